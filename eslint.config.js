@@ -1,0 +1,71 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import { builtinModules } from 'node:module';
+
+/**
+ * Layer direction (docs/architecture.md):
+ *   shared        pure TypeScript: no Node, no DOM, no Electron, no other layer
+ *   main/node     the main-process core, plain Node: shared only, never Electron
+ *   main/electron the thin Electron shell: main/node + shared + electron
+ *   hub           the regional hub, plain Node: shared only
+ *   preload       the bridge: shared + electron, nothing else
+ *   renderer      React in the page: shared, and preload for types only
+ * Relative imports are matched by the folder they reach into; packages by name.
+ */
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+const layer = (name) => ({ group: [`**/${name}/**`, `**/${name}`], message: `This layer may not import from ${name}/.` });
+const noNode = { group: nodeBuiltins, message: 'Node built-ins are not available in this layer.' };
+const noElectron = { group: ['electron', 'electron/**'], message: 'Only the Electron shell (main/electron, preload) imports electron.' };
+const noReact = { group: ['react', 'react-dom', 'react/**', 'react-dom/**'], message: 'React belongs to the renderer.' };
+const nodeOnlyPackages = { group: ['rhea', 'keytar', 'better-sqlite3*'], message: 'Node-only packages belong to main/node or hub.' };
+
+function restrict(files, patterns, extra = []) {
+  return {
+    files,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [...patterns, ...extra] }],
+    },
+  };
+}
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.test-env/**', 'release/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/require-await': 'off',
+      'no-console': 'off',
+    },
+  },
+  { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+
+  restrict(['shared/**'], [layer('main'), layer('hub'), layer('preload'), layer('renderer'), noNode, noElectron, noReact, nodeOnlyPackages]),
+  {
+    files: ['shared/**'],
+    ignores: ['shared/**/*.test.ts'],
+    rules: {
+      'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'localStorage', 'process', 'Buffer', 'require', '__dirname', 'global'],
+    },
+  },
+  restrict(['main/node/**'], [layer('electron'), layer('hub'), layer('preload'), layer('renderer'), noElectron, noReact]),
+  restrict(['main/electron/**'], [layer('hub'), layer('preload'), layer('renderer'), noReact]),
+  restrict(['hub/**'], [layer('main'), layer('preload'), layer('renderer'), noElectron, noReact]),
+  restrict(['preload/**'], [layer('main'), layer('hub'), layer('renderer'), noNode, noReact, nodeOnlyPackages]),
+  restrict(['renderer/**'], [layer('main'), layer('hub'), noNode, noElectron, nodeOnlyPackages], [
+    { group: ['**/preload/**'], allowTypeImports: true, message: 'The renderer reaches the preload for types only; at run time it uses window.rts.' },
+  ]),
+  {
+    files: ['renderer/**/*.tsx', 'renderer/**/*.ts'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { ...reactHooks.configs.recommended.rules },
+  },
+);

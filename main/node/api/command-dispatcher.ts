@@ -1,0 +1,47 @@
+import { isCommandChannel, type CommandChannel } from '../../../shared/api/channels.ts';
+import { commandContract, type CommandOutput } from '../../../shared/api/contract.ts';
+import { API_ERROR_CODES, apiError } from '../../../shared/api/api-error.ts';
+import { err, ok, type Result } from '../../../shared/api/result.ts';
+import type { z } from 'zod';
+import { VaultUnavailableError } from '../vault/secret-vault.ts';
+
+type ParsedInput<C extends CommandChannel> = z.output<(typeof commandContract)[C]['input']>;
+
+export type CommandHandlers = {
+  readonly [C in CommandChannel]: (input: ParsedInput<C>) => Promise<CommandOutput<C>>;
+};
+
+export type CommandDispatcher = (channel: unknown, input: unknown) => Promise<Result<unknown>>;
+
+/**
+ * The one entry for every command from the renderer, whatever carries it (Electron IPC, or the browser test
+ * harness): unknown channels and invalid input are refused before any handler runs, outputs are re-parsed so that no
+ * field outside the contract crosses the bridge, and exceptions become error values.
+ */
+export function createCommandDispatcher(
+  handlers: CommandHandlers,
+  log: (message: string) => void = (m) => console.error(m),
+): CommandDispatcher {
+  return async (channel, input) => {
+    if (!isCommandChannel(channel)) {
+      return err(apiError(API_ERROR_CODES.unknownCommand, `Unknown command ${JSON.stringify(String(channel))}.`));
+    }
+    const contract = commandContract[channel];
+    const parsed = contract.input.safeParse(input);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+      return err(apiError(API_ERROR_CODES.invalidRequest, `Invalid request for ${channel}: ${issues}`));
+    }
+    try {
+      const handler = handlers[channel] as (input: unknown) => Promise<unknown>;
+      return ok(contract.output.parse(await handler(parsed.data)));
+    } catch (error) {
+      if (error instanceof VaultUnavailableError) {
+        return err(apiError(API_ERROR_CODES.keychainUnavailable, `${error.message}. ${error.hint}`, true));
+      }
+      // Only the error class reaches the log: messages may quote data.
+      log(`command ${channel} failed: ${error instanceof Error ? error.name : typeof error}`);
+      return err(apiError(API_ERROR_CODES.internal, 'The workstation could not complete this request.', true));
+    }
+  };
+}

@@ -1,0 +1,146 @@
+import rhea, { type Connection, type ConnectionOptions, type EventContext } from 'rhea';
+import type { ConnectionState, ConnectionStatus } from '../../../shared/api/connection-state.ts';
+import { vhostHostname } from '../../../shared/broker/rabbitmq-names.ts';
+
+export interface BrokerHost {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface BrokerConnectionOptions {
+  /** Tried in turn; on failure the next one is used (cluster failover). */
+  readonly hosts: readonly BrokerHost[];
+  readonly vhost: string;
+  readonly username: string;
+  /** Read when connecting, so the password lives in the keychain rather than in memory for the whole session. */
+  readonly password: () => Promise<string>;
+  /** AMQP idle time-out we announce; the broker must send something (heartbeat) at least this often. */
+  readonly idleTimeoutMs?: number;
+  readonly reconnectDelayMs?: { readonly initial: number; readonly max: number };
+  readonly containerId?: string;
+}
+
+export interface BrokerConnection {
+  readonly state: ConnectionState;
+  onStateChanged(listener: (state: ConnectionState) => void): () => void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Exponential back-off with full jitter, so a region's workstations do not all reconnect in the same second. */
+export function reconnectDelay(attempt: number, initialMs: number, maxMs: number, random = Math.random): number {
+  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(initialMs / 2 + random() * (ceiling - initialMs / 2));
+}
+
+/** SASL and authorization refusals cannot heal by retrying; rhea stops reconnecting on them too. */
+function describeError(error: unknown): string {
+  if (!error) return 'connection lost';
+  if (typeof error === 'object' && error !== null) {
+    const { condition, description, message, code } = error as Record<string, unknown>;
+    if (typeof condition === 'string') return typeof description === 'string' ? `${condition}: ${description}` : condition;
+    if (typeof code === 'string' && typeof message === 'string') return `${code}: ${message}`;
+    if (typeof message === 'string') return message;
+  }
+  return typeof error === 'string' ? error : 'unknown error';
+}
+
+export function createBrokerConnection(options: BrokerConnectionOptions): BrokerConnection {
+  if (options.hosts.length === 0) throw new Error('at least one broker host is required');
+  const listeners = new Set<(state: ConnectionState) => void>();
+  const { initial, max } = options.reconnectDelayMs ?? { initial: 500, max: 30_000 };
+  let state: ConnectionState = { status: 'offline', since: new Date().toISOString(), reason: 'not started' };
+  let connection: Connection | undefined;
+  let attempt = 0;
+  let currentHost: BrokerHost = options.hosts[0]!;
+  let stopping = false;
+  /** rhea reports a refusal (e.g. SASL) as connection_error, then a 'disconnected' without the error. */
+  let lastError: string | undefined;
+
+  const hostAt = (n: number): BrokerHost => options.hosts[n % options.hosts.length]!;
+  const hostLabel = (h: BrokerHost) => `${h.host}:${h.port}`;
+
+  function setState(status: ConnectionStatus, host: BrokerHost | undefined, reason?: string): void {
+    if (state.status === status && state.reason === reason && state.host === (host && hostLabel(host))) return;
+    state = { status, since: new Date().toISOString(), ...(host && { host: hostLabel(host) }), ...(reason && { reason }) };
+    for (const listener of listeners) listener(state);
+  }
+
+  async function start(): Promise<void> {
+    if (connection) return;
+    stopping = false;
+    const password = await options.password();
+    const container = rhea.create_container(options.containerId ? { id: options.containerId } : {});
+    const connectOptions: ConnectionOptions = {
+      // Overridden by connection_details on every attempt; rhea's types still require them.
+      transport: 'tcp',
+      host: currentHost.host,
+      port: currentHost.port,
+      hostname: vhostHostname(options.vhost),
+      username: options.username,
+      password,
+      idle_time_out: options.idleTimeoutMs ?? 30_000,
+      // A function: rhea calls it before each reconnect; we rotate hosts and pick a jittered delay.
+      reconnect: (() => reconnectDelay(attempt, initial, max)) as unknown as boolean,
+      connection_details: () => {
+        currentHost = hostAt(attempt);
+        attempt += 1;
+        setState('connecting', currentHost);
+        return { host: currentHost.host, port: currentHost.port };
+      },
+    };
+    connection = container.connect(connectOptions);
+    connection.on('connection_open', () => {
+      attempt = 0;
+      lastError = undefined;
+      setState('online', currentHost);
+    });
+    connection.on('connection_error', (context: EventContext) => {
+      lastError = describeError(context.error ?? context.connection.error);
+      setState('offline', currentHost, lastError);
+    });
+    connection.on('disconnected', (context: EventContext) => {
+      if (stopping) return;
+      const reason = context.error ? describeError(context.error) : (lastError ?? 'connection lost');
+      setState(context.reconnecting ? 'connecting' : 'offline', currentHost, context.reconnecting ? `retrying after: ${reason}` : reason);
+    });
+    // A refused attach or publish ends the session, not the link: without this handler rhea throws.
+    connection.on('session_error', () => undefined);
+    connection.on('error', (context: EventContext) => setState('offline', currentHost, describeError(context.error)));
+  }
+
+  async function stop(): Promise<void> {
+    stopping = true;
+    const current = connection;
+    connection = undefined;
+    if (!current) return;
+    // Cancels a scheduled reconnect too; public in rhea, missing from its typings.
+    (current as unknown as { set_reconnect(reconnect: boolean): void }).set_reconnect(false);
+    await new Promise<void>((resolve) => {
+      if (!current.is_open()) {
+        current.close();
+        resolve();
+        return;
+      }
+      const timer = setTimeout(resolve, 2_000);
+      current.once('connection_close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      current.close();
+    });
+    setState('offline', undefined, 'stopped');
+  }
+
+  return {
+    get state() {
+      return state;
+    },
+    onStateChanged(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    start,
+    stop,
+  };
+}

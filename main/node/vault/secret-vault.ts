@@ -1,0 +1,22 @@
+/**
+ * Where the workstation keeps secrets: the broker password, key protection, the store key. Only the OS keychain
+ * implements it in production; the interface lets Electron's safeStorage replace keytar (archived upstream) later.
+ */
+export interface SecretVault {
+  get(account: string): Promise<string | undefined>;
+  set(account: string, secret: string): Promise<void>;
+  /** Resolves true when something was deleted. */
+  delete(account: string): Promise<boolean>;
+}
+
+/** The keychain cannot be reached at all; `hint` says what an administrator can do about it. */
+export class VaultUnavailableError extends Error {
+  readonly code = 'keychain-unavailable';
+  readonly hint: string;
+
+  constructor(message: string, hint: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VaultUnavailableError';
+    this.hint = hint;
+  }
+}

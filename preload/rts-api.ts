@@ -1,0 +1,21 @@
+import type { CommandChannel, EventChannel } from '../shared/api/channels.ts';
+import type { CommandInput, CommandOutput, EventPayload } from '../shared/api/contract.ts';
+import type { Result } from '../shared/api/result.ts';
+
+/** The whole surface the renderer gets, as `window.rts`. */
+export interface RtsApi {
+  invoke<C extends CommandChannel>(command: C, ...input: InputArgs<C>): Promise<Result<CommandOutput<C>>>;
+  /** Returns the function that ends the subscription. */
+  on<E extends EventChannel>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+}
+
+/** Commands without input are called with the channel alone. */
+type InputArgs<C extends CommandChannel> = CommandInput<C> extends undefined ? [] : [input: CommandInput<C>];
+
+/** How a bridge reaches the main process: Electron IPC in the app, a Playwright binding in browser tests. */
+export interface BridgeTransport {
+  invoke(channel: CommandChannel, input: unknown): Promise<unknown>;
+  on(channel: EventChannel, listener: (payload: unknown) => void): () => void;
+}
+
+export const RTS_API_GLOBAL = 'rts';

@@ -1,0 +1,19 @@
+import type { ReactNode } from 'react';
+import type { AppInfo } from '../../shared/api/contract.ts';
+import type { ConnectionState } from '../../shared/api/connection-state.ts';
+import { ConnectionBadge } from './connection-badge.tsx';
+
+export function AppFrame({ info, connection, children }: { info: AppInfo | undefined; connection: ConnectionState | undefined; children: ReactNode }) {
+  return (
+    <div className="app-frame">
+      <header className="title-bar">
+        <h1 className="product-name">{info?.productName ?? 'RTS Workstation'}</h1>
+        <ConnectionBadge state={connection} />
+      </header>
+      <main className="content">{children}</main>
+      <footer className="status-bar">
+        <span>Version {info?.version ?? '…'}</span>
+      </footer>
+    </div>
+  );
+}

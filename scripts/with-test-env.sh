@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs a command with the real parts integration and browser tests need, and stops them afterwards by pid:
+#   - a private RabbitMQ on loopback ports with the RTS topology (RTS_TEST_BROKER_STATE names its state file);
+#   - a D-Bus session with a throw-away, unlocked gnome-keyring (the OS keychain keytar talks to).
+# Usage: scripts/with-test-env.sh [--nodes N] COMMAND [ARGS…]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# The project runs on the Node it installs (node_modules/.bin/node, see package.json), not the machine's.
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+nodes=1
+if [[ "${1:-}" == "--nodes" ]]; then nodes=$2; shift 2; fi
+[[ $# -gt 0 ]] || { echo "usage: $0 [--nodes N] COMMAND [ARGS…]" >&2; exit 2; }
+
+mkdir -p .test-env
+state=".test-env/broker-$$.json"
+keyring=$(mktemp -d /tmp/rts-keyring-XXXXXX)
+cleanup() {
+  node scripts/test-env/rabbitmq.ts stop --state "$state" || true
+  rm -rf "$keyring"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+node scripts/test-env/rabbitmq.ts start --state "$state" --nodes "$nodes"
+export RTS_TEST_BROKER_STATE="$PWD/$state"
+
+# Without DISPLAY a locked keyring fails fast instead of waiting for a prompt window; it is unlocked here anyway.
+# gnome-keyring-daemon and the bus daemon both exit when dbus-run-session ends, so nothing outlives the command.
+unset DISPLAY
+XDG_DATA_HOME="$keyring" XDG_RUNTIME_DIR="$keyring" dbus-run-session -- bash -c '
+  printf %s rts-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  exec "$@"
+' with-test-env "$@" 2> >(grep -v "Failed to set fd limit" >&2)

@@ -1,0 +1,33 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * unit: *.test.ts beside the code, no outside services.
+ * int:  *.int.test.ts, against the private broker and throw-away keychain that scripts/with-test-env.sh provides.
+ * Browser tests are Playwright's (e2e/).
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', 'node_modules/**', 'dist/**', 'e2e/**'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'int',
+          include: ['**/*.int.test.ts'],
+          exclude: ['node_modules/**', 'dist/**'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // The suites share one broker and one keychain; running them one file at a time keeps them independent.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
