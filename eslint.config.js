@@ -47,6 +47,11 @@ export default tseslint.config(
     },
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    // Matchers such as expect.stringContaining() are typed any.
+    files: ['**/*.test.ts', 'e2e/**'],
+    rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
+  },
 
   restrict(['shared/**'], [layer('main'), layer('hub'), layer('preload'), layer('renderer'), noNode, noElectron, noReact, nodeOnlyPackages]),
   {

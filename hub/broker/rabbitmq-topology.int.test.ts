@@ -22,7 +22,7 @@ function connect(username: string | undefined, password: string | undefined): Co
 function firstOf(connection: Connection, events: string[]): Promise<{ event: string; condition?: string }> {
   return new Promise((resolve) => {
     for (const event of events) {
-      connection.once(event as 'connection_open', (context: EventContext) => {
+      connection.once(event, (context: EventContext) => {
         const error = (context.session?.error ?? context.receiver?.error ?? context.sender?.error ?? context.connection.error ?? context.error) as
           | { condition?: string }
           | undefined;
@@ -88,7 +88,7 @@ describe('RTS topology on the private broker', () => {
       sender.once('sendable', () => sender.send({ message_id: 'forged', durable: true, body: 'as clinic-b' }));
       sender.once('accepted', () => resolve('accepted'));
       sender.once('rejected', () => resolve('rejected'));
-      connection.once('session_error', (context: EventContext) => resolve(`session_error ${String(context.session?.error?.condition)}`));
+      connection.once('session_error', (context: EventContext) => resolve(`session_error ${String((context.session?.error as { condition?: string } | undefined)?.condition)}`));
     });
     expect(outcome).toBe('session_error amqp:unauthorized-access');
   });

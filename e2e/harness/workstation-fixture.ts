@@ -1,0 +1,56 @@
+import { test as base, type Page } from '@playwright/test';
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createWorkstationCore, type WorkstationCore, type WorkstationCoreOptions } from '../../main/node/workstation-core.ts';
+import { startRendererServer } from './renderer-server.ts';
+
+const RENDERER_DIR = join(import.meta.dirname, '..', '..', 'dist', 'renderer');
+
+let pageBridgeScript: Promise<string> | undefined;
+
+/** The page-side bridge, bundled once per worker from the real preload/bridge.ts. */
+function bundlePageBridge(): Promise<string> {
+  pageBridgeScript ??= build({
+    entryPoints: [join(import.meta.dirname, 'page-bridge.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome140',
+  }).then((result) => result.outputFiles[0]!.text);
+  return pageBridgeScript;
+}
+
+export interface OpenedWorkstation {
+  core: WorkstationCore;
+  page: Page;
+}
+
+/**
+ * Opens the built renderer in Chromium wired to a real workstation core running in this Node process: the page calls
+ * the core through a binding exactly where Electron would use IPC, and core events are delivered into the page.
+ */
+export const test = base.extend<{ openWorkstation: (options: WorkstationCoreOptions) => Promise<OpenedWorkstation> }>({
+  openWorkstation: async ({ page }, use) => {
+    if (!existsSync(join(RENDERER_DIR, 'index.html'))) throw new Error(`${RENDERER_DIR} is missing: run 'npm run build' first`);
+    const server = await startRendererServer(RENDERER_DIR);
+    const cores: WorkstationCore[] = [];
+    await use(async (options) => {
+      const core = createWorkstationCore(options);
+      cores.push(core);
+      await page.exposeBinding('__rtsHarnessInvoke', (_source, channel: unknown, input: unknown) => core.dispatch(channel, input));
+      core.onEvent((event, payload) => {
+        void page.evaluate(([e, p]) => window.__rtsHarnessDeliver(e, p), [event, payload] as const).catch(() => undefined);
+      });
+      await page.addInitScript({ content: await bundlePageBridge() });
+      await page.goto(server.url);
+      await core.start();
+      return { core, page };
+    });
+    await Promise.all(cores.map((core) => core.stop()));
+    await server.close();
+  },
+});
+
+export { expect } from '@playwright/test';

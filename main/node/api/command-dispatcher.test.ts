@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../../shared/api/channels.ts';
+import { VaultUnavailableError } from '../vault/secret-vault.ts';
+import { createCommandDispatcher, type CommandHandlers } from './command-dispatcher.ts';
+
+const state = { status: 'online', since: '2026-11-22T10:00:00.000Z', host: 'h:1' } as const;
+
+function dispatcher(overrides: Partial<CommandHandlers> = {}, log: string[] = []) {
+  return createCommandDispatcher({
+    [COMMANDS.getAppInfo]: async () => ({ productName: 'RTS', version: '1' }),
+    [COMMANDS.getConnectionState]: async () => state,
+    ...overrides,
+  }, (m) => log.push(m));
+}
+
+describe('command dispatcher', () => {
+  it('runs the handler and returns its value', async () => {
+    expect(await dispatcher()(COMMANDS.getConnectionState, undefined)).toEqual({ ok: true, value: state });
+  });
+
+  it('refuses unknown channels before any handler runs', async () => {
+    const result = await dispatcher()('fs:read-file', '/etc/passwd');
+    expect(result).toMatchObject({ ok: false, error: { code: 'unknown-command' } });
+  });
+
+  it('refuses input the contract does not allow', async () => {
+    const result = await dispatcher()(COMMANDS.getAppInfo, { unexpected: true });
+    expect(result).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+  });
+
+  it('strips fields outside the contract from outputs', async () => {
+    const leaky = dispatcher({ [COMMANDS.getAppInfo]: async () => ({ productName: 'RTS', version: '1', secret: 'x' }) as never });
+    expect(await leaky(COMMANDS.getAppInfo, undefined)).toEqual({ ok: true, value: { productName: 'RTS', version: '1' } });
+  });
+
+  it('turns a failing handler into an error value, logging its class but not its message', async () => {
+    const log: string[] = [];
+    const failing = dispatcher({ [COMMANDS.getAppInfo]: async () => { throw new TypeError('patient Jane Doe'); } }, log);
+    const result = await failing(COMMANDS.getAppInfo, undefined);
+    expect(result).toMatchObject({ ok: false, error: { code: 'internal', retryable: true } });
+    expect(JSON.stringify(result)).not.toContain('Jane');
+    expect(log).toEqual(['command app:get-info failed: TypeError']);
+  });
+
+  it('explains a missing keychain with its remedy', async () => {
+    const noKeychain = dispatcher({
+      [COMMANDS.getConnectionState]: async () => { throw new VaultUnavailableError('The OS keychain is not available: x', 'Start gnome-keyring.'); },
+    });
+    const result = await noKeychain(COMMANDS.getConnectionState, undefined);
+    expect(result).toMatchObject({ ok: false, error: { code: 'keychain-unavailable', message: expect.stringContaining('Start gnome-keyring.') } });
+  });
+});

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test run, from a fresh clone: set-up, static checks, build, unit tests, then integration and browser
+# tests against a private broker and a throw-away keychain that are started here and stopped afterwards.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh || exit 1
+export PATH="$PWD/node_modules/.bin:$PATH"
+rm -rf test-results && mkdir -p test-results
+
+failed=()
+step() {
+  local name=$1 started=$SECONDS
+  shift
+  echo "=== $name"
+  if "$@"; then echo "=== $name: ok ($((SECONDS - started))s)"; else failed+=("$name"); echo "=== $name: FAILED ($((SECONDS - started))s)"; fi
+}
+
+step typecheck npm run --silent typecheck
+step lint npm run --silent lint
+step build npm run --silent build
+step unit vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
+step "integration + browser" bash scripts/with-test-env.sh bash -c '
+  status=0
+  vitest run --project int --reporter=default --reporter=json --outputFile.json=test-results/int.json || status=1
+  PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/e2e.json playwright test --reporter=list,json || status=1
+  exit $status'
+
+node scripts/test-summary.ts test-results/unit.json test-results/int.json test-results/e2e.json
+if ((${#failed[@]})); then
+  echo "FAILED steps: ${failed[*]}"
+  exit 1
+fi
+echo "all steps ok in ${SECONDS}s"
