@@ -7,7 +7,7 @@
  *   node scripts/test-env/rabbitmq.ts ctl --state FILE [--node I] -- RABBITMQCTL-ARGS…
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -171,12 +171,22 @@ async function start(stateFile: string, nodeCount: number): Promise<void> {
     ctl(state, nodes[0]!, ['list_users']);
   } catch (error) {
     writeFileSync(stateFile, JSON.stringify(state, null, 2));
+    for (const node of nodes) printLogTail(node);
     await stop(stateFile);
     throw error;
   }
   writeFileSync(stateFile, JSON.stringify(state, null, 2));
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`rabbitmq: ${nodeCount} node(s) up in ${seconds}s, amqp ports ${nodes.map((n) => n.amqpPort).join(',')}`);
+}
+
+/** The broker's own words on why it did not start, before its folder is removed. */
+function printLogTail(node: BrokerNodeState): void {
+  const logDir = join(node.dir, 'log');
+  for (const file of existsSync(logDir) ? readdirSync(logDir) : []) {
+    const lines = readFileSync(join(logDir, file), 'utf8').trimEnd().split('\n').slice(-30);
+    console.error(`--- ${node.name} ${file} (last ${lines.length} lines)\n${lines.join('\n')}`);
+  }
 }
 
 async function stop(stateFile: string): Promise<void> {
