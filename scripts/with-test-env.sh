@@ -28,6 +28,8 @@ export RTS_TEST_BROKER_STATE="$PWD/$state"
 # Without DISPLAY a locked keyring fails fast instead of waiting for a prompt window; it is unlocked here anyway.
 # gnome-keyring-daemon and the bus daemon both exit when dbus-run-session ends, so nothing outlives the command.
 unset DISPLAY
+# Chromium would otherwise start the accessibility bus in every session, filling the log.
+export NO_AT_BRIDGE=1
 XDG_DATA_HOME="$keyring" XDG_RUNTIME_DIR="$keyring" dbus-run-session -- bash -c '
   printf %s rts-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   exec "$@"

@@ -13,7 +13,7 @@ function isTrustedSender(event: IpcMainInvokeEvent): boolean {
   return window !== null && isAppUrl(frame.url);
 }
 
-export function wireIpc(core: WorkstationCore): () => void {
+export function wireIpc(core: WorkstationCore): void {
   for (const channel of Object.values(COMMANDS)) {
     ipcMain.handle(channel, (event, input: unknown) =>
       isTrustedSender(event)
@@ -21,11 +21,7 @@ export function wireIpc(core: WorkstationCore): () => void {
         : err(apiError(API_ERROR_CODES.forbiddenSender, 'This page may not use the workstation API.')),
     );
   }
-  const unsubscribe = core.onEvent((event, payload) => {
+  core.onEvent((event, payload) => {
     for (const window of BrowserWindow.getAllWindows()) window.webContents.send(event, payload);
   });
-  return () => {
-    unsubscribe();
-    for (const channel of Object.values(COMMANDS)) ipcMain.removeHandler(channel);
-  };
 }

@@ -4,7 +4,7 @@ import type { EventPayload } from '../../shared/api/contract.ts';
 import { assertEndpointId } from '../../shared/protocol/endpoint-id.ts';
 import { createCommandDispatcher, type CommandDispatcher } from './api/command-dispatcher.ts';
 import { createBrokerConnection, type BrokerConnection, type BrokerHost } from './broker/broker-connection.ts';
-import type { SecretVault } from './vault/secret-vault.ts';
+import { VaultUnavailableError, type SecretVault } from './vault/secret-vault.ts';
 import { brokerPasswordAccount } from './vault/vault-accounts.ts';
 
 /** Where this workstation joins its region. The password is not here: it is in the keychain. */
@@ -64,7 +64,15 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
     if (!profile || connection) return;
     const endpointId = assertEndpointId(profile.endpointId);
     const account = brokerPasswordAccount(endpointId);
-    if ((await options.vault.get(account)) === undefined) {
+    let stored: string | undefined;
+    try {
+      stored = await options.vault.get(account);
+    } catch (error) {
+      if (!(error instanceof VaultUnavailableError)) throw error;
+      setStandaloneState('offline', `${error.message}. ${error.hint}`);
+      return;
+    }
+    if (stored === undefined) {
       setStandaloneState('offline', `No broker password for endpoint ${endpointId} in the OS keychain.`);
       return;
     }

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
+import { createWorkstationCore } from './workstation-core.ts';
+import { VaultUnavailableError, type SecretVault } from './vault/secret-vault.ts';
+
+const broker = { hosts: [{ host: '127.0.0.1', port: 1 }], vhost: 'rts', endpointId: 'ws-1' };
+const emptyVault: SecretVault = { get: async () => undefined, set: async () => undefined, delete: async () => false };
+const noKeychain: SecretVault = {
+  get: async () => {
+    throw new VaultUnavailableError('The OS keychain is not available: no bus', 'Start a D-Bus session.');
+  },
+  set: async () => undefined,
+  delete: async () => false,
+};
+
+describe('workstation core', () => {
+  it('answers app info and says when no region is configured', async () => {
+    const core = createWorkstationCore({ productName: 'RTS Workstation', version: '9.9.9', vault: emptyVault });
+    await core.start();
+    expect(await core.dispatch(COMMANDS.getAppInfo, undefined)).toEqual({ ok: true, value: { productName: 'RTS Workstation', version: '9.9.9' } });
+    expect(await core.dispatch(COMMANDS.getConnectionState, undefined)).toMatchObject({ ok: true, value: { status: 'not-configured' } });
+  });
+
+  it('reports an unavailable keychain as the offline reason, with its remedy, instead of failing to start', async () => {
+    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: noKeychain, broker });
+    const events: unknown[] = [];
+    core.onEvent((event, payload) => events.push([event, payload]));
+    await core.start();
+    const expected = { status: 'offline', reason: 'The OS keychain is not available: no bus. Start a D-Bus session.' };
+    expect(await core.dispatch(COMMANDS.getConnectionState, undefined)).toMatchObject({ ok: true, value: expected });
+    expect(events).toEqual([[EVENTS.connectionStateChanged, expect.objectContaining(expected)]]);
+  });
+
+  it('refuses to start with an endpoint id that is not valid', async () => {
+    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: emptyVault, broker: { ...broker, endpointId: 'Bad Id' } });
+    await expect(core.start()).rejects.toThrow(/invalid endpoint id/);
+  });
+});
