@@ -21,11 +21,16 @@ describe('layer direction lint rule', () => {
     ['shared/x.ts', `import { x } from '../main/node/x.ts';`],
     ['shared/x.ts', `export const w = window.location;`],
     ['shared/x.ts', `export const b = Buffer.from('a');`],
+    ['shared/x.ts', `export const d = document.title;`],
+    ['shared/x.ts', `export const f = fetch('https://example.org');`],
     ['main/node/x.ts', `import { app } from 'electron';`],
     ['main/node/x.ts', `import { wireIpc } from '../electron/ipc-bridge.ts';`],
     ['main/node/x.ts', `import { x } from '../../hub/x.ts';`],
     ['hub/x.ts', `import { x } from '../main/node/x.ts';`],
     ['hub/x.ts', `import { app } from 'electron';`],
+    ['hub/x.ts', `import { x } from '../cli/x.ts';`],
+    ['shared/cms/x.test.ts', `import { x } from '../../main/node/x.ts';`],
+    ['cli/x.ts', `import { app } from 'electron';`],
     ['preload/x.ts', `import { readFileSync } from 'node:fs';`],
     ['preload/x.ts', `import { x } from '../main/node/x.ts';`],
     ['renderer/x.ts', `import { x } from '../main/node/workstation-core.ts';`],
@@ -39,10 +44,13 @@ describe('layer direction lint rule', () => {
 
   it.each([
     ['shared/x.ts', `import { z } from 'zod';`],
+    ['shared/x.ts', `export const k = crypto.subtle; export const t = new TextEncoder();`],
     ['main/node/x.ts', `import { readFileSync } from 'node:fs'; import { ok } from '../../shared/api/result.ts';`],
     ['main/electron/x.ts', `import { app } from 'electron'; import { x } from '../node/workstation-core.ts';`],
     ['preload/x.ts', `import { contextBridge } from 'electron'; import { COMMANDS } from '../shared/api/channels.ts';`],
     ['renderer/x.ts', `import type { RtsApi } from '../preload/rts-api.ts'; import { useState } from 'react';`],
+    ['shared/cms/x.test.ts', `import { spawnSync } from 'node:child_process'; import { seal } from './x.ts';`],
+    ['cli/x.ts', `import { readFileSync } from 'node:fs'; import { x } from '../main/node/x.ts'; import { y } from '../hub/y.ts';`],
   ])('allows in %s: %s', async (file, code) => {
     expect(await layerErrors(file, code)).toEqual([]);
   });
