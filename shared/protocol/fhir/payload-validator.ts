@@ -1,0 +1,86 @@
+import type { z } from 'zod';
+import { RTS_URIS } from '../identifiers.ts';
+import type { MessageMetadata } from '../message-codec.ts';
+import { PROTOCOL_LIMITS } from '../limits.ts';
+import { REASON_CODES, type ReasonCode } from '../reason-codes.ts';
+import { validateFhirResource } from './fhir-base-validation.ts';
+import { PAYLOAD_PROFILES } from './payload-profiles.ts';
+
+export interface PayloadViolation {
+  readonly code: ReasonCode;
+  /** Names the element at fault (a FHIRPath-like path); never quotes payload values. */
+  readonly detail: string;
+}
+
+export type PayloadResult = { ok: true; value: Record<string, unknown> } | { ok: false; error: PayloadViolation };
+
+const fail = (code: ReasonCode, detail: string): PayloadResult => ({ ok: false, error: { code, detail } });
+
+function path(segments: readonly PropertyKey[]): string {
+  return segments.reduce<string>((p, s) => (typeof s === 'number' ? `${p}[${s}]` : p ? `${p}.${String(s)}` : String(s)), 'Bundle');
+}
+
+interface HeaderView {
+  identifier: { value: string };
+  entry: [{ resource: { eventCoding: { code: string }; source: { endpoint: string }; sender?: PractitionerRef; destination?: { endpoint?: string; receiver?: PractitionerRef }[] } }, ...{ resource: Record<string, unknown> }[]];
+}
+interface PractitionerRef { identifier: { value: string } }
+
+/**
+ * What the signed payload says about itself must match what the AMQP message claims: otherwise a validly signed
+ * payload could be re-sent under another message id, case, sender or recipient.
+ */
+function crossCheck(bundle: HeaderView, metadata: MessageMetadata): string | undefined {
+  const props = metadata.properties;
+  const header = bundle.entry[0].resource;
+  if (bundle.identifier.value !== `urn:uuid:${metadata.messageId}`) return 'Bundle.identifier differs from message_id';
+  if (header.eventCoding.code !== props.rtsType) return 'MessageHeader.eventCoding differs from rtsType';
+  if (header.source.endpoint !== RTS_URIS.endpoint(props.rtsSender)) return 'MessageHeader.source.endpoint differs from rtsSender';
+  if ('rtsToEndpoint' in props && props.rtsToEndpoint !== undefined) {
+    if (header.destination?.[0]?.endpoint !== RTS_URIS.endpoint(props.rtsToEndpoint)) return 'MessageHeader.destination differs from rtsToEndpoint';
+  }
+  if ('rtsCase' in props) {
+    if (header.sender?.identifier.value !== props.rtsFromPractitioner) return 'MessageHeader.sender differs from rtsFromPractitioner';
+    if (header.destination?.[0]?.receiver?.identifier.value !== props.rtsToPractitioner) return 'MessageHeader.destination.receiver differs from rtsToPractitioner';
+    const resources = bundle.entry.slice(1) as { resource: Record<string, unknown> }[];
+    const caseIds = resources.flatMap(({ resource }) => {
+      const identifiers = (resource.identifier ?? (resource.basedOn as { identifier?: unknown }[] | undefined)?.map((b) => b.identifier)) as { system?: string; value?: string }[] | undefined;
+      return (identifiers ?? []).filter((i) => i?.system === RTS_URIS.caseSystem).map((i) => i.value);
+    });
+    if (caseIds.length === 0 || caseIds.some((id) => id !== props.rtsCase)) return 'case identifiers differ from rtsCase';
+    if (props.rtsType === 'consult.status') {
+      const task = bundle.entry[1]?.resource as { businessStatus?: { coding?: { code?: string }[] } } | undefined;
+      if (task?.businessStatus?.coding?.[0]?.code !== props.rtsStatus) return 'Task.businessStatus differs from rtsStatus';
+    }
+  }
+  if ('rtsReceipt' in props) {
+    const response = (header as { response?: { identifier?: string } }).response;
+    if (response?.identifier !== metadata.correlationId) return 'MessageHeader.response.identifier differs from correlation_id';
+  }
+  return undefined;
+}
+
+/**
+ * Validates a decrypted, signature-verified payload for its message: UTF-8 JSON, the RTS profile of the message type
+ * (JSON Schema), base FHIR R4, and agreement with the AMQP properties. The first failure is returned with its code.
+ */
+export function validatePayload(payload: Uint8Array, metadata: MessageMetadata): PayloadResult {
+  if (payload.byteLength > PROTOCOL_LIMITS.maxPayloadBytes) return fail(REASON_CODES.tooLarge, `payload: ${payload.byteLength} bytes, limit ${PROTOCOL_LIMITS.maxPayloadBytes}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+  } catch {
+    return fail(REASON_CODES.invalidJson, 'payload: not valid UTF-8 JSON');
+  }
+  const profile = PAYLOAD_PROFILES[metadata.properties.rtsType] as z.ZodType;
+  const parsed = profile.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return fail(REASON_CODES.schemaInvalid, `${path(issue.path)}: ${issue.message}`);
+  }
+  const fhirIssues = validateFhirResource(json);
+  if (fhirIssues.length > 0) return fail(REASON_CODES.fhirInvalid, `${fhirIssues[0]!.path}: ${fhirIssues[0]!.message}`);
+  const mismatch = crossCheck(json as HeaderView, metadata);
+  if (mismatch) return fail(REASON_CODES.headerMismatch, mismatch);
+  return { ok: true, value: json as Record<string, unknown> };
+}
