@@ -1,0 +1,174 @@
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import {
+  addRevokedSerial,
+  derToPem,
+  describeCertificate,
+  importSigningPrivateKey,
+  isPkiError,
+  parsePkcs12,
+  pemToDer,
+  pemToDerAll,
+  PKI_ERROR_CODES,
+  PEM_LABELS,
+  readCrl,
+  type CertificateDescription,
+} from '../shared/pki/index.ts';
+import { CLI_ERROR_CODES, CliError, usageError } from './cli-error.ts';
+import { createDemoRegion, DEMO_CRL_VALIDITY_DAYS } from './demo-region.ts';
+import { prepareDirectory, readBytes, readText, writeFileAtomic } from './files.ts';
+import { MANIFEST_FILE, readManifest, writeManifest } from './manifest.ts';
+import { printJson, printLines } from './output.ts';
+
+/** `rts pki …`: the regional PKI as an administrator or tester handles it. */
+export function registerPkiCommands(program: Command): void {
+  const pki = program.command('pki').description('regional PKI: demo region, revocation, certificate details');
+
+  pki
+    .command('demo-region')
+    .description('create a demo regional PKI: CA, hub, two clinic systems, four practitioners (signing + encryption)')
+    .requiredOption('--out <dir>', 'directory to write into (created if missing)')
+    .option('--region <name>', 'region name used in the certificates', 'Demo Region')
+    .addOption(new Option('--key-type <type>', 'key type of every certificate').choices(['ec', 'rsa']).default('ec'))
+    .option('--force', 'write into a non-empty directory, replacing files of the same name')
+    .option('--json', 'print the manifest and the PKCS#12 password as JSON')
+    .action(demoRegion);
+
+  pki
+    .command('revoke')
+    .description("revoke an identity of a demo region: add its serial to the CA's CRL and mark it in the manifest")
+    .argument('<name>', 'identity name from manifest.json, e.g. clinic-a.dr-ahmed.signing')
+    .requiredOption('--ca-dir <dir>', 'the demo region directory (manifest.json, ca.pem, ca.key.pem, ca.crl.pem)')
+    .option('--json', 'print the result as JSON')
+    .action(revoke);
+
+  pki
+    .command('show')
+    .description('describe a certificate (PEM, possibly several, or DER), or the certificates in a .p12')
+    .argument('<file>', 'certificate file or .p12')
+    .option('--password <password>', 'password of a .p12')
+    .option('--password-file <file>', 'file whose first line is the password of a .p12')
+    .option('--json', 'print the descriptions as a JSON array')
+    .action(show);
+}
+
+interface DemoRegionOptions {
+  out: string;
+  region: string;
+  keyType: 'ec' | 'rsa';
+  force?: true;
+  json?: true;
+}
+
+async function demoRegion(options: DemoRegionOptions): Promise<void> {
+  const region = options.region.trim();
+  if (!region) throw usageError('--region must not be empty');
+  if (prepareDirectory(options.out).nonEmpty && !options.force) {
+    throw new CliError(CLI_ERROR_CODES.dirNotEmpty, `${options.out} is not empty; use --force to write into it anyway`);
+  }
+  const demo = await createDemoRegion({ region, keyType: options.keyType === 'rsa' ? 'rsa-2048' : 'ec-p256' });
+  for (const file of demo.files) writeFileAtomic(join(options.out, file.name), file.data, file.secret ? 0o600 : 0o644);
+  writeManifest(options.out, demo.manifest);
+
+  if (options.json) {
+    printJson({ directory: options.out, pkcs12Password: demo.pkcs12Password, manifest: demo.manifest });
+    return;
+  }
+  const { manifest } = demo;
+  const width = Math.max(...manifest.identities.map((identity) => identity.name.length));
+  printLines([
+    `Created demo region "${manifest.region}" (${manifest.keyType}) in ${options.out}:`,
+    ...[manifest.ca, ...manifest.identities].map(
+      (identity) => `  ${identity.name.padEnd(width)}  ${identity.profile.padEnd(23)}  ${identity.subject}`,
+    ),
+    'Each identity: NAME.cert.pem, NAME.key.pem (unencrypted: demo only), NAME.p12. CA: ca.pem, ca.key.pem, ca.crl.pem.',
+    `PKCS#12 password (also in ${join(options.out, manifest.pkcs12PasswordFile)}): ${demo.pkcs12Password}`,
+  ]);
+}
+
+async function revoke(name: string, options: { caDir: string; json?: true }): Promise<void> {
+  const directory = options.caDir;
+  const manifest = readManifest(directory);
+  const identity = manifest.identities.find((candidate) => candidate.name === name);
+  if (!identity) {
+    throw new CliError(CLI_ERROR_CODES.unknownIdentity, `no identity "${name}" in ${join(directory, MANIFEST_FILE)}`);
+  }
+  // The certificate file, not the manifest, says which serial is revoked.
+  const readPem = (file: string, label: string) => pemToDer(readText(join(directory, file)), label);
+  const { serialNumber } = describeCertificate(readPem(identity.files.certificate, PEM_LABELS.certificate));
+  const issuer = {
+    certificate: readPem(manifest.ca.files.certificate, PEM_LABELS.certificate),
+    privateKey: await importSigningPrivateKey(readPem(manifest.ca.files.privateKey, PEM_LABELS.privateKey)),
+  };
+  const crlPath = join(directory, manifest.crl.file);
+  const revokedAt = new Date();
+  const crl = await addRevokedSerial(readPem(manifest.crl.file, PEM_LABELS.crl), serialNumber, issuer, {
+    revocationDate: revokedAt,
+    validityDays: DEMO_CRL_VALIDITY_DAYS,
+  });
+  writeFileAtomic(crlPath, derToPem(crl, PEM_LABELS.crl));
+  const crlNumber = readCrl(crl).crlNumber ?? manifest.crl.crlNumber + 1;
+  writeManifest(directory, {
+    ...manifest,
+    crl: { ...manifest.crl, crlNumber },
+    identities: manifest.identities.map((candidate) =>
+      candidate === identity ? { ...candidate, revokedAt: revokedAt.toISOString() } : candidate,
+    ),
+  });
+
+  if (options.json) printJson({ name, serialNumber, revokedAt: revokedAt.toISOString(), crlFile: crlPath, crlNumber });
+  else printLines([`Revoked ${name} (serial ${serialNumber}); ${crlPath} is now CRL number ${crlNumber}.`]);
+}
+
+async function show(file: string, options: { password?: string; passwordFile?: string; json?: true }): Promise<void> {
+  if (options.password !== undefined && options.passwordFile !== undefined) {
+    throw usageError('give --password or --password-file, not both');
+  }
+  const password =
+    options.passwordFile === undefined ? options.password : (readText(options.passwordFile).split(/\r?\n/)[0] ?? '');
+  const bytes = readBytes(file);
+  let certificates: Uint8Array[];
+  if (password !== undefined || /\.(p12|pfx)$/i.test(file)) {
+    if (password === undefined) throw usageError(`${file} looks like a .p12: give --password or --password-file`);
+    const contents = await parsePkcs12(bytes, password);
+    certificates = [contents.certificate, ...contents.chain];
+  } else if (new TextDecoder().decode(bytes).includes('-----BEGIN')) {
+    certificates = pemToDerAll(new TextDecoder().decode(bytes), PEM_LABELS.certificate);
+    if (certificates.length === 0) {
+      throw new CliError(CLI_ERROR_CODES.noCertificate, `${file} holds no CERTIFICATE block`);
+    }
+  } else {
+    certificates = [bytes];
+  }
+  const descriptions = certificates.map((der) => {
+    try {
+      return describeCertificate(der);
+    } catch (error) {
+      if (isPkiError(error) && error.code === PKI_ERROR_CODES.malformed) {
+        const message = `${file} holds no readable certificate (${error.message})`;
+        throw new CliError(CLI_ERROR_CODES.noCertificate, message, { cause: error });
+      }
+      throw error;
+    }
+  });
+  if (options.json) {
+    printJson(descriptions);
+    return;
+  }
+  // A blank line between certificates.
+  printLines([descriptions.map((description) => formatDescription(description).join('\n')).join('\n\n')]);
+}
+
+function formatDescription(description: CertificateDescription): string[] {
+  const list = (items: readonly string[]) => (items.length > 0 ? items.join(', ') : '-');
+  return [
+    `subject:            ${description.subject}`,
+    `issuer:             ${description.issuer}`,
+    `serial:             ${description.serialNumber}`,
+    `valid:              ${description.notBefore} to ${description.notAfter}`,
+    `key:                ${description.keyAlgorithm}`,
+    `key usage:          ${list(description.keyUsage)}`,
+    `extended key usage: ${list(description.extendedKeyUsage)}`,
+    `CA:                 ${description.isCa ? 'yes' : 'no'}`,
+  ];
+}
