@@ -1,0 +1,174 @@
+import * as pkijs from 'pkijs';
+import {
+  describeCertificate,
+  extendedKeyUsages,
+  isCaCertificate,
+  keyUsages,
+  parseCertificate,
+  parseCrl,
+} from './certificates.ts';
+import { CMS_ERROR_CODES, CmsError } from './cms-errors.ts';
+import { bytesEqual } from './der.ts';
+import { OID } from './oids.ts';
+import type { TrustConfig } from './types.ts';
+
+/** Extensions this validation (or pkijs's, for policies and name constraints) understands; RFC 5280 4.2. */
+const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set([
+  OID.keyUsage,
+  OID.extKeyUsage,
+  OID.basicConstraints,
+  OID.subjectKeyIdentifier,
+  '2.5.29.35', // authorityKeyIdentifier
+  '2.5.29.17', // subjectAltName
+  '2.5.29.18', // issuerAltName
+  '2.5.29.30', // nameConstraints
+  '2.5.29.31', // cRLDistributionPoints
+  '2.5.29.32', // certificatePolicies
+  '2.5.29.33', // policyMappings
+  '2.5.29.36', // policyConstraints
+  '2.5.29.54', // inhibitAnyPolicy
+  '1.3.6.1.5.5.7.1.1', // authorityInfoAccess
+]);
+
+const SHA1_SIGNATURES: ReadonlySet<string> = new Set([OID.sha1WithRsa, OID.ecdsaWithSha1, OID.dsaWithSha1]);
+
+function checkValidity(certificate: pkijs.Certificate, at: Date): void {
+  if (certificate.notAfter.value.getTime() < at.getTime()) {
+    throw new CmsError(
+      CMS_ERROR_CODES.certificateExpired,
+      `The certificate ${describeCertificate(certificate)} had expired at the signing time ${at.toISOString()}`,
+    );
+  }
+  if (certificate.notBefore.value.getTime() > at.getTime()) {
+    throw new CmsError(
+      CMS_ERROR_CODES.certificateNotYetValid,
+      `The certificate ${describeCertificate(certificate)} was not yet valid at the signing time ${at.toISOString()}`,
+    );
+  }
+}
+
+function tbsEqual(a: pkijs.Certificate, b: pkijs.Certificate): boolean {
+  return bytesEqual(a.tbsView, b.tbsView);
+}
+
+export interface KnownCertificate {
+  certificate: pkijs.Certificate;
+  /** As it was sent or configured: pkijs would re-encode it. */
+  der: Uint8Array;
+}
+
+export interface ParsedTrust {
+  anchors: KnownCertificate[];
+  intermediates: KnownCertificate[];
+  crls: pkijs.CertificateRevocationList[];
+}
+
+export function parseTrust(trust: TrustConfig): ParsedTrust {
+  const known = (what: string) => (der: Uint8Array) => ({ certificate: parseCertificate(der, what), der });
+  return {
+    anchors: trust.anchors.map(known('A trust anchor certificate')),
+    intermediates: (trust.intermediates ?? []).map(known('An intermediate certificate of the trust configuration')),
+    crls: (trust.crls ?? []).map((der) => parseCrl(der, 'A CRL of the trust configuration')),
+  };
+}
+
+/**
+ * pkijs reports an out-of-date certificate anywhere in the path with one generic code; walk the issuer names from
+ * the signer to find which one and say whether it had expired or was not yet valid.
+ */
+function explainValidityFailure(signer: pkijs.Certificate, candidates: readonly pkijs.Certificate[], at: Date): void {
+  let current = signer;
+  for (let depth = 0; depth < 10 && !current.issuer.isEqual(current.subject); depth++) {
+    const issuer = candidates.find((c) => c.subject.isEqual(current.issuer));
+    if (!issuer) return;
+    checkValidity(issuer, at);
+    current = issuer;
+  }
+}
+
+/**
+ * Validates the signer's certificate path at the signing time: path building and signatures by pkijs, then what
+ * pkijs leaves out: validity named per certificate, unknown critical extensions, CA constraints, SHA-1, revocation
+ * against the configured CRLs and the signer's key usage. Returns the path, signer first, trust anchor last.
+ */
+export async function validateSignerChain(
+  signer: pkijs.Certificate,
+  embedded: readonly pkijs.Certificate[],
+  trust: ParsedTrust,
+  at: Date,
+): Promise<pkijs.Certificate[]> {
+  const anchors = trust.anchors.map((known) => known.certificate);
+  if (anchors.length === 0) throw new CmsError(CMS_ERROR_CODES.untrustedChain, 'No trust anchors are configured');
+
+  checkValidity(signer, at);
+
+  // pkijs takes the last of `certs` as the leaf and drops duplicates in ways that can drop the leaf: hand it a list
+  // without duplicates, the signer last.
+  const pool: pkijs.Certificate[] = [];
+  for (const candidate of [...embedded, ...trust.intermediates.map((known) => known.certificate)]) {
+    if ([signer, ...anchors, ...pool].some((known) => tbsEqual(known, candidate))) continue;
+    pool.push(candidate);
+  }
+  const engine = new pkijs.CertificateChainValidationEngine({ trustedCerts: anchors, certs: [...pool, signer], checkDate: at });
+  const result = await engine.verify();
+  const path = result.certificatePath;
+  if (!result.result || !path) {
+    if (result.resultCode === 8) explainValidityFailure(signer, [...pool, ...anchors], at);
+    throw new CmsError(
+      CMS_ERROR_CODES.untrustedChain,
+      `The signer certificate ${describeCertificate(signer)} does not chain to a trusted certification authority`,
+    );
+  }
+
+  for (const certificate of path) {
+    checkValidity(certificate, at);
+    const unknown = certificate.extensions?.find((e) => e.critical && !UNDERSTOOD_EXTENSIONS.has(e.extnID));
+    if (unknown) {
+      throw new CmsError(CMS_ERROR_CODES.untrustedChain, `The certificate ${describeCertificate(certificate)} has a critical extension this system does not understand (${unknown.extnID})`);
+    }
+  }
+  for (const ca of path.slice(1)) {
+    if (!isCaCertificate(ca) || !keyUsages(ca)?.has('keyCertSign')) {
+      throw new CmsError(CMS_ERROR_CODES.untrustedChain, `The issuing certificate ${describeCertificate(ca)} is not marked as a certification authority`);
+    }
+  }
+  // The anchor's own signature is not relied on; every other certificate's is.
+  for (const certificate of path.slice(0, -1)) {
+    if (SHA1_SIGNATURES.has(certificate.signatureAlgorithm.algorithmId)) {
+      throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The certificate ${describeCertificate(certificate)} is signed with SHA-1, which is not accepted`);
+    }
+  }
+  await checkRevocation(path, trust.crls);
+  checkSignerUsage(signer);
+  return path;
+}
+
+async function checkRevocation(path: readonly pkijs.Certificate[], crls: readonly pkijs.CertificateRevocationList[]): Promise<void> {
+  for (let i = 0; i < path.length - 1; i++) {
+    const certificate = path[i];
+    const issuer = path[i + 1];
+    if (!certificate || !issuer) continue;
+    for (const crl of crls) {
+      if (!crl.issuer.isEqual(issuer.subject)) continue;
+      if (SHA1_SIGNATURES.has(crl.signatureAlgorithm.algorithmId)) {
+        throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The CRL of ${describeCertificate(issuer)} is signed with SHA-1, which is not accepted`);
+      }
+      // A CRL under the same name but another key (a re-keyed CA) says nothing about this issuer's certificates.
+      const fromIssuer = await crl.verify({ issuerCertificate: issuer }).catch(() => false);
+      if (fromIssuer && crl.isCertificateRevoked(certificate)) {
+        throw new CmsError(CMS_ERROR_CODES.certificateRevoked, `The certificate ${describeCertificate(certificate)} has been revoked by its issuer`);
+      }
+    }
+  }
+}
+
+function checkSignerUsage(signer: pkijs.Certificate): void {
+  const usages = keyUsages(signer);
+  if (usages && !usages.has('digitalSignature') && !usages.has('nonRepudiation')) {
+    throw new CmsError(CMS_ERROR_CODES.wrongKeyUsage, `The signer certificate ${describeCertificate(signer)} does not allow digital signatures`);
+  }
+  const purposes = extendedKeyUsages(signer);
+  if (purposes && !purposes.includes(OID.emailProtection) && !purposes.includes(OID.anyExtendedKeyUsage)) {
+    throw new CmsError(CMS_ERROR_CODES.wrongKeyUsage, `The signer certificate ${describeCertificate(signer)} is not issued for secure messaging (email protection)`);
+  }
+}

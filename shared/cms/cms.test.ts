@@ -1,0 +1,203 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestPki, type LeafName, type TestPki } from '../../scripts/test-env/openssl-pki.ts';
+import {
+  CONTENT_ENCRYPTION,
+  decrypt,
+  encrypt,
+  importDecryptionKey,
+  importSigningKey,
+  inspect,
+  open,
+  seal,
+  sign,
+  verify,
+  type CmsRecipientIdentity,
+  type CmsSigner,
+  type TrustConfig,
+} from './index.ts';
+import { parseCertificate } from './certificates.ts';
+import { writeContentInfo } from './content-info.ts';
+import { TAG, algorithmIdentifier, encode, objectIdentifier, octetString, primitive, sequence, setOf, smallInteger, tlv, type DerNode } from './der.ts';
+import { OID } from './oids.ts';
+import { recipientInfoFor } from './recipients.ts';
+
+const SIGNERS = ['rsaSigner', 'ecSigner'] as const satisfies readonly LeafName[];
+const RECIPIENTS = ['rsaRecipient', 'ecRecipient'] as const satisfies readonly LeafName[];
+const CIPHERS = Object.values(CONTENT_ENCRYPTION);
+const COMBINATIONS = SIGNERS.flatMap((signer) => RECIPIENTS.flatMap((recipient) => CIPHERS.map((cipher) => [signer, recipient, cipher] as const)));
+
+let pki: TestPki;
+let trust: TrustConfig;
+const signers = {} as Record<(typeof SIGNERS)[number], CmsSigner>;
+const identities = {} as Record<'rsaRecipient' | 'ecRecipient' | 'ecRecipient2', CmsRecipientIdentity>;
+const content = new Uint8Array(randomBytes(10_000));
+
+beforeAll(async () => {
+  pki = createTestPki();
+  trust = { anchors: [pki.root.certificate], crls: [pki.rootCrl, pki.intermediateCrl] };
+  for (const name of SIGNERS) {
+    const leaf = pki.leaves[name];
+    signers[name] = { certificate: leaf.certificate, privateKey: await importSigningKey(leaf.privateKey, leaf.certificate), chain: [pki.intermediate.certificate] };
+  }
+  for (const name of ['rsaRecipient', 'ecRecipient', 'ecRecipient2'] as const) {
+    const leaf = pki.leaves[name];
+    identities[name] = { certificate: leaf.certificate, privateKey: await importDecryptionKey(leaf.privateKey, leaf.certificate) };
+  }
+}, 60_000);
+
+afterAll(() => pki?.remove());
+
+describe('seal and open', () => {
+  it.each(COMBINATIONS)('%s to %s with %s', async (signer, recipient, cipher) => {
+    const envelope = await seal(content, signers[signer], [pki.leaves[recipient].certificate], { contentEncryption: cipher });
+    const opened = await open(envelope, identities[recipient], trust);
+    expect(opened.content).toEqual(content);
+    expect(opened.contentEncryption).toBe(cipher);
+    expect(opened.signer.certificate).toEqual(pki.leaves[signer].certificate);
+  });
+
+  it('defaults to AES-256-GCM in AuthEnvelopedData', async () => {
+    const envelope = await seal(content, signers.ecSigner, [pki.leaves.ecRecipient.certificate]);
+    expect(inspect(envelope)).toMatchObject({ contentType: 'authEnvelopedData', contentEncryption: 'AES-256-GCM', macSize: 16 });
+    expect((await open(envelope, identities.ecRecipient, trust)).contentEncryption).toBe('aes-256-gcm');
+  });
+
+  it('lets every recipient, the sender included, open one envelope', async () => {
+    // ecRecipient2 plays the sender's own encryption certificate.
+    const envelope = await seal(content, signers.rsaSigner, [
+      pki.leaves.rsaRecipient.certificate,
+      pki.leaves.ecRecipient.certificate,
+      pki.leaves.ecRecipient2.certificate,
+      pki.leaves.ecRecipient.certificate,
+    ]);
+    const structure = inspect(envelope);
+    expect(structure.contentType === 'authEnvelopedData' && structure.recipients).toHaveLength(3);
+    for (const identity of Object.values(identities)) {
+      expect((await open(envelope, identity, trust)).content).toEqual(content);
+    }
+  });
+
+  it('round-trips empty content and returns the decrypted SignedData from decrypt()', async () => {
+    const envelope = await seal(new Uint8Array(0), signers.ecSigner, [pki.leaves.rsaRecipient.certificate], { contentEncryption: 'aes-256-cbc' });
+    expect((await open(envelope, identities.rsaRecipient, trust)).content).toEqual(new Uint8Array(0));
+    const inner = await decrypt(envelope, identities.rsaRecipient);
+    expect(inner.contentEncryption).toBe('aes-256-cbc');
+    expect(inspect(inner.content)).toMatchObject({ contentType: 'signedData', contentSize: 0 });
+  });
+
+  it('authenticates the authenticated attributes of an AuthEnvelopedData (RFC 5083 AAD)', async () => {
+    // Made by hand: our writer never sends authAttrs, other implementations may.
+    const contentKey = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt']);
+    const recipientInfo = await recipientInfoFor(parseCertificate(pki.leaves.ecRecipient.certificate, 'test'), 'ec-p256', contentKey);
+    const authAttributes = setOf(sequence(objectIdentifier(OID.contentType), tlv(TAG.set, objectIdentifier(OID.data))));
+    const nonce = crypto.getRandomValues(new Uint8Array(12));
+    const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: encode(authAttributes) }, contentKey, content));
+    const build = (attributes: DerNode, gcmParameters: DerNode) =>
+      writeContentInfo(
+        OID.authEnvelopedData,
+        sequence(
+          smallInteger(0),
+          setOf(recipientInfo),
+          sequence(objectIdentifier(OID.data), algorithmIdentifier(OID.aes256Gcm, gcmParameters), primitive(0x80, sealed.subarray(0, -16))),
+          tlv(0xa1, ...attributes.parts),
+          octetString(sealed.subarray(-16)),
+        ),
+      );
+    const withIcvLength = sequence(octetString(nonce), smallInteger(16));
+    expect((await decrypt(build(authAttributes, withIcvLength), identities.ecRecipient)).content).toEqual(content);
+    // Without aes-ICVlen the default of 12 bytes contradicts the 16-byte mac.
+    await expect(decrypt(build(authAttributes, sequence(octetString(nonce))), identities.ecRecipient)).rejects.toMatchObject({ code: 'cms-malformed' });
+    const otherAttributes = setOf(sequence(objectIdentifier(OID.contentType), tlv(TAG.set, objectIdentifier(OID.signedData))));
+    await expect(decrypt(build(otherAttributes, withIcvLength), identities.ecRecipient)).rejects.toMatchObject({ code: 'cms-decrypt-failed' });
+  });
+
+  it('encrypts without signing', async () => {
+    const envelope = await encrypt(content, [pki.leaves.ecRecipient.certificate]);
+    expect((await decrypt(envelope, identities.ecRecipient)).content).toEqual(content);
+  });
+});
+
+describe('sign and verify', () => {
+  it('summarises the signer', async () => {
+    const wholeSecond = Math.floor(Date.now() / 1000) * 1000 - 3600_000;
+    const signingTime = new Date(wholeSecond + 678);
+    const signed = await sign(content, signers.rsaSigner, { signingTime });
+    const { signer } = await verify(signed, trust, { now: new Date() });
+    expect(signer).toMatchObject({
+      subject: 'CN=Dr A,O=Clinic A',
+      serialNumber: expect.stringMatching(/^[0-9A-F]+$/),
+      signatureAlgorithm: 'RSASSA-PKCS1-v1_5-SHA256',
+    });
+    // DER times carry whole seconds.
+    expect(signer.signingTime.getTime()).toBe(wholeSecond);
+  });
+
+  it('returns content that does not alias the input', async () => {
+    const signed = await sign(content, signers.ecSigner);
+    const result = await verify(signed, trust);
+    signed.fill(0);
+    expect(result.content).toEqual(content);
+  });
+
+  it('refuses a signing key that does not fit the certificate', async () => {
+    const ecdhKey = identities.ecRecipient.privateKey;
+    await expect(sign(content, { certificate: pki.leaves.ecSigner.certificate, privateKey: ecdhKey })).rejects.toMatchObject({ code: 'cms-unsupported-algorithm' });
+  });
+});
+
+describe('inspect', () => {
+  it('describes a SignedData without its content', async () => {
+    const marker = new TextEncoder().encode('SECRET-PATIENT-DATA');
+    const signed = await sign(marker, signers.ecSigner, { signingTime: new Date('2026-03-04T05:06:07Z') });
+    const structure = inspect(signed);
+    expect(structure).toEqual({
+      contentType: 'signedData',
+      size: signed.byteLength,
+      encapsulatedContentType: 'data',
+      contentSize: marker.byteLength,
+      digestAlgorithms: ['SHA-256'],
+      certificates: [
+        expect.objectContaining({ subject: 'CN=Dr B,O=Clinic B', issuer: 'CN=RTS Test Practitioner CA,O=RTS Test' }),
+        expect.objectContaining({ subject: 'CN=RTS Test Practitioner CA,O=RTS Test', issuer: 'CN=RTS Test Root CA,O=RTS Test' }),
+      ],
+      signers: [
+        {
+          issuer: 'CN=RTS Test Practitioner CA,O=RTS Test',
+          serialNumber: expect.stringMatching(/^[0-9A-F]+$/),
+          subject: 'CN=Dr B,O=Clinic B',
+          digestAlgorithm: 'SHA-256',
+          signatureAlgorithm: 'ECDSA-SHA256',
+          signingTime: '2026-03-04T05:06:07.000Z',
+        },
+      ],
+    });
+    const json = JSON.stringify(structure);
+    expect(JSON.parse(json)).toEqual(structure);
+    expect(json).not.toContain('SECRET');
+  });
+
+  it('describes both kinds of recipients of an envelope and no key material', async () => {
+    const envelope = await encrypt(content, [pki.leaves.rsaRecipient.certificate, pki.leaves.ecRecipient.certificate], { contentEncryption: 'aes-256-cbc' });
+    const structure = inspect(envelope);
+    expect(structure).toMatchObject({
+      contentType: 'envelopedData',
+      encryptedContentType: 'data',
+      contentEncryption: 'AES-256-CBC',
+      encryptedContentSize: content.byteLength + 16 - (content.byteLength % 16),
+    });
+    expect(structure.contentType === 'envelopedData' && [...structure.recipients].sort((a, b) => a.type.localeCompare(b.type))).toEqual([
+      { type: 'key-agreement', keyAgreement: 'ECDH-SHA256KDF', keyWrap: 'AES-256-KW', recipients: [{ issuer: 'CN=RTS Test Practitioner CA,O=RTS Test', serialNumber: expect.any(String) }] },
+      { type: 'key-transport', keyEncryption: 'RSAES-OAEP', oaepHash: 'SHA-256', issuer: 'CN=RTS Test Practitioner CA,O=RTS Test', serialNumber: expect.any(String) },
+    ]);
+  });
+});
+
+describe('key import', () => {
+  it('gives non-extractable keys of the algorithm the certificate dictates', async () => {
+    expect(signers.rsaSigner.privateKey).toMatchObject({ extractable: false, algorithm: { name: 'RSASSA-PKCS1-v1_5', hash: { name: 'SHA-256' } } });
+    expect(signers.ecSigner.privateKey).toMatchObject({ extractable: false, algorithm: { name: 'ECDSA', namedCurve: 'P-256' } });
+    expect(identities.rsaRecipient.privateKey).toMatchObject({ extractable: false, algorithm: { name: 'RSA-OAEP', hash: { name: 'SHA-256' } } });
+    expect(identities.ecRecipient.privateKey).toMatchObject({ extractable: false, algorithm: { name: 'ECDH', namedCurve: 'P-256' } });
+  });
+});

@@ -1,0 +1,222 @@
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { parseCertificate, type PublicKeyKind } from './certificates.ts';
+import { CMS_ERROR_CODES, CmsError, parseOrThrow } from './cms-errors.ts';
+import { readContentInfo, writeContentInfo } from './content-info.ts';
+import {
+  CONTEXT,
+  DEFAULT_MAX_BYTES,
+  TAG,
+  UNIVERSAL,
+  algorithmIdentifier,
+  bufferSource,
+  bytesEqual,
+  children,
+  concat,
+  contextTag,
+  hasTag,
+  objectIdentifier,
+  octetString,
+  octets,
+  oidOf,
+  parseBer,
+  primitive,
+  rawBytes,
+  sequence,
+  setOf,
+  smallInteger,
+} from './der.ts';
+import { OID, oidName } from './oids.ts';
+import { recipientInfoFor, recipientKind, unwrapContentKey } from './recipients.ts';
+import { CONTENT_ENCRYPTION, type CmsRecipientIdentity, type ContentEncryption, type DecryptOptions, type DecryptResult, type Der, type EncryptOptions } from './types.ts';
+import { randomBytes, subtle } from './webcrypto.ts';
+
+/**
+ * EnvelopedData (RFC 5652) with AES-256-CBC and AuthEnvelopedData (RFC 5083/5084) with AES-256-GCM. pkijs has no
+ * AuthEnvelopedData (its "GCM in EnvelopedData" is non-standard), so both are read and written here, with pkijs's
+ * RecipientInfo structures inside.
+ */
+
+const GCM_NONCE_BYTES = 12;
+const GCM_TAG_BYTES = 16;
+const CBC_IV_BYTES = 16;
+
+/** The parts of either envelope type, read but not yet checked against the profile. */
+export interface ParsedEnvelope {
+  contentType: typeof OID.envelopedData | typeof OID.authEnvelopedData;
+  recipientInfos: pkijs.RecipientInfo[];
+  encryptedContentType: string;
+  contentEncryptionAlgorithm: pkijs.AlgorithmIdentifier;
+  encryptedContent: Uint8Array<ArrayBuffer> | undefined;
+  /** AuthEnvelopedData only: the GCM tag and the authenticated attributes as they were encoded. */
+  mac?: Uint8Array<ArrayBuffer>;
+  authAttributes?: Uint8Array;
+}
+
+function malformed(message: string): CmsError {
+  return new CmsError(CMS_ERROR_CODES.malformed, message);
+}
+
+export function readEnvelope(contentType: string, body: asn1js.AsnType): ParsedEnvelope {
+  if (contentType === OID.signedData) throw malformed('The message is signed but not encrypted');
+  if (contentType !== OID.envelopedData && contentType !== OID.authEnvelopedData) {
+    throw malformed(`Expected an encrypted message but found ${oidName(contentType)}`);
+  }
+  const auth = contentType === OID.authEnvelopedData;
+  const items = children(body);
+  if (!hasTag(body, UNIVERSAL, 16)) throw malformed('The encrypted message is not a sequence');
+  let i = 0;
+  if (!hasTag(items[i++], UNIVERSAL, TAG.integer)) throw malformed('The encrypted message has no version');
+  if (hasTag(items[i], CONTEXT, 0)) i++; // originatorInfo: certificates this profile does not use
+  const recipientSet = items[i++];
+  if (!hasTag(recipientSet, UNIVERSAL, 17)) throw malformed('The encrypted message has no recipient list');
+  const recipientInfos = children(recipientSet).map((schema) => parseOrThrow('A recipient entry', () => new pkijs.RecipientInfo({ schema })));
+
+  const info = items[i++];
+  const [type, algorithm, content, ...extra] = info ? children(info) : [];
+  if (!hasTag(info, UNIVERSAL, 16) || !algorithm || extra.length > 0 || (content && !hasTag(content, CONTEXT, 0))) {
+    throw malformed('The encrypted content info is not well-formed');
+  }
+  const envelope: ParsedEnvelope = {
+    contentType,
+    recipientInfos,
+    encryptedContentType: oidOf(type, 'The encrypted content info'),
+    contentEncryptionAlgorithm: parseOrThrow('The content encryption algorithm', () => new pkijs.AlgorithmIdentifier({ schema: algorithm })),
+    encryptedContent: content ? octets(content) : undefined,
+  };
+  if (auth) {
+    const attributes = items[i];
+    if (hasTag(attributes, CONTEXT, 1)) {
+      envelope.authAttributes = rawBytes(attributes);
+      i++;
+    }
+    const mac = items[i++];
+    if (!hasTag(mac, UNIVERSAL, TAG.octetString)) throw malformed('The encrypted message has no authentication tag');
+    envelope.mac = octets(mac);
+    if (hasTag(items[i], CONTEXT, 2)) i++;
+  } else if (hasTag(items[i], CONTEXT, 1)) {
+    i++; // unprotectedAttrs carry nothing the profile needs
+  }
+  if (i !== items.length) throw malformed('The encrypted message has unexpected fields');
+  return envelope;
+}
+
+interface ContentCipher {
+  contentEncryption: ContentEncryption;
+  params: AesGcmDecryptParams | AesCbcDecryptParams;
+  ciphertext: Uint8Array<ArrayBuffer>;
+}
+type AesGcmDecryptParams = { name: 'AES-GCM'; iv: Uint8Array<ArrayBuffer>; tagLength: number; additionalData?: Uint8Array<ArrayBuffer> };
+type AesCbcDecryptParams = { name: 'AES-CBC'; iv: Uint8Array<ArrayBuffer> };
+
+function unsupportedCipher(oid: string): CmsError {
+  return new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The content encryption ${oidName(oid)} is not accepted here`);
+}
+
+/** Checks the content cipher against the profile and returns the Web Crypto parameters to decrypt with. */
+function contentCipher(envelope: ParsedEnvelope): ContentCipher {
+  const { contentEncryptionAlgorithm: algorithm, encryptedContent } = envelope;
+  if (!encryptedContent) throw malformed('The encrypted message does not contain its content');
+  const params: unknown = algorithm.algorithmParams;
+  if (envelope.contentType === OID.envelopedData) {
+    if (algorithm.algorithmId !== OID.aes256Cbc) throw unsupportedCipher(algorithm.algorithmId);
+    if (!(params instanceof asn1js.OctetString) || params.valueBlock.valueHexView.byteLength !== CBC_IV_BYTES) {
+      throw malformed('The AES-CBC parameters are not a 16-byte IV');
+    }
+    return { contentEncryption: CONTENT_ENCRYPTION.cbc, params: { name: 'AES-CBC', iv: octets(params) }, ciphertext: encryptedContent };
+  }
+
+  if (algorithm.algorithmId !== OID.aes256Gcm) throw unsupportedCipher(algorithm.algorithmId);
+  // GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen INTEGER DEFAULT 12 }
+  const [nonce, icvLength, ...rest] = params instanceof asn1js.Sequence ? params.valueBlock.value : [];
+  const tagBytes = icvLength === undefined ? 12 : icvLength instanceof asn1js.Integer ? icvLength.valueBlock.valueDec : -1;
+  if (!(nonce instanceof asn1js.OctetString) || rest.length > 0 || tagBytes < 12 || tagBytes > 16) {
+    throw malformed('The AES-GCM parameters are not well-formed');
+  }
+  if (nonce.valueBlock.valueHexView.byteLength !== GCM_NONCE_BYTES) throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, 'Only 12-byte AES-GCM nonces are accepted');
+  const mac = envelope.mac ?? new Uint8Array(0);
+  if (mac.byteLength !== tagBytes) throw malformed('The authentication tag does not have the declared length');
+  const gcm: AesGcmDecryptParams = { name: 'AES-GCM', iv: octets(nonce), tagLength: tagBytes * 8 };
+  if (envelope.authAttributes) {
+    // RFC 5083: the AAD is the DER of the authenticated attributes under their SET OF tag, not [1].
+    const aad = new Uint8Array(envelope.authAttributes);
+    aad[0] = TAG.set;
+    gcm.additionalData = aad;
+  }
+  // Web Crypto expects the tag after the ciphertext.
+  return { contentEncryption: CONTENT_ENCRYPTION.gcm, params: gcm, ciphertext: concat([encryptedContent, mac]) };
+}
+
+/**
+ * Decrypts an EnvelopedData (AES-256-CBC) or AuthEnvelopedData (AES-256-GCM) addressed to `recipient`.
+ */
+export async function decrypt(envelope: Der, recipient: CmsRecipientIdentity, options: DecryptOptions = {}): Promise<DecryptResult> {
+  const root = parseBer(envelope, options.maxBytes ?? DEFAULT_MAX_BYTES, 'The encrypted message');
+  const { contentType, content } = readContentInfo(root, 'The encrypted message');
+  const parsed = readEnvelope(contentType, content);
+  const cipher = contentCipher(parsed);
+  const certificate = parseCertificate(recipient.certificate, 'The recipient certificate');
+  const key = await unwrapContentKey(parsed.recipientInfos, certificate, recipient.privateKey, { name: cipher.params.name });
+  try {
+    const plaintext = await subtle().decrypt(cipher.params, key, cipher.ciphertext);
+    return { content: new Uint8Array(plaintext), contentEncryption: cipher.contentEncryption };
+  } catch (error) {
+    throw new CmsError(CMS_ERROR_CODES.decryptFailed, 'The encrypted content is damaged or was altered (integrity check failed)', { cause: error });
+  }
+}
+
+/**
+ * Encrypts `content` for every certificate in `recipientCertificates` (duplicates collapse): AuthEnvelopedData with
+ * AES-256-GCM by default, EnvelopedData with AES-256-CBC on request.
+ */
+export async function encrypt(content: Uint8Array, recipientCertificates: readonly Der[], options: EncryptOptions = {}): Promise<Der> {
+  if (!(content instanceof Uint8Array)) throw new CmsError(CMS_ERROR_CODES.malformed, 'The content to encrypt must be bytes');
+  const contentEncryption = options.contentEncryption ?? CONTENT_ENCRYPTION.gcm;
+  if (!Object.values<string>(CONTENT_ENCRYPTION).includes(contentEncryption)) {
+    throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `Unknown content encryption "${String(contentEncryption)}"`);
+  }
+  // Every certificate is checked before any key is made, so a bad list fails without side effects.
+  const recipients: { certificate: pkijs.Certificate; der: Der; kind: PublicKeyKind }[] = [];
+  for (const der of recipientCertificates) {
+    if (recipients.some((r) => bytesEqual(r.der, der))) continue;
+    const certificate = parseCertificate(der, 'A recipient certificate');
+    recipients.push({ certificate, der, kind: recipientKind(certificate) });
+  }
+  if (recipients.length === 0) throw new CmsError(CMS_ERROR_CODES.notARecipient, 'An encrypted message needs at least one recipient');
+
+  const gcm = contentEncryption === CONTENT_ENCRYPTION.gcm;
+  const contentKey = await subtle().generateKey({ name: gcm ? 'AES-GCM' : 'AES-CBC', length: 256 }, true, ['encrypt']);
+  const recipientInfos = setOf(...(await Promise.all(recipients.map((r) => recipientInfoFor(r.certificate, r.kind, contentKey)))));
+
+  if (gcm) {
+    const nonce = randomBytes(GCM_NONCE_BYTES);
+    const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: nonce, tagLength: GCM_TAG_BYTES * 8 }, contentKey, bufferSource(content)));
+    const split = sealed.byteLength - GCM_TAG_BYTES;
+    return writeContentInfo(
+      OID.authEnvelopedData,
+      sequence(
+        smallInteger(0),
+        recipientInfos,
+        sequence(
+          objectIdentifier(OID.data),
+          algorithmIdentifier(OID.aes256Gcm, sequence(octetString(nonce), smallInteger(GCM_TAG_BYTES))),
+          primitive(contextTag(0, false), sealed.subarray(0, split)),
+        ),
+        octetString(sealed.subarray(split)),
+      ),
+    );
+  }
+
+  const iv = randomBytes(CBC_IV_BYTES);
+  const ciphertext = new Uint8Array(await subtle().encrypt({ name: 'AES-CBC', iv }, contentKey, bufferSource(content)));
+  // RFC 5652 6.1: version 2 once any RecipientInfo is not version 0 (key agreement is version 3).
+  const version = recipients.some((r) => r.kind === 'ec-p256') ? 2 : 0;
+  return writeContentInfo(
+    OID.envelopedData,
+    sequence(
+      smallInteger(version),
+      recipientInfos,
+      sequence(objectIdentifier(OID.data), algorithmIdentifier(OID.aes256Cbc, octetString(iv)), primitive(contextTag(0, false), ciphertext)),
+    ),
+  );
+}

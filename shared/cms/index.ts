@@ -1,0 +1,26 @@
+export { CMS_ERROR_CODES, CmsError, isCmsError, type CmsErrorCode } from './cms-errors.ts';
+export { DEFAULT_MAX_BYTES } from './der.ts';
+export { decrypt, encrypt } from './enveloped-data.ts';
+export { open, seal } from './envelope.ts';
+export { inspect, type CmsStructure } from './inspect.ts';
+export { importDecryptionKey, importSigningKey } from './keys.ts';
+export { sign, verify } from './signed-data.ts';
+export {
+  CONTENT_ENCRYPTION,
+  type CmsRecipientIdentity,
+  type CmsSigner,
+  type ContentEncryption,
+  type DecryptOptions,
+  type DecryptResult,
+  type Der,
+  type EncryptOptions,
+  type OpenOptions,
+  type OpenResult,
+  type SealOptions,
+  type SignerInfoSummary,
+  type SignOptions,
+  type TrustConfig,
+  type VerifyOptions,
+  type VerifyResult,
+} from './types.ts';
+export type { CryptoKey } from './webcrypto.ts';

@@ -1,0 +1,87 @@
+/** Object identifiers of the CMS profile, and the names `inspect()` and error messages show for them. */
+export const OID = {
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  envelopedData: '1.2.840.113549.1.7.3',
+  authEnvelopedData: '1.2.840.113549.1.9.16.1.23',
+
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+
+  sha1: '1.3.14.3.2.26',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  mgf1: '1.2.840.113549.1.1.8',
+
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  rsaesOaep: '1.2.840.113549.1.1.7',
+  rsassaPss: '1.2.840.113549.1.1.10',
+  sha1WithRsa: '1.2.840.113549.1.1.5',
+  sha256WithRsa: '1.2.840.113549.1.1.11',
+  sha384WithRsa: '1.2.840.113549.1.1.12',
+  sha512WithRsa: '1.2.840.113549.1.1.13',
+  ecPublicKey: '1.2.840.10045.2.1',
+  ecdsaWithSha1: '1.2.840.10045.4.1',
+  dsaWithSha1: '1.2.840.10040.4.3',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  ecdsaWithSha384: '1.2.840.10045.4.3.3',
+  ecdsaWithSha512: '1.2.840.10045.4.3.4',
+  p256: '1.2.840.10045.3.1.7',
+
+  ecdhStdSha1Kdf: '1.3.133.16.840.63.0.2',
+  ecdhStdSha256Kdf: '1.3.132.1.11.1',
+  aes128Wrap: '2.16.840.1.101.3.4.1.5',
+  aes256Wrap: '2.16.840.1.101.3.4.1.45',
+  aes128Cbc: '2.16.840.1.101.3.4.1.2',
+  aes256Cbc: '2.16.840.1.101.3.4.1.42',
+  aes128Gcm: '2.16.840.1.101.3.4.1.6',
+  aes256Gcm: '2.16.840.1.101.3.4.1.46',
+
+  keyUsage: '2.5.29.15',
+  basicConstraints: '2.5.29.19',
+  extKeyUsage: '2.5.29.37',
+  subjectKeyIdentifier: '2.5.29.14',
+  anyExtendedKeyUsage: '2.5.29.37.0',
+  emailProtection: '1.3.6.1.5.5.7.3.4',
+} as const;
+
+const NAMES: Readonly<Record<string, string>> = {
+  [OID.data]: 'data',
+  [OID.signedData]: 'signedData',
+  [OID.envelopedData]: 'envelopedData',
+  [OID.authEnvelopedData]: 'authEnvelopedData',
+  [OID.contentType]: 'contentType',
+  [OID.messageDigest]: 'messageDigest',
+  [OID.signingTime]: 'signingTime',
+  [OID.sha1]: 'SHA-1',
+  [OID.sha256]: 'SHA-256',
+  [OID.sha384]: 'SHA-384',
+  [OID.sha512]: 'SHA-512',
+  [OID.rsaEncryption]: 'RSA',
+  [OID.rsaesOaep]: 'RSAES-OAEP',
+  [OID.rsassaPss]: 'RSASSA-PSS',
+  [OID.sha1WithRsa]: 'RSASSA-PKCS1-v1_5-SHA1',
+  [OID.sha256WithRsa]: 'RSASSA-PKCS1-v1_5-SHA256',
+  [OID.sha384WithRsa]: 'RSASSA-PKCS1-v1_5-SHA384',
+  [OID.sha512WithRsa]: 'RSASSA-PKCS1-v1_5-SHA512',
+  [OID.ecPublicKey]: 'EC',
+  [OID.ecdsaWithSha1]: 'ECDSA-SHA1',
+  [OID.ecdsaWithSha256]: 'ECDSA-SHA256',
+  [OID.ecdsaWithSha384]: 'ECDSA-SHA384',
+  [OID.ecdsaWithSha512]: 'ECDSA-SHA512',
+  [OID.ecdhStdSha1Kdf]: 'ECDH-SHA1KDF',
+  [OID.ecdhStdSha256Kdf]: 'ECDH-SHA256KDF',
+  [OID.aes128Wrap]: 'AES-128-KW',
+  [OID.aes256Wrap]: 'AES-256-KW',
+  [OID.aes128Cbc]: 'AES-128-CBC',
+  [OID.aes256Cbc]: 'AES-256-CBC',
+  [OID.aes128Gcm]: 'AES-128-GCM',
+  [OID.aes256Gcm]: 'AES-256-GCM',
+};
+
+/** A readable name for an algorithm or content type; unknown identifiers stay dotted so nothing is hidden. */
+export function oidName(oid: string): string {
+  return NAMES[oid] ?? oid;
+}

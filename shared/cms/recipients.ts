@@ -1,0 +1,250 @@
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import {
+  describeCertificate,
+  importPublicKey,
+  keyUsages,
+  publicKeyKind,
+  sameIssuerAndSerial,
+  subjectKeyIdentifier,
+  type PublicKeyKind,
+} from './certificates.ts';
+import { CMS_ERROR_CODES, CmsError, parseOrThrow } from './cms-errors.ts';
+import { bufferSource, bytesEqual, concat } from './der.ts';
+import { OID, oidName } from './oids.ts';
+import { subtle, type CryptoKey } from './webcrypto.ts';
+
+/**
+ * RecipientInfos of the profile: key transport with RSAES-OAEP (SHA-256, MGF1-SHA-256) for RSA certificates, and
+ * ephemeral-static ECDH on P-256 with the X9.63 SHA-256 KDF and AES-256 key wrap (RFC 5753) for EC certificates.
+ * The ASN.1 structures are pkijs's; the cryptography is done here because pkijs's own EnvelopedData defaults to
+ * SHA-512 and encodes an empty entityUInfo into the KDF input when there is no ukm, which OpenSSL never sends.
+ */
+
+export type ContentKeyAlgorithm = { name: 'AES-GCM' } | { name: 'AES-CBC' };
+
+const P256_FIELD_BITS = 256;
+const KEK_BITS = 256;
+const ID_P_SPECIFIED = '1.2.840.113549.1.1.9';
+
+function sha256Identifier(): pkijs.AlgorithmIdentifier {
+  return new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256 });
+}
+
+function oaepParameters(): asn1js.Sequence {
+  return new pkijs.RSAESOAEPParams({
+    hashAlgorithm: sha256Identifier(),
+    maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.mgf1, algorithmParams: sha256Identifier().toSchema() }),
+  }).toSchema();
+}
+
+function issuerAndSerial(certificate: pkijs.Certificate): pkijs.IssuerAndSerialNumber {
+  return new pkijs.IssuerAndSerialNumber({ issuer: certificate.issuer, serialNumber: certificate.serialNumber });
+}
+
+/** ECC-CMS-SharedInfo (RFC 5753 7.2), with entityUInfo only when the sender chose a ukm. */
+function sharedInfo(wrapAlgorithm: pkijs.AlgorithmIdentifier, ukm: asn1js.OctetString | undefined): Uint8Array<ArrayBuffer> {
+  const suppPubInfo = new asn1js.OctetString({ valueHex: Uint8Array.of(0, 0, KEK_BITS >> 8, KEK_BITS & 0xff) });
+  const info = new pkijs.ECCCMSSharedInfo({ keyInfo: wrapAlgorithm, suppPubInfo, ...(ukm ? { entityUInfo: ukm } : {}) });
+  return new Uint8Array(info.toSchema().toBER(false));
+}
+
+/** ANSI X9.63 KDF with SHA-256; the 256-bit KEK is exactly one hash block: SHA-256(Z || 00000001 || SharedInfo). */
+async function deriveKek(sharedSecret: ArrayBuffer, info: Uint8Array, usage: 'wrapKey' | 'unwrapKey'): Promise<CryptoKey> {
+  const kek = await subtle().digest('SHA-256', concat([new Uint8Array(sharedSecret), Uint8Array.of(0, 0, 0, 1), info]));
+  return subtle().importKey('raw', kek, { name: 'AES-KW' }, false, [usage]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Encryption side
+
+/**
+ * Checks a recipient certificate against the profile and its KeyUsage (keyEncipherment for RSA, keyAgreement for
+ * EC) and returns its key type.
+ */
+export function recipientKind(certificate: pkijs.Certificate): PublicKeyKind {
+  const kind = publicKeyKind(certificate, 'recipient');
+  const usages = keyUsages(certificate);
+  const needed = kind === 'rsa' ? 'keyEncipherment' : 'keyAgreement';
+  if (usages && !usages.has(needed)) {
+    throw new CmsError(
+      CMS_ERROR_CODES.wrongKeyUsage,
+      `The recipient certificate ${describeCertificate(certificate)} does not allow ${needed}`,
+    );
+  }
+  return kind;
+}
+
+/** One encoded RecipientInfo that gives `certificate`'s holder the content-encryption key. */
+export async function recipientInfoFor(certificate: pkijs.Certificate, kind: PublicKeyKind, contentKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
+  const info = kind === 'rsa' ? await keyTransport(certificate, contentKey) : await keyAgreement(certificate, contentKey);
+  return new Uint8Array(info.toSchema().toBER(false));
+}
+
+async function keyTransport(certificate: pkijs.Certificate, contentKey: CryptoKey): Promise<pkijs.RecipientInfo> {
+  const publicKey = await importPublicKey(certificate, { name: 'RSA-OAEP', hash: 'SHA-256' }, ['wrapKey']);
+  const encryptedKey = await subtle().wrapKey('raw', contentKey, publicKey, { name: 'RSA-OAEP' });
+  return new pkijs.RecipientInfo({
+    variant: 1,
+    value: new pkijs.KeyTransRecipientInfo({
+      version: 0,
+      rid: issuerAndSerial(certificate),
+      keyEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.rsaesOaep, algorithmParams: oaepParameters() }),
+      encryptedKey: new asn1js.OctetString({ valueHex: encryptedKey }),
+    }),
+  });
+}
+
+async function keyAgreement(certificate: pkijs.Certificate, contentKey: CryptoKey): Promise<pkijs.RecipientInfo> {
+  const algorithm = { name: 'ECDH', namedCurve: 'P-256' } as const;
+  const recipientKey = await importPublicKey(certificate, algorithm, []);
+  const ephemeral = await subtle().generateKey(algorithm, false, ['deriveBits']);
+  const sharedSecret = await subtle().deriveBits({ name: 'ECDH', public: recipientKey }, ephemeral.privateKey, P256_FIELD_BITS);
+  const wrapAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId: OID.aes256Wrap });
+  const kek = await deriveKek(sharedSecret, sharedInfo(wrapAlgorithm, undefined), 'wrapKey');
+  const encryptedKey = await subtle().wrapKey('raw', contentKey, kek, { name: 'AES-KW' });
+  const point = await subtle().exportKey('raw', ephemeral.publicKey);
+
+  return new pkijs.RecipientInfo({
+    variant: 2,
+    value: new pkijs.KeyAgreeRecipientInfo({
+      version: 3,
+      // RFC 5753: id-ecPublicKey with absent parameters; the curve is the recipient's.
+      originator: new pkijs.OriginatorIdentifierOrKey({
+        variant: 3,
+        value: new pkijs.OriginatorPublicKey({
+          algorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.ecPublicKey }),
+          publicKey: new asn1js.BitString({ valueHex: point }),
+        }),
+      }),
+      keyEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.ecdhStdSha256Kdf, algorithmParams: wrapAlgorithm.toSchema() }),
+      recipientEncryptedKeys: new pkijs.RecipientEncryptedKeys({
+        encryptedKeys: [
+          new pkijs.RecipientEncryptedKey({
+            rid: new pkijs.KeyAgreeRecipientIdentifier({ variant: 1, value: issuerAndSerial(certificate) }),
+            encryptedKey: new asn1js.OctetString({ valueHex: encryptedKey }),
+          }),
+        ],
+      }),
+    }),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decryption side
+
+function matchesIssuerAndSerial(value: unknown, certificate: pkijs.Certificate): boolean {
+  return value instanceof pkijs.IssuerAndSerialNumber && sameIssuerAndSerial(certificate, value.issuer, value.serialNumber);
+}
+
+function matchesKeyId(keyId: unknown, certificate: pkijs.Certificate): boolean {
+  const ski = subjectKeyIdentifier(certificate);
+  return ski !== undefined && keyId instanceof asn1js.OctetString && bytesEqual(keyId.valueBlock.valueHexView, ski);
+}
+
+function unsupported(message: string): CmsError {
+  return new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, message);
+}
+
+function decryptFailed(cause: unknown): CmsError {
+  return new CmsError(CMS_ERROR_CODES.decryptFailed, 'The message could not be decrypted with this recipient key (wrong key or damaged message)', { cause });
+}
+
+/** Recovers the content-encryption key from the RecipientInfo addressed to `certificate`. */
+export async function unwrapContentKey(
+  recipientInfos: readonly pkijs.RecipientInfo[],
+  certificate: pkijs.Certificate,
+  privateKey: CryptoKey,
+  target: ContentKeyAlgorithm,
+): Promise<CryptoKey> {
+  for (const info of recipientInfos) {
+    const value: unknown = info.value;
+    if (value instanceof pkijs.KeyTransRecipientInfo) {
+      if (matchesIssuerAndSerial(value.rid, certificate) || matchesKeyId(value.rid, certificate)) {
+        return checkLength(await transportedKey(value, privateKey, target));
+      }
+    } else if (value instanceof pkijs.KeyAgreeRecipientInfo) {
+      const mine = value.recipientEncryptedKeys.encryptedKeys.find((k) => {
+        const rid: unknown = k.rid.value;
+        return matchesIssuerAndSerial(rid, certificate) || (rid instanceof pkijs.RecipientKeyIdentifier && matchesKeyId(rid.subjectKeyIdentifier, certificate));
+      });
+      if (mine) return checkLength(await agreedKey(value, mine, privateKey, target));
+    }
+  }
+  throw new CmsError(
+    CMS_ERROR_CODES.notARecipient,
+    `The message is not addressed to ${describeCertificate(certificate)}`,
+  );
+}
+
+function checkLength(key: CryptoKey): CryptoKey {
+  const length = (key.algorithm as { length?: number }).length;
+  if (length !== 256) throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, 'The content key is not a 256-bit AES key');
+  return key;
+}
+
+function checkOaepParameters(algorithm: pkijs.AlgorithmIdentifier): void {
+  const params = parseOrThrow('The RSA-OAEP parameters', () => new pkijs.RSAESOAEPParams({ schema: algorithm.algorithmParams }));
+  const mgfHash = parseOrThrow('The RSA-OAEP mask generation', () => new pkijs.AlgorithmIdentifier({ schema: params.maskGenAlgorithm.algorithmParams }));
+  if (params.hashAlgorithm.algorithmId === OID.sha1 || mgfHash.algorithmId === OID.sha1) throw unsupported('The RSA-OAEP key transport uses SHA-1, which is not accepted');
+  // pkijs fills an absent pSourceFunc with a non-empty placeholder; only an explicit one can carry a label.
+  const label: unknown = params.pSourceAlgorithm.algorithmParams;
+  const defaultLabel = params.pSourceAlgorithm.isEqual(pkijs.RSAESOAEPParams.defaultValues('pSourceAlgorithm'));
+  const emptyLabel = params.pSourceAlgorithm.algorithmId === ID_P_SPECIFIED && label instanceof asn1js.OctetString && label.valueBlock.valueHexView.byteLength === 0;
+  if (
+    params.hashAlgorithm.algorithmId !== OID.sha256 ||
+    params.maskGenAlgorithm.algorithmId !== OID.mgf1 ||
+    mgfHash.algorithmId !== OID.sha256 ||
+    !(defaultLabel || emptyLabel)
+  ) {
+    throw unsupported('The RSA-OAEP key transport uses parameters other than SHA-256 with MGF1-SHA-256 and no label');
+  }
+}
+
+async function transportedKey(info: pkijs.KeyTransRecipientInfo, privateKey: CryptoKey, target: ContentKeyAlgorithm): Promise<CryptoKey> {
+  const oid = info.keyEncryptionAlgorithm.algorithmId;
+  if (oid === OID.rsaEncryption) throw unsupported('RSA PKCS#1 v1.5 key transport is not accepted; the sender must use RSA-OAEP');
+  if (oid !== OID.rsaesOaep) throw unsupported(`The key transport algorithm ${oidName(oid)} is not accepted`);
+  checkOaepParameters(info.keyEncryptionAlgorithm);
+  if (privateKey.algorithm.name !== 'RSA-OAEP') throw decryptFailed(new Error('the recipient key is not an RSA-OAEP key'));
+  try {
+    return await subtle().unwrapKey('raw', bufferSource(info.encryptedKey.valueBlock.valueHexView), privateKey, { name: 'RSA-OAEP' }, target, false, ['decrypt']);
+  } catch (error) {
+    throw decryptFailed(error);
+  }
+}
+
+async function agreedKey(
+  info: pkijs.KeyAgreeRecipientInfo,
+  encryptedKey: pkijs.RecipientEncryptedKey,
+  privateKey: CryptoKey,
+  target: ContentKeyAlgorithm,
+): Promise<CryptoKey> {
+  const oid = info.keyEncryptionAlgorithm.algorithmId;
+  if (oid === OID.ecdhStdSha1Kdf) throw unsupported('The ECDH key agreement uses the SHA-1 KDF, which is not accepted');
+  if (oid !== OID.ecdhStdSha256Kdf) throw unsupported(`The key agreement algorithm ${oidName(oid)} is not accepted`);
+  const wrapAlgorithm = parseOrThrow('The key wrap algorithm', () => new pkijs.AlgorithmIdentifier({ schema: info.keyEncryptionAlgorithm.algorithmParams }));
+  if (wrapAlgorithm.algorithmId !== OID.aes256Wrap) throw unsupported(`The key wrap algorithm ${oidName(wrapAlgorithm.algorithmId)} is not accepted`);
+
+  const originator: unknown = info.originator.value;
+  if (info.originator.variant !== 3 || !(originator instanceof pkijs.OriginatorPublicKey)) {
+    throw unsupported('Only ephemeral-static ECDH is accepted (the originator must be a public key)');
+  }
+  const curve: unknown = originator.algorithm.algorithmParams;
+  const curveOk = curve === undefined || curve instanceof asn1js.Null || (curve instanceof asn1js.ObjectIdentifier && curve.valueBlock.toString() === OID.p256);
+  if (originator.algorithm.algorithmId !== OID.ecPublicKey || !curveOk) throw unsupported('The sender key of the ECDH key agreement is not on P-256');
+  if (privateKey.algorithm.name !== 'ECDH') throw decryptFailed(new Error('the recipient key is not an ECDH key'));
+
+  const ephemeral = await subtle()
+    .importKey('raw', bufferSource(originator.publicKey.valueBlock.valueHexView), { name: 'ECDH', namedCurve: 'P-256' }, false, [])
+    .catch((error: unknown) => {
+      throw new CmsError(CMS_ERROR_CODES.malformed, 'The sender key of the ECDH key agreement is not a valid P-256 point', { cause: error });
+    });
+  try {
+    const sharedSecret = await subtle().deriveBits({ name: 'ECDH', public: ephemeral }, privateKey, P256_FIELD_BITS);
+    const kek = await deriveKek(sharedSecret, sharedInfo(wrapAlgorithm, info.ukm), 'unwrapKey');
+    return await subtle().unwrapKey('raw', bufferSource(encryptedKey.encryptedKey.valueBlock.valueHexView), kek, { name: 'AES-KW' }, target, false, ['decrypt']);
+  } catch (error) {
+    throw decryptFailed(error);
+  }
+}

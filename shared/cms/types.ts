@@ -1,0 +1,78 @@
+import type { CryptoKey } from './webcrypto.ts';
+
+/** DER bytes: a certificate, a CRL, a PKCS#8 key or a CMS ContentInfo. */
+export type Der = Uint8Array;
+
+export interface CmsSigner {
+  certificate: Der;
+  privateKey: CryptoKey;
+  /** Intermediate CA certificates to embed so recipients can build the chain. */
+  chain?: Der[];
+}
+
+export interface CmsRecipientIdentity {
+  certificate: Der;
+  privateKey: CryptoKey;
+}
+
+export interface TrustConfig {
+  anchors: Der[];
+  intermediates?: Der[];
+  crls?: Der[];
+}
+
+export const CONTENT_ENCRYPTION = {
+  /** AuthEnvelopedData (RFC 5083/5084): the default. */
+  gcm: 'aes-256-gcm',
+  /** EnvelopedData, for peers that cannot read AuthEnvelopedData. */
+  cbc: 'aes-256-cbc',
+} as const;
+
+export type ContentEncryption = (typeof CONTENT_ENCRYPTION)[keyof typeof CONTENT_ENCRYPTION];
+
+export interface SignerInfoSummary {
+  certificate: Der;
+  /** RFC 4514 form, e.g. "CN=Dr A,O=Clinic A". */
+  subject: string;
+  /** Uppercase hex. */
+  serialNumber: string;
+  signingTime: Date;
+  /** E.g. "ECDSA-SHA256", "RSASSA-PKCS1-v1_5-SHA256", "RSASSA-PSS-SHA256". */
+  signatureAlgorithm: string;
+}
+
+export interface SignOptions {
+  /** Defaults to now; written with whole seconds. */
+  signingTime?: Date;
+}
+
+export interface VerifyOptions {
+  now?: Date;
+  /** Defaults to DEFAULT_MAX_BYTES (32 MiB). */
+  maxBytes?: number;
+}
+
+export interface EncryptOptions {
+  contentEncryption?: ContentEncryption;
+}
+
+export interface DecryptOptions {
+  maxBytes?: number;
+}
+
+export type SealOptions = SignOptions & EncryptOptions;
+export type OpenOptions = VerifyOptions & DecryptOptions;
+
+export interface VerifyResult {
+  content: Uint8Array;
+  signer: SignerInfoSummary;
+}
+
+export interface DecryptResult {
+  content: Uint8Array;
+  contentEncryption: ContentEncryption;
+}
+
+export interface OpenResult extends VerifyResult {
+  contentEncryption: ContentEncryption;
+}
