@@ -2,16 +2,18 @@
 // rts: the administrator's and tester's command line. One file per command group (pki-commands.ts, …).
 import { Command, CommanderError } from 'commander';
 import { describeFailure, EXIT_CODES } from './cli-error.ts';
+import { registerCmsCommands } from './cms-commands.ts';
 import { registerPkiCommands } from './pki-commands.ts';
 
 const program = new Command('rts')
-  .description('RTS Workstation: regional PKI and test tooling')
+  .description('RTS Workstation: regional PKI, CMS envelope and test tooling')
   // Set before the groups are added, so that subcommands inherit them: commander then throws instead of exiting, and
   // prints nothing itself, so that every error becomes the single "rts: <code>: <message>" line.
   .exitOverride()
   .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
 
 registerPkiCommands(program);
+registerCmsCommands(program);
 
 try {
   await program.parseAsync(process.argv);
