@@ -9,7 +9,8 @@ import { builtinModules } from 'node:module';
  *   shared        pure TypeScript: no Node, no DOM, no Electron, no other layer
  *   main/node     the main-process core, plain Node: shared only, never Electron
  *   main/electron the thin Electron shell: main/node + shared + electron
- *   hub           the regional hub, plain Node: shared only
+ *   transport     AMQP transport and its durable store, plain Node: shared only (used by main/node and hub)
+ *   hub           the regional hub, plain Node: shared, transport
  *   cli, bench    the rts command and benchmarks, plain Node: shared, main/node, hub
  *   preload       the bridge: shared + electron, nothing else
  *   renderer      React in the page: shared, and preload for types only
@@ -67,7 +68,7 @@ export default tseslint.config(
     },
   },
 
-  restrict(['shared/**'], [layer('main'), layer('hub'), layer('cli'), layer('preload'), layer('renderer'), noNode, noElectron, noReact, nodeOnlyPackages]),
+  restrict(['shared/**'], [layer('main'), layer('hub'), layer('transport'), layer('cli'), layer('preload'), layer('renderer'), noNode, noElectron, noReact, nodeOnlyPackages]),
   // Tests of shared code run in Node and may drive Node-side peers (e.g. the openssl CLI); shipped shared code may not.
   restrict(['shared/**/*.test.ts'], [layer('main'), layer('hub'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
   {
@@ -80,12 +81,13 @@ export default tseslint.config(
     },
   },
   restrict(['main/node/**'], [layer('electron'), layer('hub'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
+  restrict(['transport/**'], [layer('main'), layer('hub'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
   restrict(['main/electron/**'], [layer('hub'), layer('preload'), layer('renderer'), noReact]),
   restrict(['hub/**'], [layer('main'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
   // The rts command: the administrator's and tester's view of the same code as the workstation core and the hub.
   restrict(['cli/**', 'bench/**'], [layer('electron'), layer('preload'), layer('renderer'), noElectron, noReact]),
-  restrict(['preload/**'], [layer('main'), layer('hub'), layer('renderer'), noNode, noReact, nodeOnlyPackages]),
-  restrict(['renderer/**'], [layer('main'), layer('hub'), noNode, noElectron, nodeOnlyPackages], [
+  restrict(['preload/**'], [layer('main'), layer('hub'), layer('transport'), layer('renderer'), noNode, noReact, nodeOnlyPackages]),
+  restrict(['renderer/**'], [layer('main'), layer('hub'), layer('transport'), noNode, noElectron, nodeOnlyPackages], [
     { group: ['**/preload/**'], allowTypeImports: true, message: 'The renderer reaches the preload for types only; at run time it uses window.rts.' },
   ]),
   {

@@ -4,7 +4,7 @@
  */
 import { build } from 'esbuild';
 
-const NATIVE_OR_ELECTRON = ['electron', 'keytar'];
+const NATIVE_OR_ELECTRON = ['electron', 'keytar', 'better-sqlite3-multiple-ciphers'];
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', legalComments: 'none' } as const;
 
 await Promise.all([

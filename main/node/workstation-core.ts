@@ -3,7 +3,7 @@ import type { ConnectionState } from '../../shared/api/connection-state.ts';
 import type { EventPayload } from '../../shared/api/contract.ts';
 import { assertEndpointId } from '../../shared/protocol/endpoint-id.ts';
 import { createCommandDispatcher, type CommandDispatcher } from './api/command-dispatcher.ts';
-import { createBrokerConnection, type BrokerConnection, type BrokerHost } from './broker/broker-connection.ts';
+import { createBrokerConnection, type BrokerConnection, type BrokerHost } from '../../transport/broker-connection.ts';
 import { VaultUnavailableError, type SecretVault } from './vault/secret-vault.ts';
 import { brokerPasswordAccount } from './vault/vault-accounts.ts';
 

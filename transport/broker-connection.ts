@@ -1,6 +1,6 @@
 import rhea, { type Connection, type ConnectionOptions, type EventContext } from 'rhea';
-import type { ConnectionState, ConnectionStatus } from '../../../shared/api/connection-state.ts';
-import { vhostHostname } from '../../../shared/broker/rabbitmq-names.ts';
+import type { ConnectionState, ConnectionStatus } from '../shared/api/connection-state.ts';
+import { vhostHostname } from '../shared/broker/rabbitmq-names.ts';
 
 export interface BrokerHost {
   readonly host: string;

@@ -1,0 +1,55 @@
+import Database from 'better-sqlite3-multiple-ciphers';
+
+export type SqliteDatabase = Database.Database;
+
+/**
+ * Opens (or creates) an SQLite database encrypted with SQLCipher's scheme. Without a key the file is plain SQLite,
+ * which only the hub's operator may choose; the workstation always passes the key from the OS keychain.
+ * A wrong key fails here, not at the first query, so the caller can say so plainly.
+ */
+export function openDatabase(path: string, key: string | undefined): SqliteDatabase {
+  const db = new Database(path);
+  try {
+    if (key !== undefined) {
+      if (key.length < 32) throw new Error('the store key must have at least 32 characters');
+      db.pragma(`cipher='sqlcipher'`);
+      // PRAGMA takes no bound parameters; the key is quoted as an SQL string literal.
+      db.pragma(`key='${key.replaceAll("'", "''")}'`);
+    }
+    db.pragma('journal_mode = WAL');
+    // FULL: a committed transaction survives a power cut, which is what "committed before accepted" promises.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.prepare('select count(*) from sqlite_master').get();
+    return db;
+  } catch (error) {
+    db.close();
+    if (error instanceof Error && 'code' in error && error.code === 'SQLITE_NOTADB') {
+      throw new Error(`${path} cannot be opened with this key (wrong key, or not a store of ours)`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+export interface Migration {
+  readonly version: number;
+  readonly sql: string;
+}
+
+/**
+ * Applies the migrations of one component (e.g. "transport") that the database has not seen yet, each in its own
+ * transaction. Components share one file and one version table, each with its own version number.
+ */
+export function migrate(db: SqliteDatabase, component: string, migrations: readonly Migration[]): void {
+  db.exec('create table if not exists schema_versions (component text primary key, version integer not null)');
+  const row = db.prepare('select version from schema_versions where component = ?').get(component) as { version: number } | undefined;
+  const current = row?.version ?? 0;
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('insert into schema_versions (component, version) values (?, ?) on conflict(component) do update set version = excluded.version')
+        .run(component, migration.version);
+    })();
+  }
+}

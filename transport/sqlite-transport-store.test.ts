@@ -1,0 +1,137 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from './sqlite-database.ts';
+import { createSqliteTransportStore } from './sqlite-transport-store.ts';
+import type { StoredMessage, TransportStore } from './transport-store.ts';
+
+const KEY = 'k'.repeat(16) + 'e'.repeat(16) + 'y';
+let dir: string;
+let store: TransportStore;
+const path = () => join(dir, 'store.db');
+
+function message(id: string, text = 'Begum, Nasrin'): StoredMessage {
+  return {
+    properties: { message_id: id, user_id: 'ws-1', creation_time: 1_700_000_000_000, content_type: 'application/pkcs7-mime', application_properties: { rtsType: 'consult.request' } },
+    body: new TextEncoder().encode(text),
+  };
+}
+
+const enqueue = (id: string, orderKey: string) => store.outbox.enqueue({ messageId: id, orderKey, address: '/exchange/rts.uplink/ws-1', message: message(id) });
+const taken = (limit = 10) => store.outbox.takeSendable(limit, Date.now()).map((e) => e.messageId);
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rts-store-'));
+  store = createSqliteTransportStore(openDatabase(path(), KEY));
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('encrypted SQLite store', () => {
+  it('keeps nothing readable on disk without the key', () => {
+    enqueue('m1', 'case-1');
+    store.close();
+    const bytes = readFileSync(path());
+    expect(bytes.subarray(0, 16).toString('latin1')).not.toBe('SQLite format 3\0');
+    expect(bytes.includes('Nasrin')).toBe(false);
+    expect(() => openDatabase(path(), 'w'.repeat(32))).toThrow(/cannot be opened with this key/);
+    store = createSqliteTransportStore(openDatabase(path(), KEY));
+    expect(store.outbox.counts()).toEqual({ pending: 1, inFlight: 0, failed: 0 });
+  });
+
+  it('refuses a short key', () => {
+    expect(() => openDatabase(join(dir, 'other.db'), 'short')).toThrow(/at least 32/);
+  });
+});
+
+describe('outbox', () => {
+  it('keeps order within a key, one in flight per key, and lets other keys pass', () => {
+    enqueue('a1', 'case-a');
+    enqueue('a2', 'case-a');
+    enqueue('b1', 'case-b');
+    expect(taken()).toEqual(['a1', 'b1']);
+    expect(taken()).toEqual([]);
+    store.outbox.confirm('a1');
+    expect(taken()).toEqual(['a2']);
+  });
+
+  it('ignores a second enqueue of the same message id', () => {
+    enqueue('a1', 'case-a');
+    enqueue('a1', 'case-a');
+    expect(store.outbox.counts().pending).toBe(1);
+  });
+
+  it('bounds what it hands out', () => {
+    for (let i = 0; i < 5; i++) enqueue(`m${i}`, `case-${i}`);
+    expect(taken(2)).toEqual(['m0', 'm1']);
+    expect(store.outbox.counts()).toEqual({ pending: 3, inFlight: 2, failed: 0 });
+  });
+
+  it('resends what was in flight after a restart', () => {
+    enqueue('a1', 'case-a');
+    taken();
+    store.close();
+    store = createSqliteTransportStore(openDatabase(path(), KEY));
+    expect(store.outbox.requeueInFlight()).toBe(1);
+    const [entry] = store.outbox.takeSendable(10, Date.now());
+    expect(entry).toMatchObject({ messageId: 'a1', attempts: 2 });
+    expect(new TextDecoder().decode(entry!.message.body)).toBe('Begum, Nasrin');
+  });
+
+  it('delays a retry and keeps the key blocked meanwhile', () => {
+    enqueue('a1', 'case-a');
+    enqueue('a2', 'case-a');
+    taken();
+    store.outbox.retry('a1', 60_000, 'broker released it');
+    expect(taken()).toEqual([]);
+    expect(store.outbox.takeSendable(10, Date.now() + 61_000).map((e) => e.messageId)).toEqual(['a1']);
+  });
+
+  it('surfaces a permanent failure with its reason, and lets the rest of the key go on', () => {
+    enqueue('a1', 'case-a');
+    enqueue('a2', 'case-a');
+    taken();
+    store.outbox.fail('a1', 'rejected by the broker: amqp:unauthorized-access');
+    expect(store.outbox.failed()).toEqual([expect.objectContaining({ messageId: 'a1', failureReason: 'rejected by the broker: amqp:unauthorized-access' })]);
+    expect(taken()).toEqual(['a2']);
+  });
+});
+
+describe('inbox', () => {
+  it('records an outcome together with the effect, or neither', () => {
+    const db = openDatabase(join(dir, 'effects.db'), KEY);
+    const inbox = createSqliteTransportStore(db).inbox;
+    db.exec('create table cases (id text primary key)');
+    inbox.commit({ messageId: 'm1', outcome: 'processed', processedAt: 1 }, () => db.prepare("insert into cases values ('c1')").run());
+    expect(() => inbox.commit({ messageId: 'm2', outcome: 'processed', processedAt: 2 }, () => {
+      db.prepare("insert into cases values ('c2')").run();
+      throw new Error('handler failed half-way');
+    })).toThrow(/half-way/);
+    expect(inbox.find('m1')).toEqual({ messageId: 'm1', outcome: 'processed', processedAt: 1 });
+    expect(inbox.find('m2')).toBeUndefined();
+    expect(db.prepare('select id from cases').all()).toEqual([{ id: 'c1' }]);
+    db.close();
+  });
+
+  it('forgets ids older than the window', () => {
+    store.inbox.commit({ messageId: 'old', outcome: 'rejected', reason: 'schema-invalid', processedAt: 10 });
+    store.inbox.commit({ messageId: 'new', outcome: 'processed', processedAt: 100 });
+    expect(store.inbox.prune(50)).toBe(1);
+    expect(store.inbox.find('old')).toBeUndefined();
+    expect(store.inbox.find('new')).toBeDefined();
+  });
+});
+
+describe('dead letters', () => {
+  it('keeps the message with its reason until replayed or discarded', () => {
+    const id = store.deadLetters.add({ messageId: 'm1', source: 'downlink', reason: 'bad-signature', detail: 'signature does not verify', message: message('m1'), receivedAt: 5 });
+    expect(store.deadLetters.list()).toEqual([expect.objectContaining({ id, reason: 'bad-signature', state: 'held' })]);
+    store.deadLetters.setState(id, 'discarded');
+    expect(store.deadLetters.list()).toEqual([]);
+    expect(store.deadLetters.list({ state: 'discarded' })).toHaveLength(1);
+    expect(new TextDecoder().decode(store.deadLetters.get(id)!.message.body)).toBe('Begum, Nasrin');
+  });
+});

@@ -1,0 +1,153 @@
+import type { ReasonCode } from '../shared/protocol/reason-codes.ts';
+import { migrate, type SqliteDatabase } from './sqlite-database.ts';
+import type {
+  DeadLetter, DeadLetterState, DeadLetters, Inbox, InboxRecord, Outbox, OutboxEntry, OutboxState, StoredMessage, TransportStore,
+} from './transport-store.ts';
+
+const MIGRATIONS = [
+  {
+    version: 1,
+    sql: `
+      create table outbox (
+        seq integer primary key autoincrement,
+        message_id text not null unique,
+        order_key text not null,
+        address text not null,
+        properties text not null,
+        body blob not null,
+        state text not null check (state in ('pending', 'in-flight', 'failed')),
+        attempts integer not null default 0,
+        next_attempt_at integer not null default 0,
+        failure_reason text,
+        created_at integer not null
+      );
+      create index outbox_by_key on outbox (order_key, state, seq);
+      create index outbox_by_state on outbox (state, next_attempt_at, seq);
+      create table inbox (
+        message_id text primary key,
+        outcome text not null check (outcome in ('processed', 'rejected')),
+        reason text,
+        processed_at integer not null
+      ) without rowid;
+      create index inbox_by_age on inbox (processed_at);
+      create table dead_letters (
+        id integer primary key autoincrement,
+        message_id text not null,
+        source text not null,
+        reason text not null,
+        detail text not null,
+        properties text not null,
+        body blob not null,
+        received_at integer not null,
+        state text not null default 'held' check (state in ('held', 'replayed', 'discarded'))
+      );
+      create index dead_letters_by_state on dead_letters (state, id);
+    `,
+  },
+];
+
+interface OutboxRow {
+  seq: number; message_id: string; order_key: string; address: string; properties: string; body: Uint8Array;
+  state: OutboxState; attempts: number; failure_reason: string | null; created_at: number;
+}
+
+interface DeadLetterRow {
+  id: number; message_id: string; source: string; reason: ReasonCode; detail: string; properties: string; body: Uint8Array;
+  received_at: number; state: DeadLetterState;
+}
+
+function messageOf(properties: string, body: Uint8Array): StoredMessage {
+  return { properties: JSON.parse(properties) as StoredMessage['properties'], body: new Uint8Array(body) };
+}
+
+function outboxEntry(row: OutboxRow): OutboxEntry {
+  return {
+    seq: row.seq, messageId: row.message_id, orderKey: row.order_key, address: row.address,
+    message: messageOf(row.properties, row.body), attempts: row.attempts, state: row.state, createdAt: row.created_at,
+    ...(row.failure_reason !== null && { failureReason: row.failure_reason }),
+  };
+}
+
+function createOutbox(db: SqliteDatabase): Outbox {
+  const insert = db.prepare(`insert into outbox (message_id, order_key, address, properties, body, state, created_at)
+    values (?, ?, ?, ?, ?, 'pending', ?) on conflict (message_id) do nothing`);
+  // The head of each order key (its oldest message not given up on) is sendable when pending and due.
+  const sendable = db.prepare(`select o.* from outbox o
+    where o.state = 'pending' and o.next_attempt_at <= ?
+      and o.seq = (select min(x.seq) from outbox x where x.order_key = o.order_key and x.state != 'failed')
+    order by o.seq limit ?`);
+  const markInFlight = db.prepare(`update outbox set state = 'in-flight', attempts = attempts + 1 where seq = ?`);
+  const remove = db.prepare('delete from outbox where message_id = ?');
+  const retry = db.prepare(`update outbox set state = 'pending', next_attempt_at = ?, failure_reason = ? where message_id = ?`);
+  const fail = db.prepare(`update outbox set state = 'failed', failure_reason = ? where message_id = ?`);
+  const requeue = db.prepare(`update outbox set state = 'pending' where state = 'in-flight'`);
+  const counts = db.prepare(`select state, count(*) as n from outbox group by state`);
+  const failed = db.prepare(`select * from outbox where state = 'failed' order by seq`);
+
+  const take = db.transaction((limit: number, now: number) => {
+    const rows = sendable.all(now, limit) as OutboxRow[];
+    for (const row of rows) markInFlight.run(row.seq);
+    return rows.map((row) => outboxEntry({ ...row, state: 'in-flight', attempts: row.attempts + 1 }));
+  });
+
+  return {
+    enqueue: ({ messageId, orderKey, address, message }) => {
+      insert.run(messageId, orderKey, address, JSON.stringify(message.properties), message.body, Date.now());
+    },
+    takeSendable: (limit, now) => take(limit, now),
+    confirm: (messageId) => void remove.run(messageId),
+    retry: (messageId, delayMs, reason) => void retry.run(Date.now() + delayMs, reason, messageId),
+    fail: (messageId, reason) => void fail.run(reason, messageId),
+    requeueInFlight: () => requeue.run().changes,
+    counts: () => {
+      const byState = new Map((counts.all() as { state: OutboxState; n: number }[]).map((r) => [r.state, r.n]));
+      return { pending: byState.get('pending') ?? 0, inFlight: byState.get('in-flight') ?? 0, failed: byState.get('failed') ?? 0 };
+    },
+    failed: () => (failed.all() as OutboxRow[]).map(outboxEntry),
+  };
+}
+
+function createInbox(db: SqliteDatabase): Inbox {
+  const find = db.prepare('select message_id, outcome, reason, processed_at from inbox where message_id = ?');
+  const insert = db.prepare('insert into inbox (message_id, outcome, reason, processed_at) values (?, ?, ?, ?)');
+  const prune = db.prepare('delete from inbox where processed_at < ?');
+  const commit = db.transaction((record: InboxRecord, effect?: () => void) => {
+    effect?.();
+    insert.run(record.messageId, record.outcome, record.reason ?? null, record.processedAt);
+  });
+  return {
+    find: (messageId) => {
+      const row = find.get(messageId) as { message_id: string; outcome: InboxRecord['outcome']; reason: ReasonCode | null; processed_at: number } | undefined;
+      return row && { messageId: row.message_id, outcome: row.outcome, processedAt: row.processed_at, ...(row.reason !== null && { reason: row.reason }) };
+    },
+    commit: (record, effect) => commit(record, effect),
+    prune: (before) => prune.run(before).changes,
+  };
+}
+
+function createDeadLetters(db: SqliteDatabase): DeadLetters {
+  const insert = db.prepare(`insert into dead_letters (message_id, source, reason, detail, properties, body, received_at)
+    values (?, ?, ?, ?, ?, ?, ?)`);
+  const list = db.prepare('select * from dead_letters where state = ? order by id limit ?');
+  const get = db.prepare('select * from dead_letters where id = ?');
+  const setState = db.prepare('update dead_letters set state = ? where id = ?');
+  const letter = (row: DeadLetterRow): DeadLetter => ({
+    id: row.id, messageId: row.message_id, source: row.source, reason: row.reason, detail: row.detail,
+    message: messageOf(row.properties, row.body), receivedAt: row.received_at, state: row.state,
+  });
+  return {
+    add: (l) => Number(insert.run(l.messageId, l.source, l.reason, l.detail, JSON.stringify(l.message.properties), l.message.body, l.receivedAt).lastInsertRowid),
+    list: (options = {}) => (list.all(options.state ?? 'held', options.limit ?? 100) as DeadLetterRow[]).map(letter),
+    get: (id) => {
+      const row = get.get(id) as DeadLetterRow | undefined;
+      return row && letter(row);
+    },
+    setState: (id, state) => void setState.run(state, id),
+  };
+}
+
+/** The transport's tables in an open database (the workstation's encrypted store, or a hub's own file). */
+export function createSqliteTransportStore(db: SqliteDatabase): TransportStore {
+  migrate(db, 'transport', MIGRATIONS);
+  return { outbox: createOutbox(db), inbox: createInbox(db), deadLetters: createDeadLetters(db), close: () => db.close() };
+}

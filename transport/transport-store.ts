@@ -1,0 +1,120 @@
+import type { ReasonCode } from '../shared/protocol/reason-codes.ts';
+
+/**
+ * What the transport keeps durably: the outbox (a message is stored before it is sent, and done only when the broker
+ * accepts it), the inbox (ids of processed messages, so redeliveries are absorbed), and dead letters (messages that
+ * can never succeed, with the reason, for an operator to replay or discard). One interface; SQLite implements it for
+ * the workstation, and the hub may bring its own.
+ */
+
+/** An AMQP message as stored: properties as JSON-able values, the body apart. */
+export interface StoredMessage {
+  readonly properties: {
+    readonly message_id: string;
+    readonly user_id: string;
+    readonly correlation_id?: string;
+    /** Milliseconds since the epoch. */
+    readonly creation_time: number;
+    readonly content_type: string;
+    readonly application_properties: Readonly<Record<string, string | number | boolean>>;
+  };
+  readonly body: Uint8Array;
+}
+
+export const FAILURE_CLASSES = {
+  /** Will succeed later without any change (broker released it, connection lost before sending). */
+  transient: 'transient',
+  /** May or may not have reached the broker (lost after sending, before settlement): resending is safe, receivers de-duplicate. */
+  ambiguous: 'ambiguous',
+  /** Can never succeed as it is (broker rejected it, refused by permissions): surfaced to the user, never retried. */
+  permanent: 'permanent',
+} as const;
+
+export type FailureClass = (typeof FAILURE_CLASSES)[keyof typeof FAILURE_CLASSES];
+
+export type OutboxState = 'pending' | 'in-flight' | 'failed';
+
+export interface OutboxEntry {
+  readonly seq: number;
+  readonly messageId: string;
+  /** Messages with the same key are sent one at a time, in the order they were queued (e.g. one case). */
+  readonly orderKey: string;
+  readonly address: string;
+  readonly message: StoredMessage;
+  readonly attempts: number;
+  readonly state: OutboxState;
+  readonly failureReason?: string;
+  readonly createdAt: number;
+}
+
+export interface OutboxCounts {
+  readonly pending: number;
+  readonly inFlight: number;
+  readonly failed: number;
+}
+
+export interface Outbox {
+  /** Stores a message to send. Queuing the same message id twice keeps the first. */
+  enqueue(entry: { messageId: string; orderKey: string; address: string; message: StoredMessage }): void;
+  /**
+   * Marks up to `limit` messages in flight and returns them: the oldest pending message of each order key that has
+   * nothing in flight, due at `now`, oldest first.
+   */
+  takeSendable(limit: number, now: number): OutboxEntry[];
+  /** The broker accepted it: done. */
+  confirm(messageId: string): void;
+  /** Back to pending, to be sent again after `delayMs`. */
+  retry(messageId: string, delayMs: number, reason: string): void;
+  /** Will not be sent again; kept with its reason until the user discards or re-queues it. */
+  fail(messageId: string, reason: string): void;
+  /** After a reconnect or a restart: everything in flight is pending again (its settlement was lost). */
+  requeueInFlight(): number;
+  counts(): OutboxCounts;
+  failed(): OutboxEntry[];
+}
+
+export interface InboxRecord {
+  readonly messageId: string;
+  readonly outcome: 'processed' | 'rejected';
+  readonly reason?: ReasonCode;
+  readonly processedAt: number;
+}
+
+export interface Inbox {
+  find(messageId: string): InboxRecord | undefined;
+  /**
+   * Records the outcome of a message and runs `effect` (the handler's own writes) in the same transaction: either both
+   * are durable or neither is.
+   */
+  commit(record: InboxRecord, effect?: () => void): void;
+  /** Forgets ids processed before `before` (the de-duplication window has passed). */
+  prune(before: number): number;
+}
+
+export type DeadLetterState = 'held' | 'replayed' | 'discarded';
+
+export interface DeadLetter {
+  readonly id: number;
+  readonly messageId: string;
+  /** Where it was consumed from (logical name, e.g. "downlink" or "uplink"). */
+  readonly source: string;
+  readonly reason: ReasonCode;
+  readonly detail: string;
+  readonly message: StoredMessage;
+  readonly receivedAt: number;
+  readonly state: DeadLetterState;
+}
+
+export interface DeadLetters {
+  add(letter: Omit<DeadLetter, 'id' | 'state'>): number;
+  list(options?: { state?: DeadLetterState; limit?: number }): DeadLetter[];
+  get(id: number): DeadLetter | undefined;
+  setState(id: number, state: Exclude<DeadLetterState, 'held'>): void;
+}
+
+export interface TransportStore {
+  readonly outbox: Outbox;
+  readonly inbox: Inbox;
+  readonly deadLetters: DeadLetters;
+  close(): void;
+}
