@@ -1,6 +1,6 @@
 import rhea, { type Connection, type ConnectionOptions, type EventContext } from 'rhea';
 import type { ConnectionState, ConnectionStatus } from '../shared/api/connection-state.ts';
-import { vhostHostname } from '../shared/broker/rabbitmq-names.ts';
+import { rabbitmq3Adapter, type BrokerAdapter } from './broker-adapter.ts';
 
 export interface BrokerHost {
   readonly host: string;
@@ -18,11 +18,19 @@ export interface BrokerConnectionOptions {
   readonly idleTimeoutMs?: number;
   readonly reconnectDelayMs?: { readonly initial: number; readonly max: number };
   readonly containerId?: string;
+  readonly adapter?: BrokerAdapter;
 }
 
 export interface BrokerConnection {
   readonly state: ConnectionState;
+  /** The rhea connection links are opened on; present from start() until stop(). It survives reconnects. */
+  readonly amqp: Connection | undefined;
+  readonly adapter: BrokerAdapter;
   onStateChanged(listener: (state: ConnectionState) => void): () => void;
+  /** Each time the connection (re)opens; rhea has re-attached the links that were open. */
+  onOpened(listener: () => void): () => void;
+  /** Each time it drops: rhea discards unsettled outgoing deliveries without telling, so owners must re-send. */
+  onDisconnected(listener: () => void): () => void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -48,6 +56,9 @@ function describeError(error: unknown): string {
 export function createBrokerConnection(options: BrokerConnectionOptions): BrokerConnection {
   if (options.hosts.length === 0) throw new Error('at least one broker host is required');
   const listeners = new Set<(state: ConnectionState) => void>();
+  const openedListeners = new Set<() => void>();
+  const disconnectedListeners = new Set<() => void>();
+  const adapter = options.adapter ?? rabbitmq3Adapter;
   const { initial, max } = options.reconnectDelayMs ?? { initial: 500, max: 30_000 };
   let state: ConnectionState = { status: 'offline', since: new Date().toISOString(), reason: 'not started' };
   let connection: Connection | undefined;
@@ -76,7 +87,7 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
       transport: 'tcp',
       host: currentHost.host,
       port: currentHost.port,
-      hostname: vhostHostname(options.vhost),
+      hostname: adapter.hostname(options.vhost),
       username: options.username,
       password,
       idle_time_out: options.idleTimeoutMs ?? 30_000,
@@ -94,12 +105,14 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
       attempt = 0;
       lastError = undefined;
       setState('online', currentHost);
+      for (const listener of openedListeners) listener();
     });
     connection.on('connection_error', (context: EventContext) => {
       lastError = describeError(context.error ?? context.connection.error);
       setState('offline', currentHost, lastError);
     });
     connection.on('disconnected', (context: EventContext) => {
+      for (const listener of disconnectedListeners) listener();
       if (stopping) return;
       const reason = context.error ? describeError(context.error) : (lastError ?? 'connection lost');
       setState(context.reconnecting ? 'connecting' : 'offline', currentHost, context.reconnecting ? `retrying after: ${reason}` : reason);
@@ -132,14 +145,22 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
     setState('offline', undefined, 'stopped');
   }
 
+  const subscribe = <L>(set: Set<L>, listener: L) => {
+    set.add(listener);
+    return () => void set.delete(listener);
+  };
+
   return {
     get state() {
       return state;
     },
-    onStateChanged(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+    get amqp() {
+      return connection;
     },
+    adapter,
+    onStateChanged: (listener) => subscribe(listeners, listener),
+    onOpened: (listener) => subscribe(openedListeners, listener),
+    onDisconnected: (listener) => subscribe(disconnectedListeners, listener),
     start,
     stop,
   };

@@ -1,0 +1,174 @@
+import type { Delivery, EventContext, Sender } from 'rhea';
+import type { BrokerConnection } from './broker-connection.ts';
+import { toRheaMessage } from './amqp-message.ts';
+import type { Outbox, OutboxCounts } from './transport-store.ts';
+
+/**
+ * Drains the durable outbox into the broker. A message is done only when the broker settles it `accepted`:
+ *   accepted          → confirmed, removed from the outbox
+ *   rejected          → permanent: kept as failed with the broker's reason, surfaced, never re-sent
+ *   released/modified → transient: re-sent after a delay
+ *   connection lost   → ambiguous (it may or may not have arrived): re-sent after reconnect; receivers de-duplicate
+ * In-flight messages are bounded (back-pressure), and the outbox keeps order per order key.
+ */
+export interface OutboxSenderOptions {
+  readonly connection: BrokerConnection;
+  readonly outbox: Outbox;
+  /** Messages sent and not yet settled, at most. */
+  readonly maxInFlight?: number;
+  /** Delay before re-sending a message the broker released. */
+  readonly retryDelayMs?: number;
+  /** Re-sends of one message after which a transient failure is given up as permanent. */
+  readonly maxAttempts?: number;
+}
+
+export interface OutboxSender {
+  /** Call after enqueuing: sends what can be sent now. */
+  wake(): void;
+  counts(): OutboxCounts;
+  onChanged(listener: (counts: OutboxCounts) => void): () => void;
+  stop(): void;
+}
+
+/** Link errors that no retry can heal: the message itself is not allowed where it is going. */
+const PERMANENT_CONDITIONS: ReadonlySet<string> = new Set(['amqp:unauthorized-access', 'amqp:not-allowed', 'amqp:not-found', 'amqp:invalid-field', 'amqp:link:message-size-exceeded']);
+
+export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
+  const { connection, outbox } = options;
+  const maxInFlight = options.maxInFlight ?? 64;
+  const retryDelayMs = options.retryDelayMs ?? 2_000;
+  const maxAttempts = options.maxAttempts ?? 10;
+  const senders = new Map<string, Sender>();
+  const inFlight = new Map<Delivery, { messageId: string; attempts: number }>();
+  const listeners = new Set<(counts: OutboxCounts) => void>();
+  let online = connection.state.status === 'online';
+  let stopped = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let pumping = false;
+
+  const changed = () => {
+    const counts = outbox.counts();
+    for (const listener of listeners) listener(counts);
+  };
+
+  function senderFor(address: string): Sender | undefined {
+    const amqp = connection.amqp;
+    if (!amqp) return undefined;
+    let sender = senders.get(address);
+    if (!sender || sender.is_closed()) {
+      sender = amqp.open_sender({ target: { address }, autosettle: true });
+      sender.on('accepted', (context: EventContext) => settle(context.delivery, 'accepted'));
+      sender.on('rejected', (context: EventContext) => settle(context.delivery, 'rejected'));
+      sender.on('released', (context: EventContext) => settle(context.delivery, 'released'));
+      sender.on('modified', (context: EventContext) => settle(context.delivery, 'released'));
+      sender.on('sendable', () => pump());
+      const linkLost = (context: EventContext) => abandonLink(address, context.session?.error ?? context.sender?.error);
+      sender.on('sender_error', linkLost);
+      // A refused publish ends the whole session (RabbitMQ), so its deliveries will never be settled.
+      sender.session.on('session_error', linkLost);
+      senders.set(address, sender);
+    }
+    return sender;
+  }
+
+  function settle(delivery: Delivery | undefined, outcome: 'accepted' | 'rejected' | 'released'): void {
+    const entry = delivery && inFlight.get(delivery);
+    if (!delivery || !entry) return;
+    inFlight.delete(delivery);
+    if (outcome === 'accepted') {
+      outbox.confirm(entry.messageId);
+    } else if (outcome === 'rejected') {
+      const error = (delivery.remote_state as { error?: { condition?: string; description?: string } } | undefined)?.error;
+      outbox.fail(entry.messageId, `rejected by the broker${error?.condition ? `: ${error.condition}${error.description ? ` (${error.description})` : ''}` : ''}`);
+    } else if (entry.attempts >= maxAttempts) {
+      outbox.fail(entry.messageId, `released by the broker ${entry.attempts} times`);
+    } else {
+      outbox.retry(entry.messageId, retryDelayMs, 'released by the broker');
+      scheduleRetry(retryDelayMs);
+    }
+    changed();
+    pump();
+  }
+
+  /** The link (or its session) ended with an error: settle its in-flight messages by the error's class. */
+  function abandonLink(address: string, error: unknown): void {
+    const sender = senders.get(address);
+    senders.delete(address);
+    const { condition, description } = (error ?? {}) as { condition?: string; description?: string };
+    const reason = `refused by the broker${condition ? `: ${condition}` : ''}${description ? ` (${description})` : ''}`;
+    for (const [delivery, entry] of inFlight) {
+      if (delivery.link !== sender) continue;
+      inFlight.delete(delivery);
+      if (PERMANENT_CONDITIONS.has(condition ?? '')) outbox.fail(entry.messageId, reason);
+      else outbox.retry(entry.messageId, retryDelayMs, reason);
+    }
+    changed();
+    scheduleRetry(retryDelayMs);
+  }
+
+  function scheduleRetry(delayMs: number): void {
+    if (retryTimer || stopped) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      pump();
+    }, delayMs);
+  }
+
+  function pump(): void {
+    if (pumping || stopped || !online) return;
+    pumping = true;
+    try {
+      while (inFlight.size < maxInFlight) {
+        const batch = outbox.takeSendable(maxInFlight - inFlight.size, Date.now());
+        if (batch.length === 0) break;
+        let sentAny = false;
+        for (const entry of batch) {
+          const sender = senderFor(entry.address);
+          if (!sender || !sender.sendable()) {
+            // No credit yet: hand it back; 'sendable' will pump again.
+            outbox.retry(entry.messageId, 0, 'waiting for link credit');
+            continue;
+          }
+          inFlight.set(sender.send(toRheaMessage(entry.message)), { messageId: entry.messageId, attempts: entry.attempts });
+          sentAny = true;
+        }
+        if (!sentAny) break;
+      }
+      if (outbox.counts().pending > 0) scheduleRetry(retryDelayMs);
+      changed();
+    } finally {
+      pumping = false;
+    }
+  }
+
+  const offOpened = connection.onOpened(() => {
+    online = true;
+    pump();
+  });
+  const offDisconnected = connection.onDisconnected(() => {
+    online = false;
+    // rhea drops unsettled deliveries silently: whatever was in flight may or may not have arrived. Send it again.
+    inFlight.clear();
+    outbox.requeueInFlight();
+    changed();
+  });
+  // Anything left in flight by a previous run was never confirmed.
+  outbox.requeueInFlight();
+
+  return {
+    wake: () => pump(),
+    counts: () => outbox.counts(),
+    onChanged(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    stop() {
+      stopped = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      offOpened();
+      offDisconnected();
+      for (const sender of senders.values()) sender.close();
+      senders.clear();
+    },
+  };
+}
