@@ -88,10 +88,10 @@ describe('rts pki demo-region', () => {
     expect(json.manifest).toEqual(manifest);
     expect(manifest).toMatchObject({ region: 'North Valley', keyType: 'ec-p256', crl: { file: 'ca.crl.pem', crlNumber: 1 } });
     expect(manifest.identities.map((identity) => [identity.name, identity.profile])).toEqual(IDENTITIES);
-    expect(manifest.ca).toMatchObject({ profile: 'root-ca', subject: 'O=North Valley, OU=RTS PKI, CN=North Valley Root CA' });
+    expect(manifest.ca).toMatchObject({ profile: 'root-ca', subject: 'CN=North Valley Root CA,OU=RTS PKI,O=North Valley' });
     const duarte = manifest.identities.find((identity) => identity.name === 'clinic-b.dr-duarte.encryption');
     expect(duarte?.subject).toBe(
-      'O=North Valley, OU=Hillview Clinic, CN=Dr. Tomás Duarte, emailAddress=tomas.duarte@clinic-b.north-valley.example',
+      'emailAddress=tomas.duarte@clinic-b.north-valley.example,CN=Dr. Tomás Duarte,OU=Hillview Clinic,O=North Valley',
     );
     for (const identity of manifest.identities) {
       expect(identity.files).toEqual({
@@ -207,7 +207,7 @@ describe('rts pki show', () => {
     expect(human.stdout).toContain('CA:                 no');
     const json = rts('pki', 'show', join(dir(), 'ca.pem'), '--json');
     expect(JSON.parse(json.stdout)).toEqual([
-      expect.objectContaining({ subject: 'O=North Valley, OU=RTS PKI, CN=North Valley Root CA', isCa: true, keyAlgorithm: 'EC P-256' }),
+      expect.objectContaining({ subject: 'CN=North Valley Root CA,OU=RTS PKI,O=North Valley', isCa: true, keyAlgorithm: 'EC P-256' }),
     ]);
   });
 
@@ -223,7 +223,7 @@ describe('rts pki show', () => {
     expect(openssl(dir(), 'x509', '-in', 'hub.cert.pem', '-outform', 'DER', '-out', der).status).toBe(0);
     const human = rts('pki', 'show', der);
     expect(human.status, human.stderr).toBe(0);
-    expect(human.stdout).toContain('subject:            O=North Valley, OU=RTS Hub, CN=hub');
+    expect(human.stdout).toContain('subject:            CN=hub,OU=RTS Hub,O=North Valley');
     expect(human.stdout).toContain('extended key usage: emailProtection, clientAuth');
   });
 
@@ -232,8 +232,8 @@ describe('rts pki show', () => {
     expect(result.status, result.stderr).toBe(0);
     const described = JSON.parse(result.stdout) as { subject: string }[];
     expect(described.map((certificate) => certificate.subject)).toEqual([
-      'O=North Valley, OU=RTS Hub, CN=hub',
-      'O=North Valley, OU=RTS PKI, CN=North Valley Root CA',
+      'CN=hub,OU=RTS Hub,O=North Valley',
+      'CN=North Valley Root CA,OU=RTS PKI,O=North Valley',
     ]);
     const wrong = rts('pki', 'show', join(dir(), 'hub.p12'), '--password', 'wrong');
     expect(wrong.status).toBe(1);

@@ -1,7 +1,10 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { serialHex } from '../pki/certificate.ts';
+import { PKI_ERROR_CODES, isPkiError } from '../pki/errors.ts';
+import { formatName } from '../pki/names.ts';
 import { CMS_ERROR_CODES, CmsError, parseOrThrow } from './cms-errors.ts';
-import { bufferSource, bytesEqual, parseBer, toHex } from './der.ts';
+import { bufferSource, bytesEqual, parseBer } from './der.ts';
 import { OID, oidName } from './oids.ts';
 import { subtle, type CryptoKey, type WebKeyUsage, type ProfileKeyAlgorithm } from './webcrypto.ts';
 
@@ -60,63 +63,18 @@ export function importPublicKey(certificate: pkijs.Certificate, algorithm: Profi
   return subtle().importKey('spki', subjectPublicKeyInfoDer(certificate), algorithm, false, usages);
 }
 
-const KEY_USAGE_BITS = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-] as const;
-
-export type KeyUsageName = (typeof KEY_USAGE_BITS)[number];
-
-function extension(certificate: pkijs.Certificate, oid: string): pkijs.Extension | undefined {
-  return certificate.extensions?.find((e) => e.extnID === oid);
-}
-
-/** The KeyUsage bits, or undefined when the certificate has no KeyUsage extension (any use allowed). */
-export function keyUsages(certificate: pkijs.Certificate): Set<KeyUsageName> | undefined {
-  const ext = extension(certificate, OID.keyUsage);
-  if (!ext) return undefined;
-  const bits: unknown = ext.parsedValue;
-  if (!(bits instanceof asn1js.BitString)) throw new CmsError(CMS_ERROR_CODES.malformed, 'A certificate has an unreadable key usage extension');
-  const view = bits.valueBlock.valueHexView;
-  const usages = new Set<KeyUsageName>();
-  KEY_USAGE_BITS.forEach((name, bit) => {
-    if (((view[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0) usages.add(name);
-  });
-  return usages;
-}
-
-/** The ExtendedKeyUsage purposes, or undefined when the extension is absent. */
-export function extendedKeyUsages(certificate: pkijs.Certificate): string[] | undefined {
-  const ext = extension(certificate, OID.extKeyUsage);
-  if (!ext) return undefined;
-  const value: unknown = ext.parsedValue;
-  if (!(value instanceof pkijs.ExtKeyUsage)) throw new CmsError(CMS_ERROR_CODES.malformed, 'A certificate has an unreadable extended key usage extension');
-  return value.keyPurposes;
-}
-
-export function isCaCertificate(certificate: pkijs.Certificate): boolean {
-  const value: unknown = extension(certificate, OID.basicConstraints)?.parsedValue;
-  return value instanceof pkijs.BasicConstraints && value.cA === true;
-}
-
-export function subjectKeyIdentifier(certificate: pkijs.Certificate): Uint8Array | undefined {
-  const value: unknown = extension(certificate, OID.subjectKeyIdentifier)?.parsedValue;
-  return value instanceof asn1js.OctetString ? value.valueBlock.valueHexView : undefined;
-}
-
-/** Serial number as uppercase hex without the DER sign byte, as `openssl x509 -serial` prints it. */
-export function serialHex(serial: asn1js.Integer): string {
-  const bytes = serial.valueBlock.valueHexView;
-  let i = 0;
-  while (i < bytes.length - 1 && bytes[i] === 0) i++;
-  return toHex(bytes.subarray(i)).toUpperCase();
+/**
+ * Reads a fact of a certificate with pki's reader (`keyUsageOf`, `extendedKeyUsageOf`, ...). A certificate of a
+ * message or of the trust configuration that pki cannot read fails as every unreadable input here does:
+ * cms-malformed.
+ */
+export function certificateFact<T>(read: (certificate: pkijs.Certificate) => T, certificate: pkijs.Certificate): T {
+  try {
+    return read(certificate);
+  } catch (error) {
+    if (!isPkiError(error) || error.code !== PKI_ERROR_CODES.malformed) throw error;
+    throw new CmsError(CMS_ERROR_CODES.malformed, `The certificate ${certificateLabel(certificate)} cannot be read: ${error.message}`, { cause: error });
+  }
 }
 
 export function sameIssuerAndSerial(certificate: pkijs.Certificate, issuer: pkijs.RelativeDistinguishedNames, serial: asn1js.Integer): boolean {
@@ -127,49 +85,6 @@ export function sameIssuerAndSerial(certificate: pkijs.Certificate, issuer: pkij
 }
 
 /** How messages name a certificate to an administrator. */
-export function describeCertificate(certificate: pkijs.Certificate): string {
+export function certificateLabel(certificate: pkijs.Certificate): string {
   return `"${formatName(certificate.subject)}" (serial ${serialHex(certificate.serialNumber)})`;
-}
-
-const SHORT_NAMES: Readonly<Record<string, string>> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.4': 'SN',
-  '2.5.4.5': 'serialNumber',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.9': 'STREET',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '2.5.4.12': 'title',
-  '2.5.4.42': 'GN',
-  '0.9.2342.19200300.100.1.1': 'UID',
-  '0.9.2342.19200300.100.1.25': 'DC',
-  '1.2.840.113549.1.9.1': 'emailAddress',
-};
-
-/** A distinguished name in RFC 4514 form: most specific RDN first, e.g. "CN=Dr A,O=Clinic A". */
-export function formatName(name: pkijs.RelativeDistinguishedNames): string {
-  // pkijs flattens multi-valued RDNs into one list; that loses only the '+' grouping, which display can spare.
-  return name.typesAndValues
-    .map((atv) => `${SHORT_NAMES[atv.type] ?? atv.type}=${formatValue(atv.value)}`)
-    .reverse()
-    .join(',');
-}
-
-function formatValue(value: unknown): string {
-  if (value && typeof value === 'object' && 'valueBlock' in value) {
-    const block = value.valueBlock;
-    if (block && typeof block === 'object' && 'value' in block && typeof block.value === 'string') return escapeValue(block.value);
-  }
-  if (value instanceof asn1js.BaseBlock) return `#${toHex(new Uint8Array(value.toBER(false)))}`;
-  return '';
-}
-
-function escapeValue(text: string): string {
-  return text
-    .replace(/[\\"+,;<>]/g, (c) => `\\${c}`)
-    .replace(/\0/g, '\\00')
-    .replace(/^[ #]/, (c) => `\\${c}`)
-    .replace(/ $/, '\\ ');
 }

@@ -1,12 +1,6 @@
 import * as pkijs from 'pkijs';
-import {
-  describeCertificate,
-  extendedKeyUsages,
-  isCaCertificate,
-  keyUsages,
-  parseCertificate,
-  parseCrl,
-} from './certificates.ts';
+import { extendedKeyUsageOf, hasCaFlag, keyUsageOf } from '../pki/certificate.ts';
+import { certificateFact, certificateLabel, parseCertificate, parseCrl } from './certificates.ts';
 import { CMS_ERROR_CODES, CmsError } from './cms-errors.ts';
 import { bytesEqual } from './der.ts';
 import { OID } from './oids.ts';
@@ -36,13 +30,13 @@ function checkValidity(certificate: pkijs.Certificate, at: Date): void {
   if (certificate.notAfter.value.getTime() < at.getTime()) {
     throw new CmsError(
       CMS_ERROR_CODES.certificateExpired,
-      `The certificate ${describeCertificate(certificate)} had expired at the signing time ${at.toISOString()}`,
+      `The certificate ${certificateLabel(certificate)} had expired at the signing time ${at.toISOString()}`,
     );
   }
   if (certificate.notBefore.value.getTime() > at.getTime()) {
     throw new CmsError(
       CMS_ERROR_CODES.certificateNotYetValid,
-      `The certificate ${describeCertificate(certificate)} was not yet valid at the signing time ${at.toISOString()}`,
+      `The certificate ${certificateLabel(certificate)} was not yet valid at the signing time ${at.toISOString()}`,
     );
   }
 }
@@ -116,7 +110,7 @@ export async function validateSignerChain(
     if (result.resultCode === 8) explainValidityFailure(signer, [...pool, ...anchors], at);
     throw new CmsError(
       CMS_ERROR_CODES.untrustedChain,
-      `The signer certificate ${describeCertificate(signer)} does not chain to a trusted certification authority`,
+      `The signer certificate ${certificateLabel(signer)} does not chain to a trusted certification authority`,
     );
   }
 
@@ -124,18 +118,19 @@ export async function validateSignerChain(
     checkValidity(certificate, at);
     const unknown = certificate.extensions?.find((e) => e.critical && !UNDERSTOOD_EXTENSIONS.has(e.extnID));
     if (unknown) {
-      throw new CmsError(CMS_ERROR_CODES.untrustedChain, `The certificate ${describeCertificate(certificate)} has a critical extension this system does not understand (${unknown.extnID})`);
+      throw new CmsError(CMS_ERROR_CODES.untrustedChain, `The certificate ${certificateLabel(certificate)} has a critical extension this system does not understand (${unknown.extnID})`);
     }
   }
+  // Stricter than RFC 5280, which lets a CA without a KeyUsage extension sign: here keyCertSign must be explicit.
   for (const ca of path.slice(1)) {
-    if (!isCaCertificate(ca) || !keyUsages(ca)?.has('keyCertSign')) {
-      throw new CmsError(CMS_ERROR_CODES.untrustedChain, `The issuing certificate ${describeCertificate(ca)} is not marked as a certification authority`);
+    if (!hasCaFlag(ca) || !certificateFact(keyUsageOf, ca)?.includes('keyCertSign')) {
+      throw new CmsError(CMS_ERROR_CODES.untrustedChain, `The issuing certificate ${certificateLabel(ca)} is not marked as a certification authority`);
     }
   }
   // The anchor's own signature is not relied on; every other certificate's is.
   for (const certificate of path.slice(0, -1)) {
     if (SHA1_SIGNATURES.has(certificate.signatureAlgorithm.algorithmId)) {
-      throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The certificate ${describeCertificate(certificate)} is signed with SHA-1, which is not accepted`);
+      throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The certificate ${certificateLabel(certificate)} is signed with SHA-1, which is not accepted`);
     }
   }
   await checkRevocation(path, trust.crls);
@@ -151,24 +146,24 @@ async function checkRevocation(path: readonly pkijs.Certificate[], crls: readonl
     for (const crl of crls) {
       if (!crl.issuer.isEqual(issuer.subject)) continue;
       if (SHA1_SIGNATURES.has(crl.signatureAlgorithm.algorithmId)) {
-        throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The CRL of ${describeCertificate(issuer)} is signed with SHA-1, which is not accepted`);
+        throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The CRL of ${certificateLabel(issuer)} is signed with SHA-1, which is not accepted`);
       }
       // A CRL under the same name but another key (a re-keyed CA) says nothing about this issuer's certificates.
       const fromIssuer = await crl.verify({ issuerCertificate: issuer }).catch(() => false);
       if (fromIssuer && crl.isCertificateRevoked(certificate)) {
-        throw new CmsError(CMS_ERROR_CODES.certificateRevoked, `The certificate ${describeCertificate(certificate)} has been revoked by its issuer`);
+        throw new CmsError(CMS_ERROR_CODES.certificateRevoked, `The certificate ${certificateLabel(certificate)} has been revoked by its issuer`);
       }
     }
   }
 }
 
 function checkSignerUsage(signer: pkijs.Certificate): void {
-  const usages = keyUsages(signer);
-  if (usages && !usages.has('digitalSignature') && !usages.has('nonRepudiation')) {
-    throw new CmsError(CMS_ERROR_CODES.wrongKeyUsage, `The signer certificate ${describeCertificate(signer)} does not allow digital signatures`);
+  const usages = certificateFact(keyUsageOf, signer);
+  if (usages && !usages.includes('digitalSignature') && !usages.includes('nonRepudiation')) {
+    throw new CmsError(CMS_ERROR_CODES.wrongKeyUsage, `The signer certificate ${certificateLabel(signer)} does not allow digital signatures`);
   }
-  const purposes = extendedKeyUsages(signer);
+  const purposes = certificateFact(extendedKeyUsageOf, signer);
   if (purposes && !purposes.includes(OID.emailProtection) && !purposes.includes(OID.anyExtendedKeyUsage)) {
-    throw new CmsError(CMS_ERROR_CODES.wrongKeyUsage, `The signer certificate ${describeCertificate(signer)} is not issued for secure messaging (email protection)`);
+    throw new CmsError(CMS_ERROR_CODES.wrongKeyUsage, `The signer certificate ${certificateLabel(signer)} is not issued for secure messaging (email protection)`);
   }
 }

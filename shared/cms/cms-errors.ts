@@ -33,6 +33,11 @@ export function isCmsError(error: unknown, code?: CmsErrorCode): error is CmsErr
   return error instanceof CmsError && (code === undefined || error.code === code);
 }
 
+/** The error for input that does not have the structure it must have. */
+export function malformed(message: string): CmsError {
+  return new CmsError(CMS_ERROR_CODES.malformed, message);
+}
+
 /** Runs a parsing step and turns anything it throws (pkijs schema errors, asn1js oddities) into cms-malformed. */
 export function parseOrThrow<T>(what: string, parse: () => T): T {
   try {

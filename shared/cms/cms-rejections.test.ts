@@ -1,5 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, runOpenssl, type LeafName, type TestPki } from '../../scripts/test-env/openssl-pki.ts';
 import {
@@ -51,6 +53,16 @@ async function expectCode(promise: Promise<unknown> | (() => unknown), code: Cms
   expect({ code: error.code, message: error.message }).toEqual({ code, message: expect.any(String) });
   expect(error.message).not.toContain('CONTENT-MARKER');
   return error;
+}
+
+/** The leaf with one extension's value replaced by an INTEGER, re-signed by the intermediate CA (EC P-256). */
+async function withUnreadableExtension(name: LeafName, extnID: string): Promise<Uint8Array> {
+  const certificate = pkijs.Certificate.fromBER(pki.leaves[name].certificate);
+  const garbage = new asn1js.Integer({ value: 1 }).toBER();
+  certificate.extensions = certificate.extensions?.map((e) => (e.extnID === extnID ? new pkijs.Extension({ extnID, critical: e.critical, extnValue: garbage }) : e));
+  const caKey = await crypto.subtle.importKey('pkcs8', pki.intermediate.privateKey, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+  await certificate.sign(caKey, 'SHA-256');
+  return new Uint8Array(certificate.toSchema(true).toBER());
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
@@ -232,6 +244,16 @@ describe('signer certificate at the signing time', () => {
 
   it('rejects a certificate whose extended key usage is not email protection', async () => {
     await expectCode(verify(await sign(content, await signerFor('serverAuthOnly')), trust), CMS_ERROR_CODES.wrongKeyUsage);
+  });
+
+  it('rejects signer and recipient certificates whose key usage or extended key usage cannot be read', async () => {
+    for (const extnID of ['2.5.29.15', '2.5.29.37']) {
+      const certificate = await withUnreadableExtension('ecSigner', extnID);
+      const privateKey = await importSigningKey(pki.leaves.ecSigner.privateKey, certificate);
+      const signed = await sign(content, { certificate, privateKey, chain: [pki.intermediate.certificate] });
+      await expectCode(verify(signed, trust), CMS_ERROR_CODES.malformed);
+    }
+    await expectCode(encrypt(content, [await withUnreadableExtension('rsaRecipient', '2.5.29.15')]), CMS_ERROR_CODES.malformed);
   });
 });
 

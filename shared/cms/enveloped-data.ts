@@ -1,7 +1,7 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { parseCertificate, type PublicKeyKind } from './certificates.ts';
-import { CMS_ERROR_CODES, CmsError, parseOrThrow } from './cms-errors.ts';
+import { CMS_ERROR_CODES, CmsError, malformed, parseOrThrow } from './cms-errors.ts';
 import { readContentInfo, writeContentInfo } from './content-info.ts';
 import {
   CONTEXT,
@@ -51,10 +51,6 @@ export interface ParsedEnvelope {
   /** AuthEnvelopedData only: the GCM tag and the authenticated attributes as they were encoded. */
   mac?: Uint8Array<ArrayBuffer>;
   authAttributes?: Uint8Array;
-}
-
-function malformed(message: string): CmsError {
-  return new CmsError(CMS_ERROR_CODES.malformed, message);
 }
 
 export function readEnvelope(contentType: string, body: asn1js.AsnType): ParsedEnvelope {

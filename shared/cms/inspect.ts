@@ -1,6 +1,8 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { formatName, serialHex } from './certificates.ts';
+import { serialHex } from '../pki/certificate.ts';
+import { summarizeCertificate, type CertificateSummary } from '../pki/describe.ts';
+import { formatName } from '../pki/names.ts';
 import { parseOrThrow } from './cms-errors.ts';
 import { readContentInfo } from './content-info.ts';
 import { DEFAULT_MAX_BYTES, octets, parseBer, toHex } from './der.ts';
@@ -22,16 +24,8 @@ export interface SignedDataStructure {
   /** null for a detached signature. */
   contentSize: number | null;
   digestAlgorithms: string[];
-  certificates: CertificateStructure[];
+  certificates: CertificateSummary[];
   signers: SignerStructure[];
-}
-
-export interface CertificateStructure {
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  notBefore: string;
-  notAfter: string;
 }
 
 export interface IdentifierStructure {
@@ -75,16 +69,6 @@ function identifier(value: unknown): IdentifierStructure {
   return {};
 }
 
-function certificateStructure(certificate: pkijs.Certificate): CertificateStructure {
-  return {
-    subject: formatName(certificate.subject),
-    issuer: formatName(certificate.issuer),
-    serialNumber: serialHex(certificate.serialNumber),
-    notBefore: certificate.notBefore.value.toISOString(),
-    notAfter: certificate.notAfter.value.toISOString(),
-  };
-}
-
 function signingTimeOf(signerInfo: pkijs.SignerInfo): string | undefined {
   const value: unknown = signerInfo.signedAttrs?.attributes.find((a) => a.type === OID.signingTime)?.values[0];
   return value instanceof asn1js.UTCTime || value instanceof asn1js.GeneralizedTime ? value.toDate().toISOString() : undefined;
@@ -100,7 +84,7 @@ function signedDataStructure(der: Der, schema: asn1js.AsnType): SignedDataStruct
     encapsulatedContentType: oidName(sd.eContentType),
     contentSize: eContent ? octets(eContent).byteLength : null,
     digestAlgorithms: sd.digestAlgorithms.map((a) => oidName(a.algorithmId)),
-    certificates: certificates.map(certificateStructure),
+    certificates: certificates.map(summarizeCertificate),
     signers: sd.signerInfos.map((signerInfo) => {
       const id = identifier(signerInfo.sid);
       const sid: unknown = signerInfo.sid;

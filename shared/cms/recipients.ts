@@ -1,12 +1,12 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { keyUsageOf, subjectKeyIdentifierOf } from '../pki/certificate.ts';
 import {
-  describeCertificate,
+  certificateFact,
+  certificateLabel,
   importPublicKey,
-  keyUsages,
   publicKeyKind,
   sameIssuerAndSerial,
-  subjectKeyIdentifier,
   type PublicKeyKind,
 } from './certificates.ts';
 import { CMS_ERROR_CODES, CmsError, parseOrThrow } from './cms-errors.ts';
@@ -64,12 +64,12 @@ async function deriveKek(sharedSecret: ArrayBuffer, info: Uint8Array, usage: 'wr
  */
 export function recipientKind(certificate: pkijs.Certificate): PublicKeyKind {
   const kind = publicKeyKind(certificate, 'recipient');
-  const usages = keyUsages(certificate);
+  const usages = certificateFact(keyUsageOf, certificate);
   const needed = kind === 'rsa' ? 'keyEncipherment' : 'keyAgreement';
-  if (usages && !usages.has(needed)) {
+  if (usages && !usages.includes(needed)) {
     throw new CmsError(
       CMS_ERROR_CODES.wrongKeyUsage,
-      `The recipient certificate ${describeCertificate(certificate)} does not allow ${needed}`,
+      `The recipient certificate ${certificateLabel(certificate)} does not allow ${needed}`,
     );
   }
   return kind;
@@ -138,7 +138,7 @@ function matchesIssuerAndSerial(value: unknown, certificate: pkijs.Certificate):
 }
 
 function matchesKeyId(keyId: unknown, certificate: pkijs.Certificate): boolean {
-  const ski = subjectKeyIdentifier(certificate);
+  const ski = subjectKeyIdentifierOf(certificate);
   return ski !== undefined && keyId instanceof asn1js.OctetString && bytesEqual(keyId.valueBlock.valueHexView, ski);
 }
 
@@ -173,7 +173,7 @@ export async function unwrapContentKey(
   }
   throw new CmsError(
     CMS_ERROR_CODES.notARecipient,
-    `The message is not addressed to ${describeCertificate(certificate)}`,
+    `The message is not addressed to ${certificateLabel(certificate)}`,
   );
 }
 

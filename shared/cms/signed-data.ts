@@ -1,17 +1,10 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import {
-  formatName,
-  importPublicKey,
-  parseCertificate,
-  publicKeyKind,
-  sameIssuerAndSerial,
-  serialHex,
-  subjectKeyIdentifier,
-  type PublicKeyKind,
-} from './certificates.ts';
+import { serialHex, subjectKeyIdentifierOf } from '../pki/certificate.ts';
+import { formatName } from '../pki/names.ts';
+import { importPublicKey, parseCertificate, publicKeyKind, sameIssuerAndSerial, type PublicKeyKind } from './certificates.ts';
 import { parseTrust, validateSignerChain, type KnownCertificate } from './chain.ts';
-import { CMS_ERROR_CODES, CmsError, parseOrThrow } from './cms-errors.ts';
+import { CMS_ERROR_CODES, CmsError, malformed, parseOrThrow } from './cms-errors.ts';
 import { readContentInfo, writeContentInfo } from './content-info.ts';
 import {
   CONTEXT,
@@ -263,10 +256,6 @@ export function readSignedData(block: asn1js.AsnType): ParsedSignedData {
   };
 }
 
-function malformed(message: string): CmsError {
-  return new CmsError(CMS_ERROR_CODES.malformed, message);
-}
-
 function findSignerCertificate(signerInfo: pkijs.SignerInfo, candidates: readonly KnownCertificate[]): KnownCertificate | undefined {
   const sid: unknown = signerInfo.sid;
   if (sid instanceof pkijs.IssuerAndSerialNumber) {
@@ -276,7 +265,7 @@ function findSignerCertificate(signerInfo: pkijs.SignerInfo, candidates: readonl
     // [0] SubjectKeyIdentifier, parsed by pkijs as a context-specific primitive
     const keyId = octets(sid);
     return candidates.find(({ certificate }) => {
-      const ski = subjectKeyIdentifier(certificate);
+      const ski = subjectKeyIdentifierOf(certificate);
       return ski !== undefined && bytesEqual(ski, keyId);
     });
   }

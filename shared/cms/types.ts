@@ -34,7 +34,7 @@ export interface SignerInfoSummary {
   certificate: Der;
   /** RFC 4514 form, e.g. "CN=Dr A,O=Clinic A". */
   subject: string;
-  /** Uppercase hex. */
+  /** Lower-case hex without the DER sign byte, as pki's `serialHex` reports it everywhere. */
   serialNumber: string;
   signingTime: Date;
   /** E.g. "ECDSA-SHA256", "RSASSA-PKCS1-v1_5-SHA256", "RSASSA-PSS-SHA256". */

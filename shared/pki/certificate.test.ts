@@ -2,8 +2,19 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as asn1js from 'asn1js';
+import { Extension } from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRootCertificate, issueCertificate, type CertificateIssuer, type LeafProfileName } from './certificate.ts';
+import { createCrl } from './crl.ts';
+import {
+  createRootCertificate,
+  extendedKeyUsageOf,
+  issueCertificate,
+  keyUsageOf,
+  parseCertificate,
+  type CertificateIssuer,
+  type LeafProfileName,
+} from './certificate.ts';
 import { describeCertificate } from './describe.ts';
 import { PKI_ERROR_CODES } from './errors.ts';
 import { generateKeyPair, type KeyType } from './keys.ts';
@@ -182,5 +193,41 @@ describe('certificates as OpenSSL sees them', () => {
     for (const subject of subjects) {
       await expect(issueCertificate({ profile: 'hub', publicKey, issuer, subject })).rejects.toThrow(invalid);
     }
+  });
+});
+
+describe('reading KeyUsage and ExtendedKeyUsage', () => {
+  /** The certificate with the extension's value replaced (its signature no longer matches, which reading ignores). */
+  function withExtensionValue(der: Uint8Array, extnID: string, value: asn1js.BaseBlock): Uint8Array {
+    const certificate = parseCertificate(der);
+    certificate.extensions = (certificate.extensions ?? []).map((extension) =>
+      extension.extnID === extnID ? new Extension({ extnID, critical: extension.critical, extnValue: value.toBER() }) : extension,
+    );
+    return new Uint8Array(certificate.toSchema(true).toBER());
+  }
+
+  it('reads the usages, and undefined where the extension is absent', async () => {
+    const { root, issuer } = await makeCa();
+    const leaf = await issue(issuer, 'practitioner-signing');
+    expect(keyUsageOf(parseCertificate(leaf.der))).toEqual(['digitalSignature', 'nonRepudiation']);
+    expect(extendedKeyUsageOf(parseCertificate(leaf.der))).toEqual(['1.3.6.1.5.5.7.3.4']);
+    expect(extendedKeyUsageOf(parseCertificate(root.der))).toBeUndefined();
+  });
+
+  it('fails closed with pki-malformed when an extension is present but unreadable', async () => {
+    const { root, issuer } = await makeCa();
+    const malformed = expect.objectContaining({ code: PKI_ERROR_CODES.malformed });
+    const garbledCa = withExtensionValue(root.der, '2.5.29.15', new asn1js.Integer({ value: 1 }));
+    expect(() => keyUsageOf(parseCertificate(garbledCa))).toThrow(malformed);
+    expect(() => describeCertificate(garbledCa)).toThrow(malformed);
+    // Unreadable is not "no KeyUsage, so any usage": the CA may not sign.
+    const { publicKey } = await generateKeyPair();
+    const garbledIssuer = { ...issuer, certificate: garbledCa };
+    await expect(issueCertificate({ profile: 'hub', publicKey, issuer: garbledIssuer, subject: { commonName: 'x' } })).rejects.toThrow(malformed);
+    await expect(createCrl(garbledIssuer)).rejects.toThrow(malformed);
+
+    const leaf = await issue(issuer, 'hub');
+    const garbledLeaf = withExtensionValue(leaf.der, '2.5.29.37', new asn1js.Integer({ value: 1 }));
+    expect(() => extendedKeyUsageOf(parseCertificate(garbledLeaf))).toThrow(malformed);
   });
 });

@@ -106,7 +106,7 @@ export interface CertificateOptions {
 
 export interface IssuedCertificate {
   readonly der: Uint8Array;
-  /** Lower-case hex, as `describeCertificate` reports it. */
+  /** As `serialHex` reports it. */
   readonly serialNumber: string;
 }
 
@@ -127,7 +127,7 @@ export async function createRootCertificate(
   options: CertificateOptions & { readonly keyPair: KeyPair },
 ): Promise<IssuedCertificate> {
   const publicKeyInfo = await exportPublicKeyInfo(options.keyPair.publicKey);
-  const keyIdentifier = await subjectKeyIdentifier(publicKeyInfo);
+  const keyIdentifier = await computeKeyIdentifier(publicKeyInfo);
   return build({
     profile: CERTIFICATE_PROFILES['root-ca'],
     options,
@@ -151,7 +151,7 @@ export async function issueCertificate(
   },
 ): Promise<IssuedCertificate> {
   const issuerCertificate = parseCertificate(options.issuer.certificate);
-  if (!isCaCertificate(issuerCertificate)) {
+  if (!mayIssueCertificates(issuerCertificate)) {
     throw new PkiError(PKI_ERROR_CODES.invalidInput, 'the issuer certificate is not a CA allowed to sign certificates');
   }
   return build({
@@ -204,7 +204,7 @@ async function build({ profile, options, publicKeyInfo, keyFamily, issuer }: Bui
       extension(
         OID.subjectKeyIdentifier,
         false,
-        new asn1js.OctetString({ valueHex: await subjectKeyIdentifier(publicKeyInfo) }),
+        new asn1js.OctetString({ valueHex: await computeKeyIdentifier(publicKeyInfo) }),
       ),
       extension(
         OID.authorityKeyIdentifier,
@@ -223,43 +223,66 @@ export function parseCertificate(der: Uint8Array): Certificate {
   return parseOrThrow('the certificate', () => Certificate.fromBER(toArrayBuffer(der)));
 }
 
-/** The decoded value of an extension (pkijs types it loosely; callers narrow with instanceof). */
-function extensionValue(certificate: Certificate, oid: string): unknown {
-  return certificate.extensions?.find((candidate) => candidate.extnID === oid)?.parsedValue;
+/** The certificate's extension of this type, if it has one. */
+function findExtension(certificate: Certificate, oid: string): Extension | undefined {
+  return certificate.extensions?.find((candidate) => candidate.extnID === oid);
+}
+
+function unreadableExtension(what: string): PkiError {
+  return new PkiError(PKI_ERROR_CODES.malformed, `the certificate has an unreadable ${what} extension`);
 }
 
 /** BasicConstraints says cA. */
 export function hasCaFlag(certificate: Certificate): boolean {
-  const constraints = extensionValue(certificate, OID.basicConstraints);
+  const constraints: unknown = findExtension(certificate, OID.basicConstraints)?.parsedValue;
   return constraints instanceof BasicConstraints && constraints.cA;
 }
 
-/** A CA that may sign certificates: cA, and keyCertSign if it restricts its key usage. */
-export function isCaCertificate(certificate: Certificate): boolean {
+/**
+ * A CA that may sign certificates: cA, and keyCertSign if it restricts its key usage (RFC 5280 4.2.1.3). Throws
+ * `pki-malformed` if the KeyUsage extension of a CA cannot be read.
+ */
+export function mayIssueCertificates(certificate: Certificate): boolean {
+  if (!hasCaFlag(certificate)) return false;
   const usage = keyUsageOf(certificate);
-  return hasCaFlag(certificate) && (usage === undefined || usage.includes('keyCertSign'));
+  return usage === undefined || usage.includes('keyCertSign');
 }
 
-/** The KeyUsage names, or undefined if the certificate has no KeyUsage extension (any usage). */
+/**
+ * The KeyUsage names, or undefined if the certificate has no KeyUsage extension (any usage). An extension that is
+ * present but cannot be read throws `pki-malformed`: it restricts the key in a way nobody can tell.
+ */
 export function keyUsageOf(certificate: Certificate): KeyUsage[] | undefined {
-  const bits = extensionValue(certificate, OID.keyUsage);
-  if (!(bits instanceof asn1js.BitString)) return undefined;
+  const extension = findExtension(certificate, OID.keyUsage);
+  if (!extension) return undefined;
+  const bits: unknown = extension.parsedValue;
+  if (!(bits instanceof asn1js.BitString)) throw unreadableExtension('key usage');
   const bytes = bits.valueBlock.valueHexView;
   return KEY_USAGES.filter((_, bit) => ((bytes[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0);
 }
 
-export function extendedKeyUsageOf(certificate: Certificate): string[] {
-  const usage = extensionValue(certificate, OID.extKeyUsage);
-  if (!(usage instanceof ExtKeyUsage)) return [];
-  const names = Object.fromEntries(Object.entries(EXTENDED_KEY_USAGES).map(([name, oid]) => [oid, name]));
-  return usage.keyPurposes.map((oid) => names[oid] ?? oid);
+/**
+ * The ExtendedKeyUsage purposes as OIDs, or undefined if the certificate has no ExtendedKeyUsage extension (any
+ * purpose). An extension that is present but cannot be read throws `pki-malformed`.
+ */
+export function extendedKeyUsageOf(certificate: Certificate): string[] | undefined {
+  const extension = findExtension(certificate, OID.extKeyUsage);
+  if (!extension) return undefined;
+  const usage: unknown = extension.parsedValue;
+  // pkijs turns a value it cannot parse into an empty ExtKeyUsage marked with parsingError.
+  if (!(usage instanceof ExtKeyUsage) || 'parsingError' in usage) throw unreadableExtension('extended key usage');
+  return usage.keyPurposes;
+}
+
+/** The certificate's SubjectKeyIdentifier extension (a view into the certificate), or undefined if it has none. */
+export function subjectKeyIdentifierOf(certificate: Certificate): Uint8Array | undefined {
+  const identifier: unknown = findExtension(certificate, OID.subjectKeyIdentifier)?.parsedValue;
+  return identifier instanceof asn1js.OctetString ? identifier.valueBlock.valueHexView : undefined;
 }
 
 /** The certificate's SubjectKeyIdentifier, or the RFC 5280 method-1 value computed from its key. */
 export async function keyIdentifierOf(certificate: Certificate): Promise<Uint8Array> {
-  const identifier = extensionValue(certificate, OID.subjectKeyIdentifier);
-  if (identifier instanceof asn1js.OctetString) return identifier.valueBlock.valueHexView.slice();
-  return subjectKeyIdentifier(certificate.subjectPublicKeyInfo);
+  return subjectKeyIdentifierOf(certificate)?.slice() ?? computeKeyIdentifier(certificate.subjectPublicKeyInfo);
 }
 
 async function exportPublicKeyInfo(publicKey: CryptoKey): Promise<PublicKeyInfo> {
@@ -267,7 +290,7 @@ async function exportPublicKeyInfo(publicKey: CryptoKey): Promise<PublicKeyInfo>
 }
 
 /** RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits. */
-async function subjectKeyIdentifier(publicKeyInfo: PublicKeyInfo): Promise<Uint8Array> {
+async function computeKeyIdentifier(publicKeyInfo: PublicKeyInfo): Promise<Uint8Array> {
   const bits = publicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
   return new Uint8Array(await crypto.subtle.digest('SHA-1', toArrayBuffer(bits)));
 }
@@ -293,7 +316,10 @@ function crlDistributionPointsExtension(urls: readonly string[]): Extension {
   return extension(OID.crlDistributionPoints, false, value);
 }
 
-/** The serial's hex without DER's leading zero sign byte, as OpenSSL prints it. */
+/**
+ * The serial number as every part of the product shows it: lower-case hex without DER's leading zero sign byte (the
+ * digits `openssl x509 -serial` prints, which prints them in upper case).
+ */
 export function serialHex(serial: asn1js.Integer): string {
   const bytes = serial.valueBlock.valueHexView;
   let start = 0;

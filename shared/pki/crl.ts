@@ -2,9 +2,9 @@ import { AuthorityKeyIdentifier, CertificateRevocationList, Extension, Extension
 import * as asn1js from 'asn1js';
 import { bytesEqual, toArrayBuffer } from './bytes.ts';
 import {
-  isCaCertificate,
   keyIdentifierOf,
   keyUsageOf,
+  mayIssueCertificates,
   parseCertificate,
   serialHex,
   wholeSeconds,
@@ -21,7 +21,7 @@ export interface CrlIssuer {
 }
 
 export interface RevokedSerial {
-  /** Lower-case hex, as `describeCertificate` and `IssuedCertificate` report it. */
+  /** As `serialHex` (and so `describeCertificate` and `IssuedCertificate`) reports it. */
   readonly serialNumber: string;
   readonly revocationDate: Date;
 }
@@ -51,7 +51,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** A v2 CRL signed by the CA with SHA-256; with no `revoked`, an empty one. */
 export async function createCrl(issuer: CrlIssuer, options: CrlOptions = {}): Promise<Uint8Array> {
   const caCertificate = parseCertificate(issuer.certificate);
-  if (!isCaCertificate(caCertificate) || keyUsageOf(caCertificate)?.includes('cRLSign') === false) {
+  if (!mayIssueCertificates(caCertificate) || keyUsageOf(caCertificate)?.includes('cRLSign') === false) {
     throw new PkiError(PKI_ERROR_CODES.invalidInput, 'the issuer certificate is not a CA allowed to sign CRLs');
   }
   const thisUpdate = wholeSeconds(options.thisUpdate ?? new Date());

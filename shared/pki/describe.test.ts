@@ -34,8 +34,8 @@ describe('describeCertificate', () => {
 
     const caDescription = describeCertificate(ca.der);
     expect(caDescription).toMatchObject({
-      subject: 'C=NO, O=North Valley, CN=Describe CA',
-      issuer: 'C=NO, O=North Valley, CN=Describe CA',
+      subject: 'CN=Describe CA,O=North Valley,C=NO',
+      issuer: 'CN=Describe CA,O=North Valley,C=NO',
       serialNumber: ca.serialNumber,
       keyAlgorithm: 'EC P-256',
       keyUsage: ['keyCertSign', 'cRLSign'],
@@ -45,8 +45,8 @@ describe('describeCertificate', () => {
 
     const description = describeCertificate(leaf.der);
     expect(description).toMatchObject({
-      subject: 'O=North Valley, OU=Clinic B, CN=Dr. Mei Chen, emailAddress=mei.chen@clinic-b.example',
-      issuer: 'C=NO, O=North Valley, CN=Describe CA',
+      subject: 'emailAddress=mei.chen@clinic-b.example,CN=Dr. Mei Chen,OU=Clinic B,O=North Valley',
+      issuer: 'CN=Describe CA,O=North Valley,C=NO',
       keyAlgorithm: 'RSA 3072',
       keyUsage: ['keyEncipherment'],
       extendedKeyUsage: ['emailProtection'],

@@ -1,5 +1,6 @@
 import { AttributeTypeAndValue, RelativeDistinguishedNames } from 'pkijs';
 import * as asn1js from 'asn1js';
+import { toHex } from './bytes.ts';
 import { PKI_ERROR_CODES, PkiError } from './errors.ts';
 
 /** The subject or issuer attributes this PKI uses. */
@@ -12,12 +13,12 @@ export interface DistinguishedName {
   readonly emailAddress?: string;
 }
 
-const ATTRIBUTES = {
-  country: { oid: '2.5.4.6', short: 'C' },
-  organization: { oid: '2.5.4.10', short: 'O' },
-  organizationalUnit: { oid: '2.5.4.11', short: 'OU' },
-  commonName: { oid: '2.5.4.3', short: 'CN' },
-  emailAddress: { oid: '1.2.840.113549.1.9.1', short: 'emailAddress' },
+const ATTRIBUTE_OIDS = {
+  country: '2.5.4.6',
+  organization: '2.5.4.10',
+  organizationalUnit: '2.5.4.11',
+  commonName: '2.5.4.3',
+  emailAddress: '1.2.840.113549.1.9.1',
 } as const;
 
 /** Most general first, as X.500 orders them and OpenSSL prints them. */
@@ -29,7 +30,7 @@ export function encodeName(name: DistinguishedName): RelativeDistinguishedNames 
   const rdns = ORDER.flatMap((key) => {
     const value = name[key];
     if (value === undefined) return [];
-    const attribute = new AttributeTypeAndValue({ type: ATTRIBUTES[key].oid, value: encodeValue(key, value) });
+    const attribute = new AttributeTypeAndValue({ type: ATTRIBUTE_OIDS[key], value: encodeValue(key, value) });
     return [new asn1js.Set({ value: [attribute.toSchema()] })];
   });
   return RelativeDistinguishedNames.fromBER(new asn1js.Sequence({ value: rdns }).toBER());
@@ -57,13 +58,49 @@ function encodeValue(
   return new asn1js.Utf8String({ value });
 }
 
-const SHORT_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.values(ATTRIBUTES).map(({ oid, short }) => [oid, short]),
-);
+/** The attribute names of RFC 4514 and OpenSSL; any other attribute is shown by its OID. */
+const SHORT_NAMES: Readonly<Record<string, string>> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.4': 'SN',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.9': 'STREET',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.12': 'title',
+  '2.5.4.42': 'GN',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+};
 
-/** One line, in certificate order: "C=DE, O=Region, CN=Dr. A". Unknown attributes appear by OID. */
+/**
+ * A distinguished name in RFC 4514 form: most specific RDN first, e.g. "CN=Dr A,O=Clinic A". Special characters are
+ * escaped; a value that is not a string is shown as '#' and the hex of its DER.
+ */
 export function formatName(name: RelativeDistinguishedNames): string {
+  // pkijs flattens multi-valued RDNs into one list; that loses only the '+' grouping, which display can spare.
   return name.typesAndValues
-    .map(({ type, value }) => `${SHORT_NAMES[type] ?? type}=${value.valueBlock.value}`)
-    .join(', ');
+    .map((atv) => `${SHORT_NAMES[atv.type] ?? atv.type}=${formatValue(atv.value)}`)
+    .reverse()
+    .join(',');
+}
+
+function formatValue(value: unknown): string {
+  if (value && typeof value === 'object' && 'valueBlock' in value) {
+    const block = value.valueBlock;
+    if (block && typeof block === 'object' && 'value' in block && typeof block.value === 'string') return escapeValue(block.value);
+  }
+  if (value instanceof asn1js.BaseBlock) return `#${toHex(new Uint8Array(value.toBER(false)))}`;
+  return '';
+}
+
+function escapeValue(text: string): string {
+  return text
+    .replace(/[\\"+,;<>]/g, (c) => `\\${c}`)
+    .replace(/\0/g, '\\00')
+    .replace(/^[ #]/, (c) => `\\${c}`)
+    .replace(/ $/, '\\ ');
 }
