@@ -13,7 +13,7 @@ import type { DeadLetters, Inbox, InboxRecord } from './transport-store.ts';
  *                               AMQP 1.0 readers), committed, accepted: it never blocks the messages behind it
  *   handler threw (transient) → released: the broker redelivers it, and dead-letters it at the queue's delivery limit
  *   duplicate message_id      → accepted again without effect; `onDuplicate` may repeat the original receipt
- * Messages are handled one at a time, in the order they arrive.
+ * Messages are handled one at a time, in the order they arrive; what arrived together is committed together.
  */
 export type HandlerResult =
   | { readonly outcome: 'processed'; readonly effect?: () => void }
@@ -52,12 +52,16 @@ export interface InboxReceiver {
   stop(): Promise<void>;
 }
 
+type Delivery = NonNullable<EventContext['delivery']>;
+
 export function createInboxReceiver(options: InboxReceiverOptions): InboxReceiver {
   const { connection, inbox, deadLetters } = options;
   const credit = options.credit ?? 32;
   const now = options.now ?? Date.now;
+  const arrived: { message: Message; delivery: Delivery }[] = [];
   let receiver: Receiver | undefined;
-  let queue: Promise<void> = Promise.resolve();
+  let draining: Promise<void> = Promise.resolve();
+  let isDraining = false;
   let stopped = false;
 
   function attach(): void {
@@ -65,49 +69,82 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     if (!amqp || stopped) return;
     receiver = amqp.open_receiver({ source: { address: options.source }, autoaccept: false, credit_window: credit });
     receiver.on('message', (context: EventContext) => {
-      const { message, delivery } = context;
-      if (!message || !delivery) return;
-      // Chained: one message at a time, in arrival order, without blocking rhea's event loop.
-      queue = queue.then(() => process(message, delivery)).catch(() => delivery.release());
+      if (!context.message || !context.delivery) return;
+      arrived.push({ message: context.message, delivery: context.delivery });
+      if (!isDraining) {
+        isDraining = true;
+        draining = drain().finally(() => {
+          isDraining = false;
+        });
+      }
     });
     receiver.on('receiver_error', () => undefined);
   }
 
-  async function process(message: Message, delivery: NonNullable<EventContext['delivery']>): Promise<void> {
-    const messageId = typeof message.message_id === 'string' ? message.message_id : undefined;
-    const received = { messageId: messageId ?? '', amqp: message, redelivered: (message as { first_acquirer?: boolean }).first_acquirer === false };
-    if (!messageId) {
-      // Without an id nothing can be de-duplicated or answered: keep it for the operator and move on.
-      const id = deadLetters.add({ messageId: '', source: options.sourceName, reason: REASON_CODES.missingProperty, detail: 'message_id: missing or not a string', message: toStoredMessage(message), receivedAt: now() });
-      options.onDeadLetter?.(id, REASON_CODES.missingProperty);
-      delivery.accept();
-      return;
+  /**
+   * Handles what has arrived, one message at a time in arrival order, then commits the whole batch in one transaction
+   * (one disk flush), and only then settles: a crash before the commit loses nothing, the broker redelivers.
+   */
+  async function drain(): Promise<void> {
+    while (arrived.length > 0) {
+      const batch = arrived.splice(0, credit);
+      const commits: { record?: InboxRecord; effect?: () => void }[] = [];
+      const accepted: Delivery[] = [];
+      const afterCommit: (() => void)[] = [];
+      const inBatch = new Set<string>();
+      for (const { message, delivery } of batch) {
+        const messageId = typeof message.message_id === 'string' ? message.message_id : undefined;
+        const received = { messageId: messageId ?? '', amqp: message, redelivered: (message as { first_acquirer?: boolean }).first_acquirer === false };
+        if (!messageId) {
+          // Without an id nothing can be de-duplicated or answered: keep it for the operator and move on.
+          let id = 0;
+          commits.push({ effect: () => {
+            id = deadLetters.add({ messageId: '', source: options.sourceName, reason: REASON_CODES.missingProperty, detail: 'message_id: missing or not a string', message: toStoredMessage(message), receivedAt: now() });
+          } });
+          afterCommit.push(() => options.onDeadLetter?.(id, REASON_CODES.missingProperty));
+          accepted.push(delivery);
+          continue;
+        }
+        const earlier = inbox.find(messageId);
+        if (earlier || inBatch.has(messageId)) {
+          if (earlier) options.onDuplicate?.(earlier, received);
+          accepted.push(delivery);
+          continue;
+        }
+        let result: HandlerResult;
+        try {
+          result = await options.handle(received);
+        } catch {
+          // Transient: the broker counts the redelivery and dead-letters at the queue's limit.
+          delivery.release();
+          continue;
+        }
+        inBatch.add(messageId);
+        accepted.push(delivery);
+        if (result.outcome === 'processed') {
+          commits.push({ record: { messageId, outcome: 'processed', processedAt: now() }, ...(result.effect && { effect: result.effect }) });
+        } else {
+          let id = 0;
+          commits.push({
+            record: { messageId, outcome: 'rejected', reason: result.reason, processedAt: now() },
+            effect: () => {
+              id = deadLetters.add({ messageId, source: options.sourceName, reason: result.reason, detail: result.detail, message: toStoredMessage(message), receivedAt: now() });
+              result.effect?.();
+            },
+          });
+          afterCommit.push(() => options.onDeadLetter?.(id, result.reason));
+        }
+      }
+      try {
+        inbox.commitMany(commits);
+      } catch {
+        // Nothing of the batch is durable: let the broker deliver it again.
+        for (const delivery of accepted) delivery.release();
+        continue;
+      }
+      for (const delivery of accepted) delivery.accept();
+      for (const notify of afterCommit) notify();
     }
-    const earlier = inbox.find(messageId);
-    if (earlier) {
-      options.onDuplicate?.(earlier, received);
-      delivery.accept();
-      return;
-    }
-    let result: HandlerResult;
-    try {
-      result = await options.handle(received);
-    } catch {
-      // Transient: the broker counts the redelivery and dead-letters at the queue's limit.
-      delivery.release();
-      return;
-    }
-    if (result.outcome === 'processed') {
-      inbox.commit({ messageId, outcome: 'processed', processedAt: now() }, result.effect);
-    } else {
-      let deadLetterId = 0;
-      inbox.commit({ messageId, outcome: 'rejected', reason: result.reason, processedAt: now() }, () => {
-        deadLetterId = deadLetters.add({ messageId, source: options.sourceName, reason: result.reason, detail: result.detail, message: toStoredMessage(message), receivedAt: now() });
-        result.effect?.();
-      });
-      options.onDeadLetter?.(deadLetterId, result.reason);
-    }
-    delivery.accept();
   }
 
   const offOpened = connection.onOpened(() => {
@@ -125,7 +162,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
   liveness.unref();
 
   return {
-    idle: () => queue,
+    idle: () => draining,
     get attached() {
       return receiver?.is_open() ?? false;
     },
@@ -133,7 +170,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
       stopped = true;
       clearInterval(liveness);
       offOpened();
-      await queue;
+      await draining;
       receiver?.close();
     },
   };

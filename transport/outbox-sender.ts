@@ -45,6 +45,15 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   let stopped = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let pumping = false;
+  // Confirmations of one tick are written in one transaction: one disk flush for a burst of settlements.
+  let confirmed: string[] = [];
+  const flushConfirmed = () => {
+    const ids = confirmed;
+    confirmed = [];
+    outbox.confirmMany(ids);
+    changed();
+    pump();
+  };
 
   const changed = () => {
     const counts = outbox.counts();
@@ -76,7 +85,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     if (!delivery || !entry) return;
     inFlight.delete(delivery);
     if (outcome === 'accepted') {
-      outbox.confirm(entry.messageId);
+      if (confirmed.push(entry.messageId) === 1) setImmediate(flushConfirmed);
+      return;
     } else if (outcome === 'rejected') {
       const error = (delivery.remote_state as { error?: { condition?: string; description?: string } } | undefined)?.error;
       outbox.fail(entry.messageId, `rejected by the broker${error?.condition ? `: ${error.condition}${error.description ? ` (${error.description})` : ''}` : ''}`);
@@ -147,6 +157,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   });
   const offDisconnected = connection.onDisconnected(() => {
     online = false;
+    // Settled before the drop: record them first, so they are not sent again.
+    if (confirmed.length > 0) flushConfirmed();
     // rhea drops unsettled deliveries silently: whatever was in flight may or may not have arrived. Send it again.
     inFlight.clear();
     outbox.requeueInFlight();
@@ -163,6 +175,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       return () => void listeners.delete(listener);
     },
     stop() {
+      if (confirmed.length > 0) flushConfirmed();
       stopped = true;
       if (retryTimer) clearTimeout(retryTimer);
       offOpened();

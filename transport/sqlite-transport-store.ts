@@ -84,6 +84,9 @@ function createOutbox(db: SqliteDatabase): Outbox {
   const counts = db.prepare(`select state, count(*) as n from outbox group by state`);
   const failed = db.prepare(`select * from outbox where state = 'failed' order by seq`);
 
+  const confirmMany = db.transaction((ids: readonly string[]) => {
+    for (const id of ids) remove.run(id);
+  });
   const take = db.transaction((limit: number, now: number) => {
     const rows = sendable.all(now, limit) as OutboxRow[];
     for (const row of rows) markInFlight.run(row.seq);
@@ -96,6 +99,7 @@ function createOutbox(db: SqliteDatabase): Outbox {
     },
     takeSendable: (limit, now) => take(limit, now),
     confirm: (messageId) => void remove.run(messageId),
+    confirmMany: (messageIds) => confirmMany(messageIds),
     retry: (messageId, delayMs, reason) => void retry.run(Date.now() + delayMs, reason, messageId),
     fail: (messageId, reason) => void fail.run(reason, messageId),
     requeueInFlight: () => requeue.run().changes,
@@ -111,9 +115,13 @@ function createInbox(db: SqliteDatabase): Inbox {
   const find = db.prepare('select message_id, outcome, reason, processed_at from inbox where message_id = ?');
   const insert = db.prepare('insert into inbox (message_id, outcome, reason, processed_at) values (?, ?, ?, ?)');
   const prune = db.prepare('delete from inbox where processed_at < ?');
-  const commit = db.transaction((record: InboxRecord, effect?: () => void) => {
+  const apply = (record: InboxRecord | undefined, effect?: () => void) => {
     effect?.();
-    insert.run(record.messageId, record.outcome, record.reason ?? null, record.processedAt);
+    if (record) insert.run(record.messageId, record.outcome, record.reason ?? null, record.processedAt);
+  };
+  const commit = db.transaction(apply);
+  const commitMany = db.transaction((entries: readonly { record?: InboxRecord; effect?: () => void }[]) => {
+    for (const entry of entries) apply(entry.record, entry.effect);
   });
   return {
     find: (messageId) => {
@@ -121,6 +129,7 @@ function createInbox(db: SqliteDatabase): Inbox {
       return row && { messageId: row.message_id, outcome: row.outcome, processedAt: row.processed_at, ...(row.reason !== null && { reason: row.reason }) };
     },
     commit: (record, effect) => commit(record, effect),
+    commitMany: (entries) => commitMany(entries),
     prune: (before) => prune.run(before).changes,
   };
 }

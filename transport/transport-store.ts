@@ -63,6 +63,8 @@ export interface Outbox {
   takeSendable(limit: number, now: number): OutboxEntry[];
   /** The broker accepted it: done. */
   confirm(messageId: string): void;
+  /** Several confirmations in one transaction (one disk flush instead of one each). */
+  confirmMany(messageIds: readonly string[]): void;
   /** Back to pending, to be sent again after `delayMs`. */
   retry(messageId: string, delayMs: number, reason: string): void;
   /** Will not be sent again; kept with its reason until the user discards or re-queues it. */
@@ -87,6 +89,8 @@ export interface Inbox {
    * are durable or neither is.
    */
   commit(record: InboxRecord, effect?: () => void): void;
+  /** Several records and their effects in one transaction: all of them are durable, or none. */
+  commitMany(entries: readonly { record?: InboxRecord; effect?: () => void }[]): void;
   /** Forgets ids processed before `before` (the de-duplication window has passed). */
   prune(before: number): number;
 }

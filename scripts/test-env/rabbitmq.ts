@@ -1,212 +1,14 @@
 /**
- * Starts and stops a private RabbitMQ (one node, or a cluster for failover suites) on loopback ports, with the RTS
- * topology loaded from one definitions file. Everything it starts is recorded in a state file and stopped by pid.
- *
+ * The private test broker from the command line (see rabbitmq-control.ts):
  *   node scripts/test-env/rabbitmq.ts start --state FILE [--nodes 3]
  *   node scripts/test-env/rabbitmq.ts stop --state FILE
+ *   node scripts/test-env/rabbitmq.ts kill|restart --state FILE [--node I]
  *   node scripts/test-env/rabbitmq.ts ctl --state FILE [--node I] -- RABBITMQCTL-ARGS…
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { buildRabbitmqDefinitions } from '../../hub/broker/rabbitmq-definitions.ts';
-import type { BrokerEnvState, BrokerNodeState } from './broker-env.ts';
-import { freeLoopbackPort as freePort } from './free-port.ts';
-
-/** Endpoints every test environment provisions; suites that need more provision them through the admin user. */
-const TEST_ENDPOINTS = ['clinic-a', 'clinic-b', 'ws-expert-1', 'ws-applicant-1'];
-const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
-const BOOT_TIMEOUT_S = 120;
-
-
-const isRoot = process.getuid?.() === 0;
-
-function rabbitmqIds(): { uid: number; gid: number } | undefined {
-  if (!isRoot) return undefined;
-  const uid = spawnSync('id', ['-u', 'rabbitmq'], { encoding: 'utf8' });
-  const gid = spawnSync('id', ['-g', 'rabbitmq'], { encoding: 'utf8' });
-  if (uid.status !== 0) throw new Error('user rabbitmq missing: install the Debian package rabbitmq-server');
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-}
-
-/** As root, the Erlang VM must run as `rabbitmq` (the Debian scripts refuse root); otherwise as the current user. */
-function asBrokerUser(command: string, args: string[]): [string, string[]] {
-  return isRoot ? ['runuser', ['-u', 'rabbitmq', '--', command, ...args]] : [command, args];
-}
-
-function nodeEnv(state: BrokerEnvState, node: BrokerNodeState): NodeJS.ProcessEnv {
-  const erlArgs = '-kernel inet_dist_use_interface {127,0,0,1}';
-  return {
-    PATH: process.env.PATH,
-    LANG: 'C.UTF-8',
-    HOME: state.homeDir,
-    ERL_EPMD_PORT: String(state.epmd.port),
-    ERL_EPMD_ADDRESS: '127.0.0.1',
-    RABBITMQ_NODENAME: node.name,
-    RABBITMQ_MNESIA_BASE: join(node.dir, 'mnesia'),
-    RABBITMQ_LOG_BASE: join(node.dir, 'log'),
-    RABBITMQ_PID_FILE: join(node.dir, 'rabbit.pid'),
-    RABBITMQ_CONFIG_FILE: join(node.dir, 'rabbitmq.conf'),
-    RABBITMQ_ENABLED_PLUGINS_FILE: join(state.dir, 'enabled_plugins'),
-    RABBITMQ_DIST_PORT: String(node.distPort),
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: erlArgs,
-    RABBITMQ_CTL_ERL_ARGS: erlArgs,
-  };
-}
-
-function ctl(state: BrokerEnvState, node: BrokerNodeState, args: string[], timeoutMs = 60_000) {
-  const [command, argv] = asBrokerUser(join(RABBITMQ_BIN, 'rabbitmqctl'), ['-n', node.name, ...args]);
-  const result = spawnSync(command, argv, { env: nodeEnv(state, node), encoding: 'utf8', timeout: timeoutMs });
-  if (result.status !== 0) {
-    throw new Error(`rabbitmqctl ${args.join(' ')} failed (${result.status}): ${result.stderr || result.stdout}`);
-  }
-  return result.stdout;
-}
-
-function nodeConfig(state: BrokerEnvState, node: BrokerNodeState, loadDefinitionsAtBoot: boolean): string {
-  const lines = [
-    `listeners.tcp.1 = 127.0.0.1:${node.amqpPort}`,
-    `management.tcp.ip = 127.0.0.1`,
-    `management.tcp.port = ${node.managementPort}`,
-    // Anonymous AMQP 1.0 clients would otherwise log in as guest.
-    `amqp1_0.default_user = none`,
-    `amqp1_0.default_vhost = rts`,
-    `log.file.level = warning`,
-    `log.console = false`,
-  ];
-  if (loadDefinitionsAtBoot) lines.push(`load_definitions = ${state.definitionsFile}`);
-  if (state.nodes.length > 1) {
-    lines.push('cluster_formation.peer_discovery_backend = classic_config');
-    state.nodes.forEach((n, i) => lines.push(`cluster_formation.classic_config.nodes.${i + 1} = ${n.name}`));
-  }
-  return lines.join('\n') + '\n';
-}
-
-function startDetached(command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): number {
-  const out = openSync(logFile, 'a');
-  const child = spawn(command, args, { env, detached: true, stdio: ['ignore', out, out] });
-  closeSync(out);
-  child.unref();
-  if (child.pid === undefined) throw new Error(`could not start ${command}`);
-  return child.pid;
-}
-
-/** A zombie (exited, not yet reaped by a parent that no longer watches it) counts as gone. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
-async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-}
-
-async function start(stateFile: string, nodeCount: number): Promise<void> {
-  if (existsSync(stateFile)) throw new Error(`${stateFile} exists: stop that broker first`);
-  const ids = rabbitmqIds();
-  // Under /tmp, not the work tree: the broker user must be able to traverse to it, which a private clone may forbid.
-  const dir = mkdtempSync('/tmp/rts-rabbitmq-');
-  chmodSync(dir, 0o755);
-  const homeDir = join(dir, 'home');
-  mkdirSync(homeDir);
-  writeFileSync(join(homeDir, '.erlang.cookie'), randomBytes(24).toString('hex'), { mode: 0o400 });
-
-  const nodes: BrokerNodeState[] = [];
-  for (let i = 1; i <= nodeCount; i++) {
-    const name = `rts${i}-${process.pid}@localhost`;
-    const nodeDir = join(dir, `node${i}`);
-    mkdirSync(join(nodeDir, 'log'), { recursive: true });
-    mkdirSync(join(nodeDir, 'mnesia'), { recursive: true });
-    nodes.push({ name, dir: nodeDir, amqpPort: await freePort(), managementPort: await freePort(), distPort: await freePort() });
-  }
-  const password = () => randomBytes(18).toString('base64url');
-  const users = {
-    admin: { name: 'rts-admin', password: password() },
-    hub: { name: 'rts-hub', password: password() },
-    endpoints: TEST_ENDPOINTS.map((name) => ({ name, password: password() })),
-  };
-  const state: BrokerEnvState = {
-    dir, homeDir, nodes, users,
-    definitionsFile: join(dir, 'definitions.json'),
-    epmd: { port: await freePort(), pid: 0 },
-    vhost: 'rts',
-  };
-  writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_amqp1_0,rabbitmq_management].\n');
-  writeFileSync(state.definitionsFile, JSON.stringify(buildRabbitmqDefinitions({ ...users }), null, 2));
-  for (const node of nodes) writeFileSync(join(node.dir, 'rabbitmq.conf'), nodeConfig(state, node, nodeCount === 1));
-  if (ids) spawnSync('chown', ['-R', `${ids.uid}:${ids.gid}`, dir]);
-
-  // Our own epmd, loopback only, so that stopping it cannot disturb another Erlang system on the machine.
-  const epmdArgs = ['-address', '127.0.0.1', '-port', String(state.epmd.port)];
-  state.epmd.pid = startDetached('epmd', epmdArgs, { PATH: process.env.PATH }, join(dir, 'epmd.log'));
-  writeFileSync(stateFile, JSON.stringify(state, null, 2));
-
-  const started = Date.now();
-  for (const node of nodes) {
-    const [cmd, args] = asBrokerUser(join(RABBITMQ_BIN, 'rabbitmq-server'), []);
-    node.launcherPid = startDetached(cmd, args, nodeEnv(state, node), join(node.dir, 'log', 'startup.log'));
-  }
-  writeFileSync(stateFile, JSON.stringify(state, null, 2));
-  try {
-    for (const node of nodes) {
-      ctl(state, node, ['wait', '--timeout', String(BOOT_TIMEOUT_S), join(node.dir, 'rabbit.pid')], BOOT_TIMEOUT_S * 1000 + 5000);
-      node.pid = Number(readFileSync(join(node.dir, 'rabbit.pid'), 'utf8').trim());
-    }
-    if (nodeCount > 1) {
-      ctl(state, nodes[0]!, ['await_online_nodes', String(nodeCount), '--timeout', String(BOOT_TIMEOUT_S)], BOOT_TIMEOUT_S * 1000 + 5000);
-      // Imported only once every member is up, or quorum queues get a single replica.
-      ctl(state, nodes[0]!, ['import_definitions', state.definitionsFile]);
-    }
-    ctl(state, nodes[0]!, ['list_users']);
-  } catch (error) {
-    writeFileSync(stateFile, JSON.stringify(state, null, 2));
-    for (const node of nodes) printLogTail(node);
-    await stop(stateFile);
-    throw error;
-  }
-  writeFileSync(stateFile, JSON.stringify(state, null, 2));
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`rabbitmq: ${nodeCount} node(s) up in ${seconds}s, amqp ports ${nodes.map((n) => n.amqpPort).join(',')}`);
-}
-
-/** The broker's own words on why it did not start, before its folder is removed. */
-function printLogTail(node: BrokerNodeState): void {
-  const logDir = join(node.dir, 'log');
-  for (const file of existsSync(logDir) ? readdirSync(logDir) : []) {
-    const lines = readFileSync(join(logDir, file), 'utf8').trimEnd().split('\n').slice(-30);
-    console.error(`--- ${node.name} ${file} (last ${lines.length} lines)\n${lines.join('\n')}`);
-  }
-}
-
-async function stop(stateFile: string): Promise<void> {
-  if (!existsSync(stateFile)) return;
-  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as BrokerEnvState;
-  const pids: number[] = [];
-  for (const node of state.nodes) {
-    const pidFile = join(node.dir, 'rabbit.pid');
-    if (!node.pid && existsSync(pidFile)) node.pid = Number(readFileSync(pidFile, 'utf8').trim()) || undefined;
-    for (const pid of [node.pid, node.launcherPid]) if (pid) pids.push(pid);
-  }
-  // A test broker's data is thrown away, so there is nothing to shut down in order (SIGTERM would take ~6 s).
-  for (const pid of [...pids, state.epmd.pid]) {
-    if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
-  }
-  await waitForExit([...pids, state.epmd.pid], 5_000);
-  rmSync(state.dir, { recursive: true, force: true });
-  rmSync(stateFile, { force: true });
-  console.log('rabbitmq: stopped');
-}
+import type { BrokerEnvState } from './broker-env.ts';
+import { ctl, killNode, restartNode, startBroker, stopBroker } from './rabbitmq-control.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -214,12 +16,14 @@ const { positionals, values } = parseArgs({
 });
 const stateFile = values.state;
 const command = positionals[0] ?? '';
-if (!stateFile || !['start', 'stop', 'ctl'].includes(command)) {
-  console.error('usage: rabbitmq.ts start|stop|ctl --state FILE [--nodes N] [--node I -- ARGS]');
+if (!stateFile || !['start', 'stop', 'kill', 'restart', 'ctl'].includes(command)) {
+  console.error('usage: rabbitmq.ts start|stop|kill|restart|ctl --state FILE [--nodes N] [--node I -- ARGS]');
   process.exit(2);
 }
-if (command === 'start') await start(stateFile, Number(values.nodes));
-else if (command === 'stop') await stop(stateFile);
+if (command === 'start') await startBroker(stateFile, Number(values.nodes));
+else if (command === 'stop') await stopBroker(stateFile);
+else if (command === 'kill') await killNode(stateFile, Number(values.node) - 1);
+else if (command === 'restart') console.log(`rabbitmq: node ${values.node} back in ${await restartNode(stateFile, Number(values.node) - 1)} ms`);
 else {
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as BrokerEnvState;
   const node = state.nodes[Number(values.node) - 1];

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { endpointCredentials, loadBrokerEnv, type BrokerEnvState } from '../scripts/test-env/broker-env.ts';
+import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
+import { createBrokerConnection, type BrokerConnection } from '../transport/broker-connection.ts';
+import { createInboxReceiver, type HandlerResult, type InboxReceiver, type ReceivedMessage } from '../transport/inbox-receiver.ts';
+import { createOutboxSender, type OutboxSender } from '../transport/outbox-sender.ts';
+import { openDatabase, type SqliteDatabase } from '../transport/sqlite-database.ts';
+import { createSqliteTransportStore } from '../transport/sqlite-transport-store.ts';
+import type { TransportStore } from '../transport/transport-store.ts';
+
+/**
+ * Producer and consumer for the fault suites, built from the real transport: an endpoint's outbox sender on the uplink,
+ * and an inbox receiver (as the hub) whose handler's effect is a row in an `effects` table, committed in the same
+ * transaction as the inbox record. `effects` has no unique constraint on purpose: a message applied twice would show
+ * as a duplicate there.
+ */
+export const STORE_KEY = 'fault-suite-store-key-0123456789abcdef';
+
+export const env: BrokerEnvState = loadBrokerEnv();
+
+export const brokerHosts = () => env.nodes.map((node) => ({ host: '127.0.0.1', port: node.amqpPort }));
+
+export async function connect(user: { name: string; password: string }, hosts = brokerHosts()): Promise<BrokerConnection> {
+  const connection = createBrokerConnection({
+    hosts, vhost: env.vhost, username: user.name, password: async () => user.password,
+    reconnectDelayMs: { initial: 100, max: 1_000 }, idleTimeoutMs: 10_000,
+  });
+  await connection.start();
+  await until(() => connection.state.status === 'online', 60_000, 'broker connection');
+  return connection;
+}
+
+export async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export interface Producer {
+  readonly store: TransportStore;
+  readonly sender: OutboxSender;
+  readonly connection: BrokerConnection;
+  /** Queues `count` messages of this run; returns their ids. */
+  queue(count: number, options?: { poisonEvery?: number; crashEvery?: number }): void;
+  confirmed(): number;
+  sent(): number;
+  close(): Promise<void>;
+}
+
+export async function createProducer(dir: string, run: string, endpointId = 'clinic-a'): Promise<Producer> {
+  const store = createSqliteTransportStore(openDatabase(join(dir, `producer-${randomUUID()}.db`), STORE_KEY));
+  const connection = await connect(endpointCredentials(env, endpointId));
+  const sender = createOutboxSender({ connection, outbox: store.outbox, maxInFlight: 128 });
+  let queued = 0;
+  return {
+    store, sender, connection,
+    queue(count, options = {}) {
+      for (let i = 0; i < count; i++) {
+        const n = queued++;
+        const kind = options.poisonEvery && n % options.poisonEvery === options.poisonEvery - 1 ? 'poison'
+          : options.crashEvery && n % options.crashEvery === options.crashEvery - 1 ? 'crash' : 'good';
+        const id = randomUUID();
+        store.outbox.enqueue({
+          messageId: id, orderKey: `key-${n % 32}`, address: rabbitmq3Adapter.uplinkTarget(endpointId),
+          message: {
+            properties: {
+              message_id: id, user_id: endpointId, creation_time: Date.now(), content_type: 'application/pkcs7-mime; smime-type=signed-data',
+              application_properties: { rtsType: 'receipt', rtsVersion: '1.0', rtsSender: endpointId, run, n, kind },
+            },
+            body: new Uint8Array(1024).fill(n % 251),
+          },
+        });
+      }
+      sender.wake();
+    },
+    sent: () => queued,
+    confirmed: () => {
+      const counts = store.outbox.counts();
+      return queued - counts.pending - counts.inFlight - counts.failed;
+    },
+    async close() {
+      sender.stop();
+      await connection.stop();
+      store.close();
+    },
+  };
+}
+
+export interface Consumer {
+  readonly db: SqliteDatabase;
+  readonly store: TransportStore;
+  close(): Promise<void>;
+}
+
+export interface EffectCounts {
+  readonly rows: number;
+  readonly distinct: number;
+  readonly longestPauseMs: number;
+}
+
+/** Counts in an effects table: what the application saw (rows) and how many different messages that was. */
+export function effectCounts(db: SqliteDatabase, run: string): EffectCounts {
+  const row = db.prepare('select count(*) as rows, count(distinct message_id) as distinct_ids from effects where run = ?').get(run) as { rows: number; distinct_ids: number };
+  const times = (db.prepare('select at from effects where run = ? order by at').all(run) as { at: number }[]).map((r) => r.at);
+  let longestPauseMs = 0;
+  for (let i = 1; i < times.length; i++) longestPauseMs = Math.max(longestPauseMs, times[i]! - times[i - 1]!);
+  return { rows: row.rows, distinct: row.distinct_ids, longestPauseMs };
+}
+
+export function openConsumerDatabase(path: string): { db: SqliteDatabase; store: TransportStore } {
+  const db = openDatabase(path, STORE_KEY);
+  const store = createSqliteTransportStore(db);
+  db.exec('create table if not exists effects (message_id text not null, run text not null, n integer not null, at integer not null)');
+  return { db, store };
+}
+
+/** The hub side: consumes the uplink; poison messages are rejected for good, crashing ones always throw. */
+export async function createConsumer(path: string, run: string): Promise<Consumer> {
+  const { db, store } = openConsumerDatabase(path);
+  const connection = await connect(env.users.hub);
+  const insert = db.prepare('insert into effects (message_id, run, n, at) values (?, ?, ?, ?)');
+  const handle = async (message: ReceivedMessage): Promise<HandlerResult> => {
+    const props = message.amqp.application_properties as { run?: string; n?: number; kind?: string };
+    if (props.run !== run) return { outcome: 'processed' };
+    if (props.kind === 'poison') return { outcome: 'rejected', reason: 'schema-invalid', detail: 'poison message of the fault suite' };
+    if (props.kind === 'crash') throw new Error('handler crashes on this message');
+    return { outcome: 'processed', effect: () => void insert.run(message.messageId, run, props.n ?? -1, Date.now()) };
+  };
+  const receiver: InboxReceiver = createInboxReceiver({
+    connection, source: rabbitmq3Adapter.uplinkSource(), sourceName: 'uplink', inbox: store.inbox, deadLetters: store.deadLetters, handle, credit: 64,
+  });
+  return {
+    db, store,
+    async close() {
+      await receiver.stop();
+      await connection.stop();
+      db.close();
+    },
+  };
+}
+
+export interface SuiteResult {
+  readonly sent: number;
+  readonly confirmed: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  readonly extra?: Readonly<Record<string, number>>;
+}
+
+/** The one line each suite ends with, and whether it met the requirement (0 lost, 0 duplicates). */
+export function report(suite: string, result: SuiteResult): boolean {
+  const extra = Object.entries(result.extra ?? {}).map(([k, v]) => ` ${k}=${v}`).join('');
+  console.log(`${suite}: sent=${result.sent} confirmed=${result.confirmed} delivered=${result.delivered} lost=${result.lost} duplicates=${result.duplicates}${extra}`);
+  return result.lost === 0 && result.duplicates === 0 && result.confirmed === result.sent;
+}
