@@ -45,6 +45,16 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   let stopped = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let pumping = false;
+  let pumpScheduled = false;
+  // Settlements and credit arrive in bursts: one pump per tick serves them all.
+  const pumpSoon = () => {
+    if (pumpScheduled) return;
+    pumpScheduled = true;
+    setImmediate(() => {
+      pumpScheduled = false;
+      pump();
+    });
+  };
   // Confirmations of one tick are written in one transaction: one disk flush for a burst of settlements.
   let confirmed: string[] = [];
   const flushConfirmed = () => {
@@ -52,7 +62,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     confirmed = [];
     outbox.confirmMany(ids);
     changed();
-    pump();
+    pumpSoon();
   };
 
   const changed = () => {
@@ -70,7 +80,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       sender.on('rejected', (context: EventContext) => settle(context.delivery, 'rejected'));
       sender.on('released', (context: EventContext) => settle(context.delivery, 'released'));
       sender.on('modified', (context: EventContext) => settle(context.delivery, 'released'));
-      sender.on('sendable', () => pump());
+      sender.on('sendable', pumpSoon);
       const linkLost = (context: EventContext) => abandonLink(address, context.session?.error ?? context.sender?.error);
       sender.on('sender_error', linkLost);
       // A refused publish ends the whole session (RabbitMQ), so its deliveries will never be settled.
@@ -97,7 +107,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       scheduleRetry(retryDelayMs);
     }
     changed();
-    pump();
+    pumpSoon();
   }
 
   /** The link (or its session) ended with an error: settle its in-flight messages by the error's class. */
