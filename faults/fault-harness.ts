@@ -43,8 +43,8 @@ export interface Producer {
   readonly store: TransportStore;
   readonly sender: OutboxSender;
   readonly connection: BrokerConnection;
-  /** Queues `count` messages of this run; returns their ids. */
-  queue(count: number, options?: { poisonEvery?: number; crashEvery?: number }): void;
+  /** Queues `count` messages of this run in one transaction. */
+  queue(count: number, options?: { poisonEvery?: number; crashEvery?: number; bodyBytes?: number; orderKeys?: number }): void;
   confirmed(): number;
   sent(): number;
   close(): Promise<void>;
@@ -58,22 +58,24 @@ export async function createProducer(dir: string, run: string, endpointId = 'cli
   return {
     store, sender, connection,
     queue(count, options = {}) {
+      const entries = [];
       for (let i = 0; i < count; i++) {
         const n = queued++;
         const kind = options.poisonEvery && n % options.poisonEvery === options.poisonEvery - 1 ? 'poison'
           : options.crashEvery && n % options.crashEvery === options.crashEvery - 1 ? 'crash' : 'good';
         const id = randomUUID();
-        store.outbox.enqueue({
-          messageId: id, orderKey: `key-${n % 32}`, address: rabbitmq3Adapter.uplinkTarget(endpointId),
+        entries.push({
+          messageId: id, orderKey: `key-${n % (options.orderKeys ?? 32)}`, address: rabbitmq3Adapter.uplinkTarget(endpointId),
           message: {
             properties: {
               message_id: id, user_id: endpointId, creation_time: Date.now(), content_type: 'application/pkcs7-mime; smime-type=signed-data',
               application_properties: { rtsType: 'receipt', rtsVersion: '1.0', rtsSender: endpointId, run, n, kind },
             },
-            body: new Uint8Array(1024).fill(n % 251),
+            body: new Uint8Array(options.bodyBytes ?? 1024).fill(n % 251),
           },
         });
       }
+      store.outbox.enqueueMany(entries);
       sender.wake();
     },
     sent: () => queued,

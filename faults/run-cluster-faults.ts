@@ -15,7 +15,7 @@ const MESSAGES = Number(process.env.RTS_FAULT_MESSAGES ?? 10_000);
 if (env.nodes.length < 3) throw new Error('the failover suite needs a 3-node cluster: scripts/with-test-env.sh --nodes 3 …');
 const dir = mkdtempSync(join(tmpdir(), 'rts-cluster-faults-'));
 const run = randomUUID();
-let ok = false;
+let ok: boolean;
 try {
   const consumer = await createConsumer(join(dir, 'consumer.db'), run);
   const producer = await createProducer(dir, run);

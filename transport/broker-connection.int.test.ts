@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectionState } from '../shared/api/connection-state.ts';
 import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
@@ -59,5 +60,25 @@ describe('broker connection', () => {
     await c.start();
     const state = await waitFor(c, (s) => s.status === 'online');
     expect(state.host).toBe(`${broker.host}:${broker.port}`);
+  });
+});
+
+describe('broker connection over TLS', () => {
+  const tlsHost = { host: '127.0.0.1', port: env.nodes[0]!.tlsPort };
+  const ca = readFileSync(env.tlsCaFile, 'utf8');
+
+  it('goes online over amqps when the server certificate chains to the configured CA', async () => {
+    const c = connection({ hosts: [tlsHost], tls: { ca } });
+    await c.start();
+    expect(await waitFor(c, (s) => s.status === 'online')).toMatchObject({ host: `127.0.0.1:${tlsHost.port}` });
+  });
+
+  it('refuses a server whose certificate does not chain to the configured CA, and says why', async () => {
+    // The public web's CAs: a real trust store that does not contain the broker's CA.
+    const otherCa = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8');
+    const c = connection({ hosts: [tlsHost], tls: { ca: otherCa }, reconnectDelayMs: { initial: 5_000, max: 5_000 } });
+    await c.start();
+    const state = await waitFor(c, (s) => s.reason !== undefined && s.status !== 'online');
+    expect(state.reason).toMatch(/certificate|self.signed|verify/i);
   });
 });

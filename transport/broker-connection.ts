@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import rhea, { type Connection, type ConnectionOptions, type EventContext } from 'rhea';
 import type { ConnectionState, ConnectionStatus } from '../shared/api/connection-state.ts';
 import { rabbitmq3Adapter, type BrokerAdapter } from './broker-adapter.ts';
@@ -19,6 +20,8 @@ export interface BrokerConnectionOptions {
   readonly reconnectDelayMs?: { readonly initial: number; readonly max: number };
   readonly containerId?: string;
   readonly adapter?: BrokerAdapter;
+  /** amqps: TLS 1.2+ with the server certificate checked against this CA (PEM) and the host name. */
+  readonly tls?: { readonly ca: string; readonly servername?: string };
 }
 
 export interface BrokerConnection {
@@ -97,7 +100,13 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
         currentHost = hostAt(attempt);
         attempt += 1;
         setState('connecting', currentHost);
-        return { host: currentHost.host, port: currentHost.port };
+        if (!options.tls) return { host: currentHost.host, port: currentHost.port };
+        // An IP address is checked against the certificate's IP SANs; SNI must not carry one.
+        const servername = options.tls.servername ?? (isIP(currentHost.host) ? undefined : currentHost.host);
+        return {
+          host: currentHost.host, port: currentHost.port, transport: 'tls' as const,
+          options: { ca: options.tls.ca, minVersion: 'TLSv1.2', rejectUnauthorized: true, ...(servername && { servername }) },
+        };
       },
     };
     connection = container.connect(connectOptions);

@@ -16,6 +16,8 @@ export interface OutboxSenderOptions {
   readonly outbox: Outbox;
   /** Messages sent and not yet settled, at most. */
   readonly maxInFlight?: number;
+  /** Bytes sent and not yet settled, at most (large attachments). */
+  readonly maxInFlightBytes?: number;
   /** Delay before re-sending a message the broker released. */
   readonly retryDelayMs?: number;
   /** Re-sends of one message after which a transient failure is given up as permanent. */
@@ -36,10 +38,12 @@ const PERMANENT_CONDITIONS: ReadonlySet<string> = new Set(['amqp:unauthorized-ac
 export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const { connection, outbox } = options;
   const maxInFlight = options.maxInFlight ?? 64;
+  const maxInFlightBytes = options.maxInFlightBytes ?? 16 * 1024 * 1024;
+  let inFlightBytes = 0;
   const retryDelayMs = options.retryDelayMs ?? 2_000;
   const maxAttempts = options.maxAttempts ?? 10;
   const senders = new Map<string, Sender>();
-  const inFlight = new Map<Delivery, { messageId: string; attempts: number }>();
+  const inFlight = new Map<Delivery, { messageId: string; attempts: number; bytes: number }>();
   const listeners = new Set<(counts: OutboxCounts) => void>();
   let online = connection.state.status === 'online';
   let stopped = false;
@@ -66,6 +70,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   };
 
   const changed = () => {
+    if (listeners.size === 0) return;
     const counts = outbox.counts();
     for (const listener of listeners) listener(counts);
   };
@@ -94,6 +99,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     const entry = delivery && inFlight.get(delivery);
     if (!delivery || !entry) return;
     inFlight.delete(delivery);
+    inFlightBytes -= entry.bytes;
     if (outcome === 'accepted') {
       if (confirmed.push(entry.messageId) === 1) setImmediate(flushConfirmed);
       return;
@@ -119,6 +125,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     for (const [delivery, entry] of inFlight) {
       if (delivery.link !== sender) continue;
       inFlight.delete(delivery);
+      inFlightBytes -= entry.bytes;
       if (PERMANENT_CONDITIONS.has(condition ?? '')) outbox.fail(entry.messageId, reason);
       else outbox.retry(entry.messageId, retryDelayMs, reason);
     }
@@ -138,23 +145,28 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     if (pumping || stopped || !online) return;
     pumping = true;
     try {
-      while (inFlight.size < maxInFlight) {
-        const batch = outbox.takeSendable(maxInFlight - inFlight.size, Date.now());
+      let blocked = false;
+      while (!blocked && inFlight.size < maxInFlight && inFlightBytes < maxInFlightBytes) {
+        // Take no more than the links can carry now: what cannot be sent would only be put back.
+        const credit = senders.size === 0 ? 1 : [...senders.values()].reduce((sum, s) => sum + Math.max(0, (s as { credit?: number }).credit ?? 0), 0);
+        if (credit === 0) break;
+        const batch = outbox.takeSendable(Math.min(maxInFlight - inFlight.size, credit), Date.now());
         if (batch.length === 0) break;
-        let sentAny = false;
-        for (const entry of batch) {
-          const sender = senderFor(entry.address);
-          if (!sender || !sender.sendable()) {
-            // No credit yet: hand it back; 'sendable' will pump again.
-            outbox.retry(entry.messageId, 0, 'waiting for link credit');
+        const handBack: string[] = [];
+        for (const ticket of batch) {
+          const sender = blocked ? undefined : senderFor(ticket.address);
+          const message = sender?.sendable() && inFlightBytes < maxInFlightBytes ? outbox.load(ticket.messageId) : undefined;
+          if (!sender || !message) {
+            // No credit or over the byte bound: it goes back as it was; 'sendable' or a settlement pumps again.
+            blocked = true;
+            handBack.push(ticket.messageId);
             continue;
           }
-          inFlight.set(sender.send(toRheaMessage(entry.message)), { messageId: entry.messageId, attempts: entry.attempts });
-          sentAny = true;
+          inFlight.set(sender.send(toRheaMessage(message)), { messageId: ticket.messageId, attempts: ticket.attempts, bytes: ticket.bytes });
+          inFlightBytes += ticket.bytes;
         }
-        if (!sentAny) break;
+        if (handBack.length > 0) outbox.putBack(handBack);
       }
-      if (outbox.counts().pending > 0) scheduleRetry(retryDelayMs);
       changed();
     } finally {
       pumping = false;
@@ -171,6 +183,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     if (confirmed.length > 0) flushConfirmed();
     // rhea drops unsettled deliveries silently: whatever was in flight may or may not have arrived. Send it again.
     inFlight.clear();
+    inFlightBytes = 0;
     outbox.requeueInFlight();
     changed();
   });

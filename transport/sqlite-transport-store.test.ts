@@ -64,6 +64,13 @@ describe('outbox', () => {
     expect(store.outbox.counts().pending).toBe(1);
   });
 
+  it('takes back what could not be sent, as if never taken', () => {
+    enqueue('a1', 'case-a');
+    taken();
+    store.outbox.putBack(['a1']);
+    expect(store.outbox.takeSendable(10, Date.now())).toEqual([expect.objectContaining({ messageId: 'a1', attempts: 1 })]);
+  });
+
   it('bounds what it hands out', () => {
     for (let i = 0; i < 5; i++) enqueue(`m${i}`, `case-${i}`);
     expect(taken(2)).toEqual(['m0', 'm1']);
@@ -76,9 +83,9 @@ describe('outbox', () => {
     store.close();
     store = createSqliteTransportStore(openDatabase(path(), KEY));
     expect(store.outbox.requeueInFlight()).toBe(1);
-    const [entry] = store.outbox.takeSendable(10, Date.now());
-    expect(entry).toMatchObject({ messageId: 'a1', attempts: 2 });
-    expect(new TextDecoder().decode(entry!.message.body)).toBe('Begum, Nasrin');
+    const [ticket] = store.outbox.takeSendable(10, Date.now());
+    expect(ticket).toMatchObject({ messageId: 'a1', attempts: 2, bytes: 13 });
+    expect(new TextDecoder().decode(store.outbox.load('a1')!.body)).toBe('Begum, Nasrin');
   });
 
   it('delays a retry and keeps the key blocked meanwhile', () => {

@@ -1,9 +1,11 @@
 import type { ReasonCode } from '../shared/protocol/reason-codes.ts';
 import { migrate, type SqliteDatabase } from './sqlite-database.ts';
 import type {
-  DeadLetter, DeadLetterState, DeadLetters, Inbox, InboxRecord, Outbox, OutboxEntry, OutboxState, StoredMessage, TransportStore,
+  DeadLetter, DeadLetterState, DeadLetters, Inbox, InboxRecord, Outbox, OutboxEntry, OutboxInput, OutboxState, OutboxTicket, StoredMessage, TransportStore,
 } from './transport-store.ts';
 
+// Bodies live apart from the outbox rows: SQLite rewrites a whole row on every update, and a state change must not
+// rewrite (and re-encrypt) a megabyte attachment.
 const MIGRATIONS = [
   {
     version: 1,
@@ -14,15 +16,17 @@ const MIGRATIONS = [
         order_key text not null,
         address text not null,
         properties text not null,
-        body blob not null,
+        bytes integer not null,
         state text not null check (state in ('pending', 'in-flight', 'failed')),
         attempts integer not null default 0,
         next_attempt_at integer not null default 0,
         failure_reason text,
         created_at integer not null
       );
-      create index outbox_by_key on outbox (order_key, state, seq);
+      create table outbox_bodies (message_id text primary key, body blob not null) without rowid;
       create index outbox_by_state on outbox (state, next_attempt_at, seq);
+      -- The head of every order key in one pass over this index.
+      create index outbox_live_by_key on outbox (order_key, seq) where state != 'failed';
       create table inbox (
         message_id text primary key,
         outcome text not null check (outcome in ('processed', 'rejected')),
@@ -43,11 +47,6 @@ const MIGRATIONS = [
       );
       create index dead_letters_by_state on dead_letters (state, id);
     `,
-  },
-  {
-    // The head of every order key in one pass over this index, instead of a lookup per pending row.
-    version: 2,
-    sql: `create index outbox_live_by_key on outbox (order_key, seq) where state != 'failed';`,
   },
 ];
 
@@ -74,12 +73,14 @@ function outboxEntry(row: OutboxRow): OutboxEntry {
 }
 
 function createOutbox(db: SqliteDatabase): Outbox {
-  const insert = db.prepare(`insert into outbox (message_id, order_key, address, properties, body, state, created_at)
+  const insert = db.prepare(`insert into outbox (message_id, order_key, address, properties, bytes, state, created_at)
     values (?, ?, ?, ?, ?, 'pending', ?) on conflict (message_id) do nothing`);
+  const insertBody = db.prepare('insert into outbox_bodies (message_id, body) values (?, ?) on conflict (message_id) do nothing');
+  const removeBody = db.prepare('delete from outbox_bodies where message_id = ?');
   // The head of each order key (its oldest message not given up on) is sendable when pending and due.
   // CROSS JOIN fixes the join order: from the few heads to their rows by rowid.
   const sendable = db.prepare(`with heads as materialized (select min(seq) as seq from outbox where state != 'failed' group by order_key)
-    select o.* from heads h cross join outbox o on o.seq = h.seq
+    select o.seq, o.message_id, o.order_key, o.address, o.attempts, o.bytes from heads h cross join outbox o on o.seq = h.seq
     where o.state = 'pending' and o.next_attempt_at <= ?
     order by o.seq limit ?`);
   const markInFlight = db.prepare(`update outbox set state = 'in-flight', attempts = attempts + 1 where seq = ?`);
@@ -88,23 +89,40 @@ function createOutbox(db: SqliteDatabase): Outbox {
   const fail = db.prepare(`update outbox set state = 'failed', failure_reason = ? where message_id = ?`);
   const requeue = db.prepare(`update outbox set state = 'pending' where state = 'in-flight'`);
   const counts = db.prepare(`select state, count(*) as n from outbox group by state`);
-  const failed = db.prepare(`select * from outbox where state = 'failed' order by seq`);
+  const failed = db.prepare(`select o.*, b.body from outbox o join outbox_bodies b using (message_id) where o.state = 'failed' order by o.seq`);
 
-  const confirmMany = db.transaction((ids: readonly string[]) => {
-    for (const id of ids) remove.run(id);
-  });
-  const take = db.transaction((limit: number, now: number) => {
-    const rows = sendable.all(now, limit) as OutboxRow[];
+  const enqueueOne = ({ messageId, orderKey, address, message }: OutboxInput) => {
+    if (insert.run(messageId, orderKey, address, JSON.stringify(message.properties), message.body.byteLength, Date.now()).changes > 0) {
+      insertBody.run(messageId, message.body);
+    }
+  };
+  const enqueue = db.transaction(enqueueOne);
+  const enqueueMany = db.transaction((entries: readonly OutboxInput[]) => entries.forEach(enqueueOne));
+  const confirmOne = (id: string) => {
+    remove.run(id);
+    removeBody.run(id);
+  };
+  const confirm = db.transaction(confirmOne);
+  const confirmMany = db.transaction((ids: readonly string[]) => ids.forEach(confirmOne));
+  const load = db.prepare('select o.properties, b.body from outbox o join outbox_bodies b using (message_id) where o.message_id = ?');
+  const putBack = db.prepare(`update outbox set state = 'pending', attempts = attempts - 1 where message_id = ? and state = 'in-flight'`);
+  const putBackMany = db.transaction((ids: readonly string[]) => ids.forEach((id) => putBack.run(id)));
+  const take = db.transaction((limit: number, now: number): OutboxTicket[] => {
+    const rows = sendable.all(now, limit) as { seq: number; message_id: string; order_key: string; address: string; attempts: number; bytes: number }[];
     for (const row of rows) markInFlight.run(row.seq);
-    return rows.map((row) => outboxEntry({ ...row, state: 'in-flight', attempts: row.attempts + 1 }));
+    return rows.map((row) => ({ seq: row.seq, messageId: row.message_id, orderKey: row.order_key, address: row.address, attempts: row.attempts + 1, bytes: row.bytes }));
   });
 
   return {
-    enqueue: ({ messageId, orderKey, address, message }) => {
-      insert.run(messageId, orderKey, address, JSON.stringify(message.properties), message.body, Date.now());
-    },
+    enqueue: (entry) => enqueue(entry),
+    enqueueMany: (entries) => enqueueMany(entries),
     takeSendable: (limit, now) => take(limit, now),
-    confirm: (messageId) => void remove.run(messageId),
+    load: (messageId) => {
+      const row = load.get(messageId) as { properties: string; body: Uint8Array } | undefined;
+      return row && messageOf(row.properties, row.body);
+    },
+    putBack: (messageIds) => putBackMany(messageIds),
+    confirm: (messageId) => confirm(messageId),
     confirmMany: (messageIds) => confirmMany(messageIds),
     retry: (messageId, delayMs, reason) => void retry.run(Date.now() + delayMs, reason, messageId),
     fail: (messageId, reason) => void fail.run(reason, messageId),

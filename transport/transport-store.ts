@@ -47,6 +47,23 @@ export interface OutboxEntry {
   readonly createdAt: number;
 }
 
+export interface OutboxInput {
+  readonly messageId: string;
+  readonly orderKey: string;
+  readonly address: string;
+  readonly message: StoredMessage;
+}
+
+export interface OutboxTicket {
+  readonly seq: number;
+  readonly messageId: string;
+  readonly orderKey: string;
+  readonly address: string;
+  readonly attempts: number;
+  /** Size of the body. */
+  readonly bytes: number;
+}
+
 export interface OutboxCounts {
   readonly pending: number;
   readonly inFlight: number;
@@ -55,12 +72,18 @@ export interface OutboxCounts {
 
 export interface Outbox {
   /** Stores a message to send. Queuing the same message id twice keeps the first. */
-  enqueue(entry: { messageId: string; orderKey: string; address: string; message: StoredMessage }): void;
+  enqueue(entry: OutboxInput): void;
+  /** A burst in one transaction (one disk flush), e.g. a directory publish in batches. */
+  enqueueMany(entries: readonly OutboxInput[]): void;
   /**
-   * Marks up to `limit` messages in flight and returns them: the oldest pending message of each order key that has
-   * nothing in flight, due at `now`, oldest first.
+   * Marks up to `limit` messages in flight and returns them without their bodies: the oldest pending message of each
+   * order key that has nothing in flight, due at `now`, oldest first.
    */
-  takeSendable(limit: number, now: number): OutboxEntry[];
+  takeSendable(limit: number, now: number): OutboxTicket[];
+  /** The message itself, read just before it is sent (bodies can be megabytes). */
+  load(messageId: string): StoredMessage | undefined;
+  /** Taken but not sent (no link credit yet): pending again, as if never taken. */
+  putBack(messageIds: readonly string[]): void;
   /** The broker accepted it: done. */
   confirm(messageId: string): void;
   /** Several confirmations in one transaction (one disk flush instead of one each). */

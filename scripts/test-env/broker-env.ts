@@ -5,6 +5,8 @@ export interface BrokerNodeState {
   name: string;
   dir: string;
   amqpPort: number;
+  /** amqps listener; its certificate is issued by `tlsCaFile` for 127.0.0.1 and localhost. */
+  tlsPort: number;
   managementPort: number;
   distPort: number;
   pid?: number;
@@ -16,6 +18,7 @@ export interface BrokerEnvState {
   homeDir: string;
   definitionsFile: string;
   vhost: string;
+  tlsCaFile: string;
   epmd: { port: number; pid: number };
   nodes: BrokerNodeState[];
   users: {

@@ -64,6 +64,12 @@ export function ctl(state: BrokerEnvState, node: BrokerNodeState, args: string[]
 function nodeConfig(state: BrokerEnvState, node: BrokerNodeState, loadDefinitionsAtBoot: boolean): string {
   const lines = [
     `listeners.tcp.1 = 127.0.0.1:${node.amqpPort}`,
+    `listeners.ssl.1 = 127.0.0.1:${node.tlsPort}`,
+    `ssl_options.cacertfile = ${join(state.dir, 'tls', 'ca.pem')}`,
+    `ssl_options.certfile = ${join(state.dir, 'tls', 'server.pem')}`,
+    `ssl_options.keyfile = ${join(state.dir, 'tls', 'server.key')}`,
+    `ssl_options.verify = verify_none`,
+    `ssl_options.fail_if_no_peer_cert = false`,
     `management.tcp.ip = 127.0.0.1`,
     `management.tcp.port = ${node.managementPort}`,
     // Anonymous AMQP 1.0 clients would otherwise log in as guest.
@@ -78,6 +84,20 @@ function nodeConfig(state: BrokerEnvState, node: BrokerNodeState, loadDefinition
     state.nodes.forEach((n, i) => lines.push(`cluster_formation.classic_config.nodes.${i + 1} = ${n.name}`));
   }
   return lines.join('\n') + '\n';
+}
+
+/** A throw-away CA and a server certificate for 127.0.0.1 and localhost, made with the openssl CLI. */
+function makeTlsCertificates(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const openssl = (...args: string[]) => {
+    const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr}`);
+  };
+  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '30', '-subj', '/CN=RTS test broker CA');
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n');
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '30', '-extfile', 'server.ext');
+  return join(dir, 'ca.pem');
 }
 
 function startDetached(command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): number {
@@ -124,7 +144,7 @@ export async function startBroker(stateFile: string, nodeCount: number): Promise
     const nodeDir = join(dir, `node${i}`);
     mkdirSync(join(nodeDir, 'log'), { recursive: true });
     mkdirSync(join(nodeDir, 'mnesia'), { recursive: true });
-    nodes.push({ name, dir: nodeDir, amqpPort: await freePort(), managementPort: await freePort(), distPort: await freePort() });
+    nodes.push({ name, dir: nodeDir, amqpPort: await freePort(), tlsPort: await freePort(), managementPort: await freePort(), distPort: await freePort() });
   }
   const password = () => randomBytes(18).toString('base64url');
   const users = {
@@ -137,6 +157,7 @@ export async function startBroker(stateFile: string, nodeCount: number): Promise
     definitionsFile: join(dir, 'definitions.json'),
     epmd: { port: await freePort(), pid: 0 },
     vhost: 'rts',
+    tlsCaFile: makeTlsCertificates(join(dir, 'tls')),
   };
   writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_amqp1_0,rabbitmq_management].\n');
   writeFileSync(state.definitionsFile, JSON.stringify(buildRabbitmqDefinitions({ ...users }), null, 2));

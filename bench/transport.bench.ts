@@ -1,0 +1,93 @@
+/**
+ * Throughput of the transport (durable outbox → broker → inbox with commit-before-accept) against bare rhea
+ * (send, receive with auto-accept, nothing stored) on the same private broker, in the same run.
+ * Run with npm run bench:transport. Ends with `transport-1k: ratio=X` and `transport-1m: ratio=X`
+ * (our messages/s ÷ bare messages/s).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import rhea, { type EventContext } from 'rhea';
+import { endpointCredentials } from '../scripts/test-env/broker-env.ts';
+import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
+import { connect, createConsumer, createProducer, effectCounts, env, until } from '../faults/fault-harness.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'rts-bench-transport-'));
+const RUNS = 3;
+
+/** Bare rhea: one sender, one receiver, as fast as credit allows; done when every message was received. */
+async function bare(count: number, bodyBytes: number): Promise<number> {
+  const producer = await connect(endpointCredentials(env, 'clinic-a'));
+  const consumer = await connect(env.users.hub);
+  const run = randomUUID();
+  let received = 0;
+  const receiver = consumer.amqp!.open_receiver({ source: { address: rabbitmq3Adapter.uplinkSource() }, credit_window: 500 });
+  receiver.on('message', (context: EventContext) => {
+    if ((context.message?.application_properties as { run?: string } | undefined)?.run === run) received++;
+  });
+  await until(() => receiver.is_open(), 10_000, 'bare receiver');
+  const sender = producer.amqp!.open_sender({ target: { address: rabbitmq3Adapter.uplinkTarget('clinic-a') } });
+  const body = Buffer.alloc(bodyBytes, 7);
+  let accepted = 0;
+  sender.on('accepted', () => accepted++);
+  const started = performance.now();
+  let sent = 0;
+  const pushSome = () => {
+    while (sent < count && sender.sendable()) {
+      sender.send({ message_id: randomUUID(), durable: true, application_properties: { run }, body: rhea.message.data_section(body) as unknown });
+      sent++;
+    }
+  };
+  sender.on('sendable', pushSome);
+  pushSome();
+  await until(() => received === count && accepted === count, 600_000, 'bare delivery');
+  const seconds = (performance.now() - started) / 1000;
+  receiver.close();
+  await producer.stop();
+  await consumer.stop();
+  return count / seconds;
+}
+
+/** Ours: queued in the producer's outbox (one transaction), delivered into the consumer's inbox with an effect row. */
+async function ours(count: number, bodyBytes: number): Promise<number> {
+  const run = randomUUID();
+  const consumer = await createConsumer(join(dir, `consumer-${run}.db`), run);
+  const producer = await createProducer(dir, run);
+  const started = performance.now();
+  // Independent messages (no ordering between them), as in a directory publish.
+  producer.queue(count, { bodyBytes, orderKeys: count });
+  await until(() => effectCounts(consumer.db, run).distinct === count && producer.confirmed() === count, 600_000, 'transport delivery');
+  const seconds = (performance.now() - started) / 1000;
+  await producer.close();
+  await consumer.close();
+  return count / seconds;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const fmt = (n: number) => n.toFixed(n >= 100 ? 0 : 1);
+
+console.log(`machine: ${process.platform} ${cpus().length} x ${cpus()[0]?.model ?? '?'}; node ${process.version}; broker: RabbitMQ 3.10 (AMQP 1.0 plugin), quorum queue, private node on loopback`);
+console.log(`runs: ${RUNS} each, alternating bare and ours; figures are messages/s (min / median / max)`);
+const results: Record<string, number> = {};
+try {
+  for (const [label, count, bytes] of [['1k', 5_000, 1024], ['1m', 150, 1024 * 1024]] as const) {
+    const bareRates: number[] = [];
+    const ourRates: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      bareRates.push(await bare(count, bytes));
+      ourRates.push(await ours(count, bytes));
+    }
+    const line = (name: string, rates: number[]) =>
+      `${name.padEnd(5)} ${fmt(Math.min(...rates))} / ${fmt(median(rates))} / ${fmt(Math.max(...rates))} msg/s (${fmt((median(rates) * bytes) / 1024 / 1024)} MB/s)`;
+    console.log(`transport-${label}: ${count} messages of ${bytes} bytes`);
+    console.log(`  ${line('bare', bareRates)}`);
+    console.log(`  ${line('ours', ourRates)}`);
+    results[label] = median(ourRates) / median(bareRates);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`transport-1k: ratio=${results['1k']!.toFixed(2)}`);
+console.log(`transport-1m: ratio=${results['1m']!.toFixed(2)}`);
+process.exit(0);
