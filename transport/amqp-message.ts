@@ -51,17 +51,3 @@ export function toStoredMessage(message: Message): StoredMessage {
   };
   return { properties, body: body instanceof Uint8Array ? body : new Uint8Array(0) };
 }
-
-/** The fields the protocol codec reads, from a rhea message. */
-export function codecFields(message: Message) {
-  return {
-    message_id: message.message_id,
-    user_id: message.user_id,
-    correlation_id: message.correlation_id,
-    creation_time: message.creation_time,
-    content_type: message.content_type,
-    durable: message.durable,
-    application_properties: message.application_properties,
-    body: bodyBytes(message.body),
-  };
-}

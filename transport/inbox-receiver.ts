@@ -45,8 +45,6 @@ export interface InboxReceiverOptions {
 }
 
 export interface InboxReceiver {
-  /** Resolves when every message received so far is settled. */
-  idle(): Promise<void>;
   /** True while the link is attached; false means degraded (the liveness check re-attaches it). */
   readonly attached: boolean;
   stop(): Promise<void>;
@@ -162,7 +160,6 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
   liveness.unref();
 
   return {
-    idle: () => draining,
     get attached() {
       return receiver?.is_open() ?? false;
     },

@@ -1,7 +1,7 @@
 import type { Delivery, EventContext, Sender } from 'rhea';
 import type { BrokerConnection } from './broker-connection.ts';
 import { toRheaMessage } from './amqp-message.ts';
-import type { Outbox, OutboxCounts } from './transport-store.ts';
+import type { Outbox } from './transport-store.ts';
 
 /**
  * Drains the durable outbox into the broker. A message is done only when the broker settles it `accepted`:
@@ -27,8 +27,6 @@ export interface OutboxSenderOptions {
 export interface OutboxSender {
   /** Call after enqueuing: sends what can be sent now. */
   wake(): void;
-  counts(): OutboxCounts;
-  onChanged(listener: (counts: OutboxCounts) => void): () => void;
   stop(): void;
 }
 
@@ -44,7 +42,6 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const maxAttempts = options.maxAttempts ?? 10;
   const senders = new Map<string, Sender>();
   const inFlight = new Map<Delivery, { messageId: string; attempts: number; bytes: number }>();
-  const listeners = new Set<(counts: OutboxCounts) => void>();
   let online = connection.state.status === 'online';
   let stopped = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -65,15 +62,9 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     const ids = confirmed;
     confirmed = [];
     outbox.confirmMany(ids);
-    changed();
     pumpSoon();
   };
 
-  const changed = () => {
-    if (listeners.size === 0) return;
-    const counts = outbox.counts();
-    for (const listener of listeners) listener(counts);
-  };
 
   function senderFor(address: string): Sender | undefined {
     const amqp = connection.amqp;
@@ -112,7 +103,6 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       outbox.retry(entry.messageId, retryDelayMs, 'released by the broker');
       scheduleRetry(retryDelayMs);
     }
-    changed();
     pumpSoon();
   }
 
@@ -129,7 +119,6 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       if (PERMANENT_CONDITIONS.has(condition ?? '')) outbox.fail(entry.messageId, reason);
       else outbox.retry(entry.messageId, retryDelayMs, reason);
     }
-    changed();
     scheduleRetry(retryDelayMs);
   }
 
@@ -167,7 +156,6 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         }
         if (handBack.length > 0) outbox.putBack(handBack);
       }
-      changed();
     } finally {
       pumping = false;
     }
@@ -185,18 +173,12 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     inFlight.clear();
     inFlightBytes = 0;
     outbox.requeueInFlight();
-    changed();
   });
   // Anything left in flight by a previous run was never confirmed.
   outbox.requeueInFlight();
 
   return {
     wake: () => pump(),
-    counts: () => outbox.counts(),
-    onChanged(listener) {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
-    },
     stop() {
       if (confirmed.length > 0) flushConfirmed();
       stopped = true;

@@ -21,17 +21,6 @@ export interface StoredMessage {
   readonly body: Uint8Array;
 }
 
-export const FAILURE_CLASSES = {
-  /** Will succeed later without any change (broker released it, connection lost before sending). */
-  transient: 'transient',
-  /** May or may not have reached the broker (lost after sending, before settlement): resending is safe, receivers de-duplicate. */
-  ambiguous: 'ambiguous',
-  /** Can never succeed as it is (broker rejected it, refused by permissions): surfaced to the user, never retried. */
-  permanent: 'permanent',
-} as const;
-
-export type FailureClass = (typeof FAILURE_CLASSES)[keyof typeof FAILURE_CLASSES];
-
 export type OutboxState = 'pending' | 'in-flight' | 'failed';
 
 export interface OutboxEntry {

@@ -4,7 +4,8 @@ import { serialHex } from '../pki/certificate.ts';
 import { PKI_ERROR_CODES, isPkiError } from '../pki/errors.ts';
 import { formatName } from '../pki/names.ts';
 import { CMS_ERROR_CODES, CmsError, parseOrThrow } from './cms-errors.ts';
-import { bufferSource, bytesEqual, parseBer } from './der.ts';
+import { bytesEqual } from '../pki/bytes.ts';
+import { bufferSource, parseBer } from './der.ts';
 import { OID, oidName } from './oids.ts';
 import { subtle, type CryptoKey, type WebKeyUsage, type ProfileKeyAlgorithm } from './webcrypto.ts';
 

@@ -2,7 +2,7 @@ import * as pkijs from 'pkijs';
 import { extendedKeyUsageOf, hasCaFlag, keyUsageOf } from '../pki/certificate.ts';
 import { certificateFact, certificateLabel, parseCertificate, parseCrl } from './certificates.ts';
 import { CMS_ERROR_CODES, CmsError } from './cms-errors.ts';
-import { bytesEqual } from './der.ts';
+import { bytesEqual } from '../pki/bytes.ts';
 import { OID } from './oids.ts';
 import type { TrustConfig } from './types.ts';
 

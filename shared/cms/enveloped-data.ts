@@ -10,7 +10,6 @@ import {
   UNIVERSAL,
   algorithmIdentifier,
   bufferSource,
-  bytesEqual,
   children,
   concat,
   contextTag,
@@ -26,6 +25,7 @@ import {
   setOf,
   smallInteger,
 } from './der.ts';
+import { bytesEqual } from '../pki/bytes.ts';
 import { OID, oidName } from './oids.ts';
 import { recipientInfoFor, recipientKind, unwrapContentKey } from './recipients.ts';
 import { CONTENT_ENCRYPTION, type CmsRecipientIdentity, type ContentEncryption, type DecryptOptions, type DecryptResult, type Der, type EncryptOptions } from './types.ts';

@@ -5,7 +5,8 @@ import { summarizeCertificate, type CertificateSummary } from '../pki/describe.t
 import { formatName } from '../pki/names.ts';
 import { parseOrThrow } from './cms-errors.ts';
 import { readContentInfo } from './content-info.ts';
-import { DEFAULT_MAX_BYTES, octets, parseBer, toHex } from './der.ts';
+import { toHex } from '../pki/bytes.ts';
+import { DEFAULT_MAX_BYTES, octets, parseBer } from './der.ts';
 import { readEnvelope } from './enveloped-data.ts';
 import { readSignedData } from './signed-data.ts';
 import { OID, oidName } from './oids.ts';

@@ -1,6 +1,7 @@
 import { importPublicKey, parseCertificate, publicKeyKind } from './certificates.ts';
 import { CMS_ERROR_CODES, CmsError } from './cms-errors.ts';
-import { bufferSource, bytesEqual } from './der.ts';
+import { bytesEqual } from '../pki/bytes.ts';
+import { bufferSource } from './der.ts';
 import type { Der } from './types.ts';
 import { randomBytes, subtle, type CryptoKey, type ProfileKeyAlgorithm, type WebKeyUsage } from './webcrypto.ts';
 

@@ -10,7 +10,8 @@ import {
   type PublicKeyKind,
 } from './certificates.ts';
 import { CMS_ERROR_CODES, CmsError, parseOrThrow } from './cms-errors.ts';
-import { bufferSource, bytesEqual, concat } from './der.ts';
+import { bytesEqual } from '../pki/bytes.ts';
+import { bufferSource, concat } from './der.ts';
 import { OID, oidName } from './oids.ts';
 import { subtle, type CryptoKey } from './webcrypto.ts';
 

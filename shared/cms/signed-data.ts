@@ -14,7 +14,6 @@ import {
   UNIVERSAL,
   algorithmIdentifier,
   bufferSource,
-  bytesEqual,
   children,
   contextTag,
   derTime,
@@ -34,6 +33,7 @@ import {
   tlv,
   type DerNode,
 } from './der.ts';
+import { bytesEqual } from '../pki/bytes.ts';
 import { OID, oidName } from './oids.ts';
 import type { CmsSigner, Der, SignOptions, TrustConfig, VerifyOptions, VerifyResult } from './types.ts';
 import { subtle, type CryptoKey, type ProfileKeyAlgorithm } from './webcrypto.ts';

@@ -7,10 +7,6 @@ import { ENDPOINT_ID_PATTERN } from './endpoint-id.ts';
  */
 export const DIRECTORY_ID_PATTERN = /^(?=.{3,64}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 
-export function publisherOf(directoryId: string): string {
-  return directoryId.slice(0, directoryId.indexOf('.'));
-}
-
 /** Lower-case RFC 4122 UUID: message ids, case ids, batch ids. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

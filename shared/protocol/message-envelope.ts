@@ -1,4 +1,5 @@
 import type { Bundle } from '@medplum/fhirtypes';
+import { bytesEqual } from '../pki/bytes.ts';
 import { isCmsError, open, seal, sign, verify, type CmsErrorCode, type CmsRecipientIdentity, type CmsSigner, type SignerInfoSummary, type TrustConfig } from '../cms/index.ts';
 import type { ApplicationProperties } from './application-properties.ts';
 import { validatePayload } from './fhir/payload-validator.ts';
@@ -85,10 +86,6 @@ const CMS_REASONS: Readonly<Record<CmsErrorCode, ReasonCode>> = {
   'cms-signing-time-invalid': REASON_CODES.signingTimeInvalid,
 };
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i]);
-}
-
 export async function openMessage(message: AmqpMessageFields, context: OpenContext): Promise<OpenResult> {
   const decoded = decodeMessage(message, context.now ? { now: context.now } : {});
   if (!decoded.ok) return decoded;
@@ -111,7 +108,7 @@ export async function openMessage(message: AmqpMessageFields, context: OpenConte
   }
 
   const expected = context.expectedSigners(metadata);
-  if (!expected || !expected.some((certificate) => sameBytes(certificate, opened.signer.certificate))) {
+  if (!expected || !expected.some((certificate) => bytesEqual(certificate, opened.signer.certificate))) {
     return reject(REASON_CODES.signerMismatch, `signed by ${opened.signer.subject}, which is not a certificate of ${metadata.properties.rtsSender}'s claimed signer`);
   }
 

@@ -5,7 +5,7 @@ import { CONSULT_STATUS_UPDATES } from './consult-status.ts';
 import { PROTOCOL_LIMITS } from './limits.ts';
 import { MESSAGE_TYPES, MESSAGE_TYPE_SPECS } from './message-types.ts';
 import { PROTOCOL_VERSION } from './protocol-version.ts';
-import { REASON_CODES, failureClass } from './reason-codes.ts';
+import { REASON_CODES, REASON_DESCRIPTIONS, failureClass } from './reason-codes.ts';
 
 /** docs/protocol.md is written by hand: these checks keep it saying what the code does. */
 const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'protocol.md'), 'utf8');
@@ -15,8 +15,9 @@ describe('docs/protocol.md', () => {
     expect(doc).toContain(`# RTS protocol, version ${PROTOCOL_VERSION}`);
   });
 
-  it.each(Object.values(REASON_CODES))('lists reason code %s with its class', (code) => {
-    expect(doc).toMatch(new RegExp(`\\| \`${code}\` \\| ${failureClass(code)} \\|`));
+  it.each(Object.values(REASON_CODES))('lists reason code %s with its class and description', (code) => {
+    const row = doc.split('\n').find((line) => line.startsWith(`| \`${code}\` |`));
+    expect(row?.replaceAll('`', '')).toBe(`| ${code} | ${failureClass(code)} | ${REASON_DESCRIPTIONS[code]} |`);
   });
 
   it.each(Object.values(MESSAGE_TYPES))('describes message type %s with its envelope', (type) => {

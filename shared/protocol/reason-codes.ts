@@ -53,16 +53,16 @@ export function failureClass(code: ReasonCode): FailureClass {
   return TRANSIENT.has(code) ? 'transient' : 'permanent';
 }
 
-/** One line per code, for docs/protocol.md and operator output. */
+/** One line per code, for operator output; docs/protocol.md §6.2 shows the same words (a test keeps them equal). */
 export const REASON_DESCRIPTIONS: Readonly<Record<ReasonCode, string>> = {
-  'malformed-properties': 'An AMQP property has the wrong type or form (e.g. message_id not a UUID, body not binary).',
+  'malformed-properties': 'An AMQP property has the wrong type or form (e.g. message_id not a UUID, body not binary, not durable).',
   'missing-property': 'A required AMQP or application property is absent.',
   'unknown-type': 'rtsType names no message type of this protocol version.',
-  'unsupported-version': 'rtsVersion has a major version this receiver does not implement.',
-  'too-large': 'The body or the decrypted payload exceeds the protocol limits.',
+  'unsupported-version': 'rtsVersion has a major version the receiver does not implement.',
+  'too-large': 'The body or the decrypted payload exceeds the limits (§2.3).',
   'forged-sender': 'rtsSender differs from the broker-verified user_id or the uplink routing key.',
   duplicate: 'A message with this message_id was already processed; the original outcome stands.',
-  replay: 'creation_time is older than the de-duplication window (or too far in the future).',
+  replay: 'creation_time is older than the de-duplication window, or too far in the future.',
   'cms-malformed': 'The body is not a well-formed CMS message of the expected kind (garbage or truncated).',
   'cms-unsupported-algorithm': 'The envelope uses an algorithm outside the profile (SHA-1, PKCS#1 v1.5 key transport, …).',
   'not-a-recipient': 'The envelope is not encrypted to this endpoint.',
@@ -76,9 +76,9 @@ export const REASON_DESCRIPTIONS: Readonly<Record<ReasonCode, string>> = {
   'signing-time-invalid': 'The signing time is missing or too far in the future.',
   'signer-mismatch': 'The signer is not the practitioner or system the message claims as its sender.',
   'invalid-json': 'The payload is not valid UTF-8 JSON.',
-  'schema-invalid': 'The payload breaks the RTS profile of its message type (JSON Schema).',
+  'schema-invalid': 'The payload breaks the RTS profile of its message type.',
   'fhir-invalid': 'The payload breaks FHIR R4 (structure, cardinality, data types).',
-  'header-mismatch': "The payload's MessageHeader disagrees with the AMQP properties.",
+  'header-mismatch': "The payload's MessageHeader disagrees with the AMQP properties (§4).",
   'not-authorized': 'The sender may not send this message (e.g. publishing experts of another clinic).',
   'unknown-recipient': 'The addressed practitioner or endpoint is not in the directory.',
   'retired-expert': 'The addressed practitioner has been retired from the directory.',

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { CONSULT_STATUS_UPDATES } from '../consult-status.ts';
 import { DIRECTORY_ID_PATTERN, RTS_URIS, endpointIdSchema } from '../identifiers.ts';
 import { MESSAGE_TYPES as T, type MessageType } from '../message-types.ts';
 import { REASON_CODE_SYSTEM } from '../reason-codes.ts';
@@ -245,6 +244,3 @@ export const PAYLOAD_PROFILES = {
   }), [operationOutcome], null),
   [T.hubNotice]: messageBundle(messageHeader(T.hubNotice, { focus: z.tuple([entryReference]) }), [parameters], null),
 } as const satisfies Record<MessageType, z.ZodType>;
-
-/** Consult status codes as they appear in Task.businessStatus. */
-export const BUSINESS_STATUS_CODES = [...CONSULT_STATUS_UPDATES, 'requested'] as const;
