@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Real parts the test suites talk to: broker, browser, OS keychain (Secret Service + D-Bus), OpenSSL as a CMS peer.
-APT_PACKAGES=(rabbitmq-server chromium gnome-keyring dbus dbus-x11 libsecret-1-dev openssl)
+# Real parts the test suites talk to: broker, browser, OS keychain (Secret Service + D-Bus), OpenSSL as a CMS peer,
+# and postgresql: the hub's production database, started privately by the test scripts.
+APT_PACKAGES=(rabbitmq-server chromium gnome-keyring dbus dbus-x11 libsecret-1-dev openssl postgresql)
 
 install_debian_packages() {
   local missing=() pkg
@@ -24,7 +25,8 @@ install_debian_packages() {
   echo "setup: installing Debian packages: ${missing[*]}"
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
-  # Debian may start the system-wide broker on install; ours runs privately on other ports and does not need it.
+  # Debian may start the system-wide broker and a PostgreSQL cluster on 5432 on install; ours run privately on other
+  # ports and do not need them.
 }
 
 install_npm_dependencies() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command with the real parts integration and browser tests need, and stops them afterwards by pid:
 #   - a private RabbitMQ on loopback ports with the RTS topology (RTS_TEST_BROKER_STATE names its state file);
+#   - a private PostgreSQL on a loopback port with an empty database rts_hub (RTS_TEST_POSTGRES_STATE names its state file);
 #   - a D-Bus session with a throw-away, unlocked gnome-keyring (the OS keychain keytar talks to).
 # Usage: scripts/with-test-env.sh [--nodes N] COMMAND [ARGS…]
 set -euo pipefail
@@ -14,16 +15,29 @@ if [[ "${1:-}" == "--nodes" ]]; then nodes=$2; shift 2; fi
 
 mkdir -p .test-env
 state=".test-env/broker-$$.json"
+pg_state=".test-env/postgres-$$.json"
+pg_dir=".test-env/postgres-$$"
+pg_start=
 keyring=$(mktemp -d /tmp/rts-keyring-XXXXXX)
 cleanup() {
+  # A PostgreSQL still starting finishes (or gives up) first, so that its state file names what to stop.
+  [[ -z $pg_start ]] || wait "$pg_start" 2>/dev/null || true
+  node scripts/test-env/postgres.ts stop --state "$pg_state" || true
+  rm -rf "$pg_dir"
   node scripts/test-env/rabbitmq.ts stop --state "$state" || true
   rm -rf "$keyring"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# PostgreSQL (about 1 s) starts while RabbitMQ boots.
+node scripts/test-env/postgres.ts start --state "$pg_state" --dir "$PWD/$pg_dir" &
+pg_start=$!
 node scripts/test-env/rabbitmq.ts start --state "$state" --nodes "$nodes"
+wait "$pg_start"
+pg_start=
 export RTS_TEST_BROKER_STATE="$PWD/$state"
+export RTS_TEST_POSTGRES_STATE="$PWD/$pg_state"
 
 # Without DISPLAY a locked keyring fails fast instead of waiting for a prompt window; it is unlocked here anyway.
 # gnome-keyring-daemon and the bus daemon both exit when dbus-run-session ends, so nothing outlives the command.

@@ -90,6 +90,7 @@ export async function validateSignerChain(
   embedded: readonly pkijs.Certificate[],
   trust: ParsedTrust,
   at: Date,
+  checkUsage: (certificate: pkijs.Certificate) => void = checkSignerUsage,
 ): Promise<pkijs.Certificate[]> {
   const anchors = trust.anchors.map((known) => known.certificate);
   if (anchors.length === 0) throw new CmsError(CMS_ERROR_CODES.untrustedChain, 'No trust anchors are configured');
@@ -134,7 +135,7 @@ export async function validateSignerChain(
     }
   }
   await checkRevocation(path, trust.crls);
-  checkSignerUsage(signer);
+  checkUsage(signer);
   return path;
 }
 

@@ -24,3 +24,4 @@ export {
   type VerifyResult,
 } from './types.ts';
 export type { CryptoKey } from './webcrypto.ts';
+export { createCertificateValidator, type CertificateUse, type CertificateValidator } from './certificate-validator.ts';

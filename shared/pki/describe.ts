@@ -69,3 +69,13 @@ function keyAlgorithmOf(key: ECPublicKey | RSAPublicKey | undefined): string {
   }
   return 'unknown';
 }
+
+/**
+ * The subject's common name. For the certificates of clinic systems the regional CA puts the endpoint id there, which
+ * is how the hub ties a signature to an endpoint.
+ */
+export function commonNameOf(der: Uint8Array): string | undefined {
+  const attribute = parseCertificate(der).subject.typesAndValues.find((atv) => atv.type === '2.5.4.3');
+  const block = (attribute?.value as { valueBlock?: { value?: unknown } } | undefined)?.valueBlock;
+  return typeof block?.value === 'string' ? block.value : undefined;
+}

@@ -37,5 +37,5 @@ export {
   type RevokedSerial,
 } from './crl.ts';
 export { createPkcs12, parsePkcs12, type Pkcs12Contents, type Pkcs12Options } from './pkcs12.ts';
-export { describeCertificate, type CertificateDescription } from './describe.ts';
+export { commonNameOf, describeCertificate, type CertificateDescription } from './describe.ts';
 export type { CryptoKey, KeyPair } from './webcrypto.ts';

@@ -86,6 +86,11 @@ const CMS_REASONS: Readonly<Record<CmsErrorCode, ReasonCode>> = {
   'cms-signing-time-invalid': REASON_CODES.signingTimeInvalid,
 };
 
+/** The protocol's reason code for a CMS failure (docs/protocol.md §3, "Opening a message"). */
+export function reasonForCmsError(code: CmsErrorCode): ReasonCode {
+  return CMS_REASONS[code];
+}
+
 export async function openMessage(message: AmqpMessageFields, context: OpenContext): Promise<OpenResult> {
   const decoded = decodeMessage(message, context.now ? { now: context.now } : {});
   if (!decoded.ok) return decoded;
@@ -103,7 +108,7 @@ export async function openMessage(message: AmqpMessageFields, context: OpenConte
       opened = await verify(body, context.trust, options);
     }
   } catch (error) {
-    if (isCmsError(error)) return reject(CMS_REASONS[error.code], error.message);
+    if (isCmsError(error)) return reject(reasonForCmsError(error.code), error.message);
     throw error;
   }
 

@@ -1,0 +1,68 @@
+import { RABBITMQ_TOPOLOGY as T, downlinkQueueName } from '../../shared/broker/rabbitmq-names.ts';
+import { downlinkQueueDefinition, endpointPermissions } from './rabbitmq-definitions.ts';
+
+/**
+ * Gives an admitted endpoint its downlink: a durable quorum queue bound to the downlink exchange under its id, and
+ * broker permissions to read only that queue and write only to the uplink under its own routing key. Idempotent, so a
+ * repeated registration (or two hub instances) provisions the same thing twice without harm.
+ */
+export interface EndpointProvisioner {
+  provision(endpointId: string): Promise<void>;
+}
+
+export class ProvisioningError extends Error {
+  /** Permanent: the broker refused for a reason a retry will not change (e.g. the endpoint has no broker user). */
+  readonly permanent: boolean;
+  constructor(message: string, permanent: boolean) {
+    super(message);
+    this.name = 'ProvisioningError';
+    this.permanent = permanent;
+  }
+}
+
+export interface ManagementApiOptions {
+  /** e.g. http://127.0.0.1:15672 */
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+  readonly deliveryLimit?: number;
+  readonly timeoutMs?: number;
+}
+
+/** RabbitMQ 3.x, through its management HTTP API. */
+export function createRabbitmqProvisioner(options: ManagementApiOptions): EndpointProvisioner {
+  const auth = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`;
+  const vhost = encodeURIComponent(T.vhost);
+
+  async function call(method: 'PUT' | 'POST', path: string, body: unknown): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(new URL(`/api/${path}`, options.url), {
+        method,
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+    } catch (error) {
+      throw new ProvisioningError(`broker management API unreachable: ${(error as Error).message}`, false);
+    }
+    if (response.ok) return;
+    const text = (await response.text()).slice(0, 200);
+    // 4xx other than auth/timeouts: the request itself is wrong for this endpoint (e.g. no such user).
+    const permanent = response.status === 400 || response.status === 404;
+    throw new ProvisioningError(`broker management API ${method} ${path}: ${response.status} ${text}`, permanent);
+  }
+
+  return {
+    async provision(endpointId) {
+      const queue = downlinkQueueDefinition(endpointId, options.deliveryLimit);
+      const grants = endpointPermissions(endpointId);
+      await call('PUT', `queues/${vhost}/${encodeURIComponent(queue.name)}`, { durable: true, auto_delete: false, arguments: queue.arguments });
+      await call('POST', `bindings/${vhost}/e/${encodeURIComponent(T.downlinkExchange)}/q/${encodeURIComponent(downlinkQueueName(endpointId))}`, { routing_key: endpointId, arguments: {} });
+      const { configure, write, read } = grants.permission;
+      await call('PUT', `permissions/${vhost}/${encodeURIComponent(endpointId)}`, { configure, write, read });
+      const topic = grants.topicPermission;
+      await call('PUT', `topic-permissions/${vhost}/${encodeURIComponent(endpointId)}`, { exchange: topic.exchange, write: topic.write, read: topic.read });
+    },
+  };
+}

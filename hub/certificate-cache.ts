@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import { createCertificateValidator, isCmsError, type CertificateUse, type CmsErrorCode, type TrustConfig } from '../shared/cms/index.ts';
+
+/**
+ * Directory publishes carry two certificates per practitioner, and a full list repeats them every time: the verdict
+ * for a certificate (by digest and use) is kept for a while instead of re-validating the path each time. Only
+ * acceptances are cached; a certificate that fails is checked afresh (and explained) every time.
+ */
+export interface CertificateFailure {
+  readonly code: CmsErrorCode;
+  readonly message: string;
+}
+
+export interface CertificateCache {
+  check(der: Uint8Array, use: CertificateUse, at: Date): Promise<CertificateFailure | undefined>;
+}
+
+export function createCertificateCache(trust: TrustConfig, options: { ttlMs?: number; maxEntries?: number } = {}): CertificateCache {
+  const validate = createCertificateValidator(trust);
+  const ttlMs = options.ttlMs ?? 10 * 60_000;
+  const maxEntries = options.maxEntries ?? 500_000;
+  const acceptedUntil = new Map<string, number>();
+  return {
+    async check(der, use, at) {
+      const key = `${use}:${createHash('sha256').update(der).digest('base64')}`;
+      const until = acceptedUntil.get(key);
+      if (until !== undefined && until > at.getTime()) return undefined;
+      try {
+        await validate(der, use, at);
+      } catch (error) {
+        if (isCmsError(error)) return { code: error.code, message: error.message };
+        throw error;
+      }
+      if (acceptedUntil.size >= maxEntries) acceptedUntil.delete(acceptedUntil.keys().next().value!);
+      acceptedUntil.set(key, at.getTime() + ttlMs);
+      return undefined;
+    },
+  };
+}

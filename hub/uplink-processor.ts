@@ -1,0 +1,504 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle } from '@medplum/fhirtypes';
+import { isCmsError, verify, type CmsSigner, type TrustConfig } from '../shared/cms/index.ts';
+import { commonNameOf, describeCertificate } from '../shared/pki/index.ts';
+import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
+import {
+  buildDirectorySnapshot, buildDirectoryUpdate, buildHubNotice, buildReceipt, type DirectoryChange, type DirectoryResource,
+} from '../shared/protocol/fhir/message-builders.ts';
+import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
+import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
+import { decodeMessage, type AmqpMessageFields, type MessageMetadata } from '../shared/protocol/message-codec.ts';
+import { openMessage, reasonForCmsError, sealMessage } from '../shared/protocol/message-envelope.ts';
+import { MESSAGE_TYPES as T, MESSAGE_TYPE_SPECS } from '../shared/protocol/message-types.ts';
+import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
+import { REASON_CODES, REASON_DESCRIPTIONS, type ReasonCode } from '../shared/protocol/reason-codes.ts';
+import type { StoredMessage } from '../transport/transport-store.ts';
+import type { EndpointProvisioner } from './broker/rabbitmq-provisioner.ts';
+import { ProvisioningError } from './broker/rabbitmq-provisioner.ts';
+import type { CertificateCache } from './certificate-cache.ts';
+import { chunkDirectoryRows, type DirectoryResourceType, type DirectoryRow } from './directory/directory-chunks.ts';
+import * as store from './store/hub-store.ts';
+import type { SqlQueryable } from './store/sql-client.ts';
+
+/**
+ * What the hub does with one uplink message, inside the transaction that records it (docs/protocol.md; the hub's
+ * side is summarized in hub/README.md):
+ *   1. properties (type, version, ids, size, replay window) — the codec;
+ *   2. sender: the broker-verified user_id and the uplink routing key must both be rtsSender (forged-sender);
+ *   3. de-duplication by message_id (a repeat gets the first outcome's receipt again, nothing else);
+ *   4. the type's own work: registration, directory publish or snapshot request (signed, read and verified here), or
+ *      routing of consult messages and receipts by their clear-text properties (the hub cannot decrypt consults);
+ *   5. outgoing messages (forwarded copies, directory updates, snapshots, receipts) written to the outbox table.
+ * Permanent failures are dead-lettered with the reason and answered with a `rejected` receipt. Anything thrown is
+ * transient: the caller rolls the transaction back and releases the message for redelivery.
+ */
+export interface HubIdentity {
+  /** The hub's signing certificate and key: it signs receipts, notices, snapshots and directory updates. */
+  readonly signer: CmsSigner;
+  /** The broker user the hub sends as (the user_id of everything it sends). */
+  readonly brokerUser: string;
+}
+
+export interface ProcessorOptions {
+  readonly identity: HubIdentity;
+  readonly trust: TrustConfig;
+  readonly certificates: CertificateCache;
+  readonly provisioner: EndpointProvisioner;
+  readonly now?: () => Date;
+}
+
+export interface UplinkMessage {
+  readonly fields: AmqpMessageFields;
+  /** The routing key the broker saw (RabbitMQ's `x-routing-key` annotation), when it reports one. */
+  readonly routingKey?: string;
+  /** The message as received, for the dead-letter store. */
+  readonly stored: StoredMessage;
+}
+
+export type ProcessOutcome =
+  | { readonly outcome: 'processed' | 'delivered' | 'duplicate' }
+  | { readonly outcome: 'rejected'; readonly reason: ReasonCode; readonly detail: string; readonly deadLetterId: number };
+
+/** Outgoing messages of the transaction, to be sent once it commits. */
+export interface Outgoing {
+  readonly rows: store.OutboxRow[];
+  readonly bodies: Map<number, Uint8Array>;
+}
+
+export interface ProcessContext {
+  readonly tx: SqlQueryable;
+  /** Where outgoing rows go; claimed by this instance (sent right after commit) or left for any instance to take. */
+  readonly claim: { readonly by: string | null; readonly until: Date };
+  readonly outgoing: Outgoing;
+  /** Logical source recorded with dead letters: uplink, replay. */
+  readonly source: string;
+}
+
+export interface UplinkProcessor {
+  process(context: ProcessContext, message: UplinkMessage): Promise<ProcessOutcome>;
+  /** Sends a full snapshot to one endpoint (registration, snapshot request, or an operator's resync). */
+  snapshot(context: ProcessContext, endpointId: string): Promise<{ version: number; batches: number }>;
+}
+
+class Rejected extends Error {
+  readonly reason: ReasonCode;
+  constructor(reason: ReasonCode, detail: string) {
+    super(detail);
+    this.reason = reason;
+  }
+}
+
+const reject = (reason: ReasonCode, detail: string): never => {
+  throw new Rejected(reason, detail);
+};
+
+const HUB_SENDER = 'hub';
+const EXTENSION_USE: Readonly<Record<string, 'signing' | 'encryption'>> = { signing: 'signing', encryption: 'encryption' };
+
+/** A directory change: a resource to store (json) or, without json, an entry to retire. */
+interface ResourceRow extends DirectoryRow {
+  readonly json?: string;
+  readonly digest: string;
+}
+
+export function createUplinkProcessor(options: ProcessorOptions): UplinkProcessor {
+  const now = options.now ?? (() => new Date());
+  const { identity, trust } = options;
+
+  // --- sending -------------------------------------------------------------------------------------------------------
+
+  async function queue(context: ProcessContext, endpoints: readonly string[], message: StoredMessage): Promise<void> {
+    if (endpoints.length === 0) return;
+    const bodyId = await store.insertBody(context.tx, message.body);
+    context.outgoing.bodies.set(bodyId, message.body);
+    const rows = await store.insertOutbox(
+      context.tx,
+      endpoints.map((endpoint) => ({ endpoint, messageId: message.properties.message_id, properties: message.properties, bodyId })),
+      context.claim,
+    );
+    context.outgoing.rows.push(...rows);
+  }
+
+  async function sealFromHub(properties: ApplicationProperties, payload: (messageId: string, timestamp: Date) => Bundle, correlationId?: string): Promise<StoredMessage> {
+    const messageId = randomUUID();
+    const creationTime = now();
+    const fields = await sealMessage({
+      messageId, creationTime, userId: identity.brokerUser, properties, payload: payload(messageId, creationTime), signer: identity.signer,
+      ...(correlationId && { correlationId }),
+    });
+    return {
+      properties: {
+        message_id: messageId, user_id: identity.brokerUser, creation_time: creationTime.getTime(), content_type: String(fields.content_type),
+        application_properties: fields.application_properties, ...(correlationId && { correlation_id: correlationId }),
+      },
+      body: fields.body,
+    };
+  }
+
+  async function sendReceipt(context: ProcessContext, toEndpoint: string, about: string, outcome: 'delivered' | 'processed' | 'rejected', reason?: { code: ReasonCode; detail: string }): Promise<void> {
+    if (!(await store.getEndpoint(context.tx, toEndpoint))) return; // no downlink to answer on
+    const message = await sealFromHub(
+      { rtsType: T.receipt, rtsVersion: PROTOCOL_VERSION, rtsSender: HUB_SENDER, rtsReceipt: outcome, rtsToEndpoint: toEndpoint, ...(reason && { rtsReason: reason.code }) },
+      (messageId, timestamp) => buildReceipt({ messageId, timestamp, sender: HUB_SENDER }, {
+        toEndpoint, originalMessageId: about, outcome,
+        ...(reason && { reasons: [{ code: reason.code, text: `${REASON_DESCRIPTIONS[reason.code]} ${reason.detail}`.slice(0, 1000) }] }),
+      }),
+      about,
+    );
+    await queue(context, [toEndpoint], message);
+  }
+
+  // --- opening signed messages ----------------------------------------------------------------------------------------
+
+  async function openSigned(message: UplinkMessage, expected: readonly Uint8Array[]): Promise<{ metadata: MessageMetadata; payload: Record<string, unknown> }> {
+    const opened = await openMessage(message.fields, { trust, now: now(), recipientFor: () => undefined, expectedSigners: () => expected });
+    if (!opened.ok) return reject(opened.error.code, opened.error.detail);
+    return opened.value;
+  }
+
+  function entryResource<R>(payload: Record<string, unknown>, index: number): R {
+    return (payload.entry as { resource: R }[])[index]!.resource;
+  }
+
+  // --- registration ---------------------------------------------------------------------------------------------------
+
+  async function register(context: ProcessContext, message: UplinkMessage, metadata: MessageMetadata, body: Uint8Array): Promise<void> {
+    const sender = metadata.properties.rtsSender;
+    if (sender === HUB_SENDER) reject(REASON_CODES.notAuthorized, `"${HUB_SENDER}" is the hub's own name`);
+    let signer: Uint8Array;
+    let content: Uint8Array;
+    try {
+      const verified = await verify(body, trust, { now: now(), maxBytes: PROTOCOL_LIMITS.maxBodyBytes });
+      signer = verified.signer.certificate;
+      content = verified.content;
+    } catch (error) {
+      if (isCmsError(error)) return reject(reasonForCmsError(error.code), error.message);
+      throw error;
+    }
+    const validated = validatePayload(content, metadata);
+    if (!validated.ok) reject(validated.error.code, validated.error.detail);
+    const payload = (validated as { value: Record<string, unknown> }).value;
+    const endpoint = entryResource<{ id: string; name?: string; connectionType: { code: string } }>(payload, 1);
+    const organization = entryResource<{ name: string }>(payload, 2);
+    if (endpoint.id !== sender) reject(REASON_CODES.headerMismatch, 'Endpoint.id differs from rtsSender');
+    const kind = endpoint.connectionType.code as store.EndpointKind;
+
+    // Only a clinic system's certificate (TLS-client purpose, CN = its endpoint id) vouches for an endpoint.
+    const signerName = commonNameOf(signer);
+    if (!describeCertificate(signer).extendedKeyUsage.includes('clientAuth') || !signerName) {
+      reject(REASON_CODES.signerMismatch, 'registrations must be signed with a clinic system certificate');
+    }
+    let operator: string;
+    if (kind === 'clinic-system') {
+      if (signerName !== sender) reject(REASON_CODES.signerMismatch, `a clinic system registers with its own certificate; this one names ${signerName}`);
+      operator = sender;
+    } else {
+      const clinic = await store.getEndpoint(context.tx, signerName!);
+      if (!clinic || clinic.kind !== 'clinic-system' || !clinic.certificate || !Buffer.from(clinic.certificate).equals(Buffer.from(signer))) {
+        reject(REASON_CODES.signerMismatch, `a workstation is registered by its clinic system; ${signerName} is not a registered clinic system with this certificate`);
+      }
+      operator = signerName!;
+    }
+    const existing = await store.getEndpoint(context.tx, sender);
+    if (existing && existing.operator !== operator) reject(REASON_CODES.notAuthorized, `${sender} is operated by ${existing.operator}`);
+
+    try {
+      await options.provisioner.provision(sender);
+    } catch (error) {
+      if (error instanceof ProvisioningError && error.permanent) reject(REASON_CODES.notAuthorized, error.message);
+      throw error;
+    }
+    await store.saveEndpoint(context.tx, {
+      id: sender, kind, operator, name: endpoint.name ?? sender, organization: organization.name,
+      certificate: kind === 'clinic-system' ? signer : null,
+    }, now());
+    const notice = await sealFromHub(
+      { rtsType: T.hubNotice, rtsVersion: PROTOCOL_VERSION, rtsSender: HUB_SENDER, rtsNotice: 'registration-accepted', rtsToEndpoint: sender },
+      (messageId, timestamp) => buildHubNotice({ messageId, timestamp, sender: HUB_SENDER }, { notice: 'registration-accepted', text: `Welcome, ${sender}. A directory snapshot follows.`, toEndpoint: sender }),
+    );
+    await queue(context, [sender], notice);
+    await sendReceipt(context, sender, metadata.messageId, 'processed');
+    await snapshot(context, sender);
+  }
+
+  // --- directory ------------------------------------------------------------------------------------------------------
+
+  async function snapshot(context: ProcessContext, endpointId: string): Promise<{ version: number; batches: number }> {
+    // Read under the directory lock: a snapshot is one consistent version.
+    const version = await store.lockDirectory(context.tx);
+    const chunks = chunkDirectoryRows(await store.liveDirectoryRows(context.tx));
+    const batchId = randomUUID();
+    for (const [index, chunk] of chunks.entries()) {
+      const entries = (await store.resourcesByUrl(context.tx, chunk.map((r) => r.url))).map((json) => JSON.parse(json) as DirectoryResource);
+      const message = await sealFromHub(
+        {
+          rtsType: T.directorySnapshot, rtsVersion: PROTOCOL_VERSION, rtsSender: HUB_SENDER, rtsToEndpoint: endpointId,
+          rtsBatchId: batchId, rtsBatchIndex: index + 1, rtsBatchCount: chunks.length, rtsDirectoryVersion: version,
+        },
+        (messageId, timestamp) => buildDirectorySnapshot({ messageId, timestamp, sender: HUB_SENDER }, { toEndpoint: endpointId, entries }),
+      );
+      await queue(context, [endpointId], message);
+    }
+    return { version, batches: chunks.length };
+  }
+
+  async function snapshotRequest(context: ProcessContext, message: UplinkMessage, metadata: MessageMetadata): Promise<void> {
+    const sender = metadata.properties.rtsSender;
+    const endpoint = await store.getEndpoint(context.tx, sender);
+    if (!endpoint) return reject(REASON_CODES.notAuthorized, `${sender} is not registered`);
+    const operator = await store.getEndpoint(context.tx, endpoint.operator);
+    await openSigned(message, operator?.certificate ? [operator.certificate] : []);
+    await sendReceipt(context, sender, metadata.messageId, 'processed');
+    await snapshot(context, sender);
+  }
+
+  /** Checks the certificates a Practitioner carries: both uses present, each valid now under the regional CA. */
+  async function checkPractitionerCertificates(resource: Record<string, unknown>): Promise<void> {
+    const uses = new Set<string>();
+    for (const extension of (resource.extension as { url: string; extension?: { url: string; valueCode?: string; valueBase64Binary?: string }[] }[] | undefined) ?? []) {
+      if (extension.url !== 'urn:rts:fhir:extension:certificate') continue;
+      const use = EXTENSION_USE[extension.extension?.find((e) => e.url === 'use')?.valueCode ?? ''];
+      const base64 = extension.extension?.find((e) => e.url === 'certificate')?.valueBase64Binary;
+      if (!use || !base64) reject(REASON_CODES.schemaInvalid, `Practitioner/${String(resource.id)}: certificate extension without use or certificate`);
+      const failure = await options.certificates.check(Buffer.from(base64!, 'base64'), use!, now());
+      if (failure) reject(failure.code === 'cms-malformed' ? REASON_CODES.schemaInvalid : reasonForCmsError(failure.code), `Practitioner/${String(resource.id)}: ${failure.message}`);
+      uses.add(use!);
+    }
+    if (!uses.has('signing') || !uses.has('encryption')) reject(REASON_CODES.schemaInvalid, `Practitioner/${String(resource.id)}: needs a signing and an encryption certificate`);
+  }
+
+  async function publish(context: ProcessContext, message: UplinkMessage, metadata: MessageMetadata): Promise<void> {
+    const props = metadata.properties as Extract<ApplicationProperties, { rtsType: 'directory.publish' }>;
+    const sender = props.rtsSender;
+    const clinic = await store.getEndpoint(context.tx, sender);
+    if (!clinic || clinic.kind !== 'clinic-system' || !clinic.certificate) reject(REASON_CODES.notAuthorized, `${sender} is not a registered clinic system`);
+    // Instances take directory work one at a time: batches of one set, and versions, never interleave.
+    await store.lockDirectory(context.tx);
+
+    const set = props.rtsDirectoryMode === 'full' ? await store.getPublishSet(context.tx, props.rtsBatchId) : undefined;
+    if (set && set.publisher !== sender) reject(REASON_CODES.notAuthorized, `batch set ${props.rtsBatchId} belongs to ${set.publisher}`);
+    if (set?.state === 'rejected') reject((set.reason ?? REASON_CODES.schemaInvalid) as ReasonCode, `an earlier batch of set ${props.rtsBatchId} was rejected; publish the list again`);
+
+    const { payload } = await openSigned(message, [clinic!.certificate!]);
+    const inner = entryResource<{ type: string; entry: { resource?: Record<string, unknown>; request?: { method: string; url: string } }[] }>(payload, 1);
+    const full = props.rtsDirectoryMode === 'full';
+    if (full !== (inner.type === 'collection')) reject(REASON_CODES.schemaInvalid, `rtsDirectoryMode ${props.rtsDirectoryMode} needs a ${full ? 'collection' : 'transaction'} Bundle`);
+    if (!full && (props.rtsBatchIndex !== 1 || props.rtsBatchCount !== 1)) reject(REASON_CODES.malformedProperties, 'a delta is batch 1 of 1');
+    if (props.rtsBatchIndex > props.rtsBatchCount) reject(REASON_CODES.malformedProperties, 'rtsBatchIndex exceeds rtsBatchCount');
+    if (props.rtsBatchCount > PROTOCOL_LIMITS.maxBatchesPerSet) reject(REASON_CODES.tooLarge, `rtsBatchCount: limit ${PROTOCOL_LIMITS.maxBatchesPerSet}`);
+    if (set && set.batchCount !== props.rtsBatchCount) reject(REASON_CODES.malformedProperties, `rtsBatchCount differs from earlier batches of set ${props.rtsBatchId}`);
+
+    let roles = 0;
+    for (const entry of inner.entry) {
+      const url = entry.request?.url ?? `${String(entry.resource?.resourceType)}/${String(entry.resource?.id)}`;
+      const id = url.slice(url.indexOf('/') + 1);
+      if (!id.startsWith(`${sender}.`)) reject(REASON_CODES.notAuthorized, `${url}: ${sender} may publish only directory ids starting with "${sender}."`);
+      if (entry.request?.method === 'PUT' && url !== `${String(entry.resource?.resourceType)}/${String(entry.resource?.id)}`) reject(REASON_CODES.schemaInvalid, `${url}: request.url differs from the resource`);
+      if (entry.resource?.resourceType === 'PractitionerRole') roles += 1;
+      if (entry.resource?.resourceType === 'Practitioner') await checkPractitionerCertificates(entry.resource);
+    }
+    if (roles > PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch) reject(REASON_CODES.tooLarge, `${roles} PractitionerRoles in one batch, limit ${PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch}`);
+
+    if (!full) {
+      const resources = inner.entry.filter((e) => e.resource).map((e) => e.resource!);
+      const retired = inner.entry.filter((e) => e.request?.method === 'DELETE').map((e) => e.request!.url);
+      const rows = await store.digestResources(context.tx, JSON.stringify(resources));
+      await applyChanges(context, sender, metadata.messageId, [...rows, ...retired.map(retirementRow)]);
+      return;
+    }
+    if (!set) await store.createPublishSet(context.tx, { batchId: props.rtsBatchId, publisher: sender, batchCount: props.rtsBatchCount, at: now() });
+    const received = await store.addPublishBatch(context.tx, {
+      batchId: props.rtsBatchId, index: props.rtsBatchIndex, messageId: metadata.messageId,
+      entriesJson: JSON.stringify(inner.entry.map((e) => e.resource)),
+    });
+    if (received === props.rtsBatchCount) await applyFull(context, sender, props.rtsBatchId, props.rtsBatchCount, metadata.messageId);
+  }
+
+  function retirementRow(url: string): ResourceRow {
+    const slash = url.indexOf('/');
+    return { url, entryId: url.slice(slash + 1), resourceType: url.slice(0, slash) as DirectoryResourceType, digest: 'retired' };
+  }
+
+  /** A full list replaces what the clinic published before: what changed, then what it no longer lists, retired. */
+  async function applyFull(context: ProcessContext, publisher: string, batchId: string, batchCount: number, messageId: string): Promise<void> {
+    const before = await store.publisherDigests(context.tx, publisher);
+    const writer = changeWriter(context, publisher, messageId);
+    const listed = new Set<string>();
+    // One stored batch at a time, so that a 100,000-expert list never sits in memory whole.
+    for (let index = 1; index <= batchCount; index++) {
+      const rows = await store.publishBatchEntries(context.tx, batchId, index);
+      for (const row of rows) listed.add(row.url);
+      await writer.add(rows, before);
+    }
+    await writer.add([...before].filter(([url, entry]) => !entry.retired && !listed.has(url)).map(([url]) => retirementRow(url)), before);
+    await writer.finish();
+    await store.closePublishSet(context.tx, batchId, 'applied');
+  }
+
+  async function applyChanges(context: ProcessContext, publisher: string, messageId: string, rows: readonly ResourceRow[]): Promise<void> {
+    const writer = changeWriter(context, publisher, messageId);
+    await writer.add(rows, await store.entryDigests(context.tx, rows.map((r) => r.url)));
+    await writer.finish();
+  }
+
+  /**
+   * Applies the changes that differ from what is stored as consecutive directory versions of at most one batch each
+   * (docs/protocol.md §5.1), and fans each version out to every registered endpoint — the publisher too, so that its
+   * mirror follows the region's version sequence.
+   */
+  function changeWriter(context: ProcessContext, publisher: string, messageId: string) {
+    let pending: ResourceRow[] = [];
+    let pendingRoles = 0;
+    let version: number | undefined;
+    let endpoints: string[] = [];
+    const limit = PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch;
+
+    async function emit(): Promise<void> {
+      const chunk = pending;
+      pending = [];
+      pendingRoles = 0;
+      if (version === undefined) {
+        version = await store.lockDirectory(context.tx);
+        endpoints = await store.endpointIds(context.tx);
+      }
+      const base = version;
+      version += 1;
+      await store.writeEntries(context.tx, chunk.map((row) => ({ ...row, publisher })), version);
+      const retirements = chunk.filter((row) => row.json === undefined).length;
+      await store.recordDirectoryChange(context.tx, { version, publisher, messageId, upserts: chunk.length - retirements, retirements, at: now() });
+      const changes: DirectoryChange[] = chunkDirectoryRows(chunk).flat()
+        .map((row) => (row.json === undefined ? { retire: row.url } : { upsert: JSON.parse(row.json) as DirectoryResource }));
+      const update = await sealFromHub(
+        { rtsType: T.directoryUpdate, rtsVersion: PROTOCOL_VERSION, rtsSender: HUB_SENDER, rtsDirectoryBaseVersion: base, rtsDirectoryVersion: version },
+        (id, timestamp) => buildDirectoryUpdate({ messageId: id, timestamp, sender: HUB_SENDER }, changes),
+      );
+      await queue(context, endpoints, update);
+    }
+
+    return {
+      async add(rows: readonly ResourceRow[], known: Map<string, store.EntryDigest>): Promise<void> {
+        for (const row of rows) {
+          const stored = known.get(row.url);
+          const changed = row.json === undefined ? stored !== undefined && !stored.retired : !stored || stored.retired || stored.digest !== row.digest;
+          if (!changed) continue;
+          pending.push(row);
+          if (row.resourceType === 'PractitionerRole') pendingRoles += 1;
+          if (pendingRoles >= limit || pending.length >= limit * 3) await emit();
+        }
+      },
+      async finish(): Promise<void> {
+        if (pending.length > 0) await emit();
+        if (version !== undefined) await store.setDirectoryVersion(context.tx, version);
+      },
+    };
+  }
+
+  // --- routing --------------------------------------------------------------------------------------------------------
+
+  async function routeConsult(context: ProcessContext, message: UplinkMessage, metadata: MessageMetadata): Promise<void> {
+    const props = metadata.properties as Extract<ApplicationProperties, { rtsCase: string }>;
+    const to = await store.findRole(context.tx, props.rtsToPractitioner);
+    if (!to) reject(REASON_CODES.unknownRecipient, `${props.rtsToPractitioner} is not in the directory`);
+    if (to!.retired) reject(REASON_CODES.retiredExpert, `${props.rtsToPractitioner} has been retired from the directory`);
+    const from = await store.findRole(context.tx, props.rtsFromPractitioner);
+    if (!from || from.retired || !(from.endpoints.includes(props.rtsSender) || from.publisher === props.rtsSender)) {
+      reject(REASON_CODES.notAuthorized, `${props.rtsFromPractitioner} is not a practitioner reached at ${props.rtsSender}`);
+    }
+    // Only endpoints the expert's own clinic operates: a directory entry cannot divert consults elsewhere.
+    const destinations: string[] = [];
+    for (const id of to!.endpoints) {
+      const endpoint = await store.getEndpoint(context.tx, id);
+      if (endpoint && endpoint.operator === to!.publisher) destinations.push(id);
+    }
+    if (destinations.length === 0) reject(REASON_CODES.unknownRecipient, `no registered endpoint of ${props.rtsToPractitioner}`);
+    await queue(context, destinations, forwarded(message.stored));
+    await sendReceipt(context, props.rtsSender, metadata.messageId, 'delivered');
+  }
+
+  async function forwardReceipt(context: ProcessContext, message: UplinkMessage, metadata: MessageMetadata): Promise<void> {
+    const to = (metadata.properties as Extract<ApplicationProperties, { rtsType: 'receipt' }>).rtsToEndpoint;
+    if (!(await store.getEndpoint(context.tx, to))) reject(REASON_CODES.unknownRecipient, `${to} is not a registered endpoint`);
+    await queue(context, [to], forwarded(message.stored));
+  }
+
+  /** The same message on the next hop: same id, properties and body; only user_id is the hub's (the broker checks it). */
+  function forwarded(message: StoredMessage): StoredMessage {
+    return { properties: { ...message.properties, user_id: identity.brokerUser }, body: message.body };
+  }
+
+  // --- one message ----------------------------------------------------------------------------------------------------
+
+  async function process(context: ProcessContext, message: UplinkMessage): Promise<ProcessOutcome> {
+    const decoded = decodeMessage(message.fields, { now: now() });
+    const userId = message.stored.properties.user_id;
+    const claimed = decoded.ok ? decoded.value.metadata : undefined;
+    const type = claimed?.properties.rtsType ?? String(message.stored.properties.application_properties.rtsType ?? '');
+    const messageId = message.stored.properties.message_id;
+
+    const deadLetter = async (reason: ReasonCode, detail: string): Promise<ProcessOutcome> => {
+      const deadLetterId = await store.addDeadLetter(context.tx, {
+        messageId, source: context.source, sender: userId, type, reason, detail, message: message.stored, at: now(),
+      });
+      if (claimed) await store.setMessageOutcome(context.tx, messageId, 'rejected', reason);
+      // Receipts are never answered by receipts; the receipt goes to who really sent it (user_id), not who it claims.
+      if (type !== T.receipt && userId && claimed) await sendReceipt(context, userId, messageId, 'rejected', { code: reason, detail });
+      return { outcome: 'rejected', reason, detail, deadLetterId };
+    };
+
+    if (!decoded.ok) return deadLetter(decoded.error.code, decoded.error.detail);
+    const { metadata, body } = decoded.value;
+    const sender = metadata.properties.rtsSender;
+    if (!userId) return deadLetter(REASON_CODES.forgedSender, 'user_id: missing, so the broker did not vouch for the sender');
+    if (userId !== sender) return deadLetter(REASON_CODES.forgedSender, `rtsSender ${sender} differs from the broker-verified user_id ${userId}`);
+    if (message.routingKey !== undefined && message.routingKey !== sender) return deadLetter(REASON_CODES.forgedSender, `rtsSender ${sender} differs from the uplink routing key ${message.routingKey}`);
+
+    if (!(await store.claimMessage(context.tx, { messageId, sender, type, at: now() }))) {
+      const earlier = await store.getProcessed(context.tx, messageId);
+      if (earlier && earlier.outcome !== 'processed' && type !== T.receipt) {
+        const reason = earlier.reason as ReasonCode | null;
+        await sendReceipt(context, sender, messageId, earlier.outcome, reason ? { code: reason, detail: 'this message was received before' } : undefined);
+      }
+      return { outcome: 'duplicate' };
+    }
+
+    // A rejection undoes whatever the type's work wrote, keeping only the de-duplication record and the dead letter.
+    await context.tx.query('savepoint hub_work');
+    try {
+      if (MESSAGE_TYPE_SPECS[metadata.properties.rtsType].from === 'hub') reject(REASON_CODES.notAuthorized, `only the hub sends ${metadata.properties.rtsType}`);
+      switch (metadata.properties.rtsType) {
+        case T.endpointRegister:
+          await register(context, message, metadata, body);
+          return { outcome: 'processed' };
+        case T.directorySnapshotRequest:
+          await snapshotRequest(context, message, metadata);
+          return { outcome: 'processed' };
+        case T.directoryPublish:
+          await publish(context, message, metadata);
+          await sendReceipt(context, sender, messageId, 'processed');
+          return { outcome: 'processed' };
+        case T.consultRequest:
+        case T.consultStatus:
+        case T.consultReport:
+          await routeConsult(context, message, metadata);
+          await store.setMessageOutcome(context.tx, messageId, 'delivered');
+          return { outcome: 'delivered' };
+        case T.receipt:
+          await forwardReceipt(context, message, metadata);
+          return { outcome: 'processed' };
+        default:
+          return reject(REASON_CODES.unknownType, `${metadata.properties.rtsType} is not handled by the hub`);
+      }
+    } catch (error) {
+      if (!(error instanceof Rejected)) throw error;
+      await context.tx.query('rollback to savepoint hub_work');
+      const props = metadata.properties;
+      if (props.rtsType === T.directoryPublish && props.rtsDirectoryMode === 'full') {
+        await store.rejectPublishSet(context.tx, { batchId: props.rtsBatchId, publisher: sender, batchCount: props.rtsBatchCount, reason: error.reason, at: now() });
+      }
+      return deadLetter(error.reason, error.message);
+    }
+  }
+
+  return { process, snapshot };
+}
