@@ -11,6 +11,9 @@ export const CLI_ERROR_CODES = {
   badManifest: 'bad-manifest',
   noCertificate: 'no-certificate',
   io: 'io-error',
+  /** The hub's operator API could not be reached, or answered with an error. */
+  hubUnreachable: 'hub-unreachable',
+  hub: 'hub-error',
   internal: 'internal',
 } as const;
 

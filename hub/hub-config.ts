@@ -33,6 +33,8 @@ export const hubConfigSchema = z.object({
   ]),
   identity: z.object({ certificateFile: z.string(), privateKeyFile: z.string() }).strict(),
   trust: z.object({ anchorFiles: z.array(z.string()).min(1), crlFiles: z.array(z.string()).default([]) }).strict(),
+  /** The operator API (`rts hub …`): HTTP on 127.0.0.1 at this port, with this bearer token. */
+  operator: z.object({ port: z.number().int().min(1).max(65535), token: secretRef }).strict().optional(),
   /** A claimed outbox row not renewed for this long is taken over by another instance. */
   claimMs: z.number().int().min(1000).default(30_000),
 }).strict();

@@ -15,6 +15,7 @@ import { createRabbitmqProvisioner } from './broker/rabbitmq-provisioner.ts';
 import { createCertificateCache } from './certificate-cache.ts';
 import { createDownlinkSender, type DownlinkSender } from './downlink-sender.ts';
 import type { LoadedHubConfig } from './hub-config.ts';
+import { startOperatorApi } from './operator-api.ts';
 import * as store from './store/hub-store.ts';
 import { migrateHubSchema } from './store/hub-schema.ts';
 import { openPglite, openPostgres, type SqlClient } from './store/sql-client.ts';
@@ -42,6 +43,8 @@ export interface HubService {
   readonly instanceId: string;
   readonly sql: SqlClient;
   readonly connection: BrokerConnection;
+  /** Port of the operator API, when configured. */
+  readonly operatorPort?: number;
   /** Each processed uplink message, after its commit (for tests and metrics). */
   onProcessed(listener: (outcome: ProcessOutcome & { messageId: string; type: string }) => void): () => void;
   stop(): Promise<void>;
@@ -235,12 +238,18 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   prune.unref();
 
   await connection.start();
+  const operator = config.operator && await startOperatorApi({
+    sql, processor, instanceId, token: options.config.secret(config.operator.token), port: config.operator.port, claimMs: config.claimMs,
+    brokerState: () => connection.state,
+    send: (outgoing) => sender.enqueue(outgoing.rows, outgoing.bodies),
+  });
   log({ event: 'started', instanceId, database: sql.engine, directoryVersion: await store.directoryVersion(sql) });
 
   return {
     instanceId,
     sql,
     connection,
+    ...(operator && { operatorPort: operator.port }),
     onProcessed(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);
@@ -248,6 +257,7 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     async stop() {
       clearInterval(heartbeat);
       clearInterval(prune);
+      await operator?.close();
       await uplink.stop();
       await brokerDeadLetters.stop();
       await sender.stop();

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import pg from 'pg';
 import rhea, { type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
+import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
 import { loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
 import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
 import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
@@ -21,6 +23,7 @@ const broker = loadBrokerEnv();
 const postgres = loadPostgresEnv();
 const port = broker.nodes[0]!.amqpPort;
 const V = '1.0';
+const CLI = join(import.meta.dirname, '..', 'cli', 'rts.ts');
 
 async function purgeQueues(): Promise<void> {
   const auth = `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}`;
@@ -47,6 +50,14 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
   let dir: string;
   let region: TestRegion;
   let hub: HubService;
+  let configFile: string;
+  let cliEnv: NodeJS.ProcessEnv;
+  /** `rts hub … --json` against this suite's hub (asynchronously: the hub runs in this process). */
+  const rtsHub = <T>(...args: string[]) => new Promise<{ status: number | null; value: T; stderr: string }>((resolve) => {
+    execFile(process.execPath, [CLI, 'hub', ...args, '--config', configFile, '--json'], { encoding: 'utf8', env: cliEnv }, (error, stdout, stderr) => {
+      resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, value: (stdout ? JSON.parse(stdout) : undefined) as T, stderr });
+    });
+  });
   const clinics: Record<string, TestIdentity> = {};
   const endpoints: Record<string, TestEndpoint> = {};
   const experts: Record<string, TestPractitioner> = {};
@@ -107,7 +118,9 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
     for (const id of ['clinic-a', 'clinic-b', 'clinic-c']) clinics[id] = await region.clinic(id);
     for (const id of ['clinic-a.dr-ahmed', 'clinic-a.dr-berg', 'clinic-a.dr-lund', 'clinic-b.dr-chen']) experts[id] = await region.practitioner(id);
     const database = kind === 'embedded' ? { kind, path: join(dir, 'hub-db') } : { kind, url: await freshPostgresDatabase(postgres!.url) };
-    const config = writeTestHubConfig({ dir, name: `hub-${kind}`, region, broker, database });
+    const config = writeTestHubConfig({ dir, name: `hub-${kind}`, region, broker, database, operatorPort: await freeLoopbackPort() });
+    configFile = config.file;
+    cliEnv = { ...process.env, ...config.env };
     hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', log: (e) => { if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e)); } });
     await createEndpointUser(broker, 'clinic-c', 'clinic-c-password');
     for (const id of ['clinic-a', 'clinic-b', 'ws-expert-1']) endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
@@ -244,12 +257,42 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
     expect((await endpoints['clinic-b']!.waitFor(receiptFor(toNobody, 'rejected'), 'rejected receipt')).properties.rtsReason).toBe('unknown-recipient');
   });
 
-  it('registers a workstation on its clinic system certificate, and routes to it', async () => {
+  it('registers a workstation on its clinic system certificate; the operator replays what waited for it, and discards the rest', async () => {
     const ws = endpoints['ws-expert-1']!;
+    // A workstation cannot vouch for itself: its registration must carry its clinic system's signature.
+    const selfSigned = await endpoints['ws-expert-1']!.send(
+      { rtsType: 'endpoint.register', rtsVersion: V, rtsSender: 'ws-expert-1' },
+      (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: 'ws-expert-1' }, { kind: 'workstation', name: 'ws', organization: 'x' }),
+      experts['clinic-a.dr-ahmed']!.signing,
+    );
+    await expect.poll(async () => (await store.listDeadLetters(hub.sql)).find((l) => l.messageId === selfSigned)?.reason).toBe('signer-mismatch');
+
     const registered = await register('ws-expert-1', 'clinic-a', 'workstation');
     await ws.waitFor(receiptFor(registered, 'processed'), 'registration receipt');
     const snapshot = await ws.waitFor(isType('directory.snapshot'), 'snapshot');
     expect(snapshot.properties.rtsDirectoryVersion).toBe(3);
     expect((await store.getEndpoint(hub.sql, 'ws-expert-1'))?.operator).toBe('clinic-a');
+
+    const status = await rtsHub<{ healthy: boolean; instances: { id: string; running: boolean }[]; directoryVersion: number; endpoints: number }>('status');
+    expect(status.stderr).toBe('');
+    expect(status.value).toMatchObject({ healthy: true, directoryVersion: 3, endpoints: 4, instances: [{ id: `hub-${kind}`, running: true }] });
+    expect((await rtsHub<{ id: string }[]>('endpoints')).value.map((e) => e.id)).toEqual(['clinic-a', 'clinic-b', 'clinic-c', 'ws-expert-1']);
+    expect((await rtsHub<{ live: Record<string, number> }>('directory')).value.live).toEqual({ Organization: 2, Practitioner: 3, PractitionerRole: 3 });
+
+    // The consult to dr-ahmed that found no endpoint earlier: now that ws-expert-1 is registered, replay delivers it.
+    const letters = (await rtsHub<{ id: number; messageId: string; reason: string; detail: string }[]>('dead-letters', 'list', '--reason', 'unknown-recipient')).value;
+    const waiting = letters.find((l) => l.detail.includes('dr-ahmed'))!;
+    expect((await rtsHub<{ properties: { application_properties: Record<string, unknown> } }>('dead-letters', 'show', String(waiting.id))).value.properties.application_properties.rtsToPractitioner).toBe('clinic-a.dr-ahmed');
+    expect((await rtsHub<{ outcome: string }>('dead-letters', 'replay', String(waiting.id))).value.outcome).toBe('delivered');
+    await ws.waitFor((m) => m.messageId === waiting.messageId, 'replayed consult');
+    const again = await rtsHub<{ error?: string }>('dead-letters', 'replay', String(waiting.id));
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/^rts: hub-error: dead letter \d+ is already replayed/);
+
+    const nobody = letters.find((l) => l.detail.includes('dr-nobody'))!;
+    expect((await rtsHub<{ state: string }>('dead-letters', 'discard', String(nobody.id))).value.state).toBe('discarded');
+    const held = (await rtsHub<{ id: number }[]>('dead-letters', 'list')).value.map((l) => l.id);
+    expect(held).not.toContain(nobody.id);
+    expect(held).not.toContain(waiting.id);
   });
 });

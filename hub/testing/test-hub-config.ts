@@ -12,6 +12,8 @@ export function writeTestHubConfig(options: {
   broker: BrokerEnvState;
   database: { kind: 'embedded'; path: string } | { kind: 'postgres'; url: string };
   claimMs?: number;
+  /** Port of the operator API (rts hub …). */
+  operatorPort?: number;
 }): { file: string; env: Record<string, string> } {
   const { broker, region } = options;
   const config: HubConfig = {
@@ -28,6 +30,7 @@ export function writeTestHubConfig(options: {
     identity: { certificateFile: region.files.hubCertificate, privateKeyFile: region.files.hubKey },
     trust: { anchorFiles: [region.files.ca], crlFiles: [region.files.crl] },
     claimMs: options.claimMs ?? 30_000,
+    ...(options.operatorPort && { operator: { port: options.operatorPort, token: { env: 'RTS_HUB_OPERATOR_TOKEN' } } }),
   };
   const file = join(options.dir, `${options.name}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
@@ -36,6 +39,7 @@ export function writeTestHubConfig(options: {
     env: {
       RTS_HUB_BROKER_PASSWORD: broker.users.hub.password,
       RTS_HUB_ADMIN_PASSWORD: broker.users.admin.password,
+      RTS_HUB_OPERATOR_TOKEN: `operator-${options.name}`,
       ...(options.database.kind === 'postgres' && { RTS_HUB_DATABASE_URL: options.database.url }),
     },
   };

@@ -1,0 +1,132 @@
+import type { Command } from 'commander';
+import { HubConfigError, loadHubConfig } from '../hub/hub-config.ts';
+import { CLI_ERROR_CODES, CliError, usageError } from './cli-error.ts';
+import { printJson, printLines } from './output.ts';
+
+/**
+ * `rts hub …`: the hub operator's view of a running hub, through its operator API (hub/operator-api.ts). The address
+ * and token come from the same configuration file the hub runs with.
+ */
+interface CommonOptions { config: string; json?: true }
+
+interface Status {
+  instance: string;
+  database: string;
+  healthy: boolean;
+  broker: { status: string; host?: string; reason?: string };
+  instances: { id: string; host: string; pid: number; heartbeatAt: string; running: boolean; broker: string }[];
+  directoryVersion: number;
+  endpoints: number;
+  outbox: { queued: number; lapsed: number; oldest: string | null };
+  deadLetters: { reason: string; held: number }[];
+}
+
+interface DeadLetter {
+  id: number; messageId: string; source: string; sender: string; type: string; reason: string; detail: string;
+  receivedAt: string; state: string; resolution: string | null; bodyBytes: number;
+  properties?: Record<string, unknown>;
+}
+
+export function registerHubCommands(program: Command): void {
+  const hub = program.command('hub').description("operate a running hub: status, endpoints, directory, dead letters (via its operator API)");
+  const common = (command: Command) => command
+    .requiredOption('--config <file>', "the hub's configuration file (operator port and token)")
+    .option('--json', 'print JSON');
+
+  common(hub.command('status').description('instances, broker connection, directory version, outbox and dead letters')).action(async (options: CommonOptions) => {
+    const status = await call<Status>(options, 'GET', 'status');
+    if (options.json) return printJson(status);
+    printLines([
+      `hub ${status.instance} (${status.database}): ${status.healthy ? 'healthy' : 'UNHEALTHY'}; broker ${status.broker.status}${status.broker.host ? ` ${status.broker.host}` : ''}${status.broker.reason ? ` (${status.broker.reason})` : ''}`,
+      `directory version ${status.directoryVersion}; ${status.endpoints} endpoints registered`,
+      `outbox: ${status.outbox.queued} queued, ${status.outbox.lapsed} waiting for takeover`,
+      `dead letters held: ${status.deadLetters.length === 0 ? 'none' : status.deadLetters.map((d) => `${d.reason} ${d.held}`).join(', ')}`,
+      'instances:',
+      ...status.instances.map((i) => `  ${i.running ? 'running' : 'stopped'}  ${i.id}  ${i.host} pid ${i.pid}  last seen ${i.heartbeatAt}  broker ${i.broker}`),
+    ]);
+  });
+
+  common(hub.command('health').description('exit 0 when the hub answers and is connected to the broker, 1 otherwise')).action(async (options: CommonOptions) => {
+    const status = await call<Status>(options, 'GET', 'status');
+    if (options.json) printJson({ healthy: status.healthy, broker: status.broker });
+    else printLines([status.healthy ? 'healthy' : `unhealthy: broker ${status.broker.status}${status.broker.reason ? ` (${status.broker.reason})` : ''}`]);
+    if (!status.healthy) process.exitCode = 1;
+  });
+
+  common(hub.command('endpoints').description('registered endpoints')).action(async (options: CommonOptions) => {
+    const endpoints = await call<{ id: string; kind: string; operator: string; organization: string; registeredAt: string }[]>(options, 'GET', 'endpoints');
+    if (options.json) return printJson(endpoints);
+    printLines(endpoints.length === 0 ? ['no endpoints registered'] : endpoints.map((e) => `${e.id}  ${e.kind}  operated by ${e.operator}  ${e.organization}  since ${e.registeredAt}`));
+  });
+
+  common(hub.command('directory').description('directory version and sizes')).action(async (options: CommonOptions) => {
+    const stats = await call<{ version: number; live: Record<string, number>; retired: number; publishers: { publisher: string; practitioners: number }[]; lastChange?: { version: number; publisher: string; at: string }; collectingPublishes: number }>(options, 'GET', 'directory');
+    if (options.json) return printJson(stats);
+    printLines([
+      `version ${stats.version}${stats.lastChange ? ` (last change by ${stats.lastChange.publisher} at ${stats.lastChange.at})` : ''}`,
+      `live: ${stats.live.PractitionerRole} practitioner roles, ${stats.live.Practitioner} practitioners, ${stats.live.Organization} organizations; ${stats.retired} retired entries`,
+      `full publishes still collecting batches: ${stats.collectingPublishes}`,
+      ...stats.publishers.map((p) => `  ${p.publisher}: ${p.practitioners} practitioners`),
+    ]);
+  });
+
+  const deadLetters = hub.command('dead-letters').description('messages the hub could not process, with the reason');
+  common(deadLetters.command('list').description('dead letters, newest first'))
+    .option('--state <state>', 'held, replayed or discarded', 'held')
+    .option('--reason <code>', 'only this reason code')
+    .option('--limit <n>', 'at most this many', '100')
+    .action(async (options: CommonOptions & { state: string; reason?: string; limit: string }) => {
+      const query = new URLSearchParams({ state: options.state, limit: options.limit, ...(options.reason && { reason: options.reason }) });
+      const letters = await call<DeadLetter[]>(options, 'GET', `dead-letters?${query.toString()}`);
+      if (options.json) return printJson(letters);
+      printLines(letters.length === 0 ? [`no ${options.state} dead letters`] : letters.map((l) => `${l.id}  ${l.receivedAt}  ${l.reason}  ${l.type || '?'} from ${l.sender || '?'}  ${l.messageId}  ${l.detail}`));
+    });
+  common(deadLetters.command('show').description('metadata of one dead letter (never its body)').argument('<id>')).action(async (id: string, options: CommonOptions) => {
+    const letter = await call<DeadLetter>(options, 'GET', `dead-letters/${encodeURIComponent(id)}`);
+    if (options.json) return printJson(letter);
+    printLines([
+      `dead letter ${letter.id} (${letter.state}${letter.resolution ? `: ${letter.resolution}` : ''})`,
+      `reason:   ${letter.reason}: ${letter.detail}`,
+      `message:  ${letter.messageId}, ${letter.type || '?'} from ${letter.sender || '?'}, ${letter.bodyBytes} bytes, via ${letter.source} at ${letter.receivedAt}`,
+      `properties: ${JSON.stringify(letter.properties)}`,
+    ]);
+  });
+  common(deadLetters.command('replay').description('process the stored message again (e.g. after the recipient registered)').argument('<id>')).action(async (id: string, options: CommonOptions) => {
+    const result = await call<{ outcome: string; reason?: string; detail?: string; deadLetterId?: number; messageId: string }>(options, 'POST', `dead-letters/${encodeURIComponent(id)}/replay`);
+    if (options.json) return printJson(result);
+    printLines([result.outcome === 'rejected' ? `rejected again: ${result.reason}: ${result.detail} (dead letter ${result.deadLetterId})` : `replayed ${result.messageId}: ${result.outcome}`]);
+  });
+  common(deadLetters.command('discard').description('mark a dead letter as handled without processing it').argument('<id>').option('--note <text>', 'why, for the record'))
+    .action(async (id: string, options: CommonOptions & { note?: string }) => {
+      const result = await call<{ id: number; state: string }>(options, 'POST', `dead-letters/${encodeURIComponent(id)}/discard`, { note: options.note ?? '' });
+      if (options.json) return printJson(result);
+      printLines([`dead letter ${result.id} ${result.state}`]);
+    });
+}
+
+async function call<T>(options: CommonOptions, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  let url: string;
+  let token: string;
+  try {
+    const loaded = loadHubConfig(options.config);
+    const operator = loaded.config.operator;
+    if (!operator) throw usageError(`${options.config} has no "operator" section: the hub offers no operator API`);
+    url = `http://127.0.0.1:${operator.port}/${path}`;
+    token = loaded.secret(operator.token);
+  } catch (error) {
+    if (error instanceof HubConfigError) throw usageError(error.message);
+    throw error;
+  }
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body !== undefined && { body: JSON.stringify(body) }), signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    throw new CliError(CLI_ERROR_CODES.hubUnreachable, `no hub answers at ${new URL(url).host} (${(error as Error).message}); is it running with this configuration?`);
+  }
+  const value = (await response.json().catch(() => ({ error: `HTTP ${response.status}` }))) as T & { error?: string };
+  if (!response.ok) throw new CliError(CLI_ERROR_CODES.hub, value.error ?? `HTTP ${response.status}`);
+  return value;
+}
