@@ -62,15 +62,14 @@ export async function connectTestEndpoint(options: { host?: string; port: number
   const sender: Sender = connection.open_sender({ target: { address: uplinkSendAddress(options.id) } });
   await new Promise<void>((resolve) => sender.once('sendable', () => resolve()));
 
-  const sendRaw = (message: Message) => new Promise<string>((resolve) => {
-    const delivery = sender.send(message);
-    const done = (outcome: string) => (context: EventContext) => {
-      if (context.delivery === delivery) resolve(outcome);
-    };
-    sender.on('accepted', done('accepted'));
-    sender.on('rejected', done('rejected'));
-    sender.on('released', done('released'));
-  });
+  const settlements = new Map<unknown, (outcome: string) => void>();
+  for (const outcome of ['accepted', 'rejected', 'released']) {
+    sender.on(outcome, (context: EventContext) => {
+      settlements.get(context.delivery)?.(outcome);
+      settlements.delete(context.delivery);
+    });
+  }
+  const sendRaw = (message: Message) => new Promise<string>((resolve) => settlements.set(sender.send(message), resolve));
 
   const waitForCount = (predicate: (m: ReceivedMessage) => boolean, count: number, what: string, timeoutMs = 20_000) => new Promise<ReceivedMessage[]>((resolve, reject) => {
     const check = () => {
