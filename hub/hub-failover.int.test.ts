@@ -38,7 +38,7 @@ describe.runIf(postgres)('two hub instances on PostgreSQL', () => {
     hubs.set(name, child);
     return new Promise((resolve, reject) => {
       let seen = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         seen += chunk.toString();
         if (seen.includes('"status":"online"')) resolve(child);
       });
