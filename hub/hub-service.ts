@@ -19,7 +19,7 @@ import { startOperatorApi } from './operator-api.ts';
 import * as store from './store/hub-store.ts';
 import { migrateHubSchema } from './store/hub-schema.ts';
 import { openPglite, openPostgres, type SqlClient } from './store/sql-client.ts';
-import { createUplinkProcessor, type HubIdentity, type Outgoing, type ProcessOutcome, type UplinkMessage, type UplinkProcessor } from './uplink-processor.ts';
+import { createProcessContext, createUplinkProcessor, type HubIdentity, type Outgoing, type ProcessOutcome, type UplinkMessage, type UplinkProcessor } from './uplink-processor.ts';
 
 /**
  * One hub instance: consumes the uplink (and the broker's dead letters), processes each message in a database
@@ -126,13 +126,15 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
 
   /** Runs messages in one transaction; on failure, each alone; a message that fails alone is released (transient). */
   async function runGroup(items: readonly Arrival[], work: (context: Parameters<UplinkProcessor['process']>[0], message: UplinkMessage) => Promise<ProcessOutcome>, source: string): Promise<void> {
-    const outgoing: Outgoing = { rows: [], bodies: new Map() };
+    let outgoing: Outgoing = { rows: [], bodies: new Map() };
     let outcomes: ProcessOutcome[];
     try {
       outcomes = await sql.transaction(async (tx) => {
-        const context = { tx, claim: { by: instanceId, until: new Date(Date.now() + config.claimMs) }, outgoing, source };
+        const context = createProcessContext(tx, { by: instanceId, until: new Date(Date.now() + config.claimMs) }, source);
         const results: ProcessOutcome[] = [];
         for (const item of items) results.push(await work(context, uplinkMessage(item.message)));
+        await processor.flush(context);
+        outgoing = context.outgoing;
         return results;
       });
     } catch (error) {

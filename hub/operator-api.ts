@@ -5,7 +5,7 @@ import type { AmqpMessageFields } from '../shared/protocol/message-codec.ts';
 import type { ConnectionState } from '../shared/api/connection-state.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlClient } from './store/sql-client.ts';
-import type { Outgoing, ProcessOutcome, UplinkProcessor } from './uplink-processor.ts';
+import { createProcessContext, type Outgoing, type ProcessOutcome, type UplinkProcessor } from './uplink-processor.ts';
 
 /**
  * The operator's interface to a running hub instance: JSON over HTTP on loopback, with a bearer token. `rts hub …`
@@ -65,7 +65,7 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
   }
 
   async function replay(id: number) {
-    const outgoing: Outgoing = { rows: [], bodies: new Map() };
+    let outgoing: Outgoing = { rows: [], bodies: new Map() };
     const outcome = await sql.transaction(async (tx): Promise<ProcessOutcome & { messageId: string }> => {
       const letter = await store.getDeadLetter(tx, id);
       if (!letter) throw new HttpError(404, `no dead letter ${id}`);
@@ -78,10 +78,10 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
       };
       // The first arrival was recorded as rejected; the replay is judged afresh.
       await store.forgetMessage(tx, letter.messageId);
-      const result = await options.processor.process(
-        { tx, claim: { by: options.instanceId, until: new Date(Date.now() + options.claimMs) }, outgoing, source: 'replay' },
-        { fields, stored: { properties: p, body: letter.body } },
-      );
+      const context = createProcessContext(tx, { by: options.instanceId, until: new Date(Date.now() + options.claimMs) }, 'replay');
+      const result = await options.processor.process(context, { fields, stored: { properties: p, body: letter.body } });
+      await options.processor.flush(context);
+      outgoing = context.outgoing;
       await store.resolveDeadLetter(tx, id, 'replayed', result.outcome === 'rejected' ? `replayed: rejected again (${result.reason}), dead letter ${result.deadLetterId}` : `replayed: ${result.outcome}`, new Date());
       return { ...result, messageId: letter.messageId };
     });

@@ -70,13 +70,27 @@ export interface ProcessContext {
   readonly tx: SqlQueryable;
   /** Where outgoing rows go; claimed by this instance (sent right after commit) or left for any instance to take. */
   readonly claim: { readonly by: string | null; readonly until: Date };
+  /** Filled by `flush`: the rows written, and their bodies. */
   readonly outgoing: Outgoing;
   /** Logical source recorded with dead letters: uplink, replay. */
   readonly source: string;
+  /** Messages queued and not yet written: a burst of consults is written in a few statements rather than many. */
+  readonly pending: { messages: { endpoints: readonly string[]; message: StoredMessage }[]; bytes: number };
+  /** Endpoints and roles read in this transaction (a burst of consults asks for the same ones over and over). */
+  readonly cache: { readonly endpoints: Map<string, store.EndpointRecord | undefined>; readonly roles: Map<string, store.RoleRecord | undefined> };
 }
+
+export function createProcessContext(tx: SqlQueryable, claim: ProcessContext['claim'], source: string): ProcessContext {
+  return { tx, claim, source, outgoing: { rows: [], bodies: new Map() }, pending: { messages: [], bytes: 0 }, cache: { endpoints: new Map(), roles: new Map() } };
+}
+
+/** Pending bytes past which queued messages are written at once (a directory change can queue hundreds of megabytes). */
+const FLUSH_BYTES = 8 * 1024 * 1024;
 
 export interface UplinkProcessor {
   process(context: ProcessContext, message: UplinkMessage): Promise<ProcessOutcome>;
+  /** Writes what the context queued; call before the transaction commits. */
+  flush(context: ProcessContext): Promise<void>;
   /** Sends a full snapshot to one endpoint (registration, snapshot request, or an operator's resync). */
   snapshot(context: ProcessContext, endpointId: string): Promise<{ version: number; batches: number }>;
 }
@@ -110,14 +124,34 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
 
   async function queue(context: ProcessContext, endpoints: readonly string[], message: StoredMessage): Promise<void> {
     if (endpoints.length === 0) return;
-    const bodyId = await store.insertBody(context.tx, message.body);
-    context.outgoing.bodies.set(bodyId, message.body);
+    context.pending.messages.push({ endpoints, message });
+    context.pending.bytes += message.body.byteLength;
+    if (context.pending.bytes >= FLUSH_BYTES) await flush(context);
+  }
+
+  /** Each body once, however many endpoints it goes to; then the rows, in queue order. */
+  async function flush(context: ProcessContext): Promise<void> {
+    const messages = context.pending.messages.splice(0);
+    context.pending.bytes = 0;
+    if (messages.length === 0) return;
+    const bodyIds = await store.insertBodies(context.tx, messages.map((m) => m.message.body));
+    messages.forEach((m, i) => context.outgoing.bodies.set(bodyIds[i]!, m.message.body));
     const rows = await store.insertOutbox(
       context.tx,
-      endpoints.map((endpoint) => ({ endpoint, messageId: message.properties.message_id, properties: message.properties, bodyId })),
+      messages.flatMap((m, i) => m.endpoints.map((endpoint) => ({ endpoint, messageId: m.message.properties.message_id, properties: m.message.properties, bodyId: bodyIds[i]! }))),
       context.claim,
     );
     context.outgoing.rows.push(...rows);
+  }
+
+  async function endpointOf(context: ProcessContext, id: string): Promise<store.EndpointRecord | undefined> {
+    if (!context.cache.endpoints.has(id)) context.cache.endpoints.set(id, await store.getEndpoint(context.tx, id));
+    return context.cache.endpoints.get(id);
+  }
+
+  async function roleOf(context: ProcessContext, directoryId: string): Promise<store.RoleRecord | undefined> {
+    if (!context.cache.roles.has(directoryId)) context.cache.roles.set(directoryId, await store.findRole(context.tx, directoryId));
+    return context.cache.roles.get(directoryId);
   }
 
   async function sealFromHub(properties: ApplicationProperties, payload: (messageId: string, timestamp: Date) => Bundle, correlationId?: string): Promise<StoredMessage> {
@@ -137,7 +171,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
   }
 
   async function sendReceipt(context: ProcessContext, toEndpoint: string, about: string, outcome: 'delivered' | 'processed' | 'rejected', reason?: { code: ReasonCode; detail: string }): Promise<void> {
-    if (!(await store.getEndpoint(context.tx, toEndpoint))) return; // no downlink to answer on
+    if (!(await endpointOf(context, toEndpoint))) return; // no downlink to answer on
     const message = await sealFromHub(
       { rtsType: T.receipt, rtsVersion: PROTOCOL_VERSION, rtsSender: HUB_SENDER, rtsReceipt: outcome, rtsToEndpoint: toEndpoint, ...(reason && { rtsReason: reason.code }) },
       (messageId, timestamp) => buildReceipt({ messageId, timestamp, sender: HUB_SENDER }, {
@@ -209,6 +243,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       if (error instanceof ProvisioningError && error.permanent) reject(REASON_CODES.notAuthorized, error.message);
       throw error;
     }
+    context.cache.endpoints.delete(sender);
     await store.saveEndpoint(context.tx, {
       id: sender, kind, operator, name: endpoint.name ?? sender, organization: organization.name,
       certificate: kind === 'clinic-system' ? signer : null,
@@ -398,17 +433,17 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
 
   async function routeConsult(context: ProcessContext, message: UplinkMessage, metadata: MessageMetadata): Promise<void> {
     const props = metadata.properties as Extract<ApplicationProperties, { rtsCase: string }>;
-    const to = await store.findRole(context.tx, props.rtsToPractitioner);
+    const to = await roleOf(context, props.rtsToPractitioner);
     if (!to) reject(REASON_CODES.unknownRecipient, `${props.rtsToPractitioner} is not in the directory`);
     if (to!.retired) reject(REASON_CODES.retiredExpert, `${props.rtsToPractitioner} has been retired from the directory`);
-    const from = await store.findRole(context.tx, props.rtsFromPractitioner);
+    const from = await roleOf(context, props.rtsFromPractitioner);
     if (!from || from.retired || !(from.endpoints.includes(props.rtsSender) || from.publisher === props.rtsSender)) {
       reject(REASON_CODES.notAuthorized, `${props.rtsFromPractitioner} is not a practitioner reached at ${props.rtsSender}`);
     }
     // Only endpoints the expert's own clinic operates: a directory entry cannot divert consults elsewhere.
     const destinations: string[] = [];
     for (const id of to!.endpoints) {
-      const endpoint = await store.getEndpoint(context.tx, id);
+      const endpoint = await endpointOf(context, id);
       if (endpoint && endpoint.operator === to!.publisher) destinations.push(id);
     }
     if (destinations.length === 0) reject(REASON_CODES.unknownRecipient, `no registered endpoint of ${props.rtsToPractitioner}`);
@@ -418,7 +453,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
 
   async function forwardReceipt(context: ProcessContext, message: UplinkMessage, metadata: MessageMetadata): Promise<void> {
     const to = (metadata.properties as Extract<ApplicationProperties, { rtsType: 'receipt' }>).rtsToEndpoint;
-    if (!(await store.getEndpoint(context.tx, to))) reject(REASON_CODES.unknownRecipient, `${to} is not a registered endpoint`);
+    if (!(await endpointOf(context, to))) reject(REASON_CODES.unknownRecipient, `${to} is not a registered endpoint`);
     await queue(context, [to], forwarded(message.stored));
   }
 
@@ -453,7 +488,8 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     if (userId !== sender) return deadLetter(REASON_CODES.forgedSender, `rtsSender ${sender} differs from the broker-verified user_id ${userId}`);
     if (message.routingKey !== undefined && message.routingKey !== sender) return deadLetter(REASON_CODES.forgedSender, `rtsSender ${sender} differs from the uplink routing key ${message.routingKey}`);
 
-    if (!(await store.claimMessage(context.tx, { messageId, sender, type, at: now() }))) {
+    const routed = MESSAGE_TYPE_SPECS[metadata.properties.rtsType].caseScoped;
+    if (!(await store.claimMessage(context.tx, { messageId, sender, type, outcome: routed ? 'delivered' : 'processed', at: now() }))) {
       const earlier = await store.getProcessed(context.tx, messageId);
       if (earlier && earlier.outcome !== 'processed' && type !== T.receipt) {
         const reason = earlier.reason as ReasonCode | null;
@@ -464,6 +500,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
 
     // A rejection undoes whatever the type's work wrote, keeping only the de-duplication record and the dead letter.
     await context.tx.query('savepoint hub_work');
+    const queuedBefore = { pending: context.pending.messages.length, rows: context.outgoing.rows.length };
     try {
       if (MESSAGE_TYPE_SPECS[metadata.properties.rtsType].from === 'hub') reject(REASON_CODES.notAuthorized, `only the hub sends ${metadata.properties.rtsType}`);
       switch (metadata.properties.rtsType) {
@@ -481,7 +518,6 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
         case T.consultStatus:
         case T.consultReport:
           await routeConsult(context, message, metadata);
-          await store.setMessageOutcome(context.tx, messageId, 'delivered');
           return { outcome: 'delivered' };
         case T.receipt:
           await forwardReceipt(context, message, metadata);
@@ -492,6 +528,8 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     } catch (error) {
       if (!(error instanceof Rejected)) throw error;
       await context.tx.query('rollback to savepoint hub_work');
+      context.pending.messages.splice(queuedBefore.pending);
+      context.outgoing.rows.splice(queuedBefore.rows);
       const props = metadata.properties;
       if (props.rtsType === T.directoryPublish && props.rtsDirectoryMode === 'full') {
         await store.rejectPublishSet(context.tx, { batchId: props.rtsBatchId, publisher: sender, batchCount: props.rtsBatchCount, reason: error.reason, at: now() });
@@ -500,5 +538,5 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     }
   }
 
-  return { process, snapshot };
+  return { process, flush, snapshot };
 }

@@ -234,10 +234,10 @@ export interface ProcessedRecord {
  * Claims a message id for this transaction. False: it was processed before (or another instance is processing it
  * now; the insert waits for that transaction and then sees its row).
  */
-export async function claimMessage(q: SqlQueryable, m: { messageId: string; sender: string; type: string; at: Date }): Promise<boolean> {
+export async function claimMessage(q: SqlQueryable, m: { messageId: string; sender: string; type: string; outcome: ProcessedOutcome; at: Date }): Promise<boolean> {
   const rows = await q.query(
-    "insert into processed_messages (message_id, sender, type, outcome, processed_at) values ($1, $2, $3, 'processed', $4) on conflict do nothing returning message_id",
-    [m.messageId, m.sender, m.type, m.at],
+    'insert into processed_messages (message_id, sender, type, outcome, processed_at) values ($1, $2, $3, $4, $5) on conflict do nothing returning message_id',
+    [m.messageId, m.sender, m.type, m.outcome, m.at],
   );
   return rows.length === 1;
 }
@@ -268,8 +268,17 @@ export interface OutboxRow {
   readonly bodyId: number;
 }
 
-export async function insertBody(q: SqlQueryable, body: Uint8Array): Promise<number> {
-  return (await q.query<{ id: number }>('insert into outbox_bodies (body) values ($1) returning id', [body]))[0]!.id;
+/** Ids in the order of the bodies given. */
+export async function insertBodies(q: SqlQueryable, bodies: readonly Uint8Array[]): Promise<number[]> {
+  const ids: number[] = [];
+  // One statement per few hundred bodies: VALUES lists work the same on pg and PGlite (bytea arrays do not).
+  for (let i = 0; i < bodies.length; i += 500) {
+    const slice = bodies.slice(i, i + 500);
+    const rows = await q.query<{ id: number }>(`insert into outbox_bodies (body) values ${slice.map((_, j) => `($${j + 1}::bytea)`).join(', ')} returning id`, slice);
+    // Identity values are assigned in VALUES order within one insert; sorting restores it whatever order RETURNING uses.
+    ids.push(...rows.map((r) => r.id).sort((a, b) => a - b));
+  }
+  return ids;
 }
 
 export async function insertOutbox(

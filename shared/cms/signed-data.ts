@@ -51,11 +51,7 @@ const P256_COORDINATE_BYTES = 32;
  */
 export async function sign(content: Uint8Array, signer: CmsSigner, options: SignOptions = {}): Promise<Der> {
   if (!(content instanceof Uint8Array)) throw new CmsError(CMS_ERROR_CODES.malformed, 'The content to sign must be bytes');
-  const certificate = parseCertificate(signer.certificate, 'The signer certificate');
-  const kind = publicKeyKind(certificate, 'signer');
-  const scheme = signingScheme(signer.privateKey, kind);
-  const chain = signer.chain ?? [];
-  for (const der of chain) parseCertificate(der, 'A chain certificate of the signer'); // embed nothing unreadable
+  const { certificate, kind, scheme, issuerAndSerial, chain, ...prepared } = prepareSigner(signer);
 
   const signingTime = new Date(Math.floor((options.signingTime ?? new Date()).getTime() / 1000) * 1000);
   const digest = new Uint8Array(await subtle().digest('SHA-256', bufferSource(content)));
@@ -68,15 +64,19 @@ export async function sign(content: Uint8Array, signer: CmsSigner, options: Sign
   const encodedAttributes = encode(attributes);
 
   const rawSignature = new Uint8Array(await subtle().sign(scheme.sign, signer.privateKey, encodedAttributes));
-  const publicKey = await importPublicKey(certificate, scheme.import, ['verify']);
-  if (!(await subtle().verify(scheme.sign, publicKey, rawSignature, encodedAttributes))) {
-    throw new CmsError(CMS_ERROR_CODES.badSignature, 'The signing key does not belong to the signer certificate');
+  // The first signature of a signer proves that its key belongs to its certificate; later ones need not repeat it.
+  if (!prepared.keyMatches) {
+    const publicKey = await importPublicKey(certificate, scheme.import, ['verify']);
+    if (!(await subtle().verify(scheme.sign, publicKey, rawSignature, encodedAttributes))) {
+      throw new CmsError(CMS_ERROR_CODES.badSignature, 'The signing key does not belong to the signer certificate');
+    }
+    preparedSigners.set(signer, { ...preparedSigners.get(signer)!, keyMatches: true });
   }
   const signature = kind === 'ec-p256' ? ecdsaRawToDer(rawSignature) : rawSignature;
 
   const signerInfo = sequence(
     smallInteger(1),
-    sequence(new Uint8Array(certificate.issuer.toSchema().toBER(false)), new Uint8Array(certificate.serialNumber.toBER(false))),
+    issuerAndSerial,
     algorithmIdentifier(OID.sha256),
     tlv(contextTag(0, true), ...attributes.parts),
     scheme.algorithm,
@@ -90,6 +90,41 @@ export async function sign(content: Uint8Array, signer: CmsSigner, options: Sign
     tlv(TAG.set, signerInfo),
   );
   return writeContentInfo(OID.signedData, signedData);
+}
+
+interface PreparedSigner {
+  readonly certificateDer: Uint8Array;
+  readonly privateKey: CryptoKey;
+  readonly chainDers: readonly Uint8Array[];
+  readonly certificate: pkijs.Certificate;
+  readonly kind: PublicKeyKind;
+  readonly scheme: SigningScheme;
+  readonly issuerAndSerial: DerNode;
+  readonly chain: readonly Uint8Array[];
+  readonly keyMatches: boolean;
+}
+
+/**
+ * What signing needs from the signer's certificate, worked out once per signer: a hub signs every receipt and update
+ * with the same identity, and parsing its certificate each time cost more than the signature itself.
+ */
+const preparedSigners = new WeakMap<CmsSigner, PreparedSigner>();
+
+function prepareSigner(signer: CmsSigner): PreparedSigner {
+  const cached = preparedSigners.get(signer);
+  const chain = signer.chain ?? [];
+  if (cached && cached.certificateDer === signer.certificate && cached.privateKey === signer.privateKey && cached.chainDers === signer.chain) return cached;
+  const certificate = parseCertificate(signer.certificate, 'The signer certificate');
+  const kind = publicKeyKind(certificate, 'signer');
+  const scheme = signingScheme(signer.privateKey, kind);
+  for (const der of chain) parseCertificate(der, 'A chain certificate of the signer'); // embed nothing unreadable
+  const prepared: PreparedSigner = {
+    certificateDer: signer.certificate, privateKey: signer.privateKey, chainDers: signer.chain as readonly Uint8Array[],
+    certificate, kind, scheme, chain, keyMatches: false,
+    issuerAndSerial: sequence(new Uint8Array(certificate.issuer.toSchema().toBER(false)), new Uint8Array(certificate.serialNumber.toBER(false))),
+  };
+  preparedSigners.set(signer, prepared);
+  return prepared;
 }
 
 function attribute(type: string, value: DerNode): DerNode {
