@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HubConfigError, loadHubConfig } from './hub-config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'rts-hub-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const valid = {
+  broker: {
+    hosts: [{ host: 'broker.example', port: 5671 }],
+    password: { env: 'HUB_PW' },
+    management: { url: 'https://broker.example:15671', username: 'rts-admin', password: { file: 'secrets/admin' } },
+  },
+  database: { kind: 'embedded', path: 'data' },
+  identity: { certificateFile: 'hub.pem', privateKeyFile: 'hub.key' },
+  trust: { anchorFiles: ['ca.pem'] },
+};
+
+function write(name: string, value: unknown): string {
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify(value));
+  return file;
+}
+
+describe('hub configuration', () => {
+  it('fills defaults, resolves paths against the file, and reads secrets from the environment or a file', () => {
+    const loaded = loadHubConfig(write('hub.json', valid), { HUB_PW: 's3cret' });
+    expect(loaded.config.broker).toMatchObject({ vhost: 'rts', username: 'rts-hub', credit: 200 });
+    expect(loaded.config.claimMs).toBe(30_000);
+    expect(loaded.path('hub.pem')).toBe(join(dir, 'hub.pem'));
+    expect(loaded.secret(loaded.config.broker.password)).toBe('s3cret');
+    writeFileSync(join(dir, 'admin-secret'), 'admin-pw\n');
+    expect(loaded.secret({ file: 'admin-secret' })).toBe('admin-pw');
+  });
+
+  it('refuses a secret written into the file, naming the field', () => {
+    const file = write('inline.json', { ...valid, broker: { ...valid.broker, password: 'in-clear' } });
+    expect(() => loadHubConfig(file)).toThrow(/broker\.password/);
+  });
+
+  it('says which secret is missing', () => {
+    const loaded = loadHubConfig(write('hub2.json', valid), {});
+    expect(() => loaded.secret(loaded.config.broker.password)).toThrow(new HubConfigError('hub configuration: environment variable HUB_PW is not set'));
+    expect(() => loaded.secret({ file: 'nowhere' })).toThrow(/cannot read secret file nowhere/);
+  });
+
+  it('refuses unknown keys and unreadable files', () => {
+    expect(() => loadHubConfig(write('typo.json', { ...valid, databse: {} }))).toThrow(/databse|Unrecognized key/);
+    expect(() => loadHubConfig(join(dir, 'missing.json'))).toThrow(HubConfigError);
+  });
+});
