@@ -50,8 +50,8 @@ export interface HubService {
   stop(): Promise<void>;
 }
 
-/** Bodies up to this size stay in memory from commit to send; larger ones (snapshot batches) are read back. */
-const KEEP_BODY_BYTES = 64 * 1024;
+/** Bodies of one transaction kept in memory from commit to send, in all; the rest are read back from the store. */
+const KEEP_BODY_BYTES = 256 * 1024 * 1024;
 /** Messages whose work is heavy (directory) run in a transaction of their own; light ones are committed together. */
 const HEAVY_TYPES: ReadonlySet<string> = new Set([T.endpointRegister, T.directoryPublish, T.directorySnapshotRequest]);
 
@@ -130,10 +130,17 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     let outcomes: ProcessOutcome[];
     try {
       outcomes = await sql.transaction(async (tx) => {
-        const context = createProcessContext(tx, { by: instanceId, until: new Date(Date.now() + config.claimMs) }, source);
+        const started = Date.now();
+        const context = createProcessContext(tx, { by: instanceId, until: new Date(started + config.claimMs) }, source);
+        const messages = items.map((item) => uplinkMessage(item.message));
+        if (messages.length > 1) await processor.claimAll(context, messages);
         const results: ProcessOutcome[] = [];
-        for (const item of items) results.push(await work(context, uplinkMessage(item.message)));
+        for (const message of messages) results.push(await work(context, message));
         await processor.flush(context);
+        // A long transaction (a large directory change) would commit rows whose claim has already lapsed.
+        if (Date.now() - started > config.claimMs / 4 && context.outgoing.rows.length > 0) {
+          await store.renewClaims(tx, instanceId, context.outgoing.rows.map((r) => r.id), new Date(Date.now() + config.claimMs));
+        }
         outgoing = context.outgoing;
         return results;
       });
@@ -147,7 +154,11 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
       return;
     }
     for (const item of items) item.delivery.accept();
-    for (const [id, body] of outgoing.bodies) if (body.byteLength > KEEP_BODY_BYTES) outgoing.bodies.delete(id);
+    let kept = 0;
+    for (const [id, body] of outgoing.bodies) {
+      kept += body.byteLength;
+      if (kept > KEEP_BODY_BYTES) outgoing.bodies.delete(id);
+    }
     sender.enqueue(outgoing.rows, outgoing.bodies);
     items.forEach((item, i) => {
       const outcome = outcomes[i]!;

@@ -10,7 +10,7 @@ import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
 import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
 import { decodeMessage, type AmqpMessageFields, type MessageMetadata } from '../shared/protocol/message-codec.ts';
 import { openMessage, reasonForCmsError, sealMessage } from '../shared/protocol/message-envelope.ts';
-import { MESSAGE_TYPES as T, MESSAGE_TYPE_SPECS } from '../shared/protocol/message-types.ts';
+import { MESSAGE_TYPES as T, MESSAGE_TYPE_SPECS, type MessageType } from '../shared/protocol/message-types.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 import { REASON_CODES, REASON_DESCRIPTIONS, type ReasonCode } from '../shared/protocol/reason-codes.ts';
 import type { StoredMessage } from '../transport/transport-store.ts';
@@ -78,10 +78,15 @@ export interface ProcessContext {
   readonly pending: { messages: { endpoints: readonly string[]; message: StoredMessage }[]; bytes: number };
   /** Endpoints and roles read in this transaction (a burst of consults asks for the same ones over and over). */
   readonly cache: { readonly endpoints: Map<string, store.EndpointRecord | undefined>; readonly roles: Map<string, store.RoleRecord | undefined> };
+  /** Message ids `claimAll` tried (each is used once), and those it claimed. */
+  readonly claims: { readonly tried: Set<string>; readonly won: Set<string> };
 }
 
 export function createProcessContext(tx: SqlQueryable, claim: ProcessContext['claim'], source: string): ProcessContext {
-  return { tx, claim, source, outgoing: { rows: [], bodies: new Map() }, pending: { messages: [], bytes: 0 }, cache: { endpoints: new Map(), roles: new Map() } };
+  return {
+    tx, claim, source, outgoing: { rows: [], bodies: new Map() }, pending: { messages: [], bytes: 0 },
+    cache: { endpoints: new Map(), roles: new Map() }, claims: { tried: new Set(), won: new Set() },
+  };
 }
 
 /** Pending bytes past which queued messages are written at once (a directory change can queue hundreds of megabytes). */
@@ -89,6 +94,8 @@ const FLUSH_BYTES = 8 * 1024 * 1024;
 
 export interface UplinkProcessor {
   process(context: ProcessContext, message: UplinkMessage): Promise<ProcessOutcome>;
+  /** De-duplication records of a burst in one statement, before processing it message by message. */
+  claimAll(context: ProcessContext, messages: readonly UplinkMessage[]): Promise<void>;
   /** Writes what the context queued; call before the transaction commits. */
   flush(context: ProcessContext): Promise<void>;
   /** Sends a full snapshot to one endpoint (registration, snapshot request, or an operator's resync). */
@@ -108,6 +115,8 @@ const reject = (reason: ReasonCode, detail: string): never => {
 };
 
 const HUB_SENDER = 'hub';
+/** Types whose work writes to the database (registration, directory); the others only route. */
+const HUB_BOUND_TYPES: ReadonlySet<MessageType> = new Set([T.endpointRegister, T.directoryPublish, T.directorySnapshotRequest]);
 const EXTENSION_USE: Readonly<Record<string, 'signing' | 'encryption'>> = { signing: 'signing', encryption: 'encryption' };
 
 /** A directory change: a resource to store (json) or, without json, an entry to retire. */
@@ -464,32 +473,63 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
 
   // --- one message ----------------------------------------------------------------------------------------------------
 
-  async function process(context: ProcessContext, message: UplinkMessage): Promise<ProcessOutcome> {
-    const decoded = decodeMessage(message.fields, { now: now() });
-    const userId = message.stored.properties.user_id;
-    const claimed = decoded.ok ? decoded.value.metadata : undefined;
-    const type = claimed?.properties.rtsType ?? String(message.stored.properties.application_properties.rtsType ?? '');
-    const messageId = message.stored.properties.message_id;
+  type Admission =
+    | { ok: true; metadata: MessageMetadata; body: Uint8Array; messageId: string; sender: string; type: MessageType }
+    | { ok: false; reason: ReasonCode; detail: string; metadata?: MessageMetadata };
 
-    const deadLetter = async (reason: ReasonCode, detail: string): Promise<ProcessOutcome> => {
+  /** Properties, then the sender: the broker-verified user_id and the uplink routing key must both be rtsSender. */
+  function admit(message: UplinkMessage): Admission {
+    const decoded = decodeMessage(message.fields, { now: now() });
+    if (!decoded.ok) return { ok: false, reason: decoded.error.code, detail: decoded.error.detail };
+    const { metadata, body } = decoded.value;
+    const sender = metadata.properties.rtsSender;
+    const userId = message.stored.properties.user_id;
+    const forged = (detail: string): Admission => ({ ok: false, reason: REASON_CODES.forgedSender, detail, metadata });
+    if (!userId) return forged('user_id: missing, so the broker did not vouch for the sender');
+    if (userId !== sender) return forged(`rtsSender ${sender} differs from the broker-verified user_id ${userId}`);
+    if (message.routingKey !== undefined && message.routingKey !== sender) return forged(`rtsSender ${sender} differs from the uplink routing key ${message.routingKey}`);
+    return { ok: true, metadata, body, messageId: metadata.messageId, sender, type: metadata.properties.rtsType };
+  }
+
+  const firstOutcome = (type: MessageType): store.ProcessedOutcome => (MESSAGE_TYPE_SPECS[type].caseScoped ? 'delivered' : 'processed');
+
+  async function claimAll(context: ProcessContext, messages: readonly UplinkMessage[]): Promise<void> {
+    const admitted = new Map<string, { messageId: string; sender: string; type: string; outcome: store.ProcessedOutcome }>();
+    for (const message of messages) {
+      const admission = admit(message);
+      if (admission.ok && !admitted.has(admission.messageId)) {
+        admitted.set(admission.messageId, { messageId: admission.messageId, sender: admission.sender, type: admission.type, outcome: firstOutcome(admission.type) });
+      }
+    }
+    const won = await store.claimMessages(context.tx, [...admitted.values()], now());
+    for (const id of admitted.keys()) context.claims.tried.add(id);
+    for (const id of won) context.claims.won.add(id);
+  }
+
+  async function process(context: ProcessContext, message: UplinkMessage): Promise<ProcessOutcome> {
+    const admission = admit(message);
+    const userId = message.stored.properties.user_id;
+    const type = admission.metadata?.properties.rtsType ?? String(message.stored.properties.application_properties.rtsType ?? '');
+    const messageId = message.stored.properties.message_id;
+    const readable = admission.ok || admission.metadata !== undefined;
+
+    const deadLetter = async (reason: ReasonCode, detail: string, recorded: boolean): Promise<ProcessOutcome> => {
       const deadLetterId = await store.addDeadLetter(context.tx, {
         messageId, source: context.source, sender: userId, type, reason, detail, message: message.stored, at: now(),
       });
-      if (claimed) await store.setMessageOutcome(context.tx, messageId, 'rejected', reason);
+      if (recorded) await store.setMessageOutcome(context.tx, messageId, 'rejected', reason);
       // Receipts are never answered by receipts; the receipt goes to who really sent it (user_id), not who it claims.
-      if (type !== T.receipt && userId && claimed) await sendReceipt(context, userId, messageId, 'rejected', { code: reason, detail });
+      if (type !== T.receipt && userId && readable) await sendReceipt(context, userId, messageId, 'rejected', { code: reason, detail });
       return { outcome: 'rejected', reason, detail, deadLetterId };
     };
 
-    if (!decoded.ok) return deadLetter(decoded.error.code, decoded.error.detail);
-    const { metadata, body } = decoded.value;
-    const sender = metadata.properties.rtsSender;
-    if (!userId) return deadLetter(REASON_CODES.forgedSender, 'user_id: missing, so the broker did not vouch for the sender');
-    if (userId !== sender) return deadLetter(REASON_CODES.forgedSender, `rtsSender ${sender} differs from the broker-verified user_id ${userId}`);
-    if (message.routingKey !== undefined && message.routingKey !== sender) return deadLetter(REASON_CODES.forgedSender, `rtsSender ${sender} differs from the uplink routing key ${message.routingKey}`);
+    if (!admission.ok) return deadLetter(admission.reason, admission.detail, false);
+    const { metadata, body, sender } = admission;
 
-    const routed = MESSAGE_TYPE_SPECS[metadata.properties.rtsType].caseScoped;
-    if (!(await store.claimMessage(context.tx, { messageId, sender, type, outcome: routed ? 'delivered' : 'processed', at: now() }))) {
+    let claimed: boolean;
+    if (context.claims.tried.delete(messageId)) claimed = context.claims.won.delete(messageId);
+    else claimed = await store.claimMessage(context.tx, { messageId, sender, type, outcome: firstOutcome(admission.type), at: now() });
+    if (!claimed) {
       const earlier = await store.getProcessed(context.tx, messageId);
       if (earlier && earlier.outcome !== 'processed' && type !== T.receipt) {
         const reason = earlier.reason as ReasonCode | null;
@@ -499,7 +539,9 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     }
 
     // A rejection undoes whatever the type's work wrote, keeping only the de-duplication record and the dead letter.
-    await context.tx.query('savepoint hub_work');
+    // Routing writes nothing before it can be rejected (its messages wait in `pending`), so it needs no savepoint.
+    const writes = HUB_BOUND_TYPES.has(admission.type);
+    if (writes) await context.tx.query('savepoint hub_work');
     const queuedBefore = { pending: context.pending.messages.length, rows: context.outgoing.rows.length };
     try {
       if (MESSAGE_TYPE_SPECS[metadata.properties.rtsType].from === 'hub') reject(REASON_CODES.notAuthorized, `only the hub sends ${metadata.properties.rtsType}`);
@@ -527,16 +569,16 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       }
     } catch (error) {
       if (!(error instanceof Rejected)) throw error;
-      await context.tx.query('rollback to savepoint hub_work');
+      if (writes) await context.tx.query('rollback to savepoint hub_work');
       context.pending.messages.splice(queuedBefore.pending);
       context.outgoing.rows.splice(queuedBefore.rows);
       const props = metadata.properties;
       if (props.rtsType === T.directoryPublish && props.rtsDirectoryMode === 'full') {
         await store.rejectPublishSet(context.tx, { batchId: props.rtsBatchId, publisher: sender, batchCount: props.rtsBatchCount, reason: error.reason, at: now() });
       }
-      return deadLetter(error.reason, error.message);
+      return deadLetter(error.reason, error.message, true);
     }
   }
 
-  return { process, flush, snapshot };
+  return { process, claimAll, flush, snapshot };
 }
