@@ -19,7 +19,7 @@
  * The output ends with `hub-routing: ratio=X` (our msg/s ÷ bare msg/s) and `hub-sync-100k: seconds=S ratio=X`
  * (our median seconds; our median time ÷ bare median time). Medians over the runs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
@@ -53,6 +53,7 @@ const { values: opts } = parseArgs({
     hospitals: { type: 'string', default: '5' },
     'timeout-s': { type: 'string', default: '600' },
     'hub-cpu-prof': { type: 'string' },
+    'hub-sql-trace': { type: 'string' },
     'profile-phase': { type: 'string', default: 'sync' },
     'keep-logs': { type: 'boolean', default: false },
   },
@@ -73,6 +74,7 @@ if (DATABASE !== 'embedded' && DATABASE !== 'postgres') throw new Error('--datab
 const ONLY = opts.only;
 if (ONLY !== undefined && ONLY !== 'routing' && ONLY !== 'sync') throw new Error('--only: routing or sync');
 const PROFILE_DIR = opts['hub-cpu-prof'];
+const SQL_TRACE_DIR = opts['hub-sql-trace'];
 const PROFILE_PHASE = opts['profile-phase'];
 
 const V = '1.0';
@@ -104,7 +106,7 @@ async function until(condition: () => boolean, timeoutMs: number, what: () => st
     if (now - started > timeoutMs) throw new Error(`timed out after ${secs(timeoutMs)} s waiting for ${what()}`);
     if (progress && now - lastReport >= 30_000) {
       lastReport = now;
-      console.error(`  … ${secs(now - started)} s: ${progress()}`);
+      console.log(`    … ${secs(now - started)} s: ${progress()}`);
     }
     await sleep(10);
   }
@@ -353,13 +355,29 @@ interface HubChild {
   stop(): Promise<void>;
 }
 
-async function startHubChild(dir: string, region: TestRegion, name: string, database: DatabaseSpec, cpuProfDir?: string): Promise<HubChild> {
+/** Diagnostics for one hub child: a V8 CPU profile (--cpu-prof) and/or a PGlite statement trace (bench/pglite-trace.ts). */
+interface Diagnostics { readonly cpuProfDir?: string; readonly sqlTraceFile?: string }
+
+/** The CPU profile covers run 1 of the chosen phase; the (cheap) statement trace every run of it. */
+function diagnosticsFor(phase: string, run: number): Diagnostics {
+  if (PROFILE_PHASE !== phase) return {};
+  return {
+    ...(PROFILE_DIR && run === 1 && { cpuProfDir: PROFILE_DIR }),
+    ...(SQL_TRACE_DIR && { sqlTraceFile: join(SQL_TRACE_DIR, `sql-trace-${phase}-${run}.json`) }),
+  };
+}
+
+async function startHubChild(dir: string, region: TestRegion, name: string, database: DatabaseSpec, diagnostics: Diagnostics = {}): Promise<HubChild> {
   const config = writeTestHubConfig({ dir, name, region, broker, database });
   const logFile = join(dir, `${name}.log`);
   const fd = openSync(logFile, 'w');
-  const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  const nodeArgs = [
+    ...(diagnostics.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', diagnostics.cpuProfDir] : []),
+    ...(diagnostics.sqlTraceFile ? ['--import', './bench/pglite-trace.ts'] : []),
+  ];
   const child = spawn(process.execPath, [...nodeArgs, 'hub/main.ts', '--config', config.file], {
-    cwd: new URL('..', import.meta.url).pathname, env: { ...process.env, ...config.env }, stdio: ['ignore', fd, fd],
+    cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', fd, fd],
+    env: { ...process.env, ...config.env, ...(diagnostics.sqlTraceFile && { RTS_BENCH_SQL_TRACE: diagnostics.sqlTraceFile }) },
   });
   closeSync(fd);
   children.add(child);
@@ -462,27 +480,42 @@ interface RoutingResult {
   readonly rate: number;
   readonly ms: number;
   readonly sentMs: number;
+  /** Copies of a message (or of its receipt) received more than once. */
+  readonly duplicates: number;
   readonly receipts?: { delivered: number; other: number };
 }
 
 /** Sends `messages` from clinic-b; resolves when clinic-a has received every one of them (and, for the hub, receipts). */
 async function routeOnce(a: BenchEndpoint, b: BenchEndpoint, messages: readonly Message[], expectReceipts: boolean): Promise<RoutingResult> {
   const ids = new Set(messages.map((m) => String(m.message_id)));
+  const seen = new Set<string>();
+  const receiptsSeen = new Set<string>();
   let received = 0;
+  let duplicates = 0;
   let lastAt = 0;
   let delivered = 0;
   let other = 0;
   const offA = a.listen((m) => {
     if (!ids.has(m.messageId)) return;
+    if (seen.has(m.messageId)) {
+      duplicates += 1;
+      return;
+    }
+    seen.add(m.messageId);
     received += 1;
     lastAt = m.at;
   });
   const offB = b.listen((m) => {
     if (m.type !== 'receipt' || !m.correlationId || !ids.has(m.correlationId)) return;
+    if (receiptsSeen.has(m.correlationId)) {
+      duplicates += 1;
+      return;
+    }
+    receiptsSeen.add(m.correlationId);
     if (m.properties.rtsReceipt === 'delivered') delivered += 1;
     else {
       other += 1;
-      if (other <= 3) console.error(`  receipt ${String(m.properties.rtsReceipt)} ${String(m.properties.rtsReason)}`);
+      if (other <= 3) console.log(`    receipt ${String(m.properties.rtsReceipt)} ${String(m.properties.rtsReason)}`);
     }
   });
   try {
@@ -494,9 +527,9 @@ async function routeOnce(a: BenchEndpoint, b: BenchEndpoint, messages: readonly 
     if (other > 0) throw new Error(`the hub refused ${other} consult(s); see the receipts above`);
     const ms = lastAt - started;
     if (expectReceipts) {
-      await until(() => delivered + other >= ids.size, 60_000, () => `${ids.size} receipts on clinic-b (got ${delivered} delivered, ${other} other)`).catch((error: unknown) => console.error(`  ${(error as Error).message}`));
+      await until(() => delivered + other >= ids.size, 60_000, () => `${ids.size} receipts on clinic-b (got ${delivered} delivered, ${other} other)`).catch((error: unknown) => console.log(`    ${(error as Error).message}`));
     }
-    return { rate: ids.size / (ms / 1000), ms, sentMs, ...(expectReceipts && { receipts: { delivered, other } }) };
+    return { rate: ids.size / (ms / 1000), ms, sentMs, duplicates, ...(expectReceipts && { receipts: { delivered, other } }) };
   } finally {
     offA();
     offB();
@@ -507,7 +540,6 @@ async function benchRouting(dir: string, region: TestRegion, clinics: Record<str
   console.log('');
   console.log(`hub-routing: ${MESSAGES} consult.request of 1024 bytes, clinic-b → uplink → clinic-a's downlink; ${RUNS} run(s), each bare (hub stopped) then ours (hub child)`);
   const database = await newDatabase(dir, 'routing');
-  const profile = PROFILE_DIR && PROFILE_PHASE === 'routing' ? PROFILE_DIR : undefined;
   // Registration and a directory in which the applicant is reached at clinic-b and the expert at clinic-a.
   let hub = await startHubChild(dir, region, 'hub-routing-setup', database);
   try {
@@ -540,14 +572,15 @@ async function benchRouting(dir: string, region: TestRegion, clinics: Record<str
     await sleep(500);
     await purgeQueues();
 
-    hub = await startHubChild(dir, region, `hub-routing-${run}`, database, run === 1 ? profile : undefined);
+    const diagnostics = diagnosticsFor('routing', run);
+    hub = await startHubChild(dir, region, `hub-routing-${run}`, database, diagnostics);
     let ourResult: RoutingResult;
     try {
       await routeOnce(a, b, consults(WARMUP), true); // proves the hub consumes, and warms it up
       const window = { fromUs: hrUs(), toUs: 0 };
       ourResult = await routeOnce(a, b, consults(MESSAGES), true);
       window.toUs = hrUs();
-      if (run === 1 && profile) writeFileSync(join(profile, 'window.json'), JSON.stringify({ ...window, phase: 'routing', pid: hub.pid }));
+      if (diagnostics.cpuProfDir) writeFileSync(join(diagnostics.cpuProfDir, 'window.json'), JSON.stringify({ ...window, phase: 'routing', pid: hub.pid }));
     } finally {
       await hub.stop();
     }
@@ -558,7 +591,8 @@ async function benchRouting(dir: string, region: TestRegion, clinics: Record<str
     ours.push(ourResult.rate);
     console.log(`  run ${run}: bare ${fmtRate(bareResult.rate)} msg/s (${secs(bareResult.ms)} s, all sent by ${secs(bareResult.sentMs)} s)`
       + ` | ours ${fmtRate(ourResult.rate)} msg/s (${secs(ourResult.ms)} s, all sent by ${secs(ourResult.sentMs)} s);`
-      + ` delivered receipts on clinic-b ${ourResult.receipts!.delivered}/${MESSAGES}${ourResult.receipts!.other ? `, other ${ourResult.receipts!.other}` : ''}`);
+      + ` delivered receipts on clinic-b ${ourResult.receipts!.delivered}/${MESSAGES}${ourResult.receipts!.other ? `, other ${ourResult.receipts!.other}` : ''}`
+      + `; duplicates received: bare ${bareResult.duplicates}, ours ${ourResult.duplicates}`);
     console.log(`    hub log (incl. ${WARMUP} warm-up): ${logSummary}`);
     await purgeQueues();
   }
@@ -634,6 +668,7 @@ interface SyncResult {
   readonly batchCommittedMs: number[];
   readonly updatesOnA: number;
   readonly verifyMs: number;
+  readonly duplicates: number;
 }
 
 async function syncOurs(set: SealedSet, region: TestRegion, a: BenchEndpoint, b: BenchEndpoint, hub: HubChild): Promise<SyncResult> {
@@ -678,8 +713,15 @@ async function syncOurs(set: SealedSet, region: TestRegion, a: BenchEndpoint, b:
       opening = false;
     }
   };
+  const updateIds = new Set<string>();
+  let duplicates = 0;
   const offB = b.listen((m) => {
     if (m.type !== 'directory.update') return;
+    if (updateIds.has(m.messageId)) {
+      duplicates += 1;
+      return;
+    }
+    updateIds.add(m.messageId);
     updates += 1;
     versions.add(Number(m.properties.rtsDirectoryVersion));
     if (!firstUpdateAt) firstUpdateAt = m.at;
@@ -711,7 +753,7 @@ async function syncOurs(set: SealedSet, region: TestRegion, a: BenchEndpoint, b:
     const sorted = [...versions].sort((x, y) => x - y);
     return {
       ms: lastCountedAt - started, sentMs, updates, versions: sorted.length ? `${sorted[0]}..${sorted[sorted.length - 1]} (${sorted.length} distinct)` : 'none',
-      entries: { ...entries }, receipts, firstUpdateMs: firstUpdateAt - started, batchCommittedMs, updatesOnA, verifyMs,
+      entries: { ...entries }, receipts, firstUpdateMs: firstUpdateAt - started, batchCommittedMs, updatesOnA, verifyMs, duplicates,
     };
   } finally {
     offA();
@@ -743,8 +785,8 @@ async function benchSync(dir: string, region: TestRegion, clinics: Record<string
     await purgeQueues();
 
     const database = await newDatabase(dir, `sync-${run}`);
-    const profile = PROFILE_DIR && PROFILE_PHASE === 'sync' && run === 1 ? PROFILE_DIR : undefined;
-    const hub = await startHubChild(dir, region, `hub-sync-${run}`, database, profile);
+    const diagnostics = diagnosticsFor('sync', run);
+    const hub = await startHubChild(dir, region, `hub-sync-${run}`, database, diagnostics);
     let result: SyncResult;
     try {
       await register(a, clinics['clinic-a']!);
@@ -753,7 +795,7 @@ async function benchSync(dir: string, region: TestRegion, clinics: Record<string
       const window = { fromUs: hrUs(), toUs: 0 };
       result = await syncOurs(set, region, a, b, hub);
       window.toUs = hrUs();
-      if (profile) writeFileSync(join(profile, 'window.json'), JSON.stringify({ ...window, phase: 'sync', pid: hub.pid }));
+      if (diagnostics.cpuProfDir) writeFileSync(join(diagnostics.cpuProfDir, 'window.json'), JSON.stringify({ ...window, phase: 'sync', pid: hub.pid }));
     } finally {
       await hub.stop();
     }
@@ -769,7 +811,7 @@ async function benchSync(dir: string, region: TestRegion, clinics: Record<string
       + ` hub committed batch 1 ${n ? secs(committed[0] ?? NaN) : '?'}, batch ${n - 1} ${n > 1 ? secs(committed[n - 2] ?? NaN) : '?'} (batches stored),`
       + ` batch ${n} ${n ? secs(committed[n - 1] ?? NaN) : '?'} (set applied: versions written, updates sealed, outbox committed);`
       + ` first update on clinic-b ${secs(result.firstUpdateMs)}, last ${secs(result.ms)}`);
-    console.log(`    clinic-b: ${result.updates} directory.update, versions ${result.versions}; entries counted ${result.entries.roles} PractitionerRole, `
+    console.log(`    clinic-b: ${result.updates} directory.update (${result.duplicates} duplicate copies), versions ${result.versions}; entries counted ${result.entries.roles} PractitionerRole, `
       + `${result.entries.practitioners} Practitioner, ${result.entries.organizations} Organization, ${result.entries.retired} retired `
       + `(opened with cms verify, hub as signer, ${secs(result.verifyMs)} s of bench CPU); clinic-a: ${result.receipts}/${set.messages.length} processed receipts, ${result.updatesOnA} updates`);
     console.log(`    hub log: ${summarizeLog(lines)}`);
@@ -801,12 +843,28 @@ async function versions(): Promise<string> {
   return parts.join('; ');
 }
 
+/** The hub code measured: the commit, and whether hub/, shared/ or transport/ differ from it. */
+function codeRevision(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8' }).trim();
+    const head = git('log', '-1', '--format=%h %cd %s', '--date=format:%Y-%m-%d %H:%M');
+    const dirty = git('status', '--porcelain', '--', 'hub', 'shared', 'transport');
+    return `${head.slice(0, 100)}${dirty ? ` + uncommitted changes in ${dirty.split('\n').length} file(s) of hub/shared/transport` : ' (hub/shared/transport as committed)'}`;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
+
 async function main(): Promise<void> {
   const cpu = cpus();
   console.log(`machine: ${platform()} ${release()}, ${cpu.length} x ${cpu[0]?.model ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`);
   console.log(`versions: ${await versions()}`);
+  const revision = codeRevision();
+  console.log(`code: ${revision}`);
   console.log(`options: runs=${RUNS} messages=${MESSAGES} experts=${EXPERTS} practitioner pool=${POOL} hospitals=${HOSPITALS} credit=${CREDIT}; the hub runs as a child process (node hub/main.ts), the broker, the hub and this bench share the machine`);
   if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
+  if (SQL_TRACE_DIR) mkdirSync(SQL_TRACE_DIR, { recursive: true });
+  if (PROFILE_DIR || SQL_TRACE_DIR) console.log(`diagnostics (slow the hub down) in the ${PROFILE_PHASE} phase:${PROFILE_DIR ? ` --cpu-prof of run 1's hub in ${PROFILE_DIR}` : ''}${SQL_TRACE_DIR ? ` PGlite statement trace of each run's hub in ${SQL_TRACE_DIR}` : ''}`);
 
   const dir = mkdtempSync(join(tmpdir(), 'rts-bench-hub-'));
   const endpoints: BenchEndpoint[] = [];
@@ -834,6 +892,8 @@ async function main(): Promise<void> {
   }
 
   console.log('');
+  const revisionAfter = codeRevision();
+  if (revisionAfter !== revision) console.log(`WARNING: the code changed during the bench; now: ${revisionAfter}`);
   const line = (name: string, values: number[], unit: (v: number) => string) =>
     `  ${name.padEnd(5)} ${unit(Math.min(...values))} / ${unit(median(values))} / ${unit(Math.max(...values))}`;
   if (routing) {
