@@ -17,7 +17,7 @@ import type { StoredMessage } from '../transport/transport-store.ts';
 import type { EndpointProvisioner } from './broker/rabbitmq-provisioner.ts';
 import { ProvisioningError } from './broker/rabbitmq-provisioner.ts';
 import type { CertificateCache } from './certificate-cache.ts';
-import { chunkDirectoryRows, type DirectoryResourceType, type DirectoryRow } from './directory/directory-chunks.ts';
+import { chunkDirectoryRows, resourceRows, type DirectoryResourceType, type DirectoryRow } from './directory/directory-chunks.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlQueryable } from './store/sql-client.ts';
 
@@ -122,6 +122,7 @@ const EXTENSION_USE: Readonly<Record<string, 'signing' | 'encryption'>> = { sign
 /** A directory change: a resource to store (json) or, without json, an entry to retire. */
 interface ResourceRow extends DirectoryRow {
   readonly json?: string;
+  readonly endpoints?: readonly string[];
   readonly digest: string;
 }
 
@@ -347,7 +348,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     if (!full) {
       const resources = inner.entry.filter((e) => e.resource).map((e) => e.resource!);
       const retired = inner.entry.filter((e) => e.request?.method === 'DELETE').map((e) => e.request!.url);
-      const rows = await store.digestResources(context.tx, JSON.stringify(resources));
+      const rows = resourceRows(resources);
       await applyChanges(context, sender, metadata.messageId, [...rows, ...retired.map(retirementRow)]);
       return;
     }
@@ -371,7 +372,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     const listed = new Set<string>();
     // One stored batch at a time, so that a 100,000-expert list never sits in memory whole.
     for (let index = 1; index <= batchCount; index++) {
-      const rows = await store.publishBatchEntries(context.tx, batchId, index);
+      const rows = resourceRows(JSON.parse(await store.publishBatchEntries(context.tx, batchId, index)) as Record<string, unknown>[]);
       for (const row of rows) listed.add(row.url);
       await writer.add(rows, before);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkDirectoryRows, publisherOf, type DirectoryRow } from './directory-chunks.ts';
+import { chunkDirectoryRows, publisherOf, resourceRows, type DirectoryRow } from './directory-chunks.ts';
 
 const expert = (n: number): DirectoryRow[] => {
   const id = `clinic-a.dr-${String(n).padStart(6, '0')}`;
@@ -26,5 +26,14 @@ describe('chunkDirectoryRows', () => {
 
   it('names the publisher of a directory id', () => {
     expect(publisherOf('clinic-b.dr-okafor')).toBe('clinic-b');
+  });
+
+  it("reads a role's endpoints and gives equal resources equal digests", () => {
+    const role = { resourceType: 'PractitionerRole', id: 'clinic-a.dr-x', endpoint: [{ identifier: { system: 'urn:rts:endpoint', value: 'ws-1' } }, { identifier: { value: 'clinic-a' } }] };
+    const [first, organization] = resourceRows([role, { resourceType: 'Organization', id: 'clinic-a.h' }]);
+    expect(first).toMatchObject({ url: 'PractitionerRole/clinic-a.dr-x', entryId: 'clinic-a.dr-x', endpoints: ['ws-1', 'clinic-a'] });
+    expect(organization!.endpoints).toBeUndefined();
+    expect(resourceRows([structuredClone(role)])[0]!.digest).toBe(first!.digest);
+    expect(resourceRows([{ ...role, active: false }])[0]!.digest).not.toBe(first!.digest);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PROTOCOL_LIMITS } from '../../shared/protocol/limits.ts';
 
 export type DirectoryResourceType = 'Organization' | 'Practitioner' | 'PractitionerRole';
@@ -45,4 +46,33 @@ export function chunkDirectoryRows<T extends DirectoryRow>(rows: readonly T[], m
 /** The endpoint id a directory id belongs to: the part before the dot (docs/protocol.md §1). */
 export function publisherOf(directoryId: string): string {
   return directoryId.slice(0, directoryId.indexOf('.'));
+}
+
+/** A directory resource ready to store: its url, JSON text, digest, and a role's endpoint ids. */
+export interface ResourceRowData extends DirectoryRow {
+  readonly json: string;
+  readonly digest: string;
+  readonly endpoints?: readonly string[];
+}
+
+interface PublishedResource {
+  readonly resourceType: DirectoryResourceType;
+  readonly id: string;
+  readonly endpoint?: readonly { identifier?: { value?: string } }[];
+}
+
+/**
+ * Equal resources have equal digests as long as the publisher writes them the same way; one that writes keys in
+ * another order only causes an unneeded update, never a missed one.
+ */
+export function resourceRows(resources: readonly Record<string, unknown>[]): ResourceRowData[] {
+  return resources.map((resource) => {
+    const r = resource as unknown as PublishedResource;
+    const json = JSON.stringify(resource);
+    return {
+      url: `${r.resourceType}/${r.id}`, entryId: r.id, resourceType: r.resourceType, json,
+      digest: createHash('sha256').update(json).digest('base64'),
+      ...(r.resourceType === 'PractitionerRole' && { endpoints: (r.endpoint ?? []).map((e) => e.identifier?.value ?? '').filter(Boolean) }),
+    };
+  });
 }

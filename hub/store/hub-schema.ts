@@ -30,13 +30,17 @@ export const HUB_MIGRATIONS: readonly Migration[] = [
       insert into directory_state values (1, 0);
 
       -- One row per directory resource ever published; a retired one keeps its row (resource null) so that the
-      -- retirement is a versioned change like any other.
+      -- retirement is a versioned change like any other. Resources are JSON text, not jsonb: the hub never queries
+      -- inside them (a role's endpoints have their own column), and parsing 200,000 of them into jsonb was the
+      -- slowest part of a full sync.
       create table directory_entries (
         url text primary key,
         entry_id text not null,
         resource_type text not null,
         publisher text not null,
-        resource jsonb,
+        resource text,
+        -- A PractitionerRole's endpoint ids, space-separated (endpoint ids have no spaces).
+        endpoints text,
         digest text not null,
         version bigint not null,
         retired boolean not null
@@ -66,7 +70,8 @@ export const HUB_MIGRATIONS: readonly Migration[] = [
         batch_id text not null references publish_sets (batch_id) on delete cascade,
         batch_index int not null,
         message_id text not null,
-        entries jsonb not null,
+        -- The batch's directory resources, a JSON array.
+        entries text not null,
         primary key (batch_id, batch_index)
       );
 

@@ -78,20 +78,23 @@ export interface EntryWrite extends DirectoryRow {
   readonly publisher: string;
   /** JSON text of the resource; undefined retires the entry. */
   readonly json?: string;
+  /** A PractitionerRole's endpoint ids. */
+  readonly endpoints?: readonly string[];
   readonly digest: string;
 }
 
 export async function writeEntries(q: SqlQueryable, entries: readonly EntryWrite[], version: number): Promise<void> {
   if (entries.length === 0) return;
   await q.query(
-    `insert into directory_entries (url, entry_id, resource_type, publisher, resource, digest, version, retired)
-     select u, e, t, p, r::jsonb, d, $7, r is null
-     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) as x(u, e, t, p, r, d)
-     on conflict (url) do update set resource = excluded.resource, digest = excluded.digest, version = excluded.version,
-       retired = excluded.retired, publisher = excluded.publisher`,
+    `insert into directory_entries (url, entry_id, resource_type, publisher, resource, endpoints, digest, version, retired)
+     select u, e, t, p, r, n, d, $8, r is null
+     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) as x(u, e, t, p, r, n, d)
+     on conflict (url) do update set resource = excluded.resource, endpoints = excluded.endpoints, digest = excluded.digest,
+       version = excluded.version, retired = excluded.retired, publisher = excluded.publisher`,
     [
-      entries.map((e) => e.url), entries.map((e) => e.entryId), entries.map((e) => e.resourceType),
-      entries.map((e) => e.publisher), entries.map((e) => e.json ?? null) as unknown as string[], entries.map((e) => e.digest), version,
+      entries.map((e) => e.url), entries.map((e) => e.entryId), entries.map((e) => e.resourceType), entries.map((e) => e.publisher),
+      entries.map((e) => e.json ?? null) as unknown as string[], entries.map((e) => e.endpoints?.join(' ') ?? null) as unknown as string[],
+      entries.map((e) => e.digest), version,
     ],
   );
 }
@@ -109,7 +112,7 @@ export async function liveDirectoryRows(q: SqlQueryable): Promise<DirectoryRow[]
 
 /** Resources as JSON text, in the order asked. */
 export async function resourcesByUrl(q: SqlQueryable, urls: readonly string[]): Promise<string[]> {
-  const rows = await q.query<{ url: string; json: string }>('select url, resource::text as json from directory_entries where url = any($1::text[])', [urls]);
+  const rows = await q.query<{ url: string; json: string }>('select url, resource as json from directory_entries where url = any($1::text[])', [urls]);
   const byUrl = new Map(rows.map((r) => [r.url, r.json]));
   return urls.map((url) => byUrl.get(url)!);
 }
@@ -122,14 +125,12 @@ export interface RoleRecord {
 }
 
 export async function findRole(q: SqlQueryable, directoryId: string): Promise<RoleRecord | undefined> {
-  const rows = await q.query<{ publisher: string; retired: boolean; endpoints: string[] | null }>(
-    `select publisher, retired,
-       (select array_agg(e -> 'identifier' ->> 'value') from jsonb_array_elements(resource -> 'endpoint') as e) as endpoints
-     from directory_entries where url = $1`,
+  const rows = await q.query<{ publisher: string; retired: boolean; endpoints: string | null }>(
+    'select publisher, retired, endpoints from directory_entries where url = $1',
     [`PractitionerRole/${directoryId}`],
   );
   const row = rows[0];
-  return row && { publisher: row.publisher, retired: row.retired, endpoints: row.endpoints ?? [] };
+  return row && { publisher: row.publisher, retired: row.retired, endpoints: row.endpoints ? row.endpoints.split(' ') : [] };
 }
 
 export interface DirectoryStats {
@@ -178,30 +179,13 @@ export async function createPublishSet(q: SqlQueryable, set: { batchId: string; 
 }
 
 export async function addPublishBatch(q: SqlQueryable, batch: { batchId: string; index: number; messageId: string; entriesJson: string }): Promise<number> {
-  await q.query('insert into publish_batches (batch_id, batch_index, message_id, entries) values ($1, $2, $3, $4::jsonb) on conflict do nothing', [batch.batchId, batch.index, batch.messageId, batch.entriesJson]);
+  await q.query('insert into publish_batches (batch_id, batch_index, message_id, entries) values ($1, $2, $3, $4) on conflict do nothing', [batch.batchId, batch.index, batch.messageId, batch.entriesJson]);
   return (await q.query<{ n: number }>('select count(*)::int as n from publish_batches where batch_id = $1', [batch.batchId]))[0]!.n;
 }
 
-export interface ResourceRowData extends DirectoryRow {
-  /** The resource as PostgreSQL's jsonb prints it: one canonical text, so equal resources have equal digests. */
-  readonly json: string;
-  readonly digest: string;
-}
-
-const resourceRowColumns = `(e->>'resourceType') || '/' || (e->>'id') as url, e->>'id' as "entryId", e->>'resourceType' as "resourceType",
-  e::text as json, md5(e::text) as digest`;
-
-/** Directory resources given as a JSON array, with their urls and digests. */
-export function digestResources(q: SqlQueryable, resourcesJson: string): Promise<ResourceRowData[]> {
-  return q.query<ResourceRowData>(`select ${resourceRowColumns} from jsonb_array_elements($1::jsonb) as e`, [resourcesJson]);
-}
-
-/** One stored batch of a full publish, read when the set is applied, one batch at a time. */
-export function publishBatchEntries(q: SqlQueryable, batchId: string, index: number): Promise<ResourceRowData[]> {
-  return q.query<ResourceRowData>(
-    `select ${resourceRowColumns} from publish_batches, jsonb_array_elements(entries) as e where batch_id = $1 and batch_index = $2`,
-    [batchId, index],
-  );
+/** One stored batch of a full publish (its resources as a JSON array), read when the set is applied. */
+export async function publishBatchEntries(q: SqlQueryable, batchId: string, index: number): Promise<string> {
+  return (await q.query<{ entries: string }>('select entries from publish_batches where batch_id = $1 and batch_index = $2', [batchId, index]))[0]!.entries;
 }
 
 /** A batch of the set was rejected: the set can never be complete, and its later batches are refused too. */
