@@ -14,6 +14,7 @@ import { createBrokerConnection, type BrokerConnection } from '../transport/brok
 import { createRabbitmqProvisioner } from './broker/rabbitmq-provisioner.ts';
 import { createCertificateCache } from './certificate-cache.ts';
 import { createDownlinkSender, type DownlinkSender } from './downlink-sender.ts';
+import { createPayloadValidationPool, type PayloadValidationPool } from './payload-validation-pool.ts';
 import type { LoadedHubConfig } from './hub-config.ts';
 import { startOperatorApi } from './operator-api.ts';
 import * as store from './store/hub-store.ts';
@@ -75,13 +76,14 @@ export async function loadHubIdentity(loaded: LoadedHubConfig): Promise<{ identi
   return { identity: { signer: { certificate, privateKey }, brokerUser: loaded.config.broker.username }, trust };
 }
 
-export function createProcessor(loaded: LoadedHubConfig, identity: HubIdentity, trust: TrustConfig): UplinkProcessor {
+export function createProcessor(loaded: LoadedHubConfig, identity: HubIdentity, trust: TrustConfig, validations?: PayloadValidationPool): UplinkProcessor {
   // Base FHIR R4 validation of what the hub reads (registrations, directory publishes) needs the HL7 definitions.
   indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
   const management = loaded.config.broker.management;
   return createUplinkProcessor({
     identity, trust,
     certificates: createCertificateCache(trust),
+    ...(validations && { validate: (content, metadata) => validations.validate(content, metadata) }),
     provisioner: createRabbitmqProvisioner({
       url: management.url, username: management.username, password: loaded.secret(management.password),
       ...(management.deliveryLimit && { deliveryLimit: management.deliveryLimit }),
@@ -107,7 +109,8 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   const startedAt = new Date();
   const sql = await openHubDatabase(options.config);
   const { identity, trust } = await loadHubIdentity(options.config);
-  const processor = createProcessor(options.config, identity, trust);
+  const validations = createPayloadValidationPool(trust);
+  const processor = createProcessor(options.config, identity, trust, validations);
   const listeners = new Set<(outcome: ProcessOutcome & { messageId: string; type: string }) => void>();
 
   const connection = createBrokerConnection({
@@ -170,7 +173,7 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     });
   }
 
-  function consumer(address: string, credit: number, handle: (batch: Arrival[]) => Promise<void>) {
+  function consumer(address: string, credit: number, handle: (batch: Arrival[]) => Promise<void>, onArrival?: (message: Message) => void) {
     const arrived: Arrival[] = [];
     let receiver: Receiver | undefined;
     let draining: Promise<void> = Promise.resolve();
@@ -182,6 +185,7 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
       receiver.on('message', (context: EventContext) => {
         if (!context.message || !context.delivery) return;
         arrived.push({ message: context.message, delivery: context.delivery });
+        onArrival?.(context.message);
         if (busy) return;
         busy = true;
         draining = (async () => {
@@ -223,6 +227,10 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
       } else run.push(item);
     }
     if (run.length > 0) await runGroup(run, processUplink, 'uplink');
+  }, (message) => {
+    // Directory publishes are validated ahead, on a worker, while earlier messages are being stored.
+    const type: unknown = (message.application_properties as Record<string, unknown> | undefined)?.rtsType;
+    if (type === T.directoryPublish && typeof message.message_id === 'string') validations.prefetch(message.message_id, uplinkMessage(message).fields);
   });
 
   // The broker's own dead letters (delivery limit exceeded) are kept with the reason it cannot tell AMQP 1.0 readers.
@@ -275,6 +283,7 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
       await brokerDeadLetters.stop();
       await sender.stop();
       await connection.stop();
+      await validations.close();
       await beat(true).catch(() => undefined);
       await sql.close();
       log({ event: 'stopped', instanceId });

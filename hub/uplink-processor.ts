@@ -9,7 +9,7 @@ import {
 import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
 import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
 import { decodeMessage, type AmqpMessageFields, type MessageMetadata } from '../shared/protocol/message-codec.ts';
-import { openMessage, reasonForCmsError, sealMessage } from '../shared/protocol/message-envelope.ts';
+import { openMessage, reasonForCmsError, sealMessage, type OpenContext } from '../shared/protocol/message-envelope.ts';
 import { MESSAGE_TYPES as T, MESSAGE_TYPE_SPECS, type MessageType } from '../shared/protocol/message-types.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 import { REASON_CODES, REASON_DESCRIPTIONS, type ReasonCode } from '../shared/protocol/reason-codes.ts';
@@ -45,6 +45,8 @@ export interface ProcessorOptions {
   readonly trust: TrustConfig;
   readonly certificates: CertificateCache;
   readonly provisioner: EndpointProvisioner;
+  /** Payload validation of signed messages, e.g. prefetched on a worker (payload-validation-pool.ts). */
+  readonly validate?: OpenContext['validate'];
   readonly now?: () => Date;
 }
 
@@ -196,7 +198,9 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
   // --- opening signed messages ----------------------------------------------------------------------------------------
 
   async function openSigned(message: UplinkMessage, expected: readonly Uint8Array[]): Promise<{ metadata: MessageMetadata; payload: Record<string, unknown> }> {
-    const opened = await openMessage(message.fields, { trust, now: now(), recipientFor: () => undefined, expectedSigners: () => expected });
+    const opened = await openMessage(message.fields, {
+      trust, now: now(), recipientFor: () => undefined, expectedSigners: () => expected, ...(options.validate && { validate: options.validate }),
+    });
     if (!opened.ok) return reject(opened.error.code, opened.error.detail);
     return opened.value;
   }

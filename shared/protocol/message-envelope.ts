@@ -2,7 +2,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { bytesEqual } from '../pki/bytes.ts';
 import { isCmsError, open, seal, sign, verify, type CmsErrorCode, type CmsRecipientIdentity, type CmsSigner, type SignerInfoSummary, type TrustConfig } from '../cms/index.ts';
 import type { ApplicationProperties } from './application-properties.ts';
-import { validatePayload } from './fhir/payload-validator.ts';
+import { validatePayload, type PayloadResult } from './fhir/payload-validator.ts';
 import { CONTENT_TYPES, decodeMessage, encodeMessage, type AmqpMessageFields, type MessageMetadata } from './message-codec.ts';
 import { MESSAGE_TYPE_SPECS } from './message-types.ts';
 import { PROTOCOL_LIMITS } from './limits.ts';
@@ -54,6 +54,8 @@ export interface OpenContext {
    */
   readonly expectedSigners: (metadata: MessageMetadata) => readonly Uint8Array[] | undefined;
   readonly now?: Date;
+  /** Payload validation (defaults to `validatePayload`); a hub may run it elsewhere, e.g. ahead of time in a worker. */
+  readonly validate?: (content: Uint8Array, metadata: MessageMetadata) => PayloadResult | Promise<PayloadResult>;
 }
 
 export interface OpenedMessage {
@@ -117,7 +119,7 @@ export async function openMessage(message: AmqpMessageFields, context: OpenConte
     return reject(REASON_CODES.signerMismatch, `signed by ${opened.signer.subject}, which is not a certificate of ${metadata.properties.rtsSender}'s claimed signer`);
   }
 
-  const payload = validatePayload(opened.content, metadata);
+  const payload = await (context.validate ?? validatePayload)(opened.content, metadata);
   if (!payload.ok) return reject(payload.error.code, payload.error.detail);
   return { ok: true, value: { metadata, payload: payload.value, signer: opened.signer } };
 }
