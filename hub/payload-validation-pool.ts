@@ -21,7 +21,7 @@ export interface PayloadValidationPool {
 
 interface Job { readonly resolve: (result: PayloadResult | undefined) => void }
 
-export function createPayloadValidationPool(trust: TrustConfig, size = Math.max(1, Math.min(2, availableParallelism() - 1))): PayloadValidationPool {
+export function createPayloadValidationPool(trust: TrustConfig, size = Math.max(1, Math.min(4, availableParallelism()))): PayloadValidationPool {
   const workers = Array.from({ length: size }, () => new Worker(new URL('./payload-validation-worker.ts', import.meta.url), { workerData: { trust } }));
   const jobs = new Map<number, Job>();
   const verdicts = new Map<string, Promise<PayloadResult | undefined>>();
