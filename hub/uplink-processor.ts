@@ -52,7 +52,7 @@ export interface ProcessorOptions {
 
 export interface UplinkMessage {
   readonly fields: AmqpMessageFields;
-  /** The routing key the broker saw (RabbitMQ's `x-routing-key` annotation), when it reports one. */
+  /** The routing key the broker saw (`x-routing-key` annotation), when it reports one; RabbitMQ 3 does not. */
   readonly routingKey?: string;
   /** The message as received, for the dead-letter store. */
   readonly stored: StoredMessage;
