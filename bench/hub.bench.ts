@@ -37,7 +37,7 @@ import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
 import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
 import { bodyBytes } from '../transport/amqp-message.ts';
-import { writeTestHubConfig } from '../hub/testing/test-hub-config.ts';
+import { purgeTestQueues, writeTestHubConfig } from '../hub/testing/test-hub-config.ts';
 import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../hub/testing/test-region.ts';
 
 // --- options -----------------------------------------------------------------------------------------------------------
@@ -116,11 +116,6 @@ async function api(path: string, init: RequestInit = {}): Promise<Response> {
   const response = await fetch(`${management}/${path}`, { ...init, headers: { authorization: managementAuth, ...init.headers }, signal: AbortSignal.timeout(30_000) });
   if (!response.ok) throw new Error(`management API ${path}: ${response.status} ${await response.text()}`);
   return response;
-}
-
-async function purgeQueues(): Promise<void> {
-  const queues = (await (await api(`queues/${encodeURIComponent(broker.vhost)}`)).json()) as { name: string }[];
-  for (const q of queues) await api(`queues/${encodeURIComponent(broker.vhost)}/${encodeURIComponent(q.name)}/contents`, { method: 'DELETE' });
 }
 
 // --- AMQP endpoints and forwarder --------------------------------------------------------------------------------------
@@ -560,7 +555,7 @@ async function benchRouting(dir: string, region: TestRegion, clinics: Record<str
   const bare: number[] = [];
   const ours: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
-    await purgeQueues();
+    await purgeTestQueues(broker);
     const forwarder = await startForwarder('clinic-a');
     let bareResult: RoutingResult;
     try {
@@ -570,7 +565,7 @@ async function benchRouting(dir: string, region: TestRegion, clinics: Record<str
       forwarder.close();
     }
     await sleep(500);
-    await purgeQueues();
+    await purgeTestQueues(broker);
 
     const diagnostics = diagnosticsFor('routing', run);
     hub = await startHubChild(dir, region, `hub-routing-${run}`, database, diagnostics);
@@ -594,7 +589,7 @@ async function benchRouting(dir: string, region: TestRegion, clinics: Record<str
       + ` delivered receipts on clinic-b ${ourResult.receipts!.delivered}/${MESSAGES}${ourResult.receipts!.other ? `, other ${ourResult.receipts!.other}` : ''}`
       + `; duplicates received: bare ${bareResult.duplicates}, ours ${ourResult.duplicates}`);
     console.log(`    hub log (incl. ${WARMUP} warm-up): ${logSummary}`);
-    await purgeQueues();
+    await purgeTestQueues(broker);
   }
   await dropDatabase(database);
   return { bare, ours };
@@ -779,10 +774,10 @@ async function benchSync(dir: string, region: TestRegion, clinics: Record<string
     const set = await sealDirectory(clinics['clinic-a']!, pool);
     console.log(`  run ${run}: sealed ${set.messages.length} publish messages (${mb(set.bytes)} MiB of CMS bodies, signed by clinic-a's system certificate) in ${secs(performance.now() - sealStart)} s, before timing`);
 
-    await purgeQueues();
+    await purgeTestQueues(broker);
     const bareMs = await syncBare(set, a, b);
     await sleep(500);
-    await purgeQueues();
+    await purgeTestQueues(broker);
 
     const database = await newDatabase(dir, `sync-${run}`);
     const diagnostics = diagnosticsFor('sync', run);
@@ -815,7 +810,7 @@ async function benchSync(dir: string, region: TestRegion, clinics: Record<string
       + `${result.entries.practitioners} Practitioner, ${result.entries.organizations} Organization, ${result.entries.retired} retired `
       + `(opened with cms verify, hub as signer, ${secs(result.verifyMs)} s of bench CPU); clinic-a: ${result.receipts}/${set.messages.length} processed receipts, ${result.updatesOnA} updates`);
     console.log(`    hub log: ${summarizeLog(lines)}`);
-    await purgeQueues();
+    await purgeTestQueues(broker);
   }
   return { bare, ours };
 }
@@ -873,12 +868,12 @@ async function main(): Promise<void> {
   try {
     const region = await createTestRegion(join(dir, 'pki'));
     const clinics: Record<string, TestIdentity> = { 'clinic-a': await region.clinic('clinic-a'), 'clinic-b': await region.clinic('clinic-b') };
-    await purgeQueues();
+    await purgeTestQueues(broker);
     const a = await openEndpoint('clinic-a');
     const b = await openEndpoint('clinic-b');
     endpoints.push(a, b);
     if (ONLY !== 'sync') routing = await benchRouting(dir, region, clinics, a, b);
-    await purgeQueues();
+    await purgeTestQueues(broker);
     if (ONLY !== 'routing') sync = await benchSync(dir, region, clinics, a, b);
   } finally {
     for (const child of [...children]) {

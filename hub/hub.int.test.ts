@@ -15,7 +15,7 @@ import { openMessage } from '../shared/protocol/message-envelope.ts';
 import { loadHubConfig } from './hub-config.ts';
 import { startHub, type HubService } from './hub-service.ts';
 import * as store from './store/hub-store.ts';
-import { createEndpointUser, writeTestHubConfig } from './testing/test-hub-config.ts';
+import { createEndpointUser, purgeTestQueues, writeTestHubConfig } from './testing/test-hub-config.ts';
 import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from './testing/test-endpoint.ts';
 import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from './testing/test-region.ts';
 
@@ -24,13 +24,6 @@ const postgres = loadPostgresEnv();
 const port = broker.nodes[0]!.amqpPort;
 const V = '1.0';
 const CLI = join(import.meta.dirname, '..', 'cli', 'rts.ts');
-
-async function purgeQueues(): Promise<void> {
-  const auth = `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}`;
-  const api = `http://127.0.0.1:${broker.nodes[0]!.managementPort}/api`;
-  const queues = (await (await fetch(`${api}/queues/${broker.vhost}`, { headers: { authorization: auth } })).json()) as { name: string }[];
-  for (const q of queues) await fetch(`${api}/queues/${broker.vhost}/${encodeURIComponent(q.name)}/contents`, { method: 'DELETE', headers: { authorization: auth } });
-}
 
 /** A fresh database on the private PostgreSQL for each suite. */
 async function freshPostgresDatabase(url: string): Promise<string> {
@@ -112,7 +105,7 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
   }
 
   beforeAll(async () => {
-    await purgeQueues();
+    await purgeTestQueues(broker);
     dir = mkdtempSync(join(tmpdir(), 'rts-hub-test-'));
     region = await createTestRegion(join(dir, 'pki'));
     for (const id of ['clinic-a', 'clinic-b', 'clinic-c']) clinics[id] = await region.clinic(id);

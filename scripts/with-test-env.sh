@@ -16,7 +16,8 @@ if [[ "${1:-}" == "--nodes" ]]; then nodes=$2; shift 2; fi
 mkdir -p .test-env
 state=".test-env/broker-$$.json"
 pg_state=".test-env/postgres-$$.json"
-pg_dir=".test-env/postgres-$$"
+# Under /tmp like RabbitMQ's: when run as root the server runs as the postgres user, who may not reach the checkout.
+pg_dir=$(mktemp -d /tmp/rts-postgres-XXXXXX)
 pg_start=
 keyring=$(mktemp -d /tmp/rts-keyring-XXXXXX)
 cleanup() {
@@ -31,7 +32,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # PostgreSQL (about 1 s) starts while RabbitMQ boots.
-node scripts/test-env/postgres.ts start --state "$pg_state" --dir "$PWD/$pg_dir" &
+node scripts/test-env/postgres.ts start --state "$pg_state" --dir "$pg_dir" &
 pg_start=$!
 node scripts/test-env/rabbitmq.ts start --state "$state" --nodes "$nodes"
 wait "$pg_start"

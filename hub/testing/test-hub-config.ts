@@ -57,3 +57,11 @@ export async function createEndpointUser(broker: BrokerEnvState, id: string, pas
   await put(`permissions/${broker.vhost}/${id}`, { configure: '^$', write: '^rts\\.uplink$', read: '^$' });
   await put(`topic-permissions/${broker.vhost}/${id}`, { exchange: 'rts.uplink', write: `^${id}$`, read: '^$' });
 }
+
+/** Empties every queue of the test vhost: suites share one broker, and must not see each other's leftovers. */
+export async function purgeTestQueues(broker: BrokerEnvState): Promise<void> {
+  const authorization = `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}`;
+  const api = `http://127.0.0.1:${broker.nodes[0]!.managementPort}/api`;
+  const queues = (await (await fetch(`${api}/queues/${broker.vhost}`, { headers: { authorization } })).json()) as { name: string }[];
+  for (const q of queues) await fetch(`${api}/queues/${broker.vhost}/${encodeURIComponent(q.name)}/contents`, { method: 'DELETE', headers: { authorization } });
+}
