@@ -1,0 +1,166 @@
+import type { DirectoryChange, DirectoryResource } from '../../../shared/protocol/fhir/message-builders.ts';
+import { migrate, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
+
+/**
+ * The workstation's copy of the regional expert directory (docs/protocol.md §5.1), in the encrypted local store:
+ * snapshots replace it once all their batches are in, updates apply in version order, and a gap is reported so that
+ * the caller asks the hub for a snapshot. Search runs on an FTS5 index of name, specialties, hospital, place and
+ * languages. Messages arrive here already opened: the hub's signature and the certificates are the caller's checks.
+ */
+export interface SnapshotProgress {
+  readonly version: number;
+  readonly received: number;
+  readonly count: number;
+  /** All batches are in and the mirror now holds this snapshot. */
+  readonly complete: boolean;
+}
+
+export type UpdateOutcome = 'applied' | 'stale' | 'gap';
+
+export interface ExpertSummary {
+  readonly practitionerId: string;
+  readonly name: string;
+  readonly specialties: string;
+  readonly organization: string;
+  readonly city: string;
+  readonly languages: string;
+}
+
+export interface ExpertQuery {
+  /** Words matched as prefixes against every field. */
+  readonly text?: string;
+  readonly limit?: number;
+}
+
+export interface DirectoryMirror {
+  /** Undefined until the first snapshot is complete. */
+  version(): number | undefined;
+  applySnapshotBatch(batch: { batchId: string; index: number; count: number; version: number; resources: readonly DirectoryResource[] }): SnapshotProgress;
+  applyUpdate(update: { baseVersion: number; version: number; changes: readonly DirectoryChange[] }): UpdateOutcome;
+  search(query: ExpertQuery): ExpertSummary[];
+  resource(url: string): DirectoryResource | undefined;
+  count(): number;
+}
+
+const MIGRATIONS = [{
+  version: 1,
+  sql: `
+    create table mirror_state (id integer primary key check (id = 1), version integer);
+    insert into mirror_state values (1, null);
+    create table mirror_entries (
+      url text primary key, resource_type text not null, entry_id text not null, resource text not null,
+      -- A role's organization reference: which search rows a hospital's change touches.
+      organization text
+    );
+    create index mirror_entries_organization on mirror_entries (organization) where organization is not null;
+    -- FTS rows are addressed by rowid (a delete by an unindexed column would scan the whole index).
+    create table mirror_search_rows (rowid integer primary key, practitioner_id text not null unique);
+    create table mirror_snapshot_batches (
+      batch_id text not null, batch_index integer not null, batch_count integer not null, version integer not null, resources text not null,
+      primary key (batch_id, batch_index)
+    );
+    create virtual table mirror_search using fts5(practitioner_id unindexed, name, specialties, organization, city, languages, tokenize = 'unicode61 remove_diacritics 2');
+  `,
+}];
+
+interface Coding { text?: string; coding?: { code?: string; display?: string }[] }
+
+const text = (values: readonly (string | undefined)[]) => values.filter(Boolean).join(' ');
+
+export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
+  migrate(db, 'directory', MIGRATIONS);
+  const getEntry = db.prepare<[string], { resource: string }>('select resource from mirror_entries where url = ?');
+  const putEntry = db.prepare('insert into mirror_entries (url, resource_type, entry_id, resource, organization) values (?, ?, ?, ?, ?) on conflict(url) do update set resource = excluded.resource, organization = excluded.organization');
+  const deleteEntry = db.prepare('delete from mirror_entries where url = ?');
+  const searchRow = db.prepare<[string], { rowid: number }>('select rowid from mirror_search_rows where practitioner_id = ?');
+  const newSearchRow = db.prepare<[string], { rowid: number }>('insert into mirror_search_rows (practitioner_id) values (?) returning rowid');
+  const deleteSearch = db.prepare('delete from mirror_search where rowid = ?');
+  const putSearch = db.prepare('insert into mirror_search (rowid, practitioner_id, name, specialties, organization, city, languages) values (?, ?, ?, ?, ?, ?, ?)');
+  const rolesOfOrganization = db.prepare<[string], { entry_id: string }>('select entry_id from mirror_entries where organization = ?');
+  const readVersion = () => (db.prepare('select version from mirror_state where id = 1').get() as { version: number | null }).version ?? undefined;
+  const setVersion = db.prepare('update mirror_state set version = ? where id = 1');
+
+  const read = (url: string): Record<string, unknown> | undefined => {
+    const row = getEntry.get(url);
+    return row ? (JSON.parse(row.resource) as Record<string, unknown>) : undefined;
+  };
+
+  /** The searchable row of one practitioner, from its Practitioner, PractitionerRole and the role's Organization. */
+  function index(practitionerId: string): void {
+    const rowid = (searchRow.get(practitionerId) ?? newSearchRow.get(practitionerId)!).rowid;
+    deleteSearch.run(rowid);
+    const practitioner = read(`Practitioner/${practitionerId}`);
+    const role = read(`PractitionerRole/${practitionerId}`);
+    if (!practitioner || !role || practitioner.active === false || role.active === false) return;
+    const names = (practitioner.name as { family?: string; given?: string[]; prefix?: string[]; text?: string }[] | undefined) ?? [];
+    const organization = read(String((role.organization as { reference?: string } | undefined)?.reference ?? ''));
+    const address = (organization?.address as { city?: string; district?: string; state?: string; country?: string }[] | undefined)?.[0];
+    putSearch.run(
+      rowid,
+      practitionerId,
+      text(names.flatMap((n) => [...(n.prefix ?? []), ...(n.given ?? []), n.family, n.text])),
+      text(((role.specialty as Coding[] | undefined) ?? []).flatMap((s) => [s.text, ...(s.coding ?? []).map((c) => c.display)])),
+      text([organization?.name as string | undefined]),
+      text([address?.city, address?.district, address?.state, address?.country]),
+      text(((practitioner.communication as Coding[] | undefined) ?? []).flatMap((c) => (c.coding ?? []).map((x) => x.code))),
+    );
+  }
+
+  /** Stores or removes one resource and returns the practitioners whose search row it touches. */
+  function write(change: DirectoryChange): string[] {
+    const url = change.upsert ? `${change.upsert.resourceType}/${change.upsert.id ?? ''}` : change.retire!;
+    const [type, id] = [url.slice(0, url.indexOf('/')), url.slice(url.indexOf('/') + 1)];
+    const organization = change.upsert?.resourceType === 'PractitionerRole' ? change.upsert.organization?.reference ?? null : null;
+    if (change.upsert) putEntry.run(url, type, id, JSON.stringify(change.upsert), organization);
+    else deleteEntry.run(url);
+    return type === 'Organization' ? rolesOfOrganization.all(url).map((r) => r.entry_id) : [id];
+  }
+
+  return {
+    version: readVersion,
+
+    applySnapshotBatch: (batch) => db.transaction((): SnapshotProgress => {
+      db.prepare('insert or replace into mirror_snapshot_batches values (?, ?, ?, ?, ?)')
+        .run(batch.batchId, batch.index, batch.count, batch.version, JSON.stringify(batch.resources));
+      // Batches of an older snapshot can never complete now.
+      db.prepare('delete from mirror_snapshot_batches where batch_id <> ?').run(batch.batchId);
+      const received = (db.prepare('select count(*) as n from mirror_snapshot_batches where batch_id = ?').get(batch.batchId) as { n: number }).n;
+      if (received < batch.count) return { version: batch.version, received, count: batch.count, complete: false };
+      db.exec('delete from mirror_entries; delete from mirror_search; delete from mirror_search_rows;');
+      const touched = new Set<string>();
+      // One batch in memory at a time (a 100,000-expert snapshot is some 200 MB of JSON).
+      const readBatch = db.prepare<[string, number], { resources: string }>('select resources from mirror_snapshot_batches where batch_id = ? and batch_index = ?');
+      for (let index = 1; index <= batch.count; index++) {
+        for (const resource of JSON.parse(readBatch.get(batch.batchId, index)!.resources) as DirectoryResource[]) for (const id of write({ upsert: resource })) touched.add(id);
+      }
+      for (const id of touched) index(id);
+      db.prepare('delete from mirror_snapshot_batches').run();
+      setVersion.run(batch.version);
+      return { version: batch.version, received, count: batch.count, complete: true };
+    })(),
+
+    applyUpdate: (update) => db.transaction((): UpdateOutcome => {
+      const current = readVersion();
+      if (current !== undefined && update.version <= current) return 'stale';
+      if (current !== update.baseVersion) return 'gap';
+      const touched = new Set<string>();
+      for (const change of update.changes) for (const id of write(change)) touched.add(id);
+      for (const id of touched) index(id);
+      setVersion.run(update.version);
+      return 'applied';
+    })(),
+
+    search(query) {
+      const words = (query.text ?? '').normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [];
+      const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+      const columns = 'practitioner_id as practitionerId, name, specialties, organization, city, languages';
+      if (words.length === 0) return db.prepare(`select ${columns} from mirror_search order by name limit ?`).all(limit) as ExpertSummary[];
+      // Each word as a quoted prefix: what the user types can never be read as FTS5 syntax.
+      const match = words.map((w) => `"${w}"*`).join(' AND ');
+      return db.prepare(`select ${columns} from mirror_search where mirror_search match ? order by rank limit ?`).all(match, limit) as ExpertSummary[];
+    },
+
+    resource: (url) => read(url) as DirectoryResource | undefined,
+    count: () => (db.prepare("select count(*) as n from mirror_entries where resource_type = 'PractitionerRole'").get() as { n: number }).n,
+  };
+}
