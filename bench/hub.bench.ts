@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import rhea, { type Connection, type Delivery, type EventContext, type Message, type Sender } from 'rhea';
 import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
-import { loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
+import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
 import { downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../shared/broker/rabbitmq-names.ts';
 import { verify, type CmsSigner } from '../shared/cms/index.ts';
 import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
@@ -315,14 +315,7 @@ type DatabaseSpec = { kind: 'embedded'; path: string } | { kind: 'postgres'; url
 
 async function newDatabase(dir: string, name: string): Promise<DatabaseSpec> {
   if (DATABASE === 'embedded') return { kind: 'embedded', path: join(dir, `db-${name}`) };
-  const database = `hub_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const client = new pg.Client({ connectionString: postgres!.url });
-  await client.connect();
-  await client.query(`create database ${database}`);
-  await client.end();
-  const url = new URL(postgres!.url);
-  url.pathname = `/${database}`;
-  return { kind: 'postgres', url: url.toString() };
+  return { kind: 'postgres', url: await createTestDatabase(postgres!, 'hub_bench') };
 }
 
 async function dropDatabase(spec: DatabaseSpec): Promise<void> {

@@ -7,7 +7,7 @@ import pg from 'pg';
 import rhea, { type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
-import { loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
+import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
 import { buildDirectoryPublish, buildEndpointRegister } from '../shared/protocol/fhir/message-builders.ts';
 import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
 import { purgeTestQueues, writeTestHubConfig } from './testing/test-hub-config.ts';
@@ -50,14 +50,7 @@ describe.runIf(postgres)('two hub instances on PostgreSQL', () => {
     await purgeTestQueues(broker);
     dir = mkdtempSync(join(tmpdir(), 'rts-hub-failover-'));
     region = await createTestRegion(join(dir, 'pki'));
-    const name = `hub_failover_${randomUUID().replaceAll('-', '').slice(0, 8)}`;
-    const admin = new pg.Client({ connectionString: postgres!.url });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const target = new URL(postgres!.url);
-    target.pathname = `/${name}`;
-    url = target.toString();
+    url = await createTestDatabase(postgres!, 'hub_failover');
     for (const id of ['clinic-a', 'clinic-b']) endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
   }, 60_000);
 

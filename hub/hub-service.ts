@@ -46,8 +46,6 @@ export interface HubService {
   readonly connection: BrokerConnection;
   /** Port of the operator API, when configured. */
   readonly operatorPort?: number;
-  /** Each processed uplink message, after its commit (for tests and metrics). */
-  onProcessed(listener: (outcome: ProcessOutcome & { messageId: string; type: string }) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -93,10 +91,12 @@ export function createProcessor(loaded: LoadedHubConfig, identity: HubIdentity, 
 
 interface Arrival { readonly message: Message; readonly delivery: Delivery }
 
+const amqpFields = (message: Message): AmqpMessageFields => ({ ...(message as AmqpMessageFields), body: bodyBytes(message.body) });
+
 function uplinkMessage(message: Message): UplinkMessage {
   const routingKey: unknown = (message.message_annotations)?.['x-routing-key'];
   return {
-    fields: { ...(message as AmqpMessageFields), body: bodyBytes(message.body) },
+    fields: amqpFields(message),
     stored: toStoredMessage(message),
     ...(typeof routingKey === 'string' && { routingKey }),
   };
@@ -111,7 +111,6 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   const { identity, trust } = await loadHubIdentity(options.config);
   const validations = createPayloadValidationPool(trust);
   const processor = createProcessor(options.config, identity, trust, validations);
-  const listeners = new Set<(outcome: ProcessOutcome & { messageId: string; type: string }) => void>();
 
   const connection = createBrokerConnection({
     hosts: config.broker.hosts,
@@ -169,7 +168,6 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
       const rtsType: unknown = (item.message.application_properties as Record<string, unknown> | undefined)?.rtsType;
       const type = typeof rtsType === 'string' ? rtsType : '';
       log({ event: 'message', source, messageId, type, outcome: outcome.outcome, ...(outcome.outcome === 'rejected' && { reason: outcome.reason, detail: outcome.detail }) });
-      for (const listener of listeners) listener({ ...outcome, messageId, type });
     });
   }
 
@@ -230,7 +228,7 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   }, (message) => {
     // Directory publishes are validated ahead, on a worker, while earlier messages are being stored.
     const type: unknown = (message.application_properties as Record<string, unknown> | undefined)?.rtsType;
-    if (type === T.directoryPublish && typeof message.message_id === 'string') validations.prefetch(message.message_id, uplinkMessage(message).fields);
+    if (type === T.directoryPublish && typeof message.message_id === 'string') validations.prefetch(message.message_id, amqpFields(message));
   });
 
   // The broker's own dead letters (delivery limit exceeded) are kept with the reason it cannot tell AMQP 1.0 readers.
@@ -271,10 +269,6 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     sql,
     connection,
     ...(operator && { operatorPort: operator.port }),
-    onProcessed(listener) {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
-    },
     async stop() {
       clearInterval(heartbeat);
       clearInterval(prune);

@@ -3,12 +3,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import rhea, { type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
 import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
-import { loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
+import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
 import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
 import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
 import { openMessage } from '../shared/protocol/message-envelope.ts';
@@ -24,18 +23,6 @@ const postgres = loadPostgresEnv();
 const port = broker.nodes[0]!.amqpPort;
 const V = '1.0';
 const CLI = join(import.meta.dirname, '..', 'cli', 'rts.ts');
-
-/** A fresh database on the private PostgreSQL for each suite. */
-async function freshPostgresDatabase(url: string): Promise<string> {
-  const name = `hub_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query(`create database ${name}`);
-  await client.end();
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  return target.toString();
-}
 
 const engines = [{ kind: 'embedded' as const }, ...(postgres ? [{ kind: 'postgres' as const }] : [])];
 
@@ -110,7 +97,7 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
     region = await createTestRegion(join(dir, 'pki'));
     for (const id of ['clinic-a', 'clinic-b', 'clinic-c']) clinics[id] = await region.clinic(id);
     for (const id of ['clinic-a.dr-ahmed', 'clinic-a.dr-berg', 'clinic-a.dr-lund', 'clinic-b.dr-chen']) experts[id] = await region.practitioner(id);
-    const database = kind === 'embedded' ? { kind, path: join(dir, 'hub-db') } : { kind, url: await freshPostgresDatabase(postgres!.url) };
+    const database = kind === 'embedded' ? { kind, path: join(dir, 'hub-db') } : { kind, url: await createTestDatabase(postgres!, 'hub') };
     const config = writeTestHubConfig({ dir, name: `hub-${kind}`, region, broker, database, operatorPort: await freeLoopbackPort() });
     configFile = config.file;
     cliEnv = { ...process.env, ...config.env };

@@ -17,7 +17,7 @@ import type { StoredMessage } from '../transport/transport-store.ts';
 import type { EndpointProvisioner } from './broker/rabbitmq-provisioner.ts';
 import { ProvisioningError } from './broker/rabbitmq-provisioner.ts';
 import type { CertificateCache } from './certificate-cache.ts';
-import { chunkDirectoryRows, resourceRows, type DirectoryResourceType, type DirectoryRow } from './directory/directory-chunks.ts';
+import { chunkDirectoryRows, publisherOf, resourceRows, type DirectoryResourceType, type DirectoryRow } from './directory/directory-chunks.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlQueryable } from './store/sql-client.ts';
 
@@ -342,7 +342,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     for (const entry of inner.entry) {
       const url = entry.request?.url ?? `${String(entry.resource?.resourceType)}/${String(entry.resource?.id)}`;
       const id = url.slice(url.indexOf('/') + 1);
-      if (!id.startsWith(`${sender}.`)) reject(REASON_CODES.notAuthorized, `${url}: ${sender} may publish only directory ids starting with "${sender}."`);
+      if (publisherOf(id) !== sender) reject(REASON_CODES.notAuthorized, `${url}: ${sender} may publish only directory ids starting with "${sender}."`);
       if (entry.request?.method === 'PUT' && url !== `${String(entry.resource?.resourceType)}/${String(entry.resource?.id)}`) reject(REASON_CODES.schemaInvalid, `${url}: request.url differs from the resource`);
       if (entry.resource?.resourceType === 'PractitionerRole') roles += 1;
       if (entry.resource?.resourceType === 'Practitioner') await checkPractitionerCertificates(entry.resource);
@@ -482,8 +482,20 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     | { ok: true; metadata: MessageMetadata; body: Uint8Array; messageId: string; sender: string; type: MessageType }
     | { ok: false; reason: ReasonCode; detail: string; metadata?: MessageMetadata };
 
-  /** Properties, then the sender: the broker-verified user_id and the uplink routing key must both be rtsSender. */
+  /** Worked out once per message: `claimAll` and `process` both need it, and decoding is on the hot path. */
+  const admissions = new WeakMap<UplinkMessage, Admission>();
+
   function admit(message: UplinkMessage): Admission {
+    let admission = admissions.get(message);
+    if (!admission) {
+      admission = readAdmission(message);
+      admissions.set(message, admission);
+    }
+    return admission;
+  }
+
+  /** Properties, then the sender: the broker-verified user_id and the uplink routing key must both be rtsSender. */
+  function readAdmission(message: UplinkMessage): Admission {
     const decoded = decodeMessage(message.fields, { now: now() });
     if (!decoded.ok) return { ok: false, reason: decoded.error.code, detail: decoded.error.detail };
     const { metadata, body } = decoded.value;

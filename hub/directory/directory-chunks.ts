@@ -13,7 +13,7 @@ export interface DirectoryRow {
 const TYPE_ORDER: Readonly<Record<DirectoryResourceType, number>> = { Organization: 0, Practitioner: 1, PractitionerRole: 2 };
 
 /** Hospitals first (roles refer to them), then each practitioner followed by its role. */
-export function compareDirectoryRows(a: DirectoryRow, b: DirectoryRow): number {
+function compareDirectoryRows(a: DirectoryRow, b: DirectoryRow): number {
   const byOrganization = Number(a.resourceType !== 'Organization') - Number(b.resourceType !== 'Organization');
   if (byOrganization !== 0) return byOrganization;
   if (a.entryId !== b.entryId) return a.entryId < b.entryId ? -1 : 1;

@@ -46,13 +46,19 @@ export function writeTestHubConfig(options: {
 }
 
 /** What the region's administrator does before an endpoint can join: a broker user that may only write the uplink. */
+/** The test broker's management API, as its administrator. */
+async function management(broker: BrokerEnvState, method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<Response> {
+  const response = await fetch(`http://127.0.0.1:${broker.nodes[0]!.managementPort}/api/${path}`, {
+    method,
+    headers: { authorization: `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}`, 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`management API ${method} ${path}: ${response.status} ${await response.text()}`);
+  return response;
+}
+
 export async function createEndpointUser(broker: BrokerEnvState, id: string, password: string): Promise<void> {
-  const api = `http://127.0.0.1:${broker.nodes[0]!.managementPort}/api`;
-  const headers = { authorization: `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}`, 'content-type': 'application/json' };
-  const put = async (path: string, body: unknown) => {
-    const response = await fetch(`${api}/${path}`, { method: 'PUT', headers, body: JSON.stringify(body) });
-    if (!response.ok) throw new Error(`management API ${path}: ${response.status} ${await response.text()}`);
-  };
+  const put = (path: string, body: unknown) => management(broker, 'PUT', path, body);
   await put(`users/${id}`, { password, tags: '' });
   await put(`permissions/${broker.vhost}/${id}`, { configure: '^$', write: '^rts\\.uplink$', read: '^$' });
   await put(`topic-permissions/${broker.vhost}/${id}`, { exchange: 'rts.uplink', write: `^${id}$`, read: '^$' });
@@ -60,8 +66,6 @@ export async function createEndpointUser(broker: BrokerEnvState, id: string, pas
 
 /** Empties every queue of the test vhost: suites share one broker, and must not see each other's leftovers. */
 export async function purgeTestQueues(broker: BrokerEnvState): Promise<void> {
-  const authorization = `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}`;
-  const api = `http://127.0.0.1:${broker.nodes[0]!.managementPort}/api`;
-  const queues = (await (await fetch(`${api}/queues/${broker.vhost}`, { headers: { authorization } })).json()) as { name: string }[];
-  for (const q of queues) await fetch(`${api}/queues/${broker.vhost}/${encodeURIComponent(q.name)}/contents`, { method: 'DELETE', headers: { authorization } });
+  const queues = (await (await management(broker, 'GET', `queues/${broker.vhost}`)).json()) as { name: string }[];
+  for (const q of queues) await management(broker, 'DELETE', `queues/${broker.vhost}/${encodeURIComponent(q.name)}/contents`);
 }

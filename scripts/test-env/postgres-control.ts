@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { freeLoopbackPort } from './free-port.ts';
+import { isAlive } from './process-liveness.ts';
 import type { PostgresState } from './postgres-env.ts';
 
 export type { PostgresState } from './postgres-env.ts';
@@ -90,20 +91,6 @@ function run(command: string, args: string[], options: { env: NodeJS.ProcessEnv;
       (error, stdout, stderr) => done({ ok: !error, output: `${stderr}${stdout}`.trim() || (error ? error.message : '') }),
     );
   });
-}
-
-/** A zombie (exited, not yet reaped) counts as gone. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return true;
-  }
 }
 
 /** Only a live postmaster of this data folder is ever signalled, never a process that reused a stale pid. */

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 
 /** What `postgres.ts start` records: how tests reach the private PostgreSQL, and what stops and removes it. */
 export interface PostgresState {
@@ -22,4 +24,19 @@ export function loadPostgresEnv(): PostgresState | undefined {
   const file = process.env[POSTGRES_STATE_ENV];
   if (!file) return undefined;
   return JSON.parse(readFileSync(file, 'utf8')) as PostgresState;
+}
+
+/** A new, empty database on the private server, for one suite or one benchmark run; returns its URL. */
+export async function createTestDatabase(state: PostgresState, prefix: string): Promise<string> {
+  const name = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const client = new pg.Client({ connectionString: state.url });
+  await client.connect();
+  try {
+    await client.query(`create database ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(state.url);
+  url.pathname = `/${name}`;
+  return url.toString();
 }

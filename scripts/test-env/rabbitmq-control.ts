@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { buildRabbitmqDefinitions } from '../../hub/broker/rabbitmq-definitions.ts';
 import type { BrokerEnvState, BrokerNodeState } from './broker-env.ts';
 import { freeLoopbackPort as freePort } from './free-port.ts';
+import { isAlive } from './process-liveness.ts';
 
 /** Endpoints every test environment provisions; suites that need more provision them through the admin user. */
 const TEST_ENDPOINTS = ['clinic-a', 'clinic-b', 'ws-expert-1', 'ws-applicant-1'];
@@ -107,20 +108,6 @@ function startDetached(command: string, args: string[], env: NodeJS.ProcessEnv, 
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   return child.pid;
-}
-
-/** A zombie (exited, not yet reaped by a parent that no longer watches it) counts as gone. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
-  } catch {
-    return true;
-  }
 }
 
 async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
