@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
 import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
 import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
-import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
+import { buildDirectoryPublish, buildEndpointRegister, buildSnapshotRequest, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
 import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
 import { openMessage } from '../shared/protocol/message-envelope.ts';
 import { loadHubConfig } from './hub-config.ts';
@@ -53,6 +53,28 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
       (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: kindOf, name: `${id} system`, organization: `${clinic} Health` }),
       clinics[clinic]!,
     );
+  }
+
+  /** A workstation's registration signed by someone other than its clinic system, e.g. one of its practitioners. */
+  async function registerWorkstation(id: string, signer: TestIdentity): Promise<string> {
+    return endpoints[id]!.send(
+      { rtsType: 'endpoint.register', rtsVersion: V, rtsSender: id },
+      (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: 'workstation', name: `${id} workstation`, organization: 'clinic-a Health' }),
+      signer,
+    );
+  }
+
+  async function requestSnapshot(id: string, signer: TestIdentity): Promise<string> {
+    return endpoints[id]!.send(
+      { rtsType: 'directory.snapshot-request', rtsVersion: V, rtsSender: id },
+      (messageId, timestamp) => buildSnapshotRequest({ messageId, timestamp, sender: id }, {}),
+      signer,
+    );
+  }
+
+  /** The hub answers no rejection to an endpoint that is not registered: its dead letter tells why. */
+  async function deadLetterOf(messageId: string): Promise<{ reason: string; detail: string } | undefined> {
+    return (await store.listDeadLetters(hub.sql)).find((l) => l.messageId === messageId);
   }
 
   async function publishFull(clinic: string, resources: DirectoryResource[], batches: number): Promise<string[]> {
@@ -103,7 +125,7 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
     cliEnv = { ...process.env, ...config.env };
     hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', log: (e) => { if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e)); } });
     await createEndpointUser(broker, 'clinic-c', 'clinic-c-password');
-    for (const id of ['clinic-a', 'clinic-b', 'ws-expert-1']) endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
+    for (const id of ['clinic-a', 'clinic-b', 'ws-expert-1', 'ws-applicant-1']) endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
   }, 90_000);
 
   afterAll(async () => {
@@ -239,13 +261,10 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
 
   it('registers a workstation on its clinic system certificate; the operator replays what waited for it, and discards the rest', async () => {
     const ws = endpoints['ws-expert-1']!;
-    // A workstation cannot vouch for itself: its registration must carry its clinic system's signature.
-    const selfSigned = await endpoints['ws-expert-1']!.send(
-      { rtsType: 'endpoint.register', rtsVersion: V, rtsSender: 'ws-expert-1' },
-      (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: 'ws-expert-1' }, { kind: 'workstation', name: 'ws', organization: 'x' }),
-      experts['clinic-a.dr-ahmed']!.signing,
-    );
-    await expect.poll(async () => (await store.listDeadLetters(hub.sql)).find((l) => l.messageId === selfSigned)?.reason).toBe('signer-mismatch');
+    // A workstation cannot vouch for itself: its clinic system signs, or a practitioner its clinic lists there, and
+    // dr-berg is reached at clinic-a, not at ws-expert-1.
+    const selfSigned = await registerWorkstation('ws-expert-1', experts['clinic-a.dr-berg']!.signing);
+    await expect.poll(() => deadLetterOf(selfSigned)).toMatchObject({ reason: 'signer-mismatch', detail: expect.stringContaining('does not list ws-expert-1') });
 
     const registered = await register('ws-expert-1', 'clinic-a', 'workstation');
     await ws.waitFor(receiptFor(registered, 'processed'), 'registration receipt');
@@ -274,5 +293,41 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
     const held = (await rtsHub<{ id: number }[]>('dead-letters', 'list')).value.map((l) => l.id);
     expect(held).not.toContain(nobody.id);
     expect(held).not.toContain(waiting.id);
+  });
+
+  it('registers a workstation on the signing certificate of a practitioner its clinic lists there, who may then ask for snapshots', async () => {
+    const ws = endpoints['ws-applicant-1']!;
+    for (const id of ['clinic-a.dr-field', 'clinic-a.dr-gone']) experts[id] = await region.practitioner(id);
+    const listed = await publishDelta('clinic-a', ['clinic-a.dr-field', 'clinic-a.dr-gone']
+      .flatMap((id) => expertEntry(experts[id]!, { organizationId: 'clinic-a.riverside', endpoints: ['ws-applicant-1'] })).map((upsert) => ({ upsert })));
+    await endpoints['clinic-a']!.waitFor(receiptFor(listed, 'processed'), 'delta receipt');
+    const retired = await publishDelta('clinic-a', [{ retire: 'Practitioner/clinic-a.dr-gone' }, { retire: 'PractitionerRole/clinic-a.dr-gone' }]);
+    await endpoints['clinic-a']!.waitFor(receiptFor(retired, 'processed'), 'retirement receipt');
+
+    // A retired role vouches for nothing, though it listed the workstation.
+    const byRetired = await registerWorkstation('ws-applicant-1', experts['clinic-a.dr-gone']!.signing);
+    await expect.poll(() => deadLetterOf(byRetired)).toMatchObject({ reason: 'signer-mismatch', detail: expect.stringContaining('no live PractitionerRole') });
+    expect(await store.getEndpoint(hub.sql, 'ws-applicant-1')).toBeUndefined();
+
+    const registered = await registerWorkstation('ws-applicant-1', experts['clinic-a.dr-field']!.signing);
+    await ws.waitFor(receiptFor(registered, 'processed'), 'registration receipt');
+    expect((await ws.waitFor(isType('hub.notice'), 'registration notice')).properties.rtsNotice).toBe('registration-accepted');
+    const snapshot = await ws.waitFor(isType('directory.snapshot'), 'snapshot');
+    expect(snapshot.properties).toMatchObject({ rtsDirectoryVersion: 5, rtsToEndpoint: 'ws-applicant-1' });
+    expect(directoryContent(await openFromHub(snapshot))).toContain('PractitionerRole/clinic-a.dr-field');
+    expect(await store.getEndpoint(hub.sql, 'ws-applicant-1')).toMatchObject({ kind: 'workstation', operator: 'clinic-a', certificate: null });
+
+    // The same practitioner asks for a snapshot, and so may the operating clinic system; one of its practitioners
+    // who is not reached here may not.
+    const byPractitioner = await requestSnapshot('ws-applicant-1', experts['clinic-a.dr-field']!.signing);
+    await ws.waitFor(receiptFor(byPractitioner, 'processed'), 'snapshot request receipt');
+    const byClinic = await requestSnapshot('ws-applicant-1', clinics['clinic-a']!);
+    await ws.waitFor(receiptFor(byClinic, 'processed'), 'snapshot request receipt');
+    const snapshots = await ws.waitForCount(isType('directory.snapshot'), 3, 'snapshots');
+    expect(new Set(snapshots.map((m) => m.properties.rtsBatchId)).size).toBe(3);
+    expect(snapshots.map((m) => m.properties.rtsDirectoryVersion)).toEqual([5, 5, 5]);
+    const byBerg = await requestSnapshot('ws-applicant-1', experts['clinic-a.dr-berg']!.signing);
+    expect((await ws.waitFor(receiptFor(byBerg, 'rejected'), 'rejected receipt')).properties.rtsReason).toBe('signer-mismatch');
+    expect((await deadLetterOf(byBerg))?.detail).toContain('does not list ws-applicant-1');
   });
 });

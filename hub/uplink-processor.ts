@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import { isCmsError, verify, type CmsSigner, type TrustConfig } from '../shared/cms/index.ts';
-import { commonNameOf, describeCertificate } from '../shared/pki/index.ts';
+import { CERTIFICATE_PROFILES, commonNameOf, describeCertificate } from '../shared/pki/index.ts';
 import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
 import {
   buildDirectorySnapshot, buildDirectoryUpdate, buildHubNotice, buildReceipt, type DirectoryChange, type DirectoryResource,
@@ -120,6 +120,28 @@ const HUB_SENDER = 'hub';
 /** Types whose work writes to the database (registration, directory); the others only route. */
 const HUB_BOUND_TYPES: ReadonlySet<MessageType> = new Set([T.endpointRegister, T.directoryPublish, T.directorySnapshotRequest]);
 const EXTENSION_USE: Readonly<Record<string, 'signing' | 'encryption'>> = { signing: 'signing', encryption: 'encryption' };
+const PRACTITIONER_SIGNING = CERTIFICATE_PROFILES['practitioner-signing'];
+
+/** The certificate extensions of a Practitioner (urn:rts:fhir:extension:certificate): use and base64 DER. */
+function certificateExtensions(resource: Record<string, unknown>): { use?: string; base64?: string }[] {
+  const extensions = (resource.extension as { url: string; extension?: { url: string; valueCode?: string; valueBase64Binary?: string }[] }[] | undefined) ?? [];
+  return extensions.filter((e) => e.url === 'urn:rts:fhir:extension:certificate').map((e) => ({
+    use: e.extension?.find((x) => x.url === 'use')?.valueCode,
+    base64: e.extension?.find((x) => x.url === 'certificate')?.valueBase64Binary,
+  }));
+}
+
+/** A clinic system's (or the hub's) certificate: the TLS-client purpose, which practitioners' certificates lack. */
+function isClinicSystemCertificate(der: Uint8Array): boolean {
+  return describeCertificate(der).extendedKeyUsage.includes('clientAuth');
+}
+
+/** The regional CA's practitioner-signing usage; any signing certificate would not do (a clinic system's signs too). */
+function isPractitionerSigningCertificate(der: Uint8Array): boolean {
+  const { keyAlgorithm, keyUsage, extendedKeyUsage } = describeCertificate(der);
+  const expected = PRACTITIONER_SIGNING.keyUsage[keyAlgorithm.startsWith('RSA') ? 'rsa' : 'ec'];
+  return expected.every((u) => keyUsage.includes(u)) && PRACTITIONER_SIGNING.extendedKeyUsage.every((u) => extendedKeyUsage.includes(u));
+}
 
 /** A directory change: a resource to store (json) or, without json, an entry to retire. */
 interface ResourceRow extends DirectoryRow {
@@ -211,42 +233,23 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
 
   // --- registration ---------------------------------------------------------------------------------------------------
 
-  async function register(context: ProcessContext, message: UplinkMessage, metadata: MessageMetadata, body: Uint8Array): Promise<void> {
+  async function register(context: ProcessContext, metadata: MessageMetadata, body: Uint8Array): Promise<void> {
     const sender = metadata.properties.rtsSender;
     if (sender === HUB_SENDER) reject(REASON_CODES.notAuthorized, `"${HUB_SENDER}" is the hub's own name`);
-    let signer: Uint8Array;
-    let content: Uint8Array;
-    try {
-      const verified = await verify(body, trust, { now: now(), maxBytes: PROTOCOL_LIMITS.maxBodyBytes });
-      signer = verified.signer.certificate;
-      content = verified.content;
-    } catch (error) {
-      if (isCmsError(error)) return reject(reasonForCmsError(error.code), error.message);
-      throw error;
-    }
-    const validated = validatePayload(content, metadata);
-    if (!validated.ok) reject(validated.error.code, validated.error.detail);
-    const payload = (validated as { value: Record<string, unknown> }).value;
+    const { signer, payload } = await verifySigned(metadata, body);
     const endpoint = entryResource<{ id: string; name?: string; connectionType: { code: string } }>(payload, 1);
     const organization = entryResource<{ name: string }>(payload, 2);
     if (endpoint.id !== sender) reject(REASON_CODES.headerMismatch, 'Endpoint.id differs from rtsSender');
     const kind = endpoint.connectionType.code as store.EndpointKind;
 
-    // Only a clinic system's certificate (TLS-client purpose, CN = its endpoint id) vouches for an endpoint.
-    const signerName = commonNameOf(signer);
-    if (!describeCertificate(signer).extendedKeyUsage.includes('clientAuth') || !signerName) {
-      reject(REASON_CODES.signerMismatch, 'registrations must be signed with a clinic system certificate');
-    }
     let operator: string;
     if (kind === 'clinic-system') {
-      if (signerName !== sender) reject(REASON_CODES.signerMismatch, `a clinic system registers with its own certificate; this one names ${signerName}`);
+      const signerName = commonNameOf(signer);
+      if (!isClinicSystemCertificate(signer)) reject(REASON_CODES.signerMismatch, 'a clinic system registers with its own clinic system certificate');
+      if (signerName !== sender) reject(REASON_CODES.signerMismatch, `a clinic system registers with its own certificate; this one names ${signerName ?? 'no one'}`);
       operator = sender;
     } else {
-      const clinic = await store.getEndpoint(context.tx, signerName!);
-      if (!clinic || clinic.kind !== 'clinic-system' || !clinic.certificate || !Buffer.from(clinic.certificate).equals(Buffer.from(signer))) {
-        reject(REASON_CODES.signerMismatch, `a workstation is registered by its clinic system; ${signerName} is not a registered clinic system with this certificate`);
-      }
-      operator = signerName!;
+      operator = await workstationOperator(context, sender, signer);
     }
     const existing = await store.getEndpoint(context.tx, sender);
     if (existing && existing.operator !== operator) reject(REASON_CODES.notAuthorized, `${sender} is operated by ${existing.operator}`);
@@ -271,6 +274,59 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     await snapshot(context, sender);
   }
 
+  /** Verifies a signed message whose signer is judged afterwards, from the certificate: registrations, snapshot requests. */
+  async function verifySigned(metadata: MessageMetadata, body: Uint8Array): Promise<{ signer: Uint8Array; payload: Record<string, unknown> }> {
+    let verified: { signer: { certificate: Uint8Array }; content: Uint8Array };
+    try {
+      verified = await verify(body, trust, { now: now(), maxBytes: PROTOCOL_LIMITS.maxBodyBytes });
+    } catch (error) {
+      if (isCmsError(error)) return reject(reasonForCmsError(error.code), error.message);
+      throw error;
+    }
+    const validated = validatePayload(verified.content, metadata);
+    if (!validated.ok) return reject(validated.error.code, validated.error.detail);
+    return { signer: verified.signer.certificate, payload: validated.value };
+  }
+
+  /**
+   * A workstation is vouched for by its clinic system (CN = the clinic's endpoint id), which then operates it, or —
+   * as a workstation in the field holds its practitioner's key, never its clinic's — by a practitioner its clinic
+   * publishes as reached there, and then that clinic operates it.
+   */
+  async function workstationOperator(context: ProcessContext, workstation: string, signer: Uint8Array): Promise<string> {
+    if (isClinicSystemCertificate(signer)) {
+      const name = commonNameOf(signer);
+      const clinic = name === undefined ? undefined : await store.getEndpoint(context.tx, name);
+      if (!clinic || clinic.kind !== 'clinic-system' || !clinic.certificate || !Buffer.from(clinic.certificate).equals(signer)) {
+        reject(REASON_CODES.signerMismatch, `a workstation is registered by its clinic system or one of its practitioners; ${name ?? 'the signer'} is not a registered clinic system with this certificate`);
+      }
+      return name!;
+    }
+    const { practitioner, publisher } = await practitionerAt(context, workstation, signer);
+    const clinic = await store.getEndpoint(context.tx, publisher);
+    if (clinic?.kind !== 'clinic-system') reject(REASON_CODES.signerMismatch, `${publisher}, which publishes ${practitioner}, is not a registered clinic system`);
+    return publisher;
+  }
+
+  /**
+   * The practitioner whose signing certificate this is (CN = directory id), reached at the workstation: a live
+   * PractitionerRole listing it, and a Practitioner entry carrying exactly this certificate. With the role's publisher.
+   */
+  async function practitionerAt(context: ProcessContext, workstation: string, signer: Uint8Array): Promise<{ practitioner: string; publisher: string }> {
+    const id = commonNameOf(signer);
+    const refuse = (why: string): never => reject(REASON_CODES.signerMismatch, `only the clinic system of ${workstation} or a practitioner reached there may sign this: ${why}`);
+    if (id === undefined || !isPractitionerSigningCertificate(signer)) return refuse(`the certificate of ${id ?? 'the signer'} is not a practitioner signing certificate`);
+    const role = await store.findRole(context.tx, id);
+    if (!role || role.retired) return refuse(`${id} has no live PractitionerRole in the directory`);
+    if (!role.endpoints.includes(workstation)) return refuse(`the PractitionerRole of ${id} does not list ${workstation}`);
+    const [json] = await store.resourcesByUrl(context.tx, [`Practitioner/${id}`]);
+    const signing = json ? certificateExtensions(JSON.parse(json) as Record<string, unknown>).filter((c) => c.use === 'signing') : [];
+    if (!signing.some((c) => c.base64 !== undefined && Buffer.from(c.base64, 'base64').equals(signer))) {
+      return refuse(`the directory entry of ${id} does not carry this signing certificate`);
+    }
+    return { practitioner: id, publisher: role.publisher };
+  }
+
   // --- directory ------------------------------------------------------------------------------------------------------
 
   async function snapshot(context: ProcessContext, endpointId: string): Promise<{ version: number; batches: number }> {
@@ -292,12 +348,18 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     return { version, batches: chunks.length };
   }
 
-  async function snapshotRequest(context: ProcessContext, message: UplinkMessage, metadata: MessageMetadata): Promise<void> {
+  /** From the operator's clinic system or, for a workstation, a practitioner reached there whom the operator publishes. */
+  async function snapshotRequest(context: ProcessContext, metadata: MessageMetadata, body: Uint8Array): Promise<void> {
     const sender = metadata.properties.rtsSender;
     const endpoint = await store.getEndpoint(context.tx, sender);
     if (!endpoint) return reject(REASON_CODES.notAuthorized, `${sender} is not registered`);
+    const { signer } = await verifySigned(metadata, body);
     const operator = await store.getEndpoint(context.tx, endpoint.operator);
-    await openSigned(message, operator?.certificate ? [operator.certificate] : []);
+    if (!operator?.certificate || !Buffer.from(operator.certificate).equals(signer)) {
+      if (endpoint.kind !== 'workstation') reject(REASON_CODES.signerMismatch, `signed by ${commonNameOf(signer) ?? 'a certificate without a name'}, not with the clinic system certificate of ${sender}`);
+      const { practitioner, publisher } = await practitionerAt(context, sender, signer);
+      if (publisher !== endpoint.operator) reject(REASON_CODES.signerMismatch, `${practitioner} is published by ${publisher}, not by ${endpoint.operator}, which operates ${sender}`);
+    }
     await sendReceipt(context, sender, metadata.messageId, 'processed');
     await snapshot(context, sender);
   }
@@ -305,12 +367,10 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
   /** Checks the certificates a Practitioner carries: both uses present, each valid now under the regional CA. */
   async function checkPractitionerCertificates(resource: Record<string, unknown>): Promise<void> {
     const uses = new Set<string>();
-    for (const extension of (resource.extension as { url: string; extension?: { url: string; valueCode?: string; valueBase64Binary?: string }[] }[] | undefined) ?? []) {
-      if (extension.url !== 'urn:rts:fhir:extension:certificate') continue;
-      const use = EXTENSION_USE[extension.extension?.find((e) => e.url === 'use')?.valueCode ?? ''];
-      const base64 = extension.extension?.find((e) => e.url === 'certificate')?.valueBase64Binary;
-      if (!use || !base64) reject(REASON_CODES.schemaInvalid, `Practitioner/${String(resource.id)}: certificate extension without use or certificate`);
-      const failure = await options.certificates.check(Buffer.from(base64!, 'base64'), use!, now());
+    for (const extension of certificateExtensions(resource)) {
+      const use = EXTENSION_USE[extension.use ?? ''];
+      if (!use || !extension.base64) reject(REASON_CODES.schemaInvalid, `Practitioner/${String(resource.id)}: certificate extension without use or certificate`);
+      const failure = await options.certificates.check(Buffer.from(extension.base64!, 'base64'), use!, now());
       if (failure) reject(failure.code === 'cms-malformed' ? REASON_CODES.schemaInvalid : reasonForCmsError(failure.code), `Practitioner/${String(resource.id)}: ${failure.message}`);
       uses.add(use!);
     }
@@ -564,10 +624,10 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       if (MESSAGE_TYPE_SPECS[metadata.properties.rtsType].from === 'hub') reject(REASON_CODES.notAuthorized, `only the hub sends ${metadata.properties.rtsType}`);
       switch (metadata.properties.rtsType) {
         case T.endpointRegister:
-          await register(context, message, metadata, body);
+          await register(context, metadata, body);
           return { outcome: 'processed' };
         case T.directorySnapshotRequest:
-          await snapshotRequest(context, message, metadata);
+          await snapshotRequest(context, metadata, body);
           return { outcome: 'processed' };
         case T.directoryPublish:
           await publish(context, message, metadata);
