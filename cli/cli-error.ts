@@ -10,6 +10,9 @@ export const CLI_ERROR_CODES = {
   unknownIdentity: 'unknown-identity',
   badManifest: 'bad-manifest',
   noCertificate: 'no-certificate',
+  noRequest: 'no-request',
+  /** A file the command would replace, e.g. a private key; --force replaces it. */
+  fileExists: 'file-exists',
   io: 'io-error',
   /** The hub's operator API could not be reached, or answered with an error. */
   hubUnreachable: 'hub-unreachable',

@@ -250,12 +250,100 @@ describe('rts pki show', () => {
   });
 });
 
+describe('rts pki request and rts pki issue', () => {
+  let dir: string;
+  const ca = ['--ca-cert', 'region/ca.pem', '--ca-key', 'region/ca.key.pem'];
+  const inDir = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir });
+
+  beforeAll(() => {
+    dir = join(root, 'requests');
+    expect(rts('pki', 'demo-region', '--out', join(dir, 'region')).status).toBe(0);
+  });
+
+  it('request writes a key (0600) and a PEM request that openssl verifies; issue certifies that key', () => {
+    const made = inDir(
+      'pki', 'request', '--subject-cn', 'Dr. Ana Lima', '--subject-ou', 'Riverside Health Centre', '--subject-o', 'Demo Region',
+      '--subject-email', 'ana.lima@clinic-a.example', '--profile', 'practitioner-signing', '--key-out', 'lima.key.pem', '--out', 'lima.csr', '--json',
+    );
+    expect(made.status, made.stderr).toBe(0);
+    expect(JSON.parse(made.stdout)).toMatchObject({ request: 'lima.csr', privateKey: 'lima.key.pem', keyType: 'ec-p256' });
+    expect(statSync(join(dir, 'lima.key.pem')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'lima.csr'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE REQUEST-----\n/);
+    // OpenSSL 3.0 exits 0 even when the self-signature fails: its words are what counts.
+    expect(openssl(dir, 'req', '-verify', '-noout', '-in', 'lima.csr').output).toMatch(/verify OK/i);
+
+    const issued = inDir('pki', 'issue', '--csr', 'lima.csr', '--profile', 'practitioner-signing', ...ca, '--days', '90', '--out', 'lima.cert.pem', '--json');
+    expect(issued.status, issued.stderr).toBe(0);
+    const description = JSON.parse(issued.stdout) as { subject: string; keyUsage: string[]; notBefore: string; notAfter: string };
+    expect(description).toMatchObject({
+      certificate: 'lima.cert.pem',
+      subject: 'emailAddress=ana.lima@clinic-a.example,CN=Dr. Ana Lima,OU=Riverside Health Centre,O=Demo Region',
+      keyUsage: ['digitalSignature', 'nonRepudiation'],
+    });
+    expect(Date.parse(description.notAfter) - Date.parse(description.notBefore)).toBe(90 * 24 * 60 * 60 * 1000);
+    expect(openssl(dir, 'verify', '-CAfile', 'region/ca.pem', 'lima.cert.pem').output).toContain('lima.cert.pem: OK');
+    const certificateKey = openssl(dir, 'x509', '-in', 'lima.cert.pem', '-noout', '-pubkey').output;
+    expect(certificateKey).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect(openssl(dir, 'pkey', '-in', 'lima.key.pem', '-pubout').output).toBe(certificateKey);
+
+    // The request asked for signing usages: it is not issued as an encryption certificate.
+    const mixedUp = inDir('pki', 'issue', '--csr', 'lima.csr', '--profile', 'practitioner-encryption', ...ca, '--out', 'wrong.pem');
+    expect(mixedUp.status).toBe(1);
+    expectErrorLine(mixedUp.stderr, 'pki-invalid-input');
+  });
+
+  it('request refuses to replace a key unless --force', () => {
+    const args = ['pki', 'request', '--subject-cn', 'x', '--key-out', 'kept.key.pem', '--out', 'kept.csr'];
+    expect(inDir(...args).status).toBe(0);
+    const key = readFileSync(join(dir, 'kept.key.pem'), 'utf8');
+    const refused = inDir(...args);
+    expect(refused.status).toBe(1);
+    expectErrorLine(refused.stderr, 'file-exists');
+    expect(readFileSync(join(dir, 'kept.key.pem'), 'utf8')).toBe(key);
+    expect(inDir(...args, '--force').status).toBe(0);
+    expect(readFileSync(join(dir, 'kept.key.pem'), 'utf8')).not.toBe(key);
+  });
+
+  it('issue accepts a DER request made by openssl (RSA key: key transport for encryption)', () => {
+    const made = openssl(dir, 'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ossl.key.pem', '-subj', '/CN=x', '-outform', 'DER', '-out', 'ossl.csr');
+    expect(made.status, made.output).toBe(0);
+    const issued = inDir('pki', 'issue', '--csr', 'ossl.csr', '--profile', 'practitioner-encryption', ...ca, '--out', 'ossl.cert.pem');
+    expect(issued.status, issued.stderr).toBe(0);
+    expect(issued.stdout).toContain('key usage:          keyEncipherment');
+    expect(openssl(dir, 'verify', '-CAfile', 'region/ca.pem', 'ossl.cert.pem').status).toBe(0);
+  });
+
+  it('issue fails with a code for a tampered request, garbage, and a PEM without a request', () => {
+    const der = openssl(dir, 'req', '-in', 'lima.csr', '-outform', 'DER', '-out', 'lima.der');
+    expect(der.status, der.output).toBe(0);
+    const bytes = readFileSync(join(dir, 'lima.der'));
+    const at = bytes.indexOf('Lima');
+    bytes[at] = (bytes[at] ?? 0) ^ 0x01;
+    writeFileSync(join(dir, 'tampered.der'), bytes);
+    writeFileSync(join(dir, 'garbage.der'), 'not a request');
+    const issue = (file: string) => inDir('pki', 'issue', '--csr', file, '--profile', 'practitioner-signing', ...ca, '--out', 'x.pem');
+    for (const [file, code] of [
+      ['tampered.der', 'pki-bad-signature'],
+      ['garbage.der', 'pki-malformed'],
+      ['region/ca.pem', 'no-request'],
+    ] as const) {
+      const result = issue(file);
+      expect(result.status, file).toBe(1);
+      expectErrorLine(result.stderr, code);
+    }
+    expect(readdirSync(dir)).not.toContain('x.pem');
+  });
+});
+
 describe('usage errors', () => {
   it.each([
     [['pki', 'demo-region']],
     [['pki', 'demo-region', '--out', 'x', '--key-type', 'dsa']],
     [['pki', 'demo-region', '--out', 'x', '--bogus']],
     [['pki', 'revoke', '--ca-dir', 'x']],
+    [['pki', 'request', '--key-out', 'k.pem', '--out', 'r.csr']],
+    [['pki', 'issue', '--csr', 'r.csr', '--profile', 'root-ca', '--ca-cert', 'c', '--ca-key', 'k', '--out', 'o']],
+    [['pki', 'issue', '--csr', 'r.csr', '--profile', 'hub', '--ca-cert', 'c', '--ca-key', 'k', '--days', '1.5', '--out', 'o']],
     [['pki', 'frobnicate']],
     [['pki']],
     [[]],

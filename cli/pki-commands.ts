@@ -1,11 +1,18 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   addRevokedSerial,
+  CERTIFICATE_PROFILES,
+  createCertificationRequest,
   derToPem,
   describeCertificate,
+  exportPrivateKeyPkcs8,
+  generateKeyPair,
   importSigningPrivateKey,
   isPkiError,
+  issueCertificateFromRequest,
+  parsePem,
   parsePkcs12,
   pemToDer,
   pemToDerAll,
@@ -13,6 +20,8 @@ import {
   PEM_LABELS,
   readCrl,
   type CertificateDescription,
+  type DistinguishedName,
+  type LeafProfileName,
 } from '../shared/pki/index.ts';
 import { CLI_ERROR_CODES, CliError, usageError } from './cli-error.ts';
 import { createDemoRegion, DEMO_CRL_VALIDITY_DAYS } from './demo-region.ts';
@@ -22,7 +31,10 @@ import { printJson, printLines } from './output.ts';
 
 /** `rts pki …`: the regional PKI as an administrator or tester handles it. */
 export function registerPkiCommands(program: Command): void {
-  const pki = program.command('pki').description('regional PKI: demo region, revocation, certificate details');
+  const pki = program
+    .command('pki')
+    .description('regional PKI: demo region, certificate requests and issuing, revocation, certificate details');
+  const leafProfiles = Object.keys(CERTIFICATE_PROFILES).filter((profile) => profile !== 'root-ca');
 
   pki
     .command('demo-region')
@@ -33,6 +45,34 @@ export function registerPkiCommands(program: Command): void {
     .option('--force', 'write into a non-empty directory, replacing files of the same name')
     .option('--json', 'print the manifest and the PKCS#12 password as JSON')
     .action(demoRegion);
+
+  pki
+    .command('request')
+    .description('make a new key pair and a certification request (PKCS#10) for it, to hand to the CA')
+    .requiredOption('--subject-cn <name>', 'common name, e.g. the practitioner\'s name')
+    .option('--subject-o <name>', 'organization, e.g. the region')
+    .option('--subject-ou <name>', 'organizational unit, e.g. the clinic')
+    .option('--subject-email <address>', 'e-mail address')
+    .option('--subject-c <code>', 'two-letter country code')
+    .addOption(new Option('--key-type <type>', 'key type').choices(['ec', 'rsa']).default('ec'))
+    .addOption(new Option('--profile <profile>', 'ask for the key usages of this profile').choices(leafProfiles))
+    .requiredOption('--key-out <file>', 'where to write the new private key (PKCS#8 PEM, unencrypted, mode 0600)')
+    .requiredOption('--out <file>', 'where to write the request (PEM)')
+    .option('--force', 'replace an existing --key-out file')
+    .option('--json', 'print the result as JSON')
+    .action(request);
+
+  pki
+    .command('issue')
+    .description('issue a certificate from a certification request (PEM or DER), signed by the CA')
+    .requiredOption('--csr <file>', 'the certification request')
+    .addOption(new Option('--profile <profile>', 'certificate profile').choices(leafProfiles).makeOptionMandatory())
+    .requiredOption('--ca-cert <file>', 'the CA certificate (PEM)')
+    .requiredOption('--ca-key <file>', 'the CA private key (PKCS#8 PEM)')
+    .option('--days <n>', "validity in days (default: the profile's; never past the CA certificate)")
+    .requiredOption('--out <file>', 'where to write the certificate (PEM)')
+    .option('--json', 'print the certificate description as JSON')
+    .action(issue);
 
   pki
     .command('revoke')
@@ -84,6 +124,94 @@ async function demoRegion(options: DemoRegionOptions): Promise<void> {
     'Each identity: NAME.cert.pem, NAME.key.pem (unencrypted: demo only), NAME.p12. CA: ca.pem, ca.key.pem, ca.crl.pem.',
     `PKCS#12 password (also in ${join(options.out, manifest.pkcs12PasswordFile)}): ${demo.pkcs12Password}`,
   ]);
+}
+
+interface RequestOptions {
+  subjectCn: string;
+  subjectO?: string;
+  subjectOu?: string;
+  subjectEmail?: string;
+  subjectC?: string;
+  keyType: 'ec' | 'rsa';
+  profile?: LeafProfileName;
+  keyOut: string;
+  out: string;
+  force?: true;
+  json?: true;
+}
+
+async function request(options: RequestOptions): Promise<void> {
+  // The key of a request already handed to the CA is the only one its certificate will work with.
+  if (existsSync(options.keyOut) && !options.force) {
+    throw new CliError(CLI_ERROR_CODES.fileExists, `${options.keyOut} exists; use --force to replace it`);
+  }
+  const subject: DistinguishedName = {
+    commonName: options.subjectCn,
+    organization: options.subjectO,
+    organizationalUnit: options.subjectOu,
+    emailAddress: options.subjectEmail,
+    country: options.subjectC,
+  };
+  const keyType = options.keyType === 'rsa' ? 'rsa-2048' : 'ec-p256';
+  const keyPair = await generateKeyPair(keyType);
+  const csr = await createCertificationRequest({ keyPair, subject, profile: options.profile });
+  writeFileAtomic(options.keyOut, derToPem(await exportPrivateKeyPkcs8(keyPair.privateKey), PEM_LABELS.privateKey), 0o600);
+  writeFileAtomic(options.out, derToPem(csr, PEM_LABELS.certificationRequest));
+
+  if (options.json) {
+    printJson({ request: options.out, privateKey: options.keyOut, keyType, profile: options.profile ?? null, subject });
+  } else {
+    printLines([
+      `Wrote the request for "${subject.commonName}" (${keyType}) to ${options.out}: hand it to the CA.`,
+      `The private key is in ${options.keyOut}; keep it there, the certificate issued from the request needs it.`,
+    ]);
+  }
+}
+
+interface IssueOptions {
+  csr: string;
+  profile: LeafProfileName;
+  caCert: string;
+  caKey: string;
+  days?: string;
+  out: string;
+  json?: true;
+}
+
+async function issue(options: IssueOptions): Promise<void> {
+  const days = options.days === undefined ? undefined : Number(options.days);
+  if (days !== undefined && !(Number.isInteger(days) && days > 0)) {
+    throw usageError(`--days must be a positive whole number, not ${JSON.stringify(options.days)}`);
+  }
+  const issuer = {
+    certificate: pemToDer(readText(options.caCert), PEM_LABELS.certificate),
+    privateKey: await importSigningPrivateKey(pemToDer(readText(options.caKey), PEM_LABELS.privateKey)),
+  };
+  const issued = await issueCertificateFromRequest({
+    request: readRequest(options.csr),
+    profile: options.profile,
+    issuer,
+    validityDays: days,
+  });
+  writeFileAtomic(options.out, derToPem(issued.der, PEM_LABELS.certificate));
+
+  const description = describeCertificate(issued.der);
+  if (options.json) {
+    printJson({ certificate: options.out, profile: options.profile, ...description });
+  } else {
+    printLines([`Issued ${options.profile} certificate ${issued.serialNumber} to ${options.out}:`, ...formatDescription(description)]);
+  }
+}
+
+/** PEM ("CERTIFICATE REQUEST", or the older "NEW CERTIFICATE REQUEST" some tools write) or DER. */
+function readRequest(file: string): Uint8Array {
+  const bytes = readBytes(file);
+  const text = new TextDecoder().decode(bytes);
+  if (!text.includes('-----BEGIN')) return bytes;
+  const labels: readonly string[] = [PEM_LABELS.certificationRequest, `NEW ${PEM_LABELS.certificationRequest}`];
+  const block = parsePem(text).find((candidate) => labels.includes(candidate.label));
+  if (!block) throw new CliError(CLI_ERROR_CODES.noRequest, `${file} holds no CERTIFICATE REQUEST block`);
+  return block.der;
 }
 
 async function revoke(name: string, options: { caDir: string; json?: true }): Promise<void> {

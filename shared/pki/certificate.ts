@@ -186,7 +186,6 @@ async function build({ profile, options, publicKeyInfo, keyFamily, issuer }: Bui
   const requestedEnd = new Date(notBefore.getTime() + (options.validityDays ?? profile.validityDays) * DAY_MS);
   const notAfter = wholeSeconds(issuer.notAfter && issuer.notAfter < requestedEnd ? issuer.notAfter : requestedEnd);
   const serial = randomSerial();
-  const keyPurposes = profile.extendedKeyUsage.map((usage) => EXTENDED_KEY_USAGES[usage]);
   const authorityKeyIdentifier = new asn1js.OctetString({ valueHex: issuer.keyIdentifier });
 
   const certificate = new Certificate({
@@ -199,8 +198,7 @@ async function build({ profile, options, publicKeyInfo, keyFamily, issuer }: Bui
     subjectPublicKeyInfo: publicKeyInfo,
     extensions: [
       extension(OID.basicConstraints, true, new BasicConstraints({ cA: profile.ca }).toSchema()),
-      extension(OID.keyUsage, true, keyUsageBits(profile.keyUsage[keyFamily])),
-      ...(keyPurposes.length > 0 ? [extension(OID.extKeyUsage, false, new ExtKeyUsage({ keyPurposes }).toSchema())] : []),
+      ...usageExtensions(profile, keyFamily),
       extension(
         OID.subjectKeyIdentifier,
         false,
@@ -219,6 +217,15 @@ async function build({ profile, options, publicKeyInfo, keyFamily, issuer }: Bui
   return { der: new Uint8Array(certificate.toSchema(true).toBER()), serialNumber: toHex(serial) };
 }
 
+/** The profile's KeyUsage (critical) and, if it names any, ExtendedKeyUsage extensions for a key of this family. */
+export function usageExtensions(profile: CertificateProfile, keyFamily: KeyFamily): Extension[] {
+  const keyPurposes = profile.extendedKeyUsage.map((usage) => EXTENDED_KEY_USAGES[usage]);
+  return [
+    extension(OID.keyUsage, true, keyUsageBits(profile.keyUsage[keyFamily])),
+    ...(keyPurposes.length > 0 ? [extension(OID.extKeyUsage, false, new ExtKeyUsage({ keyPurposes }).toSchema())] : []),
+  ];
+}
+
 export function parseCertificate(der: Uint8Array): Certificate {
   return parseOrThrow('the certificate', () => Certificate.fromBER(toArrayBuffer(der)));
 }
@@ -228,8 +235,8 @@ function findExtension(certificate: Certificate, oid: string): Extension | undef
   return certificate.extensions?.find((candidate) => candidate.extnID === oid);
 }
 
-function unreadableExtension(what: string): PkiError {
-  return new PkiError(PKI_ERROR_CODES.malformed, `the certificate has an unreadable ${what} extension`);
+function unreadableExtension(what: string, holder = 'the certificate'): PkiError {
+  return new PkiError(PKI_ERROR_CODES.malformed, `${holder} has an unreadable ${what} extension`);
 }
 
 /** BasicConstraints says cA. */
@@ -253,10 +260,15 @@ export function mayIssueCertificates(certificate: Certificate): boolean {
  * present but cannot be read throws `pki-malformed`: it restricts the key in a way nobody can tell.
  */
 export function keyUsageOf(certificate: Certificate): KeyUsage[] | undefined {
-  const extension = findExtension(certificate, OID.keyUsage);
+  return keyUsageIn(certificate.extensions, 'the certificate');
+}
+
+/** `keyUsageOf` for any list of extensions, e.g. those a certification request asks for; `holder` names it in errors. */
+export function keyUsageIn(extensions: readonly Extension[] | undefined, holder: string): KeyUsage[] | undefined {
+  const extension = extensions?.find((candidate) => candidate.extnID === OID.keyUsage);
   if (!extension) return undefined;
   const bits: unknown = extension.parsedValue;
-  if (!(bits instanceof asn1js.BitString)) throw unreadableExtension('key usage');
+  if (!(bits instanceof asn1js.BitString)) throw unreadableExtension('key usage', holder);
   const bytes = bits.valueBlock.valueHexView;
   return KEY_USAGES.filter((_, bit) => ((bytes[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0);
 }
@@ -285,7 +297,7 @@ export async function keyIdentifierOf(certificate: Certificate): Promise<Uint8Ar
   return subjectKeyIdentifierOf(certificate)?.slice() ?? computeKeyIdentifier(certificate.subjectPublicKeyInfo);
 }
 
-async function exportPublicKeyInfo(publicKey: CryptoKey): Promise<PublicKeyInfo> {
+export async function exportPublicKeyInfo(publicKey: CryptoKey): Promise<PublicKeyInfo> {
   return PublicKeyInfo.fromBER(await crypto.subtle.exportKey('spki', publicKey));
 }
 

@@ -27,6 +27,13 @@ export {
   type IssuedCertificate,
 } from './certificate.ts';
 export {
+  createCertificationRequest,
+  readCertificationRequest,
+  issueCertificateFromRequest,
+  type CertificationRequestOptions,
+  type CertificationRequestContents,
+} from './certification-request.ts';
+export {
   createCrl,
   addRevokedSerial,
   verifyCrl,

@@ -52,36 +52,43 @@ export function keyFamilyOf(key: CryptoKey): KeyFamily {
   throw new PkiError(PKI_ERROR_CODES.unsupported, `unsupported key algorithm ${key.algorithm.name}`);
 }
 
-/** The WebCrypto algorithm for signing (SHA-256) with a PKCS#8 key of either family. */
-function signingAlgorithmOf(pkcs8: Uint8Array): typeof RSA_SIGNING | { name: 'ECDSA'; namedCurve: string } {
-  const { oid, parameters } = privateKeyAlgorithmOf(pkcs8);
+/** The WebCrypto algorithm for signing and verifying (SHA-256) with a key of either family. */
+function signingAlgorithmOf({ oid, parameters }: KeyAlgorithm): typeof RSA_SIGNING | { name: 'ECDSA'; namedCurve: string } {
   if (oid === OID_RSA_ENCRYPTION) return RSA_SIGNING;
   if (oid === OID_EC_PUBLIC_KEY) {
     const curveOid = parameters instanceof asn1js.ObjectIdentifier ? parameters.valueBlock.toString() : '';
     const curve = NAMED_CURVES[curveOid];
     if (curve) return { name: 'ECDSA', namedCurve: curve };
-    throw new PkiError(PKI_ERROR_CODES.unsupported, 'EC private key on an unsupported or unnamed curve');
+    throw new PkiError(PKI_ERROR_CODES.unsupported, 'EC key on an unsupported or unnamed curve');
   }
-  throw new PkiError(PKI_ERROR_CODES.unsupported, `unsupported private key algorithm ${oid}`);
+  throw new PkiError(PKI_ERROR_CODES.unsupported, `unsupported key algorithm ${oid}`);
+}
+
+interface KeyAlgorithm {
+  readonly oid: string;
+  readonly parameters: unknown;
 }
 
 /**
- * PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier, privateKey, ... }, read by hand: pkijs's PrivateKeyInfo
- * also decodes the key itself and fails on curves it does not know, which must be "unsupported", not "malformed".
+ * The AlgorithmIdentifier of a PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier, privateKey, ... } or a
+ * SubjectPublicKeyInfo ::= SEQUENCE { AlgorithmIdentifier, subjectPublicKey }, read by hand: pkijs's classes also
+ * decode the key itself and fail on curves they do not know, which must be "unsupported", not "malformed".
  */
-function privateKeyAlgorithmOf(pkcs8: Uint8Array): { oid: string; parameters: unknown } {
-  const decoded = asn1js.fromBER(toArrayBuffer(pkcs8));
-  const [, algorithm] = decoded.result instanceof asn1js.Sequence ? decoded.result.valueBlock.value : [];
+function keyAlgorithmOf(der: Uint8Array, format: 'pkcs8' | 'spki'): KeyAlgorithm {
+  const decoded = asn1js.fromBER(toArrayBuffer(der));
+  const fields = decoded.result instanceof asn1js.Sequence ? decoded.result.valueBlock.value : [];
+  const algorithm = fields[format === 'pkcs8' ? 1 : 0];
   const [oid, parameters] = algorithm instanceof asn1js.Sequence ? algorithm.valueBlock.value : [];
   if (decoded.offset === -1 || !(oid instanceof asn1js.ObjectIdentifier)) {
-    throw new PkiError(PKI_ERROR_CODES.malformed, 'the PKCS#8 private key is not valid DER');
+    const what = format === 'pkcs8' ? 'the PKCS#8 private key' : 'the public key';
+    throw new PkiError(PKI_ERROR_CODES.malformed, `${what} is not valid DER`);
   }
   return { oid: oid.valueBlock.toString(), parameters };
 }
 
 /** Imports a PKCS#8 key (RSA or EC) for signing with SHA-256, e.g. a CA key for issuing certificates and CRLs. */
 export async function importSigningPrivateKey(pkcs8: Uint8Array, extractable = false): Promise<CryptoKey> {
-  const algorithm = signingAlgorithmOf(pkcs8);
+  const algorithm = signingAlgorithmOf(keyAlgorithmOf(pkcs8, 'pkcs8'));
   try {
     return await crypto.subtle.importKey('pkcs8', toArrayBuffer(pkcs8), algorithm, extractable, ['sign']);
   } catch (error) {
@@ -89,9 +96,22 @@ export async function importSigningPrivateKey(pkcs8: Uint8Array, extractable = f
   }
 }
 
+/**
+ * Imports a SubjectPublicKeyInfo (RSA, or EC on a named curve) for verifying with SHA-256, extractable so that a
+ * certificate can be issued for it. Importing checks the key itself, e.g. that an EC point is on its curve.
+ */
+export async function importPublicKey(spki: Uint8Array): Promise<CryptoKey> {
+  const algorithm = signingAlgorithmOf(keyAlgorithmOf(spki, 'spki'));
+  try {
+    return await crypto.subtle.importKey('spki', toArrayBuffer(spki), algorithm, true, ['verify']);
+  } catch (error) {
+    throw new PkiError(PKI_ERROR_CODES.malformed, 'the public key could not be imported', { cause: error });
+  }
+}
+
 /** True if the PKCS#8 private key is the partner of the public key in the SubjectPublicKeyInfo DER. */
 export async function privateKeyMatchesPublicKey(pkcs8: Uint8Array, spki: Uint8Array): Promise<boolean> {
-  const algorithm = signingAlgorithmOf(pkcs8);
+  const algorithm = signingAlgorithmOf(keyAlgorithmOf(pkcs8, 'pkcs8'));
   const privateJwk = await crypto.subtle.exportKey('jwk', await importSigningPrivateKey(pkcs8, true));
   const publicJwk = await crypto.subtle
     .importKey('spki', toArrayBuffer(spki), algorithm, true, ['verify'])

@@ -36,6 +36,29 @@ export function encodeName(name: DistinguishedName): RelativeDistinguishedNames 
   return RelativeDistinguishedNames.fromBER(new asn1js.Sequence({ value: rdns }).toBER());
 }
 
+/**
+ * The DistinguishedName of an encoded name, e.g. the subject of a certification request. Only the attributes this PKI
+ * issues are taken, each at most once; anything else is refused rather than dropped, so that a certificate never names
+ * less than was asked for without anyone noticing.
+ */
+export function decodeName(name: RelativeDistinguishedNames): DistinguishedName {
+  const decoded: Partial<Record<(typeof ORDER)[number], string>> = {};
+  for (const atv of name.typesAndValues) {
+    const key = ORDER.find((candidate) => ATTRIBUTE_OIDS[candidate] === atv.type);
+    const label = SHORT_NAMES[atv.type] ?? atv.type;
+    if (!key) throw new PkiError(PKI_ERROR_CODES.unsupported, `the name has attribute ${label}, which this PKI does not use`);
+    if (decoded[key] !== undefined) throw new PkiError(PKI_ERROR_CODES.unsupported, `the name has more than one ${label}`);
+    const value = stringValueOf(atv.value);
+    if (value === undefined) throw new PkiError(PKI_ERROR_CODES.malformed, `the name's ${label} is not a string`);
+    decoded[key] = value;
+  }
+  const { commonName, ...rest } = decoded;
+  if (commonName === undefined) throw new PkiError(PKI_ERROR_CODES.invalidInput, 'the name has no common name');
+  const result: DistinguishedName = { commonName, ...rest };
+  validateName(result);
+  return result;
+}
+
 function validateName(name: DistinguishedName): void {
   const invalid = (message: string) => new PkiError(PKI_ERROR_CODES.invalidInput, message);
   if (!name.commonName.trim()) throw invalid('the common name is empty');
@@ -89,12 +112,19 @@ export function formatName(name: RelativeDistinguishedNames): string {
 }
 
 function formatValue(value: unknown): string {
-  if (value && typeof value === 'object' && 'valueBlock' in value) {
-    const block = value.valueBlock;
-    if (block && typeof block === 'object' && 'value' in block && typeof block.value === 'string') return escapeValue(block.value);
-  }
+  const text = stringValueOf(value);
+  if (text !== undefined) return escapeValue(text);
   if (value instanceof asn1js.BaseBlock) return `#${toHex(new Uint8Array(value.toBER(false)))}`;
   return '';
+}
+
+/** The text of any ASN.1 string type (UTF8String, PrintableString, IA5String, BMPString, …). */
+function stringValueOf(value: unknown): string | undefined {
+  if (value && typeof value === 'object' && 'valueBlock' in value) {
+    const block = value.valueBlock;
+    if (block && typeof block === 'object' && 'value' in block && typeof block.value === 'string') return block.value;
+  }
+  return undefined;
 }
 
 function escapeValue(text: string): string {

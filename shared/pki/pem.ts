@@ -5,6 +5,7 @@ export const PEM_LABELS = {
   certificate: 'CERTIFICATE',
   privateKey: 'PRIVATE KEY',
   crl: 'X509 CRL',
+  certificationRequest: 'CERTIFICATE REQUEST',
 } as const;
 
 export interface PemBlock {
