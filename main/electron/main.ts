@@ -1,9 +1,11 @@
-import { app, BrowserWindow, session } from 'electron';
+import { app, BrowserWindow, Notification, powerMonitor, session } from 'electron';
 import { join } from 'node:path';
+import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
 import { createKeytarVault } from '../node/vault/keytar-vault.ts';
 import { createWorkstationCore, type WorkstationCore } from '../node/workstation-core.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { hardenSession, hardenWebContents, secureWebPreferences } from './hardening.ts';
+import { caseNotification } from './case-notification.ts';
 import { wireIpc } from './ipc-bridge.ts';
 import { RENDERER_ENTRY_URL } from './renderer-origin.ts';
 
@@ -28,6 +30,20 @@ function createMainWindow(): BrowserWindow {
   return window;
 }
 
+/** Locks the app after the user's idle time (from the settings), and when the screen locks or the machine sleeps. */
+function watchIdle(workstation: WorkstationCore): void {
+  const lockNow = () => void workstation.dispatch(COMMANDS.lock, undefined);
+  powerMonitor.on('lock-screen', lockNow);
+  powerMonitor.on('suspend', lockNow);
+  const check = async () => {
+    const setup = await workstation.dispatch(COMMANDS.getSetupState, undefined);
+    if (!setup.ok) return;
+    const { ui, locked, hasLockPassphrase } = setup.value as { ui: { lockAfterMinutes: number }; locked: boolean; hasLockPassphrase: boolean };
+    if (!locked && hasLockPassphrase && powerMonitor.getSystemIdleTime() >= ui.lockAfterMinutes * 60) lockNow();
+  };
+  setInterval(() => void check(), 15_000).unref();
+}
+
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
@@ -50,8 +66,14 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(async () => {
     hardenSession(session.defaultSession);
     serveRenderer(join(distDir(), 'renderer'));
-    core = createWorkstationCore({ productName: app.getName(), version: app.getVersion(), vault: createKeytarVault() });
+    core = createWorkstationCore({ productName: app.getName(), version: app.getVersion(), vault: createKeytarVault(), dataDir: app.getPath('userData') });
     wireIpc(core);
+    core.onEvent((event, payload) => {
+      if (event !== EVENTS.caseChanged) return;
+      const text = caseNotification(payload as { summary: { role: 'applicant' | 'expert'; status: string }; isNew: boolean });
+      if (text && Notification.isSupported()) new Notification({ title: text.title, body: text.body, silent: false }).show();
+    });
+    watchIdle(core);
     mainWindow = createMainWindow();
     await core.start();
   });

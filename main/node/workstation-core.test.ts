@@ -1,10 +1,18 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
 import { createWorkstationCore } from './workstation-core.ts';
 import { VaultUnavailableError, type SecretVault } from './vault/secret-vault.ts';
 
 const broker = { hosts: [{ host: '127.0.0.1', port: 1 }], vhost: 'rts', endpointId: 'ws-1' };
-const emptyVault: SecretVault = { get: async () => undefined, set: async () => undefined, delete: async () => false };
+/** A keychain that holds secrets in memory: enough for the store key of a unit test. */
+function memoryVault(): SecretVault {
+  const secrets = new Map<string, string>();
+  return { get: async (a) => secrets.get(a), set: async (a, s) => void secrets.set(a, s), delete: async (a) => secrets.delete(a) };
+}
+const emptyVault = memoryVault();
 const noKeychain: SecretVault = {
   get: async () => {
     throw new VaultUnavailableError('The OS keychain is not available: no bus', 'Start a D-Bus session.');
@@ -13,16 +21,18 @@ const noKeychain: SecretVault = {
   delete: async () => false,
 };
 
+const dataDir = () => mkdtempSync(join(tmpdir(), 'rts-core-unit-'));
+
 describe('workstation core', () => {
   it('answers app info and says when no region is configured', async () => {
-    const core = createWorkstationCore({ productName: 'RTS Workstation', version: '9.9.9', vault: emptyVault });
+    const core = createWorkstationCore({ productName: 'RTS Workstation', version: '9.9.9', vault: emptyVault, dataDir: dataDir() });
     await core.start();
     expect(await core.dispatch(COMMANDS.getAppInfo, undefined)).toEqual({ ok: true, value: { productName: 'RTS Workstation', version: '9.9.9' } });
     expect(await core.dispatch(COMMANDS.getConnectionState, undefined)).toMatchObject({ ok: true, value: { status: 'not-configured' } });
   });
 
   it('reports an unavailable keychain as the offline reason, with its remedy, instead of failing to start', async () => {
-    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: noKeychain, broker });
+    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: noKeychain, broker, dataDir: dataDir() });
     const events: unknown[] = [];
     core.onEvent((event, payload) => events.push([event, payload]));
     await core.start();
@@ -32,7 +42,7 @@ describe('workstation core', () => {
   });
 
   it('refuses to start with an endpoint id that is not valid', async () => {
-    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: emptyVault, broker: { ...broker, endpointId: 'Bad Id' } });
+    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: emptyVault, broker: { ...broker, endpointId: 'Bad Id' }, dataDir: dataDir() });
     await expect(core.start()).rejects.toThrow(/invalid endpoint id/);
   });
 });

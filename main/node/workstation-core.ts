@@ -1,25 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle } from '@medplum/fhirtypes';
 import { COMMANDS, EVENTS, type EventChannel } from '../../shared/api/channels.ts';
 import type { ConnectionState } from '../../shared/api/connection-state.ts';
-import type { EventPayload } from '../../shared/api/contract.ts';
+import type { DirectoryState, EventPayload, ExpertDetail, SetupState } from '../../shared/api/contract.ts';
+import { API_ERROR_CODES } from '../../shared/api/api-error.ts';
+import { downlinkReceiveAddress, uplinkSendAddress } from '../../shared/broker/rabbitmq-names.ts';
+import { createCertificateValidator } from '../../shared/cms/index.ts';
 import { assertEndpointId } from '../../shared/protocol/endpoint-id.ts';
+import { certificatesOf, endpointsOf } from '../../shared/protocol/fhir/directory-entries.ts';
+import { buildEndpointRegister } from '../../shared/protocol/fhir/message-builders.ts';
+import type { ApplicationProperties } from '../../shared/protocol/application-properties.ts';
+import { sealMessage } from '../../shared/protocol/message-envelope.ts';
+import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';
+import { createBrokerConnection, type BrokerConnection } from '../../transport/broker-connection.ts';
+import { createInboxReceiver, type InboxReceiver } from '../../transport/inbox-receiver.ts';
+import { createOutboxSender, type OutboxSender } from '../../transport/outbox-sender.ts';
+import type { SqliteDatabase } from '../../transport/sqlite-database.ts';
+import { createSqliteTransportStore } from '../../transport/sqlite-transport-store.ts';
+import type { StoredMessage, TransportStore } from '../../transport/transport-store.ts';
 import { createCommandDispatcher, type CommandDispatcher } from './api/command-dispatcher.ts';
-import { createBrokerConnection, type BrokerConnection, type BrokerHost } from '../../transport/broker-connection.ts';
+import { createAppLock, type AppLock } from './app-lock.ts';
+import { AUDIT_ACTIONS, openAuditLog, type AuditLog } from './audit/audit-log.ts';
+import { openCaseStore } from './consult/case-store.ts';
+import { createConsultService, type ConsultService } from './consult/consult-service.ts';
+import { CoreError } from './core-error.ts';
+import { openDirectoryMirror, type DirectoryMirror, type SnapshotProgress } from './directory/directory-mirror.ts';
+import { createDirectorySync, type RefusedEntry } from './directory/directory-sync.ts';
+import { openPractitionerIdentity, IdentityError, type PractitionerIdentity } from './identity/practitioner-identity.ts';
+import { createDownlinkHandler } from './messaging/downlink-handler.ts';
+import { openRegistration, type Registration } from './messaging/registration.ts';
+import { openWorkstationSettings, type ConnectionProfile, type WorkstationSettings } from './settings/workstation-settings.ts';
+import { KeychainChangedError, openWorkstationStore } from './store/workstation-store.ts';
 import { VaultUnavailableError, type SecretVault } from './vault/secret-vault.ts';
 import { brokerPasswordAccount } from './vault/vault-accounts.ts';
-
-/** Where this workstation joins its region. The password is not here: it is in the keychain. */
-export interface BrokerProfile {
-  readonly hosts: readonly BrokerHost[];
-  readonly vhost: string;
-  readonly endpointId: string;
-}
 
 export interface WorkstationCoreOptions {
   readonly productName: string;
   readonly version: string;
   readonly vault: SecretVault;
-  /** Absent until the administrator configures a region. */
-  readonly broker?: BrokerProfile;
+  /** Settings and the encrypted store live here (Electron: app.getPath('userData')). */
+  readonly dataDir: string;
+  /** A connection profile to write to the settings at start (administrator provisioning, tests). */
+  readonly broker?: ConnectionProfile;
+  /** The organisation named in this workstation's registration. */
+  readonly organization?: string;
+  readonly reconnectDelayMs?: { readonly initial: number; readonly max: number };
 }
 
 export type CoreEventListener = <E extends EventChannel>(event: E, payload: EventPayload<E>) => void;
@@ -36,32 +61,192 @@ export interface WorkstationCore {
   stop(): Promise<void>;
 }
 
+/** Everything that lives in the encrypted store, opened together once the store key is available. */
+interface Parts {
+  readonly db: SqliteDatabase;
+  readonly identity: PractitionerIdentity;
+  readonly mirror: DirectoryMirror;
+  readonly audit: AuditLog;
+  readonly transport: TransportStore;
+  readonly registration: Registration;
+  readonly consult: ConsultService;
+}
+
+interface Link {
+  readonly connection: BrokerConnection;
+  readonly outbox: OutboxSender;
+  receiver?: InboxReceiver;
+}
+
 export function createWorkstationCore(options: WorkstationCoreOptions): WorkstationCore {
   const listeners = new Set<CoreEventListener>();
   const emit: CoreEventListener = (event, payload) => {
     for (const listener of listeners) listener(event, payload);
   };
+  const lock: AppLock = createAppLock(options.vault);
+  lock.onChanged((locked) => emit(EVENTS.lockChanged, { locked }));
 
-  let connection: BrokerConnection | undefined;
-  let standaloneState: ConnectionState = {
-    status: options.broker ? 'offline' : 'not-configured',
-    since: new Date().toISOString(),
-    reason: options.broker ? 'not started' : 'No region is configured yet.',
-  };
-  const connectionState = () => connection?.state ?? standaloneState;
+  let settings: WorkstationSettings | undefined;
+  let parts: Parts | undefined;
+  let storeProblem: { code: string; message: string } | undefined;
+  let link: Link | undefined;
+  let snapshot: SnapshotProgress | undefined;
+  let behind = false;
+  let refused: readonly RefusedEntry[] = [];
+  let standaloneState: ConnectionState = { status: 'not-configured', since: new Date().toISOString(), reason: 'No region is configured yet.' };
+
+  const connectionState = () => link?.connection.state ?? standaloneState;
   const setStandaloneState = (status: ConnectionState['status'], reason: string) => {
     standaloneState = { status, since: new Date().toISOString(), reason };
     emit(EVENTS.connectionStateChanged, standaloneState);
   };
 
-  const dispatch = createCommandDispatcher({
-    [COMMANDS.getAppInfo]: async () => ({ productName: options.productName, version: options.version }),
-    [COMMANDS.getConnectionState]: async () => connectionState(),
-  });
+  function need(): Parts {
+    if (!parts) throw new CoreError(API_ERROR_CODES.notConfigured, storeProblem?.message ?? 'The workstation has not started.');
+    return parts;
+  }
+  function unlocked(): Parts {
+    if (lock.locked) throw new CoreError(API_ERROR_CODES.locked, 'The workstation is locked. Enter the passphrase to continue.');
+    return need();
+  }
+  function me(): { practitionerId: string; endpointId: string } {
+    const practitionerId = parts?.identity.practitionerId();
+    const endpointId = settings?.read().profile?.endpointId;
+    if (!practitionerId || !endpointId) throw new CoreError(API_ERROR_CODES.notConfigured, 'Set up the region and import the practitioner\'s certificates first.');
+    return { practitionerId, endpointId };
+  }
 
-  async function start(): Promise<void> {
-    const profile = options.broker;
-    if (!profile || connection) return;
+  // --- sending -----------------------------------------------------------------------------------------------------
+
+  async function seal(input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[]; correlationId?: string }): Promise<StoredMessage> {
+    const { identity } = need();
+    const endpointId = me().endpointId;
+    const messageId = randomUUID();
+    const creationTime = new Date();
+    const fields = await sealMessage({
+      messageId, creationTime, userId: endpointId, properties: input.properties, payload: input.payload(messageId, creationTime), signer: await identity.signer(),
+      ...(input.recipients && { recipientCertificates: input.recipients }), ...(input.correlationId && { correlationId: input.correlationId }),
+    });
+    return {
+      properties: {
+        message_id: messageId, user_id: endpointId, creation_time: creationTime.getTime(), content_type: String(fields.content_type),
+        application_properties: fields.application_properties, ...(input.correlationId && { correlation_id: input.correlationId }),
+      },
+      body: fields.body,
+    };
+  }
+
+  function enqueue(message: StoredMessage, orderKey: string): void {
+    need().transport.outbox.enqueue({ messageId: message.properties.message_id, orderKey, address: uplinkSendAddress(message.properties.user_id), message });
+    // After the caller's transaction: the sender reads the outbox, which must hold the row by then.
+    setImmediate(() => {
+      link?.outbox.wake();
+      emitOutbox();
+    });
+  }
+
+  function outboxState() {
+    const { transport, db } = need();
+    const counts = transport.outbox.counts();
+    const caseOf = db.prepare<[string], { case_id: string; type: string }>('select case_id, type from case_messages where message_id = ?');
+    return {
+      ...counts,
+      failures: transport.outbox.failed().map((f) => {
+        const known = caseOf.get(f.messageId);
+        return {
+          messageId: f.messageId, type: known?.type ?? String(f.message.properties.application_properties.rtsType ?? ''), ...(known && { caseId: known.case_id }),
+          reason: f.failureReason ?? 'failed', at: new Date(f.createdAt).toISOString(),
+        };
+      }),
+    };
+  }
+  const emitOutbox = () => {
+    if (parts) emit(EVENTS.outboxChanged, outboxState());
+  };
+
+  // --- state views ---------------------------------------------------------------------------------------------------
+
+  async function setupState(): Promise<SetupState> {
+    const s = settings!.read();
+    const profile = s.profile;
+    let hasBrokerPassword = false;
+    if (profile) {
+      try {
+        hasBrokerPassword = (await options.vault.get(brokerPasswordAccount(profile.endpointId))) !== undefined;
+      } catch (error) {
+        if (!(error instanceof VaultUnavailableError)) throw error;
+      }
+    }
+    return {
+      ...(storeProblem && { storeProblem }),
+      ...(profile && { profile }),
+      hasBrokerPassword,
+      ...(parts && { identity: await parts.identity.status() }),
+      registration: parts ? parts.registration.state() : { state: 'none' },
+      ui: s.ui,
+      locked: lock.locked,
+      hasLockPassphrase: await lock.hasPassphrase().catch(() => false),
+    };
+  }
+  const emitSetup = () => void setupState().then((state) => emit(EVENTS.setupChanged, state), () => undefined);
+
+  function directoryState(): DirectoryState {
+    const { mirror } = need();
+    const version = mirror.version();
+    const appliedAt = mirror.appliedAt();
+    const state = connectionState();
+    return {
+      ...(version !== undefined && { version }),
+      experts: mirror.count(),
+      ...(appliedAt !== undefined && { appliedAt: new Date(appliedAt).toISOString() }),
+      ...(version !== undefined && { asOf: state.status === 'online' ? new Date().toISOString() : state.since }),
+      ...(snapshot && !snapshot.complete && { snapshot: { version: snapshot.version, received: snapshot.received, count: snapshot.count } }),
+      behind,
+      refused: [...refused],
+    };
+  }
+  const emitDirectory = () => emit(EVENTS.directorySyncProgress, directoryState());
+
+  async function expertDetail(practitionerId: string): Promise<ExpertDetail> {
+    const { mirror, identity } = unlocked();
+    const practitioner = mirror.resource(`Practitioner/${practitionerId}`) as Record<string, never> | undefined;
+    const role = mirror.resource(`PractitionerRole/${practitionerId}`) as Record<string, never> | undefined;
+    if (!practitioner || !role) throw new CoreError(API_ERROR_CODES.notFound, `${practitionerId} is not in the directory.`);
+    const organization = mirror.resource(String((role.organization as { reference?: string } | undefined)?.reference ?? '')) as { name?: string; address?: { city?: string }[] } | undefined;
+    const names = (practitioner.name as { prefix?: string[]; given?: string[]; family?: string }[] | undefined) ?? [];
+    const validate = createCertificateValidator(identity.trust());
+    const certificates = certificatesOf(practitioner);
+    const judged = [];
+    for (const use of ['signing', 'encryption'] as const) {
+      for (const base64 of certificates[use]) {
+        const { describeCertificate } = await import('../../shared/pki/index.ts');
+        const der = new Uint8Array(Buffer.from(base64, 'base64'));
+        const d = describeCertificate(der);
+        let problem: string | undefined;
+        await validate(der, use, new Date()).catch((error: Error) => {
+          problem = error.message;
+        });
+        judged.push({ use, subject: d.subject, issuer: d.issuer, serialNumber: d.serialNumber, notBefore: d.notBefore, notAfter: d.notAfter, state: problem ? 'untrusted' as const : 'valid' as const, ...(problem && { problem }) });
+      }
+    }
+    return {
+      practitionerId,
+      name: names.map((n) => [...(n.prefix ?? []), ...(n.given ?? []), n.family].filter(Boolean).join(' ')).join(', '),
+      specialties: ((role.specialty as { text?: string; coding?: { display?: string }[] }[] | undefined) ?? []).map((s) => s.text ?? s.coding?.[0]?.display ?? ''),
+      ...(organization?.name && { organization: organization.name }),
+      ...(organization?.address?.[0]?.city && { city: organization.address[0].city }),
+      languages: ((practitioner.communication as { coding?: { code?: string }[] }[] | undefined) ?? []).flatMap((c) => (c.coding ?? []).map((x) => x.code ?? '')),
+      endpoints: endpointsOf(role),
+      certificates: judged,
+    };
+  }
+
+  // --- the broker link ------------------------------------------------------------------------------------------------
+
+  async function connect(): Promise<void> {
+    if (link || !parts) return;
+    const profile = settings!.read().profile;
+    if (!profile) return;
     const endpointId = assertEndpointId(profile.endpointId);
     const account = brokerPasswordAccount(endpointId);
     let stored: string | undefined;
@@ -76,28 +261,208 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
       setStandaloneState('offline', `No broker password for endpoint ${endpointId} in the OS keychain.`);
       return;
     }
-    connection = createBrokerConnection({
-      hosts: profile.hosts,
-      vhost: profile.vhost,
-      username: endpointId,
-      containerId: endpointId,
+    const connection = createBrokerConnection({
+      hosts: profile.hosts, vhost: profile.vhost, username: endpointId, containerId: endpointId,
+      ...(profile.tls && { tls: { ca: profile.tls.caPem, ...(profile.tls.servername && { servername: profile.tls.servername }) } }),
+      ...(options.reconnectDelayMs && { reconnectDelayMs: options.reconnectDelayMs }),
       password: async () => {
         const password = await options.vault.get(account);
         if (password === undefined) throw new Error(`broker password for ${endpointId} vanished from the keychain`);
         return password;
       },
     });
-    connection.onStateChanged((state) => emit(EVENTS.connectionStateChanged, state));
+    const current: Link = { connection, outbox: createOutboxSender({ connection, outbox: parts.transport.outbox, retryDelayMs: 1_000 }) };
+    link = current;
+    connection.onStateChanged((state) => {
+      emit(EVENTS.connectionStateChanged, state);
+      emitOutbox();
+    });
     await connection.start();
+    await startReceiving();
+  }
+
+  /** The downlink is read only once an identity is installed: without it nothing could be opened. */
+  async function startReceiving(): Promise<void> {
+    if (!link || link.receiver || !parts) return;
+    const status = await parts.identity.status();
+    if (!status.ready) return;
+    const { identity, consult, mirror, registration, transport } = parts;
+    const endpointId = me().endpointId;
+    const pending: (() => void)[] = [];
+    const handle = createDownlinkHandler({
+      me, recipient: () => identity.recipient(), trust: () => identity.trust(), hubCertificate: () => identity.hubCertificate(),
+      consult, mirror, registration, sync: createDirectorySync({ mirror, validator: () => createCertificateValidator(identity.trust()) }),
+      seal, enqueue,
+      afterCommit: (notify) => {
+        if (pending.push(notify) === 1) setImmediate(() => pending.splice(0).forEach((n) => n()));
+      },
+      onSnapshotProgress: (progress) => {
+        snapshot = progress;
+        emitDirectory();
+      },
+      onDirectoryChanged: (newlyRefused) => {
+        if (newlyRefused.length > 0) refused = [...refused.filter((r) => !newlyRefused.some((n) => n.practitionerId === r.practitionerId)), ...newlyRefused].slice(-1_000);
+        emitDirectory();
+      },
+      onBehind: (value) => {
+        behind = value;
+        emitDirectory();
+      },
+      onCaseChanged: (caseId, isNew) => emit(EVENTS.caseChanged, { summary: consult.summaryOf(caseId), isNew }),
+      onNotice: () => emitSetup(),
+    });
+    link.receiver = createInboxReceiver({
+      connection: link.connection, source: downlinkReceiveAddress(endpointId), sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters, handle,
+    });
+    await ensureRegistered();
+  }
+
+  async function ensureRegistered(): Promise<void> {
+    const { registration, audit } = need();
+    const { endpointId, practitionerId } = me();
+    const state = registration.state();
+    if ((state.state === 'requested' || state.state === 'accepted') && state.endpointId === endpointId) return;
+    const message = await seal({
+      properties: { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_VERSION, rtsSender: endpointId },
+      payload: (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: endpointId }, {
+        kind: 'workstation', name: `${options.productName} ${endpointId}`, organization: options.organization ?? practitionerId.slice(0, practitionerId.indexOf('.')),
+      }),
+    });
+    need().db.transaction(() => {
+      enqueue(message, 'registration');
+      registration.requested(message.properties.message_id, endpointId);
+      audit.append({ actor: practitionerId, action: AUDIT_ACTIONS.registered, subject: `endpoint:${endpointId}`, detail: 'registration queued' });
+    })();
+  }
+
+  async function disconnect(): Promise<void> {
+    const current = link;
+    link = undefined;
+    if (!current) return;
+    await current.receiver?.stop();
+    current.outbox.stop();
+    await current.connection.stop();
+    standaloneState = current.connection.state;
+  }
+
+  // --- commands -------------------------------------------------------------------------------------------------------
+
+  const dispatch = createCommandDispatcher({
+    [COMMANDS.getAppInfo]: async () => ({ productName: options.productName, version: options.version }),
+    [COMMANDS.getConnectionState]: async () => connectionState(),
+    [COMMANDS.getSetupState]: async () => setupState(),
+    [COMMANDS.setProfile]: async ({ profile, brokerPassword }) => {
+      need();
+      if (brokerPassword !== undefined) await options.vault.set(brokerPasswordAccount(profile.endpointId), brokerPassword);
+      settings!.setProfile(profile);
+      await disconnect();
+      await connect();
+      const state = await setupState();
+      emit(EVENTS.setupChanged, state);
+      return state;
+    },
+    [COMMANDS.setUiPreferences]: async (preferences) => {
+      settings!.setUi(Object.fromEntries(Object.entries(preferences).filter(([, v]) => v !== undefined)));
+      return setupState();
+    },
+    [COMMANDS.setTrust]: async (input) => {
+      const { identity } = unlocked();
+      await identityStep(() => identity.setTrust({ anchorsPem: input.anchorsPem, hubCertificatePem: input.hubCertificatePem, ...(input.crlsPem && { crlsPem: input.crlsPem }) }));
+      return setupState();
+    },
+    [COMMANDS.importPkcs12]: async ({ use, pkcs12Base64, password }) => {
+      const { identity, audit } = unlocked();
+      const status = await identityStep(() => identity.importPkcs12({ use, pkcs12: new Uint8Array(Buffer.from(pkcs12Base64, 'base64')), password }));
+      audit.append({ actor: status.practitionerId ?? 'system', action: AUDIT_ACTIONS.identityImported, subject: `certificate:${use}` });
+      await startReceiving();
+      const state = await setupState();
+      emit(EVENTS.setupChanged, state);
+      return state;
+    },
+    [COMMANDS.getDirectoryState]: async () => directoryState(),
+    [COMMANDS.searchDirectory]: async ({ text, limit }) => unlocked().mirror.search({ text, ...(limit && { limit }) }),
+    [COMMANDS.getExpert]: async ({ practitionerId }) => expertDetail(practitionerId),
+    [COMMANDS.listCases]: async (input) => unlocked().consult.list(input?.limit),
+    [COMMANDS.openCase]: async ({ caseId }) => unlocked().consult.openCase(caseId),
+    [COMMANDS.createConsult]: async (input) => unlocked().consult.compose(input),
+    [COMMANDS.actOnCase]: async (action) => unlocked().consult.act(action),
+    [COMMANDS.sendReport]: async (input) => unlocked().consult.sendReport(input),
+    [COMMANDS.getOutboxState]: async () => outboxState(),
+    [COMMANDS.listRejections]: async () => unlocked().transport.deadLetters.list({ state: 'held', limit: 500 }).map((d) => {
+      const props = d.message.properties.application_properties;
+      return {
+        id: d.id, messageId: d.messageId, reason: d.reason, detail: d.detail, receivedAt: new Date(d.receivedAt).toISOString(),
+        ...(typeof props.rtsType === 'string' && { type: props.rtsType }), ...(typeof props.rtsSender === 'string' && { sender: props.rtsSender }),
+        ...(typeof props.rtsCase === 'string' && { caseId: props.rtsCase }),
+      };
+    }),
+    [COMMANDS.checkAuditLog]: async () => unlocked().audit.check(),
+    [COMMANDS.lock]: async () => {
+      if (!(await lock.hasPassphrase())) throw new CoreError(API_ERROR_CODES.notConfigured, 'Set a lock passphrase in the settings first.');
+      lock.lock();
+      parts?.audit.append({ actor: parts.identity.practitionerId() ?? 'system', action: AUDIT_ACTIONS.locked, subject: 'app' });
+      return { locked: true };
+    },
+    [COMMANDS.unlock]: async ({ passphrase }) => {
+      if (!(await lock.unlock(passphrase))) throw new CoreError(API_ERROR_CODES.notAllowed, 'That passphrase is not correct.');
+      parts?.audit.append({ actor: parts.identity.practitionerId() ?? 'system', action: AUDIT_ACTIONS.unlocked, subject: 'app' });
+      return { locked: false };
+    },
+    [COMMANDS.setLockPassphrase]: async ({ passphrase, current }) => {
+      await lock.setPassphrase(passphrase, current);
+      emitSetup();
+      return { locked: lock.locked };
+    },
+  });
+
+  async function identityStep<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      if (error instanceof IdentityError) throw new CoreError(error.code === 'identity-invalid' ? API_ERROR_CODES.identityInvalid : API_ERROR_CODES.notConfigured, error.message);
+      throw error;
+    }
+  }
+
+  async function start(): Promise<void> {
+    if (parts) return;
+    settings = openWorkstationSettings(options.dataDir);
+    if (options.broker) settings.setProfile({ ...options.broker, endpointId: assertEndpointId(options.broker.endpointId) });
+    let db: SqliteDatabase;
+    try {
+      db = await openWorkstationStore({ dir: options.dataDir, vault: options.vault, settings });
+    } catch (error) {
+      if (error instanceof VaultUnavailableError) {
+        storeProblem = { code: API_ERROR_CODES.keychainUnavailable, message: `${error.message}. ${error.hint}` };
+      } else if (error instanceof KeychainChangedError) {
+        storeProblem = { code: API_ERROR_CODES.keychainChanged, message: `${error.message}. ${error.hint}` };
+      } else {
+        throw error;
+      }
+      setStandaloneState('offline', storeProblem.message);
+      return;
+    }
+    const transport = createSqliteTransportStore(db);
+    const identity = openPractitionerIdentity(db, options.vault);
+    const mirror = openDirectoryMirror(db);
+    const audit = openAuditLog(db);
+    const cases = openCaseStore(db);
+    const registration = openRegistration(db, emitSetup);
+    const consult = createConsultService({
+      db, cases, mirror, audit, me,
+      recipient: () => identity.recipient(), trust: () => identity.trust(), validator: () => createCertificateValidator(identity.trust()),
+      seal, enqueue,
+      onCaseChanged: (summary, isNew) => emit(EVENTS.caseChanged, { summary, isNew }),
+    });
+    parts = { db, identity, mirror, audit, transport, registration, consult };
+    if (settings.read().profile) setStandaloneState('offline', 'not started');
+    await connect();
   }
 
   async function stop(): Promise<void> {
-    const current = connection;
-    connection = undefined;
-    if (current) {
-      await current.stop();
-      standaloneState = current.state;
-    }
+    await disconnect();
+    parts?.transport.close();
+    parts = undefined;
   }
 
   return {

@@ -7,6 +7,17 @@ export const API_ERROR_CODES = {
   unknownCommand: 'unknown-command',
   forbiddenSender: 'forbidden-sender',
   keychainUnavailable: 'keychain-unavailable',
+  /** The keychain no longer holds this workstation's store key (another backend, or a reset). */
+  keychainChanged: 'keychain-changed',
+  /** The app is locked after idle: unlock first. */
+  locked: 'locked',
+  /** Not set up yet: no region, no identity or no trust configuration. */
+  notConfigured: 'not-configured',
+  /** A certificate or key file that cannot be used, with the reason. */
+  identityInvalid: 'identity-invalid',
+  notFound: 'not-found',
+  /** The step does not follow from the case's state, or is not this user's to take. */
+  notAllowed: 'not-allowed',
   internal: 'internal',
 } as const;
 

@@ -5,10 +5,34 @@
 export const COMMANDS = {
   getAppInfo: 'app:get-info',
   getConnectionState: 'connection:get-state',
+  getSetupState: 'setup:get-state',
+  setProfile: 'settings:set-profile',
+  setUiPreferences: 'settings:set-ui',
+  setTrust: 'identity:set-trust',
+  importPkcs12: 'identity:import-pkcs12',
+  getDirectoryState: 'directory:get-state',
+  searchDirectory: 'directory:search',
+  getExpert: 'directory:get-expert',
+  listCases: 'cases:list',
+  openCase: 'cases:open',
+  createConsult: 'cases:create',
+  actOnCase: 'cases:act',
+  sendReport: 'cases:send-report',
+  getOutboxState: 'outbox:get-state',
+  listRejections: 'inbox:list-rejections',
+  checkAuditLog: 'audit:check',
+  lock: 'app:lock',
+  unlock: 'app:unlock',
+  setLockPassphrase: 'app:set-lock-passphrase',
 } as const;
 
 export const EVENTS = {
   connectionStateChanged: 'connection:state-changed',
+  setupChanged: 'setup:changed',
+  directorySyncProgress: 'directory:sync-progress',
+  caseChanged: 'cases:changed',
+  outboxChanged: 'outbox:changed',
+  lockChanged: 'app:lock-changed',
 } as const;
 
 export type CommandChannel = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -1,26 +1,138 @@
 import { z } from 'zod';
 import { COMMANDS, EVENTS, type CommandChannel, type EventChannel } from './channels.ts';
 import { connectionStateSchema } from './connection-state.ts';
+import { caseActionSchema, caseSummarySchema, caseViewSchema, composeConsultSchema, reportInputSchema } from './consult-schemas.ts';
+import { endpointIdSchema, directoryIdSchema, uuidSchema } from '../protocol/identifiers.ts';
 
 /**
  * Payload schemas of every bridge channel. The main process validates each command's input against them before any
- * handler runs; their inferred types are what the renderer sees.
+ * handler runs, and re-parses each output so that nothing outside the contract crosses; their inferred types are what
+ * the renderer sees.
  */
 const noInput = z.undefined();
 
-export const appInfoSchema = z.object({
-  productName: z.string(),
-  version: z.string(),
-});
+export const appInfoSchema = z.object({ productName: z.string(), version: z.string() });
 export type AppInfo = z.infer<typeof appInfoSchema>;
+
+const certificateStatusSchema = z.object({
+  use: z.enum(['signing', 'encryption', 'hub', 'anchor']),
+  subject: z.string(), issuer: z.string(), serialNumber: z.string(), notBefore: z.string(), notAfter: z.string(),
+  state: z.enum(['valid', 'expiring', 'expired', 'not-yet-valid', 'revoked', 'untrusted']),
+  problem: z.string().optional(),
+});
+
+export const profileSchema = z.object({
+  hosts: z.array(z.object({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65_535) })).min(1).max(10),
+  vhost: z.string().min(1).max(100),
+  endpointId: endpointIdSchema,
+  tls: z.object({ caPem: z.string().min(1).max(100_000), servername: z.string().max(253).optional() }).optional(),
+});
+
+export const setupStateSchema = z.object({
+  /** The store cannot be opened (keychain missing or changed): nothing else works until this is fixed. */
+  storeProblem: z.object({ code: z.string(), message: z.string() }).optional(),
+  profile: profileSchema.optional(),
+  hasBrokerPassword: z.boolean(),
+  identity: z.object({
+    practitionerId: z.string().optional(),
+    certificates: z.array(certificateStatusSchema),
+    trust: z.object({ anchors: z.array(certificateStatusSchema), hub: certificateStatusSchema.optional(), crlNextUpdate: z.string().optional() }),
+    ready: z.boolean(),
+  }).optional(),
+  registration: z.object({ state: z.enum(['none', 'requested', 'accepted', 'rejected']), reason: z.string().optional() }),
+  ui: z.object({ language: z.string(), theme: z.string(), lockAfterMinutes: z.number() }),
+  locked: z.boolean(),
+  hasLockPassphrase: z.boolean(),
+});
+export type SetupState = z.infer<typeof setupStateSchema>;
+
+export const directoryStateSchema = z.object({
+  version: z.number().int().optional(),
+  experts: z.number().int(),
+  /** When the mirror last changed. */
+  appliedAt: z.string().optional(),
+  /** The mirror is as of this moment: now while online, the moment the connection was lost otherwise. */
+  asOf: z.string().optional(),
+  snapshot: z.object({ version: z.number().int(), received: z.number().int(), count: z.number().int() }).optional(),
+  /** Waiting for a snapshot after a gap in directory versions. */
+  behind: z.boolean(),
+  refused: z.array(z.object({ practitionerId: z.string(), reason: z.string() })),
+});
+export type DirectoryState = z.infer<typeof directoryStateSchema>;
+
+export const expertSummarySchema = z.object({
+  practitionerId: z.string(), name: z.string(), specialties: z.string(), organization: z.string(), city: z.string(), languages: z.string(),
+});
+
+export const expertDetailSchema = z.object({
+  practitionerId: directoryIdSchema,
+  name: z.string(),
+  specialties: z.array(z.string()),
+  organization: z.string().optional(),
+  city: z.string().optional(),
+  languages: z.array(z.string()),
+  endpoints: z.array(z.string()),
+  certificates: z.array(certificateStatusSchema),
+});
+export type ExpertDetail = z.infer<typeof expertDetailSchema>;
+
+const outboxStateSchema = z.object({
+  pending: z.number().int(), inFlight: z.number().int(), failed: z.number().int(),
+  failures: z.array(z.object({ messageId: z.string(), type: z.string(), caseId: z.string().optional(), reason: z.string(), at: z.string() })),
+});
+
+const rejectionSchema = z.object({
+  id: z.number().int(), messageId: z.string(), type: z.string().optional(), sender: z.string().optional(), caseId: z.string().optional(),
+  reason: z.string(), detail: z.string(), receivedAt: z.string(),
+});
+
+const auditCheckSchema = z.union([
+  z.object({ ok: z.literal(true), entries: z.number().int(), head: z.string() }),
+  z.object({ ok: z.literal(false), entries: z.number().int(), firstBadSeq: z.number().int(), problem: z.string() }),
+]);
+
+const passphrase = z.string().min(8).max(1_000);
 
 export const commandContract = {
   [COMMANDS.getAppInfo]: { input: noInput, output: appInfoSchema },
   [COMMANDS.getConnectionState]: { input: noInput, output: connectionStateSchema },
+  [COMMANDS.getSetupState]: { input: noInput, output: setupStateSchema },
+  [COMMANDS.setProfile]: { input: z.object({ profile: profileSchema, brokerPassword: z.string().min(1).max(1_000).optional() }), output: setupStateSchema },
+  [COMMANDS.setUiPreferences]: {
+    input: z.object({ language: z.enum(['en', 'nb', 'de', 'fr']).optional(), theme: z.enum(['system', 'light', 'dark']).optional(), lockAfterMinutes: z.number().int().min(1).max(240).optional() }),
+    output: setupStateSchema,
+  },
+  [COMMANDS.setTrust]: {
+    input: z.object({ anchorsPem: z.string().min(1).max(1_000_000), crlsPem: z.string().max(10_000_000).optional(), hubCertificatePem: z.string().min(1).max(100_000) }),
+    output: setupStateSchema,
+  },
+  [COMMANDS.importPkcs12]: {
+    input: z.object({ use: z.enum(['signing', 'encryption']), pkcs12Base64: z.string().min(1).max(1_000_000), password: z.string().max(1_000) }),
+    output: setupStateSchema,
+  },
+  [COMMANDS.getDirectoryState]: { input: noInput, output: directoryStateSchema },
+  [COMMANDS.searchDirectory]: { input: z.object({ text: z.string().max(200), limit: z.number().int().min(1).max(500).optional() }), output: z.array(expertSummarySchema) },
+  [COMMANDS.getExpert]: { input: z.object({ practitionerId: directoryIdSchema }), output: expertDetailSchema },
+  [COMMANDS.listCases]: { input: z.object({ limit: z.number().int().min(1).max(100_000).optional() }).optional(), output: z.array(caseSummarySchema) },
+  [COMMANDS.openCase]: { input: z.object({ caseId: uuidSchema }), output: caseViewSchema },
+  [COMMANDS.createConsult]: { input: composeConsultSchema, output: caseSummarySchema },
+  [COMMANDS.actOnCase]: { input: caseActionSchema, output: caseSummarySchema },
+  [COMMANDS.sendReport]: { input: reportInputSchema, output: caseSummarySchema },
+  [COMMANDS.getOutboxState]: { input: noInput, output: outboxStateSchema },
+  [COMMANDS.listRejections]: { input: noInput, output: z.array(rejectionSchema) },
+  [COMMANDS.checkAuditLog]: { input: noInput, output: auditCheckSchema },
+  [COMMANDS.lock]: { input: noInput, output: z.object({ locked: z.boolean() }) },
+  [COMMANDS.unlock]: { input: z.object({ passphrase: z.string().max(1_000) }), output: z.object({ locked: z.boolean() }) },
+  [COMMANDS.setLockPassphrase]: { input: z.object({ passphrase, current: z.string().max(1_000).optional() }), output: z.object({ locked: z.boolean() }) },
 } as const satisfies Record<CommandChannel, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {
   [EVENTS.connectionStateChanged]: connectionStateSchema,
+  [EVENTS.setupChanged]: setupStateSchema,
+  [EVENTS.directorySyncProgress]: directoryStateSchema,
+  [EVENTS.caseChanged]: z.object({ summary: caseSummarySchema, isNew: z.boolean() }),
+  [EVENTS.outboxChanged]: outboxStateSchema,
+  [EVENTS.lockChanged]: z.object({ locked: z.boolean() }),
 } as const satisfies Record<EventChannel, z.ZodType>;
 
 export type CommandInput<C extends CommandChannel> = z.input<(typeof commandContract)[C]['input']>;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../../shared/api/channels.ts';
+import { CoreError } from '../core-error.ts';
 import { VaultUnavailableError } from '../vault/secret-vault.ts';
 import { createCommandDispatcher, type CommandHandlers } from './command-dispatcher.ts';
 
@@ -10,7 +11,7 @@ function dispatcher(overrides: Partial<CommandHandlers> = {}, log: string[] = []
     [COMMANDS.getAppInfo]: async () => ({ productName: 'RTS', version: '1' }),
     [COMMANDS.getConnectionState]: async () => state,
     ...overrides,
-  }, (m) => log.push(m));
+  } as CommandHandlers, (m) => log.push(m));
 }
 
 describe('command dispatcher', () => {
@@ -48,5 +49,10 @@ describe('command dispatcher', () => {
     });
     const result = await noKeychain(COMMANDS.getConnectionState, undefined);
     expect(result).toMatchObject({ ok: false, error: { code: 'keychain-unavailable', message: expect.stringContaining('Start gnome-keyring.') } });
+  });
+
+  it('passes a refusal the user can act on with its own code and words', async () => {
+    const result = await dispatcher({ [COMMANDS.getAppInfo]: async () => { throw new CoreError('locked', 'The workstation is locked.'); } })(COMMANDS.getAppInfo, undefined);
+    expect(result).toEqual({ ok: false, error: { code: 'locked', message: 'The workstation is locked.', retryable: false } });
   });
 });

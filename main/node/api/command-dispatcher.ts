@@ -3,6 +3,7 @@ import { commandContract, type CommandOutput } from '../../../shared/api/contrac
 import { API_ERROR_CODES, apiError } from '../../../shared/api/api-error.ts';
 import { err, ok, type Result } from '../../../shared/api/result.ts';
 import type { z } from 'zod';
+import { CoreError } from '../core-error.ts';
 import { VaultUnavailableError } from '../vault/secret-vault.ts';
 
 type ParsedInput<C extends CommandChannel> = z.output<(typeof commandContract)[C]['input']>;
@@ -36,6 +37,7 @@ export function createCommandDispatcher(
       const handler = handlers[channel] as (input: unknown) => Promise<unknown>;
       return ok(contract.output.parse(await handler(parsed.data)));
     } catch (error) {
+      if (error instanceof CoreError) return err(apiError(error.code, error.message, error.retryable));
       if (error instanceof VaultUnavailableError) {
         return err(apiError(API_ERROR_CODES.keychainUnavailable, `${error.message}. ${error.hint}`, true));
       }

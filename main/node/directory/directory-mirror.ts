@@ -35,6 +35,8 @@ export interface ExpertQuery {
 export interface DirectoryMirror {
   /** Undefined until the first snapshot is complete. */
   version(): number | undefined;
+  /** When a snapshot or update was last applied (ms since the epoch). */
+  appliedAt(): number | undefined;
   applySnapshotBatch(batch: { batchId: string; index: number; count: number; version: number; resources: readonly DirectoryResource[] }): SnapshotProgress;
   applyUpdate(update: { baseVersion: number; version: number; changes: readonly DirectoryChange[] }): UpdateOutcome;
   search(query: ExpertQuery): ExpertSummary[];
@@ -61,6 +63,10 @@ const MIGRATIONS = [{
     );
     create virtual table mirror_search using fts5(practitioner_id unindexed, name, specialties, organization, city, languages, tokenize = 'unicode61 remove_diacritics 2');
   `,
+}, {
+  version: 2,
+  // When the mirror last changed: how current it is, for the user to judge.
+  sql: 'alter table mirror_state add column applied_at integer',
 }];
 
 interface Coding { text?: string; coding?: { code?: string; display?: string }[] }
@@ -78,7 +84,7 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
   const putSearch = db.prepare('insert into mirror_search (rowid, practitioner_id, name, specialties, organization, city, languages) values (?, ?, ?, ?, ?, ?, ?)');
   const rolesOfOrganization = db.prepare<[string], { entry_id: string }>('select entry_id from mirror_entries where organization = ?');
   const readVersion = () => (db.prepare('select version from mirror_state where id = 1').get() as { version: number | null }).version ?? undefined;
-  const setVersion = db.prepare('update mirror_state set version = ? where id = 1');
+  const setVersion = db.prepare('update mirror_state set version = ?, applied_at = ? where id = 1');
 
   const read = (url: string): Record<string, unknown> | undefined => {
     const row = getEntry.get(url);
@@ -118,6 +124,7 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
 
   return {
     version: readVersion,
+    appliedAt: () => (db.prepare('select applied_at from mirror_state where id = 1').get() as { applied_at: number | null }).applied_at ?? undefined,
 
     applySnapshotBatch: (batch) => db.transaction((): SnapshotProgress => {
       db.prepare('insert or replace into mirror_snapshot_batches values (?, ?, ?, ?, ?)')
@@ -135,7 +142,7 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       }
       for (const id of touched) index(id);
       db.prepare('delete from mirror_snapshot_batches').run();
-      setVersion.run(batch.version);
+      setVersion.run(batch.version, Date.now());
       return { version: batch.version, received, count: batch.count, complete: true };
     })(),
 
@@ -146,7 +153,7 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       const touched = new Set<string>();
       for (const change of update.changes) for (const id of write(change)) touched.add(id);
       for (const id of touched) index(id);
-      setVersion.run(update.version);
+      setVersion.run(update.version, Date.now());
       return 'applied';
     })(),
 

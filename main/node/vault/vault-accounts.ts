@@ -2,3 +2,13 @@
 export function brokerPasswordAccount(endpointId: string): string {
   return `broker-password:${endpointId}`;
 }
+
+export const STORE_KEY_ACCOUNT = 'store-key';
+
+/** A practitioner's private key (PKCS#8, base64) for one use; `pending` while its certificate is being issued. */
+export function privateKeyAccount(practitionerId: string, use: 'signing' | 'encryption', pending = false): string {
+  return `${pending ? 'pending-' : ''}private-key:${use}:${practitionerId}`;
+}
+
+/** The scrypt hash of the passphrase that unlocks the app after idle. */
+export const LOCK_PASSPHRASE_ACCOUNT = 'lock-passphrase';

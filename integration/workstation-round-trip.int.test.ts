@@ -1,0 +1,278 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS, EVENTS, type CommandChannel } from '../shared/api/channels.ts';
+import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
+import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
+import { buildConsultReport, buildConsultRequest, buildDirectoryPublish, buildEndpointRegister, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
+import { sealMessage } from '../shared/protocol/message-envelope.ts';
+import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
+import type { Bundle } from '@medplum/fhirtypes';
+import rhea, { type Message } from 'rhea';
+import { BROKER_STATE_ENV, endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
+import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
+import { loadHubConfig } from '../hub/hub-config.ts';
+import { startHub, type HubService } from '../hub/hub-service.ts';
+import { purgeTestQueues, writeTestHubConfig } from '../hub/testing/test-hub-config.ts';
+import { connectTestEndpoint, type TestEndpoint } from '../hub/testing/test-endpoint.ts';
+import { createTestRegion, expertEntry, hospital, type TestPractitioner, type TestRegion } from '../hub/testing/test-region.ts';
+import { createKeytarVault } from '../main/node/vault/keytar-vault.ts';
+import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
+
+/**
+ * Two workstation cores (an applicant's and an expert's) against the real broker and the real hub: registration and
+ * snapshot, a consult round trip with a verified report, work while the broker is down, and refusals with reasons.
+ */
+const broker = loadBrokerEnv();
+const V = '1.0';
+
+interface Workstation {
+  readonly core: WorkstationCore;
+  readonly events: { event: string; payload: unknown }[];
+  call<C extends CommandChannel>(command: C, ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]): Promise<CommandOutput<C>>;
+  until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs?: number): Promise<T>;
+}
+
+describe('workstation core on the real broker and hub', () => {
+  let dir: string;
+  let region: TestRegion;
+  let hub: HubService;
+  const clinics: Record<string, TestEndpoint> = {};
+  let expert: TestPractitioner;
+  let applicant: TestPractitioner;
+  let expertWs: Workstation;
+  let applicantWs: Workstation;
+
+  async function openWorkstation(endpointId: string, practitioner: TestPractitioner): Promise<Workstation> {
+    const vault = createKeytarVault(`rts-int-${randomUUID()}`);
+    const core = createWorkstationCore({
+      productName: 'RTS Workstation', version: 'test', vault, dataDir: join(dir, endpointId), reconnectDelayMs: { initial: 200, max: 1_000 },
+    });
+    const events: { event: string; payload: unknown }[] = [];
+    core.onEvent((event, payload) => events.push({ event, payload }));
+    await core.start();
+    const call = (async (command: CommandChannel, input?: unknown) => {
+      const result = await core.dispatch(command, input);
+      if (!result.ok) throw new Error(`${endpointId} ${command}: ${result.error.code}: ${result.error.message}`);
+      return result.value;
+    }) as Workstation['call'];
+    const until: Workstation['until'] = async (probe, what, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await probe();
+        if (value !== undefined && value !== false) return value;
+        if (Date.now() > deadline) throw new Error(`${endpointId}: timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await call(COMMANDS.setTrust, {
+      anchorsPem: derToPem(region.ca.certificate, PEM_LABELS.certificate),
+      crlsPem: readFileSync(region.files.crl, 'utf8'),
+      hubCertificatePem: derToPem(region.hub.certificate, PEM_LABELS.certificate),
+    });
+    for (const use of ['signing', 'encryption'] as const) {
+      const identity = practitioner[use];
+      const pkcs12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey), certificate: identity.certificate, chain: [region.ca.certificate], password: 'p12-secret' });
+      await call(COMMANDS.importPkcs12, { use, pkcs12Base64: Buffer.from(pkcs12).toString('base64'), password: 'p12-secret' });
+    }
+    await call(COMMANDS.setProfile, {
+      profile: { hosts: broker.nodes.map((n) => ({ host: '127.0.0.1', port: n.amqpPort })), vhost: broker.vhost, endpointId },
+      brokerPassword: endpointCredentials(broker, endpointId).password,
+    });
+    return { core, events, call, until };
+  }
+
+  /** The clinic systems' bare endpoints do not reconnect on their own (tests use them to send what no real endpoint would). */
+  async function connectClinics(): Promise<void> {
+    for (const id of ['clinic-a', 'clinic-b'] as const) {
+      clinics[id]?.close();
+      clinics[id] = await connectTestEndpoint({ port: broker.nodes[0]!.amqpPort, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
+    }
+  }
+
+  beforeAll(async () => {
+    await purgeTestQueues(broker);
+    dir = mkdtempSync(join(tmpdir(), 'rts-core-int-'));
+    region = await createTestRegion(join(dir, 'pki'));
+    const config = writeTestHubConfig({ dir, name: 'hub-core', region, broker, database: { kind: 'embedded', path: join(dir, 'hub-db') } });
+    hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', log: () => undefined });
+    expert = await region.practitioner('clinic-a.dr-ahmed');
+    applicant = await region.practitioner('clinic-b.dr-berg');
+    // The clinics register with their own certificates and publish their practitioners, each reached at a workstation.
+    const clinicIdentities = { 'clinic-a': await region.clinic('clinic-a'), 'clinic-b': await region.clinic('clinic-b') };
+    await connectClinics();
+    for (const id of ['clinic-a', 'clinic-b'] as const) {
+      await clinics[id]!.send(
+        { rtsType: 'endpoint.register', rtsVersion: V, rtsSender: id },
+        (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: 'clinic-system', name: id, organization: id }),
+        clinicIdentities[id],
+      );
+      await clinics[id]!.waitFor((m) => m.properties.rtsNotice === 'registration-accepted', 'clinic registration');
+    }
+    const send = async (clinic: 'clinic-a' | 'clinic-b', resources: DirectoryResource[]) => clinics[clinic]!.send(
+      { rtsType: 'directory.publish', rtsVersion: V, rtsSender: clinic, rtsDirectoryMode: 'full', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
+      (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: clinic }, { full: resources }),
+      clinicIdentities[clinic],
+    );
+    await send('clinic-a', [hospital('clinic-a.nordby', 'Nordby Hospital'), ...expertEntry(expert, { organizationId: 'clinic-a.nordby', endpoints: ['ws-expert-1'], family: 'Ahmed', specialty: 'Cardiology' })]);
+    await send('clinic-b', [hospital('clinic-b.sorvik', 'Sørvik Health Centre'), ...expertEntry(applicant, { organizationId: 'clinic-b.sorvik', endpoints: ['ws-applicant-1'], family: 'Berg', specialty: 'General practice' })]);
+    await clinics['clinic-b']!.waitForCount((m) => m.properties.rtsType === 'directory.update', 2, 'both publishes applied');
+
+    expertWs = await openWorkstation('ws-expert-1', expert);
+    applicantWs = await openWorkstation('ws-applicant-1', applicant);
+  }, 120_000);
+
+  afterAll(async () => {
+    await expertWs?.core.stop();
+    await applicantWs?.core.stop();
+    for (const c of Object.values(clinics)) c.close();
+    await hub?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('registers both workstations and mirrors the directory they were sent, searchable', async () => {
+    for (const ws of [expertWs, applicantWs]) {
+      await ws.until(async () => (await ws.call(COMMANDS.getSetupState)).registration.state === 'accepted', 'registration accepted');
+      const state = await ws.until(async () => {
+        const s = await ws.call(COMMANDS.getDirectoryState);
+        return s.version === 2 && s.experts === 2 ? s : undefined;
+      }, 'snapshot at version 2');
+      expect(state).toMatchObject({ behind: false, refused: [] });
+      expect(ws.events.some((e) => e.event === EVENTS.directorySyncProgress)).toBe(true);
+    }
+    const found = await applicantWs.call(COMMANDS.searchDirectory, { text: 'cardio nordby' });
+    expect(found.map((e) => e.practitionerId)).toEqual(['clinic-a.dr-ahmed']);
+    const detail = await applicantWs.call(COMMANDS.getExpert, { practitionerId: 'clinic-a.dr-ahmed' });
+    expect(detail).toMatchObject({ organization: 'Nordby Hospital', endpoints: ['ws-expert-1'], specialties: ['Cardiology'] });
+    expect(detail.certificates.map((c) => `${c.use}:${c.state}`)).toEqual(['signing:valid', 'encryption:valid']);
+  });
+
+  const patient = { family: 'Nilsen', given: ['Kari'], gender: 'female' as const, birthDate: '1961-04-12', identifiers: [{ system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: '12046112345' }] };
+  const at = () => new Date().toISOString();
+  const caseOf = (ws: Workstation, caseId: string) => ws.call(COMMANDS.listCases, {}).then((all) => all.find((c) => c.caseId === caseId));
+  const compose = () => applicantWs.call(COMMANDS.createConsult, {
+    expertId: 'clinic-a.dr-ahmed', patient, priority: 'urgent', reason: 'Chest pain since 06:00, ST elevation in II, III, aVF', question: 'Thrombolysis before transfer?',
+    vitals: [{ sign: 'heartRate', value: 104, effective: at() }, { sign: 'oxygenSaturation', value: 93, effective: at() }],
+    bloodPressure: [{ systolic: 96, diastolic: 61, effective: at() }],
+    waveforms: [{ kind: 'ecg', effective: at(), periodMs: 4, series: [{ lead: 'II', samples: [0, 0.1, 0.9, -0.2, 0.05] }, { lead: 'III', samples: [0, 0.2, 1.1, -0.1, 0.1] }] }],
+    attachments: [{ title: 'referral.txt', contentType: 'text/plain', base64: Buffer.from('Referral letter').toString('base64'), size: 15 }],
+  });
+
+  it('carries a consult to the expert and a signed report back, each verified on arrival and decrypted on open', async () => {
+    const created = await compose();
+    expect(created).toMatchObject({ role: 'applicant', status: 'requested', expertId: 'clinic-a.dr-ahmed', applicantId: 'clinic-b.dr-berg' });
+    const incoming = await expertWs.until(() => caseOf(expertWs, created.caseId), 'the request at the expert');
+    expect(incoming).toMatchObject({ role: 'expert', status: 'requested', unread: true, priority: 'urgent', applicantId: 'clinic-b.dr-berg' });
+    expect(expertWs.events).toContainEqual({ event: EVENTS.caseChanged, payload: expect.objectContaining({ isNew: true, summary: expect.objectContaining({ caseId: created.caseId }) }) });
+
+    const opened = await expertWs.call(COMMANDS.openCase, { caseId: created.caseId });
+    expect(opened).toMatchObject({ patient, reason: 'Chest pain since 06:00, ST elevation in II, III, aVF', question: 'Thrombolysis before transfer?', unread: false });
+    expect(opened.vitals.map((v) => `${v.code}=${v.value}${v.unit}`)).toEqual(['8867-4=104/min', '59408-5=93%']);
+    expect(opened.bloodPressure).toMatchObject([{ systolic: 96, diastolic: 61 }]);
+    expect(opened.waveforms[0]!.series.map((x) => [x.lead, x.samples])).toEqual([['II', [0, 0.1, 0.9, -0.2, 0.05]], ['III', [0, 0.2, 1.1, -0.1, 0.1]]]);
+    expect(Buffer.from(opened.attachments[0]!.base64, 'base64').toString()).toBe('Referral letter');
+    expect(opened.messages).toMatchObject([{ direction: 'in', type: 'consult.request', state: 'verified', signer: { subject: expect.stringContaining('CN=clinic-b.dr-berg') } }]);
+
+    await expertWs.call(COMMANDS.actOnCase, { caseId: created.caseId, action: 'accept' });
+    const refused = await expertWs.core.dispatch(COMMANDS.actOnCase, { caseId: created.caseId, action: 'cancel', note: 'not mine to cancel' });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'not-allowed', message: 'Only the applicant can mark a case cancelled.' } });
+    await expertWs.call(COMMANDS.sendReport, {
+      caseId: created.caseId, findings: 'Inferior STEMI.', conclusion: 'Give thrombolysis now, then transfer for PCI.',
+      diagnoses: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'I21.1', text: 'Acute transmural myocardial infarction of inferior wall' }],
+      prescriptions: [{ medication: 'Tenecteplase', dose: 40, unit: 'mg', frequency: 1, period: 1, periodUnit: 'd', route: 'IV' }],
+    });
+
+    await applicantWs.until(async () => (await caseOf(applicantWs, created.caseId))?.status === 'completed', 'the report at the applicant');
+    const view = await applicantWs.call(COMMANDS.openCase, { caseId: created.caseId });
+    expect(view.report).toMatchObject({
+      verified: true, findings: 'Inferior STEMI.', conclusion: 'Give thrombolysis now, then transfer for PCI.',
+      diagnoses: [{ code: 'I21.1' }], prescriptions: [{ medication: 'Tenecteplase', dose: 40, unit: 'mg', route: 'IV' }],
+      signer: { subject: expect.stringContaining('CN=clinic-a.dr-ahmed') },
+    });
+    expect(view.messages.map((m) => `${m.direction}:${m.status}:${m.state}`)).toEqual(['out:requested:processed', 'in:accepted:verified', 'in:completed:verified']);
+    // The expert's steps were taken by the applicant's workstation: its receipts reach the expert.
+    await expertWs.until(async () => (await expertWs.call(COMMANDS.openCase, { caseId: created.caseId })).messages.every((m) => m.state === 'verified' || m.state === 'processed'), 'the applicant\'s receipts');
+    for (const ws of [expertWs, applicantWs]) expect(await ws.call(COMMANDS.checkAuditLog)).toMatchObject({ ok: true });
+  });
+
+  it('lets the expert answer while the broker is down and delivers the answer in order once it is back', async () => {
+    const created = await compose();
+    await expertWs.until(() => caseOf(expertWs, created.caseId), 'the request at the expert');
+    await killNode(process.env[BROKER_STATE_ENV]!, 0);
+    try {
+      await expertWs.until(async () => (await expertWs.call(COMMANDS.getConnectionState)).status !== 'online', 'the expert offline');
+      expect((await expertWs.call(COMMANDS.openCase, { caseId: created.caseId })).patient).toMatchObject({ family: 'Nilsen' });
+      await expertWs.call(COMMANDS.actOnCase, { caseId: created.caseId, action: 'accept' });
+      await expertWs.call(COMMANDS.actOnCase, { caseId: created.caseId, action: 'request-information', note: 'Please send a troponin result.' });
+      expect(await expertWs.call(COMMANDS.getOutboxState)).toMatchObject({ pending: 2, failed: 0 });
+    } finally {
+      await restartNode(process.env[BROKER_STATE_ENV]!, 0);
+      await connectClinics();
+    }
+    await applicantWs.until(async () => (await caseOf(applicantWs, created.caseId))?.status === 'more-information-needed', 'the answer after the broker returned', 90_000);
+    const view = await applicantWs.call(COMMANDS.openCase, { caseId: created.caseId });
+    expect(view.messages.map((m) => `${m.direction}:${m.status}`)).toEqual(['out:requested', 'in:accepted', 'in:more-information-needed']);
+    expect(view.messages[2]).toMatchObject({ note: 'Please send a troponin result.' });
+    await applicantWs.call(COMMANDS.actOnCase, { caseId: created.caseId, action: 'provide-information', note: 'Troponin T 180 ng/L.' });
+    await expertWs.until(async () => (await caseOf(expertWs, created.caseId))?.status === 'information-provided', 'the applicant\'s answer');
+    await expertWs.until(async () => (await expertWs.call(COMMANDS.getOutboxState)).pending === 0, 'an empty outbox');
+  }, 180_000);
+
+  /** Seals a consult as the clinic system would send it for one of its practitioners, optionally damaged on the way. */
+  async function sendConsult(clinic: 'clinic-a' | 'clinic-b', properties: ApplicationProperties, payload: (id: string, t: Date) => Bundle, signer: TestPractitioner, recipients: Uint8Array[], damage?: (body: Uint8Array) => void): Promise<string> {
+    const messageId = randomUUID();
+    const creationTime = new Date();
+    const fields = await sealMessage({ messageId, creationTime, userId: clinic, properties, payload: payload(messageId, creationTime), signer: signer.signing, recipientCertificates: recipients });
+    const body = new Uint8Array(fields.body);
+    damage?.(body);
+    expect(await clinics[clinic]!.sendRaw({ ...fields, user_id: Buffer.from(clinic), body: rhea.message.data_section(Buffer.from(body)) } as unknown as Message)).toBe('accepted');
+    return messageId;
+  }
+
+  it('refuses a tampered or misaddressed consult with a reason both sides can see, and keeps working', async () => {
+    const request = (caseId: string): [ApplicationProperties, (id: string, t: Date) => Bundle] => [
+      { rtsType: 'consult.request', rtsVersion: V, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: 'clinic-b.dr-berg', rtsToPractitioner: 'clinic-a.dr-ahmed', rtsSequence: 1 },
+      (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: 'clinic-b' }, { caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', patient, priority: 'routine', reason: 'Rash' }),
+    ];
+    const flipLast = (body: Uint8Array) => {
+      const at = body.length - 20;
+      body[at] = body[at]! ^ 0xff;
+    };
+    const tampered = await sendConsult('clinic-b', ...request(randomUUID()), applicant, [expert.encryption.certificate, applicant.encryption.certificate], flipLast);
+    const misaddressed = await sendConsult('clinic-b', ...request(randomUUID()), applicant, [applicant.encryption.certificate]);
+    const rejections = await expertWs.until(async () => {
+      const all = await expertWs.call(COMMANDS.listRejections);
+      return all.some((r) => r.messageId === misaddressed) && all.some((r) => r.messageId === tampered) ? all : undefined;
+    }, 'both refused at the expert');
+    expect(rejections.find((r) => r.messageId === tampered)).toMatchObject({ reason: 'decrypt-failed', type: 'consult.request', sender: 'clinic-b' });
+    expect(rejections.find((r) => r.messageId === misaddressed)).toMatchObject({ reason: 'not-a-recipient' });
+    // The sender is told why, through the hub.
+    for (const [id, reason] of [[tampered, 'decrypt-failed'], [misaddressed, 'not-a-recipient']] as const) {
+      const receipt = await clinics['clinic-b']!.waitFor((m) => m.correlationId === id && m.properties.rtsReceipt === 'rejected', `rejected receipt for ${reason}`);
+      expect(receipt.properties).toMatchObject({ rtsReason: reason, rtsSender: 'ws-expert-1' });
+    }
+
+    // A damaged report in a case the applicant knows shows in that case as refused, never as a report.
+    const live = await compose();
+    await expertWs.until(() => caseOf(expertWs, live.caseId), 'the request at the expert');
+    const report = await sendConsult('clinic-a',
+      { rtsType: 'consult.report', rtsVersion: V, rtsSender: 'clinic-a', rtsCase: live.caseId, rtsFromPractitioner: 'clinic-a.dr-ahmed', rtsToPractitioner: 'clinic-b.dr-berg', rtsSequence: 1 },
+      (messageId, timestamp) => buildConsultReport({ messageId, timestamp, sender: 'clinic-a' }, { caseId: live.caseId, from: 'clinic-a.dr-ahmed', to: 'clinic-b.dr-berg', patient, conclusion: 'Forged' }),
+      expert, [applicant.encryption.certificate, expert.encryption.certificate], flipLast);
+    const summary = await applicantWs.until(async () => {
+      const c = await caseOf(applicantWs, live.caseId);
+      return c?.attention ? c : undefined;
+    }, 'the refused report in its case');
+    expect(summary).toMatchObject({ status: 'requested', attention: 'A received message was refused: decrypt-failed' });
+    const view = await applicantWs.call(COMMANDS.openCase, { caseId: live.caseId });
+    expect(view.report).toBeUndefined();
+    expect(view.messages.find((m) => m.messageId === report)).toMatchObject({ direction: 'in', type: 'consult.report', state: 'rejected', reason: 'decrypt-failed' });
+    expect(view.messages.find((m) => m.messageId === report)?.signer).toBeUndefined();
+
+    // Good traffic still flows after the refusals.
+    await expertWs.call(COMMANDS.actOnCase, { caseId: live.caseId, action: 'decline', note: 'Outside my field.' });
+    await applicantWs.until(async () => (await caseOf(applicantWs, live.caseId))?.status === 'declined', 'the decline after the refusals');
+  });
+});

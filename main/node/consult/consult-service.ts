@@ -1,0 +1,354 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle } from '@medplum/fhirtypes';
+import type { CaseAction, CaseSummary, CaseView, ComposeConsult, ReportInput } from '../../../shared/api/consult-schemas.ts';
+import { API_ERROR_CODES } from '../../../shared/api/api-error.ts';
+import { isCmsError, open, type CertificateValidator, type CmsRecipientIdentity, type TrustConfig } from '../../../shared/cms/index.ts';
+import type { ApplicationProperties } from '../../../shared/protocol/application-properties.ts';
+import { CONSULT_STATUS_SENDER, canTransition, type ConsultStatus, type ConsultStatusUpdate } from '../../../shared/protocol/consult-status.ts';
+import { certificatesOf } from '../../../shared/protocol/fhir/directory-entries.ts';
+import { buildConsultReport, buildConsultRequest, buildConsultStatus, type PatientDetails } from '../../../shared/protocol/fhir/message-builders.ts';
+import type { OpenedMessage } from '../../../shared/protocol/message-envelope.ts';
+import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
+import { REASON_CODES, type ReasonCode } from '../../../shared/protocol/reason-codes.ts';
+import type { SqliteDatabase } from '../../../transport/sqlite-database.ts';
+import type { StoredMessage } from '../../../transport/transport-store.ts';
+import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
+import { CoreError } from '../core-error.ts';
+import type { DirectoryMirror } from '../directory/directory-mirror.ts';
+import type { CaseMessageRecord, CaseRecord, CaseStore, ConsultMessageType, MessageState } from './case-store.ts';
+import { readCaseMessage, type CaseMessageContent } from './case-payloads.ts';
+
+/**
+ * The consultation lifecycle on this workstation, for both roles (docs/protocol.md §5.2). Every step the user takes is
+ * checked against the transition table, signed, encrypted to the peer and to ourselves, and queued in the outbox in
+ * the same transaction that records it; every step that arrives was verified by the caller and is checked here against
+ * the case before it is stored. Envelopes are stored as they travelled and decrypted again when a case is opened.
+ */
+export interface ConsultServiceOptions {
+  readonly db: SqliteDatabase;
+  readonly cases: CaseStore;
+  readonly mirror: DirectoryMirror;
+  readonly audit: AuditLog;
+  readonly me: () => { practitionerId: string; endpointId: string };
+  readonly recipient: () => Promise<CmsRecipientIdentity>;
+  readonly trust: () => TrustConfig;
+  readonly validator: () => CertificateValidator;
+  /** Seals a message from this endpoint (signed with the practitioner's key). */
+  readonly seal: (input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[] }) => Promise<StoredMessage>;
+  /** Queues a sealed message; runs inside the caller's transaction. */
+  readonly enqueue: (message: StoredMessage, orderKey: string) => void;
+  readonly onCaseChanged: (summary: CaseSummary, isNew: boolean) => void;
+  readonly now?: () => Date;
+}
+
+/** What the expert's workstation sends for each action the user takes. */
+const ACTION_STATUS: Readonly<Record<CaseAction['action'], ConsultStatusUpdate>> = {
+  accept: 'accepted',
+  decline: 'declined',
+  'request-information': 'more-information-needed',
+  redirect: 'redirected',
+  'provide-information': 'information-provided',
+  cancel: 'cancelled',
+};
+
+export type IncomingOutcome =
+  | { readonly ok: true; readonly effect: () => void }
+  | { readonly ok: false; readonly reason: ReasonCode; readonly detail: string };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function createConsultService(options: ConsultServiceOptions) {
+  const { db, cases, mirror, audit } = options;
+  const now = options.now ?? (() => new Date());
+
+  function summary(record: CaseRecord, attention?: string): CaseSummary {
+    return {
+      caseId: record.caseId, role: record.role, status: record.status, ...(record.priority && { priority: record.priority as CaseSummary['priority'] }),
+      applicantId: record.applicantId, expertId: record.expertId, createdAt: iso(record.createdAt), updatedAt: iso(record.updatedAt), unread: record.unread,
+      ...(attention && { attention }),
+    };
+  }
+
+  const summaryOf = (caseId: string) => {
+    const record = cases.get(caseId)!;
+    return summary(record, cases.attention([caseId]).get(caseId));
+  };
+
+  /** The practitioner's current certificates of one use from the directory, or why there are none. */
+  function directoryCertificates(practitionerId: string, use: 'signing' | 'encryption'): Uint8Array[] {
+    const role = mirror.resource(`PractitionerRole/${practitionerId}`);
+    const practitioner = mirror.resource(`Practitioner/${practitionerId}`);
+    if (!role || !practitioner || role.active === false || practitioner.active === false) return [];
+    return certificatesOf(practitioner)[use].map((b) => new Uint8Array(Buffer.from(b, 'base64')));
+  }
+
+  async function peerEncryptionCertificates(peerId: string): Promise<Uint8Array[]> {
+    const certificates = directoryCertificates(peerId, 'encryption');
+    if (certificates.length === 0) throw new CoreError(API_ERROR_CODES.notFound, `${peerId} is not in the directory (or has been retired).`);
+    const validate = options.validator();
+    for (const certificate of certificates) {
+      try {
+        await validate(certificate, 'encryption', now());
+      } catch (error) {
+        if (!isCmsError(error)) throw error;
+        throw new CoreError(API_ERROR_CODES.notAllowed, `The encryption certificate of ${peerId} cannot be used: ${error.message}`);
+      }
+    }
+    return certificates;
+  }
+
+  /** Signs, encrypts and queues one step of a case, recording it and the new state in one transaction. */
+  async function sendStep(input: {
+    record: CaseRecord | undefined;
+    caseId: string;
+    type: ConsultMessageType;
+    status: ConsultStatus;
+    peerId: string;
+    sequence: number;
+    payload: (messageId: string, timestamp: Date) => Bundle;
+    create?: Omit<CaseRecord, 'updatedAt' | 'unread' | 'peerSequence'>;
+  }): Promise<CaseSummary> {
+    const me = options.me();
+    const recipients = [...(await peerEncryptionCertificates(input.peerId)), (await options.recipient()).certificate];
+    const base = { rtsVersion: PROTOCOL_VERSION, rtsSender: me.endpointId, rtsCase: input.caseId, rtsFromPractitioner: me.practitionerId, rtsToPractitioner: input.peerId, rtsSequence: input.sequence };
+    const properties: ApplicationProperties = input.type === 'consult.status'
+      ? { rtsType: 'consult.status', ...base, rtsStatus: input.status as ConsultStatusUpdate }
+      : { rtsType: input.type, ...base };
+    const message = await options.seal({ properties, payload: input.payload, recipients });
+    const at = message.properties.creation_time;
+    const messageId = message.properties.message_id;
+    db.transaction(() => {
+      // The case may have moved on while we were signing (a step arrived): check again under the transaction.
+      if (input.record) {
+        const current = cases.get(input.caseId)!;
+        if (current.status !== input.record.status || current.mySequence !== input.record.mySequence) {
+          throw new CoreError(API_ERROR_CODES.notAllowed, 'The case changed while this step was being signed; open it again and retry.', true);
+        }
+      }
+      if (input.create) cases.create({ ...input.create, createdAt: at });
+      else cases.update(input.caseId, { status: input.status, mySequence: input.sequence, unread: false, at });
+      cases.addMessage({ messageId, caseId: input.caseId, direction: 'out', type: input.type, status: input.status, sequence: input.sequence, state: 'queued', body: message.body, createdAt: at, signedAt: at });
+      options.enqueue(message, input.caseId);
+      audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.signed, subject: `message:${messageId}`, detail: `${input.type} ${input.status} case:${input.caseId}` });
+      audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.sent, subject: `case:${input.caseId}`, detail: `${input.type} ${input.status} to ${input.peerId}` });
+    })();
+    const result = summaryOf(input.caseId);
+    options.onCaseChanged(result, input.create !== undefined);
+    return result;
+  }
+
+  function requireCase(caseId: string): CaseRecord {
+    const record = cases.get(caseId);
+    if (!record) throw new CoreError(API_ERROR_CODES.notFound, 'There is no such case on this workstation.');
+    return record;
+  }
+
+  /** The decrypted, verified content of one stored message (our own copies are encrypted to us too). */
+  async function readStored(message: CaseMessageRecord): Promise<{ content: CaseMessageContent; signer: { subject: string; signedAt: string } } | undefined> {
+    if (!message.body) return undefined;
+    const opened = await open(message.body, await options.recipient(), options.trust(), { now: new Date(message.signedAt ?? message.createdAt) });
+    const payload = JSON.parse(new TextDecoder().decode(opened.content)) as Record<string, unknown>;
+    return { content: readCaseMessage(message.type, payload), signer: { subject: opened.signer.subject, signedAt: opened.signer.signingTime.toISOString() } };
+  }
+
+  async function patientOf(record: CaseRecord): Promise<PatientDetails> {
+    const request = cases.messages(record.caseId).find((m) => m.type === 'consult.request' && m.body);
+    const read = request && (await readStored(request));
+    if (!read || read.content.kind !== 'request') throw new CoreError(API_ERROR_CODES.notFound, 'The request of this case cannot be read.');
+    return read.content.patient;
+  }
+
+  function checkStep(record: CaseRecord, status: ConsultStatusUpdate): void {
+    if (CONSULT_STATUS_SENDER[status] !== record.role) throw new CoreError(API_ERROR_CODES.notAllowed, `Only the ${CONSULT_STATUS_SENDER[status]} can mark a case ${status}.`);
+    if (!canTransition(record.status, status)) throw new CoreError(API_ERROR_CODES.notAllowed, `A case that is ${record.status} cannot become ${status}.`);
+  }
+
+  return {
+    list(limit?: number): CaseSummary[] {
+      const records = cases.list(limit === undefined ? {} : { limit });
+      const attention = cases.attention(records.map((r) => r.caseId));
+      return records.map((r) => summary(r, attention.get(r.caseId)));
+    },
+
+    async compose(input: ComposeConsult): Promise<CaseSummary> {
+      const me = options.me();
+      if (input.expertId === me.practitionerId) throw new CoreError(API_ERROR_CODES.notAllowed, 'You cannot ask yourself for a consultation.');
+      const caseId = randomUUID();
+      return sendStep({
+        record: undefined, caseId, type: 'consult.request', status: 'requested', peerId: input.expertId, sequence: 1,
+        create: { caseId, role: 'applicant', status: 'requested', priority: input.priority, applicantId: me.practitionerId, expertId: input.expertId, createdAt: 0, mySequence: 1 },
+        payload: (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: me.endpointId }, {
+          caseId, from: me.practitionerId, to: input.expertId, patient: input.patient, priority: input.priority, reason: input.reason,
+          ...(input.question && { question: input.question }),
+          ...(input.vitals && { vitals: input.vitals.map((v) => ({ ...v, effective: new Date(v.effective) })) }),
+          ...(input.bloodPressure && { bloodPressure: input.bloodPressure.map((b) => ({ ...b, effective: new Date(b.effective) })) }),
+          ...(input.waveforms && { waveforms: input.waveforms.map((w) => ({ ...w, effective: new Date(w.effective) })) }),
+          ...(input.attachments && { attachments: input.attachments }),
+        }),
+      });
+    },
+
+    async act(action: CaseAction): Promise<CaseSummary> {
+      const record = requireCase(action.caseId);
+      const status = ACTION_STATUS[action.action];
+      checkStep(record, status);
+      const me = options.me();
+      const peerId = record.role === 'expert' ? record.applicantId : record.expertId;
+      const note = 'note' in action ? action.note : undefined;
+      return sendStep({
+        record, caseId: record.caseId, type: 'consult.status', status, peerId, sequence: record.mySequence + 1,
+        payload: (messageId, timestamp) => buildConsultStatus({ messageId, timestamp, sender: me.endpointId }, {
+          caseId: record.caseId, from: me.practitionerId, to: peerId, status,
+          ...(note && { note }),
+          ...(action.action === 'redirect' && { suggestedPractitioner: action.suggestedPractitioner }),
+          ...(action.action === 'provide-information' && action.attachments && { attachments: action.attachments }),
+        }),
+      });
+    },
+
+    async sendReport(input: ReportInput): Promise<CaseSummary> {
+      const record = requireCase(input.caseId);
+      checkStep(record, 'completed');
+      const me = options.me();
+      const patient = await patientOf(record);
+      return sendStep({
+        record, caseId: record.caseId, type: 'consult.report', status: 'completed', peerId: record.applicantId, sequence: record.mySequence + 1,
+        payload: (messageId, timestamp) => buildConsultReport({ messageId, timestamp, sender: me.endpointId }, {
+          caseId: record.caseId, from: me.practitionerId, to: record.applicantId, patient, conclusion: input.conclusion,
+          ...(input.findings && { findings: input.findings }),
+          ...(input.diagnoses && { diagnoses: input.diagnoses }),
+          ...(input.prescriptions && { prescriptions: input.prescriptions }),
+        }),
+      });
+    },
+
+    /** Decrypts every message of the case, audits that, and marks it read. */
+    async openCase(caseId: string): Promise<CaseView> {
+      const record = requireCase(caseId);
+      const me = options.me();
+      const view: CaseView = { ...summary(record, cases.attention([caseId]).get(caseId)), unread: false, vitals: [], bloodPressure: [], waveforms: [], attachments: [], messages: [] };
+      for (const message of cases.messages(caseId)) {
+        const state: CaseView['messages'][number]['state'] = message.state === 'queued' && !message.inOutbox ? 'sent' : message.state;
+        const base = {
+          messageId: message.messageId, direction: message.direction, type: message.type, status: message.status, at: iso(message.createdAt),
+          state,
+          ...(message.reason && { reason: message.reason }), ...(message.detail && { detail: message.detail }),
+        };
+        let read;
+        try {
+          read = await readStored(message);
+        } catch (error) {
+          if (!isCmsError(error)) throw error;
+          view.messages.push({ ...base, state: 'rejected', detail: `cannot be opened: ${error.message}` });
+          continue;
+        }
+        if (!read) {
+          view.messages.push(base);
+          continue;
+        }
+        const { content, signer } = read;
+        view.messages.push({
+          ...base, signer,
+          ...(content.kind === 'status' && {
+            ...(content.note && { note: content.note }),
+            ...(content.suggestedPractitioner && { suggestedPractitioner: content.suggestedPractitioner }),
+            ...(content.attachments.length > 0 && { attachments: content.attachments }),
+          }),
+        });
+        if (content.kind === 'request') {
+          Object.assign(view, {
+            patient: content.patient, reason: content.reason, ...(content.question && { question: content.question }),
+            vitals: content.vitals, bloodPressure: content.bloodPressure, waveforms: content.waveforms, attachments: content.attachments,
+          });
+        } else if (content.kind === 'report') {
+          view.report = { ...content.report, signer, verified: true };
+        }
+      }
+      db.transaction(() => {
+        if (record.unread) cases.update(caseId, { unread: false, at: record.updatedAt });
+        audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.caseOpened, subject: `case:${caseId}` });
+        audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.decrypted, subject: `case:${caseId}`, detail: `${view.messages.filter((m) => m.signer).length} messages` });
+      })();
+      return view;
+    },
+
+    /** The signing certificates a consult message must carry: its sending practitioner's, from the directory. */
+    expectedSigners: (practitionerId: string) => directoryCertificates(practitionerId, 'signing'),
+
+    /** The peer's signing certificates for a receipt about one of our messages. */
+    receiptSigners(correlationId: string | undefined): Uint8Array[] | undefined {
+      const message = correlationId ? cases.message(correlationId) : undefined;
+      const record = message && cases.get(message.caseId);
+      if (!record) return undefined;
+      return directoryCertificates(record.role === 'expert' ? record.applicantId : record.expertId, 'signing');
+    },
+
+    /** Checks a verified consult message against its case; the effect stores it (inside the inbox transaction). */
+    incoming(opened: OpenedMessage, body: Uint8Array): IncomingOutcome {
+      const props = opened.metadata.properties as Extract<ApplicationProperties, { rtsCase: string }>;
+      const me = options.me();
+      const at = now().getTime();
+      const record = cases.get(props.rtsCase);
+      const refuse = (reason: ReasonCode, detail: string): IncomingOutcome => ({ ok: false, reason, detail });
+      if (props.rtsToPractitioner !== me.practitionerId) return refuse(REASON_CODES.notAddressedToMe, `addressed to ${props.rtsToPractitioner}`);
+      const stored = (status: ConsultStatus, unread: boolean) => ({
+        messageId: opened.metadata.messageId, caseId: props.rtsCase, direction: 'in' as const, type: props.rtsType, status,
+        sequence: props.rtsSequence, state: 'verified' as const, signerSubject: opened.signer.subject, signedAt: opened.signer.signingTime.getTime(), body, createdAt: at, unread,
+      });
+
+      if (props.rtsType === 'consult.request') {
+        if (record) return refuse(REASON_CODES.outOfOrder, 'a request for a case that already exists');
+        return {
+          ok: true,
+          effect: () => {
+            const priority = ((opened.payload.entry as { resource: { resourceType: string; priority?: string } }[]).find((e) => e.resource.resourceType === 'ServiceRequest')?.resource.priority);
+            cases.create({ caseId: props.rtsCase, role: 'expert', status: 'requested', ...(priority && { priority }), applicantId: props.rtsFromPractitioner, expertId: me.practitionerId, createdAt: at, mySequence: 0, peerSequence: props.rtsSequence, unread: true });
+            cases.addMessage(stored('requested', true));
+            audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.caseReceived, subject: `case:${props.rtsCase}`, detail: `from ${props.rtsFromPractitioner}` });
+          },
+        };
+      }
+
+      if (!record) return refuse(REASON_CODES.outOfOrder, `no case ${props.rtsCase} here`);
+      const peer = record.role === 'expert' ? record.applicantId : record.expertId;
+      if (props.rtsFromPractitioner !== peer) return refuse(REASON_CODES.notAuthorized, `${props.rtsFromPractitioner} is not the other party of this case`);
+      const status: ConsultStatusUpdate = props.rtsType === 'consult.report' ? 'completed' : (props).rtsStatus;
+      if (CONSULT_STATUS_SENDER[status] === record.role) return refuse(REASON_CODES.notAuthorized, `the ${record.role === 'expert' ? 'applicant' : 'expert'} cannot mark a case ${status}`);
+      if (props.rtsSequence <= record.peerSequence) return refuse(REASON_CODES.outOfOrder, `sequence ${props.rtsSequence} after ${record.peerSequence}`);
+      if (!canTransition(record.status, status)) return refuse(REASON_CODES.outOfOrder, `${record.status} cannot become ${status}`);
+      return {
+        ok: true,
+        effect: () => {
+          cases.update(record.caseId, { status, peerSequence: props.rtsSequence, unread: true, at });
+          cases.addMessage(stored(status, true));
+          audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.received, subject: `case:${record.caseId}`, detail: `${props.rtsType} ${status}` });
+        },
+      };
+    },
+
+    /** A refused message of a known case is shown in it (without its content), so the user sees why. */
+    recordRefused(input: { messageId: string; caseId: string; type: ConsultMessageType; sequence: number; reason: ReasonCode; detail: string }): boolean {
+      const record = cases.get(input.caseId);
+      if (!record) return false;
+      const at = now().getTime();
+      cases.addMessage({ messageId: input.messageId, caseId: input.caseId, direction: 'in', type: input.type, status: record.status, sequence: input.sequence, state: 'rejected', reason: input.reason, detail: input.detail, createdAt: at });
+      cases.update(input.caseId, { unread: true, at });
+      return true;
+    },
+
+    /** A receipt about one of our messages: from the hub (delivered or rejected) or the peer (processed or rejected). */
+    receipt(correlationId: string, outcome: 'delivered' | 'processed' | 'rejected', reason?: ReasonCode, detail?: string): string | undefined {
+      const state: MessageState = outcome;
+      return cases.setMessageState(correlationId, state, now().getTime(), reason, detail)?.caseId;
+    },
+
+    /** The outbox gave up on one of our messages. */
+    failed(messageId: string, reason: string): string | undefined {
+      return cases.setMessageState(messageId, 'failed', now().getTime(), undefined, reason)?.caseId;
+    },
+
+    summaryOf,
+  };
+}
+
+export type ConsultService = ReturnType<typeof createConsultService>;

@@ -1,0 +1,97 @@
+import type { CertificateValidator } from '../../../shared/cms/index.ts';
+import { isCmsError } from '../../../shared/cms/index.ts';
+import { certificatesOf } from '../../../shared/protocol/fhir/directory-entries.ts';
+import type { DirectoryChange, DirectoryResource } from '../../../shared/protocol/fhir/message-builders.ts';
+import type { PropertiesOf } from '../../../shared/protocol/application-properties.ts';
+import type { DirectoryMirror, SnapshotProgress, UpdateOutcome } from './directory-mirror.ts';
+
+/**
+ * Turns opened `directory.snapshot` and `directory.update` messages (the hub's signature already checked) into mirror
+ * changes. Every practitioner's certificates are checked against the regional CA first: an expert whose certificates
+ * do not hold is left out of the mirror (nobody could verify their reports or encrypt to them) and counted as refused.
+ */
+export interface RefusedEntry {
+  readonly practitionerId: string;
+  readonly reason: string;
+}
+
+export interface PreparedSnapshotBatch {
+  readonly apply: () => SnapshotProgress;
+  readonly refused: readonly RefusedEntry[];
+}
+
+export interface PreparedUpdate {
+  readonly apply: () => UpdateOutcome;
+  readonly refused: readonly RefusedEntry[];
+}
+
+interface InnerEntry { resource?: DirectoryResource; request?: { method?: string; url?: string } }
+
+/** The directory Bundle a snapshot or update carries (entry 1, after the MessageHeader). */
+function innerEntries(payload: Record<string, unknown>): InnerEntry[] {
+  const inner = (payload.entry as { resource?: { entry?: InnerEntry[] } }[])[1]?.resource;
+  return inner?.entry ?? [];
+}
+
+export function createDirectorySync(options: { mirror: DirectoryMirror; validator: () => CertificateValidator; now?: () => Date }) {
+  const now = options.now ?? (() => new Date());
+
+  /** Practitioners among `resources` whose certificates fail, with the first failure. */
+  async function refusals(resources: readonly DirectoryResource[]): Promise<RefusedEntry[]> {
+    const validate = options.validator();
+    const at = now();
+    const refused: RefusedEntry[] = [];
+    for (const resource of resources) {
+      if (resource.resourceType !== 'Practitioner' || resource.active === false) continue;
+      const certificates = certificatesOf(resource);
+      const checks = [...certificates.signing.map((c) => ['signing', c] as const), ...certificates.encryption.map((c) => ['encryption', c] as const)];
+      if (certificates.signing.length === 0 || certificates.encryption.length === 0) {
+        refused.push({ practitionerId: resource.id ?? '', reason: 'needs a signing and an encryption certificate' });
+        continue;
+      }
+      for (const [use, base64] of checks) {
+        try {
+          await validate(new Uint8Array(Buffer.from(base64, 'base64')), use, at);
+        } catch (error) {
+          if (!isCmsError(error)) throw error;
+          refused.push({ practitionerId: resource.id ?? '', reason: `${use} certificate: ${error.message}` });
+          break;
+        }
+      }
+    }
+    return refused;
+  }
+
+  const withoutRefused = (refused: readonly RefusedEntry[]) => {
+    const ids = new Set(refused.map((r) => r.practitionerId));
+    return (resource: DirectoryResource) => !((resource.resourceType === 'Practitioner' || resource.resourceType === 'PractitionerRole') && ids.has(resource.id ?? ''));
+  };
+
+  return {
+    async prepareSnapshotBatch(properties: PropertiesOf<'directory.snapshot'>, payload: Record<string, unknown>): Promise<PreparedSnapshotBatch> {
+      const resources = innerEntries(payload).map((e) => e.resource).filter((r): r is DirectoryResource => r !== undefined);
+      const refused = await refusals(resources);
+      const kept = resources.filter(withoutRefused(refused));
+      return {
+        refused,
+        apply: () => options.mirror.applySnapshotBatch({
+          batchId: properties.rtsBatchId, index: properties.rtsBatchIndex, count: properties.rtsBatchCount, version: properties.rtsDirectoryVersion, resources: kept,
+        }),
+      };
+    },
+
+    async prepareUpdate(properties: PropertiesOf<'directory.update'>, payload: Record<string, unknown>): Promise<PreparedUpdate> {
+      const changes: DirectoryChange[] = innerEntries(payload).map((e) => (e.request?.method === 'DELETE' ? { retire: e.request.url! } : { upsert: e.resource! }));
+      const refused = await refusals(changes.flatMap((c) => (c.upsert ? [c.upsert] : [])));
+      const keep = withoutRefused(refused);
+      // A refused expert's earlier entry is retired rather than left with certificates that no longer hold.
+      const filtered = changes.flatMap((c): DirectoryChange[] => (!c.upsert || keep(c.upsert) ? [c] : [{ retire: `${c.upsert.resourceType}/${c.upsert.id}` }]));
+      return {
+        refused,
+        apply: () => options.mirror.applyUpdate({ baseVersion: properties.rtsDirectoryBaseVersion, version: properties.rtsDirectoryVersion, changes: filtered }),
+      };
+    },
+  };
+}
+
+export type DirectorySync = ReturnType<typeof createDirectorySync>;

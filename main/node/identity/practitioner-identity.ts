@@ -1,0 +1,221 @@
+import { createCertificateValidator, importDecryptionKey, importSigningKey, isCmsError, type CmsRecipientIdentity, type CmsSigner, type CryptoKey, type TrustConfig } from '../../../shared/cms/index.ts';
+import { toBase64 } from '../../../shared/pki/bytes.ts';
+import { commonNameOf, describeCertificate, isPkiError, parsePkcs12, pemToDerAll, PEM_LABELS, readCrl, verifyCrl } from '../../../shared/pki/index.ts';
+import { migrate, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
+import type { SecretVault } from '../vault/secret-vault.ts';
+import { privateKeyAccount } from '../vault/vault-accounts.ts';
+
+/**
+ * The practitioner working at this workstation: a signing and an encryption certificate (in the encrypted store) with
+ * their private keys (in the OS keychain, and once loaded only as non-extractable keys in this process), plus the
+ * region's trust configuration: CA certificates, CRLs and the hub's certificate.
+ */
+export type CertificateUse = 'signing' | 'encryption';
+export const CERTIFICATE_USES: readonly CertificateUse[] = ['signing', 'encryption'];
+
+export type CertificateState = 'valid' | 'expiring' | 'expired' | 'not-yet-valid' | 'revoked' | 'untrusted';
+
+export interface CertificateStatus {
+  readonly use: CertificateUse | 'hub' | 'anchor';
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serialNumber: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly state: CertificateState;
+  /** Why it is not valid, in words for the user. */
+  readonly problem?: string;
+}
+
+export interface IdentityStatus {
+  readonly practitionerId?: string;
+  readonly certificates: CertificateStatus[];
+  readonly trust: { readonly anchors: CertificateStatus[]; readonly hub?: CertificateStatus; readonly crlNextUpdate?: string };
+  /** Both certificates and keys present, and the trust configured: the workstation can register and work. */
+  readonly ready: boolean;
+}
+
+/** A failure the user can act on, with its code for the UI. */
+export class IdentityError extends Error {
+  readonly code: 'identity-invalid' | 'trust-missing' | 'identity-missing';
+  constructor(code: IdentityError['code'], message: string) {
+    super(message);
+    this.name = 'IdentityError';
+    this.code = code;
+  }
+}
+
+export interface PractitionerIdentity {
+  setTrust(input: { anchorsPem: string; crlsPem?: string; hubCertificatePem: string }): Promise<IdentityStatus>;
+  importPkcs12(input: { use: CertificateUse; pkcs12: Uint8Array; password: string }): Promise<IdentityStatus>;
+  status(now?: Date): Promise<IdentityStatus>;
+  practitionerId(): string | undefined;
+  trust(): TrustConfig;
+  hubCertificate(): Uint8Array | undefined;
+  certificate(use: CertificateUse): Uint8Array | undefined;
+  signer(): Promise<CmsSigner>;
+  recipient(): Promise<CmsRecipientIdentity>;
+}
+
+const MIGRATIONS = [{
+  version: 1,
+  sql: `
+    create table identity_certificates (use text primary key, practitioner_id text not null, certificate blob not null, chain text not null);
+    create table trust_items (kind text not null check (kind in ('anchor', 'crl', 'hub')), der blob not null, added_at integer not null);
+  `,
+}];
+
+const EXPIRING_DAYS = 30;
+
+const fromBase64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
+
+export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault): PractitionerIdentity {
+  migrate(db, 'identity', MIGRATIONS);
+  const loaded = new Map<CertificateUse, CryptoKey>();
+
+  const trustItems = (kind: 'anchor' | 'crl' | 'hub') =>
+    db.prepare<[string], { der: Uint8Array }>('select der from trust_items where kind = ? order by rowid').all(kind).map((r) => new Uint8Array(r.der));
+  const trust = (): TrustConfig => ({ anchors: trustItems('anchor'), crls: trustItems('crl') });
+  const certificateRow = (use: CertificateUse) =>
+    db.prepare<[string], { practitioner_id: string; certificate: Uint8Array; chain: string }>('select * from identity_certificates where use = ?').get(use);
+
+  async function judge(der: Uint8Array, use: CertificateStatus['use'], now: Date): Promise<CertificateStatus> {
+    const d = describeCertificate(der);
+    const base = { use, subject: d.subject, issuer: d.issuer, serialNumber: d.serialNumber, notBefore: d.notBefore, notAfter: d.notAfter };
+    const config = trust();
+    if (use !== 'anchor') {
+      if (config.anchors.length === 0) return { ...base, state: 'untrusted', problem: 'No regional CA certificate is configured.' };
+      try {
+        await createCertificateValidator(config)(der, use === 'encryption' ? 'encryption' : 'signing', now);
+      } catch (error) {
+        if (!isCmsError(error)) throw error;
+        const state: CertificateState = error.code === 'cms-certificate-expired' ? 'expired'
+          : error.code === 'cms-certificate-not-yet-valid' ? 'not-yet-valid'
+            : error.code === 'cms-certificate-revoked' ? 'revoked' : 'untrusted';
+        return { ...base, state, problem: error.message };
+      }
+    }
+    const daysLeft = (Date.parse(d.notAfter) - now.getTime()) / 86_400_000;
+    if (daysLeft < 0) return { ...base, state: 'expired', problem: `Expired on ${d.notAfter.slice(0, 10)}.` };
+    if (daysLeft < EXPIRING_DAYS) return { ...base, state: 'expiring', problem: `Expires in ${Math.ceil(daysLeft)} days; ask the clinic administrator for a new certificate.` };
+    return { ...base, state: 'valid' };
+  }
+
+  async function status(now = new Date()): Promise<IdentityStatus> {
+    const certificates: CertificateStatus[] = [];
+    for (const use of CERTIFICATE_USES) {
+      const row = certificateRow(use);
+      if (row) certificates.push(await judge(new Uint8Array(row.certificate), use, now));
+    }
+    const crls = trustItems('crl').map((der) => readCrl(der));
+    const hub = trustItems('hub')[0];
+    const ids = new Set(CERTIFICATE_USES.map((u) => certificateRow(u)?.practitioner_id).filter(Boolean));
+    const keys = await Promise.all(CERTIFICATE_USES.map(async (u) => {
+      const id = certificateRow(u)?.practitioner_id;
+      return id !== undefined && (await vault.get(privateKeyAccount(id, u))) !== undefined;
+    }));
+    const nextUpdate = crls.map((c) => c.nextUpdate).filter((d): d is Date => d instanceof Date).sort((a, b) => a.getTime() - b.getTime())[0];
+    return {
+      ...(ids.size === 1 && { practitionerId: [...ids][0]! }),
+      certificates,
+      trust: {
+        anchors: await Promise.all(trustItems('anchor').map((der) => judge(der, 'anchor', now))),
+        ...(hub && { hub: await judge(hub, 'hub', now) }),
+        ...(nextUpdate && { crlNextUpdate: nextUpdate.toISOString() }),
+      },
+      ready: ids.size === 1 && certificates.length === 2 && keys.every(Boolean) && hub !== undefined && trustItems('anchor').length > 0,
+    };
+  }
+
+  function practitionerId(): string | undefined {
+    return certificateRow('signing')?.practitioner_id ?? certificateRow('encryption')?.practitioner_id;
+  }
+
+  async function key(use: CertificateUse): Promise<{ key: CryptoKey; certificate: Uint8Array; chain: Uint8Array[] }> {
+    const row = certificateRow(use);
+    if (!row) throw new IdentityError('identity-missing', `No ${use} certificate is installed; import the practitioner's certificates first.`);
+    const certificate = new Uint8Array(row.certificate);
+    let privateKey = loaded.get(use);
+    if (!privateKey) {
+      const pkcs8 = await vault.get(privateKeyAccount(row.practitioner_id, use));
+      if (pkcs8 === undefined) throw new IdentityError('identity-missing', `The ${use} private key of ${row.practitioner_id} is not in the OS keychain; import the certificate again.`);
+      privateKey = use === 'signing' ? await importSigningKey(fromBase64(pkcs8), certificate) : await importDecryptionKey(fromBase64(pkcs8), certificate);
+      loaded.set(use, privateKey);
+    }
+    return { key: privateKey, certificate, chain: (JSON.parse(row.chain) as string[]).map(fromBase64) };
+  }
+
+  return {
+    async setTrust(input) {
+      const anchors = pemToDerAll(input.anchorsPem, PEM_LABELS.certificate);
+      const hub = pemToDerAll(input.hubCertificatePem, PEM_LABELS.certificate);
+      const crls = input.crlsPem ? pemToDerAll(input.crlsPem, PEM_LABELS.crl) : [];
+      if (anchors.length === 0) throw new IdentityError('identity-invalid', 'The CA file holds no certificate.');
+      if (hub.length !== 1) throw new IdentityError('identity-invalid', 'The hub certificate file must hold exactly one certificate.');
+      for (const crl of crls) {
+        const issuers = await Promise.all(anchors.map((a) => verifyCrl(crl, a).then(() => true, () => false)));
+        if (!issuers.some(Boolean)) throw new IdentityError('identity-invalid', 'A CRL is not signed by any of the CA certificates.');
+      }
+      try {
+        await createCertificateValidator({ anchors, crls })(hub[0]!, 'signing', new Date());
+      } catch (error) {
+        if (!isCmsError(error)) throw error;
+        throw new IdentityError('identity-invalid', `The hub certificate is not valid under this CA: ${error.message}`);
+      }
+      const now = Date.now();
+      db.transaction(() => {
+        db.prepare('delete from trust_items').run();
+        const add = db.prepare('insert into trust_items (kind, der, added_at) values (?, ?, ?)');
+        for (const der of anchors) add.run('anchor', der, now);
+        for (const der of crls) add.run('crl', der, now);
+        add.run('hub', hub[0]!, now);
+      })();
+      return status();
+    },
+
+    async importPkcs12(input) {
+      if (trust().anchors.length === 0) throw new IdentityError('trust-missing', 'Configure the regional CA before importing certificates.');
+      let contents;
+      try {
+        contents = await parsePkcs12(input.pkcs12, input.password);
+      } catch (error) {
+        if (isPkiError(error)) throw new IdentityError('identity-invalid', `The certificate file cannot be read: ${error.message}`);
+        throw error;
+      }
+      const id = commonNameOf(contents.certificate);
+      if (!id) throw new IdentityError('identity-invalid', 'The certificate names no practitioner (no common name).');
+      const other = practitionerId();
+      const otherUse = input.use === 'signing' ? 'encryption' : 'signing';
+      if (other && other !== id && certificateRow(otherUse)) {
+        throw new IdentityError('identity-invalid', `This certificate belongs to ${id}, but the ${otherUse} certificate here belongs to ${other}.`);
+      }
+      const verdict = await judge(contents.certificate, input.use, new Date());
+      if (verdict.state !== 'valid' && verdict.state !== 'expiring') throw new IdentityError('identity-invalid', `The ${input.use} certificate cannot be used: ${verdict.problem ?? verdict.state}`);
+      // Proves key and certificate belong together, and that the key suits the use, before anything is stored.
+      if (input.use === 'signing') await importSigningKey(contents.privateKeyPkcs8, contents.certificate);
+      else await importDecryptionKey(contents.privateKeyPkcs8, contents.certificate);
+      await vault.set(privateKeyAccount(id, input.use), toBase64(contents.privateKeyPkcs8));
+      db.prepare('insert into identity_certificates (use, practitioner_id, certificate, chain) values (?, ?, ?, ?) on conflict(use) do update set practitioner_id = excluded.practitioner_id, certificate = excluded.certificate, chain = excluded.chain')
+        .run(input.use, id, contents.certificate, JSON.stringify(contents.chain.map(toBase64)));
+      loaded.delete(input.use);
+      return status();
+    },
+
+    status,
+    practitionerId,
+    trust,
+    hubCertificate: () => trustItems('hub')[0],
+    certificate: (use) => {
+      const row = certificateRow(use);
+      return row ? new Uint8Array(row.certificate) : undefined;
+    },
+    async signer() {
+      const { key: privateKey, certificate, chain } = await key('signing');
+      return { certificate, privateKey, ...(chain.length > 0 && { chain }) };
+    },
+    async recipient() {
+      const { key: privateKey, certificate } = await key('encryption');
+      return { certificate, privateKey };
+    },
+  };
+}

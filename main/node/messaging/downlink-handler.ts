@@ -1,0 +1,209 @@
+import type { Bundle } from '@medplum/fhirtypes';
+import type { CmsRecipientIdentity, TrustConfig } from '../../../shared/cms/index.ts';
+import type { ApplicationProperties, PropertiesOf } from '../../../shared/protocol/application-properties.ts';
+import { buildReceipt, buildSnapshotRequest } from '../../../shared/protocol/fhir/message-builders.ts';
+import type { AmqpMessageFields, MessageMetadata } from '../../../shared/protocol/message-codec.ts';
+import { openMessage, type Rejection } from '../../../shared/protocol/message-envelope.ts';
+import { MESSAGE_TYPE_SPECS } from '../../../shared/protocol/message-types.ts';
+import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
+import { REASON_DESCRIPTIONS, type ReasonCode } from '../../../shared/protocol/reason-codes.ts';
+import { bodyBytes } from '../../../transport/amqp-message.ts';
+import type { HandlerResult, ReceivedMessage } from '../../../transport/inbox-receiver.ts';
+import type { StoredMessage } from '../../../transport/transport-store.ts';
+import type { ConsultService } from '../consult/consult-service.ts';
+import type { DirectoryMirror, SnapshotProgress } from '../directory/directory-mirror.ts';
+import type { DirectorySync, RefusedEntry } from '../directory/directory-sync.ts';
+import type { Registration } from './registration.ts';
+
+/**
+ * Everything that arrives on this workstation's downlink: opened with every check of docs/protocol.md §3–4 (the hub's
+ * certificate for hub messages, the sending practitioner's from the directory for consults), then handed to the part
+ * that owns it. A message that fails is refused with its reason (the inbox keeps it as a dead letter), shown in its
+ * case when the case is known, and answered with a `rejected` receipt so that the sender sees it too.
+ */
+export const HUB_SENDER = 'hub';
+
+export interface DownlinkHandlerOptions {
+  readonly me: () => { practitionerId: string; endpointId: string };
+  readonly recipient: () => Promise<CmsRecipientIdentity>;
+  readonly trust: () => TrustConfig;
+  readonly hubCertificate: () => Uint8Array | undefined;
+  readonly consult: ConsultService;
+  readonly sync: DirectorySync;
+  readonly mirror: DirectoryMirror;
+  readonly registration: Registration;
+  readonly seal: (input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; correlationId?: string }) => Promise<StoredMessage>;
+  readonly enqueue: (message: StoredMessage, orderKey: string) => void;
+  /** Runs after the inbox transaction that made a change durable: events for the UI. */
+  readonly afterCommit: (notify: () => void) => void;
+  readonly onSnapshotProgress: (progress: SnapshotProgress) => void;
+  readonly onDirectoryChanged: (refused: readonly RefusedEntry[]) => void;
+  readonly onBehind: (behind: boolean) => void;
+  readonly onCaseChanged: (caseId: string, isNew: boolean) => void;
+  readonly onNotice: (notice: string, text: string) => void;
+  readonly now?: () => Date;
+}
+
+const RECEIPTS_ORDER_KEY = 'receipts';
+
+export function createDownlinkHandler(options: DownlinkHandlerOptions): (message: ReceivedMessage) => Promise<HandlerResult> {
+  const { consult } = options;
+  const now = options.now ?? (() => new Date());
+  // A gap asks for one snapshot, not one per update that arrives while it is on its way.
+  let snapshotRequested = false;
+
+  async function receipt(to: string, about: string, outcome: 'processed' | 'rejected', reason?: { code: ReasonCode; detail: string }): Promise<StoredMessage> {
+    const me = options.me();
+    return options.seal({
+      properties: { rtsType: 'receipt', rtsVersion: PROTOCOL_VERSION, rtsSender: me.endpointId, rtsReceipt: outcome, rtsToEndpoint: to, ...(reason && { rtsReason: reason.code }) },
+      payload: (messageId, timestamp) => buildReceipt({ messageId, timestamp, sender: me.endpointId }, {
+        toEndpoint: to, originalMessageId: about, outcome,
+        ...(reason && { reasons: [{ code: reason.code, text: `${REASON_DESCRIPTIONS[reason.code]} ${reason.detail}`.slice(0, 1000) }] }),
+      }),
+      correlationId: about,
+    });
+  }
+
+  function expectedSigners(metadata: MessageMetadata): readonly Uint8Array[] | undefined {
+    const props = metadata.properties;
+    if (props.rtsSender === HUB_SENDER) {
+      const hub = options.hubCertificate();
+      return hub ? [hub] : undefined;
+    }
+    if ('rtsFromPractitioner' in props) return consult.expectedSigners(props.rtsFromPractitioner);
+    if (props.rtsType === 'receipt') return consult.receiptSigners(metadata.correlationId);
+    return undefined;
+  }
+
+  async function refuse(error: Rejection): Promise<HandlerResult> {
+    const props = error.metadata?.properties;
+    const messageId = error.metadata?.messageId;
+    // No receipt about receipts (no loops), nor to the hub, nor without a readable sender.
+    const answer = props && messageId && props.rtsType !== 'receipt' && props.rtsSender !== HUB_SENDER
+      ? await receipt(props.rtsSender, messageId, 'rejected', { code: error.code, detail: error.detail })
+      : undefined;
+    return {
+      outcome: 'rejected', reason: error.code, detail: error.detail,
+      effect: () => {
+        if (answer) options.enqueue(answer, RECEIPTS_ORDER_KEY);
+        if (props && messageId && 'rtsCase' in props && consult.recordRefused({
+          messageId, caseId: props.rtsCase, type: props.rtsType, sequence: props.rtsSequence, reason: error.code, detail: error.detail,
+        })) options.afterCommit(() => options.onCaseChanged(props.rtsCase, false));
+      },
+    };
+  }
+
+  return async (received) => {
+    const fields = { ...received.amqp, body: bodyBytes(received.amqp.body) } as unknown as AmqpMessageFields;
+    const me = options.me();
+    const identity = await options.recipient();
+    const opened = await openMessage(fields, {
+      trust: options.trust(),
+      now: now(),
+      recipientFor: (m) => ('rtsToPractitioner' in m.properties && m.properties.rtsToPractitioner === me.practitionerId ? identity : undefined),
+      expectedSigners,
+    });
+    const body = fields.body as Uint8Array;
+    if (!opened.ok) return refuse(opened.error);
+    const { metadata, payload } = opened.value;
+    const props = metadata.properties;
+    if (MESSAGE_TYPE_SPECS[props.rtsType].from === 'hub' && props.rtsSender !== HUB_SENDER) {
+      return refuse({ code: 'not-authorized', detail: `only the hub sends ${props.rtsType}`, metadata });
+    }
+
+    switch (props.rtsType) {
+      case 'directory.snapshot': {
+        if (props.rtsToEndpoint !== me.endpointId) return refuse({ code: 'not-addressed-to-me', detail: `snapshot for ${props.rtsToEndpoint}`, metadata });
+        const prepared = await options.sync.prepareSnapshotBatch(props, payload);
+        return {
+          outcome: 'processed',
+          effect: () => {
+            const progress = prepared.apply();
+            if (progress.complete) snapshotRequested = false;
+            options.afterCommit(() => {
+              options.onSnapshotProgress(progress);
+              if (progress.complete) {
+                options.onBehind(false);
+                options.onDirectoryChanged(prepared.refused);
+              }
+            });
+          },
+        };
+      }
+      case 'directory.update': {
+        const prepared = await options.sync.prepareUpdate(props, payload);
+        const current = options.mirror.version();
+        // Seal the request now (signing is asynchronous); it is queued only if the update turns out to leave a gap.
+        const request = !snapshotRequested && current !== props.rtsDirectoryBaseVersion && (current === undefined || props.rtsDirectoryVersion > current)
+          ? await snapshotRequest(current)
+          : undefined;
+        return {
+          outcome: 'processed',
+          effect: () => {
+            const outcome = prepared.apply();
+            if (outcome === 'gap' && request) {
+              options.enqueue(request, 'directory');
+              snapshotRequested = true;
+            }
+            options.afterCommit(() => {
+              if (outcome === 'applied') options.onDirectoryChanged(prepared.refused);
+              if (outcome === 'gap') options.onBehind(true);
+            });
+          },
+        };
+      }
+      case 'hub.notice': {
+        const text = String(((payload.entry as { resource: { parameter?: { name: string; valueString?: string }[] } }[])[1]?.resource.parameter ?? []).find((p) => p.name === 'text')?.valueString ?? '');
+        return {
+          outcome: 'processed',
+          effect: () => {
+            if (props.rtsNotice === 'registration-accepted') options.registration.accepted();
+            options.afterCommit(() => options.onNotice(props.rtsNotice, text));
+          },
+        };
+      }
+      case 'receipt': {
+        const about = metadata.correlationId;
+        if (!about) return refuse({ code: 'missing-property', detail: 'a receipt needs correlation_id', metadata });
+        const issue = ((payload.entry as { resource: { resourceType: string; issue?: { details?: { text?: string } }[] } }[])
+          .find((e) => e.resource.resourceType === 'OperationOutcome')?.resource.issue ?? [])[0];
+        return {
+          outcome: 'processed',
+          effect: () => {
+            if (options.registration.isRegistration(about)) {
+              if (props.rtsReceipt === 'rejected') options.registration.rejected(`${props.rtsReason ?? 'rejected'}: ${issue?.details?.text ?? ''}`.trim());
+              return;
+            }
+            const caseId = consult.receipt(about, props.rtsReceipt, props.rtsReason, issue?.details?.text);
+            if (caseId) options.afterCommit(() => options.onCaseChanged(caseId, false));
+          },
+        };
+      }
+      case 'consult.request':
+      case 'consult.status':
+      case 'consult.report': {
+        const outcome = consult.incoming(opened.value, body);
+        if (!outcome.ok) return refuse({ code: outcome.reason, detail: outcome.detail, metadata });
+        const answer = await receipt(props.rtsSender, metadata.messageId, 'processed');
+        return {
+          outcome: 'processed',
+          effect: () => {
+            outcome.effect();
+            options.enqueue(answer, RECEIPTS_ORDER_KEY);
+            options.afterCommit(() => options.onCaseChanged(props.rtsCase, props.rtsType === 'consult.request'));
+          },
+        };
+      }
+      default:
+        return refuse({ code: 'unknown-type', detail: `${props.rtsType} is not for a workstation`, metadata });
+    }
+  };
+
+  async function snapshotRequest(knownVersion: number | undefined): Promise<StoredMessage> {
+    const me = options.me();
+    return options.seal({
+      properties: { rtsType: 'directory.snapshot-request', rtsVersion: PROTOCOL_VERSION, rtsSender: me.endpointId } satisfies PropertiesOf<'directory.snapshot-request'>,
+      payload: (messageId, timestamp) => buildSnapshotRequest({ messageId, timestamp, sender: me.endpointId }, knownVersion === undefined ? {} : { knownVersion }),
+    });
+  }
+}

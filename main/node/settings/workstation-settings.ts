@@ -1,0 +1,93 @@
+import Conf from 'conf';
+import { z } from 'zod';
+import { endpointIdSchema } from '../../../shared/protocol/identifiers.ts';
+
+/**
+ * What the workstation remembers outside its encrypted store: where it joins its region and how the user likes the
+ * screen. Never a secret (those are in the OS keychain) and never patient data. Backed by `conf`, the engine of
+ * electron-store, so that the same code runs in the Electron shell and in plain Node.
+ */
+export const connectionProfileSchema = z.object({
+  hosts: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65_535) })).min(1),
+  vhost: z.string().min(1),
+  endpointId: endpointIdSchema,
+  /** amqps with this CA (PEM); absent: plain AMQP, for a broker on loopback or behind a TLS tunnel. */
+  tls: z.object({ caPem: z.string().min(1), servername: z.string().optional() }).optional(),
+});
+export type ConnectionProfile = z.infer<typeof connectionProfileSchema>;
+
+export const uiPreferencesSchema = z.object({
+  language: z.enum(['en', 'nb', 'de', 'fr']).default('en'),
+  theme: z.enum(['system', 'light', 'dark']).default('system'),
+  /** Minutes without input after which the app locks. */
+  lockAfterMinutes: z.number().int().min(1).max(240).default(10),
+});
+export type UiPreferences = z.infer<typeof uiPreferencesSchema>;
+
+const settingsSchema = z.object({
+  profile: connectionProfileSchema.optional(),
+  ui: uiPreferencesSchema.default({ language: 'en', theme: 'system', lockAfterMinutes: 10 }),
+  /**
+   * A digest of the store key, written when the store is created. A store file without its key in the keychain is
+   * then recognised as a changed keychain (another backend, a reset) rather than a first run.
+   */
+  storeKeyDigest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+export interface WorkstationSettings {
+  read(): Settings;
+  setProfile(profile: ConnectionProfile | undefined): void;
+  setUi(preferences: Partial<UiPreferences>): UiPreferences;
+  setStoreKeyDigest(digest: string): void;
+  readonly path: string;
+}
+
+/** Version of the settings layout; a migration below moves older files forward. */
+const SETTINGS_VERSION = '2.0.0';
+
+export function openWorkstationSettings(dir: string): WorkstationSettings {
+  const conf = new Conf<Record<string, unknown>>({
+    cwd: dir,
+    configName: 'settings',
+    projectVersion: SETTINGS_VERSION,
+    migrations: {
+      // 1.x kept the broker as one host and port.
+      '2.0.0': (store) => {
+        const profile = store.get('profile') as { host?: string; port?: number; hosts?: unknown } | undefined;
+        if (profile?.host && !profile.hosts) {
+          store.set('profile', { ...profile, hosts: [{ host: profile.host, port: profile.port ?? 5672 }], host: undefined, port: undefined });
+        }
+      },
+    },
+  });
+  const read = (): Settings => {
+    const parsed = settingsSchema.safeParse(conf.store);
+    // A hand-edited or damaged file must not stop the app: keep what still parses, the defaults for the rest.
+    if (parsed.success) return parsed.data;
+    const ui = uiPreferencesSchema.safeParse(conf.get('ui'));
+    const profile = connectionProfileSchema.safeParse(conf.get('profile'));
+    const digest = settingsSchema.shape.storeKeyDigest.safeParse(conf.get('storeKeyDigest'));
+    return settingsSchema.parse({
+      ...(ui.success && { ui: ui.data }),
+      ...(profile.success && { profile: profile.data }),
+      ...(digest.success && { storeKeyDigest: digest.data }),
+    });
+  };
+  return {
+    path: conf.path,
+    read,
+    setProfile(profile) {
+      if (profile) conf.set('profile', connectionProfileSchema.parse(profile));
+      else conf.delete('profile');
+    },
+    setUi(preferences) {
+      const ui = uiPreferencesSchema.parse({ ...read().ui, ...preferences });
+      conf.set('ui', ui);
+      return ui;
+    },
+    setStoreKeyDigest(digest) {
+      conf.set('storeKeyDigest', digest);
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { CONSULT_STATUSES } from '../protocol/consult-status.ts';
+import { directoryIdSchema, uuidSchema } from '../protocol/identifiers.ts';
+import { REASON_CODES } from '../protocol/reason-codes.ts';
+import { ECG_LEADS, VITAL_SIGNS, WAVEFORMS } from '../protocol/fhir/vital-signs.ts';
+
+/**
+ * What crosses the bridge about consultations: the applicant's compose form, the expert's answers, and the views of a
+ * case the renderer shows. Patient data appears only in `CaseView`, which the core builds by decrypting on open.
+ */
+const consultStatusSchema = z.enum(Object.values(CONSULT_STATUSES) as [string, ...string[]]);
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD');
+const isoDateTime = z.string().datetime({ offset: true });
+const MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024;
+
+export const patientSchema = z.object({
+  family: z.string().trim().min(1).max(200),
+  given: z.array(z.string().trim().min(1).max(200)).min(1).max(5),
+  gender: z.enum(['male', 'female', 'other', 'unknown']),
+  birthDate: isoDate,
+  identifiers: z.array(z.object({ system: z.string().min(1).max(200), value: z.string().min(1).max(100) })).max(5).optional(),
+});
+
+export const attachmentSchema = z.object({
+  title: z.string().trim().min(1).max(200),
+  contentType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/),
+  base64: z.string().max(Math.ceil(MAX_ATTACHMENT_BYTES / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  size: z.number().int().min(0).max(MAX_ATTACHMENT_BYTES),
+});
+
+export const vitalSchema = z.object({
+  sign: z.enum(Object.keys(VITAL_SIGNS) as [keyof typeof VITAL_SIGNS, ...(keyof typeof VITAL_SIGNS)[]]),
+  value: z.number().finite(),
+  effective: isoDateTime,
+});
+
+export const bloodPressureSchema = z.object({ systolic: z.number().positive().max(400), diastolic: z.number().positive().max(300), effective: isoDateTime });
+
+export const waveformSchema = z.object({
+  kind: z.enum(Object.keys(WAVEFORMS) as [keyof typeof WAVEFORMS, ...(keyof typeof WAVEFORMS)[]]),
+  effective: isoDateTime,
+  periodMs: z.number().positive().max(10_000),
+  series: z.array(z.object({
+    lead: z.enum(Object.keys(ECG_LEADS) as [keyof typeof ECG_LEADS, ...(keyof typeof ECG_LEADS)[]]).optional(),
+    samples: z.array(z.number().finite()).min(1).max(500_000),
+  })).min(1).max(12),
+});
+
+export const priorities = ['routine', 'urgent', 'asap', 'stat'] as const;
+
+export const composeConsultSchema = z.object({
+  expertId: directoryIdSchema,
+  patient: patientSchema,
+  priority: z.enum(priorities),
+  reason: z.string().trim().min(1).max(2_000),
+  question: z.string().trim().max(10_000).optional(),
+  vitals: z.array(vitalSchema).max(1_000).optional(),
+  bloodPressure: z.array(bloodPressureSchema).max(1_000).optional(),
+  waveforms: z.array(waveformSchema).max(20).optional(),
+  attachments: z.array(attachmentSchema).max(20).optional(),
+});
+export type ComposeConsult = z.infer<typeof composeConsultSchema>;
+
+/** A lifecycle step the user takes; who may take which is the protocol's (docs/protocol.md §5.2). */
+export const caseActionSchema = z.discriminatedUnion('action', [
+  z.object({ caseId: uuidSchema, action: z.literal('accept') }),
+  z.object({ caseId: uuidSchema, action: z.literal('decline'), note: z.string().trim().min(1).max(5_000) }),
+  z.object({ caseId: uuidSchema, action: z.literal('request-information'), note: z.string().trim().min(1).max(5_000) }),
+  z.object({ caseId: uuidSchema, action: z.literal('redirect'), suggestedPractitioner: directoryIdSchema, note: z.string().trim().max(5_000).optional() }),
+  z.object({ caseId: uuidSchema, action: z.literal('provide-information'), note: z.string().trim().min(1).max(10_000), attachments: z.array(attachmentSchema).max(20).optional() }),
+  z.object({ caseId: uuidSchema, action: z.literal('cancel'), note: z.string().trim().min(1).max(5_000) }),
+]);
+export type CaseAction = z.infer<typeof caseActionSchema>;
+
+export const prescriptionSchema = z.object({
+  medication: z.string().trim().min(1).max(300),
+  dose: z.number().positive().max(100_000),
+  unit: z.string().trim().min(1).max(30),
+  frequency: z.number().int().min(1).max(48),
+  period: z.number().positive().max(365),
+  periodUnit: z.enum(['h', 'd', 'wk', 'mo']),
+  route: z.string().trim().max(100).optional(),
+  instructions: z.string().trim().max(2_000).optional(),
+});
+
+export const reportInputSchema = z.object({
+  caseId: uuidSchema,
+  findings: z.string().trim().max(20_000).optional(),
+  conclusion: z.string().trim().min(1).max(20_000),
+  diagnoses: z.array(z.object({ system: z.string().optional(), code: z.string().optional(), text: z.string().trim().min(1).max(500) })).max(20).optional(),
+  prescriptions: z.array(prescriptionSchema).max(30).optional(),
+});
+export type ReportInput = z.infer<typeof reportInputSchema>;
+
+export const messageStateSchema = z.enum(['queued', 'sent', 'delivered', 'processed', 'rejected', 'failed', 'verified']);
+const reasonSchema = z.enum(Object.values(REASON_CODES) as [string, ...string[]]);
+
+/** One row of the inbox: no patient data, so that the list needs no decryption. */
+export const caseSummarySchema = z.object({
+  caseId: uuidSchema,
+  role: z.enum(['applicant', 'expert']),
+  status: consultStatusSchema,
+  priority: z.enum(priorities).optional(),
+  applicantId: directoryIdSchema,
+  expertId: directoryIdSchema,
+  createdAt: isoDateTime,
+  updatedAt: isoDateTime,
+  unread: z.boolean(),
+  /** A message of this case was refused (by us, the hub or the peer): the user must see why. */
+  attention: z.string().optional(),
+});
+export type CaseSummary = z.infer<typeof caseSummarySchema>;
+
+export const caseMessageViewSchema = z.object({
+  messageId: uuidSchema,
+  direction: z.enum(['in', 'out']),
+  type: z.enum(['consult.request', 'consult.status', 'consult.report']),
+  status: consultStatusSchema,
+  at: isoDateTime,
+  state: messageStateSchema,
+  reason: reasonSchema.optional(),
+  detail: z.string().optional(),
+  /** The verified signer: certificate subject and signing time. Absent for a refused message. */
+  signer: z.object({ subject: z.string(), signedAt: isoDateTime }).optional(),
+  note: z.string().optional(),
+  suggestedPractitioner: z.string().optional(),
+  attachments: z.array(attachmentSchema).optional(),
+});
+
+export const caseViewSchema = caseSummarySchema.extend({
+  patient: patientSchema.optional(),
+  reason: z.string().optional(),
+  question: z.string().optional(),
+  vitals: z.array(z.object({ code: z.string(), display: z.string(), value: z.number(), unit: z.string(), effective: z.string() })),
+  bloodPressure: z.array(bloodPressureSchema),
+  waveforms: z.array(waveformSchema),
+  attachments: z.array(attachmentSchema),
+  report: z.object({
+    findings: z.string().optional(),
+    conclusion: z.string(),
+    diagnoses: z.array(z.object({ system: z.string().optional(), code: z.string().optional(), text: z.string() })),
+    prescriptions: z.array(prescriptionSchema),
+    signer: z.object({ subject: z.string(), signedAt: isoDateTime }),
+    verified: z.literal(true),
+  }).optional(),
+  messages: z.array(caseMessageViewSchema),
+});
+export type CaseView = z.infer<typeof caseViewSchema>;
