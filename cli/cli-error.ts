@@ -17,6 +17,10 @@ export const CLI_ERROR_CODES = {
   /** The hub's operator API could not be reached, or answered with an error. */
   hubUnreachable: 'hub-unreachable',
   hub: 'hub-error',
+  /** A workstation's store cannot be opened (keychain missing or changed). */
+  storeUnavailable: 'store-unavailable',
+  /** The audit log's hash chain is broken: an entry was changed, removed or inserted. */
+  auditBroken: 'audit-broken',
   internal: 'internal',
 } as const;
 

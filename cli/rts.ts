@@ -5,9 +5,10 @@ import { describeFailure, EXIT_CODES } from './cli-error.ts';
 import { registerCmsCommands } from './cms-commands.ts';
 import { registerHubCommands } from './hub-commands.ts';
 import { registerPkiCommands } from './pki-commands.ts';
+import { registerWorkstationCommands } from './workstation-commands.ts';
 
 const program = new Command('rts')
-  .description('RTS Workstation: regional PKI, CMS envelope, hub operation and test tooling')
+  .description('RTS Workstation: regional PKI, CMS envelope, hub operation, workstation checks and test tooling')
   // Set before the groups are added, so that subcommands inherit them: commander then throws instead of exiting, and
   // prints nothing itself, so that every error becomes the single "rts: <code>: <message>" line.
   .exitOverride()
@@ -16,6 +17,7 @@ const program = new Command('rts')
 registerPkiCommands(program);
 registerCmsCommands(program);
 registerHubCommands(program);
+registerWorkstationCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -97,7 +97,7 @@ describe('workstation core on the real broker and hub', () => {
     dir = mkdtempSync(join(tmpdir(), 'rts-core-int-'));
     region = await createTestRegion(join(dir, 'pki'));
     const config = writeTestHubConfig({ dir, name: 'hub-core', region, broker, database: { kind: 'embedded', path: join(dir, 'hub-db') } });
-    hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', log: () => undefined });
+    hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', log: (e) => { if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e)); } });
     expert = await region.practitioner('clinic-a.dr-ahmed');
     applicant = await region.practitioner('clinic-b.dr-berg');
     // The clinics register with their own certificates and publish their practitioners, each reached at a workstation.
@@ -206,12 +206,22 @@ describe('workstation core on the real broker and hub', () => {
       expect((await expertWs.call(COMMANDS.openCase, { caseId: created.caseId })).patient).toMatchObject({ family: 'Nilsen' });
       await expertWs.call(COMMANDS.actOnCase, { caseId: created.caseId, action: 'accept' });
       await expertWs.call(COMMANDS.actOnCase, { caseId: created.caseId, action: 'request-information', note: 'Please send a troponin result.' });
-      expect(await expertWs.call(COMMANDS.getOutboxState)).toMatchObject({ pending: 2, failed: 0 });
+      // Both steps wait in the outbox (with the receipt of the request, if the broker went before it did).
+      const offline = await expertWs.call(COMMANDS.openCase, { caseId: created.caseId });
+      expect(offline.messages.map((m) => `${m.direction}:${m.status}:${m.state}`)).toEqual(['in:requested:verified', 'out:accepted:queued', 'out:more-information-needed:queued']);
+      expect((await expertWs.call(COMMANDS.getOutboxState)).pending).toBeGreaterThanOrEqual(2);
     } finally {
       await restartNode(process.env[BROKER_STATE_ENV]!, 0);
       await connectClinics();
     }
-    await applicantWs.until(async () => (await caseOf(applicantWs, created.caseId))?.status === 'more-information-needed', 'the answer after the broker returned', 90_000);
+    await applicantWs.until(async () => (await caseOf(applicantWs, created.caseId))?.status === 'more-information-needed', 'the answer after the broker returned', 90_000)
+      .catch(async (error: Error) => {
+        const states = await Promise.all([expertWs, applicantWs].map(async (ws) => ({
+          connection: await ws.call(COMMANDS.getConnectionState), outbox: await ws.call(COMMANDS.getOutboxState),
+          case: (await ws.call(COMMANDS.openCase, { caseId: created.caseId })).messages.map((m) => `${m.direction}:${m.status}:${m.state}`),
+        })));
+        throw new Error(`${error.message}; expert, applicant: ${JSON.stringify(states)}`);
+      });
     const view = await applicantWs.call(COMMANDS.openCase, { caseId: created.caseId });
     expect(view.messages.map((m) => `${m.direction}:${m.status}`)).toEqual(['out:requested', 'in:accepted', 'in:more-information-needed']);
     expect(view.messages[2]).toMatchObject({ note: 'Please send a troponin result.' });
@@ -274,5 +284,20 @@ describe('workstation core on the real broker and hub', () => {
     // Good traffic still flows after the refusals.
     await expertWs.call(COMMANDS.actOnCase, { caseId: live.caseId, action: 'decline', note: 'Outside my field.' });
     await applicantWs.until(async () => (await caseOf(applicantWs, live.caseId))?.status === 'declined', 'the decline after the refusals');
+  });
+
+  it('keeps no patient data and no secret in plain files on either workstation', async () => {
+    const { readdirSync, statSync } = await import('node:fs');
+    const files = (root: string): string[] => readdirSync(root).flatMap((name) => {
+      const path = join(root, name);
+      return statSync(path).isDirectory() ? files(path) : [path];
+    });
+    const needles = ['Nilsen', '12046112345', 'Chest pain', 'Tenecteplase', 'troponin', endpointCredentials(broker, 'ws-expert-1').password, 'p12-secret'];
+    const scanned = [join(dir, 'ws-expert-1'), join(dir, 'ws-applicant-1')].flatMap(files);
+    expect(scanned.some((f) => f.endsWith('workstation.db'))).toBe(true);
+    for (const file of scanned) {
+      const bytes = readFileSync(file);
+      for (const needle of needles) expect(bytes.includes(needle), `${needle} in ${file}`).toBe(false);
+    }
   });
 });

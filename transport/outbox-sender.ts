@@ -60,6 +60,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   let confirmed: string[] = [];
   const flushConfirmed = () => {
     const ids = confirmed;
+    // stop() may have flushed them already, and the store may be closed by now.
+    if (ids.length === 0) return;
     confirmed = [];
     outbox.confirmMany(ids);
     pumpSoon();
@@ -88,7 +90,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
 
   function settle(delivery: Delivery | undefined, outcome: 'accepted' | 'rejected' | 'released'): void {
     const entry = delivery && inFlight.get(delivery);
-    if (!delivery || !entry) return;
+    // After stop() the store may be closed: a late settlement is lost, and the message is sent again at the next start.
+    if (!delivery || !entry || stopped) return;
     inFlight.delete(delivery);
     inFlightBytes -= entry.bytes;
     if (outcome === 'accepted') {

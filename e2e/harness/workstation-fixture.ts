@@ -1,6 +1,7 @@
 import { test as base, type Page } from '@playwright/test';
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWorkstationCore, type WorkstationCore, type WorkstationCoreOptions } from '../../main/node/workstation-core.ts';
 import { startRendererServer } from './renderer-server.ts';
@@ -31,13 +32,19 @@ export interface OpenedWorkstation {
  * Opens the built renderer in Chromium wired to a real workstation core running in this Node process: the page calls
  * the core through a binding exactly where Electron would use IPC, and core events are delivered into the page.
  */
-export const test = base.extend<{ openWorkstation: (options: WorkstationCoreOptions) => Promise<OpenedWorkstation> }>({
+/** The data directory is a fresh temporary one unless the test names its own. */
+export type HarnessCoreOptions = Omit<WorkstationCoreOptions, 'dataDir'> & { readonly dataDir?: string };
+
+export const test = base.extend<{ openWorkstation: (options: HarnessCoreOptions) => Promise<OpenedWorkstation> }>({
   openWorkstation: async ({ page }, use) => {
     if (!existsSync(join(RENDERER_DIR, 'index.html'))) throw new Error(`${RENDERER_DIR} is missing: run 'npm run build' first`);
     const server = await startRendererServer(RENDERER_DIR);
     const cores: WorkstationCore[] = [];
+    const dataDirs: string[] = [];
     await use(async (options) => {
-      const core = createWorkstationCore(options);
+      const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'rts-e2e-'));
+      if (!options.dataDir) dataDirs.push(dataDir);
+      const core = createWorkstationCore({ ...options, dataDir });
       cores.push(core);
       await page.exposeBinding('__rtsHarnessInvoke', (_source, channel: unknown, input: unknown) => core.dispatch(channel, input));
       core.onEvent((event, payload) => {
@@ -50,6 +57,7 @@ export const test = base.extend<{ openWorkstation: (options: WorkstationCoreOpti
     });
     await Promise.all(cores.map((core) => core.stop()));
     await server.close();
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   },
 });
 

@@ -374,10 +374,17 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
       const { identity, audit } = unlocked();
       const status = await identityStep(() => identity.importPkcs12({ use, pkcs12: new Uint8Array(Buffer.from(pkcs12Base64, 'base64')), password }));
       audit.append({ actor: status.practitionerId ?? 'system', action: AUDIT_ACTIONS.identityImported, subject: `certificate:${use}` });
-      await startReceiving();
-      const state = await setupState();
-      emit(EVENTS.setupChanged, state);
-      return state;
+      return identityChanged();
+    },
+    [COMMANDS.createCertificateRequest]: async (input) => {
+      const { identity } = unlocked();
+      return { requestPem: await identity.createRequest({ use: input.use, practitionerId: input.practitionerId, ...(input.organization && { organization: input.organization }) }) };
+    },
+    [COMMANDS.importCertificate]: async ({ use, certificatePem }) => {
+      const { identity, audit } = unlocked();
+      const status = await identityStep(() => identity.importCertificate({ use, certificatePem }));
+      audit.append({ actor: status.practitionerId ?? 'system', action: AUDIT_ACTIONS.identityImported, subject: `certificate:${use}` });
+      return identityChanged();
     },
     [COMMANDS.getDirectoryState]: async () => directoryState(),
     [COMMANDS.searchDirectory]: async ({ text, limit }) => unlocked().mirror.search({ text, ...(limit && { limit }) }),
@@ -414,6 +421,14 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
       return { locked: lock.locked };
     },
   });
+
+  /** With both certificates in place the downlink can be read and the workstation registered. */
+  async function identityChanged(): Promise<SetupState> {
+    await startReceiving();
+    const state = await setupState();
+    emit(EVENTS.setupChanged, state);
+    return state;
+  }
 
   async function identityStep<T>(step: () => Promise<T>): Promise<T> {
     try {

@@ -10,6 +10,8 @@ export const COMMANDS = {
   setUiPreferences: 'settings:set-ui',
   setTrust: 'identity:set-trust',
   importPkcs12: 'identity:import-pkcs12',
+  createCertificateRequest: 'identity:create-request',
+  importCertificate: 'identity:import-certificate',
   getDirectoryState: 'directory:get-state',
   searchDirectory: 'directory:search',
   getExpert: 'directory:get-expert',

@@ -110,6 +110,11 @@ export const commandContract = {
     input: z.object({ use: z.enum(['signing', 'encryption']), pkcs12Base64: z.string().min(1).max(1_000_000), password: z.string().max(1_000) }),
     output: setupStateSchema,
   },
+  [COMMANDS.createCertificateRequest]: {
+    input: z.object({ use: z.enum(['signing', 'encryption']), practitionerId: directoryIdSchema, organization: z.string().max(200).optional() }),
+    output: z.object({ requestPem: z.string() }),
+  },
+  [COMMANDS.importCertificate]: { input: z.object({ use: z.enum(['signing', 'encryption']), certificatePem: z.string().min(1).max(100_000) }), output: setupStateSchema },
   [COMMANDS.getDirectoryState]: { input: noInput, output: directoryStateSchema },
   [COMMANDS.searchDirectory]: { input: z.object({ text: z.string().max(200), limit: z.number().int().min(1).max(500).optional() }), output: z.array(expertSummarySchema) },
   [COMMANDS.getExpert]: { input: z.object({ practitionerId: directoryIdSchema }), output: expertDetailSchema },

@@ -1,6 +1,8 @@
 import { createCertificateValidator, importDecryptionKey, importSigningKey, isCmsError, type CmsRecipientIdentity, type CmsSigner, type CryptoKey, type TrustConfig } from '../../../shared/cms/index.ts';
 import { toBase64 } from '../../../shared/pki/bytes.ts';
-import { commonNameOf, describeCertificate, isPkiError, parsePkcs12, pemToDerAll, PEM_LABELS, readCrl, verifyCrl } from '../../../shared/pki/index.ts';
+import {
+  commonNameOf, createCertificationRequest, derToPem, describeCertificate, exportPrivateKeyPkcs8, generateKeyPair, isPkiError, parsePkcs12, pemToDerAll, PEM_LABELS, readCrl, verifyCrl,
+} from '../../../shared/pki/index.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
 import { privateKeyAccount } from '../vault/vault-accounts.ts';
@@ -48,6 +50,10 @@ export class IdentityError extends Error {
 export interface PractitionerIdentity {
   setTrust(input: { anchorsPem: string; crlsPem?: string; hubCertificatePem: string }): Promise<IdentityStatus>;
   importPkcs12(input: { use: CertificateUse; pkcs12: Uint8Array; password: string }): Promise<IdentityStatus>;
+  /** A new key pair for `use`, kept in the keychain until its certificate comes back; returns the request (PEM) for the CA. */
+  createRequest(input: { use: CertificateUse; practitionerId: string; organization?: string }): Promise<string>;
+  /** The certificate the CA issued for an earlier request, matched to the key waiting for it. */
+  importCertificate(input: { use: CertificateUse; certificatePem: string }): Promise<IdentityStatus>;
   status(now?: Date): Promise<IdentityStatus>;
   practitionerId(): string | undefined;
   trust(): TrustConfig;
@@ -145,6 +151,32 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
     return { key: privateKey, certificate, chain: (JSON.parse(row.chain) as string[]).map(fromBase64) };
   }
 
+
+  /** Checks a certificate with its key and stores both: the key in the keychain, the certificate in the store. */
+  async function install(use: CertificateUse, pkcs8: Uint8Array, certificate: Uint8Array, chain: readonly Uint8Array[]): Promise<void> {
+    const id = commonNameOf(certificate);
+    if (!id) throw new IdentityError('identity-invalid', 'The certificate names no practitioner (no common name).');
+    const other = practitionerId();
+    const otherUse = use === 'signing' ? 'encryption' : 'signing';
+    if (other && other !== id && certificateRow(otherUse)) {
+      throw new IdentityError('identity-invalid', `This certificate belongs to ${id}, but the ${otherUse} certificate here belongs to ${other}.`);
+    }
+    const verdict = await judge(certificate, use, new Date());
+    if (verdict.state !== 'valid' && verdict.state !== 'expiring') throw new IdentityError('identity-invalid', `The ${use} certificate cannot be used: ${verdict.problem ?? verdict.state}`);
+    // Proves key and certificate belong together, and that the key suits the use, before anything is stored.
+    try {
+      if (use === 'signing') await importSigningKey(pkcs8, certificate);
+      else await importDecryptionKey(pkcs8, certificate);
+    } catch (error) {
+      if (isCmsError(error)) throw new IdentityError('identity-invalid', `The certificate does not belong to this key: ${error.message}`);
+      throw error;
+    }
+    await vault.set(privateKeyAccount(id, use), toBase64(pkcs8));
+    db.prepare('insert into identity_certificates (use, practitioner_id, certificate, chain) values (?, ?, ?, ?) on conflict(use) do update set practitioner_id = excluded.practitioner_id, certificate = excluded.certificate, chain = excluded.chain')
+      .run(use, id, certificate, JSON.stringify(chain.map(toBase64)));
+    loaded.delete(use);
+  }
+
   return {
     async setTrust(input) {
       const anchors = pemToDerAll(input.anchorsPem, PEM_LABELS.certificate);
@@ -182,22 +214,28 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
         if (isPkiError(error)) throw new IdentityError('identity-invalid', `The certificate file cannot be read: ${error.message}`);
         throw error;
       }
-      const id = commonNameOf(contents.certificate);
-      if (!id) throw new IdentityError('identity-invalid', 'The certificate names no practitioner (no common name).');
-      const other = practitionerId();
-      const otherUse = input.use === 'signing' ? 'encryption' : 'signing';
-      if (other && other !== id && certificateRow(otherUse)) {
-        throw new IdentityError('identity-invalid', `This certificate belongs to ${id}, but the ${otherUse} certificate here belongs to ${other}.`);
-      }
-      const verdict = await judge(contents.certificate, input.use, new Date());
-      if (verdict.state !== 'valid' && verdict.state !== 'expiring') throw new IdentityError('identity-invalid', `The ${input.use} certificate cannot be used: ${verdict.problem ?? verdict.state}`);
-      // Proves key and certificate belong together, and that the key suits the use, before anything is stored.
-      if (input.use === 'signing') await importSigningKey(contents.privateKeyPkcs8, contents.certificate);
-      else await importDecryptionKey(contents.privateKeyPkcs8, contents.certificate);
-      await vault.set(privateKeyAccount(id, input.use), toBase64(contents.privateKeyPkcs8));
-      db.prepare('insert into identity_certificates (use, practitioner_id, certificate, chain) values (?, ?, ?, ?) on conflict(use) do update set practitioner_id = excluded.practitioner_id, certificate = excluded.certificate, chain = excluded.chain')
-        .run(input.use, id, contents.certificate, JSON.stringify(contents.chain.map(toBase64)));
-      loaded.delete(input.use);
+      await install(input.use, contents.privateKeyPkcs8, contents.certificate, contents.chain);
+      return status();
+    },
+
+    async createRequest(input) {
+      const keyPair = await generateKeyPair();
+      const request = await createCertificationRequest({
+        keyPair, subject: { commonName: input.practitionerId, ...(input.organization && { organization: input.organization }) },
+        profile: input.use === 'signing' ? 'practitioner-signing' : 'practitioner-encryption',
+      });
+      await vault.set(privateKeyAccount(input.practitionerId, input.use, true), toBase64(await exportPrivateKeyPkcs8(keyPair.privateKey)));
+      return derToPem(request, PEM_LABELS.certificationRequest);
+    },
+
+    async importCertificate(input) {
+      const [certificate, ...chain] = pemToDerAll(input.certificatePem, PEM_LABELS.certificate);
+      if (!certificate) throw new IdentityError('identity-invalid', 'The file holds no certificate.');
+      const id = commonNameOf(certificate);
+      const pending = id ? await vault.get(privateKeyAccount(id, input.use, true)) : undefined;
+      if (!id || pending === undefined) throw new IdentityError('identity-invalid', `No ${input.use} key on this workstation waits for a certificate of ${id ?? 'this subject'}; create the request here first.`);
+      await install(input.use, fromBase64(pending), certificate, chain);
+      await vault.delete(privateKeyAccount(id, input.use, true));
       return status();
     },
 

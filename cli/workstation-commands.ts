@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { openAuditLog } from '../main/node/audit/audit-log.ts';
+import { openWorkstationSettings } from '../main/node/settings/workstation-settings.ts';
+import { KeychainChangedError, openWorkstationStore } from '../main/node/store/workstation-store.ts';
+import { createKeytarVault, DEFAULT_VAULT_SERVICE } from '../main/node/vault/keytar-vault.ts';
+import { VaultUnavailableError } from '../main/node/vault/secret-vault.ts';
+import { CLI_ERROR_CODES, CliError } from './cli-error.ts';
+import { printJson, printLines } from './output.ts';
+
+/**
+ * `rts workstation …`: checks a clinic administrator runs on a workstation's data, with the store key from the same
+ * OS keychain the app uses (so it runs as the workstation's user, in their desktop session).
+ */
+export function registerWorkstationCommands(program: Command): void {
+  const workstation = program.command('workstation').description("check a workstation's local data");
+  workstation.command('audit')
+    .description('verify the hash chain of the audit log: exits 1 and names the first bad entry if anything was changed, removed or inserted')
+    .requiredOption('--data-dir <dir>', "the workstation's data directory (settings.json and workstation.db)")
+    .option('--keychain-service <name>', 'keychain service the app stores its secrets under', DEFAULT_VAULT_SERVICE)
+    .option('--json', 'print JSON')
+    .action(async (options: { dataDir: string; keychainService: string; json?: true }) => {
+      let db;
+      try {
+        db = await openWorkstationStore({ dir: options.dataDir, vault: createKeytarVault(options.keychainService), settings: openWorkstationSettings(options.dataDir) });
+      } catch (error) {
+        if (error instanceof VaultUnavailableError || error instanceof KeychainChangedError) throw new CliError(CLI_ERROR_CODES.storeUnavailable, `${error.message}. ${error.hint}`);
+        throw error;
+      }
+      try {
+        const result = openAuditLog(db).check();
+        if (options.json) printJson(result);
+        else if (result.ok) printLines([`audit log intact: ${result.entries} entries, head ${result.head}`]);
+        if (!result.ok) throw new CliError(CLI_ERROR_CODES.auditBroken, `entry ${result.firstBadSeq} ${result.problem} (${result.entries} entries read)`);
+      } finally {
+        db.close();
+      }
+    });
+}

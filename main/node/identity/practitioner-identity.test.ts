@@ -1,0 +1,71 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  createCrl, createPkcs12, createRootCertificate, derToPem, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, issueCertificateFromRequest, pemToDer, PEM_LABELS,
+  type CertificateIssuer,
+} from '../../../shared/pki/index.ts';
+import { openDatabase } from '../../../transport/sqlite-database.ts';
+import type { SecretVault } from '../vault/secret-vault.ts';
+import { openPractitionerIdentity } from './practitioner-identity.ts';
+
+function memoryVault(): SecretVault & { secrets: Map<string, string> } {
+  const secrets = new Map<string, string>();
+  return { secrets, get: async (a) => secrets.get(a), set: async (a, s) => void secrets.set(a, s), delete: async (a) => secrets.delete(a) };
+}
+
+async function region() {
+  const keys = await generateKeyPair();
+  const ca = await createRootCertificate({ keyPair: keys, subject: { commonName: 'Region CA' } });
+  const issuer: CertificateIssuer = { certificate: ca.der, privateKey: keys.privateKey };
+  const hubKeys = await generateKeyPair();
+  const hub = await issueCertificate({ profile: 'hub', subject: { commonName: 'hub' }, publicKey: hubKeys.publicKey, issuer });
+  const trust = { anchorsPem: derToPem(ca.der, PEM_LABELS.certificate), crlsPem: derToPem(await createCrl(issuer), PEM_LABELS.crl), hubCertificatePem: derToPem(hub.der, PEM_LABELS.certificate) };
+  return { issuer, trust };
+}
+
+function identityOnDisk(vault = memoryVault()) {
+  const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'rts-identity-')), 'store.db'), 'k'.repeat(32));
+  return { vault, identity: openPractitionerIdentity(db, vault) };
+}
+
+describe('practitioner identity', () => {
+  it('makes a key and a request for each use, installs the certificates the CA issues, and signs with them', async () => {
+    const { issuer, trust } = await region();
+    const { identity, vault } = identityOnDisk();
+    await identity.setTrust(trust);
+    for (const use of ['signing', 'encryption'] as const) {
+      const requestPem = await identity.createRequest({ use, practitionerId: 'clinic-a.dr-ahmed', organization: 'Clinic A' });
+      const issued = await issueCertificateFromRequest({ request: pemToDer(requestPem, PEM_LABELS.certificationRequest), profile: use === 'signing' ? 'practitioner-signing' : 'practitioner-encryption', issuer });
+      await identity.importCertificate({ use, certificatePem: derToPem(issued.der, PEM_LABELS.certificate) });
+    }
+    const status = await identity.status();
+    expect(status).toMatchObject({ practitionerId: 'clinic-a.dr-ahmed', ready: true, trust: { hub: { state: 'valid' } } });
+    expect(status.certificates.map((c) => `${c.use}:${c.state}`)).toEqual(['signing:valid', 'encryption:valid']);
+    expect([...vault.secrets.keys()].sort()).toEqual(['private-key:encryption:clinic-a.dr-ahmed', 'private-key:signing:clinic-a.dr-ahmed']);
+    expect((await identity.signer()).privateKey.extractable).toBe(false);
+  });
+
+  it('refuses a certificate nobody asked for here, a PKCS#12 with the wrong password, and certificates of another CA', async () => {
+    const { issuer, trust } = await region();
+    const { identity } = identityOnDisk();
+    const keys = await generateKeyPair();
+    const stray = await issueCertificate({ profile: 'practitioner-signing', subject: { commonName: 'clinic-a.dr-x' }, publicKey: keys.publicKey, issuer });
+    await expect(identity.importPkcs12({ use: 'signing', pkcs12: new Uint8Array(1), password: 'x' })).rejects.toThrow(/Configure the regional CA/);
+    await identity.setTrust(trust);
+    await expect(identity.importCertificate({ use: 'signing', certificatePem: derToPem(stray.der, PEM_LABELS.certificate) })).rejects.toThrow(/No signing key on this workstation waits/);
+    const pkcs12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(keys.privateKey), certificate: stray.der, chain: [], password: 'right' });
+    await expect(identity.importPkcs12({ use: 'signing', pkcs12, password: 'wrong' })).rejects.toMatchObject({ code: 'identity-invalid' });
+
+    const other = await region();
+    const foreignKeys = await generateKeyPair();
+    const foreign = await issueCertificate({ profile: 'practitioner-signing', subject: { commonName: 'clinic-a.dr-y' }, publicKey: foreignKeys.publicKey, issuer: other.issuer });
+    const foreignP12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(foreignKeys.privateKey), certificate: foreign.der, chain: [], password: 'p' });
+    await expect(identity.importPkcs12({ use: 'signing', pkcs12: foreignP12, password: 'p' })).rejects.toThrow(/cannot be used/);
+    // The signing certificate cannot stand in for the encryption one.
+    const signingP12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(keys.privateKey), certificate: stray.der, chain: [], password: 'p' });
+    await expect(identity.importPkcs12({ use: 'encryption', pkcs12: signingP12, password: 'p' })).rejects.toMatchObject({ code: 'identity-invalid' });
+    expect((await identity.status()).certificates).toEqual([]);
+  });
+});

@@ -1,0 +1,33 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openWorkstationSettings } from './workstation-settings.ts';
+
+const profile = { hosts: [{ host: 'broker.region.example', port: 5671 }], vhost: 'rts', endpointId: 'ws-expert-1' };
+
+describe('workstation settings', () => {
+  it('keeps the profile and preferences, with defaults, and never a field outside the schema', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
+    const settings = openWorkstationSettings(dir);
+    expect(settings.read()).toEqual({ ui: { language: 'en', theme: 'system', lockAfterMinutes: 10 } });
+    settings.setProfile(profile);
+    expect(settings.setUi({ theme: 'dark' })).toEqual({ language: 'en', theme: 'dark', lockAfterMinutes: 10 });
+    expect(openWorkstationSettings(dir).read()).toMatchObject({ profile, ui: { theme: 'dark' } });
+    expect(() => settings.setProfile({ ...profile, endpointId: 'Not An Id' })).toThrow(/endpoint id/);
+  });
+
+  it('moves a 1.x file (one broker host) forward', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify({ __internal__: { migrations: { version: '1.0.0' } }, profile: { host: 'b.example', port: 5672, vhost: 'rts', endpointId: 'ws-1' } }));
+    expect(openWorkstationSettings(dir).read().profile).toEqual({ hosts: [{ host: 'b.example', port: 5672 }], vhost: 'rts', endpointId: 'ws-1' });
+    const stored = JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8')) as { profile: Record<string, unknown> };
+    expect(Object.keys(stored.profile).sort()).toEqual(['endpointId', 'hosts', 'vhost']);
+  });
+
+  it('keeps what still parses from a damaged file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify({ profile: { hosts: [], vhost: 'rts' }, ui: { language: 'nb', theme: 'light', lockAfterMinutes: 5 } }));
+    expect(openWorkstationSettings(dir).read()).toEqual({ ui: { language: 'nb', theme: 'light', lockAfterMinutes: 5 } });
+  });
+});
