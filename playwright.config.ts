@@ -8,6 +8,7 @@ const chromium = process.env.RTS_CHROMIUM ?? '/usr/bin/chromium';
 
 export default defineConfig({
   testDir: 'e2e',
+  tsconfig: './tsconfig.playwright.json',
   outputDir: 'test-results/playwright',
   fullyParallel: false,
   workers: 1,

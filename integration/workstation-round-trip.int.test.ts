@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, EVENTS, type CommandChannel } from '../shared/api/channels.ts';
 import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
-import { buildConsultReport, buildConsultRequest, buildDirectoryPublish, buildEndpointRegister, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
+import { buildConsultReport, buildConsultRequest, buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
 import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
 import type { Bundle } from '@medplum/fhirtypes';
@@ -17,8 +17,9 @@ import { loadHubConfig } from '../hub/hub-config.ts';
 import { startHub, type HubService } from '../hub/hub-service.ts';
 import { purgeTestQueues, writeTestHubConfig } from '../hub/testing/test-hub-config.ts';
 import { connectTestEndpoint, type TestEndpoint } from '../hub/testing/test-endpoint.ts';
-import { createTestRegion, expertEntry, hospital, type TestPractitioner, type TestRegion } from '../hub/testing/test-region.ts';
+import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../hub/testing/test-region.ts';
 import { createKeytarVault } from '../main/node/vault/keytar-vault.ts';
+import type { SecretVault } from '../main/node/vault/secret-vault.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 
 /**
@@ -31,8 +32,8 @@ const V = '1.0';
 interface Workstation {
   readonly core: WorkstationCore;
   readonly events: { event: string; payload: unknown }[];
-  call<C extends CommandChannel>(command: C, ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]): Promise<CommandOutput<C>>;
-  until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs?: number): Promise<T>;
+  readonly call: <C extends CommandChannel>(command: C, ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]) => Promise<CommandOutput<C>>;
+  readonly until: <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs?: number) => Promise<T>;
 }
 
 describe('workstation core on the real broker and hub', () => {
@@ -44,9 +45,13 @@ describe('workstation core on the real broker and hub', () => {
   let applicant: TestPractitioner;
   let expertWs: Workstation;
   let applicantWs: Workstation;
+  let clinicIdentities: Record<'clinic-a' | 'clinic-b', TestIdentity>;
 
-  async function openWorkstation(endpointId: string, practitioner: TestPractitioner): Promise<Workstation> {
-    const vault = createKeytarVault(`rts-int-${randomUUID()}`);
+  const vaults: Record<string, SecretVault> = {};
+
+  /** Starts a core on the endpoint's data directory and keychain service (the same ones again after a restart). */
+  async function startWorkstation(endpointId: string): Promise<Workstation> {
+    const vault = (vaults[endpointId] ??= createKeytarVault(`rts-int-${randomUUID()}`));
     const core = createWorkstationCore({
       productName: 'RTS Workstation', version: 'test', vault, dataDir: join(dir, endpointId), reconnectDelayMs: { initial: 200, max: 1_000 },
     });
@@ -67,6 +72,12 @@ describe('workstation core on the real broker and hub', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     };
+    return { core, events, call, until };
+  }
+
+  async function openWorkstation(endpointId: string, practitioner: TestPractitioner): Promise<Workstation> {
+    const ws = await startWorkstation(endpointId);
+    const { call } = ws;
     await call(COMMANDS.setTrust, {
       anchorsPem: derToPem(region.ca.certificate, PEM_LABELS.certificate),
       crlsPem: readFileSync(region.files.crl, 'utf8'),
@@ -81,7 +92,7 @@ describe('workstation core on the real broker and hub', () => {
       profile: { hosts: broker.nodes.map((n) => ({ host: '127.0.0.1', port: n.amqpPort })), vhost: broker.vhost, endpointId },
       brokerPassword: endpointCredentials(broker, endpointId).password,
     });
-    return { core, events, call, until };
+    return ws;
   }
 
   /** The clinic systems' bare endpoints do not reconnect on their own (tests use them to send what no real endpoint would). */
@@ -101,7 +112,7 @@ describe('workstation core on the real broker and hub', () => {
     expert = await region.practitioner('clinic-a.dr-ahmed');
     applicant = await region.practitioner('clinic-b.dr-berg');
     // The clinics register with their own certificates and publish their practitioners, each reached at a workstation.
-    const clinicIdentities = { 'clinic-a': await region.clinic('clinic-a'), 'clinic-b': await region.clinic('clinic-b') };
+    clinicIdentities = { 'clinic-a': await region.clinic('clinic-a'), 'clinic-b': await region.clinic('clinic-b') };
     await connectClinics();
     for (const id of ['clinic-a', 'clinic-b'] as const) {
       await clinics[id]!.send(
@@ -299,5 +310,37 @@ describe('workstation core on the real broker and hub', () => {
       const bytes = readFileSync(file);
       for (const needle of needles) expect(bytes.includes(needle), `${needle} in ${file}`).toBe(false);
     }
+  });
+
+  it('keeps its store across a restart, and asks for a snapshot when it finds a gap in directory versions', async () => {
+    await applicantWs.core.stop();
+    const publishDelta = (changes: DirectoryChange[]) => clinics['clinic-a']!.send(
+      { rtsType: 'directory.publish', rtsVersion: V, rtsSender: 'clinic-a', rtsDirectoryMode: 'delta', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
+      (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: 'clinic-a' }, { delta: changes }),
+      clinicIdentities['clinic-a'],
+    );
+    const lund = await region.practitioner('clinic-a.dr-lund');
+    const [practitioner, role] = expertEntry(lund, { organizationId: 'clinic-a.nordby', endpoints: ['ws-expert-1'], family: 'Lund', specialty: 'Dermatology' });
+    await publishDelta([{ upsert: practitioner! }, { upsert: role! }]);
+    await expertWs.until(async () => (await expertWs.call(COMMANDS.getDirectoryState)).version === 3, 'version 3 at the expert');
+    // The applicant's copy of version 3 is lost (as if its queue had been purged): its next update leaves a gap.
+    const response = await fetch(`http://127.0.0.1:${broker.nodes[0]!.managementPort}/api/queues/${broker.vhost}/rts.downlink.ws-applicant-1/contents`, {
+      method: 'DELETE', headers: { authorization: `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}` },
+    });
+    expect(response.ok).toBe(true);
+    await publishDelta([{ retire: 'PractitionerRole/clinic-a.dr-lund' }, { retire: 'Practitioner/clinic-a.dr-lund' }]);
+    await expertWs.until(async () => (await expertWs.call(COMMANDS.getDirectoryState)).version === 4, 'version 4 at the expert');
+
+    applicantWs = await startWorkstation('ws-applicant-1');
+    const state = await applicantWs.until(async () => {
+      const s = await applicantWs.call(COMMANDS.getDirectoryState);
+      return s.version === 4 && !s.behind ? s : undefined;
+    }, 'the snapshot after the gap');
+    expect(state.experts).toBe(2);
+    expect(applicantWs.events).toContainEqual({ event: EVENTS.directorySyncProgress, payload: expect.objectContaining({ behind: true }) });
+    // Everything from before the restart is still there, and still opens.
+    const cases = await applicantWs.call(COMMANDS.listCases, {});
+    expect(cases.length).toBeGreaterThanOrEqual(3);
+    expect((await applicantWs.call(COMMANDS.openCase, { caseId: cases.find((c) => c.status === 'completed')!.caseId })).report?.verified).toBe(true);
   });
 });

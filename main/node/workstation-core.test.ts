@@ -45,4 +45,25 @@ describe('workstation core', () => {
     const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: emptyVault, broker: { ...broker, endpointId: 'Bad Id' }, dataDir: dataDir() });
     await expect(core.start()).rejects.toThrow(/invalid endpoint id/);
   });
+
+  it('locks on request only with a passphrase set, refuses patient data while locked, and unlocks with the passphrase', async () => {
+    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: memoryVault(), dataDir: dataDir() });
+    const events: unknown[] = [];
+    core.onEvent((event, payload) => events.push([event, payload]));
+    await core.start();
+    expect(await core.dispatch(COMMANDS.lock, undefined)).toMatchObject({ ok: false, error: { code: 'not-configured' } });
+    expect(await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'short' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    expect(await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' })).toEqual({ ok: true, value: { locked: false } });
+    expect(await core.dispatch(COMMANDS.lock, undefined)).toEqual({ ok: true, value: { locked: true } });
+    expect(await core.dispatch(COMMANDS.listCases, {})).toMatchObject({ ok: false, error: { code: 'locked' } });
+    expect(await core.dispatch(COMMANDS.searchDirectory, { text: 'card' })).toMatchObject({ ok: false, error: { code: 'locked' } });
+    expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'wrong horse' })).toMatchObject({ ok: false, error: { code: 'not-allowed' } });
+    expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' })).toEqual({ ok: true, value: { locked: false } });
+    expect(await core.dispatch(COMMANDS.listCases, {})).toEqual({ ok: true, value: [] });
+    expect(events).toEqual([[EVENTS.setupChanged, expect.objectContaining({ hasLockPassphrase: true, locked: false })], [EVENTS.lockChanged, { locked: true }], [EVENTS.lockChanged, { locked: false }]]);
+    // Changing the passphrase needs the current one.
+    expect(await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'another passphrase' })).toMatchObject({ ok: false, error: { code: 'not-allowed' } });
+    expect(await core.dispatch(COMMANDS.checkAuditLog, undefined)).toMatchObject({ ok: true, value: { ok: true, entries: 2 } });
+    await core.stop();
+  });
 });

@@ -417,7 +417,7 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
     },
     [COMMANDS.setLockPassphrase]: async ({ passphrase, current }) => {
       await lock.setPassphrase(passphrase, current);
-      emitSetup();
+      emit(EVENTS.setupChanged, await setupState());
       return { locked: lock.locked };
     },
   });
