@@ -214,20 +214,10 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
     if (!practitioner || !role) throw new CoreError(API_ERROR_CODES.notFound, `${practitionerId} is not in the directory.`);
     const organization = mirror.resource(String((role.organization as { reference?: string } | undefined)?.reference ?? '')) as { name?: string; address?: { city?: string }[] } | undefined;
     const names = (practitioner.name as { prefix?: string[]; given?: string[]; family?: string }[] | undefined) ?? [];
-    const validate = createCertificateValidator(identity.trust());
     const certificates = certificatesOf(practitioner);
     const judged = [];
     for (const use of ['signing', 'encryption'] as const) {
-      for (const base64 of certificates[use]) {
-        const { describeCertificate } = await import('../../shared/pki/index.ts');
-        const der = new Uint8Array(Buffer.from(base64, 'base64'));
-        const d = describeCertificate(der);
-        let problem: string | undefined;
-        await validate(der, use, new Date()).catch((error: Error) => {
-          problem = error.message;
-        });
-        judged.push({ use, subject: d.subject, issuer: d.issuer, serialNumber: d.serialNumber, notBefore: d.notBefore, notAfter: d.notAfter, state: problem ? 'untrusted' as const : 'valid' as const, ...(problem && { problem }) });
-      }
+      for (const base64 of certificates[use]) judged.push(await identity.checkCertificate(new Uint8Array(Buffer.from(base64, 'base64')), use));
     }
     return {
       practitionerId,

@@ -41,8 +41,9 @@ export interface CaseMessageRecord {
   /** The envelope; absent for a refused message whose body is kept with the dead letter instead. */
   readonly body?: Uint8Array;
   readonly createdAt: number;
-  /** Still in the outbox: not yet accepted by the broker. */
-  readonly inOutbox: boolean;
+  /** Where the outbox has it: waiting (not yet accepted by the broker), given up with a reason, or gone (sent). */
+  readonly outbox: 'waiting' | 'failed' | 'sent';
+  readonly outboxFailure?: string;
 }
 
 const MIGRATIONS = [{
@@ -69,7 +70,7 @@ interface CaseRow {
 }
 interface MessageRow {
   message_id: string; case_id: string; direction: 'in' | 'out'; type: ConsultMessageType; status: ConsultStatus; sequence: number; state: MessageState;
-  reason: string | null; detail: string | null; signer_subject: string | null; signed_at: number | null; body: Uint8Array | null; created_at: number; in_outbox: number;
+  reason: string | null; detail: string | null; signer_subject: string | null; signed_at: number | null; body: Uint8Array | null; created_at: number; outbox_state: string | null; outbox_failure: string | null;
 }
 
 const toCase = (r: CaseRow): CaseRecord => ({
@@ -80,7 +81,8 @@ const toMessage = (r: MessageRow): CaseMessageRecord => ({
   messageId: r.message_id, caseId: r.case_id, direction: r.direction, type: r.type, status: r.status, sequence: r.sequence, state: r.state,
   ...(r.reason && { reason: r.reason as ReasonCode }), ...(r.detail && { detail: r.detail }),
   ...(r.signer_subject && { signerSubject: r.signer_subject }), ...(r.signed_at !== null && { signedAt: r.signed_at }),
-  ...(r.body && { body: new Uint8Array(r.body) }), createdAt: r.created_at, inOutbox: r.in_outbox === 1,
+  ...(r.body && { body: new Uint8Array(r.body) }), createdAt: r.created_at,
+  outbox: r.outbox_state === null ? 'sent' : r.outbox_state === 'failed' ? 'failed' : 'waiting', ...(r.outbox_failure && { outboxFailure: r.outbox_failure }),
 });
 
 export interface CaseStore {
@@ -88,7 +90,7 @@ export interface CaseStore {
   list(options?: { limit?: number }): CaseRecord[];
   create(record: Omit<CaseRecord, 'updatedAt' | 'unread' | 'peerSequence'> & { unread?: boolean; peerSequence?: number }): void;
   update(caseId: string, change: { status?: ConsultStatus; unread?: boolean; mySequence?: number; peerSequence?: number; at: number }): void;
-  addMessage(message: Omit<CaseMessageRecord, 'inOutbox'>): void;
+  addMessage(message: Omit<CaseMessageRecord, 'outbox' | 'outboxFailure'>): void;
   /** A receipt about one of our messages; a later state never goes back to an earlier one. */
   setMessageState(messageId: string, state: MessageState, at: number, reason?: ReasonCode, detail?: string): CaseMessageRecord | undefined;
   message(messageId: string): CaseMessageRecord | undefined;
@@ -102,7 +104,8 @@ const STATE_RANK: Readonly<Record<MessageState, number>> = { queued: 0, delivere
 export function openCaseStore(db: SqliteDatabase): CaseStore {
   migrate(db, 'cases', MIGRATIONS);
   // The outbox table belongs to the transport; "still queued" is read from it rather than copied.
-  const messageColumns = `m.*, exists (select 1 from outbox o where o.message_id = m.message_id and o.state != 'failed') as in_outbox`;
+  const messageColumns = 'm.*, o.state as outbox_state, o.failure_reason as outbox_failure';
+  const messageFrom = 'case_messages m left join outbox o on o.message_id = m.message_id';
   return {
     get: (caseId) => {
       const row = db.prepare<[string], CaseRow>('select * from cases where case_id = ?').get(caseId);
@@ -124,24 +127,27 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
         .run(m.messageId, m.caseId, m.direction, m.type, m.status, m.sequence, m.state, m.reason ?? null, m.detail ?? null, m.signerSubject ?? null, m.signedAt ?? null, m.body ?? null, m.createdAt, m.createdAt);
     },
     setMessageState(messageId, state, at, reason, detail) {
-      const current = db.prepare<[string], MessageRow>(`select ${messageColumns} from case_messages m where message_id = ?`).get(messageId);
+      const current = db.prepare<[string], MessageRow>(`select ${messageColumns} from ${messageFrom} where m.message_id = ?`).get(messageId);
       if (!current || STATE_RANK[state] <= STATE_RANK[current.state]) return current && toMessage(current);
       db.prepare('update case_messages set state = ?, reason = ?, detail = ?, updated_at = ? where message_id = ?').run(state, reason ?? null, detail ?? null, at, messageId);
       db.prepare('update cases set updated_at = ? where case_id = ?').run(at, current.case_id);
       return toMessage({ ...current, state, reason: reason ?? null, detail: detail ?? null });
     },
     message: (messageId) => {
-      const row = db.prepare<[string], MessageRow>(`select ${messageColumns} from case_messages m where message_id = ?`).get(messageId);
+      const row = db.prepare<[string], MessageRow>(`select ${messageColumns} from ${messageFrom} where m.message_id = ?`).get(messageId);
       return row && toMessage(row);
     },
-    messages: (caseId) => db.prepare<[string], MessageRow>(`select ${messageColumns} from case_messages m where case_id = ? order by created_at, rowid`).all(caseId).map(toMessage),
+    messages: (caseId) => db.prepare<[string], MessageRow>(`select ${messageColumns} from ${messageFrom} where m.case_id = ? order by m.created_at, m.rowid`).all(caseId).map(toMessage),
     attention(caseIds) {
       const result = new Map<string, string>();
       if (caseIds.length === 0) return result;
       const rows = db.prepare<string[], { case_id: string; reason: string | null; direction: string }>(
-        `select case_id, reason, direction from case_messages where state in ('rejected', 'failed') and case_id in (${caseIds.map(() => '?').join(',')}) order by created_at`,
+        `select m.case_id, m.reason, m.direction from ${messageFrom} where (m.state in ('rejected', 'failed') or o.state = 'failed')
+          and m.case_id in (${caseIds.map(() => '?').join(',')}) order by m.created_at`,
       ).all(...caseIds);
-      for (const r of rows) if (!result.has(r.case_id)) result.set(r.case_id, `${r.direction === 'in' ? 'A received message was refused' : 'A sent message was refused'}: ${r.reason ?? 'failed'}`);
+      const words = (r: { reason: string | null; direction: string }) => (r.direction === 'in' ? `A received message was refused: ${r.reason ?? 'unknown reason'}`
+        : r.reason ? `A sent message was refused: ${r.reason}` : 'A message could not be sent');
+      for (const r of rows) if (!result.has(r.case_id)) result.set(r.case_id, words(r));
       return result;
     },
   };

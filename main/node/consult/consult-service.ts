@@ -106,7 +106,7 @@ export function createConsultService(options: ConsultServiceOptions) {
     peerId: string;
     sequence: number;
     payload: (messageId: string, timestamp: Date) => Bundle;
-    create?: Omit<CaseRecord, 'updatedAt' | 'unread' | 'peerSequence'>;
+    create?: Omit<CaseRecord, 'createdAt' | 'updatedAt' | 'unread' | 'peerSequence'>;
   }): Promise<CaseSummary> {
     const me = options.me();
     const recipients = [...(await peerEncryptionCertificates(input.peerId)), (await options.recipient()).certificate];
@@ -176,7 +176,7 @@ export function createConsultService(options: ConsultServiceOptions) {
       const caseId = randomUUID();
       return sendStep({
         record: undefined, caseId, type: 'consult.request', status: 'requested', peerId: input.expertId, sequence: 1,
-        create: { caseId, role: 'applicant', status: 'requested', priority: input.priority, applicantId: me.practitionerId, expertId: input.expertId, createdAt: 0, mySequence: 1 },
+        create: { caseId, role: 'applicant', status: 'requested', priority: input.priority, applicantId: me.practitionerId, expertId: input.expertId, mySequence: 1 },
         payload: (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: me.endpointId }, {
           caseId, from: me.practitionerId, to: input.expertId, patient: input.patient, priority: input.priority, reason: input.reason,
           ...(input.question && { question: input.question }),
@@ -228,11 +228,12 @@ export function createConsultService(options: ConsultServiceOptions) {
       const me = options.me();
       const view: CaseView = { ...summary(record, cases.attention([caseId]).get(caseId)), unread: false, vitals: [], bloodPressure: [], waveforms: [], attachments: [], messages: [] };
       for (const message of cases.messages(caseId)) {
-        const state: CaseView['messages'][number]['state'] = message.state === 'queued' && !message.inOutbox ? 'sent' : message.state;
+        const failed = message.state === 'queued' && message.outbox === 'failed';
+        const state: CaseView['messages'][number]['state'] = failed ? 'failed' : message.state === 'queued' && message.outbox === 'sent' ? 'sent' : message.state;
+        const detail = failed ? message.outboxFailure : message.detail;
         const base = {
           messageId: message.messageId, direction: message.direction, type: message.type, status: message.status, at: iso(message.createdAt),
-          state,
-          ...(message.reason && { reason: message.reason }), ...(message.detail && { detail: message.detail }),
+          state, ...(message.reason && { reason: message.reason }), ...(detail && { detail }),
         };
         let read;
         try {
@@ -291,9 +292,9 @@ export function createConsultService(options: ConsultServiceOptions) {
       const record = cases.get(props.rtsCase);
       const refuse = (reason: ReasonCode, detail: string): IncomingOutcome => ({ ok: false, reason, detail });
       if (props.rtsToPractitioner !== me.practitionerId) return refuse(REASON_CODES.notAddressedToMe, `addressed to ${props.rtsToPractitioner}`);
-      const stored = (status: ConsultStatus, unread: boolean) => ({
+      const stored = (status: ConsultStatus) => ({
         messageId: opened.metadata.messageId, caseId: props.rtsCase, direction: 'in' as const, type: props.rtsType, status,
-        sequence: props.rtsSequence, state: 'verified' as const, signerSubject: opened.signer.subject, signedAt: opened.signer.signingTime.getTime(), body, createdAt: at, unread,
+        sequence: props.rtsSequence, state: 'verified' as const, signerSubject: opened.signer.subject, signedAt: opened.signer.signingTime.getTime(), body, createdAt: at,
       });
 
       if (props.rtsType === 'consult.request') {
@@ -303,7 +304,7 @@ export function createConsultService(options: ConsultServiceOptions) {
           effect: () => {
             const priority = ((opened.payload.entry as { resource: { resourceType: string; priority?: string } }[]).find((e) => e.resource.resourceType === 'ServiceRequest')?.resource.priority);
             cases.create({ caseId: props.rtsCase, role: 'expert', status: 'requested', ...(priority && { priority }), applicantId: props.rtsFromPractitioner, expertId: me.practitionerId, createdAt: at, mySequence: 0, peerSequence: props.rtsSequence, unread: true });
-            cases.addMessage(stored('requested', true));
+            cases.addMessage(stored('requested'));
             audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.caseReceived, subject: `case:${props.rtsCase}`, detail: `from ${props.rtsFromPractitioner}` });
           },
         };
@@ -320,7 +321,7 @@ export function createConsultService(options: ConsultServiceOptions) {
         ok: true,
         effect: () => {
           cases.update(record.caseId, { status, peerSequence: props.rtsSequence, unread: true, at });
-          cases.addMessage(stored(status, true));
+          cases.addMessage(stored(status));
           audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.received, subject: `case:${record.caseId}`, detail: `${props.rtsType} ${status}` });
         },
       };
@@ -340,11 +341,6 @@ export function createConsultService(options: ConsultServiceOptions) {
     receipt(correlationId: string, outcome: 'delivered' | 'processed' | 'rejected', reason?: ReasonCode, detail?: string): string | undefined {
       const state: MessageState = outcome;
       return cases.setMessageState(correlationId, state, now().getTime(), reason, detail)?.caseId;
-    },
-
-    /** The outbox gave up on one of our messages. */
-    failed(messageId: string, reason: string): string | undefined {
-      return cases.setMessageState(messageId, 'failed', now().getTime(), undefined, reason)?.caseId;
     },
 
     summaryOf,

@@ -55,6 +55,8 @@ export interface PractitionerIdentity {
   /** The certificate the CA issued for an earlier request, matched to the key waiting for it. */
   importCertificate(input: { use: CertificateUse; certificatePem: string }): Promise<IdentityStatus>;
   status(now?: Date): Promise<IdentityStatus>;
+  /** Any certificate judged under the region's trust now, e.g. an expert's from the directory. */
+  checkCertificate(der: Uint8Array, use: CertificateUse): Promise<CertificateStatus>;
   practitionerId(): string | undefined;
   trust(): TrustConfig;
   hubCertificate(): Uint8Array | undefined;
@@ -240,6 +242,7 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
     },
 
     status,
+    checkCertificate: (der, use) => judge(der, use, new Date()),
     practitionerId,
     trust,
     hubCertificate: () => trustItems('hub')[0],
