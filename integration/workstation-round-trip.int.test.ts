@@ -1,33 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Bundle } from '@medplum/fhirtypes';
+import rhea, { type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, EVENTS, type CommandChannel } from '../shared/api/channels.ts';
 import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
-import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
-import { buildConsultReport, buildConsultRequest, buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
-import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
-import type { Bundle } from '@medplum/fhirtypes';
-import rhea, { type Message } from 'rhea';
+import { buildConsultReport, buildConsultRequest } from '../shared/protocol/fhir/message-builders.ts';
+import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import { BROKER_STATE_ENV, endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
 import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
-import { loadHubConfig } from '../hub/hub-config.ts';
-import { startHub, type HubService } from '../hub/hub-service.ts';
-import { purgeTestQueues, writeTestHubConfig } from '../hub/testing/test-hub-config.ts';
-import { connectTestEndpoint, type TestEndpoint } from '../hub/testing/test-endpoint.ts';
-import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../hub/testing/test-region.ts';
-import { createKeytarVault } from '../main/node/vault/keytar-vault.ts';
-import type { SecretVault } from '../main/node/vault/secret-vault.ts';
+import { expertEntry, type TestPractitioner } from '../hub/testing/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
+import { P12_PASSWORD, PROTOCOL_V as V, startRegionHarness, type ClinicId, type RegionHarness } from './testing/region-harness.ts';
 
 /**
  * Two workstation cores (an applicant's and an expert's) against the real broker and the real hub: registration and
  * snapshot, a consult round trip with a verified report, work while the broker is down, and refusals with reasons.
  */
 const broker = loadBrokerEnv();
-const V = '1.0';
 
 interface Workstation {
   readonly core: WorkstationCore;
@@ -37,24 +29,16 @@ interface Workstation {
 }
 
 describe('workstation core on the real broker and hub', () => {
-  let dir: string;
-  let region: TestRegion;
-  let hub: HubService;
-  const clinics: Record<string, TestEndpoint> = {};
+  let harness: RegionHarness;
   let expert: TestPractitioner;
   let applicant: TestPractitioner;
   let expertWs: Workstation;
   let applicantWs: Workstation;
-  let clinicIdentities: Record<'clinic-a' | 'clinic-b', TestIdentity>;
-
-  const vaults: Record<string, SecretVault> = {};
+  const clinics = new Proxy({} as RegionHarness['clinics'], { get: (_, id: ClinicId) => harness.clinics[id] });
 
   /** Starts a core on the endpoint's data directory and keychain service (the same ones again after a restart). */
   async function startWorkstation(endpointId: string): Promise<Workstation> {
-    const vault = (vaults[endpointId] ??= createKeytarVault(`rts-int-${randomUUID()}`));
-    const core = createWorkstationCore({
-      productName: 'RTS Workstation', version: 'test', vault, dataDir: join(dir, endpointId), reconnectDelayMs: { initial: 200, max: 1_000 },
-    });
+    const core = createWorkstationCore(harness.coreOptions(endpointId));
     const events: { event: string; payload: unknown }[] = [];
     core.onEvent((event, payload) => events.push({ event, payload }));
     await core.start();
@@ -77,60 +61,13 @@ describe('workstation core on the real broker and hub', () => {
 
   async function openWorkstation(endpointId: string, practitioner: TestPractitioner): Promise<Workstation> {
     const ws = await startWorkstation(endpointId);
-    const { call } = ws;
-    await call(COMMANDS.setTrust, {
-      anchorsPem: derToPem(region.ca.certificate, PEM_LABELS.certificate),
-      crlsPem: readFileSync(region.files.crl, 'utf8'),
-      hubCertificatePem: derToPem(region.hub.certificate, PEM_LABELS.certificate),
-    });
-    for (const use of ['signing', 'encryption'] as const) {
-      const identity = practitioner[use];
-      const pkcs12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey), certificate: identity.certificate, chain: [region.ca.certificate], password: 'p12-secret' });
-      await call(COMMANDS.importPkcs12, { use, pkcs12Base64: Buffer.from(pkcs12).toString('base64'), password: 'p12-secret' });
-    }
-    await call(COMMANDS.setProfile, {
-      profile: { hosts: broker.nodes.map((n) => ({ host: '127.0.0.1', port: n.amqpPort })), vhost: broker.vhost, endpointId },
-      brokerPassword: endpointCredentials(broker, endpointId).password,
-    });
+    await harness.setUpWorkstation(ws.core, endpointId, practitioner);
     return ws;
   }
 
-  /** The clinic systems' bare endpoints do not reconnect on their own (tests use them to send what no real endpoint would). */
-  async function connectClinics(): Promise<void> {
-    for (const id of ['clinic-a', 'clinic-b'] as const) {
-      clinics[id]?.close();
-      clinics[id] = await connectTestEndpoint({ port: broker.nodes[0]!.amqpPort, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
-    }
-  }
-
   beforeAll(async () => {
-    await purgeTestQueues(broker);
-    dir = mkdtempSync(join(tmpdir(), 'rts-core-int-'));
-    region = await createTestRegion(join(dir, 'pki'));
-    const config = writeTestHubConfig({ dir, name: 'hub-core', region, broker, database: { kind: 'embedded', path: join(dir, 'hub-db') } });
-    hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', log: (e) => { if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e)); } });
-    expert = await region.practitioner('clinic-a.dr-ahmed');
-    applicant = await region.practitioner('clinic-b.dr-berg');
-    // The clinics register with their own certificates and publish their practitioners, each reached at a workstation.
-    clinicIdentities = { 'clinic-a': await region.clinic('clinic-a'), 'clinic-b': await region.clinic('clinic-b') };
-    await connectClinics();
-    for (const id of ['clinic-a', 'clinic-b'] as const) {
-      await clinics[id]!.send(
-        { rtsType: 'endpoint.register', rtsVersion: V, rtsSender: id },
-        (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: 'clinic-system', name: id, organization: id }),
-        clinicIdentities[id],
-      );
-      await clinics[id]!.waitFor((m) => m.properties.rtsNotice === 'registration-accepted', 'clinic registration');
-    }
-    const send = async (clinic: 'clinic-a' | 'clinic-b', resources: DirectoryResource[]) => clinics[clinic]!.send(
-      { rtsType: 'directory.publish', rtsVersion: V, rtsSender: clinic, rtsDirectoryMode: 'full', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
-      (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: clinic }, { full: resources }),
-      clinicIdentities[clinic],
-    );
-    await send('clinic-a', [hospital('clinic-a.nordby', 'Nordby Hospital'), ...expertEntry(expert, { organizationId: 'clinic-a.nordby', endpoints: ['ws-expert-1'], family: 'Ahmed', specialty: 'Cardiology' })]);
-    await send('clinic-b', [hospital('clinic-b.sorvik', 'Sørvik Health Centre'), ...expertEntry(applicant, { organizationId: 'clinic-b.sorvik', endpoints: ['ws-applicant-1'], family: 'Berg', specialty: 'General practice' })]);
-    await clinics['clinic-b']!.waitForCount((m) => m.properties.rtsType === 'directory.update', 2, 'both publishes applied');
-
+    harness = await startRegionHarness();
+    ({ expert, applicant } = harness);
     expertWs = await openWorkstation('ws-expert-1', expert);
     applicantWs = await openWorkstation('ws-applicant-1', applicant);
   }, 120_000);
@@ -138,9 +75,7 @@ describe('workstation core on the real broker and hub', () => {
   afterAll(async () => {
     await expertWs?.core.stop();
     await applicantWs?.core.stop();
-    for (const c of Object.values(clinics)) c.close();
-    await hub?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   it('registers both workstations and mirrors the directory they were sent, searchable', async () => {
@@ -223,7 +158,7 @@ describe('workstation core on the real broker and hub', () => {
       expect((await expertWs.call(COMMANDS.getOutboxState)).pending).toBeGreaterThanOrEqual(2);
     } finally {
       await restartNode(process.env[BROKER_STATE_ENV]!, 0);
-      await connectClinics();
+      await harness.connectClinics();
     }
     await applicantWs.until(async () => (await caseOf(applicantWs, created.caseId))?.status === 'more-information-needed', 'the answer after the broker returned', 90_000)
       .catch(async (error: Error) => {
@@ -248,7 +183,7 @@ describe('workstation core on the real broker and hub', () => {
     const fields = await sealMessage({ messageId, creationTime, userId: clinic, properties, payload: payload(messageId, creationTime), signer: signer.signing, recipientCertificates: recipients });
     const body = new Uint8Array(fields.body);
     damage?.(body);
-    expect(await clinics[clinic]!.sendRaw({ ...fields, user_id: Buffer.from(clinic), body: rhea.message.data_section(Buffer.from(body)) } as unknown as Message)).toBe('accepted');
+    expect(await clinics[clinic].sendRaw({ ...fields, user_id: Buffer.from(clinic), body: rhea.message.data_section(Buffer.from(body)) } as unknown as Message)).toBe('accepted');
     return messageId;
   }
 
@@ -271,7 +206,7 @@ describe('workstation core on the real broker and hub', () => {
     expect(rejections.find((r) => r.messageId === misaddressed)).toMatchObject({ reason: 'not-a-recipient' });
     // The sender is told why, through the hub.
     for (const [id, reason] of [[tampered, 'decrypt-failed'], [misaddressed, 'not-a-recipient']] as const) {
-      const receipt = await clinics['clinic-b']!.waitFor((m) => m.correlationId === id && m.properties.rtsReceipt === 'rejected', `rejected receipt for ${reason}`);
+      const receipt = await clinics['clinic-b'].waitFor((m) => m.correlationId === id && m.properties.rtsReceipt === 'rejected', `rejected receipt for ${reason}`);
       expect(receipt.properties).toMatchObject({ rtsReason: reason, rtsSender: 'ws-expert-1' });
     }
 
@@ -303,8 +238,8 @@ describe('workstation core on the real broker and hub', () => {
       const path = join(root, name);
       return statSync(path).isDirectory() ? files(path) : [path];
     });
-    const needles = ['Nilsen', '12046112345', 'Chest pain', 'Tenecteplase', 'troponin', endpointCredentials(broker, 'ws-expert-1').password, 'p12-secret'];
-    const scanned = [join(dir, 'ws-expert-1'), join(dir, 'ws-applicant-1')].flatMap(files);
+    const needles = ['Nilsen', '12046112345', 'Chest pain', 'Tenecteplase', 'troponin', endpointCredentials(broker, 'ws-expert-1').password, P12_PASSWORD];
+    const scanned = [join(harness.dir, 'ws-expert-1'), join(harness.dir, 'ws-applicant-1')].flatMap(files);
     expect(scanned.some((f) => f.endsWith('workstation.db'))).toBe(true);
     for (const file of scanned) {
       const bytes = readFileSync(file);
@@ -314,21 +249,16 @@ describe('workstation core on the real broker and hub', () => {
 
   it('keeps its store across a restart, and asks for a snapshot when it finds a gap in directory versions', async () => {
     await applicantWs.core.stop();
-    const publishDelta = (changes: DirectoryChange[]) => clinics['clinic-a']!.send(
-      { rtsType: 'directory.publish', rtsVersion: V, rtsSender: 'clinic-a', rtsDirectoryMode: 'delta', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
-      (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: 'clinic-a' }, { delta: changes }),
-      clinicIdentities['clinic-a'],
-    );
-    const lund = await region.practitioner('clinic-a.dr-lund');
+    const lund = await harness.region.practitioner('clinic-a.dr-lund');
     const [practitioner, role] = expertEntry(lund, { organizationId: 'clinic-a.nordby', endpoints: ['ws-expert-1'], family: 'Lund', specialty: 'Dermatology' });
-    await publishDelta([{ upsert: practitioner! }, { upsert: role! }]);
+    await harness.publishDelta('clinic-a', [{ upsert: practitioner! }, { upsert: role! }]);
     await expertWs.until(async () => (await expertWs.call(COMMANDS.getDirectoryState)).version === 3, 'version 3 at the expert');
     // The applicant's copy of version 3 is lost (as if its queue had been purged): its next update leaves a gap.
     const response = await fetch(`http://127.0.0.1:${broker.nodes[0]!.managementPort}/api/queues/${broker.vhost}/rts.downlink.ws-applicant-1/contents`, {
       method: 'DELETE', headers: { authorization: `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}` },
     });
     expect(response.ok).toBe(true);
-    await publishDelta([{ retire: 'PractitionerRole/clinic-a.dr-lund' }, { retire: 'Practitioner/clinic-a.dr-lund' }]);
+    await harness.publishDelta('clinic-a', [{ retire: 'PractitionerRole/clinic-a.dr-lund' }, { retire: 'Practitioner/clinic-a.dr-lund' }]);
     await expertWs.until(async () => (await expertWs.call(COMMANDS.getDirectoryState)).version === 4, 'version 4 at the expert');
 
     applicantWs = await startWorkstation('ws-applicant-1');

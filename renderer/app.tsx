@@ -1,15 +1,94 @@
+import { useState } from 'react';
+import { COMMANDS, EVENTS } from '../shared/api/channels.ts';
+import type { SetupState } from '../shared/api/contract.ts';
 import type { RtsApi } from '../preload/rts-api.ts';
 import { AppFrame } from './components/app-frame.tsx';
 import { ConnectionPanel } from './components/connection-panel.tsx';
+import { LockScreen } from './components/lock-screen.tsx';
+import { OfflineBanner } from './components/offline-banner.tsx';
 import { useAppInfo } from './hooks/use-app-info.ts';
+import { useCommand, useEvent } from './hooks/use-command.ts';
 import { useConnectionState } from './hooks/use-connection-state.ts';
+import { useSetupState } from './hooks/use-setup-state.ts';
+import type { Navigate, View } from './navigation.ts';
+import { CaseScreen } from './screens/case-screen.tsx';
+import { ComposeScreen } from './screens/compose-screen.tsx';
+import { DirectoryScreen } from './screens/directory-screen.tsx';
+import { FirstRunScreen } from './screens/first-run-screen.tsx';
+import { InboxScreen } from './screens/inbox-screen.tsx';
+import { OutboxScreen } from './screens/outbox-screen.tsx';
+import { RejectionsScreen } from './screens/rejections-screen.tsx';
+import { SettingsScreen } from './screens/settings-screen.tsx';
 
 export function App({ api }: { api: RtsApi }) {
   const info = useAppInfo(api);
   const connection = useConnectionState(api);
+  const { state: setup } = useSetupState(api);
   return (
     <AppFrame info={info} connection={connection}>
-      <ConnectionPanel state={connection} />
+      {!setup ? <ConnectionPanel state={connection} />
+        : setup.locked ? <LockScreen api={api} />
+          : isSetUp(setup) ? <Workspace api={api} setup={setup} connection={connection} />
+            : (
+              <>
+                <FirstRunScreen api={api} setup={setup} />
+                <ConnectionPanel state={connection} />
+              </>
+            )}
     </AppFrame>
   );
+}
+
+function isSetUp(setup: SetupState): boolean {
+  return !setup.storeProblem && !!setup.identity?.ready && !!setup.profile && setup.hasBrokerPassword;
+}
+
+const NAV: readonly { view: View; label: string }[] = [
+  { view: { name: 'inbox' }, label: 'Inbox' },
+  { view: { name: 'directory' }, label: 'Directory' },
+  { view: { name: 'compose' }, label: 'New consultation' },
+  { view: { name: 'outbox' }, label: 'Outbox' },
+  { view: { name: 'rejections' }, label: 'Refused messages' },
+  { view: { name: 'settings' }, label: 'Settings' },
+];
+
+function Workspace({ api, setup, connection }: { api: RtsApi; setup: SetupState; connection: ReturnType<typeof useConnectionState> }) {
+  const [view, setView] = useState<View>({ name: 'inbox' });
+  const navigate: Navigate = setView;
+  const outbox = useCommand(api, COMMANDS.getOutboxState, undefined);
+  useEvent(api, EVENTS.outboxChanged, outbox.reload);
+  const pending = (outbox.value?.pending ?? 0) + (outbox.value?.inFlight ?? 0);
+  return (
+    <div className="workspace">
+      <nav className="side-nav" aria-label="Main">
+        <ul>
+          {NAV.map((item) => (
+            <li key={item.view.name}>
+              <button type="button" aria-current={activeSection(view) === item.view.name ? 'page' : undefined} onClick={() => navigate(item.view)}>
+                {item.label}
+                {item.view.name === 'outbox' && pending > 0 && <span className="count" aria-label={`${pending} waiting`}>{pending}</span>}
+                {item.view.name === 'outbox' && (outbox.value?.failed ?? 0) > 0 && <span className="count" data-tone="bad" aria-label={`${outbox.value!.failed} failed`}>!</span>}
+              </button>
+            </li>
+          ))}
+        </ul>
+        <p className="whoami">{setup.identity?.practitionerId}<br />{setup.profile?.endpointId}</p>
+        {setup.hasLockPassphrase && <button type="button" className="secondary" onClick={() => void api.invoke(COMMANDS.lock)}>Lock now</button>}
+      </nav>
+      <div className="workspace-main">
+        <OfflineBanner connection={connection} pending={pending} />
+        {view.name === 'inbox' && <InboxScreen api={api} navigate={navigate} />}
+        {view.name === 'case' && <CaseScreen key={view.caseId} api={api} caseId={view.caseId} navigate={navigate} />}
+        {view.name === 'directory' && <DirectoryScreen api={api} navigate={navigate} />}
+        {view.name === 'compose' && <ComposeScreen api={api} navigate={navigate} {...(view.expertId && { expertId: view.expertId })} />}
+        {view.name === 'outbox' && <OutboxScreen api={api} navigate={navigate} />}
+        {view.name === 'rejections' && <RejectionsScreen api={api} navigate={navigate} />}
+        {view.name === 'settings' && <SettingsScreen api={api} setup={setup} />}
+      </div>
+    </div>
+  );
+}
+
+function activeSection(view: View): View['name'] {
+  return view.name === 'case' ? 'inbox' : view.name;
 }

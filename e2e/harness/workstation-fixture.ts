@@ -36,7 +36,7 @@ export interface OpenedWorkstation {
 export type HarnessCoreOptions = Omit<WorkstationCoreOptions, 'dataDir'> & { readonly dataDir?: string };
 
 export const test = base.extend<{ openWorkstation: (options: HarnessCoreOptions) => Promise<OpenedWorkstation> }>({
-  openWorkstation: async ({ page }, use) => {
+  openWorkstation: async ({ page, browser }, use) => {
     if (!existsSync(join(RENDERER_DIR, 'index.html'))) throw new Error(`${RENDERER_DIR} is missing: run 'npm run build' first`);
     const server = await startRendererServer(RENDERER_DIR);
     const cores: WorkstationCore[] = [];
@@ -46,14 +46,16 @@ export const test = base.extend<{ openWorkstation: (options: HarnessCoreOptions)
       if (!options.dataDir) dataDirs.push(dataDir);
       const core = createWorkstationCore({ ...options, dataDir });
       cores.push(core);
-      await page.exposeBinding('__rtsHarnessInvoke', (_source, channel: unknown, input: unknown) => core.dispatch(channel, input));
+      // The first workstation uses the test's page; each further one (another clinician) gets a window of its own.
+      const ownPage = cores.length === 1 ? page : await browser.newContext({ viewport: { width: 1280, height: 800 } }).then((c) => c.newPage());
+      await ownPage.exposeBinding('__rtsHarnessInvoke', (_source, channel: unknown, input: unknown) => core.dispatch(channel, input));
       core.onEvent((event, payload) => {
-        void page.evaluate(([e, p]) => window.__rtsHarnessDeliver(e, p), [event, payload] as const).catch(() => undefined);
+        void ownPage.evaluate(([e, p]) => window.__rtsHarnessDeliver(e, p), [event, payload] as const).catch(() => undefined);
       });
-      await page.addInitScript({ content: await bundlePageBridge() });
-      await page.goto(server.url);
+      await ownPage.addInitScript({ content: await bundlePageBridge() });
+      await ownPage.goto(server.url);
       await core.start();
-      return { core, page };
+      return { core, page: ownPage };
     });
     await Promise.all(cores.map((core) => core.stop()));
     await server.close();

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { COMMANDS, type CommandChannel } from '../../shared/api/channels.ts';
+import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../../shared/pki/index.ts';
+import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../../shared/protocol/fhir/message-builders.ts';
+import { endpointCredentials, loadBrokerEnv, type BrokerEnvState } from '../../scripts/test-env/broker-env.ts';
+import { loadHubConfig } from '../../hub/hub-config.ts';
+import { startHub, type HubService } from '../../hub/hub-service.ts';
+import { purgeTestQueues, writeTestHubConfig } from '../../hub/testing/test-hub-config.ts';
+import { connectTestEndpoint, type TestEndpoint } from '../../hub/testing/test-endpoint.ts';
+import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../../hub/testing/test-region.ts';
+import { createKeytarVault } from '../../main/node/vault/keytar-vault.ts';
+import type { SecretVault } from '../../main/node/vault/secret-vault.ts';
+import type { WorkstationCore, WorkstationCoreOptions } from '../../main/node/workstation-core.ts';
+
+/**
+ * A small region for tests of whole workstations: the private test broker, a hub on its embedded database, two clinic
+ * systems (bare endpoints, so tests can also send what no real endpoint would) that publish an expert (dr-ahmed,
+ * Nordby Hospital, at ws-expert-1) and an applicant (dr-berg, Sørvik Health Centre, at ws-applicant-1).
+ */
+export type ClinicId = 'clinic-a' | 'clinic-b';
+export const PROTOCOL_V = '1.0';
+const P12_PASSWORD = 'p12-secret';
+
+export interface RegionHarness {
+  readonly broker: BrokerEnvState;
+  readonly dir: string;
+  readonly region: TestRegion;
+  readonly hub: HubService;
+  readonly clinics: Record<ClinicId, TestEndpoint>;
+  readonly clinicIdentities: Record<ClinicId, TestIdentity>;
+  readonly expert: TestPractitioner;
+  readonly applicant: TestPractitioner;
+  /** Reconnects the clinics' bare endpoints (they do not reconnect on their own, e.g. after a broker restart). */
+  connectClinics(): Promise<void>;
+  publishFull(clinic: ClinicId, resources: DirectoryResource[]): Promise<string>;
+  publishDelta(clinic: ClinicId, changes: DirectoryChange[]): Promise<string>;
+  /** Core options for an endpoint: its data directory and keychain service, the same on every call (restarts). */
+  coreOptions(endpointId: string): WorkstationCoreOptions;
+  /** What a user does on first run: the region's trust, the two certificates (.p12), the connection profile. */
+  setUpWorkstation(core: WorkstationCore, endpointId: string, practitioner: TestPractitioner): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startRegionHarness(): Promise<RegionHarness> {
+  const broker = loadBrokerEnv();
+  await purgeTestQueues(broker);
+  const dir = mkdtempSync(join(tmpdir(), 'rts-region-'));
+  const region = await createTestRegion(join(dir, 'pki'));
+  const config = writeTestHubConfig({ dir, name: 'hub-region', region, broker, database: { kind: 'embedded', path: join(dir, 'hub-db') } });
+  const hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', log: (e) => { if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e)); } });
+  const expert = await region.practitioner('clinic-a.dr-ahmed');
+  const applicant = await region.practitioner('clinic-b.dr-berg');
+  const clinicIdentities: Record<ClinicId, TestIdentity> = { 'clinic-a': await region.clinic('clinic-a'), 'clinic-b': await region.clinic('clinic-b') };
+  const clinics = {} as Record<ClinicId, TestEndpoint>;
+  const vaults = new Map<string, SecretVault>();
+
+  const connectClinics = async () => {
+    for (const id of ['clinic-a', 'clinic-b'] as const) {
+      clinics[id]?.close();
+      clinics[id] = await connectTestEndpoint({ port: broker.nodes[0]!.amqpPort, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
+    }
+  };
+  const publish = (clinic: ClinicId, mode: 'full' | 'delta', content: { full: DirectoryResource[] } | { delta: DirectoryChange[] }) => clinics[clinic].send(
+    { rtsType: 'directory.publish', rtsVersion: PROTOCOL_V, rtsSender: clinic, rtsDirectoryMode: mode, rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
+    (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: clinic }, content),
+    clinicIdentities[clinic],
+  );
+
+  await connectClinics();
+  for (const id of ['clinic-a', 'clinic-b'] as const) {
+    await clinics[id].send(
+      { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_V, rtsSender: id },
+      (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: 'clinic-system', name: id, organization: id }),
+      clinicIdentities[id],
+    );
+    await clinics[id].waitFor((m) => m.properties.rtsNotice === 'registration-accepted', 'clinic registration');
+  }
+  await publish('clinic-a', 'full', { full: [hospital('clinic-a.nordby', 'Nordby Hospital'), ...expertEntry(expert, { organizationId: 'clinic-a.nordby', endpoints: ['ws-expert-1'], family: 'Ahmed', specialty: 'Cardiology' })] });
+  await publish('clinic-b', 'full', { full: [hospital('clinic-b.sorvik', 'Sørvik Health Centre'), ...expertEntry(applicant, { organizationId: 'clinic-b.sorvik', endpoints: ['ws-applicant-1'], family: 'Berg', specialty: 'General practice' })] });
+  await clinics['clinic-b'].waitForCount((m) => m.properties.rtsType === 'directory.update', 2, 'both publishes applied');
+
+  const call = async (core: WorkstationCore, command: CommandChannel, input: unknown) => {
+    const result = await core.dispatch(command, input);
+    if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
+  };
+
+  return {
+    broker, dir, region, hub, clinics, clinicIdentities, expert, applicant, connectClinics,
+    publishFull: (clinic, resources) => publish(clinic, 'full', { full: resources }),
+    publishDelta: (clinic, changes) => publish(clinic, 'delta', { delta: changes }),
+    coreOptions(endpointId) {
+      let vault = vaults.get(endpointId);
+      if (!vault) vaults.set(endpointId, (vault = createKeytarVault(`rts-test-${randomUUID()}`)));
+      return { productName: 'RTS Workstation', version: 'test', vault, dataDir: join(dir, endpointId), reconnectDelayMs: { initial: 200, max: 1_000 } };
+    },
+    async setUpWorkstation(core, endpointId, practitioner) {
+      await call(core, COMMANDS.setTrust, {
+        anchorsPem: derToPem(region.ca.certificate, PEM_LABELS.certificate),
+        crlsPem: readFileSync(region.files.crl, 'utf8'),
+        hubCertificatePem: derToPem(region.hub.certificate, PEM_LABELS.certificate),
+      });
+      for (const use of ['signing', 'encryption'] as const) {
+        const identity = practitioner[use];
+        const pkcs12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey), certificate: identity.certificate, chain: [region.ca.certificate], password: P12_PASSWORD });
+        await call(core, COMMANDS.importPkcs12, { use, pkcs12Base64: Buffer.from(pkcs12).toString('base64'), password: P12_PASSWORD });
+      }
+      await call(core, COMMANDS.setProfile, {
+        profile: { hosts: broker.nodes.map((n) => ({ host: '127.0.0.1', port: n.amqpPort })), vhost: broker.vhost, endpointId },
+        brokerPassword: endpointCredentials(broker, endpointId).password,
+      });
+    },
+    async stop() {
+      for (const c of Object.values(clinics)) c.close();
+      await hub.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export { P12_PASSWORD };

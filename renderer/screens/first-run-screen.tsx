@@ -1,0 +1,127 @@
+import { useState, type FormEvent } from 'react';
+import { COMMANDS } from '../../shared/api/channels.ts';
+import type { SetupState } from '../../shared/api/contract.ts';
+import type { RtsApi } from '../../preload/rts-api.ts';
+import { ErrorMessage } from '../components/error-message.tsx';
+import { CertificateList } from '../components/certificate-list.tsx';
+import { ConnectionForm } from '../components/connection-form.tsx';
+import { useAction } from '../hooks/use-command.ts';
+import { fileToBase64 } from '../files.ts';
+
+/**
+ * Setting up a workstation, in the order the core needs it: the region's trust, the practitioner's certificates, the
+ * connection. Each step says what it checked, or why it refused, in the core's words.
+ */
+export function FirstRunScreen({ api, setup }: { api: RtsApi; setup: SetupState }) {
+  const trustDone = (setup.identity?.trust.anchors.length ?? 0) > 0 && setup.identity?.trust.hub !== undefined;
+  return (
+    <div className="first-run">
+      <h2 className="screen-title">Set up this workstation</h2>
+      {setup.storeProblem && (
+        <p className="error-message" role="alert" data-code={setup.storeProblem.code}>{setup.storeProblem.message}</p>
+      )}
+      <TrustStep api={api} done={trustDone} setup={setup} />
+      <IdentityStep api={api} enabled={trustDone} setup={setup} />
+      <section className="panel" aria-labelledby="connection-step">
+        <h3 id="connection-step"><StepMark done={!!setup.profile && setup.hasBrokerPassword} /> 3. Connection to the region</h3>
+        <p className="hint">The broker address, the endpoint id and its password from the region's administrator. The password is kept in the OS keychain.</p>
+        <ConnectionForm api={api} profile={setup.profile} requirePassword={!setup.hasBrokerPassword} />
+      </section>
+    </div>
+  );
+}
+
+function StepMark({ done }: { done: boolean }) {
+  return <span className="step-mark" data-done={done} aria-label={done ? 'done' : 'to do'}>{done ? '✓' : '•'}</span>;
+}
+
+function TrustStep({ api, done, setup }: { api: RtsApi; done: boolean; setup: SetupState }) {
+  const { run, error, busy } = useAction(api, COMMANDS.setTrust);
+  const [files, setFiles] = useState<{ ca?: File; crl?: File; hub?: File }>({});
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!files.ca || !files.hub) return;
+    await run({ anchorsPem: await files.ca.text(), hubCertificatePem: await files.hub.text(), ...(files.crl && { crlsPem: await files.crl.text() }) });
+  };
+  return (
+    <section className="panel" aria-labelledby="trust-step">
+      <h3 id="trust-step"><StepMark done={done} /> 1. The region's trust</h3>
+      <form onSubmit={(e) => void submit(e)} className="form-grid">
+        <label htmlFor="trust-ca">Regional CA certificate (PEM)</label>
+        <input id="trust-ca" type="file" accept=".pem,.crt,.cer" onChange={(e) => setFiles((f) => ({ ...f, ca: e.target.files?.[0] }))} />
+        <label htmlFor="trust-crl">Revocation list (CRL, PEM; optional)</label>
+        <input id="trust-crl" type="file" accept=".pem,.crl" onChange={(e) => setFiles((f) => ({ ...f, crl: e.target.files?.[0] }))} />
+        <label htmlFor="trust-hub">Hub certificate (PEM)</label>
+        <input id="trust-hub" type="file" accept=".pem,.crt,.cer" onChange={(e) => setFiles((f) => ({ ...f, hub: e.target.files?.[0] }))} />
+        <div className="form-actions">
+          <button type="submit" disabled={busy || !files.ca || !files.hub}>Check and save trust</button>
+        </div>
+      </form>
+      <ErrorMessage error={error} />
+      {setup.identity && setup.identity.trust.anchors.length > 0 && (
+        <CertificateList certificates={[...setup.identity.trust.anchors, ...(setup.identity.trust.hub ? [setup.identity.trust.hub] : [])]} label="Trust" />
+      )}
+    </section>
+  );
+}
+
+function IdentityStep({ api, enabled, setup }: { api: RtsApi; enabled: boolean; setup: SetupState }) {
+  const importP12 = useAction(api, COMMANDS.importPkcs12);
+  const request = useAction(api, COMMANDS.createCertificateRequest);
+  const importCertificate = useAction(api, COMMANDS.importCertificate);
+  const [use, setUse] = useState<'signing' | 'encryption'>('signing');
+  const [file, setFile] = useState<File>();
+  const [password, setPassword] = useState('');
+  const [practitionerId, setPractitionerId] = useState('');
+  const [requestPem, setRequestPem] = useState<string>();
+  const [certificatePem, setCertificatePem] = useState('');
+  return (
+    <section className="panel" aria-labelledby="identity-step">
+      <h3 id="identity-step"><StepMark done={setup.identity?.certificates.length === 2} /> 2. Your certificates</h3>
+      <p className="hint">Each practitioner has a signing and an encryption certificate from the regional CA. Import each as a .p12 file, or create a request here for the clinic administrator (the private key never leaves this workstation).</p>
+      <fieldset disabled={!enabled} className="form-grid">
+        <label htmlFor="identity-use">Certificate</label>
+        <select id="identity-use" value={use} onChange={(e) => setUse(e.target.value as 'signing' | 'encryption')}>
+          <option value="signing">Signing</option>
+          <option value="encryption">Encryption</option>
+        </select>
+        <label htmlFor="identity-file">PKCS#12 file (.p12)</label>
+        <input id="identity-file" type="file" accept=".p12,.pfx" onChange={(e) => setFile(e.target.files?.[0])} />
+        <label htmlFor="identity-password">Password of the file</label>
+        <input id="identity-password" type="password" autoComplete="off" value={password} onChange={(e) => setPassword(e.target.value)} />
+        <div className="form-actions">
+          <button type="button" disabled={!file || importP12.busy} onClick={() => void (async () => {
+            if (!file) return;
+            if (await importP12.run({ use, pkcs12Base64: await fileToBase64(file), password })) setPassword('');
+          })()}>Import {use} certificate</button>
+        </div>
+      </fieldset>
+      <ErrorMessage error={importP12.error} />
+      <details className="alternative">
+        <summary>No .p12 file? Create a request for the CA</summary>
+        <fieldset disabled={!enabled} className="form-grid">
+          <label htmlFor="request-id">Your directory id (e.g. clinic-a.dr-ahmed)</label>
+          <input id="request-id" value={practitionerId} onChange={(e) => setPractitionerId(e.target.value)} />
+          <div className="form-actions">
+            <button type="button" disabled={!practitionerId || request.busy} onClick={() => void request.run({ use, practitionerId }).then((r) => r && setRequestPem(r.requestPem))}>
+              Create {use} key and request
+            </button>
+          </div>
+          {requestPem && (
+            <>
+              <label htmlFor="request-pem">Request for the clinic administrator</label>
+              <textarea id="request-pem" readOnly rows={6} value={requestPem} />
+            </>
+          )}
+          <label htmlFor="issued-pem">Certificate the CA issued (PEM)</label>
+          <textarea id="issued-pem" rows={4} value={certificatePem} onChange={(e) => setCertificatePem(e.target.value)} />
+          <div className="form-actions">
+            <button type="button" disabled={!certificatePem || importCertificate.busy} onClick={() => void importCertificate.run({ use, certificatePem })}>Import issued certificate</button>
+          </div>
+        </fieldset>
+        <ErrorMessage error={request.error ?? importCertificate.error} />
+      </details>
+      {setup.identity && setup.identity.certificates.length > 0 && <CertificateList certificates={setup.identity.certificates} label="Your certificates" />}
+    </section>
+  );
+}
