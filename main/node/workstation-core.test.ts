@@ -38,7 +38,10 @@ describe('workstation core', () => {
     await core.start();
     const expected = { status: 'offline', reason: 'The OS keychain is not available: no bus. Start a D-Bus session.' };
     expect(await core.dispatch(COMMANDS.getConnectionState, undefined)).toMatchObject({ ok: true, value: expected });
-    expect(events).toEqual([[EVENTS.connectionStateChanged, expect.objectContaining(expected)]]);
+    expect(events).toEqual([
+      [EVENTS.connectionStateChanged, expect.objectContaining(expected)],
+      [EVENTS.setupChanged, expect.objectContaining({ storeProblem: { code: 'keychain-unavailable', message: expected.reason } })],
+    ]);
   });
 
   it('refuses to start with an endpoint id that is not valid', async () => {
@@ -48,9 +51,9 @@ describe('workstation core', () => {
 
   it('locks on request only with a passphrase set, refuses patient data while locked, and unlocks with the passphrase', async () => {
     const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: memoryVault(), dataDir: dataDir() });
+    await core.start();
     const events: unknown[] = [];
     core.onEvent((event, payload) => events.push([event, payload]));
-    await core.start();
     expect(await core.dispatch(COMMANDS.lock, undefined)).toMatchObject({ ok: false, error: { code: 'not-configured' } });
     expect(await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'short' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
     expect(await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' })).toEqual({ ok: true, value: { locked: false } });

@@ -86,7 +86,8 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
   const lock: AppLock = createAppLock(options.vault);
   lock.onChanged((locked) => emit(EVENTS.lockChanged, { locked }));
 
-  let settings: WorkstationSettings | undefined;
+  // Opened at once (a small JSON file), so that the renderer can ask for the set-up before the store is open.
+  const settings: WorkstationSettings = openWorkstationSettings(options.dataDir);
   let parts: Parts | undefined;
   let storeProblem: { code: string; message: string } | undefined;
   let link: Link | undefined;
@@ -111,7 +112,7 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
   }
   function me(): { practitionerId: string; endpointId: string } {
     const practitionerId = parts?.identity.practitionerId();
-    const endpointId = settings?.read().profile?.endpointId;
+    const endpointId = settings.read().profile?.endpointId;
     if (!practitionerId || !endpointId) throw new CoreError(API_ERROR_CODES.notConfigured, 'Set up the region and import the practitioner\'s certificates first.');
     return { practitionerId, endpointId };
   }
@@ -167,7 +168,7 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
   // --- state views ---------------------------------------------------------------------------------------------------
 
   async function setupState(): Promise<SetupState> {
-    const s = settings!.read();
+    const s = settings.read();
     const profile = s.profile;
     let hasBrokerPassword = false;
     if (profile) {
@@ -235,7 +236,7 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
 
   async function connect(): Promise<void> {
     if (link || !parts) return;
-    const profile = settings!.read().profile;
+    const profile = settings.read().profile;
     if (!profile) return;
     const endpointId = assertEndpointId(profile.endpointId);
     const account = brokerPasswordAccount(endpointId);
@@ -344,21 +345,19 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
     [COMMANDS.setProfile]: async ({ profile, brokerPassword }) => {
       need();
       if (brokerPassword !== undefined) await options.vault.set(brokerPasswordAccount(profile.endpointId), brokerPassword);
-      settings!.setProfile(profile);
+      settings.setProfile(profile);
       await disconnect();
       await connect();
-      const state = await setupState();
-      emit(EVENTS.setupChanged, state);
-      return state;
+      return setupChanged();
     },
     [COMMANDS.setUiPreferences]: async (preferences) => {
-      settings!.setUi(Object.fromEntries(Object.entries(preferences).filter(([, v]) => v !== undefined)));
-      return setupState();
+      settings.setUi(Object.fromEntries(Object.entries(preferences).filter(([, v]) => v !== undefined)));
+      return setupChanged();
     },
     [COMMANDS.setTrust]: async (input) => {
       const { identity } = unlocked();
       await identityStep(() => identity.setTrust({ anchorsPem: input.anchorsPem, hubCertificatePem: input.hubCertificatePem, ...(input.crlsPem && { crlsPem: input.crlsPem }) }));
-      return setupState();
+      return setupChanged();
     },
     [COMMANDS.importPkcs12]: async ({ use, pkcs12Base64, password }) => {
       const { identity, audit } = unlocked();
@@ -407,17 +406,22 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
     },
     [COMMANDS.setLockPassphrase]: async ({ passphrase, current }) => {
       await lock.setPassphrase(passphrase, current);
-      emit(EVENTS.setupChanged, await setupState());
+      await setupChanged();
       return { locked: lock.locked };
     },
   });
 
-  /** With both certificates in place the downlink can be read and the workstation registered. */
-  async function identityChanged(): Promise<SetupState> {
-    await startReceiving();
+  /** Tells every window what changed in the set-up, and answers the command with the same state. */
+  async function setupChanged(): Promise<SetupState> {
     const state = await setupState();
     emit(EVENTS.setupChanged, state);
     return state;
+  }
+
+  /** With both certificates in place the downlink can be read and the workstation registered. */
+  async function identityChanged(): Promise<SetupState> {
+    await startReceiving();
+    return setupChanged();
   }
 
   async function identityStep<T>(step: () => Promise<T>): Promise<T> {
@@ -431,7 +435,6 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
 
   async function start(): Promise<void> {
     if (parts) return;
-    settings = openWorkstationSettings(options.dataDir);
     if (options.broker) settings.setProfile({ ...options.broker, endpointId: assertEndpointId(options.broker.endpointId) });
     let db: SqliteDatabase;
     try {
@@ -445,6 +448,7 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
         throw error;
       }
       setStandaloneState('offline', storeProblem.message);
+      await setupChanged();
       return;
     }
     const transport = createSqliteTransportStore(db);
@@ -462,6 +466,7 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
     parts = { db, identity, mirror, audit, transport, registration, consult };
     if (settings.read().profile) setStandaloneState('offline', 'not started');
     await connect();
+    await setupChanged();
   }
 
   async function stop(): Promise<void> {
