@@ -140,6 +140,8 @@ describe('workstation core on the real broker and hub', () => {
     expect(view.messages.map((m) => `${m.direction}:${m.status}:${m.state}`)).toEqual(['out:requested:processed', 'in:accepted:verified', 'in:completed:verified']);
     // The expert's steps were taken by the applicant's workstation: its receipts reach the expert.
     await expertWs.until(async () => (await expertWs.call(COMMANDS.openCase, { caseId: created.caseId })).messages.every((m) => m.state === 'verified' || m.state === 'processed'), 'the applicant\'s receipts');
+    expect(await applicantWs.call(COMMANDS.recordExport, { caseId: created.caseId, form: 'pdf' })).toEqual({ recorded: true });
+    expect(await applicantWs.core.dispatch(COMMANDS.recordExport, { caseId: randomUUID(), form: 'pdf' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
     for (const ws of [expertWs, applicantWs]) expect(await ws.call(COMMANDS.checkAuditLog)).toMatchObject({ ok: true });
   });
 

@@ -383,6 +383,12 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
     [COMMANDS.createConsult]: async (input) => unlocked().consult.compose(input),
     [COMMANDS.actOnCase]: async (action) => unlocked().consult.act(action),
     [COMMANDS.sendReport]: async (input) => unlocked().consult.sendReport(input),
+    [COMMANDS.recordExport]: async ({ caseId, form }) => {
+      const { consult, audit } = unlocked();
+      consult.summaryOf(caseId); // refuses a case that is not here
+      audit.append({ actor: me().practitionerId, action: AUDIT_ACTIONS.exported, subject: `case:${caseId}`, detail: form });
+      return { recorded: true as const };
+    },
     [COMMANDS.getOutboxState]: async () => outboxState(),
     [COMMANDS.listRejections]: async () => unlocked().transport.deadLetters.list({ state: 'held', limit: 500 }).map((d) => {
       const props = d.message.properties.application_properties;

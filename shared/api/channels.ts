@@ -20,6 +20,7 @@ export const COMMANDS = {
   createConsult: 'cases:create',
   actOnCase: 'cases:act',
   sendReport: 'cases:send-report',
+  recordExport: 'cases:record-export',
   getOutboxState: 'outbox:get-state',
   listRejections: 'inbox:list-rejections',
   checkAuditLog: 'audit:check',

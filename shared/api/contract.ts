@@ -123,6 +123,8 @@ export const commandContract = {
   [COMMANDS.createConsult]: { input: composeConsultSchema, output: caseSummarySchema },
   [COMMANDS.actOnCase]: { input: caseActionSchema, output: caseSummarySchema },
   [COMMANDS.sendReport]: { input: reportInputSchema, output: caseSummarySchema },
+  /** The user printed or saved a case as PDF: the audit log says who and when. */
+  [COMMANDS.recordExport]: { input: z.object({ caseId: uuidSchema, form: z.enum(['print', 'pdf']) }), output: z.object({ recorded: z.literal(true) }) },
   [COMMANDS.getOutboxState]: { input: noInput, output: outboxStateSchema },
   [COMMANDS.listRejections]: { input: noInput, output: z.array(rejectionSchema) },
   [COMMANDS.checkAuditLog]: { input: noInput, output: auditCheckSchema },

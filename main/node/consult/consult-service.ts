@@ -69,10 +69,7 @@ export function createConsultService(options: ConsultServiceOptions) {
     };
   }
 
-  const summaryOf = (caseId: string) => {
-    const record = cases.get(caseId)!;
-    return summary(record, cases.attention([caseId]).get(caseId));
-  };
+  const summaryOf = (caseId: string) => summary(requireCase(caseId), cases.attention([caseId]).get(caseId));
 
   /** The practitioner's current certificates of one use from the directory, or why there are none. */
   function directoryCertificates(practitionerId: string, use: 'signing' | 'encryption'): Uint8Array[] {
