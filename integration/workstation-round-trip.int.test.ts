@@ -2,13 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
-import rhea, { type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, EVENTS, type CommandChannel } from '../shared/api/channels.ts';
 import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
 import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
 import { buildConsultReport, buildConsultRequest } from '../shared/protocol/fhir/message-builders.ts';
-import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import { BROKER_STATE_ENV, endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
 import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
 import { expertEntry, type TestPractitioner } from '../hub/testing/test-region.ts';
@@ -178,17 +176,6 @@ describe('workstation core on the real broker and hub', () => {
     await expertWs.until(async () => (await expertWs.call(COMMANDS.getOutboxState)).pending === 0, 'an empty outbox');
   }, 180_000);
 
-  /** Seals a consult as the clinic system would send it for one of its practitioners, optionally damaged on the way. */
-  async function sendConsult(clinic: 'clinic-a' | 'clinic-b', properties: ApplicationProperties, payload: (id: string, t: Date) => Bundle, signer: TestPractitioner, recipients: Uint8Array[], damage?: (body: Uint8Array) => void): Promise<string> {
-    const messageId = randomUUID();
-    const creationTime = new Date();
-    const fields = await sealMessage({ messageId, creationTime, userId: clinic, properties, payload: payload(messageId, creationTime), signer: signer.signing, recipientCertificates: recipients });
-    const body = new Uint8Array(fields.body);
-    damage?.(body);
-    expect(await clinics[clinic].sendRaw({ ...fields, user_id: Buffer.from(clinic), body: rhea.message.data_section(Buffer.from(body)) } as unknown as Message)).toBe('accepted');
-    return messageId;
-  }
-
   it('refuses a tampered or misaddressed consult with a reason both sides can see, and keeps working', async () => {
     const request = (caseId: string): [ApplicationProperties, (id: string, t: Date) => Bundle] => [
       { rtsType: 'consult.request', rtsVersion: V, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: 'clinic-b.dr-berg', rtsToPractitioner: 'clinic-a.dr-ahmed', rtsSequence: 1 },
@@ -198,8 +185,10 @@ describe('workstation core on the real broker and hub', () => {
       const at = body.length - 20;
       body[at] = body[at]! ^ 0xff;
     };
-    const tampered = await sendConsult('clinic-b', ...request(randomUUID()), applicant, [expert.encryption.certificate, applicant.encryption.certificate], flipLast);
-    const misaddressed = await sendConsult('clinic-b', ...request(randomUUID()), applicant, [applicant.encryption.certificate]);
+    const send = ([properties, payload]: ReturnType<typeof request>, recipients: Uint8Array[], damage?: (body: Uint8Array) => void) =>
+      harness.sendAsClinic('clinic-b', { properties, payload, signer: applicant, recipients, ...(damage && { damage }) });
+    const tampered = await send(request(randomUUID()), [expert.encryption.certificate, applicant.encryption.certificate], flipLast);
+    const misaddressed = await send(request(randomUUID()), [applicant.encryption.certificate]);
     const rejections = await expertWs.until(async () => {
       const all = await expertWs.call(COMMANDS.listRejections);
       return all.some((r) => r.messageId === misaddressed) && all.some((r) => r.messageId === tampered) ? all : undefined;
@@ -215,10 +204,11 @@ describe('workstation core on the real broker and hub', () => {
     // A damaged report in a case the applicant knows shows in that case as refused, never as a report.
     const live = await compose();
     await expertWs.until(() => caseOf(expertWs, live.caseId), 'the request at the expert');
-    const report = await sendConsult('clinic-a',
-      { rtsType: 'consult.report', rtsVersion: V, rtsSender: 'clinic-a', rtsCase: live.caseId, rtsFromPractitioner: 'clinic-a.dr-ahmed', rtsToPractitioner: 'clinic-b.dr-berg', rtsSequence: 1 },
-      (messageId, timestamp) => buildConsultReport({ messageId, timestamp, sender: 'clinic-a' }, { caseId: live.caseId, from: 'clinic-a.dr-ahmed', to: 'clinic-b.dr-berg', patient, conclusion: 'Forged' }),
-      expert, [applicant.encryption.certificate, expert.encryption.certificate], flipLast);
+    const report = await harness.sendAsClinic('clinic-a', {
+      properties: { rtsType: 'consult.report', rtsVersion: V, rtsSender: 'clinic-a', rtsCase: live.caseId, rtsFromPractitioner: 'clinic-a.dr-ahmed', rtsToPractitioner: 'clinic-b.dr-berg', rtsSequence: 1 },
+      payload: (messageId, timestamp) => buildConsultReport({ messageId, timestamp, sender: 'clinic-a' }, { caseId: live.caseId, from: 'clinic-a.dr-ahmed', to: 'clinic-b.dr-berg', patient, conclusion: 'Forged' }),
+      signer: expert, recipients: [applicant.encryption.certificate, expert.encryption.certificate], damage: flipLast,
+    });
     const summary = await applicantWs.until(async () => {
       const c = await caseOf(applicantWs, live.caseId);
       return c?.attention ? c : undefined;

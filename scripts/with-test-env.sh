@@ -26,6 +26,11 @@ cleanup() {
   node scripts/test-env/postgres.ts stop --state "$pg_state" || true
   rm -rf "$pg_dir"
   node scripts/test-env/rabbitmq.ts stop --state "$state" || true
+  # gnome-keyring-daemon detaches from the session and can outlive it (holding the caller's pipes open): stop ours,
+  # found by the runtime directory in its environment, and no other run's.
+  for pid in $(pgrep -x gnome-keyring-d || true); do
+    if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$keyring"; then kill "$pid" 2>/dev/null || true; fi
+  done
   rm -rf "$keyring"
 }
 trap cleanup EXIT
@@ -41,7 +46,7 @@ export RTS_TEST_BROKER_STATE="$PWD/$state"
 export RTS_TEST_POSTGRES_STATE="$PWD/$pg_state"
 
 # Without DISPLAY a locked keyring fails fast instead of waiting for a prompt window; it is unlocked here anyway.
-# gnome-keyring-daemon and the bus daemon both exit when dbus-run-session ends, so nothing outlives the command.
+# The bus daemon exits when dbus-run-session ends; the keyring daemon is stopped by cleanup.
 unset DISPLAY
 # Chromium would otherwise start the accessibility bus in every session, filling the log.
 export NO_AT_BRIDGE=1

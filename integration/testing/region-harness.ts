@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Bundle } from '@medplum/fhirtypes';
+import rhea, { type Message } from 'rhea';
 import { COMMANDS, type CommandChannel } from '../../shared/api/channels.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../../shared/pki/index.ts';
+import type { ApplicationProperties } from '../../shared/protocol/application-properties.ts';
+import { sealMessage } from '../../shared/protocol/message-envelope.ts';
 import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../../shared/protocol/fhir/message-builders.ts';
 import { endpointCredentials, loadBrokerEnv, type BrokerEnvState } from '../../scripts/test-env/broker-env.ts';
 import { loadHubConfig } from '../../hub/hub-config.ts';
@@ -37,6 +41,13 @@ export interface RegionHarness {
   connectClinics(): Promise<void>;
   publishFull(clinic: ClinicId, resources: DirectoryResource[]): Promise<string>;
   publishDelta(clinic: ClinicId, changes: DirectoryChange[]): Promise<string>;
+  /**
+   * Seals a consult message as a clinic system sends it for one of its practitioners, optionally damaged on the way
+   * (`damage` edits the body in place), and sends it; resolves with its message id once the broker accepted it.
+   */
+  sendAsClinic(clinic: ClinicId, message: {
+    properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; signer: TestPractitioner; recipients: Uint8Array[]; damage?: (body: Uint8Array) => void;
+  }): Promise<string>;
   /** Core options for an endpoint: its data directory and keychain service, the same on every call (restarts). */
   coreOptions(endpointId: string): WorkstationCoreOptions;
   /** What a user does on first run: the region's trust, the two certificates (.p12), the connection profile. */
@@ -91,6 +102,18 @@ export async function startRegionHarness(): Promise<RegionHarness> {
     broker, dir, region, hub, clinics, clinicIdentities, expert, applicant, connectClinics,
     publishFull: (clinic, resources) => publish(clinic, 'full', { full: resources }),
     publishDelta: (clinic, changes) => publish(clinic, 'delta', { delta: changes }),
+    async sendAsClinic(clinic, message) {
+      const messageId = randomUUID();
+      const creationTime = new Date();
+      const fields = await sealMessage({
+        messageId, creationTime, userId: clinic, properties: message.properties, payload: message.payload(messageId, creationTime), signer: message.signer.signing, recipientCertificates: message.recipients,
+      });
+      const body = new Uint8Array(fields.body);
+      message.damage?.(body);
+      const outcome = await clinics[clinic].sendRaw({ ...fields, user_id: Buffer.from(clinic), body: rhea.message.data_section(Buffer.from(body)) as unknown } as unknown as Message);
+      if (outcome !== 'accepted') throw new Error(`the broker ${outcome} ${message.properties.rtsType} from ${clinic}`);
+      return messageId;
+    },
     coreOptions(endpointId) {
       let vault = vaults.get(endpointId);
       if (!vault) vaults.set(endpointId, (vault = createKeytarVault(`rts-test-${randomUUID()}`)));
