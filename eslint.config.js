@@ -12,7 +12,7 @@ import { builtinModules } from 'node:module';
  *   transport     AMQP transport and its durable store, plain Node: shared only (used by main/node and hub)
  *   hub           the regional hub, plain Node: shared, transport
  *   cli, bench,   the rts command, benchmarks and fault suites, plain Node: shared, transport, main/node, hub
- *   faults
+ *   faults, demo  (demo: the single-machine demo region, with its in-process broker)
  *   preload       the bridge: shared + electron, nothing else
  *   renderer      React in the page: shared, and preload for types only
  * Relative imports are matched by the folder they reach into; packages by name.
@@ -86,7 +86,7 @@ export default tseslint.config(
   restrict(['main/electron/**'], [layer('hub'), layer('preload'), layer('renderer'), noReact]),
   restrict(['hub/**'], [layer('main'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
   // The rts command, and the tests and benchmarks of the whole region: the same code as the workstation core and the hub.
-  restrict(['cli/**', 'bench/**', 'faults/**', 'integration/**'], [layer('electron'), layer('preload'), layer('renderer'), noElectron, noReact]),
+  restrict(['cli/**', 'bench/**', 'faults/**', 'integration/**', 'demo/**'], [layer('electron'), layer('preload'), layer('renderer'), noElectron, noReact]),
   restrict(['preload/**'], [layer('main'), layer('hub'), layer('transport'), layer('renderer'), noNode, noReact, nodeOnlyPackages]),
   restrict(['renderer/**'], [layer('main'), layer('hub'), layer('transport'), noNode, noElectron, nodeOnlyPackages], [
     { group: ['**/preload/**'], allowTypeImports: true, message: 'The renderer reaches the preload for types only; at run time it uses window.rts.' },
