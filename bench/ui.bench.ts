@@ -1,0 +1,401 @@
+/**
+ * Renderer benchmark: the built renderer (vite production build) in Debian's Chromium, wired to a real workstation core
+ * in this process exactly as the browser tests wire it (e2e/harness), over a store seeded with a large region.
+ *
+ *   npm run bench:ui [-- --runs N --experts N --cases N --inbox-runs N]
+ *
+ * Before the core starts, its encrypted store is filled directly: a directory snapshot of N experts (100 batches of
+ * 1,000 roles) and N cases. The core gets a connection profile to 127.0.0.1:1 (it stays offline, which no screen here
+ * needs) and a throw-away practitioner identity, so that the page opens on the workspace.
+ *
+ * ui-search      On the Directory screen, words are typed one character at a time. Each keystroke is timed in the page
+ *                from its keydown until the frame after the expert list shows the rows of that query: the list's
+ *                `data-query` attribute (set in the same commit as its rows) is watched by a MutationObserver, then
+ *                one requestAnimationFrame and a message after it (so the frame's style, layout and paint are in).
+ * ui-inbox-open  From the Outbox screen the Inbox button is clicked (in the page) and timed until the frame after the
+ *                first case row of the N-case inbox exists, measured the same way.
+ * Baselines in the same run, in the page: a getAppInfo round trip (what the bridge itself costs), and the bare
+ * searchDirectory and listCases round trips (core + bridge, no rendering).
+ *
+ * The output ends with `ui-search: p95_ms=X` (over every keystroke of every run) and `ui-inbox-open: ms=X` (median).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium, type Page } from '@playwright/test';
+import { build } from 'esbuild';
+import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
+import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
+import type { ConsultStatus } from '../shared/protocol/consult-status.ts';
+import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
+import { createTestRegion } from '../hub/testing/test-region.ts';
+import { openCaseStore } from '../main/node/consult/case-store.ts';
+import { openDirectoryMirror } from '../main/node/directory/directory-mirror.ts';
+import { openWorkstationSettings } from '../main/node/settings/workstation-settings.ts';
+import { openWorkstationStore } from '../main/node/store/workstation-store.ts';
+import type { SecretVault } from '../main/node/vault/secret-vault.ts';
+import { brokerPasswordAccount } from '../main/node/vault/vault-accounts.ts';
+import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
+import { startRendererServer } from '../e2e/harness/renderer-server.ts';
+
+// --- options -----------------------------------------------------------------------------------------------------------
+
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    experts: { type: 'string', default: '100000' },
+    cases: { type: 'string', default: '10000' },
+    'inbox-runs': { type: 'string', default: '5' },
+  },
+});
+const positive = (name: string, value: string | undefined): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: a positive integer, not ${value}`);
+  return n;
+};
+const RUNS = positive('runs', opts.runs);
+const EXPERTS = positive('experts', opts.experts);
+const CASES = positive('cases', opts.cases);
+const INBOX_RUNS = positive('inbox-runs', opts['inbox-runs']);
+
+const ROOT = join(import.meta.dirname, '..');
+const RENDERER_DIR = join(ROOT, 'dist', 'renderer');
+const ENDPOINT = 'ws-bench';
+const ME = 'bench-clinic.dr-bench';
+const P12_PASSWORD = 'bench-p12';
+/** What is typed: single words and two-word queries, as a user narrows a search (37 keystrokes per run). */
+const WORDS = ['car', 'ped', 'oslo', 'nor', 'berg', 'neuro', 'card bergen', 'derm en'];
+/** The same flags as playwright.config.ts: a headless Chromium that reaches for nothing on the network. */
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+
+// --- generated region --------------------------------------------------------------------------------------------------
+
+/** mulberry32: the same region on every run. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+const rand = random(20_240_611);
+const pick = <T>(values: readonly T[]): T => values[Math.floor(rand() * values.length)]!;
+const weighted = <T>(table: readonly (readonly [T, number])[]): T => {
+  let r = rand() * table.reduce((sum, [, w]) => sum + w, 0);
+  for (const [value, w] of table) if ((r -= w) < 0) return value;
+  return table[table.length - 1]![0];
+};
+
+const GIVEN = ['Anna', 'Ahmed', 'Astrid', 'Berit', 'Bjørn', 'Camilla', 'Dag', 'Eirik', 'Fatima', 'Gunnar', 'Hanne', 'Henrik', 'Ingrid', 'Jonas', 'Kari', 'Lars',
+  'Leila', 'Maria', 'Mohammed', 'Nils', 'Olav', 'Per', 'Ragnhild', 'Sara', 'Sofie', 'Tor', 'Una', 'Vidar', 'Yusuf', 'Zainab', 'Elin', 'Marte', 'Sindre', 'Tuva'];
+const FAMILY = ['Hansen', 'Johansen', 'Olsen', 'Larsen', 'Andersen', 'Pedersen', 'Nilsen', 'Kristiansen', 'Jensen', 'Karlsen', 'Johnsen', 'Pettersen', 'Eriksen',
+  'Berg', 'Haugen', 'Hagen', 'Andreassen', 'Jacobsen', 'Dahl', 'Halvorsen', 'Henriksen', 'Lund', 'Sørensen', 'Moen', 'Gundersen', 'Iversen', 'Strand',
+  'Solberg', 'Martinsen', 'Paulsen', 'Knutsen', 'Eide', 'Bakken', 'Mathisen', 'Lie', 'Amundsen', 'Nguyen', 'Rasmussen', 'Ali', 'Lunde', 'Solheim', 'Berge',
+  'Moe', 'Nygård', 'Holm', 'Lien', 'Hauge', 'Christensen', 'Evensen', 'Sæther', 'Aas', 'Myhre', 'Haugland', 'Sandvik', 'Hussain', 'Ruud', 'Nordby', 'Norheim'];
+const CITIES = ['Oslo', 'Bergen', 'Trondheim', 'Stavanger', 'Tromsø', 'Bodø', 'Kristiansand', 'Drammen', 'Fredrikstad', 'Ålesund', 'Hamar', 'Lillehammer',
+  'Molde', 'Haugesund', 'Sandnes', 'Arendal', 'Gjøvik', 'Harstad', 'Narvik', 'Alta', 'Kirkenes', 'Stockholm', 'Göteborg', 'Malmö', 'Uppsala', 'København',
+  'Aarhus', 'Odense', 'Helsinki', 'Tampere'];
+const KINDS = ['University Hospital', 'Hospital', 'Medical Centre', 'Health Centre', 'Clinic', 'Heart Centre', 'Children\'s Hospital', 'Nordland Clinic'];
+const SPECIALTIES = ['Cardiology', 'Pediatrics', 'Pediatric cardiology', 'Neurology', 'Neurosurgery', 'Oncology', 'Dermatology', 'Radiology', 'Psychiatry',
+  'Child psychiatry', 'General practice', 'Geriatrics', 'Endocrinology', 'Gastroenterology', 'Nephrology', 'Pulmonology', 'Rheumatology', 'Urology',
+  'Orthopaedics', 'Ophthalmology', 'Otorhinolaryngology', 'Obstetrics', 'Gynaecology', 'Anaesthesiology', 'Emergency medicine', 'Infectious diseases',
+  'Haematology', 'Cardiothoracic surgery', 'Vascular surgery', 'Plastic surgery'];
+const LANGUAGES = ['nb', 'en', 'sv', 'da', 'de', 'fr', 'es', 'pl', 'ar', 'so', 'ur', 'fi', 'se', 'nn'];
+const HOSPITALS = 300;
+/** The mirror stores certificates as given; it is the sync's job to check them, and nothing here opens one. */
+const DUMMY_CERTIFICATE = Buffer.from('not a certificate: benchmark data').toString('base64');
+const BATCH_ROLES = 1_000;
+
+const hospitals = Array.from({ length: HOSPITALS }, (_, h) => {
+  const city = CITIES[h % CITIES.length]!;
+  return { clinic: `clinic-${h}`, organization: buildOrganization({ id: `clinic-${h}.org`, name: `${city} ${KINDS[Math.floor(h / CITIES.length) % KINDS.length]}`, city, country: 'NO' }) };
+});
+const practitionerId = (i: number) => `clinic-${i % HOSPITALS}.dr-${i}`;
+
+function expertResources(i: number): DirectoryResource[] {
+  const specialties = new Set([pick(SPECIALTIES), ...(rand() < 0.3 ? [pick(SPECIALTIES)] : [])]);
+  const languages = new Set([rand() < 0.7 ? 'nb' : pick(LANGUAGES), ...(rand() < 0.6 ? ['en'] : []), ...(rand() < 0.25 ? [pick(LANGUAGES)] : [])]);
+  return buildExpertEntry({
+    practitionerId: practitionerId(i),
+    family: pick(FAMILY),
+    given: rand() < 0.2 ? [pick(GIVEN), pick(GIVEN)] : [pick(GIVEN)],
+    ...(rand() < 0.3 && { prefix: 'Dr.' }),
+    languages: [...languages],
+    specialties: [...specialties].map((text) => ({ text })),
+    organizationId: `clinic-${i % HOSPITALS}.org`,
+    endpoints: [`ws-${i % HOSPITALS}-${i % 7}`],
+    signingCertificate: DUMMY_CERTIFICATE,
+    encryptionCertificate: DUMMY_CERTIFICATE,
+  });
+}
+
+const STATUSES: readonly (readonly [ConsultStatus, number])[] = [
+  ['requested', 20], ['accepted', 25], ['more-information-needed', 10], ['information-provided', 10], ['completed', 25], ['declined', 4], ['redirected', 3], ['cancelled', 3],
+];
+const PRIORITIES = [['routine', 60], ['urgent', 25], ['asap', 10], ['stat', 5]] as const;
+
+function memoryVault(): SecretVault {
+  const secrets = new Map<string, string>();
+  return { get: async (a) => secrets.get(a), set: async (a, s) => void secrets.set(a, s), delete: async (a) => secrets.delete(a) };
+}
+
+/** Fills the store as the core would find it after a directory snapshot and months of consultations. */
+async function seedStore(dataDir: string, vault: SecretVault): Promise<{ expertsSeconds: number; casesSeconds: number }> {
+  const settings = openWorkstationSettings(dataDir);
+  settings.setProfile({ hosts: [{ host: '127.0.0.1', port: 1 }], vhost: 'rts', endpointId: ENDPOINT });
+  await vault.set(brokerPasswordAccount(ENDPOINT), 'the broker is never reached');
+  const db = await openWorkstationStore({ dir: dataDir, vault, settings });
+  try {
+    let started = performance.now();
+    const mirror = openDirectoryMirror(db);
+    const batchId = randomUUID();
+    const count = Math.ceil(EXPERTS / BATCH_ROLES);
+    for (let index = 1; index <= count; index++) {
+      const resources: DirectoryResource[] = index === 1 ? hospitals.map((h) => h.organization) : [];
+      for (let i = (index - 1) * BATCH_ROLES; i < Math.min(index * BATCH_ROLES, EXPERTS); i++) resources.push(...expertResources(i));
+      mirror.applySnapshotBatch({ batchId, index, count, version: 1, resources });
+    }
+    const expertsSeconds = (performance.now() - started) / 1000;
+
+    started = performance.now();
+    const cases = openCaseStore(db);
+    const now = Date.now();
+    db.transaction(() => {
+      for (let n = 0; n < CASES; n++) {
+        const role = rand() < 0.55 ? 'expert' : 'applicant';
+        const other = practitionerId(Math.floor(rand() * EXPERTS));
+        cases.create({
+          caseId: randomUUID(), role, status: weighted(STATUSES), priority: weighted(PRIORITIES),
+          applicantId: role === 'applicant' ? ME : other, expertId: role === 'applicant' ? other : ME,
+          createdAt: now - Math.floor(rand() * 180 * 86_400_000), unread: rand() < 0.15, mySequence: role === 'applicant' ? 1 : 0,
+        });
+      }
+    })();
+    return { expertsSeconds, casesSeconds: (performance.now() - started) / 1000 };
+  } finally {
+    db.close();
+  }
+}
+
+/** The practitioner's identity, imported as a user would on first run: trust, then the two certificates. */
+async function setUpIdentity(core: WorkstationCore, dir: string): Promise<void> {
+  const region = await createTestRegion(join(dir, 'pki'));
+  const practitioner = await region.practitioner(ME);
+  const call = async (command: CommandChannel, input: unknown) => {
+    const result = await core.dispatch(command, input);
+    if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
+  };
+  await call(COMMANDS.setTrust, { anchorsPem: derToPem(region.ca.certificate, PEM_LABELS.certificate), hubCertificatePem: derToPem(region.hub.certificate, PEM_LABELS.certificate) });
+  for (const use of ['signing', 'encryption'] as const) {
+    const identity = practitioner[use];
+    const pkcs12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey), certificate: identity.certificate, chain: [region.ca.certificate], password: P12_PASSWORD });
+    await call(COMMANDS.importPkcs12, { use, pkcs12Base64: Buffer.from(pkcs12).toString('base64'), password: P12_PASSWORD });
+  }
+}
+
+// --- in the page -------------------------------------------------------------------------------------------------------
+
+/**
+ * Installed before the app loads. `afterFrame` resolves after the next frame has run (rAF, then a message, which is
+ * handled once that frame's rendering is done).
+ */
+const PROBE = `(() => {
+  const afterFrame = (done) => requestAnimationFrame(() => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => done(performance.now());
+    channel.port2.postMessage(0);
+  });
+  let armed;
+  addEventListener('keydown', () => { if (armed && armed.keydownAt === undefined) armed.keydownAt = performance.now(); }, true);
+  window.__rtsBench = {
+    arm(query) {
+      const list = document.querySelector('[role="listbox"][aria-label="Experts"]');
+      const state = { keydownAt: undefined };
+      state.done = new Promise((resolve) => {
+        const observer = new MutationObserver(() => {
+          if (list.getAttribute('data-query') !== query) return;
+          observer.disconnect();
+          afterFrame((at) => resolve(at - state.keydownAt));
+        });
+        observer.observe(list, { attributes: true, attributeFilter: ['data-query'] });
+      });
+      armed = state;
+    },
+    result: () => armed.done,
+    openInbox: () => new Promise((resolve) => {
+      const button = [...document.querySelectorAll('nav[aria-label="Main"] button')].find((b) => b.textContent.trim().startsWith('Inbox'));
+      const observer = new MutationObserver(() => {
+        if (!document.querySelector('[data-testid="inbox-row"]')) return;
+        observer.disconnect();
+        afterFrame((at) => resolve(at - started));
+      });
+      observer.observe(document.body, { childList: true, subtree: true });
+      const started = performance.now();
+      button.click();
+    }),
+    async roundTrips(channel, inputs) {
+      const times = [];
+      for (const input of inputs) {
+        const started = performance.now();
+        const result = await window.rts.invoke(channel, input);
+        if (!result.ok) throw new Error(channel + ': ' + result.error.message);
+        times.push(performance.now() - started);
+      }
+      return times;
+    },
+  };
+})();`;
+
+interface BenchWindow {
+  __rtsBench: {
+    arm(query: string): void;
+    result(): Promise<number>;
+    openInbox(): Promise<number>;
+    roundTrips(channel: string, inputs: readonly unknown[]): Promise<number[]>;
+  };
+}
+
+function roundTrips(page: Page, channel: CommandChannel, inputs: readonly unknown[]): Promise<number[]> {
+  return page.evaluate(([c, i]) => (globalThis as unknown as BenchWindow).__rtsBench.roundTrips(c, i), [channel, inputs] as const);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const listQuery = (page: Page) => page.locator('[role="listbox"][aria-label="Experts"]');
+
+/** Empties the search box and waits until the list shows the empty query's rows (not timed). */
+async function clearSearch(page: Page): Promise<void> {
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Backspace');
+  await listQuery(page).and(page.locator('[data-query=""]')).waitFor({ timeout: 30_000 });
+}
+
+/** Types `word` one key at a time; each keystroke's time from keydown to the frame after its rows are shown. */
+async function typeTimed(page: Page, word: string): Promise<{ query: string; ms: number }[]> {
+  const samples = [];
+  for (let i = 1; i <= word.length; i++) {
+    const query = word.slice(0, i);
+    await page.evaluate((q) => (globalThis as unknown as BenchWindow).__rtsBench.arm(q), query);
+    await page.keyboard.type(word[i - 1]!);
+    const ms = await withTimeout(page.evaluate(() => (globalThis as unknown as BenchWindow).__rtsBench.result()), 30_000, `search "${query}"`);
+    samples.push({ query, ms });
+  }
+  return samples;
+}
+
+// --- statistics and output ---------------------------------------------------------------------------------------------
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  // Nearest rank: the value at or above which (1 - q) of the samples lie.
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+const ms = (v: number) => v.toFixed(1);
+const summary = (values: readonly number[]) =>
+  `n=${values.length} min=${ms(Math.min(...values))} median=${ms(quantile(values, 0.5))} p95=${ms(quantile(values, 0.95))} max=${ms(Math.max(...values))} ms`;
+
+// --- main --------------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
+    console.log('dist/renderer is missing: building it (npm run build:renderer)');
+    execFileSync('npm', ['run', 'build:renderer'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'rts-bench-ui-'));
+  const dataDir = join(dir, 'workstation');
+  const vault = memoryVault();
+  let core: WorkstationCore | undefined;
+  let server: Awaited<ReturnType<typeof startRendererServer>> | undefined;
+  const browser = await chromium.launch({ executablePath: process.env.RTS_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  try {
+    console.log(`ui benchmark: renderer (vite production build) in Chromium, bridged to a workstation core in this process`);
+    console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}`);
+    console.log(`versions: node ${process.version}, chromium ${browser.version()}`);
+    console.log(`runs: ${RUNS} of ui-search (${WORDS.map((w) => `"${w}"`).join(', ')}: ${WORDS.join('').length} keystrokes each), ${INBOX_RUNS} of ui-inbox-open`);
+
+    const seeded = await seedStore(dataDir, vault);
+    console.log(`store: ${EXPERTS.toLocaleString('en')} experts in ${hospitals.length} hospitals (snapshot applied in ${seeded.expertsSeconds.toFixed(1)} s), ${CASES.toLocaleString('en')} cases (${seeded.casesSeconds.toFixed(1)} s)`);
+
+    core = createWorkstationCore({ productName: 'RTS Workstation', version: 'bench', vault, dataDir });
+    await core.start();
+    await setUpIdentity(core, dir);
+
+    server = await startRendererServer(RENDERER_DIR);
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const opened = core;
+    await page.exposeBinding('__rtsHarnessInvoke', (_source, channel: unknown, input: unknown) => opened.dispatch(channel, input));
+    opened.onEvent((event, payload) => {
+      void page.evaluate(([e, p]) => (globalThis as unknown as { __rtsHarnessDeliver(e: string, p: unknown): void }).__rtsHarnessDeliver(e, p), [event, payload] as const).catch(() => undefined);
+    });
+    const bridge = await build({ entryPoints: [join(ROOT, 'e2e', 'harness', 'page-bridge.ts')], bundle: true, write: false, format: 'iife', platform: 'browser', target: 'chrome140' });
+    await page.addInitScript({ content: bridge.outputFiles[0]!.text });
+    await page.addInitScript({ content: PROBE });
+    await page.goto(server.url);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.waitFor({ timeout: 30_000 });
+
+    const appInfo = await roundTrips(page, COMMANDS.getAppInfo, Array.from({ length: 50 }, () => undefined));
+    console.log(`bridge baseline: getAppInfo round trip in the page: ${summary(appInfo)}`);
+
+    // --- ui-search
+    await nav.getByRole('button', { name: 'Directory' }).click();
+    await listQuery(page).and(page.locator('[data-query=""]')).waitFor({ timeout: 30_000 });
+    await page.getByRole('searchbox', { name: 'Search experts' }).focus();
+    // One word unmeasured: the first query compiles the code paths and warms SQLite's page cache.
+    await typeTimed(page, WORDS[0]!);
+    const searches: { query: string; ms: number }[] = [];
+    const perRun: number[] = [];
+    for (let run = 1; run <= RUNS; run++) {
+      const samples = [];
+      for (const word of WORDS) {
+        await clearSearch(page);
+        samples.push(...await typeTimed(page, word));
+      }
+      perRun.push(quantile(samples.map((s) => s.ms), 0.95));
+      searches.push(...samples);
+    }
+    const queries = WORDS.flatMap((w) => Array.from({ length: w.length }, (_, i) => ({ text: w.slice(0, i + 1), limit: 500 })));
+    const bare = await roundTrips(page, COMMANDS.searchDirectory, queries);
+    console.log(`search round trip without UI (searchDirectory, limit 500, each prefix once): ${summary(bare)}`);
+    const searchMs = searches.map((s) => s.ms);
+    console.log(`ui-search (keydown → frame after that query's rows): ${summary(searchMs)}; p95 per run: ${perRun.map(ms).join(', ')}`);
+    const slowest = [...searches].sort((a, b) => b.ms - a.ms).slice(0, 5);
+    console.log(`  slowest keystrokes: ${slowest.map((s) => `"${s.query}" ${ms(s.ms)}`).join(', ')}`);
+    await clearSearch(page);
+
+    // --- ui-inbox-open
+    const listed = await roundTrips(page, COMMANDS.listCases, Array.from({ length: INBOX_RUNS }, () => ({ limit: 100_000 })));
+    console.log(`listCases round trip without UI (${CASES.toLocaleString('en')} cases): ${summary(listed)}`);
+    const opens: number[] = [];
+    for (let run = 0; run < INBOX_RUNS; run++) {
+      await nav.getByRole('button', { name: 'Outbox' }).click();
+      await page.getByTestId('outbox-pending').waitFor();
+      await page.waitForTimeout(300);
+      opens.push(await withTimeout(page.evaluate(() => (globalThis as unknown as BenchWindow).__rtsBench.openInbox()), 30_000, 'inbox'));
+    }
+    const rows = await page.getByTestId('inbox-row').count();
+    console.log(`ui-inbox-open (click → frame after the first rows; ${rows} rows rendered of the first tab): ${summary(opens)}; runs: ${opens.map(ms).join(', ')}`);
+
+    console.log(`ui-search: p95_ms=${ms(quantile(searchMs, 0.95))}`);
+    console.log(`ui-inbox-open: ms=${ms(quantile(opens, 0.5))}`);
+  } finally {
+    await browser.close();
+    await server?.close();
+    await core?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
