@@ -22,6 +22,8 @@ export interface OutboxSenderOptions {
   readonly retryDelayMs?: number;
   /** Re-sends of one message after which a transient failure is given up as permanent. */
   readonly maxAttempts?: number;
+  /** After messages were confirmed or given up: the outbox's counts changed (for a UI to show). */
+  readonly onChange?: () => void;
 }
 
 export interface OutboxSender {
@@ -64,6 +66,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     if (ids.length === 0) return;
     confirmed = [];
     outbox.confirmMany(ids);
+    options.onChange?.();
     pumpSoon();
   };
 
@@ -100,8 +103,10 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     } else if (outcome === 'rejected') {
       const error = (delivery.remote_state as { error?: { condition?: string; description?: string } } | undefined)?.error;
       outbox.fail(entry.messageId, `rejected by the broker${error?.condition ? `: ${error.condition}${error.description ? ` (${error.description})` : ''}` : ''}`);
+      options.onChange?.();
     } else if (entry.attempts >= maxAttempts) {
       outbox.fail(entry.messageId, `released by the broker ${entry.attempts} times`);
+      options.onChange?.();
     } else {
       outbox.retry(entry.messageId, retryDelayMs, 'released by the broker');
       scheduleRetry(retryDelayMs);
@@ -122,6 +127,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       if (PERMANENT_CONDITIONS.has(condition ?? '')) outbox.fail(entry.messageId, reason);
       else outbox.retry(entry.messageId, retryDelayMs, reason);
     }
+    options.onChange?.();
     scheduleRetry(retryDelayMs);
   }
 

@@ -164,6 +164,14 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
   const emitOutbox = () => {
     if (parts) emit(EVENTS.outboxChanged, outboxState());
   };
+  // A draining outbox confirms in bursts: the UI hears of it at most a few times a second.
+  let outboxTimer: ReturnType<typeof setTimeout> | undefined;
+  const emitOutboxSoon = () => {
+    outboxTimer ??= setTimeout(() => {
+      outboxTimer = undefined;
+      emitOutbox();
+    }, 250);
+  };
 
   // --- state views ---------------------------------------------------------------------------------------------------
 
@@ -262,7 +270,7 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
         return password;
       },
     });
-    const current: Link = { connection, outbox: createOutboxSender({ connection, outbox: parts.transport.outbox, retryDelayMs: 1_000 }) };
+    const current: Link = { connection, outbox: createOutboxSender({ connection, outbox: parts.transport.outbox, retryDelayMs: 1_000, onChange: emitOutboxSoon }) };
     link = current;
     connection.onStateChanged((state) => {
       emit(EVENTS.connectionStateChanged, state);
@@ -477,6 +485,8 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
 
   async function stop(): Promise<void> {
     await disconnect();
+    if (outboxTimer) clearTimeout(outboxTimer);
+    outboxTimer = undefined;
     parts?.transport.close();
     parts = undefined;
   }
