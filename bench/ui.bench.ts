@@ -210,17 +210,25 @@ const PROBE = `(() => {
     channel.port1.onmessage = () => done(performance.now());
     channel.port2.postMessage(0);
   });
+  // When the answer to a watched call reached the page: what follows is the renderer's share.
+  let watch;
+  const invoke = window.__rtsHarnessInvoke;
+  window.__rtsHarnessInvoke = (channel, input) => invoke(channel, input).then((result) => {
+    if (watch && watch.matches(channel, input)) watch.answeredAt = performance.now();
+    return result;
+  });
   let armed;
   addEventListener('keydown', () => { if (armed && armed.keydownAt === undefined) armed.keydownAt = performance.now(); }, true);
   window.__rtsBench = {
     arm(query) {
       const list = document.querySelector('[role="listbox"][aria-label="Experts"]');
       const state = { keydownAt: undefined };
+      watch = { matches: (channel, input) => channel === 'directory:search' && input.text === query };
       state.done = new Promise((resolve) => {
         const observer = new MutationObserver(() => {
           if (list.getAttribute('data-query') !== query) return;
           observer.disconnect();
-          afterFrame((at) => resolve(at - state.keydownAt));
+          afterFrame((at) => resolve({ total: at - state.keydownAt, renderer: at - watch.answeredAt }));
         });
         observer.observe(list, { attributes: true, attributeFilter: ['data-query'] });
       });
@@ -229,10 +237,11 @@ const PROBE = `(() => {
     result: () => armed.done,
     openInbox: () => new Promise((resolve) => {
       const button = [...document.querySelectorAll('nav[aria-label="Main"] button')].find((b) => b.textContent.trim().startsWith('Inbox'));
+      watch = { matches: (channel) => channel === 'cases:list' };
       const observer = new MutationObserver(() => {
         if (!document.querySelector('[data-testid="inbox-row"]')) return;
         observer.disconnect();
-        afterFrame((at) => resolve(at - started));
+        afterFrame((at) => resolve({ total: at - started, renderer: at - watch.answeredAt }));
       });
       observer.observe(document.body, { childList: true, subtree: true });
       const started = performance.now();
@@ -251,11 +260,14 @@ const PROBE = `(() => {
   };
 })();`;
 
+/** From the user's action until the frame; and from the core's answer reaching the page until that frame. */
+interface Timing { readonly total: number; readonly renderer: number }
+
 interface BenchWindow {
   __rtsBench: {
     arm(query: string): void;
-    result(): Promise<number>;
-    openInbox(): Promise<number>;
+    result(): Promise<Timing>;
+    openInbox(): Promise<Timing>;
     roundTrips(channel: string, inputs: readonly unknown[]): Promise<number[]>;
   };
 }
@@ -283,14 +295,14 @@ async function clearSearch(page: Page): Promise<void> {
 }
 
 /** Types `word` one key at a time; each keystroke's time from keydown to the frame after its rows are shown. */
-async function typeTimed(page: Page, word: string): Promise<{ query: string; ms: number }[]> {
+async function typeTimed(page: Page, word: string): Promise<(Timing & { query: string })[]> {
   const samples = [];
   for (let i = 1; i <= word.length; i++) {
     const query = word.slice(0, i);
     await page.evaluate((q) => (globalThis as unknown as BenchWindow).__rtsBench.arm(q), query);
     await page.keyboard.type(word[i - 1]!);
-    const ms = await withTimeout(page.evaluate(() => (globalThis as unknown as BenchWindow).__rtsBench.result()), 30_000, `search "${query}"`);
-    samples.push({ query, ms });
+    const timing = await withTimeout(page.evaluate(() => (globalThis as unknown as BenchWindow).__rtsBench.result()), 30_000, `search "${query}"`);
+    samples.push({ query, ...timing });
   }
   return samples;
 }
@@ -335,7 +347,15 @@ async function main(): Promise<void> {
     server = await startRendererServer(RENDERER_DIR);
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     const opened = core;
-    await page.exposeBinding('__rtsHarnessInvoke', (_source, channel: unknown, input: unknown) => opened.dispatch(channel, input));
+    // As the browser tests wire it, plus the time each command spends in the core (the rest of a round trip is the bridge).
+    const inCore = new Map<string, number[]>();
+    await page.exposeBinding('__rtsHarnessInvoke', async (_source, channel: unknown, input: unknown) => {
+      const started = performance.now();
+      const result = await opened.dispatch(channel, input);
+      inCore.set(String(channel), [...inCore.get(String(channel)) ?? [], performance.now() - started]);
+      return result;
+    });
+    const coreTimes = (channel: CommandChannel, from: number) => (inCore.get(channel) ?? []).slice(from);
     opened.onEvent((event, payload) => {
       void page.evaluate(([e, p]) => (globalThis as unknown as { __rtsHarnessDeliver(e: string, p: unknown): void }).__rtsHarnessDeliver(e, p), [event, payload] as const).catch(() => undefined);
     });
@@ -355,7 +375,7 @@ async function main(): Promise<void> {
     await page.getByRole('searchbox', { name: 'Search experts' }).focus();
     // One word unmeasured: the first query compiles the code paths and warms SQLite's page cache.
     await typeTimed(page, WORDS[0]!);
-    const searches: { query: string; ms: number }[] = [];
+    const searches: (Timing & { query: string })[] = [];
     const perRun: number[] = [];
     for (let run = 1; run <= RUNS; run++) {
       const samples = [];
@@ -363,22 +383,28 @@ async function main(): Promise<void> {
         await clearSearch(page);
         samples.push(...await typeTimed(page, word));
       }
-      perRun.push(quantile(samples.map((s) => s.ms), 0.95));
+      perRun.push(quantile(samples.map((s) => s.total), 0.95));
       searches.push(...samples);
     }
-    const queries = WORDS.flatMap((w) => Array.from({ length: w.length }, (_, i) => ({ text: w.slice(0, i + 1), limit: 500 })));
-    const bare = await roundTrips(page, COMMANDS.searchDirectory, queries);
-    console.log(`search round trip without UI (searchDirectory, limit 500, each prefix once): ${summary(bare)}`);
-    const searchMs = searches.map((s) => s.ms);
-    console.log(`ui-search (keydown → frame after that query's rows): ${summary(searchMs)}; p95 per run: ${perRun.map(ms).join(', ')}`);
-    const slowest = [...searches].sort((a, b) => b.ms - a.ms).slice(0, 5);
-    console.log(`  slowest keystrokes: ${slowest.map((s) => `"${s.query}" ${ms(s.ms)}`).join(', ')}`);
     await clearSearch(page);
+    const queries = WORDS.flatMap((w) => Array.from({ length: w.length }, (_, i) => ({ text: w.slice(0, i + 1), limit: 500 })));
+    const searchCoreFrom = inCore.get(COMMANDS.searchDirectory)?.length ?? 0;
+    const bare = await roundTrips(page, COMMANDS.searchDirectory, queries);
+    console.log(`search round trip without UI (searchDirectory, limit 500, each typed prefix once): ${summary(bare)}`);
+    const searchCore = coreTimes(COMMANDS.searchDirectory, searchCoreFrom);
+    console.log(`  of which in the core: ${summary(searchCore)}; slowest: ${queries.map((q, i) => ({ q: q.text, t: searchCore[i]! })).sort((a, b) => b.t - a.t).slice(0, 4).map((x) => `"${x.q}" ${ms(x.t)}`).join(', ')}`);
+    const searchMs = searches.map((s) => s.total);
+    console.log(`ui-search (keydown → frame after that query's rows): ${summary(searchMs)}; p95 per run: ${perRun.map(ms).join(', ')}`);
+    console.log(`  of which the renderer (answer in the page → frame): ${summary(searches.map((s) => s.renderer))}`);
+    const slowest = [...searches].sort((a, b) => b.total - a.total).slice(0, 6);
+    console.log(`  slowest keystrokes: ${slowest.map((s) => `"${s.query}" ${ms(s.total)}`).join(', ')}`);
 
     // --- ui-inbox-open
+    const listCoreFrom = inCore.get(COMMANDS.listCases)?.length ?? 0;
     const listed = await roundTrips(page, COMMANDS.listCases, Array.from({ length: INBOX_RUNS }, () => ({ limit: 100_000 })));
     console.log(`listCases round trip without UI (${CASES.toLocaleString('en')} cases): ${summary(listed)}`);
-    const opens: number[] = [];
+    console.log(`  of which in the core: ${summary(coreTimes(COMMANDS.listCases, listCoreFrom))}`);
+    const opens: Timing[] = [];
     for (let run = 0; run < INBOX_RUNS; run++) {
       await nav.getByRole('button', { name: 'Outbox' }).click();
       await page.getByTestId('outbox-pending').waitFor();
@@ -386,10 +412,12 @@ async function main(): Promise<void> {
       opens.push(await withTimeout(page.evaluate(() => (globalThis as unknown as BenchWindow).__rtsBench.openInbox()), 30_000, 'inbox'));
     }
     const rows = await page.getByTestId('inbox-row').count();
-    console.log(`ui-inbox-open (click → frame after the first rows; ${rows} rows rendered of the first tab): ${summary(opens)}; runs: ${opens.map(ms).join(', ')}`);
+    const openMs = opens.map((o) => o.total);
+    console.log(`ui-inbox-open (click → frame after the first rows; ${rows} rows rendered of the first tab): ${summary(openMs)}; runs: ${openMs.map(ms).join(', ')}`);
+    console.log(`  of which the renderer (answer in the page → frame): ${summary(opens.map((o) => o.renderer))}`);
 
     console.log(`ui-search: p95_ms=${ms(quantile(searchMs, 0.95))}`);
-    console.log(`ui-inbox-open: ms=${ms(quantile(opens, 0.5))}`);
+    console.log(`ui-inbox-open: ms=${ms(quantile(openMs, 0.5))}`);
   } finally {
     await browser.close();
     await server?.close();
