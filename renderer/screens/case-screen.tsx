@@ -1,7 +1,520 @@
+import { useId, useMemo, useState } from 'react';
+import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
+import type { CaseAction, CaseView } from '../../shared/api/consult-schemas.ts';
+import { CONSULT_STATUS_SENDER, canTransition, isTerminal, type ConsultStatus, type ConsultStatusUpdate } from '../../shared/protocol/consult-status.ts';
 import type { RtsApi } from '../../preload/rts-api.ts';
+import { AttachmentPicker, type PickedAttachment } from '../components/attachment-picker.tsx';
+import { AttachmentViewer } from '../components/attachment-viewer.tsx';
+import {
+  ageInYears, formatDateTime, formatNumber, GENDER_LABEL, identifierLabel, PRIORITY_LABEL, PRIORITY_TONE, STATE_TEXT, statusLabel, statusTone,
+  unitDisplay, vitalLabelByCode,
+} from '../components/case-format.ts';
+import { ErrorMessage } from '../components/error-message.tsx';
+import { ReportView } from '../components/report-view.tsx';
+import { TrendPlot, type TrendSeries } from '../components/trend-plot.tsx';
+import { WaveformPlot } from '../components/waveform-plot.tsx';
+import { useAction, useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
+import { ReportEditor } from './report-editor.tsx';
+import './case.css';
+
+type Message = CaseView['messages'][number];
 
 /** One case, decrypted on open: patient, reason, vitals and waveforms, attachments, signatures, history, actions, report. */
-export function CaseScreen(_props: { api: RtsApi; caseId: string; navigate: Navigate }) {
-  return <section className="panel" aria-label="Case"><h2>Case</h2></section>;
+export function CaseScreen({ api, caseId, navigate }: { api: RtsApi; caseId: string; navigate: Navigate }) {
+  const opened = useCommand(api, COMMANDS.openCase, { caseId });
+  const { reload } = opened;
+  useEvent(api, EVENTS.caseChanged, (payload) => {
+    if (payload.summary.caseId === caseId) reload();
+  });
+  if (!opened.value) {
+    return (
+      <div className="screen-stack case-screen">
+        <BackToInbox navigate={navigate} />
+        {opened.error ? <ErrorMessage error={opened.error} /> : <p role="status">Opening the case (decrypting and checking signatures)…</p>}
+      </div>
+    );
+  }
+  return <CaseDetails api={api} view={opened.value} refreshing={opened.loading} reload={reload} navigate={navigate} />;
+}
+
+function BackToInbox({ navigate }: { navigate: Navigate }) {
+  return <button type="button" className="link no-print case-back" onClick={() => navigate({ name: 'inbox' })}>← Back to the inbox</button>;
+}
+
+function patientName(view: CaseView): string | undefined {
+  return view.patient && `${view.patient.given.join(' ')} ${view.patient.family}`;
+}
+
+function peerOf(view: CaseView): string {
+  return view.role === 'expert' ? view.applicantId : view.expertId;
+}
+
+/** The message that carries the report (the last one: a case has at most one report that counts). */
+function reportMessage(view: CaseView): Message | undefined {
+  return view.messages.findLast((m) => m.type === 'consult.report');
+}
+
+function CaseDetails({ api, view, refreshing, reload, navigate }: { api: RtsApi; view: CaseView; refreshing: boolean; reload: () => void; navigate: Navigate }) {
+  const [editing, setEditing] = useState(false);
+  const canWriteReport = view.role === 'expert' && (view.status === 'accepted' || view.status === 'information-provided') && !view.report;
+  const hasReportSection = view.report !== undefined || reportMessage(view) !== undefined;
+  return (
+    <div className="screen-stack case-screen" aria-busy={refreshing} data-testid="case-screen" data-case-id={view.caseId}>
+      <CaseHeader view={view} navigate={navigate} />
+      {hasReportSection && <ReportSection api={api} view={view} />}
+      <CaseActions api={api} view={view} reload={reload} editing={editing && canWriteReport} onWriteReport={() => setEditing((e) => !e)} canWriteReport={canWriteReport} />
+      {editing && canWriteReport && (
+        <ReportEditor api={api} caseId={view.caseId} applicantId={view.applicantId} onSent={() => {
+          setEditing(false);
+          reload();
+        }} />
+      )}
+      <PatientPanel view={view} />
+      <RequestPanel view={view} />
+      <VitalsPanel view={view} />
+      {view.waveforms.length > 0 && (
+        <section className="panel" aria-labelledby={`${view.caseId}-waveforms`}>
+          <h3 id={`${view.caseId}-waveforms`}>Sensor data</h3>
+          {view.waveforms.map((w, i) => <WaveformPlot key={i} waveform={w} />)}
+        </section>
+      )}
+      <section className="panel" aria-labelledby={`${view.caseId}-attachments`}>
+        <h3 id={`${view.caseId}-attachments`}>Attachments</h3>
+        <AttachmentViewer attachments={view.attachments} label="Attachments of the request" />
+      </section>
+      <HistoryPanel view={view} navigate={navigate} />
+    </div>
+  );
+}
+
+function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) {
+  const name = patientName(view);
+  return (
+    <header className="case-header">
+      <BackToInbox navigate={navigate} />
+      <h2 className="screen-title">{name ? `Consultation for ${name}` : 'Consultation'}</h2>
+      <div className="case-badges">
+        <span className="badge" data-tone={statusTone(view.status)} data-testid="case-status">{statusLabel(view.status)}</span>
+        {view.priority && <span className="badge" data-tone={PRIORITY_TONE[view.priority]} data-testid="case-priority">Urgency: {PRIORITY_LABEL[view.priority]}</span>}
+        {view.attention && <span className="badge" data-tone="bad" data-testid="case-attention">{view.attention}</span>}
+      </div>
+      <p className="case-role" data-testid="case-role">
+        {view.role === 'applicant' ? `You asked ${view.expertId}` : `Asked by ${view.applicantId}`}
+        <span className="hint"> · opened {formatDateTime(view.createdAt)} · last change {formatDateTime(view.updatedAt)}</span>
+      </p>
+    </header>
+  );
+}
+
+function PatientPanel({ view }: { view: CaseView }) {
+  const [today] = useState(() => new Date());
+  const patient = view.patient;
+  return (
+    <section className="panel" aria-labelledby={`${view.caseId}-patient`}>
+      <h3 id={`${view.caseId}-patient`}>Patient</h3>
+      {!patient ? <p className="hint">The request of this case could not be read, so its patient data is not shown.</p> : (
+        <dl className="facts" data-testid="patient-summary">
+          <dt>Name</dt><dd>{patient.given.join(' ')} {patient.family}</dd>
+          <dt>Sex</dt><dd>{GENDER_LABEL[patient.gender] ?? patient.gender}</dd>
+          <dt>Birth date</dt>
+          <dd>{patient.birthDate}{(() => {
+            const age = ageInYears(patient.birthDate, today);
+            return age === undefined ? '' : ` (${age} years)`;
+          })()}</dd>
+          {(patient.identifiers ?? []).map((identifier) => (
+            <IdentifierFact key={`${identifier.system}|${identifier.value}`} system={identifier.system} value={identifier.value} />
+          ))}
+        </dl>
+      )}
+    </section>
+  );
+}
+
+function IdentifierFact({ system, value }: { system: string; value: string }) {
+  return <><dt>{identifierLabel(system)}</dt><dd>{value}</dd></>;
+}
+
+function RequestPanel({ view }: { view: CaseView }) {
+  if (view.reason === undefined && view.question === undefined) return null;
+  return (
+    <section className="panel" aria-labelledby={`${view.caseId}-request`}>
+      <h3 id={`${view.caseId}-request`}>Reason and question</h3>
+      <dl className="facts">
+        <dt>Reason</dt><dd className="case-text" data-testid="case-reason">{view.reason}</dd>
+        {view.question && <><dt>Question</dt><dd className="case-text" data-testid="case-question">{view.question}</dd></>}
+      </dl>
+    </section>
+  );
+}
+
+interface VitalRow { readonly key: string; readonly at: string; readonly measure: string; readonly value: string; readonly unit: string }
+
+function VitalsPanel({ view }: { view: CaseView }) {
+  const { rows, trends } = useMemo(() => {
+    const list: VitalRow[] = [
+      ...view.vitals.map((v, i) => ({ key: `v${i}`, at: v.effective, measure: vitalLabelByCode(v.code, v.display), value: formatNumber(v.value), unit: unitDisplay(v.unit) })),
+      ...view.bloodPressure.map((b, i) => ({ key: `bp${i}`, at: b.effective, measure: 'Blood pressure', value: `${formatNumber(b.systolic)}/${formatNumber(b.diastolic)}`, unit: 'mmHg' })),
+    ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.measure.localeCompare(b.measure));
+    const byCode = new Map<string, { title: string; unit: string; points: { at: string; value: number }[] }>();
+    for (const v of view.vitals) {
+      const entry = byCode.get(v.code) ?? { title: vitalLabelByCode(v.code, v.display), unit: unitDisplay(v.unit), points: [] };
+      entry.points.push({ at: v.effective, value: v.value });
+      byCode.set(v.code, entry);
+    }
+    const plots: { key: string; title: string; unit: string; series: TrendSeries[] }[] = [...byCode.entries()]
+      .filter(([, e]) => e.points.length >= 2)
+      .map(([code, e]) => ({ key: code, title: e.title, unit: e.unit, series: [{ label: e.title, points: e.points }] }));
+    if (view.bloodPressure.length >= 2) {
+      plots.push({
+        key: 'bp', title: 'Blood pressure', unit: 'mmHg', series: [
+          { label: 'Systolic', points: view.bloodPressure.map((b) => ({ at: b.effective, value: b.systolic })) },
+          { label: 'Diastolic', points: view.bloodPressure.map((b) => ({ at: b.effective, value: b.diastolic })) },
+        ],
+      });
+    }
+    return { rows: list, trends: plots };
+  }, [view.vitals, view.bloodPressure]);
+
+  return (
+    <section className="panel" aria-labelledby={`${view.caseId}-vitals`}>
+      <h3 id={`${view.caseId}-vitals`}>Vital signs</h3>
+      {rows.length === 0 ? <p className="hint">No vital signs were sent.</p> : (
+        <table className="data-table" aria-label="Vital signs">
+          <thead><tr><th scope="col">Time</th><th scope="col">Measure</th><th scope="col">Value</th><th scope="col">Unit</th></tr></thead>
+          <tbody>
+            {rows.map((r) => <tr key={r.key}><td>{formatDateTime(r.at)}</td><td>{r.measure}</td><td className="numeric">{r.value}</td><td>{r.unit}</td></tr>)}
+          </tbody>
+        </table>
+      )}
+      {trends.length > 0 && (
+        <div className="plot-grid">
+          {trends.map((t) => <TrendPlot key={t.key} title={t.title} unit={t.unit} series={t.series} />)}
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** Who signed a message, in words: only for a message whose signature the core verified. */
+function SignatureBadge({ message }: { message: Message }) {
+  if (message.direction === 'in' && message.state === 'rejected') {
+    return (
+      <div className="signature-cell">
+        <span className="badge" data-tone="bad" data-testid="refused-badge">Refused: {message.reason ?? 'unreadable'}</span>
+        {message.detail && <span className="refusal-detail">{message.detail}</span>}
+        <span className="hint">Nothing of its content is shown.</span>
+      </div>
+    );
+  }
+  if (message.direction === 'out' && message.state === 'rejected') {
+    return (
+      <div className="signature-cell">
+        <span className="badge" data-tone="bad" data-testid="refused-badge">Refused by the recipient: {message.reason ?? 'no reason given'}</span>
+        {message.detail && <span className="refusal-detail">{message.detail}</span>}
+      </div>
+    );
+  }
+  if (message.signer) {
+    return (
+      <div className="signature-cell">
+        <span className="badge signature-badge" data-tone="ok" data-testid="signature-verified">
+          Signed by {message.signer.subject} at {formatDateTime(message.signer.signedAt)}, verified
+        </span>
+      </div>
+    );
+  }
+  return <span className="hint">No signature to show</span>;
+}
+
+function StateBadge({ message }: { message: Message }) {
+  const text = STATE_TEXT[message.state];
+  return (
+    <div className="state-cell">
+      <span className="badge" data-tone={text.tone} data-testid="message-state">{text.word}</span>
+      <span className="hint"> {text.meaning}</span>
+      {message.state === 'failed' && message.detail && <span className="refusal-detail">{message.detail}</span>}
+    </div>
+  );
+}
+
+/** A refused message's status is not known (it could not be read): only its type is named. */
+const REFUSED_STEP: Readonly<Record<Message['type'], string>> = { 'consult.request': 'Request', 'consult.status': 'Status update', 'consult.report': 'Report' };
+
+function stepText(message: Message): string {
+  if (message.type === 'consult.request') return 'Consultation requested';
+  if (message.type === 'consult.report') return 'Report';
+  return statusLabel(message.status);
+}
+
+function HistoryPanel({ view, navigate }: { view: CaseView; navigate: Navigate }) {
+  const peer = peerOf(view);
+  return (
+    <section className="panel" aria-labelledby={`${view.caseId}-history`}>
+      <h3 id={`${view.caseId}-history`}>History, receipts and signatures</h3>
+      <table className="data-table history-table" aria-label="History">
+        <thead>
+          <tr><th scope="col">When</th><th scope="col">Step</th><th scope="col">From</th><th scope="col">Delivery</th><th scope="col">Signature</th></tr>
+        </thead>
+        <tbody>
+          {view.messages.map((m) => {
+            const refusedIncoming = m.direction === 'in' && m.state === 'rejected';
+            return (
+              <tr key={m.messageId} data-testid="history-row" data-state={m.state} data-type={m.type}>
+                <td>{formatDateTime(m.at)}</td>
+                <td>
+                  <span className="step">{refusedIncoming ? `${REFUSED_STEP[m.type]} (refused)` : stepText(m)}</span>
+                  {!refusedIncoming && m.note && <p className="message-note">“{m.note}”</p>}
+                  {!refusedIncoming && m.suggestedPractitioner && (
+                    <p className="message-note">
+                      Suggests {m.suggestedPractitioner}
+                      {view.role === 'applicant' && (
+                        <> <button type="button" className="link no-print" onClick={() => navigate({ name: 'compose', expertId: m.suggestedPractitioner! })}>Ask {m.suggestedPractitioner}</button></>
+                      )}
+                    </p>
+                  )}
+                  {!refusedIncoming && m.attachments && m.attachments.length > 0 && <AttachmentViewer attachments={m.attachments} label="Files with this message" />}
+                </td>
+                <td>{m.direction === 'out' ? 'You' : peer}</td>
+                <td><StateBadge message={m} /></td>
+                <td><SignatureBadge message={m} /></td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/**
+ * The report: the one the applicant received (shown only when the core verified it), or the one the expert sent (with
+ * how far it got). A report message that was refused shows as refused, never as a report.
+ */
+function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
+  const id = useId();
+  const message = reportMessage(view);
+  const refused = message !== undefined && (message.state === 'rejected' || message.state === 'failed');
+  const received = view.role === 'applicant';
+  const trustworthy = view.report !== undefined && message !== undefined && !refused && message.signer !== undefined
+    && (received ? message.direction === 'in' && message.state === 'verified' : message.direction === 'out');
+  return (
+    <section className="panel report-section" aria-labelledby={`${id}-title`} data-testid="report-section">
+      <h3 id={`${id}-title`}>{received ? 'Report from the expert' : 'Your report'}</h3>
+      {view.patient && (
+        <p className="report-patient">
+          {patientName(view)}, born {view.patient.birthDate}
+          {(view.patient.identifiers ?? []).map((i) => `, ${identifierLabel(i.system).toLowerCase()} ${i.value}`).join('')}
+          {' · '}{received ? `Expert: ${view.expertId}` : `For: ${view.applicantId}`}
+        </p>
+      )}
+      {!trustworthy || !view.report ? (
+        <div data-testid="no-report">
+          <p><strong>No valid report.</strong></p>
+          {refused && message && (
+            <p>
+              <span className="badge" data-tone="bad">{message.direction === 'in' ? 'Refused' : 'Not delivered'}: {message.reason ?? message.detail ?? message.state}</span>
+              {' '}{message.direction === 'in' ? 'A report arrived for this case but failed its checks; nothing of it is shown. The sender was told why.' : 'Your report did not reach the applicant.'}
+            </p>
+          )}
+        </div>
+      ) : (
+        <>
+          <p className="report-signature">
+            <span className="badge signature-badge" data-tone="ok" data-testid="report-signature">
+              Signed by {view.report.signer.subject} at {formatDateTime(view.report.signer.signedAt)}, verified
+            </span>
+            {!received && message && (
+              <> <span className="badge" data-tone={STATE_TEXT[message.state].tone} data-testid="report-state">{STATE_TEXT[message.state].word}</span>
+                <span className="hint"> {STATE_TEXT[message.state].meaning}</span></>
+            )}
+          </p>
+          <ReportView report={view.report} />
+          <PrintButton api={api} caseId={view.caseId} />
+        </>
+      )}
+    </section>
+  );
+}
+
+/** Printing (or saving as PDF) takes patient data off the workstation: the audit log records it before the dialog opens. */
+function PrintButton({ api, caseId }: { api: RtsApi; caseId: string }) {
+  const record = useAction(api, COMMANDS.recordExport);
+  const print = async () => {
+    if (await record.run({ caseId, form: 'print' })) window.print();
+  };
+  return (
+    <div className="form-actions no-print">
+      <button type="button" disabled={record.busy} onClick={() => void print()}>Print / save as PDF</button>
+      <ErrorMessage error={record.error} />
+    </div>
+  );
+}
+
+type NoteAction = 'decline' | 'request-information' | 'cancel';
+type OpenForm = NoteAction | 'redirect' | 'provide-information' | undefined;
+
+const NOTE_FORM: Readonly<Record<NoteAction, { label: string; submit: string; confirm?: (peer: string, note: string) => string; yes?: string; no?: string }>> = {
+  decline: {
+    label: 'Why you decline (the applicant reads this)', submit: 'Decline…',
+    confirm: (peer, note) => `Decline this consultation? The case closes and ${peer} is told: “${note}”`, yes: 'Yes, decline', no: 'No, go back',
+  },
+  'request-information': { label: 'What you need to know', submit: 'Send the question' },
+  cancel: {
+    label: 'Why you cancel (the expert reads this)', submit: 'Cancel the consultation…',
+    confirm: (peer, note) => `Cancel this consultation? The case closes and ${peer} is told: “${note}”`, yes: 'Yes, cancel it', no: 'No, keep it',
+  },
+};
+
+/** The steps the protocol lets this role take in this status (shared/protocol/consult-status.ts); the core checks again. */
+function CaseActions({ api, view, reload, editing, onWriteReport, canWriteReport }: {
+  api: RtsApi; view: CaseView; reload: () => void; editing: boolean; onWriteReport: () => void; canWriteReport: boolean;
+}) {
+  const id = useId();
+  const act = useAction(api, COMMANDS.actOnCase);
+  const [open, setOpen] = useState<OpenForm>();
+  const [note, setNote] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const [attachments, setAttachments] = useState<PickedAttachment[]>([]);
+  const [suggested, setSuggested] = useState<{ practitionerId: string; name: string }>();
+  const status = view.status as ConsultStatus;
+  const may = (to: ConsultStatusUpdate) => CONSULT_STATUS_SENDER[to] === view.role && canTransition(status, to);
+  const peer = peerOf(view);
+
+  const choose = (form: OpenForm) => {
+    setOpen((current) => (current === form ? undefined : form));
+    setNote('');
+    setConfirming(false);
+    setAttachments([]);
+    setSuggested(undefined);
+  };
+
+  const run = async (action: CaseAction) => {
+    const result = await act.run(action);
+    if (result) {
+      choose(undefined);
+      reload();
+    } else {
+      setConfirming(false);
+    }
+  };
+
+  const buttons: { form: OpenForm; label: string; allowed: boolean }[] = view.role === 'expert'
+    ? [
+      { form: 'request-information', label: 'Ask for more information…', allowed: may('more-information-needed') },
+      { form: 'redirect', label: 'Redirect…', allowed: may('redirected') },
+      { form: 'decline', label: 'Decline…', allowed: may('declined') },
+    ]
+    : [
+      { form: 'provide-information', label: 'Provide information…', allowed: may('information-provided') },
+      { form: 'cancel', label: 'Cancel consultation…', allowed: may('cancelled') },
+    ];
+  const allowed = buttons.filter((b) => b.allowed);
+  const canAccept = view.role === 'expert' && may('accepted');
+  const nothing = !canAccept && !canWriteReport && allowed.length === 0;
+
+  return (
+    <section className="panel no-print case-actions" aria-labelledby={`${id}-title`}>
+      <h3 id={`${id}-title`}>What you can do</h3>
+      {nothing && (
+        <p className="hint">{isTerminal(status) ? `This case is closed (${statusLabel(status).toLowerCase()}).` : `Nothing to do now: waiting for ${peer}.`}</p>
+      )}
+      {!nothing && (
+        <div className="action-buttons">
+          {canAccept && <button type="button" disabled={act.busy} onClick={() => void run({ caseId: view.caseId, action: 'accept' })}>Accept</button>}
+          {canWriteReport && <button type="button" aria-expanded={editing} onClick={onWriteReport}>{editing ? 'Close the report editor' : 'Write report'}</button>}
+          {allowed.map((b) => (
+            <button key={b.form} type="button" className="secondary" aria-expanded={open === b.form} onClick={() => choose(b.form)}>{b.label}</button>
+          ))}
+        </div>
+      )}
+      <ErrorMessage error={act.error} />
+
+      {(open === 'decline' || open === 'request-information' || open === 'cancel') && (() => {
+        const form = NOTE_FORM[open];
+        const action = open;
+        const submit = () => (form.confirm ? setConfirming(true) : void run({ caseId: view.caseId, action, note: note.trim() }));
+        return (
+          <div className="action-form">
+            <label htmlFor={`${id}-note`}>{form.label}</label>
+            <textarea id={`${id}-note`} rows={3} value={note} disabled={confirming} onChange={(e) => setNote(e.target.value)} />
+            {!confirming && (
+              <div className="form-actions">
+                <button type="button" disabled={!note.trim() || act.busy} onClick={submit}>{form.submit}</button>
+                <button type="button" className="secondary" onClick={() => choose(undefined)}>Close</button>
+              </div>
+            )}
+            {confirming && form.confirm && (
+              <div className="confirm-box" role="alertdialog" aria-labelledby={`${id}-confirm`}>
+                <p id={`${id}-confirm`}><strong>{form.confirm(peer, note.trim())}</strong></p>
+                <div className="form-actions">
+                  <button type="button" className="danger" disabled={act.busy} onClick={() => void run({ caseId: view.caseId, action, note: note.trim() })}>{form.yes}</button>
+                  <button type="button" className="secondary" disabled={act.busy} onClick={() => setConfirming(false)}>{form.no}</button>
+                </div>
+              </div>
+            )}
+          </div>
+        );
+      })()}
+
+      {open === 'redirect' && (
+        <div className="action-form">
+          <RedirectPicker api={api} exclude={[view.expertId, view.applicantId]} chosen={suggested} onChoose={setSuggested} />
+          <label htmlFor={`${id}-redirect-note`}>Note for the applicant (optional)</label>
+          <textarea id={`${id}-redirect-note`} rows={2} value={note} onChange={(e) => setNote(e.target.value)} />
+          <div className="form-actions">
+            <button type="button" disabled={!suggested || act.busy} onClick={() => suggested && void run({
+              caseId: view.caseId, action: 'redirect', suggestedPractitioner: suggested.practitionerId, ...(note.trim() && { note: note.trim() }),
+            })}>{suggested ? `Redirect to ${suggested.name}` : 'Redirect'}</button>
+            <button type="button" className="secondary" onClick={() => choose(undefined)}>Close</button>
+          </div>
+        </div>
+      )}
+
+      {open === 'provide-information' && (
+        <div className="action-form">
+          <label htmlFor={`${id}-info`}>Information for the expert</label>
+          <textarea id={`${id}-info`} rows={3} value={note} onChange={(e) => setNote(e.target.value)} />
+          <AttachmentPicker label="Files to add" attachments={attachments} onChange={setAttachments} />
+          <div className="form-actions">
+            <button type="button" disabled={!note.trim() || act.busy} onClick={() => void run({
+              caseId: view.caseId, action: 'provide-information', note: note.trim(), ...(attachments.length > 0 && { attachments }),
+            })}>Send information</button>
+            <button type="button" className="secondary" onClick={() => choose(undefined)}>Close</button>
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** A colleague from the directory mirror to suggest instead (search by name, specialty, hospital, place, language). */
+function RedirectPicker({ api, exclude, chosen, onChoose }: {
+  api: RtsApi; exclude: readonly string[]; chosen: { practitionerId: string; name: string } | undefined; onChoose: (expert: { practitionerId: string; name: string }) => void;
+}) {
+  const id = useId();
+  const [text, setText] = useState('');
+  const found = useCommand(api, COMMANDS.searchDirectory, { text: text.trim(), limit: 10 });
+  const results = text.trim() ? (found.value ?? []).filter((e) => !exclude.includes(e.practitionerId)) : [];
+  return (
+    <div className="redirect-picker">
+      <label htmlFor={`${id}-search`}>Find a colleague to suggest</label>
+      <input id={`${id}-search`} type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="Name, specialty, hospital, place" />
+      <ErrorMessage error={found.error} />
+      {text.trim() && !found.loading && results.length === 0 && <p className="hint">Nobody found.</p>}
+      {results.length > 0 && (
+        <ul className="expert-results" aria-label="Colleagues found">
+          {results.map((e) => (
+            <li key={e.practitionerId}>
+              <button type="button" className="secondary" aria-pressed={chosen?.practitionerId === e.practitionerId} onClick={() => onChoose({ practitionerId: e.practitionerId, name: e.name })}>
+                Suggest {e.name}
+              </button>
+              <span className="hint"> {e.specialties} · {e.organization}{e.city ? `, ${e.city}` : ''} · {e.practitionerId}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {chosen && <p role="status">Suggested: {chosen.name} ({chosen.practitionerId})</p>}
+    </div>
+  );
 }

@@ -1,7 +1,451 @@
+import { useId, useMemo, useState, type ChangeEvent, type ReactNode } from 'react';
+import { COMMANDS } from '../../shared/api/channels.ts';
+import type { ComposeConsult } from '../../shared/api/consult-schemas.ts';
+import { VITAL_SIGNS, type VitalSign } from '../../shared/protocol/fhir/vital-signs.ts';
 import type { RtsApi } from '../../preload/rts-api.ts';
+import { AttachmentPicker, type PickedAttachment } from '../components/attachment-picker.tsx';
+import {
+  formatNumber, GENDER_LABEL, NATIONAL_ID_SYSTEM, PRIORITIES, PRIORITY_LABEL, unitDisplay, vitalLabel, waveformLabel, type Priority,
+} from '../components/case-format.ts';
+import { ErrorMessage } from '../components/error-message.tsx';
+import { parseWaveformCsv, type ParsedWaveform } from '../components/waveform-csv.ts';
+import { WaveformPlot } from '../components/waveform-plot.tsx';
+import { formatBytes } from '../files.ts';
+import { useAction, useCommand } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
+import './case.css';
+
+type Gender = ComposeConsult['patient']['gender'];
+const GENDERS: readonly Gender[] = ['female', 'male', 'other', 'unknown'];
+const PRIORITY_HINT: Readonly<Record<Priority, string>> = { routine: 'within days', urgent: 'within hours', asap: 'as soon as possible', stat: 'now: life or limb at risk' };
+/** Blood pressure has fields of its own; the other signs are chosen per row. */
+const ROW_SIGNS = (Object.keys(VITAL_SIGNS) as VitalSign[]).filter((s) => s !== 'systolicBloodPressure' && s !== 'diastolicBloodPressure');
+const MAX_WAVEFORM_FILE_BYTES = 32 * 1024 * 1024;
+
+interface VitalRow { readonly key: number; readonly sign: VitalSign; readonly value: string; readonly time: string }
+interface WaveformRow { readonly key: number; readonly file: string; readonly parsed: ParsedWaveform; readonly period: string; readonly time: string }
+
+let rowSeq = 0;
+
+/** A moment as a datetime-local value (local time, minutes). */
+function toLocalInput(date: Date): string {
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 16);
+}
+
+/** A datetime-local value as an ISO instant, or undefined when it is not a time. */
+function fromLocalInput(value: string): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+interface Form {
+  readonly expertId: string | undefined;
+  readonly family: string;
+  readonly given: string;
+  readonly gender: Gender | '';
+  readonly birthDate: string;
+  readonly nationalId: string;
+  readonly priority: Priority;
+  readonly reason: string;
+  readonly question: string;
+  readonly vitals: readonly VitalRow[];
+  readonly systolic: string;
+  readonly diastolic: string;
+  readonly bpTime: string;
+  readonly waveforms: readonly WaveformRow[];
+  readonly attachments: readonly PickedAttachment[];
+}
+
+/** Five minutes of clock difference between devices are tolerated for "not in the future". */
+const CLOCK_SLACK_MS = 5 * 60_000;
+
+/** The request the core is asked to send, or what stands in the way, by field. `now` is when the user pressed Send. */
+function buildConsult(form: Form, now: number): { consult?: ComposeConsult; errors: Record<string, string> } {
+  const errors: Record<string, string> = {};
+  const future = (iso: string) => Date.parse(iso) > now + CLOCK_SLACK_MS;
+  if (!form.expertId) errors.expert = 'Choose the expert to ask.';
+  const family = form.family.trim();
+  const given = form.given.trim().split(/\s+/).filter(Boolean);
+  if (!family) errors.family = 'Enter the family name.';
+  else if (family.length > 200) errors.family = 'At most 200 characters.';
+  if (given.length === 0) errors.given = 'Enter at least one given name.';
+  else if (given.length > 5) errors.given = 'At most five given names.';
+  if (!form.gender) errors.gender = 'Choose the sex (or "Unknown").';
+  const birth = /^(\d{4})-(\d{2})-(\d{2})$/.exec(form.birthDate);
+  if (!form.birthDate) errors.birthDate = 'Enter the birth date (YYYY-MM-DD).';
+  else if (!birth) errors.birthDate = 'Write the birth date as YYYY-MM-DD, e.g. 1961-04-12.';
+  else {
+    const date = new Date(Date.UTC(Number(birth[1]), Number(birth[2]) - 1, Number(birth[3])));
+    if (date.toISOString().slice(0, 10) !== form.birthDate) errors.birthDate = 'This date does not exist.';
+    else if (date.getTime() > now) errors.birthDate = 'The birth date is in the future.';
+    else if (Number(birth[1]) < 1900) errors.birthDate = 'The birth date is before 1900.';
+  }
+  const nationalId = form.nationalId.trim();
+  if (nationalId && !/^[A-Za-z0-9-]{1,100}$/.test(nationalId)) errors.nationalId = 'Only letters, digits and hyphens (at most 100).';
+  const reason = form.reason.trim();
+  if (!reason) errors.reason = 'Say why you ask: the reason is required.';
+  else if (reason.length > 2_000) errors.reason = 'At most 2,000 characters.';
+  if (form.question.trim().length > 10_000) errors.question = 'At most 10,000 characters.';
+
+  const vitals: NonNullable<ComposeConsult['vitals']> = [];
+  for (const row of form.vitals) {
+    const value = Number(row.value);
+    const effective = fromLocalInput(row.time);
+    if (!row.value.trim() || !Number.isFinite(value)) errors[`vital-${row.key}-value`] = 'Enter a number.';
+    if (!effective) errors[`vital-${row.key}-time`] = 'Enter when it was measured.';
+    else if (future(effective)) errors[`vital-${row.key}-time`] = 'This time is in the future.';
+    if (effective) vitals.push({ sign: row.sign, value, effective });
+  }
+
+  let bloodPressure: ComposeConsult['bloodPressure'];
+  if (form.systolic.trim() || form.diastolic.trim()) {
+    const systolic = Number(form.systolic);
+    const diastolic = Number(form.diastolic);
+    const effective = fromLocalInput(form.bpTime);
+    if (!form.systolic.trim() || !Number.isFinite(systolic) || systolic <= 0 || systolic > 400) errors.systolic = 'Systolic pressure: a number from 1 to 400.';
+    if (!form.diastolic.trim() || !Number.isFinite(diastolic) || diastolic <= 0 || diastolic > 300) errors.diastolic = 'Diastolic pressure: a number from 1 to 300.';
+    if (!errors.systolic && !errors.diastolic && systolic <= diastolic) errors.diastolic = 'The diastolic pressure must be below the systolic.';
+    if (!effective) errors.bpTime = 'Enter when it was measured.';
+    else if (future(effective)) errors.bpTime = 'This time is in the future.';
+    if (effective) bloodPressure = [{ systolic, diastolic, effective }];
+  }
+
+  const waveforms: NonNullable<ComposeConsult['waveforms']> = [];
+  for (const row of form.waveforms) {
+    const periodMs = Number(row.period);
+    const effective = fromLocalInput(row.time);
+    if (!row.period.trim() || !Number.isFinite(periodMs) || periodMs <= 0 || periodMs > 10_000) errors[`wave-${row.key}-period`] = 'The time between samples in milliseconds (e.g. 4 for 250 Hz).';
+    if (!effective) errors[`wave-${row.key}-time`] = 'Enter when it was recorded.';
+    else if (future(effective)) errors[`wave-${row.key}-time`] = 'This time is in the future.';
+    if (effective) waveforms.push({ kind: row.parsed.kind, effective, periodMs, series: row.parsed.series.map((s) => ({ ...(s.lead && { lead: s.lead }), samples: [...s.samples] })) });
+  }
+
+  if (Object.keys(errors).length > 0 || !form.expertId || !form.gender) return { errors };
+  const question = form.question.trim();
+  return {
+    errors,
+    consult: {
+      expertId: form.expertId,
+      patient: { family, given, gender: form.gender, birthDate: form.birthDate, ...(nationalId && { identifiers: [{ system: NATIONAL_ID_SYSTEM, value: nationalId }] }) },
+      priority: form.priority,
+      reason,
+      ...(question && { question }),
+      ...(vitals.length > 0 && { vitals }),
+      ...(bloodPressure && { bloodPressure }),
+      ...(waveforms.length > 0 && { waveforms }),
+      ...(form.attachments.length > 0 && { attachments: [...form.attachments] }),
+    },
+  };
+}
 
 /** The applicant's request: choose the expert, enter the case, attach files and sensor data, send. */
-export function ComposeScreen(_props: { api: RtsApi; expertId?: string; navigate: Navigate }) {
-  return <section className="panel" aria-label="New consultation"><h2>New consultation</h2></section>;
+export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expertId?: string; navigate: Navigate }) {
+  const id = useId();
+  const [form, setForm] = useState<Form>(() => ({
+    expertId, family: '', given: '', gender: '', birthDate: '', nationalId: '', priority: 'routine', reason: '', question: '',
+    vitals: [], systolic: '', diastolic: '', bpTime: toLocalInput(new Date()), waveforms: [], attachments: [],
+  }));
+  /** When Send was first pressed: from then on, problems show next to their fields as the user fixes them. */
+  const [attemptAt, setAttemptAt] = useState<number>();
+  const [waveError, setWaveError] = useState<string>();
+  const create = useAction(api, COMMANDS.createConsult);
+  const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
+
+  const built = attemptAt === undefined ? undefined : buildConsult(form, attemptAt);
+  const errors = built?.errors ?? {};
+  const errorCount = Object.keys(errors).length;
+
+  const field = (key: string) => ({
+    id: `${id}-${key}`,
+    'aria-invalid': errors[key] ? true : undefined,
+    'aria-describedby': errors[key] ? `${id}-${key}-error` : undefined,
+  });
+  const fieldError = (key: string) => errors[key] && <span id={`${id}-${key}-error`} className="field-error">{errors[key]}</span>;
+
+  const updateVital = (key: number, change: Partial<VitalRow>) => set('vitals', form.vitals.map((v) => (v.key === key ? { ...v, ...change } : v)));
+  const updateWave = (key: number, change: Partial<WaveformRow>) => set('waveforms', form.waveforms.map((w) => (w.key === key ? { ...w, ...change } : w)));
+
+  const addWaveform = async (event: ChangeEvent<HTMLInputElement>) => {
+    const input = event.currentTarget;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    setWaveError(undefined);
+    if (file.size > MAX_WAVEFORM_FILE_BYTES) {
+      setWaveError(`${file.name} is ${formatBytes(file.size)}; a waveform file may be at most ${formatBytes(MAX_WAVEFORM_FILE_BYTES)}.`);
+      return;
+    }
+    const parsed = parseWaveformCsv(await file.text());
+    if (!parsed.ok) {
+      setWaveError(`${file.name}: ${parsed.error}`);
+      return;
+    }
+    const row: WaveformRow = {
+      key: ++rowSeq, file: file.name, parsed: parsed.value,
+      period: parsed.value.periodMs !== undefined ? String(parsed.value.periodMs) : parsed.value.kind === 'ecg' ? '4' : '10',
+      time: toLocalInput(new Date(file.lastModified || Date.now())),
+    };
+    setForm((f) => ({ ...f, waveforms: [...f.waveforms, row] }));
+  };
+
+  const send = async () => {
+    const now = Date.now();
+    setAttemptAt(now);
+    const result = buildConsult(form, now);
+    if (!result.consult) return;
+    const created = await create.run(result.consult);
+    if (created) navigate({ name: 'case', caseId: created.caseId });
+  };
+
+  return (
+    <div className="screen-stack compose-screen">
+      <h2 className="screen-title">New consultation</h2>
+      <p className="hint">Everything you enter is encrypted for the expert (and for you) before it leaves this workstation.</p>
+
+      <section className="panel" aria-labelledby={`${id}-expert-title`}>
+        <h3 id={`${id}-expert-title`}>Expert</h3>
+        {form.expertId
+          ? <ChosenExpert api={api} practitionerId={form.expertId} onChange={() => set('expertId', undefined)} />
+          : <ExpertSearch api={api} onChoose={(practitionerId) => set('expertId', practitionerId)} describedBy={errors.expert ? `${id}-expert-error` : undefined} />}
+        {fieldError('expert')}
+      </section>
+
+      <section className="panel" aria-labelledby={`${id}-patient-title`}>
+        <h3 id={`${id}-patient-title`}>Patient</h3>
+        <div className="form-grid">
+          <label htmlFor={`${id}-family`}>Family name</label>
+          <Field error={fieldError('family')}><input {...field('family')} autoComplete="off" value={form.family} onChange={(e) => set('family', e.target.value)} /></Field>
+          <label htmlFor={`${id}-given`}>Given names</label>
+          <Field error={fieldError('given')}><input {...field('given')} autoComplete="off" value={form.given} onChange={(e) => set('given', e.target.value)} /></Field>
+          <label htmlFor={`${id}-gender`}>Sex</label>
+          <Field error={fieldError('gender')}>
+            <select {...field('gender')} value={form.gender} onChange={(e) => set('gender', e.target.value as Gender | '')}>
+              <option value="">Choose…</option>
+              {GENDERS.map((g) => <option key={g} value={g}>{GENDER_LABEL[g]}</option>)}
+            </select>
+          </Field>
+          <label htmlFor={`${id}-birthDate`}>Birth date</label>
+          <Field error={fieldError('birthDate')}><input {...field('birthDate')} type="date" min="1900-01-01" value={form.birthDate} onChange={(e) => set('birthDate', e.target.value)} /></Field>
+          <label htmlFor={`${id}-nationalId`}>National id (optional)</label>
+          <Field error={fieldError('nationalId')}><input {...field('nationalId')} autoComplete="off" inputMode="numeric" value={form.nationalId} onChange={(e) => set('nationalId', e.target.value)} /></Field>
+        </div>
+      </section>
+
+      <section className="panel" aria-labelledby={`${id}-request-title`}>
+        <h3 id={`${id}-request-title`}>Request</h3>
+        <fieldset className="radio-group">
+          <legend>Urgency</legend>
+          {PRIORITIES.map((p) => (
+            <label key={p} className="radio">
+              <input type="radio" name={`${id}-priority`} value={p} checked={form.priority === p} onChange={() => set('priority', p)} />
+              {PRIORITY_LABEL[p]} <span className="hint">({PRIORITY_HINT[p]})</span>
+            </label>
+          ))}
+        </fieldset>
+        <div className="form-grid request-grid">
+          <label htmlFor={`${id}-reason`}>Reason for the consultation (required)</label>
+          <Field error={fieldError('reason')}><textarea {...field('reason')} className="prose" rows={3} value={form.reason} onChange={(e) => set('reason', e.target.value)} /></Field>
+          <label htmlFor={`${id}-question`}>Question to the expert</label>
+          <Field error={fieldError('question')}><textarea {...field('question')} className="prose" rows={3} value={form.question} onChange={(e) => set('question', e.target.value)} /></Field>
+        </div>
+      </section>
+
+      <section className="panel" aria-labelledby={`${id}-vitals-title`}>
+        <h3 id={`${id}-vitals-title`}>Vital signs</h3>
+        {form.vitals.map((row, i) => (
+          <fieldset key={row.key} className="line-group">
+            <legend>Vital sign {i + 1}</legend>
+            <div className="line-fields">
+              <div className="field">
+                <label htmlFor={`${id}-vital-${row.key}-sign`}>Measure</label>
+                <select id={`${id}-vital-${row.key}-sign`} value={row.sign} onChange={(e) => updateVital(row.key, { sign: e.target.value as VitalSign })}>
+                  {ROW_SIGNS.map((s) => <option key={s} value={s}>{vitalLabel(s)}</option>)}
+                </select>
+              </div>
+              <div className="field">
+                <label htmlFor={`${id}-vital-${row.key}-value`}>Value ({unitDisplay(VITAL_SIGNS[row.sign].unit)})</label>
+                <input {...field(`vital-${row.key}-value`)} type="number" step="any" inputMode="decimal" size={6} value={row.value} onChange={(e) => updateVital(row.key, { value: e.target.value })} />
+                {fieldError(`vital-${row.key}-value`)}
+              </div>
+              <div className="field">
+                <label htmlFor={`${id}-vital-${row.key}-time`}>Time</label>
+                <input {...field(`vital-${row.key}-time`)} type="datetime-local" value={row.time} onChange={(e) => updateVital(row.key, { time: e.target.value })} />
+                {fieldError(`vital-${row.key}-time`)}
+              </div>
+              <button type="button" className="link line-remove" onClick={() => set('vitals', form.vitals.filter((v) => v.key !== row.key))}>Remove vital sign {i + 1}</button>
+            </div>
+          </fieldset>
+        ))}
+        <button type="button" className="secondary" onClick={() => set('vitals', [...form.vitals, { key: ++rowSeq, sign: 'heartRate', value: '', time: toLocalInput(new Date()) }])}>Add vital sign</button>
+
+        <fieldset className="line-group">
+          <legend>Blood pressure (optional)</legend>
+          <div className="line-fields">
+            <div className="field">
+              <label htmlFor={`${id}-systolic`}>Systolic (mmHg)</label>
+              <input {...field('systolic')} type="number" step="any" inputMode="decimal" size={5} value={form.systolic} onChange={(e) => set('systolic', e.target.value)} />
+              {fieldError('systolic')}
+            </div>
+            <div className="field">
+              <label htmlFor={`${id}-diastolic`}>Diastolic (mmHg)</label>
+              <input {...field('diastolic')} type="number" step="any" inputMode="decimal" size={5} value={form.diastolic} onChange={(e) => set('diastolic', e.target.value)} />
+              {fieldError('diastolic')}
+            </div>
+            <div className="field">
+              <label htmlFor={`${id}-bpTime`}>Measured at</label>
+              <input {...field('bpTime')} type="datetime-local" value={form.bpTime} onChange={(e) => set('bpTime', e.target.value)} />
+              {fieldError('bpTime')}
+            </div>
+          </div>
+        </fieldset>
+      </section>
+
+      <section className="panel" aria-labelledby={`${id}-sensor-title`}>
+        <h3 id={`${id}-sensor-title`}>Sensor data</h3>
+        <p className="hint" id={`${id}-wave-help`}>
+          An ECG or pulse-oximeter recording as CSV: a header row naming the leads (I, II, III, aVR, aVL, aVF, V1…V6) or “pleth”,
+          then one sample per column on each row. A first column “time” (ms) sets the sample period; otherwise enter it below.
+        </p>
+        <label htmlFor={`${id}-wave-file`}>Waveform file (CSV)</label>{' '}
+        <input id={`${id}-wave-file`} type="file" accept=".csv,text/csv,text/plain" aria-describedby={`${id}-wave-help`} onChange={(e) => void addWaveform(e)} />
+        {waveError && <p className="field-error" role="alert">{waveError}</p>}
+        {form.waveforms.map((row) => (
+          <WaveformEntry key={row.key} row={row} field={field} fieldError={fieldError} id={id}
+            onChange={(change) => updateWave(row.key, change)} onRemove={() => set('waveforms', form.waveforms.filter((w) => w.key !== row.key))} />
+        ))}
+      </section>
+
+      <section className="panel" aria-labelledby={`${id}-files-title`}>
+        <h3 id={`${id}-files-title`}>Attachments</h3>
+        <AttachmentPicker label="Add files (letters, images, results)" attachments={form.attachments} onChange={(next) => set('attachments', next)} />
+      </section>
+
+      <section className="panel" aria-labelledby={`${id}-summary-title`}>
+        <h3 id={`${id}-summary-title`}>Summary</h3>
+        <ConsultSummary api={api} form={form} />
+        <div className="form-actions send-actions">
+          <button type="button" disabled={create.busy} onClick={() => void send()}>{create.busy ? 'Signing and sending…' : 'Send'}</button>
+          {errorCount > 0 && <span className="field-error" role="alert">{errorCount === 1 ? '1 field needs' : `${errorCount} fields need`} attention: see the messages above.</span>}
+        </div>
+        <ErrorMessage error={create.error} />
+      </section>
+    </div>
+  );
+}
+
+function Field({ error, children }: { error: ReactNode; children: ReactNode }) {
+  return <div className="field">{children}{error}</div>;
+}
+
+type FieldProps = (key: string) => { id: string; 'aria-invalid': boolean | undefined; 'aria-describedby': string | undefined };
+
+function WaveformEntry({ row, id, field, fieldError, onChange, onRemove }: {
+  row: WaveformRow; id: string; field: FieldProps; fieldError: (key: string) => ReactNode; onChange: (change: Partial<WaveformRow>) => void; onRemove: () => void;
+}) {
+  const periodMs = Number(row.period);
+  const effective = fromLocalInput(row.time);
+  const preview = useMemo(() => (
+    Number.isFinite(periodMs) && periodMs > 0 && periodMs <= 10_000 && effective
+      ? { kind: row.parsed.kind, effective, periodMs, series: row.parsed.series.map((s) => ({ ...(s.lead && { lead: s.lead }), samples: [...s.samples] })) }
+      : undefined
+  ), [row.parsed, periodMs, effective]);
+  const leads = row.parsed.series.map((s) => s.lead).filter(Boolean).join(', ');
+  return (
+    <fieldset className="line-group waveform-entry">
+      <legend>{row.file}</legend>
+      <p>
+        {waveformLabel(row.parsed.kind)}{leads && `, leads ${leads}`}: {row.parsed.samples.toLocaleString()} samples per channel
+        {preview && ` (${formatNumber((row.parsed.samples * periodMs) / 1000, 2)} s)`}
+      </p>
+      <div className="line-fields">
+        <div className="field">
+          <label htmlFor={`${id}-wave-${row.key}-period`}>Sample period (ms)</label>
+          <input {...field(`wave-${row.key}-period`)} type="number" min="0" step="any" size={6} value={row.period} onChange={(e) => onChange({ period: e.target.value })} />
+          {fieldError(`wave-${row.key}-period`)}
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-wave-${row.key}-time`}>Recorded at</label>
+          <input {...field(`wave-${row.key}-time`)} type="datetime-local" value={row.time} onChange={(e) => onChange({ time: e.target.value })} />
+          {fieldError(`wave-${row.key}-time`)}
+        </div>
+        <button type="button" className="link line-remove" onClick={onRemove}>Remove {row.file}</button>
+      </div>
+      {preview && <WaveformPlot waveform={preview} />}
+    </fieldset>
+  );
+}
+
+function ExpertSearch({ api, onChoose, describedBy }: { api: RtsApi; onChoose: (practitionerId: string) => void; describedBy: string | undefined }) {
+  const id = useId();
+  const [text, setText] = useState('');
+  const query = text.trim();
+  const found = useCommand(api, COMMANDS.searchDirectory, { text: query, limit: 20 });
+  const results = query ? found.value ?? [] : [];
+  return (
+    <div className="expert-search">
+      <label htmlFor={`${id}-search`}>Search the directory</label>{' '}
+      <input id={`${id}-search`} type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="Name, specialty, hospital, place, language" aria-describedby={describedBy} />
+      <ErrorMessage error={found.error} />
+      {query && !found.loading && results.length === 0 && <p className="hint">Nobody in the directory matches “{query}”.</p>}
+      {results.length > 0 && (
+        <ul className="expert-results" aria-label="Experts found">
+          {results.map((e) => (
+            <li key={e.practitionerId}>
+              <button type="button" className="secondary" onClick={() => onChoose(e.practitionerId)}>Choose {e.name}</button>
+              <span className="hint"> {e.specialties} · {e.organization}{e.city ? `, ${e.city}` : ''} · {e.practitionerId}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function ChosenExpert({ api, practitionerId, onChange }: { api: RtsApi; practitionerId: string; onChange: () => void }) {
+  const expert = useCommand(api, COMMANDS.getExpert, { practitionerId });
+  const unusable = expert.value?.certificates.filter((c) => c.use === 'encryption' && c.state !== 'valid' && c.state !== 'expiring') ?? [];
+  return (
+    <div className="chosen-expert" data-testid="chosen-expert">
+      {expert.value ? (
+        <p>
+          <strong>{expert.value.name}</strong>
+          {expert.value.specialties.length > 0 && `, ${expert.value.specialties.join(', ')}`}
+          {expert.value.organization && ` · ${expert.value.organization}`}{expert.value.city && `, ${expert.value.city}`}
+          <span className="hint"> · {practitionerId}</span>
+        </p>
+      ) : expert.error ? <ErrorMessage error={expert.error} /> : <p className="hint">{practitionerId}</p>}
+      {unusable.length > 0 && <p className="field-error">This expert’s encryption certificate cannot be used ({unusable.map((c) => c.problem ?? c.state).join('; ')}): the request would be refused.</p>}
+      <button type="button" className="link" onClick={onChange}>Choose another expert</button>
+    </div>
+  );
+}
+
+function ConsultSummary({ api, form }: { api: RtsApi; form: Form }) {
+  const total = form.attachments.reduce((sum, a) => sum + a.size, 0);
+  const given = form.given.trim();
+  return (
+    <dl className="facts" data-testid="compose-summary">
+      <dt>To</dt><dd>{form.expertId ? <ExpertName api={api} practitionerId={form.expertId} /> : <em>no expert chosen</em>}</dd>
+      <dt>Patient</dt>
+      <dd>{form.family.trim() || given ? `${given} ${form.family.trim()}`.trim() : <em>not entered</em>}{form.birthDate && `, born ${form.birthDate}`}{form.gender && `, ${GENDER_LABEL[form.gender]?.toLowerCase() ?? form.gender}`}</dd>
+      <dt>Urgency</dt><dd>{PRIORITY_LABEL[form.priority]}</dd>
+      <dt>Reason</dt><dd>{form.reason.trim() || <em>not entered</em>}</dd>
+      <dt>Vital signs</dt>
+      <dd>{form.vitals.length === 0 && !form.systolic ? 'none' : [
+        ...form.vitals.map((v) => `${vitalLabel(v.sign)} ${v.value || '?'} ${unitDisplay(VITAL_SIGNS[v.sign].unit)}`),
+        ...(form.systolic || form.diastolic ? [`Blood pressure ${form.systolic || '?'}/${form.diastolic || '?'} mmHg`] : []),
+      ].join('; ')}</dd>
+      <dt>Sensor data</dt>
+      <dd>{form.waveforms.length === 0 ? 'none' : form.waveforms.map((w) => `${waveformLabel(w.parsed.kind)} (${w.file})`).join('; ')}</dd>
+      <dt>Attachments</dt>
+      <dd>{form.attachments.length === 0 ? 'none' : `${form.attachments.length} ${form.attachments.length === 1 ? 'file' : 'files'}, ${formatBytes(total)}`}</dd>
+    </dl>
+  );
+}
+
+function ExpertName({ api, practitionerId }: { api: RtsApi; practitionerId: string }) {
+  const expert = useCommand(api, COMMANDS.getExpert, { practitionerId });
+  return <>{expert.value ? `${expert.value.name}${expert.value.organization ? `, ${expert.value.organization}` : ''}` : practitionerId}</>;
 }

@@ -1,0 +1,55 @@
+import { useMemo } from 'react';
+import type uPlot from 'uplot';
+import type { CaseView } from '../../shared/api/consult-schemas.ts';
+import { WAVEFORMS } from '../../shared/protocol/fhir/vital-signs.ts';
+import { formatDateTime, formatNumber, seriesStats, unitDisplay, waveformLabel } from './case-format.ts';
+import { SERIES_COLOURS, UplotChart } from './uplot-chart.tsx';
+
+type Waveform = CaseView['waveforms'][number];
+
+/**
+ * A sampled waveform (ECG leads or a pulse oximeter's plethysmogram): one series per lead, x in seconds from the
+ * sample period. Screen readers get the recording's length and rate and each lead's min, max and last value.
+ */
+export function WaveformPlot({ waveform }: { waveform: Waveform }) {
+  const unit = unitDisplay(WAVEFORMS[waveform.kind].unit);
+  const label = waveformLabel(waveform.kind);
+  const { data, options, summary, description } = useMemo(() => {
+    const length = Math.max(...waveform.series.map((s) => s.samples.length));
+    const seconds = Array.from({ length }, (_, i) => (i * waveform.periodMs) / 1000);
+    const columns = waveform.series.map((s) => Array.from({ length }, (_, i) => s.samples[i] ?? null));
+    const names = waveform.series.map((s, i) => s.lead ? `Lead ${s.lead}` : waveform.series.length === 1 ? label : `Channel ${i + 1}`);
+    const opts: Omit<uPlot.Options, 'width' | 'height'> = {
+      scales: { x: { time: false } },
+      axes: [{ label: 'Time (s)' }, { label: unit || undefined, size: 56 }],
+      series: [
+        { label: 's', value: (_u, v) => (v == null ? '' : `${formatNumber(v, 3)} s`) },
+        ...names.map((name, i) => ({ label: name, stroke: SERIES_COLOURS[i % SERIES_COLOURS.length]!, width: 1.25 })),
+      ],
+      legend: { live: false },
+      cursor: { drag: { x: true, y: false } },
+    };
+    const duration = (length * waveform.periodMs) / 1000;
+    const rate = 1000 / waveform.periodMs;
+    const unitText = unit ? ` ${unit}` : '';
+    const stats = waveform.series.map((s, i) => {
+      const st = seriesStats(s.samples);
+      return st ? `${names[i]!}: min ${formatNumber(st.min)}${unitText}, max ${formatNumber(st.max)}${unitText}, last ${formatNumber(st.last)}${unitText}.` : '';
+    });
+    const leads = waveform.series.some((s) => s.lead) ? `, leads ${waveform.series.map((s) => s.lead ?? '?').join(', ')}` : '';
+    return {
+      data: [seconds, ...columns] as uPlot.AlignedData,
+      options: opts,
+      description: `${label}${leads}: ${formatNumber(duration, 2)} s at ${formatNumber(rate, 1)} Hz, recorded ${formatDateTime(waveform.effective)}`,
+      summary: `${length} samples per channel. ${stats.join(' ')}`,
+    };
+  }, [waveform, unit, label]);
+
+  return (
+    <figure className="plot" aria-label={description} data-testid="waveform-plot">
+      <figcaption>{description}</figcaption>
+      <UplotChart options={options} data={data} height={220} />
+      <p className="visually-hidden">{summary}</p>
+    </figure>
+  );
+}
