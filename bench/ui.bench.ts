@@ -387,10 +387,10 @@ async function main(): Promise<void> {
       searches.push(...samples);
     }
     await clearSearch(page);
-    const queries = WORDS.flatMap((w) => Array.from({ length: w.length }, (_, i) => ({ text: w.slice(0, i + 1), limit: 500 })));
+    const queries = WORDS.flatMap((w) => Array.from({ length: w.length }, (_, i) => ({ text: w.slice(0, i + 1), limit: 100 })));
     const searchCoreFrom = inCore.get(COMMANDS.searchDirectory)?.length ?? 0;
     const bare = await roundTrips(page, COMMANDS.searchDirectory, queries);
-    console.log(`search round trip without UI (searchDirectory, limit 500, each typed prefix once): ${summary(bare)}`);
+    console.log(`search round trip without UI (searchDirectory, limit 100 as the directory screen asks, each typed prefix once): ${summary(bare)}`);
     const searchCore = coreTimes(COMMANDS.searchDirectory, searchCoreFrom);
     console.log(`  of which in the core: ${summary(searchCore)}; slowest: ${queries.map((q, i) => ({ q: q.text, t: searchCore[i]! })).sort((a, b) => b.t - a.t).slice(0, 4).map((x) => `"${x.q}" ${ms(x.t)}`).join(', ')}`);
     const searchMs = searches.map((s) => s.total);
@@ -401,8 +401,10 @@ async function main(): Promise<void> {
 
     // --- ui-inbox-open
     const listCoreFrom = inCore.get(COMMANDS.listCases)?.length ?? 0;
-    const listed = await roundTrips(page, COMMANDS.listCases, Array.from({ length: INBOX_RUNS }, () => ({ limit: 100_000 })));
-    console.log(`listCases round trip without UI (${CASES.toLocaleString('en')} cases): ${summary(listed)}`);
+    // What the inbox asks when it opens: the tab counts, and the first page of the tab.
+    const listed = await roundTrips(page, COMMANDS.listCases, Array.from({ length: INBOX_RUNS }, () => ({ bucket: 'new', limit: 100 })));
+    console.log(`listCases round trip without UI (first page of 100 of ${CASES.toLocaleString('en')} cases): ${summary(listed)}`);
+    console.log(`countCases round trip without UI: ${summary(await roundTrips(page, COMMANDS.countCases, Array.from({ length: INBOX_RUNS }, () => undefined)))}`);
     console.log(`  of which in the core: ${summary(coreTimes(COMMANDS.listCases, listCoreFrom))}`);
     const opens: Timing[] = [];
     for (let run = 0; run < INBOX_RUNS; run++) {

@@ -1,18 +1,12 @@
 import AxeBuilder from '@axe-core/playwright';
-import { startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
+import { regionForThisFile } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 
 /**
  * axe-core over every main screen of a set-up workstation: labels, roles, names, contrast (WCAG 2.1 AA rules). Serious
  * and critical findings fail the test, with the rule and the elements in the message.
  */
-let harness: RegionHarness;
-test.beforeAll(async () => {
-  harness = await startRegionHarness();
-});
-test.afterAll(async () => {
-  await harness?.stop();
-});
+const harness = regionForThisFile();
 
 const SCREENS = ['Inbox', 'Directory', 'New consultation', 'Outbox', 'Refused messages', 'Settings'] as const;
 

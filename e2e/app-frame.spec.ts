@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
 import { createKeytarVault } from '../main/node/vault/keytar-vault.ts';
 import { brokerPasswordAccount } from '../main/node/vault/vault-accounts.ts';
+import { SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 
-const SCREENSHOTS = 'test-results/screenshots';
-mkdirSync(SCREENSHOTS, { recursive: true });
 
 const env = loadBrokerEnv();
 const ENDPOINT = 'ws-expert-1';

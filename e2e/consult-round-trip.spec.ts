@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
@@ -8,7 +7,8 @@ import { BROKER_STATE_ENV } from '../scripts/test-env/broker-env.ts';
 import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
 import type { TestPractitioner } from '../hub/testing/test-region.ts';
 import type { WorkstationCore } from '../main/node/workstation-core.ts';
-import { PROTOCOL_V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
+import { PROTOCOL_V } from '../integration/testing/region-harness.ts';
+import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test, type HarnessCoreOptions, type OpenedWorkstation } from './harness/workstation-fixture.ts';
 
 /**
@@ -17,17 +17,8 @@ import { expect, test, type HarnessCoreOptions, type OpenedWorkstation } from '.
  * accepts and signs a report; the applicant sees it verified. Then the same while the broker is down, and a tampered
  * report that must show as refused and never as a report.
  */
-const SCREENSHOTS = 'test-results/screenshots';
-mkdirSync(SCREENSHOTS, { recursive: true });
 
-let harness: RegionHarness;
-test.beforeAll(async () => {
-  test.setTimeout(120_000);
-  harness = await startRegionHarness();
-});
-test.afterAll(async () => {
-  await harness?.stop();
-});
+const harness = regionForThisFile();
 
 /** A command on a core, for what a test checks or waits for behind the UI. */
 async function call<C extends CommandChannel>(core: WorkstationCore, command: C, input: CommandInput<C>): Promise<CommandOutput<C>> {

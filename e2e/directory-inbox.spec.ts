@@ -1,19 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { COMMANDS } from '../shared/api/channels.ts';
 import type { ComposeConsult } from '../shared/api/consult-schemas.ts';
-import { startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
+import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 
-const SCREENSHOTS = 'test-results/screenshots';
-mkdirSync(SCREENSHOTS, { recursive: true });
 
-let harness: RegionHarness;
-test.beforeAll(async () => {
-  harness = await startRegionHarness();
-});
-test.afterAll(async () => {
-  await harness?.stop();
-});
+const harness = regionForThisFile();
 
 const consult = (priority: ComposeConsult['priority']): ComposeConsult => ({
   expertId: harness.expert.id,

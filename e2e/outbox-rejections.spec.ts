@@ -1,21 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { COMMANDS } from '../shared/api/channels.ts';
 import { buildConsultRequest } from '../shared/protocol/fhir/message-builders.ts';
 import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
-import { PROTOCOL_V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
+import { PROTOCOL_V } from '../integration/testing/region-harness.ts';
+import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 
-const SCREENSHOTS = 'test-results/screenshots';
-mkdirSync(SCREENSHOTS, { recursive: true });
 
-let harness: RegionHarness;
-test.beforeAll(async () => {
-  harness = await startRegionHarness();
-});
-test.afterAll(async () => {
-  await harness?.stop();
-});
+const harness = regionForThisFile();
 
 const patient = { family: 'Haugen', given: ['Ola'], gender: 'male' as const, birthDate: '1948-02-03' };
 

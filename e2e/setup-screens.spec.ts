@@ -3,19 +3,12 @@ import { join } from 'node:path';
 import { COMMANDS } from '../shared/api/channels.ts';
 import { createPkcs12, exportPrivateKeyPkcs8 } from '../shared/pki/index.ts';
 import { endpointCredentials } from '../scripts/test-env/broker-env.ts';
-import { P12_PASSWORD, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
+import { P12_PASSWORD } from '../integration/testing/region-harness.ts';
+import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 
-const SCREENSHOTS = 'test-results/screenshots';
-mkdirSync(SCREENSHOTS, { recursive: true });
 
-let harness: RegionHarness;
-test.beforeAll(async () => {
-  harness = await startRegionHarness();
-});
-test.afterAll(async () => {
-  await harness?.stop();
-});
+const harness = regionForThisFile();
 
 test('sets a workstation up from its first-run screen, explaining what it refuses', async ({ openWorkstation }) => {
   const { page } = await openWorkstation(harness.coreOptions('ws-expert-1'));

@@ -80,7 +80,7 @@ function Workspace({ api, setup, connection }: { api: RtsApi; setup: SetupState;
         {view.name === 'inbox' && <InboxScreen api={api} navigate={navigate} />}
         {view.name === 'case' && <CaseScreen key={view.caseId} api={api} caseId={view.caseId} navigate={navigate} />}
         {view.name === 'directory' && <DirectoryScreen api={api} navigate={navigate} />}
-        {view.name === 'compose' && <ComposeScreen api={api} navigate={navigate} {...(view.expertId && { expertId: view.expertId })} />}
+        {view.name === 'compose' && <ComposeScreen key={view.expertId ?? ''} api={api} navigate={navigate} {...(view.expertId && { expertId: view.expertId })} />}
         {view.name === 'outbox' && <OutboxScreen api={api} navigate={navigate} />}
         {view.name === 'rejections' && <RejectionsScreen api={api} navigate={navigate} />}
         {view.name === 'settings' && <SettingsScreen api={api} setup={setup} />}

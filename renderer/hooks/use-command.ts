@@ -31,7 +31,8 @@ export function useCommand<C extends CommandChannel>(api: RtsApi, command: C, in
   useEffect(() => {
     let live = true;
     void invoke(api, command, JSON.parse(key) ?? undefined).then((result) => {
-      if (live) setAnswer(result.ok ? { for: ticket, value: result.value } : { for: ticket, error: result.error });
+      // An error keeps the last value on screen (e.g. a form being filled in beside it), with the error shown.
+      if (live) setAnswer((previous) => (result.ok ? { for: ticket, value: result.value } : { for: ticket, error: result.error, ...(previous?.value !== undefined && { value: previous.value }) }));
     });
     return () => {
       live = false;

@@ -1,5 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
-import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
 import type { ApiError } from '../../shared/api/api-error.ts';
 import type { CommandOutput, DirectoryState } from '../../shared/api/contract.ts';
@@ -8,126 +7,17 @@ import { CertificateList } from '../components/certificate-list.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
+import { VirtualListbox } from '../components/virtual-listbox.tsx';
 import './lists.css';
 
 type ExpertSummary = CommandOutput<typeof COMMANDS.searchDirectory>[number];
-type DataAttributes = Readonly<Record<`data-${string}`, string | undefined>>;
-
-// --- a keyboard-operable virtual list (also the inbox's) ---------------------------------------------------------------
-
-export interface VirtualListboxProps<T> {
-  readonly label: string;
-  readonly items: readonly T[];
-  /** Every row is this tall (px): the list's CSS keeps rows at one height, so nothing needs measuring. */
-  readonly rowHeight: number;
-  readonly itemKey: (item: T) => string;
-  readonly renderItem: (item: T, ids: { readonly label: string; readonly description: string }) => ReactNode;
-  /** Each row is named by the element with `ids.label` (else by its whole text). */
-  readonly labelledByItem?: boolean;
-  readonly onOpen: (item: T) => void;
-  /** The item opened elsewhere (e.g. the details beside the list): marked selected. */
-  readonly selectedKey?: string | undefined;
-  /** When this changes the list scrolls back to the top (a new search, another tab). */
-  readonly resetKey: string;
-  readonly listRef?: RefObject<HTMLDivElement | null>;
-  readonly attributes?: DataAttributes;
-  readonly itemAttributes?: (item: T) => DataAttributes;
-  readonly rowClassName?: (item: T) => string;
-}
-
-/**
- * A listbox that renders only the rows in view. Focus stays on the list and `aria-activedescendant` names the active
- * row (rows out of view do not exist, so they could not hold focus): arrows, Page Up/Down, Home and End move, Enter or
- * Space opens.
- */
-export function VirtualListbox<T>(props: VirtualListboxProps<T>) {
-  const { items, rowHeight, itemKey, onOpen } = props;
-  const ownRef = useRef<HTMLDivElement>(null);
-  const scrollRef = props.listRef ?? ownRef;
-  const baseId = useId();
-  // The active row is remembered by key, so it stays on its item when the list is refreshed.
-  const [activeKey, setActiveKey] = useState<string>();
-  const found = activeKey === undefined ? -1 : items.findIndex((item) => itemKey(item) === activeKey);
-  const activeIndex = found >= 0 ? found : 0;
-  // eslint-disable-next-line react-hooks/incompatible-library -- no React Compiler here; the virtualizer is read only in this render, never memoized
-  const virtualizer = useVirtualizer({ count: items.length, getScrollElement: () => scrollRef.current, estimateSize: () => rowHeight, overscan: 6 });
-
-  useEffect(() => {
-    scrollRef.current?.scrollTo({ top: 0 });
-  }, [props.resetKey, scrollRef]);
-
-  const move = (index: number) => {
-    const target = Math.min(Math.max(index, 0), items.length - 1);
-    const item = items[target];
-    if (item === undefined) return;
-    setActiveKey(itemKey(item));
-    virtualizer.scrollToIndex(target);
-  };
-
-  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    const active = items[activeIndex];
-    if (active === undefined) return;
-    const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? rowHeight) / rowHeight) - 1);
-    const targets: Record<string, number> = {
-      ArrowDown: activeIndex + 1, ArrowUp: activeIndex - 1, PageDown: activeIndex + page, PageUp: activeIndex - page, Home: 0, End: items.length - 1,
-    };
-    if (event.key === 'Enter' || event.key === ' ') {
-      event.preventDefault();
-      onOpen(active);
-    } else if (event.key in targets) {
-      event.preventDefault();
-      move(targets[event.key]!);
-    }
-  };
-
-  const optionId = (index: number) => `${baseId}-${index}`;
-  return (
-    <div
-      ref={scrollRef}
-      className="virtual-listbox"
-      role="listbox"
-      aria-label={props.label}
-      tabIndex={0}
-      aria-activedescendant={items.length > 0 ? optionId(activeIndex) : undefined}
-      onKeyDown={onKeyDown}
-      {...props.attributes}
-    >
-      <div className="virtual-sizer" role="presentation" style={{ height: virtualizer.getTotalSize() }}>
-        {virtualizer.getVirtualItems().map((row) => {
-          const item = items[row.index]!;
-          const key = itemKey(item);
-          const ids = { label: `${optionId(row.index)}-l`, description: `${optionId(row.index)}-d` };
-          return (
-            <div
-              key={key}
-              id={optionId(row.index)}
-              role="option"
-              className={`virtual-row ${props.rowClassName?.(item) ?? ''}`}
-              aria-selected={key === props.selectedKey}
-              aria-posinset={row.index + 1}
-              aria-setsize={items.length}
-              {...(props.labelledByItem && { 'aria-labelledby': ids.label, 'aria-describedby': ids.description })}
-              data-active={row.index === activeIndex || undefined}
-              style={{ height: rowHeight, transform: `translateY(${row.start}px)` }}
-              onClick={() => {
-                setActiveKey(key);
-                onOpen(item);
-              }}
-              {...props.itemAttributes?.(item)}
-            >
-              {props.renderItem(item, ids)}
-            </div>
-          );
-        })}
-      </div>
-    </div>
-  );
-}
 
 // --- the directory -----------------------------------------------------------------------------------------------------
 
 /** The core answers at most this many matches; more means the user should add words. */
 const SEARCH_LIMIT = 500;
+/** Matches asked for per keystroke: a screenful and some; more are asked for as the user scrolls (the bridge carries every row). */
+const PAGE = 100;
 const ROW_HEIGHT = 58;
 
 /** Common specialties and languages; choosing one adds its word to the search and keeps only rows that have it there. */
@@ -141,7 +31,7 @@ const languageName = (code: string) => languageNames.of(code) ?? code;
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 interface SearchRequest { readonly text: string; readonly specialty: string; readonly language: string }
-interface SearchAnswer { readonly query: string; readonly request: SearchRequest; readonly experts?: readonly ExpertSummary[]; readonly error?: ApiError }
+interface SearchAnswer { readonly query: string; readonly request: SearchRequest; readonly limit: number; readonly experts?: readonly ExpertSummary[]; readonly error?: ApiError }
 
 const queryOf = (r: SearchRequest) => [r.text, r.specialty, r.language].filter(Boolean).join(' ');
 
@@ -158,20 +48,20 @@ function keepFiltered(answer: SearchAnswer | undefined): readonly ExpertSummary[
  * Every keystroke asks the core (no debounce: the FTS index answers within a frame); a late answer to an older query is
  * dropped, so the newest query always wins. Asked again when the mirror changes (`mirrorKey`).
  */
-function useExpertSearch(api: RtsApi, request: SearchRequest, mirrorKey: string): SearchAnswer | undefined {
+function useExpertSearch(api: RtsApi, request: SearchRequest, mirrorKey: string, limit: number): SearchAnswer | undefined {
   const [answer, setAnswer] = useState<SearchAnswer>();
   const { text, specialty, language } = request;
   useEffect(() => {
     let live = true;
     const asked = { text, specialty, language };
     const query = queryOf(asked);
-    void api.invoke(COMMANDS.searchDirectory, { text: query, limit: SEARCH_LIMIT }).then((result) => {
-      if (live) setAnswer(result.ok ? { query, request: asked, experts: result.value } : { query, request: asked, error: result.error });
+    void api.invoke(COMMANDS.searchDirectory, { text: query, limit }).then((result) => {
+      if (live) setAnswer(result.ok ? { query, request: asked, limit, experts: result.value } : { query, request: asked, limit, error: result.error });
     });
     return () => {
       live = false;
     };
-  }, [api, text, specialty, language, mirrorKey]);
+  }, [api, text, specialty, language, mirrorKey, limit]);
   return answer;
 }
 
@@ -189,7 +79,11 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
   const [selected, setSelected] = useState<string>();
   const listRef = useRef<HTMLDivElement>(null);
   const directory = useDirectoryState(api);
-  const answer = useExpertSearch(api, request, `${directory.state?.version}|${directory.state?.appliedAt}`);
+  const query = queryOf(request);
+  const [scrolled, setScrolled] = useState({ query, pages: 1 });
+  const limit = Math.min(PAGE * (scrolled.query === query ? scrolled.pages : 1), SEARCH_LIMIT);
+  const answer = useExpertSearch(api, request, `${directory.state?.version}|${directory.state?.appliedAt}`, limit);
+  const full = answer?.limit === limit && (answer.experts?.length ?? 0) >= limit;
   const experts = useMemo(() => keepFiltered(answer), [answer]);
   const change = (part: Partial<SearchRequest>) => setRequest((r) => ({ ...r, ...part }));
 
@@ -240,6 +134,9 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
               </>
             )}
             onOpen={(e) => setSelected(e.practitionerId)}
+            onVisibleEnd={(last) => {
+              if (full && limit < SEARCH_LIMIT && last >= experts.length - 20) setScrolled({ query, pages: limit / PAGE + 1 });
+            }}
             selectedKey={selected}
             resetKey={answer?.query ?? ''}
             attributes={{ 'data-query': answer?.query }}
@@ -255,6 +152,7 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
 function countText(answer: SearchAnswer | undefined, shown: number): string {
   if (!answer) return 'Searching…';
   if ((answer.experts?.length ?? 0) >= SEARCH_LIMIT) return `The first ${shown} matches: add words to narrow the search.`;
+  if ((answer.experts?.length ?? 0) >= answer.limit) return `${shown}+ experts: scroll for more, or add words.`;
   if (shown === 0) return answer.query.trim() ? `No expert matches “${answer.query.trim()}”.` : 'The directory is empty.';
   return shown === 1 ? '1 expert' : `${shown} experts`;
 }

@@ -1,11 +1,12 @@
-import { useId, useMemo, useState, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
+import type { ApiError } from '../../shared/api/api-error.ts';
 import type { CaseSummary } from '../../shared/api/consult-schemas.ts';
 import type { RtsApi } from '../../preload/rts-api.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
-import { VirtualListbox } from './directory-screen.tsx';
+import { VirtualListbox } from '../components/virtual-listbox.tsx';
 import './lists.css';
 
 type TabId = 'new' | 'progress' | 'waiting' | 'done';
@@ -17,8 +18,8 @@ const TABS: readonly { readonly id: TabId; readonly label: string }[] = [
 ];
 
 const ROW_HEIGHT = 44;
-/** The contract's maximum: every case is listed, so that counts and order are true for all of them. */
-const LIST_LIMIT = 100_000;
+/** Rows asked for at a time: a tab of 10,000 cases opens with its first page, and the rest comes as the user scrolls. */
+const PAGE = 100;
 
 const STATUS_WORDS: Readonly<Record<string, string>> = {
   requested: 'Requested', accepted: 'Accepted', declined: 'Declined', 'more-information-needed': 'More information needed',
@@ -27,58 +28,55 @@ const STATUS_WORDS: Readonly<Record<string, string>> = {
 type Priority = NonNullable<CaseSummary['priority']>;
 const PRIORITY_WORDS: Readonly<Record<Priority, string>> = { stat: 'STAT', asap: 'ASAP', urgent: 'Urgent', routine: 'Routine' };
 const PRIORITY_TONE: Readonly<Record<Priority, string | undefined>> = { stat: 'bad', asap: 'bad', urgent: 'warn', routine: undefined };
-const URGENCY: Readonly<Record<Priority, number>> = { stat: 0, asap: 1, urgent: 2, routine: 3 };
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
 
-function tabOf(c: CaseSummary): TabId {
-  switch (c.status) {
-    case 'requested': return c.role === 'expert' ? 'new' : 'progress';
-    case 'accepted':
-    case 'information-provided': return 'progress';
-    case 'more-information-needed': return 'waiting';
-    default: return 'done';
-  }
-}
+interface Page { readonly bucket: TabId; readonly wanted: number; readonly rows: readonly CaseSummary[] }
 
-/** Unread first, then the most urgent, then the newest. */
-function byAttention(a: CaseSummary, b: CaseSummary): number {
-  if (a.unread !== b.unread) return a.unread ? -1 : 1;
-  const urgency = URGENCY[a.priority ?? 'routine'] - URGENCY[b.priority ?? 'routine'];
-  if (urgency !== 0) return urgency;
-  // Both are ISO instants in UTC from the core: their text orders like their time.
-  return a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0;
-}
-
-/** The listed cases with the changes announced since, a change replacing its case unless the list is already newer. */
-function withChanges(listed: readonly CaseSummary[], changed: ReadonlyMap<string, CaseSummary>): readonly CaseSummary[] {
-  if (changed.size === 0) return listed;
-  const seen = new Set<string>();
-  const result = listed.map((c) => {
-    seen.add(c.caseId);
-    const newer = changed.get(c.caseId);
-    return newer && newer.updatedAt >= c.updatedAt ? newer : c;
-  });
-  for (const [caseId, c] of changed) if (!seen.has(caseId)) result.push(c);
-  return result;
-}
-
-function groupCases(cases: readonly CaseSummary[]): Record<TabId, CaseSummary[]> {
-  const groups: Record<TabId, CaseSummary[]> = { new: [], progress: [], waiting: [], done: [] };
-  for (const c of cases) groups[tabOf(c)].push(c);
-  for (const list of Object.values(groups)) list.sort(byAttention);
-  return groups;
+/**
+ * The cases of one tab in the core's inbox order (unread, then most urgent, then newest), the first page at once and
+ * more as the user scrolls (`more()`). A new generation (a case changed) reads the loaded range again, keeping the old
+ * rows on screen until it arrives.
+ */
+function usePagedCases(api: RtsApi, bucket: TabId, generation: number): { page: Page | undefined; error: ApiError | undefined; more: () => void } {
+  const [wanted, setWanted] = useState<{ bucket: TabId; rows: number }>({ bucket, rows: PAGE });
+  const rows = wanted.bucket === bucket ? wanted.rows : PAGE;
+  const [answer, setAnswer] = useState<{ page?: Page; error?: ApiError }>({});
+  useEffect(() => {
+    let live = true;
+    void api.invoke(COMMANDS.listCases, { bucket, offset: 0, limit: rows }).then((result) => {
+      if (live) setAnswer(result.ok ? { page: { bucket, wanted: rows, rows: result.value } } : { error: result.error });
+    });
+    return () => {
+      live = false;
+    };
+  }, [api, bucket, rows, generation]);
+  const page = answer.page?.bucket === bucket ? answer.page : undefined;
+  const more = useCallback(() => {
+    // Only once the page asked for has arrived, and only if it came back full.
+    if (page && page.wanted === rows && page.rows.length === rows) setWanted({ bucket, rows: rows + PAGE });
+  }, [page, rows, bucket]);
+  return { page, error: answer.error, more };
 }
 
 /** Cases by state (new, in progress, waiting for information, done), unread and urgency first. */
 export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate }) {
-  const listed = useCommand(api, COMMANDS.listCases, { limit: LIST_LIMIT });
-  // Changes arrive with the case's new summary: applied in place rather than listing every case again.
-  const [changed, setChanged] = useState<ReadonlyMap<string, CaseSummary>>(() => new Map());
-  useEvent(api, EVENTS.caseChanged, ({ summary }) => setChanged((m) => new Map(m).set(summary.caseId, summary)));
-  const groups = useMemo(() => groupCases(withChanges(listed.value ?? [], changed)), [listed.value, changed]);
+  const counts = useCommand(api, COMMANDS.countCases, undefined);
+  const [generation, setGeneration] = useState(0);
+  // A burst of changes (a snapshot of receipts, a drained outbox) reads the list again once.
+  const pendingReload = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEvent(api, EVENTS.caseChanged, () => {
+    pendingReload.current ??= setTimeout(() => {
+      pendingReload.current = undefined;
+      counts.reload();
+      setGeneration((g) => g + 1);
+    }, 200);
+  });
+  useEffect(() => () => clearTimeout(pendingReload.current), []);
   const [chosen, setChosen] = useState<TabId>();
   // Until the user picks a tab: New if anything is new, else the first tab with cases.
-  const tab = chosen ?? (groups.new.length > 0 || !listed.value ? 'new' : TABS.find((t) => groups[t.id].length > 0)?.id ?? 'new');
+  const tab = chosen ?? (!counts.value || counts.value.new > 0 ? 'new' : TABS.find((t) => counts.value![t.id] > 0)?.id ?? 'new');
+  const { page, error, more } = usePagedCases(api, tab, generation);
+  const total = counts.value?.[tab];
   const baseId = useId();
   const tabId = (id: TabId) => `${baseId}-tab-${id}`;
   const current = TABS.find((t) => t.id === tab)!;
@@ -96,7 +94,7 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
   return (
     <section className="screen-stack" aria-label="Inbox">
       <h2 className="screen-title">Inbox</h2>
-      <ErrorMessage error={listed.error} />
+      <ErrorMessage error={counts.error ?? error} />
       <div className="panel">
         <div className="tablist" role="tablist" aria-label="Cases by state" onKeyDown={onTabKey}>
           {TABS.map((t) => (
@@ -110,23 +108,27 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
               tabIndex={t.id === tab ? 0 : -1}
               onClick={() => setChosen(t.id)}
             >
-              {t.label}<span className="tab-count">{listed.value ? groups[t.id].length : '…'}</span>
+              {t.label}<span className="tab-count">{counts.value ? counts.value[t.id] : '…'}</span>
             </button>
           ))}
         </div>
         <div role="tabpanel" id={`${baseId}-panel`} aria-labelledby={tabId(tab)}>
-          {!listed.value ? <p className="hint list-empty">Reading the cases…</p>
-            : groups[tab].length === 0 ? <p className="hint list-empty">No cases here.</p>
+          {!page ? <p className="hint list-empty">Reading the cases…</p>
+            : page.rows.length === 0 ? <p className="hint list-empty">No cases here.</p>
               : (
                 <VirtualListbox
                   label={`${current.label} cases`}
-                  items={groups[tab]}
+                  items={page.rows}
+                  {...(total !== undefined && { totalCount: total })}
                   rowHeight={ROW_HEIGHT}
                   itemKey={(c) => c.caseId}
                   renderItem={(c) => <CaseRow summary={c} />}
                   rowClassName={() => 'inbox-row'}
                   itemAttributes={(c) => ({ 'data-testid': 'inbox-row', 'data-case-id': c.caseId, 'data-unread': c.unread ? '' : undefined })}
                   onOpen={(c) => navigate({ name: 'case', caseId: c.caseId })}
+                  onVisibleEnd={(last) => {
+                    if (last >= page.rows.length - 20) more();
+                  }}
                   resetKey={tab}
                 />
               )}

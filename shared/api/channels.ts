@@ -16,6 +16,7 @@ export const COMMANDS = {
   searchDirectory: 'directory:search',
   getExpert: 'directory:get-expert',
   listCases: 'cases:list',
+  countCases: 'cases:count',
   openCase: 'cases:open',
   createConsult: 'cases:create',
   actOnCase: 'cases:act',

@@ -95,6 +95,10 @@ export type ReportInput = z.infer<typeof reportInputSchema>;
 export const messageStateSchema = z.enum(['queued', 'sent', 'delivered', 'processed', 'rejected', 'failed', 'verified']);
 const reasonSchema = z.enum(Object.values(REASON_CODES) as [string, ...string[]]);
 
+/** The inbox's tabs: new requests (to an expert), in progress, waiting for information, done. */
+export const caseBucketSchema = z.enum(['new', 'progress', 'waiting', 'done']);
+export type CaseBucket = z.infer<typeof caseBucketSchema>;
+
 /** One row of the inbox: no patient data, so that the list needs no decryption. */
 export const caseSummarySchema = z.object({
   caseId: uuidSchema,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { COMMANDS, EVENTS, type CommandChannel, type EventChannel } from './channels.ts';
 import { connectionStateSchema } from './connection-state.ts';
-import { caseActionSchema, caseSummarySchema, caseViewSchema, composeConsultSchema, reportInputSchema } from './consult-schemas.ts';
+import { caseActionSchema, caseBucketSchema, caseSummarySchema, caseViewSchema, composeConsultSchema, reportInputSchema } from './consult-schemas.ts';
 import { endpointIdSchema, directoryIdSchema, uuidSchema } from '../protocol/identifiers.ts';
 
 /**
@@ -118,7 +118,11 @@ export const commandContract = {
   [COMMANDS.getDirectoryState]: { input: noInput, output: directoryStateSchema },
   [COMMANDS.searchDirectory]: { input: z.object({ text: z.string().max(200), limit: z.number().int().min(1).max(500).optional() }), output: z.array(expertSummarySchema) },
   [COMMANDS.getExpert]: { input: z.object({ practitionerId: directoryIdSchema }), output: expertDetailSchema },
-  [COMMANDS.listCases]: { input: z.object({ limit: z.number().int().min(1).max(100_000).optional() }).optional(), output: z.array(caseSummarySchema) },
+  [COMMANDS.listCases]: {
+    input: z.object({ bucket: caseBucketSchema.optional(), offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(100_000).optional() }).optional(),
+    output: z.array(caseSummarySchema),
+  },
+  [COMMANDS.countCases]: { input: noInput, output: z.record(caseBucketSchema, z.number().int()) },
   [COMMANDS.openCase]: { input: z.object({ caseId: uuidSchema }), output: caseViewSchema },
   [COMMANDS.createConsult]: { input: composeConsultSchema, output: caseSummarySchema },
   [COMMANDS.actOnCase]: { input: caseActionSchema, output: caseSummarySchema },

@@ -42,4 +42,23 @@ describe('case store', () => {
     expect(cases.setMessageState(ids[0]!, 'rejected', 22, 'decrypt-failed', 'tampered')).toMatchObject({ state: 'rejected', reason: 'decrypt-failed' });
     expect(cases.get(caseId)?.updatedAt).toBe(22);
   });
+
+  it('lists a tab a page at a time in the inbox order, and counts every tab', () => {
+    const { cases } = stores();
+    const add = (n: number, status: 'requested' | 'accepted' | 'completed', role: 'expert' | 'applicant', priority: string, unread: boolean, at: number) =>
+      cases.create({ caseId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, role, status, priority, applicantId: 'b.x', expertId: 'a.y', createdAt: at, mySequence: 0, unread });
+    add(1, 'requested', 'expert', 'routine', false, 100);
+    add(2, 'requested', 'expert', 'stat', false, 50);
+    add(3, 'requested', 'expert', 'routine', true, 10);
+    add(4, 'requested', 'expert', 'urgent', false, 200);
+    add(5, 'accepted', 'expert', 'routine', false, 1);
+    add(6, 'completed', 'applicant', 'routine', false, 1);
+    expect(cases.counts()).toEqual({ new: 4, progress: 2, waiting: 0, done: 1 });
+    const ids = (list: { caseId: string }[]) => list.map((c) => Number(c.caseId.slice(-12)));
+    // Unread first, then stat, urgent, routine; newest first among equals.
+    expect(ids(cases.list({ bucket: 'new' }))).toEqual([3, 2, 4, 1]);
+    expect(ids(cases.list({ bucket: 'new', offset: 1, limit: 2 }))).toEqual([2, 4]);
+    // The applicant's own request waits in progress (the case store from stores() holds one too).
+    expect(ids(cases.list({ bucket: 'progress' }))).toContain(5);
+  });
 });

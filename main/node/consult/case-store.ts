@@ -1,3 +1,4 @@
+import { caseBucketSchema, type CaseBucket } from '../../../shared/api/consult-schemas.ts';
 import type { ConsultStatus } from '../../../shared/protocol/consult-status.ts';
 import type { ReasonCode } from '../../../shared/protocol/reason-codes.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
@@ -62,7 +63,21 @@ const MIGRATIONS = [{
     );
     create index case_messages_by_case on case_messages (case_id, created_at);
   `,
+}, {
+  version: 2,
+  // The inbox's tabs and order, computed by SQLite so that a tab of 10,000 cases is read a page at a time.
+  sql: `
+    alter table cases add column bucket text generated always as (
+      case when status = 'requested' then (case when role = 'expert' then 'new' else 'progress' end)
+           when status in ('accepted', 'information-provided') then 'progress'
+           when status = 'more-information-needed' then 'waiting'
+           else 'done' end) virtual;
+    alter table cases add column urgency integer generated always as (
+      case priority when 'stat' then 0 when 'asap' then 1 when 'urgent' then 2 else 3 end) virtual;
+    create index cases_by_bucket on cases (bucket, unread desc, urgency, updated_at desc);
+  `,
 }];
+
 
 interface CaseRow {
   case_id: string; role: CaseRole; status: ConsultStatus; priority: string | null; applicant_id: string; expert_id: string;
@@ -87,7 +102,9 @@ const toMessage = (r: MessageRow): CaseMessageRecord => ({
 
 export interface CaseStore {
   get(caseId: string): CaseRecord | undefined;
-  list(options?: { limit?: number }): CaseRecord[];
+  /** Newest first; within a bucket, the inbox's order: unread, then most urgent, then newest. */
+  list(options?: { bucket?: CaseBucket; offset?: number; limit?: number }): CaseRecord[];
+  counts(): Record<CaseBucket, number>;
   create(record: Omit<CaseRecord, 'updatedAt' | 'unread' | 'peerSequence'> & { unread?: boolean; peerSequence?: number }): void;
   update(caseId: string, change: { status?: ConsultStatus; unread?: boolean; mySequence?: number; peerSequence?: number; at: number }): void;
   addMessage(message: Omit<CaseMessageRecord, 'outbox' | 'outboxFailure'>): void;
@@ -111,7 +128,19 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
       const row = db.prepare<[string], CaseRow>('select * from cases where case_id = ?').get(caseId);
       return row && toCase(row);
     },
-    list: (options = {}) => db.prepare<[number], CaseRow>('select * from cases order by updated_at desc limit ?').all(Math.min(options.limit ?? 10_000, 100_000)).map(toCase),
+    list(options = {}) {
+      const limit = Math.min(options.limit ?? 10_000, 100_000);
+      const offset = options.offset ?? 0;
+      const rows = options.bucket
+        ? db.prepare<[string, number, number], CaseRow>('select * from cases where bucket = ? order by unread desc, urgency, updated_at desc limit ? offset ?').all(options.bucket, limit, offset)
+        : db.prepare<[number, number], CaseRow>('select * from cases order by updated_at desc limit ? offset ?').all(limit, offset);
+      return rows.map(toCase);
+    },
+    counts() {
+      const counts = Object.fromEntries(caseBucketSchema.options.map((b) => [b, 0])) as Record<CaseBucket, number>;
+      for (const row of db.prepare<[], { bucket: CaseBucket; n: number }>('select bucket, count(*) as n from cases group by bucket').all()) counts[row.bucket] = row.n;
+      return counts;
+    },
     create(r) {
       db.prepare('insert into cases (case_id, role, status, priority, applicant_id, expert_id, created_at, updated_at, unread, my_sequence, peer_sequence) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(r.caseId, r.role, r.status, r.priority ?? null, r.applicantId, r.expertId, r.createdAt, r.createdAt, r.unread ? 1 : 0, r.mySequence, r.peerSequence ?? 0);

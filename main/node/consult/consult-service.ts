@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
-import type { CaseAction, CaseSummary, CaseView, ComposeConsult, ReportInput } from '../../../shared/api/consult-schemas.ts';
+import type { CaseAction, CaseBucket, CaseSummary, CaseView, ComposeConsult, ReportInput } from '../../../shared/api/consult-schemas.ts';
 import { API_ERROR_CODES } from '../../../shared/api/api-error.ts';
 import { isCmsError, open, type CertificateValidator, type CmsRecipientIdentity, type TrustConfig } from '../../../shared/cms/index.ts';
 import type { ApplicationProperties } from '../../../shared/protocol/application-properties.ts';
@@ -161,8 +161,8 @@ export function createConsultService(options: ConsultServiceOptions) {
   }
 
   return {
-    list(limit?: number): CaseSummary[] {
-      const records = cases.list(limit === undefined ? {} : { limit });
+    list(options: { bucket?: CaseBucket; offset?: number; limit?: number } = {}): CaseSummary[] {
+      const records = cases.list(options);
       const attention = cases.attention(records.map((r) => r.caseId));
       return records.map((r) => summary(r, attention.get(r.caseId)));
     },
@@ -218,6 +218,8 @@ export function createConsultService(options: ConsultServiceOptions) {
         }),
       });
     },
+
+    counts: () => cases.counts(),
 
     /** Decrypts every message of the case, audits that, and marks it read. */
     async openCase(caseId: string): Promise<CaseView> {
