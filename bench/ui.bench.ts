@@ -399,6 +399,8 @@ async function main(): Promise<void> {
     const slowest = [...searches].sort((a, b) => b.total - a.total).slice(0, 6);
     console.log(`  slowest keystrokes: ${slowest.map((s) => `"${s.query}" ${ms(s.total)}`).join(', ')}`);
 
+    await page.screenshot({ path: 'test-results/screenshots/directory-100000-experts.png' });
+
     // --- ui-inbox-open
     const listCoreFrom = inCore.get(COMMANDS.listCases)?.length ?? 0;
     // What the inbox asks when it opens: the tab counts, and the first page of the tab.
@@ -414,6 +416,7 @@ async function main(): Promise<void> {
       opens.push(await withTimeout(page.evaluate(() => (globalThis as unknown as BenchWindow).__rtsBench.openInbox()), 30_000, 'inbox'));
     }
     const rows = await page.getByTestId('inbox-row').count();
+    await page.screenshot({ path: 'test-results/screenshots/inbox-10000-cases.png' });
     const openMs = opens.map((o) => o.total);
     console.log(`ui-inbox-open (click → frame after the first rows; ${rows} rows rendered of the first tab): ${summary(openMs)}; runs: ${openMs.map(ms).join(', ')}`);
     console.log(`  of which the renderer (answer in the page → frame): ${summary(opens.map((o) => o.renderer))}`);
