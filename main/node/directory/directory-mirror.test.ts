@@ -86,3 +86,22 @@ describe('directory mirror', () => {
     expect(bytes.includes(Buffer.from('SQLite format 3'))).toBe(false);
   });
 });
+
+describe('search order', () => {
+  it('puts experts whose name matches before those matched elsewhere, and each only once', () => {
+    mirror.applySnapshotBatch({
+      batchId: 'b', index: 1, count: 1, version: 1,
+      resources: [
+        hospital('clinic-a.cardiff', 'Cardiff Clinic', 'Oslo'),
+        ...expert('clinic-a.dr-berg', 'Berg', 'Jonas', 'Cardiology', 'clinic-a.cardiff'),
+        ...expert('clinic-a.dr-cardoso', 'Cardoso', 'Ana', 'Dermatology', 'clinic-a.cardiff'),
+        ...expert('clinic-a.dr-lund', 'Lund', 'Eva', 'Neurology', 'clinic-a.cardiff'),
+      ],
+    });
+    const found = mirror.search({ text: 'card' }).map((r) => r.practitionerId);
+    expect(found[0]).toBe('clinic-a.dr-cardoso');
+    expect([...found].sort()).toEqual(['clinic-a.dr-berg', 'clinic-a.dr-cardoso', 'clinic-a.dr-lund']);
+    expect(mirror.search({ text: 'card', limit: 1 }).map((r) => r.practitionerId)).toEqual(['clinic-a.dr-cardoso']);
+    expect(mirror.search({ text: 'card neuro' }).map((r) => r.practitionerId)).toEqual(['clinic-a.dr-lund']);
+  });
+});

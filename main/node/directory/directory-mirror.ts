@@ -78,8 +78,6 @@ const MIGRATIONS = [{
   `,
 }];
 
-/** Below this many letters in every word, results are not ranked: ranking scores every match, and "n" matches most. */
-const RANKED_FROM_LETTERS = 3;
 
 interface Coding { text?: string; coding?: { code?: string; display?: string }[] }
 
@@ -176,8 +174,12 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       if (words.length === 0) return db.prepare(`select ${columns} from mirror_search order by name limit ?`).all(limit) as ExpertSummary[];
       // Each word as a quoted prefix: what the user types can never be read as FTS5 syntax.
       const match = words.map((w) => `"${w}"*`).join(' AND ');
-      const ranked = words.some((w) => w.length >= RANKED_FROM_LETTERS);
-      return db.prepare(`select ${columns} from mirror_search where mirror_search match ?${ranked ? ' order by rank' : ''} limit ?`).all(match, limit) as ExpertSummary[];
+      const inName = `name : (${match})`;
+      // Experts whose name matches come first, then the others. Two unranked reads instead of ranking: bm25 scores every
+      // match, which for the first letters typed is most of the directory (measured 20-240 ms against 2 ms).
+      const matching = db.prepare<[string, number], ExpertSummary>(`select ${columns} from mirror_search where mirror_search match ? limit ?`);
+      const byName = matching.all(inName, limit);
+      return byName.length >= limit ? byName : [...byName, ...matching.all(`(${match}) NOT ${inName}`, limit - byName.length)];
     },
 
     resource: (url) => read(url) as DirectoryResource | undefined,
