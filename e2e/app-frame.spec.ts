@@ -40,6 +40,7 @@ test('says why it is offline when the keychain holds no broker password', async 
 test('says plainly that no region is configured yet', async ({ openWorkstation }) => {
   const { page } = await openWorkstation({ productName: 'RTS Workstation', version: '0.1.0-e2e', vault: createKeytarVault(`rts-e2e-${randomUUID()}`) });
   await expect(page.getByRole('status', { name: 'Broker connection: Not configured' })).toBeVisible();
+  await expect(page.getByRole('banner').getByRole('note')).toHaveCount(0);
   await expect(page.getByTestId('connection-reason')).toHaveText('No region is configured yet.');
 });
 
@@ -58,4 +59,13 @@ test('enforces the content security policy: no injected inline script, no networ
   expect(await page.evaluate(() => (window as { __injected?: boolean }).__injected)).toBeUndefined();
   const fetchBlocked = await page.evaluate(() => fetch('http://127.0.0.1:9/').then(() => false, () => true));
   expect(fetchBlocked).toBe(true);
+});
+
+test('labels the demo region in the title bar, and only the demo region', async ({ openWorkstation }) => {
+  const { page } = await openWorkstation({
+    productName: 'RTS Workstation', version: '0.1.0-e2e', vault: createKeytarVault(`rts-e2e-${randomUUID()}`),
+    broker: { hosts: [{ host: '127.0.0.1', port: env.nodes[0]!.amqpPort }], vhost: env.vhost, endpointId: ENDPOINT, demo: true },
+  });
+  await expect(page.getByRole('banner').getByRole('note')).toHaveText('Demo region: invented people, not for patient data');
+  await page.screenshot({ path: `${SCREENSHOTS}/demo-label.png` });
 });

@@ -25,7 +25,7 @@ export function App({ api }: { api: RtsApi }) {
   const connection = useConnectionState(api);
   const { state: setup } = useSetupState(api);
   return (
-    <AppFrame info={info} connection={connection}>
+    <AppFrame info={info} connection={connection} demo={setup?.profile?.demo === true}>
       {!setup ? <ConnectionPanel state={connection} />
         : setup.locked ? <LockScreen api={api} />
           : isSetUp(setup) ? <Workspace api={api} setup={setup} connection={connection} />

@@ -20,6 +20,9 @@ export function SettingsScreen({ api, setup }: { api: RtsApi; setup: SetupState 
       <h2 className="screen-title">Settings</h2>
       <section className="panel" aria-labelledby="settings-connection">
         <h3 id="settings-connection">Connection to the region</h3>
+        {setup.profile?.demo && (
+          <p className="hint">This workstation is connected to the <strong>demo region</strong> running on this computer. To join a real region, enter its broker, your endpoint id and password below; the region's CA and your certificates are set on the first-run screen.</p>
+        )}
         <ConnectionForm api={api} profile={setup.profile} requirePassword={!setup.hasBrokerPassword} />
       </section>
       <section className="panel" aria-labelledby="settings-identity">

@@ -26,6 +26,8 @@ export const profileSchema = z.object({
   vhost: z.string().min(1).max(100),
   endpointId: endpointIdSchema,
   tls: z.object({ caPem: z.string().min(1).max(100_000), servername: z.string().max(253).optional() }).optional(),
+  /** The embedded single-machine demo region (invented people): the app labels every screen with it. */
+  demo: z.boolean().optional(),
 });
 
 export const setupStateSchema = z.object({

@@ -13,6 +13,8 @@ export const connectionProfileSchema = z.object({
   endpointId: endpointIdSchema,
   /** amqps with this CA (PEM); absent: plain AMQP, for a broker on loopback or behind a TLS tunnel. */
   tls: z.object({ caPem: z.string().min(1), servername: z.string().optional() }).optional(),
+  /** The embedded single-machine demo region, not a real one: the app labels every screen with it. */
+  demo: z.boolean().optional(),
 });
 export type ConnectionProfile = z.infer<typeof connectionProfileSchema>;
 
