@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { COMMANDS } from '../shared/api/channels.ts';
+import { call, startDemoRegion, startDemoWorkstation, until, type DemoRegion } from './demo-region.ts';
+
+/**
+ * npm run demo -- --headless [--check] [--data-dir <dir>] [--applicant-every <seconds>] [--verbose]
+ *
+ * Starts the embedded demo region on this machine (no server needed) and keeps it running until SIGINT/SIGTERM.
+ * With --check it also sets up the user's workstation (ws-demo, on a memory vault), sends one consult to the
+ * simulated expert, waits for the verified report, prints `demo-check: ok` and exits 0 (1 with the reason otherwise).
+ * Prints ports and ids, never secrets or patient data.
+ */
+const CHECK_TIMEOUT_MS = 120_000;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      headless: { type: 'boolean', default: false },
+      check: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      'applicant-every': { type: 'string', default: '60' },
+      verbose: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (!values.headless) {
+    console.error('demo: only --headless is available for now (the desktop app wiring comes later)');
+    return 2;
+  }
+  const applicantEvery = values.check ? 0 : Number(values['applicant-every']);
+  if (!Number.isFinite(applicantEvery) || applicantEvery < 0) {
+    console.error('demo: --applicant-every takes a number of seconds (0: off)');
+    return 2;
+  }
+  const temporary = values['data-dir'] === undefined;
+  const dataDir = temporary ? mkdtempSync(join(tmpdir(), 'rts-demo-')) : resolve(values['data-dir']!);
+  const started = Date.now();
+  let region: DemoRegion | undefined;
+  let stopping: Promise<void> | undefined;
+  const shutdown = () => (stopping ??= (async () => {
+    await region?.stop();
+    if (temporary) rmSync(dataDir, { recursive: true, force: true });
+  })());
+
+  // Installed before the start, so that a signal during it still stops what was started and removes the data.
+  const signalled = new Promise<void>((resolveSignal) => {
+    process.once('SIGINT', () => resolveSignal());
+    process.once('SIGTERM', () => resolveSignal());
+  });
+  void signalled.then(async () => {
+    if (!values.check && region) return;
+    console.log('demo: interrupted');
+    await shutdown();
+    process.exit(130);
+  });
+
+  try {
+    region = await startDemoRegion({
+      dataDir, applicantEverySeconds: applicantEvery,
+      log: (line) => { if (values.verbose || String(line.event).startsWith('simulated-')) console.log(JSON.stringify(line)); },
+    });
+    console.log(`demo region started in ${((Date.now() - started) / 1000).toFixed(1)} s (data: ${temporary ? 'temporary' : dataDir})`);
+    console.log(`  broker: amqp://127.0.0.1:${region.amqpPort} vhost ${region.user.vhost}, management ${region.managementUrl}`);
+    console.log(`  directory: ${region.directorySize} experts; your workstation: endpoint ${region.user.endpointId}, practitioner ${region.user.practitionerId}`);
+    console.log(`  simulated expert (answers every consult): ${region.simulatedExpert.practitionerId} at ${region.simulatedExpert.endpointId}`);
+    console.log(`  simulated applicant: ${region.simulatedApplicant.practitionerId} at ${region.simulatedApplicant.endpointId}${applicantEvery > 0 ? `, a consult every ${applicantEvery} s` : ', sends none'}`);
+
+    if (values.check) {
+      const checkStarted = Date.now();
+      const reason = await check(region, join(dataDir, 'ws-demo-check')).then(() => undefined, (error: unknown) => (error instanceof Error ? error.message : String(error)));
+      await shutdown();
+      if (reason) {
+        console.log(`demo-check: failed: ${reason}`);
+        return 1;
+      }
+      console.log(`demo-check: round trip in ${((Date.now() - checkStarted) / 1000).toFixed(1)} s`);
+      console.log('demo-check: ok');
+      return 0;
+    }
+
+    await signalled;
+    console.log('demo: stopping');
+    await shutdown();
+    return 0;
+  } catch (error) {
+    await shutdown().catch(() => undefined);
+    const reason = error instanceof Error ? error.message : String(error);
+    console.log(values.check ? `demo-check: failed: ${reason}` : `demo: failed: ${reason}`);
+    return 1;
+  }
+}
+
+/** The user's workstation sends the simulated expert one consult and waits for its verified, signed report. */
+async function check(region: DemoRegion, dir: string): Promise<void> {
+  const deadline = Date.now() + CHECK_TIMEOUT_MS;
+  const left = () => Math.max(1_000, deadline - Date.now());
+  const core = await startDemoWorkstation(dir, region.user, { expectExperts: region.directorySize, timeoutMs: left() });
+  try {
+    const created = await call(core, COMMANDS.createConsult, {
+      expertId: region.simulatedExpert.practitionerId,
+      patient: { family: 'Demo', given: ['Check'], gender: 'unknown', birthDate: '1970-01-01' },
+      priority: 'routine', reason: 'demo-check round trip', question: 'Is the region working?',
+    });
+    await until(async () => {
+      const summary = (await call(core, COMMANDS.listCases, {})).find((c) => c.caseId === created.caseId);
+      if (summary?.attention) throw new Error(`the consult was refused: ${summary.attention}`);
+      return summary?.status === 'completed';
+    }, 'the report of the simulated expert', left(), 200);
+    const view = await call(core, COMMANDS.openCase, { caseId: created.caseId });
+    if (!view.report?.verified) throw new Error('the report arrived but is not verified');
+    if (!view.report.signer?.subject.includes(`CN=${region.simulatedExpert.practitionerId}`)) throw new Error(`the report is signed by ${view.report.signer?.subject ?? 'nobody'}`);
+  } finally {
+    await core.stop();
+  }
+}
+
+process.exitCode = await main();
+// Whatever the libraries left open (timers, sockets of a failed start) must not keep the command alive.
+setTimeout(() => process.exit(), 2_000).unref();
