@@ -57,7 +57,7 @@ async function consumerKill(): Promise<boolean> {
   await new Promise((resolve) => child.once('exit', resolve));
   const killedAt = effectCounts(observer.db, run).distinct;
   child = await startConsumerProcess(path, run);
-  await until(() => effectCounts(observer.db, run).distinct >= MESSAGES, 300_000, 'all consumed after the consumer restart');
+  await until(() => effectCounts(observer.db, run).distinct >= MESSAGES && producer.confirmed() === MESSAGES, 300_000, 'all consumed after the consumer restart, every send confirmed');
   const effects = effectCounts(observer.db, run);
   const ok = report('consumer-kill', {
     sent: producer.sent(), confirmed: producer.confirmed(), delivered: effects.distinct, lost: MESSAGES - effects.distinct,
@@ -80,7 +80,10 @@ async function poison(): Promise<boolean> {
   const poisonCount = Math.floor(total / 50);
   const crashCount = Array.from({ length: total }, (_, n) => n).filter((n) => n % 50 !== 49 && n % 97 === 96).length;
   const good = total - poisonCount - crashCount;
-  await until(() => effectCounts(consumer.db, run).distinct >= good && consumer.store.deadLetters.list({ limit: 10_000 }).length >= poisonCount, 300_000, 'good messages and poison dead letters');
+  // The producer's confirmations are recorded a tick after the broker settles: wait for them too, not only for the
+  // consumer (under load the consumer can finish first).
+  await until(() => effectCounts(consumer.db, run).distinct >= good && consumer.store.deadLetters.list({ limit: 10_000 }).length >= poisonCount
+    && producer.confirmed() === total, 300_000, 'good messages, poison dead letters and every confirmation');
   const effects = effectCounts(consumer.db, run);
   const letters = consumer.store.deadLetters.list({ limit: 10_000 });
   const withReason = letters.filter((l) => l.reason === 'schema-invalid' && l.detail.length > 0).length;

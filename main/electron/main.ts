@@ -1,6 +1,8 @@
 import { app, BrowserWindow, Notification, powerMonitor, session } from 'electron';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
+import { forkDemoRegion, joinDemoRegion, type DemoRegionProcess } from '../node/demo/demo-region-process.ts';
 import { createKeytarVault } from '../node/vault/keytar-vault.ts';
 import { createWorkstationCore, type WorkstationCore } from '../node/workstation-core.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
@@ -13,7 +15,25 @@ import { RENDERER_ENTRY_URL } from './renderer-origin.ts';
 const distDir = () => join(app.getAppPath(), 'dist');
 
 let core: WorkstationCore | undefined;
+let demoRegion: DemoRegionProcess | undefined;
 let mainWindow: BrowserWindow | undefined;
+
+/**
+ * With no region configured, a checkout of the project opens on the embedded demo region: it runs in a Node process
+ * of its own (the project's Node 22, which runs the TypeScript sources) and the core joins it like any region. A
+ * packaged app has no demo sources and starts on the first-run screen instead. A demo region already joined is
+ * started again on the next start.
+ */
+async function openDemoRegionIfUnconfigured(workstation: WorkstationCore): Promise<void> {
+  const setup = await workstation.dispatch(COMMANDS.getSetupState, undefined);
+  const profile = setup.ok ? (setup.value as { profile?: { demo?: boolean } }).profile : undefined;
+  if (profile && !profile.demo) return;
+  const node = join(app.getAppPath(), 'node_modules', '.bin', 'node');
+  const script = join(app.getAppPath(), 'demo', 'main.ts');
+  if (!existsSync(node) || !existsSync(script)) return;
+  demoRegion = await forkDemoRegion({ node, script, dataDir: join(app.getPath('userData'), 'demo-region') });
+  await joinDemoRegion(workstation, demoRegion.access);
+}
 
 function createMainWindow(): BrowserWindow {
   const window = new BrowserWindow({
@@ -61,7 +81,10 @@ if (!app.requestSingleInstanceLock()) {
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) mainWindow = createMainWindow();
   });
-  app.on('will-quit', () => void core?.stop());
+  app.on('will-quit', () => {
+    void core?.stop();
+    void demoRegion?.stop();
+  });
 
   void app.whenReady().then(async () => {
     hardenSession(session.defaultSession);
@@ -76,5 +99,6 @@ if (!app.requestSingleInstanceLock()) {
     watchIdle(core);
     mainWindow = createMainWindow();
     await core.start();
+    await openDemoRegionIfUnconfigured(core).catch((error: unknown) => console.error(`demo region: ${error instanceof Error ? error.message : String(error)}`));
   });
 }

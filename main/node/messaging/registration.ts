@@ -12,6 +12,8 @@ export interface Registration {
   isRegistration(messageId: string): boolean;
   accepted(): void;
   rejected(reason: string): void;
+  /** The region changed (another broker, another demo region): the next start registers again. */
+  reset(): void;
 }
 
 const MIGRATIONS = [{
@@ -39,5 +41,9 @@ export function openRegistration(db: SqliteDatabase, onChange: () => void): Regi
     isRegistration: (messageId) => row()?.message_id === messageId,
     accepted: () => set('accepted', {}),
     rejected: (reason) => set('rejected', { reason }),
+    reset() {
+      db.prepare('delete from registration').run();
+      setImmediate(onChange);
+    },
   };
 }
