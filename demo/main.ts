@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { COMMANDS } from '../shared/api/channels.ts';
+import type { DemoAccessMessage } from '../main/node/demo/demo-region-process.ts';
 import { call, startDemoRegion, startDemoWorkstation, until, type DemoRegion } from './demo-region.ts';
 
 /**
@@ -11,6 +12,8 @@ import { call, startDemoRegion, startDemoWorkstation, until, type DemoRegion } f
  * Starts the embedded demo region on this machine (no server needed) and keeps it running until SIGINT/SIGTERM.
  * With --check it also sets up the user's workstation (ws-demo, on a memory vault), sends one consult to the
  * simulated expert, waits for the verified report, prints `demo-check: ok` and exits 0 (1 with the reason otherwise).
+ * With --serve-app (forked by the desktop app, main/node/demo/demo-region-process.ts) it hands the access of the user's
+ * workstation to the parent on the IPC channel, and stops when the parent goes.
  * Prints ports and ids, never secrets or patient data.
  */
 const CHECK_TIMEOUT_MS = 120_000;
@@ -23,6 +26,7 @@ async function main(): Promise<number> {
       'data-dir': { type: 'string' },
       'applicant-every': { type: 'string', default: '60' },
       verbose: { type: 'boolean', default: false },
+      'serve-app': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -67,6 +71,22 @@ async function main(): Promise<number> {
     console.log(`  directory: ${region.directorySize} experts; your workstation: endpoint ${region.user.endpointId}, practitioner ${region.user.practitionerId}`);
     console.log(`  simulated expert (answers every consult): ${region.simulatedExpert.practitionerId} at ${region.simulatedExpert.endpointId}`);
     console.log(`  simulated applicant: ${region.simulatedApplicant.practitionerId} at ${region.simulatedApplicant.endpointId}${applicantEvery > 0 ? `, a consult every ${applicantEvery} s` : ', sends none'}`);
+
+    if (values['serve-app']) {
+      if (!process.send) {
+        console.error('demo: --serve-app needs an IPC channel (it is started by the desktop app)');
+        await shutdown();
+        return 2;
+      }
+      const { user } = region;
+      const access: DemoAccessMessage = {
+        type: 'demo-region-ready', endpointId: user.endpointId, amqpPort: user.amqpPort, vhost: user.vhost, brokerPassword: user.brokerPassword, trust: user.trust,
+        pkcs12: { signingBase64: Buffer.from(user.pkcs12.signing).toString('base64'), encryptionBase64: Buffer.from(user.pkcs12.encryption).toString('base64'), password: user.pkcs12.password },
+      };
+      process.send(access);
+      // The app is gone (quit or crashed): so is its region.
+      process.once('disconnect', () => void shutdown().then(() => process.exit(0)));
+    }
 
     if (values.check) {
       const checkStarted = Date.now();
