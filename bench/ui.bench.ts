@@ -40,6 +40,7 @@ import type { SecretVault } from '../main/node/vault/secret-vault.ts';
 import { brokerPasswordAccount } from '../main/node/vault/vault-accounts.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { startRendererServer } from '../e2e/harness/renderer-server.ts';
+import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
 
 // --- options -----------------------------------------------------------------------------------------------------------
 
@@ -138,11 +139,6 @@ const STATUSES: readonly (readonly [ConsultStatus, number])[] = [
   ['requested', 20], ['accepted', 25], ['more-information-needed', 10], ['information-provided', 10], ['completed', 25], ['declined', 4], ['redirected', 3], ['cancelled', 3],
 ];
 const PRIORITIES = [['routine', 60], ['urgent', 25], ['asap', 10], ['stat', 5]] as const;
-
-function memoryVault(): SecretVault {
-  const secrets = new Map<string, string>();
-  return { get: async (a) => secrets.get(a), set: async (a, s) => void secrets.set(a, s), delete: async (a) => secrets.delete(a) };
-}
 
 /** Fills the store as the core would find it after a directory snapshot and months of consultations. */
 async function seedStore(dataDir: string, vault: SecretVault): Promise<{ expertsSeconds: number; casesSeconds: number }> {
@@ -327,7 +323,7 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'rts-bench-ui-'));
   const dataDir = join(dir, 'workstation');
-  const vault = memoryVault();
+  const vault = createMemoryVault();
   let core: WorkstationCore | undefined;
   let server: Awaited<ReturnType<typeof startRendererServer>> | undefined;
   const browser = await chromium.launch({ executablePath: process.env.RTS_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });

@@ -14,8 +14,8 @@ import { startHub, type HubService } from '../hub/hub-service.ts';
 import { connectTestEndpoint, type TestEndpoint } from '../hub/testing/test-endpoint.ts';
 import { createTestRegion, type TestIdentity, type TestPractitioner } from '../hub/testing/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
-import type { SecretVault } from '../main/node/vault/secret-vault.ts';
 import { startDemoBroker, type DemoBroker } from './broker/demo-broker.ts';
+import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
 
 /**
  * The embedded demo region: on one machine, with no server installed, the demo broker, the real hub on its embedded
@@ -139,11 +139,6 @@ function generateExperts(count: number): GeneratedExpert[] {
 
 // ---- workstation set-up --------------------------------------------------------------------------------------------
 
-export function memoryVault(): SecretVault {
-  const secrets = new Map<string, string>();
-  return { get: async (a) => secrets.get(a), set: async (a, s) => void secrets.set(a, s), delete: async (a) => secrets.delete(a) };
-}
-
 /** Dispatches a command and returns its value, or throws with the command's error. */
 export async function call<C extends CommandChannel>(core: WorkstationCore, command: C, input?: CommandInput<C>): Promise<CommandOutput<C>> {
   const result = await core.dispatch(command, input);
@@ -175,7 +170,7 @@ export async function until<X>(probe: () => Promise<X | undefined | false>, what
 
 /** Starts a core with a memory vault in `dir`, sets it up and waits until it is registered and holds the directory. */
 export async function startDemoWorkstation(dir: string, access: DemoWorkstationAccess, options: { version?: string; expectExperts?: number; timeoutMs?: number } = {}): Promise<WorkstationCore> {
-  const core = createWorkstationCore({ productName: 'RTS Workstation', version: options.version ?? 'demo', vault: memoryVault(), dataDir: dir, reconnectDelayMs: { initial: 200, max: 2_000 } });
+  const core = createWorkstationCore({ productName: 'RTS Workstation', version: options.version ?? 'demo', vault: createMemoryVault(), dataDir: dir, reconnectDelayMs: { initial: 200, max: 2_000 } });
   await core.start();
   try {
     await setUpDemoWorkstation(core, access);

@@ -5,14 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
 import { createWorkstationCore } from './workstation-core.ts';
 import { VaultUnavailableError, type SecretVault } from './vault/secret-vault.ts';
+import { createMemoryVault } from './vault/memory-vault.ts';
 
 const broker = { hosts: [{ host: '127.0.0.1', port: 1 }], vhost: 'rts', endpointId: 'ws-1' };
-/** A keychain that holds secrets in memory: enough for the store key of a unit test. */
-function memoryVault(): SecretVault {
-  const secrets = new Map<string, string>();
-  return { get: async (a) => secrets.get(a), set: async (a, s) => void secrets.set(a, s), delete: async (a) => secrets.delete(a) };
-}
-const emptyVault = memoryVault();
+const emptyVault = createMemoryVault();
 const noKeychain: SecretVault = {
   get: async () => {
     throw new VaultUnavailableError('The OS keychain is not available: no bus', 'Start a D-Bus session.');
@@ -50,7 +46,7 @@ describe('workstation core', () => {
   });
 
   it('locks on request only with a passphrase set, refuses patient data while locked, and unlocks with the passphrase', async () => {
-    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: memoryVault(), dataDir: dataDir() });
+    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: createMemoryVault(), dataDir: dataDir() });
     await core.start();
     const events: unknown[] = [];
     core.onEvent((event, payload) => events.push([event, payload]));

@@ -4,16 +4,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../../shared/api/channels.ts';
 import type { DirectoryState, SetupState } from '../../../shared/api/contract.ts';
-import type { SecretVault } from '../vault/secret-vault.ts';
 import { createWorkstationCore, type WorkstationCore } from '../workstation-core.ts';
 import { forkDemoRegion, joinDemoRegion, type DemoRegionProcess } from './demo-region-process.ts';
+import { createMemoryVault } from '../vault/memory-vault.ts';
 
 const DEMO_MAIN = join(import.meta.dirname, '..', '..', '..', 'demo', 'main.ts');
-
-function memoryVault(): SecretVault {
-  const secrets = new Map<string, string>();
-  return { get: async (a) => secrets.get(a), set: async (a, s) => void secrets.set(a, s), delete: async (a) => secrets.delete(a) };
-}
 
 describe('the desktop app joining the demo region', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rts-demo-app-'));
@@ -28,7 +23,7 @@ describe('the desktop app joining the demo region', () => {
   it('forks the region, sets the core up from what it hands over, labels it demo, and stops it with the app', async () => {
     region = await forkDemoRegion({ node: process.execPath, script: DEMO_MAIN, dataDir: join(dir, 'region'), applicantEverySeconds: 0 });
     expect(region.access).toMatchObject({ type: 'demo-region-ready', endpointId: 'ws-demo', vhost: 'rts' });
-    core = createWorkstationCore({ productName: 'RTS Workstation', version: 'test', vault: memoryVault(), dataDir: join(dir, 'app') });
+    core = createWorkstationCore({ productName: 'RTS Workstation', version: 'test', vault: createMemoryVault(), dataDir: join(dir, 'app') });
     await core.start();
     await joinDemoRegion(core, region.access);
     const ask = async <T>(command: typeof COMMANDS.getSetupState | typeof COMMANDS.getDirectoryState): Promise<T> => {

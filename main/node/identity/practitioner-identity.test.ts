@@ -7,13 +7,8 @@ import {
   type CertificateIssuer,
 } from '../../../shared/pki/index.ts';
 import { openDatabase } from '../../../transport/sqlite-database.ts';
-import type { SecretVault } from '../vault/secret-vault.ts';
 import { openPractitionerIdentity } from './practitioner-identity.ts';
-
-function memoryVault(): SecretVault & { secrets: Map<string, string> } {
-  const secrets = new Map<string, string>();
-  return { secrets, get: async (a) => secrets.get(a), set: async (a, s) => void secrets.set(a, s), delete: async (a) => secrets.delete(a) };
-}
+import { createMemoryVault } from '../vault/memory-vault.ts';
 
 async function region() {
   const keys = await generateKeyPair();
@@ -25,7 +20,7 @@ async function region() {
   return { issuer, trust };
 }
 
-function identityOnDisk(vault = memoryVault()) {
+function identityOnDisk(vault = createMemoryVault()) {
   const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'rts-identity-')), 'store.db'), 'k'.repeat(32));
   return { vault, identity: openPractitionerIdentity(db, vault) };
 }

@@ -4,19 +4,14 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { openWorkstationSettings } from '../settings/workstation-settings.ts';
-import type { SecretVault } from '../vault/secret-vault.ts';
 import { STORE_KEY_ACCOUNT } from '../vault/vault-accounts.ts';
 import { KeychainChangedError, openWorkstationStore, STORE_FILE } from './workstation-store.ts';
-
-function memoryVault(): SecretVault & { secrets: Map<string, string> } {
-  const secrets = new Map<string, string>();
-  return { secrets, get: async (a) => secrets.get(a), set: async (a, s) => void secrets.set(a, s), delete: async (a) => secrets.delete(a) };
-}
+import { createMemoryVault } from '../vault/memory-vault.ts';
 
 describe('the encrypted workstation store', () => {
   it('creates its key in the keychain, and its file cannot be read without it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rts-store-'));
-    const vault = memoryVault();
+    const vault = createMemoryVault();
     const db = await openWorkstationStore({ dir, vault, settings: openWorkstationSettings(dir) });
     db.exec("create table notes (text text); insert into notes values ('Kari Nilsen, born 1961-04-12')");
     db.close();
@@ -34,11 +29,11 @@ describe('the encrypted workstation store', () => {
 
   it('refuses to start over when the keychain lost or changed the key, instead of creating a new store', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rts-store-'));
-    const vault = memoryVault();
+    const vault = createMemoryVault();
     (await openWorkstationStore({ dir, vault, settings: openWorkstationSettings(dir) })).close();
 
-    await expect(openWorkstationStore({ dir, vault: memoryVault(), settings: openWorkstationSettings(dir) })).rejects.toThrow(KeychainChangedError);
-    const other = memoryVault();
+    await expect(openWorkstationStore({ dir, vault: createMemoryVault(), settings: openWorkstationSettings(dir) })).rejects.toThrow(KeychainChangedError);
+    const other = createMemoryVault();
     other.secrets.set(STORE_KEY_ACCOUNT, 'x'.repeat(43));
     await expect(openWorkstationStore({ dir, vault: other, settings: openWorkstationSettings(dir) })).rejects.toThrow(/different store key/);
     // The original keychain still opens it.
