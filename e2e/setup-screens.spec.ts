@@ -40,6 +40,8 @@ test('sets a workstation up from its first-run screen, explaining what it refuse
     }
     await page.getByLabel('Password of the file').fill(P12_PASSWORD);
     await page.getByRole('button', { name: `Import ${use} certificate` }).click();
+    // Wait for this import before the next: its completion clears the password field.
+    await expect(page.getByRole('table', { name: 'Your certificates' }).getByRole('row')).toHaveCount(use === 'signing' ? 2 : 3);
   }
   await expect(page.getByRole('table', { name: 'Your certificates' }).getByRole('row')).toHaveCount(3);
   await expect(page.getByRole('table', { name: 'Your certificates' })).toContainText('Valid');
