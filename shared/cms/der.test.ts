@@ -50,6 +50,13 @@ describe('bounded reader', () => {
     expect(new TextDecoder().decode(octets(parseBer(segmented, 100, 'test')))).toBe('abc');
   });
 
+  it('reports times asn1js cannot read as cms-malformed, not as its own exception (found by fuzzing)', () => {
+    // SEQUENCE { GeneralizedTime "" } and SEQUENCE { GeneralizedTime "0" }: asn1js throws instead of returning an error.
+    for (const der of [Uint8Array.of(0x30, 0x02, 0x18, 0x00), Uint8Array.of(0x30, 0x03, 0x18, 0x01, 0x30)]) {
+      expect(() => parseBer(der, 100, 'test')).toThrow(expect.objectContaining({ name: 'CmsError', code: 'cms-malformed' }));
+    }
+  });
+
   it('stops at the node limit', () => {
     // A SEQUENCE of 20,000 NULLs: more elements than a 1 MiB limit admits.
     const body = new Uint8Array(40_000);

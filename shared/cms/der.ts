@@ -1,5 +1,5 @@
 import * as asn1js from 'asn1js';
-import { CMS_ERROR_CODES, CmsError } from './cms-errors.ts';
+import { CMS_ERROR_CODES, CmsError, parseOrThrow } from './cms-errors.ts';
 
 /**
  * A minimal DER writer and a bounded BER reader.
@@ -172,12 +172,13 @@ export function parseBer(input: Uint8Array, maxBytes: number, what: string): asn
   if (input.byteLength > maxBytes) {
     throw new CmsError(CMS_ERROR_CODES.tooLarge, `${what} is ${input.byteLength} bytes, more than the limit of ${maxBytes}`);
   }
-  const { offset, result } = asn1js.fromBER(bufferSource(input), {
+  // asn1js reports most damage as offset -1, but throws on some (e.g. an empty or non-numeric GeneralizedTime).
+  const { offset, result } = parseOrThrow(what, () => asn1js.fromBER(bufferSource(input), {
     maxContentLength: maxBytes,
     maxNodes: nodeLimit(maxBytes),
     parseEmbedded: false,
     copyInput: false,
-  });
+  }));
   if (offset === -1) {
     const reason = firstError(result);
     if (/Maximum ASN\.1 (node count|content length)/.test(reason)) {
