@@ -2,9 +2,10 @@ import { app, BrowserWindow, Notification, powerMonitor, session } from 'electro
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
-import { forkDemoRegion, joinDemoRegion, type DemoRegionProcess } from '../node/demo/demo-region-process.ts';
-import { createKeytarVault } from '../node/vault/keytar-vault.ts';
-import { createWorkstationCore, type WorkstationCore } from '../node/workstation-core.ts';
+import { forkDemoRegion, type DemoRegionProcess } from '../node/demo/demo-region-process.ts';
+import { createKeytarVault, DEFAULT_VAULT_SERVICE } from '../node/vault/keytar-vault.ts';
+import type { WorkstationCore } from '../node/workstation-core.ts';
+import { createWorkstationHost } from '../node/workstation-host.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { hardenSession, hardenWebContents, secureWebPreferences } from './hardening.ts';
 import { caseNotification } from './case-notification.ts';
@@ -15,24 +16,17 @@ import { RENDERER_ENTRY_URL } from './renderer-origin.ts';
 const distDir = () => join(app.getAppPath(), 'dist');
 
 let core: WorkstationCore | undefined;
-let demoRegion: DemoRegionProcess | undefined;
 let mainWindow: BrowserWindow | undefined;
 
 /**
- * With no region configured, a checkout of the project opens on the embedded demo region: it runs in a Node process
- * of its own (the project's Node 22, which runs the TypeScript sources) and the core joins it like any region. A
- * packaged app has no demo sources and starts on the first-run screen instead. A demo region already joined is
- * started again on the next start.
+ * A checkout of the project can run the embedded demo region: in a Node process of its own (the project's Node 22,
+ * which runs the TypeScript sources). A packaged app has no demo sources and offers only the user's own region.
  */
-async function openDemoRegionIfUnconfigured(workstation: WorkstationCore): Promise<void> {
-  const setup = await workstation.dispatch(COMMANDS.getSetupState, undefined);
-  const profile = setup.ok ? (setup.value as { profile?: { demo?: boolean } }).profile : undefined;
-  if (profile && !profile.demo) return;
+function demoRegionLauncher(): (() => Promise<DemoRegionProcess>) | undefined {
   const node = join(app.getAppPath(), 'node_modules', '.bin', 'node');
   const script = join(app.getAppPath(), 'demo', 'main.ts');
-  if (!existsSync(node) || !existsSync(script)) return;
-  demoRegion = await forkDemoRegion({ node, script, dataDir: join(app.getPath('userData'), 'demo-region') });
-  await joinDemoRegion(workstation, demoRegion.access);
+  if (!existsSync(node) || !existsSync(script)) return undefined;
+  return () => forkDemoRegion({ node, script, dataDir: join(app.getPath('userData'), 'demo-region') });
 }
 
 function createMainWindow(): BrowserWindow {
@@ -83,13 +77,19 @@ if (!app.requestSingleInstanceLock()) {
   });
   app.on('will-quit', () => {
     void core?.stop();
-    void demoRegion?.stop();
   });
 
   void app.whenReady().then(async () => {
     hardenSession(session.defaultSession);
     serveRenderer(join(distDir(), 'renderer'));
-    core = createWorkstationCore({ productName: app.getName(), version: app.getVersion(), vault: createKeytarVault(), dataDir: app.getPath('userData') });
+    const openDemoRegion = demoRegionLauncher();
+    core = createWorkstationHost({
+      productName: app.getName(),
+      version: app.getVersion(),
+      dataDir: app.getPath('userData'),
+      vault: (region) => createKeytarVault(region === 'demo' ? `${DEFAULT_VAULT_SERVICE}-demo` : DEFAULT_VAULT_SERVICE),
+      ...(openDemoRegion && { openDemoRegion }),
+    });
     wireIpc(core);
     core.onEvent((event, payload) => {
       if (event !== EVENTS.caseChanged) return;
@@ -98,7 +98,6 @@ if (!app.requestSingleInstanceLock()) {
     });
     watchIdle(core);
     mainWindow = createMainWindow();
-    await core.start();
-    await openDemoRegionIfUnconfigured(core).catch((error: unknown) => console.error(`demo region: ${error instanceof Error ? error.message : String(error)}`));
+    await core.start().catch((error: unknown) => console.error(`workstation: ${error instanceof Error ? error.message : String(error)}`));
   });
 }

@@ -28,6 +28,8 @@ export const COMMANDS = {
   lock: 'app:lock',
   unlock: 'app:unlock',
   setLockPassphrase: 'app:set-lock-passphrase',
+  getRegionState: 'region:get-state',
+  switchRegion: 'region:switch',
 } as const;
 
 export const EVENTS = {
@@ -37,10 +39,15 @@ export const EVENTS = {
   caseChanged: 'cases:changed',
   outboxChanged: 'outbox:changed',
   lockChanged: 'app:lock-changed',
+  regionChanged: 'region:changed',
 } as const;
 
 export type CommandChannel = (typeof COMMANDS)[keyof typeof COMMANDS];
 export type EventChannel = (typeof EVENTS)[keyof typeof EVENTS];
+/** Answered by the workstation host, which chooses between the user's own region and the demo region. */
+export type RegionCommandChannel = typeof COMMANDS.getRegionState | typeof COMMANDS.switchRegion;
+/** Answered by the workstation core of the region in use. */
+export type CoreCommandChannel = Exclude<CommandChannel, RegionCommandChannel>;
 
 const commandChannels: ReadonlySet<string> = new Set(Object.values(COMMANDS));
 const eventChannels: ReadonlySet<string> = new Set(Object.values(EVENTS));

@@ -48,6 +48,23 @@ export const setupStateSchema = z.object({
 });
 export type SetupState = z.infer<typeof setupStateSchema>;
 
+/**
+ * Which region the workstation works in: the user's own (set up on first run) or the embedded demo region, each with
+ * its own store and keychain entries so that neither ever sees the other's cases or keys.
+ */
+export const regionChoiceSchema = z.enum(['own', 'demo']);
+export type RegionChoice = z.infer<typeof regionChoiceSchema>;
+export const regionStateSchema = z.object({
+  active: regionChoiceSchema,
+  /** A checkout of the project can run the demo region; a packaged app cannot. */
+  demoAvailable: z.boolean(),
+  /** Between regions: the previous one is closed, the next one is opening. */
+  switching: z.boolean(),
+  /** Why the last switch failed, in plain words. */
+  problem: z.string().optional(),
+});
+export type RegionState = z.infer<typeof regionStateSchema>;
+
 export const directoryStateSchema = z.object({
   version: z.number().int().optional(),
   experts: z.number().int(),
@@ -137,6 +154,8 @@ export const commandContract = {
   [COMMANDS.lock]: { input: noInput, output: z.object({ locked: z.boolean() }) },
   [COMMANDS.unlock]: { input: z.object({ passphrase: z.string().max(1_000) }), output: z.object({ locked: z.boolean() }) },
   [COMMANDS.setLockPassphrase]: { input: z.object({ passphrase, current: z.string().max(1_000).optional() }), output: z.object({ locked: z.boolean() }) },
+  [COMMANDS.getRegionState]: { input: noInput, output: regionStateSchema },
+  [COMMANDS.switchRegion]: { input: z.object({ to: regionChoiceSchema }), output: regionStateSchema },
 } as const satisfies Record<CommandChannel, { input: z.ZodType; output: z.ZodType }>;
 
 export const eventContract = {
@@ -146,6 +165,7 @@ export const eventContract = {
   [EVENTS.caseChanged]: z.object({ summary: caseSummarySchema, isNew: z.boolean() }),
   [EVENTS.outboxChanged]: outboxStateSchema,
   [EVENTS.lockChanged]: z.object({ locked: z.boolean() }),
+  [EVENTS.regionChanged]: regionStateSchema,
 } as const satisfies Record<EventChannel, z.ZodType>;
 
 export type CommandInput<C extends CommandChannel> = z.input<(typeof commandContract)[C]['input']>;

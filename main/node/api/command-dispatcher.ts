@@ -1,4 +1,4 @@
-import { isCommandChannel, type CommandChannel } from '../../../shared/api/channels.ts';
+import { isCommandChannel, type CommandChannel, type CoreCommandChannel } from '../../../shared/api/channels.ts';
 import { commandContract, type CommandOutput } from '../../../shared/api/contract.ts';
 import { API_ERROR_CODES, apiError } from '../../../shared/api/api-error.ts';
 import { err, ok, type Result } from '../../../shared/api/result.ts';
@@ -8,8 +8,9 @@ import { VaultUnavailableError } from '../vault/secret-vault.ts';
 
 type ParsedInput<C extends CommandChannel> = z.output<(typeof commandContract)[C]['input']>;
 
-export type CommandHandlers = {
-  readonly [C in CommandChannel]: (input: ParsedInput<C>) => Promise<CommandOutput<C>>;
+/** One handler for each channel of a set: the core's by default (the host answers the region commands). */
+export type CommandHandlers<Channels extends CommandChannel = CoreCommandChannel> = {
+  readonly [C in Channels]: (input: ParsedInput<C>) => Promise<CommandOutput<C>>;
 };
 
 export type CommandDispatcher = (channel: unknown, input: unknown) => Promise<Result<unknown>>;
@@ -19,12 +20,12 @@ export type CommandDispatcher = (channel: unknown, input: unknown) => Promise<Re
  * harness): unknown channels and invalid input are refused before any handler runs, outputs are re-parsed so that no
  * field outside the contract crosses the bridge, and exceptions become error values.
  */
-export function createCommandDispatcher(
-  handlers: CommandHandlers,
+export function createCommandDispatcher<Channels extends CommandChannel>(
+  handlers: CommandHandlers<Channels>,
   log: (message: string) => void = (m) => console.error(m),
 ): CommandDispatcher {
   return async (channel, input) => {
-    if (!isCommandChannel(channel)) {
+    if (!isCommandChannel(channel) || !Object.hasOwn(handlers, channel)) {
       return err(apiError(API_ERROR_CODES.unknownCommand, `Unknown command ${JSON.stringify(String(channel))}.`));
     }
     const contract = commandContract[channel];
@@ -34,7 +35,7 @@ export function createCommandDispatcher(
       return err(apiError(API_ERROR_CODES.invalidRequest, `Invalid request for ${channel}: ${issues}`));
     }
     try {
-      const handler = handlers[channel] as (input: unknown) => Promise<unknown>;
+      const handler = handlers[channel as Channels] as (input: unknown) => Promise<unknown>;
       return ok(contract.output.parse(await handler(parsed.data)));
     } catch (error) {
       if (error instanceof CoreError) return err(apiError(error.code, error.message, error.retryable));

@@ -1,0 +1,158 @@
+import { join } from 'node:path';
+import Conf from 'conf';
+import { COMMANDS, EVENTS, type EventChannel } from '../../shared/api/channels.ts';
+import { regionChoiceSchema, type EventPayload, type RegionChoice, type RegionState, type SetupState } from '../../shared/api/contract.ts';
+import { API_ERROR_CODES, apiError } from '../../shared/api/api-error.ts';
+import { err } from '../../shared/api/result.ts';
+import { createCommandDispatcher, type CommandDispatcher } from './api/command-dispatcher.ts';
+import { CoreError } from './core-error.ts';
+import { joinDemoRegion, type DemoRegionProcess } from './demo/demo-region-process.ts';
+import { openWorkstationSettings } from './settings/workstation-settings.ts';
+import type { SecretVault } from './vault/secret-vault.ts';
+import { createWorkstationCore, type CoreEventListener, type WorkstationCore, type WorkstationCoreOptions } from './workstation-core.ts';
+
+export interface WorkstationHostOptions extends Omit<WorkstationCoreOptions, 'dataDir' | 'vault'> {
+  /** The user's own region lives here (Electron: app.getPath('userData')); the demo region's workspace below it. */
+  readonly dataDir: string;
+  /** The keychain of each region: separate services, so the demo never touches the user's keys or store key. */
+  readonly vault: (region: RegionChoice) => SecretVault;
+  /** Starts the embedded demo region; absent where the app cannot run it (a packaged app has no demo sources). */
+  readonly openDemoRegion?: () => Promise<DemoRegionProcess>;
+}
+
+/** Where the demo region's workspace (settings, encrypted store) lives inside the app's data directory. */
+export const DEMO_WORKSPACE_DIR = 'demo-workspace';
+
+/**
+ * What the shell (or the browser test harness) wires to the renderer: one workstation core at a time, for the user's
+ * own region or for the embedded demo region, behind the same dispatch and events as a core. It answers the region
+ * commands itself and passes every other command to the core in use. Each region has its own workspace (data
+ * directory, keychain service), so a switch never mixes their cases, keys or directories; the region left is closed
+ * (a real region keeps what arrives for this workstation in its durable downlink queue until it comes back).
+ *
+ * On the first start with no choice remembered, a workstation with no region of its own opens on the demo region
+ * when it can run one.
+ */
+export function createWorkstationHost(options: WorkstationHostOptions): WorkstationCore {
+  const choice = new Conf<{ active?: RegionChoice }>({ cwd: options.dataDir, configName: 'region' });
+  const listeners = new Set<CoreEventListener>();
+  const emit = <E extends EventChannel>(event: E, payload: EventPayload<E>) => {
+    for (const listener of listeners) listener(event, payload);
+  };
+
+  let core: WorkstationCore | undefined;
+  let active: RegionChoice = 'own';
+  let demoRegion: DemoRegionProcess | undefined;
+  let switching = false;
+  let problem: string | undefined;
+  // Switches run one after another: a second click while the demo region starts waits for the first.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const regionState = (): RegionState => ({ active, demoAvailable: options.openDemoRegion !== undefined, switching, ...(problem && { problem }) });
+  const emitRegion = () => emit(EVENTS.regionChanged, regionState());
+
+  const createCore = (region: RegionChoice): WorkstationCore => {
+    const created = createWorkstationCore({
+      ...options,
+      dataDir: region === 'demo' ? join(options.dataDir, DEMO_WORKSPACE_DIR) : options.dataDir,
+      vault: options.vault(region),
+    });
+    // Only the core in use speaks to the renderer: a closing core's last events must not reach the next region's screens.
+    created.onEvent((event, payload) => {
+      if (created === core) emit(event, payload);
+    });
+    return created;
+  };
+
+  async function close(): Promise<void> {
+    const closing = core;
+    core = undefined;
+    await closing?.stop();
+    await demoRegion?.stop();
+    demoRegion = undefined;
+  }
+
+  async function open(region: RegionChoice): Promise<void> {
+    const next = createCore(region);
+    core = next;
+    active = region;
+    if (region === 'own') {
+      await next.start();
+      return;
+    }
+    const openDemoRegion = options.openDemoRegion;
+    if (!openDemoRegion) throw new CoreError(API_ERROR_CODES.notAllowed, 'This installation cannot run the demo region.');
+    // The region takes seconds to start; the core opens its store meanwhile.
+    const [started] = await Promise.all([openDemoRegion(), next.start()]);
+    demoRegion = started;
+    await joinDemoRegion(next, started.access);
+  }
+
+  /** Closes the region in use and opens `target`; if that fails, the user's own region is opened again. */
+  async function switchTo(target: RegionChoice): Promise<void> {
+    // While switching, `active` names the region being opened, so the screens can say which.
+    active = target;
+    switching = true;
+    problem = undefined;
+    emitRegion();
+    try {
+      await close();
+      try {
+        await open(target);
+        choice.set('active', target);
+      } catch (error) {
+        problem = `The ${target === 'demo' ? 'demo region' : 'region'} could not be opened: ${error instanceof Error ? error.message : String(error)}`;
+        await close();
+        await open('own');
+        choice.set('active', 'own');
+      }
+    } finally {
+      switching = false;
+      emitRegion();
+      // The renderer rebuilds its screens for the new region from its setup state.
+      const setup = await core?.dispatch(COMMANDS.getSetupState, undefined);
+      if (setup?.ok) emit(EVENTS.setupChanged, setup.value as SetupState);
+    }
+  }
+
+  const enqueue = (work: () => Promise<void>): Promise<void> => {
+    const next = queue.then(work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const hostDispatch = createCommandDispatcher<typeof COMMANDS.getRegionState | typeof COMMANDS.switchRegion>({
+    [COMMANDS.getRegionState]: async () => regionState(),
+    [COMMANDS.switchRegion]: async ({ to }) => {
+      if (to === 'demo' && !options.openDemoRegion) throw new CoreError(API_ERROR_CODES.notAllowed, 'This installation cannot run the demo region.');
+      await enqueue(async () => {
+        if (to !== active || !core) await switchTo(to);
+      });
+      if (problem) throw new CoreError(API_ERROR_CODES.internal, problem, true);
+      return regionState();
+    },
+  });
+
+  const dispatch: CommandDispatcher = async (channel, input) => {
+    if (channel === COMMANDS.getRegionState || channel === COMMANDS.switchRegion) return hostDispatch(channel, input);
+    if (!core) return err(apiError(API_ERROR_CODES.notConfigured, 'The workstation is opening its region.', true));
+    return core.dispatch(channel, input);
+  };
+
+  function firstRegion(): RegionChoice {
+    const remembered = regionChoiceSchema.safeParse(choice.get('active'));
+    const canRunDemo = options.openDemoRegion !== undefined;
+    if (remembered.success) return remembered.data === 'demo' && !canRunDemo ? 'own' : remembered.data;
+    return canRunDemo && !openWorkstationSettings(options.dataDir).read().profile ? 'demo' : 'own';
+  }
+
+  return {
+    dispatch,
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    start: () => enqueue(() => switchTo(firstRegion())),
+    stop: () => enqueue(close),
+  };
+}
