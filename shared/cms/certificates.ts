@@ -60,8 +60,13 @@ export function subjectPublicKeyInfoDer(certificate: pkijs.Certificate): Uint8Ar
   return new Uint8Array(certificate.subjectPublicKeyInfo.toSchema().toBER(false));
 }
 
-export function importPublicKey(certificate: pkijs.Certificate, algorithm: ProfileKeyAlgorithm, usages: WebKeyUsage[]): Promise<CryptoKey> {
-  return subtle().importKey('spki', subjectPublicKeyInfoDer(certificate), algorithm, false, usages);
+export async function importPublicKey(certificate: pkijs.Certificate, algorithm: ProfileKeyAlgorithm, usages: WebKeyUsage[]): Promise<CryptoKey> {
+  try {
+    return await subtle().importKey('spki', subjectPublicKeyInfoDer(certificate), algorithm, false, usages);
+  } catch (error) {
+    // A certificate in a message is untrusted input until its chain is checked: its key may be no valid point at all.
+    throw new CmsError(CMS_ERROR_CODES.malformed, 'A certificate carries a public key that cannot be read', { cause: error });
+  }
 }
 
 /**

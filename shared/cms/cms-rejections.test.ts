@@ -111,6 +111,14 @@ describe('damaged and foreign input', () => {
     await expectCode(decrypt(flipped(envelope, envelope.byteLength - 1), ecIdentity), CMS_ERROR_CODES.decryptFailed);
   });
 
+  it('rejects a signer certificate whose EC key is no point on P-256 as cms-malformed, not with a Web Crypto exception (found by fuzzing)', async () => {
+    const signed = await sign(content, await signerFor('ecSigner'));
+    const point = pkijs.Certificate.fromBER(pki.leaves.ecSigner.certificate).subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
+    const at = indexOf(signed, point);
+    expect(at).toBeGreaterThan(0);
+    await expectCode(verify(flipped(signed, at + 10), trust), CMS_ERROR_CODES.malformed);
+  });
+
   it('rejects signed content changed after signing', async () => {
     const signed = await sign(content, await signerFor('ecSigner'));
     const at = indexOf(signed, new TextEncoder().encode('CONTENT-MARKER'));
