@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
@@ -11,6 +11,8 @@ import { BROKER_STATE_ENV, endpointCredentials, loadBrokerEnv } from '../scripts
 import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
 import { expertEntry, type TestPractitioner } from '../hub/testing/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
+import { derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
+import { privateKeyAccount, STORE_KEY_ACCOUNT } from '../main/node/vault/vault-accounts.ts';
 import { P12_PASSWORD, PROTOCOL_V as V, startRegionHarness, type ClinicId, type RegionHarness } from './testing/region-harness.ts';
 
 /**
@@ -230,13 +232,51 @@ describe('workstation core on the real broker and hub', () => {
       const path = join(root, name);
       return statSync(path).isDirectory() ? files(path) : [path];
     });
-    const needles = ['Nilsen', '12046112345', 'Chest pain', 'Tenecteplase', 'troponin', endpointCredentials(broker, 'ws-expert-1').password, P12_PASSWORD];
+    const text = (value: string) => ({ what: JSON.stringify(value), bytes: Buffer.from(value, 'utf8') });
+    // Patient data and free text of the consults, the reports and their notes, as typed.
+    const needles = ['Nilsen', '12046112345', '1961-04-12', 'Chest pain', 'Thrombolysis before transfer', 'Inferior STEMI', 'Tenecteplase', 'troponin', 'Troponin T 180', 'Outside my field']
+      .map(text);
+    needles.push({ what: 'the attachment', bytes: Buffer.from('Referral letter') }, { what: 'the attachment (base64)', bytes: Buffer.from(Buffer.from('Referral letter').toString('base64')) });
+    needles.push(text(P12_PASSWORD));
+    for (const endpointId of ['ws-expert-1', 'ws-applicant-1']) {
+      const vault = harness.coreOptions(endpointId).vault;
+      needles.push({ what: `${endpointId}'s broker password`, bytes: Buffer.from(endpointCredentials(broker, endpointId).password) });
+      // The keychain's own secrets: the store key and the practitioner's private keys (PKCS#8 DER, base64 and PEM).
+      const storeKey = await vault.get(STORE_KEY_ACCOUNT);
+      expect(storeKey, `${endpointId}'s store key in the keychain`).toBeDefined();
+      needles.push({ what: `${endpointId}'s store key`, bytes: Buffer.from(storeKey!) }, { what: `${endpointId}'s store key (raw)`, bytes: Buffer.from(storeKey!, 'base64url') });
+      const practitioner = endpointId === 'ws-expert-1' ? expert : applicant;
+      for (const use of ['signing', 'encryption'] as const) {
+        const pkcs8 = await vault.get(privateKeyAccount(practitioner.id, use));
+        expect(pkcs8, `${endpointId}'s ${use} key in the keychain`).toBeDefined();
+        const der = Buffer.from(pkcs8!, 'base64');
+        expect(der).toEqual(Buffer.from(await exportPrivateKeyPkcs8(practitioner[use].privateKey)));
+        // The secret itself (EC scalar or RSA private exponent), raw and base64url as a JWK holds it, and the PEM
+        // line of the key that carries its middle (the same characters in unbroken base64).
+        const d = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'jwk' }).d!;
+        const secret = Buffer.from(d, 'base64url');
+        const middle = der.indexOf(secret) + secret.length / 2;
+        const line = Math.floor((middle * 4) / 3 / 64);
+        const pemLine = der.toString('base64').slice(line * 64, line * 64 + 64);
+        expect(derToPem(der, PEM_LABELS.privateKey)).toContain(pemLine);
+        needles.push(
+          { what: `${endpointId}'s ${use} key (DER)`, bytes: secret },
+          { what: `${endpointId}'s ${use} key (JWK)`, bytes: Buffer.from(d) },
+          { what: `${endpointId}'s ${use} key (PEM/base64)`, bytes: Buffer.from(pemLine) },
+        );
+      }
+    }
+    // The whole data directory of each workstation: store and its WAL/journal, settings, logs, audit, anything else.
     const scanned = [join(harness.dir, 'ws-expert-1'), join(harness.dir, 'ws-applicant-1')].flatMap(files);
-    expect(scanned.some((f) => f.endsWith('workstation.db'))).toBe(true);
+    for (const name of ['workstation.db', 'workstation.db-wal', 'settings.json']) {
+      expect(scanned.filter((f) => f.endsWith(name)), `${name} on both workstations`).toHaveLength(2);
+    }
     for (const file of scanned) {
       const bytes = readFileSync(file);
-      for (const needle of needles) expect(bytes.includes(needle), `${needle} in ${file}`).toBe(false);
+      for (const needle of needles) expect(bytes.includes(needle.bytes), `${needle.what} in ${file}`).toBe(false);
     }
+    // The same search finds what is kept in the clear on purpose: the endpoint id in the settings.
+    expect(scanned.filter((f) => readFileSync(f).includes('ws-expert-1')).map((f) => f.slice(harness.dir.length))).toContain('/ws-expert-1/settings.json');
   });
 
   it('keeps its store across a restart, and asks for a snapshot when it finds a gap in directory versions', async () => {
