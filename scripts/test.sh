@@ -18,6 +18,7 @@ step() {
 
 step typecheck npm run --silent typecheck
 step lint npm run --silent lint
+step security npm run --silent security:scan
 step build npm run --silent build
 step unit vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 step "integration + browser" bash scripts/with-test-env.sh bash -c '
