@@ -73,6 +73,7 @@ const APPLICANT_PRACTITIONER = 'demo-east.dr-haugen';
 
 // ---- the generated directory ---------------------------------------------------------------------------------------
 
+/** Alternately a woman's and a man's name, so that a patient's sex can follow the name. */
 const GIVEN = ['Anna', 'Lars', 'Ingrid', 'Omar', 'Sofia', 'Jonas', 'Maja', 'Erik', 'Leila', 'Nils', 'Hanna', 'Tomas', 'Amira', 'Karl', 'Elin', 'Petter', 'Sara', 'Yusuf', 'Marte', 'Henrik', 'Nora', 'Ali', 'Frida', 'Mikael'];
 const FAMILY = ['Strand', 'Holm', 'Berge', 'Dahl', 'Lunde', 'Moen', 'Aas', 'Vik', 'Rud', 'Eide', 'Foss', 'Sand', 'Lie', 'Hauge', 'Nygaard', 'Brekke', 'Solberg', 'Tangen', 'Myhre', 'Rahimi', 'Karlsen', 'Ødegård', 'Bakke', 'Lien', 'Sæther', 'Iversen'];
 const SPECIALTIES = ['Cardiology', 'Neurology', 'Dermatology', 'Pediatrics', 'Radiology', 'Oncology', 'Endocrinology', 'Nephrology', 'Pulmonology', 'Gastroenterology', 'Psychiatry', 'Orthopedics', 'Infectious diseases', 'Geriatrics', 'Obstetrics and gynecology', 'Ophthalmology', 'Anesthesiology', 'Hematology'];
@@ -237,9 +238,10 @@ function simulateApplicant(core: WorkstationCore, everySeconds: number, log: Dem
   const timer = setInterval(() => {
     running = running.then(async () => {
       const year = 1940 + Math.floor(random() * 70);
+      const given = Math.floor(random() * GIVEN.length);
       const created = await call(core, COMMANDS.createConsult, {
         expertId: USER_PRACTITIONER,
-        patient: { family: pick(FAMILY), given: [pick(GIVEN)], gender: pick(['male', 'female'] as const), birthDate: `${year}-0${1 + Math.floor(random() * 9)}-1${Math.floor(random() * 9)}` },
+        patient: { family: pick(FAMILY), given: [GIVEN[given]!], gender: given % 2 === 0 ? 'female' : 'male', birthDate: `${year}-0${1 + Math.floor(random() * 9)}-1${Math.floor(random() * 9)}` },
         priority: pick(['routine', 'routine', 'urgent'] as const),
         reason: pick(REASONS),
         question: 'What do you recommend?',
@@ -283,7 +285,7 @@ export async function startDemoRegion(options: DemoRegionOptions): Promise<DemoR
     }
   };
   try {
-    const region = await createTestRegion(join(dir, 'pki'));
+    const region = await createTestRegion(join(dir, 'pki'), 'Demo Region');
     const users = {
       admin: { name: 'rts-admin', password: password() },
       hub: { name: 'rts-hub', password: password() },

@@ -1,14 +1,16 @@
 import { useState } from 'react';
 import { COMMANDS, EVENTS } from '../shared/api/channels.ts';
-import type { SetupState } from '../shared/api/contract.ts';
+import type { RegionState, SetupState } from '../shared/api/contract.ts';
 import type { RtsApi } from '../preload/rts-api.ts';
 import { AppFrame } from './components/app-frame.tsx';
 import { ConnectionPanel } from './components/connection-panel.tsx';
 import { LockScreen } from './components/lock-screen.tsx';
 import { OfflineBanner } from './components/offline-banner.tsx';
+import { RegionOpening } from './components/region-switch.tsx';
 import { useAppInfo } from './hooks/use-app-info.ts';
 import { useCommand, useEvent } from './hooks/use-command.ts';
 import { useConnectionState } from './hooks/use-connection-state.ts';
+import { useRegionState } from './hooks/use-region-state.ts';
 import { useSetupState } from './hooks/use-setup-state.ts';
 import type { Navigate, View } from './navigation.ts';
 import { CaseScreen } from './screens/case-screen.tsx';
@@ -21,20 +23,28 @@ import { RejectionsScreen } from './screens/rejections-screen.tsx';
 import { SettingsScreen } from './screens/settings-screen.tsx';
 
 export function App({ api }: { api: RtsApi }) {
+  const region = useRegionState(api);
+  // Every screen starts afresh in another region: nothing of one region's state may show in the other.
+  return <RegionApp key={region?.active ?? 'own'} api={api} region={region} />;
+}
+
+function RegionApp({ api, region }: { api: RtsApi; region: RegionState | undefined }) {
   const info = useAppInfo(api);
   const connection = useConnectionState(api);
   const { state: setup } = useSetupState(api);
   return (
-    <AppFrame info={info} connection={connection} demo={setup?.profile?.demo === true}>
-      {!setup ? <ConnectionPanel state={connection} />
-        : setup.locked ? <LockScreen api={api} />
-          : isSetUp(setup) ? <Workspace api={api} setup={setup} connection={connection} />
-            : (
-              <>
-                <FirstRunScreen api={api} setup={setup} />
-                <ConnectionPanel state={connection} />
-              </>
-            )}
+    <AppFrame info={info} connection={connection} demo={region?.active === 'demo' || setup?.profile?.demo === true}>
+      {region?.problem && <p className="error-message" role="alert">{region.problem}</p>}
+      {region?.switching ? <RegionOpening region={region} />
+        : !setup ? <ConnectionPanel state={connection} />
+          : setup.locked ? <LockScreen api={api} />
+            : isSetUp(setup) ? <Workspace api={api} setup={setup} region={region} connection={connection} />
+              : (
+                <>
+                  <FirstRunScreen api={api} setup={setup} region={region} />
+                  <ConnectionPanel state={connection} />
+                </>
+              )}
     </AppFrame>
   );
 }
@@ -52,7 +62,7 @@ const NAV: readonly { view: View; label: string }[] = [
   { view: { name: 'settings' }, label: 'Settings' },
 ];
 
-function Workspace({ api, setup, connection }: { api: RtsApi; setup: SetupState; connection: ReturnType<typeof useConnectionState> }) {
+function Workspace({ api, setup, region, connection }: { api: RtsApi; setup: SetupState; region: RegionState | undefined; connection: ReturnType<typeof useConnectionState> }) {
   const [view, setView] = useState<View>({ name: 'inbox' });
   const navigate: Navigate = setView;
   const outbox = useCommand(api, COMMANDS.getOutboxState, undefined);
@@ -83,7 +93,7 @@ function Workspace({ api, setup, connection }: { api: RtsApi; setup: SetupState;
         {view.name === 'compose' && <ComposeScreen key={view.expertId ?? ''} api={api} navigate={navigate} {...(view.expertId && { expertId: view.expertId })} />}
         {view.name === 'outbox' && <OutboxScreen api={api} navigate={navigate} />}
         {view.name === 'rejections' && <RejectionsScreen api={api} navigate={navigate} />}
-        {view.name === 'settings' && <SettingsScreen api={api} setup={setup} />}
+        {view.name === 'settings' && <SettingsScreen api={api} setup={setup} region={region} />}
       </div>
     </div>
   );

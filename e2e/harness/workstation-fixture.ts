@@ -3,7 +3,10 @@ import { build } from 'esbuild';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWorkstationCore, type WorkstationCore, type WorkstationCoreOptions } from '../../main/node/workstation-core.ts';
+import type { DemoRegionProcess } from '../../main/node/demo/demo-region-process.ts';
+import { createMemoryVault } from '../../main/node/vault/memory-vault.ts';
+import type { WorkstationCore, WorkstationCoreOptions } from '../../main/node/workstation-core.ts';
+import { createWorkstationHost } from '../../main/node/workstation-host.ts';
 import { startRendererServer } from './renderer-server.ts';
 
 const RENDERER_DIR = join(import.meta.dirname, '..', '..', 'dist', 'renderer');
@@ -29,12 +32,19 @@ export interface OpenedWorkstation {
 }
 
 /**
- * Opens the built renderer in Chromium wired to a real workstation core running in this Node process: the page calls
- * the core through a binding exactly where Electron would use IPC, and core events are delivered into the page.
+ * The data directory is a fresh temporary one unless the test names its own. `vault` is the own region's keychain;
+ * with `openDemoRegion` the workstation can also run the demo region (its keychain then lives in memory).
  */
-/** The data directory is a fresh temporary one unless the test names its own. */
-export type HarnessCoreOptions = Omit<WorkstationCoreOptions, 'dataDir'> & { readonly dataDir?: string };
+export type HarnessCoreOptions = Omit<WorkstationCoreOptions, 'dataDir'> & {
+  readonly dataDir?: string;
+  readonly openDemoRegion?: () => Promise<DemoRegionProcess>;
+};
 
+/**
+ * Opens the built renderer in Chromium wired to a real workstation (the host and its core, as the Electron shell
+ * creates them) running in this Node process: the page calls it through a binding exactly where Electron would use
+ * IPC, and its events are delivered into the page.
+ */
 export const test = base.extend<{ openWorkstation: (options: HarnessCoreOptions) => Promise<OpenedWorkstation> }>({
   openWorkstation: async ({ page, browser }, use) => {
     if (!existsSync(join(RENDERER_DIR, 'index.html'))) throw new Error(`${RENDERER_DIR} is missing: run 'npm run build' first`);
@@ -44,7 +54,8 @@ export const test = base.extend<{ openWorkstation: (options: HarnessCoreOptions)
     await use(async (options) => {
       const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'rts-e2e-'));
       if (!options.dataDir) dataDirs.push(dataDir);
-      const core = createWorkstationCore({ ...options, dataDir });
+      const demoVault = createMemoryVault();
+      const core = createWorkstationHost({ ...options, dataDir, vault: (region) => (region === 'demo' ? demoVault : options.vault) });
       cores.push(core);
       // The first workstation uses the test's page; each further one (another clinician) gets a window of its own.
       const ownPage = cores.length === 1 ? page : await browser.newContext({ viewport: { width: 1280, height: 800 } }).then((c) => c.newPage());

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Conf from 'conf';
 import { COMMANDS, EVENTS, type EventChannel } from '../../shared/api/channels.ts';
@@ -34,7 +35,8 @@ export const DEMO_WORKSPACE_DIR = 'demo-workspace';
  * when it can run one.
  */
 export function createWorkstationHost(options: WorkstationHostOptions): WorkstationCore {
-  const choice = new Conf<{ active?: RegionChoice }>({ cwd: options.dataDir, configName: 'region' });
+  const { dataDir, vault, openDemoRegion, broker, ...coreOptions } = options;
+  const choice = new Conf<{ active?: RegionChoice }>({ cwd: dataDir, configName: 'region' });
   const listeners = new Set<CoreEventListener>();
   const emit = <E extends EventChannel>(event: E, payload: EventPayload<E>) => {
     for (const listener of listeners) listener(event, payload);
@@ -48,15 +50,14 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
   // Switches run one after another: a second click while the demo region starts waits for the first.
   let queue: Promise<unknown> = Promise.resolve();
 
-  const regionState = (): RegionState => ({ active, demoAvailable: options.openDemoRegion !== undefined, switching, ...(problem && { problem }) });
+  const regionState = (): RegionState => ({ active, demoAvailable: openDemoRegion !== undefined, switching, ...(problem && { problem }) });
   const emitRegion = () => emit(EVENTS.regionChanged, regionState());
 
   const createCore = (region: RegionChoice): WorkstationCore => {
-    const created = createWorkstationCore({
-      ...options,
-      dataDir: region === 'demo' ? join(options.dataDir, DEMO_WORKSPACE_DIR) : options.dataDir,
-      vault: options.vault(region),
-    });
+    // A provisioned connection profile is the own region's; the demo region's comes from the demo region itself.
+    const created = createWorkstationCore(region === 'demo'
+      ? { ...coreOptions, dataDir: join(dataDir, DEMO_WORKSPACE_DIR), vault: vault('demo') }
+      : { ...coreOptions, dataDir, vault: vault('own'), ...(broker && { broker }) });
     // Only the core in use speaks to the renderer: a closing core's last events must not reach the next region's screens.
     created.onEvent((event, payload) => {
       if (created === core) emit(event, payload);
@@ -73,6 +74,8 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
   }
 
   async function open(region: RegionChoice): Promise<void> {
+    // Each demo region is new (its own PKI, hub and broker), so its workspace starts empty with it.
+    if (region === 'demo') rmSync(join(dataDir, DEMO_WORKSPACE_DIR), { recursive: true, force: true });
     const next = createCore(region);
     core = next;
     active = region;
@@ -80,7 +83,6 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
       await next.start();
       return;
     }
-    const openDemoRegion = options.openDemoRegion;
     if (!openDemoRegion) throw new CoreError(API_ERROR_CODES.notAllowed, 'This installation cannot run the demo region.');
     // The region takes seconds to start; the core opens its store meanwhile.
     const [started] = await Promise.all([openDemoRegion(), next.start()]);
@@ -124,7 +126,7 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
   const hostDispatch = createCommandDispatcher<typeof COMMANDS.getRegionState | typeof COMMANDS.switchRegion>({
     [COMMANDS.getRegionState]: async () => regionState(),
     [COMMANDS.switchRegion]: async ({ to }) => {
-      if (to === 'demo' && !options.openDemoRegion) throw new CoreError(API_ERROR_CODES.notAllowed, 'This installation cannot run the demo region.');
+      if (to === 'demo' && !openDemoRegion) throw new CoreError(API_ERROR_CODES.notAllowed, 'This installation cannot run the demo region.');
       await enqueue(async () => {
         if (to !== active || !core) await switchTo(to);
       });
@@ -141,9 +143,9 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
 
   function firstRegion(): RegionChoice {
     const remembered = regionChoiceSchema.safeParse(choice.get('active'));
-    const canRunDemo = options.openDemoRegion !== undefined;
+    const canRunDemo = openDemoRegion !== undefined;
     if (remembered.success) return remembered.data === 'demo' && !canRunDemo ? 'own' : remembered.data;
-    return canRunDemo && !openWorkstationSettings(options.dataDir).read().profile ? 'demo' : 'own';
+    return canRunDemo && !openWorkstationSettings(dataDir).read().profile ? 'demo' : 'own';
   }
 
   return {

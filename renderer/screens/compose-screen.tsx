@@ -1,5 +1,5 @@
 import { useId, useMemo, useState, type ChangeEvent, type ReactNode } from 'react';
-import { COMMANDS } from '../../shared/api/channels.ts';
+import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
 import type { ComposeConsult } from '../../shared/api/consult-schemas.ts';
 import { VITAL_SIGNS, type VitalSign } from '../../shared/protocol/fhir/vital-signs.ts';
 import type { RtsApi } from '../../preload/rts-api.ts';
@@ -11,7 +11,7 @@ import { ErrorMessage } from '../components/error-message.tsx';
 import { parseWaveformCsv, type ParsedWaveform } from '../components/waveform-csv.ts';
 import { WaveformPlot } from '../components/waveform-plot.tsx';
 import { formatBytes } from '../files.ts';
-import { useAction, useCommand } from '../hooks/use-command.ts';
+import { useAction, useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
 import './case.css';
 
@@ -382,6 +382,8 @@ function ExpertSearch({ api, onChoose, describedBy }: { api: RtsApi; onChoose: (
   const [text, setText] = useState('');
   const query = text.trim();
   const found = useCommand(api, COMMANDS.searchDirectory, { text: query, limit: 20 });
+  // A directory still arriving (first start, a snapshot after a gap) may hold the expert a moment later.
+  useEvent(api, EVENTS.directorySyncProgress, found.reload);
   const results = query ? found.value ?? [] : [];
   return (
     <div className="expert-search">

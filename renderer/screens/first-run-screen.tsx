@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { COMMANDS } from '../../shared/api/channels.ts';
-import type { SetupState } from '../../shared/api/contract.ts';
+import type { RegionState, SetupState } from '../../shared/api/contract.ts';
 import type { RtsApi } from '../../preload/rts-api.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { ConnectionForm } from '../components/connection-form.tsx';
+import { RegionSwitch } from '../components/region-switch.tsx';
 import { useAction } from '../hooks/use-command.ts';
 import { fileToBase64 } from '../files.ts';
 
@@ -12,13 +13,19 @@ import { fileToBase64 } from '../files.ts';
  * Setting up a workstation, in the order the core needs it: the region's trust, the practitioner's certificates, the
  * connection. Each step says what it checked, or why it refused, in the core's words.
  */
-export function FirstRunScreen({ api, setup }: { api: RtsApi; setup: SetupState }) {
+export function FirstRunScreen({ api, setup, region }: { api: RtsApi; setup: SetupState; region: RegionState | undefined }) {
   const trustDone = (setup.identity?.trust.anchors.length ?? 0) > 0 && setup.identity?.trust.hub !== undefined;
   return (
     <div className="first-run">
       <h2 className="screen-title">Set up this workstation</h2>
       {setup.storeProblem && (
         <p className="error-message" role="alert" data-code={setup.storeProblem.code}>{setup.storeProblem.message}</p>
+      )}
+      {region && (region.active === 'demo' || region.demoAvailable) && (
+        <section className="panel" aria-labelledby="demo-step">
+          <h3 id="demo-step">Just looking?</h3>
+          <RegionSwitch api={api} region={region} />
+        </section>
       )}
       <TrustStep api={api} done={trustDone} setup={setup} />
       <IdentityStep api={api} enabled={trustDone} setup={setup} />

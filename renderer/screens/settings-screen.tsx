@@ -1,14 +1,15 @@
 import { useState } from 'react';
 import { COMMANDS } from '../../shared/api/channels.ts';
-import type { SetupState } from '../../shared/api/contract.ts';
+import type { RegionState, SetupState } from '../../shared/api/contract.ts';
 import type { RtsApi } from '../../preload/rts-api.ts';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { ConnectionForm } from '../components/connection-form.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
+import { RegionSwitch } from '../components/region-switch.tsx';
 import { useAction } from '../hooks/use-command.ts';
 
 /** The connection, the certificates and their validity, the lock, and the audit log check. */
-export function SettingsScreen({ api, setup }: { api: RtsApi; setup: SetupState }) {
+export function SettingsScreen({ api, setup, region }: { api: RtsApi; setup: SetupState; region: RegionState | undefined }) {
   const setUi = useAction(api, COMMANDS.setUiPreferences);
   const setPassphrase = useAction(api, COMMANDS.setLockPassphrase);
   const audit = useAction(api, COMMANDS.checkAuditLog);
@@ -20,10 +21,8 @@ export function SettingsScreen({ api, setup }: { api: RtsApi; setup: SetupState 
       <h2 className="screen-title">Settings</h2>
       <section className="panel" aria-labelledby="settings-connection">
         <h3 id="settings-connection">Connection to the region</h3>
-        {setup.profile?.demo && (
-          <p className="hint">This workstation is connected to the <strong>demo region</strong> running on this computer. To join a real region, enter its broker, your endpoint id and password below; the region's CA and your certificates are set on the first-run screen.</p>
-        )}
-        <ConnectionForm api={api} profile={setup.profile} requirePassword={!setup.hasBrokerPassword} />
+        {region && <RegionSwitch api={api} region={region} />}
+        {region?.active !== 'demo' && <ConnectionForm api={api} profile={setup.profile} requirePassword={!setup.hasBrokerPassword} />}
       </section>
       <section className="panel" aria-labelledby="settings-identity">
         <h3 id="settings-identity">Certificates</h3>
