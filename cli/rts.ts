@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // rts: the administrator's and tester's command line. One file per command group (pki-commands.ts, …).
 import { Command, CommanderError } from 'commander';
+import { registerBrokerCommands } from './broker-commands.ts';
 import { describeFailure, EXIT_CODES } from './cli-error.ts';
 import { registerCmsCommands } from './cms-commands.ts';
 import { registerHubCommands } from './hub-commands.ts';
@@ -8,7 +9,7 @@ import { registerPkiCommands } from './pki-commands.ts';
 import { registerWorkstationCommands } from './workstation-commands.ts';
 
 const program = new Command('rts')
-  .description('RTS Workstation: regional PKI, CMS envelope, hub operation, workstation checks and test tooling')
+  .description('RTS Workstation: regional PKI, CMS envelope, hub operation, broker topology, workstation checks and test tooling')
   // Set before the groups are added, so that subcommands inherit them: commander then throws instead of exiting, and
   // prints nothing itself, so that every error becomes the single "rts: <code>: <message>" line.
   .exitOverride()
@@ -17,6 +18,7 @@ const program = new Command('rts')
 registerPkiCommands(program);
 registerCmsCommands(program);
 registerHubCommands(program);
+registerBrokerCommands(program);
 registerWorkstationCommands(program);
 
 try {
