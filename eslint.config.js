@@ -86,7 +86,7 @@ export default tseslint.config(
   restrict(['main/electron/**'], [layer('hub'), layer('preload'), layer('renderer'), noReact]),
   restrict(['hub/**'], [layer('main'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
   // The rts command, and the tests and benchmarks of the whole region: the same code as the workstation core and the hub.
-  restrict(['cli/**', 'bench/**', 'faults/**', 'integration/**', 'demo/**'], [layer('electron'), layer('preload'), layer('renderer'), noElectron, noReact]),
+  restrict(['cli/**', 'bench/**', 'faults/**', 'integration/**', 'badinput/**', 'demo/**'], [layer('electron'), layer('preload'), layer('renderer'), noElectron, noReact]),
   restrict(['preload/**'], [layer('main'), layer('hub'), layer('transport'), layer('renderer'), noNode, noReact, nodeOnlyPackages]),
   restrict(['renderer/**'], [layer('main'), layer('hub'), layer('transport'), noNode, noElectron, nodeOnlyPackages], [
     { group: ['**/preload/**'], allowTypeImports: true, message: 'The renderer reaches the preload for types only; at run time it uses window.rts.' },

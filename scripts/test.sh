@@ -29,6 +29,8 @@ step "integration + browser" bash scripts/with-test-env.sh bash -c '
 
 # Broker kill -9, consumer kill -9, poison messages, and failover on a 3-node cluster: 0 lost, 0 duplicates required.
 step faults npm run --silent test:faults
+# Every bad-input class at the hub and a workstation core, and fuzzing of the parsers: all handled, 0 crashes, 0 hangs.
+step badinput npm run --silent test:badinput
 
 node scripts/test-summary.ts test-results/unit.json test-results/int.json test-results/e2e.json
 if ((${#failed[@]})); then

@@ -30,6 +30,13 @@ export interface TestRegion {
   readonly files: { readonly hubCertificate: string; readonly hubKey: string; readonly ca: string; readonly crl: string };
   clinic(id: string): Promise<TestIdentity>;
   practitioner(id: string): Promise<TestPractitioner>;
+  /** A certificate of any profile, optionally outside its validity now (expired, not yet valid), for refusal tests. */
+  issue(profile: LeafProfileName, commonName: string, validity?: { notBefore?: Date; validityDays?: number }): Promise<TestIdentity>;
+  /**
+   * A practitioner signing certificate listed on the region's CRL (made before the CRL is written, so that a hub
+   * started on these files already sees it revoked).
+   */
+  readonly revoked: TestIdentity;
 }
 
 export async function createTestRegion(dir: string): Promise<TestRegion> {
@@ -37,23 +44,28 @@ export async function createTestRegion(dir: string): Promise<TestRegion> {
   const caKeys = await generateKeyPair();
   const caCert = await createRootCertificate({ keyPair: caKeys, subject: { commonName: 'Test Region Root CA', organization: 'Test Region' } });
   const issuer: CertificateIssuer = { certificate: caCert.der, privateKey: caKeys.privateKey };
-  const issue = async (profile: LeafProfileName, commonName: string): Promise<TestIdentity> => {
+  const issueWithSerial = async (profile: LeafProfileName, commonName: string, validity: { notBefore?: Date; validityDays?: number } = {}) => {
     const keys = await generateKeyPair();
-    const issued = await issueCertificate({ profile, subject: { commonName, organization: 'Test Region' }, publicKey: keys.publicKey, issuer });
-    return { certificate: issued.der, privateKey: keys.privateKey };
+    const issued = await issueCertificate({ profile, subject: { commonName, organization: 'Test Region' }, publicKey: keys.publicKey, issuer, ...validity });
+    return { identity: { certificate: issued.der, privateKey: keys.privateKey }, serialNumber: issued.serialNumber };
   };
+  const issue = async (profile: LeafProfileName, commonName: string, validity?: { notBefore?: Date; validityDays?: number }): Promise<TestIdentity> =>
+    (await issueWithSerial(profile, commonName, validity)).identity;
+  const revoked = await issueWithSerial('practitioner-signing', 'revoked.signer');
   const hub = await issue('hub', 'hub');
   const files = { hubCertificate: join(dir, 'hub.cert.pem'), hubKey: join(dir, 'hub.key.pem'), ca: join(dir, 'ca.pem'), crl: join(dir, 'ca.crl.pem') };
   writeFileSync(files.hubCertificate, derToPem(hub.certificate, PEM_LABELS.certificate));
   writeFileSync(files.hubKey, derToPem(await exportPrivateKeyPkcs8(hub.privateKey), PEM_LABELS.privateKey), { mode: 0o600 });
   writeFileSync(files.ca, derToPem(caCert.der, PEM_LABELS.certificate));
-  writeFileSync(files.crl, derToPem(await createCrl(issuer), PEM_LABELS.crl));
+  writeFileSync(files.crl, derToPem(await createCrl(issuer, { revoked: [{ serialNumber: revoked.serialNumber, revocationDate: new Date() }] }), PEM_LABELS.crl));
   return {
     ca: { certificate: caCert.der, privateKey: caKeys.privateKey },
     hub,
     dir,
     files,
     clinic: (id) => issue('clinic-system', id),
+    issue,
+    revoked: revoked.identity,
     practitioner: async (id) => ({ id, signing: await issue('practitioner-signing', id), encryption: await issue('practitioner-encryption', id) }),
   };
 }

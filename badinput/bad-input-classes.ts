@@ -1,0 +1,356 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as pkijs from 'pkijs';
+import { COMMANDS } from '../shared/api/channels.ts';
+import { uplinkSendAddress } from '../shared/broker/rabbitmq-names.ts';
+import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
+import { CONTENT_ENCRYPTION } from '../shared/cms/index.ts';
+import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
+import { REASON_CODES as R } from '../shared/protocol/reason-codes.ts';
+import { endpointUser, WS, type BadInputRegion, type RawFields } from './bad-input-region.ts';
+
+/**
+ * The bad-input classes: for each, what is sent to the hub (on the uplink, as clinic-b) and to the workstation core
+ * (straight onto its downlink, as the hub's broker user would, so the workstation defends itself without the hub),
+ * where the class makes sense for that receiver, and the outcome each variant must end in. A probe sends its bad
+ * message and returns `observe`, which reports what the receiver recorded for it, or undefined while nothing is
+ * recorded yet:
+ *   hub          its dead-letter record, and the rejected receipt to the sender where the sender can be answered;
+ *   workstation  its refused-message record (inbox:list-rejections);
+ *   broker       the broker's refusal of the transfer, and no trace at the receiver.
+ */
+export type Receiver = 'hub' | 'workstation';
+
+export interface Probe {
+  /** Where the outcome was read, for the report. */
+  readonly evidence: string;
+  observe(): Promise<string | undefined>;
+}
+
+export interface Variant {
+  readonly name: string;
+  readonly expected: string;
+  send(region: BadInputRegion): Promise<Probe>;
+}
+
+export interface BadInputClass {
+  readonly name: string;
+  readonly hub?: readonly Variant[];
+  readonly workstation?: readonly Variant[];
+}
+
+// --- observing ------------------------------------------------------------------------------------------------------
+
+/** The hub's dead letter; with `receipt`, also the rejected receipt it sent the clinic (which must name the same reason). */
+function atHub(region: BadInputRegion, messageId: string, receipt: boolean): Probe {
+  return {
+    evidence: receipt ? 'dead letter + rejected receipt' : 'dead letter',
+    async observe() {
+      const letters = await region.hubDeadLetters(messageId);
+      if (letters.length === 0) return undefined;
+      const reason = letters.map((l) => l.reason).join('+');
+      if (!receipt) return reason;
+      const receipts = region.receiptsAtClinicB(messageId);
+      if (receipts.length === 0) return undefined;
+      const answered = receipts.map((m) => `${String(m.properties.rtsReceipt)}:${String(m.properties.rtsReason)}`).join('+');
+      return answered === `rejected:${reason}` ? reason : `${reason} (receipt ${answered})`;
+    },
+  };
+}
+
+function atWorkstation(region: BadInputRegion, messageId: string): Probe {
+  return {
+    evidence: 'refused list',
+    async observe() {
+      const refusals = await region.workstationRefusals(messageId);
+      return refusals.length === 0 ? undefined : refusals.map((r) => r.reason).join('+');
+    },
+  };
+}
+
+async function toHub(region: BadInputRegion, fields: RawFields & { message_id: string }, receipt: boolean): Promise<Probe> {
+  const outcome = await region.sendToHub(fields);
+  if (outcome !== 'accepted') return { evidence: 'broker', observe: async () => `broker ${outcome}` };
+  return atHub(region, fields.message_id, receipt);
+}
+
+async function toWorkstation(region: BadInputRegion, fields: RawFields & { message_id: string }): Promise<Probe> {
+  const outcome = await region.sendToWorkstation(fields);
+  if (outcome !== 'accepted') return { evidence: 'broker', observe: async () => `broker ${outcome}` };
+  return atWorkstation(region, fields.message_id);
+}
+
+/** A variant that fails in the properties: the hub cannot read the sender, so it dead-letters without a receipt. */
+function unreadable(name: string, expected: string, fields: (region: BadInputRegion) => RawFields & { message_id: string }): { hub: Variant; workstation: Variant } {
+  return {
+    hub: { name, expected, send: (region) => toHub(region, { ...fields(region), user_id: Buffer.from('clinic-b') }, false) },
+    workstation: { name, expected, send: (region) => toWorkstation(region, fields(region)) },
+  };
+}
+
+// --- damaging bodies -------------------------------------------------------------------------------------------------
+
+/** Every occurrence of `from` replaced by `to` (same length): algorithm identifiers inside a valid envelope. */
+function replaceAll(bytes: Uint8Array, from: readonly number[], to: readonly number[]): Uint8Array {
+  const out = Buffer.from(bytes);
+  const needle = Buffer.from(from);
+  let replaced = 0;
+  for (let at = out.indexOf(needle); at >= 0; at = out.indexOf(needle, at + 1)) {
+    Buffer.from(to).copy(out, at);
+    replaced += 1;
+  }
+  if (replaced === 0) throw new Error('nothing to replace: the envelope layout changed');
+  return new Uint8Array(out);
+}
+
+function flipBit(bytes: Uint8Array, at: number, mask: number): Uint8Array {
+  const out = bytes.slice();
+  out[at] = out[at]! ^ mask;
+  return out;
+}
+
+const flipAt = (bytes: Uint8Array, at: number) => flipBit(bytes, at, 0x01);
+
+/** The first byte of `needle` in `bytes`, which must be there. */
+function find(bytes: Uint8Array, needle: Uint8Array): number {
+  const at = Buffer.from(bytes).indexOf(Buffer.from(needle));
+  if (at < 0) throw new Error('marker not found in the message');
+  return at;
+}
+
+const OID_BYTES = {
+  sha256: [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01],
+  sha384: [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02],
+  aes256Gcm: [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2e],
+  aes128Gcm: [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x06],
+};
+
+/** SEQUENCE { GeneralizedTime "" }: DER that asn1js throws on (found by fuzzing; fixed in shared/cms/der.ts). */
+const UNREADABLE_TIME = Uint8Array.of(0x30, 0x02, 0x18, 0x00);
+
+/** The signed message with one byte of the signer certificate's EC point changed: no point on P-256 (found by fuzzing). */
+function offCurve(signed: Uint8Array, certificate: Uint8Array): Uint8Array {
+  const point = pkijs.Certificate.fromBER(certificate).subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
+  return flipAt(signed, find(signed, point) + 10);
+}
+
+const MARKER = new TextEncoder().encode('Sørvik Health Centre');
+const CONSULT_MARKER = new TextEncoder().encode('Rash on both forearms');
+
+function patientOf(bundle: Record<string, unknown>): Record<string, unknown> {
+  return (bundle.entry as { resource: Record<string, unknown> }[]).find((e) => e.resource.resourceType === 'Patient')!.resource;
+}
+
+function innerEntries(bundle: Record<string, unknown>): { resource: Record<string, unknown> }[] {
+  return ((bundle.entry as { resource: { entry: { resource: Record<string, unknown> }[] } }[])[1]!.resource.entry);
+}
+
+// --- the classes -----------------------------------------------------------------------------------------------------
+
+const old = () => new Date(Date.now() - (PROTOCOL_LIMITS.deduplicationWindowDays + 1) * 86_400_000);
+const ahead = () => new Date(Date.now() + 3_600_000);
+
+const notUuid = unreadable('message_id not a UUID', R.malformedProperties, (r) => r.bareConsult(randomBytes(64), { message_id: `not-a-uuid-${randomUUID()}` }));
+const notDurable = unreadable('not durable', R.malformedProperties, (r) => r.bareConsult(randomBytes(64), { durable: false }));
+const wrongContentType = unreadable('signed content type on a consult', R.malformedProperties, (r) => r.bareConsult(randomBytes(64), { content_type: CONTENT_TYPES.signed }));
+const valueBody = unreadable('body an amqp-value string, not binary', R.malformedProperties, (r) => r.bareConsult(new Uint8Array(), { body: 'not binary' }));
+const badSequence = unreadable('rtsSequence a string', R.malformedProperties, (r) => r.bareConsult(randomBytes(64), {}, { rtsSequence: 'one' }));
+const noType = unreadable('no rtsType', R.missingProperty, (r) => r.bareConsult(randomBytes(64), {}, { rtsType: undefined }));
+const noCreationTime = unreadable('no creation_time', R.missingProperty, (r) => r.bareConsult(randomBytes(64), { creation_time: undefined }));
+const noCase = unreadable('no rtsCase', R.missingProperty, (r) => r.bareConsult(randomBytes(64), {}, { rtsCase: undefined }));
+const unknownType = unreadable('rtsType consult.gossip', R.unknownType, (r) => r.bareConsult(randomBytes(64), {}, { rtsType: 'consult.gossip' }));
+const majorTwo = unreadable('rtsVersion 2.0', R.unsupportedVersion, (r) => r.bareConsult(randomBytes(64), {}, { rtsVersion: '2.0' }));
+const oversized = unreadable('body of 32 MiB + 1 byte', R.tooLarge, (r) => r.bareConsult(new Uint8Array(PROTOCOL_LIMITS.maxBodyBytes + 1)));
+const tooOld = unreadable(`creation_time ${PROTOCOL_LIMITS.deduplicationWindowDays + 1} days ago`, R.replay, (r) => r.bareConsult(randomBytes(64), { creation_time: old() }));
+const tooNew = unreadable('creation_time an hour ahead', R.replay, (r) => r.bareConsult(randomBytes(64), { creation_time: ahead() }));
+
+/** A signed directory publish to the hub and a sealed consult to the workstation, both built with the same damage. */
+function envelopeClass(name: string, expected: string, damage: {
+  hub?: Parameters<BadInputRegion['publish']>[0] | ((r: BadInputRegion) => Parameters<BadInputRegion['publish']>[0]);
+  workstation?: Parameters<BadInputRegion['consult']>[0] | ((r: BadInputRegion) => Parameters<BadInputRegion['consult']>[0]);
+}, names: { hub?: string; workstation?: string } = {}): BadInputClass {
+  const resolve = <T>(option: T | ((r: BadInputRegion) => T), region: BadInputRegion): T => (typeof option === 'function' ? (option as (r: BadInputRegion) => T)(region) : option);
+  return {
+    name,
+    ...(damage.hub && { hub: [{ name: names.hub ?? 'signed directory.publish', expected, send: async (r: BadInputRegion) => toHub(r, await r.publish(resolve(damage.hub, r)), true) }] }),
+    ...(damage.workstation && { workstation: [{ name: names.workstation ?? 'sealed consult.request', expected, send: async (r: BadInputRegion) => toWorkstation(r, await r.consult(resolve(damage.workstation, r))) }] }),
+  };
+}
+
+export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
+  {
+    name: 'malformed AMQP properties',
+    hub: [notUuid.hub, notDurable.hub, wrongContentType.hub, valueBody.hub, badSequence.hub],
+    workstation: [notUuid.workstation, notDurable.workstation, wrongContentType.workstation, valueBody.workstation, badSequence.workstation],
+  },
+  { name: 'missing headers', hub: [noType.hub, noCreationTime.hub, noCase.hub], workstation: [noType.workstation, noCreationTime.workstation, noCase.workstation] },
+  { name: 'unknown message type', hub: [unknownType.hub], workstation: [unknownType.workstation] },
+  { name: 'unsupported version', hub: [majorTwo.hub], workstation: [majorTwo.workstation] },
+  { name: 'oversized body', hub: [oversized.hub], workstation: [oversized.workstation] },
+  { name: 'replay (old or future creation_time)', hub: [tooOld.hub, tooNew.hub], workstation: [tooOld.workstation, tooNew.workstation] },
+  envelopeClass('invalid JSON', R.invalidJson, { hub: { content: new TextEncoder().encode('{"resourceType": "Bundle", ') }, workstation: { content: new Uint8Array([0xff, 0xfe, 0x7b]) } }),
+  envelopeClass('schema-invalid FHIR (RTS profile)', R.schemaInvalid, { hub: { payload: (b) => { b.type = 'collection'; } }, workstation: { payload: (b) => { b.type = 'collection'; } } }),
+  envelopeClass('FHIR-invalid (base R4)', R.fhirInvalid, {
+    hub: { payload: (b) => { innerEntries(b)[0]!.resource.favouriteColour = 'blue'; } },
+    workstation: { payload: (b) => { patientOf(b).birthDate = '1961-13-45'; } },
+  }),
+  envelopeClass('header mismatch (payload vs AMQP properties)', R.headerMismatch, { hub: { payloadMessageId: randomUUID() }, workstation: { payloadMessageId: randomUUID() } }),
+  envelopeClass('CMS garbage', R.cmsMalformed, { hub: { body: () => randomBytes(2048) }, workstation: { body: () => randomBytes(2048) } }),
+  envelopeClass('truncated CMS', R.cmsMalformed, { hub: { body: (b) => b.slice(0, Math.floor(b.byteLength * 0.6)) }, workstation: { body: (b) => b.slice(0, Math.floor(b.byteLength * 0.6)) } }),
+  envelopeClass('CMS with an unreadable time value (asn1js exception)', R.cmsMalformed, { hub: { body: () => UNREADABLE_TIME }, workstation: { body: () => UNREADABLE_TIME } }),
+  envelopeClass('signer certificate with an EC key off the curve', R.cmsMalformed, {
+    hub: (r) => ({ body: (b) => offCurve(b, r.signers.clinicB.certificate) }),
+    workstation: (r) => ({ signed: (s) => offCurve(s, r.signers.applicant.signing.certificate) }),
+  }),
+  envelopeClass('bad signature (content altered after signing)', R.badSignature, {
+    hub: { body: (b) => flipAt(b, find(b, MARKER) + 2) },
+    workstation: { signed: (s) => flipAt(s, find(s, CONSULT_MARKER) + 2) },
+  }),
+  envelopeClass('signer not matching the claimed sender', R.signerMismatch, {
+    hub: (r) => ({ signer: r.signers.clinicA }),
+    workstation: (r) => ({ signer: r.signers.stranger.signing }),
+  }),
+  envelopeClass('expired certificate', R.certificateExpired, { hub: (r) => ({ signer: r.signers.expired }), workstation: (r) => ({ signer: r.signers.expired }) }),
+  envelopeClass('not-yet-valid certificate', R.certificateNotYetValid, { hub: (r) => ({ signer: r.signers.notYetValid }), workstation: (r) => ({ signer: r.signers.notYetValid }) }),
+  envelopeClass('revoked certificate', R.certificateRevoked, { hub: (r) => ({ signer: r.signers.revoked }), workstation: (r) => ({ signer: r.signers.revoked }) }),
+  envelopeClass('untrusted chain (another CA)', R.untrustedChain, { hub: (r) => ({ signer: r.signers.foreign }), workstation: (r) => ({ signer: r.signers.foreign }) }),
+  envelopeClass('wrong key usage (encryption certificate signs)', R.wrongKeyUsage, { hub: (r) => ({ signer: r.signers.wrongUsage }), workstation: (r) => ({ signer: r.signers.wrongUsage }) }),
+  envelopeClass('signing time in the future', R.signingTimeInvalid, { hub: { signingTime: ahead() }, workstation: { signingTime: ahead() } }),
+  envelopeClass('unsupported CMS algorithm', R.cmsUnsupportedAlgorithm, {
+    hub: { body: (b) => replaceAll(b, OID_BYTES.sha256, OID_BYTES.sha384) },
+    workstation: { body: (b) => replaceAll(b, OID_BYTES.aes256Gcm, OID_BYTES.aes128Gcm) },
+  }, { hub: 'digest SHA-384', workstation: 'content encryption AES-128-GCM' }),
+  // The hub cannot decrypt consults (end-to-end encryption): the classes below are the workstation's alone.
+  envelopeClass('tampered ciphertext', R.decryptFailed, { workstation: { body: (b) => flipAt(b, b.byteLength - 20) } }),
+  {
+    name: 'tampered CBC ciphertext (older peers\' EnvelopedData)',
+    workstation: [{
+      name: 'AES-256-CBC, padding broken', expected: R.decryptFailed,
+      // The top bit of the byte before the last block lands in the padding length, which can then never be valid.
+      send: async (r) => toWorkstation(r, await r.consult({ contentEncryption: CONTENT_ENCRYPTION.cbc, body: (b) => flipBit(b, b.byteLength - 17, 0x80) })),
+    }],
+  },
+  envelopeClass('not a recipient (encrypted to others only)', R.notARecipient, { workstation: (r) => ({ recipients: [r.signers.applicant.encryption.certificate] }) }),
+  envelopeClass('not addressed to me', R.notAddressedToMe, { workstation: { to: 'clinic-a.dr-lund' } }, { workstation: 'consult.request for another practitioner' }),
+  {
+    name: 'forged sender (rtsSender differs from user_id)',
+    hub: [{ name: 'rtsSender clinic-a from clinic-b', expected: R.forgedSender, send: async (r) => toHub(r, forgedSender(await r.publish()), true) }],
+  },
+  {
+    name: 'forged user_id',
+    hub: [{
+      name: 'clinic-b sends as user_id clinic-a', expected: 'broker: session ended: amqp:precondition-failed',
+      send: async (r) => {
+        const fields = await r.publish();
+        const outcome = await r.publishOnce(endpointUser(r.broker, 'clinic-b'), uplinkSendAddress('clinic-b'), { ...fields, user_id: Buffer.from('clinic-a') });
+        return { evidence: 'broker refusal, no dead letter', observe: async () => ((await r.hubDeadLetters(fields.message_id)).length === 0 ? `broker: ${outcome}` : 'reached the hub') };
+      },
+    }],
+    workstation: [{
+      name: 'hub user sends as user_id clinic-a', expected: 'broker: session ended: amqp:precondition-failed',
+      send: async (r) => {
+        const fields = await r.consult({ userId: 'clinic-a' });
+        const outcome = await r.publishOnce(r.broker.users.hub, `/exchange/rts.downlink/${WS}`, fields);
+        return { evidence: 'broker refusal, no refusal or case', observe: async () => ((await r.workstationRefusals(fields.message_id)).length === 0 && !(await caseExists(r, fields.caseId)) ? `broker: ${outcome}` : 'reached the workstation') };
+      },
+    }],
+  },
+  {
+    name: 'not authorized',
+    hub: [
+      { name: 'clinic-b publishes an entry of clinic-a', expected: R.notAuthorized, send: async (r) => toHub(r, await r.publish({ resourceId: 'clinic-a.sorvik' }), true) },
+      {
+        name: 'clinic-b sends a hub-only type (directory.update)', expected: R.notAuthorized,
+        send: async (r) => {
+          const fields = await r.publish();
+          return toHub(r, { ...fields, application_properties: { rtsType: 'directory.update', rtsVersion: '1.0', rtsSender: 'clinic-b', rtsDirectoryBaseVersion: 4, rtsDirectoryVersion: 5 } }, true);
+        },
+      },
+    ],
+    workstation: [{
+      name: 'the applicant marks the case accepted', expected: R.notAuthorized,
+      send: async (r) => toWorkstation(r, await r.consult({ caseId: r.knownCase, status: 'accepted', sequence: 2 })),
+    }],
+  },
+  {
+    name: 'unknown recipient',
+    hub: [
+      { name: 'consult to clinic-a.dr-nobody', expected: R.unknownRecipient, send: async (r) => toHub(r, r.bareConsult(randomBytes(256), {}, { rtsToPractitioner: 'clinic-a.dr-nobody' }), true) },
+      {
+        // Receipts are never answered by receipts: the dead letter is all there is.
+        name: 'receipt to an unregistered endpoint', expected: R.unknownRecipient,
+        send: async (r) => toHub(r, r.bareConsult(randomBytes(256), { content_type: CONTENT_TYPES.signed, correlation_id: randomUUID() }, {
+          rtsType: 'receipt', rtsReceipt: 'processed', rtsToEndpoint: 'ws-nowhere', rtsCase: undefined, rtsFromPractitioner: undefined, rtsToPractitioner: undefined, rtsSequence: undefined,
+        }), false),
+      },
+    ],
+  },
+  { name: 'retired expert', hub: [{ name: 'consult to retired clinic-a.dr-lund', expected: R.retiredExpert, send: async (r) => toHub(r, r.bareConsult(randomBytes(256), {}, { rtsToPractitioner: 'clinic-a.dr-lund' }), true) }] },
+  {
+    name: 'out-of-order status',
+    workstation: [
+      { name: 'information-provided while requested', expected: R.outOfOrder, send: async (r) => toWorkstation(r, await r.consult({ caseId: r.knownCase, status: 'information-provided', sequence: 2 })) },
+      { name: 'a second request for a known case', expected: R.outOfOrder, send: async (r) => toWorkstation(r, await r.consult({ caseId: r.knownCase })) },
+    ],
+  },
+  {
+    // docs/protocol.md §7.1: a repeat is settled without effect and the first outcome stands (and is answered again).
+    name: 'duplicate message_id',
+    hub: [{
+      name: 'a refused consult sent twice', expected: `${R.unknownRecipient} (answered twice, dead-lettered once)`,
+      send: async (r) => {
+        const fields = r.bareConsult(randomBytes(256), {}, { rtsToPractitioner: 'clinic-a.dr-nobody' });
+        for (let i = 0; i < 2; i++) await r.sendToHub({ ...fields, user_id: Buffer.from('clinic-b') });
+        return {
+          evidence: 'dead letters + rejected receipts',
+          async observe() {
+            const letters = await r.hubDeadLetters(fields.message_id);
+            const receipts = r.receiptsAtClinicB(fields.message_id).filter((m) => m.properties.rtsReceipt === 'rejected');
+            if (letters.length === 0 || receipts.length < 2) return undefined;
+            const reasons = new Set([...letters.map((l) => l.reason), ...receipts.map((m) => String(m.properties.rtsReason))]);
+            return `${[...reasons].join('+')} (answered ${receipts.length === 2 ? 'twice' : `${receipts.length} times`}, dead-lettered ${letters.length === 1 ? 'once' : `${letters.length} times`})`;
+          },
+        };
+      },
+    }],
+    workstation: [
+      {
+        name: 'a good consult sent twice', expected: 'processed (applied once, not refused)',
+        send: async (r) => {
+          const fields = await r.consult();
+          for (let i = 0; i < 2; i++) await r.sendToWorkstation(fields);
+          return {
+            evidence: 'case messages + refused list',
+            async observe() {
+              if (!(await caseExists(r, fields.caseId))) return undefined;
+              const copies = (await r.call(COMMANDS.openCase, { caseId: fields.caseId })).messages.filter((m) => m.messageId === fields.message_id).length;
+              const refused = (await r.workstationRefusals(fields.message_id)).length;
+              return `processed (applied ${copies === 1 ? 'once' : `${copies} times`}, ${refused === 0 ? 'not refused' : `refused ${refused} times`})`;
+            },
+          };
+        },
+      },
+      {
+        name: 'a refused message sent twice', expected: `${R.unknownType} (recorded once)`,
+        send: async (r) => {
+          const fields = r.bareConsult(randomBytes(64), {}, { rtsType: 'consult.gossip' });
+          for (let i = 0; i < 2; i++) await r.sendToWorkstation(fields);
+          return {
+            evidence: 'refused list',
+            async observe() {
+              const refusals = await r.workstationRefusals(fields.message_id);
+              return refusals.length === 0 ? undefined : `${refusals[0]!.reason} (recorded ${refusals.length === 1 ? 'once' : `${refusals.length} times`})`;
+            },
+          };
+        },
+      },
+    ],
+  },
+];
+
+function forgedSender(fields: RawFields & { message_id: string }): RawFields & { message_id: string } {
+  return { ...fields, application_properties: { ...(fields.application_properties as Record<string, unknown>), rtsSender: 'clinic-a' } };
+}
+
+async function caseExists(region: BadInputRegion, caseId: string): Promise<boolean> {
+  return (await region.call(COMMANDS.listCases, { limit: 100_000 })).some((c) => c.caseId === caseId);
+}
