@@ -98,6 +98,24 @@ describe('the workstation host: the demo region and the user\'s own region', () 
     expect(await portAccepts(forked[1]!.access.amqpPort)).toBe(false);
   }, 240_000);
 
+  it('returns to the own region when the demo region fails to start, and says why until the next switch', async () => {
+    const failing = createWorkstationHost({
+      productName: 'RTS Workstation', version: 'test', dataDir: join(dir, 'failing'), vault: () => createMemoryVault(),
+      openDemoRegion: () => Promise.reject(new Error('the demo region stopped (exit 1) before it was ready')),
+    });
+    // A first start with nothing set up tries the demo region.
+    await failing.start();
+    try {
+      const problem = 'The demo region could not be opened: the demo region stopped (exit 1) before it was ready';
+      expect(await failing.dispatch(COMMANDS.getRegionState, undefined)).toEqual({ ok: true, value: { active: 'own', demoAvailable: true, switching: false, problem } });
+      expect(await failing.dispatch(COMMANDS.switchRegion, { to: 'demo' })).toMatchObject({ ok: false, error: { message: problem, retryable: true } });
+      expect(await failing.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({ ok: true, value: { hasBrokerPassword: false } });
+      expect(await failing.dispatch(COMMANDS.switchRegion, { to: 'own' })).toEqual({ ok: true, value: { active: 'own', demoAvailable: true, switching: false } });
+    } finally {
+      await failing.stop();
+    }
+  });
+
   it('refuses the demo region where it cannot run, and stays on the own region', async () => {
     const packaged = createWorkstationHost({ productName: 'RTS Workstation', version: 'test', dataDir: join(dir, 'packaged'), vault: () => createMemoryVault() });
     await packaged.start();

@@ -128,7 +128,12 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
     [COMMANDS.switchRegion]: async ({ to }) => {
       if (to === 'demo' && !openDemoRegion) throw new CoreError(API_ERROR_CODES.notAllowed, 'This installation cannot run the demo region.');
       await enqueue(async () => {
-        if (to !== active || !core) await switchTo(to);
+        if (to !== active || !core) return switchTo(to);
+        // Already there: an earlier failure no longer applies.
+        if (problem) {
+          problem = undefined;
+          emitRegion();
+        }
       });
       if (problem) throw new CoreError(API_ERROR_CODES.internal, problem, true);
       return regionState();
