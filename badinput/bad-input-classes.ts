@@ -6,7 +6,8 @@ import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
 import { CONTENT_ENCRYPTION } from '../shared/cms/index.ts';
 import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
 import { REASON_CODES as R } from '../shared/protocol/reason-codes.ts';
-import { endpointUser, WS, type BadInputRegion, type RawFields } from './bad-input-region.ts';
+import { endpointCredentials } from '../scripts/test-env/broker-env.ts';
+import { WS, type BadInputRegion, type RawFields } from './bad-input-region.ts';
 
 /**
  * The bad-input classes: for each, what is sent to the hub (on the uplink, as clinic-b) and to the workstation core
@@ -241,7 +242,7 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
       name: 'clinic-b sends as user_id clinic-a', expected: 'broker: session ended: amqp:precondition-failed',
       send: async (r) => {
         const fields = await r.publish();
-        const outcome = await r.publishOnce(endpointUser(r.broker, 'clinic-b'), uplinkSendAddress('clinic-b'), { ...fields, user_id: Buffer.from('clinic-a') });
+        const outcome = await r.publishOnce(endpointCredentials(r.broker, 'clinic-b'), uplinkSendAddress('clinic-b'), { ...fields, user_id: Buffer.from('clinic-a') });
         return { evidence: 'broker refusal, no dead letter', observe: async () => ((await r.hubDeadLetters(fields.message_id)).length === 0 ? `broker: ${outcome}` : 'reached the hub') };
       },
     }],

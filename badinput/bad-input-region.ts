@@ -10,7 +10,7 @@ import { CONTENT_ENCRYPTION, encrypt, sign, type CmsSigner, type ContentEncrypti
 import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
 import { buildConsultRequest, buildConsultStatus, buildDirectoryPublish, type MessageContext } from '../shared/protocol/fhir/message-builders.ts';
 import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
-import { endpointCredentials, type BrokerEnvState } from '../scripts/test-env/broker-env.ts';
+import type { BrokerEnvState } from '../scripts/test-env/broker-env.ts';
 import * as hubStore from '../hub/store/hub-store.ts';
 import type { ReceivedMessage } from '../hub/testing/test-endpoint.ts';
 import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner } from '../hub/testing/test-region.ts';
@@ -278,10 +278,6 @@ export async function until<T>(probe: () => Promise<T | undefined | false>, what
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-export function endpointUser(broker: BrokerEnvState, id: string): { name: string; password: string } {
-  return endpointCredentials(broker, id);
 }
 
 async function connect(broker: BrokerEnvState, user: { name: string; password: string }): Promise<Connection> {

@@ -335,6 +335,7 @@ export async function fuzzParsers(options: { seed?: number; scale?: number; log?
   const log = options.log ?? console.log;
   indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
   const f = await makeFixtures();
+  log(`fuzz: seed ${seed}, a crash is any throw but the target's typed error, a hang any input over ${HANG_MS} ms`);
   const processFailures: string[] = [];
   const onProcessFailure = (error: unknown) => processFailures.push(describe(error));
   process.on('unhandledRejection', onProcessFailure);
@@ -365,7 +366,7 @@ export async function fuzzParsers(options: { seed?: number; scale?: number; log?
     for (const target of targets) {
       const result = await fuzzTarget({ ...target, runs: Math.max(1, Math.round(target.runs * scale)) }, seed);
       results.push(result);
-      log(`fuzz ${result.target}: inputs=${result.inputs} crashes=${result.crashes} hangs=${result.hangs} (${result.ms} ms, seed ${seed})`);
+      log(`fuzz ${result.target}: inputs=${result.inputs} crashes=${result.crashes} hangs=${result.hangs} (${result.ms} ms)`);
       for (const example of result.examples) log(`  first failure: ${example}`);
     }
     // Let anything left pending surface before judging process-level failures.
