@@ -88,8 +88,8 @@ console.log(`\nself time by package/file (top ${top}):`);
 for (const [k, v] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${ms(v)} ${pct(v)}  ${k}`);
 console.log(`\nself time by function (top ${top}):`);
 for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${ms(v)} ${pct(v)}  ${k}`);
-console.log(`\ninclusive time of project functions (hub/, shared/, transport/; top ${top}):`);
-for (const [k, v] of [...total].filter(([k]) => /\s(hub|shared|transport)\//.test(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${ms(v)} ${pct(v)}  ${k}`);
+console.log(`\ninclusive time of project functions (hub/, main/, shared/, transport/; top ${top}):`);
+for (const [k, v] of [...total].filter(([k]) => /\s(hub|main|shared|transport)\//.test(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${ms(v)} ${pct(v)}  ${k}`);
 
 // --callers-of NAME: for samples whose stack contains a function NAME (self or below), the nearest project frame above it.
 if (values['callers-of']) {
@@ -107,7 +107,7 @@ if (values['callers-of']) {
       const cf = byId.get(id)!.callFrame;
       chain.push(`${cf.functionName || '(anonymous)'} ${shortUrl(cf.url)}:${cf.lineNumber + 1}`);
       if (!hit && cf.functionName === name) hit = true;
-      else if (hit && /^(hub|shared|transport)\//.test(shortUrl(cf.url))) {
+      else if (hit && /^(hub|main|shared|transport)\//.test(shortUrl(cf.url))) {
         caller = `${cf.functionName || '(anonymous)'}  ${shortUrl(cf.url)}:${cf.lineNumber + 1}`;
         break;
       }

@@ -20,7 +20,6 @@
  * The output ends with `ui-search: p95_ms=X` (over every keystroke of every run) and `ui-inbox-open: ms=X` (median).
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -28,19 +27,10 @@ import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
 import { build } from 'esbuild';
 import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
-import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
-import type { ConsultStatus } from '../shared/protocol/consult-status.ts';
-import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
-import { createTestRegion } from '../hub/testing/test-region.ts';
-import { openCaseStore } from '../main/node/consult/case-store.ts';
-import { openDirectoryMirror } from '../main/node/directory/directory-mirror.ts';
-import { openWorkstationSettings } from '../main/node/settings/workstation-settings.ts';
-import { openWorkstationStore } from '../main/node/store/workstation-store.ts';
-import type { SecretVault } from '../main/node/vault/secret-vault.ts';
-import { brokerPasswordAccount } from '../main/node/vault/vault-accounts.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { startRendererServer } from '../e2e/harness/renderer-server.ts';
 import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
+import { HOSPITALS, seedStore, setUpIdentity } from './seeded-store.ts';
 
 // --- options -----------------------------------------------------------------------------------------------------------
 
@@ -64,135 +54,10 @@ const INBOX_RUNS = positive('inbox-runs', opts['inbox-runs']);
 
 const ROOT = join(import.meta.dirname, '..');
 const RENDERER_DIR = join(ROOT, 'dist', 'renderer');
-const ENDPOINT = 'ws-bench';
-const ME = 'bench-clinic.dr-bench';
-const P12_PASSWORD = 'bench-p12';
 /** What is typed: single words and two-word queries, as a user narrows a search (37 keystrokes per run). */
 const WORDS = ['car', 'ped', 'oslo', 'nor', 'berg', 'neuro', 'card bergen', 'derm en'];
 /** The same flags as playwright.config.ts: a headless Chromium that reaches for nothing on the network. */
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
-
-// --- generated region --------------------------------------------------------------------------------------------------
-
-/** mulberry32: the same region on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-const rand = random(20_240_611);
-const pick = <T>(values: readonly T[]): T => values[Math.floor(rand() * values.length)]!;
-const weighted = <T>(table: readonly (readonly [T, number])[]): T => {
-  let r = rand() * table.reduce((sum, [, w]) => sum + w, 0);
-  for (const [value, w] of table) if ((r -= w) < 0) return value;
-  return table[table.length - 1]![0];
-};
-
-const GIVEN = ['Anna', 'Ahmed', 'Astrid', 'Berit', 'Bjørn', 'Camilla', 'Dag', 'Eirik', 'Fatima', 'Gunnar', 'Hanne', 'Henrik', 'Ingrid', 'Jonas', 'Kari', 'Lars',
-  'Leila', 'Maria', 'Mohammed', 'Nils', 'Olav', 'Per', 'Ragnhild', 'Sara', 'Sofie', 'Tor', 'Una', 'Vidar', 'Yusuf', 'Zainab', 'Elin', 'Marte', 'Sindre', 'Tuva'];
-const FAMILY = ['Hansen', 'Johansen', 'Olsen', 'Larsen', 'Andersen', 'Pedersen', 'Nilsen', 'Kristiansen', 'Jensen', 'Karlsen', 'Johnsen', 'Pettersen', 'Eriksen',
-  'Berg', 'Haugen', 'Hagen', 'Andreassen', 'Jacobsen', 'Dahl', 'Halvorsen', 'Henriksen', 'Lund', 'Sørensen', 'Moen', 'Gundersen', 'Iversen', 'Strand',
-  'Solberg', 'Martinsen', 'Paulsen', 'Knutsen', 'Eide', 'Bakken', 'Mathisen', 'Lie', 'Amundsen', 'Nguyen', 'Rasmussen', 'Ali', 'Lunde', 'Solheim', 'Berge',
-  'Moe', 'Nygård', 'Holm', 'Lien', 'Hauge', 'Christensen', 'Evensen', 'Sæther', 'Aas', 'Myhre', 'Haugland', 'Sandvik', 'Hussain', 'Ruud', 'Nordby', 'Norheim'];
-const CITIES = ['Oslo', 'Bergen', 'Trondheim', 'Stavanger', 'Tromsø', 'Bodø', 'Kristiansand', 'Drammen', 'Fredrikstad', 'Ålesund', 'Hamar', 'Lillehammer',
-  'Molde', 'Haugesund', 'Sandnes', 'Arendal', 'Gjøvik', 'Harstad', 'Narvik', 'Alta', 'Kirkenes', 'Stockholm', 'Göteborg', 'Malmö', 'Uppsala', 'København',
-  'Aarhus', 'Odense', 'Helsinki', 'Tampere'];
-const KINDS = ['University Hospital', 'Hospital', 'Medical Centre', 'Health Centre', 'Clinic', 'Heart Centre', 'Children\'s Hospital', 'Nordland Clinic'];
-const SPECIALTIES = ['Cardiology', 'Pediatrics', 'Pediatric cardiology', 'Neurology', 'Neurosurgery', 'Oncology', 'Dermatology', 'Radiology', 'Psychiatry',
-  'Child psychiatry', 'General practice', 'Geriatrics', 'Endocrinology', 'Gastroenterology', 'Nephrology', 'Pulmonology', 'Rheumatology', 'Urology',
-  'Orthopaedics', 'Ophthalmology', 'Otorhinolaryngology', 'Obstetrics', 'Gynaecology', 'Anaesthesiology', 'Emergency medicine', 'Infectious diseases',
-  'Haematology', 'Cardiothoracic surgery', 'Vascular surgery', 'Plastic surgery'];
-const LANGUAGES = ['nb', 'en', 'sv', 'da', 'de', 'fr', 'es', 'pl', 'ar', 'so', 'ur', 'fi', 'se', 'nn'];
-const HOSPITALS = 300;
-/** The mirror stores certificates as given; it is the sync's job to check them, and nothing here opens one. */
-const DUMMY_CERTIFICATE = Buffer.from('not a certificate: benchmark data').toString('base64');
-const BATCH_ROLES = 1_000;
-
-const hospitals = Array.from({ length: HOSPITALS }, (_, h) => {
-  const city = CITIES[h % CITIES.length]!;
-  return { clinic: `clinic-${h}`, organization: buildOrganization({ id: `clinic-${h}.org`, name: `${city} ${KINDS[Math.floor(h / CITIES.length) % KINDS.length]}`, city, country: 'NO' }) };
-});
-const practitionerId = (i: number) => `clinic-${i % HOSPITALS}.dr-${i}`;
-
-function expertResources(i: number): DirectoryResource[] {
-  const specialties = new Set([pick(SPECIALTIES), ...(rand() < 0.3 ? [pick(SPECIALTIES)] : [])]);
-  const languages = new Set([rand() < 0.7 ? 'nb' : pick(LANGUAGES), ...(rand() < 0.6 ? ['en'] : []), ...(rand() < 0.25 ? [pick(LANGUAGES)] : [])]);
-  return buildExpertEntry({
-    practitionerId: practitionerId(i),
-    family: pick(FAMILY),
-    given: rand() < 0.2 ? [pick(GIVEN), pick(GIVEN)] : [pick(GIVEN)],
-    ...(rand() < 0.3 && { prefix: 'Dr.' }),
-    languages: [...languages],
-    specialties: [...specialties].map((text) => ({ text })),
-    organizationId: `clinic-${i % HOSPITALS}.org`,
-    endpoints: [`ws-${i % HOSPITALS}-${i % 7}`],
-    signingCertificate: DUMMY_CERTIFICATE,
-    encryptionCertificate: DUMMY_CERTIFICATE,
-  });
-}
-
-const STATUSES: readonly (readonly [ConsultStatus, number])[] = [
-  ['requested', 20], ['accepted', 25], ['more-information-needed', 10], ['information-provided', 10], ['completed', 25], ['declined', 4], ['redirected', 3], ['cancelled', 3],
-];
-const PRIORITIES = [['routine', 60], ['urgent', 25], ['asap', 10], ['stat', 5]] as const;
-
-/** Fills the store as the core would find it after a directory snapshot and months of consultations. */
-async function seedStore(dataDir: string, vault: SecretVault): Promise<{ expertsSeconds: number; casesSeconds: number }> {
-  const settings = openWorkstationSettings(dataDir);
-  settings.setProfile({ hosts: [{ host: '127.0.0.1', port: 1 }], vhost: 'rts', endpointId: ENDPOINT });
-  await vault.set(brokerPasswordAccount(ENDPOINT), 'the broker is never reached');
-  const db = await openWorkstationStore({ dir: dataDir, vault, settings });
-  try {
-    let started = performance.now();
-    const mirror = openDirectoryMirror(db);
-    const batchId = randomUUID();
-    const count = Math.ceil(EXPERTS / BATCH_ROLES);
-    for (let index = 1; index <= count; index++) {
-      const resources: DirectoryResource[] = index === 1 ? hospitals.map((h) => h.organization) : [];
-      for (let i = (index - 1) * BATCH_ROLES; i < Math.min(index * BATCH_ROLES, EXPERTS); i++) resources.push(...expertResources(i));
-      mirror.applySnapshotBatch({ batchId, index, count, version: 1, resources });
-    }
-    const expertsSeconds = (performance.now() - started) / 1000;
-
-    started = performance.now();
-    const cases = openCaseStore(db);
-    const now = Date.now();
-    db.transaction(() => {
-      for (let n = 0; n < CASES; n++) {
-        const role = rand() < 0.55 ? 'expert' : 'applicant';
-        const other = practitionerId(Math.floor(rand() * EXPERTS));
-        cases.create({
-          caseId: randomUUID(), role, status: weighted(STATUSES), priority: weighted(PRIORITIES),
-          applicantId: role === 'applicant' ? ME : other, expertId: role === 'applicant' ? other : ME,
-          createdAt: now - Math.floor(rand() * 180 * 86_400_000), unread: rand() < 0.15, mySequence: role === 'applicant' ? 1 : 0,
-        });
-      }
-    })();
-    return { expertsSeconds, casesSeconds: (performance.now() - started) / 1000 };
-  } finally {
-    db.close();
-  }
-}
-
-/** The practitioner's identity, imported as a user would on first run: trust, then the two certificates. */
-async function setUpIdentity(core: WorkstationCore, dir: string): Promise<void> {
-  const region = await createTestRegion(join(dir, 'pki'));
-  const practitioner = await region.practitioner(ME);
-  const call = async (command: CommandChannel, input: unknown) => {
-    const result = await core.dispatch(command, input);
-    if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
-  };
-  await call(COMMANDS.setTrust, { anchorsPem: derToPem(region.ca.certificate, PEM_LABELS.certificate), hubCertificatePem: derToPem(region.hub.certificate, PEM_LABELS.certificate) });
-  for (const use of ['signing', 'encryption'] as const) {
-    const identity = practitioner[use];
-    const pkcs12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey), certificate: identity.certificate, chain: [region.ca.certificate], password: P12_PASSWORD });
-    await call(COMMANDS.importPkcs12, { use, pkcs12Base64: Buffer.from(pkcs12).toString('base64'), password: P12_PASSWORD });
-  }
-}
 
 // --- in the page -------------------------------------------------------------------------------------------------------
 
@@ -333,8 +198,8 @@ async function main(): Promise<void> {
     console.log(`versions: node ${process.version}, chromium ${browser.version()}`);
     console.log(`runs: ${RUNS} of ui-search (${WORDS.map((w) => `"${w}"`).join(', ')}: ${WORDS.join('').length} keystrokes each), ${INBOX_RUNS} of ui-inbox-open`);
 
-    const seeded = await seedStore(dataDir, vault);
-    console.log(`store: ${EXPERTS.toLocaleString('en')} experts in ${hospitals.length} hospitals (snapshot applied in ${seeded.expertsSeconds.toFixed(1)} s), ${CASES.toLocaleString('en')} cases (${seeded.casesSeconds.toFixed(1)} s)`);
+    const seeded = await seedStore(dataDir, vault, { experts: EXPERTS, cases: CASES });
+    console.log(`store: ${EXPERTS.toLocaleString('en')} experts in ${HOSPITALS} hospitals (snapshot applied in ${seeded.expertsSeconds.toFixed(1)} s), ${CASES.toLocaleString('en')} cases (${seeded.casesSeconds.toFixed(1)} s)`);
 
     core = createWorkstationCore({ productName: 'RTS Workstation', version: 'bench', vault, dataDir });
     await core.start();

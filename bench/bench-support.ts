@@ -1,0 +1,137 @@
+/**
+ * What the P1, P2 and P6 benchmarks share: options, statistics, the machine and version header, and the bare rhea
+ * baseline (one sender, one receiver, the same private broker) that P1 and P2 measure themselves against.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import rhea, { type EventContext } from 'rhea';
+import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
+import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
+import { connect, until } from '../faults/fault-harness.ts';
+
+export const positive = (name: string, value: string | undefined): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: a positive integer, not ${value}`);
+  return n;
+};
+
+/** Nearest rank: the value at or above which (1 - q) of the samples lie. */
+export function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+export const median = (values: readonly number[]) => quantile(values, 0.5);
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const fixed = (v: number, digits = 2) => v.toFixed(digits);
+/** `min / median / max` of the runs, formatted. */
+export const spread = (values: readonly number[], format: (v: number) => string = fixed) =>
+  `${format(Math.min(...values))} / ${format(median(values))} / ${format(Math.max(...values))}`;
+
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+async function rabbitmqVersion(): Promise<string> {
+  try {
+    const broker = loadBrokerEnv();
+    const auth = Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64');
+    const response = await fetch(`http://127.0.0.1:${broker.nodes[0]!.managementPort}/api/overview`, { headers: { authorization: `Basic ${auth}` }, signal: AbortSignal.timeout(10_000) });
+    const overview = (await response.json()) as { rabbitmq_version?: string; erlang_version?: string };
+    return `RabbitMQ ${overview.rabbitmq_version ?? '?'} (Erlang ${overview.erlang_version ?? '?'})`;
+  } catch {
+    return 'RabbitMQ (not reachable)';
+  }
+}
+
+function codeRevision(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', 'main/node', 'hub', 'shared', 'transport');
+    return `${git('log', '-1', '--format=%h %cd', '--date=format:%Y-%m-%d %H:%M')}${dirty ? ` + ${dirty.split('\n').length} uncommitted file(s) in main/node, hub, shared, transport` : ''}`;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
+
+/** The header every benchmark prints: machine, load, versions, code. */
+export async function printHeader(title: string, options: string): Promise<void> {
+  const cpu = cpus();
+  console.log(title);
+  console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}; load average ${load()} at start (${new Date().toISOString()})`);
+  console.log(`versions: node ${process.version}, ${await rabbitmqVersion()}, rhea ${packageVersion('rhea')}, pkijs ${packageVersion('pkijs')}, `
+    + `better-sqlite3-multiple-ciphers ${packageVersion('better-sqlite3-multiple-ciphers')}, @electric-sql/pglite ${packageVersion('@electric-sql/pglite')}, @medplum/core ${packageVersion('@medplum/core')}`);
+  console.log(`code: ${codeRevision()}`);
+  console.log(`options: ${options}`);
+}
+
+export const printLoad = () => console.log(`load average ${load()} at end (${new Date().toISOString()})`);
+
+export interface BareResult {
+  /** From the first send until the last message was received. */
+  readonly ms: number;
+  /** Per message, from its send until it was received. */
+  readonly latenciesMs: number[];
+}
+
+/**
+ * Bare rhea: `clinic-a` sends the bodies to the uplink (durable, as fast as credit allows, or one at a time with
+ * `oneAtATime`), the hub's broker user receives them from the uplink queue with auto-accept; nothing is stored or
+ * opened. No hub may be consuming the uplink meanwhile.
+ */
+export async function bareRhea(bodies: readonly Uint8Array[], options: { oneAtATime?: boolean; credit?: number; timeoutMs?: number } = {}): Promise<BareResult> {
+  const broker = loadBrokerEnv();
+  const producer = await connect(endpointCredentials(broker, 'clinic-a'));
+  const consumer = await connect(broker.users.hub);
+  try {
+    const run = randomUUID();
+    const sentAt = new Map<string, number>();
+    const latenciesMs: number[] = [];
+    let lastAt = 0;
+    const receiver = consumer.amqp!.open_receiver({ source: { address: rabbitmq3Adapter.uplinkSource() }, credit_window: options.credit ?? 200 });
+    receiver.on('message', (context: EventContext) => {
+      const m = context.message!;
+      if ((m.application_properties as { run?: string } | undefined)?.run !== run) return;
+      lastAt = performance.now();
+      latenciesMs.push(lastAt - sentAt.get(String(m.message_id))!);
+    });
+    await until(() => receiver.is_open(), 10_000, 'bare receiver');
+    const sender = producer.amqp!.open_sender({ target: { address: rabbitmq3Adapter.uplinkTarget('clinic-a') } });
+    await until(() => sender.sendable(), 10_000, 'bare sender');
+    const send = (body: Uint8Array) => {
+      const id = randomUUID();
+      sentAt.set(id, performance.now());
+      sender.send({ message_id: id, durable: true, application_properties: { run }, body: rhea.message.data_section(Buffer.from(body.buffer, body.byteOffset, body.byteLength)) as unknown });
+    };
+    const timeoutMs = options.timeoutMs ?? 600_000;
+    const started = performance.now();
+    if (options.oneAtATime) {
+      for (const body of bodies) {
+        const before = latenciesMs.length;
+        await until(() => sender.sendable(), timeoutMs, 'bare credit');
+        send(body);
+        await until(() => latenciesMs.length > before, timeoutMs, 'bare delivery');
+      }
+    } else {
+      let next = 0;
+      const pump = () => {
+        while (next < bodies.length && sender.sendable()) send(bodies[next++]!);
+      };
+      sender.on('sendable', pump);
+      pump();
+      await until(() => latenciesMs.length === bodies.length, timeoutMs, `bare delivery (${latenciesMs.length}/${bodies.length})`);
+    }
+    receiver.close();
+    return { ms: lastAt - started, latenciesMs };
+  } finally {
+    await producer.stop();
+    await consumer.stop();
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * P2: 1 MB consults through the whole path, against bare rhea carrying 1 MB messages on the same broker, same run.
+ *
+ *   npm run bench:p2 [-- --runs N --consults N --latency-samples N --attachment-kib N --profile-window FILE]
+ *
+ * ours  The region harness (integration/testing/region-harness.ts: the private broker, the hub on its embedded
+ *       database) and two real workstation cores, the applicant's (ws-applicant-1) and the expert's (ws-expert-1), set
+ *       up as users would. Each consult carries one attachment (default 768 KiB, so that the sealed envelope is about
+ *       1 MiB): createConsult in the applicant core (FHIR bundle, sign, encrypt to expert and sender, case + outbox in
+ *       one transaction), outbox → uplink, hub routing, downlink → the expert core (decrypt, verify the signer against
+ *       the directory, validate, commit the case; its `cases:changed` event marks the arrival).
+ *       throughput: N consults created one after another as fast as createConsult returns; MB/s from the first call
+ *       until the expert core has committed the last one. latency: one consult at a time, from the createConsult call
+ *       until the expert core committed it.
+ * bare  After ours has stopped its hub: clinic-a sends 1 MiB bodies to the uplink, a bare rhea receiver (the hub's
+ *       broker user, auto-accept) takes them: N as fast as credit allows (MB/s), and one at a time (latency).
+ * The hub and both cores share this process and its event loop; the broker runs beside it.
+ *
+ * Ends with `P2: throughput_ratio=X p99_ratio=Y` (medians over the runs of ours ÷ bare MB/s, target ≥ 0.7; and of
+ * ours ÷ bare p99 latency, target ≤ 2).
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { COMMANDS, EVENTS } from '../shared/api/channels.ts';
+import type { CommandInput, DirectoryState } from '../shared/api/contract.ts';
+import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
+import type { TestPractitioner } from '../hub/testing/test-region.ts';
+import { startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
+import { bareRhea, fixed, median, positive, printHeader, printLoad, quantile, sleep, spread } from './bench-support.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    consults: { type: 'string', default: '50' },
+    'latency-samples': { type: 'string', default: '50' },
+    'attachment-kib': { type: 'string', default: '768' },
+    // With node --cpu-prof: where to write run 1's measured window (latency and throughput) for bench/cpuprofile-summary.ts.
+    'profile-window': { type: 'string' },
+  },
+});
+const RUNS = positive('runs', opts.runs);
+const CONSULTS = positive('consults', opts.consults);
+const SAMPLES = positive('latency-samples', opts['latency-samples']);
+const ATTACHMENT_BYTES = positive('attachment-kib', opts['attachment-kib']) * 1024;
+const MESSAGE_BYTES = 2 ** 20;
+const TIMEOUT_MS = 600_000;
+
+interface PathResult { readonly mbPerSecond: number; readonly latenciesMs: number[]; readonly createMs: number[] }
+
+async function startCore(harness: RegionHarness, endpointId: string, practitioner: TestPractitioner): Promise<WorkstationCore> {
+  const core = createWorkstationCore(harness.coreOptions(endpointId));
+  await core.start();
+  await harness.setUpWorkstation(core, endpointId, practitioner);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const setup = await core.dispatch(COMMANDS.getSetupState, undefined);
+    const directory = await core.dispatch(COMMANDS.getDirectoryState, undefined);
+    if (setup.ok && directory.ok && (setup.value as { registration: { state: string } }).registration.state === 'accepted' && (directory.value as DirectoryState).experts === 2) return core;
+    if (Date.now() > deadline) throw new Error(`${endpointId}: not registered with the directory mirrored after 120 s`);
+    await sleep(100);
+  }
+}
+
+async function ours(run: number): Promise<PathResult> {
+  const harness = await startRegionHarness();
+  const cores: WorkstationCore[] = [];
+  try {
+    const expert = await startCore(harness, 'ws-expert-1', harness.expert);
+    cores.push(expert);
+    const applicant = await startCore(harness, 'ws-applicant-1', harness.applicant);
+    cores.push(applicant);
+
+    const arrived = new Map<string, number>();
+    expert.onEvent((event, payload) => {
+      const p = payload as { isNew?: boolean; summary?: { caseId: string } };
+      if (event === EVENTS.caseChanged && p.isNew && p.summary) arrived.set(p.summary.caseId, performance.now());
+    });
+    const attachment = randomBytes(ATTACHMENT_BYTES);
+    const draft = (n: number): CommandInput<typeof COMMANDS.createConsult> => ({
+      expertId: harness.expert.id, priority: 'routine', reason: `Benchmark consult ${n}`, question: 'Is this fast enough?',
+      patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' },
+      vitals: [{ sign: 'heartRate', value: 72, effective: new Date().toISOString() }],
+      attachments: [{ title: 'scan.bin', contentType: 'application/octet-stream', base64: attachment.toString('base64'), size: attachment.byteLength }],
+    });
+    const create = async (n: number) => {
+      const result = await applicant.dispatch(COMMANDS.createConsult, draft(n));
+      if (!result.ok) throw new Error(`createConsult: ${result.error.code}: ${result.error.message}`);
+      return (result.value as { caseId: string }).caseId;
+    };
+    const arrival = async (caseId: string, timeoutMs: number) => {
+      const deadline = performance.now() + timeoutMs;
+      while (!arrived.has(caseId)) {
+        if (performance.now() > deadline) throw new Error(`consult ${caseId} did not reach the expert core in ${timeoutMs / 1000} s`);
+        await sleep(2);
+      }
+      return arrived.get(caseId)!;
+    };
+
+    // One consult unmeasured: the first compiles the code paths.
+    await arrival(await create(0), 60_000);
+
+    const windowFromUs = Number(process.hrtime.bigint() / 1000n);
+    const latenciesMs: number[] = [];
+    const createMs: number[] = [];
+    for (let n = 1; n <= SAMPLES; n++) {
+      const started = performance.now();
+      const caseId = await create(n);
+      createMs.push(performance.now() - started);
+      latenciesMs.push(await arrival(caseId, 60_000) - started);
+    }
+
+    const started = performance.now();
+    const ids: string[] = [];
+    for (let n = 1; n <= CONSULTS; n++) ids.push(await create(n));
+    let last = 0;
+    for (const id of ids) last = Math.max(last, await arrival(id, TIMEOUT_MS));
+    if (run === 1 && opts['profile-window']) writeFileSync(opts['profile-window'], JSON.stringify({ fromUs: windowFromUs, toUs: Number(process.hrtime.bigint() / 1000n) }));
+    return { mbPerSecond: CONSULTS / ((last - started) / 1000), latenciesMs, createMs };
+  } finally {
+    for (const core of cores) await core.stop();
+    await harness.stop();
+  }
+}
+
+async function bare(): Promise<PathResult> {
+  const body = () => randomBytes(MESSAGE_BYTES);
+  const latency = await bareRhea(Array.from({ length: SAMPLES }, body), { oneAtATime: true });
+  const throughput = await bareRhea(Array.from({ length: CONSULTS }, body));
+  return { mbPerSecond: CONSULTS / (throughput.ms / 1000), latenciesMs: latency.latenciesMs, createMs: [] };
+}
+
+const ms = (v: number) => fixed(v, 1);
+const latencyLine = (values: readonly number[]) =>
+  `p50 ${ms(quantile(values, 0.5))} ms, p99 ${ms(quantile(values, 0.99))} ms (min ${ms(Math.min(...values))}, max ${ms(Math.max(...values))})`;
+
+async function main(): Promise<void> {
+  await printHeader('P2: 1 MB consults through the whole path (applicant core → broker → hub → broker → expert core), against bare rhea',
+    `runs=${RUNS} consults=${CONSULTS} (throughput) latency-samples=${SAMPLES} attachment=${ATTACHMENT_BYTES / 1024} KiB (sealed ≈ 1 MiB); bare bodies ${MESSAGE_BYTES} bytes; each run: ours on a fresh region, then bare`);
+  const runs: { ours: PathResult; bare: PathResult }[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const o = await ours(run);
+    const b = await bare();
+    runs.push({ ours: o, bare: b });
+    console.log(`  run ${run}: throughput bare ${fixed(b.mbPerSecond, 1)} MB/s | ours ${fixed(o.mbPerSecond, 1)} MB/s (ratio ${fixed(o.mbPerSecond / b.mbPerSecond)})`);
+    console.log(`    latency bare ${latencyLine(b.latenciesMs)}`);
+    console.log(`    latency ours ${latencyLine(o.latenciesMs)}; of which createConsult (build, sign, encrypt, store) p50 ${ms(quantile(o.createMs, 0.5))} ms`);
+  }
+  const p99 = (r: PathResult) => quantile(r.latenciesMs, 0.99);
+  const p50 = (r: PathResult) => quantile(r.latenciesMs, 0.5);
+  console.log('');
+  console.log(`P2 over ${RUNS} run(s), min / median / max:`);
+  console.log(`  throughput MB/s  bare ${spread(runs.map((r) => r.bare.mbPerSecond), (v) => fixed(v, 1))} | ours ${spread(runs.map((r) => r.ours.mbPerSecond), (v) => fixed(v, 1))}`);
+  console.log(`  p50 latency ms   bare ${spread(runs.map((r) => p50(r.bare)), ms)} | ours ${spread(runs.map((r) => p50(r.ours)), ms)}`);
+  console.log(`  p99 latency ms   bare ${spread(runs.map((r) => p99(r.bare)), ms)} | ours ${spread(runs.map((r) => p99(r.ours)), ms)}`);
+  printLoad();
+  const throughputRatio = median(runs.map((r) => r.ours.mbPerSecond)) / median(runs.map((r) => r.bare.mbPerSecond));
+  const p99Ratio = median(runs.map((r) => p99(r.ours))) / median(runs.map((r) => p99(r.bare)));
+  console.log(`P2: throughput_ratio=${fixed(throughputRatio)} p99_ratio=${fixed(p99Ratio)}`);
+}
+
+main().then(() => process.exit(0), (error: unknown) => {
+  console.error(`P2 failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+/**
+ * Runs P1, P2 and P6 one after another (each its own process, output passed through) and ends with their result
+ * lines. Under scripts/with-test-env.sh (npm run bench), which gives them a private broker and keychain.
+ *
+ *   npm run bench [-- --runs N --experts N --cases N --consults N --only p1,p2,p6 --quick]
+ *
+ * --runs, --experts (P1 and P6), --cases (P6) and --consults (P2) are passed on; --quick is a small run to check the
+ * set-up (1 run, 2,000 experts for P1, 10,000 experts and 1,000 cases for P6, 10 consults for P2), not a result.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: 'string' },
+    experts: { type: 'string' },
+    cases: { type: 'string' },
+    consults: { type: 'string' },
+    only: { type: 'string', default: 'p1,p2,p6' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+
+const flag = (name: string, value: string | undefined, quick: string): string[] => {
+  const chosen = value ?? (opts.quick ? quick : undefined);
+  return chosen === undefined ? [] : [`--${name}`, chosen];
+};
+const runs = flag('runs', opts.runs, '1');
+const BENCHMARKS = [
+  { id: 'p1', file: 'p1-directory-sync.bench.ts', args: [...runs, ...flag('experts', opts.experts, '2000')], result: /^P1: ratio=/ },
+  { id: 'p2', file: 'p2-consult-path.bench.ts', args: [...runs, ...flag('consults', opts.consults, '10'), ...(opts.quick ? ['--latency-samples', '10'] : [])], result: /^P2: throughput_ratio=/ },
+  { id: 'p6', file: 'p6-core-memory.bench.ts', args: [...runs, ...flag('experts', opts.experts, '10000'), ...flag('cases', opts.cases, '1000')], result: /^P6: rss_mb=/ },
+];
+const only = new Set(opts.only.split(','));
+for (const id of only) if (!BENCHMARKS.some((b) => b.id === id)) throw new Error(`--only: p1, p2 or p6, not ${id}`);
+
+/** Runs one benchmark, passing its output through; resolves with its result line, or a line saying it failed. */
+function run(benchmark: (typeof BENCHMARKS)[number]): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(import.meta.dirname, benchmark.file), ...benchmark.args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let result: string | undefined;
+    let pending = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) if (benchmark.result.test(line)) result = line;
+    });
+    child.on('close', (code) => resolve(result ?? `${benchmark.id.toUpperCase()}: failed (exit ${code})`));
+  });
+}
+
+const lines: string[] = [];
+for (const benchmark of BENCHMARKS) {
+  if (!only.has(benchmark.id)) continue;
+  console.log(`\n=== ${benchmark.id}: node bench/${benchmark.file} ${benchmark.args.join(' ')}`);
+  lines.push(await run(benchmark));
+}
+console.log('');
+for (const line of lines) console.log(line);
+process.exit(lines.some((l) => l.includes(': failed')) ? 1 : 0);
