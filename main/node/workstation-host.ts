@@ -73,12 +73,16 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
     demoRegion = undefined;
   }
 
-  async function open(region: RegionChoice): Promise<void> {
+  /** Creates the core of `region` (not started), in use from now on: commands reach it even before it has started. */
+  function prepare(region: RegionChoice): WorkstationCore {
     // Each demo region is new (its own PKI, hub and broker), so its workspace starts empty with it.
     if (region === 'demo') rmSync(join(dataDir, DEMO_WORKSPACE_DIR), { recursive: true, force: true });
-    const next = createCore(region);
-    core = next;
+    core = createCore(region);
     active = region;
+    return core;
+  }
+
+  async function open(next: WorkstationCore, region: RegionChoice): Promise<void> {
     if (region === 'own') {
       await next.start();
       return;
@@ -90,22 +94,25 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
     await joinDemoRegion(next, started.access);
   }
 
-  /** Closes the region in use and opens `target`; if that fails, the user's own region is opened again. */
-  async function switchTo(target: RegionChoice): Promise<void> {
+  /**
+   * Closes the region in use (unless `prepared` is the first core, not yet started) and opens `target`; if that fails,
+   * the user's own region is opened again.
+   */
+  async function switchTo(target: RegionChoice, prepared?: WorkstationCore): Promise<void> {
     // While switching, `active` names the region being opened, so the screens can say which.
     active = target;
     switching = true;
     problem = undefined;
     emitRegion();
     try {
-      await close();
+      if (!prepared) await close();
       try {
-        await open(target);
+        await open(prepared ?? prepare(target), target);
         choice.set('active', target);
       } catch (error) {
         problem = `The ${target === 'demo' ? 'demo region' : 'region'} could not be opened: ${error instanceof Error ? error.message : String(error)}`;
         await close();
-        await open('own');
+        await open(prepare('own'), 'own');
         choice.set('active', 'own');
       }
     } finally {
@@ -152,6 +159,8 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
     if (remembered.success) return remembered.data === 'demo' && !canRunDemo ? 'own' : remembered.data;
     return canRunDemo && !openWorkstationSettings(dataDir).read().profile ? 'demo' : 'own';
   }
+  const first = firstRegion();
+  const firstCore = prepare(first);
 
   return {
     dispatch,
@@ -159,7 +168,7 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    start: () => enqueue(() => switchTo(firstRegion())),
+    start: () => enqueue(() => switchTo(first, firstCore)),
     stop: () => enqueue(close),
   };
 }
