@@ -39,14 +39,14 @@ export interface TestRegion {
   readonly revoked: TestIdentity;
 }
 
-export async function createTestRegion(dir: string): Promise<TestRegion> {
+export async function createTestRegion(dir: string, regionName = 'Test Region'): Promise<TestRegion> {
   mkdirSync(dir, { recursive: true });
   const caKeys = await generateKeyPair();
-  const caCert = await createRootCertificate({ keyPair: caKeys, subject: { commonName: 'Test Region Root CA', organization: 'Test Region' } });
+  const caCert = await createRootCertificate({ keyPair: caKeys, subject: { commonName: `${regionName} Root CA`, organization: regionName } });
   const issuer: CertificateIssuer = { certificate: caCert.der, privateKey: caKeys.privateKey };
   const issueWithSerial = async (profile: LeafProfileName, commonName: string, validity: { notBefore?: Date; validityDays?: number } = {}) => {
     const keys = await generateKeyPair();
-    const issued = await issueCertificate({ profile, subject: { commonName, organization: 'Test Region' }, publicKey: keys.publicKey, issuer, ...validity });
+    const issued = await issueCertificate({ profile, subject: { commonName, organization: regionName }, publicKey: keys.publicKey, issuer, ...validity });
     return { identity: { certificate: issued.der, privateKey: keys.privateKey }, serialNumber: issued.serialNumber };
   };
   const issue = async (profile: LeafProfileName, commonName: string, validity?: { notBefore?: Date; validityDays?: number }): Promise<TestIdentity> =>
