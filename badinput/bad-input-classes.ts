@@ -41,12 +41,14 @@ export interface BadInputClass {
 
 // --- observing ------------------------------------------------------------------------------------------------------
 
+const reasons = (records: readonly { reason: string }[]) => (records.length === 0 ? undefined : records.map((x) => x.reason).join('+'));
+
 /** The hub's dead letter; with `receipt`, also the rejected receipt it sent the clinic (which must name the same reason). */
 function atHub(region: BadInputRegion, messageId: string, receipt: boolean): Probe {
   return {
     evidence: receipt ? 'dead letter + rejected receipt' : 'dead letter',
     async observe() {
-      const letters = await region.hubDeadLetters(messageId);
+      const letters = await region.hubDeadLetters({ messageId });
       if (letters.length === 0) return undefined;
       const reason = letters.map((l) => l.reason).join('+');
       if (!receipt) return reason;
@@ -61,10 +63,7 @@ function atHub(region: BadInputRegion, messageId: string, receipt: boolean): Pro
 function atWorkstation(region: BadInputRegion, messageId: string): Probe {
   return {
     evidence: 'refused list',
-    async observe() {
-      const refusals = await region.workstationRefusals(messageId);
-      return refusals.length === 0 ? undefined : refusals.map((r) => r.reason).join('+');
-    },
+    observe: async () => reasons(await region.workstationRefusals({ messageId })),
   };
 }
 
@@ -157,6 +156,25 @@ const valueBody = unreadable('body an amqp-value string, not binary', R.malforme
 const badSequence = unreadable('rtsSequence a string', R.malformedProperties, (r) => r.bareConsult(randomBytes(64), {}, { rtsSequence: 'one' }));
 const noType = unreadable('no rtsType', R.missingProperty, (r) => r.bareConsult(randomBytes(64), {}, { rtsType: undefined }));
 const noCreationTime = unreadable('no creation_time', R.missingProperty, (r) => r.bareConsult(randomBytes(64), { creation_time: undefined }));
+/** Without a message id nothing can be de-duplicated or answered; the record is found by the case it names. */
+const noMessageId: { hub: Variant; workstation: Variant } = {
+  hub: {
+    name: 'no message_id', expected: R.missingProperty,
+    send: async (r) => {
+      const caseId = randomUUID();
+      const outcome = await r.sendToHub({ ...r.bareConsult(randomBytes(64), { message_id: undefined }, { rtsCase: caseId }), user_id: Buffer.from('clinic-b') });
+      return { evidence: 'dead letter', observe: async () => (outcome === 'accepted' ? reasons(await r.hubDeadLetters({ caseId })) : `broker ${outcome}`) };
+    },
+  },
+  workstation: {
+    name: 'no message_id', expected: R.missingProperty,
+    send: async (r) => {
+      const caseId = randomUUID();
+      const outcome = await r.sendToWorkstation(r.bareConsult(randomBytes(64), { message_id: undefined }, { rtsCase: caseId }));
+      return { evidence: 'refused list', observe: async () => (outcome === 'accepted' ? reasons(await r.workstationRefusals({ caseId })) : `broker ${outcome}`) };
+    },
+  },
+};
 const noCase = unreadable('no rtsCase', R.missingProperty, (r) => r.bareConsult(randomBytes(64), {}, { rtsCase: undefined }));
 const unknownType = unreadable('rtsType consult.gossip', R.unknownType, (r) => r.bareConsult(randomBytes(64), {}, { rtsType: 'consult.gossip' }));
 const majorTwo = unreadable('rtsVersion 2.0', R.unsupportedVersion, (r) => r.bareConsult(randomBytes(64), {}, { rtsVersion: '2.0' }));
@@ -183,7 +201,11 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
     hub: [notUuid.hub, notDurable.hub, wrongContentType.hub, valueBody.hub, badSequence.hub],
     workstation: [notUuid.workstation, notDurable.workstation, wrongContentType.workstation, valueBody.workstation, badSequence.workstation],
   },
-  { name: 'missing headers', hub: [noType.hub, noCreationTime.hub, noCase.hub], workstation: [noType.workstation, noCreationTime.workstation, noCase.workstation] },
+  {
+    name: 'missing headers',
+    hub: [noMessageId.hub, noType.hub, noCreationTime.hub, noCase.hub],
+    workstation: [noMessageId.workstation, noType.workstation, noCreationTime.workstation, noCase.workstation],
+  },
   { name: 'unknown message type', hub: [unknownType.hub], workstation: [unknownType.workstation] },
   { name: 'unsupported version', hub: [majorTwo.hub], workstation: [majorTwo.workstation] },
   { name: 'oversized body', hub: [oversized.hub], workstation: [oversized.workstation] },
@@ -243,7 +265,7 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
       send: async (r) => {
         const fields = await r.publish();
         const outcome = await r.publishOnce(endpointCredentials(r.broker, 'clinic-b'), uplinkSendAddress('clinic-b'), { ...fields, user_id: Buffer.from('clinic-a') });
-        return { evidence: 'broker refusal, no dead letter', observe: async () => ((await r.hubDeadLetters(fields.message_id)).length === 0 ? `broker: ${outcome}` : 'reached the hub') };
+        return { evidence: 'broker refusal, no dead letter', observe: async () => ((await r.hubDeadLetters({ messageId: fields.message_id })).length === 0 ? `broker: ${outcome}` : 'reached the hub') };
       },
     }],
     workstation: [{
@@ -251,7 +273,7 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
       send: async (r) => {
         const fields = await r.consult({ userId: 'clinic-a' });
         const outcome = await r.publishOnce(r.broker.users.hub, `/exchange/rts.downlink/${WS}`, fields);
-        return { evidence: 'broker refusal, no refusal or case', observe: async () => ((await r.workstationRefusals(fields.message_id)).length === 0 && !(await caseExists(r, fields.caseId)) ? `broker: ${outcome}` : 'reached the workstation') };
+        return { evidence: 'broker refusal, no refusal or case', observe: async () => ((await r.workstationRefusals({ messageId: fields.message_id })).length === 0 && !(await caseExists(r, fields.caseId)) ? `broker: ${outcome}` : 'reached the workstation') };
       },
     }],
   },
@@ -304,7 +326,7 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
         return {
           evidence: 'dead letters + rejected receipts',
           async observe() {
-            const letters = await r.hubDeadLetters(fields.message_id);
+            const letters = await r.hubDeadLetters({ messageId: fields.message_id });
             const receipts = r.receiptsAtClinicB(fields.message_id).filter((m) => m.properties.rtsReceipt === 'rejected');
             if (letters.length === 0 || receipts.length < 2) return undefined;
             const reasons = new Set([...letters.map((l) => l.reason), ...receipts.map((m) => String(m.properties.rtsReason))]);
@@ -324,7 +346,7 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
             async observe() {
               if (!(await caseExists(r, fields.caseId))) return undefined;
               const copies = (await r.call(COMMANDS.openCase, { caseId: fields.caseId })).messages.filter((m) => m.messageId === fields.message_id).length;
-              const refused = (await r.workstationRefusals(fields.message_id)).length;
+              const refused = (await r.workstationRefusals({ messageId: fields.message_id })).length;
               return `processed (applied ${copies === 1 ? 'once' : `${copies} times`}, ${refused === 0 ? 'not refused' : `refused ${refused} times`})`;
             },
           };
@@ -338,7 +360,7 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
           return {
             evidence: 'refused list',
             async observe() {
-              const refusals = await r.workstationRefusals(fields.message_id);
+              const refusals = await r.workstationRefusals({ messageId: fields.message_id });
               return refusals.length === 0 ? undefined : `${refusals[0]!.reason} (recorded ${refusals.length === 1 ? 'once' : `${refusals.length} times`})`;
             },
           };

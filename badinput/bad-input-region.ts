@@ -93,6 +93,8 @@ export interface PublishOptions {
   readonly body?: (body: Uint8Array) => Uint8Array;
 }
 
+export type Match = { readonly messageId: string } | { readonly caseId: string };
+
 type Call = <C extends CommandChannel>(command: C, ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]) => Promise<CommandOutput<C>>;
 
 export interface BadInputRegion {
@@ -114,9 +116,10 @@ export interface BadInputRegion {
   publishOnce(user: { name: string; password: string }, address: string, fields: RawFields): Promise<string>;
   /** Sends a good message to the receiver and resolves once it was processed there (rejects after a time-out). */
   good(receiver: 'hub' | 'workstation'): Promise<void>;
-  hubDeadLetters(messageId: string): Promise<hubStore.DeadLetterRecord[]>;
+  /** The hub's dead letters of one message, or (for messages without an id) of one case. */
+  hubDeadLetters(match: Match): Promise<hubStore.DeadLetterRecord[]>;
   receiptsAtClinicB(messageId: string): ReceivedMessage[];
-  workstationRefusals(messageId: string): Promise<{ reason: string }[]>;
+  workstationRefusals(match: Match): Promise<{ reason: string }[]>;
   stop(): Promise<void>;
 }
 
@@ -258,9 +261,10 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
         connection.close();
       }
     },
-    hubDeadLetters: async (messageId) => (await hubStore.listDeadLetters(harness.hub.sql, { limit: 10_000 })).filter((l) => l.messageId === messageId),
+    hubDeadLetters: async (match) => (await hubStore.listDeadLetters(harness.hub.sql, { limit: 10_000 }))
+      .filter((l) => ('messageId' in match ? l.messageId === match.messageId : (l.properties.application_properties as Record<string, unknown>).rtsCase === match.caseId)),
     receiptsAtClinicB: (messageId) => harness.clinics['clinic-b'].received.filter((m) => m.properties.rtsType === 'receipt' && m.correlationId === messageId),
-    workstationRefusals: async (messageId) => (await call(COMMANDS.listRejections)).filter((r) => r.messageId === messageId),
+    workstationRefusals: async (match) => (await call(COMMANDS.listRejections)).filter((r) => ('messageId' in match ? r.messageId === match.messageId : r.caseId === match.caseId)),
     async stop() {
       downlink.close();
       await core.stop();
