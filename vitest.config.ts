@@ -14,6 +14,8 @@ export default defineConfig({
           include: ['**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**', 'dist/**', 'e2e/**'],
           environment: 'node',
+          // Some unit tests start a process (the rts command, openssl): seconds each on a busy 2-core machine.
+          testTimeout: 20_000,
         },
       },
       {
