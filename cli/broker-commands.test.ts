@@ -9,7 +9,6 @@ const CLI = join(import.meta.dirname, 'rts.ts');
 const root = mkdtempSync(join(tmpdir(), 'rts-broker-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-// Each call starts a Node process (seconds on a loaded 2-core machine).
 const rts = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: root });
 
 interface Definitions {
@@ -35,7 +34,7 @@ describe('rts broker definitions', () => {
     }
     expect(definitions.permissions.find((p) => p.user === 'ws-1')).toMatchObject({ read: '^rts\\.downlink\\.ws-1$' });
     expect(definitions.queues.map((q) => q.name)).toContain('rts.downlink.clinic-a');
-  }, 30_000);
+  });
 
   it('refuses a bad endpoint id and an existing file without --force', () => {
     const bad = rts('broker', 'definitions', '--endpoint', 'Clinic A', '--out', 'x.json', '--secrets-out', 'y.json');
@@ -44,5 +43,5 @@ describe('rts broker definitions', () => {
     const again = rts('broker', 'definitions', '--endpoint', 'clinic-a', '--out', 'defs.json', '--secrets-out', 'other.json');
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/defs\.json exists/);
-  }, 30_000);
+  });
 });
