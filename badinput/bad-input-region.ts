@@ -9,7 +9,7 @@ import { vhostHostname } from '../shared/broker/rabbitmq-names.ts';
 import { CONTENT_ENCRYPTION, encrypt, sign, type CmsSigner, type ContentEncryption } from '../shared/cms/index.ts';
 import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
 import { buildConsultRequest, buildConsultStatus, buildDirectoryPublish, type MessageContext } from '../shared/protocol/fhir/message-builders.ts';
-import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
+import { CONTENT_TYPES, type AmqpMessageFields } from '../shared/protocol/message-codec.ts';
 import type { BrokerEnvState } from '../scripts/test-env/broker-env.ts';
 import * as hubStore from '../hub/store/hub-store.ts';
 import type { ReceivedMessage } from '../hub/testing/test-endpoint.ts';
@@ -27,16 +27,7 @@ export const WS = 'ws-expert-1';
 const WAIT_MS = 45_000;
 
 /** Raw AMQP fields as a test sends them; `body` as a string is sent as an amqp-value section (not binary data). */
-export interface RawFields {
-  message_id?: unknown;
-  user_id?: unknown;
-  correlation_id?: unknown;
-  creation_time?: unknown;
-  content_type?: unknown;
-  durable?: unknown;
-  application_properties?: unknown;
-  body: Uint8Array | string;
-}
+export type RawFields = Omit<AmqpMessageFields, 'body'> & { body: Uint8Array | string };
 
 export function toRhea(fields: RawFields): Message {
   const { body, ...rest } = fields;
