@@ -57,7 +57,19 @@ export interface ParsedTrust {
   crls: pkijs.CertificateRevocationList[];
 }
 
+// Parsed once per configuration object: a receiver that keeps its TrustConfig (never changed in place) checks each
+// message without parsing its anchors and CRLs again.
+const parsedTrusts = new WeakMap<TrustConfig, ParsedTrust>();
+
 export function parseTrust(trust: TrustConfig): ParsedTrust {
+  const cached = parsedTrusts.get(trust);
+  if (cached) return cached;
+  const parsed = parseTrustOnce(trust);
+  parsedTrusts.set(trust, parsed);
+  return parsed;
+}
+
+function parseTrustOnce(trust: TrustConfig): ParsedTrust {
   const known = (what: string) => (der: Uint8Array) => ({ certificate: parseCertificate(der, what), der });
   return {
     anchors: trust.anchors.map(known('A trust anchor certificate')),

@@ -15,10 +15,11 @@ export interface CmsRecipientIdentity {
   privateKey: CryptoKey;
 }
 
+/** Never changed in place: its parsed form is kept per object (chain.ts). */
 export interface TrustConfig {
-  anchors: Der[];
-  intermediates?: Der[];
-  crls?: Der[];
+  readonly anchors: readonly Der[];
+  readonly intermediates?: readonly Der[];
+  readonly crls?: readonly Der[];
 }
 
 export const CONTENT_ENCRYPTION = {

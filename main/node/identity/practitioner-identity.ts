@@ -83,7 +83,10 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
 
   const trustItems = (kind: 'anchor' | 'crl' | 'hub') =>
     db.prepare<[string], { der: Uint8Array }>('select der from trust_items where kind = ? order by rowid').all(kind).map((r) => new Uint8Array(r.der));
-  const trust = (): TrustConfig => ({ anchors: trustItems('anchor'), crls: trustItems('crl') });
+  // One object until the trust changes: parsing its anchors and CRLs is then paid once (shared/cms keeps the parsed
+  // form per object), not for every message checked against it.
+  let currentTrust: TrustConfig | undefined;
+  const trust = (): TrustConfig => (currentTrust ??= { anchors: trustItems('anchor'), crls: trustItems('crl') });
   const certificateRow = (use: CertificateUse) =>
     db.prepare<[string], { practitioner_id: string; certificate: Uint8Array; chain: string }>('select * from identity_certificates where use = ?').get(use);
 
@@ -204,6 +207,7 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
         for (const der of crls) add.run('crl', der, now);
         add.run('hub', hub[0]!, now);
       })();
+      currentTrust = undefined;
       return status();
     },
 
