@@ -76,6 +76,10 @@ const MIGRATIONS = [{
     drop table mirror_search;
     alter table mirror_search_v3 rename to mirror_search;
   `,
+}, {
+  version: 4,
+  // count() runs after every applied change: without it, it read every stored resource (650 ms at 100,000 experts).
+  sql: "create index mirror_entries_roles on mirror_entries (entry_id) where resource_type = 'PractitionerRole'",
 }];
 
 
