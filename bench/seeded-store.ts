@@ -18,8 +18,8 @@ import type { SecretVault } from '../main/node/vault/secret-vault.ts';
 import { brokerPasswordAccount } from '../main/node/vault/vault-accounts.ts';
 import type { WorkstationCore } from '../main/node/workstation-core.ts';
 
-export const ENDPOINT = 'ws-bench';
-export const ME = 'bench-clinic.dr-bench';
+const ENDPOINT = 'ws-bench';
+const ME = 'bench-clinic.dr-bench';
 const P12_PASSWORD = 'bench-p12';
 
 /** mulberry32: the same region on every run. */
