@@ -151,6 +151,18 @@ export async function validateSignerChain(
   return path;
 }
 
+// Whether a CRL is signed by an issuer, asked once per pair of parsed objects: with a kept trust configuration its
+// CRLs and anchors are the same objects for every certificate checked, and the answer cannot change.
+const crlIssuerVerdicts = new WeakMap<pkijs.CertificateRevocationList, WeakMap<pkijs.Certificate, Promise<boolean>>>();
+
+function crlIsFrom(crl: pkijs.CertificateRevocationList, issuer: pkijs.Certificate): Promise<boolean> {
+  let verdicts = crlIssuerVerdicts.get(crl);
+  if (!verdicts) crlIssuerVerdicts.set(crl, (verdicts = new WeakMap()));
+  let verdict = verdicts.get(issuer);
+  if (!verdict) verdicts.set(issuer, (verdict = crl.verify({ issuerCertificate: issuer }).catch(() => false)));
+  return verdict;
+}
+
 async function checkRevocation(path: readonly pkijs.Certificate[], crls: readonly pkijs.CertificateRevocationList[]): Promise<void> {
   for (let i = 0; i < path.length - 1; i++) {
     const certificate = path[i];
@@ -162,7 +174,7 @@ async function checkRevocation(path: readonly pkijs.Certificate[], crls: readonl
         throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The CRL of ${certificateLabel(issuer)} is signed with SHA-1, which is not accepted`);
       }
       // A CRL under the same name but another key (a re-keyed CA) says nothing about this issuer's certificates.
-      const fromIssuer = await crl.verify({ issuerCertificate: issuer }).catch(() => false);
+      const fromIssuer = await crlIsFrom(crl, issuer);
       if (fromIssuer && crl.isCertificateRevoked(certificate)) {
         throw new CmsError(CMS_ERROR_CODES.certificateRevoked, `The certificate ${certificateLabel(certificate)} has been revoked by its issuer`);
       }
