@@ -119,6 +119,19 @@ describe('damaged and foreign input', () => {
     await expectCode(verify(flipped(signed, at + 10), trust), CMS_ERROR_CODES.malformed);
   });
 
+  it('rejects a signing-time attribute with no value as cms-malformed, in verify and inspect (found by fuzzing)', async () => {
+    const info = pkijs.ContentInfo.fromBER(await sign(content, await signerFor('ecSigner')));
+    const signedData = new pkijs.SignedData({ schema: info.content });
+    const attributes = signedData.signerInfos[0]!.signedAttrs!.attributes;
+    const at = attributes.findIndex((a) => a.type === '1.2.840.113549.1.9.5');
+    expect(at).toBeGreaterThanOrEqual(0);
+    // An empty SET: pkijs then leaves the attribute's values undefined.
+    attributes[at] = new pkijs.Attribute({ type: '1.2.840.113549.1.9.5', values: [] });
+    const damaged = new Uint8Array(new pkijs.ContentInfo({ contentType: info.contentType, content: signedData.toSchema(true) }).toSchema().toBER());
+    await expectCode(verify(damaged, trust), CMS_ERROR_CODES.malformed);
+    expect(inspect(damaged)).toMatchObject({ contentType: 'signedData' });
+  });
+
   it('rejects signed content changed after signing', async () => {
     const signed = await sign(content, await signerFor('ecSigner'));
     const at = indexOf(signed, new TextEncoder().encode('CONTENT-MARKER'));

@@ -71,7 +71,9 @@ function identifier(value: unknown): IdentifierStructure {
 }
 
 function signingTimeOf(signerInfo: pkijs.SignerInfo): string | undefined {
-  const value: unknown = signerInfo.signedAttrs?.attributes.find((a) => a.type === OID.signingTime)?.values[0];
+  // pkijs leaves `values` undefined for an attribute whose SET it could not read.
+  const values: readonly unknown[] | undefined = signerInfo.signedAttrs?.attributes.find((a) => a.type === OID.signingTime)?.values;
+  const value = values?.[0];
   return value instanceof asn1js.UTCTime || value instanceof asn1js.GeneralizedTime ? value.toDate().toISOString() : undefined;
 }
 

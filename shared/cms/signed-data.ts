@@ -235,11 +235,12 @@ function verificationScheme(algorithm: pkijs.AlgorithmIdentifier): VerificationS
 
 function singleAttribute(signerInfo: pkijs.SignerInfo, type: string): unknown {
   const matches = signerInfo.signedAttrs?.attributes.filter((a) => a.type === type) ?? [];
-  const [first] = matches;
-  if (matches.length !== 1 || first?.values.length !== 1) {
+  // pkijs leaves `values` undefined for an attribute whose SET it could not read.
+  const values: readonly unknown[] | undefined = matches[0]?.values;
+  if (matches.length !== 1 || values?.length !== 1) {
     throw new CmsError(CMS_ERROR_CODES.malformed, `The signature must carry exactly one ${oidName(type)} attribute`);
   }
-  return first.values[0];
+  return values[0];
 }
 
 function readSigningTime(value: unknown): Date {
