@@ -38,6 +38,10 @@ describe('layer direction lint rule', () => {
     ['renderer/x.ts', `import { ipcRenderer } from 'electron';`],
     ['renderer/x.ts', `import { join } from 'node:path';`],
     ['renderer/x.ts', `import rhea from 'rhea';`],
+    ['shared/x.ts', `import { x } from '../shared-node/x.ts';`],
+    ['shared-node/x.ts', `import { x } from '../hub/x.ts';`],
+    ['shared-node/x.ts', `import { x } from '../main/node/x.ts';`],
+    ['renderer/x.ts', `import { x } from '../shared-node/x.ts';`],
   ])('refuses in %s: %s', async (file, code) => {
     expect(await layerErrors(file, code)).not.toEqual([]);
   });
@@ -51,6 +55,9 @@ describe('layer direction lint rule', () => {
     ['renderer/x.ts', `import type { RtsApi } from '../preload/rts-api.ts'; import { useState } from 'react';`],
     ['shared/cms/x.test.ts', `import { spawnSync } from 'node:child_process'; import { seal } from './x.ts';`],
     ['cli/x.ts', `import { readFileSync } from 'node:fs'; import { x } from '../main/node/x.ts'; import { y } from '../hub/y.ts';`],
+    ['shared-node/x.ts', `import { X509Certificate } from 'node:crypto'; import { OID } from '../shared/cms/oids.ts';`],
+    ['hub/x.ts', `import { x } from '../shared-node/x.ts';`],
+    ['main/node/x.ts', `import { x } from '../../shared-node/x.ts';`],
   ])('allows in %s: %s', async (file, code) => {
     expect(await layerErrors(file, code)).toEqual([]);
   });

@@ -10,6 +10,7 @@ import { builtinModules } from 'node:module';
  *   main/node     the main-process core, plain Node: shared only, never Electron
  *   main/electron the thin Electron shell: main/node + shared + electron
  *   transport     AMQP transport and its durable store, plain Node: shared only (used by main/node and hub)
+ *   shared-node   what main/node and hub share that needs Node (native certificate checks): shared only
  *   hub           the regional hub, plain Node: shared, transport
  *   cli, bench,   the rts command, benchmarks and fault suites, plain Node: shared, transport, main/node, hub
  *   faults, demo  (demo: the single-machine demo region, with its in-process broker)
@@ -69,7 +70,7 @@ export default tseslint.config(
     },
   },
 
-  restrict(['shared/**'], [layer('main'), layer('hub'), layer('transport'), layer('cli'), layer('preload'), layer('renderer'), noNode, noElectron, noReact, nodeOnlyPackages]),
+  restrict(['shared/**'], [layer('main'), layer('hub'), layer('transport'), layer('shared-node'), layer('cli'), layer('preload'), layer('renderer'), noNode, noElectron, noReact, nodeOnlyPackages]),
   // Tests of shared code run in Node and may drive Node-side peers (e.g. the openssl CLI); shipped shared code may not.
   restrict(['shared/**/*.test.ts'], [layer('main'), layer('hub'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
   {
@@ -83,12 +84,13 @@ export default tseslint.config(
   },
   restrict(['main/node/**'], [layer('electron'), layer('hub'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
   restrict(['transport/**'], [layer('main'), layer('hub'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
+  restrict(['shared-node/**'], [layer('main'), layer('hub'), layer('transport'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
   restrict(['main/electron/**'], [layer('hub'), layer('preload'), layer('renderer'), noReact]),
   restrict(['hub/**'], [layer('main'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
   // The rts command, and the tests and benchmarks of the whole region: the same code as the workstation core and the hub.
   restrict(['cli/**', 'bench/**', 'faults/**', 'integration/**', 'badinput/**', 'demo/**'], [layer('electron'), layer('preload'), layer('renderer'), noElectron, noReact]),
-  restrict(['preload/**'], [layer('main'), layer('hub'), layer('transport'), layer('renderer'), noNode, noReact, nodeOnlyPackages]),
-  restrict(['renderer/**'], [layer('main'), layer('hub'), layer('transport'), noNode, noElectron, nodeOnlyPackages], [
+  restrict(['preload/**'], [layer('main'), layer('hub'), layer('transport'), layer('shared-node'), layer('renderer'), noNode, noReact, nodeOnlyPackages]),
+  restrict(['renderer/**'], [layer('main'), layer('hub'), layer('transport'), layer('shared-node'), noNode, noElectron, nodeOnlyPackages], [
     { group: ['**/preload/**'], allowTypeImports: true, message: 'The renderer reaches the preload for types only; at run time it uses window.rts.' },
   ]),
   {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createCertificateValidator, isCmsError, type CertificateUse, type CmsErrorCode, type TrustConfig } from '../shared/cms/index.ts';
+import { isCmsError, type CertificateUse, type CmsErrorCode, type TrustConfig } from '../shared/cms/index.ts';
+import { createNativeCertificateValidator } from '../shared-node/native-certificate-validator.ts';
 
 /**
  * Directory publishes carry two certificates per practitioner, and a full list repeats them every time: the verdict
@@ -16,7 +17,7 @@ export interface CertificateCache {
 }
 
 export function createCertificateCache(trust: TrustConfig, options: { ttlMs?: number; maxEntries?: number } = {}): CertificateCache {
-  const validate = createCertificateValidator(trust);
+  const validate = createNativeCertificateValidator(trust);
   const ttlMs = options.ttlMs ?? 10 * 60_000;
   const maxEntries = options.maxEntries ?? 500_000;
   const acceptedUntil = new Map<string, number>();

@@ -6,7 +6,7 @@ import type { ConnectionState } from '../../shared/api/connection-state.ts';
 import type { DirectoryState, EventPayload, ExpertDetail, SetupState } from '../../shared/api/contract.ts';
 import { API_ERROR_CODES } from '../../shared/api/api-error.ts';
 import { downlinkReceiveAddress, uplinkSendAddress } from '../../shared/broker/rabbitmq-names.ts';
-import { createCertificateValidator } from '../../shared/cms/index.ts';
+import { createNativeCertificateValidator } from '../../shared-node/native-certificate-validator.ts';
 import { assertEndpointId } from '../../shared/protocol/endpoint-id.ts';
 import { certificatesOf, endpointsOf } from '../../shared/protocol/fhir/directory-entries.ts';
 import { indexFhirDefinitions } from '../../shared/protocol/fhir/fhir-base-validation.ts';
@@ -292,7 +292,7 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
     const pending: (() => void)[] = [];
     const handle = createDownlinkHandler({
       me, recipient: () => identity.recipient(), trust: () => identity.trust(), hubCertificate: () => identity.hubCertificate(),
-      consult, mirror, registration, sync: createDirectorySync({ mirror, validator: () => createCertificateValidator(identity.trust()) }),
+      consult, mirror, registration, sync: createDirectorySync({ mirror, validator: () => createNativeCertificateValidator(identity.trust()) }),
       seal, enqueue,
       afterCommit: (notify) => {
         if (pending.push(notify) === 1) setImmediate(() => pending.splice(0).forEach((n) => n()));
@@ -480,7 +480,7 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
     const registration = openRegistration(db, emitSetup);
     const consult = createConsultService({
       db, cases, mirror, audit, me,
-      recipient: () => identity.recipient(), trust: () => identity.trust(), validator: () => createCertificateValidator(identity.trust()),
+      recipient: () => identity.recipient(), trust: () => identity.trust(), validator: () => createNativeCertificateValidator(identity.trust()),
       seal, enqueue,
       onCaseChanged: (summary, isNew) => emit(EVENTS.caseChanged, { summary, isNew }),
     });

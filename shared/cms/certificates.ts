@@ -10,7 +10,7 @@ import { OID, oidName } from './oids.ts';
 import { subtle, type CryptoKey, type WebKeyUsage, type ProfileKeyAlgorithm } from './webcrypto.ts';
 
 /** Certificates are small; a generous bound still stops a garbage "certificate" from costing much. */
-const MAX_CERTIFICATE_BYTES = 1024 * 1024;
+export const MAX_CERTIFICATE_BYTES = 1024 * 1024;
 
 /** Parses a DER certificate. The bytes are copied so the result never aliases a caller's buffer. */
 export function parseCertificate(der: Uint8Array, what: string): pkijs.Certificate {

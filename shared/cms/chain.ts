@@ -7,7 +7,7 @@ import { OID } from './oids.ts';
 import type { TrustConfig } from './types.ts';
 
 /** Extensions this validation (or pkijs's, for policies and name constraints) understands; RFC 5280 4.2. */
-const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set([
+export const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set([
   OID.keyUsage,
   OID.extKeyUsage,
   OID.basicConstraints,
@@ -24,7 +24,7 @@ const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set([
   '1.3.6.1.5.5.7.1.1', // authorityInfoAccess
 ]);
 
-const SHA1_SIGNATURES: ReadonlySet<string> = new Set([OID.sha1WithRsa, OID.ecdsaWithSha1, OID.dsaWithSha1]);
+export const SHA1_SIGNATURES: ReadonlySet<string> = new Set([OID.sha1WithRsa, OID.ecdsaWithSha1, OID.dsaWithSha1]);
 
 function checkValidity(certificate: pkijs.Certificate, at: Date): void {
   if (certificate.notAfter.value.getTime() < at.getTime()) {
@@ -155,7 +155,7 @@ export async function validateSignerChain(
 // CRLs and anchors are the same objects for every certificate checked, and the answer cannot change.
 const crlIssuerVerdicts = new WeakMap<pkijs.CertificateRevocationList, WeakMap<pkijs.Certificate, Promise<boolean>>>();
 
-function crlIsFrom(crl: pkijs.CertificateRevocationList, issuer: pkijs.Certificate): Promise<boolean> {
+export function crlIsFrom(crl: pkijs.CertificateRevocationList, issuer: pkijs.Certificate): Promise<boolean> {
   let verdicts = crlIssuerVerdicts.get(crl);
   if (!verdicts) crlIssuerVerdicts.set(crl, (verdicts = new WeakMap()));
   let verdict = verdicts.get(issuer);

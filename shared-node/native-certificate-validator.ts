@@ -1,0 +1,180 @@
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import type * as pkijs from 'pkijs';
+import { createCertificateValidator, type CertificateUse, type CertificateValidator } from '../shared/cms/certificate-validator.ts';
+import { crlIsFrom, parseTrust, SHA1_SIGNATURES, UNDERSTOOD_EXTENSIONS } from '../shared/cms/chain.ts';
+import { MAX_CERTIFICATE_BYTES } from '../shared/cms/certificates.ts';
+import { OID } from '../shared/cms/oids.ts';
+import type { TrustConfig } from '../shared/cms/types.ts';
+import { hasCaFlag, KEY_USAGES, keyUsageOf, type KeyUsage } from '../shared/pki/certificate.ts';
+import { bytesEqual, toHex } from '../shared/pki/bytes.ts';
+import { derChildren, derOid, readDer, type DerElement } from './der-walk.ts';
+
+/**
+ * The certificate check of `shared/cms/certificate-validator.ts` (docs/protocol.md §3), with OpenSSL doing the work
+ * for the common case: a leaf issued directly by a configured trust anchor. Directory syncs check two certificates
+ * per practitioner, and the pure-JavaScript path costs milliseconds each (mostly DER parsing); this one a fraction.
+ *
+ * It only ever *accepts* on its own, and only what the pkijs validator would accept: the same rules, checked at least
+ * as strictly (issuer by exact name bytes, a closed list of signature algorithms, no policy or name-constraint
+ * processing). Anything else — a failure, an intermediate in the path, an extension it does not read — goes to the
+ * pkijs validator, which gives the verdict and its exact error. Its tests hold the two to the same answers.
+ */
+
+const FAST_SIGNATURES: ReadonlySet<string> = new Set([OID.ecdsaWithSha256, OID.ecdsaWithSha384, OID.ecdsaWithSha512, OID.sha256WithRsa, OID.sha384WithRsa, OID.sha512WithRsa]);
+
+// pkijs processes policies and name constraints along the path; the fast path leaves every certificate with them to it.
+const PATH_PROCESSING_EXTENSIONS: ReadonlySet<string> = new Set(['2.5.29.30', '2.5.29.32', '2.5.29.33', '2.5.29.36', '2.5.29.54']);
+
+interface FastAnchor {
+  readonly der: Uint8Array;
+  readonly subject: Uint8Array;
+  readonly publicKey: KeyObject;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  /** Serial numbers (hex of the DER INTEGER content) on CRLs this anchor signed. */
+  readonly revoked: ReadonlySet<string>;
+}
+
+interface LeafFacts {
+  readonly issuer: Uint8Array;
+  readonly serialHex: string;
+  readonly signatureAlgorithm: string;
+  readonly extensions: ReadonlyMap<string, { readonly critical: boolean; readonly value: Uint8Array }>;
+}
+
+/** Where `der` is not plainly the structure RFC 5280 describes, the walker throws and the pkijs validator decides. */
+function leafFacts(der: Uint8Array): LeafFacts {
+  const [tbs, outerAlgorithm] = derChildren(der, readDer(der, 0, 0x30));
+  if (!tbs || !outerAlgorithm || tbs.tag !== 0x30) throw new Error('not a certificate');
+  const fields = derChildren(der, tbs);
+  const at = fields[0]?.tag === 0xa0 ? 1 : 0;
+  const [serial, innerAlgorithm, issuer] = [fields[at], fields[at + 1], fields[at + 2]];
+  if (serial?.tag !== 0x02 || innerAlgorithm?.tag !== 0x30 || issuer?.tag !== 0x30) throw new Error('not a certificate');
+  if (!bytesEqual(der.subarray(innerAlgorithm.start, innerAlgorithm.end), der.subarray(outerAlgorithm.start, outerAlgorithm.end))) throw new Error('signature algorithms differ');
+  const extensions = new Map<string, { critical: boolean; value: Uint8Array }>();
+  const wrapper = fields.find((f) => f.tag === 0xa3);
+  if (wrapper) {
+    const [list] = derChildren(der, wrapper);
+    for (const extension of list ? derChildren(der, list) : []) {
+      const parts = derChildren(der, extension);
+      const critical = parts[1]?.tag === 0x01 ? der[parts[1].contentStart] !== 0 : false;
+      const value = parts[parts.length - 1];
+      if (parts[0]?.tag !== 0x06 || value?.tag !== 0x04) throw new Error('unreadable extension');
+      const oid = derOid(der, parts[0]);
+      if (extensions.has(oid)) throw new Error('repeated extension');
+      extensions.set(oid, { critical, value: der.subarray(value.contentStart, value.end) });
+    }
+  }
+  const [algorithmOid] = derChildren(der, outerAlgorithm);
+  if (algorithmOid?.tag !== 0x06) throw new Error('not a certificate');
+  return {
+    issuer: der.subarray(issuer.start, issuer.end),
+    serialHex: toHex(der.subarray(serial.contentStart, serial.end)),
+    signatureAlgorithm: derOid(der, algorithmOid),
+    extensions,
+  };
+}
+
+/** KeyUsage bits from the extension's value (a BIT STRING), or undefined where the extension is absent. */
+function keyUsages(value: Uint8Array | undefined): KeyUsage[] | undefined {
+  if (!value) return undefined;
+  const bits: DerElement = readDer(value, 0, 0x03);
+  if (bits.end !== value.length || bits.end - bits.contentStart < 1) throw new Error('unreadable key usage');
+  const bytes = value.subarray(bits.contentStart + 1, bits.end);
+  return KEY_USAGES.filter((_, bit) => ((bytes[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0);
+}
+
+/** Anchors the fast path may use, worked out once per trust configuration (which is never changed in place). */
+const fastAnchors = new WeakMap<TrustConfig, Promise<FastAnchor[]>>();
+
+function anchorsOf(trust: TrustConfig): Promise<FastAnchor[]> {
+  let anchors = fastAnchors.get(trust);
+  if (!anchors) fastAnchors.set(trust, (anchors = eligibleAnchors(trust)));
+  return anchors;
+}
+
+async function eligibleAnchors(trust: TrustConfig): Promise<FastAnchor[]> {
+  let parsed;
+  try {
+    parsed = parseTrust(trust);
+  } catch {
+    return []; // The pkijs validator says what is wrong with the configuration.
+  }
+  const eligible: FastAnchor[] = [];
+  for (const { certificate, der } of parsed.anchors) {
+    if (!(await anchorMayIssueFast(certificate, parsed.crls))) continue;
+    const x509 = new X509Certificate(der);
+    const revoked = new Set<string>();
+    for (const crl of parsed.crls) {
+      if (!crl.issuer.isEqual(certificate.subject) || !(await crlIsFrom(crl, certificate))) continue;
+      for (const entry of crl.revokedCertificates ?? []) revoked.add(toHex(entry.userCertificate.valueBlock.valueHexView));
+    }
+    const subjectDer = new Uint8Array(certificate.subject.toSchema().toBER());
+    eligible.push({ der, subject: subjectDer, publicKey: x509.publicKey, notBefore: x509.validFromDate.getTime(), notAfter: x509.validToDate.getTime(), revoked });
+  }
+  return eligible;
+}
+
+/** The anchor side of chain.ts's rules, true only where they hold without path processing the fast path leaves out. */
+async function anchorMayIssueFast(anchor: pkijs.Certificate, crls: readonly pkijs.CertificateRevocationList[]): Promise<boolean> {
+  try {
+    if (!hasCaFlag(anchor) || !keyUsageOf(anchor)?.includes('keyCertSign')) return false;
+  } catch {
+    return false;
+  }
+  if (anchor.extensions?.some((e) => PATH_PROCESSING_EXTENSIONS.has(e.extnID) || (e.critical && !UNDERSTOOD_EXTENSIONS.has(e.extnID)))) return false;
+  // A SHA-1 CRL under the anchor's name is an error of the whole check; the pkijs validator reports it.
+  return !crls.some((crl) => crl.issuer.isEqual(anchor.subject) && SHA1_SIGNATURES.has(crl.signatureAlgorithm.algorithmId));
+}
+
+function acceptsFast(der: Uint8Array, use: CertificateUse, at: number, anchors: readonly FastAnchor[]): boolean {
+  if (der.byteLength > MAX_CERTIFICATE_BYTES || anchors.some((anchor) => bytesEqual(anchor.der, der))) return false;
+  const facts = leafFacts(der);
+  if (!FAST_SIGNATURES.has(facts.signatureAlgorithm)) return false;
+  for (const [oid, { critical }] of facts.extensions) {
+    if (PATH_PROCESSING_EXTENSIONS.has(oid) || (critical && !UNDERSTOOD_EXTENSIONS.has(oid))) return false;
+  }
+  const anchor = anchors.find((a) => bytesEqual(a.subject, facts.issuer));
+  if (!anchor || anchor.notBefore > at || anchor.notAfter < at || anchor.revoked.has(facts.serialHex)) return false;
+
+  const certificate = new X509Certificate(der);
+  if (certificate.validFromDate.getTime() > at || certificate.validToDate.getTime() < at) return false;
+  if (!certificate.verify(anchor.publicKey)) return false;
+
+  const usages = keyUsages(facts.extensions.get(OID.keyUsage)?.value);
+  if (use === 'signing') {
+    if (usages && !usages.includes('digitalSignature') && !usages.includes('nonRepudiation')) return false;
+    if (facts.extensions.has(OID.extKeyUsage)) {
+      const purposes = certificate.keyUsage as string[] | undefined;
+      if (!purposes || (!purposes.includes(OID.emailProtection) && !purposes.includes(OID.anyExtendedKeyUsage))) return false;
+    }
+    return true;
+  }
+  // An encryption certificate: a key of the profile, with the usage its key management needs (recipients.ts).
+  const key = certificate.publicKey;
+  const kind = key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048 ? 'rsa'
+    : key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'ec-p256' : undefined;
+  if (!kind) return false;
+  return !usages || usages.includes(kind === 'rsa' ? 'keyEncipherment' : 'keyAgreement');
+}
+
+function acceptsFastOrFalse(der: Uint8Array, use: CertificateUse, at: number, anchors: readonly FastAnchor[]): boolean {
+  try {
+    return acceptsFast(der, use, at, anchors);
+  } catch {
+    return false; // Unusual DER: the pkijs validator parses it and names the problem.
+  }
+}
+
+export interface NativeCertificateValidatorOptions {
+  /** Decides whatever the fast path does not accept; the pkijs validator of the same trust by default. */
+  readonly fallback?: CertificateValidator;
+}
+
+export function createNativeCertificateValidator(trust: TrustConfig, options: NativeCertificateValidatorOptions = {}): CertificateValidator {
+  const fallback = options.fallback ?? createCertificateValidator(trust);
+  return async (der, use, at) => {
+    const anchors = await anchorsOf(trust);
+    if (!(anchors.length > 0 && acceptsFastOrFalse(der, use, at.getTime(), anchors))) await fallback(der, use, at);
+  };
+}
