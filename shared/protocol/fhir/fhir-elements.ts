@@ -53,10 +53,14 @@ export const attachment = z.looseObject({
   creation: dateTime.optional(),
 });
 
-export const certificateExtension = z.looseObject({
+/**
+ * Exactly this form, nothing more: the profile checks the whole extension, so base FHIR validation may skip it (it
+ * was most of the cost of validating a directory entry; see payload-validator.ts).
+ */
+export const certificateExtension = z.strictObject({
   url: z.literal(RTS_URIS.certificateExtension),
   extension: z.tuple([
-    z.looseObject({ url: z.literal('use'), valueCode: z.enum(['signing', 'encryption']) }),
-    z.looseObject({ url: z.literal('certificate'), valueBase64Binary: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 DER') }),
+    z.strictObject({ url: z.literal('use'), valueCode: z.enum(['signing', 'encryption']) }),
+    z.strictObject({ url: z.literal('certificate'), valueBase64Binary: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 DER') }),
   ]),
 });

@@ -83,6 +83,22 @@ describe('payload validation', () => {
     expect(validatePayload(payload, metadataOf(publish))).toMatchObject({ ok: false, error: { code: 'schema-invalid' } });
   });
 
+  // Base FHIR validation leaves out the Practitioners' certificate extensions, which the profile checks in full.
+  it.each<[string, (b: any) => void, string]>([
+    ['an element beside a certificate extension\'s value', (b) => { b.entry[1].resource.entry[1].resource.extension[0].extension[1].valueString = 'x'; }, 'schema-invalid'],
+    ['an element beside a certificate extension\'s parts', (b) => { b.entry[1].resource.entry[1].resource.extension[0].valueCode = 'x'; }, 'schema-invalid'],
+    ['a certificate that is not base64', (b) => { b.entry[1].resource.entry[1].resource.extension[0].extension[1].valueBase64Binary = 'not base64!'; }, 'schema-invalid'],
+    ['a Practitioner element FHIR R4 does not have, beside the certificates', (b) => { b.entry[1].resource.entry[1].resource.favouriteColour = 'blue'; }, 'fhir-invalid'],
+    ['a wrong data type in a Practitioner, beside the certificates', (b) => { b.entry[1].resource.entry[1].resource.gender = 42; }, 'fhir-invalid'],
+    ['a certificate extension on a PractitionerRole, which the profile does not check', (b) => {
+      b.entry[1].resource.entry[2].resource.extension = [{ url: 'urn:rts:fhir:extension:certificate', valueBase64Binary: 'not base64!' }];
+    }, 'fhir-invalid'],
+  ])('rejects in a directory publish %s', (_name, mutate, code) => {
+    const publish = example(MESSAGE_TYPES.directoryPublish);
+    expect(publish.payload.entry![1]!.resource).toMatchObject({ entry: [{ resource: { resourceType: 'Organization' } }, { resource: { resourceType: 'Practitioner' } }, { resource: { resourceType: 'PractitionerRole' } }] });
+    expect(validatePayload(mutated(publish, mutate), metadataOf(publish))).toMatchObject({ ok: false, error: { code } });
+  });
+
   it('names the element at fault without quoting patient data', () => {
     const result = validatePayload(mutated(request(), (b) => { b.entry[3].resource.gender = 'Nasrin'; }), metadataOf(request()));
     expect(result).toMatchObject({ ok: false, error: { code: 'schema-invalid', detail: expect.stringContaining('Bundle.entry[3].resource.gender') } });
