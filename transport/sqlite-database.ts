@@ -24,6 +24,10 @@ export function openDatabase(path: string, key: string | undefined): SqliteDatab
     // FULL: a committed transaction survives a power cut, which is what "committed before accepted" promises.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // SQLite3MultipleCiphers turns secure_delete on, which re-encrypts and rewrites every freed overflow page: twice the
+    // cost of deleting a 1 MiB outbox body (measured 24 against 11 ms). Freed pages are encrypted with the store key
+    // either way, and the bodies are CMS envelopes themselves; FAST still zeroes deleted cells in b-tree pages.
+    db.pragma('secure_delete = FAST');
     db.prepare('select count(*) from sqlite_master').get();
     return db;
   } catch (error) {
