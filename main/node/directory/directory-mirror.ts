@@ -105,15 +105,24 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
     return row ? (JSON.parse(row.resource) as Record<string, unknown>) : undefined;
   };
 
-  /** The searchable row of one practitioner, from its Practitioner, PractitionerRole and the role's Organization. */
-  function index(practitionerId: string): void {
-    const rowid = (searchRow.get(practitionerId) ?? newSearchRow.get(practitionerId)!).rowid;
-    deleteSearch.run(rowid);
-    const practitioner = read(`Practitioner/${practitionerId}`);
-    const role = read(`PractitionerRole/${practitionerId}`);
+  /**
+   * The searchable row of one practitioner, from its Practitioner, PractitionerRole and the role's Organization.
+   * `current` holds what this transaction has read or written, by url (undefined: retired), so that a change of
+   * thousands of entries does not read each back and parse it again.
+   */
+  function index(practitionerId: string, current: Map<string, Record<string, unknown> | undefined>): void {
+    const existing = searchRow.get(practitionerId);
+    const rowid = (existing ?? newSearchRow.get(practitionerId)!).rowid;
+    if (existing) deleteSearch.run(rowid);
+    const known = (url: string) => {
+      if (!current.has(url)) current.set(url, read(url));
+      return current.get(url);
+    };
+    const practitioner = known(`Practitioner/${practitionerId}`);
+    const role = known(`PractitionerRole/${practitionerId}`);
     if (!practitioner || !role || practitioner.active === false || role.active === false) return;
     const names = (practitioner.name as { family?: string; given?: string[]; prefix?: string[]; text?: string }[] | undefined) ?? [];
-    const organization = read(String((role.organization as { reference?: string } | undefined)?.reference ?? ''));
+    const organization = known(String((role.organization as { reference?: string } | undefined)?.reference ?? ''));
     const address = (organization?.address as { city?: string; district?: string; state?: string; country?: string }[] | undefined)?.[0];
     putSearch.run(
       rowid,
@@ -126,13 +135,14 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
     );
   }
 
-  /** Stores or removes one resource and returns the practitioners whose search row it touches. */
-  function write(change: DirectoryChange): string[] {
+  /** Stores or removes one resource (noting it in `current`) and returns the practitioners whose search row it touches. */
+  function write(change: DirectoryChange, current: Map<string, Record<string, unknown> | undefined>): string[] {
     const url = change.upsert ? `${change.upsert.resourceType}/${change.upsert.id ?? ''}` : change.retire!;
     const [type, id] = [url.slice(0, url.indexOf('/')), url.slice(url.indexOf('/') + 1)];
     const organization = change.upsert?.resourceType === 'PractitionerRole' ? change.upsert.organization?.reference ?? null : null;
     if (change.upsert) putEntry.run(url, type, id, JSON.stringify(change.upsert), organization);
     else deleteEntry.run(url);
+    current.set(url, change.upsert as Record<string, unknown> | undefined);
     return type === 'Organization' ? rolesOfOrganization.all(url).map((r) => r.entry_id) : [id];
   }
 
@@ -149,12 +159,13 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       if (received < batch.count) return { version: batch.version, received, count: batch.count, complete: false };
       db.exec('delete from mirror_entries; delete from mirror_search; delete from mirror_search_rows;');
       const touched = new Set<string>();
-      // One batch in memory at a time (a 100,000-expert snapshot is some 200 MB of JSON).
+      // One batch in memory at a time (a 100,000-expert snapshot is some 200 MB of JSON), so the entries are read back
+      // for the index once all are written (an entry's role or organization may come in a later batch).
       const readBatch = db.prepare<[string, number], { resources: string }>('select resources from mirror_snapshot_batches where batch_id = ? and batch_index = ?');
       for (let index = 1; index <= batch.count; index++) {
-        for (const resource of JSON.parse(readBatch.get(batch.batchId, index)!.resources) as DirectoryResource[]) for (const id of write({ upsert: resource })) touched.add(id);
+        for (const resource of JSON.parse(readBatch.get(batch.batchId, index)!.resources) as DirectoryResource[]) for (const id of write({ upsert: resource }, new Map())) touched.add(id);
       }
-      for (const id of touched) index(id);
+      for (const id of touched) index(id, new Map());
       db.prepare('delete from mirror_snapshot_batches').run();
       setVersion.run(batch.version, Date.now());
       return { version: batch.version, received, count: batch.count, complete: true };
@@ -164,9 +175,10 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       const current = readVersion();
       if (current !== undefined && update.version <= current) return 'stale';
       if (current !== update.baseVersion) return 'gap';
+      const resources = new Map<string, Record<string, unknown> | undefined>();
       const touched = new Set<string>();
-      for (const change of update.changes) for (const id of write(change)) touched.add(id);
-      for (const id of touched) index(id);
+      for (const change of update.changes) for (const id of write(change, resources)) touched.add(id);
+      for (const id of touched) index(id, resources);
       setVersion.run(update.version, Date.now());
       return 'applied';
     })(),
