@@ -9,6 +9,7 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import rhea, { type EventContext } from 'rhea';
 import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
 import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
+import type { BrokerConnection } from '../transport/broker-connection.ts';
 import { connect, until } from '../faults/fault-harness.ts';
 
 export const positive = (name: string, value: string | undefined): number => {
@@ -85,17 +86,29 @@ export interface BareResult {
  * Bare rhea: `clinic-a` sends the bodies to the uplink (durable, as fast as credit allows, or one at a time with
  * `oneAtATime`), the hub's broker user receives them from the uplink queue with auto-accept; nothing is stored or
  * opened. No hub may be consuming the uplink meanwhile.
+ *
+ * With `via`, the bodies take the region's two hops, as ours do: a bare rhea forwarder (the hub's broker user) takes
+ * them from the uplink and sends them to `via.toEndpoint`'s downlink, accepting each upstream once the broker accepted
+ * it downstream, and a receiver connected as that endpoint takes them there. With `storeAndForward` the forwarder holds
+ * every body until it has all of them, as the hub holds a full directory list until its last batch (docs/protocol.md
+ * §5.1). Not a target's baseline: it shows what the hub's place in the path costs before anything is opened or stored.
  */
-export async function bareRhea(bodies: readonly Uint8Array[], options: { oneAtATime?: boolean; credit?: number; timeoutMs?: number } = {}): Promise<BareResult> {
+export async function bareRhea(
+  bodies: readonly Uint8Array[],
+  options: { oneAtATime?: boolean; credit?: number; timeoutMs?: number; via?: { toEndpoint: string; storeAndForward?: boolean } } = {},
+): Promise<BareResult> {
   const broker = loadBrokerEnv();
+  const credit = options.credit ?? 200;
   const producer = await connect(endpointCredentials(broker, 'clinic-a'));
-  const consumer = await connect(broker.users.hub);
+  const consumer = await connect(options.via ? endpointCredentials(broker, options.via.toEndpoint) : broker.users.hub);
+  const forwarder = options.via ? await connect(broker.users.hub) : undefined;
   try {
     const run = randomUUID();
     const sentAt = new Map<string, number>();
     const latenciesMs: number[] = [];
     let lastAt = 0;
-    const receiver = consumer.amqp!.open_receiver({ source: { address: rabbitmq3Adapter.uplinkSource() }, credit_window: options.credit ?? 200 });
+    const source = options.via ? rabbitmq3Adapter.downlinkSource(options.via.toEndpoint) : rabbitmq3Adapter.uplinkSource();
+    const receiver = consumer.amqp!.open_receiver({ source: { address: source }, credit_window: credit });
     receiver.on('message', (context: EventContext) => {
       const m = context.message!;
       if ((m.application_properties as { run?: string } | undefined)?.run !== run) return;
@@ -103,6 +116,7 @@ export async function bareRhea(bodies: readonly Uint8Array[], options: { oneAtAT
       latenciesMs.push(lastAt - sentAt.get(String(m.message_id))!);
     });
     await until(() => receiver.is_open(), 10_000, 'bare receiver');
+    if (forwarder && options.via) await startForwarder(forwarder, options.via.toEndpoint, run, options.via.storeAndForward ? bodies.length : 1, credit);
     const sender = producer.amqp!.open_sender({ target: { address: rabbitmq3Adapter.uplinkTarget('clinic-a') } });
     await until(() => sender.sendable(), 10_000, 'bare sender');
     const send = (body: Uint8Array) => {
@@ -133,5 +147,39 @@ export async function bareRhea(bodies: readonly Uint8Array[], options: { oneAtAT
   } finally {
     await producer.stop();
     await consumer.stop();
+    await forwarder?.stop();
   }
+}
+
+/** The two-hop baseline's forwarder: sends on in groups of `holdUntil` messages of this run, keeping their order. */
+async function startForwarder(connection: BrokerConnection, toEndpoint: string, run: string, holdUntil: number, credit: number): Promise<void> {
+  const sender = connection.amqp!.open_sender({ target: { address: rabbitmq3Adapter.downlinkTarget(toEndpoint) } });
+  await until(() => sender.sendable(), 10_000, 'bare forwarder sender');
+  const held: EventContext[] = [];
+  const ready: EventContext[] = [];
+  const upstream = new Map<unknown, EventContext>();
+  const pump = () => {
+    while (ready.length > 0 && sender.sendable()) {
+      const context = ready.shift()!;
+      const m = context.message!;
+      const out = sender.send({ message_id: m.message_id, durable: true, application_properties: m.application_properties, body: m.body as unknown });
+      upstream.set(out, context);
+    }
+  };
+  sender.on('sendable', pump);
+  sender.on('accepted', (context: EventContext) => {
+    upstream.get(context.delivery)?.delivery?.accept();
+    upstream.delete(context.delivery);
+  });
+  const receiver = connection.amqp!.open_receiver({ source: { address: rabbitmq3Adapter.uplinkSource() }, autoaccept: false, credit_window: credit });
+  receiver.on('message', (context: EventContext) => {
+    if ((context.message!.application_properties as { run?: string } | undefined)?.run !== run) {
+      context.delivery?.release();
+      return;
+    }
+    held.push(context);
+    if (held.length >= holdUntil) ready.push(...held.splice(0));
+    pump();
+  });
+  await until(() => receiver.is_open(), 10_000, 'bare forwarder receiver');
 }

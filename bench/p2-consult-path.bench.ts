@@ -14,6 +14,8 @@
  *       until the expert core committed it.
  * bare  After ours has stopped its hub: clinic-a sends 1 MiB bodies to the uplink, a bare rhea receiver (the hub's
  *       broker user, auto-accept) takes them: N as fast as credit allows (MB/s), and one at a time (latency).
+ *       Also printed, not a target's baseline: the same over the region's two hops, a bare rhea forwarder where the
+ *       hub is (uplink → forwarder → ws-expert-1's downlink → a receiver as ws-expert-1).
  * The hub and both cores share this process and its event loop; the broker runs beside it.
  *
  * Ends with `P2: throughput_ratio=X p99_ratio=Y` (medians over the runs of ours ÷ bare MB/s, target ≥ 0.7; and of
@@ -123,10 +125,11 @@ async function ours(run: number): Promise<PathResult> {
   }
 }
 
-async function bare(): Promise<PathResult> {
+/** Bare rhea over one hop (the targets' baseline), or over the region's two hops through a bare forwarder (`via`). */
+async function bare(via?: { toEndpoint: string }): Promise<PathResult> {
   const body = () => randomBytes(MESSAGE_BYTES);
-  const latency = await bareRhea(Array.from({ length: SAMPLES }, body), { oneAtATime: true });
-  const throughput = await bareRhea(Array.from({ length: CONSULTS }, body));
+  const latency = await bareRhea(Array.from({ length: SAMPLES }, body), { oneAtATime: true, ...(via && { via }) });
+  const throughput = await bareRhea(Array.from({ length: CONSULTS }, body), via ? { via } : {});
   return { mbPerSecond: CONSULTS / (throughput.ms / 1000), latenciesMs: latency.latenciesMs, createMs: [] };
 }
 
@@ -137,13 +140,16 @@ const latencyLine = (values: readonly number[]) =>
 async function main(): Promise<void> {
   await printHeader('P2: 1 MB consults through the whole path (applicant core → broker → hub → broker → expert core), against bare rhea',
     `runs=${RUNS} consults=${CONSULTS} (throughput) latency-samples=${SAMPLES} attachment=${ATTACHMENT_BYTES / 1024} KiB (sealed ≈ 1 MiB); bare bodies ${MESSAGE_BYTES} bytes; each run: ours on a fresh region, then bare`);
-  const runs: { ours: PathResult; bare: PathResult }[] = [];
+  const runs: { ours: PathResult; bare: PathResult; twoHops: PathResult }[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const o = await ours(run);
     const b = await bare();
-    runs.push({ ours: o, bare: b });
-    console.log(`  run ${run}: throughput bare ${fixed(b.mbPerSecond, 1)} MB/s | ours ${fixed(o.mbPerSecond, 1)} MB/s (ratio ${fixed(o.mbPerSecond / b.mbPerSecond)})`);
+    const twoHops = await bare({ toEndpoint: 'ws-expert-1' });
+    runs.push({ ours: o, bare: b, twoHops });
+    console.log(`  run ${run}: throughput bare ${fixed(b.mbPerSecond, 1)} MB/s | ours ${fixed(o.mbPerSecond, 1)} MB/s (ratio ${fixed(o.mbPerSecond / b.mbPerSecond)})`
+      + ` | bare over two hops ${fixed(twoHops.mbPerSecond, 1)} MB/s (ratio to bare ${fixed(twoHops.mbPerSecond / b.mbPerSecond)})`);
     console.log(`    latency bare ${latencyLine(b.latenciesMs)}`);
+    console.log(`    latency bare over two hops (a bare rhea forwarder where the hub is) ${latencyLine(twoHops.latenciesMs)}`);
     console.log(`    latency ours ${latencyLine(o.latenciesMs)}; of which createConsult (build, sign, encrypt, store) p50 ${ms(quantile(o.createMs, 0.5))} ms`);
   }
   const p99 = (r: PathResult) => quantile(r.latenciesMs, 0.99);
@@ -153,6 +159,9 @@ async function main(): Promise<void> {
   console.log(`  throughput MB/s  bare ${spread(runs.map((r) => r.bare.mbPerSecond), (v) => fixed(v, 1))} | ours ${spread(runs.map((r) => r.ours.mbPerSecond), (v) => fixed(v, 1))}`);
   console.log(`  p50 latency ms   bare ${spread(runs.map((r) => p50(r.bare)), ms)} | ours ${spread(runs.map((r) => p50(r.ours)), ms)}`);
   console.log(`  p99 latency ms   bare ${spread(runs.map((r) => p99(r.bare)), ms)} | ours ${spread(runs.map((r) => p99(r.ours)), ms)}`);
+  console.log(`  bare over two hops (not a target's baseline: the cost of the hub's place in the path alone): throughput MB/s ${spread(runs.map((r) => r.twoHops.mbPerSecond), (v) => fixed(v, 1))},`
+    + ` p99 latency ms ${spread(runs.map((r) => p99(r.twoHops)), ms)}; its ratios to bare: throughput ${fixed(median(runs.map((r) => r.twoHops.mbPerSecond)) / median(runs.map((r) => r.bare.mbPerSecond)))},`
+    + ` p99 ${fixed(median(runs.map((r) => p99(r.twoHops))) / median(runs.map((r) => p99(r.bare))))}`);
   printLoad();
   const throughputRatio = median(runs.map((r) => r.ours.mbPerSecond)) / median(runs.map((r) => r.bare.mbPerSecond));
   const p99Ratio = median(runs.map((r) => p99(r.ours))) / median(runs.map((r) => p99(r.bare)));
