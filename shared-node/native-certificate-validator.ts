@@ -1,4 +1,4 @@
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import { verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
 import type * as pkijs from 'pkijs';
 import { createCertificateValidator, type CertificateUse, type CertificateValidator } from '../shared/cms/certificate-validator.ts';
 import { crlIsFrom, parseTrust, SHA1_SIGNATURES, UNDERSTOOD_EXTENSIONS } from '../shared/cms/chain.ts';
@@ -20,7 +20,18 @@ import { derChildren, derOid, readDer, type DerElement } from './der-walk.ts';
  * pkijs validator, which gives the verdict and its exact error. Its tests hold the two to the same answers.
  */
 
-const FAST_SIGNATURES: ReadonlySet<string> = new Set([OID.ecdsaWithSha256, OID.ecdsaWithSha384, OID.ecdsaWithSha512, OID.sha256WithRsa, OID.sha384WithRsa, OID.sha512WithRsa]);
+/** Signature algorithms the fast path checks, with their digest (RSA: PKCS #1 v1.5, OpenSSL's default for RSA keys). */
+const FAST_SIGNATURES: ReadonlyMap<string, string> = new Map([
+  [OID.ecdsaWithSha256, 'sha256'], [OID.ecdsaWithSha384, 'sha384'], [OID.ecdsaWithSha512, 'sha512'],
+  [OID.sha256WithRsa, 'sha256'], [OID.sha384WithRsa, 'sha384'], [OID.sha512WithRsa, 'sha512'],
+]);
+
+/** On libuv's thread pool, so that checking many certificates (a directory update) uses every core. */
+function signatureHolds(digest: string, data: Uint8Array, key: KeyObject, signature: Uint8Array): Promise<boolean> {
+  return new Promise((resolve) => {
+    verifySignature(digest, data, key, signature, (error, valid) => resolve(!error && valid));
+  });
+}
 
 // pkijs processes policies and name constraints along the path; the fast path leaves every certificate with them to it.
 const PATH_PROCESSING_EXTENSIONS: ReadonlySet<string> = new Set(['2.5.29.30', '2.5.29.32', '2.5.29.33', '2.5.29.36', '2.5.29.54']);
@@ -36,6 +47,9 @@ interface FastAnchor {
 }
 
 interface LeafFacts {
+  readonly tbs: Uint8Array;
+  /** The signature value's bytes (the BIT STRING without its unused-bits byte). */
+  readonly signature: Uint8Array;
   readonly issuer: Uint8Array;
   readonly serialHex: string;
   readonly signatureAlgorithm: string;
@@ -44,8 +58,10 @@ interface LeafFacts {
 
 /** Where `der` is not plainly the structure RFC 5280 describes, the walker throws and the pkijs validator decides. */
 function leafFacts(der: Uint8Array): LeafFacts {
-  const [tbs, outerAlgorithm] = derChildren(der, readDer(der, 0, 0x30));
-  if (!tbs || !outerAlgorithm || tbs.tag !== 0x30) throw new Error('not a certificate');
+  const certificate = readDer(der, 0, 0x30);
+  const [tbs, outerAlgorithm, signature, ...rest] = derChildren(der, certificate);
+  if (certificate.end !== der.length || !tbs || !outerAlgorithm || tbs.tag !== 0x30 || signature?.tag !== 0x03 || rest.length > 0) throw new Error('not a certificate');
+  if (der[signature.contentStart] !== 0) throw new Error('signature with unused bits');
   const fields = derChildren(der, tbs);
   const at = fields[0]?.tag === 0xa0 ? 1 : 0;
   const [serial, innerAlgorithm, issuer] = [fields[at], fields[at + 1], fields[at + 2]];
@@ -68,6 +84,8 @@ function leafFacts(der: Uint8Array): LeafFacts {
   const [algorithmOid] = derChildren(der, outerAlgorithm);
   if (algorithmOid?.tag !== 0x06) throw new Error('not a certificate');
   return {
+    tbs: der.subarray(tbs.start, tbs.end),
+    signature: der.subarray(signature.contentStart + 1, signature.end),
     issuer: der.subarray(issuer.start, issuer.end),
     serialHex: toHex(der.subarray(serial.contentStart, serial.end)),
     signatureAlgorithm: derOid(der, algorithmOid),
@@ -103,7 +121,12 @@ async function eligibleAnchors(trust: TrustConfig): Promise<FastAnchor[]> {
   const eligible: FastAnchor[] = [];
   for (const { certificate, der } of parsed.anchors) {
     if (!(await anchorMayIssueFast(certificate, parsed.crls))) continue;
-    const x509 = new X509Certificate(der);
+    let x509: X509Certificate;
+    try {
+      x509 = new X509Certificate(der);
+    } catch {
+      continue; // OpenSSL cannot read it: leave it to the pkijs validator.
+    }
     const revoked = new Set<string>();
     for (const crl of parsed.crls) {
       if (!crl.issuer.isEqual(certificate.subject) || !(await crlIsFrom(crl, certificate))) continue;
@@ -127,19 +150,20 @@ async function anchorMayIssueFast(anchor: pkijs.Certificate, crls: readonly pkij
   return !crls.some((crl) => crl.issuer.isEqual(anchor.subject) && SHA1_SIGNATURES.has(crl.signatureAlgorithm.algorithmId));
 }
 
-function acceptsFast(der: Uint8Array, use: CertificateUse, at: number, anchors: readonly FastAnchor[]): boolean {
+async function acceptsFast(der: Uint8Array, use: CertificateUse, at: number, anchors: readonly FastAnchor[]): Promise<boolean> {
   if (der.byteLength > MAX_CERTIFICATE_BYTES || anchors.some((anchor) => bytesEqual(anchor.der, der))) return false;
   const facts = leafFacts(der);
-  if (!FAST_SIGNATURES.has(facts.signatureAlgorithm)) return false;
+  const digest = FAST_SIGNATURES.get(facts.signatureAlgorithm);
+  if (!digest) return false;
   for (const [oid, { critical }] of facts.extensions) {
     if (PATH_PROCESSING_EXTENSIONS.has(oid) || (critical && !UNDERSTOOD_EXTENSIONS.has(oid))) return false;
   }
   const anchor = anchors.find((a) => bytesEqual(a.subject, facts.issuer));
   if (!anchor || anchor.notBefore > at || anchor.notAfter < at || anchor.revoked.has(facts.serialHex)) return false;
 
+  // OpenSSL parses the whole certificate: what it cannot read goes to pkijs, which names the problem.
   const certificate = new X509Certificate(der);
   if (certificate.validFromDate.getTime() > at || certificate.validToDate.getTime() < at) return false;
-  if (!certificate.verify(anchor.publicKey)) return false;
 
   const usages = keyUsages(facts.extensions.get(OID.keyUsage)?.value);
   if (use === 'signing') {
@@ -148,19 +172,19 @@ function acceptsFast(der: Uint8Array, use: CertificateUse, at: number, anchors: 
       const purposes = certificate.keyUsage as string[] | undefined;
       if (!purposes || (!purposes.includes(OID.emailProtection) && !purposes.includes(OID.anyExtendedKeyUsage))) return false;
     }
-    return true;
+  } else {
+    // An encryption certificate: a key of the profile, with the usage its key management needs (recipients.ts).
+    const key = certificate.publicKey;
+    const kind = key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048 ? 'rsa'
+      : key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'ec-p256' : undefined;
+    if (!kind || (usages && !usages.includes(kind === 'rsa' ? 'keyEncipherment' : 'keyAgreement'))) return false;
   }
-  // An encryption certificate: a key of the profile, with the usage its key management needs (recipients.ts).
-  const key = certificate.publicKey;
-  const kind = key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048 ? 'rsa'
-    : key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'ec-p256' : undefined;
-  if (!kind) return false;
-  return !usages || usages.includes(kind === 'rsa' ? 'keyEncipherment' : 'keyAgreement');
+  return signatureHolds(digest, facts.tbs, anchor.publicKey, facts.signature);
 }
 
-function acceptsFastOrFalse(der: Uint8Array, use: CertificateUse, at: number, anchors: readonly FastAnchor[]): boolean {
+async function acceptsFastOrFalse(der: Uint8Array, use: CertificateUse, at: number, anchors: readonly FastAnchor[]): Promise<boolean> {
   try {
-    return acceptsFast(der, use, at, anchors);
+    return await acceptsFast(der, use, at, anchors);
   } catch {
     return false; // Unusual DER: the pkijs validator parses it and names the problem.
   }
@@ -175,6 +199,6 @@ export function createNativeCertificateValidator(trust: TrustConfig, options: Na
   const fallback = options.fallback ?? createCertificateValidator(trust);
   return async (der, use, at) => {
     const anchors = await anchorsOf(trust);
-    if (!(anchors.length > 0 && acceptsFastOrFalse(der, use, at.getTime(), anchors))) await fallback(der, use, at);
+    if (!(anchors.length > 0 && (await acceptsFastOrFalse(der, use, at.getTime(), anchors)))) await fallback(der, use, at);
   };
 }

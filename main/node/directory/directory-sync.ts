@@ -36,30 +36,35 @@ function innerEntries(payload: Record<string, unknown>): InnerEntry[] {
 export function createDirectorySync(options: { mirror: DirectoryMirror; validator: () => CertificateValidator; now?: () => Date }) {
   const now = options.now ?? (() => new Date());
 
-  /** Practitioners among `resources` whose certificates fail, with the first failure. */
+  /**
+   * Practitioners among `resources` whose certificates fail, each with its first failure in entry order. The checks
+   * run at once: their signature verifications then share the cores (shared-node/native-certificate-validator.ts).
+   */
   async function refusals(resources: readonly DirectoryResource[]): Promise<RefusedEntry[]> {
     const validate = options.validator();
     const at = now();
-    const refused: RefusedEntry[] = [];
-    for (const resource of resources) {
-      if (resource.resourceType !== 'Practitioner' || resource.active === false) continue;
+    const failureOf = async (use: 'signing' | 'encryption', base64: string): Promise<string | undefined> => {
+      try {
+        await validate(new Uint8Array(Buffer.from(base64, 'base64')), use, at);
+        return undefined;
+      } catch (error) {
+        if (!isCmsError(error)) throw error;
+        return `${use} certificate: ${error.message}`;
+      }
+    };
+    const verdicts = await Promise.all(resources.map(async (resource): Promise<RefusedEntry | undefined> => {
+      if (resource.resourceType !== 'Practitioner' || resource.active === false) return undefined;
+      const practitionerId = resource.id ?? '';
       const certificates = certificatesOf(resource);
-      const checks = [...certificates.signing.map((c) => ['signing', c] as const), ...certificates.encryption.map((c) => ['encryption', c] as const)];
-      if (certificates.signing.length === 0 || certificates.encryption.length === 0) {
-        refused.push({ practitionerId: resource.id ?? '', reason: 'needs a signing and an encryption certificate' });
-        continue;
-      }
-      for (const [use, base64] of checks) {
-        try {
-          await validate(new Uint8Array(Buffer.from(base64, 'base64')), use, at);
-        } catch (error) {
-          if (!isCmsError(error)) throw error;
-          refused.push({ practitionerId: resource.id ?? '', reason: `${use} certificate: ${error.message}` });
-          break;
-        }
-      }
-    }
-    return refused;
+      if (certificates.signing.length === 0 || certificates.encryption.length === 0) return { practitionerId, reason: 'needs a signing and an encryption certificate' };
+      const failures = await Promise.all([
+        ...certificates.signing.map((c) => failureOf('signing', c)),
+        ...certificates.encryption.map((c) => failureOf('encryption', c)),
+      ]);
+      const reason = failures.find((f) => f !== undefined);
+      return reason === undefined ? undefined : { practitionerId, reason };
+    }));
+    return verdicts.filter((v): v is RefusedEntry => v !== undefined);
   }
 
   const withoutRefused = (refused: readonly RefusedEntry[]) => {
