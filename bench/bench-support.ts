@@ -55,8 +55,8 @@ async function rabbitmqVersion(): Promise<string> {
 function codeRevision(): string {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8' }).trim();
-    const dirty = git('status', '--porcelain', '--', 'main/node', 'hub', 'shared', 'transport');
-    return `${git('log', '-1', '--format=%h %cd', '--date=format:%Y-%m-%d %H:%M')}${dirty ? ` + ${dirty.split('\n').length} uncommitted file(s) in main/node, hub, shared, transport` : ''}`;
+    const dirty = git('status', '--porcelain', '--', 'main/node', 'hub', 'shared', 'shared-node', 'transport');
+    return `${git('log', '-1', '--format=%h %cd', '--date=format:%Y-%m-%d %H:%M')}${dirty ? ` + ${dirty.split('\n').length} uncommitted file(s) in main/node, hub, shared, shared-node, transport` : ''}`;
   } catch {
     return 'unknown (no git)';
   }
