@@ -123,6 +123,15 @@ describe('native certificate validator', () => {
     expect(fastlyAccepted.sort()).toEqual(['ecRecipient/encryption', 'ecRecipient2/encryption', 'ecSigner/signing', 'rsaRecipient/encryption', 'rsaSigner/signing', 'wrongKeyUsage/encryption']);
   });
 
+  it('checks a leaf under an RSA anchor itself (PKCS #1 v1.5 signature), as pkijs does', async () => {
+    const v = compared({ anchors: [pki.root.certificate], crls: [pki.rootCrl] });
+    const rootKey = await crypto.subtle.importKey('pkcs8', pki.root.privateKey, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
+    const keys = await generateKeyPair();
+    const leaf = (await issueCertificate({ profile: 'practitioner-signing', subject: { commonName: 'clinic-a.dr-rsa-root' }, publicKey: keys.publicKey, issuer: { certificate: pki.root.certificate, privateKey: rootKey } })).der;
+    expect(await v.check(leaf, 'signing')).toEqual({ native: 'accepted', reference: 'accepted', fast: true });
+    expect(await v.check(leaf, 'encryption')).toEqual({ native: 'cms-wrong-key-usage', reference: 'cms-wrong-key-usage', fast: false });
+  });
+
   it('hands on, and so answers as pkijs, for an unknown critical extension, an unreadable key usage, a forged issuer and garbage', async () => {
     const v = compared({ anchors: [pki.intermediate.certificate], crls: [pki.intermediateCrl] });
     const signer = pki.leaves.ecSigner.certificate;
