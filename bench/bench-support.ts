@@ -18,6 +18,11 @@ export const positive = (name: string, value: string | undefined): number => {
   return n;
 };
 
+export const databaseOption = (value: string | undefined): 'embedded' | 'postgres' => {
+  if (value !== 'embedded' && value !== 'postgres') throw new Error(`--database: embedded or postgres, not ${value}`);
+  return value;
+};
+
 /** Nearest rank: the value at or above which (1 - q) of the samples lie. */
 export function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -2,7 +2,7 @@
  * P1: a clinic publishes N experts (default 100,000); the time until a second workstation's store holds all of them
  * and they are searchable, against bare rhea carrying the same messages in the same run.
  *
- *   npm run bench:p1 [-- --runs N --experts N --practitioners N --timeout-s S --profile-window FILE]
+ *   npm run bench:p1 [-- --runs N --experts N --practitioners N --database embedded|postgres --timeout-s S --profile-window FILE]
  *
  * ours  The region harness (integration/testing/region-harness.ts: the private broker, the hub on its embedded
  *       database, clinic-a and clinic-b), and a real workstation core (ws-applicant-1) set up as a user would and
@@ -33,13 +33,15 @@ import { buildDirectoryPublish, type DirectoryResource } from '../shared/protoco
 import { expertEntry, hospital, type TestPractitioner } from '../hub/testing/test-region.ts';
 import { createWorkstationCore } from '../main/node/workstation-core.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
-import { bareRhea, fixed, median, positive, printHeader, printLoad, sleep, spread } from './bench-support.ts';
+import { bareRhea, databaseOption, fixed, median, positive, printHeader, printLoad, sleep, spread } from './bench-support.ts';
 
 const { values: opts } = parseArgs({
   options: {
     // One run by default: at 100,000 experts a run of ours takes tens of minutes on a 2-core machine.
     runs: { type: 'string', default: '1' },
     experts: { type: 'string', default: '100000' },
+    // The hub's database: its embedded PGlite (one instance), or PostgreSQL as a region with several instances runs it.
+    database: { type: 'string', default: 'embedded' },
     practitioners: { type: 'string', default: '200' },
     'timeout-s': { type: 'string', default: '1800' },
     // With node --cpu-prof: where to write run 1's timed window for bench/cpuprofile-summary.ts --window.
@@ -51,6 +53,7 @@ const EXPERTS = positive('experts', opts.experts);
 const POOL = positive('practitioners', opts.practitioners);
 const TIMEOUT_MS = positive('timeout-s', opts['timeout-s']) * 1000;
 const ROLES_PER_BATCH = 1000;
+const DATABASE = databaseOption(opts.database);
 const WORKSTATION = 'ws-applicant-1';
 const secs = (ms: number) => fixed(ms / 1000);
 
@@ -100,7 +103,7 @@ interface OursResult {
 }
 
 async function ours(run: number): Promise<OursResult> {
-  const harness = await startRegionHarness();
+  const harness = await startRegionHarness({ database: DATABASE });
   const core = createWorkstationCore(harness.coreOptions(WORKSTATION));
   try {
     const t0 = performance.now();
@@ -169,7 +172,7 @@ async function ours(run: number): Promise<OursResult> {
 
 async function main(): Promise<void> {
   await printHeader('P1: directory sync of a full clinic list into a second workstation\'s store, against bare rhea',
-    `runs=${RUNS} experts=${EXPERTS} practitioner pool=${POOL}; each run: ours on a fresh region (hub database, workstation store), then bare with the same sealed messages`);
+    `runs=${RUNS} experts=${EXPERTS} practitioner pool=${POOL} hub database=${DATABASE}; each run: ours on a fresh region (hub database, workstation store), then bare with the same sealed messages`);
   const bare: number[] = [];
   const twoHops: number[] = [];
   const mine: number[] = [];

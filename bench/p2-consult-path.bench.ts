@@ -1,7 +1,7 @@
 /**
  * P2: 1 MB consults through the whole path, against bare rhea carrying 1 MB messages on the same broker, same run.
  *
- *   npm run bench:p2 [-- --runs N --consults N --latency-samples N --attachment-kib N --profile-window FILE]
+ *   npm run bench:p2 [-- --runs N --consults N --latency-samples N --attachment-kib N --database embedded|postgres --profile-window FILE]
  *
  * ours  The region harness (integration/testing/region-harness.ts: the private broker, the hub on its embedded
  *       database) and two real workstation cores, the applicant's (ws-applicant-1) and the expert's (ws-expert-1), set
@@ -29,7 +29,7 @@ import type { CommandInput, DirectoryState } from '../shared/api/contract.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import type { TestPractitioner } from '../hub/testing/test-region.ts';
 import { startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
-import { bareRhea, fixed, median, positive, printHeader, printLoad, quantile, sleep, spread } from './bench-support.ts';
+import { bareRhea, databaseOption, fixed, median, positive, printHeader, printLoad, quantile, sleep, spread } from './bench-support.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -37,6 +37,8 @@ const { values: opts } = parseArgs({
     consults: { type: 'string', default: '50' },
     'latency-samples': { type: 'string', default: '50' },
     'attachment-kib': { type: 'string', default: '768' },
+    // The hub's database: its embedded PGlite (one instance), or PostgreSQL as a region with several instances runs it.
+    database: { type: 'string', default: 'embedded' },
     // With node --cpu-prof: where to write run 1's measured window (latency and throughput) for bench/cpuprofile-summary.ts.
     'profile-window': { type: 'string' },
   },
@@ -46,6 +48,7 @@ const CONSULTS = positive('consults', opts.consults);
 const SAMPLES = positive('latency-samples', opts['latency-samples']);
 const ATTACHMENT_BYTES = positive('attachment-kib', opts['attachment-kib']) * 1024;
 const MESSAGE_BYTES = 2 ** 20;
+const DATABASE = databaseOption(opts.database);
 const TIMEOUT_MS = 600_000;
 
 interface PathResult { readonly mbPerSecond: number; readonly latenciesMs: number[]; readonly createMs: number[] }
@@ -65,7 +68,7 @@ async function startCore(harness: RegionHarness, endpointId: string, practitione
 }
 
 async function ours(run: number): Promise<PathResult> {
-  const harness = await startRegionHarness();
+  const harness = await startRegionHarness({ database: DATABASE });
   const cores: WorkstationCore[] = [];
   try {
     const expert = await startCore(harness, 'ws-expert-1', harness.expert);
@@ -139,7 +142,7 @@ const latencyLine = (values: readonly number[]) =>
 
 async function main(): Promise<void> {
   await printHeader('P2: 1 MB consults through the whole path (applicant core → broker → hub → broker → expert core), against bare rhea',
-    `runs=${RUNS} consults=${CONSULTS} (throughput) latency-samples=${SAMPLES} attachment=${ATTACHMENT_BYTES / 1024} KiB (sealed ≈ 1 MiB); bare bodies ${MESSAGE_BYTES} bytes; each run: ours on a fresh region, then bare`);
+    `runs=${RUNS} hub database=${DATABASE} consults=${CONSULTS} (throughput) latency-samples=${SAMPLES} attachment=${ATTACHMENT_BYTES / 1024} KiB (sealed ≈ 1 MiB); bare bodies ${MESSAGE_BYTES} bytes; each run: ours on a fresh region, then bare`);
   const runs: { ours: PathResult; bare: PathResult; twoHops: PathResult }[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const o = await ours(run);

@@ -2,9 +2,9 @@
  * Runs P1, P2 and P6 one after another (each its own process, output passed through) and ends with their result
  * lines. Under scripts/with-test-env.sh (npm run bench), which gives them a private broker and keychain.
  *
- *   npm run bench [-- --runs N --experts N --cases N --consults N --only p1,p2,p6 --quick]
+ *   npm run bench [-- --runs N --experts N --cases N --consults N --database embedded|postgres --only p1,p2,p6 --quick]
  *
- * --runs, --experts (P1 and P6), --cases (P6) and --consults (P2) are passed on; --quick is a small run to check the
+ * --runs, --experts (P1 and P6), --cases (P6), --consults (P2) and --database (the hub's, P1 and P2) are passed on; --quick is a small run to check the
  * set-up (1 run, 2,000 experts for P1, 10,000 experts and 1,000 cases for P6, 10 consults for P2), not a result.
  */
 import { spawn } from 'node:child_process';
@@ -17,6 +17,7 @@ const { values: opts } = parseArgs({
     experts: { type: 'string' },
     cases: { type: 'string' },
     consults: { type: 'string' },
+    database: { type: 'string' },
     only: { type: 'string', default: 'p1,p2,p6' },
     quick: { type: 'boolean', default: false },
   },
@@ -27,9 +28,10 @@ const flag = (name: string, value: string | undefined, quick: string): string[] 
   return chosen === undefined ? [] : [`--${name}`, chosen];
 };
 const runs = flag('runs', opts.runs, '1');
+const database = opts.database === undefined ? [] : ['--database', opts.database];
 const BENCHMARKS = [
-  { id: 'p1', file: 'p1-directory-sync.bench.ts', args: [...runs, ...flag('experts', opts.experts, '2000')], result: /^P1: ratio=/ },
-  { id: 'p2', file: 'p2-consult-path.bench.ts', args: [...runs, ...flag('consults', opts.consults, '10'), ...(opts.quick ? ['--latency-samples', '10'] : [])], result: /^P2: throughput_ratio=/ },
+  { id: 'p1', file: 'p1-directory-sync.bench.ts', args: [...runs, ...database, ...flag('experts', opts.experts, '2000')], result: /^P1: ratio=/ },
+  { id: 'p2', file: 'p2-consult-path.bench.ts', args: [...runs, ...database, ...flag('consults', opts.consults, '10'), ...(opts.quick ? ['--latency-samples', '10'] : [])], result: /^P2: throughput_ratio=/ },
   { id: 'p6', file: 'p6-core-memory.bench.ts', args: [...runs, ...flag('experts', opts.experts, '10000'), ...flag('cases', opts.cases, '1000')], result: /^P6: rss_mb=/ },
 ];
 const only = new Set(opts.only.split(','));

@@ -10,6 +10,7 @@ import type { ApplicationProperties } from '../../shared/protocol/application-pr
 import { sealMessage } from '../../shared/protocol/message-envelope.ts';
 import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../../shared/protocol/fhir/message-builders.ts';
 import { endpointCredentials, loadBrokerEnv, type BrokerEnvState } from '../../scripts/test-env/broker-env.ts';
+import { createTestDatabase, loadPostgresEnv } from '../../scripts/test-env/postgres-env.ts';
 import { loadHubConfig } from '../../hub/hub-config.ts';
 import { startHub, type HubService } from '../../hub/hub-service.ts';
 import { purgeTestQueues, writeTestHubConfig } from '../../hub/testing/test-hub-config.ts';
@@ -55,12 +56,19 @@ export interface RegionHarness {
   stop(): Promise<void>;
 }
 
-export async function startRegionHarness(): Promise<RegionHarness> {
+/**
+ * `database`: the hub's embedded PGlite (the default), or a fresh database on the private PostgreSQL of
+ * scripts/with-test-env.sh, as a region with several hub instances runs it.
+ */
+export async function startRegionHarness(options: { database?: 'embedded' | 'postgres' } = {}): Promise<RegionHarness> {
   const broker = loadBrokerEnv();
   await purgeTestQueues(broker);
   const dir = mkdtempSync(join(tmpdir(), 'rts-region-'));
   const region = await createTestRegion(join(dir, 'pki'));
-  const config = writeTestHubConfig({ dir, name: 'hub-region', region, broker, database: { kind: 'embedded', path: join(dir, 'hub-db') } });
+  const postgres = options.database === 'postgres' ? loadPostgresEnv() : undefined;
+  if (options.database === 'postgres' && !postgres) throw new Error('a hub on PostgreSQL needs the private PostgreSQL (run through scripts/with-test-env.sh)');
+  const database = postgres ? { kind: 'postgres' as const, url: await createTestDatabase(postgres, 'region') } : { kind: 'embedded' as const, path: join(dir, 'hub-db') };
+  const config = writeTestHubConfig({ dir, name: 'hub-region', region, broker, database });
   const hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', log: (e) => { if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e)); } });
   const expert = await region.practitioner('clinic-a.dr-ahmed');
   const applicant = await region.practitioner('clinic-b.dr-berg');
