@@ -10,13 +10,14 @@ describe('openDatabase', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('opens an encrypted store durable (WAL, synchronous FULL) with secure_delete FAST, and refuses another key', () => {
+  it('opens an encrypted store durable (WAL, synchronous FULL) with secure_delete FAST and 16 MiB checkpoints, and refuses another key', () => {
     dir = mkdtempSync(join(tmpdir(), 'rts-sqlite-'));
     const path = join(dir, 'store.db');
     const db = openDatabase(path, 'k'.repeat(40));
     // FULL = 2; secure_delete: 0 off, 1 on, 2 FAST.
-    expect({ journal: db.pragma('journal_mode', { simple: true }), synchronous: db.pragma('synchronous', { simple: true }), secureDelete: db.pragma('secure_delete', { simple: true }) })
-      .toEqual({ journal: 'wal', synchronous: 2, secureDelete: 2 });
+    const setting = (name: string) => db.pragma(name, { simple: true });
+    expect({ journal: setting('journal_mode'), synchronous: setting('synchronous'), secureDelete: setting('secure_delete'), walPages: setting('wal_autocheckpoint'), pageSize: setting('page_size') })
+      .toEqual({ journal: 'wal', synchronous: 2, secureDelete: 2, walPages: 256, pageSize: 65536 });
     db.exec('create table t (x)');
     db.close();
     expect(() => openDatabase(path, 'w'.repeat(40))).toThrow(/cannot be opened with this key/);

@@ -28,6 +28,10 @@ export function openDatabase(path: string, key: string | undefined): SqliteDatab
     // cost of deleting a 1 MiB outbox body (measured 24 against 11 ms). Freed pages are encrypted with the store key
     // either way, and the bodies are CMS envelopes themselves; FAST still zeroes deleted cells in b-tree pages.
     db.pragma('secure_delete = FAST');
+    // Checkpoint every 16 MiB of WAL (256 of our 64 KiB pages) instead of SQLite's 1,000 pages (64 MiB): with
+    // megabyte consults a 64 MiB checkpoint stalled one send in thirty by about 160 ms. Measured in P2 (one run each,
+    // same machine): p99 latency 468 and 562 ms against 972 and 890 ms, throughput no lower.
+    db.pragma('wal_autocheckpoint = 256');
     db.prepare('select count(*) from sqlite_master').get();
     return db;
   } catch (error) {
