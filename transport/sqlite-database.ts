@@ -29,8 +29,9 @@ export function openDatabase(path: string, key: string | undefined): SqliteDatab
     // either way, and the bodies are CMS envelopes themselves; FAST still zeroes deleted cells in b-tree pages.
     db.pragma('secure_delete = FAST');
     // Checkpoint every 16 MiB of WAL (256 of our 64 KiB pages) instead of SQLite's 1,000 pages (64 MiB): with
-    // megabyte consults a 64 MiB checkpoint stalled one send in thirty by about 160 ms. Measured in P2 (one run each,
-    // same machine): p99 latency 468 and 562 ms against 972 and 890 ms, throughput no lower.
+    // megabyte consults a 64 MiB checkpoint stalled one send in thirty by about 160 ms. Alternating runs of P2: p99
+    // 726 and 538 ms against 811 and 846 ms; the price, within the noise of two runs of P1 at 20,000 experts, is
+    // directory ingestion about 5 % slower (more checkpoints of the same index pages). A user waits on the first.
     db.pragma('wal_autocheckpoint = 256');
     db.prepare('select count(*) from sqlite_master').get();
     return db;
