@@ -67,7 +67,9 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     if (!amqp || stopped) return;
     receiver = amqp.open_receiver({ source: { address: options.source }, autoaccept: false, credit_window: credit });
     receiver.on('message', (context: EventContext) => {
-      if (!context.message || !context.delivery) return;
+      // After stop() the store may be closed; a transfer the broker sent before it saw the detach is left unsettled,
+      // and the broker delivers it again to the next receiver.
+      if (stopped || !context.message || !context.delivery) return;
       arrived.push({ message: context.message, delivery: context.delivery });
       if (!isDraining) {
         isDraining = true;

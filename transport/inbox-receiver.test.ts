@@ -1,0 +1,59 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BrokerConnection } from './broker-connection.ts';
+import { createInboxReceiver } from './inbox-receiver.ts';
+import { openDatabase } from './sqlite-database.ts';
+import { createSqliteTransportStore } from './sqlite-transport-store.ts';
+
+/** A stand-in for the rhea link, so that a test decides exactly when a transfer arrives. */
+function standInLink() {
+  const link = Object.assign(new EventEmitter(), { is_open: () => true, close: () => undefined });
+  const connection = {
+    amqp: { open_receiver: () => link },
+    state: { status: 'online' },
+    onOpened: () => () => undefined,
+  } as unknown as BrokerConnection;
+  const settled: string[] = [];
+  const deliver = (messageId: string) => link.emit('message', {
+    message: { message_id: messageId, body: new Uint8Array(1) },
+    delivery: { accept: () => settled.push(`accepted ${messageId}`), release: () => settled.push(`released ${messageId}`) },
+  });
+  return { connection, deliver, settled };
+}
+
+describe('inbox receiver', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves a transfer that arrives after stop() unsettled and never touches the closed store (found by the demo-region test)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
+    const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    const { connection, deliver, settled } = standInLink();
+    const handled: string[] = [];
+    const failures: unknown[] = [];
+    const onFailure = (error: unknown) => failures.push(error);
+    process.on('unhandledRejection', onFailure);
+    try {
+      const receiver = createInboxReceiver({
+        connection, source: 'downlink', sourceName: 'downlink', inbox: store.inbox, deadLetters: store.deadLetters,
+        handle: async (m) => {
+          handled.push(m.messageId);
+          return { outcome: 'processed' };
+        },
+      });
+      deliver('before-stop');
+      await receiver.stop();
+      store.close();
+      deliver('after-stop');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect({ handled, settled, failures }).toEqual({ handled: ['before-stop'], settled: ['accepted before-stop'], failures: [] });
+    } finally {
+      process.off('unhandledRejection', onFailure);
+    }
+  });
+});
