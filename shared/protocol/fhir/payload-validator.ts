@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { RTS_URIS } from '../identifiers.ts';
 import type { MessageMetadata } from '../message-codec.ts';
 import { PROTOCOL_LIMITS } from '../limits.ts';
+import { MESSAGE_TYPES } from '../message-types.ts';
 import { REASON_CODES, type ReasonCode } from '../reason-codes.ts';
 import { validateFhirResource } from './fhir-base-validation.ts';
 import { PAYLOAD_PROFILES } from './payload-profiles.ts';
@@ -60,7 +61,7 @@ function crossCheck(bundle: HeaderView, metadata: MessageMetadata): string | und
   return undefined;
 }
 
-const DIRECTORY_TYPES: ReadonlySet<string> = new Set(['directory.publish', 'directory.update', 'directory.snapshot']);
+const DIRECTORY_TYPES: ReadonlySet<string> = new Set([MESSAGE_TYPES.directoryPublish, MESSAGE_TYPES.directoryUpdate, MESSAGE_TYPES.directorySnapshot]);
 
 interface DirectoryView {
   entry: [unknown, { resource: { entry?: { resource?: { resourceType?: string; extension?: unknown } }[] } }];
