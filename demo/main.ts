@@ -18,20 +18,45 @@ import { call, startDemoRegion, startDemoWorkstation, until, type DemoRegion } f
  */
 const CHECK_TIMEOUT_MS = 120_000;
 
+const USAGE = `usage: npm run demo -- --headless [--check] [--data-dir DIR] [--applicant-every SECONDS] [--verbose]
+  --headless             run the demo region (broker, hub, three clinics, two simulated doctors) until Ctrl-C
+  --check                also send one consult to the simulated expert, wait for her signed report, print
+                         'demo-check: ok' and exit 0 (1 with the reason)
+  --data-dir DIR         keep the region's state in DIR (default: a temporary directory, removed at the end)
+  --applicant-every S    the simulated doctor sends you a consult every S seconds (default 60; 0: never)
+  --verbose              print every event of the region as a JSON line
+The desktop app opens the same region by itself when no region of your own is set up (npm start).`;
+
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      options: {
+        headless: { type: 'boolean', default: false },
+        check: { type: 'boolean', default: false },
+        'data-dir': { type: 'string' },
+        'applicant-every': { type: 'string', default: '60' },
+        verbose: { type: 'boolean', default: false },
+        'serve-app': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    console.error(`demo: ${(error as Error).message}\n${USAGE}`);
+    return undefined;
+  }
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      headless: { type: 'boolean', default: false },
-      check: { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
-      'applicant-every': { type: 'string', default: '60' },
-      verbose: { type: 'boolean', default: false },
-      'serve-app': { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+  const parsed = parseCommandLine();
+  if (!parsed) return 2;
+  const { values } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   if (!values.headless) {
-    console.error('demo: only --headless is available for now (the desktop app wiring comes later)');
+    console.error(`demo: only --headless is available from the command line (the desktop app opens the demo region itself)\n${USAGE}`);
     return 2;
   }
   const applicantEvery = values.check ? 0 : Number(values['applicant-every']);
