@@ -56,4 +56,32 @@ describe('inbox receiver', () => {
       process.off('unhandledRejection', onFailure);
     }
   });
+
+  it('commits a batch whose commit failed message by message: only the message whose writes fail is released, and only committed ones are announced', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
+    const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    const { connection, deliver, settled } = standInLink();
+    const announced: string[] = [];
+    const batches = new Map<string, number>();
+    const receiver = createInboxReceiver({
+      connection, source: 'downlink', sourceName: 'downlink', inbox: store.inbox, deadLetters: store.deadLetters,
+      handle: async (m) => {
+        batches.set(m.messageId, m.batch.serial);
+        return {
+          outcome: 'processed',
+          effect: () => {
+            if (m.messageId === 'broken') throw new Error('constraint failed');
+          },
+          afterCommit: () => announced.push(m.messageId),
+        };
+      },
+    });
+    // The first is handled alone; the other three arrive meanwhile and make up one batch.
+    for (const id of ['lead', 'good-1', 'broken', 'good-2']) deliver(id);
+    await receiver.stop();
+    store.close();
+    expect(new Set(['good-1', 'broken', 'good-2'].map((id) => batches.get(id))).size).toBe(1);
+    expect(settled).toEqual(['accepted lead', 'accepted good-1', 'released broken', 'accepted good-2']);
+    expect(announced).toEqual(['lead', 'good-1', 'good-2']);
+  });
 });

@@ -13,11 +13,24 @@ import type { DeadLetters, Inbox, InboxRecord } from './transport-store.ts';
  *                               AMQP 1.0 readers), committed, accepted: it never blocks the messages behind it
  *   handler threw (transient) → released: the broker redelivers it, and dead-letters it at the queue's delivery limit
  *   duplicate message_id      → accepted again without effect; `onDuplicate` may repeat the original receipt
- * Messages are handled one at a time, in the order they arrive; what arrived together is committed together.
+ * Messages are handled one at a time, in the order they arrive; what arrived together is committed together. A handler
+ * judges each message against what the earlier messages of its batch will write (`ReceivedMessage.batch`), and each
+ * effect checks again under the transaction. If the batch's commit fails all the same, its messages are committed one
+ * by one (as the hub's `runGroup` does): one message whose effect cannot be written is released alone, and never takes
+ * the rest of the batch back to the broker with it (where the delivery limit would dead-letter good messages unseen).
  */
 export type HandlerResult =
-  | { readonly outcome: 'processed'; readonly effect?: () => void }
-  | { readonly outcome: 'rejected'; readonly reason: ReasonCode; readonly detail: string; readonly effect?: () => void };
+  | { readonly outcome: 'processed'; readonly effect?: () => void; readonly afterCommit?: () => void }
+  | { readonly outcome: 'rejected'; readonly reason: ReasonCode; readonly detail: string; readonly effect?: () => void; readonly afterCommit?: () => void };
+
+/**
+ * The messages handled for one commit. It carries nothing itself: handlers key what they must remember between the
+ * messages of a batch by it (e.g. in a WeakMap), and that memory goes with the batch.
+ */
+export interface BatchScope {
+  /** Counts the batches of this receiver, from 1. */
+  readonly serial: number;
+}
 
 export interface ReceivedMessage {
   readonly messageId: string;
@@ -25,6 +38,8 @@ export interface ReceivedMessage {
   readonly amqp: Message;
   /** True when the broker says an earlier delivery of it was not settled (a redelivery). */
   readonly redelivered: boolean;
+  /** The batch this message is handled in, with the messages before it. */
+  readonly batch: BatchScope;
 }
 
 export interface InboxReceiverOptions {
@@ -51,6 +66,14 @@ export interface InboxReceiver {
 }
 
 type Delivery = NonNullable<EventContext['delivery']>;
+
+/** One message of a batch: how it is settled, and what it writes first (nothing for a duplicate). */
+interface Entry {
+  readonly delivery: Delivery;
+  readonly commit?: { readonly record?: InboxRecord; readonly effect?: () => void };
+  /** After its commit succeeded: notifications (a dead letter for the operator, a change for the UI). */
+  readonly afterCommit?: () => void;
+}
 
 export function createInboxReceiver(options: InboxReceiverOptions): InboxReceiver {
   const { connection, inbox, deadLetters } = options;
@@ -81,6 +104,8 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     receiver.on('receiver_error', () => undefined);
   }
 
+  let batches = 0;
+
   /**
    * Handles what has arrived, one message at a time in arrival order, then commits the whole batch in one transaction
    * (one disk flush), and only then settles: a crash before the commit loses nothing, the broker redelivers.
@@ -88,27 +113,28 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
   async function drain(): Promise<void> {
     while (arrived.length > 0) {
       const batch = arrived.splice(0, credit);
-      const commits: { record?: InboxRecord; effect?: () => void }[] = [];
-      const accepted: Delivery[] = [];
-      const afterCommit: (() => void)[] = [];
+      const scope: BatchScope = { serial: ++batches };
+      const entries: Entry[] = [];
       const inBatch = new Set<string>();
       for (const { message, delivery } of batch) {
         const messageId = typeof message.message_id === 'string' ? message.message_id : undefined;
-        const received = { messageId: messageId ?? '', amqp: message, redelivered: (message as { first_acquirer?: boolean }).first_acquirer === false };
+        const received: ReceivedMessage = { messageId: messageId ?? '', amqp: message, redelivered: (message as { first_acquirer?: boolean }).first_acquirer === false, batch: scope };
         if (!messageId) {
           // Without an id nothing can be de-duplicated or answered: keep it for the operator and move on.
           let id = 0;
-          commits.push({ effect: () => {
-            id = deadLetters.add({ messageId: '', source: options.sourceName, reason: REASON_CODES.missingProperty, detail: 'message_id: missing or not a string', message: toStoredMessage(message), receivedAt: now() });
-          } });
-          afterCommit.push(() => options.onDeadLetter?.(id, REASON_CODES.missingProperty));
-          accepted.push(delivery);
+          entries.push({
+            delivery,
+            commit: { effect: () => {
+              id = deadLetters.add({ messageId: '', source: options.sourceName, reason: REASON_CODES.missingProperty, detail: 'message_id: missing or not a string', message: toStoredMessage(message), receivedAt: now() });
+            } },
+            afterCommit: () => options.onDeadLetter?.(id, REASON_CODES.missingProperty),
+          });
           continue;
         }
         const earlier = inbox.find(messageId);
         if (earlier || inBatch.has(messageId)) {
           if (earlier) options.onDuplicate?.(earlier, received);
-          accepted.push(delivery);
+          entries.push({ delivery });
           continue;
         }
         let result: HandlerResult;
@@ -120,31 +146,63 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
           continue;
         }
         inBatch.add(messageId);
-        accepted.push(delivery);
         if (result.outcome === 'processed') {
-          commits.push({ record: { messageId, outcome: 'processed', processedAt: now() }, ...(result.effect && { effect: result.effect }) });
+          entries.push({
+            delivery,
+            commit: { record: { messageId, outcome: 'processed', processedAt: now() }, ...(result.effect && { effect: result.effect }) },
+            ...(result.afterCommit && { afterCommit: result.afterCommit }),
+          });
         } else {
           let id = 0;
-          commits.push({
-            record: { messageId, outcome: 'rejected', reason: result.reason, processedAt: now() },
-            effect: () => {
-              id = deadLetters.add({ messageId, source: options.sourceName, reason: result.reason, detail: result.detail, message: toStoredMessage(message), receivedAt: now() });
-              result.effect?.();
+          entries.push({
+            delivery,
+            commit: {
+              record: { messageId, outcome: 'rejected', reason: result.reason, processedAt: now() },
+              effect: () => {
+                id = deadLetters.add({ messageId, source: options.sourceName, reason: result.reason, detail: result.detail, message: toStoredMessage(message), receivedAt: now() });
+                result.effect?.();
+              },
+            },
+            afterCommit: () => {
+              options.onDeadLetter?.(id, result.reason);
+              result.afterCommit?.();
             },
           });
-          afterCommit.push(() => options.onDeadLetter?.(id, result.reason));
         }
       }
-      try {
-        inbox.commitMany(commits);
-      } catch {
-        // Nothing of the batch is durable: let the broker deliver it again.
-        for (const delivery of accepted) delivery.release();
-        continue;
-      }
-      for (const delivery of accepted) delivery.accept();
-      for (const notify of afterCommit) notify();
+      commit(entries);
     }
+  }
+
+  /**
+   * The batch in one transaction. If that fails, one message's writes broke it: each is then committed alone, in order,
+   * and only a message that fails alone is released (nothing of it is durable; it is judged again when it comes back).
+   */
+  function commit(entries: readonly Entry[]): void {
+    const writes = entries.flatMap((e) => (e.commit ? [e.commit] : []));
+    if (tryCommit(writes)) {
+      for (const entry of entries) settle(entry, true);
+      return;
+    }
+    for (const entry of entries) settle(entry, !entry.commit || (writes.length > 1 && tryCommit([entry.commit])));
+  }
+
+  function tryCommit(writes: readonly NonNullable<Entry['commit']>[]): boolean {
+    try {
+      inbox.commitMany(writes);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function settle(entry: Entry, committed: boolean): void {
+    if (!committed) {
+      entry.delivery.release();
+      return;
+    }
+    entry.delivery.accept();
+    entry.afterCommit?.();
   }
 
   const offOpened = connection.onOpened(() => {

@@ -10,12 +10,13 @@ import { buildConsultReport, buildConsultRequest, buildConsultStatus, type Patie
 import type { OpenedMessage } from '../../../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
 import { REASON_CODES, type ReasonCode } from '../../../shared/protocol/reason-codes.ts';
+import type { BatchScope } from '../../../transport/inbox-receiver.ts';
 import type { SqliteDatabase } from '../../../transport/sqlite-database.ts';
 import type { StoredMessage } from '../../../transport/transport-store.ts';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
 import { CoreError } from '../core-error.ts';
 import type { DirectoryMirror } from '../directory/directory-mirror.ts';
-import type { CaseMessageRecord, CaseRecord, CaseStore, ConsultMessageType, MessageState } from './case-store.ts';
+import type { CaseMessageRecord, CaseRecord, CaseRole, CaseStore, ConsultMessageType, MessageState } from './case-store.ts';
 import { readCaseMessage, type CaseMessageContent } from './case-payloads.ts';
 
 /**
@@ -56,6 +57,48 @@ export type IncomingOutcome =
   | { readonly ok: false; readonly reason: ReasonCode; readonly detail: string };
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** What the judging of an incoming step needs to know of a case. */
+interface CaseState {
+  readonly role: CaseRole;
+  readonly status: ConsultStatus;
+  readonly applicantId: string;
+  readonly expertId: string;
+  /** The last step accepted from the peer. */
+  readonly peerSequence: number;
+}
+
+const stateOf = (record: CaseRecord | undefined): CaseState | undefined => record && {
+  role: record.role, status: record.status, applicantId: record.applicantId, expertId: record.expertId, peerSequence: record.peerSequence,
+};
+
+type Verdict = { readonly ok: true; readonly next: CaseState } | { readonly ok: false; readonly reason: ReasonCode; readonly detail: string };
+
+/** Whether a consult message from the peer may follow the case as it is (`undefined`: no such case), and what it makes of it. */
+function judgeIncoming(state: CaseState | undefined, props: Extract<ApplicationProperties, { rtsCase: string }>, myPractitionerId: string): Verdict {
+  const refuse = (reason: ReasonCode, detail: string): Verdict => ({ ok: false, reason, detail });
+  if (props.rtsType === 'consult.request') {
+    if (state) return refuse(REASON_CODES.outOfOrder, 'a request for a case that already exists');
+    return { ok: true, next: { role: 'expert', status: 'requested', applicantId: props.rtsFromPractitioner, expertId: myPractitionerId, peerSequence: props.rtsSequence } };
+  }
+  if (!state) return refuse(REASON_CODES.outOfOrder, `no case ${props.rtsCase} here`);
+  const peer = state.role === 'expert' ? state.applicantId : state.expertId;
+  if (props.rtsFromPractitioner !== peer) return refuse(REASON_CODES.notAuthorized, `${props.rtsFromPractitioner} is not the other party of this case`);
+  const status: ConsultStatusUpdate = props.rtsType === 'consult.report' ? 'completed' : props.rtsStatus;
+  if (CONSULT_STATUS_SENDER[status] === state.role) return refuse(REASON_CODES.notAuthorized, `the ${state.role === 'expert' ? 'applicant' : 'expert'} cannot mark a case ${status}`);
+  if (props.rtsSequence <= state.peerSequence) return refuse(REASON_CODES.outOfOrder, `sequence ${props.rtsSequence} after ${state.peerSequence}`);
+  if (!canTransition(state.status, status)) return refuse(REASON_CODES.outOfOrder, `${state.status} cannot become ${status}`);
+  return { ok: true, next: { ...state, status, peerSequence: props.rtsSequence } };
+}
+
+/** Per inbox batch: the state each case will have once the batch's earlier messages are written. */
+const pendingByBatch = new WeakMap<BatchScope, Map<string, CaseState>>();
+
+function pendingOf(batch: BatchScope): Map<string, CaseState> {
+  let pending = pendingByBatch.get(batch);
+  if (!pending) pendingByBatch.set(batch, (pending = new Map<string, CaseState>()));
+  return pending;
+}
 
 export function createConsultService(options: ConsultServiceOptions) {
   const { db, cases, mirror, audit } = options;
@@ -283,45 +326,46 @@ export function createConsultService(options: ConsultServiceOptions) {
       return directoryCertificates(record.role === 'expert' ? record.applicantId : record.expertId, 'signing');
     },
 
-    /** Checks a verified consult message against its case; the effect stores it (inside the inbox transaction). */
-    incoming(opened: OpenedMessage, body: Uint8Array): IncomingOutcome {
+    /**
+     * Checks a verified consult message against its case; the effect stores it (inside the inbox transaction). Within
+     * one inbox batch (`batch`) a message is judged against what the earlier messages of the batch will write, not
+     * against the store they have not written yet: a second request for the same case, or a second step from the same
+     * state, is refused (`out-of-order`) instead of breaking or bypassing the batch. The effect judges again against
+     * the store under the transaction and throws if the case moved meanwhile (the message is then released and judged
+     * afresh when it comes back); applying a message that is already stored writes nothing.
+     */
+    incoming(opened: OpenedMessage, body: Uint8Array, batch?: BatchScope): IncomingOutcome {
       const props = opened.metadata.properties as Extract<ApplicationProperties, { rtsCase: string }>;
       const me = options.me();
       const at = now().getTime();
-      const record = cases.get(props.rtsCase);
-      const refuse = (reason: ReasonCode, detail: string): IncomingOutcome => ({ ok: false, reason, detail });
-      if (props.rtsToPractitioner !== me.practitionerId) return refuse(REASON_CODES.notAddressedToMe, `addressed to ${props.rtsToPractitioner}`);
-      const stored = (status: ConsultStatus) => ({
-        messageId: opened.metadata.messageId, caseId: props.rtsCase, direction: 'in' as const, type: props.rtsType, status,
+      if (props.rtsToPractitioner !== me.practitionerId) return { ok: false, reason: REASON_CODES.notAddressedToMe, detail: `addressed to ${props.rtsToPractitioner}` };
+      const pending = batch && pendingOf(batch);
+      const stored = () => stateOf(cases.get(props.rtsCase));
+      const verdict = judgeIncoming(pending?.get(props.rtsCase) ?? stored(), props, me.practitionerId);
+      if (!verdict.ok) return verdict;
+      pending?.set(props.rtsCase, verdict.next);
+      const messageId = opened.metadata.messageId;
+      const record = (status: ConsultStatus) => ({
+        messageId, caseId: props.rtsCase, direction: 'in' as const, type: props.rtsType, status,
         sequence: props.rtsSequence, state: 'verified' as const, signerSubject: opened.signer.subject, signedAt: opened.signer.signingTime.getTime(), body, createdAt: at,
       });
-
-      if (props.rtsType === 'consult.request') {
-        if (record) return refuse(REASON_CODES.outOfOrder, 'a request for a case that already exists');
-        return {
-          ok: true,
-          effect: () => {
-            const priority = ((opened.payload.entry as { resource: { resourceType: string; priority?: string } }[]).find((e) => e.resource.resourceType === 'ServiceRequest')?.resource.priority);
-            cases.create({ caseId: props.rtsCase, role: 'expert', status: 'requested', ...(priority && { priority }), applicantId: props.rtsFromPractitioner, expertId: me.practitionerId, createdAt: at, mySequence: 0, peerSequence: props.rtsSequence, unread: true });
-            cases.addMessage(stored('requested'));
-            audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.caseReceived, subject: `case:${props.rtsCase}`, detail: `from ${props.rtsFromPractitioner}` });
-          },
-        };
-      }
-
-      if (!record) return refuse(REASON_CODES.outOfOrder, `no case ${props.rtsCase} here`);
-      const peer = record.role === 'expert' ? record.applicantId : record.expertId;
-      if (props.rtsFromPractitioner !== peer) return refuse(REASON_CODES.notAuthorized, `${props.rtsFromPractitioner} is not the other party of this case`);
-      const status: ConsultStatusUpdate = props.rtsType === 'consult.report' ? 'completed' : (props).rtsStatus;
-      if (CONSULT_STATUS_SENDER[status] === record.role) return refuse(REASON_CODES.notAuthorized, `the ${record.role === 'expert' ? 'applicant' : 'expert'} cannot mark a case ${status}`);
-      if (props.rtsSequence <= record.peerSequence) return refuse(REASON_CODES.outOfOrder, `sequence ${props.rtsSequence} after ${record.peerSequence}`);
-      if (!canTransition(record.status, status)) return refuse(REASON_CODES.outOfOrder, `${record.status} cannot become ${status}`);
       return {
         ok: true,
         effect: () => {
-          cases.update(record.caseId, { status, peerSequence: props.rtsSequence, unread: true, at });
-          cases.addMessage(stored(status));
-          audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.received, subject: `case:${record.caseId}`, detail: `${props.rtsType} ${status}` });
+          if (cases.message(messageId)) return;
+          const again = judgeIncoming(stored(), props, me.practitionerId);
+          if (!again.ok) throw new Error(`case ${props.rtsCase} changed before ${messageId} was stored (${again.reason}: ${again.detail})`);
+          const { next } = again;
+          if (props.rtsType === 'consult.request') {
+            const priority = ((opened.payload.entry as { resource: { resourceType: string; priority?: string } }[]).find((e) => e.resource.resourceType === 'ServiceRequest')?.resource.priority);
+            cases.create({ caseId: props.rtsCase, role: next.role, status: next.status, ...(priority && { priority }), applicantId: next.applicantId, expertId: next.expertId, createdAt: at, mySequence: 0, peerSequence: next.peerSequence, unread: true });
+            cases.addMessage(record(next.status));
+            audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.caseReceived, subject: `case:${props.rtsCase}`, detail: `from ${props.rtsFromPractitioner}` });
+            return;
+          }
+          cases.update(props.rtsCase, { status: next.status, peerSequence: next.peerSequence, unread: true, at });
+          cases.addMessage(record(next.status));
+          audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.received, subject: `case:${props.rtsCase}`, detail: `${props.rtsType} ${next.status}` });
         },
       };
     },

