@@ -3,7 +3,7 @@ import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, LEAVES, type LeafName, type TestPki } from '../scripts/test-env/openssl-pki.ts';
 import { createCertificateValidator, isCmsError, type CertificateUse, type CertificateValidator, type TrustConfig } from '../shared/cms/index.ts';
-import { createCrl, createRootCertificate, generateKeyPair, issueCertificate, type CertificateIssuer, type LeafProfileName } from '../shared/pki/index.ts';
+import { createCrl, createRootCertificate, generateKeyPair, issueCertificate, readCrl, type CertificateIssuer, type LeafProfileName } from '../shared/pki/index.ts';
 import { createNativeCertificateValidator } from './native-certificate-validator.ts';
 
 /**
@@ -58,6 +58,7 @@ async function createRegion() {
   const issue = async (profile: LeafProfileName, commonName: string, validity?: { notBefore?: Date; validityDays?: number }) => (await issueWithSerial(profile, commonName, validity)).der;
   return {
     trust: { anchors: [ca.certificate], crls: [crl] } satisfies TrustConfig,
+    crlNextUpdate: readCrl(crl).nextUpdate!,
     revoked: revoked.der,
     issue,
     practitioner: async (id: string) => ({ signing: await issue('practitioner-signing', id), encryption: await issue('practitioner-encryption', id) }),
@@ -150,6 +151,18 @@ describe('native certificate validator', () => {
       expect(result.native, what).not.toBe('accepted');
       expect(result.fast, what).toBe(false);
     }
+  });
+
+  it('refuses, as pkijs does, under an anchor without a CRL (cms-crl-missing) and with a CRL 90 days past its nextUpdate (cms-crl-expired)', async () => {
+    const practitioner = await region.practitioner('clinic-a.dr-crl');
+    expect(await compared({ anchors: region.trust.anchors }).check(practitioner.signing, 'signing')).toEqual({ native: 'cms-crl-missing', reference: 'cms-crl-missing', fast: false });
+    const v = compared(region.trust);
+    const stale = new Date(region.crlNextUpdate.getTime() + 90 * DAY);
+    for (const [der, use, code] of [[practitioner.signing, 'signing', 'cms-crl-expired'], [practitioner.encryption, 'encryption', 'cms-crl-expired'], [region.revoked, 'signing', 'cms-certificate-revoked']] as const) {
+      expect(await v.check(der, use, stale)).toEqual({ native: code, reference: code, fast: false });
+    }
+    // Just inside the grace after nextUpdate the native path still decides, and accepts.
+    expect(await v.check(practitioner.signing, 'signing', new Date(region.crlNextUpdate.getTime() + 60_000))).toEqual({ native: 'accepted', reference: 'accepted', fast: true });
   });
 
   it('refuses everything when no anchor is configured, as pkijs does', async () => {

@@ -1,7 +1,7 @@
 import { verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
 import type * as pkijs from 'pkijs';
 import { createCertificateValidator, type CertificateUse, type CertificateValidator } from '../shared/cms/certificate-validator.ts';
-import { crlIsFrom, parseTrust, SHA1_SIGNATURES, UNDERSTOOD_EXTENSIONS } from '../shared/cms/chain.ts';
+import { crlCurrentUntil, crlsOf, parseTrust, SHA1_SIGNATURES, UNDERSTOOD_EXTENSIONS } from '../shared/cms/chain.ts';
 import { MAX_CERTIFICATE_BYTES } from '../shared/cms/certificates.ts';
 import { OID } from '../shared/cms/oids.ts';
 import type { TrustConfig } from '../shared/cms/types.ts';
@@ -44,6 +44,8 @@ interface FastAnchor {
   readonly notAfter: number;
   /** Serial numbers (hex of the DER INTEGER content) on CRLs this anchor signed. */
   readonly revoked: ReadonlySet<string>;
+  /** Until when its newest CRL is current (chain.ts's rule); later, the pkijs validator refuses as cms-crl-expired. */
+  readonly crlCurrentUntil: number;
 }
 
 interface LeafFacts {
@@ -127,13 +129,17 @@ async function eligibleAnchors(trust: TrustConfig): Promise<FastAnchor[]> {
     } catch {
       continue; // OpenSSL cannot read it: leave it to the pkijs validator.
     }
+    const own = await crlsOf(certificate, parsed.crls);
+    const currentUntil = crlCurrentUntil(own);
+    if (currentUntil === undefined) continue; // No CRL of it: the pkijs validator refuses as cms-crl-missing.
     const revoked = new Set<string>();
-    for (const crl of parsed.crls) {
-      if (!crl.issuer.isEqual(certificate.subject) || !(await crlIsFrom(crl, certificate))) continue;
+    for (const crl of own) {
       for (const entry of crl.revokedCertificates ?? []) revoked.add(toHex(entry.userCertificate.valueBlock.valueHexView));
     }
     const subjectDer = new Uint8Array(certificate.subject.toSchema().toBER());
-    eligible.push({ der, subject: subjectDer, publicKey: x509.publicKey, notBefore: x509.validFromDate.getTime(), notAfter: x509.validToDate.getTime(), revoked });
+    eligible.push({
+      der, subject: subjectDer, publicKey: x509.publicKey, notBefore: x509.validFromDate.getTime(), notAfter: x509.validToDate.getTime(), revoked, crlCurrentUntil: currentUntil,
+    });
   }
   return eligible;
 }
@@ -159,7 +165,7 @@ async function acceptsFast(der: Uint8Array, use: CertificateUse, at: number, anc
     if (PATH_PROCESSING_EXTENSIONS.has(oid) || (critical && !UNDERSTOOD_EXTENSIONS.has(oid))) return false;
   }
   const anchor = anchors.find((a) => bytesEqual(a.subject, facts.issuer));
-  if (!anchor || anchor.notBefore > at || anchor.notAfter < at || anchor.revoked.has(facts.serialHex)) return false;
+  if (!anchor || anchor.notBefore > at || anchor.notAfter < at || anchor.revoked.has(facts.serialHex) || anchor.crlCurrentUntil < at) return false;
 
   // OpenSSL parses the whole certificate: what it cannot read goes to pkijs, which names the problem.
   const certificate = new X509Certificate(der);

@@ -95,7 +95,8 @@ function explainValidityFailure(signer: pkijs.Certificate, candidates: readonly 
 /**
  * Validates the signer's certificate path at the signing time: path building and signatures by pkijs, then what
  * pkijs leaves out: validity named per certificate, unknown critical extensions, CA constraints, SHA-1, revocation
- * against the configured CRLs and the signer's key usage. Returns the path, signer first, trust anchor last.
+ * against the configured CRLs (each issuer in the path must have a current one) and the signer's key usage. Returns
+ * the path, signer first, trust anchor last.
  */
 export async function validateSignerChain(
   signer: pkijs.Certificate,
@@ -103,6 +104,8 @@ export async function validateSignerChain(
   trust: ParsedTrust,
   at: Date,
   checkUsage: (certificate: pkijs.Certificate) => void = checkSignerUsage,
+  /** When the CRLs are relied on, i.e. now: a signature's `at` is its signing time, which may lie in the past. */
+  revocationTime: Date = at,
 ): Promise<pkijs.Certificate[]> {
   const anchors = trust.anchors.map((known) => known.certificate);
   if (anchors.length === 0) throw new CmsError(CMS_ERROR_CODES.untrustedChain, 'No trust anchors are configured');
@@ -146,7 +149,7 @@ export async function validateSignerChain(
       throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The certificate ${certificateLabel(certificate)} is signed with SHA-1, which is not accepted`);
     }
   }
-  await checkRevocation(path, trust.crls);
+  await checkRevocation(path, trust.crls, revocationTime);
   checkUsage(signer);
   return path;
 }
@@ -163,23 +166,82 @@ export function crlIsFrom(crl: pkijs.CertificateRevocationList, issuer: pkijs.Ce
   return verdict;
 }
 
-async function checkRevocation(path: readonly pkijs.Certificate[], crls: readonly pkijs.CertificateRevocationList[]): Promise<void> {
+/**
+ * How long past its nextUpdate a CRL is still relied on: the verifier's clock may run that far ahead of the CA's
+ * (docs/protocol.md §3; the same tolerance as for signing times). After it the CRL is stale.
+ */
+export const CRL_GRACE_MS = 5 * 60 * 1000;
+
+/** The CRLs among `crls` that `issuer` signed (its name and its key); one under its name signed with SHA-1 is refused. */
+export async function crlsOf(issuer: pkijs.Certificate, crls: readonly pkijs.CertificateRevocationList[]): Promise<pkijs.CertificateRevocationList[]> {
+  const own: pkijs.CertificateRevocationList[] = [];
+  for (const crl of crls) {
+    if (!crl.issuer.isEqual(issuer.subject)) continue;
+    if (SHA1_SIGNATURES.has(crl.signatureAlgorithm.algorithmId)) {
+      throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The CRL of ${certificateLabel(issuer)} is signed with SHA-1, which is not accepted`);
+    }
+    // A CRL under the same name but another key (a re-keyed CA) says nothing about this issuer's certificates.
+    if (await crlIsFrom(crl, issuer)) own.push(crl);
+  }
+  return own;
+}
+
+function newestOf(own: readonly pkijs.CertificateRevocationList[]): pkijs.CertificateRevocationList | undefined {
+  return own.reduce<pkijs.CertificateRevocationList | undefined>((newest, crl) => (!newest || crl.thisUpdate.value > newest.thisUpdate.value ? crl : newest), undefined);
+}
+
+/**
+ * Until when (ms) an issuer's revocation information may be relied on: its newest CRL's nextUpdate plus the grace;
+ * 0 for a CRL without nextUpdate (RFC 5280 requires one), undefined without any CRL.
+ */
+export function crlCurrentUntil(own: readonly pkijs.CertificateRevocationList[]): number | undefined {
+  const newest = newestOf(own);
+  if (!newest) return undefined;
+  const nextUpdate = newest.nextUpdate?.value.getTime();
+  return nextUpdate === undefined ? 0 : nextUpdate + CRL_GRACE_MS;
+}
+
+/**
+ * Refuses to rely on an issuer's revocation status without a current CRL of it. The message speaks to whoever runs
+ * the verifier: the certificate may be fine, but this installation cannot tell until it has the region's current CRL.
+ */
+export function checkCrlCurrent(issuer: pkijs.Certificate, own: readonly pkijs.CertificateRevocationList[], now: Date): void {
+  const until = crlCurrentUntil(own);
+  if (until === undefined) {
+    throw new CmsError(CMS_ERROR_CODES.crlMissing, `No revocation list (CRL) of ${certificateLabel(issuer)} is configured here, so revocation cannot be checked: load the region's current CRL`);
+  }
+  if (until < now.getTime()) {
+    const nextUpdate = newestOf(own)?.nextUpdate?.value;
+    throw new CmsError(
+      CMS_ERROR_CODES.crlExpired,
+      `The revocation list (CRL) of ${certificateLabel(issuer)} configured here is out of date (${nextUpdate ? `its next update was due ${nextUpdate.toISOString()}` : 'it names no next update'}): load the region's current CRL`,
+    );
+  }
+}
+
+/**
+ * Every anchor and configured intermediate must have a current CRL: checked when a trust configuration is set up, so
+ * that a missing or stale CRL is refused there with what to do, not only later message by message.
+ */
+export async function checkTrustRevocation(trust: TrustConfig, now: Date): Promise<void> {
+  const parsed = parseTrust(trust);
+  for (const { certificate } of [...parsed.anchors, ...parsed.intermediates]) checkCrlCurrent(certificate, await crlsOf(certificate, parsed.crls), now);
+}
+
+/** Revocation first (a listed certificate is revoked however old the list), then the freshness of every issuer's CRL. */
+async function checkRevocation(path: readonly pkijs.Certificate[], crls: readonly pkijs.CertificateRevocationList[], now: Date): Promise<void> {
+  const issuers: { issuer: pkijs.Certificate; own: pkijs.CertificateRevocationList[] }[] = [];
   for (let i = 0; i < path.length - 1; i++) {
     const certificate = path[i];
     const issuer = path[i + 1];
     if (!certificate || !issuer) continue;
-    for (const crl of crls) {
-      if (!crl.issuer.isEqual(issuer.subject)) continue;
-      if (SHA1_SIGNATURES.has(crl.signatureAlgorithm.algorithmId)) {
-        throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The CRL of ${certificateLabel(issuer)} is signed with SHA-1, which is not accepted`);
-      }
-      // A CRL under the same name but another key (a re-keyed CA) says nothing about this issuer's certificates.
-      const fromIssuer = await crlIsFrom(crl, issuer);
-      if (fromIssuer && crl.isCertificateRevoked(certificate)) {
-        throw new CmsError(CMS_ERROR_CODES.certificateRevoked, `The certificate ${certificateLabel(certificate)} has been revoked by its issuer`);
-      }
+    const own = await crlsOf(issuer, crls);
+    if (own.some((crl) => crl.isCertificateRevoked(certificate))) {
+      throw new CmsError(CMS_ERROR_CODES.certificateRevoked, `The certificate ${certificateLabel(certificate)} has been revoked by its issuer`);
     }
+    issuers.push({ issuer, own });
   }
+  for (const { issuer, own } of issuers) checkCrlCurrent(issuer, own, now);
 }
 
 function checkSignerUsage(signer: pkijs.Certificate): void {

@@ -15,6 +15,10 @@ export const CMS_ERROR_CODES = {
   signingTimeInvalid: 'cms-signing-time-invalid',
   certificateRevoked: 'cms-certificate-revoked',
   wrongKeyUsage: 'cms-wrong-key-usage',
+  /** The verifier's own trust configuration has no CRL of an issuer in the path: its operator must load one. */
+  crlMissing: 'cms-crl-missing',
+  /** The verifier's CRL of an issuer is past its nextUpdate: its operator must load the region's current CRL. */
+  crlExpired: 'cms-crl-expired',
 } as const;
 
 export type CmsErrorCode = (typeof CMS_ERROR_CODES)[keyof typeof CMS_ERROR_CODES];

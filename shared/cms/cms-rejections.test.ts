@@ -5,6 +5,7 @@ import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, runOpenssl, type LeafName, type TestPki } from '../../scripts/test-env/openssl-pki.ts';
 import {
+  checkTrustRevocation,
   CMS_ERROR_CODES,
   CmsError,
   decrypt,
@@ -239,10 +240,41 @@ describe('signer certificate at the signing time', () => {
   it('rejects a revoked certificate when its issuer CRL is configured', async () => {
     const signed = await sign(content, await signerFor('revoked'));
     await expectCode(verify(signed, trust), CMS_ERROR_CODES.certificateRevoked);
-    // Without the CRL nothing says it is revoked.
-    await expect(verify(signed, { anchors: [pki.root.certificate] })).resolves.toBeDefined();
-    // A CRL under the right name but not signed by the issuer is ignored.
-    await expect(verify(signed, { anchors: [pki.root.certificate], crls: [pki.rootCrl] })).resolves.toBeDefined();
+    // A CRL under the right name but signed by another key counts for nothing: the issuer then has no CRL here.
+    const foreign = pkijs.CertificateRevocationList.fromBER(pki.rootCrl);
+    foreign.issuer = pkijs.Certificate.fromBER(pki.intermediate.certificate).subject;
+    const renamed = new Uint8Array(foreign.toSchema(true).toBER());
+    await expectCode(verify(signed, { anchors: [pki.intermediate.certificate], crls: [renamed] }), CMS_ERROR_CODES.crlMissing);
+  });
+
+  it('refuses to rely on revocation without a CRL of every issuer in the path (cms-crl-missing), saying what to load', async () => {
+    const signed = await sign(content, await signerFor('ecSigner'));
+    // No CRL at all: nothing could say it is revoked, so the signature is not accepted.
+    const none = await expectCode(verify(signed, { anchors: [pki.root.certificate] }), CMS_ERROR_CODES.crlMissing);
+    expect(none.message).toContain("load the region's current CRL");
+    // The root's CRL, but not the intermediate's that would list a revoked leaf.
+    const partial = await expectCode(verify(await sign(content, await signerFor('revoked')), { anchors: [pki.root.certificate], crls: [pki.rootCrl] }), CMS_ERROR_CODES.crlMissing);
+    expect(partial.message).toContain('RTS Test Practitioner CA');
+  });
+
+  it('refuses a stale CRL (90 days past its nextUpdate) as cms-crl-expired; a certificate it lists is still revoked', async () => {
+    const nextUpdate = pkijs.CertificateRevocationList.fromBER(pki.intermediateCrl).nextUpdate!.value;
+    const later = new Date(nextUpdate.getTime() + 90 * 24 * 3600_000);
+    const stale = await expectCode(verify(await sign(content, await signerFor('ecSigner'), { signingTime: later }), trust, { now: later }), CMS_ERROR_CODES.crlExpired);
+    expect(stale.message).toMatch(/out of date \(its next update was due .*\): load the region's current CRL/);
+    await expectCode(verify(await sign(content, await signerFor('revoked'), { signingTime: later }), trust, { now: later }), CMS_ERROR_CODES.certificateRevoked);
+    // Judged when it is relied on (now), not at the signing time: an old signature does not revive a stale CRL.
+    await expectCode(verify(await sign(content, await signerFor('ecSigner')), trust, { now: later }), CMS_ERROR_CODES.crlExpired);
+    // Within the grace (the tolerated clock skew) it is still current.
+    const justAfter = new Date(nextUpdate.getTime() + 60_000);
+    await expect(verify(await sign(content, await signerFor('ecSigner'), { signingTime: justAfter }), trust, { now: justAfter })).resolves.toBeDefined();
+  });
+
+  it('refuses a trust configuration without a current CRL of each anchor when it is set up', async () => {
+    await expect(checkTrustRevocation(trust, new Date())).resolves.toBeUndefined();
+    await expectCode(checkTrustRevocation({ anchors: [pki.root.certificate] }, new Date()), CMS_ERROR_CODES.crlMissing);
+    const rootNextUpdate = pkijs.CertificateRevocationList.fromBER(pki.rootCrl).nextUpdate!.value;
+    await expectCode(checkTrustRevocation(trust, new Date(rootNextUpdate.getTime() + 90 * 24 * 3600_000)), CMS_ERROR_CODES.crlExpired);
   });
 
   it('rejects a chain to an unknown root', async () => {

@@ -376,6 +376,8 @@ export async function verifySignedData(signedData: Der, trust: TrustConfig, opti
     sd.certificates.map((known) => known.certificate),
     trusted,
     signingTime,
+    undefined,
+    now,
   );
 
   return {
