@@ -4,6 +4,8 @@ export const PROTOCOL_LIMITS = {
   maxBodyBytes: 32 * 1024 * 1024,
   /** Decrypted FHIR JSON payload, bytes. */
   maxPayloadBytes: 24 * 1024 * 1024,
+  /** Nesting of arrays and objects in the payload; RTS payloads nest about 10 deep. */
+  maxJsonDepth: 64,
   /** Directory entries (PractitionerRoles) in one publish or snapshot batch. */
   maxDirectoryEntriesPerBatch: 1000,
   /** Batches in one full publish or snapshot. */

@@ -99,6 +99,15 @@ describe('payload validation', () => {
     expect(validatePayload(mutated(publish, mutate), metadataOf(publish))).toMatchObject({ ok: false, error: { code } });
   });
 
+  // JSON.parse takes any depth; the recursive checks after it overflowed the stack, a RangeError taken for transient.
+  it.each([MESSAGE_TYPES.consultRequest, MESSAGE_TYPES.directoryPublish])('refuses a %s nesting 10,000 arrays as too-large, and takes 64 levels', (type) => {
+    const e = example(type);
+    const nested = (depth: number) => new TextEncoder().encode(JSON.stringify(e.payload).replace('{', `{"deep":${'['.repeat(depth)}${']'.repeat(depth)},`));
+    expect(validatePayload(nested(10_000), metadataOf(e))).toEqual({ ok: false, error: { code: 'too-large', detail: 'payload: arrays and objects nested deeper than 64 levels' } });
+    // 63 arrays inside the Bundle object: at the limit, judged by the schema as usual.
+    expect(validatePayload(nested(63), metadataOf(e))).toMatchObject({ ok: false, error: { code: expect.stringMatching(/schema-invalid|fhir-invalid/) } });
+  });
+
   it('names the element at fault without quoting patient data', () => {
     const result = validatePayload(mutated(request(), (b) => { b.entry[3].resource.gender = 'Nasrin'; }), metadataOf(request()));
     expect(result).toMatchObject({ ok: false, error: { code: 'schema-invalid', detail: expect.stringContaining('Bundle.entry[3].resource.gender') } });

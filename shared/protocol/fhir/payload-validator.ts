@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { RTS_URIS } from '../identifiers.ts';
 import type { MessageMetadata } from '../message-codec.ts';
 import { PROTOCOL_LIMITS } from '../limits.ts';
+import { jsonDeeperThan } from '../json-depth.ts';
 import { MESSAGE_TYPES } from '../message-types.ts';
 import { REASON_CODES, type ReasonCode } from '../reason-codes.ts';
 import { validateFhirResource } from './fhir-base-validation.ts';
@@ -95,6 +96,7 @@ export function validatePayload(payload: Uint8Array, metadata: MessageMetadata):
   } catch {
     return fail(REASON_CODES.invalidJson, 'payload: not valid UTF-8 JSON');
   }
+  if (jsonDeeperThan(json, PROTOCOL_LIMITS.maxJsonDepth)) return fail(REASON_CODES.tooLarge, `payload: arrays and objects nested deeper than ${PROTOCOL_LIMITS.maxJsonDepth} levels`);
   const profile = PAYLOAD_PROFILES[metadata.properties.rtsType] as z.ZodType;
   const parsed = profile.safeParse(json);
   if (!parsed.success) {
