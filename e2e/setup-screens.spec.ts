@@ -75,7 +75,7 @@ test('locks with a passphrase and shows nothing until it is entered', async ({ o
   expect(await core.dispatch(COMMANDS.listCases, {})).toMatchObject({ ok: false, error: { code: 'locked' } });
   await page.getByLabel('Passphrase').fill('wrong');
   await page.keyboard.press('Enter');
-  await expect(page.getByRole('alert')).toHaveText('That passphrase is not correct.');
+  await expect(page.getByRole('alert')).toHaveText('That passphrase is not correct. 2 more tries before a wait.');
   await page.screenshot({ path: `${SCREENSHOTS}/locked.png` });
   await page.getByLabel('Passphrase').fill('ward 7 night shift');
   await page.keyboard.press('Enter');

@@ -4,7 +4,7 @@ import type { RegionState, SetupState } from '../shared/api/contract.ts';
 import type { RtsApi } from '../preload/rts-api.ts';
 import { AppFrame } from './components/app-frame.tsx';
 import { ConnectionPanel } from './components/connection-panel.tsx';
-import { LockScreen } from './components/lock-screen.tsx';
+import { LockScreen, PassphraseRequiredScreen } from './components/lock-screen.tsx';
 import { OfflineBanner } from './components/offline-banner.tsx';
 import { RegionOpening } from './components/region-switch.tsx';
 import { useAppInfo } from './hooks/use-app-info.ts';
@@ -38,7 +38,8 @@ function RegionApp({ api, region }: { api: RtsApi; region: RegionState | undefin
       {region?.switching ? <RegionOpening region={region} />
         : !setup ? <ConnectionPanel state={connection} />
           : setup.locked ? <LockScreen api={api} />
-            : isSetUp(setup) ? <Workspace api={api} setup={setup} region={region} connection={connection} />
+            : isSetUp(setup) && setup.lockPolicy === 'required' && !setup.hasLockPassphrase ? <PassphraseRequiredScreen api={api} setup={setup} />
+              : isSetUp(setup) ? <Workspace api={api} setup={setup} region={region} connection={connection} />
               : (
                 <>
                   <FirstRunScreen api={api} setup={setup} region={region} />

@@ -44,16 +44,19 @@ function createMainWindow(): BrowserWindow {
   return window;
 }
 
-/** Locks the app after the user's idle time (from the settings), and when the screen locks or the machine sleeps. */
+/**
+ * Locks the app after the user's idle time (from the settings), and when the screen locks or the machine sleeps. The
+ * lock command needs no keychain (a keyring that locks with the screen cannot keep the app open), and when the set-up
+ * cannot be read the default idle time applies: the doubt locks.
+ */
 function watchIdle(workstation: WorkstationCore): void {
   const lockNow = () => void workstation.dispatch(COMMANDS.lock, undefined);
   powerMonitor.on('lock-screen', lockNow);
   powerMonitor.on('suspend', lockNow);
   const check = async () => {
     const setup = await workstation.dispatch(COMMANDS.getSetupState, undefined);
-    if (!setup.ok) return;
-    const { ui, locked, hasLockPassphrase } = setup.value as { ui: { lockAfterMinutes: number }; locked: boolean; hasLockPassphrase: boolean };
-    if (!locked && hasLockPassphrase && powerMonitor.getSystemIdleTime() >= ui.lockAfterMinutes * 60) lockNow();
+    const { ui, locked } = setup.ok ? setup.value as { ui: { lockAfterMinutes: number }; locked: boolean } : { ui: { lockAfterMinutes: 10 }, locked: false };
+    if (!locked && powerMonitor.getSystemIdleTime() >= ui.lockAfterMinutes * 60) lockNow();
   };
   setInterval(() => void check(), 15_000).unref();
 }

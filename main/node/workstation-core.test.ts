@@ -65,4 +65,83 @@ describe('workstation core', () => {
     expect(await core.dispatch(COMMANDS.checkAuditLog, undefined)).toMatchObject({ ok: true, value: { ok: true, entries: 2 } });
     await core.stop();
   });
+
+  it('opens locked after a restart when a passphrase is set, even if it was unlocked when it stopped', async () => {
+    const dir = dataDir();
+    const vault = createMemoryVault();
+    const first = createWorkstationCore({ productName: 'RTS', version: '1', vault, dataDir: dir });
+    await first.start();
+    await first.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' });
+    expect(await first.dispatch(COMMANDS.listCases, {})).toEqual({ ok: true, value: [] });
+    await first.stop();
+
+    const restarted = createWorkstationCore({ productName: 'RTS', version: '1', vault, dataDir: dir });
+    // Locked before it has even started: the renderer's first question already gets the lock screen.
+    expect(await restarted.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({ ok: true, value: { locked: true, hasLockPassphrase: true } });
+    await restarted.start();
+    expect(await restarted.dispatch(COMMANDS.listCases, {})).toMatchObject({ ok: false, error: { code: 'locked' } });
+    expect(await restarted.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' })).toEqual({ ok: true, value: { locked: false } });
+    expect(await restarted.dispatch(COMMANDS.listCases, {})).toEqual({ ok: true, value: [] });
+    await restarted.stop();
+  });
+
+  it('locks with the keychain unavailable, on any keychain failure, and restarts locked without it', async () => {
+    const dir = dataDir();
+    const vault = createMemoryVault();
+    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault, dataDir: dir, broker });
+    await core.start();
+    await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' });
+    vault.unavailable = true;
+    expect(await core.dispatch(COMMANDS.lock, undefined)).toEqual({ ok: true, value: { locked: true } });
+    expect(await core.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({ ok: true, value: { locked: true, hasLockPassphrase: true } });
+    expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' })).toMatchObject({ ok: false, error: { code: 'keychain-unavailable', retryable: true } });
+    vault.unavailable = false;
+    expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' })).toEqual({ ok: true, value: { locked: false } });
+
+    // A keychain that fails under a running workstation (the set-up asks it for the broker password) locks it.
+    vault.unavailable = true;
+    await core.dispatch(COMMANDS.getSetupState, undefined);
+    expect(await core.dispatch(COMMANDS.listCases, {})).toMatchObject({ ok: false, error: { code: 'locked' } });
+    await core.stop();
+
+    const restarted = createWorkstationCore({ productName: 'RTS', version: '1', vault, dataDir: dir });
+    await restarted.start();
+    expect(await restarted.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({ ok: true, value: { locked: true } });
+    await restarted.stop();
+  });
+
+  it('signs a report only with the lock passphrase entered again, refusing with a code the screen can ask on', async () => {
+    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: createMemoryVault(), dataDir: dataDir() });
+    await core.start();
+    const report = { caseId: '0b5e2d7c-4a57-4a4e-9d59-4c1f1b0b2a11', conclusion: 'Give tenecteplase now.' };
+    // Without a passphrase the report goes to the case (which is not here).
+    expect(await core.dispatch(COMMANDS.sendReport, report)).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' });
+    expect(await core.dispatch(COMMANDS.sendReport, report)).toMatchObject({ ok: false, error: { code: 'passphrase-required' } });
+    expect(await core.dispatch(COMMANDS.sendReport, { ...report, passphrase: 'not mine at all' })).toMatchObject({ ok: false, error: { code: 'not-allowed' } });
+    expect(await core.dispatch(COMMANDS.sendReport, { ...report, passphrase: 'correct horse battery' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    await core.stop();
+  });
+
+  it('with the lock required by policy, refuses patient data and set-up until a passphrase is set, and keeps the policy', async () => {
+    const dir = dataDir();
+    const vault = createMemoryVault();
+    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault, dataDir: dir });
+    await core.start();
+    expect(await core.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({ ok: true, value: { hasLockPassphrase: false } });
+    expect(await core.dispatch(COMMANDS.setLockPolicy, { policy: 'required' })).toMatchObject({ ok: true, value: { lockPolicy: 'required' } });
+    expect(await core.dispatch(COMMANDS.listCases, {})).toMatchObject({ ok: false, error: { code: 'not-configured', message: expect.stringContaining('lock policy') } });
+    expect(await core.dispatch(COMMANDS.setTrust, { anchorsPem: 'x', hubCertificatePem: 'y' })).toMatchObject({ ok: false, error: { code: 'not-configured', message: expect.stringContaining('lock policy') } });
+    await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' });
+    expect(await core.dispatch(COMMANDS.listCases, {})).toEqual({ ok: true, value: [] });
+    // Making it optional again needs the passphrase.
+    expect(await core.dispatch(COMMANDS.setLockPolicy, { policy: 'optional' })).toMatchObject({ ok: false, error: { code: 'passphrase-required' } });
+    await core.stop();
+    const restarted = createWorkstationCore({ productName: 'RTS', version: '1', vault, dataDir: dir });
+    await restarted.start();
+    expect(await restarted.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({ ok: true, value: { lockPolicy: 'required', locked: true } });
+    await restarted.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' });
+    expect(await restarted.dispatch(COMMANDS.setLockPolicy, { policy: 'optional', current: 'correct horse battery' })).toMatchObject({ ok: true, value: { lockPolicy: 'optional' } });
+    await restarted.stop();
+  });
 });

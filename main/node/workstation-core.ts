@@ -80,16 +80,20 @@ interface Link {
   receiver?: InboxReceiver;
 }
 
-export function createWorkstationCore(options: WorkstationCoreOptions): WorkstationCore {
+export function createWorkstationCore(given: WorkstationCoreOptions): WorkstationCore {
   const listeners = new Set<CoreEventListener>();
   const emit: CoreEventListener = (event, payload) => {
     for (const listener of listeners) listener(event, payload);
   };
-  const lock: AppLock = createAppLock(options.vault);
+  // First of all: the lock reads its own file (no keychain), so a workstation with a passphrase opens locked.
+  const lock: AppLock = createAppLock({ vault: given.vault, dataDir: given.dataDir });
   lock.onChanged((locked) => emit(EVENTS.lockChanged, { locked }));
+  // Every other use of the keychain goes through the lock: any keychain failure locks the app (fail closed).
+  const options: WorkstationCoreOptions = { ...given, vault: lock.guard(given.vault) };
 
   // Opened at once (a small JSON file), so that the renderer can ask for the set-up before the store is open.
   const settings: WorkstationSettings = openWorkstationSettings(options.dataDir);
+  let lockPolicy = settings.read().lockPolicy;
   let parts: Parts | undefined;
   let storeProblem: { code: string; message: string } | undefined;
   let link: Link | undefined;
@@ -110,6 +114,7 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
   }
   function unlocked(): Parts {
     if (lock.locked) throw new CoreError(API_ERROR_CODES.locked, 'The workstation is locked. Enter the passphrase to continue.');
+    if (lockPolicy === 'required' && !lock.hasPassphrase()) throw new CoreError(API_ERROR_CODES.notConfigured, 'This workstation\'s lock policy requires a lock passphrase: set one first.');
     return need();
   }
   function me(): { practitionerId: string; endpointId: string } {
@@ -196,7 +201,8 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
       registration: parts ? parts.registration.state() : { state: 'none' },
       ui: s.ui,
       locked: lock.locked,
-      hasLockPassphrase: await lock.hasPassphrase().catch(() => false),
+      hasLockPassphrase: lock.hasPassphrase(),
+      ...(lockPolicy && { lockPolicy }),
     };
   }
   const emitSetup = () => void setupState().then((state) => emit(EVENTS.setupChanged, state), () => undefined);
@@ -395,7 +401,11 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
     [COMMANDS.openCase]: async ({ caseId }) => unlocked().consult.openCase(caseId),
     [COMMANDS.createConsult]: async (input) => unlocked().consult.compose(input),
     [COMMANDS.actOnCase]: async (action) => unlocked().consult.act(action),
-    [COMMANDS.sendReport]: async (input) => unlocked().consult.sendReport(input),
+    [COMMANDS.sendReport]: async ({ passphrase, ...report }) => {
+      const { consult } = unlocked();
+      await lock.confirm(passphrase);
+      return consult.sendReport(report);
+    },
     [COMMANDS.recordExport]: async ({ caseId, form }) => {
       const { consult, audit } = unlocked();
       consult.summaryOf(caseId); // refuses a case that is not here
@@ -413,13 +423,12 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
     }),
     [COMMANDS.checkAuditLog]: async () => unlocked().audit.check(),
     [COMMANDS.lock]: async () => {
-      if (!(await lock.hasPassphrase())) throw new CoreError(API_ERROR_CODES.notConfigured, 'Set a lock passphrase in the settings first.');
-      lock.lock();
+      if (!lock.lock()) throw new CoreError(API_ERROR_CODES.notConfigured, 'Set a lock passphrase in the settings first.');
       parts?.audit.append({ actor: parts.identity.practitionerId() ?? 'system', action: AUDIT_ACTIONS.locked, subject: 'app' });
       return { locked: true };
     },
     [COMMANDS.unlock]: async ({ passphrase }) => {
-      if (!(await lock.unlock(passphrase))) throw new CoreError(API_ERROR_CODES.notAllowed, 'That passphrase is not correct.');
+      await lock.unlock(passphrase);
       parts?.audit.append({ actor: parts.identity.practitionerId() ?? 'system', action: AUDIT_ACTIONS.unlocked, subject: 'app' });
       return { locked: false };
     },
@@ -427,6 +436,12 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
       await lock.setPassphrase(passphrase, current);
       await setupChanged();
       return { locked: lock.locked };
+    },
+    [COMMANDS.setLockPolicy]: async ({ policy, current }) => {
+      if (policy === 'optional' && lockPolicy === 'required') await lock.confirm(current, 'Making the lock optional');
+      settings.setLockPolicy(policy);
+      lockPolicy = policy;
+      return setupChanged();
     },
   });
 
@@ -472,6 +487,8 @@ export function createWorkstationCore(options: WorkstationCoreOptions): Workstat
       await setupChanged();
       return;
     }
+    // With the keychain answering: a passphrase an older version set (before the lock's file) locks now, before any data.
+    await lock.restore();
     const transport = createSqliteTransportStore(db);
     const identity = openPractitionerIdentity(db, options.vault);
     const mirror = openDirectoryMirror(db);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +97,34 @@ describe('the workstation host: the demo region and the user\'s own region', () 
     await host.stop();
     expect(await portAccepts(forked[1]!.access.amqpPort)).toBe(false);
   }, 240_000);
+
+  it('keeps the own region locked after a switch to the demo region and back', async () => {
+    const lockDir = join(dir, 'lock');
+    const lockVaults = { own: createMemoryVault(), demo: createMemoryVault() };
+    mkdirSync(lockDir, { recursive: true });
+    writeFileSync(join(lockDir, 'region.json'), JSON.stringify({ active: 'own' }));
+    const locking = createWorkstationHost({
+      productName: 'RTS Workstation', version: 'test', dataDir: lockDir, vault: (region) => lockVaults[region],
+      openDemoRegion: async () => {
+        const region = await forkDemoRegion({ node: process.execPath, script: DEMO_MAIN, dataDir: join(dir, 'lock-region'), applicantEverySeconds: 0 });
+        forked.push(region);
+        return region;
+      },
+    });
+    await locking.start();
+    try {
+      expect(await locking.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' })).toEqual({ ok: true, value: { locked: false } });
+      expect(await locking.dispatch(COMMANDS.switchRegion, { to: 'demo' })).toMatchObject({ ok: true, value: { active: 'demo' } });
+      // The demo region's workspace has no passphrase of its own: it opens unlocked, with invented data only.
+      expect(await locking.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({ ok: true, value: { locked: false, hasLockPassphrase: false } });
+      expect(await locking.dispatch(COMMANDS.switchRegion, { to: 'own' })).toMatchObject({ ok: true, value: { active: 'own' } });
+      expect(await locking.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({ ok: true, value: { locked: true, hasLockPassphrase: true } });
+      expect(await locking.dispatch(COMMANDS.listCases, {})).toMatchObject({ ok: false, error: { code: 'locked' } });
+      expect(await locking.dispatch(COMMANDS.switchRegion, { to: 'demo' })).toMatchObject({ ok: false, error: { code: 'locked' } });
+    } finally {
+      await locking.stop();
+    }
+  }, 120_000);
 
   it('returns to the own region when the demo region fails to start, and says why until the next switch', async () => {
     const failing = createWorkstationHost({

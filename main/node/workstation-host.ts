@@ -134,6 +134,9 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
     [COMMANDS.getRegionState]: async () => regionState(),
     [COMMANDS.switchRegion]: async ({ to }) => {
       if (to === 'demo' && !openDemoRegion) throw new CoreError(API_ERROR_CODES.notAllowed, 'This installation cannot run the demo region.');
+      // A locked workstation stays on its region: the lock screen is the only way on.
+      const setup = await core?.dispatch(COMMANDS.getSetupState, undefined);
+      if (setup?.ok && (setup.value as SetupState).locked) throw new CoreError(API_ERROR_CODES.locked, 'The workstation is locked. Unlock it before switching regions.');
       await enqueue(async () => {
         if (to !== active || !core) return switchTo(to);
         // Already there: an earlier failure no longer applies.

@@ -5,6 +5,7 @@ import type { RtsApi } from '../../preload/rts-api.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { ConnectionForm } from '../components/connection-form.tsx';
+import { LockSettings } from '../components/lock-screen.tsx';
 import { RegionSwitch } from '../components/region-switch.tsx';
 import { useAction } from '../hooks/use-command.ts';
 import { fileToBase64 } from '../files.ts';
@@ -27,6 +28,11 @@ export function FirstRunScreen({ api, setup, region }: { api: RtsApi; setup: Set
           <RegionSwitch api={api} region={region} />
         </section>
       )}
+      <section className="panel" aria-labelledby="lock-step">
+        <h3 id="lock-step">Lock this workstation</h3>
+        <p className="hint">A lock passphrase hides every case after idle, screen lock or sleep, and is asked again before a report is signed. If your region or clinic requires it, choose Required: the workstation then opens nothing until the passphrase is set.</p>
+        <LockSettings api={api} setup={setup} />
+      </section>
       <TrustStep api={api} done={trustDone} setup={setup} />
       <IdentityStep api={api} enabled={trustDone} setup={setup} />
       <section className="panel" aria-labelledby="connection-step">

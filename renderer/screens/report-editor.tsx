@@ -6,6 +6,7 @@ import { ICD10_SYSTEM, PERIOD_UNIT_LABEL } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { ReportView } from '../components/report-view.tsx';
 import { useAction } from '../hooks/use-command.ts';
+import { useSetupState } from '../hooks/use-setup-state.ts';
 import './case.css';
 
 type PeriodUnit = 'h' | 'd' | 'wk' | 'mo';
@@ -86,8 +87,10 @@ function buildReport(caseId: string, draft: Draft): { report?: ReportInput; erro
 
 /**
  * The expert's report: findings, conclusion, diagnoses (text with an optional ICD-10 code) and prescriptions, then a
- * preview of exactly what will be signed, then signing and sending after an explicit confirmation. Signing happens in
- * the core with the practitioner's signing key; this screen only ever sees the result or the core's refusal.
+ * preview of exactly what will be signed, then signing and sending after an explicit confirmation — with the lock
+ * passphrase entered again when one is set (a signature is a medical act: the person signs, not an open session).
+ * Signing happens in the core with the practitioner's signing key; this screen only ever sees the result or the
+ * core's refusal.
  */
 export function ReportEditor({ api, caseId, applicantId, onSent }: { api: RtsApi; caseId: string; applicantId: string; onSent: () => void }) {
   const id = useId();
@@ -98,6 +101,10 @@ export function ReportEditor({ api, caseId, applicantId, onSent }: { api: RtsApi
   const [step, setStep] = useState<'edit' | 'preview' | 'confirm'>('edit');
   const [tried, setTried] = useState(false);
   const send = useAction(api, COMMANDS.sendReport);
+  const { state: setup } = useSetupState(api);
+  const [passphrase, setPassphrase] = useState('');
+  // The core is the judge: a refusal for want of the passphrase shows the field even if the set-up said none.
+  const needsPassphrase = setup?.hasLockPassphrase === true || send.error?.code === 'passphrase-required';
   const previewHeading = useRef<HTMLHeadingElement>(null);
   const confirmText = useRef<HTMLParagraphElement>(null);
 
@@ -127,9 +134,11 @@ export function ReportEditor({ api, caseId, applicantId, onSent }: { api: RtsApi
 
   const signAndSend = async () => {
     if (!built.report) return;
-    const result = await send.run(built.report);
+    const result = await send.run({ ...built.report, ...(needsPassphrase && { passphrase }) });
+    setPassphrase('');
     if (result) onSent();
-    else setStep('preview');
+    // A wrong passphrase is tried again where it was entered; any other refusal goes back to the preview.
+    else if (!needsPassphrase) setStep('preview');
   };
 
   if (step !== 'edit' && built.report) {
@@ -149,8 +158,17 @@ export function ReportEditor({ api, caseId, applicantId, onSent }: { api: RtsApi
         ) : (
           <div className="confirm-box" role="alertdialog" aria-labelledby={`${id}-confirm-text`} aria-modal="false">
             <p id={`${id}-confirm-text`} ref={confirmText} tabIndex={-1}><strong>Sign with your signing certificate and send to {applicantId}?</strong></p>
+            {needsPassphrase && (
+              <form className="form-grid" onSubmit={(e) => {
+                e.preventDefault();
+                if (passphrase) void signAndSend();
+              }}>
+                <label htmlFor={`${id}-sign-passphrase`}>Your lock passphrase, to sign</label>
+                <input id={`${id}-sign-passphrase`} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+              </form>
+            )}
             <div className="form-actions">
-              <button type="button" disabled={send.busy} onClick={() => void signAndSend()}>{send.busy ? 'Signing…' : 'Sign and send'}</button>
+              <button type="button" disabled={send.busy || (needsPassphrase && !passphrase)} onClick={() => void signAndSend()}>{send.busy ? 'Signing…' : 'Sign and send'}</button>
               <button type="button" className="secondary" disabled={send.busy} onClick={() => setStep('preview')}>Not yet</button>
             </div>
           </div>

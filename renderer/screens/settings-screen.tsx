@@ -5,17 +5,14 @@ import type { RtsApi } from '../../preload/rts-api.ts';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { ConnectionForm } from '../components/connection-form.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
+import { LockSettings } from '../components/lock-screen.tsx';
 import { RegionSwitch } from '../components/region-switch.tsx';
 import { useAction } from '../hooks/use-command.ts';
 
 /** The connection, the certificates and their validity, the lock, and the audit log check. */
 export function SettingsScreen({ api, setup, region }: { api: RtsApi; setup: SetupState; region: RegionState | undefined }) {
-  const setUi = useAction(api, COMMANDS.setUiPreferences);
-  const setPassphrase = useAction(api, COMMANDS.setLockPassphrase);
   const audit = useAction(api, COMMANDS.checkAuditLog);
   const [auditResult, setAuditResult] = useState<string>();
-  const [passphrase, setPassphraseText] = useState('');
-  const [current, setCurrent] = useState('');
   return (
     <div className="screen-stack">
       <h2 className="screen-title">Settings</h2>
@@ -31,28 +28,7 @@ export function SettingsScreen({ api, setup, region }: { api: RtsApi; setup: Set
       </section>
       <section className="panel" aria-labelledby="settings-lock">
         <h3 id="settings-lock">Lock</h3>
-        <div className="form-grid">
-          <label htmlFor="lock-minutes">Lock after minutes without use</label>
-          <input id="lock-minutes" type="number" min={1} max={240} defaultValue={setup.ui.lockAfterMinutes}
-            onBlur={(e) => void setUi.run({ lockAfterMinutes: Number(e.target.value) })} />
-          {setup.hasLockPassphrase && (
-            <>
-              <label htmlFor="lock-current">Current passphrase</label>
-              <input id="lock-current" type="password" value={current} onChange={(e) => setCurrent(e.target.value)} />
-            </>
-          )}
-          <label htmlFor="lock-new">{setup.hasLockPassphrase ? 'New passphrase' : 'Passphrase (at least 8 characters)'}</label>
-          <input id="lock-new" type="password" value={passphrase} onChange={(e) => setPassphraseText(e.target.value)} />
-          <div className="form-actions">
-            <button type="button" disabled={passphrase.length < 8 || setPassphrase.busy} onClick={() => void setPassphrase.run({ passphrase, ...(current && { current }) }).then((r) => {
-              if (r) {
-                setPassphraseText('');
-                setCurrent('');
-              }
-            })}>Save passphrase</button>
-          </div>
-        </div>
-        <ErrorMessage error={setPassphrase.error ?? setUi.error} />
+        <LockSettings api={api} setup={setup} idleMinutes />
       </section>
       <section className="panel" aria-labelledby="settings-audit">
         <h3 id="settings-audit">Audit log</h3>

@@ -11,6 +11,10 @@ export const API_ERROR_CODES = {
   keychainChanged: 'keychain-changed',
   /** The app is locked after idle: unlock first. */
   locked: 'locked',
+  /** Too many wrong passphrases in a row: the message says how long to wait (the wait survives a restart). */
+  tooManyAttempts: 'too-many-attempts',
+  /** The act (signing a report) needs the lock passphrase entered again with it. */
+  passphraseRequired: 'passphrase-required',
   /** Not set up yet: no region, no identity or no trust configuration. */
   notConfigured: 'not-configured',
   /** A certificate or key file that cannot be used, with the reason. */

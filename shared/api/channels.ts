@@ -28,6 +28,7 @@ export const COMMANDS = {
   lock: 'app:lock',
   unlock: 'app:unlock',
   setLockPassphrase: 'app:set-lock-passphrase',
+  setLockPolicy: 'app:set-lock-policy',
   getRegionState: 'region:get-state',
   switchRegion: 'region:switch',
 } as const;

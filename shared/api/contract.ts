@@ -44,7 +44,10 @@ export const setupStateSchema = z.object({
   registration: z.object({ state: z.enum(['none', 'requested', 'accepted', 'rejected']), reason: z.string().optional() }),
   ui: z.object({ language: z.string(), theme: z.string(), lockAfterMinutes: z.number() }),
   locked: z.boolean(),
+  /** Known without the keychain; true also while it cannot be known (the safe answer). */
   hasLockPassphrase: z.boolean(),
+  /** The region's or clinic's rule: `required` refuses patient data and set-up until a passphrase is set; absent: not chosen yet (optional). */
+  lockPolicy: z.enum(['required', 'optional']).optional(),
 });
 export type SetupState = z.infer<typeof setupStateSchema>;
 
@@ -145,7 +148,8 @@ export const commandContract = {
   [COMMANDS.openCase]: { input: z.object({ caseId: uuidSchema }), output: caseViewSchema },
   [COMMANDS.createConsult]: { input: composeConsultSchema, output: caseSummarySchema },
   [COMMANDS.actOnCase]: { input: caseActionSchema, output: caseSummarySchema },
-  [COMMANDS.sendReport]: { input: reportInputSchema, output: caseSummarySchema },
+  /** Signing is a medical act: with a lock passphrase set, the report is signed only with the passphrase entered again. */
+  [COMMANDS.sendReport]: { input: reportInputSchema.extend({ passphrase: z.string().max(1_000).optional() }), output: caseSummarySchema },
   /** The user printed or saved a case as PDF: the audit log says who and when. */
   [COMMANDS.recordExport]: { input: z.object({ caseId: uuidSchema, form: z.enum(['print', 'pdf']) }), output: z.object({ recorded: z.literal(true) }) },
   [COMMANDS.getOutboxState]: { input: noInput, output: outboxStateSchema },
@@ -154,6 +158,8 @@ export const commandContract = {
   [COMMANDS.lock]: { input: noInput, output: z.object({ locked: z.boolean() }) },
   [COMMANDS.unlock]: { input: z.object({ passphrase: z.string().max(1_000) }), output: z.object({ locked: z.boolean() }) },
   [COMMANDS.setLockPassphrase]: { input: z.object({ passphrase, current: z.string().max(1_000).optional() }), output: z.object({ locked: z.boolean() }) },
+  /** Turning a required lock off needs the current passphrase; turning it on never does. */
+  [COMMANDS.setLockPolicy]: { input: z.object({ policy: z.enum(['required', 'optional']), current: z.string().max(1_000).optional() }), output: setupStateSchema },
   [COMMANDS.getRegionState]: { input: noInput, output: regionStateSchema },
   [COMMANDS.switchRegion]: { input: z.object({ to: regionChoiceSchema }), output: regionStateSchema },
 } as const satisfies Record<CommandChannel, { input: z.ZodType; output: z.ZodType }>;

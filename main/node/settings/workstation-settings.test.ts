@@ -25,6 +25,26 @@ describe('workstation settings', () => {
     expect(Object.keys(stored.profile).sort()).toEqual(['endpointId', 'hosts', 'vhost']);
   });
 
+  it('2.1: a workstation set up before the lock policy existed keeps the lock optional; a new one has not chosen yet', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify({ __internal__: { migrations: { version: '2.0.0' } }, profile }));
+    expect(openWorkstationSettings(dir).read()).toMatchObject({ profile, lockPolicy: 'optional' });
+    // Written by an administrator before the first start (no migration mark): the policy given is kept.
+    const provisioned = mkdtempSync(join(tmpdir(), 'rts-settings-'));
+    writeFileSync(join(provisioned, 'settings.json'), JSON.stringify({ profile, lockPolicy: 'required' }));
+    expect(openWorkstationSettings(provisioned).read().lockPolicy).toBe('required');
+    const fresh = openWorkstationSettings(mkdtempSync(join(tmpdir(), 'rts-settings-')));
+    expect(fresh.read().lockPolicy).toBeUndefined();
+    fresh.setLockPolicy('required');
+    expect(fresh.read().lockPolicy).toBe('required');
+  });
+
+  it('reads a damaged lock policy as required, the stricter choice', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify({ lockPolicy: 'sometimes' }));
+    expect(openWorkstationSettings(dir).read().lockPolicy).toBe('required');
+  });
+
   it('keeps what still parses from a damaged file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
     writeFileSync(join(dir, 'settings.json'), JSON.stringify({ profile: { hosts: [], vhost: 'rts' }, ui: { language: 'nb', theme: 'light', lockAfterMinutes: 5 } }));

@@ -26,6 +26,14 @@ export const uiPreferencesSchema = z.object({
 });
 export type UiPreferences = z.infer<typeof uiPreferencesSchema>;
 
+/**
+ * The region's or clinic's rule for the app lock: `required` means the workstation refuses patient data and set-up
+ * steps until a lock passphrase is set. Chosen at first run (later carried by the enrolment file); absent: not chosen,
+ * which the core treats as `optional`.
+ */
+export const lockPolicySchema = z.enum(['required', 'optional']);
+export type LockPolicy = z.infer<typeof lockPolicySchema>;
+
 const settingsSchema = z.object({
   profile: connectionProfileSchema.optional(),
   ui: uiPreferencesSchema.default({ language: 'en', theme: 'system', lockAfterMinutes: 10 }),
@@ -34,6 +42,7 @@ const settingsSchema = z.object({
    * then recognised as a changed keychain (another backend, a reset) rather than a first run.
    */
   storeKeyDigest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  lockPolicy: lockPolicySchema.optional(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -42,11 +51,12 @@ export interface WorkstationSettings {
   setProfile(profile: ConnectionProfile | undefined): void;
   setUi(preferences: Partial<UiPreferences>): UiPreferences;
   setStoreKeyDigest(digest: string): void;
+  setLockPolicy(policy: LockPolicy): void;
   readonly path: string;
 }
 
 /** Version of the settings layout; a migration below moves older files forward. */
-const SETTINGS_VERSION = '2.0.0';
+const SETTINGS_VERSION = '2.1.0';
 
 export function openWorkstationSettings(dir: string): WorkstationSettings {
   const conf = new Conf<Record<string, unknown>>({
@@ -61,6 +71,11 @@ export function openWorkstationSettings(dir: string): WorkstationSettings {
           store.set('profile', { ...profile, hosts: [{ host: profile.host, port: profile.port ?? 5672 }], host: undefined, port: undefined });
         }
       },
+      // 2.1 asks for the lock policy at first run. A workstation set up before was never asked: it keeps the lock
+      // optional, as it had it, instead of being stopped until someone chooses.
+      '2.1.0': (store) => {
+        if (connectionProfileSchema.safeParse(store.get('profile')).success && store.get('lockPolicy') === undefined) store.set('lockPolicy', 'optional');
+      },
     },
   });
   const read = (): Settings => {
@@ -70,7 +85,10 @@ export function openWorkstationSettings(dir: string): WorkstationSettings {
     const ui = uiPreferencesSchema.safeParse(conf.get('ui'));
     const profile = connectionProfileSchema.safeParse(conf.get('profile'));
     const digest = settingsSchema.shape.storeKeyDigest.safeParse(conf.get('storeKeyDigest'));
+    // A damaged policy reads as required: the stricter of the two.
+    const policy = conf.get('lockPolicy') === undefined ? undefined : lockPolicySchema.catch('required').parse(conf.get('lockPolicy'));
     return settingsSchema.parse({
+      ...(policy && { lockPolicy: policy }),
       ...(ui.success && { ui: ui.data }),
       ...(profile.success && { profile: profile.data }),
       ...(digest.success && { storeKeyDigest: digest.data }),
@@ -90,6 +108,9 @@ export function openWorkstationSettings(dir: string): WorkstationSettings {
     },
     setStoreKeyDigest(digest) {
       conf.set('storeKeyDigest', digest);
+    },
+    setLockPolicy(policy) {
+      conf.set('lockPolicy', lockPolicySchema.parse(policy));
     },
   };
 }
