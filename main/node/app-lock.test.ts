@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +107,22 @@ describe('app lock', () => {
     // A success starts the count afresh.
     expect(JSON.parse(readFileSync(join(dir, LOCK_STATE_FILE), 'utf8'))).toMatchObject({ failures: 0, locked: false });
     expect(unlockWaitMs(FREE_ATTEMPTS + 20)).toBe(15 * 60_000);
+  });
+
+  it('takes attempts one at a time, so that attempts sent together cannot all pass before the wait', async () => {
+    const { lock } = await withPassphrase();
+    lock.lock();
+    const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => lock.unlock('wrong passphrase')));
+    const codes = outcomes.map((o) => (o.status === 'rejected' ? (o.reason as { code: string }).code : 'unlocked'));
+    expect(codes).toEqual(['not-allowed', 'not-allowed', 'not-allowed', 'too-many-attempts', 'too-many-attempts', 'too-many-attempts']);
+  });
+
+  it('stays locked when its file cannot be written', async () => {
+    const { dir, lock } = await withPassphrase();
+    rmSync(dir, { recursive: true, force: true });
+    writeFileSync(dir, 'not a directory');
+    expect(() => lock.lock()).toThrow();
+    expect(lock.locked).toBe(true);
   });
 
   it('counts an attempt before checking it: a process killed during the check has used it', async () => {

@@ -100,21 +100,29 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
   }
 
   let state = read();
-  /** Written to disk (fsynced, then renamed into place) before anyone is told. */
-  function write(next: LockState): void {
-    mkdirSync(dataDir, { recursive: true });
-    const temporary = `${file}.${process.pid}.tmp`;
-    const fd = openSync(temporary, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(next));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, file);
+  const apply = (next: LockState) => {
     const changed = next.locked !== state.locked;
     state = next;
     if (changed) for (const listener of listeners) listener(state.locked);
+  };
+  /** Written to disk (fsynced, then renamed into place) before anyone is told; a lock holds even if the disk refuses. */
+  function write(next: LockState): void {
+    try {
+      mkdirSync(dataDir, { recursive: true });
+      const temporary = `${file}.${process.pid}.tmp`;
+      const fd = openSync(temporary, 'w', 0o600);
+      try {
+        writeSync(fd, JSON.stringify(next));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temporary, file);
+    } catch (error) {
+      if (next.locked && !state.locked) apply({ ...state, locked: true });
+      throw error;
+    }
+    apply(next);
   }
 
   // A workstation with a passphrase opens locked, whatever it was when it stopped.
@@ -128,8 +136,16 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
     true,
   );
 
+  // One attempt at a time: attempts sent together must not all pass the wait before any of them is counted.
+  let attempts: Promise<unknown> = Promise.resolve();
+  const check = (passphrase: string): Promise<void> => {
+    const next = attempts.then(() => checkOne(passphrase));
+    attempts = next.catch(() => undefined);
+    return next;
+  };
+
   /** Checks one attempt: waits are enforced, the attempt is on disk before the hash is computed. */
-  async function check(passphrase: string): Promise<void> {
+  async function checkOne(passphrase: string): Promise<void> {
     const wait = unlockWaitMs(state.failures) - Math.max(0, now() - state.lastFailureAt);
     if (wait > 0) {
       throw new CoreError(API_ERROR_CODES.tooManyAttempts, `Too many wrong passphrases. Try again in ${seconds(wait)}.`, true);
