@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { plainAmqpProblem, plainHttpProblem } from '../shared/broker/transport-security.ts';
 
 /**
  * The hub's configuration file (JSON). Paths are relative to the file. Secrets are never written in it: each names an
@@ -24,7 +25,12 @@ export const hubConfigSchema = z.object({
     /** Deliveries the broker may push ahead of processing. */
     credit: z.number().int().min(1).max(1000).default(200),
     management: z.object({ url: z.string().url(), username: z.string(), password: secretRef, deliveryLimit: z.number().int().min(1).optional() }).strict(),
-  }).strict(),
+  }).strict().superRefine((broker, context) => {
+    const amqp = broker.tls ? undefined : plainAmqpProblem(broker.hosts, "set broker.tls.caFile to the CA of the broker's certificate");
+    if (amqp) context.addIssue({ code: 'custom', path: ['tls'], message: amqp });
+    const http = plainHttpProblem(broker.management.url);
+    if (http) context.addIssue({ code: 'custom', path: ['management', 'url'], message: http });
+  }),
   database: z.discriminatedUnion('kind', [
     /** PGlite in-process: one instance, no server. */
     z.object({ kind: z.literal('embedded'), path: z.string() }).strict(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reconnectDelay } from './broker-connection.ts';
+import { createBrokerConnection, reconnectDelay } from './broker-connection.ts';
 
 describe('reconnect delay', () => {
   it('grows exponentially up to the maximum', () => {
@@ -14,5 +14,15 @@ describe('reconnect delay', () => {
     expect(new Set(samples).size).toBeGreaterThan(100);
     expect(Math.min(...samples)).toBeGreaterThanOrEqual(250);
     expect(Math.max(...samples)).toBeLessThanOrEqual(16_000);
+  });
+});
+
+describe('transport security', () => {
+  const options = { vhost: 'rts', username: 'ws-1', password: async () => 'pw' };
+  it('refuses plain AMQP to a host that is not this computer, and allows it on loopback or with TLS', () => {
+    expect(() => createBrokerConnection({ ...options, hosts: [{ host: '127.0.0.1', port: 5672 }, { host: 'broker.example', port: 5672 }] }))
+      .toThrow('plain AMQP (no TLS) to broker.example is refused');
+    for (const host of ['127.0.0.1', 'localhost', '::1', '[::1]']) expect(createBrokerConnection({ ...options, hosts: [{ host, port: 5672 }] }).state.status).toBe('offline');
+    expect(createBrokerConnection({ ...options, hosts: [{ host: 'broker.example', port: 5671 }], tls: { ca: 'PEM' } }).state.status).toBe('offline');
   });
 });

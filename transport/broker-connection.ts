@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import rhea, { type Connection, type ConnectionOptions, type EventContext } from 'rhea';
 import type { ConnectionState, ConnectionStatus } from '../shared/api/connection-state.ts';
+import { plainAmqpProblem } from '../shared/broker/transport-security.ts';
 import { rabbitmq3Adapter, type BrokerAdapter } from './broker-adapter.ts';
 
 export interface BrokerHost {
@@ -58,6 +59,9 @@ function describeError(error: unknown): string {
 
 export function createBrokerConnection(options: BrokerConnectionOptions): BrokerConnection {
   if (options.hosts.length === 0) throw new Error('at least one broker host is required');
+  // The last line of defence: configuration (hub config, workstation profile) refuses this earlier, in its own words.
+  const plain = options.tls ? undefined : plainAmqpProblem(options.hosts, 'connect with tls');
+  if (plain) throw new Error(plain);
   const listeners = new Set<(state: ConnectionState) => void>();
   const openedListeners = new Set<() => void>();
   const disconnectedListeners = new Set<() => void>();

@@ -6,6 +6,7 @@ import type { ConnectionState } from '../../shared/api/connection-state.ts';
 import type { DirectoryState, EventPayload, ExpertDetail, SetupState } from '../../shared/api/contract.ts';
 import { API_ERROR_CODES } from '../../shared/api/api-error.ts';
 import { downlinkReceiveAddress, uplinkSendAddress } from '../../shared/broker/rabbitmq-names.ts';
+import { plainAmqpProblem } from '../../shared/broker/transport-security.ts';
 import { createNativeCertificateValidator } from '../../shared-node/native-certificate-validator.ts';
 import { assertEndpointId } from '../../shared/protocol/endpoint-id.ts';
 import { certificatesOf, endpointsOf } from '../../shared/protocol/fhir/directory-entries.ts';
@@ -78,6 +79,10 @@ interface Link {
   readonly connection: BrokerConnection;
   readonly outbox: OutboxSender;
   receiver?: InboxReceiver;
+}
+
+function plainProfileProblem(profile: ConnectionProfile): string | undefined {
+  return profile.tls ? undefined : plainAmqpProblem(profile.hosts, "choose the broker's CA certificate to connect with amqps");
 }
 
 export function createWorkstationCore(given: WorkstationCoreOptions): WorkstationCore {
@@ -254,6 +259,12 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     if (link || !parts) return;
     const profile = settings.read().profile;
     if (!profile) return;
+    // A profile saved before plain AMQP was refused, or provisioned from outside: stay offline and say why.
+    const plain = plainProfileProblem(profile);
+    if (plain) {
+      setStandaloneState('offline', plain);
+      return;
+    }
     const endpointId = assertEndpointId(profile.endpointId);
     const account = brokerPasswordAccount(endpointId);
     let stored: string | undefined;
@@ -360,6 +371,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     [COMMANDS.getSetupState]: async () => setupState(),
     [COMMANDS.setProfile]: async ({ profile, brokerPassword }) => {
       need();
+      const plain = plainProfileProblem(profile);
+      if (plain) throw new CoreError(API_ERROR_CODES.invalidRequest, `The connection was not saved: ${plain}.`);
       if (brokerPassword !== undefined) await options.vault.set(brokerPasswordAccount(profile.endpointId), brokerPassword);
       // Registration is idempotent at the hub: after any change of region (e.g. a new demo region) register again.
       if (JSON.stringify(settings.read().profile) !== JSON.stringify(profile)) need().registration.reset();

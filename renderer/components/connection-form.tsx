@@ -5,13 +5,17 @@ import type { RtsApi } from '../../preload/rts-api.ts';
 import { useAction } from '../hooks/use-command.ts';
 import { ErrorMessage } from './error-message.tsx';
 
-/** The connection profile: broker hosts (tried in turn), vhost, endpoint id, and the password for the keychain. */
+/**
+ * The connection profile: broker hosts (tried in turn), vhost, endpoint id, the broker's CA for amqps (required for any
+ * host but this computer; kept when no new file is chosen), and the password for the keychain.
+ */
 export function ConnectionForm({ api, profile, requirePassword }: { api: RtsApi; profile: SetupState['profile']; requirePassword: boolean }) {
   const { run, error, busy } = useAction(api, COMMANDS.setProfile);
   const [hosts, setHosts] = useState(profile?.hosts.map((h) => `${h.host}:${h.port}`).join(', ') ?? '');
   const [vhost, setVhost] = useState(profile?.vhost ?? 'rts');
   const [endpointId, setEndpointId] = useState(profile?.endpointId ?? '');
   const [password, setPassword] = useState('');
+  const [caPem, setCaPem] = useState(profile?.tls?.caPem);
   const [saved, setSaved] = useState(false);
   const parsedHosts = hosts.split(',').map((h) => h.trim()).filter(Boolean).map((h) => {
     const at = h.lastIndexOf(':');
@@ -20,7 +24,8 @@ export function ConnectionForm({ api, profile, requirePassword }: { api: RtsApi;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setSaved(false);
-    const result = await run({ profile: { hosts: parsedHosts, vhost, endpointId }, ...(password && { brokerPassword: password }) });
+    const tls = caPem ? { tls: { caPem, ...(profile?.tls?.servername && { servername: profile.tls.servername }) } } : {};
+    const result = await run({ profile: { hosts: parsedHosts, vhost, endpointId, ...tls }, ...(password && { brokerPassword: password }) });
     if (result) {
       setPassword('');
       setSaved(true);
@@ -34,6 +39,8 @@ export function ConnectionForm({ api, profile, requirePassword }: { api: RtsApi;
       <input id="profile-vhost" value={vhost} onChange={(e) => setVhost(e.target.value)} />
       <label htmlFor="profile-endpoint">Endpoint id of this workstation</label>
       <input id="profile-endpoint" value={endpointId} onChange={(e) => setEndpointId(e.target.value)} placeholder="ws-cardiology-3" />
+      <label htmlFor="profile-ca">Broker CA certificate (PEM), for amqps{caPem ? ' (leave empty to keep the loaded one)' : ''}</label>
+      <input id="profile-ca" type="file" accept=".pem,.crt" onChange={(e) => void e.target.files?.[0]?.text().then(setCaPem)} />
       <label htmlFor="profile-password">Broker password{requirePassword ? '' : ' (leave empty to keep the stored one)'}</label>
       <input id="profile-password" type="password" autoComplete="off" value={password} onChange={(e) => setPassword(e.target.value)} />
       <div className="form-actions">
