@@ -115,20 +115,31 @@ export const GENDER_LABEL: Readonly<Record<string, string>> = { female: 'Female'
 
 /** Identifier systems the region uses, by name. */
 export const NATIONAL_ID_SYSTEM = 'urn:oid:2.16.578.1.12.4.1.4.1';
-export function identifierLabel(system: string): string {
-  return system === NATIONAL_ID_SYSTEM ? 'National id' : system;
+export function identifierLabel(system: string | undefined): string {
+  return system === NATIONAL_ID_SYSTEM ? 'National id' : system ?? 'Identifier';
 }
 
-/** Min, max and last of a series, in one pass (a waveform can hold 500,000 samples: no spreading into Math.min). */
-export function seriesStats(values: readonly number[]): { min: number; max: number; last: number } | undefined {
-  if (values.length === 0) return undefined;
+/** The patient's name as the sender wrote it: given and family names, or the name as one text. */
+export function patientDisplayName(patient: NonNullable<CaseView['patient']>): string {
+  const parts = `${patient.given.join(' ')} ${patient.family}`.trim();
+  return parts || patient.text || 'No name given';
+}
+
+/**
+ * Min, max and last of a series, in one pass (a waveform can hold 500,000 samples: no spreading into Math.min); null
+ * samples (no value from the device) are skipped.
+ */
+export function seriesStats(values: readonly (number | null)[]): { min: number; max: number; last: number } | undefined {
   let min = Infinity;
   let max = -Infinity;
+  let last: number | undefined;
   for (const v of values) {
+    if (v === null) continue;
     if (v < min) min = v;
     if (v > max) max = v;
+    last = v;
   }
-  return { min, max, last: values[values.length - 1]! };
+  return last === undefined ? undefined : { min, max, last };
 }
 
 export const PERIOD_UNIT_LABEL: Readonly<Record<'h' | 'd' | 'wk' | 'mo', { one: string; many: string }>> = {

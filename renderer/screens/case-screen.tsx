@@ -6,7 +6,7 @@ import type { RtsApi } from '../../preload/rts-api.ts';
 import { AttachmentPicker, type PickedAttachment } from '../components/attachment-picker.tsx';
 import { AttachmentViewer } from '../components/attachment-viewer.tsx';
 import {
-  ageInYears, formatDateTime, formatNumber, GENDER_LABEL, identifierLabel, PRIORITY_LABEL, PRIORITY_TONE, STATE_TEXT, statusLabel, statusTone,
+  ageInYears, formatDateTime, formatNumber, GENDER_LABEL, identifierLabel, patientDisplayName, PRIORITY_LABEL, PRIORITY_TONE, STATE_TEXT, statusLabel, statusTone,
   unitDisplay, vitalLabelByCode,
 } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
@@ -43,7 +43,7 @@ function BackToInbox({ navigate }: { navigate: Navigate }) {
 }
 
 function patientName(view: CaseView): string | undefined {
-  return view.patient && `${view.patient.given.join(' ')} ${view.patient.family}`;
+  return view.patient && patientDisplayName(view.patient);
 }
 
 function peerOf(view: CaseView): string {
@@ -115,7 +115,7 @@ function PatientPanel({ view }: { view: CaseView }) {
       <h3 id={`${view.caseId}-patient`}>Patient</h3>
       {!patient ? <p className="hint">The request of this case could not be read, so its patient data is not shown.</p> : (
         <dl className="facts" data-testid="patient-summary">
-          <dt>Name</dt><dd>{patient.given.join(' ')} {patient.family}</dd>
+          <dt>Name</dt><dd>{patientDisplayName(patient)}</dd>
           <dt>Sex</dt><dd>{GENDER_LABEL[patient.gender] ?? patient.gender}</dd>
           <dt>Birth date</dt>
           <dd>{patient.birthDate}{(() => {
@@ -131,7 +131,7 @@ function PatientPanel({ view }: { view: CaseView }) {
   );
 }
 
-function IdentifierFact({ system, value }: { system: string; value: string }) {
+function IdentifierFact({ system, value }: { system: string | undefined; value: string }) {
   return <><dt>{identifierLabel(system)}</dt><dd>{value}</dd></>;
 }
 

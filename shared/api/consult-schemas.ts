@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CONSULT_STATUSES } from '../protocol/consult-status.ts';
 import { directoryIdSchema, uuidSchema } from '../protocol/identifiers.ts';
 import { REASON_CODES } from '../protocol/reason-codes.ts';
+import { date as fhirDate } from '../protocol/fhir/fhir-elements.ts';
 import { ECG_LEADS, VITAL_SIGNS, WAVEFORMS } from '../protocol/fhir/vital-signs.ts';
 
 /**
@@ -115,6 +116,54 @@ export const caseSummarySchema = z.object({
 });
 export type CaseSummary = z.infer<typeof caseSummarySchema>;
 
+/*
+ * What a received case shows is what the protocol's profiles let a peer send (shared/protocol/fhir/payload-profiles.ts),
+ * which is wider than what this app's own forms above produce: a birth date of "1957", a patient named only in
+ * `name.text`, a sample "E" (no value), a dose without a unit. A case stored as processed must always open, so these
+ * views take every profile-valid value, kept as text where the screen cannot read more into it (issue #16 item 7).
+ */
+export const patientViewSchema = z.object({
+  family: z.string(),
+  given: z.array(z.string()),
+  /** The name as one text, when the sender gave it so. */
+  text: z.string().optional(),
+  gender: patientSchema.shape.gender,
+  /** A FHIR date: year, year-month, or full date. */
+  birthDate: fhirDate,
+  identifiers: z.array(z.object({ system: z.string().optional(), value: z.string() })).optional(),
+});
+export type PatientView = z.infer<typeof patientViewSchema>;
+
+export const attachmentViewSchema = z.object({
+  title: z.string(),
+  contentType: z.string(),
+  base64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  size: z.number().int().min(0),
+});
+
+export const bloodPressureViewSchema = z.object({ systolic: z.number(), diastolic: z.number(), effective: z.string() });
+
+export const waveformViewSchema = z.object({
+  kind: waveformSchema.shape.kind,
+  effective: z.string(),
+  periodMs: z.number().positive(),
+  series: z.array(z.object({
+    lead: waveformSchema.shape.series.element.shape.lead,
+    /** null where the device gave no value (FHIR SampledData "E", "L", "U"): a gap in the trace. */
+    samples: z.array(z.number().nullable()),
+  })).min(1),
+});
+
+export const prescriptionViewSchema = prescriptionSchema.extend({
+  medication: z.string(),
+  dose: z.number(),
+  unit: z.string(),
+  frequency: z.number(),
+  period: z.number(),
+  route: z.string().optional(),
+  instructions: z.string().optional(),
+});
+
 export const caseMessageViewSchema = z.object({
   messageId: uuidSchema,
   direction: z.enum(['in', 'out']),
@@ -128,22 +177,22 @@ export const caseMessageViewSchema = z.object({
   signer: z.object({ subject: z.string(), signedAt: isoDateTime }).optional(),
   note: z.string().optional(),
   suggestedPractitioner: z.string().optional(),
-  attachments: z.array(attachmentSchema).optional(),
+  attachments: z.array(attachmentViewSchema).optional(),
 });
 
 export const caseViewSchema = caseSummarySchema.extend({
-  patient: patientSchema.optional(),
+  patient: patientViewSchema.optional(),
   reason: z.string().optional(),
   question: z.string().optional(),
   vitals: z.array(z.object({ code: z.string(), display: z.string(), value: z.number(), unit: z.string(), effective: z.string() })),
-  bloodPressure: z.array(bloodPressureSchema),
-  waveforms: z.array(waveformSchema),
-  attachments: z.array(attachmentSchema),
+  bloodPressure: z.array(bloodPressureViewSchema),
+  waveforms: z.array(waveformViewSchema),
+  attachments: z.array(attachmentViewSchema),
   report: z.object({
     findings: z.string().optional(),
     conclusion: z.string(),
     diagnoses: z.array(z.object({ system: z.string().optional(), code: z.string().optional(), text: z.string() })),
-    prescriptions: z.array(prescriptionSchema),
+    prescriptions: z.array(prescriptionViewSchema),
     signer: z.object({ subject: z.string(), signedAt: isoDateTime }),
     verified: z.literal(true),
   }).optional(),
