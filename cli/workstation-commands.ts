@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { openAuditLog } from '../main/node/audit/audit-log.ts';
 import { openWorkstationSettings } from '../main/node/settings/workstation-settings.ts';
 import { KeychainChangedError, openWorkstationStore } from '../main/node/store/workstation-store.ts';
-import { createKeytarVault, DEFAULT_VAULT_SERVICE } from '../main/node/vault/keytar-vault.ts';
+import { createKeychainVault, DEFAULT_VAULT_SERVICE } from '../main/node/vault/keychain-vault.ts';
 import { VaultUnavailableError } from '../main/node/vault/secret-vault.ts';
 import { CLI_ERROR_CODES, CliError } from './cli-error.ts';
 import { printJson, printLines } from './output.ts';
@@ -21,7 +21,7 @@ export function registerWorkstationCommands(program: Command): void {
     .action(async (options: { dataDir: string; keychainService: string; json?: true }) => {
       let db;
       try {
-        db = await openWorkstationStore({ dir: options.dataDir, vault: createKeytarVault(options.keychainService), settings: openWorkstationSettings(options.dataDir) });
+        db = await openWorkstationStore({ dir: options.dataDir, vault: createKeychainVault(options.keychainService), settings: openWorkstationSettings(options.dataDir) });
       } catch (error) {
         if (error instanceof VaultUnavailableError || error instanceof KeychainChangedError) throw new CliError(CLI_ERROR_CODES.storeUnavailable, `${error.message}. ${error.hint}`);
         throw error;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
-import { createKeytarVault } from '../main/node/vault/keytar-vault.ts';
+import { createKeychainVault } from '../main/node/vault/keychain-vault.ts';
 import { brokerPasswordAccount } from '../main/node/vault/vault-accounts.ts';
 import { SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
@@ -10,7 +10,7 @@ const env = loadBrokerEnv();
 const ENDPOINT = 'ws-expert-1';
 
 test('shows the app frame with the live broker connection of a configured workstation', async ({ openWorkstation }) => {
-  const vault = createKeytarVault(`rts-e2e-${randomUUID()}`);
+  const vault = createKeychainVault(`rts-e2e-${randomUUID()}`);
   await vault.set(brokerPasswordAccount(ENDPOINT), endpointCredentials(env, ENDPOINT).password);
   const broker = { host: '127.0.0.1', port: env.nodes[0]!.amqpPort };
   const { page } = await openWorkstation({
@@ -27,7 +27,7 @@ test('shows the app frame with the live broker connection of a configured workst
 });
 
 test('says why it is offline when the keychain holds no broker password', async ({ openWorkstation }) => {
-  const vault = createKeytarVault(`rts-e2e-${randomUUID()}`);
+  const vault = createKeychainVault(`rts-e2e-${randomUUID()}`);
   const { page } = await openWorkstation({
     productName: 'RTS Workstation', version: '0.1.0-e2e', vault,
     broker: { hosts: [{ host: '127.0.0.1', port: env.nodes[0]!.amqpPort }], vhost: env.vhost, endpointId: ENDPOINT },
@@ -38,14 +38,14 @@ test('says why it is offline when the keychain holds no broker password', async 
 });
 
 test('says plainly that no region is configured yet', async ({ openWorkstation }) => {
-  const { page } = await openWorkstation({ productName: 'RTS Workstation', version: '0.1.0-e2e', vault: createKeytarVault(`rts-e2e-${randomUUID()}`) });
+  const { page } = await openWorkstation({ productName: 'RTS Workstation', version: '0.1.0-e2e', vault: createKeychainVault(`rts-e2e-${randomUUID()}`) });
   await expect(page.getByRole('status', { name: 'Broker connection: Not configured' })).toBeVisible();
   await expect(page.getByRole('banner').getByRole('note')).toHaveCount(0);
   await expect(page.getByTestId('connection-reason')).toHaveText('No region is configured yet.');
 });
 
 test('enforces the content security policy: no injected inline script, no network requests', async ({ openWorkstation }) => {
-  const { page } = await openWorkstation({ productName: 'RTS Workstation', version: '0.1.0-e2e', vault: createKeytarVault(`rts-e2e-${randomUUID()}`) });
+  const { page } = await openWorkstation({ productName: 'RTS Workstation', version: '0.1.0-e2e', vault: createKeychainVault(`rts-e2e-${randomUUID()}`) });
   const violation = await page.evaluate(
     () =>
       new Promise<string>((resolve) => {
@@ -63,7 +63,7 @@ test('enforces the content security policy: no injected inline script, no networ
 
 test('labels the demo region in the title bar, and only the demo region', async ({ openWorkstation }) => {
   const { page } = await openWorkstation({
-    productName: 'RTS Workstation', version: '0.1.0-e2e', vault: createKeytarVault(`rts-e2e-${randomUUID()}`),
+    productName: 'RTS Workstation', version: '0.1.0-e2e', vault: createKeychainVault(`rts-e2e-${randomUUID()}`),
     broker: { hosts: [{ host: '127.0.0.1', port: env.nodes[0]!.amqpPort }], vhost: env.vhost, endpointId: ENDPOINT, demo: true },
   });
   await expect(page.getByRole('banner').getByRole('note')).toHaveText('Demo region: invented people, not for patient data');

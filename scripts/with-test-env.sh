@@ -2,7 +2,7 @@
 # Runs a command with the real parts integration and browser tests need, and stops them afterwards by pid:
 #   - a private RabbitMQ on loopback ports with the RTS topology (RTS_TEST_BROKER_STATE names its state file);
 #   - a private PostgreSQL on a loopback port with an empty database rts_hub (RTS_TEST_POSTGRES_STATE names its state file);
-#   - a D-Bus session with a throw-away, unlocked gnome-keyring (the OS keychain keytar talks to).
+#   - a D-Bus session with a throw-away, unlocked gnome-keyring (the OS keychain the vault talks to).
 # Usage: scripts/with-test-env.sh [--nodes N] COMMAND [ARGS…]
 set -euo pipefail
 cd "$(dirname "$0")/.."

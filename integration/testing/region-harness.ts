@@ -16,7 +16,7 @@ import { startHub, type HubService } from '../../hub/hub-service.ts';
 import { purgeTestQueues, writeTestHubConfig } from '../../hub/testing/test-hub-config.ts';
 import { connectTestEndpoint, type TestEndpoint } from '../../hub/testing/test-endpoint.ts';
 import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../../hub/testing/test-region.ts';
-import { createKeytarVault } from '../../main/node/vault/keytar-vault.ts';
+import { createKeychainVault } from '../../main/node/vault/keychain-vault.ts';
 import type { SecretVault } from '../../main/node/vault/secret-vault.ts';
 import type { WorkstationCore, WorkstationCoreOptions } from '../../main/node/workstation-core.ts';
 
@@ -124,7 +124,7 @@ export async function startRegionHarness(options: { database?: 'embedded' | 'pos
     },
     coreOptions(endpointId) {
       let vault = vaults.get(endpointId);
-      if (!vault) vaults.set(endpointId, (vault = createKeytarVault(`rts-test-${randomUUID()}`)));
+      if (!vault) vaults.set(endpointId, (vault = createKeychainVault(`rts-test-${randomUUID()}`)));
       return { productName: 'RTS Workstation', version: 'test', vault, dataDir: join(dir, endpointId), reconnectDelayMs: { initial: 200, max: 1_000 } };
     },
     async setUpWorkstation(core, endpointId, practitioner) {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
 import { forkDemoRegion, type DemoRegionProcess } from '../node/demo/demo-region-process.ts';
-import { createKeytarVault, DEFAULT_VAULT_SERVICE } from '../node/vault/keytar-vault.ts';
+import { createKeychainVault, DEFAULT_VAULT_SERVICE } from '../node/vault/keychain-vault.ts';
 import type { WorkstationCore } from '../node/workstation-core.ts';
 import { createWorkstationHost } from '../node/workstation-host.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
@@ -90,7 +90,7 @@ if (!app.requestSingleInstanceLock()) {
       productName: app.getName(),
       version: app.getVersion(),
       dataDir: app.getPath('userData'),
-      vault: (region) => createKeytarVault(region === 'demo' ? `${DEFAULT_VAULT_SERVICE}-demo` : DEFAULT_VAULT_SERVICE),
+      vault: (region) => createKeychainVault(region === 'demo' ? `${DEFAULT_VAULT_SERVICE}-demo` : DEFAULT_VAULT_SERVICE),
       ...(openDemoRegion && { openDemoRegion }),
     });
     wireIpc(core);

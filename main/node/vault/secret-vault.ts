@@ -1,6 +1,6 @@
 /**
  * Where the workstation keeps secrets: the broker password, key protection, the store key. Only the OS keychain
- * implements it in production; the interface lets Electron's safeStorage replace keytar (archived upstream) later.
+ * (keychain-vault.ts) implements it in production.
  */
 export interface SecretVault {
   get(account: string): Promise<string | undefined>;

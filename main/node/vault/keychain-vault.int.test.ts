@@ -1,0 +1,134 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AsyncEntry } from '@napi-rs/keyring';
+import keytar from 'keytar';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openWorkstationSettings } from '../settings/workstation-settings.ts';
+import { openWorkstationStore } from '../store/workstation-store.ts';
+import { createKeychainVault } from './keychain-vault.ts';
+import type { SecretVault } from './secret-vault.ts';
+import { STORE_KEY_ACCOUNT } from './vault-accounts.ts';
+
+const VAULT_MODULE = join(import.meta.dirname, 'keychain-vault.ts');
+const scratch = mkdtempSync(join(tmpdir(), 'rts-keychain-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** How a workstation stored secrets before the switch: keytar's items. */
+function keytarVault(service: string): SecretVault {
+  return {
+    get: async (account) => (await keytar.getPassword(service, account)) ?? undefined,
+    set: (account, secret) => keytar.setPassword(service, account, secret),
+    delete: (account) => keytar.deletePassword(service, account),
+  };
+}
+
+/** The item @napi-rs/keyring itself reads for the account (null when it has none). */
+const keyringItem = (service: string, account: string) => new AsyncEntry(service, account, { linux: { store: 'secret-service' } }).getPassword();
+
+describe('keychain vault on the OS keychain', () => {
+  it('stores, reads back and deletes a secret', async () => {
+    const vault = createKeychainVault(`rts-test-${randomUUID()}`);
+    const secret = `s3cret-${randomUUID()}`;
+    expect(await vault.get('broker-password:clinic-a')).toBeUndefined();
+    await vault.set('broker-password:clinic-a', secret);
+    expect(await vault.get('broker-password:clinic-a')).toBe(secret);
+    expect(await vault.delete('broker-password:clinic-a')).toBe(true);
+    expect(await vault.get('broker-password:clinic-a')).toBeUndefined();
+    expect(await vault.delete('broker-password:clinic-a')).toBe(false);
+  });
+});
+
+describe('secrets stored by keytar before the switch', () => {
+  it('opens the store of a workstation set up with keytar, and moves its store key out of keytar\'s item', async () => {
+    const service = `rts-test-${randomUUID()}`;
+    const dir = mkdtempSync(join(scratch, 'store-'));
+    const before = await openWorkstationStore({ dir, vault: keytarVault(service), settings: openWorkstationSettings(dir) });
+    before.exec("create table upgrade_check (note text); insert into upgrade_check values ('written before the switch')");
+    before.close();
+    const storeKey = await keytar.getPassword(service, STORE_KEY_ACCOUNT);
+    expect(storeKey).toEqual(expect.any(String));
+    expect(await keyringItem(service, STORE_KEY_ACCOUNT)).toBeNull(); // the new backend cannot see keytar's item itself
+
+    const after = await openWorkstationStore({ dir, vault: createKeychainVault(service), settings: openWorkstationSettings(dir) });
+    expect(after.prepare('select note from upgrade_check').get()).toEqual({ note: 'written before the switch' });
+    after.close();
+    expect(await keyringItem(service, STORE_KEY_ACCOUNT)).toBe(storeKey);
+    expect(await keytar.getPassword(service, STORE_KEY_ACCOUNT)).toBeNull();
+  });
+
+  it('leaves no keytar copy behind when a secret is replaced or deleted', async () => {
+    const service = `rts-test-${randomUUID()}`;
+    const vault = createKeychainVault(service);
+    await keytar.setPassword(service, 'broker-password:clinic-a', 'old');
+    await vault.set('broker-password:clinic-a', 'new');
+    expect(await keytar.getPassword(service, 'broker-password:clinic-a')).toBeNull();
+    expect(await vault.get('broker-password:clinic-a')).toBe('new');
+
+    await keytar.setPassword(service, 'lock-passphrase', 'hash');
+    expect(await vault.delete('lock-passphrase')).toBe(true);
+    expect(await keytar.getPassword(service, 'lock-passphrase')).toBeNull();
+    expect(await vault.get('lock-passphrase')).toBeUndefined();
+  });
+});
+
+/**
+ * Runs one vault operation in a child process under `wrapper` (a fresh D-Bus session, or none) and returns what it
+ * threw. Each child gets its own XDG directories, so a keyring daemon it starts is its own and stopped afterwards.
+ */
+function vaultFailure(operation: 'get' | 'set', wrapper: (node: string[]) => string[]) {
+  const runtime = mkdtempSync(join(scratch, 'xdg-'));
+  const probe = `
+    import { createKeychainVault } from ${JSON.stringify(VAULT_MODULE)};
+    const vault = createKeychainVault('rts-probe');
+    try { await (${JSON.stringify(operation)} === 'get' ? vault.get('x') : vault.set('x', 'y')); console.log(JSON.stringify({ ok: true })); }
+    catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, hint: e.hint, message: e.message })); }`;
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: runtime, XDG_DATA_HOME: runtime };
+  delete childEnv.DISPLAY;
+  delete childEnv.DBUS_SESSION_BUS_ADDRESS;
+  const [command, ...args] = wrapper([process.execPath, '--input-type=module', '-e', probe]);
+  const result = spawnSync(command!, args, { env: childEnv, encoding: 'utf8', timeout: 30_000, cwd: runtime });
+  stopKeyringDaemonsOf(runtime);
+  return JSON.parse(result.stdout.trim().split('\n').pop() ?? `{"stderr": ${JSON.stringify(result.stderr)}}`) as Record<string, unknown>;
+}
+
+/** gnome-keyring-daemon detaches from the session and can outlive it: stop the ones started for `runtime` only. */
+function stopKeyringDaemonsOf(runtime: string) {
+  spawnSync('bash', ['-c', `for pid in $(pgrep -x gnome-keyring-d); do
+    tr '\\0' '\\n' < /proc/$pid/environ 2>/dev/null | grep -qxF "XDG_RUNTIME_DIR=$1" && kill "$pid"; done; true`, 'stop', runtime]);
+}
+
+const unavailable = (hint: RegExp) => ({ name: 'VaultUnavailableError', code: 'keychain-unavailable', hint: expect.stringMatching(hint) });
+
+describe('keychain vault without a usable keychain', () => {
+  it('fails with the D-Bus hint when no D-Bus session exists, instead of falling back to the kernel keyring', () => {
+    expect(vaultFailure('set', (node) => node)).toMatchObject(unavailable(/No D-Bus session is running/));
+  });
+
+  it('fails with the Secret Service hint when the session has no Secret Service', () => {
+    // A session bus that can start nothing: no org.freedesktop.secrets, as on a desktop without gnome-keyring or KWallet.
+    const config = join(scratch, `bus-${randomUUID()}.conf`);
+    writeFileSync(config, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+      "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+      <busconfig><type>session</type><listen>unix:tmpdir=${scratch}</listen><auth>EXTERNAL</auth>
+      <policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>`);
+    expect(vaultFailure('get', (node) => ['dbus-run-session', `--config-file=${config}`, '--', ...node]))
+      .toMatchObject(unavailable(/No Secret Service is running/));
+  });
+
+  it('fails with the default-keyring hint when the Secret Service has no keyring to store into', () => {
+    // gnome-keyring started by D-Bus activation in a session where no login keyring was ever created.
+    expect(vaultFailure('set', (node) => ['dbus-run-session', '--', ...node])).toMatchObject(unavailable(/no default keyring/));
+  });
+
+  it('fails with the locked-keyring hint when the login keyring is locked and nobody can unlock it', () => {
+    const lockedSession = (node: string[]) => ['dbus-run-session', '--', 'bash', '-c', `
+      printf %s pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+      dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+        org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
+      exec "$@"`, 'locked', ...node];
+    expect(vaultFailure('set', lockedSession)).toMatchObject(unavailable(/login keyring is locked/));
+  });
+});

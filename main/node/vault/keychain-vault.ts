@@ -1,0 +1,94 @@
+import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
+import { deleteKeytarSecret, readKeytarSecret } from './keytar-migration.ts';
+import { VaultUnavailableError, type SecretVault } from './secret-vault.ts';
+
+export const DEFAULT_VAULT_SERVICE = 'rts-workstation';
+
+/**
+ * Linux: the Secret Service only. Left to choose, @napi-rs/keyring falls back to the kernel keyring (keyutils) when no
+ * Secret Service answers, and that keyring does not outlive the login session: a store key put there is lost at the
+ * next reboot. Ignored on macOS and Windows.
+ */
+const ENTRY_OPTIONS: EntryOptions = { linux: { store: 'secret-service' } };
+
+/**
+ * Failures that mean "there is no usable keychain", as the Secret Service client reports them on Linux (no D-Bus
+ * session, no Secret Service, no default keyring, locked collection with nobody to unlock it) and as macOS reports a
+ * denied store. keytar's (libsecret's) wording is kept: it still answers while secrets move over.
+ */
+const UNAVAILABLE_PATTERNS: readonly { pattern: RegExp; hint: string }[] = [
+  {
+    pattern: /autolaunch D-Bus|dbus-daemon autolaunch|DBUS_SESSION_BUS_ADDRESS|Could not connect|Failed to connect to socket/i,
+    hint: 'No D-Bus session is running. Start the workstation from a desktop session, or run it under dbus-run-session.',
+  },
+  {
+    pattern: /org\.freedesktop\.secrets|was not provided by any \.service files|ServiceUnknown|Secret Service provider/i,
+    hint: 'No Secret Service is running. Install and start gnome-keyring or KWallet (Secret Service API).',
+  },
+  {
+    // The Secret Service has no default collection to create the item in (a keyring daemon that was never set up).
+    pattern: /Secret Service: no result found/i,
+    hint: 'The Secret Service has no default keyring. Log in to the desktop once, or create a "Login" keyring in Passwords and Keys and make it the default.',
+  },
+  {
+    pattern: /Cannot create an item in a locked collection|\blocked\b|dismissed/i,
+    hint: 'The login keyring is locked. Unlock it (log in to the desktop, or unlock it in Passwords and Keys).',
+  },
+  {
+    pattern: /User interaction is not allowed|errSecInteractionNotAllowed/i,
+    hint: 'The macOS keychain refused access. Unlock the login keychain and allow RTS Workstation to use it.',
+  },
+];
+
+export function classifyVaultError(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  const match = UNAVAILABLE_PATTERNS.find(({ pattern }) => pattern.test(message));
+  return match
+    ? new VaultUnavailableError(`The OS keychain is not available: ${message}`, match.hint, { cause: error })
+    : error instanceof Error
+      ? error
+      : new Error(message);
+}
+
+async function guarded<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw classifyVaultError(error);
+  }
+}
+
+/**
+ * The OS keychain (macOS Keychain, Windows Credential Manager, the Linux Secret Service) through @napi-rs/keyring.
+ * A secret that only keytar's item holds (a workstation set up before the switch) moves over on first read: copied,
+ * read back, and only then removed from keytar's item; `set` and `delete` remove keytar's item too, so an old copy
+ * can never come back.
+ */
+export function createKeychainVault(service: string = DEFAULT_VAULT_SERVICE): SecretVault {
+  const entry = (account: string) => new AsyncEntry(service, account, ENTRY_OPTIONS);
+
+  async function moveFromKeytar(account: string): Promise<string | undefined> {
+    const secret = await readKeytarSecret(service, account);
+    if (secret === undefined) return undefined;
+    await entry(account).setPassword(secret);
+    if ((await entry(account).getPassword()) !== secret) {
+      throw new Error(`The OS keychain did not keep ${account} when moving it from keytar's item; keytar's item is left as it was`);
+    }
+    await deleteKeytarSecret(service, account);
+    return secret;
+  }
+
+  return {
+    get: (account) => guarded(async () => (await entry(account).getPassword()) ?? (await moveFromKeytar(account))),
+    set: (account, secret) =>
+      guarded(async () => {
+        await entry(account).setPassword(secret);
+        await deleteKeytarSecret(service, account);
+      }),
+    delete: (account) =>
+      guarded(async () => {
+        const deleted = await entry(account).deleteCredential();
+        return (await deleteKeytarSecret(service, account)) || deleted;
+      }),
+  };
+}
