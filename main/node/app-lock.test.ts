@@ -145,6 +145,17 @@ describe('app lock', () => {
     expect(lock.locked).toBe(true);
   });
 
+  it('sets a first passphrase after a start without the keychain, once the keychain answers', async () => {
+    const vault = createMemoryVault();
+    vault.unavailable = true;
+    const lock = createAppLock({ vault, dataDir: dataDir() });
+    await lock.restore();
+    await expect(lock.setPassphrase(PASSPHRASE)).rejects.toMatchObject({ code: 'keychain-unavailable' });
+    vault.unavailable = false;
+    await lock.setPassphrase(PASSPHRASE);
+    expect(lock.hasPassphrase()).toBe(true);
+  });
+
   it('changes the passphrase only with the current one, through the same count', async () => {
     const { lock } = await withPassphrase();
     await expect(lock.setPassphrase('a new passphrase')).rejects.toMatchObject({ code: 'not-allowed' });

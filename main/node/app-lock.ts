@@ -194,6 +194,9 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
       write({ ...state, passphraseSet: stored !== undefined, locked: stored !== undefined });
     },
     async setPassphrase(passphrase, current) {
+      // Not known yet (no keychain at start): ask it now rather than demand a current passphrase that may not exist.
+      await appLock.restore();
+      if (state.passphraseSet === undefined) throw new CoreError(API_ERROR_CODES.keychainUnavailable, 'The OS keychain is not available: the lock passphrase can be set once it is.', true);
       if (hasPassphrase()) {
         if (current === undefined) throw new CoreError(API_ERROR_CODES.notAllowed, 'Enter the current lock passphrase to change it.');
         await check(current);
