@@ -316,6 +316,12 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
     ],
   },
   {
+    // Issue #16 item 2: two valid requests for one case arriving together used to break the inbox batch's commit, and
+    // the whole batch (a STAT consult in it) went back to the broker until its delivery limit dead-lettered it unseen.
+    name: 'two requests for one case in one inbox batch',
+    workstation: [{ name: 'a second request for the case, then a STAT consult, in one burst', expected: `${R.outOfOrder} (first kept, STAT consult stored)`, send: sameCaseBurst }],
+  },
+  {
     // docs/protocol.md §7.1: a repeat is settled without effect and the first outcome stands (and is answered again).
     name: 'duplicate message_id',
     hub: [{
@@ -376,4 +382,30 @@ function forgedSender(fields: RawFields & { message_id: string }): RawFields & {
 
 async function caseExists(region: BadInputRegion, caseId: string): Promise<boolean> {
   return (await region.call(COMMANDS.listCases, { limit: 100_000 })).some((c) => c.caseId === caseId);
+}
+
+/**
+ * Four consults sent back to back: while the workstation handles the first, the other three arrive and are handled as
+ * one batch (a request, a second request for its case, a STAT consult).
+ */
+async function sameCaseBurst(r: BadInputRegion): Promise<Probe> {
+  const stat = (bundle: Record<string, unknown>) => {
+    (bundle.entry as { resource: Record<string, unknown> }[])[1]!.resource.priority = 'stat';
+  };
+  const lead = await r.consult();
+  const first = await r.consult();
+  const second = await r.consult({ caseId: first.caseId });
+  const urgent = await r.consult({ payload: stat });
+  const outcomes = await Promise.all([lead, first, second, urgent].map((fields) => r.sendToWorkstation(fields)));
+  const refused = outcomes.find((o) => o !== 'accepted');
+  if (refused) return { evidence: 'broker', observe: async () => `broker ${refused}` };
+  return {
+    evidence: 'refused list + cases',
+    async observe() {
+      const refusals = await r.workstationRefusals({ messageId: second.message_id });
+      if (refusals.length === 0 || !(await caseExists(r, urgent.caseId))) return undefined;
+      const kept = (await r.call(COMMANDS.openCase, { caseId: first.caseId })).messages.some((m) => m.messageId === first.message_id && m.state === 'verified');
+      return `${refusals.map((x) => x.reason).join('+')} (${kept ? 'first kept' : 'first lost'}, STAT consult stored)`;
+    },
+  };
 }

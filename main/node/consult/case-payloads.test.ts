@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { caseMessageViewSchema, caseViewSchema } from '../../../shared/api/consult-schemas.ts';
 import { buildConsultReport, buildConsultRequest, buildConsultStatus } from '../../../shared/protocol/fhir/message-builders.ts';
 import { readCaseMessage } from './case-payloads.ts';
 
@@ -47,5 +48,32 @@ describe('reading consult payloads back', () => {
         prescriptions: [{ medication: 'Metoprolol', dose: 25, unit: 'mg', frequency: 2, period: 1, periodUnit: 'd', route: 'oral', instructions: 'with food' }],
       },
     });
+  });
+  it('reads a report and a status written as the profiles allow but this app would not, into views the contract takes (issue #16 item 7)', () => {
+    const input = {
+      caseId, from: 'clinic-a.dr-ahmed', to: 'clinic-b.dr-berg', sequence: 3, patient, conclusion: 'ACE inhibitor',
+      prescriptions: [{ medication: 'Ramipril', dose: 2.5, unit: 'mg', frequency: 1, period: 1, periodUnit: 'd' as const }],
+    };
+    const report = asJson(buildConsultReport(context, input)) as { entry: { resource: Record<string, any> }[] };
+    const request = report.entry.find((e) => e.resource.resourceType === 'MedicationRequest')!.resource;
+    // Coded without a text, a dose with a UCUM code but no unit, and a schedule beyond what the editor offers.
+    request.medicationCodeableConcept = { coding: [{ system: 'http://www.whocc.no/atc', code: 'C09AA05', display: 'Ramipril' }] };
+    request.dosageInstruction[0].doseAndRate[0].doseQuantity = { value: 2.5, code: 'mg' };
+    request.dosageInstruction[0].timing.repeat = { frequency: 60, period: 400, periodUnit: 'd' };
+    const read = readCaseMessage('consult.report', report);
+    if (read.kind !== 'report') throw new Error('not read as a report');
+    expect(read.report.prescriptions[0]).toMatchObject({ medication: 'Ramipril', unit: 'mg', frequency: 60, period: 400 });
+    const parsed = caseViewSchema.shape.report.safeParse({ ...read.report, signer: { subject: 'CN=clinic-a.dr-ahmed', signedAt: context.timestamp.toISOString() }, verified: true });
+    expect(parsed.error?.issues ?? []).toEqual([]);
+
+    const statusInput = { caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', sequence: 2, status: 'information-provided' as const, note: 'Attached.', attachments: [{ title: 'ecg.txt', contentType: 'text/plain', base64: 'AAEC', size: 3 }] };
+    const status = asJson(buildConsultStatus(context, statusInput)) as { entry: { resource: Record<string, any> }[] };
+    const attachment = status.entry.find((e) => e.resource.resourceType === 'DocumentReference')!.resource.content[0].attachment;
+    attachment.contentType = 'text/plain; charset=utf-8';
+    delete attachment.size;
+    const readStatus = readCaseMessage('consult.status', status);
+    if (readStatus.kind !== 'status') throw new Error('not read as a status');
+    expect(readStatus.attachments).toEqual([{ title: 'ecg.txt', contentType: 'text/plain; charset=utf-8', base64: 'AAEC', size: 3 }]);
+    expect(caseMessageViewSchema.shape.attachments.safeParse(readStatus.attachments).success).toBe(true);
   });
 });
