@@ -84,4 +84,42 @@ describe('inbox receiver', () => {
     expect(settled).toEqual(['accepted lead', 'accepted good-1', 'released broken', 'accepted good-2']);
     expect(announced).toEqual(['lead', 'good-1', 'good-2']);
   });
+
+  it('announces its max_message_size and refuses a larger transfer as too-large without handling it or keeping its body, once', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
+    const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    const link = Object.assign(new EventEmitter(), { is_open: () => true, close: () => undefined });
+    const attached: Record<string, unknown>[] = [];
+    const connection = {
+      amqp: { open_receiver: (o: Record<string, unknown>) => attached.push(o) && link },
+      state: { status: 'online' }, onOpened: () => () => undefined,
+    } as unknown as BrokerConnection;
+    const settled: string[] = [];
+    const deliver = (messageId: string, bytes: number) => link.emit('message', {
+      message: { message_id: messageId, application_properties: { rtsType: 'consult.request' }, body: new Uint8Array(bytes) },
+      delivery: { accept: () => settled.push(`accepted ${messageId}`), release: () => settled.push(`released ${messageId}`) },
+    });
+    const handled: string[] = [];
+    const deadLettered: string[] = [];
+    const receiver = createInboxReceiver({
+      connection, source: 'downlink', sourceName: 'downlink', inbox: store.inbox, deadLetters: store.deadLetters, maxMessageBytes: 1024,
+      handle: async (m) => {
+        handled.push(m.messageId);
+        return { outcome: 'processed' };
+      },
+      onDeadLetter: (_id, reason) => deadLettered.push(reason),
+    });
+    deliver('huge', 5_000);
+    deliver('small', 100);
+    deliver('huge', 5_000);
+    await receiver.stop();
+    expect(attached[0]).toMatchObject({ max_message_size: 1024 });
+    expect({ handled, settled, deadLettered }).toEqual({ handled: ['small'], settled: ['accepted huge', 'accepted small', 'accepted huge'], deadLettered: ['too-large'] });
+    expect(store.deadLetters.list()).toEqual([expect.objectContaining({
+      messageId: 'huge', reason: 'too-large', detail: "transfer of 5000 bytes exceeds this link's max_message_size of 1024", bodyKept: false, bodyBytes: 5_000,
+      message: expect.objectContaining({ body: new Uint8Array(0), properties: expect.objectContaining({ application_properties: { rtsType: 'consult.request' } }) }),
+    })]);
+    expect(store.inbox.find('huge')).toMatchObject({ outcome: 'rejected', reason: 'too-large' });
+    store.close();
+  });
 });

@@ -1,7 +1,8 @@
 import type { EventContext, Message, Receiver } from 'rhea';
+import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
 import type { ReasonCode } from '../shared/protocol/reason-codes.ts';
 import { REASON_CODES } from '../shared/protocol/reason-codes.ts';
-import { toStoredMessage } from './amqp-message.ts';
+import { bodyBytes, toStoredMessage } from './amqp-message.ts';
 import type { BrokerConnection } from './broker-connection.ts';
 import type { DeadLetters, Inbox, InboxRecord } from './transport-store.ts';
 
@@ -54,6 +55,8 @@ export interface InboxReceiverOptions {
   readonly onDeadLetter?: (id: number, reason: ReasonCode) => void;
   /** Deliveries the broker may push ahead of processing. */
   readonly credit?: number;
+  /** The link's max_message_size (default LINK_MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes?: number;
   /** How often to check that the receiver is still attached (a receiver can silently stop after a broker restart). */
   readonly livenessIntervalMs?: number;
   readonly now?: () => number;
@@ -67,6 +70,20 @@ export interface InboxReceiver {
 
 type Delivery = NonNullable<EventContext['delivery']>;
 
+/**
+ * What a receiver link announces as its max_message_size: the protocol's body limit and room for the properties.
+ * RabbitMQ 3.10 ignores it (measured: a 5,000-byte message reached a receiver that announced 1,024), so the receiver
+ * checks each transfer itself and refuses a larger one as too-large: recorded with the reason, its body not kept,
+ * accepted so that it never blocks the queue. A smaller but still oversized body is the protocol's `too-large` too.
+ */
+export const LINK_MAX_MESSAGE_BYTES = PROTOCOL_LIMITS.maxBodyBytes + 1024 * 1024;
+
+function transferBytes(message: Message): number {
+  const body = bodyBytes(message.body);
+  if (body instanceof Uint8Array) return body.byteLength;
+  return typeof body === 'string' ? Buffer.byteLength(body) : 0;
+}
+
 /** One message of a batch: how it is settled, and what it writes first (nothing for a duplicate). */
 interface Entry {
   readonly delivery: Delivery;
@@ -78,6 +95,7 @@ interface Entry {
 export function createInboxReceiver(options: InboxReceiverOptions): InboxReceiver {
   const { connection, inbox, deadLetters } = options;
   const credit = options.credit ?? 32;
+  const maxMessageBytes = options.maxMessageBytes ?? LINK_MAX_MESSAGE_BYTES;
   const now = options.now ?? Date.now;
   const arrived: { message: Message; delivery: Delivery }[] = [];
   let receiver: Receiver | undefined;
@@ -88,7 +106,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
   function attach(): void {
     const amqp = connection.amqp;
     if (!amqp || stopped) return;
-    receiver = amqp.open_receiver({ source: { address: options.source }, autoaccept: false, credit_window: credit });
+    receiver = amqp.open_receiver({ source: { address: options.source }, autoaccept: false, credit_window: credit, max_message_size: maxMessageBytes });
     receiver.on('message', (context: EventContext) => {
       // After stop() the store may be closed; a transfer the broker sent before it saw the detach is left unsettled,
       // and the broker delivers it again to the next receiver.
@@ -111,6 +129,9 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
    * (one disk flush), and only then settles: a crash before the commit loses nothing, the broker redelivers.
    */
   async function drain(): Promise<void> {
+    // rhea emits the transfers of one socket read in one go: let them join the batch. A drain that finished within the
+    // first emit (nothing awaited: refusals, duplicates) would otherwise strand them until the next transfer arrives.
+    await Promise.resolve();
     while (arrived.length > 0) {
       const batch = arrived.splice(0, credit);
       const scope: BatchScope = { serial: ++batches };
@@ -119,6 +140,12 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
       for (const { message, delivery } of batch) {
         const messageId = typeof message.message_id === 'string' ? message.message_id : undefined;
         const received: ReceivedMessage = { messageId: messageId ?? '', amqp: message, redelivered: (message as { first_acquirer?: boolean }).first_acquirer === false, batch: scope };
+        const bytes = transferBytes(message);
+        if (bytes > maxMessageBytes && !(messageId && (inbox.find(messageId) || inBatch.has(messageId)))) {
+          if (messageId) inBatch.add(messageId);
+          entries.push(refusedAtLink(delivery, message, messageId, bytes));
+          continue;
+        }
         if (!messageId) {
           // Without an id nothing can be de-duplicated or answered: keep it for the operator and move on.
           let id = 0;
@@ -172,6 +199,25 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
       }
       commit(entries);
     }
+  }
+
+  /** Larger than the link allows: the record and the reason are kept, the body is not (it is never handled). */
+  function refusedAtLink(delivery: Delivery, message: Message, messageId: string | undefined, bytes: number): Entry {
+    const reason = REASON_CODES.tooLarge;
+    const detail = `transfer of ${bytes} bytes exceeds this link's max_message_size of ${maxMessageBytes}`;
+    let id = 0;
+    return {
+      delivery,
+      commit: {
+        ...(messageId && { record: { messageId, outcome: 'rejected', reason, processedAt: now() } }),
+        effect: () => {
+          id = deadLetters.add({
+            messageId: messageId ?? '', source: options.sourceName, reason, detail, message: { ...toStoredMessage(message), body: new Uint8Array(0) }, droppedBodyBytes: bytes, receivedAt: now(),
+          });
+        },
+      },
+      afterCommit: () => options.onDeadLetter?.(id, reason),
+    };
   }
 
   /**

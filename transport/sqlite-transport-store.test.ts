@@ -134,11 +134,34 @@ describe('inbox', () => {
 
 describe('dead letters', () => {
   it('keeps the message with its reason until replayed or discarded', () => {
-    const id = store.deadLetters.add({ messageId: 'm1', source: 'downlink', reason: 'bad-signature', detail: 'signature does not verify', message: message('m1'), receivedAt: 5 });
+    const id = store.deadLetters.add({ messageId: 'm1', source: 'downlink', reason: 'bad-signature', detail: 'signature does not verify', message: message('m1'), receivedAt: Date.now() });
     expect(store.deadLetters.list()).toEqual([expect.objectContaining({ id, reason: 'bad-signature', state: 'held' })]);
     store.deadLetters.setState(id, 'discarded');
     expect(store.deadLetters.list()).toEqual([]);
     expect(store.deadLetters.list({ state: 'discarded' })).toHaveLength(1);
     expect(new TextDecoder().decode(store.deadLetters.get(id)!.message.body)).toBe('Begum, Nasrin');
+  });
+
+  it('keeps every record and reason, but only the newest bodies within the count, bytes and age limits', () => {
+    let now = 1_000_000;
+    const capped = createSqliteTransportStore(openDatabase(join(dir, 'capped.db'), KEY), { deadLetterBodies: { maxCount: 3, maxBytes: 2_500, maxAgeMs: 10_000 }, now: () => now });
+    const add = (id: string, bytes: number) => capped.deadLetters.add({ messageId: id, source: 'downlink', reason: 'cms-malformed', detail: 'garbage', message: message(id, 'x'.repeat(bytes)), receivedAt: now });
+    const kept = () => capped.deadLetters.list({ limit: 100 }).map((l) => `${l.messageId}:${l.bodyKept ? l.message.body.byteLength : `dropped ${l.bodyBytes}`}`);
+    for (const [i, id] of ['a', 'b', 'c', 'd'].entries()) add(id, 100 + i);
+    expect(kept()).toEqual(['a:dropped 100', 'b:101', 'c:102', 'd:103']);
+    add('big', 2_300);
+    expect(kept()).toEqual(['a:dropped 100', 'b:dropped 101', 'c:dropped 102', 'd:103', 'big:2300']);
+    capped.close();
+    now += 20_000;
+    const reopened = createSqliteTransportStore(openDatabase(join(dir, 'capped.db'), KEY), { deadLetterBodies: { maxCount: 3, maxBytes: 2_500, maxAgeMs: 10_000 }, now: () => now });
+    expect(reopened.deadLetters.list({ limit: 100 }).map((l) => [l.messageId, l.reason, l.bodyKept, l.message.body.byteLength])).toEqual([
+      ['a', 'cms-malformed', false, 0], ['b', 'cms-malformed', false, 0], ['c', 'cms-malformed', false, 0], ['d', 'cms-malformed', false, 0], ['big', 'cms-malformed', false, 0],
+    ]);
+    reopened.close();
+  });
+
+  it('stores a letter refused without its body as dropped, with the size it had', () => {
+    const id = store.deadLetters.add({ messageId: 'huge', source: 'downlink', reason: 'too-large', detail: 'too big', message: { ...message('huge'), body: new Uint8Array(0) }, droppedBodyBytes: 40_000_000, receivedAt: 5 });
+    expect(store.deadLetters.get(id)).toMatchObject({ reason: 'too-large', bodyKept: false, bodyBytes: 40_000_000, message: { body: new Uint8Array(0) } });
   });
 });

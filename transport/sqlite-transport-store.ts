@@ -1,7 +1,7 @@
 import type { ReasonCode } from '../shared/protocol/reason-codes.ts';
 import { migrate, type SqliteDatabase } from './sqlite-database.ts';
 import type {
-  DeadLetter, DeadLetterState, DeadLetters, Inbox, InboxRecord, Outbox, OutboxEntry, OutboxInput, OutboxState, OutboxTicket, StoredMessage, TransportStore,
+  DeadLetter, DeadLetterBodyLimits, DeadLetterState, DeadLetters, Inbox, InboxRecord, Outbox, OutboxEntry, OutboxInput, OutboxState, OutboxTicket, StoredMessage, TransportStore,
 } from './transport-store.ts';
 
 // Bodies live apart from the outbox rows: SQLite rewrites a whole row on every update, and a state change must not
@@ -48,7 +48,19 @@ const MIGRATIONS = [
       create index dead_letters_by_state on dead_letters (state, id);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      alter table dead_letters add column body_bytes integer not null default 0;
+      alter table dead_letters add column body_kept integer not null default 1;
+      update dead_letters set body_bytes = length(body);
+      create index dead_letters_with_body on dead_letters (id) where body_kept = 1;
+    `,
+  },
 ];
+
+/** A workstation keeps the last 200 refused bodies, at most 64 MiB of them, none older than 30 days. */
+export const DEFAULT_DEAD_LETTER_BODY_LIMITS: DeadLetterBodyLimits = { maxCount: 200, maxBytes: 64 * 1024 * 1024, maxAgeMs: 30 * 86_400_000 };
 
 interface OutboxRow {
   seq: number; message_id: string; order_key: string; address: string; properties: string; body: Uint8Array;
@@ -57,7 +69,7 @@ interface OutboxRow {
 
 interface DeadLetterRow {
   id: number; message_id: string; source: string; reason: ReasonCode; detail: string; properties: string; body: Uint8Array;
-  received_at: number; state: DeadLetterState;
+  received_at: number; state: DeadLetterState; body_bytes: number; body_kept: number;
 }
 
 function messageOf(properties: string, body: Uint8Array): StoredMessage {
@@ -158,18 +170,31 @@ function createInbox(db: SqliteDatabase): Inbox {
   };
 }
 
-function createDeadLetters(db: SqliteDatabase): DeadLetters {
-  const insert = db.prepare(`insert into dead_letters (message_id, source, reason, detail, properties, body, received_at)
-    values (?, ?, ?, ?, ?, ?, ?)`);
+function createDeadLetters(db: SqliteDatabase, limits: DeadLetterBodyLimits, clock: () => number): DeadLetters & { pruneBodies(): number } {
+  const insert = db.prepare(`insert into dead_letters (message_id, source, reason, detail, properties, body, received_at, body_bytes, body_kept)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  // Newest first, the bodies past the count, past the running total of bytes, or too old.
+  const prune = db.prepare(`update dead_letters set body = x'', body_kept = 0 where id in (
+    select id from (
+      select id, received_at, row_number() over newest as n, sum(body_bytes) over newest as total
+      from dead_letters where body_kept = 1 window newest as (order by id desc)
+    ) where n > @maxCount or total > @maxBytes or received_at < @before)`);
+  const pruneBodies = () => prune.run({ maxCount: limits.maxCount, maxBytes: limits.maxBytes, before: clock() - limits.maxAgeMs }).changes;
   const list = db.prepare('select * from dead_letters where state = ? order by id limit ?');
   const get = db.prepare('select * from dead_letters where id = ?');
   const setState = db.prepare('update dead_letters set state = ? where id = ?');
   const letter = (row: DeadLetterRow): DeadLetter => ({
     id: row.id, messageId: row.message_id, source: row.source, reason: row.reason, detail: row.detail,
-    message: messageOf(row.properties, row.body), receivedAt: row.received_at, state: row.state,
+    message: messageOf(row.properties, row.body), receivedAt: row.received_at, state: row.state, bodyBytes: row.body_bytes, bodyKept: row.body_kept === 1,
   });
   return {
-    add: (l) => Number(insert.run(l.messageId, l.source, l.reason, l.detail, JSON.stringify(l.message.properties), l.message.body, l.receivedAt).lastInsertRowid),
+    pruneBodies,
+    add: (l) => {
+      const kept = l.droppedBodyBytes === undefined;
+      const id = Number(insert.run(l.messageId, l.source, l.reason, l.detail, JSON.stringify(l.message.properties), kept ? l.message.body : new Uint8Array(0), l.receivedAt, l.droppedBodyBytes ?? l.message.body.byteLength, kept ? 1 : 0).lastInsertRowid);
+      if (kept) pruneBodies();
+      return id;
+    },
     list: (options = {}) => (list.all(options.state ?? 'held', options.limit ?? 100) as DeadLetterRow[]).map(letter),
     get: (id) => {
       const row = get.get(id) as DeadLetterRow | undefined;
@@ -179,8 +204,13 @@ function createDeadLetters(db: SqliteDatabase): DeadLetters {
   };
 }
 
-/** The transport's tables in an open database (the workstation's encrypted store, or a hub's own file). */
-export function createSqliteTransportStore(db: SqliteDatabase): TransportStore {
+/**
+ * The transport's tables in an open database (the workstation's encrypted store, or a hub's own file). Refused bodies
+ * past `deadLetterBodies` are dropped as letters arrive, and the old ones at every opening.
+ */
+export function createSqliteTransportStore(db: SqliteDatabase, options: { deadLetterBodies?: DeadLetterBodyLimits; now?: () => number } = {}): TransportStore {
   migrate(db, 'transport', MIGRATIONS);
-  return { outbox: createOutbox(db), inbox: createInbox(db), deadLetters: createDeadLetters(db), close: () => db.close() };
+  const deadLetters = createDeadLetters(db, options.deadLetterBodies ?? DEFAULT_DEAD_LETTER_BODY_LIMITS, options.now ?? Date.now);
+  deadLetters.pruneBodies();
+  return { outbox: createOutbox(db), inbox: createInbox(db), deadLetters, close: () => db.close() };
 }

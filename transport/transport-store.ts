@@ -119,10 +119,25 @@ export interface DeadLetter {
   readonly message: StoredMessage;
   readonly receivedAt: number;
   readonly state: DeadLetterState;
+  /** The body's size as it arrived. */
+  readonly bodyBytes: number;
+  /** False once the body was dropped (refused at the link, or pruned, see DeadLetterBodyLimits): `message.body` is empty. */
+  readonly bodyKept: boolean;
+}
+
+/**
+ * How many refused bodies a store keeps: the newest ones within all three limits; older ones lose their body and keep
+ * their record and reason. Bad input must not fill a workstation's disk.
+ */
+export interface DeadLetterBodyLimits {
+  readonly maxCount: number;
+  readonly maxBytes: number;
+  readonly maxAgeMs: number;
 }
 
 export interface DeadLetters {
-  add(letter: Omit<DeadLetter, 'id' | 'state'>): number;
+  /** `droppedBodyBytes`: the body is not kept at all (the message's body is empty), and this was its size. */
+  add(letter: Omit<DeadLetter, 'id' | 'state' | 'bodyBytes' | 'bodyKept'> & { readonly droppedBodyBytes?: number }): number;
   list(options?: { state?: DeadLetterState; limit?: number }): DeadLetter[];
   get(id: number): DeadLetter | undefined;
   setState(id: number, state: Exclude<DeadLetterState, 'held'>): void;

@@ -173,4 +173,30 @@ describe('transport on the private broker', () => {
     await until(() => senderStore.outbox.counts().pending + senderStore.outbox.counts().inFlight === 0);
     expect(senderStore.outbox.counts()).toEqual({ pending: 0, inFlight: 0, failed: 1 });
   });
+
+  it('refuses a transfer above the link\'s max_message_size, which RabbitMQ 3.10 sends anyway, as too-large without its body, and keeps the rest flowing', async () => {
+    const hubStore = store();
+    const processed: number[] = [];
+    const receiver = createInboxReceiver({
+      connection: await connect(env.users.hub), source: rabbitmq3Adapter.uplinkSource(), sourceName: 'uplink', inbox: hubStore.inbox, deadLetters: hubStore.deadLetters, maxMessageBytes: 4096,
+      handle: async (m) => {
+        if (ofThisRun(m)) processed.push(numberOf(m));
+        return { outcome: 'processed' };
+      },
+    });
+    cleanups.push(() => receiver.stop());
+    await until(() => receiver.attached);
+    const senderStore = store();
+    const sender = createOutboxSender({ connection: await connect(endpointCredentials(env, 'clinic-a')), outbox: senderStore.outbox });
+    cleanups.push(() => sender.stop());
+    const huge = { ...message('clinic-a', 1), body: new Uint8Array(10_000) };
+    senderStore.outbox.enqueue({ messageId: huge.properties.message_id, orderKey: 'k', address: rabbitmq3Adapter.uplinkTarget('clinic-a'), message: huge });
+    senderStore.outbox.enqueue({ messageId: randomUUID(), orderKey: 'k', address: rabbitmq3Adapter.uplinkTarget('clinic-a'), message: message('clinic-a', 2) });
+    sender.wake();
+    await until(() => processed.length === 1);
+    expect(processed).toEqual([2]);
+    expect(hubStore.deadLetters.list().filter((l) => l.messageId === huge.properties.message_id)).toEqual([expect.objectContaining({
+      reason: 'too-large', detail: "transfer of 10000 bytes exceeds this link's max_message_size of 4096", bodyKept: false, bodyBytes: 10_000,
+    })]);
+  });
 });
