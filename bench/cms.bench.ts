@@ -45,6 +45,8 @@ interface ChildArgs {
   recipientCert: string;
   recipientKey: string;
   root: string;
+  /** The root's and the intermediate's CRLs: revocation is checked against a current CRL of every issuer. */
+  crls: string[];
 }
 
 function der(path: string, label: string): Uint8Array {
@@ -64,7 +66,7 @@ async function setupFrom(args: ChildArgs): Promise<Setup> {
     },
     recipientCertificate: recipientCert,
     identity: { certificate: recipientCert, privateKey: await importDecryptionKey(der(args.recipientKey, 'PRIVATE KEY'), recipientCert) },
-    trust: { anchors: [der(args.root, 'CERTIFICATE')] },
+    trust: { anchors: [der(args.root, 'CERTIFICATE')], crls: args.crls.map((path) => der(path, 'X509 CRL')) },
   };
 }
 
@@ -132,6 +134,7 @@ async function main(): Promise<void> {
       recipientCert: recipientLeaf.certPath,
       recipientKey: recipientLeaf.keyPath,
       root: pki.root.certPath,
+      crls: [pki.rootCrlPath, pki.intermediateCrlPath],
     };
     const setup = await setupFrom({ ...childArgs, bytes: 0 });
 

@@ -31,6 +31,7 @@ import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-e
 import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
 import { downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../shared/broker/rabbitmq-names.ts';
 import { verify, type CmsSigner } from '../shared/cms/index.ts';
+import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
 import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
 import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
 import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
@@ -661,7 +662,7 @@ interface SyncResult {
 
 async function syncOurs(set: SealedSet, region: TestRegion, a: BenchEndpoint, b: BenchEndpoint, hub: HubChild): Promise<SyncResult> {
   const ids = new Set(set.ids);
-  const trust = { anchors: [region.ca.certificate] };
+  const trust = { anchors: [region.ca.certificate], crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl) };
   const hubCertificate = Buffer.from(region.hub.certificate);
   const entries = { roles: 0, practitioners: 0, organizations: 0, retired: 0 };
   const versions = new Set<number>();

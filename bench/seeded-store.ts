@@ -4,6 +4,7 @@
  * core on it. The same generated region on every run.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
@@ -135,7 +136,9 @@ export async function setUpIdentity(core: WorkstationCore, dir: string): Promise
     const result = await core.dispatch(command, input);
     if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
   };
-  await call(COMMANDS.setTrust, { anchorsPem: derToPem(region.ca.certificate, PEM_LABELS.certificate), hubCertificatePem: derToPem(region.hub.certificate, PEM_LABELS.certificate) });
+  await call(COMMANDS.setTrust, {
+    anchorsPem: derToPem(region.ca.certificate, PEM_LABELS.certificate), crlsPem: readFileSync(region.files.crl, 'utf8'), hubCertificatePem: derToPem(region.hub.certificate, PEM_LABELS.certificate),
+  });
   for (const use of ['signing', 'encryption'] as const) {
     const identity = practitioner[use];
     const pkcs12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey), certificate: identity.certificate, chain: [region.ca.certificate], password: P12_PASSWORD });

@@ -1,11 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import { crlCurrentUntil, crlsOf, parseTrust } from '../shared/cms/chain.ts';
 import { isCmsError, type CertificateUse, type CmsErrorCode, type TrustConfig } from '../shared/cms/index.ts';
 import { createNativeCertificateValidator } from '../shared-node/native-certificate-validator.ts';
 
 /**
  * Directory publishes carry two certificates per practitioner, and a full list repeats them every time: the verdict
  * for a certificate (by digest and use) is kept for a while instead of re-validating the path each time. Only
- * acceptances are cached; a certificate that fails is checked afresh (and explained) every time.
+ * acceptances are cached, and never past the certificate's notAfter or the time the trust's CRLs stop being current;
+ * a certificate that fails is checked afresh (and explained) every time.
  */
 export interface CertificateFailure {
   readonly code: CmsErrorCode;
@@ -16,11 +18,20 @@ export interface CertificateCache {
   check(der: Uint8Array, use: CertificateUse, at: Date): Promise<CertificateFailure | undefined>;
 }
 
+/** The earliest time one of the trust's issuers (anchors, intermediates) runs out of a current CRL. */
+async function revocationCurrentUntil(trust: TrustConfig): Promise<number> {
+  const parsed = parseTrust(trust);
+  let until = Infinity;
+  for (const { certificate } of [...parsed.anchors, ...parsed.intermediates]) until = Math.min(until, crlCurrentUntil(await crlsOf(certificate, parsed.crls)) ?? 0);
+  return until;
+}
+
 export function createCertificateCache(trust: TrustConfig, options: { ttlMs?: number; maxEntries?: number } = {}): CertificateCache {
   const validate = createNativeCertificateValidator(trust);
   const ttlMs = options.ttlMs ?? 10 * 60_000;
   const maxEntries = options.maxEntries ?? 500_000;
   const acceptedUntil = new Map<string, number>();
+  let revocationUntil: Promise<number> | undefined;
   return {
     async check(der, use, at) {
       const key = `${use}:${createHash('sha256').update(der).digest('base64')}`;
@@ -32,8 +43,10 @@ export function createCertificateCache(trust: TrustConfig, options: { ttlMs?: nu
         if (isCmsError(error)) return { code: error.code, message: error.message };
         throw error;
       }
+      revocationUntil ??= revocationCurrentUntil(trust).catch(() => 0);
+      const expires = Math.min(at.getTime() + ttlMs, new X509Certificate(der).validToDate.getTime(), await revocationUntil);
       if (acceptedUntil.size >= maxEntries) acceptedUntil.delete(acceptedUntil.keys().next().value!);
-      acceptedUntil.set(key, at.getTime() + ttlMs);
+      acceptedUntil.set(key, expires);
       return undefined;
     },
   };

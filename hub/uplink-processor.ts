@@ -9,10 +9,10 @@ import {
 import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
 import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
 import { decodeMessage, type AmqpMessageFields, type MessageMetadata } from '../shared/protocol/message-codec.ts';
-import { openMessage, reasonForCmsError, sealMessage, type OpenContext } from '../shared/protocol/message-envelope.ts';
+import { openMessage, reasonForCmsError, sealMessage, signingTimeProblem, type OpenContext } from '../shared/protocol/message-envelope.ts';
 import { MESSAGE_TYPES as T, MESSAGE_TYPE_SPECS, type MessageType } from '../shared/protocol/message-types.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
-import { REASON_CODES, REASON_DESCRIPTIONS, type ReasonCode } from '../shared/protocol/reason-codes.ts';
+import { failureClass, REASON_CODES, REASON_DESCRIPTIONS, type ReasonCode } from '../shared/protocol/reason-codes.ts';
 import type { StoredMessage } from '../transport/transport-store.ts';
 import type { EndpointProvisioner } from './broker/rabbitmq-provisioner.ts';
 import { ProvisioningError } from './broker/rabbitmq-provisioner.ts';
@@ -113,6 +113,9 @@ class Rejected extends Error {
 }
 
 const reject = (reason: ReasonCode, detail: string): never => {
+  // A transient reason (this hub's own CRL missing or stale) is no fault of the message: thrown as such, it is
+  // released and retried, and the operator reads what to do in the log's transient-failure line.
+  if (failureClass(reason) === 'transient') throw new Error(`${reason}: ${detail}`);
   throw new Rejected(reason, detail);
 };
 
@@ -276,13 +279,15 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
 
   /** Verifies a signed message whose signer is judged afterwards, from the certificate: registrations, snapshot requests. */
   async function verifySigned(metadata: MessageMetadata, body: Uint8Array): Promise<{ signer: Uint8Array; payload: Record<string, unknown> }> {
-    let verified: { signer: { certificate: Uint8Array }; content: Uint8Array };
+    let verified: { signer: { certificate: Uint8Array; signingTime: Date }; content: Uint8Array };
     try {
       verified = await verify(body, trust, { now: now(), maxBytes: PROTOCOL_LIMITS.maxBodyBytes });
     } catch (error) {
       if (isCmsError(error)) return reject(reasonForCmsError(error.code), error.message);
       throw error;
     }
+    const timeProblem = signingTimeProblem(verified.signer.signingTime, metadata.creationTime, now());
+    if (timeProblem) return reject(REASON_CODES.signingTimeInvalid, timeProblem);
     const validated = validatePayload(verified.content, metadata);
     if (!validated.ok) return reject(validated.error.code, validated.error.detail);
     return { signer: verified.signer.certificate, payload: validated.value };

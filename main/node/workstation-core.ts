@@ -388,7 +388,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     [COMMANDS.setTrust]: async (input) => {
       const { identity } = unlocked();
       await identityStep(() => identity.setTrust({ anchorsPem: input.anchorsPem, hubCertificatePem: input.hubCertificatePem, ...(input.crlsPem && { crlsPem: input.crlsPem }) }));
-      return setupChanged();
+      // A current CRL loaded again (Settings) lets the downlink be read again.
+      return identityChanged();
     },
     [COMMANDS.importPkcs12]: async ({ use, pkcs12Base64, password }) => {
       const { identity, audit } = unlocked();

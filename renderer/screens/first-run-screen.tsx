@@ -48,7 +48,8 @@ function StepMark({ done }: { done: boolean }) {
   return <span className="step-mark" data-done={done} aria-label={done ? 'done' : 'to do'}>{done ? '✓' : '•'}</span>;
 }
 
-function TrustStep({ api, done, setup }: { api: RtsApi; done: boolean; setup: SetupState }) {
+/** The region's CA, its current CRL and the hub's certificate; in Settings too, where a newer CRL is loaded. */
+export function TrustStep({ api, done, setup, title = "1. The region's trust" }: { api: RtsApi; done: boolean; setup: SetupState; title?: string }) {
   const { run, error, busy } = useAction(api, COMMANDS.setTrust);
   const [files, setFiles] = useState<{ ca?: File; crl?: File; hub?: File }>({});
   const submit = async (event: FormEvent) => {
@@ -58,11 +59,11 @@ function TrustStep({ api, done, setup }: { api: RtsApi; done: boolean; setup: Se
   };
   return (
     <section className="panel" aria-labelledby="trust-step">
-      <h3 id="trust-step"><StepMark done={done} /> 1. The region's trust</h3>
+      <h3 id="trust-step"><StepMark done={done} /> {title}</h3>
       <form onSubmit={(e) => void submit(e)} className="form-grid">
         <label htmlFor="trust-ca">Regional CA certificate (PEM)</label>
         <input id="trust-ca" type="file" accept=".pem,.crt,.cer" onChange={(e) => setFiles((f) => ({ ...f, ca: e.target.files?.[0] }))} />
-        <label htmlFor="trust-crl">Revocation list (CRL, PEM; optional)</label>
+        <label htmlFor="trust-crl">Revocation list (CRL, PEM)</label>
         <input id="trust-crl" type="file" accept=".pem,.crl" onChange={(e) => setFiles((f) => ({ ...f, crl: e.target.files?.[0] }))} />
         <label htmlFor="trust-hub">Hub certificate (PEM)</label>
         <input id="trust-hub" type="file" accept=".pem,.crt,.cer" onChange={(e) => setFiles((f) => ({ ...f, hub: e.target.files?.[0] }))} />
@@ -71,6 +72,7 @@ function TrustStep({ api, done, setup }: { api: RtsApi; done: boolean; setup: Se
         </div>
       </form>
       <ErrorMessage error={error} />
+      {setup.identity?.trust.crlNextUpdate && <p className="hint">The revocation list is current until {setup.identity.trust.crlNextUpdate.slice(0, 10)}; load the region's newer one before then.</p>}
       {setup.identity && setup.identity.trust.anchors.length > 0 && (
         <CertificateList certificates={[...setup.identity.trust.anchors, ...(setup.identity.trust.hub ? [setup.identity.trust.hub] : [])]} label="Trust" />
       )}

@@ -7,6 +7,7 @@ import { ConnectionForm } from '../components/connection-form.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { LockSettings } from '../components/lock-screen.tsx';
 import { RegionSwitch } from '../components/region-switch.tsx';
+import { TrustStep } from './first-run-screen.tsx';
 import { useAction } from '../hooks/use-command.ts';
 
 /** The connection, the certificates and their validity, the lock, and the audit log check. */
@@ -26,6 +27,7 @@ export function SettingsScreen({ api, setup, region }: { api: RtsApi; setup: Set
         {setup.identity && <CertificateList certificates={[...setup.identity.certificates, ...setup.identity.trust.anchors, ...(setup.identity.trust.hub ? [setup.identity.trust.hub] : [])]} label="Certificates" />}
         <p className="hint">Registration with the hub: {setup.registration.state}{setup.registration.reason ? ` (${setup.registration.reason})` : ''}.</p>
       </section>
+      {region?.active !== 'demo' && <TrustStep api={api} done={setup.identity?.trust.hub !== undefined} setup={setup} title="The region's trust (load its current CRL here)" />}
       <section className="panel" aria-labelledby="settings-lock">
         <h3 id="settings-lock">Lock</h3>
         <LockSettings api={api} setup={setup} idleMinutes />

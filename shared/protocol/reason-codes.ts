@@ -73,7 +73,7 @@ export const REASON_DESCRIPTIONS: Readonly<Record<ReasonCode, string>> = {
   'certificate-not-yet-valid': "The signer's certificate was not yet valid at signing time.",
   'certificate-revoked': "The signer's certificate (or one above it) is on the region's CRL.",
   'wrong-key-usage': 'A certificate is used for something its key usage does not allow.',
-  'signing-time-invalid': 'The signing time is missing or too far in the future.',
+  'signing-time-invalid': 'The signing time is missing, too far in the future, more than 5 minutes from creation_time, or more than 30 days before arrival.',
   'signer-mismatch': 'The signer is not the practitioner or system the message claims as its sender.',
   'invalid-json': 'The payload is not valid UTF-8 JSON.',
   'schema-invalid': 'The payload breaks the RTS profile of its message type.',
@@ -85,5 +85,5 @@ export const REASON_DESCRIPTIONS: Readonly<Record<ReasonCode, string>> = {
   'not-addressed-to-me': 'The message reached an endpoint it is not addressed to.',
   'out-of-order': 'The status does not follow from the case state, or its sequence number is stale.',
   'delivery-limit': 'Processing failed more often than the retry limit.',
-  'internal-error': 'The receiver failed for a reason of its own; the message will be retried.',
+  'internal-error': 'The receiver failed for a reason of its own (e.g. its CRL is missing or out of date); the message will be retried.',
 };

@@ -48,7 +48,8 @@ export function createDirectorySync(options: { mirror: DirectoryMirror; validato
         await validate(new Uint8Array(Buffer.from(base64, 'base64')), use, at);
         return undefined;
       } catch (error) {
-        if (!isCmsError(error)) throw error;
+        // Without a current CRL here nothing can be judged: the update waits (thrown: transient) rather than refuse everyone.
+        if (!isCmsError(error) || error.code === 'cms-crl-missing' || error.code === 'cms-crl-expired') throw error;
         return `${use} certificate: ${error.message}`;
       }
     };

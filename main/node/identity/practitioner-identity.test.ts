@@ -20,6 +20,8 @@ async function region() {
   return { issuer, trust };
 }
 
+const DAY = 24 * 3600_000;
+
 function identityOnDisk(vault = createMemoryVault()) {
   const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'rts-identity-')), 'store.db'), 'k'.repeat(32));
   return { vault, identity: openPractitionerIdentity(db, vault) };
@@ -62,5 +64,23 @@ describe('practitioner identity', () => {
     const signingP12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(keys.privateKey), certificate: stray.der, chain: [], password: 'p' });
     await expect(identity.importPkcs12({ use: 'encryption', pkcs12: signingP12, password: 'p' })).rejects.toMatchObject({ code: 'identity-invalid' });
     expect((await identity.status()).certificates).toEqual([]);
+  });
+
+  it('refuses a trust without the CA\'s CRL, or with one past its nextUpdate, saying to load the region\'s current CRL; judges with a later CRL at use', async () => {
+    const { issuer, trust } = await region();
+    const { identity } = identityOnDisk();
+    const { crlsPem: _crl, ...withoutCrl } = trust;
+    await expect(identity.setTrust(withoutCrl)).rejects.toMatchObject({ code: 'identity-invalid', message: expect.stringContaining("load the region's current CRL") });
+    const stale = derToPem(await createCrl(issuer, { thisUpdate: new Date(Date.now() - 120 * DAY), validityDays: 30 }), PEM_LABELS.crl);
+    await expect(identity.setTrust({ ...trust, crlsPem: stale })).rejects.toThrow(/out of date \(its next update was due .*\): load the region's current CRL/);
+    expect((await identity.status()).trust.anchors).toEqual([]);
+
+    // A certificate valid when the trust was set, revoked by the region's next CRL: judged revoked as soon as that is loaded.
+    await identity.setTrust(trust);
+    const keys = await generateKeyPair();
+    const expert = await issueCertificate({ profile: 'practitioner-encryption', subject: { commonName: 'clinic-b.dr-z' }, publicKey: keys.publicKey, issuer });
+    expect((await identity.checkCertificate(expert.der, 'encryption')).state).toBe('valid');
+    await identity.setTrust({ ...trust, crlsPem: derToPem(await createCrl(issuer, { crlNumber: 2, revoked: [{ serialNumber: expert.serialNumber, revocationDate: new Date() }] }), PEM_LABELS.crl) });
+    expect(await identity.checkCertificate(expert.der, 'encryption')).toMatchObject({ state: 'revoked' });
   });
 });

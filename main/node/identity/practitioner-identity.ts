@@ -1,4 +1,4 @@
-import { createCertificateValidator, importDecryptionKey, importSigningKey, isCmsError, type CmsRecipientIdentity, type CmsSigner, type CryptoKey, type TrustConfig } from '../../../shared/cms/index.ts';
+import { checkTrustRevocation, createCertificateValidator, importDecryptionKey, importSigningKey, isCmsError, type CmsRecipientIdentity, type CmsSigner, type CryptoKey, type TrustConfig } from '../../../shared/cms/index.ts';
 import { toBase64 } from '../../../shared/pki/bytes.ts';
 import {
   commonNameOf, createCertificationRequest, derToPem, describeCertificate, exportPrivateKeyPkcs8, generateKeyPair, isPkiError, parsePkcs12, pemToDerAll, PEM_LABELS, readCrl, verifyCrl,
@@ -192,6 +192,13 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
       for (const crl of crls) {
         const issuers = await Promise.all(anchors.map((a) => verifyCrl(crl, a).then(() => true, () => false)));
         if (!issuers.some(Boolean)) throw new IdentityError('identity-invalid', 'A CRL is not signed by any of the CA certificates.');
+      }
+      // Revocation is checked on every certificate: without a current CRL of each CA none could be relied on.
+      try {
+        await checkTrustRevocation({ anchors, crls }, new Date());
+      } catch (error) {
+        if (!isCmsError(error)) throw error;
+        throw new IdentityError('identity-invalid', `${error.message} (the CRL file from the region's administrator).`);
       }
       try {
         await createCertificateValidator({ anchors, crls })(hub[0]!, 'signing', new Date());

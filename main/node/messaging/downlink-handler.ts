@@ -6,7 +6,7 @@ import type { AmqpMessageFields, MessageMetadata } from '../../../shared/protoco
 import { openMessage, type Rejection } from '../../../shared/protocol/message-envelope.ts';
 import { MESSAGE_TYPE_SPECS } from '../../../shared/protocol/message-types.ts';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
-import { REASON_DESCRIPTIONS, type ReasonCode } from '../../../shared/protocol/reason-codes.ts';
+import { failureClass, REASON_DESCRIPTIONS, type ReasonCode } from '../../../shared/protocol/reason-codes.ts';
 import { bodyBytes } from '../../../transport/amqp-message.ts';
 import type { HandlerResult, ReceivedMessage } from '../../../transport/inbox-receiver.ts';
 import type { StoredMessage } from '../../../transport/transport-store.ts';
@@ -129,6 +129,9 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
       expectedSigners,
     });
     const body = fields.body as Uint8Array;
+    // A transient reason (this workstation's own CRL missing or stale) is no fault of the message: thrown, it is left
+    // on the broker (released) instead of refused, and the user loads the region's current CRL.
+    if (!opened.ok && failureClass(opened.error.code) === 'transient') throw new Error(opened.error.detail);
     if (!opened.ok) return refuse(opened.error);
     const { metadata, payload } = opened.value;
     const props = metadata.properties;
