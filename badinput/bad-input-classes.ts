@@ -6,6 +6,8 @@ import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
 import { CONTENT_ENCRYPTION } from '../shared/cms/index.ts';
 import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
 import { REASON_CODES as R } from '../shared/protocol/reason-codes.ts';
+import { buildDirectoryPublish, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
+import { expertEntry, hospital } from '../hub/testing/test-region.ts';
 import { endpointCredentials } from '../scripts/test-env/broker-env.ts';
 import { WS, type BadInputRegion, type RawFields } from './bad-input-region.ts';
 
@@ -71,6 +73,15 @@ async function toHub(region: BadInputRegion, fields: RawFields & { message_id: s
   const outcome = await region.sendToHub(fields);
   if (outcome !== 'accepted') return { evidence: 'broker', observe: async () => `broker ${outcome}` };
   return atHub(region, fields.message_id, receipt);
+}
+
+/** A publish payload edit: the delta upserts `resources` instead of what it carried. */
+function directoryEntries(resources: readonly DirectoryResource[]): (bundle: Record<string, unknown>) => void {
+  return (bundle) => {
+    const built = buildDirectoryPublish({ messageId: randomUUID(), timestamp: new Date(), sender: 'clinic-b' }, { delta: resources.map((upsert) => ({ upsert })) });
+    const inner = (bundle.entry as { resource: { entry: unknown[] } }[])[1]!.resource;
+    inner.entry = (built.entry as { resource: { entry: unknown[] } }[])[1]!.resource.entry;
+  };
 }
 
 async function toWorkstation(region: BadInputRegion, fields: RawFields & { message_id: string }): Promise<Probe> {
@@ -293,6 +304,28 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
       name: 'the applicant marks the case accepted', expected: R.notAuthorized,
       send: async (r) => toWorkstation(r, await r.consult({ caseId: r.knownCase, status: 'accepted', sequence: 2 })),
     }],
+  },
+  {
+    // A clinic lists another clinic's expert under its own directory id: the real signing certificate (so reports
+    // would verify) beside an encryption certificate whose key the clinic holds. docs/protocol.md §5.1.
+    name: "impostor directory entry (another clinic's expert)",
+    hub: [
+      {
+        name: "clinic-b lists clinic-b.dr-ahmed with clinic-a.dr-ahmed's signing certificate", expected: R.notAuthorized,
+        send: async (r) => {
+          const own = await r.harness.region.practitioner('clinic-b.dr-ahmed');
+          const impostor = expertEntry({ ...own, signing: r.harness.expert.signing }, { organizationId: 'clinic-b.sorvik', endpoints: ['clinic-b'] });
+          return toHub(r, await r.publish({ payload: directoryEntries([hospital('clinic-b.sorvik', 'Sørvik Health Centre'), ...impostor]) }), true);
+        },
+      },
+      {
+        name: "clinic-b places its entry under clinic-a's hospital", expected: R.notAuthorized,
+        send: async (r) => {
+          const own = await r.harness.region.practitioner('clinic-b.dr-ahmed');
+          return toHub(r, await r.publish({ payload: directoryEntries(expertEntry(own, { organizationId: 'clinic-a.riverside', endpoints: ['clinic-b'] })) }), true);
+        },
+      },
+    ],
   },
   {
     name: 'unknown recipient',

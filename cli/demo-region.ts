@@ -18,7 +18,9 @@ import type { Manifest, ManifestIdentity } from './manifest.ts';
 
 /**
  * A demo regional PKI, made in memory: a root CA, the hub, two clinic systems and two practitioners per clinic, each
- * practitioner with a signing and an encryption certificate. The people and clinics are invented.
+ * practitioner with a signing and an encryption certificate. The people and clinics are invented. Certificates name
+ * what the protocol knows them by (docs/protocol.md §3): a clinic system its endpoint id, a practitioner their
+ * directory id (`clinic-a.dr-ahmed`); the person's name is in the directory entry, and the mail address here.
  */
 
 export const CA_FILES = { certificate: 'ca.pem', privateKey: 'ca.key.pem', crl: 'ca.crl.pem' } as const;
@@ -32,16 +34,16 @@ const CLINICS = [
     name: 'clinic-a',
     unit: 'Riverside Health Centre',
     practitioners: [
-      { name: 'dr-ahmed', displayName: 'Dr. Layla Ahmed', mailbox: 'layla.ahmed' },
-      { name: 'dr-berg', displayName: 'Dr. Jonas Berg', mailbox: 'jonas.berg' },
+      { name: 'dr-ahmed', mailbox: 'layla.ahmed' },
+      { name: 'dr-berg', mailbox: 'jonas.berg' },
     ],
   },
   {
     name: 'clinic-b',
     unit: 'Hillview Clinic',
     practitioners: [
-      { name: 'dr-chen', displayName: 'Dr. Mei Chen', mailbox: 'mei.chen' },
-      { name: 'dr-duarte', displayName: 'Dr. Tomás Duarte', mailbox: 'tomas.duarte' },
+      { name: 'dr-chen', mailbox: 'mei.chen' },
+      { name: 'dr-duarte', mailbox: 'tomas.duarte' },
     ],
   },
 ] as const;
@@ -148,13 +150,14 @@ function plan(region: string, domain: string): PlannedIdentity[] {
   }
   for (const clinic of CLINICS) {
     for (const practitioner of clinic.practitioners) {
+      // The directory id: what the hub and every workstation check against the entry that carries the certificate.
+      const name = `${clinic.name}.${practitioner.name}`;
       const subject: DistinguishedName = {
-        commonName: practitioner.displayName,
+        commonName: name,
         organization: region,
         organizationalUnit: clinic.unit,
         emailAddress: `${practitioner.mailbox}@${clinic.name}.${domain}`,
       };
-      const name = `${clinic.name}.${practitioner.name}`;
       identities.push(
         { name: `${name}.signing`, profile: 'practitioner-signing', subject },
         { name: `${name}.encryption`, profile: 'practitioner-encryption', subject },

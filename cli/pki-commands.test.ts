@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,8 +91,12 @@ describe('rts pki demo-region', () => {
     expect(manifest.ca).toMatchObject({ profile: 'root-ca', subject: 'CN=North Valley Root CA,OU=RTS PKI,O=North Valley' });
     const duarte = manifest.identities.find((identity) => identity.name === 'clinic-b.dr-duarte.encryption');
     expect(duarte?.subject).toBe(
-      'emailAddress=tomas.duarte@clinic-b.north-valley.example,CN=Dr. Tomás Duarte,OU=Hillview Clinic,O=North Valley',
+      'emailAddress=tomas.duarte@clinic-b.north-valley.example,CN=clinic-b.dr-duarte,OU=Hillview Clinic,O=North Valley',
     );
+    // Every certificate names what the protocol knows its holder by: the endpoint id, or the practitioner's directory id.
+    for (const identity of manifest.identities) {
+      expect(identity.subject).toContain(`CN=${identity.name.replace(/\.(signing|encryption)$/, '')},`);
+    }
     for (const identity of manifest.identities) {
       expect(identity.files).toEqual({
         certificate: `${identity.name}.cert.pem`,
@@ -262,7 +266,7 @@ describe('rts pki request and rts pki issue', () => {
 
   it('request writes a key (0600) and a PEM request that openssl verifies; issue certifies that key', () => {
     const made = inDir(
-      'pki', 'request', '--subject-cn', 'Dr. Ana Lima', '--subject-ou', 'Riverside Health Centre', '--subject-o', 'Demo Region',
+      'pki', 'request', '--directory-id', 'clinic-a.dr-lima', '--subject-ou', 'Riverside Health Centre', '--subject-o', 'Demo Region',
       '--subject-email', 'ana.lima@clinic-a.example', '--profile', 'practitioner-signing', '--key-out', 'lima.key.pem', '--out', 'lima.csr', '--json',
     );
     expect(made.status, made.stderr).toBe(0);
@@ -277,7 +281,7 @@ describe('rts pki request and rts pki issue', () => {
     const description = JSON.parse(issued.stdout) as { subject: string; keyUsage: string[]; notBefore: string; notAfter: string };
     expect(description).toMatchObject({
       certificate: 'lima.cert.pem',
-      subject: 'emailAddress=ana.lima@clinic-a.example,CN=Dr. Ana Lima,OU=Riverside Health Centre,O=Demo Region',
+      subject: 'emailAddress=ana.lima@clinic-a.example,CN=clinic-a.dr-lima,OU=Riverside Health Centre,O=Demo Region',
       keyUsage: ['digitalSignature', 'nonRepudiation'],
     });
     expect(Date.parse(description.notAfter) - Date.parse(description.notBefore)).toBe(90 * 24 * 60 * 60 * 1000);
@@ -290,6 +294,20 @@ describe('rts pki request and rts pki issue', () => {
     const mixedUp = inDir('pki', 'issue', '--csr', 'lima.csr', '--profile', 'practitioner-encryption', ...ca, '--out', 'wrong.pem');
     expect(mixedUp.status).toBe(1);
     expectErrorLine(mixedUp.stderr, 'pki-invalid-input');
+  });
+
+  it('request refuses a practitioner certificate that would not name a directory id', () => {
+    for (const args of [
+      ['--subject-cn', 'Dr. Ana Lima', '--profile', 'practitioner-encryption'],
+      ['--directory-id', 'Dr. Ana Lima'],
+      ['--directory-id', 'clinic-a.dr-lima', '--subject-cn', 'clinic-b.dr-lima'],
+      [],
+    ]) {
+      const refused = inDir('pki', 'request', ...args, '--key-out', 'none.key.pem', '--out', 'none.csr');
+      expect(refused.status, args.join(' ')).toBe(2);
+      expectErrorLine(refused.stderr, 'usage');
+    }
+    expect(existsSync(join(dir, 'none.key.pem'))).toBe(false);
   });
 
   it('request refuses to replace a key unless --force', () => {
@@ -317,7 +335,7 @@ describe('rts pki request and rts pki issue', () => {
     const der = openssl(dir, 'req', '-in', 'lima.csr', '-outform', 'DER', '-out', 'lima.der');
     expect(der.status, der.output).toBe(0);
     const bytes = readFileSync(join(dir, 'lima.der'));
-    const at = bytes.indexOf('Lima');
+    const at = bytes.indexOf('dr-lima');
     bytes[at] = (bytes[at] ?? 0) ^ 0x01;
     writeFileSync(join(dir, 'tampered.der'), bytes);
     writeFileSync(join(dir, 'garbage.der'), 'not a request');

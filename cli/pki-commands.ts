@@ -23,6 +23,7 @@ import {
   type DistinguishedName,
   type LeafProfileName,
 } from '../shared/pki/index.ts';
+import { DIRECTORY_ID_PATTERN } from '../shared/protocol/identifiers.ts';
 import { CLI_ERROR_CODES, CliError, usageError } from './cli-error.ts';
 import { createDemoRegion, DEMO_CRL_VALIDITY_DAYS } from './demo-region.ts';
 import { prepareDirectory, readBytes, readText, writeFileAtomic } from './files.ts';
@@ -49,7 +50,8 @@ export function registerPkiCommands(program: Command): void {
   pki
     .command('request')
     .description('make a new key pair and a certification request (PKCS#10) for it, to hand to the CA')
-    .requiredOption('--subject-cn <name>', 'common name, e.g. the practitioner\'s name')
+    .option('--directory-id <id>', 'a practitioner\'s directory id (<clinic endpoint id>.<local id>): the common name their certificates must have')
+    .option('--subject-cn <name>', 'common name: an endpoint id for a clinic system; for a practitioner use --directory-id')
     .option('--subject-o <name>', 'organization, e.g. the region')
     .option('--subject-ou <name>', 'organizational unit, e.g. the clinic')
     .option('--subject-email <address>', 'e-mail address')
@@ -127,7 +129,8 @@ async function demoRegion(options: DemoRegionOptions): Promise<void> {
 }
 
 interface RequestOptions {
-  subjectCn: string;
+  directoryId?: string;
+  subjectCn?: string;
   subjectO?: string;
   subjectOu?: string;
   subjectEmail?: string;
@@ -145,8 +148,9 @@ async function request(options: RequestOptions): Promise<void> {
   if (existsSync(options.keyOut) && !options.force) {
     throw new CliError(CLI_ERROR_CODES.fileExists, `${options.keyOut} exists; use --force to replace it`);
   }
+  const commonName = requestCommonName(options);
   const subject: DistinguishedName = {
-    commonName: options.subjectCn,
+    commonName,
     organization: options.subjectO,
     organizationalUnit: options.subjectOu,
     emailAddress: options.subjectEmail,
@@ -166,6 +170,24 @@ async function request(options: RequestOptions): Promise<void> {
       `The private key is in ${options.keyOut}; keep it there, the certificate issued from the request needs it.`,
     ]);
   }
+}
+
+/**
+ * The request's common name. A practitioner's certificates name their directory id (docs/protocol.md §3): the hub and
+ * every workstation refuse a directory entry whose certificates name anyone else.
+ */
+function requestCommonName(options: RequestOptions): string {
+  const { directoryId, subjectCn } = options;
+  if (directoryId === undefined && subjectCn === undefined) throw usageError('give --directory-id (a practitioner) or --subject-cn');
+  if (directoryId !== undefined) {
+    if (!DIRECTORY_ID_PATTERN.test(directoryId)) throw usageError(`--directory-id must be <clinic endpoint id>.<local id>, e.g. clinic-a.dr-lima, not ${JSON.stringify(directoryId)}`);
+    if (subjectCn !== undefined && subjectCn !== directoryId) throw usageError('--subject-cn and --directory-id differ: a practitioner\'s common name is the directory id');
+    return directoryId;
+  }
+  if (options.profile?.startsWith('practitioner-') && !DIRECTORY_ID_PATTERN.test(subjectCn!)) {
+    throw usageError(`a ${options.profile} certificate names the practitioner's directory id: give --directory-id, not --subject-cn ${JSON.stringify(subjectCn)}`);
+  }
+  return subjectCn!;
 }
 
 interface IssueOptions {

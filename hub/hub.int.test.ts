@@ -182,6 +182,34 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
     expect((await endpoints['clinic-b']!.waitFor(receiptFor(misSigned, 'rejected'), 'rejected receipt')).properties.rtsReason).toBe('signer-mismatch');
   });
 
+  it("refuses an entry whose certificates name someone else, or whose role reaches into another clinic's namespace", async () => {
+    const refusedWith = async (clinic: string, messageId: string, reason: string, detail: RegExp) => {
+      const receipt = await endpoints[clinic]!.waitFor(receiptFor(messageId, 'rejected'), 'rejected receipt');
+      expect(receipt.properties.rtsReason).toBe(reason);
+      const [letter] = (await store.listDeadLetters(hub.sql, { reason })).filter((l) => l.messageId === messageId);
+      expect(letter?.detail).toMatch(detail);
+    };
+    // The impostor: clinic-b lists "its own" dr-ahmed with the real expert's signing certificate and a key it holds.
+    const impostor = await region.practitioner('clinic-b.dr-ahmed');
+    const [practitioner, role] = expertEntry({ ...impostor, signing: experts['clinic-a.dr-ahmed']!.signing }, { organizationId: 'clinic-b.hillview', endpoints: ['clinic-b'] });
+    const copied = await publishDelta('clinic-b', [{ upsert: hospital('clinic-b.hillview', 'Hillview') }, { upsert: practitioner! }, { upsert: role! }]);
+    await refusedWith('clinic-b', copied, 'not-authorized', /signing certificate is issued to "clinic-a\.dr-ahmed", not to the directory id clinic-b\.dr-ahmed/);
+
+    // An expert given another practitioner's (valid, CA-issued) encryption certificate.
+    const [swapped] = expertEntry({ ...experts['clinic-a.dr-ahmed']!, encryption: experts['clinic-a.dr-berg']!.encryption }, { organizationId: 'clinic-a.riverside', endpoints: ['ws-expert-1'] });
+    const swap = await publishDelta('clinic-a', [{ upsert: swapped! }]);
+    await refusedWith('clinic-a', swap, 'not-authorized', /encryption certificate is issued to "clinic-a\.dr-berg"/);
+
+    // A role under another clinic's hospital, and a role that names another clinic's practitioner.
+    const [chen, chenRole] = expertEntry(experts['clinic-b.dr-chen']!, { organizationId: 'clinic-a.riverside', endpoints: ['clinic-b'] });
+    const underForeign = await publishDelta('clinic-b', [{ upsert: chen! }, { upsert: chenRole! }]);
+    await refusedWith('clinic-b', underForeign, 'not-authorized', /refers to Organization\/clinic-a\.riverside, which clinic-b did not publish/);
+    const [, ownRole] = expertEntry(experts['clinic-b.dr-chen']!, { organizationId: 'clinic-b.hillview', endpoints: ['clinic-b'] });
+    const pointing = await publishDelta('clinic-b', [{ upsert: { ...ownRole!, practitioner: { reference: 'Practitioner/clinic-a.dr-ahmed' } } as DirectoryResource }]);
+    await refusedWith('clinic-b', pointing, 'not-authorized', /must refer to Practitioner\/clinic-b\.dr-chen/);
+    expect(await store.directoryVersion(hub.sql)).toBe(1);
+  });
+
   it('refuses a sender that is not the broker-verified user, and keeps serving the messages behind', async () => {
     const messageId = randomUUID();
     const outcome = await endpoints['clinic-b']!.sendRaw({

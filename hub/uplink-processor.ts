@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import { isCmsError, verify, type CmsSigner, type TrustConfig } from '../shared/cms/index.ts';
-import { CERTIFICATE_PROFILES, commonNameOf, describeCertificate } from '../shared/pki/index.ts';
+import { commonNameOf, describeCertificate } from '../shared/pki/index.ts';
+import { roleReferenceProblem } from '../shared/protocol/fhir/directory-entries.ts';
 import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
 import {
   buildDirectorySnapshot, buildDirectoryUpdate, buildHubNotice, buildReceipt, type DirectoryChange, type DirectoryResource,
@@ -13,6 +14,7 @@ import { openMessage, reasonForCmsError, sealMessage, signingTimeProblem, type O
 import { MESSAGE_TYPES as T, MESSAGE_TYPE_SPECS, type MessageType } from '../shared/protocol/message-types.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 import { failureClass, REASON_CODES, REASON_DESCRIPTIONS, type ReasonCode } from '../shared/protocol/reason-codes.ts';
+import { certificateBindingProblem } from '../shared-node/certificate-binding.ts';
 import type { StoredMessage } from '../transport/transport-store.ts';
 import type { EndpointProvisioner } from './broker/rabbitmq-provisioner.ts';
 import { ProvisioningError } from './broker/rabbitmq-provisioner.ts';
@@ -123,7 +125,6 @@ const HUB_SENDER = 'hub';
 /** Types whose work writes to the database (registration, directory); the others only route. */
 const HUB_BOUND_TYPES: ReadonlySet<MessageType> = new Set([T.endpointRegister, T.directoryPublish, T.directorySnapshotRequest]);
 const EXTENSION_USE: Readonly<Record<string, 'signing' | 'encryption'>> = { signing: 'signing', encryption: 'encryption' };
-const PRACTITIONER_SIGNING = CERTIFICATE_PROFILES['practitioner-signing'];
 
 /** The certificate extensions of a Practitioner (urn:rts:fhir:extension:certificate): use and base64 DER. */
 function certificateExtensions(resource: Record<string, unknown>): { use?: string; base64?: string }[] {
@@ -139,11 +140,12 @@ function isClinicSystemCertificate(der: Uint8Array): boolean {
   return describeCertificate(der).extendedKeyUsage.includes('clientAuth');
 }
 
-/** The regional CA's practitioner-signing usage; any signing certificate would not do (a clinic system's signs too). */
-function isPractitionerSigningCertificate(der: Uint8Array): boolean {
-  const { keyAlgorithm, keyUsage, extendedKeyUsage } = describeCertificate(der);
-  const expected = PRACTITIONER_SIGNING.keyUsage[keyAlgorithm.startsWith('RSA') ? 'rsa' : 'ec'];
-  return expected.every((u) => keyUsage.includes(u)) && PRACTITIONER_SIGNING.extendedKeyUsage.every((u) => extendedKeyUsage.includes(u));
+/**
+ * A practitioner signing certificate bound to the directory id it names (CN, practitioner-signing usage): any signing
+ * certificate would not do (a clinic system's signs too).
+ */
+function isPractitionerSigningCertificate(der: Uint8Array, id: string): boolean {
+  return certificateBindingProblem(der, 'signing', id) === undefined;
 }
 
 /** A directory change: a resource to store (json) or, without json, an entry to retire. */
@@ -320,7 +322,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
   async function practitionerAt(context: ProcessContext, workstation: string, signer: Uint8Array): Promise<{ practitioner: string; publisher: string }> {
     const id = commonNameOf(signer);
     const refuse = (why: string): never => reject(REASON_CODES.signerMismatch, `only the clinic system of ${workstation} or a practitioner reached there may sign this: ${why}`);
-    if (id === undefined || !isPractitionerSigningCertificate(signer)) return refuse(`the certificate of ${id ?? 'the signer'} is not a practitioner signing certificate`);
+    if (id === undefined || !isPractitionerSigningCertificate(signer, id)) return refuse(`the certificate of ${id ?? 'the signer'} is not a practitioner signing certificate`);
     const role = await store.findRole(context.tx, id);
     if (!role || role.retired) return refuse(`${id} has no live PractitionerRole in the directory`);
     if (!role.endpoints.includes(workstation)) return refuse(`the PractitionerRole of ${id} does not list ${workstation}`);
@@ -369,14 +371,23 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     await snapshot(context, sender);
   }
 
-  /** Checks the certificates a Practitioner carries: both uses present, each valid now under the regional CA. */
+  /**
+   * Checks the certificates a Practitioner carries: both uses present, each valid now under the regional CA, and each
+   * bound to the entry (docs/protocol.md §5.1): subject CN = the directory id, the profile's usage for its use. A
+   * clinic cannot publish its own entry with another clinic's expert's certificate, nor give an expert an encryption
+   * certificate issued to someone else.
+   */
   async function checkPractitionerCertificates(resource: Record<string, unknown>): Promise<void> {
     const uses = new Set<string>();
+    const id = String(resource.id);
     for (const extension of certificateExtensions(resource)) {
       const use = EXTENSION_USE[extension.use ?? ''];
-      if (!use || !extension.base64) reject(REASON_CODES.schemaInvalid, `Practitioner/${String(resource.id)}: certificate extension without use or certificate`);
-      const failure = await options.certificates.check(Buffer.from(extension.base64!, 'base64'), use!, now());
-      if (failure) reject(failure.code === 'cms-malformed' ? REASON_CODES.schemaInvalid : reasonForCmsError(failure.code), `Practitioner/${String(resource.id)}: ${failure.message}`);
+      if (!use || !extension.base64) reject(REASON_CODES.schemaInvalid, `Practitioner/${id}: certificate extension without use or certificate`);
+      const der = Buffer.from(extension.base64!, 'base64');
+      const failure = await options.certificates.check(der, use!, now());
+      if (failure) reject(failure.code === 'cms-malformed' ? REASON_CODES.schemaInvalid : reasonForCmsError(failure.code), `Practitioner/${id}: ${failure.message}`);
+      const unbound = certificateBindingProblem(der, use!, id);
+      if (unbound) reject(unbound.kind === 'usage' ? REASON_CODES.wrongKeyUsage : REASON_CODES.notAuthorized, `Practitioner/${id}: ${unbound.detail}`);
       uses.add(use!);
     }
     if (!uses.has('signing') || !uses.has('encryption')) reject(REASON_CODES.schemaInvalid, `Practitioner/${String(resource.id)}: needs a signing and an encryption certificate`);
@@ -409,7 +420,11 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       const id = url.slice(url.indexOf('/') + 1);
       if (publisherOf(id) !== sender) reject(REASON_CODES.notAuthorized, `${url}: ${sender} may publish only directory ids starting with "${sender}."`);
       if (entry.request?.method === 'PUT' && url !== `${String(entry.resource?.resourceType)}/${String(entry.resource?.id)}`) reject(REASON_CODES.schemaInvalid, `${url}: request.url differs from the resource`);
-      if (entry.resource?.resourceType === 'PractitionerRole') roles += 1;
+      if (entry.resource?.resourceType === 'PractitionerRole') {
+        roles += 1;
+        const outside = roleReferenceProblem(entry.resource);
+        if (outside) reject(REASON_CODES.notAuthorized, outside);
+      }
       if (entry.resource?.resourceType === 'Practitioner') await checkPractitionerCertificates(entry.resource);
     }
     if (roles > PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch) reject(REASON_CODES.tooLarge, `${roles} PractitionerRoles in one batch, limit ${PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch}`);

@@ -119,7 +119,7 @@ describe('workstation core on the real broker and hub', () => {
     expect(opened.bloodPressure).toMatchObject([{ systolic: 96, diastolic: 61 }]);
     expect(opened.waveforms[0]!.series.map((x) => [x.lead, x.samples])).toEqual([['II', [0, 0.1, 0.9, -0.2, 0.05]], ['III', [0, 0.2, 1.1, -0.1, 0.1]]]);
     expect(Buffer.from(opened.attachments[0]!.base64, 'base64').toString()).toBe('Referral letter');
-    expect(opened.messages).toMatchObject([{ direction: 'in', type: 'consult.request', state: 'verified', signer: { subject: expect.stringContaining('CN=clinic-b.dr-berg') } }]);
+    expect(opened.messages).toMatchObject([{ direction: 'in', type: 'consult.request', state: 'verified', signer: { subject: expect.stringContaining('CN=clinic-b.dr-berg'), practitionerId: 'clinic-b.dr-berg', name: 'Test Berg' } }]);
 
     await expertWs.call(COMMANDS.actOnCase, { caseId: created.caseId, action: 'accept' });
     const refused = await expertWs.core.dispatch(COMMANDS.actOnCase, { caseId: created.caseId, action: 'cancel', note: 'not mine to cancel' });
@@ -135,7 +135,7 @@ describe('workstation core on the real broker and hub', () => {
     expect(view.report).toMatchObject({
       verified: true, findings: 'Inferior STEMI.', conclusion: 'Give thrombolysis now, then transfer for PCI.',
       diagnoses: [{ code: 'I21.1' }], prescriptions: [{ medication: 'Tenecteplase', dose: 40, unit: 'mg', route: 'IV' }],
-      signer: { subject: expect.stringContaining('CN=clinic-a.dr-ahmed') },
+      signer: { subject: expect.stringContaining('CN=clinic-a.dr-ahmed'), practitionerId: 'clinic-a.dr-ahmed', name: 'Test Ahmed' },
     });
     expect(view.messages.map((m) => `${m.direction}:${m.status}:${m.state}`)).toEqual(['out:requested:processed', 'in:accepted:verified', 'in:completed:verified']);
     // The expert's steps were taken by the applicant's workstation: its receipts reach the expert.

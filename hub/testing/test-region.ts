@@ -9,7 +9,8 @@ import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../
 
 /**
  * A throw-away regional PKI for hub tests and benchmarks: a CA, the hub, clinic systems (CN = endpoint id) and
- * practitioners with a signing and an encryption certificate each. EC P-256 throughout (fast to make).
+ * practitioners with a signing and an encryption certificate each (CN = directory id, as docs/protocol.md §3 requires:
+ * the hub and workstations refuse an entry whose certificates name anyone else). EC P-256 throughout (fast to make).
  */
 export interface TestIdentity extends CmsSigner {
   readonly certificate: Uint8Array;

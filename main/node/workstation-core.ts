@@ -250,6 +250,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       languages: ((practitioner.communication as { coding?: { code?: string }[] }[] | undefined) ?? []).flatMap((c) => (c.coding ?? []).map((x) => x.code ?? '')),
       endpoints: endpointsOf(role),
       certificates: judged,
+      publisher: practitionerId.slice(0, practitionerId.indexOf('.')),
+      lookAlikes: mirror.lookAlikes(practitionerId),
     };
   }
 

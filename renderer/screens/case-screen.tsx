@@ -10,6 +10,7 @@ import {
   unitDisplay, vitalLabelByCode,
 } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
+import { LookAlikeBadge } from '../components/look-alike.tsx';
 import { ReportView } from '../components/report-view.tsx';
 import { TrendPlot, type TrendSeries } from '../components/trend-plot.tsx';
 import { WaveformPlot } from '../components/waveform-plot.tsx';
@@ -197,6 +198,15 @@ function VitalsPanel({ view }: { view: CaseView }) {
 }
 
 /** Who signed a message, in words: only for a message whose signature the core verified. */
+/**
+ * The person who signed, as the directory names them (the certificate names their directory id); the certificate's
+ * subject where the directory does not list them (any more).
+ */
+function SignerName({ signer }: { signer: NonNullable<CaseView['messages'][number]['signer']> }) {
+  if (!signer.name) return <span title={signer.subject}>{signer.practitionerId ?? signer.subject}</span>;
+  return <span title={signer.subject}>{signer.name} ({signer.practitionerId})</span>;
+}
+
 function SignatureBadge({ message }: { message: Message }) {
   if (message.direction === 'in' && message.state === 'rejected') {
     return (
@@ -219,7 +229,7 @@ function SignatureBadge({ message }: { message: Message }) {
     return (
       <div className="signature-cell">
         <span className="badge signature-badge" data-tone="ok" data-testid="signature-verified">
-          Signed by {message.signer.subject} at {formatDateTime(message.signer.signedAt)}, verified
+          Signed by <SignerName signer={message.signer} /> at {formatDateTime(message.signer.signedAt)}, verified
         </span>
       </div>
     );
@@ -322,7 +332,7 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
         <>
           <p className="report-signature">
             <span className="badge signature-badge" data-tone="ok" data-testid="report-signature">
-              Signed by {view.report.signer.subject} at {formatDateTime(view.report.signer.signedAt)}, verified
+              Signed by <SignerName signer={view.report.signer} /> at {formatDateTime(view.report.signer.signedAt)}, verified
             </span>
             {!received && message && (
               <> <span className="badge" data-tone={STATE_TEXT[message.state].tone} data-testid="report-state">{STATE_TEXT[message.state].word}</span>
@@ -510,6 +520,7 @@ function RedirectPicker({ api, exclude, chosen, onChoose }: {
                 Suggest {e.name}
               </button>
               <span className="hint"> {e.specialties} · {e.organization}{e.city ? `, ${e.city}` : ''} · {e.practitionerId}</span>
+              {' '}<LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
             </li>
           ))}
         </ul>

@@ -8,6 +8,7 @@ import {
   formatNumber, GENDER_LABEL, NATIONAL_ID_SYSTEM, PRIORITIES, PRIORITY_LABEL, unitDisplay, vitalLabel, waveformLabel, type Priority,
 } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
+import { LookAlikeBadge, LookAlikeWarning } from '../components/look-alike.tsx';
 import { parseWaveformCsv, type ParsedWaveform } from '../components/waveform-csv.ts';
 import { WaveformPlot } from '../components/waveform-plot.tsx';
 import { formatBytes } from '../files.ts';
@@ -397,6 +398,7 @@ function ExpertSearch({ api, onChoose, describedBy }: { api: RtsApi; onChoose: (
             <li key={e.practitionerId}>
               <button type="button" className="secondary" onClick={() => onChoose(e.practitionerId)}>Choose {e.name}</button>
               <span className="hint"> {e.specialties} · {e.organization}{e.city ? `, ${e.city}` : ''} · {e.practitionerId}</span>
+              {' '}<LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
             </li>
           ))}
         </ul>
@@ -418,6 +420,7 @@ function ChosenExpert({ api, practitionerId, onChange }: { api: RtsApi; practiti
           <span className="hint"> · {practitionerId}</span>
         </p>
       ) : expert.error ? <ErrorMessage error={expert.error} /> : <p className="hint">{practitionerId}</p>}
+      {expert.value && <LookAlikeWarning practitionerId={practitionerId} lookAlikes={expert.value.lookAlikes} />}
       {unusable.length > 0 && <p className="field-error">This expert’s encryption certificate cannot be used ({unusable.map((c) => c.problem ?? c.state).join('; ')}): the request would be refused.</p>}
       <button type="button" className="link" onClick={onChange}>Choose another expert</button>
     </div>

@@ -5,6 +5,7 @@ import type { CommandOutput, DirectoryState } from '../../shared/api/contract.ts
 import type { RtsApi } from '../../preload/rts-api.ts';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
+import { LookAlikeBadge, LookAlikeWarning } from '../components/look-alike.tsx';
 import { useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
 import { VirtualListbox } from '../components/virtual-listbox.tsx';
@@ -130,7 +131,10 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
             renderItem={(e, ids) => (
               <>
                 <span className="row-line"><strong id={ids.label}>{e.name}</strong> · {e.specialties}</span>
-                <span className="row-line muted" id={ids.description}>{[e.organization, e.city, e.languages.split(' ').join(', ')].filter(Boolean).join(' · ')}</span>
+                <span className="row-line muted" id={ids.description}>
+                  <LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />{e.lookAlikes && ' '}
+                  {[e.organization, e.city, e.languages.split(' ').join(', ')].filter(Boolean).join(' · ')}
+                </span>
               </>
             )}
             onOpen={(e) => setSelected(e.practitionerId)}
@@ -198,8 +202,10 @@ function ExpertDetails({ api, practitionerId, navigate }: { api: RtsApi; practit
             <dt>City</dt><dd>{e.city ?? '—'}</dd>
             <dt>Languages</dt><dd>{e.languages.map(languageName).join(', ') || '—'}</dd>
             <dt>Directory id</dt><dd>{e.practitionerId}</dd>
+            <dt>Published by</dt><dd>{e.publisher}</dd>
             <dt>Endpoints</dt><dd>{e.endpoints.join(', ') || 'None: requests cannot reach this expert'}</dd>
           </dl>
+          <LookAlikeWarning practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
           <button type="button" onClick={() => navigate({ name: 'compose', expertId: e.practitionerId })}>Ask for a consultation</button>
           {!canEncrypt && <p className="hint">No valid encryption certificate: a request to this expert would be refused.</p>}
           <CertificateList certificates={e.certificates} label={`Certificates of ${e.name}`} />

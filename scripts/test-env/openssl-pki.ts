@@ -6,7 +6,8 @@
  *
  * Leaves carry the KU/EKU the CMS profile expects (signers: digitalSignature[+nonRepudiation], emailProtection;
  * recipients: keyEncipherment for RSA, keyAgreement for EC), plus the deliberately broken ones the rejection tests
- * need. Everything lives in one temp directory; `remove()` deletes it.
+ * need. Practitioners' certificates name their directory id, as the region's do (docs/protocol.md §3). Everything lives
+ * in one temp directory; `remove()` deletes it.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,16 +44,16 @@ const EXTENSIONS = {
 } as const;
 
 export const LEAVES = {
-  rsaSigner: { key: 'rsa', subject: '/O=Clinic A/CN=Dr A', extensions: 'signer' },
-  ecSigner: { key: 'ec', subject: '/O=Clinic B/CN=Dr B', extensions: 'signer' },
-  rsaRecipient: { key: 'rsa', subject: '/O=Clinic A/CN=Dr A encryption', extensions: 'rsaEncryption' },
-  ecRecipient: { key: 'ec', subject: '/O=Clinic B/CN=Dr B encryption', extensions: 'ecEncryption' },
+  rsaSigner: { key: 'rsa', subject: '/O=Clinic A/CN=clinic-a.dr-a', extensions: 'signer' },
+  ecSigner: { key: 'ec', subject: '/O=Clinic B/CN=clinic-b.dr-b', extensions: 'signer' },
+  rsaRecipient: { key: 'rsa', subject: '/O=Clinic A/CN=clinic-a.dr-a', extensions: 'rsaEncryption' },
+  ecRecipient: { key: 'ec', subject: '/O=Clinic B/CN=clinic-b.dr-b', extensions: 'ecEncryption' },
   ecRecipient2: { key: 'ec', subject: '/O=Region/CN=Regional hub', extensions: 'ecEncryption' },
-  expired: { key: 'ec', subject: '/O=Clinic C/CN=Dr Expired', extensions: 'signer', validity: 'expired' },
-  notYetValid: { key: 'ec', subject: '/O=Clinic C/CN=Dr Future', extensions: 'signer', validity: 'notYetValid' },
-  revoked: { key: 'ec', subject: '/O=Clinic C/CN=Dr Revoked', extensions: 'signer' },
-  untrusted: { key: 'ec', subject: '/O=Elsewhere/CN=Dr Unknown', extensions: 'signer', issuer: 'untrustedRoot' },
-  wrongKeyUsage: { key: 'rsa', subject: '/O=Clinic C/CN=Dr Encipher Only', extensions: 'keyEnciphermentOnly' },
+  expired: { key: 'ec', subject: '/O=Clinic C/CN=clinic-c.dr-expired', extensions: 'signer', validity: 'expired' },
+  notYetValid: { key: 'ec', subject: '/O=Clinic C/CN=clinic-c.dr-future', extensions: 'signer', validity: 'notYetValid' },
+  revoked: { key: 'ec', subject: '/O=Clinic C/CN=clinic-c.dr-revoked', extensions: 'signer' },
+  untrusted: { key: 'ec', subject: '/O=Elsewhere/CN=clinic-x.dr-unknown', extensions: 'signer', issuer: 'untrustedRoot' },
+  wrongKeyUsage: { key: 'rsa', subject: '/O=Clinic C/CN=clinic-c.dr-encipher-only', extensions: 'keyEnciphermentOnly' },
   serverAuthOnly: { key: 'ec', subject: '/O=Clinic C/CN=web server', extensions: 'serverAuthOnly' },
 } as const satisfies Record<string, LeafSpec>;
 

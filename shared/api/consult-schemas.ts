@@ -164,6 +164,17 @@ export const prescriptionViewSchema = prescriptionSchema.extend({
   instructions: z.string().optional(),
 });
 
+/**
+ * Who signed a message: the certificate's subject and the signing time, and the person the certificate names (its
+ * common name is their directory id, docs/protocol.md §3) with their name from the directory, where it lists them.
+ */
+const signerSchema = z.object({
+  subject: z.string(),
+  signedAt: isoDateTime,
+  practitionerId: z.string().optional(),
+  name: z.string().optional(),
+});
+
 export const caseMessageViewSchema = z.object({
   messageId: uuidSchema,
   direction: z.enum(['in', 'out']),
@@ -173,8 +184,8 @@ export const caseMessageViewSchema = z.object({
   state: messageStateSchema,
   reason: reasonSchema.optional(),
   detail: z.string().optional(),
-  /** The verified signer: certificate subject and signing time. Absent for a refused message. */
-  signer: z.object({ subject: z.string(), signedAt: isoDateTime }).optional(),
+  /** The verified signer. Absent for a refused message. */
+  signer: signerSchema.optional(),
   note: z.string().optional(),
   suggestedPractitioner: z.string().optional(),
   attachments: z.array(attachmentViewSchema).optional(),
@@ -193,7 +204,7 @@ export const caseViewSchema = caseSummarySchema.extend({
     conclusion: z.string(),
     diagnoses: z.array(z.object({ system: z.string().optional(), code: z.string().optional(), text: z.string() })),
     prescriptions: z.array(prescriptionViewSchema),
-    signer: z.object({ subject: z.string(), signedAt: isoDateTime }),
+    signer: signerSchema,
     verified: z.literal(true),
   }).optional(),
   messages: z.array(caseMessageViewSchema),

@@ -84,6 +84,11 @@ export type DirectoryState = z.infer<typeof directoryStateSchema>;
 
 export const expertSummarySchema = z.object({
   practitionerId: z.string(), name: z.string(), specialties: z.string(), organization: z.string(), city: z.string(), languages: z.string(),
+  /**
+   * Entries of other clinics with the same name and hospital name: one of them may be an impostor (a clinic publishing
+   * someone else's expert under its own id). The UI marks such rows and says which clinic published each.
+   */
+  lookAlikes: z.array(z.string()).optional(),
 });
 
 export const expertDetailSchema = z.object({
@@ -95,6 +100,10 @@ export const expertDetailSchema = z.object({
   languages: z.array(z.string()),
   endpoints: z.array(z.string()),
   certificates: z.array(certificateStatusSchema),
+  /** The clinic (endpoint id) that published this entry: the part of the directory id before the dot. */
+  publisher: z.string(),
+  /** As in the search results; empty when there are none. */
+  lookAlikes: z.array(z.string()),
 });
 export type ExpertDetail = z.infer<typeof expertDetailSchema>;
 

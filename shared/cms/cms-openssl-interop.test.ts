@@ -27,7 +27,7 @@ const CIPHERS = [
 ] as const;
 const COMBINATIONS = SIGNERS.flatMap((signer) => RECIPIENTS.flatMap((recipient) => CIPHERS.map((cipher) => [signer, recipient, cipher] as const)));
 
-const SUBJECTS: Record<(typeof SIGNERS)[number], string> = { rsaSigner: 'CN=Dr A,O=Clinic A', ecSigner: 'CN=Dr B,O=Clinic B' };
+const SUBJECTS: Record<(typeof SIGNERS)[number], string> = { rsaSigner: 'CN=clinic-a.dr-a,O=Clinic A', ecSigner: 'CN=clinic-b.dr-b,O=Clinic B' };
 
 let pki: TestPki;
 let work: string;

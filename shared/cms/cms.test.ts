@@ -125,7 +125,7 @@ describe('sign and verify', () => {
     const signed = await sign(content, signers.rsaSigner, { signingTime });
     const { signer } = await verify(signed, trust, { now: new Date() });
     expect(signer).toMatchObject({
-      subject: 'CN=Dr A,O=Clinic A',
+      subject: 'CN=clinic-a.dr-a,O=Clinic A',
       serialNumber: expect.stringMatching(/^[0-9a-f]+$/),
       signatureAlgorithm: 'RSASSA-PKCS1-v1_5-SHA256',
     });
@@ -158,14 +158,14 @@ describe('inspect', () => {
       contentSize: marker.byteLength,
       digestAlgorithms: ['SHA-256'],
       certificates: [
-        expect.objectContaining({ subject: 'CN=Dr B,O=Clinic B', issuer: 'CN=RTS Test Practitioner CA,O=RTS Test' }),
+        expect.objectContaining({ subject: 'CN=clinic-b.dr-b,O=Clinic B', issuer: 'CN=RTS Test Practitioner CA,O=RTS Test' }),
         expect.objectContaining({ subject: 'CN=RTS Test Practitioner CA,O=RTS Test', issuer: 'CN=RTS Test Root CA,O=RTS Test' }),
       ],
       signers: [
         {
           issuer: 'CN=RTS Test Practitioner CA,O=RTS Test',
           serialNumber: expect.stringMatching(/^[0-9a-f]+$/),
-          subject: 'CN=Dr B,O=Clinic B',
+          subject: 'CN=clinic-b.dr-b,O=Clinic B',
           digestAlgorithm: 'SHA-256',
           signatureAlgorithm: 'ECDSA-SHA256',
           signingTime: '2026-03-04T05:06:07.000Z',

@@ -5,7 +5,9 @@ import { API_ERROR_CODES } from '../../../shared/api/api-error.ts';
 import { isCmsError, open, type CertificateValidator, type CmsRecipientIdentity, type TrustConfig } from '../../../shared/cms/index.ts';
 import type { ApplicationProperties } from '../../../shared/protocol/application-properties.ts';
 import { CONSULT_STATUS_SENDER, canTransition, type ConsultStatus, type ConsultStatusUpdate } from '../../../shared/protocol/consult-status.ts';
-import { certificatesOf } from '../../../shared/protocol/fhir/directory-entries.ts';
+import { commonNameOf } from '../../../shared/pki/index.ts';
+import { certificatesOf, practitionerName } from '../../../shared/protocol/fhir/directory-entries.ts';
+import { DIRECTORY_ID_PATTERN } from '../../../shared/protocol/identifiers.ts';
 import { buildConsultReport, buildConsultRequest, buildConsultStatus, type PatientDetails } from '../../../shared/protocol/fhir/message-builders.ts';
 import type { OpenedMessage } from '../../../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
@@ -183,12 +185,29 @@ export function createConsultService(options: ConsultServiceOptions) {
     return record;
   }
 
+  /**
+   * Who signed: the certificate's subject, and the person it names. A practitioner's certificate names their directory
+   * id (docs/protocol.md §3), so the name shown is the directory's, not whatever the certificate says.
+   */
+  function signerOf(signer: { certificate: Uint8Array; subject: string; signingTime: Date }): NonNullable<CaseView['messages'][number]['signer']> {
+    const base = { subject: signer.subject, signedAt: signer.signingTime.toISOString() };
+    let practitionerId: string | undefined;
+    try {
+      practitionerId = commonNameOf(signer.certificate);
+    } catch {
+      return base;
+    }
+    if (practitionerId === undefined || !DIRECTORY_ID_PATTERN.test(practitionerId)) return base;
+    const name = practitionerName(mirror.resource(`Practitioner/${practitionerId}`) as { name?: unknown[] } | undefined);
+    return { ...base, practitionerId, ...(name && { name }) };
+  }
+
   /** The decrypted, verified content of one stored message (our own copies are encrypted to us too). */
-  async function readStored(message: CaseMessageRecord): Promise<{ content: CaseMessageContent; signer: { subject: string; signedAt: string } } | undefined> {
+  async function readStored(message: CaseMessageRecord): Promise<{ content: CaseMessageContent; signer: NonNullable<CaseView['messages'][number]['signer']> } | undefined> {
     if (!message.body) return undefined;
     const opened = await open(message.body, await options.recipient(), options.trust(), { now: new Date(message.signedAt ?? message.createdAt) });
     const payload = JSON.parse(new TextDecoder().decode(opened.content)) as Record<string, unknown>;
-    return { content: readCaseMessage(message.type, payload), signer: { subject: opened.signer.subject, signedAt: opened.signer.signingTime.toISOString() } };
+    return { content: readCaseMessage(message.type, payload), signer: signerOf(opened.signer) };
   }
 
   async function patientOf(record: CaseRecord): Promise<PatientDetails> {

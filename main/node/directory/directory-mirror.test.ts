@@ -105,3 +105,32 @@ describe('search order', () => {
     expect(mirror.search({ text: 'card neuro' }).map((r) => r.practitionerId)).toEqual(['clinic-a.dr-lund']);
   });
 });
+
+describe('look-alikes', () => {
+  it("marks entries whose name and hospital read the same as another clinic's, on both sides, until one is retired", () => {
+    mirror.applySnapshotBatch({
+      batchId: 'b', index: 1, count: 1, version: 1,
+      resources: [
+        hospital('clinic-a.riverside', 'Riverside Hospital', 'Bergen'),
+        hospital('clinic-x.riverside', 'RIVERSIDE  hospital', 'Bergen'),
+        ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-a.riverside'),
+        // The impostor: another clinic's entry, same person and hospital as the directory shows them.
+        ...expert('clinic-x.dr-ahmed', 'Ahmed', 'Láyla', 'Cardiology', 'clinic-x.riverside'),
+        // The same clinic listing two namesakes is its own business, and a namesake elsewhere is no look-alike.
+        ...expert('clinic-a.dr-ahmed-2', 'Ahmed', 'Layla', 'Neurology', 'clinic-a.riverside'),
+        ...expert('clinic-b.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-b.elsewhere'),
+      ],
+    });
+    const flags = Object.fromEntries(mirror.search({ text: 'ahmed' }).map((e) => [e.practitionerId, e.lookAlikes]));
+    expect(flags).toEqual({
+      'clinic-a.dr-ahmed': ['clinic-x.dr-ahmed'],
+      'clinic-a.dr-ahmed-2': ['clinic-x.dr-ahmed'],
+      'clinic-x.dr-ahmed': expect.arrayContaining(['clinic-a.dr-ahmed', 'clinic-a.dr-ahmed-2']),
+      'clinic-b.dr-ahmed': undefined,
+    });
+    expect(mirror.lookAlikes('clinic-b.dr-ahmed')).toEqual([]);
+
+    expect(mirror.applyUpdate({ baseVersion: 1, version: 2, changes: [{ retire: 'PractitionerRole/clinic-x.dr-ahmed' }] })).toBe('applied');
+    expect(mirror.search({ text: 'ahmed' }).every((e) => e.lookAlikes === undefined)).toBe(true);
+  });
+});

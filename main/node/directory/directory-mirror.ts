@@ -24,6 +24,11 @@ export interface ExpertSummary {
   readonly organization: string;
   readonly city: string;
   readonly languages: string;
+  /**
+   * Entries of other clinics with the same name at a hospital of the same name (a look-alike: one of them may be an
+   * impostor published by a clinic that is not the expert's). Absent when there are none.
+   */
+  readonly lookAlikes?: string[];
 }
 
 export interface ExpertQuery {
@@ -41,6 +46,8 @@ export interface DirectoryMirror {
   applyUpdate(update: { baseVersion: number; version: number; changes: readonly DirectoryChange[] }): UpdateOutcome;
   search(query: ExpertQuery): ExpertSummary[];
   resource(url: string): DirectoryResource | undefined;
+  /** Live entries of other publishers whose name and hospital name read the same as this one's (`ExpertSummary.lookAlikes`). */
+  lookAlikes(practitionerId: string): string[];
   count(): number;
 }
 
@@ -80,8 +87,32 @@ const MIGRATIONS = [{
   version: 4,
   // count() runs after every applied change: without it, it read every stored resource (650 ms at 100,000 experts).
   sql: "create index mirror_entries_roles on mirror_entries (entry_id) where resource_type = 'PractitionerRole'",
+}, {
+  version: 5,
+  // Who looks like whom: name and hospital name, normalized (identityKey). '' = not yet worked out (rows of an older
+  // mirror, filled in when it is opened), null = no live entry.
+  sql: `
+    alter table mirror_search_rows add column identity_key text default '';
+    create index mirror_search_rows_identity on mirror_search_rows (identity_key) where identity_key is not null;
+  `,
 }];
 
+/** At most this many look-alikes are named per entry. */
+const MAX_LOOK_ALIKES = 10;
+
+/** Words of a name, without case, diacritics or order: "Dr. Layla Ahmed" reads as "Ahmed, Layla (Dr)". */
+function normalizedWords(text: string): string {
+  const words = text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return words.sort().join(' ');
+}
+
+/** Name and hospital name as a look-alike would copy them. */
+export function identityKey(name: string, organization: string): string {
+  return `${normalizedWords(name)}\u001f${normalizedWords(organization)}`;
+}
+
+/** The endpoint that published a directory id (the part before the dot). */
+const publisherOf = (id: string) => id.slice(0, id.indexOf('.'));
 
 interface Coding { text?: string; coding?: { code?: string; display?: string }[] }
 
@@ -97,6 +128,10 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
   const deleteSearch = db.prepare('delete from mirror_search where rowid = ?');
   const putSearch = db.prepare('insert into mirror_search (rowid, practitioner_id, name, specialties, organization, city, languages) values (?, ?, ?, ?, ?, ?, ?)');
   const rolesOfOrganization = db.prepare<[string], { entry_id: string }>('select entry_id from mirror_entries where organization = ?');
+  const setIdentity = db.prepare('update mirror_search_rows set identity_key = ? where rowid = ?');
+  const sameIdentity = db.prepare<[string, string], { practitioner_id: string }>(
+    'select other.practitioner_id from mirror_search_rows this join mirror_search_rows other on other.identity_key = this.identity_key where this.practitioner_id = ? and other.practitioner_id <> ?',
+  );
   const readVersion = () => (db.prepare('select version from mirror_state where id = 1').get() as { version: number | null }).version ?? undefined;
   const setVersion = db.prepare('update mirror_state set version = ?, applied_at = ? where id = 1');
 
@@ -120,16 +155,22 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
     };
     const practitioner = known(`Practitioner/${practitionerId}`);
     const role = known(`PractitionerRole/${practitionerId}`);
-    if (!practitioner || !role || practitioner.active === false || role.active === false) return;
+    if (!practitioner || !role || practitioner.active === false || role.active === false) {
+      setIdentity.run(null, rowid);
+      return;
+    }
     const names = (practitioner.name as { family?: string; given?: string[]; prefix?: string[]; text?: string }[] | undefined) ?? [];
     const organization = known(String((role.organization as { reference?: string } | undefined)?.reference ?? ''));
     const address = (organization?.address as { city?: string; district?: string; state?: string; country?: string }[] | undefined)?.[0];
+    const name = text(names.flatMap((n) => [...(n.prefix ?? []), ...(n.given ?? []), n.family, n.text]));
+    const organizationName = text([organization?.name as string | undefined]);
+    setIdentity.run(identityKey(name, organizationName), rowid);
     putSearch.run(
       rowid,
       practitionerId,
-      text(names.flatMap((n) => [...(n.prefix ?? []), ...(n.given ?? []), n.family, n.text])),
+      name,
       text(((role.specialty as Coding[] | undefined) ?? []).flatMap((s) => [s.text, ...(s.coding ?? []).map((c) => c.display)])),
-      text([organization?.name as string | undefined]),
+      organizationName,
       text([address?.city, address?.district, address?.state, address?.country]),
       text(((practitioner.communication as Coding[] | undefined) ?? []).flatMap((c) => (c.coding ?? []).map((x) => x.code))),
     );
@@ -145,6 +186,23 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
     current.set(url, change.upsert as Record<string, unknown> | undefined);
     return type === 'Organization' ? rolesOfOrganization.all(url).map((r) => r.entry_id) : [id];
   }
+
+  // Rows of a mirror made before look-alikes were marked: worked out once, from what the search index holds.
+  const unkeyed = db.prepare<[], { rowid: number; name: string | null; organization: string | null }>(
+    "select r.rowid as rowid, s.name as name, s.organization as organization from mirror_search_rows r left join mirror_search s on s.rowid = r.rowid where r.identity_key = ''",
+  ).all();
+  if (unkeyed.length > 0) {
+    db.transaction(() => {
+      for (const row of unkeyed) setIdentity.run(row.name === null ? null : identityKey(row.name, row.organization ?? ''), row.rowid);
+    })();
+  }
+
+  const lookAlikes = (practitionerId: string): string[] => sameIdentity.all(practitionerId, practitionerId)
+    .map((r) => r.practitioner_id).filter((id) => publisherOf(id) !== publisherOf(practitionerId)).slice(0, MAX_LOOK_ALIKES);
+  const withLookAlikes = (experts: ExpertSummary[]): ExpertSummary[] => experts.map((expert) => {
+    const others = lookAlikes(expert.practitionerId);
+    return others.length > 0 ? { ...expert, lookAlikes: others } : expert;
+  });
 
   return {
     version: readVersion,
@@ -187,7 +245,7 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       const words = (query.text ?? '').normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [];
       const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
       const columns = 'practitioner_id as practitionerId, name, specialties, organization, city, languages';
-      if (words.length === 0) return db.prepare(`select ${columns} from mirror_search order by name limit ?`).all(limit) as ExpertSummary[];
+      if (words.length === 0) return withLookAlikes(db.prepare(`select ${columns} from mirror_search order by name limit ?`).all(limit) as ExpertSummary[]);
       // Each word as a quoted prefix: what the user types can never be read as FTS5 syntax.
       const match = words.map((w) => `"${w}"*`).join(' AND ');
       const inName = `name : (${match})`;
@@ -195,10 +253,11 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       // match, which for the first letters typed is most of the directory (measured 20-240 ms against 2 ms).
       const matching = db.prepare<[string, number], ExpertSummary>(`select ${columns} from mirror_search where mirror_search match ? limit ?`);
       const byName = matching.all(inName, limit);
-      return byName.length >= limit ? byName : [...byName, ...matching.all(`(${match}) NOT ${inName}`, limit - byName.length)];
+      return withLookAlikes(byName.length >= limit ? byName : [...byName, ...matching.all(`(${match}) NOT ${inName}`, limit - byName.length)]);
     },
 
     resource: (url) => read(url) as DirectoryResource | undefined,
+    lookAlikes,
     count: () => (db.prepare("select count(*) as n from mirror_entries where resource_type = 'PractitionerRole'").get() as { n: number }).n,
   };
 }

@@ -1,14 +1,18 @@
 import type { CertificateValidator } from '../../../shared/cms/index.ts';
 import { isCmsError } from '../../../shared/cms/index.ts';
-import { certificatesOf } from '../../../shared/protocol/fhir/directory-entries.ts';
+import { certificatesOf, roleReferenceProblem } from '../../../shared/protocol/fhir/directory-entries.ts';
 import type { DirectoryChange, DirectoryResource } from '../../../shared/protocol/fhir/message-builders.ts';
 import type { PropertiesOf } from '../../../shared/protocol/application-properties.ts';
+import { certificateBindingProblem } from '../../../shared-node/certificate-binding.ts';
 import type { DirectoryMirror, SnapshotProgress, UpdateOutcome } from './directory-mirror.ts';
 
 /**
  * Turns opened `directory.snapshot` and `directory.update` messages (the hub's signature already checked) into mirror
- * changes. Every practitioner's certificates are checked against the regional CA first: an expert whose certificates
- * do not hold is left out of the mirror (nobody could verify their reports or encrypt to them) and counted as refused.
+ * changes. Every practitioner's certificates are checked against the regional CA first, and must be bound to the entry
+ * (subject CN = its directory id, the profile's usage: shared-node/certificate-binding.ts); every role must stay in its
+ * publisher's namespace. The hub checks the same, but a workstation does not take the hub's word for it: a hub that
+ * swapped an expert's encryption certificate for someone else's could read the consults sent to that expert. An expert
+ * that fails is left out of the mirror (nobody could verify their reports or encrypt to them) and counted as refused.
  */
 export interface RefusedEntry {
   readonly practitionerId: string;
@@ -37,15 +41,18 @@ export function createDirectorySync(options: { mirror: DirectoryMirror; validato
   const now = options.now ?? (() => new Date());
 
   /**
-   * Practitioners among `resources` whose certificates fail, each with its first failure in entry order. The checks
+   * Practitioners among `resources` whose certificates or role fail, each with its first failure in entry order. The checks
    * run at once: their signature verifications then share the cores (shared-node/native-certificate-validator.ts).
    */
   async function refusals(resources: readonly DirectoryResource[]): Promise<RefusedEntry[]> {
     const validate = options.validator();
     const at = now();
-    const failureOf = async (use: 'signing' | 'encryption', base64: string): Promise<string | undefined> => {
+    const failureOf = async (use: 'signing' | 'encryption', base64: string, practitionerId: string): Promise<string | undefined> => {
+      const der = new Uint8Array(Buffer.from(base64, 'base64'));
+      const unbound = certificateBindingProblem(der, use, practitionerId);
+      if (unbound) return unbound.detail;
       try {
-        await validate(new Uint8Array(Buffer.from(base64, 'base64')), use, at);
+        await validate(der, use, at);
         return undefined;
       } catch (error) {
         // Without a current CRL here nothing can be judged: the update waits (thrown: transient) rather than refuse everyone.
@@ -54,18 +61,26 @@ export function createDirectorySync(options: { mirror: DirectoryMirror; validato
       }
     };
     const verdicts = await Promise.all(resources.map(async (resource): Promise<RefusedEntry | undefined> => {
-      if (resource.resourceType !== 'Practitioner' || resource.active === false) return undefined;
+      if (resource.active === false) return undefined;
+      if (resource.resourceType === 'PractitionerRole') {
+        const outside = roleReferenceProblem(resource);
+        return outside === undefined ? undefined : { practitionerId: resource.id ?? '', reason: outside };
+      }
+      if (resource.resourceType !== 'Practitioner') return undefined;
       const practitionerId = resource.id ?? '';
       const certificates = certificatesOf(resource);
       if (certificates.signing.length === 0 || certificates.encryption.length === 0) return { practitionerId, reason: 'needs a signing and an encryption certificate' };
       const failures = await Promise.all([
-        ...certificates.signing.map((c) => failureOf('signing', c)),
-        ...certificates.encryption.map((c) => failureOf('encryption', c)),
+        ...certificates.signing.map((c) => failureOf('signing', c, practitionerId)),
+        ...certificates.encryption.map((c) => failureOf('encryption', c, practitionerId)),
       ]);
       const reason = failures.find((f) => f !== undefined);
       return reason === undefined ? undefined : { practitionerId, reason };
     }));
-    return verdicts.filter((v): v is RefusedEntry => v !== undefined);
+    // One line per expert: the first failure, whether of the Practitioner or of its role.
+    const refused = new Map<string, RefusedEntry>();
+    for (const verdict of verdicts) if (verdict && !refused.has(verdict.practitionerId)) refused.set(verdict.practitionerId, verdict);
+    return [...refused.values()];
   }
 
   const withoutRefused = (refused: readonly RefusedEntry[]) => {

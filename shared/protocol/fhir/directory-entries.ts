@@ -26,3 +26,39 @@ export function endpointsOf(role: { endpoint?: readonly unknown[] } | undefined)
     .filter((e) => e.identifier?.system === 'urn:rts:endpoint' && typeof e.identifier.value === 'string')
     .map((e) => e.identifier!.value!);
 }
+
+/** The endpoint a directory id belongs to, the only one that may publish it: the part before the dot (§1). */
+export function directoryPublisherOf(directoryId: string): string {
+  const dot = directoryId.indexOf('.');
+  return dot < 0 ? '' : directoryId.slice(0, dot);
+}
+
+/** The id a FHIR reference `Type/<id>` points to, or undefined if it is not a reference of that type. */
+function referencedId(reference: unknown, type: string): string | undefined {
+  const value = (reference as { reference?: unknown } | undefined)?.reference;
+  return typeof value === 'string' && value.startsWith(`${type}/`) ? value.slice(type.length + 1) : undefined;
+}
+
+/**
+ * Why a PractitionerRole's references leave its publisher's namespace, or undefined (docs/protocol.md §5.1): the role
+ * names the Practitioner of the same id, and an Organization its own publisher published. Otherwise a clinic could
+ * list another clinic's expert, or place its own under another clinic's hospital.
+ */
+export function roleReferenceProblem(role: { id?: string; practitioner?: unknown; organization?: unknown }): string | undefined {
+  const id = role.id ?? '';
+  const publisher = directoryPublisherOf(id);
+  const practitioner = referencedId(role.practitioner, 'Practitioner');
+  if (practitioner !== id) return `PractitionerRole/${id} must refer to Practitioner/${id}, not ${practitioner === undefined ? 'nothing' : `Practitioner/${practitioner}`}`;
+  const organization = referencedId(role.organization, 'Organization');
+  if (organization !== undefined && directoryPublisherOf(organization) !== publisher) {
+    return `PractitionerRole/${id} refers to Organization/${organization}, which ${publisher} did not publish (another clinic's namespace)`;
+  }
+  return undefined;
+}
+
+/** A Practitioner's names as people read them ("Dr Layla Ahmed"), or undefined if it has none. */
+export function practitionerName(practitioner: { name?: readonly unknown[] } | undefined): string | undefined {
+  const names = (practitioner?.name ?? []) as { prefix?: string[]; given?: string[]; family?: string; text?: string }[];
+  const text = names.map((n) => n.text ?? [...(n.prefix ?? []), ...(n.given ?? []), n.family].filter(Boolean).join(' ')).filter(Boolean).join(', ');
+  return text || undefined;
+}
