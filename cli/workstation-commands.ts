@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openAuditLog } from '../main/node/audit/audit-log.ts';
+import { auditSealFromVault, openAuditLog } from '../main/node/audit/audit-log.ts';
 import { openWorkstationSettings } from '../main/node/settings/workstation-settings.ts';
 import { KeychainChangedError, openWorkstationStore } from '../main/node/store/workstation-store.ts';
 import { createKeychainVault, DEFAULT_VAULT_SERVICE } from '../main/node/vault/keychain-vault.ts';
@@ -14,20 +14,21 @@ import { printJson, printLines } from './output.ts';
 export function registerWorkstationCommands(program: Command): void {
   const workstation = program.command('workstation').description("check a workstation's local data");
   workstation.command('audit')
-    .description('verify the hash chain of the audit log: exits 1 and names the first bad entry if anything was changed, removed or inserted')
+    .description('verify the audit log: its HMAC chain under the keychain key and the newest entry the keychain recorded; exits 1 and names the first bad entry if anything was changed, removed, inserted or cut off')
     .requiredOption('--data-dir <dir>', "the workstation's data directory (settings.json and workstation.db)")
     .option('--keychain-service <name>', 'keychain service the app stores its secrets under', DEFAULT_VAULT_SERVICE)
     .option('--json', 'print JSON')
     .action(async (options: { dataDir: string; keychainService: string; json?: true }) => {
+      const vault = createKeychainVault(options.keychainService);
       let db;
       try {
-        db = await openWorkstationStore({ dir: options.dataDir, vault: createKeychainVault(options.keychainService), settings: openWorkstationSettings(options.dataDir) });
+        db = await openWorkstationStore({ dir: options.dataDir, vault, settings: openWorkstationSettings(options.dataDir) });
       } catch (error) {
         if (error instanceof VaultUnavailableError || error instanceof KeychainChangedError) throw new CliError(CLI_ERROR_CODES.storeUnavailable, `${error.message}. ${error.hint}`);
         throw error;
       }
       try {
-        const result = openAuditLog(db).check();
+        const result = await openAuditLog(db, await auditSealFromVault(vault)).check();
         if (options.json) printJson(result);
         else if (result.ok) printLines([`audit log intact: ${result.entries} entries, head ${result.head}`]);
         if (!result.ok) throw new CliError(CLI_ERROR_CODES.auditBroken, `entry ${result.firstBadSeq} ${result.problem} (${result.entries} entries read)`);

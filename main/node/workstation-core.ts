@@ -23,7 +23,7 @@ import { createSqliteTransportStore } from '../../transport/sqlite-transport-sto
 import type { StoredMessage, TransportStore } from '../../transport/transport-store.ts';
 import { createCommandDispatcher, type CommandDispatcher } from './api/command-dispatcher.ts';
 import { createAppLock, type AppLock } from './app-lock.ts';
-import { AUDIT_ACTIONS, openAuditLog, type AuditLog } from './audit/audit-log.ts';
+import { AUDIT_ACTIONS, auditSealFromVault, openAuditLog, type AuditLog } from './audit/audit-log.ts';
 import { openCaseStore } from './consult/case-store.ts';
 import { createConsultService, type ConsultService } from './consult/consult-service.ts';
 import { CoreError } from './core-error.ts';
@@ -438,6 +438,11 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       };
     }),
     [COMMANDS.checkAuditLog]: async () => unlocked().audit.check(),
+    [COMMANDS.listAuditLog]: async ({ beforeSeq, limit }) => {
+      const { audit } = unlocked();
+      const entries = audit.list({ limit: limit ?? 50, ...(beforeSeq !== undefined && { beforeSeq }) });
+      return { total: audit.count(), entries: entries.map(({ hash: _mac, ...entry }) => entry) };
+    },
     [COMMANDS.lock]: async () => {
       if (!lock.lock()) throw new CoreError(API_ERROR_CODES.notConfigured, 'Set a lock passphrase in the settings first.');
       parts?.audit.append({ actor: parts.identity.practitionerId() ?? 'system', action: AUDIT_ACTIONS.locked, subject: 'app' });
@@ -508,7 +513,7 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     const transport = createSqliteTransportStore(db);
     const identity = openPractitionerIdentity(db, options.vault);
     const mirror = openDirectoryMirror(db);
-    const audit = openAuditLog(db);
+    const audit = openAuditLog(db, await auditSealFromVault(options.vault));
     const cases = openCaseStore(db);
     const registration = openRegistration(db, emitSetup);
     const consult = createConsultService({
@@ -527,6 +532,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     await disconnect();
     if (outboxTimer) clearTimeout(outboxTimer);
     outboxTimer = undefined;
+    // The keychain's anchor must name the newest entry before the store closes.
+    await parts?.audit.flush();
     parts?.transport.close();
     parts = undefined;
   }

@@ -1,19 +1,14 @@
-import { useState } from 'react';
-import { COMMANDS } from '../../shared/api/channels.ts';
 import type { RegionState, SetupState } from '../../shared/api/contract.ts';
 import type { RtsApi } from '../../preload/rts-api.ts';
+import { AuditLogPanel } from '../components/audit-log-panel.tsx';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { ConnectionForm } from '../components/connection-form.tsx';
-import { ErrorMessage } from '../components/error-message.tsx';
 import { LockSettings } from '../components/lock-screen.tsx';
 import { RegionSwitch } from '../components/region-switch.tsx';
 import { TrustStep } from './first-run-screen.tsx';
-import { useAction } from '../hooks/use-command.ts';
 
-/** The connection, the certificates and their validity, the lock, and the audit log check. */
+/** The connection, the certificates and their validity, the lock, and the audit log with its check. */
 export function SettingsScreen({ api, setup, region }: { api: RtsApi; setup: SetupState; region: RegionState | undefined }) {
-  const audit = useAction(api, COMMANDS.checkAuditLog);
-  const [auditResult, setAuditResult] = useState<string>();
   return (
     <div className="screen-stack">
       <h2 className="screen-title">Settings</h2>
@@ -34,10 +29,7 @@ export function SettingsScreen({ api, setup, region }: { api: RtsApi; setup: Set
       </section>
       <section className="panel" aria-labelledby="settings-audit">
         <h3 id="settings-audit">Audit log</h3>
-        <p className="hint">Every opening, decryption, signature and sending is logged in a hash chain; the check finds any entry changed, removed or inserted.</p>
-        <button type="button" disabled={audit.busy} onClick={() => void audit.run(undefined).then((r) => r && setAuditResult(r.ok ? `Intact: ${r.entries} entries.` : `Broken at entry ${r.firstBadSeq}: ${r.problem}.`))}>Check audit log</button>
-        {auditResult && <p role="status">{auditResult}</p>}
-        <ErrorMessage error={audit.error} />
+        <AuditLogPanel api={api} />
       </section>
     </div>
   );

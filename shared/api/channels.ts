@@ -25,6 +25,7 @@ export const COMMANDS = {
   getOutboxState: 'outbox:get-state',
   listRejections: 'inbox:list-rejections',
   checkAuditLog: 'audit:check',
+  listAuditLog: 'audit:list',
   lock: 'app:lock',
   unlock: 'app:unlock',
   setLockPassphrase: 'app:set-lock-passphrase',

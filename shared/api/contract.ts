@@ -122,6 +122,12 @@ const auditCheckSchema = z.union([
   z.object({ ok: z.literal(false), entries: z.number().int(), firstBadSeq: z.number().int(), problem: z.string() }),
 ]);
 
+/** One page of the audit log, newest first; the viewer asks for the page before the oldest entry it shows. */
+const auditPageSchema = z.object({
+  total: z.number().int(),
+  entries: z.array(z.object({ seq: z.number().int(), at: z.string(), actor: z.string(), action: z.string(), subject: z.string(), detail: z.string() })),
+});
+
 const passphrase = z.string().min(8).max(1_000);
 
 export const commandContract = {
@@ -164,6 +170,7 @@ export const commandContract = {
   [COMMANDS.getOutboxState]: { input: noInput, output: outboxStateSchema },
   [COMMANDS.listRejections]: { input: noInput, output: z.array(rejectionSchema) },
   [COMMANDS.checkAuditLog]: { input: noInput, output: auditCheckSchema },
+  [COMMANDS.listAuditLog]: { input: z.object({ beforeSeq: z.number().int().min(1).optional(), limit: z.number().int().min(1).max(200).optional() }), output: auditPageSchema },
   [COMMANDS.lock]: { input: noInput, output: z.object({ locked: z.boolean() }) },
   [COMMANDS.unlock]: { input: z.object({ passphrase: z.string().max(1_000) }), output: z.object({ locked: z.boolean() }) },
   [COMMANDS.setLockPassphrase]: { input: z.object({ passphrase, current: z.string().max(1_000).optional() }), output: z.object({ locked: z.boolean() }) },

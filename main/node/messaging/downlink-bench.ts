@@ -20,13 +20,14 @@ import { openDatabase, type SqliteDatabase } from '../../../transport/sqlite-dat
 import { createSqliteTransportStore } from '../../../transport/sqlite-transport-store.ts';
 import type { StoredMessage, TransportStore } from '../../../transport/transport-store.ts';
 import { createNativeCertificateValidator } from '../../../shared-node/native-certificate-validator.ts';
-import { openAuditLog } from '../audit/audit-log.ts';
+import { auditSealFromVault, openAuditLog } from '../audit/audit-log.ts';
 import { openCaseStore, type CaseStore } from '../consult/case-store.ts';
 import { createConsultService, type ConsultService } from '../consult/consult-service.ts';
 import { openDirectoryMirror } from '../directory/directory-mirror.ts';
 import { createDirectorySync } from '../directory/directory-sync.ts';
 import { createDownlinkHandler } from './downlink-handler.ts';
 import { openRegistration } from './registration.ts';
+import { createMemoryVault } from '../vault/memory-vault.ts';
 
 /**
  * Test support: an expert's workstation as its core wires it — encrypted store, directory mirror, consult service,
@@ -98,7 +99,7 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   const transport = createSqliteTransportStore(db);
   const cases = openCaseStore(db);
   const mirror = openDirectoryMirror(db);
-  const audit = openAuditLog(db);
+  const audit = openAuditLog(db, await auditSealFromVault(createMemoryVault()));
   const registration = openRegistration(db, () => undefined);
   const base64 = (der: Uint8Array) => Buffer.from(der).toString('base64');
   const entry = (p: BenchPractitioner, organizationId: string, endpoint: string) => buildExpertEntry({

@@ -12,3 +12,9 @@ export function privateKeyAccount(practitionerId: string, use: 'signing' | 'encr
 
 /** The scrypt hash of the passphrase that unlocks the app after idle. */
 export const LOCK_PASSPHRASE_ACCOUNT = 'lock-passphrase';
+
+/** The HMAC key of the audit log's chain, kept apart from the store it protects. */
+export const AUDIT_KEY_ACCOUNT = 'audit-key';
+
+/** The audit log's newest entry number and MAC, so that cutting the newest entries off the store is found. */
+export const AUDIT_ANCHOR_ACCOUNT = 'audit-anchor';
