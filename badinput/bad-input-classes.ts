@@ -159,6 +159,8 @@ function innerEntries(bundle: Record<string, unknown>): { resource: Record<strin
 
 const old = () => new Date(Date.now() - (PROTOCOL_LIMITS.deduplicationWindowDays + 1) * 86_400_000);
 const ahead = () => new Date(Date.now() + 3_600_000);
+/** Inside the validity of the `expired` signer (it ended a day ago), 36 hours before the message is made. */
+const backDated = () => new Date(Date.now() - 36 * 3_600_000);
 
 const notUuid = unreadable('message_id not a UUID', R.malformedProperties, (r) => r.bareConsult(randomBytes(64), { message_id: `not-a-uuid-${randomUUID()}` }));
 const notDurable = unreadable('not durable', R.malformedProperties, (r) => r.bareConsult(randomBytes(64), { durable: false }));
@@ -249,6 +251,11 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
   envelopeClass('untrusted chain (another CA)', R.untrustedChain, { hub: (r) => ({ signer: r.signers.foreign }), workstation: (r) => ({ signer: r.signers.foreign }) }),
   envelopeClass('wrong key usage (encryption certificate signs)', R.wrongKeyUsage, { hub: (r) => ({ signer: r.signers.wrongUsage }), workstation: (r) => ({ signer: r.signers.wrongUsage }) }),
   envelopeClass('signing time in the future', R.signingTimeInvalid, { hub: { signingTime: ahead() }, workstation: { signingTime: ahead() } }),
+  // An expired certificate signs a new message, its signing time set back into the certificate's validity.
+  envelopeClass('back-dated signature (expired certificate)', R.signingTimeInvalid, {
+    hub: (r) => ({ signer: r.signers.expired, signingTime: backDated() }),
+    workstation: (r) => ({ signer: r.signers.expired, signingTime: backDated() }),
+  }),
   envelopeClass('unsupported CMS algorithm', R.cmsUnsupportedAlgorithm, {
     hub: { body: (b) => replaceAll(b, OID_BYTES.sha256, OID_BYTES.sha384) },
     workstation: { body: (b) => replaceAll(b, OID_BYTES.aes256Gcm, OID_BYTES.aes128Gcm) },

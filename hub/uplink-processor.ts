@@ -281,15 +281,14 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
 
   /** Verifies a signed message whose signer is judged afterwards, from the certificate: registrations, snapshot requests. */
   async function verifySigned(metadata: MessageMetadata, body: Uint8Array): Promise<{ signer: Uint8Array; payload: Record<string, unknown> }> {
-    let verified: { signer: { certificate: Uint8Array; signingTime: Date }; content: Uint8Array };
+    let verified: { signer: { certificate: Uint8Array }; content: Uint8Array };
     try {
-      verified = await verify(body, trust, { now: now(), maxBytes: PROTOCOL_LIMITS.maxBodyBytes });
+      const at = now();
+      verified = await verify(body, trust, { now: at, maxBytes: PROTOCOL_LIMITS.maxBodyBytes, signingTimeProblem: (time) => signingTimeProblem(time, metadata.creationTime, at) });
     } catch (error) {
       if (isCmsError(error)) return reject(reasonForCmsError(error.code), error.message);
       throw error;
     }
-    const timeProblem = signingTimeProblem(verified.signer.signingTime, metadata.creationTime, now());
-    if (timeProblem) return reject(REASON_CODES.signingTimeInvalid, timeProblem);
     const validated = validatePayload(verified.content, metadata);
     if (!validated.ok) return reject(validated.error.code, validated.error.detail);
     return { signer: verified.signer.certificate, payload: validated.value };

@@ -371,6 +371,8 @@ export async function verifySignedData(signedData: Der, trust: TrustConfig, opti
   if (signingTime.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
     throw new CmsError(CMS_ERROR_CODES.signingTimeInvalid, `The signing time ${signingTime.toISOString()} lies in the future`);
   }
+  const timeProblem = options.signingTimeProblem?.(signingTime);
+  if (timeProblem) throw new CmsError(CMS_ERROR_CODES.signingTimeInvalid, timeProblem);
   await validateSignerChain(
     certificate,
     sd.certificates.map((known) => known.certificate),

@@ -51,6 +51,11 @@ export interface VerifyOptions {
   now?: Date;
   /** Defaults to DEFAULT_MAX_BYTES (32 MiB). */
   maxBytes?: number;
+  /**
+   * The caller's bounds on the signing time, e.g. the protocol's against arrival and creation_time: what is wrong with
+   * it, or undefined. Checked before the certificates are judged at that time (cms-signing-time-invalid).
+   */
+  signingTimeProblem?: (signingTime: Date) => string | undefined;
 }
 
 export interface EncryptOptions {

@@ -73,6 +73,9 @@ describe('sealMessage and openMessage', () => {
       // Expired on 2025-01-31; signed "on 2025-01-15", sent now.
       const result = await openSigned('clinic-a.dr-expired.signing', new Date('2025-01-15T00:00:00Z'), now);
       expect(reasonOf(result)).toMatchObject({ code: 'signing-time-invalid', detail: expect.stringContaining('more than 30 days before the message arrived') });
+      // Judged before the certificates are judged at that time: even before the CA existed it is the signing time that is wrong.
+      const beforeTheCa = await openSigned('clinic-a.dr-rahman.signing', new Date('2023-06-01T00:00:00Z'), now);
+      expect(reasonOf(beforeTheCa)).toMatchObject({ code: 'signing-time-invalid' });
     });
 
     it('refuses a signing time more than 5 minutes from creation_time, and one more than 30 days before arrival', async () => {

@@ -109,10 +109,10 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
 export function signingTimeProblem(signingTime: Date, creationTime: Date, arrival: Date): string | undefined {
   const { deduplicationWindowDays: windowDays, clockSkewMinutes: skewMinutes } = PROTOCOL_LIMITS;
   if (arrival.getTime() - signingTime.getTime() > windowDays * DAY_MS) {
-    return `the signing time ${signingTime.toISOString()} is more than ${windowDays} days before the message arrived`;
+    return `The signing time ${signingTime.toISOString()} is more than ${windowDays} days before the message arrived`;
   }
   if (Math.abs(signingTime.getTime() - creationTime.getTime()) > skewMinutes * MINUTE_MS) {
-    return `the signing time ${signingTime.toISOString()} is more than ${skewMinutes} minutes from creation_time ${creationTime.toISOString()}`;
+    return `The signing time ${signingTime.toISOString()} is more than ${skewMinutes} minutes from creation_time ${creationTime.toISOString()}`;
   }
   return undefined;
 }
@@ -135,7 +135,11 @@ export async function openMessage(message: AmqpMessageFields, context: OpenConte
 
   let opened: { content: Uint8Array; signer: SignerInfoSummary };
   try {
-    const options = { maxBytes: PROTOCOL_LIMITS.maxBodyBytes, ...(context.now && { now: context.now }) };
+    const options = {
+      maxBytes: PROTOCOL_LIMITS.maxBodyBytes, ...(context.now && { now: context.now }),
+      // Before the certificates are judged at the signing time (a back-dated one could otherwise pass as valid then).
+      signingTimeProblem: (signingTime: Date) => signingTimeProblem(signingTime, metadata.creationTime, context.now ?? new Date()),
+    };
     if (MESSAGE_TYPE_SPECS[metadata.properties.rtsType].envelope === 'signed-encrypted') {
       const identity = context.recipientFor(metadata);
       if (!identity) return reject(REASON_CODES.notAddressedToMe, `no identity here for ${metadata.properties.rtsType} to this recipient`);
@@ -148,8 +152,6 @@ export async function openMessage(message: AmqpMessageFields, context: OpenConte
     throw error;
   }
 
-  const timeProblem = signingTimeProblem(opened.signer.signingTime, metadata.creationTime, context.now ?? new Date());
-  if (timeProblem) return reject(REASON_CODES.signingTimeInvalid, timeProblem);
 
   const expected = context.expectedSigners(metadata);
   if (!expected || !expected.some((certificate) => bytesEqual(certificate, opened.signer.certificate))) {

@@ -6,6 +6,8 @@ import {
   createCrl, createPkcs12, createRootCertificate, derToPem, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, issueCertificateFromRequest, pemToDer, PEM_LABELS,
   type CertificateIssuer,
 } from '../../../shared/pki/index.ts';
+import { sign, verify } from '../../../shared/cms/index.ts';
+import { createNativeCertificateValidator } from '../../../shared-node/native-certificate-validator.ts';
 import { openDatabase } from '../../../transport/sqlite-database.ts';
 import { openPractitionerIdentity } from './practitioner-identity.ts';
 import { createMemoryVault } from '../vault/memory-vault.ts';
@@ -75,12 +77,21 @@ describe('practitioner identity', () => {
     await expect(identity.setTrust({ ...trust, crlsPem: stale })).rejects.toThrow(/out of date \(its next update was due .*\): load the region's current CRL/);
     expect((await identity.status()).trust.anchors).toEqual([]);
 
-    // A certificate valid when the trust was set, revoked by the region's next CRL: judged revoked as soon as that is loaded.
+    // An expert's certificates valid when mirrored, revoked by the region's next CRL: refused at use as soon as that is
+    // loaded — to encrypt to (the native check consult-service makes before sending) and as a signer on arrival.
     await identity.setTrust(trust);
-    const keys = await generateKeyPair();
-    const expert = await issueCertificate({ profile: 'practitioner-encryption', subject: { commonName: 'clinic-b.dr-z' }, publicKey: keys.publicKey, issuer });
+    const encryptionKeys = await generateKeyPair();
+    const expert = await issueCertificate({ profile: 'practitioner-encryption', subject: { commonName: 'clinic-b.dr-z' }, publicKey: encryptionKeys.publicKey, issuer });
+    const signingKeys = await generateKeyPair();
+    const expertSigning = await issueCertificate({ profile: 'practitioner-signing', subject: { commonName: 'clinic-b.dr-z' }, publicKey: signingKeys.publicKey, issuer });
+    const signed = await sign(new TextEncoder().encode('{}'), { certificate: expertSigning.der, privateKey: signingKeys.privateKey });
     expect((await identity.checkCertificate(expert.der, 'encryption')).state).toBe('valid');
-    await identity.setTrust({ ...trust, crlsPem: derToPem(await createCrl(issuer, { crlNumber: 2, revoked: [{ serialNumber: expert.serialNumber, revocationDate: new Date() }] }), PEM_LABELS.crl) });
+    await expect(createNativeCertificateValidator(identity.trust())(expert.der, 'encryption', new Date())).resolves.toBeUndefined();
+    await expect(verify(signed, identity.trust())).resolves.toBeDefined();
+    const revoked = [expert, expertSigning].map((c) => ({ serialNumber: c.serialNumber, revocationDate: new Date() }));
+    await identity.setTrust({ ...trust, crlsPem: derToPem(await createCrl(issuer, { crlNumber: 2, revoked }), PEM_LABELS.crl) });
     expect(await identity.checkCertificate(expert.der, 'encryption')).toMatchObject({ state: 'revoked' });
+    await expect(createNativeCertificateValidator(identity.trust())(expert.der, 'encryption', new Date())).rejects.toMatchObject({ code: 'cms-certificate-revoked' });
+    await expect(verify(signed, identity.trust())).rejects.toMatchObject({ code: 'cms-certificate-revoked' });
   });
 });
