@@ -6,6 +6,9 @@ import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
 import { CONTENT_ENCRYPTION } from '../shared/cms/index.ts';
 import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
 import { REASON_CODES as R } from '../shared/protocol/reason-codes.ts';
+import { buildSnapshotRequest } from '../shared/protocol/fhir/message-builders.ts';
+import { sealMessage } from '../shared/protocol/message-envelope.ts';
+import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 import { buildDirectoryPublish, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
 import { expertEntry, hospital } from '../hub/testing/test-region.ts';
 import { endpointCredentials } from '../scripts/test-env/broker-env.ts';
@@ -414,7 +417,68 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
       },
     ],
   },
+  {
+    // The hub forwards a receipt only about a message it routed from the addressee to the receipt's sender
+    // (docs/protocol.md §6.1); receipts are never answered by receipts, so the dead letter is all there is.
+    name: 'receipt to an unrelated endpoint',
+    hub: [
+      { name: 'receipt to clinic-a about nothing routed between them', expected: R.notAuthorized, send: async (r) => toHub(r, receiptTo('clinic-a', r, randomBytes(256)), false) },
+      { name: 'receipt of 32 MiB to clinic-a', expected: R.tooLarge, send: async (r) => toHub(r, receiptTo('clinic-a', r, new Uint8Array(PROTOCOL_LIMITS.maxBodyBytes)), false) },
+    ],
+  },
+  {
+    // docs/protocol.md §2.3: a registration, snapshot request or receipt is refused on its size before it is parsed.
+    name: 'oversized for its type',
+    hub: [
+      { name: 'endpoint.register of 1 MiB', expected: R.tooLarge, send: async (r) => toHub(r, bareOf(r, { rtsType: 'endpoint.register' }, randomBytes(1024 * 1024)), true) },
+      { name: 'directory.snapshot-request of 1 MiB', expected: R.tooLarge, send: async (r) => toHub(r, bareOf(r, { rtsType: 'directory.snapshot-request' }, randomBytes(1024 * 1024)), true) },
+    ],
+  },
+  {
+    // docs/protocol.md §5.1: at most one snapshot per endpoint per interval; every request is answered, and those
+    // that came too soon share one snapshot when the interval is over.
+    name: 'snapshot request flood',
+    hub: [{ name: '20 snapshot requests from clinic-b at once', expected: 'processed x20, at most one snapshot built, one more waiting', send: snapshotFlood }],
+  },
 ];
+
+/** Fields of a hub-bound message of clinic-b with these properties (not a consult's) and any body. */
+function bareOf(r: BadInputRegion, properties: Record<string, unknown>, body: Uint8Array, overrides: Partial<RawFields> = {}): RawFields & { message_id: string } {
+  return r.bareConsult(body, { content_type: CONTENT_TYPES.signed, ...overrides }, { rtsCase: undefined, rtsFromPractitioner: undefined, rtsToPractitioner: undefined, rtsSequence: undefined, ...properties });
+}
+
+function receiptTo(endpoint: string, r: BadInputRegion, body: Uint8Array): RawFields & { message_id: string } {
+  return bareOf(r, { rtsType: 'receipt', rtsReceipt: 'processed', rtsToEndpoint: endpoint }, body, { correlation_id: randomUUID() });
+}
+
+async function snapshotFlood(r: BadInputRegion): Promise<Probe> {
+  const clinicB = r.harness.clinics['clinic-b'];
+  const snapshots = () => new Set(clinicB.received.filter((m) => m.properties.rtsType === 'directory.snapshot').map((m) => m.properties.rtsBatchId));
+  const before = snapshots();
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const messageId = randomUUID();
+    const creationTime = new Date();
+    const fields = await sealMessage({
+      messageId, creationTime, userId: 'clinic-b', signer: r.signers.clinicB,
+      properties: { rtsType: 'directory.snapshot-request', rtsVersion: PROTOCOL_VERSION, rtsSender: 'clinic-b' },
+      payload: buildSnapshotRequest({ messageId, timestamp: creationTime, sender: 'clinic-b' }, { knownVersion: 0 }),
+    });
+    const outcome = await r.sendToHub(fields);
+    if (outcome !== 'accepted') return { evidence: 'broker', observe: async () => `broker ${outcome}` };
+    ids.push(messageId);
+  }
+  return {
+    evidence: 'receipts + snapshots at clinic-b + the hub\'s snapshot state',
+    async observe() {
+      const processed = ids.filter((id) => r.receiptsAtClinicB(id).some((m) => m.properties.rtsReceipt === 'processed')).length;
+      if (processed < ids.length) return undefined;
+      const built = [...snapshots()].filter((id) => !before.has(id)).length;
+      const [state] = await r.harness.hub.sql.query<{ pending: boolean }>("select pending from snapshot_state where endpoint = 'clinic-b'");
+      return `processed x${processed}, ${built <= 1 ? 'at most one snapshot built' : `${built} snapshots built`}, ${state?.pending ? 'one more waiting' : 'none waiting'}`;
+    },
+  };
+}
 
 function forgedSender(fields: RawFields & { message_id: string }): RawFields & { message_id: string } {
   return { ...fields, application_properties: { ...(fields.application_properties as Record<string, unknown>), rtsSender: 'clinic-a' } };

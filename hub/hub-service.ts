@@ -38,6 +38,8 @@ export interface HubServiceOptions {
   readonly version: string;
   /** Structured log lines; never message bodies (the hub holds no patient data, and logs none of anyone's). */
   readonly log?: (event: HubLogEvent) => void;
+  /** At most one full snapshot per endpoint per this time (default uplink-limits.ts); tests shorten it. */
+  readonly snapshotIntervalMs?: number;
 }
 
 export interface HubService {
@@ -46,6 +48,8 @@ export interface HubService {
   readonly connection: BrokerConnection;
   /** Port of the operator API, when configured. */
   readonly operatorPort?: number;
+  /** What the payload validation pool holds now (it is bounded, and freed as messages are done). */
+  readonly payloadValidation: Pick<PayloadValidationPool, 'held'>;
   stop(): Promise<void>;
 }
 
@@ -81,14 +85,15 @@ export async function loadHubIdentity(loaded: LoadedHubConfig): Promise<{ identi
   return { identity: { signer: { certificate, privateKey }, brokerUser: loaded.config.broker.username }, trust };
 }
 
-export function createProcessor(loaded: LoadedHubConfig, identity: HubIdentity, trust: TrustConfig, validations?: PayloadValidationPool): UplinkProcessor {
+export function createProcessor(loaded: LoadedHubConfig, identity: HubIdentity, trust: TrustConfig, validations?: PayloadValidationPool, snapshotIntervalMs?: number): UplinkProcessor {
   // Base FHIR R4 validation of what the hub reads (registrations, directory publishes) needs the HL7 definitions.
   indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
   const management = loaded.config.broker.management;
   return createUplinkProcessor({
     identity, trust,
     certificates: createCertificateCache(trust),
-    ...(validations && { validate: (content, metadata) => validations.validate(content, metadata) }),
+    ...(validations && { validateFor: (body) => (content, metadata) => validations.validate(body, content, metadata) }),
+    ...(snapshotIntervalMs !== undefined && { snapshotIntervalMs }),
     provisioner: createRabbitmqProvisioner({
       url: management.url, username: management.username, password: loaded.secret(management.password),
       ...(management.deliveryLimit && { deliveryLimit: management.deliveryLimit }),
@@ -118,7 +123,12 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   const { identity, trust } = await loadHubIdentity(options.config);
   const sql = await openHubDatabase(options.config);
   const validations = createPayloadValidationPool(trust);
-  const processor = createProcessor(options.config, identity, trust, validations);
+  const processor = createProcessor(options.config, identity, trust, validations, options.snapshotIntervalMs);
+  // Publishes are validated ahead only for registered clinic systems, the only senders whose publishes can apply.
+  let clinicSystems = new Set(await store.clinicSystemIds(sql));
+  const refreshClinicSystems = () => void store.clinicSystemIds(sql).then((ids) => {
+    clinicSystems = new Set(ids);
+  }).catch(() => undefined);
 
   const connection = createBrokerConnection({
     hosts: config.broker.hosts,
@@ -230,13 +240,19 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
         if (run.length > 0) await runGroup(run, processUplink, 'uplink');
         run = [];
         await runGroup([item], processUplink, 'uplink');
+        // Done, whatever the outcome (processed, refused, or released for redelivery): its prefetched verdict goes.
+        if (type === T.directoryPublish) validations.release(amqpFields(item.message));
+        if (type === T.endpointRegister) refreshClinicSystems();
       } else run.push(item);
     }
     if (run.length > 0) await runGroup(run, processUplink, 'uplink');
   }, (message) => {
-    // Directory publishes are validated ahead, on a worker, while earlier messages are being stored.
-    const type: unknown = (message.application_properties as Record<string, unknown> | undefined)?.rtsType;
-    if (type === T.directoryPublish && typeof message.message_id === 'string') validations.prefetch(message.message_id, amqpFields(message));
+    // Directory publishes are validated ahead, on a worker, while earlier messages are being stored: only those of a
+    // sender the broker vouches for (user_id = rtsSender) that is a registered clinic system.
+    const properties = message.application_properties as Record<string, unknown> | undefined;
+    if (properties?.rtsType !== T.directoryPublish || typeof properties.rtsSender !== 'string' || !clinicSystems.has(properties.rtsSender)) return;
+    const userId: unknown = message.user_id;
+    if ((userId instanceof Uint8Array ? Buffer.from(userId).toString('utf8') : userId) === properties.rtsSender) validations.prefetch(amqpFields(message));
   });
 
   // The broker's own dead letters (delivery limit exceeded) are kept with the reason it cannot tell AMQP 1.0 readers.
@@ -261,8 +277,42 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   await beat();
   const heartbeat = setInterval(() => void beat().catch((error) => log({ event: 'heartbeat-error', error: (error as Error).message })), 5_000);
   heartbeat.unref();
-  const prune = setInterval(() => void store.pruneProcessed(sql, new Date(Date.now() - 31 * 86_400_000)).catch(() => undefined), 3_600_000);
+  const prune = setInterval(() => {
+    const before = new Date(Date.now() - 31 * 86_400_000);
+    void store.pruneProcessed(sql, before).catch(() => undefined);
+    void store.pruneRouted(sql, before).catch(() => undefined);
+  }, 3_600_000);
   prune.unref();
+  const clinicRefresh = setInterval(refreshClinicSystems, 10_000);
+  clinicRefresh.unref();
+
+  // Snapshots that requests made too soon after the last one wait for, sent when their interval is over.
+  let sweeping = false;
+  const serveSnapshots = async () => {
+    if (sweeping || connection.state.status !== 'online') return;
+    sweeping = true;
+    try {
+      let outgoing: Outgoing = { rows: [], bodies: new Map() };
+      const served = await sql.transaction(async (tx) => {
+        const context = createProcessContext(tx, { by: instanceId, until: new Date(Date.now() + config.claimMs) }, 'snapshot');
+        const count = await processor.serveDueSnapshots(context, 10);
+        await processor.flush(context);
+        outgoing = context.outgoing;
+        return count;
+      });
+      sender.enqueue(outgoing.rows, outgoing.bodies);
+      if (served > 0) log({ event: 'deferred-snapshots', served });
+    } catch (error) {
+      log({ event: 'snapshot-error', error: (error as Error).message });
+    } finally {
+      sweeping = false;
+    }
+  };
+  let sweep: Promise<void> = Promise.resolve();
+  const snapshotSweep = setInterval(() => {
+    sweep = serveSnapshots();
+  }, Math.min(5_000, Math.max(250, Math.floor((options.snapshotIntervalMs ?? 20_000) / 4))));
+  snapshotSweep.unref();
 
   await connection.start();
   const operator = config.operator && await startOperatorApi({
@@ -277,9 +327,13 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     sql,
     connection,
     ...(operator && { operatorPort: operator.port }),
+    payloadValidation: validations,
     async stop() {
       clearInterval(heartbeat);
       clearInterval(prune);
+      clearInterval(clinicRefresh);
+      clearInterval(snapshotSweep);
+      await sweep;
       await operator?.close();
       await uplink.stop();
       await brokerDeadLetters.stop();

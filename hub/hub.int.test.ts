@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rhea, { type Message } from 'rhea';
@@ -8,9 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
 import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
 import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
+import { sign } from '../shared/cms/index.ts';
+import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
 import { buildDirectoryPublish, buildEndpointRegister, buildSnapshotRequest, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
 import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
-import { openMessage } from '../shared/protocol/message-envelope.ts';
+import { openMessage, sealMessage } from '../shared/protocol/message-envelope.ts';
 import { loadHubConfig } from './hub-config.ts';
 import { startHub, type HubService } from './hub-service.ts';
 import * as store from './store/hub-store.ts';
@@ -23,6 +25,8 @@ const postgres = loadPostgresEnv();
 const port = broker.nodes[0]!.amqpPort;
 const V = '1.0';
 const CLI = join(import.meta.dirname, '..', 'cli', 'rts.ts');
+/** Short, so that a deferred snapshot comes within a test's patience; production uses a minute. */
+const SNAPSHOT_INTERVAL_MS = 2_000;
 
 const engines = [{ kind: 'embedded' as const }, ...(postgres ? [{ kind: 'postgres' as const }] : [])];
 
@@ -64,12 +68,20 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
     );
   }
 
-  async function requestSnapshot(id: string, signer: TestIdentity): Promise<string> {
+  async function requestSnapshot(id: string, signer: TestIdentity, knownVersion?: number): Promise<string> {
     return endpoints[id]!.send(
       { rtsType: 'directory.snapshot-request', rtsVersion: V, rtsSender: id },
-      (messageId, timestamp) => buildSnapshotRequest({ messageId, timestamp, sender: id }, {}),
+      (messageId, timestamp) => buildSnapshotRequest({ messageId, timestamp, sender: id }, knownVersion === undefined ? {} : { knownVersion }),
       signer,
     );
+  }
+
+  /** Raw AMQP fields from an endpoint (its own user_id unless told), with any body. */
+  function rawFrom(id: string, properties: Record<string, unknown>, body: Uint8Array, extra: Record<string, unknown> = {}): Message {
+    return {
+      message_id: randomUUID(), user_id: Buffer.from(id), creation_time: new Date(), durable: true, content_type: CONTENT_TYPES.signed,
+      application_properties: { rtsVersion: V, rtsSender: id, ...properties }, body: rhea.message.data_section(Buffer.from(body)), ...extra,
+    } as unknown as Message;
   }
 
   /** The hub answers no rejection to an endpoint that is not registered: its dead letter tells why. */
@@ -102,7 +114,7 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
 
   /** Opens a hub message as an endpoint would: signature, chain, the hub as signer, payload profile. */
   async function openFromHub(m: ReceivedMessage): Promise<Record<string, unknown>> {
-    const opened = await openMessage(m.raw, { trust: { anchors: [region.ca.certificate] }, recipientFor: () => undefined, expectedSigners: () => [hubCertificate()] });
+    const opened = await openMessage(m.raw, { trust: { anchors: [region.ca.certificate], crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl) }, recipientFor: () => undefined, expectedSigners: () => [hubCertificate()] });
     if (!opened.ok) throw new Error(`hub message did not open: ${opened.error.code}: ${opened.error.detail}`);
     return opened.value.payload;
   }
@@ -123,7 +135,7 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
     const config = writeTestHubConfig({ dir, name: `hub-${kind}`, region, broker, database, operatorPort: await freeLoopbackPort() });
     configFile = config.file;
     cliEnv = { ...process.env, ...config.env };
-    hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', log: (e) => { if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e)); } });
+    hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', snapshotIntervalMs: SNAPSHOT_INTERVAL_MS, log: (e) => { if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e)); } });
     await createEndpointUser(broker, 'clinic-c', 'clinic-c-password');
     for (const id of ['clinic-a', 'clinic-b', 'ws-expert-1', 'ws-applicant-1']) endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
   }, 90_000);
@@ -351,11 +363,107 @@ describe.each(engines)('hub on the real broker, $kind database', ({ kind }) => {
     await ws.waitFor(receiptFor(byPractitioner, 'processed'), 'snapshot request receipt');
     const byClinic = await requestSnapshot('ws-applicant-1', clinics['clinic-a']!);
     await ws.waitFor(receiptFor(byClinic, 'processed'), 'snapshot request receipt');
-    const snapshots = await ws.waitForCount(isType('directory.snapshot'), 3, 'snapshots');
-    expect(new Set(snapshots.map((m) => m.properties.rtsBatchId)).size).toBe(3);
-    expect(snapshots.map((m) => m.properties.rtsDirectoryVersion)).toEqual([5, 5, 5]);
+    // Both came within the interval after the registration's snapshot: one more snapshot answers them, when it is over.
+    const snapshots = await ws.waitForCount(isType('directory.snapshot'), 2, 'snapshots');
+    await expect.poll(async () => (await hub.sql.query<{ pending: boolean }>("select pending from snapshot_state where endpoint = 'ws-applicant-1'"))[0]?.pending).toBe(false);
+    expect(new Set(ws.received.filter(isType('directory.snapshot')).map((m) => m.properties.rtsBatchId)).size).toBe(2);
+    expect(snapshots.map((m) => m.properties.rtsDirectoryVersion)).toEqual([5, 5]);
     const byBerg = await requestSnapshot('ws-applicant-1', experts['clinic-a.dr-berg']!.signing);
     expect((await ws.waitFor(receiptFor(byBerg, 'rejected'), 'rejected receipt')).properties.rtsReason).toBe('signer-mismatch');
     expect((await deadLetterOf(byBerg))?.detail).toContain('does not list ws-applicant-1');
+  });
+
+  it('forwards a receipt only about a message it routed from the addressee to the receipt\'s sender, and refuses large ones unread', async () => {
+    const consult = randomUUID();
+    await endpoints['clinic-b']!.sendRaw(rawFrom('clinic-b', {
+      rtsType: 'consult.request', rtsCase: randomUUID(), rtsFromPractitioner: 'clinic-b.dr-chen', rtsToPractitioner: 'clinic-a.dr-berg', rtsSequence: 1,
+    }, randomBytes(512), { message_id: consult, content_type: CONTENT_TYPES.authEnveloped }));
+    await endpoints['clinic-a']!.waitFor((m) => m.messageId === consult, 'the routed consult');
+    const receipt = (from: string, about: string | undefined, body = randomBytes(512)) => rawFrom(from, { rtsType: 'receipt', rtsReceipt: 'processed', rtsToEndpoint: 'clinic-b' }, body, about ? { correlation_id: about } : {});
+
+    // The recipient answers the sender: forwarded.
+    const answer = receipt('clinic-a', consult);
+    await endpoints['clinic-a']!.sendRaw(answer);
+    expect((await endpoints['clinic-b']!.waitFor((m) => m.messageId === answer.message_id, 'the forwarded receipt')).userId).toBe(broker.users.hub.name);
+
+    const refused = {
+      'not-authorized: about no message routed between them': receipt('clinic-a', randomUUID()),
+      'not-authorized: from an endpoint the message was not routed to': receipt('ws-expert-1', consult),
+      'missing-property: about no message at all': receipt('clinic-a', undefined),
+      'too-large: 1 MiB, limit 64 KiB for receipts': receipt('clinic-a', consult, randomBytes(1024 * 1024)),
+    };
+    for (const [what, message] of Object.entries(refused)) {
+      await endpoints[Buffer.from(message.user_id as unknown as Uint8Array).toString('utf8')]!.sendRaw(message);
+      await expect.poll(() => deadLetterOf(String(message.message_id))).toMatchObject({ reason: what.slice(0, what.indexOf(':')) });
+    }
+    for (const message of Object.values(refused)) expect(endpoints['clinic-b']!.received.some((m) => m.messageId === message.message_id)).toBe(false);
+    // Receipts are never answered by receipts.
+    expect(endpoints['clinic-a']!.received.some((m) => Object.values(refused).some((r) => r.message_id === m.correlationId))).toBe(false);
+  });
+
+  it('answers a flood of snapshot requests with one snapshot now and one when the interval is over, and an endpoint up to date with a notice', async () => {
+    const b = endpoints['clinic-b']!;
+    const batches = () => new Set(b.received.filter(isType('directory.snapshot')).map((m) => m.properties.rtsBatchId));
+    const before = batches().size;
+    const snapshotsBefore = b.received.filter(isType('directory.snapshot')).length;
+    const current = await store.directoryVersion(hub.sql);
+    const flood = await Promise.all(Array.from({ length: 8 }, () => requestSnapshot('clinic-b', clinics['clinic-b']!, current - 1)));
+    for (const id of flood) await b.waitFor(receiptFor(id, 'processed'), 'snapshot request receipt');
+    await b.waitForCount(isType('directory.snapshot'), snapshotsBefore + 2, 'two snapshots');
+    await expect.poll(async () => (await hub.sql.query<{ pending: boolean }>("select pending from snapshot_state where endpoint = 'clinic-b'"))[0]?.pending).toBe(false);
+    expect(batches().size).toBe(before + 2);
+
+    const sentAt = async () => (await hub.sql.query<{ sentAt: Date }>('select sent_at as "sentAt" from snapshot_state where endpoint = $1', ['clinic-b']))[0]!.sentAt;
+    const lastSent = await sentAt();
+    const upToDate = await requestSnapshot('clinic-b', clinics['clinic-b']!, current);
+    await b.waitFor(receiptFor(upToDate, 'processed'), 'snapshot request receipt');
+    const notice = await b.waitFor((m) => m.properties.rtsNotice === 'directory-up-to-date', 'up-to-date notice');
+    expect(notice.properties.rtsToEndpoint).toBe('clinic-b');
+    expect(await sentAt()).toEqual(lastSent);
+    expect(batches().size).toBe(before + 2);
+  });
+
+  it('refuses a registration of megabytes before parsing it', async () => {
+    const message = rawFrom('clinic-b', { rtsType: 'endpoint.register' }, randomBytes(1024 * 1024));
+    await endpoints['clinic-b']!.sendRaw(message);
+    const answer = await endpoints['clinic-b']!.waitFor(receiptFor(String(message.message_id), 'rejected'), 'rejected receipt');
+    expect(answer.properties.rtsReason).toBe('too-large');
+    expect((await deadLetterOf(String(message.message_id)))?.detail).toBe('body: 1048576 bytes, limit 65536 for endpoint.register');
+  });
+
+  it('holds nothing of refused publishes it validated ahead once they are done', async () => {
+    // Signed with another clinic's certificate: refused on the signer, before the payload verdict is asked for.
+    const content = new TextEncoder().encode(JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) }));
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const message = rawFrom('clinic-a', { rtsType: 'directory.publish', rtsDirectoryMode: 'delta', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 }, await sign(content, clinics['clinic-b']!));
+      ids.push(String(message.message_id));
+      await endpoints['clinic-a']!.sendRaw(message);
+    }
+    for (const id of ids) await expect.poll(() => deadLetterOf(id)).toMatchObject({ reason: 'signer-mismatch' });
+    await expect.poll(() => hub.payloadValidation.held()).toEqual({ entries: 0, bytes: 0 });
+  });
+
+  it('applies a clinic\'s publish with its own payload when another clinic sent one under its message id first', async () => {
+    const messageId = randomUUID();
+    const seal = (sender: string, hospitalId: string, name: string) => {
+      const creationTime = new Date();
+      return sealMessage({
+        messageId, creationTime, userId: 'clinic-a', signer: clinics[sender]!,
+        properties: { rtsType: 'directory.publish', rtsVersion: V, rtsSender: 'clinic-a', rtsDirectoryMode: 'delta', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
+        payload: buildDirectoryPublish({ messageId, timestamp: creationTime, sender: 'clinic-a' }, { delta: [{ upsert: hospital(hospitalId, name) }] }),
+      });
+    };
+    // clinic-b claims to be clinic-a (refused as forged-sender), carrying an entry in clinic-a's namespace.
+    const forged = await seal('clinic-b', 'clinic-a.impostor-hq', 'Impostor HQ');
+    await endpoints['clinic-b']!.sendRaw({ ...forged, user_id: Buffer.from('clinic-b'), body: rhea.message.data_section(Buffer.from(forged.body)) } as unknown as Message);
+    await expect.poll(() => deadLetterOf(messageId)).toMatchObject({ reason: 'forged-sender' });
+
+    const genuine = await seal('clinic-a', 'clinic-a.genuine-hq', 'Genuine HQ');
+    await endpoints['clinic-a']!.sendRaw({ ...genuine, body: rhea.message.data_section(Buffer.from(genuine.body)) } as unknown as Message);
+    await endpoints['clinic-a']!.waitFor(receiptFor(messageId, 'processed'), 'the genuine publish processed');
+    const [genuineEntry, impostorEntry] = await store.resourcesByUrl(hub.sql, ['Organization/clinic-a.genuine-hq', 'Organization/clinic-a.impostor-hq']);
+    expect(genuineEntry).toContain('Genuine HQ');
+    expect(impostorEntry).toBeUndefined();
   });
 });

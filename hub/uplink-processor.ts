@@ -22,6 +22,7 @@ import type { CertificateCache } from './certificate-cache.ts';
 import { chunkDirectoryRows, publisherOf, resourceRows, type DirectoryResourceType, type DirectoryRow } from './directory/directory-chunks.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlQueryable } from './store/sql-client.ts';
+import { DEFAULT_SNAPSHOT_INTERVAL_MS, bodyLimitOf } from './uplink-limits.ts';
 
 /**
  * What the hub does with one uplink message, inside the transaction that records it (docs/protocol.md; the hub's
@@ -47,8 +48,10 @@ export interface ProcessorOptions {
   readonly trust: TrustConfig;
   readonly certificates: CertificateCache;
   readonly provisioner: EndpointProvisioner;
-  /** Payload validation of signed messages, e.g. prefetched on a worker (payload-validation-pool.ts). */
-  readonly validate?: OpenContext['validate'];
+  /** Payload validation of a signed message with this body, e.g. prefetched on a worker (payload-validation-pool.ts). */
+  readonly validateFor?: (body: Uint8Array) => OpenContext['validate'];
+  /** An endpoint gets at most one full snapshot per this time (docs/protocol.md §5.1). */
+  readonly snapshotIntervalMs?: number;
   readonly now?: () => Date;
 }
 
@@ -79,7 +82,7 @@ export interface ProcessContext {
   /** Logical source recorded with dead letters: uplink, replay. */
   readonly source: string;
   /** Messages queued and not yet written: a burst of consults is written in a few statements rather than many. */
-  readonly pending: { messages: { endpoints: readonly string[]; message: StoredMessage }[]; bytes: number };
+  readonly pending: { messages: { endpoints: readonly string[]; message: StoredMessage }[]; bytes: number; routes: { messageId: string; sender: string; recipients: readonly string[] }[] };
   /** Endpoints and roles read in this transaction (a burst of consults asks for the same ones over and over). */
   readonly cache: { readonly endpoints: Map<string, store.EndpointRecord | undefined>; readonly roles: Map<string, store.RoleRecord | undefined> };
   /** Message ids `claimAll` tried (each is used once), and those it claimed. */
@@ -88,7 +91,7 @@ export interface ProcessContext {
 
 export function createProcessContext(tx: SqlQueryable, claim: ProcessContext['claim'], source: string): ProcessContext {
   return {
-    tx, claim, source, outgoing: { rows: [], bodies: new Map() }, pending: { messages: [], bytes: 0 },
+    tx, claim, source, outgoing: { rows: [], bodies: new Map() }, pending: { messages: [], bytes: 0, routes: [] },
     cache: { endpoints: new Map(), roles: new Map() }, claims: { tried: new Set(), won: new Set() },
   };
 }
@@ -104,6 +107,8 @@ export interface UplinkProcessor {
   flush(context: ProcessContext): Promise<void>;
   /** Sends a full snapshot to one endpoint (registration, snapshot request, or an operator's resync). */
   snapshot(context: ProcessContext, endpointId: string): Promise<{ version: number; batches: number }>;
+  /** Sends the snapshots that requests made too soon after the last one are waiting for, once their interval is over. */
+  serveDueSnapshots(context: ProcessContext, limit: number): Promise<number>;
 }
 
 class Rejected extends Error {
@@ -158,6 +163,7 @@ interface ResourceRow extends DirectoryRow {
 export function createUplinkProcessor(options: ProcessorOptions): UplinkProcessor {
   const now = options.now ?? (() => new Date());
   const { identity, trust } = options;
+  const snapshotIntervalMs = options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
 
   // --- sending -------------------------------------------------------------------------------------------------------
 
@@ -170,6 +176,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
 
   /** Each body once, however many endpoints it goes to; then the rows, in queue order. */
   async function flush(context: ProcessContext): Promise<void> {
+    await store.recordRoutes(context.tx, context.pending.routes.splice(0), now());
     const messages = context.pending.messages.splice(0);
     context.pending.bytes = 0;
     if (messages.length === 0) return;
@@ -226,7 +233,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
 
   async function openSigned(message: UplinkMessage, expected: readonly Uint8Array[]): Promise<{ metadata: MessageMetadata; payload: Record<string, unknown> }> {
     const opened = await openMessage(message.fields, {
-      trust, now: now(), recipientFor: () => undefined, expectedSigners: () => expected, ...(options.validate && { validate: options.validate }),
+      trust, now: now(), recipientFor: () => undefined, expectedSigners: () => expected, ...(options.validateFor && { validate: options.validateFor(message.fields.body as Uint8Array) }),
     });
     if (!opened.ok) return reject(opened.error.code, opened.error.detail);
     return opened.value;
@@ -276,7 +283,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     );
     await queue(context, [sender], notice);
     await sendReceipt(context, sender, metadata.messageId, 'processed');
-    await snapshot(context, sender);
+    await requestedSnapshot(context, sender);
   }
 
   /** Verifies a signed message whose signer is judged afterwards, from the certificate: registrations, snapshot requests. */
@@ -336,6 +343,8 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
   // --- directory ------------------------------------------------------------------------------------------------------
 
   async function snapshot(context: ProcessContext, endpointId: string): Promise<{ version: number; batches: number }> {
+    // The endpoint's snapshot state first, then the directory: every path takes the two locks in this order.
+    await store.lockSnapshotState(context.tx, endpointId);
     // Read under the directory lock: a snapshot is one consistent version.
     const version = await store.lockDirectory(context.tx);
     const chunks = chunkDirectoryRows(await store.liveDirectoryRows(context.tx));
@@ -351,7 +360,46 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       );
       await queue(context, [endpointId], message);
     }
+    await store.snapshotSent(context.tx, endpointId, version, now());
     return { version, batches: chunks.length };
+  }
+
+  /**
+   * A snapshot an endpoint asked for (or registered for), at most one per interval: building one reads the whole
+   * directory. An endpoint that holds the current version is told so instead. A request too soon after the last
+   * snapshot waits for the next, which `serveDueSnapshots` sends when the interval is over, once however many came;
+   * meanwhile the last snapshot and the updates after it are already on the endpoint's queue.
+   */
+  async function requestedSnapshot(context: ProcessContext, endpointId: string, knownVersion?: number): Promise<void> {
+    const state = await store.lockSnapshotState(context.tx, endpointId);
+    const current = await store.directoryVersion(context.tx);
+    if (knownVersion === current) {
+      const notice = await sealFromHub(
+        { rtsType: T.hubNotice, rtsVersion: PROTOCOL_VERSION, rtsSender: HUB_SENDER, rtsNotice: 'directory-up-to-date', rtsToEndpoint: endpointId },
+        (messageId, timestamp) => buildHubNotice({ messageId, timestamp, sender: HUB_SENDER }, {
+          notice: 'directory-up-to-date', text: `Directory version ${current} is the current one: no snapshot follows.`, toEndpoint: endpointId,
+        }),
+      );
+      await queue(context, [endpointId], notice);
+      return;
+    }
+    if (state.sentAt && now().getTime() - new Date(state.sentAt).getTime() < snapshotIntervalMs) {
+      await store.deferSnapshot(context.tx, endpointId);
+      return;
+    }
+    await snapshot(context, endpointId);
+  }
+
+  async function serveDueSnapshots(context: ProcessContext, limit: number): Promise<number> {
+    const due = await store.dueSnapshots(context.tx, new Date(now().getTime() - snapshotIntervalMs), limit);
+    for (const endpointId of due) await snapshot(context, endpointId);
+    return due.length;
+  }
+
+  /** The `knownVersion` parameter of a snapshot request: the directory version the endpoint holds. */
+  function knownVersionOf(payload: Record<string, unknown>): number | undefined {
+    const parameters = entryResource<{ parameter?: { name: string; valueInteger?: number }[] }>(payload, 1);
+    return parameters.parameter?.find((p) => p.name === 'knownVersion')?.valueInteger;
   }
 
   /** From the operator's clinic system or, for a workstation, a practitioner reached there whom the operator publishes. */
@@ -359,7 +407,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     const sender = metadata.properties.rtsSender;
     const endpoint = await store.getEndpoint(context.tx, sender);
     if (!endpoint) return reject(REASON_CODES.notAuthorized, `${sender} is not registered`);
-    const { signer } = await verifySigned(metadata, body);
+    const { signer, payload } = await verifySigned(metadata, body);
     const operator = await store.getEndpoint(context.tx, endpoint.operator);
     if (!operator?.certificate || !Buffer.from(operator.certificate).equals(signer)) {
       if (endpoint.kind !== 'workstation') reject(REASON_CODES.signerMismatch, `signed by ${commonNameOf(signer) ?? 'a certificate without a name'}, not with the clinic system certificate of ${sender}`);
@@ -367,7 +415,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       if (publisher !== endpoint.operator) reject(REASON_CODES.signerMismatch, `${practitioner} is published by ${publisher}, not by ${endpoint.operator}, which operates ${sender}`);
     }
     await sendReceipt(context, sender, metadata.messageId, 'processed');
-    await snapshot(context, sender);
+    await requestedSnapshot(context, sender, knownVersionOf(payload));
   }
 
   /**
@@ -541,12 +589,20 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     }
     if (destinations.length === 0) reject(REASON_CODES.unknownRecipient, `no registered endpoint of ${props.rtsToPractitioner}`);
     await queue(context, destinations, forwarded(message.stored));
+    context.pending.routes.push({ messageId: metadata.messageId, sender: props.rtsSender, recipients: destinations });
     await sendReceipt(context, props.rtsSender, metadata.messageId, 'delivered');
   }
 
+  /** Only about a message the hub routed from the addressee to the receipt's sender: no endpoint can write to any other. */
   async function forwardReceipt(context: ProcessContext, message: UplinkMessage, metadata: MessageMetadata): Promise<void> {
-    const to = (metadata.properties as Extract<ApplicationProperties, { rtsType: 'receipt' }>).rtsToEndpoint;
+    const props = metadata.properties as Extract<ApplicationProperties, { rtsType: 'receipt' }>;
+    const to = props.rtsToEndpoint;
     if (!(await endpointOf(context, to))) reject(REASON_CODES.unknownRecipient, `${to} is not a registered endpoint`);
+    const about = metadata.correlationId;
+    if (!about) return reject(REASON_CODES.missingProperty, 'correlation_id: a receipt names the message it is about');
+    if (!(await store.wasRouted(context.tx, { messageId: about, sender: to, recipient: props.rtsSender }))) {
+      reject(REASON_CODES.notAuthorized, `${about} is no message the hub routed from ${to} to ${props.rtsSender}`);
+    }
     await queue(context, [to], forwarded(message.stored));
   }
 
@@ -578,6 +634,9 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     const decoded = decodeMessage(message.fields, { now: now() });
     if (!decoded.ok) return { ok: false, reason: decoded.error.code, detail: decoded.error.detail };
     const { metadata, body } = decoded.value;
+    // Before anything is parsed or verified: a registration or a receipt of megabytes is refused at once.
+    const limit = bodyLimitOf(metadata.properties.rtsType);
+    if (body.byteLength > limit) return { ok: false, reason: REASON_CODES.tooLarge, detail: `body: ${body.byteLength} bytes, limit ${limit} for ${metadata.properties.rtsType}`, metadata };
     const sender = metadata.properties.rtsSender;
     const userId = message.stored.properties.user_id;
     const forged = (detail: string): Admission => ({ ok: false, reason: REASON_CODES.forgedSender, detail, metadata });
@@ -676,5 +735,5 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     }
   }
 
-  return { process, claimAll, flush, snapshot };
+  return { process, claimAll, flush, snapshot, serveDueSnapshots };
 }

