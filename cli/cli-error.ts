@@ -19,6 +19,10 @@ export const CLI_ERROR_CODES = {
   hub: 'hub-error',
   /** A workstation's store cannot be opened (keychain missing or changed). */
   storeUnavailable: 'store-unavailable',
+  /** An enrolment file that does not verify against the trusted region CA, or cannot be read. */
+  enrolmentRefused: 'enrolment-refused',
+  /** A region administration step that the region's state does not allow, e.g. adding back a removed endpoint. */
+  regionRefused: 'region-refused',
   /** The audit log's hash chain is broken: an entry was changed, removed or inserted. */
   auditBroken: 'audit-broken',
   internal: 'internal',

@@ -6,6 +6,7 @@ import { describeFailure, EXIT_CODES } from './cli-error.ts';
 import { registerCmsCommands } from './cms-commands.ts';
 import { registerHubCommands } from './hub-commands.ts';
 import { registerPkiCommands } from './pki-commands.ts';
+import { registerRegionCommands } from './region-commands.ts';
 import { registerWorkstationCommands } from './workstation-commands.ts';
 
 const program = new Command('rts')
@@ -19,6 +20,7 @@ registerPkiCommands(program);
 registerCmsCommands(program);
 registerHubCommands(program);
 registerBrokerCommands(program);
+registerRegionCommands(program);
 registerWorkstationCommands(program);
 
 try {

@@ -1,0 +1,206 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadHubConfig } from '../hub/hub-config.ts';
+
+const CLI = join(import.meta.dirname, 'rts.ts');
+
+let root: string;
+let dir: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'rts-region-'));
+  dir = join(root, 'north');
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function rts(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: root });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function ok(...args: string[]): string {
+  const result = rts(...args);
+  expect(result.stderr).toBe('');
+  expect(result.status).toBe(0);
+  return result.stdout;
+}
+
+function openssl(...args: string[]): { status: number | null; output: string } {
+  const result = spawnSync('openssl', args, { cwd: root, encoding: 'utf8' });
+  return { status: result.status, output: result.stdout + result.stderr };
+}
+
+/** Exactly one line on stderr, in the documented shape. */
+function expectErrorLine(stderr: string, code: string): void {
+  expect(stderr).toMatch(new RegExp(`^rts: ${code}: [^\\n]+\\n$`));
+}
+
+interface Definitions {
+  users: { name: string; password_hash: string }[];
+  permissions: { user: string }[];
+  topic_permissions: { user: string }[];
+  queues: { name: string }[];
+}
+const definitions = () => JSON.parse(readFileSync(join(dir, 'broker-definitions.json'), 'utf8')) as Definitions;
+const hashOf = (user: string) => definitions().users.find((u) => u.name === user)?.password_hash;
+const secrets = () => JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')) as Record<string, string>;
+const state = () => JSON.parse(readFileSync(join(dir, 'region.json'), 'utf8')) as {
+  crl: { crlNumber: number };
+  endpoints: { id: string; status: string; certificates: { serialNumber: string; file: string; revokedAt?: string }[] }[];
+};
+const snapshot = () => ['broker-definitions.json', 'secrets.json', 'region.json', 'ca.crl.pem'].map((f) => readFileSync(join(dir, f), 'utf8'));
+
+describe('rts region', () => {
+  beforeAll(() => {
+    // The broker's TLS certificate comes from another CA here, as it often does in a real region.
+    ok('pki', 'demo-region', '--out', join(root, 'broker-pki'));
+  }, 60_000);
+
+  it('creates a region whose hub configuration loads and whose secrets are mode 0600', () => {
+    const out = ok('region', 'create', '--dir', dir, '--name', 'North Region', '--broker-host', 'broker.north.example:5671', '--broker-ca', join(root, 'broker-pki', 'ca.pem'));
+    expect(out).toContain('rabbitmqctl import_definitions');
+    for (const secret of ['ca.key.pem', 'hub.key.pem', 'enrolment-signer.key.pem', 'secrets.json']) {
+      expect(statSync(join(dir, secret)).mode & 0o777).toBe(0o600);
+    }
+    const hub = loadHubConfig(join(dir, 'hub-config.json'), {});
+    expect(hub.config.broker.tls?.caFile).toBe('broker-ca.pem');
+    expect(hub.config.broker.management.url).toBe('https://broker.north.example:15671');
+    expect(definitions().users.map((u) => u.name)).toEqual(['rts-admin', 'rts-hub']);
+    expect(openssl('verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'hub.cert.pem')).status).toBe(0);
+
+    const before = snapshot();
+    expect(ok('region', 'create', '--dir', dir, '--name', 'North Region', '--broker-host', 'broker.north.example:5671')).toMatch(/exists in .*; nothing changed/);
+    expect(snapshot()).toEqual(before);
+  }, 60_000);
+
+  it('refuses a region whose broker is remote and reached without TLS, in one line, writing nothing', () => {
+    const result = rts('region', 'create', '--dir', join(root, 'plain'), '--name', 'Plain', '--broker-host', 'broker.plain.example:5672');
+    expect(result.status).toBe(2);
+    expectErrorLine(result.stderr, 'usage');
+    expect(result.stderr).toContain('plain AMQP (no TLS) to broker.plain.example is refused');
+    expect(() => statSync(join(root, 'plain'))).toThrow();
+  });
+
+  it("adds two endpoints without changing the hub's, the administrator's or the first endpoint's password hash, and a second add changes nothing", () => {
+    const hubHash = hashOf('rts-hub');
+    const adminHash = hashOf('rts-admin');
+    ok('region', 'add-endpoint', 'clinic-a', '--dir', dir, '--kind', 'clinic-system');
+    const clinicHash = hashOf('clinic-a');
+    ok('region', 'add-endpoint', 'ws-1', '--dir', dir, '--kind', 'workstation');
+    expect(hashOf('rts-hub')).toBe(hubHash);
+    expect(hashOf('rts-admin')).toBe(adminHash);
+    expect(hashOf('clinic-a')).toBe(clinicHash);
+    expect(definitions().users.map((u) => u.name)).toEqual(['rts-admin', 'rts-hub', 'clinic-a', 'ws-1']);
+    expect(definitions().queues.map((q) => q.name)).toContain('rts.downlink.ws-1');
+    expect(Object.keys(secrets())).toEqual(['rts-admin', 'rts-hub', 'clinic-a', 'clinic-a.p12', 'ws-1']);
+    // The clinic system's .p12 opens with its password and holds a certificate of this CA naming the endpoint.
+    const p12 = openssl('pkcs12', '-in', join(dir, 'endpoints/clinic-a/clinic-a.p12'), '-passin', `pass:${secrets()['clinic-a.p12']}`, '-nokeys', '-clcerts');
+    expect(p12.output).toMatch(/subject=.*CN\s*=\s*clinic-a/);
+
+    const before = snapshot();
+    expect(ok('region', 'add-endpoint', 'ws-1', '--dir', dir, '--kind', 'workstation')).toContain('Endpoint "ws-1" exists (workstation, active); nothing changed');
+    expect(snapshot()).toEqual(before);
+  }, 60_000);
+
+  it('writes an enrolment file that verifies against the region CA, and refuses one with a byte of the broker host changed', () => {
+    const file = join(dir, 'endpoints/ws-1/ws-1.rtsenrol');
+    const shown = ok('region', 'enrolment', 'show', file, '--trust', join(dir, 'ca.pem'));
+    expect(shown).toContain('endpoint:     ws-1 (workstation)');
+    expect(shown).toContain('broker.north.example:5671, vhost rts, user ws-1, TLS CA CN=Demo Region Root CA');
+    const json = JSON.parse(ok('region', 'enrolment', 'show', file, '--trust', join(dir, 'ca.pem'), '--json')) as { hubCertificatePem: string; crlPem: string };
+    expect(json.hubCertificatePem).toBe(readFileSync(join(dir, 'hub.cert.pem'), 'utf8'));
+    expect(json.crlPem).toBe(readFileSync(join(dir, 'ca.crl.pem'), 'utf8'));
+    expect(JSON.stringify(json)).not.toContain(secrets()['ws-1']);
+
+    const bytes = readFileSync(file);
+    const at = bytes.indexOf('broker.north.example');
+    expect(at).toBeGreaterThan(0);
+    const tampered = Buffer.from(bytes);
+    tampered[at] = 'c'.charCodeAt(0); // crokers.north.example
+    writeFileSync(join(root, 'tampered.rtsenrol'), tampered);
+    const refused = rts('region', 'enrolment', 'show', join(root, 'tampered.rtsenrol'), '--trust', join(dir, 'ca.pem'));
+    expect(refused.status).toBe(1);
+    expectErrorLine(refused.stderr, 'enrolment-refused');
+    expect(refused.stderr).toContain('altered after signing');
+    expect(refused.stdout).toBe('');
+
+    // Another CA than the one trusted: refused too.
+    const other = rts('region', 'enrolment', 'show', file, '--trust', join(root, 'broker-pki', 'ca.pem'));
+    expect(other.status).toBe(1);
+    expectErrorLine(other.stderr, 'enrolment-refused');
+  }, 60_000);
+
+  it("issues a practitioner's certificate from a request only if it names the directory id", () => {
+    ok('pki', 'request', '--subject-cn', 'Dr. Lima', '--key-out', join(root, 'lima-name.key'), '--out', join(root, 'lima-name.csr'));
+    const refused = rts('region', 'issue', 'ws-1', '--dir', dir, '--csr', join(root, 'lima-name.csr'), '--profile', 'practitioner-signing');
+    expect(refused.status).toBe(1);
+    expectErrorLine(refused.stderr, 'region-refused');
+    expect(refused.stderr).toContain('must name the practitioner\'s directory id');
+
+    ok('pki', 'request', '--directory-id', 'clinic-a.dr-lima', '--profile', 'practitioner-signing', '--key-out', join(root, 'lima.key'), '--out', join(root, 'lima.csr'));
+    expect(ok('region', 'issue', 'ws-1', '--dir', dir, '--csr', join(root, 'lima.csr'), '--profile', 'practitioner-signing')).toContain('CN=clinic-a.dr-lima');
+    expect(state().endpoints.find((e) => e.id === 'ws-1')?.certificates).toHaveLength(1);
+  }, 60_000);
+
+  it('revokes a certificate issued with rts pki issue by serial, so that openssl verify -crl_check refuses it', () => {
+    ok('pki', 'request', '--subject-cn', 'clinic-b', '--profile', 'clinic-system', '--key-out', join(root, 'b.key'), '--out', join(root, 'b.csr'));
+    const issued = JSON.parse(ok('pki', 'issue', '--csr', join(root, 'b.csr'), '--profile', 'clinic-system', '--ca-cert', join(dir, 'ca.pem'), '--ca-key', join(dir, 'ca.key.pem'), '--out', join(root, 'b.pem'), '--json')) as { serialNumber: string };
+    const check = () => openssl('verify', '-crl_check', '-CAfile', join(dir, 'ca.pem'), '-CRLfile', join(dir, 'ca.crl.pem'), join(root, 'b.pem'));
+    expect(check().status).toBe(0);
+
+    const crlNumber = state().crl.crlNumber;
+    expect(ok('region', 'revoke', '--dir', dir, '--serial', issued.serialNumber)).toContain(`CRL number ${crlNumber + 1}`);
+    expect(check().output).toContain('certificate revoked');
+    expect(check().status).not.toBe(0);
+    expect(ok('region', 'revoke', '--dir', dir, '--serial', issued.serialNumber)).toContain('nothing changed');
+    expect(state().crl.crlNumber).toBe(crlNumber + 1);
+  }, 60_000);
+
+  it('suspends and resumes an endpoint: its broker permissions go and come back, and the broker commands are printed', () => {
+    const out = ok('region', 'suspend', 'ws-1', '--dir', dir);
+    expect(out).toContain('rabbitmqctl clear_permissions -p rts ws-1');
+    expect(out).toContain('rabbitmqctl clear_topic_permissions -p rts ws-1');
+    expect(definitions().permissions.map((p) => p.user)).not.toContain('ws-1');
+    expect(definitions().topic_permissions.map((p) => p.user)).not.toContain('ws-1');
+    expect(definitions().users.map((u) => u.name)).toContain('ws-1');
+    expect(ok('region', 'list', '--dir', dir)).toMatch(/ws-1\s+workstation\s+suspended/);
+    expect(ok('region', 'suspend', 'ws-1', '--dir', dir)).toContain('already suspended; nothing changed');
+
+    ok('region', 'resume', 'ws-1', '--dir', dir);
+    expect(definitions().permissions.map((p) => p.user)).toContain('ws-1');
+  }, 60_000);
+
+  it("removes an endpoint: its user and password go, its certificates are revoked, and it cannot come back under the same id", () => {
+    const hubHash = hashOf('rts-hub');
+    const certificate = join(dir, state().endpoints.find((e) => e.id === 'clinic-a')!.certificates[0]!.file);
+    const out = ok('region', 'remove', 'clinic-a', '--dir', dir);
+    expect(out).toContain('rabbitmqctl delete_user clinic-a');
+    expect(definitions().users.map((u) => u.name)).toEqual(['rts-admin', 'rts-hub', 'ws-1']);
+    expect(hashOf('rts-hub')).toBe(hubHash);
+    expect(Object.keys(secrets())).not.toContain('clinic-a');
+    expect(Object.keys(secrets())).not.toContain('clinic-a.p12');
+    expect(openssl('verify', '-crl_check', '-CAfile', join(dir, 'ca.pem'), '-CRLfile', join(dir, 'ca.crl.pem'), certificate).output).toContain('certificate revoked');
+
+    const before = snapshot();
+    expect(ok('region', 'remove', 'clinic-a', '--dir', dir)).toContain('already removed; nothing changed');
+    expect(snapshot()).toEqual(before);
+    const again = rts('region', 'add-endpoint', 'clinic-a', '--dir', dir, '--kind', 'clinic-system');
+    expect(again.status).toBe(1);
+    expectErrorLine(again.stderr, 'region-refused');
+  }, 60_000);
+
+  it('publishes a new CRL with the next number and a nextUpdate --days ahead, keeping the revocations', () => {
+    const { crlNumber } = state().crl;
+    ok('region', 'publish-crl', '--dir', dir, '--days', '3');
+    expect(state().crl.crlNumber).toBe(crlNumber + 1);
+    const text = openssl('crl', '-in', join(dir, 'ca.crl.pem'), '-noout', '-text').output;
+    expect(text.match(/Serial Number:/g)).toHaveLength(2);
+    const next = new Date(/Next Update: (.+)/.exec(text)![1]!).getTime();
+    expect(Math.abs(next - (Date.now() + 3 * 86_400_000))).toBeLessThan(120_000);
+    // A fresh enrolment file carries the new CRL.
+    ok('region', 'enrolment', 'write', 'ws-1', '--dir', dir);
+    expect(ok('region', 'enrolment', 'show', join(dir, 'endpoints/ws-1/ws-1.rtsenrol'), '--trust', join(dir, 'ca.pem'))).toContain(`number ${crlNumber + 1}, 2 revoked`);
+  }, 60_000);
+});

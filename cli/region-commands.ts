@@ -1,0 +1,642 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { z } from 'zod';
+import { buildRabbitmqDefinitions, rabbitPasswordHash } from '../hub/broker/rabbitmq-definitions.ts';
+import { plainAmqpProblem, plainHttpProblem } from '../shared/broker/transport-security.ts';
+import { RABBITMQ_TOPOLOGY, downlinkQueueName } from '../shared/broker/rabbitmq-names.ts';
+import {
+  ENDPOINT_KINDS,
+  ENROLMENT_FILE_EXTENSION,
+  ENROLMENT_FORMAT,
+  ENROLMENT_SIGNER_COMMON_NAME,
+  isEnrolmentError,
+  signEnrolment,
+  verifyEnrolment,
+  type EndpointKind,
+  type Enrolment,
+} from '../shared/enrolment/enrolment.ts';
+import {
+  commonNameOf,
+  createCrl,
+  createPkcs12,
+  createRootCertificate,
+  derToPem,
+  describeCertificate,
+  exportPrivateKeyPkcs8,
+  generateKeyPair,
+  importSigningPrivateKey,
+  issueCertificate,
+  issueCertificateFromRequest,
+  KEY_TYPES,
+  parsePem,
+  pemToDer,
+  PEM_LABELS,
+  readCrl,
+  type CertificateIssuer,
+  type LeafProfileName,
+} from '../shared/pki/index.ts';
+import { isEndpointId } from '../shared/protocol/endpoint-id.ts';
+import { DIRECTORY_ID_PATTERN } from '../shared/protocol/identifiers.ts';
+import { CLI_ERROR_CODES, CliError, usageError } from './cli-error.ts';
+import { prepareDirectory, readBytes, readText, writeFileAtomic } from './files.ts';
+import { printJson, printLines } from './output.ts';
+
+/**
+ * `rts region …`: a real region's administration. The directory given with --dir is the region's admin state: the
+ * CA and its key, the CRL, the hub's identity and configuration, the broker definitions (password hashes only), the
+ * broker and .p12 passwords, one enrolment file per endpoint, and region.json, which says what was done. Every command
+ * reads and writes only that directory; running one again changes nothing.
+ */
+
+const FILES = {
+  state: 'region.json',
+  caCertificate: 'ca.pem',
+  caKey: 'ca.key.pem',
+  crl: 'ca.crl.pem',
+  hubCertificate: 'hub.cert.pem',
+  hubKey: 'hub.key.pem',
+  signerCertificate: 'enrolment-signer.cert.pem',
+  signerKey: 'enrolment-signer.key.pem',
+  brokerCa: 'broker-ca.pem',
+  definitions: 'broker-definitions.json',
+  secrets: 'secrets.json',
+  hubConfig: 'hub-config.json',
+  endpoints: 'endpoints',
+} as const;
+
+const HUB_USER = 'rts-hub';
+const ADMIN_USER = 'rts-admin';
+const HUB_ENDPOINT_ID = 'hub';
+const DEFAULT_CRL_DAYS = 7;
+const SECRET = 0o600;
+
+const certificateRecord = z.object({
+  serialNumber: z.string(),
+  profile: z.string(),
+  subject: z.string(),
+  file: z.string(),
+  notAfter: z.string(),
+  revokedAt: z.string().optional(),
+});
+
+const endpointRecord = z.object({
+  id: z.string(),
+  kind: z.enum(ENDPOINT_KINDS),
+  status: z.enum(['active', 'suspended', 'removed']),
+  brokerUser: z.string(),
+  addedAt: z.string(),
+  certificates: z.array(certificateRecord),
+});
+
+const regionState = z.object({
+  region: z.string(),
+  createdAt: z.string(),
+  broker: z.object({
+    hosts: z.array(z.object({ host: z.string(), port: z.number().int() })),
+    vhost: z.string(),
+    managementUrl: z.string(),
+    deliveryLimit: z.number().int(),
+    tlsCaFile: z.string().optional(),
+  }),
+  crl: z.object({ crlNumber: z.number().int(), nextUpdate: z.string() }),
+  /** Every serial this CA revoked, including certificates issued outside `rts region` (e.g. `rts pki issue`). */
+  revoked: z.array(z.object({ serialNumber: z.string(), revokedAt: z.string() })),
+  hub: certificateRecord,
+  endpoints: z.array(endpointRecord),
+});
+
+type RegionState = z.infer<typeof regionState>;
+type EndpointRecord = z.infer<typeof endpointRecord>;
+type Secrets = Record<string, string>;
+
+function readState(dir: string): RegionState {
+  const path = join(dir, FILES.state);
+  if (!existsSync(path)) throw new CliError(CLI_ERROR_CODES.notFound, `${dir} is not a region directory (no ${FILES.state}); create one with rts region create`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readText(path));
+  } catch (error) {
+    throw new CliError(CLI_ERROR_CODES.badManifest, `${path} is not JSON`, { cause: error });
+  }
+  const parsed = regionState.safeParse(json);
+  if (!parsed.success) throw new CliError(CLI_ERROR_CODES.badManifest, `${path} is not a region state file: ${parsed.error.issues[0]?.message ?? ''}`);
+  return parsed.data;
+}
+
+const writeJson = (path: string, value: unknown, mode?: number) => writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, mode);
+const writeState = (dir: string, state: RegionState) => writeJson(join(dir, FILES.state), state);
+const readSecrets = (dir: string) => JSON.parse(readText(join(dir, FILES.secrets))) as Secrets;
+const newPassword = () => randomBytes(24).toString('base64url');
+
+async function caIssuer(dir: string): Promise<CertificateIssuer> {
+  return {
+    certificate: pemToDer(readText(join(dir, FILES.caCertificate)), PEM_LABELS.certificate),
+    privateKey: await importSigningPrivateKey(pemToDer(readText(join(dir, FILES.caKey)), PEM_LABELS.privateKey)),
+  };
+}
+
+function findEndpoint(state: RegionState, id: string): EndpointRecord {
+  const endpoint = state.endpoints.find((candidate) => candidate.id === id);
+  if (!endpoint) throw new CliError(CLI_ERROR_CODES.unknownIdentity, `no endpoint "${id}" in this region (rts region list shows them)`);
+  return endpoint;
+}
+
+/**
+ * The broker definitions from the region state. A user already in the previous file keeps its password hash byte for
+ * byte: re-hashing with a new salt is harmless for a password but would make every import look like a change, and a
+ * fresh password (what `rts broker definitions` does) would lock the hub out. A suspended endpoint keeps its user and
+ * queue but has no permissions.
+ */
+function writeDefinitions(dir: string, state: RegionState, secrets: Secrets): void {
+  const path = join(dir, FILES.definitions);
+  const previous = existsSync(path) ? (JSON.parse(readText(path)) as { users: { name: string; password_hash: string }[] }) : { users: [] };
+  const keptHashes = new Map(previous.users.map((user) => [user.name, user.password_hash]));
+  const present = state.endpoints.filter((endpoint) => endpoint.status !== 'removed');
+  const suspended = new Set(present.filter((endpoint) => endpoint.status === 'suspended').map((endpoint) => endpoint.brokerUser));
+  const userOf = (name: string) => ({ name, password: secrets[name] ?? '' });
+  const definitions = buildRabbitmqDefinitions({
+    endpoints: present.map((endpoint) => userOf(endpoint.brokerUser)),
+    hub: userOf(HUB_USER),
+    admin: userOf(ADMIN_USER),
+    deliveryLimit: state.broker.deliveryLimit,
+  });
+  writeJson(path, {
+    ...definitions,
+    users: definitions.users.map((user) => ({ ...user, password_hash: keptHashes.get(user.name) ?? rabbitPasswordHash(secrets[user.name]!) })),
+    permissions: definitions.permissions.filter((permission) => !suspended.has(permission.user)),
+    topic_permissions: definitions.topic_permissions.filter((permission) => !suspended.has(permission.user)),
+  });
+}
+
+async function writeCrl(dir: string, state: RegionState, days: number): Promise<RegionState> {
+  const crlNumber = state.crl.crlNumber + 1;
+  const crl = await createCrl(await caIssuer(dir), {
+    crlNumber,
+    validityDays: days,
+    revoked: state.revoked.map((entry) => ({ serialNumber: entry.serialNumber, revocationDate: new Date(entry.revokedAt) })),
+  });
+  writeFileAtomic(join(dir, FILES.crl), derToPem(crl, PEM_LABELS.crl));
+  return { ...state, crl: { crlNumber, nextUpdate: readCrl(crl).nextUpdate!.toISOString() } };
+}
+
+function parseHost(value: string, previous: { host: string; port: number }[] = []): { host: string; port: number }[] {
+  const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535) throw usageError(`--broker-host must be host:port, e.g. broker.region.example:5671, not ${JSON.stringify(value)}`);
+  return [...previous, { host: match[1]!, port }];
+}
+
+interface CreateOptions {
+  dir: string;
+  name: string;
+  brokerHost: { host: string; port: number }[];
+  brokerCa?: string;
+  managementUrl?: string;
+  keyType: 'ec' | 'rsa';
+  deliveryLimit: string;
+  crlDays: string;
+}
+
+async function create(options: CreateOptions): Promise<void> {
+  const region = options.name.trim();
+  if (!region) throw usageError('--name must not be empty');
+  const dir = options.dir;
+  if (existsSync(join(dir, FILES.state))) {
+    const existing = readState(dir);
+    if (existing.region !== region) throw new CliError(CLI_ERROR_CODES.regionRefused, `${dir} already holds region "${existing.region}"; use another directory`);
+    printLines([`Region "${region}" exists in ${dir}; nothing changed.`]);
+    return;
+  }
+  const hosts = options.brokerHost;
+  const amqp = options.brokerCa ? undefined : plainAmqpProblem(hosts, 'give --broker-ca, the CA (PEM) of the broker\'s TLS certificate');
+  if (amqp) throw usageError(amqp);
+  const tls = options.brokerCa !== undefined;
+  const managementUrl = options.managementUrl ?? `${tls ? 'https' : 'http'}://${hosts[0]!.host}:${tls ? 15671 : 15672}`;
+  const http = plainHttpProblem(managementUrl);
+  if (http) throw usageError(`--management-url: ${http}`);
+  const deliveryLimit = positive(options.deliveryLimit, '--delivery-limit');
+  const crlDays = positive(options.crlDays, '--crl-days');
+  const brokerCa = options.brokerCa === undefined ? undefined : readPemCertificate(options.brokerCa);
+  if (prepareDirectory(dir).nonEmpty) throw new CliError(CLI_ERROR_CODES.dirNotEmpty, `${dir} is not empty and holds no region; give an empty or new directory`);
+
+  const keyType = options.keyType === 'rsa' ? KEY_TYPES.rsa2048 : KEY_TYPES.ecP256;
+  const caKeys = await generateKeyPair(keyType);
+  const ca = await createRootCertificate({ keyPair: caKeys, subject: { commonName: `${region} CA`, organization: region } });
+  writeFileAtomic(join(dir, FILES.caKey), derToPem(await exportPrivateKeyPkcs8(caKeys.privateKey), PEM_LABELS.privateKey), SECRET);
+  writeFileAtomic(join(dir, FILES.caCertificate), derToPem(ca.der, PEM_LABELS.certificate));
+  const issuer = { certificate: ca.der, privateKey: caKeys.privateKey };
+
+  const identity = async (commonName: string, profile: LeafProfileName, certificateFile: string, keyFile: string) => {
+    const keys = await generateKeyPair(keyType);
+    const issued = await issueCertificate({ profile, publicKey: keys.publicKey, issuer, subject: { commonName, organization: region } });
+    writeFileAtomic(join(dir, keyFile), derToPem(await exportPrivateKeyPkcs8(keys.privateKey), PEM_LABELS.privateKey), SECRET);
+    writeFileAtomic(join(dir, certificateFile), derToPem(issued.der, PEM_LABELS.certificate));
+    return certificateEntry(issued.der, profile, certificateFile);
+  };
+  const hub = await identity(HUB_ENDPOINT_ID, 'hub', FILES.hubCertificate, FILES.hubKey);
+  // Signs enrolment files only; a name that is no endpoint id, so that it cannot stand for an endpoint (enrolment.ts).
+  await identity(ENROLMENT_SIGNER_COMMON_NAME, 'clinic-system', FILES.signerCertificate, FILES.signerKey);
+  if (brokerCa) writeFileAtomic(join(dir, FILES.brokerCa), brokerCa);
+
+  let state: RegionState = {
+    region,
+    createdAt: new Date().toISOString(),
+    broker: { hosts, vhost: RABBITMQ_TOPOLOGY.vhost, managementUrl, deliveryLimit, ...(tls ? { tlsCaFile: FILES.brokerCa } : {}) },
+    crl: { crlNumber: 0, nextUpdate: '' },
+    revoked: [],
+    hub,
+    endpoints: [],
+  };
+  state = await writeCrl(dir, state, crlDays);
+  const secrets: Secrets = { [ADMIN_USER]: newPassword(), [HUB_USER]: newPassword() };
+  writeJson(join(dir, FILES.secrets), secrets, SECRET);
+  writeDefinitions(dir, state, secrets);
+  // Secrets by environment variable, so that the file can be copied to the hub's host as it is.
+  writeJson(join(dir, FILES.hubConfig), {
+    broker: {
+      hosts,
+      vhost: RABBITMQ_TOPOLOGY.vhost,
+      username: HUB_USER,
+      password: { env: 'RTS_HUB_BROKER_PASSWORD' },
+      ...(tls ? { tls: { caFile: FILES.brokerCa } } : {}),
+      management: { url: managementUrl, username: ADMIN_USER, password: { env: 'RTS_BROKER_ADMIN_PASSWORD' }, deliveryLimit },
+    },
+    database: { kind: 'postgres', url: { env: 'RTS_HUB_DATABASE_URL' } },
+    identity: { certificateFile: FILES.hubCertificate, privateKeyFile: FILES.hubKey },
+    trust: { anchorFiles: [FILES.caCertificate], crlFiles: [FILES.crl] },
+  });
+  writeState(dir, state);
+  printLines([
+    `Created region "${region}" in ${dir}: CA, hub identity, enrolment signer, CRL (valid ${crlDays} days), broker definitions, hub configuration.`,
+    `Secrets (mode 0600): ${FILES.caKey}, ${FILES.hubKey}, ${FILES.signerKey}, ${FILES.secrets}.`,
+    `Broker: rabbitmqctl import_definitions ${join(dir, FILES.definitions)}`,
+    `Hub: ${FILES.hubConfig} reads RTS_HUB_BROKER_PASSWORD (${HUB_USER} in ${FILES.secrets}), RTS_BROKER_ADMIN_PASSWORD (${ADMIN_USER}) and RTS_HUB_DATABASE_URL.`,
+  ]);
+}
+
+function positive(value: string, option: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw usageError(`${option} must be a positive whole number, not ${JSON.stringify(value)}`);
+  return number;
+}
+
+function readPemCertificate(file: string): string {
+  const text = readText(file);
+  if (!parsePem(text).some((block) => block.label === PEM_LABELS.certificate)) throw new CliError(CLI_ERROR_CODES.noCertificate, `${file} holds no CERTIFICATE block`);
+  return text;
+}
+
+function certificateEntry(der: Uint8Array, profile: string, file: string) {
+  const description = describeCertificate(der);
+  return { serialNumber: description.serialNumber, profile, subject: description.subject, file, notAfter: description.notAfter };
+}
+
+interface AddEndpointOptions {
+  dir: string;
+  kind: EndpointKind;
+  csr?: string[];
+  profile?: LeafProfileName;
+}
+
+async function addEndpoint(id: string, options: AddEndpointOptions): Promise<void> {
+  if (!isEndpointId(id) || id === HUB_ENDPOINT_ID) throw usageError(`"${id}" is not an endpoint id (1-63 of a-z, 0-9, '-'; not "hub")`);
+  const dir = options.dir;
+  let state = readState(dir);
+  const existing = state.endpoints.find((endpoint) => endpoint.id === id);
+  if (existing?.status === 'removed') throw new CliError(CLI_ERROR_CODES.regionRefused, `endpoint "${id}" was removed (its certificates are revoked); add it under a new id`);
+  if (existing) {
+    printLines([`Endpoint "${id}" exists (${existing.kind}, ${existing.status}); nothing changed. Add a certificate with rts region issue.`]);
+    return;
+  }
+  const endpointDir = join(FILES.endpoints, id);
+  prepareDirectory(join(dir, endpointDir));
+  const secrets = readSecrets(dir);
+  secrets[id] = newPassword();
+  const issuer = await caIssuer(dir);
+  const certificates: EndpointRecord['certificates'] = [];
+  // A clinic system without a request of its own gets its key in a .p12; a workstation's practitioners make their
+  // own keys (rts pki request) and the administrator issues from their requests.
+  if (options.kind === 'clinic-system' && !options.csr?.length) {
+    const keys = await generateKeyPair(keyTypeOf(issuer.certificate));
+    const issued = await issueCertificate({ profile: 'clinic-system', publicKey: keys.publicKey, issuer, subject: { commonName: id, organization: state.region } });
+    const file = join(endpointDir, `${id}.cert.pem`);
+    writeFileAtomic(join(dir, file), derToPem(issued.der, PEM_LABELS.certificate));
+    const p12Password = newPassword();
+    const p12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(keys.privateKey), certificate: issued.der, chain: [issuer.certificate], password: p12Password, friendlyName: id });
+    writeFileAtomic(join(dir, endpointDir, `${id}.p12`), p12, SECRET);
+    secrets[`${id}.p12`] = p12Password;
+    certificates.push(certificateEntry(issued.der, 'clinic-system', file));
+  }
+  for (const csr of options.csr ?? []) certificates.push(await issueFromRequest(dir, id, options.kind, csr, options.profile, issuer));
+
+  const endpoint: EndpointRecord = { id, kind: options.kind, status: 'active', brokerUser: id, addedAt: new Date().toISOString(), certificates };
+  state = { ...state, endpoints: [...state.endpoints, endpoint] };
+  writeJson(join(dir, FILES.secrets), secrets, SECRET);
+  writeDefinitions(dir, state, secrets);
+  writeState(dir, state);
+  const enrolmentFile = await writeEnrolment(dir, state, endpoint);
+  printLines([
+    `Added ${options.kind} "${id}": broker user ${id}, ${certificates.length} certificate(s), enrolment file ${enrolmentFile}.`,
+    `Secrets in ${join(dir, FILES.secrets)}: its broker password under "${id}"${secrets[`${id}.p12`] ? `, the password of ${join(dir, endpointDir, `${id}.p12`)} under "${id}.p12"` : ''}; hand them over apart from the enrolment file.`,
+    `Broker: rabbitmqctl import_definitions ${join(dir, FILES.definitions)}`,
+  ]);
+}
+
+function keyTypeOf(caCertificate: Uint8Array) {
+  return describeCertificate(caCertificate).keyAlgorithm.toLowerCase().startsWith('rsa') ? KEY_TYPES.rsa2048 : KEY_TYPES.ecP256;
+}
+
+async function issueFromRequest(
+  dir: string,
+  id: string,
+  kind: EndpointKind,
+  csr: string,
+  profile: LeafProfileName | undefined,
+  issuer: CertificateIssuer,
+) {
+  const chosen = profile ?? (kind === 'clinic-system' ? 'clinic-system' : undefined);
+  if (!chosen) throw usageError('give --profile for a certificate of a workstation (practitioner-signing or practitioner-encryption)');
+  if (chosen === 'hub') throw usageError('the hub certificate is made by rts region create, not for an endpoint');
+  const issued = await issueCertificateFromRequest({ request: readRequest(csr), profile: chosen, issuer });
+  // The same rule as rts pki request: a practitioner is known by their directory id, a clinic system by its endpoint id.
+  const commonName = commonNameOf(issued.der) ?? '';
+  if (chosen.startsWith('practitioner-') && !DIRECTORY_ID_PATTERN.test(commonName)) {
+    throw new CliError(CLI_ERROR_CODES.regionRefused, `${csr} names "${commonName}": a ${chosen} certificate must name the practitioner's directory id (<clinic endpoint id>.<local id>); make the request with rts pki request --directory-id`);
+  }
+  if (chosen === 'clinic-system' && commonName !== id) {
+    throw new CliError(CLI_ERROR_CODES.regionRefused, `${csr} names "${commonName}": a clinic-system certificate of endpoint "${id}" must name "${id}"`);
+  }
+  const file = join(FILES.endpoints, id, `${chosen}.${issued.serialNumber}.cert.pem`);
+  writeFileAtomic(join(dir, file), derToPem(issued.der, PEM_LABELS.certificate));
+  return certificateEntry(issued.der, chosen, file);
+}
+
+function readRequest(file: string): Uint8Array {
+  const bytes = readBytes(file);
+  const text = new TextDecoder().decode(bytes);
+  if (!text.includes('-----BEGIN')) return bytes;
+  const block = parsePem(text).find((candidate) => candidate.label.endsWith(PEM_LABELS.certificationRequest));
+  if (!block) throw new CliError(CLI_ERROR_CODES.noRequest, `${file} holds no CERTIFICATE REQUEST block`);
+  return block.der;
+}
+
+async function writeEnrolment(dir: string, state: RegionState, endpoint: EndpointRecord): Promise<string> {
+  const pem = (file: string) => readText(join(dir, file));
+  const enrolment: Enrolment = {
+    format: ENROLMENT_FORMAT,
+    region: state.region,
+    endpoint: { id: endpoint.id, kind: endpoint.kind },
+    broker: {
+      hosts: state.broker.hosts,
+      vhost: state.broker.vhost,
+      username: endpoint.brokerUser,
+      ...(state.broker.tlsCaFile ? { tlsCaPem: pem(state.broker.tlsCaFile) } : {}),
+    },
+    caCertificatePem: pem(FILES.caCertificate),
+    crlPem: pem(FILES.crl),
+    hubCertificatePem: pem(FILES.hubCertificate),
+    issuedAt: new Date().toISOString(),
+  };
+  const certificate = pemToDer(pem(FILES.signerCertificate), PEM_LABELS.certificate);
+  const signed = await signEnrolment(enrolment, {
+    certificate,
+    privateKey: await importSigningPrivateKey(pemToDer(pem(FILES.signerKey), PEM_LABELS.privateKey)),
+  });
+  const file = join(dir, FILES.endpoints, endpoint.id, `${endpoint.id}${ENROLMENT_FILE_EXTENSION}`);
+  writeFileAtomic(file, signed);
+  return file;
+}
+
+async function issue(id: string, options: { dir: string; csr: string; profile?: LeafProfileName }): Promise<void> {
+  const state = readState(options.dir);
+  const endpoint = findEndpoint(state, id);
+  if (endpoint.status === 'removed') throw new CliError(CLI_ERROR_CODES.regionRefused, `endpoint "${id}" was removed; nothing is issued to it`);
+  const entry = await issueFromRequest(options.dir, id, endpoint.kind, options.csr, options.profile, await caIssuer(options.dir));
+  writeState(options.dir, { ...state, endpoints: state.endpoints.map((e) => (e === endpoint ? { ...e, certificates: [...e.certificates, entry] } : e)) });
+  printLines([`Issued ${entry.profile} certificate ${entry.serialNumber} (${entry.subject}) to ${join(options.dir, entry.file)}.`]);
+}
+
+function list(options: { dir: string; json?: true }): void {
+  const state = readState(options.dir);
+  if (options.json) {
+    printJson({ region: state.region, crl: state.crl, endpoints: state.endpoints });
+    return;
+  }
+  printLines([
+    `Region "${state.region}": CRL number ${state.crl.crlNumber}, next update ${state.crl.nextUpdate}; ${state.endpoints.length} endpoint(s)`,
+    ...state.endpoints.map((endpoint) => {
+      const certificates = endpoint.certificates.map((c) => `${c.profile} ${c.serialNumber}${c.revokedAt ? ' (revoked)' : ''}`).join(', ');
+      return `  ${endpoint.id.padEnd(24)} ${endpoint.kind.padEnd(13)} ${endpoint.status.padEnd(9)} ${certificates || 'no certificates'}`;
+    }),
+  ]);
+}
+
+/**
+ * Suspend and resume change the definitions; an import only adds and updates (RabbitMQ's import_definitions never
+ * deletes a permission), so a suspension is applied on the broker with the printed rabbitmqctl lines.
+ */
+function setStatus(id: string, options: { dir: string }, status: 'active' | 'suspended'): void {
+  const state = readState(options.dir);
+  const endpoint = findEndpoint(state, id);
+  if (endpoint.status === 'removed') throw new CliError(CLI_ERROR_CODES.regionRefused, `endpoint "${id}" was removed; it cannot be ${status === 'active' ? 'resumed' : 'suspended'}`);
+  if (endpoint.status === status) {
+    printLines([`Endpoint "${id}" is already ${status}; nothing changed.`]);
+    return;
+  }
+  const next = { ...state, endpoints: state.endpoints.map((e) => (e === endpoint ? { ...e, status } : e)) };
+  writeDefinitions(options.dir, next, readSecrets(options.dir));
+  writeState(options.dir, next);
+  const vhost = state.broker.vhost;
+  printLines(
+    status === 'suspended'
+      ? [
+          `Suspended "${id}": its broker user keeps its queue but has no permissions in ${FILES.definitions}. On the broker, run:`,
+          `  rabbitmqctl clear_permissions -p ${vhost} ${endpoint.brokerUser}`,
+          `  rabbitmqctl clear_topic_permissions -p ${vhost} ${endpoint.brokerUser}`,
+          `  rabbitmqctl list_connections user pid | grep -w ${endpoint.brokerUser}   # close any with rabbitmqctl close_connection`,
+        ]
+      : [`Resumed "${id}". On the broker, run: rabbitmqctl import_definitions ${join(options.dir, FILES.definitions)}`],
+  );
+}
+
+async function remove(id: string, options: { dir: string; crlDays: string }): Promise<void> {
+  let state = readState(options.dir);
+  const endpoint = findEndpoint(state, id);
+  if (endpoint.status === 'removed') {
+    printLines([`Endpoint "${id}" was already removed; nothing changed.`]);
+    return;
+  }
+  const revokedAt = new Date().toISOString();
+  const toRevoke = endpoint.certificates.filter((c) => !c.revokedAt && !state.revoked.some((r) => r.serialNumber === c.serialNumber));
+  state = {
+    ...state,
+    revoked: [...state.revoked, ...toRevoke.map((c) => ({ serialNumber: c.serialNumber, revokedAt }))],
+    endpoints: state.endpoints.map((e) =>
+      e === endpoint ? { ...e, status: 'removed' as const, certificates: e.certificates.map((c) => ({ ...c, revokedAt: c.revokedAt ?? revokedAt })) } : e,
+    ),
+  };
+  state = await writeCrl(options.dir, state, positive(options.crlDays, '--crl-days'));
+  const secrets = readSecrets(options.dir);
+  delete secrets[id];
+  delete secrets[`${id}.p12`];
+  writeJson(join(options.dir, FILES.secrets), secrets, SECRET);
+  writeDefinitions(options.dir, state, secrets);
+  writeState(options.dir, state);
+  printLines([
+    `Removed "${id}": ${toRevoke.length} certificate(s) revoked, ${join(options.dir, FILES.crl)} is CRL number ${state.crl.crlNumber}. On the broker, run:`,
+    `  rabbitmqctl delete_user ${endpoint.brokerUser}`,
+    `  rabbitmqctl delete_queue -p ${state.broker.vhost} ${downlinkQueueName(id)}`,
+    'Give the new CRL to the hub and the endpoints.',
+  ]);
+}
+
+async function revoke(options: { dir: string; serial?: string; endpoint?: string; crlDays: string }): Promise<void> {
+  if ((options.serial === undefined) === (options.endpoint === undefined)) throw usageError('give --serial or --endpoint, one of them');
+  let state = readState(options.dir);
+  const serials =
+    options.serial !== undefined
+      ? [options.serial.toLowerCase().replace(/^0x/, '').replace(/:/g, '')]
+      : findEndpoint(state, options.endpoint!).certificates.map((c) => c.serialNumber);
+  if (options.serial !== undefined && !/^[0-9a-f]+$/.test(serials[0]!)) throw usageError(`--serial must be hexadecimal (as rts pki show prints it), not ${JSON.stringify(options.serial)}`);
+  const fresh = serials.filter((serial) => !state.revoked.some((r) => r.serialNumber.toLowerCase() === serial.toLowerCase()));
+  if (fresh.length === 0) {
+    printLines([serials.length === 0 ? `Endpoint "${options.endpoint}" has no certificates; nothing changed.` : `Already revoked: ${serials.join(', ')}; nothing changed.`]);
+    return;
+  }
+  const revokedAt = new Date().toISOString();
+  const isFresh = (serial: string) => fresh.some((f) => f.toLowerCase() === serial.toLowerCase());
+  state = {
+    ...state,
+    revoked: [...state.revoked, ...fresh.map((serialNumber) => ({ serialNumber, revokedAt }))],
+    endpoints: state.endpoints.map((e) => ({ ...e, certificates: e.certificates.map((c) => (isFresh(c.serialNumber) ? { ...c, revokedAt } : c)) })),
+  };
+  state = await writeCrl(options.dir, state, positive(options.crlDays, '--crl-days'));
+  writeState(options.dir, state);
+  printLines([`Revoked ${fresh.join(', ')}; ${join(options.dir, FILES.crl)} is CRL number ${state.crl.crlNumber}, next update ${state.crl.nextUpdate}.`]);
+}
+
+async function publishCrl(options: { dir: string; days: string }): Promise<void> {
+  const state = await writeCrl(options.dir, readState(options.dir), positive(options.days, '--days'));
+  writeState(options.dir, state);
+  printLines([`${join(options.dir, FILES.crl)}: CRL number ${state.crl.crlNumber}, ${state.revoked.length} revoked, next update ${state.crl.nextUpdate}.`]);
+}
+
+async function enrolmentWrite(id: string, options: { dir: string }): Promise<void> {
+  const state = readState(options.dir);
+  const endpoint = findEndpoint(state, id);
+  if (endpoint.status === 'removed') throw new CliError(CLI_ERROR_CODES.regionRefused, `endpoint "${id}" was removed; it gets no enrolment file`);
+  printLines([`Wrote ${await writeEnrolment(options.dir, state, endpoint)} (with CRL number ${state.crl.crlNumber}).`]);
+}
+
+async function enrolmentShow(file: string, options: { trust: string; json?: true }): Promise<void> {
+  const trustedCa = pemToDer(readPemCertificate(options.trust), PEM_LABELS.certificate);
+  let enrolment: Enrolment;
+  try {
+    enrolment = await verifyEnrolment(readBytes(file), trustedCa);
+  } catch (error) {
+    if (isEnrolmentError(error)) throw new CliError(CLI_ERROR_CODES.enrolmentRefused, `${file}: ${error.message}`, { cause: error });
+    throw error;
+  }
+  if (options.json) {
+    printJson(enrolment);
+    return;
+  }
+  const subject = (pem: string) => describeCertificate(pemToDer(pem, PEM_LABELS.certificate)).subject;
+  const crl = readCrl(pemToDer(enrolment.crlPem, PEM_LABELS.crl));
+  printLines([
+    `Enrolment file ${file}: verified against ${resolve(options.trust)}`,
+    `region:       ${enrolment.region}`,
+    `endpoint:     ${enrolment.endpoint.id} (${enrolment.endpoint.kind})`,
+    `broker:       ${enrolment.broker.hosts.map((h) => `${h.host}:${h.port}`).join(', ')}, vhost ${enrolment.broker.vhost}, user ${enrolment.broker.username}, ${enrolment.broker.tlsCaPem ? `TLS CA ${subject(enrolment.broker.tlsCaPem)}` : 'plain AMQP (this computer only)'}`,
+    `CA:           ${subject(enrolment.caCertificatePem)}`,
+    `CRL:          number ${crl.crlNumber ?? '-'}, ${crl.revoked.length} revoked, next update ${crl.nextUpdate?.toISOString() ?? '-'}`,
+    `hub:          ${subject(enrolment.hubCertificatePem)}`,
+    `issued:       ${enrolment.issuedAt}`,
+  ]);
+}
+
+export function registerRegionCommands(program: Command): void {
+  const region = program.command('region').description("a real region's administration: CA, hub, broker users, endpoints, enrolment files, revocation");
+  const dirOption = () => new Option('--dir <dir>', "the region's admin state directory").makeOptionMandatory();
+  const profiles = ['clinic-system', 'practitioner-signing', 'practitioner-encryption'];
+
+  region
+    .command('create')
+    .description('create a region into an empty directory: CA, hub identity, enrolment signer, CRL, broker definitions, hub configuration')
+    .addOption(dirOption())
+    .requiredOption('--name <region>', 'the region name, e.g. "North Region"')
+    .requiredOption('--broker-host <host:port>', 'a broker node clients connect to (repeat for each node)', parseHost)
+    .option('--broker-ca <file>', "the CA (PEM) of the broker's TLS certificate; required unless the broker is on this computer")
+    .option('--management-url <url>', 'the RabbitMQ management API the hub provisions through (default: the first broker host, https 15671)')
+    .addOption(new Option('--key-type <type>', 'key type of every certificate').choices(['ec', 'rsa']).default('ec'))
+    .option('--delivery-limit <n>', 'deliveries of one message before it is dead-lettered', '5')
+    .option('--crl-days <n>', "days until the CRL's nextUpdate", String(DEFAULT_CRL_DAYS))
+    .action(create);
+  region
+    .command('add-endpoint')
+    .description('add a workstation or clinic system: broker user with a fresh password, certificates, enrolment file')
+    .argument('<id>', 'endpoint id (lower-case letters, digits, -)')
+    .addOption(dirOption())
+    .addOption(new Option('--kind <kind>', 'what the endpoint is').choices(ENDPOINT_KINDS).makeOptionMandatory())
+    .option('--csr <file...>', "certification requests from the endpoint (rts pki request); without one, a clinic system gets a key in a .p12")
+    .addOption(new Option('--profile <profile>', 'certificate profile for --csr (default for a clinic system: clinic-system)').choices(profiles))
+    .action(addEndpoint);
+  region
+    .command('issue')
+    .description("issue a certificate to an endpoint from its request, e.g. a practitioner's at a workstation")
+    .argument('<id>', 'endpoint id')
+    .addOption(dirOption())
+    .requiredOption('--csr <file>', 'the certification request')
+    .addOption(new Option('--profile <profile>', 'certificate profile').choices(profiles))
+    .action(issue);
+  region.command('list').description('list the endpoints, their status and certificates').addOption(dirOption()).option('--json', 'as JSON').action(list);
+  region
+    .command('suspend')
+    .description("take an endpoint's broker permissions away (its certificates stay valid)")
+    .argument('<id>', 'endpoint id')
+    .addOption(dirOption())
+    .action((id: string, options: { dir: string }) => setStatus(id, options, 'suspended'));
+  region
+    .command('resume')
+    .description('give a suspended endpoint its broker permissions back')
+    .argument('<id>', 'endpoint id')
+    .addOption(dirOption())
+    .action((id: string, options: { dir: string }) => setStatus(id, options, 'active'));
+  region
+    .command('remove')
+    .description("remove an endpoint: its broker user goes, its certificates are revoked")
+    .argument('<id>', 'endpoint id')
+    .addOption(dirOption())
+    .option('--crl-days <n>', "days until the new CRL's nextUpdate", String(DEFAULT_CRL_DAYS))
+    .action(remove);
+  region
+    .command('revoke')
+    .description('revoke any certificate this CA issued, by serial, or all of an endpoint\'s; writes a new CRL')
+    .addOption(dirOption())
+    .option('--serial <hex>', 'the serial number, as rts pki show prints it')
+    .option('--endpoint <id>', "every certificate of this endpoint")
+    .option('--crl-days <n>', "days until the new CRL's nextUpdate", String(DEFAULT_CRL_DAYS))
+    .action(revoke);
+  region
+    .command('publish-crl')
+    .description('write a new CRL (next number, same revocations, new nextUpdate)')
+    .addOption(dirOption())
+    .option('--days <n>', "days until its nextUpdate", String(DEFAULT_CRL_DAYS))
+    .action(publishCrl);
+  const enrolment = region.command('enrolment').description('enrolment files: what an endpoint needs to join, signed by the region');
+  enrolment
+    .command('write')
+    .description("write an endpoint's enrolment file again, e.g. with the current CRL")
+    .argument('<id>', 'endpoint id')
+    .addOption(dirOption())
+    .action(enrolmentWrite);
+  enrolment
+    .command('show')
+    .description('verify an enrolment file against the region CA and print it')
+    .argument('<file>', 'the .rtsenrol file')
+    .requiredOption('--trust <ca.pem>', 'the region CA certificate, obtained out of band')
+    .option('--json', 'print its contents as JSON')
+    .action(enrolmentShow);
+}
