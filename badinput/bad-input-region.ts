@@ -62,10 +62,15 @@ export interface ConsultOptions {
   readonly signingTime?: Date;
   readonly recipients?: readonly Uint8Array[];
   readonly contentEncryption?: ContentEncryption;
+  /** The AMQP content_type, when it is to differ from what the content encryption calls for. */
+  readonly contentType?: string;
   /** The payload as it will be signed: edit the Bundle, or replace the bytes altogether. */
   readonly payload?: (bundle: Record<string, unknown>) => void;
   readonly content?: Uint8Array;
   readonly payloadMessageId?: string;
+  /** What the signed payload says, where the hub changed the clear-text property after signing. */
+  readonly payloadSequence?: number;
+  readonly payloadTimestamp?: Date;
   /** Edits of the SignedData before it is encrypted, and of the final body. */
   readonly signed?: (signed: Uint8Array) => Uint8Array;
   readonly body?: (body: Uint8Array) => Uint8Array;
@@ -80,6 +85,8 @@ export interface PublishOptions {
   readonly payload?: (bundle: Record<string, unknown>) => void;
   readonly content?: Uint8Array;
   readonly payloadMessageId?: string;
+  /** What the signed Bundle.timestamp says, where the clear-text creation_time was changed after signing. */
+  readonly payloadTimestamp?: Date;
   readonly resourceId?: string;
   readonly body?: (body: Uint8Array) => Uint8Array;
 }
@@ -162,11 +169,11 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
     const creationTime = options.creationTime ?? new Date();
     const caseId = options.caseId ?? randomUUID();
     const to = options.to ?? harness.expert.id;
-    const context: MessageContext = { messageId: options.payloadMessageId ?? messageId, timestamp: creationTime, sender: 'clinic-b' };
+    const context: MessageContext = { messageId: options.payloadMessageId ?? messageId, timestamp: options.payloadTimestamp ?? creationTime, sender: 'clinic-b' };
     const bundle = (options.status
-      ? buildConsultStatus(context, { caseId, from: harness.applicant.id, to, status: options.status, note: 'Troponin T 180 ng/L.' })
+      ? buildConsultStatus(context, { caseId, from: harness.applicant.id, to, sequence: options.payloadSequence ?? options.sequence ?? 2, status: options.status, note: 'Troponin T 180 ng/L.' })
       : buildConsultRequest(context, {
-        caseId, from: harness.applicant.id, to, priority: 'routine', reason: 'Rash on both forearms',
+        caseId, from: harness.applicant.id, to, sequence: options.payloadSequence ?? options.sequence ?? 1, priority: 'routine', reason: 'Rash on both forearms',
         patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12', identifiers: [{ system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: '12046112345' }] },
       })) as unknown as Record<string, unknown>;
     options.payload?.(bundle);
@@ -181,7 +188,7 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
       : { rtsType: 'consult.request', rtsVersion: PROTOCOL_V, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: harness.applicant.id, rtsToPractitioner: to, rtsSequence: options.sequence ?? 1 };
     return {
       message_id: messageId, user_id: Buffer.from(options.userId ?? broker.users.hub.name), creation_time: creationTime, durable: true,
-      content_type: contentEncryption === CONTENT_ENCRYPTION.gcm ? CONTENT_TYPES.authEnveloped : CONTENT_TYPES.enveloped,
+      content_type: options.contentType ?? (contentEncryption === CONTENT_ENCRYPTION.gcm ? CONTENT_TYPES.authEnveloped : CONTENT_TYPES.enveloped),
       application_properties: properties, body, caseId,
     };
   };
@@ -189,7 +196,7 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
   const publish: BadInputRegion['publish'] = async (options = {}) => {
     const messageId = options.messageId ?? randomUUID();
     const creationTime = options.creationTime ?? new Date();
-    const bundle = buildDirectoryPublish({ messageId: options.payloadMessageId ?? messageId, timestamp: creationTime, sender: 'clinic-b' }, {
+    const bundle = buildDirectoryPublish({ messageId: options.payloadMessageId ?? messageId, timestamp: options.payloadTimestamp ?? creationTime, sender: 'clinic-b' }, {
       delta: [{ upsert: hospital(options.resourceId ?? 'clinic-b.sorvik', 'Sørvik Health Centre') }],
     }) as unknown as Record<string, unknown>;
     options.payload?.(bundle);
@@ -225,7 +232,7 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
       const messageId = await harness.sendAsClinic('clinic-b', {
         properties: { rtsType: 'consult.request', rtsVersion: PROTOCOL_V, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: harness.applicant.id, rtsToPractitioner: harness.expert.id, rtsSequence: 1 },
         payload: (id, timestamp) => buildConsultRequest({ messageId: id, timestamp, sender: 'clinic-b' }, {
-          caseId, from: harness.applicant.id, to: harness.expert.id, priority: 'routine', reason: 'Good traffic', patient: { family: 'Berg', given: ['Ola'], gender: 'male', birthDate: '1970-01-01', identifiers: [] },
+          caseId, from: harness.applicant.id, to: harness.expert.id, sequence: 1, priority: 'routine', reason: 'Good traffic', patient: { family: 'Berg', given: ['Ola'], gender: 'male', birthDate: '1970-01-01', identifiers: [] },
         }),
         signer: harness.applicant, recipients: [harness.expert.encryption.certificate, harness.applicant.encryption.certificate],
       });

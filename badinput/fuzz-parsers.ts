@@ -13,6 +13,7 @@ import { buildConsultRequest, buildHubNotice } from '../shared/protocol/fhir/mes
 import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
 import { CONTENT_TYPES, decodeMessage, type AmqpMessageFields, type MessageMetadata } from '../shared/protocol/message-codec.ts';
 import { openMessage, sealMessage } from '../shared/protocol/message-envelope.ts';
+import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 
 /**
  * Property-based fuzzing of everything that reads untrusted bytes before a signature vouches for them: the AMQP
@@ -266,14 +267,14 @@ async function makeFixtures(): Promise<Fixtures> {
 
   const now = new Date();
   const caseId = '6f1c0d52-2a7e-4c61-9b1e-3f5d2a8c7e01';
-  const consultProps = { rtsType: 'consult.request', rtsVersion: '1.0', rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: 'clinic-b.dr-berg', rtsToPractitioner: 'clinic-a.dr-ahmed', rtsSequence: 1 } as const;
+  const consultProps = { rtsType: 'consult.request', rtsVersion: PROTOCOL_VERSION, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: 'clinic-b.dr-berg', rtsToPractitioner: 'clinic-a.dr-ahmed', rtsSequence: 1 } as const;
   const consultPayload = (messageId: string) => buildConsultRequest({ messageId, timestamp: now, sender: 'clinic-b' }, {
-    caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', priority: 'urgent', reason: 'Chest pain',
+    caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', sequence: 1, priority: 'urgent', reason: 'Chest pain',
     patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12', identifiers: [{ system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: '12046112345' }] },
     vitals: [{ sign: 'heartRate', value: 104, effective: now }],
     waveforms: [{ kind: 'ecg', effective: now, periodMs: 4, series: [{ lead: 'II', samples: [0, 0.1, 0.9, -0.2] }] }],
   });
-  const noticeProps = { rtsType: 'hub.notice', rtsVersion: '1.0', rtsSender: 'hub', rtsNotice: 'maintenance', rtsToEndpoint: 'ws-expert-1' } as const;
+  const noticeProps = { rtsType: 'hub.notice', rtsVersion: PROTOCOL_VERSION, rtsSender: 'hub', rtsNotice: 'maintenance', rtsToEndpoint: 'ws-expert-1' } as const;
   const noticePayload = (messageId: string) => buildHubNotice({ messageId, timestamp: now, sender: 'hub' }, { notice: 'maintenance', text: 'Tonight', toEndpoint: 'ws-expert-1' });
 
   const consultId = crypto.randomUUID();

@@ -40,6 +40,7 @@ import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
 import { bodyBytes } from '../transport/amqp-message.ts';
 import { purgeTestQueues, writeTestHubConfig } from '../hub/testing/test-hub-config.ts';
 import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../hub/testing/test-region.ts';
+import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 
 // --- options -----------------------------------------------------------------------------------------------------------
 
@@ -78,7 +79,7 @@ const PROFILE_DIR = opts['hub-cpu-prof'];
 const SQL_TRACE_DIR = opts['hub-sql-trace'];
 const PROFILE_PHASE = opts['profile-phase'];
 
-const V = '1.0';
+const V = PROTOCOL_VERSION;
 const CREDIT = 200;
 const ROLES_PER_BATCH = 1000;
 const WARMUP = 200;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { importDecryptionKey, importSigningKey, inspect, open, seal } from '../shared/cms/index.ts';
+import { importDecryptionKey, importSigningKey, inspect, isCmsError, open, seal, withheldFailure } from '../shared/cms/index.ts';
 import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
 import { readBytes, writeFileAtomic } from './files.ts';
 import { printJson, printLines } from './output.ts';
@@ -18,7 +18,7 @@ function readOne(path: string, label: string): Uint8Array {
 }
 
 interface SealOptions { key: string; cert: string; chain?: string; to: string[]; in: string; out: string; cbc?: boolean }
-interface OpenOptions { key: string; cert: string; trust: string; crl?: string[]; in: string; out: string; json?: boolean }
+interface OpenOptions { key: string; cert: string; trust: string; crl?: string[]; in: string; out: string; json?: boolean; acceptCbc?: boolean }
 
 async function sealFile(options: SealOptions): Promise<void> {
   const certificate = readOne(options.cert, PEM_LABELS.certificate);
@@ -41,7 +41,10 @@ async function openFile(options: OpenOptions): Promise<void> {
     anchors: readObjects(options.trust, PEM_LABELS.certificate),
     crls: (options.crl ?? []).flatMap((path) => readObjects(path, PEM_LABELS.crl)),
   };
-  const opened = await open(readBytes(options.in), { certificate, privateKey }, trust);
+  // The operator holds the key: the precise reason is theirs to see (receivers withhold it from the wire only).
+  const opened = await open(readBytes(options.in), { certificate, privateKey }, trust, { allowCbc: options.acceptCbc === true }).catch((error: unknown) => {
+    throw isCmsError(error) ? withheldFailure(error) : error;
+  });
   writeFileAtomic(options.out, opened.content, 0o600);
   const summary = {
     signer: opened.signer.subject,
@@ -67,7 +70,7 @@ export function registerCmsCommands(program: Command): void {
     .requiredOption('--to <file>', 'recipient encryption certificate (repeatable)', collect)
     .requiredOption('--in <file>', 'content to seal')
     .requiredOption('--out <file>', 'DER CMS output (.p7m)')
-    .option('--cbc', 'AES-256-CBC EnvelopedData for older peers instead of AES-256-GCM AuthEnvelopedData')
+    .option('--cbc', 'AES-256-CBC EnvelopedData instead of AES-256-GCM AuthEnvelopedData (protocol 2 receivers refuse it; for tests)')
     .action(sealFile);
   cms
     .command('open')
@@ -79,6 +82,7 @@ export function registerCmsCommands(program: Command): void {
     .requiredOption('--in <file>', 'DER CMS input')
     .requiredOption('--out <file>', 'where to write the verified content')
     .option('--json', 'print the signer as JSON')
+    .option('--accept-cbc', 'also read AES-256-CBC EnvelopedData (refused by default: unauthenticated)')
     .action(openFile);
   program
     .command('inspect')

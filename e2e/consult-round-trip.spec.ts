@@ -327,7 +327,7 @@ test('a tampered report shows in its case as refused, with no report and nothing
       rtsFromPractitioner: 'clinic-a.dr-ahmed', rtsToPractitioner: 'clinic-b.dr-berg', rtsSequence: 1,
     },
     payload: (messageId, timestamp) => buildConsultReport({ messageId, timestamp, sender: 'clinic-a' }, {
-      caseId, from: 'clinic-a.dr-ahmed', to: 'clinic-b.dr-berg',
+      caseId, from: 'clinic-a.dr-ahmed', to: 'clinic-b.dr-berg', sequence: 1,
       patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' }, conclusion: 'Forged advice: discharge home',
     }),
     signer: harness.expert,

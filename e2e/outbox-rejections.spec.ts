@@ -22,7 +22,7 @@ test('shows refused messages with their reason, and an offline outbox that drain
     const caseId = randomUUID();
     return harness.sendAsClinic('clinic-b', {
       properties: { rtsType: 'consult.request', rtsVersion: PROTOCOL_V, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: 'clinic-b.dr-berg', rtsToPractitioner: 'clinic-a.dr-ahmed', rtsSequence: 1 },
-      payload: (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: 'clinic-b' }, { caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', patient, priority: 'urgent', reason: 'Syncope' }),
+      payload: (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: 'clinic-b' }, { caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', sequence: 1, patient, priority: 'urgent', reason: 'Syncope' }),
       signer: harness.applicant, recipients, ...(damage && { damage }),
     });
   };

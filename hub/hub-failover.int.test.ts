@@ -13,6 +13,7 @@ import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
 import { purgeTestQueues, writeTestHubConfig } from './testing/test-hub-config.ts';
 import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from './testing/test-endpoint.ts';
 import { createTestRegion, expertEntry, hospital, type TestRegion } from './testing/test-region.ts';
+import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 
 /**
  * Two hub instances on one PostgreSQL database share the uplink. One is killed (SIGKILL) in the middle of a burst:
@@ -22,7 +23,7 @@ import { createTestRegion, expertEntry, hospital, type TestRegion } from './test
 const broker = loadBrokerEnv();
 const postgres = loadPostgresEnv();
 const port = broker.nodes[0]!.amqpPort;
-const V = '1.0';
+const V = PROTOCOL_VERSION;
 const BURST = 2000;
 
 describe.runIf(postgres)('two hub instances on PostgreSQL', () => {

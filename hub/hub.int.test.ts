@@ -19,11 +19,12 @@ import * as store from './store/hub-store.ts';
 import { createEndpointUser, purgeTestQueues, writeTestHubConfig } from './testing/test-hub-config.ts';
 import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from './testing/test-endpoint.ts';
 import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from './testing/test-region.ts';
+import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 
 const broker = loadBrokerEnv();
 const postgres = loadPostgresEnv();
 const port = broker.nodes[0]!.amqpPort;
-const V = '1.0';
+const V = PROTOCOL_VERSION;
 const CLI = join(import.meta.dirname, '..', 'cli', 'rts.ts');
 /** Short, so that a deferred snapshot comes within a test's patience; production uses a minute. */
 const SNAPSHOT_INTERVAL_MS = 2_000;

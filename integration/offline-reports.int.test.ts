@@ -72,7 +72,7 @@ describe('R6: reports written offline', () => {
     for (let i = 0; i < caseIds.length; i += 20) {
       await Promise.all(caseIds.slice(i, i + 20).map((caseId) => harness.sendAsClinic('clinic-b', {
         properties: { rtsType: 'consult.request', rtsVersion: V, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: 'clinic-b.dr-berg', rtsToPractitioner: 'clinic-a.dr-ahmed', rtsSequence: 1 },
-        payload: (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: 'clinic-b' }, { caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', patient, priority: 'routine', reason: `Offline case ${caseId}` }),
+        payload: (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: 'clinic-b' }, { caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', sequence: 1, patient, priority: 'routine', reason: `Offline case ${caseId}` }),
         signer: berg, recipients: [ahmed.encryption.certificate, berg.encryption.certificate],
       })));
     }

@@ -181,7 +181,7 @@ describe('workstation core on the real broker and hub', () => {
   it('refuses a tampered or misaddressed consult with a reason both sides can see, and keeps working', async () => {
     const request = (caseId: string): [ApplicationProperties, (id: string, t: Date) => Bundle] => [
       { rtsType: 'consult.request', rtsVersion: V, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: 'clinic-b.dr-berg', rtsToPractitioner: 'clinic-a.dr-ahmed', rtsSequence: 1 },
-      (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: 'clinic-b' }, { caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', patient, priority: 'routine', reason: 'Rash' }),
+      (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: 'clinic-b' }, { caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', sequence: 1, patient, priority: 'routine', reason: 'Rash' }),
     ];
     const flipLast = (body: Uint8Array) => {
       const at = body.length - 20;
@@ -208,7 +208,7 @@ describe('workstation core on the real broker and hub', () => {
     await expertWs.until(() => caseOf(expertWs, live.caseId), 'the request at the expert');
     const report = await harness.sendAsClinic('clinic-a', {
       properties: { rtsType: 'consult.report', rtsVersion: V, rtsSender: 'clinic-a', rtsCase: live.caseId, rtsFromPractitioner: 'clinic-a.dr-ahmed', rtsToPractitioner: 'clinic-b.dr-berg', rtsSequence: 1 },
-      payload: (messageId, timestamp) => buildConsultReport({ messageId, timestamp, sender: 'clinic-a' }, { caseId: live.caseId, from: 'clinic-a.dr-ahmed', to: 'clinic-b.dr-berg', patient, conclusion: 'Forged' }),
+      payload: (messageId, timestamp) => buildConsultReport({ messageId, timestamp, sender: 'clinic-a' }, { caseId: live.caseId, from: 'clinic-a.dr-ahmed', to: 'clinic-b.dr-berg', sequence: 1, patient, conclusion: 'Forged' }),
       signer: expert, recipients: [applicant.encryption.certificate, expert.encryption.certificate], damage: flipLast,
     });
     const summary = await applicantWs.until(async () => {

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { importSigningKey, type CmsSigner } from '../shared/cms/index.ts';
+import { importSigningKey, seal, type CmsSigner } from '../shared/cms/index.ts';
 import {
   createCrl, createRootCertificate, derToPem, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, PEM_LABELS,
   type KeyType, type LeafProfileName,
@@ -15,6 +15,7 @@ import {
 import { protocolExamples, type ProtocolExample } from '../shared/protocol/examples.ts';
 import { CONTENT_TYPES, type AmqpMessageFields } from '../shared/protocol/message-codec.ts';
 import { sealMessage } from '../shared/protocol/message-envelope.ts';
+import { PROTOCOL_MAJOR } from '../shared/protocol/protocol-version.ts';
 import type { ReasonCode } from '../shared/protocol/reason-codes.ts';
 import { CONFORMANCE_EVALUATE_AT, type ConformanceVector, type VectorMessage } from '../shared/protocol/conformance.ts';
 
@@ -45,6 +46,8 @@ async function buildPki() {
     return { ...identity, serialNumber: certificate.serialNumber };
   };
 
+  // Every certificate names what the protocol knows its holder by (docs/protocol.md §3): the hub "hub", a clinic system
+  // its endpoint id, a practitioner their directory id (the identity's name without the use).
   await issue('hub', 'hub', 'RTS Hub');
   await issue('clinic-a', 'clinic-system', 'Clinic A system');
   await issue('clinic-b', 'clinic-system', 'Clinic B system');
@@ -141,49 +144,66 @@ async function buildMessages(examples: ProtocolExample[]) {
   const asExpert = { openedBy: 'clinic-b.dr-okafor.encryption', signer: 'clinic-a.dr-rahman.signing' };
   const reject = async (name: string, description: string, expected: ReasonCode, message: AmqpMessageFields & { body: Uint8Array }, extra: Partial<ConformanceVector> = {}) =>
     writeVector({ name, description, expected, ...asExpert, ...extra }, message);
+  /** Refused after the key unwrap: the receipt says decrypt-failed (docs/protocol.md §3 step 2), the receiver records why. */
+  const opaque = (name: string, description: string, recorded: ReasonCode, message: AmqpMessageFields & { body: Uint8Array }, extra: Partial<ConformanceVector> = {}) =>
+    reject(name, description, 'decrypt-failed', message, { recorded, ...extra });
   const sealed = () => sealExample(request);
 
   const tampered = await sealed();
   tampered.body = tampered.body.slice();
   const flipAt = Math.floor(tampered.body.byteLength * 0.6);
   tampered.body[flipAt] = tampered.body[flipAt]! ^ 0x01;
-  await reject('tampered-ciphertext', 'One bit of the encrypted content flipped', 'decrypt-failed', tampered);
+  await opaque('tampered-ciphertext', 'One bit of the encrypted content flipped', 'decrypt-failed', tampered);
   const truncated = await sealed();
   await reject('truncated-cms', 'The envelope cut off after two thirds', 'cms-malformed', { ...truncated, body: truncated.body.slice(0, Math.floor(truncated.body.byteLength * 2 / 3)) });
   await reject('garbage-body', 'A body that is not CMS at all', 'cms-malformed', { ...(await sealed()), body: new TextEncoder().encode('this is not a CMS message') });
   await reject('not-a-recipient', 'Encrypted to the applicant only; opened by the expert', 'not-a-recipient', await sealExample(request, { recipients: ['clinic-a.dr-rahman.encryption'] }));
-  await reject('expired-signer', "Signed with a certificate that expired before the signing time", 'certificate-expired', await sealExample(request, { signer: 'clinic-a.dr-expired.signing' }), { signer: 'clinic-a.dr-expired.signing' });
-  await reject('revoked-signer', "Signed with a certificate on the region's CRL", 'certificate-revoked', await sealExample(request, { signer: 'clinic-a.dr-revoked.signing' }), { signer: 'clinic-a.dr-revoked.signing' });
-  await reject('untrusted-chain', 'Signed with a certificate from another CA', 'untrusted-chain', await sealExample(request, { signer: 'clinic-x.dr-untrusted.signing' }), { signer: 'clinic-x.dr-untrusted.signing' });
-  await reject('signer-mismatch', 'Validly signed, but by another practitioner than rtsFromPractitioner', 'signer-mismatch', await sealExample(request, { signer: 'clinic-a.dr-other.signing' }));
+  await opaque('expired-signer', "Signed with a certificate that expired before the signing time", 'certificate-expired', await sealExample(request, { signer: 'clinic-a.dr-expired.signing' }), { signer: 'clinic-a.dr-expired.signing' });
+  await opaque('revoked-signer', "Signed with a certificate on the region's CRL", 'certificate-revoked', await sealExample(request, { signer: 'clinic-a.dr-revoked.signing' }), { signer: 'clinic-a.dr-revoked.signing' });
+  await opaque('untrusted-chain', 'Signed with a certificate from another CA', 'untrusted-chain', await sealExample(request, { signer: 'clinic-x.dr-untrusted.signing' }), { signer: 'clinic-x.dr-untrusted.signing' });
+  await opaque('signer-mismatch', 'Validly signed, but by another practitioner than rtsFromPractitioner', 'signer-mismatch', await sealExample(request, { signer: 'clinic-a.dr-other.signing' }));
   const otherId = structuredClone(request.payload);
   otherId.identifier = { ...otherId.identifier!, value: 'urn:uuid:00000000-0000-4000-8000-0000000000ff' };
-  await reject('header-mismatch', 'The signed Bundle names another message id than message_id', 'header-mismatch', await sealExample(request, { payload: otherId }));
+  await opaque('header-mismatch', 'The signed Bundle names another message id than message_id', 'header-mismatch', await sealExample(request, { payload: otherId }));
   const noPatient = structuredClone(request.payload);
   noPatient.entry!.splice(3, 1);
-  await reject('schema-invalid', 'A consult request without its Patient entry', 'schema-invalid', await sealExample(request, { payload: noPatient }));
+  await opaque('schema-invalid', 'A consult request without its Patient entry', 'schema-invalid', await sealExample(request, { payload: noPatient }));
+  // What a forwarding hub could change in transit, bound into the signed payload since 2.0 (docs/protocol.md §4).
+  const resequenced = await sealed();
+  await opaque('sequence-changed', 'rtsSequence changed after signing (1 signed, 2 sent)', 'header-mismatch',
+    { ...resequenced, application_properties: { ...resequenced.application_properties, rtsSequence: 2 } });
+  const retimed = await sealed();
+  await opaque('creation-time-changed', 'creation_time one second later than the signed Bundle.timestamp', 'header-mismatch', { ...retimed, creation_time: new Date((retimed.creation_time as Date).getTime() + 1000) });
+  const [processed, rejected] = examples.filter((e) => e.type === 'receipt');
+  const changedReceipt = async (example: ProtocolExample, change: Record<string, unknown>) => {
+    const message = await sealExample(example);
+    const changed: Record<string, unknown> = { ...message.application_properties, ...change };
+    for (const [name, value] of Object.entries(change)) if (value === undefined) delete changed[name];
+    return { ...message, application_properties: changed } as AmqpMessageFields & { body: Uint8Array };
+  };
+  await reject('receipt-outcome-flipped', "A peer's processed receipt relabelled rejected (rtsReceipt, rtsReason) in transit", 'header-mismatch',
+    await changedReceipt(processed!, { rtsReceipt: 'rejected', rtsReason: 'out-of-order' }), { signer: rolesOf(processed!).signer, openedBy: undefined });
+  await reject('receipt-reason-changed', "A rejected receipt whose rtsReason was changed in transit", 'header-mismatch',
+    await changedReceipt(rejected!, { rtsReason: 'unknown-recipient' }), { signer: rolesOf(rejected!).signer, openedBy: undefined });
   const properties = (change: Record<string, unknown>) => async () => {
     const message = await sealed();
     return { ...message, application_properties: { ...message.application_properties, ...change } } as AmqpMessageFields & { body: Uint8Array };
   };
   await reject('unknown-type', 'rtsType consult.gossip', 'unknown-type', await properties({ rtsType: 'consult.gossip' })());
-  await reject('unsupported-version', 'rtsVersion 2.0', 'unsupported-version', await properties({ rtsVersion: '2.0' })());
+  await reject('unsupported-version', 'rtsVersion 1.0, the previous major version (2.0 changed the signed binding)', 'unsupported-version', await properties({ rtsVersion: '1.0' })());
   await reject('missing-case', 'No rtsCase', 'missing-property', await properties({ rtsCase: undefined })());
   await reject('replay', 'creation_time 40 days before the evaluation time', 'replay', await sealExample(request, { creationTime: new Date(Date.parse(CONFORMANCE_EVALUATE_AT) - 40 * DAY) }));
-  const cbc = await sealed();
-  writeVector({ name: 'cbc-envelope', description: 'AES-256-CBC EnvelopedData from an older peer: accepted', expected: 'accepted', ...asExpert },
-    await (async () => {
-      const { seal } = await import('../shared/cms/index.ts');
-      const body = await seal(new TextEncoder().encode(JSON.stringify(request.payload)), await signer('clinic-a.dr-rahman.signing'),
-        ['clinic-b.dr-okafor.encryption', 'clinic-a.dr-rahman.encryption'].map(cert), { contentEncryption: 'aes-256-cbc', signingTime: new Date(request.amqp.creation_time) });
-      return { ...cbc, content_type: CONTENT_TYPES.enveloped, body };
-    })(), request.payload);
+  // AES-256-CBC is refused before any key is unwrapped (docs/protocol.md §3), whatever the content_type says.
+  const cbcBody = await seal(new TextEncoder().encode(JSON.stringify(request.payload)), await signer('clinic-a.dr-rahman.signing'),
+    ['clinic-b.dr-okafor.encryption', 'clinic-a.dr-rahman.encryption'].map(cert), { contentEncryption: 'aes-256-cbc', signingTime: new Date(request.amqp.creation_time) });
+  await reject('cbc-envelope', 'A valid AES-256-CBC EnvelopedData, labelled enveloped-data: refused', 'cms-unsupported-algorithm', { ...(await sealed()), content_type: CONTENT_TYPES.enveloped, body: cbcBody });
+  await reject('cbc-envelope-as-gcm', 'The same AES-256-CBC EnvelopedData, labelled authEnveloped-data: refused', 'cms-unsupported-algorithm', { ...(await sealed()), body: cbcBody });
 }
 
 function readme(): string {
-  const rows = vectors.map((v) => `| \`${v.dir}\` | ${v.description} | \`${v.signer}\` | ${v.openedBy ? `\`${v.openedBy}\`` : '—'} | \`${v.expected}\` |`);
+  const rows = vectors.map((v) => `| \`${v.dir}\` | ${v.description} | \`${v.signer}\` | ${v.openedBy ? `\`${v.openedBy}\`` : '—'} | \`${v.expected}\`${v.recorded ? ` (records \`${v.recorded}\`)` : ''} |`);
   return [
-    '# Conformance vectors, protocol v1',
+    `# Conformance vectors, protocol v${PROTOCOL_MAJOR}`,
     '',
     'Generated by `node scripts/generate-conformance.ts` (keys and signatures are random, so regenerating changes every',
     'file); checked on every test run by `shared/protocol/conformance.test.ts`. **The private keys here are public test',
@@ -200,7 +220,8 @@ function readme(): string {
     'To check an implementation: for each vector, open `message.json` + `body.p7m` as a received message at',
     '`evaluateAt`, with `pki/ca.pem` as trust anchor, `pki/ca.crl.pem` as CRL, the key of `openedBy` (signed-encrypted',
     'types) and the certificate of `signer` as the one the sender must have signed with. It must be accepted with',
-    '`payload.json` as its payload, or rejected with the reason code given (docs/protocol.md §6.2).',
+    '`payload.json` as its payload, or rejected with the reason code given (docs/protocol.md §6.2). "records" names the',
+    'precise reason behind a `decrypt-failed` (docs/protocol.md §3 step 2): kept by the receiver, never in its receipt.',
     '',
     '| vector | what it is | signer | opened by | outcome |',
     '| --- | --- | --- | --- | --- |',

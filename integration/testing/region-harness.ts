@@ -8,6 +8,7 @@ import { COMMANDS, type CommandChannel } from '../../shared/api/channels.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../../shared/pki/index.ts';
 import type { ApplicationProperties } from '../../shared/protocol/application-properties.ts';
 import { sealMessage } from '../../shared/protocol/message-envelope.ts';
+import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';
 import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../../shared/protocol/fhir/message-builders.ts';
 import { endpointCredentials, loadBrokerEnv, type BrokerEnvState } from '../../scripts/test-env/broker-env.ts';
 import { createTestDatabase, loadPostgresEnv } from '../../scripts/test-env/postgres-env.ts';
@@ -26,7 +27,7 @@ import type { WorkstationCore, WorkstationCoreOptions } from '../../main/node/wo
  * Nordby Hospital, at ws-expert-1) and an applicant (dr-berg, Sørvik Health Centre, at ws-applicant-1).
  */
 export type ClinicId = 'clinic-a' | 'clinic-b';
-export const PROTOCOL_V = '1.0';
+export const PROTOCOL_V = PROTOCOL_VERSION;
 const P12_PASSWORD = 'p12-secret';
 
 export interface RegionHarness {

@@ -117,7 +117,11 @@ describe('openssl cms messages read by our open()', () => {
     const envelope = new Uint8Array(readFileSync(envelopePath));
     expect(inspect(envelope).contentType).toBe(cipher.structure);
 
-    const opened = await open(envelope, identities[recipient], trust);
+    // CBC is refused unless asked for (unauthenticated: docs/protocol.md §3), before any key is unwrapped.
+    if (cipher.ours === CONTENT_ENCRYPTION.cbc) {
+      await expect(open(envelope, identities[recipient], trust)).rejects.toMatchObject({ code: 'cms-unsupported-algorithm', message: expect.stringContaining('AES-256-CBC is not accepted') });
+    }
+    const opened = await open(envelope, identities[recipient], trust, { allowCbc: cipher.ours === CONTENT_ENCRYPTION.cbc });
     expectSameBytes(opened.content, content);
     expect(opened.contentEncryption).toBe(cipher.ours);
     expect(opened.signer.subject).toBe(SUBJECTS[signer]);

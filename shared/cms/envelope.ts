@@ -1,4 +1,5 @@
-import { decrypt, encrypt } from './enveloped-data.ts';
+import { encrypt, unwrapEnvelope } from './enveloped-data.ts';
+import { afterUnwrap } from './opening-failure.ts';
 import { sign, verifySignedData } from './signed-data.ts';
 import type { CmsRecipientIdentity, CmsSigner, Der, OpenOptions, OpenResult, SealOptions, TrustConfig } from './types.ts';
 
@@ -11,10 +12,16 @@ export async function seal(content: Uint8Array, signer: CmsSigner, recipientCert
   return encrypt(signed, recipientCertificates, { contentEncryption: options.contentEncryption });
 }
 
-/** Decrypts, then verifies the SignedData inside against `trust`. */
+/**
+ * Decrypts, then verifies the SignedData inside against `trust`. Once the content key is unwrapped, every failure —
+ * decryption, the inner structure, the signature, the signer certificate — is the one opening failure
+ * (`cms-decrypt-failed`, OPENING_FAILED_MESSAGE) with the precise failure as its cause (withheldFailure).
+ */
 export async function open(envelope: Der, recipient: CmsRecipientIdentity, trust: TrustConfig, options: OpenOptions = {}): Promise<OpenResult> {
-  const { content: signed, contentEncryption } = await decrypt(envelope, recipient, { maxBytes: options.maxBytes });
-  // The decrypted buffer is ours alone, so the content may stay a view into it.
-  const verified = await verifySignedData(signed, trust, options, false);
-  return { ...verified, contentEncryption };
+  const unwrapped = await unwrapEnvelope(envelope, recipient, options);
+  return afterUnwrap(async () => {
+    // The decrypted buffer is ours alone, so the content may stay a view into it.
+    const verified = await verifySignedData(await unwrapped.decryptContent(), trust, options, false);
+    return { ...verified, contentEncryption: unwrapped.contentEncryption };
+  });
 }

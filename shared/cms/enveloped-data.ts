@@ -27,6 +27,7 @@ import {
 } from './der.ts';
 import { bytesEqual } from '../pki/bytes.ts';
 import { OID, oidName } from './oids.ts';
+import { afterUnwrap } from './opening-failure.ts';
 import { recipientInfoFor, recipientKind, unwrapContentKey } from './recipients.ts';
 import { CONTENT_ENCRYPTION, type CmsRecipientIdentity, type ContentEncryption, type DecryptOptions, type DecryptResult, type Der, type EncryptOptions } from './types.ts';
 import { randomBytes, subtle } from './webcrypto.ts';
@@ -143,22 +144,46 @@ function contentCipher(envelope: ParsedEnvelope): ContentCipher {
   return { contentEncryption: CONTENT_ENCRYPTION.gcm, params: gcm, ciphertext: concat([encryptedContent, mac]) };
 }
 
+/** An envelope whose content key has been unwrapped: what remains is to decrypt the content. */
+export interface UnwrappedEnvelope {
+  readonly contentEncryption: ContentEncryption;
+  /** Every failure from here on is the one opening failure (opening-failure.ts). */
+  decryptContent(): Promise<Uint8Array>;
+}
+
 /**
- * Decrypts an EnvelopedData (AES-256-CBC) or AuthEnvelopedData (AES-256-GCM) addressed to `recipient`.
+ * Reads an AuthEnvelopedData (AES-256-GCM), or with `allowCbc` an EnvelopedData (AES-256-CBC), addressed to
+ * `recipient`, checks it against the profile and unwraps the content key. Failures before the unwrap (structure,
+ * algorithms, not a recipient) keep their own codes: they concern the clear-text envelope only.
  */
-export async function decrypt(envelope: Der, recipient: CmsRecipientIdentity, options: DecryptOptions = {}): Promise<DecryptResult> {
+export async function unwrapEnvelope(envelope: Der, recipient: CmsRecipientIdentity, options: DecryptOptions = {}): Promise<UnwrappedEnvelope> {
   const root = parseBer(envelope, options.maxBytes ?? DEFAULT_MAX_BYTES, 'The encrypted message');
   const { contentType, content } = readContentInfo(root, 'The encrypted message');
   const parsed = readEnvelope(contentType, content);
+  // CBC is unauthenticated: decrypting it before the signature inside is checked is what makes padding oracles.
+  // Refused before any key is touched, so a good and a bad padding get the same answer.
+  if (parsed.contentType === OID.envelopedData && !options.allowCbc) {
+    throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, 'EnvelopedData with AES-256-CBC is not accepted (unauthenticated encryption); the sender must use AuthEnvelopedData with AES-256-GCM');
+  }
   const cipher = contentCipher(parsed);
   const certificate = parseCertificate(recipient.certificate, 'The recipient certificate');
   const key = await unwrapContentKey(parsed.recipientInfos, certificate, recipient.privateKey, { name: cipher.params.name });
-  try {
-    const plaintext = await subtle().decrypt(cipher.params, key, cipher.ciphertext);
-    return { content: new Uint8Array(plaintext), contentEncryption: cipher.contentEncryption };
-  } catch (error) {
-    throw new CmsError(CMS_ERROR_CODES.decryptFailed, 'The encrypted content is damaged or was altered (integrity check failed)', { cause: error });
-  }
+  return {
+    contentEncryption: cipher.contentEncryption,
+    decryptContent: () => afterUnwrap(async () => {
+      try {
+        return new Uint8Array(await subtle().decrypt(cipher.params, key, cipher.ciphertext));
+      } catch (error) {
+        throw new CmsError(CMS_ERROR_CODES.decryptFailed, 'The encrypted content is damaged or was altered (integrity or padding check failed)', { cause: error });
+      }
+    }),
+  };
+}
+
+/** Decrypts an AuthEnvelopedData (or, with `allowCbc`, an EnvelopedData) addressed to `recipient`. */
+export async function decrypt(envelope: Der, recipient: CmsRecipientIdentity, options: DecryptOptions = {}): Promise<DecryptResult> {
+  const unwrapped = await unwrapEnvelope(envelope, recipient, options);
+  return { content: await unwrapped.decryptContent(), contentEncryption: unwrapped.contentEncryption };
 }
 
 /**

@@ -2,6 +2,7 @@ export { CMS_ERROR_CODES, CmsError, isCmsError, type CmsErrorCode } from './cms-
 export { DEFAULT_MAX_BYTES } from './der.ts';
 export { decrypt, encrypt } from './enveloped-data.ts';
 export { open, seal } from './envelope.ts';
+export { OPENING_FAILED_MESSAGE, withheldFailure } from './opening-failure.ts';
 export { inspect, type CmsStructure } from './inspect.ts';
 export { importDecryptionKey, importSigningKey } from './keys.ts';
 export { sign, verify } from './signed-data.ts';

@@ -12,6 +12,7 @@ import {
 import { CMS_ERROR_CODES, CmsError, parseOrThrow } from './cms-errors.ts';
 import { bytesEqual } from '../pki/bytes.ts';
 import { bufferSource, concat } from './der.ts';
+import { openingFailed } from './opening-failure.ts';
 import { OID, oidName } from './oids.ts';
 import { subtle, type CryptoKey } from './webcrypto.ts';
 
@@ -147,8 +148,9 @@ function unsupported(message: string): CmsError {
   return new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, message);
 }
 
+/** The unwrap is where the uniform opening failure begins (opening-failure.ts): a failed unwrap reads like the rest. */
 function decryptFailed(cause: unknown): CmsError {
-  return new CmsError(CMS_ERROR_CODES.decryptFailed, 'The message could not be decrypted with this recipient key (wrong key or damaged message)', { cause });
+  return openingFailed(new CmsError(CMS_ERROR_CODES.decryptFailed, 'The content key could not be unwrapped with this recipient key (wrong key or damaged message)', { cause }));
 }
 
 /** Recovers the content-encryption key from the RecipientInfo addressed to `certificate`. */
@@ -180,7 +182,7 @@ export async function unwrapContentKey(
 
 function checkLength(key: CryptoKey): CryptoKey {
   const length = (key.algorithm as { length?: number }).length;
-  if (length !== 256) throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, 'The content key is not a 256-bit AES key');
+  if (length !== 256) throw openingFailed(new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, 'The content key is not a 256-bit AES key'));
   return key;
 }
 

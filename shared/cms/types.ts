@@ -64,6 +64,12 @@ export interface EncryptOptions {
 
 export interface DecryptOptions {
   maxBytes?: number;
+  /**
+   * Also read EnvelopedData with AES-256-CBC. Off by default: CBC is unauthenticated, so a receiver that decrypts it
+   * for anyone who sends it can be made a padding oracle (docs/protocol.md §3). Only for envelopes that were verified
+   * once already, e.g. stored before protocol 2.0.
+   */
+  allowCbc?: boolean;
 }
 
 export type SealOptions = SignOptions & EncryptOptions;

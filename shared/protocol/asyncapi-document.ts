@@ -4,7 +4,7 @@ import { MESSAGE_TYPE_SPECS, type MessageType } from './message-types.ts';
 import { PROTOCOL_VERSION } from './protocol-version.ts';
 
 /**
- * The AsyncAPI 3.0 description of protocol v1 (docs/asyncapi.yaml): the broker, the uplink and downlink channels, and
+ * The AsyncAPI 3.0 description of the protocol (docs/asyncapi.yaml): the broker, the uplink and downlink channels, and
  * every message with its headers (AMQP application properties) and its body. Bodies are CMS; the FHIR payload inside
  * is described by the schema named in `x-rts-payload-schema`.
  */
@@ -26,7 +26,7 @@ export function asyncApiDocument(): Record<string, unknown> {
         format: 'binary',
         description: spec.envelope === 'signed'
           ? 'DER CMS SignedData (attached, SHA-256) over the UTF-8 FHIR JSON payload.'
-          : 'DER CMS AuthEnvelopedData (AES-256-GCM) around SignedData over the UTF-8 FHIR JSON payload, encrypted to every recipient and to the sender. EnvelopedData (AES-256-CBC) is accepted.',
+          : 'DER CMS AuthEnvelopedData (AES-256-GCM) around SignedData over the UTF-8 FHIR JSON payload, encrypted to every recipient and to the sender. EnvelopedData (AES-256-CBC) is refused (cms-unsupported-algorithm).',
       },
       'x-rts-payload-schema': `./schemas/payloads/${type}.schema.json`,
       'x-rts-from': spec.from,

@@ -12,8 +12,13 @@ export interface ConformanceVector {
   readonly description: string;
   /** Directory under docs/conformance/. */
   readonly dir: string;
-  /** `accepted`, or the reason code the message must be rejected with. */
+  /** `accepted`, or the reason code the message must be rejected with (what its receipt says). */
   readonly expected: 'accepted' | ReasonCode;
+  /**
+   * For a signed-encrypted message refused after its key was unwrapped (expected `decrypt-failed`, docs/protocol.md §3
+   * step 2): the precise reason the reference receiver records for itself. Informative; never on the wire.
+   */
+  readonly recorded?: ReasonCode;
   /** Identity (pki/<name>.cert.pem) the receiver expects to have signed it. */
   readonly signer: string;
   /** Identity whose encryption key opens it (signed-encrypted types). */

@@ -99,7 +99,7 @@ export function protocolExamples(certificates: ExampleCertificates): ProtocolExa
   add(7, T.consultRequest, 'An applicant asks a cardiologist about chest pain, with vitals and a 3-lead ECG', APPLICANT.endpoint, APPLICANT.endpoint,
     consultProps(1, APPLICANT.practitioner, EXPERT.practitioner),
     (c) => buildConsultRequest(c, {
-      caseId: CASE_ID, from: APPLICANT.practitioner, to: EXPERT.practitioner, patient, priority: 'urgent',
+      caseId: CASE_ID, from: APPLICANT.practitioner, to: EXPERT.practitioner, sequence: 1, patient, priority: 'urgent',
       reason: 'Intermittent chest pain for two days, worse on exertion', question: 'Is this ECG consistent with ischaemia? Refer or treat locally?',
       vitals: [
         { sign: 'heartRate', value: 96, effective: c.timestamp },
@@ -115,11 +115,11 @@ export function protocolExamples(certificates: ExampleCertificates): ProtocolExa
     }));
   add(8, T.consultStatus, 'The expert asks for more information', EXPERT.endpoint, EXPERT.endpoint,
     { ...consultProps(1, EXPERT.practitioner, APPLICANT.practitioner), rtsStatus: 'more-information-needed' },
-    (c) => buildConsultStatus(c, { caseId: CASE_ID, from: EXPERT.practitioner, to: APPLICANT.practitioner, status: 'more-information-needed', note: 'Please send a troponin result if available.' }));
+    (c) => buildConsultStatus(c, { caseId: CASE_ID, from: EXPERT.practitioner, to: APPLICANT.practitioner, sequence: 1, status: 'more-information-needed', note: 'Please send a troponin result if available.' }));
   add(9, T.consultReport, "The expert's signed report with a prescription", EXPERT.endpoint, EXPERT.endpoint,
     consultProps(2, EXPERT.practitioner, APPLICANT.practitioner),
     (c) => buildConsultReport(c, {
-      caseId: CASE_ID, from: EXPERT.practitioner, to: APPLICANT.practitioner, patient,
+      caseId: CASE_ID, from: EXPERT.practitioner, to: APPLICANT.practitioner, sequence: 2, patient,
       findings: 'Sinus rhythm, ST depression in leads II and III.',
       conclusion: 'Probable unstable angina. Start treatment and refer to the district hospital within 24 hours.',
       diagnoses: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'I20.0', text: 'Unstable angina' }],

@@ -26,6 +26,10 @@ export const RTS_URIS = {
   endpointKindSystem: 'urn:rts:endpoint-kind',
   noticeSystem: 'urn:rts:notice',
   certificateExtension: 'urn:rts:fhir:extension:certificate',
+  /** On a consult MessageHeader: the signed copy of rtsSequence. */
+  sequenceExtension: 'urn:rts:fhir:extension:sequence',
+  /** A receipt's outcome (delivered, processed), coded in its OperationOutcome; rejections carry reason codes instead. */
+  receiptOutcomeSystem: 'urn:rts:receipt-outcome',
   uuidIdentifierSystem: 'urn:ietf:rfc:3986',
 } as const;
 

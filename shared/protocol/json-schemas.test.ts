@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { protocolExamples } from './examples.ts';
-import { publishedSchemas } from './json-schemas.ts';
+import { SCHEMA_BASE_URI, publishedSchemas } from './json-schemas.ts';
 
 const docs = join(import.meta.dirname, '..', '..', 'docs', 'schemas');
 const readPublished = (file: string) => JSON.parse(readFileSync(join(docs, file), 'utf8')) as Record<string, unknown>;
@@ -13,7 +13,7 @@ const ajv = new Ajv2020({ allErrors: true });
 ajv.addKeyword('x-rts-protocol-version');
 const validateProperties = ajv.compile(readPublished('application-properties.schema.json'));
 const payloadValidator = (type: string) => {
-  const id = `urn:rts:schema:v1:payload:${type}`;
+  const id = `${SCHEMA_BASE_URI}:payload:${type}`;
   return ajv.getSchema(id) ?? ajv.compile(readPublished(`payloads/${type}.schema.json`));
 };
 const examples = protocolExamples({ signing: btoa('signing'), encryption: btoa('encryption') });

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { applicationPropertiesSchema } from './application-properties.ts';
 import { PAYLOAD_PROFILES } from './fhir/payload-profiles.ts';
 import type { MessageType } from './message-types.ts';
-import { PROTOCOL_VERSION } from './protocol-version.ts';
+import { PROTOCOL_MAJOR, PROTOCOL_VERSION } from './protocol-version.ts';
 
 /**
- * The published JSON Schemas (draft 2020-12) of protocol v1, generated from the same zod schemas the TypeScript code
+ * The published JSON Schemas (draft 2020-12) of the protocol's major version, generated from the same zod schemas the TypeScript code
  * validates with, so the document other implementers read cannot drift from what we enforce.
  */
-export const SCHEMA_BASE_URI = 'urn:rts:schema:v1';
+export const SCHEMA_BASE_URI = `urn:rts:schema:v${PROTOCOL_MAJOR}`;
 
 function toJsonSchema(schema: z.ZodType, id: string, title: string): Record<string, unknown> {
   const generated = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'throw' });
@@ -25,11 +25,11 @@ export function publishedSchemas(): PublishedSchema[] {
   return [
     {
       file: 'application-properties.schema.json',
-      schema: toJsonSchema(applicationPropertiesSchema, 'application-properties', 'RTS v1 AMQP application properties (all message types)'),
+      schema: toJsonSchema(applicationPropertiesSchema, 'application-properties', `RTS v${PROTOCOL_MAJOR} AMQP application properties (all message types)`),
     },
     ...(Object.entries(PAYLOAD_PROFILES) as [MessageType, z.ZodType][]).map(([type, profile]) => ({
       file: `payloads/${type}.schema.json`,
-      schema: toJsonSchema(profile, `payload:${type}`, `RTS v1 payload of ${type} (FHIR R4 Bundle, type message)`),
+      schema: toJsonSchema(profile, `payload:${type}`, `RTS v${PROTOCOL_MAJOR} payload of ${type} (FHIR R4 Bundle, type message)`),
     })),
   ];
 }

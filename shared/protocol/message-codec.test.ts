@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONTENT_TYPES, decodeMessage, encodeMessage, type AmqpMessageFields } from './message-codec.ts';
+import { PROTOCOL_VERSION } from './protocol-version.ts';
 import { REASON_CODES } from './reason-codes.ts';
 
 const now = new Date('2026-11-20T10:00:00.000Z');
@@ -13,7 +14,7 @@ function valid(): AmqpMessageFields & { application_properties: Record<string, u
     content_type: CONTENT_TYPES.authEnveloped,
     durable: true,
     application_properties: {
-      rtsType: 'consult.request', rtsVersion: '1.0', rtsSender: 'ws-applicant-1', rtsCase: '6f1c0d52-2a7e-4c61-9b1e-3f5d2a8c7e01',
+      rtsType: 'consult.request', rtsVersion: PROTOCOL_VERSION, rtsSender: 'ws-applicant-1', rtsCase: '6f1c0d52-2a7e-4c61-9b1e-3f5d2a8c7e01',
       rtsFromPractitioner: 'clinic-a.dr-rahman', rtsToPractitioner: 'clinic-b.dr-okafor', rtsSequence: 1,
     },
     body,
@@ -38,8 +39,8 @@ describe('AMQP message codec', () => {
     expect(decodeMessage(encoded, { now })).toMatchObject({ ok: true });
   });
 
-  it('accepts AES-CBC EnvelopedData from older peers but not a signed-only body for a patient-data type', () => {
-    expect(decodeMessage({ ...valid(), content_type: CONTENT_TYPES.enveloped }, { now }).ok).toBe(true);
+  it('refuses AES-CBC EnvelopedData (cms-unsupported-algorithm, since 2.0) and a signed-only body for a patient-data type', () => {
+    expect(decodeMessage({ ...valid(), content_type: CONTENT_TYPES.enveloped }, { now })).toMatchObject({ ok: false, error: { code: 'cms-unsupported-algorithm' } });
     expect(decodeMessage({ ...valid(), content_type: CONTENT_TYPES.signed }, { now })).toMatchObject({ ok: false, error: { code: 'malformed-properties' } });
   });
 
@@ -56,7 +57,8 @@ describe('AMQP message codec', () => {
     ['no application properties', { ...valid(), application_properties: undefined }, REASON_CODES.missingProperty],
     ['no rtsType', props({ rtsType: undefined }), REASON_CODES.missingProperty],
     ['unknown rtsType', props({ rtsType: 'consult.gossip' }), REASON_CODES.unknownType],
-    ['unsupported version', props({ rtsVersion: '2.0' }), REASON_CODES.unsupportedVersion],
+    ['unsupported version (the previous major: 2.0 changed the envelope binding)', props({ rtsVersion: '1.0' }), REASON_CODES.unsupportedVersion],
+    ['unsupported version (a later major)', props({ rtsVersion: '3.0' }), REASON_CODES.unsupportedVersion],
     ['missing case id', props({ rtsCase: undefined }), REASON_CODES.missingProperty],
     ['malformed sender', props({ rtsSender: 'WS 1' }), REASON_CODES.malformedProperties],
     ['sequence not a number', props({ rtsSequence: '1' }), REASON_CODES.malformedProperties],
@@ -67,13 +69,13 @@ describe('AMQP message codec', () => {
   });
 
   it('accepts a newer minor version and ignores unknown properties', () => {
-    expect(decodeMessage(props({ rtsVersion: '1.7', rtsFutureHint: 'x' }), { now }).ok).toBe(true);
+    expect(decodeMessage(props({ rtsVersion: '2.7', rtsFutureHint: 'x' }), { now }).ok).toBe(true);
   });
 
   it('refuses to encode what it would reject', () => {
     expect(() => encodeMessage({
       messageId: 'not-a-uuid', creationTime: now, userId: 'x', contentType: CONTENT_TYPES.signed,
-      properties: { rtsType: 'endpoint.register', rtsVersion: '1.0', rtsSender: 'ws-1' }, body,
+      properties: { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_VERSION, rtsSender: 'ws-1' }, body,
     })).toThrow(/message_id/);
   });
 });

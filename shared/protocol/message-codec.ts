@@ -14,8 +14,8 @@ export const CONTENT_TYPES = {
 
 const ACCEPTED_CONTENT_TYPES: Readonly<Record<Envelope, readonly string[]>> = {
   signed: [CONTENT_TYPES.signed],
-  // AES-256-GCM is what we send; AES-256-CBC EnvelopedData is accepted from older peers.
-  'signed-encrypted': [CONTENT_TYPES.authEnveloped, CONTENT_TYPES.enveloped],
+  // AES-256-GCM only: unauthenticated AES-256-CBC EnvelopedData is refused since protocol 2.0 (docs/protocol.md §3).
+  'signed-encrypted': [CONTENT_TYPES.authEnveloped],
 };
 
 /**
@@ -121,6 +121,9 @@ export function decodeMessage(message: AmqpMessageFields, options: DecodeOptions
     return violation(missing ? REASON_CODES.missingProperty : REASON_CODES.malformedProperties, `${name}: ${missing ? 'missing' : issue.message}`);
   }
   const spec = MESSAGE_TYPE_SPECS[parsed.data.rtsType];
+  if (spec.envelope === 'signed-encrypted' && message.content_type === CONTENT_TYPES.enveloped) {
+    return violation(REASON_CODES.cmsUnsupportedAlgorithm, `content_type: AES-256-CBC EnvelopedData is not accepted; ${parsed.data.rtsType} requires ${CONTENT_TYPES.authEnveloped} (AES-256-GCM)`);
+  }
   if (!ACCEPTED_CONTENT_TYPES[spec.envelope].includes(message.content_type)) {
     return violation(REASON_CODES.malformedProperties, `content_type: ${parsed.data.rtsType} requires ${ACCEPTED_CONTENT_TYPES[spec.envelope].join(' or ')}`);
   }

@@ -50,7 +50,8 @@ describe('sealMessage and openMessage', () => {
   it('rejects a validly signed message whose sender is unknown here', async () => {
     const identity = await expertIdentity();
     const result = await openMessage(await sealedRequest(), { trust, now, recipientFor: () => identity, expectedSigners: () => undefined });
-    expect(result).toMatchObject({ ok: false, error: { code: 'signer-mismatch' } });
+    // Encrypted: the receipt says only decrypt-failed (§3 step 2); the receiver keeps the reason.
+    expect(result).toMatchObject({ ok: false, error: { code: 'decrypt-failed', withheld: { code: 'signer-mismatch' } } });
   });
 
   describe('signing time against arrival and creation_time (§2.3)', () => {

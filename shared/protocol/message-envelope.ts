@@ -1,12 +1,12 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { bytesEqual } from '../pki/bytes.ts';
-import { checkTrustRevocation, isCmsError, open, seal, sign, verify, type CmsErrorCode, type CmsRecipientIdentity, type CmsSigner, type SignerInfoSummary, type TrustConfig } from '../cms/index.ts';
+import { checkTrustRevocation, OPENING_FAILED_MESSAGE, isCmsError, open, seal, sign, verify, withheldFailure, type CmsErrorCode, type CmsRecipientIdentity, type CmsSigner, type SignerInfoSummary, type TrustConfig } from '../cms/index.ts';
 import type { ApplicationProperties } from './application-properties.ts';
 import { validatePayload, type PayloadResult } from './fhir/payload-validator.ts';
 import { CONTENT_TYPES, decodeMessage, encodeMessage, type AmqpMessageFields, type MessageMetadata } from './message-codec.ts';
 import { MESSAGE_TYPE_SPECS } from './message-types.ts';
 import { PROTOCOL_LIMITS } from './limits.ts';
-import { REASON_CODES, type ReasonCode } from './reason-codes.ts';
+import { REASON_CODES, failureClass, type ReasonCode } from './reason-codes.ts';
 
 /**
  * The two ends of a message: `sealMessage` turns a FHIR payload into the AMQP message of its type (signed, and
@@ -65,10 +65,17 @@ export interface OpenedMessage {
 }
 
 export interface Rejection {
+  /** What the receipt may say. */
   readonly code: ReasonCode;
   readonly detail: string;
   /** Present when the properties could be read, so that a receipt can be addressed. */
   readonly metadata?: MessageMetadata;
+  /**
+   * A signed-encrypted message refused after its content key was unwrapped: `code` and `detail` are then the one answer
+   * for every such failure (decrypt-failed, OPENING_FAILED_MESSAGE), and this is the precise reason, for the receiver's
+   * own records only — never for a receipt (docs/protocol.md §3, step 2).
+   */
+  readonly withheld?: { readonly code: ReasonCode; readonly detail: string };
 }
 
 export type OpenResult = { ok: true; value: OpenedMessage } | { ok: false; error: Rejection };
@@ -122,6 +129,12 @@ export async function openMessage(message: AmqpMessageFields, context: OpenConte
   if (!decoded.ok) return decoded;
   const { metadata, body } = decoded.value;
   const reject = (code: ReasonCode, detail: string): OpenResult => ({ ok: false, error: { code, detail, metadata } });
+  const encrypted = MESSAGE_TYPE_SPECS[metadata.properties.rtsType].envelope === 'signed-encrypted';
+  // Past the key unwrap of an encrypted message, every permanent failure gets the same answer: a receipt that told
+  // them apart would let whoever forwards it (the hub) probe the ciphertext. Transient ones are not answered at all.
+  const rejectOpened = (code: ReasonCode, detail: string): OpenResult => (encrypted && failureClass(code) === 'permanent'
+    ? { ok: false, error: { code: REASON_CODES.decryptFailed, detail: `${OPENING_FAILED_MESSAGE}.`, metadata, withheld: { code, detail } } }
+    : reject(code, detail));
 
   // This receiver's own CRLs, before anything of the message is read: a missing or stale one is its operator's to fix
   // (internal-error, transient: the message waits), and found only after decryption it would answer good and bad
@@ -140,7 +153,7 @@ export async function openMessage(message: AmqpMessageFields, context: OpenConte
       // Before the certificates are judged at the signing time (a back-dated one could otherwise pass as valid then).
       signingTimeProblem: (signingTime: Date) => signingTimeProblem(signingTime, metadata.creationTime, context.now ?? new Date()),
     };
-    if (MESSAGE_TYPE_SPECS[metadata.properties.rtsType].envelope === 'signed-encrypted') {
+    if (encrypted) {
       const identity = context.recipientFor(metadata);
       if (!identity) return reject(REASON_CODES.notAddressedToMe, `no identity here for ${metadata.properties.rtsType} to this recipient`);
       opened = await open(body, identity, context.trust, options);
@@ -148,17 +161,18 @@ export async function openMessage(message: AmqpMessageFields, context: OpenConte
       opened = await verify(body, context.trust, options);
     }
   } catch (error) {
-    if (isCmsError(error)) return reject(reasonForCmsError(error.code), error.message);
-    throw error;
+    if (!isCmsError(error)) throw error;
+    const precise = withheldFailure(error);
+    return precise === error ? reject(reasonForCmsError(error.code), error.message) : rejectOpened(reasonForCmsError(precise.code), precise.message);
   }
 
 
   const expected = context.expectedSigners(metadata);
   if (!expected || !expected.some((certificate) => bytesEqual(certificate, opened.signer.certificate))) {
-    return reject(REASON_CODES.signerMismatch, `signed by ${opened.signer.subject}, which is not a certificate of ${metadata.properties.rtsSender}'s claimed signer`);
+    return rejectOpened(REASON_CODES.signerMismatch, `signed by ${opened.signer.subject}, which is not a certificate of ${metadata.properties.rtsSender}'s claimed signer`);
   }
 
   const payload = await (context.validate ?? validatePayload)(opened.content, metadata);
-  if (!payload.ok) return reject(payload.error.code, payload.error.detail);
+  if (!payload.ok) return rejectOpened(payload.error.code, payload.error.detail);
   return { ok: true, value: { metadata, payload: payload.value, signer: opened.signer } };
 }

@@ -1,5 +1,5 @@
 /**
- * The message catalogue of protocol v1. Every message names its type in the application property `rtsType`.
+ * The message catalogue of the protocol. Every message names its type in the application property `rtsType`.
  *
  * envelope:
  *   signed            CMS SignedData over the FHIR JSON payload (no patient data: the hub reads it)

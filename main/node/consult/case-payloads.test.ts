@@ -12,7 +12,7 @@ const asJson = (bundle: unknown) => JSON.parse(JSON.stringify(bundle)) as Record
 describe('reading consult payloads back', () => {
   it('recovers everything the applicant composed', () => {
     const payload = asJson(buildConsultRequest(context, {
-      caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', patient, priority: 'stat', reason: 'Chest pain', question: 'Lyse?',
+      caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', sequence: 1, patient, priority: 'stat', reason: 'Chest pain', question: 'Lyse?',
       vitals: [{ sign: 'heartRate', value: 104, effective }, { sign: 'bodyTemperature', value: 37.9, effective }],
       bloodPressure: [{ systolic: 96, diastolic: 61, effective }],
       waveforms: [{ kind: 'ecg', effective, periodMs: 4, series: [{ lead: 'II', samples: [0, 0.5, -0.25] }] }, { kind: 'pleth', effective, periodMs: 10, series: [{ samples: [1, 2, 3] }] }],
@@ -34,10 +34,10 @@ describe('reading consult payloads back', () => {
   });
 
   it('recovers a redirect and a report with its prescriptions', () => {
-    const redirect = asJson(buildConsultStatus(context, { caseId, from: 'a.x', to: 'b.y', status: 'redirected', note: 'Ask a dermatologist', suggestedPractitioner: 'clinic-c.dr-hud' }));
+    const redirect = asJson(buildConsultStatus(context, { caseId, from: 'a.x', to: 'b.y', sequence: 2, status: 'redirected', note: 'Ask a dermatologist', suggestedPractitioner: 'clinic-c.dr-hud' }));
     expect(readCaseMessage('consult.status', redirect)).toEqual({ kind: 'status', note: 'Ask a dermatologist', suggestedPractitioner: 'clinic-c.dr-hud', attachments: [] });
     const report = asJson(buildConsultReport(context, {
-      caseId, from: 'clinic-a.dr-ahmed', to: 'clinic-b.dr-berg', patient, findings: 'Inferior STEMI', conclusion: 'Thrombolysis',
+      caseId, from: 'clinic-a.dr-ahmed', to: 'clinic-b.dr-berg', sequence: 2, patient, findings: 'Inferior STEMI', conclusion: 'Thrombolysis',
       diagnoses: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'I21.1', text: 'Inferior infarction' }],
       prescriptions: [{ medication: 'Metoprolol', dose: 25, unit: 'mg', frequency: 2, period: 1, periodUnit: 'd', route: 'oral', instructions: 'with food' }],
     }));
@@ -49,6 +49,7 @@ describe('reading consult payloads back', () => {
       },
     });
   });
+
   it('reads a report and a status written as the profiles allow but this app would not, into views the contract takes (issue #16 item 7)', () => {
     const input = {
       caseId, from: 'clinic-a.dr-ahmed', to: 'clinic-b.dr-berg', sequence: 3, patient, conclusion: 'ACE inhibitor',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import type { CaseAction, CaseBucket, CaseSummary, CaseView, ComposeConsult, ReportInput } from '../../../shared/api/consult-schemas.ts';
 import { API_ERROR_CODES } from '../../../shared/api/api-error.ts';
-import { isCmsError, open, type CertificateValidator, type CmsRecipientIdentity, type TrustConfig } from '../../../shared/cms/index.ts';
+import { isCmsError, open, withheldFailure, type CertificateValidator, type CmsRecipientIdentity, type TrustConfig } from '../../../shared/cms/index.ts';
 import type { ApplicationProperties } from '../../../shared/protocol/application-properties.ts';
 import { CONSULT_STATUS_SENDER, canTransition, type ConsultStatus, type ConsultStatusUpdate } from '../../../shared/protocol/consult-status.ts';
 import { commonNameOf } from '../../../shared/pki/index.ts';
@@ -205,7 +205,8 @@ export function createConsultService(options: ConsultServiceOptions) {
   /** The decrypted, verified content of one stored message (our own copies are encrypted to us too). */
   async function readStored(message: CaseMessageRecord): Promise<{ content: CaseMessageContent; signer: NonNullable<CaseView['messages'][number]['signer']> } | undefined> {
     if (!message.body) return undefined;
-    const opened = await open(message.body, await options.recipient(), options.trust(), { now: new Date(message.signedAt ?? message.createdAt) });
+    // allowCbc: a stored envelope was verified when it arrived, and some arrived as CBC before protocol 2.0.
+    const opened = await open(message.body, await options.recipient(), options.trust(), { now: new Date(message.signedAt ?? message.createdAt), allowCbc: true });
     const payload = JSON.parse(new TextDecoder().decode(opened.content)) as Record<string, unknown>;
     return { content: readCaseMessage(message.type, payload), signer: signerOf(opened.signer) };
   }
@@ -240,7 +241,7 @@ export function createConsultService(options: ConsultServiceOptions) {
         record: undefined, caseId, type: 'consult.request', status: 'requested', peerId: input.expertId, sequence: 1,
         create: { caseId, role: 'applicant', status: 'requested', priority: input.priority, applicantId: me.practitionerId, expertId: input.expertId, mySequence: 1 },
         payload: (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: me.endpointId }, {
-          caseId, from: me.practitionerId, to: input.expertId, patient: input.patient, priority: input.priority, reason: input.reason,
+          caseId, from: me.practitionerId, to: input.expertId, sequence: 1, patient: input.patient, priority: input.priority, reason: input.reason,
           ...(input.question && { question: input.question }),
           ...(input.vitals && { vitals: input.vitals.map((v) => ({ ...v, effective: new Date(v.effective) })) }),
           ...(input.bloodPressure && { bloodPressure: input.bloodPressure.map((b) => ({ ...b, effective: new Date(b.effective) })) }),
@@ -257,10 +258,11 @@ export function createConsultService(options: ConsultServiceOptions) {
       const me = options.me();
       const peerId = record.role === 'expert' ? record.applicantId : record.expertId;
       const note = 'note' in action ? action.note : undefined;
+      const sequence = record.mySequence + 1;
       return sendStep({
-        record, caseId: record.caseId, type: 'consult.status', status, peerId, sequence: record.mySequence + 1,
+        record, caseId: record.caseId, type: 'consult.status', status, peerId, sequence,
         payload: (messageId, timestamp) => buildConsultStatus({ messageId, timestamp, sender: me.endpointId }, {
-          caseId: record.caseId, from: me.practitionerId, to: peerId, status,
+          caseId: record.caseId, from: me.practitionerId, to: peerId, sequence, status,
           ...(note && { note }),
           ...(action.action === 'redirect' && { suggestedPractitioner: action.suggestedPractitioner }),
           ...(action.action === 'provide-information' && action.attachments && { attachments: action.attachments }),
@@ -273,10 +275,11 @@ export function createConsultService(options: ConsultServiceOptions) {
       checkStep(record, 'completed');
       const me = options.me();
       const patient = await patientOf(record);
+      const sequence = record.mySequence + 1;
       return sendStep({
-        record, caseId: record.caseId, type: 'consult.report', status: 'completed', peerId: record.applicantId, sequence: record.mySequence + 1,
+        record, caseId: record.caseId, type: 'consult.report', status: 'completed', peerId: record.applicantId, sequence,
         payload: (messageId, timestamp) => buildConsultReport({ messageId, timestamp, sender: me.endpointId }, {
-          caseId: record.caseId, from: me.practitionerId, to: record.applicantId, patient, conclusion: input.conclusion,
+          caseId: record.caseId, from: me.practitionerId, to: record.applicantId, sequence, patient, conclusion: input.conclusion,
           ...(input.findings && { findings: input.findings }),
           ...(input.diagnoses && { diagnoses: input.diagnoses }),
           ...(input.prescriptions && { prescriptions: input.prescriptions }),
@@ -304,7 +307,7 @@ export function createConsultService(options: ConsultServiceOptions) {
           read = await readStored(message);
         } catch (error) {
           if (!isCmsError(error)) throw error;
-          view.messages.push({ ...base, state: 'rejected', detail: `cannot be opened: ${error.message}` });
+          view.messages.push({ ...base, state: 'rejected', detail: `cannot be opened: ${withheldFailure(error).message}` });
           continue;
         }
         if (!read) {

@@ -188,14 +188,14 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     async request(input = {}) {
       const caseId = input.caseId ?? randomUUID();
       const message = await consultMessage({ rtsType: 'consult.request', ...consultProperties(caseId, 1) }, (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: APPLICANT_ENDPOINT }, {
-        caseId, from: applicant.id, to: expert.id, priority: input.priority ?? 'routine', reason: 'Chest pain since this morning',
+        caseId, from: applicant.id, to: expert.id, sequence: 1, priority: input.priority ?? 'routine', reason: 'Chest pain since this morning',
         patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' },
       }), input.payload);
       return Object.assign(message, { caseId });
     },
     async status(input) {
       return consultMessage({ rtsType: 'consult.status', ...consultProperties(input.caseId, input.sequence), rtsStatus: input.status }, (messageId, timestamp) => buildConsultStatus({ messageId, timestamp, sender: APPLICANT_ENDPOINT }, {
-        caseId: input.caseId, from: applicant.id, to: expert.id, status: input.status, note: input.note,
+        caseId: input.caseId, from: applicant.id, to: expert.id, sequence: input.sequence, status: input.status, note: input.note,
       }));
     },
     async deliver(messages) {

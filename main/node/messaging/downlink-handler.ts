@@ -82,12 +82,14 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
     const answer = props && messageId && props.rtsType !== 'receipt' && props.rtsSender !== HUB_SENDER
       ? await receipt(props.rtsSender, messageId, 'rejected', { code: error.code, detail: error.detail })
       : undefined;
+    // The receipt says only what may travel; this workstation's own records keep the precise reason.
+    const local = error.withheld ?? error;
     return {
-      outcome: 'rejected', reason: error.code, detail: error.detail,
+      outcome: 'rejected', reason: local.code, detail: local.detail,
       effect: () => {
         if (answer) options.enqueue(answer, RECEIPTS_ORDER_KEY);
         if (props && messageId && 'rtsCase' in props && consult.recordRefused({
-          messageId, caseId: props.rtsCase, type: props.rtsType, sequence: props.rtsSequence, reason: error.code, detail: error.detail,
+          messageId, caseId: props.rtsCase, type: props.rtsType, sequence: props.rtsSequence, reason: local.code, detail: local.detail,
         })) afterCommit(() => options.onCaseChanged(props.rtsCase, false));
       },
     };

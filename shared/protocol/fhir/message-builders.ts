@@ -5,6 +5,7 @@ import type {
 import { TASK_STATUS_OF, type ConsultStatusUpdate } from '../consult-status.ts';
 import { RTS_URIS } from '../identifiers.ts';
 import { MESSAGE_TYPES as T, type MessageType } from '../message-types.ts';
+import { PROTOCOL_MAJOR } from '../protocol-version.ts';
 import { REASON_CODE_SYSTEM, type ReasonCode } from '../reason-codes.ts';
 import { BLOOD_PRESSURE_PANEL, ECG_LEADS, LOINC, MDC, UCUM, VITAL_SIGNS, WAVEFORMS, type VitalSign, type Waveform } from './vital-signs.ts';
 
@@ -81,6 +82,8 @@ export interface ConsultRequestInput {
   readonly caseId: string;
   readonly from: string;
   readonly to: string;
+  /** rtsSequence of the message (per case and sending endpoint, 1, 2, 3…). */
+  readonly sequence: number;
   /** The endpoint the applicant addresses, when it picked one; otherwise the hub delivers to all of the expert's. */
   readonly toEndpoint?: string;
   readonly patient: PatientDetails;
@@ -153,8 +156,10 @@ function documentReference(file: AttachedFile, subject: string, date: Date): Doc
   };
 }
 
-function consultHeader(input: { from: string; to: string; toEndpoint?: string }, focus: { fullUrl: string }[]) {
+function consultHeader(input: { from: string; to: string; toEndpoint?: string; sequence: number }, focus: { fullUrl: string }[]) {
   return {
+    // rtsSequence, signed: a forwarding hub cannot make a step look newer or older than its sender made it.
+    extension: [{ url: RTS_URIS.sequenceExtension, valuePositiveInt: input.sequence }],
     sender: practitionerRef(input.from),
     destination: [{
       endpoint: input.toEndpoint ? RTS_URIS.endpoint(input.toEndpoint) : RTS_URIS.practitionerAddress(input.to),
@@ -197,6 +202,8 @@ export interface ConsultStatusInput {
   readonly caseId: string;
   readonly from: string;
   readonly to: string;
+  /** rtsSequence of the message (per case and sending endpoint, 1, 2, 3…). */
+  readonly sequence: number;
   readonly status: ConsultStatusUpdate;
   /** The question (more information needed), the reason (declined, cancelled) or the answer (information provided). */
   readonly note?: string;
@@ -242,6 +249,8 @@ export interface ConsultReportInput {
   readonly caseId: string;
   readonly from: string;
   readonly to: string;
+  /** rtsSequence of the message (per case and sending endpoint, 1, 2, 3…). */
+  readonly sequence: number;
   readonly patient: PatientDetails;
   readonly findings?: string;
   readonly conclusion: string;
@@ -302,7 +311,7 @@ export function buildReceipt(context: MessageContext, input: ReceiptInput): Bund
     resourceType: 'OperationOutcome',
     issue: rejected
       ? (input.reasons ?? []).map((r) => ({ severity: 'error' as const, code: 'processing' as const, details: { coding: [{ system: REASON_CODE_SYSTEM, code: r.code }], text: r.text } }))
-      : [{ severity: 'information', code: 'informational', details: { text: input.outcome } }],
+      : [{ severity: 'information', code: 'informational', details: { coding: [{ system: RTS_URIS.receiptOutcomeSystem, code: input.outcome }], text: input.outcome } }],
   });
   return messageBundle(context, {
     destination: [{ endpoint: RTS_URIS.endpoint(input.toEndpoint) }],
@@ -331,7 +340,7 @@ export function buildEndpointRegister(context: MessageContext, input: { kind: 'w
     resourceType: 'Endpoint', id: context.sender, status: 'active',
     connectionType: { system: RTS_URIS.endpointKindSystem, code: input.kind },
     name: input.name, address: RTS_URIS.endpoint(context.sender),
-    payloadType: [{ coding: [{ system: RTS_URIS.messageTypeSystem, code: 'rts-1' }], text: 'RTS protocol v1' }],
+    payloadType: [{ coding: [{ system: RTS_URIS.messageTypeSystem, code: `rts-${PROTOCOL_MAJOR}` }], text: `RTS protocol v${PROTOCOL_MAJOR}` }],
     managingOrganization: { reference: organization.fullUrl },
   });
   return messageBundle(context, { destination: HUB_DESTINATION, focus: focusOn(endpoint) }, T.endpointRegister, [endpoint, organization]);

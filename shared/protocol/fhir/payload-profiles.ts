@@ -208,21 +208,39 @@ const medicationRequest = z.looseObject({
   })]),
 });
 
-const operationOutcome = z.looseObject({
+const outcomeIssue = (details: z.ZodType) => z.looseObject({
+  severity: z.enum(['fatal', 'error', 'warning', 'information']),
+  code: nonEmpty,
+  details,
+  diagnostics: nonEmpty.optional(),
+});
+
+/**
+ * A receipt's outcome. The first issue is coded: a reason code (system urn:rts:reason-code) when rejected, otherwise
+ * the outcome (urn:rts:receipt-outcome, `delivered` or `processed`). Signed, it must agree with rtsReceipt and rtsReason.
+ */
+const receiptOutcome = z.looseObject({
   resourceType: z.literal('OperationOutcome'),
-  issue: z.array(z.looseObject({
-    severity: z.enum(['fatal', 'error', 'warning', 'information']),
-    code: nonEmpty,
-    details: z.looseObject({ coding: z.array(z.looseObject({ system: z.literal(REASON_CODE_SYSTEM), code: nonEmpty })).optional(), text: nonEmpty.optional() }).optional(),
-    diagnostics: nonEmpty.optional(),
-  })).min(1),
+  issue: z.tuple([
+    outcomeIssue(z.looseObject({
+      coding: z.tuple([z.union([
+        z.looseObject({ system: z.literal(REASON_CODE_SYSTEM), code: nonEmpty }),
+        z.looseObject({ system: z.literal(RTS_URIS.receiptOutcomeSystem), code: z.enum(['delivered', 'processed']) }),
+      ])]),
+      text: nonEmpty.optional(),
+    })),
+  ], outcomeIssue(z.looseObject({ coding: z.array(z.looseObject({ system: z.literal(REASON_CODE_SYSTEM), code: nonEmpty })).optional(), text: nonEmpty.optional() }).optional())),
 });
 
 // --- message headers -----------------------------------------------------------------------------------------------
 
 const toHub = { destination: z.tuple([z.looseObject({ endpoint: z.literal('urn:rts:hub') })]) };
 const toEndpoint = { destination: z.tuple([z.looseObject({ endpoint: endpointUri })]) };
+/** rtsSequence inside the signed payload, so that it can be checked against the clear-text property. */
+const sequenceExtension = z.strictObject({ url: z.literal(RTS_URIS.sequenceExtension), valuePositiveInt: z.number().int().min(1).max(2_147_483_647) });
+
 const consultHeader = (type: MessageType) => messageHeader(type, {
+  extension: z.tuple([sequenceExtension]),
   sender: practitionerReference,
   // A chosen endpoint of the expert, or urn:rts:practitioner:<id> for all of them.
   destination: z.tuple([z.looseObject({ endpoint: z.union([endpointUri, practitionerUri]), receiver: practitionerReference })]),
@@ -241,6 +259,6 @@ export const PAYLOAD_PROFILES = {
   [T.receipt]: messageBundle(messageHeader(T.receipt, {
     ...toEndpoint,
     response: z.looseObject({ identifier: z.string().regex(/^[0-9a-f-]{36}$/), code: z.enum(['ok', 'transient-error', 'fatal-error']), details: entryReference.optional() }),
-  }), [operationOutcome], null),
+  }), [receiptOutcome], null),
   [T.hubNotice]: messageBundle(messageHeader(T.hubNotice, { focus: z.tuple([entryReference]) }), [parameters], null),
 } as const satisfies Record<MessageType, z.ZodType>;

@@ -4,7 +4,7 @@ import type { MessageMetadata } from '../message-codec.ts';
 import { PROTOCOL_LIMITS } from '../limits.ts';
 import { jsonDeeperThan } from '../json-depth.ts';
 import { MESSAGE_TYPES } from '../message-types.ts';
-import { REASON_CODES, type ReasonCode } from '../reason-codes.ts';
+import { REASON_CODES, REASON_CODE_SYSTEM, type ReasonCode } from '../reason-codes.ts';
 import { validateFhirResource } from './fhir-base-validation.ts';
 import { PAYLOAD_PROFILES } from './payload-profiles.ts';
 
@@ -24,18 +24,39 @@ function path(segments: readonly PropertyKey[]): string {
 
 interface HeaderView {
   identifier: { value: string };
-  entry: [{ resource: { eventCoding: { code: string }; source: { endpoint: string }; sender?: PractitionerRef; destination?: { endpoint?: string; receiver?: PractitionerRef }[] } }, ...{ resource: Record<string, unknown> }[]];
+  timestamp: string;
+  entry: [{ resource: {
+    eventCoding: { code: string }; source: { endpoint: string }; sender?: PractitionerRef; destination?: { endpoint?: string; receiver?: PractitionerRef }[];
+    extension?: { url: string; valuePositiveInt?: number }[];
+    response?: { identifier?: string; code?: string };
+  } }, ...{ resource: Record<string, unknown> }[]];
 }
+interface OutcomeView { issue: [{ details: { coding: [{ system: string; code: string }] } }] }
 interface PractitionerRef { identifier: { value: string } }
+
+/** What a receipt's signed OperationOutcome says: the reason code of a rejection, or the outcome. */
+function receiptCheck(bundle: HeaderView, props: Extract<MessageMetadata['properties'], { rtsType: 'receipt' }>): string | undefined {
+  const rejected = props.rtsReceipt === 'rejected';
+  if (bundle.entry[0].resource.response?.code !== (rejected ? 'fatal-error' : 'ok')) return 'MessageHeader.response.code differs from rtsReceipt';
+  const [first] = (bundle.entry[1]!.resource as unknown as OutcomeView).issue[0].details.coding;
+  const expected = rejected
+    ? { system: REASON_CODE_SYSTEM, code: props.rtsReason }
+    : { system: RTS_URIS.receiptOutcomeSystem, code: props.rtsReceipt };
+  if (first.system !== expected.system || first.code !== expected.code) return `the OperationOutcome's first code differs from ${rejected ? 'rtsReason' : 'rtsReceipt'}`;
+  if (!rejected && props.rtsReason !== undefined) return 'rtsReason on a receipt that is not rejected';
+  return undefined;
+}
 
 /**
  * What the signed payload says about itself must match what the AMQP message claims: otherwise a validly signed
- * payload could be re-sent under another message id, case, sender or recipient.
+ * payload could be re-sent under another message id, case, sender or recipient, or a forwarding hub could change a
+ * step's sequence, a message's creation time or a peer's receipt outcome.
  */
 function crossCheck(bundle: HeaderView, metadata: MessageMetadata): string | undefined {
   const props = metadata.properties;
   const header = bundle.entry[0].resource;
   if (bundle.identifier.value !== `urn:uuid:${metadata.messageId}`) return 'Bundle.identifier differs from message_id';
+  if (Date.parse(bundle.timestamp) !== metadata.creationTime.getTime()) return 'Bundle.timestamp differs from creation_time';
   if (header.eventCoding.code !== props.rtsType) return 'MessageHeader.eventCoding differs from rtsType';
   if (header.source.endpoint !== RTS_URIS.endpoint(props.rtsSender)) return 'MessageHeader.source.endpoint differs from rtsSender';
   if ('rtsToEndpoint' in props && props.rtsToEndpoint !== undefined) {
@@ -50,14 +71,15 @@ function crossCheck(bundle: HeaderView, metadata: MessageMetadata): string | und
       return (identifiers ?? []).filter((i) => i?.system === RTS_URIS.caseSystem).map((i) => i.value);
     });
     if (caseIds.length === 0 || caseIds.some((id) => id !== props.rtsCase)) return 'case identifiers differ from rtsCase';
+    if (header.extension?.[0]?.valuePositiveInt !== props.rtsSequence) return 'MessageHeader sequence extension differs from rtsSequence';
     if (props.rtsType === 'consult.status') {
       const task = bundle.entry[1]?.resource as { businessStatus?: { coding?: { code?: string }[] } } | undefined;
       if (task?.businessStatus?.coding?.[0]?.code !== props.rtsStatus) return 'Task.businessStatus differs from rtsStatus';
     }
   }
-  if ('rtsReceipt' in props) {
-    const response = (header as { response?: { identifier?: string } }).response;
-    if (response?.identifier !== metadata.correlationId) return 'MessageHeader.response.identifier differs from correlation_id';
+  if (props.rtsType === MESSAGE_TYPES.receipt) {
+    if (header.response?.identifier !== metadata.correlationId) return 'MessageHeader.response.identifier differs from correlation_id';
+    return receiptCheck(bundle, props);
   }
   return undefined;
 }
