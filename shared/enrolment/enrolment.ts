@@ -101,7 +101,8 @@ function readUnverified(file: Uint8Array): Enrolment {
 }
 
 function eContentOf(file: Uint8Array): Uint8Array {
-  const signedData = new SignedData({ schema: ContentInfo.fromBER(file.slice().buffer).content });
+  // A copy: `file` may be a view into a larger buffer (Node's Buffer pool), and pkijs reads a whole ArrayBuffer.
+  const signedData = new SignedData({ schema: ContentInfo.fromBER(new Uint8Array(file).buffer).content });
   const eContent = signedData.encapContentInfo.eContent;
   if (!eContent) throw new Error('detached');
   return new Uint8Array(eContent.getValue());
