@@ -17,5 +17,5 @@ export function bodyLimitOf(type: MessageType): number {
   return HUB_BODY_LIMITS[type] ?? PROTOCOL_LIMITS.maxBodyBytes;
 }
 
-/** An endpoint gets at most one full snapshot per this time; later requests wait for the next (docs/protocol.md §5.1). */
+/** An endpoint gets at most one full snapshot of one directory version per this time (docs/protocol.md §5.1). */
 export const DEFAULT_SNAPSHOT_INTERVAL_MS = 60_000;

@@ -365,10 +365,11 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
   }
 
   /**
-   * A snapshot an endpoint asked for (or registered for), at most one per interval: building one reads the whole
-   * directory. An endpoint that holds the current version is told so instead. A request too soon after the last
-   * snapshot waits for the next, which `serveDueSnapshots` sends when the interval is over, once however many came;
-   * meanwhile the last snapshot and the updates after it are already on the endpoint's queue.
+   * A snapshot an endpoint asked for (or registered for): building one reads the whole directory. An endpoint that
+   * holds the current version is told so instead. One that got a snapshot of the current version within the interval
+   * waits for the next, which `serveDueSnapshots` sends when the interval is over, once however many came (that
+   * snapshot and the updates after it are already on its queue); after a directory change it is served at once, as
+   * it may have lost an update (a gap). So an endpoint gets at most one snapshot per directory version or interval.
    */
   async function requestedSnapshot(context: ProcessContext, endpointId: string, knownVersion?: number): Promise<void> {
     const state = await store.lockSnapshotState(context.tx, endpointId);
@@ -383,7 +384,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       await queue(context, [endpointId], notice);
       return;
     }
-    if (state.sentAt && now().getTime() - new Date(state.sentAt).getTime() < snapshotIntervalMs) {
+    if (state.version === current && state.sentAt && now().getTime() - new Date(state.sentAt).getTime() < snapshotIntervalMs) {
       await store.deferSnapshot(context.tx, endpointId);
       return;
     }
