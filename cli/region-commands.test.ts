@@ -132,12 +132,17 @@ describe('rts region', () => {
     expectErrorLine(other.stderr, 'enrolment-refused');
   }, 60_000);
 
-  it("issues a practitioner's certificate from a request only if it names the directory id", () => {
+  it("issues a practitioner's certificate from a request only if it names a directory id of one of the region's clinics", () => {
     ok('pki', 'request', '--subject-cn', 'Dr. Lima', '--key-out', join(root, 'lima-name.key'), '--out', join(root, 'lima-name.csr'));
     const refused = rts('region', 'issue', 'ws-1', '--dir', dir, '--csr', join(root, 'lima-name.csr'), '--profile', 'practitioner-signing');
     expect(refused.status).toBe(1);
     expectErrorLine(refused.stderr, 'region-refused');
     expect(refused.stderr).toContain('must name the practitioner\'s directory id');
+
+    ok('pki', 'request', '--directory-id', 'clinic-z.dr-lima', '--profile', 'practitioner-signing', '--key-out', join(root, 'lima-z.key'), '--out', join(root, 'lima-z.csr'));
+    const noClinic = rts('region', 'issue', 'ws-1', '--dir', dir, '--csr', join(root, 'lima-z.csr'), '--profile', 'practitioner-signing');
+    expectErrorLine(noClinic.stderr, 'region-refused');
+    expect(noClinic.stderr).toContain('"clinic-z" is no clinic system of this region');
 
     ok('pki', 'request', '--directory-id', 'clinic-a.dr-lima', '--profile', 'practitioner-signing', '--key-out', join(root, 'lima.key'), '--out', join(root, 'lima.csr'));
     expect(ok('region', 'issue', 'ws-1', '--dir', dir, '--csr', join(root, 'lima.csr'), '--profile', 'practitioner-signing')).toContain('CN=clinic-a.dr-lima');

@@ -329,7 +329,7 @@ async function addEndpoint(id: string, options: AddEndpointOptions): Promise<voi
     secrets[`${id}.p12`] = p12Password;
     certificates.push(certificateEntry(issued.der, 'clinic-system', file));
   }
-  for (const csr of options.csr ?? []) certificates.push(await issueFromRequest(dir, id, options.kind, csr, options.profile, issuer));
+  for (const csr of options.csr ?? []) certificates.push(await issueFromRequest(dir, state, id, options.kind, csr, options.profile, issuer));
 
   const endpoint: EndpointRecord = { id, kind: options.kind, status: 'active', brokerUser: id, addedAt: new Date().toISOString(), certificates };
   state = { ...state, endpoints: [...state.endpoints, endpoint] };
@@ -350,6 +350,7 @@ function keyTypeOf(caCertificate: Uint8Array) {
 
 async function issueFromRequest(
   dir: string,
+  state: RegionState,
   id: string,
   kind: EndpointKind,
   csr: string,
@@ -364,6 +365,11 @@ async function issueFromRequest(
   const commonName = commonNameOf(issued.der) ?? '';
   if (chosen.startsWith('practitioner-') && !DIRECTORY_ID_PATTERN.test(commonName)) {
     throw new CliError(CLI_ERROR_CODES.regionRefused, `${csr} names "${commonName}": a ${chosen} certificate must name the practitioner's directory id (<clinic endpoint id>.<local id>); make the request with rts pki request --directory-id`);
+  }
+  // The hub accepts a practitioner only in a directory entry their clinic publishes: the id's first part.
+  const clinic = commonName.split('.')[0];
+  if (chosen.startsWith('practitioner-') && !state.endpoints.some((e) => e.id === clinic && e.kind === 'clinic-system' && e.status !== 'removed')) {
+    throw new CliError(CLI_ERROR_CODES.regionRefused, `${csr} names "${commonName}", but "${clinic}" is no clinic system of this region; add it first (rts region add-endpoint ${clinic} --kind clinic-system)`);
   }
   if (chosen === 'clinic-system' && commonName !== id) {
     throw new CliError(CLI_ERROR_CODES.regionRefused, `${csr} names "${commonName}": a clinic-system certificate of endpoint "${id}" must name "${id}"`);
@@ -413,7 +419,7 @@ async function issue(id: string, options: { dir: string; csr: string; profile?: 
   const state = readState(options.dir);
   const endpoint = findEndpoint(state, id);
   if (endpoint.status === 'removed') throw new CliError(CLI_ERROR_CODES.regionRefused, `endpoint "${id}" was removed; nothing is issued to it`);
-  const entry = await issueFromRequest(options.dir, id, endpoint.kind, options.csr, options.profile, await caIssuer(options.dir));
+  const entry = await issueFromRequest(options.dir, state, id, endpoint.kind, options.csr, options.profile, await caIssuer(options.dir));
   writeState(options.dir, { ...state, endpoints: state.endpoints.map((e) => (e === endpoint ? { ...e, certificates: [...e.certificates, entry] } : e)) });
   printLines([`Issued ${entry.profile} certificate ${entry.serialNumber} (${entry.subject}) to ${join(options.dir, entry.file)}.`]);
 }

@@ -1,7 +1,7 @@
 import { ContentInfo, SignedData } from 'pkijs';
 import { z } from 'zod';
 import { isCmsError, sign, verify, type CmsSigner } from '../cms/index.ts';
-import { commonNameOf, derToPem, PEM_LABELS, pemToDer, readCrl } from '../pki/index.ts';
+import { commonNameOf, PEM_LABELS, pemToDer } from '../pki/index.ts';
 import { endpointIdSchema } from '../protocol/identifiers.ts';
 
 /**
@@ -85,7 +85,6 @@ export async function verifyEnrolment(file: Uint8Array, trustedCa: Uint8Array, n
   if (!bytesEqual(pemToDer(enrolment.caCertificatePem, PEM_LABELS.certificate), trustedCa)) {
     throw new EnrolmentError('the enrolment file names another CA than the one trusted here');
   }
-  readCrl(pemToDer(enrolment.crlPem, PEM_LABELS.crl));
   return enrolment;
 }
 
@@ -121,10 +120,6 @@ function parseContent(content: Uint8Array): Enrolment {
     throw new EnrolmentError(`the enrolment file is not ${ENROLMENT_FORMAT}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   return parsed.data;
-}
-
-export function enrolmentToPem(der: Uint8Array): string {
-  return derToPem(der, 'CMS');
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
