@@ -42,3 +42,21 @@ describe('certificate binding to a directory id', () => {
     expect(certificateBindingProblem(system, 'signing', 'clinic-a.dr-ahmed')?.kind).toBe('usage');
   });
 });
+
+describe('certificate binding on damaged input', () => {
+  it('answers for any bytes without throwing: truncated, bit-flipped and random certificates', async () => {
+    const good = await certificate('practitioner-encryption', 'clinic-a.dr-ahmed');
+    let seed = 42;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const inputs: Uint8Array[] = [new Uint8Array(0), new Uint8Array(3000)];
+    for (let i = 0; i < 1500; i++) {
+      const damaged = good.slice(0, i % 3 === 0 ? Math.floor(random() * good.length) : good.length);
+      for (let flips = 0; flips < 1 + (i % 4); flips++) if (damaged.length > 0) damaged[Math.floor(random() * damaged.length)] ^= 1 << Math.floor(random() * 8);
+      inputs.push(damaged);
+    }
+    for (const input of inputs) {
+      const answer = certificateBindingProblem(input, 'encryption', 'clinic-a.dr-ahmed');
+      expect(answer === undefined || (typeof answer.detail === 'string' && ['name', 'usage'].includes(answer.kind))).toBe(true);
+    }
+  });
+});
