@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { importDecryptionKey, importSigningKey } from '../../../shared/cms/index.ts';
+import { createCrl, createRootCertificate, generateKeyPair, pemToDer } from '../../../shared/pki/index.ts';
+import { protocolExamples } from '../../../shared/protocol/examples.ts';
+import { sealMessage } from '../../../shared/protocol/message-envelope.ts';
+import { createDownlinkHandler, type DownlinkHandlerOptions } from './downlink-handler.ts';
+
+/**
+ * Issue #16 item 5: a workstation whose own CRL is missing or stale cannot judge any signer. That is its user's to fix
+ * (load the region's current CRL), never the sender's fault: the message is left on the broker (the handler throws, so
+ * the inbox releases it) rather than refused with a rejected receipt, and nothing of it is opened.
+ */
+const pki = join(import.meta.dirname, '..', '..', '..', 'docs', 'conformance', 'pki');
+const der = (file: string) => pemToDer(readFileSync(join(pki, file), 'utf8'));
+const DAY = 24 * 3600_000;
+
+async function consultRequest() {
+  const request = protocolExamples({ signing: btoa('s'), encryption: btoa('e') }).find((e) => e.type === 'consult.request')!;
+  const certificate = der('clinic-a.dr-rahman.signing.cert.pem');
+  const creationTime = new Date();
+  const fields = await sealMessage({
+    messageId: request.amqp.message_id, creationTime, userId: request.amqp.user_id, properties: request.applicationProperties,
+    payload: { ...request.payload, timestamp: creationTime.toISOString() }, signer: { certificate, privateKey: await importSigningKey(der('clinic-a.dr-rahman.signing.key.pem'), certificate) },
+    recipientCertificates: [der('clinic-b.dr-okafor.encryption.cert.pem')],
+  });
+  return { messageId: request.amqp.message_id, amqp: fields as never, redelivered: false };
+}
+
+describe('downlink handler, own CRL missing or stale', () => {
+  it('leaves the message on the broker (throws: released) with what to load, and refuses nothing', async () => {
+    const keyPair = await generateKeyPair();
+    const ca = { certificate: (await createRootCertificate({ keyPair, subject: { commonName: 'Workstation Region CA' } })).der, privateKey: keyPair.privateKey };
+    const staleCrl = await createCrl(ca, { thisUpdate: new Date(Date.now() - 120 * DAY), validityDays: 30 });
+    const encryption = der('clinic-b.dr-okafor.encryption.cert.pem');
+    const identity = { certificate: encryption, privateKey: await importDecryptionKey(der('clinic-b.dr-okafor.encryption.key.pem'), encryption) };
+    const sealed: unknown[] = [];
+    const handlerWith = (crls: Uint8Array[]) => createDownlinkHandler({
+      me: () => ({ practitionerId: 'clinic-b.dr-okafor', endpointId: 'ws-expert-1' }),
+      recipient: async () => identity,
+      trust: () => ({ anchors: [ca.certificate], crls }),
+      hubCertificate: () => undefined,
+      seal: async (input: unknown) => {
+        sealed.push(input);
+        return { properties: { message_id: 'receipt' }, body: new Uint8Array() } as never;
+      },
+      enqueue: () => undefined,
+      afterCommit: () => undefined,
+    } as unknown as DownlinkHandlerOptions);
+
+    await expect(handlerWith([staleCrl])(await consultRequest())).rejects.toThrow(/out of date .*: load the region's current CRL/);
+    await expect(handlerWith([])(await consultRequest())).rejects.toThrow(/No revocation list \(CRL\) of .*: load the region's current CRL/);
+    expect(sealed).toEqual([]);
+  });
+});
