@@ -48,18 +48,18 @@ async function buildPki() {
 
   // Every certificate names what the protocol knows its holder by (docs/protocol.md §3): the hub "hub", a clinic system
   // its endpoint id, a practitioner their directory id (the identity's name without the use).
-  await issue('hub', 'hub', 'RTS Hub');
-  await issue('clinic-a', 'clinic-system', 'Clinic A system');
-  await issue('clinic-b', 'clinic-system', 'Clinic B system');
-  await issue('clinic-a.dr-rahman.signing', 'practitioner-signing', 'Dr. Farhana Rahman');
-  await issue('clinic-a.dr-rahman.encryption', 'practitioner-encryption', 'Dr. Farhana Rahman');
+  await issue('hub', 'hub', 'hub');
+  await issue('clinic-a', 'clinic-system', 'clinic-a');
+  await issue('clinic-b', 'clinic-system', 'clinic-b');
+  await issue('clinic-a.dr-rahman.signing', 'practitioner-signing', 'clinic-a.dr-rahman');
+  await issue('clinic-a.dr-rahman.encryption', 'practitioner-encryption', 'clinic-a.dr-rahman');
   // The expert uses RSA, so that the vectors cover RSA-OAEP key transport and RSA signatures too.
-  await issue('clinic-b.dr-okafor.signing', 'practitioner-signing', 'Dr. Adaeze Okafor', { keyType: 'rsa-2048' });
-  await issue('clinic-b.dr-okafor.encryption', 'practitioner-encryption', 'Dr. Adaeze Okafor', { keyType: 'rsa-2048' });
-  await issue('clinic-a.dr-expired.signing', 'practitioner-signing', 'Dr. Expired', { notBefore: new Date('2025-01-01T00:00:00Z'), validityDays: 30 });
-  const revoked = await issue('clinic-a.dr-revoked.signing', 'practitioner-signing', 'Dr. Revoked');
-  await issue('clinic-x.dr-untrusted.signing', 'practitioner-signing', 'Dr. Untrusted', { by: { certificate: untrustedCa.der, privateKey: untrustedKeys.privateKey } });
-  await issue('clinic-a.dr-other.signing', 'practitioner-signing', 'Dr. Other');
+  await issue('clinic-b.dr-okafor.signing', 'practitioner-signing', 'clinic-b.dr-okafor', { keyType: 'rsa-2048' });
+  await issue('clinic-b.dr-okafor.encryption', 'practitioner-encryption', 'clinic-b.dr-okafor', { keyType: 'rsa-2048' });
+  await issue('clinic-a.dr-expired.signing', 'practitioner-signing', 'clinic-a.dr-expired', { notBefore: new Date('2025-01-01T00:00:00Z'), validityDays: 30 });
+  const revoked = await issue('clinic-a.dr-revoked.signing', 'practitioner-signing', 'clinic-a.dr-revoked');
+  await issue('clinic-x.dr-untrusted.signing', 'practitioner-signing', 'clinic-x.dr-untrusted', { by: { certificate: untrustedCa.der, privateKey: untrustedKeys.privateKey } });
+  await issue('clinic-a.dr-other.signing', 'practitioner-signing', 'clinic-a.dr-other');
 
   const crl = await createCrl(issuer, {
     revoked: [{ serialNumber: revoked.serialNumber, revocationDate: new Date('2026-06-01T00:00:00Z') }],
