@@ -70,7 +70,8 @@ export async function startRegionHarness(options: { database?: 'embedded' | 'pos
   if (options.database === 'postgres' && !postgres) throw new Error('a hub on PostgreSQL needs the private PostgreSQL (run through scripts/with-test-env.sh)');
   const database = postgres ? { kind: 'postgres' as const, url: await createTestDatabase(postgres, 'region') } : { kind: 'embedded' as const, path: join(dir, 'hub-db') };
   const config = writeTestHubConfig({ dir, name: 'hub-region', region, broker, database });
-  const hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', log: (e) => { if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e)); } });
+  // Snapshots at most every 2 s, not the production minute: a test that makes a directory gap waits for the snapshot.
+  const hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', snapshotIntervalMs: 2_000, log: (e) => { if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e)); } });
   const expert = await region.practitioner('clinic-a.dr-ahmed');
   const applicant = await region.practitioner('clinic-b.dr-berg');
   const clinicIdentities: Record<ClinicId, TestIdentity> = { 'clinic-a': await region.clinic('clinic-a'), 'clinic-b': await region.clinic('clinic-b') };
