@@ -5,9 +5,9 @@ import { uplinkSendAddress } from '../shared/broker/rabbitmq-names.ts';
 import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
 import { CONTENT_ENCRYPTION, OPENING_FAILED_MESSAGE } from '../shared/cms/index.ts';
 import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
+import { LINK_MAX_MESSAGE_BYTES } from '../transport/inbox-receiver.ts';
 import { REASON_CODES as R, REASON_DESCRIPTIONS } from '../shared/protocol/reason-codes.ts';
-import { buildReceipt } from '../shared/protocol/fhir/message-builders.ts';
-import { buildSnapshotRequest } from '../shared/protocol/fhir/message-builders.ts';
+import { buildReceipt, buildSnapshotRequest } from '../shared/protocol/fhir/message-builders.ts';
 import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 import { buildDirectoryPublish, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
@@ -199,7 +199,6 @@ const noMessageId: { hub: Variant; workstation: Variant } = {
 const noCase = unreadable('no rtsCase', R.missingProperty, (r) => r.bareConsult(randomBytes(64), {}, { rtsCase: undefined }));
 const unknownType = unreadable('rtsType consult.gossip', R.unknownType, (r) => r.bareConsult(randomBytes(64), {}, { rtsType: 'consult.gossip' }));
 const majorOne = unreadable('rtsVersion 1.0 (the major before the signed binding of §4)', R.unsupportedVersion, (r) => r.bareConsult(randomBytes(64), {}, { rtsVersion: '1.0' }));
-
 const oversized = unreadable('body of 32 MiB + 1 byte', R.tooLarge, (r) => r.bareConsult(new Uint8Array(PROTOCOL_LIMITS.maxBodyBytes + 1)));
 const tooOld = unreadable(`creation_time ${PROTOCOL_LIMITS.deduplicationWindowDays + 1} days ago`, R.replay, (r) => r.bareConsult(randomBytes(64), { creation_time: old() }));
 const tooNew = unreadable('creation_time an hour ahead', R.replay, (r) => r.bareConsult(randomBytes(64), { creation_time: ahead() }));
@@ -217,6 +216,27 @@ function envelopeClass(name: string, expected: string, damage: {
   };
 }
 
+/** 10,000 nested arrays in a Bundle: JSON.parse takes them, the recursive checks after it overflowed the stack. */
+const DEEP_JSON = new TextEncoder().encode(`{"resourceType":"Bundle","type":"message","deep":${'['.repeat(10_000)}${']'.repeat(10_000)}}`);
+
+/** Above the max_message_size the workstation's link announces, which RabbitMQ 3.10 sends all the same. */
+const overTheLink: Variant = {
+  name: `a transfer of ${LINK_MAX_MESSAGE_BYTES + 1} bytes`, expected: `${R.tooLarge} (at the link)`,
+  send: async (r) => {
+    const fields = r.bareConsult(new Uint8Array(LINK_MAX_MESSAGE_BYTES + 1));
+    const outcome = await r.sendToWorkstation(fields);
+    if (outcome !== 'accepted') return { evidence: 'broker', observe: async () => `broker ${outcome}` };
+    return {
+      evidence: 'refused list',
+      async observe() {
+        const refusals = (await r.workstationRefusals({ messageId: fields.message_id })) as { reason: string; detail?: string }[];
+        if (refusals.length === 0) return undefined;
+        return refusals.map((x) => `${x.reason}${x.detail?.includes('max_message_size') ? ' (at the link)' : ` (${x.detail})`}`).join('+');
+      },
+    };
+  },
+};
+
 export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
   {
     name: 'malformed AMQP properties',
@@ -231,6 +251,8 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
   { name: 'unknown message type', hub: [unknownType.hub], workstation: [unknownType.workstation] },
   { name: 'unsupported version', hub: [majorOne.hub], workstation: [majorOne.workstation] },
   { name: 'oversized body', hub: [oversized.hub], workstation: [oversized.workstation] },
+  { name: 'oversized transfer (above the link\'s max_message_size)', workstation: [overTheLink] },
+  envelopeClass('deep JSON (10,000 nested arrays)', R.tooLarge, { hub: { content: DEEP_JSON }, workstation: { content: DEEP_JSON } }),
   { name: 'replay (old or future creation_time)', hub: [tooOld.hub, tooNew.hub], workstation: [tooOld.workstation, tooNew.workstation] },
   envelopeClass('invalid JSON', R.invalidJson, { hub: { content: new TextEncoder().encode('{"resourceType": "Bundle", ') }, workstation: { content: new Uint8Array([0xff, 0xfe, 0x7b]) } }),
   envelopeClass('schema-invalid FHIR (RTS profile)', R.schemaInvalid, { hub: { payload: (b) => { b.type = 'collection'; } }, workstation: { payload: (b) => { b.type = 'collection'; } } }),
