@@ -14,6 +14,7 @@ import { purgeTestQueues, writeTestHubConfig } from '../../hub/testing/test-hub-
 import { createTestRegion, type TestRegion } from '../../hub/testing/test-region.ts';
 import { downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../../shared/broker/rabbitmq-names.ts';
 import { buildEndpointRegister } from '../../shared/protocol/fhir/message-builders.ts';
+import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';
 import { startDemoBroker, type DemoBroker } from './demo-broker.ts';
 import { amqpTypes, receiveRawMessages } from './rhea-internals.ts';
 
@@ -558,7 +559,7 @@ describe('the real hub on the demo broker', () => {
     const sender = await connectTestEndpoint({ port, vhost: 'rts', id: 'clinic-a', password: 'clinic-a-secret', receive: false });
     endpoints.push(sender);
     const messageId = await sender.send(
-      { rtsType: 'endpoint.register', rtsVersion: '1.0', rtsSender: 'clinic-a' },
+      { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_VERSION, rtsSender: 'clinic-a' },
       (id, timestamp) => buildEndpointRegister({ messageId: id, timestamp, sender: 'clinic-a' }, { kind: 'clinic-system', name: 'clinic-a system', organization: 'clinic-a Health' }),
       clinic,
     );
