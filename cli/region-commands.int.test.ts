@@ -78,7 +78,9 @@ beforeAll(() => {
 afterAll(() => {
   for (const connection of open) connection.close();
   // The region's hub and administrator share the test broker's user names: give those users their passwords back.
-  for (const user of [env.users.hub, env.users.admin]) ctl(env, node, ['change_password', user.name, user.password]);
+  // '--': a password may begin with '-' (base64url), which rabbitmqctl would read as an option and refuse, leaving the
+  // hub and the administrator of every later suite locked out.
+  for (const user of [env.users.hub, env.users.admin]) ctl(env, node, ['change_password', '--', user.name, user.password]);
   for (const user of ['ws-int-1', 'ws-int-2']) ctlQuiet(['delete_user', user]);
   rmSync(root, { recursive: true, force: true });
 });

@@ -51,7 +51,10 @@ describe('certificate binding on damaged input', () => {
     const inputs: Uint8Array[] = [new Uint8Array(0), new Uint8Array(3000)];
     for (let i = 0; i < 1500; i++) {
       const damaged = good.slice(0, i % 3 === 0 ? Math.floor(random() * good.length) : good.length);
-      for (let flips = 0; flips < 1 + (i % 4); flips++) if (damaged.length > 0) damaged[Math.floor(random() * damaged.length)] ^= 1 << Math.floor(random() * 8);
+      for (let flips = 0; flips < 1 + (i % 4); flips++) {
+        const at = Math.floor(random() * damaged.length);
+        if (at < damaged.length) damaged[at] = damaged[at]! ^ (1 << Math.floor(random() * 8));
+      }
       inputs.push(damaged);
     }
     for (const input of inputs) {

@@ -25,7 +25,7 @@ async function consultRequest() {
     payload: { ...request.payload, timestamp: creationTime.toISOString() }, signer: { certificate, privateKey: await importSigningKey(der('clinic-a.dr-rahman.signing.key.pem'), certificate) },
     recipientCertificates: [der('clinic-b.dr-okafor.encryption.cert.pem')],
   });
-  return { messageId: request.amqp.message_id, amqp: fields as never, redelivered: false };
+  return { messageId: request.amqp.message_id, amqp: fields as never, redelivered: false, batch: { serial: 1 } };
 }
 
 describe('downlink handler, own CRL missing or stale', () => {
