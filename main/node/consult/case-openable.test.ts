@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../../shared/api/channels.ts';
 import { commandContract } from '../../../shared/api/contract.ts';
+import { validatePayload } from '../../../shared/protocol/fhir/payload-validator.ts';
 import { ECG_LEADS, LOINC, MDC, VITAL_SIGNS, WAVEFORMS } from '../../../shared/protocol/fhir/vital-signs.ts';
 import { createDownlinkBench, type DownlinkBench } from '../messaging/downlink-bench.ts';
 
@@ -79,6 +80,24 @@ describe('every profile-valid consult opens', () => {
     // The generator must mostly make payloads the profile accepts, or the property says little.
     expect(valid).toBeGreaterThan(runs / 2);
   }, 120_000);
+});
+
+describe('every profile-valid consult can be answered', () => {
+  it("sends a report the applicant's receiver accepts for a patient named only in name.text, with an identifier without a system", async () => {
+    const message = await bench.request({ payload: (bundle) => {
+      Object.assign(patientOf(bundle), { name: [{ text: 'Kari Nilsen' }], identifier: [{ value: 'H-2231' }], birthDate: '1957' });
+    } });
+    await bench.deliver([message]);
+    await bench.consult.act({ caseId: message.caseId, action: 'accept' });
+    await bench.consult.sendReport({ caseId: message.caseId, conclusion: 'Sinus rhythm, no ischaemia.' });
+    const report = bench.sealed.find((m) => m.metadata.properties.rtsType === 'consult.report' && m.metadata.properties.rtsCase === message.caseId);
+    expect(report).toBeDefined();
+    const validated = validatePayload(report!.payload, report!.metadata);
+    expect(validated.ok ? 'valid' : `${validated.error.code}: ${validated.error.detail}`).toBe('valid');
+    const patient = ((validated.ok ? validated.value : {}) as Bundle).entry.find((e) => e.resource.resourceType === 'Patient')?.resource;
+    // The applicant's own words for the patient come back unchanged.
+    expect(patient).toMatchObject({ name: [{ text: 'Kari Nilsen' }], identifier: [{ value: 'H-2231' }], birthDate: '1957' });
+  });
 });
 
 // --- generators: the forms the RTS profile and FHIR R4 allow for a consult.request ------------------------------------

@@ -215,10 +215,8 @@ export function createConsultService(options: ConsultServiceOptions) {
     const request = cases.messages(record.caseId).find((m) => m.type === 'consult.request' && m.body);
     const read = request && (await readStored(request));
     if (!read || read.content.kind !== 'request') throw new CoreError(API_ERROR_CODES.notFound, 'The request of this case cannot be read.');
-    // The report names the patient as the request did; an identifier without a system cannot be written back.
-    const { identifiers, text: _nameText, ...patient } = read.content.patient;
-    const withSystem = (identifiers ?? []).flatMap((i) => (i.system ? [{ system: i.system, value: i.value }] : []));
-    return { ...patient, ...(withSystem.length > 0 && { identifiers: withSystem }) };
+    // The report names the patient as the request did, in the request's own forms.
+    return read.content.patient;
   }
 
   function checkStep(record: CaseRecord, status: ConsultStatusUpdate): void {

@@ -12,6 +12,7 @@ import type { ApplicationProperties } from '../../../shared/protocol/application
 import type { ConsultStatusUpdate } from '../../../shared/protocol/consult-status.ts';
 import { indexFhirDefinitions } from '../../../shared/protocol/fhir/fhir-base-validation.ts';
 import { buildConsultRequest, buildConsultStatus, buildExpertEntry, buildOrganization, type ConsultRequestInput } from '../../../shared/protocol/fhir/message-builders.ts';
+import { CONTENT_TYPES, type MessageMetadata } from '../../../shared/protocol/message-codec.ts';
 import { sealMessage } from '../../../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
 import type { BrokerConnection } from '../../../transport/broker-connection.ts';
@@ -65,6 +66,8 @@ export interface DownlinkBench {
   deliver(messages: readonly Message[]): Promise<Settlement[]>;
   /** The receipts this workstation queued, in order. */
   receipts(): { correlationId: string; outcome: string; reason?: string }[];
+  /** What this workstation signed and queued, as the peer will validate it: metadata and payload bytes. */
+  readonly sealed: { metadata: MessageMetadata; payload: Uint8Array }[];
   /** Things the receiver handed to the UI after a commit, e.g. `case-changed <id>`. */
   readonly announced: string[];
   close(): Promise<void>;
@@ -115,12 +118,18 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   });
 
   const me = () => ({ practitionerId: expert.id, endpointId: EXPERT_ENDPOINT });
+  const sealed: DownlinkBench['sealed'][number][] = [];
   const validator = () => createNativeCertificateValidator(trust);
   async function seal(input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[]; correlationId?: string }): Promise<StoredMessage> {
     const messageId = randomUUID();
     const creationTime = new Date();
+    const payload = input.payload(messageId, creationTime);
+    sealed.push({
+      metadata: { messageId, creationTime, userId: EXPERT_ENDPOINT, contentType: CONTENT_TYPES.authEnveloped, properties: input.properties, ...(input.correlationId && { correlationId: input.correlationId }) },
+      payload: new TextEncoder().encode(JSON.stringify(payload)),
+    });
     const fields = await sealMessage({
-      messageId, creationTime, userId: EXPERT_ENDPOINT, properties: input.properties, payload: input.payload(messageId, creationTime), signer: expert.signing,
+      messageId, creationTime, userId: EXPERT_ENDPOINT, properties: input.properties, payload, signer: expert.signing,
       ...(input.recipients && { recipientCertificates: input.recipients }), ...(input.correlationId && { correlationId: input.correlationId }),
     });
     return {
@@ -211,6 +220,7 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
       await new Promise((resolve) => setImmediate(resolve));
       return settlements;
     },
+    sealed,
     receipts: () => db.prepare<[], { properties: string }>('select properties from outbox order by seq').all()
       .map((row) => JSON.parse(row.properties) as StoredMessage['properties'])
       .filter((p) => p.application_properties.rtsType === 'receipt')

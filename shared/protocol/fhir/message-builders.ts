@@ -60,10 +60,13 @@ const HUB_DESTINATION = [{ endpoint: 'urn:rts:hub' }];
 export interface PatientDetails {
   readonly family: string;
   readonly given: readonly string[];
+  /** The whole name as text, as another system may send it (then family and given may be empty). */
+  readonly text?: string;
   readonly gender: 'male' | 'female' | 'other' | 'unknown';
+  /** A FHIR date (YYYY, YYYY-MM or YYYY-MM-DD); empty when the sender gave none. */
   readonly birthDate: string;
   /** Local identifiers (e.g. a national id): they travel only inside the encrypted payload. */
-  readonly identifiers?: readonly { system: string; value: string }[];
+  readonly identifiers?: readonly { system?: string; value: string }[];
 }
 
 export interface VitalMeasurement { readonly sign: VitalSign; readonly value: number; readonly effective: Date }
@@ -96,12 +99,13 @@ export interface ConsultRequestInput {
   readonly attachments?: readonly AttachedFile[];
 }
 
+/** The patient as the request named them: a report repeats another system's forms (name text, partial date) as sent. */
 function patientResource(details: PatientDetails): Patient {
   return {
     resourceType: 'Patient',
-    name: [{ family: details.family, given: [...details.given] }],
+    name: [{ ...(details.family && { family: details.family }), ...(details.given.length > 0 && { given: [...details.given] }), ...(details.text && { text: details.text }) }],
     gender: details.gender,
-    birthDate: details.birthDate,
+    ...(details.birthDate && { birthDate: details.birthDate }),
     ...(details.identifiers && details.identifiers.length > 0 && { identifier: details.identifiers.map((i) => ({ ...i })) }),
   };
 }
