@@ -1,6 +1,6 @@
 import { OID } from '../shared/cms/oids.ts';
-import { CERTIFICATE_PROFILES, EXTENDED_KEY_USAGES, extendedKeyUsageOf, KEY_USAGES, keyUsageOf, parseCertificate, type KeyUsage } from '../shared/pki/certificate.ts';
-import { derChildren, derOid, readDer, type DerElement } from './der-walk.ts';
+import { CERTIFICATE_PROFILES, EXTENDED_KEY_USAGES, extendedKeyUsageOf, keyUsageOf, parseCertificate, type KeyUsage } from '../shared/pki/certificate.ts';
+import { derChildren, derExtendedKeyUsages, derExtensions, derKeyUsages, derOid, readDer, type DerElement } from './der-walk.ts';
 
 /**
  * Binding a directory entry to its certificates (docs/protocol.md §3 and §5.1): a practitioner's signing and
@@ -122,31 +122,9 @@ function factsFromDer(der: Uint8Array): BindingFacts {
   if (algorithmOid?.tag !== 0x06) throw new Error('not a public key');
   const keyFamily = KEY_FAMILIES[derOid(der, algorithmOid)];
 
-  let keyUsage: KeyUsage[] | undefined;
-  let extendedKeyUsage: string[] | undefined;
-  const wrapper = fields.find((f) => f.tag === 0xa3);
-  const [list] = wrapper ? derChildren(der, wrapper) : [];
-  for (const extension of list ? derChildren(der, list) : []) {
-    const parts = derChildren(der, extension);
-    const value = parts[parts.length - 1];
-    if (parts[0]?.tag !== 0x06 || value?.tag !== 0x04) throw new Error('unreadable extension');
-    const oid = derOid(der, parts[0]);
-    if (oid === OID.keyUsage) {
-      if (keyUsage) throw new Error('repeated extension');
-      const bits = readDer(der, value.contentStart, 0x03);
-      if (bits.end !== value.end || bits.end - bits.contentStart < 1) throw new Error('unreadable key usage');
-      const bytes = der.subarray(bits.contentStart + 1, bits.end);
-      keyUsage = KEY_USAGES.filter((_, bit) => ((bytes[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0);
-    } else if (oid === OID.extKeyUsage) {
-      if (extendedKeyUsage) throw new Error('repeated extension');
-      const purposes = readDer(der, value.contentStart, 0x30);
-      if (purposes.end !== value.end) throw new Error('unreadable extended key usage');
-      extendedKeyUsage = derChildren(der, purposes).map((p) => {
-        if (p.tag !== 0x06) throw new Error('unreadable extended key usage');
-        return derOid(der, p);
-      });
-    }
-  }
+  const extensions = derExtensions(der, fields);
+  const keyUsage = derKeyUsages(extensions.get(OID.keyUsage)?.value);
+  const extendedKeyUsage = derExtendedKeyUsages(extensions.get(OID.extKeyUsage)?.value);
   return { commonNames, keyFamily, keyUsage, extendedKeyUsage };
 }
 

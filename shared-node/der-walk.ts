@@ -1,3 +1,5 @@
+import { KEY_USAGES, type KeyUsage } from '../shared/pki/certificate.ts';
+
 /**
  * Finding fields in DER that OpenSSL has already parsed, without building an object tree: asn1js costs most of a
  * millisecond per certificate, which is the whole point of the native validator. Only what a certificate needs:
@@ -61,4 +63,47 @@ export function derOid(bytes: Uint8Array, element: DerElement): string {
   }
   if (value !== 0 || arcs.length === 0 || (bytes[element.end - 1]! & 0x80)) throw new Error('malformed OID');
   return arcs.join('.');
+}
+
+export interface DerExtension {
+  readonly critical: boolean;
+  /** The extnValue OCTET STRING's content. */
+  readonly value: Uint8Array;
+}
+
+/** A TBSCertificate's extensions by OID, from its fields; a repeated or unreadable extension throws. */
+export function derExtensions(der: Uint8Array, tbsFields: readonly DerElement[]): Map<string, DerExtension> {
+  const extensions = new Map<string, DerExtension>();
+  const wrapper = tbsFields.find((f) => f.tag === 0xa3);
+  const [list] = wrapper ? derChildren(der, wrapper) : [];
+  for (const extension of list ? derChildren(der, list) : []) {
+    const parts = derChildren(der, extension);
+    const critical = parts[1]?.tag === 0x01 ? der[parts[1].contentStart] !== 0 : false;
+    const value = parts[parts.length - 1];
+    if (parts[0]?.tag !== 0x06 || value?.tag !== 0x04) throw new Error('unreadable extension');
+    const oid = derOid(der, parts[0]);
+    if (extensions.has(oid)) throw new Error('repeated extension');
+    extensions.set(oid, { critical, value: der.subarray(value.contentStart, value.end) });
+  }
+  return extensions;
+}
+
+/** KeyUsage bits from the extension's value (a BIT STRING), or undefined where the extension is absent. */
+export function derKeyUsages(value: Uint8Array | undefined): KeyUsage[] | undefined {
+  if (!value) return undefined;
+  const bits = readDer(value, 0, 0x03);
+  if (bits.end !== value.length || bits.end - bits.contentStart < 1) throw new Error('unreadable key usage');
+  const bytes = value.subarray(bits.contentStart + 1, bits.end);
+  return KEY_USAGES.filter((_, bit) => ((bytes[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0);
+}
+
+/** ExtendedKeyUsage purposes (OIDs) from the extension's value, or undefined where the extension is absent. */
+export function derExtendedKeyUsages(value: Uint8Array | undefined): string[] | undefined {
+  if (!value) return undefined;
+  const purposes = readDer(value, 0, 0x30);
+  if (purposes.end !== value.length) throw new Error('unreadable extended key usage');
+  return derChildren(value, purposes).map((p) => {
+    if (p.tag !== 0x06) throw new Error('unreadable extended key usage');
+    return derOid(value, p);
+  });
 }

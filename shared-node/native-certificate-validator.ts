@@ -5,9 +5,9 @@ import { crlCurrentUntil, crlsOf, parseTrust, SHA1_SIGNATURES, UNDERSTOOD_EXTENS
 import { MAX_CERTIFICATE_BYTES } from '../shared/cms/certificates.ts';
 import { OID } from '../shared/cms/oids.ts';
 import type { TrustConfig } from '../shared/cms/types.ts';
-import { hasCaFlag, KEY_USAGES, keyUsageOf, type KeyUsage } from '../shared/pki/certificate.ts';
+import { hasCaFlag, keyUsageOf } from '../shared/pki/certificate.ts';
 import { bytesEqual, toHex } from '../shared/pki/bytes.ts';
-import { derChildren, derOid, readDer, type DerElement } from './der-walk.ts';
+import { derChildren, derExtensions, derKeyUsages, derOid, readDer, type DerExtension } from './der-walk.ts';
 
 /**
  * The certificate check of `shared/cms/certificate-validator.ts` (docs/protocol.md §3), with OpenSSL doing the work
@@ -55,7 +55,7 @@ interface LeafFacts {
   readonly issuer: Uint8Array;
   readonly serialHex: string;
   readonly signatureAlgorithm: string;
-  readonly extensions: ReadonlyMap<string, { readonly critical: boolean; readonly value: Uint8Array }>;
+  readonly extensions: ReadonlyMap<string, DerExtension>;
 }
 
 /** Where `der` is not plainly the structure RFC 5280 describes, the walker throws and the pkijs validator decides. */
@@ -69,20 +69,7 @@ function leafFacts(der: Uint8Array): LeafFacts {
   const [serial, innerAlgorithm, issuer] = [fields[at], fields[at + 1], fields[at + 2]];
   if (serial?.tag !== 0x02 || innerAlgorithm?.tag !== 0x30 || issuer?.tag !== 0x30) throw new Error('not a certificate');
   if (!bytesEqual(der.subarray(innerAlgorithm.start, innerAlgorithm.end), der.subarray(outerAlgorithm.start, outerAlgorithm.end))) throw new Error('signature algorithms differ');
-  const extensions = new Map<string, { critical: boolean; value: Uint8Array }>();
-  const wrapper = fields.find((f) => f.tag === 0xa3);
-  if (wrapper) {
-    const [list] = derChildren(der, wrapper);
-    for (const extension of list ? derChildren(der, list) : []) {
-      const parts = derChildren(der, extension);
-      const critical = parts[1]?.tag === 0x01 ? der[parts[1].contentStart] !== 0 : false;
-      const value = parts[parts.length - 1];
-      if (parts[0]?.tag !== 0x06 || value?.tag !== 0x04) throw new Error('unreadable extension');
-      const oid = derOid(der, parts[0]);
-      if (extensions.has(oid)) throw new Error('repeated extension');
-      extensions.set(oid, { critical, value: der.subarray(value.contentStart, value.end) });
-    }
-  }
+  const extensions = derExtensions(der, fields);
   const [algorithmOid] = derChildren(der, outerAlgorithm);
   if (algorithmOid?.tag !== 0x06) throw new Error('not a certificate');
   return {
@@ -93,15 +80,6 @@ function leafFacts(der: Uint8Array): LeafFacts {
     signatureAlgorithm: derOid(der, algorithmOid),
     extensions,
   };
-}
-
-/** KeyUsage bits from the extension's value (a BIT STRING), or undefined where the extension is absent. */
-function keyUsages(value: Uint8Array | undefined): KeyUsage[] | undefined {
-  if (!value) return undefined;
-  const bits: DerElement = readDer(value, 0, 0x03);
-  if (bits.end !== value.length || bits.end - bits.contentStart < 1) throw new Error('unreadable key usage');
-  const bytes = value.subarray(bits.contentStart + 1, bits.end);
-  return KEY_USAGES.filter((_, bit) => ((bytes[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0);
 }
 
 /** Anchors the fast path may use, worked out once per trust configuration (which is never changed in place). */
@@ -171,7 +149,7 @@ async function acceptsFast(der: Uint8Array, use: CertificateUse, at: number, anc
   const certificate = new X509Certificate(der);
   if (certificate.validFromDate.getTime() > at || certificate.validToDate.getTime() < at) return false;
 
-  const usages = keyUsages(facts.extensions.get(OID.keyUsage)?.value);
+  const usages = derKeyUsages(facts.extensions.get(OID.keyUsage)?.value);
   if (use === 'signing') {
     if (usages && !usages.includes('digitalSignature') && !usages.includes('nonRepudiation')) return false;
     if (facts.extensions.has(OID.extKeyUsage)) {
