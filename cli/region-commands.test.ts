@@ -108,7 +108,11 @@ describe('rts region', () => {
     const file = join(dir, 'endpoints/ws-1/ws-1.rtsenrol');
     const shown = ok('region', 'enrolment', 'show', file, '--trust', join(dir, 'ca.pem'));
     expect(shown).toContain('endpoint:     ws-1 (workstation)');
-    expect(shown).toContain('broker.north.example:5671, vhost rts, user ws-1, TLS CA CN=Demo Region Root CA');
+    expect(shown).toMatch(/broker\.north\.example:5671, vhost rts, user ws-1, TLS CA CN=Demo Region Root CA.*, server name broker\.north\.example\n/);
+    // The fingerprint the user compares with the administrator's, as openssl prints it.
+    const fingerprint = openssl('x509', '-in', join(dir, 'ca.pem'), '-noout', '-fingerprint', '-sha256').output.trim().replace(/^.*Fingerprint=/i, '');
+    expect(fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(shown).toContain(`CA SHA-256:   ${fingerprint}`);
     const json = JSON.parse(ok('region', 'enrolment', 'show', file, '--trust', join(dir, 'ca.pem'), '--json')) as { hubCertificatePem: string; crlPem: string };
     expect(json.hubCertificatePem).toBe(readFileSync(join(dir, 'hub.cert.pem'), 'utf8'));
     expect(json.crlPem).toBe(readFileSync(join(dir, 'ca.crl.pem'), 'utf8'));
@@ -131,6 +135,14 @@ describe('rts region', () => {
     expect(other.status).toBe(1);
     expectErrorLine(other.stderr, 'enrolment-refused');
   }, 60_000);
+
+  it('refuses a --tls-server-name that is no DNS name in one line, adding nothing', () => {
+    const before = snapshot();
+    const refused = rts('region', 'add-endpoint', 'ws-9', '--dir', dir, '--kind', 'workstation', '--tls-server-name', 'vhost:rts');
+    expect(refused.status).toBe(2);
+    expectErrorLine(refused.stderr, 'usage');
+    expect(snapshot()).toEqual(before);
+  });
 
   it("issues a practitioner's certificate from a request only if it names a directory id of one of the region's clinics", () => {
     ok('pki', 'request', '--subject-cn', 'Dr. Lima', '--key-out', join(root, 'lima-name.key'), '--out', join(root, 'lima-name.csr'));

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
@@ -11,6 +12,7 @@ import {
   ENROLMENT_FILE_EXTENSION,
   ENROLMENT_FORMAT,
   ENROLMENT_SIGNER_COMMON_NAME,
+  certificateFingerprint,
   isEnrolmentError,
   signEnrolment,
   verifyEnrolment,
@@ -86,6 +88,8 @@ const endpointRecord = z.object({
   kind: z.enum(ENDPOINT_KINDS),
   status: z.enum(['active', 'suspended', 'removed']),
   brokerUser: z.string(),
+  /** This endpoint's TLS server name, when it reaches the broker by another name than the region's. */
+  tlsServerName: z.string().optional(),
   addedAt: z.string(),
   certificates: z.array(certificateRecord),
 });
@@ -99,6 +103,7 @@ const regionState = z.object({
     managementUrl: z.string(),
     deliveryLimit: z.number().int(),
     tlsCaFile: z.string().optional(),
+    tlsServerName: z.string().optional(),
   }),
   crl: z.object({ crlNumber: z.number().int(), nextUpdate: z.string() }),
   /** Every serial this CA revoked, including certificates issued outside `rts region` (e.g. `rts pki issue`). */
@@ -193,6 +198,7 @@ interface CreateOptions {
   name: string;
   brokerHost: { host: string; port: number }[];
   brokerCa?: string;
+  tlsServerName?: string;
   managementUrl?: string;
   keyType: 'ec' | 'rsa';
   deliveryLimit: string;
@@ -219,6 +225,7 @@ async function create(options: CreateOptions): Promise<void> {
   const deliveryLimit = positive(options.deliveryLimit, '--delivery-limit');
   const crlDays = positive(options.crlDays, '--crl-days');
   const brokerCa = options.brokerCa === undefined ? undefined : readPemCertificate(options.brokerCa);
+  const tlsServerName = serverNameOption(options.tlsServerName, tls);
   if (prepareDirectory(dir).nonEmpty) throw new CliError(CLI_ERROR_CODES.dirNotEmpty, `${dir} is not empty and holds no region; give an empty or new directory`);
 
   const keyType = options.keyType === 'rsa' ? KEY_TYPES.rsa2048 : KEY_TYPES.ecP256;
@@ -243,7 +250,7 @@ async function create(options: CreateOptions): Promise<void> {
   let state: RegionState = {
     region,
     createdAt: new Date().toISOString(),
-    broker: { hosts, vhost: RABBITMQ_TOPOLOGY.vhost, managementUrl, deliveryLimit, ...(tls ? { tlsCaFile: FILES.brokerCa } : {}) },
+    broker: { hosts, vhost: RABBITMQ_TOPOLOGY.vhost, managementUrl, deliveryLimit, ...(tls ? { tlsCaFile: FILES.brokerCa } : {}), ...(tlsServerName && { tlsServerName }) },
     crl: { crlNumber: 0, nextUpdate: '' },
     revoked: [],
     hub,
@@ -270,10 +277,31 @@ async function create(options: CreateOptions): Promise<void> {
   writeState(dir, state);
   printLines([
     `Created region "${region}" in ${dir}: CA, hub identity, enrolment signer, CRL (valid ${crlDays} days), broker definitions, hub configuration.`,
+    `CA SHA-256 fingerprint: ${await certificateFingerprint(ca.der)} (give it to every endpoint's user by another channel than the enrolment file)`,
     `Secrets (mode 0600): ${FILES.caKey}, ${FILES.hubKey}, ${FILES.signerKey}, ${FILES.secrets}.`,
     `Broker: rabbitmqctl import_definitions ${join(dir, FILES.definitions)}`,
     `Hub: ${FILES.hubConfig} reads RTS_HUB_BROKER_PASSWORD (${HUB_USER} in ${FILES.secrets}), RTS_BROKER_ADMIN_PASSWORD (${ADMIN_USER}) and RTS_HUB_DATABASE_URL.`,
   ]);
+}
+
+/** --tls-server-name: a DNS name, and only where there is TLS. */
+function serverNameOption(value: string | undefined, tls: boolean): string | undefined {
+  if (value === undefined) return undefined;
+  if (!tls) throw usageError('--tls-server-name needs a broker with TLS (--broker-ca when the region is created)');
+  if (!/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(value)) {
+    throw usageError(`--tls-server-name must be a DNS name as the broker's TLS certificate names it, not ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The name an endpoint checks the broker's TLS certificate against: its own, the region's, or the first broker host.
+ * An IP address is no server name (RFC 6066): the certificate is then checked against the address itself.
+ */
+function tlsServerNameOf(state: RegionState, endpoint: EndpointRecord): string | undefined {
+  if (!state.broker.tlsCaFile) return undefined;
+  const first = state.broker.hosts[0]!.host;
+  return endpoint.tlsServerName ?? state.broker.tlsServerName ?? (isIP(first.replace(/^\[(.*)\]$/, '$1')) ? undefined : first);
 }
 
 function positive(value: string, option: string): number {
@@ -296,6 +324,7 @@ function certificateEntry(der: Uint8Array, profile: string, file: string) {
 interface AddEndpointOptions {
   dir: string;
   kind: EndpointKind;
+  tlsServerName?: string;
   csr?: string[];
   profile?: LeafProfileName;
 }
@@ -310,6 +339,7 @@ async function addEndpoint(id: string, options: AddEndpointOptions): Promise<voi
     printLines([`Endpoint "${id}" exists (${existing.kind}, ${existing.status}); nothing changed. Add a certificate with rts region issue.`]);
     return;
   }
+  const tlsServerName = serverNameOption(options.tlsServerName, state.broker.tlsCaFile !== undefined);
   const endpointDir = join(FILES.endpoints, id);
   prepareDirectory(join(dir, endpointDir));
   const secrets = readSecrets(dir);
@@ -331,7 +361,7 @@ async function addEndpoint(id: string, options: AddEndpointOptions): Promise<voi
   }
   for (const csr of options.csr ?? []) certificates.push(await issueFromRequest(dir, state, id, options.kind, csr, options.profile, issuer));
 
-  const endpoint: EndpointRecord = { id, kind: options.kind, status: 'active', brokerUser: id, addedAt: new Date().toISOString(), certificates };
+  const endpoint: EndpointRecord = { id, kind: options.kind, status: 'active', brokerUser: id, addedAt: new Date().toISOString(), certificates, ...(tlsServerName && { tlsServerName }) };
   state = { ...state, endpoints: [...state.endpoints, endpoint] };
   writeJson(join(dir, FILES.secrets), secrets, SECRET);
   writeDefinitions(dir, state, secrets);
@@ -390,6 +420,7 @@ function readRequest(file: string): Uint8Array {
 
 async function writeEnrolment(dir: string, state: RegionState, endpoint: EndpointRecord): Promise<string> {
   const pem = (file: string) => readText(join(dir, file));
+  const tlsServerName = tlsServerNameOf(state, endpoint);
   const enrolment: Enrolment = {
     format: ENROLMENT_FORMAT,
     region: state.region,
@@ -399,6 +430,7 @@ async function writeEnrolment(dir: string, state: RegionState, endpoint: Endpoin
       vhost: state.broker.vhost,
       username: endpoint.brokerUser,
       ...(state.broker.tlsCaFile ? { tlsCaPem: pem(state.broker.tlsCaFile) } : {}),
+      ...(tlsServerName && { tlsServerName }),
     },
     caCertificatePem: pem(FILES.caCertificate),
     crlPem: pem(FILES.crl),
@@ -555,8 +587,9 @@ async function enrolmentShow(file: string, options: { trust: string; json?: true
     `Enrolment file ${file}: verified against ${resolve(options.trust)}`,
     `region:       ${enrolment.region}`,
     `endpoint:     ${enrolment.endpoint.id} (${enrolment.endpoint.kind})`,
-    `broker:       ${enrolment.broker.hosts.map((h) => `${h.host}:${h.port}`).join(', ')}, vhost ${enrolment.broker.vhost}, user ${enrolment.broker.username}, ${enrolment.broker.tlsCaPem ? `TLS CA ${subject(enrolment.broker.tlsCaPem)}` : 'plain AMQP (this computer only)'}`,
+    `broker:       ${enrolment.broker.hosts.map((h) => `${h.host}:${h.port}`).join(', ')}, vhost ${enrolment.broker.vhost}, user ${enrolment.broker.username}, ${enrolment.broker.tlsCaPem ? `TLS CA ${subject(enrolment.broker.tlsCaPem)}${enrolment.broker.tlsServerName ? `, server name ${enrolment.broker.tlsServerName}` : ''}` : 'plain AMQP (this computer only)'}`,
     `CA:           ${subject(enrolment.caCertificatePem)}`,
+    `CA SHA-256:   ${await certificateFingerprint(trustedCa)}`,
     `CRL:          number ${crl.crlNumber ?? '-'}, ${crl.revoked.length} revoked, next update ${crl.nextUpdate?.toISOString() ?? '-'}`,
     `hub:          ${subject(enrolment.hubCertificatePem)}`,
     `issued:       ${enrolment.issuedAt}`,
@@ -575,6 +608,7 @@ export function registerRegionCommands(program: Command): void {
     .requiredOption('--name <region>', 'the region name, e.g. "North Region"')
     .requiredOption('--broker-host <host:port>', 'a broker node clients connect to (repeat for each node)', parseHost)
     .option('--broker-ca <file>', "the CA (PEM) of the broker's TLS certificate; required unless the broker is on this computer")
+    .option('--tls-server-name <name>', "the name the broker's TLS certificate carries, when it is not the first --broker-host (not the AMQP hostname vhost:…)")
     .option('--management-url <url>', 'the RabbitMQ management API the hub provisions through (default: the first broker host, https 15671)')
     .addOption(new Option('--key-type <type>', 'key type of every certificate').choices(['ec', 'rsa']).default('ec'))
     .option('--delivery-limit <n>', 'deliveries of one message before it is dead-lettered', '5')
@@ -586,6 +620,7 @@ export function registerRegionCommands(program: Command): void {
     .argument('<id>', 'endpoint id (lower-case letters, digits, -)')
     .addOption(dirOption())
     .addOption(new Option('--kind <kind>', 'what the endpoint is').choices(ENDPOINT_KINDS).makeOptionMandatory())
+    .option('--tls-server-name <name>', "the broker's TLS server name for this endpoint, when it differs from the region's")
     .option('--csr <file...>', "certification requests from the endpoint (rts pki request); without one, a clinic system gets a key in a .p12")
     .addOption(new Option('--profile <profile>', 'certificate profile for --csr (default for a clinic system: clinic-system)').choices(profiles))
     .action(addEndpoint);

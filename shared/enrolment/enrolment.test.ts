@@ -8,7 +8,13 @@ import {
   PEM_LABELS,
   type CertificateIssuer,
 } from '../pki/index.ts';
-import { ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, EnrolmentError, signEnrolment, verifyEnrolment, type Enrolment } from './enrolment.ts';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  certificateFingerprint, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, EnrolmentError, signEnrolment, verifyEnrolment, verifyEnrolmentWithItsOwnCa, type Enrolment,
+} from './enrolment.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -72,5 +78,28 @@ describe('enrolment file', () => {
     const error = await refusal(verifyEnrolment(new TextEncoder().encode('{"format":"rts-enrolment/1"}'), region.root.der));
     expect(error).toBeInstanceOf(EnrolmentError);
     expect((error as Error).message).toBe('the file is not an enrolment file (no signed content)');
+  });
+
+  it('at first use verifies a file against the CA it carries, and refuses one whose signer another CA issued', async () => {
+    const region = await makeRegion();
+    const file = await signEnrolment(region.enrolment(await createCrl(region.issuer, { crlNumber: 1, validityDays: 7 })), region.signer.signer);
+    const verified = await verifyEnrolmentWithItsOwnCa(file);
+    expect(verified.enrolment.endpoint).toEqual({ id: 'ws-1', kind: 'workstation' });
+    expect(verified.caFingerprint).toBe(await certificateFingerprint(region.root.der));
+
+    // The same contents, re-signed by another region's enrolment signer: the file still names the first CA.
+    const other = await makeRegion();
+    const resigned = await signEnrolment(verified.enrolment, other.signer.signer);
+    const error = await refusal(verifyEnrolmentWithItsOwnCa(resigned));
+    expect(error).toBeInstanceOf(EnrolmentError);
+    expect((error as Error).message).toMatch(/^the enrolment file's signature is refused: /);
+  });
+
+  it("prints a CA's fingerprint as openssl x509 -fingerprint -sha256 does", async () => {
+    const region = await makeRegion();
+    const dir = mkdtempSync(join(tmpdir(), 'rts-fingerprint-'));
+    writeFileSync(join(dir, 'ca.pem'), derToPem(region.root.der, PEM_LABELS.certificate));
+    const openssl = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', join(dir, 'ca.pem')], { encoding: 'utf8' });
+    expect(`sha256 Fingerprint=${await certificateFingerprint(region.root.der)}`).toBe(openssl.trim().replace(/^SHA256/i, 'sha256'));
   });
 });

@@ -31,6 +31,11 @@ const enrolmentSchema = z
         username: z.string().min(1),
         /** The CA (PEM) of the broker's TLS certificate; absent only for a broker on this computer (loopback). */
         tlsCaPem: pemCertificate.optional(),
+        /**
+         * The name the broker's TLS certificate is checked against (and sent as SNI); absent: the host itself. Not the
+         * AMQP open frame's hostname (`vhost:…`), which names the virtual host.
+         */
+        tlsServerName: z.string().min(1).max(253).optional(),
       })
       .strict(),
     caCertificatePem: pemCertificate,
@@ -82,10 +87,42 @@ export async function verifyEnrolment(file: Uint8Array, trustedCa: Uint8Array, n
   }
   // Parsed again from the verified bytes: what is returned is exactly what was signed.
   const enrolment = parseContent(signed.content);
-  if (!bytesEqual(pemToDer(enrolment.caCertificatePem, PEM_LABELS.certificate), trustedCa)) {
+  if (!bytesEqual(caOf(enrolment), trustedCa)) {
     throw new EnrolmentError('the enrolment file names another CA than the one trusted here');
   }
   return enrolment;
+}
+
+/**
+ * Verifies a file against the CA it carries itself: the first enrolment of an endpoint that trusts no region CA yet.
+ * The signature must chain to that CA, so the file is whole; whether the CA is the region's the user decides by
+ * comparing `caFingerprint` with the fingerprint the administrator gave them by another channel.
+ */
+export async function verifyEnrolmentWithItsOwnCa(file: Uint8Array, now: Date = new Date()): Promise<{ enrolment: Enrolment; caFingerprint: string }> {
+  const ca = caOf(readUnverified(file));
+  return { enrolment: await verifyEnrolment(file, ca, now), caFingerprint: await certificateFingerprint(ca) };
+}
+
+/** The CA certificate (DER) a file names, before any check: for choosing which trusted CA to verify it against. */
+export function enrolmentCaOf(file: Uint8Array): Uint8Array {
+  return caOf(readUnverified(file));
+}
+
+function caOf(enrolment: Enrolment): Uint8Array {
+  try {
+    return pemToDer(enrolment.caCertificatePem, PEM_LABELS.certificate);
+  } catch (error) {
+    throw new EnrolmentError("the enrolment file's CA certificate cannot be read", { cause: error });
+  }
+}
+
+/**
+ * A certificate's SHA-256 fingerprint as OpenSSL prints it (`openssl x509 -noout -fingerprint -sha256`): upper-case
+ * hex pairs joined by colons, so an administrator and a user can read it to each other and compare.
+ */
+export async function certificateFingerprint(der: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(der)));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0').toUpperCase()).join(':');
 }
 
 /** The CRL must be read before the signature can be checked against it; the content is parsed again once verified. */
