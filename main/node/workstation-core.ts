@@ -7,6 +7,7 @@ import type { DirectoryState, EventPayload, ExpertDetail, SetupState } from '../
 import { API_ERROR_CODES } from '../../shared/api/api-error.ts';
 import { downlinkReceiveAddress, uplinkSendAddress } from '../../shared/broker/rabbitmq-names.ts';
 import { plainAmqpProblem } from '../../shared/broker/transport-security.ts';
+import { isEnrolmentError } from '../../shared/enrolment/enrolment.ts';
 import { createNativeCertificateValidator } from '../../shared-node/native-certificate-validator.ts';
 import { assertEndpointId } from '../../shared/protocol/endpoint-id.ts';
 import { certificatesOf, endpointsOf } from '../../shared/protocol/fhir/directory-entries.ts';
@@ -32,6 +33,7 @@ import { createDirectorySync, type RefusedEntry } from './directory/directory-sy
 import { openPractitionerIdentity, IdentityError, type PractitionerIdentity } from './identity/practitioner-identity.ts';
 import { createDownlinkHandler } from './messaging/downlink-handler.ts';
 import { openRegistration, type Registration } from './messaging/registration.ts';
+import { checkEnrolment, describeEnrolment, profileOfEnrolment } from './settings/enrolment-intake.ts';
 import { openWorkstationSettings, type ConnectionProfile, type WorkstationSettings } from './settings/workstation-settings.ts';
 import { KeychainChangedError, openWorkstationStore } from './store/workstation-store.ts';
 import { VaultUnavailableError, type SecretVault } from './vault/secret-vault.ts';
@@ -84,6 +86,8 @@ interface Link {
 function plainProfileProblem(profile: ConnectionProfile): string | undefined {
   return profile.tls ? undefined : plainAmqpProblem(profile.hosts, "choose the broker's CA certificate to connect with amqps");
 }
+
+const fromBase64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
 
 export function createWorkstationCore(given: WorkstationCoreOptions): WorkstationCore {
   const listeners = new Set<CoreEventListener>();
@@ -375,13 +379,28 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       need();
       const plain = plainProfileProblem(profile);
       if (plain) throw new CoreError(API_ERROR_CODES.invalidRequest, `The connection was not saved: ${plain}.`);
-      if (brokerPassword !== undefined) await options.vault.set(brokerPasswordAccount(profile.endpointId), brokerPassword);
-      // Registration is idempotent at the hub: after any change of region (e.g. a new demo region) register again.
-      if (JSON.stringify(settings.read().profile) !== JSON.stringify(profile)) need().registration.reset();
-      settings.setProfile(profile);
-      await disconnect();
-      await connect();
-      return setupChanged();
+      return saveProfile(profile, brokerPassword);
+    },
+    [COMMANDS.readEnrolment]: async ({ enrolmentBase64 }) => describeEnrolment(await enrolmentStep(() => checkEnrolment(fromBase64(enrolmentBase64), need().identity.trust().anchors))),
+    [COMMANDS.enrol]: async ({ enrolmentBase64, brokerPassword }) => {
+      const { identity, audit } = unlocked();
+      const checked = await enrolmentStep(() => checkEnrolment(fromBase64(enrolmentBase64), identity.trust().anchors));
+      const { enrolment } = checked;
+      const profile = await enrolmentStep(async () => profileOfEnrolment(enrolment));
+      const plain = plainProfileProblem(profile);
+      if (plain) throw new CoreError(API_ERROR_CODES.enrolmentRefused, `The enrolment file was not applied: ${plain}. Nothing was changed.`);
+      // The trust first: it is what can still be refused (e.g. a hub certificate the CRL revokes), before anything changed.
+      try {
+        await identity.setTrust({ anchorsPem: enrolment.caCertificatePem, crlsPem: enrolment.crlPem, hubCertificatePem: enrolment.hubCertificatePem });
+      } catch (error) {
+        if (error instanceof IdentityError) throw new CoreError(API_ERROR_CODES.enrolmentRefused, `The enrolment file was not applied: ${error.message.replace(/\.$/, '')}. Nothing was changed.`);
+        throw error;
+      }
+      audit.append({
+        actor: identity.practitionerId() ?? 'system', action: AUDIT_ACTIONS.enrolled, subject: `endpoint:${enrolment.endpoint.id}`,
+        detail: `region ${enrolment.region}, CA SHA-256 ${checked.caFingerprint}, file issued ${enrolment.issuedAt}`,
+      });
+      return saveProfile(profile, brokerPassword);
     },
     [COMMANDS.setUiPreferences]: async (preferences) => {
       settings.setUi(Object.fromEntries(Object.entries(preferences).filter(([, v]) => v !== undefined)));
@@ -465,6 +484,27 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       return setupChanged();
     },
   });
+
+  /** Saves a checked profile (and the broker password into the keychain) and connects with it. */
+  async function saveProfile(profile: ConnectionProfile, brokerPassword: string | undefined): Promise<SetupState> {
+    if (brokerPassword !== undefined) await options.vault.set(brokerPasswordAccount(profile.endpointId), brokerPassword);
+    // Registration is idempotent at the hub: after any change of region (e.g. a new demo region) register again.
+    if (JSON.stringify(settings.read().profile) !== JSON.stringify(profile)) need().registration.reset();
+    settings.setProfile(profile);
+    await disconnect();
+    await connect();
+    return setupChanged();
+  }
+
+  /** A refused enrolment file is one line for the user, and nothing of the set-up has changed. */
+  async function enrolmentStep<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      if (isEnrolmentError(error)) throw new CoreError(API_ERROR_CODES.enrolmentRefused, `${error.message.charAt(0).toUpperCase()}${error.message.slice(1)}. Nothing was changed.`);
+      throw error;
+    }
+  }
 
   /** Tells every window what changed in the set-up, and answers the command with the same state. */
   async function setupChanged(): Promise<SetupState> {

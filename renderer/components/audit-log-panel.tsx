@@ -11,7 +11,7 @@ const PAGE = 50;
 
 /** What each action means, for people rather than for the log. */
 const ACTION_WORDS: Readonly<Record<string, string>> = {
-  'identity-imported': 'imported a certificate', registered: 'registered the workstation', 'case-created': 'created a case',
+  'identity-imported': 'imported a certificate', enrolled: 'joined the region with an enrolment file', registered: 'registered the workstation', 'case-created': 'created a case',
   'case-received': 'received a case', 'case-opened': 'opened', decrypted: 'decrypted', signed: 'signed', sent: 'sent',
   received: 'received', rejected: 'refused', exported: 'exported', locked: 'locked the app', unlocked: 'unlocked the app',
 };

@@ -19,6 +19,8 @@ export const API_ERROR_CODES = {
   notConfigured: 'not-configured',
   /** A certificate or key file that cannot be used, with the reason. */
   identityInvalid: 'identity-invalid',
+  /** An enrolment file refused: altered, of another region CA, or not for a workstation; nothing was changed. */
+  enrolmentRefused: 'enrolment-refused',
   notFound: 'not-found',
   /** The step does not follow from the case's state, or is not this user's to take. */
   notAllowed: 'not-allowed',

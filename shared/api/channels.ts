@@ -7,6 +7,8 @@ export const COMMANDS = {
   getConnectionState: 'connection:get-state',
   getSetupState: 'setup:get-state',
   setProfile: 'settings:set-profile',
+  readEnrolment: 'setup:read-enrolment',
+  enrol: 'setup:enrol',
   setUiPreferences: 'settings:set-ui',
   setTrust: 'identity:set-trust',
   importPkcs12: 'identity:import-pkcs12',

@@ -30,6 +30,28 @@ export const profileSchema = z.object({
   demo: z.boolean().optional(),
 });
 
+/** An enrolment file as the user checks it before joining: above all the region CA's fingerprint. */
+export const enrolmentSummarySchema = z.object({
+  region: z.string(),
+  endpointId: endpointIdSchema,
+  brokerHosts: z.array(z.object({ host: z.string(), port: z.number().int() })),
+  vhost: z.string(),
+  tls: z.boolean(),
+  tlsServerName: z.string().optional(),
+  caSubject: z.string(),
+  /** SHA-256, upper-case hex pairs joined by colons (as `openssl x509 -fingerprint -sha256` prints it). */
+  caFingerprint: z.string(),
+  hubSubject: z.string(),
+  crlNextUpdate: z.string().optional(),
+  issuedAt: z.string(),
+  /** The workstation already trusts this CA: applying the file replaces the region's trust with the file's. */
+  replacesTrust: z.boolean(),
+});
+export type EnrolmentSummary = z.infer<typeof enrolmentSummarySchema>;
+
+/** The `.rtsenrol` file's bytes; a few certificates and a CRL. */
+const enrolmentFileBase64 = z.string().min(1).max(10_000_000);
+
 export const setupStateSchema = z.object({
   /** The store cannot be opened (keychain missing or changed): nothing else works until this is fixed. */
   storeProblem: z.object({ code: z.string(), message: z.string() }).optional(),
@@ -135,6 +157,10 @@ export const commandContract = {
   [COMMANDS.getConnectionState]: { input: noInput, output: connectionStateSchema },
   [COMMANDS.getSetupState]: { input: noInput, output: setupStateSchema },
   [COMMANDS.setProfile]: { input: z.object({ profile: profileSchema, brokerPassword: z.string().min(1).max(1_000).optional() }), output: setupStateSchema },
+  /** Verifies an enrolment file and says what it holds; changes nothing. */
+  [COMMANDS.readEnrolment]: { input: z.object({ enrolmentBase64: enrolmentFileBase64 }), output: enrolmentSummarySchema },
+  /** Verifies the file again and applies it: the region's trust, the connection profile, and the broker password if given. */
+  [COMMANDS.enrol]: { input: z.object({ enrolmentBase64: enrolmentFileBase64, brokerPassword: z.string().min(1).max(1_000).optional() }), output: setupStateSchema },
   [COMMANDS.setUiPreferences]: {
     input: z.object({ language: z.enum(['en', 'nb', 'de', 'fr']).optional(), theme: z.enum(['system', 'light', 'dark']).optional(), lockAfterMinutes: z.number().int().min(1).max(240).optional() }),
     output: setupStateSchema,

@@ -12,6 +12,8 @@ import { AUDIT_ANCHOR_ACCOUNT, AUDIT_KEY_ACCOUNT } from '../vault/vault-accounts
  */
 export const AUDIT_ACTIONS = {
   identityImported: 'identity-imported',
+  /** The region's trust and connection taken from an enrolment file. */
+  enrolled: 'enrolled',
   registered: 'registered',
   caseCreated: 'case-created',
   caseReceived: 'case-received',

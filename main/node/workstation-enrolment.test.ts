@@ -1,0 +1,147 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../shared/api/channels.ts';
+import type { SetupState } from '../../shared/api/contract.ts';
+import { certificateFingerprint, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, signEnrolment, type EndpointKind } from '../../shared/enrolment/enrolment.ts';
+import { createCrl, createRootCertificate, derToPem, generateKeyPair, issueCertificate, PEM_LABELS, type CertificateIssuer, type LeafProfileName } from '../../shared/pki/index.ts';
+import { createMemoryVault } from './vault/memory-vault.ts';
+import { brokerPasswordAccount } from './vault/vault-accounts.ts';
+import type { SecretVault } from './vault/secret-vault.ts';
+import { createWorkstationCore, type WorkstationCore } from './workstation-core.ts';
+
+/** A region as `rts region` makes it: a CA, its enrolment signer, a hub, a CRL, and a broker CA of its own. */
+async function makeRegion(name: string) {
+  const caKeys = await generateKeyPair();
+  const ca = await createRootCertificate({ keyPair: caKeys, subject: { commonName: `${name} CA` } });
+  const issuer: CertificateIssuer = { certificate: ca.der, privateKey: caKeys.privateKey };
+  const issue = async (profile: LeafProfileName, commonName: string) => {
+    const keys = await generateKeyPair();
+    const issued = await issueCertificate({ profile, publicKey: keys.publicKey, issuer, subject: { commonName } });
+    return { certificate: issued.der, privateKey: keys.privateKey };
+  };
+  const signer = await issue('clinic-system', ENROLMENT_SIGNER_COMMON_NAME);
+  const hub = await issue('hub', 'hub');
+  const brokerCaKeys = await generateKeyPair();
+  const brokerCa = await createRootCertificate({ keyPair: brokerCaKeys, subject: { commonName: `${name} Broker CA` } });
+  const crl = await createCrl(issuer, { crlNumber: 1, validityDays: 7 });
+  const pem = (der: Uint8Array) => derToPem(der, PEM_LABELS.certificate);
+  const contents = (id: string, kind: EndpointKind = 'workstation') => ({
+    format: ENROLMENT_FORMAT,
+    region: name,
+    endpoint: { id, kind },
+    broker: { hosts: [{ host: '127.0.0.1', port: 1 }], vhost: 'rts', username: id, tlsCaPem: pem(brokerCa.der), tlsServerName: 'broker.region.example' },
+    caCertificatePem: pem(ca.der),
+    crlPem: derToPem(crl, PEM_LABELS.crl),
+    hubCertificatePem: pem(hub.certificate),
+    issuedAt: new Date().toISOString(),
+  });
+  return {
+    ca, brokerCa, signer, contents,
+    file: async (id: string, kind?: EndpointKind) => Buffer.from(await signEnrolment(contents(id, kind), signer)).toString('base64'),
+  };
+}
+
+const cores: WorkstationCore[] = [];
+afterEach(async () => {
+  await Promise.all(cores.splice(0).map((core) => core.stop()));
+});
+
+async function started(vault: SecretVault = createMemoryVault()): Promise<WorkstationCore> {
+  const core = createWorkstationCore({ productName: 'RTS', version: '1', vault, dataDir: mkdtempSync(join(tmpdir(), 'rts-core-enrol-')), reconnectDelayMs: { initial: 60_000, max: 60_000 } });
+  cores.push(core);
+  await core.start();
+  return core;
+}
+
+async function setupOf(core: WorkstationCore): Promise<SetupState> {
+  const result = await core.dispatch(COMMANDS.getSetupState, undefined);
+  if (!result.ok) throw new Error(result.error.message);
+  return result.value as SetupState;
+}
+
+/** What an enrolment changes: the trust, the profile, the broker password. */
+const configured = (setup: SetupState) => ({ anchors: setup.identity?.trust.anchors.map((a) => a.subject), hub: setup.identity?.trust.hub?.subject, profile: setup.profile, hasBrokerPassword: setup.hasBrokerPassword });
+
+describe('joining a region with an enrolment file', () => {
+  it('shows the region CA fingerprint, then applies trust, CRL, hub certificate, a TLS profile and the broker password', async () => {
+    const vault = createMemoryVault();
+    const core = await started(vault);
+    const region = await makeRegion('North Region');
+    const file = await region.file('ws-north-1');
+
+    const read = await core.dispatch(COMMANDS.readEnrolment, { enrolmentBase64: file });
+    expect(read).toMatchObject({
+      ok: true,
+      value: {
+        region: 'North Region', endpointId: 'ws-north-1', brokerHosts: [{ host: '127.0.0.1', port: 1 }], vhost: 'rts', tls: true, tlsServerName: 'broker.region.example',
+        caSubject: 'CN=North Region CA', caFingerprint: await certificateFingerprint(region.ca.der), hubSubject: 'CN=hub', replacesTrust: false,
+      },
+    });
+    // Reading changes nothing.
+    expect(configured(await setupOf(core))).toEqual({ anchors: [], hub: undefined, profile: undefined, hasBrokerPassword: false });
+
+    const applied = await core.dispatch(COMMANDS.enrol, { enrolmentBase64: file, brokerPassword: 'broker secret' });
+    expect(applied.ok).toBe(true);
+    const setup = await setupOf(core);
+    expect(configured(setup)).toEqual({
+      anchors: ['CN=North Region CA'], hub: 'CN=hub', hasBrokerPassword: true,
+      profile: { hosts: [{ host: '127.0.0.1', port: 1 }], vhost: 'rts', endpointId: 'ws-north-1', tls: { caPem: region.contents('ws-north-1').broker.tlsCaPem, servername: 'broker.region.example' } },
+    });
+    expect(setup.identity?.trust.crlNextUpdate).toBeDefined();
+    expect(await vault.get(brokerPasswordAccount('ws-north-1'))).toBe('broker secret');
+    expect(await core.dispatch(COMMANDS.listAuditLog, {})).toMatchObject({ ok: true, value: { entries: [{ action: 'enrolled', subject: 'endpoint:ws-north-1' }] } });
+  });
+
+  it('refuses a file with one byte of its signed content changed, and one re-signed by another CA, changing nothing', async () => {
+    const core = await started();
+    const region = await makeRegion('North Region');
+    const bytes = Buffer.from(await region.file('ws-north-1'), 'base64');
+    const at = bytes.indexOf('broker.region.example');
+    expect(at).toBeGreaterThan(0);
+    bytes[at] = 'c'.charCodeAt(0);
+    const tampered = await core.dispatch(COMMANDS.enrol, { enrolmentBase64: bytes.toString('base64'), brokerPassword: 'pw' });
+    expect(tampered).toEqual({ ok: false, error: { code: 'enrolment-refused', message: expect.stringMatching(/^The enrolment file's signature is refused: .*altered after signing.*\. Nothing was changed\.$/), retryable: false } });
+    expect(await core.dispatch(COMMANDS.readEnrolment, { enrolmentBase64: bytes.toString('base64') })).toMatchObject({ ok: false, error: { code: 'enrolment-refused' } });
+
+    // The region's contents, signed by another region's enrolment signer.
+    const other = await makeRegion('Other Region');
+    const resigned = Buffer.from(await signEnrolment(region.contents('ws-north-1'), other.signer)).toString('base64');
+    expect(await core.dispatch(COMMANDS.enrol, { enrolmentBase64: resigned, brokerPassword: 'pw' })).toMatchObject({
+      ok: false, error: { code: 'enrolment-refused', message: expect.stringMatching(/^The enrolment file's signature is refused: .*Nothing was changed\.$/) },
+    });
+    expect(await core.dispatch(COMMANDS.enrol, { enrolmentBase64: Buffer.from('not an enrolment file').toString('base64') })).toMatchObject({
+      ok: false, error: { code: 'enrolment-refused', message: 'The file is not an enrolment file (no signed content). Nothing was changed.' },
+    });
+    expect(configured(await setupOf(core))).toEqual({ anchors: [], hub: undefined, profile: undefined, hasBrokerPassword: false });
+  });
+
+  it("refuses a clinic system's file", async () => {
+    const core = await started();
+    const region = await makeRegion('North Region');
+    expect(await core.dispatch(COMMANDS.enrol, { enrolmentBase64: await region.file('clinic-a', 'clinic-system'), brokerPassword: 'pw' })).toEqual({
+      ok: false, error: { code: 'enrolment-refused', message: 'The enrolment file is for the clinic-system "clinic-a", not for a workstation. Nothing was changed.', retryable: false },
+    });
+    expect(configured(await setupOf(core))).toEqual({ anchors: [], hub: undefined, profile: undefined, hasBrokerPassword: false });
+  });
+
+  it('once a region CA is trusted, takes a newer file of that CA (replacing the trust) and refuses a file of another CA', async () => {
+    const core = await started();
+    const region = await makeRegion('North Region');
+    expect((await core.dispatch(COMMANDS.enrol, { enrolmentBase64: await region.file('ws-north-1'), brokerPassword: 'pw' })).ok).toBe(true);
+    const before = configured(await setupOf(core));
+
+    const other = await makeRegion('Other Region');
+    const foreign = await other.file('ws-north-1');
+    const refused = await core.dispatch(COMMANDS.enrol, { enrolmentBase64: foreign, brokerPassword: 'pw2' });
+    expect(refused).toEqual({ ok: false, error: { code: 'enrolment-refused', message: expect.stringMatching(/^The enrolment file is of another region CA \(SHA-256 [0-9A-F:]{95}\) than the one this workstation trusts \([0-9A-F:]{95}\)\. Nothing was changed\.$/), retryable: false } });
+    expect(await core.dispatch(COMMANDS.readEnrolment, { enrolmentBase64: foreign })).toMatchObject({ ok: false, error: { code: 'enrolment-refused' } });
+    expect(configured(await setupOf(core))).toEqual(before);
+
+    const newer = await region.file('ws-north-2');
+    expect(await core.dispatch(COMMANDS.readEnrolment, { enrolmentBase64: newer })).toMatchObject({ ok: true, value: { endpointId: 'ws-north-2', replacesTrust: true } });
+    expect((await core.dispatch(COMMANDS.enrol, { enrolmentBase64: newer })).ok).toBe(true);
+    expect((await setupOf(core)).profile?.endpointId).toBe('ws-north-2');
+  });
+});
