@@ -15,6 +15,8 @@ test('sets a workstation up from its first-run screen, explaining what it refuse
   const files = join(harness.dir, 'first-run');
   mkdirSync(files, { recursive: true });
   await expect(page.getByRole('heading', { name: 'Set up this workstation' })).toBeVisible();
+  // Without an enrolment file: the step-by-step path, folded under the enrolment step.
+  await page.getByText('Set up step by step (no enrolment file)').click();
 
   // A certificate that is not the hub's CA-issued one: the hub file is the CA itself, which the core refuses to take as the hub.
   await page.getByLabel('Regional CA certificate (PEM)').setInputFiles(harness.region.files.ca);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../shared/api/channels.ts';
 import type { SetupState } from '../../shared/api/contract.ts';
-import { certificateFingerprint, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, signEnrolment, type EndpointKind } from '../../shared/enrolment/enrolment.ts';
+import { certificateFingerprint, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, signEnrolment, type EndpointKind, type Enrolment } from '../../shared/enrolment/enrolment.ts';
 import { createCrl, createRootCertificate, derToPem, generateKeyPair, issueCertificate, PEM_LABELS, type CertificateIssuer, type LeafProfileName } from '../../shared/pki/index.ts';
 import { createMemoryVault } from './vault/memory-vault.ts';
 import { brokerPasswordAccount } from './vault/vault-accounts.ts';
@@ -27,7 +27,7 @@ async function makeRegion(name: string) {
   const brokerCa = await createRootCertificate({ keyPair: brokerCaKeys, subject: { commonName: `${name} Broker CA` } });
   const crl = await createCrl(issuer, { crlNumber: 1, validityDays: 7 });
   const pem = (der: Uint8Array) => derToPem(der, PEM_LABELS.certificate);
-  const contents = (id: string, kind: EndpointKind = 'workstation') => ({
+  const contents = (id: string, kind: EndpointKind = 'workstation'): Enrolment => ({
     format: ENROLMENT_FORMAT,
     region: name,
     endpoint: { id, kind },

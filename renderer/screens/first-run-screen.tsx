@@ -5,17 +5,20 @@ import type { RtsApi } from '../../preload/rts-api.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { ConnectionForm } from '../components/connection-form.tsx';
+import { EnrolmentForm } from '../components/enrolment-form.tsx';
 import { LockSettings } from '../components/lock-screen.tsx';
 import { RegionSwitch } from '../components/region-switch.tsx';
 import { useAction } from '../hooks/use-command.ts';
 import { fileToBase64 } from '../files.ts';
 
 /**
- * Setting up a workstation, in the order the core needs it: the region's trust, the practitioner's certificates, the
- * connection. Each step says what it checked, or why it refused, in the core's words.
+ * Setting up a workstation: joining the region with its enrolment file (trust and connection in one step; the old
+ * step-by-step path folded beneath it), then the practitioner's certificates. Each step says what it checked, or why it
+ * refused, in the core's words.
  */
 export function FirstRunScreen({ api, setup, region }: { api: RtsApi; setup: SetupState; region: RegionState | undefined }) {
   const trustDone = (setup.identity?.trust.anchors.length ?? 0) > 0 && setup.identity?.trust.hub !== undefined;
+  const connectionDone = !!setup.profile && setup.hasBrokerPassword;
   return (
     <div className="first-run">
       <h2 className="screen-title">Set up this workstation</h2>
@@ -33,13 +36,24 @@ export function FirstRunScreen({ api, setup, region }: { api: RtsApi; setup: Set
         <p className="hint">A lock passphrase hides every case after idle, screen lock or sleep, and is asked again before a report is signed. If your region or clinic requires it, choose Required: the workstation then opens nothing until the passphrase is set.</p>
         <LockSettings api={api} setup={setup} />
       </section>
-      <TrustStep api={api} done={trustDone} setup={setup} />
-      <IdentityStep api={api} enabled={trustDone} setup={setup} />
-      <section className="panel" aria-labelledby="connection-step">
-        <h3 id="connection-step"><StepMark done={!!setup.profile && setup.hasBrokerPassword} /> 3. Connection to the region</h3>
-        <p className="hint">The broker address, the endpoint id and its password from the region's administrator. The password is kept in the OS keychain.</p>
-        <ConnectionForm api={api} profile={setup.profile} requirePassword={!setup.hasBrokerPassword} />
+      <section className="panel" aria-labelledby="enrol-step">
+        <h3 id="enrol-step"><StepMark done={trustDone && connectionDone} /> 1. Join with an enrolment file</h3>
+        <p className="hint">One file from your region's administrator (<code>.rtsenrol</code>) sets up the region's trust and the connection. The broker password comes separately and is kept in the OS keychain.</p>
+        <EnrolmentForm api={api} setup={setup} />
+        {connectionDone && setup.profile && (
+          <p className="hint" data-testid="joined-profile">This workstation is {setup.profile.endpointId} at {setup.profile.hosts.map((h) => `${h.host}:${h.port}`).join(', ')}{setup.profile.tls ? ' over TLS' : ''}.</p>
+        )}
       </section>
+      <details className="panel alternative">
+        <summary>Set up step by step (no enrolment file)</summary>
+        <TrustStep api={api} done={trustDone} setup={setup} title="The region's trust" />
+        <section className="panel" aria-labelledby="connection-step">
+          <h3 id="connection-step"><StepMark done={connectionDone} /> Connection to the region</h3>
+          <p className="hint">The broker address, the endpoint id and its password from the region's administrator. The password is kept in the OS keychain.</p>
+          <ConnectionForm key={JSON.stringify(setup.profile ?? null)} api={api} profile={setup.profile} requirePassword={!setup.hasBrokerPassword} />
+        </section>
+      </details>
+      <IdentityStep api={api} enabled={trustDone} setup={setup} />
     </div>
   );
 }
@@ -49,7 +63,7 @@ function StepMark({ done }: { done: boolean }) {
 }
 
 /** The region's CA, its current CRL and the hub's certificate; in Settings too, where a newer CRL is loaded. */
-export function TrustStep({ api, done, setup, title = "1. The region's trust" }: { api: RtsApi; done: boolean; setup: SetupState; title?: string }) {
+export function TrustStep({ api, done, setup, title }: { api: RtsApi; done: boolean; setup: SetupState; title: string }) {
   const { run, error, busy } = useAction(api, COMMANDS.setTrust);
   const [files, setFiles] = useState<{ ca?: File; crl?: File; hub?: File }>({});
   const submit = async (event: FormEvent) => {
@@ -126,6 +140,11 @@ function IdentityStep({ api, enabled, setup }: { api: RtsApi; enabled: boolean; 
             <>
               <label htmlFor="request-pem">Request for the clinic administrator</label>
               <textarea id="request-pem" readOnly rows={6} value={requestPem} />
+              {setup.profile && (
+                <p className="hint form-note" data-testid="request-command">
+                  The region's administrator issues it for this workstation with: <code>rts region issue {setup.profile.endpointId} --dir &lt;region&gt; --csr request.pem --profile practitioner-{use}</code>
+                </p>
+              )}
             </>
           )}
           <label htmlFor="issued-pem">Certificate the CA issued (PEM)</label>

@@ -3,6 +3,7 @@ import type { RtsApi } from '../../preload/rts-api.ts';
 import { AuditLogPanel } from '../components/audit-log-panel.tsx';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { ConnectionForm } from '../components/connection-form.tsx';
+import { EnrolmentForm } from '../components/enrolment-form.tsx';
 import { LockSettings } from '../components/lock-screen.tsx';
 import { RegionSwitch } from '../components/region-switch.tsx';
 import { TrustStep } from './first-run-screen.tsx';
@@ -15,7 +16,14 @@ export function SettingsScreen({ api, setup, region }: { api: RtsApi; setup: Set
       <section className="panel" aria-labelledby="settings-connection">
         <h3 id="settings-connection">Connection to the region</h3>
         {region && <RegionSwitch api={api} region={region} />}
-        {region?.active !== 'demo' && <ConnectionForm api={api} profile={setup.profile} requirePassword={!setup.hasBrokerPassword} />}
+        {/* Keyed by the profile: after an enrolment file changed it, the form shows the new one (TLS included). */}
+        {region?.active !== 'demo' && <ConnectionForm key={JSON.stringify(setup.profile ?? null)} api={api} profile={setup.profile} requirePassword={!setup.hasBrokerPassword} />}
+        {region?.active !== 'demo' && (
+          <details className="alternative">
+            <summary>Replace the region's trust and connection from a newer enrolment file</summary>
+            <EnrolmentForm api={api} setup={setup} idPrefix="settings-enrol" />
+          </details>
+        )}
       </section>
       <section className="panel" aria-labelledby="settings-identity">
         <h3 id="settings-identity">Certificates</h3>
