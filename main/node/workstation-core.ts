@@ -381,10 +381,10 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       if (plain) throw new CoreError(API_ERROR_CODES.invalidRequest, `The connection was not saved: ${plain}.`);
       return saveProfile(profile, brokerPassword);
     },
-    [COMMANDS.readEnrolment]: async ({ enrolmentBase64 }) => describeEnrolment(await enrolmentStep(() => checkEnrolment(fromBase64(enrolmentBase64), need().identity.trust().anchors))),
+    [COMMANDS.readEnrolment]: async ({ enrolmentBase64 }) => describeEnrolment(await enrolmentStep(() => checkEnrolment(fromBase64(enrolmentBase64), need().identity.trust()))),
     [COMMANDS.enrol]: async ({ enrolmentBase64, brokerPassword }) => {
       const { identity, audit } = unlocked();
-      const checked = await enrolmentStep(() => checkEnrolment(fromBase64(enrolmentBase64), identity.trust().anchors));
+      const checked = await enrolmentStep(() => checkEnrolment(fromBase64(enrolmentBase64), identity.trust()));
       const { enrolment } = checked;
       const profile = await enrolmentStep(async () => profileOfEnrolment(enrolment));
       const plain = plainProfileProblem(profile);

@@ -9,6 +9,7 @@ import { createCrl, createRootCertificate, derToPem, generateKeyPair, issueCerti
 import { createMemoryVault } from './vault/memory-vault.ts';
 import { brokerPasswordAccount } from './vault/vault-accounts.ts';
 import type { SecretVault } from './vault/secret-vault.ts';
+import { profileOfEnrolment } from './settings/enrolment-intake.ts';
 import { createWorkstationCore, type WorkstationCore } from './workstation-core.ts';
 
 /** A region as `rts region` makes it: a CA, its enrolment signer, a hub, a CRL, and a broker CA of its own. */
@@ -25,21 +26,22 @@ async function makeRegion(name: string) {
   const hub = await issue('hub', 'hub');
   const brokerCaKeys = await generateKeyPair();
   const brokerCa = await createRootCertificate({ keyPair: brokerCaKeys, subject: { commonName: `${name} Broker CA` } });
-  const crl = await createCrl(issuer, { crlNumber: 1, validityDays: 7 });
+  const crls = new Map<number, Uint8Array>();
+  for (const crlNumber of [1, 2]) crls.set(crlNumber, await createCrl(issuer, { crlNumber, validityDays: 7 }));
   const pem = (der: Uint8Array) => derToPem(der, PEM_LABELS.certificate);
-  const contents = (id: string, kind: EndpointKind = 'workstation'): Enrolment => ({
+  const contents = (id: string, kind: EndpointKind = 'workstation', crlNumber = 1): Enrolment => ({
     format: ENROLMENT_FORMAT,
     region: name,
     endpoint: { id, kind },
     broker: { hosts: [{ host: '127.0.0.1', port: 1 }], vhost: 'rts', username: id, tlsCaPem: pem(brokerCa.der), tlsServerName: 'broker.region.example' },
     caCertificatePem: pem(ca.der),
-    crlPem: derToPem(crl, PEM_LABELS.crl),
+    crlPem: derToPem(crls.get(crlNumber)!, PEM_LABELS.crl),
     hubCertificatePem: pem(hub.certificate),
     issuedAt: new Date().toISOString(),
   });
   return {
     ca, brokerCa, signer, contents,
-    file: async (id: string, kind?: EndpointKind) => Buffer.from(await signEnrolment(contents(id, kind), signer)).toString('base64'),
+    file: async (id: string, kind?: EndpointKind, crlNumber?: number) => Buffer.from(await signEnrolment(contents(id, kind, crlNumber), signer)).toString('base64'),
   };
 }
 
@@ -126,7 +128,7 @@ describe('joining a region with an enrolment file', () => {
     expect(configured(await setupOf(core))).toEqual({ anchors: [], hub: undefined, profile: undefined, hasBrokerPassword: false });
   });
 
-  it('once a region CA is trusted, takes a newer file of that CA (replacing the trust) and refuses a file of another CA', async () => {
+  it('once a region CA is trusted, takes a newer file of that CA (replacing the trust) and refuses a file of another CA or with an older CRL', async () => {
     const core = await started();
     const region = await makeRegion('North Region');
     expect((await core.dispatch(COMMANDS.enrol, { enrolmentBase64: await region.file('ws-north-1'), brokerPassword: 'pw' })).ok).toBe(true);
@@ -139,9 +141,37 @@ describe('joining a region with an enrolment file', () => {
     expect(await core.dispatch(COMMANDS.readEnrolment, { enrolmentBase64: foreign })).toMatchObject({ ok: false, error: { code: 'enrolment-refused' } });
     expect(configured(await setupOf(core))).toEqual(before);
 
-    const newer = await region.file('ws-north-2');
+    const newer = await region.file('ws-north-2', 'workstation', 2);
     expect(await core.dispatch(COMMANDS.readEnrolment, { enrolmentBase64: newer })).toMatchObject({ ok: true, value: { endpointId: 'ws-north-2', replacesTrust: true } });
     expect((await core.dispatch(COMMANDS.enrol, { enrolmentBase64: newer })).ok).toBe(true);
-    expect((await setupOf(core)).profile?.endpointId).toBe('ws-north-2');
+    const after = await setupOf(core);
+    expect(after.profile?.endpointId).toBe('ws-north-2');
+
+    // An older file of the same CA would bring back an older CRL (and the certificates revoked since): refused.
+    expect(await core.dispatch(COMMANDS.enrol, { enrolmentBase64: await region.file('ws-north-1') })).toEqual({
+      ok: false, error: { code: 'enrolment-refused', message: "The enrolment file's CRL (number 1) is older than the one this workstation holds (number 2); ask the administrator for a current file (rts region enrolment write). Nothing was changed.", retryable: false },
+    });
+    expect(configured(await setupOf(core))).toEqual(configured(after));
+  });
+});
+
+describe('the connection profile of an enrolment file', () => {
+  const base = async () => (await makeRegion('North Region')).contents('ws-north-1');
+
+  it("checks the broker's certificate against the file's server name, else the first host when it is a DNS name, never an IP address", async () => {
+    const enrolment = await base();
+    expect(profileOfEnrolment(enrolment).tls?.servername).toBe('broker.region.example');
+    const { tlsServerName: _, ...withoutName } = enrolment.broker;
+    expect(profileOfEnrolment({ ...enrolment, broker: withoutName }).tls).toEqual({ caPem: enrolment.broker.tlsCaPem });
+    const named = { ...withoutName, hosts: [{ host: 'broker1.north.example', port: 5671 }, { host: '10.0.0.2', port: 5671 }] };
+    expect(profileOfEnrolment({ ...enrolment, broker: named }).tls).toEqual({ caPem: enrolment.broker.tlsCaPem, servername: 'broker1.north.example' });
+    const { tlsCaPem: _ca, ...plain } = withoutName;
+    expect(profileOfEnrolment({ ...enrolment, broker: plain }).tls).toBeUndefined();
+  });
+
+  it('refuses a file whose broker user is not the endpoint id', async () => {
+    const enrolment = await base();
+    expect(() => profileOfEnrolment({ ...enrolment, broker: { ...enrolment.broker, username: 'someone-else' } }))
+      .toThrow('the enrolment file names broker user "someone-else" for endpoint "ws-north-1"; a workstation\'s broker user is its endpoint id');
   });
 });

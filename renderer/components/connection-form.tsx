@@ -19,7 +19,7 @@ export function ConnectionForm({ api, profile, requirePassword }: { api: RtsApi;
   const [vhost, setVhost] = useState(profile?.vhost ?? 'rts');
   const [endpointId, setEndpointId] = useState(profile?.endpointId ?? '');
   const [password, setPassword] = useState('');
-  // undefined: not chosen by the user, so it follows the profile, or the port while none is saved.
+  // undefined: not chosen by the user, so on for a saved TLS profile or any host on the amqps port.
   const [tlsChosen, setTlsChosen] = useState<boolean>();
   const [caPem, setCaPem] = useState(profile?.tls?.caPem);
   const [servername, setServername] = useState(profile?.tls?.servername ?? '');
@@ -30,7 +30,7 @@ export function ConnectionForm({ api, profile, requirePassword }: { api: RtsApi;
     const at = h.lastIndexOf(':');
     return at > 0 ? { host: h.slice(0, at), port: Number(h.slice(at + 1)) } : { host: h, port: AMQPS_PORT };
   });
-  const tls = tlsChosen ?? (profile ? profile.tls !== undefined : parsedHosts.length === 0 || parsedHosts.some((h) => h.port === AMQPS_PORT));
+  const tls = tlsChosen ?? (profile?.tls !== undefined || parsedHosts.length === 0 || parsedHosts.some((h) => h.port === AMQPS_PORT));
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setSaved(false);

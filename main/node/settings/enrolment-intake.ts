@@ -5,6 +5,7 @@ import {
 import { describeCertificate, pemToDer, PEM_LABELS, readCrl } from '../../../shared/pki/index.ts';
 import { assertEndpointId } from '../../../shared/protocol/endpoint-id.ts';
 import type { EnrolmentSummary } from '../../../shared/api/contract.ts';
+import type { TrustConfig } from '../../../shared/cms/index.ts';
 import type { ConnectionProfile } from './workstation-settings.ts';
 
 /**
@@ -23,10 +24,11 @@ export interface CheckedEnrolment {
 
 /**
  * Verifies an enrolment file for this workstation; refuses (EnrolmentError, one line) a file altered after signing,
- * signed by anything but its region's enrolment signer, of another CA than `trustedAnchors` when there are any, or
- * made for a clinic system.
+ * signed by anything but its region's enrolment signer, of another CA than the trusted one when there is one, with an
+ * older CRL than the one held (a replayed old file would bring revoked certificates back), or made for a clinic system.
  */
-export async function checkEnrolment(file: Uint8Array, trustedAnchors: readonly Uint8Array[], now: Date = new Date()): Promise<CheckedEnrolment> {
+export async function checkEnrolment(file: Uint8Array, trust: TrustConfig, now: Date = new Date()): Promise<CheckedEnrolment> {
+  const trustedAnchors = trust.anchors;
   let checked: CheckedEnrolment;
   if (trustedAnchors.length === 0) {
     const verified = await verifyEnrolmentWithItsOwnCa(file, now);
@@ -39,6 +41,11 @@ export async function checkEnrolment(file: Uint8Array, trustedAnchors: readonly 
       throw new EnrolmentError(`the enrolment file is of another region CA (SHA-256 ${await certificateFingerprint(named)}) than the one this workstation trusts (${fingerprints.join(', ')})`);
     }
     checked = { enrolment: await verifyEnrolment(file, trusted, now), caFingerprint: await certificateFingerprint(trusted), underTrustedCa: true };
+  }
+  if (checked.underTrustedCa) {
+    const held = Math.max(0, ...(trust.crls ?? []).map((der) => readCrl(der).crlNumber ?? 0));
+    const carried = readCrl(pemToDer(checked.enrolment.crlPem, PEM_LABELS.crl)).crlNumber ?? 0;
+    if (carried < held) throw new EnrolmentError(`the enrolment file's CRL (number ${carried}) is older than the one this workstation holds (number ${held}); ask the administrator for a current file (rts region enrolment write)`);
   }
   if (checked.enrolment.endpoint.kind !== 'workstation') {
     throw new EnrolmentError(`the enrolment file is for the ${checked.enrolment.endpoint.kind} "${checked.enrolment.endpoint.id}", not for a workstation`);
