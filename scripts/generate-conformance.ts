@@ -5,7 +5,7 @@
  *
  *   node scripts/generate-conformance.ts
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importSigningKey, seal, sign, type CmsSigner } from '../shared/cms/index.ts';
 import {
@@ -16,6 +16,7 @@ import { protocolExamples, type ProtocolExample } from '../shared/protocol/examp
 import { CONTENT_TYPES, type AmqpMessageFields } from '../shared/protocol/message-codec.ts';
 import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import { PROTOCOL_MAJOR } from '../shared/protocol/protocol-version.ts';
+import { ENROLMENT_FILE_EXTENSION, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, signEnrolment, type Enrolment } from '../shared/enrolment/enrolment.ts';
 import { REASON_CODES, type ReasonCode } from '../shared/protocol/reason-codes.ts';
 import { CODES_WITHOUT_VECTOR, CONFORMANCE_EVALUATE_AT, type ConformanceVector, type VectorMessage } from '../shared/protocol/conformance.ts';
 
@@ -63,6 +64,8 @@ async function buildPki() {
   const revoked = await issue('clinic-a.dr-revoked.signing', 'practitioner-signing', 'clinic-a.dr-revoked');
   await issue('clinic-x.dr-untrusted.signing', 'practitioner-signing', 'clinic-x.dr-untrusted', { by: { certificate: untrustedCa.der, privateKey: untrustedKeys.privateKey } });
   await issue('clinic-a.dr-other.signing', 'practitioner-signing', 'clinic-a.dr-other');
+  // Signs enrolment files only, as `rts region create` issues it: a name that is no endpoint or directory id.
+  await issue('enrolment-signer', 'clinic-system', ENROLMENT_SIGNER_COMMON_NAME);
 
   const crl = await createCrl(issuer, {
     revoked: [{ serialNumber: revoked.serialNumber, revocationDate: new Date('2026-06-01T00:00:00Z') }],
@@ -307,6 +310,8 @@ function readme(): string {
     '- `messages/NN-name/`: `message.json` (the AMQP properties: `user_id` as text, `creation_time` as ISO 8601),',
     '  `body.p7m` (the DER CMS body, exactly as on the wire) and, for accepted messages, `payload.json` (the FHIR',
     '  payload a receiver must obtain).',
+    '- `enrolment/`: `clinic-a.rtsenrol`, the enrolment file of endpoint clinic-a (docs/protocol.md §9), signed by',
+    '  `pki/enrolment-signer` (`CN=RTS Region Administration`), and `clinic-a.json`, what it holds.',
     `- \`vectors.json\`: for each message, the outcome at \`evaluateAt\` (${CONFORMANCE_EVALUATE_AT}).`,
     '',
     'To check an implementation: for each vector, open `message.json` + `body.p7m` as a received message at',
@@ -330,6 +335,24 @@ function readme(): string {
   ].join('\n');
 }
 
+/** The enrolment file an administrator would hand clinic-a (docs/protocol.md §9), and its contents as JSON. */
+async function buildEnrolment() {
+  const readPem = (file: string) => readFileSync(join(pkiDir, file), 'utf8');
+  const enrolment: Enrolment = {
+    format: ENROLMENT_FORMAT,
+    region: 'Conformance Region',
+    endpoint: { id: 'clinic-a', kind: 'clinic-system' },
+    broker: { hosts: [{ host: 'broker.conformance.example', port: 5671 }], vhost: 'rts', username: 'clinic-a', tlsCaPem: readPem('ca.pem') },
+    caCertificatePem: readPem('ca.pem'),
+    crlPem: readPem('ca.crl.pem'),
+    hubCertificatePem: readPem('hub.cert.pem'),
+    issuedAt: CONFORMANCE_EVALUATE_AT,
+  };
+  mkdirSync(join(OUT, 'enrolment'), { recursive: true });
+  writeFileSync(join(OUT, 'enrolment', `clinic-a${ENROLMENT_FILE_EXTENSION}`), await signEnrolment(enrolment, await signer('enrolment-signer')));
+  writeFileSync(join(OUT, 'enrolment', 'clinic-a.json'), JSON.stringify(enrolment, null, 2) + '\n');
+}
+
 rmSync(OUT, { recursive: true, force: true });
 await buildPki();
 const examples = protocolExamples({
@@ -337,6 +360,7 @@ const examples = protocolExamples({
   encryption: Buffer.from(cert('clinic-b.dr-okafor.encryption')).toString('base64'),
 });
 await buildMessages(examples);
+await buildEnrolment();
 writeFileSync(join(OUT, 'vectors.json'), JSON.stringify({ evaluateAt: CONFORMANCE_EVALUATE_AT, vectors }, null, 2) + '\n');
 writeFileSync(join(OUT, 'README.md'), readme());
 console.log(`conformance: ${vectors.length} vectors, ${identities.size} identities in docs/conformance/`);

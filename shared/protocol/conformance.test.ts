@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDecryptionKey } from '../cms/index.ts';
 import { commonNameOf, pemToDer, pemToDerAll } from '../pki/index.ts';
-import { CODES_WITHOUT_VECTOR, OPENSSL_REFERENCE, type ConformanceVector, type VectorMessage } from './conformance.ts';
+import { ENROLMENT_SIGNER_COMMON_NAME, verifyEnrolment } from '../enrolment/enrolment.ts';
+import { CODES_WITHOUT_VECTOR, OPENSSL_ENROLMENT, OPENSSL_REFERENCE, type ConformanceVector, type VectorMessage } from './conformance.ts';
 import { indexFhirDefinitions } from './fhir/fhir-base-validation.ts';
 import { openMessage } from './message-envelope.ts';
 import { REASON_CODES } from './reason-codes.ts';
@@ -53,7 +54,8 @@ describe('conformance vectors (docs/conformance)', () => {
   it('issue every certificate to the name the protocol knows its holder by (docs/protocol.md §3)', () => {
     const identities = readdirSync(join(root, 'pki')).filter((file) => file.endsWith('.cert.pem')).map((file) => file.slice(0, -'.cert.pem'.length));
     expect(identities).toEqual(expect.arrayContaining(['hub', 'clinic-a', 'clinic-b.dr-okafor.signing', 'clinic-b.dr-okafor.encryption']));
-    for (const identity of identities) expect([identity, commonNameOf(certificate(identity))]).toEqual([identity, directoryIdOf(identity)]);
+    const nameOf = (identity: string) => (identity === 'enrolment-signer' ? ENROLMENT_SIGNER_COMMON_NAME : directoryIdOf(identity));
+    for (const identity of identities) expect([identity, commonNameOf(certificate(identity))]).toEqual([identity, nameOf(identity)]);
   });
 
   it.each(vectors.map((v) => [v.dir, v] as const))('%s opens as expected', async (_dir, vector) => {
@@ -135,4 +137,32 @@ describe('the OpenSSL reference commands (docs/protocol.md appendix A.3) on the 
       // not-addressed-to-me: sealed for another practitioner, whose key this receiver does not hold either.
       expect(rids.includes(BigInt(`0x${serial}`))).toBe(vector.expected !== 'not-a-recipient' && vector.expected !== 'not-addressed-to-me');
     });
+});
+
+describe('the sample enrolment file (docs/conformance/enrolment, docs/protocol.md §9)', () => {
+  const file = new Uint8Array(read('enrolment/clinic-a.rtsenrol'));
+  const contents = JSON.parse(read('enrolment/clinic-a.json').toString('utf8')) as Record<string, unknown>;
+
+  it('opens with the region CA and carries the hub certificate', async () => {
+    // Judged now, as a reader would: the file is signed when it is generated, not at evaluateAt.
+    const enrolment = await verifyEnrolment(file, trust.anchors[0]!);
+    expect(enrolment).toEqual(contents);
+    expect(enrolment.hubCertificatePem).toBe(read('pki/hub.cert.pem').toString('utf8'));
+  });
+
+  it('opens with the OpenSSL commands §9 gives, signed by the enrolment signer', () => {
+    for (const command of Object.values(OPENSSL_ENROLMENT)) expect(protocolDoc).toContain(command);
+    const dir = mkdtempSync(join(tmpdir(), 'rts-enrolment-'));
+    try {
+      copyFileSync(join(root, 'enrolment/clinic-a.rtsenrol'), join(dir, 'endpoint.rtsenrol'));
+      copyFileSync(join(root, 'pki/ca.pem'), join(dir, 'ca.pem'));
+      const sh = (command: string) => spawnSync('sh', ['-c', command], { cwd: dir });
+      const verified = sh(OPENSSL_ENROLMENT.verify);
+      expect(verified.status, verified.stderr.toString()).toBe(0);
+      expect(JSON.parse(readFileSync(join(dir, 'enrolment.json'), 'utf8'))).toEqual(contents);
+      expect(sh(OPENSSL_ENROLMENT.signerName).stdout.toString()).toMatch(new RegExp(`CN = ${ENROLMENT_SIGNER_COMMON_NAME}\\n$`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -72,6 +72,16 @@ export const OPENSSL_REFERENCE = {
 } as const;
 
 /**
+ * Checking an enrolment file with OpenSSL (docs/protocol.md §9), run by the conformance test on
+ * docs/conformance/enrolment/: in a directory holding the file as endpoint.rtsenrol and the region CA, obtained out of
+ * band, as ca.pem. The signer's subject must end in CN = RTS Region Administration.
+ */
+export const OPENSSL_ENROLMENT = {
+  verify: 'openssl cms -verify -binary -inform DER -in endpoint.rtsenrol -CAfile ca.pem -signer enrolment-signer.pem -out enrolment.json',
+  signerName: 'openssl x509 -in enrolment-signer.pem -noout -subject',
+} as const;
+
+/**
  * Reason codes that no single message can show, each with why: they depend on what the receiver has seen or holds, or
  * on the hop. Every other code has at least one vector (a test keeps it so, and keeps this list in docs/protocol.md).
  */
