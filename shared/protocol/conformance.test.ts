@@ -137,6 +137,22 @@ describe('the OpenSSL reference commands (docs/protocol.md appendix A.3) on the 
       // not-addressed-to-me: sealed for another practitioner, whose key this receiver does not hold either.
       expect(rids.includes(BigInt(`0x${serial}`))).toBe(vector.expected !== 'not-a-recipient' && vector.expected !== 'not-addressed-to-me');
     });
+
+  it('cannot tell an ECDH non-recipient from a failed key unwrap: without -recip OpenSSL says the same to both', () => {
+    const withoutRecip = OPENSSL_REFERENCE.decrypt.replace(' -recip recipient.cert.pem', '');
+    const refusal = (name: string) => {
+      const vector = vectors.find((v) => v.name === name)!;
+      const dir = mkdtempSync(join(work, 'ecdh-'));
+      copyFileSync(join(root, vector.dir, 'body.p7m'), join(dir, 'body.p7m'));
+      copyFileSync(join(root, `pki/${vector.openedBy!}.key.pem`), join(dir, 'recipient.key.pem'));
+      const run = spawnSync('sh', ['-c', withoutRecip], { cwd: dir });
+      expect(run.status).not.toBe(0);
+      // Without the per-process address OpenSSL prefixes to each error line.
+      return run.stderr.toString('utf8').replace(/^[0-9A-F]+:error:/gm, 'error:');
+    };
+    expect(refusal('ecdh-not-a-recipient')).toBe(refusal('ecdh-tampered-wrapped-key'));
+    expect(refusal('ecdh-not-a-recipient')).toContain('cipher operation failed');
+  });
 });
 
 describe('the sample enrolment file (docs/conformance/enrolment, docs/protocol.md §9)', () => {
