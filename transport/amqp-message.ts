@@ -16,6 +16,10 @@ export function bodyBytes(body: unknown): unknown {
   return new Uint8Array(Buffer.concat(parts));
 }
 
+/**
+ * Integer application properties go as AMQP `long`: rhea's default (`uint`, `int` for 0) is a type Qpid JMS cannot
+ * read with getLongProperty, and JMS has no unsigned types (docs/protocol.md appendix A.2).
+ */
 export function toRheaMessage(message: StoredMessage): Message {
   const p = message.properties;
   // rhea types user_id as a string, but AMQP's user_id is binary and the broker compares bytes.
@@ -25,7 +29,7 @@ export function toRheaMessage(message: StoredMessage): Message {
     creation_time: new Date(p.creation_time),
     content_type: p.content_type,
     durable: true,
-    application_properties: { ...p.application_properties },
+    application_properties: Object.fromEntries(Object.entries(p.application_properties).map(([name, value]) => [name, Number.isInteger(value) ? rhea.types.wrap_long(value as number) : value])),
     ...(p.correlation_id !== undefined && { correlation_id: p.correlation_id }),
     body: rhea.message.data_section(Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength)) as unknown,
   } as unknown as Message;
