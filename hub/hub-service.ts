@@ -364,15 +364,17 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     const refusals = JSON.stringify(report.refused);
     if (refusals !== lastRefusals) for (const refused of report.refused) log({ event: 'crl-refused', level: 'warning', file: refused.file, detail: refused.detail });
     lastRefusals = refusals;
-    for (const crl of trustReloader.stateChanges(new Date())) {
-      log({ event: 'crl-state', ...(crl.state !== 'current' && { level: 'warning' }), state: crl.state, issuer: crl.issuer, crlNumber: crl.crlNumber, nextUpdate: crl.nextUpdate });
-    }
+    logStateChanges();
     await distributeCrls();
     return report;
   };
-  for (const crl of trustReloader.stateChanges(new Date())) {
-    log({ event: 'crl-state', ...(crl.state !== 'current' && { level: 'warning' }), state: crl.state, issuer: crl.issuer, crlNumber: crl.crlNumber, nextUpdate: crl.nextUpdate });
+  /** One line per CRL whose state (current, expiring, stale) changed since the last: a warning unless current. */
+  function logStateChanges(): void {
+    for (const crl of trustReloader.stateChanges(new Date())) {
+      log({ event: 'crl-state', ...(crl.state !== 'current' && { level: 'warning' }), state: crl.state, issuer: crl.issuer, crlNumber: crl.crlNumber, nextUpdate: crl.nextUpdate });
+    }
   }
+  logStateChanges();
   let trustReload: Promise<unknown> = Promise.resolve();
   const trustTimer = setInterval(() => {
     trustReload = reloadTrust().catch((error) => log({ event: 'crl-reload-error', error: (error as Error).message }));
