@@ -19,7 +19,20 @@ interface Status {
   endpoints: number;
   outbox: { queued: number; lapsed: number; oldest: string | null };
   deadLetters: { reason: string; held: number }[];
+  trust: TrustStatus;
 }
+
+interface CrlInUse { issuer: string; crlNumber: number | null; thisUpdate: string; nextUpdate: string | null; revoked: number; state: string }
+interface ReloadReport { at: string; taken: { file: string; issuer: string; crlNumber: number | null }[]; refused: { file: string; detail: string }[] }
+interface TrustStatus { state: string; crls: CrlInUse[]; lastReload?: ReloadReport }
+
+interface EntrySummary { id: string; clinic: string; name: string | null; organization: string | null; organizationName: string | null; state: string; version: number }
+interface EntryDetail extends EntrySummary {
+  specialties: string[]; endpoints: string[]; languages: string[];
+  certificates: { use: string; subject: string; serialNumber: string; notAfter: string }[];
+}
+
+const crlLine = (c: CrlInUse) => `CRL of ${c.issuer}: ${c.state}${c.crlNumber === null ? '' : `, number ${c.crlNumber}`}, ${c.revoked} revoked, next update ${c.nextUpdate ?? 'none'}`;
 
 interface DeadLetter {
   id: number; messageId: string; source: string; sender: string; type: string; reason: string; detail: string;
@@ -39,6 +52,7 @@ export function registerHubCommands(program: Command): void {
     printLines([
       `hub ${status.instance} (${status.database}): ${status.healthy ? 'healthy' : 'UNHEALTHY'}; broker ${status.broker.status}${status.broker.host ? ` ${status.broker.host}` : ''}${status.broker.reason ? ` (${status.broker.reason})` : ''}`,
       `directory version ${status.directoryVersion}; ${status.endpoints} endpoints registered`,
+      ...status.trust.crls.map(crlLine),
       `outbox: ${status.outbox.queued} queued, ${status.outbox.lapsed} waiting for takeover`,
       `dead letters held: ${status.deadLetters.length === 0 ? 'none' : status.deadLetters.map((d) => `${d.reason} ${d.held}`).join(', ')}`,
       'instances:',
@@ -46,10 +60,12 @@ export function registerHubCommands(program: Command): void {
     ]);
   });
 
-  common(hub.command('health').description('exit 0 when the hub answers and is connected to the broker, 1 otherwise')).action(async (options: CommonOptions) => {
+  common(hub.command('health').description('exit 0 when the hub answers, is connected to the broker and holds a CRL that is not stale; 1 otherwise')).action(async (options: CommonOptions) => {
     const status = await call<Status>(options, 'GET', 'status');
-    if (options.json) printJson({ healthy: status.healthy, broker: status.broker });
-    else printLines([status.healthy ? 'healthy' : `unhealthy: broker ${status.broker.status}${status.broker.reason ? ` (${status.broker.reason})` : ''}`]);
+    if (options.json) printJson({ healthy: status.healthy, broker: status.broker, trust: status.trust.state });
+    else if (status.healthy) printLines(['healthy']);
+    else if (status.broker.status !== 'online') printLines([`unhealthy: broker ${status.broker.status}${status.broker.reason ? ` (${status.broker.reason})` : ''}`]);
+    else printLines([`unhealthy: the CRL in use is stale, so every signed message waits; put the region's current CRL in trust.crlFiles and run rts hub reload-trust`]);
     if (!status.healthy) process.exitCode = 1;
   });
 
@@ -59,7 +75,49 @@ export function registerHubCommands(program: Command): void {
     printLines(endpoints.length === 0 ? ['no endpoints registered'] : endpoints.map((e) => `${e.id}  ${e.kind}  operated by ${e.operator}  ${e.organization}  since ${e.registeredAt}`));
   });
 
-  common(hub.command('directory').description('directory version and sizes')).action(async (options: CommonOptions) => {
+  common(hub.command('reload-trust').description("read trust.crlFiles again now and take a newer CRL (the hub also does every trust.crlReloadSeconds)")).action(async (options: CommonOptions) => {
+    const result = await call<ReloadReport & { trust: TrustStatus }>(options, 'POST', 'trust/reload');
+    // A file the hub would not take is something for the operator to fix: exit 1, whatever the output format.
+    if (result.refused.length > 0) process.exitCode = 1;
+    if (options.json) return printJson(result);
+    printLines([
+      ...(result.taken.length === 0 ? ['no newer CRL: the CRL in use stays'] : result.taken.map((t) => `took the CRL of ${t.issuer}${t.crlNumber === null ? '' : ` number ${t.crlNumber}`} from ${t.file}; sent to every endpoint`)),
+      ...result.refused.map((r) => `refused ${r.file}: ${r.detail}`),
+      ...result.trust.crls.map(crlLine),
+    ]);
+  });
+
+  const directory = common(hub.command('directory').description('directory version and sizes; list and show its entries'));
+  directory.command('list').description('practitioner entries the hub holds, by directory id, a page at a time (--config and --json go before or after)')
+    .option('--clinic <id>', 'only the entries this clinic system publishes')
+    .option('--limit <n>', 'at most this many', '100')
+    .option('--after <directory-id>', 'the page after this directory id (as the previous page says)')
+    .action(async (listOptions: { clinic?: string; limit: string; after?: string }, command: Command) => {
+      const options = command.optsWithGlobals<CommonOptions>();
+      const query = new URLSearchParams({ limit: listOptions.limit, ...(listOptions.clinic && { clinic: listOptions.clinic }), ...(listOptions.after && { after: listOptions.after }) });
+      const page = await call<{ entries: EntrySummary[]; next?: string }>(options, 'GET', `directory/entries?${query.toString()}`);
+      if (options.json) return printJson(page);
+      printLines([
+        ...(page.entries.length === 0 ? ['no entries'] : page.entries.map((e) => `${e.id}  ${e.state}  ${e.name ?? '-'}  ${e.clinic}  ${e.organizationName ?? e.organization ?? '-'}  version ${e.version}`)),
+        ...(page.next ? [`more: --after ${page.next}`] : []),
+      ]);
+    });
+  directory.command('show').description("one entry: names, hospital, endpoints and its certificates' subject, serial and notAfter").argument('<directory-id>')
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<CommonOptions>();
+      const entry = await call<EntryDetail>(options, 'GET', `directory/entries/${encodeURIComponent(id)}`);
+      if (options.json) return printJson(entry);
+      printLines([
+        `${entry.id} (${entry.state}, version ${entry.version}), published by ${entry.clinic}`,
+        `name:         ${entry.name ?? '-'}`,
+        `organization: ${entry.organizationName ?? '-'} (${entry.organization ?? '-'})`,
+        `specialties:  ${entry.specialties.join(', ') || '-'}`,
+        `languages:    ${entry.languages.join(', ') || '-'}`,
+        `endpoints:    ${entry.endpoints.join(', ') || '-'}`,
+        ...entry.certificates.map((c) => `certificate (${c.use}): ${c.subject}, serial ${c.serialNumber}, valid until ${c.notAfter}`),
+      ]);
+    });
+  directory.action(async (options: CommonOptions) => {
     const stats = await call<{ version: number; live: Record<string, number>; retired: number; publishers: { publisher: string; practitioners: number }[]; lastChange?: { version: number; publisher: string; at: string }; collectingPublishes: number }>(options, 'GET', 'directory');
     if (options.json) return printJson(stats);
     printLines([

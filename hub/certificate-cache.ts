@@ -16,6 +16,11 @@ export interface CertificateFailure {
 
 export interface CertificateCache {
   check(der: Uint8Array, use: CertificateUse, at: Date): Promise<CertificateFailure | undefined>;
+  /**
+   * Checks against this trust from now on (a newer CRL was taken) and forgets every verdict reached before: a
+   * certificate the new CRL revokes must not stay accepted until its cached verdict runs out.
+   */
+  useTrust(trust: TrustConfig): void;
 }
 
 /** The earliest time one of the trust's issuers (anchors, intermediates) runs out of a current CRL. */
@@ -26,14 +31,18 @@ async function revocationCurrentUntil(trust: TrustConfig): Promise<number> {
   return until;
 }
 
-export function createCertificateCache(trust: TrustConfig, options: { ttlMs?: number; maxEntries?: number } = {}): CertificateCache {
-  const validate = createNativeCertificateValidator(trust);
+export function createCertificateCache(initialTrust: TrustConfig, options: { ttlMs?: number; maxEntries?: number } = {}): CertificateCache {
+  let trust = initialTrust;
+  let validate = createNativeCertificateValidator(trust);
   const ttlMs = options.ttlMs ?? 10 * 60_000;
   const maxEntries = options.maxEntries ?? 500_000;
   const acceptedUntil = new Map<string, number>();
   let revocationUntil: Promise<number> | undefined;
+  /** Bumped by useTrust: a check that began under the previous trust answers, but leaves no verdict behind. */
+  let generation = 0;
   return {
     async check(der, use, at) {
+      const startedIn = generation;
       const key = `${use}:${createHash('sha256').update(der).digest('base64')}`;
       const until = acceptedUntil.get(key);
       if (until !== undefined && until > at.getTime()) return undefined;
@@ -45,9 +54,17 @@ export function createCertificateCache(trust: TrustConfig, options: { ttlMs?: nu
       }
       revocationUntil ??= revocationCurrentUntil(trust).catch(() => 0);
       const expires = Math.min(at.getTime() + ttlMs, new X509Certificate(der).validToDate.getTime(), await revocationUntil);
+      if (startedIn !== generation) return undefined;
       if (acceptedUntil.size >= maxEntries) acceptedUntil.delete(acceptedUntil.keys().next().value!);
       acceptedUntil.set(key, expires);
       return undefined;
+    },
+    useTrust(next) {
+      generation += 1;
+      trust = next;
+      validate = createNativeCertificateValidator(next);
+      revocationUntil = undefined;
+      acceptedUntil.clear();
     },
   };
 }

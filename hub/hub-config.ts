@@ -38,7 +38,14 @@ export const hubConfigSchema = z.object({
     z.object({ kind: z.literal('postgres'), url: secretRef, maxConnections: z.number().int().min(1).max(100).optional() }).strict(),
   ]),
   identity: z.object({ certificateFile: z.string(), privateKeyFile: z.string() }).strict(),
-  trust: z.object({ anchorFiles: z.array(z.string()).min(1), crlFiles: z.array(z.string()).default([]) }).strict(),
+  trust: z.object({
+    anchorFiles: z.array(z.string()).min(1),
+    crlFiles: z.array(z.string()).default([]),
+    /** How often the CRL files are read again (a newer CRL is taken without a restart); default 60. */
+    crlReloadSeconds: z.number().int().min(1).max(86_400).optional(),
+    /** A CRL is reported as expiring this long before its nextUpdate; default 72. */
+    crlWarningHours: z.number().min(0).max(8_760).optional(),
+  }).strict(),
   /** The operator API (`rts hub …`): HTTP on 127.0.0.1 at this port, with this bearer token. */
   operator: z.object({ port: z.number().int().min(1).max(65535), token: secretRef }).strict().optional(),
   /** A claimed outbox row not renewed for this long is taken over by another instance. */

@@ -20,6 +20,7 @@ import { startOperatorApi } from './operator-api.ts';
 import * as store from './store/hub-store.ts';
 import { migrateHubSchema } from './store/hub-schema.ts';
 import { openPglite, openPostgres, type SqlClient } from './store/sql-client.ts';
+import { createTrustReloader, DEFAULT_CRL_RELOAD_SECONDS, DEFAULT_CRL_WARNING_HOURS, type ReloadReport, type TrustStatus } from './trust-reloader.ts';
 import { createProcessContext, createUplinkProcessor, type HubIdentity, type Outgoing, type ProcessOutcome, type UplinkMessage, type UplinkProcessor } from './uplink-processor.ts';
 
 /**
@@ -50,6 +51,9 @@ export interface HubService {
   readonly operatorPort?: number;
   /** What the payload validation pool holds now (it is bounded, and freed as messages are done). */
   readonly payloadValidation: Pick<PayloadValidationPool, 'held'>;
+  /** Reads the CRL files again now, as the timer does (the operator API's POST /trust/reload). */
+  reloadTrust(): Promise<ReloadReport>;
+  trustStatus(): TrustStatus;
   stop(): Promise<void>;
 }
 
@@ -120,7 +124,13 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   const instanceId = config.instanceId ?? `${hostname()}-${process.pid}`;
   const startedAt = new Date();
   // The trust first: a configuration it refuses (no current CRL) leaves nothing open behind it.
-  const { identity, trust } = await loadHubIdentity(options.config);
+  const loaded = await loadHubIdentity(options.config);
+  const { identity } = loaded;
+  const trustReloader = await createTrustReloader({
+    initial: loaded.trust, crlFiles: config.trust.crlFiles.map((file) => options.config.path(file)),
+    warningMs: (config.trust.crlWarningHours ?? DEFAULT_CRL_WARNING_HOURS) * 3_600_000,
+  });
+  const trust = trustReloader.current();
   const sql = await openHubDatabase(options.config);
   const validations = createPayloadValidationPool(trust);
   const processor = createProcessor(options.config, identity, trust, validations, options.snapshotIntervalMs);
@@ -314,10 +324,68 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   }, Math.min(5_000, Math.max(250, Math.floor((options.snapshotIntervalMs ?? 20_000) / 4))));
   snapshotSweep.unref();
 
+  // --- revocation lists: taken without a restart, fanned out to every endpoint, watched for their nextUpdate ---------
+
+  /** CRLs taken and not yet fanned out (the database may be away for a while): retried on every reload. */
+  const undistributed: Uint8Array[] = [];
+  let lastRefusals = '';
+  let distributing: Promise<void> = Promise.resolve();
+  const drainUndistributed = async () => {
+    while (undistributed.length > 0) {
+      const crl = undistributed[0]!;
+      let outgoing: Outgoing = { rows: [], bodies: new Map() };
+      const endpoints = await sql.transaction(async (tx) => {
+        const context = createProcessContext(tx, { by: instanceId, until: new Date(Date.now() + config.claimMs) }, 'trust');
+        const count = await processor.distributeCrl(context, crl, instanceId);
+        await processor.flush(context);
+        outgoing = context.outgoing;
+        return count;
+      });
+      sender.enqueue(outgoing.rows, outgoing.bodies);
+      undistributed.shift();
+      log({ event: 'crl-distributed', endpoints });
+    }
+  };
+  /** One drain at a time: the timer's reload and the operator's may both have taken CRLs. */
+  const distributeCrls = () => {
+    distributing = distributing.then(drainUndistributed).catch((error) => log({ event: 'crl-distribution-error', error: (error as Error).message }));
+    return distributing;
+  };
+  const reloadTrust = async (): Promise<ReloadReport> => {
+    const { report, taken } = await trustReloader.reload(new Date());
+    if (taken.length > 0) {
+      // At once, before anything else is verified: a certificate the new CRL revokes is refused from the next message.
+      processor.useTrust(trustReloader.current());
+      validations.useTrust(trustReloader.current());
+      for (const crl of report.taken) log({ event: 'crl-taken', file: crl.file, issuer: crl.issuer, crlNumber: crl.crlNumber, thisUpdate: crl.thisUpdate });
+      undistributed.push(...taken);
+    }
+    // A file it refuses is said once, not on every reload, until what it refuses changes.
+    const refusals = JSON.stringify(report.refused);
+    if (refusals !== lastRefusals) for (const refused of report.refused) log({ event: 'crl-refused', level: 'warning', file: refused.file, detail: refused.detail });
+    lastRefusals = refusals;
+    logStateChanges();
+    await distributeCrls();
+    return report;
+  };
+  /** One line per CRL whose state (current, expiring, stale) changed since the last: a warning unless current. */
+  function logStateChanges(): void {
+    for (const crl of trustReloader.stateChanges(new Date())) {
+      log({ event: 'crl-state', ...(crl.state !== 'current' && { level: 'warning' }), state: crl.state, issuer: crl.issuer, crlNumber: crl.crlNumber, nextUpdate: crl.nextUpdate });
+    }
+  }
+  logStateChanges();
+  let trustReload: Promise<unknown> = Promise.resolve();
+  const trustTimer = setInterval(() => {
+    trustReload = reloadTrust().catch((error) => log({ event: 'crl-reload-error', error: (error as Error).message }));
+  }, (config.trust.crlReloadSeconds ?? DEFAULT_CRL_RELOAD_SECONDS) * 1000);
+  trustTimer.unref();
+
   await connection.start();
   const operator = config.operator && await startOperatorApi({
     sql, processor, instanceId, token: options.config.secret(config.operator.token), port: config.operator.port, claimMs: config.claimMs,
     brokerState: () => connection.state,
+    trust: { status: () => trustReloader.status(new Date()), reload: reloadTrust },
     send: (outgoing) => sender.enqueue(outgoing.rows, outgoing.bodies),
   });
   log({ event: 'started', instanceId, database: sql.engine, directoryVersion: await store.directoryVersion(sql) });
@@ -328,7 +396,12 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     connection,
     ...(operator && { operatorPort: operator.port }),
     payloadValidation: validations,
+    reloadTrust,
+    trustStatus: () => trustReloader.status(new Date()),
     async stop() {
+      clearInterval(trustTimer);
+      await trustReload;
+      await distributing;
       clearInterval(heartbeat);
       clearInterval(prune);
       clearInterval(clinicRefresh);

@@ -5,6 +5,8 @@ import type { AmqpMessageFields } from '../shared/protocol/message-codec.ts';
 import type { ConnectionState } from '../shared/api/connection-state.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlClient } from './store/sql-client.ts';
+import { listEntries, showEntry } from './directory/directory-view.ts';
+import type { ReloadReport, TrustStatus } from './trust-reloader.ts';
 import { createProcessContext, type Outgoing, type ProcessOutcome, type UplinkProcessor } from './uplink-processor.ts';
 
 /**
@@ -20,6 +22,8 @@ export interface OperatorApiOptions {
   readonly token: string;
   readonly port: number;
   readonly brokerState: () => ConnectionState;
+  /** This instance's CRLs: their state, and reading the files again now. */
+  readonly trust: { readonly status: () => TrustStatus; readonly reload: () => Promise<ReloadReport> };
   /** Sends what a replay queued, after its commit. */
   readonly send: (outgoing: Outgoing) => void;
   readonly claimMs: number;
@@ -51,11 +55,14 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
       ...i, running: !i.stopped && now.getTime() - new Date(i.heartbeatAt).getTime() < STALE_HEARTBEAT_MS,
     }));
     const broker = options.brokerState();
+    const trust = options.trust.status();
     return {
       instance: options.instanceId,
       database: sql.engine,
       broker,
-      healthy: broker.status === 'online',
+      // With a stale CRL every signed message waits (transient): connected, but not doing its work.
+      healthy: broker.status === 'online' && trust.state !== 'stale',
+      trust,
       instances,
       directoryVersion: await store.directoryVersion(sql),
       endpoints: (await store.listEndpoints(sql)).length,
@@ -110,6 +117,22 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
     if (method === 'GET' && path === 'status') return status();
     if (method === 'GET' && path === 'endpoints') return store.listEndpoints(sql).then((list) => list.map(({ certificate, ...e }) => ({ ...e, hasCertificate: certificate !== null })));
     if (method === 'GET' && path === 'directory') return store.directoryStats(sql);
+    if (method === 'GET' && path === 'directory/entries') {
+      const limit = Number(url.searchParams.get('limit') ?? 100);
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new HttpError(400, `limit: a whole number from 1 to 10000, not ${url.searchParams.get('limit')}`);
+      const clinic = url.searchParams.get('clinic');
+      const after = url.searchParams.get('after');
+      return listEntries(sql, { limit, ...(clinic && { publisher: clinic }), ...(after && { after }) });
+    }
+    if (parts[0] === 'directory' && parts[1] === 'entries' && parts.length === 3 && method === 'GET') {
+      const entry = await showEntry(sql, decodeURIComponent(parts[2]!));
+      if (!entry) throw new HttpError(404, `no directory entry ${decodeURIComponent(parts[2]!)}`);
+      return entry;
+    }
+    if (method === 'POST' && path === 'trust/reload') {
+      const report = await options.trust.reload();
+      return { ...report, trust: options.trust.status() };
+    }
     if (method === 'GET' && path === 'dead-letters') {
       const state = url.searchParams.get('state');
       if (state && !['held', 'replayed', 'discarded'].includes(state)) throw new HttpError(400, `unknown state ${state}`);

@@ -26,10 +26,18 @@ export interface PayloadValidationPool {
   validate(body: Uint8Array, content: Uint8Array, metadata: MessageMetadata): Promise<PayloadResult>;
   /** Frees what was started for a message that is done, whatever became of it. */
   release(fields: AmqpMessageFields): void;
+  /**
+   * Workers open envelopes under this trust from now on (a newer CRL was taken). Only for their own use: the
+   * processor verifies every signature and certificate itself, and takes nothing but the payload verdict from here.
+   */
+  useTrust(trust: TrustConfig): void;
   /** Entries held and the body bytes they stand for (waiting, at a worker, or answered and not yet used). */
   held(): { entries: number; bytes: number };
   close(): Promise<void>;
 }
+
+/** What the pool posts to a worker: a message to validate, or the trust to open envelopes with from now on. */
+export type WorkerJob = { readonly fields: AmqpMessageFields } | { readonly trust: TrustConfig };
 
 /** The worker's answer: a verdict on one content under one set of properties, never the payload itself. */
 export interface WorkerVerdict {
@@ -104,7 +112,8 @@ export function createPayloadValidationPool(trust: TrustConfig, limits: PoolLimi
       entry.verdict = new Promise((resolve) => {
         entry.resolve = resolve;
       });
-      worker.postMessage(entry.fields);
+      // An entry waits with its fields; `take` clears them only as it leaves the queue.
+      worker.postMessage({ fields: entry.fields! } satisfies WorkerJob);
       entry.fields = undefined;
     }
   };
@@ -166,6 +175,9 @@ export function createPayloadValidationPool(trust: TrustConfig, limits: PoolLimi
       if (!(fields.body instanceof Uint8Array) || entries.size === 0) return;
       const entry = entries.get(keyOf(fields.message_id, fields.body));
       if (entry) drop(entry);
+    },
+    useTrust(next) {
+      for (const worker of workers) worker.postMessage({ trust: next } satisfies WorkerJob);
     },
     held: () => ({ entries: entries.size, bytes }),
     async close() {

@@ -4,17 +4,22 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { verify, type TrustConfig } from '../shared/cms/index.ts';
 import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
 import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
-import { decodeMessage, type AmqpMessageFields } from '../shared/protocol/message-codec.ts';
-import { digestOf, metadataKeyOf, type WorkerVerdict } from './payload-validation-pool.ts';
+import { decodeMessage } from '../shared/protocol/message-codec.ts';
+import { digestOf, metadataKeyOf, type WorkerJob, type WorkerVerdict } from './payload-validation-pool.ts';
 
 // The worker of payload-validation-pool.ts: decode, open the signed envelope, validate the payload; answers the
 // verdict with what it was reached on (the content's digest and the metadata), or nothing when the message fails
 // before its payload (the main thread then finds out why). It never sends the payload back: the main thread parses
 // the content it verified itself.
 indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
-const { trust } = workerData as { trust: TrustConfig };
+let { trust } = workerData as { trust: TrustConfig };
 
-parentPort!.on('message', (fields: AmqpMessageFields) => {
+parentPort!.on('message', (job: WorkerJob) => {
+  if ('trust' in job) {
+    trust = job.trust;
+    return;
+  }
+  const { fields } = job;
   void (async () => {
     let verdict: WorkerVerdict | undefined;
     try {

@@ -1,13 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import { isCmsError, verify, type CmsSigner, type TrustConfig } from '../shared/cms/index.ts';
-import { commonNameOf, describeCertificate } from '../shared/pki/index.ts';
+import { commonNameOf, describeCertificate, readCrl } from '../shared/pki/index.ts';
 import { roleReferenceProblem } from '../shared/protocol/fhir/directory-entries.ts';
 import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
 import {
   buildDirectorySnapshot, buildDirectoryUpdate, buildHubNotice, buildReceipt, type DirectoryChange, type DirectoryResource,
 } from '../shared/protocol/fhir/message-builders.ts';
 import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
+import { UUID_PATTERN } from '../shared/protocol/identifiers.ts';
 import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
 import { decodeMessage, type AmqpMessageFields, type MessageMetadata } from '../shared/protocol/message-codec.ts';
 import { openMessage, reasonForCmsError, sealMessage, signingTimeProblem, type OpenContext } from '../shared/protocol/message-envelope.ts';
@@ -109,6 +110,13 @@ export interface UplinkProcessor {
   snapshot(context: ProcessContext, endpointId: string): Promise<{ version: number; batches: number }>;
   /** Sends the snapshots that requests made too soon after the last one are waiting for, once their interval is over. */
   serveDueSnapshots(context: ProcessContext, limit: number): Promise<number>;
+  /** Verifies signatures and certificates against this trust from now on (a newer CRL was taken). */
+  useTrust(trust: TrustConfig): void;
+  /**
+   * Fans a CRL the hub has taken out to every registered endpoint (hub.notice crl-updated, protocol §5.3), unless an
+   * instance already did; returns the number of endpoints it went to.
+   */
+  distributeCrl(context: ProcessContext, crl: Uint8Array, by: string): Promise<number>;
 }
 
 class Rejected extends Error {
@@ -162,7 +170,8 @@ interface ResourceRow extends DirectoryRow {
 
 export function createUplinkProcessor(options: ProcessorOptions): UplinkProcessor {
   const now = options.now ?? (() => new Date());
-  const { identity, trust } = options;
+  const { identity } = options;
+  let trust = options.trust;
   const snapshotIntervalMs = options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
 
   // --- sending -------------------------------------------------------------------------------------------------------
@@ -229,6 +238,31 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     await queue(context, [toEndpoint], message);
   }
 
+  /** A signed crl-updated notice carrying `crl`: to one endpoint (after its registration), or to all. */
+  async function crlNotice(crl: Uint8Array, toEndpoint?: string): Promise<StoredMessage> {
+    const info = readCrl(crl);
+    const text = `The revocation list of ${info.issuer}${info.crlNumber === undefined ? '' : `, number ${info.crlNumber}`}, issued ${info.thisUpdate.toISOString()}`
+      + `${info.nextUpdate ? `, next update due ${info.nextUpdate.toISOString()}` : ''}: apply it if it verifies against your trust anchors and is newer than yours.`;
+    return sealFromHub(
+      { rtsType: T.hubNotice, rtsVersion: PROTOCOL_VERSION, rtsSender: HUB_SENDER, rtsNotice: 'crl-updated', ...(toEndpoint && { rtsToEndpoint: toEndpoint }) },
+      (messageId, timestamp) => buildHubNotice({ messageId, timestamp, sender: HUB_SENDER }, { notice: 'crl-updated', text, crl, ...(toEndpoint && { toEndpoint }) }),
+    );
+  }
+
+  async function distributeCrl(context: ProcessContext, crl: Uint8Array, by: string): Promise<number> {
+    // Under the directory lock, as registrations take it: an endpoint registering meanwhile is either in the list
+    // read here or registers afterwards, when it is sent the CRL now in use.
+    await store.lockDirectory(context.tx);
+    const endpoints = await store.endpointIds(context.tx);
+    const info = readCrl(crl);
+    const first = await store.recordCrlDistribution(context.tx, {
+      digest: createHash('sha256').update(crl).digest('hex'), issuer: info.issuer, crlNumber: info.crlNumber ?? null, endpoints: endpoints.length, by, at: now(),
+    });
+    if (!first) return 0;
+    await queue(context, endpoints, await crlNotice(crl));
+    return endpoints.length;
+  }
+
   // --- opening signed messages ----------------------------------------------------------------------------------------
 
   async function openSigned(message: UplinkMessage, expected: readonly Uint8Array[]): Promise<{ metadata: MessageMetadata; payload: Record<string, unknown> }> {
@@ -282,6 +316,12 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       (messageId, timestamp) => buildHubNotice({ messageId, timestamp, sender: HUB_SENDER }, { notice: 'registration-accepted', text: `Welcome, ${sender}. A directory snapshot follows.`, toEndpoint: sender }),
     );
     await queue(context, [sender], notice);
+    // A new endpoint holds the CRL it was enrolled with, maybe older than the hub's: it gets the hub's at once. The
+    // CRL is read under the directory lock (the snapshot's two locks, in their order), which distributeCrl takes too:
+    // a CRL taken meanwhile is either the one read here or fanned out after this endpoint is recorded.
+    await store.lockSnapshotState(context.tx, sender);
+    await store.lockDirectory(context.tx);
+    for (const crl of trust.crls ?? []) await queue(context, [sender], await crlNotice(crl, sender));
     await sendReceipt(context, sender, metadata.messageId, 'processed');
     await requestedSnapshot(context, sender);
   }
@@ -667,15 +707,18 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     const userId = message.stored.properties.user_id;
     const type = admission.metadata?.properties.rtsType ?? String(message.stored.properties.application_properties.rtsType ?? '');
     const messageId = message.stored.properties.message_id;
-    const readable = admission.ok || admission.metadata !== undefined;
+    // Every permanent failure is answered, those of the AMQP properties too, as long as the receipt can name the
+    // message: its correlation_id must be the message's id, which then has to be a UUID string (protocol §6.1).
+    const answerable = typeof message.fields.message_id === 'string' && UUID_PATTERN.test(message.fields.message_id);
 
     const deadLetter = async (reason: ReasonCode, detail: string, recorded: boolean): Promise<ProcessOutcome> => {
       const deadLetterId = await store.addDeadLetter(context.tx, {
         messageId, source: context.source, sender: userId, type, reason, detail, message: message.stored, at: now(),
       });
       if (recorded) await store.setMessageOutcome(context.tx, messageId, 'rejected', reason);
-      // Receipts are never answered by receipts; the receipt goes to who really sent it (user_id), not who it claims.
-      if (type !== T.receipt && userId && readable) await sendReceipt(context, userId, messageId, 'rejected', { code: reason, detail });
+      // Receipts are never answered by receipts; the receipt goes to who really sent it (user_id), not who it claims,
+      // and only if that is a registered endpoint (sendReceipt: it has a downlink).
+      if (type !== T.receipt && userId && answerable) await sendReceipt(context, userId, messageId, 'rejected', { code: reason, detail });
       return { outcome: 'rejected', reason, detail, deadLetterId };
     };
 
@@ -736,5 +779,10 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     }
   }
 
-  return { process, claimAll, flush, snapshot, serveDueSnapshots };
+  function useTrust(next: TrustConfig): void {
+    trust = next;
+    options.certificates.useTrust(next);
+  }
+
+  return { process, claimAll, flush, snapshot, serveDueSnapshots, useTrust, distributeCrl };
 }

@@ -159,6 +159,21 @@ export const HUB_MIGRATIONS: readonly Migration[] = [
       create index snapshot_state_pending on snapshot_state (sent_at) where pending;
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- Each CRL the hub has fanned out to every endpoint (hub.notice crl-updated, protocol §5.3), by the digest of its
+      -- DER: instances that take the same new CRL from their files send it once between them.
+      create table crl_distributions (
+        digest text primary key,
+        issuer text not null,
+        crl_number bigint,
+        endpoints int not null,
+        distributed_at timestamptz not null,
+        distributed_by text not null
+      );
+    `,
+  },
 ];
 
 export async function migrateHubSchema(sql: SqlClient): Promise<void> {

@@ -165,6 +165,43 @@ export async function directoryStats(q: SqlQueryable): Promise<DirectoryStats> {
   return { version: await directoryVersion(q), live, retired, publishers, ...(last && { lastChange: last }), collectingPublishes: collecting };
 }
 
+export interface DirectoryListingRow {
+  readonly id: string;
+  readonly publisher: string;
+  readonly retired: boolean;
+  readonly version: number;
+  /** JSON text of the PractitionerRole and the Practitioner of the same id; null once retired. */
+  readonly role: string | null;
+  readonly practitioner: string | null;
+}
+
+/**
+ * Practitioner entries (by their PractitionerRole), ordered by directory id, a page at a time (ids after `after`);
+ * with `exactId`, that one entry.
+ */
+export function listDirectoryEntries(q: SqlQueryable, options: { publisher?: string; after?: string | undefined; exactId?: string; limit: number }): Promise<DirectoryListingRow[]> {
+  return q.query<DirectoryListingRow>(
+    `select r.entry_id as id, r.publisher, r.retired, r.version, r.resource as role, p.resource as practitioner
+     from directory_entries r left join directory_entries p on p.url = 'Practitioner/' || r.entry_id
+     where r.resource_type = 'PractitionerRole' and ($1::text is null or r.publisher = $1) and ($2::text is null or r.entry_id > $2)
+       and ($3::text is null or r.url = 'PractitionerRole/' || $3)
+     order by r.entry_id limit $4`,
+    [options.publisher ?? null, options.after ?? null, options.exactId ?? null, options.limit],
+  );
+}
+
+// --- revocation lists -----------------------------------------------------------------------------------------------
+
+/** Records that a CRL is being fanned out; false if an instance already did (the caller then sends nothing). */
+export async function recordCrlDistribution(q: SqlQueryable, d: { digest: string; issuer: string; crlNumber: number | null; endpoints: number; by: string; at: Date }): Promise<boolean> {
+  const rows = await q.query(
+    `insert into crl_distributions (digest, issuer, crl_number, endpoints, distributed_at, distributed_by) values ($1, $2, $3, $4, $5, $6)
+     on conflict (digest) do nothing returning digest`,
+    [d.digest, d.issuer, d.crlNumber, d.endpoints, d.at, d.by],
+  );
+  return rows.length === 1;
+}
+
 // --- full publishes in batches --------------------------------------------------------------------------------------
 
 export interface PublishSet {

@@ -14,6 +14,8 @@ export function writeTestHubConfig(options: {
   claimMs?: number;
   /** Port of the operator API (rts hub …). */
   operatorPort?: number;
+  /** How often the hub reads its CRL files again (default: the hub's). */
+  crlReloadSeconds?: number;
 }): { file: string; env: Record<string, string> } {
   const { broker, region } = options;
   const config: HubConfig = {
@@ -28,7 +30,7 @@ export function writeTestHubConfig(options: {
     },
     database: options.database.kind === 'embedded' ? options.database : { kind: 'postgres', url: { env: 'RTS_HUB_DATABASE_URL' } },
     identity: { certificateFile: region.files.hubCertificate, privateKeyFile: region.files.hubKey },
-    trust: { anchorFiles: [region.files.ca], crlFiles: [region.files.crl] },
+    trust: { anchorFiles: [region.files.ca], crlFiles: [region.files.crl], ...(options.crlReloadSeconds && { crlReloadSeconds: options.crlReloadSeconds }) },
     claimMs: options.claimMs ?? 30_000,
     ...(options.operatorPort && { operator: { port: options.operatorPort, token: { env: 'RTS_HUB_OPERATOR_TOKEN' } } }),
   };

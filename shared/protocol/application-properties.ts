@@ -12,8 +12,11 @@ import { REASON_CODES } from './reason-codes.ts';
 const positiveInt = z.number().int().min(1).max(2_147_483_647);
 const version = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
+/** `rtsVersion`: major.minor. A value of another form is `malformed-properties`; another major, `unsupported-version`. */
+export const VERSION_PATTERN = /^\d{1,3}\.\d{1,3}$/;
+
 const common = {
-  rtsVersion: z.string().regex(/^\d{1,3}\.\d{1,3}$/, 'major.minor'),
+  rtsVersion: z.string().regex(VERSION_PATTERN, 'major.minor'),
   /** The sending endpoint; on the uplink it must equal the broker-verified user_id and the routing key. */
   rtsSender: endpointIdSchema,
 };

@@ -1,4 +1,4 @@
-import { applicationPropertiesSchema, type ApplicationProperties } from './application-properties.ts';
+import { applicationPropertiesSchema, VERSION_PATTERN, type ApplicationProperties } from './application-properties.ts';
 import { UUID_PATTERN } from './identifiers.ts';
 import { PROTOCOL_LIMITS } from './limits.ts';
 import { MESSAGE_TYPE_SPECS, isMessageType, type Envelope } from './message-types.ts';
@@ -110,9 +110,11 @@ export function decodeMessage(message: AmqpMessageFields, options: DecodeOptions
   if (props.rtsType === undefined) return violation(REASON_CODES.missingProperty, 'rtsType: missing');
   if (!isMessageType(props.rtsType)) return violation(REASON_CODES.unknownType, `rtsType: ${shown(props.rtsType)} is not a message type`);
   if (props.rtsVersion === undefined) return violation(REASON_CODES.missingProperty, 'rtsVersion: missing');
-  if (typeof props.rtsVersion !== 'string' || !isSupportedVersion(props.rtsVersion)) {
-    return violation(REASON_CODES.unsupportedVersion, `rtsVersion: ${shown(props.rtsVersion)} is not supported`);
+  // Not a version at all is a malformed property; a well-formed version of another major is one we do not speak.
+  if (typeof props.rtsVersion !== 'string' || !VERSION_PATTERN.test(props.rtsVersion)) {
+    return violation(REASON_CODES.malformedProperties, `rtsVersion: ${shown(props.rtsVersion)} is not major.minor`);
   }
+  if (!isSupportedVersion(props.rtsVersion)) return violation(REASON_CODES.unsupportedVersion, `rtsVersion: ${shown(props.rtsVersion)} is not supported`);
   const parsed = applicationPropertiesSchema.safeParse(props);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
