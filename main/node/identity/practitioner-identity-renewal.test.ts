@@ -203,5 +203,10 @@ describe('the region\'s CRL from the hub', () => {
     expect((await identity.status(new Date(nextUpdate - (CRL_EXPIRING_HOURS + 1) * HOUR))).trust.crlState).toBe('current');
     expect((await identity.status(new Date(nextUpdate - 24 * HOUR))).trust.crlState).toBe('expiring');
     expect((await identity.status(new Date(nextUpdate + HOUR))).trust.crlState).toBe('stale');
+
+    // Judged by the CA's newest CRL, as messages are: an older one loaded beside it does not make it look stale.
+    const older = await createCrl(r.issuer, { thisUpdate: new Date(Date.now() - 40 * 24 * HOUR), validityDays: 30 });
+    await identity.setTrust({ ...r.trust, crlsPem: derToPem(older, PEM_LABELS.crl) + derToPem(r.crl, PEM_LABELS.crl) });
+    expect((await identity.status()).trust).toMatchObject({ crlState: 'current', crlNextUpdate: new Date(nextUpdate).toISOString() });
   });
 });

@@ -180,8 +180,11 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
       return account !== undefined && (await vault.get(account)) !== undefined;
     }));
     const anchors = trustItems('anchor');
-    // A CRL without nextUpdate is never current (as the CMS checks judge it).
-    const nextUpdate = crls.map((c) => c.nextUpdate ?? new Date(0)).sort((a, b) => a.getTime() - b.getTime())[0];
+    // Each CA's newest CRL counts (as the CMS checks judge it), and the first of them to run out; one without
+    // nextUpdate is never current.
+    const newest = new Map<string, CrlInfo>();
+    for (const crl of crls) if ((newest.get(crl.issuer)?.thisUpdate.getTime() ?? -1) < crl.thisUpdate.getTime()) newest.set(crl.issuer, crl);
+    const nextUpdate = [...newest.values()].map((c) => c.nextUpdate ?? new Date(0)).sort((a, b) => a.getTime() - b.getTime())[0];
     const pending = db.prepare<[], { use: CertificateUse }>('select distinct use from pending_requests order by use').all().map((r) => r.use);
     return {
       ...(ids.size === 1 && { practitionerId: [...ids][0]! }),
