@@ -244,7 +244,6 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
     return undefined;
   }
 
-
   /**
    * Checks a certificate with its key and stores both: the key in the keychain under its own name, the certificate in
    * the store as the current one of its use. The certificate it replaces is retired: an encryption one with its key,
