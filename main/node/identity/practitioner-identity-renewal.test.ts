@@ -102,6 +102,17 @@ describe('renewing the practitioner\'s certificates', () => {
     expect(status.earlierEncryptionCertificates).toBe(0);
   });
 
+  it('lets the first run replace its one certificate with another practitioner\'s (a wrong file corrected), keeping nothing of the first', async () => {
+    const r = await region();
+    const vault = createMemoryVault();
+    const identity = openPractitionerIdentity(storeOnDisk(), vault);
+    await identity.setTrust(r.trust);
+    await identity.importPkcs12({ use: 'encryption', pkcs12: (await r.issue('encryption', 'clinic-a.dr-lima')).pkcs12, password: 'p' });
+    const status = await identity.importPkcs12({ use: 'encryption', pkcs12: (await r.issue('encryption')).pkcs12, password: 'p' });
+    expect(status).toMatchObject({ practitionerId: ID, earlierEncryptionCertificates: 0 });
+    expect([...vault.secrets.keys()]).toEqual([expect.stringMatching(/^private-key:encryption:clinic-a\.dr-ahmed:/)]);
+  });
+
   it('keeps a requested key waiting beside the current one: signing and decryption go on with the current key until the issued certificate is imported', async () => {
     const r = await region();
     const { identity } = await installed(r);

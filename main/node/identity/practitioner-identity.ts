@@ -247,15 +247,20 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
   /**
    * Checks a certificate with its key and stores both: the key in the keychain under its own name, the certificate in
    * the store as the current one of its use. The certificate it replaces is retired: an encryption one with its key,
-   * to read what was sent to it; a signing key has nothing left to do and leaves the keychain.
+   * to read what was sent to it; a signing key has nothing left to do and leaves the keychain. Once both certificates
+   * are installed, only the same practitioner's can follow.
    */
   async function install(use: CertificateUse, pkcs8: Uint8Array, certificate: Uint8Array, chain: readonly Uint8Array[]): Promise<void> {
     const id = commonNameOf(certificate);
     if (!id) throw new IdentityError('identity-invalid', 'The certificate names no practitioner (no common name).');
     const current = practitionerId();
-    if (current && current !== id) {
+    const otherUse = use === 'signing' ? 'encryption' : 'signing';
+    if (current && current !== id && certificateRow(otherUse)) {
       throw new IdentityError('identity-invalid', `This certificate belongs to ${id}, but the certificates here belong to ${current}: a renewed certificate must name the same practitioner.`);
     }
+    // Half-way through the first run the one certificate here may be replaced by another practitioner's (a wrong file
+    // corrected): it was never this practitioner's, so it is dropped, not kept as an earlier one.
+    const correction = current !== undefined && current !== id;
     const verdict = await judge(certificate, use, new Date());
     if (verdict.state !== 'valid' && verdict.state !== 'expiring') throw new IdentityError('identity-invalid', `The ${use} certificate cannot be used: ${verdict.problem ?? verdict.state}`);
     // Proves key and certificate belong together, and that the key suits the use, before anything is stored.
@@ -271,7 +276,7 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
     const previous = certificateRow(use);
     const replaced = previous && !bytesEqual(new Uint8Array(previous.certificate), certificate) ? previous : undefined;
     db.transaction(() => {
-      if (replaced && use === 'encryption') {
+      if (replaced && use === 'encryption' && !correction) {
         db.prepare('insert into retired_certificates (certificate, use, practitioner_id, key_account, retired_at) values (?, ?, ?, ?, ?)')
           .run(replaced.certificate, use, replaced.practitioner_id, replaced.key_account, Date.now());
       }
@@ -281,7 +286,7 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
         .run(use, id, certificate, JSON.stringify(chain.map(toBase64)), account);
       db.prepare('delete from pending_requests where key_account = ?').run(account);
     })();
-    if (replaced && use === 'signing' && replaced.key_account !== account) {
+    if (replaced && (use === 'signing' || correction) && replaced.key_account !== account) {
       await vault.delete(replaced.key_account);
       loaded.delete(replaced.key_account);
     }
