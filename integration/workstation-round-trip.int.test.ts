@@ -12,7 +12,8 @@ import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
 import { expertEntry, type TestPractitioner } from '../hub/testing/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
-import { privateKeyAccount, STORE_KEY_ACCOUNT } from '../main/node/vault/vault-accounts.ts';
+import { keyAccountFor } from '../main/node/identity/practitioner-identity.ts';
+import { STORE_KEY_ACCOUNT } from '../main/node/vault/vault-accounts.ts';
 import { P12_PASSWORD, PROTOCOL_V as V, startRegionHarness, type ClinicId, type RegionHarness } from './testing/region-harness.ts';
 
 /**
@@ -247,7 +248,7 @@ describe('workstation core on the real broker and hub', () => {
       needles.push({ what: `${endpointId}'s store key`, bytes: Buffer.from(storeKey!) }, { what: `${endpointId}'s store key (raw)`, bytes: Buffer.from(storeKey!, 'base64url') });
       const practitioner = endpointId === 'ws-expert-1' ? expert : applicant;
       for (const use of ['signing', 'encryption'] as const) {
-        const pkcs8 = await vault.get(privateKeyAccount(practitioner.id, use));
+        const pkcs8 = await vault.get(keyAccountFor(practitioner.id, use, practitioner[use].certificate));
         expect(pkcs8, `${endpointId}'s ${use} key in the keychain`).toBeDefined();
         const der = Buffer.from(pkcs8!, 'base64');
         expect(der).toEqual(Buffer.from(await exportPrivateKeyPkcs8(practitioner[use].privateKey)));

@@ -5,6 +5,7 @@ import type { RtsApi } from '../preload/rts-api.ts';
 import { AppFrame } from './components/app-frame.tsx';
 import { ConnectionPanel } from './components/connection-panel.tsx';
 import { LockScreen, PassphraseRequiredScreen } from './components/lock-screen.tsx';
+import { CrlBanner } from './components/crl-banner.tsx';
 import { OfflineBanner } from './components/offline-banner.tsx';
 import { RegionOpening } from './components/region-switch.tsx';
 import { useAppInfo } from './hooks/use-app-info.ts';
@@ -88,6 +89,7 @@ function Workspace({ api, setup, region, connection }: { api: RtsApi; setup: Set
       </nav>
       <div className="workspace-main">
         <OfflineBanner connection={connection} pending={pending} />
+        <CrlBanner trust={setup.identity?.trust} />
         {view.name === 'inbox' && <InboxScreen api={api} navigate={navigate} />}
         {view.name === 'case' && <CaseScreen key={view.caseId} api={api} caseId={view.caseId} navigate={navigate} />}
         {view.name === 'directory' && <DirectoryScreen api={api} navigate={navigate} />}

@@ -31,7 +31,7 @@ import { CoreError } from './core-error.ts';
 import { openDirectoryMirror, type DirectoryMirror, type SnapshotProgress } from './directory/directory-mirror.ts';
 import { createDirectorySync, type RefusedEntry } from './directory/directory-sync.ts';
 import { openPractitionerIdentity, IdentityError, type PractitionerIdentity } from './identity/practitioner-identity.ts';
-import { createDownlinkHandler } from './messaging/downlink-handler.ts';
+import { createDownlinkHandler, HUB_SENDER } from './messaging/downlink-handler.ts';
 import { openRegistration, type Registration } from './messaging/registration.ts';
 import { checkEnrolment, describeEnrolment, profileOfEnrolment } from './settings/enrolment-intake.ts';
 import { openWorkstationSettings, type ConnectionProfile, type WorkstationSettings } from './settings/workstation-settings.ts';
@@ -314,7 +314,7 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     const endpointId = me().endpointId;
     const pending: (() => void)[] = [];
     const handle = createDownlinkHandler({
-      me, recipient: () => identity.recipient(), trust: () => identity.trust(), hubCertificate: () => identity.hubCertificate(),
+      me, recipients: () => identity.recipients(), trust: () => identity.trust(), hubCertificate: () => identity.hubCertificate(),
       consult, mirror, registration, sync: createDirectorySync({ mirror, validator: () => createNativeCertificateValidator(identity.trust()) }),
       seal, enqueue,
       afterCommit: (notify) => {
@@ -334,6 +334,9 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       },
       onCaseChanged: (caseId, isNew) => emit(EVENTS.caseChanged, { summary: consult.summaryOf(caseId), isNew }),
       onNotice: () => emitSetup(),
+      applyCrl: (der) => identity.applyCrl(der),
+      // Every CRL the hub sends leaves a line: applied, or why nothing changed. The setup event after it refreshes the UI.
+      onCrl: (outcome, detail) => parts?.audit.append({ actor: HUB_SENDER, action: outcome === 'applied' ? AUDIT_ACTIONS.crlApplied : AUDIT_ACTIONS.crlIgnored, subject: 'crl', detail }),
     });
     link.receiver = createInboxReceiver({
       connection: link.connection, source: downlinkReceiveAddress(endpointId), sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters, handle,
@@ -558,7 +561,7 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     const registration = openRegistration(db, emitSetup);
     const consult = createConsultService({
       db, cases, mirror, audit, me,
-      recipient: () => identity.recipient(), trust: () => identity.trust(), validator: () => createNativeCertificateValidator(identity.trust()),
+      recipients: () => identity.recipients(), trust: () => identity.trust(), validator: () => createNativeCertificateValidator(identity.trust()),
       seal, enqueue,
       onCaseChanged: (summary, isNew) => emit(EVENTS.caseChanged, { summary, isNew }),
     });

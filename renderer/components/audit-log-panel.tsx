@@ -14,6 +14,7 @@ const ACTION_WORDS: Readonly<Record<string, string>> = {
   'identity-imported': 'imported a certificate', enrolled: 'joined the region with an enrolment file', registered: 'registered the workstation', 'case-created': 'created a case',
   'case-received': 'received a case', 'case-opened': 'opened', decrypted: 'decrypted', signed: 'signed', sent: 'sent',
   received: 'received', rejected: 'refused', exported: 'exported', locked: 'locked the app', unlocked: 'unlocked the app',
+  'crl-applied': "applied the region's new revocation list", 'crl-ignored': 'ignored a revocation list (not newer, or not from the region)',
 };
 
 /**

@@ -3,7 +3,7 @@ import type { SetupState } from '../../shared/api/contract.ts';
 type CertificateStatus = NonNullable<SetupState['identity']>['certificates'][number];
 
 const STATE_WORDS: Record<CertificateStatus['state'], string> = {
-  valid: 'Valid', expiring: 'Expires soon', expired: 'Expired', 'not-yet-valid': 'Not yet valid', revoked: 'Revoked', untrusted: 'Not trusted',
+  valid: 'Valid', expiring: 'Expires soon', expired: 'Expired', 'not-yet-valid': 'Not yet valid', revoked: 'Revoked by the region', untrusted: 'Not trusted',
 };
 const USE_WORDS: Record<CertificateStatus['use'], string> = { signing: 'Signing', encryption: 'Encryption', hub: 'Hub', anchor: 'Regional CA' };
 

@@ -16,6 +16,7 @@ import { TrendPlot, type TrendSeries } from '../components/trend-plot.tsx';
 import { WaveformPlot } from '../components/waveform-plot.tsx';
 import { useAction, useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
+import { reasonLabel } from '../components/reason-words.ts';
 import { ReportEditor } from './report-editor.tsx';
 import './case.css';
 
@@ -211,7 +212,7 @@ function SignatureBadge({ message }: { message: Message }) {
   if (message.direction === 'in' && message.state === 'rejected') {
     return (
       <div className="signature-cell">
-        <span className="badge" data-tone="bad" data-testid="refused-badge">Refused: {message.reason ?? 'unreadable'}</span>
+        <span className="badge" data-tone="bad" data-testid="refused-badge">Refused: {reasonLabel(message.reason, 'unreadable')}</span>
         {message.detail && <span className="refusal-detail">{message.detail}</span>}
         <span className="hint">Nothing of its content is shown.</span>
       </div>
@@ -220,7 +221,7 @@ function SignatureBadge({ message }: { message: Message }) {
   if (message.direction === 'out' && message.state === 'rejected') {
     return (
       <div className="signature-cell">
-        <span className="badge" data-tone="bad" data-testid="refused-badge">Refused by the recipient: {message.reason ?? 'no reason given'}</span>
+        <span className="badge" data-tone="bad" data-testid="refused-badge">Refused by the recipient: {reasonLabel(message.reason, 'no reason given', 'recipient')}</span>
         {message.detail && <span className="refusal-detail">{message.detail}</span>}
       </div>
     );
@@ -323,7 +324,7 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
           <p><strong>No valid report.</strong></p>
           {refused && message && (
             <p>
-              <span className="badge" data-tone="bad">{message.direction === 'in' ? 'Refused' : 'Not delivered'}: {message.reason ?? message.detail ?? message.state}</span>
+              <span className="badge" data-tone="bad">{message.direction === 'in' ? 'Refused' : 'Not delivered'}: {reasonLabel(message.reason, message.detail ?? message.state, message.direction === 'in' ? 'sender' : 'recipient')}</span>
               {' '}{message.direction === 'in' ? 'A report arrived for this case but failed its checks; nothing of it is shown. The sender was told why.' : 'Your report did not reach the applicant.'}
             </p>
           )}

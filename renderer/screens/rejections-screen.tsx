@@ -1,6 +1,7 @@
 import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
 import type { RtsApi } from '../../preload/rts-api.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
+import { reasonLabel } from '../components/reason-words.ts';
 import { useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
 
@@ -21,7 +22,7 @@ export function RejectionsScreen({ api, navigate }: { api: RtsApi; navigate: Nav
             {rejections.value.map((r) => (
               <tr key={r.id}>
                 <td>{new Date(r.receivedAt).toLocaleString()}</td><td>{r.type ?? '—'}</td><td>{r.sender ?? '—'}</td>
-                <td><span className="badge" data-tone="bad">{r.reason}</span></td><td>{r.detail}</td>
+                <td><span className="badge" data-tone="bad">{reasonLabel(r.reason, 'refused')}</span></td><td>{r.detail}</td>
                 <td>{r.caseId && <button type="button" className="link" onClick={() => navigate({ name: 'case', caseId: r.caseId! })}>Open case</button>}</td>
               </tr>
             ))}

@@ -2,6 +2,7 @@ import type { RegionState, SetupState } from '../../shared/api/contract.ts';
 import type { RtsApi } from '../../preload/rts-api.ts';
 import { AuditLogPanel } from '../components/audit-log-panel.tsx';
 import { CertificateList } from '../components/certificate-list.tsx';
+import { CertificatesPanel } from '../components/certificates-panel.tsx';
 import { ConnectionForm } from '../components/connection-form.tsx';
 import { EnrolmentForm } from '../components/enrolment-form.tsx';
 import { LockSettings } from '../components/lock-screen.tsx';
@@ -26,10 +27,16 @@ export function SettingsScreen({ api, setup, region }: { api: RtsApi; setup: Set
         )}
       </section>
       <section className="panel" aria-labelledby="settings-identity">
-        <h3 id="settings-identity">Certificates</h3>
-        {setup.identity && <CertificateList certificates={[...setup.identity.certificates, ...setup.identity.trust.anchors, ...(setup.identity.trust.hub ? [setup.identity.trust.hub] : [])]} label="Certificates" />}
+        <h3 id="settings-identity">The region's certificates</h3>
+        {setup.identity && <CertificateList certificates={[...setup.identity.trust.anchors, ...(setup.identity.trust.hub ? [setup.identity.trust.hub] : [])]} label="Certificates" />}
         <p className="hint">Registration with the hub: {setup.registration.state}{setup.registration.reason ? ` (${setup.registration.reason})` : ''}.</p>
       </section>
+      {setup.identity && (
+        <section className="panel" aria-labelledby="settings-practitioner-certificates">
+          <h3 id="settings-practitioner-certificates">Your certificates</h3>
+          <CertificatesPanel api={api} identity={setup.identity} />
+        </section>
+      )}
       {region?.active !== 'demo' && <TrustStep api={api} done={setup.identity?.trust.hub !== undefined} setup={setup} title="The region's trust (load its current CRL here)" />}
       <section className="panel" aria-labelledby="settings-lock">
         <h3 id="settings-lock">Lock</h3>

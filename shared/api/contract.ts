@@ -21,6 +21,16 @@ const certificateStatusSchema = z.object({
   problem: z.string().optional(),
 });
 
+// --- Certificates in service (issue 17, item 2b/3): renewal and the region's CRL ---------------------------------------
+/** How many earlier encryption certificates keep their keys for older cases, and which uses have a key request waiting. */
+const renewalStatusShape = {
+  earlierEncryptionCertificates: z.number().int().min(0),
+  pendingRequests: z.array(z.enum(['signing', 'encryption'])),
+};
+/** The region's CRL held here: `expiring` within 72 hours of its nextUpdate, `stale` past it. */
+const crlStateSchema = z.enum(['current', 'expiring', 'stale']);
+// -----------------------------------------------------------------------------------------------------------------------
+
 export const profileSchema = z.object({
   hosts: z.array(z.object({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65_535) })).min(1).max(10),
   vhost: z.string().min(1).max(100),
@@ -60,7 +70,8 @@ export const setupStateSchema = z.object({
   identity: z.object({
     practitionerId: z.string().optional(),
     certificates: z.array(certificateStatusSchema),
-    trust: z.object({ anchors: z.array(certificateStatusSchema), hub: certificateStatusSchema.optional(), crlNextUpdate: z.string().optional() }),
+    ...renewalStatusShape,
+    trust: z.object({ anchors: z.array(certificateStatusSchema), hub: certificateStatusSchema.optional(), crlNextUpdate: z.string().optional(), crlState: crlStateSchema.optional() }),
     ready: z.boolean(),
   }).optional(),
   registration: z.object({ state: z.enum(['none', 'requested', 'accepted', 'rejected']), reason: z.string().optional() }),

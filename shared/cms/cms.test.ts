@@ -57,6 +57,22 @@ describe('seal and open', () => {
     expect(opened.signer.certificate).toEqual(pki.leaves[signer].certificate);
   });
 
+  it('opens with a list of one holder\'s identities, using the key whose certificate the RecipientInfo names', async () => {
+    // ecRecipient2 plays an earlier encryption certificate, kept after a renewal to ecRecipient.
+    const toEarlier = await seal(content, signers.ecSigner, [pki.leaves.ecRecipient2.certificate]);
+    const held = [identities.ecRecipient, identities.rsaRecipient, identities.ecRecipient2];
+    expect((await open(toEarlier, held, trust)).content).toEqual(content);
+    expect((await decrypt(await encrypt(content, [pki.leaves.rsaRecipient.certificate]), held)).content).toEqual(content);
+    // Chosen by name, not tried in turn: with the keys swapped between the two certificates the named one fails.
+    const swapped = [
+      { certificate: identities.ecRecipient.certificate, privateKey: identities.ecRecipient2.privateKey },
+      { certificate: identities.ecRecipient2.certificate, privateKey: identities.ecRecipient.privateKey },
+    ];
+    await expect(open(toEarlier, swapped, trust)).rejects.toMatchObject({ code: 'cms-decrypt-failed' });
+    await expect(open(toEarlier, [identities.ecRecipient, identities.rsaRecipient], trust))
+      .rejects.toMatchObject({ code: 'cms-not-a-recipient', message: expect.stringContaining('nor to 1 earlier certificate of the same holder') });
+  });
+
   it('defaults to AES-256-GCM in AuthEnvelopedData', async () => {
     const envelope = await seal(content, signers.ecSigner, [pki.leaves.ecRecipient.certificate]);
     expect(inspect(envelope)).toMatchObject({ contentType: 'authEnvelopedData', contentEncryption: 'AES-256-GCM', macSize: 16 });

@@ -1,7 +1,7 @@
 import { encrypt, unwrapEnvelope } from './enveloped-data.ts';
 import { afterUnwrap } from './opening-failure.ts';
 import { sign, verifySignedData } from './signed-data.ts';
-import type { CmsRecipientIdentity, CmsSigner, Der, OpenOptions, OpenResult, SealOptions, TrustConfig } from './types.ts';
+import type { CmsRecipients, CmsSigner, Der, OpenOptions, OpenResult, SealOptions, TrustConfig } from './types.ts';
 
 /**
  * Signs, then encrypts the SignedData. `recipientCertificates` must include the sender's own encryption certificate
@@ -17,7 +17,7 @@ export async function seal(content: Uint8Array, signer: CmsSigner, recipientCert
  * decryption, the inner structure, the signature, the signer certificate — is the one opening failure
  * (`cms-decrypt-failed`, OPENING_FAILED_MESSAGE) with the precise failure as its cause (withheldFailure).
  */
-export async function open(envelope: Der, recipient: CmsRecipientIdentity, trust: TrustConfig, options: OpenOptions = {}): Promise<OpenResult> {
+export async function open(envelope: Der, recipient: CmsRecipients, trust: TrustConfig, options: OpenOptions = {}): Promise<OpenResult> {
   const unwrapped = await unwrapEnvelope(envelope, recipient, options);
   return afterUnwrap(async () => {
     // The decrypted buffer is ours alone, so the content may stay a view into it.

@@ -29,7 +29,7 @@ import { bytesEqual } from '../pki/bytes.ts';
 import { OID, oidName } from './oids.ts';
 import { afterUnwrap } from './opening-failure.ts';
 import { recipientInfoFor, recipientKind, unwrapContentKey } from './recipients.ts';
-import { CONTENT_ENCRYPTION, type CmsRecipientIdentity, type ContentEncryption, type DecryptOptions, type DecryptResult, type Der, type EncryptOptions } from './types.ts';
+import { CONTENT_ENCRYPTION, type CmsRecipientIdentity, type CmsRecipients, type ContentEncryption, type DecryptOptions, type DecryptResult, type Der, type EncryptOptions } from './types.ts';
 import { randomBytes, subtle } from './webcrypto.ts';
 
 /**
@@ -151,12 +151,14 @@ export interface UnwrappedEnvelope {
   decryptContent(): Promise<Uint8Array>;
 }
 
+const recipientList = (recipients: CmsRecipients): readonly CmsRecipientIdentity[] => ('certificate' in recipients ? [recipients] : recipients);
+
 /**
  * Reads an AuthEnvelopedData (AES-256-GCM), or with `allowCbc` an EnvelopedData (AES-256-CBC), addressed to
- * `recipient`, checks it against the profile and unwraps the content key. Failures before the unwrap (structure,
+ * `recipient` (or to one of a list of identities, e.g. a holder's current and earlier certificates), checks it against the profile and unwraps the content key. Failures before the unwrap (structure,
  * algorithms, not a recipient) keep their own codes: they concern the clear-text envelope only.
  */
-export async function unwrapEnvelope(envelope: Der, recipient: CmsRecipientIdentity, options: DecryptOptions = {}): Promise<UnwrappedEnvelope> {
+export async function unwrapEnvelope(envelope: Der, recipient: CmsRecipients, options: DecryptOptions = {}): Promise<UnwrappedEnvelope> {
   const root = parseBer(envelope, options.maxBytes ?? DEFAULT_MAX_BYTES, 'The encrypted message');
   const { contentType, content } = readContentInfo(root, 'The encrypted message');
   const parsed = readEnvelope(contentType, content);
@@ -166,8 +168,8 @@ export async function unwrapEnvelope(envelope: Der, recipient: CmsRecipientIdent
     throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, 'EnvelopedData with AES-256-CBC is not accepted (unauthenticated encryption); the sender must use AuthEnvelopedData with AES-256-GCM');
   }
   const cipher = contentCipher(parsed);
-  const certificate = parseCertificate(recipient.certificate, 'The recipient certificate');
-  const key = await unwrapContentKey(parsed.recipientInfos, certificate, recipient.privateKey, { name: cipher.params.name });
+  const keys = recipientList(recipient).map((r) => ({ certificate: parseCertificate(r.certificate, 'The recipient certificate'), privateKey: r.privateKey }));
+  const key = await unwrapContentKey(parsed.recipientInfos, keys, { name: cipher.params.name });
   return {
     contentEncryption: cipher.contentEncryption,
     decryptContent: () => afterUnwrap(async () => {
@@ -180,8 +182,8 @@ export async function unwrapEnvelope(envelope: Der, recipient: CmsRecipientIdent
   };
 }
 
-/** Decrypts an AuthEnvelopedData (or, with `allowCbc`, an EnvelopedData) addressed to `recipient`. */
-export async function decrypt(envelope: Der, recipient: CmsRecipientIdentity, options: DecryptOptions = {}): Promise<DecryptResult> {
+/** Decrypts an AuthEnvelopedData (or, with `allowCbc`, an EnvelopedData) addressed to `recipient` (or one of a list). */
+export async function decrypt(envelope: Der, recipient: CmsRecipients, options: DecryptOptions = {}): Promise<DecryptResult> {
   const unwrapped = await unwrapEnvelope(envelope, recipient, options);
   return { content: await unwrapped.decryptContent(), contentEncryption: unwrapped.contentEncryption };
 }

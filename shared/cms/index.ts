@@ -9,6 +9,7 @@ export { sign, verify } from './signed-data.ts';
 export {
   CONTENT_ENCRYPTION,
   type CmsRecipientIdentity,
+  type CmsRecipients,
   type CmsSigner,
   type ContentEncryption,
   type DecryptOptions,

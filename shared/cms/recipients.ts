@@ -153,30 +153,45 @@ function decryptFailed(cause: unknown): CmsError {
   return openingFailed(new CmsError(CMS_ERROR_CODES.decryptFailed, 'The content key could not be unwrapped with this recipient key (wrong key or damaged message)', { cause }));
 }
 
-/** Recovers the content-encryption key from the RecipientInfo addressed to `certificate`. */
+/** A recipient's certificate (parsed) with its private key: one of the keys an envelope may be opened with. */
+export interface RecipientKey {
+  readonly certificate: pkijs.Certificate;
+  readonly privateKey: CryptoKey;
+}
+
+/** Whether `rid` (a KeyTrans or KeyAgree recipient identifier) names `certificate`: issuer+serial or its SKI. */
+function names(rid: unknown, certificate: pkijs.Certificate): boolean {
+  if (rid instanceof pkijs.RecipientKeyIdentifier) return matchesKeyId(rid.subjectKeyIdentifier, certificate);
+  return matchesIssuerAndSerial(rid, certificate) || matchesKeyId(rid, certificate);
+}
+
+/**
+ * Recovers the content-encryption key from the RecipientInfo addressed to one of `keys` (e.g. a practitioner's current
+ * and earlier encryption certificates): the key is chosen by the certificate the RecipientInfo names, never by trying
+ * keys in turn, so only the named key is ever used.
+ */
 export async function unwrapContentKey(
   recipientInfos: readonly pkijs.RecipientInfo[],
-  certificate: pkijs.Certificate,
-  privateKey: CryptoKey,
+  keys: readonly RecipientKey[],
   target: ContentKeyAlgorithm,
 ): Promise<CryptoKey> {
   for (const info of recipientInfos) {
     const value: unknown = info.value;
-    if (value instanceof pkijs.KeyTransRecipientInfo) {
-      if (matchesIssuerAndSerial(value.rid, certificate) || matchesKeyId(value.rid, certificate)) {
-        return checkLength(await transportedKey(value, privateKey, target));
+    for (const { certificate, privateKey } of keys) {
+      if (value instanceof pkijs.KeyTransRecipientInfo) {
+        if (names(value.rid, certificate)) return checkLength(await transportedKey(value, privateKey, target));
+      } else if (value instanceof pkijs.KeyAgreeRecipientInfo) {
+        const mine = value.recipientEncryptedKeys.encryptedKeys.find((k) => names(k.rid.value, certificate));
+        if (mine) return checkLength(await agreedKey(value, mine, privateKey, target));
       }
-    } else if (value instanceof pkijs.KeyAgreeRecipientInfo) {
-      const mine = value.recipientEncryptedKeys.encryptedKeys.find((k) => {
-        const rid: unknown = k.rid.value;
-        return matchesIssuerAndSerial(rid, certificate) || (rid instanceof pkijs.RecipientKeyIdentifier && matchesKeyId(rid.subjectKeyIdentifier, certificate));
-      });
-      if (mine) return checkLength(await agreedKey(value, mine, privateKey, target));
     }
   }
+  const [current, ...earlier] = keys;
   throw new CmsError(
     CMS_ERROR_CODES.notARecipient,
-    `The message is not addressed to ${certificateLabel(certificate)}`,
+    current
+      ? `The message is not addressed to ${certificateLabel(current.certificate)}${earlier.length > 0 ? ` nor to ${earlier.length} earlier certificate${earlier.length === 1 ? '' : 's'} of the same holder` : ''}`
+      : 'The message is not addressed to any key held here',
   );
 }
 

@@ -15,6 +15,12 @@ export interface CmsRecipientIdentity {
   privateKey: CryptoKey;
 }
 
+/**
+ * Who may open an envelope: one identity, or several of one holder (current first, then earlier ones kept for reading
+ * what was sent to them); the RecipientInfo's issuer+serial or SKI picks the key.
+ */
+export type CmsRecipients = CmsRecipientIdentity | readonly CmsRecipientIdentity[];
+
 /** Never changed in place: its parsed form is kept per object (chain.ts). */
 export interface TrustConfig {
   readonly anchors: readonly Der[];

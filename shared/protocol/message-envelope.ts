@@ -1,6 +1,6 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { bytesEqual } from '../pki/bytes.ts';
-import { checkTrustRevocation, OPENING_FAILED_MESSAGE, isCmsError, open, seal, sign, verify, withheldFailure, type CmsErrorCode, type CmsRecipientIdentity, type CmsSigner, type SignerInfoSummary, type TrustConfig } from '../cms/index.ts';
+import { checkTrustRevocation, OPENING_FAILED_MESSAGE, isCmsError, open, seal, sign, verify, withheldFailure, type CmsErrorCode, type CmsRecipients, type CmsSigner, type SignerInfoSummary, type TrustConfig } from '../cms/index.ts';
 import type { ApplicationProperties } from './application-properties.ts';
 import { validatePayload, type PayloadResult } from './fhir/payload-validator.ts';
 import { CONTENT_TYPES, decodeMessage, encodeMessage, type AmqpMessageFields, type MessageMetadata } from './message-codec.ts';
@@ -46,8 +46,8 @@ export async function sealMessage(input: SealInput): Promise<ReturnType<typeof e
 
 export interface OpenContext {
   readonly trust: TrustConfig;
-  /** The identity (encryption key) the message must be decrypted with, e.g. that of rtsToPractitioner. */
-  readonly recipientFor: (metadata: MessageMetadata) => CmsRecipientIdentity | undefined;
+  /** The identity (encryption key, or the current and earlier ones of one holder) the message must be decrypted with, e.g. that of rtsToPractitioner. */
+  readonly recipientFor: (metadata: MessageMetadata) => CmsRecipients | undefined;
   /**
    * Certificates one of which must have signed the message: the practitioner's signing certificates from the directory
    * for consult types, the clinic system's or the hub's otherwise. Undefined: the sender is not known here.

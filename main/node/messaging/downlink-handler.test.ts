@@ -38,7 +38,7 @@ describe('downlink handler, own CRL missing or stale', () => {
     const sealed: unknown[] = [];
     const handlerWith = (crls: Uint8Array[]) => createDownlinkHandler({
       me: () => ({ practitionerId: 'clinic-b.dr-okafor', endpointId: 'ws-expert-1' }),
-      recipient: async () => identity,
+      recipients: async () => identity,
       trust: () => ({ anchors: [ca.certificate], crls }),
       hubCertificate: () => undefined,
       seal: async (input: unknown) => {

@@ -1,7 +1,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
-import type { CmsRecipientIdentity, TrustConfig } from '../../../shared/cms/index.ts';
+import type { CmsRecipients, TrustConfig } from '../../../shared/cms/index.ts';
 import type { ApplicationProperties, PropertiesOf } from '../../../shared/protocol/application-properties.ts';
-import { buildReceipt, buildSnapshotRequest } from '../../../shared/protocol/fhir/message-builders.ts';
+import { buildReceipt, buildSnapshotRequest, readHubNotice } from '../../../shared/protocol/fhir/message-builders.ts';
 import type { AmqpMessageFields, MessageMetadata } from '../../../shared/protocol/message-codec.ts';
 import { openMessage, type Rejection } from '../../../shared/protocol/message-envelope.ts';
 import { MESSAGE_TYPE_SPECS } from '../../../shared/protocol/message-types.ts';
@@ -13,6 +13,7 @@ import type { StoredMessage } from '../../../transport/transport-store.ts';
 import type { ConsultService } from '../consult/consult-service.ts';
 import type { DirectoryMirror, SnapshotProgress } from '../directory/directory-mirror.ts';
 import type { DirectorySync, RefusedEntry } from '../directory/directory-sync.ts';
+import type { CrlOutcome } from '../identity/practitioner-identity.ts';
 import type { Registration } from './registration.ts';
 
 /**
@@ -25,7 +26,8 @@ export const HUB_SENDER = 'hub';
 
 export interface DownlinkHandlerOptions {
   readonly me: () => { practitionerId: string; endpointId: string };
-  readonly recipient: () => Promise<CmsRecipientIdentity>;
+  /** This practitioner's encryption identities (current and earlier): the envelope names the one it is for. */
+  readonly recipients: () => Promise<CmsRecipients>;
   readonly trust: () => TrustConfig;
   readonly hubCertificate: () => Uint8Array | undefined;
   readonly consult: ConsultService;
@@ -41,6 +43,10 @@ export interface DownlinkHandlerOptions {
   readonly onBehind: (behind: boolean) => void;
   readonly onCaseChanged: (caseId: string, isNew: boolean) => void;
   readonly onNotice: (notice: string, text: string) => void;
+  /** Applies a CRL that came with a `crl-updated` notice (practitioner-identity's applyCrl). */
+  readonly applyCrl: (der: Uint8Array) => Promise<CrlOutcome>;
+  /** After the notice is committed: what became of its CRL, in words for the audit log (never patient data). */
+  readonly onCrl: (outcome: CrlOutcome, detail: string) => void;
   readonly now?: () => Date;
 }
 
@@ -123,7 +129,7 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
   async function handleMessage(received: ReceivedMessage): Promise<HandlerResult> {
     const fields = { ...received.amqp, body: bodyBytes(received.amqp.body) } as unknown as AmqpMessageFields;
     const me = options.me();
-    const identity = await options.recipient();
+    const identity = await options.recipients();
     const opened = await openMessage(fields, {
       trust: options.trust(),
       now: now(),
@@ -183,12 +189,18 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
         };
       }
       case 'hub.notice': {
-        const text = String(((payload.entry as { resource: { parameter?: { name: string; valueString?: string }[] } }[])[1]?.resource.parameter ?? []).find((p) => p.name === 'text')?.valueString ?? '');
+        const notice = readHubNotice(payload as unknown as Bundle);
+        // The CRL is judged here, against this workstation's own anchors (the hub's signature only says who sent it):
+        // an older one or one of another CA changes nothing, and no outcome refuses or holds back the notice.
+        const crl = props.rtsNotice === 'crl-updated' ? await crlOutcome(notice.crl) : undefined;
         return {
           outcome: 'processed',
           effect: () => {
             if (props.rtsNotice === 'registration-accepted') options.registration.accepted();
-            afterCommit(() => options.onNotice(props.rtsNotice, text));
+            afterCommit(() => {
+              if (crl) options.onCrl(crl.outcome, crl.detail);
+              options.onNotice(props.rtsNotice, notice.text);
+            });
           },
         };
       }
@@ -227,6 +239,17 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
       default:
         return refuse({ code: 'unknown-type', detail: `${props.rtsType} is not for a workstation`, metadata });
     }
+  }
+
+  async function crlOutcome(der: Uint8Array | undefined): Promise<{ outcome: CrlOutcome; detail: string }> {
+    if (!der) return { outcome: 'invalid', detail: 'a crl-updated notice without a CRL' };
+    const outcome = await options.applyCrl(der);
+    const detail = {
+      applied: 'the region\'s new CRL is applied',
+      older: 'the CRL is not newer than the one held here; nothing changed',
+      invalid: 'the CRL is not signed by a CA of this region (or unreadable); nothing changed',
+    }[outcome];
+    return { outcome, detail };
   }
 
   async function snapshotRequest(knownVersion: number | undefined): Promise<StoredMessage> {

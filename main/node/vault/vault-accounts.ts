@@ -5,9 +5,18 @@ export function brokerPasswordAccount(endpointId: string): string {
 
 export const STORE_KEY_ACCOUNT = 'store-key';
 
-/** A practitioner's private key (PKCS#8, base64) for one use; `pending` while its certificate is being issued. */
-export function privateKeyAccount(practitionerId: string, use: 'signing' | 'encryption', pending = false): string {
-  return `${pending ? 'pending-' : ''}private-key:${use}:${practitionerId}`;
+/**
+ * A practitioner's private key (PKCS#8, base64) for one use, named by its public key's fingerprint so that a renewed or
+ * requested key never overwrites an earlier one (earlier encryption keys stay to read what was sent to them). Without
+ * a fingerprint: the one name per use of stores made before renewal, which their certificates keep referring to.
+ */
+export function privateKeyAccount(practitionerId: string, use: 'signing' | 'encryption', keyFingerprint?: string): string {
+  return `private-key:${use}:${practitionerId}${keyFingerprint ? `:${keyFingerprint}` : ''}`;
+}
+
+/** Where a key made for a certificate request waited before keys were named by fingerprint. */
+export function legacyPendingKeyAccount(practitionerId: string, use: 'signing' | 'encryption'): string {
+  return `pending-private-key:${use}:${practitionerId}`;
 }
 
 /** The scrypt hash of the passphrase that unlocks the app after idle. */

@@ -1,0 +1,76 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCrl, createRootCertificate, describeCertificate, generateKeyPair } from '../../../shared/pki/index.ts';
+import { createDownlinkBench, type DownlinkBench } from './downlink-bench.ts';
+
+/**
+ * Issue #17 items 2b and 3 at the workstation, through the real downlink path (real CMS, the expert's real identity
+ * store): a case received before an encryption renewal opens after it, and a CRL the hub distributes in a signed
+ * `crl-updated` notice takes effect for the next message — only if it is the region CA's and newer.
+ */
+let bench: DownlinkBench;
+beforeEach(async () => {
+  bench = await createDownlinkBench();
+}, 30_000);
+afterEach(async () => bench.close());
+
+const deadLetter = (messageId: unknown) => bench.transport.deadLetters.list({ limit: 1_000 }).find((l) => l.messageId === String(messageId));
+
+/** Delivers `messages` one after another (each its own batch) and returns how each was settled. */
+async function deliverEach(...messages: Parameters<DownlinkBench['deliver']>[0]) {
+  const outcomes: string[] = [];
+  for (const message of messages) outcomes.push(...(await bench.deliver([message])).map((s) => s.outcome));
+  return outcomes;
+}
+
+describe('renewal at the workstation', () => {
+  it('opens a case received (stored encrypted) before the encryption certificate was renewed', async () => {
+    const request = await bench.request();
+    expect(await deliverEach(request)).toEqual(['accepted']);
+    expect(deadLetter(request.message_id)).toBeUndefined();
+
+    await bench.identity.importPkcs12({ use: 'encryption', pkcs12: await bench.issuePkcs12('encryption', bench.expert.id), password: 'bench' });
+    const [current] = await bench.identity.recipients();
+    expect(current.certificate).not.toEqual(bench.expert.encryption.certificate);
+
+    const view = await bench.consult.openCase(request.caseId);
+    expect(view.patient).toMatchObject({ family: 'Nilsen' });
+    expect(view.messages.map((m) => m.state)).toEqual(['verified']);
+  });
+});
+
+describe('crl-updated notices from the hub', () => {
+  it('applies a newer CRL of the region, after which a message signed by the now-revoked certificate is refused certificate-revoked', async () => {
+    const before = await bench.request();
+    expect(await deliverEach(before)).toEqual(['accepted']);
+
+    const revoked = [{ serialNumber: describeCertificate(bench.applicant.signing.certificate).serialNumber, revocationDate: new Date(Date.now() - 60_000) }];
+    const notice = await bench.hubNotice({ notice: 'crl-updated', text: 'The region published a new CRL.', crl: await createCrl(bench.issuer, { crlNumber: 2, revoked }) });
+    const after = await bench.request();
+    expect(await deliverEach(notice, after)).toEqual(['accepted', 'accepted']);
+    expect(bench.crlOutcomes).toEqual(['applied']);
+    expect(deadLetter(notice.message_id)).toBeUndefined();
+    expect(deadLetter(after.message_id)).toMatchObject({ reason: 'certificate-revoked' });
+    // The sender is told only that it could not be opened (the precise reason stays here, docs/protocol.md §4).
+    expect(bench.receipts().find((r) => r.correlationId === String(after.message_id))).toMatchObject({ outcome: 'rejected' });
+  });
+
+  it('ignores an older CRL and one signed by another CA, and takes a notice without a CRL harmlessly', async () => {
+    const revoking = { crlNumber: 0, revoked: [{ serialNumber: describeCertificate(bench.applicant.signing.certificate).serialNumber, revocationDate: new Date(Date.now() - 60_000) }] };
+    const otherKeys = await generateKeyPair();
+    const otherCa = await createRootCertificate({ keyPair: otherKeys, subject: { commonName: 'Another Region CA' } });
+    const foreign = await createCrl({ certificate: otherCa.der, privateKey: otherKeys.privateKey }, { ...revoking, crlNumber: 7 });
+    const notices = [
+      await bench.hubNotice({ notice: 'crl-updated', text: 'older', crl: await createCrl(bench.issuer, revoking) }),
+      await bench.hubNotice({ notice: 'crl-updated', text: 'another CA', crl: foreign }),
+      await bench.hubNotice({ notice: 'crl-updated', text: 'no CRL' }),
+      await bench.hubNotice({ notice: 'maintenance', text: 'Maintenance tonight.' }),
+    ];
+    const trustBefore = bench.identity.trust();
+    const request = await bench.request();
+    expect(await deliverEach(...notices, request)).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'accepted']);
+    expect(bench.crlOutcomes).toEqual(['older', 'invalid', 'invalid']);
+    for (const message of [...notices, request]) expect(deadLetter(message.message_id)).toBeUndefined();
+    expect(bench.identity.trust()).toBe(trustBefore);
+    expect((await bench.consult.openCase(request.caseId)).messages.map((m) => m.state)).toEqual(['verified']);
+  });
+});
