@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CRL_GRACE_MS } from '../shared/cms/chain.ts';
 import type { TrustConfig } from '../shared/cms/index.ts';
-import { isPkiError, PEM_LABELS, pemToDerAll, readCrl, verifyCrl, type CrlInfo } from '../shared/pki/index.ts';
+import { isPkiError, PEM_LABELS, pemToDerAll, isNewerCrl, readCrl, verifyCrl, type CrlInfo } from '../shared/pki/index.ts';
 
 /**
  * The hub's CRLs while it runs (docs/operations.md, "Revocation"): the files of `trust.crlFiles` are read again on a
@@ -63,11 +63,6 @@ export const DEFAULT_CRL_WARNING_HOURS = 72;
 interface Held { readonly der: Uint8Array; readonly info: CrlInfo }
 
 /** Newer: a higher CRL number; with equal numbers (or none), a later thisUpdate. */
-function isNewer(candidate: CrlInfo, held: CrlInfo): boolean {
-  if (candidate.crlNumber !== undefined && held.crlNumber !== undefined && candidate.crlNumber !== held.crlNumber) return candidate.crlNumber > held.crlNumber;
-  return candidate.thisUpdate.getTime() > held.thisUpdate.getTime();
-}
-
 function stateOf(info: CrlInfo, now: Date, warningMs: number): CrlState {
   const nextUpdate = info.nextUpdate?.getTime();
   // The same limit the verifier applies (shared/cms/chain.ts): past it, every signed message waits.
@@ -98,7 +93,7 @@ export async function createTrustReloader(options: TrustReloaderOptions): Promis
   for (const der of options.initial.crls ?? []) {
     const found = await anchorOf(der, anchors);
     const current = found && held[found.index];
-    if (found && (!current || isNewer(found.info, current.info))) held[found.index] = { der, info: found.info };
+    if (found && (!current || isNewerCrl(found.info, current.info))) held[found.index] = { der, info: found.info };
   }
   const build = (): TrustConfig => ({ anchors, crls: held.flatMap((h) => (h ? [h.der] : [])) });
   let trust = build();
@@ -138,12 +133,12 @@ export async function createTrustReloader(options: TrustReloaderOptions): Promis
         }
         const current = held[found.index];
         if (current && sameBytes(current.der, der)) continue;
-        if (current && !isNewer(found.info, current.info)) {
+        if (current && !isNewerCrl(found.info, current.info)) {
           refused.push({ file, detail: `older than the CRL in use (${describeNumber(found.info)}; in use: ${describeNumber(current.info)})` });
           continue;
         }
         const other = candidates.get(found.index);
-        if (!other || isNewer(found.info, other.info)) candidates.set(found.index, { der, info: found.info, file });
+        if (!other || isNewerCrl(found.info, other.info)) candidates.set(found.index, { der, info: found.info, file });
       }
     }
     const taken: ReloadReport['taken'][number][] = [];

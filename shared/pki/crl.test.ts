@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRootCertificate, issueCertificate, type CertificateIssuer } from './certificate.ts';
-import { addRevokedSerial, createCrl, readCrl, verifyCrl } from './crl.ts';
+import { addRevokedSerial, createCrl, isNewerCrl, readCrl, verifyCrl, type CrlInfo } from './crl.ts';
 import { PKI_ERROR_CODES } from './errors.ts';
 import { generateKeyPair, type KeyType } from './keys.ts';
 import { derToPem } from './pem.ts';
@@ -113,5 +113,16 @@ describe('CRLs', () => {
     expect(() => readCrl(new Uint8Array([0x30, 0x03, 0x02, 0x01]))).toThrow(
       expect.objectContaining({ code: PKI_ERROR_CODES.malformed }),
     );
+  });
+});
+
+describe('isNewerCrl', () => {
+  const info = (crlNumber: number | undefined, thisUpdate: string): CrlInfo => ({ issuer: 'CN=Test', crlNumber, thisUpdate: new Date(thisUpdate), nextUpdate: undefined, revoked: [] });
+  it('takes a higher number whatever the dates, and a later thisUpdate only when the numbers are equal or missing', () => {
+    expect(isNewerCrl(info(3, '2026-01-01'), info(2, '2026-06-01'))).toBe(true);
+    expect(isNewerCrl(info(2, '2026-06-01'), info(3, '2026-01-01'))).toBe(false);
+    expect(isNewerCrl(info(2, '2026-06-02'), info(2, '2026-06-01'))).toBe(true);
+    expect(isNewerCrl(info(undefined, '2026-06-02'), info(7, '2026-06-01'))).toBe(true);
+    expect(isNewerCrl(info(2, '2026-06-01'), info(2, '2026-06-01'))).toBe(false);
   });
 });

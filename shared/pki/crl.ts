@@ -133,6 +133,16 @@ export async function verifyCrl(der: Uint8Array, caCertificate: Uint8Array): Pro
 }
 
 /** Reads a CRL without checking its signature. */
+/**
+ * Whether `candidate` supersedes `held`, a CRL of the same issuer: a higher CRL number; with equal numbers, or either
+ * without one, a later thisUpdate. The same CRL again is not newer. The one rule for the hub, the workstation and the
+ * enrolment file (docs/protocol.md §5.3).
+ */
+export function isNewerCrl(candidate: CrlInfo, held: CrlInfo): boolean {
+  if (candidate.crlNumber !== undefined && held.crlNumber !== undefined && candidate.crlNumber !== held.crlNumber) return candidate.crlNumber > held.crlNumber;
+  return candidate.thisUpdate.getTime() > held.thisUpdate.getTime();
+}
+
 export function readCrl(der: Uint8Array): CrlInfo {
   return describeParsedCrl(parseCrlStructure(der));
 }

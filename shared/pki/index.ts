@@ -38,6 +38,7 @@ export {
   addRevokedSerial,
   verifyCrl,
   readCrl,
+  isNewerCrl,
   type CrlIssuer,
   type CrlOptions,
   type CrlInfo,

@@ -2,7 +2,7 @@ import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { checkTrustRevocation, createCertificateValidator, CRL_GRACE_MS, importDecryptionKey, importSigningKey, isCmsError, type CmsRecipientIdentity, type CmsSigner, type CryptoKey, type TrustConfig } from '../../../shared/cms/index.ts';
 import { bytesEqual, toBase64 } from '../../../shared/pki/bytes.ts';
 import {
-  commonNameOf, createCertificationRequest, type CrlInfo, derToPem, describeCertificate, exportPrivateKeyPkcs8, generateKeyPair, isPkiError, parsePkcs12, pemToDerAll, PEM_LABELS, readCrl, verifyCrl,
+  commonNameOf, createCertificationRequest, type CrlInfo, derToPem, describeCertificate, exportPrivateKeyPkcs8, generateKeyPair, isNewerCrl, isPkiError, parsePkcs12, pemToDerAll, PEM_LABELS, readCrl, verifyCrl,
 } from '../../../shared/pki/index.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
@@ -381,8 +381,7 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
       const held = db.prepare<[], { rowid: number; der: Uint8Array }>("select rowid, der from trust_items where kind = 'crl'").all()
         .map((r) => ({ rowid: r.rowid, info: readCrl(new Uint8Array(r.der)) }))
         .filter((r) => r.info.issuer === info.issuer);
-      const newer = (a: CrlInfo, b: CrlInfo) => (a.crlNumber !== undefined && b.crlNumber !== undefined ? a.crlNumber > b.crlNumber : a.thisUpdate.getTime() > b.thisUpdate.getTime());
-      if (held.some((h) => !newer(info, h.info))) return 'older';
+      if (held.some((h) => !isNewerCrl(info, h.info))) return 'older';
       db.transaction(() => {
         const remove = db.prepare('delete from trust_items where rowid = ?');
         for (const h of held) remove.run(h.rowid);

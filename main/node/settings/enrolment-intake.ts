@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import {
   certificateFingerprint, enrolmentCaOf, EnrolmentError, verifyEnrolment, verifyEnrolmentWithItsOwnCa, type Enrolment,
 } from '../../../shared/enrolment/enrolment.ts';
-import { describeCertificate, pemToDer, PEM_LABELS, readCrl } from '../../../shared/pki/index.ts';
+import { describeCertificate, isNewerCrl, pemToDer, PEM_LABELS, readCrl, type CrlInfo } from '../../../shared/pki/index.ts';
 import { assertEndpointId } from '../../../shared/protocol/endpoint-id.ts';
 import type { EnrolmentSummary } from '../../../shared/api/contract.ts';
 import type { TrustConfig } from '../../../shared/cms/index.ts';
@@ -43,9 +43,9 @@ export async function checkEnrolment(file: Uint8Array, trust: TrustConfig, now: 
     checked = { enrolment: await verifyEnrolment(file, trusted, now), caFingerprint: await certificateFingerprint(trusted), underTrustedCa: true };
   }
   if (checked.underTrustedCa) {
-    const held = Math.max(0, ...(trust.crls ?? []).map((der) => readCrl(der).crlNumber ?? 0));
-    const carried = readCrl(pemToDer(checked.enrolment.crlPem, PEM_LABELS.crl)).crlNumber ?? 0;
-    if (carried < held) throw new EnrolmentError(`the enrolment file's CRL (number ${carried}) is older than the one this workstation holds (number ${held}); ask the administrator for a current file (rts region enrolment write)`);
+    const carried = readCrl(pemToDer(checked.enrolment.crlPem, PEM_LABELS.crl));
+    const newerHeld = (trust.crls ?? []).map((der) => readCrl(der)).find((held) => held.issuer === carried.issuer && isNewerCrl(held, carried));
+    if (newerHeld) throw new EnrolmentError(`the enrolment file's CRL (${describeCrl(carried)}) is older than the one this workstation holds (${describeCrl(newerHeld)}); ask the administrator for a current file (rts region enrolment write)`);
   }
   if (checked.enrolment.endpoint.kind !== 'workstation') {
     throw new EnrolmentError(`the enrolment file is for the ${checked.enrolment.endpoint.kind} "${checked.enrolment.endpoint.id}", not for a workstation`);
@@ -97,6 +97,8 @@ function tlsServerNameOf(enrolment: Enrolment): string | undefined {
   const first = enrolment.broker.hosts[0]!.host;
   return enrolment.broker.tlsServerName ?? (isIP(first.replace(/^\[(.*)\]$/, '$1')) ? undefined : first);
 }
+
+const describeCrl = (crl: CrlInfo) => (crl.crlNumber === undefined ? `issued ${crl.thisUpdate.toISOString()}` : `number ${crl.crlNumber}`);
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, index) => byte === b[index]);
