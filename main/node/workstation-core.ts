@@ -336,7 +336,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       onNotice: () => emitSetup(),
       applyCrl: (der) => identity.applyCrl(der),
       // Every CRL the hub sends leaves a line: applied, or why nothing changed. The setup event after it refreshes the UI.
-      onCrl: (outcome, detail) => parts?.audit.append({ actor: HUB_SENDER, action: outcome === 'applied' ? AUDIT_ACTIONS.crlApplied : AUDIT_ACTIONS.crlIgnored, subject: 'crl', detail }),
+      // The CRL held already comes after every registration: nothing happened, so nothing is logged.
+      onCrl: (outcome, detail) => outcome !== 'held' && parts?.audit.append({ actor: HUB_SENDER, action: outcome === 'applied' ? AUDIT_ACTIONS.crlApplied : AUDIT_ACTIONS.crlIgnored, subject: 'crl', detail }),
     });
     link.receiver = createInboxReceiver({
       connection: link.connection, source: downlinkReceiveAddress(endpointId), sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters, handle,

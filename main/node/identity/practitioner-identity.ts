@@ -36,8 +36,8 @@ export interface CertificateStatus {
  */
 export type CrlState = 'current' | 'expiring' | 'stale';
 
-/** What applyCrl did: `older` also for the same CRL again. */
-export type CrlOutcome = 'applied' | 'older' | 'invalid';
+/** What applyCrl did: `held` for the very CRL held already (the hub sends its CRL to every endpoint that registers). */
+export type CrlOutcome = 'applied' | 'held' | 'older' | 'invalid';
 
 export interface IdentityStatus {
   readonly practitionerId?: string;
@@ -379,8 +379,9 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
       const info = await crlIssuedHere(der);
       if (!info) return 'invalid';
       const held = db.prepare<[], { rowid: number; der: Uint8Array }>("select rowid, der from trust_items where kind = 'crl'").all()
-        .map((r) => ({ rowid: r.rowid, info: readCrl(new Uint8Array(r.der)) }))
+        .map((r) => ({ rowid: r.rowid, der: new Uint8Array(r.der), info: readCrl(new Uint8Array(r.der)) }))
         .filter((r) => r.info.issuer === info.issuer);
+      if (held.some((h) => Buffer.from(h.der).equals(der))) return 'held';
       if (held.some((h) => !isNewerCrl(info, h.info))) return 'older';
       db.transaction(() => {
         const remove = db.prepare('delete from trust_items where rowid = ?');

@@ -61,14 +61,15 @@ describe('crl-updated notices from the hub', () => {
     const foreign = await createCrl({ certificate: otherCa.der, privateKey: otherKeys.privateKey }, { ...revoking, crlNumber: 7 });
     const notices = [
       await bench.hubNotice({ notice: 'crl-updated', text: 'older', crl: await createCrl(bench.issuer, revoking) }),
+      await bench.hubNotice({ notice: 'crl-updated', text: 'the one held', crl: bench.identity.trust().crls![0]! }),
       await bench.hubNotice({ notice: 'crl-updated', text: 'another CA', crl: foreign }),
       await bench.hubNotice({ notice: 'crl-updated', text: 'no CRL' }),
       await bench.hubNotice({ notice: 'maintenance', text: 'Maintenance tonight.' }),
     ];
     const trustBefore = bench.identity.trust();
     const request = await bench.request();
-    expect(await deliverEach(...notices, request)).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'accepted']);
-    expect(bench.crlOutcomes).toEqual(['older', 'invalid', 'invalid']);
+    expect(await deliverEach(...notices, request)).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'accepted', 'accepted']);
+    expect(bench.crlOutcomes).toEqual(['older', 'held', 'invalid', 'invalid']);
     for (const message of [...notices, request]) expect(deadLetter(message.message_id)).toBeUndefined();
     expect(bench.identity.trust()).toBe(trustBefore);
     expect((await bench.consult.openCase(request.caseId)).messages.map((m) => m.state)).toEqual(['verified']);

@@ -246,6 +246,7 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
     const outcome = await options.applyCrl(der);
     const detail = {
       applied: 'the region\'s new CRL is applied',
+      held: 'the CRL is the one held here',
       older: 'the CRL is not newer than the one held here; nothing changed',
       invalid: 'the CRL is not signed by a CA of this region (or unreadable); nothing changed',
     }[outcome];
