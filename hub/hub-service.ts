@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Delivery, EventContext, Message, Receiver } from 'rhea';
@@ -130,8 +131,13 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     initial: loaded.trust, crlFiles: config.trust.crlFiles.map((file) => options.config.path(file)),
     warningMs: (config.trust.crlWarningHours ?? DEFAULT_CRL_WARNING_HOURS) * 3_600_000,
   });
-  const trust = trustReloader.current();
   const sql = await openHubDatabase(options.config);
+  /** The refusals of the last reload, as logged: a file refused is said once, not on every reload. */
+  let lastRefusals = '';
+  // Never behind the region: a CRL another instance (or this one, before a restart) already sent to the endpoints is
+  // taken over an older file, which is reported as refused.
+  logReload(await trustReloader.reload(startedAt, await store.newestDistributedCrls(sql)));
+  const trust = trustReloader.current();
   const validations = createPayloadValidationPool(trust);
   const processor = createProcessor(options.config, identity, trust, validations, options.snapshotIntervalMs);
   // Publishes are validated ahead only for registered clinic systems, the only senders whose publishes can apply.
@@ -326,13 +332,14 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
 
   // --- revocation lists: taken without a restart, fanned out to every endpoint, watched for their nextUpdate ---------
 
-  /** CRLs taken and not yet fanned out (the database may be away for a while): retried on every reload. */
-  const undistributed: Uint8Array[] = [];
-  let lastRefusals = '';
   let distributing: Promise<void> = Promise.resolve();
-  const drainUndistributed = async () => {
-    while (undistributed.length > 0) {
-      const crl = undistributed[0]!;
+  /**
+   * Offers every CRL in use for distribution: one the region has not recorded yet (taken just now, loaded at start, or
+   * taken before a crash that lost its distribution) is fanned out and recorded; the others cost one lookup each.
+   */
+  const offerCrls = async () => {
+    for (const crl of trustReloader.current().crls ?? []) {
+      if (await store.isCrlDistributed(sql, createHash('sha256').update(crl).digest('hex'))) continue;
       let outgoing: Outgoing = { rows: [], bodies: new Map() };
       const endpoints = await sql.transaction(async (tx) => {
         const context = createProcessContext(tx, { by: instanceId, until: new Date(Date.now() + config.claimMs) }, 'trust');
@@ -342,31 +349,37 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
         return count;
       });
       sender.enqueue(outgoing.rows, outgoing.bodies);
-      undistributed.shift();
-      log({ event: 'crl-distributed', endpoints });
+      if (endpoints !== undefined) log({ event: 'crl-distributed', endpoints });
     }
   };
-  /** One drain at a time: the timer's reload and the operator's may both have taken CRLs. */
+  /** One offer at a time: the timer's reload and the operator's may ask together; a failure is retried on the next reload. */
   const distributeCrls = () => {
-    distributing = distributing.then(drainUndistributed).catch((error) => log({ event: 'crl-distribution-error', error: (error as Error).message }));
+    distributing = distributing.then(offerCrls).catch((error) => log({ event: 'crl-distribution-error', error: (error as Error).message }));
     return distributing;
   };
-  const reloadTrust = async (): Promise<ReloadReport> => {
-    const { report, taken } = await trustReloader.reload(new Date());
-    if (taken.length > 0) {
-      // At once, before anything else is verified: a certificate the new CRL revokes is refused from the next message.
-      processor.useTrust(trustReloader.current());
-      validations.useTrust(trustReloader.current());
-      for (const crl of report.taken) log({ event: 'crl-taken', file: crl.file, issuer: crl.issuer, crlNumber: crl.crlNumber, thisUpdate: crl.thisUpdate });
-      undistributed.push(...taken);
-    }
-    // A file it refuses is said once, not on every reload, until what it refuses changes.
+  /** Log lines of a reload: each CRL taken, and what it refused (said once, not on every reload, until it changes). */
+  function logReload({ report }: { report: ReloadReport }): void {
+    for (const crl of report.taken) log({ event: 'crl-taken', file: crl.file, issuer: crl.issuer, crlNumber: crl.crlNumber, thisUpdate: crl.thisUpdate });
     const refusals = JSON.stringify(report.refused);
     if (refusals !== lastRefusals) for (const refused of report.refused) log({ event: 'crl-refused', level: 'warning', file: refused.file, detail: refused.detail });
     lastRefusals = refusals;
+  }
+  const reloadTrust = async (): Promise<ReloadReport> => {
+    // The database may be away for a while: the files are read again all the same.
+    const distributed = await store.newestDistributedCrls(sql).catch((error: unknown) => {
+      log({ event: 'crl-reload-error', error: `the CRLs the region distributed could not be read: ${(error as Error).message}` });
+      return [];
+    });
+    const reloaded = await trustReloader.reload(new Date(), distributed);
+    if (reloaded.taken.length > 0) {
+      // At once, before anything else is verified: a certificate the new CRL revokes is refused from the next message.
+      processor.useTrust(trustReloader.current());
+      validations.useTrust(trustReloader.current());
+    }
+    logReload(reloaded);
     logStateChanges();
     await distributeCrls();
-    return report;
+    return reloaded.report;
   };
   /** One line per CRL whose state (current, expiring, stale) changed since the last: a warning unless current. */
   function logStateChanges(): void {
@@ -375,6 +388,7 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     }
   }
   logStateChanges();
+  await distributeCrls();
   let trustReload: Promise<unknown> = Promise.resolve();
   const trustTimer = setInterval(() => {
     trustReload = reloadTrust().catch((error) => log({ event: 'crl-reload-error', error: (error as Error).message }));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrl, derToPem, describeCertificate, PEM_LABELS } from '../shared/pki/index.ts';
 import { createCertificateCache } from './certificate-cache.ts';
 import { createTestRegion, type TestRegion } from './testing/test-region.ts';
-import { createTrustReloader } from './trust-reloader.ts';
+import { createTrustReloader, DISTRIBUTED_SOURCE, newestCrlPerAnchor } from './trust-reloader.ts';
 
 /** The hub's CRLs while it runs (issue #17 item 3): newer ones taken at once, anything else reported and left. */
 const HOUR = 3_600_000;
@@ -66,6 +66,37 @@ describe('trust reloader', () => {
     const reissued = await createCrl(region.ca, { crlNumber: 2, thisUpdate: new Date(Date.now() + 1000), revoked: [] });
     write(reissued);
     expect((await reloader.reload(new Date())).taken).toEqual([reissued]);
+  });
+
+  it('weighs the CRLs the region already distributed: a newer one is taken over an older file, which is reported', async () => {
+    const fileCrl = await createCrl(region.ca, { crlNumber: 7 });
+    const distributed = await createCrl(region.ca, { crlNumber: 8 });
+    write(fileCrl);
+    const reloader = await createTrustReloader({ initial: { anchors: [region.ca.certificate], crls: [fileCrl] }, crlFiles: [crlFile], warningMs: 72 * HOUR });
+    // An older distributed CRL, or one of another CA, is weighed and silently left: it is the region's record, not a file.
+    const quiet = await reloader.reload(new Date(), [await createCrl(region.ca, { crlNumber: 6 }), await createCrl(stranger.ca, { crlNumber: 99 })]);
+    expect(quiet).toMatchObject({ taken: [], report: { taken: [], refused: [] } });
+
+    const taking = await reloader.reload(new Date(), [distributed]);
+    expect(taking.taken).toEqual([distributed]);
+    expect(taking.report.taken).toMatchObject([{ file: DISTRIBUTED_SOURCE, crlNumber: 8 }]);
+    expect(taking.report.refused).toEqual([{ file: crlFile, detail: expect.stringMatching(/^older than the CRL in use \(number 7, .*; in use: number 8, issued .*, already distributed in the region\)$/) }]);
+    expect(reloader.current().crls).toEqual([distributed]);
+    // Without the database's word (away for a while) the CRL in use stays: the file never takes it back.
+    expect((await reloader.reload(new Date())).taken).toEqual([]);
+    expect(reloader.current().crls).toEqual([distributed]);
+    // A newer file moves it forward again.
+    const newer = await createCrl(region.ca, { crlNumber: 9 });
+    write(newer);
+    expect((await reloader.reload(new Date(), [distributed])).report).toMatchObject({ taken: [{ file: crlFile, crlNumber: 9 }], refused: [] });
+  });
+
+  it('picks the newest CRL of each anchor among several, leaving out those no anchor signed', async () => {
+    const [one, two, foreign] = [await createCrl(region.ca, { crlNumber: 1 }), await createCrl(region.ca, { crlNumber: 2 }), await createCrl(stranger.ca, { crlNumber: 5 })];
+    expect(await newestCrlPerAnchor([region.ca.certificate], [one, foreign, two])).toEqual([two]);
+    expect(await newestCrlPerAnchor([region.ca.certificate], [two, one])).toEqual([two]);
+    expect(await newestCrlPerAnchor([region.ca.certificate, stranger.ca.certificate], [one, foreign])).toEqual([one, foreign]);
+    expect(await newestCrlPerAnchor([region.ca.certificate], [foreign])).toEqual([]);
   });
 
   it('reports a CRL nearing its nextUpdate as expiring and one past it as stale, once per change', async () => {

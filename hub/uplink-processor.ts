@@ -23,6 +23,7 @@ import type { CertificateCache } from './certificate-cache.ts';
 import { chunkDirectoryRows, publisherOf, resourceRows, type DirectoryResourceType, type DirectoryRow } from './directory/directory-chunks.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlQueryable } from './store/sql-client.ts';
+import { newestCrlPerAnchor } from './trust-reloader.ts';
 import { DEFAULT_SNAPSHOT_INTERVAL_MS, bodyLimitOf } from './uplink-limits.ts';
 
 /**
@@ -113,10 +114,11 @@ export interface UplinkProcessor {
   /** Verifies signatures and certificates against this trust from now on (a newer CRL was taken). */
   useTrust(trust: TrustConfig): void;
   /**
-   * Fans a CRL the hub has taken out to every registered endpoint (hub.notice crl-updated, protocol §5.3), unless an
-   * instance already did; returns the number of endpoints it went to.
+   * Fans a CRL the hub holds out to every registered endpoint (hub.notice crl-updated, protocol §5.3) and records it
+   * with its DER, unless an instance already did; returns the number of endpoints it went to, or undefined if it had
+   * been sent before.
    */
-  distributeCrl(context: ProcessContext, crl: Uint8Array, by: string): Promise<number>;
+  distributeCrl(context: ProcessContext, crl: Uint8Array, by: string): Promise<number | undefined>;
 }
 
 class Rejected extends Error {
@@ -249,16 +251,17 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     );
   }
 
-  async function distributeCrl(context: ProcessContext, crl: Uint8Array, by: string): Promise<number> {
+  async function distributeCrl(context: ProcessContext, crl: Uint8Array, by: string): Promise<number | undefined> {
     // Under the directory lock, as registrations take it: an endpoint registering meanwhile is either in the list
-    // read here or registers afterwards, when it is sent the CRL now in use.
+    // read here or registers afterwards, when it is sent the newest CRL recorded here.
     await store.lockDirectory(context.tx);
     const endpoints = await store.endpointIds(context.tx);
     const info = readCrl(crl);
     const first = await store.recordCrlDistribution(context.tx, {
-      digest: createHash('sha256').update(crl).digest('hex'), issuer: info.issuer, crlNumber: info.crlNumber ?? null, endpoints: endpoints.length, by, at: now(),
+      digest: createHash('sha256').update(crl).digest('hex'), issuer: info.issuer, crlNumber: info.crlNumber ?? null, thisUpdate: info.thisUpdate, crl,
+      endpoints: endpoints.length, by, at: now(),
     });
-    if (!first) return 0;
+    if (!first) return undefined;
     await queue(context, endpoints, await crlNotice(crl));
     return endpoints.length;
   }
@@ -316,12 +319,14 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       (messageId, timestamp) => buildHubNotice({ messageId, timestamp, sender: HUB_SENDER }, { notice: 'registration-accepted', text: `Welcome, ${sender}. A directory snapshot follows.`, toEndpoint: sender }),
     );
     await queue(context, [sender], notice);
-    // A new endpoint holds the CRL it was enrolled with, maybe older than the hub's: it gets the hub's at once. The
-    // CRL is read under the directory lock (the snapshot's two locks, in their order), which distributeCrl takes too:
-    // a CRL taken meanwhile is either the one read here or fanned out after this endpoint is recorded.
+    // A new endpoint holds the CRL it was enrolled with, maybe older than the region's: it gets the newest at once,
+    // this instance's or one another instance already fanned out (this one may not have read its file yet). Read
+    // under the directory lock (the snapshot's two locks, in their order), which distributeCrl takes too: a CRL
+    // distributed meanwhile is either among those read here or fanned out after this endpoint is recorded.
     await store.lockSnapshotState(context.tx, sender);
     await store.lockDirectory(context.tx);
-    for (const crl of trust.crls ?? []) await queue(context, [sender], await crlNotice(crl, sender));
+    const crls = await newestCrlPerAnchor(trust.anchors, [...(trust.crls ?? []), ...await store.newestDistributedCrls(context.tx)]);
+    for (const crl of crls) await queue(context, [sender], await crlNotice(crl, sender));
     await sendReceipt(context, sender, metadata.messageId, 'processed');
     await requestedSnapshot(context, sender);
   }

@@ -174,6 +174,15 @@ export const HUB_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- The CRL itself (DER) and its thisUpdate: a hub instance registering an endpoint sends it the newest CRL the
+      -- region distributed, and an instance started on an older file takes that one instead. Rows recorded before
+      -- have none until that CRL is offered again.
+      alter table crl_distributions add column crl bytea, add column this_update timestamptz;
+    `,
+  },
 ];
 
 export async function migrateHubSchema(sql: SqlClient): Promise<void> {

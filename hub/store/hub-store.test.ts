@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateHubSchema } from './hub-schema.ts';
+import { HUB_MIGRATIONS, migrateHubSchema } from './hub-schema.ts';
 import * as store from './hub-store.ts';
 import { openPglite, type SqlClient } from './sql-client.ts';
 
@@ -22,6 +22,50 @@ describe('hub store', () => {
     await sql.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('keeps the CRLs it distributed with their DER, once per digest, and names the newest of each issuer', async () => {
+    const row = (digest: string, issuer: string, crlNumber: number | null, thisUpdate: Date) => ({
+      digest, issuer, crlNumber, thisUpdate, crl: Buffer.from(`der of ${digest}`), endpoints: 2, by: 'hub-one', at,
+    });
+    expect(await store.newestDistributedCrls(sql)).toEqual([]);
+    expect(await store.recordCrlDistribution(sql, row('d1', 'CN=Region CA', 1, at))).toBe(true);
+    expect(await store.isCrlDistributed(sql, 'd1')).toBe(true);
+    expect(await store.isCrlDistributed(sql, 'd2')).toBe(false);
+    // The same CRL recorded again (another instance, or a restart) is not sent again.
+    expect(await store.recordCrlDistribution(sql, { ...row('d1', 'CN=Region CA', 1, at), by: 'hub-two' })).toBe(false);
+    expect(await sql.query('select distributed_by from crl_distributions where digest = $1', ['d1'])).toEqual([{ distributed_by: 'hub-one' }]);
+    // Newest by number, then by thisUpdate; one per issuer.
+    await store.recordCrlDistribution(sql, row('d3', 'CN=Region CA', 3, new Date(at.getTime() - 60_000)));
+    await store.recordCrlDistribution(sql, row('d2', 'CN=Region CA', 2, new Date(at.getTime() + 60_000)));
+    await store.recordCrlDistribution(sql, row('d3b', 'CN=Region CA', 3, at));
+    await store.recordCrlDistribution(sql, row('o1', 'CN=Other CA', null, at));
+    const newest = (await store.newestDistributedCrls(sql)).map((der) => Buffer.from(der).toString());
+    expect(newest.sort()).toEqual(['der of d3b', 'der of o1']);
+  });
+
+  it('migration 4 keeps the CRLs recorded before it, and fills in their DER when they are offered again', async () => {
+    const old = await openPglite(join(dir, 'db-v3'));
+    try {
+      // A database as a hub of migration 3 left it.
+      await old.exec('create table schema_versions (component text primary key, version int not null)');
+      for (const migration of HUB_MIGRATIONS.filter((m) => m.version <= 3)) await old.exec(migration.sql);
+      await old.query("insert into schema_versions values ('hub', 3)");
+      await old.query("insert into crl_distributions (digest, issuer, crl_number, endpoints, distributed_at, distributed_by) values ('d1', 'CN=Region CA', 1, 4, now(), 'hub-old')");
+
+      await migrateHubSchema(old);
+      expect(await old.query("select version from schema_versions where component = 'hub'")).toEqual([{ version: HUB_MIGRATIONS.at(-1)!.version }]);
+      expect(await old.query('select digest, endpoints, crl from crl_distributions')).toEqual([{ digest: 'd1', endpoints: 4, crl: null }]);
+      // Sent before: not sent again, but now kept, so that later registrations and restarts can use it.
+      expect(await store.isCrlDistributed(old, 'd1')).toBe(false);
+      expect(await store.newestDistributedCrls(old)).toEqual([]);
+      expect(await store.recordCrlDistribution(old, { digest: 'd1', issuer: 'CN=Region CA', crlNumber: 1, thisUpdate: at, crl: Buffer.from('der'), endpoints: 9, by: 'hub-new', at })).toBe(false);
+      expect(await store.isCrlDistributed(old, 'd1')).toBe(true);
+      expect((await store.newestDistributedCrls(old)).map((der) => Buffer.from(der).toString())).toEqual(['der']);
+      expect(await old.query('select endpoints, distributed_by from crl_distributions')).toEqual([{ endpoints: 4, distributed_by: 'hub-old' }]);
+    } finally {
+      await old.close();
+    }
+  }, 60_000);
 
   it('leaves the batches of a publish set alone when another publisher\'s batch under its id is rejected', async () => {
     const batchId = 'b0a3f0c2-8a3e-4c69-9d8e-5f1f8f2b0c01';

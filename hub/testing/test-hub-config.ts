@@ -16,6 +16,8 @@ export function writeTestHubConfig(options: {
   operatorPort?: number;
   /** How often the hub reads its CRL files again (default: the hub's). */
   crlReloadSeconds?: number;
+  /** The CRL file this instance reads (default: the region's), e.g. one per instance, replaced at different times. */
+  crlFile?: string;
 }): { file: string; env: Record<string, string> } {
   const { broker, region } = options;
   const config: HubConfig = {
@@ -30,7 +32,7 @@ export function writeTestHubConfig(options: {
     },
     database: options.database.kind === 'embedded' ? options.database : { kind: 'postgres', url: { env: 'RTS_HUB_DATABASE_URL' } },
     identity: { certificateFile: region.files.hubCertificate, privateKeyFile: region.files.hubKey },
-    trust: { anchorFiles: [region.files.ca], crlFiles: [region.files.crl], ...(options.crlReloadSeconds && { crlReloadSeconds: options.crlReloadSeconds }) },
+    trust: { anchorFiles: [region.files.ca], crlFiles: [options.crlFile ?? region.files.crl], ...(options.crlReloadSeconds && { crlReloadSeconds: options.crlReloadSeconds }) },
     claimMs: options.claimMs ?? 30_000,
     ...(options.operatorPort && { operator: { port: options.operatorPort, token: { env: 'RTS_HUB_OPERATOR_TOKEN' } } }),
   };
