@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pemToDer } from '../shared/pki/index.ts';
+import { certificateBindingProblem } from '../shared-node/certificate-binding.ts';
 
 const CLI = join(import.meta.dirname, 'rts.ts');
 
@@ -105,6 +107,19 @@ describe('rts pki demo-region', () => {
       });
       const serial = openssl(dir, 'x509', '-in', identity.files.certificate, '-noout', '-serial').output;
       expect(serial.trim()).toBe(`serial=${identity.serialNumber.toUpperCase()}`);
+    }
+  });
+
+  it("issues practitioner certificates that pass the hub's and workstations' binding rule for their directory id", () => {
+    const practitioners = readManifest(dir).identities.filter((identity) => identity.profile.startsWith('practitioner-'));
+    expect(practitioners).toHaveLength(8);
+    for (const identity of practitioners) {
+      const der = pemToDer(readFileSync(join(dir, identity.files.certificate), 'utf8'));
+      const use = identity.profile === 'practitioner-signing' ? 'signing' : 'encryption';
+      const directoryId = identity.name.slice(0, -`.${use}`.length);
+      expect(certificateBindingProblem(der, use, directoryId), identity.name).toBeUndefined();
+      // The rule can fail: the same certificate does not bind to another practitioner.
+      expect(certificateBindingProblem(der, use, `${directoryId}-other`)?.kind, identity.name).toBe('name');
     }
   });
 
