@@ -21,7 +21,8 @@ import { WS, until, type BadInputRegion, type RawFields } from './bad-input-regi
  * where the class makes sense for that receiver, and the outcome each variant must end in. A probe sends its bad
  * message and returns `observe`, which reports what the receiver recorded for it, or undefined while nothing is
  * recorded yet:
- *   hub          its dead-letter record, and the rejected receipt to the sender where the sender can be answered;
+ *   hub          its dead-letter record, and the rejected receipt to the sender where the message can be answered
+ *                (or that no receipt came, where none can);
  *   workstation  its refused-message record (inbox:list-rejections);
  *   broker       the broker's refusal of the transfer, and no trace at the receiver.
  */
@@ -49,18 +50,28 @@ export interface BadInputClass {
 
 const reasons = (records: readonly { reason: string }[]) => (records.length === 0 ? undefined : records.map((x) => x.reason).join('+'));
 
-/** The hub's dead letter; with `receipt`, also the rejected receipt it sent the clinic (which must name the same reason). */
-function atHub(region: BadInputRegion, messageId: string, receipt: boolean): Probe {
+/**
+ * What the hub tells the sender of a message it refuses: `rejected`, a rejected receipt naming the reason it
+ * dead-lettered the message with (every permanent failure it can answer); `none`, no receipt at all (receipts are never
+ * answered, and a message_id that is no UUID cannot be named by one).
+ */
+type HubAnswer = 'rejected' | 'none';
+
+/**
+ * The hub's dead letter and its answer to clinic-b. Observed after the hub answered the good message sent behind it on
+ * the same link, so a receipt for this one would have reached clinic-b by then.
+ */
+function atHub(region: BadInputRegion, messageId: string, answer: HubAnswer): Probe {
   return {
-    evidence: receipt ? 'dead letter + rejected receipt' : 'dead letter',
+    evidence: answer === 'rejected' ? 'dead letter + rejected receipt' : 'dead letter, no receipt',
     async observe() {
       const letters = await region.hubDeadLetters({ messageId });
       if (letters.length === 0) return undefined;
       const reason = letters.map((l) => l.reason).join('+');
-      if (!receipt) return reason;
       const receipts = region.receiptsAtClinicB(messageId);
-      if (receipts.length === 0) return undefined;
       const answered = receipts.map((m) => `${String(m.properties.rtsReceipt)}:${String(m.properties.rtsReason)}`).join('+');
+      if (answer === 'none') return receipts.length === 0 ? reason : `${reason} (receipt ${answered}, none expected)`;
+      if (receipts.length === 0) return undefined;
       return answered === `rejected:${reason}` ? reason : `${reason} (receipt ${answered})`;
     },
   };
@@ -73,10 +84,10 @@ function atWorkstation(region: BadInputRegion, messageId: string): Probe {
   };
 }
 
-async function toHub(region: BadInputRegion, fields: RawFields & { message_id: string }, receipt: boolean): Promise<Probe> {
+async function toHub(region: BadInputRegion, fields: RawFields & { message_id: string }, answer: HubAnswer): Promise<Probe> {
   const outcome = await region.sendToHub(fields);
   if (outcome !== 'accepted') return { evidence: 'broker', observe: async () => `broker ${outcome}` };
-  return atHub(region, fields.message_id, receipt);
+  return atHub(region, fields.message_id, answer);
 }
 
 /** A publish payload edit: the delta upserts `resources` instead of what it carried. */
@@ -94,10 +105,14 @@ async function toWorkstation(region: BadInputRegion, fields: RawFields & { messa
   return atWorkstation(region, fields.message_id);
 }
 
-/** A variant that fails in the properties: the hub cannot read the sender, so it dead-letters without a receipt. */
-function unreadable(name: string, expected: string, fields: (region: BadInputRegion) => RawFields & { message_id: string }): { hub: Variant; workstation: Variant } {
+/**
+ * A variant that fails in the AMQP properties. The hub dead-letters it and answers its broker-verified sender (clinic-b,
+ * registered) with a rejected receipt of the same reason, unless no receipt can name it (`hubAnswer` none: a message_id
+ * that is no UUID); the workstation refuses it.
+ */
+function unreadable(name: string, expected: string, fields: (region: BadInputRegion) => RawFields & { message_id: string }, hubAnswer: HubAnswer = 'rejected'): { hub: Variant; workstation: Variant } {
   return {
-    hub: { name, expected, send: (region) => toHub(region, { ...fields(region), user_id: Buffer.from('clinic-b') }, false) },
+    hub: { name, expected, send: (region) => toHub(region, { ...fields(region), user_id: Buffer.from('clinic-b') }, hubAnswer) },
     workstation: { name, expected, send: (region) => toWorkstation(region, fields(region)) },
   };
 }
@@ -170,7 +185,7 @@ const ahead = () => new Date(Date.now() + 3_600_000);
 /** Inside the validity of the `expired` signer (it ended a day ago), 36 hours before the message is made. */
 const backDated = () => new Date(Date.now() - 36 * 3_600_000);
 
-const notUuid = unreadable('message_id not a UUID', R.malformedProperties, (r) => r.bareConsult(randomBytes(64), { message_id: `not-a-uuid-${randomUUID()}` }));
+const notUuid = unreadable('message_id not a UUID', R.malformedProperties, (r) => r.bareConsult(randomBytes(64), { message_id: `not-a-uuid-${randomUUID()}` }), 'none');
 const notDurable = unreadable('not durable', R.malformedProperties, (r) => r.bareConsult(randomBytes(64), { durable: false }));
 const wrongContentType = unreadable('signed content type on a consult', R.malformedProperties, (r) => r.bareConsult(randomBytes(64), { content_type: CONTENT_TYPES.signed }));
 const valueBody = unreadable('body an amqp-value string, not binary', R.malformedProperties, (r) => r.bareConsult(new Uint8Array(), { body: 'not binary' }));
@@ -211,7 +226,7 @@ function envelopeClass(name: string, expected: string, damage: {
   const resolve = <T>(option: T | ((r: BadInputRegion) => T), region: BadInputRegion): T => (typeof option === 'function' ? (option as (r: BadInputRegion) => T)(region) : option);
   return {
     name,
-    ...(damage.hub && { hub: [{ name: names.hub ?? 'signed directory.publish', expected, send: async (r: BadInputRegion) => toHub(r, await r.publish(resolve(damage.hub, r)), true) }] }),
+    ...(damage.hub && { hub: [{ name: names.hub ?? 'signed directory.publish', expected, send: async (r: BadInputRegion) => toHub(r, await r.publish(resolve(damage.hub, r)), 'rejected') }] }),
     ...(damage.workstation && { workstation: [{ name: names.workstation ?? 'sealed consult.request', expected, send: async (r: BadInputRegion) => toWorkstation(r, await r.consult(resolve(damage.workstation, r))) }] }),
   };
 }
@@ -330,7 +345,7 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
     name: 'bound property changed in transit',
     hub: [{
       name: 'publish whose creation_time differs from the signed Bundle.timestamp', expected: R.headerMismatch,
-      send: async (r) => toHub(r, await r.publish({ payloadTimestamp: new Date(Date.now() - 1000) }), true),
+      send: async (r) => toHub(r, await r.publish({ payloadTimestamp: new Date(Date.now() - 1000) }), 'rejected'),
     }],
     workstation: [
       { name: 'consult whose rtsSequence the hub changed', expected: R.headerMismatch, send: async (r) => toWorkstation(r, await r.consult({ sequence: 2, payloadSequence: 1 })) },
@@ -343,7 +358,7 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
   envelopeClass('not addressed to me', R.notAddressedToMe, { workstation: { to: 'clinic-a.dr-lund' } }, { workstation: 'consult.request for another practitioner' }),
   {
     name: 'forged sender (rtsSender differs from user_id)',
-    hub: [{ name: 'rtsSender clinic-a from clinic-b', expected: R.forgedSender, send: async (r) => toHub(r, forgedSender(await r.publish()), true) }],
+    hub: [{ name: 'rtsSender clinic-a from clinic-b', expected: R.forgedSender, send: async (r) => toHub(r, forgedSender(await r.publish()), 'rejected') }],
   },
   {
     name: 'forged user_id',
@@ -367,12 +382,12 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
   {
     name: 'not authorized',
     hub: [
-      { name: 'clinic-b publishes an entry of clinic-a', expected: R.notAuthorized, send: async (r) => toHub(r, await r.publish({ resourceId: 'clinic-a.sorvik' }), true) },
+      { name: 'clinic-b publishes an entry of clinic-a', expected: R.notAuthorized, send: async (r) => toHub(r, await r.publish({ resourceId: 'clinic-a.sorvik' }), 'rejected') },
       {
         name: 'clinic-b sends a hub-only type (directory.update)', expected: R.notAuthorized,
         send: async (r) => {
           const fields = await r.publish();
-          return toHub(r, { ...fields, application_properties: { rtsType: 'directory.update', rtsVersion: PROTOCOL_VERSION, rtsSender: 'clinic-b', rtsDirectoryBaseVersion: 4, rtsDirectoryVersion: 5 } }, true);
+          return toHub(r, { ...fields, application_properties: { rtsType: 'directory.update', rtsVersion: PROTOCOL_VERSION, rtsSender: 'clinic-b', rtsDirectoryBaseVersion: 4, rtsDirectoryVersion: 5 } }, 'rejected');
         },
       },
     ],
@@ -391,14 +406,14 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
         send: async (r) => {
           const own = await r.harness.region.practitioner('clinic-b.dr-ahmed');
           const impostor = expertEntry({ ...own, signing: r.harness.expert.signing }, { organizationId: 'clinic-b.sorvik', endpoints: ['clinic-b'] });
-          return toHub(r, await r.publish({ payload: directoryEntries([hospital('clinic-b.sorvik', 'Sørvik Health Centre'), ...impostor]) }), true);
+          return toHub(r, await r.publish({ payload: directoryEntries([hospital('clinic-b.sorvik', 'Sørvik Health Centre'), ...impostor]) }), 'rejected');
         },
       },
       {
         name: "clinic-b places its entry under clinic-a's hospital", expected: R.notAuthorized,
         send: async (r) => {
           const own = await r.harness.region.practitioner('clinic-b.dr-ahmed');
-          return toHub(r, await r.publish({ payload: directoryEntries(expertEntry(own, { organizationId: 'clinic-a.riverside', endpoints: ['clinic-b'] })) }), true);
+          return toHub(r, await r.publish({ payload: directoryEntries(expertEntry(own, { organizationId: 'clinic-a.riverside', endpoints: ['clinic-b'] })) }), 'rejected');
         },
       },
     ],
@@ -406,17 +421,17 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
   {
     name: 'unknown recipient',
     hub: [
-      { name: 'consult to clinic-a.dr-nobody', expected: R.unknownRecipient, send: async (r) => toHub(r, r.bareConsult(randomBytes(256), {}, { rtsToPractitioner: 'clinic-a.dr-nobody' }), true) },
+      { name: 'consult to clinic-a.dr-nobody', expected: R.unknownRecipient, send: async (r) => toHub(r, r.bareConsult(randomBytes(256), {}, { rtsToPractitioner: 'clinic-a.dr-nobody' }), 'rejected') },
       {
         // Receipts are never answered by receipts: the dead letter is all there is.
         name: 'receipt to an unregistered endpoint', expected: R.unknownRecipient,
         send: async (r) => toHub(r, r.bareConsult(randomBytes(256), { content_type: CONTENT_TYPES.signed, correlation_id: randomUUID() }, {
           rtsType: 'receipt', rtsReceipt: 'processed', rtsToEndpoint: 'ws-nowhere', rtsCase: undefined, rtsFromPractitioner: undefined, rtsToPractitioner: undefined, rtsSequence: undefined,
-        }), false),
+        }), 'none'),
       },
     ],
   },
-  { name: 'retired expert', hub: [{ name: 'consult to retired clinic-a.dr-lund', expected: R.retiredExpert, send: async (r) => toHub(r, r.bareConsult(randomBytes(256), {}, { rtsToPractitioner: 'clinic-a.dr-lund' }), true) }] },
+  { name: 'retired expert', hub: [{ name: 'consult to retired clinic-a.dr-lund', expected: R.retiredExpert, send: async (r) => toHub(r, r.bareConsult(randomBytes(256), {}, { rtsToPractitioner: 'clinic-a.dr-lund' }), 'rejected') }] },
   {
     name: 'out-of-order status',
     workstation: [
@@ -488,16 +503,16 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
     // (docs/protocol.md §6.1); receipts are never answered by receipts, so the dead letter is all there is.
     name: 'receipt to an unrelated endpoint',
     hub: [
-      { name: 'receipt to clinic-a about nothing routed between them', expected: R.notAuthorized, send: async (r) => toHub(r, receiptTo('clinic-a', r, randomBytes(256)), false) },
-      { name: 'receipt of 32 MiB to clinic-a', expected: R.tooLarge, send: async (r) => toHub(r, receiptTo('clinic-a', r, new Uint8Array(PROTOCOL_LIMITS.maxBodyBytes)), false) },
+      { name: 'receipt to clinic-a about nothing routed between them', expected: R.notAuthorized, send: async (r) => toHub(r, receiptTo('clinic-a', r, randomBytes(256)), 'none') },
+      { name: 'receipt of 32 MiB to clinic-a', expected: R.tooLarge, send: async (r) => toHub(r, receiptTo('clinic-a', r, new Uint8Array(PROTOCOL_LIMITS.maxBodyBytes)), 'none') },
     ],
   },
   {
     // docs/protocol.md §2.3: a registration, snapshot request or receipt is refused on its size before it is parsed.
     name: 'oversized for its type',
     hub: [
-      { name: 'endpoint.register of 1 MiB', expected: R.tooLarge, send: async (r) => toHub(r, bareOf(r, { rtsType: 'endpoint.register' }, randomBytes(1024 * 1024)), true) },
-      { name: 'directory.snapshot-request of 1 MiB', expected: R.tooLarge, send: async (r) => toHub(r, bareOf(r, { rtsType: 'directory.snapshot-request' }, randomBytes(1024 * 1024)), true) },
+      { name: 'endpoint.register of 1 MiB', expected: R.tooLarge, send: async (r) => toHub(r, bareOf(r, { rtsType: 'endpoint.register' }, randomBytes(1024 * 1024)), 'rejected') },
+      { name: 'directory.snapshot-request of 1 MiB', expected: R.tooLarge, send: async (r) => toHub(r, bareOf(r, { rtsType: 'directory.snapshot-request' }, randomBytes(1024 * 1024)), 'rejected') },
     ],
   },
   {

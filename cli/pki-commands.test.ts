@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pemToDer } from '../shared/pki/index.ts';
+import { certificateBindingProblem } from '../shared-node/certificate-binding.ts';
 
 const CLI = join(import.meta.dirname, 'rts.ts');
 
@@ -105,6 +107,19 @@ describe('rts pki demo-region', () => {
       });
       const serial = openssl(dir, 'x509', '-in', identity.files.certificate, '-noout', '-serial').output;
       expect(serial.trim()).toBe(`serial=${identity.serialNumber.toUpperCase()}`);
+    }
+  });
+
+  it("issues practitioner certificates that pass the hub's and workstations' binding rule for their directory id", () => {
+    const practitioners = readManifest(dir).identities.filter((identity) => identity.profile.startsWith('practitioner-'));
+    expect(practitioners).toHaveLength(8);
+    for (const identity of practitioners) {
+      const der = pemToDer(readFileSync(join(dir, identity.files.certificate), 'utf8'));
+      const use = identity.profile === 'practitioner-signing' ? 'signing' : 'encryption';
+      const directoryId = identity.name.slice(0, -`.${use}`.length);
+      expect(certificateBindingProblem(der, use, directoryId), identity.name).toBeUndefined();
+      // The rule can fail: the same certificate does not bind to another practitioner.
+      expect(certificateBindingProblem(der, use, `${directoryId}-other`)?.kind, identity.name).toBe('name');
     }
   });
 
@@ -323,12 +338,25 @@ describe('rts pki request and rts pki issue', () => {
   });
 
   it('issue accepts a DER request made by openssl (RSA key: key transport for encryption)', () => {
-    const made = openssl(dir, 'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ossl.key.pem', '-subj', '/CN=x', '-outform', 'DER', '-out', 'ossl.csr');
+    const made = openssl(dir, 'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ossl.key.pem', '-subj', '/CN=clinic-a.dr-okafor', '-outform', 'DER', '-out', 'ossl.csr');
     expect(made.status, made.output).toBe(0);
     const issued = inDir('pki', 'issue', '--csr', 'ossl.csr', '--profile', 'practitioner-encryption', ...ca, '--out', 'ossl.cert.pem');
     expect(issued.status, issued.stderr).toBe(0);
     expect(issued.stdout).toContain('key usage:          keyEncipherment');
     expect(openssl(dir, 'verify', '-CAfile', 'region/ca.pem', 'ossl.cert.pem').status).toBe(0);
+  });
+
+  it("issue refuses a practitioner certificate for a request that names a person, not a directory id, whoever made it", () => {
+    expect(inDir('pki', 'request', '--subject-cn', 'Dr. Ana Lima', '--key-out', 'named.key.pem', '--out', 'named.csr').status).toBe(0);
+    const byOpenssl = openssl(dir, 'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'named-ossl.key.pem', '-subj', '/CN=Dr. Ana Lima', '-out', 'named-ossl.csr');
+    expect(byOpenssl.status, byOpenssl.output).toBe(0);
+    for (const [csr, profile] of [['named.csr', 'practitioner-signing'], ['named-ossl.csr', 'practitioner-encryption']] as const) {
+      const refused = inDir('pki', 'issue', '--csr', csr, '--profile', profile, ...ca, '--out', 'named.cert.pem');
+      expect(refused.status, csr).toBe(1);
+      expectErrorLine(refused.stderr, 'pki-invalid-input');
+      expect(refused.stderr).toContain(`${csr} names "Dr. Ana Lima": a ${profile} certificate must name the practitioner's directory id`);
+    }
+    expect(readdirSync(dir)).not.toContain('named.cert.pem');
   });
 
   it('issue fails with a code for a tampered request, garbage, and a PEM without a request', () => {

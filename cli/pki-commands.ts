@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import {
   addRevokedSerial,
   CERTIFICATE_PROFILES,
+  commonNameOf,
   createCertificationRequest,
   derToPem,
   describeCertificate,
@@ -18,6 +19,7 @@ import {
   pemToDerAll,
   PKI_ERROR_CODES,
   PEM_LABELS,
+  PkiError,
   readCrl,
   type CertificateDescription,
   type DistinguishedName,
@@ -215,6 +217,12 @@ async function issue(options: IssueOptions): Promise<void> {
     issuer,
     validityDays: days,
   });
+  // The hub and workstations bind a practitioner's certificates to the directory id they name (docs/protocol.md §3):
+  // one issued to a person's name could never join, whatever made the request.
+  const commonName = commonNameOf(issued.der) ?? '';
+  if (options.profile.startsWith('practitioner-') && !DIRECTORY_ID_PATTERN.test(commonName)) {
+    throw new PkiError(PKI_ERROR_CODES.invalidInput, `${options.csr} names ${JSON.stringify(commonName)}: a ${options.profile} certificate must name the practitioner's directory id (<clinic endpoint id>.<local id>); make the request with rts pki request --directory-id`);
+  }
   writeFileAtomic(options.out, derToPem(issued.der, PEM_LABELS.certificate));
 
   const description = describeCertificate(issued.der);

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHubConfig } from '../hub/hub-config.ts';
+import { pemToDer } from '../shared/pki/index.ts';
+import { certificateBindingProblem } from '../shared-node/certificate-binding.ts';
 
 const CLI = join(import.meta.dirname, 'rts.ts');
 
@@ -219,5 +221,45 @@ describe('rts region', () => {
     // A fresh enrolment file carries the new CRL.
     ok('region', 'enrolment', 'write', 'ws-1', '--dir', dir);
     expect(ok('region', 'enrolment', 'show', join(dir, 'endpoints/ws-1/ws-1.rtsenrol'), '--trust', join(dir, 'ca.pem'))).toContain(`number ${crlNumber + 1}, 2 revoked`);
+  }, 60_000);
+});
+
+describe("certificates from rts pki and rts region pass the hub's registration rule", () => {
+  let region: string;
+  beforeAll(() => {
+    region = join(root, 'binding');
+    ok('region', 'create', '--dir', region, '--name', 'Binding Region', '--broker-host', '127.0.0.1:5672');
+    ok('region', 'add-endpoint', 'clinic-a', '--dir', region, '--kind', 'clinic-system');
+    ok('region', 'add-endpoint', 'ws-2', '--dir', region, '--kind', 'workstation');
+  }, 60_000);
+
+  it('binds the certificates of rts pki request --directory-id, issued by rts region issue, to that directory id', () => {
+    for (const use of ['signing', 'encryption'] as const) {
+      const csr = join(root, `binding-${use}.csr`);
+      ok('pki', 'request', '--directory-id', 'clinic-a.dr-lima', '--profile', `practitioner-${use}`, '--key-out', join(root, `binding-${use}.key`), '--out', csr);
+      ok('region', 'issue', 'ws-2', '--dir', region, '--csr', csr, '--profile', `practitioner-${use}`);
+    }
+    const regionState = JSON.parse(readFileSync(join(region, 'region.json'), 'utf8')) as { endpoints: { id: string; certificates: { profile: string; file: string }[] }[] };
+    const issued = regionState.endpoints.find((e) => e.id === 'ws-2')!.certificates;
+    expect(issued.map((c) => c.profile)).toEqual(['practitioner-signing', 'practitioner-encryption']);
+    for (const [certificate, use] of issued.map((c, i) => [c, (['signing', 'encryption'] as const)[i]!] as const)) {
+      const der = pemToDer(readFileSync(join(region, certificate.file), 'utf8'));
+      expect(certificateBindingProblem(der, use, 'clinic-a.dr-lima'), use).toBeUndefined();
+      expect(certificateBindingProblem(der, use, 'clinic-a.dr-berg')?.detail, use).toBe(`the ${use} certificate is issued to "clinic-a.dr-lima", not to the directory id clinic-a.dr-berg`);
+    }
+  }, 60_000);
+
+  it('refuses a practitioner request that names the person (--subject-cn "Dr. Ana Lima"), and its certificate at rts region issue', () => {
+    for (const use of ['signing', 'encryption']) {
+      const refused = rts('pki', 'request', '--subject-cn', 'Dr. Ana Lima', '--profile', `practitioner-${use}`, '--key-out', join(root, 'lima-person.key'), '--out', join(root, 'lima-person.csr'));
+      expect(refused.status).toBe(2);
+      expectErrorLine(refused.stderr, 'usage');
+      expect(refused.stderr).toContain(`a practitioner-${use} certificate names the practitioner's directory id: give --directory-id, not --subject-cn "Dr. Ana Lima"`);
+    }
+    // Without a profile the request is made (it could be for anything), but no practitioner certificate comes of it.
+    ok('pki', 'request', '--subject-cn', 'Dr. Ana Lima', '--key-out', join(root, 'lima-person.key'), '--out', join(root, 'lima-person.csr'));
+    const notIssued = rts('region', 'issue', 'ws-2', '--dir', region, '--csr', join(root, 'lima-person.csr'), '--profile', 'practitioner-signing');
+    expect(notIssued.status).toBe(1);
+    expectErrorLine(notIssued.stderr, 'region-refused');
   }, 60_000);
 });

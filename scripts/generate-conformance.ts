@@ -18,7 +18,9 @@ import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import { PROTOCOL_MAJOR } from '../shared/protocol/protocol-version.ts';
 import { ENROLMENT_FILE_EXTENSION, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, signEnrolment, type Enrolment } from '../shared/enrolment/enrolment.ts';
 import { REASON_CODES, type ReasonCode } from '../shared/protocol/reason-codes.ts';
-import { CODES_WITHOUT_VECTOR, CONFORMANCE_EVALUATE_AT, type ConformanceVector, type VectorMessage } from '../shared/protocol/conformance.ts';
+import {
+  CODES_WITHOUT_VECTOR, CONFORMANCE_EVALUATE_AT, CONFORMANCE_MISNAMED_IDENTITIES, type ConformanceVector, type UnboundEntry, type VectorMessage,
+} from '../shared/protocol/conformance.ts';
 
 const OUT = join(import.meta.dirname, '..', 'docs', 'conformance');
 const DAY = 86_400_000;
@@ -66,6 +68,10 @@ async function buildPki() {
   await issue('clinic-a.dr-other.signing', 'practitioner-signing', 'clinic-a.dr-other');
   // Signs enrolment files only, as `rts region create` issues it: a name that is no endpoint or directory id.
   await issue('enrolment-signer', 'clinic-system', ENROLMENT_SIGNER_COMMON_NAME);
+  // Against the naming rule on purpose: valid practitioner certificates issued to a person's name (binding vectors).
+  for (const [name, commonName] of Object.entries(CONFORMANCE_MISNAMED_IDENTITIES)) {
+    await issue(name, name.endsWith('.signing') ? 'practitioner-signing' : 'practitioner-encryption', commonName);
+  }
 
   const crl = await createCrl(issuer, {
     revoked: [{ serialNumber: revoked.serialNumber, revocationDate: new Date('2026-06-01T00:00:00Z') }],
@@ -289,10 +295,38 @@ async function buildMessages(examples: ProtocolExample[]) {
   wrongKey.body[wrappedKeyAt] = wrongKey.body[wrappedKeyAt]! ^ 0x01;
   await opaque('ecdh-tampered-wrapped-key', "A report with one bit of the applicant's wrapped content key flipped; opened by the applicant (EC key)", 'decrypt-failed',
     wrongKey, { ...asApplicant, openssl: OPENSSL_SAYS.ecdhKey });
+
+  // The binding rule (docs/protocol.md §3, §5.1): certificates that chain to the CA and carry their usage, but name
+  // someone else than the entry's directory id. The hub refuses such a publish; an endpoint takes such an update and
+  // leaves the practitioner out.
+  const publishFull = examples.find((e) => e.applicationProperties.rtsType === 'directory.publish' && e.applicationProperties.rtsDirectoryMode === 'full')!;
+  const update = examples.find((e) => e.type === 'directory.update')!;
+  const base64Of = (name: string) => Buffer.from(cert(name)).toString('base64');
+  /** The example's payload with dr-okafor's certificates replaced (by identity name). */
+  const okaforWith = (example: ProtocolExample, replacement: { signing: string; encryption?: string }) => {
+    let text = JSON.stringify(example.payload).replaceAll(base64Of('clinic-b.dr-okafor.signing'), base64Of(replacement.signing));
+    if (replacement.encryption) text = text.replaceAll(base64Of('clinic-b.dr-okafor.encryption'), base64Of(replacement.encryption));
+    return JSON.parse(text) as ProtocolExample['payload'];
+  };
+  const personName = CONFORMANCE_MISNAMED_IDENTITIES['person-named.signing']!;
+  const personNamed = { signing: 'person-named.signing', encryption: 'person-named.encryption' };
+  const issuedToPerson: UnboundEntry[] = (['signing', 'encryption'] as const).map((use) => ({ practitionerId: 'clinic-b.dr-okafor', use, issuedTo: personName }));
+  const toHub = { signer: 'clinic-b', openedBy: undefined };
+  await reject('publish-certificates-name-a-person', `Clinic B's full list, with dr-okafor's certificates issued to the person's name (CN=${personName}), not the directory id`, 'not-authorized',
+    await sealExample(publishFull, { payload: okaforWith(publishFull, personNamed) }), { ...toHub, unboundEntries: issuedToPerson });
+  await reject('publish-another-practitioners-certificate', "Clinic B's full list, with dr-okafor's signing certificate replaced by clinic-a.dr-rahman's (valid, but another practitioner's)", 'not-authorized',
+    await sealExample(publishFull, { payload: okaforWith(publishFull, { signing: 'clinic-a.dr-rahman.signing' }) }),
+    { ...toHub, unboundEntries: [{ practitionerId: 'clinic-b.dr-okafor', use: 'signing', issuedTo: 'clinic-a.dr-rahman' }] });
+  const unboundUpdate = okaforWith(update, personNamed);
+  writeVector({
+    name: 'update-certificates-name-a-person', description: `The hub's change 42, with dr-okafor's certificates issued to the person's name (CN=${personName}): taken, dr-okafor left out`,
+    expected: 'accepted', signer: 'hub', unboundEntries: issuedToPerson,
+  }, await sealExample(update, { payload: unboundUpdate }), unboundUpdate);
 }
 
 function readme(): string {
-  const rows = vectors.map((v) => `| \`${v.dir}\` | ${v.description} | \`${v.signer}\` | ${v.openedBy ? `\`${v.openedBy}\`` : '—'} | \`${v.expected}\`${v.recorded ? ` (records \`${v.recorded}\`)` : ''} | ${v.openssl ? `refuses: "${v.openssl}"` : 'accepts the body'} |`);
+  const unbound = (entries: readonly UnboundEntry[]) => `; unbound: ${entries.map((e) => `\`${e.practitionerId}\` ${e.use} issued to "${e.issuedTo}"`).join(', ')}`;
+  const rows = vectors.map((v) => `| \`${v.dir}\` | ${v.description} | \`${v.signer}\` | ${v.openedBy ? `\`${v.openedBy}\`` : '—'} | \`${v.expected}\`${v.recorded ? ` (records \`${v.recorded}\`)` : ''}${v.unboundEntries ? unbound(v.unboundEntries) : ''} | ${v.openssl ? `refuses: "${v.openssl}"` : 'accepts the body'} |`);
   const shown = new Set(vectors.flatMap((v) => [v.expected, v.recorded]));
   const codes = Object.values(REASON_CODES).map((code) => `\`${code}\``);
   return [
@@ -307,6 +341,8 @@ function readme(): string {
     '  `untrusted-ca.pem`, and for every identity `NAME.cert.pem` and `NAME.key.pem` (PKCS#8). The expert',
     '  `clinic-b.dr-okafor` has RSA-2048 keys; everyone else EC P-256. `clinic-a.dr-expired.signing` expired in 2025,',
     '  `clinic-a.dr-future.signing` is valid from 2027-01-01, `clinic-x.dr-untrusted.signing` comes from another CA.',
+    `  \`person-named.signing\` and \`person-named.encryption\` are valid practitioner certificates issued to a person's`,
+    `  name (CN=${CONFORMANCE_MISNAMED_IDENTITIES['person-named.signing']}), against the naming rule of docs/protocol.md §3, for the binding vectors.`,
     '- `messages/NN-name/`: `message.json` (the AMQP properties: `user_id` as text, `creation_time` as ISO 8601),',
     '  `body.p7m` (the DER CMS body, exactly as on the wire) and, for accepted messages, `payload.json` (the FHIR',
     '  payload a receiver must obtain).',
@@ -323,6 +359,12 @@ function readme(): string {
     'never in its receipt. The last column is what the OpenSSL reference commands (docs/protocol.md appendix A.3) do with',
     'the body: where they accept it, what is wrong lies where OpenSSL does not look (the AMQP properties, the signing-time',
     'bounds, who was expected to sign, the payload) or is a profile rule it does not enforce (AES-CBC).',
+    '',
+    'The binding vectors (those listing "unbound" entries) carry directory entries whose certificates chain to the CA',
+    'and carry their usage but name someone else than the entry\'s directory id (docs/protocol.md §3, §5.1). The message',
+    'opens; then the receiver applies the binding rule to every Practitioner in it: the hub refuses a `directory.publish`',
+    'carrying such an entry whole (`not-authorized`, with a `rejected` receipt), and an endpoint takes a',
+    '`directory.update` or `directory.snapshot` but leaves each listed practitioner out of its directory, as refused.',
     '',
     `Every reason code a receiver can reach from one message has a vector here (${codes.filter((c) => shown.has(c.slice(1, -1) as ReasonCode)).length} of ${codes.length}). The others need`,
     'what the receiver has seen or holds, or the hop; docs/protocol.md appendix A.5 lists them with why:',

@@ -11,6 +11,7 @@ import { sealMessage } from '../../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';
 import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../../shared/protocol/fhir/message-builders.ts';
 import { endpointCredentials, loadBrokerEnv, type BrokerEnvState } from '../../scripts/test-env/broker-env.ts';
+import { freeLoopbackPort } from '../../scripts/test-env/free-port.ts';
 import { createTestDatabase, loadPostgresEnv } from '../../scripts/test-env/postgres-env.ts';
 import { loadHubConfig } from '../../hub/hub-config.ts';
 import { startHub, type HubService } from '../../hub/hub-service.ts';
@@ -35,6 +36,8 @@ export interface RegionHarness {
   readonly dir: string;
   readonly region: TestRegion;
   readonly hub: HubService;
+  /** The hub's configuration file and the environment with its secrets, for `rts hub … --config` (operator API on with `operatorApi`). */
+  readonly hubConfig: { readonly file: string; readonly env: Record<string, string> };
   readonly clinics: Record<ClinicId, TestEndpoint>;
   readonly clinicIdentities: Record<ClinicId, TestIdentity>;
   readonly expert: TestPractitioner;
@@ -59,9 +62,10 @@ export interface RegionHarness {
 
 /**
  * `database`: the hub's embedded PGlite (the default), or a fresh database on the private PostgreSQL of
- * scripts/with-test-env.sh, as a region with several hub instances runs it.
+ * scripts/with-test-env.sh, as a region with several hub instances runs it. `operatorApi`: the hub also serves its
+ * operator API on a free loopback port, so that a test can act as the region's operator with `rts hub`.
  */
-export async function startRegionHarness(options: { database?: 'embedded' | 'postgres' } = {}): Promise<RegionHarness> {
+export async function startRegionHarness(options: { database?: 'embedded' | 'postgres'; operatorApi?: boolean } = {}): Promise<RegionHarness> {
   const broker = loadBrokerEnv();
   await purgeTestQueues(broker);
   const dir = mkdtempSync(join(tmpdir(), 'rts-region-'));
@@ -69,7 +73,7 @@ export async function startRegionHarness(options: { database?: 'embedded' | 'pos
   const postgres = options.database === 'postgres' ? loadPostgresEnv() : undefined;
   if (options.database === 'postgres' && !postgres) throw new Error('a hub on PostgreSQL needs the private PostgreSQL (run through scripts/with-test-env.sh)');
   const database = postgres ? { kind: 'postgres' as const, url: await createTestDatabase(postgres, 'region') } : { kind: 'embedded' as const, path: join(dir, 'hub-db') };
-  const config = writeTestHubConfig({ dir, name: 'hub-region', region, broker, database });
+  const config = writeTestHubConfig({ dir, name: 'hub-region', region, broker, database, ...(options.operatorApi && { operatorPort: await freeLoopbackPort() }) });
   // Snapshots at most every 2 s, not the production minute: a test that makes a directory gap waits for the snapshot.
   const hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', snapshotIntervalMs: 2_000, log: (e) => { if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e)); } });
   const expert = await region.practitioner('clinic-a.dr-ahmed');
@@ -109,7 +113,7 @@ export async function startRegionHarness(options: { database?: 'embedded' | 'pos
   };
 
   return {
-    broker, dir, region, hub, clinics, clinicIdentities, expert, applicant, connectClinics,
+    broker, dir, region, hub, hubConfig: config, clinics, clinicIdentities, expert, applicant, connectClinics,
     publishFull: (clinic, resources) => publish(clinic, 'full', { full: resources }),
     publishDelta: (clinic, changes) => publish(clinic, 'delta', { delta: changes }),
     async sendAsClinic(clinic, message) {

@@ -8,10 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDecryptionKey } from '../cms/index.ts';
 import { commonNameOf, pemToDer, pemToDerAll } from '../pki/index.ts';
 import { ENROLMENT_SIGNER_COMMON_NAME, verifyEnrolment } from '../enrolment/enrolment.ts';
-import { CODES_WITHOUT_VECTOR, OPENSSL_ENROLMENT, OPENSSL_REFERENCE, type ConformanceVector, type VectorMessage } from './conformance.ts';
+import { certificateBindingProblem } from '../../shared-node/certificate-binding.ts';
+import {
+  CODES_WITHOUT_VECTOR, CONFORMANCE_MISNAMED_IDENTITIES, OPENSSL_ENROLMENT, OPENSSL_REFERENCE, type ConformanceVector, type UnboundEntry, type VectorMessage,
+} from './conformance.ts';
+import { certificatesOf } from './fhir/directory-entries.ts';
 import { indexFhirDefinitions } from './fhir/fhir-base-validation.ts';
 import { openMessage } from './message-envelope.ts';
-import { REASON_CODES } from './reason-codes.ts';
+import { REASON_CODES, type ReasonCode } from './reason-codes.ts';
 
 const root = join(import.meta.dirname, '..', '..', 'docs', 'conformance');
 const read = (path: string) => readFileSync(join(root, path));
@@ -35,6 +39,31 @@ function amqpFields(vector: ConformanceVector) {
 /** An identity's directory id: its name without the use (`clinic-b.dr-okafor.encryption` → `clinic-b.dr-okafor`). */
 const directoryIdOf = (identity: string) => identity.replace(/\.(signing|encryption)$/, '');
 
+/**
+ * The binding rule (docs/protocol.md §3, §5.1) on an opened directory message, as the hub and every workstation apply it
+ * (shared-node/certificate-binding.ts): each Practitioner certificate that does not bind to its entry, and what the
+ * receiver answers — the hub refuses a publish with the first one's reason, an endpoint takes an update or snapshot and
+ * leaves those practitioners out.
+ */
+function bindingVerdict(type: unknown, payload: Record<string, unknown>): { outcome: 'accepted' | ReasonCode; unbound: UnboundEntry[] } {
+  const inner = (payload.entry as { resource?: { entry?: { resource?: { resourceType?: string; id?: string; extension?: unknown[] } }[] } }[] | undefined)?.[1]?.resource?.entry ?? [];
+  const unbound: (UnboundEntry & { kind: 'name' | 'usage' })[] = [];
+  for (const { resource } of inner) {
+    if (resource?.resourceType !== 'Practitioner') continue;
+    const certificates = certificatesOf(resource);
+    for (const use of ['signing', 'encryption'] as const) {
+      for (const base64 of certificates[use]) {
+        const der = new Uint8Array(Buffer.from(base64, 'base64'));
+        const problem = certificateBindingProblem(der, use, resource.id ?? '');
+        if (problem) unbound.push({ practitionerId: resource.id ?? '', use, issuedTo: commonNameOf(der) ?? '', kind: problem.kind });
+      }
+    }
+  }
+  const first = unbound[0];
+  const outcome = type === 'directory.publish' && first ? (first.kind === 'usage' ? REASON_CODES.wrongKeyUsage : REASON_CODES.notAuthorized) : 'accepted';
+  return { outcome, unbound: unbound.map(({ kind: _kind, ...entry }) => entry) };
+}
+
 beforeAll(() => indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle }), 30_000);
 
 describe('conformance vectors (docs/conformance)', () => {
@@ -54,7 +83,7 @@ describe('conformance vectors (docs/conformance)', () => {
   it('issue every certificate to the name the protocol knows its holder by (docs/protocol.md §3)', () => {
     const identities = readdirSync(join(root, 'pki')).filter((file) => file.endsWith('.cert.pem')).map((file) => file.slice(0, -'.cert.pem'.length));
     expect(identities).toEqual(expect.arrayContaining(['hub', 'clinic-a', 'clinic-b.dr-okafor.signing', 'clinic-b.dr-okafor.encryption']));
-    const nameOf = (identity: string) => (identity === 'enrolment-signer' ? ENROLMENT_SIGNER_COMMON_NAME : directoryIdOf(identity));
+    const nameOf = (identity: string) => (identity === 'enrolment-signer' ? ENROLMENT_SIGNER_COMMON_NAME : CONFORMANCE_MISNAMED_IDENTITIES[identity] ?? directoryIdOf(identity));
     for (const identity of identities) expect([identity, commonNameOf(certificate(identity))]).toEqual([identity, nameOf(identity)]);
   });
 
@@ -68,9 +97,22 @@ describe('conformance vectors (docs/conformance)', () => {
       recipientFor: ({ properties }) => (vector.openedBy && 'rtsToPractitioner' in properties && properties.rtsToPractitioner === directoryIdOf(vector.openedBy) ? identity : undefined),
       expectedSigners: () => [certificate(vector.signer)],
     });
-    expect(result.ok ? 'accepted' : `${result.error.code}: ${result.error.detail}`).toMatch(new RegExp(`^${vector.expected}`));
+    // A directory message that opens then meets the binding rule (the hub on a publish, an endpoint on the others).
+    const binding = result.ok && String(vectorMessage(vector).application_properties.rtsType).startsWith('directory.')
+      ? bindingVerdict(vectorMessage(vector).application_properties.rtsType, result.value.payload)
+      : undefined;
+    expect(binding?.unbound.length ? binding.unbound : undefined).toEqual(vector.unboundEntries);
+    expect(result.ok ? binding?.outcome ?? 'accepted' : `${result.error.code}: ${result.error.detail}`).toMatch(new RegExp(`^${vector.expected}`));
     if (!result.ok) expect(result.error.withheld?.code).toBe(vector.recorded);
-    if (result.ok) expect(result.value.payload).toEqual(JSON.parse(read(`${vector.dir}/payload.json`).toString('utf8')));
+    if (result.ok && vector.expected === 'accepted') expect(result.value.payload).toEqual(JSON.parse(read(`${vector.dir}/payload.json`).toString('utf8')));
+  });
+
+  it('show the binding rule: the hub refuses a publish whose entry names someone else, an endpoint leaves such an entry out', () => {
+    const binding = vectors.filter((v) => v.unboundEntries);
+    expect(binding.map((v) => [v.name, v.expected])).toEqual([
+      ['publish-certificates-name-a-person', 'not-authorized'], ['publish-another-practitioners-certificate', 'not-authorized'], ['update-certificates-name-a-person', 'accepted'],
+    ]);
+    expect(binding[0]!.unboundEntries).toContainEqual({ practitionerId: 'clinic-b.dr-okafor', use: 'signing', issuedTo: 'Dr. Adaeze Okafor' });
   });
 });
 

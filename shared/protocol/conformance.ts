@@ -29,7 +29,33 @@ export interface ConformanceVector {
    * bounds, who was expected to sign, the payload) or is a profile rule it does not enforce (AES-CBC).
    */
   readonly openssl?: string;
+  /**
+   * Directory messages whose entries break the binding rule (docs/protocol.md §3, §5.1): the certificates that chain to
+   * the CA and carry their usage but do not name the entry's directory id. The message itself opens. The hub refuses a
+   * `directory.publish` carrying such an entry whole (`expected`: `not-authorized`, a `rejected` receipt); an endpoint
+   * takes a `directory.update` or `directory.snapshot` (`accepted`) and leaves the practitioner out of its directory,
+   * listed as refused.
+   */
+  readonly unboundEntries?: readonly UnboundEntry[];
 }
+
+/** A practitioner's certificate in a directory entry that names someone else (its subject CN) than the entry's id. */
+export interface UnboundEntry {
+  readonly practitionerId: string;
+  readonly use: 'signing' | 'encryption';
+  /** The certificate's subject common name. */
+  readonly issuedTo: string;
+}
+
+/**
+ * Identities of the conformance PKI issued, on purpose, against the naming rule of docs/protocol.md §3 (as
+ * `rts pki request --subject-cn "Dr. …"` once did): identity name → the subject CN its certificate carries. Every other
+ * certificate there names its holder's endpoint or directory id.
+ */
+export const CONFORMANCE_MISNAMED_IDENTITIES: Readonly<Record<string, string>> = {
+  'person-named.signing': 'Dr. Adaeze Okafor',
+  'person-named.encryption': 'Dr. Adaeze Okafor',
+};
 
 /** message.json: the AMQP fields as JSON (user_id as text, creation_time as ISO 8601, the body in a file). */
 export interface VectorMessage {
@@ -88,7 +114,6 @@ export const OPENSSL_ENROLMENT = {
 export const CODES_WITHOUT_VECTOR: Readonly<Partial<Record<ReasonCode, string>>> = {
   duplicate: 'needs the same message_id processed before: the receiver\'s de-duplication record (§7.1)',
   'out-of-order': 'needs the case as the earlier messages left it: its state and the last rtsSequence seen (§5.2)',
-  'not-authorized': 'needs the directory and the registrations: who operates which endpoint, which clinic publishes which ids, who the parties of a case are (§5.1, §8)',
   'unknown-recipient': 'needs the hub\'s directory and registered endpoints (§8)',
   'retired-expert': 'needs the hub\'s directory: a retirement published earlier (§5.1)',
   'forged-sender': 'judged only by the hub, on the uplink, against that hop\'s broker-verified user_id and routing key; a message on a downlink always comes from rts-hub (§2.1)',
