@@ -69,6 +69,9 @@ describe('rts region', () => {
     const hub = loadHubConfig(join(dir, 'hub-config.json'), {});
     expect(hub.config.broker.tls?.caFile).toBe('broker-ca.pem');
     expect(hub.config.broker.management.url).toBe('https://broker.north.example:15671');
+    // rts hub … talks to the hub's operator API with a token of the region's secrets.
+    expect(hub.config.operator).toEqual({ port: 7380, token: { env: 'RTS_HUB_OPERATOR_TOKEN' } });
+    expect(JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8'))['rts-hub:operator-token']).toMatch(/^[\w-]{32}$/);
     expect(definitions().users.map((u) => u.name)).toEqual(['rts-admin', 'rts-hub']);
     expect(openssl('verify', '-CAfile', join(dir, 'ca.pem'), join(dir, 'hub.cert.pem')).status).toBe(0);
 
@@ -96,7 +99,7 @@ describe('rts region', () => {
     expect(hashOf('clinic-a')).toBe(clinicHash);
     expect(definitions().users.map((u) => u.name)).toEqual(['rts-admin', 'rts-hub', 'clinic-a', 'ws-1']);
     expect(definitions().queues.map((q) => q.name)).toContain('rts.downlink.ws-1');
-    expect(Object.keys(secrets())).toEqual(['rts-admin', 'rts-hub', 'clinic-a', 'clinic-a.p12', 'ws-1']);
+    expect(Object.keys(secrets())).toEqual(['rts-admin', 'rts-hub', 'rts-hub:operator-token', 'clinic-a', 'clinic-a.p12', 'ws-1']);
     // The clinic system's .p12 opens with its password and holds a certificate of this CA naming the endpoint.
     const p12 = openssl('pkcs12', '-in', join(dir, 'endpoints/clinic-a/clinic-a.p12'), '-passin', `pass:${secrets()['clinic-a.p12']}`, '-nokeys', '-clcerts');
     expect(p12.output).toMatch(/subject=.*CN\s*=\s*clinic-a/);

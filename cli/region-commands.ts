@@ -70,6 +70,9 @@ const FILES = {
 
 const HUB_USER = 'rts-hub';
 const ADMIN_USER = 'rts-admin';
+/** The operator API's bearer token in secrets.json; a ':' makes it no endpoint id. */
+const OPERATOR_TOKEN = 'rts-hub:operator-token';
+const DEFAULT_OPERATOR_PORT = 7380;
 const HUB_ENDPOINT_ID = 'hub';
 const DEFAULT_CRL_DAYS = 7;
 const SECRET = 0o600;
@@ -203,6 +206,7 @@ interface CreateOptions {
   keyType: 'ec' | 'rsa';
   deliveryLimit: string;
   crlDays: string;
+  operatorPort: string;
 }
 
 async function create(options: CreateOptions): Promise<void> {
@@ -224,6 +228,8 @@ async function create(options: CreateOptions): Promise<void> {
   if (http) throw usageError(`--management-url: ${http}`);
   const deliveryLimit = positive(options.deliveryLimit, '--delivery-limit');
   const crlDays = positive(options.crlDays, '--crl-days');
+  const operatorPort = positive(options.operatorPort, '--operator-port');
+  if (operatorPort > 65535) throw usageError('--operator-port must be a TCP port (1-65535)');
   const brokerCa = options.brokerCa === undefined ? undefined : readPemCertificate(options.brokerCa);
   const tlsServerName = serverNameOption(options.tlsServerName, tls);
   if (prepareDirectory(dir).nonEmpty) throw new CliError(CLI_ERROR_CODES.dirNotEmpty, `${dir} is not empty and holds no region; give an empty or new directory`);
@@ -257,7 +263,7 @@ async function create(options: CreateOptions): Promise<void> {
     endpoints: [],
   };
   state = await writeCrl(dir, state, crlDays);
-  const secrets: Secrets = { [ADMIN_USER]: newPassword(), [HUB_USER]: newPassword() };
+  const secrets: Secrets = { [ADMIN_USER]: newPassword(), [HUB_USER]: newPassword(), [OPERATOR_TOKEN]: newPassword() };
   writeJson(join(dir, FILES.secrets), secrets, SECRET);
   writeDefinitions(dir, state, secrets);
   // Secrets by environment variable, so that the file can be copied to the hub's host as it is.
@@ -273,6 +279,7 @@ async function create(options: CreateOptions): Promise<void> {
     database: { kind: 'postgres', url: { env: 'RTS_HUB_DATABASE_URL' } },
     identity: { certificateFile: FILES.hubCertificate, privateKeyFile: FILES.hubKey },
     trust: { anchorFiles: [FILES.caCertificate], crlFiles: [FILES.crl] },
+    operator: { port: operatorPort, token: { env: 'RTS_HUB_OPERATOR_TOKEN' } },
   });
   writeState(dir, state);
   printLines([
@@ -280,7 +287,7 @@ async function create(options: CreateOptions): Promise<void> {
     `CA SHA-256 fingerprint: ${await certificateFingerprint(ca.der)} (give it to every endpoint's user by another channel than the enrolment file)`,
     `Secrets (mode 0600): ${FILES.caKey}, ${FILES.hubKey}, ${FILES.signerKey}, ${FILES.secrets}.`,
     `Broker: rabbitmqctl import_definitions ${join(dir, FILES.definitions)}`,
-    `Hub: ${FILES.hubConfig} reads RTS_HUB_BROKER_PASSWORD (${HUB_USER} in ${FILES.secrets}), RTS_BROKER_ADMIN_PASSWORD (${ADMIN_USER}) and RTS_HUB_DATABASE_URL.`,
+    `Hub: ${FILES.hubConfig} reads RTS_HUB_BROKER_PASSWORD (${HUB_USER} in ${FILES.secrets}), RTS_BROKER_ADMIN_PASSWORD (${ADMIN_USER}), RTS_HUB_DATABASE_URL, and RTS_HUB_OPERATOR_TOKEN (${OPERATOR_TOKEN}) for rts hub on 127.0.0.1:${operatorPort}.`,
   ]);
 }
 
@@ -613,6 +620,7 @@ export function registerRegionCommands(program: Command): void {
     .addOption(new Option('--key-type <type>', 'key type of every certificate').choices(['ec', 'rsa']).default('ec'))
     .option('--delivery-limit <n>', 'deliveries of one message before it is dead-lettered', '5')
     .option('--crl-days <n>', "days until the CRL's nextUpdate", String(DEFAULT_CRL_DAYS))
+    .option('--operator-port <port>', "the hub's operator API port on 127.0.0.1 (rts hub …)", String(DEFAULT_OPERATOR_PORT))
     .action(create);
   region
     .command('add-endpoint')
