@@ -533,7 +533,7 @@ async function remove(id: string, options: { dir: string; crlDays: string }): Pr
     `Removed "${id}": ${toRevoke.length} certificate(s) revoked, ${join(options.dir, FILES.crl)} is CRL number ${state.crl.crlNumber}. On the broker, run:`,
     `  rabbitmqctl delete_user ${endpoint.brokerUser}`,
     `  rabbitmqctl delete_queue -p ${state.broker.vhost} ${downlinkQueueName(id)}`,
-    'Give the new CRL to the hub and the endpoints.',
+    'The hub takes the new CRL from its trust.crlFiles within a minute (at once: rts hub reload-trust) and sends it to every endpoint.',
   ]);
 }
 
