@@ -39,6 +39,32 @@ describe('renewal at the workstation', () => {
   });
 });
 
+describe('signing renewal at the workstation', () => {
+  it('signs what it sends with the earlier signing certificate until its directory lists the renewed one, then with the renewed one', async () => {
+    const earlier = bench.expert.signing.certificate;
+    const receiptSigner = async () => {
+      const request = await bench.request();
+      expect(await deliverEach(request)).toEqual(['accepted']);
+      const sent = bench.sealed.at(-1)!;
+      expect(sent.metadata).toMatchObject({ correlationId: String(request.message_id), properties: { rtsType: 'receipt', rtsReceipt: 'processed' } });
+      return sent.signer;
+    };
+    expect(await receiptSigner()).toEqual(earlier);
+
+    await bench.identity.importPkcs12({ use: 'signing', pkcs12: await bench.issuePkcs12('signing', bench.expert.id), password: 'bench' });
+    const renewed = bench.identity.certificate('signing')!;
+    expect(renewed).not.toEqual(earlier);
+    // The directory (peers', the hub's and this mirror) still lists the earlier one: a signature by the renewed one
+    // would be refused signer-mismatch everywhere.
+    expect(await receiptSigner()).toEqual(earlier);
+    expect((await bench.identity.status()).signingInUse).toEqual({ serialNumber: describeCertificate(earlier).serialNumber, notAfter: describeCertificate(earlier).notAfter });
+
+    bench.publishExpertSigning(renewed);
+    expect(await receiptSigner()).toEqual(renewed);
+    expect((await bench.identity.status()).signingInUse).toBeUndefined();
+  });
+});
+
 describe('crl-updated notices from the hub', () => {
   it('applies a newer CRL of the region, after which a message signed by the now-revoked certificate is refused certificate-revoked', async () => {
     const before = await bench.request();
