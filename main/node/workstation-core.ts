@@ -327,6 +327,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       onDirectoryChanged: (newlyRefused) => {
         if (newlyRefused.length > 0) refused = [...refused.filter((r) => !newlyRefused.some((n) => n.practitionerId === r.practitionerId)), ...newlyRefused].slice(-1_000);
         emitDirectory();
+        // The signing certificate in use follows the directory's entry of this practitioner (Settings says which).
+        emitSetup();
       },
       onBehind: (value) => {
         behind = value;
@@ -555,8 +557,9 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     // With the keychain answering: a passphrase an older version set (before the lock's file) locks now, before any data.
     await lock.restore();
     const transport = createSqliteTransportStore(db);
-    const identity = openPractitionerIdentity(db, options.vault);
     const mirror = openDirectoryMirror(db);
+    // Signs with the certificate the directory lists for this practitioner: the one peers and the hub will accept.
+    const identity = openPractitionerIdentity(db, options.vault, { directorySigningCertificates: (id) => mirror.certificates(id, 'signing') });
     const audit = openAuditLog(db, await auditSealFromVault(options.vault));
     const cases = openCaseStore(db);
     const registration = openRegistration(db, emitSetup);

@@ -15,7 +15,16 @@ type Use = 'signing' | 'encryption';
  * Settings → the practitioner's certificates in service: the current ones and their state, how many earlier
  * encryption certificates are kept so that older cases stay readable, and renewal at any time — a renewed .p12, or a
  * new key made here with a request for the CA (the current key stays in use until the issued certificate is imported).
+ * It says which signing certificate signs: a renewed one only once the directory lists it.
  */
+/** What an imported certificate does now: a renewed signing certificate signs only once the directory lists it. */
+function installedWords(use: Use, state: SetupState): string {
+  if (use === 'signing' && state.identity?.signingInUse) {
+    return 'The renewed signing certificate is installed. The earlier one keeps signing until the clinic publishes the renewed one in the directory; then it takes over by itself.';
+  }
+  return `The renewed ${use} certificate is in use.`;
+}
+
 export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Identity }) {
   const importP12 = useAction(api, COMMANDS.importPkcs12);
   const request = useAction(api, COMMANDS.createCertificateRequest);
@@ -27,22 +36,25 @@ export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Id
   const [issuedPem, setIssuedPem] = useState('');
   const [done, setDone] = useState<string>();
   const earlier = identity.earlierEncryptionCertificates;
+  const currentSigning = identity.certificates.find((c) => c.use === 'signing');
 
   async function renewFromFile(): Promise<void> {
     if (!file) return;
     setDone(undefined);
-    if (await importP12.run({ use, pkcs12Base64: await fileToBase64(file), password })) {
+    const state = await importP12.run({ use, pkcs12Base64: await fileToBase64(file), password });
+    if (state) {
       setPassword('');
-      setDone(`The renewed ${use} certificate is in use.`);
+      setDone(installedWords(use, state));
     }
   }
 
   async function importIssuedCertificate(): Promise<void> {
     setDone(undefined);
-    if (await importIssued.run({ use, certificatePem: issuedPem })) {
+    const state = await importIssued.run({ use, certificatePem: issuedPem });
+    if (state) {
       setIssuedPem('');
       setRequestPem(undefined);
-      setDone(`The issued ${use} certificate is in use.`);
+      setDone(installedWords(use, state));
     }
   }
 
@@ -55,6 +67,13 @@ export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Id
           ? 'No earlier encryption certificates: every case was sent to the current one.'
           : `${earlier} earlier encryption ${earlier === 1 ? 'certificate is' : 'certificates are'} kept, with ${earlier === 1 ? 'its key' : 'their keys'}, so that cases sent before a renewal stay readable.`}
       </p>
+      {currentSigning && (
+        <p data-testid="signing-in-use">
+          {identity.signingInUse
+            ? `Signing with your earlier signing certificate (serial ${identity.signingInUse.serialNumber}, valid until ${identity.signingInUse.notAfter.slice(0, 10)}): peers and the hub accept only the certificate the directory lists, and it does not list the renewed one yet. The renewed certificate (serial ${currentSigning.serialNumber}) takes over by itself once the clinic publishes it and the directory here shows it.`
+            : `Signing with the signing certificate serial ${currentSigning.serialNumber}.`}
+        </p>
+      )}
       {identity.pendingRequests.length > 0 && (
         <p className="hint" data-testid="pending-requests">A new key waits for its certificate from the CA: {identity.pendingRequests.join(' and ')}. The current key stays in use until you import it.</p>
       )}

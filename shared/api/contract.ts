@@ -22,10 +22,15 @@ const certificateStatusSchema = z.object({
 });
 
 // --- Certificates in service (issue 17, item 2b/3): renewal and the region's CRL ---------------------------------------
-/** How many earlier encryption certificates keep their keys for older cases, and which uses have a key request waiting. */
+/**
+ * How many earlier encryption certificates keep their keys for older cases, which uses have a key request waiting, and
+ * which signing certificate signs while a renewed one waits to be listed in the directory.
+ */
 const renewalStatusShape = {
   earlierEncryptionCertificates: z.number().int().min(0),
   pendingRequests: z.array(z.enum(['signing', 'encryption'])),
+  /** An earlier signing certificate that still signs: the directory does not list the renewed one yet. */
+  signingInUse: z.object({ serialNumber: z.string(), notAfter: z.string() }).optional(),
 };
 /** The region's CRL held here: `expiring` within 72 hours of its nextUpdate, `stale` past it. */
 const crlStateSchema = z.enum(['current', 'expiring', 'stale']);

@@ -4,6 +4,7 @@ export { decrypt, encrypt } from './enveloped-data.ts';
 export { open, seal } from './envelope.ts';
 export { OPENING_FAILED_MESSAGE, withheldFailure } from './opening-failure.ts';
 export { inspect, type CmsStructure } from './inspect.ts';
+export { readUnverifiedSignedContent } from './unverified-content.ts';
 export { importDecryptionKey, importSigningKey } from './keys.ts';
 export { sign, verify } from './signed-data.ts';
 export {

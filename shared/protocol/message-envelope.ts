@@ -1,7 +1,8 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { bytesEqual } from '../pki/bytes.ts';
-import { checkTrustRevocation, OPENING_FAILED_MESSAGE, isCmsError, open, seal, sign, verify, withheldFailure, type CmsErrorCode, type CmsRecipients, type CmsSigner, type SignerInfoSummary, type TrustConfig } from '../cms/index.ts';
+import { checkTrustRevocation, OPENING_FAILED_MESSAGE, isCmsError, open, readUnverifiedSignedContent, seal, sign, verify, withheldFailure, type CmsErrorCode, type CmsRecipients, type CmsSigner, type SignerInfoSummary, type TrustConfig } from '../cms/index.ts';
 import type { ApplicationProperties } from './application-properties.ts';
+import { readHubNotice } from './fhir/message-builders.ts';
 import { validatePayload, type PayloadResult } from './fhir/payload-validator.ts';
 import { CONTENT_TYPES, decodeMessage, encodeMessage, type AmqpMessageFields, type MessageMetadata } from './message-codec.ts';
 import { MESSAGE_TYPE_SPECS } from './message-types.ts';
@@ -124,6 +125,25 @@ export function signingTimeProblem(signingTime: Date, creationTime: Date, arriva
   return undefined;
 }
 
+/**
+ * The CRL a `crl-updated` hub notice carries, read from the signed content WITHOUT opening the message
+ * (docs/protocol.md §5.3): a receiver whose own CRL is stale can open no message, this notice included, yet the CRL
+ * inside is what cures it, and a CRL is verified on its own (against the receiver's anchors) before it is taken.
+ * Nothing else of the notice may be used before `openMessage` has checked it. Undefined for any other message and for
+ * anything unreadable; never throws.
+ */
+export function crlOfUnopenedNotice(message: AmqpMessageFields): Uint8Array | undefined {
+  const properties = message.application_properties as Record<string, unknown> | null | undefined;
+  if (properties?.rtsType !== 'hub.notice' || properties.rtsNotice !== 'crl-updated' || !(message.body instanceof Uint8Array)) return undefined;
+  const content = readUnverifiedSignedContent(message.body, PROTOCOL_LIMITS.maxBodyBytes);
+  if (!content || content.byteLength > PROTOCOL_LIMITS.maxPayloadBytes) return undefined;
+  try {
+    return readHubNotice(JSON.parse(new TextDecoder().decode(content)) as Bundle).crl;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function openMessage(message: AmqpMessageFields, context: OpenContext): Promise<OpenResult> {
   const decoded = decodeMessage(message, context.now ? { now: context.now } : {});
   if (!decoded.ok) return decoded;
@@ -138,7 +158,8 @@ export async function openMessage(message: AmqpMessageFields, context: OpenConte
 
   // This receiver's own CRLs, before anything of the message is read: a missing or stale one is its operator's to fix
   // (internal-error, transient: the message waits), and found only after decryption it would answer good and bad
-  // ciphertexts differently.
+  // ciphertexts differently. The CRL that cures a stale one comes in a notice the receiver takes out first
+  // (crlOfUnopenedNotice).
   try {
     await checkTrustRevocation(context.trust, context.now ?? new Date());
   } catch (error) {

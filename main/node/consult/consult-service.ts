@@ -6,7 +6,7 @@ import { isCmsError, open, withheldFailure, type CertificateValidator, type CmsR
 import type { ApplicationProperties } from '../../../shared/protocol/application-properties.ts';
 import { CONSULT_STATUS_SENDER, canTransition, type ConsultStatus, type ConsultStatusUpdate } from '../../../shared/protocol/consult-status.ts';
 import { commonNameOf } from '../../../shared/pki/index.ts';
-import { certificatesOf, practitionerName } from '../../../shared/protocol/fhir/directory-entries.ts';
+import { practitionerName } from '../../../shared/protocol/fhir/directory-entries.ts';
 import { DIRECTORY_ID_PATTERN } from '../../../shared/protocol/identifiers.ts';
 import { buildConsultReport, buildConsultRequest, buildConsultStatus, type PatientDetails } from '../../../shared/protocol/fhir/message-builders.ts';
 import type { OpenedMessage } from '../../../shared/protocol/message-envelope.ts';
@@ -119,10 +119,7 @@ export function createConsultService(options: ConsultServiceOptions) {
 
   /** The practitioner's current certificates of one use from the directory, or why there are none. */
   function directoryCertificates(practitionerId: string, use: 'signing' | 'encryption'): Uint8Array[] {
-    const role = mirror.resource(`PractitionerRole/${practitionerId}`);
-    const practitioner = mirror.resource(`Practitioner/${practitionerId}`);
-    if (!role || !practitioner || role.active === false || practitioner.active === false) return [];
-    return certificatesOf(practitioner)[use].map((b) => new Uint8Array(Buffer.from(b, 'base64')));
+    return mirror.certificates(practitionerId, use) ?? [];
   }
 
   async function peerEncryptionCertificates(peerId: string): Promise<Uint8Array[]> {

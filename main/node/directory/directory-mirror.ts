@@ -1,3 +1,4 @@
+import { certificatesOf } from '../../../shared/protocol/fhir/directory-entries.ts';
 import type { DirectoryChange, DirectoryResource } from '../../../shared/protocol/fhir/message-builders.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
 
@@ -46,6 +47,8 @@ export interface DirectoryMirror {
   applyUpdate(update: { baseVersion: number; version: number; changes: readonly DirectoryChange[] }): UpdateOutcome;
   search(query: ExpertQuery): ExpertSummary[];
   resource(url: string): DirectoryResource | undefined;
+  /** A practitioner's certificates of one use as the directory lists them (DER); undefined without a live entry. */
+  certificates(practitionerId: string, use: 'signing' | 'encryption'): Uint8Array[] | undefined;
   /** Live entries of other publishers whose name and hospital name read the same as this one's (`ExpertSummary.lookAlikes`). */
   lookAlikes(practitionerId: string): string[];
   count(): number;
@@ -257,6 +260,12 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
     },
 
     resource: (url) => read(url) as DirectoryResource | undefined,
+    certificates(practitionerId, use) {
+      const role = read(`PractitionerRole/${practitionerId}`);
+      const practitioner = read(`Practitioner/${practitionerId}`);
+      if (!role || !practitioner || role.active === false || practitioner.active === false) return undefined;
+      return certificatesOf(practitioner)[use].map((b) => new Uint8Array(Buffer.from(b, 'base64')));
+    },
     lookAlikes,
     count: () => (db.prepare("select count(*) as n from mirror_entries where resource_type = 'PractitionerRole'").get() as { n: number }).n,
   };

@@ -11,7 +11,7 @@ import {
 import { migrate, openDatabase } from '../../../transport/sqlite-database.ts';
 import { createMemoryVault } from '../vault/memory-vault.ts';
 import { legacyPendingKeyAccount, privateKeyAccount } from '../vault/vault-accounts.ts';
-import { CRL_EXPIRING_HOURS, openPractitionerIdentity } from './practitioner-identity.ts';
+import { CRL_EXPIRING_HOURS, keyAccountFor, openPractitionerIdentity } from './practitioner-identity.ts';
 
 /**
  * Issue #17 item 2b and 3 (workstation): renewing a certificate keeps every earlier decryption key, so what was sent
@@ -34,7 +34,7 @@ async function region() {
     const pair = await generateKeyPair();
     const issued = await issueCertificate({ profile: `practitioner-${use}`, subject: { commonName: id }, publicKey: pair.publicKey, issuer });
     const pkcs8 = await exportPrivateKeyPkcs8(pair.privateKey);
-    return { certificate: issued.der, serialNumber: issued.serialNumber, pkcs8, privateKey: pair.privateKey, pkcs12: await createPkcs12({ privateKeyPkcs8: pkcs8, certificate: issued.der, chain: [], password: 'p' }) };
+    return { certificate: issued.der, serialNumber: issued.serialNumber, pkcs8, privateKey: pair.privateKey, publicKey: pair.publicKey, pkcs12: await createPkcs12({ privateKeyPkcs8: pkcs8, certificate: issued.der, chain: [], password: 'p' }) };
   }
   return { issuer, ca: ca.der, hub: hub.der, crl, trust, issue };
 }
@@ -60,7 +60,7 @@ async function peer(r: Awaited<ReturnType<typeof region>>): Promise<CmsSigner> {
 }
 
 describe('renewing the practitioner\'s certificates', () => {
-  it('opens a message sent to the encryption certificate before its renewal after it, and signs with the renewed signing key only', async () => {
+  it('opens a message sent to the encryption certificate before its renewal after it, and without a directory entry signs with the renewed signing key', async () => {
     const r = await region();
     const { identity, vault } = await installed(r);
     const sender = await peer(r);
@@ -82,11 +82,63 @@ describe('renewing the practitioner\'s certificates', () => {
     const signer = await identity.signer();
     expect(signer.certificate).toEqual(renewedSigning.certificate);
     expect((await verify(await sign(content, signer), identity.trust())).signer.serialNumber).toBe(renewedSigning.serialNumber);
-    // The earlier signing key has nothing left to do and is gone; both encryption keys stay.
-    expect([...vault.secrets.keys()].filter((a) => a.startsWith('private-key:signing:'))).toHaveLength(1);
+    // Both encryption keys stay; the earlier signing key too, until the directory lists the renewed certificate.
+    expect([...vault.secrets.keys()].filter((a) => a.startsWith('private-key:signing:'))).toHaveLength(2);
     expect([...vault.secrets.keys()].filter((a) => a.startsWith('private-key:encryption:'))).toHaveLength(2);
     expect((await identity.status()).earlierEncryptionCertificates).toBe(1);
     expect(signer.certificate).not.toEqual(signingBefore);
+  });
+
+  it('signs with the earlier signing certificate while the directory lists it, with the renewed one once it lists that, and then lets the earlier key go', async () => {
+    const r = await region();
+    let listed: Uint8Array[] | undefined;
+    const vault = createMemoryVault();
+    const identity = openPractitionerIdentity(storeOnDisk(), vault, { directorySigningCertificates: (id) => (id === ID ? listed : undefined) });
+    await identity.setTrust(r.trust);
+    const first = await r.issue('signing');
+    await identity.importPkcs12({ use: 'signing', pkcs12: first.pkcs12, password: 'p' });
+    await identity.importPkcs12({ use: 'encryption', pkcs12: (await r.issue('encryption')).pkcs12, password: 'p' });
+    listed = [first.certificate];
+    const signingKeys = () => [...vault.secrets.keys()].filter((a) => a.startsWith('private-key:signing:'));
+    const signedBy = async () => (await verify(await sign(content, await identity.signer()), identity.trust())).signer.certificate;
+
+    const renewed = await r.issue('signing');
+    const status = await identity.importPkcs12({ use: 'signing', pkcs12: renewed.pkcs12, password: 'p' });
+    expect(status.certificates.find((c) => c.use === 'signing')?.serialNumber).toBe(renewed.serialNumber);
+    expect(status.signingInUse).toMatchObject({ serialNumber: first.serialNumber });
+    expect(await signedBy()).toEqual(first.certificate);
+    expect(signingKeys()).toHaveLength(2);
+
+    // A mirror without this practitioner's entry: the newest valid certificate signs, and no key is dropped for that.
+    listed = undefined;
+    expect(await signedBy()).toEqual(renewed.certificate);
+    expect(signingKeys()).toHaveLength(2);
+
+    // The clinic has published the renewed certificate: it signs, and the earlier signing key leaves the keychain.
+    listed = [renewed.certificate];
+    expect(await signedBy()).toEqual(renewed.certificate);
+    expect((await identity.status()).signingInUse).toBeUndefined();
+    expect(signingKeys()).toEqual([keyAccountFor(ID, 'signing', renewed.certificate)]);
+    // Gone for good: a directory that lists the earlier one again leaves the renewed one signing.
+    listed = [first.certificate];
+    expect(await signedBy()).toEqual(renewed.certificate);
+  });
+
+  it('keeps the key when a renewal certifies the same key again, after the directory lists the renewed certificate', async () => {
+    const r = await region();
+    const listed: Uint8Array[] = [];
+    const vault = createMemoryVault();
+    const identity = openPractitionerIdentity(storeOnDisk(), vault, { directorySigningCertificates: () => listed });
+    await identity.setTrust(r.trust);
+    const first = await r.issue('signing');
+    await identity.importPkcs12({ use: 'signing', pkcs12: first.pkcs12, password: 'p' });
+    await identity.importPkcs12({ use: 'encryption', pkcs12: (await r.issue('encryption')).pkcs12, password: 'p' });
+    const again = await issueCertificate({ profile: 'practitioner-signing', subject: { commonName: ID }, publicKey: first.publicKey, issuer: r.issuer });
+    await identity.importPkcs12({ use: 'signing', pkcs12: await createPkcs12({ privateKeyPkcs8: first.pkcs8, certificate: again.der, chain: [], password: 'p' }), password: 'p' });
+    listed.push(again.der);
+    expect((await verify(await sign(content, await identity.signer()), identity.trust())).signer.certificate).toEqual(again.der);
+    expect([...vault.secrets.keys()].filter((a) => a.startsWith('private-key:signing:'))).toEqual([keyAccountFor(ID, 'signing', again.der)]);
+    expect(await identity.status()).toMatchObject({ ready: true });
   });
 
   it('refuses a renewed .p12 of another practitioner and keeps the current certificates', async () => {

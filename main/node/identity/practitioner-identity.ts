@@ -46,6 +46,11 @@ export interface IdentityStatus {
   readonly earlierEncryptionCertificates: number;
   /** Uses for which a key waits on this workstation for the certificate the CA issues for its request. */
   readonly pendingRequests: CertificateUse[];
+  /**
+   * Present while an earlier signing certificate still signs because this workstation's directory mirror does not list
+   * the newest one yet (the clinic has not published it): the one in use. The newest takes over once the mirror lists it.
+   */
+  readonly signingInUse?: { readonly serialNumber: string; readonly notAfter: string };
   readonly trust: { readonly anchors: CertificateStatus[]; readonly hub?: CertificateStatus; readonly crlNextUpdate?: string; readonly crlState?: CrlState };
   /** Both certificates and keys present, and the trust configured: the workstation can register and work. */
   readonly ready: boolean;
@@ -86,7 +91,10 @@ export interface PractitionerIdentity {
   trust(): TrustConfig;
   hubCertificate(): Uint8Array | undefined;
   certificate(use: CertificateUse): Uint8Array | undefined;
-  /** The current signing key: nothing is ever signed with an earlier one. */
+  /**
+   * The signing key peers and the hub will accept: that of the newest signing certificate the directory mirror lists
+   * for this practitioner, or, while the mirror has no entry (or lists none held here), of the newest valid one.
+   */
   signer(): Promise<CmsSigner>;
   /** The current encryption identity first, then the earlier ones whose keys are kept, newest first. */
   recipients(): Promise<[CmsRecipientIdentity, ...CmsRecipientIdentity[]]>;
@@ -108,6 +116,10 @@ const MIGRATIONS = [{
     create table retired_certificates (certificate blob not null, use text not null, practitioner_id text not null, key_account text not null, retired_at integer not null);
     create table pending_requests (key_account text primary key, use text not null, practitioner_id text not null, created_at integer not null);
   `,
+}, {
+  // A replaced signing certificate is retired too (it signs until the directory lists its successor): with its chain.
+  version: 3,
+  sql: `alter table retired_certificates add column chain text not null default '[]';`,
 }];
 
 /** A CRL is reported as expiring this long before its nextUpdate. */
@@ -129,7 +141,24 @@ const EXPIRING_DAYS = 30;
 
 const fromBase64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
 
-export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault): PractitionerIdentity {
+export interface PractitionerIdentityOptions {
+  /**
+   * The signing certificates the directory lists for a practitioner (this workstation's mirror); undefined while it has
+   * no entry. Peers and the hub accept a signature only by a certificate their directory lists.
+   */
+  readonly directorySigningCertificates?: (practitionerId: string) => readonly Uint8Array[] | undefined;
+}
+
+/** A signing certificate held here with the keychain account of its key: the current one or a retired one. */
+interface HeldSigning {
+  readonly certificate: Uint8Array;
+  readonly keyAccount: string;
+  readonly chain: string;
+  readonly practitionerId: string;
+  readonly retired: boolean;
+}
+
+export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault, options: PractitionerIdentityOptions = {}): PractitionerIdentity {
   migrate(db, 'identity', MIGRATIONS);
   const loaded = new Map<string, CryptoKey>();
 
@@ -142,7 +171,9 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
   const certificateRow = (use: CertificateUse) =>
     db.prepare<[string], { practitioner_id: string; certificate: Uint8Array; chain: string; key_account: string }>('select * from identity_certificates where use = ?').get(use);
   const retiredRows = (use: CertificateUse) =>
-    db.prepare<[string], { certificate: Uint8Array; key_account: string }>('select certificate, key_account from retired_certificates where use = ? order by retired_at desc, rowid desc').all(use);
+    db.prepare<[string], { rowid: number; certificate: Uint8Array; key_account: string; chain: string; practitioner_id: string }>(
+      'select rowid, certificate, key_account, chain, practitioner_id from retired_certificates where use = ? order by retired_at desc, rowid desc',
+    ).all(use);
 
   async function judge(der: Uint8Array, use: CertificateStatus['use'], now: Date): Promise<CertificateStatus> {
     const d = describeCertificate(der);
@@ -186,11 +217,14 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
     for (const crl of crls) if ((newest.get(crl.issuer)?.thisUpdate.getTime() ?? -1) < crl.thisUpdate.getTime()) newest.set(crl.issuer, crl);
     const nextUpdate = [...newest.values()].map((c) => c.nextUpdate ?? new Date(0)).sort((a, b) => a.getTime() - b.getTime())[0];
     const pending = db.prepare<[], { use: CertificateUse }>('select distinct use from pending_requests order by use').all().map((r) => r.use);
+    const signing = certificateRow('signing') ? await signingInUse(now) : undefined;
+    const inUse = signing?.retired ? describeCertificate(signing.certificate) : undefined;
     return {
       ...(ids.size === 1 && { practitionerId: [...ids][0]! }),
       certificates,
       earlierEncryptionCertificates: retiredRows('encryption').length,
       pendingRequests: CERTIFICATE_USES.filter((u) => pending.includes(u)),
+      ...(inUse && { signingInUse: { serialNumber: inUse.serialNumber, notAfter: inUse.notAfter } }),
       trust: {
         anchors: await Promise.all(anchors.map((der) => judge(der, 'anchor', now))),
         ...(hub && { hub: await judge(hub, 'hub', now) }),
@@ -226,6 +260,53 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
     return { key: privateKey, certificate, chain: (JSON.parse(row.chain) as string[]).map(fromBase64) };
   }
 
+  /**
+   * The signing certificate to sign with now (docs/operations.md §3, renewal): peers check a signature against their
+   * directory and the hub a snapshot request against its own, so a renewed certificate signs only once the directory
+   * lists it. Until then the certificate it replaced signs, with its key. With `prune` (when signing, at the real
+   * time), retired ones the directory has moved past, and expired ones, leave (certificate and key): a signing key
+   * serves nothing but new signatures, and one kept idle is only something to lose.
+   */
+  async function signingInUse(now: Date, prune = false): Promise<HeldSigning> {
+    const row = certificateRow('signing');
+    if (!row) throw new IdentityError('identity-missing', 'No signing certificate is installed; import the practitioner\'s certificates first.');
+    const current: HeldSigning = { certificate: new Uint8Array(row.certificate), keyAccount: row.key_account, chain: row.chain, practitionerId: row.practitioner_id, retired: false };
+    const retired = retiredRows('signing').map((r): HeldSigning & { rowid: number } => ({
+      rowid: r.rowid, certificate: new Uint8Array(r.certificate), keyAccount: r.key_account, chain: r.chain, practitionerId: r.practitioner_id, retired: true,
+    }));
+    if (retired.length === 0) return current;
+    const held = [current, ...retired];
+    const usable = await Promise.all(held.map(async (h) => {
+      const { state } = await judge(h.certificate, 'signing', now);
+      return (state === 'valid' || state === 'expiring') && (loaded.has(h.keyAccount) || (await vault.get(h.keyAccount)) !== undefined);
+    }));
+    const listed = options.directorySigningCertificates?.(current.practitionerId) ?? [];
+    const listedIndex = held.findIndex((h, i) => usable[i] && listed.some((l) => bytesEqual(l, h.certificate)));
+    const chosenIndex = listedIndex >= 0 ? listedIndex : Math.max(0, usable.indexOf(true));
+    if (prune) {
+      // Older than the one the directory lists, or expired: nothing will be signed with these again.
+      const done = retired.filter((r) => (listedIndex >= 0 && held.indexOf(r) > listedIndex) || Date.parse(describeCertificate(r.certificate).notAfter) < now.getTime());
+      if (done.length > 0) await dropRetiredSigning(done);
+    }
+    return held[chosenIndex]!;
+  }
+
+  async function dropRetiredSigning(rows: readonly { rowid: number; keyAccount: string }[]): Promise<void> {
+    db.transaction(() => {
+      for (const r of rows) db.prepare('delete from retired_certificates where rowid = ?').run(r.rowid);
+    })();
+    // A renewal may certify the same key again: a key still named by another row stays.
+    const stillUsed = new Set([
+      ...db.prepare<[], { key_account: string }>('select key_account from identity_certificates').all().map((r) => r.key_account),
+      ...db.prepare<[], { key_account: string }>('select key_account from retired_certificates').all().map((r) => r.key_account),
+    ]);
+    for (const account of new Set(rows.map((r) => r.keyAccount))) {
+      if (stillUsed.has(account)) continue;
+      await vault.delete(account);
+      loaded.delete(account);
+    }
+  }
+
   function crlState(nextUpdate: Date | undefined, now: Date): CrlState {
     if (!nextUpdate || nextUpdate.getTime() + CRL_GRACE_MS < now.getTime()) return 'stale';
     return nextUpdate.getTime() - now.getTime() < CRL_EXPIRING_HOURS * 3600_000 ? 'expiring' : 'current';
@@ -246,9 +327,9 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
 
   /**
    * Checks a certificate with its key and stores both: the key in the keychain under its own name, the certificate in
-   * the store as the current one of its use. The certificate it replaces is retired: an encryption one with its key,
-   * to read what was sent to it; a signing key has nothing left to do and leaves the keychain. Once both certificates
-   * are installed, only the same practitioner's can follow.
+   * the store as the current one of its use. The certificate it replaces is retired with its key: an encryption one to
+   * read what was sent to it, a signing one to sign until the directory lists its successor (signingInUse). Once both
+   * certificates are installed, only the same practitioner's can follow.
    */
   async function install(use: CertificateUse, pkcs8: Uint8Array, certificate: Uint8Array, chain: readonly Uint8Array[]): Promise<void> {
     const id = commonNameOf(certificate);
@@ -276,9 +357,9 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
     const previous = certificateRow(use);
     const replaced = previous && !bytesEqual(new Uint8Array(previous.certificate), certificate) ? previous : undefined;
     db.transaction(() => {
-      if (replaced && use === 'encryption' && !correction) {
-        db.prepare('insert into retired_certificates (certificate, use, practitioner_id, key_account, retired_at) values (?, ?, ?, ?, ?)')
-          .run(replaced.certificate, use, replaced.practitioner_id, replaced.key_account, Date.now());
+      if (replaced && !correction) {
+        db.prepare('insert into retired_certificates (certificate, use, practitioner_id, key_account, retired_at, chain) values (?, ?, ?, ?, ?, ?)')
+          .run(replaced.certificate, use, replaced.practitioner_id, replaced.key_account, Date.now(), replaced.chain);
       }
       // The same certificate imported again is current, not also earlier.
       db.prepare('delete from retired_certificates where use = ? and certificate = ?').run(use, certificate);
@@ -286,7 +367,7 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
         .run(use, id, certificate, JSON.stringify(chain.map(toBase64)), account);
       db.prepare('delete from pending_requests where key_account = ?').run(account);
     })();
-    if (replaced && (use === 'signing' || correction) && replaced.key_account !== account) {
+    if (replaced && correction && replaced.key_account !== account) {
       await vault.delete(replaced.key_account);
       loaded.delete(replaced.key_account);
     }
@@ -403,8 +484,11 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault)
       return row ? new Uint8Array(row.certificate) : undefined;
     },
     async signer() {
-      const { key: privateKey, certificate, chain } = await key('signing');
-      return { certificate, privateKey, ...(chain.length > 0 && { chain }) };
+      const held = await signingInUse(new Date(), true);
+      const privateKey = await loadKey(held.keyAccount, 'signing', held.certificate);
+      if (!privateKey) throw new IdentityError('identity-missing', `The signing private key of ${held.practitionerId} is not in the OS keychain; import the certificate again.`);
+      const chain = (JSON.parse(held.chain) as string[]).map(fromBase64);
+      return { certificate: held.certificate, privateKey, ...(chain.length > 0 && { chain }) };
     },
     async recipients() {
       const { key: privateKey, certificate } = await key('encryption');

@@ -79,8 +79,10 @@ export interface DownlinkBench {
   deliver(messages: readonly Message[]): Promise<Settlement[]>;
   /** The receipts this workstation queued, in order. */
   receipts(): { correlationId: string; outcome: string; reason?: string }[];
-  /** What this workstation signed and queued, as the peer will validate it: metadata and payload bytes. */
-  readonly sealed: { metadata: MessageMetadata; payload: Uint8Array }[];
+  /** What this workstation signed and queued, as the peer will validate it: metadata, payload bytes and the signing certificate. */
+  readonly sealed: { metadata: MessageMetadata; payload: Uint8Array; signer: Uint8Array }[];
+  /** Applies a directory update in which the expert's clinic publishes the expert's entry with this signing certificate. */
+  publishExpertSigning(certificate: Uint8Array): void;
   /** Things the receiver handed to the UI after a commit, e.g. `case-changed <id>`. */
   readonly announced: string[];
   close(): Promise<void>;
@@ -120,7 +122,7 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   const mirror = openDirectoryMirror(db);
   const audit = openAuditLog(db, await auditSealFromVault(createMemoryVault()));
   const registration = openRegistration(db, () => undefined);
-  const identity = openPractitionerIdentity(db, createMemoryVault());
+  const identity = openPractitionerIdentity(db, createMemoryVault(), { directorySigningCertificates: (id) => mirror.certificates(id, 'signing') });
   const pem = (der: Uint8Array, label: string) => derToPem(der, label);
   await identity.setTrust({ anchorsPem: pem(ca.der, PEM_LABELS.certificate), crlsPem: pem(await createCrl(issuer), PEM_LABELS.crl), hubCertificatePem: pem(hub.certificate, PEM_LABELS.certificate) });
   const p12 = async (certificate: Uint8Array, privateKey: CryptoKey) => createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(privateKey), certificate, chain: [], password: 'bench' });
@@ -132,9 +134,9 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   await identity.importPkcs12({ use: 'encryption', pkcs12: await p12(expert.encryption.certificate, expertEncryptionKey), password: 'bench' });
   const trust = (): TrustConfig => identity.trust();
   const base64 = (der: Uint8Array) => Buffer.from(der).toString('base64');
-  const entry = (p: BenchPractitioner, organizationId: string, endpoint: string) => buildExpertEntry({
+  const entry = (p: BenchPractitioner, organizationId: string, endpoint: string, signingCertificate = p.signing.certificate) => buildExpertEntry({
     practitionerId: p.id, family: p.id.slice(p.id.indexOf('.') + 1), given: ['Test'], languages: ['en'], specialties: [{ text: 'Cardiology' }],
-    organizationId, endpoints: [endpoint], signingCertificate: base64(p.signing.certificate), encryptionCertificate: base64(p.encryption.certificate),
+    organizationId, endpoints: [endpoint], signingCertificate: base64(signingCertificate), encryptionCertificate: base64(p.encryption.certificate),
   });
   mirror.applySnapshotBatch({
     batchId: randomUUID(), index: 1, count: 1, version: 1,
@@ -151,12 +153,14 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     const messageId = randomUUID();
     const creationTime = new Date();
     const payload = input.payload(messageId, creationTime);
+    // As the core does: the identity picks the signing certificate (the one the directory lists).
+    const signer = await identity.signer();
     sealed.push({
       metadata: { messageId, creationTime, userId: EXPERT_ENDPOINT, contentType: CONTENT_TYPES.authEnveloped, properties: input.properties, ...(input.correlationId && { correlationId: input.correlationId }) },
-      payload: new TextEncoder().encode(JSON.stringify(payload)),
+      payload: new TextEncoder().encode(JSON.stringify(payload)), signer: signer.certificate,
     });
     const fields = await sealMessage({
-      messageId, creationTime, userId: EXPERT_ENDPOINT, properties: input.properties, payload, signer: expert.signing,
+      messageId, creationTime, userId: EXPERT_ENDPOINT, properties: input.properties, payload, signer,
       ...(input.recipients && { recipientCertificates: input.recipients }), ...(input.correlationId && { correlationId: input.correlationId }),
     });
     return {
@@ -259,6 +263,11 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
       return settlements;
     },
     sealed,
+    publishExpertSigning(certificate) {
+      const version = mirror.version() ?? 0;
+      const outcome = mirror.applyUpdate({ baseVersion: version, version: version + 1, changes: entry(expert, 'clinic-a.nordby', EXPERT_ENDPOINT, certificate).map((upsert) => ({ upsert })) });
+      if (outcome !== 'applied') throw new Error(`the directory update was ${outcome}`);
+    },
     receipts: () => db.prepare<[], { properties: string }>('select properties from outbox order by seq').all()
       .map((row) => JSON.parse(row.properties) as StoredMessage['properties'])
       .filter((p) => p.application_properties.rtsType === 'receipt')

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCrl, createRootCertificate, describeCertificate, generateKeyPair } from '../../../shared/pki/index.ts';
 import { createDownlinkBench, type DownlinkBench } from './downlink-bench.ts';
@@ -38,6 +39,32 @@ describe('renewal at the workstation', () => {
   });
 });
 
+describe('signing renewal at the workstation', () => {
+  it('signs what it sends with the earlier signing certificate until its directory lists the renewed one, then with the renewed one', async () => {
+    const earlier = bench.expert.signing.certificate;
+    const receiptSigner = async () => {
+      const request = await bench.request();
+      expect(await deliverEach(request)).toEqual(['accepted']);
+      const sent = bench.sealed.at(-1)!;
+      expect(sent.metadata).toMatchObject({ correlationId: String(request.message_id), properties: { rtsType: 'receipt', rtsReceipt: 'processed' } });
+      return sent.signer;
+    };
+    expect(await receiptSigner()).toEqual(earlier);
+
+    await bench.identity.importPkcs12({ use: 'signing', pkcs12: await bench.issuePkcs12('signing', bench.expert.id), password: 'bench' });
+    const renewed = bench.identity.certificate('signing')!;
+    expect(renewed).not.toEqual(earlier);
+    // The directory (peers', the hub's and this mirror) still lists the earlier one: a signature by the renewed one
+    // would be refused signer-mismatch everywhere.
+    expect(await receiptSigner()).toEqual(earlier);
+    expect((await bench.identity.status()).signingInUse).toEqual({ serialNumber: describeCertificate(earlier).serialNumber, notAfter: describeCertificate(earlier).notAfter });
+
+    bench.publishExpertSigning(renewed);
+    expect(await receiptSigner()).toEqual(renewed);
+    expect((await bench.identity.status()).signingInUse).toBeUndefined();
+  });
+});
+
 describe('crl-updated notices from the hub', () => {
   it('applies a newer CRL of the region, after which a message signed by the now-revoked certificate is refused certificate-revoked', async () => {
     const before = await bench.request();
@@ -73,5 +100,52 @@ describe('crl-updated notices from the hub', () => {
     for (const message of [...notices, request]) expect(deadLetter(message.message_id)).toBeUndefined();
     expect(bench.identity.trust()).toBe(trustBefore);
     expect((await bench.consult.openCase(request.caseId)).messages.map((m) => m.state)).toEqual(['verified']);
+  });
+});
+
+describe('a workstation whose CRL has gone stale', () => {
+  const DAY = 24 * 3600_000;
+  /** The region's CRL as a laptop holds it after days offline: applied once, now past its nextUpdate. */
+  async function goStale() {
+    expect(await bench.identity.applyCrl(await createCrl(bench.issuer, { crlNumber: 5, thisUpdate: new Date(Date.now() - 3 * DAY), validityDays: 1 }))).toBe('applied');
+    expect((await bench.identity.status()).trust.crlState).toBe('stale');
+  }
+
+  it('takes the newer CRL of a crl-updated notice before opening it, processes the notice, and opens the waiting message then', async () => {
+    await goStale();
+    const waiting = await bench.request();
+    // Nothing opens with a stale CRL: the message waits on the broker (released), as before.
+    expect(await deliverEach(waiting)).toEqual(['released']);
+
+    const notice = await bench.hubNotice({ notice: 'crl-updated', text: 'The region published a new CRL.', crl: await createCrl(bench.issuer, { crlNumber: 6 }) });
+    expect(await deliverEach(notice, waiting)).toEqual(['accepted', 'accepted']);
+    expect(bench.crlOutcomes).toEqual(['applied']);
+    expect(deadLetter(notice.message_id)).toBeUndefined();
+    expect(deadLetter(waiting.message_id)).toBeUndefined();
+    expect((await bench.identity.status()).trust.crlState).toBe('current');
+    expect((await bench.consult.openCase(waiting.caseId)).messages.map((m) => m.state)).toEqual(['verified']);
+
+    // Bytes that are no CMS under a crl-updated notice's properties: refused by the normal path, nothing else happens.
+    const damaged = { ...notice, message_id: randomUUID(), body: Uint8Array.of(0x30, 0x80, 0x06, 0x01) };
+    expect(await deliverEach(damaged)).toEqual(['accepted']);
+    expect(deadLetter(damaged.message_id)).toMatchObject({ reason: 'cms-malformed' });
+    expect(bench.crlOutcomes).toEqual(['applied']);
+  });
+
+  it('changes nothing for a notice whose CRL is older or another CA\'s (or unreadable): the stale state stays and messages wait', async () => {
+    await goStale();
+    const trustBefore = bench.identity.trust();
+    const otherKeys = await generateKeyPair();
+    const otherCa = await createRootCertificate({ keyPair: otherKeys, subject: { commonName: 'Another Region CA' } });
+    const older = await bench.hubNotice({ notice: 'crl-updated', text: 'older', crl: await createCrl(bench.issuer, { crlNumber: 4 }) });
+    const foreign = await bench.hubNotice({ notice: 'crl-updated', text: 'another CA', crl: await createCrl({ certificate: otherCa.der, privateKey: otherKeys.privateKey }, { crlNumber: 9 }) });
+    const notCrl = await bench.hubNotice({ notice: 'crl-updated', text: 'not a CRL', crl: Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x00) });
+    const damaged = { ...older, message_id: randomUUID(), body: Uint8Array.of(0xff, 0x00) };
+    const request = await bench.request();
+    expect(await deliverEach(older, foreign, notCrl, damaged, request)).toEqual(['released', 'released', 'released', 'released', 'released']);
+    expect(bench.crlOutcomes).toEqual([]);
+    expect(bench.identity.trust()).toBe(trustBefore);
+    expect((await bench.identity.status()).trust.crlState).toBe('stale');
+    for (const message of [older, foreign, notCrl, damaged, request]) expect(deadLetter(message.message_id)).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import type { CmsRecipients, TrustConfig } from '../../../shared/cms/index.ts';
 import type { ApplicationProperties, PropertiesOf } from '../../../shared/protocol/application-properties.ts';
 import { buildReceipt, buildSnapshotRequest, readHubNotice } from '../../../shared/protocol/fhir/message-builders.ts';
 import type { AmqpMessageFields, MessageMetadata } from '../../../shared/protocol/message-codec.ts';
-import { openMessage, type Rejection } from '../../../shared/protocol/message-envelope.ts';
+import { crlOfUnopenedNotice, openMessage, type Rejection } from '../../../shared/protocol/message-envelope.ts';
 import { MESSAGE_TYPE_SPECS } from '../../../shared/protocol/message-types.ts';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
 import { failureClass, REASON_DESCRIPTIONS, type ReasonCode } from '../../../shared/protocol/reason-codes.ts';
@@ -45,7 +45,10 @@ export interface DownlinkHandlerOptions {
   readonly onNotice: (notice: string, text: string) => void;
   /** Applies a CRL that came with a `crl-updated` notice (practitioner-identity's applyCrl). */
   readonly applyCrl: (der: Uint8Array) => Promise<CrlOutcome>;
-  /** After the notice is committed: what became of its CRL, in words for the audit log (never patient data). */
+  /**
+   * What became of a notice's CRL, in words for the audit log (never patient data): a CRL applied is reported at once
+   * (it is in effect whatever becomes of the notice), anything else after the notice is committed.
+   */
   readonly onCrl: (outcome: CrlOutcome, detail: string) => void;
   readonly now?: () => Date;
 }
@@ -129,6 +132,13 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
   async function handleMessage(received: ReceivedMessage): Promise<HandlerResult> {
     const fields = { ...received.amqp, body: bodyBytes(received.amqp.body) } as unknown as AmqpMessageFields;
     const me = options.me();
+    // A crl-updated notice's CRL is taken before the notice is opened: with this workstation's CRL stale, opening would
+    // hold back the very notice that replaces it, for good (docs/protocol.md §5.3). The CRL proves itself (applyCrl
+    // verifies it against this workstation's anchors and takes only a newer one); the notice is then opened and judged
+    // as any other, with the new CRL.
+    const unopenedCrl = crlOfUnopenedNotice(fields);
+    const early = unopenedCrl ? await crlOutcome(unopenedCrl) : undefined;
+    if (early?.outcome === 'applied') options.onCrl(early.outcome, early.detail);
     const identity = await options.recipients();
     const opened = await openMessage(fields, {
       trust: options.trust(),
@@ -138,7 +148,8 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
     });
     const body = fields.body as Uint8Array;
     // A transient reason (this workstation's own CRL missing or stale) is no fault of the message: thrown, it is left
-    // on the broker (released) instead of refused, and the user loads the region's current CRL.
+    // on the broker (released) instead of refused, until the region's current CRL arrives (a crl-updated notice) or the
+    // user loads it.
     if (!opened.ok && failureClass(opened.error.code) === 'transient') throw new Error(opened.error.detail);
     if (!opened.ok) return refuse(opened.error);
     const { metadata, payload } = opened.value;
@@ -190,15 +201,16 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
       }
       case 'hub.notice': {
         const notice = readHubNotice(payload as unknown as Bundle);
-        // The CRL is judged here, against this workstation's own anchors (the hub's signature only says who sent it):
-        // an older one or one of another CA changes nothing, and no outcome refuses or holds back the notice.
-        const crl = props.rtsNotice === 'crl-updated' ? await crlOutcome(notice.crl) : undefined;
+        // The CRL is judged against this workstation's own anchors (the hub's signature only says who sent it): an older
+        // one or one of another CA changes nothing, and no outcome refuses or holds back the notice. Read before opening
+        // (`early`), it is the content just verified; an applied one was reported then.
+        const crl = props.rtsNotice !== 'crl-updated' ? undefined : early ?? await crlOutcome(notice.crl);
         return {
           outcome: 'processed',
           effect: () => {
             if (props.rtsNotice === 'registration-accepted') options.registration.accepted();
             afterCommit(() => {
-              if (crl) options.onCrl(crl.outcome, crl.detail);
+              if (crl && !(crl === early && crl.outcome === 'applied')) options.onCrl(crl.outcome, crl.detail);
               options.onNotice(props.rtsNotice, notice.text);
             });
           },
