@@ -13,7 +13,7 @@ import {
 import type { ApplicationProperties } from '../../../shared/protocol/application-properties.ts';
 import type { ConsultStatusUpdate } from '../../../shared/protocol/consult-status.ts';
 import { indexFhirDefinitions } from '../../../shared/protocol/fhir/fhir-base-validation.ts';
-import { buildConsultRequest, buildConsultStatus, buildExpertEntry, buildHubNotice, buildOrganization, type ConsultRequestInput } from '../../../shared/protocol/fhir/message-builders.ts';
+import { buildConsultRequest, buildConsultStatus, buildDirectoryUpdate, buildExpertEntry, buildHubNotice, buildOrganization, type ConsultRequestInput } from '../../../shared/protocol/fhir/message-builders.ts';
 import { CONTENT_TYPES, type MessageMetadata } from '../../../shared/protocol/message-codec.ts';
 import { sealMessage } from '../../../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
@@ -63,6 +63,8 @@ export interface DownlinkBench {
   issuePkcs12(use: 'signing' | 'encryption', practitionerId: string): Promise<Uint8Array>;
   /** A hub.notice signed by the hub, e.g. crl-updated with a CRL. */
   hubNotice(input: { notice: string; text: string; crl?: Uint8Array }): Promise<Message>;
+  /** A directory.update from the hub from `baseVersion` to `version` (retiring one role nobody holds). */
+  hubUpdate(baseVersion: number, version: number): Promise<Message>;
   /** What became of each CRL a notice brought, after commit. */
   readonly crlOutcomes: CrlOutcome[];
   readonly consult: ConsultService;
@@ -233,6 +235,16 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
       const fields = await sealMessage({
         messageId, creationTime, userId: 'hub', properties: { rtsType: 'hub.notice', rtsVersion: PROTOCOL_VERSION, rtsSender: 'hub', rtsNotice: input.notice, rtsToEndpoint: EXPERT_ENDPOINT },
         payload: buildHubNotice({ messageId, timestamp: creationTime, sender: 'hub' }, { ...input, toEndpoint: EXPERT_ENDPOINT }), signer: hub,
+      });
+      return fields as unknown as Message;
+    },
+    async hubUpdate(baseVersion, version) {
+      const messageId = randomUUID();
+      const creationTime = new Date();
+      const fields = await sealMessage({
+        messageId, creationTime, userId: 'hub',
+        properties: { rtsType: 'directory.update', rtsVersion: PROTOCOL_VERSION, rtsSender: 'hub', rtsDirectoryBaseVersion: baseVersion, rtsDirectoryVersion: version },
+        payload: buildDirectoryUpdate({ messageId, timestamp: creationTime, sender: 'hub' }, [{ retire: 'PractitionerRole/clinic-a.dr-nobody' }]), signer: hub,
       });
       return fields as unknown as Message;
     },

@@ -209,6 +209,8 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
           outcome: 'processed',
           effect: () => {
             if (props.rtsNotice === 'registration-accepted') options.registration.accepted();
+            // The hub's answer to a snapshot request at the current version: no snapshot follows, so the next gap asks again.
+            if (props.rtsNotice === 'directory-up-to-date') snapshotRequested = false;
             afterCommit(() => {
               if (crl && !(crl === early && crl.outcome === 'applied')) options.onCrl(crl.outcome, crl.detail);
               options.onNotice(props.rtsNotice, notice.text);
