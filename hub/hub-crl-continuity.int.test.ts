@@ -6,13 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
 import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
 import { createCrl, derToPem, describeCertificate, PEM_LABELS, type RevokedSerial } from '../shared/pki/index.ts';
-import { buildEndpointRegister, buildSnapshotRequest, readHubNotice } from '../shared/protocol/fhir/message-builders.ts';
+import { readHubNotice } from '../shared/protocol/fhir/message-builders.ts';
 import { openMessage } from '../shared/protocol/message-envelope.ts';
-import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 import { loadHubConfig } from './hub-config.ts';
 import { startHub, type HubLogEvent, type HubService } from './hub-service.ts';
 import { purgeTestQueues, writeTestHubConfig } from './testing/test-hub-config.ts';
-import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from './testing/test-endpoint.ts';
+import { connectTestEndpoint, registerClinicSystem, requestSnapshotAs, type ReceivedMessage, type TestEndpoint } from './testing/test-endpoint.ts';
 import { createTestRegion, type TestIdentity, type TestRegion } from './testing/test-region.ts';
 import { DISTRIBUTED_SOURCE } from './trust-reloader.ts';
 
@@ -25,7 +24,6 @@ import { DISTRIBUTED_SOURCE } from './trust-reloader.ts';
 const broker = loadBrokerEnv();
 const postgres = loadPostgresEnv();
 const port = broker.nodes[0]!.amqpPort;
-const V = PROTOCOL_VERSION;
 
 describe('hub: CRLs across restarts and instances', () => {
   let dir: string;
@@ -70,16 +68,8 @@ describe('hub: CRLs across restarts and instances', () => {
     return readHubNotice(opened.value.payload as unknown as Bundle).crl!;
   }
 
-  const register = (id: string) => endpoints[id]!.send(
-    { rtsType: 'endpoint.register', rtsVersion: V, rtsSender: id },
-    (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: 'clinic-system', name: `${id} system`, organization: `${id} Health` }),
-    clinics[id]!,
-  );
-  const requestSnapshot = (id: string) => endpoints[id]!.send(
-    { rtsType: 'directory.snapshot-request', rtsVersion: V, rtsSender: id },
-    (messageId, timestamp) => buildSnapshotRequest({ messageId, timestamp, sender: id }, {}),
-    clinics[id]!,
-  );
+  const register = (id: string) => registerClinicSystem(endpoints[id]!, clinics[id]!);
+  const requestSnapshot = (id: string) => requestSnapshotAs(endpoints[id]!, clinics[id]!);
   /** Waits for the answer to a message sent now: whatever the hub queued for this endpoint before has arrived by then. */
   async function settled(id: string): Promise<ReceivedMessage> {
     const sent = await requestSnapshot(id);

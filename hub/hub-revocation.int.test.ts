@@ -10,7 +10,7 @@ import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-e
 import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
 import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
 import { createCrl, derToPem, describeCertificate, PEM_LABELS, pemToDerAll, type RevokedSerial } from '../shared/pki/index.ts';
-import { buildDirectoryPublish, buildEndpointRegister, buildSnapshotRequest, readHubNotice, type DirectoryChange } from '../shared/protocol/fhir/message-builders.ts';
+import { buildDirectoryPublish, readHubNotice, type DirectoryChange } from '../shared/protocol/fhir/message-builders.ts';
 import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
 import { openMessage } from '../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
@@ -18,7 +18,7 @@ import { loadHubConfig } from './hub-config.ts';
 import { startHub, type HubService } from './hub-service.ts';
 import * as store from './store/hub-store.ts';
 import { purgeTestQueues, writeTestHubConfig } from './testing/test-hub-config.ts';
-import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from './testing/test-endpoint.ts';
+import { connectTestEndpoint, registerClinicSystem, requestSnapshotAs, type ReceivedMessage, type TestEndpoint } from './testing/test-endpoint.ts';
 import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from './testing/test-region.ts';
 
 /**
@@ -86,19 +86,8 @@ describe('hub: revocation, property receipts, directory view', () => {
 
   const deadLetterOf = async (messageId: string) => (await store.listDeadLetters(hub.sql, { limit: 10_000 })).find((l) => l.messageId === messageId);
 
-  async function register(id: string): Promise<string> {
-    return endpoints[id]!.send(
-      { rtsType: 'endpoint.register', rtsVersion: V, rtsSender: id },
-      (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: 'clinic-system', name: `${id} system`, organization: `${id} Health` }),
-      clinics[id]!,
-    );
-  }
-
-  const requestSnapshot = (id: string) => endpoints[id]!.send(
-    { rtsType: 'directory.snapshot-request', rtsVersion: V, rtsSender: id },
-    (messageId, timestamp) => buildSnapshotRequest({ messageId, timestamp, sender: id }, {}),
-    clinics[id]!,
-  );
+  const register = (id: string) => registerClinicSystem(endpoints[id]!, clinics[id]!);
+  const requestSnapshot = (id: string) => requestSnapshotAs(endpoints[id]!, clinics[id]!);
 
   const publishDelta = (clinic: string, changes: DirectoryChange[]) => endpoints[clinic]!.send(
     { rtsType: 'directory.publish', rtsVersion: V, rtsSender: clinic, rtsDirectoryMode: 'delta', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },

@@ -4,7 +4,9 @@ import rhea, { type Connection, type EventContext, type Message, type Sender } f
 import { downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../../shared/broker/rabbitmq-names.ts';
 import type { CmsSigner } from '../../shared/cms/index.ts';
 import type { ApplicationProperties } from '../../shared/protocol/application-properties.ts';
+import { buildEndpointRegister, buildSnapshotRequest } from '../../shared/protocol/fhir/message-builders.ts';
 import { sealMessage } from '../../shared/protocol/message-envelope.ts';
+import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';
 import { bodyBytes } from '../../transport/amqp-message.ts';
 
 /**
@@ -104,4 +106,23 @@ export async function connectTestEndpoint(options: { host?: string; port: number
     waitForCount,
     close: () => connection.close(),
   };
+}
+
+/** A clinic system's registration (`<id> system` of `<id> Health`), signed with its certificate. */
+export function registerClinicSystem(endpoint: TestEndpoint, signer: CmsSigner): Promise<string> {
+  const id = endpoint.id;
+  return endpoint.send(
+    { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_VERSION, rtsSender: id },
+    (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: 'clinic-system', name: `${id} system`, organization: `${id} Health` }),
+    signer,
+  );
+}
+
+/** A snapshot request with no known version, signed with `signer`. */
+export function requestSnapshotAs(endpoint: TestEndpoint, signer: CmsSigner): Promise<string> {
+  return endpoint.send(
+    { rtsType: 'directory.snapshot-request', rtsVersion: PROTOCOL_VERSION, rtsSender: endpoint.id },
+    (messageId, timestamp) => buildSnapshotRequest({ messageId, timestamp, sender: endpoint.id }, {}),
+    signer,
+  );
 }
