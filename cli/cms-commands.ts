@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { importDecryptionKey, importSigningKey, inspect, isCmsError, open, seal, withheldFailure } from '../shared/cms/index.ts';
+import { isEnrolmentError, verifyEnrolment } from '../shared/enrolment/enrolment.ts';
 import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
+import { CLI_ERROR_CODES, CliError } from './cli-error.ts';
 import { readBytes, writeFileAtomic } from './files.ts';
 import { printJson, printLines } from './output.ts';
 
@@ -18,7 +20,18 @@ function readOne(path: string, label: string): Uint8Array {
 }
 
 interface SealOptions { key: string; cert: string; chain?: string; to: string[]; in: string; out: string; cbc?: boolean }
-interface OpenOptions { key: string; cert: string; trust: string; crl?: string[]; in: string; out: string; json?: boolean; acceptCbc?: boolean }
+interface OpenOptions { key: string; cert: string; trust: string; crl?: string[]; enrolment?: string; in: string; out: string; json?: boolean; acceptCbc?: boolean }
+
+/** The CRL of an enrolment file that verifies against the trusted region CA (`rts region enrolment show` checks the same). */
+async function enrolmentCrl(file: string, trustedCa: Uint8Array): Promise<Uint8Array> {
+  try {
+    const enrolment = await verifyEnrolment(readBytes(file), trustedCa);
+    return pemToDerAll(enrolment.crlPem, PEM_LABELS.crl)[0]!;
+  } catch (error) {
+    if (isEnrolmentError(error)) throw new CliError(CLI_ERROR_CODES.enrolmentRefused, `${file}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
 
 async function sealFile(options: SealOptions): Promise<void> {
   const certificate = readOne(options.cert, PEM_LABELS.certificate);
@@ -37,9 +50,13 @@ async function sealFile(options: SealOptions): Promise<void> {
 async function openFile(options: OpenOptions): Promise<void> {
   const certificate = readOne(options.cert, PEM_LABELS.certificate);
   const privateKey = await importDecryptionKey(readOne(options.key, PEM_LABELS.privateKey), certificate);
+  const anchors = readObjects(options.trust, PEM_LABELS.certificate);
   const trust = {
-    anchors: readObjects(options.trust, PEM_LABELS.certificate),
-    crls: (options.crl ?? []).flatMap((path) => readObjects(path, PEM_LABELS.crl)),
+    anchors,
+    crls: [
+      ...(options.crl ?? []).flatMap((path) => readObjects(path, PEM_LABELS.crl)),
+      ...(options.enrolment ? [await enrolmentCrl(options.enrolment, anchors[0]!)] : []),
+    ],
   };
   // The operator holds the key: the precise reason is theirs to see (receivers withhold it from the wire only).
   const opened = await open(readBytes(options.in), { certificate, privateKey }, trust, { allowCbc: options.acceptCbc === true }).catch((error: unknown) => {
@@ -79,6 +96,7 @@ export function registerCmsCommands(program: Command): void {
     .requiredOption('--cert <file>', 'the matching encryption certificate')
     .requiredOption('--trust <file>', 'trust anchor(s): the regional CA certificate')
     .option('--crl <file>', 'CRL to check revocation against (repeatable)', collect)
+    .option('--enrolment <file>', "an enrolment file (.rtsenrol) whose CRL to check against; it must verify against --trust")
     .requiredOption('--in <file>', 'DER CMS input')
     .requiredOption('--out <file>', 'where to write the verified content')
     .option('--json', 'print the signer as JSON')

@@ -265,4 +265,34 @@ describe("certificates from rts pki and rts region pass the hub's registration r
     expect(notIssued.status).toBe(1);
     expectErrorLine(notIssued.stderr, 'region-refused');
   }, 60_000);
+
+  it('rts cms open checks revocation against the CRL of an enrolment file that verifies against the region CA', () => {
+    const certificates = (JSON.parse(readFileSync(join(region, 'region.json'), 'utf8')) as { endpoints: { id: string; certificates: { profile: string; file: string; serialNumber: string }[] }[] })
+      .endpoints.find((e) => e.id === 'ws-2')!.certificates;
+    const [signing, encryption] = ['practitioner-signing', 'practitioner-encryption'].map((p) => certificates.find((c) => c.profile === p)!);
+    writeFileSync(join(root, 'note.json'), '{"note":"enrolment CRL"}');
+    ok('cms', 'seal', '--key', join(root, 'binding-signing.key'), '--cert', join(region, signing!.file), '--to', join(region, encryption!.file), '--in', join(root, 'note.json'), '--out', join(root, 'note.p7m'));
+    const enrolmentFile = join(region, 'endpoints', 'ws-2', 'ws-2.rtsenrol');
+    const open = (enrolment: string) => rts('cms', 'open', '--key', join(root, 'binding-encryption.key'), '--cert', join(region, encryption!.file), '--trust', join(region, 'ca.pem'),
+      '--enrolment', enrolment, '--in', join(root, 'note.p7m'), '--out', join(root, 'note.out.json'));
+    expect(open(enrolmentFile).status).toBe(0);
+    expect(readFileSync(join(root, 'note.out.json'), 'utf8')).toBe('{"note":"enrolment CRL"}');
+
+    writeFileSync(join(root, 'before-revocation.rtsenrol'), readFileSync(enrolmentFile));
+    ok('region', 'revoke', '--dir', region, '--serial', signing!.serialNumber);
+    ok('region', 'enrolment', 'write', 'ws-2', '--dir', region);
+    const revoked = open(enrolmentFile);
+    expect(revoked.status).toBe(1);
+    expect(revoked.stderr).toMatch(/revoked/);
+    // The file's CRL is the one checked: the earlier file does not list the certificate yet.
+    expect(open(join(root, 'before-revocation.rtsenrol')).status).toBe(0);
+
+    const tampered = readFileSync(enrolmentFile);
+    const at = tampered.indexOf(Buffer.from('Binding Region'));
+    tampered[at] = tampered[at]! ^ 1;
+    writeFileSync(join(root, 'tampered.rtsenrol'), tampered);
+    const refused = open(join(root, 'tampered.rtsenrol'));
+    expect(refused.status).toBe(1);
+    expectErrorLine(refused.stderr, 'enrolment-refused');
+  }, 60_000);
 });
