@@ -71,8 +71,6 @@ export interface InboxReceiverOptions {
   /** Where messages that cannot be judged yet wait (see the header); without it they are released. */
   readonly parked?: ParkedMessages;
   readonly parkLimits?: ParkLimits;
-  /** After a commit that parked messages or took parked ones out of the park (e.g. to refresh a status). */
-  readonly onParkedChanged?: () => void;
   /** Deliveries the broker may push ahead of processing. */
   readonly credit?: number;
   /** The link's max_message_size (default LINK_MAX_MESSAGE_BYTES). */
@@ -232,10 +230,6 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
         effect?.();
         parked?.remove(messageId);
       } },
-      afterCommit: () => {
-        entry.afterCommit?.();
-        options.onParkedChanged?.();
-      },
     };
   }
 
@@ -317,7 +311,6 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     return {
       delivery: arrival.delivery,
       commit: { effect: () => parked.add({ messageId, source: options.sourceName, reason, message: stored, durable: arrival.message.durable === true, parkedAt: now() }) },
-      ...(options.onParkedChanged && { afterCommit: options.onParkedChanged }),
     };
   }
 
