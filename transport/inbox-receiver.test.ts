@@ -122,4 +122,62 @@ describe('inbox receiver', () => {
     expect(store.inbox.find('huge')).toMatchObject({ outcome: 'rejected', reason: 'too-large' });
     store.close();
   });
+
+  it('parks what must wait up to its limits and releases the rest, keeps the park across a restart, and handles it again in order', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
+    const path = join(dir, 'store.db');
+    let store = createSqliteTransportStore(openDatabase(path, 'k'.repeat(40)));
+    const { connection, deliver, settled } = standInLink();
+    let trusted = false;
+    const handled: string[] = [];
+    const open = () => createInboxReceiver({
+      connection, source: 'downlink', sourceName: 'downlink', inbox: store.inbox, deadLetters: store.deadLetters, parked: store.parked,
+      parkLimits: { maxMessages: 2, maxBytes: 1_000 },
+      handle: async (m) => {
+        if (!trusted) return { outcome: 'waiting', reason: 'internal-error', detail: 'this endpoint\'s CRL is stale' };
+        handled.push(m.messageId);
+        return { outcome: 'processed' };
+      },
+    });
+    let receiver = open();
+    for (const id of ['m1', 'm2', 'm3']) deliver(id);
+    await receiver.idle();
+    expect([...settled].sort()).toEqual(['accepted m1', 'accepted m2', 'released m3']);
+    expect(store.parked.list('downlink').map((p) => p.messageId)).toEqual(['m1', 'm2']);
+    expect(store.inbox.find('m1')).toBeUndefined();
+
+    // Still waiting when handled again: nothing changes.
+    receiver.handleParkedAgain();
+    await receiver.idle();
+    expect(store.parked.list('downlink').map((p) => p.messageId)).toEqual(['m1', 'm2']);
+
+    await receiver.stop();
+    store.close();
+    store = createSqliteTransportStore(openDatabase(path, 'k'.repeat(40)));
+    trusted = true;
+    receiver = open();
+    await receiver.idle();
+    expect(handled).toEqual(['m1', 'm2']);
+    expect(store.parked.list('downlink')).toEqual([]);
+    expect(store.inbox.find('m2')).toMatchObject({ outcome: 'processed' });
+    expect(settled).toHaveLength(3);
+    await receiver.stop();
+    store.close();
+  });
+
+  it('without a park releases what must wait, as a transient failure', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
+    const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    const { connection, deliver, settled } = standInLink();
+    const receiver = createInboxReceiver({
+      connection, source: 'uplink', sourceName: 'uplink', inbox: store.inbox, deadLetters: store.deadLetters,
+      handle: async () => ({ outcome: 'waiting', reason: 'internal-error', detail: 'not yet' }),
+    });
+    deliver('m1');
+    await receiver.idle();
+    expect(settled).toEqual(['released m1']);
+    expect(store.parked.list('uplink')).toEqual([]);
+    await receiver.stop();
+    store.close();
+  });
 });

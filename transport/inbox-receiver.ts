@@ -4,7 +4,7 @@ import type { ReasonCode } from '../shared/protocol/reason-codes.ts';
 import { REASON_CODES } from '../shared/protocol/reason-codes.ts';
 import { bodyBytes, toStoredMessage } from './amqp-message.ts';
 import type { BrokerConnection } from './broker-connection.ts';
-import type { DeadLetters, Inbox, InboxRecord } from './transport-store.ts';
+import type { DeadLetters, Inbox, InboxRecord, ParkedMessage, ParkedMessages } from './transport-store.ts';
 
 /**
  * Consumes one queue with bounded credit. Each message is handled, its effect and outcome committed in one
@@ -13,6 +13,11 @@ import type { DeadLetters, Inbox, InboxRecord } from './transport-store.ts';
  *   rejected (permanent)      → recorded as a dead letter with the reason (RabbitMQ's own reasons are invisible to
  *                               AMQP 1.0 readers), committed, accepted: it never blocks the messages behind it
  *   handler threw (transient) → released: the broker redelivers it, and dead-letters it at the queue's delivery limit
+ *   waiting (own trust)       → cannot be judged yet for a reason of this endpoint's own (its CRL missing or stale):
+ *                               parked whole in the store, committed, accepted. `handleParkedAgain` (the trust changed)
+ *                               and each start hand the parked messages to the handler again, in arrival order, ahead
+ *                               of what arrives after, as if they had just arrived; one still waiting stays parked.
+ *                               Without a park, or with the park full (`parkLimits`), it is released as above
  *   duplicate message_id      → accepted again without effect; `onDuplicate` may repeat the original receipt
  * Messages are handled one at a time, in the order they arrive; what arrived together is committed together. A handler
  * judges each message against what the earlier messages of its batch will write (`ReceivedMessage.batch`), and each
@@ -22,7 +27,17 @@ import type { DeadLetters, Inbox, InboxRecord } from './transport-store.ts';
  */
 export type HandlerResult =
   | { readonly outcome: 'processed'; readonly effect?: () => void; readonly afterCommit?: () => void }
-  | { readonly outcome: 'rejected'; readonly reason: ReasonCode; readonly detail: string; readonly effect?: () => void; readonly afterCommit?: () => void };
+  | { readonly outcome: 'rejected'; readonly reason: ReasonCode; readonly detail: string; readonly effect?: () => void; readonly afterCommit?: () => void }
+  | { readonly outcome: 'waiting'; readonly reason: ReasonCode; readonly detail: string };
+
+/** How much a receiver parks at most; beyond either limit a waiting message is released as a transient failure. */
+export interface ParkLimits {
+  readonly maxMessages: number;
+  readonly maxBytes: number;
+}
+
+/** A workstation waits with at most 10,000 messages or 256 MiB of them for its region's current CRL. */
+export const DEFAULT_PARK_LIMITS: ParkLimits = { maxMessages: 10_000, maxBytes: 256 * 1024 * 1024 };
 
 /**
  * The messages handled for one commit. It carries nothing itself: handlers key what they must remember between the
@@ -53,6 +68,9 @@ export interface InboxReceiverOptions {
   readonly handle: (message: ReceivedMessage) => Promise<HandlerResult>;
   readonly onDuplicate?: (record: InboxRecord, message: ReceivedMessage) => void;
   readonly onDeadLetter?: (id: number, reason: ReasonCode) => void;
+  /** Where messages that cannot be judged yet wait (see the header); without it they are released. */
+  readonly parked?: ParkedMessages;
+  readonly parkLimits?: ParkLimits;
   /** Deliveries the broker may push ahead of processing. */
   readonly credit?: number;
   /** The link's max_message_size (default LINK_MAX_MESSAGE_BYTES). */
@@ -65,10 +83,34 @@ export interface InboxReceiverOptions {
 export interface InboxReceiver {
   /** True while the link is attached; false means degraded (the liveness check re-attaches it). */
   readonly attached: boolean;
+  /** This endpoint's trust changed: the parked messages are handled again, ahead of anything not yet handled. */
+  handleParkedAgain(): void;
+  /** Resolves once everything that has arrived, and the park when it is being handled, has been handled. */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
-type Delivery = NonNullable<EventContext['delivery']>;
+/** How a message is settled: a broker delivery, or nothing for a parked one (its removal is part of its commit). */
+type Delivery = Pick<NonNullable<EventContext['delivery']>, 'accept' | 'release'>;
+
+/** A parked message is neither accepted nor released again: the broker has long forgotten it. */
+const FROM_PARK: Delivery = { accept: () => undefined, release: () => undefined };
+
+/** A parked message as rhea would have decoded it (plain numbers, binary user_id, the body as bytes). */
+function fromParked({ message, durable }: ParkedMessage): Message {
+  const p = message.properties;
+  return {
+    message_id: p.message_id, user_id: Buffer.from(p.user_id, 'utf8'), creation_time: new Date(p.creation_time), content_type: p.content_type, durable,
+    application_properties: { ...p.application_properties }, ...(p.correlation_id !== undefined && { correlation_id: p.correlation_id }), body: message.body,
+  } as unknown as Message;
+}
+
+/** One message to handle: from the link, or from the park. */
+interface Arrival {
+  readonly message: Message;
+  readonly delivery: Delivery;
+  readonly parked?: ParkedMessage;
+}
 
 /**
  * What a receiver link announces as its max_message_size: the protocol's body limit and room for the properties.
@@ -93,15 +135,26 @@ interface Entry {
 }
 
 export function createInboxReceiver(options: InboxReceiverOptions): InboxReceiver {
-  const { connection, inbox, deadLetters } = options;
+  const { connection, inbox, deadLetters, parked } = options;
   const credit = options.credit ?? 32;
   const maxMessageBytes = options.maxMessageBytes ?? LINK_MAX_MESSAGE_BYTES;
+  const parkLimits = options.parkLimits ?? DEFAULT_PARK_LIMITS;
   const now = options.now ?? Date.now;
-  const arrived: { message: Message; delivery: Delivery }[] = [];
+  const arrived: Arrival[] = [];
   let receiver: Receiver | undefined;
   let draining: Promise<void> = Promise.resolve();
   let isDraining = false;
   let stopped = false;
+  // Set when the trust changed (and at start with messages parked): the park is handled before anything else.
+  let parkWanted = parked !== undefined && parked.counts(options.sourceName).messages > 0;
+
+  function wake(): void {
+    if (isDraining || stopped) return;
+    isDraining = true;
+    draining = drain().finally(() => {
+      isDraining = false;
+    });
+  }
 
   function attach(): void {
     const amqp = connection.amqp;
@@ -112,12 +165,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
       // and the broker delivers it again to the next receiver.
       if (stopped || !context.message || !context.delivery) return;
       arrived.push({ message: context.message, delivery: context.delivery });
-      if (!isDraining) {
-        isDraining = true;
-        draining = drain().finally(() => {
-          isDraining = false;
-        });
-      }
+      wake();
     });
     receiver.on('receiver_error', () => undefined);
   }
@@ -132,73 +180,138 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     // rhea emits the transfers of one socket read in one go: let them join the batch. A drain that finished within the
     // first emit (nothing awaited: refusals, duplicates) would otherwise strand them until the next transfer arrives.
     await Promise.resolve();
-    while (arrived.length > 0) {
-      const batch = arrived.splice(0, credit);
-      const scope: BatchScope = { serial: ++batches };
-      const entries: Entry[] = [];
-      const inBatch = new Set<string>();
-      for (const { message, delivery } of batch) {
-        const messageId = typeof message.message_id === 'string' ? message.message_id : undefined;
-        const received: ReceivedMessage = { messageId: messageId ?? '', amqp: message, redelivered: (message as { first_acquirer?: boolean }).first_acquirer === false, batch: scope };
-        const bytes = transferBytes(message);
-        if (bytes > maxMessageBytes && !(messageId && (inbox.find(messageId) || inBatch.has(messageId)))) {
-          if (messageId) inBatch.add(messageId);
-          entries.push(refusedAtLink(delivery, message, messageId, bytes));
-          continue;
-        }
-        if (!messageId) {
-          // Without an id nothing can be de-duplicated or answered: keep it for the operator and move on.
-          let id = 0;
-          entries.push({
-            delivery,
-            commit: { effect: () => {
-              id = deadLetters.add({ messageId: '', source: options.sourceName, reason: REASON_CODES.missingProperty, detail: 'message_id: missing or not a string', message: toStoredMessage(message), receivedAt: now() });
-            } },
-            afterCommit: () => options.onDeadLetter?.(id, REASON_CODES.missingProperty),
-          });
-          continue;
-        }
-        const earlier = inbox.find(messageId);
-        if (earlier || inBatch.has(messageId)) {
-          if (earlier) options.onDuplicate?.(earlier, received);
-          entries.push({ delivery });
-          continue;
-        }
-        let result: HandlerResult;
-        try {
-          result = await options.handle(received);
-        } catch {
-          // Transient: the broker counts the redelivery and dead-letters at the queue's limit.
-          delivery.release();
-          continue;
-        }
-        inBatch.add(messageId);
-        if (result.outcome === 'processed') {
-          entries.push({
-            delivery,
-            commit: { record: { messageId, outcome: 'processed', processedAt: now() }, ...(result.effect && { effect: result.effect }) },
-            ...(result.afterCommit && { afterCommit: result.afterCommit }),
-          });
-        } else {
-          let id = 0;
-          entries.push({
-            delivery,
-            commit: {
-              record: { messageId, outcome: 'rejected', reason: result.reason, processedAt: now() },
-              effect: () => {
-                id = deadLetters.add({ messageId, source: options.sourceName, reason: result.reason, detail: result.detail, message: toStoredMessage(message), receivedAt: now() });
-                result.effect?.();
-              },
-            },
-            afterCommit: () => {
-              options.onDeadLetter?.(id, result.reason);
-              result.afterCommit?.();
-            },
-          });
-        }
-      }
-      commit(entries);
+    while ((parkWanted && !stopped) || arrived.length > 0) {
+      if (parkWanted) await handleParked();
+      else await handleBatch(arrived.splice(0, credit));
     }
+  }
+
+  /** The parked messages, oldest first, in batches of `credit`; one still waiting keeps its place. */
+  async function handleParked(): Promise<void> {
+    parkWanted = false;
+    let afterSeq = 0;
+    for (;;) {
+      const page = parked?.list(options.sourceName, { afterSeq, limit: credit }) ?? [];
+      if (page.length === 0 || stopped) return;
+      afterSeq = page.at(-1)!.seq;
+      await handleBatch(page.map((p) => ({ message: fromParked(p), delivery: FROM_PARK, parked: p })));
+    }
+  }
+
+  async function handleBatch(batch: readonly Arrival[]): Promise<void> {
+    const fromPark = batch[0]?.parked !== undefined;
+    let scope: BatchScope = { serial: ++batches };
+    let entries: Entry[] = [];
+    let inBatch = new Set<string>();
+    let parking = { messages: 0, bytes: 0 };
+    for (const arrival of batch) {
+      const entry = await judge(arrival, scope, inBatch, parking);
+      if (entry) entries.push(arrival.parked ? unparked(entry, arrival.parked.messageId) : entry);
+      // The trust changed while this batch was handled (e.g. a crl-updated notice): what is parked arrived before the
+      // rest of the batch, so it goes first. What was handled so far is committed, the rest starts a new batch.
+      if (parkWanted && !fromPark) {
+        commit(entries);
+        await handleParked();
+        scope = { serial: ++batches };
+        entries = [];
+        inBatch = new Set();
+        parking = { messages: 0, bytes: 0 };
+      }
+    }
+    commit(entries);
+  }
+
+  /** A parked message's writes take it out of the park in the same transaction. */
+  function unparked(entry: Entry, messageId: string): Entry {
+    const effect = entry.commit?.effect;
+    return {
+      ...entry,
+      commit: { ...entry.commit, effect: () => {
+        effect?.();
+        parked?.remove(messageId);
+      } },
+    };
+  }
+
+  /** What becomes of one message: its entry to commit and settle, or none when it was released (or stays parked). */
+  async function judge(arrival: Arrival, scope: BatchScope, inBatch: Set<string>, parking: { messages: number; bytes: number }): Promise<Entry | undefined> {
+    const { message, delivery } = arrival;
+    const messageId = typeof message.message_id === 'string' ? message.message_id : undefined;
+    const received: ReceivedMessage = {
+      messageId: messageId ?? '', amqp: message, redelivered: arrival.parked !== undefined || (message as { first_acquirer?: boolean }).first_acquirer === false, batch: scope,
+    };
+    const bytes = transferBytes(message);
+    if (bytes > maxMessageBytes && !(messageId && (inbox.find(messageId) || inBatch.has(messageId)))) {
+      if (messageId) inBatch.add(messageId);
+      return refusedAtLink(delivery, message, messageId, bytes);
+    }
+    if (!messageId) {
+      // Without an id nothing can be de-duplicated or answered: keep it for the operator and move on.
+      let id = 0;
+      return {
+        delivery,
+        commit: { effect: () => {
+          id = deadLetters.add({ messageId: '', source: options.sourceName, reason: REASON_CODES.missingProperty, detail: 'message_id: missing or not a string', message: toStoredMessage(message), receivedAt: now() });
+        } },
+        afterCommit: () => options.onDeadLetter?.(id, REASON_CODES.missingProperty),
+      };
+    }
+    const earlier = inbox.find(messageId);
+    if (earlier || inBatch.has(messageId)) {
+      if (earlier) options.onDuplicate?.(earlier, received);
+      return { delivery };
+    }
+    let result: HandlerResult;
+    try {
+      result = await options.handle(received);
+    } catch {
+      // Transient: the broker counts the redelivery and dead-letters at the queue's limit (a parked one stays parked).
+      delivery.release();
+      return undefined;
+    }
+    if (result.outcome === 'waiting') return arrival.parked ? undefined : park(arrival, messageId, result.reason, parking);
+    inBatch.add(messageId);
+    if (result.outcome === 'processed') {
+      return {
+        delivery,
+        commit: { record: { messageId, outcome: 'processed', processedAt: now() }, ...(result.effect && { effect: result.effect }) },
+        ...(result.afterCommit && { afterCommit: result.afterCommit }),
+      };
+    }
+    let id = 0;
+    return {
+      delivery,
+      commit: {
+        record: { messageId, outcome: 'rejected', reason: result.reason, processedAt: now() },
+        effect: () => {
+          id = deadLetters.add({ messageId, source: options.sourceName, reason: result.reason, detail: result.detail, message: toStoredMessage(message), receivedAt: now() });
+          result.effect?.();
+        },
+      },
+      afterCommit: () => {
+        options.onDeadLetter?.(id, result.reason);
+        result.afterCommit?.();
+      },
+    };
+  }
+
+  /**
+   * Kept whole in the park, accepted once that is committed; with no park or the park full, released as a transient
+   * failure. No inbox record: it has not been handled, and a redelivery of it is judged (or parked) again.
+   */
+  function park(arrival: Arrival, messageId: string, reason: ReasonCode, parking: { messages: number; bytes: number }): Entry | undefined {
+    const stored = toStoredMessage(arrival.message);
+    const held = parked?.counts(options.sourceName);
+    if (!parked || !held || held.messages + parking.messages + 1 > parkLimits.maxMessages || held.bytes + parking.bytes + stored.body.byteLength > parkLimits.maxBytes) {
+      arrival.delivery.release();
+      return undefined;
+    }
+    parking.messages += 1;
+    parking.bytes += stored.body.byteLength;
+    return {
+      delivery: arrival.delivery,
+      commit: { effect: () => parked.add({ messageId, source: options.sourceName, reason, message: stored, durable: arrival.message.durable === true, parkedAt: now() }) },
+    };
   }
 
   /** Larger than the link allows: the record and the reason are kept, the body is not (it is never handled). */
@@ -255,6 +368,8 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     if (!receiver) attach();
   });
   if (connection.state.status === 'online') attach();
+  // What was parked before a restart is judged again at once: the trust may have changed meanwhile.
+  if (parkWanted) wake();
 
   const liveness = setInterval(() => {
     if (stopped || connection.state.status !== 'online') return;
@@ -268,6 +383,14 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
   return {
     get attached() {
       return receiver?.is_open() ?? false;
+    },
+    handleParkedAgain() {
+      if (!parked) return;
+      parkWanted = true;
+      wake();
+    },
+    async idle() {
+      while (isDraining) await draining;
     },
     async stop() {
       stopped = true;

@@ -165,3 +165,32 @@ describe('dead letters', () => {
     expect(store.deadLetters.get(id)).toMatchObject({ reason: 'too-large', bodyKept: false, bodyBytes: 40_000_000, message: { body: new Uint8Array(0) } });
   });
 });
+
+describe('parked messages', () => {
+  it('keeps whole messages per source in the order they were parked, the first of an id, until removed', () => {
+    const parked = { source: 'downlink', reason: 'internal-error' as const, durable: true, parkedAt: 5 };
+    store.parked.add({ ...parked, messageId: 'm1', message: message('m1') });
+    store.parked.add({ ...parked, messageId: 'm2', message: message('m2', 'x') });
+    store.parked.add({ ...parked, messageId: 'm1', message: message('m1', 'second copy') });
+    store.parked.add({ ...parked, source: 'uplink', messageId: 'u1', message: message('u1') });
+    const listed = store.parked.list('downlink');
+    expect(listed.map((p) => p.messageId)).toEqual(['m1', 'm2']);
+    expect(listed[0]).toMatchObject({ source: 'downlink', reason: 'internal-error', durable: true, parkedAt: 5, message: message('m1') });
+    expect(store.parked.list('downlink', { afterSeq: listed[0]!.seq }).map((p) => p.messageId)).toEqual(['m2']);
+    expect(store.parked.counts('downlink')).toEqual({ messages: 2, bytes: message('m1').body.byteLength + 1, reasons: ['internal-error'] });
+    store.parked.remove('m1');
+    expect(store.parked.list('downlink').map((p) => p.messageId)).toEqual(['m2']);
+  });
+
+  it('migration 3 adds the park to a store of version 2 and keeps what it held', () => {
+    store.deadLetters.add({ messageId: 'd1', source: 'downlink', reason: 'schema-invalid', detail: 'bad', message: message('d1'), receivedAt: 1 });
+    store.close();
+    const db = openDatabase(path(), KEY);
+    db.exec("drop table parked; update schema_versions set version = 2 where component = 'transport'");
+    store = createSqliteTransportStore(db);
+    expect(store.deadLetters.list().map((l) => l.messageId)).toEqual(['d1']);
+    store.parked.add({ messageId: 'm1', source: 'downlink', reason: 'internal-error', message: message('m1'), durable: false, parkedAt: 2 });
+    expect(store.parked.list('downlink')[0]!.durable).toBe(false);
+    expect(store.parked.counts('downlink').messages).toBe(1);
+  });
+});

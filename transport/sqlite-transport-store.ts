@@ -1,7 +1,8 @@
 import type { ReasonCode } from '../shared/protocol/reason-codes.ts';
 import { migrate, type SqliteDatabase } from './sqlite-database.ts';
 import type {
-  DeadLetter, DeadLetterBodyLimits, DeadLetterState, DeadLetters, Inbox, InboxRecord, Outbox, OutboxEntry, OutboxInput, OutboxState, OutboxTicket, StoredMessage, TransportStore,
+  DeadLetter, DeadLetterBodyLimits, DeadLetterState, DeadLetters, Inbox, InboxRecord, Outbox, OutboxEntry, OutboxInput, OutboxState, OutboxTicket, ParkedMessages, StoredMessage,
+  TransportStore,
 } from './transport-store.ts';
 
 // Bodies live apart from the outbox rows: SQLite rewrites a whole row on every update, and a state change must not
@@ -55,6 +56,23 @@ const MIGRATIONS = [
       alter table dead_letters add column body_kept integer not null default 1;
       update dead_letters set body_bytes = length(body);
       create index dead_letters_with_body on dead_letters (id) where body_kept = 1;
+    `,
+  },
+  {
+    version: 3,
+    sql: `
+      create table parked (
+        seq integer primary key autoincrement,
+        message_id text not null unique,
+        source text not null,
+        reason text not null,
+        properties text not null,
+        body blob not null,
+        bytes integer not null,
+        durable integer not null,
+        parked_at integer not null
+      );
+      create index parked_by_source on parked (source, seq);
     `,
   },
 ];
@@ -204,6 +222,27 @@ function createDeadLetters(db: SqliteDatabase, limits: DeadLetterBodyLimits, clo
   };
 }
 
+function createParked(db: SqliteDatabase): ParkedMessages {
+  const insert = db.prepare(`insert into parked (message_id, source, reason, properties, body, bytes, durable, parked_at)
+    values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (message_id) do nothing`);
+  const list = db.prepare('select * from parked where source = ? and seq > ? order by seq limit ?');
+  const remove = db.prepare('delete from parked where message_id = ?');
+  const counts = db.prepare('select count(*) as n, coalesce(sum(bytes), 0) as bytes from parked where source = ?');
+  const reasons = db.prepare('select distinct reason from parked where source = ? order by reason');
+  return {
+    add: (p) => void insert.run(p.messageId, p.source, p.reason, JSON.stringify(p.message.properties), p.message.body, p.message.body.byteLength, p.durable ? 1 : 0, p.parkedAt),
+    list: (source, options = {}) => (list.all(source, options.afterSeq ?? 0, options.limit ?? 100) as {
+      seq: number; message_id: string; source: string; reason: ReasonCode; properties: string; body: Uint8Array; durable: number; parked_at: number;
+    }[]).map((row) => ({ seq: row.seq, messageId: row.message_id, source: row.source, reason: row.reason, message: messageOf(row.properties, row.body), durable: row.durable === 1, parkedAt: row.parked_at,
+    })),
+    remove: (messageId) => void remove.run(messageId),
+    counts: (source) => {
+      const row = counts.get(source) as { n: number; bytes: number };
+      return { messages: row.n, bytes: row.bytes, reasons: (reasons.all(source) as { reason: ReasonCode }[]).map((r) => r.reason) };
+    },
+  };
+}
+
 /**
  * The transport's tables in an open database (the workstation's encrypted store, or a hub's own file). Refused bodies
  * past `deadLetterBodies` are dropped as letters arrive, and the old ones at every opening.
@@ -212,5 +251,5 @@ export function createSqliteTransportStore(db: SqliteDatabase, options: { deadLe
   migrate(db, 'transport', MIGRATIONS);
   const deadLetters = createDeadLetters(db, options.deadLetterBodies ?? DEFAULT_DEAD_LETTER_BODY_LIMITS, options.now ?? Date.now);
   deadLetters.pruneBodies();
-  return { outbox: createOutbox(db), inbox: createInbox(db), deadLetters, close: () => db.close() };
+  return { outbox: createOutbox(db), inbox: createInbox(db), deadLetters, parked: createParked(db), close: () => db.close() };
 }

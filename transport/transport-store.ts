@@ -143,9 +143,37 @@ export interface DeadLetters {
   setState(id: number, state: Exclude<DeadLetterState, 'held'>): void;
 }
 
+/**
+ * A message received but not judged yet: it failed for a reason of this endpoint's own (its CRL missing or stale), not
+ * of the message. Kept whole, accepted at the broker, and handled again when the endpoint's trust changes.
+ */
+export interface ParkedMessage {
+  readonly seq: number;
+  readonly messageId: string;
+  /** Where it was consumed from (logical name, e.g. "downlink"). */
+  readonly source: string;
+  readonly reason: ReasonCode;
+  readonly message: StoredMessage;
+  /** The AMQP header's durable flag as it arrived (a StoredMessage does not carry it; the protocol requires it). */
+  readonly durable: boolean;
+  readonly parkedAt: number;
+}
+
+export interface ParkedMessages {
+  /** Keeps a message to handle again later. Parking the same message id twice keeps the first. */
+  add(entry: Omit<ParkedMessage, 'seq'>): void;
+  /** The parked messages of `source` after `afterSeq`, in the order they were parked. */
+  list(source: string, options?: { afterSeq?: number; limit?: number }): ParkedMessage[];
+  /** Handled (or found to be a duplicate): no longer parked. */
+  remove(messageId: string): void;
+  /** How many are parked, and their bodies' total size. */
+  counts(source: string): { readonly messages: number; readonly bytes: number; readonly reasons: readonly ReasonCode[] };
+}
+
 export interface TransportStore {
   readonly outbox: Outbox;
   readonly inbox: Inbox;
   readonly deadLetters: DeadLetters;
+  readonly parked: ParkedMessages;
   close(): void;
 }

@@ -336,13 +336,19 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       },
       onCaseChanged: (caseId, isNew) => emit(EVENTS.caseChanged, { summary: consult.summaryOf(caseId), isNew }),
       onNotice: () => emitSetup(),
-      applyCrl: (der) => identity.applyCrl(der),
+      // A CRL applied changes the trust: what waited for it (parked in the inbox) is handled again.
+      applyCrl: async (der) => {
+        const outcome = await identity.applyCrl(der);
+        if (outcome === 'applied') link?.receiver?.handleParkedAgain();
+        return outcome;
+      },
       // Every CRL the hub sends leaves a line: applied, or why nothing changed. The setup event after it refreshes the UI.
       // The CRL held already comes after every registration: nothing happened, so nothing is logged.
       onCrl: (outcome, detail) => outcome !== 'held' && parts?.audit.append({ actor: HUB_SENDER, action: outcome === 'applied' ? AUDIT_ACTIONS.crlApplied : AUDIT_ACTIONS.crlIgnored, subject: 'crl', detail }),
     });
     link.receiver = createInboxReceiver({
       connection: link.connection, source: downlinkReceiveAddress(endpointId), sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters, handle,
+      parked: transport.parked,
     });
     await ensureRegistered();
   }
@@ -521,6 +527,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
 
   /** With both certificates in place the downlink can be read and the workstation registered. */
   async function identityChanged(): Promise<SetupState> {
+    // New trust (a CRL or certificates set in Settings, an enrolment): what waited for it is handled again.
+    link?.receiver?.handleParkedAgain();
     await startReceiving();
     return setupChanged();
   }

@@ -7,7 +7,7 @@ const when = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 
 /**
  * Says, before it happens, that the region's revocation list runs out, and what to do: a stale list stops every
- * message from being checked (they wait on the broker until a new list arrives).
+ * message from being checked (they wait, parked at the workstation, until a new list arrives).
  */
 export function CrlBanner({ trust }: { trust: Trust | undefined }) {
   if (!trust?.crlState || trust.crlState === 'current') return null;

@@ -79,6 +79,10 @@ export interface DownlinkBench {
    * arrive while it is being handled, so they make up the next batch (as a backlog does when the receiver is busy).
    */
   deliver(messages: readonly Message[]): Promise<Settlement[]>;
+  /** As a restart does: the receiver stops, the store is closed and opened again, and everything is wired anew. */
+  restart(): Promise<void>;
+  /** Resolves once the receiver has nothing left to handle (e.g. the park it handles at start). */
+  idle(): Promise<void>;
   /** The receipts this workstation queued, in order. */
   receipts(): { correlationId: string; outcome: string; reason?: string }[];
   /** What this workstation signed and queued, as the peer will validate it: metadata, payload bytes and the signing certificate. */
@@ -118,13 +122,20 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   const hub = await issue('hub', 'hub');
 
   const dir = mkdtempSync(join(tmpdir(), 'rts-downlink-'));
-  const db: SqliteDatabase = openDatabase(join(dir, 'store.db'), KEY);
-  const transport = createSqliteTransportStore(db);
-  const cases = openCaseStore(db);
-  const mirror = openDirectoryMirror(db);
-  const audit = openAuditLog(db, await auditSealFromVault(createMemoryVault()));
-  const registration = openRegistration(db, () => undefined);
-  const identity = openPractitionerIdentity(db, createMemoryVault(), { directorySigningCertificates: (id) => mirror.certificates(id, 'signing') });
+  // The keychain outlives a restart; the store is opened anew.
+  const auditVault = createMemoryVault();
+  const identityVault = createMemoryVault();
+  let store = await openStore();
+  let { db, transport, mirror, identity } = store;
+  async function openStore() {
+    const db: SqliteDatabase = openDatabase(join(dir, 'store.db'), KEY);
+    const mirror = openDirectoryMirror(db);
+    return {
+      db, mirror, transport: createSqliteTransportStore(db), cases: openCaseStore(db), audit: openAuditLog(db, await auditSealFromVault(auditVault)),
+      registration: openRegistration(db, () => undefined),
+      identity: openPractitionerIdentity(db, identityVault, { directorySigningCertificates: (id) => mirror.certificates(id, 'signing') }),
+    };
+  }
   const pem = (der: Uint8Array, label: string) => derToPem(der, label);
   await identity.setTrust({ anchorsPem: pem(ca.der, PEM_LABELS.certificate), crlsPem: pem(await createCrl(issuer), PEM_LABELS.crl), hubCertificatePem: pem(hub.certificate, PEM_LABELS.certificate) });
   const p12 = async (certificate: Uint8Array, privateKey: CryptoKey) => createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(privateKey), certificate, chain: [], password: 'bench' });
@@ -177,40 +188,52 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   const announced: string[] = [];
   const crlOutcomes: CrlOutcome[] = [];
   const pending: (() => void)[] = [];
-  const consult = createConsultService({
-    db, cases, mirror, audit, me, recipients: () => identity.recipients(), trust, validator, seal, enqueue, onCaseChanged: () => undefined,
-  });
-  const handle = createDownlinkHandler({
-    me, recipients: () => identity.recipients(), trust, hubCertificate: () => identity.hubCertificate(),
-    consult, mirror, registration, sync: createDirectorySync({ mirror, validator }), seal, enqueue,
-    // As the core does: announcements run together once the inbox's work of the moment is done, and the UI then reads
-    // the case's summary (which fails for a case that is not stored).
-    afterCommit: (notify) => {
-      if (pending.push(notify) === 1) setImmediate(() => pending.splice(0).forEach((n) => n()));
-    },
-    onSnapshotProgress: () => undefined, onDirectoryChanged: () => undefined, onBehind: () => undefined,
-    onCaseChanged: (caseId) => {
-      try {
-        announced.push(`case-changed ${consult.summaryOf(caseId).caseId}`);
-      } catch (error) {
-        announced.push(`case-changed ${caseId} failed: ${(error as Error).message}`);
-      }
-    },
-    onNotice: () => undefined,
-    applyCrl: (der) => identity.applyCrl(der), onCrl: (outcome) => crlOutcomes.push(outcome),
-  });
-
   // The stand-in link: the test decides when transfers arrive, and sees how each is settled.
   const link = Object.assign(new EventEmitter(), { is_open: () => true, close: () => undefined });
   const connection = { amqp: { open_receiver: () => link }, state: { status: 'online' }, onOpened: () => () => undefined } as unknown as BrokerConnection;
   const batchOf = new Map<string, number>();
-  const receiver: InboxReceiver = createInboxReceiver({
-    connection, source: 'downlink', sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters,
-    handle: async (received) => {
-      batchOf.set(received.messageId, received.batch.serial);
-      return handle(received);
-    },
-  });
+  let { consult, receiver } = wire();
+
+  /** The consult service, downlink handler and inbox receiver over the store, as the core wires them. */
+  function wire(): { consult: ConsultService; receiver: InboxReceiver } {
+    const { cases, audit, registration } = store;
+    const consult = createConsultService({
+      db, cases, mirror, audit, me, recipients: () => identity.recipients(), trust, validator, seal, enqueue, onCaseChanged: () => undefined,
+    });
+    const handle = createDownlinkHandler({
+      me, recipients: () => identity.recipients(), trust, hubCertificate: () => identity.hubCertificate(),
+      consult, mirror, registration, sync: createDirectorySync({ mirror, validator }), seal, enqueue,
+      // As the core does: announcements run together once the inbox's work of the moment is done, and the UI then reads
+      // the case's summary (which fails for a case that is not stored).
+      afterCommit: (notify) => {
+        if (pending.push(notify) === 1) setImmediate(() => pending.splice(0).forEach((n) => n()));
+      },
+      onSnapshotProgress: () => undefined, onDirectoryChanged: () => undefined, onBehind: () => undefined,
+      onCaseChanged: (caseId) => {
+        try {
+          announced.push(`case-changed ${consult.summaryOf(caseId).caseId}`);
+        } catch (error) {
+          announced.push(`case-changed ${caseId} failed: ${(error as Error).message}`);
+        }
+      },
+      onNotice: () => undefined,
+      // As the core does: a CRL applied changes the trust, and what waited for it is handled again.
+      applyCrl: async (der) => {
+        const outcome = await identity.applyCrl(der);
+        if (outcome === 'applied') receiver.handleParkedAgain();
+        return outcome;
+      },
+      onCrl: (outcome) => crlOutcomes.push(outcome),
+    });
+    const receiver: InboxReceiver = createInboxReceiver({
+      connection, source: 'downlink', sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters, parked: transport.parked,
+      handle: async (received) => {
+        batchOf.set(received.messageId, received.batch.serial);
+        return handle(received);
+      },
+    });
+    return { consult, receiver };
+  }
 
   async function consultMessage(properties: ApplicationProperties, payload: (messageId: string, timestamp: Date) => Bundle, edit?: (bundle: Record<string, unknown>) => void): Promise<Message> {
     const messageId = randomUUID();
@@ -228,7 +251,19 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   });
 
   return {
-    applicant, expert, identity, issuer, issuePkcs12, crlOutcomes, consult, cases, transport, announced,
+    applicant, expert, issuer, issuePkcs12, crlOutcomes, announced,
+    get identity() {
+      return identity;
+    },
+    get consult() {
+      return consult;
+    },
+    get cases() {
+      return store.cases;
+    },
+    get transport() {
+      return transport;
+    },
     async hubNotice(input) {
       const messageId = randomUUID();
       const creationTime = new Date();
@@ -284,6 +319,14 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
       .map((row) => JSON.parse(row.properties) as StoredMessage['properties'])
       .filter((p) => p.application_properties.rtsType === 'receipt')
       .map((p) => ({ correlationId: p.correlation_id ?? '', outcome: String(p.application_properties.rtsReceipt), ...(p.application_properties.rtsReason !== undefined && { reason: String(p.application_properties.rtsReason) }) })),
+    async restart() {
+      await receiver.stop();
+      transport.close();
+      store = await openStore();
+      ({ db, transport, mirror, identity } = store);
+      ({ consult, receiver } = wire());
+    },
+    idle: () => receiver.idle(),
     async close() {
       await receiver.stop();
       transport.close();

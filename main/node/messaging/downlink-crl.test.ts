@@ -111,19 +111,35 @@ describe('a workstation whose CRL has gone stale', () => {
     expect((await bench.identity.status()).trust.crlState).toBe('stale');
   }
 
-  it('takes the newer CRL of a crl-updated notice before opening it, processes the notice, and opens the waiting message then', async () => {
+  const parkedIds = () => bench.transport.parked.list('downlink').map((p) => p.messageId);
+  const newerCrl = (revoked: { serialNumber: string; revocationDate: Date }[] = []) => createCrl(bench.issuer, { crlNumber: 6, revoked });
+  /** No case yet: the message that would open it has not been handled. */
+  const noCase = async (caseId: string) => expect(bench.consult.openCase(caseId)).rejects.toThrow();
+
+  it('parks a consult request it cannot judge yet (accepted, no dead letter, no case), and handles it once a crl-updated notice brings a newer CRL', async () => {
     await goStale();
     const waiting = await bench.request();
-    // Nothing opens with a stale CRL: the message waits on the broker (released), as before.
-    expect(await deliverEach(waiting)).toEqual(['released']);
+    expect(await deliverEach(waiting)).toEqual(['accepted']);
+    expect(parkedIds()).toEqual([String(waiting.message_id)]);
+    expect(bench.transport.parked.counts('downlink')).toMatchObject({ messages: 1, reasons: ['internal-error'] });
+    expect(deadLetter(waiting.message_id)).toBeUndefined();
+    expect(bench.transport.inbox.find(String(waiting.message_id))).toBeUndefined();
+    await noCase(waiting.caseId);
+    expect(bench.receipts()).toEqual([]);
 
-    const notice = await bench.hubNotice({ notice: 'crl-updated', text: 'The region published a new CRL.', crl: await createCrl(bench.issuer, { crlNumber: 6 }) });
-    expect(await deliverEach(notice, waiting)).toEqual(['accepted', 'accepted']);
+    const notice = await bench.hubNotice({ notice: 'crl-updated', text: 'The region published a new CRL.', crl: await newerCrl() });
+    expect(await deliverEach(notice)).toEqual(['accepted']);
+    await bench.idle();
     expect(bench.crlOutcomes).toEqual(['applied']);
+    expect((await bench.identity.status()).trust.crlState).toBe('current');
+    expect(parkedIds()).toEqual([]);
     expect(deadLetter(notice.message_id)).toBeUndefined();
     expect(deadLetter(waiting.message_id)).toBeUndefined();
-    expect((await bench.identity.status()).trust.crlState).toBe('current');
     expect((await bench.consult.openCase(waiting.caseId)).messages.map((m) => m.state)).toEqual(['verified']);
+    expect(bench.receipts()).toEqual([{ correlationId: String(waiting.message_id), outcome: 'processed' }]);
+    // Handled once: a late redelivery of it is a duplicate.
+    expect(await deliverEach(waiting)).toEqual(['accepted']);
+    expect(bench.receipts()).toHaveLength(1);
 
     // Bytes that are no CMS under a crl-updated notice's properties: refused by the normal path, nothing else happens.
     const damaged = { ...notice, message_id: randomUUID(), body: Uint8Array.of(0x30, 0x80, 0x06, 0x01) };
@@ -132,7 +148,59 @@ describe('a workstation whose CRL has gone stale', () => {
     expect(bench.crlOutcomes).toEqual(['applied']);
   });
 
-  it('changes nothing for a notice whose CRL is older or another CA\'s (or unreadable): the stale state stays and messages wait', async () => {
+  it('handles the parked messages in arrival order ahead of what came after the notice in its batch (a status after its request)', async () => {
+    await goStale();
+    const request = await bench.request();
+    const status = await bench.status({ caseId: request.caseId, status: 'cancelled', sequence: 2, note: 'Sent to the wrong expert.' });
+    const notice = await bench.hubNotice({ notice: 'crl-updated', text: 'The region published a new CRL.', crl: await newerCrl() });
+    // The request is handled alone (and parked); the notice and the status arrive together, in the next batch.
+    const settled = await bench.deliver([request, notice, status]);
+    expect(settled.map((s) => s.outcome)).toEqual(['accepted', 'accepted', 'accepted']);
+    await bench.idle();
+    expect(parkedIds()).toEqual([]);
+    expect(deadLetter(request.message_id)).toBeUndefined();
+    expect(deadLetter(status.message_id)).toBeUndefined();
+    expect((await bench.consult.openCase(request.caseId)).messages.map((m) => m.state)).toEqual(['verified', 'verified']);
+    expect(bench.receipts().map((r) => r.correlationId)).toEqual([String(request.message_id), String(status.message_id)]);
+  });
+
+  it('refuses a parked message certificate-revoked, with its receipt, when the new CRL revokes its signer', async () => {
+    await goStale();
+    const waiting = await bench.request();
+    expect(await deliverEach(waiting)).toEqual(['accepted']);
+    const revoked = [{ serialNumber: describeCertificate(bench.applicant.signing.certificate).serialNumber, revocationDate: new Date(Date.now() - 3_600_000) }];
+    const notice = await bench.hubNotice({ notice: 'crl-updated', text: 'The region revoked a certificate.', crl: await newerCrl(revoked) });
+    expect(await deliverEach(notice)).toEqual(['accepted']);
+    await bench.idle();
+    expect(parkedIds()).toEqual([]);
+    expect(deadLetter(waiting.message_id)).toMatchObject({ reason: 'certificate-revoked' });
+    expect(bench.transport.inbox.find(String(waiting.message_id))).toMatchObject({ outcome: 'rejected', reason: 'certificate-revoked' });
+    expect(bench.receipts()).toEqual([{ correlationId: String(waiting.message_id), outcome: 'rejected', reason: expect.any(String) }]);
+    await noCase(waiting.caseId);
+  });
+
+  it('keeps parked messages across a restart while the CRL is stale, and handles them at start once it is current', async () => {
+    await goStale();
+    const request = await bench.request();
+    const status = await bench.status({ caseId: request.caseId, status: 'cancelled', sequence: 2, note: 'Sent to the wrong expert.' });
+    expect(await deliverEach(request, status)).toEqual(['accepted', 'accepted']);
+
+    // Judged again at start, still stale: they stay parked, in order.
+    await bench.restart();
+    await bench.idle();
+    expect(parkedIds()).toEqual([String(request.message_id), String(status.message_id)]);
+
+    // A current CRL applied while the downlink is not read (here: straight into the identity), then a restart.
+    expect(await bench.identity.applyCrl(await newerCrl())).toBe('applied');
+    expect(parkedIds()).toHaveLength(2);
+    await bench.restart();
+    await bench.idle();
+    expect(parkedIds()).toEqual([]);
+    expect((await bench.consult.openCase(request.caseId)).messages.map((m) => m.state)).toEqual(['verified', 'verified']);
+    expect(bench.receipts().map((r) => r.correlationId)).toEqual([String(request.message_id), String(status.message_id)]);
+  });
+
+  it('changes nothing for a notice whose CRL is older or another CA\'s (or unreadable): the stale state stays and messages wait parked', async () => {
     await goStale();
     const trustBefore = bench.identity.trust();
     const otherKeys = await generateKeyPair();
@@ -142,10 +210,12 @@ describe('a workstation whose CRL has gone stale', () => {
     const notCrl = await bench.hubNotice({ notice: 'crl-updated', text: 'not a CRL', crl: Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x00) });
     const damaged = { ...older, message_id: randomUUID(), body: Uint8Array.of(0xff, 0x00) };
     const request = await bench.request();
-    expect(await deliverEach(older, foreign, notCrl, damaged, request)).toEqual(['released', 'released', 'released', 'released', 'released']);
+    const all = [older, foreign, notCrl, damaged, request];
+    expect(await deliverEach(...all)).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'accepted']);
     expect(bench.crlOutcomes).toEqual([]);
     expect(bench.identity.trust()).toBe(trustBefore);
     expect((await bench.identity.status()).trust.crlState).toBe('stale');
-    for (const message of [older, foreign, notCrl, damaged, request]) expect(deadLetter(message.message_id)).toBeUndefined();
+    for (const message of all) expect(deadLetter(message.message_id)).toBeUndefined();
+    expect(parkedIds()).toEqual(all.map((m) => String(m.message_id)));
   });
 });

@@ -29,7 +29,7 @@ async function consultRequest() {
 }
 
 describe('downlink handler, own CRL missing or stale', () => {
-  it('leaves the message on the broker (throws: released) with what to load, and refuses nothing', async () => {
+  it('says the message waits (the inbox parks it) with what to load, and refuses nothing', async () => {
     const keyPair = await generateKeyPair();
     const ca = { certificate: (await createRootCertificate({ keyPair, subject: { commonName: 'Workstation Region CA' } })).der, privateKey: keyPair.privateKey };
     const staleCrl = await createCrl(ca, { thisUpdate: new Date(Date.now() - 120 * DAY), validityDays: 30 });
@@ -49,8 +49,8 @@ describe('downlink handler, own CRL missing or stale', () => {
       afterCommit: () => undefined,
     } as unknown as DownlinkHandlerOptions);
 
-    await expect(handlerWith([staleCrl])(await consultRequest())).rejects.toThrow(/out of date .*: load the region's current CRL/);
-    await expect(handlerWith([])(await consultRequest())).rejects.toThrow(/No revocation list \(CRL\) of .*: load the region's current CRL/);
+    expect(await handlerWith([staleCrl])(await consultRequest())).toMatchObject({ outcome: 'waiting', reason: 'internal-error', detail: expect.stringMatching(/out of date .*: load the region's current CRL/) });
+    expect(await handlerWith([])(await consultRequest())).toMatchObject({ outcome: 'waiting', reason: 'internal-error', detail: expect.stringMatching(/No revocation list \(CRL\) of .*: load the region's current CRL/) });
     expect(sealed).toEqual([]);
   });
 });

@@ -110,8 +110,8 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
 
   /** The result with its effect's announcements held back until the inbox has committed the effect. */
   function announcedAfterCommit(result: HandlerResult): HandlerResult {
+    if (result.outcome === 'waiting' || !result.effect) return result;
     const { effect } = result;
-    if (!effect) return result;
     let announced: (() => void)[] = [];
     return {
       ...result,
@@ -147,10 +147,10 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
       expectedSigners,
     });
     const body = fields.body as Uint8Array;
-    // A transient reason (this workstation's own CRL missing or stale) is no fault of the message: thrown, it is left
-    // on the broker (released) instead of refused, until the region's current CRL arrives (a crl-updated notice) or the
-    // user loads it.
-    if (!opened.ok && failureClass(opened.error.code) === 'transient') throw new Error(opened.error.detail);
+    // A transient reason (this workstation's own CRL missing or stale) is no fault of the message: it waits (parked by
+    // the inbox) instead of being refused, until the region's current CRL arrives (a crl-updated notice) or the user
+    // loads it, and is then handled again from the start.
+    if (!opened.ok && failureClass(opened.error.code) === 'transient') return { outcome: 'waiting', reason: opened.error.code, detail: opened.error.detail };
     if (!opened.ok) return refuse(opened.error);
     const { metadata, payload } = opened.value;
     const props = metadata.properties;
