@@ -89,7 +89,7 @@ function Workspace({ api, setup, region, connection }: { api: RtsApi; setup: Set
       </nav>
       <div className="workspace-main">
         <OfflineBanner connection={connection} pending={pending} />
-        <CrlBanner trust={setup.identity?.trust} />
+        <CrlBanner trust={setup.identity?.trust} {...(setup.waitingForCrl && { waiting: setup.waitingForCrl })} />
         {view.name === 'inbox' && <InboxScreen api={api} navigate={navigate} />}
         {view.name === 'case' && <CaseScreen key={view.caseId} api={api} caseId={view.caseId} navigate={navigate} />}
         {view.name === 'directory' && <DirectoryScreen api={api} navigate={navigate} />}

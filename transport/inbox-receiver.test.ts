@@ -130,9 +130,12 @@ describe('inbox receiver', () => {
     const { connection, deliver, settled } = standInLink();
     let trusted = false;
     const handled: string[] = [];
+    // What the park holds each time the receiver says it changed (the workstation's banner counts from it).
+    const announced: number[] = [];
     const open = () => createInboxReceiver({
       connection, source: 'downlink', sourceName: 'downlink', inbox: store.inbox, deadLetters: store.deadLetters, parked: store.parked,
       parkLimits: { maxMessages: 2, maxBytes: 1_000 },
+      onParkChanged: () => announced.push(store.parked.counts('downlink').messages),
       handle: async (m) => {
         if (!trusted) return { outcome: 'waiting', reason: 'internal-error', detail: 'this endpoint\'s CRL is stale' };
         handled.push(m.messageId);
@@ -145,6 +148,7 @@ describe('inbox receiver', () => {
     expect([...settled].sort()).toEqual(['accepted m1', 'accepted m2', 'released m3']);
     expect(store.parked.list('downlink').map((p) => p.messageId)).toEqual(['m1', 'm2']);
     expect(store.inbox.find('m1')).toBeUndefined();
+    expect(announced.at(-1)).toBe(2);
 
     // Still waiting when handled again: nothing changes.
     receiver.handleParkedAgain();
@@ -159,6 +163,7 @@ describe('inbox receiver', () => {
     await receiver.idle();
     expect(handled).toEqual(['m1', 'm2']);
     expect(store.parked.list('downlink')).toEqual([]);
+    expect(announced.at(-1)).toBe(0);
     expect(store.inbox.find('m2')).toMatchObject({ outcome: 'processed' });
     expect(settled).toHaveLength(3);
     await receiver.stop();

@@ -71,6 +71,8 @@ export interface InboxReceiverOptions {
   /** Where messages that cannot be judged yet wait (see the header); without it they are released. */
   readonly parked?: ParkedMessages;
   readonly parkLimits?: ParkLimits;
+  /** After messages were parked or handled out of the park (committed): the count of waiting messages changed. */
+  readonly onParkChanged?: () => void;
   /** Deliveries the broker may push ahead of processing. */
   readonly credit?: number;
   /** The link's max_message_size (default LINK_MAX_MESSAGE_BYTES). */
@@ -195,6 +197,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
       if (page.length === 0 || stopped) return;
       afterSeq = page.at(-1)!.seq;
       await handleBatch(page.map((p) => ({ message: fromParked(p), delivery: FROM_PARK, parked: p })));
+      options.onParkChanged?.();
     }
   }
 
@@ -311,6 +314,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     return {
       delivery: arrival.delivery,
       commit: { effect: () => parked.add({ messageId, source: options.sourceName, reason, message: stored, durable: arrival.message.durable === true, parkedAt: now() }) },
+      afterCommit: () => options.onParkChanged?.(),
     };
   }
 

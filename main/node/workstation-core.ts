@@ -208,13 +208,23 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       hasBrokerPassword,
       ...(parts && { identity: await parts.identity.status() }),
       registration: parts ? parts.registration.state() : { state: 'none' },
+      ...(waitingForCrl() > 0 && { waitingForCrl: waitingForCrl() }),
       ui: s.ui,
       locked: lock.locked,
       hasLockPassphrase: lock.hasPassphrase(),
       ...(lockPolicy && { lockPolicy }),
     };
   }
+  /** Parked on the downlink (its sourceName) until the CRL is current again. */
+  const waitingForCrl = () => parts?.transport.parked.counts('downlink').messages ?? 0;
   const emitSetup = () => void setupState().then((state) => emit(EVENTS.setupChanged, state), () => undefined);
+  let setupTimer: ReturnType<typeof setTimeout> | undefined;
+  const emitSetupSoon = () => {
+    setupTimer ??= setTimeout(() => {
+      setupTimer = undefined;
+      emitSetup();
+    }, 250);
+  };
 
   function directoryState(): DirectoryState {
     const { mirror } = need();
@@ -349,6 +359,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     link.receiver = createInboxReceiver({
       connection: link.connection, source: downlinkReceiveAddress(endpointId), sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters, handle,
       parked: transport.parked,
+      // The CRL banner says how many messages wait for a current revocation list.
+      onParkChanged: emitSetupSoon,
     });
     await ensureRegistered();
   }
@@ -587,6 +599,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     await disconnect();
     if (outboxTimer) clearTimeout(outboxTimer);
     outboxTimer = undefined;
+    if (setupTimer) clearTimeout(setupTimer);
+    setupTimer = undefined;
     // The keychain's anchor must name the newest entry before the store closes.
     await parts?.audit.flush();
     parts?.transport.close();

@@ -80,6 +80,8 @@ export const setupStateSchema = z.object({
     ready: z.boolean(),
   }).optional(),
   registration: z.object({ state: z.enum(['none', 'requested', 'accepted', 'rejected']), reason: z.string().optional() }),
+  /** Messages kept at the workstation until its revocation list is current again (none: absent). */
+  waitingForCrl: z.number().int().positive().optional(),
   ui: z.object({ language: z.string(), theme: z.string(), lockAfterMinutes: z.number() }),
   locked: z.boolean(),
   /** Known without the keychain; true also while it cannot be known (the safe answer). */
