@@ -29,7 +29,7 @@ cleanup() {
   # gnome-keyring-daemon detaches from the session and can outlive it (holding the caller's pipes open): stop ours,
   # found by the runtime directory in its environment, and no other run's.
   for pid in $(pgrep -x gnome-keyring-d || true); do
-    if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$keyring"; then kill "$pid" 2>/dev/null || true; fi
+    if { tr '\0' '\n' < "/proc/$pid/environ"; } 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$keyring"; then kill "$pid" 2>/dev/null || true; fi
   done
   rm -rf "$keyring"
 }
@@ -50,7 +50,13 @@ export RTS_TEST_POSTGRES_STATE="$PWD/$pg_state"
 unset DISPLAY
 # Chromium would otherwise start the accessibility bus in every session, filling the log.
 export NO_AT_BRIDGE=1
+# --unlock returns before the daemon owns org.freedesktop.secrets: a client asking first has D-Bus start a second
+# daemon, which finds the keyring locked (a CI bad-input run failed so: "unlock prompt was dismissed"). Wait for the name.
 XDG_DATA_HOME="$keyring" XDG_RUNTIME_DIR="$keyring" dbus-run-session -- bash -c '
   printf %s rts-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  for _ in $(seq 100); do
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true" && break
+    sleep 0.05
+  done
   exec "$@"
 ' with-test-env "$@" 2> >(grep -v "Failed to set fd limit" >&2)
