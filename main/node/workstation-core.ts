@@ -26,7 +26,7 @@ import { createCommandDispatcher, type CommandDispatcher } from './api/command-d
 import { createAppLock, type AppLock } from './app-lock.ts';
 import { AUDIT_ACTIONS, auditSealFromVault, openAuditLog, type AuditLog } from './audit/audit-log.ts';
 import { openCaseStore } from './consult/case-store.ts';
-import { createConsultService, type ConsultService } from './consult/consult-service.ts';
+import { createConsultService, type ConsultService, type LocalPractitioners } from './consult/consult-service.ts';
 import { CoreError } from './core-error.ts';
 import { openDirectoryMirror, type DirectoryMirror, type SnapshotProgress } from './directory/directory-mirror.ts';
 import { createDirectorySync, type RefusedEntry } from './directory/directory-sync.ts';
@@ -75,6 +75,7 @@ interface Parts {
   readonly transport: TransportStore;
   readonly registration: Registration;
   readonly consult: ConsultService;
+  readonly local: LocalPractitioners;
 }
 
 interface Link {
@@ -135,7 +136,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
 
   // --- sending -----------------------------------------------------------------------------------------------------
 
-  async function seal(input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[]; correlationId?: string }): Promise<StoredMessage> {
+  /** Sealed with this workstation's one practitioner's signing key (the `signAs` of shared parts is always them). */
+  async function seal(input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[]; correlationId?: string; signAs?: string }): Promise<StoredMessage> {
     const { identity } = need();
     const endpointId = me().endpointId;
     const messageId = randomUUID();
@@ -320,11 +322,11 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     if (!link || link.receiver || !parts) return;
     const status = await parts.identity.status();
     if (!status.ready) return;
-    const { identity, consult, mirror, registration, transport } = parts;
+    const { identity, consult, mirror, registration, transport, local } = parts;
     const endpointId = me().endpointId;
     const pending: (() => void)[] = [];
     const handle = createDownlinkHandler({
-      me, recipients: () => identity.recipients(), trust: () => identity.trust(), hubCertificate: () => identity.hubCertificate(),
+      local, trust: () => identity.trust(), hubCertificate: () => identity.hubCertificate(),
       consult, mirror, registration, sync: createDirectorySync({ mirror, validator: () => createNativeCertificateValidator(identity.trust()) }),
       seal, enqueue,
       afterCommit: (notify) => {
@@ -458,7 +460,7 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     [COMMANDS.listCases]: async (input) => unlocked().consult.list(input ? Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) : {}),
     [COMMANDS.countCases]: async () => unlocked().consult.counts(),
     [COMMANDS.openCase]: async ({ caseId }) => unlocked().consult.openCase(caseId),
-    [COMMANDS.createConsult]: async (input) => unlocked().consult.compose(input),
+    [COMMANDS.createConsult]: async (input) => unlocked().consult.compose(input, me().practitionerId),
     [COMMANDS.actOnCase]: async (action) => unlocked().consult.act(action),
     [COMMANDS.sendReport]: async ({ passphrase, ...report }) => {
       const { consult } = unlocked();
@@ -583,13 +585,18 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     const audit = openAuditLog(db, await auditSealFromVault(options.vault));
     const cases = openCaseStore(db);
     const registration = openRegistration(db, emitSetup);
+    const local: LocalPractitioners = {
+      endpointId: () => me().endpointId,
+      has: (practitionerId) => practitionerId === identity.practitionerId(),
+      recipients: () => identity.recipients(),
+    };
     const consult = createConsultService({
-      db, cases, mirror, audit, me,
-      recipients: () => identity.recipients(), trust: () => identity.trust(), validator: () => createNativeCertificateValidator(identity.trust()),
+      db, cases, mirror, audit, local,
+      trust: () => identity.trust(), validator: () => createNativeCertificateValidator(identity.trust()),
       seal, enqueue,
       onCaseChanged: (summary, isNew) => emit(EVENTS.caseChanged, { summary, isNew }),
     });
-    parts = { db, identity, mirror, audit, transport, registration, consult };
+    parts = { db, identity, mirror, audit, transport, registration, consult, local };
     if (settings.read().profile) setStandaloneState('offline', 'not started');
     await connect();
     await setupChanged();

@@ -32,18 +32,29 @@ export interface ConsultServiceOptions {
   readonly cases: CaseStore;
   readonly mirror: DirectoryMirror;
   readonly audit: AuditLog;
-  readonly me: () => { practitionerId: string; endpointId: string };
-  /** This practitioner's encryption identities: the current one first, then earlier ones kept to read older cases. */
-  readonly recipients: () => Promise<readonly [CmsRecipientIdentity, ...CmsRecipientIdentity[]]>;
+  /** The practitioners this endpoint acts for: one at a workstation, the clinic's at a connector (docs/connector.md). */
+  readonly local: LocalPractitioners;
   readonly trust: () => TrustConfig;
   readonly validator: () => CertificateValidator;
-  /** Seals a message from this endpoint (signed with the practitioner's key). */
-  readonly seal: (input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[] }) => Promise<StoredMessage>;
+  /** Seals a message from this endpoint, signed with the signing key of `signAs`, one of the local practitioners. */
+  readonly seal: (input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[]; signAs: string }) => Promise<StoredMessage>;
   /** Queues a sealed message; runs inside the caller's transaction. */
   readonly enqueue: (message: StoredMessage, orderKey: string) => void;
   readonly onCaseChanged: (summary: CaseSummary, isNew: boolean) => void;
   readonly now?: () => Date;
 }
+
+/** Who an endpoint acts for, and with which keys it reads what was sent to them. */
+export interface LocalPractitioners {
+  endpointId(): string;
+  /** Whether consult messages to this practitioner are for this endpoint. */
+  has(practitionerId: string): boolean;
+  /** The practitioner's encryption identities: the current one first, then earlier ones kept to read older cases. */
+  recipients(practitionerId: string): Promise<readonly [CmsRecipientIdentity, ...CmsRecipientIdentity[]]>;
+}
+
+/** Our side of a case: the practitioner this endpoint acts for in it. */
+export const ownPractitionerOf = (record: { role: CaseRole; applicantId: string; expertId: string }) => (record.role === 'expert' ? record.expertId : record.applicantId);
 
 /** What the expert's workstation sends for each action the user takes. */
 const ACTION_STATUS: Readonly<Record<CaseAction['action'], ConsultStatusUpdate>> = {
@@ -78,13 +89,14 @@ const stateOf = (record: CaseRecord | undefined): CaseState | undefined => recor
 type Verdict = { readonly ok: true; readonly next: CaseState } | { readonly ok: false; readonly reason: ReasonCode; readonly detail: string };
 
 /** Whether a consult message from the peer may follow the case as it is (`undefined`: no such case), and what it makes of it. */
-function judgeIncoming(state: CaseState | undefined, props: Extract<ApplicationProperties, { rtsCase: string }>, myPractitionerId: string): Verdict {
+function judgeIncoming(state: CaseState | undefined, props: Extract<ApplicationProperties, { rtsCase: string }>): Verdict {
   const refuse = (reason: ReasonCode, detail: string): Verdict => ({ ok: false, reason, detail });
   if (props.rtsType === 'consult.request') {
     if (state) return refuse(REASON_CODES.outOfOrder, 'a request for a case that already exists');
-    return { ok: true, next: { role: 'expert', status: 'requested', applicantId: props.rtsFromPractitioner, expertId: myPractitionerId, peerSequence: props.rtsSequence } };
+    return { ok: true, next: { role: 'expert', status: 'requested', applicantId: props.rtsFromPractitioner, expertId: props.rtsToPractitioner, peerSequence: props.rtsSequence } };
   }
   if (!state) return refuse(REASON_CODES.outOfOrder, `no case ${props.rtsCase} here`);
+  if (props.rtsToPractitioner !== ownPractitionerOf(state)) return refuse(REASON_CODES.notAddressedToMe, `case ${props.rtsCase} is not ${props.rtsToPractitioner}'s here`);
   const peer = state.role === 'expert' ? state.applicantId : state.expertId;
   if (props.rtsFromPractitioner !== peer) return refuse(REASON_CODES.notAuthorized, `${props.rtsFromPractitioner} is not the other party of this case`);
   const status: ConsultStatusUpdate = props.rtsType === 'consult.report' ? 'completed' : props.rtsStatus;
@@ -139,6 +151,8 @@ export function createConsultService(options: ConsultServiceOptions) {
 
   /** Signs, encrypts and queues one step of a case, recording it and the new state in one transaction. */
   async function sendStep(input: {
+    /** The local practitioner who takes the step. */
+    from: string;
     record: CaseRecord | undefined;
     caseId: string;
     type: ConsultMessageType;
@@ -148,13 +162,13 @@ export function createConsultService(options: ConsultServiceOptions) {
     payload: (messageId: string, timestamp: Date) => Bundle;
     create?: Omit<CaseRecord, 'createdAt' | 'updatedAt' | 'unread' | 'peerSequence'>;
   }): Promise<CaseSummary> {
-    const me = options.me();
-    const recipients = [...(await peerEncryptionCertificates(input.peerId)), (await options.recipients())[0].certificate];
-    const base = { rtsVersion: PROTOCOL_VERSION, rtsSender: me.endpointId, rtsCase: input.caseId, rtsFromPractitioner: me.practitionerId, rtsToPractitioner: input.peerId, rtsSequence: input.sequence };
+    const { from } = input;
+    const recipients = [...(await peerEncryptionCertificates(input.peerId)), (await options.local.recipients(from))[0].certificate];
+    const base = { rtsVersion: PROTOCOL_VERSION, rtsSender: options.local.endpointId(), rtsCase: input.caseId, rtsFromPractitioner: from, rtsToPractitioner: input.peerId, rtsSequence: input.sequence };
     const properties: ApplicationProperties = input.type === 'consult.status'
       ? { rtsType: 'consult.status', ...base, rtsStatus: input.status as ConsultStatusUpdate }
       : { rtsType: input.type, ...base };
-    const message = await options.seal({ properties, payload: input.payload, recipients });
+    const message = await options.seal({ properties, payload: input.payload, recipients, signAs: from });
     const at = message.properties.creation_time;
     const messageId = message.properties.message_id;
     db.transaction(() => {
@@ -169,8 +183,8 @@ export function createConsultService(options: ConsultServiceOptions) {
       else cases.update(input.caseId, { status: input.status, mySequence: input.sequence, unread: false, at });
       cases.addMessage({ messageId, caseId: input.caseId, direction: 'out', type: input.type, status: input.status, sequence: input.sequence, state: 'queued', body: message.body, createdAt: at, signedAt: at });
       options.enqueue(message, input.caseId);
-      audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.signed, subject: `message:${messageId}`, detail: `${input.type} ${input.status} case:${input.caseId}` });
-      audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.sent, subject: `case:${input.caseId}`, detail: `${input.type} ${input.status} to ${input.peerId}` });
+      audit.append({ actor: from, action: AUDIT_ACTIONS.signed, subject: `message:${messageId}`, detail: `${input.type} ${input.status} case:${input.caseId}` });
+      audit.append({ actor: from, action: AUDIT_ACTIONS.sent, subject: `case:${input.caseId}`, detail: `${input.type} ${input.status} to ${input.peerId}` });
     })();
     const result = summaryOf(input.caseId);
     options.onCaseChanged(result, input.create !== undefined);
@@ -201,17 +215,17 @@ export function createConsultService(options: ConsultServiceOptions) {
   }
 
   /** The decrypted, verified content of one stored message (our own copies are encrypted to us too). */
-  async function readStored(message: CaseMessageRecord): Promise<{ content: CaseMessageContent; signer: NonNullable<CaseView['messages'][number]['signer']> } | undefined> {
+  async function readStored(message: CaseMessageRecord, practitionerId: string): Promise<{ content: CaseMessageContent; signer: NonNullable<CaseView['messages'][number]['signer']> } | undefined> {
     if (!message.body) return undefined;
     // allowCbc: a stored envelope was verified when it arrived, and some arrived as CBC before protocol 2.0.
-    const opened = await open(message.body, await options.recipients(), options.trust(), { now: new Date(message.signedAt ?? message.createdAt), allowCbc: true });
+    const opened = await open(message.body, await options.local.recipients(practitionerId), options.trust(), { now: new Date(message.signedAt ?? message.createdAt), allowCbc: true });
     const payload = JSON.parse(new TextDecoder().decode(opened.content)) as Record<string, unknown>;
     return { content: readCaseMessage(message.type, payload), signer: signerOf(opened.signer) };
   }
 
   async function patientOf(record: CaseRecord): Promise<PatientDetails> {
     const request = cases.messages(record.caseId).find((m) => m.type === 'consult.request' && m.body);
-    const read = request && (await readStored(request));
+    const read = request && (await readStored(request, ownPractitionerOf(record)));
     if (!read || read.content.kind !== 'request') throw new CoreError(API_ERROR_CODES.notFound, 'The request of this case cannot be read.');
     // The report names the patient as the request did, in the request's own forms.
     return read.content.patient;
@@ -229,15 +243,17 @@ export function createConsultService(options: ConsultServiceOptions) {
       return records.map((r) => summary(r, attention.get(r.caseId)));
     },
 
-    async compose(input: ComposeConsult): Promise<CaseSummary> {
-      const me = options.me();
-      if (input.expertId === me.practitionerId) throw new CoreError(API_ERROR_CODES.notAllowed, 'You cannot ask yourself for a consultation.');
+    /** A new case from `from`, one of the local practitioners, to the expert the input names. */
+    async compose(input: ComposeConsult, from: string): Promise<CaseSummary> {
+      if (!options.local.has(from)) throw new CoreError(API_ERROR_CODES.notFound, `${from} is not a practitioner of this endpoint.`);
+      if (input.expertId === from) throw new CoreError(API_ERROR_CODES.notAllowed, 'You cannot ask yourself for a consultation.');
+      const endpointId = options.local.endpointId();
       const caseId = randomUUID();
       return sendStep({
         record: undefined, caseId, type: 'consult.request', status: 'requested', peerId: input.expertId, sequence: 1,
-        create: { caseId, role: 'applicant', status: 'requested', priority: input.priority, applicantId: me.practitionerId, expertId: input.expertId, mySequence: 1 },
-        payload: (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: me.endpointId }, {
-          caseId, from: me.practitionerId, to: input.expertId, sequence: 1, patient: input.patient, priority: input.priority, reason: input.reason,
+        from, create: { caseId, role: 'applicant', status: 'requested', priority: input.priority, applicantId: from, expertId: input.expertId, mySequence: 1 },
+        payload: (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: endpointId }, {
+          caseId, from, to: input.expertId, sequence: 1, patient: input.patient, priority: input.priority, reason: input.reason,
           ...(input.question && { question: input.question }),
           ...(input.vitals && { vitals: input.vitals.map((v) => ({ ...v, effective: new Date(v.effective) })) }),
           ...(input.bloodPressure && { bloodPressure: input.bloodPressure.map((b) => ({ ...b, effective: new Date(b.effective) })) }),
@@ -251,14 +267,14 @@ export function createConsultService(options: ConsultServiceOptions) {
       const record = requireCase(action.caseId);
       const status = ACTION_STATUS[action.action];
       checkStep(record, status);
-      const me = options.me();
+      const from = ownPractitionerOf(record);
       const peerId = record.role === 'expert' ? record.applicantId : record.expertId;
       const note = 'note' in action ? action.note : undefined;
       const sequence = record.mySequence + 1;
       return sendStep({
-        record, caseId: record.caseId, type: 'consult.status', status, peerId, sequence,
-        payload: (messageId, timestamp) => buildConsultStatus({ messageId, timestamp, sender: me.endpointId }, {
-          caseId: record.caseId, from: me.practitionerId, to: peerId, sequence, status,
+        from, record, caseId: record.caseId, type: 'consult.status', status, peerId, sequence,
+        payload: (messageId, timestamp) => buildConsultStatus({ messageId, timestamp, sender: options.local.endpointId() }, {
+          caseId: record.caseId, from, to: peerId, sequence, status,
           ...(note && { note }),
           ...(action.action === 'redirect' && { suggestedPractitioner: action.suggestedPractitioner }),
           ...(action.action === 'provide-information' && action.attachments && { attachments: action.attachments }),
@@ -269,13 +285,13 @@ export function createConsultService(options: ConsultServiceOptions) {
     async sendReport(input: ReportInput): Promise<CaseSummary> {
       const record = requireCase(input.caseId);
       checkStep(record, 'completed');
-      const me = options.me();
+      const from = ownPractitionerOf(record);
       const patient = await patientOf(record);
       const sequence = record.mySequence + 1;
       return sendStep({
-        record, caseId: record.caseId, type: 'consult.report', status: 'completed', peerId: record.applicantId, sequence,
-        payload: (messageId, timestamp) => buildConsultReport({ messageId, timestamp, sender: me.endpointId }, {
-          caseId: record.caseId, from: me.practitionerId, to: record.applicantId, sequence, patient, conclusion: input.conclusion,
+        from, record, caseId: record.caseId, type: 'consult.report', status: 'completed', peerId: record.applicantId, sequence,
+        payload: (messageId, timestamp) => buildConsultReport({ messageId, timestamp, sender: options.local.endpointId() }, {
+          caseId: record.caseId, from, to: record.applicantId, sequence, patient, conclusion: input.conclusion,
           ...(input.findings && { findings: input.findings }),
           ...(input.diagnoses && { diagnoses: input.diagnoses }),
           ...(input.prescriptions && { prescriptions: input.prescriptions }),
@@ -288,7 +304,7 @@ export function createConsultService(options: ConsultServiceOptions) {
     /** Decrypts every message of the case, audits that, and marks it read. */
     async openCase(caseId: string): Promise<CaseView> {
       const record = requireCase(caseId);
-      const me = options.me();
+      const own = ownPractitionerOf(record);
       const view: CaseView = { ...summary(record, cases.attention([caseId]).get(caseId)), unread: false, vitals: [], bloodPressure: [], waveforms: [], attachments: [], messages: [] };
       for (const message of cases.messages(caseId)) {
         const failed = message.state === 'queued' && message.outbox === 'failed';
@@ -300,7 +316,7 @@ export function createConsultService(options: ConsultServiceOptions) {
         };
         let read;
         try {
-          read = await readStored(message);
+          read = await readStored(message, own);
         } catch (error) {
           if (!isCmsError(error)) throw error;
           view.messages.push({ ...base, state: 'rejected', detail: `cannot be opened: ${withheldFailure(error).message}` });
@@ -330,8 +346,8 @@ export function createConsultService(options: ConsultServiceOptions) {
       }
       db.transaction(() => {
         if (record.unread) cases.update(caseId, { unread: false, at: record.updatedAt });
-        audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.caseOpened, subject: `case:${caseId}` });
-        audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.decrypted, subject: `case:${caseId}`, detail: `${view.messages.filter((m) => m.signer).length} messages` });
+        audit.append({ actor: own, action: AUDIT_ACTIONS.caseOpened, subject: `case:${caseId}` });
+        audit.append({ actor: own, action: AUDIT_ACTIONS.decrypted, subject: `case:${caseId}`, detail: `${view.messages.filter((m) => m.signer).length} messages` });
       })();
       return view;
     },
@@ -357,12 +373,11 @@ export function createConsultService(options: ConsultServiceOptions) {
      */
     incoming(opened: OpenedMessage, body: Uint8Array, batch?: BatchScope): IncomingOutcome {
       const props = opened.metadata.properties as Extract<ApplicationProperties, { rtsCase: string }>;
-      const me = options.me();
       const at = now().getTime();
-      if (props.rtsToPractitioner !== me.practitionerId) return { ok: false, reason: REASON_CODES.notAddressedToMe, detail: `addressed to ${props.rtsToPractitioner}` };
+      if (!options.local.has(props.rtsToPractitioner)) return { ok: false, reason: REASON_CODES.notAddressedToMe, detail: `addressed to ${props.rtsToPractitioner}` };
       const pending = batch && pendingOf(batch);
       const stored = () => stateOf(cases.get(props.rtsCase));
-      const verdict = judgeIncoming(pending?.get(props.rtsCase) ?? stored(), props, me.practitionerId);
+      const verdict = judgeIncoming(pending?.get(props.rtsCase) ?? stored(), props);
       if (!verdict.ok) return verdict;
       pending?.set(props.rtsCase, verdict.next);
       const messageId = opened.metadata.messageId;
@@ -374,19 +389,19 @@ export function createConsultService(options: ConsultServiceOptions) {
         ok: true,
         effect: () => {
           if (cases.message(messageId)) return;
-          const again = judgeIncoming(stored(), props, me.practitionerId);
+          const again = judgeIncoming(stored(), props);
           if (!again.ok) throw new Error(`case ${props.rtsCase} changed before ${messageId} was stored (${again.reason}: ${again.detail})`);
           const { next } = again;
           if (props.rtsType === 'consult.request') {
             const priority = ((opened.payload.entry as { resource: { resourceType: string; priority?: string } }[]).find((e) => e.resource.resourceType === 'ServiceRequest')?.resource.priority);
             cases.create({ caseId: props.rtsCase, role: next.role, status: next.status, ...(priority && { priority }), applicantId: next.applicantId, expertId: next.expertId, createdAt: at, mySequence: 0, peerSequence: next.peerSequence, unread: true });
             cases.addMessage(record(next.status));
-            audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.caseReceived, subject: `case:${props.rtsCase}`, detail: `from ${props.rtsFromPractitioner}` });
+            audit.append({ actor: props.rtsToPractitioner, action: AUDIT_ACTIONS.caseReceived, subject: `case:${props.rtsCase}`, detail: `from ${props.rtsFromPractitioner}` });
             return;
           }
           cases.update(props.rtsCase, { status: next.status, peerSequence: next.peerSequence, unread: true, at });
           cases.addMessage(record(next.status));
-          audit.append({ actor: me.practitionerId, action: AUDIT_ACTIONS.received, subject: `case:${props.rtsCase}`, detail: `${props.rtsType} ${next.status}` });
+          audit.append({ actor: props.rtsToPractitioner, action: AUDIT_ACTIONS.received, subject: `case:${props.rtsCase}`, detail: `${props.rtsType} ${next.status}` });
         },
       };
     },

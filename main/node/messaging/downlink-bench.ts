@@ -25,7 +25,7 @@ import type { StoredMessage, TransportStore } from '../../../transport/transport
 import { createNativeCertificateValidator } from '../../../shared-node/native-certificate-validator.ts';
 import { auditSealFromVault, openAuditLog } from '../audit/audit-log.ts';
 import { openCaseStore, type CaseStore } from '../consult/case-store.ts';
-import { createConsultService, type ConsultService } from '../consult/consult-service.ts';
+import { createConsultService, type ConsultService, type LocalPractitioners } from '../consult/consult-service.ts';
 import { openDirectoryMirror } from '../directory/directory-mirror.ts';
 import { openPractitionerIdentity, type CrlOutcome, type PractitionerIdentity } from '../identity/practitioner-identity.ts';
 import { createDirectorySync } from '../directory/directory-sync.ts';
@@ -159,7 +159,7 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     ],
   });
 
-  const me = () => ({ practitionerId: expert.id, endpointId: EXPERT_ENDPOINT });
+  const local: LocalPractitioners = { endpointId: () => EXPERT_ENDPOINT, has: (id) => id === expert.id, recipients: () => identity.recipients() };
   const sealed: DownlinkBench['sealed'][number][] = [];
   const validator = () => createNativeCertificateValidator(trust());
   async function seal(input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[]; correlationId?: string }): Promise<StoredMessage> {
@@ -198,10 +198,10 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   function wire(): { consult: ConsultService; receiver: InboxReceiver } {
     const { cases, audit, registration } = store;
     const consult = createConsultService({
-      db, cases, mirror, audit, me, recipients: () => identity.recipients(), trust, validator, seal, enqueue, onCaseChanged: () => undefined,
+      db, cases, mirror, audit, local, trust, validator, seal, enqueue, onCaseChanged: () => undefined,
     });
     const handle = createDownlinkHandler({
-      me, recipients: () => identity.recipients(), trust, hubCertificate: () => identity.hubCertificate(),
+      local, trust, hubCertificate: () => identity.hubCertificate(),
       consult, mirror, registration, sync: createDirectorySync({ mirror, validator }), seal, enqueue,
       // As the core does: announcements run together once the inbox's work of the moment is done, and the UI then reads
       // the case's summary (which fails for a case that is not stored).

@@ -37,8 +37,7 @@ describe('downlink handler, own CRL missing or stale', () => {
     const identity = { certificate: encryption, privateKey: await importDecryptionKey(der('clinic-b.dr-okafor.encryption.key.pem'), encryption) };
     const sealed: unknown[] = [];
     const handlerWith = (crls: Uint8Array[]) => createDownlinkHandler({
-      me: () => ({ practitionerId: 'clinic-b.dr-okafor', endpointId: 'ws-expert-1' }),
-      recipients: async () => identity,
+      local: { endpointId: () => 'ws-expert-1', has: (id: string) => id === 'clinic-b.dr-okafor', recipients: async () => [identity] },
       trust: () => ({ anchors: [ca.certificate], crls }),
       hubCertificate: () => undefined,
       seal: async (input: unknown) => {

@@ -1,5 +1,5 @@
 import type { Bundle } from '@medplum/fhirtypes';
-import type { CmsRecipients, TrustConfig } from '../../../shared/cms/index.ts';
+import type { TrustConfig } from '../../../shared/cms/index.ts';
 import type { ApplicationProperties, PropertiesOf } from '../../../shared/protocol/application-properties.ts';
 import { buildReceipt, buildSnapshotRequest, readHubNotice } from '../../../shared/protocol/fhir/message-builders.ts';
 import type { AmqpMessageFields, MessageMetadata } from '../../../shared/protocol/message-codec.ts';
@@ -10,7 +10,7 @@ import { failureClass, REASON_DESCRIPTIONS, type ReasonCode } from '../../../sha
 import { bodyBytes } from '../../../transport/amqp-message.ts';
 import type { HandlerResult, ReceivedMessage } from '../../../transport/inbox-receiver.ts';
 import type { StoredMessage } from '../../../transport/transport-store.ts';
-import type { ConsultService } from '../consult/consult-service.ts';
+import type { ConsultService, LocalPractitioners } from '../consult/consult-service.ts';
 import type { DirectoryMirror, SnapshotProgress } from '../directory/directory-mirror.ts';
 import type { DirectorySync, RefusedEntry } from '../directory/directory-sync.ts';
 import type { CrlOutcome } from '../identity/practitioner-identity.ts';
@@ -25,16 +25,19 @@ import type { Registration } from './registration.ts';
 export const HUB_SENDER = 'hub';
 
 export interface DownlinkHandlerOptions {
-  readonly me: () => { practitionerId: string; endpointId: string };
-  /** This practitioner's encryption identities (current and earlier): the envelope names the one it is for. */
-  readonly recipients: () => Promise<CmsRecipients>;
+  /** Who this endpoint acts for; a consult message is opened with its addressee's keys (the envelope names which). */
+  readonly local: LocalPractitioners;
   readonly trust: () => TrustConfig;
   readonly hubCertificate: () => Uint8Array | undefined;
   readonly consult: ConsultService;
   readonly sync: DirectorySync;
   readonly mirror: DirectoryMirror;
   readonly registration: Registration;
-  readonly seal: (input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; correlationId?: string }) => Promise<StoredMessage>;
+  /**
+   * Seals a message of this endpoint: signed by the local practitioner `signAs`, or without it by the endpoint's own
+   * signer (a workstation's practitioner, a connector's clinic system).
+   */
+  readonly seal: (input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; correlationId?: string; signAs?: string }) => Promise<StoredMessage>;
   readonly enqueue: (message: StoredMessage, orderKey: string) => void;
   /** Runs after the inbox transaction that made a change durable: events for the UI. */
   readonly afterCommit: (notify: () => void) => void;
@@ -61,11 +64,16 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
   // A gap asks for one snapshot, not one per update that arrives while it is on its way.
   let snapshotRequested = false;
 
-  async function receipt(to: string, about: string, outcome: 'processed' | 'rejected', reason?: { code: ReasonCode; detail: string }): Promise<StoredMessage> {
-    const me = options.me();
+  /**
+   * A receipt about a consult message is signed by its addressee when that is one of ours: a peer workstation accepts
+   * only the practitioner's signature (docs/protocol.md §3); anything else is signed by the endpoint's own signer.
+   */
+  async function receipt(to: string, about: string, outcome: 'processed' | 'rejected', reason?: { code: ReasonCode; detail: string }, signAs?: string): Promise<StoredMessage> {
+    const endpointId = options.local.endpointId();
     return options.seal({
-      properties: { rtsType: 'receipt', rtsVersion: PROTOCOL_VERSION, rtsSender: me.endpointId, rtsReceipt: outcome, rtsToEndpoint: to, ...(reason && { rtsReason: reason.code }) },
-      payload: (messageId, timestamp) => buildReceipt({ messageId, timestamp, sender: me.endpointId }, {
+      ...(signAs !== undefined && options.local.has(signAs) && { signAs }),
+      properties: { rtsType: 'receipt', rtsVersion: PROTOCOL_VERSION, rtsSender: endpointId, rtsReceipt: outcome, rtsToEndpoint: to, ...(reason && { rtsReason: reason.code }) },
+      payload: (messageId, timestamp) => buildReceipt({ messageId, timestamp, sender: endpointId }, {
         toEndpoint: to, originalMessageId: about, outcome,
         ...(reason && { reasons: [{ code: reason.code, text: `${REASON_DESCRIPTIONS[reason.code]} ${reason.detail}`.slice(0, 1000) }] }),
       }),
@@ -89,7 +97,7 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
     const messageId = error.metadata?.messageId;
     // No receipt about receipts (no loops), nor to the hub, nor without a readable sender.
     const answer = props && messageId && props.rtsType !== 'receipt' && props.rtsSender !== HUB_SENDER
-      ? await receipt(props.rtsSender, messageId, 'rejected', { code: error.code, detail: error.detail })
+      ? await receipt(props.rtsSender, messageId, 'rejected', { code: error.code, detail: error.detail }, 'rtsToPractitioner' in props ? props.rtsToPractitioner : undefined)
       : undefined;
     // The receipt says only what may travel; this workstation's own records keep the precise reason.
     const local = error.withheld ?? error;
@@ -131,7 +139,7 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
 
   async function handleMessage(received: ReceivedMessage): Promise<HandlerResult> {
     const fields = { ...received.amqp, body: bodyBytes(received.amqp.body) } as unknown as AmqpMessageFields;
-    const me = options.me();
+    const endpointId = options.local.endpointId();
     // A crl-updated notice's CRL is taken before the notice is opened: with this workstation's CRL stale, opening would
     // hold back the very notice that replaces it, for good (docs/protocol.md §5.3). The CRL proves itself (applyCrl
     // verifies it against this workstation's anchors and takes only a newer one); the notice is then opened and judged
@@ -139,11 +147,13 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
     const unopenedCrl = crlOfUnopenedNotice(fields);
     const early = unopenedCrl ? await crlOutcome(unopenedCrl) : undefined;
     if (early?.outcome === 'applied') options.onCrl(early.outcome, early.detail);
-    const identity = await options.recipients();
+    // The addressee's keys are loaded before opening (recipientFor is synchronous); the codec checks the property again.
+    const addressee = (fields.application_properties as Record<string, unknown> | undefined)?.rtsToPractitioner;
+    const identity = typeof addressee === 'string' && options.local.has(addressee) ? await options.local.recipients(addressee) : undefined;
     const opened = await openMessage(fields, {
       trust: options.trust(),
       now: now(),
-      recipientFor: (m) => ('rtsToPractitioner' in m.properties && m.properties.rtsToPractitioner === me.practitionerId ? identity : undefined),
+      recipientFor: (m) => ('rtsToPractitioner' in m.properties && m.properties.rtsToPractitioner === addressee ? identity : undefined),
       expectedSigners,
     });
     const body = fields.body as Uint8Array;
@@ -160,7 +170,7 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
 
     switch (props.rtsType) {
       case 'directory.snapshot': {
-        if (props.rtsToEndpoint !== me.endpointId) return refuse({ code: 'not-addressed-to-me', detail: `snapshot for ${props.rtsToEndpoint}`, metadata });
+        if (props.rtsToEndpoint !== endpointId) return refuse({ code: 'not-addressed-to-me', detail: `snapshot for ${props.rtsToEndpoint}`, metadata });
         const prepared = await options.sync.prepareSnapshotBatch(props, payload);
         return {
           outcome: 'processed',
@@ -240,7 +250,7 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
       case 'consult.report': {
         const outcome = consult.incoming(opened.value, body, received.batch);
         if (!outcome.ok) return refuse({ code: outcome.reason, detail: outcome.detail, metadata });
-        const answer = await receipt(props.rtsSender, metadata.messageId, 'processed');
+        const answer = await receipt(props.rtsSender, metadata.messageId, 'processed', undefined, props.rtsToPractitioner);
         return {
           outcome: 'processed',
           effect: () => {
@@ -268,10 +278,10 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
   }
 
   async function snapshotRequest(knownVersion: number | undefined): Promise<StoredMessage> {
-    const me = options.me();
+    const endpointId = options.local.endpointId();
     return options.seal({
-      properties: { rtsType: 'directory.snapshot-request', rtsVersion: PROTOCOL_VERSION, rtsSender: me.endpointId } satisfies PropertiesOf<'directory.snapshot-request'>,
-      payload: (messageId, timestamp) => buildSnapshotRequest({ messageId, timestamp, sender: me.endpointId }, knownVersion === undefined ? {} : { knownVersion }),
+      properties: { rtsType: 'directory.snapshot-request', rtsVersion: PROTOCOL_VERSION, rtsSender: endpointId } satisfies PropertiesOf<'directory.snapshot-request'>,
+      payload: (messageId, timestamp) => buildSnapshotRequest({ messageId, timestamp, sender: endpointId }, knownVersion === undefined ? {} : { knownVersion }),
     });
   }
 }
