@@ -25,6 +25,9 @@ export const CLI_ERROR_CODES = {
   regionRefused: 'region-refused',
   /** The audit log's hash chain is broken: an entry was changed, removed or inserted. */
   auditBroken: 'audit-broken',
+  /** The clinic connector's API could not be reached, refused the request, or the hub refused what it sent. */
+  connectorUnreachable: 'connector-unreachable',
+  connector: 'connector-error',
   internal: 'internal',
 } as const;
 

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBrokerCommands } from './broker-commands.ts';
 import { describeFailure, EXIT_CODES } from './cli-error.ts';
 import { registerCmsCommands } from './cms-commands.ts';
+import { registerConnectorCommands } from './connector-commands.ts';
 import { registerHubCommands } from './hub-commands.ts';
 import { registerPkiCommands } from './pki-commands.ts';
 import { registerRegionCommands } from './region-commands.ts';
@@ -22,6 +23,7 @@ registerHubCommands(program);
 registerBrokerCommands(program);
 registerRegionCommands(program);
 registerWorkstationCommands(program);
+registerConnectorCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -13,7 +13,7 @@ import { freeLoopbackPort as freePort } from './free-port.ts';
 import { isAlive } from './process-liveness.ts';
 
 /** Endpoints every test environment provisions; suites that need more provision them through the admin user. */
-const TEST_ENDPOINTS = ['clinic-a', 'clinic-b', 'ws-expert-1', 'ws-applicant-1'];
+const TEST_ENDPOINTS = ['clinic-a', 'clinic-b', 'clinic-c', 'ws-expert-1', 'ws-applicant-1'];
 const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
 const BOOT_TIMEOUT_S = 120;
 

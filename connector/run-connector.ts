@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { loadConnectorConfig } from './connector-config.ts';
+import { startConnector, type ConnectorCore } from './connector-core.ts';
+import { startConnectorApi, type ConnectorApi } from './http-api.ts';
+import { createSecretResolver } from './secret-reference.ts';
+import { createKeychainVault } from '../main/node/vault/keychain-vault.ts';
+import type { SecretVault } from '../main/node/vault/secret-vault.ts';
+
+/** A running connector: its core and its HTTP API, stopped together (API first, so no request meets a closed store). */
+export interface RunningConnector {
+  readonly core: ConnectorCore;
+  readonly api: ConnectorApi;
+  /** Where the API listens, e.g. http://127.0.0.1:7390 */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export const CONNECTOR_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export async function runConnector(options: { configFile: string; vault?: SecretVault; env?: NodeJS.ProcessEnv; log?: (line: Record<string, unknown>) => void; reconnectDelayMs?: { initial: number; max: number } }): Promise<RunningConnector> {
+  const loaded = loadConnectorConfig(options.configFile);
+  const vault = options.vault ?? createKeychainVault(loaded.config.keychainService);
+  const core = await startConnector({ loaded, vault, ...(options.env && { env: options.env }), ...(options.log && { log: options.log }), ...(options.reconnectDelayMs && { reconnectDelayMs: options.reconnectDelayMs }) });
+  let api: ConnectorApi;
+  try {
+    const token = await createSecretResolver({ path: loaded.path, vault: () => vault, ...(options.env && { env: options.env }) }).resolve(loaded.config.api.token, 'api.token');
+    api = await startConnectorApi({ core, host: loaded.config.api.host, port: loaded.config.api.port, token, maxRequestBytes: loaded.config.api.maxRequestBytes, version: CONNECTOR_VERSION });
+  } catch (error) {
+    await core.stop();
+    throw error;
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    core,
+    api,
+    url: `http://${loaded.config.api.host.includes(':') ? `[${loaded.config.api.host}]` : loaded.config.api.host}:${api.port}`,
+    stop: () => (stopped ??= (async () => {
+      await api.close();
+      await core.stop();
+    })()),
+  };
+}
