@@ -101,6 +101,8 @@ export const ROUTES: readonly Route[] = [
       if (request.mode === 'full') {
         const read = request.csv !== undefined ? readExpertCsv(request.csv, context) : readDirectoryBundle(request.bundle, context);
         if (!read.ok) throw inputProblems(read.problems, 'The list');
+        // A full list replaces everything: an empty one would retire every expert of the clinic at once.
+        if (read.experts === 0) throw new Problem(422, 'invalid-request', 'The full list has no experts: it would retire all of the clinic\'s experts. To retire experts, send a delta with retire.');
         return core.publish({ mode: 'full', resources: read.resources }, idempotencyKey);
       }
       const read = readDirectoryDelta({ ...(request.csv !== undefined && { upsert: request.csv }), ...(request.bundle !== undefined && { upsert: request.bundle }), ...(request.retire && { retire: request.retire }) }, context);
