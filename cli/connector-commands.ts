@@ -62,20 +62,20 @@ export function registerConnectorCommands(program: Command): void {
       const deadline = Date.now() + wait * 1000;
       while (!isFinal(publication) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 250));
-        publication = await call(base, token, 'GET', `/v1/directory/publications/${String(publication.publicationId)}`);
+        publication = await call(base, token, 'GET', `/v1/directory/publications/${publication.publicationId}`);
       }
       if (options.json) printJson(publication);
       else {
         printLines([
-          `Publication ${String(publication.publicationId)} (${mode}, ${String(publication.entries)} entries from ${source}): ${String(publication.state)}${publication.reason ? ` — ${String(publication.reason)}: ${String(publication.detail ?? '')}` : ''}`,
-          ...(isFinal(publication) ? [] : [`Not answered yet; ask again: GET ${base}/v1/directory/publications/${String(publication.publicationId)}`]),
+          `Publication ${publication.publicationId} (${mode}, ${publication.entries} entries from ${source}): ${publication.state}${publication.reason ? ` — ${publication.reason}: ${publication.detail ?? ''}` : ''}`,
+          ...(isFinal(publication) ? [] : [`Not answered yet; ask again: GET ${base}/v1/directory/publications/${publication.publicationId}`]),
         ]);
       }
-      if (publication.state === 'rejected' || publication.state === 'failed') throw new CliError(CLI_ERROR_CODES.connector, `the ${mode} list was ${String(publication.state)}${publication.reason ? ` (${String(publication.reason)})` : ''}`);
+      if (publication.state === 'rejected' || publication.state === 'failed') throw new CliError(CLI_ERROR_CODES.connector, `the ${mode} list was ${publication.state}${publication.reason ? ` (${publication.reason})` : ''}`);
     });
 }
 
-const isFinal = (publication: Record<string, unknown>) => ['accepted', 'rejected', 'failed'].includes(String(publication.state));
+const isFinal = (publication: Publication) => ['accepted', 'rejected', 'failed'].includes(publication.state);
 
 function readText(file: string): string {
   try {
@@ -87,7 +87,9 @@ function readText(file: string): string {
 
 interface Problem { detail?: string; code?: string; errors?: { line?: number; pointer?: string; field?: string; detail: string }[] }
 
-async function call(base: string, token: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
+interface Publication { publicationId: string; state: string; entries: number; reason?: string; detail?: string }
+
+async function call(base: string, token: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Publication> {
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
@@ -99,8 +101,8 @@ async function call(base: string, token: string, method: 'GET' | 'POST', path: s
     throw new CliError(CLI_ERROR_CODES.connectorUnreachable, `the connector at ${base} cannot be reached: ${String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message)}`);
   }
   const text = await response.text();
-  if (response.ok) return JSON.parse(text) as Record<string, unknown>;
-  let problem: Problem = {};
+  if (response.ok) return JSON.parse(text) as Publication;
+  let problem: Problem;
   try {
     problem = JSON.parse(text) as Problem;
   } catch {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { caseActionSchema, caseBucketSchema, caseSummarySchema, caseViewSchema, priorities, reportInputSchema } from '../shared/api/consult-schemas.ts';
 import { directoryIdSchema, endpointIdSchema, uuidSchema } from '../shared/protocol/identifiers.ts';
+import { FEED_EVENT_TYPES } from './event-feed.ts';
 
 /**
  * The connector's HTTP API as zod schemas: the router validates every request and response with them, and the OpenAPI
@@ -117,10 +118,9 @@ export const reportRequestSchema = reportInputSchema.omit({ caseId: true }).stri
 
 export const consultViewSchema = caseViewSchema;
 
-export const EVENT_TYPES = ['consult.received', 'consult.refused', 'consult.queued', 'consult.message-state', 'message.refused', 'message.failed', 'publication.queued', 'publication.state'] as const;
 export const feedEventSchema = z.object({
   cursor: z.number().int(),
-  type: z.string().describe(`one of ${EVENT_TYPES.join(', ')}`),
+  type: z.enum(FEED_EVENT_TYPES),
   at: isoDateTime,
   caseId: z.string().optional(),
   messageId: z.string().optional(),

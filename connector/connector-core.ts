@@ -170,7 +170,14 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
     const registration: Registration = openRegistration(db, () => undefined);
     const publications: Publications = openPublications(db);
     const events: EventFeed = openEventFeed(db, { retainDays: config.retainEventsDays });
-    closers.unshift(() => events.dispose());
+    events.prune();
+    // Events older than the retention go hourly; a client whose cursor was pruned gets 410 Gone.
+    const pruning = setInterval(() => events.prune(), 3_600_000);
+    pruning.unref();
+    closers.unshift(() => {
+      clearInterval(pruning);
+      events.dispose();
+    });
 
     const local: LocalPractitioners = {
       endpointId: () => endpointId,
@@ -365,7 +372,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
         ...(organization?.name && { organization: organization.name }),
         ...(organization?.address?.[0]?.city && { city: organization.address[0].city }),
         languages: (practitioner.communication ?? []).flatMap((c) => (c.coding ?? []).map((x) => x.code ?? '')),
-        endpoints: endpointsOf(role as never),
+        endpoints: endpointsOf(role),
         publisher: practitionerId.slice(0, practitionerId.indexOf('.')),
         lookAlikes: mirror.lookAlikes(practitionerId),
       };

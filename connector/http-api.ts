@@ -65,7 +65,7 @@ interface Route {
   readonly idempotent?: boolean;
   readonly status: number;
   readonly response: z.ZodType;
-  readonly handle: (core: ConnectorCore, context: Context) => Promise<unknown> | unknown;
+  readonly handle: (core: ConnectorCore, context: Context) => unknown;
 }
 
 function isListed(core: ConnectorCore, practitionerId: string): boolean {
@@ -164,9 +164,10 @@ export const ROUTES: readonly Route[] = [
       const q = query as z.infer<typeof S.eventsQuerySchema>;
       const after = q.after ?? 0;
       const range = core.events.range();
-      if (after > 0 && range.first !== undefined && after < range.first - 1) {
-        throw new Problem(410, 'gone', `Events after ${after} are no longer kept (the oldest kept is ${range.first}); read the current state (GET /v1/consults) and go on from ${range.last}.`);
+      if (after > 0 && (range.first !== undefined ? after < range.first - 1 : after < range.last)) {
+        throw new Problem(410, 'gone', `Events after ${after} are no longer kept (the oldest kept is ${range.first ?? 'none'}); read the current state (GET /v1/consults) and go on from ${range.last}.`);
       }
+      if (after > range.last) throw new Problem(410, 'gone', `The cursor ${after} is ahead of this connector's feed (${range.last}): was its store restored from a backup? Read the current state and go on from ${range.last}.`);
       const limit = q.limit ?? 100;
       let events = core.events.read(after, limit);
       if (events.length === 0 && (q.wait ?? 0) > 0) events = await core.events.wait(after, q.wait! * 1000);
