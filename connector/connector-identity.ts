@@ -79,9 +79,6 @@ export async function openConnectorIdentity(input: {
   const anchor = pemToDer(enrolment.caCertificatePem, PEM_LABELS.certificate);
   const hub = pemToDer(enrolment.hubCertificatePem, PEM_LABELS.certificate);
 
-  // The enrolment's CRL, unless the hub has sent a newer one since.
-  for (const der of pemToDerAll(enrolment.crlPem, PEM_LABELS.crl)) await applyCrl(der);
-
   let currentTrust: TrustConfig | undefined;
   function trust(): TrustConfig {
     currentTrust ??= { anchors: [anchor], crls: db.prepare<[], { der: Uint8Array }>('select der from connector_crls').all().map((r) => new Uint8Array(r.der)) };
@@ -103,6 +100,9 @@ export async function openConnectorIdentity(input: {
     currentTrust = undefined;
     return 'applied';
   }
+
+  // The enrolment's CRL, unless the hub has sent a newer one since.
+  for (const der of pemToDerAll(enrolment.crlPem, PEM_LABELS.crl)) await applyCrl(der);
 
   const validate = createCertificateValidator({ anchors: [anchor], crls: trust().crls ?? [] });
   async function load(spec: { pkcs12File: string; password: Parameters<SecretResolver['resolve']>[0] }, what: string, use: 'signing' | 'encryption'): Promise<Loaded> {
