@@ -17,6 +17,9 @@ export const CLI_ERROR_CODES = {
   /** The hub's operator API could not be reached, or answered with an error. */
   hubUnreachable: 'hub-unreachable',
   hub: 'hub-error',
+  /** The broker's management API could not be reached, or refused a request (rts region sync-broker). */
+  brokerUnreachable: 'broker-unreachable',
+  broker: 'broker-error',
   /** A workstation's store cannot be opened (keychain missing or changed). */
   storeUnavailable: 'store-unavailable',
   /** An enrolment file that does not verify against the trusted region CA, or cannot be read. */

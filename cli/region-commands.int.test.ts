@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rhea, { type Connection, type EventContext } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uplinkSendAddress, vhostHostname } from '../shared/broker/rabbitmq-names.ts';
+import { downlinkQueueName, downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../shared/broker/rabbitmq-names.ts';
 import { verifyEnrolment, type Enrolment } from '../shared/enrolment/enrolment.ts';
 import { pemToDer, PEM_LABELS } from '../shared/pki/index.ts';
 import { loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
@@ -81,7 +81,10 @@ afterAll(() => {
   // '--': a password may begin with '-' (base64url), which rabbitmqctl would read as an option and refuse, leaving the
   // hub and the administrator of every later suite locked out.
   for (const user of [env.users.hub, env.users.admin]) ctl(env, node, ['change_password', '--', user.name, user.password]);
-  for (const user of ['ws-int-1', 'ws-int-2']) ctlQuiet(['delete_user', user]);
+  for (const user of ['ws-int-1', 'ws-int-2', 'ws-int-3']) {
+    ctlQuiet(['delete_user', user]);
+    ctlQuiet(['delete_queue', '-p', env.vhost, downlinkQueueName(user)]);
+  }
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -124,5 +127,30 @@ describe('rts region on the private broker', () => {
     const after = await connect(enrolment, 'ws-int-1', secrets()['ws-int-1']!);
     expect(after.opened).toBe(true);
     expect(await publish(after.connection, 'ws-int-1')).toBe('refused amqp:unauthorized-access');
+  }, 120_000);
+
+  it('sync-broker gives a new endpoint its user, downlink and grants through the management API, without an import', async () => {
+    ok('region', 'add-endpoint', 'ws-int-3', '--dir', dir, '--kind', 'workstation');
+    const out = ok('region', 'sync-broker', '--dir', dir);
+    expect(out).toContain('ws-int-3: user (password of secrets.json), queue rts.downlink.ws-int-3');
+    expect(out).toContain('Left alone: ws-int-1 (suspended).');
+    const enrolment = await enrolmentOf('ws-int-3');
+    const joined = await connect(enrolment, 'ws-int-3', secrets()['ws-int-3']!);
+    expect(joined.opened).toBe(true);
+    expect(await publish(joined.connection, 'ws-int-3')).toBe('accepted');
+    const attached = await new Promise<string>((resolve) => {
+      const receiver = joined.connection.open_receiver({ source: { address: downlinkReceiveAddress('ws-int-3') }, credit_window: 0 });
+      receiver.once('receiver_open', () => resolve('attached'));
+      receiver.once('receiver_error', () => resolve('refused'));
+      receiver.session.once('session_error', () => resolve('refused'));
+    });
+    expect(attached).toBe('attached');
+    // Another endpoint's downlink stays closed to it.
+    expect(await new Promise<string>((resolve) => {
+      const receiver = joined.connection.open_receiver({ source: { address: downlinkReceiveAddress('ws-int-2') }, credit_window: 0 });
+      receiver.once('receiver_open', () => resolve('attached'));
+      receiver.once('receiver_error', () => resolve('refused'));
+      receiver.session.once('session_error', () => resolve('refused'));
+    })).toBe('refused');
   }, 120_000);
 });

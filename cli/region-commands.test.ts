@@ -1,5 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -294,5 +296,176 @@ describe("certificates from rts pki and rts region pass the hub's registration r
     const refused = open(join(root, 'tampered.rtsenrol'));
     expect(refused.status).toBe(1);
     expectErrorLine(refused.stderr, 'enrolment-refused');
+  }, 60_000);
+});
+
+describe('rts region add-endpoint --practitioner, and sync-broker through the management API', () => {
+  interface Request { method: string; path: string; authorization: string; body: unknown }
+  let region: string;
+  let server: Server;
+  let port: number;
+  const requests: Request[] = [];
+  /** What the fake management API answers; RabbitMQ answers 201 for a created object. */
+  let status = 201;
+
+  /** The rts command without blocking this process: the fake management API in it must answer meanwhile. */
+  function rtsAsync(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, [CLI, ...args], { cwd: root, encoding: 'utf8' }, (error, stdout, stderr) => {
+        resolve({ status: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+      });
+    });
+  }
+  const regionSecrets = () => JSON.parse(readFileSync(join(region, 'secrets.json'), 'utf8')) as Record<string, string>;
+  const regionState = () => JSON.parse(readFileSync(join(region, 'region.json'), 'utf8')) as {
+    broker: { managementUrl: string };
+    endpoints: { id: string; certificates: { profile: string; subject: string; file: string }[] }[];
+  };
+  const files = () => ['region.json', 'secrets.json', 'broker-definitions.json'].map((f) => readFileSync(join(region, f), 'utf8'));
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        requests.push({ method: request.method!, path: request.url!, authorization: request.headers.authorization ?? '', body: JSON.parse(body) });
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(status >= 400 ? '{"error":"not_authorized","reason":"Login failed"}' : '');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    region = join(root, 'sync');
+    ok('region', 'create', '--dir', region, '--name', 'Sync Region', '--broker-host', '127.0.0.1:5672', '--management-url', `http://127.0.0.1:${port}`);
+  }, 60_000);
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it("issues each practitioner's signing and encryption certificates with keys in .p12 files, passwords in secrets.json; a second add changes nothing", () => {
+    const out = ok('region', 'add-endpoint', 'clinic-p', '--dir', region, '--kind', 'clinic-system', '--practitioner', 'dr-a', '--practitioner', 'dr-b');
+    expect(out).toContain('(practitioners clinic-p.dr-a, clinic-p.dr-b)');
+    expect(out).not.toContain(regionSecrets()['clinic-p.dr-a.signing.p12']);
+    const certificates = regionState().endpoints.find((e) => e.id === 'clinic-p')!.certificates;
+    expect(certificates.map((c) => `${c.profile} ${c.subject}`)).toEqual([
+      'clinic-system CN=clinic-p,O=Sync Region',
+      'practitioner-signing CN=clinic-p.dr-a,O=Sync Region',
+      'practitioner-encryption CN=clinic-p.dr-a,O=Sync Region',
+      'practitioner-signing CN=clinic-p.dr-b,O=Sync Region',
+      'practitioner-encryption CN=clinic-p.dr-b,O=Sync Region',
+    ]);
+    expect(Object.keys(regionSecrets()).filter((k) => k.startsWith('clinic-p'))).toEqual([
+      'clinic-p', 'clinic-p.p12', 'clinic-p.dr-a.signing.p12', 'clinic-p.dr-a.encryption.p12', 'clinic-p.dr-b.signing.p12', 'clinic-p.dr-b.encryption.p12',
+    ]);
+    for (const use of ['signing', 'encryption'] as const) {
+      const p12 = join(region, 'endpoints', 'clinic-p', `clinic-p.dr-b.${use}.p12`);
+      expect(statSync(p12).mode & 0o777).toBe(0o600);
+      const opened = openssl('pkcs12', '-in', p12, '-passin', `pass:${regionSecrets()[`clinic-p.dr-b.${use}.p12`]}`, '-nokeys', '-clcerts');
+      expect(opened.status).toBe(0);
+      expect(opened.output).toMatch(/subject=.*CN\s*=\s*clinic-p\.dr-b/);
+      // The certificate file recorded in region.json is the one in the .p12, and the hub's binding rule takes it.
+      const recorded = certificates.find((c) => c.profile === `practitioner-${use}` && c.subject.startsWith('CN=clinic-p.dr-b,'))!;
+      expect(certificateBindingProblem(pemToDer(readFileSync(join(region, recorded.file), 'utf8')), use, 'clinic-p.dr-b')).toBeUndefined();
+    }
+    expect(openssl('verify', '-CAfile', join(region, 'ca.pem'), join(region, 'endpoints/clinic-p/clinic-p.dr-a.signing.cert.pem')).status).toBe(0);
+
+    const before = files();
+    expect(ok('region', 'add-endpoint', 'clinic-p', '--dir', region, '--kind', 'clinic-system', '--practitioner', 'dr-c')).toContain('exists (clinic-system, active); nothing changed');
+    expect(files()).toEqual(before);
+  }, 60_000);
+
+  it('refuses --practitioner for a workstation, a local id that makes no directory id, and one given twice, in one line, adding nothing', () => {
+    const before = files();
+    for (const [args, words] of [
+      [['ws-p', '--kind', 'workstation', '--practitioner', 'dr-a'], '--practitioner is for a clinic system'],
+      [['clinic-q', '--kind', 'clinic-system', '--practitioner', 'dr a'], '--practitioner "dr a": "clinic-q.dr a" is no directory id'],
+      [['clinic-q', '--kind', 'clinic-system', '--practitioner', 'dr-a.x'], '"clinic-q.dr-a.x" is no directory id'],
+      [['clinic-q', '--kind', 'clinic-system', '--practitioner', 'dr-a', '--practitioner', 'dr-a'], '--practitioner "dr-a" is given twice'],
+    ] as const) {
+      const refused = rts('region', 'add-endpoint', ...args, '--dir', region);
+      expect(refused.status).toBe(2);
+      expectErrorLine(refused.stderr, 'usage');
+      expect(refused.stderr).toContain(words);
+    }
+    expect(files()).toEqual(before);
+    expect(() => statSync(join(region, 'endpoints', 'clinic-q'))).toThrow();
+  });
+
+  it("gives every active endpoint its user, downlink and the definitions' grants through the management API, as rts-admin", async () => {
+    ok('region', 'add-endpoint', 'ws-s', '--dir', region, '--kind', 'workstation');
+    ok('region', 'add-endpoint', 'ws-off', '--dir', region, '--kind', 'workstation');
+    ok('region', 'suspend', 'ws-off', '--dir', region);
+    requests.length = 0;
+    const result = await rtsAsync('region', 'sync-broker', '--dir', region);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`Applied to the broker at http://127.0.0.1:${port}, vhost rts:`);
+    expect(result.stdout).toContain('clinic-p: user (password of secrets.json), queue rts.downlink.clinic-p bound to rts.downlink; reads rts.downlink.clinic-p, writes rts.uplink under routing key clinic-p');
+    expect(result.stdout).toContain('Left alone: ws-off (suspended).');
+    expect(result.stdout).not.toContain(regionSecrets()['clinic-p']);
+
+    const admin = `Basic ${Buffer.from(`rts-admin:${regionSecrets()['rts-admin']}`).toString('base64')}`;
+    expect(requests.every((r) => r.authorization === admin)).toBe(true);
+    const forClinic = requests.filter((r) => r.path.includes('clinic-p'));
+    expect(forClinic.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'PUT /api/users/clinic-p',
+      'PUT /api/queues/rts/rts.downlink.clinic-p',
+      'POST /api/bindings/rts/e/rts.downlink/q/rts.downlink.clinic-p',
+      'PUT /api/permissions/rts/clinic-p',
+      'PUT /api/topic-permissions/rts/clinic-p',
+    ]);
+    expect(forClinic[0]!.body).toEqual({ password: regionSecrets()['clinic-p'], tags: '' });
+    // The grants of broker-definitions.json: nothing a second run could take away from a registered endpoint.
+    const definitions = JSON.parse(readFileSync(join(region, 'broker-definitions.json'), 'utf8')) as {
+      permissions: { user: string; configure: string; write: string; read: string }[];
+      topic_permissions: { user: string; exchange: string; write: string; read: string }[];
+    };
+    const grants = definitions.permissions.find((p) => p.user === 'clinic-p')!;
+    expect(forClinic[3]!.body).toEqual({ configure: '^$', write: '^rts\\.uplink$', read: '^rts\\.downlink\\.clinic-p$' });
+    expect(forClinic[3]!.body).toEqual({ configure: grants.configure, write: grants.write, read: grants.read });
+    const topic = definitions.topic_permissions.find((p) => p.user === 'clinic-p')!;
+    expect(forClinic[4]!.body).toEqual({ exchange: 'rts.uplink', write: '^clinic-p$', read: '^$' });
+    expect(forClinic[4]!.body).toEqual({ exchange: topic.exchange, write: topic.write, read: topic.read });
+    expect(requests.filter((r) => r.path.includes('ws-s'))).toHaveLength(5);
+    expect(requests.some((r) => r.path.includes('ws-off'))).toBe(false);
+  }, 60_000);
+
+  it('says in one line when the management API refuses, or cannot be reached, or would be plain HTTP to another host', async () => {
+    status = 401;
+    const refused = await rtsAsync('region', 'sync-broker', '--dir', region);
+    status = 201;
+    expect(refused.status).toBe(1);
+    expectErrorLine(refused.stderr, 'broker-error');
+    expect(refused.stderr).toContain('PUT users/clinic-p: 401');
+
+    const statePath = join(region, 'region.json');
+    const original = readFileSync(statePath, 'utf8');
+    const withUrl = (url: string) => writeFileSync(statePath, JSON.stringify({ ...JSON.parse(original), broker: { ...regionState().broker, managementUrl: url } }));
+    try {
+      const closed = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const free = (probe.address() as AddressInfo).port;
+          probe.close(() => resolve(free));
+        });
+      });
+      withUrl(`http://127.0.0.1:${closed}`);
+      const unreachable = await rtsAsync('region', 'sync-broker', '--dir', region);
+      expect(unreachable.status).toBe(1);
+      expectErrorLine(unreachable.stderr, 'broker-unreachable');
+      expect(unreachable.stderr).toContain('ECONNREFUSED');
+
+      withUrl('http://broker.sync.example:15672');
+      const plain = await rtsAsync('region', 'sync-broker', '--dir', region);
+      expect(plain.status).toBe(1);
+      expectErrorLine(plain.stderr, 'region-refused');
+      expect(plain.stderr).toContain('plain HTTP to broker.sync.example is refused');
+    } finally {
+      writeFileSync(statePath, original);
+    }
+  }, 60_000);
+
+  it("removes a clinic system with its practitioners' .p12 passwords, and revokes their certificates", () => {
+    ok('region', 'remove', 'clinic-p', '--dir', region);
+    expect(Object.keys(regionSecrets()).filter((k) => k.startsWith('clinic-p'))).toEqual([]);
+    const revoked = openssl('verify', '-crl_check', '-CAfile', join(region, 'ca.pem'), '-CRLfile', join(region, 'ca.crl.pem'), join(region, 'endpoints/clinic-p/clinic-p.dr-a.encryption.cert.pem'));
+    expect(revoked.output).toContain('certificate revoked');
   }, 60_000);
 });

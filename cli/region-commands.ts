@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { buildRabbitmqDefinitions, rabbitPasswordHash } from '../hub/broker/rabbitmq-definitions.ts';
+import { createRabbitmqProvisioner, managementApiCall, ProvisioningError } from '../hub/broker/rabbitmq-provisioner.ts';
 import { plainAmqpProblem, plainHttpProblem } from '../shared/broker/transport-security.ts';
 import { RABBITMQ_TOPOLOGY, downlinkQueueName } from '../shared/broker/rabbitmq-names.ts';
 import {
@@ -37,6 +38,7 @@ import {
   PEM_LABELS,
   readCrl,
   type CertificateIssuer,
+  type CryptoKey,
   type LeafProfileName,
 } from '../shared/pki/index.ts';
 import { isEndpointId } from '../shared/protocol/endpoint-id.ts';
@@ -49,7 +51,8 @@ import { printJson, printLines } from './output.ts';
  * `rts region …`: a real region's administration. The directory given with --dir is the region's admin state: the
  * CA and its key, the CRL, the hub's identity and configuration, the broker definitions (password hashes only), the
  * broker and .p12 passwords, one enrolment file per endpoint, and region.json, which says what was done. Every command
- * reads and writes only that directory; running one again changes nothing.
+ * reads and writes only that directory (sync-broker also calls the broker's management API); running one again changes
+ * nothing.
  */
 
 const FILES = {
@@ -196,6 +199,25 @@ function parseHost(value: string, previous: { host: string; port: number }[] = [
   return [...previous, { host: match[1]!, port }];
 }
 
+/** A key (PEM, mode 0600) and its certificate from the region CA, in `dir`. */
+async function writeIdentity(
+  dir: string,
+  issuer: CertificateIssuer,
+  region: string,
+  identity: { commonName: string; profile: LeafProfileName; certificateFile: string; keyFile: string },
+) {
+  const keys = await generateKeyPair(keyTypeOf(issuer.certificate));
+  const { commonName, profile } = identity;
+  const issued = await issueCertificate({ profile, publicKey: keys.publicKey, issuer, subject: { commonName, organization: region } });
+  writeFileAtomic(join(dir, identity.keyFile), derToPem(await exportPrivateKeyPkcs8(keys.privateKey), PEM_LABELS.privateKey), SECRET);
+  writeFileAtomic(join(dir, identity.certificateFile), derToPem(issued.der, PEM_LABELS.certificate));
+  return certificateEntry(issued.der, profile, identity.certificateFile);
+}
+
+// Signs enrolment files only; a name that is no endpoint id, so that it cannot stand for an endpoint (enrolment.ts).
+const writeEnrolmentSigner = (dir: string, issuer: CertificateIssuer, region: string) =>
+  writeIdentity(dir, issuer, region, { commonName: ENROLMENT_SIGNER_COMMON_NAME, profile: 'clinic-system', certificateFile: FILES.signerCertificate, keyFile: FILES.signerKey });
+
 interface CreateOptions {
   dir: string;
   name: string;
@@ -241,16 +263,10 @@ async function create(options: CreateOptions): Promise<void> {
   writeFileAtomic(join(dir, FILES.caCertificate), derToPem(ca.der, PEM_LABELS.certificate));
   const issuer = { certificate: ca.der, privateKey: caKeys.privateKey };
 
-  const identity = async (commonName: string, profile: LeafProfileName, certificateFile: string, keyFile: string) => {
-    const keys = await generateKeyPair(keyType);
-    const issued = await issueCertificate({ profile, publicKey: keys.publicKey, issuer, subject: { commonName, organization: region } });
-    writeFileAtomic(join(dir, keyFile), derToPem(await exportPrivateKeyPkcs8(keys.privateKey), PEM_LABELS.privateKey), SECRET);
-    writeFileAtomic(join(dir, certificateFile), derToPem(issued.der, PEM_LABELS.certificate));
-    return certificateEntry(issued.der, profile, certificateFile);
-  };
+  const identity = (commonName: string, profile: LeafProfileName, certificateFile: string, keyFile: string) =>
+    writeIdentity(dir, issuer, region, { commonName, profile, certificateFile, keyFile });
   const hub = await identity(HUB_ENDPOINT_ID, 'hub', FILES.hubCertificate, FILES.hubKey);
-  // Signs enrolment files only; a name that is no endpoint id, so that it cannot stand for an endpoint (enrolment.ts).
-  await identity(ENROLMENT_SIGNER_COMMON_NAME, 'clinic-system', FILES.signerCertificate, FILES.signerKey);
+  await writeEnrolmentSigner(dir, issuer, region);
   if (brokerCa) writeFileAtomic(join(dir, FILES.brokerCa), brokerCa);
 
   let state: RegionState = {
@@ -289,6 +305,41 @@ async function create(options: CreateOptions): Promise<void> {
     `Broker: rabbitmqctl import_definitions ${join(dir, FILES.definitions)}`,
     `Hub: ${FILES.hubConfig} reads RTS_HUB_BROKER_PASSWORD (${HUB_USER} in ${FILES.secrets}), RTS_BROKER_ADMIN_PASSWORD (${ADMIN_USER}), RTS_HUB_DATABASE_URL, and RTS_HUB_OPERATOR_TOKEN (${OPERATOR_TOKEN}) for rts hub on 127.0.0.1:${operatorPort}.`,
   ]);
+}
+
+/**
+ * The admin state of a region whose CA, hub identity and CRL were made elsewhere (the embedded demo region's PKI, made
+ * in memory): `dir` already holds ca.pem, hub.cert.pem, hub.key.pem and the CRL the hub uses, ca.crl.pem. This adds
+ * the CA key, an enrolment signer, the broker passwords, the broker definitions and region.json (CRL number and
+ * revocations read from ca.crl.pem), so that every `rts region` command works on it. It lists no endpoints.
+ */
+export async function adoptRegion(
+  dir: string,
+  options: {
+    region: string;
+    caPrivateKey: CryptoKey;
+    broker: { hosts: { host: string; port: number }[]; managementUrl: string; deliveryLimit: number };
+    passwords: { admin: string; hub: string };
+  },
+): Promise<void> {
+  if (existsSync(join(dir, FILES.state))) throw new CliError(CLI_ERROR_CODES.regionRefused, `${dir} already holds a region (${FILES.state})`);
+  const issuer = { certificate: pemToDer(readText(join(dir, FILES.caCertificate)), PEM_LABELS.certificate), privateKey: options.caPrivateKey };
+  writeFileAtomic(join(dir, FILES.caKey), derToPem(await exportPrivateKeyPkcs8(options.caPrivateKey), PEM_LABELS.privateKey), SECRET);
+  await writeEnrolmentSigner(dir, issuer, options.region);
+  const crl = readCrl(pemToDer(readText(join(dir, FILES.crl)), PEM_LABELS.crl));
+  const state: RegionState = {
+    region: options.region,
+    createdAt: new Date().toISOString(),
+    broker: { ...options.broker, vhost: RABBITMQ_TOPOLOGY.vhost },
+    crl: { crlNumber: crl.crlNumber ?? 0, nextUpdate: crl.nextUpdate?.toISOString() ?? '' },
+    revoked: crl.revoked.map((entry) => ({ serialNumber: entry.serialNumber, revokedAt: entry.revocationDate.toISOString() })),
+    hub: certificateEntry(pemToDer(readText(join(dir, FILES.hubCertificate)), PEM_LABELS.certificate), 'hub', FILES.hubCertificate),
+    endpoints: [],
+  };
+  const secrets: Secrets = { [ADMIN_USER]: options.passwords.admin, [HUB_USER]: options.passwords.hub };
+  writeJson(join(dir, FILES.secrets), secrets, SECRET);
+  writeDefinitions(dir, state, secrets);
+  writeState(dir, state);
 }
 
 /** --tls-server-name: a DNS name, and only where there is TLS. */
@@ -334,10 +385,41 @@ interface AddEndpointOptions {
   tlsServerName?: string;
   csr?: string[];
   profile?: LeafProfileName;
+  practitioner?: string[];
+}
+
+/** --practitioner: local ids of a clinic system's practitioners, each making a valid directory id `<id>.<local id>`. */
+function practitionerIds(id: string, options: AddEndpointOptions): string[] {
+  const locals = options.practitioner ?? [];
+  if (locals.length > 0 && options.kind !== 'clinic-system') throw usageError('--practitioner is for a clinic system (--kind clinic-system); a workstation\'s practitioners make their own keys (rts pki request, rts region issue)');
+  const seen = new Set<string>();
+  return locals.map((local) => {
+    const directoryId = `${id}.${local}`;
+    if (!DIRECTORY_ID_PATTERN.test(directoryId)) throw usageError(`--practitioner ${JSON.stringify(local)}: "${directoryId}" is no directory id (the local id is letters, digits and '-', not at either end; 64 characters in all)`);
+    if (seen.has(directoryId)) throw usageError(`--practitioner ${JSON.stringify(local)} is given twice`);
+    seen.add(directoryId);
+    return directoryId;
+  });
+}
+
+/**
+ * A fresh key and its certificate, the key in `<name>.p12` (mode 0600) under a fresh password, the certificate also in
+ * `<name>.cert.pem`; both in the endpoint's directory.
+ */
+async function issueWithKey(dir: string, endpointDir: string, issuer: CertificateIssuer, region: string, profile: LeafProfileName, commonName: string, name: string) {
+  const keys = await generateKeyPair(keyTypeOf(issuer.certificate));
+  const issued = await issueCertificate({ profile, publicKey: keys.publicKey, issuer, subject: { commonName, organization: region } });
+  const file = join(endpointDir, `${name}.cert.pem`);
+  writeFileAtomic(join(dir, file), derToPem(issued.der, PEM_LABELS.certificate));
+  const password = newPassword();
+  const p12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(keys.privateKey), certificate: issued.der, chain: [issuer.certificate], password, friendlyName: commonName });
+  writeFileAtomic(join(dir, endpointDir, `${name}.p12`), p12, SECRET);
+  return { entry: certificateEntry(issued.der, profile, file), p12: `${name}.p12`, password };
 }
 
 async function addEndpoint(id: string, options: AddEndpointOptions): Promise<void> {
   if (!isEndpointId(id) || id === HUB_ENDPOINT_ID) throw usageError(`"${id}" is not an endpoint id (1-63 of a-z, 0-9, '-'; not "hub")`);
+  const practitioners = practitionerIds(id, options);
   const dir = options.dir;
   let state = readState(dir);
   const existing = state.endpoints.find((endpoint) => endpoint.id === id);
@@ -353,20 +435,21 @@ async function addEndpoint(id: string, options: AddEndpointOptions): Promise<voi
   secrets[id] = newPassword();
   const issuer = await caIssuer(dir);
   const certificates: EndpointRecord['certificates'] = [];
+  const p12Files: string[] = [];
+  const withKey = async (profile: LeafProfileName, commonName: string, name: string) => {
+    const issued = await issueWithKey(dir, endpointDir, issuer, state.region, profile, commonName, name);
+    secrets[issued.p12] = issued.password;
+    p12Files.push(issued.p12);
+    certificates.push(issued.entry);
+  };
   // A clinic system without a request of its own gets its key in a .p12; a workstation's practitioners make their
   // own keys (rts pki request) and the administrator issues from their requests.
-  if (options.kind === 'clinic-system' && !options.csr?.length) {
-    const keys = await generateKeyPair(keyTypeOf(issuer.certificate));
-    const issued = await issueCertificate({ profile: 'clinic-system', publicKey: keys.publicKey, issuer, subject: { commonName: id, organization: state.region } });
-    const file = join(endpointDir, `${id}.cert.pem`);
-    writeFileAtomic(join(dir, file), derToPem(issued.der, PEM_LABELS.certificate));
-    const p12Password = newPassword();
-    const p12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(keys.privateKey), certificate: issued.der, chain: [issuer.certificate], password: p12Password, friendlyName: id });
-    writeFileAtomic(join(dir, endpointDir, `${id}.p12`), p12, SECRET);
-    secrets[`${id}.p12`] = p12Password;
-    certificates.push(certificateEntry(issued.der, 'clinic-system', file));
-  }
+  if (options.kind === 'clinic-system' && !options.csr?.length) await withKey('clinic-system', id, id);
   for (const csr of options.csr ?? []) certificates.push(await issueFromRequest(dir, state, id, options.kind, csr, options.profile, issuer));
+  // A clinic system's own practitioners (e.g. the experts it answers for): their keys in .p12 files it holds.
+  for (const directoryId of practitioners) {
+    for (const use of ['signing', 'encryption'] as const) await withKey(`practitioner-${use}`, directoryId, `${directoryId}.${use}`);
+  }
 
   const endpoint: EndpointRecord = { id, kind: options.kind, status: 'active', brokerUser: id, addedAt: new Date().toISOString(), certificates, ...(tlsServerName && { tlsServerName }) };
   state = { ...state, endpoints: [...state.endpoints, endpoint] };
@@ -374,10 +457,11 @@ async function addEndpoint(id: string, options: AddEndpointOptions): Promise<voi
   writeDefinitions(dir, state, secrets);
   writeState(dir, state);
   const enrolmentFile = await writeEnrolment(dir, state, endpoint);
+  const p12Secrets = p12Files.map((file) => `, the password of ${join(dir, endpointDir, file)} under "${file}"`).join('');
   printLines([
-    `Added ${options.kind} "${id}": broker user ${id}, ${certificates.length} certificate(s), enrolment file ${enrolmentFile}.`,
-    `Secrets in ${join(dir, FILES.secrets)}: its broker password under "${id}"${secrets[`${id}.p12`] ? `, the password of ${join(dir, endpointDir, `${id}.p12`)} under "${id}.p12"` : ''}; hand them over apart from the enrolment file.`,
-    `Broker: rabbitmqctl import_definitions ${join(dir, FILES.definitions)}`,
+    `Added ${options.kind} "${id}": broker user ${id}, ${certificates.length} certificate(s)${practitioners.length ? ` (practitioners ${practitioners.join(', ')})` : ''}, enrolment file ${enrolmentFile}.`,
+    `Secrets in ${join(dir, FILES.secrets)}: its broker password under "${id}"${p12Secrets}; hand them over apart from the enrolment file.`,
+    `Broker: rabbitmqctl import_definitions ${join(dir, FILES.definitions)} (or rts region sync-broker --dir ${dir})`,
   ]);
 }
 
@@ -524,8 +608,9 @@ async function remove(id: string, options: { dir: string; crlDays: string }): Pr
   };
   state = await writeCrl(options.dir, state, positive(options.crlDays, '--crl-days'));
   const secrets = readSecrets(options.dir);
-  delete secrets[id];
-  delete secrets[`${id}.p12`];
+  // Its broker password and the passwords of its .p12 files (`<id>.p12`, `<id>.<local id>.<use>.p12`): an endpoint
+  // id has no '.', so the prefix is its own.
+  for (const name of Object.keys(secrets)) if (name === id || (name.startsWith(`${id}.`) && name.endsWith('.p12'))) delete secrets[name];
   writeJson(join(options.dir, FILES.secrets), secrets, SECRET);
   writeDefinitions(options.dir, state, secrets);
   writeState(options.dir, state);
@@ -566,6 +651,50 @@ async function publishCrl(options: { dir: string; days: string }): Promise<void>
   const state = await writeCrl(options.dir, readState(options.dir), positive(options.days, '--days'));
   writeState(options.dir, state);
   printLines([`${join(options.dir, FILES.crl)}: CRL number ${state.crl.crlNumber}, ${state.revoked.length} revoked, next update ${state.crl.nextUpdate}.`]);
+}
+
+/**
+ * What `rabbitmqctl import_definitions` gives each active endpoint, through the management API instead (a broker the
+ * administrator has no shell on, or the demo broker): its user with the password of secrets.json, then what the hub's
+ * provisioner gives it at registration (downlink queue, binding, permissions), the same grants as the definitions. Not
+ * the demo broker's addUser grants (read nothing until registration): a second run would take a registered endpoint's
+ * downlink away. Idempotent; suspended and removed endpoints are left alone (suspend and remove print their commands).
+ */
+async function syncBroker(options: { dir: string }): Promise<void> {
+  const state = readState(options.dir);
+  const url = state.broker.managementUrl;
+  const http = plainHttpProblem(url);
+  if (http) throw new CliError(CLI_ERROR_CODES.regionRefused, `${join(options.dir, FILES.state)} broker.managementUrl: ${http}`);
+  const secrets = readSecrets(options.dir);
+  const secretOf = (name: string) => {
+    const value = secrets[name];
+    if (!value) throw new CliError(CLI_ERROR_CODES.badManifest, `${join(options.dir, FILES.secrets)} holds no password for "${name}"`);
+    return value;
+  };
+  const active = state.endpoints.filter((endpoint) => endpoint.status === 'active');
+  const passwords = active.map((endpoint) => secretOf(endpoint.brokerUser));
+  const api = { url, username: ADMIN_USER, password: secretOf(ADMIN_USER), deliveryLimit: state.broker.deliveryLimit };
+  const call = managementApiCall(api);
+  const provisioner = createRabbitmqProvisioner(api);
+  const applied: string[] = [];
+  try {
+    for (const [i, endpoint] of active.entries()) {
+      await call('PUT', `users/${encodeURIComponent(endpoint.brokerUser)}`, { password: passwords[i], tags: '' });
+      await provisioner.provision(endpoint.brokerUser);
+      const queue = downlinkQueueName(endpoint.brokerUser);
+      applied.push(`  ${endpoint.brokerUser}: user (password of secrets.json), queue ${queue} bound to ${RABBITMQ_TOPOLOGY.downlinkExchange}; reads ${queue}, writes ${RABBITMQ_TOPOLOGY.uplinkExchange} under routing key ${endpoint.brokerUser}`);
+    }
+  } catch (error) {
+    if (!(error instanceof ProvisioningError)) throw error;
+    const done = applied.length ? ` (applied before: ${active.slice(0, applied.length).map((e) => e.id).join(', ')})` : '';
+    throw new CliError(error.unreachable ? CLI_ERROR_CODES.brokerUnreachable : CLI_ERROR_CODES.broker, `${url}: ${error.message}${done}`, { cause: error });
+  }
+  const left = state.endpoints.filter((endpoint) => endpoint.status !== 'active').map((endpoint) => `${endpoint.id} (${endpoint.status})`);
+  printLines([
+    active.length ? `Applied to the broker at ${url}, vhost ${state.broker.vhost}:` : `No active endpoint; nothing applied to the broker at ${url}.`,
+    ...applied,
+    ...(left.length ? [`Left alone: ${left.join(', ')}.`] : []),
+  ]);
 }
 
 async function enrolmentWrite(id: string, options: { dir: string }): Promise<void> {
@@ -631,6 +760,7 @@ export function registerRegionCommands(program: Command): void {
     .option('--tls-server-name <name>', "the broker's TLS server name for this endpoint, when it differs from the region's")
     .option('--csr <file...>', "certification requests from the endpoint (rts pki request); without one, a clinic system gets a key in a .p12")
     .addOption(new Option('--profile <profile>', 'certificate profile for --csr (default for a clinic system: clinic-system)').choices(profiles))
+    .option('--practitioner <local-id...>', "a clinic system's practitioner (directory id <id>.<local-id>): signing and encryption certificates with keys in .p12 files")
     .action(addEndpoint);
   region
     .command('issue')
@@ -674,6 +804,11 @@ export function registerRegionCommands(program: Command): void {
     .addOption(dirOption())
     .option('--days <n>', "days until its nextUpdate", String(DEFAULT_CRL_DAYS))
     .action(publishCrl);
+  region
+    .command('sync-broker')
+    .description("give every active endpoint its broker user, downlink queue and permissions through the broker's management API (region.json's managementUrl, as rts-admin)")
+    .addOption(dirOption())
+    .action(syncBroker);
   const enrolment = region.command('enrolment').description('enrolment files: what an endpoint needs to join, signed by the region');
   enrolment
     .command('write')

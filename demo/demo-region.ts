@@ -15,6 +15,7 @@ import { connectTestEndpoint, type TestEndpoint } from '../hub/testing/test-endp
 import { createTestRegion, type TestIdentity, type TestPractitioner } from '../hub/testing/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { startDemoBroker, type DemoBroker } from './broker/demo-broker.ts';
+import { adoptRegion } from '../cli/region-commands.ts';
 import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
 
 /**
@@ -24,7 +25,9 @@ import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
  * who sends the user a consult now and then. The user's own workstation joins as endpoint `ws-demo`.
  *
  * Everything speaks the same protocol code as a real region. The region starts fresh at every start: its state lives
- * in `dataDir/region` (removed at start when it carries the demo's marker).
+ * in `dataDir/region` (removed at start when it carries the demo's marker). `dataDir/region/admin` is its admin state
+ * in the `rts region` format (CA and key, the CRL the hub reads, enrolment signer, broker passwords, the demo broker's
+ * management API), so that `rts region add-endpoint … && rts region sync-broker` enrols a new endpoint into it.
  */
 export type DemoLog = (line: Record<string, unknown>) => void;
 
@@ -53,6 +56,8 @@ export interface DemoWorkstationAccess {
 export interface DemoRegion {
   readonly amqpPort: number;
   readonly managementUrl: string;
+  /** The region's admin state directory (`rts region … --dir`); holds the CA key and broker passwords. */
+  readonly adminDir: string;
   /** The user's own workstation. */
   readonly user: DemoWorkstationAccess;
   /** The simulated expert, who answers every consult (practitioner id, endpoint). */
@@ -70,6 +75,9 @@ const EXPERT_ENDPOINT = 'ws-sim-expert';
 const EXPERT_PRACTITIONER = 'demo-south.dr-lind';
 const APPLICANT_ENDPOINT = 'ws-sim-applicant';
 const APPLICANT_PRACTITIONER = 'demo-east.dr-haugen';
+const REGION_NAME = 'Demo Region';
+/** One value for the broker's queues, the hub's provisioner and region.json: a queue declared twice must not differ. */
+const DELIVERY_LIMIT = 5;
 
 // ---- the generated directory ---------------------------------------------------------------------------------------
 
@@ -285,21 +293,35 @@ export async function startDemoRegion(options: DemoRegionOptions): Promise<DemoR
     }
   };
   try {
-    const region = await createTestRegion(join(dir, 'pki'), 'Demo Region');
+    // The test region writes the CA, the hub's identity and the CRL under the file names of an admin state directory;
+    // adoptRegion adds the rest once the broker is up. The hub reads the CRL there, so `rts region revoke` reaches it.
+    const adminDir = join(dir, 'admin');
+    const region = await createTestRegion(adminDir, REGION_NAME);
     const users = {
       admin: { name: 'rts-admin', password: password() },
       hub: { name: 'rts-hub', password: password() },
       endpoints: [...CLINICS, USER_ENDPOINT, EXPERT_ENDPOINT, APPLICANT_ENDPOINT].map((name) => ({ name, password: password() })),
     };
     const passwordOf = (name: string) => users.endpoints.find((u) => u.name === name)!.password;
-    const broker: DemoBroker = await startDemoBroker({ dataDir: join(dir, 'broker'), adminUser: users.admin.name, adminPassword: users.admin.password, hub: users.hub, users: users.endpoints });
+    const broker: DemoBroker = await startDemoBroker({
+      dataDir: join(dir, 'broker'), adminUser: users.admin.name, adminPassword: users.admin.password, hub: users.hub, users: users.endpoints, deliveryLimit: DELIVERY_LIMIT,
+    });
     stops.push(() => broker.stop());
+    // The demo's own endpoints are not listed: they are simulated by this process, made anew at each start, and their
+    // keys never leave it, so the admin state would hold records with nothing behind them (and sync-broker would
+    // reset users the demo provisioned itself).
+    await adoptRegion(adminDir, {
+      region: REGION_NAME,
+      caPrivateKey: region.ca.privateKey,
+      broker: { hosts: [{ host: '127.0.0.1', port: broker.amqpPort }], managementUrl: broker.managementUrl, deliveryLimit: DELIVERY_LIMIT },
+      passwords: { admin: users.admin.password, hub: users.hub.password },
+    });
 
     const config: HubConfig = {
       instanceId: 'hub-demo',
       broker: {
         hosts: [{ host: '127.0.0.1', port: broker.amqpPort }], vhost: T.vhost, username: users.hub.name, password: { env: 'RTS_HUB_BROKER_PASSWORD' }, credit: 200,
-        management: { url: broker.managementUrl, username: users.admin.name, password: { env: 'RTS_HUB_ADMIN_PASSWORD' } },
+        management: { url: broker.managementUrl, username: users.admin.name, password: { env: 'RTS_HUB_ADMIN_PASSWORD' }, deliveryLimit: DELIVERY_LIMIT },
       },
       database: { kind: 'embedded', path: join(dir, 'hub-db') },
       identity: { certificateFile: region.files.hubCertificate, privateKeyFile: region.files.hubKey },
@@ -389,6 +411,7 @@ export async function startDemoRegion(options: DemoRegionOptions): Promise<DemoR
     return {
       amqpPort: broker.amqpPort,
       managementUrl: broker.managementUrl,
+      adminDir,
       user: await accessOf(USER_ENDPOINT, user),
       simulatedExpert: { practitionerId: EXPERT_PRACTITIONER, endpointId: EXPERT_ENDPOINT },
       simulatedApplicant: { practitionerId: APPLICANT_PRACTITIONER, endpointId: APPLICANT_ENDPOINT },

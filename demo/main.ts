@@ -14,7 +14,8 @@ import { call, startDemoRegion, startDemoWorkstation, until, type DemoRegion } f
  * simulated expert, waits for the verified report, prints `demo-check: ok` and exits 0 (1 with the reason otherwise).
  * With --serve-app (forked by the desktop app, main/node/demo/demo-region-process.ts) it hands the access of the user's
  * workstation to the parent on the IPC channel, and stops when the parent goes.
- * Prints ports and ids, never secrets or patient data.
+ * Prints ports and ids, the region's admin state directory (`rts region` format) and the command that enrols a new
+ * clinic system into the running region; never secrets or patient data.
  */
 const CHECK_TIMEOUT_MS = 120_000;
 
@@ -22,7 +23,10 @@ const USAGE = `usage: npm run demo -- --headless [--check] [--data-dir DIR] [--a
   --headless             run the demo region (broker, hub, three clinics, two simulated doctors) until Ctrl-C
   --check                also send one consult to the simulated expert, wait for her signed report, print
                          'demo-check: ok' and exit 0 (1 with the reason)
-  --data-dir DIR         keep the region's state in DIR (default: a temporary directory, removed at the end)
+  --data-dir DIR         keep the region's state in DIR (default: a temporary directory, removed at the end);
+                         DIR/region/admin is the region's admin state for rts region … --dir (CA key,
+                         secrets.json): a new endpoint joins the running region with rts region add-endpoint and
+                         rts region sync-broker, as printed at the start
   --applicant-every S    the simulated doctor sends you a consult every S seconds (default 60; 0: never)
   --verbose              print every event of the region as a JSON line
 The desktop app opens the same region by itself when no region of your own is set up (npm start).`;
@@ -96,6 +100,12 @@ async function main(): Promise<number> {
     console.log(`  directory: ${region.directorySize} experts; your workstation: endpoint ${region.user.endpointId}, practitioner ${region.user.practitionerId}`);
     console.log(`  simulated expert (answers every consult): ${region.simulatedExpert.practitionerId} at ${region.simulatedExpert.endpointId}`);
     console.log(`  simulated applicant: ${region.simulatedApplicant.practitionerId} at ${region.simulatedApplicant.endpointId}${applicantEvery > 0 ? `, a consult every ${applicantEvery} s` : ', sends none'}`);
+    // The rts command by its path, on this Node (one that runs .ts), so that the line works from any directory.
+    const rts = `${shellWord(process.execPath)} ${shellWord(resolve(import.meta.dirname, '..', 'cli', 'rts.ts'))}`;
+    const admin = shellWord(region.adminDir);
+    // Where the secrets are, never what they are.
+    console.log(`  admin state for rts region --dir (holds the CA key and secrets.json${temporary ? '; removed at the end' : ''}): ${region.adminDir}`);
+    console.log(`  enrol a clinic system: ${rts} region add-endpoint clinic-x --kind clinic-system --practitioner dr-a --dir ${admin} && ${rts} region sync-broker --dir ${admin}`);
 
     if (values['serve-app']) {
       if (!process.send) {
@@ -136,6 +146,11 @@ async function main(): Promise<number> {
     console.log(values.check ? `demo-check: failed: ${reason}` : `demo: failed: ${reason}`);
     return 1;
   }
+}
+
+/** A path as one word for a POSIX shell. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 /** The user's workstation sends the simulated expert one consult and waits for its verified, signed report. */

@@ -13,10 +13,13 @@ export interface EndpointProvisioner {
 export class ProvisioningError extends Error {
   /** Permanent: the broker refused for a reason a retry will not change (e.g. the endpoint has no broker user). */
   readonly permanent: boolean;
-  constructor(message: string, permanent: boolean) {
+  /** No answer at all (refused, unresolvable, TLS failed, timed out), as opposed to an answer refusing the request. */
+  readonly unreachable: boolean;
+  constructor(message: string, permanent: boolean, unreachable = false) {
     super(message);
     this.name = 'ProvisioningError';
     this.permanent = permanent;
+    this.unreachable = unreachable;
   }
 }
 
@@ -29,12 +32,15 @@ export interface ManagementApiOptions {
   readonly timeoutMs?: number;
 }
 
-/** RabbitMQ 3.x, through its management HTTP API. */
-export function createRabbitmqProvisioner(options: ManagementApiOptions): EndpointProvisioner {
-  const auth = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`;
-  const vhost = encodeURIComponent(T.vhost);
+export type ManagementCall = (method: 'PUT' | 'POST', path: string, body: unknown) => Promise<void>;
 
-  async function call(method: 'PUT' | 'POST', path: string, body: unknown): Promise<void> {
+/**
+ * One request to RabbitMQ 3.x's management HTTP API (path below /api/, already encoded) as `options.username`; an
+ * unreachable API or a refusal is a ProvisioningError. `rts region sync-broker` uses it too.
+ */
+export function managementApiCall(options: ManagementApiOptions): ManagementCall {
+  const auth = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`;
+  return async (method, path, body) => {
     let response: Response;
     try {
       response = await fetch(new URL(`/api/${path}`, options.url), {
@@ -44,14 +50,23 @@ export function createRabbitmqProvisioner(options: ManagementApiOptions): Endpoi
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
     } catch (error) {
-      throw new ProvisioningError(`broker management API unreachable: ${(error as Error).message}`, false);
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, a TLS error) is its cause.
+      const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+      const reason = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+      throw new ProvisioningError(`broker management API unreachable: ${(error as Error).message}${reason ? ` (${reason})` : ''}`, false, true);
     }
     if (response.ok) return;
     const text = (await response.text()).slice(0, 200);
     // 4xx other than auth/timeouts: the request itself is wrong for this endpoint (e.g. no such user).
     const permanent = response.status === 400 || response.status === 404;
     throw new ProvisioningError(`broker management API ${method} ${path}: ${response.status} ${text}`, permanent);
-  }
+  };
+}
+
+/** RabbitMQ 3.x, through its management HTTP API. */
+export function createRabbitmqProvisioner(options: ManagementApiOptions): EndpointProvisioner {
+  const call = managementApiCall(options);
+  const vhost = encodeURIComponent(T.vhost);
 
   return {
     async provision(endpointId) {
