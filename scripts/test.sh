@@ -31,6 +31,8 @@ step "integration + browser" bash scripts/with-test-env.sh bash -c '
 step faults npm run --silent test:faults
 # Every bad-input class at the hub and a workstation core, and fuzzing of the parsers: all handled, 0 crashes, 0 hangs.
 step badinput npm run --silent test:badinput
+# A new clinic joins the demo region through the connector, driven by the Python client: prints connector-check: ok.
+step connector-check npm run --silent connector:check
 
 node scripts/test-summary.ts test-results/unit.json test-results/int.json test-results/e2e.json
 if ((${#failed[@]})); then
