@@ -28,6 +28,11 @@ export const connectorConfigSchema = z.object({
   dataDir: z.string().min(1),
   /** Service name under which the store's and the audit log's keys are kept in the OS keychain. */
   keychainService: z.string().min(1).default('rts-connector'),
+  /**
+   * On a server with no OS keychain: a master key (by reference) that seals those keys in a file of the data
+   * directory instead (sealed-file-vault.ts).
+   */
+  masterKey: secretReferenceSchema.optional(),
   /** The organisation named in the registration. */
   organization: z.string().min(1).max(200).optional(),
   api: z.object({

@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { loadConnectorConfig } from './connector-config.ts';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConnectorConfig, type LoadedConnectorConfig } from './connector-config.ts';
+import { createSealedFileVault } from './sealed-file-vault.ts';
+import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
 import { startConnector, type ConnectorCore } from './connector-core.ts';
 import { startConnectorApi, type ConnectorApi } from './http-api.ts';
 import { createSecretResolver } from './secret-reference.ts';
@@ -17,9 +20,19 @@ export interface RunningConnector {
 
 export const CONNECTOR_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+/** The OS keychain, or with `masterKey` the sealed file in the data directory. */
+async function vaultOf(loaded: LoadedConnectorConfig, env: NodeJS.ProcessEnv | undefined): Promise<SecretVault> {
+  const { config, path } = loaded;
+  if (!config.masterKey) return createKeychainVault(config.keychainService);
+  const keychainless = createMemoryVault();
+  const masterKey = await createSecretResolver({ path, vault: () => keychainless, ...(env && { env }) }).resolve(config.masterKey, 'masterKey');
+  mkdirSync(path(config.dataDir), { recursive: true, mode: 0o700 });
+  return createSealedFileVault(join(path(config.dataDir), 'vault.sealed.json'), masterKey);
+}
+
 export async function runConnector(options: { configFile: string; vault?: SecretVault; env?: NodeJS.ProcessEnv; log?: (line: Record<string, unknown>) => void; reconnectDelayMs?: { initial: number; max: number } }): Promise<RunningConnector> {
   const loaded = loadConnectorConfig(options.configFile);
-  const vault = options.vault ?? createKeychainVault(loaded.config.keychainService);
+  const vault = options.vault ?? await vaultOf(loaded, options.env);
   const core = await startConnector({ loaded, vault, ...(options.env && { env: options.env }), ...(options.log && { log: options.log }), ...(options.reconnectDelayMs && { reconnectDelayMs: options.reconnectDelayMs }) });
   let api: ConnectorApi;
   try {

@@ -6,8 +6,8 @@
  *   1. the demo region starts (its own broker and hub; nothing to install);
  *   2. `rts region add-endpoint clinic-check --kind clinic-system --practitioner …` and `rts region sync-broker` on the
  *      demo's admin directory: the enrolment file, the .p12 files and passwords, the broker user;
- *   3. a connector.json whose secrets are environment variables; the connector starts (a memory keychain: no desktop
- *      session is needed here);
+ *   3. a connector.json whose secrets are environment variables, as on a server with no OS keychain (a master key
+ *      seals the connector's own keys in its data directory); the connector starts;
  *   4. integration/connector_client.py publishes 3 experts from CSV, finds the demo's cardiologist in the regional
  *      directory, sends her a consult, waits for her signed report and checks who signed it.
  * Prints `connector-check: ok` (exit 0), or `connector-check: FAILED: <reason>` (exit 1).
@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import { certificateFingerprint } from '../shared/enrolment/enrolment.ts';
 import { pemToDer, PEM_LABELS } from '../shared/pki/index.ts';
 import { startDemoRegion, type DemoRegion } from '../demo/demo-region.ts';
-import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
 import { runConnector, type RunningConnector } from '../connector/run-connector.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -54,7 +53,7 @@ async function main(): Promise<void> {
     console.log(`enrolled ${CLINIC} with ${PRACTITIONERS.length} practitioners`);
 
     // What the clinic's supplier writes: the files it was handed, secrets by environment variable.
-    const env: Record<string, string> = { RTS_CONNECTOR_BROKER_PASSWORD: secrets[CLINIC]!, RTS_CONNECTOR_TOKEN: randomToken() };
+    const env: Record<string, string> = { RTS_CONNECTOR_BROKER_PASSWORD: secrets[CLINIC]!, RTS_CONNECTOR_TOKEN: randomToken(), RTS_CONNECTOR_MASTER_KEY: randomToken() };
     const p12 = (file: string) => {
       const variable = `RTS_P12_${Object.keys(env).length}`;
       env[variable] = secrets[file]!;
@@ -69,6 +68,7 @@ async function main(): Promise<void> {
       clinicSystem: p12(`${CLINIC}.p12`),
       practitioners: PRACTITIONERS.map((p) => ({ id: `${CLINIC}.${p}`, signing: p12(`${CLINIC}.${p}.signing.p12`), encryption: p12(`${CLINIC}.${p}.encryption.p12`) })),
       dataDir: join(connectorDir, 'data'),
+      masterKey: { env: 'RTS_CONNECTOR_MASTER_KEY' },
       organization: 'Check Clinic',
       api: { host: '127.0.0.1', port: 0, token: { env: 'RTS_CONNECTOR_TOKEN' } },
     };
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     writeFileSync(configFile, JSON.stringify(config, null, 2));
     const tokenFile = join(connectorDir, 'token');
     writeFileSync(tokenFile, env.RTS_CONNECTOR_TOKEN!, { mode: 0o600 });
-    connector = await runConnector({ configFile, vault: createMemoryVault(), env: { ...process.env, ...env }, reconnectDelayMs: { initial: 200, max: 1_000 } });
+    connector = await runConnector({ configFile, env: { ...process.env, ...env }, reconnectDelayMs: { initial: 200, max: 1_000 } });
     console.log(`connector up: ${connector.url}`);
 
     const csv = join(connectorDir, 'experts.csv');
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
 }
 
 function randomToken(): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url');
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
 }
 
 
