@@ -67,7 +67,7 @@ export function registerConnectorCommands(program: Command): void {
       if (options.json) printJson(publication);
       else {
         printLines([
-          `Publication ${publication.publicationId} (${mode}, ${publication.entries} entries from ${source}): ${publication.state}${publication.reason ? ` — ${publication.reason}: ${publication.detail ?? ''}` : ''}`,
+          `Publication ${publication.publicationId} (${mode}, ${publication.entries} ${publication.entries === 1 ? 'entry' : 'entries'} from ${source}): ${publication.state}${publication.reason ? ` — ${publication.reason}: ${publication.detail ?? ''}` : ''}`,
           ...(isFinal(publication) ? [] : [`Not answered yet; ask again: GET ${base}/v1/directory/publications/${publication.publicationId}`]),
         ]);
       }

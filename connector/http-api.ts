@@ -111,6 +111,10 @@ export const ROUTES: readonly Route[] = [
     },
   },
   {
+    method: 'GET', path: '/v1/directory/publications', operationId: 'listPublications', summary: 'The newest publications, newest first',
+    status: 200, response: z.array(S.publicationSchema), handle: (core) => core.publications(50),
+  },
+  {
     method: 'GET', path: '/v1/directory/publications/{publicationId}', operationId: 'getPublication', summary: 'What became of a publication: queued, sent, accepted, or rejected with the hub\'s reason',
     status: 200, response: S.publicationSchema, handle: (core, { params }) => core.publication(params.publicationId!),
   },
