@@ -39,7 +39,8 @@ const TITLES: Record<number, string> = {
   413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
-const pointerOf = (path: readonly PropertyKey[]) => `/${path.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
+/** An RFC 6901 JSON pointer: '' is the whole body. */
+const pointerOf = (path: readonly PropertyKey[]) => path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 
 function invalid(error: z.ZodError, where: 'body' | 'query'): Problem {
   const errors = error.issues.slice(0, 50).map((issue) => (where === 'body' ? { pointer: pointerOf(issue.path), detail: issue.message } : { field: issue.path.join('.') || '(query)', detail: issue.message }));
