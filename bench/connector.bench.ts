@@ -19,7 +19,7 @@ import { COMMANDS } from '../shared/api/channels.ts';
 import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
 import { createWorkstationCore } from '../main/node/workstation-core.ts';
 import { runConnector } from '../connector/run-connector.ts';
-import { connectorClient, writeConnectorFiles } from '../integration/testing/connector-harness.ts';
+import { connectorClient, harnessRegion, writeConnectorFiles } from '../integration/testing/connector-harness.ts';
 import { startRegionHarness } from '../integration/testing/region-harness.ts';
 import { fixed, positive, printHeader, printLoad, quantile, sleep } from './bench-support.ts';
 
@@ -30,7 +30,7 @@ const READS = positive('reads', opts.reads);
 await printHeader('connector: consults through the HTTP API, and decrypted reads', `--consults ${CONSULTS} --reads ${READS}`);
 const harness = await startRegionHarness();
 const cole = await harness.region.practitioner('clinic-c.dr-cole');
-const files = await writeConnectorFiles({ harness, endpointId: 'clinic-c', clinic: await harness.region.clinic('clinic-c'), practitioners: [cole], apiPort: await freeLoopbackPort() });
+const files = await writeConnectorFiles({ ...harnessRegion(harness, 'clinic-c'), endpointId: 'clinic-c', clinic: await harness.region.clinic('clinic-c'), practitioners: [cole], apiPort: await freeLoopbackPort() });
 const connector = await runConnector({ configFile: files.configFile, env: { ...process.env, ...files.env } });
 const api = connectorClient(connector.url, files.token);
 const expert = createWorkstationCore(harness.coreOptions('ws-expert-1'));

@@ -15,7 +15,7 @@ export const problemSchema = z.object({
   title: z.string(),
   status: z.number().int(),
   detail: z.string(),
-  code: z.string().describe('machine-readable: invalid-request, unauthorized, not-found, not-allowed, too-large, gone, unsupported-media-type, not-configured, internal-error'),
+  code: z.string().describe('machine-readable: invalid-request, unauthorized, not-found, method-not-allowed, not-allowed (the step does not follow from the case), too-large, gone, unsupported-media-type, not-configured, internal-error'),
   errors: z.array(z.object({
     pointer: z.string().optional().describe('JSON pointer into the request body'),
     line: z.number().int().optional().describe('1-based line of a CSV body'),

@@ -8,7 +8,7 @@ import * as S from './api-schemas.ts';
 import type { ConnectorCore } from './connector-core.ts';
 import { ConnectorIdentityError } from './connector-identity.ts';
 import { readConsultResources } from './consult-input.ts';
-import { readDirectoryBundle, readDirectoryDelta, readExpertCsv, type DirectoryInputContext } from './directory-input.ts';
+import { readDirectoryBundle, readDirectoryDelta, readExpertCsv, type DirectoryInputContext, type DirectoryInputProblem } from './directory-input.ts';
 
 /**
  * The connector's local HTTP API (docs/connector.md, docs/connector-openapi.yaml): JSON over HTTP on loopback by
@@ -26,6 +26,8 @@ class Problem extends Error {
   readonly status: number;
   readonly code: string;
   readonly errors?: z.infer<typeof S.problemSchema>['errors'];
+  /** For a 405: the methods the path has (RFC 9110 requires them in Allow). */
+  allow?: string;
   constructor(status: number, code: string, detail: string, errors?: z.infer<typeof S.problemSchema>['errors']) {
     super(detail);
     this.status = status;
@@ -39,11 +41,13 @@ const TITLES: Record<number, string> = {
   413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
-/** An RFC 6901 JSON pointer: '' is the whole body. */
+/** An RFC 6901 JSON pointer: '' is the whole body, not '/' (which names a member called ''). */
 const pointerOf = (path: readonly PropertyKey[]) => path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 
 function invalid(error: z.ZodError, where: 'body' | 'query'): Problem {
-  const errors = error.issues.slice(0, 50).map((issue) => (where === 'body' ? { pointer: pointerOf(issue.path), detail: issue.message } : { field: issue.path.join('.') || '(query)', detail: issue.message }));
+  // An unknown member is named by its own place, not by the object it is in.
+  const places = error.issues.slice(0, 50).flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ path: [...issue.path, key], detail: 'not a known member' })) : [{ path: issue.path, detail: issue.message }]));
+  const errors = places.map(({ path, detail }) => (where === 'body' ? { pointer: pointerOf(path), detail } : { field: path.join('.') || '(query)', detail }));
   return new Problem(422, 'invalid-request', `The ${where === 'body' ? 'request body' : 'query'} is not valid: ${errors.map((e) => `${'pointer' in e ? e.pointer : e.field} ${e.detail}`).slice(0, 3).join('; ')}`, errors);
 }
 
@@ -99,15 +103,19 @@ export const ROUTES: readonly Route[] = [
     async handle(core, { body, idempotencyKey }) {
       const request = body as z.infer<typeof S.publishRequestSchema>;
       const context = directoryContext(core);
+      // The readers point into the Bundle, or into the delta `{ upsert, retire }`: in the request, upsert is bundle or csv.
+      const upserted = request.bundle !== undefined ? '/bundle' : '/csv';
+      const inBody = (problems: readonly DirectoryInputProblem[], from: 'bundle' | 'delta') => problems.map((p) => (
+        p.pointer === undefined ? p : { ...p, pointer: from === 'bundle' ? `${upserted}${p.pointer}` : p.pointer.replace(/^\/upsert(?=\/|$)/, upserted) }));
       if (request.mode === 'full') {
         const read = request.csv !== undefined ? readExpertCsv(request.csv, context) : readDirectoryBundle(request.bundle, context);
-        if (!read.ok) throw inputProblems(read.problems, 'The list');
+        if (!read.ok) throw inputProblems(inBody(read.problems, 'bundle'), 'The list');
         // A full list replaces everything: an empty one would retire every expert of the clinic at once.
         if (read.experts === 0) throw new Problem(422, 'invalid-request', 'The full list has no experts: it would retire all of the clinic\'s experts. To retire experts, send a delta with retire.');
         return core.publish({ mode: 'full', resources: read.resources }, idempotencyKey);
       }
       const read = readDirectoryDelta({ ...(request.csv !== undefined && { upsert: request.csv }), ...(request.bundle !== undefined && { upsert: request.bundle }), ...(request.retire && { retire: request.retire }) }, context);
-      if (!read.ok) throw inputProblems(read.problems, 'The delta');
+      if (!read.ok) throw inputProblems(inBody(read.problems, 'delta'), 'The delta');
       return core.publish({ mode: 'delta', changes: read.changes }, idempotencyKey);
     },
   },
@@ -139,7 +147,8 @@ export const ROUTES: readonly Route[] = [
     async handle(core, { body, idempotencyKey }) {
       const request = body as z.infer<typeof S.createConsultRequestSchema>;
       const read = readConsultResources({ ...(request.priority && { priority: request.priority }), resources: request.resources });
-      if (!read.ok) throw inputProblems(read.problems.map((p) => ({ ...p, pointer: `/resources${p.pointer}` })), 'The consult');
+      // Its pointers are into { priority, resources }: into the request body as they are.
+      if (!read.ok) throw inputProblems(read.problems, 'The consult');
       return core.createConsult(request.from, { ...read.value, expertId: request.to }, idempotencyKey);
     },
   },
@@ -203,7 +212,12 @@ function matcher(route: Route): (path: string) => Record<string, string> | undef
     if (!match) return undefined;
     const params: Record<string, string> = {};
     for (const [i, name] of names.entries()) {
-      const value = decodeURIComponent(match[i + 1]!);
+      let value: string;
+      try {
+        value = decodeURIComponent(match[i + 1]!);
+      } catch {
+        throw new Problem(404, 'not-found', `${name} is not well-formed (broken percent-encoding)`);
+      }
       if (!PATH_PARAMS[name]!.test(value)) throw new Problem(404, 'not-found', `${name} ${JSON.stringify(value.slice(0, 80))} is not well-formed`);
       params[name] = value;
     }
@@ -312,7 +326,7 @@ export async function startConnectorApi(options: { core: ConnectorCore; host: st
     }
     if (!authorized(request)) throw new Problem(401, 'unauthorized', 'A bearer token is required (Authorization: Bearer <api.token of the connector configuration>).');
     let found: { route: Route; params: Record<string, string> } | undefined;
-    let otherMethod = false;
+    const allowed: string[] = [];
     for (const { route, match } of matchers) {
       const params = match(url.pathname);
       if (!params) continue;
@@ -320,9 +334,14 @@ export async function startConnectorApi(options: { core: ConnectorCore; host: st
         found = { route, params };
         break;
       }
-      otherMethod = true;
+      allowed.push(route.method);
     }
-    if (!found) throw new Problem(otherMethod ? 405 : 404, otherMethod ? 'method-not-allowed' : 'not-found', otherMethod ? `${request.method} is not allowed on ${url.pathname}.` : `There is no ${url.pathname} (GET /openapi.yaml lists the API).`);
+    if (!found && allowed.length > 0) {
+      const problem = new Problem(405, 'method-not-allowed', `${request.method} is not allowed on ${url.pathname}; ${allowed.join(', ')} is.`);
+      problem.allow = allowed.join(', ');
+      throw problem;
+    }
+    if (!found) throw new Problem(404, 'not-found', `There is no ${url.pathname} (GET /openapi.yaml lists the API).`);
     const { route, params } = found;
     let query: unknown = {};
     if (route.query) {
@@ -337,7 +356,7 @@ export async function startConnectorApi(options: { core: ConnectorCore; host: st
       body = parsed.data;
     }
     const key = request.headers['idempotency-key'];
-    if (typeof key === 'string' && (key.length === 0 || key.length > 200)) throw new Problem(422, 'invalid-request', 'Idempotency-Key must have 1 to 200 characters.');
+    if (typeof key === 'string' && (key.length === 0 || key.length > 200)) throw new Problem(422, 'invalid-request', 'Idempotency-Key must have 1 to 200 characters.', [{ field: 'Idempotency-Key', detail: 'must have 1 to 200 characters' }]);
     const result = await route.handle(core, { params, query, body, ...(route.idempotent && typeof key === 'string' && { idempotencyKey: key }) });
     // What leaves is what the document says: a response outside its schema is our bug, reported as such.
     const checked = route.response.safeParse(result);
@@ -351,7 +370,9 @@ export async function startConnectorApi(options: { core: ConnectorCore; host: st
       type: `urn:rts:connector:problem:${problem.code}`, title: TITLES[problem.status] ?? 'Error', status: problem.status, detail: problem.message, code: problem.code,
       ...(problem.errors && { errors: problem.errors }),
     };
-    response.writeHead(problem.status, { 'content-type': 'application/problem+json; charset=utf-8', ...(problem.status === 413 && { connection: 'close' }) }).end(JSON.stringify(body));
+    response.writeHead(problem.status, {
+      'content-type': 'application/problem+json; charset=utf-8', ...(problem.status === 413 && { connection: 'close' }), ...(problem.allow && { allow: problem.allow }),
+    }).end(JSON.stringify(body));
   }
 
   function toProblem(error: unknown): Problem {

@@ -7,7 +7,7 @@ import type { CaseSummary } from '../shared/api/consult-schemas.ts';
 import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
 import type { TestPractitioner } from '../hub/testing/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
-import { connectorClient, writeConnectorFiles, type ConnectorFiles } from './testing/connector-harness.ts';
+import { connectorClient, harnessRegion, writeConnectorFiles, type ConnectorFiles } from './testing/connector-harness.ts';
 import { startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
 
 /**
@@ -69,7 +69,7 @@ describe('the connector killed -9', () => {
     cole = await harness.region.practitioner(`${CLINIC}.dr-cole`);
     dahl = await harness.region.practitioner(`${CLINIC}.dr-dahl`);
     port = await freeLoopbackPort();
-    files = await writeConnectorFiles({ harness, endpointId: CLINIC, clinic: await harness.region.clinic(CLINIC), practitioners: [cole, dahl], apiPort: port });
+    files = await writeConnectorFiles({ ...harnessRegion(harness, CLINIC), endpointId: CLINIC, clinic: await harness.region.clinic(CLINIC), practitioners: [cole, dahl], apiPort: port });
     api = connectorClient(`http://127.0.0.1:${port}`, files.token);
     applicantCore = createWorkstationCore(harness.coreOptions('ws-applicant-1'));
     expertCore = createWorkstationCore(harness.coreOptions('ws-expert-1'));

@@ -8,7 +8,7 @@ import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
 import type { TestPractitioner } from '../hub/testing/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { runConnector, type RunningConnector } from '../connector/run-connector.ts';
-import { connectorClient, writeConnectorFiles, type ConnectorFiles } from './testing/connector-harness.ts';
+import { connectorClient, harnessRegion, writeConnectorFiles, type ConnectorFiles } from './testing/connector-harness.ts';
 import { startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
 
 /**
@@ -55,7 +55,7 @@ describe('a clinic system joins through the connector', () => {
     cole = await harness.region.practitioner(`${CLINIC}.dr-cole`);
     dahl = await harness.region.practitioner(`${CLINIC}.dr-dahl`);
     eng = await harness.region.practitioner(`${CLINIC}.dr-eng`);
-    files = await writeConnectorFiles({ harness, endpointId: CLINIC, clinic: await harness.region.clinic(CLINIC), practitioners: [cole, dahl], apiPort: await freeLoopbackPort() });
+    files = await writeConnectorFiles({ ...harnessRegion(harness, CLINIC), endpointId: CLINIC, clinic: await harness.region.clinic(CLINIC), practitioners: [cole, dahl], apiPort: await freeLoopbackPort() });
     connector = await runConnector({ configFile: files.configFile, env: { ...process.env, ...files.env }, reconnectDelayMs: { initial: 200, max: 1_000 } });
     api = connectorClient(connector.url, files.token);
     applicantCore = createWorkstationCore(harness.coreOptions('ws-applicant-1'));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { certificateFingerprint, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, signEnrolment } from '../../shared/enrolment/enrolment.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../../shared/pki/index.ts';
 import { endpointCredentials } from '../../scripts/test-env/broker-env.ts';
-import type { TestIdentity, TestPractitioner } from '../../hub/testing/test-region.ts';
+import type { TestIdentity, TestPractitioner, TestRegion } from '../../hub/testing/test-region.ts';
 import type { RegionHarness } from './region-harness.ts';
 
 /**
@@ -20,26 +20,42 @@ export interface ConnectorFiles {
   readonly env: Record<string, string>;
 }
 
-export async function writeConnectorFiles(input: {
-  harness: RegionHarness;
+/** The region a connector joins: its PKI, and the broker as the enrolment names it, with the clinic's broker password. */
+export interface ConnectorRegion {
+  readonly region: TestRegion;
+  readonly brokerHosts: readonly { host: string; port: number }[];
+  readonly vhost: string;
+  readonly brokerPassword: string;
+}
+
+/** The region harness as clinic `endpointId` joins it (its private broker), the files in a directory of the harness. */
+export function harnessRegion(harness: RegionHarness, endpointId: string): ConnectorRegion & { dir: string } {
+  return {
+    region: harness.region,
+    brokerHosts: harness.broker.nodes.map((n) => ({ host: '127.0.0.1', port: n.amqpPort })),
+    vhost: harness.broker.vhost,
+    brokerPassword: endpointCredentials(harness.broker, endpointId).password,
+    dir: join(harness.dir, `connector-${endpointId}`),
+  };
+}
+
+export async function writeConnectorFiles(input: ConnectorRegion & {
   endpointId: string;
   clinic: TestIdentity;
   practitioners: readonly TestPractitioner[];
   apiPort: number;
-  dir?: string;
-  /** A broker password other than the test broker's (to keep the connector offline). */
-  brokerPassword?: string;
+  dir: string;
+  /** api.maxRequestBytes; the connector's default when absent. */
+  maxRequestBytes?: number;
 }): Promise<ConnectorFiles> {
-  const { harness, endpointId } = input;
-  const dir = input.dir ?? join(harness.dir, `connector-${endpointId}`);
+  const { region, endpointId, dir } = input;
   mkdirSync(dir, { recursive: true });
-  const region = harness.region;
   const signer = await region.issue('clinic-system', ENROLMENT_SIGNER_COMMON_NAME);
   const enrolment = await signEnrolment({
     format: ENROLMENT_FORMAT,
     region: 'Test Region',
     endpoint: { id: endpointId, kind: 'clinic-system' },
-    broker: { hosts: harness.broker.nodes.map((n) => ({ host: '127.0.0.1', port: n.amqpPort })), vhost: harness.broker.vhost, username: endpointId },
+    broker: { hosts: input.brokerHosts.map((h) => ({ ...h })), vhost: input.vhost, username: endpointId },
     caCertificatePem: derToPem(region.ca.certificate, PEM_LABELS.certificate),
     crlPem: readFileSync(region.files.crl, 'utf8'),
     hubCertificatePem: derToPem(region.hub.certificate, PEM_LABELS.certificate),
@@ -65,13 +81,13 @@ export async function writeConnectorFiles(input: {
     dataDir: 'data',
     keychainService: `rts-test-connector-${randomUUID()}`,
     organization: `${endpointId} Health`,
-    api: { host: '127.0.0.1', port: input.apiPort, token: { file: 'api-token' } },
+    api: { host: '127.0.0.1', port: input.apiPort, token: { file: 'api-token' }, ...(input.maxRequestBytes !== undefined && { maxRequestBytes: input.maxRequestBytes }) },
   };
   const configFile = join(dir, 'connector.json');
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
   return {
     dir, configFile, tokenFile, token,
-    env: { RTS_CONNECTOR_P12_PASSWORD: p12Password, RTS_CONNECTOR_BROKER_PASSWORD: input.brokerPassword ?? endpointCredentials(harness.broker, endpointId).password },
+    env: { RTS_CONNECTOR_P12_PASSWORD: p12Password, RTS_CONNECTOR_BROKER_PASSWORD: input.brokerPassword },
   };
 }
 
