@@ -100,7 +100,7 @@ try {
   const coreReads: number[] = [];
   for (let i = 0; i < READS; i++) {
     const t = performance.now();
-    await connector.core.openConsult(firstCase, 'bench');
+    await connector.core.openConsult(firstCase);
     coreReads.push(performance.now() - t);
   }
   const p = (values: number[], q: number) => quantile(values, q);

@@ -23,7 +23,13 @@ export const connectorConfigSchema = z.object({
   /** The clinic system's own certificate and key: it registers, publishes the directory and signs receipts it answers alone. */
   clinicSystem: pkcs12Schema,
   /** The clinic's practitioners this connector acts for, with their signing and encryption keys. */
-  practitioners: z.array(z.object({ id: directoryIdSchema, signing: pkcs12Schema, encryption: pkcs12Schema }).strict()).max(10_000).default([]),
+  practitioners: z.array(z.object({
+    id: directoryIdSchema,
+    signing: pkcs12Schema,
+    encryption: pkcs12Schema,
+    /** Encryption keys replaced by `encryption`, kept to read the cases sent to them before (newest first). */
+    earlierEncryption: z.array(pkcs12Schema).max(20).default([]),
+  }).strict()).max(10_000).default([]),
   /** The encrypted store, audit log and event feed. */
   dataDir: z.string().min(1),
   /** Service name under which the store's and the audit log's keys are kept in the OS keychain. */
@@ -40,6 +46,11 @@ export const connectorConfigSchema = z.object({
     port: z.number().int().min(0).max(65535).default(DEFAULT_API_PORT),
     token: secretReferenceSchema,
     maxRequestBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(DEFAULT_MAX_REQUEST_BYTES),
+    /**
+     * The API speaks plain HTTP, with patient data and the token in it: it listens on loopback unless this is set,
+     * for a host whose network path to the clinic system is protected otherwise (a TLS-terminating proxy, a private link).
+     */
+    allowNonLoopback: z.boolean().default(false),
   }).strict(),
   webhooks: z.array(z.object({
     id: z.string().regex(/^[a-z0-9-]{1,40}$/),
@@ -73,6 +84,9 @@ export function parseConnectorConfig(raw: unknown, baseDir: string): LoadedConne
     throw new ConnectorConfigError(`connector configuration: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
   }
   const config = parsed.data;
+  if (!config.api.allowNonLoopback && !isLoopback(config.api.host)) {
+    throw new ConnectorConfigError(`connector configuration: api.host ${config.api.host} is not a loopback address; the API is plain HTTP with patient data in it (set api.allowNonLoopback only behind a TLS proxy or on a private link)`);
+  }
   const ids = new Set<string>();
   for (const p of config.practitioners) {
     if (ids.has(p.id)) throw new ConnectorConfigError(`connector configuration: practitioners: ${p.id} is listed twice`);
@@ -90,6 +104,11 @@ export function loadConnectorConfig(file: string): LoadedConnectorConfig {
   }
   return parseConnectorConfig(raw, dirname(resolve(file)));
 }
+
+/** The API token is compared in constant time, and must not be guessable: as long as `openssl rand -base64 24` gives. */
+export const MIN_API_TOKEN_LENGTH = 32;
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 
 /** The endpoint id a directory id belongs to: what is before the dot. */
 export const clinicOf = (directoryId: string) => directoryId.slice(0, directoryId.indexOf('.'));

@@ -19,7 +19,7 @@ import { createNativeCertificateValidator } from '../shared-node/native-certific
 import { createBrokerConnection, type BrokerConnection } from '../transport/broker-connection.ts';
 import { createInboxReceiver, type InboxReceiver } from '../transport/inbox-receiver.ts';
 import { createOutboxSender, type OutboxSender } from '../transport/outbox-sender.ts';
-import type { SqliteDatabase } from '../transport/sqlite-database.ts';
+import { migrate, type SqliteDatabase } from '../transport/sqlite-database.ts';
 import { createSqliteTransportStore } from '../transport/sqlite-transport-store.ts';
 import type { StoredMessage, TransportStore } from '../transport/transport-store.ts';
 import { AUDIT_ACTIONS, auditSealFromVault, openAuditLog, type AuditLog } from '../main/node/audit/audit-log.ts';
@@ -61,7 +61,7 @@ export interface ConnectorCore {
   certificatesOf(practitionerId: string): { signing: string; encryption: string } | undefined;
   createConsult(from: string, input: ComposeConsult, idempotencyKey?: string): Promise<CaseSummary & { replayed: boolean }>;
   listConsults(query: { practitioner?: string; role?: 'applicant' | 'expert'; bucket?: 'new' | 'progress' | 'waiting' | 'done'; offset?: number; limit?: number }): CaseSummary[];
-  openConsult(caseId: string, readBy: string): Promise<CaseView>;
+  openConsult(caseId: string): Promise<CaseView>;
   act(action: CaseAction): Promise<CaseSummary>;
   report(input: ReportInput): Promise<CaseSummary>;
   outbox(): { counts: ReturnType<TransportStore['outbox']['counts']>; failed: { messageId: string; type: string; caseId?: string; reason: string; at: string }[] };
@@ -117,6 +117,11 @@ const DIRECTORY_ORDER_KEY = 'directory';
 /** Practitioners per full-list batch: a Practitioner and its role travel together, at most the protocol's 1,000 roles. */
 const ENTRIES_PER_BATCH = PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch;
 
+const IDEMPOTENCY_MIGRATIONS = [{
+  version: 1,
+  sql: 'create table connector_idempotency (kind text not null, key text not null, request_hash text not null, created_at integer not null, primary key (kind, key)) without rowid',
+}];
+
 /** The same idempotency key gives the same id, so a repeated request finds what the first one made. */
 function idFromKey(endpointId: string, kind: string, key: string): string {
   const hex = createHash('sha256').update(`${endpointId}\0${kind}\0${key}`).digest('hex');
@@ -169,6 +174,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
     const cases = openCaseStore(db);
     const registration: Registration = openRegistration(db, () => undefined);
     const publications: Publications = openPublications(db);
+    migrate(db, 'connector-idempotency', IDEMPOTENCY_MIGRATIONS);
     const events: EventFeed = openEventFeed(db, { retainDays: config.retainEventsDays });
     events.prune();
     // Events older than the retention go hourly; a client whose cursor was pruned gets 410 Gone.
@@ -248,12 +254,20 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
         return outcome;
       },
       onCrl: (outcome, detail) => outcome !== 'held' && audit.append({ actor: HUB_SENDER, action: outcome === 'applied' ? AUDIT_ACTIONS.crlApplied : AUDIT_ACTIONS.crlIgnored, subject: 'crl', detail }),
-      onOtherReceipt: (about, outcome, reason, text) => publications.receipt(about, outcome, reason, text, Date.now()),
+      onOtherReceipt: (about, outcome, reason, text) => {
+        const ours = publications.receipt(about, outcome, reason, text, Date.now());
+        // The feed is written in this transaction; its waiters are woken once it is committed.
+        if (ours) setImmediate(() => events.notify());
+        return ours;
+      },
     });
     link.receiver = createInboxReceiver({
       connection, source: downlinkReceiveAddress(endpointId), sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters,
       parked: transport.parked, handle,
-      onDeadLetter: (_id, reason) => log({ event: 'refused', reason }),
+      onDeadLetter: (_id, reason) => {
+        log({ event: 'refused', reason });
+        events.notify();
+      },
     });
     closers.unshift(async () => {
       const current = link;
@@ -322,7 +336,20 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       return batches;
     }
 
+    /**
+     * Remembers what an Idempotency-Key was first used for: the same key with another request is refused, never
+     * answered with the first request's result. Whether the request was carried out is what it made (its id is derived
+     * from the key), not this row: a crash between the two leaves a key that is simply used again.
+     */
+    function claimKey(kind: 'consult' | 'publication', key: string, request: unknown): void {
+      const hash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+      db.prepare('insert into connector_idempotency (kind, key, request_hash, created_at) values (?, ?, ?, ?) on conflict do nothing').run(kind, key, hash, Date.now());
+      const first = db.prepare<[string, string], { request_hash: string }>('select request_hash from connector_idempotency where kind = ? and key = ?').get(kind, key)!;
+      if (first.request_hash !== hash) throw new CoreError('invalid-request', 'This Idempotency-Key was used for another request; give each new request a new key.');
+    }
+
     async function publish(input: { mode: 'full'; resources: readonly DirectoryResource[] } | { mode: 'delta'; changes: readonly DirectoryChange[] }, idempotencyKey?: string): Promise<PublicationView> {
+      if (idempotencyKey) claimKey('publication', idempotencyKey, input);
       const publicationId = idempotencyKey ? idFromKey(endpointId, 'publication', idempotencyKey) : randomUUID();
       const earlier = publications.get(publicationId);
       if (earlier) return earlier;
@@ -382,6 +409,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       if (!identity.has(practitionerId)) throw new CoreError('not-found', `${practitionerId} is not a practitioner of this connector.`);
     };
 
+    const refusedCount = db.prepare<[], { n: number }>("select count(*) as n from dead_letters where state = 'held'");
     let stopped: Promise<void> | undefined;
     return {
       endpointId,
@@ -396,7 +424,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
           registration: registration.state(),
           directory: { ...(version !== undefined && { version }), experts: mirror.count() },
           outbox: { waiting: counts.pending + counts.inFlight, failed: counts.failed },
-          refused: transport.deadLetters.list({ state: 'held', limit: 100_000 }).length,
+          refused: refusedCount.get()!.n,
           practitioners: identity.practitionerIds().length,
           crl: identity.crlStatus(),
           events: events.range(),
@@ -411,11 +439,13 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       publications: (limit) => publications.list(limit),
       searchDirectory(query) {
         const limit = query.limit ?? 50;
-        // The mirror searches text; specialty and language narrow its answer, as the workstation's directory screen does.
-        const wanted = (list: string, value: string | undefined) => value === undefined || list.toLowerCase().split(/,\s*/).some((x) => x === value.toLowerCase());
+        // As the workstation's directory screen does: the filters join the full-text query (so the index narrows the
+        // search to them), and each must then also be in its own field (a specialty as text, a language as a code).
+        const text = [query.text, query.specialty, query.language].filter(Boolean).join(' ');
         const filtered = query.specialty !== undefined || query.language !== undefined;
-        return mirror.search({ ...(query.text && { text: query.text }), limit: filtered ? 500 : limit })
-          .filter((e) => wanted(e.specialties, query.specialty) && wanted(e.languages, query.language))
+        return mirror.search({ ...(text && { text }), limit: filtered ? 500 : limit })
+          .filter((e) => (!query.specialty || e.specialties.toLowerCase().includes(query.specialty.toLowerCase()))
+            && (!query.language || e.languages.split(' ').includes(query.language)))
           .slice(0, limit);
       },
       expert,
@@ -423,24 +453,27 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       certificatesOf: (practitionerId) => identity.certificatesOf(practitionerId),
       async createConsult(from, input, idempotencyKey) {
         requireLocal(from);
+        // The request would come back to this very store, where its case already is (as the applicant's): refused, not lost.
+        if (identity.has(input.expertId)) throw new CoreError('not-allowed', `${input.expertId} is a practitioner of this connector too: a consult between two of its practitioners cannot travel through the region.`);
+        if (idempotencyKey) claimKey('consult', idempotencyKey, { from, input });
         const caseId = idempotencyKey ? idFromKey(endpointId, 'consult', idempotencyKey) : randomUUID();
-        const existing = cases.get(caseId);
-        if (existing) {
-          if (existing.applicantId !== from || existing.expertId !== input.expertId) throw new CoreError('not-allowed', 'This Idempotency-Key was used for another consult.');
-          return { ...consult.summaryOf(caseId), replayed: true };
+        if (cases.get(caseId)) return { ...consult.summaryOf(caseId), replayed: true };
+        try {
+          return { ...(await consult.compose(input, from, caseId)), replayed: false };
+        } catch (error) {
+          // The same key twice at once: the first to commit made the case, the other is its replay.
+          if (idempotencyKey && cases.get(caseId)) return { ...consult.summaryOf(caseId), replayed: true };
+          throw error;
         }
-        return { ...(await consult.compose(input, from, caseId)), replayed: false };
       },
       listConsults(query) {
-        const rows = consult.list({ ...(query.bucket && { bucket: query.bucket }), offset: query.offset ?? 0, limit: Math.min(query.limit ?? 50, 500) });
-        return rows.filter((c) => (query.role === undefined || c.role === query.role)
-          && (query.practitioner === undefined || (c.role === 'expert' ? c.expertId : c.applicantId) === query.practitioner));
+        return consult.list({
+          ...(query.bucket && { bucket: query.bucket }), ...(query.role && { role: query.role }), ...(query.practitioner && { practitioner: query.practitioner }),
+          offset: query.offset ?? 0, limit: Math.min(query.limit ?? 50, 500),
+        });
       },
-      async openConsult(caseId, readBy) {
-        const view = await consult.openCase(caseId);
-        log({ event: 'consult-read', caseId, by: readBy });
-        return view;
-      },
+      // The audit log names the clinic system as the reader (for the practitioner of the case).
+      openConsult: (caseId) => consult.openCase(caseId, endpointId),
       act: (action) => consult.act(action),
       report: (input) => consult.sendReport(input),
       outbox() {

@@ -22,7 +22,8 @@ export interface ConnectorIdentity {
   practitionerIds(): readonly string[];
   has(practitionerId: string): boolean;
   signer(practitionerId: string): CmsSigner;
-  recipients(practitionerId: string): [CmsRecipientIdentity];
+  /** The current encryption identity first, then the earlier ones kept to read older cases. */
+  recipients(practitionerId: string): [CmsRecipientIdentity, ...CmsRecipientIdentity[]];
   /** A practitioner's certificates as base64 DER, for the directory entries the connector publishes. */
   certificatesOf(practitionerId: string): { signing: string; encryption: string } | undefined;
   trust(): TrustConfig;
@@ -105,13 +106,15 @@ export async function openConnectorIdentity(input: {
   for (const der of pemToDerAll(enrolment.crlPem, PEM_LABELS.crl)) await applyCrl(der);
 
   const validate = createCertificateValidator({ anchors: [anchor], crls: trust().crls ?? [] });
-  async function load(spec: { pkcs12File: string; password: Parameters<SecretResolver['resolve']>[0] }, what: string, use: 'signing' | 'encryption'): Promise<Loaded> {
+  async function load(spec: { pkcs12File: string; password: Parameters<SecretResolver['resolve']>[0] }, what: string, use: 'signing' | 'encryption', options: { decryptOnly?: boolean } = {}): Promise<Loaded> {
     const loaded = await readPkcs12(path(spec.pkcs12File), await secrets.resolve(spec.password, `${what} password`), what);
     try {
       await validate(loaded.certificate, use, new Date());
     } catch (error) {
       if (!isCmsError(error)) throw error;
-      throw new ConnectorIdentityError(`${what}: the certificate in ${spec.pkcs12File} cannot be used: ${error.message}`);
+      if (!(options.decryptOnly && (error.code === 'cms-certificate-expired' || error.code === 'cms-certificate-revoked'))) {
+        throw new ConnectorIdentityError(`${what}: the certificate in ${spec.pkcs12File} cannot be used: ${error.message}`);
+      }
     }
     const privateKey = use === 'signing' ? await importSigningKey(loaded.pkcs8, loaded.certificate) : await importDecryptionKey(loaded.pkcs8, loaded.certificate);
     loaded.pkcs8.fill(0);
@@ -122,7 +125,7 @@ export async function openConnectorIdentity(input: {
   const clinicName = commonNameOf(clinic.certificate);
   if (clinicName !== endpointId) throw new ConnectorIdentityError(`clinicSystem: the certificate names "${clinicName ?? ''}", but the enrolment file is for endpoint "${endpointId}"`);
 
-  const practitioners = new Map<string, { signing: Loaded; encryption: Loaded }>();
+  const practitioners = new Map<string, { signing: Loaded; encryption: Loaded; earlier: Loaded[] }>();
   for (const p of config.practitioners) {
     if (clinicOf(p.id) !== endpointId) throw new ConnectorIdentityError(`practitioners: ${p.id} is not a practitioner of ${endpointId} (its id must start with "${endpointId}.")`);
     const signing = await load(p.signing, `practitioner ${p.id} signing`, 'signing');
@@ -131,7 +134,10 @@ export async function openConnectorIdentity(input: {
       const problem = certificateBindingProblem(loaded.certificate, use, p.id);
       if (problem) throw new ConnectorIdentityError(`practitioner ${p.id}: ${problem.detail}`);
     }
-    practitioners.set(p.id, { signing, encryption });
+    // An earlier key may have expired or been revoked since: it only decrypts what was sent to it before.
+    const earlier: Loaded[] = [];
+    for (const [i, spec] of p.earlierEncryption.entries()) earlier.push(await load(spec, `practitioner ${p.id} earlierEncryption[${i}]`, 'encryption', { decryptOnly: true }));
+    practitioners.set(p.id, { signing, encryption, earlier });
   }
 
   const need = (practitionerId: string) => {
@@ -151,8 +157,8 @@ export async function openConnectorIdentity(input: {
       return { certificate: signing.certificate, privateKey: signing.privateKey, chain: signing.chain };
     },
     recipients(practitionerId) {
-      const { encryption } = need(practitionerId);
-      return [{ certificate: encryption.certificate, privateKey: encryption.privateKey }];
+      const { encryption, earlier } = need(practitionerId);
+      return [{ certificate: encryption.certificate, privateKey: encryption.privateKey }, ...earlier.map((e) => ({ certificate: e.certificate, privateKey: e.privateKey }))];
     },
     certificatesOf(practitionerId) {
       const held = practitioners.get(practitionerId);

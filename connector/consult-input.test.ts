@@ -110,6 +110,19 @@ describe('consult resources', () => {
     for (const secret of ['Hansen', '02035712345', '1957', 'fast', '100.4']) expect(text).not.toContain(secret);
   });
 
+  it('refuses a second name, reason, note or file instead of dropping it unread', () => {
+    const minimal: ConsultInput = { patient: { family: 'Ny', given: ['Ola'], gender: 'female', birthDate: '2001-01-01' }, priority: 'routine', reason: 'Rash', question: 'Which?' };
+    const [service, patient] = requestResources(minimal) as Record<string, any>[];
+    const twice = (list: unknown) => [...(list as unknown[]), ...(list as unknown[])];
+    const result = readConsultResources({ resources: [
+      { ...service, reasonCode: twice(service!.reasonCode), note: twice(service!.note) },
+      { ...patient, name: twice(patient!.name) },
+      { resourceType: 'DocumentReference', status: 'current', content: twice([{ attachment: { contentType: 'text/plain', data: 'aGk=', title: 'a.txt' } }]) },
+    ] });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems.map((p) => p.pointer)).toEqual(expect.arrayContaining(['/resources/0/reasonCode/1', '/resources/0/note/1', '/resources/1/name/1', '/resources/2/content/1']));
+  });
+
   it('needs a Patient and a ServiceRequest in an object with resources', () => {
     expect(problemsOf({ resources: [] })).toEqual([
       { pointer: '/resources', detail: 'a Patient is required' },

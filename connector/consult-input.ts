@@ -138,7 +138,14 @@ function sourceOf(issue: z.core.$ZodIssue, sources: ReadonlyMap<string, string>)
 type Fail = (pointer: string, detail: string) => void;
 type From = (path: string, pointer: string) => void;
 
+/** What the compose form has one of is read from the first entry; a second is refused, never dropped unread. */
+function onlyOne(resource: Json, field: string, pointer: string, fail: Fail): void {
+  const list = resource[field];
+  if (Array.isArray(list) && list.length > 1) fail(`${pointer}/${field}/1`, `only one ${field} is carried; give the others in a note, or as files`);
+}
+
 function readPatient(resource: Json, pointer: string, fail: Fail, from: From): Json {
+  onlyOne(resource, 'name', pointer, fail);
   const name = objects(resource.name)[0];
   const family = name?.family;
   const given = name?.given;
@@ -168,6 +175,8 @@ function readPatient(resource: Json, pointer: string, fail: Fail, from: From): J
 }
 
 function readService(resource: Json, pointer: string, fail: Fail, from: From): Json {
+  onlyOne(resource, 'reasonCode', pointer, fail);
+  onlyOne(resource, 'note', pointer, fail);
   const reasonCode = objects(resource.reasonCode)[0];
   const coding = objects(reasonCode?.coding)[0];
   const reason = text(reasonCode?.text) ?? coding?.display;
@@ -246,6 +255,8 @@ function readWaveform(resource: Json, pointer: string, kind: Waveform, fail: Fai
 }
 
 function readDocument(resource: Json, pointer: string, fail: Fail, from: From): Json {
+  // One file per DocumentReference, as the protocol carries them: a second one is its own DocumentReference.
+  onlyOne(resource, 'content', pointer, fail);
   const at = `${pointer}/content/0/attachment`;
   const attachment = objects(resource.content)[0]?.attachment;
   const a = isObject(attachment) ? attachment : {};

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +95,24 @@ describe('the connector API over HTTP', () => {
     const streamed = await fetch(`${url}/v1/consults`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
     expect(streamed.status).toBe(413);
     expect((await fetch(`${url}/v1/state`, { headers: auth })).status).toBe(200);
+  });
+
+  it('answers a request target that is no URL with 400, before the token, and goes on serving', async () => {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(api.port, '127.0.0.1', () => socket.end('GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n'));
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400/);
+    expect((await fetch(`${url}/v1/state`, { headers: auth })).status).toBe(200);
+  });
+
+  it('wants the mode said with a CSV body', async () => {
+    const csv = await fetch(`${url}/v1/directory/publications`, { method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: 'local_id\n' });
+    expect(csv.status).toBe(422);
+    expect(await csv.json()).toMatchObject({ errors: [{ field: 'mode' }] });
   });
 
   it('says 404 for an unknown route or a malformed id, and 405 for another method', async () => {

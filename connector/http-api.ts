@@ -159,7 +159,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET', path: '/v1/consults/{caseId}', operationId: 'getConsult', summary: 'One consult, decrypted and verified: every message with its signer',
-    status: 200, response: S.consultViewSchema, handle: (core, { params }) => core.openConsult(params.caseId!, 'api'),
+    status: 200, response: S.consultViewSchema, handle: (core, { params }) => core.openConsult(params.caseId!),
   },
   {
     method: 'POST', path: '/v1/consults/{caseId}/actions', operationId: 'actOnConsult', summary: 'A lifecycle step: accept, decline, request-information, redirect, provide-information, cancel',
@@ -223,6 +223,12 @@ function matcher(route: Route): (path: string) => Record<string, string> | undef
     }
     return params;
   };
+}
+
+/** The route a target names, for the log (ids replaced): never throws. */
+function routeOf(target: string | undefined): string {
+  const path = (target ?? '').split('?')[0]!.slice(0, 200);
+  return path.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '{id}').replace(/[^\x20-\x7e]/g, '?');
 }
 
 /** The OpenAPI 3.1 document of the routes above. */
@@ -305,12 +311,15 @@ export async function startConnectorApi(options: { core: ConnectorCore; host: st
 
   async function parseBody(route: Route, request: IncomingMessage, query: URLSearchParams): Promise<unknown> {
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const csv = route.csvBody === true && type === 'text/csv';
+    if (!csv && type !== 'application/json') throw new Problem(415, 'unsupported-media-type', `Send the body as application/json${route.csvBody ? ' (or text/csv)' : ''}, not ${type || 'nothing'}.`);
+    // A full list retires every expert it leaves out: with CSV, the mode is said, never assumed.
+    if (csv && !query.get('mode')) throw new Problem(422, 'invalid-request', 'Say ?mode=full (the whole list: experts not in it are retired) or ?mode=delta with a CSV body.', [{ field: 'mode', detail: 'required with text/csv' }]);
     const raw = await readBody(request);
-    if (route.csvBody && type === 'text/csv') {
+    if (csv) {
       const text = new TextDecoder('utf-8', { fatal: false }).decode(raw);
-      return { mode: query.get('mode') ?? 'full', csv: text, ...(query.getAll('retire').length > 0 && { retire: query.getAll('retire') }) };
+      return { mode: query.get('mode'), csv: text, ...(query.getAll('retire').length > 0 && { retire: query.getAll('retire') }) };
     }
-    if (type !== 'application/json') throw new Problem(415, 'unsupported-media-type', `Send the body as application/json${route.csvBody ? ' (or text/csv)' : ''}, not ${type || 'nothing'}.`);
     try {
       return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw)) as unknown;
     } catch (error) {
@@ -319,7 +328,13 @@ export async function startConnectorApi(options: { core: ConnectorCore; host: st
   }
 
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://connector.invalid');
+    let url: URL;
+    try {
+      // An absolute-form target (GET http://host/path) is taken as it is; one that is no URL at all is refused.
+      url = new URL(request.url ?? '/', 'http://connector.invalid');
+    } catch {
+      throw new Problem(400, 'invalid-request', 'The request target is not a URL.');
+    }
     if (request.method === 'GET' && url.pathname === '/openapi.yaml') {
       response.writeHead(200, { 'content-type': 'application/yaml; charset=utf-8', 'cache-control': 'no-store' }).end(document);
       return;
@@ -389,7 +404,8 @@ export async function startConnectorApi(options: { core: ConnectorCore; host: st
     serve(request, response).catch((error: unknown) => {
       const problem = toProblem(error);
       // Ids and reason only: a request's content (patient data) never reaches the log.
-      if (problem.status === 500) console.error(JSON.stringify({ event: 'api-error', method: request.method, path: new URL(request.url ?? '/', 'http://x').pathname, error: String((error as Error).message).slice(0, 300) }));
+      // The route and the error's kind only: neither a request's content nor a message about it reaches the log.
+      if (problem.status === 500) console.error(JSON.stringify({ event: 'api-error', method: request.method, route: routeOf(request.url), error: error instanceof Error ? error.name : typeof error }));
       send(response, problem);
     });
   });

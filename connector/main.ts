@@ -7,6 +7,9 @@ import { runConnector } from './run-connector.ts';
  * Runs the clinic connector until SIGINT/SIGTERM. Prints one JSON line per event (ids, states, reason codes; never
  * patient data) and, when ready, `connector: listening on http://HOST:PORT as ENDPOINT`.
  */
+// A last resort: a failure no request handler caught is logged (its kind only) and the connector goes on serving.
+process.on('unhandledRejection', (error) => console.error(JSON.stringify({ event: 'unhandled-rejection', error: error instanceof Error ? error.name : typeof error })));
+
 async function main(): Promise<number> {
   let values;
   try {

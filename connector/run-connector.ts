@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConnectorConfig, type LoadedConnectorConfig } from './connector-config.ts';
+import { ConnectorConfigError, loadConnectorConfig, MIN_API_TOKEN_LENGTH, type LoadedConnectorConfig } from './connector-config.ts';
 import { createSealedFileVault } from './sealed-file-vault.ts';
 import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
 import { startConnector, type ConnectorCore } from './connector-core.ts';
@@ -37,6 +37,7 @@ export async function runConnector(options: { configFile: string; vault?: Secret
   let api: ConnectorApi;
   try {
     const token = await createSecretResolver({ path: loaded.path, vault: () => vault, ...(options.env && { env: options.env }) }).resolve(loaded.config.api.token, 'api.token');
+    if (token.length < MIN_API_TOKEN_LENGTH) throw new ConnectorConfigError(`api.token: at least ${MIN_API_TOKEN_LENGTH} characters (e.g. openssl rand -base64 32)`);
     api = await startConnectorApi({ core, host: loaded.config.api.host, port: loaded.config.api.port, token, maxRequestBytes: loaded.config.api.maxRequestBytes, version: CONNECTOR_VERSION });
   } catch (error) {
     await core.stop();

@@ -119,6 +119,10 @@ describe('a clinic system joins through the connector', () => {
       return body.length > 0 && body;
     }, 'dr-cole in the connector\'s mirror');
     expect(search[0]!.practitionerId).toBe(`${CLINIC}.dr-cole`);
+    // The workstation's filters: a specialty among several, a language among several.
+    const filtered = await api<{ practitionerId: string }[]>('GET', '/v1/directory/experts?specialty=Internal%20medicine&language=nb');
+    expect(filtered.body.map((e) => e.practitionerId)).toEqual([`${CLINIC}.dr-cole`]);
+    expect((await api<unknown[]>('GET', '/v1/directory/experts?specialty=Cardiology&language=sv')).body).toEqual([]);
   });
 
   it('answers a workstation\'s consult through HTTP alone: a Python client (standard library only) reads, accepts and reports', async () => {

@@ -103,7 +103,8 @@ const toMessage = (r: MessageRow): CaseMessageRecord => ({
 export interface CaseStore {
   get(caseId: string): CaseRecord | undefined;
   /** Newest first; within a bucket, the inbox's order: unread, then most urgent, then newest. */
-  list(options?: { bucket?: CaseBucket; offset?: number; limit?: number }): CaseRecord[];
+  /** A page of cases; `role` and `practitioner` (our side of the case, e.g. one practitioner of a connector) narrow it. */
+  list(options?: { bucket?: CaseBucket; role?: CaseRole; practitioner?: string; offset?: number; limit?: number }): CaseRecord[];
   counts(): Record<CaseBucket, number>;
   create(record: Omit<CaseRecord, 'updatedAt' | 'unread' | 'peerSequence'> & { unread?: boolean; peerSequence?: number }): void;
   update(caseId: string, change: { status?: ConsultStatus; unread?: boolean; mySequence?: number; peerSequence?: number; at: number }): void;
@@ -131,10 +132,17 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
     list(options = {}) {
       const limit = Math.min(options.limit ?? 10_000, 100_000);
       const offset = options.offset ?? 0;
-      const rows = options.bucket
-        ? db.prepare<[string, number, number], CaseRow>('select * from cases where bucket = ? order by unread desc, urgency, updated_at desc limit ? offset ?').all(options.bucket, limit, offset)
-        : db.prepare<[number, number], CaseRow>('select * from cases order by updated_at desc limit ? offset ?').all(limit, offset);
-      return rows.map(toCase);
+      const filters: [string, string | undefined][] = [
+        ['bucket = ?', options.bucket],
+        ['role = ?', options.role],
+        ["(case role when 'expert' then expert_id else applicant_id end) = ?", options.practitioner],
+      ];
+      const chosen = filters.filter(([, value]) => value !== undefined);
+      const where = chosen.map(([condition]) => condition);
+      const values: (string | number)[] = chosen.map(([, value]) => value!);
+      const order = options.bucket ? 'unread desc, urgency, updated_at desc' : 'updated_at desc';
+      const sql = `select * from cases ${where.length > 0 ? `where ${where.join(' and ')}` : ''} order by ${order} limit ? offset ?`;
+      return db.prepare<(string | number)[], CaseRow>(sql).all(...values, limit, offset).map(toCase);
     },
     counts() {
       const counts = Object.fromEntries(caseBucketSchema.options.map((b) => [b, 0])) as Record<CaseBucket, number>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
-import type { CaseAction, CaseBucket, CaseSummary, CaseView, ComposeConsult, ReportInput } from '../../../shared/api/consult-schemas.ts';
+import type { CaseAction, CaseSummary, CaseView, ComposeConsult, ReportInput } from '../../../shared/api/consult-schemas.ts';
 import { API_ERROR_CODES } from '../../../shared/api/api-error.ts';
 import { isCmsError, open, withheldFailure, type CertificateValidator, type CmsRecipientIdentity, type TrustConfig } from '../../../shared/cms/index.ts';
 import type { ApplicationProperties } from '../../../shared/protocol/application-properties.ts';
@@ -237,7 +237,7 @@ export function createConsultService(options: ConsultServiceOptions) {
   }
 
   return {
-    list(options: { bucket?: CaseBucket; offset?: number; limit?: number } = {}): CaseSummary[] {
+    list(options: Parameters<CaseStore['list']>[0] = {}): CaseSummary[] {
       const records = cases.list(options);
       const attention = cases.attention(records.map((r) => r.caseId));
       return records.map((r) => summary(r, attention.get(r.caseId)));
@@ -304,9 +304,11 @@ export function createConsultService(options: ConsultServiceOptions) {
     counts: () => cases.counts(),
 
     /** Decrypts every message of the case, audits that, and marks it read. */
-    async openCase(caseId: string): Promise<CaseView> {
+    /** `readBy` is who the audit log names as the reader: the user here, or a connector's clinic system. */
+    async openCase(caseId: string, readBy?: string): Promise<CaseView> {
       const record = requireCase(caseId);
       const own = ownPractitionerOf(record);
+      const reader = readBy ?? own;
       const view: CaseView = { ...summary(record, cases.attention([caseId]).get(caseId)), unread: false, vitals: [], bloodPressure: [], waveforms: [], attachments: [], messages: [] };
       for (const message of cases.messages(caseId)) {
         const failed = message.state === 'queued' && message.outbox === 'failed';
@@ -348,8 +350,8 @@ export function createConsultService(options: ConsultServiceOptions) {
       }
       db.transaction(() => {
         if (record.unread) cases.update(caseId, { unread: false, at: record.updatedAt });
-        audit.append({ actor: own, action: AUDIT_ACTIONS.caseOpened, subject: `case:${caseId}` });
-        audit.append({ actor: own, action: AUDIT_ACTIONS.decrypted, subject: `case:${caseId}`, detail: `${view.messages.filter((m) => m.signer).length} messages` });
+        audit.append({ actor: reader, action: AUDIT_ACTIONS.caseOpened, subject: `case:${caseId}`, ...(reader !== own && { detail: `for ${own}` }) });
+        audit.append({ actor: reader, action: AUDIT_ACTIONS.decrypted, subject: `case:${caseId}`, detail: `${view.messages.filter((m) => m.signer).length} messages` });
       })();
       return view;
     },
