@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
@@ -8,6 +10,7 @@ import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
 import type { TestPractitioner } from '../hub/testing/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { runConnector, type RunningConnector } from '../connector/run-connector.ts';
+import { verifyWebhookSignature } from '../connector/webhooks.ts';
 import { connectorClient, harnessRegion, writeConnectorFiles, type ConnectorFiles } from './testing/connector-harness.ts';
 import { startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
 
@@ -28,6 +31,9 @@ describe('a clinic system joins through the connector', () => {
   let applicantCore: WorkstationCore;
   let expertCore: WorkstationCore;
   let cole: TestPractitioner;
+  /** What the clinic system's webhook receiver got: raw bodies and their signature headers. */
+  const deliveries: { body: string; signature: string }[] = [];
+  let receiver: Server;
   let dahl: TestPractitioner;
   let eng: TestPractitioner;
 
@@ -55,7 +61,19 @@ describe('a clinic system joins through the connector', () => {
     cole = await harness.region.practitioner(`${CLINIC}.dr-cole`);
     dahl = await harness.region.practitioner(`${CLINIC}.dr-dahl`);
     eng = await harness.region.practitioner(`${CLINIC}.dr-eng`);
-    files = await writeConnectorFiles({ ...harnessRegion(harness, CLINIC), endpointId: CLINIC, clinic: await harness.region.clinic(CLINIC), practitioners: [cole, dahl], apiPort: await freeLoopbackPort() });
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        deliveries.push({ body, signature: String(request.headers['x-rts-signature'] ?? '') });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    files = await writeConnectorFiles({
+      ...harnessRegion(harness, CLINIC), endpointId: CLINIC, clinic: await harness.region.clinic(CLINIC), practitioners: [cole, dahl], apiPort: await freeLoopbackPort(),
+      webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/rts-events`,
+    });
     connector = await runConnector({ configFile: files.configFile, env: { ...process.env, ...files.env }, reconnectDelayMs: { initial: 200, max: 1_000 } });
     api = connectorClient(connector.url, files.token);
     applicantCore = createWorkstationCore(harness.coreOptions('ws-applicant-1'));
@@ -71,6 +89,7 @@ describe('a clinic system joins through the connector', () => {
     await expertCore?.stop();
     await connector?.stop();
     await harness?.stop();
+    await new Promise((resolve) => receiver?.close(resolve));
   });
 
   it('registers, and refuses a request without the token or with a bad body, naming the field', async () => {
@@ -183,5 +202,13 @@ describe('a clinic system joins through the connector', () => {
     expect(view.report).toMatchObject({ conclusion: 'Atopic eczema; emollients and a mild steroid.', verified: true, signer: { practitionerId: harness.expert.id } });
     const { body: outbox } = await api<{ failed: unknown[] }>('GET', '/v1/outbox');
     expect(outbox.failed).toEqual([]);
+
+    // The webhook got the same event, signed, with ids only.
+    await until(async () => deliveries.some((d) => d.body.includes(created.body.caseId) && d.body.includes('consult.report')), 'the report at the webhook');
+    for (const delivery of deliveries) {
+      expect(verifyWebhookSignature(files.env.RTS_CONNECTOR_WEBHOOK_SECRET!, delivery.signature, delivery.body)).toBe(true);
+      expect(delivery.body).not.toMatch(/Berg|Rash|Hansen|Palpitations/);
+    }
+    expect(verifyWebhookSignature('another secret of enough length', deliveries[0]!.signature, deliveries[0]!.body)).toBe(false);
   });
 });

@@ -47,6 +47,8 @@ export async function writeConnectorFiles(input: ConnectorRegion & {
   dir: string;
   /** api.maxRequestBytes; the connector's default when absent. */
   maxRequestBytes?: number;
+  /** A webhook (id `clinic-ehr`) to this URL, its secret in RTS_CONNECTOR_WEBHOOK_SECRET (`env`). */
+  webhookUrl?: string;
 }): Promise<ConnectorFiles> {
   const { region, endpointId, dir } = input;
   mkdirSync(dir, { recursive: true });
@@ -82,12 +84,16 @@ export async function writeConnectorFiles(input: ConnectorRegion & {
     keychainService: `rts-test-connector-${randomUUID()}`,
     organization: `${endpointId} Health`,
     api: { host: '127.0.0.1', port: input.apiPort, token: { file: 'api-token' }, ...(input.maxRequestBytes !== undefined && { maxRequestBytes: input.maxRequestBytes }) },
+    ...(input.webhookUrl && { webhooks: [{ id: 'clinic-ehr', url: input.webhookUrl, secret: { env: 'RTS_CONNECTOR_WEBHOOK_SECRET' } }] }),
   };
   const configFile = join(dir, 'connector.json');
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
   return {
     dir, configFile, tokenFile, token,
-    env: { RTS_CONNECTOR_P12_PASSWORD: p12Password, RTS_CONNECTOR_BROKER_PASSWORD: input.brokerPassword },
+    env: {
+      RTS_CONNECTOR_P12_PASSWORD: p12Password, RTS_CONNECTOR_BROKER_PASSWORD: input.brokerPassword,
+      ...(input.webhookUrl && { RTS_CONNECTOR_WEBHOOK_SECRET: randomBytes(24).toString('base64url') }),
+    },
   };
 }
 
