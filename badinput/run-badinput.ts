@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BAD_INPUT_CLASSES, type Receiver, type Variant } from './bad-input-classes.ts';
 import { startBadInputRegion, until, type BadInputRegion } from './bad-input-region.ts';
-import { CONNECTOR_API_CLASSES, runApiVariant, startConnectorApiTarget, type ConnectorApiTarget } from './connector-api-classes.ts';
+import { CONNECTOR_API_CLASSES, runApiVariant, startConnectorApiTarget, type ApiVariantOutcome, type ConnectorApiTarget } from './connector-api-classes.ts';
 import { fuzzParsers } from './fuzz-parsers.ts';
 
 /**
@@ -15,15 +15,9 @@ import { fuzzParsers } from './fuzz-parsers.ts';
  * With --summary FILE the two lines go to FILE instead, for run-badinput.sh to print after the test environment's own
  * shutdown lines.
  */
-interface VariantOutcome {
+/** `crashed`: the good message (or request) sent after the bad one was not processed: the consumer did not survive it. */
+interface VariantOutcome extends ApiVariantOutcome {
   readonly receiver: Receiver | 'connector';
-  readonly variant: string;
-  readonly expected: string;
-  readonly observed: string;
-  readonly evidence: string;
-  readonly handled: boolean;
-  /** The good message sent after the bad one was not processed: the consumer did not survive it. */
-  readonly crashed: boolean;
 }
 
 /** How long a refusal may take to show once the good message behind it was processed (a receipt still on its way). */

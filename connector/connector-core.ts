@@ -8,12 +8,10 @@ import type { ConnectionState } from '../shared/api/connection-state.ts';
 import { downlinkReceiveAddress, uplinkSendAddress } from '../shared/broker/rabbitmq-names.ts';
 import { plainAmqpProblem } from '../shared/broker/transport-security.ts';
 import { certificateFingerprint, enrolmentCaOf, isEnrolmentError, verifyEnrolment, type Enrolment } from '../shared/enrolment/enrolment.ts';
-import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
 import { endpointsOf, practitionerName } from '../shared/protocol/fhir/directory-entries.ts';
 import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
 import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
 import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
-import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 import { createNativeCertificateValidator } from '../shared-node/native-certificate-validator.ts';
 import { createBrokerConnection, type BrokerConnection } from '../transport/broker-connection.ts';
@@ -30,6 +28,7 @@ import { openDirectoryMirror, type DirectoryMirror } from '../main/node/director
 import { createDirectorySync } from '../main/node/directory/directory-sync.ts';
 import { createDownlinkHandler, HUB_SENDER } from '../main/node/messaging/downlink-handler.ts';
 import { openRegistration, type Registration } from '../main/node/messaging/registration.ts';
+import { sealForOutbox, type SealInput } from '../main/node/messaging/seal-for-outbox.ts';
 import { profileOfEnrolment } from '../main/node/settings/enrolment-intake.ts';
 import { openWorkstationStore } from '../main/node/store/workstation-store.ts';
 import { createKeychainVault } from '../main/node/vault/keychain-vault.ts';
@@ -191,22 +190,9 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       recipients: async (id) => identity.recipients(id),
     };
 
-    async function seal(input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[]; correlationId?: string; signAs?: string }): Promise<StoredMessage> {
-      const messageId = randomUUID();
-      const creationTime = new Date();
-      const signer = input.signAs === undefined ? identity.clinicSigner() : identity.signer(input.signAs);
-      const fields = await sealMessage({
-        messageId, creationTime, userId: endpointId, properties: input.properties, payload: input.payload(messageId, creationTime), signer,
-        ...(input.recipients && { recipientCertificates: input.recipients }), ...(input.correlationId && { correlationId: input.correlationId }),
-      });
-      return {
-        properties: {
-          message_id: messageId, user_id: endpointId, creation_time: creationTime.getTime(), content_type: String(fields.content_type),
-          application_properties: fields.application_properties, ...(input.correlationId && { correlation_id: input.correlationId }),
-        },
-        body: fields.body,
-      };
-    }
+    /** Signed by the local practitioner `signAs`, or without it by the clinic system. */
+    const seal = (input: SealInput & { signAs?: string }): Promise<StoredMessage> =>
+      sealForOutbox(endpointId, input.signAs === undefined ? identity.clinicSigner() : identity.signer(input.signAs), input);
 
     let link: Link | undefined;
     function enqueue(message: StoredMessage, orderKey: string): void {

