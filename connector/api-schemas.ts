@@ -118,6 +118,14 @@ export const reportRequestSchema = reportInputSchema.omit({ caseId: true }).stri
 
 export const consultViewSchema = caseViewSchema;
 
+export const consultMessageSchema = z.object({
+  messageId: uuidSchema,
+  type: z.enum(['consult.request', 'consult.status', 'consult.report']),
+  direction: z.enum(['in', 'out']),
+  signer: caseViewSchema.shape.messages.element.shape.signer.unwrap(),
+  bundle: z.record(z.string(), z.unknown()).describe('the FHIR R4 message Bundle as signed by the sender (docs/protocol.md §4)'),
+});
+
 export const feedEventSchema = z.object({
   cursor: z.number().int(),
   type: z.enum(FEED_EVENT_TYPES),

@@ -61,6 +61,8 @@ export interface ConnectorCore {
   createConsult(from: string, input: ComposeConsult, idempotencyKey?: string): Promise<CaseSummary & { replayed: boolean }>;
   listConsults(query: { practitioner?: string; role?: 'applicant' | 'expert'; bucket?: 'new' | 'progress' | 'waiting' | 'done'; offset?: number; limit?: number }): CaseSummary[];
   openConsult(caseId: string): Promise<CaseView>;
+  /** One message of a case as the FHIR message Bundle it travelled as, decrypted and verified. */
+  readMessage(caseId: string, messageId: string): ReturnType<ConsultService['readMessage']>;
   act(action: CaseAction): Promise<CaseSummary>;
   report(input: ReportInput): Promise<CaseSummary>;
   outbox(): { counts: ReturnType<TransportStore['outbox']['counts']>; failed: { messageId: string; type: string; caseId?: string; reason: string; at: string }[] };
@@ -460,6 +462,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       },
       // The audit log names the clinic system as the reader (for the practitioner of the case).
       openConsult: (caseId) => consult.openCase(caseId, endpointId),
+      readMessage: (caseId, messageId) => consult.readMessage(caseId, messageId, endpointId),
       act: (action) => consult.act(action),
       report: (input) => consult.sendReport(input),
       outbox() {

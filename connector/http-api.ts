@@ -162,6 +162,10 @@ export const ROUTES: readonly Route[] = [
     status: 200, response: S.consultViewSchema, handle: (core, { params }) => core.openConsult(params.caseId!),
   },
   {
+    method: 'GET', path: '/v1/consults/{caseId}/messages/{messageId}', operationId: 'getConsultMessage', summary: 'One message of a consult as the FHIR message Bundle it travelled as, decrypted and verified, with its signer',
+    status: 200, response: S.consultMessageSchema, handle: (core, { params }) => core.readMessage(params.caseId!, params.messageId!),
+  },
+  {
     method: 'POST', path: '/v1/consults/{caseId}/actions', operationId: 'actOnConsult', summary: 'A lifecycle step: accept, decline, request-information, redirect, provide-information, cancel',
     body: S.actionRequestSchema, status: 202, response: S.consultSummarySchema,
     handle: (core, { params, body }) => core.act({ ...(body as object), caseId: params.caseId! } as Parameters<ConnectorCore['act']>[0]),
@@ -199,7 +203,7 @@ export const ROUTES: readonly Route[] = [
   },
 ];
 
-const PATH_PARAMS: Record<string, RegExp> = { publicationId: /^[0-9a-f-]{36}$/, practitionerId: /^[A-Za-z0-9.-]{3,64}$/, caseId: /^[0-9a-f-]{36}$/ };
+const PATH_PARAMS: Record<string, RegExp> = { publicationId: /^[0-9a-f-]{36}$/, practitionerId: /^[A-Za-z0-9.-]{3,64}$/, caseId: /^[0-9a-f-]{36}$/, messageId: /^[0-9a-f-]{36}$/ };
 
 function matcher(route: Route): (path: string) => Record<string, string> | undefined {
   const names: string[] = [];

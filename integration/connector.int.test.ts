@@ -203,6 +203,14 @@ describe('a clinic system joins through the connector', () => {
     const { body: outbox } = await api<{ failed: unknown[] }>('GET', '/v1/outbox');
     expect(outbox.failed).toEqual([]);
 
+    // The report as the FHIR document it travelled as, for a system that takes FHIR as it is.
+    const reportMessage = view.messages.find((m) => m.type === 'consult.report')!;
+    const { status, body: fhir } = await api<{ signer: { practitionerId: string }; bundle: { resourceType: string; type: string; entry: { resource: { resourceType: string; conclusion?: string } }[] } }>('GET', `/v1/consults/${created.body.caseId}/messages/${reportMessage.messageId}`);
+    expect(status).toBe(200);
+    expect(fhir.signer.practitionerId).toBe(harness.expert.id);
+    expect(fhir.bundle).toMatchObject({ resourceType: 'Bundle', type: 'message' });
+    expect(fhir.bundle.entry.find((e) => e.resource.resourceType === 'DiagnosticReport')?.resource.conclusion).toBe('Atopic eczema; emollients and a mild steroid.');
+
     // The webhook got the same event, signed, with ids only.
     await until(async () => deliveries.some((d) => d.body.includes(created.body.caseId) && d.body.includes('consult.report')), 'the report at the webhook');
     for (const delivery of deliveries) {

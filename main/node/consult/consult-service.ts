@@ -215,12 +215,16 @@ export function createConsultService(options: ConsultServiceOptions) {
   }
 
   /** The decrypted, verified content of one stored message (our own copies are encrypted to us too). */
-  async function readStored(message: CaseMessageRecord, practitionerId: string): Promise<{ content: CaseMessageContent; signer: NonNullable<CaseView['messages'][number]['signer']> } | undefined> {
-    if (!message.body) return undefined;
+  async function openStored(message: CaseMessageRecord & { body: Uint8Array }, practitionerId: string): Promise<{ payload: Record<string, unknown>; signer: NonNullable<CaseView['messages'][number]['signer']> }> {
     // allowCbc: a stored envelope was verified when it arrived, and some arrived as CBC before protocol 2.0.
     const opened = await open(message.body, await options.local.recipients(practitionerId), options.trust(), { now: new Date(message.signedAt ?? message.createdAt), allowCbc: true });
-    const payload = JSON.parse(new TextDecoder().decode(opened.content)) as Record<string, unknown>;
-    return { content: readCaseMessage(message.type, payload), signer: signerOf(opened.signer) };
+    return { payload: JSON.parse(new TextDecoder().decode(opened.content)) as Record<string, unknown>, signer: signerOf(opened.signer) };
+  }
+
+  async function readStored(message: CaseMessageRecord, practitionerId: string): Promise<{ content: CaseMessageContent; signer: NonNullable<CaseView['messages'][number]['signer']> } | undefined> {
+    if (!message.body) return undefined;
+    const { payload, signer } = await openStored({ ...message, body: message.body }, practitionerId);
+    return { content: readCaseMessage(message.type, payload), signer };
   }
 
   async function patientOf(record: CaseRecord): Promise<PatientDetails> {
@@ -354,6 +358,21 @@ export function createConsultService(options: ConsultServiceOptions) {
         audit.append({ actor: reader, action: AUDIT_ACTIONS.decrypted, subject: `case:${caseId}`, detail: `${view.messages.filter((m) => m.signer).length} messages` });
       })();
       return view;
+    },
+
+    /**
+     * One message of a case as it travelled: the FHIR message Bundle, decrypted and verified, with its signer (for a
+     * system that takes FHIR documents as they are). Audited as a read by `readBy`.
+     */
+    async readMessage(caseId: string, messageId: string, readBy?: string): Promise<{ messageId: string; type: ConsultMessageType; direction: 'in' | 'out'; signer: NonNullable<CaseView['messages'][number]['signer']>; bundle: Record<string, unknown> }> {
+      const record = requireCase(caseId);
+      const message = cases.message(messageId);
+      if (!message || message.caseId !== caseId || !message.body) throw new CoreError(API_ERROR_CODES.notFound, 'There is no such message in this case (or it was refused, and its content not kept).');
+      const own = ownPractitionerOf(record);
+      const { payload, signer } = await openStored({ ...message, body: message.body }, own);
+      const reader = readBy ?? own;
+      audit.append({ actor: reader, action: AUDIT_ACTIONS.decrypted, subject: `message:${messageId}`, detail: `case:${caseId}${reader !== own ? ` for ${own}` : ''}` });
+      return { messageId, type: message.type, direction: message.direction, signer, bundle: payload };
     },
 
     /** The signing certificates a consult message must carry: its sending practitioner's, from the directory. */
