@@ -114,7 +114,14 @@ export const listConsultsQuerySchema = z.object({
 
 /** The workstation's lifecycle steps, the case named by the path instead of the body. */
 export const actionRequestSchema = z.discriminatedUnion('action', caseActionSchema.options.map((o) => (o as z.ZodObject).omit({ caseId: true })) as unknown as [z.ZodObject, ...z.ZodObject[]]);
-export const reportRequestSchema = reportInputSchema.omit({ caseId: true }).strict();
+/** The report as the form's fields, or as FHIR resources (report-input.ts reads them into the same form). */
+export const reportRequestSchema = z.union([
+  reportInputSchema.omit({ caseId: true }).strict(),
+  z.object({
+    resources: z.array(z.record(z.string(), z.unknown())).min(1).max(50)
+      .describe('FHIR R4 resources: one DiagnosticReport (conclusion, conclusionCode), at most one Observation of findings (valueString), MedicationRequests'),
+  }).strict(),
+]);
 
 export const consultViewSchema = caseViewSchema;
 

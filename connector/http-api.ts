@@ -9,6 +9,7 @@ import type { ConnectorCore } from './connector-core.ts';
 import { ConnectorIdentityError } from './connector-identity.ts';
 import { readConsultResources } from './consult-input.ts';
 import { readDirectoryBundle, readDirectoryDelta, readExpertCsv, type DirectoryInputContext, type DirectoryInputProblem } from './directory-input.ts';
+import { readReportResources } from './report-input.ts';
 
 /**
  * The connector's local HTTP API (docs/connector.md, docs/connector-openapi.yaml): JSON over HTTP on loopback by
@@ -171,9 +172,15 @@ export const ROUTES: readonly Route[] = [
     handle: (core, { params, body }) => core.act({ ...(body as object), caseId: params.caseId! } as Parameters<ConnectorCore['act']>[0]),
   },
   {
-    method: 'POST', path: '/v1/consults/{caseId}/report', operationId: 'sendReport', summary: 'The expert\'s signed report (DiagnosticReport, findings, MedicationRequests); completes the case',
+    method: 'POST', path: '/v1/consults/{caseId}/report', operationId: 'sendReport', summary: 'The expert\'s signed report, as fields or as FHIR resources (DiagnosticReport, findings, MedicationRequests); completes the case',
     body: S.reportRequestSchema, status: 202, response: S.consultSummarySchema,
-    handle: (core, { params, body }) => core.report({ ...(body as object), caseId: params.caseId! } as Parameters<ConnectorCore['report']>[0]),
+    handle(core, { params, body }) {
+      const request = body as z.infer<typeof S.reportRequestSchema>;
+      if (!('resources' in request)) return core.report({ ...request, caseId: params.caseId! });
+      const read = readReportResources(request.resources);
+      if (!read.ok) throw inputProblems(read.problems, 'The report');
+      return core.report({ ...read.value, caseId: params.caseId! });
+    },
   },
   {
     method: 'GET', path: '/v1/events', operationId: 'readEvents', summary: 'The event feed: events after a cursor, waiting up to `wait` seconds for one',

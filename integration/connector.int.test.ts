@@ -165,7 +165,10 @@ describe('a clinic system joins through the connector', () => {
       return c.report && c;
     }, 'the report at the workstation');
     expect(view.status).toBe('completed');
-    expect(view.report).toMatchObject({ verified: true, signer: { practitionerId: `${CLINIC}.dr-cole` } });
+    expect(view.report).toMatchObject({
+      verified: true, signer: { practitionerId: `${CLINIC}.dr-cole` }, findings: 'Irregularly irregular rhythm at 131/min in the data sent.',
+      diagnoses: [{ code: 'I48.0', text: 'Paroxysmal atrial fibrillation' }], prescriptions: [{ medication: 'Metoprolol', dose: 50, unit: 'mg', route: 'oral' }],
+    });
     // The receipts the connector sent about the request were signed by dr-cole, so the workstation took them.
     expect(view.messages.find((m) => m.type === 'consult.request')?.state).toBe('processed');
   });

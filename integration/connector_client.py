@@ -76,11 +76,9 @@ class Connector:
             body['note'] = note
         return self.call('POST', '/v1/consults/%s/actions' % case_id, body)
 
-    def report(self, case_id, conclusion, findings=None):
-        body = {'conclusion': conclusion}
-        if findings:
-            body['findings'] = findings
-        return self.call('POST', '/v1/consults/%s/report' % case_id, body)
+    def report(self, case_id, resources):
+        """The signed report from FHIR resources: a DiagnosticReport, an Observation of findings, MedicationRequests."""
+        return self.call('POST', '/v1/consults/%s/report' % case_id, {'resources': resources})
 
     def events(self, after, wait=20):
         return self.call('GET', '/v1/events', query={'after': after, 'wait': wait, 'limit': 100}, timeout=wait + 30)
@@ -120,8 +118,16 @@ def answer_one(connector, args):
     if request.get('state') != 'verified' or 'signer' not in request:
         raise ConnectorError('the request was not verified: %s' % json.dumps(request))
     connector.act(case_id, 'accept')
-    reported = connector.report(case_id, 'Sinus rhythm; no sign of ischaemia. Continue the current treatment.',
-                                'ECG reviewed by the clinic system.')
+    reported = connector.report(case_id, [
+        {'resourceType': 'DiagnosticReport', 'status': 'final', 'code': {'text': 'Teleconsultation report'},
+         'conclusion': 'Paroxysmal atrial fibrillation. Start rate control; anticoagulation after echocardiography.',
+         'conclusionCode': [{'coding': [{'system': 'http://hl7.org/fhir/sid/icd-10', 'code': 'I48.0', 'display': 'Paroxysmal atrial fibrillation'}]}]},
+        {'resourceType': 'Observation', 'status': 'final', 'code': {'text': 'Findings'},
+         'valueString': 'Irregularly irregular rhythm at 131/min in the data sent.'},
+        {'resourceType': 'MedicationRequest', 'status': 'active', 'intent': 'order', 'medicationCodeableConcept': {'text': 'Metoprolol'},
+         'dosageInstruction': [{'text': 'Morning dose', 'route': {'text': 'oral'}, 'timing': {'repeat': {'frequency': 1, 'period': 1, 'periodUnit': 'd'}},
+                                'doseAndRate': [{'doseQuantity': {'value': 50, 'unit': 'mg'}}]}]},
+    ])
     print(json.dumps({'answered': case_id, 'from': case['applicantId'], 'expert': case['expertId'],
                       'signedBy': request['signer'].get('practitionerId'), 'status': reported['status'], 'cursor': cursor}))
 
