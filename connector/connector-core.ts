@@ -172,6 +172,8 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
     const transport = createSqliteTransportStore(db);
     const mirror = openDirectoryMirror(db);
     const audit: AuditLog = openAuditLog(db, await auditSealFromVault(vault));
+    // Closed in the reverse order of opening: the keychain's anchor names the newest entry before the store closes.
+    closers.unshift(() => audit.flush());
     const cases = openCaseStore(db);
     const registration: Registration = openRegistration(db, () => undefined);
     const publications: Publications = openPublications(db);
@@ -490,7 +492,6 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       },
       stop: () => (stopped ??= (async () => {
         for (const close of closers.splice(0)) await close();
-        await audit.flush().catch(() => undefined);
       })()),
     };
   } catch (error) {
