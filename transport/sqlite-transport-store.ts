@@ -7,7 +7,7 @@ import type {
 
 // Bodies live apart from the outbox rows: SQLite rewrites a whole row on every update, and a state change must not
 // rewrite (and re-encrypt) a megabyte attachment.
-const MIGRATIONS = [
+export const MIGRATIONS = [
   {
     version: 1,
     sql: `

@@ -47,7 +47,7 @@ export interface CaseMessageRecord {
   readonly outboxFailure?: string;
 }
 
-const MIGRATIONS = [{
+export const MIGRATIONS = [{
   version: 1,
   sql: `
     create table cases (

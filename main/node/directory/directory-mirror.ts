@@ -54,7 +54,7 @@ export interface DirectoryMirror {
   count(): number;
 }
 
-const MIGRATIONS = [{
+export const MIGRATIONS = [{
   version: 1,
   sql: `
     create table mirror_state (id integer primary key check (id = 1), version integer);

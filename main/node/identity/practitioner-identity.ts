@@ -100,7 +100,7 @@ export interface PractitionerIdentity {
   recipients(): Promise<[CmsRecipientIdentity, ...CmsRecipientIdentity[]]>;
 }
 
-const MIGRATIONS = [{
+export const MIGRATIONS = [{
   version: 1,
   sql: `
     create table identity_certificates (use text primary key, practitioner_id text not null, certificate blob not null, chain text not null);
