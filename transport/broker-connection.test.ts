@@ -26,3 +26,21 @@ describe('transport security', () => {
     expect(createBrokerConnection({ ...options, hosts: [{ host: 'broker.example', port: 5671 }], tls: { ca: 'PEM' } }).state.status).toBe('offline');
   });
 });
+
+describe('state events', () => {
+  it('tells each listener until it unsubscribes, and "stopped" last', async () => {
+    // Nothing listens on port 1: the connection fails at once and waits a minute before retrying.
+    const connection = createBrokerConnection({
+      hosts: [{ host: '127.0.0.1', port: 1 }], vhost: 'rts', username: 'ws-1', password: async () => 'pw', reconnectDelayMs: { initial: 60_000, max: 60_000 },
+    });
+    const heard: string[] = [];
+    const unsubscribed: string[] = [];
+    connection.onStateChanged((state) => heard.push(`${state.status} ${state.reason ?? ''}`.trim()));
+    const off = connection.onStateChanged((state) => unsubscribed.push(state.status));
+    off();
+    await connection.start();
+    await connection.stop();
+    expect(heard.at(-1)).toBe('offline stopped');
+    expect(unsubscribed).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import rhea, { type Connection, type ConnectionOptions, type EventContext } from 'rhea';
 import type { ConnectionState, ConnectionStatus } from '../shared/api/connection-state.ts';
 import { plainAmqpProblem } from '../shared/broker/transport-security.ts';
+import { asUnsubscribe, createEmitter } from '../shared/lifecycle.ts';
 import { rabbitmq3Adapter, type BrokerAdapter } from './broker-adapter.ts';
 
 export interface BrokerHost {
@@ -62,9 +63,10 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
   // The last line of defence: configuration (hub config, workstation profile) refuses this earlier, in its own words.
   const plain = options.tls ? undefined : plainAmqpProblem(options.hosts, 'connect with tls');
   if (plain) throw new Error(plain);
-  const listeners = new Set<(state: ConnectionState) => void>();
-  const openedListeners = new Set<() => void>();
-  const disconnectedListeners = new Set<() => void>();
+  // Not disposed at stop(): a stopped connection can start again, and its owners hear 'stopped' as its last state.
+  const stateChanged = createEmitter<ConnectionState>();
+  const opened = createEmitter<void>();
+  const disconnected = createEmitter<void>();
   const adapter = options.adapter ?? rabbitmq3Adapter;
   const { initial, max } = options.reconnectDelayMs ?? { initial: 500, max: 30_000 };
   let state: ConnectionState = { status: 'offline', since: new Date().toISOString(), reason: 'not started' };
@@ -81,7 +83,7 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
   function setState(status: ConnectionStatus, host: BrokerHost | undefined, reason?: string): void {
     if (state.status === status && state.reason === reason && state.host === (host && hostLabel(host))) return;
     state = { status, since: new Date().toISOString(), ...(host && { host: hostLabel(host) }), ...(reason && { reason }) };
-    for (const listener of listeners) listener(state);
+    stateChanged.fire(state);
   }
 
   async function start(): Promise<void> {
@@ -118,14 +120,14 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
       attempt = 0;
       lastError = undefined;
       setState('online', currentHost);
-      for (const listener of openedListeners) listener();
+      opened.fire();
     });
     connection.on('connection_error', (context: EventContext) => {
       lastError = describeError(context.error ?? context.connection.error);
       setState('offline', currentHost, lastError);
     });
     connection.on('disconnected', (context: EventContext) => {
-      for (const listener of disconnectedListeners) listener();
+      disconnected.fire();
       if (stopping) return;
       const reason = context.error ? describeError(context.error) : (lastError ?? 'connection lost');
       setState(context.reconnecting ? 'connecting' : 'offline', currentHost, context.reconnecting ? `retrying after: ${reason}` : reason);
@@ -158,11 +160,6 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
     setState('offline', undefined, 'stopped');
   }
 
-  const subscribe = <L>(set: Set<L>, listener: L) => {
-    set.add(listener);
-    return () => void set.delete(listener);
-  };
-
   return {
     get state() {
       return state;
@@ -171,9 +168,9 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
       return connection;
     },
     adapter,
-    onStateChanged: (listener) => subscribe(listeners, listener),
-    onOpened: (listener) => subscribe(openedListeners, listener),
-    onDisconnected: (listener) => subscribe(disconnectedListeners, listener),
+    onStateChanged: asUnsubscribe(stateChanged.event),
+    onOpened: asUnsubscribe(opened.event),
+    onDisconnected: asUnsubscribe(disconnected.event),
     start,
     stop,
   };

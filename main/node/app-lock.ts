@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { API_ERROR_CODES } from '../../shared/api/api-error.ts';
+import { asUnsubscribe, createEmitter } from '../../shared/lifecycle.ts';
 import { CoreError } from './core-error.ts';
 import { VaultUnavailableError, type SecretVault } from './vault/secret-vault.ts';
 import { LOCK_PASSPHRASE_ACCOUNT } from './vault/vault-accounts.ts';
@@ -81,7 +82,7 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
   const { vault, dataDir } = options;
   const now = options.now ?? Date.now;
   const file = join(dataDir, LOCK_STATE_FILE);
-  const listeners = new Set<(locked: boolean) => void>();
+  const lockChanged = createEmitter<boolean>();
 
   function read(): LockState {
     let text: string;
@@ -103,7 +104,7 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
   const apply = (next: LockState) => {
     const changed = next.locked !== state.locked;
     state = next;
-    if (changed) for (const listener of listeners) listener(state.locked);
+    if (changed) lockChanged.fire(state.locked);
   };
   /** Written to disk (fsynced, then renamed into place) before anyone is told; a lock holds even if the disk refuses. */
   function write(next: LockState): void {
@@ -244,10 +245,7 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
         delete: (account) => guarded(() => inner.delete(account)),
       };
     },
-    onChanged(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    onChanged: asUnsubscribe(lockChanged.event),
   };
   return appLock;
 }

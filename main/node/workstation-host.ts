@@ -1,16 +1,17 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Conf from 'conf';
-import { COMMANDS, EVENTS, type EventChannel } from '../../shared/api/channels.ts';
-import { regionChoiceSchema, type EventPayload, type RegionChoice, type RegionState, type SetupState } from '../../shared/api/contract.ts';
+import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
+import { regionChoiceSchema, type RegionChoice, type RegionState, type SetupState } from '../../shared/api/contract.ts';
 import { API_ERROR_CODES, apiError } from '../../shared/api/api-error.ts';
 import { err } from '../../shared/api/result.ts';
 import { createCommandDispatcher, type CommandDispatcher } from './api/command-dispatcher.ts';
+import { createCoreEvents } from './core-events.ts';
 import { CoreError } from './core-error.ts';
 import { joinDemoRegion, type DemoRegionProcess } from './demo/demo-region-process.ts';
 import { openWorkstationSettings } from './settings/workstation-settings.ts';
 import type { SecretVault } from './vault/secret-vault.ts';
-import { createWorkstationCore, type CoreEventListener, type WorkstationCore, type WorkstationCoreOptions } from './workstation-core.ts';
+import { createWorkstationCore, type WorkstationCore, type WorkstationCoreOptions } from './workstation-core.ts';
 
 export interface WorkstationHostOptions extends Omit<WorkstationCoreOptions, 'dataDir' | 'vault'> {
   /** The user's own region lives here (Electron: app.getPath('userData')); the demo region's workspace below it. */
@@ -37,10 +38,9 @@ export const DEMO_WORKSPACE_DIR = 'demo-workspace';
 export function createWorkstationHost(options: WorkstationHostOptions): WorkstationCore {
   const { dataDir, vault, openDemoRegion, broker, ...coreOptions } = options;
   const choice = new Conf<{ active?: RegionChoice }>({ cwd: dataDir, configName: 'region' });
-  const listeners = new Set<CoreEventListener>();
-  const emit = <E extends EventChannel>(event: E, payload: EventPayload<E>) => {
-    for (const listener of listeners) listener(event, payload);
-  };
+  // The events of the core in use and the host's own (region, set-up after a switch), for the shell.
+  const events = createCoreEvents();
+  const { emit } = events;
 
   let core: WorkstationCore | undefined;
   let active: RegionChoice = 'own';
@@ -167,11 +167,12 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
 
   return {
     dispatch,
-    onEvent(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    onEvent: events.onEvent,
     start: () => enqueue(() => switchTo(first, firstCore)),
-    stop: () => enqueue(close),
+    // After the last switch (queued before it) has told the shell its outcome; nothing is emitted after this.
+    stop: () => enqueue(async () => {
+      await close();
+      events.dispose();
+    }),
   };
 }
