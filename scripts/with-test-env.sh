@@ -52,6 +52,16 @@ unset DISPLAY
 export NO_AT_BRIDGE=1
 # --unlock returns before the daemon owns org.freedesktop.secrets: a client asking first has D-Bus start a second
 # daemon, which finds the keyring locked (a CI bad-input run failed so: "unlock prompt was dismissed"). Wait for the name.
+# And should the daemon go away during the run (a CI run on 4 Dec lost it mid-suite: "couldn't connect to control
+# socket"), D-Bus starts the one this session's service file names (XDG_DATA_HOME/dbus-1/services comes before the
+# system's): unlocked with the same password, on the same keyring file, so the secrets stored before are still there.
+mkdir -p "$keyring/dbus-1/services"
+cat > "$keyring/start-keyring.sh" <<'SCRIPT'
+#!/bin/sh
+printf %s rts-test-keyring | exec /usr/bin/gnome-keyring-daemon --unlock --foreground --components=secrets
+SCRIPT
+chmod +x "$keyring/start-keyring.sh"
+printf '[D-BUS Service]\nName=org.freedesktop.secrets\nExec=%s\n' "$keyring/start-keyring.sh" > "$keyring/dbus-1/services/org.freedesktop.secrets.service"
 XDG_DATA_HOME="$keyring" XDG_RUNTIME_DIR="$keyring" dbus-run-session -- bash -c '
   printf %s rts-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   for _ in $(seq 100); do
