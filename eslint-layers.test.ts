@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
@@ -7,12 +8,21 @@ const eslint = new ESLint({
   overrideConfig: [tseslint.configs.disableTypeChecked, { languageOptions: { parserOptions: { projectService: false } } }],
 });
 
-async function layerErrors(filePath: string, code: string): Promise<string[]> {
+async function layerMessages(filePath: string, code: string) {
   const [result] = await eslint.lintText(code, { filePath });
-  return (result?.messages ?? [])
-    .filter((m) => m.fatal || m.ruleId === '@typescript-eslint/no-restricted-imports' || m.ruleId === 'no-restricted-globals')
-    .map((m) => m.message);
+  return (result?.messages ?? []).filter((m) => m.fatal || m.ruleId === 'rts/layers' || m.ruleId === 'no-restricted-globals');
 }
+
+async function layerErrors(filePath: string, code: string): Promise<string[]> {
+  return (await layerMessages(filePath, code)).map((m) => m.message);
+}
+
+// A non-test file of each product layer, and the way from it back to the repository root.
+const PRODUCT_FILES = [
+  ['shared/x.ts', '../'], ['shared-node/x.ts', '../'], ['transport/x.ts', '../'], ['main/node/x.ts', '../../'],
+  ['main/electron/x.ts', '../../'], ['preload/x.ts', '../'], ['renderer/x.tsx', '../'], ['hub/x.ts', '../'],
+  ['connector/x.ts', '../'],
+] as const;
 
 describe('layer direction lint rule', () => {
   it.each([
@@ -47,6 +57,39 @@ describe('layer direction lint rule', () => {
     ['connector/x.ts', `import { app } from 'electron';`],
     ['main/node/x.ts', `import { x } from '../../connector/x.ts';`],
     ['hub/x.ts', `import { x } from '../connector/x.ts';`],
+    // The leaks of the former deny-list (issue 23): tooling reached from product code, Node-only packages in pure layers.
+    ['main/node/x.ts', `import { startDemoRegion } from '../../demo/demo-region.ts';`],
+    ['hub/x.ts', `import { startRegionHarness } from '../integration/testing/region-harness.ts';`],
+    ['shared/x.ts', `import pg from 'pg';`],
+    ['shared/x.ts', `import Conf from 'conf';`],
+    ['shared/x.ts', `import { PGlite } from '@electric-sql/pglite';`],
+    ['preload/x.ts', `import pg from 'pg';`],
+    ['preload/x.ts', `import Conf from 'conf';`],
+    ['preload/x.ts', `import { PGlite } from '@electric-sql/pglite';`],
+    // Every way of naming a module is judged, types included.
+    ['hub/x.ts', `export { x } from '../demo/x.ts';`],
+    ['hub/x.ts', `export * from '../bench/x.ts';`],
+    ['main/node/x.ts', `export const m = await import('../../faults/x.ts');`],
+    ['shared/x.ts', `import type { HubConfig } from '../hub/hub-config.ts';`],
+    ['shared/x.ts', `import type { Pool } from 'pg';`],
+    ['shared/x.ts', `export type P = import('pg').Pool;`],
+    ['main/electron/x.ts', `import { x } from '../../transport/x.ts';`],
+    // Packages by class: DOM-only outside the renderer, Node-only in it, test tools in shipped code, unclassified anywhere.
+    ['main/node/x.ts', `import { useState } from 'react';`],
+    ['hub/x.ts', `import uPlot from 'uplot';`],
+    ['shared/x.ts', `import { useVirtualizer } from '@tanstack/react-virtual';`],
+    ['preload/x.ts', `import { createRoot } from 'react-dom/client';`],
+    ['cli/x.ts', `import { createRoot } from 'react-dom/client';`],
+    ['renderer/x.tsx', `import pg from 'pg';`],
+    ['renderer/x.tsx', `import Database from 'better-sqlite3-multiple-ciphers';`],
+    ['main/node/x.ts', `import { vi } from 'vitest';`],
+    ['main/node/x.ts', `import leftPad from 'left-pad';`],
+    ['bench/x.ts', `import leftPad from 'left-pad';`],
+    ['demo/x.ts', `import { app } from 'electron';`],
+    // The test kit imports only what it needs to build a region; nothing reaches outside the layers.
+    ['testkit/x.ts', `import { x } from '../renderer/x.ts';`],
+    ['hub/x.ts', `import config from '../vite.config.ts';`],
+    ['tools/x.ts', `export const x = 1;`],
   ])('refuses in %s: %s', async (file, code) => {
     expect(await layerErrors(file, code)).not.toEqual([]);
   });
@@ -64,8 +107,41 @@ describe('layer direction lint rule', () => {
     ['hub/x.ts', `import { x } from '../shared-node/x.ts';`],
     ['main/node/x.ts', `import { x } from '../../shared-node/x.ts';`],
     ['connector/x.ts', `import { x } from '../main/node/consult/consult-service.ts'; import { y } from '../transport/y.ts';`],
-    ['connector/x.test.ts', `import { createTestRegion } from '../hub/testing/test-region.ts';`],
+    ['connector/x.test.ts', `import { createTestRegion } from '../testkit/test-region.ts';`],
+    ['hub/x.test.ts', `import { createTestRegion } from '../testkit/test-region.ts'; import { startTestBroker } from '../scripts/test-env/broker-env.ts'; import { it } from 'vitest';`],
+    ['main/node/x.test.ts', `import fc from 'fast-check'; import Database from 'better-sqlite3-multiple-ciphers';`],
+    ['shared/x.test.ts', `import rhea from 'rhea'; import { toRheaMessage } from '../transport/amqp-message.ts';`],
+    ['demo/x.ts', `import { createTestRegion } from '../testkit/test-region.ts'; import { x } from '../cli/x.ts';`],
+    ['integration/x.ts', `import { createTestRegion } from '../testkit/test-region.ts'; import { x } from '../connector/x.ts';`],
+    ['faults/x.ts', `import { createTestRegion } from '../testkit/test-region.ts';`],
+    ['badinput/x.ts', `import { createTestRegion } from '../testkit/test-region.ts'; import { y } from '../integration/testing/y.ts';`],
+    ['bench/x.ts', `import { createTestRegion } from '../testkit/test-region.ts'; import { chromium } from '@playwright/test';`],
+    ['scripts/x.ts', `import { createTestRegion } from '../testkit/test-region.ts'; import { build } from 'esbuild';`],
+    ['e2e/x.spec.ts', `import { x } from '../preload/bridge.ts'; import { y } from '../integration/testing/region-harness.ts';`],
+    ['testkit/x.ts', `import type { HubConfig } from '../hub/hub-config.ts'; import rhea from 'rhea';`],
+    ['hub/x.ts', `import pg from 'pg'; import { PGlite } from '@electric-sql/pglite'; export type { Pool } from 'pg';`],
+    ['main/node/x.ts', `import Conf from 'conf'; import { Entry } from '@napi-rs/keyring';`],
+    ['renderer/x.tsx', `import uPlot from 'uplot'; import { useVirtualizer } from '@tanstack/react-virtual'; import { createRoot } from 'react-dom/client';`],
   ])('allows in %s: %s', async (file, code) => {
     expect(await layerErrors(file, code)).toEqual([]);
+  });
+
+  it.each(PRODUCT_FILES)('refuses the test kit in product code (%s)', async (file, root) => {
+    expect(await layerErrors(file, `import { createTestRegion } from '${root}testkit/test-region.ts';`)).not.toEqual([]);
+  });
+
+  it('classifies every runtime dependency in package.json', async () => {
+    const { dependencies } = JSON.parse(readFileSync(new URL('package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
+    const code = Object.keys(dependencies).map((name) => `import '${name}';`).join('\n');
+    const unclassified = (await layerMessages('scripts/x.ts', code)).filter((m) => m.messageId === 'unclassified');
+    expect(unclassified.map((m) => m.message)).toEqual([]);
+    expect(Object.keys(dependencies).length).toBeGreaterThan(10);
+  });
+
+  it('names the layer reached and what the importer may import', async () => {
+    expect(await layerErrors('hub/x.ts', `import { x } from '../integration/x.ts';`)).toEqual([
+      'hub/ may not import integration/ (allowed: shared/, transport/, shared-node/).',
+    ]);
+    expect(await layerErrors('shared/x.ts', `import pg from 'pg';`)).toEqual(["'pg' is Node-only; shared/ may use pure packages only."]);
   });
 });

@@ -11,7 +11,7 @@ import { buildReceipt, buildSnapshotRequest } from '../shared/protocol/fhir/mess
 import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 import { buildDirectoryPublish, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
-import { expertEntry, hospital } from '../hub/testing/test-region.ts';
+import { expertEntry, hospital } from '../testkit/test-region.ts';
 import { endpointCredentials } from '../scripts/test-env/broker-env.ts';
 import { WS, until, type BadInputRegion, type RawFields } from './bad-input-region.ts';
 

@@ -12,8 +12,8 @@ import { buildConsultRequest, buildConsultStatus, buildDirectoryPublish, type Me
 import { CONTENT_TYPES, type AmqpMessageFields } from '../shared/protocol/message-codec.ts';
 import type { BrokerEnvState } from '../scripts/test-env/broker-env.ts';
 import * as hubStore from '../hub/store/hub-store.ts';
-import type { ReceivedMessage } from '../hub/testing/test-endpoint.ts';
-import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner } from '../hub/testing/test-region.ts';
+import type { ReceivedMessage } from '../testkit/test-endpoint.ts';
+import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner } from '../testkit/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { PROTOCOL_V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
 

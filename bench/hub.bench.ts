@@ -38,8 +38,8 @@ import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
 import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
 import { bodyBytes } from '../transport/amqp-message.ts';
-import { purgeTestQueues, writeTestHubConfig } from '../hub/testing/test-hub-config.ts';
-import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../hub/testing/test-region.ts';
+import { purgeTestQueues, writeTestHubConfig } from '../testkit/test-hub-config.ts';
+import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../testkit/test-region.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 
 // --- options -----------------------------------------------------------------------------------------------------------

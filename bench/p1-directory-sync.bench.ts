@@ -30,7 +30,7 @@ import { COMMANDS, EVENTS } from '../shared/api/channels.ts';
 import type { DirectoryState } from '../shared/api/contract.ts';
 import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import { buildDirectoryPublish, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
-import { expertEntry, hospital, type TestPractitioner } from '../hub/testing/test-region.ts';
+import { expertEntry, hospital, type TestPractitioner } from '../testkit/test-region.ts';
 import { createWorkstationCore } from '../main/node/workstation-core.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
 import { bareRhea, databaseOption, fixed, median, positive, printHeader, printLoad, sleep, spread } from './bench-support.ts';

@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { COMMANDS, EVENTS } from '../shared/api/channels.ts';
 import type { CommandInput, DirectoryState } from '../shared/api/contract.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
-import type { TestPractitioner } from '../hub/testing/test-region.ts';
+import type { TestPractitioner } from '../testkit/test-region.ts';
 import { startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
 import { bareRhea, databaseOption, fixed, median, positive, printHeader, printLoad, quantile, sleep, spread } from './bench-support.ts';
 

@@ -10,7 +10,7 @@ import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
 import type { ConsultStatus } from '../shared/protocol/consult-status.ts';
 import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
-import { createTestRegion } from '../hub/testing/test-region.ts';
+import { createTestRegion } from '../testkit/test-region.ts';
 import { openCaseStore } from '../main/node/consult/case-store.ts';
 import { openDirectoryMirror } from '../main/node/directory/directory-mirror.ts';
 import { openWorkstationSettings } from '../main/node/settings/workstation-settings.ts';

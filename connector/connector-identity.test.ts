@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ENROLMENT_FORMAT, type Enrolment } from '../shared/enrolment/enrolment.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
 import { openDatabase } from '../transport/sqlite-database.ts';
-import { createTestRegion, type TestIdentity, type TestRegion } from '../hub/testing/test-region.ts';
+import { createTestRegion, type TestIdentity, type TestRegion } from '../testkit/test-region.ts';
 import { parseConnectorConfig } from './connector-config.ts';
 import { openConnectorIdentity } from './connector-identity.ts';
 import { createSecretResolver } from './secret-reference.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Practitioner, PractitionerRole } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestRegion, type TestPractitioner } from '../hub/testing/test-region.ts';
+import { createTestRegion, type TestPractitioner } from '../testkit/test-region.ts';
 import { toBase64 } from '../shared/pki/bytes.ts';
 import { certificatesOf, endpointsOf, roleReferenceProblem } from '../shared/protocol/fhir/directory-entries.ts';
 import { validateFhirResource } from '../shared/protocol/fhir/fhir-base-validation.ts';

@@ -8,8 +8,8 @@ import { verifyEnrolment } from '../shared/enrolment/enrolment.ts';
 import { importSigningPrivateKey, parsePkcs12, pemToDer, PEM_LABELS, readCrl } from '../shared/pki/index.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 import { buildDirectoryPublish } from '../shared/protocol/fhir/message-builders.ts';
-import { connectTestEndpoint, registerClinicSystem, type ReceivedMessage, type TestEndpoint } from '../hub/testing/test-endpoint.ts';
-import { expertEntry, hospital, type TestIdentity } from '../hub/testing/test-region.ts';
+import { connectTestEndpoint, registerClinicSystem, type ReceivedMessage, type TestEndpoint } from '../testkit/test-endpoint.ts';
+import { expertEntry, hospital, type TestIdentity } from '../testkit/test-region.ts';
 import { startDemoRegion, type DemoRegion } from './demo-region.ts';
 
 /**

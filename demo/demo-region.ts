@@ -11,8 +11,8 @@ import { buildDirectoryPublish, buildEndpointRegister, buildExpertEntry, buildOr
 import type { HubConfig } from '../hub/hub-config.ts';
 import { loadHubConfig } from '../hub/hub-config.ts';
 import { startHub, type HubService } from '../hub/hub-service.ts';
-import { connectTestEndpoint, type TestEndpoint } from '../hub/testing/test-endpoint.ts';
-import { createTestRegion, type TestIdentity, type TestPractitioner } from '../hub/testing/test-region.ts';
+import { connectTestEndpoint, type TestEndpoint } from '../testkit/test-endpoint.ts';
+import { createTestRegion, type TestIdentity, type TestPractitioner } from '../testkit/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { startDemoBroker, type DemoBroker } from './broker/demo-broker.ts';
 import { adoptRegion } from '../cli/region-commands.ts';

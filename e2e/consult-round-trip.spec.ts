@@ -5,7 +5,7 @@ import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
 import { buildConsultReport } from '../shared/protocol/fhir/message-builders.ts';
 import { BROKER_STATE_ENV } from '../scripts/test-env/broker-env.ts';
 import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
-import type { TestPractitioner } from '../hub/testing/test-region.ts';
+import type { TestPractitioner } from '../testkit/test-region.ts';
 import type { WorkstationCore } from '../main/node/workstation-core.ts';
 import { PROTOCOL_V } from '../integration/testing/region-harness.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';

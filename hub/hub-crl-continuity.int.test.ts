@@ -10,9 +10,9 @@ import { readHubNotice } from '../shared/protocol/fhir/message-builders.ts';
 import { openMessage } from '../shared/protocol/message-envelope.ts';
 import { loadHubConfig } from './hub-config.ts';
 import { startHub, type HubLogEvent, type HubService } from './hub-service.ts';
-import { purgeTestQueues, writeTestHubConfig } from './testing/test-hub-config.ts';
-import { connectTestEndpoint, registerClinicSystem, requestSnapshotAs, type ReceivedMessage, type TestEndpoint } from './testing/test-endpoint.ts';
-import { createTestRegion, type TestIdentity, type TestRegion } from './testing/test-region.ts';
+import { purgeTestQueues, writeTestHubConfig } from '../testkit/test-hub-config.ts';
+import { connectTestEndpoint, registerClinicSystem, requestSnapshotAs, type ReceivedMessage, type TestEndpoint } from '../testkit/test-endpoint.ts';
+import { createTestRegion, type TestIdentity, type TestRegion } from '../testkit/test-region.ts';
 import { DISTRIBUTED_SOURCE } from './trust-reloader.ts';
 
 /**

@@ -10,9 +10,9 @@ import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-e
 import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
 import { buildDirectoryPublish, buildEndpointRegister } from '../shared/protocol/fhir/message-builders.ts';
 import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
-import { purgeTestQueues, writeTestHubConfig } from './testing/test-hub-config.ts';
-import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from './testing/test-endpoint.ts';
-import { createTestRegion, expertEntry, hospital, type TestRegion } from './testing/test-region.ts';
+import { purgeTestQueues, writeTestHubConfig } from '../testkit/test-hub-config.ts';
+import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from '../testkit/test-endpoint.ts';
+import { createTestRegion, expertEntry, hospital, type TestRegion } from '../testkit/test-region.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 
 /**

@@ -17,9 +17,9 @@ import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 import { loadHubConfig } from './hub-config.ts';
 import { startHub, type HubService } from './hub-service.ts';
 import * as store from './store/hub-store.ts';
-import { purgeTestQueues, writeTestHubConfig } from './testing/test-hub-config.ts';
-import { connectTestEndpoint, registerClinicSystem, requestSnapshotAs, type ReceivedMessage, type TestEndpoint } from './testing/test-endpoint.ts';
-import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from './testing/test-region.ts';
+import { purgeTestQueues, writeTestHubConfig } from '../testkit/test-hub-config.ts';
+import { connectTestEndpoint, registerClinicSystem, requestSnapshotAs, type ReceivedMessage, type TestEndpoint } from '../testkit/test-endpoint.ts';
+import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../testkit/test-region.ts';
 
 /**
  * Issue #17 at the hub, on the real broker and PostgreSQL (PGlite without one): revocation that takes effect without

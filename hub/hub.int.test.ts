@@ -16,9 +16,9 @@ import { openMessage, sealMessage } from '../shared/protocol/message-envelope.ts
 import { loadHubConfig } from './hub-config.ts';
 import { startHub, type HubService } from './hub-service.ts';
 import * as store from './store/hub-store.ts';
-import { createEndpointUser, purgeTestQueues, writeTestHubConfig } from './testing/test-hub-config.ts';
-import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from './testing/test-endpoint.ts';
-import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from './testing/test-region.ts';
+import { createEndpointUser, purgeTestQueues, writeTestHubConfig } from '../testkit/test-hub-config.ts';
+import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from '../testkit/test-endpoint.ts';
+import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../testkit/test-region.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 
 const broker = loadBrokerEnv();

@@ -13,7 +13,7 @@ import { decodeMessage, type AmqpMessageFields } from '../shared/protocol/messag
 import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 import { createPayloadValidationPool, type PayloadValidationPool } from './payload-validation-pool.ts';
-import { createTestRegion, hospital, type TestRegion } from './testing/test-region.ts';
+import { createTestRegion, hospital, type TestRegion } from '../testkit/test-region.ts';
 
 /** The pool on real worker threads, with directory publishes signed under a throw-away regional CA. */
 describe('payload validation pool', () => {

@@ -5,7 +5,7 @@ import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
 import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
 import type { CaseSummary } from '../shared/api/consult-schemas.ts';
 import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
-import type { TestPractitioner } from '../hub/testing/test-region.ts';
+import type { TestPractitioner } from '../testkit/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { connectorClient, harnessRegion, writeConnectorFiles, type ConnectorFiles } from './testing/connector-harness.ts';
 import { startRegionHarness, type RegionHarness } from './testing/region-harness.ts';

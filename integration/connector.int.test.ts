@@ -7,7 +7,7 @@ import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
 import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
 import type { CaseSummary, CaseView } from '../shared/api/consult-schemas.ts';
 import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
-import type { TestPractitioner } from '../hub/testing/test-region.ts';
+import type { TestPractitioner } from '../testkit/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { runConnector, type RunningConnector } from '../connector/run-connector.ts';
 import { verifyWebhookSignature } from '../connector/webhooks.ts';

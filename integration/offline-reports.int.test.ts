@@ -5,7 +5,7 @@ import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
 import { buildConsultRequest } from '../shared/protocol/fhir/message-builders.ts';
 import { BROKER_STATE_ENV, endpointCredentials } from '../scripts/test-env/broker-env.ts';
 import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
-import { connectTestEndpoint, type TestEndpoint } from '../hub/testing/test-endpoint.ts';
+import { connectTestEndpoint, type TestEndpoint } from '../testkit/test-endpoint.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
 

@@ -13,7 +13,7 @@ import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import { endpointCredentials } from '../scripts/test-env/broker-env.ts';
 import { loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
 import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
-import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from '../hub/testing/test-endpoint.ts';
+import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from '../testkit/test-endpoint.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
 

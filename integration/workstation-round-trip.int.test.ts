@@ -9,7 +9,7 @@ import type { ApplicationProperties } from '../shared/protocol/application-prope
 import { buildConsultReport, buildConsultRequest } from '../shared/protocol/fhir/message-builders.ts';
 import { BROKER_STATE_ENV, endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
 import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
-import { expertEntry, type TestPractitioner } from '../hub/testing/test-region.ts';
+import { expertEntry, type TestPractitioner } from '../testkit/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
 import { keyAccountFor } from '../main/node/identity/practitioner-identity.ts';

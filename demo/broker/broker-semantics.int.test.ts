@@ -9,9 +9,9 @@ import { killNode, restartNode } from '../../scripts/test-env/rabbitmq-control.t
 import { createRabbitmqProvisioner } from '../../hub/broker/rabbitmq-provisioner.ts';
 import { loadHubConfig } from '../../hub/hub-config.ts';
 import { startHub, type HubService } from '../../hub/hub-service.ts';
-import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from '../../hub/testing/test-endpoint.ts';
-import { purgeTestQueues, writeTestHubConfig } from '../../hub/testing/test-hub-config.ts';
-import { createTestRegion, type TestRegion } from '../../hub/testing/test-region.ts';
+import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from '../../testkit/test-endpoint.ts';
+import { purgeTestQueues, writeTestHubConfig } from '../../testkit/test-hub-config.ts';
+import { createTestRegion, type TestRegion } from '../../testkit/test-region.ts';
 import { downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../../shared/broker/rabbitmq-names.ts';
 import { buildEndpointRegister } from '../../shared/protocol/fhir/message-builders.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';

@@ -48,7 +48,7 @@ export interface DemoBroker {
   readonly managementUrl: string;
   /**
    * A broker user for an endpoint about to join, with the grants a region's administrator gives before registration
-   * (as hub/testing createEndpointUser): it may write the uplink under its own routing key and read nothing; the hub
+   * (as the test kit's createEndpointUser): it may write the uplink under its own routing key and read nothing; the hub
    * grants it its downlink when it registers. Idempotent: an existing user gets the new password.
    */
   addUser(name: string, password: string): Promise<void>;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { certificateFingerprint, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, signEnrolment } from '../../shared/enrolment/enrolment.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../../shared/pki/index.ts';
 import { endpointCredentials } from '../../scripts/test-env/broker-env.ts';
-import type { TestIdentity, TestPractitioner, TestRegion } from '../../hub/testing/test-region.ts';
+import type { TestIdentity, TestPractitioner, TestRegion } from '../../testkit/test-region.ts';
 import type { RegionHarness } from './region-harness.ts';
 
 /**
