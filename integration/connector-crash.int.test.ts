@@ -79,7 +79,7 @@ describe('the connector killed -9', () => {
     await harness.setUpWorkstation(expertCore, 'ws-expert-1', harness.expert);
 
     await startProcess();
-    await until(async () => (await api<{ registration: { state: string } }>('GET', '/v1/state')).body.registration.state === 'accepted', 'registration');
+    await until(async () => (await api<{ registration: { state: string } }>('GET', '/v1/state')).body.registration.state === 'accepted', 'registration', 60_000);
     const csv = 'local_id,given,family,specialties,organization_id,organization_name\ndr-cole,Ruth,Cole,Cardiology,vestby,Vestby Hospital\ndr-dahl,Per,Dahl,General practice,vestby,Vestby Hospital\n';
     const published = await api<{ publicationId: string }>('POST', '/v1/directory/publications', { mode: 'full', csv });
     await until(async () => (await api<{ state: string }>('GET', `/v1/directory/publications/${published.body.publicationId}`)).body.state === 'accepted', 'the list accepted');

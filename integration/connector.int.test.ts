@@ -93,7 +93,7 @@ describe('a clinic system joins through the connector', () => {
   });
 
   it('registers, and refuses a request without the token or with a bad body, naming the field', async () => {
-    await until(async () => (await api<{ registration: { state: string } }>('GET', '/v1/state')).body.registration.state === 'accepted', 'registration');
+    await until(async () => (await api<{ registration: { state: string } }>('GET', '/v1/state')).body.registration.state === 'accepted', 'registration', 60_000);
     const anonymous = await fetch(`${connector.url}/v1/state`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
@@ -102,7 +102,7 @@ describe('a clinic system joins through the connector', () => {
     expect(bad.body.errors.map((e) => e.pointer)).toEqual(expect.arrayContaining(['/to', '/resources']));
     const document = await (await fetch(`${connector.url}/openapi.yaml`)).text();
     expect(document).toContain('operationId: publishDirectory');
-  });
+  }, 90_000);
 
   it('publishes a full list from CSV, then a delta; a workstation finds the experts', async () => {
     const csv = [
