@@ -34,6 +34,12 @@ describe('case store', () => {
     expect(cases.attention([caseId]).get(caseId)).toBe('A message could not be sent');
   });
 
+  it('names the case and type of a message without reading its envelope, and nothing for a message it does not hold', () => {
+    const { cases } = stores();
+    expect(cases.caseOfMessage(ids[1]!)).toEqual({ caseId, type: 'consult.status' });
+    expect(cases.caseOfMessage('00000000-0000-4000-8000-000000000000')).toBeUndefined();
+  });
+
   it('moves a message state forward only', () => {
     const { cases } = stores();
     expect(cases.setMessageState(ids[0]!, 'processed', 20)?.state).toBe('processed');

@@ -112,6 +112,8 @@ export interface CaseStore {
   /** A receipt about one of our messages; a later state never goes back to an earlier one. */
   setMessageState(messageId: string, state: MessageState, at: number, reason?: ReasonCode, detail?: string): CaseMessageRecord | undefined;
   message(messageId: string): CaseMessageRecord | undefined;
+  /** The case and type of one message, without its envelope (the outbox view names them for failures). */
+  caseOfMessage(messageId: string): { caseId: string; type: ConsultMessageType } | undefined;
   messages(caseId: string): CaseMessageRecord[];
   /** The first refused message of each case, for the inbox to flag. */
   attention(caseIds: readonly string[]): Map<string, string>;
@@ -173,6 +175,10 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
     message: (messageId) => {
       const row = db.prepare<[string], MessageRow>(`select ${messageColumns} from ${messageFrom} where m.message_id = ?`).get(messageId);
       return row && toMessage(row);
+    },
+    caseOfMessage: (messageId) => {
+      const row = db.prepare<[string], { case_id: string; type: ConsultMessageType }>('select case_id, type from case_messages where message_id = ?').get(messageId);
+      return row && { caseId: row.case_id, type: row.type };
     },
     messages: (caseId) => db.prepare<[string], MessageRow>(`select ${messageColumns} from ${messageFrom} where m.case_id = ? order by m.created_at, m.rowid`).all(caseId).map(toMessage),
     attention(caseIds) {

@@ -1,0 +1,131 @@
+import { EVENTS } from '../../../shared/api/channels.ts';
+import type { ConnectionState } from '../../../shared/api/connection-state.ts';
+import { API_ERROR_CODES } from '../../../shared/api/api-error.ts';
+import { createDisposableStore, toDisposable, type DisposableStore } from '../../../shared/lifecycle.ts';
+import type { BrokerConnection } from '../../../transport/broker-connection.ts';
+import type { InboxReceiver } from '../../../transport/inbox-receiver.ts';
+import type { OutboxSender } from '../../../transport/outbox-sender.ts';
+import type { SqliteDatabase } from '../../../transport/sqlite-database.ts';
+import type { TransportStore } from '../../../transport/transport-store.ts';
+import { createAppLock, type AppLock } from '../app-lock.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { CaseStore } from '../consult/case-store.ts';
+import type { ConsultService, LocalPractitioners } from '../consult/consult-service.ts';
+import { CoreError } from '../core-error.ts';
+import { createCoreEvents, type CoreEventListener, type CoreEvents } from '../core-events.ts';
+import type { DirectoryMirror, SnapshotProgress } from '../directory/directory-mirror.ts';
+import type { RefusedEntry } from '../directory/directory-sync.ts';
+import type { PractitionerIdentity } from '../identity/practitioner-identity.ts';
+import type { Registration } from '../messaging/registration.ts';
+import { openWorkstationSettings, type ConnectionProfile, type LockPolicy, type WorkstationSettings } from '../settings/workstation-settings.ts';
+import type { SecretVault } from '../vault/secret-vault.ts';
+
+export interface WorkstationCoreOptions {
+  readonly productName: string;
+  readonly version: string;
+  readonly vault: SecretVault;
+  /** Settings and the encrypted store live here (Electron: app.getPath('userData')). */
+  readonly dataDir: string;
+  /** A connection profile to write to the settings at start (administrator provisioning, tests). */
+  readonly broker?: ConnectionProfile;
+  /** The organisation named in this workstation's registration. */
+  readonly organization?: string;
+  readonly reconnectDelayMs?: { readonly initial: number; readonly max: number };
+}
+
+/** Everything that lives in the encrypted store, opened together once the store key is available. */
+export interface Parts {
+  readonly db: SqliteDatabase;
+  readonly identity: PractitionerIdentity;
+  readonly mirror: DirectoryMirror;
+  readonly audit: AuditLog;
+  readonly transport: TransportStore;
+  readonly cases: CaseStore;
+  readonly registration: Registration;
+  readonly consult: ConsultService;
+  readonly local: LocalPractitioners;
+}
+
+export interface Link {
+  readonly connection: BrokerConnection;
+  readonly outbox: OutboxSender;
+  receiver?: InboxReceiver;
+}
+
+/**
+ * What the core's modules share: its options, settings, lock and events, and the state that changes while it runs
+ * (the store's parts once open, the link while connected, the directory's progress as the downlink reports it).
+ */
+export interface CoreContext {
+  /** The keychain in `options.vault` goes through the lock. */
+  readonly options: WorkstationCoreOptions;
+  readonly settings: WorkstationSettings;
+  readonly lock: AppLock;
+  readonly events: CoreEvents;
+  readonly emit: CoreEventListener;
+  /** Everything that could call back later (the emitter, timers, subscriptions); stop() disposes it. */
+  readonly disposables: DisposableStore;
+  parts: Parts | undefined;
+  storeProblem: { code: string; message: string } | undefined;
+  lockPolicy: LockPolicy | undefined;
+  link: Link | undefined;
+  /** The connection state while no link is up (and the last one a closed link had). */
+  standaloneState: ConnectionState;
+  snapshot: SnapshotProgress | undefined;
+  behind: boolean;
+  refused: readonly RefusedEntry[];
+  connectionState(): ConnectionState;
+  setStandaloneState(status: ConnectionState['status'], reason: string): void;
+  /** The store's parts, or a refusal saying why they are not open. */
+  need(): Parts;
+  /** The parts, for a command that reads or changes data: refused while locked or while the lock policy is unmet. */
+  unlocked(): Parts;
+  /** This workstation's practitioner and endpoint, or a refusal while either is not set up. */
+  me(): { practitionerId: string; endpointId: string };
+}
+
+export function createCoreContext(given: WorkstationCoreOptions): CoreContext {
+  const disposables = createDisposableStore();
+  const events = disposables.add(createCoreEvents());
+  const { emit } = events;
+  // First of all: the lock reads its own file (no keychain), so a workstation with a passphrase opens locked.
+  const lock: AppLock = createAppLock({ vault: given.vault, dataDir: given.dataDir });
+  disposables.add(toDisposable(lock.onChanged((locked) => emit(EVENTS.lockChanged, { locked }))));
+  // Every other use of the keychain goes through the lock: any keychain failure locks the app (fail closed).
+  const options: WorkstationCoreOptions = { ...given, vault: lock.guard(given.vault) };
+  // Opened at once (a small JSON file), so that the renderer can ask for the set-up before the store is open.
+  const settings = openWorkstationSettings(options.dataDir);
+
+  const ctx: CoreContext = {
+    options, settings, lock, events, emit, disposables,
+    parts: undefined,
+    storeProblem: undefined,
+    lockPolicy: settings.read().lockPolicy,
+    link: undefined,
+    standaloneState: { status: 'not-configured', since: new Date().toISOString(), reason: 'No region is configured yet.' },
+    snapshot: undefined,
+    behind: false,
+    refused: [],
+    connectionState: () => ctx.link?.connection.state ?? ctx.standaloneState,
+    setStandaloneState(status, reason) {
+      ctx.standaloneState = { status, since: new Date().toISOString(), reason };
+      emit(EVENTS.connectionStateChanged, ctx.standaloneState);
+    },
+    need() {
+      if (!ctx.parts) throw new CoreError(API_ERROR_CODES.notConfigured, ctx.storeProblem?.message ?? 'The workstation has not started.');
+      return ctx.parts;
+    },
+    unlocked() {
+      if (lock.locked) throw new CoreError(API_ERROR_CODES.locked, 'The workstation is locked. Enter the passphrase to continue.');
+      if (ctx.lockPolicy === 'required' && !lock.hasPassphrase()) throw new CoreError(API_ERROR_CODES.notConfigured, 'This workstation\'s lock policy requires a lock passphrase: set one first.');
+      return ctx.need();
+    },
+    me() {
+      const practitionerId = ctx.parts?.identity.practitionerId();
+      const endpointId = settings.read().profile?.endpointId;
+      if (!practitionerId || !endpointId) throw new CoreError(API_ERROR_CODES.notConfigured, 'Set up the region and import the practitioner\'s certificates first.');
+      return { practitionerId, endpointId };
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,161 @@
+import { EVENTS } from '../../../shared/api/channels.ts';
+import { downlinkReceiveAddress } from '../../../shared/broker/rabbitmq-names.ts';
+import { plainAmqpProblem } from '../../../shared/broker/transport-security.ts';
+import { assertEndpointId } from '../../../shared/protocol/endpoint-id.ts';
+import { buildEndpointRegister } from '../../../shared/protocol/fhir/message-builders.ts';
+import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
+import { createNativeCertificateValidator } from '../../../shared-node/native-certificate-validator.ts';
+import { createBrokerConnection } from '../../../transport/broker-connection.ts';
+import { createInboxReceiver } from '../../../transport/inbox-receiver.ts';
+import { createOutboxSender } from '../../../transport/outbox-sender.ts';
+import { AUDIT_ACTIONS } from '../audit/audit-log.ts';
+import { createDirectorySync } from '../directory/directory-sync.ts';
+import { createDownlinkHandler, HUB_SENDER } from '../messaging/downlink-handler.ts';
+import type { ConnectionProfile } from '../settings/workstation-settings.ts';
+import { VaultUnavailableError } from '../vault/secret-vault.ts';
+import { brokerPasswordAccount } from '../vault/vault-accounts.ts';
+import type { CoreContext, Link } from './core-context.ts';
+import type { Outgoing } from './outgoing.ts';
+import type { StateViews } from './state-views.ts';
+
+/** The broker link: connection, outbox sender, downlink receiver, and this workstation's registration at the hub. */
+export interface CoreLink {
+  /** Connects with the saved profile, if there is one and nothing is connected yet. */
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** The downlink is read only once an identity is installed: without it nothing could be opened. */
+  startReceiving(): Promise<void>;
+}
+
+export function plainProfileProblem(profile: ConnectionProfile): string | undefined {
+  return profile.tls ? undefined : plainAmqpProblem(profile.hosts, "choose the broker's CA certificate to connect with amqps");
+}
+
+export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Outgoing): CoreLink {
+  const { options, settings, emit } = ctx;
+  const { seal, enqueue } = outgoing;
+
+  async function connect(): Promise<void> {
+    if (ctx.link || !ctx.parts) return;
+    const profile = settings.read().profile;
+    if (!profile) return;
+    // A profile saved before plain AMQP was refused, or provisioned from outside: stay offline and say why.
+    const plain = plainProfileProblem(profile);
+    if (plain) {
+      ctx.setStandaloneState('offline', plain);
+      return;
+    }
+    const endpointId = assertEndpointId(profile.endpointId);
+    const account = brokerPasswordAccount(endpointId);
+    let stored: string | undefined;
+    try {
+      stored = await options.vault.get(account);
+    } catch (error) {
+      if (!(error instanceof VaultUnavailableError)) throw error;
+      ctx.setStandaloneState('offline', `${error.message}. ${error.hint}`);
+      return;
+    }
+    if (stored === undefined) {
+      ctx.setStandaloneState('offline', `No broker password for endpoint ${endpointId} in the OS keychain.`);
+      return;
+    }
+    const connection = createBrokerConnection({
+      hosts: profile.hosts, vhost: profile.vhost, username: endpointId, containerId: endpointId,
+      ...(profile.tls && { tls: { ca: profile.tls.caPem, ...(profile.tls.servername && { servername: profile.tls.servername }) } }),
+      ...(options.reconnectDelayMs && { reconnectDelayMs: options.reconnectDelayMs }),
+      password: async () => {
+        const password = await options.vault.get(account);
+        if (password === undefined) throw new Error(`broker password for ${endpointId} vanished from the keychain`);
+        return password;
+      },
+    });
+    const current: Link = { connection, outbox: createOutboxSender({ connection, outbox: ctx.parts.transport.outbox, retryDelayMs: 1_000, onChange: views.emitOutboxSoon }) };
+    ctx.link = current;
+    connection.onStateChanged((state) => {
+      emit(EVENTS.connectionStateChanged, state);
+      views.emitOutbox();
+    });
+    await connection.start();
+    await startReceiving();
+  }
+
+  async function startReceiving(): Promise<void> {
+    const { link, parts } = ctx;
+    if (!link || link.receiver || !parts) return;
+    const status = await parts.identity.status();
+    if (!status.ready) return;
+    const { identity, consult, mirror, registration, transport, local } = parts;
+    const endpointId = ctx.me().endpointId;
+    const pending: (() => void)[] = [];
+    const handle = createDownlinkHandler({
+      local, trust: () => identity.trust(), hubCertificate: () => identity.hubCertificate(),
+      consult, mirror, registration, sync: createDirectorySync({ mirror, validator: () => createNativeCertificateValidator(identity.trust()) }),
+      seal, enqueue,
+      afterCommit: (notify) => {
+        if (pending.push(notify) === 1) setImmediate(() => pending.splice(0).forEach((n) => n()));
+      },
+      onSnapshotProgress: (progress) => {
+        ctx.snapshot = progress;
+        views.emitDirectory();
+      },
+      onDirectoryChanged: (newlyRefused) => {
+        if (newlyRefused.length > 0) ctx.refused = [...ctx.refused.filter((r) => !newlyRefused.some((n) => n.practitionerId === r.practitionerId)), ...newlyRefused].slice(-1_000);
+        views.emitDirectory();
+        // The signing certificate in use follows the directory's entry of this practitioner (Settings says which).
+        views.emitSetup();
+      },
+      onBehind: (value) => {
+        ctx.behind = value;
+        views.emitDirectory();
+      },
+      onCaseChanged: (caseId, isNew) => emit(EVENTS.caseChanged, { summary: consult.summaryOf(caseId), isNew }),
+      onNotice: () => views.emitSetup(),
+      // A CRL applied changes the trust: what waited for it (parked in the inbox) is handled again.
+      applyCrl: async (der) => {
+        const outcome = await identity.applyCrl(der);
+        if (outcome === 'applied') ctx.link?.receiver?.handleParkedAgain();
+        return outcome;
+      },
+      // Every CRL the hub sends leaves a line: applied, or why nothing changed. The setup event after it refreshes the UI.
+      // The CRL held already comes after every registration: nothing happened, so nothing is logged.
+      onCrl: (outcome, detail) => outcome !== 'held' && ctx.parts?.audit.append({ actor: HUB_SENDER, action: outcome === 'applied' ? AUDIT_ACTIONS.crlApplied : AUDIT_ACTIONS.crlIgnored, subject: 'crl', detail }),
+    });
+    link.receiver = createInboxReceiver({
+      connection: link.connection, source: downlinkReceiveAddress(endpointId), sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters, handle,
+      parked: transport.parked,
+      // The CRL banner says how many messages wait for a current revocation list.
+      onParkChanged: views.emitSetupSoon,
+    });
+    await ensureRegistered();
+  }
+
+  async function ensureRegistered(): Promise<void> {
+    const { registration, audit } = ctx.need();
+    const { endpointId, practitionerId } = ctx.me();
+    const state = registration.state();
+    if ((state.state === 'requested' || state.state === 'accepted') && state.endpointId === endpointId) return;
+    const message = await seal({
+      properties: { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_VERSION, rtsSender: endpointId },
+      payload: (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: endpointId }, {
+        kind: 'workstation', name: `${options.productName} ${endpointId}`, organization: options.organization ?? practitionerId.slice(0, practitionerId.indexOf('.')),
+      }),
+    });
+    ctx.need().db.transaction(() => {
+      enqueue(message, 'registration');
+      registration.requested(message.properties.message_id, endpointId);
+      audit.append({ actor: practitionerId, action: AUDIT_ACTIONS.registered, subject: `endpoint:${endpointId}`, detail: 'registration queued' });
+    })();
+  }
+
+  async function disconnect(): Promise<void> {
+    const current = ctx.link;
+    ctx.link = undefined;
+    if (!current) return;
+    await current.receiver?.stop();
+    current.outbox.stop();
+    await current.connection.stop();
+    ctx.standaloneState = current.connection.state;
+  }
+
+  return { connect, disconnect, startReceiving };
+}

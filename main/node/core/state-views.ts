@@ -1,0 +1,109 @@
+import { EVENTS, type COMMANDS } from '../../../shared/api/channels.ts';
+import type { CommandOutput, DirectoryState, SetupState } from '../../../shared/api/contract.ts';
+import { createRunOnceScheduler } from '../../../shared/lifecycle.ts';
+import { VaultUnavailableError } from '../vault/secret-vault.ts';
+import { brokerPasswordAccount } from '../vault/vault-accounts.ts';
+import type { CoreContext } from './core-context.ts';
+
+type OutboxState = CommandOutput<typeof COMMANDS.getOutboxState>;
+
+/** The states the renderer asks for (set-up, directory, outbox), and the events that tell it they changed. */
+export interface StateViews {
+  readonly setupState: () => Promise<SetupState>;
+  readonly directoryState: () => DirectoryState;
+  readonly outboxState: () => OutboxState;
+  /** Tells every window what changed in the set-up, and answers the command with the same state. */
+  readonly setupChanged: () => Promise<SetupState>;
+  readonly emitSetup: () => void;
+  /** At most a few times a second (the inbox parks and releases messages in bursts). */
+  readonly emitSetupSoon: () => void;
+  readonly emitDirectory: () => void;
+  readonly emitOutbox: () => void;
+  readonly emitOutboxSoon: () => void;
+}
+
+export function createStateViews(ctx: CoreContext): StateViews {
+  const { settings, lock, emit, disposables } = ctx;
+
+  /** Parked on the downlink (its sourceName) until the CRL is current again. */
+  const waitingForCrl = () => ctx.parts?.transport.parked.counts('downlink').messages ?? 0;
+
+  async function setupState(): Promise<SetupState> {
+    const s = settings.read();
+    const profile = s.profile;
+    let hasBrokerPassword = false;
+    if (profile) {
+      try {
+        hasBrokerPassword = (await ctx.options.vault.get(brokerPasswordAccount(profile.endpointId))) !== undefined;
+      } catch (error) {
+        if (!(error instanceof VaultUnavailableError)) throw error;
+      }
+    }
+    const { parts, storeProblem, lockPolicy } = ctx;
+    return {
+      ...(storeProblem && { storeProblem }),
+      ...(profile && { profile }),
+      hasBrokerPassword,
+      ...(parts && { identity: await parts.identity.status() }),
+      registration: parts ? parts.registration.state() : { state: 'none' },
+      ...(waitingForCrl() > 0 && { waitingForCrl: waitingForCrl() }),
+      ui: s.ui,
+      locked: lock.locked,
+      hasLockPassphrase: lock.hasPassphrase(),
+      ...(lockPolicy && { lockPolicy }),
+    };
+  }
+
+  function directoryState(): DirectoryState {
+    const { mirror } = ctx.need();
+    const version = mirror.version();
+    const appliedAt = mirror.appliedAt();
+    const state = ctx.connectionState();
+    const { snapshot } = ctx;
+    return {
+      ...(version !== undefined && { version }),
+      experts: mirror.count(),
+      ...(appliedAt !== undefined && { appliedAt: new Date(appliedAt).toISOString() }),
+      ...(version !== undefined && { asOf: state.status === 'online' ? new Date().toISOString() : state.since }),
+      ...(snapshot && !snapshot.complete && { snapshot: { version: snapshot.version, received: snapshot.received, count: snapshot.count } }),
+      behind: ctx.behind,
+      refused: [...ctx.refused],
+    };
+  }
+
+  function outboxState(): OutboxState {
+    const { transport, cases } = ctx.need();
+    return {
+      ...transport.outbox.counts(),
+      failures: transport.outbox.failed().map((f) => {
+        const known = cases.caseOfMessage(f.messageId);
+        return {
+          messageId: f.messageId, type: known?.type ?? String(f.message.properties.application_properties.rtsType ?? ''), ...(known && { caseId: known.caseId }),
+          reason: f.failureReason ?? 'failed', at: new Date(f.createdAt).toISOString(),
+        };
+      }),
+    };
+  }
+
+  const emitOutbox = () => {
+    if (ctx.parts) emit(EVENTS.outboxChanged, outboxState());
+  };
+  // A draining outbox confirms in bursts: the UI hears of it at most a few times a second.
+  const outboxSoon = disposables.add(createRunOnceScheduler(emitOutbox, 250));
+  const emitSetup = () => void setupState().then((state) => emit(EVENTS.setupChanged, state), () => undefined);
+  const setupSoon = disposables.add(createRunOnceScheduler(emitSetup, 250));
+
+  return {
+    setupState, directoryState, outboxState,
+    setupChanged: async () => {
+      const state = await setupState();
+      emit(EVENTS.setupChanged, state);
+      return state;
+    },
+    emitSetup,
+    emitSetupSoon: () => setupSoon.schedule(),
+    emitDirectory: () => emit(EVENTS.directorySyncProgress, directoryState()),
+    emitOutbox,
+    emitOutboxSoon: () => outboxSoon.schedule(),
+  };
+}
