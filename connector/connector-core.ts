@@ -25,6 +25,7 @@ import { openDirectoryMirror, type DirectoryMirror } from '../main/node/director
 import { createDirectorySync } from '../main/node/directory/directory-sync.ts';
 import { createDownlinkHandler, HUB_SENDER } from '../main/node/messaging/downlink-handler.ts';
 import { openRegistration, type Registration } from '../main/node/messaging/registration.ts';
+import { outboxFailures, refusedMessages } from '../main/node/messaging/traffic-views.ts';
 import { sealForOutbox, type SealInput } from '../main/node/messaging/seal-for-outbox.ts';
 import { profileOfEnrolment } from '../main/node/settings/enrolment-intake.ts';
 import { openWorkstationStore } from '../main/node/store/workstation-store.ts';
@@ -465,29 +466,8 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       readMessage: (caseId, messageId) => consult.readMessage(caseId, messageId, endpointId),
       act: (action) => consult.act(action),
       report: (input) => consult.sendReport(input),
-      outbox() {
-        const caseOf = db.prepare<[string], { case_id: string; type: string }>('select case_id, type from case_messages where message_id = ?');
-        return {
-          counts: transport.outbox.counts(),
-          failed: transport.outbox.failed().map((f) => {
-            const known = caseOf.get(f.messageId);
-            return {
-              messageId: f.messageId, type: known?.type ?? String(f.message.properties.application_properties.rtsType ?? ''), ...(known && { caseId: known.case_id }),
-              reason: f.failureReason ?? 'failed', at: new Date(f.createdAt).toISOString(),
-            };
-          }),
-        };
-      },
-      refused(limit) {
-        return transport.deadLetters.list({ state: 'held', limit }).map((d) => {
-          const props = d.message.properties.application_properties;
-          return {
-            id: d.id, messageId: d.messageId, reason: d.reason, receivedAt: new Date(d.receivedAt).toISOString(),
-            ...(typeof props.rtsType === 'string' && { type: props.rtsType }), ...(typeof props.rtsSender === 'string' && { sender: props.rtsSender }),
-            ...(typeof props.rtsCase === 'string' && { caseId: props.rtsCase }),
-          };
-        });
-      },
+      outbox: () => ({ counts: transport.outbox.counts(), failed: outboxFailures(transport, cases) }),
+      refused: (limit) => refusedMessages(transport, limit),
       stop: () => (stopped ??= (async () => {
         for (const close of closers.splice(0)) await close();
       })()),

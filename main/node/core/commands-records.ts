@@ -1,5 +1,6 @@
 import { COMMANDS } from '../../../shared/api/channels.ts';
 import type { CommandHandlers } from '../api/command-dispatcher.ts';
+import { refusedMessages } from '../messaging/traffic-views.ts';
 import type { CoreContext } from './core-context.ts';
 import type { StateViews } from './state-views.ts';
 
@@ -10,14 +11,7 @@ type RecordCommands = Pick<CommandHandlers,
 export function recordCommands(ctx: CoreContext, views: StateViews): RecordCommands {
   return {
     [COMMANDS.getOutboxState]: async () => views.outboxState(),
-    [COMMANDS.listRejections]: async () => ctx.unlocked().transport.deadLetters.list({ state: 'held', limit: 500 }).map((d) => {
-      const props = d.message.properties.application_properties;
-      return {
-        id: d.id, messageId: d.messageId, reason: d.reason, detail: d.detail, receivedAt: new Date(d.receivedAt).toISOString(),
-        ...(typeof props.rtsType === 'string' && { type: props.rtsType }), ...(typeof props.rtsSender === 'string' && { sender: props.rtsSender }),
-        ...(typeof props.rtsCase === 'string' && { caseId: props.rtsCase }),
-      };
-    }),
+    [COMMANDS.listRejections]: async () => refusedMessages(ctx.unlocked().transport, 500),
     [COMMANDS.checkAuditLog]: async () => ctx.unlocked().audit.check(),
     [COMMANDS.listAuditLog]: async ({ beforeSeq, limit }) => {
       const { audit } = ctx.unlocked();

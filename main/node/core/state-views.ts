@@ -4,6 +4,7 @@ import { createRunOnceScheduler } from '../../../shared/lifecycle.ts';
 import { VaultUnavailableError } from '../vault/secret-vault.ts';
 import { brokerPasswordAccount } from '../vault/vault-accounts.ts';
 import type { CoreContext } from './core-context.ts';
+import { outboxFailures } from '../messaging/traffic-views.ts';
 
 type OutboxState = CommandOutput<typeof COMMANDS.getOutboxState>;
 
@@ -75,13 +76,7 @@ export function createStateViews(ctx: CoreContext): StateViews {
     const { transport, cases } = ctx.need();
     return {
       ...transport.outbox.counts(),
-      failures: transport.outbox.failed().map((f) => {
-        const known = cases.caseOfMessage(f.messageId);
-        return {
-          messageId: f.messageId, type: known?.type ?? String(f.message.properties.application_properties.rtsType ?? ''), ...(known && { caseId: known.caseId }),
-          reason: f.failureReason ?? 'failed', at: new Date(f.createdAt).toISOString(),
-        };
-      }),
+      failures: outboxFailures(transport, cases),
     };
   }
 
