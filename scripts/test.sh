@@ -22,9 +22,10 @@ step security npm run --silent security:scan
 step build npm run --silent build
 step unit vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 step "integration + browser" bash scripts/with-test-env.sh bash -c '
+  set -o pipefail
   status=0
-  vitest run --project int --reporter=default --reporter=json --outputFile.json=test-results/int.json || status=1
-  PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/e2e.json playwright test --reporter=list,json || status=1
+  vitest run --project int --reporter=default --reporter=json --outputFile.json=test-results/int.json 2>&1 | tee test-results/int.log || status=1
+  PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/e2e.json playwright test --reporter=list,json 2>&1 | tee test-results/e2e.log || status=1
   exit $status'
 
 # Broker kill -9, consumer kill -9, poison messages, and failover on a 3-node cluster: 0 lost, 0 duplicates required.
@@ -34,6 +35,11 @@ step badinput npm run --silent test:badinput
 # A new clinic joins the demo region through the connector, driven by the Python client: prints connector-check: ok.
 step connector-check npm run --silent connector:check
 
+if ((${#failed[@]})); then
+  # The first lines of each error, so that the tail of a CI log says why (a failed hook is not in the JSON reports).
+  echo "=== errors (first lines; whole logs in test-results/)"
+  sed 's/\x1b\[[0-9;]*m//g' test-results/int.log test-results/e2e.log 2>/dev/null | grep -E -A2 '^ *(FAIL |Error:|[A-Za-z]*Error:)' | head -24
+fi
 node scripts/test-summary.ts test-results/unit.json test-results/int.json test-results/e2e.json
 if ((${#failed[@]})); then
   echo "FAILED steps: ${failed[*]}"
