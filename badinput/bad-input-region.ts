@@ -16,6 +16,7 @@ import type { ReceivedMessage } from '../testkit/test-endpoint.ts';
 import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner } from '../testkit/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { PROTOCOL_V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
+import { until as waitUntil } from '../testkit/wait.ts';
 
 /**
  * The region the bad-input classes run against: the region harness (private broker, hub on its embedded database,
@@ -272,15 +273,8 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
   };
 }
 
-export async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Waits as long as the rest of this harness does. */
+export const until = <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = WAIT_MS): Promise<T> => waitUntil(probe, what, timeoutMs);
 
 async function connect(broker: BrokerEnvState, user: { name: string; password: string }): Promise<Connection> {
   const connection = rhea.create_container({ id: `badinput-${user.name}-${randomUUID().slice(0, 6)}` }).connect({

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../shared/api/channels.ts';
 import type { WorkstationCore } from '../main/node/workstation-core.ts';
-import { call, startDemoRegion, startDemoWorkstation, until, type DemoRegion } from './demo-region.ts';
+import { call, startDemoRegion, startDemoWorkstation, type DemoRegion } from './demo-region.ts';
+import { until } from '../testkit/wait.ts';
 
 /**
  * The embedded demo region needs no external service: the demo broker, the real hub, the simulated peers, and the

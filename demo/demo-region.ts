@@ -17,6 +17,7 @@ import { createWorkstationCore, type WorkstationCore } from '../main/node/workst
 import { startDemoBroker, type DemoBroker } from './broker/demo-broker.ts';
 import { adoptRegion } from '../cli/region-commands.ts';
 import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
+import { until } from '../testkit/wait.ts';
 
 /**
  * The embedded demo region: on one machine, with no server installed, the demo broker, the real hub on its embedded
@@ -167,15 +168,6 @@ export async function setUpDemoWorkstation(core: WorkstationCore, access: DemoWo
   });
 }
 
-export async function until<X>(probe: () => Promise<X | undefined | false>, what: string, timeoutMs = 60_000, intervalMs = 100): Promise<X> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 /** Starts a core with a memory vault in `dir`, sets it up and waits until it is registered and holds the directory. */
 export async function startDemoWorkstation(dir: string, access: DemoWorkstationAccess, options: { version?: string; expectExperts?: number; timeoutMs?: number } = {}): Promise<WorkstationCore> {

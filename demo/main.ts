@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { COMMANDS } from '../shared/api/channels.ts';
 import type { DemoAccessMessage } from '../main/node/demo/demo-region-process.ts';
-import { call, startDemoRegion, startDemoWorkstation, until, type DemoRegion } from './demo-region.ts';
+import { call, startDemoRegion, startDemoWorkstation, type DemoRegion } from './demo-region.ts';
+import { until } from '../testkit/wait.ts';
 
 /**
  * npm run demo -- --headless [--check] [--data-dir <dir>] [--applicant-every <seconds>] [--verbose]

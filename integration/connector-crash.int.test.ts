@@ -1,14 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
-import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
+import { COMMANDS } from '../shared/api/channels.ts';
 import type { CaseSummary } from '../shared/api/consult-schemas.ts';
 import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
 import type { TestPractitioner } from '../testkit/test-region.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { connectorClient, harnessRegion, writeConnectorFiles, type ConnectorFiles } from './testing/connector-harness.ts';
 import { startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
+import { until } from '../testkit/wait.ts';
+import { callCore } from './testing/core-calls.ts';
 
 /**
  * Issue 18's crash safety: the connector process killed (-9) between accepting an API request and sending it, and
@@ -31,20 +32,6 @@ describe('the connector killed -9', () => {
   let cole: TestPractitioner;
   let dahl: TestPractitioner;
 
-  const call = async <C extends CommandChannel>(core: WorkstationCore, command: C, input?: CommandInput<C>): Promise<CommandOutput<C>> => {
-    const result = await core.dispatch(command, input);
-    if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
-    return result.value as CommandOutput<C>;
-  };
-  const until = async <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe().catch(() => undefined);
-      if (value !== undefined && value !== false) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
 
   /** Starts `npm run connector` as its own process; resolves once its API answers. */
   async function startProcess(brokerPassword?: string): Promise<void> {
@@ -83,8 +70,8 @@ describe('the connector killed -9', () => {
     const csv = 'local_id,given,family,specialties,organization_id,organization_name\ndr-cole,Ruth,Cole,Cardiology,vestby,Vestby Hospital\ndr-dahl,Per,Dahl,General practice,vestby,Vestby Hospital\n';
     const published = await api<{ publicationId: string }>('POST', '/v1/directory/publications', { mode: 'full', csv });
     await until(async () => (await api<{ state: string }>('GET', `/v1/directory/publications/${published.body.publicationId}`)).body.state === 'accepted', 'the list accepted');
-    await until(async () => (await call(applicantCore, COMMANDS.searchDirectory, { text: 'Vestby' })).length === 2, 'the experts at the workstations');
-    await until(async () => (await call(expertCore, COMMANDS.searchDirectory, { text: 'Vestby' })).length === 2, 'the experts at the workstations');
+    await until(async () => (await callCore(applicantCore, COMMANDS.searchDirectory, { text: 'Vestby' })).length === 2, 'the experts at the workstations');
+    await until(async () => (await callCore(expertCore, COMMANDS.searchDirectory, { text: 'Vestby' })).length === 2, 'the experts at the workstations');
   }, 180_000);
 
   afterAll(async () => {
@@ -116,10 +103,10 @@ describe('the connector killed -9', () => {
     const repeated = await api<CaseSummary & { replayed: boolean }>('POST', '/v1/consults', request, { 'Idempotency-Key': 'crash-a' });
     expect(repeated.status).toBe(202);
     expect(repeated.body).toMatchObject({ caseId: accepted.body.caseId, replayed: true });
-    await until(async () => (await call(expertCore, COMMANDS.listCases, {})).some((c) => c.caseId === accepted.body.caseId), 'the consult at the expert', 60_000);
+    await until(async () => (await callCore(expertCore, COMMANDS.listCases, {})).some((c) => c.caseId === accepted.body.caseId), 'the consult at the expert', 60_000);
     // Give a duplicate time to arrive, then count.
     await new Promise((r) => setTimeout(r, 2_000));
-    const atExpert = (await call(expertCore, COMMANDS.listCases, {})).filter((c) => c.applicantId === `${CLINIC}.dr-dahl`);
+    const atExpert = (await callCore(expertCore, COMMANDS.listCases, {})).filter((c) => c.applicantId === `${CLINIC}.dr-dahl`);
     expect(atExpert.map((c) => c.caseId)).toEqual([accepted.body.caseId]);
     const { body: mine } = await api<CaseSummary[]>('GET', `/v1/consults?practitioner=${CLINIC}.dr-dahl`);
     expect(mine.map((c) => c.caseId)).toEqual([accepted.body.caseId]);
@@ -127,7 +114,7 @@ describe('the connector killed -9', () => {
 
   it('between receiving a consult and the clinic system reading it: the resumed feed has it once', async () => {
     const cursor = (await api<{ events: { last: number } }>('GET', '/v1/state')).body.events.last;
-    const sent = await call(applicantCore, COMMANDS.createConsult, {
+    const sent = await callCore(applicantCore, COMMANDS.createConsult, {
       expertId: `${CLINIC}.dr-cole`, patient: { family: 'Moe', given: ['Siri'], gender: 'female', birthDate: '1966-07-08' }, priority: 'urgent', reason: 'Syncope',
     });
     // Killed as soon as the consult is committed, before any client read it.
@@ -151,6 +138,6 @@ describe('the connector killed -9', () => {
     const { body: cases } = await api<CaseSummary[]>('GET', `/v1/consults?practitioner=${CLINIC}.dr-cole`);
     expect(cases.filter((c) => c.caseId === sent.caseId)).toHaveLength(1);
     // The workstation hears it was processed (the connector's receipt, signed by dr-cole).
-    await until(async () => (await call(applicantCore, COMMANDS.openCase, { caseId: sent.caseId })).messages[0]?.state === 'processed', 'the processed receipt');
+    await until(async () => (await callCore(applicantCore, COMMANDS.openCase, { caseId: sent.caseId })).messages[0]?.state === 'processed', 'the processed receipt');
   });
 });

@@ -3,8 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
-import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
+import { COMMANDS } from '../shared/api/channels.ts';
 import type { CaseSummary, CaseView } from '../shared/api/consult-schemas.ts';
 import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
 import type { TestPractitioner } from '../testkit/test-region.ts';
@@ -13,6 +12,8 @@ import { runConnector, type RunningConnector } from '../connector/run-connector.
 import { verifyWebhookSignature } from '../connector/webhooks.ts';
 import { connectorClient, harnessRegion, writeConnectorFiles, type ConnectorFiles } from './testing/connector-harness.ts';
 import { startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
+import { until } from '../testkit/wait.ts';
+import { callCore } from './testing/core-calls.ts';
 
 /**
  * Issue 18's test on real parts (private RabbitMQ, a real hub, real workstation cores, the connector with its HTTP
@@ -37,20 +38,6 @@ describe('a clinic system joins through the connector', () => {
   let dahl: TestPractitioner;
   let eng: TestPractitioner;
 
-  const call = async <C extends CommandChannel>(core: WorkstationCore, command: C, input?: CommandInput<C>): Promise<CommandOutput<C>> => {
-    const result = await core.dispatch(command, input);
-    if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
-    return result.value as CommandOutput<C>;
-  };
-  const until = async <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  };
   const publicationDone = (id: string) => until(async () => {
     const { body } = await api<{ state: string; reason?: string; detail?: string }>('GET', `/v1/directory/publications/${id}`);
     return ['accepted', 'rejected', 'failed'].includes(body.state) && body;
@@ -128,7 +115,7 @@ describe('a clinic system joins through the connector', () => {
     expect(await publicationDone(added.body.publicationId)).toMatchObject({ state: 'accepted' });
 
     const found = await until(async () => {
-      const hits = await call(applicantCore, COMMANDS.searchDirectory, { text: 'Vestby' });
+      const hits = await callCore(applicantCore, COMMANDS.searchDirectory, { text: 'Vestby' });
       return hits.length === 3 && hits;
     }, 'the three clinic-c experts at the workstation');
     expect(found.map((e) => e.practitionerId).sort()).toEqual([`${CLINIC}.dr-cole`, `${CLINIC}.dr-dahl`, `${CLINIC}.dr-eng`]);
@@ -151,7 +138,7 @@ describe('a clinic system joins through the connector', () => {
         resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
       });
     });
-    const sent = await call(applicantCore, COMMANDS.createConsult, {
+    const sent = await callCore(applicantCore, COMMANDS.createConsult, {
       expertId: `${CLINIC}.dr-cole`, patient: { family: 'Hansen', given: ['Ola'], gender: 'male', birthDate: '1950-02-03' }, priority: 'urgent',
       reason: 'Palpitations and dizziness on exertion', question: 'Atrial fibrillation?', vitals: [{ sign: 'heartRate', value: 131, effective: new Date().toISOString() }],
     });
@@ -161,7 +148,7 @@ describe('a clinic system joins through the connector', () => {
     expect(JSON.parse(python.stdout)).toMatchObject({ answered: sent.caseId, from: harness.applicant.id, expert: `${CLINIC}.dr-cole`, signedBy: harness.applicant.id, status: 'completed' });
 
     const view: CaseView = await until(async () => {
-      const c = await call(applicantCore, COMMANDS.openCase, { caseId: sent.caseId });
+      const c = await callCore(applicantCore, COMMANDS.openCase, { caseId: sent.caseId });
       return c.report && c;
     }, 'the report at the workstation');
     expect(view.status).toBe('completed');
@@ -185,12 +172,12 @@ describe('a clinic system joins through the connector', () => {
     const again = await api<CaseSummary & { replayed: boolean }>('POST', '/v1/consults', request, { 'Idempotency-Key': 'referral-1' });
     expect(again.body).toMatchObject({ caseId: created.body.caseId, replayed: true });
 
-    const incoming = await until(async () => (await call(expertCore, COMMANDS.listCases, {})).find((c) => c.caseId === created.body.caseId), 'the consult at the expert');
+    const incoming = await until(async () => (await callCore(expertCore, COMMANDS.listCases, {})).find((c) => c.caseId === created.body.caseId), 'the consult at the expert');
     expect(incoming.applicantId).toBe(`${CLINIC}.dr-dahl`);
-    const opened = await call(expertCore, COMMANDS.openCase, { caseId: created.body.caseId });
+    const opened = await callCore(expertCore, COMMANDS.openCase, { caseId: created.body.caseId });
     expect(opened).toMatchObject({ reason: 'Rash on both forearms', question: 'Eczema or psoriasis?', patient: { family: 'Berg' } });
-    await call(expertCore, COMMANDS.actOnCase, { caseId: created.body.caseId, action: 'accept' });
-    await call(expertCore, COMMANDS.sendReport, { caseId: created.body.caseId, conclusion: 'Atopic eczema; emollients and a mild steroid.' });
+    await callCore(expertCore, COMMANDS.actOnCase, { caseId: created.body.caseId, action: 'accept' });
+    await callCore(expertCore, COMMANDS.sendReport, { caseId: created.body.caseId, conclusion: 'Atopic eczema; emollients and a mild steroid.' });
 
     // The event feed announces the report once, with ids only.
     const events = await until(async () => {

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
-import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
+import { COMMANDS } from '../shared/api/channels.ts';
 import { buildConsultRequest } from '../shared/protocol/fhir/message-builders.ts';
 import { BROKER_STATE_ENV, endpointCredentials } from '../scripts/test-env/broker-env.ts';
 import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
 import { connectTestEndpoint, type TestEndpoint } from '../testkit/test-endpoint.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
+import { until } from '../testkit/wait.ts';
+import { callCore } from './testing/core-calls.ts';
 
 /**
  * R6: reports written while the broker is unreachable are all delivered, in the order they were written, once it is
@@ -23,26 +24,10 @@ describe('R6: reports written offline', () => {
   let expert: WorkstationCore;
   let applicantSide: TestEndpoint | undefined;
 
-  async function call<C extends CommandChannel>(core: WorkstationCore, command: C, ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]): Promise<CommandOutput<C>> {
-    const result = await core.dispatch(command, input[0]);
-    if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
-    return result.value as CommandOutput<C>;
-  }
-
-  async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs: number): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
   async function registered(core: WorkstationCore, endpointId: string): Promise<void> {
     await harness.setUpWorkstation(core, endpointId, endpointId === 'ws-expert-1' ? harness.expert : harness.applicant);
-    await until(async () => (await call(core, COMMANDS.getSetupState)).registration.state === 'accepted', `${endpointId} registered`, 60_000);
-    await until(async () => (await call(core, COMMANDS.getDirectoryState)).experts === 2, `${endpointId}'s directory`, 60_000);
+    await until(async () => (await callCore(core, COMMANDS.getSetupState)).registration.state === 'accepted', `${endpointId} registered`, 60_000);
+    await until(async () => (await callCore(core, COMMANDS.getDirectoryState)).experts === 2, `${endpointId}'s directory`, 60_000);
   }
 
   beforeAll(async () => {
@@ -78,22 +63,22 @@ describe('R6: reports written offline', () => {
     }
     const sendConsultsS = (Date.now() - started) / 1000;
     started = Date.now();
-    await until(async () => (await call(expert, COMMANDS.countCases)).new === REPORTS, `${REPORTS} consults in the expert's inbox`, 240_000);
+    await until(async () => (await callCore(expert, COMMANDS.countCases)).new === REPORTS, `${REPORTS} consults in the expert's inbox`, 240_000);
     // The expert's receipts for them leave before the broker goes, so that only reports wait in the outbox.
-    await until(async () => (await call(expert, COMMANDS.getOutboxState)).pending === 0, 'the receipts sent', 120_000);
+    await until(async () => (await callCore(expert, COMMANDS.getOutboxState)).pending === 0, 'the receipts sent', 120_000);
     const inboxS = (Date.now() - started) / 1000;
 
     const stateFile = process.env[BROKER_STATE_ENV]!;
     await killNode(stateFile, 0);
     let offlineS: number | undefined;
     try {
-      await until(async () => (await call(expert, COMMANDS.getConnectionState)).status !== 'online', 'the expert offline', 30_000);
+      await until(async () => (await callCore(expert, COMMANDS.getConnectionState)).status !== 'online', 'the expert offline', 30_000);
       started = Date.now();
       for (const [i, caseId] of caseIds.entries()) {
-        await call(expert, COMMANDS.sendReport, { caseId, conclusion: `Report ${i + 1} of ${REPORTS}` });
+        await callCore(expert, COMMANDS.sendReport, { caseId, conclusion: `Report ${i + 1} of ${REPORTS}` });
       }
       offlineS = (Date.now() - started) / 1000;
-      expect((await call(expert, COMMANDS.getOutboxState)).pending).toBe(REPORTS);
+      expect((await callCore(expert, COMMANDS.getOutboxState)).pending).toBe(REPORTS);
     } finally {
       await restartNode(stateFile, 0);
       await harness.connectClinics();
@@ -104,7 +89,7 @@ describe('R6: reports written offline', () => {
     const isReport = (m: { properties: Record<string, string | number> }) => m.properties.rtsType === 'consult.report';
     await applicantSide.waitForCount(isReport, REPORTS, 'the reports at the applicant', 240_000);
     const drainS = (Date.now() - started) / 1000;
-    await until(async () => (await call(expert, COMMANDS.getOutboxState)).pending === 0, "the expert's outbox empty", 60_000);
+    await until(async () => (await callCore(expert, COMMANDS.getOutboxState)).pending === 0, "the expert's outbox empty", 60_000);
     // Anything late (a duplicate re-sent after an ambiguous settlement) would arrive by now.
     await new Promise((r) => setTimeout(r, 2_000));
 

@@ -16,6 +16,8 @@ import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
 import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from '../testkit/test-endpoint.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
+import { until } from '../testkit/wait.ts';
+import { callCore } from './testing/core-calls.ts';
 
 /**
  * Issue #17's test of revocation in a running region, on real parts (private RabbitMQ, PostgreSQL when the test
@@ -36,20 +38,8 @@ describe('a certificate revoked while the region runs', () => {
   /** The hub's broker user, to put a message into the expert's downlink as the hub's routing would. */
   let hubLink: Connection;
 
-  const call = async <C extends CommandChannel>(command: C, ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]): Promise<CommandOutput<C>> => {
-    const result = await expertCore.dispatch(command, input[0]);
-    if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
-    return result.value as CommandOutput<C>;
-  };
-  const until = async <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const call = <C extends CommandChannel>(command: C, ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]): Promise<CommandOutput<C>> =>
+    callCore(expertCore, command, ...input);
   const receiptFor = (messageId: string) => (m: ReceivedMessage) => m.properties.rtsType === 'receipt' && m.correlationId === messageId;
 
   const rtsHub = (...args: string[]) => new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {

@@ -15,6 +15,7 @@ import { derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index
 import { keyAccountFor } from '../main/node/identity/practitioner-identity.ts';
 import { STORE_KEY_ACCOUNT } from '../main/node/vault/vault-accounts.ts';
 import { P12_PASSWORD, PROTOCOL_V as V, startRegionHarness, type ClinicId, type RegionHarness } from './testing/region-harness.ts';
+import { until } from '../testkit/wait.ts';
 
 /**
  * Two workstation cores (an applicant's and an expert's) against the real broker and the real hub: registration and
@@ -48,16 +49,8 @@ describe('workstation core on the real broker and hub', () => {
       if (!result.ok) throw new Error(`${endpointId} ${command}: ${result.error.code}: ${result.error.message}`);
       return result.value;
     }) as Workstation['call'];
-    const until: Workstation['until'] = async (probe, what, timeoutMs = 30_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const value = await probe();
-        if (value !== undefined && value !== false) return value;
-        if (Date.now() > deadline) throw new Error(`${endpointId}: timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
-    return { core, events, call, until };
+    const waitFor: Workstation['until'] = (probe, what, timeoutMs) => until(probe, `${endpointId}: ${what}`, timeoutMs);
+    return { core, events, call, until: waitFor };
   }
 
   async function openWorkstation(endpointId: string, practitioner: TestPractitioner): Promise<Workstation> {

@@ -1,0 +1,10 @@
+import type { CommandChannel } from '../../shared/api/channels.ts';
+import type { CommandInput, CommandOutput } from '../../shared/api/contract.ts';
+import type { WorkstationCore } from '../../main/node/workstation-core.ts';
+
+/** Dispatches a command to a core as the renderer would, and gives its value or throws its error code and message. */
+export async function callCore<C extends CommandChannel>(core: WorkstationCore, command: C, ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]): Promise<CommandOutput<C>> {
+  const result = await core.dispatch(command, input[0]);
+  if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
+  return result.value as CommandOutput<C>;
+}
