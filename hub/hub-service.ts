@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { Delivery, EventContext, Message, Receiver } from 'rhea';
 import { checkTrustRevocation, importSigningKey, isCmsError, type TrustConfig } from '../shared/cms/index.ts';
 import { PEM_LABELS, pemToDer, pemToDerAll } from '../shared/pki/index.ts';
-import type { AmqpMessageFields } from '../shared/protocol/message-codec.ts';
 import { MESSAGE_TYPES as T } from '../shared/protocol/message-types.ts';
 import { REASON_CODES } from '../shared/protocol/reason-codes.ts';
-import { bodyBytes, toStoredMessage } from '../transport/amqp-message.ts';
 import { createBrokerConnection, type BrokerConnection } from '../transport/broker-connection.ts';
 import { createRabbitmqProvisioner } from './broker/rabbitmq-provisioner.ts';
 import { createCertificateCache } from './certificate-cache.ts';
@@ -15,6 +12,7 @@ import { createDownlinkSender, type DownlinkSender } from './downlink-sender.ts'
 import { createPayloadValidationPool, type PayloadValidationPool } from './payload-validation-pool.ts';
 import { HubConfigError, type LoadedHubConfig } from './hub-config.ts';
 import { startOperatorApi } from './operator-api.ts';
+import { amqpFields, createQueueConsumer, uplinkMessage, type Arrival } from './queue-consumer.ts';
 import * as store from './store/hub-store.ts';
 import { migrateHubSchema } from './store/hub-schema.ts';
 import { openPglite, openPostgres, type SqlClient } from './store/sql-client.ts';
@@ -104,19 +102,6 @@ export function createProcessor(loaded: LoadedHubConfig, identity: HubIdentity, 
   });
 }
 
-interface Arrival { readonly message: Message; readonly delivery: Delivery }
-
-const amqpFields = (message: Message): AmqpMessageFields => ({ ...(message as AmqpMessageFields), body: bodyBytes(message.body) });
-
-function uplinkMessage(message: Message): UplinkMessage {
-  const routingKey: unknown = (message.message_annotations)?.['x-routing-key'];
-  return {
-    fields: amqpFields(message),
-    stored: toStoredMessage(message),
-    ...(typeof routingKey === 'string' && { routingKey }),
-  };
-}
-
 export async function startHub(options: HubServiceOptions): Promise<HubService> {
   const { config } = options.config;
   const log = options.log ?? (() => undefined);
@@ -203,82 +188,48 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     });
   }
 
-  function consumer(address: string, credit: number, handle: (batch: Arrival[]) => Promise<void>, onArrival?: (message: Message) => void) {
-    const arrived: Arrival[] = [];
-    let receiver: Receiver | undefined;
-    let draining: Promise<void> = Promise.resolve();
-    let busy = false;
-    const attach = () => {
-      const amqp = connection.amqp;
-      if (!amqp) return;
-      receiver = amqp.open_receiver({ source: { address }, autoaccept: false, credit_window: credit });
-      receiver.on('message', (context: EventContext) => {
-        if (!context.message || !context.delivery) return;
-        arrived.push({ message: context.message, delivery: context.delivery });
-        onArrival?.(context.message);
-        if (busy) return;
-        busy = true;
-        draining = (async () => {
-          while (arrived.length > 0) await handle(arrived.splice(0, arrived.length));
-        })().catch((error) => log({ event: 'consumer-error', address, error: (error as Error).message })).finally(() => {
-          busy = false;
-        });
-      });
-      receiver.on('receiver_error', (context: EventContext) => log({ event: 'receiver-error', address, error: JSON.stringify(context.receiver?.error ?? null) }));
-    };
-    const offOpened = connection.onOpened(() => {
-      if (!receiver || !receiver.is_open()) attach();
-    });
-    // A receiver can be closed by the broker (e.g. a queue leader moved) while the connection stays up.
-    const liveness = setInterval(() => {
-      if (connection.state.status === 'online' && receiver && !receiver.is_open()) attach();
-    }, 5_000);
-    liveness.unref();
-    return {
-      async stop() {
-        clearInterval(liveness);
-        offOpened();
-        receiver?.close();
-        await draining;
-      },
-    };
-  }
-
   const processUplink = (context: Parameters<UplinkProcessor['process']>[0], message: UplinkMessage) => processor.process(context, message);
-  const uplink = consumer(connection.adapter.uplinkSource(), config.broker.credit, async (batch) => {
-    // In arrival order: runs of light messages share a transaction; a heavy one has its own.
-    let run: Arrival[] = [];
-    for (const item of batch) {
-      const type = (item.message.application_properties as Record<string, unknown> | undefined)?.rtsType;
-      if (typeof type === 'string' && HEAVY_TYPES.has(type)) {
-        if (run.length > 0) await runGroup(run, processUplink, 'uplink');
-        run = [];
-        await runGroup([item], processUplink, 'uplink');
-        // Done, whatever the outcome (processed, refused, or released for redelivery): its prefetched verdict goes.
-        if (type === T.directoryPublish) validations.release(amqpFields(item.message));
-        if (type === T.endpointRegister) refreshClinicSystems();
-      } else run.push(item);
-    }
-    if (run.length > 0) await runGroup(run, processUplink, 'uplink');
-  }, (message) => {
-    // Directory publishes are validated ahead, on a worker, while earlier messages are being stored: only those of a
-    // sender the broker vouches for (user_id = rtsSender) that is a registered clinic system.
-    const properties = message.application_properties as Record<string, unknown> | undefined;
-    if (properties?.rtsType !== T.directoryPublish || typeof properties.rtsSender !== 'string' || !clinicSystems.has(properties.rtsSender)) return;
-    const userId: unknown = message.user_id;
-    if ((userId instanceof Uint8Array ? Buffer.from(userId).toString('utf8') : userId) === properties.rtsSender) validations.prefetch(amqpFields(message));
+  const uplink = createQueueConsumer({
+    connection, address: connection.adapter.uplinkSource(), credit: config.broker.credit, log,
+    handle: async (batch) => {
+      // In arrival order: runs of light messages share a transaction; a heavy one has its own.
+      let run: Arrival[] = [];
+      for (const item of batch) {
+        const type = (item.message.application_properties as Record<string, unknown> | undefined)?.rtsType;
+        if (typeof type === 'string' && HEAVY_TYPES.has(type)) {
+          if (run.length > 0) await runGroup(run, processUplink, 'uplink');
+          run = [];
+          await runGroup([item], processUplink, 'uplink');
+          // Done, whatever the outcome (processed, refused, or released for redelivery): its prefetched verdict goes.
+          if (type === T.directoryPublish) validations.release(amqpFields(item.message));
+          if (type === T.endpointRegister) refreshClinicSystems();
+        } else run.push(item);
+      }
+      if (run.length > 0) await runGroup(run, processUplink, 'uplink');
+    },
+    onArrival: (message) => {
+      // Directory publishes are validated ahead, on a worker, while earlier messages are being stored: only those of a
+      // sender the broker vouches for (user_id = rtsSender) that is a registered clinic system.
+      const properties = message.application_properties as Record<string, unknown> | undefined;
+      if (properties?.rtsType !== T.directoryPublish || typeof properties.rtsSender !== 'string' || !clinicSystems.has(properties.rtsSender)) return;
+      const userId: unknown = message.user_id;
+      if ((userId instanceof Uint8Array ? Buffer.from(userId).toString('utf8') : userId) === properties.rtsSender) validations.prefetch(amqpFields(message));
+    },
   });
 
   // The broker's own dead letters (delivery limit exceeded) are kept with the reason it cannot tell AMQP 1.0 readers.
-  const brokerDeadLetters = consumer(connection.adapter.deadLetterSource(), 20, async (batch) => {
-    await runGroup(batch, async (context, message) => {
-      const deadLetterId = await store.addDeadLetter(context.tx, {
-        messageId: message.stored.properties.message_id, source: 'broker-delivery-limit', sender: String(message.stored.properties.application_properties.rtsSender ?? message.stored.properties.user_id),
-        type: String(message.stored.properties.application_properties.rtsType ?? ''), reason: REASON_CODES.deliveryLimit,
-        detail: 'processing failed more often than the delivery limit', message: message.stored, at: new Date(),
-      });
-      return { outcome: 'rejected', reason: REASON_CODES.deliveryLimit, detail: 'delivery limit', deadLetterId };
-    }, 'broker-deadletter');
+  const brokerDeadLetters = createQueueConsumer({
+    connection, address: connection.adapter.deadLetterSource(), credit: 20, log,
+    handle: async (batch) => {
+      await runGroup(batch, async (context, message) => {
+        const deadLetterId = await store.addDeadLetter(context.tx, {
+          messageId: message.stored.properties.message_id, source: 'broker-delivery-limit', sender: String(message.stored.properties.application_properties.rtsSender ?? message.stored.properties.user_id),
+          type: String(message.stored.properties.application_properties.rtsType ?? ''), reason: REASON_CODES.deliveryLimit,
+          detail: 'processing failed more often than the delivery limit', message: message.stored, at: new Date(),
+        });
+        return { outcome: 'rejected', reason: REASON_CODES.deliveryLimit, detail: 'delivery limit', deadLetterId };
+      }, 'broker-deadletter');
+    },
   });
 
   const beat = async (stopped = false) => {
