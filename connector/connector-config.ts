@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { directoryIdSchema } from '../shared/protocol/identifiers.ts';
-import { secretReferenceSchema } from './secret-reference.ts';
+import { secretReferenceSchema } from '../shared-node/secret-reference.ts';
 
 /**
  * connector.json: what one clinic system's connector needs (docs/connector.md §Configuration). Paths are relative to
- * the file; every secret is a reference (secret-reference.ts), never the secret itself.
+ * the file; every secret is a reference (shared-node/secret-reference.ts), never the secret itself.
  */
 const pkcs12Schema = z.object({ pkcs12File: z.string().min(1), password: secretReferenceSchema }).strict();
 

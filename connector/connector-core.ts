@@ -6,7 +6,7 @@ import type { ConnectionState } from '../shared/api/connection-state.ts';
 import { downlinkReceiveAddress, uplinkSendAddress } from '../shared/broker/rabbitmq-names.ts';
 import { plainAmqpProblem } from '../shared/broker/transport-security.ts';
 import { certificateFingerprint, enrolmentCaOf, isEnrolmentError, verifyEnrolment, type Enrolment } from '../shared/enrolment/enrolment.ts';
-import { endpointsOf, practitionerName } from '../shared/protocol/fhir/directory-entries.ts';
+import { readDirectoryEntry, readOrganization } from '../shared/protocol/fhir/directory-entries.ts';
 import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
 import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
@@ -376,19 +376,19 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
     // --- views ---------------------------------------------------------------------------------------------------------
 
     function expert(practitionerId: string): ExpertEntry {
-      const practitioner = mirror.resource(`Practitioner/${practitionerId}`) as { name?: unknown[]; communication?: { coding?: { code?: string }[] }[]; active?: boolean } | undefined;
-      const role = mirror.resource(`PractitionerRole/${practitionerId}`) as { organization?: { reference?: string }; specialty?: { text?: string; coding?: { display?: string }[] }[]; endpoint?: unknown[]; active?: boolean } | undefined;
+      const practitioner = mirror.resource(`Practitioner/${practitionerId}`) as { name?: unknown[]; communication?: unknown[]; active?: boolean } | undefined;
+      const role = mirror.resource(`PractitionerRole/${practitionerId}`) as { organization?: unknown; specialty?: unknown[]; endpoint?: unknown[]; active?: boolean } | undefined;
       if (!practitioner || !role || practitioner.active === false || role.active === false) throw new CoreError('not-found', `${practitionerId} is not in the directory.`);
-      const organization = mirror.resource(String(role.organization?.reference ?? '')) as { name?: string; address?: { city?: string }[] } | undefined;
-      const name = practitionerName(practitioner);
+      const { name, specialties, languages, endpoints, organizationId } = readDirectoryEntry(practitioner, role);
+      const organization = readOrganization(organizationId === undefined ? undefined : mirror.resource(`Organization/${organizationId}`));
       return {
         practitionerId,
-        ...(name && { name }),
-        specialties: (role.specialty ?? []).map((s) => s.text ?? s.coding?.[0]?.display ?? ''),
-        ...(organization?.name && { organization: organization.name }),
-        ...(organization?.address?.[0]?.city && { city: organization.address[0].city }),
-        languages: (practitioner.communication ?? []).flatMap((c) => (c.coding ?? []).map((x) => x.code ?? '')),
-        endpoints: endpointsOf(role),
+        ...(name !== undefined && { name }),
+        specialties,
+        ...(organization.name !== undefined && { organization: organization.name }),
+        ...(organization.city !== undefined && { city: organization.city }),
+        languages,
+        endpoints,
         publisher: practitionerId.slice(0, practitionerId.indexOf('.')),
         lookAlikes: mirror.lookAlikes(practitionerId),
       };

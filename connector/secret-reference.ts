@@ -1,17 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import type { SecretVault } from '../main/node/vault/secret-vault.ts';
-
-/**
- * A secret in the connector's configuration is never written there: it is a reference to an environment variable, a
- * file (its contents, one trailing newline dropped) or an account in the OS keychain.
- */
-export const secretReferenceSchema = z.union([
-  z.object({ env: z.string().min(1) }).strict(),
-  z.object({ file: z.string().min(1) }).strict(),
-  z.object({ keychain: z.string().min(1) }).strict(),
-]);
-export type SecretReference = z.infer<typeof secretReferenceSchema>;
+import type { SecretReference } from '../shared-node/secret-reference.ts';
 
 export class SecretReferenceError extends Error {
   constructor(message: string) {
@@ -24,6 +13,10 @@ export interface SecretResolver {
   resolve(reference: SecretReference, what: string): Promise<string>;
 }
 
+/**
+ * Resolving the secret references of connector.json (shared-node/secret-reference.ts): an environment variable, a file
+ * (its contents, one trailing newline dropped) or an account in the OS keychain.
+ */
 export function createSecretResolver(options: { env?: NodeJS.ProcessEnv; path: (relative: string) => string; vault: () => SecretVault }): SecretResolver {
   const env = options.env ?? process.env;
   return {

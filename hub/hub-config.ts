@@ -2,16 +2,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { plainAmqpProblem, plainHttpProblem } from '../shared/broker/transport-security.ts';
+import { envOrFileSecretReferenceSchema as secretRef, type EnvOrFileSecretReference } from '../shared-node/secret-reference.ts';
 
 /**
  * The hub's configuration file (JSON). Paths are relative to the file. Secrets are never written in it: each names an
  * environment variable or a file (e.g. a mounted secret) to read them from. See hub/README.md for an example.
  */
-const secretRef = z.union([
-  z.object({ env: z.string().min(1) }).strict(),
-  z.object({ file: z.string().min(1) }).strict(),
-]);
-
 export const hubConfigSchema = z.object({
   /** Distinguishes instances in `rts hub status`; defaults to host name and pid. */
   instanceId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
@@ -53,7 +49,6 @@ export const hubConfigSchema = z.object({
 }).strict();
 
 export type HubConfig = z.infer<typeof hubConfigSchema>;
-export type SecretRef = z.infer<typeof secretRef>;
 
 export class HubConfigError extends Error {
   constructor(message: string) {
@@ -66,7 +61,7 @@ export interface LoadedHubConfig {
   readonly config: HubConfig;
   /** Resolves a path of the file against the file's directory. */
   readonly path: (relative: string) => string;
-  readonly secret: (ref: SecretRef) => string;
+  readonly secret: (ref: EnvOrFileSecretReference) => string;
 }
 
 export function loadHubConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedHubConfig {
@@ -83,7 +78,7 @@ export function loadHubConfig(file: string, env: NodeJS.ProcessEnv = process.env
   }
   const base = dirname(resolve(file));
   const path = (relative: string) => resolve(base, relative);
-  const secret = (ref: SecretRef): string => {
+  const secret = (ref: EnvOrFileSecretReference): string => {
     if ('env' in ref) {
       const value = env[ref.env];
       if (!value) throw new HubConfigError(`hub configuration: environment variable ${ref.env} is not set`);

