@@ -30,6 +30,8 @@ export interface Arrival {
 
 /** One message of a batch: how it is settled, and what it writes first (nothing for a duplicate). */
 export interface Entry {
+  /** For the log; '' for a message without one. */
+  readonly messageId: string;
   readonly delivery: Delivery;
   readonly commit?: { readonly record?: InboxRecord; readonly effect?: () => void };
   /** After its commit succeeded: notifications (a dead letter for the operator, a change for the UI). */
@@ -62,6 +64,7 @@ export interface DeadLetterSink {
 export function missingIdEntry(sink: DeadLetterSink, delivery: Delivery, message: Message): Entry {
   let id = 0;
   return {
+    messageId: '',
     delivery,
     commit: { effect: () => {
       id = sink.deadLetters.add({
@@ -78,6 +81,7 @@ export function refusedAtLinkEntry(sink: DeadLetterSink, delivery: Delivery, mes
   const detail = `transfer of ${bytes} bytes exceeds this link's max_message_size of ${maxMessageBytes}`;
   let id = 0;
   return {
+    messageId: messageId ?? '',
     delivery,
     commit: {
       ...(messageId && { record: { messageId, outcome: 'rejected', reason, processedAt: sink.now() } }),

@@ -1,4 +1,5 @@
 import type { EventContext, Message, Receiver } from 'rhea';
+import { errorCodeOf, NO_LOGGER, type Logger } from '../shared/logger.ts';
 import type { ReasonCode } from '../shared/protocol/reason-codes.ts';
 import { toStoredMessage } from './amqp-message.ts';
 import type { BrokerConnection } from './broker-connection.ts';
@@ -84,6 +85,8 @@ export interface InboxReceiverOptions {
   /** How often to check that the receiver is still attached (a receiver can silently stop after a broker restart). */
   readonly livenessIntervalMs?: number;
   readonly now?: () => number;
+  /** Failures (a handler threw, a commit failed, a link lost), with the source and message ids, never bodies. */
+  readonly logger?: Logger;
 }
 
 export interface InboxReceiver {
@@ -102,6 +105,8 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
   const maxMessageBytes = options.maxMessageBytes ?? LINK_MAX_MESSAGE_BYTES;
   const parkLimits = options.parkLimits ?? DEFAULT_PARK_LIMITS;
   const now = options.now ?? Date.now;
+  const logger = options.logger ?? NO_LOGGER;
+  const source = options.sourceName;
   const sink: DeadLetterSink = { deadLetters, sourceName: options.sourceName, now, ...(options.onDeadLetter && { onDeadLetter: options.onDeadLetter }) };
   const arrived: Arrival[] = [];
   let receiver: Receiver | undefined;
@@ -130,7 +135,8 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
       arrived.push({ message: context.message, delivery: context.delivery });
       wake();
     });
-    receiver.on('receiver_error', () => undefined);
+    // rhea re-attaches on reconnect, and the liveness check below when it does not: this only tells.
+    receiver.on('receiver_error', (context: EventContext) => logger.warn('inbox.receiver-error', { source, error: errorCodeOf(context.receiver?.error) }));
   }
 
   let batches = 0;
@@ -213,13 +219,14 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     const earlier = inbox.find(messageId);
     if (earlier || inBatch.has(messageId)) {
       if (earlier) options.onDuplicate?.(earlier, received);
-      return { delivery };
+      return { messageId, delivery };
     }
     let result: HandlerResult;
     try {
       result = await options.handle(received);
-    } catch {
+    } catch (error) {
       // Transient: the broker counts the redelivery and dead-letters at the queue's limit (a parked one stays parked).
+      logger.warn('inbox.handler-failed', { source, messageId, error: errorCodeOf(error), parked: arrival.parked !== undefined });
       delivery.release();
       return undefined;
     }
@@ -227,6 +234,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     inBatch.add(messageId);
     if (result.outcome === 'processed') {
       return {
+        messageId,
         delivery,
         commit: { record: { messageId, outcome: 'processed', processedAt: now() }, ...(result.effect && { effect: result.effect }) },
         ...(result.afterCommit && { afterCommit: result.afterCommit }),
@@ -234,6 +242,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     }
     let id = 0;
     return {
+      messageId,
       delivery,
       commit: {
         record: { messageId, outcome: 'rejected', reason: result.reason, processedAt: now() },
@@ -257,12 +266,14 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     const stored = toStoredMessage(arrival.message);
     const held = parked?.counts(options.sourceName);
     if (!parked || !held || held.messages + parking.messages + 1 > parkLimits.maxMessages || held.bytes + parking.bytes + stored.body.byteLength > parkLimits.maxBytes) {
+      logger.warn(parked ? 'inbox.park-full' : 'inbox.waiting-released', { source, messageId });
       arrival.delivery.release();
       return undefined;
     }
     parking.messages += 1;
     parking.bytes += stored.body.byteLength;
     return {
+      messageId,
       delivery: arrival.delivery,
       commit: { effect: () => parked.add({ messageId, source: options.sourceName, reason, message: stored, durable: arrival.message.durable === true, parkedAt: now() }) },
       afterCommit: () => options.onParkChanged?.(),
@@ -275,24 +286,26 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
    */
   function commit(entries: readonly Entry[]): void {
     const writes = entries.flatMap((e) => (e.commit ? [e.commit] : []));
-    if (tryCommit(writes)) {
+    if (tryCommit(writes, entries.length)) {
       for (const entry of entries) settle(entry, true);
       return;
     }
-    for (const entry of entries) settle(entry, !entry.commit || (writes.length > 1 && tryCommit([entry.commit])));
+    for (const entry of entries) settle(entry, !entry.commit || (writes.length > 1 && tryCommit([entry.commit], 1)));
   }
 
-  function tryCommit(writes: readonly NonNullable<Entry['commit']>[]): boolean {
+  function tryCommit(writes: readonly NonNullable<Entry['commit']>[], messages: number): boolean {
     try {
       inbox.commitMany(writes);
       return true;
-    } catch {
+    } catch (error) {
+      logger.warn('inbox.commit-failed', { source, messages, error: errorCodeOf(error) });
       return false;
     }
   }
 
   function settle(entry: Entry, committed: boolean): void {
     if (!committed) {
+      logger.warn('inbox.released', { source, messageId: entry.messageId });
       entry.delivery.release();
       return;
     }
@@ -310,6 +323,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
   const liveness = setInterval(() => {
     if (stopped || connection.state.status !== 'online') return;
     if (!receiver || !receiver.is_open()) {
+      logger.warn('inbox.reattach', { source });
       receiver?.close();
       attach();
     }
