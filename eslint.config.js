@@ -20,7 +20,7 @@ const LAYERS = {
   'shared-node': { product: true, may: ['shared'], packages: ['pure', 'node'] },
   transport: { product: true, may: ['shared'], packages: ['pure', 'node'] },
   'main/node': { product: true, may: ['shared', 'transport', 'shared-node'], packages: ['pure', 'node'] },
-  'main/electron': { product: true, may: ['main/node', 'shared'], packages: ['pure', 'node', 'electron'] },
+  'main/electron': { product: true, may: ['main/node', 'shared', 'shared-node'], packages: ['pure', 'node', 'electron'] },
   preload: { product: true, may: ['shared'], packages: ['pure', 'electron'] },
   // The renderer reaches the preload for its API's types only; at run time it uses window.rts.
   renderer: { product: true, may: ['shared'], types: ['preload'], packages: ['pure', 'dom'] },

@@ -5,6 +5,7 @@ import type { CaseAction, CaseSummary, CaseView, ComposeConsult, ReportInput } f
 import type { ConnectionState } from '../shared/api/connection-state.ts';
 import { downlinkReceiveAddress, uplinkSendAddress } from '../shared/broker/rabbitmq-names.ts';
 import { plainAmqpProblem } from '../shared/broker/transport-security.ts';
+import { NO_LOGGER, type Logger } from '../shared/logger.ts';
 import { certificateFingerprint, enrolmentCaOf, isEnrolmentError, verifyEnrolment, type Enrolment } from '../shared/enrolment/enrolment.ts';
 import { readDirectoryEntry, readOrganization } from '../shared/protocol/fhir/directory-entries.ts';
 import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
@@ -102,6 +103,8 @@ export interface ConnectorOptions {
   readonly reconnectDelayMs?: { readonly initial: number; readonly max: number };
   /** Structured log lines: ids, states and reason codes, never patient data. */
   readonly log?: (line: Record<string, unknown>) => void;
+  /** The broker link's event codes (connects, drops, failed handlers and commits, refused sends), as the workstation's. */
+  readonly logger?: Logger;
 }
 
 export class ConnectorStartError extends Error {
@@ -149,6 +152,7 @@ interface Link {
 export async function startConnector(options: ConnectorOptions): Promise<ConnectorCore> {
   const { config, path } = options.loaded;
   const log = options.log ?? (() => undefined);
+  const logger = options.logger ?? NO_LOGGER;
   const vault = options.vault ?? createKeychainVault(config.keychainService);
   const secrets: SecretResolver = createSecretResolver({ path, vault: () => vault, ...(options.env && { env: options.env }) });
 
@@ -220,8 +224,9 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       ...(profile.tls && { tls: { ca: profile.tls.caPem, ...(profile.tls.servername && { servername: profile.tls.servername }) } }),
       ...(options.reconnectDelayMs && { reconnectDelayMs: options.reconnectDelayMs }),
       password: async () => brokerPassword,
+      logger,
     });
-    link = { connection, outbox: createOutboxSender({ connection, outbox: transport.outbox, retryDelayMs: 1_000, onChange: () => events.notify() }) };
+    link = { connection, outbox: createOutboxSender({ connection, outbox: transport.outbox, retryDelayMs: 1_000, onChange: () => events.notify(), logger }) };
     connection.onStateChanged((state) => log({ event: 'connection', status: state.status, ...(state.reason && { reason: state.reason }) }));
     const pending: (() => void)[] = [];
     const handle = createDownlinkHandler({
@@ -252,7 +257,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
     });
     link.receiver = createInboxReceiver({
       connection, source: downlinkReceiveAddress(endpointId), sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters,
-      parked: transport.parked, handle,
+      parked: transport.parked, handle, logger,
       onDeadLetter: (_id, reason) => {
         log({ event: 'refused', reason });
         events.notify();

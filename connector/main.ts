@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { createJsonLinesLogger } from '../shared-node/json-lines-logger.ts';
 import { runConnector } from './run-connector.ts';
 
 /**
@@ -24,7 +25,11 @@ async function main(): Promise<number> {
   }
   let running;
   try {
-    running = await runConnector({ configFile: values.config, log: (line) => console.log(JSON.stringify({ at: new Date().toISOString(), ...line })) });
+    running = await runConnector({
+      configFile: values.config, log: (line) => console.log(JSON.stringify({ at: new Date().toISOString(), ...line })),
+      // The broker link's event codes join the same JSON lines on stdout.
+      logger: createJsonLinesLogger((line) => process.stdout.write(line)),
+    });
   } catch (error) {
     console.error(`connector: ${(error as Error).message}`);
     return 1;

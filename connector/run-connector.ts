@@ -8,6 +8,7 @@ import { startConnectorApi, type ConnectorApi } from './http-api.ts';
 import { createSecretResolver } from './secret-reference.ts';
 import { createKeychainVault } from '../main/node/vault/keychain-vault.ts';
 import type { SecretVault } from '../main/node/vault/secret-vault.ts';
+import type { Logger } from '../shared/logger.ts';
 
 /** A running connector: its core and its HTTP API, stopped together (API first, so no request meets a closed store). */
 export interface RunningConnector {
@@ -30,10 +31,13 @@ async function vaultOf(loaded: LoadedConnectorConfig, env: NodeJS.ProcessEnv | u
   return createSealedFileVault(join(path(config.dataDir), 'vault.sealed.json'), masterKey);
 }
 
-export async function runConnector(options: { configFile: string; vault?: SecretVault; env?: NodeJS.ProcessEnv; log?: (line: Record<string, unknown>) => void; reconnectDelayMs?: { initial: number; max: number } }): Promise<RunningConnector> {
+export async function runConnector(options: {
+  configFile: string; vault?: SecretVault; env?: NodeJS.ProcessEnv; log?: (line: Record<string, unknown>) => void; logger?: Logger; reconnectDelayMs?: { initial: number; max: number };
+}): Promise<RunningConnector> {
   const loaded = loadConnectorConfig(options.configFile);
   const vault = options.vault ?? await vaultOf(loaded, options.env);
-  const core = await startConnector({ loaded, vault, ...(options.env && { env: options.env }), ...(options.log && { log: options.log }), ...(options.reconnectDelayMs && { reconnectDelayMs: options.reconnectDelayMs }) });
+  const core = await startConnector({ loaded, vault, ...(options.env && { env: options.env }), ...(options.log && { log: options.log }), ...(options.logger && { logger: options.logger }),
+    ...(options.reconnectDelayMs && { reconnectDelayMs: options.reconnectDelayMs }) });
   let api: ConnectorApi;
   try {
     const token = await createSecretResolver({ path: loaded.path, vault: () => vault, ...(options.env && { env: options.env }) }).resolve(loaded.config.api.token, 'api.token');

@@ -3,6 +3,7 @@ import rhea, { type Connection, type ConnectionOptions, type EventContext } from
 import type { ConnectionState, ConnectionStatus } from '../shared/api/connection-state.ts';
 import { plainAmqpProblem } from '../shared/broker/transport-security.ts';
 import { asUnsubscribe, createEmitter } from '../shared/lifecycle.ts';
+import { errorCodeOf, NO_LOGGER, type Logger } from '../shared/logger.ts';
 import { rabbitmq3Adapter, type BrokerAdapter } from './broker-adapter.ts';
 
 export interface BrokerHost {
@@ -24,6 +25,8 @@ export interface BrokerConnectionOptions {
   readonly adapter?: BrokerAdapter;
   /** amqps: TLS 1.2+ with the server certificate checked against this CA (PEM) and the host name. */
   readonly tls?: { readonly ca: string; readonly servername?: string };
+  /** Connects, drops and reconnects, with the host and attempt count (shared/logger.ts). */
+  readonly logger?: Logger;
 }
 
 export interface BrokerConnection {
@@ -68,12 +71,14 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
   const opened = createEmitter<void>();
   const disconnected = createEmitter<void>();
   const adapter = options.adapter ?? rabbitmq3Adapter;
+  const logger = options.logger ?? NO_LOGGER;
   const { initial, max } = options.reconnectDelayMs ?? { initial: 500, max: 30_000 };
   let state: ConnectionState = { status: 'offline', since: new Date().toISOString(), reason: 'not started' };
   let connection: Connection | undefined;
   let attempt = 0;
   let currentHost: BrokerHost = options.hosts[0]!;
   let stopping = false;
+  let connecting = false;
   /** rhea reports a refusal (e.g. SASL) as connection_error, then a 'disconnected' without the error. */
   let lastError: string | undefined;
 
@@ -89,6 +94,7 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
   async function start(): Promise<void> {
     if (connection) return;
     stopping = false;
+    connecting = false;
     const password = await options.password();
     const container = rhea.create_container(options.containerId ? { id: options.containerId } : {});
     const connectOptions: ConnectionOptions = {
@@ -106,6 +112,9 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
         currentHost = hostAt(attempt);
         attempt += 1;
         setState('connecting', currentHost);
+        // The first attempt after start() connects; every later one (a failed attempt, a drop) reconnects.
+        logger.info(connecting ? 'broker.reconnecting' : 'broker.connecting', { host: hostLabel(currentHost), attempt });
+        connecting = true;
         if (!options.tls) return { host: currentHost.host, port: currentHost.port };
         // An IP address is checked against the certificate's IP SANs; SNI must not carry one.
         const servername = options.tls.servername ?? (isIP(currentHost.host) ? undefined : currentHost.host);
@@ -117,6 +126,7 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
     };
     connection = container.connect(connectOptions);
     connection.on('connection_open', () => {
+      logger.info('broker.connected', { host: hostLabel(currentHost), attempts: attempt });
       attempt = 0;
       lastError = undefined;
       setState('online', currentHost);
@@ -124,17 +134,24 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
     });
     connection.on('connection_error', (context: EventContext) => {
       lastError = describeError(context.error ?? context.connection.error);
+      logger.warn('broker.connection-error', { host: hostLabel(currentHost), error: errorCodeOf(context.error ?? context.connection.error) });
       setState('offline', currentHost, lastError);
     });
     connection.on('disconnected', (context: EventContext) => {
       disconnected.fire();
       if (stopping) return;
+      logger.warn('broker.disconnected', {
+        host: hostLabel(currentHost), reconnecting: context.reconnecting === true, ...(context.error !== undefined && { error: errorCodeOf(context.error) }),
+      });
       const reason = context.error ? describeError(context.error) : (lastError ?? 'connection lost');
       setState(context.reconnecting ? 'connecting' : 'offline', currentHost, context.reconnecting ? `retrying after: ${reason}` : reason);
     });
     // A refused attach or publish ends the session, not the link: without this handler rhea throws.
-    connection.on('session_error', () => undefined);
-    connection.on('error', (context: EventContext) => setState('offline', currentHost, describeError(context.error)));
+    connection.on('session_error', (context: EventContext) => logger.warn('broker.session-error', { error: errorCodeOf(context.session?.error) }));
+    connection.on('error', (context: EventContext) => {
+      logger.warn('broker.error', { host: hostLabel(currentHost), error: errorCodeOf(context.error) });
+      setState('offline', currentHost, describeError(context.error));
+    });
   }
 
   async function stop(): Promise<void> {
@@ -158,6 +175,7 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
       current.close();
     });
     setState('offline', undefined, 'stopped');
+    logger.info('broker.stopped');
   }
 
   return {

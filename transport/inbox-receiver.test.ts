@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { LogFields, Logger } from '../shared/logger.ts';
 import type { BrokerConnection } from './broker-connection.ts';
 import { createInboxReceiver } from './inbox-receiver.ts';
 import { openDatabase } from './sqlite-database.ts';
@@ -17,11 +18,19 @@ function standInLink() {
     onOpened: () => () => undefined,
   } as unknown as BrokerConnection;
   const settled: string[] = [];
-  const deliver = (messageId: string) => link.emit('message', {
-    message: { message_id: messageId, body: new Uint8Array(1) },
+  const deliver = (messageId: string, body = new Uint8Array(1)) => link.emit('message', {
+    message: { message_id: messageId, body },
     delivery: { accept: () => settled.push(`accepted ${messageId}`), release: () => settled.push(`released ${messageId}`) },
   });
   return { connection, deliver, settled };
+}
+
+/** Keeps what is logged, to compare. */
+function recordingLogger() {
+  const lines: { level: string; code: string; fields: LogFields }[] = [];
+  const at = (level: string) => (code: string, fields: LogFields = {}) => void lines.push({ level, code, fields });
+  const logger: Logger = { info: at('info'), warn: at('warn'), error: at('error') };
+  return { logger, lines };
 }
 
 describe('inbox receiver', () => {
@@ -184,5 +193,34 @@ describe('inbox receiver', () => {
     expect(store.parked.list('uplink')).toEqual([]);
     await receiver.stop();
     store.close();
+  });
+
+  it('logs a handler that threw and a commit that failed by event code, source and message id, never the body', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
+    const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    const { connection, deliver, settled } = standInLink();
+    const { logger, lines } = recordingLogger();
+    const body = new TextEncoder().encode('{"patient":"Jane Roe, born 1970-01-01"}');
+    const receiver = createInboxReceiver({
+      connection, source: 'downlink', sourceName: 'downlink', inbox: store.inbox, deadLetters: store.deadLetters, logger,
+      handle: async (m) => {
+        if (m.messageId === 'throws') throw new Error(`cannot read ${new TextDecoder().decode(body)}`);
+        return { outcome: 'processed', effect: () => {
+          throw Object.assign(new Error('constraint failed: Jane Roe'), { code: 'SQLITE_CONSTRAINT' });
+        } };
+      },
+    });
+    deliver('throws', body);
+    await receiver.idle();
+    deliver('unwritable', body);
+    await receiver.stop();
+    store.close();
+    expect(settled).toEqual(['released throws', 'released unwritable']);
+    expect(lines).toEqual([
+      { level: 'warn', code: 'inbox.handler-failed', fields: { source: 'downlink', messageId: 'throws', error: 'Error', parked: false } },
+      { level: 'warn', code: 'inbox.commit-failed', fields: { source: 'downlink', messages: 1, error: 'SQLITE_CONSTRAINT' } },
+      { level: 'warn', code: 'inbox.released', fields: { source: 'downlink', messageId: 'unwritable' } },
+    ]);
+    expect(JSON.stringify(lines)).not.toMatch(/Jane|patient/);
   });
 });

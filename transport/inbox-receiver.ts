@@ -1,10 +1,15 @@
 import type { EventContext, Message, Receiver } from 'rhea';
-import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
+import { errorCodeOf, NO_LOGGER, type Logger } from '../shared/logger.ts';
 import type { ReasonCode } from '../shared/protocol/reason-codes.ts';
-import { REASON_CODES } from '../shared/protocol/reason-codes.ts';
-import { bodyBytes, toStoredMessage } from './amqp-message.ts';
+import { toStoredMessage } from './amqp-message.ts';
 import type { BrokerConnection } from './broker-connection.ts';
-import type { DeadLetters, Inbox, InboxRecord, ParkedMessage, ParkedMessages } from './transport-store.ts';
+import {
+  FROM_PARK, fromParked, LINK_MAX_MESSAGE_BYTES, missingIdEntry, refusedAtLinkEntry, transferBytes, type Arrival, type DeadLetterSink, type Entry,
+} from './inbox-entries.ts';
+import type { DeadLetters, Inbox, InboxRecord, ParkedMessages } from './transport-store.ts';
+
+// Callers import the link's limit from here, where the receiver that announces it lives.
+export { LINK_MAX_MESSAGE_BYTES } from './inbox-entries.ts';
 
 /**
  * Consumes one queue with bounded credit. Each message is handled, its effect and outcome committed in one
@@ -80,6 +85,8 @@ export interface InboxReceiverOptions {
   /** How often to check that the receiver is still attached (a receiver can silently stop after a broker restart). */
   readonly livenessIntervalMs?: number;
   readonly now?: () => number;
+  /** Failures (a handler threw, a commit failed, a link lost), with the source and message ids, never bodies. */
+  readonly logger?: Logger;
 }
 
 export interface InboxReceiver {
@@ -92,56 +99,15 @@ export interface InboxReceiver {
   stop(): Promise<void>;
 }
 
-/** How a message is settled: a broker delivery, or nothing for a parked one (its removal is part of its commit). */
-type Delivery = Pick<NonNullable<EventContext['delivery']>, 'accept' | 'release'>;
-
-/** A parked message is neither accepted nor released again: the broker has long forgotten it. */
-const FROM_PARK: Delivery = { accept: () => undefined, release: () => undefined };
-
-/** A parked message as rhea would have decoded it (plain numbers, binary user_id, the body as bytes). */
-function fromParked({ message, durable }: ParkedMessage): Message {
-  const p = message.properties;
-  return {
-    message_id: p.message_id, user_id: Buffer.from(p.user_id, 'utf8'), creation_time: new Date(p.creation_time), content_type: p.content_type, durable,
-    application_properties: { ...p.application_properties }, ...(p.correlation_id !== undefined && { correlation_id: p.correlation_id }), body: message.body,
-  } as unknown as Message;
-}
-
-/** One message to handle: from the link, or from the park. */
-interface Arrival {
-  readonly message: Message;
-  readonly delivery: Delivery;
-  readonly parked?: ParkedMessage;
-}
-
-/**
- * What a receiver link announces as its max_message_size: the protocol's body limit and room for the properties.
- * RabbitMQ 3.10 ignores it (measured: a 5,000-byte message reached a receiver that announced 1,024), so the receiver
- * checks each transfer itself and refuses a larger one as too-large: recorded with the reason, its body not kept,
- * accepted so that it never blocks the queue. A smaller but still oversized body is the protocol's `too-large` too.
- */
-export const LINK_MAX_MESSAGE_BYTES = PROTOCOL_LIMITS.maxBodyBytes + 1024 * 1024;
-
-function transferBytes(message: Message): number {
-  const body = bodyBytes(message.body);
-  if (body instanceof Uint8Array) return body.byteLength;
-  return typeof body === 'string' ? Buffer.byteLength(body) : 0;
-}
-
-/** One message of a batch: how it is settled, and what it writes first (nothing for a duplicate). */
-interface Entry {
-  readonly delivery: Delivery;
-  readonly commit?: { readonly record?: InboxRecord; readonly effect?: () => void };
-  /** After its commit succeeded: notifications (a dead letter for the operator, a change for the UI). */
-  readonly afterCommit?: () => void;
-}
-
 export function createInboxReceiver(options: InboxReceiverOptions): InboxReceiver {
   const { connection, inbox, deadLetters, parked } = options;
   const credit = options.credit ?? 32;
   const maxMessageBytes = options.maxMessageBytes ?? LINK_MAX_MESSAGE_BYTES;
   const parkLimits = options.parkLimits ?? DEFAULT_PARK_LIMITS;
   const now = options.now ?? Date.now;
+  const logger = options.logger ?? NO_LOGGER;
+  const source = options.sourceName;
+  const sink: DeadLetterSink = { deadLetters, sourceName: options.sourceName, now, ...(options.onDeadLetter && { onDeadLetter: options.onDeadLetter }) };
   const arrived: Arrival[] = [];
   let receiver: Receiver | undefined;
   let draining: Promise<void> = Promise.resolve();
@@ -169,7 +135,8 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
       arrived.push({ message: context.message, delivery: context.delivery });
       wake();
     });
-    receiver.on('receiver_error', () => undefined);
+    // rhea re-attaches on reconnect, and the liveness check below when it does not: this only tells.
+    receiver.on('receiver_error', (context: EventContext) => logger.warn('inbox.receiver-error', { source, error: errorCodeOf(context.receiver?.error) }));
   }
 
   let batches = 0;
@@ -246,29 +213,20 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     const bytes = transferBytes(message);
     if (bytes > maxMessageBytes && !(messageId && (inbox.find(messageId) || inBatch.has(messageId)))) {
       if (messageId) inBatch.add(messageId);
-      return refusedAtLink(delivery, message, messageId, bytes);
+      return refusedAtLinkEntry(sink, delivery, message, messageId, bytes, maxMessageBytes);
     }
-    if (!messageId) {
-      // Without an id nothing can be de-duplicated or answered: keep it for the operator and move on.
-      let id = 0;
-      return {
-        delivery,
-        commit: { effect: () => {
-          id = deadLetters.add({ messageId: '', source: options.sourceName, reason: REASON_CODES.missingProperty, detail: 'message_id: missing or not a string', message: toStoredMessage(message), receivedAt: now() });
-        } },
-        afterCommit: () => options.onDeadLetter?.(id, REASON_CODES.missingProperty),
-      };
-    }
+    if (!messageId) return missingIdEntry(sink, delivery, message);
     const earlier = inbox.find(messageId);
     if (earlier || inBatch.has(messageId)) {
       if (earlier) options.onDuplicate?.(earlier, received);
-      return { delivery };
+      return { messageId, delivery };
     }
     let result: HandlerResult;
     try {
       result = await options.handle(received);
-    } catch {
+    } catch (error) {
       // Transient: the broker counts the redelivery and dead-letters at the queue's limit (a parked one stays parked).
+      logger.warn('inbox.handler-failed', { source, messageId, error: errorCodeOf(error), parked: arrival.parked !== undefined });
       delivery.release();
       return undefined;
     }
@@ -276,6 +234,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     inBatch.add(messageId);
     if (result.outcome === 'processed') {
       return {
+        messageId,
         delivery,
         commit: { record: { messageId, outcome: 'processed', processedAt: now() }, ...(result.effect && { effect: result.effect }) },
         ...(result.afterCommit && { afterCommit: result.afterCommit }),
@@ -283,6 +242,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     }
     let id = 0;
     return {
+      messageId,
       delivery,
       commit: {
         record: { messageId, outcome: 'rejected', reason: result.reason, processedAt: now() },
@@ -306,34 +266,17 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     const stored = toStoredMessage(arrival.message);
     const held = parked?.counts(options.sourceName);
     if (!parked || !held || held.messages + parking.messages + 1 > parkLimits.maxMessages || held.bytes + parking.bytes + stored.body.byteLength > parkLimits.maxBytes) {
+      logger.warn(parked ? 'inbox.park-full' : 'inbox.waiting-released', { source, messageId });
       arrival.delivery.release();
       return undefined;
     }
     parking.messages += 1;
     parking.bytes += stored.body.byteLength;
     return {
+      messageId,
       delivery: arrival.delivery,
       commit: { effect: () => parked.add({ messageId, source: options.sourceName, reason, message: stored, durable: arrival.message.durable === true, parkedAt: now() }) },
       afterCommit: () => options.onParkChanged?.(),
-    };
-  }
-
-  /** Larger than the link allows: the record and the reason are kept, the body is not (it is never handled). */
-  function refusedAtLink(delivery: Delivery, message: Message, messageId: string | undefined, bytes: number): Entry {
-    const reason = REASON_CODES.tooLarge;
-    const detail = `transfer of ${bytes} bytes exceeds this link's max_message_size of ${maxMessageBytes}`;
-    let id = 0;
-    return {
-      delivery,
-      commit: {
-        ...(messageId && { record: { messageId, outcome: 'rejected', reason, processedAt: now() } }),
-        effect: () => {
-          id = deadLetters.add({
-            messageId: messageId ?? '', source: options.sourceName, reason, detail, message: { ...toStoredMessage(message), body: new Uint8Array(0) }, droppedBodyBytes: bytes, receivedAt: now(),
-          });
-        },
-      },
-      afterCommit: () => options.onDeadLetter?.(id, reason),
     };
   }
 
@@ -343,24 +286,26 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
    */
   function commit(entries: readonly Entry[]): void {
     const writes = entries.flatMap((e) => (e.commit ? [e.commit] : []));
-    if (tryCommit(writes)) {
+    if (tryCommit(writes, entries.length)) {
       for (const entry of entries) settle(entry, true);
       return;
     }
-    for (const entry of entries) settle(entry, !entry.commit || (writes.length > 1 && tryCommit([entry.commit])));
+    for (const entry of entries) settle(entry, !entry.commit || (writes.length > 1 && tryCommit([entry.commit], 1)));
   }
 
-  function tryCommit(writes: readonly NonNullable<Entry['commit']>[]): boolean {
+  function tryCommit(writes: readonly NonNullable<Entry['commit']>[], messages: number): boolean {
     try {
       inbox.commitMany(writes);
       return true;
-    } catch {
+    } catch (error) {
+      logger.warn('inbox.commit-failed', { source, messages, error: errorCodeOf(error) });
       return false;
     }
   }
 
   function settle(entry: Entry, committed: boolean): void {
     if (!committed) {
+      logger.warn('inbox.released', { source, messageId: entry.messageId });
       entry.delivery.release();
       return;
     }
@@ -378,6 +323,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
   const liveness = setInterval(() => {
     if (stopped || connection.state.status !== 'online') return;
     if (!receiver || !receiver.is_open()) {
+      logger.warn('inbox.reattach', { source });
       receiver?.close();
       attach();
     }

@@ -1,4 +1,5 @@
 import type { Delivery, EventContext, Sender } from 'rhea';
+import { errorCodeOf, NO_LOGGER, type Logger } from '../shared/logger.ts';
 import type { BrokerConnection } from './broker-connection.ts';
 import { toRheaMessage } from './amqp-message.ts';
 import type { Outbox } from './transport-store.ts';
@@ -24,6 +25,8 @@ export interface OutboxSenderOptions {
   readonly maxAttempts?: number;
   /** After messages were confirmed or given up: the outbox's counts changed (for a UI to show). */
   readonly onChange?: () => void;
+  /** Messages refused, given up or re-sent, by message id (shared/logger.ts). */
+  readonly logger?: Logger;
 }
 
 export interface OutboxSender {
@@ -42,6 +45,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   let inFlightBytes = 0;
   const retryDelayMs = options.retryDelayMs ?? 2_000;
   const maxAttempts = options.maxAttempts ?? 10;
+  const logger = options.logger ?? NO_LOGGER;
   const senders = new Map<string, Sender>();
   const inFlight = new Map<Delivery, { messageId: string; attempts: number; bytes: number }>();
   let online = connection.state.status === 'online';
@@ -102,12 +106,15 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       return;
     } else if (outcome === 'rejected') {
       const error = (delivery.remote_state as { error?: { condition?: string; description?: string } } | undefined)?.error;
+      logger.warn('outbox.rejected', { messageId: entry.messageId, error: error?.condition ?? 'none' });
       outbox.fail(entry.messageId, `rejected by the broker${error?.condition ? `: ${error.condition}${error.description ? ` (${error.description})` : ''}` : ''}`);
       options.onChange?.();
     } else if (entry.attempts >= maxAttempts) {
+      logger.warn('outbox.given-up', { messageId: entry.messageId, attempts: entry.attempts });
       outbox.fail(entry.messageId, `released by the broker ${entry.attempts} times`);
       options.onChange?.();
     } else {
+      logger.info('outbox.released', { messageId: entry.messageId, attempts: entry.attempts });
       outbox.retry(entry.messageId, retryDelayMs, 'released by the broker');
       scheduleRetry(retryDelayMs);
     }
@@ -120,13 +127,17 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     senders.delete(address);
     const { condition, description } = (error ?? {}) as { condition?: string; description?: string };
     const reason = `refused by the broker${condition ? `: ${condition}` : ''}${description ? ` (${description})` : ''}`;
+    const permanent = PERMANENT_CONDITIONS.has(condition ?? '');
+    let settled = 0;
     for (const [delivery, entry] of inFlight) {
       if (delivery.link !== sender) continue;
       inFlight.delete(delivery);
       inFlightBytes -= entry.bytes;
-      if (PERMANENT_CONDITIONS.has(condition ?? '')) outbox.fail(entry.messageId, reason);
+      if (permanent) outbox.fail(entry.messageId, reason);
       else outbox.retry(entry.messageId, retryDelayMs, reason);
+      settled += 1;
     }
+    logger.warn('outbox.link-lost', { address, error: condition ?? errorCodeOf(error), inFlight: settled, permanent });
     options.onChange?.();
     scheduleRetry(retryDelayMs);
   }
@@ -176,6 +187,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   });
   const offDisconnected = connection.onDisconnected(() => {
     online = false;
+    if (inFlight.size > 0) logger.info('outbox.requeued', { inFlight: inFlight.size });
     // Settled before the drop: record them first, so they are not sent again.
     if (confirmed.length > 0) flushConfirmed();
     // rhea drops unsettled deliveries silently: whatever was in flight may or may not have arrived. Send it again.

@@ -2,6 +2,7 @@ import { app, BrowserWindow, Notification, powerMonitor, session } from 'electro
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
+import { openJsonLinesLogFile, type JsonLinesLogFile } from '../../shared-node/json-lines-logger.ts';
 import { forkDemoRegion, type DemoRegionProcess } from '../node/demo/demo-region-process.ts';
 import { createKeychainVault, DEFAULT_VAULT_SERVICE } from '../node/vault/keychain-vault.ts';
 import type { WorkstationCore } from '../node/workstation-core.ts';
@@ -16,6 +17,8 @@ import { RENDERER_ENTRY_URL } from './renderer-origin.ts';
 const distDir = () => join(app.getAppPath(), 'dist');
 
 let core: WorkstationCore | undefined;
+/** The core's and the transport's event codes (never content), one JSON object per line, in the OS's log folder. */
+let log: JsonLinesLogFile | undefined;
 let mainWindow: BrowserWindow | undefined;
 
 /**
@@ -79,14 +82,16 @@ if (!app.requestSingleInstanceLock()) {
     if (BrowserWindow.getAllWindows().length === 0) mainWindow = createMainWindow();
   });
   app.on('will-quit', () => {
-    void core?.stop();
+    void core?.stop().finally(() => void log?.close());
   });
 
   void app.whenReady().then(async () => {
     hardenSession(session.defaultSession);
     serveRenderer(join(distDir(), 'renderer'));
     const openDemoRegion = demoRegionLauncher();
+    log = openJsonLinesLogFile(join(app.getPath('logs'), 'workstation.jsonl'));
     core = createWorkstationHost({
+      logger: log,
       productName: app.getName(),
       version: app.getVersion(),
       dataDir: app.getPath('userData'),

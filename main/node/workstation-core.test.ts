@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
+import type { LogFields, Logger } from '../../shared/logger.ts';
 import { createWorkstationCore } from './workstation-core.ts';
 import { VaultUnavailableError, type SecretVault } from './vault/secret-vault.ts';
 import { createMemoryVault } from './vault/memory-vault.ts';
@@ -38,6 +39,21 @@ describe('workstation core', () => {
       [EVENTS.connectionStateChanged, expect.objectContaining(expected)],
       [EVENTS.setupChanged, expect.objectContaining({ storeProblem: { code: 'keychain-unavailable', message: expected.reason } })],
     ]);
+  });
+
+  it('logs its start, why it stays offline and its stop to options.logger, as codes and ids', async () => {
+    const lines: unknown[] = [];
+    const at = (level: string) => (code: string, fields?: LogFields) => void lines.push([level, code, fields]);
+    const logger: Logger = { info: at('info'), warn: at('warn'), error: at('error') };
+    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: createMemoryVault(), broker, dataDir: dataDir(), logger });
+    await core.start();
+    await core.stop();
+    expect(lines).toEqual([['info', 'core.started', { version: '1' }], ['warn', 'core.link-refused', { endpointId: 'ws-1', reason: 'no-broker-password' }], ['info', 'core.stopped', undefined]]);
+
+    lines.length = 0;
+    const keychainless = createWorkstationCore({ productName: 'RTS', version: '1', vault: noKeychain, broker, dataDir: dataDir(), logger });
+    await keychainless.start();
+    expect(lines).toEqual([['error', 'core.store-unavailable', { error: 'keychain-unavailable' }]]);
   });
 
   it('refuses to start with an endpoint id that is not valid', async () => {

@@ -47,7 +47,7 @@ export interface WorkstationCore {
  */
 export function createWorkstationCore(given: WorkstationCoreOptions): WorkstationCore {
   const ctx = createCoreContext(given);
-  const { options, settings, emit } = ctx;
+  const { options, settings, emit, logger } = ctx;
   const views = createStateViews(ctx);
   const outgoing = createOutgoing(ctx, views);
   const link = createCoreLink(ctx, views, outgoing);
@@ -77,6 +77,7 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       } else {
         throw error;
       }
+      logger.error('core.store-unavailable', { error: ctx.storeProblem.code });
       ctx.setStandaloneState('offline', ctx.storeProblem.message);
       await views.setupChanged();
       return;
@@ -102,6 +103,7 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       onCaseChanged: (summary, isNew) => emit(EVENTS.caseChanged, { summary, isNew }),
     });
     ctx.parts = { db, identity, mirror, audit, transport, cases, registration, consult, local };
+    logger.info('core.started', { version: options.version });
     if (settings.read().profile) ctx.setStandaloneState('offline', 'not started');
     await link.connect();
     await views.setupChanged();
@@ -114,6 +116,7 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     // The keychain's anchor must name the newest entry before the store closes.
     await ctx.parts?.audit.flush();
     ctx.parts?.transport.close();
+    if (ctx.parts) logger.info('core.stopped');
     ctx.parts = undefined;
   }
 

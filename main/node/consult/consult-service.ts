@@ -9,23 +9,22 @@ import { commonNameOf } from '../../../shared/pki/index.ts';
 import { practitionerName } from '../../../shared/protocol/fhir/directory-entries.ts';
 import { DIRECTORY_ID_PATTERN } from '../../../shared/protocol/identifiers.ts';
 import { buildConsultReport, buildConsultRequest, buildConsultStatus, type PatientDetails } from '../../../shared/protocol/fhir/message-builders.ts';
-import type { OpenedMessage } from '../../../shared/protocol/message-envelope.ts';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
-import { REASON_CODES, type ReasonCode } from '../../../shared/protocol/reason-codes.ts';
-import type { BatchScope } from '../../../transport/inbox-receiver.ts';
 import type { SqliteDatabase } from '../../../transport/sqlite-database.ts';
 import type { StoredMessage } from '../../../transport/transport-store.ts';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
 import { CoreError } from '../core-error.ts';
 import type { DirectoryMirror } from '../directory/directory-mirror.ts';
-import type { CaseMessageRecord, CaseRecord, CaseRole, CaseStore, ConsultMessageType, MessageState } from './case-store.ts';
+import type { CaseMessageRecord, CaseRecord, CaseStore, ConsultMessageType } from './case-store.ts';
 import { readCaseMessage, type CaseMessageContent } from './case-payloads.ts';
+import { createIncomingConsults, ownPractitionerOf } from './consult-incoming.ts';
 
 /**
  * The consultation lifecycle on this workstation, for both roles (docs/protocol.md §5.2). Every step the user takes is
  * checked against the transition table, signed, encrypted to the peer and to ourselves, and queued in the outbox in
- * the same transaction that records it; every step that arrives was verified by the caller and is checked here against
- * the case before it is stored. Envelopes are stored as they travelled and decrypted again when a case is opened.
+ * the same transaction that records it; every step that arrives was verified by the caller and is checked against the
+ * case before it is stored (consult-incoming.ts). Envelopes are stored as they travelled and decrypted again when a
+ * case is opened.
  */
 export interface ConsultServiceOptions {
   readonly db: SqliteDatabase;
@@ -53,9 +52,6 @@ export interface LocalPractitioners {
   recipients(practitionerId: string): Promise<readonly [CmsRecipientIdentity, ...CmsRecipientIdentity[]]>;
 }
 
-/** Our side of a case: the practitioner this endpoint acts for in it. */
-export const ownPractitionerOf = (record: { role: CaseRole; applicantId: string; expertId: string }) => (record.role === 'expert' ? record.expertId : record.applicantId);
-
 /** What the expert's workstation sends for each action the user takes. */
 const ACTION_STATUS: Readonly<Record<CaseAction['action'], ConsultStatusUpdate>> = {
   accept: 'accepted',
@@ -66,54 +62,7 @@ const ACTION_STATUS: Readonly<Record<CaseAction['action'], ConsultStatusUpdate>>
   cancel: 'cancelled',
 };
 
-export type IncomingOutcome =
-  | { readonly ok: true; readonly effect: () => void }
-  | { readonly ok: false; readonly reason: ReasonCode; readonly detail: string };
-
 const iso = (ms: number) => new Date(ms).toISOString();
-
-/** What the judging of an incoming step needs to know of a case. */
-interface CaseState {
-  readonly role: CaseRole;
-  readonly status: ConsultStatus;
-  readonly applicantId: string;
-  readonly expertId: string;
-  /** The last step accepted from the peer. */
-  readonly peerSequence: number;
-}
-
-const stateOf = (record: CaseRecord | undefined): CaseState | undefined => record && {
-  role: record.role, status: record.status, applicantId: record.applicantId, expertId: record.expertId, peerSequence: record.peerSequence,
-};
-
-type Verdict = { readonly ok: true; readonly next: CaseState } | { readonly ok: false; readonly reason: ReasonCode; readonly detail: string };
-
-/** Whether a consult message from the peer may follow the case as it is (`undefined`: no such case), and what it makes of it. */
-function judgeIncoming(state: CaseState | undefined, props: Extract<ApplicationProperties, { rtsCase: string }>): Verdict {
-  const refuse = (reason: ReasonCode, detail: string): Verdict => ({ ok: false, reason, detail });
-  if (props.rtsType === 'consult.request') {
-    if (state) return refuse(REASON_CODES.outOfOrder, 'a request for a case that already exists');
-    return { ok: true, next: { role: 'expert', status: 'requested', applicantId: props.rtsFromPractitioner, expertId: props.rtsToPractitioner, peerSequence: props.rtsSequence } };
-  }
-  if (!state) return refuse(REASON_CODES.outOfOrder, `no case ${props.rtsCase} here`);
-  if (props.rtsToPractitioner !== ownPractitionerOf(state)) return refuse(REASON_CODES.notAddressedToMe, `case ${props.rtsCase} is not ${props.rtsToPractitioner}'s here`);
-  const peer = state.role === 'expert' ? state.applicantId : state.expertId;
-  if (props.rtsFromPractitioner !== peer) return refuse(REASON_CODES.notAuthorized, `${props.rtsFromPractitioner} is not the other party of this case`);
-  const status: ConsultStatusUpdate = props.rtsType === 'consult.report' ? 'completed' : props.rtsStatus;
-  if (CONSULT_STATUS_SENDER[status] === state.role) return refuse(REASON_CODES.notAuthorized, `the ${state.role === 'expert' ? 'applicant' : 'expert'} cannot mark a case ${status}`);
-  if (props.rtsSequence <= state.peerSequence) return refuse(REASON_CODES.outOfOrder, `sequence ${props.rtsSequence} after ${state.peerSequence}`);
-  if (!canTransition(state.status, status)) return refuse(REASON_CODES.outOfOrder, `${state.status} cannot become ${status}`);
-  return { ok: true, next: { ...state, status, peerSequence: props.rtsSequence } };
-}
-
-/** Per inbox batch: the state each case will have once the batch's earlier messages are written. */
-const pendingByBatch = new WeakMap<BatchScope, Map<string, CaseState>>();
-
-function pendingOf(batch: BatchScope): Map<string, CaseState> {
-  let pending = pendingByBatch.get(batch);
-  if (!pending) pendingByBatch.set(batch, (pending = new Map<string, CaseState>()));
-  return pending;
-}
 
 export function createConsultService(options: ConsultServiceOptions) {
   const { db, cases, mirror, audit } = options;
@@ -129,13 +78,8 @@ export function createConsultService(options: ConsultServiceOptions) {
 
   const summaryOf = (caseId: string) => summary(requireCase(caseId), cases.attention([caseId]).get(caseId));
 
-  /** The practitioner's current certificates of one use from the directory, or why there are none. */
-  function directoryCertificates(practitionerId: string, use: 'signing' | 'encryption'): Uint8Array[] {
-    return mirror.certificates(practitionerId, use) ?? [];
-  }
-
   async function peerEncryptionCertificates(peerId: string): Promise<Uint8Array[]> {
-    const certificates = directoryCertificates(peerId, 'encryption');
+    const certificates = mirror.certificates(peerId, 'encryption') ?? [];
     if (certificates.length === 0) throw new CoreError(API_ERROR_CODES.notFound, `${peerId} is not in the directory (or has been retired).`);
     const validate = options.validator();
     for (const certificate of certificates) {
@@ -375,75 +319,7 @@ export function createConsultService(options: ConsultServiceOptions) {
       return { messageId, type: message.type, direction: message.direction, signer, bundle: payload };
     },
 
-    /** The signing certificates a consult message must carry: its sending practitioner's, from the directory. */
-    expectedSigners: (practitionerId: string) => directoryCertificates(practitionerId, 'signing'),
-
-    /** The peer's signing certificates for a receipt about one of our messages. */
-    receiptSigners(correlationId: string | undefined): Uint8Array[] | undefined {
-      const message = correlationId ? cases.message(correlationId) : undefined;
-      const record = message && cases.get(message.caseId);
-      if (!record) return undefined;
-      return directoryCertificates(record.role === 'expert' ? record.applicantId : record.expertId, 'signing');
-    },
-
-    /**
-     * Checks a verified consult message against its case; the effect stores it (inside the inbox transaction). Within
-     * one inbox batch (`batch`) a message is judged against what the earlier messages of the batch will write, not
-     * against the store they have not written yet: a second request for the same case, or a second step from the same
-     * state, is refused (`out-of-order`) instead of breaking or bypassing the batch. The effect judges again against
-     * the store under the transaction and throws if the case moved meanwhile (the message is then released and judged
-     * afresh when it comes back); applying a message that is already stored writes nothing.
-     */
-    incoming(opened: OpenedMessage, body: Uint8Array, batch?: BatchScope): IncomingOutcome {
-      const props = opened.metadata.properties as Extract<ApplicationProperties, { rtsCase: string }>;
-      const at = now().getTime();
-      if (!options.local.has(props.rtsToPractitioner)) return { ok: false, reason: REASON_CODES.notAddressedToMe, detail: `addressed to ${props.rtsToPractitioner}` };
-      const pending = batch && pendingOf(batch);
-      const stored = () => stateOf(cases.get(props.rtsCase));
-      const verdict = judgeIncoming(pending?.get(props.rtsCase) ?? stored(), props);
-      if (!verdict.ok) return verdict;
-      pending?.set(props.rtsCase, verdict.next);
-      const messageId = opened.metadata.messageId;
-      const record = (status: ConsultStatus) => ({
-        messageId, caseId: props.rtsCase, direction: 'in' as const, type: props.rtsType, status,
-        sequence: props.rtsSequence, state: 'verified' as const, signerSubject: opened.signer.subject, signedAt: opened.signer.signingTime.getTime(), body, createdAt: at,
-      });
-      return {
-        ok: true,
-        effect: () => {
-          if (cases.message(messageId)) return;
-          const again = judgeIncoming(stored(), props);
-          if (!again.ok) throw new Error(`case ${props.rtsCase} changed before ${messageId} was stored (${again.reason}: ${again.detail})`);
-          const { next } = again;
-          if (props.rtsType === 'consult.request') {
-            const priority = ((opened.payload.entry as { resource: { resourceType: string; priority?: string } }[]).find((e) => e.resource.resourceType === 'ServiceRequest')?.resource.priority);
-            cases.create({ caseId: props.rtsCase, role: next.role, status: next.status, ...(priority && { priority }), applicantId: next.applicantId, expertId: next.expertId, createdAt: at, mySequence: 0, peerSequence: next.peerSequence, unread: true });
-            cases.addMessage(record(next.status));
-            audit.append({ actor: props.rtsToPractitioner, action: AUDIT_ACTIONS.caseReceived, subject: `case:${props.rtsCase}`, detail: `from ${props.rtsFromPractitioner}` });
-            return;
-          }
-          cases.update(props.rtsCase, { status: next.status, peerSequence: next.peerSequence, unread: true, at });
-          cases.addMessage(record(next.status));
-          audit.append({ actor: props.rtsToPractitioner, action: AUDIT_ACTIONS.received, subject: `case:${props.rtsCase}`, detail: `${props.rtsType} ${next.status}` });
-        },
-      };
-    },
-
-    /** A refused message of a known case is shown in it (without its content), so the user sees why. */
-    recordRefused(input: { messageId: string; caseId: string; type: ConsultMessageType; sequence: number; reason: ReasonCode; detail: string }): boolean {
-      const record = cases.get(input.caseId);
-      if (!record) return false;
-      const at = now().getTime();
-      cases.addMessage({ messageId: input.messageId, caseId: input.caseId, direction: 'in', type: input.type, status: record.status, sequence: input.sequence, state: 'rejected', reason: input.reason, detail: input.detail, createdAt: at });
-      cases.update(input.caseId, { unread: true, at });
-      return true;
-    },
-
-    /** A receipt about one of our messages: from the hub (delivered or rejected) or the peer (processed or rejected). */
-    receipt(correlationId: string, outcome: 'delivered' | 'processed' | 'rejected', reason?: ReasonCode, detail?: string): string | undefined {
-      const state: MessageState = outcome;
-      return cases.setMessageState(correlationId, state, now().getTime(), reason, detail)?.caseId;
-    },
+    ...createIncomingConsults({ cases, mirror, audit, isLocal: (id) => options.local.has(id), now }),
 
     summaryOf,
   };

@@ -2,6 +2,7 @@ import { EVENTS } from '../../../shared/api/channels.ts';
 import type { ConnectionState } from '../../../shared/api/connection-state.ts';
 import { API_ERROR_CODES } from '../../../shared/api/api-error.ts';
 import { createDisposableStore, toDisposable, type DisposableStore } from '../../../shared/lifecycle.ts';
+import { NO_LOGGER, type Logger } from '../../../shared/logger.ts';
 import type { BrokerConnection } from '../../../transport/broker-connection.ts';
 import type { InboxReceiver } from '../../../transport/inbox-receiver.ts';
 import type { OutboxSender } from '../../../transport/outbox-sender.ts';
@@ -31,6 +32,8 @@ export interface WorkstationCoreOptions {
   /** The organisation named in this workstation's registration. */
   readonly organization?: string;
   readonly reconnectDelayMs?: { readonly initial: number; readonly max: number };
+  /** Event codes and ids of the core and its link (shared/logger.ts); given to the transport it creates. None: silent. */
+  readonly logger?: Logger;
 }
 
 /** Everything that lives in the encrypted store, opened together once the store key is available. */
@@ -63,6 +66,8 @@ export interface CoreContext {
   readonly lock: AppLock;
   readonly events: CoreEvents;
   readonly emit: CoreEventListener;
+  /** options.logger, or one that logs nothing. */
+  readonly logger: Logger;
   /** Everything that could call back later (the emitter, timers, subscriptions); stop() disposes it. */
   readonly disposables: DisposableStore;
   parts: Parts | undefined;
@@ -97,7 +102,7 @@ export function createCoreContext(given: WorkstationCoreOptions): CoreContext {
   const settings = openWorkstationSettings(options.dataDir);
 
   const ctx: CoreContext = {
-    options, settings, lock, events, emit, disposables,
+    options, settings, lock, events, emit, disposables, logger: given.logger ?? NO_LOGGER,
     parts: undefined,
     storeProblem: undefined,
     lockPolicy: settings.read().lockPolicy,

@@ -32,7 +32,7 @@ export function plainProfileProblem(profile: ConnectionProfile): string | undefi
 }
 
 export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Outgoing): CoreLink {
-  const { options, settings, emit } = ctx;
+  const { options, settings, emit, logger } = ctx;
   const { seal, enqueue } = outgoing;
 
   async function connect(): Promise<void> {
@@ -42,6 +42,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     // A profile saved before plain AMQP was refused, or provisioned from outside: stay offline and say why.
     const plain = plainProfileProblem(profile);
     if (plain) {
+      logger.warn('core.link-refused', { reason: 'plain-amqp' });
       ctx.setStandaloneState('offline', plain);
       return;
     }
@@ -52,10 +53,12 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       stored = await options.vault.get(account);
     } catch (error) {
       if (!(error instanceof VaultUnavailableError)) throw error;
+      logger.warn('core.link-refused', { endpointId, reason: 'keychain-unavailable' });
       ctx.setStandaloneState('offline', `${error.message}. ${error.hint}`);
       return;
     }
     if (stored === undefined) {
+      logger.warn('core.link-refused', { endpointId, reason: 'no-broker-password' });
       ctx.setStandaloneState('offline', `No broker password for endpoint ${endpointId} in the OS keychain.`);
       return;
     }
@@ -63,14 +66,16 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       hosts: profile.hosts, vhost: profile.vhost, username: endpointId, containerId: endpointId,
       ...(profile.tls && { tls: { ca: profile.tls.caPem, ...(profile.tls.servername && { servername: profile.tls.servername }) } }),
       ...(options.reconnectDelayMs && { reconnectDelayMs: options.reconnectDelayMs }),
+      logger,
       password: async () => {
         const password = await options.vault.get(account);
         if (password === undefined) throw new Error(`broker password for ${endpointId} vanished from the keychain`);
         return password;
       },
     });
-    const current: Link = { connection, outbox: createOutboxSender({ connection, outbox: ctx.parts.transport.outbox, retryDelayMs: 1_000, onChange: views.emitOutboxSoon }) };
+    const current: Link = { connection, outbox: createOutboxSender({ connection, outbox: ctx.parts.transport.outbox, retryDelayMs: 1_000, onChange: views.emitOutboxSoon, logger }) };
     ctx.link = current;
+    logger.info('core.link-opened', { endpointId, hosts: profile.hosts.length });
     connection.onStateChanged((state) => {
       emit(EVENTS.connectionStateChanged, state);
       views.emitOutbox();
@@ -83,7 +88,10 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     const { link, parts } = ctx;
     if (!link || link.receiver || !parts) return;
     const status = await parts.identity.status();
-    if (!status.ready) return;
+    if (!status.ready) {
+      logger.info('core.receiving-deferred', { reason: 'identity-not-ready' });
+      return;
+    }
     const { identity, consult, mirror, registration, transport, local } = parts;
     const endpointId = ctx.me().endpointId;
     const pending: (() => void)[] = [];
@@ -125,7 +133,9 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       parked: transport.parked,
       // The CRL banner says how many messages wait for a current revocation list.
       onParkChanged: views.emitSetupSoon,
+      logger,
     });
+    logger.info('core.receiving', { endpointId });
     await ensureRegistered();
   }
 
@@ -143,6 +153,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     ctx.need().db.transaction(() => {
       enqueue(message, 'registration');
       registration.requested(message.properties.message_id, endpointId);
+      logger.info('core.registration-queued', { endpointId, messageId: message.properties.message_id });
       audit.append({ actor: practitionerId, action: AUDIT_ACTIONS.registered, subject: `endpoint:${endpointId}`, detail: 'registration queued' });
     })();
   }
@@ -155,6 +166,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     current.outbox.stop();
     await current.connection.stop();
     ctx.standaloneState = current.connection.state;
+    logger.info('core.link-closed');
   }
 
   return { connect, disconnect, startReceiving };
