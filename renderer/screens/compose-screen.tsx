@@ -385,7 +385,7 @@ function ExpertSearch({ api, onChoose, describedBy }: { api: RtsApi; onChoose: (
   const found = useCommand(api, COMMANDS.searchDirectory, { text: query, limit: 20 });
   // A directory still arriving (first start, a snapshot after a gap) may hold the expert a moment later.
   useEvent(api, EVENTS.directorySyncProgress, found.reload);
-  const results = query ? found.value ?? [] : [];
+  const results = query ? found.value?.experts ?? [] : [];
   return (
     <div className="expert-search">
       <label htmlFor={`${id}-search`}>Search the directory</label>{' '}
