@@ -150,7 +150,7 @@ async function ours(run: number): Promise<OursResult> {
         const searchStarted = performance.now();
         const found = await core.dispatch(COMMANDS.searchDirectory, { text: last });
         if (!found.ok) throw new Error(`searchDirectory: ${found.error.code}: ${found.error.message}`);
-        if ((found.value as { name: string }[]).some((e) => e.name.includes(last))) {
+        if ((found.value as { experts: { name: string }[] }).experts.some((e) => e.name.includes(last))) {
           if (run === 1 && opts['profile-window']) writeFileSync(opts['profile-window'], JSON.stringify({ fromUs: startedUs, toUs: Number(process.hrtime.bigint() / 1000n) }));
           return { ms: performance.now() - started, sentMs, firstChangeMs: firstChangeAt - started, firstChangeExperts, updates, searchMs: performance.now() - searchStarted, set };
         }

@@ -70,6 +70,8 @@ export const searchQuerySchema = z.object({
   specialty: z.string().max(200).optional(),
   language: z.string().max(35).optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
+  /** Matches to skip, counted after the filters. */
+  offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
 }).strict();
 
 export const expertSummarySchema = z.object({

@@ -22,7 +22,7 @@ import { AUDIT_ACTIONS, auditSealFromVault, openAuditLog, type AuditLog } from '
 import { openCaseStore } from '../main/node/consult/case-store.ts';
 import { createConsultService, type ConsultService, type LocalPractitioners } from '../main/node/consult/consult-service.ts';
 import { CoreError } from '../main/node/core-error.ts';
-import { openDirectoryMirror, type DirectoryMirror } from '../main/node/directory/directory-mirror.ts';
+import { openDirectoryMirror, type ExpertQuery, type ExpertSummary } from '../main/node/directory/directory-mirror.ts';
 import { createDirectorySync } from '../main/node/directory/directory-sync.ts';
 import { createDownlinkHandler, HUB_SENDER } from '../main/node/messaging/downlink-handler.ts';
 import { openRegistration, type Registration } from '../main/node/messaging/registration.ts';
@@ -53,7 +53,8 @@ export interface ConnectorCore {
   publish(input: { mode: 'full'; resources: readonly DirectoryResource[] } | { mode: 'delta'; changes: readonly DirectoryChange[] }, idempotencyKey?: string): Promise<PublicationView>;
   publication(publicationId: string): PublicationView;
   publications(limit: number): PublicationView[];
-  searchDirectory(query: { text?: string; specialty?: string; language?: string; limit?: number }): ReturnType<DirectoryMirror['search']>;
+  /** One page of the mirror's matches; the specialty and language filters apply before paging. */
+  searchDirectory(query: ExpertQuery): ExpertSummary[];
   expert(practitionerId: string): ExpertEntry;
   /** Practitioners this connector acts for, and the certificates it holds for them (for directory entries). */
   practitioners(): readonly string[];
@@ -431,17 +432,8 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
         return found;
       },
       publications: (limit) => publications.list(limit),
-      searchDirectory(query) {
-        const limit = query.limit ?? 50;
-        // As the workstation's directory screen does: the filters join the full-text query (so the index narrows the
-        // search to them), and each must then also be in its own field (a specialty as text, a language as a code).
-        const text = [query.text, query.specialty, query.language].filter(Boolean).join(' ');
-        const filtered = query.specialty !== undefined || query.language !== undefined;
-        return mirror.search({ ...(text && { text }), limit: filtered ? 500 : limit })
-          .filter((e) => (!query.specialty || e.specialties.toLowerCase().includes(query.specialty.toLowerCase()))
-            && (!query.language || e.languages.split(' ').includes(query.language)))
-          .slice(0, limit);
-      },
+      // The API answers a page as a list (as GET /v1/consults does): a short or empty page is the last.
+      searchDirectory: (query) => mirror.search(query).experts,
       expert,
       practitioners: () => identity.practitionerIds(),
       certificatesOf: (practitionerId) => identity.certificatesOf(practitionerId),

@@ -70,8 +70,8 @@ describe('the connector killed -9', () => {
     const csv = 'local_id,given,family,specialties,organization_id,organization_name\ndr-cole,Ruth,Cole,Cardiology,vestby,Vestby Hospital\ndr-dahl,Per,Dahl,General practice,vestby,Vestby Hospital\n';
     const published = await api<{ publicationId: string }>('POST', '/v1/directory/publications', { mode: 'full', csv });
     await until(async () => (await api<{ state: string }>('GET', `/v1/directory/publications/${published.body.publicationId}`)).body.state === 'accepted', 'the list accepted');
-    await until(async () => (await callCore(applicantCore, COMMANDS.searchDirectory, { text: 'Vestby' })).length === 2, 'the experts at the workstations');
-    await until(async () => (await callCore(expertCore, COMMANDS.searchDirectory, { text: 'Vestby' })).length === 2, 'the experts at the workstations');
+    await until(async () => (await callCore(applicantCore, COMMANDS.searchDirectory, { text: 'Vestby' })).experts.length === 2, 'the experts at the workstations');
+    await until(async () => (await callCore(expertCore, COMMANDS.searchDirectory, { text: 'Vestby' })).experts.length === 2, 'the experts at the workstations');
   }, 180_000);
 
   afterAll(async () => {

@@ -115,7 +115,7 @@ describe('a clinic system joins through the connector', () => {
     expect(await publicationDone(added.body.publicationId)).toMatchObject({ state: 'accepted' });
 
     const found = await until(async () => {
-      const hits = await callCore(applicantCore, COMMANDS.searchDirectory, { text: 'Vestby' });
+      const hits = (await callCore(applicantCore, COMMANDS.searchDirectory, { text: 'Vestby' })).experts;
       return hits.length === 3 && hits;
     }, 'the three clinic-c experts at the workstation');
     expect(found.map((e) => e.practitionerId).sort()).toEqual([`${CLINIC}.dr-cole`, `${CLINIC}.dr-dahl`, `${CLINIC}.dr-eng`]);

@@ -83,7 +83,7 @@ describe('workstation core on the real broker and hub', () => {
       expect(ws.events.some((e) => e.event === EVENTS.directorySyncProgress)).toBe(true);
     }
     const found = await applicantWs.call(COMMANDS.searchDirectory, { text: 'cardio nordby' });
-    expect(found.map((e) => e.practitionerId)).toEqual(['clinic-a.dr-ahmed']);
+    expect(found.experts.map((e) => e.practitionerId)).toEqual(['clinic-a.dr-ahmed']);
     const detail = await applicantWs.call(COMMANDS.getExpert, { practitionerId: 'clinic-a.dr-ahmed' });
     expect(detail).toMatchObject({ organization: 'Nordby Hospital', endpoints: ['ws-expert-1'], specialties: ['Cardiology'] });
     expect(detail.certificates.map((c) => `${c.use}:${c.state}`)).toEqual(['signing:valid', 'encryption:valid']);

@@ -75,6 +75,10 @@ describe('workstation core', () => {
     expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'wrong horse' })).toMatchObject({ ok: false, error: { code: 'not-allowed' } });
     expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' })).toEqual({ ok: true, value: { locked: false } });
     expect(await core.dispatch(COMMANDS.listCases, {})).toEqual({ ok: true, value: [] });
+    // The search's filters and paging are checked by the contract before the mirror is asked.
+    expect(await core.dispatch(COMMANDS.searchDirectory, { text: '', specialty: 'Cardiology', language: 'nb', offset: 50 })).toEqual({ ok: true, value: { experts: [], more: false } });
+    expect(await core.dispatch(COMMANDS.searchDirectory, { text: '', language: 'x'.repeat(36) })).toMatchObject({ ok: false, error: { code: 'invalid-request', message: expect.stringContaining('language') } });
+    expect(await core.dispatch(COMMANDS.searchDirectory, { text: '', offset: -1 })).toMatchObject({ ok: false, error: { code: 'invalid-request', message: expect.stringContaining('offset') } });
     expect(events).toEqual([[EVENTS.setupChanged, expect.objectContaining({ hasLockPassphrase: true, locked: false })], [EVENTS.lockChanged, { locked: true }], [EVENTS.lockChanged, { locked: false }]]);
     // Changing the passphrase needs the current one.
     expect(await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'another passphrase' })).toMatchObject({ ok: false, error: { code: 'not-allowed' } });

@@ -506,7 +506,7 @@ function RedirectPicker({ api, exclude, chosen, onChoose }: {
   const id = useId();
   const [text, setText] = useState('');
   const found = useCommand(api, COMMANDS.searchDirectory, { text: text.trim(), limit: 10 });
-  const results = text.trim() ? (found.value ?? []).filter((e) => !exclude.includes(e.practitionerId)) : [];
+  const results = text.trim() ? (found.value?.experts ?? []).filter((e) => !exclude.includes(e.practitionerId)) : [];
   return (
     <div className="redirect-picker">
       <label htmlFor={`${id}-search`}>Find a colleague to suggest</label>

@@ -1,145 +1,29 @@
 import { useId, useMemo, useState, type ChangeEvent, type ReactNode } from 'react';
 import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
-import type { ComposeConsult } from '../../shared/api/consult-schemas.ts';
+import { waveformSchema } from '../../shared/api/consult-schemas.ts';
 import { VITAL_SIGNS, type VitalSign } from '../../shared/protocol/fhir/vital-signs.ts';
 import type { RtsApi } from '../../preload/rts-api.ts';
-import { AttachmentPicker, type PickedAttachment } from '../components/attachment-picker.tsx';
+import { AttachmentPicker } from '../components/attachment-picker.tsx';
 import {
-  formatNumber, GENDER_LABEL, NATIONAL_ID_SYSTEM, PRIORITIES, PRIORITY_LABEL, unitDisplay, vitalLabel, waveformLabel, type Priority,
+  formatNumber, GENDER_LABEL, PRIORITIES, PRIORITY_LABEL, unitDisplay, vitalLabel, waveformLabel, type Priority,
 } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { LookAlikeBadge, LookAlikeWarning } from '../components/look-alike.tsx';
-import { parseWaveformCsv, type ParsedWaveform } from '../components/waveform-csv.ts';
+import { parseWaveformCsv } from '../components/waveform-csv.ts';
 import { WaveformPlot } from '../components/waveform-plot.tsx';
 import { formatBytes } from '../files.ts';
 import { useAction, useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
+import { checkConsult, fromLocalInput, toLocalInput, type Form, type Gender, type VitalRow, type WaveformRow } from './compose-form.ts';
 import './case.css';
 
-type Gender = ComposeConsult['patient']['gender'];
 const GENDERS: readonly Gender[] = ['female', 'male', 'other', 'unknown'];
 const PRIORITY_HINT: Readonly<Record<Priority, string>> = { routine: 'within days', urgent: 'within hours', asap: 'as soon as possible', stat: 'now: life or limb at risk' };
 /** Blood pressure has fields of its own; the other signs are chosen per row. */
 const ROW_SIGNS = (Object.keys(VITAL_SIGNS) as VitalSign[]).filter((s) => s !== 'systolicBloodPressure' && s !== 'diastolicBloodPressure');
 const MAX_WAVEFORM_FILE_BYTES = 32 * 1024 * 1024;
 
-interface VitalRow { readonly key: number; readonly sign: VitalSign; readonly value: string; readonly time: string }
-interface WaveformRow { readonly key: number; readonly file: string; readonly parsed: ParsedWaveform; readonly period: string; readonly time: string }
-
 let rowSeq = 0;
-
-/** A moment as a datetime-local value (local time, minutes). */
-function toLocalInput(date: Date): string {
-  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
-  return local.toISOString().slice(0, 16);
-}
-
-/** A datetime-local value as an ISO instant, or undefined when it is not a time. */
-function fromLocalInput(value: string): string | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-}
-
-interface Form {
-  readonly expertId: string | undefined;
-  readonly family: string;
-  readonly given: string;
-  readonly gender: Gender | '';
-  readonly birthDate: string;
-  readonly nationalId: string;
-  readonly priority: Priority;
-  readonly reason: string;
-  readonly question: string;
-  readonly vitals: readonly VitalRow[];
-  readonly systolic: string;
-  readonly diastolic: string;
-  readonly bpTime: string;
-  readonly waveforms: readonly WaveformRow[];
-  readonly attachments: readonly PickedAttachment[];
-}
-
-/** Five minutes of clock difference between devices are tolerated for "not in the future". */
-const CLOCK_SLACK_MS = 5 * 60_000;
-
-/** The request the core is asked to send, or what stands in the way, by field. `now` is when the user pressed Send. */
-function buildConsult(form: Form, now: number): { consult?: ComposeConsult; errors: Record<string, string> } {
-  const errors: Record<string, string> = {};
-  const future = (iso: string) => Date.parse(iso) > now + CLOCK_SLACK_MS;
-  if (!form.expertId) errors.expert = 'Choose the expert to ask.';
-  const family = form.family.trim();
-  const given = form.given.trim().split(/\s+/).filter(Boolean);
-  if (!family) errors.family = 'Enter the family name.';
-  else if (family.length > 200) errors.family = 'At most 200 characters.';
-  if (given.length === 0) errors.given = 'Enter at least one given name.';
-  else if (given.length > 5) errors.given = 'At most five given names.';
-  if (!form.gender) errors.gender = 'Choose the sex (or "Unknown").';
-  const birth = /^(\d{4})-(\d{2})-(\d{2})$/.exec(form.birthDate);
-  if (!form.birthDate) errors.birthDate = 'Enter the birth date (YYYY-MM-DD).';
-  else if (!birth) errors.birthDate = 'Write the birth date as YYYY-MM-DD, e.g. 1961-04-12.';
-  else {
-    const date = new Date(Date.UTC(Number(birth[1]), Number(birth[2]) - 1, Number(birth[3])));
-    if (date.toISOString().slice(0, 10) !== form.birthDate) errors.birthDate = 'This date does not exist.';
-    else if (date.getTime() > now) errors.birthDate = 'The birth date is in the future.';
-    else if (Number(birth[1]) < 1900) errors.birthDate = 'The birth date is before 1900.';
-  }
-  const nationalId = form.nationalId.trim();
-  if (nationalId && !/^[A-Za-z0-9-]{1,100}$/.test(nationalId)) errors.nationalId = 'Only letters, digits and hyphens (at most 100).';
-  const reason = form.reason.trim();
-  if (!reason) errors.reason = 'Say why you ask: the reason is required.';
-  else if (reason.length > 2_000) errors.reason = 'At most 2,000 characters.';
-  if (form.question.trim().length > 10_000) errors.question = 'At most 10,000 characters.';
-
-  const vitals: NonNullable<ComposeConsult['vitals']> = [];
-  for (const row of form.vitals) {
-    const value = Number(row.value);
-    const effective = fromLocalInput(row.time);
-    if (!row.value.trim() || !Number.isFinite(value)) errors[`vital-${row.key}-value`] = 'Enter a number.';
-    if (!effective) errors[`vital-${row.key}-time`] = 'Enter when it was measured.';
-    else if (future(effective)) errors[`vital-${row.key}-time`] = 'This time is in the future.';
-    if (effective) vitals.push({ sign: row.sign, value, effective });
-  }
-
-  let bloodPressure: ComposeConsult['bloodPressure'];
-  if (form.systolic.trim() || form.diastolic.trim()) {
-    const systolic = Number(form.systolic);
-    const diastolic = Number(form.diastolic);
-    const effective = fromLocalInput(form.bpTime);
-    if (!form.systolic.trim() || !Number.isFinite(systolic) || systolic <= 0 || systolic > 400) errors.systolic = 'Systolic pressure: a number from 1 to 400.';
-    if (!form.diastolic.trim() || !Number.isFinite(diastolic) || diastolic <= 0 || diastolic > 300) errors.diastolic = 'Diastolic pressure: a number from 1 to 300.';
-    if (!errors.systolic && !errors.diastolic && systolic <= diastolic) errors.diastolic = 'The diastolic pressure must be below the systolic.';
-    if (!effective) errors.bpTime = 'Enter when it was measured.';
-    else if (future(effective)) errors.bpTime = 'This time is in the future.';
-    if (effective) bloodPressure = [{ systolic, diastolic, effective }];
-  }
-
-  const waveforms: NonNullable<ComposeConsult['waveforms']> = [];
-  for (const row of form.waveforms) {
-    const periodMs = Number(row.period);
-    const effective = fromLocalInput(row.time);
-    if (!row.period.trim() || !Number.isFinite(periodMs) || periodMs <= 0 || periodMs > 10_000) errors[`wave-${row.key}-period`] = 'The time between samples in milliseconds (e.g. 4 for 250 Hz).';
-    if (!effective) errors[`wave-${row.key}-time`] = 'Enter when it was recorded.';
-    else if (future(effective)) errors[`wave-${row.key}-time`] = 'This time is in the future.';
-    if (effective) waveforms.push({ kind: row.parsed.kind, effective, periodMs, series: row.parsed.series.map((s) => ({ ...(s.lead && { lead: s.lead }), samples: [...s.samples] })) });
-  }
-
-  if (Object.keys(errors).length > 0 || !form.expertId || !form.gender) return { errors };
-  const question = form.question.trim();
-  return {
-    errors,
-    consult: {
-      expertId: form.expertId,
-      patient: { family, given, gender: form.gender, birthDate: form.birthDate, ...(nationalId && { identifiers: [{ system: NATIONAL_ID_SYSTEM, value: nationalId }] }) },
-      priority: form.priority,
-      reason,
-      ...(question && { question }),
-      ...(vitals.length > 0 && { vitals }),
-      ...(bloodPressure && { bloodPressure }),
-      ...(waveforms.length > 0 && { waveforms }),
-      ...(form.attachments.length > 0 && { attachments: [...form.attachments] }),
-    },
-  };
-}
 
 /** The applicant's request: choose the expert, enter the case, attach files and sensor data, send. */
 export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expertId?: string; navigate: Navigate }) {
@@ -154,7 +38,7 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
   const create = useAction(api, COMMANDS.createConsult);
   const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
 
-  const built = attemptAt === undefined ? undefined : buildConsult(form, attemptAt);
+  const built = attemptAt === undefined ? undefined : checkConsult(form, attemptAt);
   const errors = built?.errors ?? {};
   const errorCount = Object.keys(errors).length;
 
@@ -194,7 +78,7 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
   const send = async () => {
     const now = Date.now();
     setAttemptAt(now);
-    const result = buildConsult(form, now);
+    const result = checkConsult(form, now);
     if (!result.consult) return;
     const created = await create.run(result.consult);
     if (created) navigate({ name: 'case', caseId: created.caseId });
@@ -321,6 +205,7 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
       <section className="panel" aria-labelledby={`${id}-files-title`}>
         <h3 id={`${id}-files-title`}>Attachments</h3>
         <AttachmentPicker label="Add files (letters, images, results)" attachments={form.attachments} onChange={(next) => set('attachments', next)} />
+        {fieldError('attachments')}
       </section>
 
       <section className="panel" aria-labelledby={`${id}-summary-title`}>
@@ -329,6 +214,7 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
         <div className="form-actions send-actions">
           <button type="button" disabled={create.busy} onClick={() => void send()}>{create.busy ? 'Signing and sending…' : 'Send'}</button>
           {errorCount > 0 && <span className="field-error" role="alert">{errorCount === 1 ? '1 field needs' : `${errorCount} fields need`} attention: see the messages above.</span>}
+          {fieldError('form')}
         </div>
         <ErrorMessage error={create.error} />
       </section>
@@ -348,7 +234,7 @@ function WaveformEntry({ row, id, field, fieldError, onChange, onRemove }: {
   const periodMs = Number(row.period);
   const effective = fromLocalInput(row.time);
   const preview = useMemo(() => (
-    Number.isFinite(periodMs) && periodMs > 0 && periodMs <= 10_000 && effective
+    waveformSchema.shape.periodMs.safeParse(periodMs).success && effective
       ? { kind: row.parsed.kind, effective, periodMs, series: row.parsed.series.map((s) => ({ ...(s.lead && { lead: s.lead }), samples: [...s.samples] })) }
       : undefined
   ), [row.parsed, periodMs, effective]);
@@ -356,6 +242,7 @@ function WaveformEntry({ row, id, field, fieldError, onChange, onRemove }: {
   return (
     <fieldset className="line-group waveform-entry">
       <legend>{row.file}</legend>
+      {fieldError(`wave-${row.key}-file`)}
       <p>
         {waveformLabel(row.parsed.kind)}{leads && `, leads ${leads}`}: {row.parsed.samples.toLocaleString()} samples per channel
         {preview && ` (${formatNumber((row.parsed.samples * periodMs) / 1000, 2)} s)`}
@@ -385,7 +272,7 @@ function ExpertSearch({ api, onChoose, describedBy }: { api: RtsApi; onChoose: (
   const found = useCommand(api, COMMANDS.searchDirectory, { text: query, limit: 20 });
   // A directory still arriving (first start, a snapshot after a gap) may hold the expert a moment later.
   useEvent(api, EVENTS.directorySyncProgress, found.reload);
-  const results = query ? found.value ?? [] : [];
+  const results = query ? found.value?.experts ?? [] : [];
   return (
     <div className="expert-search">
       <label htmlFor={`${id}-search`}>Search the directory</label>{' '}

@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
 import type { ApiError } from '../../shared/api/api-error.ts';
 import type { CommandOutput, DirectoryState } from '../../shared/api/contract.ts';
@@ -11,17 +11,17 @@ import type { Navigate } from '../navigation.ts';
 import { VirtualListbox } from '../components/virtual-listbox.tsx';
 import './lists.css';
 
-type ExpertSummary = CommandOutput<typeof COMMANDS.searchDirectory>[number];
+type ExpertSummary = CommandOutput<typeof COMMANDS.searchDirectory>['experts'][number];
 
 // --- the directory -----------------------------------------------------------------------------------------------------
 
-/** The core answers at most this many matches; more means the user should add words. */
-const SEARCH_LIMIT = 500;
-/** Matches asked for per keystroke: a screenful and some; more are asked for as the user scrolls (the bridge carries every row). */
+/** Matches asked for at first: a screenful and some; the next ones are asked for as the user scrolls. */
 const PAGE = 100;
+/** The most the core answers in one page. */
+const MAX_PAGE = 500;
 const ROW_HEIGHT = 58;
 
-/** Common specialties and languages; choosing one adds its word to the search and keeps only rows that have it there. */
+/** Common specialties and languages; the core keeps only experts that have the chosen one in its own field. */
 const SPECIALTIES = [
   'Cardiology', 'Dermatology', 'Endocrinology', 'Gastroenterology', 'General practice', 'Geriatrics', 'Nephrology', 'Neurology',
   'Obstetrics', 'Oncology', 'Ophthalmology', 'Orthopaedics', 'Paediatrics', 'Psychiatry', 'Pulmonology', 'Radiology', 'Rheumatology', 'Urology',
@@ -32,37 +32,45 @@ const languageName = (code: string) => languageNames.of(code) ?? code;
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 interface SearchRequest { readonly text: string; readonly specialty: string; readonly language: string }
-interface SearchAnswer { readonly query: string; readonly request: SearchRequest; readonly limit: number; readonly experts?: readonly ExpertSummary[]; readonly error?: ApiError }
-
-const queryOf = (r: SearchRequest) => [r.text, r.specialty, r.language].filter(Boolean).join(' ');
-
-/** The search runs as prefixes over every field; a chosen filter must also be in its own field. */
-function keepFiltered(answer: SearchAnswer | undefined): readonly ExpertSummary[] {
-  const experts = answer?.experts ?? [];
-  const { specialty, language } = answer?.request ?? { specialty: '', language: '' };
-  if (!specialty && !language) return experts;
-  return experts.filter((e) => (!specialty || e.specialties.toLowerCase().includes(specialty.toLowerCase()))
-    && (!language || e.languages.split(' ').includes(language)));
+/** The matches loaded so far for one request on one state of the mirror, and whether the core has more. */
+interface SearchAnswer {
+  readonly key: string; readonly mirrorKey: string; readonly request: SearchRequest;
+  readonly experts: readonly ExpertSummary[]; readonly more: boolean; readonly error?: ApiError;
 }
 
+/** The request in words (the list's `data-query`): the text, then the chosen filters. */
+const queryOf = (r: SearchRequest) => [r.text, r.specialty, r.language].filter(Boolean).join(' ');
+
 /**
- * Every keystroke asks the core (no debounce: the FTS index answers within a frame); a late answer to an older query is
- * dropped, so the newest query always wins. Asked again when the mirror changes (`mirrorKey`).
+ * Every keystroke asks the core for the first page (no debounce: the FTS index answers within a frame); scrolling asks
+ * for the next pages by offset, which the core counts after its filters. A late answer to an older request is dropped,
+ * so the newest always wins. Asked again when the mirror changes (`mirrorKey`), as many rows as were loaded.
  */
-function useExpertSearch(api: RtsApi, request: SearchRequest, mirrorKey: string, limit: number): SearchAnswer | undefined {
+function useExpertSearch(api: RtsApi, request: SearchRequest, mirrorKey: string, wanted: number): SearchAnswer | undefined {
   const [answer, setAnswer] = useState<SearchAnswer>();
-  const { text, specialty, language } = request;
+  const key = JSON.stringify(request);
+  const current = answer?.key === key && answer.mirrorKey === mirrorKey ? answer : undefined;
+  const offset = current?.experts.length ?? 0;
+  const needed = !current || (current.more && offset < wanted);
   useEffect(() => {
+    if (!needed) return undefined;
     let live = true;
-    const asked = { text, specialty, language };
-    const query = queryOf(asked);
-    void api.invoke(COMMANDS.searchDirectory, { text: query, limit }).then((result) => {
-      if (live) setAnswer(result.ok ? { query, request: asked, limit, experts: result.value } : { query, request: asked, limit, error: result.error });
+    const asked = JSON.parse(key) as SearchRequest;
+    const limit = Math.min(Math.max(wanted - offset, 1), MAX_PAGE);
+    const input = { text: asked.text, ...(asked.specialty && { specialty: asked.specialty }), ...(asked.language && { language: asked.language }), offset, limit };
+    void api.invoke(COMMANDS.searchDirectory, input).then((result) => {
+      if (!live) return;
+      setAnswer((previous) => {
+        const same = previous?.key === key && previous.mirrorKey === mirrorKey;
+        const before = offset > 0 && same ? previous.experts : [];
+        if (!result.ok) return { key, mirrorKey, request: asked, experts: before, more: false, error: result.error };
+        return { key, mirrorKey, request: asked, experts: [...before, ...result.value.experts], more: result.value.more };
+      });
     });
     return () => {
       live = false;
     };
-  }, [api, text, specialty, language, mirrorKey, limit]);
+  }, [api, key, mirrorKey, offset, needed, wanted]);
   return answer;
 }
 
@@ -81,11 +89,11 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
   const listRef = useRef<HTMLDivElement>(null);
   const directory = useDirectoryState(api);
   const query = queryOf(request);
-  const [scrolled, setScrolled] = useState({ query, pages: 1 });
-  const limit = Math.min(PAGE * (scrolled.query === query ? scrolled.pages : 1), SEARCH_LIMIT);
-  const answer = useExpertSearch(api, request, `${directory.state?.version}|${directory.state?.appliedAt}`, limit);
-  const full = answer?.limit === limit && (answer.experts?.length ?? 0) >= limit;
-  const experts = useMemo(() => keepFiltered(answer), [answer]);
+  // Rows wanted for this request: a page more each time the user scrolls near the end of what is loaded.
+  const [scrolled, setScrolled] = useState({ query, rows: PAGE });
+  const wanted = scrolled.query === query ? scrolled.rows : PAGE;
+  const answer = useExpertSearch(api, request, `${directory.state?.version}|${directory.state?.appliedAt}`, wanted);
+  const experts = answer?.experts ?? [];
   const change = (part: Partial<SearchRequest>) => setRequest((r) => ({ ...r, ...part }));
 
   return (
@@ -119,7 +127,7 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
               {LANGUAGES.map((code) => <option key={code} value={code}>{languageName(code)}</option>)}
             </select>
           </div>
-          <p className="result-count" role="status" data-testid="directory-count">{countText(answer, experts.length)}</p>
+          <p className="result-count" role="status" data-testid="directory-count">{countText(answer)}</p>
           <ErrorMessage error={answer?.error} />
           <VirtualListbox
             label="Experts"
@@ -139,11 +147,11 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
             )}
             onOpen={(e) => setSelected(e.practitionerId)}
             onVisibleEnd={(last) => {
-              if (full && limit < SEARCH_LIMIT && last >= experts.length - 20) setScrolled({ query, pages: limit / PAGE + 1 });
+              if (answer?.more && queryOf(answer.request) === query && last >= experts.length - 20) setScrolled({ query, rows: experts.length + PAGE });
             }}
             selectedKey={selected}
-            resetKey={answer?.query ?? ''}
-            attributes={{ 'data-query': answer?.query }}
+            resetKey={answer ? queryOf(answer.request) : ''}
+            attributes={{ 'data-query': answer && queryOf(answer.request) }}
           />
         </section>
         {selected ? <ExpertDetails key={selected} api={api} practitionerId={selected} navigate={navigate} />
@@ -153,12 +161,16 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
   );
 }
 
-function countText(answer: SearchAnswer | undefined, shown: number): string {
+function countText(answer: SearchAnswer | undefined): string {
   if (!answer) return 'Searching…';
-  if ((answer.experts?.length ?? 0) >= SEARCH_LIMIT) return `The first ${shown} matches: add words to narrow the search.`;
-  if ((answer.experts?.length ?? 0) >= answer.limit) return `${shown}+ experts: scroll for more, or add words.`;
-  if (shown === 0) return answer.query.trim() ? `No expert matches “${answer.query.trim()}”.` : 'The directory is empty.';
-  return shown === 1 ? '1 expert' : `${shown} experts`;
+  const shown = answer.experts.length;
+  if (answer.more) return `${shown}+ experts: scroll for more, or add words.`;
+  if (shown > 0) return shown === 1 ? '1 expert' : `${shown} experts`;
+  const { specialty, language } = answer.request;
+  const text = answer.request.text.trim();
+  const among = [specialty && `in ${specialty}`, language && `speaking ${languageName(language)}`].filter(Boolean).join(' ');
+  if (text) return `No expert${among && ` ${among}`} matches “${text}”.`;
+  return among ? `No expert ${among} is in the directory.` : 'The directory is empty.';
 }
 
 function DirectoryStateLine({ state }: { state: DirectoryState | undefined }) {

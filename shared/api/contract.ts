@@ -197,7 +197,21 @@ export const commandContract = {
   },
   [COMMANDS.importCertificate]: { input: z.object({ use: z.enum(['signing', 'encryption']), certificatePem: z.string().min(1).max(100_000) }), output: setupStateSchema },
   [COMMANDS.getDirectoryState]: { input: noInput, output: directoryStateSchema },
-  [COMMANDS.searchDirectory]: { input: z.object({ text: z.string().max(200), limit: z.number().int().min(1).max(500).optional() }), output: z.array(expertSummarySchema) },
+  /**
+   * Words of any field, and the chosen specialty and language, each only in its own field; `offset` pages through the
+   * matches after filtering, and `more` says whether there are matches after this page.
+   */
+  [COMMANDS.searchDirectory]: {
+    input: z.object({
+      text: z.string().max(200),
+      specialty: z.string().max(200).optional(),
+      /** A language code as the directory lists it (BCP 47: at most 35 characters), e.g. `nb`. */
+      language: z.string().max(35).optional(),
+      limit: z.number().int().min(1).max(500).optional(),
+      offset: z.number().int().min(0).max(1_000_000).optional(),
+    }),
+    output: z.object({ experts: z.array(expertSummarySchema), more: z.boolean() }),
+  },
   [COMMANDS.getExpert]: { input: z.object({ practitionerId: directoryIdSchema }), output: expertDetailSchema },
   [COMMANDS.listCases]: {
     input: z.object({ bucket: caseBucketSchema.optional(), offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(100_000).optional() }).optional(),

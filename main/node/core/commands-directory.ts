@@ -10,7 +10,7 @@ type DirectoryCommands = Pick<CommandHandlers, typeof COMMANDS.getDirectoryState
 export function directoryCommands(ctx: CoreContext, views: StateViews): DirectoryCommands {
   return {
     [COMMANDS.getDirectoryState]: async () => views.directoryState(),
-    [COMMANDS.searchDirectory]: async ({ text, limit }) => ctx.unlocked().mirror.search({ text, ...(limit && { limit }) }),
+    [COMMANDS.searchDirectory]: async (query) => ctx.unlocked().mirror.search(query),
     [COMMANDS.getExpert]: async ({ practitionerId }) => {
       const { mirror, identity } = ctx.unlocked();
       return expertDetail(mirror, identity, practitionerId);

@@ -66,13 +66,13 @@ describe('directory migrations', () => {
     const mirror = openDirectoryMirror(db);
     const sql = db.prepare<[], { sql: string }>("select sql from sqlite_master where name = 'mirror_search'").get()!.sql;
     expect(sql).toContain("prefix = '1 2 3'");
-    expect(mirror.search({ text: 'la' }).map((e) => e.practitionerId)).toEqual(['clinic-a.dr-ahmed']);
+    expect(mirror.search({ text: 'la' }).experts.map((e) => e.practitionerId)).toEqual(['clinic-a.dr-ahmed']);
     // A change replaces the row by that rowid: had the rows been renumbered, the old name would still be found.
     const [practitioner] = expert('clinic-a.dr-ahmed', 'Haddad', 'Layla');
     expect(mirror.applyUpdate({ baseVersion: 5, version: 6, changes: [{ upsert: practitioner }] })).toBe('applied');
-    expect(mirror.search({ text: 'ahmed' })).toEqual([]);
-    expect(mirror.search({ text: 'haddad' }).map((e) => e.practitionerId)).toEqual(['clinic-a.dr-ahmed']);
-    expect(mirror.search({ text: 'nora' }).map((e) => e.practitionerId)).toEqual(['clinic-a.dr-berg']);
+    expect(mirror.search({ text: 'ahmed' }).experts).toEqual([]);
+    expect(mirror.search({ text: 'haddad' }).experts.map((e) => e.practitionerId)).toEqual(['clinic-a.dr-ahmed']);
+    expect(mirror.search({ text: 'nora' }).experts.map((e) => e.practitionerId)).toEqual(['clinic-a.dr-berg']);
   });
 
   it('4: counts the experts of an older mirror by the roles index', () => {

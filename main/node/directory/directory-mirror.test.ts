@@ -49,22 +49,22 @@ describe('directory mirror', () => {
     await loadSnapshot();
     expect(mirror.version()).toBe(5);
     expect(mirror.count()).toBe(2);
-    expect(ids(mirror.search({ text: 'cardio' }))).toEqual(['clinic-a.dr-ahmed', 'clinic-b.dr-duarte']);
-    expect(ids(mirror.search({ text: 'tomas' }))).toEqual(['clinic-b.dr-duarte']);
-    expect(ids(mirror.search({ text: 'tromsø paed' }))).toEqual(['clinic-b.dr-duarte']);
-    expect(ids(mirror.search({ text: 'ar' }))).toEqual(['clinic-a.dr-ahmed']);
-    expect(mirror.search({ text: 'Riverside' })[0]).toMatchObject({ name: 'Layla Ahmed', organization: 'Riverside Hospital', city: 'Bergen NO' });
+    expect(ids(mirror.search({ text: 'cardio' }).experts)).toEqual(['clinic-a.dr-ahmed', 'clinic-b.dr-duarte']);
+    expect(ids(mirror.search({ text: 'tomas' }).experts)).toEqual(['clinic-b.dr-duarte']);
+    expect(ids(mirror.search({ text: 'tromsø paed' }).experts)).toEqual(['clinic-b.dr-duarte']);
+    expect(ids(mirror.search({ text: 'ar' }).experts)).toEqual(['clinic-a.dr-ahmed']);
+    expect(mirror.search({ text: 'Riverside' }).experts[0]).toMatchObject({ name: 'Layla Ahmed', organization: 'Riverside Hospital', city: 'Bergen NO' });
     // What the user types is never FTS5 syntax.
-    expect(mirror.search({ text: '"ahmed* OR NEAR(' })).toEqual([]);
-    expect(ids(mirror.search({}))).toHaveLength(2);
+    expect(mirror.search({ text: '"ahmed* OR NEAR(' }).experts).toEqual([]);
+    expect(ids(mirror.search({}).experts)).toHaveLength(2);
   });
 
   it('applies updates in version order, reports gaps and stale ones, and re-indexes what they touch', async () => {
     await loadSnapshot();
     expect(mirror.applyUpdate({ baseVersion: 5, version: 6, changes: [{ retire: 'PractitionerRole/clinic-a.dr-ahmed' }, { retire: 'Practitioner/clinic-a.dr-ahmed' }] })).toBe('applied');
-    expect(ids(mirror.search({ text: 'cardio' }))).toEqual(['clinic-b.dr-duarte']);
+    expect(ids(mirror.search({ text: 'cardio' }).experts)).toEqual(['clinic-b.dr-duarte']);
     expect(mirror.applyUpdate({ baseVersion: 6, version: 7, changes: [{ upsert: hospital('clinic-b.hillview', 'Hillview University Clinic', 'Alta') }] })).toBe('applied');
-    expect(mirror.search({ text: 'alta' })[0]).toMatchObject({ practitionerId: 'clinic-b.dr-duarte', organization: 'Hillview University Clinic' });
+    expect(mirror.search({ text: 'alta' }).experts[0]).toMatchObject({ practitionerId: 'clinic-b.dr-duarte', organization: 'Hillview University Clinic' });
     expect(mirror.applyUpdate({ baseVersion: 5, version: 6, changes: [] })).toBe('stale');
     expect(mirror.applyUpdate({ baseVersion: 8, version: 9, changes: [] })).toBe('gap');
     expect(mirror.version()).toBe(7);
@@ -74,7 +74,7 @@ describe('directory mirror', () => {
     await loadSnapshot();
     expect(mirror.applySnapshotBatch({ batchId: 'b2', index: 1, count: 1, version: 9, resources: expert('clinic-c.dr-lund', 'Lund', 'Eva', 'Neurology', 'clinic-c.x') }).complete).toBe(true);
     expect(mirror.version()).toBe(9);
-    expect(ids(mirror.search({}))).toEqual(['clinic-c.dr-lund']);
+    expect(ids(mirror.search({}).experts)).toEqual(['clinic-c.dr-lund']);
     expect(mirror.resource('Practitioner/clinic-a.dr-ahmed')).toBeUndefined();
   });
 
@@ -98,11 +98,72 @@ describe('search order', () => {
         ...expert('clinic-a.dr-lund', 'Lund', 'Eva', 'Neurology', 'clinic-a.cardiff'),
       ],
     });
-    const found = mirror.search({ text: 'card' }).map((r) => r.practitionerId);
+    const found = mirror.search({ text: 'card' }).experts.map((r) => r.practitionerId);
     expect(found[0]).toBe('clinic-a.dr-cardoso');
     expect([...found].sort()).toEqual(['clinic-a.dr-berg', 'clinic-a.dr-cardoso', 'clinic-a.dr-lund']);
-    expect(mirror.search({ text: 'card', limit: 1 }).map((r) => r.practitionerId)).toEqual(['clinic-a.dr-cardoso']);
-    expect(mirror.search({ text: 'card neuro' }).map((r) => r.practitionerId)).toEqual(['clinic-a.dr-lund']);
+    expect(mirror.search({ text: 'card', limit: 1 }).experts.map((r) => r.practitionerId)).toEqual(['clinic-a.dr-cardoso']);
+    expect(mirror.search({ text: 'card neuro' }).experts.map((r) => r.practitionerId)).toEqual(['clinic-a.dr-lund']);
+  });
+});
+
+describe('filters and paging', () => {
+  const SPECIALTIES = ['Cardiology', 'Neurology', 'Urology'];
+  /** 330 experts at one hospital: 110 of each specialty, every second one speaking Norwegian, a tenth named Cardell. */
+  function loadMixed(): void {
+    const resources = [hospital('clinic-a.riverside', 'Riverside Hospital', 'Bergen')];
+    for (let i = 0; i < 330; i++) {
+      const n = String(i).padStart(3, '0');
+      resources.push(...expert(`clinic-a.dr-${n}`, i % 10 === 0 ? `Cardell${n}` : `Lund${n}`, `Eva${n}`, SPECIALTIES[i % 3]!, 'clinic-a.riverside', i % 2 === 0 ? ['en', 'nb'] : ['en']));
+    }
+    expect(mirror.applySnapshotBatch({ batchId: 'm', index: 1, count: 1, version: 1, resources }).complete).toBe(true);
+  }
+  /** Every page of a query, `limit` at a time, until the mirror says there are no more. */
+  function allPages(query: Parameters<DirectoryMirror['search']>[0], limit: number) {
+    const pages: { practitionerId: string; specialties: string; languages: string }[][] = [];
+    for (let offset = 0; ; offset += limit) {
+      const page = mirror.search({ ...query, limit, offset });
+      pages.push(page.experts);
+      if (!page.more) return pages;
+      expect(page.experts).toHaveLength(limit);
+    }
+  }
+
+  it('filters by specialty in the index and pages after filtering: page 2 of cardiology is cardiologists 51-100', () => {
+    loadMixed();
+    const [first, second, third, ...rest] = allPages({ specialty: 'Cardiology' }, 50);
+    expect(rest).toEqual([]);
+    expect([first!.length, second!.length, third!.length]).toEqual([50, 50, 10]);
+    const all = [...first!, ...second!, ...third!];
+    expect(all.every((e) => e.specialties === 'Cardiology')).toBe(true);
+    expect(new Set(all.map((e) => e.practitionerId)).size).toBe(110);
+    // The same 51st to 100th as one read of all of them.
+    expect(second).toEqual(mirror.search({ specialty: 'Cardiology', limit: 500 }).experts.slice(50, 100));
+  });
+
+  it('combines text, specialty and language, a filter matching its own field by whole words', () => {
+    loadMixed();
+    const found = allPages({ text: 'riverside', specialty: 'urology', language: 'nb' }, 20).flat();
+    // Urology is not Neurology; 55 urologists speak Norwegian.
+    expect(found).toHaveLength(55);
+    expect(found.every((e) => e.specialties === 'Urology' && e.languages.split(' ').includes('nb'))).toBe(true);
+    expect(mirror.search({ specialty: 'Paediatrics' })).toEqual({ experts: [], more: false });
+    // A filter without a word in it matches nobody; an empty one is no filter.
+    expect(mirror.search({ specialty: '!!!' })).toEqual({ experts: [], more: false });
+    expect(mirror.search({ specialty: ' ', limit: 500 }).experts).toHaveLength(330);
+    // What is chosen is never FTS5 syntax either.
+    expect(mirror.search({ language: 'nb" OR "en' }).experts).toEqual([]);
+  });
+
+  it('pages on from the experts whose name matches to the others without losing or repeating one', () => {
+    loadMixed();
+    const paged = allPages({ text: 'card' }, 7).flat().map((e) => e.practitionerId);
+    const once = mirror.search({ text: 'card', limit: 500 }).experts.map((e) => e.practitionerId);
+    // 33 named Cardell, then the other cardiologists.
+    expect(once).toHaveLength(33 + 110 - 11);
+    expect(once.slice(0, 33).every((id) => Number(id.slice(-3)) % 10 === 0)).toBe(true);
+    expect(paged).toEqual(once);
+    const neurologists = allPages({ text: 'card', specialty: 'neurology' }, 5).flat();
+    expect(neurologists).toHaveLength(11);
   });
 });
 
@@ -121,7 +182,7 @@ describe('look-alikes', () => {
         ...expert('clinic-b.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-b.elsewhere'),
       ],
     });
-    const flags = Object.fromEntries(mirror.search({ text: 'ahmed' }).map((e) => [e.practitionerId, e.lookAlikes]));
+    const flags = Object.fromEntries(mirror.search({ text: 'ahmed' }).experts.map((e) => [e.practitionerId, e.lookAlikes]));
     expect(flags).toEqual({
       'clinic-a.dr-ahmed': ['clinic-x.dr-ahmed'],
       'clinic-a.dr-ahmed-2': ['clinic-x.dr-ahmed'],
@@ -131,6 +192,6 @@ describe('look-alikes', () => {
     expect(mirror.lookAlikes('clinic-b.dr-ahmed')).toEqual([]);
 
     expect(mirror.applyUpdate({ baseVersion: 1, version: 2, changes: [{ retire: 'PractitionerRole/clinic-x.dr-ahmed' }] })).toBe('applied');
-    expect(mirror.search({ text: 'ahmed' }).every((e) => e.lookAlikes === undefined)).toBe(true);
+    expect(mirror.search({ text: 'ahmed' }).experts.every((e) => e.lookAlikes === undefined)).toBe(true);
   });
 });

@@ -35,7 +35,20 @@ export interface ExpertSummary {
 export interface ExpertQuery {
   /** Words matched as prefixes against every field. */
   readonly text?: string;
+  /** Only experts with this specialty (its words, in order, in their specialties); empty or absent: any. */
+  readonly specialty?: string;
+  /** Only experts who speak this language (a code such as `nb`); empty or absent: any. */
+  readonly language?: string;
+  /** Matches per page (1-500, default 50). */
   readonly limit?: number;
+  /** Matches to skip: paging is counted after the filters, so page 2 of a specialty is its next 50 experts. */
+  readonly offset?: number;
+}
+
+/** One page of matches, and whether there are more after it. */
+export interface ExpertPage {
+  readonly experts: ExpertSummary[];
+  readonly more: boolean;
 }
 
 export interface DirectoryMirror {
@@ -45,7 +58,7 @@ export interface DirectoryMirror {
   appliedAt(): number | undefined;
   applySnapshotBatch(batch: { batchId: string; index: number; count: number; version: number; resources: readonly DirectoryResource[] }): SnapshotProgress;
   applyUpdate(update: { baseVersion: number; version: number; changes: readonly DirectoryChange[] }): UpdateOutcome;
-  search(query: ExpertQuery): ExpertSummary[];
+  search(query: ExpertQuery): ExpertPage;
   resource(url: string): DirectoryResource | undefined;
   /** A practitioner's certificates of one use as the directory lists them (DER); undefined without a live entry. */
   certificates(practitionerId: string, use: 'signing' | 'encryption'): Uint8Array[] | undefined;
@@ -116,6 +129,24 @@ export function identityKey(name: string, organization: string): string {
 
 /** The endpoint that published a directory id (the part before the dot). */
 const publisherOf = (id: string) => id.slice(0, id.indexOf('.'));
+
+/** The words of a query, as the index splits them: what the user types can never be read as FTS5 syntax. */
+const wordsOf = (value: string | undefined) => (value ?? '').normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [];
+
+/**
+ * The chosen filters as an FTS5 expression, each a quoted phrase in its own column ('' when none is chosen), or
+ * undefined when a filter names no word at all (nobody can have it).
+ */
+function filterOf(query: ExpertQuery): string | undefined {
+  const parts: string[] = [];
+  for (const [column, value] of [['specialties', query.specialty], ['languages', query.language]] as const) {
+    if (!value?.trim()) continue;
+    const words = wordsOf(value);
+    if (words.length === 0) return undefined;
+    parts.push(`${column} : "${words.join(' ')}"`);
+  }
+  return parts.join(' AND ');
+}
 
 export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
   migrate(db, 'directory', MIGRATIONS);
@@ -232,18 +263,28 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
     })(),
 
     search(query) {
-      const words = (query.text ?? '').normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [];
+      const words = wordsOf(query.text);
       const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+      const offset = Math.max(query.offset ?? 0, 0);
+      const filters = filterOf(query);
+      if (filters === undefined) return { experts: [], more: false };
       const columns = 'practitioner_id as practitionerId, name, specialties, organization, city, languages';
-      if (words.length === 0) return withLookAlikes(db.prepare(`select ${columns} from mirror_search order by name limit ?`).all(limit) as ExpertSummary[]);
-      // Each word as a quoted prefix: what the user types can never be read as FTS5 syntax.
+      // One more row than asked for says whether there are more.
+      const page = (rows: ExpertSummary[]): ExpertPage => ({ experts: withLookAlikes(rows.slice(0, limit)), more: rows.length > limit });
+      if (words.length === 0) {
+        if (!filters) return page(db.prepare<[number, number], ExpertSummary>(`select ${columns} from mirror_search order by name, rowid limit ? offset ?`).all(limit + 1, offset));
+        return page(db.prepare<[string, number, number], ExpertSummary>(`select ${columns} from mirror_search where mirror_search match ? order by name, rowid limit ? offset ?`).all(filters, limit + 1, offset));
+      }
       const match = words.map((w) => `"${w}"*`).join(' AND ');
       const inName = `name : (${match})`;
-      // Experts whose name matches come first, then the others. Two unranked reads instead of ranking: bm25 scores every
-      // match, which for the first letters typed is most of the directory (measured 20-240 ms against 2 ms).
-      const matching = db.prepare<[string, number], ExpertSummary>(`select ${columns} from mirror_search where mirror_search match ? limit ?`);
-      const byName = matching.all(inName, limit);
-      return withLookAlikes(byName.length >= limit ? byName : [...byName, ...matching.all(`(${match}) NOT ${inName}`, limit - byName.length)]);
+      const also = filters ? ` AND ${filters}` : '';
+      // Experts whose name matches come first, then the others, each part in index order so that pages follow on. Two
+      // unranked reads that SQLite stops at the page's end instead of ranking: bm25 scores every match, which for the
+      // first letters typed is most of the directory (measured 20-240 ms against 2 ms).
+      const rows = db.prepare<[string, string, number, number], ExpertSummary>(
+        `select ${columns} from mirror_search where mirror_search match ? union all select ${columns} from mirror_search where mirror_search match ? limit ? offset ?`,
+      ).all(`${inName}${also}`, `((${match})${also}) NOT ${inName}`, limit + 1, offset);
+      return page(rows);
     },
 
     resource: (url) => read(url) as DirectoryResource | undefined,

@@ -59,7 +59,7 @@ describe('directory sync: entries bound to their certificates', () => {
       { practitionerId: 'clinic-x.dr-ola', reason: 'PractitionerRole/clinic-x.dr-ola must refer to Practitioner/clinic-x.dr-ola, not Practitioner/clinic-a.dr-ahmed' },
     ]);
     expect(prepared.apply().complete).toBe(true);
-    expect(mirror.search({}).map((e) => e.practitionerId)).toEqual(['clinic-a.dr-ahmed']);
+    expect(mirror.search({}).experts.map((e) => e.practitionerId)).toEqual(['clinic-a.dr-ahmed']);
   });
 
   it("refuses a hub-signed update that swaps an expert's encryption certificate for another CA-issued one", async () => {
@@ -74,6 +74,6 @@ describe('directory sync: entries bound to their certificates', () => {
     expect(prepared.apply()).toBe('applied');
     // Listed as refused and out of the mirror: nobody can encrypt a consult to the swapped key.
     expect(mirror.resource(`Practitioner/${ahmed.id}`)).toBeUndefined();
-    expect(mirror.search({})).toEqual([]);
+    expect(mirror.search({}).experts).toEqual([]);
   });
 });
