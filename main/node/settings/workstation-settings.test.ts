@@ -17,6 +17,14 @@ describe('workstation settings', () => {
     expect(() => settings.setProfile({ ...profile, endpointId: 'Not An Id' })).toThrow(/endpoint id/);
   });
 
+  it('keeps a profile to the limits the setProfile command accepts (one schema, the contract\'s)', () => {
+    const settings = openWorkstationSettings(mkdtempSync(join(tmpdir(), 'rts-settings-')));
+    const hosts = Array.from({ length: 11 }, (_, i) => ({ host: `b${i}.example`, port: 5671 }));
+    expect(() => settings.setProfile({ ...profile, hosts })).toThrow();
+    expect(() => settings.setProfile({ ...profile, vhost: 'v'.repeat(101) })).toThrow();
+    expect(() => settings.setProfile({ ...profile, hosts: hosts.slice(0, 10) })).not.toThrow();
+  });
+
   it('moves a 1.x file (one broker host) forward', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
     writeFileSync(join(dir, 'settings.json'), JSON.stringify({ __internal__: { migrations: { version: '1.0.0' } }, profile: { host: 'b.example', port: 5672, vhost: 'rts', endpointId: 'ws-1' } }));

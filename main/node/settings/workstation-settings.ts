@@ -1,21 +1,17 @@
 import Conf from 'conf';
 import { z } from 'zod';
-import { endpointIdSchema } from '../../../shared/protocol/identifiers.ts';
+import { profileSchema } from '../../../shared/api/contract.ts';
 
 /**
  * What the workstation remembers outside its encrypted store: where it joins its region and how the user likes the
  * screen. Never a secret (those are in the OS keychain) and never patient data. Backed by `conf`, the engine of
  * electron-store, so that the same code runs in the Electron shell and in plain Node.
  */
-export const connectionProfileSchema = z.object({
-  hosts: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65_535) })).min(1),
-  vhost: z.string().min(1),
-  endpointId: endpointIdSchema,
-  /** amqps with this CA (PEM); absent: plain AMQP, for a broker on loopback or behind a TLS tunnel. */
-  tls: z.object({ caPem: z.string().min(1), servername: z.string().optional() }).optional(),
-  /** The embedded single-machine demo region, not a real one: the app labels every screen with it. */
-  demo: z.boolean().optional(),
-});
+/**
+ * Where the workstation joins its region: the contract's schema, so that what the settings keep is what `setProfile`
+ * accepts (amqps with `tls.caPem`; absent: plain AMQP, for a broker on loopback or behind a TLS tunnel).
+ */
+export const connectionProfileSchema = profileSchema;
 export type ConnectionProfile = z.infer<typeof connectionProfileSchema>;
 
 export const uiPreferencesSchema = z.object({
