@@ -90,6 +90,14 @@ describe('layer direction lint rule', () => {
     ['testkit/x.ts', `import { x } from '../renderer/x.ts';`],
     ['hub/x.ts', `import config from '../vite.config.ts';`],
     ['tools/x.ts', `export const x = 1;`],
+    // Another layer is reached through its entry points only (ENTRIES), never a file inside it.
+    ['main/node/x.ts', `import { ok } from '../../shared/api/result.ts';`],
+    ['renderer/x.ts', `import type { RtsApi } from '../preload/rts-api.ts';`],
+    ['connector/x.ts', `import { x } from '../main/node/consult/consult-service.ts';`],
+    ['hub/x.ts', `import { x } from '../transport/outbox-sender.ts';`],
+    ['cli/x.ts', `export { y } from '../hub/hub-config.ts';`],
+    ['demo/x.ts', `import { createTestRegion } from '../testkit/test-region.ts';`],
+    ['hub/x.test.ts', `import { startTestBroker } from '../scripts/test-env/broker-env.ts';`],
   ])('refuses in %s: %s', async (file, code) => {
     expect(await layerErrors(file, code)).not.toEqual([]);
   });
@@ -97,28 +105,28 @@ describe('layer direction lint rule', () => {
   it.each([
     ['shared/x.ts', `import { z } from 'zod';`],
     ['shared/x.ts', `export const k = crypto.subtle; export const t = new TextEncoder();`],
-    ['main/node/x.ts', `import { readFileSync } from 'node:fs'; import { ok } from '../../shared/api/result.ts';`],
-    ['main/electron/x.ts', `import { app } from 'electron'; import { x } from '../node/workstation-core.ts';`],
-    ['preload/x.ts', `import { contextBridge } from 'electron'; import { COMMANDS } from '../shared/api/channels.ts';`],
-    ['renderer/x.ts', `import type { RtsApi } from '../preload/rts-api.ts'; import { useState } from 'react';`],
+    ['main/node/x.ts', `import { readFileSync } from 'node:fs'; import { ok } from '../../shared/api/index.ts';`],
+    ['main/electron/x.ts', `import { app } from 'electron'; import { x } from '../node/index.ts';`],
+    ['preload/x.ts', `import { contextBridge } from 'electron'; import { COMMANDS } from '../shared/api/index.ts';`],
+    ['renderer/x.ts', `import type { RtsApi } from '../preload/index.ts'; import { useState } from 'react';`],
     ['shared/cms/x.test.ts', `import { spawnSync } from 'node:child_process'; import { seal } from './x.ts';`],
-    ['cli/x.ts', `import { readFileSync } from 'node:fs'; import { x } from '../main/node/x.ts'; import { y } from '../hub/y.ts';`],
-    ['shared-node/x.ts', `import { X509Certificate } from 'node:crypto'; import { OID } from '../shared/cms/oids.ts';`],
-    ['hub/x.ts', `import { x } from '../shared-node/x.ts';`],
-    ['main/node/x.ts', `import { x } from '../../shared-node/x.ts';`],
-    ['connector/x.ts', `import { x } from '../main/node/consult/consult-service.ts'; import { y } from '../transport/y.ts';`],
-    ['connector/x.test.ts', `import { createTestRegion } from '../testkit/test-region.ts';`],
-    ['hub/x.test.ts', `import { createTestRegion } from '../testkit/test-region.ts'; import { startTestBroker } from '../scripts/test-env/broker-env.ts'; import { it } from 'vitest';`],
+    ['cli/x.ts', `import { readFileSync } from 'node:fs'; import { x } from '../main/node/index.ts'; import { y } from '../hub/index.ts';`],
+    ['shared-node/x.ts', `import { X509Certificate } from 'node:crypto'; import { OID } from '../shared/cms/index.ts';`],
+    ['hub/x.ts', `import { x } from '../shared-node/index.ts';`],
+    ['main/node/x.ts', `import { x } from '../../shared-node/index.ts';`],
+    ['connector/x.ts', `import { x } from '../main/node/index.ts'; import { y } from '../transport/index.ts';`],
+    ['connector/x.test.ts', `import { createTestRegion } from '../testkit/index.ts';`],
+    ['hub/x.test.ts', `import { createTestRegion } from '../testkit/index.ts'; import { startTestBroker } from '../scripts/test-env/index.ts'; import { it } from 'vitest';`],
     ['main/node/x.test.ts', `import fc from 'fast-check'; import Database from 'better-sqlite3-multiple-ciphers';`],
-    ['shared/x.test.ts', `import rhea from 'rhea'; import { toRheaMessage } from '../transport/amqp-message.ts';`],
-    ['demo/x.ts', `import { createTestRegion } from '../testkit/test-region.ts'; import { x } from '../cli/x.ts';`],
-    ['integration/x.ts', `import { createTestRegion } from '../testkit/test-region.ts'; import { x } from '../connector/x.ts';`],
-    ['faults/x.ts', `import { createTestRegion } from '../testkit/test-region.ts';`],
-    ['badinput/x.ts', `import { createTestRegion } from '../testkit/test-region.ts'; import { y } from '../integration/testing/y.ts';`],
-    ['bench/x.ts', `import { createTestRegion } from '../testkit/test-region.ts'; import { chromium } from '@playwright/test';`],
-    ['scripts/x.ts', `import { createTestRegion } from '../testkit/test-region.ts'; import { build } from 'esbuild';`],
-    ['e2e/x.spec.ts', `import { x } from '../preload/bridge.ts'; import { y } from '../integration/testing/region-harness.ts';`],
-    ['testkit/x.ts', `import type { HubConfig } from '../hub/hub-config.ts'; import rhea from 'rhea';`],
+    ['shared/x.test.ts', `import rhea from 'rhea'; import { toRheaMessage } from '../transport/index.ts';`],
+    ['demo/x.ts', `import { createTestRegion } from '../testkit/index.ts'; import { x } from '../cli/x.ts';`],
+    ['integration/x.ts', `import { createTestRegion } from '../testkit/index.ts'; import { x } from '../connector/index.ts';`],
+    ['faults/x.ts', `import { createTestRegion } from '../testkit/index.ts';`],
+    ['badinput/x.ts', `import { createTestRegion } from '../testkit/index.ts'; import { y } from '../integration/testing/y.ts';`],
+    ['bench/x.ts', `import { createTestRegion } from '../testkit/index.ts'; import { chromium } from '@playwright/test';`],
+    ['scripts/x.ts', `import { createTestRegion } from '../testkit/index.ts'; import { build } from 'esbuild';`],
+    ['e2e/x.spec.ts', `import { x } from '../preload/index.ts'; import { y } from '../integration/testing/region-harness.ts';`],
+    ['testkit/x.ts', `import type { HubConfig } from '../hub/index.ts'; import rhea from 'rhea';`],
     ['hub/x.ts', `import pg from 'pg'; import { PGlite } from '@electric-sql/pglite'; export type { Pool } from 'pg';`],
     ['main/node/x.ts', `import Conf from 'conf'; import { Entry } from '@napi-rs/keyring';`],
     ['renderer/x.tsx', `import uPlot from 'uplot'; import { useVirtualizer } from '@tanstack/react-virtual'; import { createRoot } from 'react-dom/client';`],
@@ -143,5 +151,13 @@ describe('layer direction lint rule', () => {
       'hub/ may not import integration/ (allowed: shared/, transport/, shared-node/).',
     ]);
     expect(await layerErrors('shared/x.ts', `import pg from 'pg';`)).toEqual(["'pg' is Node-only; shared/ may use pure packages only."]);
+    expect(await layerErrors('hub/x.ts', `import { x } from '../transport/outbox-sender.ts';`)).toEqual([
+      "'../transport/outbox-sender.ts' reaches into transport/: import it from transport/index.ts (add it there if it is missing).",
+    ]);
+  });
+
+  it('lets a layer reach its own files deeply, and tooling reach tooling deeply', async () => {
+    expect(await layerErrors('main/node/x.ts', `import { x } from './consult/consult-service.ts';`)).toEqual([]);
+    expect(await layerErrors('bench/x.ts', `import { y } from '../integration/testing/region-harness.ts';`)).toEqual([]);
   });
 });

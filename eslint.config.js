@@ -11,6 +11,7 @@ import path from 'node:path';
  * layers ship or run in production; tooling layers test, measure, demonstrate or build them, and never appear in a
  * product layer's lists. A file belongs to the layer whose folder is the longest prefix of its path; a relative import
  * is judged by the folder it reaches, a package by its class. Files at the root (tool configs) are in no layer.
+ * Another layer's files are reached through its entry points only (ENTRIES): what a layer offers is listed there.
  */
 const SERVER = ['shared', 'shared-node', 'transport', 'main/node', 'hub', 'connector'];
 const TEST_ENV = ['testkit', 'scripts/test-env'];
@@ -40,6 +41,18 @@ const LAYERS = {
   // The browser harness bundles the real preload bridge into the page.
   e2e: { may: [...SERVER, 'preload', 'integration', ...TEST_ENV], packages: ['pure', 'node', 'tooling'] },
 };
+
+/**
+ * A product or test-kit layer's entry points: the only files other layers may import from it (deep imports across
+ * layers are refused). `index.ts` unless named here; shared/ has one per area, so that the renderer's bundle takes
+ * what it uses. Tooling layers (integration/, faults/ …) are reached by other tooling only and keep their paths.
+ */
+/** @type {Record<string, string[]>} */
+const ENTRIES = {
+  shared: ['index.ts', ...['api', 'broker', 'cms', 'enrolment', 'pki', 'protocol', 'protocol/fhir', 'security'].map((a) => `${a}/index.ts`)],
+};
+/** @param {string} layer */
+const entriesOf = (layer) => (ENTRIES[layer] ?? ['index.ts']).map((e) => `${layer}/${e}`);
 
 /**
  * What a layer's tests (*.test.ts) may use beyond the layer itself: the test kit, the test environment and test tools.
@@ -143,6 +156,7 @@ const layerRule = {
       noLayer: "This file's folder is in no layer: add it to LAYERS in eslint.config.js.",
       outside: "'{{spec}}' reaches {{target}}, which is in no layer.",
       layer: '{{who}} may not import {{to}}/ (allowed: {{may}}).',
+      deep: "'{{spec}}' reaches into {{to}}/: import it from {{entries}} (add it there if it is missing).",
       typesOnly: '{{who}} may import {{to}}/ for types only (import type).',
       unclassified: "Package '{{name}}' is not classified: add it to PACKAGES in eslint.config.js (pure, node, dom, electron or tooling).",
       packageClass: "'{{name}}' is {{cls}}; {{who}} may use {{allowed}} packages only.",
@@ -170,6 +184,10 @@ const layerRule = {
         } else if (!allowed.may.includes(to)) {
           const may = allowed.may.slice(1).map((l) => `${l}/`).join(', ') || 'no other layer';
           context.report({ node, messageId: 'layer', data: { who: allowed.who, to, may } });
+          return;
+        }
+        if (to && to !== from && (LAYERS[to].product || TEST_ENV.includes(to)) && !entriesOf(to).includes(target)) {
+          context.report({ node, messageId: 'deep', data: { spec, to, entries: entriesOf(to).join(', ') } });
         }
         return;
       }

@@ -1,18 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as pkijs from 'pkijs';
-import { COMMANDS } from '../shared/api/channels.ts';
-import { uplinkSendAddress } from '../shared/broker/rabbitmq-names.ts';
-import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
+import { COMMANDS } from '../shared/api/index.ts';
+import { uplinkSendAddress } from '../shared/broker/index.ts';
+import { PROTOCOL_LIMITS, CONTENT_TYPES, REASON_CODES as R, REASON_DESCRIPTIONS, sealMessage, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
 import { CONTENT_ENCRYPTION, OPENING_FAILED_MESSAGE } from '../shared/cms/index.ts';
-import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
-import { LINK_MAX_MESSAGE_BYTES } from '../transport/inbox-receiver.ts';
-import { REASON_CODES as R, REASON_DESCRIPTIONS } from '../shared/protocol/reason-codes.ts';
-import { buildReceipt, buildSnapshotRequest } from '../shared/protocol/fhir/message-builders.ts';
-import { sealMessage } from '../shared/protocol/message-envelope.ts';
-import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
-import { buildDirectoryPublish, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
-import { expertEntry, hospital } from '../testkit/test-region.ts';
-import { endpointCredentials } from '../scripts/test-env/broker-env.ts';
+import { LINK_MAX_MESSAGE_BYTES } from '../transport/index.ts';
+import { buildReceipt, buildSnapshotRequest, buildDirectoryPublish, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
+import { expertEntry, hospital } from '../testkit/index.ts';
+import { endpointCredentials } from '../scripts/test-env/index.ts';
 import { WS, until, type BadInputRegion, type RawFields } from './bad-input-region.ts';
 
 /**

@@ -3,20 +3,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rhea, { type Connection, type EventContext, type Message, type Sender } from 'rhea';
-import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
-import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
-import { vhostHostname } from '../shared/broker/rabbitmq-names.ts';
+import { COMMANDS, type CommandChannel, type CommandInput, type CommandOutput } from '../shared/api/index.ts';
+import { vhostHostname } from '../shared/broker/index.ts';
 import { CONTENT_ENCRYPTION, encrypt, sign, type CmsSigner, type ContentEncryption } from '../shared/cms/index.ts';
-import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
-import { buildConsultRequest, buildConsultStatus, buildDirectoryPublish, type MessageContext } from '../shared/protocol/fhir/message-builders.ts';
-import { CONTENT_TYPES, type AmqpMessageFields } from '../shared/protocol/message-codec.ts';
-import type { BrokerEnvState } from '../scripts/test-env/broker-env.ts';
-import * as hubStore from '../hub/store/hub-store.ts';
-import type { ReceivedMessage } from '../testkit/test-endpoint.ts';
-import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner } from '../testkit/test-region.ts';
-import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
+import { CONTENT_TYPES, type ApplicationProperties, type AmqpMessageFields } from '../shared/protocol/index.ts';
+import { buildConsultRequest, buildConsultStatus, buildDirectoryPublish, type MessageContext } from '../shared/protocol/fhir/index.ts';
+import type { BrokerEnvState } from '../scripts/test-env/index.ts';
+import { hubStore } from '../hub/index.ts';
+import { createTestRegion, expertEntry, hospital, until as waitUntil, type ReceivedMessage, type TestIdentity, type TestPractitioner } from '../testkit/index.ts';
+import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
-import { until as waitUntil } from '../testkit/wait.ts';
 
 /**
  * The region the bad-input classes run against: the region harness (private broker, hub on its embedded database,

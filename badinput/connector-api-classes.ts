@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestRegion } from '../testkit/test-region.ts';
+import { createTestRegion } from '../testkit/index.ts';
 import { writeConnectorFiles } from '../integration/testing/connector-harness.ts';
-import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
-import { createFreePortHost, freeLoopbackPort } from '../scripts/test-env/free-port.ts';
-import { runConnector, type RunningConnector } from '../connector/run-connector.ts';
+import { createMemoryVault } from '../main/node/index.ts';
+import { createFreePortHost, freeLoopbackPort } from '../scripts/test-env/index.ts';
+import { runConnector, type RunningConnector } from '../connector/index.ts';
 
 /**
  * The bad-input classes of the clinic connector's HTTP API (issue 18): a real connector (its store, identity, core and

@@ -2,16 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { createTestRegion } from '../testkit/test-region.ts';
+import { createTestRegion } from '../testkit/index.ts';
 import { CONTENT_ENCRYPTION, decrypt, importDecryptionKey, inspect, isCmsError, seal, verify, type CertificateUse, type CmsRecipientIdentity, type TrustConfig } from '../shared/cms/index.ts';
-import { createNativeCertificateValidator } from '../shared-node/native-certificate-validator.ts';
+import { createNativeCertificateValidator, loadFhirDefinitions } from '../shared-node/index.ts';
 import { createCrl, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, KEY_TYPES } from '../shared/pki/index.ts';
-import { buildConsultRequest, buildHubNotice } from '../shared/protocol/fhir/message-builders.ts';
-import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
-import { CONTENT_TYPES, decodeMessage, type AmqpMessageFields, type MessageMetadata } from '../shared/protocol/message-codec.ts';
-import { openMessage, sealMessage } from '../shared/protocol/message-envelope.ts';
-import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
-import { loadFhirDefinitions } from '../shared-node/fhir-definitions.ts';
+import { buildConsultRequest, buildHubNotice, validatePayload } from '../shared/protocol/fhir/index.ts';
+import { CONTENT_TYPES, decodeMessage, openMessage, sealMessage, PROTOCOL_VERSION, type AmqpMessageFields, type MessageMetadata } from '../shared/protocol/index.ts';
 
 /**
  * Property-based fuzzing of everything that reads untrusted bytes before a signature vouches for them: the AMQP

@@ -7,9 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import rhea, { type EventContext } from 'rhea';
-import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
-import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
-import type { BrokerConnection } from '../transport/broker-connection.ts';
+import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/index.ts';
+import { rabbitmq3Adapter, type BrokerConnection } from '../transport/index.ts';
 import { connect, until } from '../faults/fault-harness.ts';
 
 export const positive = (name: string, value: string | undefined): number => {

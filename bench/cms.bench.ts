@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createTestPki, runOpenssl, type TestPki } from '../scripts/test-env/openssl-pki.ts';
+import { createTestPki, runOpenssl, type TestPki } from '../scripts/test-env/index.ts';
 import { importDecryptionKey, importSigningKey, open, seal, type CmsRecipientIdentity, type CmsSigner, type TrustConfig } from '../shared/cms/index.ts';
 
 const SIZES = [

@@ -15,10 +15,10 @@
  * Ends with `connector: consults_per_s=X ratio=Y read_p99_ms=Z read_ratio=W`.
  */
 import { parseArgs } from 'node:util';
-import { COMMANDS } from '../shared/api/channels.ts';
-import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
-import { createWorkstationCore } from '../main/node/workstation-core.ts';
-import { runConnector } from '../connector/run-connector.ts';
+import { COMMANDS } from '../shared/api/index.ts';
+import { freeLoopbackPort } from '../scripts/test-env/index.ts';
+import { createWorkstationCore } from '../main/node/index.ts';
+import { runConnector } from '../connector/index.ts';
 import { connectorClient, harnessRegion, writeConnectorFiles } from '../integration/testing/connector-harness.ts';
 import { startRegionHarness } from '../integration/testing/region-harness.ts';
 import { fixed, positive, printHeader, printLoad, quantile, sleep } from './bench-support.ts';

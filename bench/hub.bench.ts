@@ -27,20 +27,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import rhea, { type Connection, type Delivery, type EventContext, type Message, type Sender } from 'rhea';
-import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
-import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
-import { downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../shared/broker/rabbitmq-names.ts';
+import { endpointCredentials, loadBrokerEnv, createTestDatabase, loadPostgresEnv } from '../scripts/test-env/index.ts';
+import { downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../shared/broker/index.ts';
 import { verify, type CmsSigner } from '../shared/cms/index.ts';
 import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
-import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
-import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
-import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
-import { sealMessage } from '../shared/protocol/message-envelope.ts';
-import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
-import { bodyBytes } from '../transport/amqp-message.ts';
-import { purgeTestQueues, writeTestHubConfig } from '../testkit/test-hub-config.ts';
-import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../testkit/test-region.ts';
-import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
+import { CONTENT_TYPES, sealMessage, PROTOCOL_VERSION, type ApplicationProperties } from '../shared/protocol/index.ts';
+import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
+import { rabbitmq3Adapter, bodyBytes } from '../transport/index.ts';
+import { purgeTestQueues, writeTestHubConfig, createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../testkit/index.ts';
 
 // --- options -----------------------------------------------------------------------------------------------------------
 

@@ -26,12 +26,11 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import rhea, { type Message } from 'rhea';
-import { COMMANDS, EVENTS } from '../shared/api/channels.ts';
-import type { DirectoryState } from '../shared/api/contract.ts';
-import { sealMessage } from '../shared/protocol/message-envelope.ts';
-import { buildDirectoryPublish, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
-import { expertEntry, hospital, type TestPractitioner } from '../testkit/test-region.ts';
-import { createWorkstationCore } from '../main/node/workstation-core.ts';
+import { COMMANDS, EVENTS, type DirectoryState } from '../shared/api/index.ts';
+import { sealMessage } from '../shared/protocol/index.ts';
+import { buildDirectoryPublish, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
+import { expertEntry, hospital, type TestPractitioner } from '../testkit/index.ts';
+import { createWorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
 import { bareRhea, databaseOption, fixed, median, positive, printHeader, printLoad, sleep, spread } from './bench-support.ts';
 

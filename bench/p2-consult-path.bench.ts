@@ -24,10 +24,9 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { COMMANDS, EVENTS } from '../shared/api/channels.ts';
-import type { CommandInput, DirectoryState } from '../shared/api/contract.ts';
-import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
-import type { TestPractitioner } from '../testkit/test-region.ts';
+import { COMMANDS, EVENTS, type CommandInput, type DirectoryState } from '../shared/api/index.ts';
+import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
+import type { TestPractitioner } from '../testkit/index.ts';
 import { startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
 import { bareRhea, databaseOption, fixed, median, positive, printHeader, printLoad, quantile, sleep, spread } from './bench-support.ts';
 

@@ -5,9 +5,8 @@
  *   node bench/p6-core-process.ts DATA_DIR KEYCHAIN_SERVICE
  */
 import { memoryUsage, resourceUsage } from 'node:process';
-import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
-import { createKeychainVault } from '../main/node/vault/keychain-vault.ts';
-import { createWorkstationCore } from '../main/node/workstation-core.ts';
+import { COMMANDS, type CommandChannel } from '../shared/api/index.ts';
+import { createKeychainVault, createWorkstationCore } from '../main/node/index.ts';
 
 export interface CoreMemory {
   readonly afterStartMb: number;

@@ -6,18 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
+import { COMMANDS, type CommandChannel } from '../shared/api/index.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
-import type { ConsultStatus } from '../shared/protocol/consult-status.ts';
-import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
-import { createTestRegion } from '../testkit/test-region.ts';
-import { openCaseStore } from '../main/node/consult/case-store.ts';
-import { openDirectoryMirror } from '../main/node/directory/directory-mirror.ts';
-import { openWorkstationSettings } from '../main/node/settings/workstation-settings.ts';
-import { openWorkstationStore } from '../main/node/store/workstation-store.ts';
-import type { SecretVault } from '../main/node/vault/secret-vault.ts';
-import { brokerPasswordAccount } from '../main/node/vault/vault-accounts.ts';
-import type { WorkstationCore } from '../main/node/workstation-core.ts';
+import type { ConsultStatus } from '../shared/protocol/index.ts';
+import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
+import { createTestRegion } from '../testkit/index.ts';
+import { openCaseStore, openDirectoryMirror, openWorkstationSettings, openWorkstationStore, brokerPasswordAccount, type SecretVault, type WorkstationCore } from '../main/node/index.ts';
 
 const ENDPOINT = 'ws-bench';
 const ME = 'bench-clinic.dr-bench';

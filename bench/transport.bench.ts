@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rhea, { type EventContext } from 'rhea';
-import { endpointCredentials } from '../scripts/test-env/broker-env.ts';
-import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
+import { endpointCredentials } from '../scripts/test-env/index.ts';
+import { rabbitmq3Adapter } from '../transport/index.ts';
 import { connect, createConsumer, createProducer, effectCounts, env, until } from '../faults/fault-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rts-bench-transport-'));

@@ -26,10 +26,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
 import { build } from 'esbuild';
-import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
-import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
+import { COMMANDS, type CommandChannel } from '../shared/api/index.ts';
+import { createWorkstationCore, createMemoryVault, type WorkstationCore } from '../main/node/index.ts';
 import { startRendererServer } from '../e2e/harness/renderer-server.ts';
-import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
 import { HOSPITALS, seedStore, setUpIdentity } from './seeded-store.ts';
 
 // --- options -----------------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rabbitPasswordHash } from '../hub/broker/rabbitmq-definitions.ts';
+import { rabbitPasswordHash } from '../hub/index.ts';
 
 const CLI = join(import.meta.dirname, 'rts.ts');
 const root = mkdtempSync(join(tmpdir(), 'rts-broker-cli-'));

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { buildRabbitmqDefinitions, type BrokerUser } from '../hub/broker/rabbitmq-definitions.ts';
-import { isEndpointId } from '../shared/protocol/endpoint-id.ts';
+import { buildRabbitmqDefinitions, type BrokerUser } from '../hub/index.ts';
+import { isEndpointId } from '../shared/protocol/index.ts';
 import { CLI_ERROR_CODES, CliError, usageError } from './cli-error.ts';
 import { writeFileAtomic } from './files.ts';
 import { printLines } from './output.ts';

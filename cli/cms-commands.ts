@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { importDecryptionKey, importSigningKey, inspect, isCmsError, open, seal, withheldFailure } from '../shared/cms/index.ts';
-import { isEnrolmentError, verifyEnrolment } from '../shared/enrolment/enrolment.ts';
+import { isEnrolmentError, verifyEnrolment } from '../shared/enrolment/index.ts';
 import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
 import { CLI_ERROR_CODES, CliError } from './cli-error.ts';
 import { readBytes, writeFileAtomic } from './files.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { runConnector } from '../connector/run-connector.ts';
+import { runConnector } from '../connector/index.ts';
 import { CLI_ERROR_CODES, CliError, usageError } from './cli-error.ts';
 import { printJson, printLines } from './output.ts';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { HubConfigError, loadHubConfig } from '../hub/hub-config.ts';
+import { HubConfigError, loadHubConfig } from '../hub/index.ts';
 import { CLI_ERROR_CODES, CliError, usageError } from './cli-error.ts';
 import { printJson, printLines } from './output.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pemToDer } from '../shared/pki/index.ts';
-import { certificateBindingProblem } from '../shared-node/certificate-binding.ts';
+import { certificateBindingProblem } from '../shared-node/index.ts';
 
 const CLI = join(import.meta.dirname, 'rts.ts');
 

@@ -25,7 +25,7 @@ import {
   type DistinguishedName,
   type LeafProfileName,
 } from '../shared/pki/index.ts';
-import { DIRECTORY_ID_PATTERN } from '../shared/protocol/identifiers.ts';
+import { DIRECTORY_ID_PATTERN } from '../shared/protocol/index.ts';
 import { CLI_ERROR_CODES, CliError, usageError } from './cli-error.ts';
 import { createDemoRegion, DEMO_CRL_VALIDITY_DAYS } from './demo-region.ts';
 import { prepareDirectory, readBytes, readText, writeFileAtomic } from './files.ts';

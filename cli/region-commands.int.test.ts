@@ -5,11 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rhea, { type Connection, type EventContext } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { downlinkQueueName, downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../shared/broker/rabbitmq-names.ts';
-import { verifyEnrolment, type Enrolment } from '../shared/enrolment/enrolment.ts';
+import { downlinkQueueName, downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../shared/broker/index.ts';
+import { verifyEnrolment, type Enrolment } from '../shared/enrolment/index.ts';
 import { pemToDer, PEM_LABELS } from '../shared/pki/index.ts';
-import { loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
-import { ctl } from '../scripts/test-env/rabbitmq-control.ts';
+import { loadBrokerEnv, ctl } from '../scripts/test-env/index.ts';
 
 /**
  * A region made with `rts region` on the private broker: its definitions imported with rabbitmqctl, an endpoint

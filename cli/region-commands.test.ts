@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHubConfig } from '../hub/hub-config.ts';
+import { loadHubConfig } from '../hub/index.ts';
 import { pemToDer } from '../shared/pki/index.ts';
-import { certificateBindingProblem } from '../shared-node/certificate-binding.ts';
+import { certificateBindingProblem } from '../shared-node/index.ts';
 
 const CLI = join(import.meta.dirname, 'rts.ts');
 

@@ -4,22 +4,9 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { buildRabbitmqDefinitions, rabbitPasswordHash } from '../hub/broker/rabbitmq-definitions.ts';
-import { createRabbitmqProvisioner, managementApiCall, ProvisioningError } from '../hub/broker/rabbitmq-provisioner.ts';
-import { plainAmqpProblem, plainHttpProblem } from '../shared/broker/transport-security.ts';
-import { RABBITMQ_TOPOLOGY, downlinkQueueName } from '../shared/broker/rabbitmq-names.ts';
-import {
-  ENDPOINT_KINDS,
-  ENROLMENT_FILE_EXTENSION,
-  ENROLMENT_FORMAT,
-  ENROLMENT_SIGNER_COMMON_NAME,
-  certificateFingerprint,
-  isEnrolmentError,
-  signEnrolment,
-  verifyEnrolment,
-  type EndpointKind,
-  type Enrolment,
-} from '../shared/enrolment/enrolment.ts';
+import { buildRabbitmqDefinitions, rabbitPasswordHash, createRabbitmqProvisioner, managementApiCall, ProvisioningError } from '../hub/index.ts';
+import { plainAmqpProblem, plainHttpProblem, RABBITMQ_TOPOLOGY, downlinkQueueName } from '../shared/broker/index.ts';
+import { ENDPOINT_KINDS, ENROLMENT_FILE_EXTENSION, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, certificateFingerprint, isEnrolmentError, signEnrolment, verifyEnrolment, type EndpointKind, type Enrolment } from '../shared/enrolment/index.ts';
 import {
   commonNameOf,
   createCrl,
@@ -41,8 +28,7 @@ import {
   type CryptoKey,
   type LeafProfileName,
 } from '../shared/pki/index.ts';
-import { isEndpointId } from '../shared/protocol/endpoint-id.ts';
-import { DIRECTORY_ID_PATTERN } from '../shared/protocol/identifiers.ts';
+import { isEndpointId, DIRECTORY_ID_PATTERN } from '../shared/protocol/index.ts';
 import { CLI_ERROR_CODES, CliError, usageError } from './cli-error.ts';
 import { prepareDirectory, readBytes, readText, writeFileAtomic } from './files.ts';
 import { printJson, printLines } from './output.ts';

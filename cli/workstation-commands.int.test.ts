@@ -4,10 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { auditSealFromVault, openAuditLog } from '../main/node/audit/audit-log.ts';
-import { openWorkstationSettings } from '../main/node/settings/workstation-settings.ts';
-import { openWorkstationStore } from '../main/node/store/workstation-store.ts';
-import { createKeychainVault } from '../main/node/vault/keychain-vault.ts';
+import { auditSealFromVault, openAuditLog, openWorkstationSettings, openWorkstationStore, createKeychainVault } from '../main/node/index.ts';
 
 const CLI = join(import.meta.dirname, 'rts.ts');
 const rts = (...args: string[]) => new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {

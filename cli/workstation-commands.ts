@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
-import { auditSealFromVault, openAuditLog } from '../main/node/audit/audit-log.ts';
-import { openWorkstationSettings } from '../main/node/settings/workstation-settings.ts';
-import { KeychainChangedError, openWorkstationStore } from '../main/node/store/workstation-store.ts';
-import { createKeychainVault, DEFAULT_VAULT_SERVICE } from '../main/node/vault/keychain-vault.ts';
-import { VaultUnavailableError } from '../main/node/vault/secret-vault.ts';
+import { auditSealFromVault, openAuditLog, openWorkstationSettings, KeychainChangedError, openWorkstationStore, createKeychainVault, DEFAULT_VAULT_SERVICE, VaultUnavailableError } from '../main/node/index.ts';
 import { CLI_ERROR_CODES, CliError } from './cli-error.ts';
 import { printJson, printLines } from './output.ts';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { caseActionSchema, caseBucketSchema, caseSummarySchema, caseViewSchema, priorities, reportInputSchema } from '../shared/api/consult-schemas.ts';
-import { directoryIdSchema, endpointIdSchema, uuidSchema } from '../shared/protocol/identifiers.ts';
+import { caseActionSchema, caseBucketSchema, caseSummarySchema, caseViewSchema, priorities, reportInputSchema } from '../shared/api/index.ts';
+import { directoryIdSchema, endpointIdSchema, uuidSchema } from '../shared/protocol/index.ts';
 import { FEED_EVENT_TYPES } from './event-feed.ts';
 
 /**

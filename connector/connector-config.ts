@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { directoryIdSchema } from '../shared/protocol/identifiers.ts';
-import { secretReferenceSchema } from '../shared-node/secret-reference.ts';
+import { directoryIdSchema } from '../shared/protocol/index.ts';
+import { secretReferenceSchema } from '../shared-node/index.ts';
 
 /**
  * connector.json: what one clinic system's connector needs (docs/connector.md §Configuration). Paths are relative to

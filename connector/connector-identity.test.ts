@@ -2,14 +2,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENROLMENT_FORMAT, type Enrolment } from '../shared/enrolment/enrolment.ts';
+import { ENROLMENT_FORMAT, type Enrolment } from '../shared/enrolment/index.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
-import { openDatabase } from '../transport/sqlite-database.ts';
-import { createTestRegion, type TestIdentity, type TestRegion } from '../testkit/test-region.ts';
+import { openDatabase } from '../transport/index.ts';
+import { createTestRegion, type TestIdentity, type TestRegion } from '../testkit/index.ts';
 import { parseConnectorConfig } from './connector-config.ts';
 import { openConnectorIdentity } from './connector-identity.ts';
 import { createSecretResolver } from './secret-reference.ts';
-import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
+import { createMemoryVault } from '../main/node/index.ts';
 
 describe('the connector identity', () => {
   let region: TestRegion;

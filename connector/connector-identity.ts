@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createCertificateValidator, importDecryptionKey, importSigningKey, isCmsError, type CmsRecipientIdentity, type CmsSigner, type CryptoKey, type TrustConfig } from '../shared/cms/index.ts';
-import type { Enrolment } from '../shared/enrolment/enrolment.ts';
+import type { Enrolment } from '../shared/enrolment/index.ts';
 import { commonNameOf, isNewerCrl, parsePkcs12, pemToDer, pemToDerAll, PEM_LABELS, readCrl, verifyCrl } from '../shared/pki/index.ts';
-import { certificateBindingProblem } from '../shared-node/certificate-binding.ts';
-import type { CrlOutcome } from '../main/node/identity/practitioner-identity.ts';
-import { migrate, type SqliteDatabase } from '../transport/sqlite-database.ts';
+import { certificateBindingProblem } from '../shared-node/index.ts';
+import type { CrlOutcome } from '../main/node/index.ts';
+import { migrate, type SqliteDatabase } from '../transport/index.ts';
 import { clinicOf, type ConnectorConfig } from './connector-config.ts';
 import type { SecretResolver } from './secret-reference.ts';
 

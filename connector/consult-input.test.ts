@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { composeConsultSchema } from '../shared/api/consult-schemas.ts';
-import { toBase64 } from '../shared/pki/bytes.ts';
-import { buildConsultRequest } from '../shared/protocol/fhir/message-builders.ts';
+import { composeConsultSchema } from '../shared/api/index.ts';
+import { toBase64 } from '../shared/pki/index.ts';
+import { buildConsultRequest } from '../shared/protocol/fhir/index.ts';
 import { readConsultResources, type ConsultInput } from './consult-input.ts';
 
 /** The connector's reader of a consult request sent as FHIR resources (issue 18). */

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { composeConsultSchema, type ComposeConsult } from '../shared/api/consult-schemas.ts';
-import { fromBase64 } from '../shared/pki/bytes.ts';
-import { BLOOD_PRESSURE_PANEL, ECG_LEADS, LOINC, MDC, VITAL_SIGNS, WAVEFORMS, type VitalSign, type Waveform } from '../shared/protocol/fhir/vital-signs.ts';
+import { composeConsultSchema, type ComposeConsult } from '../shared/api/index.ts';
+import { fromBase64 } from '../shared/pki/index.ts';
+import { BLOOD_PRESSURE_PANEL, ECG_LEADS, LOINC, MDC, VITAL_SIGNS, WAVEFORMS, type VitalSign, type Waveform } from '../shared/protocol/fhir/index.ts';
 
 /**
  * A consult request as a clinic system sends it: the FHIR resources of the case (Patient, ServiceRequest, Observations,

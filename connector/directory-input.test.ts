@@ -3,13 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Practitioner, PractitionerRole } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestRegion, type TestPractitioner } from '../testkit/test-region.ts';
-import { toBase64 } from '../shared/pki/bytes.ts';
-import { certificatesOf, endpointsOf, roleReferenceProblem } from '../shared/protocol/fhir/directory-entries.ts';
-import { validateFhirResource } from '../shared/protocol/fhir/fhir-base-validation.ts';
-import { buildDirectoryPublish, buildExpertEntry, buildOrganization, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
-import { PAYLOAD_PROFILES } from '../shared/protocol/fhir/payload-profiles.ts';
-import { MESSAGE_TYPES } from '../shared/protocol/message-types.ts';
+import { createTestRegion, type TestPractitioner } from '../testkit/index.ts';
+import { toBase64 } from '../shared/pki/index.ts';
+import { certificatesOf, endpointsOf, roleReferenceProblem, validateFhirResource, buildDirectoryPublish, buildExpertEntry, buildOrganization, PAYLOAD_PROFILES, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
+import { MESSAGE_TYPES } from '../shared/protocol/index.ts';
 import {
   EXPERT_CSV_COLUMNS, readDirectoryBundle, readDirectoryDelta, readExpertCsv, type DirectoryInputContext, type DirectoryInputProblem,
 } from './directory-input.ts';

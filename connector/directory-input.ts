@@ -1,17 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CsvError, parse } from 'csv-parse/sync';
-import { fromBase64 } from '../shared/pki/bytes.ts';
-import { assertEndpointId, isEndpointId } from '../shared/protocol/endpoint-id.ts';
-import { certificatesOf } from '../shared/protocol/fhir/directory-entries.ts';
-import { validateFhirResource } from '../shared/protocol/fhir/fhir-base-validation.ts';
-import {
-  buildDirectorySnapshot, buildExpertEntry, buildOrganization, type DirectoryChange, type DirectoryResource,
-} from '../shared/protocol/fhir/message-builders.ts';
-import { PAYLOAD_PROFILES } from '../shared/protocol/fhir/payload-profiles.ts';
-import { DIRECTORY_ID_PATTERN, RTS_URIS } from '../shared/protocol/identifiers.ts';
-import { MESSAGE_TYPES } from '../shared/protocol/message-types.ts';
-import { certificateBindingProblem, type BoundUse } from '../shared-node/certificate-binding.ts';
-import { loadFhirDefinitions } from '../shared-node/fhir-definitions.ts';
+import { fromBase64 } from '../shared/pki/index.ts';
+import { assertEndpointId, isEndpointId, DIRECTORY_ID_PATTERN, RTS_URIS, MESSAGE_TYPES } from '../shared/protocol/index.ts';
+import { certificatesOf, validateFhirResource, buildDirectorySnapshot, buildExpertEntry, buildOrganization, PAYLOAD_PROFILES, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
+import { certificateBindingProblem, loadFhirDefinitions, type BoundUse } from '../shared-node/index.ts';
 
 /**
  * What a clinic system hands the connector to publish its experts: a CSV file (one expert a row) or a FHIR Bundle of

@@ -3,10 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CaseStore } from '../main/node/consult/case-store.ts';
-import { openDatabase, type SqliteDatabase } from '../transport/sqlite-database.ts';
-import { createSqliteTransportStore } from '../transport/sqlite-transport-store.ts';
-import type { StoredMessage, TransportStore } from '../transport/transport-store.ts';
+import type { CaseStore } from '../main/node/index.ts';
+import { openDatabase, createSqliteTransportStore, type SqliteDatabase, type StoredMessage, type TransportStore } from '../transport/index.ts';
 import { openEventFeed, type EventFeed } from './event-feed.ts';
 import { openTestStore } from './testing/test-store.ts';
 

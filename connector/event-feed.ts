@@ -1,4 +1,4 @@
-import { migrate, type SqliteDatabase } from '../transport/sqlite-database.ts';
+import { migrate, type SqliteDatabase } from '../transport/index.ts';
 
 /**
  * What a clinic system follows: one numbered event per change it may act on, written by SQLite triggers in the same

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { CoreError } from '../main/node/core-error.ts';
+import { CoreError } from '../main/node/index.ts';
 import * as S from './api-schemas.ts';
 import type { ConnectorCore } from './connector-core.ts';
 import { ConnectorIdentityError } from './connector-identity.ts';

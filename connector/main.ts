@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createJsonLinesLogger } from '../shared-node/json-lines-logger.ts';
+import { createJsonLinesLogger } from '../shared-node/index.ts';
 import { runConnector } from './run-connector.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { migrate, type SqliteDatabase } from '../transport/sqlite-database.ts';
+import { migrate, type SqliteDatabase } from '../transport/index.ts';
 
 /**
  * A directory publication through the connector: one full list (sent as numbered batches of one set) or one delta

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildConsultReport } from '../shared/protocol/fhir/message-builders.ts';
+import { buildConsultReport } from '../shared/protocol/fhir/index.ts';
 import { readReportResources, type ReportResourcesInput } from './report-input.ts';
 
 /** The resources of a report as buildConsultReport writes them, without the ones the connector writes itself. */

@@ -1,4 +1,4 @@
-import { reportInputSchema, type ReportInput } from '../shared/api/consult-schemas.ts';
+import { reportInputSchema, type ReportInput } from '../shared/api/index.ts';
 
 /**
  * The expert's report sent as FHIR resources, read into the report form the consult service signs: one

@@ -2,13 +2,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConnectorConfigError, loadConnectorConfig, MIN_API_TOKEN_LENGTH, type LoadedConnectorConfig } from './connector-config.ts';
 import { createSealedFileVault } from './sealed-file-vault.ts';
-import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
+import { createMemoryVault, createKeychainVault, type SecretVault } from '../main/node/index.ts';
 import { startConnector, type ConnectorCore } from './connector-core.ts';
 import { startConnectorApi, type ConnectorApi } from './http-api.ts';
 import { createSecretResolver } from './secret-reference.ts';
-import { createKeychainVault } from '../main/node/vault/keychain-vault.ts';
-import type { SecretVault } from '../main/node/vault/secret-vault.ts';
-import type { Logger } from '../shared/logger.ts';
+import type { Logger } from '../shared/index.ts';
 
 /** A running connector: its core and its HTTP API, stopped together (API first, so no request meets a closed store). */
 export interface RunningConnector {

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { SecretVault } from '../main/node/vault/secret-vault.ts';
+import type { SecretVault } from '../main/node/index.ts';
 
 /**
  * The connector's secrets (its store key, the audit log's key and anchor) on a server with no OS keychain: one file

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { SecretVault } from '../main/node/vault/secret-vault.ts';
-import type { SecretReference } from '../shared-node/secret-reference.ts';
+import type { SecretVault } from '../main/node/index.ts';
+import type { SecretReference } from '../shared-node/index.ts';
 
 export class SecretReferenceError extends Error {
   constructor(message: string) {

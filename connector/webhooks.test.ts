@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SqliteDatabase } from '../transport/sqlite-database.ts';
+import type { SqliteDatabase } from '../transport/index.ts';
 import { openEventFeed, type EventFeed, type FeedEvent } from './event-feed.ts';
 import { openTestStore } from './testing/test-store.ts';
 import { startWebhooks, verifyWebhookSignature, type WebhookConfig, type WebhookLogEvent, type WebhookOptions, type Webhooks } from './webhooks.ts';

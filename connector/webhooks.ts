@@ -1,6 +1,6 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { isLoopbackHost } from '../shared/broker/transport-security.ts';
-import { migrate, type SqliteDatabase } from '../transport/sqlite-database.ts';
+import { isLoopbackHost } from '../shared/broker/index.ts';
+import { migrate, type SqliteDatabase } from '../transport/index.ts';
 import { FEED_EVENT_TYPES, type EventFeed, type FeedEvent } from './event-feed.ts';
 
 /**

@@ -4,12 +4,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyEnrolment } from '../shared/enrolment/enrolment.ts';
+import { verifyEnrolment } from '../shared/enrolment/index.ts';
 import { importSigningPrivateKey, parsePkcs12, pemToDer, PEM_LABELS, readCrl } from '../shared/pki/index.ts';
-import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
-import { buildDirectoryPublish } from '../shared/protocol/fhir/message-builders.ts';
-import { connectTestEndpoint, registerClinicSystem, type ReceivedMessage, type TestEndpoint } from '../testkit/test-endpoint.ts';
-import { expertEntry, hospital, type TestIdentity } from '../testkit/test-region.ts';
+import { PROTOCOL_VERSION } from '../shared/protocol/index.ts';
+import { buildDirectoryPublish } from '../shared/protocol/fhir/index.ts';
+import { connectTestEndpoint, registerClinicSystem, expertEntry, hospital, type ReceivedMessage, type TestEndpoint, type TestIdentity } from '../testkit/index.ts';
 import { startDemoRegion, type DemoRegion } from './demo-region.ts';
 
 /**

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../shared/api/channels.ts';
-import type { WorkstationCore } from '../main/node/workstation-core.ts';
+import { COMMANDS } from '../shared/api/index.ts';
+import type { WorkstationCore } from '../main/node/index.ts';
 import { call, startDemoRegion, startDemoWorkstation, type DemoRegion } from './demo-region.ts';
-import { until } from '../testkit/wait.ts';
+import { until } from '../testkit/index.ts';
 
 /**
  * The embedded demo region needs no external service: the demo broker, the real hub, the simulated peers, and the

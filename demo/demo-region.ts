@@ -1,23 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
-import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
+import { COMMANDS, type CommandChannel, type CommandInput, type CommandOutput } from '../shared/api/index.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
-import { toBase64 } from '../shared/pki/bytes.ts';
-import { RABBITMQ_TOPOLOGY as T } from '../shared/broker/rabbitmq-names.ts';
-import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
-import { buildDirectoryPublish, buildEndpointRegister, buildExpertEntry, buildOrganization, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
-import type { HubConfig } from '../hub/hub-config.ts';
-import { loadHubConfig } from '../hub/hub-config.ts';
-import { startHub, type HubService } from '../hub/hub-service.ts';
-import { connectTestEndpoint, type TestEndpoint } from '../testkit/test-endpoint.ts';
-import { createTestRegion, type TestIdentity, type TestPractitioner } from '../testkit/test-region.ts';
-import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
+import { toBase64 } from '../shared/pki/index.ts';
+import { RABBITMQ_TOPOLOGY as T } from '../shared/broker/index.ts';
+import { PROTOCOL_VERSION } from '../shared/protocol/index.ts';
+import { buildDirectoryPublish, buildEndpointRegister, buildExpertEntry, buildOrganization, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
+import { loadHubConfig, startHub, type HubConfig, type HubService } from '../hub/index.ts';
+import { connectTestEndpoint, createTestRegion, until, type TestEndpoint, type TestIdentity, type TestPractitioner } from '../testkit/index.ts';
+import { createWorkstationCore, createMemoryVault, type WorkstationCore } from '../main/node/index.ts';
 import { startDemoBroker, type DemoBroker } from './broker/demo-broker.ts';
 import { adoptRegion } from '../cli/region-commands.ts';
-import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
-import { until } from '../testkit/wait.ts';
 
 /**
  * The embedded demo region: on one machine, with no server installed, the demo broker, the real hub on its embedded

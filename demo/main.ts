@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { COMMANDS } from '../shared/api/channels.ts';
-import type { DemoAccessMessage } from '../main/node/demo/demo-region-process.ts';
+import { COMMANDS } from '../shared/api/index.ts';
+import type { DemoAccessMessage } from '../main/node/index.ts';
 import { call, startDemoRegion, startDemoWorkstation, type DemoRegion } from './demo-region.ts';
-import { until } from '../testkit/wait.ts';
+import { until } from '../testkit/index.ts';
 
 /**
  * npm run demo -- --headless [--check] [--data-dir <dir>] [--applicant-every <seconds>] [--verbose]

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
-import { createKeychainVault } from '../main/node/vault/keychain-vault.ts';
-import { brokerPasswordAccount } from '../main/node/vault/vault-accounts.ts';
+import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/index.ts';
+import { createKeychainVault, brokerPasswordAccount } from '../main/node/index.ts';
 import { SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 

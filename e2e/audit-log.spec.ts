@@ -1,4 +1,4 @@
-import { COMMANDS } from '../shared/api/channels.ts';
+import { COMMANDS } from '../shared/api/index.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 

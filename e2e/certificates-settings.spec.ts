@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMMANDS } from '../shared/api/channels.ts';
+import { COMMANDS } from '../shared/api/index.ts';
 import { createCrl, createPkcs12, derToPem, describeCertificate, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
 import { P12_PASSWORD } from '../integration/testing/region-harness.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';

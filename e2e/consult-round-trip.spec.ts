@@ -1,12 +1,10 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
-import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
-import { buildConsultReport } from '../shared/protocol/fhir/message-builders.ts';
-import { BROKER_STATE_ENV } from '../scripts/test-env/broker-env.ts';
-import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
-import type { TestPractitioner } from '../testkit/test-region.ts';
-import type { WorkstationCore } from '../main/node/workstation-core.ts';
+import { COMMANDS, type CommandChannel, type CommandInput, type CommandOutput } from '../shared/api/index.ts';
+import { buildConsultReport } from '../shared/protocol/fhir/index.ts';
+import { BROKER_STATE_ENV, killNode, restartNode } from '../scripts/test-env/index.ts';
+import type { TestPractitioner } from '../testkit/index.ts';
+import type { WorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V } from '../integration/testing/region-harness.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test, type HarnessCoreOptions, type OpenedWorkstation } from './harness/workstation-fixture.ts';

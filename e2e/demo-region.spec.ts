@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forkDemoRegion, type DemoRegionProcess } from '../main/node/demo/demo-region-process.ts';
-import { createMemoryVault } from '../main/node/vault/memory-vault.ts';
+import { forkDemoRegion, createMemoryVault, type DemoRegionProcess } from '../main/node/index.ts';
 import { SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 

@@ -1,5 +1,4 @@
-import { COMMANDS } from '../shared/api/channels.ts';
-import type { ComposeConsult } from '../shared/api/consult-schemas.ts';
+import { COMMANDS, type ComposeConsult } from '../shared/api/index.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 

@@ -1,5 +1,5 @@
-import { COMMANDS } from '../shared/api/channels.ts';
-import { expertEntry, hospital } from '../testkit/test-region.ts';
+import { COMMANDS } from '../shared/api/index.ts';
+import { expertEntry, hospital } from '../testkit/index.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { COMMANDS } from '../shared/api/channels.ts';
-import { buildConsultRequest } from '../shared/protocol/fhir/message-builders.ts';
-import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
+import { COMMANDS } from '../shared/api/index.ts';
+import { buildConsultRequest } from '../shared/protocol/fhir/index.ts';
+import { killNode, restartNode } from '../scripts/test-env/index.ts';
 import { PROTOCOL_V } from '../integration/testing/region-harness.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMMANDS } from '../shared/api/channels.ts';
+import { COMMANDS } from '../shared/api/index.ts';
 import { createPkcs12, exportPrivateKeyPkcs8 } from '../shared/pki/index.ts';
-import { endpointCredentials } from '../scripts/test-env/broker-env.ts';
+import { endpointCredentials } from '../scripts/test-env/index.ts';
 import { P12_PASSWORD } from '../integration/testing/region-harness.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';

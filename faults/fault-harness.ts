@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { endpointCredentials, loadBrokerEnv, type BrokerEnvState } from '../scripts/test-env/broker-env.ts';
-import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
-import { createBrokerConnection, type BrokerConnection } from '../transport/broker-connection.ts';
-import { createInboxReceiver, type HandlerResult, type InboxReceiver, type ReceivedMessage } from '../transport/inbox-receiver.ts';
-import { createOutboxSender, type OutboxSender } from '../transport/outbox-sender.ts';
-import { openDatabase, type SqliteDatabase } from '../transport/sqlite-database.ts';
-import { createSqliteTransportStore } from '../transport/sqlite-transport-store.ts';
-import type { TransportStore } from '../transport/transport-store.ts';
+import { endpointCredentials, loadBrokerEnv, type BrokerEnvState } from '../scripts/test-env/index.ts';
+import { rabbitmq3Adapter, createBrokerConnection, createInboxReceiver, createOutboxSender, openDatabase, createSqliteTransportStore, type BrokerConnection, type HandlerResult, type InboxReceiver, type ReceivedMessage, type OutboxSender, type SqliteDatabase, type TransportStore } from '../transport/index.ts';
 
 /**
  * Producer and consumer for the fault suites, built from the real transport: an endpoint's outbox sender on the uplink,

@@ -7,8 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BROKER_STATE_ENV } from '../scripts/test-env/broker-env.ts';
-import { killNode } from '../scripts/test-env/rabbitmq-control.ts';
+import { BROKER_STATE_ENV, killNode } from '../scripts/test-env/index.ts';
 import { createConsumer, createProducer, effectCounts, env, report, until } from './fault-harness.ts';
 
 const MESSAGES = Number(process.env.RTS_FAULT_MESSAGES ?? 10_000);

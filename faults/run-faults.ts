@@ -8,8 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
-import { BROKER_STATE_ENV } from '../scripts/test-env/broker-env.ts';
+import { killNode, restartNode, BROKER_STATE_ENV } from '../scripts/test-env/index.ts';
 import { createConsumer, createProducer, effectCounts, openConsumerDatabase, report, until } from './fault-harness.ts';
 
 const MESSAGES = Number(process.env.RTS_FAULT_MESSAGES ?? 10_000);

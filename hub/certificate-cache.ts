@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import { crlCurrentUntil, crlsOf, parseTrust } from '../shared/cms/chain.ts';
+import { crlCurrentUntil, crlsOf, parseTrust } from '../shared/cms/index.ts';
 import { isCmsError, type CertificateUse, type CmsErrorCode, type TrustConfig } from '../shared/cms/index.ts';
-import { createNativeCertificateValidator } from '../shared-node/native-certificate-validator.ts';
+import { createNativeCertificateValidator } from '../shared-node/index.ts';
 
 /**
  * Directory publishes carry two certificates per practitioner, and a full list repeats them every time: the verdict

@@ -1,6 +1,5 @@
 import type { Delivery, EventContext, Sender } from 'rhea';
-import { toRheaMessage } from '../transport/amqp-message.ts';
-import type { BrokerConnection } from '../transport/broker-connection.ts';
+import { toRheaMessage, type BrokerConnection } from '../transport/index.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlClient } from './store/sql-client.ts';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { plainAmqpProblem, plainHttpProblem } from '../shared/broker/transport-security.ts';
-import { envOrFileSecretReferenceSchema as secretRef, type EnvOrFileSecretReference } from '../shared-node/secret-reference.ts';
+import { plainAmqpProblem, plainHttpProblem } from '../shared/broker/index.ts';
+import { envOrFileSecretReferenceSchema as secretRef, type EnvOrFileSecretReference } from '../shared-node/index.ts';
 
 /**
  * The hub's configuration file (JSON). Paths are relative to the file. Secrets are never written in it: each names an

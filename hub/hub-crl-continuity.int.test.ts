@@ -3,16 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
-import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
+import { endpointCredentials, loadBrokerEnv, createTestDatabase, loadPostgresEnv } from '../scripts/test-env/index.ts';
 import { createCrl, derToPem, describeCertificate, PEM_LABELS, type RevokedSerial } from '../shared/pki/index.ts';
-import { readHubNotice } from '../shared/protocol/fhir/message-builders.ts';
-import { openMessage } from '../shared/protocol/message-envelope.ts';
+import { readHubNotice } from '../shared/protocol/fhir/index.ts';
+import { openMessage } from '../shared/protocol/index.ts';
 import { loadHubConfig } from './hub-config.ts';
 import { startHub, type HubLogEvent, type HubService } from './hub-service.ts';
-import { purgeTestQueues, writeTestHubConfig } from '../testkit/test-hub-config.ts';
-import { connectTestEndpoint, registerClinicSystem, requestSnapshotAs, type ReceivedMessage, type TestEndpoint } from '../testkit/test-endpoint.ts';
-import { createTestRegion, type TestIdentity, type TestRegion } from '../testkit/test-region.ts';
+import { purgeTestQueues, writeTestHubConfig, connectTestEndpoint, registerClinicSystem, requestSnapshotAs, createTestRegion, type ReceivedMessage, type TestEndpoint, type TestIdentity, type TestRegion } from '../testkit/index.ts';
 import { DISTRIBUTED_SOURCE } from './trust-reloader.ts';
 
 /**

@@ -2,13 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import rhea, { type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sign } from '../shared/cms/index.ts';
-import { buildDirectoryPublish, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
-import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
-import { sealMessage } from '../shared/protocol/message-envelope.ts';
-import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
+import { buildDirectoryPublish, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
+import { CONTENT_TYPES, sealMessage, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
 import * as store from './store/hub-store.ts';
-import { directoryContent, hubEngines, isType, receiptFor, startHubSuite, type HubSuite } from '../testkit/hub-suite.ts';
-import { expertEntry, hospital } from '../testkit/test-region.ts';
+import { directoryContent, hubEngines, isType, receiptFor, startHubSuite, expertEntry, hospital, type HubSuite } from '../testkit/index.ts';
 
 /**
  * The hub on the real broker, on each database engine: clinic systems registering, the directory they publish (full

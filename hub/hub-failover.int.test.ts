@@ -6,14 +6,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import rhea, { type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
-import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
-import { buildDirectoryPublish, buildEndpointRegister } from '../shared/protocol/fhir/message-builders.ts';
-import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
-import { purgeTestQueues, writeTestHubConfig } from '../testkit/test-hub-config.ts';
-import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from '../testkit/test-endpoint.ts';
-import { createTestRegion, expertEntry, hospital, type TestRegion } from '../testkit/test-region.ts';
-import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
+import { endpointCredentials, loadBrokerEnv, createTestDatabase, loadPostgresEnv } from '../scripts/test-env/index.ts';
+import { buildDirectoryPublish, buildEndpointRegister } from '../shared/protocol/fhir/index.ts';
+import { CONTENT_TYPES, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
+import { purgeTestQueues, writeTestHubConfig, connectTestEndpoint, createTestRegion, expertEntry, hospital, type ReceivedMessage, type TestEndpoint, type TestRegion } from '../testkit/index.ts';
 
 /**
  * Two hub instances on one PostgreSQL database share the uplink. One is killed (SIGKILL) in the middle of a burst:

@@ -6,20 +6,14 @@ import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
 import rhea, { type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
-import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
-import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
+import { endpointCredentials, loadBrokerEnv, freeLoopbackPort, createTestDatabase, loadPostgresEnv } from '../scripts/test-env/index.ts';
 import { createCrl, derToPem, describeCertificate, PEM_LABELS, pemToDerAll, type RevokedSerial } from '../shared/pki/index.ts';
-import { buildDirectoryPublish, readHubNotice, type DirectoryChange } from '../shared/protocol/fhir/message-builders.ts';
-import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
-import { openMessage } from '../shared/protocol/message-envelope.ts';
-import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
+import { buildDirectoryPublish, readHubNotice, type DirectoryChange } from '../shared/protocol/fhir/index.ts';
+import { CONTENT_TYPES, openMessage, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
 import { loadHubConfig } from './hub-config.ts';
 import { startHub, type HubService } from './hub-service.ts';
 import * as store from './store/hub-store.ts';
-import { purgeTestQueues, writeTestHubConfig } from '../testkit/test-hub-config.ts';
-import { connectTestEndpoint, registerClinicSystem, requestSnapshotAs, type ReceivedMessage, type TestEndpoint } from '../testkit/test-endpoint.ts';
-import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../testkit/test-region.ts';
+import { purgeTestQueues, writeTestHubConfig, connectTestEndpoint, registerClinicSystem, requestSnapshotAs, createTestRegion, expertEntry, hospital, type ReceivedMessage, type TestEndpoint, type TestIdentity, type TestPractitioner, type TestRegion } from '../testkit/index.ts';
 
 /**
  * Issue #17 at the hub, on the real broker and PostgreSQL (PGlite without one): revocation that takes effect without

@@ -1,11 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import rhea, { type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTENT_TYPES } from '../shared/protocol/message-codec.ts';
-import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
+import { CONTENT_TYPES, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
 import * as store from './store/hub-store.ts';
-import { directoryContent, hubEngines, isType, receiptFor, seedDirectory, startHubSuite, type HubSuite } from '../testkit/hub-suite.ts';
-import { expertEntry } from '../testkit/test-region.ts';
+import { directoryContent, hubEngines, isType, receiptFor, seedDirectory, startHubSuite, expertEntry, type HubSuite } from '../testkit/index.ts';
 
 /**
  * The hub on the real broker, on each database engine, routing: consults to every registered endpoint of the expert,

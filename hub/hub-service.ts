@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { checkTrustRevocation, importSigningKey, isCmsError, type TrustConfig } from '../shared/cms/index.ts';
 import { PEM_LABELS, pemToDer, pemToDerAll } from '../shared/pki/index.ts';
-import { MESSAGE_TYPES as T } from '../shared/protocol/message-types.ts';
-import { REASON_CODES } from '../shared/protocol/reason-codes.ts';
-import { createBrokerConnection, type BrokerConnection } from '../transport/broker-connection.ts';
+import { MESSAGE_TYPES as T, REASON_CODES } from '../shared/protocol/index.ts';
+import { createBrokerConnection, type BrokerConnection } from '../transport/index.ts';
 import { createRabbitmqProvisioner } from './broker/rabbitmq-provisioner.ts';
 import { createCertificateCache } from './certificate-cache.ts';
 import { createDownlinkSender, type DownlinkSender } from './downlink-sender.ts';
@@ -18,7 +17,7 @@ import { migrateHubSchema } from './store/hub-schema.ts';
 import { openPglite, openPostgres, type SqlClient } from './store/sql-client.ts';
 import { createTrustReloader, DEFAULT_CRL_RELOAD_SECONDS, DEFAULT_CRL_WARNING_HOURS, type ReloadReport, type TrustStatus } from './trust-reloader.ts';
 import { createProcessContext, createUplinkProcessor, type HubIdentity, type Outgoing, type ProcessOutcome, type UplinkMessage, type UplinkProcessor } from './uplink-processor.ts';
-import { loadFhirDefinitions } from '../shared-node/fhir-definitions.ts';
+import { loadFhirDefinitions } from '../shared-node/index.ts';
 
 /**
  * One hub instance: consumes the uplink (and the broker's dead letters), processes each message in a database

@@ -6,7 +6,7 @@ import { createCrl, derToPem, PEM_LABELS, readCrl } from '../shared/pki/index.ts
 import { createCertificateCache } from './certificate-cache.ts';
 import { HubConfigError, loadHubConfig } from './hub-config.ts';
 import { loadHubIdentity } from './hub-service.ts';
-import { createTestRegion, type TestRegion } from '../testkit/test-region.ts';
+import { createTestRegion, type TestRegion } from '../testkit/index.ts';
 
 /** The hub's side of revocation and time (issue #16 item 5): its trust needs a current CRL, and cached verdicts age. */
 const DAY = 24 * 3600_000;

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AmqpMessageFields } from '../shared/protocol/message-codec.ts';
-import type { ConnectionState } from '../shared/api/connection-state.ts';
+import type { AmqpMessageFields } from '../shared/protocol/index.ts';
+import type { ConnectionState } from '../shared/api/index.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlClient } from './store/sql-client.ts';
 import { listEntries, showEntry } from './directory/directory-view.ts';

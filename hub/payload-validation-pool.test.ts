@@ -5,13 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verify, type TrustConfig } from '../shared/cms/index.ts';
 import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
-import { buildDirectoryPublish } from '../shared/protocol/fhir/message-builders.ts';
-import { decodeMessage, type AmqpMessageFields } from '../shared/protocol/message-codec.ts';
-import { sealMessage } from '../shared/protocol/message-envelope.ts';
-import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
+import { buildDirectoryPublish } from '../shared/protocol/fhir/index.ts';
+import { decodeMessage, sealMessage, PROTOCOL_VERSION, type AmqpMessageFields } from '../shared/protocol/index.ts';
 import { createPayloadValidationPool, type PayloadValidationPool } from './payload-validation-pool.ts';
-import { createTestRegion, hospital, type TestRegion } from '../testkit/test-region.ts';
-import { loadFhirDefinitions } from '../shared-node/fhir-definitions.ts';
+import { createTestRegion, hospital, type TestRegion } from '../testkit/index.ts';
+import { loadFhirDefinitions } from '../shared-node/index.ts';
 
 /** The pool on real worker threads, with directory publishes signed under a throw-away regional CA. */
 describe('payload validation pool', () => {

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { TrustConfig } from '../shared/cms/index.ts';
-import type { PayloadResult } from '../shared/protocol/fhir/payload-validator.ts';
-import type { AmqpMessageFields, MessageMetadata } from '../shared/protocol/message-codec.ts';
-import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
+import { validatePayload, type PayloadResult } from '../shared/protocol/fhir/index.ts';
+import type { AmqpMessageFields, MessageMetadata } from '../shared/protocol/index.ts';
 
 /**
  * Validates directory publishes ahead of time on worker threads. Base FHIR validation of a 1,000-expert batch takes

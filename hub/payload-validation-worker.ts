@@ -1,9 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { verify, type TrustConfig } from '../shared/cms/index.ts';
-import { validatePayload } from '../shared/protocol/fhir/payload-validator.ts';
-import { decodeMessage } from '../shared/protocol/message-codec.ts';
+import { validatePayload } from '../shared/protocol/fhir/index.ts';
+import { decodeMessage } from '../shared/protocol/index.ts';
 import { digestOf, metadataKeyOf, type WorkerJob, type WorkerVerdict } from './payload-validation-pool.ts';
-import { loadFhirDefinitions } from '../shared-node/fhir-definitions.ts';
+import { loadFhirDefinitions } from '../shared-node/index.ts';
 
 // The worker of payload-validation-pool.ts: decode, open the signed envelope, validate the payload; answers the
 // verdict with what it was reached on (the content's digest and the metadata), or nothing when the message fails

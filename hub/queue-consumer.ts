@@ -1,7 +1,6 @@
 import type { Delivery, EventContext, Message, Receiver } from 'rhea';
-import type { AmqpMessageFields } from '../shared/protocol/message-codec.ts';
-import { bodyBytes, toStoredMessage } from '../transport/amqp-message.ts';
-import type { BrokerConnection } from '../transport/broker-connection.ts';
+import type { AmqpMessageFields } from '../shared/protocol/index.ts';
+import { bodyBytes, toStoredMessage, type BrokerConnection } from '../transport/index.ts';
 import type { HubLogEvent } from './hub-service.ts';
 import type { UplinkMessage } from './uplink-processor.ts';
 

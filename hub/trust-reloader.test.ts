@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrl, derToPem, describeCertificate, PEM_LABELS } from '../shared/pki/index.ts';
 import { createCertificateCache } from './certificate-cache.ts';
-import { createTestRegion, type TestRegion } from '../testkit/test-region.ts';
+import { createTestRegion, type TestRegion } from '../testkit/index.ts';
 import { createTrustReloader, DISTRIBUTED_SOURCE, newestCrlPerAnchor } from './trust-reloader.ts';
 
 /** The hub's CRLs while it runs (issue #17 item 3): newer ones taken at once, anything else reported and left. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CRL_GRACE_MS } from '../shared/cms/chain.ts';
+import { CRL_GRACE_MS } from '../shared/cms/index.ts';
 import type { TrustConfig } from '../shared/cms/index.ts';
 import { isPkiError, PEM_LABELS, pemToDerAll, isNewerCrl, readCrl, verifyCrl, type CrlInfo } from '../shared/pki/index.ts';
 

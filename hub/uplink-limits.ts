@@ -1,5 +1,4 @@
-import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
-import { MESSAGE_TYPES as T, type MessageType } from '../shared/protocol/message-types.ts';
+import { PROTOCOL_LIMITS, MESSAGE_TYPES as T, type MessageType } from '../shared/protocol/index.ts';
 
 /**
  * What the hub accepts on the uplink beyond the protocol's general limits (docs/protocol.md §2.3 and §5.1), checked on

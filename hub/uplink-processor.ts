@@ -1,8 +1,5 @@
 import type { TrustConfig } from '../shared/cms/index.ts';
-import { UUID_PATTERN } from '../shared/protocol/identifiers.ts';
-import type { OpenContext } from '../shared/protocol/message-envelope.ts';
-import { MESSAGE_TYPES as T, MESSAGE_TYPE_SPECS, type MessageType } from '../shared/protocol/message-types.ts';
-import { REASON_CODES, type ReasonCode } from '../shared/protocol/reason-codes.ts';
+import { UUID_PATTERN, MESSAGE_TYPES as T, MESSAGE_TYPE_SPECS, REASON_CODES, type OpenContext, type MessageType, type ReasonCode } from '../shared/protocol/index.ts';
 import type { EndpointProvisioner } from './broker/rabbitmq-provisioner.ts';
 import type { CertificateCache } from './certificate-cache.ts';
 import * as store from './store/hub-store.ts';

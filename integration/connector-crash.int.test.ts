@@ -1,14 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../shared/api/channels.ts';
-import type { CaseSummary } from '../shared/api/consult-schemas.ts';
-import { freeLoopbackPort } from '../scripts/test-env/free-port.ts';
-import type { TestPractitioner } from '../testkit/test-region.ts';
-import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
+import { COMMANDS, type CaseSummary } from '../shared/api/index.ts';
+import { freeLoopbackPort } from '../scripts/test-env/index.ts';
+import { until, type TestPractitioner } from '../testkit/index.ts';
+import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
 import { connectorClient, harnessRegion, writeConnectorFiles, type ConnectorFiles } from './testing/connector-harness.ts';
 import { startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
-import { until } from '../testkit/wait.ts';
 import { callCore } from './testing/core-calls.ts';
 
 /**

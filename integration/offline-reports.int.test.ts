@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../shared/api/channels.ts';
-import { buildConsultRequest } from '../shared/protocol/fhir/message-builders.ts';
-import { BROKER_STATE_ENV, endpointCredentials } from '../scripts/test-env/broker-env.ts';
-import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
-import { connectTestEndpoint, type TestEndpoint } from '../testkit/test-endpoint.ts';
-import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
+import { COMMANDS } from '../shared/api/index.ts';
+import { buildConsultRequest } from '../shared/protocol/fhir/index.ts';
+import { BROKER_STATE_ENV, endpointCredentials, killNode, restartNode } from '../scripts/test-env/index.ts';
+import { connectTestEndpoint, until, type TestEndpoint } from '../testkit/index.ts';
+import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
-import { until } from '../testkit/wait.ts';
 import { callCore } from './testing/core-calls.ts';
 
 /**

@@ -4,19 +4,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import rhea, { type Connection, type EventContext, type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS, type CommandChannel } from '../shared/api/channels.ts';
-import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
-import { vhostHostname } from '../shared/broker/rabbitmq-names.ts';
+import { COMMANDS, type CommandChannel, type CommandInput, type CommandOutput } from '../shared/api/index.ts';
+import { vhostHostname } from '../shared/broker/index.ts';
 import { addRevokedSerial, derToPem, describeCertificate, PEM_LABELS, pemToDerAll, readCrl } from '../shared/pki/index.ts';
-import { buildConsultRequest, buildEndpointRegister, buildSnapshotRequest } from '../shared/protocol/fhir/message-builders.ts';
-import { sealMessage } from '../shared/protocol/message-envelope.ts';
-import { endpointCredentials } from '../scripts/test-env/broker-env.ts';
-import { loadPostgresEnv } from '../scripts/test-env/postgres-env.ts';
-import { rabbitmq3Adapter } from '../transport/broker-adapter.ts';
-import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from '../testkit/test-endpoint.ts';
-import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
+import { buildConsultRequest, buildEndpointRegister, buildSnapshotRequest } from '../shared/protocol/fhir/index.ts';
+import { sealMessage } from '../shared/protocol/index.ts';
+import { endpointCredentials, loadPostgresEnv } from '../scripts/test-env/index.ts';
+import { rabbitmq3Adapter } from '../transport/index.ts';
+import { connectTestEndpoint, until, type ReceivedMessage, type TestEndpoint } from '../testkit/index.ts';
+import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
-import { until } from '../testkit/wait.ts';
 import { callCore } from './testing/core-calls.ts';
 
 /**

@@ -3,19 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS, EVENTS, type CommandChannel } from '../shared/api/channels.ts';
-import type { CommandInput, CommandOutput } from '../shared/api/contract.ts';
-import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
-import { buildConsultReport, buildConsultRequest } from '../shared/protocol/fhir/message-builders.ts';
-import { BROKER_STATE_ENV, endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
-import { killNode, restartNode } from '../scripts/test-env/rabbitmq-control.ts';
-import { expertEntry, type TestPractitioner } from '../testkit/test-region.ts';
-import { createWorkstationCore, type WorkstationCore } from '../main/node/workstation-core.ts';
+import { COMMANDS, EVENTS, type CommandChannel, type CommandInput, type CommandOutput } from '../shared/api/index.ts';
+import type { ApplicationProperties } from '../shared/protocol/index.ts';
+import { buildConsultReport, buildConsultRequest } from '../shared/protocol/fhir/index.ts';
+import { BROKER_STATE_ENV, endpointCredentials, loadBrokerEnv, killNode, restartNode } from '../scripts/test-env/index.ts';
+import { expertEntry, until, type TestPractitioner } from '../testkit/index.ts';
+import { createWorkstationCore, keyAccountFor, STORE_KEY_ACCOUNT, type WorkstationCore } from '../main/node/index.ts';
 import { derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
-import { keyAccountFor } from '../main/node/identity/practitioner-identity.ts';
-import { STORE_KEY_ACCOUNT } from '../main/node/vault/vault-accounts.ts';
 import { P12_PASSWORD, PROTOCOL_V as V, startRegionHarness, type ClinicId, type RegionHarness } from './testing/region-harness.ts';
-import { until } from '../testkit/wait.ts';
 
 /**
  * Two workstation cores (an applicant's and an expert's) against the real broker and the real hub: registration and

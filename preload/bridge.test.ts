@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, EVENTS } from '../shared/api/channels.ts';
+import { COMMANDS, EVENTS } from '../shared/api/index.ts';
 import { createRtsApi } from './bridge.ts';
 import type { BridgeTransport } from './rts-api.ts';
 

@@ -1,4 +1,4 @@
-import { isCommandChannel, isEventChannel, type CommandChannel } from '../shared/api/channels.ts';
+import { isCommandChannel, isEventChannel, type CommandChannel } from '../shared/api/index.ts';
 import type { BridgeTransport, RtsApi } from './rts-api.ts';
 
 /**

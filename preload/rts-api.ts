@@ -1,6 +1,4 @@
-import type { CommandChannel, EventChannel } from '../shared/api/channels.ts';
-import type { CommandInput, CommandOutput, EventPayload } from '../shared/api/contract.ts';
-import type { Result } from '../shared/api/result.ts';
+import type { CommandChannel, EventChannel, CommandInput, CommandOutput, EventPayload, Result } from '../shared/api/index.ts';
 
 /** The whole surface the renderer gets, as `window.rts`. */
 export interface RtsApi {

@@ -1,7 +1,6 @@
 import { useState } from 'react';
-import { COMMANDS, EVENTS } from '../shared/api/channels.ts';
-import type { RegionState, SetupState } from '../shared/api/contract.ts';
-import type { RtsApi } from '../preload/rts-api.ts';
+import { COMMANDS, EVENTS, type RegionState, type SetupState } from '../shared/api/index.ts';
+import type { RtsApi } from '../preload/index.ts';
 import { AppFrame } from './components/app-frame.tsx';
 import { ConnectionPanel } from './components/connection-panel.tsx';
 import { LockScreen, PassphraseRequiredScreen } from './components/lock-screen.tsx';

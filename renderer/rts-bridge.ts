@@ -1,4 +1,4 @@
-import type { RtsApi } from '../preload/rts-api.ts';
+import type { RtsApi } from '../preload/index.ts';
 
 declare global {
   interface Window {

@@ -16,10 +16,10 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { certificateFingerprint } from '../shared/enrolment/enrolment.ts';
+import { certificateFingerprint } from '../shared/enrolment/index.ts';
 import { pemToDer, PEM_LABELS } from '../shared/pki/index.ts';
 import { startDemoRegion, type DemoRegion } from '../demo/demo-region.ts';
-import { runConnector, type RunningConnector } from '../connector/run-connector.ts';
+import { runConnector, type RunningConnector } from '../connector/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'cli', 'rts.ts');

@@ -12,15 +12,8 @@ import {
   createCrl, createRootCertificate, derToPem, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, PEM_LABELS,
   type KeyType, type LeafProfileName,
 } from '../shared/pki/index.ts';
-import { protocolExamples, type ProtocolExample } from '../shared/protocol/examples.ts';
-import { CONTENT_TYPES, type AmqpMessageFields } from '../shared/protocol/message-codec.ts';
-import { sealMessage } from '../shared/protocol/message-envelope.ts';
-import { PROTOCOL_MAJOR } from '../shared/protocol/protocol-version.ts';
-import { ENROLMENT_FILE_EXTENSION, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, signEnrolment, type Enrolment } from '../shared/enrolment/enrolment.ts';
-import { REASON_CODES, type ReasonCode } from '../shared/protocol/reason-codes.ts';
-import {
-  CODES_WITHOUT_VECTOR, CONFORMANCE_EVALUATE_AT, CONFORMANCE_MISNAMED_IDENTITIES, type ConformanceVector, type UnboundEntry, type VectorMessage,
-} from '../shared/protocol/conformance.ts';
+import { protocolExamples, CONTENT_TYPES, sealMessage, PROTOCOL_MAJOR, REASON_CODES, CODES_WITHOUT_VECTOR, CONFORMANCE_EVALUATE_AT, CONFORMANCE_MISNAMED_IDENTITIES, type ProtocolExample, type AmqpMessageFields, type ReasonCode, type ConformanceVector, type UnboundEntry, type VectorMessage } from '../shared/protocol/index.ts';
+import { ENROLMENT_FILE_EXTENSION, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, signEnrolment, type Enrolment } from '../shared/enrolment/index.ts';
 
 const OUT = join(import.meta.dirname, '..', 'docs', 'conformance');
 const DAY = 86_400_000;

@@ -7,10 +7,8 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { asyncApiDocument } from '../shared/protocol/asyncapi-document.ts';
-import { publishedSchemas } from '../shared/protocol/json-schemas.ts';
-import { openApiYaml } from '../connector/http-api.ts';
-import { CONNECTOR_VERSION } from '../connector/run-connector.ts';
+import { asyncApiDocument, publishedSchemas } from '../shared/protocol/index.ts';
+import { openApiYaml, CONNECTOR_VERSION } from '../connector/index.ts';
 
 const root = join(import.meta.dirname, '..', 'docs');
 const check = process.argv.includes('--check');

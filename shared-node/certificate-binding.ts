@@ -1,5 +1,5 @@
-import { OID } from '../shared/cms/oids.ts';
-import { CERTIFICATE_PROFILES, EXTENDED_KEY_USAGES, extendedKeyUsageOf, keyUsageOf, parseCertificate, type KeyUsage } from '../shared/pki/certificate.ts';
+import { OID } from '../shared/cms/index.ts';
+import { CERTIFICATE_PROFILES, EXTENDED_KEY_USAGES, extendedKeyUsageOf, keyUsageOf, parseCertificate, type KeyUsage } from '../shared/pki/index.ts';
 import { derChildren, derExtendedKeyUsages, derExtensions, derKeyUsages, derOid, readDer, type DerElement } from './der-walk.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { KEY_USAGES, type KeyUsage } from '../shared/pki/certificate.ts';
+import { KEY_USAGES, type KeyUsage } from '../shared/pki/index.ts';
 
 /**
  * Finding fields in DER that OpenSSL has already parsed, without building an object tree: asn1js costs most of a

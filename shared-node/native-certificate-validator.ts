@@ -1,12 +1,7 @@
 import { verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
 import type * as pkijs from 'pkijs';
-import { createCertificateValidator, type CertificateUse, type CertificateValidator } from '../shared/cms/certificate-validator.ts';
-import { crlCurrentUntil, crlsOf, parseTrust, SHA1_SIGNATURES, UNDERSTOOD_EXTENSIONS } from '../shared/cms/chain.ts';
-import { MAX_CERTIFICATE_BYTES } from '../shared/cms/certificates.ts';
-import { OID } from '../shared/cms/oids.ts';
-import type { TrustConfig } from '../shared/cms/types.ts';
-import { hasCaFlag, keyUsageOf } from '../shared/pki/certificate.ts';
-import { bytesEqual, toHex } from '../shared/pki/bytes.ts';
+import { createCertificateValidator, crlCurrentUntil, crlsOf, parseTrust, SHA1_SIGNATURES, UNDERSTOOD_EXTENSIONS, MAX_CERTIFICATE_BYTES, OID, type CertificateUse, type CertificateValidator, type TrustConfig } from '../shared/cms/index.ts';
+import { hasCaFlag, keyUsageOf, bytesEqual, toHex } from '../shared/pki/index.ts';
 import { derChildren, derExtensions, derKeyUsages, derOid, readDer, type DerExtension } from './der-walk.ts';
 
 /**

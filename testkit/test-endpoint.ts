@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import rhea, { type Connection, type EventContext, type Message, type Sender } from 'rhea';
-import { downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../shared/broker/rabbitmq-names.ts';
+import { downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../shared/broker/index.ts';
 import type { CmsSigner } from '../shared/cms/index.ts';
-import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
-import { buildEndpointRegister, buildSnapshotRequest } from '../shared/protocol/fhir/message-builders.ts';
-import { sealMessage } from '../shared/protocol/message-envelope.ts';
-import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
-import { bodyBytes } from '../transport/amqp-message.ts';
+import { sealMessage, PROTOCOL_VERSION, type ApplicationProperties } from '../shared/protocol/index.ts';
+import { buildEndpointRegister, buildSnapshotRequest } from '../shared/protocol/fhir/index.ts';
+import { bodyBytes } from '../transport/index.ts';
 
 /**
  * A bare endpoint for hub tests: sends to the uplink as its broker user and collects everything from its downlink.

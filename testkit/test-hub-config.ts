@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrokerEnvState } from '../scripts/test-env/broker-env.ts';
-import type { HubConfig } from '../hub/hub-config.ts';
+import type { BrokerEnvState } from '../scripts/test-env/index.ts';
+import type { HubConfig } from '../hub/index.ts';
 import type { TestRegion } from './test-region.ts';
 
 /** A hub configuration file for the private test broker; secrets travel in the returned environment, not the file. */

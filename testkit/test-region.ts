@@ -4,8 +4,8 @@ import type { CmsSigner, CryptoKey } from '../shared/cms/index.ts';
 import {
   createCrl, createRootCertificate, derToPem, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, PEM_LABELS, type CertificateIssuer, type LeafProfileName,
 } from '../shared/pki/index.ts';
-import { toBase64 } from '../shared/pki/bytes.ts';
-import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
+import { toBase64 } from '../shared/pki/index.ts';
+import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
 
 /**
  * A throw-away regional PKI for hub tests and benchmarks: a CA, the hub, clinic systems (CN = endpoint id) and

@@ -6,20 +6,10 @@ import type { Bundle } from '@medplum/fhirtypes';
 import type { Message } from 'rhea';
 import type { CmsSigner, TrustConfig } from '../shared/cms/index.ts';
 import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
-import type { ApplicationProperties } from '../shared/protocol/application-properties.ts';
-import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/message-builders.ts';
-import { CONTENT_TYPES, encodeMessage } from '../shared/protocol/message-codec.ts';
-import { sealMessage } from '../shared/protocol/message-envelope.ts';
-import { MESSAGE_TYPE_SPECS } from '../shared/protocol/message-types.ts';
-import { PROTOCOL_VERSION } from '../shared/protocol/protocol-version.ts';
-import { loadFhirDefinitions } from '../shared-node/fhir-definitions.ts';
-import type { EndpointProvisioner } from '../hub/broker/rabbitmq-provisioner.ts';
-import { createCertificateCache } from '../hub/certificate-cache.ts';
-import { uplinkMessage } from '../hub/queue-consumer.ts';
-import { migrateHubSchema } from '../hub/store/hub-schema.ts';
-import type { OutboxRow } from '../hub/store/hub-store.ts';
-import { openPglite, type SqlClient } from '../hub/store/sql-client.ts';
-import { createProcessContext, createUplinkProcessor, type HubIdentity, type ProcessOutcome, type UplinkMessage, type UplinkProcessor } from '../hub/uplink-processor.ts';
+import { CONTENT_TYPES, encodeMessage, sealMessage, MESSAGE_TYPE_SPECS, PROTOCOL_VERSION, type ApplicationProperties } from '../shared/protocol/index.ts';
+import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
+import { loadFhirDefinitions } from '../shared-node/index.ts';
+import { createCertificateCache, uplinkMessage, migrateHubSchema, openPglite, createProcessContext, createUplinkProcessor, type EndpointProvisioner, type OutboxRow, type SqlClient, type HubIdentity, type ProcessOutcome, type UplinkMessage, type UplinkProcessor } from '../hub/index.ts';
 import { createTestRegion, type TestRegion } from './test-region.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { RABBITMQ_TOPOLOGY as T, downlinkReceiveAddress, downlinkQueueName, uplinkSendAddress, vhostHostname } from '../shared/broker/rabbitmq-names.ts';
+import { RABBITMQ_TOPOLOGY as T, downlinkReceiveAddress, downlinkQueueName, uplinkSendAddress, vhostHostname } from '../shared/broker/index.ts';
 
 /**
  * Everything that differs between brokers, behind logical names: the rest of the code speaks of "the uplink" and

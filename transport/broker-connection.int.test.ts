@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConnectionState } from '../shared/api/connection-state.ts';
-import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
-import { createFreePortHost } from '../scripts/test-env/free-port.ts';
+import type { ConnectionState } from '../shared/api/index.ts';
+import { endpointCredentials, loadBrokerEnv, createFreePortHost } from '../scripts/test-env/index.ts';
 import { createBrokerConnection, type BrokerConnection } from './broker-connection.ts';
 
 const env = loadBrokerEnv();

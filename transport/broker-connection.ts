@@ -1,9 +1,8 @@
 import { isIP } from 'node:net';
 import rhea, { type Connection, type ConnectionOptions, type EventContext } from 'rhea';
-import type { ConnectionState, ConnectionStatus } from '../shared/api/connection-state.ts';
-import { plainAmqpProblem } from '../shared/broker/transport-security.ts';
-import { asUnsubscribe, createEmitter } from '../shared/lifecycle.ts';
-import { errorCodeOf, NO_LOGGER, type Logger } from '../shared/logger.ts';
+import type { ConnectionState, ConnectionStatus } from '../shared/api/index.ts';
+import { plainAmqpProblem } from '../shared/broker/index.ts';
+import { asUnsubscribe, createEmitter, errorCodeOf, NO_LOGGER, type Logger } from '../shared/index.ts';
 import { rabbitmq3Adapter, type BrokerAdapter } from './broker-adapter.ts';
 
 export interface BrokerHost {

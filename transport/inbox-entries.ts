@@ -1,6 +1,5 @@
 import type { EventContext, Message } from 'rhea';
-import { PROTOCOL_LIMITS } from '../shared/protocol/limits.ts';
-import { REASON_CODES, type ReasonCode } from '../shared/protocol/reason-codes.ts';
+import { PROTOCOL_LIMITS, REASON_CODES, type ReasonCode } from '../shared/protocol/index.ts';
 import { bodyBytes, toStoredMessage } from './amqp-message.ts';
 import type { DeadLetters, InboxRecord, ParkedMessage } from './transport-store.ts';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LogFields, Logger } from '../shared/logger.ts';
+import type { LogFields, Logger } from '../shared/index.ts';
 import type { BrokerConnection } from './broker-connection.ts';
 import { createInboxReceiver } from './inbox-receiver.ts';
 import { openDatabase } from './sqlite-database.ts';

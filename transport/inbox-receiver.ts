@@ -1,6 +1,6 @@
 import type { EventContext, Message, Receiver } from 'rhea';
-import { errorCodeOf, NO_LOGGER, type Logger } from '../shared/logger.ts';
-import type { ReasonCode } from '../shared/protocol/reason-codes.ts';
+import { errorCodeOf, NO_LOGGER, type Logger } from '../shared/index.ts';
+import type { ReasonCode } from '../shared/protocol/index.ts';
 import { toStoredMessage } from './amqp-message.ts';
 import type { BrokerConnection } from './broker-connection.ts';
 import {

@@ -1,5 +1,5 @@
 import type { Delivery, EventContext, Sender } from 'rhea';
-import { errorCodeOf, NO_LOGGER, type Logger } from '../shared/logger.ts';
+import { errorCodeOf, NO_LOGGER, type Logger } from '../shared/index.ts';
 import type { BrokerConnection } from './broker-connection.ts';
 import { toRheaMessage } from './amqp-message.ts';
 import type { Outbox } from './transport-store.ts';

@@ -1,4 +1,4 @@
-import type { ReasonCode } from '../shared/protocol/reason-codes.ts';
+import type { ReasonCode } from '../shared/protocol/index.ts';
 import { migrate, type SqliteDatabase } from './sqlite-database.ts';
 import type {
   DeadLetter, DeadLetterBodyLimits, DeadLetterState, DeadLetters, Inbox, InboxRecord, Outbox, OutboxEntry, OutboxInput, OutboxState, OutboxTicket, ParkedMessages, StoredMessage,

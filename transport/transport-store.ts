@@ -1,4 +1,4 @@
-import type { ReasonCode } from '../shared/protocol/reason-codes.ts';
+import type { ReasonCode } from '../shared/protocol/index.ts';
 
 /**
  * What the transport keeps durably: the outbox (a message is stored before it is sent, and done only when the broker

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/broker-env.ts';
+import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/index.ts';
 import { rabbitmq3Adapter } from './broker-adapter.ts';
 import { createBrokerConnection, type BrokerConnection } from './broker-connection.ts';
 import { createInboxReceiver, type HandlerResult, type ReceivedMessage } from './inbox-receiver.ts';

@@ -1,6 +1,5 @@
-import { openCaseStore } from '../../main/node/consult/case-store.ts';
-import { openDatabase } from '../../transport/sqlite-database.ts';
-import { createSqliteTransportStore } from '../../transport/sqlite-transport-store.ts';
+import { openCaseStore } from '../../main/node/index.ts';
+import { openDatabase, createSqliteTransportStore } from '../../transport/index.ts';
 import { openEventFeed } from '../event-feed.ts';
 
 /** The publications table as the connector creates it (its module owns the real DDL). */

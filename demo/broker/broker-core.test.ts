@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rhea from 'rhea';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { rabbitPasswordHash } from '../../hub/broker/rabbitmq-definitions.ts';
+import { rabbitPasswordHash } from '../../hub/index.ts';
 import { parseMessage } from './amqp-sections.ts';
 import { createBrokerCore, verifyRabbitPassword, type BrokerCore, type Consumer, type MessageRecord, type QueueState } from './broker-core.ts';
 import { openBrokerStore, type BrokerStore } from './broker-store.ts';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { migrate, openDatabase, type SqliteDatabase } from '../../transport/sqlite-database.ts';
+import { migrate, openDatabase, type SqliteDatabase } from '../../transport/index.ts';
 
 /**
  * The demo broker's disk: one SQLite file (WAL, synchronous=FULL) holding what RabbitMQ keeps in its metadata store

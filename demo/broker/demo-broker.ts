@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { assertEndpointId } from '../../shared/protocol/endpoint-id.ts';
-import { RABBITMQ_TOPOLOGY as T } from '../../shared/broker/rabbitmq-names.ts';
-import { buildRabbitmqDefinitions, rabbitPasswordHash } from '../../hub/broker/rabbitmq-definitions.ts';
+import { assertEndpointId } from '../../shared/protocol/index.ts';
+import { RABBITMQ_TOPOLOGY as T } from '../../shared/broker/index.ts';
+import { buildRabbitmqDefinitions, rabbitPasswordHash } from '../../hub/index.ts';
 import { startAmqpListener } from './amqp-listener.ts';
 import { createBrokerCore, type Log } from './broker-core.ts';
 import { openBrokerStore } from './broker-store.ts';

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rabbitPasswordHash } from '../../hub/broker/rabbitmq-definitions.ts';
+import { rabbitPasswordHash } from '../../hub/index.ts';
 import { isValidPattern } from './access-rules.ts';
 import type { BrokerCore, Log } from './broker-core.ts';
 

@@ -2,8 +2,7 @@
  * Runs in the page, in place of preload/preload.ts: builds the same bridge (preload/bridge.ts) over a Playwright
  * binding instead of Electron IPC. Bundled by esbuild and added with page.addInitScript.
  */
-import { createRtsApi } from '../../preload/bridge.ts';
-import { RTS_API_GLOBAL } from '../../preload/rts-api.ts';
+import { createRtsApi, RTS_API_GLOBAL } from '../../preload/index.ts';
 
 declare global {
   interface Window {

@@ -3,10 +3,7 @@ import { build } from 'esbuild';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DemoRegionProcess } from '../../main/node/demo/demo-region-process.ts';
-import { createMemoryVault } from '../../main/node/vault/memory-vault.ts';
-import type { WorkstationCore, WorkstationCoreOptions } from '../../main/node/workstation-core.ts';
-import { createWorkstationHost } from '../../main/node/workstation-host.ts';
+import { createMemoryVault, createWorkstationHost, type DemoRegionProcess, type WorkstationCore, type WorkstationCoreOptions } from '../../main/node/index.ts';
 import { startRendererServer } from './renderer-server.ts';
 
 const RENDERER_DIR = join(import.meta.dirname, '..', '..', 'dist', 'renderer');

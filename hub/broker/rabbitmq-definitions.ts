@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { assertEndpointId } from '../../shared/protocol/endpoint-id.ts';
-import { RABBITMQ_TOPOLOGY as T, downlinkQueueName } from '../../shared/broker/rabbitmq-names.ts';
+import { assertEndpointId } from '../../shared/protocol/index.ts';
+import { RABBITMQ_TOPOLOGY as T, downlinkQueueName } from '../../shared/broker/index.ts';
 
 /**
  * Builds a RabbitMQ definitions document (for `rabbitmqctl import_definitions` or `load_definitions`) holding the

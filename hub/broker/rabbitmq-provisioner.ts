@@ -1,4 +1,4 @@
-import { RABBITMQ_TOPOLOGY as T, downlinkQueueName } from '../../shared/broker/rabbitmq-names.ts';
+import { RABBITMQ_TOPOLOGY as T, downlinkQueueName } from '../../shared/broker/index.ts';
 import { downlinkQueueDefinition, endpointPermissions } from './rabbitmq-definitions.ts';
 
 /**

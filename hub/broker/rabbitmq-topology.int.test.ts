@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import rhea, { type Connection, type EventContext, type Message } from 'rhea';
 import { afterEach, describe, expect, it } from 'vitest';
-import { downlinkQueueName, downlinkReceiveAddress, uplinkSendAddress, vhostHostname, RABBITMQ_TOPOLOGY } from '../../shared/broker/rabbitmq-names.ts';
-import { endpointCredentials, loadBrokerEnv } from '../../scripts/test-env/broker-env.ts';
+import { downlinkQueueName, downlinkReceiveAddress, uplinkSendAddress, vhostHostname, RABBITMQ_TOPOLOGY } from '../../shared/broker/index.ts';
+import { endpointCredentials, loadBrokerEnv } from '../../scripts/test-env/index.ts';
 
 const env = loadBrokerEnv();
 const port = env.nodes[0]!.amqpPort;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PROTOCOL_LIMITS } from '../../shared/protocol/limits.ts';
+import { PROTOCOL_LIMITS } from '../../shared/protocol/index.ts';
 
 export type DirectoryResourceType = 'Organization' | 'Practitioner' | 'PractitionerRole';
 

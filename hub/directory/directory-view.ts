@@ -1,6 +1,6 @@
 import { describeCertificate, isPkiError } from '../../shared/pki/index.ts';
-import { RTS_URIS } from '../../shared/protocol/identifiers.ts';
-import { organizationOf, practitionerName, readDirectoryEntry, readOrganization } from '../../shared/protocol/fhir/directory-entries.ts';
+import { RTS_URIS } from '../../shared/protocol/index.ts';
+import { organizationOf, practitionerName, readDirectoryEntry, readOrganization } from '../../shared/protocol/fhir/index.ts';
 import * as store from '../store/hub-store.ts';
 import type { SqlQueryable } from '../store/sql-client.ts';
 

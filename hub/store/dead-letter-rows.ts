@@ -1,4 +1,4 @@
-import type { DeadLetterState, StoredMessage } from '../../transport/transport-store.ts';
+import type { DeadLetterState, StoredMessage } from '../../transport/index.ts';
 import { asJson, fromHexText, toHexText, type SqlQueryable } from './sql-client.ts';
 
 /** `dead_letters`: messages refused for good, with the reason, kept for the operator to replay or discard. */

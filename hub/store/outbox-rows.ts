@@ -1,4 +1,4 @@
-import type { StoredMessage } from '../../transport/transport-store.ts';
+import type { StoredMessage } from '../../transport/index.ts';
 import { asJson, fromHexText, toHexText, type SqlQueryable } from './sql-client.ts';
 
 /** `hub_outbox` and `outbox_bodies`: what the hub sends, each body once however many endpoints it goes to. */

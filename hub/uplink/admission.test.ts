@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApplicationProperties } from '../../shared/protocol/application-properties.ts';
-import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';
+import { PROTOCOL_VERSION, type ApplicationProperties } from '../../shared/protocol/index.ts';
 import { createCertificateCache } from '../certificate-cache.ts';
 import * as store from '../store/hub-store.ts';
 import { DEFAULT_SNAPSHOT_INTERVAL_MS } from '../uplink-limits.ts';
 import { admit, claim, claimAll } from './admission.ts';
 import { createProcessContext, type Hub, type UplinkMessage } from './context.ts';
-import { createUplinkFixture, describeSent, type UplinkFixture } from '../../testkit/uplink-fixture.ts';
+import { createUplinkFixture, describeSent, type UplinkFixture } from '../../testkit/index.ts';
 
 /**
  * Admission (admission.ts): properties and sender, decoded once per message, and de-duplication by message id; on

@@ -1,13 +1,8 @@
 import { isCmsError, verify } from '../../shared/cms/index.ts';
 import { commonNameOf, describeCertificate } from '../../shared/pki/index.ts';
-import { certificatesOf } from '../../shared/protocol/fhir/directory-entries.ts';
-import { validatePayload } from '../../shared/protocol/fhir/payload-validator.ts';
-import { PROTOCOL_LIMITS } from '../../shared/protocol/limits.ts';
-import { decodeMessage, type MessageMetadata } from '../../shared/protocol/message-codec.ts';
-import { openMessage, reasonForCmsError, signingTimeProblem } from '../../shared/protocol/message-envelope.ts';
-import { MESSAGE_TYPE_SPECS, type MessageType } from '../../shared/protocol/message-types.ts';
-import { REASON_CODES } from '../../shared/protocol/reason-codes.ts';
-import { certificateBindingProblem } from '../../shared-node/certificate-binding.ts';
+import { certificatesOf, validatePayload } from '../../shared/protocol/fhir/index.ts';
+import { PROTOCOL_LIMITS, decodeMessage, openMessage, reasonForCmsError, signingTimeProblem, MESSAGE_TYPE_SPECS, REASON_CODES, type MessageMetadata, type MessageType } from '../../shared/protocol/index.ts';
+import { certificateBindingProblem } from '../../shared-node/index.ts';
 import * as store from '../store/hub-store.ts';
 import { bodyLimitOf } from '../uplink-limits.ts';
 import { reject, type Admission, type Hub, type ProcessContext, type UplinkMessage } from './context.ts';

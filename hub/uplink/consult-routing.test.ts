@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApplicationProperties } from '../../shared/protocol/application-properties.ts';
-import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';
+import { PROTOCOL_VERSION, type ApplicationProperties } from '../../shared/protocol/index.ts';
 import * as store from '../store/hub-store.ts';
-import { createUplinkFixture, describeSent, type UplinkFixture } from '../../testkit/uplink-fixture.ts';
-import { expertEntry, hospital } from '../../testkit/test-region.ts';
+import { createUplinkFixture, describeSent, expertEntry, hospital, type UplinkFixture } from '../../testkit/index.ts';
 
 /**
  * Consult messages and receipts routed by their clear-text properties (consult-routing.ts), through the processor on

@@ -1,6 +1,4 @@
-import type { ApplicationProperties } from '../../shared/protocol/application-properties.ts';
-import type { MessageMetadata } from '../../shared/protocol/message-codec.ts';
-import { REASON_CODES } from '../../shared/protocol/reason-codes.ts';
+import { REASON_CODES, type ApplicationProperties, type MessageMetadata } from '../../shared/protocol/index.ts';
 import * as store from '../store/hub-store.ts';
 import { endpointOf, reject, roleOf, type Hub, type ProcessContext, type UplinkMessage } from './context.ts';
 import { forwarded, queue, sendReceipt } from './outgoing.ts';

@@ -1,9 +1,6 @@
 import type { CmsSigner, TrustConfig } from '../../shared/cms/index.ts';
-import type { AmqpMessageFields, MessageMetadata } from '../../shared/protocol/message-codec.ts';
-import type { OpenContext } from '../../shared/protocol/message-envelope.ts';
-import type { MessageType } from '../../shared/protocol/message-types.ts';
-import { failureClass, type ReasonCode } from '../../shared/protocol/reason-codes.ts';
-import type { StoredMessage } from '../../transport/transport-store.ts';
+import { failureClass, type AmqpMessageFields, type MessageMetadata, type OpenContext, type MessageType, type ReasonCode } from '../../shared/protocol/index.ts';
+import type { StoredMessage } from '../../transport/index.ts';
 import type { EndpointProvisioner } from '../broker/rabbitmq-provisioner.ts';
 import type { CertificateCache } from '../certificate-cache.ts';
 import * as store from '../store/hub-store.ts';

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as store from '../store/hub-store.ts';
-import { createUplinkFixture, describeSent, type UplinkFixture } from '../../testkit/uplink-fixture.ts';
-import { expertEntry, hospital, type TestIdentity, type TestPractitioner } from '../../testkit/test-region.ts';
+import { createUplinkFixture, describeSent, expertEntry, hospital, type UplinkFixture, type TestIdentity, type TestPractitioner } from '../../testkit/index.ts';
 
 /** A clinic system's `directory.publish` (directory-publish.ts) through the processor, on PGlite. */
 describe('uplink directory publish', () => {

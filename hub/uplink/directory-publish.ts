@@ -1,13 +1,6 @@
-import { certificatesOf, roleReferenceProblem } from '../../shared/protocol/fhir/directory-entries.ts';
-import { buildDirectoryUpdate, type DirectoryChange, type DirectoryResource } from '../../shared/protocol/fhir/message-builders.ts';
-import type { ApplicationProperties } from '../../shared/protocol/application-properties.ts';
-import { PROTOCOL_LIMITS } from '../../shared/protocol/limits.ts';
-import type { MessageMetadata } from '../../shared/protocol/message-codec.ts';
-import { reasonForCmsError } from '../../shared/protocol/message-envelope.ts';
-import { MESSAGE_TYPES as T } from '../../shared/protocol/message-types.ts';
-import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';
-import { REASON_CODES, type ReasonCode } from '../../shared/protocol/reason-codes.ts';
-import { certificateBindingProblem } from '../../shared-node/certificate-binding.ts';
+import { certificatesOf, roleReferenceProblem, buildDirectoryUpdate, type DirectoryChange, type DirectoryResource } from '../../shared/protocol/fhir/index.ts';
+import { PROTOCOL_LIMITS, reasonForCmsError, MESSAGE_TYPES as T, PROTOCOL_VERSION, REASON_CODES, type ApplicationProperties, type MessageMetadata, type ReasonCode } from '../../shared/protocol/index.ts';
+import { certificateBindingProblem } from '../../shared-node/index.ts';
 import { chunkDirectoryRows, publisherOf, resourceRows, type DirectoryResourceType, type DirectoryRow } from '../directory/directory-chunks.ts';
 import * as store from '../store/hub-store.ts';
 import { entryResource, openSigned } from './admission.ts';

@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { commonNameOf } from '../../shared/pki/index.ts';
-import { buildDirectorySnapshot, type DirectoryResource } from '../../shared/protocol/fhir/message-builders.ts';
-import type { MessageMetadata } from '../../shared/protocol/message-codec.ts';
-import { MESSAGE_TYPES as T } from '../../shared/protocol/message-types.ts';
-import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';
-import { REASON_CODES } from '../../shared/protocol/reason-codes.ts';
+import { buildDirectorySnapshot, type DirectoryResource } from '../../shared/protocol/fhir/index.ts';
+import { MESSAGE_TYPES as T, PROTOCOL_VERSION, REASON_CODES, type MessageMetadata } from '../../shared/protocol/index.ts';
 import { chunkDirectoryRows } from '../directory/directory-chunks.ts';
 import * as store from '../store/hub-store.ts';
 import { entryResource, practitionerAt, verifySigned } from './admission.ts';

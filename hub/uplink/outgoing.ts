@@ -1,13 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import { readCrl } from '../../shared/pki/index.ts';
-import type { ApplicationProperties } from '../../shared/protocol/application-properties.ts';
-import { buildHubNotice, buildReceipt } from '../../shared/protocol/fhir/message-builders.ts';
-import { sealMessage } from '../../shared/protocol/message-envelope.ts';
-import { MESSAGE_TYPES as T } from '../../shared/protocol/message-types.ts';
-import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';
-import { REASON_DESCRIPTIONS, type ReasonCode } from '../../shared/protocol/reason-codes.ts';
-import type { StoredMessage } from '../../transport/transport-store.ts';
+import { sealMessage, MESSAGE_TYPES as T, PROTOCOL_VERSION, REASON_DESCRIPTIONS, type ApplicationProperties, type ReasonCode } from '../../shared/protocol/index.ts';
+import { buildHubNotice, buildReceipt } from '../../shared/protocol/fhir/index.ts';
+import type { StoredMessage } from '../../transport/index.ts';
 import * as store from '../store/hub-store.ts';
 import { endpointOf, HUB_SENDER, type Hub, type ProcessContext } from './context.ts';
 

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProvisioningError } from '../broker/rabbitmq-provisioner.ts';
 import * as store from '../store/hub-store.ts';
-import { createUplinkFixture, describeSent, type UplinkFixture } from '../../testkit/uplink-fixture.ts';
-import { expertEntry, hospital, type TestIdentity } from '../../testkit/test-region.ts';
+import { createUplinkFixture, describeSent, expertEntry, hospital, type UplinkFixture, type TestIdentity } from '../../testkit/index.ts';
 
 /** `endpoint.register` (registration.ts) through the processor, on PGlite, with a fake provisioner. */
 describe('uplink registration', () => {

@@ -1,6 +1,5 @@
 import { commonNameOf } from '../../shared/pki/index.ts';
-import type { MessageMetadata } from '../../shared/protocol/message-codec.ts';
-import { REASON_CODES } from '../../shared/protocol/reason-codes.ts';
+import { REASON_CODES, type MessageMetadata } from '../../shared/protocol/index.ts';
 import { ProvisioningError } from '../broker/rabbitmq-provisioner.ts';
 import * as store from '../store/hub-store.ts';
 import { newestCrlPerAnchor } from '../trust-reloader.ts';

@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { certificateFingerprint, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, signEnrolment } from '../../shared/enrolment/enrolment.ts';
+import { certificateFingerprint, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, signEnrolment } from '../../shared/enrolment/index.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../../shared/pki/index.ts';
-import { endpointCredentials } from '../../scripts/test-env/broker-env.ts';
-import type { TestIdentity, TestPractitioner, TestRegion } from '../../testkit/test-region.ts';
+import { endpointCredentials } from '../../scripts/test-env/index.ts';
+import type { TestIdentity, TestPractitioner, TestRegion } from '../../testkit/index.ts';
 import type { RegionHarness } from './region-harness.ts';
 
 /**

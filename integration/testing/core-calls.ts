@@ -1,6 +1,5 @@
-import type { CommandChannel } from '../../shared/api/channels.ts';
-import type { CommandInput, CommandOutput } from '../../shared/api/contract.ts';
-import type { WorkstationCore } from '../../main/node/workstation-core.ts';
+import type { CommandChannel, CommandInput, CommandOutput } from '../../shared/api/index.ts';
+import type { WorkstationCore } from '../../main/node/index.ts';
 
 /** Dispatches a command to a core as the renderer would, and gives its value or throws its error code and message. */
 export async function callCore<C extends CommandChannel>(core: WorkstationCore, command: C, ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]): Promise<CommandOutput<C>> {

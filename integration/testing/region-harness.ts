@@ -4,23 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
 import rhea, { type Message } from 'rhea';
-import { COMMANDS, type CommandChannel } from '../../shared/api/channels.ts';
+import { COMMANDS, type CommandChannel } from '../../shared/api/index.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../../shared/pki/index.ts';
-import type { ApplicationProperties } from '../../shared/protocol/application-properties.ts';
-import { sealMessage } from '../../shared/protocol/message-envelope.ts';
-import { PROTOCOL_VERSION } from '../../shared/protocol/protocol-version.ts';
-import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../../shared/protocol/fhir/message-builders.ts';
-import { endpointCredentials, loadBrokerEnv, type BrokerEnvState } from '../../scripts/test-env/broker-env.ts';
-import { freeLoopbackPort } from '../../scripts/test-env/free-port.ts';
-import { createTestDatabase, loadPostgresEnv } from '../../scripts/test-env/postgres-env.ts';
-import { loadHubConfig } from '../../hub/hub-config.ts';
-import { startHub, type HubService } from '../../hub/hub-service.ts';
-import { purgeTestQueues, writeTestHubConfig } from '../../testkit/test-hub-config.ts';
-import { connectTestEndpoint, type TestEndpoint } from '../../testkit/test-endpoint.ts';
-import { createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../../testkit/test-region.ts';
-import { createKeychainVault } from '../../main/node/vault/keychain-vault.ts';
-import type { SecretVault } from '../../main/node/vault/secret-vault.ts';
-import type { WorkstationCore, WorkstationCoreOptions } from '../../main/node/workstation-core.ts';
+import { sealMessage, PROTOCOL_VERSION, type ApplicationProperties } from '../../shared/protocol/index.ts';
+import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../../shared/protocol/fhir/index.ts';
+import { endpointCredentials, loadBrokerEnv, freeLoopbackPort, createTestDatabase, loadPostgresEnv, type BrokerEnvState } from '../../scripts/test-env/index.ts';
+import { loadHubConfig, startHub, type HubService } from '../../hub/index.ts';
+import { purgeTestQueues, writeTestHubConfig, connectTestEndpoint, createTestRegion, expertEntry, hospital, type TestEndpoint, type TestIdentity, type TestPractitioner, type TestRegion } from '../../testkit/index.ts';
+import { createKeychainVault, type SecretVault, type WorkstationCore, type WorkstationCoreOptions } from '../../main/node/index.ts';
 
 /**
  * A small region for tests of whole workstations: the private test broker, a hub on its embedded database, two clinic

@@ -1,7 +1,7 @@
 import { net, protocol } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CONTENT_SECURITY_POLICY, FRAME_ANCESTORS_DIRECTIVE } from '../../shared/security/content-security-policy.ts';
+import { CONTENT_SECURITY_POLICY, FRAME_ANCESTORS_DIRECTIVE } from '../../shared/security/index.ts';
 import { APP_SCHEME, rendererRelativePath } from './renderer-origin.ts';
 
 /** Must run before the app is ready. */

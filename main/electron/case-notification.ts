@@ -1,4 +1,4 @@
-import type { CaseSummary } from '../../shared/api/consult-schemas.ts';
+import type { CaseSummary } from '../../shared/api/index.ts';
 
 /**
  * The words of an OS notification about a case. Notifications show on lock screens and in shared rooms, so they

@@ -1,8 +1,6 @@
 import { BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
-import { COMMANDS } from '../../shared/api/channels.ts';
-import { API_ERROR_CODES, apiError } from '../../shared/api/api-error.ts';
-import { err } from '../../shared/api/result.ts';
-import type { WorkstationCore } from '../node/workstation-core.ts';
+import { COMMANDS, API_ERROR_CODES, apiError, err } from '../../shared/api/index.ts';
+import type { WorkstationCore } from '../node/index.ts';
 import { isAppUrl } from './renderer-origin.ts';
 
 /** Only the top frame of one of our windows, showing our own page, may call the core. */

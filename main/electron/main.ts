@@ -1,12 +1,9 @@
 import { app, BrowserWindow, Notification, powerMonitor, session } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
-import { openJsonLinesLogFile, type JsonLinesLogFile } from '../../shared-node/json-lines-logger.ts';
-import { forkDemoRegion, type DemoRegionProcess } from '../node/demo/demo-region-process.ts';
-import { createKeychainVault, DEFAULT_VAULT_SERVICE } from '../node/vault/keychain-vault.ts';
-import type { WorkstationCore } from '../node/workstation-core.ts';
-import { createWorkstationHost } from '../node/workstation-host.ts';
+import { COMMANDS, EVENTS } from '../../shared/api/index.ts';
+import { openJsonLinesLogFile, type JsonLinesLogFile } from '../../shared-node/index.ts';
+import { forkDemoRegion, createKeychainVault, DEFAULT_VAULT_SERVICE, createWorkstationHost, type DemoRegionProcess, type WorkstationCore } from '../node/index.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { hardenSession, hardenWebContents, secureWebPreferences } from './hardening.ts';
 import { caseNotification } from './case-notification.ts';

@@ -2,9 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../shared/api/channels.ts';
-import { commandContract } from '../../shared/api/contract.ts';
-import { CONTENT_SECURITY_POLICY, FRAME_ANCESTORS_DIRECTIVE } from '../../shared/security/content-security-policy.ts';
+import { COMMANDS, commandContract } from '../../shared/api/index.ts';
+import { CONTENT_SECURITY_POLICY, FRAME_ANCESTORS_DIRECTIVE } from '../../shared/security/index.ts';
 
 /**
  * Electron's security checklist, verified on the shell's own sources (parsed with the TypeScript compiler, so it runs

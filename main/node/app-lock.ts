@@ -3,8 +3,8 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { API_ERROR_CODES } from '../../shared/api/api-error.ts';
-import { asUnsubscribe, createEmitter } from '../../shared/lifecycle.ts';
+import { API_ERROR_CODES } from '../../shared/api/index.ts';
+import { asUnsubscribe, createEmitter } from '../../shared/index.ts';
 import { CoreError } from './core-error.ts';
 import { VaultUnavailableError, type SecretVault } from './vault/secret-vault.ts';
 import { LOCK_PASSPHRASE_ACCOUNT } from './vault/vault-accounts.ts';

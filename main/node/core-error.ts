@@ -1,4 +1,4 @@
-import type { ApiErrorCode } from '../../shared/api/api-error.ts';
+import type { ApiErrorCode } from '../../shared/api/index.ts';
 
 /** A refusal the user can understand and act on; the dispatcher passes its code and message to the renderer. */
 export class CoreError extends Error {

@@ -1,6 +1,5 @@
-import type { EventChannel } from '../../shared/api/channels.ts';
-import type { EventPayload } from '../../shared/api/contract.ts';
-import { createEmitter, type Disposable } from '../../shared/lifecycle.ts';
+import type { EventChannel, EventPayload } from '../../shared/api/index.ts';
+import { createEmitter, type Disposable } from '../../shared/index.ts';
 
 export type CoreEventListener = <E extends EventChannel>(event: E, payload: EventPayload<E>) => void;
 

@@ -1,10 +1,7 @@
-import { EVENTS } from '../../shared/api/channels.ts';
-import { API_ERROR_CODES } from '../../shared/api/api-error.ts';
-import { assertEndpointId } from '../../shared/protocol/endpoint-id.ts';
-import { createNativeCertificateValidator } from '../../shared-node/native-certificate-validator.ts';
-import { loadFhirDefinitions } from '../../shared-node/fhir-definitions.ts';
-import type { SqliteDatabase } from '../../transport/sqlite-database.ts';
-import { createSqliteTransportStore } from '../../transport/sqlite-transport-store.ts';
+import { EVENTS, API_ERROR_CODES } from '../../shared/api/index.ts';
+import { assertEndpointId } from '../../shared/protocol/index.ts';
+import { createNativeCertificateValidator, loadFhirDefinitions } from '../../shared-node/index.ts';
+import { createSqliteTransportStore, type SqliteDatabase } from '../../transport/index.ts';
 import { createCommandDispatcher, type CommandDispatcher } from './api/command-dispatcher.ts';
 import { auditSealFromVault, openAuditLog } from './audit/audit-log.ts';
 import { openCaseStore } from './consult/case-store.ts';

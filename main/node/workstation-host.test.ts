@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../shared/api/channels.ts';
+import { COMMANDS } from '../../shared/api/index.ts';
 import { createMemoryVault } from './vault/memory-vault.ts';
 import { createWorkstationHost } from './workstation-host.ts';
 

@@ -1,10 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Conf from 'conf';
-import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
-import { regionChoiceSchema, type RegionChoice, type RegionState, type SetupState } from '../../shared/api/contract.ts';
-import { API_ERROR_CODES, apiError } from '../../shared/api/api-error.ts';
-import { err } from '../../shared/api/result.ts';
+import { COMMANDS, EVENTS, regionChoiceSchema, API_ERROR_CODES, apiError, err, type RegionChoice, type RegionState, type SetupState } from '../../shared/api/index.ts';
 import { createCommandDispatcher, type CommandDispatcher } from './api/command-dispatcher.ts';
 import { createCoreEvents } from './core-events.ts';
 import { CoreError } from './core-error.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../shared/api/channels.ts';
+import { COMMANDS } from '../../shared/api/index.ts';
 import { createMemoryVault } from './vault/memory-vault.ts';
 import { createWorkstationCore, type WorkstationCore } from './workstation-core.ts';
 

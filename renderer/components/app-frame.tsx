@@ -1,6 +1,5 @@
 import type { ReactNode } from 'react';
-import type { AppInfo } from '../../shared/api/contract.ts';
-import type { ConnectionState } from '../../shared/api/connection-state.ts';
+import type { AppInfo, ConnectionState } from '../../shared/api/index.ts';
 import { ConnectionBadge } from './connection-badge.tsx';
 
 export function AppFrame({ info, connection, demo, children }: { info: AppInfo | undefined; connection: ConnectionState | undefined; demo: boolean; children: ReactNode }) {

@@ -1,5 +1,5 @@
 import { useId, useState, type ChangeEvent } from 'react';
-import type { CaseView } from '../../shared/api/consult-schemas.ts';
+import type { CaseView } from '../../shared/api/index.ts';
 import { fileToBase64, formatBytes } from '../files.ts';
 
 export type PickedAttachment = CaseView['attachments'][number];

@@ -1,4 +1,4 @@
-import type { CaseView } from '../../shared/api/consult-schemas.ts';
+import type { CaseView } from '../../shared/api/index.ts';
 import { formatBytes } from '../files.ts';
 
 type Attachment = CaseView['attachments'][number];

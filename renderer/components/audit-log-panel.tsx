@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'react';
-import { COMMANDS } from '../../shared/api/channels.ts';
-import type { CommandOutput } from '../../shared/api/contract.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, type CommandOutput } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 import { useAction } from '../hooks/use-command.ts';
 import { ErrorMessage } from './error-message.tsx';
 

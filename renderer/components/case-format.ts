@@ -1,6 +1,6 @@
-import type { CaseView } from '../../shared/api/consult-schemas.ts';
-import type { ConsultStatus } from '../../shared/protocol/consult-status.ts';
-import { VITAL_SIGNS, type VitalSign, type Waveform } from '../../shared/protocol/fhir/vital-signs.ts';
+import type { CaseView } from '../../shared/api/index.ts';
+import type { ConsultStatus } from '../../shared/protocol/index.ts';
+import { VITAL_SIGNS, type VitalSign, type Waveform } from '../../shared/protocol/fhir/index.ts';
 
 /** Words and tones for what a case shows: statuses, urgencies, message states, units, measures. */
 export type Tone = 'ok' | 'warn' | 'bad' | undefined;

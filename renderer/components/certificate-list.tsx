@@ -1,4 +1,4 @@
-import type { SetupState } from '../../shared/api/contract.ts';
+import type { SetupState } from '../../shared/api/index.ts';
 
 type CertificateStatus = NonNullable<SetupState['identity']>['certificates'][number];
 

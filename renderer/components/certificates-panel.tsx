@@ -1,7 +1,6 @@
 import { useState } from 'react';
-import { COMMANDS } from '../../shared/api/channels.ts';
-import type { SetupState } from '../../shared/api/contract.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, type SetupState } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 import { fileToBase64 } from '../files.ts';
 import { useAction } from '../hooks/use-command.ts';
 import { CertificateList } from './certificate-list.tsx';

@@ -1,4 +1,4 @@
-import type { ConnectionState, ConnectionStatus } from '../../shared/api/connection-state.ts';
+import type { ConnectionState, ConnectionStatus } from '../../shared/api/index.ts';
 
 export const CONNECTION_LABELS: Record<ConnectionStatus, string> = {
   'not-configured': 'Not configured',

@@ -1,4 +1,4 @@
-import type { ConnectionState } from '../../shared/api/connection-state.ts';
+import type { ConnectionState } from '../../shared/api/index.ts';
 import { CONNECTION_LABELS } from './connection-badge.tsx';
 
 function formatSince(iso: string): string {

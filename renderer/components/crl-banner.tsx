@@ -1,4 +1,4 @@
-import type { SetupState } from '../../shared/api/contract.ts';
+import type { SetupState } from '../../shared/api/index.ts';
 
 type Trust = NonNullable<SetupState['identity']>['trust'];
 

@@ -1,4 +1,4 @@
-import type { ApiError } from '../../shared/api/api-error.ts';
+import type { ApiError } from '../../shared/api/index.ts';
 
 /** A refusal from the core, in its own words; `role="alert"` so a screen reader says it at once. */
 export function ErrorMessage({ error }: { error: ApiError | undefined }) {

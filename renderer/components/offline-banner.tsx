@@ -1,4 +1,4 @@
-import type { ConnectionState } from '../../shared/api/connection-state.ts';
+import type { ConnectionState } from '../../shared/api/index.ts';
 
 /** Says plainly when nothing leaves the machine, and that what the user does now is kept and sent later. */
 export function OfflineBanner({ connection, pending }: { connection: ConnectionState | undefined; pending: number }) {

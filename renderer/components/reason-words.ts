@@ -1,4 +1,4 @@
-import { REASON_CODES } from '../../shared/protocol/reason-codes.ts';
+import { REASON_CODES } from '../../shared/protocol/index.ts';
 
 /**
  * A refusal's reason code with what it means for the user where the code alone says too little: a revoked

@@ -1,6 +1,5 @@
-import { COMMANDS } from '../../shared/api/channels.ts';
-import type { RegionState } from '../../shared/api/contract.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, type RegionState } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { useAction } from '../hooks/use-command.ts';
 

@@ -1,4 +1,4 @@
-import type { ReportInput } from '../../shared/api/consult-schemas.ts';
+import type { ReportInput } from '../../shared/api/index.ts';
 import { formatNumber, frequencyText, ICD10_SYSTEM } from './case-format.ts';
 
 export type ReportContent = Pick<ReportInput, 'findings' | 'conclusion' | 'diagnoses' | 'prescriptions'>;

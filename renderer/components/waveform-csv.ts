@@ -1,4 +1,4 @@
-import { ECG_LEADS } from '../../shared/protocol/fhir/vital-signs.ts';
+import { ECG_LEADS } from '../../shared/protocol/fhir/index.ts';
 
 export type EcgLead = keyof typeof ECG_LEADS;
 

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import type uPlot from 'uplot';
-import type { CaseView } from '../../shared/api/consult-schemas.ts';
-import { WAVEFORMS } from '../../shared/protocol/fhir/vital-signs.ts';
+import type { CaseView } from '../../shared/api/index.ts';
+import { WAVEFORMS } from '../../shared/protocol/fhir/index.ts';
 import { formatDateTime, formatNumber, seriesStats, unitDisplay, waveformLabel } from './case-format.ts';
 import { SERIES_COLOURS, UplotChart } from './uplot-chart.tsx';
 

@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'react';
-import { COMMANDS } from '../../shared/api/channels.ts';
-import type { AppInfo } from '../../shared/api/contract.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, type AppInfo } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 
 export function useAppInfo(api: RtsApi): AppInfo | undefined {
   const [info, setInfo] = useState<AppInfo>();

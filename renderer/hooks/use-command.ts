@@ -1,9 +1,6 @@
 import { useCallback, useEffect, useEffectEvent, useState } from 'react';
-import type { CommandChannel, EventChannel } from '../../shared/api/channels.ts';
-import type { ApiError } from '../../shared/api/api-error.ts';
-import type { CommandInput, CommandOutput, EventPayload } from '../../shared/api/contract.ts';
-import type { Result } from '../../shared/api/result.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import type { CommandChannel, EventChannel, ApiError, CommandInput, CommandOutput, EventPayload, Result } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 
 /** One command call with its input as a value (the typed `invoke` spreads input into optional arguments). */
 function invoke<C extends CommandChannel>(api: RtsApi, command: C, input: unknown): Promise<Result<CommandOutput<C>>> {

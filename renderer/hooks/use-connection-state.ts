@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'react';
-import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
-import type { ConnectionState } from '../../shared/api/connection-state.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, EVENTS, type ConnectionState } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 
 /** The broker connection as the core reports it: the current state first, then every change. */
 export function useConnectionState(api: RtsApi): ConnectionState | undefined {

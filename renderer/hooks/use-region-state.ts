@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'react';
-import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
-import type { RegionState } from '../../shared/api/contract.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, EVENTS, type RegionState } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 
 /** Which region the workstation works in (own or demo), and whether it is between the two: asked once, then kept by events. */
 export function useRegionState(api: RtsApi): RegionState | undefined {

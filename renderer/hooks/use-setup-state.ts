@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'react';
-import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
-import type { SetupState } from '../../shared/api/contract.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, EVENTS, type SetupState } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 
 /** What is set up (region, identity, registration, lock): asked once, then kept current by events. */
 export function useSetupState(api: RtsApi): { state: SetupState | undefined; refresh: () => void } {

@@ -1,8 +1,7 @@
 import { useId, useMemo, useState } from 'react';
-import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
-import type { CaseAction, CaseView } from '../../shared/api/consult-schemas.ts';
-import { CONSULT_STATUS_SENDER, canTransition, isTerminal, type ConsultStatus, type ConsultStatusUpdate } from '../../shared/protocol/consult-status.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, EVENTS, type CaseAction, type CaseView } from '../../shared/api/index.ts';
+import { CONSULT_STATUS_SENDER, canTransition, isTerminal, type ConsultStatus, type ConsultStatusUpdate } from '../../shared/protocol/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 import { AttachmentPicker, type PickedAttachment } from '../components/attachment-picker.tsx';
 import { AttachmentViewer } from '../components/attachment-viewer.tsx';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { composeConsultSchema } from '../../shared/api/consult-schemas.ts';
+import { composeConsultSchema } from '../../shared/api/index.ts';
 import { checkConsult, toLocalInput, type Form } from './compose-form.ts';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');

@@ -1,8 +1,6 @@
 import type { z } from 'zod';
-import { COMMANDS } from '../../shared/api/channels.ts';
-import { commandContract } from '../../shared/api/contract.ts';
-import type { ComposeConsult } from '../../shared/api/consult-schemas.ts';
-import type { VitalSign } from '../../shared/protocol/fhir/vital-signs.ts';
+import { COMMANDS, commandContract, type ComposeConsult } from '../../shared/api/index.ts';
+import type { VitalSign } from '../../shared/protocol/fhir/index.ts';
 import type { PickedAttachment } from '../components/attachment-picker.tsx';
 import { NATIONAL_ID_SYSTEM, type Priority } from '../components/case-format.ts';
 import type { ParsedWaveform } from '../components/waveform-csv.ts';

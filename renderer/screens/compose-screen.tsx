@@ -1,8 +1,7 @@
 import { useId, useMemo, useState, type ChangeEvent, type ReactNode } from 'react';
-import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
-import { waveformSchema } from '../../shared/api/consult-schemas.ts';
-import { VITAL_SIGNS, type VitalSign } from '../../shared/protocol/fhir/vital-signs.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, EVENTS, waveformSchema } from '../../shared/api/index.ts';
+import { VITAL_SIGNS, type VitalSign } from '../../shared/protocol/fhir/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 import { AttachmentPicker } from '../components/attachment-picker.tsx';
 import {
   formatNumber, GENDER_LABEL, PRIORITIES, PRIORITY_LABEL, unitDisplay, vitalLabel, waveformLabel, type Priority,

@@ -1,8 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
-import type { ApiError } from '../../shared/api/api-error.ts';
-import type { CommandOutput, DirectoryState } from '../../shared/api/contract.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, EVENTS, type ApiError, type CommandOutput, type DirectoryState } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { LookAlikeBadge, LookAlikeWarning } from '../components/look-alike.tsx';

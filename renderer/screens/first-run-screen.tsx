@@ -1,7 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { COMMANDS } from '../../shared/api/channels.ts';
-import type { RegionState, SetupState } from '../../shared/api/contract.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, type RegionState, type SetupState } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { ConnectionForm } from '../components/connection-form.tsx';

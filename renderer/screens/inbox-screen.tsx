@@ -1,8 +1,6 @@
 import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
-import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
-import type { ApiError } from '../../shared/api/api-error.ts';
-import type { CaseSummary } from '../../shared/api/consult-schemas.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, EVENTS, type ApiError, type CaseSummary } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';

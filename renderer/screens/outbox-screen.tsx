@@ -1,5 +1,5 @@
-import { COMMANDS, EVENTS } from '../../shared/api/channels.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, EVENTS } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';

@@ -1,7 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { COMMANDS } from '../../shared/api/channels.ts';
-import type { ReportInput } from '../../shared/api/consult-schemas.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import { COMMANDS, type ReportInput } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 import { ICD10_SYSTEM, PERIOD_UNIT_LABEL } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { ReportView } from '../components/report-view.tsx';

@@ -1,5 +1,5 @@
-import type { RegionState, SetupState } from '../../shared/api/contract.ts';
-import type { RtsApi } from '../../preload/rts-api.ts';
+import type { RegionState, SetupState } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
 import { AuditLogPanel } from '../components/audit-log-panel.tsx';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { CertificatesPanel } from '../components/certificates-panel.tsx';

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { buildRabbitmqDefinitions } from '../../hub/broker/rabbitmq-definitions.ts';
+import { buildRabbitmqDefinitions } from '../../hub/index.ts';
 import type { BrokerEnvState, BrokerNodeState } from './broker-env.ts';
 import { freeLoopbackPort as freePort } from './free-port.ts';
 import { isAlive } from './process-liveness.ts';

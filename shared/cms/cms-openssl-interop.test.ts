@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki, runOpenssl, type LeafName, type TestPki } from '../../scripts/test-env/openssl-pki.ts';
+import { createTestPki, runOpenssl, type LeafName, type TestPki } from '../../scripts/test-env/index.ts';
 import {
   CONTENT_ENCRYPTION,
   importDecryptionKey,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki, runOpenssl, type LeafName, type TestPki } from '../../scripts/test-env/openssl-pki.ts';
+import { createTestPki, runOpenssl, type LeafName, type TestPki } from '../../scripts/test-env/index.ts';
 import {
   checkTrustRevocation,
   CMS_ERROR_CODES,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki, type LeafName, type TestPki } from '../../scripts/test-env/openssl-pki.ts';
+import { createTestPki, type LeafName, type TestPki } from '../../scripts/test-env/index.ts';
 import {
   CONTENT_ENCRYPTION,
   decrypt,

@@ -6,14 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDecryptionKey } from '../cms/index.ts';
 import { commonNameOf, pemToDer, pemToDerAll } from '../pki/index.ts';
 import { ENROLMENT_SIGNER_COMMON_NAME, verifyEnrolment } from '../enrolment/enrolment.ts';
-import { certificateBindingProblem } from '../../shared-node/certificate-binding.ts';
+import { certificateBindingProblem, loadFhirDefinitions } from '../../shared-node/index.ts';
 import {
   CODES_WITHOUT_VECTOR, CONFORMANCE_MISNAMED_IDENTITIES, OPENSSL_ENROLMENT, OPENSSL_REFERENCE, type ConformanceVector, type UnboundEntry, type VectorMessage,
 } from './conformance.ts';
 import { certificatesOf } from './fhir/directory-entries.ts';
 import { openMessage } from './message-envelope.ts';
 import { REASON_CODES, type ReasonCode } from './reason-codes.ts';
-import { loadFhirDefinitions } from '../../shared-node/fhir-definitions.ts';
 
 const root = join(import.meta.dirname, '..', '..', 'docs', 'conformance');
 const read = (path: string) => readFileSync(join(root, path));

@@ -7,7 +7,7 @@ import { pemToDer } from '../pki/index.ts';
 import { protocolExamples, type ProtocolExample } from './examples.ts';
 import { CONTENT_TYPES, type AmqpMessageFields } from './message-codec.ts';
 import { openMessage, sealMessage, type OpenResult } from './message-envelope.ts';
-import { loadFhirDefinitions } from '../../shared-node/fhir-definitions.ts';
+import { loadFhirDefinitions } from '../../shared-node/index.ts';
 
 /**
  * Issue #16 items 6 and 11: what a forwarding hub can learn from a receipt, and what it can change in transit.

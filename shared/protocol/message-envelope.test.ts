@@ -6,7 +6,7 @@ import { createCrl, createRootCertificate, generateKeyPair, pemToDer } from '../
 import { protocolExamples } from './examples.ts';
 import { openMessage, sealMessage } from './message-envelope.ts';
 import { failureClass } from './reason-codes.ts';
-import { loadFhirDefinitions } from '../../shared-node/fhir-definitions.ts';
+import { loadFhirDefinitions } from '../../shared-node/index.ts';
 
 // The conformance PKI doubles as a fixture: real certificates from the regional CA.
 const pki = join(import.meta.dirname, '..', '..', 'docs', 'conformance', 'pki');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import rhea from 'rhea';
 import { describe, expect, it } from 'vitest';
-import { bodyBytes, toRheaMessage } from '../../transport/amqp-message.ts';
+import { bodyBytes, toRheaMessage } from '../../transport/index.ts';
 import { ENROLMENT_FILE_EXTENSION, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME } from '../enrolment/enrolment.ts';
 import { vhostHostname } from '../broker/rabbitmq-names.ts';
 import type { VectorMessage } from './conformance.ts';

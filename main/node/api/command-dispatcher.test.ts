@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../../shared/api/channels.ts';
+import { COMMANDS } from '../../../shared/api/index.ts';
 import { CoreError } from '../core-error.ts';
 import { VaultUnavailableError } from '../vault/secret-vault.ts';
 import { createCommandDispatcher, type CommandHandlers } from './command-dispatcher.ts';

@@ -1,7 +1,4 @@
-import { isCommandChannel, type CommandChannel, type CoreCommandChannel } from '../../../shared/api/channels.ts';
-import { commandContract, type CommandOutput } from '../../../shared/api/contract.ts';
-import { API_ERROR_CODES, apiError } from '../../../shared/api/api-error.ts';
-import { err, ok, type Result } from '../../../shared/api/result.ts';
+import { isCommandChannel, commandContract, API_ERROR_CODES, apiError, err, ok, type CommandChannel, type CoreCommandChannel, type CommandOutput, type Result } from '../../../shared/api/index.ts';
 import type { z } from 'zod';
 import { CoreError } from '../core-error.ts';
 import { VaultUnavailableError } from '../vault/secret-vault.ts';

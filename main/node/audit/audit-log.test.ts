@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../transport/sqlite-database.ts';
+import { openDatabase } from '../../../transport/index.ts';
 import { createMemoryVault } from '../vault/memory-vault.ts';
 import { AUDIT_ANCHOR_ACCOUNT, AUDIT_KEY_ACCOUNT } from '../vault/vault-accounts.ts';
 import { auditSealFromVault, openAuditLog } from './audit-log.ts';

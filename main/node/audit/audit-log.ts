@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { migrate, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
+import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
 import { AUDIT_ANCHOR_ACCOUNT, AUDIT_KEY_ACCOUNT } from '../vault/vault-accounts.ts';
 

@@ -1,9 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../../shared/api/channels.ts';
-import { commandContract } from '../../../shared/api/contract.ts';
-import { validatePayload } from '../../../shared/protocol/fhir/payload-validator.ts';
-import { ECG_LEADS, LOINC, MDC, VITAL_SIGNS, WAVEFORMS } from '../../../shared/protocol/fhir/vital-signs.ts';
+import { COMMANDS, commandContract } from '../../../shared/api/index.ts';
+import { validatePayload, ECG_LEADS, LOINC, MDC, VITAL_SIGNS, WAVEFORMS } from '../../../shared/protocol/fhir/index.ts';
 import { createDownlinkBench, type DownlinkBench } from '../messaging/downlink-bench.ts';
 
 /**

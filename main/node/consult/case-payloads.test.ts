@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { caseMessageViewSchema, caseViewSchema } from '../../../shared/api/consult-schemas.ts';
-import { buildConsultReport, buildConsultRequest, buildConsultStatus } from '../../../shared/protocol/fhir/message-builders.ts';
+import { caseMessageViewSchema, caseViewSchema } from '../../../shared/api/index.ts';
+import { buildConsultReport, buildConsultRequest, buildConsultStatus } from '../../../shared/protocol/fhir/index.ts';
 import { readCaseMessage } from './case-payloads.ts';
 
 const context = { messageId: '7d0c7a4e-1c57-4a43-9d43-1d5a1c1f3a10', timestamp: new Date('2026-11-22T10:00:00Z'), sender: 'ws-applicant-1' };

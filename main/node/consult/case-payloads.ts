@@ -1,7 +1,6 @@
 import type { Bundle, DocumentReference, Observation, Resource, SampledData } from '@medplum/fhirtypes';
-import type { CaseView, PatientView } from '../../../shared/api/consult-schemas.ts';
-import { ECG_LEADS, VITAL_SIGNS } from '../../../shared/protocol/fhir/vital-signs.ts';
-import type { Prescription } from '../../../shared/protocol/fhir/message-builders.ts';
+import type { CaseView, PatientView } from '../../../shared/api/index.ts';
+import { ECG_LEADS, VITAL_SIGNS, type Prescription } from '../../../shared/protocol/fhir/index.ts';
 import type { ConsultMessageType } from './case-store.ts';
 
 /**

@@ -1,7 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SqliteDatabase } from '../../../transport/sqlite-database.ts';
-import { createSqliteTransportStore } from '../../../transport/sqlite-transport-store.ts';
-import { migrateTo, schemaVersion, scratchDatabase, storeContents } from '../../../transport/testing/migrations.ts';
+import { createSqliteTransportStore, migrateTo, schemaVersion, scratchDatabase, storeContents, type SqliteDatabase } from '../../../transport/index.ts';
 import { MIGRATIONS, openCaseStore } from './case-store.ts';
 
 const LAST = MIGRATIONS.at(-1)!.version;

@@ -2,8 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../transport/sqlite-database.ts';
-import { createSqliteTransportStore } from '../../../transport/sqlite-transport-store.ts';
+import { openDatabase, createSqliteTransportStore } from '../../../transport/index.ts';
 import { openCaseStore } from './case-store.ts';
 
 const caseId = '3b8f0d2e-8f0a-4c1e-a6b1-0c2d3e4f5a6b';

@@ -1,7 +1,6 @@
-import { caseBucketSchema, type CaseBucket } from '../../../shared/api/consult-schemas.ts';
-import type { ConsultStatus } from '../../../shared/protocol/consult-status.ts';
-import type { ReasonCode } from '../../../shared/protocol/reason-codes.ts';
-import { migrate, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
+import { caseBucketSchema, type CaseBucket } from '../../../shared/api/index.ts';
+import type { ConsultStatus, ReasonCode } from '../../../shared/protocol/index.ts';
+import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
 
 /**
  * Cases and their messages in the encrypted store. A message is kept as the CMS envelope it travelled in (decrypted

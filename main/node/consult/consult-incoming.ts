@@ -1,8 +1,5 @@
-import type { ApplicationProperties } from '../../../shared/protocol/application-properties.ts';
-import { CONSULT_STATUS_SENDER, canTransition, type ConsultStatus, type ConsultStatusUpdate } from '../../../shared/protocol/consult-status.ts';
-import type { OpenedMessage } from '../../../shared/protocol/message-envelope.ts';
-import { REASON_CODES, type ReasonCode } from '../../../shared/protocol/reason-codes.ts';
-import type { BatchScope } from '../../../transport/inbox-receiver.ts';
+import { CONSULT_STATUS_SENDER, canTransition, REASON_CODES, type ApplicationProperties, type ConsultStatus, type ConsultStatusUpdate, type OpenedMessage, type ReasonCode } from '../../../shared/protocol/index.ts';
+import type { BatchScope } from '../../../transport/index.ts';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
 import type { DirectoryMirror } from '../directory/directory-mirror.ts';
 import type { CaseRecord, CaseRole, CaseStore, ConsultMessageType, MessageState } from './case-store.ts';

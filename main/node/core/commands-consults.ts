@@ -1,4 +1,4 @@
-import { COMMANDS } from '../../../shared/api/channels.ts';
+import { COMMANDS } from '../../../shared/api/index.ts';
 import type { CommandHandlers } from '../api/command-dispatcher.ts';
 import { AUDIT_ACTIONS } from '../audit/audit-log.ts';
 import type { CoreContext } from './core-context.ts';

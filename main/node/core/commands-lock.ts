@@ -1,5 +1,4 @@
-import { COMMANDS } from '../../../shared/api/channels.ts';
-import { API_ERROR_CODES } from '../../../shared/api/api-error.ts';
+import { COMMANDS, API_ERROR_CODES } from '../../../shared/api/index.ts';
 import type { CommandHandlers } from '../api/command-dispatcher.ts';
 import { AUDIT_ACTIONS } from '../audit/audit-log.ts';
 import { CoreError } from '../core-error.ts';

@@ -1,4 +1,4 @@
-import { COMMANDS } from '../../../shared/api/channels.ts';
+import { COMMANDS } from '../../../shared/api/index.ts';
 import type { CommandHandlers } from '../api/command-dispatcher.ts';
 import { refusedMessages } from '../messaging/traffic-views.ts';
 import type { CoreContext } from './core-context.ts';

@@ -1,7 +1,5 @@
-import { COMMANDS } from '../../../shared/api/channels.ts';
-import type { SetupState } from '../../../shared/api/contract.ts';
-import { API_ERROR_CODES } from '../../../shared/api/api-error.ts';
-import { isEnrolmentError } from '../../../shared/enrolment/enrolment.ts';
+import { COMMANDS, API_ERROR_CODES, type SetupState } from '../../../shared/api/index.ts';
+import { isEnrolmentError } from '../../../shared/enrolment/index.ts';
 import type { CommandHandlers } from '../api/command-dispatcher.ts';
 import { AUDIT_ACTIONS } from '../audit/audit-log.ts';
 import { CoreError } from '../core-error.ts';

@@ -1,13 +1,6 @@
-import { EVENTS } from '../../../shared/api/channels.ts';
-import type { ConnectionState } from '../../../shared/api/connection-state.ts';
-import { API_ERROR_CODES } from '../../../shared/api/api-error.ts';
-import { createDisposableStore, toDisposable, type DisposableStore } from '../../../shared/lifecycle.ts';
-import { NO_LOGGER, type Logger } from '../../../shared/logger.ts';
-import type { BrokerConnection } from '../../../transport/broker-connection.ts';
-import type { InboxReceiver } from '../../../transport/inbox-receiver.ts';
-import type { OutboxSender } from '../../../transport/outbox-sender.ts';
-import type { SqliteDatabase } from '../../../transport/sqlite-database.ts';
-import type { TransportStore } from '../../../transport/transport-store.ts';
+import { EVENTS, API_ERROR_CODES, type ConnectionState } from '../../../shared/api/index.ts';
+import { createDisposableStore, toDisposable, NO_LOGGER, type DisposableStore, type Logger } from '../../../shared/index.ts';
+import type { BrokerConnection, InboxReceiver, OutboxSender, SqliteDatabase, TransportStore } from '../../../transport/index.ts';
 import { createAppLock, type AppLock } from '../app-lock.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { CaseStore } from '../consult/case-store.ts';

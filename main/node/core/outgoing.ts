@@ -1,5 +1,5 @@
-import { uplinkSendAddress } from '../../../shared/broker/rabbitmq-names.ts';
-import type { StoredMessage } from '../../../transport/transport-store.ts';
+import { uplinkSendAddress } from '../../../shared/broker/index.ts';
+import type { StoredMessage } from '../../../transport/index.ts';
 import { sealForOutbox, type SealInput } from '../messaging/seal-for-outbox.ts';
 import type { CoreContext } from './core-context.ts';
 import type { StateViews } from './state-views.ts';

@@ -1,6 +1,5 @@
-import { EVENTS, type COMMANDS } from '../../../shared/api/channels.ts';
-import type { CommandOutput, DirectoryState, SetupState } from '../../../shared/api/contract.ts';
-import { createRunOnceScheduler } from '../../../shared/lifecycle.ts';
+import { EVENTS, type COMMANDS, type CommandOutput, type DirectoryState, type SetupState } from '../../../shared/api/index.ts';
+import { createRunOnceScheduler } from '../../../shared/index.ts';
 import { VaultUnavailableError } from '../vault/secret-vault.ts';
 import { brokerPasswordAccount } from '../vault/vault-accounts.ts';
 import type { CoreContext } from './core-context.ts';

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { z } from 'zod';
-import { COMMANDS } from '../../../shared/api/channels.ts';
-import { endpointIdSchema } from '../../../shared/protocol/identifiers.ts';
+import { COMMANDS } from '../../../shared/api/index.ts';
+import { endpointIdSchema } from '../../../shared/protocol/index.ts';
 import type { WorkstationCore } from '../workstation-core.ts';
 
 /**

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../../../shared/protocol/fhir/message-builders.ts';
-import type { SqliteDatabase } from '../../../transport/sqlite-database.ts';
-import { migrateTo, schemaVersion, scratchDatabase, storeContents } from '../../../transport/testing/migrations.ts';
+import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
+import { migrateTo, schemaVersion, scratchDatabase, storeContents, type SqliteDatabase } from '../../../transport/index.ts';
 import { MIGRATIONS, identityKey, openDirectoryMirror } from './directory-mirror.ts';
 
 const LAST = MIGRATIONS.at(-1)!.version;

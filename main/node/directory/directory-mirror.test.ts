@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../../../shared/protocol/fhir/message-builders.ts';
-import { openDatabase, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
+import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
+import { openDatabase, type SqliteDatabase } from '../../../transport/index.ts';
 import { openDirectoryMirror, type DirectoryMirror } from './directory-mirror.ts';
 
 const KEY = 'k'.repeat(40);

@@ -1,6 +1,5 @@
-import { certificatesOf, readDirectoryEntry, readOrganization } from '../../../shared/protocol/fhir/directory-entries.ts';
-import type { DirectoryChange, DirectoryResource } from '../../../shared/protocol/fhir/message-builders.ts';
-import { migrate, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
+import { certificatesOf, readDirectoryEntry, readOrganization, type DirectoryChange, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
+import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
 
 /**
  * The workstation's copy of the regional expert directory (docs/protocol.md §5.1), in the encrypted local store:

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCrl, createRootCertificate, generateKeyPair, issueCertificate, type CertificateIssuer, type LeafProfileName } from '../../../shared/pki/index.ts';
-import { toBase64 } from '../../../shared/pki/bytes.ts';
-import type { PropertiesOf } from '../../../shared/protocol/application-properties.ts';
-import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../../../shared/protocol/fhir/message-builders.ts';
-import { createNativeCertificateValidator } from '../../../shared-node/native-certificate-validator.ts';
-import { openDatabase } from '../../../transport/sqlite-database.ts';
+import { toBase64 } from '../../../shared/pki/index.ts';
+import type { PropertiesOf } from '../../../shared/protocol/index.ts';
+import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
+import { createNativeCertificateValidator } from '../../../shared-node/index.ts';
+import { openDatabase } from '../../../transport/index.ts';
 import { openDirectoryMirror } from './directory-mirror.ts';
 import { createDirectorySync } from './directory-sync.ts';
 

@@ -1,9 +1,8 @@
 import type { CertificateValidator } from '../../../shared/cms/index.ts';
 import { isCmsError } from '../../../shared/cms/index.ts';
-import { certificatesOf, roleReferenceProblem } from '../../../shared/protocol/fhir/directory-entries.ts';
-import type { DirectoryChange, DirectoryResource } from '../../../shared/protocol/fhir/message-builders.ts';
-import type { PropertiesOf } from '../../../shared/protocol/application-properties.ts';
-import { certificateBindingProblem } from '../../../shared-node/certificate-binding.ts';
+import { certificatesOf, roleReferenceProblem, type DirectoryChange, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
+import type { PropertiesOf } from '../../../shared/protocol/index.ts';
+import { certificateBindingProblem } from '../../../shared-node/index.ts';
 import type { DirectoryMirror, SnapshotProgress, UpdateOutcome } from './directory-mirror.ts';
 
 /**

@@ -1,6 +1,5 @@
-import type { ExpertDetail } from '../../../shared/api/contract.ts';
-import { API_ERROR_CODES } from '../../../shared/api/api-error.ts';
-import { certificatesOf, readDirectoryEntry, readOrganization } from '../../../shared/protocol/fhir/directory-entries.ts';
+import { API_ERROR_CODES, type ExpertDetail } from '../../../shared/api/index.ts';
+import { certificatesOf, readDirectoryEntry, readOrganization } from '../../../shared/protocol/fhir/index.ts';
 import { CoreError } from '../core-error.ts';
 import type { PractitionerIdentity } from '../identity/practitioner-identity.ts';
 import type { DirectoryMirror } from './directory-mirror.ts';

@@ -1,6 +1,6 @@
 import { createCertificateValidator, importDecryptionKey, importSigningKey, isCmsError, type CryptoKey, type TrustConfig } from '../../../shared/cms/index.ts';
 import { describeCertificate } from '../../../shared/pki/index.ts';
-import type { SqliteDatabase } from '../../../transport/sqlite-database.ts';
+import type { SqliteDatabase } from '../../../transport/index.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
 import type { CertificateState, CertificateStatus, CertificateUse, PractitionerIdentityOptions } from './identity-types.ts';
 

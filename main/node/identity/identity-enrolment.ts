@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { importDecryptionKey, importSigningKey, isCmsError } from '../../../shared/cms/index.ts';
-import { bytesEqual, toBase64 } from '../../../shared/pki/bytes.ts';
+import { bytesEqual, toBase64 } from '../../../shared/pki/index.ts';
 import { commonNameOf, createCertificationRequest, derToPem, exportPrivateKeyPkcs8, generateKeyPair, isPkiError, parsePkcs12, pemToDerAll, PEM_LABELS } from '../../../shared/pki/index.ts';
 import { legacyPendingKeyAccount, privateKeyAccount } from '../vault/vault-accounts.ts';
 import { fromBase64, type IdentityContext } from './identity-context.ts';

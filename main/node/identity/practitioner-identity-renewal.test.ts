@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { open, seal, sign, verify, type CmsSigner } from '../../../shared/cms/index.ts';
-import { toBase64 } from '../../../shared/pki/bytes.ts';
+import { toBase64 } from '../../../shared/pki/index.ts';
 import {
   createCrl, createPkcs12, createRootCertificate, derToPem, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, issueCertificateFromRequest, pemToDer, PEM_LABELS,
   type CertificateIssuer,
 } from '../../../shared/pki/index.ts';
-import { migrate, openDatabase } from '../../../transport/sqlite-database.ts';
+import { migrate, openDatabase } from '../../../transport/index.ts';
 import { createMemoryVault } from '../vault/memory-vault.ts';
 import { legacyPendingKeyAccount, privateKeyAccount } from '../vault/vault-accounts.ts';
 import { CRL_EXPIRING_HOURS, keyAccountFor, openPractitionerIdentity } from './practitioner-identity.ts';

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SqliteDatabase } from '../../../transport/sqlite-database.ts';
-import { migrateTo, schemaVersion, scratchDatabase, storeContents } from '../../../transport/testing/migrations.ts';
+import { migrateTo, schemaVersion, scratchDatabase, storeContents, type SqliteDatabase } from '../../../transport/index.ts';
 import { createMemoryVault } from '../vault/memory-vault.ts';
 import { privateKeyAccount } from '../vault/vault-accounts.ts';
 import { MIGRATIONS, openPractitionerIdentity } from './practitioner-identity.ts';

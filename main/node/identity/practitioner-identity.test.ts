@@ -7,8 +7,8 @@ import {
   type CertificateIssuer,
 } from '../../../shared/pki/index.ts';
 import { sign, verify } from '../../../shared/cms/index.ts';
-import { createNativeCertificateValidator } from '../../../shared-node/native-certificate-validator.ts';
-import { openDatabase } from '../../../transport/sqlite-database.ts';
+import { createNativeCertificateValidator } from '../../../shared-node/index.ts';
+import { openDatabase } from '../../../transport/index.ts';
 import { openPractitionerIdentity } from './practitioner-identity.ts';
 import { createMemoryVault } from '../vault/memory-vault.ts';
 

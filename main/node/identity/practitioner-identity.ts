@@ -1,6 +1,6 @@
 import { checkTrustRevocation, createCertificateValidator, CRL_GRACE_MS, isCmsError, type CmsRecipientIdentity, type CryptoKey } from '../../../shared/cms/index.ts';
 import { describeCertificate, type CrlInfo, isNewerCrl, pemToDerAll, PEM_LABELS, readCrl, verifyCrl } from '../../../shared/pki/index.ts';
-import { migrate, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
+import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
 import { createIdentityContext, fromBase64 } from './identity-context.ts';
 import { createRequest, importCertificate, importPkcs12 } from './identity-enrolment.ts';

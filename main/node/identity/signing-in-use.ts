@@ -1,4 +1,4 @@
-import { bytesEqual } from '../../../shared/pki/bytes.ts';
+import { bytesEqual } from '../../../shared/pki/index.ts';
 import { describeCertificate } from '../../../shared/pki/index.ts';
 import type { IdentityContext } from './identity-context.ts';
 import { IdentityError } from './identity-types.ts';

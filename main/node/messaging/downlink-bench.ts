@@ -9,18 +9,10 @@ import { importDecryptionKey, type CmsRecipientIdentity, type CmsSigner, type Cr
 import {
   createCrl, createPkcs12, createRootCertificate, derToPem, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, PEM_LABELS, type CertificateIssuer, type LeafProfileName,
 } from '../../../shared/pki/index.ts';
-import type { ApplicationProperties } from '../../../shared/protocol/application-properties.ts';
-import type { ConsultStatusUpdate } from '../../../shared/protocol/consult-status.ts';
-import { buildConsultRequest, buildConsultStatus, buildDirectoryUpdate, buildExpertEntry, buildHubNotice, buildOrganization, type ConsultRequestInput } from '../../../shared/protocol/fhir/message-builders.ts';
-import { CONTENT_TYPES, type MessageMetadata } from '../../../shared/protocol/message-codec.ts';
-import { sealMessage } from '../../../shared/protocol/message-envelope.ts';
-import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
-import type { BrokerConnection } from '../../../transport/broker-connection.ts';
-import { createInboxReceiver, type InboxReceiver } from '../../../transport/inbox-receiver.ts';
-import { openDatabase, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
-import { createSqliteTransportStore } from '../../../transport/sqlite-transport-store.ts';
-import type { StoredMessage, TransportStore } from '../../../transport/transport-store.ts';
-import { createNativeCertificateValidator } from '../../../shared-node/native-certificate-validator.ts';
+import { CONTENT_TYPES, sealMessage, PROTOCOL_VERSION, type ApplicationProperties, type ConsultStatusUpdate, type MessageMetadata } from '../../../shared/protocol/index.ts';
+import { buildConsultRequest, buildConsultStatus, buildDirectoryUpdate, buildExpertEntry, buildHubNotice, buildOrganization, type ConsultRequestInput } from '../../../shared/protocol/fhir/index.ts';
+import { createInboxReceiver, openDatabase, createSqliteTransportStore, type BrokerConnection, type InboxReceiver, type SqliteDatabase, type StoredMessage, type TransportStore } from '../../../transport/index.ts';
+import { createNativeCertificateValidator, loadFhirDefinitions } from '../../../shared-node/index.ts';
 import { auditSealFromVault, openAuditLog } from '../audit/audit-log.ts';
 import { openCaseStore, type CaseStore } from '../consult/case-store.ts';
 import { createConsultService, type ConsultService, type LocalPractitioners } from '../consult/consult-service.ts';
@@ -30,7 +22,6 @@ import { createDirectorySync } from '../directory/directory-sync.ts';
 import { createDownlinkHandler } from './downlink-handler.ts';
 import { openRegistration } from './registration.ts';
 import { createMemoryVault } from '../vault/memory-vault.ts';
-import { loadFhirDefinitions } from '../../../shared-node/fhir-definitions.ts';
 
 /**
  * Test support: an expert's workstation as its core wires it — encrypted store, practitioner identity (keys in a memory

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importDecryptionKey, importSigningKey } from '../../../shared/cms/index.ts';
 import { createCrl, createRootCertificate, generateKeyPair, pemToDer } from '../../../shared/pki/index.ts';
-import { protocolExamples } from '../../../shared/protocol/examples.ts';
-import { sealMessage } from '../../../shared/protocol/message-envelope.ts';
+import { protocolExamples, sealMessage } from '../../../shared/protocol/index.ts';
 import { createDownlinkHandler, type DownlinkHandlerOptions } from './downlink-handler.ts';
 
 /**

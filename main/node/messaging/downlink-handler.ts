@@ -1,15 +1,8 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { TrustConfig } from '../../../shared/cms/index.ts';
-import type { ApplicationProperties, PropertiesOf } from '../../../shared/protocol/application-properties.ts';
-import { buildReceipt, buildSnapshotRequest, readHubNotice } from '../../../shared/protocol/fhir/message-builders.ts';
-import type { AmqpMessageFields, MessageMetadata } from '../../../shared/protocol/message-codec.ts';
-import { crlOfUnopenedNotice, openMessage, type Rejection } from '../../../shared/protocol/message-envelope.ts';
-import { MESSAGE_TYPE_SPECS } from '../../../shared/protocol/message-types.ts';
-import { PROTOCOL_VERSION } from '../../../shared/protocol/protocol-version.ts';
-import { failureClass, REASON_DESCRIPTIONS, type ReasonCode } from '../../../shared/protocol/reason-codes.ts';
-import { bodyBytes } from '../../../transport/amqp-message.ts';
-import type { HandlerResult, ReceivedMessage } from '../../../transport/inbox-receiver.ts';
-import type { StoredMessage } from '../../../transport/transport-store.ts';
+import { crlOfUnopenedNotice, openMessage, MESSAGE_TYPE_SPECS, PROTOCOL_VERSION, failureClass, REASON_DESCRIPTIONS, type ApplicationProperties, type PropertiesOf, type AmqpMessageFields, type MessageMetadata, type Rejection, type ReasonCode } from '../../../shared/protocol/index.ts';
+import { buildReceipt, buildSnapshotRequest, readHubNotice } from '../../../shared/protocol/fhir/index.ts';
+import { bodyBytes, type HandlerResult, type ReceivedMessage, type StoredMessage } from '../../../transport/index.ts';
 import type { ConsultService, LocalPractitioners } from '../consult/consult-service.ts';
 import type { DirectoryMirror, SnapshotProgress } from '../directory/directory-mirror.ts';
 import type { DirectorySync, RefusedEntry } from '../directory/directory-sync.ts';

@@ -1,4 +1,4 @@
-import { migrate, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
+import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
 
 /**
  * Whether the hub has admitted this workstation (docs/protocol.md §5): `requested` once the registration is queued,

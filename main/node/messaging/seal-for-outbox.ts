@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import type { CmsSigner } from '../../../shared/cms/index.ts';
-import type { ApplicationProperties } from '../../../shared/protocol/application-properties.ts';
-import { sealMessage } from '../../../shared/protocol/message-envelope.ts';
-import type { StoredMessage } from '../../../transport/transport-store.ts';
+import { sealMessage, type ApplicationProperties } from '../../../shared/protocol/index.ts';
+import type { StoredMessage } from '../../../transport/index.ts';
 
 /** What a part asks to send: the properties, the payload made with the message's id and time, who it is encrypted to. */
 export interface SealInput {

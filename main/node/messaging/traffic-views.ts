@@ -1,4 +1,4 @@
-import type { TransportStore } from '../../../transport/transport-store.ts';
+import type { TransportStore } from '../../../transport/index.ts';
 import type { CaseStore } from '../consult/case-store.ts';
 
 /**

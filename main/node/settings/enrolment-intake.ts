@@ -1,10 +1,8 @@
 import { isIP } from 'node:net';
-import {
-  certificateFingerprint, enrolmentCaOf, EnrolmentError, verifyEnrolment, verifyEnrolmentWithItsOwnCa, type Enrolment,
-} from '../../../shared/enrolment/enrolment.ts';
+import { certificateFingerprint, enrolmentCaOf, EnrolmentError, verifyEnrolment, verifyEnrolmentWithItsOwnCa, type Enrolment } from '../../../shared/enrolment/index.ts';
 import { describeCertificate, isNewerCrl, pemToDer, PEM_LABELS, readCrl, type CrlInfo } from '../../../shared/pki/index.ts';
-import { assertEndpointId } from '../../../shared/protocol/endpoint-id.ts';
-import type { EnrolmentSummary } from '../../../shared/api/contract.ts';
+import { assertEndpointId } from '../../../shared/protocol/index.ts';
+import type { EnrolmentSummary } from '../../../shared/api/index.ts';
 import type { TrustConfig } from '../../../shared/cms/index.ts';
 import type { ConnectionProfile } from './workstation-settings.ts';
 

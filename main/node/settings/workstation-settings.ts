@@ -1,6 +1,6 @@
 import Conf from 'conf';
 import { z } from 'zod';
-import { profileSchema } from '../../../shared/api/contract.ts';
+import { profileSchema } from '../../../shared/api/index.ts';
 
 /**
  * What the workstation remembers outside its encrypted store: where it joins its region and how the user likes the

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDatabase, type SqliteDatabase } from '../../../transport/sqlite-database.ts';
+import { openDatabase, type SqliteDatabase } from '../../../transport/index.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
 import { STORE_KEY_ACCOUNT } from '../vault/vault-accounts.ts';
 

@@ -4,7 +4,7 @@ import { protocolExamples, type ProtocolExample } from '../examples.ts';
 import { MESSAGE_TYPES } from '../message-types.ts';
 import { buildHubNotice, readHubNotice } from './message-builders.ts';
 import { validatePayload } from './payload-validator.ts';
-import { loadFhirDefinitions } from '../../../shared-node/fhir-definitions.ts';
+import { loadFhirDefinitions } from '../../../shared-node/index.ts';
 
 const certificates = { signing: btoa('signing certificate DER'), encryption: btoa('encryption certificate DER') };
 const examples = protocolExamples(certificates);

@@ -1,0 +1,9 @@
+/** What other layers may use of shared-node/: they import it from here only (eslint rule rts/layers). */
+export { certificateBindingProblem } from './certificate-binding.ts';
+export type { BoundUse } from './certificate-binding.ts';
+export { loadFhirDefinitions } from './fhir-definitions.ts';
+export { createJsonLinesLogger, openJsonLinesLogFile } from './json-lines-logger.ts';
+export type { JsonLinesLogFile } from './json-lines-logger.ts';
+export { createNativeCertificateValidator } from './native-certificate-validator.ts';
+export { envOrFileSecretReferenceSchema, secretReferenceSchema } from './secret-reference.ts';
+export type { EnvOrFileSecretReference, SecretReference } from './secret-reference.ts';

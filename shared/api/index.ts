@@ -1,0 +1,12 @@
+/** What other layers may use of shared/api/: they import it from here only (eslint rule rts/layers). */
+export { API_ERROR_CODES, apiError } from './api-error.ts';
+export type { ApiError, ApiErrorCode } from './api-error.ts';
+export { COMMANDS, EVENTS, isCommandChannel, isEventChannel } from './channels.ts';
+export type { CommandChannel, CoreCommandChannel, EventChannel } from './channels.ts';
+export type { ConnectionState, ConnectionStatus } from './connection-state.ts';
+export { caseActionSchema, caseBucketSchema, caseMessageViewSchema, caseSummarySchema, caseViewSchema, composeConsultSchema, priorities, reportInputSchema, waveformSchema } from './consult-schemas.ts';
+export type { CaseAction, CaseBucket, CaseSummary, CaseView, ComposeConsult, PatientView, ReportInput } from './consult-schemas.ts';
+export { commandContract, profileSchema, regionChoiceSchema } from './contract.ts';
+export type { AppInfo, CommandInput, CommandOutput, DirectoryState, EnrolmentSummary, EventPayload, ExpertDetail, RegionChoice, RegionState, SetupState } from './contract.ts';
+export { err, ok } from './result.ts';
+export type { Result } from './result.ts';

@@ -1,0 +1,11 @@
+/** What other layers may use of testkit/: they import it from here only (eslint rule rts/layers). */
+export { directoryContent, hubEngines, isType, receiptFor, seedDirectory, startHubSuite } from './hub-suite.ts';
+export type { HubSuite } from './hub-suite.ts';
+export { connectTestEndpoint, registerClinicSystem, requestSnapshotAs } from './test-endpoint.ts';
+export type { ReceivedMessage, TestEndpoint } from './test-endpoint.ts';
+export { purgeTestQueues, writeTestHubConfig } from './test-hub-config.ts';
+export { createTestRegion, expertEntry, hospital } from './test-region.ts';
+export type { TestIdentity, TestPractitioner, TestRegion } from './test-region.ts';
+export { createUplinkFixture, describeSent } from './uplink-fixture.ts';
+export type { UplinkFixture } from './uplink-fixture.ts';
+export { until } from './wait.ts';
