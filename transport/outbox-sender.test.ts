@@ -1,0 +1,271 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Message } from 'rhea';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LogFields, Logger } from '../shared/logger.ts';
+import type { BrokerConnection } from './broker-connection.ts';
+import { createOutboxSender, type OutboxSenderOptions } from './outbox-sender.ts';
+import { openDatabase } from './sqlite-database.ts';
+import { createSqliteTransportStore } from './sqlite-transport-store.ts';
+import type { TransportStore } from './transport-store.ts';
+
+const ADDRESS = '/exchange/rts.uplink/ws-1';
+const BODY = '{"patient":"Jane Roe, born 1970-01-01"}';
+
+/**
+ * A stand-in for the broker connection and its rhea sender links, with exactly what outbox-sender.ts uses: the test
+ * sees every send and decides how and when each delivery is settled, or drops the connection or a link.
+ */
+function standInBroker() {
+  const opened = new Set<() => void>();
+  const disconnected = new Set<() => void>();
+  const state = { status: 'online' };
+  const links: (EventEmitter & { closed: boolean; error: { condition: string } | undefined })[] = [];
+  const sent: { messageId: string; delivery: { link: unknown; remote_state?: unknown }; settled: boolean }[] = [];
+  const openSender = () => {
+    const link = Object.assign(new EventEmitter(), {
+      closed: false,
+      credit: 100,
+      session: new EventEmitter(),
+      error: undefined as { condition: string } | undefined,
+      is_closed: () => link.closed,
+      sendable: () => !link.closed,
+      close: () => void (link.closed = true),
+      send: (message: Message) => {
+        const delivery = { link };
+        sent.push({ messageId: String(message.message_id), delivery, settled: false });
+        return delivery;
+      },
+    });
+    links.push(link);
+    return link;
+  };
+  const connection = {
+    state,
+    amqp: { open_sender: openSender },
+    onOpened: (listener: () => void) => (opened.add(listener), () => void opened.delete(listener)),
+    onDisconnected: (listener: () => void) => (disconnected.add(listener), () => void disconnected.delete(listener)),
+  } as unknown as BrokerConnection;
+
+  /** Settles the latest unsettled send of `messageId` as the broker would. */
+  const settle = (messageId: string, outcome: 'accepted' | 'rejected' | 'released' | 'modified', error?: { condition: string; description?: string }) => {
+    const send = sent.find((s) => s.messageId === messageId && !s.settled);
+    if (!send) throw new Error(`${messageId} is not in flight`);
+    send.settled = true;
+    if (error) send.delivery.remote_state = { error };
+    (send.delivery.link as EventEmitter).emit(outcome, { delivery: send.delivery });
+  };
+  return {
+    connection,
+    sent: () => sent.map((s) => s.messageId),
+    unsettled: () => sent.filter((s) => !s.settled).map((s) => s.messageId),
+    settle,
+    links,
+    listeners: () => opened.size + disconnected.size,
+    /** The connection drops: rhea forgets the unsettled deliveries without a word. */
+    drop: () => {
+      state.status = 'connecting';
+      for (const s of sent) s.settled = true;
+      for (const listener of [...disconnected]) listener();
+    },
+    reopen: () => {
+      state.status = 'online';
+      for (const listener of [...opened]) listener();
+    },
+    /** One link is detached with an error, the connection stays. */
+    detach: (condition: string) => {
+      const link = links.at(-1)!;
+      link.error = { condition };
+      link.closed = true;
+      for (const s of sent) if (s.delivery.link === link) s.settled = true;
+      link.emit('sender_error', { sender: link });
+    },
+  };
+}
+
+/** Keeps what is logged, to compare. */
+function recordingLogger() {
+  const lines: { level: string; code: string; fields: LogFields }[] = [];
+  const at = (level: string) => (code: string, fields: LogFields = {}) => void lines.push({ level, code, fields });
+  const logger: Logger = { info: at('info'), warn: at('warn'), error: at('error') };
+  return { logger, lines };
+}
+
+describe('outbox sender', () => {
+  let dir: string;
+  let store: TransportStore;
+  let broker: ReturnType<typeof standInBroker>;
+  const enqueue = (id: string, orderKey: string) => store.outbox.enqueue({
+    messageId: id, orderKey, address: ADDRESS,
+    message: {
+      properties: { message_id: id, user_id: 'ws-1', creation_time: 1_700_000_000_000, content_type: 'application/pkcs7-mime', application_properties: { rtsType: 'consult.request' } },
+      body: new TextEncoder().encode(BODY),
+    },
+  });
+  const start = (options: Partial<OutboxSenderOptions> = {}) => createOutboxSender({ connection: broker.connection, outbox: store.outbox, retryDelayMs: 1_000, ...options });
+  // Settlements are recorded on the next tick and the sender pumps on the one after; the fake clock puts an immediate
+  // queued by another 1 ms later, so a few milliseconds let both run (far below the retry delay).
+  const ticks = () => vi.advanceTimersByTime(5);
+
+  beforeEach(() => {
+    // Date too: the store's retry delay is measured on Date.now().
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+    dir = mkdtempSync(join(tmpdir(), 'rts-outbox-'));
+    store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    broker = standInBroker();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends the queued messages oldest first, one at a time per order key, and removes each once it is accepted', () => {
+    const onChange = vi.fn();
+    const sender = start({ onChange });
+    for (const [id, key] of [['a1', 'case-a'], ['b1', 'case-b'], ['a2', 'case-a'], ['a3', 'case-a']]) enqueue(id!, key!);
+    sender.wake();
+    expect(broker.sent()).toEqual(['a1', 'b1']);
+    expect(store.outbox.counts()).toEqual({ pending: 2, inFlight: 2, failed: 0 });
+
+    broker.settle('a1', 'accepted');
+    ticks();
+    expect(broker.sent()).toEqual(['a1', 'b1', 'a2']);
+    expect(onChange).toHaveBeenCalled();
+    broker.settle('a2', 'accepted');
+    broker.settle('b1', 'accepted');
+    ticks();
+    broker.settle('a3', 'accepted');
+    ticks();
+    expect(broker.sent()).toEqual(['a1', 'b1', 'a2', 'a3']);
+    expect(store.outbox.counts()).toEqual({ pending: 0, inFlight: 0, failed: 0 });
+    sender.stop();
+  });
+
+  it('gives up a rejected message with the broker\'s reason, never sends it again, and still sends the ones behind it', () => {
+    const sender = start();
+    enqueue('a1', 'case-a');
+    enqueue('a2', 'case-a');
+    enqueue('b1', 'case-b');
+    sender.wake();
+    broker.settle('a1', 'rejected', { condition: 'amqp:precondition-failed', description: 'bad header' });
+    ticks();
+    expect(broker.sent()).toEqual(['a1', 'b1', 'a2']);
+    broker.settle('a2', 'accepted');
+    broker.settle('b1', 'accepted');
+    vi.advanceTimersByTime(60_000);
+    expect(broker.sent()).toEqual(['a1', 'b1', 'a2']);
+    expect(store.outbox.counts()).toEqual({ pending: 0, inFlight: 0, failed: 1 });
+    expect(store.outbox.failed()).toEqual([expect.objectContaining({
+      messageId: 'a1', state: 'failed', failureReason: 'rejected by the broker: amqp:precondition-failed (bad header)',
+    })]);
+    sender.stop();
+  });
+
+  it('sends a released or modified message again after the retry delay, not before, and keeps its order key waiting meanwhile', () => {
+    const sender = start();
+    enqueue('a1', 'case-a');
+    enqueue('a2', 'case-a');
+    enqueue('b1', 'case-b');
+    sender.wake();
+    broker.settle('a1', 'released');
+    broker.settle('b1', 'modified');
+    vi.advanceTimersByTime(999);
+    expect(broker.sent()).toEqual(['a1', 'b1']);
+    expect(store.outbox.counts()).toEqual({ pending: 3, inFlight: 0, failed: 0 });
+    vi.advanceTimersByTime(1);
+    expect(broker.sent()).toEqual(['a1', 'b1', 'a1', 'b1']);
+    broker.settle('a1', 'accepted');
+    broker.settle('b1', 'accepted');
+    ticks();
+    expect(broker.sent()).toEqual(['a1', 'b1', 'a1', 'b1', 'a2']);
+    broker.settle('a2', 'accepted');
+    ticks();
+    expect(store.outbox.counts()).toEqual({ pending: 0, inFlight: 0, failed: 0 });
+    sender.stop();
+  });
+
+  it('sends again what was in flight when the connection dropped, once it is back, and not what was accepted just before', () => {
+    const sender = start();
+    for (const id of ['a1', 'b1', 'c1']) enqueue(id, `case-${id}`);
+    sender.wake();
+    // Accepted in the same tick as the drop: recorded before the in-flight ones are requeued.
+    broker.settle('a1', 'accepted');
+    broker.drop();
+    expect(store.outbox.counts()).toEqual({ pending: 2, inFlight: 0, failed: 0 });
+    // Offline: nothing goes out, however long it takes.
+    sender.wake();
+    vi.advanceTimersByTime(10_000);
+    expect(broker.sent()).toEqual(['a1', 'b1', 'c1']);
+
+    broker.reopen();
+    expect(broker.sent()).toEqual(['a1', 'b1', 'c1', 'b1', 'c1']);
+    broker.settle('b1', 'accepted');
+    broker.settle('c1', 'accepted');
+    ticks();
+    expect(store.outbox.counts()).toEqual({ pending: 0, inFlight: 0, failed: 0 });
+    sender.stop();
+  });
+
+  it('sends again, on a new link after the retry delay, what was in flight on a link detached with a transient error', () => {
+    const sender = start();
+    enqueue('a1', 'case-a');
+    enqueue('b1', 'case-b');
+    sender.wake();
+    broker.detach('amqp:resource-limit-exceeded');
+    vi.advanceTimersByTime(1_000);
+    expect(broker.links).toHaveLength(2);
+    expect(broker.unsettled()).toEqual(['a1', 'b1']);
+    expect(broker.sent()).toEqual(['a1', 'b1', 'a1', 'b1']);
+    sender.stop();
+  });
+
+  it('after stop() sends nothing, keeps no timer, closes its links and ignores a reconnect and a late settlement', () => {
+    const sender = start();
+    enqueue('a1', 'case-a');
+    enqueue('b1', 'case-b');
+    sender.wake();
+    broker.settle('a1', 'released');
+    ticks();
+    sender.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(broker.listeners()).toBe(0);
+    expect(broker.links.every((link) => link.closed)).toBe(true);
+    // The store closes after the sender: anything that still touched it would throw here.
+    store.close();
+    broker.reopen();
+    broker.settle('b1', 'accepted');
+    vi.advanceTimersByTime(60_000);
+    expect(broker.sent()).toEqual(['a1', 'b1']);
+    store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    expect(store.outbox.counts()).toEqual({ pending: 1, inFlight: 1, failed: 0 });
+  });
+
+  it('logs released, given-up and rejected messages by message id and attempt, never the body', () => {
+    const { logger, lines } = recordingLogger();
+    const sender = start({ logger, maxAttempts: 2 });
+    enqueue('m1', 'case-1');
+    enqueue('m2', 'case-2');
+    sender.wake();
+    broker.settle('m1', 'released');
+    // A broker's description may quote what it refused: the store keeps it for the user, the log must not.
+    broker.settle('m2', 'rejected', { condition: 'amqp:precondition-failed', description: BODY });
+    vi.advanceTimersByTime(1_000);
+    broker.settle('m1', 'released');
+    vi.advanceTimersByTime(60_000);
+    expect(broker.sent()).toEqual(['m1', 'm2', 'm1']);
+    expect(store.outbox.failed().map((e) => [e.messageId, e.failureReason])).toEqual([
+      ['m1', 'released by the broker 2 times'],
+      ['m2', `rejected by the broker: amqp:precondition-failed (${BODY})`],
+    ]);
+    expect(lines).toEqual([
+      { level: 'info', code: 'outbox.released', fields: { messageId: 'm1', attempts: 1 } },
+      { level: 'warn', code: 'outbox.rejected', fields: { messageId: 'm2', error: 'amqp:precondition-failed' } },
+      { level: 'warn', code: 'outbox.given-up', fields: { messageId: 'm1', attempts: 2 } },
+    ]);
+    expect(JSON.stringify(lines)).not.toMatch(/Jane|patient/);
+    sender.stop();
+  });
+});
