@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'rhea';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LogFields, Logger } from '../shared/logger.ts';
+import type { LogFields, Logger } from '../shared/index.ts';
 import type { BrokerConnection } from './broker-connection.ts';
 import { createOutboxSender, type OutboxSenderOptions } from './outbox-sender.ts';
 import { openDatabase } from './sqlite-database.ts';
