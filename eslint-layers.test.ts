@@ -5,12 +5,17 @@ import { describe, expect, it } from 'vitest';
 
 // Lint virtual files with the project's config; type-aware rules are off because the files do not exist on disk.
 const eslint = new ESLint({
-  overrideConfig: [tseslint.configs.disableTypeChecked, { languageOptions: { parserOptions: { projectService: false } } }],
+  overrideConfig: [
+    tseslint.configs.disableTypeChecked,
+    { languageOptions: { parserOptions: { projectService: false } } },
+  ],
 });
 
 async function layerMessages(filePath: string, code: string) {
   const [result] = await eslint.lintText(code, { filePath });
-  return (result?.messages ?? []).filter((m) => m.fatal || m.ruleId === 'rts/layers' || m.ruleId === 'no-restricted-globals');
+  return (result?.messages ?? []).filter(
+    (m) => m.fatal || m.ruleId === 'rts/layers' || m.ruleId === 'no-restricted-globals',
+  );
 }
 
 async function layerErrors(filePath: string, code: string): Promise<string[]> {
@@ -19,8 +24,14 @@ async function layerErrors(filePath: string, code: string): Promise<string[]> {
 
 // A non-test file of each product layer, and the way from it back to the repository root.
 const PRODUCT_FILES = [
-  ['shared/x.ts', '../'], ['shared-node/x.ts', '../'], ['transport/x.ts', '../'], ['main/node/x.ts', '../../'],
-  ['main/electron/x.ts', '../../'], ['preload/x.ts', '../'], ['renderer/x.tsx', '../'], ['hub/x.ts', '../'],
+  ['shared/x.ts', '../'],
+  ['shared-node/x.ts', '../'],
+  ['transport/x.ts', '../'],
+  ['main/node/x.ts', '../../'],
+  ['main/electron/x.ts', '../../'],
+  ['preload/x.ts', '../'],
+  ['renderer/x.tsx', '../'],
+  ['hub/x.ts', '../'],
   ['connector/x.ts', '../'],
 ] as const;
 
@@ -110,37 +121,67 @@ describe('layer direction lint rule', () => {
     ['preload/x.ts', `import { contextBridge } from 'electron'; import { COMMANDS } from '../shared/api/index.ts';`],
     ['renderer/x.ts', `import type { RtsApi } from '../preload/index.ts'; import { useState } from 'react';`],
     ['shared/cms/x.test.ts', `import { spawnSync } from 'node:child_process'; import { seal } from './x.ts';`],
-    ['cli/x.ts', `import { readFileSync } from 'node:fs'; import { x } from '../main/node/index.ts'; import { y } from '../hub/index.ts';`],
-    ['shared-node/x.ts', `import { X509Certificate } from 'node:crypto'; import { OID } from '../shared/cms/index.ts';`],
+    [
+      'cli/x.ts',
+      `import { readFileSync } from 'node:fs'; import { x } from '../main/node/index.ts'; import { y } from '../hub/index.ts';`,
+    ],
+    [
+      'shared-node/x.ts',
+      `import { X509Certificate } from 'node:crypto'; import { OID } from '../shared/cms/index.ts';`,
+    ],
     ['hub/x.ts', `import { x } from '../shared-node/index.ts';`],
     ['main/node/x.ts', `import { x } from '../../shared-node/index.ts';`],
     ['connector/x.ts', `import { x } from '../main/node/index.ts'; import { y } from '../transport/index.ts';`],
     ['connector/x.test.ts', `import { createTestRegion } from '../testkit/index.ts';`],
-    ['hub/x.test.ts', `import { createTestRegion } from '../testkit/index.ts'; import { startTestBroker } from '../scripts/test-env/index.ts'; import { it } from 'vitest';`],
+    [
+      'hub/x.test.ts',
+      `import { createTestRegion } from '../testkit/index.ts'; import { startTestBroker } from '../scripts/test-env/index.ts'; import { it } from 'vitest';`,
+    ],
     ['main/node/x.test.ts', `import fc from 'fast-check'; import Database from 'better-sqlite3-multiple-ciphers';`],
     ['shared/x.test.ts', `import rhea from 'rhea'; import { toRheaMessage } from '../transport/index.ts';`],
     ['demo/x.ts', `import { createTestRegion } from '../testkit/index.ts'; import { x } from '../cli/x.ts';`],
-    ['integration/x.ts', `import { createTestRegion } from '../testkit/index.ts'; import { x } from '../connector/index.ts';`],
+    [
+      'integration/x.ts',
+      `import { createTestRegion } from '../testkit/index.ts'; import { x } from '../connector/index.ts';`,
+    ],
     ['faults/x.ts', `import { createTestRegion } from '../testkit/index.ts';`],
-    ['badinput/x.ts', `import { createTestRegion } from '../testkit/index.ts'; import { y } from '../integration/testing/y.ts';`],
-    ['bench/x.ts', `import { createTestRegion } from '../testkit/index.ts'; import { chromium } from '@playwright/test';`],
+    [
+      'badinput/x.ts',
+      `import { createTestRegion } from '../testkit/index.ts'; import { y } from '../integration/testing/y.ts';`,
+    ],
+    [
+      'bench/x.ts',
+      `import { createTestRegion } from '../testkit/index.ts'; import { chromium } from '@playwright/test';`,
+    ],
     ['scripts/x.ts', `import { createTestRegion } from '../testkit/index.ts'; import { build } from 'esbuild';`],
-    ['e2e/x.spec.ts', `import { x } from '../preload/index.ts'; import { y } from '../integration/testing/region-harness.ts';`],
+    [
+      'e2e/x.spec.ts',
+      `import { x } from '../preload/index.ts'; import { y } from '../integration/testing/region-harness.ts';`,
+    ],
     ['testkit/x.ts', `import type { HubConfig } from '../hub/index.ts'; import rhea from 'rhea';`],
     ['hub/x.ts', `import pg from 'pg'; import { PGlite } from '@electric-sql/pglite'; export type { Pool } from 'pg';`],
     ['main/node/x.ts', `import Conf from 'conf'; import { Entry } from '@napi-rs/keyring';`],
-    ['renderer/x.tsx', `import uPlot from 'uplot'; import { useVirtualizer } from '@tanstack/react-virtual'; import { createRoot } from 'react-dom/client';`],
+    [
+      'renderer/x.tsx',
+      `import uPlot from 'uplot'; import { useVirtualizer } from '@tanstack/react-virtual'; import { createRoot } from 'react-dom/client';`,
+    ],
   ])('allows in %s: %s', async (file, code) => {
     expect(await layerErrors(file, code)).toEqual([]);
   });
 
   it.each(PRODUCT_FILES)('refuses the test kit in product code (%s)', async (file, root) => {
-    expect(await layerErrors(file, `import { createTestRegion } from '${root}testkit/test-region.ts';`)).not.toEqual([]);
+    expect(await layerErrors(file, `import { createTestRegion } from '${root}testkit/test-region.ts';`)).not.toEqual(
+      [],
+    );
   });
 
   it('classifies every runtime dependency in package.json', async () => {
-    const { dependencies } = JSON.parse(readFileSync(new URL('package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
-    const code = Object.keys(dependencies).map((name) => `import '${name}';`).join('\n');
+    const { dependencies } = JSON.parse(readFileSync(new URL('package.json', import.meta.url), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const code = Object.keys(dependencies)
+      .map((name) => `import '${name}';`)
+      .join('\n');
     const unclassified = (await layerMessages('scripts/x.ts', code)).filter((m) => m.messageId === 'unclassified');
     expect(unclassified.map((m) => m.message)).toEqual([]);
     expect(Object.keys(dependencies).length).toBeGreaterThan(10);
@@ -150,7 +191,9 @@ describe('layer direction lint rule', () => {
     expect(await layerErrors('hub/x.ts', `import { x } from '../integration/x.ts';`)).toEqual([
       'hub/ may not import integration/ (allowed: shared/, transport/, shared-node/).',
     ]);
-    expect(await layerErrors('shared/x.ts', `import pg from 'pg';`)).toEqual(["'pg' is Node-only; shared/ may use pure packages only."]);
+    expect(await layerErrors('shared/x.ts', `import pg from 'pg';`)).toEqual([
+      "'pg' is Node-only; shared/ may use pure packages only.",
+    ]);
     expect(await layerErrors('hub/x.ts', `import { x } from '../transport/outbox-sender.ts';`)).toEqual([
       "'../transport/outbox-sender.ts' reaches into transport/: import it from transport/index.ts (add it there if it is missing).",
     ]);
@@ -158,6 +201,8 @@ describe('layer direction lint rule', () => {
 
   it('lets a layer reach its own files deeply, and tooling reach tooling deeply', async () => {
     expect(await layerErrors('main/node/x.ts', `import { x } from './consult/consult-service.ts';`)).toEqual([]);
-    expect(await layerErrors('bench/x.ts', `import { y } from '../integration/testing/region-harness.ts';`)).toEqual([]);
+    expect(await layerErrors('bench/x.ts', `import { y } from '../integration/testing/region-harness.ts';`)).toEqual(
+      [],
+    );
   });
 });

@@ -21,7 +21,11 @@ const LAYERS = {
   'shared-node': { product: true, may: ['shared'], packages: ['pure', 'node'] },
   transport: { product: true, may: ['shared'], packages: ['pure', 'node'] },
   'main/node': { product: true, may: ['shared', 'transport', 'shared-node'], packages: ['pure', 'node'] },
-  'main/electron': { product: true, may: ['main/node', 'shared', 'shared-node'], packages: ['pure', 'node', 'electron'] },
+  'main/electron': {
+    product: true,
+    may: ['main/node', 'shared', 'shared-node'],
+    packages: ['pure', 'node', 'electron'],
+  },
   preload: { product: true, may: ['shared'], packages: ['pure', 'electron'] },
   // The renderer reaches the preload for its API's types only; at run time it uses window.rts.
   renderer: { product: true, may: ['shared'], types: ['preload'], packages: ['pure', 'dom'] },
@@ -49,7 +53,12 @@ const LAYERS = {
  */
 /** @type {Record<string, string[]>} */
 const ENTRIES = {
-  shared: ['index.ts', ...['api', 'broker', 'cms', 'enrolment', 'pki', 'protocol', 'protocol/fhir', 'security'].map((a) => `${a}/index.ts`)],
+  shared: [
+    'index.ts',
+    ...['api', 'broker', 'cms', 'enrolment', 'pki', 'protocol', 'protocol/fhir', 'security'].map(
+      (a) => `${a}/index.ts`,
+    ),
+  ],
 };
 /** @param {string} layer */
 const entriesOf = (layer) => (ENTRIES[layer] ?? ['index.ts']).map((e) => `${layer}/${e}`);
@@ -110,7 +119,8 @@ const nodeBuiltins = new Set(builtinModules);
 for (const [name, layer] of Object.entries(LAYERS)) {
   for (const other of [...layer.may, ...(layer.types ?? [])]) {
     if (!(other in LAYERS)) throw new Error(`eslint.config.js LAYERS['${name}']: unknown layer '${other}'`);
-    if (layer.product && !LAYERS[other].product) throw new Error(`eslint.config.js LAYERS['${name}']: product layer lists tooling layer '${other}'`);
+    if (layer.product && !LAYERS[other].product)
+      throw new Error(`eslint.config.js LAYERS['${name}']: product layer lists tooling layer '${other}'`);
   }
   const unknown = layer.packages.find((c) => !PACKAGE_CLASSES.includes(c));
   if (unknown) throw new Error(`eslint.config.js LAYERS['${name}']: unknown package class '${unknown}'`);
@@ -129,7 +139,8 @@ function layerOf(repoPath) {
 
 /** @param {string} specifier */
 function packageOf(specifier) {
-  if (specifier.startsWith('node:') || nodeBuiltins.has(specifier.split('/')[0])) return { name: specifier, cls: 'node' };
+  if (specifier.startsWith('node:') || nodeBuiltins.has(specifier.split('/')[0]))
+    return { name: specifier, cls: 'node' };
   const parts = specifier.split('/');
   const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
   return { name, cls: PACKAGES[name] };
@@ -158,7 +169,8 @@ const layerRule = {
       layer: '{{who}} may not import {{to}}/ (allowed: {{may}}).',
       deep: "'{{spec}}' reaches into {{to}}/: import it from {{entries}} (add it there if it is missing).",
       typesOnly: '{{who}} may import {{to}}/ for types only (import type).',
-      unclassified: "Package '{{name}}' is not classified: add it to PACKAGES in eslint.config.js (pure, node, dom, electron or tooling).",
+      unclassified:
+        "Package '{{name}}' is not classified: add it to PACKAGES in eslint.config.js (pure, node, dom, electron or tooling).",
       packageClass: "'{{name}}' is {{cls}}; {{who}} may use {{allowed}} packages only.",
     },
   },
@@ -175,14 +187,21 @@ const layerRule = {
     function check(node, spec, typeOnly) {
       if (typeof spec !== 'string') return;
       if (spec.startsWith('.') || spec.startsWith('/')) {
-        const target = path.relative(ROOT, path.resolve(path.dirname(context.filename), spec)).split(path.sep).join('/');
+        const target = path
+          .relative(ROOT, path.resolve(path.dirname(context.filename), spec))
+          .split(path.sep)
+          .join('/');
         const to = layerOf(target);
         if (!to) {
           context.report({ node, messageId: 'outside', data: { spec, target } });
         } else if (allowed.types.includes(to)) {
           if (!typeOnly) context.report({ node, messageId: 'typesOnly', data: { who: allowed.who, to } });
         } else if (!allowed.may.includes(to)) {
-          const may = allowed.may.slice(1).map((l) => `${l}/`).join(', ') || 'no other layer';
+          const may =
+            allowed.may
+              .slice(1)
+              .map((l) => `${l}/`)
+              .join(', ') || 'no other layer';
           context.report({ node, messageId: 'layer', data: { who: allowed.who, to, may } });
           return;
         }
@@ -195,7 +214,11 @@ const layerRule = {
       if (!cls) context.report({ node, messageId: 'unclassified', data: { name } });
       else if (!allowed.packages.includes(cls)) {
         const names = allowed.packages.map((c) => CLASS_NAMES[c]).join(', ');
-        context.report({ node, messageId: 'packageClass', data: { name, cls: CLASS_NAMES[cls], who: allowed.who, allowed: names } });
+        context.report({
+          node,
+          messageId: 'packageClass',
+          data: { name, cls: CLASS_NAMES[cls], who: allowed.who, allowed: names },
+        });
       }
     }
 
@@ -214,11 +237,41 @@ const layerRule = {
 };
 
 const DOM_ONLY_GLOBALS = [
-  'window', 'document', 'navigator', 'location', 'history', 'localStorage', 'sessionStorage', 'indexedDB',
-  'fetch', 'XMLHttpRequest', 'WebSocket', 'alert', 'confirm', 'prompt', 'HTMLElement', 'Element', 'Node',
-  'Event', 'CustomEvent', 'EventTarget', 'MutationObserver', 'requestAnimationFrame', 'getComputedStyle', 'self',
+  'window',
+  'document',
+  'navigator',
+  'location',
+  'history',
+  'localStorage',
+  'sessionStorage',
+  'indexedDB',
+  'fetch',
+  'XMLHttpRequest',
+  'WebSocket',
+  'alert',
+  'confirm',
+  'prompt',
+  'HTMLElement',
+  'Element',
+  'Node',
+  'Event',
+  'CustomEvent',
+  'EventTarget',
+  'MutationObserver',
+  'requestAnimationFrame',
+  'getComputedStyle',
+  'self',
 ];
-const NODE_ONLY_GLOBALS = ['process', 'Buffer', 'require', 'module', '__dirname', '__filename', 'global', 'setImmediate'];
+const NODE_ONLY_GLOBALS = [
+  'process',
+  'Buffer',
+  'require',
+  'module',
+  '__dirname',
+  '__filename',
+  'global',
+  'setImmediate',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', '.test-env/**', 'release/**'] },
@@ -226,7 +279,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -7,10 +7,23 @@ import { COMMANDS, type CommandChannel, type CommandInput, type CommandOutput } 
 import { vhostHostname } from '../shared/broker/index.ts';
 import { CONTENT_ENCRYPTION, encrypt, sign, type CmsSigner, type ContentEncryption } from '../shared/cms/index.ts';
 import { CONTENT_TYPES, type ApplicationProperties, type AmqpMessageFields } from '../shared/protocol/index.ts';
-import { buildConsultRequest, buildConsultStatus, buildDirectoryPublish, type MessageContext } from '../shared/protocol/fhir/index.ts';
+import {
+  buildConsultRequest,
+  buildConsultStatus,
+  buildDirectoryPublish,
+  type MessageContext,
+} from '../shared/protocol/fhir/index.ts';
 import type { BrokerEnvState } from '../scripts/test-env/index.ts';
 import { hubStore } from '../hub/index.ts';
-import { createTestRegion, expertEntry, hospital, until as waitUntil, type ReceivedMessage, type TestIdentity, type TestPractitioner } from '../testkit/index.ts';
+import {
+  createTestRegion,
+  expertEntry,
+  hospital,
+  until as waitUntil,
+  type ReceivedMessage,
+  type TestIdentity,
+  type TestPractitioner,
+} from '../testkit/index.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
 
@@ -90,7 +103,10 @@ export interface PublishOptions {
 
 export type Match = { readonly messageId: string } | { readonly caseId: string };
 
-type Call = <C extends CommandChannel>(command: C, ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]) => Promise<CommandOutput<C>>;
+type Call = <C extends CommandChannel>(
+  command: C,
+  ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]
+) => Promise<CommandOutput<C>>;
 
 export interface BadInputRegion {
   readonly harness: RegionHarness;
@@ -104,7 +120,11 @@ export interface BadInputRegion {
   /** A directory.publish delta of clinic-b that changes nothing when valid, built as told. */
   publish(options?: PublishOptions): Promise<RawFields & { message_id: string }>;
   /** Fields of a message with properties of a consult.request but any body. */
-  bareConsult(body: Uint8Array, overrides?: Partial<RawFields>, properties?: Record<string, unknown>): RawFields & { message_id: string };
+  bareConsult(
+    body: Uint8Array,
+    overrides?: Partial<RawFields>,
+    properties?: Record<string, unknown>,
+  ): RawFields & { message_id: string };
   sendToHub(fields: RawFields): Promise<string>;
   sendToWorkstation(fields: RawFields): Promise<string>;
   /** One transfer on a connection of its own (refusals end the session), with its outcome or the broker's condition. */
@@ -130,8 +150,13 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
     applicant: harness.applicant,
     expert: harness.expert,
     stranger: await region.practitioner('clinic-b.dr-stranger'),
-    expired: await region.issue('practitioner-signing', 'clinic-b.dr-berg', { notBefore: new Date(Date.now() - 48 * hour), validityDays: 1 }),
-    notYetValid: await region.issue('practitioner-signing', 'clinic-b.dr-berg', { notBefore: new Date(Date.now() + 48 * hour) }),
+    expired: await region.issue('practitioner-signing', 'clinic-b.dr-berg', {
+      notBefore: new Date(Date.now() - 48 * hour),
+      validityDays: 1,
+    }),
+    notYetValid: await region.issue('practitioner-signing', 'clinic-b.dr-berg', {
+      notBefore: new Date(Date.now() + 48 * hour),
+    }),
     revoked: region.revoked,
     foreign: (await foreignRegion.practitioner('clinic-b.dr-berg')).signing,
     wrongUsage: await region.issue('practitioner-encryption', 'clinic-b.dr-berg'),
@@ -139,10 +164,24 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
 
   // dr-lund is published and retired again: the target of retired-expert.
   const lund = await region.practitioner('clinic-a.dr-lund');
-  const listed = await harness.publishDelta('clinic-a', expertEntry(lund, { organizationId: 'clinic-a.nordby', endpoints: [WS] }).map((upsert) => ({ upsert })));
-  await harness.clinics['clinic-a'].waitFor((m) => m.correlationId === listed && m.properties.rtsReceipt === 'processed', 'dr-lund listed', WAIT_MS);
-  const retired = await harness.publishDelta('clinic-a', [{ retire: 'Practitioner/clinic-a.dr-lund' }, { retire: 'PractitionerRole/clinic-a.dr-lund' }]);
-  await harness.clinics['clinic-a'].waitFor((m) => m.correlationId === retired && m.properties.rtsReceipt === 'processed', 'dr-lund retired', WAIT_MS);
+  const listed = await harness.publishDelta(
+    'clinic-a',
+    expertEntry(lund, { organizationId: 'clinic-a.nordby', endpoints: [WS] }).map((upsert) => ({ upsert })),
+  );
+  await harness.clinics['clinic-a'].waitFor(
+    (m) => m.correlationId === listed && m.properties.rtsReceipt === 'processed',
+    'dr-lund listed',
+    WAIT_MS,
+  );
+  const retired = await harness.publishDelta('clinic-a', [
+    { retire: 'Practitioner/clinic-a.dr-lund' },
+    { retire: 'PractitionerRole/clinic-a.dr-lund' },
+  ]);
+  await harness.clinics['clinic-a'].waitFor(
+    (m) => m.correlationId === retired && m.properties.rtsReceipt === 'processed',
+    'dr-lund retired',
+    WAIT_MS,
+  );
 
   const core: WorkstationCore = createWorkstationCore(harness.coreOptions(WS));
   await core.start();
@@ -152,7 +191,10 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
     return result.value;
   }) as Call;
   await harness.setUpWorkstation(core, WS, harness.expert);
-  await until(async () => (await call(COMMANDS.getSetupState)).registration.state === 'accepted', 'the workstation registered');
+  await until(
+    async () => (await call(COMMANDS.getSetupState)).registration.state === 'accepted',
+    'the workstation registered',
+  );
   await until(async () => {
     const state = await call(COMMANDS.getDirectoryState);
     return state.version === 4 && !state.behind;
@@ -166,74 +208,182 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
     const creationTime = options.creationTime ?? new Date();
     const caseId = options.caseId ?? randomUUID();
     const to = options.to ?? harness.expert.id;
-    const context: MessageContext = { messageId: options.payloadMessageId ?? messageId, timestamp: options.payloadTimestamp ?? creationTime, sender: 'clinic-b' };
+    const context: MessageContext = {
+      messageId: options.payloadMessageId ?? messageId,
+      timestamp: options.payloadTimestamp ?? creationTime,
+      sender: 'clinic-b',
+    };
     const bundle = (options.status
-      ? buildConsultStatus(context, { caseId, from: harness.applicant.id, to, sequence: options.payloadSequence ?? options.sequence ?? 2, status: options.status, note: 'Troponin T 180 ng/L.' })
+      ? buildConsultStatus(context, {
+          caseId,
+          from: harness.applicant.id,
+          to,
+          sequence: options.payloadSequence ?? options.sequence ?? 2,
+          status: options.status,
+          note: 'Troponin T 180 ng/L.',
+        })
       : buildConsultRequest(context, {
-        caseId, from: harness.applicant.id, to, sequence: options.payloadSequence ?? options.sequence ?? 1, priority: 'routine', reason: 'Rash on both forearms',
-        patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12', identifiers: [{ system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: '12046112345' }] },
-      })) as unknown as Record<string, unknown>;
+          caseId,
+          from: harness.applicant.id,
+          to,
+          sequence: options.payloadSequence ?? options.sequence ?? 1,
+          priority: 'routine',
+          reason: 'Rash on both forearms',
+          patient: {
+            family: 'Nilsen',
+            given: ['Kari'],
+            gender: 'female',
+            birthDate: '1961-04-12',
+            identifiers: [{ system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: '12046112345' }],
+          },
+        })) as unknown as Record<string, unknown>;
     options.payload?.(bundle);
     const content = options.content ?? new TextEncoder().encode(JSON.stringify(bundle));
-    const signed = await sign(content, options.signer ?? harness.applicant.signing, { signingTime: options.signingTime ?? creationTime });
-    const recipients = options.recipients ?? [harness.expert.encryption.certificate, harness.applicant.encryption.certificate];
+    const signed = await sign(content, options.signer ?? harness.applicant.signing, {
+      signingTime: options.signingTime ?? creationTime,
+    });
+    const recipients = options.recipients ?? [
+      harness.expert.encryption.certificate,
+      harness.applicant.encryption.certificate,
+    ];
     const contentEncryption = options.contentEncryption ?? CONTENT_ENCRYPTION.gcm;
     let body = await encrypt(options.signed ? options.signed(signed) : signed, recipients, { contentEncryption });
     if (options.body) body = options.body(body);
     const properties: ApplicationProperties = options.status
-      ? { rtsType: 'consult.status', rtsVersion: PROTOCOL_V, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: harness.applicant.id, rtsToPractitioner: to, rtsSequence: options.sequence ?? 2, rtsStatus: options.status }
-      : { rtsType: 'consult.request', rtsVersion: PROTOCOL_V, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: harness.applicant.id, rtsToPractitioner: to, rtsSequence: options.sequence ?? 1 };
+      ? {
+          rtsType: 'consult.status',
+          rtsVersion: PROTOCOL_V,
+          rtsSender: 'clinic-b',
+          rtsCase: caseId,
+          rtsFromPractitioner: harness.applicant.id,
+          rtsToPractitioner: to,
+          rtsSequence: options.sequence ?? 2,
+          rtsStatus: options.status,
+        }
+      : {
+          rtsType: 'consult.request',
+          rtsVersion: PROTOCOL_V,
+          rtsSender: 'clinic-b',
+          rtsCase: caseId,
+          rtsFromPractitioner: harness.applicant.id,
+          rtsToPractitioner: to,
+          rtsSequence: options.sequence ?? 1,
+        };
     return {
-      message_id: messageId, user_id: Buffer.from(options.userId ?? broker.users.hub.name), creation_time: creationTime, durable: true,
-      content_type: options.contentType ?? (contentEncryption === CONTENT_ENCRYPTION.gcm ? CONTENT_TYPES.authEnveloped : CONTENT_TYPES.enveloped),
-      application_properties: properties, body, caseId,
+      message_id: messageId,
+      user_id: Buffer.from(options.userId ?? broker.users.hub.name),
+      creation_time: creationTime,
+      durable: true,
+      content_type:
+        options.contentType ??
+        (contentEncryption === CONTENT_ENCRYPTION.gcm ? CONTENT_TYPES.authEnveloped : CONTENT_TYPES.enveloped),
+      application_properties: properties,
+      body,
+      caseId,
     };
   };
 
   const publish: BadInputRegion['publish'] = async (options = {}) => {
     const messageId = options.messageId ?? randomUUID();
     const creationTime = options.creationTime ?? new Date();
-    const bundle = buildDirectoryPublish({ messageId: options.payloadMessageId ?? messageId, timestamp: options.payloadTimestamp ?? creationTime, sender: 'clinic-b' }, {
-      delta: [{ upsert: hospital(options.resourceId ?? 'clinic-b.sorvik', 'Sørvik Health Centre') }],
-    }) as unknown as Record<string, unknown>;
+    const bundle = buildDirectoryPublish(
+      {
+        messageId: options.payloadMessageId ?? messageId,
+        timestamp: options.payloadTimestamp ?? creationTime,
+        sender: 'clinic-b',
+      },
+      {
+        delta: [{ upsert: hospital(options.resourceId ?? 'clinic-b.sorvik', 'Sørvik Health Centre') }],
+      },
+    ) as unknown as Record<string, unknown>;
     options.payload?.(bundle);
     const content = options.content ?? new TextEncoder().encode(JSON.stringify(bundle));
-    let body = await sign(content, options.signer ?? signers.clinicB, { signingTime: options.signingTime ?? creationTime });
+    let body = await sign(content, options.signer ?? signers.clinicB, {
+      signingTime: options.signingTime ?? creationTime,
+    });
     if (options.body) body = options.body(body);
     return {
-      message_id: messageId, user_id: Buffer.from('clinic-b'), creation_time: creationTime, durable: true, content_type: CONTENT_TYPES.signed,
-      application_properties: { rtsType: 'directory.publish', rtsVersion: PROTOCOL_V, rtsSender: 'clinic-b', rtsDirectoryMode: 'delta', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
+      message_id: messageId,
+      user_id: Buffer.from('clinic-b'),
+      creation_time: creationTime,
+      durable: true,
+      content_type: CONTENT_TYPES.signed,
+      application_properties: {
+        rtsType: 'directory.publish',
+        rtsVersion: PROTOCOL_V,
+        rtsSender: 'clinic-b',
+        rtsDirectoryMode: 'delta',
+        rtsBatchId: randomUUID(),
+        rtsBatchIndex: 1,
+        rtsBatchCount: 1,
+      },
       body,
     };
   };
 
   // An override of undefined removes the field or property (rhea would send a null, which is not the same as absent).
-  const defined = (record: Record<string, unknown>) => Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
-  const bareConsult: BadInputRegion['bareConsult'] = (body, overrides = {}, properties = {}) => defined({
-    message_id: randomUUID(), creation_time: new Date(), durable: true, content_type: CONTENT_TYPES.authEnveloped,
-    application_properties: defined({
-      rtsType: 'consult.request', rtsVersion: PROTOCOL_V, rtsSender: 'clinic-b', rtsCase: randomUUID(), rtsFromPractitioner: harness.applicant.id, rtsToPractitioner: harness.expert.id, rtsSequence: 1,
-      ...properties,
-    }),
-    body,
-    ...overrides,
-  }) as unknown as RawFields & { message_id: string };
+  const defined = (record: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
+  const bareConsult: BadInputRegion['bareConsult'] = (body, overrides = {}, properties = {}) =>
+    defined({
+      message_id: randomUUID(),
+      creation_time: new Date(),
+      durable: true,
+      content_type: CONTENT_TYPES.authEnveloped,
+      application_properties: defined({
+        rtsType: 'consult.request',
+        rtsVersion: PROTOCOL_V,
+        rtsSender: 'clinic-b',
+        rtsCase: randomUUID(),
+        rtsFromPractitioner: harness.applicant.id,
+        rtsToPractitioner: harness.expert.id,
+        rtsSequence: 1,
+        ...properties,
+      }),
+      body,
+      ...overrides,
+    }) as unknown as RawFields & { message_id: string };
 
-  const sendToHub = (fields: RawFields) => harness.clinics['clinic-b'].sendRaw(toRhea({ user_id: Buffer.from('clinic-b'), ...fields }));
-  const sendToWorkstation = (fields: RawFields) => settle(downlinkSender, toRhea({ user_id: Buffer.from(broker.users.hub.name), ...fields }));
+  const sendToHub = (fields: RawFields) =>
+    harness.clinics['clinic-b'].sendRaw(toRhea({ user_id: Buffer.from('clinic-b'), ...fields }));
+  const sendToWorkstation = (fields: RawFields) =>
+    settle(downlinkSender, toRhea({ user_id: Buffer.from(broker.users.hub.name), ...fields }));
 
   const caseIds = async () => new Set((await call(COMMANDS.listCases, { limit: 100_000 })).map((c) => c.caseId));
   const good: BadInputRegion['good'] = async (receiver) => {
     if (receiver === 'hub') {
       const caseId = randomUUID();
       const messageId = await harness.sendAsClinic('clinic-b', {
-        properties: { rtsType: 'consult.request', rtsVersion: PROTOCOL_V, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: harness.applicant.id, rtsToPractitioner: harness.expert.id, rtsSequence: 1 },
-        payload: (id, timestamp) => buildConsultRequest({ messageId: id, timestamp, sender: 'clinic-b' }, {
-          caseId, from: harness.applicant.id, to: harness.expert.id, sequence: 1, priority: 'routine', reason: 'Good traffic', patient: { family: 'Berg', given: ['Ola'], gender: 'male', birthDate: '1970-01-01', identifiers: [] },
-        }),
-        signer: harness.applicant, recipients: [harness.expert.encryption.certificate, harness.applicant.encryption.certificate],
+        properties: {
+          rtsType: 'consult.request',
+          rtsVersion: PROTOCOL_V,
+          rtsSender: 'clinic-b',
+          rtsCase: caseId,
+          rtsFromPractitioner: harness.applicant.id,
+          rtsToPractitioner: harness.expert.id,
+          rtsSequence: 1,
+        },
+        payload: (id, timestamp) =>
+          buildConsultRequest(
+            { messageId: id, timestamp, sender: 'clinic-b' },
+            {
+              caseId,
+              from: harness.applicant.id,
+              to: harness.expert.id,
+              sequence: 1,
+              priority: 'routine',
+              reason: 'Good traffic',
+              patient: { family: 'Berg', given: ['Ola'], gender: 'male', birthDate: '1970-01-01', identifiers: [] },
+            },
+          ),
+        signer: harness.applicant,
+        recipients: [harness.expert.encryption.certificate, harness.applicant.encryption.certificate],
       });
-      await harness.clinics['clinic-b'].waitFor((m) => m.correlationId === messageId && m.properties.rtsReceipt === 'delivered', 'the good consult delivered by the hub', WAIT_MS);
+      await harness.clinics['clinic-b'].waitFor(
+        (m) => m.correlationId === messageId && m.properties.rtsReceipt === 'delivered',
+        'the good consult delivered by the hub',
+        WAIT_MS,
+      );
       return;
     }
     const fields = await consult();
@@ -243,11 +393,22 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
   };
 
   const first = await consult();
-  if ((await sendToWorkstation(first)) !== 'accepted') throw new Error('the first consult was not accepted by the broker');
+  if ((await sendToWorkstation(first)) !== 'accepted')
+    throw new Error('the first consult was not accepted by the broker');
   await until(async () => (await caseIds()).has(first.caseId), 'the first case at the workstation');
 
   return {
-    harness, broker, signers, call, knownCase: first.caseId, consult, publish, bareConsult, sendToHub, sendToWorkstation, good,
+    harness,
+    broker,
+    signers,
+    call,
+    knownCase: first.caseId,
+    consult,
+    publish,
+    bareConsult,
+    sendToHub,
+    sendToWorkstation,
+    good,
     publishOnce: async (user, address, fields) => {
       const connection = await connect(broker, user);
       try {
@@ -256,10 +417,20 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
         connection.close();
       }
     },
-    hubDeadLetters: async (match) => (await hubStore.listDeadLetters(harness.hub.sql, { limit: 10_000 }))
-      .filter((l) => ('messageId' in match ? l.messageId === match.messageId : (l.properties.application_properties as Record<string, unknown>).rtsCase === match.caseId)),
-    receiptsAtClinicB: (messageId) => harness.clinics['clinic-b'].received.filter((m) => m.properties.rtsType === 'receipt' && m.correlationId === messageId),
-    workstationRefusals: async (match) => (await call(COMMANDS.listRejections)).filter((r) => ('messageId' in match ? r.messageId === match.messageId : r.caseId === match.caseId)),
+    hubDeadLetters: async (match) =>
+      (await hubStore.listDeadLetters(harness.hub.sql, { limit: 10_000 })).filter((l) =>
+        'messageId' in match
+          ? l.messageId === match.messageId
+          : (l.properties.application_properties as Record<string, unknown>).rtsCase === match.caseId,
+      ),
+    receiptsAtClinicB: (messageId) =>
+      harness.clinics['clinic-b'].received.filter(
+        (m) => m.properties.rtsType === 'receipt' && m.correlationId === messageId,
+      ),
+    workstationRefusals: async (match) =>
+      (await call(COMMANDS.listRejections)).filter((r) =>
+        'messageId' in match ? r.messageId === match.messageId : r.caseId === match.caseId,
+      ),
     async stop() {
       downlink.close();
       await core.stop();
@@ -270,16 +441,25 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
 }
 
 /** Waits as long as the rest of this harness does. */
-export const until = <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = WAIT_MS): Promise<T> => waitUntil(probe, what, timeoutMs);
+export const until = <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = WAIT_MS): Promise<T> =>
+  waitUntil(probe, what, timeoutMs);
 
 async function connect(broker: BrokerEnvState, user: { name: string; password: string }): Promise<Connection> {
   const connection = rhea.create_container({ id: `badinput-${user.name}-${randomUUID().slice(0, 6)}` }).connect({
-    host: '127.0.0.1', port: broker.nodes[0]!.amqpPort, hostname: vhostHostname(broker.vhost), username: user.name, password: user.password, reconnect: false,
+    host: '127.0.0.1',
+    port: broker.nodes[0]!.amqpPort,
+    hostname: vhostHostname(broker.vhost),
+    username: user.name,
+    password: user.password,
+    reconnect: false,
   });
-  for (const event of ['error', 'session_error', 'connection_error', 'protocol_error', 'sender_error']) connection.on(event, () => undefined);
+  for (const event of ['error', 'session_error', 'connection_error', 'protocol_error', 'sender_error'])
+    connection.on(event, () => undefined);
   await new Promise<void>((resolve, reject) => {
     connection.once('connection_open', () => resolve());
-    connection.once('disconnected', (context: EventContext) => reject(new Error(`${user.name}: cannot connect: ${String(context.error ?? 'disconnected')}`)));
+    connection.once('disconnected', (context: EventContext) =>
+      reject(new Error(`${user.name}: cannot connect: ${String(context.error ?? 'disconnected')}`)),
+    );
   });
   return connection;
 }
@@ -314,7 +494,9 @@ function transfer(connection: Connection, address: string, message: Message): Pr
     };
     sender.once('sendable', () => sender.send(message));
     for (const outcome of ['accepted', 'rejected', 'released']) sender.once(outcome, () => done(outcome));
-    sender.session.once('session_error', (context: EventContext) => done(`session ended: ${(context.session?.error as { condition?: string } | undefined)?.condition}`));
+    sender.session.once('session_error', (context: EventContext) =>
+      done(`session ended: ${(context.session?.error as { condition?: string } | undefined)?.condition}`),
+    );
     connection.once('disconnected', () => done('disconnected'));
   });
 }

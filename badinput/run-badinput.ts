@@ -2,7 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BAD_INPUT_CLASSES, type Receiver, type Variant } from './bad-input-classes.ts';
 import { startBadInputRegion, until, type BadInputRegion } from './bad-input-region.ts';
-import { CONNECTOR_API_CLASSES, runApiVariant, startConnectorApiTarget, type ApiVariantOutcome, type ConnectorApiTarget } from './connector-api-classes.ts';
+import {
+  CONNECTOR_API_CLASSES,
+  runApiVariant,
+  startConnectorApiTarget,
+  type ApiVariantOutcome,
+  type ConnectorApiTarget,
+} from './connector-api-classes.ts';
 import { fuzzParsers } from './fuzz-parsers.ts';
 
 /**
@@ -25,7 +31,15 @@ const SETTLE_MS = 5_000;
 
 async function runVariant(region: BadInputRegion, receiver: Receiver, variant: Variant): Promise<VariantOutcome> {
   let evidence = 'nothing';
-  const outcome = (observed: string, handled: boolean, crashed = false): VariantOutcome => ({ receiver, variant: variant.name, expected: variant.expected, observed, evidence, handled, crashed });
+  const outcome = (observed: string, handled: boolean, crashed = false): VariantOutcome => ({
+    receiver,
+    variant: variant.name,
+    expected: variant.expected,
+    observed,
+    evidence,
+    handled,
+    crashed,
+  });
   let probe;
   try {
     probe = await variant.send(region);
@@ -50,11 +64,13 @@ function reportClass(name: string, outcomes: readonly VariantOutcome[]): boolean
     const mine = outcomes.filter((o) => o.receiver === receiver);
     if (mine.length === 0) return [];
     const seen = new Map<string, number>();
-    for (const o of mine) seen.set(`${o.observed} [${o.evidence}]`, (seen.get(`${o.observed} [${o.evidence}]`) ?? 0) + 1);
+    for (const o of mine)
+      seen.set(`${o.observed} [${o.evidence}]`, (seen.get(`${o.observed} [${o.evidence}]`) ?? 0) + 1);
     return [`${receiver}: ${[...seen].map(([what, n]) => (n > 1 ? `${n}x ${what}` : what)).join(', ')}`];
   });
   console.log(`${handled ? 'handled' : 'NOT HANDLED'}  ${name} -> ${receivers.join(' | ')}`);
-  for (const o of outcomes.filter((x) => !x.handled)) console.log(`    ${o.receiver} / ${o.variant}: expected ${o.expected}, observed ${o.observed}`);
+  for (const o of outcomes.filter((x) => !x.handled))
+    console.log(`    ${o.receiver} / ${o.variant}: expected ${o.expected}, observed ${o.observed}`);
   return handled;
 }
 
@@ -66,13 +82,26 @@ async function runConnectorApiClasses(): Promise<{ handled: number; crashes: num
   try {
     target = await startConnectorApiTarget();
   } catch (error) {
-    for (const apiClass of CONNECTOR_API_CLASSES) reportClass(apiClass.name, apiClass.variants.map((v) => ({ receiver: 'connector', variant: v.name, expected: v.expected, observed: `the connector did not start: ${(error as Error).message}`, evidence: 'nothing', handled: false, crashed: false })));
+    for (const apiClass of CONNECTOR_API_CLASSES)
+      reportClass(
+        apiClass.name,
+        apiClass.variants.map((v) => ({
+          receiver: 'connector',
+          variant: v.name,
+          expected: v.expected,
+          observed: `the connector did not start: ${(error as Error).message}`,
+          evidence: 'nothing',
+          handled: false,
+          crashed: false,
+        })),
+      );
     return { handled: 0, crashes: 0 };
   }
   try {
     for (const apiClass of CONNECTOR_API_CLASSES) {
       const outcomes: VariantOutcome[] = [];
-      for (const variant of apiClass.variants) outcomes.push({ receiver: 'connector', ...(await runApiVariant(target, variant)) });
+      for (const variant of apiClass.variants)
+        outcomes.push({ receiver: 'connector', ...(await runApiVariant(target, variant)) });
       if (reportClass(apiClass.name, outcomes)) handledClasses += 1;
       crashes += outcomes.filter((o) => o.crashed).length;
     }
@@ -126,7 +155,9 @@ async function main(): Promise<number> {
 }
 
 // Open connections and timers of the region must not keep a finished run alive.
-process.exit(await main().catch((error: unknown) => {
-  console.error(`badinput: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-  return 1;
-}));
+process.exit(
+  await main().catch((error: unknown) => {
+    console.error(`badinput: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  }),
+);

@@ -34,11 +34,18 @@ export const fixed = (v: number, digits = 2) => v.toFixed(digits);
 export const spread = (values: readonly number[], format: (v: number) => string = fixed) =>
   `${format(Math.min(...values))} / ${format(median(values))} / ${format(Math.max(...values))}`;
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 function packageVersion(name: string): string {
   try {
-    return (JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as {
+        version: string;
+      }
+    ).version;
   } catch {
     return '?';
   }
@@ -48,7 +55,10 @@ async function rabbitmqVersion(): Promise<string> {
   try {
     const broker = loadBrokerEnv();
     const auth = Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64');
-    const response = await fetch(`http://127.0.0.1:${broker.nodes[0]!.managementPort}/api/overview`, { headers: { authorization: `Basic ${auth}` }, signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(`http://127.0.0.1:${broker.nodes[0]!.managementPort}/api/overview`, {
+      headers: { authorization: `Basic ${auth}` },
+      signal: AbortSignal.timeout(10_000),
+    });
     const overview = (await response.json()) as { rabbitmq_version?: string; erlang_version?: string };
     return `RabbitMQ ${overview.rabbitmq_version ?? '?'} (Erlang ${overview.erlang_version ?? '?'})`;
   } catch {
@@ -58,7 +68,8 @@ async function rabbitmqVersion(): Promise<string> {
 
 function codeRevision(): string {
   try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8' }).trim();
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8' }).trim();
     const dirty = git('status', '--porcelain', '--', 'main/node', 'hub', 'shared', 'shared-node', 'transport');
     return `${git('log', '-1', '--format=%h %cd', '--date=format:%Y-%m-%d %H:%M')}${dirty ? ` + ${dirty.split('\n').length} uncommitted file(s) in main/node, hub, shared, shared-node, transport` : ''}`;
   } catch {
@@ -70,9 +81,13 @@ function codeRevision(): string {
 export async function printHeader(title: string, options: string): Promise<void> {
   const cpu = cpus();
   console.log(title);
-  console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}; load average ${load()} at start (${new Date().toISOString()})`);
-  console.log(`versions: node ${process.version}, ${await rabbitmqVersion()}, rhea ${packageVersion('rhea')}, pkijs ${packageVersion('pkijs')}, `
-    + `better-sqlite3-multiple-ciphers ${packageVersion('better-sqlite3-multiple-ciphers')}, @electric-sql/pglite ${packageVersion('@electric-sql/pglite')}, @medplum/core ${packageVersion('@medplum/core')}`);
+  console.log(
+    `machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}; load average ${load()} at start (${new Date().toISOString()})`,
+  );
+  console.log(
+    `versions: node ${process.version}, ${await rabbitmqVersion()}, rhea ${packageVersion('rhea')}, pkijs ${packageVersion('pkijs')}, ` +
+      `better-sqlite3-multiple-ciphers ${packageVersion('better-sqlite3-multiple-ciphers')}, @electric-sql/pglite ${packageVersion('@electric-sql/pglite')}, @medplum/core ${packageVersion('@medplum/core')}`,
+  );
   console.log(`code: ${codeRevision()}`);
   console.log(`options: ${options}`);
 }
@@ -99,7 +114,12 @@ export interface BareResult {
  */
 export async function bareRhea(
   bodies: readonly Uint8Array[],
-  options: { oneAtATime?: boolean; credit?: number; timeoutMs?: number; via?: { toEndpoint: string; storeAndForward?: boolean } } = {},
+  options: {
+    oneAtATime?: boolean;
+    credit?: number;
+    timeoutMs?: number;
+    via?: { toEndpoint: string; storeAndForward?: boolean };
+  } = {},
 ): Promise<BareResult> {
   const broker = loadBrokerEnv();
   const credit = options.credit ?? 200;
@@ -111,7 +131,9 @@ export async function bareRhea(
     const sentAt = new Map<string, number>();
     const latenciesMs: number[] = [];
     let lastAt = 0;
-    const source = options.via ? rabbitmq3Adapter.downlinkSource(options.via.toEndpoint) : rabbitmq3Adapter.uplinkSource();
+    const source = options.via
+      ? rabbitmq3Adapter.downlinkSource(options.via.toEndpoint)
+      : rabbitmq3Adapter.uplinkSource();
     const receiver = consumer.amqp!.open_receiver({ source: { address: source }, credit_window: credit });
     receiver.on('message', (context: EventContext) => {
       const m = context.message!;
@@ -120,13 +142,25 @@ export async function bareRhea(
       latenciesMs.push(lastAt - sentAt.get(String(m.message_id))!);
     });
     await until(() => receiver.is_open(), 10_000, 'bare receiver');
-    if (forwarder && options.via) await startForwarder(forwarder, options.via.toEndpoint, run, options.via.storeAndForward ? bodies.length : 1, credit);
+    if (forwarder && options.via)
+      await startForwarder(
+        forwarder,
+        options.via.toEndpoint,
+        run,
+        options.via.storeAndForward ? bodies.length : 1,
+        credit,
+      );
     const sender = producer.amqp!.open_sender({ target: { address: rabbitmq3Adapter.uplinkTarget('clinic-a') } });
     await until(() => sender.sendable(), 10_000, 'bare sender');
     const send = (body: Uint8Array) => {
       const id = randomUUID();
       sentAt.set(id, performance.now());
-      sender.send({ message_id: id, durable: true, application_properties: { run }, body: rhea.message.data_section(Buffer.from(body.buffer, body.byteOffset, body.byteLength)) as unknown });
+      sender.send({
+        message_id: id,
+        durable: true,
+        application_properties: { run },
+        body: rhea.message.data_section(Buffer.from(body.buffer, body.byteOffset, body.byteLength)) as unknown,
+      });
     };
     const timeoutMs = options.timeoutMs ?? 600_000;
     const started = performance.now();
@@ -144,7 +178,11 @@ export async function bareRhea(
       };
       sender.on('sendable', pump);
       pump();
-      await until(() => latenciesMs.length === bodies.length, timeoutMs, `bare delivery (${latenciesMs.length}/${bodies.length})`);
+      await until(
+        () => latenciesMs.length === bodies.length,
+        timeoutMs,
+        `bare delivery (${latenciesMs.length}/${bodies.length})`,
+      );
     }
     receiver.close();
     return { ms: lastAt - started, latenciesMs };
@@ -156,7 +194,13 @@ export async function bareRhea(
 }
 
 /** The two-hop baseline's forwarder: sends on in groups of `holdUntil` messages of this run, keeping their order. */
-async function startForwarder(connection: BrokerConnection, toEndpoint: string, run: string, holdUntil: number, credit: number): Promise<void> {
+async function startForwarder(
+  connection: BrokerConnection,
+  toEndpoint: string,
+  run: string,
+  holdUntil: number,
+  credit: number,
+): Promise<void> {
   const sender = connection.amqp!.open_sender({ target: { address: rabbitmq3Adapter.downlinkTarget(toEndpoint) } });
   await until(() => sender.sendable(), 10_000, 'bare forwarder sender');
   const held: EventContext[] = [];
@@ -166,7 +210,12 @@ async function startForwarder(connection: BrokerConnection, toEndpoint: string, 
     while (ready.length > 0 && sender.sendable()) {
       const context = ready.shift()!;
       const m = context.message!;
-      const out = sender.send({ message_id: m.message_id, durable: true, application_properties: m.application_properties, body: m.body as unknown });
+      const out = sender.send({
+        message_id: m.message_id,
+        durable: true,
+        application_properties: m.application_properties,
+        body: m.body as unknown,
+      });
       upstream.set(out, context);
     }
   };
@@ -175,7 +224,11 @@ async function startForwarder(connection: BrokerConnection, toEndpoint: string, 
     upstream.get(context.delivery)?.delivery?.accept();
     upstream.delete(context.delivery);
   });
-  const receiver = connection.amqp!.open_receiver({ source: { address: rabbitmq3Adapter.uplinkSource() }, autoaccept: false, credit_window: credit });
+  const receiver = connection.amqp!.open_receiver({
+    source: { address: rabbitmq3Adapter.uplinkSource() },
+    autoaccept: false,
+    credit_window: credit,
+  });
   receiver.on('message', (context: EventContext) => {
     if ((context.message!.application_properties as { run?: string } | undefined)?.run !== run) {
       context.delivery?.release();

@@ -17,7 +17,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createTestPki, runOpenssl, type TestPki } from '../scripts/test-env/index.ts';
-import { importDecryptionKey, importSigningKey, open, seal, type CmsRecipientIdentity, type CmsSigner, type TrustConfig } from '../shared/cms/index.ts';
+import {
+  importDecryptionKey,
+  importSigningKey,
+  open,
+  seal,
+  type CmsRecipientIdentity,
+  type CmsSigner,
+  type TrustConfig,
+} from '../shared/cms/index.ts';
 
 const SIZES = [
   { label: '10k', bytes: 10_000 },
@@ -65,7 +73,10 @@ async function setupFrom(args: ChildArgs): Promise<Setup> {
       chain: [der(args.intermediate, 'CERTIFICATE')],
     },
     recipientCertificate: recipientCert,
-    identity: { certificate: recipientCert, privateKey: await importDecryptionKey(der(args.recipientKey, 'PRIVATE KEY'), recipientCert) },
+    identity: {
+      certificate: recipientCert,
+      privateKey: await importDecryptionKey(der(args.recipientKey, 'PRIVATE KEY'), recipientCert),
+    },
     trust: { anchors: [der(args.root, 'CERTIFICATE')], crls: args.crls.map((path) => der(path, 'X509 CRL')) },
   };
 }
@@ -108,7 +119,11 @@ async function child(args: ChildArgs): Promise<void> {
 }
 
 function ourPeak(args: ChildArgs): { peakBytes: number; aboveBaselineBytes: number } {
-  const out = execFileSync(process.execPath, [process.argv[1] ?? 'bench/cms.bench.ts', '--child', JSON.stringify(args)], { encoding: 'utf8' });
+  const out = execFileSync(
+    process.execPath,
+    [process.argv[1] ?? 'bench/cms.bench.ts', '--child', JSON.stringify(args)],
+    { encoding: 'utf8' },
+  );
   return JSON.parse(out) as { peakBytes: number; aboveBaselineBytes: number };
 }
 
@@ -139,13 +154,23 @@ async function main(): Promise<void> {
     const setup = await setupFrom({ ...childArgs, bytes: 0 });
 
     const cpu = cpus();
-    console.log(`machine: ${platform()} ${release()}, ${cpu.length} x ${cpu[0]?.model ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
-    console.log(`versions: node ${process.version}, ${runOpenssl(['version']).toString().trim()}, pkijs ${packageVersion('pkijs')}, asn1js ${packageVersion('asn1js')}`);
-    console.log(`profile: RSA-2048 signer (PKCS#1 v1.5, SHA-256, chain embedded) -> RSA-2048 recipient (OAEP SHA-256), AES-256-GCM AuthEnvelopedData`);
-    console.log(`runs: ${RUNS} timed after ${WARMUP} warm-up; ours in-process (min/median), openssl CLI wall time incl. process start (median)`);
+    console.log(
+      `machine: ${platform()} ${release()}, ${cpu.length} x ${cpu[0]?.model ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    );
+    console.log(
+      `versions: node ${process.version}, ${runOpenssl(['version']).toString().trim()}, pkijs ${packageVersion('pkijs')}, asn1js ${packageVersion('asn1js')}`,
+    );
+    console.log(
+      `profile: RSA-2048 signer (PKCS#1 v1.5, SHA-256, chain embedded) -> RSA-2048 recipient (OAEP SHA-256), AES-256-GCM AuthEnvelopedData`,
+    );
+    console.log(
+      `runs: ${RUNS} timed after ${WARMUP} warm-up; ours in-process (min/median), openssl CLI wall time incl. process start (median)`,
+    );
     if (!existsSync(TIME_BIN)) console.log(`note: ${TIME_BIN} not found, openssl peak memory skipped`);
     console.log('');
-    console.log('size  | ours seal min/med ms | ours open min/med ms | openssl seal ms | openssl open ms | seal speedup | open speedup | peak MiB ours (above base) | peak MiB openssl');
+    console.log(
+      'size  | ours seal min/med ms | ours open min/med ms | openssl seal ms | openssl open ms | seal speedup | open speedup | peak MiB ours (above base) | peak MiB openssl',
+    );
 
     const speedups: Record<string, { seal: number; open: number }> = {};
     for (const size of SIZES) {
@@ -170,10 +195,73 @@ async function main(): Promise<void> {
       const envelopePath = join(work, `${size.label}.env.der`);
       const decrypted = join(work, `${size.label}.decrypted.der`);
       const output = join(work, `${size.label}.out`);
-      const signArgs = ['cms', '-sign', '-binary', '-nodetach', '-md', 'sha256', '-nosmimecap', '-in', contentPath, '-signer', signerLeaf.certPath, '-inkey', signerLeaf.keyPath, '-certfile', pki.intermediate.certPath, '-outform', 'DER', '-out', signed];
-      const encryptArgs = ['cms', '-encrypt', '-binary', '-aes-256-gcm', '-in', signed, '-outform', 'DER', '-out', envelopePath, '-recip', recipientLeaf.certPath, '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256'];
-      const decryptArgs = ['cms', '-decrypt', '-binary', '-inform', 'DER', '-in', envelopePath, '-recip', recipientLeaf.certPath, '-inkey', recipientLeaf.keyPath, '-out', decrypted];
-      const verifyArgs = ['cms', '-verify', '-binary', '-inform', 'DER', '-in', decrypted, '-CAfile', pki.root.certPath, '-out', output];
+      const signArgs = [
+        'cms',
+        '-sign',
+        '-binary',
+        '-nodetach',
+        '-md',
+        'sha256',
+        '-nosmimecap',
+        '-in',
+        contentPath,
+        '-signer',
+        signerLeaf.certPath,
+        '-inkey',
+        signerLeaf.keyPath,
+        '-certfile',
+        pki.intermediate.certPath,
+        '-outform',
+        'DER',
+        '-out',
+        signed,
+      ];
+      const encryptArgs = [
+        'cms',
+        '-encrypt',
+        '-binary',
+        '-aes-256-gcm',
+        '-in',
+        signed,
+        '-outform',
+        'DER',
+        '-out',
+        envelopePath,
+        '-recip',
+        recipientLeaf.certPath,
+        '-keyopt',
+        'rsa_padding_mode:oaep',
+        '-keyopt',
+        'rsa_oaep_md:sha256',
+      ];
+      const decryptArgs = [
+        'cms',
+        '-decrypt',
+        '-binary',
+        '-inform',
+        'DER',
+        '-in',
+        envelopePath,
+        '-recip',
+        recipientLeaf.certPath,
+        '-inkey',
+        recipientLeaf.keyPath,
+        '-out',
+        decrypted,
+      ];
+      const verifyArgs = [
+        'cms',
+        '-verify',
+        '-binary',
+        '-inform',
+        'DER',
+        '-in',
+        decrypted,
+        '-CAfile',
+        pki.root.certPath,
+        '-out',
+        output,
+      ];
       const opensslSeal: number[] = [];
       const opensslOpen: number[] = [];
       for (let i = 0; i < WARMUP + RUNS; i++) {
@@ -190,7 +278,8 @@ async function main(): Promise<void> {
           opensslOpen.push(openMs);
         }
       }
-      if (!readFileSync(output).equals(Buffer.from(content))) throw new Error(`openssl round trip of ${size.label} lost data`);
+      if (!readFileSync(output).equals(Buffer.from(content)))
+        throw new Error(`openssl round trip of ${size.label} lost data`);
 
       const ours = ourPeak({ ...childArgs, bytes: size.bytes });
       const opensslPeaks = [signArgs, encryptArgs, decryptArgs, verifyArgs].map(opensslPeakKiB);
@@ -224,7 +313,9 @@ async function main(): Promise<void> {
 }
 
 function packageVersion(name: string): string {
-  const manifest = JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string };
+  const manifest = JSON.parse(
+    readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8'),
+  ) as { version: string };
   return manifest.version;
 }
 

@@ -23,14 +23,25 @@ import { connectorClient, harnessRegion, writeConnectorFiles } from '../integrat
 import { startRegionHarness } from '../integration/testing/region-harness.ts';
 import { fixed, positive, printHeader, printLoad, quantile, sleep } from './bench-support.ts';
 
-const { values: opts } = parseArgs({ options: { consults: { type: 'string', default: '200' }, reads: { type: 'string', default: '300' } } });
+const { values: opts } = parseArgs({
+  options: { consults: { type: 'string', default: '200' }, reads: { type: 'string', default: '300' } },
+});
 const CONSULTS = positive('consults', opts.consults);
 const READS = positive('reads', opts.reads);
 
-await printHeader('connector: consults through the HTTP API, and decrypted reads', `--consults ${CONSULTS} --reads ${READS}`);
+await printHeader(
+  'connector: consults through the HTTP API, and decrypted reads',
+  `--consults ${CONSULTS} --reads ${READS}`,
+);
 const harness = await startRegionHarness();
 const cole = await harness.region.practitioner('clinic-c.dr-cole');
-const files = await writeConnectorFiles({ ...harnessRegion(harness, 'clinic-c'), endpointId: 'clinic-c', clinic: await harness.region.clinic('clinic-c'), practitioners: [cole], apiPort: await freeLoopbackPort() });
+const files = await writeConnectorFiles({
+  ...harnessRegion(harness, 'clinic-c'),
+  endpointId: 'clinic-c',
+  clinic: await harness.region.clinic('clinic-c'),
+  practitioners: [cole],
+  apiPort: await freeLoopbackPort(),
+});
 const connector = await runConnector({ configFile: files.configFile, env: { ...process.env, ...files.env } });
 const api = connectorClient(connector.url, files.token);
 const expert = createWorkstationCore(harness.coreOptions('ws-expert-1'));
@@ -54,22 +65,54 @@ const expertCases = async () => {
 };
 
 try {
-  await until(async () => (await api<{ registration: { state: string } }>('GET', '/v1/state')).body.registration.state === 'accepted', 'registration');
-  const published = await api<{ publicationId: string }>('POST', '/v1/directory/publications', { mode: 'full', csv: 'local_id,given,family,specialties,organization_id,organization_name\ndr-cole,Ruth,Cole,Cardiology,vestby,Vestby Hospital\n' });
-  await until(async () => (await api<{ state: string }>('GET', `/v1/directory/publications/${published.body.publicationId}`)).body.state === 'accepted', 'the list');
-  await until(async () => (await api<unknown[]>('GET', `/v1/directory/experts?text=Ahmed`)).body.length > 0, 'the directory at the connector');
+  await until(
+    async () =>
+      (await api<{ registration: { state: string } }>('GET', '/v1/state')).body.registration.state === 'accepted',
+    'registration',
+  );
+  const published = await api<{ publicationId: string }>('POST', '/v1/directory/publications', {
+    mode: 'full',
+    csv: 'local_id,given,family,specialties,organization_id,organization_name\ndr-cole,Ruth,Cole,Cardiology,vestby,Vestby Hospital\n',
+  });
+  await until(
+    async () =>
+      (await api<{ state: string }>('GET', `/v1/directory/publications/${published.body.publicationId}`)).body.state ===
+      'accepted',
+    'the list',
+  );
+  await until(
+    async () => (await api<unknown[]>('GET', `/v1/directory/experts?text=Ahmed`)).body.length > 0,
+    'the directory at the connector',
+  );
 
   const resources = (n: number) => [
-    { resourceType: 'Patient', name: [{ family: `Bench${n}`, given: ['Test'] }], gender: 'female', birthDate: '1970-01-01' },
+    {
+      resourceType: 'Patient',
+      name: [{ family: `Bench${n}`, given: ['Test'] }],
+      gender: 'female',
+      birthDate: '1970-01-01',
+    },
     { resourceType: 'ServiceRequest', status: 'active', intent: 'order', reasonCode: [{ text: 'Benchmark consult' }] },
-    { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] }, effectiveDateTime: new Date().toISOString(), valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' } },
+    {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+      effectiveDateTime: new Date().toISOString(),
+      valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+    },
   ];
 
   // Baseline: the applicant's workstation core.
   let before = await expertCases();
   let started = performance.now();
   for (let i = 0; i < CONSULTS; i++) {
-    const result = await applicant.dispatch(COMMANDS.createConsult, { expertId: harness.expert.id, patient: { family: `Bench${i}`, given: ['Test'], gender: 'female', birthDate: '1970-01-01' }, priority: 'routine', reason: 'Benchmark consult', vitals: [{ sign: 'heartRate', value: 72, effective: new Date().toISOString() }] });
+    const result = await applicant.dispatch(COMMANDS.createConsult, {
+      expertId: harness.expert.id,
+      patient: { family: `Bench${i}`, given: ['Test'], gender: 'female', birthDate: '1970-01-01' },
+      priority: 'routine',
+      reason: 'Benchmark consult',
+      vitals: [{ sign: 'heartRate', value: 72, effective: new Date().toISOString() }],
+    });
     if (!result.ok) throw new Error(result.error.message);
   }
   await until(async () => (await expertCases()) >= before + CONSULTS, 'the baseline consults at the expert');
@@ -79,17 +122,24 @@ try {
   started = performance.now();
   let firstCase = '';
   for (let i = 0; i < CONSULTS; i++) {
-    const sent = await api<{ caseId: string }>('POST', '/v1/consults', { from: cole.id, to: harness.expert.id, resources: resources(i) });
+    const sent = await api<{ caseId: string }>('POST', '/v1/consults', {
+      from: cole.id,
+      to: harness.expert.id,
+      resources: resources(i),
+    });
     if (sent.status !== 202) throw new Error(`POST /v1/consults: ${sent.status} ${JSON.stringify(sent.body)}`);
     firstCase ||= sent.body.caseId;
   }
-  await until(async () => (await expertCases()) >= before + CONSULTS, 'the connector\'s consults at the expert');
+  await until(async () => (await expertCases()) >= before + CONSULTS, "the connector's consults at the expert");
   const apiRate = CONSULTS / ((performance.now() - started) / 1000);
 
   // Reads of one case with its request, acceptance and report (three envelopes to decrypt and verify).
   await expert.dispatch(COMMANDS.actOnCase, { caseId: firstCase, action: 'accept' });
   await expert.dispatch(COMMANDS.sendReport, { caseId: firstCase, conclusion: 'Benchmark report.' });
-  await until(async () => (await api<{ status: string }>('GET', `/v1/consults/${firstCase}`)).body.status === 'completed', 'the report at the connector');
+  await until(
+    async () => (await api<{ status: string }>('GET', `/v1/consults/${firstCase}`)).body.status === 'completed',
+    'the report at the connector',
+  );
   const apiReads: number[] = [];
   for (let i = 0; i < READS; i++) {
     const t = performance.now();
@@ -104,10 +154,16 @@ try {
     coreReads.push(performance.now() - t);
   }
   const p = (values: number[], q: number) => quantile(values, q);
-  console.log(`throughput  api ${fixed(apiRate, 1)} consults/s   workstation core ${fixed(coreRate, 1)} consults/s   ratio ${fixed(apiRate / coreRate)}`);
-  console.log(`read        api p50 ${fixed(p(apiReads, 0.5))} ms p99 ${fixed(p(apiReads, 0.99))} ms   core p50 ${fixed(p(coreReads, 0.5))} ms p99 ${fixed(p(coreReads, 0.99))} ms`);
+  console.log(
+    `throughput  api ${fixed(apiRate, 1)} consults/s   workstation core ${fixed(coreRate, 1)} consults/s   ratio ${fixed(apiRate / coreRate)}`,
+  );
+  console.log(
+    `read        api p50 ${fixed(p(apiReads, 0.5))} ms p99 ${fixed(p(apiReads, 0.99))} ms   core p50 ${fixed(p(coreReads, 0.5))} ms p99 ${fixed(p(coreReads, 0.99))} ms`,
+  );
   printLoad();
-  console.log(`connector: consults_per_s=${fixed(apiRate, 1)} ratio=${fixed(apiRate / coreRate)} read_p99_ms=${fixed(p(apiReads, 0.99))} read_ratio=${fixed(p(apiReads, 0.99) / p(coreReads, 0.99))}`);
+  console.log(
+    `connector: consults_per_s=${fixed(apiRate, 1)} ratio=${fixed(apiRate / coreRate)} read_p99_ms=${fixed(p(apiReads, 0.99))} read_ratio=${fixed(p(apiReads, 0.99) / p(coreReads, 0.99))}`,
+  );
 } finally {
   await applicant.stop();
   await expert.stop();

@@ -9,13 +9,34 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
-interface Profile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { 'callers-of': { type: 'string' }, window: { type: 'string' }, 'from-us': { type: 'string' }, 'to-us': { type: 'string' }, top: { type: 'string', default: '30' } },
+  options: {
+    'callers-of': { type: 'string' },
+    window: { type: 'string' },
+    'from-us': { type: 'string' },
+    'to-us': { type: 'string' },
+    top: { type: 'string', default: '30' },
+  },
 });
 const file = positionals[0];
 if (!file) throw new Error('usage: node bench/cpuprofile-summary.ts FILE.cpuprofile [--window window.json] [--top N]');
@@ -83,13 +104,20 @@ for (let i = 0; i < profile.samples.length; i++) {
 const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
 const pct = (us: number) => `${((100 * us) / inWindow).toFixed(1).padStart(5)}%`;
 const idle = self.get('(idle)  ') ?? 0;
-console.log(`profile ${file}: ${(all / 1e6).toFixed(1)} s sampled; window ${(inWindow / 1e6).toFixed(1)} s; idle ${(idle / 1e6).toFixed(1)} s (${pct(idle)}), busy ${((inWindow - idle) / 1e6).toFixed(1)} s`);
+console.log(
+  `profile ${file}: ${(all / 1e6).toFixed(1)} s sampled; window ${(inWindow / 1e6).toFixed(1)} s; idle ${(idle / 1e6).toFixed(1)} s (${pct(idle)}), busy ${((inWindow - idle) / 1e6).toFixed(1)} s`,
+);
 console.log(`\nself time by package/file (top ${top}):`);
-for (const [k, v] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${ms(v)} ${pct(v)}  ${k}`);
+for (const [k, v] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, top))
+  console.log(`  ${ms(v)} ${pct(v)}  ${k}`);
 console.log(`\nself time by function (top ${top}):`);
 for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${ms(v)} ${pct(v)}  ${k}`);
 console.log(`\ninclusive time of project functions (hub/, main/, shared/, transport/; top ${top}):`);
-for (const [k, v] of [...total].filter(([k]) => /\s(hub|main|shared|transport)\//.test(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${ms(v)} ${pct(v)}  ${k}`);
+for (const [k, v] of [...total]
+  .filter(([k]) => /\s(hub|main|shared|transport)\//.test(k))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, top))
+  console.log(`  ${ms(v)} ${pct(v)}  ${k}`);
 
 // --callers-of NAME: for samples whose stack contains a function NAME (self or below), the nearest project frame above it.
 if (values['callers-of']) {

@@ -32,9 +32,23 @@ import { downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../sha
 import { verify, type CmsSigner } from '../shared/cms/index.ts';
 import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
 import { CONTENT_TYPES, sealMessage, PROTOCOL_VERSION, type ApplicationProperties } from '../shared/protocol/index.ts';
-import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
+import {
+  buildDirectoryPublish,
+  buildEndpointRegister,
+  type DirectoryChange,
+  type DirectoryResource,
+} from '../shared/protocol/fhir/index.ts';
 import { rabbitmq3Adapter, bodyBytes } from '../transport/index.ts';
-import { purgeTestQueues, writeTestHubConfig, createTestRegion, expertEntry, hospital, type TestIdentity, type TestPractitioner, type TestRegion } from '../testkit/index.ts';
+import {
+  purgeTestQueues,
+  writeTestHubConfig,
+  createTestRegion,
+  expertEntry,
+  hospital,
+  type TestIdentity,
+  type TestPractitioner,
+  type TestRegion,
+} from '../testkit/index.ts';
 
 // --- options -----------------------------------------------------------------------------------------------------------
 
@@ -80,7 +94,8 @@ const WARMUP = 200;
 
 const broker = loadBrokerEnv();
 const postgres = loadPostgresEnv();
-if (DATABASE === 'postgres' && !postgres) throw new Error('--database postgres: no private PostgreSQL (run through scripts/with-test-env.sh)');
+if (DATABASE === 'postgres' && !postgres)
+  throw new Error('--database postgres: no private PostgreSQL (run through scripts/with-test-env.sh)');
 const port = broker.nodes[0]!.amqpPort;
 const management = `http://127.0.0.1:${broker.nodes[0]!.managementPort}/api`;
 const managementAuth = `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}`;
@@ -94,7 +109,12 @@ const fmtRate = (n: number) => n.toFixed(n >= 100 ? 0 : 1);
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 
-async function until(condition: () => boolean, timeoutMs: number, what: () => string, progress?: () => string): Promise<void> {
+async function until(
+  condition: () => boolean,
+  timeoutMs: number,
+  what: () => string,
+  progress?: () => string,
+): Promise<void> {
   const started = Date.now();
   let lastReport = started;
   while (!condition()) {
@@ -109,7 +129,11 @@ async function until(condition: () => boolean, timeoutMs: number, what: () => st
 }
 
 async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  const response = await fetch(`${management}/${path}`, { ...init, headers: { authorization: managementAuth, ...init.headers }, signal: AbortSignal.timeout(30_000) });
+  const response = await fetch(`${management}/${path}`, {
+    ...init,
+    headers: { authorization: managementAuth, ...init.headers },
+    signal: AbortSignal.timeout(30_000),
+  });
   if (!response.ok) throw new Error(`management API ${path}: ${response.status} ${await response.text()}`);
   return response;
 }
@@ -118,10 +142,20 @@ async function api(path: string, init: RequestInit = {}): Promise<Response> {
 
 async function connectAmqp(user: string, password: string, label: string): Promise<Connection> {
   const connection = rhea.create_container({ id: `bench-${label}-${randomUUID().slice(0, 6)}` }).connect({
-    host: '127.0.0.1', port, hostname: vhostHostname(broker.vhost), username: user, password, reconnect: false, idle_time_out: 60_000,
+    host: '127.0.0.1',
+    port,
+    hostname: vhostHostname(broker.vhost),
+    username: user,
+    password,
+    reconnect: false,
+    idle_time_out: 60_000,
   });
-  connection.on('error', (context: EventContext) => console.error(`bench ${label}: connection error ${JSON.stringify(context.error ?? null)}`));
-  connection.on('session_error', (context: EventContext) => console.error(`bench ${label}: session error ${JSON.stringify(context.session?.error ?? null)}`));
+  connection.on('error', (context: EventContext) =>
+    console.error(`bench ${label}: connection error ${JSON.stringify(context.error ?? null)}`),
+  );
+  connection.on('session_error', (context: EventContext) =>
+    console.error(`bench ${label}: session error ${JSON.stringify(context.session?.error ?? null)}`),
+  );
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${label}: connect timed out`)), 15_000);
     connection.once('connection_open', () => {
@@ -155,7 +189,10 @@ function sendAll(sender: Sender, messages: readonly Message[], timeoutMs = TIMEO
     const mine = new Set<Delivery>();
     let next = 0;
     let accepted = 0;
-    const timer = setTimeout(() => finish(new Error(`sending: ${accepted}/${messages.length} accepted after ${secs(timeoutMs)} s`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`sending: ${accepted}/${messages.length} accepted after ${secs(timeoutMs)} s`)),
+      timeoutMs,
+    );
     const pump = () => {
       while (next < messages.length && sender.sendable()) mine.add(sender.send(messages[next++]!));
     };
@@ -164,7 +201,8 @@ function sendAll(sender: Sender, messages: readonly Message[], timeoutMs = TIMEO
       if (++accepted === messages.length) finish();
     };
     const onRefused = (context: EventContext) => {
-      if (mine.has(context.delivery!)) finish(new Error(`the broker refused a message: ${JSON.stringify(context.delivery?.remote_state ?? null)}`));
+      if (mine.has(context.delivery!))
+        finish(new Error(`the broker refused a message: ${JSON.stringify(context.delivery?.remote_state ?? null)}`));
     };
     function finish(error?: Error) {
       clearTimeout(timer);
@@ -208,8 +246,12 @@ async function openEndpoint(id: string): Promise<BenchEndpoint> {
     const m = context.message!;
     const properties = (m.application_properties ?? {}) as Record<string, unknown>;
     const arrived: Arrived = {
-      message: m, at: performance.now(), type: typeof properties.rtsType === 'string' ? properties.rtsType : '', messageId: String(m.message_id),
-      ...(typeof m.correlation_id === 'string' && { correlationId: m.correlation_id }), properties,
+      message: m,
+      at: performance.now(),
+      type: typeof properties.rtsType === 'string' ? properties.rtsType : '',
+      messageId: String(m.message_id),
+      ...(typeof m.correlation_id === 'string' && { correlationId: m.correlation_id }),
+      properties,
     };
     for (const listener of listeners) listener(arrived);
   });
@@ -220,19 +262,22 @@ async function openEndpoint(id: string): Promise<BenchEndpoint> {
     return () => void listeners.delete(listener);
   };
   return {
-    id, sender, listen,
-    waitFor: (predicate, what, timeoutMs = 60_000) => new Promise<Arrived>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        off();
-        reject(new Error(`${id}: timed out waiting for ${what}`));
-      }, timeoutMs);
-      const off = listen((m) => {
-        if (!predicate(m)) return;
-        clearTimeout(timer);
-        off();
-        resolve(m);
-      });
-    }),
+    id,
+    sender,
+    listen,
+    waitFor: (predicate, what, timeoutMs = 60_000) =>
+      new Promise<Arrived>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          off();
+          reject(new Error(`${id}: timed out waiting for ${what}`));
+        }, timeoutMs);
+        const off = listen((m) => {
+          if (!predicate(m)) return;
+          clearTimeout(timer);
+          off();
+          resolve(m);
+        });
+      }),
     close: () => connection.close(),
   };
 }
@@ -254,8 +299,13 @@ async function startForwarder(toEndpoint: string): Promise<{ forwarded: () => nu
       const m = message!;
       const body = bodyBytes(m.body) as Uint8Array;
       const out = sender.send({
-        message_id: m.message_id, user_id: hubUser, creation_time: m.creation_time, content_type: m.content_type, durable: true,
-        application_properties: m.application_properties, ...(m.correlation_id !== undefined && { correlation_id: m.correlation_id }),
+        message_id: m.message_id,
+        user_id: hubUser,
+        creation_time: m.creation_time,
+        content_type: m.content_type,
+        durable: true,
+        application_properties: m.application_properties,
+        ...(m.correlation_id !== undefined && { correlation_id: m.correlation_id }),
         body: rhea.message.data_section(Buffer.from(body.buffer, body.byteOffset, body.byteLength)) as unknown,
       } as unknown as Message);
       upstream.set(out, delivery!);
@@ -278,7 +328,11 @@ async function startForwarder(toEndpoint: string): Promise<{ forwarded: () => nu
       up.release();
     });
   }
-  const receiver = connection.open_receiver({ source: { address: rabbitmq3Adapter.uplinkSource() }, autoaccept: false, credit_window: CREDIT });
+  const receiver = connection.open_receiver({
+    source: { address: rabbitmq3Adapter.uplinkSource() },
+    autoaccept: false,
+    credit_window: CREDIT,
+  });
   receiver.on('message', (context: EventContext) => {
     waiting.push(context);
     pump();
@@ -340,7 +394,10 @@ interface HubChild {
 }
 
 /** Diagnostics for one hub child: a V8 CPU profile (--cpu-prof) and/or a PGlite statement trace (bench/pglite-trace.ts). */
-interface Diagnostics { readonly cpuProfDir?: string; readonly sqlTraceFile?: string }
+interface Diagnostics {
+  readonly cpuProfDir?: string;
+  readonly sqlTraceFile?: string;
+}
 
 /** The CPU profile covers run 1 of the chosen phase; the (cheap) statement trace every run of it. */
 function diagnosticsFor(phase: string, run: number): Diagnostics {
@@ -351,7 +408,13 @@ function diagnosticsFor(phase: string, run: number): Diagnostics {
   };
 }
 
-async function startHubChild(dir: string, region: TestRegion, name: string, database: DatabaseSpec, diagnostics: Diagnostics = {}): Promise<HubChild> {
+async function startHubChild(
+  dir: string,
+  region: TestRegion,
+  name: string,
+  database: DatabaseSpec,
+  diagnostics: Diagnostics = {},
+): Promise<HubChild> {
   const config = writeTestHubConfig({ dir, name, region, broker, database });
   const logFile = join(dir, `${name}.log`);
   const fd = openSync(logFile, 'w');
@@ -360,19 +423,30 @@ async function startHubChild(dir: string, region: TestRegion, name: string, data
     ...(diagnostics.sqlTraceFile ? ['--import', './bench/pglite-trace.ts'] : []),
   ];
   const child = spawn(process.execPath, [...nodeArgs, 'hub/main.ts', '--config', config.file], {
-    cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', fd, fd],
-    env: { ...process.env, ...config.env, ...(diagnostics.sqlTraceFile && { RTS_BENCH_SQL_TRACE: diagnostics.sqlTraceFile }) },
+    cwd: new URL('..', import.meta.url).pathname,
+    stdio: ['ignore', fd, fd],
+    env: {
+      ...process.env,
+      ...config.env,
+      ...(diagnostics.sqlTraceFile && { RTS_BENCH_SQL_TRACE: diagnostics.sqlTraceFile }),
+    },
   });
   closeSync(fd);
   children.add(child);
   let exitCode: number | null | undefined;
-  const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
-    exitCode = code ?? (signal ? -1 : null);
-    children.delete(child);
-    resolve();
-  }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exitCode = code ?? (signal ? -1 : null);
+      children.delete(child);
+      resolve();
+    }),
+  );
   const text = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-  const log = () => text().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as HubLogLine);
+  const log = () =>
+    text()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as HubLogLine);
   const tail = () => text().split('\n').slice(-15).join('\n');
   const hub: HubChild = {
     pid: child.pid!,
@@ -387,7 +461,11 @@ async function startHubChild(dir: string, region: TestRegion, name: string, data
     },
   };
   try {
-    await until(() => exitCode !== undefined || text().includes('"event":"started"'), 120_000, () => `the hub to start (log: ${tail()})`);
+    await until(
+      () => exitCode !== undefined || text().includes('"event":"started"'),
+      120_000,
+      () => `the hub to start (log: ${tail()})`,
+    );
     if (exitCode !== undefined) throw new Error(`the hub exited (${exitCode}) while starting:\n${tail()}`);
   } catch (error) {
     await hub.stop();
@@ -406,43 +484,87 @@ function summarizeLog(lines: readonly HubLogLine[]): string {
 }
 
 const problems = (lines: readonly HubLogLine[]) =>
-  lines.filter((l) => ['transient-failure', 'consumer-error', 'outbox-error', 'receiver-error'].includes(l.event) || (l.event === 'message' && l.outcome === 'rejected'));
+  lines.filter(
+    (l) =>
+      ['transient-failure', 'consumer-error', 'outbox-error', 'receiver-error'].includes(l.event) ||
+      (l.event === 'message' && l.outcome === 'rejected'),
+  );
 
 // --- protocol messages -------------------------------------------------------------------------------------------------
 
 function toWire(fields: Awaited<ReturnType<typeof sealMessage>>, userId: string): Message {
   const body = fields.body;
-  return { ...fields, user_id: Buffer.from(userId), body: rhea.message.data_section(Buffer.from(body.buffer, body.byteOffset, body.byteLength)) as unknown } as unknown as Message;
+  return {
+    ...fields,
+    user_id: Buffer.from(userId),
+    body: rhea.message.data_section(Buffer.from(body.buffer, body.byteOffset, body.byteLength)) as unknown,
+  } as unknown as Message;
 }
 
-async function seal(from: string, properties: ApplicationProperties, payload: (messageId: string, timestamp: Date) => ReturnType<typeof buildDirectoryPublish>, signer: CmsSigner): Promise<{ id: string; message: Message; bytes: number }> {
+async function seal(
+  from: string,
+  properties: ApplicationProperties,
+  payload: (messageId: string, timestamp: Date) => ReturnType<typeof buildDirectoryPublish>,
+  signer: CmsSigner,
+): Promise<{ id: string; message: Message; bytes: number }> {
   const messageId = randomUUID();
   const creationTime = new Date();
-  const fields = await sealMessage({ messageId, creationTime, userId: from, properties, payload: payload(messageId, creationTime), signer });
+  const fields = await sealMessage({
+    messageId,
+    creationTime,
+    userId: from,
+    properties,
+    payload: payload(messageId, creationTime),
+    signer,
+  });
   return { id: messageId, message: toWire(fields, from), bytes: fields.body.byteLength };
 }
 
 const receiptFor = (messageId: string, outcome?: string) => (m: Arrived) =>
-  m.type === 'receipt' && m.correlationId === messageId && (outcome === undefined || m.properties.rtsReceipt === outcome);
+  m.type === 'receipt' &&
+  m.correlationId === messageId &&
+  (outcome === undefined || m.properties.rtsReceipt === outcome);
 
 async function register(endpoint: BenchEndpoint, clinic: TestIdentity): Promise<void> {
   const id = endpoint.id;
-  const sealed = await seal(id, { rtsType: 'endpoint.register', rtsVersion: V, rtsSender: id },
-    (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: 'clinic-system', name: `${id} system`, organization: `${id} Health` }), clinic);
+  const sealed = await seal(
+    id,
+    { rtsType: 'endpoint.register', rtsVersion: V, rtsSender: id },
+    (messageId, timestamp) =>
+      buildEndpointRegister(
+        { messageId, timestamp, sender: id },
+        { kind: 'clinic-system', name: `${id} system`, organization: `${id} Health` },
+      ),
+    clinic,
+  );
   const receipt = endpoint.waitFor(receiptFor(sealed.id), `registration receipt of ${id}`);
   await sendAll(endpoint.sender, [sealed.message]);
   const r = await receipt;
-  if (r.properties.rtsReceipt !== 'processed') throw new Error(`${id}: registration ${String(r.properties.rtsReceipt)} (${String(r.properties.rtsReason)})`);
+  if (r.properties.rtsReceipt !== 'processed')
+    throw new Error(`${id}: registration ${String(r.properties.rtsReceipt)} (${String(r.properties.rtsReason)})`);
 }
 
 async function publishDelta(endpoint: BenchEndpoint, clinic: TestIdentity, changes: DirectoryChange[]): Promise<void> {
   const id = endpoint.id;
-  const sealed = await seal(id, { rtsType: 'directory.publish', rtsVersion: V, rtsSender: id, rtsDirectoryMode: 'delta', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
-    (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: id }, { delta: changes }), clinic);
+  const sealed = await seal(
+    id,
+    {
+      rtsType: 'directory.publish',
+      rtsVersion: V,
+      rtsSender: id,
+      rtsDirectoryMode: 'delta',
+      rtsBatchId: randomUUID(),
+      rtsBatchIndex: 1,
+      rtsBatchCount: 1,
+    },
+    (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: id }, { delta: changes }),
+    clinic,
+  );
   const receipt = endpoint.waitFor(receiptFor(sealed.id), `publish receipt of ${id}`);
   await sendAll(endpoint.sender, [sealed.message]);
   const r = await receipt;
-  if (r.properties.rtsReceipt !== 'processed') throw new Error(`${id}: directory publish ${String(r.properties.rtsReceipt)} (${String(r.properties.rtsReason)})`);
+  if (r.properties.rtsReceipt !== 'processed')
+    throw new Error(`${id}: directory publish ${String(r.properties.rtsReceipt)} (${String(r.properties.rtsReason)})`);
 }
 
 const APPLICANT = 'clinic-b.dr-applicant';
@@ -451,11 +573,27 @@ const EXPERT = 'clinic-a.dr-expert';
 /** Raw consult requests as clinic-b sends them: the hub routes by properties and never opens the body. */
 function consults(count: number): Message[] {
   const userId = Buffer.from('clinic-b');
-  return Array.from({ length: count }, () => ({
-    message_id: randomUUID(), user_id: userId, creation_time: new Date(), durable: true, content_type: CONTENT_TYPES.authEnveloped,
-    application_properties: { rtsType: 'consult.request', rtsVersion: V, rtsSender: 'clinic-b', rtsCase: randomUUID(), rtsFromPractitioner: APPLICANT, rtsToPractitioner: EXPERT, rtsSequence: 1 },
-    body: rhea.message.data_section(randomBytes(1024)) as unknown,
-  }) as unknown as Message);
+  return Array.from(
+    { length: count },
+    () =>
+      ({
+        message_id: randomUUID(),
+        user_id: userId,
+        creation_time: new Date(),
+        durable: true,
+        content_type: CONTENT_TYPES.authEnveloped,
+        application_properties: {
+          rtsType: 'consult.request',
+          rtsVersion: V,
+          rtsSender: 'clinic-b',
+          rtsCase: randomUUID(),
+          rtsFromPractitioner: APPLICANT,
+          rtsToPractitioner: EXPERT,
+          rtsSequence: 1,
+        },
+        body: rhea.message.data_section(randomBytes(1024)) as unknown,
+      }) as unknown as Message,
+  );
 }
 
 // --- hub-routing -------------------------------------------------------------------------------------------------------
@@ -470,7 +608,12 @@ interface RoutingResult {
 }
 
 /** Sends `messages` from clinic-b; resolves when clinic-a has received every one of them (and, for the hub, receipts). */
-async function routeOnce(a: BenchEndpoint, b: BenchEndpoint, messages: readonly Message[], expectReceipts: boolean): Promise<RoutingResult> {
+async function routeOnce(
+  a: BenchEndpoint,
+  b: BenchEndpoint,
+  messages: readonly Message[],
+  expectReceipts: boolean,
+): Promise<RoutingResult> {
   const ids = new Set(messages.map((m) => String(m.message_id)));
   const seen = new Set<string>();
   const receiptsSeen = new Set<string>();
@@ -506,23 +649,45 @@ async function routeOnce(a: BenchEndpoint, b: BenchEndpoint, messages: readonly 
     const started = performance.now();
     await sendAll(b.sender, messages);
     const sentMs = performance.now() - started;
-    await until(() => received >= ids.size || other > 0, TIMEOUT_MS, () => `clinic-a to receive ${ids.size} consults (got ${received})`,
-      () => `clinic-a received ${received}/${ids.size}, receipts delivered ${delivered}`);
+    await until(
+      () => received >= ids.size || other > 0,
+      TIMEOUT_MS,
+      () => `clinic-a to receive ${ids.size} consults (got ${received})`,
+      () => `clinic-a received ${received}/${ids.size}, receipts delivered ${delivered}`,
+    );
     if (other > 0) throw new Error(`the hub refused ${other} consult(s); see the receipts above`);
     const ms = lastAt - started;
     if (expectReceipts) {
-      await until(() => delivered + other >= ids.size, 60_000, () => `${ids.size} receipts on clinic-b (got ${delivered} delivered, ${other} other)`).catch((error: unknown) => console.log(`    ${(error as Error).message}`));
+      await until(
+        () => delivered + other >= ids.size,
+        60_000,
+        () => `${ids.size} receipts on clinic-b (got ${delivered} delivered, ${other} other)`,
+      ).catch((error: unknown) => console.log(`    ${(error as Error).message}`));
     }
-    return { rate: ids.size / (ms / 1000), ms, sentMs, duplicates, ...(expectReceipts && { receipts: { delivered, other } }) };
+    return {
+      rate: ids.size / (ms / 1000),
+      ms,
+      sentMs,
+      duplicates,
+      ...(expectReceipts && { receipts: { delivered, other } }),
+    };
   } finally {
     offA();
     offB();
   }
 }
 
-async function benchRouting(dir: string, region: TestRegion, clinics: Record<string, TestIdentity>, a: BenchEndpoint, b: BenchEndpoint): Promise<{ bare: number[]; ours: number[] }> {
+async function benchRouting(
+  dir: string,
+  region: TestRegion,
+  clinics: Record<string, TestIdentity>,
+  a: BenchEndpoint,
+  b: BenchEndpoint,
+): Promise<{ bare: number[]; ours: number[] }> {
   console.log('');
-  console.log(`hub-routing: ${MESSAGES} consult.request of 1024 bytes, clinic-b → uplink → clinic-a's downlink; ${RUNS} run(s), each bare (hub stopped) then ours (hub child)`);
+  console.log(
+    `hub-routing: ${MESSAGES} consult.request of 1024 bytes, clinic-b → uplink → clinic-a's downlink; ${RUNS} run(s), each bare (hub stopped) then ours (hub child)`,
+  );
   const database = await newDatabase(dir, 'routing');
   // Registration and a directory in which the applicant is reached at clinic-b and the expert at clinic-a.
   let hub = await startHubChild(dir, region, 'hub-routing-setup', database);
@@ -531,12 +696,22 @@ async function benchRouting(dir: string, region: TestRegion, clinics: Record<str
     await register(b, clinics['clinic-b']!);
     const expert: TestPractitioner = await region.practitioner(EXPERT);
     const applicant: TestPractitioner = await region.practitioner(APPLICANT);
-    await publishDelta(a, clinics['clinic-a']!, [{ upsert: hospital('clinic-a.riverside', 'Riverside Hospital') },
-      ...expertEntry(expert, { organizationId: 'clinic-a.riverside', endpoints: ['clinic-a'] }).map((upsert) => ({ upsert }))]);
-    await publishDelta(b, clinics['clinic-b']!, [{ upsert: hospital('clinic-b.hillview', 'Hillview Hospital') },
-      ...expertEntry(applicant, { organizationId: 'clinic-b.hillview', endpoints: ['clinic-b'] }).map((upsert) => ({ upsert }))]);
+    await publishDelta(a, clinics['clinic-a']!, [
+      { upsert: hospital('clinic-a.riverside', 'Riverside Hospital') },
+      ...expertEntry(expert, { organizationId: 'clinic-a.riverside', endpoints: ['clinic-a'] }).map((upsert) => ({
+        upsert,
+      })),
+    ]);
+    await publishDelta(b, clinics['clinic-b']!, [
+      { upsert: hospital('clinic-b.hillview', 'Hillview Hospital') },
+      ...expertEntry(applicant, { organizationId: 'clinic-b.hillview', endpoints: ['clinic-b'] }).map((upsert) => ({
+        upsert,
+      })),
+    ]);
     await routeOnce(a, b, consults(10), true);
-    console.log(`  setup: clinic-a and clinic-b registered; directory: ${EXPERT} at clinic-a, ${APPLICANT} at clinic-b; a test consult routed`);
+    console.log(
+      `  setup: clinic-a and clinic-b registered; directory: ${EXPERT} at clinic-a, ${APPLICANT} at clinic-b; a test consult routed`,
+    );
   } finally {
     await hub.stop();
   }
@@ -564,7 +739,11 @@ async function benchRouting(dir: string, region: TestRegion, clinics: Record<str
       const window = { fromUs: hrUs(), toUs: 0 };
       ourResult = await routeOnce(a, b, consults(MESSAGES), true);
       window.toUs = hrUs();
-      if (diagnostics.cpuProfDir) writeFileSync(join(diagnostics.cpuProfDir, 'window.json'), JSON.stringify({ ...window, phase: 'routing', pid: hub.pid }));
+      if (diagnostics.cpuProfDir)
+        writeFileSync(
+          join(diagnostics.cpuProfDir, 'window.json'),
+          JSON.stringify({ ...window, phase: 'routing', pid: hub.pid }),
+        );
     } finally {
       await hub.stop();
     }
@@ -573,10 +752,12 @@ async function benchRouting(dir: string, region: TestRegion, clinics: Record<str
     for (const p of problems(lines).slice(0, 5)) console.log(`    hub: ${JSON.stringify(p)}`);
     bare.push(bareResult.rate);
     ours.push(ourResult.rate);
-    console.log(`  run ${run}: bare ${fmtRate(bareResult.rate)} msg/s (${secs(bareResult.ms)} s, all sent by ${secs(bareResult.sentMs)} s)`
-      + ` | ours ${fmtRate(ourResult.rate)} msg/s (${secs(ourResult.ms)} s, all sent by ${secs(ourResult.sentMs)} s);`
-      + ` delivered receipts on clinic-b ${ourResult.receipts!.delivered}/${MESSAGES}${ourResult.receipts!.other ? `, other ${ourResult.receipts!.other}` : ''}`
-      + `; duplicates received: bare ${bareResult.duplicates}, ours ${ourResult.duplicates}`);
+    console.log(
+      `  run ${run}: bare ${fmtRate(bareResult.rate)} msg/s (${secs(bareResult.ms)} s, all sent by ${secs(bareResult.sentMs)} s)` +
+        ` | ours ${fmtRate(ourResult.rate)} msg/s (${secs(ourResult.ms)} s, all sent by ${secs(ourResult.sentMs)} s);` +
+        ` delivered receipts on clinic-b ${ourResult.receipts!.delivered}/${MESSAGES}${ourResult.receipts!.other ? `, other ${ourResult.receipts!.other}` : ''}` +
+        `; duplicates received: bare ${bareResult.duplicates}, ours ${ourResult.duplicates}`,
+    );
     console.log(`    hub log (incl. ${WARMUP} warm-up): ${logSummary}`);
     await purgeTestQueues(broker);
   }
@@ -593,7 +774,9 @@ interface SealedSet {
 }
 
 async function sealDirectory(clinic: TestIdentity, pool: readonly TestPractitioner[]): Promise<SealedSet> {
-  const hospitals = Array.from({ length: HOSPITALS }, (_, i) => hospital(`clinic-a.hospital-${i + 1}`, `Hospital ${i + 1}`));
+  const hospitals = Array.from({ length: HOSPITALS }, (_, i) =>
+    hospital(`clinic-a.hospital-${i + 1}`, `Hospital ${i + 1}`),
+  );
   const batchCount = Math.ceil(EXPERTS / ROLES_PER_BATCH);
   const batchId = randomUUID();
   const messages: Message[] = [];
@@ -604,13 +787,32 @@ async function sealDirectory(clinic: TestIdentity, pool: readonly TestPractition
     for (let n = index * ROLES_PER_BATCH; n < Math.min(EXPERTS, (index + 1) * ROLES_PER_BATCH); n++) {
       const identity = pool[n % pool.length]!;
       const id = `clinic-a.dr-${String(n).padStart(6, '0')}`;
-      resources.push(...expertEntry({ id, signing: identity.signing, encryption: identity.encryption }, {
-        organizationId: hospitals[n % hospitals.length]!.id!, endpoints: ['clinic-a'], family: `Expert${n}`,
-      }));
+      resources.push(
+        ...expertEntry(
+          { id, signing: identity.signing, encryption: identity.encryption },
+          {
+            organizationId: hospitals[n % hospitals.length]!.id!,
+            endpoints: ['clinic-a'],
+            family: `Expert${n}`,
+          },
+        ),
+      );
     }
-    const sealed = await seal('clinic-a', {
-      rtsType: 'directory.publish', rtsVersion: V, rtsSender: 'clinic-a', rtsDirectoryMode: 'full', rtsBatchId: batchId, rtsBatchIndex: index + 1, rtsBatchCount: batchCount,
-    }, (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: 'clinic-a' }, { full: resources }), clinic);
+    const sealed = await seal(
+      'clinic-a',
+      {
+        rtsType: 'directory.publish',
+        rtsVersion: V,
+        rtsSender: 'clinic-a',
+        rtsDirectoryMode: 'full',
+        rtsBatchId: batchId,
+        rtsBatchIndex: index + 1,
+        rtsBatchCount: batchCount,
+      },
+      (messageId, timestamp) =>
+        buildDirectoryPublish({ messageId, timestamp, sender: 'clinic-a' }, { full: resources }),
+      clinic,
+    );
     messages.push(sealed.message);
     ids.push(sealed.id);
     bytes += sealed.bytes;
@@ -631,8 +833,12 @@ async function syncBare(set: SealedSet, a: BenchEndpoint, b: BenchEndpoint): Pro
   try {
     const started = performance.now();
     await sendAll(a.sender, set.messages);
-    await until(() => received >= ids.size, TIMEOUT_MS, () => `clinic-b to receive ${ids.size} forwarded publishes (got ${received})`,
-      () => `clinic-b received ${received}/${ids.size} forwarded publishes`);
+    await until(
+      () => received >= ids.size,
+      TIMEOUT_MS,
+      () => `clinic-b to receive ${ids.size} forwarded publishes (got ${received})`,
+      () => `clinic-b received ${received}/${ids.size} forwarded publishes`,
+    );
     return lastAt - started;
   } finally {
     off();
@@ -655,9 +861,18 @@ interface SyncResult {
   readonly duplicates: number;
 }
 
-async function syncOurs(set: SealedSet, region: TestRegion, a: BenchEndpoint, b: BenchEndpoint, hub: HubChild): Promise<SyncResult> {
+async function syncOurs(
+  set: SealedSet,
+  region: TestRegion,
+  a: BenchEndpoint,
+  b: BenchEndpoint,
+  hub: HubChild,
+): Promise<SyncResult> {
   const ids = new Set(set.ids);
-  const trust = { anchors: [region.ca.certificate], crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl) };
+  const trust = {
+    anchors: [region.ca.certificate],
+    crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl),
+  };
   const hubCertificate = Buffer.from(region.hub.certificate);
   const entries = { roles: 0, practitioners: 0, organizations: 0, retired: 0 };
   const versions = new Set<number>();
@@ -680,8 +895,11 @@ async function syncOurs(set: SealedSet, region: TestRegion, a: BenchEndpoint, b:
         const m = toOpen.shift()!;
         const t0 = performance.now();
         const verified = await verify(bodyBytes(m.message.body) as Uint8Array, trust, { maxBytes: 64 * 1024 * 1024 });
-        if (!hubCertificate.equals(Buffer.from(verified.signer.certificate))) throw new Error('a directory update not signed by the hub');
-        const payload = JSON.parse(Buffer.from(verified.content).toString('utf8')) as { entry: { resource: { entry: { resource?: { resourceType: string }; request?: { method: string } }[] } }[] };
+        if (!hubCertificate.equals(Buffer.from(verified.signer.certificate)))
+          throw new Error('a directory update not signed by the hub');
+        const payload = JSON.parse(Buffer.from(verified.content).toString('utf8')) as {
+          entry: { resource: { entry: { resource?: { resourceType: string }; request?: { method: string } }[] } }[];
+        };
         for (const e of payload.entry[1]!.resource.entry) {
           if (e.request?.method === 'DELETE') entries.retired += 1;
           else if (e.resource?.resourceType === 'PractitionerRole') entries.roles += 1;
@@ -716,17 +934,26 @@ async function syncOurs(set: SealedSet, region: TestRegion, a: BenchEndpoint, b:
     if (m.type === 'directory.update') updatesOnA += 1;
     if (m.type !== 'receipt' || !m.correlationId || !ids.has(m.correlationId)) return;
     if (m.properties.rtsReceipt === 'processed') receipts += 1;
-    else failure ??= new Error(`the hub ${String(m.properties.rtsReceipt)} a publish batch: ${String(m.properties.rtsReason)}`);
+    else
+      failure ??= new Error(
+        `the hub ${String(m.properties.rtsReceipt)} a publish batch: ${String(m.properties.rtsReason)}`,
+      );
   });
-  const complete = () => entries.roles >= EXPERTS && entries.practitioners >= EXPERTS && entries.organizations >= HOSPITALS;
+  const complete = () =>
+    entries.roles >= EXPERTS && entries.practitioners >= EXPERTS && entries.organizations >= HOSPITALS;
   try {
     const startedEpoch = Date.now();
     const started = performance.now();
     await sendAll(a.sender, set.messages);
     const sentMs = performance.now() - started;
-    await until(() => complete() || failure !== undefined, TIMEOUT_MS,
-      () => `clinic-b to receive the directory updates (updates ${updates}, roles ${entries.roles}/${EXPERTS}, batch receipts ${receipts}/${ids.size})`,
-      () => `batch receipts on clinic-a ${receipts}/${ids.size}, updates on clinic-b ${updates} (roles counted ${entries.roles}/${EXPERTS})`);
+    await until(
+      () => complete() || failure !== undefined,
+      TIMEOUT_MS,
+      () =>
+        `clinic-b to receive the directory updates (updates ${updates}, roles ${entries.roles}/${EXPERTS}, batch receipts ${receipts}/${ids.size})`,
+      () =>
+        `batch receipts on clinic-a ${receipts}/${ids.size}, updates on clinic-b ${updates} (roles counted ${entries.roles}/${EXPERTS})`,
+    );
     if (failure) throw failure;
     const index = new Map(set.ids.map((id, i) => [id, i]));
     const batchCommittedMs: number[] = [];
@@ -736,8 +963,17 @@ async function syncOurs(set: SealedSet, region: TestRegion, a: BenchEndpoint, b:
     }
     const sorted = [...versions].sort((x, y) => x - y);
     return {
-      ms: lastCountedAt - started, sentMs, updates, versions: sorted.length ? `${sorted[0]}..${sorted[sorted.length - 1]} (${sorted.length} distinct)` : 'none',
-      entries: { ...entries }, receipts, firstUpdateMs: firstUpdateAt - started, batchCommittedMs, updatesOnA, verifyMs, duplicates,
+      ms: lastCountedAt - started,
+      sentMs,
+      updates,
+      versions: sorted.length ? `${sorted[0]}..${sorted[sorted.length - 1]} (${sorted.length} distinct)` : 'none',
+      entries: { ...entries },
+      receipts,
+      firstUpdateMs: firstUpdateAt - started,
+      batchCommittedMs,
+      updatesOnA,
+      verifyMs,
+      duplicates,
     };
   } finally {
     offA();
@@ -745,23 +981,37 @@ async function syncOurs(set: SealedSet, region: TestRegion, a: BenchEndpoint, b:
   }
 }
 
-async function benchSync(dir: string, region: TestRegion, clinics: Record<string, TestIdentity>, a: BenchEndpoint, b: BenchEndpoint): Promise<{ bare: number[]; ours: number[] }> {
+async function benchSync(
+  dir: string,
+  region: TestRegion,
+  clinics: Record<string, TestIdentity>,
+  a: BenchEndpoint,
+  b: BenchEndpoint,
+): Promise<{ bare: number[]; ours: number[] }> {
   const batchCount = Math.ceil(EXPERTS / ROLES_PER_BATCH);
   console.log('');
-  console.log(`hub-sync: full directory of ${EXPERTS} experts (Practitioner + PractitionerRole each) and ${HOSPITALS} hospitals from clinic-a, `
-    + `${batchCount} directory.publish batches of ≤${ROLES_PER_BATCH} roles, one rtsBatchId; ${RUNS} run(s), each bare then ours (fresh hub database)`);
+  console.log(
+    `hub-sync: full directory of ${EXPERTS} experts (Practitioner + PractitionerRole each) and ${HOSPITALS} hospitals from clinic-a, ` +
+      `${batchCount} directory.publish batches of ≤${ROLES_PER_BATCH} roles, one rtsBatchId; ${RUNS} run(s), each bare then ours (fresh hub database)`,
+  );
   const t0 = performance.now();
   const pool: TestPractitioner[] = [];
   for (let i = 0; i < POOL; i++) pool.push(await region.practitioner(`clinic-a.pool-${String(i).padStart(4, '0')}`));
-  console.log(`  certificate pool: ${POOL} practitioner identities (${POOL * 2} certificates, made in ${secs(performance.now() - t0)} s), reused round-robin across the ${EXPERTS} experts;`);
-  console.log(`  the hub caches certificate verdicts by SHA-256 digest and use (hub/certificate-cache.ts, 10 min TTL), so it validates only ${POOL * 2} distinct certificate paths per hub process`);
+  console.log(
+    `  certificate pool: ${POOL} practitioner identities (${POOL * 2} certificates, made in ${secs(performance.now() - t0)} s), reused round-robin across the ${EXPERTS} experts;`,
+  );
+  console.log(
+    `  the hub caches certificate verdicts by SHA-256 digest and use (hub/certificate-cache.ts, 10 min TTL), so it validates only ${POOL * 2} distinct certificate paths per hub process`,
+  );
 
   const bare: number[] = [];
   const ours: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const sealStart = performance.now();
     const set = await sealDirectory(clinics['clinic-a']!, pool);
-    console.log(`  run ${run}: sealed ${set.messages.length} publish messages (${mb(set.bytes)} MiB of CMS bodies, signed by clinic-a's system certificate) in ${secs(performance.now() - sealStart)} s, before timing`);
+    console.log(
+      `  run ${run}: sealed ${set.messages.length} publish messages (${mb(set.bytes)} MiB of CMS bodies, signed by clinic-a's system certificate) in ${secs(performance.now() - sealStart)} s, before timing`,
+    );
 
     await purgeTestQueues(broker);
     const bareMs = await syncBare(set, a, b);
@@ -779,7 +1029,11 @@ async function benchSync(dir: string, region: TestRegion, clinics: Record<string
       const window = { fromUs: hrUs(), toUs: 0 };
       result = await syncOurs(set, region, a, b, hub);
       window.toUs = hrUs();
-      if (diagnostics.cpuProfDir) writeFileSync(join(diagnostics.cpuProfDir, 'window.json'), JSON.stringify({ ...window, phase: 'sync', pid: hub.pid }));
+      if (diagnostics.cpuProfDir)
+        writeFileSync(
+          join(diagnostics.cpuProfDir, 'window.json'),
+          JSON.stringify({ ...window, phase: 'sync', pid: hub.pid }),
+        );
     } finally {
       await hub.stop();
     }
@@ -790,14 +1044,20 @@ async function benchSync(dir: string, region: TestRegion, clinics: Record<string
     ours.push(result.ms);
     const committed = result.batchCommittedMs;
     const n = committed.length;
-    console.log(`    bare ${secs(bareMs)} s | ours ${secs(result.ms)} s (${fmtRate(EXPERTS / (result.ms / 1000))} experts/s)`);
-    console.log(`    ours timeline (s after first send): all ${set.messages.length} publishes accepted by the broker ${secs(result.sentMs)};`
-      + ` hub committed batch 1 ${n ? secs(committed[0] ?? NaN) : '?'}, batch ${n - 1} ${n > 1 ? secs(committed[n - 2] ?? NaN) : '?'} (batches stored),`
-      + ` batch ${n} ${n ? secs(committed[n - 1] ?? NaN) : '?'} (set applied: versions written, updates sealed, outbox committed);`
-      + ` first update on clinic-b ${secs(result.firstUpdateMs)}, last ${secs(result.ms)}`);
-    console.log(`    clinic-b: ${result.updates} directory.update (${result.duplicates} duplicate copies), versions ${result.versions}; entries counted ${result.entries.roles} PractitionerRole, `
-      + `${result.entries.practitioners} Practitioner, ${result.entries.organizations} Organization, ${result.entries.retired} retired `
-      + `(opened with cms verify, hub as signer, ${secs(result.verifyMs)} s of bench CPU); clinic-a: ${result.receipts}/${set.messages.length} processed receipts, ${result.updatesOnA} updates`);
+    console.log(
+      `    bare ${secs(bareMs)} s | ours ${secs(result.ms)} s (${fmtRate(EXPERTS / (result.ms / 1000))} experts/s)`,
+    );
+    console.log(
+      `    ours timeline (s after first send): all ${set.messages.length} publishes accepted by the broker ${secs(result.sentMs)};` +
+        ` hub committed batch 1 ${n ? secs(committed[0] ?? NaN) : '?'}, batch ${n - 1} ${n > 1 ? secs(committed[n - 2] ?? NaN) : '?'} (batches stored),` +
+        ` batch ${n} ${n ? secs(committed[n - 1] ?? NaN) : '?'} (set applied: versions written, updates sealed, outbox committed);` +
+        ` first update on clinic-b ${secs(result.firstUpdateMs)}, last ${secs(result.ms)}`,
+    );
+    console.log(
+      `    clinic-b: ${result.updates} directory.update (${result.duplicates} duplicate copies), versions ${result.versions}; entries counted ${result.entries.roles} PractitionerRole, ` +
+        `${result.entries.practitioners} Practitioner, ${result.entries.organizations} Organization, ${result.entries.retired} retired ` +
+        `(opened with cms verify, hub as signer, ${secs(result.verifyMs)} s of bench CPU); clinic-a: ${result.receipts}/${set.messages.length} processed receipts, ${result.updatesOnA} updates`,
+    );
     console.log(`    hub log: ${summarizeLog(lines)}`);
     await purgeTestQueues(broker);
   }
@@ -810,18 +1070,30 @@ async function versions(): Promise<string> {
   const parts: string[] = [];
   try {
     const overview = (await (await api('overview')).json()) as { rabbitmq_version?: string; erlang_version?: string };
-    parts.push(`RabbitMQ ${overview.rabbitmq_version ?? '?'} (Erlang ${overview.erlang_version ?? '?'}, AMQP 1.0 plugin, quorum queues, one private node on loopback)`);
+    parts.push(
+      `RabbitMQ ${overview.rabbitmq_version ?? '?'} (Erlang ${overview.erlang_version ?? '?'}, AMQP 1.0 plugin, quorum queues, one private node on loopback)`,
+    );
   } catch {
     parts.push('RabbitMQ (version unknown)');
   }
-  const pkg = (name: string) => (JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
-  if (DATABASE === 'embedded') parts.push(`database: embedded PGlite ${pkg('@electric-sql/pglite')} (in the hub process, data dir in ${tmpdir()})`);
+  const pkg = (name: string) =>
+    (
+      JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as {
+        version: string;
+      }
+    ).version;
+  if (DATABASE === 'embedded')
+    parts.push(
+      `database: embedded PGlite ${pkg('@electric-sql/pglite')} (in the hub process, data dir in ${tmpdir()})`,
+    );
   else {
     const client = new pg.Client({ connectionString: postgres!.url });
     await client.connect();
     const row = (await client.query<{ server_version: string }>('show server_version')).rows[0];
     await client.end();
-    parts.push(`database: PostgreSQL ${row?.server_version ?? '?'} (private server on loopback, a fresh database per hub)`);
+    parts.push(
+      `database: PostgreSQL ${row?.server_version ?? '?'} (private server on loopback, a fresh database per hub)`,
+    );
   }
   parts.push(`rhea ${pkg('rhea')}`);
   return parts.join('; ');
@@ -830,7 +1102,8 @@ async function versions(): Promise<string> {
 /** The hub code measured: the commit, and whether hub/, shared/ or transport/ differ from it. */
 function codeRevision(): string {
   try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8' }).trim();
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8' }).trim();
     const head = git('log', '-1', '--format=%h %cd %s', '--date=format:%Y-%m-%d %H:%M');
     const dirty = git('status', '--porcelain', '--', 'hub', 'shared', 'transport');
     return `${head.slice(0, 100)}${dirty ? ` + uncommitted changes in ${dirty.split('\n').length} file(s) of hub/shared/transport` : ' (hub/shared/transport as committed)'}`;
@@ -841,14 +1114,21 @@ function codeRevision(): string {
 
 async function main(): Promise<void> {
   const cpu = cpus();
-  console.log(`machine: ${platform()} ${release()}, ${cpu.length} x ${cpu[0]?.model ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`);
+  console.log(
+    `machine: ${platform()} ${release()}, ${cpu.length} x ${cpu[0]?.model ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`,
+  );
   console.log(`versions: ${await versions()}`);
   const revision = codeRevision();
   console.log(`code: ${revision}`);
-  console.log(`options: runs=${RUNS} messages=${MESSAGES} experts=${EXPERTS} practitioner pool=${POOL} hospitals=${HOSPITALS} credit=${CREDIT}; the hub runs as a child process (node hub/main.ts), the broker, the hub and this bench share the machine`);
+  console.log(
+    `options: runs=${RUNS} messages=${MESSAGES} experts=${EXPERTS} practitioner pool=${POOL} hospitals=${HOSPITALS} credit=${CREDIT}; the hub runs as a child process (node hub/main.ts), the broker, the hub and this bench share the machine`,
+  );
   if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
   if (SQL_TRACE_DIR) mkdirSync(SQL_TRACE_DIR, { recursive: true });
-  if (PROFILE_DIR || SQL_TRACE_DIR) console.log(`diagnostics (slow the hub down) in the ${PROFILE_PHASE} phase:${PROFILE_DIR ? ` --cpu-prof of run 1's hub in ${PROFILE_DIR}` : ''}${SQL_TRACE_DIR ? ` PGlite statement trace of each run's hub in ${SQL_TRACE_DIR}` : ''}`);
+  if (PROFILE_DIR || SQL_TRACE_DIR)
+    console.log(
+      `diagnostics (slow the hub down) in the ${PROFILE_PHASE} phase:${PROFILE_DIR ? ` --cpu-prof of run 1's hub in ${PROFILE_DIR}` : ''}${SQL_TRACE_DIR ? ` PGlite statement trace of each run's hub in ${SQL_TRACE_DIR}` : ''}`,
+    );
 
   const dir = mkdtempSync(join(tmpdir(), 'rts-bench-hub-'));
   const endpoints: BenchEndpoint[] = [];
@@ -856,7 +1136,10 @@ async function main(): Promise<void> {
   let sync: { bare: number[]; ours: number[] } | undefined;
   try {
     const region = await createTestRegion(join(dir, 'pki'));
-    const clinics: Record<string, TestIdentity> = { 'clinic-a': await region.clinic('clinic-a'), 'clinic-b': await region.clinic('clinic-b') };
+    const clinics: Record<string, TestIdentity> = {
+      'clinic-a': await region.clinic('clinic-a'),
+      'clinic-b': await region.clinic('clinic-b'),
+    };
     await purgeTestQueues(broker);
     const a = await openEndpoint('clinic-a');
     const b = await openEndpoint('clinic-b');
@@ -891,11 +1174,17 @@ async function main(): Promise<void> {
     console.log(line('ours', sync.ours, (v) => secs(v)));
   }
   if (routing) console.log(`hub-routing: ratio=${(median(routing.ours) / median(routing.bare)).toFixed(2)}`);
-  if (sync) console.log(`hub-sync-100k: seconds=${(median(sync.ours) / 1000).toFixed(2)} ratio=${(median(sync.ours) / median(sync.bare)).toFixed(2)}`);
+  if (sync)
+    console.log(
+      `hub-sync-100k: seconds=${(median(sync.ours) / 1000).toFixed(2)} ratio=${(median(sync.ours) / median(sync.bare)).toFixed(2)}`,
+    );
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(`hub bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-  killChildren();
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`hub bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    killChildren();
+    process.exit(1);
+  },
+);

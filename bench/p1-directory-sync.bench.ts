@@ -32,7 +32,17 @@ import { buildDirectoryPublish, type DirectoryResource } from '../shared/protoco
 import { expertEntry, hospital, type TestPractitioner } from '../testkit/index.ts';
 import { createWorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
-import { bareRhea, databaseOption, fixed, median, positive, printHeader, printLoad, sleep, spread } from './bench-support.ts';
+import {
+  bareRhea,
+  databaseOption,
+  fixed,
+  median,
+  positive,
+  printHeader,
+  printLoad,
+  sleep,
+  spread,
+} from './bench-support.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -56,12 +66,24 @@ const DATABASE = databaseOption(opts.database);
 const WORKSTATION = 'ws-applicant-1';
 const secs = (ms: number) => fixed(ms / 1000);
 
-interface SealedSet { readonly messages: Message[]; readonly bodies: Uint8Array[]; readonly bytes: number }
+interface SealedSet {
+  readonly messages: Message[];
+  readonly bodies: Uint8Array[];
+  readonly bytes: number;
+}
 
 /** clinic-a's full list: dr-ahmed as the harness published him, then the N new experts; sealed as clinic-a. */
 async function sealFullList(harness: RegionHarness, pool: readonly TestPractitioner[]): Promise<SealedSet> {
-  const hospitals = [hospital('clinic-a.nordby', 'Nordby Hospital'), ...Array.from({ length: 5 }, (_, i) => hospital(`clinic-a.hospital-${i + 1}`, `Hospital ${i + 1}`))];
-  const kept = expertEntry(harness.expert, { organizationId: 'clinic-a.nordby', endpoints: ['ws-expert-1'], family: 'Ahmed', specialty: 'Cardiology' });
+  const hospitals = [
+    hospital('clinic-a.nordby', 'Nordby Hospital'),
+    ...Array.from({ length: 5 }, (_, i) => hospital(`clinic-a.hospital-${i + 1}`, `Hospital ${i + 1}`)),
+  ];
+  const kept = expertEntry(harness.expert, {
+    organizationId: 'clinic-a.nordby',
+    endpoints: ['ws-expert-1'],
+    family: 'Ahmed',
+    specialty: 'Cardiology',
+  });
   // dr-ahmed takes the first role of batch 1: a batch holds at most 1,000 roles.
   const batchCount = Math.ceil((EXPERTS + 1) / ROLES_PER_BATCH);
   const batchId = randomUUID();
@@ -70,20 +92,51 @@ async function sealFullList(harness: RegionHarness, pool: readonly TestPractitio
   let bytes = 0;
   for (let index = 0; index < batchCount; index++) {
     const resources: DirectoryResource[] = index === 0 ? [...hospitals, ...kept] : [];
-    for (let n = Math.max(0, index * ROLES_PER_BATCH - 1); n < Math.min(EXPERTS, (index + 1) * ROLES_PER_BATCH - 1); n++) {
+    for (
+      let n = Math.max(0, index * ROLES_PER_BATCH - 1);
+      n < Math.min(EXPERTS, (index + 1) * ROLES_PER_BATCH - 1);
+      n++
+    ) {
       const identity = pool[n % pool.length]!;
-      resources.push(...expertEntry({ id: `clinic-a.dr-${String(n).padStart(6, '0')}`, signing: identity.signing, encryption: identity.encryption }, {
-        organizationId: hospitals[1 + (n % 5)]!.id!, endpoints: ['clinic-a'], family: `Expert${n}`, specialty: n % 2 ? 'Neurology' : 'Cardiology',
-      }));
+      resources.push(
+        ...expertEntry(
+          {
+            id: `clinic-a.dr-${String(n).padStart(6, '0')}`,
+            signing: identity.signing,
+            encryption: identity.encryption,
+          },
+          {
+            organizationId: hospitals[1 + (n % 5)]!.id!,
+            endpoints: ['clinic-a'],
+            family: `Expert${n}`,
+            specialty: n % 2 ? 'Neurology' : 'Cardiology',
+          },
+        ),
+      );
     }
     const messageId = randomUUID();
     const creationTime = new Date();
     const fields = await sealMessage({
-      messageId, creationTime, userId: 'clinic-a', signer: harness.clinicIdentities['clinic-a'],
-      properties: { rtsType: 'directory.publish', rtsVersion: V, rtsSender: 'clinic-a', rtsDirectoryMode: 'full', rtsBatchId: batchId, rtsBatchIndex: index + 1, rtsBatchCount: batchCount },
+      messageId,
+      creationTime,
+      userId: 'clinic-a',
+      signer: harness.clinicIdentities['clinic-a'],
+      properties: {
+        rtsType: 'directory.publish',
+        rtsVersion: V,
+        rtsSender: 'clinic-a',
+        rtsDirectoryMode: 'full',
+        rtsBatchId: batchId,
+        rtsBatchIndex: index + 1,
+        rtsBatchCount: batchCount,
+      },
       payload: buildDirectoryPublish({ messageId, timestamp: creationTime, sender: 'clinic-a' }, { full: resources }),
     });
-    messages.push({ ...fields, user_id: Buffer.from('clinic-a'), body: rhea.message.data_section(Buffer.from(fields.body)) as unknown } as unknown as Message);
+    messages.push({
+      ...fields,
+      user_id: Buffer.from('clinic-a'),
+      body: rhea.message.data_section(Buffer.from(fields.body)) as unknown,
+    } as unknown as Message);
     bodies.push(fields.body);
     bytes += fields.body.byteLength;
   }
@@ -107,9 +160,12 @@ async function ours(run: number): Promise<OursResult> {
   try {
     const t0 = performance.now();
     const pool: TestPractitioner[] = [];
-    for (let i = 0; i < POOL; i++) pool.push(await harness.region.practitioner(`clinic-a.pool-${String(i).padStart(4, '0')}`));
+    for (let i = 0; i < POOL; i++)
+      pool.push(await harness.region.practitioner(`clinic-a.pool-${String(i).padStart(4, '0')}`));
     const set = await sealFullList(harness, pool);
-    console.log(`  run ${run}: ${POOL} pool identities and ${set.messages.length} publish messages (${fixed(set.bytes / 2 ** 20, 1)} MiB of CMS bodies) sealed in ${secs(performance.now() - t0)} s, before timing`);
+    console.log(
+      `  run ${run}: ${POOL} pool identities and ${set.messages.length} publish messages (${fixed(set.bytes / 2 ** 20, 1)} MiB of CMS bodies) sealed in ${secs(performance.now() - t0)} s, before timing`,
+    );
 
     let state: DirectoryState | undefined;
     let updates = 0;
@@ -128,7 +184,8 @@ async function ours(run: number): Promise<OursResult> {
     await harness.setUpWorkstation(core, WORKSTATION, harness.applicant);
     const deadline = Date.now() + 120_000;
     while (state?.experts !== 2) {
-      if (Date.now() > deadline) throw new Error(`${WORKSTATION}: no initial snapshot of 2 experts (state ${JSON.stringify(state)})`);
+      if (Date.now() > deadline)
+        throw new Error(`${WORKSTATION}: no initial snapshot of 2 experts (state ${JSON.stringify(state)})`);
       await sleep(50);
     }
     updates = 0;
@@ -150,16 +207,36 @@ async function ours(run: number): Promise<OursResult> {
         const found = await core.dispatch(COMMANDS.searchDirectory, { text: last });
         if (!found.ok) throw new Error(`searchDirectory: ${found.error.code}: ${found.error.message}`);
         if ((found.value as { experts: { name: string }[] }).experts.some((e) => e.name.includes(last))) {
-          if (run === 1 && opts['profile-window']) writeFileSync(opts['profile-window'], JSON.stringify({ fromUs: startedUs, toUs: Number(process.hrtime.bigint() / 1000n) }));
-          return { ms: performance.now() - started, sentMs, firstChangeMs: firstChangeAt - started, firstChangeExperts, updates, searchMs: performance.now() - searchStarted, set };
+          if (run === 1 && opts['profile-window'])
+            writeFileSync(
+              opts['profile-window'],
+              JSON.stringify({ fromUs: startedUs, toUs: Number(process.hrtime.bigint() / 1000n) }),
+            );
+          return {
+            ms: performance.now() - started,
+            sentMs,
+            firstChangeMs: firstChangeAt - started,
+            firstChangeExperts,
+            updates,
+            searchMs: performance.now() - searchStarted,
+            set,
+          };
         }
       }
-      const refused = harness.clinics['clinic-a'].received.find((m) => m.properties.rtsType === 'receipt' && m.properties.rtsReceipt === 'rejected' && ids.has(m.correlationId ?? ''));
+      const refused = harness.clinics['clinic-a'].received.find(
+        (m) =>
+          m.properties.rtsType === 'receipt' &&
+          m.properties.rtsReceipt === 'rejected' &&
+          ids.has(m.correlationId ?? ''),
+      );
       if (refused) throw new Error(`the hub rejected a publish batch: ${String(refused.properties.rtsReason)}`);
-      if (performance.now() - started > TIMEOUT_MS) throw new Error(`timed out: ${state.experts}/${target} experts after ${secs(TIMEOUT_MS)} s`);
+      if (performance.now() - started > TIMEOUT_MS)
+        throw new Error(`timed out: ${state.experts}/${target} experts after ${secs(TIMEOUT_MS)} s`);
       if (performance.now() - lastProgress > 30_000) {
         lastProgress = performance.now();
-        console.log(`    … ${secs(performance.now() - started)} s: ${state.experts}/${target} experts in the workstation's store, version ${state.version}`);
+        console.log(
+          `    … ${secs(performance.now() - started)} s: ${state.experts}/${target} experts in the workstation's store, version ${state.version}`,
+        );
       }
       await sleep(20);
     }
@@ -170,8 +247,10 @@ async function ours(run: number): Promise<OursResult> {
 }
 
 async function main(): Promise<void> {
-  await printHeader('P1: directory sync of a full clinic list into a second workstation\'s store, against bare rhea',
-    `runs=${RUNS} experts=${EXPERTS} practitioner pool=${POOL} hub database=${DATABASE}; each run: ours on a fresh region (hub database, workstation store), then bare with the same sealed messages`);
+  await printHeader(
+    "P1: directory sync of a full clinic list into a second workstation's store, against bare rhea",
+    `runs=${RUNS} experts=${EXPERTS} practitioner pool=${POOL} hub database=${DATABASE}; each run: ours on a fresh region (hub database, workstation store), then bare with the same sealed messages`,
+  );
   const bare: number[] = [];
   const twoHops: number[] = [];
   const mine: number[] = [];
@@ -181,25 +260,37 @@ async function main(): Promise<void> {
     const set = o.set;
     const b = await bareRhea(set.bodies, { timeoutMs: TIMEOUT_MS });
     bare.push(b.ms);
-    const held = await bareRhea(set.bodies, { timeoutMs: TIMEOUT_MS, via: { toEndpoint: WORKSTATION, storeAndForward: true } });
+    const held = await bareRhea(set.bodies, {
+      timeoutMs: TIMEOUT_MS,
+      via: { toEndpoint: WORKSTATION, storeAndForward: true },
+    });
     twoHops.push(held.ms);
-    console.log(`    bare ${secs(b.ms)} s (${set.bodies.length} messages, ${fixed(set.bytes / 2 ** 20, 1)} MiB) | ours ${secs(o.ms)} s`
-      + ` (${fixed(EXPERTS / (o.ms / 1000), 0)} experts/s; all publishes accepted by the broker at ${secs(o.sentMs)} s,`
-      + ` first change applied by the core at ${secs(o.firstChangeMs)} s, then ${fixed((EXPERTS + 2 - o.firstChangeExperts) / ((o.ms - o.firstChangeMs) / 1000), 0)} experts/s; ${o.updates} directory events in the core;`
-      + ` final search ${fixed(o.searchMs, 1)} ms); ratio ${fixed(o.ms / b.ms)}`);
-    console.log(`    bare over two hops, held until the last batch as the hub holds a full list: ${secs(held.ms)} s (${fixed(held.ms / b.ms)} × bare)`);
+    console.log(
+      `    bare ${secs(b.ms)} s (${set.bodies.length} messages, ${fixed(set.bytes / 2 ** 20, 1)} MiB) | ours ${secs(o.ms)} s` +
+        ` (${fixed(EXPERTS / (o.ms / 1000), 0)} experts/s; all publishes accepted by the broker at ${secs(o.sentMs)} s,` +
+        ` first change applied by the core at ${secs(o.firstChangeMs)} s, then ${fixed((EXPERTS + 2 - o.firstChangeExperts) / ((o.ms - o.firstChangeMs) / 1000), 0)} experts/s; ${o.updates} directory events in the core;` +
+        ` final search ${fixed(o.searchMs, 1)} ms); ratio ${fixed(o.ms / b.ms)}`,
+    );
+    console.log(
+      `    bare over two hops, held until the last batch as the hub holds a full list: ${secs(held.ms)} s (${fixed(held.ms / b.ms)} × bare)`,
+    );
   }
   console.log('');
   console.log(`P1 (${EXPERTS} experts), seconds min / median / max over ${RUNS} run(s):`);
   console.log(`  bare ${spread(bare, secs)}`);
   console.log(`  ours ${spread(mine, secs)}`);
-  console.log(`  bare over two hops, held until the last batch (not the target's baseline: the least any path through a hub that applies a full list whole can take) ${spread(twoHops, secs)};`
-    + ` ratio to bare ${fixed(median(twoHops) / median(bare))}, ours to it ${fixed(median(mine) / median(twoHops))}`);
+  console.log(
+    `  bare over two hops, held until the last batch (not the target's baseline: the least any path through a hub that applies a full list whole can take) ${spread(twoHops, secs)};` +
+      ` ratio to bare ${fixed(median(twoHops) / median(bare))}, ours to it ${fixed(median(mine) / median(twoHops))}`,
+  );
   printLoad();
   console.log(`P1: ratio=${fixed(median(mine) / median(bare))}`);
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(`P1 failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`P1 failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -28,7 +28,18 @@ import { COMMANDS, EVENTS, type CommandInput, type DirectoryState } from '../sha
 import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
 import type { TestPractitioner } from '../testkit/index.ts';
 import { startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
-import { bareRhea, databaseOption, fixed, median, positive, printHeader, printLoad, quantile, sleep, spread } from './bench-support.ts';
+import {
+  bareRhea,
+  databaseOption,
+  fixed,
+  median,
+  positive,
+  printHeader,
+  printLoad,
+  quantile,
+  sleep,
+  spread,
+} from './bench-support.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -50,9 +61,17 @@ const MESSAGE_BYTES = 2 ** 20;
 const DATABASE = databaseOption(opts.database);
 const TIMEOUT_MS = 600_000;
 
-interface PathResult { readonly mbPerSecond: number; readonly latenciesMs: number[]; readonly createMs: number[] }
+interface PathResult {
+  readonly mbPerSecond: number;
+  readonly latenciesMs: number[];
+  readonly createMs: number[];
+}
 
-async function startCore(harness: RegionHarness, endpointId: string, practitioner: TestPractitioner): Promise<WorkstationCore> {
+async function startCore(
+  harness: RegionHarness,
+  endpointId: string,
+  practitioner: TestPractitioner,
+): Promise<WorkstationCore> {
   const core = createWorkstationCore(harness.coreOptions(endpointId));
   await core.start();
   await harness.setUpWorkstation(core, endpointId, practitioner);
@@ -60,7 +79,13 @@ async function startCore(harness: RegionHarness, endpointId: string, practitione
   for (;;) {
     const setup = await core.dispatch(COMMANDS.getSetupState, undefined);
     const directory = await core.dispatch(COMMANDS.getDirectoryState, undefined);
-    if (setup.ok && directory.ok && (setup.value as { registration: { state: string } }).registration.state === 'accepted' && (directory.value as DirectoryState).experts === 2) return core;
+    if (
+      setup.ok &&
+      directory.ok &&
+      (setup.value as { registration: { state: string } }).registration.state === 'accepted' &&
+      (directory.value as DirectoryState).experts === 2
+    )
+      return core;
     if (Date.now() > deadline) throw new Error(`${endpointId}: not registered with the directory mirrored after 120 s`);
     await sleep(100);
   }
@@ -82,10 +107,20 @@ async function ours(run: number): Promise<PathResult> {
     });
     const attachment = randomBytes(ATTACHMENT_BYTES);
     const draft = (n: number): CommandInput<typeof COMMANDS.createConsult> => ({
-      expertId: harness.expert.id, priority: 'routine', reason: `Benchmark consult ${n}`, question: 'Is this fast enough?',
+      expertId: harness.expert.id,
+      priority: 'routine',
+      reason: `Benchmark consult ${n}`,
+      question: 'Is this fast enough?',
       patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' },
       vitals: [{ sign: 'heartRate', value: 72, effective: new Date().toISOString() }],
-      attachments: [{ title: 'scan.bin', contentType: 'application/octet-stream', base64: attachment.toString('base64'), size: attachment.byteLength }],
+      attachments: [
+        {
+          title: 'scan.bin',
+          contentType: 'application/octet-stream',
+          base64: attachment.toString('base64'),
+          size: attachment.byteLength,
+        },
+      ],
     });
     const create = async (n: number) => {
       const result = await applicant.dispatch(COMMANDS.createConsult, draft(n));
@@ -95,7 +130,8 @@ async function ours(run: number): Promise<PathResult> {
     const arrival = async (caseId: string, timeoutMs: number) => {
       const deadline = performance.now() + timeoutMs;
       while (!arrived.has(caseId)) {
-        if (performance.now() > deadline) throw new Error(`consult ${caseId} did not reach the expert core in ${timeoutMs / 1000} s`);
+        if (performance.now() > deadline)
+          throw new Error(`consult ${caseId} did not reach the expert core in ${timeoutMs / 1000} s`);
         await sleep(2);
       }
       return arrived.get(caseId)!;
@@ -111,7 +147,7 @@ async function ours(run: number): Promise<PathResult> {
       const started = performance.now();
       const caseId = await create(n);
       createMs.push(performance.now() - started);
-      latenciesMs.push(await arrival(caseId, 60_000) - started);
+      latenciesMs.push((await arrival(caseId, 60_000)) - started);
     }
 
     const started = performance.now();
@@ -119,7 +155,11 @@ async function ours(run: number): Promise<PathResult> {
     for (let n = 1; n <= CONSULTS; n++) ids.push(await create(n));
     let last = 0;
     for (const id of ids) last = Math.max(last, await arrival(id, TIMEOUT_MS));
-    if (run === 1 && opts['profile-window']) writeFileSync(opts['profile-window'], JSON.stringify({ fromUs: windowFromUs, toUs: Number(process.hrtime.bigint() / 1000n) }));
+    if (run === 1 && opts['profile-window'])
+      writeFileSync(
+        opts['profile-window'],
+        JSON.stringify({ fromUs: windowFromUs, toUs: Number(process.hrtime.bigint() / 1000n) }),
+      );
     return { mbPerSecond: CONSULTS / ((last - started) / 1000), latenciesMs, createMs };
   } finally {
     for (const core of cores) await core.stop();
@@ -140,37 +180,80 @@ const latencyLine = (values: readonly number[]) =>
   `p50 ${ms(quantile(values, 0.5))} ms, p99 ${ms(quantile(values, 0.99))} ms (min ${ms(Math.min(...values))}, max ${ms(Math.max(...values))})`;
 
 async function main(): Promise<void> {
-  await printHeader('P2: 1 MB consults through the whole path (applicant core → broker → hub → broker → expert core), against bare rhea',
-    `runs=${RUNS} hub database=${DATABASE} consults=${CONSULTS} (throughput) latency-samples=${SAMPLES} attachment=${ATTACHMENT_BYTES / 1024} KiB (sealed ≈ 1 MiB); bare bodies ${MESSAGE_BYTES} bytes; each run: ours on a fresh region, then bare`);
+  await printHeader(
+    'P2: 1 MB consults through the whole path (applicant core → broker → hub → broker → expert core), against bare rhea',
+    `runs=${RUNS} hub database=${DATABASE} consults=${CONSULTS} (throughput) latency-samples=${SAMPLES} attachment=${ATTACHMENT_BYTES / 1024} KiB (sealed ≈ 1 MiB); bare bodies ${MESSAGE_BYTES} bytes; each run: ours on a fresh region, then bare`,
+  );
   const runs: { ours: PathResult; bare: PathResult; twoHops: PathResult }[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const o = await ours(run);
     const b = await bare();
     const twoHops = await bare({ toEndpoint: 'ws-expert-1' });
     runs.push({ ours: o, bare: b, twoHops });
-    console.log(`  run ${run}: throughput bare ${fixed(b.mbPerSecond, 1)} MB/s | ours ${fixed(o.mbPerSecond, 1)} MB/s (ratio ${fixed(o.mbPerSecond / b.mbPerSecond)})`
-      + ` | bare over two hops ${fixed(twoHops.mbPerSecond, 1)} MB/s (ratio to bare ${fixed(twoHops.mbPerSecond / b.mbPerSecond)})`);
+    console.log(
+      `  run ${run}: throughput bare ${fixed(b.mbPerSecond, 1)} MB/s | ours ${fixed(o.mbPerSecond, 1)} MB/s (ratio ${fixed(o.mbPerSecond / b.mbPerSecond)})` +
+        ` | bare over two hops ${fixed(twoHops.mbPerSecond, 1)} MB/s (ratio to bare ${fixed(twoHops.mbPerSecond / b.mbPerSecond)})`,
+    );
     console.log(`    latency bare ${latencyLine(b.latenciesMs)}`);
-    console.log(`    latency bare over two hops (a bare rhea forwarder where the hub is) ${latencyLine(twoHops.latenciesMs)}`);
-    console.log(`    latency ours ${latencyLine(o.latenciesMs)}; of which createConsult (build, sign, encrypt, store) p50 ${ms(quantile(o.createMs, 0.5))} ms`);
+    console.log(
+      `    latency bare over two hops (a bare rhea forwarder where the hub is) ${latencyLine(twoHops.latenciesMs)}`,
+    );
+    console.log(
+      `    latency ours ${latencyLine(o.latenciesMs)}; of which createConsult (build, sign, encrypt, store) p50 ${ms(quantile(o.createMs, 0.5))} ms`,
+    );
   }
   const p99 = (r: PathResult) => quantile(r.latenciesMs, 0.99);
   const p50 = (r: PathResult) => quantile(r.latenciesMs, 0.5);
   console.log('');
   console.log(`P2 over ${RUNS} run(s), min / median / max:`);
-  console.log(`  throughput MB/s  bare ${spread(runs.map((r) => r.bare.mbPerSecond), (v) => fixed(v, 1))} | ours ${spread(runs.map((r) => r.ours.mbPerSecond), (v) => fixed(v, 1))}`);
-  console.log(`  p50 latency ms   bare ${spread(runs.map((r) => p50(r.bare)), ms)} | ours ${spread(runs.map((r) => p50(r.ours)), ms)}`);
-  console.log(`  p99 latency ms   bare ${spread(runs.map((r) => p99(r.bare)), ms)} | ours ${spread(runs.map((r) => p99(r.ours)), ms)}`);
-  console.log(`  bare over two hops (not a target's baseline: the cost of the hub's place in the path alone): throughput MB/s ${spread(runs.map((r) => r.twoHops.mbPerSecond), (v) => fixed(v, 1))},`
-    + ` p99 latency ms ${spread(runs.map((r) => p99(r.twoHops)), ms)}; its ratios to bare: throughput ${fixed(median(runs.map((r) => r.twoHops.mbPerSecond)) / median(runs.map((r) => r.bare.mbPerSecond)))},`
-    + ` p99 ${fixed(median(runs.map((r) => p99(r.twoHops))) / median(runs.map((r) => p99(r.bare))))}`);
+  console.log(
+    `  throughput MB/s  bare ${spread(
+      runs.map((r) => r.bare.mbPerSecond),
+      (v) => fixed(v, 1),
+    )} | ours ${spread(
+      runs.map((r) => r.ours.mbPerSecond),
+      (v) => fixed(v, 1),
+    )}`,
+  );
+  console.log(
+    `  p50 latency ms   bare ${spread(
+      runs.map((r) => p50(r.bare)),
+      ms,
+    )} | ours ${spread(
+      runs.map((r) => p50(r.ours)),
+      ms,
+    )}`,
+  );
+  console.log(
+    `  p99 latency ms   bare ${spread(
+      runs.map((r) => p99(r.bare)),
+      ms,
+    )} | ours ${spread(
+      runs.map((r) => p99(r.ours)),
+      ms,
+    )}`,
+  );
+  console.log(
+    `  bare over two hops (not a target's baseline: the cost of the hub's place in the path alone): throughput MB/s ${spread(
+      runs.map((r) => r.twoHops.mbPerSecond),
+      (v) => fixed(v, 1),
+    )},` +
+      ` p99 latency ms ${spread(
+        runs.map((r) => p99(r.twoHops)),
+        ms,
+      )}; its ratios to bare: throughput ${fixed(median(runs.map((r) => r.twoHops.mbPerSecond)) / median(runs.map((r) => r.bare.mbPerSecond)))},` +
+      ` p99 ${fixed(median(runs.map((r) => p99(r.twoHops))) / median(runs.map((r) => p99(r.bare))))}`,
+  );
   printLoad();
   const throughputRatio = median(runs.map((r) => r.ours.mbPerSecond)) / median(runs.map((r) => r.bare.mbPerSecond));
   const p99Ratio = median(runs.map((r) => p99(r.ours))) / median(runs.map((r) => p99(r.bare)));
   console.log(`P2: throughput_ratio=${fixed(throughputRatio)} p99_ratio=${fixed(p99Ratio)}`);
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(`P2 failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`P2 failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

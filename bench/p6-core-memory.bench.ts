@@ -35,7 +35,10 @@ const EXPERTS = positive('experts', opts.experts);
 const CASES = positive('cases', opts.cases);
 
 async function main(): Promise<void> {
-  await printHeader('P6: resident memory of a process running only the workstation core', `runs=${RUNS} experts=${EXPERTS} cases=${CASES}; one seeded store, a fresh core process per run`);
+  await printHeader(
+    'P6: resident memory of a process running only the workstation core',
+    `runs=${RUNS} experts=${EXPERTS} cases=${CASES}; one seeded store, a fresh core process per run`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'rts-bench-p6-'));
   const dataDir = join(dir, 'workstation');
   const service = `rts-bench-p6-${randomUUID()}`;
@@ -46,22 +49,45 @@ async function main(): Promise<void> {
     await setup.start();
     await setUpIdentity(setup, dir);
     await setup.stop();
-    console.log(`store: ${EXPERTS.toLocaleString('en')} experts in ${HOSPITALS} hospitals (${fixed(seeded.expertsSeconds, 1)} s), ${CASES.toLocaleString('en')} cases (${fixed(seeded.casesSeconds, 1)} s); identity imported`);
+    console.log(
+      `store: ${EXPERTS.toLocaleString('en')} experts in ${HOSPITALS} hospitals (${fixed(seeded.expertsSeconds, 1)} s), ${CASES.toLocaleString('en')} cases (${fixed(seeded.casesSeconds, 1)} s); identity imported`,
+    );
 
     const results: CoreMemory[] = [];
     for (let run = 1; run <= RUNS; run++) {
-      const output = execFileSync(process.execPath, [join(import.meta.dirname, 'p6-core-process.ts'), dataDir, service], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+      const output = execFileSync(
+        process.execPath,
+        [join(import.meta.dirname, 'p6-core-process.ts'), dataDir, service],
+        { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 },
+      );
       const result = JSON.parse(output.trim().split('\n').pop()!) as CoreMemory;
       results.push(result);
-      console.log(`  run ${run}: RSS after start ${fixed(result.afterStartMb, 1)} MB, after use ${fixed(result.afterUseMb, 1)} MB, peak ${fixed(result.peakMb, 1)} MB `
-        + `(V8 heap used ${fixed(result.heapUsedMb, 1)} MB, external ${fixed(result.externalMb, 1)} MB); start ${fixed(result.startMs, 0)} ms, use ${fixed(result.useMs, 0)} ms (${result.use})`);
+      console.log(
+        `  run ${run}: RSS after start ${fixed(result.afterStartMb, 1)} MB, after use ${fixed(result.afterUseMb, 1)} MB, peak ${fixed(result.peakMb, 1)} MB ` +
+          `(V8 heap used ${fixed(result.heapUsedMb, 1)} MB, external ${fixed(result.externalMb, 1)} MB); start ${fixed(result.startMs, 0)} ms, use ${fixed(result.useMs, 0)} ms (${result.use})`,
+      );
     }
     const mb = (v: number) => fixed(v, 1);
     console.log('');
     console.log(`P6 over ${RUNS} run(s), MB min / median / max:`);
-    console.log(`  RSS after start  ${spread(results.map((r) => r.afterStartMb), mb)}`);
-    console.log(`  RSS after use    ${spread(results.map((r) => r.afterUseMb), mb)}`);
-    console.log(`  peak RSS         ${spread(results.map((r) => r.peakMb), mb)}`);
+    console.log(
+      `  RSS after start  ${spread(
+        results.map((r) => r.afterStartMb),
+        mb,
+      )}`,
+    );
+    console.log(
+      `  RSS after use    ${spread(
+        results.map((r) => r.afterUseMb),
+        mb,
+      )}`,
+    );
+    console.log(
+      `  peak RSS         ${spread(
+        results.map((r) => r.peakMb),
+        mb,
+      )}`,
+    );
     printLoad();
     console.log(`P6: rss_mb=${mb(median(results.map((r) => r.afterUseMb)))}`);
   } finally {
@@ -69,7 +95,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(`P6 failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`P6 failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

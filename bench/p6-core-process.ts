@@ -28,7 +28,12 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 1_000));
 async function main(): Promise<void> {
   const [dataDir, service] = process.argv.slice(2);
   if (!dataDir || !service) throw new Error('usage: node bench/p6-core-process.ts DATA_DIR KEYCHAIN_SERVICE');
-  const core = createWorkstationCore({ productName: 'RTS Workstation', version: 'bench', vault: createKeychainVault(service), dataDir });
+  const core = createWorkstationCore({
+    productName: 'RTS Workstation',
+    version: 'bench',
+    vault: createKeychainVault(service),
+    dataDir,
+  });
   const call = async <T>(command: CommandChannel, input?: unknown): Promise<T> => {
     const result = await core.dispatch(command, input);
     if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
@@ -46,7 +51,23 @@ async function main(): Promise<void> {
   started = performance.now();
   // As the directory screen asks while a user types (pages of 100). Not an expert's details: the seeded store's
   // certificates are placeholders (bench/seeded-store.ts), which the details view would parse.
-  const typed = ['c', 'ca', 'car', 'card', 'card b', 'card be', 'card bergen', 'n', 'ne', 'neu', 'neuro', 'o', 'os', 'osl', 'oslo'];
+  const typed = [
+    'c',
+    'ca',
+    'car',
+    'card',
+    'card b',
+    'card be',
+    'card bergen',
+    'n',
+    'ne',
+    'neu',
+    'neuro',
+    'o',
+    'os',
+    'osl',
+    'oslo',
+  ];
   for (const text of typed) await call(COMMANDS.searchDirectory, { text, limit: 100 });
   await call(COMMANDS.searchDirectory, { text: '', limit: 100 });
   // As the inbox asks: the tab counts, then the first page of each tab; a case opened from the first.
@@ -63,14 +84,23 @@ async function main(): Promise<void> {
   await settle();
   const memory = memoryUsage();
   const result: CoreMemory = {
-    afterStartMb, afterUseMb: memory.rss / MB, peakMb: resourceUsage().maxRSS / 1024, heapUsedMb: memory.heapUsed / MB, externalMb: memory.external / MB, startMs, useMs,
+    afterStartMb,
+    afterUseMb: memory.rss / MB,
+    peakMb: resourceUsage().maxRSS / 1024,
+    heapUsedMb: memory.heapUsed / MB,
+    externalMb: memory.external / MB,
+    startMs,
+    useMs,
     use: `${typed.length + 1} searches, tab counts, 4 inbox pages, ${opened} cases opened`,
   };
   await core.stop();
   console.log(JSON.stringify(result));
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(`p6 core process failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`p6 core process failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -21,22 +21,29 @@ try {
     const t0 = performance.now();
     await work();
     const s = (performance.now() - t0) / 1000;
-    console.log(`${label.padEnd(58)} ${s.toFixed(2).padStart(6)} s  ${((mib * count) / s).toFixed(1).padStart(6)} MiB/s`);
+    console.log(
+      `${label.padEnd(58)} ${s.toFixed(2).padStart(6)} s  ${((mib * count) / s).toFixed(1).padStart(6)} MiB/s`,
+    );
   };
   console.log(`PGlite, ${count} bodies of ${mib} MiB (${total} MiB):`);
   const ids: number[] = [];
   await time('insert, bytea parameter (Uint8Array, as hub/store)', async () => {
-    for (const body of bodies) ids.push((await db.query<{ id: number }>('insert into b (body) values ($1::bytea) returning id', [body])).rows[0]!.id);
+    for (const body of bodies)
+      ids.push(
+        (await db.query<{ id: number }>('insert into b (body) values ($1::bytea) returning id', [body])).rows[0]!.id,
+      );
   });
   await time("insert, hex text parameter + decode($1, 'hex')", async () => {
-    for (const body of bodies) await db.query("insert into b (body) values (decode($1, 'hex'))", [Buffer.from(body).toString('hex')]);
+    for (const body of bodies)
+      await db.query("insert into b (body) values (decode($1, 'hex'))", [Buffer.from(body).toString('hex')]);
   });
   await time('select, bytea column (as hub/store loadBodies)', async () => {
     for (const id of ids) await db.query('select body from b where id = $1', [id]);
   });
   await time("select encode(body, 'hex') + Buffer.from(hex)", async () => {
     for (const id of ids) {
-      const row = (await db.query<{ hex: string }>("select encode(body, 'hex') as hex from b where id = $1", [id])).rows[0]!;
+      const row = (await db.query<{ hex: string }>("select encode(body, 'hex') as hex from b where id = $1", [id]))
+        .rows[0]!;
       Buffer.from(row.hex, 'hex');
     }
   });

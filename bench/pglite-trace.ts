@@ -7,7 +7,13 @@
 import { writeFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 
-interface Stat { count: number; ms: number; maxMs: number; rows: number; inTx: number }
+interface Stat {
+  count: number;
+  ms: number;
+  maxMs: number;
+  rows: number;
+  inTx: number;
+}
 const stats = new Map<string, Stat>();
 const transactions = { count: 0, ms: 0, maxMs: 0, statements: 0 };
 const started = performance.now();
@@ -24,7 +30,10 @@ function record(sql: string, ms: number, rows: number, inTx: boolean): void {
   if (inTx) s.inTx += 1;
 }
 
-type Queryable = { query: (sql: string, ...rest: unknown[]) => Promise<{ rows?: unknown[] }>; exec: (sql: string, ...rest: unknown[]) => Promise<unknown> };
+type Queryable = {
+  query: (sql: string, ...rest: unknown[]) => Promise<{ rows?: unknown[] }>;
+  exec: (sql: string, ...rest: unknown[]) => Promise<unknown>;
+};
 
 /** The hub's SQL client uses only query and exec of a transaction. */
 function timed(target: Queryable, inTx: boolean, onStatement?: () => void): Queryable {
@@ -48,7 +57,9 @@ function timed(target: Queryable, inTx: boolean, onStatement?: () => void): Quer
   };
 }
 
-const proto = PGlite.prototype as unknown as Queryable & { transaction: (work: (tx: Queryable) => Promise<unknown>) => Promise<unknown> };
+const proto = PGlite.prototype as unknown as Queryable & {
+  transaction: (work: (tx: Queryable) => Promise<unknown>) => Promise<unknown>;
+};
 const originalQuery = proto.query;
 const originalExec = proto.exec;
 const originalTransaction = proto.transaction;
@@ -81,6 +92,19 @@ proto.transaction = async function (this: Queryable, work: (tx: Queryable) => Pr
 process.on('exit', () => {
   const file = process.env.RTS_BENCH_SQL_TRACE;
   if (!file) return;
-  const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms).map(([sql, s]) => ({ sql, ...s, ms: Math.round(s.ms), maxMs: Math.round(s.maxMs) }));
-  writeFileSync(file, JSON.stringify({ wallMs: Math.round(performance.now() - started), transactions: { ...transactions, ms: Math.round(transactions.ms), maxMs: Math.round(transactions.maxMs) }, statements: rows }, null, 1));
+  const rows = [...stats]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .map(([sql, s]) => ({ sql, ...s, ms: Math.round(s.ms), maxMs: Math.round(s.maxMs) }));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        wallMs: Math.round(performance.now() - started),
+        transactions: { ...transactions, ms: Math.round(transactions.ms), maxMs: Math.round(transactions.maxMs) },
+        statements: rows,
+      },
+      null,
+      1,
+    ),
+  );
 });

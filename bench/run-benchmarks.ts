@@ -30,9 +30,29 @@ const flag = (name: string, value: string | undefined, quick: string): string[] 
 const runs = flag('runs', opts.runs, '1');
 const database = opts.database === undefined ? [] : ['--database', opts.database];
 const BENCHMARKS = [
-  { id: 'p1', file: 'p1-directory-sync.bench.ts', args: [...runs, ...database, ...flag('experts', opts.experts, '2000')], result: /^P1: ratio=/ },
-  { id: 'p2', file: 'p2-consult-path.bench.ts', args: [...runs, ...database, ...flag('consults', opts.consults, '10'), ...(opts.quick ? ['--latency-samples', '10'] : [])], result: /^P2: throughput_ratio=/ },
-  { id: 'p6', file: 'p6-core-memory.bench.ts', args: [...runs, ...flag('experts', opts.experts, '10000'), ...flag('cases', opts.cases, '1000')], result: /^P6: rss_mb=/ },
+  {
+    id: 'p1',
+    file: 'p1-directory-sync.bench.ts',
+    args: [...runs, ...database, ...flag('experts', opts.experts, '2000')],
+    result: /^P1: ratio=/,
+  },
+  {
+    id: 'p2',
+    file: 'p2-consult-path.bench.ts',
+    args: [
+      ...runs,
+      ...database,
+      ...flag('consults', opts.consults, '10'),
+      ...(opts.quick ? ['--latency-samples', '10'] : []),
+    ],
+    result: /^P2: throughput_ratio=/,
+  },
+  {
+    id: 'p6',
+    file: 'p6-core-memory.bench.ts',
+    args: [...runs, ...flag('experts', opts.experts, '10000'), ...flag('cases', opts.cases, '1000')],
+    result: /^P6: rss_mb=/,
+  },
 ];
 const only = new Set(opts.only.split(','));
 for (const id of only) if (!BENCHMARKS.some((b) => b.id === id)) throw new Error(`--only: p1, p2 or p6, not ${id}`);
@@ -40,7 +60,9 @@ for (const id of only) if (!BENCHMARKS.some((b) => b.id === id)) throw new Error
 /** Runs one benchmark, passing its output through; resolves with its result line, or a line saying it failed. */
 function run(benchmark: (typeof BENCHMARKS)[number]): Promise<string> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(import.meta.dirname, benchmark.file), ...benchmark.args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(import.meta.dirname, benchmark.file), ...benchmark.args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let result: string | undefined;
     let pending = '';
     child.stdout.on('data', (chunk: Buffer) => {

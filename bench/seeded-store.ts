@@ -11,7 +11,15 @@ import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../sh
 import type { ConsultStatus } from '../shared/protocol/index.ts';
 import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
 import { createTestRegion } from '../testkit/index.ts';
-import { openCaseStore, openDirectoryMirror, openWorkstationSettings, openWorkstationStore, brokerPasswordAccount, type SecretVault, type WorkstationCore } from '../main/node/index.ts';
+import {
+  openCaseStore,
+  openDirectoryMirror,
+  openWorkstationSettings,
+  openWorkstationStore,
+  brokerPasswordAccount,
+  type SecretVault,
+  type WorkstationCore,
+} from '../main/node/index.ts';
 
 const ENDPOINT = 'ws-bench';
 const ME = 'bench-clinic.dr-bench';
@@ -35,20 +43,176 @@ const weighted = <T>(table: readonly (readonly [T, number])[]): T => {
   return table[table.length - 1]![0];
 };
 
-const GIVEN = ['Anna', 'Ahmed', 'Astrid', 'Berit', 'Bjørn', 'Camilla', 'Dag', 'Eirik', 'Fatima', 'Gunnar', 'Hanne', 'Henrik', 'Ingrid', 'Jonas', 'Kari', 'Lars',
-  'Leila', 'Maria', 'Mohammed', 'Nils', 'Olav', 'Per', 'Ragnhild', 'Sara', 'Sofie', 'Tor', 'Una', 'Vidar', 'Yusuf', 'Zainab', 'Elin', 'Marte', 'Sindre', 'Tuva'];
-const FAMILY = ['Hansen', 'Johansen', 'Olsen', 'Larsen', 'Andersen', 'Pedersen', 'Nilsen', 'Kristiansen', 'Jensen', 'Karlsen', 'Johnsen', 'Pettersen', 'Eriksen',
-  'Berg', 'Haugen', 'Hagen', 'Andreassen', 'Jacobsen', 'Dahl', 'Halvorsen', 'Henriksen', 'Lund', 'Sørensen', 'Moen', 'Gundersen', 'Iversen', 'Strand',
-  'Solberg', 'Martinsen', 'Paulsen', 'Knutsen', 'Eide', 'Bakken', 'Mathisen', 'Lie', 'Amundsen', 'Nguyen', 'Rasmussen', 'Ali', 'Lunde', 'Solheim', 'Berge',
-  'Moe', 'Nygård', 'Holm', 'Lien', 'Hauge', 'Christensen', 'Evensen', 'Sæther', 'Aas', 'Myhre', 'Haugland', 'Sandvik', 'Hussain', 'Ruud', 'Nordby', 'Norheim'];
-const CITIES = ['Oslo', 'Bergen', 'Trondheim', 'Stavanger', 'Tromsø', 'Bodø', 'Kristiansand', 'Drammen', 'Fredrikstad', 'Ålesund', 'Hamar', 'Lillehammer',
-  'Molde', 'Haugesund', 'Sandnes', 'Arendal', 'Gjøvik', 'Harstad', 'Narvik', 'Alta', 'Kirkenes', 'Stockholm', 'Göteborg', 'Malmö', 'Uppsala', 'København',
-  'Aarhus', 'Odense', 'Helsinki', 'Tampere'];
-const KINDS = ['University Hospital', 'Hospital', 'Medical Centre', 'Health Centre', 'Clinic', 'Heart Centre', 'Children\'s Hospital', 'Nordland Clinic'];
-const SPECIALTIES = ['Cardiology', 'Pediatrics', 'Pediatric cardiology', 'Neurology', 'Neurosurgery', 'Oncology', 'Dermatology', 'Radiology', 'Psychiatry',
-  'Child psychiatry', 'General practice', 'Geriatrics', 'Endocrinology', 'Gastroenterology', 'Nephrology', 'Pulmonology', 'Rheumatology', 'Urology',
-  'Orthopaedics', 'Ophthalmology', 'Otorhinolaryngology', 'Obstetrics', 'Gynaecology', 'Anaesthesiology', 'Emergency medicine', 'Infectious diseases',
-  'Haematology', 'Cardiothoracic surgery', 'Vascular surgery', 'Plastic surgery'];
+const GIVEN = [
+  'Anna',
+  'Ahmed',
+  'Astrid',
+  'Berit',
+  'Bjørn',
+  'Camilla',
+  'Dag',
+  'Eirik',
+  'Fatima',
+  'Gunnar',
+  'Hanne',
+  'Henrik',
+  'Ingrid',
+  'Jonas',
+  'Kari',
+  'Lars',
+  'Leila',
+  'Maria',
+  'Mohammed',
+  'Nils',
+  'Olav',
+  'Per',
+  'Ragnhild',
+  'Sara',
+  'Sofie',
+  'Tor',
+  'Una',
+  'Vidar',
+  'Yusuf',
+  'Zainab',
+  'Elin',
+  'Marte',
+  'Sindre',
+  'Tuva',
+];
+const FAMILY = [
+  'Hansen',
+  'Johansen',
+  'Olsen',
+  'Larsen',
+  'Andersen',
+  'Pedersen',
+  'Nilsen',
+  'Kristiansen',
+  'Jensen',
+  'Karlsen',
+  'Johnsen',
+  'Pettersen',
+  'Eriksen',
+  'Berg',
+  'Haugen',
+  'Hagen',
+  'Andreassen',
+  'Jacobsen',
+  'Dahl',
+  'Halvorsen',
+  'Henriksen',
+  'Lund',
+  'Sørensen',
+  'Moen',
+  'Gundersen',
+  'Iversen',
+  'Strand',
+  'Solberg',
+  'Martinsen',
+  'Paulsen',
+  'Knutsen',
+  'Eide',
+  'Bakken',
+  'Mathisen',
+  'Lie',
+  'Amundsen',
+  'Nguyen',
+  'Rasmussen',
+  'Ali',
+  'Lunde',
+  'Solheim',
+  'Berge',
+  'Moe',
+  'Nygård',
+  'Holm',
+  'Lien',
+  'Hauge',
+  'Christensen',
+  'Evensen',
+  'Sæther',
+  'Aas',
+  'Myhre',
+  'Haugland',
+  'Sandvik',
+  'Hussain',
+  'Ruud',
+  'Nordby',
+  'Norheim',
+];
+const CITIES = [
+  'Oslo',
+  'Bergen',
+  'Trondheim',
+  'Stavanger',
+  'Tromsø',
+  'Bodø',
+  'Kristiansand',
+  'Drammen',
+  'Fredrikstad',
+  'Ålesund',
+  'Hamar',
+  'Lillehammer',
+  'Molde',
+  'Haugesund',
+  'Sandnes',
+  'Arendal',
+  'Gjøvik',
+  'Harstad',
+  'Narvik',
+  'Alta',
+  'Kirkenes',
+  'Stockholm',
+  'Göteborg',
+  'Malmö',
+  'Uppsala',
+  'København',
+  'Aarhus',
+  'Odense',
+  'Helsinki',
+  'Tampere',
+];
+const KINDS = [
+  'University Hospital',
+  'Hospital',
+  'Medical Centre',
+  'Health Centre',
+  'Clinic',
+  'Heart Centre',
+  "Children's Hospital",
+  'Nordland Clinic',
+];
+const SPECIALTIES = [
+  'Cardiology',
+  'Pediatrics',
+  'Pediatric cardiology',
+  'Neurology',
+  'Neurosurgery',
+  'Oncology',
+  'Dermatology',
+  'Radiology',
+  'Psychiatry',
+  'Child psychiatry',
+  'General practice',
+  'Geriatrics',
+  'Endocrinology',
+  'Gastroenterology',
+  'Nephrology',
+  'Pulmonology',
+  'Rheumatology',
+  'Urology',
+  'Orthopaedics',
+  'Ophthalmology',
+  'Otorhinolaryngology',
+  'Obstetrics',
+  'Gynaecology',
+  'Anaesthesiology',
+  'Emergency medicine',
+  'Infectious diseases',
+  'Haematology',
+  'Cardiothoracic surgery',
+  'Vascular surgery',
+  'Plastic surgery',
+];
 const LANGUAGES = ['nb', 'en', 'sv', 'da', 'de', 'fr', 'es', 'pl', 'ar', 'so', 'ur', 'fi', 'se', 'nn'];
 export const HOSPITALS = 300;
 /** The mirror stores certificates as given; it is the sync's job to check them, and nothing here opens one. */
@@ -57,13 +221,25 @@ const BATCH_ROLES = 1_000;
 
 const hospitals = Array.from({ length: HOSPITALS }, (_, h) => {
   const city = CITIES[h % CITIES.length]!;
-  return { clinic: `clinic-${h}`, organization: buildOrganization({ id: `clinic-${h}.org`, name: `${city} ${KINDS[Math.floor(h / CITIES.length) % KINDS.length]}`, city, country: 'NO' }) };
+  return {
+    clinic: `clinic-${h}`,
+    organization: buildOrganization({
+      id: `clinic-${h}.org`,
+      name: `${city} ${KINDS[Math.floor(h / CITIES.length) % KINDS.length]}`,
+      city,
+      country: 'NO',
+    }),
+  };
 });
 const practitionerId = (i: number) => `clinic-${i % HOSPITALS}.dr-${i}`;
 
 function expertResources(i: number): DirectoryResource[] {
   const specialties = new Set([pick(SPECIALTIES), ...(rand() < 0.3 ? [pick(SPECIALTIES)] : [])]);
-  const languages = new Set([rand() < 0.7 ? 'nb' : pick(LANGUAGES), ...(rand() < 0.6 ? ['en'] : []), ...(rand() < 0.25 ? [pick(LANGUAGES)] : [])]);
+  const languages = new Set([
+    rand() < 0.7 ? 'nb' : pick(LANGUAGES),
+    ...(rand() < 0.6 ? ['en'] : []),
+    ...(rand() < 0.25 ? [pick(LANGUAGES)] : []),
+  ]);
   return buildExpertEntry({
     practitionerId: practitionerId(i),
     family: pick(FAMILY),
@@ -79,12 +255,28 @@ function expertResources(i: number): DirectoryResource[] {
 }
 
 const STATUSES: readonly (readonly [ConsultStatus, number])[] = [
-  ['requested', 20], ['accepted', 25], ['more-information-needed', 10], ['information-provided', 10], ['completed', 25], ['declined', 4], ['redirected', 3], ['cancelled', 3],
+  ['requested', 20],
+  ['accepted', 25],
+  ['more-information-needed', 10],
+  ['information-provided', 10],
+  ['completed', 25],
+  ['declined', 4],
+  ['redirected', 3],
+  ['cancelled', 3],
 ];
-const PRIORITIES = [['routine', 60], ['urgent', 25], ['asap', 10], ['stat', 5]] as const;
+const PRIORITIES = [
+  ['routine', 60],
+  ['urgent', 25],
+  ['asap', 10],
+  ['stat', 5],
+] as const;
 
 /** Fills the store as the core would find it after a directory snapshot and months of consultations. */
-export async function seedStore(dataDir: string, vault: SecretVault, size: { experts: number; cases: number }): Promise<{ expertsSeconds: number; casesSeconds: number }> {
+export async function seedStore(
+  dataDir: string,
+  vault: SecretVault,
+  size: { experts: number; cases: number },
+): Promise<{ expertsSeconds: number; casesSeconds: number }> {
   const { experts: EXPERTS, cases: CASES } = size;
   const settings = openWorkstationSettings(dataDir);
   settings.setProfile({ hosts: [{ host: '127.0.0.1', port: 1 }], vhost: 'rts', endpointId: ENDPOINT });
@@ -97,7 +289,8 @@ export async function seedStore(dataDir: string, vault: SecretVault, size: { exp
     const count = Math.ceil(EXPERTS / BATCH_ROLES);
     for (let index = 1; index <= count; index++) {
       const resources: DirectoryResource[] = index === 1 ? hospitals.map((h) => h.organization) : [];
-      for (let i = (index - 1) * BATCH_ROLES; i < Math.min(index * BATCH_ROLES, EXPERTS); i++) resources.push(...expertResources(i));
+      for (let i = (index - 1) * BATCH_ROLES; i < Math.min(index * BATCH_ROLES, EXPERTS); i++)
+        resources.push(...expertResources(i));
       mirror.applySnapshotBatch({ batchId, index, count, version: 1, resources });
     }
     const expertsSeconds = (performance.now() - started) / 1000;
@@ -110,9 +303,15 @@ export async function seedStore(dataDir: string, vault: SecretVault, size: { exp
         const role = rand() < 0.55 ? 'expert' : 'applicant';
         const other = practitionerId(Math.floor(rand() * EXPERTS));
         cases.create({
-          caseId: randomUUID(), role, status: weighted(STATUSES), priority: weighted(PRIORITIES),
-          applicantId: role === 'applicant' ? ME : other, expertId: role === 'applicant' ? other : ME,
-          createdAt: now - Math.floor(rand() * 180 * 86_400_000), unread: rand() < 0.15, mySequence: role === 'applicant' ? 1 : 0,
+          caseId: randomUUID(),
+          role,
+          status: weighted(STATUSES),
+          priority: weighted(PRIORITIES),
+          applicantId: role === 'applicant' ? ME : other,
+          expertId: role === 'applicant' ? other : ME,
+          createdAt: now - Math.floor(rand() * 180 * 86_400_000),
+          unread: rand() < 0.15,
+          mySequence: role === 'applicant' ? 1 : 0,
         });
       }
     })();
@@ -131,11 +330,22 @@ export async function setUpIdentity(core: WorkstationCore, dir: string): Promise
     if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
   };
   await call(COMMANDS.setTrust, {
-    anchorsPem: derToPem(region.ca.certificate, PEM_LABELS.certificate), crlsPem: readFileSync(region.files.crl, 'utf8'), hubCertificatePem: derToPem(region.hub.certificate, PEM_LABELS.certificate),
+    anchorsPem: derToPem(region.ca.certificate, PEM_LABELS.certificate),
+    crlsPem: readFileSync(region.files.crl, 'utf8'),
+    hubCertificatePem: derToPem(region.hub.certificate, PEM_LABELS.certificate),
   });
   for (const use of ['signing', 'encryption'] as const) {
     const identity = practitioner[use];
-    const pkcs12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey), certificate: identity.certificate, chain: [region.ca.certificate], password: P12_PASSWORD });
-    await call(COMMANDS.importPkcs12, { use, pkcs12Base64: Buffer.from(pkcs12).toString('base64'), password: P12_PASSWORD });
+    const pkcs12 = await createPkcs12({
+      privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey),
+      certificate: identity.certificate,
+      chain: [region.ca.certificate],
+      password: P12_PASSWORD,
+    });
+    await call(COMMANDS.importPkcs12, {
+      use,
+      pkcs12Base64: Buffer.from(pkcs12).toString('base64'),
+      password: P12_PASSWORD,
+    });
   }
 }

@@ -22,7 +22,10 @@ async function bare(count: number, bodyBytes: number): Promise<number> {
   const consumer = await connect(env.users.hub);
   const run = randomUUID();
   let received = 0;
-  const receiver = consumer.amqp!.open_receiver({ source: { address: rabbitmq3Adapter.uplinkSource() }, credit_window: 500 });
+  const receiver = consumer.amqp!.open_receiver({
+    source: { address: rabbitmq3Adapter.uplinkSource() },
+    credit_window: 500,
+  });
   receiver.on('message', (context: EventContext) => {
     if ((context.message?.application_properties as { run?: string } | undefined)?.run === run) received++;
   });
@@ -35,7 +38,12 @@ async function bare(count: number, bodyBytes: number): Promise<number> {
   let sent = 0;
   const pushSome = () => {
     while (sent < count && sender.sendable()) {
-      sender.send({ message_id: randomUUID(), durable: true, application_properties: { run }, body: rhea.message.data_section(body) as unknown });
+      sender.send({
+        message_id: randomUUID(),
+        durable: true,
+        application_properties: { run },
+        body: rhea.message.data_section(body) as unknown,
+      });
       sent++;
     }
   };
@@ -57,7 +65,11 @@ async function ours(count: number, bodyBytes: number): Promise<number> {
   const started = performance.now();
   // Independent messages (no ordering between them), as in a directory publish.
   producer.queue(count, { bodyBytes, orderKeys: count });
-  await until(() => effectCounts(consumer.db, run).distinct === count && producer.confirmed() === count, 600_000, 'transport delivery');
+  await until(
+    () => effectCounts(consumer.db, run).distinct === count && producer.confirmed() === count,
+    600_000,
+    'transport delivery',
+  );
   const seconds = (performance.now() - started) / 1000;
   await producer.close();
   await consumer.close();
@@ -67,11 +79,16 @@ async function ours(count: number, bodyBytes: number): Promise<number> {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const fmt = (n: number) => n.toFixed(n >= 100 ? 0 : 1);
 
-console.log(`machine: ${process.platform} ${cpus().length} x ${cpus()[0]?.model ?? '?'}; node ${process.version}; broker: RabbitMQ 3.10 (AMQP 1.0 plugin), quorum queue, private node on loopback`);
+console.log(
+  `machine: ${process.platform} ${cpus().length} x ${cpus()[0]?.model ?? '?'}; node ${process.version}; broker: RabbitMQ 3.10 (AMQP 1.0 plugin), quorum queue, private node on loopback`,
+);
 console.log(`runs: ${RUNS} each, alternating bare and ours; figures are messages/s (min / median / max)`);
 const results: Record<string, number> = {};
 try {
-  for (const [label, count, bytes] of [['1k', 5_000, 1024], ['1m', 150, 1024 * 1024]] as const) {
+  for (const [label, count, bytes] of [
+    ['1k', 5_000, 1024],
+    ['1m', 150, 1024 * 1024],
+  ] as const) {
     const bareRates: number[] = [];
     const ourRates: number[] = [];
     for (let i = 0; i < RUNS; i++) {

@@ -56,7 +56,15 @@ const RENDERER_DIR = join(ROOT, 'dist', 'renderer');
 /** What is typed: single words and two-word queries, as a user narrows a search (37 keystrokes per run). */
 const WORDS = ['car', 'ped', 'oslo', 'nor', 'berg', 'neuro', 'card bergen', 'derm en'];
 /** The same flags as playwright.config.ts: a headless Chromium that reaches for nothing on the network. */
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
 
 // --- in the page -------------------------------------------------------------------------------------------------------
 
@@ -121,7 +129,10 @@ const PROBE = `(() => {
 })();`;
 
 /** From the user's action until the frame; and from the core's answer reaching the page until that frame. */
-interface Timing { readonly total: number; readonly renderer: number }
+interface Timing {
+  readonly total: number;
+  readonly renderer: number;
+}
 
 interface BenchWindow {
   __rtsBench: {
@@ -133,13 +144,21 @@ interface BenchWindow {
 }
 
 function roundTrips(page: Page, channel: CommandChannel, inputs: readonly unknown[]): Promise<number[]> {
-  return page.evaluate(([c, i]) => (globalThis as unknown as BenchWindow).__rtsBench.roundTrips(c, i), [channel, inputs] as const);
+  return page.evaluate(([c, i]) => (globalThis as unknown as BenchWindow).__rtsBench.roundTrips(c, i), [
+    channel,
+    inputs,
+  ] as const);
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -161,7 +180,11 @@ async function typeTimed(page: Page, word: string): Promise<(Timing & { query: s
     const query = word.slice(0, i);
     await page.evaluate((q) => (globalThis as unknown as BenchWindow).__rtsBench.arm(q), query);
     await page.keyboard.type(word[i - 1]!);
-    const timing = await withTimeout(page.evaluate(() => (globalThis as unknown as BenchWindow).__rtsBench.result()), 30_000, `search "${query}"`);
+    const timing = await withTimeout(
+      page.evaluate(() => (globalThis as unknown as BenchWindow).__rtsBench.result()),
+      30_000,
+      `search "${query}"`,
+    );
     samples.push({ query, ...timing });
   }
   return samples;
@@ -190,15 +213,27 @@ async function main(): Promise<void> {
   const vault = createMemoryVault();
   let core: WorkstationCore | undefined;
   let server: Awaited<ReturnType<typeof startRendererServer>> | undefined;
-  const browser = await chromium.launch({ executablePath: process.env.RTS_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.RTS_CHROMIUM ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
   try {
-    console.log(`ui benchmark: renderer (vite production build) in Chromium, bridged to a workstation core in this process`);
-    console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}`);
+    console.log(
+      `ui benchmark: renderer (vite production build) in Chromium, bridged to a workstation core in this process`,
+    );
+    console.log(
+      `machine: ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}`,
+    );
     console.log(`versions: node ${process.version}, chromium ${browser.version()}`);
-    console.log(`runs: ${RUNS} of ui-search (${WORDS.map((w) => `"${w}"`).join(', ')}: ${WORDS.join('').length} keystrokes each), ${INBOX_RUNS} of ui-inbox-open`);
+    console.log(
+      `runs: ${RUNS} of ui-search (${WORDS.map((w) => `"${w}"`).join(', ')}: ${WORDS.join('').length} keystrokes each), ${INBOX_RUNS} of ui-inbox-open`,
+    );
 
     const seeded = await seedStore(dataDir, vault, { experts: EXPERTS, cases: CASES });
-    console.log(`store: ${EXPERTS.toLocaleString('en')} experts in ${HOSPITALS} hospitals (snapshot applied in ${seeded.expertsSeconds.toFixed(1)} s), ${CASES.toLocaleString('en')} cases (${seeded.casesSeconds.toFixed(1)} s)`);
+    console.log(
+      `store: ${EXPERTS.toLocaleString('en')} experts in ${HOSPITALS} hospitals (snapshot applied in ${seeded.expertsSeconds.toFixed(1)} s), ${CASES.toLocaleString('en')} cases (${seeded.casesSeconds.toFixed(1)} s)`,
+    );
 
     core = createWorkstationCore({ productName: 'RTS Workstation', version: 'bench', vault, dataDir });
     await core.start();
@@ -212,21 +247,38 @@ async function main(): Promise<void> {
     await page.exposeBinding('__rtsHarnessInvoke', async (_source, channel: unknown, input: unknown) => {
       const started = performance.now();
       const result = await opened.dispatch(channel, input);
-      inCore.set(String(channel), [...inCore.get(String(channel)) ?? [], performance.now() - started]);
+      inCore.set(String(channel), [...(inCore.get(String(channel)) ?? []), performance.now() - started]);
       return result;
     });
     const coreTimes = (channel: CommandChannel, from: number) => (inCore.get(channel) ?? []).slice(from);
     opened.onEvent((event, payload) => {
-      void page.evaluate(([e, p]) => (globalThis as unknown as { __rtsHarnessDeliver(e: string, p: unknown): void }).__rtsHarnessDeliver(e, p), [event, payload] as const).catch(() => undefined);
+      void page
+        .evaluate(
+          ([e, p]) =>
+            (globalThis as unknown as { __rtsHarnessDeliver(e: string, p: unknown): void }).__rtsHarnessDeliver(e, p),
+          [event, payload] as const,
+        )
+        .catch(() => undefined);
     });
-    const bridge = await build({ entryPoints: [join(ROOT, 'e2e', 'harness', 'page-bridge.ts')], bundle: true, write: false, format: 'iife', platform: 'browser', target: 'chrome140' });
+    const bridge = await build({
+      entryPoints: [join(ROOT, 'e2e', 'harness', 'page-bridge.ts')],
+      bundle: true,
+      write: false,
+      format: 'iife',
+      platform: 'browser',
+      target: 'chrome140',
+    });
     await page.addInitScript({ content: bridge.outputFiles[0]!.text });
     await page.addInitScript({ content: PROBE });
     await page.goto(server.url);
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.waitFor({ timeout: 30_000 });
 
-    const appInfo = await roundTrips(page, COMMANDS.getAppInfo, Array.from({ length: 50 }, () => undefined));
+    const appInfo = await roundTrips(
+      page,
+      COMMANDS.getAppInfo,
+      Array.from({ length: 50 }, () => undefined),
+    );
     console.log(`bridge baseline: getAppInfo round trip in the page: ${summary(appInfo)}`);
 
     // --- ui-search
@@ -241,20 +293,38 @@ async function main(): Promise<void> {
       const samples = [];
       for (const word of WORDS) {
         await clearSearch(page);
-        samples.push(...await typeTimed(page, word));
+        samples.push(...(await typeTimed(page, word)));
       }
-      perRun.push(quantile(samples.map((s) => s.total), 0.95));
+      perRun.push(
+        quantile(
+          samples.map((s) => s.total),
+          0.95,
+        ),
+      );
       searches.push(...samples);
     }
     await clearSearch(page);
-    const queries = WORDS.flatMap((w) => Array.from({ length: w.length }, (_, i) => ({ text: w.slice(0, i + 1), limit: 100 })));
+    const queries = WORDS.flatMap((w) =>
+      Array.from({ length: w.length }, (_, i) => ({ text: w.slice(0, i + 1), limit: 100 })),
+    );
     const searchCoreFrom = inCore.get(COMMANDS.searchDirectory)?.length ?? 0;
     const bare = await roundTrips(page, COMMANDS.searchDirectory, queries);
-    console.log(`search round trip without UI (searchDirectory, limit 100 as the directory screen asks, each typed prefix once): ${summary(bare)}`);
+    console.log(
+      `search round trip without UI (searchDirectory, limit 100 as the directory screen asks, each typed prefix once): ${summary(bare)}`,
+    );
     const searchCore = coreTimes(COMMANDS.searchDirectory, searchCoreFrom);
-    console.log(`  of which in the core: ${summary(searchCore)}; slowest: ${queries.map((q, i) => ({ q: q.text, t: searchCore[i]! })).sort((a, b) => b.t - a.t).slice(0, 4).map((x) => `"${x.q}" ${ms(x.t)}`).join(', ')}`);
+    console.log(
+      `  of which in the core: ${summary(searchCore)}; slowest: ${queries
+        .map((q, i) => ({ q: q.text, t: searchCore[i]! }))
+        .sort((a, b) => b.t - a.t)
+        .slice(0, 4)
+        .map((x) => `"${x.q}" ${ms(x.t)}`)
+        .join(', ')}`,
+    );
     const searchMs = searches.map((s) => s.total);
-    console.log(`ui-search (keydown → frame after that query's rows): ${summary(searchMs)}; p95 per run: ${perRun.map(ms).join(', ')}`);
+    console.log(
+      `ui-search (keydown → frame after that query's rows): ${summary(searchMs)}; p95 per run: ${perRun.map(ms).join(', ')}`,
+    );
     console.log(`  of which the renderer (answer in the page → frame): ${summary(searches.map((s) => s.renderer))}`);
     const slowest = [...searches].sort((a, b) => b.total - a.total).slice(0, 6);
     console.log(`  slowest keystrokes: ${slowest.map((s) => `"${s.query}" ${ms(s.total)}`).join(', ')}`);
@@ -264,21 +334,43 @@ async function main(): Promise<void> {
     // --- ui-inbox-open
     const listCoreFrom = inCore.get(COMMANDS.listCases)?.length ?? 0;
     // What the inbox asks when it opens: the tab counts, and the first page of the tab.
-    const listed = await roundTrips(page, COMMANDS.listCases, Array.from({ length: INBOX_RUNS }, () => ({ bucket: 'new', limit: 100 })));
-    console.log(`listCases round trip without UI (first page of 100 of ${CASES.toLocaleString('en')} cases): ${summary(listed)}`);
-    console.log(`countCases round trip without UI: ${summary(await roundTrips(page, COMMANDS.countCases, Array.from({ length: INBOX_RUNS }, () => undefined)))}`);
+    const listed = await roundTrips(
+      page,
+      COMMANDS.listCases,
+      Array.from({ length: INBOX_RUNS }, () => ({ bucket: 'new', limit: 100 })),
+    );
+    console.log(
+      `listCases round trip without UI (first page of 100 of ${CASES.toLocaleString('en')} cases): ${summary(listed)}`,
+    );
+    console.log(
+      `countCases round trip without UI: ${summary(
+        await roundTrips(
+          page,
+          COMMANDS.countCases,
+          Array.from({ length: INBOX_RUNS }, () => undefined),
+        ),
+      )}`,
+    );
     console.log(`  of which in the core: ${summary(coreTimes(COMMANDS.listCases, listCoreFrom))}`);
     const opens: Timing[] = [];
     for (let run = 0; run < INBOX_RUNS; run++) {
       await nav.getByRole('button', { name: 'Outbox' }).click();
       await page.getByTestId('outbox-pending').waitFor();
       await page.waitForTimeout(300);
-      opens.push(await withTimeout(page.evaluate(() => (globalThis as unknown as BenchWindow).__rtsBench.openInbox()), 30_000, 'inbox'));
+      opens.push(
+        await withTimeout(
+          page.evaluate(() => (globalThis as unknown as BenchWindow).__rtsBench.openInbox()),
+          30_000,
+          'inbox',
+        ),
+      );
     }
     const rows = await page.getByTestId('inbox-row').count();
     await page.screenshot({ path: 'test-results/screenshots/inbox-10000-cases.png' });
     const openMs = opens.map((o) => o.total);
-    console.log(`ui-inbox-open (click → frame after the first rows; ${rows} rows rendered of the first tab): ${summary(openMs)}; runs: ${openMs.map(ms).join(', ')}`);
+    console.log(
+      `ui-inbox-open (click → frame after the first rows; ${rows} rows rendered of the first tab): ${summary(openMs)}; runs: ${openMs.map(ms).join(', ')}`,
+    );
     console.log(`  of which the renderer (answer in the page → frame): ${summary(opens.map((o) => o.renderer))}`);
 
     console.log(`ui-search: p95_ms=${ms(quantile(searchMs, 0.95))}`);

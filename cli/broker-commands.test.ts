@@ -19,7 +19,17 @@ interface Definitions {
 
 describe('rts broker definitions', () => {
   it('writes the topology with one user per endpoint, hashes only, and their passwords apart (0600)', () => {
-    const result = rts('broker', 'definitions', '--endpoint', 'clinic-a', 'ws-1', '--out', 'defs.json', '--secrets-out', 'secrets.json');
+    const result = rts(
+      'broker',
+      'definitions',
+      '--endpoint',
+      'clinic-a',
+      'ws-1',
+      '--out',
+      'defs.json',
+      '--secrets-out',
+      'secrets.json',
+    );
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const definitions = JSON.parse(readFileSync(join(root, 'defs.json'), 'utf8')) as Definitions;
@@ -40,7 +50,16 @@ describe('rts broker definitions', () => {
     const bad = rts('broker', 'definitions', '--endpoint', 'Clinic A', '--out', 'x.json', '--secrets-out', 'y.json');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^rts: .*not an endpoint id: Clinic A/);
-    const again = rts('broker', 'definitions', '--endpoint', 'clinic-a', '--out', 'defs.json', '--secrets-out', 'other.json');
+    const again = rts(
+      'broker',
+      'definitions',
+      '--endpoint',
+      'clinic-a',
+      '--out',
+      'defs.json',
+      '--secrets-out',
+      'other.json',
+    );
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/defs\.json exists/);
   });

@@ -67,7 +67,8 @@ export function describeFailure(error: unknown): { line: string; exitCode: numbe
     const exitCode = error.code === CLI_ERROR_CODES.usage ? EXIT_CODES.usage : EXIT_CODES.failure;
     return { line: line(error.code, error.message), exitCode };
   }
-  if (isPkiError(error) || isCmsError(error)) return { line: line(error.code, error.message), exitCode: EXIT_CODES.failure };
+  if (isPkiError(error) || isCmsError(error))
+    return { line: line(error.code, error.message), exitCode: EXIT_CODES.failure };
   const message = error instanceof Error ? error.message : String(error);
   return { line: line(CLI_ERROR_CODES.internal, message), exitCode: EXIT_CODES.failure };
 }

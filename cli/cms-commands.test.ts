@@ -19,38 +19,95 @@ function openssl(...args: string[]) {
   return { status: result.status, output: result.stdout + result.stderr };
 }
 
-const report = new TextEncoder().encode(JSON.stringify({ resourceType: 'DiagnosticReport', conclusion: 'Unstable angina' }));
+const report = new TextEncoder().encode(
+  JSON.stringify({ resourceType: 'DiagnosticReport', conclusion: 'Unstable angina' }),
+);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'rts-cms-cli-'));
   writeFileSync(join(dir, 'report.json'), report);
   expect(rts('pki', 'demo-region', '--out', region()).status).toBe(0);
   // Dr Chen (clinic B) seals a report for Dr Ahmed (clinic A) and for herself.
-  const sealed = rts('cms', 'seal', '--key', file('clinic-b.dr-chen.signing.key.pem'), '--cert', file('clinic-b.dr-chen.signing.cert.pem'),
-    '--to', file('clinic-a.dr-ahmed.encryption.cert.pem'), '--to', file('clinic-b.dr-chen.encryption.cert.pem'),
-    '--in', join(dir, 'report.json'), '--out', join(dir, 'report.p7m'));
+  const sealed = rts(
+    'cms',
+    'seal',
+    '--key',
+    file('clinic-b.dr-chen.signing.key.pem'),
+    '--cert',
+    file('clinic-b.dr-chen.signing.cert.pem'),
+    '--to',
+    file('clinic-a.dr-ahmed.encryption.cert.pem'),
+    '--to',
+    file('clinic-b.dr-chen.encryption.cert.pem'),
+    '--in',
+    join(dir, 'report.json'),
+    '--out',
+    join(dir, 'report.p7m'),
+  );
   expect(sealed.stderr).toBe('');
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const openAs = (who: string, out: string, ...extra: string[]) => rts('cms', 'open', '--key', file(`${who}.encryption.key.pem`),
-  '--cert', file(`${who}.encryption.cert.pem`), '--trust', file('ca.pem'), '--in', join(dir, 'report.p7m'), '--out', join(dir, out), ...extra);
+const openAs = (who: string, out: string, ...extra: string[]) =>
+  rts(
+    'cms',
+    'open',
+    '--key',
+    file(`${who}.encryption.key.pem`),
+    '--cert',
+    file(`${who}.encryption.cert.pem`),
+    '--trust',
+    file('ca.pem'),
+    '--in',
+    join(dir, 'report.p7m'),
+    '--out',
+    join(dir, out),
+    ...extra,
+  );
 
 describe('rts cms', () => {
   it('opens a sealed file for each recipient and names the signer', () => {
     for (const who of ['clinic-a.dr-ahmed', 'clinic-b.dr-chen']) {
       const opened = openAs(who, `${who}.json`, '--crl', file('ca.crl.pem'), '--json');
       expect(opened.status, opened.stderr).toBe(0);
-      expect(JSON.parse(opened.stdout)).toMatchObject({ signer: expect.stringContaining('CN=clinic-b.dr-chen'), contentEncryption: 'aes-256-gcm' });
+      expect(JSON.parse(opened.stdout)).toMatchObject({
+        signer: expect.stringContaining('CN=clinic-b.dr-chen'),
+        contentEncryption: 'aes-256-gcm',
+      });
       expect(readFileSync(join(dir, `${who}.json`))).toEqual(Buffer.from(report));
     }
   });
 
   it('produces what openssl cms decrypts and verifies', () => {
-    const decrypted = openssl('cms', '-decrypt', '-binary', '-inform', 'DER', '-in', 'report.p7m', '-recip', file('clinic-a.dr-ahmed.encryption.cert.pem'),
-      '-inkey', file('clinic-a.dr-ahmed.encryption.key.pem'), '-out', 'inner.p7s');
+    const decrypted = openssl(
+      'cms',
+      '-decrypt',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      'report.p7m',
+      '-recip',
+      file('clinic-a.dr-ahmed.encryption.cert.pem'),
+      '-inkey',
+      file('clinic-a.dr-ahmed.encryption.key.pem'),
+      '-out',
+      'inner.p7s',
+    );
     expect(decrypted.status, decrypted.output).toBe(0);
-    const verified = openssl('cms', '-verify', '-binary', '-inform', 'DER', '-in', 'inner.p7s', '-CAfile', file('ca.pem'), '-out', 'openssl.json');
+    const verified = openssl(
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      'inner.p7s',
+      '-CAfile',
+      file('ca.pem'),
+      '-out',
+      'openssl.json',
+    );
     expect(verified.status, verified.output).toBe(0);
     expect(readFileSync(join(dir, 'openssl.json'))).toEqual(Buffer.from(report));
   });

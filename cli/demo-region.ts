@@ -179,6 +179,9 @@ function manifestEntry(
 
 /** "Demo Region" → "demo-region", for the invented mail domain; diacritics dropped. */
 function slug(text: string): string {
-  const ascii = text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  const ascii = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
   return ascii.replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'region';
 }

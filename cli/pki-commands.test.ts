@@ -88,9 +88,16 @@ describe('rts pki demo-region', () => {
   it('lists every identity in the manifest with its profile, subject, serial and files', () => {
     const manifest = readManifest(dir);
     expect(json.manifest).toEqual(manifest);
-    expect(manifest).toMatchObject({ region: 'North Valley', keyType: 'ec-p256', crl: { file: 'ca.crl.pem', crlNumber: 1 } });
+    expect(manifest).toMatchObject({
+      region: 'North Valley',
+      keyType: 'ec-p256',
+      crl: { file: 'ca.crl.pem', crlNumber: 1 },
+    });
     expect(manifest.identities.map((identity) => [identity.name, identity.profile])).toEqual(IDENTITIES);
-    expect(manifest.ca).toMatchObject({ profile: 'root-ca', subject: 'CN=North Valley Root CA,OU=RTS PKI,O=North Valley' });
+    expect(manifest.ca).toMatchObject({
+      profile: 'root-ca',
+      subject: 'CN=North Valley Root CA,OU=RTS PKI,O=North Valley',
+    });
     const duarte = manifest.identities.find((identity) => identity.name === 'clinic-b.dr-duarte.encryption');
     expect(duarte?.subject).toBe(
       'emailAddress=tomas.duarte@clinic-b.north-valley.example,CN=clinic-b.dr-duarte,OU=Hillview Clinic,O=North Valley',
@@ -111,7 +118,9 @@ describe('rts pki demo-region', () => {
   });
 
   it("issues practitioner certificates that pass the hub's and workstations' binding rule for their directory id", () => {
-    const practitioners = readManifest(dir).identities.filter((identity) => identity.profile.startsWith('practitioner-'));
+    const practitioners = readManifest(dir).identities.filter((identity) =>
+      identity.profile.startsWith('practitioner-'),
+    );
     expect(practitioners).toHaveLength(8);
     for (const identity of practitioners) {
       const der = pemToDer(readFileSync(join(dir, identity.files.certificate), 'utf8'));
@@ -132,7 +141,15 @@ describe('rts pki demo-region', () => {
   });
 
   it('writes .p12 files OpenSSL opens with the printed password, key matching the PEM key', () => {
-    const result = openssl(dir, 'pkcs12', '-in', 'clinic-a.dr-ahmed.signing.p12', '-passin', `pass:${json.pkcs12Password}`, '-nodes');
+    const result = openssl(
+      dir,
+      'pkcs12',
+      '-in',
+      'clinic-a.dr-ahmed.signing.p12',
+      '-passin',
+      `pass:${json.pkcs12Password}`,
+      '-nodes',
+    );
     expect(result.status, result.output).toBe(0);
     const key = readFileSync(join(dir, 'clinic-a.dr-ahmed.signing.key.pem'), 'utf8');
     expect(result.output).toContain(key.trim());
@@ -183,17 +200,24 @@ describe('rts pki revoke', () => {
     expect(result.status, result.stderr).toBe(0);
     const manifest = readManifest(dir);
     const revoked = manifest.identities.find((identity) => identity.name === target);
-    expect(JSON.parse(result.stdout)).toMatchObject({ name: target, serialNumber: revoked?.serialNumber, crlNumber: 2 });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      name: target,
+      serialNumber: revoked?.serialNumber,
+      crlNumber: 2,
+    });
     expect(manifest.crl.crlNumber).toBe(2);
     expect(revoked?.revokedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(manifest.identities.filter((identity) => identity.revokedAt)).toHaveLength(1);
 
-    const verify = (file: string) => openssl(dir, 'verify', '-crl_check', '-CAfile', 'ca.pem', '-CRLfile', 'ca.crl.pem', file);
+    const verify = (file: string) =>
+      openssl(dir, 'verify', '-crl_check', '-CAfile', 'ca.pem', '-CRLfile', 'ca.crl.pem', file);
     const rejected = verify(`${target}.cert.pem`);
     expect(rejected.status).not.toBe(0);
     expect(rejected.output).toContain('certificate revoked');
     expect(verify('clinic-a.dr-berg.encryption.cert.pem').status).toBe(0);
-    expect(openssl(dir, 'crl', '-in', 'ca.crl.pem', '-CAfile', 'ca.pem', '-noout', '-crlnumber').output).toContain('crlNumber=0x02');
+    expect(openssl(dir, 'crl', '-in', 'ca.crl.pem', '-CAfile', 'ca.pem', '-noout', '-crlnumber').output).toContain(
+      'crlNumber=0x02',
+    );
 
     const again = rts('pki', 'revoke', '--ca-dir', dir, target);
     expect(again.status).toBe(1);
@@ -226,7 +250,11 @@ describe('rts pki show', () => {
     expect(human.stdout).toContain('CA:                 no');
     const json = rts('pki', 'show', join(dir(), 'ca.pem'), '--json');
     expect(JSON.parse(json.stdout)).toEqual([
-      expect.objectContaining({ subject: 'CN=North Valley Root CA,OU=RTS PKI,O=North Valley', isCa: true, keyAlgorithm: 'EC P-256' }),
+      expect.objectContaining({
+        subject: 'CN=North Valley Root CA,OU=RTS PKI,O=North Valley',
+        isCa: true,
+        keyAlgorithm: 'EC P-256',
+      }),
     ]);
   });
 
@@ -236,7 +264,10 @@ describe('rts pki show', () => {
     writeFileSync(bundle, `${pem('hub.cert.pem')}some text between\n${pem('ca.pem')}`);
     const both = rts('pki', 'show', bundle, '--json');
     expect(both.status, both.stderr).toBe(0);
-    expect((JSON.parse(both.stdout) as { isCa: boolean }[]).map((certificate) => certificate.isCa)).toEqual([false, true]);
+    expect((JSON.parse(both.stdout) as { isCa: boolean }[]).map((certificate) => certificate.isCa)).toEqual([
+      false,
+      true,
+    ]);
 
     const der = join(root, 'hub.der');
     expect(openssl(dir(), 'x509', '-in', 'hub.cert.pem', '-outform', 'DER', '-out', der).status).toBe(0);
@@ -247,7 +278,14 @@ describe('rts pki show', () => {
   });
 
   it('describes the certificates of a .p12: the key holder, then the chain', () => {
-    const result = rts('pki', 'show', join(dir(), 'hub.p12'), '--password-file', join(dir(), 'p12-password.txt'), '--json');
+    const result = rts(
+      'pki',
+      'show',
+      join(dir(), 'hub.p12'),
+      '--password-file',
+      join(dir(), 'p12-password.txt'),
+      '--json',
+    );
     expect(result.status, result.stderr).toBe(0);
     const described = JSON.parse(result.stdout) as { subject: string }[];
     expect(described.map((certificate) => certificate.subject)).toEqual([
@@ -281,19 +319,56 @@ describe('rts pki request and rts pki issue', () => {
 
   it('request writes a key (0600) and a PEM request that openssl verifies; issue certifies that key', () => {
     const made = inDir(
-      'pki', 'request', '--directory-id', 'clinic-a.dr-lima', '--subject-ou', 'Riverside Health Centre', '--subject-o', 'Demo Region',
-      '--subject-email', 'ana.lima@clinic-a.example', '--profile', 'practitioner-signing', '--key-out', 'lima.key.pem', '--out', 'lima.csr', '--json',
+      'pki',
+      'request',
+      '--directory-id',
+      'clinic-a.dr-lima',
+      '--subject-ou',
+      'Riverside Health Centre',
+      '--subject-o',
+      'Demo Region',
+      '--subject-email',
+      'ana.lima@clinic-a.example',
+      '--profile',
+      'practitioner-signing',
+      '--key-out',
+      'lima.key.pem',
+      '--out',
+      'lima.csr',
+      '--json',
     );
     expect(made.status, made.stderr).toBe(0);
-    expect(JSON.parse(made.stdout)).toMatchObject({ request: 'lima.csr', privateKey: 'lima.key.pem', keyType: 'ec-p256' });
+    expect(JSON.parse(made.stdout)).toMatchObject({
+      request: 'lima.csr',
+      privateKey: 'lima.key.pem',
+      keyType: 'ec-p256',
+    });
     expect(statSync(join(dir, 'lima.key.pem')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dir, 'lima.csr'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE REQUEST-----\n/);
     // OpenSSL 3.0 exits 0 even when the self-signature fails: its words are what counts.
     expect(openssl(dir, 'req', '-verify', '-noout', '-in', 'lima.csr').output).toMatch(/verify OK/i);
 
-    const issued = inDir('pki', 'issue', '--csr', 'lima.csr', '--profile', 'practitioner-signing', ...ca, '--days', '90', '--out', 'lima.cert.pem', '--json');
+    const issued = inDir(
+      'pki',
+      'issue',
+      '--csr',
+      'lima.csr',
+      '--profile',
+      'practitioner-signing',
+      ...ca,
+      '--days',
+      '90',
+      '--out',
+      'lima.cert.pem',
+      '--json',
+    );
     expect(issued.status, issued.stderr).toBe(0);
-    const description = JSON.parse(issued.stdout) as { subject: string; keyUsage: string[]; notBefore: string; notAfter: string };
+    const description = JSON.parse(issued.stdout) as {
+      subject: string;
+      keyUsage: string[];
+      notBefore: string;
+      notAfter: string;
+    };
     expect(description).toMatchObject({
       certificate: 'lima.cert.pem',
       subject: 'emailAddress=ana.lima@clinic-a.example,CN=clinic-a.dr-lima,OU=Riverside Health Centre,O=Demo Region',
@@ -306,7 +381,17 @@ describe('rts pki request and rts pki issue', () => {
     expect(openssl(dir, 'pkey', '-in', 'lima.key.pem', '-pubout').output).toBe(certificateKey);
 
     // The request asked for signing usages: it is not issued as an encryption certificate.
-    const mixedUp = inDir('pki', 'issue', '--csr', 'lima.csr', '--profile', 'practitioner-encryption', ...ca, '--out', 'wrong.pem');
+    const mixedUp = inDir(
+      'pki',
+      'issue',
+      '--csr',
+      'lima.csr',
+      '--profile',
+      'practitioner-encryption',
+      ...ca,
+      '--out',
+      'wrong.pem',
+    );
     expect(mixedUp.status).toBe(1);
     expectErrorLine(mixedUp.stderr, 'pki-invalid-input');
   });
@@ -338,23 +423,71 @@ describe('rts pki request and rts pki issue', () => {
   });
 
   it('issue accepts a DER request made by openssl (RSA key: key transport for encryption)', () => {
-    const made = openssl(dir, 'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ossl.key.pem', '-subj', '/CN=clinic-a.dr-okafor', '-outform', 'DER', '-out', 'ossl.csr');
+    const made = openssl(
+      dir,
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ossl.key.pem',
+      '-subj',
+      '/CN=clinic-a.dr-okafor',
+      '-outform',
+      'DER',
+      '-out',
+      'ossl.csr',
+    );
     expect(made.status, made.output).toBe(0);
-    const issued = inDir('pki', 'issue', '--csr', 'ossl.csr', '--profile', 'practitioner-encryption', ...ca, '--out', 'ossl.cert.pem');
+    const issued = inDir(
+      'pki',
+      'issue',
+      '--csr',
+      'ossl.csr',
+      '--profile',
+      'practitioner-encryption',
+      ...ca,
+      '--out',
+      'ossl.cert.pem',
+    );
     expect(issued.status, issued.stderr).toBe(0);
     expect(issued.stdout).toContain('key usage:          keyEncipherment');
     expect(openssl(dir, 'verify', '-CAfile', 'region/ca.pem', 'ossl.cert.pem').status).toBe(0);
   });
 
-  it("issue refuses a practitioner certificate for a request that names a person, not a directory id, whoever made it", () => {
-    expect(inDir('pki', 'request', '--subject-cn', 'Dr. Ana Lima', '--key-out', 'named.key.pem', '--out', 'named.csr').status).toBe(0);
-    const byOpenssl = openssl(dir, 'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'named-ossl.key.pem', '-subj', '/CN=Dr. Ana Lima', '-out', 'named-ossl.csr');
+  it('issue refuses a practitioner certificate for a request that names a person, not a directory id, whoever made it', () => {
+    expect(
+      inDir('pki', 'request', '--subject-cn', 'Dr. Ana Lima', '--key-out', 'named.key.pem', '--out', 'named.csr')
+        .status,
+    ).toBe(0);
+    const byOpenssl = openssl(
+      dir,
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'named-ossl.key.pem',
+      '-subj',
+      '/CN=Dr. Ana Lima',
+      '-out',
+      'named-ossl.csr',
+    );
     expect(byOpenssl.status, byOpenssl.output).toBe(0);
-    for (const [csr, profile] of [['named.csr', 'practitioner-signing'], ['named-ossl.csr', 'practitioner-encryption']] as const) {
+    for (const [csr, profile] of [
+      ['named.csr', 'practitioner-signing'],
+      ['named-ossl.csr', 'practitioner-encryption'],
+    ] as const) {
       const refused = inDir('pki', 'issue', '--csr', csr, '--profile', profile, ...ca, '--out', 'named.cert.pem');
       expect(refused.status, csr).toBe(1);
       expectErrorLine(refused.stderr, 'pki-invalid-input');
-      expect(refused.stderr).toContain(`${csr} names "Dr. Ana Lima": a ${profile} certificate must name the practitioner's directory id`);
+      expect(refused.stderr).toContain(
+        `${csr} names "Dr. Ana Lima": a ${profile} certificate must name the practitioner's directory id`,
+      );
     }
     expect(readdirSync(dir)).not.toContain('named.cert.pem');
   });
@@ -367,7 +500,8 @@ describe('rts pki request and rts pki issue', () => {
     bytes[at] = (bytes[at] ?? 0) ^ 0x01;
     writeFileSync(join(dir, 'tampered.der'), bytes);
     writeFileSync(join(dir, 'garbage.der'), 'not a request');
-    const issue = (file: string) => inDir('pki', 'issue', '--csr', file, '--profile', 'practitioner-signing', ...ca, '--out', 'x.pem');
+    const issue = (file: string) =>
+      inDir('pki', 'issue', '--csr', file, '--profile', 'practitioner-signing', ...ca, '--out', 'x.pem');
     for (const [file, code] of [
       ['tampered.der', 'pki-bad-signature'],
       ['garbage.der', 'pki-malformed'],
@@ -389,7 +523,24 @@ describe('usage errors', () => {
     [['pki', 'revoke', '--ca-dir', 'x']],
     [['pki', 'request', '--key-out', 'k.pem', '--out', 'r.csr']],
     [['pki', 'issue', '--csr', 'r.csr', '--profile', 'root-ca', '--ca-cert', 'c', '--ca-key', 'k', '--out', 'o']],
-    [['pki', 'issue', '--csr', 'r.csr', '--profile', 'hub', '--ca-cert', 'c', '--ca-key', 'k', '--days', '1.5', '--out', 'o']],
+    [
+      [
+        'pki',
+        'issue',
+        '--csr',
+        'r.csr',
+        '--profile',
+        'hub',
+        '--ca-cert',
+        'c',
+        '--ca-key',
+        'k',
+        '--days',
+        '1.5',
+        '--out',
+        'o',
+      ],
+    ],
     [['pki', 'frobnicate']],
     [['pki']],
     [[]],

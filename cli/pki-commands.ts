@@ -52,8 +52,14 @@ export function registerPkiCommands(program: Command): void {
   pki
     .command('request')
     .description('make a new key pair and a certification request (PKCS#10) for it, to hand to the CA')
-    .option('--directory-id <id>', 'a practitioner\'s directory id (<clinic endpoint id>.<local id>): the common name their certificates must have')
-    .option('--subject-cn <name>', 'common name: an endpoint id for a clinic system; for a practitioner use --directory-id')
+    .option(
+      '--directory-id <id>',
+      "a practitioner's directory id (<clinic endpoint id>.<local id>): the common name their certificates must have",
+    )
+    .option(
+      '--subject-cn <name>',
+      'common name: an endpoint id for a clinic system; for a practitioner use --directory-id',
+    )
     .option('--subject-o <name>', 'organization, e.g. the region')
     .option('--subject-ou <name>', 'organizational unit, e.g. the clinic')
     .option('--subject-email <address>', 'e-mail address')
@@ -161,7 +167,11 @@ async function request(options: RequestOptions): Promise<void> {
   const keyType = options.keyType === 'rsa' ? 'rsa-2048' : 'ec-p256';
   const keyPair = await generateKeyPair(keyType);
   const csr = await createCertificationRequest({ keyPair, subject, profile: options.profile });
-  writeFileAtomic(options.keyOut, derToPem(await exportPrivateKeyPkcs8(keyPair.privateKey), PEM_LABELS.privateKey), 0o600);
+  writeFileAtomic(
+    options.keyOut,
+    derToPem(await exportPrivateKeyPkcs8(keyPair.privateKey), PEM_LABELS.privateKey),
+    0o600,
+  );
   writeFileAtomic(options.out, derToPem(csr, PEM_LABELS.certificationRequest));
 
   if (options.json) {
@@ -180,14 +190,21 @@ async function request(options: RequestOptions): Promise<void> {
  */
 function requestCommonName(options: RequestOptions): string {
   const { directoryId, subjectCn } = options;
-  if (directoryId === undefined && subjectCn === undefined) throw usageError('give --directory-id (a practitioner) or --subject-cn');
+  if (directoryId === undefined && subjectCn === undefined)
+    throw usageError('give --directory-id (a practitioner) or --subject-cn');
   if (directoryId !== undefined) {
-    if (!DIRECTORY_ID_PATTERN.test(directoryId)) throw usageError(`--directory-id must be <clinic endpoint id>.<local id>, e.g. clinic-a.dr-lima, not ${JSON.stringify(directoryId)}`);
-    if (subjectCn !== undefined && subjectCn !== directoryId) throw usageError('--subject-cn and --directory-id differ: a practitioner\'s common name is the directory id');
+    if (!DIRECTORY_ID_PATTERN.test(directoryId))
+      throw usageError(
+        `--directory-id must be <clinic endpoint id>.<local id>, e.g. clinic-a.dr-lima, not ${JSON.stringify(directoryId)}`,
+      );
+    if (subjectCn !== undefined && subjectCn !== directoryId)
+      throw usageError("--subject-cn and --directory-id differ: a practitioner's common name is the directory id");
     return directoryId;
   }
   if (options.profile?.startsWith('practitioner-') && !DIRECTORY_ID_PATTERN.test(subjectCn!)) {
-    throw usageError(`a ${options.profile} certificate names the practitioner's directory id: give --directory-id, not --subject-cn ${JSON.stringify(subjectCn)}`);
+    throw usageError(
+      `a ${options.profile} certificate names the practitioner's directory id: give --directory-id, not --subject-cn ${JSON.stringify(subjectCn)}`,
+    );
   }
   return subjectCn!;
 }
@@ -221,7 +238,10 @@ async function issue(options: IssueOptions): Promise<void> {
   // one issued to a person's name could never join, whatever made the request.
   const commonName = commonNameOf(issued.der) ?? '';
   if (options.profile.startsWith('practitioner-') && !DIRECTORY_ID_PATTERN.test(commonName)) {
-    throw new PkiError(PKI_ERROR_CODES.invalidInput, `${options.csr} names ${JSON.stringify(commonName)}: a ${options.profile} certificate must name the practitioner's directory id (<clinic endpoint id>.<local id>); make the request with rts pki request --directory-id`);
+    throw new PkiError(
+      PKI_ERROR_CODES.invalidInput,
+      `${options.csr} names ${JSON.stringify(commonName)}: a ${options.profile} certificate must name the practitioner's directory id (<clinic endpoint id>.<local id>); make the request with rts pki request --directory-id`,
+    );
   }
   writeFileAtomic(options.out, derToPem(issued.der, PEM_LABELS.certificate));
 
@@ -229,7 +249,10 @@ async function issue(options: IssueOptions): Promise<void> {
   if (options.json) {
     printJson({ certificate: options.out, profile: options.profile, ...description });
   } else {
-    printLines([`Issued ${options.profile} certificate ${issued.serialNumber} to ${options.out}:`, ...formatDescription(description)]);
+    printLines([
+      `Issued ${options.profile} certificate ${issued.serialNumber} to ${options.out}:`,
+      ...formatDescription(description),
+    ]);
   }
 }
 

@@ -38,11 +38,22 @@ async function enrolmentOf(id: string): Promise<Enrolment> {
 }
 
 /** Connects as the enrolment file says, with this user and password; resolves once open, or with the failure. */
-function connect(enrolment: Enrolment, username: string, password: string): Promise<{ connection: Connection; opened: boolean }> {
+function connect(
+  enrolment: Enrolment,
+  username: string,
+  password: string,
+): Promise<{ connection: Connection; opened: boolean }> {
   const { host, port } = enrolment.broker.hosts[0]!;
   const connection = rhea.create_container().connect({
-    host, port, transport: 'tls', ca: [enrolment.broker.tlsCaPem!], rejectUnauthorized: true,
-    hostname: vhostHostname(enrolment.broker.vhost), username, password, reconnect: false,
+    host,
+    port,
+    transport: 'tls',
+    ca: [enrolment.broker.tlsCaPem!],
+    rejectUnauthorized: true,
+    hostname: vhostHostname(enrolment.broker.vhost),
+    username,
+    password,
+    reconnect: false,
   });
   open.push(connection);
   return new Promise((resolve) => {
@@ -59,9 +70,15 @@ function publish(connection: Connection, endpointId: string): Promise<string> {
     sender.once('sendable', () => sender.send({ message_id: randomUUID(), body: 'region test' }));
     sender.once('accepted', () => resolve('accepted'));
     sender.once('rejected', () => resolve('rejected'));
-    sender.once('sender_error', (context: EventContext) => resolve(`refused ${String((context.sender?.error as { condition?: string } | undefined)?.condition)}`));
-    sender.session.once('session_error', (context: EventContext) => resolve(`refused ${String((context.session?.error as { condition?: string } | undefined)?.condition)}`));
-    connection.once('connection_error', (context: EventContext) => resolve(`refused ${String((context.connection.error as { condition?: string } | undefined)?.condition)}`));
+    sender.once('sender_error', (context: EventContext) =>
+      resolve(`refused ${String((context.sender?.error as { condition?: string } | undefined)?.condition)}`),
+    );
+    sender.session.once('session_error', (context: EventContext) =>
+      resolve(`refused ${String((context.session?.error as { condition?: string } | undefined)?.condition)}`),
+    );
+    connection.once('connection_error', (context: EventContext) =>
+      resolve(`refused ${String((context.connection.error as { condition?: string } | undefined)?.condition)}`),
+    );
     connection.once('disconnected', () => resolve('disconnected'));
     setTimeout(() => resolve('no answer in 15 s'), 15_000);
   });
@@ -79,7 +96,8 @@ afterAll(() => {
   // The region's hub and administrator share the test broker's user names: give those users their passwords back.
   // '--': a password may begin with '-' (base64url), which rabbitmqctl would read as an option and refuse, leaving the
   // hub and the administrator of every later suite locked out.
-  for (const user of [env.users.hub, env.users.admin]) ctl(env, node, ['change_password', '--', user.name, user.password]);
+  for (const user of [env.users.hub, env.users.admin])
+    ctl(env, node, ['change_password', '--', user.name, user.password]);
   for (const user of ['ws-int-1', 'ws-int-2', 'ws-int-3']) {
     ctlQuiet(['delete_user', user]);
     ctlQuiet(['delete_queue', '-p', env.vhost, downlinkQueueName(user)]);
@@ -97,8 +115,20 @@ function ctlQuiet(args: string[]): void {
 
 describe('rts region on the private broker', () => {
   it('an endpoint added with rts region connects over TLS from its enrolment file; a second add keeps the hub able to connect', async () => {
-    ok('region', 'create', '--dir', dir, '--name', 'Int Region', '--broker-host', `127.0.0.1:${node.tlsPort}`,
-      '--broker-ca', env.tlsCaFile, '--management-url', `http://127.0.0.1:${node.managementPort}`);
+    ok(
+      'region',
+      'create',
+      '--dir',
+      dir,
+      '--name',
+      'Int Region',
+      '--broker-host',
+      `127.0.0.1:${node.tlsPort}`,
+      '--broker-ca',
+      env.tlsCaFile,
+      '--management-url',
+      `http://127.0.0.1:${node.managementPort}`,
+    );
     ok('region', 'add-endpoint', 'ws-int-1', '--dir', dir, '--kind', 'workstation');
     importDefinitions();
     const enrolment = await enrolmentOf('ws-int-1');
@@ -138,18 +168,26 @@ describe('rts region on the private broker', () => {
     expect(joined.opened).toBe(true);
     expect(await publish(joined.connection, 'ws-int-3')).toBe('accepted');
     const attached = await new Promise<string>((resolve) => {
-      const receiver = joined.connection.open_receiver({ source: { address: downlinkReceiveAddress('ws-int-3') }, credit_window: 0 });
+      const receiver = joined.connection.open_receiver({
+        source: { address: downlinkReceiveAddress('ws-int-3') },
+        credit_window: 0,
+      });
       receiver.once('receiver_open', () => resolve('attached'));
       receiver.once('receiver_error', () => resolve('refused'));
       receiver.session.once('session_error', () => resolve('refused'));
     });
     expect(attached).toBe('attached');
     // Another endpoint's downlink stays closed to it.
-    expect(await new Promise<string>((resolve) => {
-      const receiver = joined.connection.open_receiver({ source: { address: downlinkReceiveAddress('ws-int-2') }, credit_window: 0 });
-      receiver.once('receiver_open', () => resolve('attached'));
-      receiver.once('receiver_error', () => resolve('refused'));
-      receiver.session.once('session_error', () => resolve('refused'));
-    })).toBe('refused');
+    expect(
+      await new Promise<string>((resolve) => {
+        const receiver = joined.connection.open_receiver({
+          source: { address: downlinkReceiveAddress('ws-int-2') },
+          credit_window: 0,
+        });
+        receiver.once('receiver_open', () => resolve('attached'));
+        receiver.once('receiver_error', () => resolve('refused'));
+        receiver.session.once('session_error', () => resolve('refused'));
+      }),
+    ).toBe('refused');
   }, 120_000);
 });

@@ -4,9 +4,26 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { buildRabbitmqDefinitions, rabbitPasswordHash, createRabbitmqProvisioner, managementApiCall, ProvisioningError } from '../hub/index.ts';
+import {
+  buildRabbitmqDefinitions,
+  rabbitPasswordHash,
+  createRabbitmqProvisioner,
+  managementApiCall,
+  ProvisioningError,
+} from '../hub/index.ts';
 import { plainAmqpProblem, plainHttpProblem, RABBITMQ_TOPOLOGY, downlinkQueueName } from '../shared/broker/index.ts';
-import { ENDPOINT_KINDS, ENROLMENT_FILE_EXTENSION, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, certificateFingerprint, isEnrolmentError, signEnrolment, verifyEnrolment, type EndpointKind, type Enrolment } from '../shared/enrolment/index.ts';
+import {
+  ENDPOINT_KINDS,
+  ENROLMENT_FILE_EXTENSION,
+  ENROLMENT_FORMAT,
+  ENROLMENT_SIGNER_COMMON_NAME,
+  certificateFingerprint,
+  isEnrolmentError,
+  signEnrolment,
+  verifyEnrolment,
+  type EndpointKind,
+  type Enrolment,
+} from '../shared/enrolment/index.ts';
 import {
   commonNameOf,
   createCrl,
@@ -110,7 +127,11 @@ type Secrets = Record<string, string>;
 
 function readState(dir: string): RegionState {
   const path = join(dir, FILES.state);
-  if (!existsSync(path)) throw new CliError(CLI_ERROR_CODES.notFound, `${dir} is not a region directory (no ${FILES.state}); create one with rts region create`);
+  if (!existsSync(path))
+    throw new CliError(
+      CLI_ERROR_CODES.notFound,
+      `${dir} is not a region directory (no ${FILES.state}); create one with rts region create`,
+    );
   let json: unknown;
   try {
     json = JSON.parse(readText(path));
@@ -118,11 +139,16 @@ function readState(dir: string): RegionState {
     throw new CliError(CLI_ERROR_CODES.badManifest, `${path} is not JSON`, { cause: error });
   }
   const parsed = regionState.safeParse(json);
-  if (!parsed.success) throw new CliError(CLI_ERROR_CODES.badManifest, `${path} is not a region state file: ${parsed.error.issues[0]?.message ?? ''}`);
+  if (!parsed.success)
+    throw new CliError(
+      CLI_ERROR_CODES.badManifest,
+      `${path} is not a region state file: ${parsed.error.issues[0]?.message ?? ''}`,
+    );
   return parsed.data;
 }
 
-const writeJson = (path: string, value: unknown, mode?: number) => writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, mode);
+const writeJson = (path: string, value: unknown, mode?: number) =>
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, mode);
 const writeState = (dir: string, state: RegionState) => writeJson(join(dir, FILES.state), state);
 const readSecrets = (dir: string) => JSON.parse(readText(join(dir, FILES.secrets))) as Secrets;
 const newPassword = () => randomBytes(24).toString('base64url');
@@ -136,7 +162,11 @@ async function caIssuer(dir: string): Promise<CertificateIssuer> {
 
 function findEndpoint(state: RegionState, id: string): EndpointRecord {
   const endpoint = state.endpoints.find((candidate) => candidate.id === id);
-  if (!endpoint) throw new CliError(CLI_ERROR_CODES.unknownIdentity, `no endpoint "${id}" in this region (rts region list shows them)`);
+  if (!endpoint)
+    throw new CliError(
+      CLI_ERROR_CODES.unknownIdentity,
+      `no endpoint "${id}" in this region (rts region list shows them)`,
+    );
   return endpoint;
 }
 
@@ -148,10 +178,14 @@ function findEndpoint(state: RegionState, id: string): EndpointRecord {
  */
 function writeDefinitions(dir: string, state: RegionState, secrets: Secrets): void {
   const path = join(dir, FILES.definitions);
-  const previous = existsSync(path) ? (JSON.parse(readText(path)) as { users: { name: string; password_hash: string }[] }) : { users: [] };
+  const previous = existsSync(path)
+    ? (JSON.parse(readText(path)) as { users: { name: string; password_hash: string }[] })
+    : { users: [] };
   const keptHashes = new Map(previous.users.map((user) => [user.name, user.password_hash]));
   const present = state.endpoints.filter((endpoint) => endpoint.status !== 'removed');
-  const suspended = new Set(present.filter((endpoint) => endpoint.status === 'suspended').map((endpoint) => endpoint.brokerUser));
+  const suspended = new Set(
+    present.filter((endpoint) => endpoint.status === 'suspended').map((endpoint) => endpoint.brokerUser),
+  );
   const userOf = (name: string) => ({ name, password: secrets[name] ?? '' });
   const definitions = buildRabbitmqDefinitions({
     endpoints: present.map((endpoint) => userOf(endpoint.brokerUser)),
@@ -161,7 +195,10 @@ function writeDefinitions(dir: string, state: RegionState, secrets: Secrets): vo
   });
   writeJson(path, {
     ...definitions,
-    users: definitions.users.map((user) => ({ ...user, password_hash: keptHashes.get(user.name) ?? rabbitPasswordHash(secrets[user.name]!) })),
+    users: definitions.users.map((user) => ({
+      ...user,
+      password_hash: keptHashes.get(user.name) ?? rabbitPasswordHash(secrets[user.name]!),
+    })),
     permissions: definitions.permissions.filter((permission) => !suspended.has(permission.user)),
     topic_permissions: definitions.topic_permissions.filter((permission) => !suspended.has(permission.user)),
   });
@@ -172,7 +209,10 @@ async function writeCrl(dir: string, state: RegionState, days: number): Promise<
   const crl = await createCrl(await caIssuer(dir), {
     crlNumber,
     validityDays: days,
-    revoked: state.revoked.map((entry) => ({ serialNumber: entry.serialNumber, revocationDate: new Date(entry.revokedAt) })),
+    revoked: state.revoked.map((entry) => ({
+      serialNumber: entry.serialNumber,
+      revocationDate: new Date(entry.revokedAt),
+    })),
   });
   writeFileAtomic(join(dir, FILES.crl), derToPem(crl, PEM_LABELS.crl));
   return { ...state, crl: { crlNumber, nextUpdate: readCrl(crl).nextUpdate!.toISOString() } };
@@ -181,7 +221,8 @@ async function writeCrl(dir: string, state: RegionState, days: number): Promise<
 function parseHost(value: string, previous: { host: string; port: number }[] = []): { host: string; port: number }[] {
   const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
   const port = Number(match?.[2]);
-  if (!match || port < 1 || port > 65535) throw usageError(`--broker-host must be host:port, e.g. broker.region.example:5671, not ${JSON.stringify(value)}`);
+  if (!match || port < 1 || port > 65535)
+    throw usageError(`--broker-host must be host:port, e.g. broker.region.example:5671, not ${JSON.stringify(value)}`);
   return [...previous, { host: match[1]!, port }];
 }
 
@@ -194,15 +235,29 @@ async function writeIdentity(
 ) {
   const keys = await generateKeyPair(keyTypeOf(issuer.certificate));
   const { commonName, profile } = identity;
-  const issued = await issueCertificate({ profile, publicKey: keys.publicKey, issuer, subject: { commonName, organization: region } });
-  writeFileAtomic(join(dir, identity.keyFile), derToPem(await exportPrivateKeyPkcs8(keys.privateKey), PEM_LABELS.privateKey), SECRET);
+  const issued = await issueCertificate({
+    profile,
+    publicKey: keys.publicKey,
+    issuer,
+    subject: { commonName, organization: region },
+  });
+  writeFileAtomic(
+    join(dir, identity.keyFile),
+    derToPem(await exportPrivateKeyPkcs8(keys.privateKey), PEM_LABELS.privateKey),
+    SECRET,
+  );
   writeFileAtomic(join(dir, identity.certificateFile), derToPem(issued.der, PEM_LABELS.certificate));
   return certificateEntry(issued.der, profile, identity.certificateFile);
 }
 
 // Signs enrolment files only; a name that is no endpoint id, so that it cannot stand for an endpoint (enrolment.ts).
 const writeEnrolmentSigner = (dir: string, issuer: CertificateIssuer, region: string) =>
-  writeIdentity(dir, issuer, region, { commonName: ENROLMENT_SIGNER_COMMON_NAME, profile: 'clinic-system', certificateFile: FILES.signerCertificate, keyFile: FILES.signerKey });
+  writeIdentity(dir, issuer, region, {
+    commonName: ENROLMENT_SIGNER_COMMON_NAME,
+    profile: 'clinic-system',
+    certificateFile: FILES.signerCertificate,
+    keyFile: FILES.signerKey,
+  });
 
 interface CreateOptions {
   dir: string;
@@ -223,12 +278,18 @@ async function create(options: CreateOptions): Promise<void> {
   const dir = options.dir;
   if (existsSync(join(dir, FILES.state))) {
     const existing = readState(dir);
-    if (existing.region !== region) throw new CliError(CLI_ERROR_CODES.regionRefused, `${dir} already holds region "${existing.region}"; use another directory`);
+    if (existing.region !== region)
+      throw new CliError(
+        CLI_ERROR_CODES.regionRefused,
+        `${dir} already holds region "${existing.region}"; use another directory`,
+      );
     printLines([`Region "${region}" exists in ${dir}; nothing changed.`]);
     return;
   }
   const hosts = options.brokerHost;
-  const amqp = options.brokerCa ? undefined : plainAmqpProblem(hosts, 'give --broker-ca, the CA (PEM) of the broker\'s TLS certificate');
+  const amqp = options.brokerCa
+    ? undefined
+    : plainAmqpProblem(hosts, "give --broker-ca, the CA (PEM) of the broker's TLS certificate");
   if (amqp) throw usageError(amqp);
   const tls = options.brokerCa !== undefined;
   const managementUrl = options.managementUrl ?? `${tls ? 'https' : 'http'}://${hosts[0]!.host}:${tls ? 15671 : 15672}`;
@@ -240,12 +301,23 @@ async function create(options: CreateOptions): Promise<void> {
   if (operatorPort > 65535) throw usageError('--operator-port must be a TCP port (1-65535)');
   const brokerCa = options.brokerCa === undefined ? undefined : readPemCertificate(options.brokerCa);
   const tlsServerName = serverNameOption(options.tlsServerName, tls);
-  if (prepareDirectory(dir).nonEmpty) throw new CliError(CLI_ERROR_CODES.dirNotEmpty, `${dir} is not empty and holds no region; give an empty or new directory`);
+  if (prepareDirectory(dir).nonEmpty)
+    throw new CliError(
+      CLI_ERROR_CODES.dirNotEmpty,
+      `${dir} is not empty and holds no region; give an empty or new directory`,
+    );
 
   const keyType = options.keyType === 'rsa' ? KEY_TYPES.rsa2048 : KEY_TYPES.ecP256;
   const caKeys = await generateKeyPair(keyType);
-  const ca = await createRootCertificate({ keyPair: caKeys, subject: { commonName: `${region} CA`, organization: region } });
-  writeFileAtomic(join(dir, FILES.caKey), derToPem(await exportPrivateKeyPkcs8(caKeys.privateKey), PEM_LABELS.privateKey), SECRET);
+  const ca = await createRootCertificate({
+    keyPair: caKeys,
+    subject: { commonName: `${region} CA`, organization: region },
+  });
+  writeFileAtomic(
+    join(dir, FILES.caKey),
+    derToPem(await exportPrivateKeyPkcs8(caKeys.privateKey), PEM_LABELS.privateKey),
+    SECRET,
+  );
   writeFileAtomic(join(dir, FILES.caCertificate), derToPem(ca.der, PEM_LABELS.certificate));
   const issuer = { certificate: ca.der, privateKey: caKeys.privateKey };
 
@@ -258,7 +330,14 @@ async function create(options: CreateOptions): Promise<void> {
   let state: RegionState = {
     region,
     createdAt: new Date().toISOString(),
-    broker: { hosts, vhost: RABBITMQ_TOPOLOGY.vhost, managementUrl, deliveryLimit, ...(tls ? { tlsCaFile: FILES.brokerCa } : {}), ...(tlsServerName && { tlsServerName }) },
+    broker: {
+      hosts,
+      vhost: RABBITMQ_TOPOLOGY.vhost,
+      managementUrl,
+      deliveryLimit,
+      ...(tls ? { tlsCaFile: FILES.brokerCa } : {}),
+      ...(tlsServerName && { tlsServerName }),
+    },
     crl: { crlNumber: 0, nextUpdate: '' },
     revoked: [],
     hub,
@@ -276,7 +355,12 @@ async function create(options: CreateOptions): Promise<void> {
       username: HUB_USER,
       password: { env: 'RTS_HUB_BROKER_PASSWORD' },
       ...(tls ? { tls: { caFile: FILES.brokerCa } } : {}),
-      management: { url: managementUrl, username: ADMIN_USER, password: { env: 'RTS_BROKER_ADMIN_PASSWORD' }, deliveryLimit },
+      management: {
+        url: managementUrl,
+        username: ADMIN_USER,
+        password: { env: 'RTS_BROKER_ADMIN_PASSWORD' },
+        deliveryLimit,
+      },
     },
     database: { kind: 'postgres', url: { env: 'RTS_HUB_DATABASE_URL' } },
     identity: { certificateFile: FILES.hubCertificate, privateKeyFile: FILES.hubKey },
@@ -308,9 +392,17 @@ export async function adoptRegion(
     passwords: { admin: string; hub: string };
   },
 ): Promise<void> {
-  if (existsSync(join(dir, FILES.state))) throw new CliError(CLI_ERROR_CODES.regionRefused, `${dir} already holds a region (${FILES.state})`);
-  const issuer = { certificate: pemToDer(readText(join(dir, FILES.caCertificate)), PEM_LABELS.certificate), privateKey: options.caPrivateKey };
-  writeFileAtomic(join(dir, FILES.caKey), derToPem(await exportPrivateKeyPkcs8(options.caPrivateKey), PEM_LABELS.privateKey), SECRET);
+  if (existsSync(join(dir, FILES.state)))
+    throw new CliError(CLI_ERROR_CODES.regionRefused, `${dir} already holds a region (${FILES.state})`);
+  const issuer = {
+    certificate: pemToDer(readText(join(dir, FILES.caCertificate)), PEM_LABELS.certificate),
+    privateKey: options.caPrivateKey,
+  };
+  writeFileAtomic(
+    join(dir, FILES.caKey),
+    derToPem(await exportPrivateKeyPkcs8(options.caPrivateKey), PEM_LABELS.privateKey),
+    SECRET,
+  );
   await writeEnrolmentSigner(dir, issuer, options.region);
   const crl = readCrl(pemToDer(readText(join(dir, FILES.crl)), PEM_LABELS.crl));
   const state: RegionState = {
@@ -318,8 +410,15 @@ export async function adoptRegion(
     createdAt: new Date().toISOString(),
     broker: { ...options.broker, vhost: RABBITMQ_TOPOLOGY.vhost },
     crl: { crlNumber: crl.crlNumber ?? 0, nextUpdate: crl.nextUpdate?.toISOString() ?? '' },
-    revoked: crl.revoked.map((entry) => ({ serialNumber: entry.serialNumber, revokedAt: entry.revocationDate.toISOString() })),
-    hub: certificateEntry(pemToDer(readText(join(dir, FILES.hubCertificate)), PEM_LABELS.certificate), 'hub', FILES.hubCertificate),
+    revoked: crl.revoked.map((entry) => ({
+      serialNumber: entry.serialNumber,
+      revokedAt: entry.revocationDate.toISOString(),
+    })),
+    hub: certificateEntry(
+      pemToDer(readText(join(dir, FILES.hubCertificate)), PEM_LABELS.certificate),
+      'hub',
+      FILES.hubCertificate,
+    ),
     endpoints: [],
   };
   const secrets: Secrets = { [ADMIN_USER]: options.passwords.admin, [HUB_USER]: options.passwords.hub };
@@ -333,7 +432,9 @@ function serverNameOption(value: string | undefined, tls: boolean): string | und
   if (value === undefined) return undefined;
   if (!tls) throw usageError('--tls-server-name needs a broker with TLS (--broker-ca when the region is created)');
   if (!/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(value)) {
-    throw usageError(`--tls-server-name must be a DNS name as the broker's TLS certificate names it, not ${JSON.stringify(value)}`);
+    throw usageError(
+      `--tls-server-name must be a DNS name as the broker's TLS certificate names it, not ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -345,24 +446,36 @@ function serverNameOption(value: string | undefined, tls: boolean): string | und
 function tlsServerNameOf(state: RegionState, endpoint: EndpointRecord): string | undefined {
   if (!state.broker.tlsCaFile) return undefined;
   const first = state.broker.hosts[0]!.host;
-  return endpoint.tlsServerName ?? state.broker.tlsServerName ?? (isIP(first.replace(/^\[(.*)\]$/, '$1')) ? undefined : first);
+  return (
+    endpoint.tlsServerName ??
+    state.broker.tlsServerName ??
+    (isIP(first.replace(/^\[(.*)\]$/, '$1')) ? undefined : first)
+  );
 }
 
 function positive(value: string, option: string): number {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw usageError(`${option} must be a positive whole number, not ${JSON.stringify(value)}`);
+  if (!Number.isInteger(number) || number < 1)
+    throw usageError(`${option} must be a positive whole number, not ${JSON.stringify(value)}`);
   return number;
 }
 
 function readPemCertificate(file: string): string {
   const text = readText(file);
-  if (!parsePem(text).some((block) => block.label === PEM_LABELS.certificate)) throw new CliError(CLI_ERROR_CODES.noCertificate, `${file} holds no CERTIFICATE block`);
+  if (!parsePem(text).some((block) => block.label === PEM_LABELS.certificate))
+    throw new CliError(CLI_ERROR_CODES.noCertificate, `${file} holds no CERTIFICATE block`);
   return text;
 }
 
 function certificateEntry(der: Uint8Array, profile: string, file: string) {
   const description = describeCertificate(der);
-  return { serialNumber: description.serialNumber, profile, subject: description.subject, file, notAfter: description.notAfter };
+  return {
+    serialNumber: description.serialNumber,
+    profile,
+    subject: description.subject,
+    file,
+    notAfter: description.notAfter,
+  };
 }
 
 interface AddEndpointOptions {
@@ -377,11 +490,17 @@ interface AddEndpointOptions {
 /** --practitioner: local ids of a clinic system's practitioners, each making a valid directory id `<id>.<local id>`. */
 function practitionerIds(id: string, options: AddEndpointOptions): string[] {
   const locals = options.practitioner ?? [];
-  if (locals.length > 0 && options.kind !== 'clinic-system') throw usageError('--practitioner is for a clinic system (--kind clinic-system); a workstation\'s practitioners make their own keys (rts pki request, rts region issue)');
+  if (locals.length > 0 && options.kind !== 'clinic-system')
+    throw usageError(
+      "--practitioner is for a clinic system (--kind clinic-system); a workstation's practitioners make their own keys (rts pki request, rts region issue)",
+    );
   const seen = new Set<string>();
   return locals.map((local) => {
     const directoryId = `${id}.${local}`;
-    if (!DIRECTORY_ID_PATTERN.test(directoryId)) throw usageError(`--practitioner ${JSON.stringify(local)}: "${directoryId}" is no directory id (the local id is letters, digits and '-', not at either end; 64 characters in all)`);
+    if (!DIRECTORY_ID_PATTERN.test(directoryId))
+      throw usageError(
+        `--practitioner ${JSON.stringify(local)}: "${directoryId}" is no directory id (the local id is letters, digits and '-', not at either end; 64 characters in all)`,
+      );
     if (seen.has(directoryId)) throw usageError(`--practitioner ${JSON.stringify(local)} is given twice`);
     seen.add(directoryId);
     return directoryId;
@@ -392,26 +511,52 @@ function practitionerIds(id: string, options: AddEndpointOptions): string[] {
  * A fresh key and its certificate, the key in `<name>.p12` (mode 0600) under a fresh password, the certificate also in
  * `<name>.cert.pem`; both in the endpoint's directory.
  */
-async function issueWithKey(dir: string, endpointDir: string, issuer: CertificateIssuer, region: string, profile: LeafProfileName, commonName: string, name: string) {
+async function issueWithKey(
+  dir: string,
+  endpointDir: string,
+  issuer: CertificateIssuer,
+  region: string,
+  profile: LeafProfileName,
+  commonName: string,
+  name: string,
+) {
   const keys = await generateKeyPair(keyTypeOf(issuer.certificate));
-  const issued = await issueCertificate({ profile, publicKey: keys.publicKey, issuer, subject: { commonName, organization: region } });
+  const issued = await issueCertificate({
+    profile,
+    publicKey: keys.publicKey,
+    issuer,
+    subject: { commonName, organization: region },
+  });
   const file = join(endpointDir, `${name}.cert.pem`);
   writeFileAtomic(join(dir, file), derToPem(issued.der, PEM_LABELS.certificate));
   const password = newPassword();
-  const p12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(keys.privateKey), certificate: issued.der, chain: [issuer.certificate], password, friendlyName: commonName });
+  const p12 = await createPkcs12({
+    privateKeyPkcs8: await exportPrivateKeyPkcs8(keys.privateKey),
+    certificate: issued.der,
+    chain: [issuer.certificate],
+    password,
+    friendlyName: commonName,
+  });
   writeFileAtomic(join(dir, endpointDir, `${name}.p12`), p12, SECRET);
   return { entry: certificateEntry(issued.der, profile, file), p12: `${name}.p12`, password };
 }
 
 async function addEndpoint(id: string, options: AddEndpointOptions): Promise<void> {
-  if (!isEndpointId(id) || id === HUB_ENDPOINT_ID) throw usageError(`"${id}" is not an endpoint id (1-63 of a-z, 0-9, '-'; not "hub")`);
+  if (!isEndpointId(id) || id === HUB_ENDPOINT_ID)
+    throw usageError(`"${id}" is not an endpoint id (1-63 of a-z, 0-9, '-'; not "hub")`);
   const practitioners = practitionerIds(id, options);
   const dir = options.dir;
   let state = readState(dir);
   const existing = state.endpoints.find((endpoint) => endpoint.id === id);
-  if (existing?.status === 'removed') throw new CliError(CLI_ERROR_CODES.regionRefused, `endpoint "${id}" was removed (its certificates are revoked); add it under a new id`);
+  if (existing?.status === 'removed')
+    throw new CliError(
+      CLI_ERROR_CODES.regionRefused,
+      `endpoint "${id}" was removed (its certificates are revoked); add it under a new id`,
+    );
   if (existing) {
-    printLines([`Endpoint "${id}" exists (${existing.kind}, ${existing.status}); nothing changed. Add a certificate with rts region issue.`]);
+    printLines([
+      `Endpoint "${id}" exists (${existing.kind}, ${existing.status}); nothing changed. Add a certificate with rts region issue.`,
+    ]);
     return;
   }
   const tlsServerName = serverNameOption(options.tlsServerName, state.broker.tlsCaFile !== undefined);
@@ -431,19 +576,31 @@ async function addEndpoint(id: string, options: AddEndpointOptions): Promise<voi
   // A clinic system without a request of its own gets its key in a .p12; a workstation's practitioners make their
   // own keys (rts pki request) and the administrator issues from their requests.
   if (options.kind === 'clinic-system' && !options.csr?.length) await withKey('clinic-system', id, id);
-  for (const csr of options.csr ?? []) certificates.push(await issueFromRequest(dir, state, id, options.kind, csr, options.profile, issuer));
+  for (const csr of options.csr ?? [])
+    certificates.push(await issueFromRequest(dir, state, id, options.kind, csr, options.profile, issuer));
   // A clinic system's own practitioners (e.g. the experts it answers for): their keys in .p12 files it holds.
   for (const directoryId of practitioners) {
-    for (const use of ['signing', 'encryption'] as const) await withKey(`practitioner-${use}`, directoryId, `${directoryId}.${use}`);
+    for (const use of ['signing', 'encryption'] as const)
+      await withKey(`practitioner-${use}`, directoryId, `${directoryId}.${use}`);
   }
 
-  const endpoint: EndpointRecord = { id, kind: options.kind, status: 'active', brokerUser: id, addedAt: new Date().toISOString(), certificates, ...(tlsServerName && { tlsServerName }) };
+  const endpoint: EndpointRecord = {
+    id,
+    kind: options.kind,
+    status: 'active',
+    brokerUser: id,
+    addedAt: new Date().toISOString(),
+    certificates,
+    ...(tlsServerName && { tlsServerName }),
+  };
   state = { ...state, endpoints: [...state.endpoints, endpoint] };
   writeJson(join(dir, FILES.secrets), secrets, SECRET);
   writeDefinitions(dir, state, secrets);
   writeState(dir, state);
   const enrolmentFile = await writeEnrolment(dir, state, endpoint);
-  const p12Secrets = p12Files.map((file) => `, the password of ${join(dir, endpointDir, file)} under "${file}"`).join('');
+  const p12Secrets = p12Files
+    .map((file) => `, the password of ${join(dir, endpointDir, file)} under "${file}"`)
+    .join('');
   printLines([
     `Added ${options.kind} "${id}": broker user ${id}, ${certificates.length} certificate(s)${practitioners.length ? ` (practitioners ${practitioners.join(', ')})` : ''}, enrolment file ${enrolmentFile}.`,
     `Secrets in ${join(dir, FILES.secrets)}: its broker password under "${id}"${p12Secrets}; hand them over apart from the enrolment file.`,
@@ -452,7 +609,9 @@ async function addEndpoint(id: string, options: AddEndpointOptions): Promise<voi
 }
 
 function keyTypeOf(caCertificate: Uint8Array) {
-  return describeCertificate(caCertificate).keyAlgorithm.toLowerCase().startsWith('rsa') ? KEY_TYPES.rsa2048 : KEY_TYPES.ecP256;
+  return describeCertificate(caCertificate).keyAlgorithm.toLowerCase().startsWith('rsa')
+    ? KEY_TYPES.rsa2048
+    : KEY_TYPES.ecP256;
 }
 
 async function issueFromRequest(
@@ -465,21 +624,36 @@ async function issueFromRequest(
   issuer: CertificateIssuer,
 ) {
   const chosen = profile ?? (kind === 'clinic-system' ? 'clinic-system' : undefined);
-  if (!chosen) throw usageError('give --profile for a certificate of a workstation (practitioner-signing or practitioner-encryption)');
+  if (!chosen)
+    throw usageError(
+      'give --profile for a certificate of a workstation (practitioner-signing or practitioner-encryption)',
+    );
   if (chosen === 'hub') throw usageError('the hub certificate is made by rts region create, not for an endpoint');
   const issued = await issueCertificateFromRequest({ request: readRequest(csr), profile: chosen, issuer });
   // The same rule as rts pki request: a practitioner is known by their directory id, a clinic system by its endpoint id.
   const commonName = commonNameOf(issued.der) ?? '';
   if (chosen.startsWith('practitioner-') && !DIRECTORY_ID_PATTERN.test(commonName)) {
-    throw new CliError(CLI_ERROR_CODES.regionRefused, `${csr} names "${commonName}": a ${chosen} certificate must name the practitioner's directory id (<clinic endpoint id>.<local id>); make the request with rts pki request --directory-id`);
+    throw new CliError(
+      CLI_ERROR_CODES.regionRefused,
+      `${csr} names "${commonName}": a ${chosen} certificate must name the practitioner's directory id (<clinic endpoint id>.<local id>); make the request with rts pki request --directory-id`,
+    );
   }
   // The hub accepts a practitioner only in a directory entry their clinic publishes: the id's first part.
   const clinic = commonName.split('.')[0];
-  if (chosen.startsWith('practitioner-') && !state.endpoints.some((e) => e.id === clinic && e.kind === 'clinic-system' && e.status !== 'removed')) {
-    throw new CliError(CLI_ERROR_CODES.regionRefused, `${csr} names "${commonName}", but "${clinic}" is no clinic system of this region; add it first (rts region add-endpoint ${clinic} --kind clinic-system)`);
+  if (
+    chosen.startsWith('practitioner-') &&
+    !state.endpoints.some((e) => e.id === clinic && e.kind === 'clinic-system' && e.status !== 'removed')
+  ) {
+    throw new CliError(
+      CLI_ERROR_CODES.regionRefused,
+      `${csr} names "${commonName}", but "${clinic}" is no clinic system of this region; add it first (rts region add-endpoint ${clinic} --kind clinic-system)`,
+    );
   }
   if (chosen === 'clinic-system' && commonName !== id) {
-    throw new CliError(CLI_ERROR_CODES.regionRefused, `${csr} names "${commonName}": a clinic-system certificate of endpoint "${id}" must name "${id}"`);
+    throw new CliError(
+      CLI_ERROR_CODES.regionRefused,
+      `${csr} names "${commonName}": a clinic-system certificate of endpoint "${id}" must name "${id}"`,
+    );
   }
   const file = join(FILES.endpoints, id, `${chosen}.${issued.serialNumber}.cert.pem`);
   writeFileAtomic(join(dir, file), derToPem(issued.der, PEM_LABELS.certificate));
@@ -527,10 +701,24 @@ async function writeEnrolment(dir: string, state: RegionState, endpoint: Endpoin
 async function issue(id: string, options: { dir: string; csr: string; profile?: LeafProfileName }): Promise<void> {
   const state = readState(options.dir);
   const endpoint = findEndpoint(state, id);
-  if (endpoint.status === 'removed') throw new CliError(CLI_ERROR_CODES.regionRefused, `endpoint "${id}" was removed; nothing is issued to it`);
-  const entry = await issueFromRequest(options.dir, state, id, endpoint.kind, options.csr, options.profile, await caIssuer(options.dir));
-  writeState(options.dir, { ...state, endpoints: state.endpoints.map((e) => (e === endpoint ? { ...e, certificates: [...e.certificates, entry] } : e)) });
-  printLines([`Issued ${entry.profile} certificate ${entry.serialNumber} (${entry.subject}) to ${join(options.dir, entry.file)}.`]);
+  if (endpoint.status === 'removed')
+    throw new CliError(CLI_ERROR_CODES.regionRefused, `endpoint "${id}" was removed; nothing is issued to it`);
+  const entry = await issueFromRequest(
+    options.dir,
+    state,
+    id,
+    endpoint.kind,
+    options.csr,
+    options.profile,
+    await caIssuer(options.dir),
+  );
+  writeState(options.dir, {
+    ...state,
+    endpoints: state.endpoints.map((e) => (e === endpoint ? { ...e, certificates: [...e.certificates, entry] } : e)),
+  });
+  printLines([
+    `Issued ${entry.profile} certificate ${entry.serialNumber} (${entry.subject}) to ${join(options.dir, entry.file)}.`,
+  ]);
 }
 
 function list(options: { dir: string; json?: true }): void {
@@ -542,7 +730,9 @@ function list(options: { dir: string; json?: true }): void {
   printLines([
     `Region "${state.region}": CRL number ${state.crl.crlNumber}, next update ${state.crl.nextUpdate}; ${state.endpoints.length} endpoint(s)`,
     ...state.endpoints.map((endpoint) => {
-      const certificates = endpoint.certificates.map((c) => `${c.profile} ${c.serialNumber}${c.revokedAt ? ' (revoked)' : ''}`).join(', ');
+      const certificates = endpoint.certificates
+        .map((c) => `${c.profile} ${c.serialNumber}${c.revokedAt ? ' (revoked)' : ''}`)
+        .join(', ');
       return `  ${endpoint.id.padEnd(24)} ${endpoint.kind.padEnd(13)} ${endpoint.status.padEnd(9)} ${certificates || 'no certificates'}`;
     }),
   ]);
@@ -555,7 +745,11 @@ function list(options: { dir: string; json?: true }): void {
 function setStatus(id: string, options: { dir: string }, status: 'active' | 'suspended'): void {
   const state = readState(options.dir);
   const endpoint = findEndpoint(state, id);
-  if (endpoint.status === 'removed') throw new CliError(CLI_ERROR_CODES.regionRefused, `endpoint "${id}" was removed; it cannot be ${status === 'active' ? 'resumed' : 'suspended'}`);
+  if (endpoint.status === 'removed')
+    throw new CliError(
+      CLI_ERROR_CODES.regionRefused,
+      `endpoint "${id}" was removed; it cannot be ${status === 'active' ? 'resumed' : 'suspended'}`,
+    );
   if (endpoint.status === status) {
     printLines([`Endpoint "${id}" is already ${status}; nothing changed.`]);
     return;
@@ -584,19 +778,28 @@ async function remove(id: string, options: { dir: string; crlDays: string }): Pr
     return;
   }
   const revokedAt = new Date().toISOString();
-  const toRevoke = endpoint.certificates.filter((c) => !c.revokedAt && !state.revoked.some((r) => r.serialNumber === c.serialNumber));
+  const toRevoke = endpoint.certificates.filter(
+    (c) => !c.revokedAt && !state.revoked.some((r) => r.serialNumber === c.serialNumber),
+  );
   state = {
     ...state,
     revoked: [...state.revoked, ...toRevoke.map((c) => ({ serialNumber: c.serialNumber, revokedAt }))],
     endpoints: state.endpoints.map((e) =>
-      e === endpoint ? { ...e, status: 'removed' as const, certificates: e.certificates.map((c) => ({ ...c, revokedAt: c.revokedAt ?? revokedAt })) } : e,
+      e === endpoint
+        ? {
+            ...e,
+            status: 'removed' as const,
+            certificates: e.certificates.map((c) => ({ ...c, revokedAt: c.revokedAt ?? revokedAt })),
+          }
+        : e,
     ),
   };
   state = await writeCrl(options.dir, state, positive(options.crlDays, '--crl-days'));
   const secrets = readSecrets(options.dir);
   // Its broker password and the passwords of its .p12 files (`<id>.p12`, `<id>.<local id>.<use>.p12`): an endpoint
   // id has no '.', so the prefix is its own.
-  for (const name of Object.keys(secrets)) if (name === id || (name.startsWith(`${id}.`) && name.endsWith('.p12'))) delete secrets[name];
+  for (const name of Object.keys(secrets))
+    if (name === id || (name.startsWith(`${id}.`) && name.endsWith('.p12'))) delete secrets[name];
   writeJson(join(options.dir, FILES.secrets), secrets, SECRET);
   writeDefinitions(options.dir, state, secrets);
   writeState(options.dir, state);
@@ -609,16 +812,24 @@ async function remove(id: string, options: { dir: string; crlDays: string }): Pr
 }
 
 async function revoke(options: { dir: string; serial?: string; endpoint?: string; crlDays: string }): Promise<void> {
-  if ((options.serial === undefined) === (options.endpoint === undefined)) throw usageError('give --serial or --endpoint, one of them');
+  if ((options.serial === undefined) === (options.endpoint === undefined))
+    throw usageError('give --serial or --endpoint, one of them');
   let state = readState(options.dir);
   const serials =
     options.serial !== undefined
       ? [options.serial.toLowerCase().replace(/^0x/, '').replace(/:/g, '')]
       : findEndpoint(state, options.endpoint!).certificates.map((c) => c.serialNumber);
-  if (options.serial !== undefined && !/^[0-9a-f]+$/.test(serials[0]!)) throw usageError(`--serial must be hexadecimal (as rts pki show prints it), not ${JSON.stringify(options.serial)}`);
-  const fresh = serials.filter((serial) => !state.revoked.some((r) => r.serialNumber.toLowerCase() === serial.toLowerCase()));
+  if (options.serial !== undefined && !/^[0-9a-f]+$/.test(serials[0]!))
+    throw usageError(`--serial must be hexadecimal (as rts pki show prints it), not ${JSON.stringify(options.serial)}`);
+  const fresh = serials.filter(
+    (serial) => !state.revoked.some((r) => r.serialNumber.toLowerCase() === serial.toLowerCase()),
+  );
   if (fresh.length === 0) {
-    printLines([serials.length === 0 ? `Endpoint "${options.endpoint}" has no certificates; nothing changed.` : `Already revoked: ${serials.join(', ')}; nothing changed.`]);
+    printLines([
+      serials.length === 0
+        ? `Endpoint "${options.endpoint}" has no certificates; nothing changed.`
+        : `Already revoked: ${serials.join(', ')}; nothing changed.`,
+    ]);
     return;
   }
   const revokedAt = new Date().toISOString();
@@ -626,17 +837,24 @@ async function revoke(options: { dir: string; serial?: string; endpoint?: string
   state = {
     ...state,
     revoked: [...state.revoked, ...fresh.map((serialNumber) => ({ serialNumber, revokedAt }))],
-    endpoints: state.endpoints.map((e) => ({ ...e, certificates: e.certificates.map((c) => (isFresh(c.serialNumber) ? { ...c, revokedAt } : c)) })),
+    endpoints: state.endpoints.map((e) => ({
+      ...e,
+      certificates: e.certificates.map((c) => (isFresh(c.serialNumber) ? { ...c, revokedAt } : c)),
+    })),
   };
   state = await writeCrl(options.dir, state, positive(options.crlDays, '--crl-days'));
   writeState(options.dir, state);
-  printLines([`Revoked ${fresh.join(', ')}; ${join(options.dir, FILES.crl)} is CRL number ${state.crl.crlNumber}, next update ${state.crl.nextUpdate}.`]);
+  printLines([
+    `Revoked ${fresh.join(', ')}; ${join(options.dir, FILES.crl)} is CRL number ${state.crl.crlNumber}, next update ${state.crl.nextUpdate}.`,
+  ]);
 }
 
 async function publishCrl(options: { dir: string; days: string }): Promise<void> {
   const state = await writeCrl(options.dir, readState(options.dir), positive(options.days, '--days'));
   writeState(options.dir, state);
-  printLines([`${join(options.dir, FILES.crl)}: CRL number ${state.crl.crlNumber}, ${state.revoked.length} revoked, next update ${state.crl.nextUpdate}.`]);
+  printLines([
+    `${join(options.dir, FILES.crl)}: CRL number ${state.crl.crlNumber}, ${state.revoked.length} revoked, next update ${state.crl.nextUpdate}.`,
+  ]);
 }
 
 /**
@@ -650,11 +868,19 @@ async function syncBroker(options: { dir: string }): Promise<void> {
   const state = readState(options.dir);
   const url = state.broker.managementUrl;
   const http = plainHttpProblem(url);
-  if (http) throw new CliError(CLI_ERROR_CODES.regionRefused, `${join(options.dir, FILES.state)} broker.managementUrl: ${http}`);
+  if (http)
+    throw new CliError(
+      CLI_ERROR_CODES.regionRefused,
+      `${join(options.dir, FILES.state)} broker.managementUrl: ${http}`,
+    );
   const secrets = readSecrets(options.dir);
   const secretOf = (name: string) => {
     const value = secrets[name];
-    if (!value) throw new CliError(CLI_ERROR_CODES.badManifest, `${join(options.dir, FILES.secrets)} holds no password for "${name}"`);
+    if (!value)
+      throw new CliError(
+        CLI_ERROR_CODES.badManifest,
+        `${join(options.dir, FILES.secrets)} holds no password for "${name}"`,
+      );
     return value;
   };
   const active = state.endpoints.filter((endpoint) => endpoint.status === 'active');
@@ -668,16 +894,31 @@ async function syncBroker(options: { dir: string }): Promise<void> {
       await call('PUT', `users/${encodeURIComponent(endpoint.brokerUser)}`, { password: passwords[i], tags: '' });
       await provisioner.provision(endpoint.brokerUser);
       const queue = downlinkQueueName(endpoint.brokerUser);
-      applied.push(`  ${endpoint.brokerUser}: user (password of secrets.json), queue ${queue} bound to ${RABBITMQ_TOPOLOGY.downlinkExchange}; reads ${queue}, writes ${RABBITMQ_TOPOLOGY.uplinkExchange} under routing key ${endpoint.brokerUser}`);
+      applied.push(
+        `  ${endpoint.brokerUser}: user (password of secrets.json), queue ${queue} bound to ${RABBITMQ_TOPOLOGY.downlinkExchange}; reads ${queue}, writes ${RABBITMQ_TOPOLOGY.uplinkExchange} under routing key ${endpoint.brokerUser}`,
+      );
     }
   } catch (error) {
     if (!(error instanceof ProvisioningError)) throw error;
-    const done = applied.length ? ` (applied before: ${active.slice(0, applied.length).map((e) => e.id).join(', ')})` : '';
-    throw new CliError(error.unreachable ? CLI_ERROR_CODES.brokerUnreachable : CLI_ERROR_CODES.broker, `${url}: ${error.message}${done}`, { cause: error });
+    const done = applied.length
+      ? ` (applied before: ${active
+          .slice(0, applied.length)
+          .map((e) => e.id)
+          .join(', ')})`
+      : '';
+    throw new CliError(
+      error.unreachable ? CLI_ERROR_CODES.brokerUnreachable : CLI_ERROR_CODES.broker,
+      `${url}: ${error.message}${done}`,
+      { cause: error },
+    );
   }
-  const left = state.endpoints.filter((endpoint) => endpoint.status !== 'active').map((endpoint) => `${endpoint.id} (${endpoint.status})`);
+  const left = state.endpoints
+    .filter((endpoint) => endpoint.status !== 'active')
+    .map((endpoint) => `${endpoint.id} (${endpoint.status})`);
   printLines([
-    active.length ? `Applied to the broker at ${url}, vhost ${state.broker.vhost}:` : `No active endpoint; nothing applied to the broker at ${url}.`,
+    active.length
+      ? `Applied to the broker at ${url}, vhost ${state.broker.vhost}:`
+      : `No active endpoint; nothing applied to the broker at ${url}.`,
     ...applied,
     ...(left.length ? [`Left alone: ${left.join(', ')}.`] : []),
   ]);
@@ -686,7 +927,8 @@ async function syncBroker(options: { dir: string }): Promise<void> {
 async function enrolmentWrite(id: string, options: { dir: string }): Promise<void> {
   const state = readState(options.dir);
   const endpoint = findEndpoint(state, id);
-  if (endpoint.status === 'removed') throw new CliError(CLI_ERROR_CODES.regionRefused, `endpoint "${id}" was removed; it gets no enrolment file`);
+  if (endpoint.status === 'removed')
+    throw new CliError(CLI_ERROR_CODES.regionRefused, `endpoint "${id}" was removed; it gets no enrolment file`);
   printLines([`Wrote ${await writeEnrolment(options.dir, state, endpoint)} (with CRL number ${state.crl.crlNumber}).`]);
 }
 
@@ -696,7 +938,8 @@ async function enrolmentShow(file: string, options: { trust: string; json?: true
   try {
     enrolment = await verifyEnrolment(readBytes(file), trustedCa);
   } catch (error) {
-    if (isEnrolmentError(error)) throw new CliError(CLI_ERROR_CODES.enrolmentRefused, `${file}: ${error.message}`, { cause: error });
+    if (isEnrolmentError(error))
+      throw new CliError(CLI_ERROR_CODES.enrolmentRefused, `${file}: ${error.message}`, { cause: error });
     throw error;
   }
   if (options.json) {
@@ -719,23 +962,40 @@ async function enrolmentShow(file: string, options: { trust: string; json?: true
 }
 
 export function registerRegionCommands(program: Command): void {
-  const region = program.command('region').description("a real region's administration: CA, hub, broker users, endpoints, enrolment files, revocation");
+  const region = program
+    .command('region')
+    .description("a real region's administration: CA, hub, broker users, endpoints, enrolment files, revocation");
   const dirOption = () => new Option('--dir <dir>', "the region's admin state directory").makeOptionMandatory();
   const profiles = ['clinic-system', 'practitioner-signing', 'practitioner-encryption'];
 
   region
     .command('create')
-    .description('create a region into an empty directory: CA, hub identity, enrolment signer, CRL, broker definitions, hub configuration')
+    .description(
+      'create a region into an empty directory: CA, hub identity, enrolment signer, CRL, broker definitions, hub configuration',
+    )
     .addOption(dirOption())
     .requiredOption('--name <region>', 'the region name, e.g. "North Region"')
     .requiredOption('--broker-host <host:port>', 'a broker node clients connect to (repeat for each node)', parseHost)
-    .option('--broker-ca <file>', "the CA (PEM) of the broker's TLS certificate; required unless the broker is on this computer")
-    .option('--tls-server-name <name>', "the name the broker's TLS certificate carries, when it is not the first --broker-host (not the AMQP hostname vhost:…)")
-    .option('--management-url <url>', 'the RabbitMQ management API the hub provisions through (default: the first broker host, https 15671)')
+    .option(
+      '--broker-ca <file>',
+      "the CA (PEM) of the broker's TLS certificate; required unless the broker is on this computer",
+    )
+    .option(
+      '--tls-server-name <name>',
+      "the name the broker's TLS certificate carries, when it is not the first --broker-host (not the AMQP hostname vhost:…)",
+    )
+    .option(
+      '--management-url <url>',
+      'the RabbitMQ management API the hub provisions through (default: the first broker host, https 15671)',
+    )
     .addOption(new Option('--key-type <type>', 'key type of every certificate').choices(['ec', 'rsa']).default('ec'))
     .option('--delivery-limit <n>', 'deliveries of one message before it is dead-lettered', '5')
     .option('--crl-days <n>', "days until the CRL's nextUpdate", String(DEFAULT_CRL_DAYS))
-    .option('--operator-port <port>', "the hub's operator API port on 127.0.0.1 (rts hub …)", String(DEFAULT_OPERATOR_PORT))
+    .option(
+      '--operator-port <port>',
+      "the hub's operator API port on 127.0.0.1 (rts hub …)",
+      String(DEFAULT_OPERATOR_PORT),
+    )
     .action(create);
   region
     .command('add-endpoint')
@@ -743,10 +1003,24 @@ export function registerRegionCommands(program: Command): void {
     .argument('<id>', 'endpoint id (lower-case letters, digits, -)')
     .addOption(dirOption())
     .addOption(new Option('--kind <kind>', 'what the endpoint is').choices(ENDPOINT_KINDS).makeOptionMandatory())
-    .option('--tls-server-name <name>', "the broker's TLS server name for this endpoint, when it differs from the region's")
-    .option('--csr <file...>', "certification requests from the endpoint (rts pki request); without one, a clinic system gets a key in a .p12")
-    .addOption(new Option('--profile <profile>', 'certificate profile for --csr (default for a clinic system: clinic-system)').choices(profiles))
-    .option('--practitioner <local-id...>', "a clinic system's practitioner (directory id <id>.<local-id>): signing and encryption certificates with keys in .p12 files")
+    .option(
+      '--tls-server-name <name>',
+      "the broker's TLS server name for this endpoint, when it differs from the region's",
+    )
+    .option(
+      '--csr <file...>',
+      'certification requests from the endpoint (rts pki request); without one, a clinic system gets a key in a .p12',
+    )
+    .addOption(
+      new Option(
+        '--profile <profile>',
+        'certificate profile for --csr (default for a clinic system: clinic-system)',
+      ).choices(profiles),
+    )
+    .option(
+      '--practitioner <local-id...>',
+      "a clinic system's practitioner (directory id <id>.<local-id>): signing and encryption certificates with keys in .p12 files",
+    )
     .action(addEndpoint);
   region
     .command('issue')
@@ -756,7 +1030,12 @@ export function registerRegionCommands(program: Command): void {
     .requiredOption('--csr <file>', 'the certification request')
     .addOption(new Option('--profile <profile>', 'certificate profile').choices(profiles))
     .action(issue);
-  region.command('list').description('list the endpoints, their status and certificates').addOption(dirOption()).option('--json', 'as JSON').action(list);
+  region
+    .command('list')
+    .description('list the endpoints, their status and certificates')
+    .addOption(dirOption())
+    .option('--json', 'as JSON')
+    .action(list);
   region
     .command('suspend')
     .description("take an endpoint's broker permissions away (its certificates stay valid)")
@@ -771,31 +1050,35 @@ export function registerRegionCommands(program: Command): void {
     .action((id: string, options: { dir: string }) => setStatus(id, options, 'active'));
   region
     .command('remove')
-    .description("remove an endpoint: its broker user goes, its certificates are revoked")
+    .description('remove an endpoint: its broker user goes, its certificates are revoked')
     .argument('<id>', 'endpoint id')
     .addOption(dirOption())
     .option('--crl-days <n>', "days until the new CRL's nextUpdate", String(DEFAULT_CRL_DAYS))
     .action(remove);
   region
     .command('revoke')
-    .description('revoke any certificate this CA issued, by serial, or all of an endpoint\'s; writes a new CRL')
+    .description("revoke any certificate this CA issued, by serial, or all of an endpoint's; writes a new CRL")
     .addOption(dirOption())
     .option('--serial <hex>', 'the serial number, as rts pki show prints it')
-    .option('--endpoint <id>', "every certificate of this endpoint")
+    .option('--endpoint <id>', 'every certificate of this endpoint')
     .option('--crl-days <n>', "days until the new CRL's nextUpdate", String(DEFAULT_CRL_DAYS))
     .action(revoke);
   region
     .command('publish-crl')
     .description('write a new CRL (next number, same revocations, new nextUpdate)')
     .addOption(dirOption())
-    .option('--days <n>', "days until its nextUpdate", String(DEFAULT_CRL_DAYS))
+    .option('--days <n>', 'days until its nextUpdate', String(DEFAULT_CRL_DAYS))
     .action(publishCrl);
   region
     .command('sync-broker')
-    .description("give every active endpoint its broker user, downlink queue and permissions through the broker's management API (region.json's managementUrl, as rts-admin)")
+    .description(
+      "give every active endpoint its broker user, downlink queue and permissions through the broker's management API (region.json's managementUrl, as rts-admin)",
+    )
     .addOption(dirOption())
     .action(syncBroker);
-  const enrolment = region.command('enrolment').description('enrolment files: what an endpoint needs to join, signed by the region');
+  const enrolment = region
+    .command('enrolment')
+    .description('enrolment files: what an endpoint needs to join, signed by the region');
   enrolment
     .command('write')
     .description("write an endpoint's enrolment file again, e.g. with the current CRL")

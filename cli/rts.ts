@@ -11,7 +11,9 @@ import { registerRegionCommands } from './region-commands.ts';
 import { registerWorkstationCommands } from './workstation-commands.ts';
 
 const program = new Command('rts')
-  .description('RTS Workstation: regional PKI, CMS envelope, hub operation, broker topology, workstation checks and test tooling')
+  .description(
+    'RTS Workstation: regional PKI, CMS envelope, hub operation, broker topology, workstation checks and test tooling',
+  )
   // Set before the groups are added, so that subcommands inherit them: commander then throws instead of exiting, and
   // prints nothing itself, so that every error becomes the single "rts: <code>: <message>" line.
   .exitOverride()

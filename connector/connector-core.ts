@@ -1,15 +1,73 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CaseAction, CaseSummary, CaseView, ComposeConsult, ReportInput, ConnectionState } from '../shared/api/index.ts';
+import type {
+  CaseAction,
+  CaseSummary,
+  CaseView,
+  ComposeConsult,
+  ReportInput,
+  ConnectionState,
+} from '../shared/api/index.ts';
 import { downlinkReceiveAddress, uplinkSendAddress, plainAmqpProblem } from '../shared/broker/index.ts';
 import { NO_LOGGER, type Logger } from '../shared/index.ts';
-import { certificateFingerprint, enrolmentCaOf, isEnrolmentError, verifyEnrolment, type Enrolment } from '../shared/enrolment/index.ts';
-import { readDirectoryEntry, readOrganization, buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
+import {
+  certificateFingerprint,
+  enrolmentCaOf,
+  isEnrolmentError,
+  verifyEnrolment,
+  type Enrolment,
+} from '../shared/enrolment/index.ts';
+import {
+  readDirectoryEntry,
+  readOrganization,
+  buildDirectoryPublish,
+  buildEndpointRegister,
+  type DirectoryChange,
+  type DirectoryResource,
+} from '../shared/protocol/fhir/index.ts';
 import { PROTOCOL_LIMITS, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
 import { createNativeCertificateValidator, loadFhirDefinitions } from '../shared-node/index.ts';
-import { createBrokerConnection, createInboxReceiver, createOutboxSender, migrate, createSqliteTransportStore, type BrokerConnection, type InboxReceiver, type OutboxSender, type SqliteDatabase, type StoredMessage, type TransportStore } from '../transport/index.ts';
-import { AUDIT_ACTIONS, auditSealFromVault, openAuditLog, openCaseStore, createConsultService, CoreError, openDirectoryMirror, createDirectorySync, createDownlinkHandler, HUB_SENDER, openRegistration, outboxFailures, refusedMessages, sealForOutbox, profileOfEnrolment, openWorkstationStore, createKeychainVault, type AuditLog, type ConsultService, type LocalPractitioners, type ExpertQuery, type ExpertSummary, type Registration, type SealInput, type SecretVault } from '../main/node/index.ts';
+import {
+  createBrokerConnection,
+  createInboxReceiver,
+  createOutboxSender,
+  migrate,
+  createSqliteTransportStore,
+  type BrokerConnection,
+  type InboxReceiver,
+  type OutboxSender,
+  type SqliteDatabase,
+  type StoredMessage,
+  type TransportStore,
+} from '../transport/index.ts';
+import {
+  AUDIT_ACTIONS,
+  auditSealFromVault,
+  openAuditLog,
+  openCaseStore,
+  createConsultService,
+  CoreError,
+  openDirectoryMirror,
+  createDirectorySync,
+  createDownlinkHandler,
+  HUB_SENDER,
+  openRegistration,
+  outboxFailures,
+  refusedMessages,
+  sealForOutbox,
+  profileOfEnrolment,
+  openWorkstationStore,
+  createKeychainVault,
+  type AuditLog,
+  type ConsultService,
+  type LocalPractitioners,
+  type ExpertQuery,
+  type ExpertSummary,
+  type Registration,
+  type SealInput,
+  type SecretVault,
+} from '../main/node/index.ts';
 import type { LoadedConnectorConfig } from './connector-config.ts';
 import { openConnectorIdentity, type ConnectorIdentity } from './connector-identity.ts';
 import { openEventFeed, type EventFeed } from './event-feed.ts';
@@ -27,7 +85,12 @@ export interface ConnectorCore {
   readonly endpointId: string;
   readonly events: EventFeed;
   state(): ConnectorState;
-  publish(input: { mode: 'full'; resources: readonly DirectoryResource[] } | { mode: 'delta'; changes: readonly DirectoryChange[] }, idempotencyKey?: string): Promise<PublicationView>;
+  publish(
+    input:
+      | { mode: 'full'; resources: readonly DirectoryResource[] }
+      | { mode: 'delta'; changes: readonly DirectoryChange[] },
+    idempotencyKey?: string,
+  ): Promise<PublicationView>;
   publication(publicationId: string): PublicationView;
   publications(limit: number): PublicationView[];
   /** One page of the mirror's matches; the specialty and language filters apply before paging. */
@@ -36,15 +99,36 @@ export interface ConnectorCore {
   /** Practitioners this connector acts for, and the certificates it holds for them (for directory entries). */
   practitioners(): readonly string[];
   certificatesOf(practitionerId: string): { signing: string; encryption: string } | undefined;
-  createConsult(from: string, input: ComposeConsult, idempotencyKey?: string): Promise<CaseSummary & { replayed: boolean }>;
-  listConsults(query: { practitioner?: string; role?: 'applicant' | 'expert'; bucket?: 'new' | 'progress' | 'waiting' | 'done'; offset?: number; limit?: number }): CaseSummary[];
+  createConsult(
+    from: string,
+    input: ComposeConsult,
+    idempotencyKey?: string,
+  ): Promise<CaseSummary & { replayed: boolean }>;
+  listConsults(query: {
+    practitioner?: string;
+    role?: 'applicant' | 'expert';
+    bucket?: 'new' | 'progress' | 'waiting' | 'done';
+    offset?: number;
+    limit?: number;
+  }): CaseSummary[];
   openConsult(caseId: string): Promise<CaseView>;
   /** One message of a case as the FHIR message Bundle it travelled as, decrypted and verified. */
   readMessage(caseId: string, messageId: string): ReturnType<ConsultService['readMessage']>;
   act(action: CaseAction): Promise<CaseSummary>;
   report(input: ReportInput): Promise<CaseSummary>;
-  outbox(): { counts: ReturnType<TransportStore['outbox']['counts']>; failed: { messageId: string; type: string; caseId?: string; reason: string; at: string }[] };
-  refused(limit: number): { id: number; messageId: string; reason: string; receivedAt: string; type?: string; sender?: string; caseId?: string }[];
+  outbox(): {
+    counts: ReturnType<TransportStore['outbox']['counts']>;
+    failed: { messageId: string; type: string; caseId?: string; reason: string; at: string }[];
+  };
+  refused(limit: number): {
+    id: number;
+    messageId: string;
+    reason: string;
+    receivedAt: string;
+    type?: string;
+    sender?: string;
+    caseId?: string;
+  }[];
   stop(): Promise<void>;
 }
 
@@ -98,10 +182,12 @@ const DIRECTORY_ORDER_KEY = 'directory';
 /** Practitioners per full-list batch: a Practitioner and its role travel together, at most the protocol's 1,000 roles. */
 const ENTRIES_PER_BATCH = PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch;
 
-const IDEMPOTENCY_MIGRATIONS = [{
-  version: 1,
-  sql: 'create table connector_idempotency (kind text not null, key text not null, request_hash text not null, created_at integer not null, primary key (kind, key)) without rowid',
-}];
+const IDEMPOTENCY_MIGRATIONS = [
+  {
+    version: 1,
+    sql: 'create table connector_idempotency (kind text not null, key text not null, request_hash text not null, created_at integer not null, primary key (kind, key)) without rowid',
+  },
+];
 
 /** The same idempotency key gives the same id, so a repeated request finds what the first one made. */
 function idFromKey(endpointId: string, kind: string, key: string): string {
@@ -112,7 +198,8 @@ function idFromKey(endpointId: string, kind: string, key: string): string {
 /** The key digest of the store, in the connector's small state file (as the workstation keeps it in its settings). */
 function stateFile(dataDir: string) {
   const path = join(dataDir, STATE_FILE);
-  const read = (): { storeKeyDigest?: string } => (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) as { storeKeyDigest?: string } : {});
+  const read = (): { storeKeyDigest?: string } =>
+    existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { storeKeyDigest?: string }) : {};
   return {
     read,
     setStoreKeyDigest(digest: string) {
@@ -132,10 +219,15 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
   const log = options.log ?? (() => undefined);
   const logger = options.logger ?? NO_LOGGER;
   const vault = options.vault ?? createKeychainVault(config.keychainService);
-  const secrets: SecretResolver = createSecretResolver({ path, vault: () => vault, ...(options.env && { env: options.env }) });
+  const secrets: SecretResolver = createSecretResolver({
+    path,
+    vault: () => vault,
+    ...(options.env && { env: options.env }),
+  });
 
   const enrolment = await readEnrolment(path(config.enrolmentFile), config.caFingerprint);
-  if (enrolment.endpoint.kind !== 'clinic-system') throw new ConnectorStartError(`the enrolment file is for a ${enrolment.endpoint.kind}, not a clinic system`);
+  if (enrolment.endpoint.kind !== 'clinic-system')
+    throw new ConnectorStartError(`the enrolment file is for a ${enrolment.endpoint.kind}, not a clinic system`);
   const profile = profileOfEnrolment(enrolment);
   const plain = profile.tls ? undefined : plainAmqpProblem(profile.hosts, 'the enrolment file gives no broker TLS CA');
   if (plain) throw new ConnectorStartError(plain);
@@ -146,7 +238,12 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
   loadFhirDefinitions();
   const dataDir = path(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db: SqliteDatabase = await openWorkstationStore({ dir: dataDir, vault, settings: stateFile(dataDir), file: STORE_FILE });
+  const db: SqliteDatabase = await openWorkstationStore({
+    dir: dataDir,
+    vault,
+    settings: stateFile(dataDir),
+    file: STORE_FILE,
+  });
   const closers: (() => unknown)[] = [() => db.close()];
   try {
     const identity: ConnectorIdentity = await openConnectorIdentity({ db, config, enrolment, secrets, path });
@@ -177,11 +274,20 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
 
     /** Signed by the local practitioner `signAs`, or without it by the clinic system. */
     const seal = (input: SealInput & { signAs?: string }): Promise<StoredMessage> =>
-      sealForOutbox(endpointId, input.signAs === undefined ? identity.clinicSigner() : identity.signer(input.signAs), input);
+      sealForOutbox(
+        endpointId,
+        input.signAs === undefined ? identity.clinicSigner() : identity.signer(input.signAs),
+        input,
+      );
 
     let link: Link | undefined;
     function enqueue(message: StoredMessage, orderKey: string): void {
-      transport.outbox.enqueue({ messageId: message.properties.message_id, orderKey, address: uplinkSendAddress(endpointId), message });
+      transport.outbox.enqueue({
+        messageId: message.properties.message_id,
+        orderKey,
+        address: uplinkSendAddress(endpointId),
+        message,
+      });
       // After the caller's transaction: the sender reads the outbox, which must hold the row by then.
       setImmediate(() => {
         link?.outbox.wake();
@@ -190,32 +296,60 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
     }
 
     const consult: ConsultService = createConsultService({
-      db, cases, mirror, audit, local,
-      trust: () => identity.trust(), validator: () => createNativeCertificateValidator(identity.trust()),
-      seal: (input) => seal(input), enqueue,
+      db,
+      cases,
+      mirror,
+      audit,
+      local,
+      trust: () => identity.trust(),
+      validator: () => createNativeCertificateValidator(identity.trust()),
+      seal: (input) => seal(input),
+      enqueue,
       onCaseChanged: () => events.notify(),
     });
 
     // --- the broker link ---------------------------------------------------------------------------------------------
     const connection = createBrokerConnection({
-      hosts: profile.hosts, vhost: profile.vhost, username: endpointId, containerId: `${endpointId}-connector`,
-      ...(profile.tls && { tls: { ca: profile.tls.caPem, ...(profile.tls.servername && { servername: profile.tls.servername }) } }),
+      hosts: profile.hosts,
+      vhost: profile.vhost,
+      username: endpointId,
+      containerId: `${endpointId}-connector`,
+      ...(profile.tls && {
+        tls: { ca: profile.tls.caPem, ...(profile.tls.servername && { servername: profile.tls.servername }) },
+      }),
       ...(options.reconnectDelayMs && { reconnectDelayMs: options.reconnectDelayMs }),
       password: async () => brokerPassword,
       logger,
     });
-    link = { connection, outbox: createOutboxSender({ connection, outbox: transport.outbox, retryDelayMs: 1_000, onChange: () => events.notify(), logger }) };
-    connection.onStateChanged((state) => log({ event: 'connection', status: state.status, ...(state.reason && { reason: state.reason }) }));
+    link = {
+      connection,
+      outbox: createOutboxSender({
+        connection,
+        outbox: transport.outbox,
+        retryDelayMs: 1_000,
+        onChange: () => events.notify(),
+        logger,
+      }),
+    };
+    connection.onStateChanged((state) =>
+      log({ event: 'connection', status: state.status, ...(state.reason && { reason: state.reason }) }),
+    );
     const pending: (() => void)[] = [];
     const handle = createDownlinkHandler({
-      local, consult, mirror, registration,
-      trust: () => identity.trust(), hubCertificate: () => identity.hubCertificate(),
+      local,
+      consult,
+      mirror,
+      registration,
+      trust: () => identity.trust(),
+      hubCertificate: () => identity.hubCertificate(),
       sync: createDirectorySync({ mirror, validator: () => createNativeCertificateValidator(identity.trust()) }),
-      seal, enqueue,
+      seal,
+      enqueue,
       afterCommit: (notify) => {
         if (pending.push(notify) === 1) setImmediate(() => pending.splice(0).forEach((n) => n()));
       },
-      onSnapshotProgress: (progress) => progress.complete && log({ event: 'directory-snapshot', version: progress.version }),
+      onSnapshotProgress: (progress) =>
+        progress.complete && log({ event: 'directory-snapshot', version: progress.version }),
       onDirectoryChanged: () => events.notify(),
       onBehind: (behind) => behind && log({ event: 'directory-behind' }),
       onCaseChanged: () => events.notify(),
@@ -225,7 +359,14 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
         if (outcome === 'applied') link?.receiver?.handleParkedAgain();
         return outcome;
       },
-      onCrl: (outcome, detail) => outcome !== 'held' && audit.append({ actor: HUB_SENDER, action: outcome === 'applied' ? AUDIT_ACTIONS.crlApplied : AUDIT_ACTIONS.crlIgnored, subject: 'crl', detail }),
+      onCrl: (outcome, detail) =>
+        outcome !== 'held' &&
+        audit.append({
+          actor: HUB_SENDER,
+          action: outcome === 'applied' ? AUDIT_ACTIONS.crlApplied : AUDIT_ACTIONS.crlIgnored,
+          subject: 'crl',
+          detail,
+        }),
       onOtherReceipt: (about, outcome, reason, text) => {
         const ours = publications.receipt(about, outcome, reason, text, Date.now());
         // The feed is written in this transaction; its waiters are woken once it is committed.
@@ -234,8 +375,14 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       },
     });
     link.receiver = createInboxReceiver({
-      connection, source: downlinkReceiveAddress(endpointId), sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters,
-      parked: transport.parked, handle, logger,
+      connection,
+      source: downlinkReceiveAddress(endpointId),
+      sourceName: 'downlink',
+      inbox: transport.inbox,
+      deadLetters: transport.deadLetters,
+      parked: transport.parked,
+      handle,
+      logger,
       onDeadLetter: (_id, reason) => {
         log({ event: 'refused', reason });
         events.notify();
@@ -258,7 +405,13 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
     async function startWebhooksFromConfig() {
       if (config.webhooks.length === 0) return undefined;
       const hooks = [];
-      for (const hook of config.webhooks) hooks.push({ id: hook.id, url: hook.url, secret: await secrets.resolve(hook.secret, `webhooks.${hook.id}.secret`), ...(hook.types && { types: hook.types }) });
+      for (const hook of config.webhooks)
+        hooks.push({
+          id: hook.id,
+          url: hook.url,
+          secret: await secrets.resolve(hook.secret, `webhooks.${hook.id}.secret`),
+          ...(hook.types && { types: hook.types }),
+        });
       return startWebhooks({ db, feed: events, hooks, log });
     }
 
@@ -267,14 +420,25 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       if ((state.state === 'requested' || state.state === 'accepted') && state.endpointId === endpointId) return;
       const message = await seal({
         properties: { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_VERSION, rtsSender: endpointId },
-        payload: (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: endpointId }, {
-          kind: 'clinic-system', name: `RTS connector ${endpointId}`, organization: config.organization ?? endpointId,
-        }),
+        payload: (messageId, timestamp) =>
+          buildEndpointRegister(
+            { messageId, timestamp, sender: endpointId },
+            {
+              kind: 'clinic-system',
+              name: `RTS connector ${endpointId}`,
+              organization: config.organization ?? endpointId,
+            },
+          ),
       });
       db.transaction(() => {
         enqueue(message, 'registration');
         registration.requested(message.properties.message_id, endpointId);
-        audit.append({ actor: endpointId, action: AUDIT_ACTIONS.registered, subject: `endpoint:${endpointId}`, detail: 'registration queued' });
+        audit.append({
+          actor: endpointId,
+          action: AUDIT_ACTIONS.registered,
+          subject: `endpoint:${endpointId}`,
+          detail: 'registration queued',
+        });
       })();
     }
 
@@ -288,7 +452,10 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       const batches: DirectoryResource[][] = [];
       for (let i = 0; i < Math.max(roles.length, 1); i += ENTRIES_PER_BATCH) {
         const slice = roles.slice(i, i + ENTRIES_PER_BATCH);
-        batches.push([...(i === 0 ? organizations : []), ...slice.flatMap((role) => [practitioners.get(role.id)!, role].filter(Boolean))]);
+        batches.push([
+          ...(i === 0 ? organizations : []),
+          ...slice.flatMap((role) => [practitioners.get(role.id)!, role].filter(Boolean)),
+        ]);
       }
       return batches;
     }
@@ -297,7 +464,8 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       const batches: DirectoryChange[][] = [[]];
       let roles = 0;
       for (const change of changes) {
-        const isRole = change.upsert?.resourceType === 'PractitionerRole' || change.retire?.startsWith('PractitionerRole/');
+        const isRole =
+          change.upsert?.resourceType === 'PractitionerRole' || change.retire?.startsWith('PractitionerRole/');
         if (isRole && roles === ENTRIES_PER_BATCH) {
           batches.push([]);
           roles = 0;
@@ -315,12 +483,27 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
      */
     function claimKey(kind: 'consult' | 'publication', key: string, request: unknown): void {
       const hash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-      db.prepare('insert into connector_idempotency (kind, key, request_hash, created_at) values (?, ?, ?, ?) on conflict do nothing').run(kind, key, hash, Date.now());
-      const first = db.prepare<[string, string], { request_hash: string }>('select request_hash from connector_idempotency where kind = ? and key = ?').get(kind, key)!;
-      if (first.request_hash !== hash) throw new CoreError('invalid-request', 'This Idempotency-Key was used for another request; give each new request a new key.');
+      db.prepare(
+        'insert into connector_idempotency (kind, key, request_hash, created_at) values (?, ?, ?, ?) on conflict do nothing',
+      ).run(kind, key, hash, Date.now());
+      const first = db
+        .prepare<[string, string], { request_hash: string }>(
+          'select request_hash from connector_idempotency where kind = ? and key = ?',
+        )
+        .get(kind, key)!;
+      if (first.request_hash !== hash)
+        throw new CoreError(
+          'invalid-request',
+          'This Idempotency-Key was used for another request; give each new request a new key.',
+        );
     }
 
-    async function publish(input: { mode: 'full'; resources: readonly DirectoryResource[] } | { mode: 'delta'; changes: readonly DirectoryChange[] }, idempotencyKey?: string): Promise<PublicationView> {
+    async function publish(
+      input:
+        | { mode: 'full'; resources: readonly DirectoryResource[] }
+        | { mode: 'delta'; changes: readonly DirectoryChange[] },
+      idempotencyKey?: string,
+    ): Promise<PublicationView> {
       if (idempotencyKey) claimKey('publication', idempotencyKey, input);
       const publicationId = idempotencyKey ? idFromKey(endpointId, 'publication', idempotencyKey) : randomUUID();
       const earlier = publications.get(publicationId);
@@ -331,27 +514,60 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
         const batches = fullBatches(input.resources);
         entries = input.resources.filter((r) => r.resourceType === 'PractitionerRole').length;
         for (const [i, full] of batches.entries()) {
-          sealed.push(await seal({
-            properties: { rtsType: 'directory.publish', rtsVersion: PROTOCOL_VERSION, rtsSender: endpointId, rtsDirectoryMode: 'full', rtsBatchId: publicationId, rtsBatchIndex: i + 1, rtsBatchCount: batches.length },
-            payload: (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: endpointId }, { full }),
-          }));
+          sealed.push(
+            await seal({
+              properties: {
+                rtsType: 'directory.publish',
+                rtsVersion: PROTOCOL_VERSION,
+                rtsSender: endpointId,
+                rtsDirectoryMode: 'full',
+                rtsBatchId: publicationId,
+                rtsBatchIndex: i + 1,
+                rtsBatchCount: batches.length,
+              },
+              payload: (messageId, timestamp) =>
+                buildDirectoryPublish({ messageId, timestamp, sender: endpointId }, { full }),
+            }),
+          );
         }
       } else {
         entries = input.changes.length;
         for (const delta of deltaBatches(input.changes)) {
-          sealed.push(await seal({
-            properties: { rtsType: 'directory.publish', rtsVersion: PROTOCOL_VERSION, rtsSender: endpointId, rtsDirectoryMode: 'delta', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
-            payload: (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: endpointId }, { delta }),
-          }));
+          sealed.push(
+            await seal({
+              properties: {
+                rtsType: 'directory.publish',
+                rtsVersion: PROTOCOL_VERSION,
+                rtsSender: endpointId,
+                rtsDirectoryMode: 'delta',
+                rtsBatchId: randomUUID(),
+                rtsBatchIndex: 1,
+                rtsBatchCount: 1,
+              },
+              payload: (messageId, timestamp) =>
+                buildDirectoryPublish({ messageId, timestamp, sender: endpointId }, { delta }),
+            }),
+          );
         }
       }
       const at = Date.now();
       db.transaction(() => {
         // A repeated request that raced this one: the first to commit wins, the other is answered with it.
         if (publications.get(publicationId)) return;
-        publications.record({ publicationId, mode: input.mode, entries, at, batches: sealed.map((m, i) => ({ index: i + 1, messageId: m.properties.message_id })) });
+        publications.record({
+          publicationId,
+          mode: input.mode,
+          entries,
+          at,
+          batches: sealed.map((m, i) => ({ index: i + 1, messageId: m.properties.message_id })),
+        });
         for (const message of sealed) enqueue(message, DIRECTORY_ORDER_KEY);
-        audit.append({ actor: endpointId, action: AUDIT_ACTIONS.sent, subject: `publication:${publicationId}`, detail: `directory.publish ${input.mode}, ${entries} entries in ${sealed.length} batch(es)` });
+        audit.append({
+          actor: endpointId,
+          action: AUDIT_ACTIONS.sent,
+          subject: `publication:${publicationId}`,
+          detail: `directory.publish ${input.mode}, ${entries} entries in ${sealed.length} batch(es)`,
+        });
       })();
       return publications.get(publicationId)!;
     }
@@ -359,11 +575,16 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
     // --- views ---------------------------------------------------------------------------------------------------------
 
     function expert(practitionerId: string): ExpertEntry {
-      const practitioner = mirror.resource(`Practitioner/${practitionerId}`) as { name?: unknown[]; communication?: unknown[]; active?: boolean } | undefined;
-      const role = mirror.resource(`PractitionerRole/${practitionerId}`) as { organization?: unknown; specialty?: unknown[]; endpoint?: unknown[]; active?: boolean } | undefined;
-      if (!practitioner || !role || practitioner.active === false || role.active === false) throw new CoreError('not-found', `${practitionerId} is not in the directory.`);
+      const practitioner = mirror.resource(`Practitioner/${practitionerId}`) as
+        { name?: unknown[]; communication?: unknown[]; active?: boolean } | undefined;
+      const role = mirror.resource(`PractitionerRole/${practitionerId}`) as
+        { organization?: unknown; specialty?: unknown[]; endpoint?: unknown[]; active?: boolean } | undefined;
+      if (!practitioner || !role || practitioner.active === false || role.active === false)
+        throw new CoreError('not-found', `${practitionerId} is not in the directory.`);
       const { name, specialties, languages, endpoints, organizationId } = readDirectoryEntry(practitioner, role);
-      const organization = readOrganization(organizationId === undefined ? undefined : mirror.resource(`Organization/${organizationId}`));
+      const organization = readOrganization(
+        organizationId === undefined ? undefined : mirror.resource(`Organization/${organizationId}`),
+      );
       return {
         practitionerId,
         ...(name !== undefined && { name }),
@@ -378,7 +599,8 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
     }
 
     const requireLocal = (practitionerId: string) => {
-      if (!identity.has(practitionerId)) throw new CoreError('not-found', `${practitionerId} is not a practitioner of this connector.`);
+      if (!identity.has(practitionerId))
+        throw new CoreError('not-found', `${practitionerId} is not a practitioner of this connector.`);
     };
 
     const refusedCount = db.prepare<[], { n: number }>("select count(*) as n from dead_letters where state = 'held'");
@@ -417,7 +639,11 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       async createConsult(from, input, idempotencyKey) {
         requireLocal(from);
         // The request would come back to this very store, where its case already is (as the applicant's): refused, not lost.
-        if (identity.has(input.expertId)) throw new CoreError('not-allowed', `${input.expertId} is a practitioner of this connector too: a consult between two of its practitioners cannot travel through the region.`);
+        if (identity.has(input.expertId))
+          throw new CoreError(
+            'not-allowed',
+            `${input.expertId} is a practitioner of this connector too: a consult between two of its practitioners cannot travel through the region.`,
+          );
         if (idempotencyKey) claimKey('consult', idempotencyKey, { from, input });
         const caseId = idempotencyKey ? idFromKey(endpointId, 'consult', idempotencyKey) : randomUUID();
         if (cases.get(caseId)) return { ...consult.summaryOf(caseId), replayed: true };
@@ -431,8 +657,11 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       },
       listConsults(query) {
         return consult.list({
-          ...(query.bucket && { bucket: query.bucket }), ...(query.role && { role: query.role }), ...(query.practitioner && { practitioner: query.practitioner }),
-          offset: query.offset ?? 0, limit: Math.min(query.limit ?? 50, 500),
+          ...(query.bucket && { bucket: query.bucket }),
+          ...(query.role && { role: query.role }),
+          ...(query.practitioner && { practitioner: query.practitioner }),
+          offset: query.offset ?? 0,
+          limit: Math.min(query.limit ?? 50, 500),
         });
       },
       // The audit log names the clinic system as the reader (for the practitioner of the case).
@@ -442,9 +671,10 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       report: (input) => consult.sendReport(input),
       outbox: () => ({ counts: transport.outbox.counts(), failed: outboxFailures(transport, cases) }),
       refused: (limit) => refusedMessages(transport, limit),
-      stop: () => (stopped ??= (async () => {
-        for (const close of closers.splice(0)) await close();
-      })()),
+      stop: () =>
+        (stopped ??= (async () => {
+          for (const close of closers.splice(0)) await close();
+        })()),
     };
   } catch (error) {
     for (const close of closers.splice(0)) await close();
@@ -457,13 +687,17 @@ async function readEnrolment(file: string, caFingerprint: string): Promise<Enrol
   try {
     bytes = new Uint8Array(readFileSync(file));
   } catch (error) {
-    throw new ConnectorStartError(`cannot read the enrolment file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new ConnectorStartError(
+      `cannot read the enrolment file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   try {
     const ca = enrolmentCaOf(bytes);
     const fingerprint = await certificateFingerprint(ca);
     if (fingerprint !== caFingerprint.toUpperCase()) {
-      throw new ConnectorStartError(`the enrolment file's CA has fingerprint ${fingerprint}, not the caFingerprint configured (${caFingerprint}); ask the region's administrator`);
+      throw new ConnectorStartError(
+        `the enrolment file's CA has fingerprint ${fingerprint}, not the caFingerprint configured (${caFingerprint}); ask the region's administrator`,
+      );
     }
     return await verifyEnrolment(bytes, ca);
   } catch (error) {

@@ -15,7 +15,11 @@ const section = (heading: string) => {
   return DOC.slice(start, next === -1 ? undefined : next);
 };
 /** The code spans in the first cell of each row of the section's table. */
-const firstCells = (text: string) => text.split('\n').filter((l) => /^\| `/.test(l)).flatMap((l) => [...l.split('|')[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+const firstCells = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => /^\| `/.test(l))
+    .flatMap((l) => [...l.split('|')[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
 
 describe('docs/connector.md', () => {
   it('lists every CSV column, and no other', () => {

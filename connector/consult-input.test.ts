@@ -10,35 +10,64 @@ const file = new TextEncoder().encode('%PDF-1.7 a small report');
 
 const consult: ConsultInput = {
   patient: {
-    family: 'Hansen', given: ['Kari', 'Ann'], gender: 'female', birthDate: '1957-03-02',
+    family: 'Hansen',
+    given: ['Kari', 'Ann'],
+    gender: 'female',
+    birthDate: '1957-03-02',
     identifiers: [{ system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: '02035712345' }],
   },
   priority: 'urgent',
   reason: 'Chest pain since this morning',
   question: 'STEMI? Transfer now?',
-  vitals: [{ sign: 'heartRate', value: 112, effective }, { sign: 'bodyTemperature', value: 38.2, effective }, { sign: 'oxygenSaturation', value: 94, effective }],
+  vitals: [
+    { sign: 'heartRate', value: 112, effective },
+    { sign: 'bodyTemperature', value: 38.2, effective },
+    { sign: 'oxygenSaturation', value: 94, effective },
+  ],
   bloodPressure: [{ systolic: 150, diastolic: 95, effective }],
   waveforms: [
-    { kind: 'ecg', effective, periodMs: 2, series: [{ lead: 'I', samples: [0.1, -0.25, 0.35] }, { lead: 'V1', samples: [0, 1.5, -2] }] },
+    {
+      kind: 'ecg',
+      effective,
+      periodMs: 2,
+      series: [
+        { lead: 'I', samples: [0.1, -0.25, 0.35] },
+        { lead: 'V1', samples: [0, 1.5, -2] },
+      ],
+    },
     { kind: 'pleth', effective, periodMs: 8, series: [{ samples: [1, 2, 3.5] }] },
   ],
-  attachments: [{ title: 'Referral letter', contentType: 'application/pdf', base64: toBase64(file), size: file.length }],
+  attachments: [
+    { title: 'Referral letter', contentType: 'application/pdf', base64: toBase64(file), size: file.length },
+  ],
 };
 
 /** The resources a consult.request carries about the case, as buildConsultRequest writes them. */
 function requestResources(input: ConsultInput): Record<string, unknown>[] {
   const date = <T extends { effective: string }>(x: T) => ({ ...x, effective: new Date(x.effective) });
-  const bundle = buildConsultRequest({ messageId: crypto.randomUUID(), timestamp: new Date(effective), sender: 'clinic-x' }, {
-    caseId: crypto.randomUUID(), from: 'clinic-x.dr-a', to: 'clinic-y.dr-b', sequence: 1, patient: input.patient, priority: input.priority, reason: input.reason,
-    ...(input.question && { question: input.question }),
-    ...(input.vitals && { vitals: input.vitals.map(date) }),
-    ...(input.bloodPressure && { bloodPressure: input.bloodPressure.map(date) }),
-    ...(input.waveforms && { waveforms: input.waveforms.map(date) }),
-    ...(input.attachments && { attachments: input.attachments }),
-  });
+  const bundle = buildConsultRequest(
+    { messageId: crypto.randomUUID(), timestamp: new Date(effective), sender: 'clinic-x' },
+    {
+      caseId: crypto.randomUUID(),
+      from: 'clinic-x.dr-a',
+      to: 'clinic-y.dr-b',
+      sequence: 1,
+      patient: input.patient,
+      priority: input.priority,
+      reason: input.reason,
+      ...(input.question && { question: input.question }),
+      ...(input.vitals && { vitals: input.vitals.map(date) }),
+      ...(input.bloodPressure && { bloodPressure: input.bloodPressure.map(date) }),
+      ...(input.waveforms && { waveforms: input.waveforms.map(date) }),
+      ...(input.attachments && { attachments: input.attachments }),
+    },
+  );
   // The MessageHeader and the Task are the connector's to write; a clinic system sends the case.
-  return (bundle.entry ?? []).map((e) => e.resource as unknown as Record<string, unknown>)
-    .filter((r) => ['Patient', 'ServiceRequest', 'Observation', 'DocumentReference'].includes(r.resourceType as string));
+  return (bundle.entry ?? [])
+    .map((e) => e.resource as unknown as Record<string, unknown>)
+    .filter((r) =>
+      ['Patient', 'ServiceRequest', 'Observation', 'DocumentReference'].includes(r.resourceType as string),
+    );
 }
 
 const problemsOf = (input: unknown) => {
@@ -49,34 +78,72 @@ const problemsOf = (input: unknown) => {
 describe('consult resources', () => {
   it('read back what buildConsultRequest wrote, field for field', () => {
     const resources = requestResources(consult);
-    expect(resources.map((r) => r.resourceType)).toEqual(['ServiceRequest', 'Patient', ...Array(6).fill('Observation'), 'DocumentReference']);
+    expect(resources.map((r) => r.resourceType)).toEqual([
+      'ServiceRequest',
+      'Patient',
+      ...Array(6).fill('Observation'),
+      'DocumentReference',
+    ]);
     const result = readConsultResources({ resources });
     expect(result).toEqual({ ok: true, value: consult });
-    expect(composeConsultSchema.safeParse({ ...(result as { value: ConsultInput }).value, expertId: 'clinic-y.dr-b' }).success).toBe(true);
+    expect(
+      composeConsultSchema.safeParse({ ...(result as { value: ConsultInput }).value, expertId: 'clinic-y.dr-b' })
+        .success,
+    ).toBe(true);
   });
 
   it('reads a minimal request: routine by default, unknown gender, the reason from a coding, the priority beside the resources', () => {
-    const minimal: ConsultInput = { patient: { family: 'Ny', given: ['Ola'], gender: 'unknown', birthDate: '2001-01-01' }, priority: 'routine', reason: 'Rash' };
+    const minimal: ConsultInput = {
+      patient: { family: 'Ny', given: ['Ola'], gender: 'unknown', birthDate: '2001-01-01' },
+      priority: 'routine',
+      reason: 'Rash',
+    };
     const [service, patient] = requestResources(minimal);
     const { priority: _, ...unprioritised } = service!;
     const { gender: __, ...ungendered } = patient!;
     expect(readConsultResources({ resources: [unprioritised, ungendered] })).toEqual({ ok: true, value: minimal });
-    const coded = { ...unprioritised, reasonCode: [{ coding: [{ system: 'http://snomed.info/sct', code: '271807003', display: 'Eruption of skin' }] }] };
-    expect(readConsultResources({ priority: 'stat', resources: [coded, patient] })).toEqual({ ok: true, value: { ...minimal, priority: 'stat', reason: 'Eruption of skin' } });
+    const coded = {
+      ...unprioritised,
+      reasonCode: [{ coding: [{ system: 'http://snomed.info/sct', code: '271807003', display: 'Eruption of skin' }] }],
+    };
+    expect(readConsultResources({ priority: 'stat', resources: [coded, patient] })).toEqual({
+      ok: true,
+      value: { ...minimal, priority: 'stat', reason: 'Eruption of skin' },
+    });
   });
 
   it('reports each bad resource by pointer, without quoting the patient', () => {
-    const [service, patient, heartRate, temperature, , bloodPressure, ecg, , document] = requestResources(consult) as Record<string, any>[];
+    const [service, patient, heartRate, temperature, , bloodPressure, ecg, , document] = requestResources(
+      consult,
+    ) as Record<string, any>[];
     const resources = [
-      { ...patient, name: [{ text: 'Kari Hansen' }], birthDate: '1957', gender: 'f', identifier: [{ value: '02035712345' }] }, //  0
+      {
+        ...patient,
+        name: [{ text: 'Kari Hansen' }],
+        birthDate: '1957',
+        gender: 'f',
+        identifier: [{ value: '02035712345' }],
+      }, //  0
       { ...service, reasonCode: [], priority: 'soon' }, //                                                                           1
       { ...heartRate, effectiveDateTime: undefined, valueQuantity: { ...heartRate!.valueQuantity, value: 'fast' } }, //              2
-      { ...temperature, valueQuantity: { value: 100.4, unit: '[degF]', code: '[degF]' }, effectiveDateTime: '2024-05-01T10:00' }, // 3
+      {
+        ...temperature,
+        valueQuantity: { value: 100.4, unit: '[degF]', code: '[degF]' },
+        effectiveDateTime: '2024-05-01T10:00',
+      }, // 3
       { ...bloodPressure, component: [bloodPressure!.component[0]] }, //                                                             4
-      { ...ecg, component: [ //                                                                                                      5
-        { ...ecg!.component[0], valueSampledData: { ...ecg!.component[0].valueSampledData, data: '0.1 E 0.3' } },
-        { ...ecg!.component[1], code: { coding: [{ system: 'urn:oid:2.16.840.1.113883.6.24', code: '999' }] }, valueSampledData: { ...ecg!.component[1].valueSampledData, period: 4 } },
-      ] },
+      {
+        ...ecg,
+        component: [
+          //                                                                                                      5
+          { ...ecg!.component[0], valueSampledData: { ...ecg!.component[0].valueSampledData, data: '0.1 E 0.3' } },
+          {
+            ...ecg!.component[1],
+            code: { coding: [{ system: 'urn:oid:2.16.840.1.113883.6.24', code: '999' }] },
+            valueSampledData: { ...ecg!.component[1].valueSampledData, period: 4 },
+          },
+        ],
+      },
       { ...heartRate, code: { coding: [{ system: 'http://loinc.org', code: '1234-5' }] } }, //                                       6
       { resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { url: 'http://x/y.pdf' } }] }, //             7
       { ...document, description: undefined, content: [{ attachment: { contentType: 'pdf', data: 'AAAA', size: 7 } }] }, //           8
@@ -111,16 +178,34 @@ describe('consult resources', () => {
   });
 
   it('refuses a second name, reason, note or file instead of dropping it unread', () => {
-    const minimal: ConsultInput = { patient: { family: 'Ny', given: ['Ola'], gender: 'female', birthDate: '2001-01-01' }, priority: 'routine', reason: 'Rash', question: 'Which?' };
+    const minimal: ConsultInput = {
+      patient: { family: 'Ny', given: ['Ola'], gender: 'female', birthDate: '2001-01-01' },
+      priority: 'routine',
+      reason: 'Rash',
+      question: 'Which?',
+    };
     const [service, patient] = requestResources(minimal) as Record<string, any>[];
     const twice = (list: unknown) => [...(list as unknown[]), ...(list as unknown[])];
-    const result = readConsultResources({ resources: [
-      { ...service, reasonCode: twice(service!.reasonCode), note: twice(service!.note) },
-      { ...patient, name: twice(patient!.name) },
-      { resourceType: 'DocumentReference', status: 'current', content: twice([{ attachment: { contentType: 'text/plain', data: 'aGk=', title: 'a.txt' } }]) },
-    ] });
+    const result = readConsultResources({
+      resources: [
+        { ...service, reasonCode: twice(service!.reasonCode), note: twice(service!.note) },
+        { ...patient, name: twice(patient!.name) },
+        {
+          resourceType: 'DocumentReference',
+          status: 'current',
+          content: twice([{ attachment: { contentType: 'text/plain', data: 'aGk=', title: 'a.txt' } }]),
+        },
+      ],
+    });
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.problems.map((p) => p.pointer)).toEqual(expect.arrayContaining(['/resources/0/reasonCode/1', '/resources/0/note/1', '/resources/1/name/1', '/resources/2/content/1']));
+    expect(!result.ok && result.problems.map((p) => p.pointer)).toEqual(
+      expect.arrayContaining([
+        '/resources/0/reasonCode/1',
+        '/resources/0/note/1',
+        '/resources/1/name/1',
+        '/resources/2/content/1',
+      ]),
+    );
   });
 
   it('needs a Patient and a ServiceRequest in an object with resources', () => {
@@ -129,6 +214,8 @@ describe('consult resources', () => {
       { pointer: '/resources', detail: 'a ServiceRequest is required' },
     ]);
     expect(problemsOf([])).toEqual([{ pointer: '', detail: 'expected { priority?, resources: [FHIR resources] }' }]);
-    expect(problemsOf({ resources: {} })).toEqual([{ pointer: '/resources', detail: 'expected { priority?, resources: [FHIR resources] }' }]);
+    expect(problemsOf({ resources: {} })).toEqual([
+      { pointer: '/resources', detail: 'expected { priority?, resources: [FHIR resources] }' },
+    ]);
   });
 });

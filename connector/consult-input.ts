@@ -1,7 +1,16 @@
 import type { z } from 'zod';
 import { composeConsultSchema, type ComposeConsult } from '../shared/api/index.ts';
 import { fromBase64 } from '../shared/pki/index.ts';
-import { BLOOD_PRESSURE_PANEL, ECG_LEADS, LOINC, MDC, VITAL_SIGNS, WAVEFORMS, type VitalSign, type Waveform } from '../shared/protocol/fhir/index.ts';
+import {
+  BLOOD_PRESSURE_PANEL,
+  ECG_LEADS,
+  LOINC,
+  MDC,
+  VITAL_SIGNS,
+  WAVEFORMS,
+  type VitalSign,
+  type Waveform,
+} from '../shared/protocol/fhir/index.ts';
 
 /**
  * A consult request as a clinic system sends it: the FHIR resources of the case (Patient, ServiceRequest, Observations,
@@ -10,24 +19,38 @@ import { BLOOD_PRESSURE_PANEL, ECG_LEADS, LOINC, MDC, VITAL_SIGNS, WAVEFORMS, ty
  * resources it writes. Problems name the place by JSON pointer and never quote a value: they are about a patient.
  */
 export type ConsultInput = Omit<ComposeConsult, 'expertId'>;
-export interface ConsultInputProblem { readonly pointer: string; readonly detail: string }
+export interface ConsultInputProblem {
+  readonly pointer: string;
+  readonly detail: string;
+}
 export type ConsultInputResult = { ok: true; value: ConsultInput } | { ok: false; problems: ConsultInputProblem[] };
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const objects = (value: unknown): Json[] => (Array.isArray(value) ? value.map((v: unknown) => (isObject(v) ? v : {})) : []);
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const objects = (value: unknown): Json[] =>
+  Array.isArray(value) ? value.map((v: unknown) => (isObject(v) ? v : {})) : [];
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value : undefined;
 
 const READ_TYPES = ['Patient', 'ServiceRequest', 'Observation', 'DocumentReference'];
 const SIGN_BY_CODE = new Map(Object.entries(VITAL_SIGNS).map(([sign, v]) => [v.code as string, sign as VitalSign]));
 const WAVEFORM_BY_CODE = new Map(Object.entries(WAVEFORMS).map(([kind, w]) => [w.code as string, kind as Waveform]));
-const LEAD_BY_CODE = new Map(Object.entries(ECG_LEADS).map(([lead, code]) => [code as string, lead as keyof typeof ECG_LEADS]));
+const LEAD_BY_CODE = new Map(
+  Object.entries(ECG_LEADS).map(([lead, code]) => [code as string, lead as keyof typeof ECG_LEADS]),
+);
 /** Any expert id the schema takes: the expert is the caller's to name, not the resources'. */
 const SOME_EXPERT = 'clinic-x.expert';
 
 /** The first coding of a CodeableConcept in `system` with one of `codes`. */
-function coded(concept: unknown, system: string, codes: ReadonlySet<string> | ReadonlyMap<string, unknown>): string | undefined {
-  return objects(isObject(concept) ? concept.coding : undefined).map((c) => (c.system === system && typeof c.code === 'string' && codes.has(c.code) ? c.code : undefined)).find(Boolean);
+function coded(
+  concept: unknown,
+  system: string,
+  codes: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+): string | undefined {
+  return objects(isObject(concept) ? concept.coding : undefined)
+    .map((c) => (c.system === system && typeof c.code === 'string' && codes.has(c.code) ? c.code : undefined))
+    .find(Boolean);
 }
 
 /**
@@ -41,7 +64,12 @@ export function readConsultResources(input: unknown): ConsultInputResult {
   const from = (path: string, pointer: string) => sources.set(path, pointer);
 
   if (!isObject(input) || !Array.isArray(input.resources)) {
-    return { ok: false, problems: [{ pointer: isObject(input) ? '/resources' : '', detail: 'expected { priority?, resources: [FHIR resources] }' }] };
+    return {
+      ok: false,
+      problems: [
+        { pointer: isObject(input) ? '/resources' : '', detail: 'expected { priority?, resources: [FHIR resources] }' },
+      ],
+    };
   }
   const byType = new Map<string, { resource: Json; pointer: string }[]>(READ_TYPES.map((t) => [t, []]));
   input.resources.forEach((resource: unknown, index) => {
@@ -49,7 +77,11 @@ export function readConsultResources(input: unknown): ConsultInputResult {
     const type = isObject(resource) ? resource.resourceType : undefined;
     const list = typeof type === 'string' ? byType.get(type) : undefined;
     if (list) list.push({ resource: resource as Json, pointer });
-    else fail(`${pointer}/resourceType`, `${typeof type === 'string' ? type : 'a resource without a resourceType'} is not read here: give Patient, ServiceRequest, Observation and DocumentReference resources`);
+    else
+      fail(
+        `${pointer}/resourceType`,
+        `${typeof type === 'string' ? type : 'a resource without a resourceType'} is not read here: give Patient, ServiceRequest, Observation and DocumentReference resources`,
+      );
   });
   const one = (type: string) => {
     const [first, ...more] = byType.get(type)!;
@@ -87,22 +119,41 @@ export function readConsultResources(input: unknown): ConsultInputResult {
       from(`${path}/effective`, effectivePointer);
     } else if (sign) {
       const path = `vitals/${vitals.length}`;
-      vitals.push({ sign, value: quantity(resource.valueQuantity, VITAL_SIGNS[sign].unit, `${pointer}/valueQuantity`, fail), effective });
+      vitals.push({
+        sign,
+        value: quantity(resource.valueQuantity, VITAL_SIGNS[sign].unit, `${pointer}/valueQuantity`, fail),
+        effective,
+      });
       from(path, pointer);
       from(`${path}/value`, `${pointer}/valueQuantity/value`);
       from(`${path}/effective`, effectivePointer);
     } else if (kind) {
       const path = `waveforms/${waveforms.length}`;
-      waveforms.push({ ...readWaveform(resource, pointer, kind, fail, (p, source) => from(`${path}/${p}`, source)), effective });
+      waveforms.push({
+        ...readWaveform(resource, pointer, kind, fail, (p, source) => from(`${path}/${p}`, source)),
+        effective,
+      });
       from(path, pointer);
       from(`${path}/effective`, effectivePointer);
     } else {
-      fail(`${pointer}/code`, 'not a measurement this connector forwards: a vital sign (LOINC 8867-4, 9279-1, 8310-5, 59408-5, 29463-7, 2339-0, 8480-6, 8462-4), '
-        + `the blood pressure panel (LOINC ${BLOOD_PRESSURE_PANEL.code}) or a waveform (MDC ${WAVEFORMS.ecg.code} ECG, ${WAVEFORMS.pleth.code} plethysmogram)`);
+      fail(
+        `${pointer}/code`,
+        'not a measurement this connector forwards: a vital sign (LOINC 8867-4, 9279-1, 8310-5, 59408-5, 29463-7, 2339-0, 8480-6, 8462-4), ' +
+          `the blood pressure panel (LOINC ${BLOOD_PRESSURE_PANEL.code}) or a waveform (MDC ${WAVEFORMS.ecg.code} ECG, ${WAVEFORMS.pleth.code} plethysmogram)`,
+      );
     }
   }
-  const attachments = byType.get('DocumentReference')!.map(({ resource, pointer }, index) => readDocument(resource, pointer, fail, (p, source) => from(`attachments/${index}${p}`, source)));
-  for (const [key, list] of [['vitals', vitals], ['bloodPressure', bloodPressure], ['waveforms', waveforms], ['attachments', attachments]] as const) {
+  const attachments = byType
+    .get('DocumentReference')!
+    .map(({ resource, pointer }, index) =>
+      readDocument(resource, pointer, fail, (p, source) => from(`attachments/${index}${p}`, source)),
+    );
+  for (const [key, list] of [
+    ['vitals', vitals],
+    ['bloodPressure', bloodPressure],
+    ['waveforms', waveforms],
+    ['attachments', attachments],
+  ] as const) {
     if (list.length > 0) value[key] = list;
     from(key, '/resources');
   }
@@ -141,7 +192,8 @@ type From = (path: string, pointer: string) => void;
 /** What the compose form has one of is read from the first entry; a second is refused, never dropped unread. */
 function onlyOne(resource: Json, field: string, pointer: string, fail: Fail): void {
   const list = resource[field];
-  if (Array.isArray(list) && list.length > 1) fail(`${pointer}/${field}/1`, `only one ${field} is carried; give the others in a note, or as files`);
+  if (Array.isArray(list) && list.length > 1)
+    fail(`${pointer}/${field}/1`, `only one ${field} is carried; give the others in a note, or as files`);
 }
 
 function readPatient(resource: Json, pointer: string, fail: Fail, from: From): Json {
@@ -150,7 +202,10 @@ function readPatient(resource: Json, pointer: string, fail: Fail, from: From): J
   const family = name?.family;
   const given = name?.given;
   if (!name || (text(name.text) && (family === undefined || given === undefined))) {
-    fail(`${pointer}/name/0`, 'the patient\'s family and given names are required (name[0].family and name[0].given; name.text alone is not enough)');
+    fail(
+      `${pointer}/name/0`,
+      "the patient's family and given names are required (name[0].family and name[0].given; name.text alone is not enough)",
+    );
   }
   from('patient', pointer);
   from('patient/family', `${pointer}/name/0/family`);
@@ -158,7 +213,8 @@ function readPatient(resource: Json, pointer: string, fail: Fail, from: From): J
   from('patient/gender', `${pointer}/gender`);
   from('patient/birthDate', `${pointer}/birthDate`);
   const birthDate = resource.birthDate;
-  if (typeof birthDate !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(birthDate)) fail(`${pointer}/birthDate`, 'a full birth date (YYYY-MM-DD) is required');
+  if (typeof birthDate !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(birthDate))
+    fail(`${pointer}/birthDate`, 'a full birth date (YYYY-MM-DD) is required');
   const identifiers = objects(resource.identifier).map((identifier, index) => {
     from(`patient/identifiers/${index}`, `${pointer}/identifier/${index}`);
     from(`patient/identifiers/${index}/system`, `${pointer}/identifier/${index}/system`);
@@ -167,7 +223,9 @@ function readPatient(resource: Json, pointer: string, fail: Fail, from: From): J
   });
   from('patient/identifiers', `${pointer}/identifier`);
   return {
-    family, given, birthDate,
+    family,
+    given,
+    birthDate,
     // FHIR leaves the gender out when it is not known.
     gender: resource.gender ?? 'unknown',
     ...(identifiers.length > 0 && { identifiers }),
@@ -180,17 +238,26 @@ function readService(resource: Json, pointer: string, fail: Fail, from: From): J
   const reasonCode = objects(resource.reasonCode)[0];
   const coding = objects(reasonCode?.coding)[0];
   const reason = text(reasonCode?.text) ?? coding?.display;
-  if (reason === undefined) fail(`${pointer}/reasonCode`, 'the reason for the consult is required (reasonCode[0].text)');
-  from('reason', text(reasonCode?.text) === undefined ? `${pointer}/reasonCode/0/coding/0/display` : `${pointer}/reasonCode/0/text`);
+  if (reason === undefined)
+    fail(`${pointer}/reasonCode`, 'the reason for the consult is required (reasonCode[0].text)');
+  from(
+    'reason',
+    text(reasonCode?.text) === undefined ? `${pointer}/reasonCode/0/coding/0/display` : `${pointer}/reasonCode/0/text`,
+  );
   const note = objects(resource.note)[0];
   from('question', `${pointer}/note/0/text`);
   return { reason, ...(note?.text !== undefined && { question: note.text }) };
 }
 
 /** The priority given beside the resources, or the ServiceRequest's; they must not differ. */
-function readPriority(given: unknown, service: { resource: Json; pointer: string } | undefined, fail: Fail): { value: unknown; pointer: string } {
+function readPriority(
+  given: unknown,
+  service: { resource: Json; pointer: string } | undefined,
+  fail: Fail,
+): { value: unknown; pointer: string } {
   const requested = service?.resource.priority;
-  if (given !== undefined && requested !== undefined && given !== requested) fail('/priority', `differs from ${service!.pointer}/priority: give one, or the same`);
+  if (given !== undefined && requested !== undefined && given !== requested)
+    fail('/priority', `differs from ${service!.pointer}/priority: give one, or the same`);
   if (given !== undefined) return { value: given, pointer: '/priority' };
   if (requested !== undefined) return { value: requested, pointer: `${service!.pointer}/priority` };
   return { value: 'routine', pointer: '/priority' };
@@ -203,7 +270,8 @@ function quantity(value: unknown, unit: string, pointer: string, fail: Fail): un
     return undefined;
   }
   const given = value.code ?? value.unit;
-  if (given !== unit) fail(`${pointer}/${value.code === undefined ? 'unit' : 'code'}`, `the unit must be ${unit} (UCUM)`);
+  if (given !== unit)
+    fail(`${pointer}/${value.code === undefined ? 'unit' : 'code'}`, `the unit must be ${unit} (UCUM)`);
   return value.value;
 }
 
@@ -212,7 +280,10 @@ function readBloodPressure(resource: Json, pointer: string, fail: Fail): Json {
   const part = (sign: 'systolicBloodPressure' | 'diastolicBloodPressure') => {
     const index = components.findIndex((c) => coded(c.code, LOINC, new Set([VITAL_SIGNS[sign].code])));
     if (index < 0) {
-      fail(`${pointer}/component`, `the ${sign === 'systolicBloodPressure' ? 'systolic' : 'diastolic'} component (LOINC ${VITAL_SIGNS[sign].code}) is required`);
+      fail(
+        `${pointer}/component`,
+        `the ${sign === 'systolicBloodPressure' ? 'systolic' : 'diastolic'} component (LOINC ${VITAL_SIGNS[sign].code}) is required`,
+      );
       return undefined;
     }
     return quantity(components[index]!.valueQuantity, 'mm[Hg]', `${pointer}/component/${index}/valueQuantity`, fail);
@@ -227,8 +298,18 @@ function readWaveform(resource: Json, pointer: string, kind: Waveform, fail: Fai
   const series = objects(resource.component).map((component, index) => {
     const at = `${pointer}/component/${index}`;
     from(`series/${index}`, at);
-    const code = coded(component.code, MDC, new Map([...(kind === 'ecg' ? LEAD_BY_CODE : []), [definition.code, undefined]]));
-    if (code === undefined) fail(`${at}/code`, kind === 'ecg' ? 'an ECG lead (MDC_ECG_ELEC_POTL_*) or MDC 131328 is required' : `MDC ${definition.code} is required`);
+    const code = coded(
+      component.code,
+      MDC,
+      new Map([...(kind === 'ecg' ? LEAD_BY_CODE : []), [definition.code, undefined]]),
+    );
+    if (code === undefined)
+      fail(
+        `${at}/code`,
+        kind === 'ecg'
+          ? 'an ECG lead (MDC_ECG_ELEC_POTL_*) or MDC 131328 is required'
+          : `MDC ${definition.code} is required`,
+      );
     const lead = code === undefined ? undefined : LEAD_BY_CODE.get(code);
     const sampled = isObject(component.valueSampledData) ? component.valueSampledData : undefined;
     if (!sampled) {
@@ -236,15 +317,22 @@ function readWaveform(resource: Json, pointer: string, kind: Waveform, fail: Fai
       return { samples: [] };
     }
     if (index === 0) periodMs = sampled.period;
-    else if (sampled.period !== periodMs) fail(`${at}/valueSampledData/period`, 'every series of a waveform must have the same period');
-    if ((sampled.dimensions ?? 1) !== 1) fail(`${at}/valueSampledData/dimensions`, 'only one dimension per series is read: give each lead its own component');
+    else if (sampled.period !== periodMs)
+      fail(`${at}/valueSampledData/period`, 'every series of a waveform must have the same period');
+    if ((sampled.dimensions ?? 1) !== 1)
+      fail(
+        `${at}/valueSampledData/dimensions`,
+        'only one dimension per series is read: give each lead its own component',
+      );
     const origin = isObject(sampled.origin) ? sampled.origin : {};
     const originUnit = origin.code ?? origin.unit;
-    if (originUnit !== undefined && originUnit !== definition.unit) fail(`${at}/valueSampledData/origin`, `the unit must be ${definition.unit}`);
+    if (originUnit !== undefined && originUnit !== definition.unit)
+      fail(`${at}/valueSampledData/origin`, `the unit must be ${definition.unit}`);
     const base = typeof origin.value === 'number' ? origin.value : 0;
     const factor = typeof sampled.factor === 'number' ? sampled.factor : 1;
     const points = typeof sampled.data === 'string' ? sampled.data.split(/\s+/).filter(Boolean) : [];
-    if (points.some((p) => !Number.isFinite(Number(p)))) fail(`${at}/valueSampledData/data`, 'every sample must be a number (E, L and U, no value, cannot be forwarded)');
+    if (points.some((p) => !Number.isFinite(Number(p))))
+      fail(`${at}/valueSampledData/data`, 'every sample must be a number (E, L and U, no value, cannot be forwarded)');
     from(`series/${index}/samples`, `${at}/valueSampledData/data`);
     from(`series/${index}/lead`, `${at}/code`);
     return { ...(lead && { lead }), samples: points.map((p) => base + factor * Number(p)) };
@@ -261,7 +349,10 @@ function readDocument(resource: Json, pointer: string, fail: Fail, from: From): 
   const attachment = objects(resource.content)[0]?.attachment;
   const a = isObject(attachment) ? attachment : {};
   from('', at);
-  from('/title', a.title === undefined && resource.description !== undefined ? `${pointer}/description` : `${at}/title`);
+  from(
+    '/title',
+    a.title === undefined && resource.description !== undefined ? `${pointer}/description` : `${at}/title`,
+  );
   from('/contentType', `${at}/contentType`);
   from('/base64', `${at}/data`);
   if (typeof a.data !== 'string') {
@@ -270,6 +361,12 @@ function readDocument(resource: Json, pointer: string, fail: Fail, from: From): 
   }
   const bytes = fromBase64(a.data);
   if (!bytes) fail(`${at}/data`, 'not base64');
-  else if (a.size !== undefined && a.size !== bytes.length) fail(`${at}/size`, `differs from the ${bytes.length} bytes of data`);
-  return { title: a.title ?? resource.description, contentType: a.contentType, base64: a.data.replace(/\s+/g, ''), size: bytes?.length ?? 0 };
+  else if (a.size !== undefined && a.size !== bytes.length)
+    fail(`${at}/size`, `differs from the ${bytes.length} bytes of data`);
+  return {
+    title: a.title ?? resource.description,
+    contentType: a.contentType,
+    base64: a.data.replace(/\s+/g, ''),
+    size: bytes?.length ?? 0,
+  };
 }

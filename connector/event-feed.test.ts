@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CaseStore } from '../main/node/index.ts';
-import { openDatabase, createSqliteTransportStore, type SqliteDatabase, type StoredMessage, type TransportStore } from '../transport/index.ts';
+import {
+  openDatabase,
+  createSqliteTransportStore,
+  type SqliteDatabase,
+  type StoredMessage,
+  type TransportStore,
+} from '../transport/index.ts';
 import { openEventFeed, type EventFeed } from './event-feed.ts';
 import { openTestStore } from './testing/test-store.ts';
 
@@ -13,7 +19,13 @@ const caseId = randomUUID();
 
 function storedMessage(messageId: string, rtsType: string): StoredMessage {
   return {
-    properties: { message_id: messageId, user_id: 'ws-1', creation_time: 1, content_type: 'application/pkcs7-mime', application_properties: { rtsType } },
+    properties: {
+      message_id: messageId,
+      user_id: 'ws-1',
+      creation_time: 1,
+      content_type: 'application/pkcs7-mime',
+      application_properties: { rtsType },
+    },
     body: new TextEncoder().encode(PATIENT),
   };
 }
@@ -26,17 +38,55 @@ let feed: EventFeed;
 
 const all = () => feed.read(0, 1000);
 const eventCount = () => (db.prepare('select count(*) as n from connector_events').get() as { n: number }).n;
-const addIn = (messageId: string, state: 'verified' | 'rejected', extra: { reason?: 'bad-signature'; detail?: string } = {}) =>
-  cases.addMessage({ messageId, caseId, direction: 'in', type: 'consult.status', status: 'accepted', sequence: 1, state, ...extra, createdAt: 5 });
+const addIn = (
+  messageId: string,
+  state: 'verified' | 'rejected',
+  extra: { reason?: 'bad-signature'; detail?: string } = {},
+) =>
+  cases.addMessage({
+    messageId,
+    caseId,
+    direction: 'in',
+    type: 'consult.status',
+    status: 'accepted',
+    sequence: 1,
+    state,
+    ...extra,
+    createdAt: 5,
+  });
 const addOut = (messageId: string) =>
-  cases.addMessage({ messageId, caseId, direction: 'out', type: 'consult.report', status: 'completed', sequence: 2, state: 'queued', createdAt: 6 });
-const enqueue = (messageId: string) => transport.outbox.enqueue({ messageId, orderKey: caseId, address: '/exchange/rts.uplink/ws-1', message: storedMessage(messageId, 'consult.report') });
-const publish = (id: string) => db.prepare(`insert into connector_publications values (?, 'full', 'queued', 1, 20, null, null, 1, 1)`).run(id);
+  cases.addMessage({
+    messageId,
+    caseId,
+    direction: 'out',
+    type: 'consult.report',
+    status: 'completed',
+    sequence: 2,
+    state: 'queued',
+    createdAt: 6,
+  });
+const enqueue = (messageId: string) =>
+  transport.outbox.enqueue({
+    messageId,
+    orderKey: caseId,
+    address: '/exchange/rts.uplink/ws-1',
+    message: storedMessage(messageId, 'consult.report'),
+  });
+const publish = (id: string) =>
+  db.prepare(`insert into connector_publications values (?, 'full', 'queued', 1, 20, null, null, 1, 1)`).run(id);
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'rts-feed-'));
   ({ db, transport, cases, feed } = openTestStore(join(dir, 'store.db')));
-  cases.create({ caseId, role: 'expert', status: 'requested', applicantId: 'clinic-b.dr-berg', expertId: 'clinic-a.dr-ahmed', createdAt: 1, mySequence: 0 });
+  cases.create({
+    caseId,
+    role: 'expert',
+    status: 'requested',
+    applicantId: 'clinic-b.dr-berg',
+    expertId: 'clinic-a.dr-ahmed',
+    createdAt: 1,
+    mySequence: 0,
+  });
 });
 afterEach(() => {
   feed.dispose();
@@ -49,13 +99,31 @@ describe('event triggers', () => {
     const id = randomUUID();
     addIn(id, 'verified');
     addIn(id, 'verified'); // a redelivery is not stored again
-    expect(all()).toEqual([{ cursor: 1, type: 'consult.received', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/), caseId, messageId: id, messageType: 'consult.status', state: 'accepted' }]);
+    expect(all()).toEqual([
+      {
+        cursor: 1,
+        type: 'consult.received',
+        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+        caseId,
+        messageId: id,
+        messageType: 'consult.status',
+        state: 'accepted',
+      },
+    ]);
   });
 
   it('records a refused consult message with its reason code, never its detail', () => {
     const id = randomUUID();
     addIn(id, 'rejected', { reason: 'bad-signature', detail: `signed by someone else for ${PATIENT}` });
-    expect(all()).toEqual([expect.objectContaining({ type: 'consult.refused', caseId, messageId: id, messageType: 'consult.status', reason: 'bad-signature' })]);
+    expect(all()).toEqual([
+      expect.objectContaining({
+        type: 'consult.refused',
+        caseId,
+        messageId: id,
+        messageType: 'consult.status',
+        reason: 'bad-signature',
+      }),
+    ]);
     expect(JSON.stringify(all())).not.toContain('Begum');
   });
 
@@ -72,13 +140,22 @@ describe('event triggers', () => {
       { type: 'consult.message-state', state: 'delivered', reason: undefined },
       { type: 'consult.message-state', state: 'rejected', reason: 'decrypt-failed' },
     ]);
-    expect(all().every((e) => e.caseId === caseId && e.messageId === id && e.messageType === 'consult.report')).toBe(true);
+    expect(all().every((e) => e.caseId === caseId && e.messageId === id && e.messageType === 'consult.report')).toBe(
+      true,
+    );
     expect(JSON.stringify(all())).not.toContain('Begum');
   });
 
   it('records a dead letter, dropping a message id that is not a UUID and the free-text detail', () => {
     const id = randomUUID();
-    const letter = (messageId: string) => ({ messageId, source: 'downlink', reason: 'cms-malformed' as const, detail: `garbage about ${PATIENT}`, message: storedMessage(messageId, 'consult.request'), receivedAt: 1 });
+    const letter = (messageId: string) => ({
+      messageId,
+      source: 'downlink',
+      reason: 'cms-malformed' as const,
+      detail: `garbage about ${PATIENT}`,
+      message: storedMessage(messageId, 'consult.request'),
+      receivedAt: 1,
+    });
     transport.deadLetters.add(letter(id));
     transport.deadLetters.add(letter(PATIENT));
     expect(all().map(({ cursor: _c, at: _a, ...rest }) => rest)).toEqual([
@@ -88,7 +165,7 @@ describe('event triggers', () => {
     expect(JSON.stringify(all())).not.toContain('Begum');
   });
 
-  it('records a message the outbox gave up on, once, with the kind of failure instead of the broker\'s words', () => {
+  it("records a message the outbox gave up on, once, with the kind of failure instead of the broker's words", () => {
     const [consult, other, third] = [randomUUID(), randomUUID(), randomUUID()];
     addOut(consult);
     enqueue(consult);
@@ -99,7 +176,11 @@ describe('event triggers', () => {
     transport.outbox.fail(consult, 'rejected by the broker again'); // already failed
     transport.outbox.fail(other, 'released by the broker 10 times');
     transport.outbox.fail(third, 'something else');
-    expect(all().filter((e) => e.type === 'message.failed').map(({ caseId: c, messageId, reason, messageType }) => ({ c, messageId, reason, messageType }))).toEqual([
+    expect(
+      all()
+        .filter((e) => e.type === 'message.failed')
+        .map(({ caseId: c, messageId, reason, messageType }) => ({ c, messageId, reason, messageType })),
+    ).toEqual([
       { c: caseId, messageId: consult, reason: 'broker-refused', messageType: 'consult.report' },
       { c: undefined, messageId: other, reason: 'delivery-limit', messageType: 'consult.report' },
       { c: undefined, messageId: third, reason: 'send-failed', messageType: 'consult.report' },
@@ -112,7 +193,9 @@ describe('event triggers', () => {
     db.prepare(`update connector_publications set state = 'sent' where publication_id = 'pub-1'`).run();
     db.prepare(`update connector_publications set updated_at = 2 where publication_id = 'pub-1'`).run();
     db.prepare(`update connector_publications set state = 'sent' where publication_id = 'pub-1'`).run(); // the same state again
-    db.prepare(`update connector_publications set state = 'rejected', reason = 'not-authorized', detail = ? where publication_id = 'pub-1'`).run(PATIENT);
+    db.prepare(
+      `update connector_publications set state = 'rejected', reason = 'not-authorized', detail = ? where publication_id = 'pub-1'`,
+    ).run(PATIENT);
     expect(all().map(({ type, publicationId, state, reason }) => ({ type, publicationId, state, reason }))).toEqual([
       { type: 'publication.queued', publicationId: 'pub-1', state: 'queued', reason: undefined },
       { type: 'publication.state', publicationId: 'pub-1', state: 'sent', reason: undefined },
@@ -122,11 +205,13 @@ describe('event triggers', () => {
 
   it('writes the event in the transaction of its cause: seen inside it, gone with its rollback', () => {
     const id = randomUUID();
-    expect(() => db.transaction(() => {
-      addIn(id, 'verified');
-      expect(eventCount()).toBe(1);
-      throw new Error('crash before commit');
-    })()).toThrow('crash before commit');
+    expect(() =>
+      db.transaction(() => {
+        addIn(id, 'verified');
+        expect(eventCount()).toBe(1);
+        throw new Error('crash before commit');
+      })(),
+    ).toThrow('crash before commit');
     expect(eventCount()).toBe(0);
     expect(cases.message(id)).toBeUndefined();
     expect(feed.range()).toEqual({ last: 0 });

@@ -21,8 +21,14 @@ import { migrate, type SqliteDatabase } from '../transport/index.ts';
  * A refused consult message of a known case gives both message.refused and consult.refused (same message id).
  */
 export const FEED_EVENT_TYPES = [
-  'consult.received', 'consult.refused', 'consult.queued', 'consult.message-state',
-  'message.refused', 'message.failed', 'publication.queued', 'publication.state',
+  'consult.received',
+  'consult.refused',
+  'consult.queued',
+  'consult.message-state',
+  'message.refused',
+  'message.failed',
+  'publication.queued',
+  'publication.state',
 ] as const;
 export type FeedEventType = (typeof FEED_EVENT_TYPES)[number];
 
@@ -74,19 +80,25 @@ const HEX = '[0-9a-f]';
 const UUID_GLOB = [8, 4, 4, 4, 12].map((n) => HEX.repeat(n)).join('-');
 const uuid = (x: string) => `(case when ${x} glob '${UUID_GLOB}' then ${x} end)`;
 /** Codes: reason codes, message types, states (lower-case words joined by '-' or '.'). */
-const code = (x: string) => `(case when typeof(${x}) = 'text' and length(${x}) between 1 and 64 and ${x} not glob '*[^a-z0-9.-]*' then ${x} end)`;
+const code = (x: string) =>
+  `(case when typeof(${x}) = 'text' and length(${x}) between 1 and 64 and ${x} not glob '*[^a-z0-9.-]*' then ${x} end)`;
 /** Ids the connector makes itself (publications), whose form is not a protocol UUID. */
-const localId = (x: string) => `(case when typeof(${x}) = 'text' and length(${x}) between 1 and 64 and ${x} not glob '*[^A-Za-z0-9._:-]*' then ${x} end)`;
-const rtsType = (properties: string) => code(`(case when json_valid(${properties}) then json_extract(${properties}, '$.application_properties.rtsType') end)`);
+const localId = (x: string) =>
+  `(case when typeof(${x}) = 'text' and length(${x}) between 1 and 64 and ${x} not glob '*[^A-Za-z0-9._:-]*' then ${x} end)`;
+const rtsType = (properties: string) =>
+  code(
+    `(case when json_valid(${properties}) then json_extract(${properties}, '$.application_properties.rtsType') end)`,
+  );
 // SQLite's clock, not the connector's: a trigger cannot call back into JavaScript.
 const NOW = `cast(unixepoch('subsec') * 1000 as integer)`;
 
 const event = (columns: Record<string, string>) =>
   `insert into connector_events (at, ${Object.keys(columns).join(', ')}) values (${NOW}, ${Object.values(columns).join(', ')});`;
 
-const MIGRATIONS = [{
-  version: 1,
-  sql: `
+const MIGRATIONS = [
+  {
+    version: 1,
+    sql: `
     create table connector_events (
       seq integer primary key autoincrement, at integer not null, type text not null, case_id text, message_id text,
       publication_id text, message_type text, state text, reason text
@@ -128,42 +140,71 @@ const MIGRATIONS = [{
       ${event({ type: `'publication.state'`, publication_id: localId('new.publication_id'), state: code('new.state'), reason: code('new.reason') })}
     end;
   `,
-}];
+  },
+];
 
 /** The tables whose changes are events; their owners create them before the feed is opened. */
 const SOURCE_TABLES = ['case_messages', 'dead_letters', 'outbox', 'connector_publications'];
 
 interface EventRow {
-  seq: number; at: number; type: FeedEventType; case_id: string | null; message_id: string | null; publication_id: string | null;
-  message_type: string | null; state: string | null; reason: string | null;
+  seq: number;
+  at: number;
+  type: FeedEventType;
+  case_id: string | null;
+  message_id: string | null;
+  publication_id: string | null;
+  message_type: string | null;
+  state: string | null;
+  reason: string | null;
 }
 
 const toEvent = (r: EventRow): FeedEvent => ({
-  cursor: r.seq, type: r.type, at: new Date(r.at).toISOString(),
-  ...(r.case_id !== null && { caseId: r.case_id }), ...(r.message_id !== null && { messageId: r.message_id }),
-  ...(r.publication_id !== null && { publicationId: r.publication_id }), ...(r.message_type !== null && { messageType: r.message_type }),
-  ...(r.state !== null && { state: r.state }), ...(r.reason !== null && { reason: r.reason }),
+  cursor: r.seq,
+  type: r.type,
+  at: new Date(r.at).toISOString(),
+  ...(r.case_id !== null && { caseId: r.case_id }),
+  ...(r.message_id !== null && { messageId: r.message_id }),
+  ...(r.publication_id !== null && { publicationId: r.publication_id }),
+  ...(r.message_type !== null && { messageType: r.message_type }),
+  ...(r.state !== null && { state: r.state }),
+  ...(r.reason !== null && { reason: r.reason }),
 });
 
 function requireCount(name: string, value: number, min: number, max: number): void {
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`${name}: must be a whole number from ${min} to ${max} (got ${String(value)})`);
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    throw new RangeError(`${name}: must be a whole number from ${min} to ${max} (got ${String(value)})`);
 }
 
-export function openEventFeed(db: SqliteDatabase, options: { retainDays?: number; maxEvents?: number } = {}): EventFeed {
+export function openEventFeed(
+  db: SqliteDatabase,
+  options: { retainDays?: number; maxEvents?: number } = {},
+): EventFeed {
   const retainDays = options.retainDays ?? 30;
   const maxEvents = options.maxEvents ?? 1_000_000;
-  if (!(retainDays > 0) || !Number.isFinite(retainDays)) throw new RangeError(`retainDays: must be a positive number of days (got ${String(retainDays)})`);
+  if (!(retainDays > 0) || !Number.isFinite(retainDays))
+    throw new RangeError(`retainDays: must be a positive number of days (got ${String(retainDays)})`);
   requireCount('maxEvents', maxEvents, 1, Number.MAX_SAFE_INTEGER);
-  const exists = db.prepare<[string], { name: string }>(`select name from sqlite_master where type = 'table' and name = ?`);
+  const exists = db.prepare<[string], { name: string }>(
+    `select name from sqlite_master where type = 'table' and name = ?`,
+  );
   const missing = SOURCE_TABLES.filter((t) => !exists.get(t));
-  if (missing.length > 0) throw new Error(`the event feed needs the tables ${missing.join(', ')}: open the case store, the transport store and the publications before it`);
+  if (missing.length > 0)
+    throw new Error(
+      `the event feed needs the tables ${missing.join(', ')}: open the case store, the transport store and the publications before it`,
+    );
   migrate(db, 'connector-events', MIGRATIONS);
 
-  const select = db.prepare<[number, number], EventRow>('select * from connector_events where seq > ? order by seq limit ?');
+  const select = db.prepare<[number, number], EventRow>(
+    'select * from connector_events where seq > ? order by seq limit ?',
+  );
   const first = db.prepare<[], { seq: number | null }>('select min(seq) as seq from connector_events');
   // AUTOINCREMENT keeps the highest seq ever given here, also once its row is pruned.
-  const last = db.prepare<[], { seq: number }>(`select coalesce((select seq from sqlite_sequence where name = 'connector_events'), 0) as seq`);
-  const prune = db.prepare<[number, number]>('delete from connector_events where at < ? or seq <= (select max(seq) from connector_events) - ?');
+  const last = db.prepare<[], { seq: number }>(
+    `select coalesce((select seq from sqlite_sequence where name = 'connector_events'), 0) as seq`,
+  );
+  const prune = db.prepare<[number, number]>(
+    'delete from connector_events where at < ? or seq <= (select max(seq) from connector_events) - ?',
+  );
 
   const read = (after: number, limit: number) => {
     requireCount('after', after, 0, Number.MAX_SAFE_INTEGER);
@@ -172,7 +213,10 @@ export function openEventFeed(db: SqliteDatabase, options: { retainDays?: number
   };
   const lastSeq = () => last.get()?.seq ?? 0;
 
-  interface Waiter { readonly after: number; check(): void }
+  interface Waiter {
+    readonly after: number;
+    check(): void;
+  }
   const waiters = new Set<Waiter>();
   let disposed = false;
 
@@ -183,7 +227,8 @@ export function openEventFeed(db: SqliteDatabase, options: { retainDays?: number
       return { ...(oldest !== null && { first: oldest }), last: lastSeq() };
     },
     wait(after, timeoutMs, signal, limit = DEFAULT_WAIT_LIMIT) {
-      if (!(timeoutMs >= 0) || timeoutMs > 2_147_483_647) throw new RangeError(`timeoutMs: must be from 0 to 2147483647 (got ${String(timeoutMs)})`);
+      if (!(timeoutMs >= 0) || timeoutMs > 2_147_483_647)
+        throw new RangeError(`timeoutMs: must be from 0 to 2147483647 (got ${String(timeoutMs)})`);
       if (disposed || signal?.aborted) return Promise.resolve([]);
       const ready = read(after, limit);
       if (ready.length > 0) return Promise.resolve(ready);

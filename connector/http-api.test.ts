@@ -17,27 +17,52 @@ describe('the connector API document', () => {
   });
 
   it('describes every route, and its request schemas are the ones the code validates with', () => {
-    const document = parse(readFileSync(DOCUMENT, 'utf8')) as { paths: Record<string, Record<string, { operationId: string; requestBody?: { content: Record<string, { schema: object }> } }>> };
-    for (const route of ROUTES) expect(document.paths[route.path]?.[route.method.toLowerCase()]?.operationId, route.path).toBe(route.operationId);
+    const document = parse(readFileSync(DOCUMENT, 'utf8')) as {
+      paths: Record<
+        string,
+        Record<string, { operationId: string; requestBody?: { content: Record<string, { schema: object }> } }>
+      >;
+    };
+    for (const route of ROUTES)
+      expect(document.paths[route.path]?.[route.method.toLowerCase()]?.operationId, route.path).toBe(route.operationId);
     const ajv = new Ajv2020({ strict: false });
     const consult = ajv.compile(document.paths['/v1/consults']!.post!.requestBody!.content['application/json']!.schema);
     const route = ROUTES.find((r) => r.operationId === 'createConsult')!;
     const good = { from: 'clinic-c.dr-dahl', to: 'clinic-a.dr-ahmed', resources: [{ resourceType: 'Patient' }] };
-    const bad = [{ ...good, to: 'nobody' }, { ...good, resources: [] }, { ...good, extra: 1 }, { from: good.from, resources: good.resources }];
+    const bad = [
+      { ...good, to: 'nobody' },
+      { ...good, resources: [] },
+      { ...good, extra: 1 },
+      { from: good.from, resources: good.resources },
+    ];
     expect(consult(good)).toBe(true);
     expect(route.body!.safeParse(good).success).toBe(true);
     for (const b of bad) {
       expect(consult(b), JSON.stringify(b)).toBe(false);
       expect(route.body!.safeParse(b).success, JSON.stringify(b)).toBe(false);
     }
-    expect(buildOpenApiDocument('x')).toMatchObject({ openapi: '3.1.0', components: { securitySchemes: { bearer: { scheme: 'bearer' } } } });
+    expect(buildOpenApiDocument('x')).toMatchObject({
+      openapi: '3.1.0',
+      components: { securitySchemes: { bearer: { scheme: 'bearer' } } },
+    });
   });
 });
 
 describe('the connector API over HTTP', () => {
   let api: ConnectorApi;
   let url: string;
-  const state = { endpointId: 'clinic-c', region: 'Test', connection: { status: 'online', since: new Date().toISOString() }, registration: { state: 'accepted' }, directory: { experts: 0 }, outbox: { waiting: 0, failed: 0 }, refused: 0, practitioners: 1, crl: { state: 'current' }, events: { last: 0 } };
+  const state = {
+    endpointId: 'clinic-c',
+    region: 'Test',
+    connection: { status: 'online', since: new Date().toISOString() },
+    registration: { state: 'accepted' },
+    directory: { experts: 0 },
+    outbox: { waiting: 0, failed: 0 },
+    refused: 0,
+    practitioners: 1,
+    crl: { state: 'current' },
+    events: { last: 0 },
+  };
   const queued: unknown[] = [];
   // The HTTP layer alone: a core that answers state and records what would have been queued.
   const core = {
@@ -50,7 +75,14 @@ describe('the connector API over HTTP', () => {
   } as unknown as ConnectorCore;
 
   beforeAll(async () => {
-    api = await startConnectorApi({ core, host: '127.0.0.1', port: 0, token: 'the-token-0123456789', maxRequestBytes: 4096, version: 'test' });
+    api = await startConnectorApi({
+      core,
+      host: '127.0.0.1',
+      port: 0,
+      token: 'the-token-0123456789',
+      maxRequestBytes: 4096,
+      version: 'test',
+    });
     url = `http://127.0.0.1:${api.port}`;
   });
   afterAll(() => api.close());
@@ -59,7 +91,9 @@ describe('the connector API over HTTP', () => {
 
   it('answers only with the token, and serves its document without one', async () => {
     expect((await fetch(`${url}/v1/state`)).status).toBe(401);
-    expect((await fetch(`${url}/v1/state`, { headers: { authorization: 'Bearer the-token-0123456788' } })).status).toBe(401);
+    expect((await fetch(`${url}/v1/state`, { headers: { authorization: 'Bearer the-token-0123456788' } })).status).toBe(
+      401,
+    );
     const ok = await fetch(`${url}/v1/state`, { headers: auth });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ endpointId: 'clinic-c' });
@@ -69,22 +103,39 @@ describe('the connector API over HTTP', () => {
   });
 
   it('refuses bad bodies with a problem naming the field, before the core sees them', async () => {
-    const post = (body: string, type = 'application/json', headers: Record<string, string> = {}) => fetch(`${url}/v1/consults`, { method: 'POST', headers: { ...auth, 'content-type': type, ...headers }, body });
+    const post = (body: string, type = 'application/json', headers: Record<string, string> = {}) =>
+      fetch(`${url}/v1/consults`, { method: 'POST', headers: { ...auth, 'content-type': type, ...headers }, body });
     const notJson = await post('{"from":');
     expect(notJson.status).toBe(400);
     expect(notJson.headers.get('content-type')).toContain('application/problem+json');
-    expect(await notJson.json()).toMatchObject({ status: 400, code: 'invalid-request', type: 'urn:rts:connector:problem:invalid-request' });
+    expect(await notJson.json()).toMatchObject({
+      status: 400,
+      code: 'invalid-request',
+      type: 'urn:rts:connector:problem:invalid-request',
+    });
     expect((await post('x', 'text/plain')).status).toBe(415);
     const invalid = await post(JSON.stringify({ from: 'clinic-c.dr-dahl', to: 'x', resources: [{}], colour: 'red' }));
     expect(invalid.status).toBe(422);
-    const problem = await invalid.json() as { errors: { pointer: string }[] };
+    const problem = (await invalid.json()) as { errors: { pointer: string }[] };
     expect(problem.errors.map((e) => e.pointer)).toEqual(expect.arrayContaining(['/to', '/colour']));
-    expect((await post(JSON.stringify({ from: 'clinic-c.dr-dahl', to: 'clinic-a.dr-ahmed', resources: [{}] }), 'application/json', { 'idempotency-key': 'k'.repeat(201) })).status).toBe(422);
+    expect(
+      (
+        await post(
+          JSON.stringify({ from: 'clinic-c.dr-dahl', to: 'clinic-a.dr-ahmed', resources: [{}] }),
+          'application/json',
+          { 'idempotency-key': 'k'.repeat(201) },
+        )
+      ).status,
+    ).toBe(422);
     expect(queued).toEqual([]);
   });
 
   it('refuses a body above the limit from its Content-Length, and a chunked one as it grows past it', async () => {
-    const declared = await fetch(`${url}/v1/consults`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: 'x'.repeat(5000) });
+    const declared = await fetch(`${url}/v1/consults`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: 'x'.repeat(5000),
+    });
     expect(declared.status).toBe(413);
     const chunks = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -92,7 +143,12 @@ describe('the connector API over HTTP', () => {
         controller.close();
       },
     });
-    const streamed = await fetch(`${url}/v1/consults`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+    const streamed = await fetch(`${url}/v1/consults`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: chunks,
+      duplex: 'half',
+    } as RequestInit);
     expect(streamed.status).toBe(413);
     expect((await fetch(`${url}/v1/state`, { headers: auth })).status).toBe(200);
   });
@@ -110,7 +166,11 @@ describe('the connector API over HTTP', () => {
   });
 
   it('wants the mode said with a CSV body', async () => {
-    const csv = await fetch(`${url}/v1/directory/publications`, { method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: 'local_id\n' });
+    const csv = await fetch(`${url}/v1/directory/publications`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'text/csv' },
+      body: 'local_id\n',
+    });
     expect(csv.status).toBe(422);
     expect(await csv.json()).toMatchObject({ errors: [{ field: 'mode' }] });
   });

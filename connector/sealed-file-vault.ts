@@ -19,7 +19,8 @@ export class SealedVaultError extends Error {
 const FORMAT = 'rts-sealed-vault/1';
 
 export function createSealedFileVault(path: string, masterKey: string): SecretVault {
-  if (masterKey.length < 32) throw new SealedVaultError('the master key must have at least 32 characters (e.g. openssl rand -base64 32)');
+  if (masterKey.length < 32)
+    throw new SealedVaultError('the master key must have at least 32 characters (e.g. openssl rand -base64 32)');
   const key = createHash('sha256').update(`rts-connector-vault:${masterKey}`).digest();
 
   function read(): Record<string, string> {
@@ -30,9 +31,13 @@ export function createSealedFileVault(path: string, masterKey: string): SecretVa
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'));
       decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
       decipher.setAAD(Buffer.from(FORMAT));
-      return JSON.parse(Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]).toString('utf8')) as Record<string, string>;
+      return JSON.parse(
+        Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]).toString('utf8'),
+      ) as Record<string, string>;
     } catch {
-      throw new SealedVaultError(`${path} cannot be opened with this master key (another key, or the file was changed)`);
+      throw new SealedVaultError(
+        `${path} cannot be opened with this master key (another key, or the file was changed)`,
+      );
     }
   }
 
@@ -46,7 +51,15 @@ export function createSealedFileVault(path: string, masterKey: string): SecretVa
     const temporary = `${path}.${process.pid}.tmp`;
     const fd = openSync(temporary, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify({ format: FORMAT, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') }));
+      writeSync(
+        fd,
+        JSON.stringify({
+          format: FORMAT,
+          iv: iv.toString('base64'),
+          tag: cipher.getAuthTag().toString('base64'),
+          data: data.toString('base64'),
+        }),
+      );
       fsyncSync(fd);
     } finally {
       closeSync(fd);

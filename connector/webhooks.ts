@@ -56,10 +56,12 @@ export const MIN_WEBHOOK_SECRET_LENGTH = 16;
 /** How long one wait on the feed lasts before it is read again (events written without notify() arrive by then). */
 const WAIT_MS = 30_000;
 
-const MIGRATIONS = [{
-  version: 1,
-  sql: 'create table connector_webhook_cursors (hook_id text primary key, cursor integer not null) without rowid;',
-}];
+const MIGRATIONS = [
+  {
+    version: 1,
+    sql: 'create table connector_webhook_cursors (hook_id text primary key, cursor integer not null) without rowid;',
+  },
+];
 
 const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const KNOWN_TYPES: ReadonlySet<string> = new Set(FEED_EVENT_TYPES);
@@ -83,17 +85,22 @@ function configProblems(hooks: readonly WebhookConfig[]): string[] {
   const seen = new Set<string>();
   hooks.forEach((hook, i) => {
     const at = `hooks[${i}]`;
-    if (typeof hook.id !== 'string' || !ID_PATTERN.test(hook.id)) problems.push(`${at}.id: 1-64 of A-Z, a-z, 0-9, '.', '_', '-'`);
+    if (typeof hook.id !== 'string' || !ID_PATTERN.test(hook.id))
+      problems.push(`${at}.id: 1-64 of A-Z, a-z, 0-9, '.', '_', '-'`);
     else if (seen.has(hook.id)) problems.push(`${at}.id: ${hook.id} is used by an earlier hook`);
     else seen.add(hook.id);
     const url = typeof hook.url === 'string' ? urlProblem(hook.url) : 'missing';
     if (url) problems.push(`${at}.url: ${url}`);
-    if (typeof hook.secret !== 'string' || hook.secret.length < MIN_WEBHOOK_SECRET_LENGTH) problems.push(`${at}.secret: at least ${MIN_WEBHOOK_SECRET_LENGTH} characters`);
+    if (typeof hook.secret !== 'string' || hook.secret.length < MIN_WEBHOOK_SECRET_LENGTH)
+      problems.push(`${at}.secret: at least ${MIN_WEBHOOK_SECRET_LENGTH} characters`);
     if (hook.types !== undefined) {
-      if (!Array.isArray(hook.types) || hook.types.length === 0) problems.push(`${at}.types: a non-empty list of event types, or absent for all`);
-      else (hook.types as readonly unknown[]).forEach((type, j) => {
-        if (typeof type !== 'string' || !KNOWN_TYPES.has(type)) problems.push(`${at}.types[${j}]: ${String(type)} is not an event type (${FEED_EVENT_TYPES.join(', ')})`);
-      });
+      if (!Array.isArray(hook.types) || hook.types.length === 0)
+        problems.push(`${at}.types: a non-empty list of event types, or absent for all`);
+      else
+        (hook.types as readonly unknown[]).forEach((type, j) => {
+          if (typeof type !== 'string' || !KNOWN_TYPES.has(type))
+            problems.push(`${at}.types[${j}]: ${String(type)} is not an event type (${FEED_EVENT_TYPES.join(', ')})`);
+        });
     }
   });
   return problems;
@@ -107,7 +114,13 @@ function sign(secret: string, t: number, body: string | Uint8Array): Buffer {
  * For receivers (and tests): whether `header` is a valid X-RTS-Signature of `rawBody` (the bytes as received, before
  * any JSON parsing) under `secret`, made within `toleranceSeconds` of now. Any v1 may match (a secret being changed).
  */
-export function verifyWebhookSignature(secret: string, header: string, rawBody: string | Uint8Array, toleranceSeconds = 300, nowSeconds = Date.now() / 1000): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  header: string,
+  rawBody: string | Uint8Array,
+  toleranceSeconds = 300,
+  nowSeconds = Date.now() / 1000,
+): boolean {
   let t: number | undefined;
   const signatures: Buffer[] = [];
   for (const part of header.split(',')) {
@@ -160,8 +173,12 @@ export function startWebhooks(options: WebhookOptions): Webhooks {
   const maxMs = options.backoff?.maxMs ?? 300_000;
   const requestTimeoutMs = options.backoff?.requestTimeoutMs ?? 10_000;
   migrate(db, 'connector-webhooks', MIGRATIONS);
-  const readCursor = db.prepare<[string], { cursor: number }>('select cursor from connector_webhook_cursors where hook_id = ?');
-  const saveCursor = db.prepare<[string, number]>('insert into connector_webhook_cursors (hook_id, cursor) values (?, ?) on conflict (hook_id) do update set cursor = excluded.cursor');
+  const readCursor = db.prepare<[string], { cursor: number }>(
+    'select cursor from connector_webhook_cursors where hook_id = ?',
+  );
+  const saveCursor = db.prepare<[string, number]>(
+    'insert into connector_webhook_cursors (hook_id, cursor) values (?, ?) on conflict (hook_id) do update set cursor = excluded.cursor',
+  );
 
   const stopping = new AbortController();
   const signal = stopping.signal;
@@ -187,10 +204,16 @@ export function startWebhooks(options: WebhookOptions): Webhooks {
     signal.addEventListener('abort', onStop, { once: true });
     try {
       const response = await fetch(hook.url, {
-        method: 'POST', body, signal: request.signal,
+        method: 'POST',
+        body,
+        signal: request.signal,
         // A redirect is a failure: following it could leave https, or this computer.
         redirect: 'manual',
-        headers: { 'Content-Type': 'application/json', 'X-RTS-Delivery': deliveryId, 'X-RTS-Signature': `t=${t},v1=${sign(hook.secret, t, body).toString('hex')}` },
+        headers: {
+          'Content-Type': 'application/json',
+          'X-RTS-Delivery': deliveryId,
+          'X-RTS-Signature': `t=${t},v1=${sign(hook.secret, t, body).toString('hex')}`,
+        },
       });
       await response.body?.cancel();
       return response.ok ? undefined : `HTTP ${response.status}`;
@@ -239,7 +262,8 @@ export function startWebhooks(options: WebhookOptions): Webhooks {
         const newest = events.at(-1);
         if (!newest) continue;
         const { first } = feed.range();
-        if (first !== undefined && state.cursor < first - 1) log({ event: 'webhook.gap', hook: state.hook.id, missed: first - 1 - state.cursor });
+        if (first !== undefined && state.cursor < first - 1)
+          log({ event: 'webhook.gap', hook: state.hook.id, missed: first - 1 - state.cursor });
         const wanted = state.types ? events.filter((e) => state.types?.has(e.type)) : events;
         if (wanted.length > 0 && !(await deliver(state, wanted))) return;
         saveCursor.run(state.hook.id, newest.cursor);
@@ -258,9 +282,14 @@ export function startWebhooks(options: WebhookOptions): Webhooks {
       stopping.abort();
       await Promise.all(running);
     },
-    status: () => states.map((s) => ({
-      id: s.hook.id, url: s.hook.url, cursor: s.cursor, failures: s.failures,
-      ...(s.nextAttemptAt !== undefined && { nextAttemptAt: new Date(s.nextAttemptAt).toISOString() }), ...(s.lastError !== undefined && { lastError: s.lastError }),
-    })),
+    status: () =>
+      states.map((s) => ({
+        id: s.hook.id,
+        url: s.hook.url,
+        cursor: s.cursor,
+        failures: s.failures,
+        ...(s.nextAttemptAt !== undefined && { nextAttemptAt: new Date(s.nextAttemptAt).toISOString() }),
+        ...(s.lastError !== undefined && { lastError: s.lastError }),
+      })),
   };
 }

@@ -8,7 +8,15 @@ import { verifyEnrolment } from '../shared/enrolment/index.ts';
 import { importSigningPrivateKey, parsePkcs12, pemToDer, PEM_LABELS, readCrl } from '../shared/pki/index.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/index.ts';
 import { buildDirectoryPublish } from '../shared/protocol/fhir/index.ts';
-import { connectTestEndpoint, registerClinicSystem, expertEntry, hospital, type ReceivedMessage, type TestEndpoint, type TestIdentity } from '../testkit/index.ts';
+import {
+  connectTestEndpoint,
+  registerClinicSystem,
+  expertEntry,
+  hospital,
+  type ReceivedMessage,
+  type TestEndpoint,
+  type TestIdentity,
+} from '../testkit/index.ts';
 import { startDemoRegion, type DemoRegion } from './demo-region.ts';
 
 /**
@@ -57,15 +65,35 @@ describe('a new endpoint enrols into the running demo region', () => {
     expect(listed.stderr).toBe('');
     const state = JSON.parse(listed.stdout) as { region: string; crl: { crlNumber: number }; endpoints: unknown[] };
     expect(state).toMatchObject({ region: 'Demo Region', endpoints: [] });
-    expect(state.crl.crlNumber).toBe(readCrl(pemToDer(readFileSync(file('ca.crl.pem'), 'utf8'), PEM_LABELS.crl)).crlNumber);
-    const hubConfig = JSON.parse(readFileSync(join(dir, 'region', 'hub-demo.json'), 'utf8')) as { trust: { crlFiles: string[] }; broker: { management: { url: string } } };
+    expect(state.crl.crlNumber).toBe(
+      readCrl(pemToDer(readFileSync(file('ca.crl.pem'), 'utf8'), PEM_LABELS.crl)).crlNumber,
+    );
+    const hubConfig = JSON.parse(readFileSync(join(dir, 'region', 'hub-demo.json'), 'utf8')) as {
+      trust: { crlFiles: string[] };
+      broker: { management: { url: string } };
+    };
     expect(hubConfig.trust.crlFiles).toEqual([file('ca.crl.pem')]);
-    const regionJson = JSON.parse(readFileSync(file('region.json'), 'utf8')) as { broker: { hosts: unknown[]; managementUrl: string } };
-    expect(regionJson.broker).toMatchObject({ hosts: [{ host: '127.0.0.1', port: region.amqpPort }], managementUrl: region.managementUrl });
+    const regionJson = JSON.parse(readFileSync(file('region.json'), 'utf8')) as {
+      broker: { hosts: unknown[]; managementUrl: string };
+    };
+    expect(regionJson.broker).toMatchObject({
+      hosts: [{ host: '127.0.0.1', port: region.amqpPort }],
+      managementUrl: region.managementUrl,
+    });
   });
 
   it('adds clinic-x with a practitioner and syncs the broker; clinic-x connects, registers and publishes its practitioner', async () => {
-    const added = await rts('region', 'add-endpoint', 'clinic-x', '--kind', 'clinic-system', '--practitioner', 'dr-a', '--dir', region.adminDir);
+    const added = await rts(
+      'region',
+      'add-endpoint',
+      'clinic-x',
+      '--kind',
+      'clinic-system',
+      '--practitioner',
+      'dr-a',
+      '--dir',
+      region.adminDir,
+    );
     expect(added.stderr).toBe('');
     expect(added.status).toBe(0);
     const synced = await rts('region', 'sync-broker', '--dir', region.adminDir);
@@ -75,25 +103,53 @@ describe('a new endpoint enrols into the running demo region', () => {
     // The enrolment file verifies against the CA and points at the running demo broker.
     const ca = pemToDer(readFileSync(file('ca.pem'), 'utf8'), PEM_LABELS.certificate);
     const enrolment = await verifyEnrolment(readFileSync(file('endpoints', 'clinic-x', 'clinic-x.rtsenrol')), ca);
-    expect(enrolment).toMatchObject({ region: 'Demo Region', endpoint: { id: 'clinic-x', kind: 'clinic-system' }, broker: { hosts: [{ host: '127.0.0.1', port: region.amqpPort }], username: 'clinic-x' } });
+    expect(enrolment).toMatchObject({
+      region: 'Demo Region',
+      endpoint: { id: 'clinic-x', kind: 'clinic-system' },
+      broker: { hosts: [{ host: '127.0.0.1', port: region.amqpPort }], username: 'clinic-x' },
+    });
     expect(enrolment.crlPem).toBe(readFileSync(file('ca.crl.pem'), 'utf8'));
 
     const { port } = enrolment.broker.hosts[0]!;
-    clinic = await connectTestEndpoint({ port, vhost: enrolment.broker.vhost, id: 'clinic-x', password: secrets()['clinic-x']! });
+    clinic = await connectTestEndpoint({
+      port,
+      vhost: enrolment.broker.vhost,
+      id: 'clinic-x',
+      password: secrets()['clinic-x']!,
+    });
     const self = await identityOf('clinic-x.p12');
     await registerClinicSystem(clinic, self);
     const notice = await clinic.waitFor((m) => m.properties.rtsType === 'hub.notice', 'registration notice', 30_000);
     expect(notice.properties.rtsNotice).toBe('registration-accepted');
 
     // Its practitioner's certificates, from the .p12 files add-endpoint made, pass the hub's directory checks.
-    const drA = { id: 'clinic-x.dr-a', signing: await identityOf('clinic-x.dr-a.signing.p12'), encryption: await identityOf('clinic-x.dr-a.encryption.p12') };
-    const full = [hospital('clinic-x.main', 'Clinic X Hospital'), ...expertEntry(drA, { organizationId: 'clinic-x.main', endpoints: ['clinic-x'] })];
+    const drA = {
+      id: 'clinic-x.dr-a',
+      signing: await identityOf('clinic-x.dr-a.signing.p12'),
+      encryption: await identityOf('clinic-x.dr-a.encryption.p12'),
+    };
+    const full = [
+      hospital('clinic-x.main', 'Clinic X Hospital'),
+      ...expertEntry(drA, { organizationId: 'clinic-x.main', endpoints: ['clinic-x'] }),
+    ];
     const published = await clinic.send(
-      { rtsType: 'directory.publish', rtsVersion: PROTOCOL_VERSION, rtsSender: 'clinic-x', rtsDirectoryMode: 'full', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
+      {
+        rtsType: 'directory.publish',
+        rtsVersion: PROTOCOL_VERSION,
+        rtsSender: 'clinic-x',
+        rtsDirectoryMode: 'full',
+        rtsBatchId: randomUUID(),
+        rtsBatchIndex: 1,
+        rtsBatchCount: 1,
+      },
       (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: 'clinic-x' }, { full }),
       self,
     );
-    const receipt = await clinic.waitFor((m: ReceivedMessage) => m.properties.rtsType === 'receipt' && m.correlationId === published, 'publish receipt', 30_000);
+    const receipt = await clinic.waitFor(
+      (m: ReceivedMessage) => m.properties.rtsType === 'receipt' && m.correlationId === published,
+      'publish receipt',
+      30_000,
+    );
     expect(receipt.properties.rtsReceipt).toBe('processed');
   }, 90_000);
 
@@ -102,7 +158,12 @@ describe('a new endpoint enrols into the running demo region', () => {
     expect(synced.status).toBe(0);
     expect(synced.stdout).toContain('reads rts.downlink.clinic-x');
     // A fresh connection still attaches to its downlink queue (a read permission of '^$' would refuse it).
-    const attached = connectTestEndpoint({ port: region.amqpPort, vhost: 'rts', id: 'clinic-x', password: secrets()['clinic-x']! }).then((endpoint) => {
+    const attached = connectTestEndpoint({
+      port: region.amqpPort,
+      vhost: 'rts',
+      id: 'clinic-x',
+      password: secrets()['clinic-x']!,
+    }).then((endpoint) => {
       endpoint.close();
       return 'attached';
     });

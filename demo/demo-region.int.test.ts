@@ -20,7 +20,10 @@ describe('embedded demo region', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rts-demo-region-'));
     region = await startDemoRegion({ dataDir: dir, expertDelayMs: 200 });
-    user = await startDemoWorkstation(join(dir, 'ws-demo'), region.user, { version: 'test', expectExperts: region.directorySize });
+    user = await startDemoWorkstation(join(dir, 'ws-demo'), region.user, {
+      version: 'test',
+      expectExperts: region.directorySize,
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -44,17 +47,34 @@ describe('embedded demo region', () => {
     const created = await call(user, COMMANDS.createConsult, {
       expertId: region.simulatedExpert.practitionerId,
       patient: { family: 'Testesen', given: ['Tove'], gender: 'female', birthDate: '1980-02-03' },
-      priority: 'urgent', reason: 'Chest pain on exertion', question: 'Stress test?',
+      priority: 'urgent',
+      reason: 'Chest pain on exertion',
+      question: 'Stress test?',
     });
-    await until(async () => (await call(user, COMMANDS.listCases, {})).find((c) => c.caseId === created.caseId)?.status === 'completed', 'the report', 60_000);
+    await until(
+      async () =>
+        (await call(user, COMMANDS.listCases, {})).find((c) => c.caseId === created.caseId)?.status === 'completed',
+      'the report',
+      60_000,
+    );
     const view = await call(user, COMMANDS.openCase, { caseId: created.caseId });
-    expect(view.report).toMatchObject({ verified: true, signer: { subject: expect.stringContaining(`CN=${region.simulatedExpert.practitionerId}`) } });
+    expect(view.report).toMatchObject({
+      verified: true,
+      signer: { subject: expect.stringContaining(`CN=${region.simulatedExpert.practitionerId}`) },
+    });
     expect(view.report!.conclusion.length).toBeGreaterThan(0);
-    expect(view.messages.map((m) => `${m.direction}:${m.status}:${m.state}`)).toEqual(['out:requested:processed', 'in:accepted:verified', 'in:completed:verified']);
+    expect(view.messages.map((m) => `${m.direction}:${m.status}:${m.state}`)).toEqual([
+      'out:requested:processed',
+      'in:accepted:verified',
+      'in:completed:verified',
+    ]);
   }, 90_000);
 
   it('runs `demo --headless --check` to a completed round trip, exit 0', async () => {
-    const child = spawn(process.execPath, ['demo/main.ts', '--headless', '--check'], { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['demo/main.ts', '--headless', '--check'], {
+      cwd: join(import.meta.dirname, '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -6,9 +6,22 @@ import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../sh
 import { toBase64 } from '../shared/pki/index.ts';
 import { RABBITMQ_TOPOLOGY as T } from '../shared/broker/index.ts';
 import { PROTOCOL_VERSION } from '../shared/protocol/index.ts';
-import { buildDirectoryPublish, buildEndpointRegister, buildExpertEntry, buildOrganization, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
+import {
+  buildDirectoryPublish,
+  buildEndpointRegister,
+  buildExpertEntry,
+  buildOrganization,
+  type DirectoryResource,
+} from '../shared/protocol/fhir/index.ts';
 import { loadHubConfig, startHub, type HubConfig, type HubService } from '../hub/index.ts';
-import { connectTestEndpoint, createTestRegion, until, type TestEndpoint, type TestIdentity, type TestPractitioner } from '../testkit/index.ts';
+import {
+  connectTestEndpoint,
+  createTestRegion,
+  until,
+  type TestEndpoint,
+  type TestIdentity,
+  type TestPractitioner,
+} from '../testkit/index.ts';
 import { createWorkstationCore, createMemoryVault, type WorkstationCore } from '../main/node/index.ts';
 import { startDemoBroker, type DemoBroker } from './broker/demo-broker.ts';
 import { adoptRegion } from '../cli/region-commands.ts';
@@ -77,16 +90,91 @@ const DELIVERY_LIMIT = 5;
 // ---- the generated directory ---------------------------------------------------------------------------------------
 
 /** Alternately a woman's and a man's name, so that a patient's sex can follow the name. */
-const GIVEN = ['Anna', 'Lars', 'Ingrid', 'Omar', 'Sofia', 'Jonas', 'Maja', 'Erik', 'Leila', 'Nils', 'Hanna', 'Tomas', 'Amira', 'Karl', 'Elin', 'Petter', 'Sara', 'Yusuf', 'Marte', 'Henrik', 'Nora', 'Ali', 'Frida', 'Mikael'];
-const FAMILY = ['Strand', 'Holm', 'Berge', 'Dahl', 'Lunde', 'Moen', 'Aas', 'Vik', 'Rud', 'Eide', 'Foss', 'Sand', 'Lie', 'Hauge', 'Nygaard', 'Brekke', 'Solberg', 'Tangen', 'Myhre', 'Rahimi', 'Karlsen', 'Ødegård', 'Bakke', 'Lien', 'Sæther', 'Iversen'];
-const SPECIALTIES = ['Cardiology', 'Neurology', 'Dermatology', 'Pediatrics', 'Radiology', 'Oncology', 'Endocrinology', 'Nephrology', 'Pulmonology', 'Gastroenterology', 'Psychiatry', 'Orthopedics', 'Infectious diseases', 'Geriatrics', 'Obstetrics and gynecology', 'Ophthalmology', 'Anesthesiology', 'Hematology'];
+const GIVEN = [
+  'Anna',
+  'Lars',
+  'Ingrid',
+  'Omar',
+  'Sofia',
+  'Jonas',
+  'Maja',
+  'Erik',
+  'Leila',
+  'Nils',
+  'Hanna',
+  'Tomas',
+  'Amira',
+  'Karl',
+  'Elin',
+  'Petter',
+  'Sara',
+  'Yusuf',
+  'Marte',
+  'Henrik',
+  'Nora',
+  'Ali',
+  'Frida',
+  'Mikael',
+];
+const FAMILY = [
+  'Strand',
+  'Holm',
+  'Berge',
+  'Dahl',
+  'Lunde',
+  'Moen',
+  'Aas',
+  'Vik',
+  'Rud',
+  'Eide',
+  'Foss',
+  'Sand',
+  'Lie',
+  'Hauge',
+  'Nygaard',
+  'Brekke',
+  'Solberg',
+  'Tangen',
+  'Myhre',
+  'Rahimi',
+  'Karlsen',
+  'Ødegård',
+  'Bakke',
+  'Lien',
+  'Sæther',
+  'Iversen',
+];
+const SPECIALTIES = [
+  'Cardiology',
+  'Neurology',
+  'Dermatology',
+  'Pediatrics',
+  'Radiology',
+  'Oncology',
+  'Endocrinology',
+  'Nephrology',
+  'Pulmonology',
+  'Gastroenterology',
+  'Psychiatry',
+  'Orthopedics',
+  'Infectious diseases',
+  'Geriatrics',
+  'Obstetrics and gynecology',
+  'Ophthalmology',
+  'Anesthesiology',
+  'Hematology',
+];
 const LANGUAGES = ['nb', 'en', 'sv', 'da', 'de', 'ar', 'pl', 'so', 'fi'];
 /** Invented towns, each with its hospital or health centre; `clinic` is the clinic system that publishes it. */
 const PLACES: { clinic: string; town: string; kind: string }[] = [
-  { clinic: 'demo-north', town: 'Nordvik', kind: 'Hospital' }, { clinic: 'demo-north', town: 'Fjellheim', kind: 'Health Centre' },
-  { clinic: 'demo-north', town: 'Kvitberg', kind: 'Hospital' }, { clinic: 'demo-south', town: 'Sørmo', kind: 'University Hospital' },
-  { clinic: 'demo-south', town: 'Lindvær', kind: 'Hospital' }, { clinic: 'demo-south', town: 'Havstad', kind: 'Health Centre' },
-  { clinic: 'demo-east', town: 'Østlia', kind: 'Hospital' }, { clinic: 'demo-east', town: 'Granmo', kind: 'Health Centre' },
+  { clinic: 'demo-north', town: 'Nordvik', kind: 'Hospital' },
+  { clinic: 'demo-north', town: 'Fjellheim', kind: 'Health Centre' },
+  { clinic: 'demo-north', town: 'Kvitberg', kind: 'Hospital' },
+  { clinic: 'demo-south', town: 'Sørmo', kind: 'University Hospital' },
+  { clinic: 'demo-south', town: 'Lindvær', kind: 'Hospital' },
+  { clinic: 'demo-south', town: 'Havstad', kind: 'Health Centre' },
+  { clinic: 'demo-east', town: 'Østlia', kind: 'Hospital' },
+  { clinic: 'demo-east', town: 'Granmo', kind: 'Health Centre' },
   { clinic: 'demo-east', town: 'Elvestad', kind: 'Hospital' },
 ];
 const CLINICS = ['demo-north', 'demo-south', 'demo-east'] as const;
@@ -103,7 +191,16 @@ function seeded(seed: number): () => number {
   };
 }
 
-const slug = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/ø/g, 'o').replace(/æ/g, 'ae').replace(/å/g, 'a').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slug = (s: string) =>
+  s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/ø/g, 'o')
+    .replace(/æ/g, 'ae')
+    .replace(/å/g, 'a')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 const orgId = (p: (typeof PLACES)[number]) => `${p.clinic}.${slug(p.town)}`;
 
 interface GeneratedExpert {
@@ -133,7 +230,13 @@ function generateExperts(count: number): GeneratedExpert[] {
     const second = random() < 0.25 ? pick(SPECIALTIES) : first;
     const languages = ['nb', ...(random() < 0.7 ? ['en'] : []), ...(random() < 0.3 ? [pick(LANGUAGES)] : [])];
     out.push({
-      id, clinic: place.clinic, given, family, specialties: [...new Set([first, second])], languages: [...new Set(languages)], organizationId: orgId(place),
+      id,
+      clinic: place.clinic,
+      given,
+      family,
+      specialties: [...new Set([first, second])],
+      languages: [...new Set(languages)],
+      organizationId: orgId(place),
       // Each hospital's workstations; none of them is running in the demo, so the hub refuses consults to them with a reason.
       endpoint: `ws-${slug(place.town)}`,
     });
@@ -144,7 +247,11 @@ function generateExperts(count: number): GeneratedExpert[] {
 // ---- workstation set-up --------------------------------------------------------------------------------------------
 
 /** Dispatches a command and returns its value, or throws with the command's error. */
-export async function call<C extends CommandChannel>(core: WorkstationCore, command: C, input?: CommandInput<C>): Promise<CommandOutput<C>> {
+export async function call<C extends CommandChannel>(
+  core: WorkstationCore,
+  command: C,
+  input?: CommandInput<C>,
+): Promise<CommandOutput<C>> {
   const result = await core.dispatch(command, input);
   if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
   return result.value as CommandOutput<C>;
@@ -154,24 +261,49 @@ export async function call<C extends CommandChannel>(core: WorkstationCore, comm
 export async function setUpDemoWorkstation(core: WorkstationCore, access: DemoWorkstationAccess): Promise<void> {
   await call(core, COMMANDS.setTrust, access.trust);
   for (const use of ['signing', 'encryption'] as const) {
-    await call(core, COMMANDS.importPkcs12, { use, pkcs12Base64: Buffer.from(access.pkcs12[use]).toString('base64'), password: access.pkcs12.password });
+    await call(core, COMMANDS.importPkcs12, {
+      use,
+      pkcs12Base64: Buffer.from(access.pkcs12[use]).toString('base64'),
+      password: access.pkcs12.password,
+    });
   }
   await call(core, COMMANDS.setProfile, {
-    profile: { hosts: [{ host: '127.0.0.1', port: access.amqpPort }], vhost: access.vhost, endpointId: access.endpointId },
+    profile: {
+      hosts: [{ host: '127.0.0.1', port: access.amqpPort }],
+      vhost: access.vhost,
+      endpointId: access.endpointId,
+    },
     brokerPassword: access.brokerPassword,
   });
 }
 
-
 /** Starts a core with a memory vault in `dir`, sets it up and waits until it is registered and holds the directory. */
-export async function startDemoWorkstation(dir: string, access: DemoWorkstationAccess, options: { version?: string; expectExperts?: number; timeoutMs?: number } = {}): Promise<WorkstationCore> {
-  const core = createWorkstationCore({ productName: 'RTS Workstation', version: options.version ?? 'demo', vault: createMemoryVault(), dataDir: dir, reconnectDelayMs: { initial: 200, max: 2_000 } });
+export async function startDemoWorkstation(
+  dir: string,
+  access: DemoWorkstationAccess,
+  options: { version?: string; expectExperts?: number; timeoutMs?: number } = {},
+): Promise<WorkstationCore> {
+  const core = createWorkstationCore({
+    productName: 'RTS Workstation',
+    version: options.version ?? 'demo',
+    vault: createMemoryVault(),
+    dataDir: dir,
+    reconnectDelayMs: { initial: 200, max: 2_000 },
+  });
   await core.start();
   try {
     await setUpDemoWorkstation(core, access);
     const timeoutMs = options.timeoutMs ?? 60_000;
-    await until(async () => (await call(core, COMMANDS.getSetupState)).registration.state === 'accepted', `${access.endpointId}: registration accepted`, timeoutMs);
-    await until(async () => (await call(core, COMMANDS.getDirectoryState)).experts >= (options.expectExperts ?? 1), `${access.endpointId}: the directory`, timeoutMs);
+    await until(
+      async () => (await call(core, COMMANDS.getSetupState)).registration.state === 'accepted',
+      `${access.endpointId}: registration accepted`,
+      timeoutMs,
+    );
+    await until(
+      async () => (await call(core, COMMANDS.getDirectoryState)).experts >= (options.expectExperts ?? 1),
+      `${access.endpointId}: the directory`,
+      timeoutMs,
+    );
   } catch (error) {
     await core.stop();
     throw error;
@@ -181,8 +313,16 @@ export async function startDemoWorkstation(dir: string, access: DemoWorkstationA
 
 // ---- the simulated peers -------------------------------------------------------------------------------------------
 
-const FINDINGS = ['Findings consistent with the referral; no red flags in the data sent.', 'Vital signs stable; the pattern described is typical and benign.', 'The data sent support the working diagnosis.'];
-const CONCLUSIONS = ['Continue current treatment; re-assess in 48 hours, and refer if symptoms worsen.', 'Start treatment as discussed; control in one week at the health centre.', 'Refer for an outpatient visit within four weeks; no urgent transfer needed.'];
+const FINDINGS = [
+  'Findings consistent with the referral; no red flags in the data sent.',
+  'Vital signs stable; the pattern described is typical and benign.',
+  'The data sent support the working diagnosis.',
+];
+const CONCLUSIONS = [
+  'Continue current treatment; re-assess in 48 hours, and refer if symptoms worsen.',
+  'Start treatment as discussed; control in one week at the health centre.',
+  'Refer for an outpatient visit within four weeks; no urgent transfer needed.',
+];
 
 /** The simulated expert: accepts every consult it receives and answers it with a signed report, after a short delay. */
 function simulateExpert(core: WorkstationCore, delayMs: number, log: DemoLog): () => Promise<void> {
@@ -202,18 +342,20 @@ function simulateExpert(core: WorkstationCore, delayMs: number, log: DemoLog): (
     log({ event: 'simulated-expert-answered', caseId });
   };
   const timer = setInterval(() => {
-    running = running.then(async () => {
-      if (stopped) return;
-      const cases = await call(core, COMMANDS.listCases, {});
-      for (const c of cases) {
-        if (c.role !== 'expert' || c.status !== 'requested' || handled.has(c.caseId)) continue;
-        handled.add(c.caseId);
-        void answer(c.caseId).catch((error: unknown) => {
-          handled.delete(c.caseId);
-          log({ event: 'simulated-expert-failed', caseId: c.caseId, error: String(error) });
-        });
-      }
-    }).catch((error: unknown) => log({ event: 'simulated-expert-failed', error: String(error) }));
+    running = running
+      .then(async () => {
+        if (stopped) return;
+        const cases = await call(core, COMMANDS.listCases, {});
+        for (const c of cases) {
+          if (c.role !== 'expert' || c.status !== 'requested' || handled.has(c.caseId)) continue;
+          handled.add(c.caseId);
+          void answer(c.caseId).catch((error: unknown) => {
+            handled.delete(c.caseId);
+            log({ event: 'simulated-expert-failed', caseId: c.caseId, error: String(error) });
+          });
+        }
+      })
+      .catch((error: unknown) => log({ event: 'simulated-expert-failed', error: String(error) }));
   }, 500);
   return async () => {
     stopped = true;
@@ -222,7 +364,14 @@ function simulateExpert(core: WorkstationCore, delayMs: number, log: DemoLog): (
   };
 }
 
-const REASONS = ['Persistent cough for three weeks, night sweats', 'Itching rash on both forearms since last week', 'Palpitations and dizziness on exertion', 'Recurring headaches with visual aura', 'Swollen knee after a fall, unable to bear weight', 'Raised blood glucose on repeated measurements'];
+const REASONS = [
+  'Persistent cough for three weeks, night sweats',
+  'Itching rash on both forearms since last week',
+  'Palpitations and dizziness on exertion',
+  'Recurring headaches with visual aura',
+  'Swollen knee after a fall, unable to bear weight',
+  'Raised blood glucose on repeated measurements',
+];
 
 /** The simulated applicant: sends the user a consult every `everySeconds`, with a generated (fictitious) patient. */
 function simulateApplicant(core: WorkstationCore, everySeconds: number, log: DemoLog): () => Promise<void> {
@@ -230,19 +379,26 @@ function simulateApplicant(core: WorkstationCore, everySeconds: number, log: Dem
   const pick = <X>(list: readonly X[]) => list[Math.floor(random() * list.length)]!;
   let running: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
-    running = running.then(async () => {
-      const year = 1940 + Math.floor(random() * 70);
-      const given = Math.floor(random() * GIVEN.length);
-      const created = await call(core, COMMANDS.createConsult, {
-        expertId: USER_PRACTITIONER,
-        patient: { family: pick(FAMILY), given: [GIVEN[given]!], gender: given % 2 === 0 ? 'female' : 'male', birthDate: `${year}-0${1 + Math.floor(random() * 9)}-1${Math.floor(random() * 9)}` },
-        priority: pick(['routine', 'routine', 'urgent'] as const),
-        reason: pick(REASONS),
-        question: 'What do you recommend?',
-        vitals: [{ sign: 'heartRate', value: 60 + Math.floor(random() * 50), effective: new Date().toISOString() }],
-      });
-      log({ event: 'simulated-applicant-sent', caseId: created.caseId });
-    }).catch((error: unknown) => log({ event: 'simulated-applicant-failed', error: String(error) }));
+    running = running
+      .then(async () => {
+        const year = 1940 + Math.floor(random() * 70);
+        const given = Math.floor(random() * GIVEN.length);
+        const created = await call(core, COMMANDS.createConsult, {
+          expertId: USER_PRACTITIONER,
+          patient: {
+            family: pick(FAMILY),
+            given: [GIVEN[given]!],
+            gender: given % 2 === 0 ? 'female' : 'male',
+            birthDate: `${year}-0${1 + Math.floor(random() * 9)}-1${Math.floor(random() * 9)}`,
+          },
+          priority: pick(['routine', 'routine', 'urgent'] as const),
+          reason: pick(REASONS),
+          question: 'What do you recommend?',
+          vitals: [{ sign: 'heartRate', value: 60 + Math.floor(random() * 50), effective: new Date().toISOString() }],
+        });
+        log({ event: 'simulated-applicant-sent', caseId: created.caseId });
+      })
+      .catch((error: unknown) => log({ event: 'simulated-applicant-failed', error: String(error) }));
   }, everySeconds * 1000);
   return async () => {
     clearInterval(timer);
@@ -257,7 +413,8 @@ const password = () => randomBytes(18).toString('base64url');
 function prepareDir(dataDir: string): string {
   const dir = join(dataDir, 'region');
   if (existsSync(dir)) {
-    if (!existsSync(join(dir, MARKER)) && readdirSync(dir).length > 0) throw new Error(`${dir} exists and is not a demo region's directory`);
+    if (!existsSync(join(dir, MARKER)) && readdirSync(dir).length > 0)
+      throw new Error(`${dir} exists and is not a demo region's directory`);
     rmSync(dir, { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true });
@@ -286,11 +443,19 @@ export async function startDemoRegion(options: DemoRegionOptions): Promise<DemoR
     const users = {
       admin: { name: 'rts-admin', password: password() },
       hub: { name: 'rts-hub', password: password() },
-      endpoints: [...CLINICS, USER_ENDPOINT, EXPERT_ENDPOINT, APPLICANT_ENDPOINT].map((name) => ({ name, password: password() })),
+      endpoints: [...CLINICS, USER_ENDPOINT, EXPERT_ENDPOINT, APPLICANT_ENDPOINT].map((name) => ({
+        name,
+        password: password(),
+      })),
     };
     const passwordOf = (name: string) => users.endpoints.find((u) => u.name === name)!.password;
     const broker: DemoBroker = await startDemoBroker({
-      dataDir: join(dir, 'broker'), adminUser: users.admin.name, adminPassword: users.admin.password, hub: users.hub, users: users.endpoints, deliveryLimit: DELIVERY_LIMIT,
+      dataDir: join(dir, 'broker'),
+      adminUser: users.admin.name,
+      adminPassword: users.admin.password,
+      hub: users.hub,
+      users: users.endpoints,
+      deliveryLimit: DELIVERY_LIMIT,
     });
     stops.push(() => broker.stop());
     // The demo's own endpoints are not listed: they are simulated by this process, made anew at each start, and their
@@ -299,15 +464,28 @@ export async function startDemoRegion(options: DemoRegionOptions): Promise<DemoR
     await adoptRegion(adminDir, {
       region: REGION_NAME,
       caPrivateKey: region.ca.privateKey,
-      broker: { hosts: [{ host: '127.0.0.1', port: broker.amqpPort }], managementUrl: broker.managementUrl, deliveryLimit: DELIVERY_LIMIT },
+      broker: {
+        hosts: [{ host: '127.0.0.1', port: broker.amqpPort }],
+        managementUrl: broker.managementUrl,
+        deliveryLimit: DELIVERY_LIMIT,
+      },
       passwords: { admin: users.admin.password, hub: users.hub.password },
     });
 
     const config: HubConfig = {
       instanceId: 'hub-demo',
       broker: {
-        hosts: [{ host: '127.0.0.1', port: broker.amqpPort }], vhost: T.vhost, username: users.hub.name, password: { env: 'RTS_HUB_BROKER_PASSWORD' }, credit: 200,
-        management: { url: broker.managementUrl, username: users.admin.name, password: { env: 'RTS_HUB_ADMIN_PASSWORD' }, deliveryLimit: DELIVERY_LIMIT },
+        hosts: [{ host: '127.0.0.1', port: broker.amqpPort }],
+        vhost: T.vhost,
+        username: users.hub.name,
+        password: { env: 'RTS_HUB_BROKER_PASSWORD' },
+        credit: 200,
+        management: {
+          url: broker.managementUrl,
+          username: users.admin.name,
+          password: { env: 'RTS_HUB_ADMIN_PASSWORD' },
+          deliveryLimit: DELIVERY_LIMIT,
+        },
       },
       database: { kind: 'embedded', path: join(dir, 'hub-db') },
       identity: { certificateFile: region.files.hubCertificate, privateKeyFile: region.files.hubKey },
@@ -317,7 +495,10 @@ export async function startDemoRegion(options: DemoRegionOptions): Promise<DemoR
     const configFile = join(dir, 'hub-demo.json');
     writeFileSync(configFile, JSON.stringify(config, null, 2));
     const hub: HubService = await startHub({
-      config: loadHubConfig(configFile, { RTS_HUB_BROKER_PASSWORD: users.hub.password, RTS_HUB_ADMIN_PASSWORD: users.admin.password }),
+      config: loadHubConfig(configFile, {
+        RTS_HUB_BROKER_PASSWORD: users.hub.password,
+        RTS_HUB_ADMIN_PASSWORD: users.admin.password,
+      }),
       version: 'demo',
       log: (e) => log({ source: 'hub', ...(e as unknown as Record<string, unknown>) }),
     });
@@ -331,26 +512,80 @@ export async function startDemoRegion(options: DemoRegionOptions): Promise<DemoR
     const generatedIds = await Promise.all(generated.map((g) => region.practitioner(g.id)));
     log({ event: 'certificates-issued', practitioners: generatedIds.length + 3 });
 
-    const entry = (p: TestPractitioner, e: Omit<GeneratedExpert, 'id' | 'clinic'>): DirectoryResource[] => buildExpertEntry({
-      practitionerId: p.id, family: e.family, given: [e.given], prefix: 'Dr.', languages: e.languages, specialties: e.specialties.map((text) => ({ text })),
-      organizationId: e.organizationId, endpoints: [e.endpoint], signingCertificate: toBase64(p.signing.certificate), encryptionCertificate: toBase64(p.encryption.certificate),
-    });
-    const resources = new Map<string, DirectoryResource[]>(CLINICS.map((c) => [c, PLACES.filter((p) => p.clinic === c).map((p) => buildOrganization({ id: orgId(p), name: `${p.town} ${p.kind}`, city: p.town, country: 'NO' }))]));
-    resources.get('demo-north')!.push(...entry(user, { given: 'Demo', family: 'User', languages: ['nb', 'en'], specialties: ['General practice'], organizationId: 'demo-north.nordvik', endpoint: USER_ENDPOINT }));
-    resources.get('demo-south')!.push(...entry(expert, { given: 'Astrid', family: 'Lind', languages: ['nb', 'en', 'sv'], specialties: ['Cardiology', 'Internal medicine'], organizationId: 'demo-south.sormo', endpoint: EXPERT_ENDPOINT }));
-    resources.get('demo-east')!.push(...entry(applicant, { given: 'Jon', family: 'Haugen', languages: ['nb'], specialties: ['General practice'], organizationId: 'demo-east.granmo', endpoint: APPLICANT_ENDPOINT }));
+    const entry = (p: TestPractitioner, e: Omit<GeneratedExpert, 'id' | 'clinic'>): DirectoryResource[] =>
+      buildExpertEntry({
+        practitionerId: p.id,
+        family: e.family,
+        given: [e.given],
+        prefix: 'Dr.',
+        languages: e.languages,
+        specialties: e.specialties.map((text) => ({ text })),
+        organizationId: e.organizationId,
+        endpoints: [e.endpoint],
+        signingCertificate: toBase64(p.signing.certificate),
+        encryptionCertificate: toBase64(p.encryption.certificate),
+      });
+    const resources = new Map<string, DirectoryResource[]>(
+      CLINICS.map((c) => [
+        c,
+        PLACES.filter((p) => p.clinic === c).map((p) =>
+          buildOrganization({ id: orgId(p), name: `${p.town} ${p.kind}`, city: p.town, country: 'NO' }),
+        ),
+      ]),
+    );
+    resources.get('demo-north')!.push(
+      ...entry(user, {
+        given: 'Demo',
+        family: 'User',
+        languages: ['nb', 'en'],
+        specialties: ['General practice'],
+        organizationId: 'demo-north.nordvik',
+        endpoint: USER_ENDPOINT,
+      }),
+    );
+    resources.get('demo-south')!.push(
+      ...entry(expert, {
+        given: 'Astrid',
+        family: 'Lind',
+        languages: ['nb', 'en', 'sv'],
+        specialties: ['Cardiology', 'Internal medicine'],
+        organizationId: 'demo-south.sormo',
+        endpoint: EXPERT_ENDPOINT,
+      }),
+    );
+    resources.get('demo-east')!.push(
+      ...entry(applicant, {
+        given: 'Jon',
+        family: 'Haugen',
+        languages: ['nb'],
+        specialties: ['General practice'],
+        organizationId: 'demo-east.granmo',
+        endpoint: APPLICANT_ENDPOINT,
+      }),
+    );
     generated.forEach((g, i) => resources.get(g.clinic)!.push(...entry(generatedIds[i]!, g)));
 
     // The clinic systems: register, then publish their part of the directory.
     const clinics = new Map<string, { endpoint: TestEndpoint; identity: TestIdentity }>();
-    stops.push(() => { for (const c of clinics.values()) c.endpoint.close(); });
+    stops.push(() => {
+      for (const c of clinics.values()) c.endpoint.close();
+    });
     for (const id of CLINICS) {
       const identity = await region.clinic(id);
-      const endpoint = await connectTestEndpoint({ port: broker.amqpPort, vhost: T.vhost, id, password: passwordOf(id) });
+      const endpoint = await connectTestEndpoint({
+        port: broker.amqpPort,
+        vhost: T.vhost,
+        id,
+        password: passwordOf(id),
+      });
       clinics.set(id, { endpoint, identity });
       await endpoint.send(
         { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_VERSION, rtsSender: id },
-        (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: 'clinic-system', name: id, organization: id }),
+        (messageId, timestamp) =>
+          buildEndpointRegister(
+            { messageId, timestamp, sender: id },
+            { kind: 'clinic-system', name: id, organization: id },
+          ),
         identity,
       );
       await endpoint.waitFor((m) => m.properties.rtsNotice === 'registration-accepted', `${id}: registration`);
@@ -360,13 +595,26 @@ export async function startDemoRegion(options: DemoRegionOptions): Promise<DemoR
       const { endpoint, identity } = clinics.get(id)!;
       const full = resources.get(id)!;
       await endpoint.send(
-        { rtsType: 'directory.publish', rtsVersion: PROTOCOL_VERSION, rtsSender: id, rtsDirectoryMode: 'full', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
+        {
+          rtsType: 'directory.publish',
+          rtsVersion: PROTOCOL_VERSION,
+          rtsSender: id,
+          rtsDirectoryMode: 'full',
+          rtsBatchId: randomUUID(),
+          rtsBatchIndex: 1,
+          rtsBatchCount: 1,
+        },
         (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: id }, { full }),
         identity,
       );
     }
     const last = clinics.get(CLINICS[CLINICS.length - 1]!)!.endpoint;
-    await last.waitForCount((m) => m.properties.rtsType === 'directory.update', CLINICS.length, 'all publishes applied', 60_000);
+    await last.waitForCount(
+      (m) => m.properties.rtsType === 'directory.update',
+      CLINICS.length,
+      'all publishes applied',
+      60_000,
+    );
     const directorySize = generated.length + 3;
     log({ event: 'directory-published', experts: directorySize });
 
@@ -377,21 +625,40 @@ export async function startDemoRegion(options: DemoRegionOptions): Promise<DemoR
     };
     const accessOf = async (endpointId: string, p: TestPractitioner): Promise<DemoWorkstationAccess> => {
       const p12Password = password();
-      const p12 = async (identity: TestIdentity) => createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey), certificate: identity.certificate, chain: [region.ca.certificate], password: p12Password });
+      const p12 = async (identity: TestIdentity) =>
+        createPkcs12({
+          privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey),
+          certificate: identity.certificate,
+          chain: [region.ca.certificate],
+          password: p12Password,
+        });
       return {
-        endpointId, practitionerId: p.id, amqpPort: broker.amqpPort, vhost: T.vhost, brokerPassword: passwordOf(endpointId), trust,
+        endpointId,
+        practitionerId: p.id,
+        amqpPort: broker.amqpPort,
+        vhost: T.vhost,
+        brokerPassword: passwordOf(endpointId),
+        trust,
         pkcs12: { signing: await p12(p.signing), encryption: await p12(p.encryption), password: p12Password },
       };
     };
 
     // The simulated peers: real workstation cores on memory vaults.
     const [expertCore, applicantCore] = await Promise.all([
-      startDemoWorkstation(join(dir, EXPERT_ENDPOINT), await accessOf(EXPERT_ENDPOINT, expert), { expectExperts: directorySize }),
-      startDemoWorkstation(join(dir, APPLICANT_ENDPOINT), await accessOf(APPLICANT_ENDPOINT, applicant), { expectExperts: directorySize }),
+      startDemoWorkstation(join(dir, EXPERT_ENDPOINT), await accessOf(EXPERT_ENDPOINT, expert), {
+        expectExperts: directorySize,
+      }),
+      startDemoWorkstation(join(dir, APPLICANT_ENDPOINT), await accessOf(APPLICANT_ENDPOINT, applicant), {
+        expectExperts: directorySize,
+      }),
     ]);
-    stops.push(() => expertCore.stop(), () => applicantCore.stop());
+    stops.push(
+      () => expertCore.stop(),
+      () => applicantCore.stop(),
+    );
     stops.push(simulateExpert(expertCore, options.expertDelayMs ?? 1_500, log));
-    if (options.applicantEverySeconds && options.applicantEverySeconds > 0) stops.push(simulateApplicant(applicantCore, options.applicantEverySeconds, log));
+    if (options.applicantEverySeconds && options.applicantEverySeconds > 0)
+      stops.push(simulateApplicant(applicantCore, options.applicantEverySeconds, log));
 
     let stopped: Promise<void> | undefined;
     return {

@@ -61,7 +61,9 @@ async function main(): Promise<number> {
     return 0;
   }
   if (!values.headless) {
-    console.error(`demo: only --headless is available from the command line (the desktop app opens the demo region itself)\n${USAGE}`);
+    console.error(
+      `demo: only --headless is available from the command line (the desktop app opens the demo region itself)\n${USAGE}`,
+    );
     return 2;
   }
   const applicantEvery = values.check ? 0 : Number(values['applicant-every']);
@@ -74,10 +76,11 @@ async function main(): Promise<number> {
   const started = Date.now();
   let region: DemoRegion | undefined;
   let stopping: Promise<void> | undefined;
-  const shutdown = () => (stopping ??= (async () => {
-    await region?.stop();
-    if (temporary) rmSync(dataDir, { recursive: true, force: true });
-  })());
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      await region?.stop();
+      if (temporary) rmSync(dataDir, { recursive: true, force: true });
+    })());
 
   // Installed before the start, so that a signal during it still stops what was started and removes the data.
   const signalled = new Promise<void>((resolveSignal) => {
@@ -93,20 +96,37 @@ async function main(): Promise<number> {
 
   try {
     region = await startDemoRegion({
-      dataDir, applicantEverySeconds: applicantEvery,
-      log: (line) => { if (values.verbose || String(line.event).startsWith('simulated-')) console.log(JSON.stringify(line)); },
+      dataDir,
+      applicantEverySeconds: applicantEvery,
+      log: (line) => {
+        if (values.verbose || String(line.event).startsWith('simulated-')) console.log(JSON.stringify(line));
+      },
     });
-    console.log(`demo region started in ${((Date.now() - started) / 1000).toFixed(1)} s (data: ${temporary ? 'temporary' : dataDir})`);
-    console.log(`  broker: amqp://127.0.0.1:${region.amqpPort} vhost ${region.user.vhost}, management ${region.managementUrl}`);
-    console.log(`  directory: ${region.directorySize} experts; your workstation: endpoint ${region.user.endpointId}, practitioner ${region.user.practitionerId}`);
-    console.log(`  simulated expert (answers every consult): ${region.simulatedExpert.practitionerId} at ${region.simulatedExpert.endpointId}`);
-    console.log(`  simulated applicant: ${region.simulatedApplicant.practitionerId} at ${region.simulatedApplicant.endpointId}${applicantEvery > 0 ? `, a consult every ${applicantEvery} s` : ', sends none'}`);
+    console.log(
+      `demo region started in ${((Date.now() - started) / 1000).toFixed(1)} s (data: ${temporary ? 'temporary' : dataDir})`,
+    );
+    console.log(
+      `  broker: amqp://127.0.0.1:${region.amqpPort} vhost ${region.user.vhost}, management ${region.managementUrl}`,
+    );
+    console.log(
+      `  directory: ${region.directorySize} experts; your workstation: endpoint ${region.user.endpointId}, practitioner ${region.user.practitionerId}`,
+    );
+    console.log(
+      `  simulated expert (answers every consult): ${region.simulatedExpert.practitionerId} at ${region.simulatedExpert.endpointId}`,
+    );
+    console.log(
+      `  simulated applicant: ${region.simulatedApplicant.practitionerId} at ${region.simulatedApplicant.endpointId}${applicantEvery > 0 ? `, a consult every ${applicantEvery} s` : ', sends none'}`,
+    );
     // The rts command by its path, on this Node (one that runs .ts), so that the line works from any directory.
     const rts = `${shellWord(process.execPath)} ${shellWord(resolve(import.meta.dirname, '..', 'cli', 'rts.ts'))}`;
     const admin = shellWord(region.adminDir);
     // Where the secrets are, never what they are.
-    console.log(`  admin state for rts region --dir (holds the CA key and secrets.json${temporary ? '; removed at the end' : ''}): ${region.adminDir}`);
-    console.log(`  enrol a clinic system: ${rts} region add-endpoint clinic-x --kind clinic-system --practitioner dr-a --dir ${admin} && ${rts} region sync-broker --dir ${admin}`);
+    console.log(
+      `  admin state for rts region --dir (holds the CA key and secrets.json${temporary ? '; removed at the end' : ''}): ${region.adminDir}`,
+    );
+    console.log(
+      `  enrol a clinic system: ${rts} region add-endpoint clinic-x --kind clinic-system --practitioner dr-a --dir ${admin} && ${rts} region sync-broker --dir ${admin}`,
+    );
 
     if (values['serve-app']) {
       if (!process.send) {
@@ -116,8 +136,17 @@ async function main(): Promise<number> {
       }
       const { user } = region;
       const access: DemoAccessMessage = {
-        type: 'demo-region-ready', endpointId: user.endpointId, amqpPort: user.amqpPort, vhost: user.vhost, brokerPassword: user.brokerPassword, trust: user.trust,
-        pkcs12: { signingBase64: Buffer.from(user.pkcs12.signing).toString('base64'), encryptionBase64: Buffer.from(user.pkcs12.encryption).toString('base64'), password: user.pkcs12.password },
+        type: 'demo-region-ready',
+        endpointId: user.endpointId,
+        amqpPort: user.amqpPort,
+        vhost: user.vhost,
+        brokerPassword: user.brokerPassword,
+        trust: user.trust,
+        pkcs12: {
+          signingBase64: Buffer.from(user.pkcs12.signing).toString('base64'),
+          encryptionBase64: Buffer.from(user.pkcs12.encryption).toString('base64'),
+          password: user.pkcs12.password,
+        },
       };
       process.send(access);
       // The app is gone (quit or crashed): so is its region.
@@ -126,7 +155,10 @@ async function main(): Promise<number> {
 
     if (values.check) {
       const checkStarted = Date.now();
-      const reason = await check(region, join(dataDir, 'ws-demo-check')).then(() => undefined, (error: unknown) => (error instanceof Error ? error.message : String(error)));
+      const reason = await check(region, join(dataDir, 'ws-demo-check')).then(
+        () => undefined,
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
       await shutdown();
       if (reason) {
         console.log(`demo-check: failed: ${reason}`);
@@ -163,16 +195,24 @@ async function check(region: DemoRegion, dir: string): Promise<void> {
     const created = await call(core, COMMANDS.createConsult, {
       expertId: region.simulatedExpert.practitionerId,
       patient: { family: 'Demo', given: ['Check'], gender: 'unknown', birthDate: '1970-01-01' },
-      priority: 'routine', reason: 'demo-check round trip', question: 'Is the region working?',
+      priority: 'routine',
+      reason: 'demo-check round trip',
+      question: 'Is the region working?',
     });
-    await until(async () => {
-      const summary = (await call(core, COMMANDS.listCases, {})).find((c) => c.caseId === created.caseId);
-      if (summary?.attention) throw new Error(`the consult was refused: ${summary.attention}`);
-      return summary?.status === 'completed';
-    }, 'the report of the simulated expert', left(), 200);
+    await until(
+      async () => {
+        const summary = (await call(core, COMMANDS.listCases, {})).find((c) => c.caseId === created.caseId);
+        if (summary?.attention) throw new Error(`the consult was refused: ${summary.attention}`);
+        return summary?.status === 'completed';
+      },
+      'the report of the simulated expert',
+      left(),
+      200,
+    );
     const view = await call(core, COMMANDS.openCase, { caseId: created.caseId });
     if (!view.report?.verified) throw new Error('the report arrived but is not verified');
-    if (!view.report.signer?.subject.includes(`CN=${region.simulatedExpert.practitionerId}`)) throw new Error(`the report is signed by ${view.report.signer?.subject ?? 'nobody'}`);
+    if (!view.report.signer?.subject.includes(`CN=${region.simulatedExpert.practitionerId}`))
+      throw new Error(`the report is signed by ${view.report.signer?.subject ?? 'nobody'}`);
   } finally {
     await core.stop();
   }

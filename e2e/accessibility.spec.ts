@@ -13,14 +13,24 @@ const SCREENS = ['Inbox', 'Directory', 'New consultation', 'Outbox', 'Refused me
 test('every main screen passes axe-core without serious or critical findings', async ({ openWorkstation }) => {
   const { core, page } = await openWorkstation(harness.coreOptions('ws-applicant-1'));
   const firstRun = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
-  const report = (screen: string, violations: typeof firstRun.violations) => violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${screen}: ${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
+  const report = (screen: string, violations: typeof firstRun.violations) =>
+    violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map(
+        (v) =>
+          `${screen}: ${v.id} (${v.impact}): ${v.nodes
+            .map((n) => n.target.join(' '))
+            .slice(0, 5)
+            .join(', ')}`,
+      );
   const findings = report('first run', firstRun.violations);
   await harness.setUpWorkstation(core, 'ws-applicant-1', harness.applicant);
   for (const screen of SCREENS) {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: screen }).click();
-    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: screen })).toHaveAttribute('aria-current', 'page');
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: screen })).toHaveAttribute(
+      'aria-current',
+      'page',
+    );
     const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
     findings.push(...report(screen, result.violations));
   }

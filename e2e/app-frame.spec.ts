@@ -4,7 +4,6 @@ import { createKeychainVault, brokerPasswordAccount } from '../main/node/index.t
 import { SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 
-
 const env = loadBrokerEnv();
 const ENDPOINT = 'ws-expert-1';
 
@@ -13,7 +12,9 @@ test('shows the app frame with the live broker connection of a configured workst
   await vault.set(brokerPasswordAccount(ENDPOINT), endpointCredentials(env, ENDPOINT).password);
   const broker = { host: '127.0.0.1', port: env.nodes[0]!.amqpPort };
   const { page } = await openWorkstation({
-    productName: 'RTS Workstation', version: '0.1.0-e2e', vault,
+    productName: 'RTS Workstation',
+    version: '0.1.0-e2e',
+    vault,
     broker: { hosts: [broker], vhost: env.vhost, endpointId: ENDPOINT },
   });
 
@@ -28,23 +29,37 @@ test('shows the app frame with the live broker connection of a configured workst
 test('says why it is offline when the keychain holds no broker password', async ({ openWorkstation }) => {
   const vault = createKeychainVault(`rts-e2e-${randomUUID()}`);
   const { page } = await openWorkstation({
-    productName: 'RTS Workstation', version: '0.1.0-e2e', vault,
+    productName: 'RTS Workstation',
+    version: '0.1.0-e2e',
+    vault,
     broker: { hosts: [{ host: '127.0.0.1', port: env.nodes[0]!.amqpPort }], vhost: env.vhost, endpointId: ENDPOINT },
   });
   await expect(page.getByRole('status', { name: 'Broker connection: Offline' })).toBeVisible();
-  await expect(page.getByTestId('connection-reason')).toHaveText(`No broker password for endpoint ${ENDPOINT} in the OS keychain.`);
+  await expect(page.getByTestId('connection-reason')).toHaveText(
+    `No broker password for endpoint ${ENDPOINT} in the OS keychain.`,
+  );
   await page.screenshot({ path: `${SCREENSHOTS}/app-frame-offline.png` });
 });
 
 test('says plainly that no region is configured yet', async ({ openWorkstation }) => {
-  const { page } = await openWorkstation({ productName: 'RTS Workstation', version: '0.1.0-e2e', vault: createKeychainVault(`rts-e2e-${randomUUID()}`) });
+  const { page } = await openWorkstation({
+    productName: 'RTS Workstation',
+    version: '0.1.0-e2e',
+    vault: createKeychainVault(`rts-e2e-${randomUUID()}`),
+  });
   await expect(page.getByRole('status', { name: 'Broker connection: Not configured' })).toBeVisible();
   await expect(page.getByRole('banner').getByRole('note')).toHaveCount(0);
   await expect(page.getByTestId('connection-reason')).toHaveText('No region is configured yet.');
 });
 
-test('enforces the content security policy: no injected inline script, no network requests', async ({ openWorkstation }) => {
-  const { page } = await openWorkstation({ productName: 'RTS Workstation', version: '0.1.0-e2e', vault: createKeychainVault(`rts-e2e-${randomUUID()}`) });
+test('enforces the content security policy: no injected inline script, no network requests', async ({
+  openWorkstation,
+}) => {
+  const { page } = await openWorkstation({
+    productName: 'RTS Workstation',
+    version: '0.1.0-e2e',
+    vault: createKeychainVault(`rts-e2e-${randomUUID()}`),
+  });
   const violation = await page.evaluate(
     () =>
       new Promise<string>((resolve) => {
@@ -56,15 +71,29 @@ test('enforces the content security policy: no injected inline script, no networ
   );
   expect(violation).toBe('script-src-elem');
   expect(await page.evaluate(() => (window as { __injected?: boolean }).__injected)).toBeUndefined();
-  const fetchBlocked = await page.evaluate(() => fetch('http://127.0.0.1:9/').then(() => false, () => true));
+  const fetchBlocked = await page.evaluate(() =>
+    fetch('http://127.0.0.1:9/').then(
+      () => false,
+      () => true,
+    ),
+  );
   expect(fetchBlocked).toBe(true);
 });
 
 test('labels the demo region in the title bar, and only the demo region', async ({ openWorkstation }) => {
   const { page } = await openWorkstation({
-    productName: 'RTS Workstation', version: '0.1.0-e2e', vault: createKeychainVault(`rts-e2e-${randomUUID()}`),
-    broker: { hosts: [{ host: '127.0.0.1', port: env.nodes[0]!.amqpPort }], vhost: env.vhost, endpointId: ENDPOINT, demo: true },
+    productName: 'RTS Workstation',
+    version: '0.1.0-e2e',
+    vault: createKeychainVault(`rts-e2e-${randomUUID()}`),
+    broker: {
+      hosts: [{ host: '127.0.0.1', port: env.nodes[0]!.amqpPort }],
+      vhost: env.vhost,
+      endpointId: ENDPOINT,
+      demo: true,
+    },
   });
-  await expect(page.getByRole('banner').getByRole('note')).toHaveText('Demo region: invented people, not for patient data');
+  await expect(page.getByRole('banner').getByRole('note')).toHaveText(
+    'Demo region: invented people, not for patient data',
+  );
   await page.screenshot({ path: `${SCREENSHOTS}/demo-label.png` });
 });

@@ -11,13 +11,19 @@ import { expect, test } from './harness/workstation-fixture.ts';
 const harness = regionForThisFile();
 const PASSPHRASE = 'ward 7 night shift';
 
-async function call<C extends CommandChannel>(core: WorkstationCore, command: C, input: CommandInput<C>): Promise<CommandOutput<C>> {
+async function call<C extends CommandChannel>(
+  core: WorkstationCore,
+  command: C,
+  input: CommandInput<C>,
+): Promise<CommandOutput<C>> {
   const result = await core.dispatch(command, input);
   if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
   return result.value as CommandOutput<C>;
 }
 
-test('after a restart of the core, a workstation with a passphrase opens on the lock screen', async ({ openWorkstation }) => {
+test('after a restart of the core, a workstation with a passphrase opens on the lock screen', async ({
+  openWorkstation,
+}) => {
   const first = await openWorkstation(harness.coreOptions('ws-applicant-1'));
   await harness.setUpWorkstation(first.core, 'ws-applicant-1', harness.applicant);
   await first.page.getByRole('button', { name: 'Settings' }).click();
@@ -42,22 +48,39 @@ test('signing a report asks for the lock passphrase again, and refuses a wrong o
   test.setTimeout(120_000);
   const expert = await openWorkstation(harness.coreOptions('ws-expert-1'));
   const applicant = await openWorkstation(harness.coreOptions('ws-applicant-1'));
-  for (const [opened, endpointId, practitioner] of [[expert, 'ws-expert-1', harness.expert], [applicant, 'ws-applicant-1', harness.applicant]] as const) {
+  for (const [opened, endpointId, practitioner] of [
+    [expert, 'ws-expert-1', harness.expert],
+    [applicant, 'ws-applicant-1', harness.applicant],
+  ] as const) {
     const setup = await call(opened.core, COMMANDS.getSetupState, undefined);
-    if (!setup.identity?.ready || !setup.profile || !setup.hasBrokerPassword) await harness.setUpWorkstation(opened.core, endpointId, practitioner);
+    if (!setup.identity?.ready || !setup.profile || !setup.hasBrokerPassword)
+      await harness.setUpWorkstation(opened.core, endpointId, practitioner);
   }
   // The applicant's workstation may be locked from the test before; its passphrase is known.
-  if ((await call(applicant.core, COMMANDS.getSetupState, undefined)).locked) await call(applicant.core, COMMANDS.unlock, { passphrase: PASSPHRASE });
-  await expect.poll(async () => {
-    const registered = await Promise.all([expert, applicant].map(async (o) => (await call(o.core, COMMANDS.getSetupState, undefined)).registration.state));
-    const experts = (await call(applicant.core, COMMANDS.getDirectoryState, undefined)).experts;
-    return registered.every((state) => state === 'accepted') && experts >= 2;
-  }, { message: 'both registered, directory mirrored', timeout: 30_000 }).toBe(true);
+  if ((await call(applicant.core, COMMANDS.getSetupState, undefined)).locked)
+    await call(applicant.core, COMMANDS.unlock, { passphrase: PASSPHRASE });
+  await expect
+    .poll(
+      async () => {
+        const registered = await Promise.all(
+          [expert, applicant].map(
+            async (o) => (await call(o.core, COMMANDS.getSetupState, undefined)).registration.state,
+          ),
+        );
+        const experts = (await call(applicant.core, COMMANDS.getDirectoryState, undefined)).experts;
+        return registered.every((state) => state === 'accepted') && experts >= 2;
+      },
+      { message: 'both registered, directory mirrored', timeout: 30_000 },
+    )
+    .toBe(true);
   await call(expert.core, COMMANDS.setLockPassphrase, { passphrase: PASSPHRASE });
 
   const { caseId } = await call(applicant.core, COMMANDS.createConsult, {
-    expertId: 'clinic-a.dr-ahmed', patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' },
-    priority: 'urgent', reason: 'Chest pain since 06:00, ST elevation in II, III, aVF.', question: 'Thrombolysis before transfer?',
+    expertId: 'clinic-a.dr-ahmed',
+    patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' },
+    priority: 'urgent',
+    reason: 'Chest pain since 06:00, ST elevation in II, III, aVF.',
+    question: 'Thrombolysis before transfer?',
   });
   const page = expert.page;
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Inbox' }).click();
@@ -77,7 +100,10 @@ test('signing a report asks for the lock passphrase again, and refuses a wrong o
   const sign = confirm.getByRole('button', { name: 'Sign and send', exact: true });
   await expect(sign).toBeDisabled();
   // Behind the screen, the core refuses a signature without the passphrase, with a code of its own.
-  expect(await expert.core.dispatch(COMMANDS.sendReport, { caseId, conclusion: 'x' })).toMatchObject({ ok: false, error: { code: 'passphrase-required' } });
+  expect(await expert.core.dispatch(COMMANDS.sendReport, { caseId, conclusion: 'x' })).toMatchObject({
+    ok: false,
+    error: { code: 'passphrase-required' },
+  });
   await confirm.getByLabel('Your lock passphrase, to sign').fill('not the passphrase');
   await sign.click();
   await expect(preview.getByRole('alert')).toContainText('That passphrase is not correct.');

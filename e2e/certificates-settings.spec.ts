@@ -1,7 +1,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS } from '../shared/api/index.ts';
-import { createCrl, createPkcs12, derToPem, describeCertificate, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
+import {
+  createCrl,
+  createPkcs12,
+  derToPem,
+  describeCertificate,
+  exportPrivateKeyPkcs8,
+  PEM_LABELS,
+} from '../shared/pki/index.ts';
 import { P12_PASSWORD } from '../integration/testing/region-harness.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
@@ -14,7 +21,9 @@ const DAY = 24 * 3600_000;
  * becomes current and the earlier one is counted as kept for older cases; a CRL near its nextUpdate is announced with
  * what to do.
  */
-test('imports a renewed encryption certificate in Settings and counts the earlier one; warns of an expiring CRL', async ({ openWorkstation }) => {
+test('imports a renewed encryption certificate in Settings and counts the earlier one; warns of an expiring CRL', async ({
+  openWorkstation,
+}) => {
   const { core, page } = await openWorkstation(harness.coreOptions('ws-expert-1'));
   await harness.setUpWorkstation(core, 'ws-expert-1', harness.expert);
   await page.getByRole('button', { name: 'Settings' }).click();
@@ -27,21 +36,47 @@ test('imports a renewed encryption certificate in Settings and counts the earlie
   const dir = join(harness.dir, 'renewal');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'dr-ahmed.encryption.renewed.p12');
-  writeFileSync(file, await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(renewed.encryption.privateKey), certificate: renewed.encryption.certificate, chain: [], password: P12_PASSWORD }));
+  writeFileSync(
+    file,
+    await createPkcs12({
+      privateKeyPkcs8: await exportPrivateKeyPkcs8(renewed.encryption.privateKey),
+      certificate: renewed.encryption.certificate,
+      chain: [],
+      password: P12_PASSWORD,
+    }),
+  );
   await panel.getByLabel('Certificate', { exact: true }).selectOption('encryption');
   await panel.getByLabel('Renewed certificate (.p12)').setInputFiles(file);
   await panel.getByLabel('Password of the file').fill(P12_PASSWORD);
   await panel.getByRole('button', { name: 'Import a renewed certificate (.p12)' }).click();
   await expect(panel.getByTestId('renewal-done')).toHaveText('The renewed encryption certificate is in use.');
-  await expect(panel.getByTestId('earlier-certificates')).toHaveText(/^1 earlier encryption certificate is kept, with its key, so that cases sent before a renewal stay readable\.$/);
+  await expect(panel.getByTestId('earlier-certificates')).toHaveText(
+    /^1 earlier encryption certificate is kept, with its key, so that cases sent before a renewal stay readable\.$/,
+  );
   expect(await core.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({
-    ok: true, value: { identity: { certificates: [{ use: 'signing' }, { use: 'encryption', serialNumber: describeCertificate(renewed.encryption.certificate).serialNumber }] } },
+    ok: true,
+    value: {
+      identity: {
+        certificates: [
+          { use: 'signing' },
+          { use: 'encryption', serialNumber: describeCertificate(renewed.encryption.certificate).serialNumber },
+        ],
+      },
+    },
   });
 
   // Another practitioner's .p12 is refused, in the core's words.
   const other = await harness.region.practitioner('clinic-a.dr-lima');
   const otherFile = join(dir, 'dr-lima.encryption.p12');
-  writeFileSync(otherFile, await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(other.encryption.privateKey), certificate: other.encryption.certificate, chain: [], password: P12_PASSWORD }));
+  writeFileSync(
+    otherFile,
+    await createPkcs12({
+      privateKeyPkcs8: await exportPrivateKeyPkcs8(other.encryption.privateKey),
+      certificate: other.encryption.certificate,
+      chain: [],
+      password: P12_PASSWORD,
+    }),
+  );
   await panel.getByLabel('Renewed certificate (.p12)').setInputFiles(otherFile);
   await panel.getByLabel('Password of the file').fill(P12_PASSWORD);
   await panel.getByRole('button', { name: 'Import a renewed certificate (.p12)' }).click();
@@ -50,11 +85,21 @@ test('imports a renewed encryption certificate in Settings and counts the earlie
   await page.screenshot({ path: `${SCREENSHOTS}/settings-certificates.png`, fullPage: true });
 
   // A CRL two days from its nextUpdate: the app frame says when it expires and what to do.
-  const expiring = await createCrl(harness.region.ca, { crlNumber: 2, thisUpdate: new Date(Date.now() - 28 * DAY), validityDays: 30 });
-  expect(await core.dispatch(COMMANDS.setTrust, {
-    anchorsPem: readFileSync(harness.region.files.ca, 'utf8'), crlsPem: derToPem(expiring, PEM_LABELS.crl), hubCertificatePem: readFileSync(harness.region.files.hubCertificate, 'utf8'),
-  })).toMatchObject({ ok: true });
+  const expiring = await createCrl(harness.region.ca, {
+    crlNumber: 2,
+    thisUpdate: new Date(Date.now() - 28 * DAY),
+    validityDays: 30,
+  });
+  expect(
+    await core.dispatch(COMMANDS.setTrust, {
+      anchorsPem: readFileSync(harness.region.files.ca, 'utf8'),
+      crlsPem: derToPem(expiring, PEM_LABELS.crl),
+      hubCertificatePem: readFileSync(harness.region.files.hubCertificate, 'utf8'),
+    }),
+  ).toMatchObject({ ok: true });
   const banners = page.getByTestId('crl-banner');
-  await expect(banners.first()).toContainText(/The region's revocation list expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC; connect to the region to receive a new one, or ask the administrator\./);
+  await expect(banners.first()).toContainText(
+    /The region's revocation list expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC; connect to the region to receive a new one, or ask the administrator\./,
+  );
   await expect(banners).toHaveCount(2);
 });

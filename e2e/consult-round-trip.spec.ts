@@ -19,7 +19,11 @@ import { expect, test, type HarnessCoreOptions, type OpenedWorkstation } from '.
 const harness = regionForThisFile();
 
 /** A command on a core, for what a test checks or waits for behind the UI. */
-async function call<C extends CommandChannel>(core: WorkstationCore, command: C, input: CommandInput<C>): Promise<CommandOutput<C>> {
+async function call<C extends CommandChannel>(
+  core: WorkstationCore,
+  command: C,
+  input: CommandInput<C>,
+): Promise<CommandOutput<C>> {
   const result = await core.dispatch(command, input);
   if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
   return result.value as CommandOutput<C>;
@@ -39,14 +43,24 @@ function ecgCsv(): string {
   const rr = 60_000 / 104;
   const beat = (t: number, st: number) => {
     const p = t % rr;
-    return 0.12 * gauss(p, 90, 18) - 0.1 * gauss(p, 165, 7) + 1.15 * gauss(p, 185, 8) - 0.28 * gauss(p, 205, 8)
-      + st * (1 / (1 + Math.exp(-(p - 215) / 6))) * (1 / (1 + Math.exp((p - 330) / 20))) + 0.32 * gauss(p, 345, 38);
+    return (
+      0.12 * gauss(p, 90, 18) -
+      0.1 * gauss(p, 165, 7) +
+      1.15 * gauss(p, 185, 8) -
+      0.28 * gauss(p, 205, 8) +
+      st * (1 / (1 + Math.exp(-(p - 215) / 6))) * (1 / (1 + Math.exp((p - 330) / 20))) +
+      0.32 * gauss(p, 345, 38)
+    );
   };
   const rows = ['time,II,III,aVF'];
   for (let i = 0; i < 1_000; i++) {
     const t = i * 4;
     const wander = 0.03 * Math.sin(t / 700);
-    rows.push([t, beat(t, 0.22) + wander, 0.85 * beat(t, 0.28) + wander, 0.92 * beat(t, 0.25) + wander].map((v, j) => (j === 0 ? String(v) : v.toFixed(3))).join(','));
+    rows.push(
+      [t, beat(t, 0.22) + wander, 0.85 * beat(t, 0.28) + wander, 0.92 * beat(t, 0.25) + wander]
+        .map((v, j) => (j === 0 ? String(v) : v.toFixed(3)))
+        .join(','),
+    );
   }
   return `${rows.join('\n')}\n`;
 }
@@ -61,26 +75,42 @@ const REFERRAL = [
 ].join('\n');
 
 /** Opens a workstation for an endpoint and sets it up as a user would on first run (once: the store is kept between tests). */
-async function openSetUp(openWorkstation: (options: HarnessCoreOptions) => Promise<OpenedWorkstation>, endpointId: string, practitioner: TestPractitioner): Promise<OpenedWorkstation> {
+async function openSetUp(
+  openWorkstation: (options: HarnessCoreOptions) => Promise<OpenedWorkstation>,
+  endpointId: string,
+  practitioner: TestPractitioner,
+): Promise<OpenedWorkstation> {
   const opened = await openWorkstation(harness.coreOptions(endpointId));
   const setup = await call(opened.core, COMMANDS.getSetupState, undefined);
   if (!setup.identity?.ready || !setup.profile || !setup.hasBrokerPassword) {
     await harness.setUpWorkstation(opened.core, endpointId, practitioner);
   }
   await expect(opened.page.getByRole('navigation', { name: 'Main' })).toBeVisible();
-  await expect.poll(async () => {
-    const state = await call(opened.core, COMMANDS.getSetupState, undefined);
-    const directory = await call(opened.core, COMMANDS.getDirectoryState, undefined);
-    return state.registration.state === 'accepted' && directory.experts >= 2;
-  }, { message: `${endpointId} registered with the directory mirrored`, timeout: 30_000 }).toBe(true);
+  await expect
+    .poll(
+      async () => {
+        const state = await call(opened.core, COMMANDS.getSetupState, undefined);
+        const directory = await call(opened.core, COMMANDS.getDirectoryState, undefined);
+        return state.registration.state === 'accepted' && directory.experts >= 2;
+      },
+      { message: `${endpointId} registered with the directory mirrored`, timeout: 30_000 },
+    )
+    .toBe(true);
   return opened;
 }
 
 /** axe-core (WCAG 2.1 AA rules) over what the page shows now: serious and critical findings fail. */
 async function expectAccessible(page: Page, screen: string): Promise<void> {
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
-  const findings = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${screen}: ${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
+  const findings = result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${screen}: ${v.id} (${v.impact}): ${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 5)
+          .join(', ')}`,
+    );
   expect(findings).toEqual([]);
 }
 
@@ -102,7 +132,9 @@ async function compose(page: Page, full: boolean): Promise<string> {
   await page.getByLabel('Birth date').fill('1961-04-12');
   await page.getByLabel('National id (optional)').fill('12046112345');
   await page.getByRole('radio', { name: /^Urgent/ }).check();
-  await page.getByLabel('Reason for the consultation (required)').fill('Chest pain since 06:00, ST elevation in II, III, aVF.');
+  await page
+    .getByLabel('Reason for the consultation (required)')
+    .fill('Chest pain since 06:00, ST elevation in II, III, aVF.');
   await page.getByLabel('Question to the expert').fill('Thrombolysis here before the 2 h 40 min transfer to PCI?');
   if (full) {
     const now = Date.now();
@@ -121,12 +153,16 @@ async function compose(page: Page, full: boolean): Promise<string> {
     }
     await page.getByLabel('Systolic (mmHg)').fill('96');
     await page.getByLabel('Diastolic (mmHg)').fill('61');
-    await page.getByLabel('Waveform file (CSV)').setInputFiles({ name: 'ecg-0810.csv', mimeType: 'text/csv', buffer: Buffer.from(ecgCsv()) });
+    await page
+      .getByLabel('Waveform file (CSV)')
+      .setInputFiles({ name: 'ecg-0810.csv', mimeType: 'text/csv', buffer: Buffer.from(ecgCsv()) });
     const wave = page.getByRole('group', { name: 'ecg-0810.csv' });
     await expect(wave).toContainText('ECG, leads II, III, aVF: 1,000 samples per channel (4 s)');
     await expect(wave.getByLabel('Sample period (ms)')).toHaveValue('4');
     await expect(wave.getByTestId('waveform-plot').locator('canvas')).toBeVisible();
-    await page.getByLabel('Add files (letters, images, results)').setInputFiles({ name: 'referral.txt', mimeType: 'text/plain', buffer: Buffer.from(REFERRAL) });
+    await page
+      .getByLabel('Add files (letters, images, results)')
+      .setInputFiles({ name: 'referral.txt', mimeType: 'text/plain', buffer: Buffer.from(REFERRAL) });
     await expect(page.getByRole('list', { name: /chosen$/ })).toContainText('referral.txt');
     await expect(page.getByTestId('compose-summary')).toContainText('1 file');
   }
@@ -154,12 +190,20 @@ async function openFromInbox(page: Page, caseId: string): Promise<void> {
 async function writeReport(page: Page, screenshot?: string): Promise<void> {
   await page.getByRole('button', { name: 'Write report' }).click();
   const editor = page.getByRole('region', { name: 'Write the report' });
-  await editor.getByLabel('Findings').fill('Inferior STEMI: ST elevation II, III, aVF up to 0.25 mV with reciprocal change; sinus tachycardia 104/min. SpO2 falling 95 → 93 %.');
+  await editor
+    .getByLabel('Findings')
+    .fill(
+      'Inferior STEMI: ST elevation II, III, aVF up to 0.25 mV with reciprocal change; sinus tachycardia 104/min. SpO2 falling 95 → 93 %.',
+    );
   await editor.getByRole('button', { name: 'Preview report' }).click();
   await expect(editor.getByText('A report needs a conclusion.')).toBeVisible();
-  await editor.getByLabel('Conclusion and advice (required)').fill('Give tenecteplase now (no contraindications listed), then transfer for PCI. Oxygen to SpO2 ≥ 94 %.');
+  await editor
+    .getByLabel('Conclusion and advice (required)')
+    .fill('Give tenecteplase now (no contraindications listed), then transfer for PCI. Oxygen to SpO2 ≥ 94 %.');
   const diagnosis = editor.getByRole('group', { name: 'Diagnosis 1' });
-  await diagnosis.getByLabel('Diagnosis', { exact: true }).fill('Acute transmural myocardial infarction of inferior wall');
+  await diagnosis
+    .getByLabel('Diagnosis', { exact: true })
+    .fill('Acute transmural myocardial infarction of inferior wall');
   await diagnosis.getByLabel('ICD-10 code (optional)').fill('i21.1');
   await editor.getByRole('button', { name: 'Add prescription' }).click();
   const prescription = editor.getByRole('group', { name: 'Prescription 1' });
@@ -178,8 +222,12 @@ async function writeReport(page: Page, screenshot?: string): Promise<void> {
   await editor.getByRole('button', { name: 'Preview report' }).click();
 
   const preview = page.getByRole('region', { name: 'Preview: the report as it will be signed and sent' });
-  await expect(preview.getByTestId('report-preview')).toContainText('I21.1 Acute transmural myocardial infarction of inferior wall');
-  await expect(preview.getByRole('table', { name: 'Prescriptions' })).toContainText('Acetylsalicylic acid75 mgonce per dayoral');
+  await expect(preview.getByTestId('report-preview')).toContainText(
+    'I21.1 Acute transmural myocardial infarction of inferior wall',
+  );
+  await expect(preview.getByRole('table', { name: 'Prescriptions' })).toContainText(
+    'Acetylsalicylic acid75 mgonce per dayoral',
+  );
   await preview.getByRole('button', { name: 'Sign and send…' }).click();
   const confirm = preview.getByRole('alertdialog');
   await expect(confirm).toContainText('Sign with your signing certificate and send to clinic-b.dr-berg?');
@@ -188,7 +236,9 @@ async function writeReport(page: Page, screenshot?: string): Promise<void> {
   await expect(page.getByRole('region', { name: 'Your report' })).toBeVisible();
 }
 
-test('a consultation goes from the applicant to the expert and a verified report comes back, all through the UI', async ({ openWorkstation }) => {
+test('a consultation goes from the applicant to the expert and a verified report comes back, all through the UI', async ({
+  openWorkstation,
+}) => {
   test.setTimeout(180_000);
   const expert = await openSetUp(openWorkstation, 'ws-expert-1', harness.expert);
   const applicant = await openSetUp(openWorkstation, 'ws-applicant-1', harness.applicant);
@@ -219,10 +269,14 @@ test('a consultation goes from the applicant to the expert and a verified report
   const ecg = page.getByTestId('waveform-plot');
   await expect(ecg).toHaveAttribute('aria-label', /^ECG, leads II, III, aVF: 4 s at 250 Hz/);
   await expect(ecg.locator('canvas')).toBeVisible();
-  await expect(page.getByRole('region', { name: 'Attachments' }).getByLabel('Content of referral.txt')).toContainText('ST elevation II, III, aVF');
+  await expect(page.getByRole('region', { name: 'Attachments' }).getByLabel('Content of referral.txt')).toContainText(
+    'ST elevation II, III, aVF',
+  );
   const request = page.getByTestId('history-row').first();
   await expect(request).toContainText('Consultation requested');
-  await expect(request.getByTestId('signature-verified')).toContainText(/Signed by Test Berg \(clinic-b\.dr-berg\) at .*, verified/);
+  await expect(request.getByTestId('signature-verified')).toContainText(
+    /Signed by Test Berg \(clinic-b\.dr-berg\) at .*, verified/,
+  );
   await page.screenshot({ path: `${SCREENSHOTS}/case-expert.png`, fullPage: true });
   await expectAccessible(page, 'case, expert');
 
@@ -238,10 +292,16 @@ test('a consultation goes from the applicant to the expert and a verified report
   const report = applicantPage.getByRole('region', { name: 'Report from the expert' });
   await expect(report).toBeVisible({ timeout: 30_000 });
   await expect(applicantPage.getByTestId('case-status')).toHaveText('Completed');
-  await expect(report.getByTestId('report-signature')).toContainText(/Signed by Test Ahmed \(clinic-a\.dr-ahmed\) at .*, verified/);
+  await expect(report.getByTestId('report-signature')).toContainText(
+    /Signed by Test Ahmed \(clinic-a\.dr-ahmed\) at .*, verified/,
+  );
   await expect(report.getByTestId('report-conclusion')).toContainText('Give tenecteplase now');
-  await expect(report.getByRole('list', { name: 'Diagnoses' })).toHaveText('I21.1 Acute transmural myocardial infarction of inferior wall');
-  await expect(report.getByRole('table', { name: 'Prescriptions' })).toContainText('Acetylsalicylic acid75 mgonce per dayoralAfter the 300 mg loading dose; continue indefinitely.');
+  await expect(report.getByRole('list', { name: 'Diagnoses' })).toHaveText(
+    'I21.1 Acute transmural myocardial infarction of inferior wall',
+  );
+  await expect(report.getByRole('table', { name: 'Prescriptions' })).toContainText(
+    'Acetylsalicylic acid75 mgonce per dayoralAfter the 300 mg loading dose; continue indefinitely.',
+  );
   const history = applicantPage.getByTestId('history-row');
   await expect(history).toHaveCount(3);
   await expect(history.nth(1)).toContainText('Accepted');
@@ -251,7 +311,9 @@ test('a consultation goes from the applicant to the expert and a verified report
 
   await applicantPage.evaluate(() => {
     (window as { __printed?: number }).__printed = 0;
-    window.print = () => { (window as { __printed?: number }).__printed! += 1; };
+    window.print = () => {
+      (window as { __printed?: number }).__printed! += 1;
+    };
   });
   await report.getByRole('button', { name: 'Print / save as PDF' }).click();
   await expect.poll(() => applicantPage.evaluate(() => (window as { __printed?: number }).__printed)).toBe(1);
@@ -263,15 +325,22 @@ test('a consultation goes from the applicant to the expert and a verified report
   await applicantPage.emulateMedia({ media: 'screen' });
 });
 
-test('the expert answers while the broker is down; the report waits queued and arrives verified once it is back', async ({ openWorkstation }) => {
+test('the expert answers while the broker is down; the report waits queued and arrives verified once it is back', async ({
+  openWorkstation,
+}) => {
   test.setTimeout(240_000);
   const expert = await openSetUp(openWorkstation, 'ws-expert-1', harness.expert);
   const applicant = await openSetUp(openWorkstation, 'ws-applicant-1', harness.applicant);
   const caseId = await compose(applicant.page, false);
-  await expect.poll(async () => {
-    const cases = await call(expert.core, COMMANDS.listCases, {});
-    return cases.some((c) => c.caseId === caseId);
-  }, { message: 'the request at the expert', timeout: 30_000 }).toBe(true);
+  await expect
+    .poll(
+      async () => {
+        const cases = await call(expert.core, COMMANDS.listCases, {});
+        return cases.some((c) => c.caseId === caseId);
+      },
+      { message: 'the request at the expert', timeout: 30_000 },
+    )
+    .toBe(true);
 
   const stateFile = process.env[BROKER_STATE_ENV]!;
   await killNode(stateFile, 0);
@@ -296,38 +365,64 @@ test('the expert answers while the broker is down; the report waits queued and a
 
   // Back online: the applicant's open case fills in by itself (case events), the report verified.
   const report = applicant.page.getByRole('region', { name: 'Report from the expert' });
-  await expect(report.getByTestId('report-signature')).toContainText(/Test Ahmed \(clinic-a\.dr-ahmed\).*, verified/, { timeout: 90_000 });
+  await expect(report.getByTestId('report-signature')).toContainText(/Test Ahmed \(clinic-a\.dr-ahmed\).*, verified/, {
+    timeout: 90_000,
+  });
   await expect(applicant.page.getByTestId('case-status')).toHaveText('Completed');
   await expect(expert.page.getByTestId('offline-banner')).toBeHidden({ timeout: 30_000 });
   await expect(expert.page.getByTestId('report-state')).toHaveText(/delivered|processed/, { timeout: 30_000 });
 });
 
-test('a tampered report shows in its case as refused, with no report and nothing that looks verified', async ({ openWorkstation }) => {
+test('a tampered report shows in its case as refused, with no report and nothing that looks verified', async ({
+  openWorkstation,
+}) => {
   test.setTimeout(120_000);
   const applicant = await openSetUp(openWorkstation, 'ws-applicant-1', harness.applicant);
 
   // Nothing is sent before the form is complete; problems show next to their fields.
-  await applicant.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'New consultation' }).click();
-  await applicant.page.getByLabel('Waveform file (CSV)').setInputFiles({ name: 'monitor.csv', mimeType: 'text/csv', buffer: Buffer.from('time,II,X7\n0,0.1,0.2\n') });
-  await expect(applicant.page.getByRole('alert').filter({ hasText: 'monitor.csv' })).toContainText('"X7" in the header row is not an ECG lead');
+  await applicant.page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'New consultation' })
+    .click();
+  await applicant.page
+    .getByLabel('Waveform file (CSV)')
+    .setInputFiles({ name: 'monitor.csv', mimeType: 'text/csv', buffer: Buffer.from('time,II,X7\n0,0.1,0.2\n') });
+  await expect(applicant.page.getByRole('alert').filter({ hasText: 'monitor.csv' })).toContainText(
+    '"X7" in the header row is not an ECG lead',
+  );
   await applicant.page.getByLabel('Birth date').fill('2999-01-01');
   await applicant.page.getByRole('button', { name: 'Send', exact: true }).click();
   await expect(applicant.page.getByText('Choose the expert to ask.')).toBeVisible();
   await expect(applicant.page.getByText('The birth date is in the future.')).toBeVisible();
-  await expect(applicant.page.getByLabel('Reason for the consultation (required)')).toHaveAccessibleDescription('Say why you ask: the reason is required.');
+  await expect(applicant.page.getByLabel('Reason for the consultation (required)')).toHaveAccessibleDescription(
+    'Say why you ask: the reason is required.',
+  );
   await expect(applicant.page.getByRole('alert').filter({ hasText: 'fields need attention' })).toBeVisible();
   const caseId = await compose(applicant.page, false);
 
   // dr-ahmed's clinic system sends a report for the case, damaged on the way (one byte of the ciphertext flipped).
   await harness.sendAsClinic('clinic-a', {
     properties: {
-      rtsType: 'consult.report', rtsVersion: PROTOCOL_V, rtsSender: 'clinic-a', rtsCase: caseId,
-      rtsFromPractitioner: 'clinic-a.dr-ahmed', rtsToPractitioner: 'clinic-b.dr-berg', rtsSequence: 1,
+      rtsType: 'consult.report',
+      rtsVersion: PROTOCOL_V,
+      rtsSender: 'clinic-a',
+      rtsCase: caseId,
+      rtsFromPractitioner: 'clinic-a.dr-ahmed',
+      rtsToPractitioner: 'clinic-b.dr-berg',
+      rtsSequence: 1,
     },
-    payload: (messageId, timestamp) => buildConsultReport({ messageId, timestamp, sender: 'clinic-a' }, {
-      caseId, from: 'clinic-a.dr-ahmed', to: 'clinic-b.dr-berg', sequence: 1,
-      patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' }, conclusion: 'Forged advice: discharge home',
-    }),
+    payload: (messageId, timestamp) =>
+      buildConsultReport(
+        { messageId, timestamp, sender: 'clinic-a' },
+        {
+          caseId,
+          from: 'clinic-a.dr-ahmed',
+          to: 'clinic-b.dr-berg',
+          sequence: 1,
+          patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' },
+          conclusion: 'Forged advice: discharge home',
+        },
+      ),
     signer: harness.expert,
     recipients: [harness.applicant.encryption.certificate, harness.expert.encryption.certificate],
     damage: (body) => {
@@ -357,9 +452,13 @@ test('a tampered report shows in its case as refused, with no report and nothing
 
   // The case goes on: the applicant cancels it, after a confirmation.
   await page.getByRole('button', { name: 'Cancel consultation…' }).click();
-  await page.getByLabel('Why you cancel (the expert reads this)').fill('Patient transferred directly to the PCI centre.');
+  await page
+    .getByLabel('Why you cancel (the expert reads this)')
+    .fill('Patient transferred directly to the PCI centre.');
   await page.getByRole('button', { name: 'Cancel the consultation…' }).click();
-  await expect(page.getByRole('alertdialog')).toContainText('Cancel this consultation? The case closes and clinic-a.dr-ahmed is told: “Patient transferred directly to the PCI centre.”');
+  await expect(page.getByRole('alertdialog')).toContainText(
+    'Cancel this consultation? The case closes and clinic-a.dr-ahmed is told: “Patient transferred directly to the PCI centre.”',
+  );
   await page.getByRole('button', { name: 'Yes, cancel it' }).click();
   await expect(page.getByTestId('case-status')).toHaveText('Cancelled');
   await expect(page.getByTestId('history-row').last()).toContainText('Patient transferred directly to the PCI centre.');

@@ -22,9 +22,16 @@ test('opens on a living demo region, and switches to the own region and back', a
   test.setTimeout(300_000);
   const regions: DemoRegionProcess[] = [];
   const { page } = await openWorkstation({
-    productName: 'RTS Workstation', version: 'e2e', vault: createMemoryVault(),
+    productName: 'RTS Workstation',
+    version: 'e2e',
+    vault: createMemoryVault(),
     openDemoRegion: async () => {
-      const region = await forkDemoRegion({ node: process.execPath, script: DEMO_MAIN, dataDir: join(regionDir, `region-${regions.length}`), applicantEverySeconds: 10 });
+      const region = await forkDemoRegion({
+        node: process.execPath,
+        script: DEMO_MAIN,
+        dataDir: join(regionDir, `region-${regions.length}`),
+        applicantEverySeconds: 10,
+      });
       regions.push(region);
       return region;
     },
@@ -42,7 +49,9 @@ test('opens on a living demo region, and switches to the own region and back', a
   await page.getByLabel('Given names').fill('Ingrid');
   await page.getByLabel('Sex').selectOption('female');
   await page.getByLabel('Birth date').fill('1954-09-30');
-  await page.getByLabel('Reason for the consultation (required)').fill('Irregular pulse since yesterday, 130/min, short of breath on stairs.');
+  await page
+    .getByLabel('Reason for the consultation (required)')
+    .fill('Irregular pulse since yesterday, 130/min, short of breath on stairs.');
   await page.getByLabel('Question to the expert').fill('Rate control here, or refer today?');
   await page.getByRole('button', { name: 'Send', exact: true }).click();
   const status = page.getByTestId('case-status');

@@ -2,7 +2,6 @@ import { COMMANDS, type ComposeConsult } from '../shared/api/index.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 
-
 const harness = regionForThisFile();
 
 const consult = (priority: ComposeConsult['priority']): ComposeConsult => ({
@@ -12,14 +11,18 @@ const consult = (priority: ComposeConsult['priority']): ComposeConsult => ({
   reason: 'Chest pain on exertion',
 });
 
-test('lists sent consultations by urgency, finds an expert by specialty, and reaches the request form by keyboard', async ({ openWorkstation }) => {
+test('lists sent consultations by urgency, finds an expert by specialty, and reaches the request form by keyboard', async ({
+  openWorkstation,
+}) => {
   const { core, page } = await openWorkstation(harness.coreOptions('ws-applicant-1'));
   await harness.setUpWorkstation(core, 'ws-applicant-1', harness.applicant);
   const nav = page.getByRole('navigation', { name: 'Main' });
   await expect(nav.getByRole('button', { name: 'Inbox' })).toHaveAttribute('aria-current', 'page');
 
   // A request is encrypted to the expert's certificate from the directory, which the hub sends after registration.
-  await expect.poll(async () => core.dispatch(COMMANDS.getDirectoryState, undefined), { timeout: 20_000 }).toMatchObject({ ok: true, value: { experts: 2 } });
+  await expect
+    .poll(async () => core.dispatch(COMMANDS.getDirectoryState, undefined), { timeout: 20_000 })
+    .toMatchObject({ ok: true, value: { experts: 2 } });
   // The inbox is open while the cases are created: they arrive through case events, not a reload.
   const inbox = page.getByRole('region', { name: 'Inbox' });
   for (const priority of ['routine', 'stat'] as const) {

@@ -10,17 +10,28 @@ const harness = regionForThisFile();
  * name) under its own directory id, with certificates issued to that id: the hub and the workstation accept it, since
  * nothing binds a name to a person. The directory marks both entries and says who published each (issue #16, item 4).
  */
-test("marks an entry whose name and hospital duplicate another clinic's, and says who published each", async ({ openWorkstation }) => {
+test("marks an entry whose name and hospital duplicate another clinic's, and says who published each", async ({
+  openWorkstation,
+}) => {
   const { core, page } = await openWorkstation(harness.coreOptions('ws-applicant-1'));
   await harness.setUpWorkstation(core, 'ws-applicant-1', harness.applicant);
-  await expect.poll(async () => core.dispatch(COMMANDS.getDirectoryState, undefined), { timeout: 20_000 }).toMatchObject({ ok: true, value: { experts: 2 } });
+  await expect
+    .poll(async () => core.dispatch(COMMANDS.getDirectoryState, undefined), { timeout: 20_000 })
+    .toMatchObject({ ok: true, value: { experts: 2 } });
 
   const lookAlike = await harness.region.practitioner('clinic-b.dr-ahmed');
   await harness.publishDelta('clinic-b', [
     { upsert: hospital('clinic-b.nordby', 'Nordby Hospital') },
-    ...expertEntry(lookAlike, { organizationId: 'clinic-b.nordby', endpoints: ['clinic-b'], family: 'Ahmed', specialty: 'Cardiology' }).map((upsert) => ({ upsert })),
+    ...expertEntry(lookAlike, {
+      organizationId: 'clinic-b.nordby',
+      endpoints: ['clinic-b'],
+      family: 'Ahmed',
+      specialty: 'Cardiology',
+    }).map((upsert) => ({ upsert })),
   ]);
-  await expect.poll(async () => core.dispatch(COMMANDS.getDirectoryState, undefined), { timeout: 20_000 }).toMatchObject({ ok: true, value: { experts: 3 } });
+  await expect
+    .poll(async () => core.dispatch(COMMANDS.getDirectoryState, undefined), { timeout: 20_000 })
+    .toMatchObject({ ok: true, value: { experts: 3 } });
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Directory' }).click();
   const list = page.getByRole('listbox', { name: 'Experts' });
@@ -38,6 +49,8 @@ test("marks an entry whose name and hospital duplicate another clinic's, and say
   await list.getByRole('option').filter({ hasText: 'published by clinic-b' }).click();
   const details = page.getByRole('region', { name: 'Test Ahmed' });
   await expect(details).toContainText('clinic-b.dr-ahmed');
-  await expect(details.getByTestId('look-alike-warning')).toContainText('(clinic-a.dr-ahmed) has the same name and hospital, published by clinic-a; this one is published by clinic-b');
+  await expect(details.getByTestId('look-alike-warning')).toContainText(
+    '(clinic-a.dr-ahmed) has the same name and hospital, published by clinic-a; this one is published by clinic-b',
+  );
   await page.screenshot({ path: `${SCREENSHOTS}/directory-look-alike.png` });
 });

@@ -12,7 +12,8 @@ const binary = existsSync(pathFile) ? join(electronDir, 'dist', readFileSync(pat
 
 test('the Electron app opens one hardened window on the app frame', async () => {
   const missing = !binary || !existsSync(binary);
-  const reason = 'No Electron binary installed (node_modules/electron/dist): Electron cannot be downloaded on this machine.';
+  const reason =
+    'No Electron binary installed (node_modules/electron/dist): Electron cannot be downloaded on this machine.';
   if (missing) console.log(`electron smoke test skipped: ${reason}`);
   test.skip(missing, reason);
   const app = await electron.launch({ executablePath: binary, args: [join(import.meta.dirname, '..')] });

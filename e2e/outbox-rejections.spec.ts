@@ -6,24 +6,53 @@ import { PROTOCOL_V } from '../integration/testing/region-harness.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 
-
 const harness = regionForThisFile();
 
 const patient = { family: 'Haugen', given: ['Ola'], gender: 'male' as const, birthDate: '1948-02-03' };
 
-test('shows refused messages with their reason, and an offline outbox that drains when the broker returns', async ({ openWorkstation }) => {
+test('shows refused messages with their reason, and an offline outbox that drains when the broker returns', async ({
+  openWorkstation,
+}) => {
   const { core, page } = await openWorkstation(harness.coreOptions('ws-expert-1'));
   await harness.setUpWorkstation(core, 'ws-expert-1', harness.expert);
   await expect(page.getByRole('status', { name: 'Broker connection: Online' })).toBeVisible();
-  await expect.poll(async () => ((await core.dispatch(COMMANDS.getDirectoryState, undefined)) as { value?: { experts: number } }).value?.experts).toBe(2);
+  await expect
+    .poll(
+      async () =>
+        ((await core.dispatch(COMMANDS.getDirectoryState, undefined)) as { value?: { experts: number } }).value
+          ?.experts,
+    )
+    .toBe(2);
 
   // A consult damaged on its way, and one not encrypted to this practitioner.
   const request = (damage?: (body: Uint8Array) => void, recipients = [harness.expert.encryption.certificate]) => {
     const caseId = randomUUID();
     return harness.sendAsClinic('clinic-b', {
-      properties: { rtsType: 'consult.request', rtsVersion: PROTOCOL_V, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: 'clinic-b.dr-berg', rtsToPractitioner: 'clinic-a.dr-ahmed', rtsSequence: 1 },
-      payload: (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: 'clinic-b' }, { caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', sequence: 1, patient, priority: 'urgent', reason: 'Syncope' }),
-      signer: harness.applicant, recipients, ...(damage && { damage }),
+      properties: {
+        rtsType: 'consult.request',
+        rtsVersion: PROTOCOL_V,
+        rtsSender: 'clinic-b',
+        rtsCase: caseId,
+        rtsFromPractitioner: 'clinic-b.dr-berg',
+        rtsToPractitioner: 'clinic-a.dr-ahmed',
+        rtsSequence: 1,
+      },
+      payload: (messageId, timestamp) =>
+        buildConsultRequest(
+          { messageId, timestamp, sender: 'clinic-b' },
+          {
+            caseId,
+            from: 'clinic-b.dr-berg',
+            to: 'clinic-a.dr-ahmed',
+            sequence: 1,
+            patient,
+            priority: 'urgent',
+            reason: 'Syncope',
+          },
+        ),
+      signer: harness.applicant,
+      recipients,
+      ...(damage && { damage }),
     });
   };
   await request((body) => {
@@ -43,7 +72,12 @@ test('shows refused messages with their reason, and an offline outbox that drain
   try {
     await expect(page.getByTestId('offline-banner')).toBeVisible({ timeout: 20_000 });
     for (const reason of ['Palpitations at rest', 'Second opinion on an echo']) {
-      const sent = await core.dispatch(COMMANDS.createConsult, { expertId: 'clinic-b.dr-berg', patient, priority: 'routine', reason });
+      const sent = await core.dispatch(COMMANDS.createConsult, {
+        expertId: 'clinic-b.dr-berg',
+        patient,
+        priority: 'routine',
+        reason,
+      });
       expect(sent.ok).toBe(true);
     }
     await page.getByRole('button', { name: /^Outbox/ }).click();

@@ -7,7 +7,6 @@ import { P12_PASSWORD } from '../integration/testing/region-harness.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 
-
 const harness = regionForThisFile();
 
 test('sets a workstation up from its first-run screen, explaining what it refuses', async ({ openWorkstation }) => {
@@ -35,7 +34,15 @@ test('sets a workstation up from its first-run screen, explaining what it refuse
   for (const use of ['signing', 'encryption'] as const) {
     const identity = harness.expert[use];
     const file = join(files, `dr-ahmed.${use}.p12`);
-    writeFileSync(file, await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey), certificate: identity.certificate, chain: [], password: P12_PASSWORD }));
+    writeFileSync(
+      file,
+      await createPkcs12({
+        privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey),
+        certificate: identity.certificate,
+        chain: [],
+        password: P12_PASSWORD,
+      }),
+    );
     await page.getByLabel('Certificate', { exact: true }).selectOption(use);
     await page.getByLabel('PKCS#12 file (.p12)').setInputFiles(file);
     if (use === 'signing') {
@@ -46,12 +53,16 @@ test('sets a workstation up from its first-run screen, explaining what it refuse
     await page.getByLabel('Password of the file').fill(P12_PASSWORD);
     await page.getByRole('button', { name: `Import ${use} certificate` }).click();
     // Wait for this import before the next: its completion clears the password field.
-    await expect(page.getByRole('table', { name: 'Your certificates' }).getByRole('row')).toHaveCount(use === 'signing' ? 2 : 3);
+    await expect(page.getByRole('table', { name: 'Your certificates' }).getByRole('row')).toHaveCount(
+      use === 'signing' ? 2 : 3,
+    );
   }
   await expect(page.getByRole('table', { name: 'Your certificates' }).getByRole('row')).toHaveCount(3);
   await expect(page.getByRole('table', { name: 'Your certificates' })).toContainText('Valid');
 
-  await page.getByLabel('Broker hosts (host:port, comma separated)').fill(`127.0.0.1:${harness.broker.nodes[0]!.amqpPort}`);
+  await page
+    .getByLabel('Broker hosts (host:port, comma separated)')
+    .fill(`127.0.0.1:${harness.broker.nodes[0]!.amqpPort}`);
   await page.getByLabel('Virtual host').fill(harness.broker.vhost);
   await page.getByLabel('Endpoint id of this workstation').fill('ws-expert-1');
   await page.getByLabel(/^Broker password/).fill(endpointCredentials(harness.broker, 'ws-expert-1').password);

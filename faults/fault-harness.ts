@@ -1,7 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { endpointCredentials, loadBrokerEnv, type BrokerEnvState } from '../scripts/test-env/index.ts';
-import { rabbitmq3Adapter, createBrokerConnection, createInboxReceiver, createOutboxSender, openDatabase, createSqliteTransportStore, type BrokerConnection, type HandlerResult, type InboxReceiver, type ReceivedMessage, type OutboxSender, type SqliteDatabase, type TransportStore } from '../transport/index.ts';
+import {
+  rabbitmq3Adapter,
+  createBrokerConnection,
+  createInboxReceiver,
+  createOutboxSender,
+  openDatabase,
+  createSqliteTransportStore,
+  type BrokerConnection,
+  type HandlerResult,
+  type InboxReceiver,
+  type ReceivedMessage,
+  type OutboxSender,
+  type SqliteDatabase,
+  type TransportStore,
+} from '../transport/index.ts';
 
 /**
  * Producer and consumer for the fault suites, built from the real transport: an endpoint's outbox sender on the uplink,
@@ -15,10 +29,17 @@ export const env: BrokerEnvState = loadBrokerEnv();
 
 export const brokerHosts = () => env.nodes.map((node) => ({ host: '127.0.0.1', port: node.amqpPort }));
 
-export async function connect(user: { name: string; password: string }, hosts = brokerHosts()): Promise<BrokerConnection> {
+export async function connect(
+  user: { name: string; password: string },
+  hosts = brokerHosts(),
+): Promise<BrokerConnection> {
   const connection = createBrokerConnection({
-    hosts, vhost: env.vhost, username: user.name, password: async () => user.password,
-    reconnectDelayMs: { initial: 100, max: 1_000 }, idleTimeoutMs: 10_000,
+    hosts,
+    vhost: env.vhost,
+    username: user.name,
+    password: async () => user.password,
+    reconnectDelayMs: { initial: 100, max: 1_000 },
+    idleTimeoutMs: 10_000,
   });
   await connection.start();
   await until(() => connection.state.status === 'online', 60_000, 'broker connection');
@@ -38,7 +59,10 @@ export interface Producer {
   readonly sender: OutboxSender;
   readonly connection: BrokerConnection;
   /** Queues `count` messages of this run in one transaction. */
-  queue(count: number, options?: { poisonEvery?: number; crashEvery?: number; bodyBytes?: number; orderKeys?: number }): void;
+  queue(
+    count: number,
+    options?: { poisonEvery?: number; crashEvery?: number; bodyBytes?: number; orderKeys?: number },
+  ): void;
   confirmed(): number;
   sent(): number;
   close(): Promise<void>;
@@ -50,19 +74,30 @@ export async function createProducer(dir: string, run: string, endpointId = 'cli
   const sender = createOutboxSender({ connection, outbox: store.outbox, maxInFlight: 128 });
   let queued = 0;
   return {
-    store, sender, connection,
+    store,
+    sender,
+    connection,
     queue(count, options = {}) {
       const entries = [];
       for (let i = 0; i < count; i++) {
         const n = queued++;
-        const kind = options.poisonEvery && n % options.poisonEvery === options.poisonEvery - 1 ? 'poison'
-          : options.crashEvery && n % options.crashEvery === options.crashEvery - 1 ? 'crash' : 'good';
+        const kind =
+          options.poisonEvery && n % options.poisonEvery === options.poisonEvery - 1
+            ? 'poison'
+            : options.crashEvery && n % options.crashEvery === options.crashEvery - 1
+              ? 'crash'
+              : 'good';
         const id = randomUUID();
         entries.push({
-          messageId: id, orderKey: `key-${n % (options.orderKeys ?? 32)}`, address: rabbitmq3Adapter.uplinkTarget(endpointId),
+          messageId: id,
+          orderKey: `key-${n % (options.orderKeys ?? 32)}`,
+          address: rabbitmq3Adapter.uplinkTarget(endpointId),
           message: {
             properties: {
-              message_id: id, user_id: endpointId, creation_time: Date.now(), content_type: 'application/pkcs7-mime; smime-type=signed-data',
+              message_id: id,
+              user_id: endpointId,
+              creation_time: Date.now(),
+              content_type: 'application/pkcs7-mime; smime-type=signed-data',
               application_properties: { rtsType: 'receipt', rtsVersion: '1.0', rtsSender: endpointId, run, n, kind },
             },
             body: new Uint8Array(options.bodyBytes ?? 1024).fill(n % 251),
@@ -99,8 +134,12 @@ export interface EffectCounts {
 
 /** Counts in an effects table: what the application saw (rows) and how many different messages that was. */
 export function effectCounts(db: SqliteDatabase, run: string): EffectCounts {
-  const row = db.prepare('select count(*) as rows, count(distinct message_id) as distinct_ids from effects where run = ?').get(run) as { rows: number; distinct_ids: number };
-  const times = (db.prepare('select at from effects where run = ? order by at').all(run) as { at: number }[]).map((r) => r.at);
+  const row = db
+    .prepare('select count(*) as rows, count(distinct message_id) as distinct_ids from effects where run = ?')
+    .get(run) as { rows: number; distinct_ids: number };
+  const times = (db.prepare('select at from effects where run = ? order by at').all(run) as { at: number }[]).map(
+    (r) => r.at,
+  );
   let longestPauseMs = 0;
   for (let i = 1; i < times.length; i++) longestPauseMs = Math.max(longestPauseMs, times[i]! - times[i - 1]!);
   return { rows: row.rows, distinct: row.distinct_ids, longestPauseMs };
@@ -109,7 +148,9 @@ export function effectCounts(db: SqliteDatabase, run: string): EffectCounts {
 export function openConsumerDatabase(path: string): { db: SqliteDatabase; store: TransportStore } {
   const db = openDatabase(path, STORE_KEY);
   const store = createSqliteTransportStore(db);
-  db.exec('create table if not exists effects (message_id text not null, run text not null, n integer not null, at integer not null)');
+  db.exec(
+    'create table if not exists effects (message_id text not null, run text not null, n integer not null, at integer not null)',
+  );
   return { db, store };
 }
 
@@ -121,15 +162,23 @@ export async function createConsumer(path: string, run: string): Promise<Consume
   const handle = async (message: ReceivedMessage): Promise<HandlerResult> => {
     const props = message.amqp.application_properties as { run?: string; n?: number; kind?: string };
     if (props.run !== run) return { outcome: 'processed' };
-    if (props.kind === 'poison') return { outcome: 'rejected', reason: 'schema-invalid', detail: 'poison message of the fault suite' };
+    if (props.kind === 'poison')
+      return { outcome: 'rejected', reason: 'schema-invalid', detail: 'poison message of the fault suite' };
     if (props.kind === 'crash') throw new Error('handler crashes on this message');
     return { outcome: 'processed', effect: () => void insert.run(message.messageId, run, props.n ?? -1, Date.now()) };
   };
   const receiver: InboxReceiver = createInboxReceiver({
-    connection, source: rabbitmq3Adapter.uplinkSource(), sourceName: 'uplink', inbox: store.inbox, deadLetters: store.deadLetters, handle, credit: 64,
+    connection,
+    source: rabbitmq3Adapter.uplinkSource(),
+    sourceName: 'uplink',
+    inbox: store.inbox,
+    deadLetters: store.deadLetters,
+    handle,
+    credit: 64,
   });
   return {
-    db, store,
+    db,
+    store,
     async close() {
       await receiver.stop();
       await connection.stop();
@@ -149,7 +198,11 @@ export interface SuiteResult {
 
 /** The one line each suite ends with, and whether it met the requirement (0 lost, 0 duplicates). */
 export function report(suite: string, result: SuiteResult): boolean {
-  const extra = Object.entries(result.extra ?? {}).map(([k, v]) => ` ${k}=${v}`).join('');
-  console.log(`${suite}: sent=${result.sent} confirmed=${result.confirmed} delivered=${result.delivered} lost=${result.lost} duplicates=${result.duplicates}${extra}`);
+  const extra = Object.entries(result.extra ?? {})
+    .map(([k, v]) => ` ${k}=${v}`)
+    .join('');
+  console.log(
+    `${suite}: sent=${result.sent} confirmed=${result.confirmed} delivered=${result.delivered} lost=${result.lost} duplicates=${result.duplicates}${extra}`,
+  );
   return result.lost === 0 && result.duplicates === 0 && result.confirmed === result.sent;
 }

@@ -11,7 +11,8 @@ import { BROKER_STATE_ENV, killNode } from '../scripts/test-env/index.ts';
 import { createConsumer, createProducer, effectCounts, env, report, until } from './fault-harness.ts';
 
 const MESSAGES = Number(process.env.RTS_FAULT_MESSAGES ?? 10_000);
-if (env.nodes.length < 3) throw new Error('the failover suite needs a 3-node cluster: scripts/with-test-env.sh --nodes 3 …');
+if (env.nodes.length < 3)
+  throw new Error('the failover suite needs a 3-node cluster: scripts/with-test-env.sh --nodes 3 …');
 const dir = mkdtempSync(join(tmpdir(), 'rts-cluster-faults-'));
 const run = randomUUID();
 let ok: boolean;
@@ -23,13 +24,25 @@ try {
   await until(() => effectCounts(consumer.db, run).distinct >= MESSAGES * 0.3, 120_000, '30% delivered');
   const killedAt = Date.now();
   await killNode(process.env[BROKER_STATE_ENV]!, 0);
-  await until(() => producer.connection.state.status === 'online' && producer.connection.state.host !== startedOn[0], 60_000, 'producer failover');
+  await until(
+    () => producer.connection.state.status === 'online' && producer.connection.state.host !== startedOn[0],
+    60_000,
+    'producer failover',
+  );
   const failoverMs = Date.now() - killedAt;
-  await until(() => effectCounts(consumer.db, run).distinct >= MESSAGES && producer.confirmed() === MESSAGES, 300_000, 'all delivered after failover');
+  await until(
+    () => effectCounts(consumer.db, run).distinct >= MESSAGES && producer.confirmed() === MESSAGES,
+    300_000,
+    'all delivered after failover',
+  );
   const effects = effectCounts(consumer.db, run);
   ok = report('cluster-failover', {
-    sent: producer.sent(), confirmed: producer.confirmed(), delivered: effects.distinct, lost: MESSAGES - effects.distinct,
-    duplicates: effects.rows - effects.distinct, extra: { producer_failover_ms: failoverMs, longest_pause_ms: effects.longestPauseMs },
+    sent: producer.sent(),
+    confirmed: producer.confirmed(),
+    delivered: effects.distinct,
+    lost: MESSAGES - effects.distinct,
+    duplicates: effects.rows - effects.distinct,
+    extra: { producer_failover_ms: failoverMs, longest_pause_ms: effects.longestPauseMs },
   });
   console.log(`cluster-failover: producer moved from ${startedOn[0]} to ${producer.connection.state.host}`);
   await producer.close();

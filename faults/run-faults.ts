@@ -24,11 +24,19 @@ async function brokerKill(): Promise<boolean> {
   await until(() => effectCounts(consumer.db, run).distinct >= MESSAGES * 0.3, 120_000, '30% delivered');
   await killNode(stateFile, 0);
   const downFor = await restartNode(stateFile, 0);
-  await until(() => effectCounts(consumer.db, run).distinct >= MESSAGES && producer.confirmed() === MESSAGES, 300_000, 'all delivered after the broker restart');
+  await until(
+    () => effectCounts(consumer.db, run).distinct >= MESSAGES && producer.confirmed() === MESSAGES,
+    300_000,
+    'all delivered after the broker restart',
+  );
   const effects = effectCounts(consumer.db, run);
   const ok = report('broker-kill', {
-    sent: producer.sent(), confirmed: producer.confirmed(), delivered: effects.distinct, lost: MESSAGES - effects.distinct,
-    duplicates: effects.rows - effects.distinct, extra: { broker_down_ms: downFor, longest_pause_ms: effects.longestPauseMs },
+    sent: producer.sent(),
+    confirmed: producer.confirmed(),
+    delivered: effects.distinct,
+    lost: MESSAGES - effects.distinct,
+    duplicates: effects.rows - effects.distinct,
+    extra: { broker_down_ms: downFor, longest_pause_ms: effects.longestPauseMs },
   });
   await producer.close();
   await consumer.close();
@@ -36,7 +44,9 @@ async function brokerKill(): Promise<boolean> {
 }
 
 function startConsumerProcess(path: string, run: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'consumer-process.ts'), path, run], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'consumer-process.ts'), path, run], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve(child));
     child.once('exit', (code) => reject(new Error(`consumer process exited early (${code})`)));
@@ -56,11 +66,19 @@ async function consumerKill(): Promise<boolean> {
   await new Promise((resolve) => child.once('exit', resolve));
   const killedAt = effectCounts(observer.db, run).distinct;
   child = await startConsumerProcess(path, run);
-  await until(() => effectCounts(observer.db, run).distinct >= MESSAGES && producer.confirmed() === MESSAGES, 300_000, 'all consumed after the consumer restart, every send confirmed');
+  await until(
+    () => effectCounts(observer.db, run).distinct >= MESSAGES && producer.confirmed() === MESSAGES,
+    300_000,
+    'all consumed after the consumer restart, every send confirmed',
+  );
   const effects = effectCounts(observer.db, run);
   const ok = report('consumer-kill', {
-    sent: producer.sent(), confirmed: producer.confirmed(), delivered: effects.distinct, lost: MESSAGES - effects.distinct,
-    duplicates: effects.rows - effects.distinct, extra: { killed_after: killedAt, longest_pause_ms: effects.longestPauseMs },
+    sent: producer.sent(),
+    confirmed: producer.confirmed(),
+    delivered: effects.distinct,
+    lost: MESSAGES - effects.distinct,
+    duplicates: effects.rows - effects.distinct,
+    extra: { killed_after: killedAt, longest_pause_ms: effects.longestPauseMs },
   });
   child.kill('SIGKILL');
   await producer.close();
@@ -81,16 +99,32 @@ async function poison(): Promise<boolean> {
   const good = total - poisonCount - crashCount;
   // The producer's confirmations are recorded a tick after the broker settles: wait for them too, not only for the
   // consumer (under load the consumer can finish first).
-  await until(() => effectCounts(consumer.db, run).distinct >= good && consumer.store.deadLetters.list({ limit: 10_000 }).length >= poisonCount
-    && producer.confirmed() === total, 300_000, 'good messages, poison dead letters and every confirmation');
+  await until(
+    () =>
+      effectCounts(consumer.db, run).distinct >= good &&
+      consumer.store.deadLetters.list({ limit: 10_000 }).length >= poisonCount &&
+      producer.confirmed() === total,
+    300_000,
+    'good messages, poison dead letters and every confirmation',
+  );
   const effects = effectCounts(consumer.db, run);
   const letters = consumer.store.deadLetters.list({ limit: 10_000 });
   const withReason = letters.filter((l) => l.reason === 'schema-invalid' && l.detail.length > 0).length;
-  const ok = report('poison', {
-    sent: producer.sent(), confirmed: producer.confirmed(), delivered: effects.distinct, lost: good - effects.distinct,
-    duplicates: effects.rows - effects.distinct,
-    extra: { good, poison: poisonCount, dead_lettered_with_reason: withReason, crashing: crashCount, longest_pause_ms: effects.longestPauseMs },
-  }) && withReason === poisonCount;
+  const ok =
+    report('poison', {
+      sent: producer.sent(),
+      confirmed: producer.confirmed(),
+      delivered: effects.distinct,
+      lost: good - effects.distinct,
+      duplicates: effects.rows - effects.distinct,
+      extra: {
+        good,
+        poison: poisonCount,
+        dead_lettered_with_reason: withReason,
+        crashing: crashCount,
+        longest_pause_ms: effects.longestPauseMs,
+      },
+    }) && withReason === poisonCount;
   await producer.close();
   await consumer.close();
   return ok;

@@ -27,11 +27,15 @@ export interface CertificateCache {
 async function revocationCurrentUntil(trust: TrustConfig): Promise<number> {
   const parsed = parseTrust(trust);
   let until = Infinity;
-  for (const { certificate } of [...parsed.anchors, ...parsed.intermediates]) until = Math.min(until, crlCurrentUntil(await crlsOf(certificate, parsed.crls)) ?? 0);
+  for (const { certificate } of [...parsed.anchors, ...parsed.intermediates])
+    until = Math.min(until, crlCurrentUntil(await crlsOf(certificate, parsed.crls)) ?? 0);
   return until;
 }
 
-export function createCertificateCache(initialTrust: TrustConfig, options: { ttlMs?: number; maxEntries?: number } = {}): CertificateCache {
+export function createCertificateCache(
+  initialTrust: TrustConfig,
+  options: { ttlMs?: number; maxEntries?: number } = {},
+): CertificateCache {
   let trust = initialTrust;
   let validate = createNativeCertificateValidator(trust);
   const ttlMs = options.ttlMs ?? 10 * 60_000;
@@ -53,7 +57,11 @@ export function createCertificateCache(initialTrust: TrustConfig, options: { ttl
         throw error;
       }
       revocationUntil ??= revocationCurrentUntil(trust).catch(() => 0);
-      const expires = Math.min(at.getTime() + ttlMs, new X509Certificate(der).validToDate.getTime(), await revocationUntil);
+      const expires = Math.min(
+        at.getTime() + ttlMs,
+        new X509Certificate(der).validToDate.getTime(),
+        await revocationUntil,
+      );
       if (startedIn !== generation) return undefined;
       if (acceptedUntil.size >= maxEntries) acceptedUntil.delete(acceptedUntil.keys().next().value!);
       acceptedUntil.set(key, expires);

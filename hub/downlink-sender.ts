@@ -31,7 +31,10 @@ export interface DownlinkSender {
   stop(): Promise<void>;
 }
 
-interface Queued { readonly row: store.OutboxRow; body?: Uint8Array }
+interface Queued {
+  readonly row: store.OutboxRow;
+  body?: Uint8Array;
+}
 
 export function createDownlinkSender(options: DownlinkSenderOptions): DownlinkSender {
   const { connection, sql, instanceId } = options;
@@ -58,7 +61,8 @@ export function createDownlinkSender(options: DownlinkSenderOptions): DownlinkSe
     if (!sender || sender.is_closed()) {
       sender = amqp.open_sender({ target: { address }, autosettle: true });
       sender.on('accepted', (context: EventContext) => settle(context.delivery, true));
-      for (const event of ['rejected', 'released', 'modified']) sender.on(event, (context: EventContext) => settle(context.delivery, false));
+      for (const event of ['rejected', 'released', 'modified'])
+        sender.on(event, (context: EventContext) => settle(context.delivery, false));
       sender.on('sendable', pump);
       sender.on('sender_error', () => abandon(address));
       sender.session.on('session_error', () => abandon(address));
@@ -108,7 +112,10 @@ export function createDownlinkSender(options: DownlinkSenderOptions): DownlinkSe
   /** Bodies too large to keep in memory are read just before sending, a few at a time. */
   async function loadBodies(): Promise<void> {
     const missing = waiting.filter((q) => !q.body).slice(0, 16);
-    const bodies = await store.loadBodies(sql, missing.map((q) => q.row.bodyId));
+    const bodies = await store.loadBodies(
+      sql,
+      missing.map((q) => q.row.bodyId),
+    );
     for (const q of missing) {
       const body = bodies.get(q.row.bodyId);
       if (body) q.body = body;
@@ -127,10 +134,12 @@ export function createDownlinkSender(options: DownlinkSenderOptions): DownlinkSe
       while (waiting.length > 0 && inFlight.size < maxInFlight && inFlightBytes < maxInFlightBytes) {
         const next = waiting[0]!;
         if (!next.body) {
-          loading ??= loadBodies().catch(onError).finally(() => {
-            loading = undefined;
-            pump();
-          });
+          loading ??= loadBodies()
+            .catch(onError)
+            .finally(() => {
+              loading = undefined;
+              pump();
+            });
           return;
         }
         const sender = senderFor(next.row.endpoint);
@@ -162,7 +171,10 @@ export function createDownlinkSender(options: DownlinkSenderOptions): DownlinkSe
     enqueue(rows, new Map());
   }
 
-  const sweeper = setInterval(() => void sweep().catch(onError), options.sweepIntervalMs ?? Math.min(2_000, claimMs / 3));
+  const sweeper = setInterval(
+    () => void sweep().catch(onError),
+    options.sweepIntervalMs ?? Math.min(2_000, claimMs / 3),
+  );
   sweeper.unref();
 
   const offOpened = connection.onOpened(pump);

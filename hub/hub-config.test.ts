@@ -43,25 +43,41 @@ describe('hub configuration', () => {
 
   it('says which secret is missing', () => {
     const loaded = loadHubConfig(write('hub2.json', valid), {});
-    expect(() => loaded.secret(loaded.config.broker.password)).toThrow(new HubConfigError('hub configuration: environment variable HUB_PW is not set'));
+    expect(() => loaded.secret(loaded.config.broker.password)).toThrow(
+      new HubConfigError('hub configuration: environment variable HUB_PW is not set'),
+    );
     expect(() => loaded.secret({ file: 'nowhere' })).toThrow(/cannot read secret file nowhere/);
   });
 
   it('refuses plain AMQP and plain HTTP to a broker that is not on this computer, in one line naming the field', () => {
     const { tls: _tls, ...withoutTls } = valid.broker;
     const plain = { ...valid, broker: { ...withoutTls, hosts: [{ host: 'broker.example', port: 5672 }] } };
-    expect(() => loadHubConfig(write('plain-amqp.json', plain))).toThrow(/^hub configuration \S+: broker\.tls: plain AMQP \(no TLS\) to broker\.example is refused: .*set broker\.tls\.caFile to the CA of the broker's certificate$/);
-    const http = { ...valid, broker: { ...valid.broker, management: { ...valid.broker.management, url: 'http://broker.example:15672' } } };
-    expect(() => loadHubConfig(write('plain-http.json', http))).toThrow(/^hub configuration \S+: broker\.management\.url: plain HTTP to broker\.example is refused: .*; use https$/);
+    expect(() => loadHubConfig(write('plain-amqp.json', plain))).toThrow(
+      /^hub configuration \S+: broker\.tls: plain AMQP \(no TLS\) to broker\.example is refused: .*set broker\.tls\.caFile to the CA of the broker's certificate$/,
+    );
+    const http = {
+      ...valid,
+      broker: { ...valid.broker, management: { ...valid.broker.management, url: 'http://broker.example:15672' } },
+    };
+    expect(() => loadHubConfig(write('plain-http.json', http))).toThrow(
+      /^hub configuration \S+: broker\.management\.url: plain HTTP to broker\.example is refused: .*; use https$/,
+    );
     for (const error of [() => loadHubConfig(write('p1.json', plain)), () => loadHubConfig(write('p2.json', http))]) {
       expect(error).toThrow(expect.objectContaining({ message: expect.not.stringContaining('\n') }));
     }
   });
 
-  it('allows plain AMQP and HTTP on loopback (a broker on this computer, or a TLS tunnel\'s local end)', () => {
+  it("allows plain AMQP and HTTP on loopback (a broker on this computer, or a TLS tunnel's local end)", () => {
     for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.1.1']) {
       const { tls: _tls, ...withoutTls } = valid.broker;
-      const local = { ...valid, broker: { ...withoutTls, hosts: [{ host, port: 5672 }], management: { ...valid.broker.management, url: 'http://localhost:15672' } } };
+      const local = {
+        ...valid,
+        broker: {
+          ...withoutTls,
+          hosts: [{ host, port: 5672 }],
+          management: { ...valid.broker.management, url: 'http://localhost:15672' },
+        },
+      };
       expect(loadHubConfig(write('local.json', local)).config.broker.hosts[0]!.host).toBe(host);
     }
   });

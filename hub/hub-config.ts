@@ -8,45 +8,73 @@ import { envOrFileSecretReferenceSchema as secretRef, type EnvOrFileSecretRefere
  * The hub's configuration file (JSON). Paths are relative to the file. Secrets are never written in it: each names an
  * environment variable or a file (e.g. a mounted secret) to read them from. See hub/README.md for an example.
  */
-export const hubConfigSchema = z.object({
-  /** Distinguishes instances in `rts hub status`; defaults to host name and pid. */
-  instanceId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
-  broker: z.object({
-    hosts: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict()).min(1),
-    vhost: z.string().default('rts'),
-    username: z.string().default('rts-hub'),
-    password: secretRef,
-    /** amqps: the CA (PEM file) the broker's certificate must chain to. */
-    tls: z.object({ caFile: z.string(), servername: z.string().optional() }).strict().optional(),
-    /** Deliveries the broker may push ahead of processing. */
-    credit: z.number().int().min(1).max(1000).default(200),
-    management: z.object({ url: z.string().url(), username: z.string(), password: secretRef, deliveryLimit: z.number().int().min(1).optional() }).strict(),
-  }).strict().superRefine((broker, context) => {
-    const amqp = broker.tls ? undefined : plainAmqpProblem(broker.hosts, "set broker.tls.caFile to the CA of the broker's certificate");
-    if (amqp) context.addIssue({ code: 'custom', path: ['tls'], message: amqp });
-    const http = plainHttpProblem(broker.management.url);
-    if (http) context.addIssue({ code: 'custom', path: ['management', 'url'], message: http });
-  }),
-  database: z.discriminatedUnion('kind', [
-    /** PGlite in-process: one instance, no server. */
-    z.object({ kind: z.literal('embedded'), path: z.string() }).strict(),
-    /** A PostgreSQL server: any number of instances. */
-    z.object({ kind: z.literal('postgres'), url: secretRef, maxConnections: z.number().int().min(1).max(100).optional() }).strict(),
-  ]),
-  identity: z.object({ certificateFile: z.string(), privateKeyFile: z.string() }).strict(),
-  trust: z.object({
-    anchorFiles: z.array(z.string()).min(1),
-    crlFiles: z.array(z.string()).default([]),
-    /** How often the CRL files are read again (a newer CRL is taken without a restart); default 60. */
-    crlReloadSeconds: z.number().int().min(1).max(86_400).optional(),
-    /** A CRL is reported as expiring this long before its nextUpdate; default 72. */
-    crlWarningHours: z.number().min(0).max(8_760).optional(),
-  }).strict(),
-  /** The operator API (`rts hub …`): HTTP on 127.0.0.1 at this port, with this bearer token. */
-  operator: z.object({ port: z.number().int().min(1).max(65535), token: secretRef }).strict().optional(),
-  /** A claimed outbox row not renewed for this long is taken over by another instance. */
-  claimMs: z.number().int().min(1000).default(30_000),
-}).strict();
+export const hubConfigSchema = z
+  .object({
+    /** Distinguishes instances in `rts hub status`; defaults to host name and pid. */
+    instanceId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/)
+      .optional(),
+    broker: z
+      .object({
+        hosts: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict()).min(1),
+        vhost: z.string().default('rts'),
+        username: z.string().default('rts-hub'),
+        password: secretRef,
+        /** amqps: the CA (PEM file) the broker's certificate must chain to. */
+        tls: z.object({ caFile: z.string(), servername: z.string().optional() }).strict().optional(),
+        /** Deliveries the broker may push ahead of processing. */
+        credit: z.number().int().min(1).max(1000).default(200),
+        management: z
+          .object({
+            url: z.string().url(),
+            username: z.string(),
+            password: secretRef,
+            deliveryLimit: z.number().int().min(1).optional(),
+          })
+          .strict(),
+      })
+      .strict()
+      .superRefine((broker, context) => {
+        const amqp = broker.tls
+          ? undefined
+          : plainAmqpProblem(broker.hosts, "set broker.tls.caFile to the CA of the broker's certificate");
+        if (amqp) context.addIssue({ code: 'custom', path: ['tls'], message: amqp });
+        const http = plainHttpProblem(broker.management.url);
+        if (http) context.addIssue({ code: 'custom', path: ['management', 'url'], message: http });
+      }),
+    database: z.discriminatedUnion('kind', [
+      /** PGlite in-process: one instance, no server. */
+      z.object({ kind: z.literal('embedded'), path: z.string() }).strict(),
+      /** A PostgreSQL server: any number of instances. */
+      z
+        .object({
+          kind: z.literal('postgres'),
+          url: secretRef,
+          maxConnections: z.number().int().min(1).max(100).optional(),
+        })
+        .strict(),
+    ]),
+    identity: z.object({ certificateFile: z.string(), privateKeyFile: z.string() }).strict(),
+    trust: z
+      .object({
+        anchorFiles: z.array(z.string()).min(1),
+        crlFiles: z.array(z.string()).default([]),
+        /** How often the CRL files are read again (a newer CRL is taken without a restart); default 60. */
+        crlReloadSeconds: z.number().int().min(1).max(86_400).optional(),
+        /** A CRL is reported as expiring this long before its nextUpdate; default 72. */
+        crlWarningHours: z.number().min(0).max(8_760).optional(),
+      })
+      .strict(),
+    /** The operator API (`rts hub …`): HTTP on 127.0.0.1 at this port, with this bearer token. */
+    operator: z
+      .object({ port: z.number().int().min(1).max(65535), token: secretRef })
+      .strict()
+      .optional(),
+    /** A claimed outbox row not renewed for this long is taken over by another instance. */
+    claimMs: z.number().int().min(1000).default(30_000),
+  })
+  .strict();
 
 export type HubConfig = z.infer<typeof hubConfigSchema>;
 

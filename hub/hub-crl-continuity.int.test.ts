@@ -9,7 +9,18 @@ import { readHubNotice } from '../shared/protocol/fhir/index.ts';
 import { openMessage } from '../shared/protocol/index.ts';
 import { loadHubConfig } from './hub-config.ts';
 import { startHub, type HubLogEvent, type HubService } from './hub-service.ts';
-import { purgeTestQueues, writeTestHubConfig, connectTestEndpoint, registerClinicSystem, requestSnapshotAs, createTestRegion, type ReceivedMessage, type TestEndpoint, type TestIdentity, type TestRegion } from '../testkit/index.ts';
+import {
+  purgeTestQueues,
+  writeTestHubConfig,
+  connectTestEndpoint,
+  registerClinicSystem,
+  requestSnapshotAs,
+  createTestRegion,
+  type ReceivedMessage,
+  type TestEndpoint,
+  type TestIdentity,
+  type TestRegion,
+} from '../testkit/index.ts';
 import { DISTRIBUTED_SOURCE } from './trust-reloader.ts';
 
 /**
@@ -35,8 +46,9 @@ describe('hub: CRLs across restarts and instances', () => {
 
   /** Issues the region's CRL of this number (revoking everything revoked so far) and writes it into `file`. */
   async function issueCrl(number: number, file: string, revoke?: Uint8Array): Promise<Uint8Array> {
-    if (revoke) revoked = [...revoked, { serialNumber: describeCertificate(revoke).serialNumber, revocationDate: new Date() }];
-    const crl = crls.get(number) ?? await createCrl(region.ca, { crlNumber: number, revoked });
+    if (revoke)
+      revoked = [...revoked, { serialNumber: describeCertificate(revoke).serialNumber, revocationDate: new Date() }];
+    const crl = crls.get(number) ?? (await createCrl(region.ca, { crlNumber: number, revoked }));
     crls.set(number, crl);
     writeFileSync(file, derToPem(crl, PEM_LABELS.crl));
     return crl;
@@ -46,7 +58,11 @@ describe('hub: CRLs across restarts and instances', () => {
     const config = writeTestHubConfig({ dir, name, region, broker, database, crlFile });
     const log: HubLogEvent[] = [];
     logs.set(name, log);
-    const hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', log: (e) => log.push(e) });
+    const hub = await startHub({
+      config: loadHubConfig(config.file, config.env),
+      version: 'test',
+      log: (e) => log.push(e),
+    });
     running.set(name, hub);
     return hub;
   }
@@ -55,12 +71,18 @@ describe('hub: CRLs across restarts and instances', () => {
     running.delete(name);
   }
 
-  const isCrlNotice = (m: ReceivedMessage) => m.properties.rtsType === 'hub.notice' && m.properties.rtsNotice === 'crl-updated';
+  const isCrlNotice = (m: ReceivedMessage) =>
+    m.properties.rtsType === 'hub.notice' && m.properties.rtsNotice === 'crl-updated';
   const toEveryEndpoint = (m: ReceivedMessage) => isCrlNotice(m) && m.properties.rtsToEndpoint === undefined;
-  const receiptFor = (messageId: string) => (m: ReceivedMessage) => m.properties.rtsType === 'receipt' && m.correlationId === messageId;
+  const receiptFor = (messageId: string) => (m: ReceivedMessage) =>
+    m.properties.rtsType === 'receipt' && m.correlationId === messageId;
   /** The CRL a notice carries, once the notice opens as an endpoint opens it (signed by the hub, chain under that CRL). */
   async function crlOf(m: ReceivedMessage): Promise<Uint8Array> {
-    const opened = await openMessage(m.raw, { trust: { anchors: [region.ca.certificate], crls: [...crls.values()] }, recipientFor: () => undefined, expectedSigners: () => [region.hub.certificate] });
+    const opened = await openMessage(m.raw, {
+      trust: { anchors: [region.ca.certificate], crls: [...crls.values()] },
+      recipientFor: () => undefined,
+      expectedSigners: () => [region.hub.certificate],
+    });
     if (!opened.ok) throw new Error(`hub notice did not open: ${opened.error.code}: ${opened.error.detail}`);
     return readHubNotice(opened.value.payload as unknown as Bundle).crl!;
   }
@@ -77,11 +99,16 @@ describe('hub: CRLs across restarts and instances', () => {
     await purgeTestQueues(broker);
     dir = mkdtempSync(join(tmpdir(), 'rts-hub-crl-continuity-'));
     region = await createTestRegion(join(dir, 'pki'));
-    revoked = [{ serialNumber: describeCertificate(region.revoked.certificate).serialNumber, revocationDate: new Date() }];
+    revoked = [
+      { serialNumber: describeCertificate(region.revoked.certificate).serialNumber, revocationDate: new Date() },
+    ];
     for (const id of ['clinic-a', 'clinic-b']) clinics[id] = await region.clinic(id);
-    database = postgres ? { kind: 'postgres', url: await createTestDatabase(postgres, 'hub_crl_continuity') } : { kind: 'embedded', path: join(dir, 'hub-db') };
+    database = postgres
+      ? { kind: 'postgres', url: await createTestDatabase(postgres, 'hub_crl_continuity') }
+      : { kind: 'embedded', path: join(dir, 'hub-db') };
     await issueCrl(1, region.files.crl);
-    for (const id of ['clinic-a', 'clinic-b']) endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
+    for (const id of ['clinic-a', 'clinic-b'])
+      endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
   }, 90_000);
 
   afterAll(async () => {
@@ -99,7 +126,10 @@ describe('hub: CRLs across restarts and instances', () => {
     // The operator copies a new CRL and restarts the hub (no reload while it ran).
     const second = await issueCrl(2, region.files.crl);
     await start('hub-one');
-    const notice = await endpoints['clinic-a']!.waitFor(toEveryEndpoint, 'crl-updated to every endpoint after the restart');
+    const notice = await endpoints['clinic-a']!.waitFor(
+      toEveryEndpoint,
+      'crl-updated to every endpoint after the restart',
+    );
     expect(await crlOf(notice)).toEqual(second);
     expect(logs.get('hub-one')).toContainEqual({ event: 'crl-distributed', endpoints: 1 });
     await stop('hub-one');
@@ -123,10 +153,20 @@ describe('hub: CRLs across restarts and instances', () => {
 
     await issueCrl(2, region.files.crl);
     const restarted = await start('hub-one');
-    expect(restarted.trustStatus()).toMatchObject({ crls: [{ crlNumber: 3, revoked: 2 }], lastReload: { taken: [{ file: DISTRIBUTED_SOURCE, crlNumber: 3 }] } });
-    const refusal = expect.stringMatching(/^older than the CRL in use \(number 2, .*; in use: number 3, .*already distributed in the region\)$/);
+    expect(restarted.trustStatus()).toMatchObject({
+      crls: [{ crlNumber: 3, revoked: 2 }],
+      lastReload: { taken: [{ file: DISTRIBUTED_SOURCE, crlNumber: 3 }] },
+    });
+    const refusal = expect.stringMatching(
+      /^older than the CRL in use \(number 2, .*; in use: number 3, .*already distributed in the region\)$/,
+    );
     expect(restarted.trustStatus().lastReload?.refused).toEqual([{ file: region.files.crl, detail: refusal }]);
-    expect(logs.get('hub-one')).toContainEqual({ event: 'crl-refused', level: 'warning', file: region.files.crl, detail: refusal });
+    expect(logs.get('hub-one')).toContainEqual({
+      event: 'crl-refused',
+      level: 'warning',
+      file: region.files.crl,
+      detail: refusal,
+    });
     // Revoked stays revoked: clinic-a's next signed message is refused.
     const receipt = await settled('clinic-a');
     expect(receipt.properties).toMatchObject({ rtsReceipt: 'rejected', rtsReason: 'certificate-revoked' });
@@ -152,14 +192,22 @@ describe('hub: CRLs across restarts and instances', () => {
       expect(two.trustStatus().crls).toMatchObject([{ crlNumber: 3 }]);
 
       const registered = await register('clinic-b');
-      await endpoints['clinic-b']!.waitFor((m) => receiptFor(registered)(m) && m.properties.rtsReceipt === 'processed', 'registration receipt of clinic-b');
-      const welcome = endpoints['clinic-b']!.received.filter((m) => isCrlNotice(m) && m.properties.rtsToEndpoint === 'clinic-b');
+      await endpoints['clinic-b']!.waitFor(
+        (m) => receiptFor(registered)(m) && m.properties.rtsReceipt === 'processed',
+        'registration receipt of clinic-b',
+      );
+      const welcome = endpoints['clinic-b']!.received.filter(
+        (m) => isCrlNotice(m) && m.properties.rtsToEndpoint === 'clinic-b',
+      );
       expect(welcome).toHaveLength(1);
       expect(await crlOf(welcome[0]!)).toEqual(fourth);
 
       // Instance two catches up from the region's record, even before its file is replaced, and sends nothing again.
       const reload = await two.reloadTrust();
-      expect(reload).toMatchObject({ taken: [{ file: DISTRIBUTED_SOURCE, crlNumber: 4 }], refused: [{ file: fileTwo }] });
+      expect(reload).toMatchObject({
+        taken: [{ file: DISTRIBUTED_SOURCE, crlNumber: 4 }],
+        refused: [{ file: fileTwo }],
+      });
       await settled('clinic-b');
       await settled('clinic-a');
       expect(endpoints['clinic-a']!.received.filter(toEveryEndpoint)).toHaveLength(3);

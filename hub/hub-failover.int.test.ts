@@ -9,7 +9,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpointCredentials, loadBrokerEnv, createTestDatabase, loadPostgresEnv } from '../scripts/test-env/index.ts';
 import { buildDirectoryPublish, buildEndpointRegister } from '../shared/protocol/fhir/index.ts';
 import { CONTENT_TYPES, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
-import { purgeTestQueues, writeTestHubConfig, connectTestEndpoint, createTestRegion, expertEntry, hospital, type ReceivedMessage, type TestEndpoint, type TestRegion } from '../testkit/index.ts';
+import {
+  purgeTestQueues,
+  writeTestHubConfig,
+  connectTestEndpoint,
+  createTestRegion,
+  expertEntry,
+  hospital,
+  type ReceivedMessage,
+  type TestEndpoint,
+  type TestRegion,
+} from '../testkit/index.ts';
 
 /**
  * Two hub instances on one PostgreSQL database share the uplink. One is killed (SIGKILL) in the middle of a burst:
@@ -30,8 +40,18 @@ describe.runIf(postgres)('two hub instances on PostgreSQL', () => {
   const endpoints: Record<string, TestEndpoint> = {};
 
   function startHubProcess(name: string): Promise<ChildProcess> {
-    const config = writeTestHubConfig({ dir, name, region, broker, database: { kind: 'postgres', url }, claimMs: 3_000 });
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'main.ts'), '--config', config.file], { env: { ...process.env, ...config.env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const config = writeTestHubConfig({
+      dir,
+      name,
+      region,
+      broker,
+      database: { kind: 'postgres', url },
+      claimMs: 3_000,
+    });
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'main.ts'), '--config', config.file], {
+      env: { ...process.env, ...config.env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     hubs.set(name, child);
     return new Promise((resolve, reject) => {
       let seen = '';
@@ -48,7 +68,8 @@ describe.runIf(postgres)('two hub instances on PostgreSQL', () => {
     dir = mkdtempSync(join(tmpdir(), 'rts-hub-failover-'));
     region = await createTestRegion(join(dir, 'pki'));
     url = await createTestDatabase(postgres!, 'hub_failover');
-    for (const id of ['clinic-a', 'clinic-b']) endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
+    for (const id of ['clinic-a', 'clinic-b'])
+      endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
   }, 60_000);
 
   afterAll(() => {
@@ -63,48 +84,120 @@ describe.runIf(postgres)('two hub instances on PostgreSQL', () => {
     const clinicB = await region.clinic('clinic-b');
     const expert = await region.practitioner('clinic-a.dr-ahmed');
     const applicant = await region.practitioner('clinic-b.dr-chen');
-    for (const [id, signer] of [['clinic-a', clinicA], ['clinic-b', clinicB]] as const) {
-      const registered = await endpoints[id]!.send({ rtsType: 'endpoint.register', rtsVersion: V, rtsSender: id },
-        (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: 'clinic-system', name: id, organization: id }), signer);
+    for (const [id, signer] of [
+      ['clinic-a', clinicA],
+      ['clinic-b', clinicB],
+    ] as const) {
+      const registered = await endpoints[id]!.send(
+        { rtsType: 'endpoint.register', rtsVersion: V, rtsSender: id },
+        (messageId, timestamp) =>
+          buildEndpointRegister(
+            { messageId, timestamp, sender: id },
+            { kind: 'clinic-system', name: id, organization: id },
+          ),
+        signer,
+      );
       await endpoints[id]!.waitFor((m) => m.correlationId === registered, 'registration receipt');
       const published = await endpoints[id]!.send(
-        { rtsType: 'directory.publish', rtsVersion: V, rtsSender: id, rtsDirectoryMode: 'full', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
-        (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: id }, {
-          full: [hospital(`${id}.main`, `${id} hospital`), ...expertEntry(id === 'clinic-a' ? expert : applicant, { organizationId: `${id}.main`, endpoints: [id] })],
-        }), signer);
-      await endpoints[id]!.waitFor((m) => m.correlationId === published && m.properties.rtsReceipt === 'processed', 'publish receipt');
+        {
+          rtsType: 'directory.publish',
+          rtsVersion: V,
+          rtsSender: id,
+          rtsDirectoryMode: 'full',
+          rtsBatchId: randomUUID(),
+          rtsBatchIndex: 1,
+          rtsBatchCount: 1,
+        },
+        (messageId, timestamp) =>
+          buildDirectoryPublish(
+            { messageId, timestamp, sender: id },
+            {
+              full: [
+                hospital(`${id}.main`, `${id} hospital`),
+                ...expertEntry(id === 'clinic-a' ? expert : applicant, {
+                  organizationId: `${id}.main`,
+                  endpoints: [id],
+                }),
+              ],
+            },
+          ),
+        signer,
+      );
+      await endpoints[id]!.waitFor(
+        (m) => m.correlationId === published && m.properties.rtsReceipt === 'processed',
+        'publish receipt',
+      );
     }
 
     const ids = Array.from({ length: BURST }, () => randomUUID());
     const isConsult = (m: ReceivedMessage) => m.properties.rtsType === 'consult.request';
-    const sending = Promise.all(ids.map((messageId) => endpoints['clinic-b']!.sendRaw({
-      message_id: messageId, user_id: Buffer.from('clinic-b'), creation_time: new Date(), durable: true, content_type: CONTENT_TYPES.authEnveloped,
-      application_properties: { rtsType: 'consult.request', rtsVersion: V, rtsSender: 'clinic-b', rtsCase: randomUUID(), rtsFromPractitioner: 'clinic-b.dr-chen', rtsToPractitioner: 'clinic-a.dr-ahmed', rtsSequence: 1 },
-      body: rhea.message.data_section(randomBytes(1024)),
-    } as unknown as Message)));
+    const sending = Promise.all(
+      ids.map((messageId) =>
+        endpoints['clinic-b']!.sendRaw({
+          message_id: messageId,
+          user_id: Buffer.from('clinic-b'),
+          creation_time: new Date(),
+          durable: true,
+          content_type: CONTENT_TYPES.authEnveloped,
+          application_properties: {
+            rtsType: 'consult.request',
+            rtsVersion: V,
+            rtsSender: 'clinic-b',
+            rtsCase: randomUUID(),
+            rtsFromPractitioner: 'clinic-b.dr-chen',
+            rtsToPractitioner: 'clinic-a.dr-ahmed',
+            rtsSequence: 1,
+          },
+          body: rhea.message.data_section(randomBytes(1024)),
+        } as unknown as Message),
+      ),
+    );
     await endpoints['clinic-a']!.waitForCount(isConsult, BURST / 4, 'a quarter of the burst', 60_000);
     hubs.get('hub-one')!.kill('SIGKILL');
     expect(await sending).toEqual(ids.map(() => 'accepted'));
 
     // Counted by distinct id: copies re-sent after the kill arrive too.
-    const distinctIds = (endpoint: TestEndpoint, pick: (m: ReceivedMessage) => string | undefined) => new Set(endpoint.received.map(pick).filter(Boolean)).size;
-    await expect.poll(() => distinctIds(endpoints['clinic-a']!, (m) => (isConsult(m) ? m.messageId : undefined)), { timeout: 90_000, interval: 250 }).toBe(BURST);
-    await expect.poll(() => distinctIds(endpoints['clinic-b']!, (m) => (m.properties.rtsReceipt === 'delivered' ? m.correlationId : undefined)), { timeout: 60_000, interval: 250 }).toBe(BURST);
+    const distinctIds = (endpoint: TestEndpoint, pick: (m: ReceivedMessage) => string | undefined) =>
+      new Set(endpoint.received.map(pick).filter(Boolean)).size;
+    await expect
+      .poll(() => distinctIds(endpoints['clinic-a']!, (m) => (isConsult(m) ? m.messageId : undefined)), {
+        timeout: 90_000,
+        interval: 250,
+      })
+      .toBe(BURST);
+    await expect
+      .poll(
+        () =>
+          distinctIds(endpoints['clinic-b']!, (m) =>
+            m.properties.rtsReceipt === 'delivered' ? m.correlationId : undefined,
+          ),
+        { timeout: 60_000, interval: 250 },
+      )
+      .toBe(BURST);
     const arrived = endpoints['clinic-a']!.received.filter(isConsult);
     const distinct = new Set(arrived.map((m) => m.messageId));
     expect([...distinct].sort()).toEqual([...ids].sort());
     // Exactly-once processing: one row per message in the hub's record, one 'delivered' receipt per message id.
     const db = new pg.Client({ connectionString: url });
     await db.connect();
-    const processed = await db.query<{ n: number; distinct: number }>("select count(*)::int as n, count(distinct message_id)::int as distinct from processed_messages where type = 'consult.request'");
-    const deadLetters = await db.query<{ source: string; reason: string; detail: string; type: string }>('select source, reason, detail, type from dead_letters where message_id = any($1::text[])', [ids]);
+    const processed = await db.query<{ n: number; distinct: number }>(
+      "select count(*)::int as n, count(distinct message_id)::int as distinct from processed_messages where type = 'consult.request'",
+    );
+    const deadLetters = await db.query<{ source: string; reason: string; detail: string; type: string }>(
+      'select source, reason, detail, type from dead_letters where message_id = any($1::text[])',
+      [ids],
+    );
     await db.end();
     expect(processed.rows[0]).toEqual({ n: BURST, distinct: BURST });
     expect(deadLetters.rows).toEqual([]);
-    const receipts = endpoints['clinic-b']!.received.filter((m) => m.properties.rtsReceipt === 'delivered').map((m) => m.correlationId);
+    const receipts = endpoints['clinic-b']!.received.filter((m) => m.properties.rtsReceipt === 'delivered').map(
+      (m) => m.correlationId,
+    );
     // A copy sent again after the kill is the same message (same id): receivers de-duplicate it. Report how many.
     const duplicates = arrived.length - distinct.size;
-    console.log(`failover: ${BURST} consults, ${distinct.size} distinct arrived, ${duplicates} re-sent copies, ${receipts.length} delivered receipts for ${new Set(receipts).size} ids`);
+    console.log(
+      `failover: ${BURST} consults, ${distinct.size} distinct arrived, ${duplicates} re-sent copies, ${receipts.length} delivered receipts for ${new Set(receipts).size} ids`,
+    );
     expect(new Set(receipts).size).toBe(BURST);
   }, 180_000);
 });

@@ -15,8 +15,22 @@ import { amqpFields, createQueueConsumer, uplinkMessage, type Arrival } from './
 import * as store from './store/hub-store.ts';
 import { migrateHubSchema } from './store/hub-schema.ts';
 import { openPglite, openPostgres, type SqlClient } from './store/sql-client.ts';
-import { createTrustReloader, DEFAULT_CRL_RELOAD_SECONDS, DEFAULT_CRL_WARNING_HOURS, type ReloadReport, type TrustStatus } from './trust-reloader.ts';
-import { createProcessContext, createUplinkProcessor, type HubIdentity, type Outgoing, type ProcessOutcome, type UplinkMessage, type UplinkProcessor } from './uplink-processor.ts';
+import {
+  createTrustReloader,
+  DEFAULT_CRL_RELOAD_SECONDS,
+  DEFAULT_CRL_WARNING_HOURS,
+  type ReloadReport,
+  type TrustStatus,
+} from './trust-reloader.ts';
+import {
+  createProcessContext,
+  createUplinkProcessor,
+  type HubIdentity,
+  type Outgoing,
+  type ProcessOutcome,
+  type UplinkMessage,
+  type UplinkProcessor,
+} from './uplink-processor.ts';
 import { loadFhirDefinitions } from '../shared-node/index.ts';
 
 /**
@@ -60,9 +74,13 @@ const HEAVY_TYPES: ReadonlySet<string> = new Set([T.endpointRegister, T.director
 
 export async function openHubDatabase(loaded: LoadedHubConfig): Promise<SqlClient> {
   const { database } = loaded.config;
-  const sql = database.kind === 'embedded'
-    ? await openPglite(loaded.path(database.path))
-    : await openPostgres(loaded.secret(database.url), database.maxConnections ? { maxConnections: database.maxConnections } : {});
+  const sql =
+    database.kind === 'embedded'
+      ? await openPglite(loaded.path(database.path))
+      : await openPostgres(
+          loaded.secret(database.url),
+          database.maxConnections ? { maxConnections: database.maxConnections } : {},
+        );
   await migrateHubSchema(sql);
   return sql;
 }
@@ -80,22 +98,33 @@ export async function loadHubIdentity(loaded: LoadedHubConfig): Promise<{ identi
     await checkTrustRevocation(trust, new Date());
   } catch (error) {
     if (!isCmsError(error)) throw error;
-    throw new HubConfigError(`hub configuration trust: ${error.message} (a PEM file in trust.crlFiles), then start the hub again`);
+    throw new HubConfigError(
+      `hub configuration trust: ${error.message} (a PEM file in trust.crlFiles), then start the hub again`,
+    );
   }
   return { identity: { signer: { certificate, privateKey }, brokerUser: loaded.config.broker.username }, trust };
 }
 
-export function createProcessor(loaded: LoadedHubConfig, identity: HubIdentity, trust: TrustConfig, validations?: PayloadValidationPool, snapshotIntervalMs?: number): UplinkProcessor {
+export function createProcessor(
+  loaded: LoadedHubConfig,
+  identity: HubIdentity,
+  trust: TrustConfig,
+  validations?: PayloadValidationPool,
+  snapshotIntervalMs?: number,
+): UplinkProcessor {
   // Base FHIR R4 validation of what the hub reads (registrations, directory publishes) needs the HL7 definitions.
   loadFhirDefinitions();
   const management = loaded.config.broker.management;
   return createUplinkProcessor({
-    identity, trust,
+    identity,
+    trust,
     certificates: createCertificateCache(trust),
     ...(validations && { validateFor: (body) => (content, metadata) => validations.validate(body, content, metadata) }),
     ...(snapshotIntervalMs !== undefined && { snapshotIntervalMs }),
     provisioner: createRabbitmqProvisioner({
-      url: management.url, username: management.username, password: loaded.secret(management.password),
+      url: management.url,
+      username: management.username,
+      password: loaded.secret(management.password),
       ...(management.deliveryLimit && { deliveryLimit: management.deliveryLimit }),
     }),
   });
@@ -110,7 +139,8 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   const loaded = await loadHubIdentity(options.config);
   const { identity } = loaded;
   const trustReloader = await createTrustReloader({
-    initial: loaded.trust, crlFiles: config.trust.crlFiles.map((file) => options.config.path(file)),
+    initial: loaded.trust,
+    crlFiles: config.trust.crlFiles.map((file) => options.config.path(file)),
     warningMs: (config.trust.crlWarningHours ?? DEFAULT_CRL_WARNING_HOURS) * 3_600_000,
   });
   const sql = await openHubDatabase(options.config);
@@ -124,9 +154,13 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   const processor = createProcessor(options.config, identity, trust, validations, options.snapshotIntervalMs);
   // Publishes are validated ahead only for registered clinic systems, the only senders whose publishes can apply.
   let clinicSystems = new Set(await store.clinicSystemIds(sql));
-  const refreshClinicSystems = () => void store.clinicSystemIds(sql).then((ids) => {
-    clinicSystems = new Set(ids);
-  }).catch(() => undefined);
+  const refreshClinicSystems = () =>
+    void store
+      .clinicSystemIds(sql)
+      .then((ids) => {
+        clinicSystems = new Set(ids);
+      })
+      .catch(() => undefined);
 
   const connection = createBrokerConnection({
     hosts: config.broker.hosts,
@@ -134,16 +168,35 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     username: config.broker.username,
     password: async () => options.config.secret(config.broker.password),
     containerId: `rts-hub-${instanceId}`,
-    ...(config.broker.tls && { tls: { ca: readFileSync(options.config.path(config.broker.tls.caFile), 'utf8'), ...(config.broker.tls.servername && { servername: config.broker.tls.servername }) } }),
+    ...(config.broker.tls && {
+      tls: {
+        ca: readFileSync(options.config.path(config.broker.tls.caFile), 'utf8'),
+        ...(config.broker.tls.servername && { servername: config.broker.tls.servername }),
+      },
+    }),
   });
-  connection.onStateChanged((state) => log({ event: 'broker', status: state.status, ...(state.host && { host: state.host }), ...(state.reason && { reason: state.reason }) }));
+  connection.onStateChanged((state) =>
+    log({
+      event: 'broker',
+      status: state.status,
+      ...(state.host && { host: state.host }),
+      ...(state.reason && { reason: state.reason }),
+    }),
+  );
   const sender: DownlinkSender = createDownlinkSender({
-    connection, sql, instanceId, claimMs: config.claimMs,
+    connection,
+    sql,
+    instanceId,
+    claimMs: config.claimMs,
     onError: (error) => log({ event: 'outbox-error', error: (error as Error).message }),
   });
 
   /** Runs messages in one transaction; on failure, each alone; a message that fails alone is released (transient). */
-  async function runGroup(items: readonly Arrival[], work: (context: Parameters<UplinkProcessor['process']>[0], message: UplinkMessage) => Promise<ProcessOutcome>, source: string): Promise<void> {
+  async function runGroup(
+    items: readonly Arrival[],
+    work: (context: Parameters<UplinkProcessor['process']>[0], message: UplinkMessage) => Promise<ProcessOutcome>,
+    source: string,
+  ): Promise<void> {
     let outgoing: Outgoing = { rows: [], bodies: new Map() };
     let outcomes: ProcessOutcome[];
     try {
@@ -157,7 +210,12 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
         await processor.flush(context);
         // A long transaction (a large directory change) would commit rows whose claim has already lapsed.
         if (Date.now() - started > config.claimMs / 4 && context.outgoing.rows.length > 0) {
-          await store.renewClaims(tx, instanceId, context.outgoing.rows.map((r) => r.id), new Date(Date.now() + config.claimMs));
+          await store.renewClaims(
+            tx,
+            instanceId,
+            context.outgoing.rows.map((r) => r.id),
+            new Date(Date.now() + config.claimMs),
+          );
         }
         outgoing = context.outgoing;
         return results;
@@ -167,7 +225,12 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
         for (const item of items) await runGroup([item], work, source);
         return;
       }
-      log({ event: 'transient-failure', source, messageId: String(items[0]!.message.message_id ?? ''), error: (error as Error).message });
+      log({
+        event: 'transient-failure',
+        source,
+        messageId: String(items[0]!.message.message_id ?? ''),
+        error: (error as Error).message,
+      });
       items[0]!.delivery.release();
       return;
     }
@@ -183,13 +246,24 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
       const messageId = String(item.message.message_id ?? '');
       const rtsType: unknown = (item.message.application_properties as Record<string, unknown> | undefined)?.rtsType;
       const type = typeof rtsType === 'string' ? rtsType : '';
-      log({ event: 'message', source, messageId, type, outcome: outcome.outcome, ...(outcome.outcome === 'rejected' && { reason: outcome.reason, detail: outcome.detail }) });
+      log({
+        event: 'message',
+        source,
+        messageId,
+        type,
+        outcome: outcome.outcome,
+        ...(outcome.outcome === 'rejected' && { reason: outcome.reason, detail: outcome.detail }),
+      });
     });
   }
 
-  const processUplink = (context: Parameters<UplinkProcessor['process']>[0], message: UplinkMessage) => processor.process(context, message);
+  const processUplink = (context: Parameters<UplinkProcessor['process']>[0], message: UplinkMessage) =>
+    processor.process(context, message);
   const uplink = createQueueConsumer({
-    connection, address: connection.adapter.uplinkSource(), credit: config.broker.credit, log,
+    connection,
+    address: connection.adapter.uplinkSource(),
+    credit: config.broker.credit,
+    log,
     handle: async (batch) => {
       // In arrival order: runs of light messages share a transaction; a heavy one has its own.
       let run: Arrival[] = [];
@@ -210,36 +284,68 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
       // Directory publishes are validated ahead, on a worker, while earlier messages are being stored: only those of a
       // sender the broker vouches for (user_id = rtsSender) that is a registered clinic system.
       const properties = message.application_properties as Record<string, unknown> | undefined;
-      if (properties?.rtsType !== T.directoryPublish || typeof properties.rtsSender !== 'string' || !clinicSystems.has(properties.rtsSender)) return;
+      if (
+        properties?.rtsType !== T.directoryPublish ||
+        typeof properties.rtsSender !== 'string' ||
+        !clinicSystems.has(properties.rtsSender)
+      )
+        return;
       const userId: unknown = message.user_id;
-      if ((userId instanceof Uint8Array ? Buffer.from(userId).toString('utf8') : userId) === properties.rtsSender) validations.prefetch(amqpFields(message));
+      if ((userId instanceof Uint8Array ? Buffer.from(userId).toString('utf8') : userId) === properties.rtsSender)
+        validations.prefetch(amqpFields(message));
     },
   });
 
   // The broker's own dead letters (delivery limit exceeded) are kept with the reason it cannot tell AMQP 1.0 readers.
   const brokerDeadLetters = createQueueConsumer({
-    connection, address: connection.adapter.deadLetterSource(), credit: 20, log,
+    connection,
+    address: connection.adapter.deadLetterSource(),
+    credit: 20,
+    log,
     handle: async (batch) => {
-      await runGroup(batch, async (context, message) => {
-        const deadLetterId = await store.addDeadLetter(context.tx, {
-          messageId: message.stored.properties.message_id, source: 'broker-delivery-limit', sender: String(message.stored.properties.application_properties.rtsSender ?? message.stored.properties.user_id),
-          type: String(message.stored.properties.application_properties.rtsType ?? ''), reason: REASON_CODES.deliveryLimit,
-          detail: 'processing failed more often than the delivery limit', message: message.stored, at: new Date(),
-        });
-        return { outcome: 'rejected', reason: REASON_CODES.deliveryLimit, detail: 'delivery limit', deadLetterId };
-      }, 'broker-deadletter');
+      await runGroup(
+        batch,
+        async (context, message) => {
+          const deadLetterId = await store.addDeadLetter(context.tx, {
+            messageId: message.stored.properties.message_id,
+            source: 'broker-delivery-limit',
+            sender: String(
+              message.stored.properties.application_properties.rtsSender ?? message.stored.properties.user_id,
+            ),
+            type: String(message.stored.properties.application_properties.rtsType ?? ''),
+            reason: REASON_CODES.deliveryLimit,
+            detail: 'processing failed more often than the delivery limit',
+            message: message.stored,
+            at: new Date(),
+          });
+          return { outcome: 'rejected', reason: REASON_CODES.deliveryLimit, detail: 'delivery limit', deadLetterId };
+        },
+        'broker-deadletter',
+      );
     },
   });
 
   const beat = async (stopped = false) => {
     const state = connection.state;
-    await store.heartbeat(sql, {
-      id: instanceId, host: hostname(), pid: process.pid, version: options.version, startedAt,
-      broker: `${state.status}${state.host ? ` ${state.host}` : ''}${state.reason ? ` (${state.reason})` : ''}`, stopped,
-    }, new Date());
+    await store.heartbeat(
+      sql,
+      {
+        id: instanceId,
+        host: hostname(),
+        pid: process.pid,
+        version: options.version,
+        startedAt,
+        broker: `${state.status}${state.host ? ` ${state.host}` : ''}${state.reason ? ` (${state.reason})` : ''}`,
+        stopped,
+      },
+      new Date(),
+    );
   };
   await beat();
-  const heartbeat = setInterval(() => void beat().catch((error) => log({ event: 'heartbeat-error', error: (error as Error).message })), 5_000);
+  const heartbeat = setInterval(
+    () => void beat().catch((error) => log({ event: 'heartbeat-error', error: (error as Error).message })),
+    5_000,
+  );
   heartbeat.unref();
   const prune = setInterval(() => {
     const before = new Date(Date.now() - 31 * 86_400_000);
@@ -258,7 +364,11 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     try {
       let outgoing: Outgoing = { rows: [], bodies: new Map() };
       const served = await sql.transaction(async (tx) => {
-        const context = createProcessContext(tx, { by: instanceId, until: new Date(Date.now() + config.claimMs) }, 'snapshot');
+        const context = createProcessContext(
+          tx,
+          { by: instanceId, until: new Date(Date.now() + config.claimMs) },
+          'snapshot',
+        );
         const count = await processor.serveDueSnapshots(context, 10);
         await processor.flush(context);
         outgoing = context.outgoing;
@@ -273,9 +383,12 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     }
   };
   let sweep: Promise<void> = Promise.resolve();
-  const snapshotSweep = setInterval(() => {
-    sweep = serveSnapshots();
-  }, Math.min(5_000, Math.max(250, Math.floor((options.snapshotIntervalMs ?? 20_000) / 4))));
+  const snapshotSweep = setInterval(
+    () => {
+      sweep = serveSnapshots();
+    },
+    Math.min(5_000, Math.max(250, Math.floor((options.snapshotIntervalMs ?? 20_000) / 4))),
+  );
   snapshotSweep.unref();
 
   // --- revocation lists: taken without a restart, fanned out to every endpoint, watched for their nextUpdate ---------
@@ -290,7 +403,11 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
       if (await store.isCrlDistributed(sql, createHash('sha256').update(crl).digest('hex'))) continue;
       let outgoing: Outgoing = { rows: [], bodies: new Map() };
       const endpoints = await sql.transaction(async (tx) => {
-        const context = createProcessContext(tx, { by: instanceId, until: new Date(Date.now() + config.claimMs) }, 'trust');
+        const context = createProcessContext(
+          tx,
+          { by: instanceId, until: new Date(Date.now() + config.claimMs) },
+          'trust',
+        );
         const count = await processor.distributeCrl(context, crl, instanceId);
         await processor.flush(context);
         outgoing = context.outgoing;
@@ -302,20 +419,34 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   };
   /** One offer at a time: the timer's reload and the operator's may ask together; a failure is retried on the next reload. */
   const distributeCrls = () => {
-    distributing = distributing.then(offerCrls).catch((error) => log({ event: 'crl-distribution-error', error: (error as Error).message }));
+    distributing = distributing
+      .then(offerCrls)
+      .catch((error) => log({ event: 'crl-distribution-error', error: (error as Error).message }));
     return distributing;
   };
   /** Log lines of a reload: each CRL taken, and what it refused (said once, not on every reload, until it changes). */
   function logReload({ report }: { report: ReloadReport }): void {
-    for (const crl of report.taken) log({ event: 'crl-taken', file: crl.file, issuer: crl.issuer, crlNumber: crl.crlNumber, thisUpdate: crl.thisUpdate });
+    for (const crl of report.taken)
+      log({
+        event: 'crl-taken',
+        file: crl.file,
+        issuer: crl.issuer,
+        crlNumber: crl.crlNumber,
+        thisUpdate: crl.thisUpdate,
+      });
     const refusals = JSON.stringify(report.refused);
-    if (refusals !== lastRefusals) for (const refused of report.refused) log({ event: 'crl-refused', level: 'warning', file: refused.file, detail: refused.detail });
+    if (refusals !== lastRefusals)
+      for (const refused of report.refused)
+        log({ event: 'crl-refused', level: 'warning', file: refused.file, detail: refused.detail });
     lastRefusals = refusals;
   }
   const reloadTrust = async (): Promise<ReloadReport> => {
     // The database may be away for a while: the files are read again all the same.
     const distributed = await store.newestDistributedCrls(sql).catch((error: unknown) => {
-      log({ event: 'crl-reload-error', error: `the CRLs the region distributed could not be read: ${(error as Error).message}` });
+      log({
+        event: 'crl-reload-error',
+        error: `the CRLs the region distributed could not be read: ${(error as Error).message}`,
+      });
       return [];
     });
     const reloaded = await trustReloader.reload(new Date(), distributed);
@@ -332,24 +463,41 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   /** One line per CRL whose state (current, expiring, stale) changed since the last: a warning unless current. */
   function logStateChanges(): void {
     for (const crl of trustReloader.stateChanges(new Date())) {
-      log({ event: 'crl-state', ...(crl.state !== 'current' && { level: 'warning' }), state: crl.state, issuer: crl.issuer, crlNumber: crl.crlNumber, nextUpdate: crl.nextUpdate });
+      log({
+        event: 'crl-state',
+        ...(crl.state !== 'current' && { level: 'warning' }),
+        state: crl.state,
+        issuer: crl.issuer,
+        crlNumber: crl.crlNumber,
+        nextUpdate: crl.nextUpdate,
+      });
     }
   }
   logStateChanges();
   await distributeCrls();
   let trustReload: Promise<unknown> = Promise.resolve();
-  const trustTimer = setInterval(() => {
-    trustReload = reloadTrust().catch((error) => log({ event: 'crl-reload-error', error: (error as Error).message }));
-  }, (config.trust.crlReloadSeconds ?? DEFAULT_CRL_RELOAD_SECONDS) * 1000);
+  const trustTimer = setInterval(
+    () => {
+      trustReload = reloadTrust().catch((error) => log({ event: 'crl-reload-error', error: (error as Error).message }));
+    },
+    (config.trust.crlReloadSeconds ?? DEFAULT_CRL_RELOAD_SECONDS) * 1000,
+  );
   trustTimer.unref();
 
   await connection.start();
-  const operator = config.operator && await startOperatorApi({
-    sql, processor, instanceId, token: options.config.secret(config.operator.token), port: config.operator.port, claimMs: config.claimMs,
-    brokerState: () => connection.state,
-    trust: { status: () => trustReloader.status(new Date()), reload: reloadTrust },
-    send: (outgoing) => sender.enqueue(outgoing.rows, outgoing.bodies),
-  });
+  const operator =
+    config.operator &&
+    (await startOperatorApi({
+      sql,
+      processor,
+      instanceId,
+      token: options.config.secret(config.operator.token),
+      port: config.operator.port,
+      claimMs: config.claimMs,
+      brokerState: () => connection.state,
+      trust: { status: () => trustReloader.status(new Date()), reload: reloadTrust },
+      send: (outgoing) => sender.enqueue(outgoing.rows, outgoing.bodies),
+    }));
   log({ event: 'started', instanceId, database: sql.engine, directoryVersion: await store.directoryVersion(sql) });
 
   return {

@@ -19,7 +19,9 @@ async function main(): Promise<number> {
     console.error(`rts-hub: ${usage}`);
     return 2;
   }
-  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   const log = (event: object) => console.log(JSON.stringify({ at: new Date().toISOString(), ...event }));
   let hub;
   try {
@@ -39,7 +41,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  console.error(`rts-hub: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`rts-hub: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -52,7 +52,8 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
   async function status() {
     const now = new Date();
     const instances = (await store.listInstances(sql)).map((i) => ({
-      ...i, running: !i.stopped && now.getTime() - new Date(i.heartbeatAt).getTime() < STALE_HEARTBEAT_MS,
+      ...i,
+      running: !i.stopped && now.getTime() - new Date(i.heartbeatAt).getTime() < STALE_HEARTBEAT_MS,
     }));
     const broker = options.brokerState();
     const trust = options.trust.status();
@@ -79,17 +80,34 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
       if (letter.state !== 'held') throw new HttpError(409, `dead letter ${id} is already ${letter.state}`);
       const p = letter.properties;
       const fields: AmqpMessageFields = {
-        message_id: p.message_id, user_id: Buffer.from(p.user_id), creation_time: new Date(p.creation_time), content_type: p.content_type,
-        durable: true, application_properties: p.application_properties, body: letter.body,
+        message_id: p.message_id,
+        user_id: Buffer.from(p.user_id),
+        creation_time: new Date(p.creation_time),
+        content_type: p.content_type,
+        durable: true,
+        application_properties: p.application_properties,
+        body: letter.body,
         ...(p.correlation_id !== undefined && { correlation_id: p.correlation_id }),
       };
       // The first arrival was recorded as rejected; the replay is judged afresh.
       await store.forgetMessage(tx, letter.messageId);
-      const context = createProcessContext(tx, { by: options.instanceId, until: new Date(Date.now() + options.claimMs) }, 'replay');
+      const context = createProcessContext(
+        tx,
+        { by: options.instanceId, until: new Date(Date.now() + options.claimMs) },
+        'replay',
+      );
       const result = await options.processor.process(context, { fields, stored: { properties: p, body: letter.body } });
       await options.processor.flush(context);
       outgoing = context.outgoing;
-      await store.resolveDeadLetter(tx, id, 'replayed', result.outcome === 'rejected' ? `replayed: rejected again (${result.reason}), dead letter ${result.deadLetterId}` : `replayed: ${result.outcome}`, new Date());
+      await store.resolveDeadLetter(
+        tx,
+        id,
+        'replayed',
+        result.outcome === 'rejected'
+          ? `replayed: rejected again (${result.reason}), dead letter ${result.deadLetterId}`
+          : `replayed: ${result.outcome}`,
+        new Date(),
+      );
       return { ...result, messageId: letter.messageId };
     });
     options.send(outgoing);
@@ -101,7 +119,13 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
       const letter = await store.getDeadLetter(tx, id);
       if (!letter) throw new HttpError(404, `no dead letter ${id}`);
       if (letter.state !== 'held') throw new HttpError(409, `dead letter ${id} is already ${letter.state}`);
-      await store.resolveDeadLetter(tx, id, 'discarded', note ? `discarded: ${note.slice(0, 500)}` : 'discarded', new Date());
+      await store.resolveDeadLetter(
+        tx,
+        id,
+        'discarded',
+        note ? `discarded: ${note.slice(0, 500)}` : 'discarded',
+        new Date(),
+      );
       return { id, state: 'discarded' };
     });
   }
@@ -115,11 +139,15 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
       return id;
     };
     if (method === 'GET' && path === 'status') return status();
-    if (method === 'GET' && path === 'endpoints') return store.listEndpoints(sql).then((list) => list.map(({ certificate, ...e }) => ({ ...e, hasCertificate: certificate !== null })));
+    if (method === 'GET' && path === 'endpoints')
+      return store
+        .listEndpoints(sql)
+        .then((list) => list.map(({ certificate, ...e }) => ({ ...e, hasCertificate: certificate !== null })));
     if (method === 'GET' && path === 'directory') return store.directoryStats(sql);
     if (method === 'GET' && path === 'directory/entries') {
       const limit = Number(url.searchParams.get('limit') ?? 100);
-      if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new HttpError(400, `limit: a whole number from 1 to 10000, not ${url.searchParams.get('limit')}`);
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000)
+        throw new HttpError(400, `limit: a whole number from 1 to 10000, not ${url.searchParams.get('limit')}`);
       const clinic = url.searchParams.get('clinic');
       const after = url.searchParams.get('after');
       return listEntries(sql, { limit, ...(clinic && { publisher: clinic }), ...(after && { after }) });
@@ -135,10 +163,12 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
     }
     if (method === 'GET' && path === 'dead-letters') {
       const state = url.searchParams.get('state');
-      if (state && !['held', 'replayed', 'discarded'].includes(state)) throw new HttpError(400, `unknown state ${state}`);
+      if (state && !['held', 'replayed', 'discarded'].includes(state))
+        throw new HttpError(400, `unknown state ${state}`);
       const limit = Number(url.searchParams.get('limit') ?? 100);
       return store.listDeadLetters(sql, {
-        ...(state && { state: state as 'held' }), ...(url.searchParams.get('reason') && { reason: url.searchParams.get('reason')! }),
+        ...(state && { state: state as 'held' }),
+        ...(url.searchParams.get('reason') && { reason: url.searchParams.get('reason')! }),
         limit: Number.isSafeInteger(limit) && limit > 0 ? Math.min(limit, 10_000) : 100,
       });
     }
@@ -148,8 +178,10 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
       const { body: _body, ...metadata } = letter;
       return metadata;
     }
-    if (parts[0] === 'dead-letters' && parts.length === 3 && method === 'POST' && parts[2] === 'replay') return replay(idOf(parts[1]));
-    if (parts[0] === 'dead-letters' && parts.length === 3 && method === 'POST' && parts[2] === 'discard') return discard(idOf(parts[1]), typeof body.note === 'string' ? body.note : '');
+    if (parts[0] === 'dead-letters' && parts.length === 3 && method === 'POST' && parts[2] === 'replay')
+      return replay(idOf(parts[1]));
+    if (parts[0] === 'dead-letters' && parts.length === 3 && method === 'POST' && parts[2] === 'discard')
+      return discard(idOf(parts[1]), typeof body.note === 'string' ? body.note : '');
     throw new HttpError(404, `no such operation: ${method} /${path}`);
   }
 
@@ -159,7 +191,8 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
       response.end(JSON.stringify(value));
     };
     const presented = Buffer.from(request.headers.authorization ?? '');
-    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return reply(401, { error: 'unauthorized: a valid operator token is required' });
+    if (presented.length !== expected.length || !timingSafeEqual(presented, expected))
+      return reply(401, { error: 'unauthorized: a valid operator token is required' });
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);

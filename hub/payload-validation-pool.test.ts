@@ -22,7 +22,10 @@ describe('payload validation pool', () => {
     loadFhirDefinitions();
     dir = mkdtempSync(join(tmpdir(), 'rts-pool-test-'));
     region = await createTestRegion(join(dir, 'pki'));
-    trust = { anchors: [region.ca.certificate], crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl) };
+    trust = {
+      anchors: [region.ca.certificate],
+      crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl),
+    };
     pool = createPayloadValidationPool(trust, { workers: 1 });
   }, 60_000);
 
@@ -32,13 +35,32 @@ describe('payload validation pool', () => {
   });
 
   /** A delta publish by `sender` listing one hospital, under the given message id; `fhirInvalid` breaks base FHIR R4. */
-  async function publish(sender: string, messageId: string, hospitalName: string, fhirInvalid = false): Promise<AmqpMessageFields & { body: Uint8Array }> {
+  async function publish(
+    sender: string,
+    messageId: string,
+    hospitalName: string,
+    fhirInvalid = false,
+  ): Promise<AmqpMessageFields & { body: Uint8Array }> {
     const creationTime = new Date();
     const organization = { ...hospital(`${sender}.h1`, hospitalName), ...(fhirInvalid && { favouriteColour: 'blue' }) };
     return sealMessage({
-      messageId, creationTime, userId: sender, signer: await region.clinic(sender),
-      properties: { rtsType: 'directory.publish', rtsVersion: PROTOCOL_VERSION, rtsSender: sender, rtsDirectoryMode: 'delta', rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
-      payload: buildDirectoryPublish({ messageId, timestamp: creationTime, sender }, { delta: [{ upsert: organization }] }),
+      messageId,
+      creationTime,
+      userId: sender,
+      signer: await region.clinic(sender),
+      properties: {
+        rtsType: 'directory.publish',
+        rtsVersion: PROTOCOL_VERSION,
+        rtsSender: sender,
+        rtsDirectoryMode: 'delta',
+        rtsBatchId: randomUUID(),
+        rtsBatchIndex: 1,
+        rtsBatchCount: 1,
+      },
+      payload: buildDirectoryPublish(
+        { messageId, timestamp: creationTime, sender },
+        { delta: [{ upsert: organization }] },
+      ),
     });
   }
 
@@ -62,7 +84,10 @@ describe('payload validation pool', () => {
       for (const fields of order === 'B first' ? [fromB, fromA] : [fromA, fromB]) pool.prefetch(fields);
       const [first, second] = order === 'B first' ? [fromB, fromA] : [fromA, fromB];
       // The later arrival is processed first (the earlier one was refused before its payload, say): no verdict crosses over.
-      const results = new Map([[second, await validateAsProcessor(second)], [first, await validateAsProcessor(first)]]);
+      const results = new Map([
+        [second, await validateAsProcessor(second)],
+        [first, await validateAsProcessor(first)],
+      ]);
       const resultA = results.get(fromA)!;
       const resultB = results.get(fromB)!;
       expect(resultA.ok && hospitalIn(resultA.value), order).toBe('Riverside Hospital');
@@ -74,7 +99,10 @@ describe('payload validation pool', () => {
   it('uses no verdict reached on the same body under other properties', async () => {
     const genuine = await publish('clinic-a', randomUUID(), 'Riverside Hospital');
     // Same id and body, another sender claimed: the payload disagrees with these properties (header-mismatch).
-    const relabelled = { ...genuine, application_properties: { ...(genuine.application_properties as Record<string, unknown>), rtsSender: 'clinic-b' } };
+    const relabelled = {
+      ...genuine,
+      application_properties: { ...(genuine.application_properties as Record<string, unknown>), rtsSender: 'clinic-b' },
+    };
     pool.prefetch(relabelled);
     const result = await validateAsProcessor(genuine);
     expect(result.ok && hospitalIn(result.value)).toBe('Riverside Hospital');
@@ -86,7 +114,11 @@ describe('payload validation pool', () => {
     try {
       const template = await publish('clinic-a', randomUUID(), 'Riverside Hospital');
       // 40 publishes of 5 MiB that fail at the envelope (not CMS): the review's 217 MB that were never released.
-      const refused = Array.from({ length: 40 }, () => ({ ...template, message_id: randomUUID(), body: new Uint8Array(randomBytes(5 * 1024 * 1024)) }));
+      const refused = Array.from({ length: 40 }, () => ({
+        ...template,
+        message_id: randomUUID(),
+        body: new Uint8Array(randomBytes(5 * 1024 * 1024)),
+      }));
       for (const fields of refused) {
         bounded.prefetch(fields);
         expect(bounded.held().bytes).toBeLessThanOrEqual(maxBytes);

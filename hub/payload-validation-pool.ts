@@ -60,7 +60,13 @@ export const digestOf = (bytes: Uint8Array): string => createHash('sha256').upda
 
 /** What a verdict depends on besides the content: the metadata the payload is cross-checked against. */
 export function metadataKeyOf(metadata: MessageMetadata): string {
-  return JSON.stringify([metadata.messageId, metadata.creationTime.getTime(), metadata.correlationId ?? null, metadata.contentType, metadata.properties]);
+  return JSON.stringify([
+    metadata.messageId,
+    metadata.creationTime.getTime(),
+    metadata.correlationId ?? null,
+    metadata.contentType,
+    metadata.properties,
+  ]);
 }
 
 interface Entry {
@@ -80,7 +86,10 @@ export function createPayloadValidationPool(trust: TrustConfig, limits: PoolLimi
   const size = limits.workers ?? Math.max(1, Math.min(4, availableParallelism()));
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxAgeMs = limits.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
-  const workers = Array.from({ length: size }, () => new Worker(new URL('./payload-validation-worker.ts', import.meta.url), { workerData: { trust } }));
+  const workers = Array.from(
+    { length: size },
+    () => new Worker(new URL('./payload-validation-worker.ts', import.meta.url), { workerData: { trust } }),
+  );
   const entries = new Map<string, Entry>();
   /** Entries not yet given to a worker, in arrival order (the order they will be processed in). */
   const waiting: Entry[] = [];
@@ -165,7 +174,10 @@ export function createPayloadValidationPool(trust: TrustConfig, limits: PoolLimi
         if (verdict && verdict.contentDigest === digestOf(content) && verdict.metadataKey === metadataKeyOf(metadata)) {
           if (!verdict.result.ok) return { ok: false, error: verdict.result.error };
           // Only base validation is skipped: the payload is parsed from the content verified here.
-          return { ok: true, value: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(content)) as Record<string, unknown> };
+          return {
+            ok: true,
+            value: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(content)) as Record<string, unknown>,
+          };
         }
       }
       return validatePayload(content, metadata);

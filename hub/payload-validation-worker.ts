@@ -25,7 +25,11 @@ parentPort!.on('message', (job: WorkerJob) => {
       if (decoded.ok) {
         const opened = await verify(decoded.value.body, trust);
         const result = validatePayload(opened.content, decoded.value.metadata);
-        verdict = { result: result.ok ? { ok: true } : result, contentDigest: digestOf(opened.content), metadataKey: metadataKeyOf(decoded.value.metadata) };
+        verdict = {
+          result: result.ok ? { ok: true } : result,
+          contentDigest: digestOf(opened.content),
+          metadataKey: metadataKeyOf(decoded.value.metadata),
+        };
       }
     } catch {
       verdict = undefined;

@@ -10,7 +10,10 @@ import type { UplinkMessage } from './uplink-processor.ts';
  * settled by the handler once its transaction committed. It attaches again when the connection reopens or the broker
  * closes the receiver alone.
  */
-export interface Arrival { readonly message: Message; readonly delivery: Delivery }
+export interface Arrival {
+  readonly message: Message;
+  readonly delivery: Delivery;
+}
 
 export interface QueueConsumer {
   /** No more deliveries; resolves when the batch being handled is done. */
@@ -28,10 +31,13 @@ export interface QueueConsumerOptions {
   readonly log: (event: HubLogEvent) => void;
 }
 
-export const amqpFields = (message: Message): AmqpMessageFields => ({ ...(message as AmqpMessageFields), body: bodyBytes(message.body) });
+export const amqpFields = (message: Message): AmqpMessageFields => ({
+  ...(message as AmqpMessageFields),
+  body: bodyBytes(message.body),
+});
 
 export function uplinkMessage(message: Message): UplinkMessage {
-  const routingKey: unknown = (message.message_annotations)?.['x-routing-key'];
+  const routingKey: unknown = message.message_annotations?.['x-routing-key'];
   return {
     fields: amqpFields(message),
     stored: toStoredMessage(message),
@@ -57,11 +63,15 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
       busy = true;
       draining = (async () => {
         while (arrived.length > 0) await handle(arrived.splice(0, arrived.length));
-      })().catch((error) => log({ event: 'consumer-error', address, error: (error as Error).message })).finally(() => {
-        busy = false;
-      });
+      })()
+        .catch((error) => log({ event: 'consumer-error', address, error: (error as Error).message }))
+        .finally(() => {
+          busy = false;
+        });
     });
-    receiver.on('receiver_error', (context: EventContext) => log({ event: 'receiver-error', address, error: JSON.stringify(context.receiver?.error ?? null) }));
+    receiver.on('receiver_error', (context: EventContext) =>
+      log({ event: 'receiver-error', address, error: JSON.stringify(context.receiver?.error ?? null) }),
+    );
   };
   const offOpened = connection.onOpened(() => {
     if (!receiver || !receiver.is_open()) attach();

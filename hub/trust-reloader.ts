@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { CRL_GRACE_MS } from '../shared/cms/index.ts';
 import type { TrustConfig } from '../shared/cms/index.ts';
-import { isPkiError, PEM_LABELS, pemToDerAll, isNewerCrl, readCrl, verifyCrl, type CrlInfo } from '../shared/pki/index.ts';
+import {
+  isPkiError,
+  PEM_LABELS,
+  pemToDerAll,
+  isNewerCrl,
+  readCrl,
+  verifyCrl,
+  type CrlInfo,
+} from '../shared/pki/index.ts';
 
 /**
  * The hub's CRLs while it runs (docs/operations.md, "Revocation"): the files of `trust.crlFiles` are read again on a
@@ -28,7 +36,12 @@ export interface CrlInUse {
 export interface ReloadReport {
   readonly at: string;
   /** CRLs this reload took (each newer than the one it replaces). */
-  readonly taken: readonly { readonly file: string; readonly issuer: string; readonly crlNumber: number | null; readonly thisUpdate: string }[];
+  readonly taken: readonly {
+    readonly file: string;
+    readonly issuer: string;
+    readonly crlNumber: number | null;
+    readonly thisUpdate: string;
+  }[];
   /** What it did not take, and why: one line each, naming the file. */
   readonly refused: readonly { readonly file: string; readonly detail: string }[];
 }
@@ -47,7 +60,10 @@ export interface TrustReloader {
    * Reads the CRL files again and weighs them with `distributed` (the newest CRLs the region already sent, whose
    * source the report names {@link DISTRIBUTED_SOURCE}); `taken` holds the DER of each CRL now in use that was not before.
    */
-  reload(now: Date, distributed?: readonly Uint8Array[]): Promise<{ report: ReloadReport; taken: readonly Uint8Array[] }>;
+  reload(
+    now: Date,
+    distributed?: readonly Uint8Array[],
+  ): Promise<{ report: ReloadReport; taken: readonly Uint8Array[] }>;
   status(now: Date): TrustStatus;
   /** CRLs whose state differs from the last time this was asked (all of them the first time): for a log line each. */
   stateChanges(now: Date): CrlInUse[];
@@ -67,7 +83,11 @@ export const DEFAULT_CRL_WARNING_HOURS = 72;
 /** Where a reload report says a CRL came from when it came from the region's distributions rather than a file. */
 export const DISTRIBUTED_SOURCE = 'the CRLs the region already distributed';
 
-interface Held { readonly der: Uint8Array; readonly info: CrlInfo; readonly source: string }
+interface Held {
+  readonly der: Uint8Array;
+  readonly info: CrlInfo;
+  readonly source: string;
+}
 
 /** Newer: a higher CRL number; with equal numbers (or none), a later thisUpdate. */
 function stateOf(info: CrlInfo, now: Date, warningMs: number): CrlState {
@@ -77,13 +97,20 @@ function stateOf(info: CrlInfo, now: Date, warningMs: number): CrlState {
   return nextUpdate - warningMs <= now.getTime() ? 'expiring' : 'current';
 }
 
-const describeNumber = (info: CrlInfo) => (info.crlNumber === undefined ? `issued ${info.thisUpdate.toISOString()}` : `number ${info.crlNumber}, issued ${info.thisUpdate.toISOString()}`);
-const describeHeld = (held: Held) => `${describeNumber(held.info)}${held.source === DISTRIBUTED_SOURCE ? ', already distributed in the region' : ''}`;
+const describeNumber = (info: CrlInfo) =>
+  info.crlNumber === undefined
+    ? `issued ${info.thisUpdate.toISOString()}`
+    : `number ${info.crlNumber}, issued ${info.thisUpdate.toISOString()}`;
+const describeHeld = (held: Held) =>
+  `${describeNumber(held.info)}${held.source === DISTRIBUTED_SOURCE ? ', already distributed in the region' : ''}`;
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(b);
 const RANK: Readonly<Record<CrlState, number>> = { current: 0, expiring: 1, stale: 2 };
 
 /** The CA among `anchors` that issued and signed this CRL, or undefined. */
-async function anchorOf(der: Uint8Array, anchors: readonly Uint8Array[]): Promise<{ index: number; info: CrlInfo } | undefined> {
+async function anchorOf(
+  der: Uint8Array,
+  anchors: readonly Uint8Array[],
+): Promise<{ index: number; info: CrlInfo } | undefined> {
   for (const [index, anchor] of anchors.entries()) {
     try {
       return { index, info: await verifyCrl(der, anchor) };
@@ -98,7 +125,10 @@ async function anchorOf(der: Uint8Array, anchors: readonly Uint8Array[]): Promis
  * Of `crls`, the newest verifying CRL of each of `anchors` (CRLs that no anchor signed are left out), e.g. the CRLs in
  * use together with those the region distributed: what a registering endpoint is sent.
  */
-export async function newestCrlPerAnchor(anchors: readonly Uint8Array[], crls: readonly Uint8Array[]): Promise<Uint8Array[]> {
+export async function newestCrlPerAnchor(
+  anchors: readonly Uint8Array[],
+  crls: readonly Uint8Array[],
+): Promise<Uint8Array[]> {
   const newest: ({ der: Uint8Array; info: CrlInfo } | undefined)[] = anchors.map(() => undefined);
   for (const der of crls) {
     const found = await anchorOf(der, anchors);
@@ -115,7 +145,8 @@ export async function createTrustReloader(options: TrustReloaderOptions): Promis
   for (const der of options.initial.crls ?? []) {
     const found = await anchorOf(der, anchors);
     const current = found && held[found.index];
-    if (found && (!current || isNewerCrl(found.info, current.info))) held[found.index] = { der, info: found.info, source: 'the configuration' };
+    if (found && (!current || isNewerCrl(found.info, current.info)))
+      held[found.index] = { der, info: found.info, source: 'the configuration' };
   }
   const build = (): TrustConfig => ({ anchors, crls: held.flatMap((h) => (h ? [h.der] : [])) });
   let trust = build();
@@ -123,12 +154,26 @@ export async function createTrustReloader(options: TrustReloaderOptions): Promis
   let running: Promise<unknown> = Promise.resolve();
   const reported = new Map<string, CrlState>();
 
-  const inUse = (now: Date): CrlInUse[] => held.flatMap((h) => (h ? [{
-    issuer: h.info.issuer, crlNumber: h.info.crlNumber ?? null, thisUpdate: h.info.thisUpdate.toISOString(),
-    nextUpdate: h.info.nextUpdate?.toISOString() ?? null, revoked: h.info.revoked.length, state: stateOf(h.info, now, options.warningMs),
-  }] : []));
+  const inUse = (now: Date): CrlInUse[] =>
+    held.flatMap((h) =>
+      h
+        ? [
+            {
+              issuer: h.info.issuer,
+              crlNumber: h.info.crlNumber ?? null,
+              thisUpdate: h.info.thisUpdate.toISOString(),
+              nextUpdate: h.info.nextUpdate?.toISOString() ?? null,
+              revoked: h.info.revoked.length,
+              state: stateOf(h.info, now, options.warningMs),
+            },
+          ]
+        : [],
+    );
 
-  async function reloadNow(now: Date, distributed: readonly Uint8Array[]): Promise<{ report: ReloadReport; taken: readonly Uint8Array[] }> {
+  async function reloadNow(
+    now: Date,
+    distributed: readonly Uint8Array[],
+  ): Promise<{ report: ReloadReport; taken: readonly Uint8Array[] }> {
     const refused: { file: string; detail: string }[] = [];
     const read: (Held & { index: number })[] = [];
     for (const file of options.crlFiles) {
@@ -150,7 +195,10 @@ export async function createTrustReloader(options: TrustReloaderOptions): Promis
           continue;
         }
         if (!found) {
-          refused.push({ file, detail: `a CRL of ${readCrl(der).issuer} that none of this hub's trust anchors signed` });
+          refused.push({
+            file,
+            detail: `a CRL of ${readCrl(der).issuer} that none of this hub's trust anchors signed`,
+          });
           continue;
         }
         read.push({ der, info: found.info, source: file, index: found.index });
@@ -170,14 +218,22 @@ export async function createTrustReloader(options: TrustReloaderOptions): Promis
     for (const candidate of read) {
       const chosen = newest[candidate.index]!;
       if (candidate.source === DISTRIBUTED_SOURCE || sameBytes(chosen.der, candidate.der)) continue;
-      refused.push({ file: candidate.source, detail: `older than the CRL in use (${describeNumber(candidate.info)}; in use: ${describeHeld(chosen)})` });
+      refused.push({
+        file: candidate.source,
+        detail: `older than the CRL in use (${describeNumber(candidate.info)}; in use: ${describeHeld(chosen)})`,
+      });
     }
     const taken: ReloadReport['taken'][number][] = [];
     const takenDer: Uint8Array[] = [];
     for (const [index, chosen] of newest.entries()) {
       if (!chosen || chosen === held[index]) continue;
       held[index] = { der: chosen.der, info: chosen.info, source: chosen.source };
-      taken.push({ file: chosen.source, issuer: chosen.info.issuer, crlNumber: chosen.info.crlNumber ?? null, thisUpdate: chosen.info.thisUpdate.toISOString() });
+      taken.push({
+        file: chosen.source,
+        issuer: chosen.info.issuer,
+        crlNumber: chosen.info.crlNumber ?? null,
+        thisUpdate: chosen.info.thisUpdate.toISOString(),
+      });
       takenDer.push(chosen.der);
     }
     if (taken.length > 0) trust = build();

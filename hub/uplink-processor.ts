@@ -1,18 +1,39 @@
 import type { TrustConfig } from '../shared/cms/index.ts';
-import { UUID_PATTERN, MESSAGE_TYPES as T, MESSAGE_TYPE_SPECS, REASON_CODES, type OpenContext, type MessageType, type ReasonCode } from '../shared/protocol/index.ts';
+import {
+  UUID_PATTERN,
+  MESSAGE_TYPES as T,
+  MESSAGE_TYPE_SPECS,
+  REASON_CODES,
+  type OpenContext,
+  type MessageType,
+  type ReasonCode,
+} from '../shared/protocol/index.ts';
 import type { EndpointProvisioner } from './broker/rabbitmq-provisioner.ts';
 import type { CertificateCache } from './certificate-cache.ts';
 import * as store from './store/hub-store.ts';
 import { admit, claim, claimAll } from './uplink/admission.ts';
 import { forwardReceipt, routeConsult } from './uplink/consult-routing.ts';
-import { reject, Rejected, type Hub, type HubIdentity, type ProcessContext, type UplinkMessage } from './uplink/context.ts';
+import {
+  reject,
+  Rejected,
+  type Hub,
+  type HubIdentity,
+  type ProcessContext,
+  type UplinkMessage,
+} from './uplink/context.ts';
 import { publish } from './uplink/directory-publish.ts';
 import { serveDueSnapshots, snapshot, snapshotRequest } from './uplink/directory-snapshot.ts';
 import { distributeCrl, flush, sendReceipt } from './uplink/outgoing.ts';
 import { register } from './uplink/registration.ts';
 import { DEFAULT_SNAPSHOT_INTERVAL_MS } from './uplink-limits.ts';
 
-export { createProcessContext, type HubIdentity, type Outgoing, type ProcessContext, type UplinkMessage } from './uplink/context.ts';
+export {
+  createProcessContext,
+  type HubIdentity,
+  type Outgoing,
+  type ProcessContext,
+  type UplinkMessage,
+} from './uplink/context.ts';
 
 /**
  * What the hub does with one uplink message, inside the transaction that records it (docs/protocol.md; the hub's
@@ -42,7 +63,12 @@ export interface ProcessorOptions {
 
 export type ProcessOutcome =
   | { readonly outcome: 'processed' | 'delivered' | 'duplicate' }
-  | { readonly outcome: 'rejected'; readonly reason: ReasonCode; readonly detail: string; readonly deadLetterId: number };
+  | {
+      readonly outcome: 'rejected';
+      readonly reason: ReasonCode;
+      readonly detail: string;
+      readonly deadLetterId: number;
+    };
 
 export interface UplinkProcessor {
   process(context: ProcessContext, message: UplinkMessage): Promise<ProcessOutcome>;
@@ -65,11 +91,17 @@ export interface UplinkProcessor {
 }
 
 /** Types whose work writes to the database (registration, directory); the others only route. */
-const HUB_BOUND_TYPES: ReadonlySet<MessageType> = new Set([T.endpointRegister, T.directoryPublish, T.directorySnapshotRequest]);
+const HUB_BOUND_TYPES: ReadonlySet<MessageType> = new Set([
+  T.endpointRegister,
+  T.directoryPublish,
+  T.directorySnapshotRequest,
+]);
 
 export function createUplinkProcessor(options: ProcessorOptions): UplinkProcessor {
   const hub: Hub = {
-    identity: options.identity, certificates: options.certificates, provisioner: options.provisioner,
+    identity: options.identity,
+    certificates: options.certificates,
+    provisioner: options.provisioner,
     ...(options.validateFor && { validateFor: options.validateFor }),
     snapshotIntervalMs: options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
     now: options.now ?? (() => new Date()),
@@ -80,7 +112,8 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
   async function process(context: ProcessContext, message: UplinkMessage): Promise<ProcessOutcome> {
     const admission = admit(hub, message);
     const userId = message.stored.properties.user_id;
-    const type = admission.metadata?.properties.rtsType ?? String(message.stored.properties.application_properties.rtsType ?? '');
+    const type =
+      admission.metadata?.properties.rtsType ?? String(message.stored.properties.application_properties.rtsType ?? '');
     const messageId = message.stored.properties.message_id;
     // Every permanent failure is answered, those of the AMQP properties too, as long as the receipt can name the
     // message: its correlation_id must be the message's id, which then has to be a UUID string (protocol §6.1).
@@ -88,12 +121,20 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
 
     const deadLetter = async (reason: ReasonCode, detail: string, recorded: boolean): Promise<ProcessOutcome> => {
       const deadLetterId = await store.addDeadLetter(context.tx, {
-        messageId, source: context.source, sender: userId, type, reason, detail, message: message.stored, at: hub.now(),
+        messageId,
+        source: context.source,
+        sender: userId,
+        type,
+        reason,
+        detail,
+        message: message.stored,
+        at: hub.now(),
       });
       if (recorded) await store.setMessageOutcome(context.tx, messageId, 'rejected', reason);
       // Receipts are never answered by receipts; the receipt goes to who really sent it (user_id), not who it claims,
       // and only if that is a registered endpoint (sendReceipt: it has a downlink).
-      if (type !== T.receipt && userId && answerable) await sendReceipt(hub, context, userId, messageId, 'rejected', { code: reason, detail });
+      if (type !== T.receipt && userId && answerable)
+        await sendReceipt(hub, context, userId, messageId, 'rejected', { code: reason, detail });
       return { outcome: 'rejected', reason, detail, deadLetterId };
     };
 
@@ -104,7 +145,14 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       const earlier = await store.getProcessed(context.tx, messageId);
       if (earlier && earlier.outcome !== 'processed' && type !== T.receipt) {
         const reason = earlier.reason as ReasonCode | null;
-        await sendReceipt(hub, context, sender, messageId, earlier.outcome, reason ? { code: reason, detail: 'this message was received before' } : undefined);
+        await sendReceipt(
+          hub,
+          context,
+          sender,
+          messageId,
+          earlier.outcome,
+          reason ? { code: reason, detail: 'this message was received before' } : undefined,
+        );
       }
       return { outcome: 'duplicate' };
     }
@@ -115,7 +163,8 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     if (writes) await context.tx.query('savepoint hub_work');
     const queuedBefore = { pending: context.pending.messages.length, rows: context.outgoing.rows.length };
     try {
-      if (MESSAGE_TYPE_SPECS[metadata.properties.rtsType].from === 'hub') reject(REASON_CODES.notAuthorized, `only the hub sends ${metadata.properties.rtsType}`);
+      if (MESSAGE_TYPE_SPECS[metadata.properties.rtsType].from === 'hub')
+        reject(REASON_CODES.notAuthorized, `only the hub sends ${metadata.properties.rtsType}`);
       switch (metadata.properties.rtsType) {
         case T.endpointRegister:
           await register(hub, context, metadata, body);
@@ -145,7 +194,13 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       context.outgoing.rows.splice(queuedBefore.rows);
       const props = metadata.properties;
       if (props.rtsType === T.directoryPublish && props.rtsDirectoryMode === 'full') {
-        await store.rejectPublishSet(context.tx, { batchId: props.rtsBatchId, publisher: sender, batchCount: props.rtsBatchCount, reason: error.reason, at: hub.now() });
+        await store.rejectPublishSet(context.tx, {
+          batchId: props.rtsBatchId,
+          publisher: sender,
+          batchCount: props.rtsBatchCount,
+          reason: error.reason,
+          at: hub.now(),
+        });
       }
       return deadLetter(error.reason, error.message, true);
     }

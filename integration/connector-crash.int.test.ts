@@ -5,7 +5,12 @@ import { COMMANDS, type CaseSummary } from '../shared/api/index.ts';
 import { freeLoopbackPort } from '../scripts/test-env/index.ts';
 import { until, type TestPractitioner } from '../testkit/index.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
-import { connectorClient, harnessRegion, writeConnectorFiles, type ConnectorFiles } from './testing/connector-harness.ts';
+import {
+  connectorClient,
+  harnessRegion,
+  writeConnectorFiles,
+  type ConnectorFiles,
+} from './testing/connector-harness.ts';
 import { startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
 import { callCore } from './testing/core-calls.ts';
 
@@ -17,7 +22,10 @@ import { callCore } from './testing/core-calls.ts';
 const MAIN = join(import.meta.dirname, '..', 'connector', 'main.ts');
 const CLINIC = 'clinic-c';
 
-interface Feed { events: { cursor: number; type: string; caseId?: string; messageType?: string }[]; next: number }
+interface Feed {
+  events: { cursor: number; type: string; caseId?: string; messageType?: string }[];
+  next: number;
+}
 
 describe('the connector killed -9', () => {
   let harness: RegionHarness;
@@ -30,15 +38,22 @@ describe('the connector killed -9', () => {
   let cole: TestPractitioner;
   let dahl: TestPractitioner;
 
-
   /** Starts `npm run connector` as its own process; resolves once its API answers. */
   async function startProcess(brokerPassword?: string): Promise<void> {
-    const env = { ...process.env, ...files.env, ...(brokerPassword && { RTS_CONNECTOR_BROKER_PASSWORD: brokerPassword }) };
+    const env = {
+      ...process.env,
+      ...files.env,
+      ...(brokerPassword && { RTS_CONNECTOR_BROKER_PASSWORD: brokerPassword }),
+    };
     child = spawn(process.execPath, [MAIN, '--config', files.configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await until(async () => output.includes('connector: listening'), `the connector to listen (output: ${output})`, 60_000);
+    await until(
+      async () => output.includes('connector: listening'),
+      `the connector to listen (output: ${output})`,
+      60_000,
+    );
   }
   function kill9(): Promise<void> {
     const current = child!;
@@ -54,7 +69,13 @@ describe('the connector killed -9', () => {
     cole = await harness.region.practitioner(`${CLINIC}.dr-cole`);
     dahl = await harness.region.practitioner(`${CLINIC}.dr-dahl`);
     port = await freeLoopbackPort();
-    files = await writeConnectorFiles({ ...harnessRegion(harness, CLINIC), endpointId: CLINIC, clinic: await harness.region.clinic(CLINIC), practitioners: [cole, dahl], apiPort: port });
+    files = await writeConnectorFiles({
+      ...harnessRegion(harness, CLINIC),
+      endpointId: CLINIC,
+      clinic: await harness.region.clinic(CLINIC),
+      practitioners: [cole, dahl],
+      apiPort: port,
+    });
     api = connectorClient(`http://127.0.0.1:${port}`, files.token);
     applicantCore = createWorkstationCore(harness.coreOptions('ws-applicant-1'));
     expertCore = createWorkstationCore(harness.coreOptions('ws-expert-1'));
@@ -64,12 +85,29 @@ describe('the connector killed -9', () => {
     await harness.setUpWorkstation(expertCore, 'ws-expert-1', harness.expert);
 
     await startProcess();
-    await until(async () => (await api<{ registration: { state: string } }>('GET', '/v1/state')).body.registration.state === 'accepted', 'registration', 60_000);
-    const csv = 'local_id,given,family,specialties,organization_id,organization_name\ndr-cole,Ruth,Cole,Cardiology,vestby,Vestby Hospital\ndr-dahl,Per,Dahl,General practice,vestby,Vestby Hospital\n';
+    await until(
+      async () =>
+        (await api<{ registration: { state: string } }>('GET', '/v1/state')).body.registration.state === 'accepted',
+      'registration',
+      60_000,
+    );
+    const csv =
+      'local_id,given,family,specialties,organization_id,organization_name\ndr-cole,Ruth,Cole,Cardiology,vestby,Vestby Hospital\ndr-dahl,Per,Dahl,General practice,vestby,Vestby Hospital\n';
     const published = await api<{ publicationId: string }>('POST', '/v1/directory/publications', { mode: 'full', csv });
-    await until(async () => (await api<{ state: string }>('GET', `/v1/directory/publications/${published.body.publicationId}`)).body.state === 'accepted', 'the list accepted');
-    await until(async () => (await callCore(applicantCore, COMMANDS.searchDirectory, { text: 'Vestby' })).experts.length === 2, 'the experts at the workstations');
-    await until(async () => (await callCore(expertCore, COMMANDS.searchDirectory, { text: 'Vestby' })).experts.length === 2, 'the experts at the workstations');
+    await until(
+      async () =>
+        (await api<{ state: string }>('GET', `/v1/directory/publications/${published.body.publicationId}`)).body
+          .state === 'accepted',
+      'the list accepted',
+    );
+    await until(
+      async () => (await callCore(applicantCore, COMMANDS.searchDirectory, { text: 'Vestby' })).experts.length === 2,
+      'the experts at the workstations',
+    );
+    await until(
+      async () => (await callCore(expertCore, COMMANDS.searchDirectory, { text: 'Vestby' })).experts.length === 2,
+      'the experts at the workstations',
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -84,10 +122,16 @@ describe('the connector killed -9', () => {
     // Offline (the broker refuses this password): what the API accepts can only wait in the outbox.
     await startProcess('not-the-password');
     const request = {
-      from: `${CLINIC}.dr-dahl`, to: harness.expert.id,
+      from: `${CLINIC}.dr-dahl`,
+      to: harness.expert.id,
       resources: [
         { resourceType: 'Patient', name: [{ family: 'Lie', given: ['Jon'] }], gender: 'male', birthDate: '1948-05-06' },
-        { resourceType: 'ServiceRequest', status: 'active', intent: 'order', reasonCode: [{ text: 'Dyspnoea on exertion' }] },
+        {
+          resourceType: 'ServiceRequest',
+          status: 'active',
+          intent: 'order',
+          reasonCode: [{ text: 'Dyspnoea on exertion' }],
+        },
       ],
     };
     const accepted = await api<CaseSummary>('POST', '/v1/consults', request, { 'Idempotency-Key': 'crash-a' });
@@ -98,13 +142,21 @@ describe('the connector killed -9', () => {
 
     await startProcess();
     // The client did not see the first answer (the process died): it repeats the request with the same key.
-    const repeated = await api<CaseSummary & { replayed: boolean }>('POST', '/v1/consults', request, { 'Idempotency-Key': 'crash-a' });
+    const repeated = await api<CaseSummary & { replayed: boolean }>('POST', '/v1/consults', request, {
+      'Idempotency-Key': 'crash-a',
+    });
     expect(repeated.status).toBe(202);
     expect(repeated.body).toMatchObject({ caseId: accepted.body.caseId, replayed: true });
-    await until(async () => (await callCore(expertCore, COMMANDS.listCases, {})).some((c) => c.caseId === accepted.body.caseId), 'the consult at the expert', 60_000);
+    await until(
+      async () => (await callCore(expertCore, COMMANDS.listCases, {})).some((c) => c.caseId === accepted.body.caseId),
+      'the consult at the expert',
+      60_000,
+    );
     // Give a duplicate time to arrive, then count.
     await new Promise((r) => setTimeout(r, 2_000));
-    const atExpert = (await callCore(expertCore, COMMANDS.listCases, {})).filter((c) => c.applicantId === `${CLINIC}.dr-dahl`);
+    const atExpert = (await callCore(expertCore, COMMANDS.listCases, {})).filter(
+      (c) => c.applicantId === `${CLINIC}.dr-dahl`,
+    );
     expect(atExpert.map((c) => c.caseId)).toEqual([accepted.body.caseId]);
     const { body: mine } = await api<CaseSummary[]>('GET', `/v1/consults?practitioner=${CLINIC}.dr-dahl`);
     expect(mine.map((c) => c.caseId)).toEqual([accepted.body.caseId]);
@@ -113,17 +165,29 @@ describe('the connector killed -9', () => {
   it('between receiving a consult and the clinic system reading it: the resumed feed has it once', async () => {
     const cursor = (await api<{ events: { last: number } }>('GET', '/v1/state')).body.events.last;
     const sent = await callCore(applicantCore, COMMANDS.createConsult, {
-      expertId: `${CLINIC}.dr-cole`, patient: { family: 'Moe', given: ['Siri'], gender: 'female', birthDate: '1966-07-08' }, priority: 'urgent', reason: 'Syncope',
+      expertId: `${CLINIC}.dr-cole`,
+      patient: { family: 'Moe', given: ['Siri'], gender: 'female', birthDate: '1966-07-08' },
+      priority: 'urgent',
+      reason: 'Syncope',
     });
     // Killed as soon as the consult is committed, before any client read it.
-    await until(async () => (await api<{ events: { last: number } }>('GET', '/v1/state')).body.events.last > cursor
-      && (await api<Feed>('GET', `/v1/events?after=${cursor}`)).body.events.some((e) => e.caseId === sent.caseId), 'the consult at the connector');
+    await until(
+      async () =>
+        (await api<{ events: { last: number } }>('GET', '/v1/state')).body.events.last > cursor &&
+        (await api<Feed>('GET', `/v1/events?after=${cursor}`)).body.events.some((e) => e.caseId === sent.caseId),
+      'the consult at the connector',
+    );
     await kill9();
     await startProcess();
 
-    const received = (feed: Feed) => feed.events.filter((e) => e.caseId === sent.caseId && e.type === 'consult.received');
+    const received = (feed: Feed) =>
+      feed.events.filter((e) => e.caseId === sent.caseId && e.type === 'consult.received');
     // Give a redelivery (if the kill came before the broker settlement) time to arrive and be absorbed.
-    await until(async () => (await api<{ connection: { status: string } }>('GET', '/v1/state')).body.connection.status === 'online', 'online again');
+    await until(
+      async () =>
+        (await api<{ connection: { status: string } }>('GET', '/v1/state')).body.connection.status === 'online',
+      'online again',
+    );
     await new Promise((r) => setTimeout(r, 2_000));
     const first = (await api<Feed>('GET', `/v1/events?after=${cursor}&limit=1000`)).body;
     expect(received(first)).toHaveLength(1);
@@ -136,6 +200,10 @@ describe('the connector killed -9', () => {
     const { body: cases } = await api<CaseSummary[]>('GET', `/v1/consults?practitioner=${CLINIC}.dr-cole`);
     expect(cases.filter((c) => c.caseId === sent.caseId)).toHaveLength(1);
     // The workstation hears it was processed (the connector's receipt, signed by dr-cole).
-    await until(async () => (await callCore(applicantCore, COMMANDS.openCase, { caseId: sent.caseId })).messages[0]?.state === 'processed', 'the processed receipt');
+    await until(
+      async () =>
+        (await callCore(applicantCore, COMMANDS.openCase, { caseId: sent.caseId })).messages[0]?.state === 'processed',
+      'the processed receipt',
+    );
   });
 });

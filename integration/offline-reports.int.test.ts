@@ -24,8 +24,16 @@ describe('R6: reports written offline', () => {
 
   async function registered(core: WorkstationCore, endpointId: string): Promise<void> {
     await harness.setUpWorkstation(core, endpointId, endpointId === 'ws-expert-1' ? harness.expert : harness.applicant);
-    await until(async () => (await callCore(core, COMMANDS.getSetupState)).registration.state === 'accepted', `${endpointId} registered`, 60_000);
-    await until(async () => (await callCore(core, COMMANDS.getDirectoryState)).experts === 2, `${endpointId}'s directory`, 60_000);
+    await until(
+      async () => (await callCore(core, COMMANDS.getSetupState)).registration.state === 'accepted',
+      `${endpointId} registered`,
+      60_000,
+    );
+    await until(
+      async () => (await callCore(core, COMMANDS.getDirectoryState)).experts === 2,
+      `${endpointId}'s directory`,
+      60_000,
+    );
   }
 
   beforeAll(async () => {
@@ -53,24 +61,61 @@ describe('R6: reports written offline', () => {
     const caseIds = Array.from({ length: REPORTS }, () => randomUUID());
     // Sealing is CPU-bound: a few at a time keeps both cores busy without flooding the broker link.
     for (let i = 0; i < caseIds.length; i += 20) {
-      await Promise.all(caseIds.slice(i, i + 20).map((caseId) => harness.sendAsClinic('clinic-b', {
-        properties: { rtsType: 'consult.request', rtsVersion: V, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: 'clinic-b.dr-berg', rtsToPractitioner: 'clinic-a.dr-ahmed', rtsSequence: 1 },
-        payload: (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: 'clinic-b' }, { caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', sequence: 1, patient, priority: 'routine', reason: `Offline case ${caseId}` }),
-        signer: berg, recipients: [ahmed.encryption.certificate, berg.encryption.certificate],
-      })));
+      await Promise.all(
+        caseIds.slice(i, i + 20).map((caseId) =>
+          harness.sendAsClinic('clinic-b', {
+            properties: {
+              rtsType: 'consult.request',
+              rtsVersion: V,
+              rtsSender: 'clinic-b',
+              rtsCase: caseId,
+              rtsFromPractitioner: 'clinic-b.dr-berg',
+              rtsToPractitioner: 'clinic-a.dr-ahmed',
+              rtsSequence: 1,
+            },
+            payload: (messageId, timestamp) =>
+              buildConsultRequest(
+                { messageId, timestamp, sender: 'clinic-b' },
+                {
+                  caseId,
+                  from: 'clinic-b.dr-berg',
+                  to: 'clinic-a.dr-ahmed',
+                  sequence: 1,
+                  patient,
+                  priority: 'routine',
+                  reason: `Offline case ${caseId}`,
+                },
+              ),
+            signer: berg,
+            recipients: [ahmed.encryption.certificate, berg.encryption.certificate],
+          }),
+        ),
+      );
     }
     const sendConsultsS = (Date.now() - started) / 1000;
     started = Date.now();
-    await until(async () => (await callCore(expert, COMMANDS.countCases)).new === REPORTS, `${REPORTS} consults in the expert's inbox`, 240_000);
+    await until(
+      async () => (await callCore(expert, COMMANDS.countCases)).new === REPORTS,
+      `${REPORTS} consults in the expert's inbox`,
+      240_000,
+    );
     // The expert's receipts for them leave before the broker goes, so that only reports wait in the outbox.
-    await until(async () => (await callCore(expert, COMMANDS.getOutboxState)).pending === 0, 'the receipts sent', 120_000);
+    await until(
+      async () => (await callCore(expert, COMMANDS.getOutboxState)).pending === 0,
+      'the receipts sent',
+      120_000,
+    );
     const inboxS = (Date.now() - started) / 1000;
 
     const stateFile = process.env[BROKER_STATE_ENV]!;
     await killNode(stateFile, 0);
     let offlineS: number | undefined;
     try {
-      await until(async () => (await callCore(expert, COMMANDS.getConnectionState)).status !== 'online', 'the expert offline', 30_000);
+      await until(
+        async () => (await callCore(expert, COMMANDS.getConnectionState)).status !== 'online',
+        'the expert offline',
+        30_000,
+      );
       started = Date.now();
       for (const [i, caseId] of caseIds.entries()) {
         await callCore(expert, COMMANDS.sendReport, { caseId, conclusion: `Report ${i + 1} of ${REPORTS}` });
@@ -83,11 +128,20 @@ describe('R6: reports written offline', () => {
     }
 
     started = Date.now();
-    applicantSide = await connectTestEndpoint({ port: harness.broker.nodes[0]!.amqpPort, vhost: harness.broker.vhost, ...endpointCredentials(harness.broker, 'ws-applicant-1'), id: 'ws-applicant-1' });
+    applicantSide = await connectTestEndpoint({
+      port: harness.broker.nodes[0]!.amqpPort,
+      vhost: harness.broker.vhost,
+      ...endpointCredentials(harness.broker, 'ws-applicant-1'),
+      id: 'ws-applicant-1',
+    });
     const isReport = (m: { properties: Record<string, string | number> }) => m.properties.rtsType === 'consult.report';
     await applicantSide.waitForCount(isReport, REPORTS, 'the reports at the applicant', 240_000);
     const drainS = (Date.now() - started) / 1000;
-    await until(async () => (await callCore(expert, COMMANDS.getOutboxState)).pending === 0, "the expert's outbox empty", 60_000);
+    await until(
+      async () => (await callCore(expert, COMMANDS.getOutboxState)).pending === 0,
+      "the expert's outbox empty",
+      60_000,
+    );
     // Anything late (a duplicate re-sent after an ambiguous settlement) would arrive by now.
     await new Promise((r) => setTimeout(r, 2_000));
 
@@ -97,10 +151,21 @@ describe('R6: reports written offline', () => {
     const duplicates = arrived.length - delivered;
     const lost = caseIds.filter((id) => !arrived.includes(id)).length;
     const inOrder = arrived.every((id, i) => id === caseIds[i]);
-    log(`R6 phases: consults_sent_s=${sendConsultsS.toFixed(1)} inbox_s=${inboxS.toFixed(1)} written_offline_s=${offlineS?.toFixed(1)}`);
-    log(`R6: reports=${REPORTS} delivered=${delivered} in_order=${inOrder} lost=${lost} duplicates=${duplicates} drain_s=${drainS.toFixed(1)}`);
-    expect({ delivered, inOrder, lost, duplicates }).toEqual({ delivered: REPORTS, inOrder: true, lost: 0, duplicates: 0 });
+    log(
+      `R6 phases: consults_sent_s=${sendConsultsS.toFixed(1)} inbox_s=${inboxS.toFixed(1)} written_offline_s=${offlineS?.toFixed(1)}`,
+    );
+    log(
+      `R6: reports=${REPORTS} delivered=${delivered} in_order=${inOrder} lost=${lost} duplicates=${duplicates} drain_s=${drainS.toFixed(1)}`,
+    );
+    expect({ delivered, inOrder, lost, duplicates }).toEqual({
+      delivered: REPORTS,
+      inOrder: true,
+      lost: 0,
+      duplicates: 0,
+    });
     // Every one of them is the expert's signed report, sent by the expert's workstation through the hub.
-    expect(new Set(reports.map((m) => `${m.properties.rtsSender} ${m.properties.rtsFromPractitioner} ${m.userId}`))).toEqual(new Set(['ws-expert-1 clinic-a.dr-ahmed rts-hub']));
+    expect(
+      new Set(reports.map((m) => `${m.properties.rtsSender} ${m.properties.rtsFromPractitioner} ${m.userId}`)),
+    ).toEqual(new Set(['ws-expert-1 clinic-a.dr-ahmed rts-hub']));
   }, 600_000);
 });

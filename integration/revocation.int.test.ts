@@ -6,7 +6,14 @@ import rhea, { type Connection, type EventContext, type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, type CommandChannel, type CommandInput, type CommandOutput } from '../shared/api/index.ts';
 import { vhostHostname } from '../shared/broker/index.ts';
-import { addRevokedSerial, derToPem, describeCertificate, PEM_LABELS, pemToDerAll, readCrl } from '../shared/pki/index.ts';
+import {
+  addRevokedSerial,
+  derToPem,
+  describeCertificate,
+  PEM_LABELS,
+  pemToDerAll,
+  readCrl,
+} from '../shared/pki/index.ts';
 import { buildConsultRequest, buildEndpointRegister, buildSnapshotRequest } from '../shared/protocol/fhir/index.ts';
 import { sealMessage } from '../shared/protocol/index.ts';
 import { endpointCredentials, loadPostgresEnv } from '../scripts/test-env/index.ts';
@@ -35,22 +42,32 @@ describe('a certificate revoked while the region runs', () => {
   /** The hub's broker user, to put a message into the expert's downlink as the hub's routing would. */
   let hubLink: Connection;
 
-  const call = <C extends CommandChannel>(command: C, ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]): Promise<CommandOutput<C>> =>
-    callCore(expertCore, command, ...input);
-  const receiptFor = (messageId: string) => (m: ReceivedMessage) => m.properties.rtsType === 'receipt' && m.correlationId === messageId;
+  const call = <C extends CommandChannel>(
+    command: C,
+    ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]
+  ): Promise<CommandOutput<C>> => callCore(expertCore, command, ...input);
+  const receiptFor = (messageId: string) => (m: ReceivedMessage) =>
+    m.properties.rtsType === 'receipt' && m.correlationId === messageId;
 
-  const rtsHub = (...args: string[]) => new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [CLI, 'hub', ...args, '--config', harness.hubConfig.file], { encoding: 'utf8', env: { ...process.env, ...harness.hubConfig.env } }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+  const rtsHub = (...args: string[]) =>
+    new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [CLI, 'hub', ...args, '--config', harness.hubConfig.file],
+        { encoding: 'utf8', env: { ...process.env, ...harness.hubConfig.env } },
+        (error, stdout, stderr) => {
+          resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+        },
+      );
     });
-  });
 
   /** What a workstation signs to the hub when its directory has a gap: the hub verifies the practitioner's signature. */
-  const requestSnapshot = () => applicantEndpoint.send(
-    { rtsType: 'directory.snapshot-request', rtsVersion: V, rtsSender: APPLICANT_ENDPOINT },
-    (messageId, timestamp) => buildSnapshotRequest({ messageId, timestamp, sender: APPLICANT_ENDPOINT }, {}),
-    harness.applicant.signing,
-  );
+  const requestSnapshot = () =>
+    applicantEndpoint.send(
+      { rtsType: 'directory.snapshot-request', rtsVersion: V, rtsSender: APPLICANT_ENDPOINT },
+      (messageId, timestamp) => buildSnapshotRequest({ messageId, timestamp, sender: APPLICANT_ENDPOINT }, {}),
+      harness.applicant.signing,
+    );
 
   /**
    * A consult request from the applicant, signed with the applicant's key and sealed for the expert, put straight into
@@ -62,20 +79,44 @@ describe('a certificate revoked while the region runs', () => {
     const creationTime = new Date();
     const { applicant, expert } = harness;
     const fields = await sealMessage({
-      messageId, creationTime, userId: APPLICANT_ENDPOINT,
-      properties: { rtsType: 'consult.request', rtsVersion: V, rtsSender: APPLICANT_ENDPOINT, rtsCase: caseId, rtsFromPractitioner: applicant.id, rtsToPractitioner: expert.id, rtsSequence: 1 },
-      payload: buildConsultRequest({ messageId, timestamp: creationTime, sender: APPLICANT_ENDPOINT }, {
-        caseId, from: applicant.id, to: expert.id, sequence: 1, priority: 'routine', reason: 'Rash on both forearms',
-        patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' },
-      }),
-      signer: applicant.signing, recipientCertificates: [expert.encryption.certificate, applicant.encryption.certificate],
+      messageId,
+      creationTime,
+      userId: APPLICANT_ENDPOINT,
+      properties: {
+        rtsType: 'consult.request',
+        rtsVersion: V,
+        rtsSender: APPLICANT_ENDPOINT,
+        rtsCase: caseId,
+        rtsFromPractitioner: applicant.id,
+        rtsToPractitioner: expert.id,
+        rtsSequence: 1,
+      },
+      payload: buildConsultRequest(
+        { messageId, timestamp: creationTime, sender: APPLICANT_ENDPOINT },
+        {
+          caseId,
+          from: applicant.id,
+          to: expert.id,
+          sequence: 1,
+          priority: 'routine',
+          reason: 'Rash on both forearms',
+          patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' },
+        },
+      ),
+      signer: applicant.signing,
+      recipientCertificates: [expert.encryption.certificate, applicant.encryption.certificate],
     });
     const sender = hubLink.open_sender({ target: { address: rabbitmq3Adapter.downlinkTarget(EXPERT_ENDPOINT) } });
     const outcome = await new Promise<string>((resolve) => {
       sender.once('sendable', () => {
-        sender.send({ ...fields, user_id: Buffer.from(harness.broker.users.hub.name), body: rhea.message.data_section(Buffer.from(fields.body)) } as unknown as Message);
+        sender.send({
+          ...fields,
+          user_id: Buffer.from(harness.broker.users.hub.name),
+          body: rhea.message.data_section(Buffer.from(fields.body)),
+        } as unknown as Message);
       });
-      for (const settled of ['accepted', 'rejected', 'released', 'modified']) sender.once(settled, () => resolve(settled));
+      for (const settled of ['accepted', 'rejected', 'released', 'modified'])
+        sender.once(settled, () => resolve(settled));
     });
     sender.close();
     expect(outcome).toBe('accepted');
@@ -87,25 +128,49 @@ describe('a certificate revoked while the region runs', () => {
     expertCore = createWorkstationCore(harness.coreOptions(EXPERT_ENDPOINT));
     await expertCore.start();
     await harness.setUpWorkstation(expertCore, EXPERT_ENDPOINT, harness.expert);
-    await until(async () => (await call(COMMANDS.getSetupState)).registration.state === 'accepted', 'the expert workstation registered');
-    await until(async () => (await call(COMMANDS.getDirectoryState)).experts === 2, 'the expert workstation\'s directory');
+    await until(
+      async () => (await call(COMMANDS.getSetupState)).registration.state === 'accepted',
+      'the expert workstation registered',
+    );
+    await until(
+      async () => (await call(COMMANDS.getDirectoryState)).experts === 2,
+      "the expert workstation's directory",
+    );
 
-    applicantEndpoint = await connectTestEndpoint({ port: harness.broker.nodes[0]!.amqpPort, vhost: harness.broker.vhost, ...endpointCredentials(harness.broker, APPLICANT_ENDPOINT), id: APPLICANT_ENDPOINT });
+    applicantEndpoint = await connectTestEndpoint({
+      port: harness.broker.nodes[0]!.amqpPort,
+      vhost: harness.broker.vhost,
+      ...endpointCredentials(harness.broker, APPLICANT_ENDPOINT),
+      id: APPLICANT_ENDPOINT,
+    });
     const registered = await applicantEndpoint.send(
       { rtsType: 'endpoint.register', rtsVersion: V, rtsSender: APPLICANT_ENDPOINT },
-      (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: APPLICANT_ENDPOINT }, { kind: 'workstation', name: 'Dr Berg\'s workstation', organization: 'Sørvik Health Centre' }),
+      (messageId, timestamp) =>
+        buildEndpointRegister(
+          { messageId, timestamp, sender: APPLICANT_ENDPOINT },
+          { kind: 'workstation', name: "Dr Berg's workstation", organization: 'Sørvik Health Centre' },
+        ),
       harness.applicant.signing,
     );
-    expect((await applicantEndpoint.waitFor(receiptFor(registered), 'the applicant\'s registration receipt')).properties.rtsReceipt).toBe('processed');
+    expect(
+      (await applicantEndpoint.waitFor(receiptFor(registered), "the applicant's registration receipt")).properties
+        .rtsReceipt,
+    ).toBe('processed');
 
     hubLink = rhea.create_container({ id: `test-hub-link-${randomUUID().slice(0, 6)}` }).connect({
-      host: '127.0.0.1', port: harness.broker.nodes[0]!.amqpPort, hostname: vhostHostname(harness.broker.vhost),
-      username: harness.broker.users.hub.name, password: harness.broker.users.hub.password, reconnect: false,
+      host: '127.0.0.1',
+      port: harness.broker.nodes[0]!.amqpPort,
+      hostname: vhostHostname(harness.broker.vhost),
+      username: harness.broker.users.hub.name,
+      password: harness.broker.users.hub.password,
+      reconnect: false,
     });
     hubLink.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
       hubLink.once('connection_open', () => resolve());
-      hubLink.once('disconnected', (context: EventContext) => reject(new Error(`the hub's broker user cannot connect: ${String(context.error ?? 'disconnected')}`)));
+      hubLink.once('disconnected', (context: EventContext) =>
+        reject(new Error(`the hub's broker user cannot connect: ${String(context.error ?? 'disconnected')}`)),
+      );
     });
   }, 120_000);
 
@@ -119,15 +184,23 @@ describe('a certificate revoked while the region runs', () => {
   it('is refused at the hub and at a running workstation within one CRL distribution, with no restart', async () => {
     // Before: the applicant's signature passes at the hub and at the expert's workstation.
     const before = await requestSnapshot();
-    expect((await applicantEndpoint.waitFor(receiptFor(before), 'the receipt before the revocation')).properties.rtsReceipt).toBe('processed');
+    expect(
+      (await applicantEndpoint.waitFor(receiptFor(before), 'the receipt before the revocation')).properties.rtsReceipt,
+    ).toBe('processed');
     const accepted = await deliverAsRouted();
-    await until(async () => (await call(COMMANDS.listCases, {})).some((c) => c.caseId === accepted.caseId), 'the request before the revocation at the expert');
+    await until(
+      async () => (await call(COMMANDS.listCases, {})).some((c) => c.caseId === accepted.caseId),
+      'the request before the revocation at the expert',
+    );
     const trustBefore = (await call(COMMANDS.getSetupState)).identity!.trust;
 
     // The region's administrator revokes the applicant's signing certificate and asks the running hub to take the CRL.
     const currentCrl = pemToDerAll(readFileSync(harness.region.files.crl, 'utf8'), PEM_LABELS.crl)[0]!;
     const serial = describeCertificate(harness.applicant.signing.certificate).serialNumber;
-    const crl = await addRevokedSerial(currentCrl, serial, harness.region.ca, { revocationDate: new Date(Date.now() - 60_000), validityDays: 20 });
+    const crl = await addRevokedSerial(currentCrl, serial, harness.region.ca, {
+      revocationDate: new Date(Date.now() - 60_000),
+      validityDays: 20,
+    });
     const { crlNumber, nextUpdate } = readCrl(crl);
     expect(crlNumber).toBe((readCrl(currentCrl).crlNumber ?? 0) + 1);
     writeFileSync(harness.region.files.crl, derToPem(crl, PEM_LABELS.crl));
@@ -138,10 +211,18 @@ describe('a certificate revoked while the region runs', () => {
     // (a) The hub refuses the next message signed with it and tells the sender why.
     const after = await requestSnapshot();
     const refused = await applicantEndpoint.waitFor(receiptFor(after), 'the receipt after the revocation');
-    expect(refused.properties).toMatchObject({ rtsReceipt: 'rejected', rtsReason: 'certificate-revoked', rtsToEndpoint: APPLICANT_ENDPOINT, rtsSender: 'hub' });
+    expect(refused.properties).toMatchObject({
+      rtsReceipt: 'rejected',
+      rtsReason: 'certificate-revoked',
+      rtsToEndpoint: APPLICANT_ENDPOINT,
+      rtsSender: 'hub',
+    });
 
     // (b) The expert's running workstation received the CRL in a hub notice and applied it.
-    const applied = await until(async () => (await call(COMMANDS.listAuditLog, { limit: 200 })).entries.find((e) => e.action === 'crl-applied'), 'crl-applied in the expert\'s audit log');
+    const applied = await until(
+      async () => (await call(COMMANDS.listAuditLog, { limit: 200 })).entries.find((e) => e.action === 'crl-applied'),
+      "crl-applied in the expert's audit log",
+    );
     expect(applied).toMatchObject({ actor: 'hub', subject: 'crl' });
     const trustAfter = (await call(COMMANDS.getSetupState)).identity!.trust;
     expect(trustAfter).toMatchObject({ crlNextUpdate: nextUpdate!.toISOString(), crlState: 'current' });
@@ -149,8 +230,15 @@ describe('a certificate revoked while the region runs', () => {
 
     // (c) A message signed with it that reaches the workstation anyway is refused there, and the case never appears.
     const late = await deliverAsRouted();
-    const rejection = await until(async () => (await call(COMMANDS.listRejections)).find((r) => r.messageId === late.messageId), 'the late request refused at the expert');
-    expect(rejection).toMatchObject({ reason: 'certificate-revoked', type: 'consult.request', sender: APPLICANT_ENDPOINT });
+    const rejection = await until(
+      async () => (await call(COMMANDS.listRejections)).find((r) => r.messageId === late.messageId),
+      'the late request refused at the expert',
+    );
+    expect(rejection).toMatchObject({
+      reason: 'certificate-revoked',
+      type: 'consult.request',
+      sender: APPLICANT_ENDPOINT,
+    });
     expect((await call(COMMANDS.listCases, {})).some((c) => c.caseId === late.caseId)).toBe(false);
     expect(await call(COMMANDS.checkAuditLog)).toMatchObject({ ok: true });
   });

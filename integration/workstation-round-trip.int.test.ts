@@ -6,11 +6,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, EVENTS, type CommandChannel, type CommandInput, type CommandOutput } from '../shared/api/index.ts';
 import type { ApplicationProperties } from '../shared/protocol/index.ts';
 import { buildConsultReport, buildConsultRequest } from '../shared/protocol/fhir/index.ts';
-import { BROKER_STATE_ENV, endpointCredentials, loadBrokerEnv, killNode, restartNode } from '../scripts/test-env/index.ts';
+import {
+  BROKER_STATE_ENV,
+  endpointCredentials,
+  loadBrokerEnv,
+  killNode,
+  restartNode,
+} from '../scripts/test-env/index.ts';
 import { expertEntry, until, type TestPractitioner } from '../testkit/index.ts';
 import { createWorkstationCore, keyAccountFor, STORE_KEY_ACCOUNT, type WorkstationCore } from '../main/node/index.ts';
 import { derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
-import { P12_PASSWORD, PROTOCOL_V as V, startRegionHarness, type ClinicId, type RegionHarness } from './testing/region-harness.ts';
+import {
+  P12_PASSWORD,
+  PROTOCOL_V as V,
+  startRegionHarness,
+  type ClinicId,
+  type RegionHarness,
+} from './testing/region-harness.ts';
 
 /**
  * Two workstation cores (an applicant's and an expert's) against the real broker and the real hub: registration and
@@ -21,7 +33,10 @@ const broker = loadBrokerEnv();
 interface Workstation {
   readonly core: WorkstationCore;
   readonly events: { event: string; payload: unknown }[];
-  readonly call: <C extends CommandChannel>(command: C, ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]) => Promise<CommandOutput<C>>;
+  readonly call: <C extends CommandChannel>(
+    command: C,
+    ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]
+  ) => Promise<CommandOutput<C>>;
   readonly until: <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs?: number) => Promise<T>;
 }
 
@@ -69,7 +84,10 @@ describe('workstation core on the real broker and hub', () => {
 
   it('registers both workstations and mirrors the directory they were sent, searchable', async () => {
     for (const ws of [expertWs, applicantWs]) {
-      await ws.until(async () => (await ws.call(COMMANDS.getSetupState)).registration.state === 'accepted', 'registration accepted');
+      await ws.until(
+        async () => (await ws.call(COMMANDS.getSetupState)).registration.state === 'accepted',
+        'registration accepted',
+      );
       const state = await ws.until(async () => {
         const s = await ws.call(COMMANDS.getDirectoryState);
         return s.version === 2 && s.experts === 2 ? s : undefined;
@@ -80,57 +98,167 @@ describe('workstation core on the real broker and hub', () => {
     const found = await applicantWs.call(COMMANDS.searchDirectory, { text: 'cardio nordby' });
     expect(found.experts.map((e) => e.practitionerId)).toEqual(['clinic-a.dr-ahmed']);
     const detail = await applicantWs.call(COMMANDS.getExpert, { practitionerId: 'clinic-a.dr-ahmed' });
-    expect(detail).toMatchObject({ organization: 'Nordby Hospital', endpoints: ['ws-expert-1'], specialties: ['Cardiology'] });
+    expect(detail).toMatchObject({
+      organization: 'Nordby Hospital',
+      endpoints: ['ws-expert-1'],
+      specialties: ['Cardiology'],
+    });
     expect(detail.certificates.map((c) => `${c.use}:${c.state}`)).toEqual(['signing:valid', 'encryption:valid']);
   });
 
-  const patient = { family: 'Nilsen', given: ['Kari'], gender: 'female' as const, birthDate: '1961-04-12', identifiers: [{ system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: '12046112345' }] };
+  const patient = {
+    family: 'Nilsen',
+    given: ['Kari'],
+    gender: 'female' as const,
+    birthDate: '1961-04-12',
+    identifiers: [{ system: 'urn:oid:2.16.578.1.12.4.1.4.1', value: '12046112345' }],
+  };
   const at = () => new Date().toISOString();
-  const caseOf = (ws: Workstation, caseId: string) => ws.call(COMMANDS.listCases, {}).then((all) => all.find((c) => c.caseId === caseId));
-  const compose = () => applicantWs.call(COMMANDS.createConsult, {
-    expertId: 'clinic-a.dr-ahmed', patient, priority: 'urgent', reason: 'Chest pain since 06:00, ST elevation in II, III, aVF', question: 'Thrombolysis before transfer?',
-    vitals: [{ sign: 'heartRate', value: 104, effective: at() }, { sign: 'oxygenSaturation', value: 93, effective: at() }],
-    bloodPressure: [{ systolic: 96, diastolic: 61, effective: at() }],
-    waveforms: [{ kind: 'ecg', effective: at(), periodMs: 4, series: [{ lead: 'II', samples: [0, 0.1, 0.9, -0.2, 0.05] }, { lead: 'III', samples: [0, 0.2, 1.1, -0.1, 0.1] }] }],
-    attachments: [{ title: 'referral.txt', contentType: 'text/plain', base64: Buffer.from('Referral letter').toString('base64'), size: 15 }],
-  });
+  const caseOf = (ws: Workstation, caseId: string) =>
+    ws.call(COMMANDS.listCases, {}).then((all) => all.find((c) => c.caseId === caseId));
+  const compose = () =>
+    applicantWs.call(COMMANDS.createConsult, {
+      expertId: 'clinic-a.dr-ahmed',
+      patient,
+      priority: 'urgent',
+      reason: 'Chest pain since 06:00, ST elevation in II, III, aVF',
+      question: 'Thrombolysis before transfer?',
+      vitals: [
+        { sign: 'heartRate', value: 104, effective: at() },
+        { sign: 'oxygenSaturation', value: 93, effective: at() },
+      ],
+      bloodPressure: [{ systolic: 96, diastolic: 61, effective: at() }],
+      waveforms: [
+        {
+          kind: 'ecg',
+          effective: at(),
+          periodMs: 4,
+          series: [
+            { lead: 'II', samples: [0, 0.1, 0.9, -0.2, 0.05] },
+            { lead: 'III', samples: [0, 0.2, 1.1, -0.1, 0.1] },
+          ],
+        },
+      ],
+      attachments: [
+        {
+          title: 'referral.txt',
+          contentType: 'text/plain',
+          base64: Buffer.from('Referral letter').toString('base64'),
+          size: 15,
+        },
+      ],
+    });
 
   it('carries a consult to the expert and a signed report back, each verified on arrival and decrypted on open', async () => {
     const created = await compose();
-    expect(created).toMatchObject({ role: 'applicant', status: 'requested', expertId: 'clinic-a.dr-ahmed', applicantId: 'clinic-b.dr-berg' });
+    expect(created).toMatchObject({
+      role: 'applicant',
+      status: 'requested',
+      expertId: 'clinic-a.dr-ahmed',
+      applicantId: 'clinic-b.dr-berg',
+    });
     const incoming = await expertWs.until(() => caseOf(expertWs, created.caseId), 'the request at the expert');
-    expect(incoming).toMatchObject({ role: 'expert', status: 'requested', unread: true, priority: 'urgent', applicantId: 'clinic-b.dr-berg' });
-    expect(expertWs.events).toContainEqual({ event: EVENTS.caseChanged, payload: expect.objectContaining({ isNew: true, summary: expect.objectContaining({ caseId: created.caseId }) }) });
+    expect(incoming).toMatchObject({
+      role: 'expert',
+      status: 'requested',
+      unread: true,
+      priority: 'urgent',
+      applicantId: 'clinic-b.dr-berg',
+    });
+    expect(expertWs.events).toContainEqual({
+      event: EVENTS.caseChanged,
+      payload: expect.objectContaining({ isNew: true, summary: expect.objectContaining({ caseId: created.caseId }) }),
+    });
 
     const opened = await expertWs.call(COMMANDS.openCase, { caseId: created.caseId });
-    expect(opened).toMatchObject({ patient, reason: 'Chest pain since 06:00, ST elevation in II, III, aVF', question: 'Thrombolysis before transfer?', unread: false });
+    expect(opened).toMatchObject({
+      patient,
+      reason: 'Chest pain since 06:00, ST elevation in II, III, aVF',
+      question: 'Thrombolysis before transfer?',
+      unread: false,
+    });
     expect(opened.vitals.map((v) => `${v.code}=${v.value}${v.unit}`)).toEqual(['8867-4=104/min', '59408-5=93%']);
     expect(opened.bloodPressure).toMatchObject([{ systolic: 96, diastolic: 61 }]);
-    expect(opened.waveforms[0]!.series.map((x) => [x.lead, x.samples])).toEqual([['II', [0, 0.1, 0.9, -0.2, 0.05]], ['III', [0, 0.2, 1.1, -0.1, 0.1]]]);
+    expect(opened.waveforms[0]!.series.map((x) => [x.lead, x.samples])).toEqual([
+      ['II', [0, 0.1, 0.9, -0.2, 0.05]],
+      ['III', [0, 0.2, 1.1, -0.1, 0.1]],
+    ]);
     expect(Buffer.from(opened.attachments[0]!.base64, 'base64').toString()).toBe('Referral letter');
-    expect(opened.messages).toMatchObject([{ direction: 'in', type: 'consult.request', state: 'verified', signer: { subject: expect.stringContaining('CN=clinic-b.dr-berg'), practitionerId: 'clinic-b.dr-berg', name: 'Test Berg' } }]);
+    expect(opened.messages).toMatchObject([
+      {
+        direction: 'in',
+        type: 'consult.request',
+        state: 'verified',
+        signer: {
+          subject: expect.stringContaining('CN=clinic-b.dr-berg'),
+          practitionerId: 'clinic-b.dr-berg',
+          name: 'Test Berg',
+        },
+      },
+    ]);
 
     await expertWs.call(COMMANDS.actOnCase, { caseId: created.caseId, action: 'accept' });
-    const refused = await expertWs.core.dispatch(COMMANDS.actOnCase, { caseId: created.caseId, action: 'cancel', note: 'not mine to cancel' });
-    expect(refused).toMatchObject({ ok: false, error: { code: 'not-allowed', message: 'Only the applicant can mark a case cancelled.' } });
+    const refused = await expertWs.core.dispatch(COMMANDS.actOnCase, {
+      caseId: created.caseId,
+      action: 'cancel',
+      note: 'not mine to cancel',
+    });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { code: 'not-allowed', message: 'Only the applicant can mark a case cancelled.' },
+    });
     await expertWs.call(COMMANDS.sendReport, {
-      caseId: created.caseId, findings: 'Inferior STEMI.', conclusion: 'Give thrombolysis now, then transfer for PCI.',
-      diagnoses: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'I21.1', text: 'Acute transmural myocardial infarction of inferior wall' }],
-      prescriptions: [{ medication: 'Tenecteplase', dose: 40, unit: 'mg', frequency: 1, period: 1, periodUnit: 'd', route: 'IV' }],
+      caseId: created.caseId,
+      findings: 'Inferior STEMI.',
+      conclusion: 'Give thrombolysis now, then transfer for PCI.',
+      diagnoses: [
+        {
+          system: 'http://hl7.org/fhir/sid/icd-10',
+          code: 'I21.1',
+          text: 'Acute transmural myocardial infarction of inferior wall',
+        },
+      ],
+      prescriptions: [
+        { medication: 'Tenecteplase', dose: 40, unit: 'mg', frequency: 1, period: 1, periodUnit: 'd', route: 'IV' },
+      ],
     });
 
-    await applicantWs.until(async () => (await caseOf(applicantWs, created.caseId))?.status === 'completed', 'the report at the applicant');
+    await applicantWs.until(
+      async () => (await caseOf(applicantWs, created.caseId))?.status === 'completed',
+      'the report at the applicant',
+    );
     const view = await applicantWs.call(COMMANDS.openCase, { caseId: created.caseId });
     expect(view.report).toMatchObject({
-      verified: true, findings: 'Inferior STEMI.', conclusion: 'Give thrombolysis now, then transfer for PCI.',
-      diagnoses: [{ code: 'I21.1' }], prescriptions: [{ medication: 'Tenecteplase', dose: 40, unit: 'mg', route: 'IV' }],
-      signer: { subject: expect.stringContaining('CN=clinic-a.dr-ahmed'), practitionerId: 'clinic-a.dr-ahmed', name: 'Test Ahmed' },
+      verified: true,
+      findings: 'Inferior STEMI.',
+      conclusion: 'Give thrombolysis now, then transfer for PCI.',
+      diagnoses: [{ code: 'I21.1' }],
+      prescriptions: [{ medication: 'Tenecteplase', dose: 40, unit: 'mg', route: 'IV' }],
+      signer: {
+        subject: expect.stringContaining('CN=clinic-a.dr-ahmed'),
+        practitionerId: 'clinic-a.dr-ahmed',
+        name: 'Test Ahmed',
+      },
     });
-    expect(view.messages.map((m) => `${m.direction}:${m.status}:${m.state}`)).toEqual(['out:requested:processed', 'in:accepted:verified', 'in:completed:verified']);
+    expect(view.messages.map((m) => `${m.direction}:${m.status}:${m.state}`)).toEqual([
+      'out:requested:processed',
+      'in:accepted:verified',
+      'in:completed:verified',
+    ]);
     // The expert's steps were taken by the applicant's workstation: its receipts reach the expert.
-    await expertWs.until(async () => (await expertWs.call(COMMANDS.openCase, { caseId: created.caseId })).messages.every((m) => m.state === 'verified' || m.state === 'processed'), 'the applicant\'s receipts');
-    expect(await applicantWs.call(COMMANDS.recordExport, { caseId: created.caseId, form: 'pdf' })).toEqual({ recorded: true });
-    expect(await applicantWs.core.dispatch(COMMANDS.recordExport, { caseId: randomUUID(), form: 'pdf' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    await expertWs.until(
+      async () =>
+        (await expertWs.call(COMMANDS.openCase, { caseId: created.caseId })).messages.every(
+          (m) => m.state === 'verified' || m.state === 'processed',
+        ),
+      "the applicant's receipts",
+    );
+    expect(await applicantWs.call(COMMANDS.recordExport, { caseId: created.caseId, form: 'pdf' })).toEqual({
+      recorded: true,
+    });
+    expect(await applicantWs.core.dispatch(COMMANDS.recordExport, { caseId: randomUUID(), form: 'pdf' })).toMatchObject(
+      { ok: false, error: { code: 'not-found' } },
+    );
     for (const ws of [expertWs, applicantWs]) expect(await ws.call(COMMANDS.checkAuditLog)).toMatchObject({ ok: true });
   });
 
@@ -139,56 +267,136 @@ describe('workstation core on the real broker and hub', () => {
     await expertWs.until(() => caseOf(expertWs, created.caseId), 'the request at the expert');
     await killNode(process.env[BROKER_STATE_ENV]!, 0);
     try {
-      await expertWs.until(async () => (await expertWs.call(COMMANDS.getConnectionState)).status !== 'online', 'the expert offline');
-      expect((await expertWs.call(COMMANDS.openCase, { caseId: created.caseId })).patient).toMatchObject({ family: 'Nilsen' });
+      await expertWs.until(
+        async () => (await expertWs.call(COMMANDS.getConnectionState)).status !== 'online',
+        'the expert offline',
+      );
+      expect((await expertWs.call(COMMANDS.openCase, { caseId: created.caseId })).patient).toMatchObject({
+        family: 'Nilsen',
+      });
       await expertWs.call(COMMANDS.actOnCase, { caseId: created.caseId, action: 'accept' });
-      await expertWs.call(COMMANDS.actOnCase, { caseId: created.caseId, action: 'request-information', note: 'Please send a troponin result.' });
+      await expertWs.call(COMMANDS.actOnCase, {
+        caseId: created.caseId,
+        action: 'request-information',
+        note: 'Please send a troponin result.',
+      });
       // Both steps wait in the outbox (with the receipt of the request, if the broker went before it did).
       const offline = await expertWs.call(COMMANDS.openCase, { caseId: created.caseId });
-      expect(offline.messages.map((m) => `${m.direction}:${m.status}:${m.state}`)).toEqual(['in:requested:verified', 'out:accepted:queued', 'out:more-information-needed:queued']);
+      expect(offline.messages.map((m) => `${m.direction}:${m.status}:${m.state}`)).toEqual([
+        'in:requested:verified',
+        'out:accepted:queued',
+        'out:more-information-needed:queued',
+      ]);
       expect((await expertWs.call(COMMANDS.getOutboxState)).pending).toBeGreaterThanOrEqual(2);
     } finally {
       await restartNode(process.env[BROKER_STATE_ENV]!, 0);
       await harness.connectClinics();
     }
-    await applicantWs.until(async () => (await caseOf(applicantWs, created.caseId))?.status === 'more-information-needed', 'the answer after the broker returned', 90_000)
+    await applicantWs
+      .until(
+        async () => (await caseOf(applicantWs, created.caseId))?.status === 'more-information-needed',
+        'the answer after the broker returned',
+        90_000,
+      )
       .catch(async (error: Error) => {
-        const states = await Promise.all([expertWs, applicantWs].map(async (ws) => ({
-          connection: await ws.call(COMMANDS.getConnectionState), outbox: await ws.call(COMMANDS.getOutboxState),
-          case: (await ws.call(COMMANDS.openCase, { caseId: created.caseId })).messages.map((m) => `${m.direction}:${m.status}:${m.state}`),
-        })));
+        const states = await Promise.all(
+          [expertWs, applicantWs].map(async (ws) => ({
+            connection: await ws.call(COMMANDS.getConnectionState),
+            outbox: await ws.call(COMMANDS.getOutboxState),
+            case: (await ws.call(COMMANDS.openCase, { caseId: created.caseId })).messages.map(
+              (m) => `${m.direction}:${m.status}:${m.state}`,
+            ),
+          })),
+        );
         throw new Error(`${error.message}; expert, applicant: ${JSON.stringify(states)}`);
       });
     const view = await applicantWs.call(COMMANDS.openCase, { caseId: created.caseId });
-    expect(view.messages.map((m) => `${m.direction}:${m.status}`)).toEqual(['out:requested', 'in:accepted', 'in:more-information-needed']);
+    expect(view.messages.map((m) => `${m.direction}:${m.status}`)).toEqual([
+      'out:requested',
+      'in:accepted',
+      'in:more-information-needed',
+    ]);
     expect(view.messages[2]).toMatchObject({ note: 'Please send a troponin result.' });
-    await applicantWs.call(COMMANDS.actOnCase, { caseId: created.caseId, action: 'provide-information', note: 'Troponin T 180 ng/L.' });
-    await expertWs.until(async () => (await caseOf(expertWs, created.caseId))?.status === 'information-provided', 'the applicant\'s answer');
+    await applicantWs.call(COMMANDS.actOnCase, {
+      caseId: created.caseId,
+      action: 'provide-information',
+      note: 'Troponin T 180 ng/L.',
+    });
+    await expertWs.until(
+      async () => (await caseOf(expertWs, created.caseId))?.status === 'information-provided',
+      "the applicant's answer",
+    );
     await expertWs.until(async () => (await expertWs.call(COMMANDS.getOutboxState)).pending === 0, 'an empty outbox');
   }, 180_000);
 
   it('refuses a tampered or misaddressed consult with a reason both sides can see, and keeps working', async () => {
     const request = (caseId: string): [ApplicationProperties, (id: string, t: Date) => Bundle] => [
-      { rtsType: 'consult.request', rtsVersion: V, rtsSender: 'clinic-b', rtsCase: caseId, rtsFromPractitioner: 'clinic-b.dr-berg', rtsToPractitioner: 'clinic-a.dr-ahmed', rtsSequence: 1 },
-      (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: 'clinic-b' }, { caseId, from: 'clinic-b.dr-berg', to: 'clinic-a.dr-ahmed', sequence: 1, patient, priority: 'routine', reason: 'Rash' }),
+      {
+        rtsType: 'consult.request',
+        rtsVersion: V,
+        rtsSender: 'clinic-b',
+        rtsCase: caseId,
+        rtsFromPractitioner: 'clinic-b.dr-berg',
+        rtsToPractitioner: 'clinic-a.dr-ahmed',
+        rtsSequence: 1,
+      },
+      (messageId, timestamp) =>
+        buildConsultRequest(
+          { messageId, timestamp, sender: 'clinic-b' },
+          {
+            caseId,
+            from: 'clinic-b.dr-berg',
+            to: 'clinic-a.dr-ahmed',
+            sequence: 1,
+            patient,
+            priority: 'routine',
+            reason: 'Rash',
+          },
+        ),
     ];
     const flipLast = (body: Uint8Array) => {
       const at = body.length - 20;
       body[at] = body[at]! ^ 0xff;
     };
-    const send = ([properties, payload]: ReturnType<typeof request>, recipients: Uint8Array[], damage?: (body: Uint8Array) => void) =>
-      harness.sendAsClinic('clinic-b', { properties, payload, signer: applicant, recipients, ...(damage && { damage }) });
-    const tampered = await send(request(randomUUID()), [expert.encryption.certificate, applicant.encryption.certificate], flipLast);
+    const send = (
+      [properties, payload]: ReturnType<typeof request>,
+      recipients: Uint8Array[],
+      damage?: (body: Uint8Array) => void,
+    ) =>
+      harness.sendAsClinic('clinic-b', {
+        properties,
+        payload,
+        signer: applicant,
+        recipients,
+        ...(damage && { damage }),
+      });
+    const tampered = await send(
+      request(randomUUID()),
+      [expert.encryption.certificate, applicant.encryption.certificate],
+      flipLast,
+    );
     const misaddressed = await send(request(randomUUID()), [applicant.encryption.certificate]);
     const rejections = await expertWs.until(async () => {
       const all = await expertWs.call(COMMANDS.listRejections);
-      return all.some((r) => r.messageId === misaddressed) && all.some((r) => r.messageId === tampered) ? all : undefined;
+      return all.some((r) => r.messageId === misaddressed) && all.some((r) => r.messageId === tampered)
+        ? all
+        : undefined;
     }, 'both refused at the expert');
-    expect(rejections.find((r) => r.messageId === tampered)).toMatchObject({ reason: 'decrypt-failed', type: 'consult.request', sender: 'clinic-b' });
+    expect(rejections.find((r) => r.messageId === tampered)).toMatchObject({
+      reason: 'decrypt-failed',
+      type: 'consult.request',
+      sender: 'clinic-b',
+    });
     expect(rejections.find((r) => r.messageId === misaddressed)).toMatchObject({ reason: 'not-a-recipient' });
     // The sender is told why, through the hub.
-    for (const [id, reason] of [[tampered, 'decrypt-failed'], [misaddressed, 'not-a-recipient']] as const) {
-      const receipt = await clinics['clinic-b'].waitFor((m) => m.correlationId === id && m.properties.rtsReceipt === 'rejected', `rejected receipt for ${reason}`);
+    for (const [id, reason] of [
+      [tampered, 'decrypt-failed'],
+      [misaddressed, 'not-a-recipient'],
+    ] as const) {
+      const receipt = await clinics['clinic-b'].waitFor(
+        (m) => m.correlationId === id && m.properties.rtsReceipt === 'rejected',
+        `rejected receipt for ${reason}`,
+      );
       expect(receipt.properties).toMatchObject({ rtsReason: reason, rtsSender: 'ws-expert-1' });
     }
 
@@ -196,9 +404,30 @@ describe('workstation core on the real broker and hub', () => {
     const live = await compose();
     await expertWs.until(() => caseOf(expertWs, live.caseId), 'the request at the expert');
     const report = await harness.sendAsClinic('clinic-a', {
-      properties: { rtsType: 'consult.report', rtsVersion: V, rtsSender: 'clinic-a', rtsCase: live.caseId, rtsFromPractitioner: 'clinic-a.dr-ahmed', rtsToPractitioner: 'clinic-b.dr-berg', rtsSequence: 1 },
-      payload: (messageId, timestamp) => buildConsultReport({ messageId, timestamp, sender: 'clinic-a' }, { caseId: live.caseId, from: 'clinic-a.dr-ahmed', to: 'clinic-b.dr-berg', sequence: 1, patient, conclusion: 'Forged' }),
-      signer: expert, recipients: [applicant.encryption.certificate, expert.encryption.certificate], damage: flipLast,
+      properties: {
+        rtsType: 'consult.report',
+        rtsVersion: V,
+        rtsSender: 'clinic-a',
+        rtsCase: live.caseId,
+        rtsFromPractitioner: 'clinic-a.dr-ahmed',
+        rtsToPractitioner: 'clinic-b.dr-berg',
+        rtsSequence: 1,
+      },
+      payload: (messageId, timestamp) =>
+        buildConsultReport(
+          { messageId, timestamp, sender: 'clinic-a' },
+          {
+            caseId: live.caseId,
+            from: 'clinic-a.dr-ahmed',
+            to: 'clinic-b.dr-berg',
+            sequence: 1,
+            patient,
+            conclusion: 'Forged',
+          },
+        ),
+      signer: expert,
+      recipients: [applicant.encryption.certificate, expert.encryption.certificate],
+      damage: flipLast,
     });
     const summary = await applicantWs.until(async () => {
       const c = await caseOf(applicantWs, live.caseId);
@@ -207,33 +436,61 @@ describe('workstation core on the real broker and hub', () => {
     expect(summary).toMatchObject({ status: 'requested', attention: 'A received message was refused: decrypt-failed' });
     const view = await applicantWs.call(COMMANDS.openCase, { caseId: live.caseId });
     expect(view.report).toBeUndefined();
-    expect(view.messages.find((m) => m.messageId === report)).toMatchObject({ direction: 'in', type: 'consult.report', state: 'rejected', reason: 'decrypt-failed' });
+    expect(view.messages.find((m) => m.messageId === report)).toMatchObject({
+      direction: 'in',
+      type: 'consult.report',
+      state: 'rejected',
+      reason: 'decrypt-failed',
+    });
     expect(view.messages.find((m) => m.messageId === report)?.signer).toBeUndefined();
 
     // Good traffic still flows after the refusals.
     await expertWs.call(COMMANDS.actOnCase, { caseId: live.caseId, action: 'decline', note: 'Outside my field.' });
-    await applicantWs.until(async () => (await caseOf(applicantWs, live.caseId))?.status === 'declined', 'the decline after the refusals');
+    await applicantWs.until(
+      async () => (await caseOf(applicantWs, live.caseId))?.status === 'declined',
+      'the decline after the refusals',
+    );
   });
 
   it('keeps no patient data and no secret in plain files on either workstation', async () => {
     const { readdirSync, statSync } = await import('node:fs');
-    const files = (root: string): string[] => readdirSync(root).flatMap((name) => {
-      const path = join(root, name);
-      return statSync(path).isDirectory() ? files(path) : [path];
-    });
+    const files = (root: string): string[] =>
+      readdirSync(root).flatMap((name) => {
+        const path = join(root, name);
+        return statSync(path).isDirectory() ? files(path) : [path];
+      });
     const text = (value: string) => ({ what: JSON.stringify(value), bytes: Buffer.from(value, 'utf8') });
     // Patient data and free text of the consults, the reports and their notes, as typed.
-    const needles = ['Nilsen', '12046112345', '1961-04-12', 'Chest pain', 'Thrombolysis before transfer', 'Inferior STEMI', 'Tenecteplase', 'troponin', 'Troponin T 180', 'Outside my field']
-      .map(text);
-    needles.push({ what: 'the attachment', bytes: Buffer.from('Referral letter') }, { what: 'the attachment (base64)', bytes: Buffer.from(Buffer.from('Referral letter').toString('base64')) });
+    const needles = [
+      'Nilsen',
+      '12046112345',
+      '1961-04-12',
+      'Chest pain',
+      'Thrombolysis before transfer',
+      'Inferior STEMI',
+      'Tenecteplase',
+      'troponin',
+      'Troponin T 180',
+      'Outside my field',
+    ].map(text);
+    needles.push(
+      { what: 'the attachment', bytes: Buffer.from('Referral letter') },
+      { what: 'the attachment (base64)', bytes: Buffer.from(Buffer.from('Referral letter').toString('base64')) },
+    );
     needles.push(text(P12_PASSWORD));
     for (const endpointId of ['ws-expert-1', 'ws-applicant-1']) {
       const vault = harness.coreOptions(endpointId).vault;
-      needles.push({ what: `${endpointId}'s broker password`, bytes: Buffer.from(endpointCredentials(broker, endpointId).password) });
+      needles.push({
+        what: `${endpointId}'s broker password`,
+        bytes: Buffer.from(endpointCredentials(broker, endpointId).password),
+      });
       // The keychain's own secrets: the store key and the practitioner's private keys (PKCS#8 DER, base64 and PEM).
       const storeKey = await vault.get(STORE_KEY_ACCOUNT);
       expect(storeKey, `${endpointId}'s store key in the keychain`).toBeDefined();
-      needles.push({ what: `${endpointId}'s store key`, bytes: Buffer.from(storeKey!) }, { what: `${endpointId}'s store key (raw)`, bytes: Buffer.from(storeKey!, 'base64url') });
+      needles.push(
+        { what: `${endpointId}'s store key`, bytes: Buffer.from(storeKey!) },
+        { what: `${endpointId}'s store key (raw)`, bytes: Buffer.from(storeKey!, 'base64url') },
+      );
       const practitioner = endpointId === 'ws-expert-1' ? expert : applicant;
       for (const use of ['signing', 'encryption'] as const) {
         const pkcs8 = await vault.get(keyAccountFor(practitioner.id, use, practitioner[use].certificate));
@@ -258,29 +515,54 @@ describe('workstation core on the real broker and hub', () => {
     // The whole data directory of each workstation: store and its WAL/journal, settings, logs, audit, anything else.
     const scanned = [join(harness.dir, 'ws-expert-1'), join(harness.dir, 'ws-applicant-1')].flatMap(files);
     for (const name of ['workstation.db', 'workstation.db-wal', 'settings.json']) {
-      expect(scanned.filter((f) => f.endsWith(name)), `${name} on both workstations`).toHaveLength(2);
+      expect(
+        scanned.filter((f) => f.endsWith(name)),
+        `${name} on both workstations`,
+      ).toHaveLength(2);
     }
     for (const file of scanned) {
       const bytes = readFileSync(file);
       for (const needle of needles) expect(bytes.includes(needle.bytes), `${needle.what} in ${file}`).toBe(false);
     }
     // The same search finds what is kept in the clear on purpose: the endpoint id in the settings.
-    expect(scanned.filter((f) => readFileSync(f).includes('ws-expert-1')).map((f) => f.slice(harness.dir.length))).toContain('/ws-expert-1/settings.json');
+    expect(
+      scanned.filter((f) => readFileSync(f).includes('ws-expert-1')).map((f) => f.slice(harness.dir.length)),
+    ).toContain('/ws-expert-1/settings.json');
   });
 
   it('keeps its store across a restart, and asks for a snapshot when it finds a gap in directory versions', async () => {
     await applicantWs.core.stop();
     const lund = await harness.region.practitioner('clinic-a.dr-lund');
-    const [practitioner, role] = expertEntry(lund, { organizationId: 'clinic-a.nordby', endpoints: ['ws-expert-1'], family: 'Lund', specialty: 'Dermatology' });
-    await harness.publishDelta('clinic-a', [{ upsert: practitioner! }, { upsert: role! }]);
-    await expertWs.until(async () => (await expertWs.call(COMMANDS.getDirectoryState)).version === 3, 'version 3 at the expert');
-    // The applicant's copy of version 3 is lost (as if its queue had been purged): its next update leaves a gap.
-    const response = await fetch(`http://127.0.0.1:${broker.nodes[0]!.managementPort}/api/queues/${broker.vhost}/rts.downlink.ws-applicant-1/contents`, {
-      method: 'DELETE', headers: { authorization: `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}` },
+    const [practitioner, role] = expertEntry(lund, {
+      organizationId: 'clinic-a.nordby',
+      endpoints: ['ws-expert-1'],
+      family: 'Lund',
+      specialty: 'Dermatology',
     });
+    await harness.publishDelta('clinic-a', [{ upsert: practitioner! }, { upsert: role! }]);
+    await expertWs.until(
+      async () => (await expertWs.call(COMMANDS.getDirectoryState)).version === 3,
+      'version 3 at the expert',
+    );
+    // The applicant's copy of version 3 is lost (as if its queue had been purged): its next update leaves a gap.
+    const response = await fetch(
+      `http://127.0.0.1:${broker.nodes[0]!.managementPort}/api/queues/${broker.vhost}/rts.downlink.ws-applicant-1/contents`,
+      {
+        method: 'DELETE',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}`,
+        },
+      },
+    );
     expect(response.ok).toBe(true);
-    await harness.publishDelta('clinic-a', [{ retire: 'PractitionerRole/clinic-a.dr-lund' }, { retire: 'Practitioner/clinic-a.dr-lund' }]);
-    await expertWs.until(async () => (await expertWs.call(COMMANDS.getDirectoryState)).version === 4, 'version 4 at the expert');
+    await harness.publishDelta('clinic-a', [
+      { retire: 'PractitionerRole/clinic-a.dr-lund' },
+      { retire: 'Practitioner/clinic-a.dr-lund' },
+    ]);
+    await expertWs.until(
+      async () => (await expertWs.call(COMMANDS.getDirectoryState)).version === 4,
+      'version 4 at the expert',
+    );
 
     applicantWs = await startWorkstation('ws-applicant-1');
     const state = await applicantWs.until(async () => {
@@ -288,10 +570,16 @@ describe('workstation core on the real broker and hub', () => {
       return s.version === 4 && !s.behind ? s : undefined;
     }, 'the snapshot after the gap');
     expect(state.experts).toBe(2);
-    expect(applicantWs.events).toContainEqual({ event: EVENTS.directorySyncProgress, payload: expect.objectContaining({ behind: true }) });
+    expect(applicantWs.events).toContainEqual({
+      event: EVENTS.directorySyncProgress,
+      payload: expect.objectContaining({ behind: true }),
+    });
     // Everything from before the restart is still there, and still opens.
     const cases = await applicantWs.call(COMMANDS.listCases, {});
     expect(cases.length).toBeGreaterThanOrEqual(3);
-    expect((await applicantWs.call(COMMANDS.openCase, { caseId: cases.find((c) => c.status === 'completed')!.caseId })).report?.verified).toBe(true);
+    expect(
+      (await applicantWs.call(COMMANDS.openCase, { caseId: cases.find((c) => c.status === 'completed')!.caseId }))
+        .report?.verified,
+    ).toBe(true);
   });
 });

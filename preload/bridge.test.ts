@@ -25,7 +25,9 @@ describe('preload bridge', () => {
     const api = createRtsApi(transport);
     await api.invoke(COMMANDS.getAppInfo);
     expect(calls).toEqual([[COMMANDS.getAppInfo, undefined]]);
-    await expect((api.invoke as (c: string) => Promise<unknown>)('shell:open-external')).rejects.toThrow(/unknown command/);
+    await expect((api.invoke as (c: string) => Promise<unknown>)('shell:open-external')).rejects.toThrow(
+      /unknown command/,
+    );
     expect(calls).toHaveLength(1);
   });
 

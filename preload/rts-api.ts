@@ -1,4 +1,11 @@
-import type { CommandChannel, EventChannel, CommandInput, CommandOutput, EventPayload, Result } from '../shared/api/index.ts';
+import type {
+  CommandChannel,
+  EventChannel,
+  CommandInput,
+  CommandOutput,
+  EventPayload,
+  Result,
+} from '../shared/api/index.ts';
 
 /** The whole surface the renderer gets, as `window.rts`. */
 export interface RtsApi {

@@ -34,18 +34,27 @@ function RegionApp({ api, region }: { api: RtsApi; region: RegionState | undefin
   const { state: setup } = useSetupState(api);
   return (
     <AppFrame info={info} connection={connection} demo={region?.active === 'demo' || setup?.profile?.demo === true}>
-      {region?.problem && <p className="error-message" role="alert">{region.problem}</p>}
-      {region?.switching ? <RegionOpening region={region} />
-        : !setup ? <ConnectionPanel state={connection} />
-          : setup.locked ? <LockScreen api={api} />
-            : isSetUp(setup) && setup.lockPolicy === 'required' && !setup.hasLockPassphrase ? <PassphraseRequiredScreen api={api} setup={setup} />
-              : isSetUp(setup) ? <Workspace api={api} setup={setup} region={region} connection={connection} />
-              : (
-                <>
-                  <FirstRunScreen api={api} setup={setup} region={region} />
-                  <ConnectionPanel state={connection} />
-                </>
-              )}
+      {region?.problem && (
+        <p className="error-message" role="alert">
+          {region.problem}
+        </p>
+      )}
+      {region?.switching ? (
+        <RegionOpening region={region} />
+      ) : !setup ? (
+        <ConnectionPanel state={connection} />
+      ) : setup.locked ? (
+        <LockScreen api={api} />
+      ) : isSetUp(setup) && setup.lockPolicy === 'required' && !setup.hasLockPassphrase ? (
+        <PassphraseRequiredScreen api={api} setup={setup} />
+      ) : isSetUp(setup) ? (
+        <Workspace api={api} setup={setup} region={region} connection={connection} />
+      ) : (
+        <>
+          <FirstRunScreen api={api} setup={setup} region={region} />
+          <ConnectionPanel state={connection} />
+        </>
+      )}
     </AppFrame>
   );
 }
@@ -63,7 +72,17 @@ const NAV: readonly { view: View; label: string }[] = [
   { view: { name: 'settings' }, label: 'Settings' },
 ];
 
-function Workspace({ api, setup, region, connection }: { api: RtsApi; setup: SetupState; region: RegionState | undefined; connection: ReturnType<typeof useConnectionState> }) {
+function Workspace({
+  api,
+  setup,
+  region,
+  connection,
+}: {
+  api: RtsApi;
+  setup: SetupState;
+  region: RegionState | undefined;
+  connection: ReturnType<typeof useConnectionState>;
+}) {
   const [view, setView] = useState<View>({ name: 'inbox' });
   const navigate: Navigate = setView;
   const outbox = useCommand(api, COMMANDS.getOutboxState, undefined);
@@ -75,16 +94,36 @@ function Workspace({ api, setup, region, connection }: { api: RtsApi; setup: Set
         <ul>
           {NAV.map((item) => (
             <li key={item.view.name}>
-              <button type="button" aria-current={activeSection(view) === item.view.name ? 'page' : undefined} onClick={() => navigate(item.view)}>
+              <button
+                type="button"
+                aria-current={activeSection(view) === item.view.name ? 'page' : undefined}
+                onClick={() => navigate(item.view)}
+              >
                 {item.label}
-                {item.view.name === 'outbox' && pending > 0 && <span className="count" aria-label={`${pending} waiting`}>{pending}</span>}
-                {item.view.name === 'outbox' && (outbox.value?.failed ?? 0) > 0 && <span className="count" data-tone="bad" aria-label={`${outbox.value!.failed} failed`}>!</span>}
+                {item.view.name === 'outbox' && pending > 0 && (
+                  <span className="count" aria-label={`${pending} waiting`}>
+                    {pending}
+                  </span>
+                )}
+                {item.view.name === 'outbox' && (outbox.value?.failed ?? 0) > 0 && (
+                  <span className="count" data-tone="bad" aria-label={`${outbox.value!.failed} failed`}>
+                    !
+                  </span>
+                )}
               </button>
             </li>
           ))}
         </ul>
-        <p className="whoami">{setup.identity?.practitionerId}<br />{setup.profile?.endpointId}</p>
-        {setup.hasLockPassphrase && <button type="button" className="secondary" onClick={() => void api.invoke(COMMANDS.lock)}>Lock now</button>}
+        <p className="whoami">
+          {setup.identity?.practitionerId}
+          <br />
+          {setup.profile?.endpointId}
+        </p>
+        {setup.hasLockPassphrase && (
+          <button type="button" className="secondary" onClick={() => void api.invoke(COMMANDS.lock)}>
+            Lock now
+          </button>
+        )}
       </nav>
       <div className="workspace-main">
         <OfflineBanner connection={connection} pending={pending} />
@@ -92,7 +131,14 @@ function Workspace({ api, setup, region, connection }: { api: RtsApi; setup: Set
         {view.name === 'inbox' && <InboxScreen api={api} navigate={navigate} />}
         {view.name === 'case' && <CaseScreen key={view.caseId} api={api} caseId={view.caseId} navigate={navigate} />}
         {view.name === 'directory' && <DirectoryScreen api={api} navigate={navigate} />}
-        {view.name === 'compose' && <ComposeScreen key={view.expertId ?? ''} api={api} navigate={navigate} {...(view.expertId && { expertId: view.expertId })} />}
+        {view.name === 'compose' && (
+          <ComposeScreen
+            key={view.expertId ?? ''}
+            api={api}
+            navigate={navigate}
+            {...(view.expertId && { expertId: view.expertId })}
+          />
+        )}
         {view.name === 'outbox' && <OutboxScreen api={api} navigate={navigate} />}
         {view.name === 'rejections' && <RejectionsScreen api={api} navigate={navigate} />}
         {view.name === 'settings' && <SettingsScreen api={api} setup={setup} region={region} />}

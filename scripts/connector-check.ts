@@ -46,14 +46,28 @@ async function main(): Promise<void> {
     const admin = region.adminDir;
     console.log(`demo region up: broker 127.0.0.1:${region.amqpPort}, admin state ${admin}`);
 
-    await run(process.execPath, [CLI, 'region', 'add-endpoint', CLINIC, '--kind', 'clinic-system', ...PRACTITIONERS.flatMap((p) => ['--practitioner', p]), '--dir', admin]);
+    await run(process.execPath, [
+      CLI,
+      'region',
+      'add-endpoint',
+      CLINIC,
+      '--kind',
+      'clinic-system',
+      ...PRACTITIONERS.flatMap((p) => ['--practitioner', p]),
+      '--dir',
+      admin,
+    ]);
     await run(process.execPath, [CLI, 'region', 'sync-broker', '--dir', admin]);
     const secrets = JSON.parse(readFileSync(join(admin, 'secrets.json'), 'utf8')) as Record<string, string>;
     const endpointDir = join(admin, 'endpoints', CLINIC);
     console.log(`enrolled ${CLINIC} with ${PRACTITIONERS.length} practitioners`);
 
     // What the clinic's supplier writes: the files it was handed, secrets by environment variable.
-    const env: Record<string, string> = { RTS_CONNECTOR_BROKER_PASSWORD: secrets[CLINIC]!, RTS_CONNECTOR_TOKEN: randomToken(), RTS_CONNECTOR_MASTER_KEY: randomToken() };
+    const env: Record<string, string> = {
+      RTS_CONNECTOR_BROKER_PASSWORD: secrets[CLINIC]!,
+      RTS_CONNECTOR_TOKEN: randomToken(),
+      RTS_CONNECTOR_MASTER_KEY: randomToken(),
+    };
     const p12 = (file: string) => {
       const variable = `RTS_P12_${Object.keys(env).length}`;
       env[variable] = secrets[file]!;
@@ -63,10 +77,16 @@ async function main(): Promise<void> {
     const config = {
       enrolmentFile: join(endpointDir, `${CLINIC}.rtsenrol`),
       // The fingerprint the administrator reads out by phone: here, read from the admin directory's CA.
-      caFingerprint: await certificateFingerprint(pemToDer(readFileSync(join(admin, 'ca.pem'), 'utf8'), PEM_LABELS.certificate)),
+      caFingerprint: await certificateFingerprint(
+        pemToDer(readFileSync(join(admin, 'ca.pem'), 'utf8'), PEM_LABELS.certificate),
+      ),
       brokerPassword: { env: 'RTS_CONNECTOR_BROKER_PASSWORD' },
       clinicSystem: p12(`${CLINIC}.p12`),
-      practitioners: PRACTITIONERS.map((p) => ({ id: `${CLINIC}.${p}`, signing: p12(`${CLINIC}.${p}.signing.p12`), encryption: p12(`${CLINIC}.${p}.encryption.p12`) })),
+      practitioners: PRACTITIONERS.map((p) => ({
+        id: `${CLINIC}.${p}`,
+        signing: p12(`${CLINIC}.${p}.signing.p12`),
+        encryption: p12(`${CLINIC}.${p}.encryption.p12`),
+      })),
       dataDir: join(connectorDir, 'data'),
       masterKey: { env: 'RTS_CONNECTOR_MASTER_KEY' },
       organization: 'Check Clinic',
@@ -77,23 +97,56 @@ async function main(): Promise<void> {
     writeFileSync(configFile, JSON.stringify(config, null, 2));
     const tokenFile = join(connectorDir, 'token');
     writeFileSync(tokenFile, env.RTS_CONNECTOR_TOKEN!, { mode: 0o600 });
-    connector = await runConnector({ configFile, env: { ...process.env, ...env }, reconnectDelayMs: { initial: 200, max: 1_000 } });
+    connector = await runConnector({
+      configFile,
+      env: { ...process.env, ...env },
+      reconnectDelayMs: { initial: 200, max: 1_000 },
+    });
     console.log(`connector up: ${connector.url}`);
 
     const csv = join(connectorDir, 'experts.csv');
-    writeFileSync(csv, [
-      'local_id,prefix,given,family,specialties,languages,organization_id,organization_name,city,country',
-      'dr-ask,Dr.,Ingrid,Ask,General practice,nb;en,checkvik,Checkvik Health Centre,Checkvik,NO',
-      'dr-bo,Dr.,Bo,Berge,Pediatrics,nb,checkvik,Checkvik Health Centre,Checkvik,NO',
-      'dr-cy,Dr.,Cyrus,Dahl,Radiology,nb;en,checkvik,Checkvik Health Centre,Checkvik,NO',
-    ].join('\n'));
-    const output = await run('python3', [PYTHON_CLIENT, 'ask', '--url', connector.url, '--token-file', tokenFile, '--csv', csv, '--from', `${CLINIC}.dr-ask`, '--expert-name', 'Lind', '--timeout', String(TIMEOUT_S)]);
-    const result = JSON.parse(output.trim().split('\n').pop()!) as { entries: number; expert: string; status: string; reportSignedBy: string };
+    writeFileSync(
+      csv,
+      [
+        'local_id,prefix,given,family,specialties,languages,organization_id,organization_name,city,country',
+        'dr-ask,Dr.,Ingrid,Ask,General practice,nb;en,checkvik,Checkvik Health Centre,Checkvik,NO',
+        'dr-bo,Dr.,Bo,Berge,Pediatrics,nb,checkvik,Checkvik Health Centre,Checkvik,NO',
+        'dr-cy,Dr.,Cyrus,Dahl,Radiology,nb;en,checkvik,Checkvik Health Centre,Checkvik,NO',
+      ].join('\n'),
+    );
+    const output = await run('python3', [
+      PYTHON_CLIENT,
+      'ask',
+      '--url',
+      connector.url,
+      '--token-file',
+      tokenFile,
+      '--csv',
+      csv,
+      '--from',
+      `${CLINIC}.dr-ask`,
+      '--expert-name',
+      'Lind',
+      '--timeout',
+      String(TIMEOUT_S),
+    ]);
+    const result = JSON.parse(output.trim().split('\n').pop()!) as {
+      entries: number;
+      expert: string;
+      status: string;
+      reportSignedBy: string;
+    };
     if (result.entries !== 3) throw new Error(`the publication carried ${result.entries} experts, not 3`);
-    if (result.expert !== region.simulatedExpert.practitionerId || result.reportSignedBy !== result.expert || result.status !== 'completed') {
+    if (
+      result.expert !== region.simulatedExpert.practitionerId ||
+      result.reportSignedBy !== result.expert ||
+      result.status !== 'completed'
+    ) {
       throw new Error(`unexpected outcome: ${output.trim()}`);
     }
-    console.log(`published 3 experts; consult to ${result.expert} answered with a report signed by ${result.reportSignedBy}`);
+    console.log(
+      `published 3 experts; consult to ${result.expert} answered with a report signed by ${result.reportSignedBy}`,
+    );
   } finally {
     await connector?.stop();
     await region?.stop();
@@ -104,7 +157,6 @@ async function main(): Promise<void> {
 function randomToken(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
 }
-
 
 try {
   await main();

@@ -39,8 +39,9 @@ const ALLOWED: readonly { id: string; file: string; why: string }[] = [
   {
     id: 'CONTEXT_ISOLATION_JS_CHECK',
     file: 'main/electron/main.ts',
-    why: 'the window takes its webPreferences from secureWebPreferences() in hardening.ts (contextIsolation: true), a call '
-      + 'Electronegativity does not follow; main/electron/security-checklist.test.ts checks the values it returns',
+    why:
+      'the window takes its webPreferences from secureWebPreferences() in hardening.ts (contextIsolation: true), a call ' +
+      'Electronegativity does not follow; main/electron/security-checklist.test.ts checks the values it returns',
   },
 ];
 
@@ -55,11 +56,24 @@ const require = createRequire(import.meta.url);
 // Electronegativity fetches updated translations from the network when it starts; its bundled English ones are
 // enough, so its loader is replaced with one that only reads them (same settings, no request).
 const i18nModule = require.resolve('@doyensec/electronegativity/dist/locales/i18n.js');
-const i18n = require(require.resolve('i18n', { paths: [i18nModule] })) as { configure(options: object): void; setLocale(locale: string): void };
+const i18n = require(require.resolve('i18n', { paths: [i18nModule] })) as {
+  configure(options: object): void;
+  setLocale(locale: string): void;
+};
 require.cache[i18nModule] = {
-  id: i18nModule, filename: i18nModule, loaded: true,
+  id: i18nModule,
+  filename: i18nModule,
+  loaded: true,
   exports: async () => {
-    i18n.configure({ locales: ['en-US'], defaultLocale: 'en-US', directory: join(i18nModule, '..'), updateFiles: false, objectNotation: true, retryInDefaultLocale: true, register: global });
+    i18n.configure({
+      locales: ['en-US'],
+      defaultLocale: 'en-US',
+      directory: join(i18nModule, '..'),
+      updateFiles: false,
+      objectNotation: true,
+      retryInDefaultLocale: true,
+      register: global,
+    });
     i18n.setLocale('en-US');
   },
 } as unknown as NodeJS.Module;
@@ -71,20 +85,33 @@ try {
     cpSync(join(root, path), join(stage, path), { recursive: true, filter: (source) => !/\.test\.tsx?$/.test(source) });
   }
   const result = await run({
-    input: stage, isRelative: true, isVerbose: false, customScan: [], excludeFromScan: EXCLUDED_CHECKS, parserPlugins: [],
+    input: stage,
+    isRelative: true,
+    isVerbose: false,
+    customScan: [],
+    excludeFromScan: EXCLUDED_CHECKS,
+    parserPlugins: [],
   });
   const allowed = (issue: Issue) => ALLOWED.some((a) => a.id === issue.id && a.file === issue.file);
   const counts = new Map<string, number>();
-  for (const issue of result.issues.sort((a, b) => b.severity.value - a.severity.value || a.file.localeCompare(b.file))) {
+  for (const issue of result.issues.sort(
+    (a, b) => b.severity.value - a.severity.value || a.file.localeCompare(b.file),
+  )) {
     counts.set(issue.severity.name, (counts.get(issue.severity.name) ?? 0) + 1);
     const mark = allowed(issue) ? ' (allowed: known false positive)' : '';
-    console.log(`${issue.severity.name} ${issue.confidence.name} ${issue.id} ${issue.file}:${issue.location.line} ${issue.description}${mark}`);
+    console.log(
+      `${issue.severity.name} ${issue.confidence.name} ${issue.id} ${issue.file}:${issue.location.line} ${issue.description}${mark}`,
+    );
   }
   for (const error of result.errors) console.log(`could not scan ${error.file}: ${error.message}`);
   const failing = result.issues.filter((i) => i.severity.name === 'HIGH' && !allowed(i));
   const unparsed = result.errors.filter((e) => !e.tolerable);
-  const summary = ['HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL'].map((s) => `${s.toLowerCase()}=${counts.get(s) ?? 0}`).join(' ');
-  console.log(`security-scan: electronegativity ${result.atomicChecks + result.globalChecks} checks; ${summary}; high not allowed=${failing.length}; unparsed=${unparsed.length}`);
+  const summary = ['HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL']
+    .map((s) => `${s.toLowerCase()}=${counts.get(s) ?? 0}`)
+    .join(' ');
+  console.log(
+    `security-scan: electronegativity ${result.atomicChecks + result.globalChecks} checks; ${summary}; high not allowed=${failing.length}; unparsed=${unparsed.length}`,
+  );
   process.exitCode = failing.length > 0 || unparsed.length > 0 ? 1 : 0;
 } finally {
   rmSync(stage, { recursive: true, force: true });

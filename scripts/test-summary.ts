@@ -7,17 +7,34 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export interface Counts { passed: number; failed: number; skipped: number; failures: string[] }
+export interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+  failures: string[];
+}
 
 interface VitestReport {
-  numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number;
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
   testResults?: { name: string; status: string; assertionResults?: { fullName: string; status: string }[] }[];
 }
-interface PlaywrightSpec { title: string; file?: string; tests?: { status?: string }[] }
-interface PlaywrightSuite { title: string; specs?: PlaywrightSpec[]; suites?: PlaywrightSuite[] }
+interface PlaywrightSpec {
+  title: string;
+  file?: string;
+  tests?: { status?: string }[];
+}
+interface PlaywrightSuite {
+  title: string;
+  specs?: PlaywrightSpec[];
+  suites?: PlaywrightSuite[];
+}
 interface PlaywrightReport {
   stats: { expected: number; unexpected: number; flaky: number; skipped: number };
-  suites?: PlaywrightSuite[]; errors?: { message?: string }[];
+  suites?: PlaywrightSuite[];
+  errors?: { message?: string }[];
 }
 
 function relative(file: string): string {
@@ -35,26 +52,41 @@ export function countsOfReport(report: unknown): Counts {
       for (const t of failedTests) failures.push(`${relative(file.name)} > ${t.fullName}`);
       if (file.status === 'failed' && failedTests.length === 0) {
         brokenFiles += 1;
-        failures.push(`${relative(file.name)}: failed outside its tests (a hook or the import); its tests count as skipped`);
+        failures.push(
+          `${relative(file.name)}: failed outside its tests (a hook or the import); its tests count as skipped`,
+        );
       }
     }
-    return { passed: r.numPassedTests, failed: r.numFailedTests + brokenFiles, skipped: r.numPendingTests + r.numTodoTests, failures };
+    return {
+      passed: r.numPassedTests,
+      failed: r.numFailedTests + brokenFiles,
+      skipped: r.numPendingTests + r.numTodoTests,
+      failures,
+    };
   }
   const r = report as PlaywrightReport;
   const failures: string[] = [];
   const walk = (suite: PlaywrightSuite): void => {
     for (const spec of suite.specs ?? []) {
-      if ((spec.tests ?? []).some((t) => t.status === 'unexpected' || t.status === 'flaky')) failures.push(`${spec.file ?? suite.title} > ${spec.title}`);
+      if ((spec.tests ?? []).some((t) => t.status === 'unexpected' || t.status === 'flaky'))
+        failures.push(`${spec.file ?? suite.title} > ${spec.title}`);
     }
     for (const child of suite.suites ?? []) walk(child);
   };
   for (const suite of r.suites ?? []) walk(suite);
-  for (const error of r.errors ?? []) failures.push(`error outside the tests: ${(error.message ?? '').split('\n')[0]!.slice(0, 200)}`);
-  return { passed: r.stats.expected, failed: r.stats.unexpected + r.stats.flaky + (r.errors?.length ?? 0), skipped: r.stats.skipped, failures };
+  for (const error of r.errors ?? [])
+    failures.push(`error outside the tests: ${(error.message ?? '').split('\n')[0]!.slice(0, 200)}`);
+  return {
+    passed: r.stats.expected,
+    failed: r.stats.unexpected + r.stats.flaky + (r.errors?.length ?? 0),
+    skipped: r.stats.skipped,
+    failures,
+  };
 }
 
 function countsOfFile(file: string): Counts {
-  if (!existsSync(file)) return { passed: 0, failed: 1, skipped: 0, failures: [`${file}: missing (suite did not run)`] };
+  if (!existsSync(file))
+    return { passed: 0, failed: 1, skipped: 0, failures: [`${file}: missing (suite did not run)`] };
   return countsOfReport(JSON.parse(readFileSync(file, 'utf8')));
 }
 
@@ -76,5 +108,6 @@ export function summarise(reports: { file: string; counts: Counts }[], maxFailur
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const line of summarise(process.argv.slice(2).map((file) => ({ file, counts: countsOfFile(file) })))) console.log(line);
+  for (const line of summarise(process.argv.slice(2).map((file) => ({ file, counts: countsOfFile(file) }))))
+    console.log(line);
 }

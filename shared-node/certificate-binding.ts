@@ -1,6 +1,21 @@
 import { OID } from '../shared/cms/index.ts';
-import { CERTIFICATE_PROFILES, EXTENDED_KEY_USAGES, extendedKeyUsageOf, keyUsageOf, parseCertificate, type KeyUsage } from '../shared/pki/index.ts';
-import { derChildren, derExtendedKeyUsages, derExtensions, derKeyUsages, derOid, readDer, type DerElement } from './der-walk.ts';
+import {
+  CERTIFICATE_PROFILES,
+  EXTENDED_KEY_USAGES,
+  extendedKeyUsageOf,
+  keyUsageOf,
+  parseCertificate,
+  type KeyUsage,
+} from '../shared/pki/index.ts';
+import {
+  derChildren,
+  derExtendedKeyUsages,
+  derExtensions,
+  derKeyUsages,
+  derOid,
+  readDer,
+  type DerElement,
+} from './der-walk.ts';
 
 /**
  * Binding a directory entry to its certificates (docs/protocol.md §3 and §5.1): a practitioner's signing and
@@ -18,7 +33,9 @@ import { derChildren, derExtendedKeyUsages, derExtensions, derKeyUsages, derOid,
 export type BoundUse = 'signing' | 'encryption';
 
 const PROFILE_OF = { signing: 'practitioner-signing', encryption: 'practitioner-encryption' } as const;
-const EXTENDED_KEY_USAGE_NAMES: ReadonlyMap<string, string> = new Map(Object.entries(EXTENDED_KEY_USAGES).map(([name, oid]) => [oid, name]));
+const EXTENDED_KEY_USAGE_NAMES: ReadonlyMap<string, string> = new Map(
+  Object.entries(EXTENDED_KEY_USAGES).map(([name, oid]) => [oid, name]),
+);
 
 /** What the binding rule reads from a certificate. */
 interface BindingFacts {
@@ -30,7 +47,11 @@ interface BindingFacts {
   readonly extendedKeyUsage: readonly string[] | undefined;
 }
 
-const KEY_FAMILIES: Readonly<Record<string, 'rsa' | 'ec'>> = { [OID.rsaEncryption]: 'rsa', [OID.rsassaPss]: 'rsa', [OID.ecPublicKey]: 'ec' };
+const KEY_FAMILIES: Readonly<Record<string, 'rsa' | 'ec'>> = {
+  [OID.rsaEncryption]: 'rsa',
+  [OID.rsassaPss]: 'rsa',
+  [OID.ecPublicKey]: 'ec',
+};
 const COMMON_NAME = '2.5.4.3';
 
 /**
@@ -43,7 +64,11 @@ export interface BindingProblem {
 }
 
 /** Why `der` does not bind to `directoryId` for `use`, or undefined if it does. */
-export function certificateBindingProblem(der: Uint8Array, use: BoundUse, directoryId: string): BindingProblem | undefined {
+export function certificateBindingProblem(
+  der: Uint8Array,
+  use: BoundUse,
+  directoryId: string,
+): BindingProblem | undefined {
   let facts: BindingFacts;
   try {
     facts = factsFromDer(der);
@@ -61,18 +86,36 @@ function bindingProblem(facts: BindingFacts, use: BoundUse, directoryId: string)
   const profileName = PROFILE_OF[use];
   const name = (detail: string): BindingProblem => ({ kind: 'name', detail });
   const usage = (detail: string): BindingProblem => ({ kind: 'usage', detail });
-  if (facts.commonNames.length !== 1) return name(`the ${use} certificate has ${facts.commonNames.length} subject common names; it must have one, the directory id ${directoryId}`);
+  if (facts.commonNames.length !== 1)
+    return name(
+      `the ${use} certificate has ${facts.commonNames.length} subject common names; it must have one, the directory id ${directoryId}`,
+    );
   const [commonName] = facts.commonNames;
-  if (commonName !== directoryId) return name(`the ${use} certificate is issued to ${JSON.stringify(commonName)}, not to the directory id ${directoryId}`);
-  if (!facts.keyFamily) return usage(`the ${use} certificate has a key of a type the ${profileName} profile does not use`);
+  if (commonName !== directoryId)
+    return name(
+      `the ${use} certificate is issued to ${JSON.stringify(commonName)}, not to the directory id ${directoryId}`,
+    );
+  if (!facts.keyFamily)
+    return usage(`the ${use} certificate has a key of a type the ${profileName} profile does not use`);
   const profile = CERTIFICATE_PROFILES[profileName];
   const missingUsage = profile.keyUsage[facts.keyFamily].filter((u) => !facts.keyUsage?.includes(u));
-  if (missingUsage.length > 0) return usage(`the ${use} certificate lacks the key usage ${missingUsage.join(', ')} of the ${profileName} profile`);
-  const missingPurpose = profile.extendedKeyUsage.filter((p) => !facts.extendedKeyUsage?.includes(EXTENDED_KEY_USAGES[p]));
-  if (missingPurpose.length > 0) return usage(`the ${use} certificate lacks the extended key usage ${missingPurpose.join(', ')} of the ${profileName} profile`);
+  if (missingUsage.length > 0)
+    return usage(`the ${use} certificate lacks the key usage ${missingUsage.join(', ')} of the ${profileName} profile`);
+  const missingPurpose = profile.extendedKeyUsage.filter(
+    (p) => !facts.extendedKeyUsage?.includes(EXTENDED_KEY_USAGES[p]),
+  );
+  if (missingPurpose.length > 0)
+    return usage(
+      `the ${use} certificate lacks the extended key usage ${missingPurpose.join(', ')} of the ${profileName} profile`,
+    );
   // A TLS client purpose is what makes a certificate a clinic system's in the hub's eyes (endpoint.register).
-  const foreign = (facts.extendedKeyUsage ?? []).filter((oid) => oid === EXTENDED_KEY_USAGES.clientAuth || oid === EXTENDED_KEY_USAGES.serverAuth);
-  if (foreign.length > 0) return usage(`the ${use} certificate is also issued for ${foreign.map((oid) => EXTENDED_KEY_USAGE_NAMES.get(oid)).join(', ')}, which the ${profileName} profile does not allow`);
+  const foreign = (facts.extendedKeyUsage ?? []).filter(
+    (oid) => oid === EXTENDED_KEY_USAGES.clientAuth || oid === EXTENDED_KEY_USAGES.serverAuth,
+  );
+  if (foreign.length > 0)
+    return usage(
+      `the ${use} certificate is also issued for ${foreign.map((oid) => EXTENDED_KEY_USAGE_NAMES.get(oid)).join(', ')}, which the ${profileName} profile does not allow`,
+    );
   return undefined;
 }
 
@@ -84,7 +127,9 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 function stringOf(der: Uint8Array, element: DerElement): string {
   const bytes = der.subarray(element.contentStart, element.end);
   switch (element.tag) {
-    case 0x0c: case 0x13: case 0x16:
+    case 0x0c:
+    case 0x13:
+    case 0x16:
       return UTF8.decode(bytes);
     case 0x1e: {
       if (bytes.length % 2 !== 0) throw new Error('odd BMPString');
@@ -130,11 +175,13 @@ function factsFromDer(der: Uint8Array): BindingFacts {
 
 function factsFromPkijs(der: Uint8Array): BindingFacts {
   const certificate = parseCertificate(der);
-  const commonNames = certificate.subject.typesAndValues.filter((atv) => atv.type === COMMON_NAME).map((atv) => {
-    const text = (atv.value as { valueBlock?: { value?: unknown } } | undefined)?.valueBlock?.value;
-    if (typeof text !== 'string') throw new Error('a common name that is not a string');
-    return text;
-  });
+  const commonNames = certificate.subject.typesAndValues
+    .filter((atv) => atv.type === COMMON_NAME)
+    .map((atv) => {
+      const text = (atv.value as { valueBlock?: { value?: unknown } } | undefined)?.valueBlock?.value;
+      if (typeof text !== 'string') throw new Error('a common name that is not a string');
+      return text;
+    });
   return {
     commonNames,
     keyFamily: KEY_FAMILIES[certificate.subjectPublicKeyInfo.algorithm.algorithmId],

@@ -15,7 +15,8 @@ export interface DerElement {
 export function readDer(bytes: Uint8Array, offset: number, expectedTag?: number): DerElement {
   const tag = bytes[offset];
   if (tag === undefined || (tag & 0x1f) === 0x1f) throw new Error('unsupported DER tag');
-  if (expectedTag !== undefined && tag !== expectedTag) throw new Error(`expected DER tag ${expectedTag}, found ${tag}`);
+  if (expectedTag !== undefined && tag !== expectedTag)
+    throw new Error(`expected DER tag ${expectedTag}, found ${tag}`);
   const first = bytes[offset + 1];
   if (first === undefined || first === 0x80) throw new Error('truncated or indefinite DER length');
   let length = first;
@@ -61,7 +62,7 @@ export function derOid(bytes: Uint8Array, element: DerElement): string {
     else arcs.push(value);
     value = 0;
   }
-  if (value !== 0 || arcs.length === 0 || (bytes[element.end - 1]! & 0x80)) throw new Error('malformed OID');
+  if (value !== 0 || arcs.length === 0 || bytes[element.end - 1]! & 0x80) throw new Error('malformed OID');
   return arcs.join('.');
 }
 

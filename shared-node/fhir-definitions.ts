@@ -11,6 +11,9 @@ let indexed = false;
  */
 export function loadFhirDefinitions(): void {
   if (indexed) return;
-  indexFhirDefinitions({ types: readJson('fhir/r4/profiles-types.json') as Bundle, resources: readJson('fhir/r4/profiles-resources.json') as Bundle });
+  indexFhirDefinitions({
+    types: readJson('fhir/r4/profiles-types.json') as Bundle,
+    resources: readJson('fhir/r4/profiles-resources.json') as Bundle,
+  });
   indexed = true;
 }

@@ -7,7 +7,10 @@ import { createJsonLinesLogger, openJsonLinesLogFile } from './json-lines-logger
 describe('JSON-lines logger', () => {
   it('writes one object per line with time, level and event code, which a field cannot override', () => {
     const lines: string[] = [];
-    const logger = createJsonLinesLogger((line) => lines.push(line), () => new Date('2026-01-02T03:04:05Z'));
+    const logger = createJsonLinesLogger(
+      (line) => lines.push(line),
+      () => new Date('2026-01-02T03:04:05Z'),
+    );
     logger.warn('inbox.handler-failed', { messageId: 'm1', event: 'forged', attempts: 2 });
     logger.info('broker.stopped');
     expect(lines.map((l) => JSON.parse(l))).toEqual([
@@ -27,7 +30,12 @@ describe('JSON-lines logger', () => {
         await file.close();
         file.info('after-close');
       }
-      expect(readFileSync(path, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(['first', 'second']);
+      expect(
+        readFileSync(path, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as { event: string }).event),
+      ).toEqual(['first', 'second']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

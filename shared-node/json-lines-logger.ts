@@ -7,9 +7,11 @@ import type { LogFields, Logger } from '../shared/index.ts';
  * fields. Where the lines go is the caller's: a file, stdout or stderr.
  */
 export function createJsonLinesLogger(write: (line: string) => void, now: () => Date = () => new Date()): Logger {
-  const line = (level: 'info' | 'warn' | 'error') => (code: string, fields: LogFields = {}) => {
-    write(`${JSON.stringify({ ...fields, at: now().toISOString(), level, event: code })}\n`);
-  };
+  const line =
+    (level: 'info' | 'warn' | 'error') =>
+    (code: string, fields: LogFields = {}) => {
+      write(`${JSON.stringify({ ...fields, at: now().toISOString(), level, event: code })}\n`);
+    };
   return { info: line('info'), warn: line('warn'), error: line('error') };
 }
 
@@ -32,9 +34,10 @@ export function openJsonLinesLogFile(path: string): JsonLinesLogFile {
   });
   return {
     ...logger,
-    close: () => new Promise<void>((resolve) => {
-      if (stream.writableEnded) resolve();
-      else stream.end(resolve);
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (stream.writableEnded) resolve();
+        else stream.end(resolve);
+      }),
   };
 }

@@ -2,8 +2,22 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, LEAVES, type LeafName, type TestPki } from '../scripts/test-env/index.ts';
-import { createCertificateValidator, isCmsError, type CertificateUse, type CertificateValidator, type TrustConfig } from '../shared/cms/index.ts';
-import { createCrl, createRootCertificate, generateKeyPair, issueCertificate, readCrl, type CertificateIssuer, type LeafProfileName } from '../shared/pki/index.ts';
+import {
+  createCertificateValidator,
+  isCmsError,
+  type CertificateUse,
+  type CertificateValidator,
+  type TrustConfig,
+} from '../shared/cms/index.ts';
+import {
+  createCrl,
+  createRootCertificate,
+  generateKeyPair,
+  issueCertificate,
+  readCrl,
+  type CertificateIssuer,
+  type LeafProfileName,
+} from '../shared/pki/index.ts';
 import { createNativeCertificateValidator } from './native-certificate-validator.ts';
 
 /**
@@ -11,7 +25,12 @@ import { createNativeCertificateValidator } from './native-certificate-validator
  * code where it refuses), and must decide the ordinary case itself: a counting fallback shows which ones it handed on.
  */
 /** 'accepted', or the error code. */
-async function verdictOf(validate: CertificateValidator, der: Uint8Array, use: CertificateUse, at: Date): Promise<string> {
+async function verdictOf(
+  validate: CertificateValidator,
+  der: Uint8Array,
+  use: CertificateUse,
+  at: Date,
+): Promise<string> {
   try {
     await validate(der, use, at);
     return 'accepted';
@@ -24,7 +43,12 @@ async function verdictOf(validate: CertificateValidator, der: Uint8Array, use: C
 function compared(trust: TrustConfig) {
   const reference = createCertificateValidator(trust);
   let handedOn = 0;
-  const native = createNativeCertificateValidator(trust, { fallback: (...args) => { handedOn += 1; return reference(...args); } });
+  const native = createNativeCertificateValidator(trust, {
+    fallback: (...args) => {
+      handedOn += 1;
+      return reference(...args);
+    },
+  });
   return {
     /** Both verdicts, and whether the native validator decided it without the fallback. */
     async check(der: Uint8Array, use: CertificateUse, at = new Date()) {
@@ -37,7 +61,11 @@ function compared(trust: TrustConfig) {
 }
 
 /** `der` re-signed by `caKey` (EC P-256) after `change`, e.g. with an extension replaced or added. */
-async function resigned(der: Uint8Array, caKey: Uint8Array, change: (c: pkijs.Certificate) => void): Promise<Uint8Array> {
+async function resigned(
+  der: Uint8Array,
+  caKey: Uint8Array,
+  change: (c: pkijs.Certificate) => void,
+): Promise<Uint8Array> {
   const certificate = pkijs.Certificate.fromBER(der);
   change(certificate);
   const key = await crypto.subtle.importKey('pkcs8', caKey, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
@@ -48,20 +76,45 @@ async function resigned(der: Uint8Array, caKey: Uint8Array, change: (c: pkijs.Ce
 /** A regional CA as the project's own PKI code makes it (as `rts pki` and the hub's test region do), with its CRL. */
 async function createRegion() {
   const keys = await generateKeyPair();
-  const ca: CertificateIssuer = { certificate: (await createRootCertificate({ keyPair: keys, subject: { commonName: 'Native Region Root CA', organization: 'Native Region' } })).der, privateKey: keys.privateKey };
-  const issueWithSerial = async (profile: LeafProfileName, commonName: string, validity: { notBefore?: Date; validityDays?: number } = {}) => {
+  const ca: CertificateIssuer = {
+    certificate: (
+      await createRootCertificate({
+        keyPair: keys,
+        subject: { commonName: 'Native Region Root CA', organization: 'Native Region' },
+      })
+    ).der,
+    privateKey: keys.privateKey,
+  };
+  const issueWithSerial = async (
+    profile: LeafProfileName,
+    commonName: string,
+    validity: { notBefore?: Date; validityDays?: number } = {},
+  ) => {
     const subjectKeys = await generateKeyPair();
-    return issueCertificate({ profile, subject: { commonName, organization: 'Native Region' }, publicKey: subjectKeys.publicKey, issuer: ca, ...validity });
+    return issueCertificate({
+      profile,
+      subject: { commonName, organization: 'Native Region' },
+      publicKey: subjectKeys.publicKey,
+      issuer: ca,
+      ...validity,
+    });
   };
   const revoked = await issueWithSerial('practitioner-signing', 'clinic-a.dr-revoked');
   const crl = await createCrl(ca, { revoked: [{ serialNumber: revoked.serialNumber, revocationDate: new Date() }] });
-  const issue = async (profile: LeafProfileName, commonName: string, validity?: { notBefore?: Date; validityDays?: number }) => (await issueWithSerial(profile, commonName, validity)).der;
+  const issue = async (
+    profile: LeafProfileName,
+    commonName: string,
+    validity?: { notBefore?: Date; validityDays?: number },
+  ) => (await issueWithSerial(profile, commonName, validity)).der;
   return {
     trust: { anchors: [ca.certificate], crls: [crl] } satisfies TrustConfig,
     crlNextUpdate: readCrl(crl).nextUpdate!,
     revoked: revoked.der,
     issue,
-    practitioner: async (id: string) => ({ signing: await issue('practitioner-signing', id), encryption: await issue('practitioner-encryption', id) }),
+    practitioner: async (id: string) => ({
+      signing: await issue('practitioner-signing', id),
+      encryption: await issue('practitioner-encryption', id),
+    }),
   };
 }
 
@@ -77,20 +130,41 @@ beforeAll(async () => {
 afterAll(() => pki.remove());
 
 describe('native certificate validator', () => {
-  it('accepts the regional PKI\'s practitioner, clinic and hub certificates itself, as pkijs does', async () => {
+  it("accepts the regional PKI's practitioner, clinic and hub certificates itself, as pkijs does", async () => {
     const v = compared(region.trust);
     const practitioner = await region.practitioner('clinic-a.dr-native');
-    expect(await v.check(practitioner.signing, 'signing')).toEqual({ native: 'accepted', reference: 'accepted', fast: true });
-    expect(await v.check(practitioner.encryption, 'encryption')).toEqual({ native: 'accepted', reference: 'accepted', fast: true });
-    expect(await v.check(await region.issue('clinic-system', 'clinic-a'), 'signing')).toEqual({ native: 'accepted', reference: 'accepted', fast: true });
-    expect(await v.check(await region.issue('hub', 'hub'), 'signing')).toEqual({ native: 'accepted', reference: 'accepted', fast: true });
+    expect(await v.check(practitioner.signing, 'signing')).toEqual({
+      native: 'accepted',
+      reference: 'accepted',
+      fast: true,
+    });
+    expect(await v.check(practitioner.encryption, 'encryption')).toEqual({
+      native: 'accepted',
+      reference: 'accepted',
+      fast: true,
+    });
+    expect(await v.check(await region.issue('clinic-system', 'clinic-a'), 'signing')).toEqual({
+      native: 'accepted',
+      reference: 'accepted',
+      fast: true,
+    });
+    expect(await v.check(await region.issue('hub', 'hub'), 'signing')).toEqual({
+      native: 'accepted',
+      reference: 'accepted',
+      fast: true,
+    });
   });
 
-  it('gives pkijs\'s code for the wrong use, revocation, expiry, a future certificate, and times outside the CA\'s life', async () => {
+  it("gives pkijs's code for the wrong use, revocation, expiry, a future certificate, and times outside the CA's life", async () => {
     const v = compared(region.trust);
     const practitioner = await region.practitioner('clinic-a.dr-wrong-use');
-    const expired = await region.issue('practitioner-signing', 'clinic-a.dr-old', { notBefore: new Date(Date.now() - 10 * DAY), validityDays: 2 });
-    const future = await region.issue('practitioner-signing', 'clinic-a.dr-future', { notBefore: new Date(Date.now() + 10 * DAY) });
+    const expired = await region.issue('practitioner-signing', 'clinic-a.dr-old', {
+      notBefore: new Date(Date.now() - 10 * DAY),
+      validityDays: 2,
+    });
+    const future = await region.issue('practitioner-signing', 'clinic-a.dr-future', {
+      notBefore: new Date(Date.now() + 10 * DAY),
+    });
     const cases = [
       [practitioner.signing, 'encryption', new Date(), 'cms-wrong-key-usage'],
       [practitioner.encryption, 'signing', new Date(), 'cms-wrong-key-usage'],
@@ -108,7 +182,11 @@ describe('native certificate validator', () => {
 
   it('answers as pkijs for every openssl-made leaf and use, with the issuing CA as anchor (native) and behind a root (handed on)', async () => {
     const underIntermediate = compared({ anchors: [pki.intermediate.certificate], crls: [pki.intermediateCrl] });
-    const underRoot = compared({ anchors: [pki.root.certificate], intermediates: [pki.intermediate.certificate], crls: [pki.rootCrl, pki.intermediateCrl] });
+    const underRoot = compared({
+      anchors: [pki.root.certificate],
+      intermediates: [pki.intermediate.certificate],
+      crls: [pki.rootCrl, pki.intermediateCrl],
+    });
     const fastlyAccepted: string[] = [];
     for (const name of Object.keys(LEAVES) as LeafName[]) {
       for (const use of ['signing', 'encryption'] as const) {
@@ -121,31 +199,72 @@ describe('native certificate validator', () => {
       }
     }
     // RSA and EC leaves of the right usage (keyEncipherment alone is enough to encrypt to RSA), nothing the reference refuses.
-    expect(fastlyAccepted.sort()).toEqual(['ecRecipient/encryption', 'ecRecipient2/encryption', 'ecSigner/signing', 'rsaRecipient/encryption', 'rsaSigner/signing', 'wrongKeyUsage/encryption']);
+    expect(fastlyAccepted.sort()).toEqual([
+      'ecRecipient/encryption',
+      'ecRecipient2/encryption',
+      'ecSigner/signing',
+      'rsaRecipient/encryption',
+      'rsaSigner/signing',
+      'wrongKeyUsage/encryption',
+    ]);
   });
 
   it('checks a leaf under an RSA anchor itself (PKCS #1 v1.5 signature), as pkijs does', async () => {
     const v = compared({ anchors: [pki.root.certificate], crls: [pki.rootCrl] });
-    const rootKey = await crypto.subtle.importKey('pkcs8', pki.root.privateKey, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
+    const rootKey = await crypto.subtle.importKey(
+      'pkcs8',
+      pki.root.privateKey,
+      { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      false,
+      ['sign'],
+    );
     const keys = await generateKeyPair();
-    const leaf = (await issueCertificate({ profile: 'practitioner-signing', subject: { commonName: 'clinic-a.dr-rsa-root' }, publicKey: keys.publicKey, issuer: { certificate: pki.root.certificate, privateKey: rootKey } })).der;
+    const leaf = (
+      await issueCertificate({
+        profile: 'practitioner-signing',
+        subject: { commonName: 'clinic-a.dr-rsa-root' },
+        publicKey: keys.publicKey,
+        issuer: { certificate: pki.root.certificate, privateKey: rootKey },
+      })
+    ).der;
     expect(await v.check(leaf, 'signing')).toEqual({ native: 'accepted', reference: 'accepted', fast: true });
-    expect(await v.check(leaf, 'encryption')).toEqual({ native: 'cms-wrong-key-usage', reference: 'cms-wrong-key-usage', fast: false });
+    expect(await v.check(leaf, 'encryption')).toEqual({
+      native: 'cms-wrong-key-usage',
+      reference: 'cms-wrong-key-usage',
+      fast: false,
+    });
   });
 
   it('hands on, and so answers as pkijs, for an unknown critical extension, an unreadable key usage, a forged issuer and garbage', async () => {
     const v = compared({ anchors: [pki.intermediate.certificate], crls: [pki.intermediateCrl] });
     const signer = pki.leaves.ecSigner.certificate;
     const unknownCritical = await resigned(signer, pki.intermediate.privateKey, (c) => {
-      c.extensions = [...(c.extensions ?? []), new pkijs.Extension({ extnID: '1.2.3.4.5', critical: true, extnValue: new asn1js.Null().toBER() })];
+      c.extensions = [
+        ...(c.extensions ?? []),
+        new pkijs.Extension({ extnID: '1.2.3.4.5', critical: true, extnValue: new asn1js.Null().toBER() }),
+      ];
     });
     const unreadableUsage = await resigned(signer, pki.intermediate.privateKey, (c) => {
-      c.extensions = c.extensions?.map((e) => (e.extnID === '2.5.29.15' ? new pkijs.Extension({ extnID: e.extnID, critical: true, extnValue: new asn1js.Integer({ value: 1 }).toBER() }) : e));
+      c.extensions = c.extensions?.map((e) =>
+        e.extnID === '2.5.29.15'
+          ? new pkijs.Extension({
+              extnID: e.extnID,
+              critical: true,
+              extnValue: new asn1js.Integer({ value: 1 }).toBER(),
+            })
+          : e,
+      );
     });
     // Same issuer name, signed by another key: only the signature tells them apart.
     const forged = await resigned(signer, pki.untrustedRoot.privateKey, () => undefined);
     const truncated = signer.subarray(0, signer.length - 20);
-    for (const [what, der] of [['unknown critical extension', unknownCritical], ['unreadable key usage', unreadableUsage], ['forged issuer', forged], ['truncated', truncated], ['garbage', new Uint8Array([0x30, 0x03, 1, 2, 3])]] as const) {
+    for (const [what, der] of [
+      ['unknown critical extension', unknownCritical],
+      ['unreadable key usage', unreadableUsage],
+      ['forged issuer', forged],
+      ['truncated', truncated],
+      ['garbage', new Uint8Array([0x30, 0x03, 1, 2, 3])],
+    ] as const) {
       const result = await v.check(der, 'signing');
       expect(result.native, what).toBe(result.reference);
       expect(result.native, what).not.toBe('accepted');
@@ -155,14 +274,26 @@ describe('native certificate validator', () => {
 
   it('refuses, as pkijs does, under an anchor without a CRL (cms-crl-missing) and with a CRL 90 days past its nextUpdate (cms-crl-expired)', async () => {
     const practitioner = await region.practitioner('clinic-a.dr-crl');
-    expect(await compared({ anchors: region.trust.anchors }).check(practitioner.signing, 'signing')).toEqual({ native: 'cms-crl-missing', reference: 'cms-crl-missing', fast: false });
+    expect(await compared({ anchors: region.trust.anchors }).check(practitioner.signing, 'signing')).toEqual({
+      native: 'cms-crl-missing',
+      reference: 'cms-crl-missing',
+      fast: false,
+    });
     const v = compared(region.trust);
     const stale = new Date(region.crlNextUpdate.getTime() + 90 * DAY);
-    for (const [der, use, code] of [[practitioner.signing, 'signing', 'cms-crl-expired'], [practitioner.encryption, 'encryption', 'cms-crl-expired'], [region.revoked, 'signing', 'cms-certificate-revoked']] as const) {
+    for (const [der, use, code] of [
+      [practitioner.signing, 'signing', 'cms-crl-expired'],
+      [practitioner.encryption, 'encryption', 'cms-crl-expired'],
+      [region.revoked, 'signing', 'cms-certificate-revoked'],
+    ] as const) {
       expect(await v.check(der, use, stale)).toEqual({ native: code, reference: code, fast: false });
     }
     // Just inside the grace after nextUpdate the native path still decides, and accepts.
-    expect(await v.check(practitioner.signing, 'signing', new Date(region.crlNextUpdate.getTime() + 60_000))).toEqual({ native: 'accepted', reference: 'accepted', fast: true });
+    expect(await v.check(practitioner.signing, 'signing', new Date(region.crlNextUpdate.getTime() + 60_000))).toEqual({
+      native: 'accepted',
+      reference: 'accepted',
+      fast: true,
+    });
   });
 
   it('refuses everything when no anchor is configured, as pkijs does', async () => {

@@ -1,6 +1,18 @@
 import { verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
 import type * as pkijs from 'pkijs';
-import { createCertificateValidator, crlCurrentUntil, crlsOf, parseTrust, SHA1_SIGNATURES, UNDERSTOOD_EXTENSIONS, MAX_CERTIFICATE_BYTES, OID, type CertificateUse, type CertificateValidator, type TrustConfig } from '../shared/cms/index.ts';
+import {
+  createCertificateValidator,
+  crlCurrentUntil,
+  crlsOf,
+  parseTrust,
+  SHA1_SIGNATURES,
+  UNDERSTOOD_EXTENSIONS,
+  MAX_CERTIFICATE_BYTES,
+  OID,
+  type CertificateUse,
+  type CertificateValidator,
+  type TrustConfig,
+} from '../shared/cms/index.ts';
 import { hasCaFlag, keyUsageOf, bytesEqual, toHex } from '../shared/pki/index.ts';
 import { derChildren, derExtensions, derKeyUsages, derOid, readDer, type DerExtension } from './der-walk.ts';
 
@@ -17,8 +29,12 @@ import { derChildren, derExtensions, derKeyUsages, derOid, readDer, type DerExte
 
 /** Signature algorithms the fast path checks, with their digest (RSA: PKCS #1 v1.5, OpenSSL's default for RSA keys). */
 const FAST_SIGNATURES: ReadonlyMap<string, string> = new Map([
-  [OID.ecdsaWithSha256, 'sha256'], [OID.ecdsaWithSha384, 'sha384'], [OID.ecdsaWithSha512, 'sha512'],
-  [OID.sha256WithRsa, 'sha256'], [OID.sha384WithRsa, 'sha384'], [OID.sha512WithRsa, 'sha512'],
+  [OID.ecdsaWithSha256, 'sha256'],
+  [OID.ecdsaWithSha384, 'sha384'],
+  [OID.ecdsaWithSha512, 'sha512'],
+  [OID.sha256WithRsa, 'sha256'],
+  [OID.sha384WithRsa, 'sha384'],
+  [OID.sha512WithRsa, 'sha512'],
 ]);
 
 /** On libuv's thread pool, so that checking many certificates (a directory update) uses every core. */
@@ -29,7 +45,13 @@ function signatureHolds(digest: string, data: Uint8Array, key: KeyObject, signat
 }
 
 // pkijs processes policies and name constraints along the path; the fast path leaves every certificate with them to it.
-const PATH_PROCESSING_EXTENSIONS: ReadonlySet<string> = new Set(['2.5.29.30', '2.5.29.32', '2.5.29.33', '2.5.29.36', '2.5.29.54']);
+const PATH_PROCESSING_EXTENSIONS: ReadonlySet<string> = new Set([
+  '2.5.29.30',
+  '2.5.29.32',
+  '2.5.29.33',
+  '2.5.29.36',
+  '2.5.29.54',
+]);
 
 interface FastAnchor {
   readonly der: Uint8Array;
@@ -57,13 +79,28 @@ interface LeafFacts {
 function leafFacts(der: Uint8Array): LeafFacts {
   const certificate = readDer(der, 0, 0x30);
   const [tbs, outerAlgorithm, signature, ...rest] = derChildren(der, certificate);
-  if (certificate.end !== der.length || !tbs || !outerAlgorithm || tbs.tag !== 0x30 || signature?.tag !== 0x03 || rest.length > 0) throw new Error('not a certificate');
+  if (
+    certificate.end !== der.length ||
+    !tbs ||
+    !outerAlgorithm ||
+    tbs.tag !== 0x30 ||
+    signature?.tag !== 0x03 ||
+    rest.length > 0
+  )
+    throw new Error('not a certificate');
   if (der[signature.contentStart] !== 0) throw new Error('signature with unused bits');
   const fields = derChildren(der, tbs);
   const at = fields[0]?.tag === 0xa0 ? 1 : 0;
   const [serial, innerAlgorithm, issuer] = [fields[at], fields[at + 1], fields[at + 2]];
-  if (serial?.tag !== 0x02 || innerAlgorithm?.tag !== 0x30 || issuer?.tag !== 0x30) throw new Error('not a certificate');
-  if (!bytesEqual(der.subarray(innerAlgorithm.start, innerAlgorithm.end), der.subarray(outerAlgorithm.start, outerAlgorithm.end))) throw new Error('signature algorithms differ');
+  if (serial?.tag !== 0x02 || innerAlgorithm?.tag !== 0x30 || issuer?.tag !== 0x30)
+    throw new Error('not a certificate');
+  if (
+    !bytesEqual(
+      der.subarray(innerAlgorithm.start, innerAlgorithm.end),
+      der.subarray(outerAlgorithm.start, outerAlgorithm.end),
+    )
+  )
+    throw new Error('signature algorithms differ');
   const extensions = derExtensions(der, fields);
   const [algorithmOid] = derChildren(der, outerAlgorithm);
   if (algorithmOid?.tag !== 0x06) throw new Error('not a certificate');
@@ -107,29 +144,51 @@ async function eligibleAnchors(trust: TrustConfig): Promise<FastAnchor[]> {
     if (currentUntil === undefined) continue; // No CRL of it: the pkijs validator refuses as cms-crl-missing.
     const revoked = new Set<string>();
     for (const crl of own) {
-      for (const entry of crl.revokedCertificates ?? []) revoked.add(toHex(entry.userCertificate.valueBlock.valueHexView));
+      for (const entry of crl.revokedCertificates ?? [])
+        revoked.add(toHex(entry.userCertificate.valueBlock.valueHexView));
     }
     const subjectDer = new Uint8Array(certificate.subject.toSchema().toBER());
     eligible.push({
-      der, subject: subjectDer, publicKey: x509.publicKey, notBefore: x509.validFromDate.getTime(), notAfter: x509.validToDate.getTime(), revoked, crlCurrentUntil: currentUntil,
+      der,
+      subject: subjectDer,
+      publicKey: x509.publicKey,
+      notBefore: x509.validFromDate.getTime(),
+      notAfter: x509.validToDate.getTime(),
+      revoked,
+      crlCurrentUntil: currentUntil,
     });
   }
   return eligible;
 }
 
 /** The anchor side of chain.ts's rules, true only where they hold without path processing the fast path leaves out. */
-async function anchorMayIssueFast(anchor: pkijs.Certificate, crls: readonly pkijs.CertificateRevocationList[]): Promise<boolean> {
+async function anchorMayIssueFast(
+  anchor: pkijs.Certificate,
+  crls: readonly pkijs.CertificateRevocationList[],
+): Promise<boolean> {
   try {
     if (!hasCaFlag(anchor) || !keyUsageOf(anchor)?.includes('keyCertSign')) return false;
   } catch {
     return false;
   }
-  if (anchor.extensions?.some((e) => PATH_PROCESSING_EXTENSIONS.has(e.extnID) || (e.critical && !UNDERSTOOD_EXTENSIONS.has(e.extnID)))) return false;
+  if (
+    anchor.extensions?.some(
+      (e) => PATH_PROCESSING_EXTENSIONS.has(e.extnID) || (e.critical && !UNDERSTOOD_EXTENSIONS.has(e.extnID)),
+    )
+  )
+    return false;
   // A SHA-1 CRL under the anchor's name is an error of the whole check; the pkijs validator reports it.
-  return !crls.some((crl) => crl.issuer.isEqual(anchor.subject) && SHA1_SIGNATURES.has(crl.signatureAlgorithm.algorithmId));
+  return !crls.some(
+    (crl) => crl.issuer.isEqual(anchor.subject) && SHA1_SIGNATURES.has(crl.signatureAlgorithm.algorithmId),
+  );
 }
 
-async function acceptsFast(der: Uint8Array, use: CertificateUse, at: number, anchors: readonly FastAnchor[]): Promise<boolean> {
+async function acceptsFast(
+  der: Uint8Array,
+  use: CertificateUse,
+  at: number,
+  anchors: readonly FastAnchor[],
+): Promise<boolean> {
   if (der.byteLength > MAX_CERTIFICATE_BYTES || anchors.some((anchor) => bytesEqual(anchor.der, der))) return false;
   const facts = leafFacts(der);
   const digest = FAST_SIGNATURES.get(facts.signatureAlgorithm);
@@ -138,7 +197,14 @@ async function acceptsFast(der: Uint8Array, use: CertificateUse, at: number, anc
     if (PATH_PROCESSING_EXTENSIONS.has(oid) || (critical && !UNDERSTOOD_EXTENSIONS.has(oid))) return false;
   }
   const anchor = anchors.find((a) => bytesEqual(a.subject, facts.issuer));
-  if (!anchor || anchor.notBefore > at || anchor.notAfter < at || anchor.revoked.has(facts.serialHex) || anchor.crlCurrentUntil < at) return false;
+  if (
+    !anchor ||
+    anchor.notBefore > at ||
+    anchor.notAfter < at ||
+    anchor.revoked.has(facts.serialHex) ||
+    anchor.crlCurrentUntil < at
+  )
+    return false;
 
   // OpenSSL parses the whole certificate: what it cannot read goes to pkijs, which names the problem.
   const certificate = new X509Certificate(der);
@@ -149,19 +215,29 @@ async function acceptsFast(der: Uint8Array, use: CertificateUse, at: number, anc
     if (usages && !usages.includes('digitalSignature') && !usages.includes('nonRepudiation')) return false;
     if (facts.extensions.has(OID.extKeyUsage)) {
       const purposes = certificate.keyUsage as string[] | undefined;
-      if (!purposes || (!purposes.includes(OID.emailProtection) && !purposes.includes(OID.anyExtendedKeyUsage))) return false;
+      if (!purposes || (!purposes.includes(OID.emailProtection) && !purposes.includes(OID.anyExtendedKeyUsage)))
+        return false;
     }
   } else {
     // An encryption certificate: a key of the profile, with the usage its key management needs (recipients.ts).
     const key = certificate.publicKey;
-    const kind = key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048 ? 'rsa'
-      : key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'ec-p256' : undefined;
+    const kind =
+      key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048
+        ? 'rsa'
+        : key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1'
+          ? 'ec-p256'
+          : undefined;
     if (!kind || (usages && !usages.includes(kind === 'rsa' ? 'keyEncipherment' : 'keyAgreement'))) return false;
   }
   return signatureHolds(digest, facts.tbs, anchor.publicKey, facts.signature);
 }
 
-async function acceptsFastOrFalse(der: Uint8Array, use: CertificateUse, at: number, anchors: readonly FastAnchor[]): Promise<boolean> {
+async function acceptsFastOrFalse(
+  der: Uint8Array,
+  use: CertificateUse,
+  at: number,
+  anchors: readonly FastAnchor[],
+): Promise<boolean> {
   try {
     return await acceptsFast(der, use, at, anchors);
   } catch {
@@ -174,10 +250,14 @@ export interface NativeCertificateValidatorOptions {
   readonly fallback?: CertificateValidator;
 }
 
-export function createNativeCertificateValidator(trust: TrustConfig, options: NativeCertificateValidatorOptions = {}): CertificateValidator {
+export function createNativeCertificateValidator(
+  trust: TrustConfig,
+  options: NativeCertificateValidatorOptions = {},
+): CertificateValidator {
   const fallback = options.fallback ?? createCertificateValidator(trust);
   return async (der, use, at) => {
     const anchors = await anchorsOf(trust);
-    if (!(anchors.length > 0 && (await acceptsFastOrFalse(der, use, at.getTime(), anchors)))) await fallback(der, use, at);
+    if (!(anchors.length > 0 && (await acceptsFastOrFalse(der, use, at.getTime(), anchors))))
+      await fallback(der, use, at);
   };
 }

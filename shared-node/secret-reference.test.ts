@@ -4,11 +4,20 @@ import { envOrFileSecretReferenceSchema, secretReferenceSchema } from './secret-
 /** The one secret-reference schema of the hub's and the connector's configuration files. */
 describe('secret references', () => {
   it('takes an environment variable, a file or a keychain account', () => {
-    for (const reference of [{ env: 'HUB_PW' }, { file: 'secrets/pw' }, { keychain: 'broker' }]) expect(secretReferenceSchema.parse(reference)).toEqual(reference);
+    for (const reference of [{ env: 'HUB_PW' }, { file: 'secrets/pw' }, { keychain: 'broker' }])
+      expect(secretReferenceSchema.parse(reference)).toEqual(reference);
   });
 
   it('refuses a secret written in clear, an empty name, two sources at once and unknown keys', () => {
-    for (const bad of ['in-clear', { env: '' }, { file: '' }, { keychain: '' }, { env: 'A', file: 'b' }, { env: 'A', note: 'x' }, {}]) {
+    for (const bad of [
+      'in-clear',
+      { env: '' },
+      { file: '' },
+      { keychain: '' },
+      { env: 'A', file: 'b' },
+      { env: 'A', note: 'x' },
+      {},
+    ]) {
       expect(secretReferenceSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
     }
   });

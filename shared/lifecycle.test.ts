@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { asUnsubscribe, createDisposableStore, createEmitter, createRunOnceScheduler, toDisposable } from './lifecycle.ts';
+import {
+  asUnsubscribe,
+  createDisposableStore,
+  createEmitter,
+  createRunOnceScheduler,
+  toDisposable,
+} from './lifecycle.ts';
 
 describe('toDisposable', () => {
   it('runs its function on the first dispose only', () => {
@@ -37,9 +43,11 @@ describe('DisposableStore', () => {
     const store = createDisposableStore();
     const before = vi.fn();
     store.add(toDisposable(before));
-    store.add(toDisposable(() => {
-      throw new Error('stuck');
-    }));
+    store.add(
+      toDisposable(() => {
+        throw new Error('stuck');
+      }),
+    );
     const after = vi.fn();
     store.add(toDisposable(after));
     expect(() => store.dispose()).toThrow('stuck');
@@ -49,9 +57,12 @@ describe('DisposableStore', () => {
 
   it('throws every error when several throw', () => {
     const store = createDisposableStore();
-    for (const message of ['one', 'two']) store.add(toDisposable(() => {
-      throw new Error(message);
-    }));
+    for (const message of ['one', 'two'])
+      store.add(
+        toDisposable(() => {
+          throw new Error(message);
+        }),
+      );
     let thrown: unknown;
     try {
       store.dispose();

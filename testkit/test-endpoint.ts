@@ -27,33 +27,70 @@ export interface TestEndpoint {
   /** Sends raw AMQP fields; resolves with the broker's settlement. */
   sendRaw(message: Message): Promise<string>;
   /** Seals a payload as this endpoint and sends it; resolves with the message id. */
-  send(properties: ApplicationProperties, payload: (messageId: string, timestamp: Date) => Bundle, signer: CmsSigner, recipients?: readonly Uint8Array[]): Promise<string>;
+  send(
+    properties: ApplicationProperties,
+    payload: (messageId: string, timestamp: Date) => Bundle,
+    signer: CmsSigner,
+    recipients?: readonly Uint8Array[],
+  ): Promise<string>;
   waitFor(predicate: (m: ReceivedMessage) => boolean, what: string, timeoutMs?: number): Promise<ReceivedMessage>;
-  waitForCount(predicate: (m: ReceivedMessage) => boolean, count: number, what: string, timeoutMs?: number): Promise<ReceivedMessage[]>;
+  waitForCount(
+    predicate: (m: ReceivedMessage) => boolean,
+    count: number,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<ReceivedMessage[]>;
   close(): void;
 }
 
-export async function connectTestEndpoint(options: { host?: string; port: number; vhost: string; id: string; password: string; receive?: boolean }): Promise<TestEndpoint> {
-  const connection: Connection = rhea.create_container({ id: `test-${options.id}-${randomUUID().slice(0, 6)}` }).connect({
-    host: options.host ?? '127.0.0.1', port: options.port, hostname: vhostHostname(options.vhost), username: options.id, password: options.password, reconnect: false,
-  });
+export async function connectTestEndpoint(options: {
+  host?: string;
+  port: number;
+  vhost: string;
+  id: string;
+  password: string;
+  receive?: boolean;
+}): Promise<TestEndpoint> {
+  const connection: Connection = rhea
+    .create_container({ id: `test-${options.id}-${randomUUID().slice(0, 6)}` })
+    .connect({
+      host: options.host ?? '127.0.0.1',
+      port: options.port,
+      hostname: vhostHostname(options.vhost),
+      username: options.id,
+      password: options.password,
+      reconnect: false,
+    });
   connection.on('error', () => undefined);
   connection.on('session_error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     connection.once('connection_open', () => resolve());
-    connection.once('disconnected', (context: EventContext) => reject(new Error(`${options.id}: cannot connect: ${String(context.error ?? 'disconnected')}`)));
+    connection.once('disconnected', (context: EventContext) =>
+      reject(new Error(`${options.id}: cannot connect: ${String(context.error ?? 'disconnected')}`)),
+    );
   });
   const received: ReceivedMessage[] = [];
   const waiters = new Set<() => void>();
   if (options.receive ?? true) {
-    const receiver = connection.open_receiver({ source: { address: downlinkReceiveAddress(options.id) }, credit_window: 200 });
+    const receiver = connection.open_receiver({
+      source: { address: downlinkReceiveAddress(options.id) },
+      credit_window: 200,
+    });
     receiver.on('message', (context: EventContext) => {
       const m = context.message!;
       const userId = m.user_id as unknown;
       received.push({
-        messageId: String(m.message_id), ...(typeof m.correlation_id === 'string' && { correlationId: m.correlation_id }),
-        userId: userId instanceof Uint8Array ? Buffer.from(userId).toString('utf8') : typeof userId === 'string' ? userId : '',
-        properties: (m.application_properties ?? {}) as Record<string, string | number>, body: bodyBytes(m.body) as Uint8Array, raw: { ...m, body: bodyBytes(m.body) },
+        messageId: String(m.message_id),
+        ...(typeof m.correlation_id === 'string' && { correlationId: m.correlation_id }),
+        userId:
+          userId instanceof Uint8Array
+            ? Buffer.from(userId).toString('utf8')
+            : typeof userId === 'string'
+              ? userId
+              : '',
+        properties: (m.application_properties ?? {}) as Record<string, string | number>,
+        body: bodyBytes(m.body) as Uint8Array,
+        raw: { ...m, body: bodyBytes(m.body) },
       });
       for (const wake of waiters) wake();
     });
@@ -69,23 +106,29 @@ export async function connectTestEndpoint(options: { host?: string; port: number
       settlements.delete(context.delivery);
     });
   }
-  const sendRaw = (message: Message) => new Promise<string>((resolve) => settlements.set(sender.send(message), resolve));
+  const sendRaw = (message: Message) =>
+    new Promise<string>((resolve) => settlements.set(sender.send(message), resolve));
 
-  const waitForCount = (predicate: (m: ReceivedMessage) => boolean, count: number, what: string, timeoutMs = 20_000) => new Promise<ReceivedMessage[]>((resolve, reject) => {
-    const check = () => {
-      const found = received.filter(predicate);
-      if (found.length < count) return;
-      waiters.delete(check);
-      clearTimeout(timer);
-      resolve(found);
-    };
-    const timer = setTimeout(() => {
-      waiters.delete(check);
-      reject(new Error(`${options.id}: timed out waiting for ${count} × ${what}; got ${received.filter(predicate).length}; all: ${received.map((m) => `${m.properties.rtsType}${m.properties.rtsReceipt ? `:${m.properties.rtsReceipt}` : ''}${m.properties.rtsReason ? `:${m.properties.rtsReason}` : ''}`).join(', ')}`));
-    }, timeoutMs);
-    waiters.add(check);
-    check();
-  });
+  const waitForCount = (predicate: (m: ReceivedMessage) => boolean, count: number, what: string, timeoutMs = 20_000) =>
+    new Promise<ReceivedMessage[]>((resolve, reject) => {
+      const check = () => {
+        const found = received.filter(predicate);
+        if (found.length < count) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(
+          new Error(
+            `${options.id}: timed out waiting for ${count} × ${what}; got ${received.filter(predicate).length}; all: ${received.map((m) => `${m.properties.rtsType}${m.properties.rtsReceipt ? `:${m.properties.rtsReceipt}` : ''}${m.properties.rtsReason ? `:${m.properties.rtsReason}` : ''}`).join(', ')}`,
+          ),
+        );
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
 
   return {
     id: options.id,
@@ -94,7 +137,15 @@ export async function connectTestEndpoint(options: { host?: string; port: number
     async send(properties, payload, signer, recipients) {
       const messageId = randomUUID();
       const creationTime = new Date();
-      const fields = await sealMessage({ messageId, creationTime, userId: options.id, properties, payload: payload(messageId, creationTime), signer, ...(recipients && { recipientCertificates: recipients }) });
+      const fields = await sealMessage({
+        messageId,
+        creationTime,
+        userId: options.id,
+        properties,
+        payload: payload(messageId, creationTime),
+        signer,
+        ...(recipients && { recipientCertificates: recipients }),
+      });
       const body: unknown = rhea.message.data_section(Buffer.from(fields.body));
       const outcome = await sendRaw({ ...fields, user_id: Buffer.from(options.id), body } as unknown as Message);
       if (outcome !== 'accepted') throw new Error(`${options.id}: the broker ${outcome} ${properties.rtsType}`);
@@ -111,7 +162,11 @@ export function registerClinicSystem(endpoint: TestEndpoint, signer: CmsSigner):
   const id = endpoint.id;
   return endpoint.send(
     { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_VERSION, rtsSender: id },
-    (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: 'clinic-system', name: `${id} system`, organization: `${id} Health` }),
+    (messageId, timestamp) =>
+      buildEndpointRegister(
+        { messageId, timestamp, sender: id },
+        { kind: 'clinic-system', name: `${id} system`, organization: `${id} Health` },
+      ),
     signer,
   );
 }

@@ -28,11 +28,22 @@ export function writeTestHubConfig(options: {
       username: broker.users.hub.name,
       password: { env: 'RTS_HUB_BROKER_PASSWORD' },
       credit: 200,
-      management: { url: `http://127.0.0.1:${broker.nodes[0]!.managementPort}`, username: broker.users.admin.name, password: { env: 'RTS_HUB_ADMIN_PASSWORD' } },
+      management: {
+        url: `http://127.0.0.1:${broker.nodes[0]!.managementPort}`,
+        username: broker.users.admin.name,
+        password: { env: 'RTS_HUB_ADMIN_PASSWORD' },
+      },
     },
-    database: options.database.kind === 'embedded' ? options.database : { kind: 'postgres', url: { env: 'RTS_HUB_DATABASE_URL' } },
+    database:
+      options.database.kind === 'embedded'
+        ? options.database
+        : { kind: 'postgres', url: { env: 'RTS_HUB_DATABASE_URL' } },
     identity: { certificateFile: region.files.hubCertificate, privateKeyFile: region.files.hubKey },
-    trust: { anchorFiles: [region.files.ca], crlFiles: [options.crlFile ?? region.files.crl], ...(options.crlReloadSeconds && { crlReloadSeconds: options.crlReloadSeconds }) },
+    trust: {
+      anchorFiles: [region.files.ca],
+      crlFiles: [options.crlFile ?? region.files.crl],
+      ...(options.crlReloadSeconds && { crlReloadSeconds: options.crlReloadSeconds }),
+    },
     claimMs: options.claimMs ?? 30_000,
     ...(options.operatorPort && { operator: { port: options.operatorPort, token: { env: 'RTS_HUB_OPERATOR_TOKEN' } } }),
   };
@@ -51,10 +62,18 @@ export function writeTestHubConfig(options: {
 
 /** What the region's administrator does before an endpoint can join: a broker user that may only write the uplink. */
 /** The test broker's management API, as its administrator. */
-async function management(broker: BrokerEnvState, method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<Response> {
+async function management(
+  broker: BrokerEnvState,
+  method: 'GET' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<Response> {
   const response = await fetch(`http://127.0.0.1:${broker.nodes[0]!.managementPort}/api/${path}`, {
     method,
-    headers: { authorization: `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}`,
+      'content-type': 'application/json',
+    },
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   if (!response.ok) throw new Error(`management API ${method} ${path}: ${response.status} ${await response.text()}`);
@@ -71,5 +90,6 @@ export async function createEndpointUser(broker: BrokerEnvState, id: string, pas
 /** Empties every queue of the test vhost: suites share one broker, and must not see each other's leftovers. */
 export async function purgeTestQueues(broker: BrokerEnvState): Promise<void> {
   const queues = (await (await management(broker, 'GET', `queues/${broker.vhost}`)).json()) as { name: string }[];
-  for (const q of queues) await management(broker, 'DELETE', `queues/${broker.vhost}/${encodeURIComponent(q.name)}/contents`);
+  for (const q of queues)
+    await management(broker, 'DELETE', `queues/${broker.vhost}/${encodeURIComponent(q.name)}/contents`);
 }

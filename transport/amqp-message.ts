@@ -5,7 +5,11 @@ import type { StoredMessage } from './transport-store.ts';
 
 const DATA_SECTION = 0x75;
 
-interface RheaSection { typecode: number; content: unknown; multiple?: boolean }
+interface RheaSection {
+  typecode: number;
+  content: unknown;
+  multiple?: boolean;
+}
 
 /** The body as bytes when it is data section(s), as the protocol requires; anything else as it came. */
 export function bodyBytes(body: unknown): unknown {
@@ -29,9 +33,16 @@ export function toRheaMessage(message: StoredMessage): Message {
     creation_time: new Date(p.creation_time),
     content_type: p.content_type,
     durable: true,
-    application_properties: Object.fromEntries(Object.entries(p.application_properties).map(([name, value]) => [name, Number.isInteger(value) ? rhea.types.wrap_long(value as number) : value])),
+    application_properties: Object.fromEntries(
+      Object.entries(p.application_properties).map(([name, value]) => [
+        name,
+        Number.isInteger(value) ? rhea.types.wrap_long(value as number) : value,
+      ]),
+    ),
     ...(p.correlation_id !== undefined && { correlation_id: p.correlation_id }),
-    body: rhea.message.data_section(Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength)) as unknown,
+    body: rhea.message.data_section(
+      Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength),
+    ) as unknown,
   } as unknown as Message;
 }
 
@@ -44,12 +55,15 @@ export function toStoredMessage(message: Message): StoredMessage {
   const userId = message.user_id as unknown;
   const properties = {
     message_id: typeof message.message_id === 'string' ? message.message_id : String(message.message_id ?? ''),
-    user_id: userId instanceof Uint8Array ? Buffer.from(userId).toString('utf8') : typeof userId === 'string' ? userId : '',
+    user_id:
+      userId instanceof Uint8Array ? Buffer.from(userId).toString('utf8') : typeof userId === 'string' ? userId : '',
     creation_time: message.creation_time instanceof Date ? message.creation_time.getTime() : 0,
     content_type: typeof message.content_type === 'string' ? message.content_type : '',
     application_properties: Object.fromEntries(
-      Object.entries((message.application_properties ?? {}) as Record<string, unknown>)
-        .filter((entry): entry is [string, string | number | boolean] => ['string', 'number', 'boolean'].includes(typeof entry[1])),
+      Object.entries((message.application_properties ?? {}) as Record<string, unknown>).filter(
+        (entry): entry is [string, string | number | boolean] =>
+          ['string', 'number', 'boolean'].includes(typeof entry[1]),
+      ),
     ),
     ...(typeof message.correlation_id === 'string' && { correlation_id: message.correlation_id }),
   };

@@ -1,4 +1,10 @@
-import { RABBITMQ_TOPOLOGY as T, downlinkReceiveAddress, downlinkQueueName, uplinkSendAddress, vhostHostname } from '../shared/broker/index.ts';
+import {
+  RABBITMQ_TOPOLOGY as T,
+  downlinkReceiveAddress,
+  downlinkQueueName,
+  uplinkSendAddress,
+  vhostHostname,
+} from '../shared/broker/index.ts';
 
 /**
  * Everything that differs between brokers, behind logical names: the rest of the code speaks of "the uplink" and
@@ -31,7 +37,8 @@ export const rabbitmq3Adapter: BrokerAdapter = {
   hostname: vhostHostname,
   uplinkTarget: uplinkSendAddress,
   uplinkSource: () => `/amq/queue/${T.uplinkQueue}`,
-  downlinkTarget: (endpointId) => `/exchange/${T.downlinkExchange}/${downlinkQueueName(endpointId).slice(T.downlinkQueuePrefix.length)}`,
+  downlinkTarget: (endpointId) =>
+    `/exchange/${T.downlinkExchange}/${downlinkQueueName(endpointId).slice(T.downlinkQueuePrefix.length)}`,
   downlinkSource: downlinkReceiveAddress,
   deadLetterSource: () => `/amq/queue/${T.deadLetterQueue}`,
   supportsModified: false,

@@ -11,8 +11,12 @@ const started: BrokerConnection[] = [];
 
 function connection(overrides: Partial<Parameters<typeof createBrokerConnection>[0]> = {}): BrokerConnection {
   const c = createBrokerConnection({
-    hosts: [broker], vhost: env.vhost, username: clinic.name, password: async () => clinic.password,
-    reconnectDelayMs: { initial: 50, max: 200 }, ...overrides,
+    hosts: [broker],
+    vhost: env.vhost,
+    username: clinic.name,
+    password: async () => clinic.password,
+    reconnectDelayMs: { initial: 50, max: 200 },
+    ...overrides,
   });
   started.push(c);
   return c;

@@ -20,10 +20,21 @@ describe('reconnect delay', () => {
 describe('transport security', () => {
   const options = { vhost: 'rts', username: 'ws-1', password: async () => 'pw' };
   it('refuses plain AMQP to a host that is not this computer, and allows it on loopback or with TLS', () => {
-    expect(() => createBrokerConnection({ ...options, hosts: [{ host: '127.0.0.1', port: 5672 }, { host: 'broker.example', port: 5672 }] }))
-      .toThrow('plain AMQP (no TLS) to broker.example is refused');
-    for (const host of ['127.0.0.1', 'localhost', '::1', '[::1]']) expect(createBrokerConnection({ ...options, hosts: [{ host, port: 5672 }] }).state.status).toBe('offline');
-    expect(createBrokerConnection({ ...options, hosts: [{ host: 'broker.example', port: 5671 }], tls: { ca: 'PEM' } }).state.status).toBe('offline');
+    expect(() =>
+      createBrokerConnection({
+        ...options,
+        hosts: [
+          { host: '127.0.0.1', port: 5672 },
+          { host: 'broker.example', port: 5672 },
+        ],
+      }),
+    ).toThrow('plain AMQP (no TLS) to broker.example is refused');
+    for (const host of ['127.0.0.1', 'localhost', '::1', '[::1]'])
+      expect(createBrokerConnection({ ...options, hosts: [{ host, port: 5672 }] }).state.status).toBe('offline');
+    expect(
+      createBrokerConnection({ ...options, hosts: [{ host: 'broker.example', port: 5671 }], tls: { ca: 'PEM' } }).state
+        .status,
+    ).toBe('offline');
   });
 });
 
@@ -31,7 +42,11 @@ describe('state events', () => {
   it('tells each listener until it unsubscribes, and "stopped" last', async () => {
     // Nothing listens on port 1: the connection fails at once and waits a minute before retrying.
     const connection = createBrokerConnection({
-      hosts: [{ host: '127.0.0.1', port: 1 }], vhost: 'rts', username: 'ws-1', password: async () => 'pw', reconnectDelayMs: { initial: 60_000, max: 60_000 },
+      hosts: [{ host: '127.0.0.1', port: 1 }],
+      vhost: 'rts',
+      username: 'ws-1',
+      password: async () => 'pw',
+      reconnectDelayMs: { initial: 60_000, max: 60_000 },
     });
     const heard: string[] = [];
     const unsubscribed: string[] = [];

@@ -53,7 +53,8 @@ function describeError(error: unknown): string {
   if (!error) return 'connection lost';
   if (typeof error === 'object' && error !== null) {
     const { condition, description, message, code } = error as Record<string, unknown>;
-    if (typeof condition === 'string') return typeof description === 'string' ? `${condition}: ${description}` : condition;
+    if (typeof condition === 'string')
+      return typeof description === 'string' ? `${condition}: ${description}` : condition;
     if (typeof code === 'string' && typeof message === 'string') return `${code}: ${message}`;
     if (typeof message === 'string') return message;
   }
@@ -86,7 +87,12 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
 
   function setState(status: ConnectionStatus, host: BrokerHost | undefined, reason?: string): void {
     if (state.status === status && state.reason === reason && state.host === (host && hostLabel(host))) return;
-    state = { status, since: new Date().toISOString(), ...(host && { host: hostLabel(host) }), ...(reason && { reason }) };
+    state = {
+      status,
+      since: new Date().toISOString(),
+      ...(host && { host: hostLabel(host) }),
+      ...(reason && { reason }),
+    };
     stateChanged.fire(state);
   }
 
@@ -112,14 +118,24 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
         attempt += 1;
         setState('connecting', currentHost);
         // The first attempt after start() connects; every later one (a failed attempt, a drop) reconnects.
-        logger.info(connecting ? 'broker.reconnecting' : 'broker.connecting', { host: hostLabel(currentHost), attempt });
+        logger.info(connecting ? 'broker.reconnecting' : 'broker.connecting', {
+          host: hostLabel(currentHost),
+          attempt,
+        });
         connecting = true;
         if (!options.tls) return { host: currentHost.host, port: currentHost.port };
         // An IP address is checked against the certificate's IP SANs; SNI must not carry one.
         const servername = options.tls.servername ?? (isIP(currentHost.host) ? undefined : currentHost.host);
         return {
-          host: currentHost.host, port: currentHost.port, transport: 'tls' as const,
-          options: { ca: options.tls.ca, minVersion: 'TLSv1.2', rejectUnauthorized: true, ...(servername && { servername }) },
+          host: currentHost.host,
+          port: currentHost.port,
+          transport: 'tls' as const,
+          options: {
+            ca: options.tls.ca,
+            minVersion: 'TLSv1.2',
+            rejectUnauthorized: true,
+            ...(servername && { servername }),
+          },
         };
       },
     };
@@ -133,20 +149,31 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
     });
     connection.on('connection_error', (context: EventContext) => {
       lastError = describeError(context.error ?? context.connection.error);
-      logger.warn('broker.connection-error', { host: hostLabel(currentHost), error: errorCodeOf(context.error ?? context.connection.error) });
+      logger.warn('broker.connection-error', {
+        host: hostLabel(currentHost),
+        error: errorCodeOf(context.error ?? context.connection.error),
+      });
       setState('offline', currentHost, lastError);
     });
     connection.on('disconnected', (context: EventContext) => {
       disconnected.fire();
       if (stopping) return;
       logger.warn('broker.disconnected', {
-        host: hostLabel(currentHost), reconnecting: context.reconnecting === true, ...(context.error !== undefined && { error: errorCodeOf(context.error) }),
+        host: hostLabel(currentHost),
+        reconnecting: context.reconnecting === true,
+        ...(context.error !== undefined && { error: errorCodeOf(context.error) }),
       });
       const reason = context.error ? describeError(context.error) : (lastError ?? 'connection lost');
-      setState(context.reconnecting ? 'connecting' : 'offline', currentHost, context.reconnecting ? `retrying after: ${reason}` : reason);
+      setState(
+        context.reconnecting ? 'connecting' : 'offline',
+        currentHost,
+        context.reconnecting ? `retrying after: ${reason}` : reason,
+      );
     });
     // A refused attach or publish ends the session, not the link: without this handler rhea throws.
-    connection.on('session_error', (context: EventContext) => logger.warn('broker.session-error', { error: errorCodeOf(context.session?.error) }));
+    connection.on('session_error', (context: EventContext) =>
+      logger.warn('broker.session-error', { error: errorCodeOf(context.session?.error) }),
+    );
     connection.on('error', (context: EventContext) => {
       logger.warn('broker.error', { host: hostLabel(currentHost), error: errorCodeOf(context.error) });
       setState('offline', currentHost, describeError(context.error));

@@ -15,8 +15,14 @@ export const FROM_PARK: Delivery = { accept: () => undefined, release: () => und
 export function fromParked({ message, durable }: ParkedMessage): Message {
   const p = message.properties;
   return {
-    message_id: p.message_id, user_id: Buffer.from(p.user_id, 'utf8'), creation_time: new Date(p.creation_time), content_type: p.content_type, durable,
-    application_properties: { ...p.application_properties }, ...(p.correlation_id !== undefined && { correlation_id: p.correlation_id }), body: message.body,
+    message_id: p.message_id,
+    user_id: Buffer.from(p.user_id, 'utf8'),
+    creation_time: new Date(p.creation_time),
+    content_type: p.content_type,
+    durable,
+    application_properties: { ...p.application_properties },
+    ...(p.correlation_id !== undefined && { correlation_id: p.correlation_id }),
+    body: message.body,
   } as unknown as Message;
 }
 
@@ -65,17 +71,31 @@ export function missingIdEntry(sink: DeadLetterSink, delivery: Delivery, message
   return {
     messageId: '',
     delivery,
-    commit: { effect: () => {
-      id = sink.deadLetters.add({
-        messageId: '', source: sink.sourceName, reason: REASON_CODES.missingProperty, detail: 'message_id: missing or not a string', message: toStoredMessage(message), receivedAt: sink.now(),
-      });
-    } },
+    commit: {
+      effect: () => {
+        id = sink.deadLetters.add({
+          messageId: '',
+          source: sink.sourceName,
+          reason: REASON_CODES.missingProperty,
+          detail: 'message_id: missing or not a string',
+          message: toStoredMessage(message),
+          receivedAt: sink.now(),
+        });
+      },
+    },
     afterCommit: () => sink.onDeadLetter?.(id, REASON_CODES.missingProperty),
   };
 }
 
 /** Larger than the link allows: the record and the reason are kept, the body is not (it is never handled). */
-export function refusedAtLinkEntry(sink: DeadLetterSink, delivery: Delivery, message: Message, messageId: string | undefined, bytes: number, maxMessageBytes: number): Entry {
+export function refusedAtLinkEntry(
+  sink: DeadLetterSink,
+  delivery: Delivery,
+  message: Message,
+  messageId: string | undefined,
+  bytes: number,
+  maxMessageBytes: number,
+): Entry {
   const reason = REASON_CODES.tooLarge;
   const detail = `transfer of ${bytes} bytes exceeds this link's max_message_size of ${maxMessageBytes}`;
   let id = 0;
@@ -86,7 +106,13 @@ export function refusedAtLinkEntry(sink: DeadLetterSink, delivery: Delivery, mes
       ...(messageId && { record: { messageId, outcome: 'rejected', reason, processedAt: sink.now() } }),
       effect: () => {
         id = sink.deadLetters.add({
-          messageId: messageId ?? '', source: sink.sourceName, reason, detail, message: { ...toStoredMessage(message), body: new Uint8Array(0) }, droppedBodyBytes: bytes, receivedAt: sink.now(),
+          messageId: messageId ?? '',
+          source: sink.sourceName,
+          reason,
+          detail,
+          message: { ...toStoredMessage(message), body: new Uint8Array(0) },
+          droppedBodyBytes: bytes,
+          receivedAt: sink.now(),
         });
       },
     },

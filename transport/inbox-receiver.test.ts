@@ -18,17 +18,24 @@ function standInLink() {
     onOpened: () => () => undefined,
   } as unknown as BrokerConnection;
   const settled: string[] = [];
-  const deliver = (messageId: string, body = new Uint8Array(1)) => link.emit('message', {
-    message: { message_id: messageId, body },
-    delivery: { accept: () => settled.push(`accepted ${messageId}`), release: () => settled.push(`released ${messageId}`) },
-  });
+  const deliver = (messageId: string, body = new Uint8Array(1)) =>
+    link.emit('message', {
+      message: { message_id: messageId, body },
+      delivery: {
+        accept: () => settled.push(`accepted ${messageId}`),
+        release: () => settled.push(`released ${messageId}`),
+      },
+    });
   return { connection, deliver, settled };
 }
 
 /** Keeps what is logged, to compare. */
 function recordingLogger() {
   const lines: { level: string; code: string; fields: LogFields }[] = [];
-  const at = (level: string) => (code: string, fields: LogFields = {}) => void lines.push({ level, code, fields });
+  const at =
+    (level: string) =>
+    (code: string, fields: LogFields = {}) =>
+      void lines.push({ level, code, fields });
   const logger: Logger = { info: at('info'), warn: at('warn'), error: at('error') };
   return { logger, lines };
 }
@@ -49,7 +56,11 @@ describe('inbox receiver', () => {
     process.on('unhandledRejection', onFailure);
     try {
       const receiver = createInboxReceiver({
-        connection, source: 'downlink', sourceName: 'downlink', inbox: store.inbox, deadLetters: store.deadLetters,
+        connection,
+        source: 'downlink',
+        sourceName: 'downlink',
+        inbox: store.inbox,
+        deadLetters: store.deadLetters,
         handle: async (m) => {
           handled.push(m.messageId);
           return { outcome: 'processed' };
@@ -60,7 +71,11 @@ describe('inbox receiver', () => {
       store.close();
       deliver('after-stop');
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect({ handled, settled, failures }).toEqual({ handled: ['before-stop'], settled: ['accepted before-stop'], failures: [] });
+      expect({ handled, settled, failures }).toEqual({
+        handled: ['before-stop'],
+        settled: ['accepted before-stop'],
+        failures: [],
+      });
     } finally {
       process.off('unhandledRejection', onFailure);
     }
@@ -73,7 +88,11 @@ describe('inbox receiver', () => {
     const announced: string[] = [];
     const batches = new Map<string, number>();
     const receiver = createInboxReceiver({
-      connection, source: 'downlink', sourceName: 'downlink', inbox: store.inbox, deadLetters: store.deadLetters,
+      connection,
+      source: 'downlink',
+      sourceName: 'downlink',
+      inbox: store.inbox,
+      deadLetters: store.deadLetters,
       handle: async (m) => {
         batches.set(m.messageId, m.batch.serial);
         return {
@@ -101,17 +120,31 @@ describe('inbox receiver', () => {
     const attached: Record<string, unknown>[] = [];
     const connection = {
       amqp: { open_receiver: (o: Record<string, unknown>) => attached.push(o) && link },
-      state: { status: 'online' }, onOpened: () => () => undefined,
+      state: { status: 'online' },
+      onOpened: () => () => undefined,
     } as unknown as BrokerConnection;
     const settled: string[] = [];
-    const deliver = (messageId: string, bytes: number) => link.emit('message', {
-      message: { message_id: messageId, application_properties: { rtsType: 'consult.request' }, body: new Uint8Array(bytes) },
-      delivery: { accept: () => settled.push(`accepted ${messageId}`), release: () => settled.push(`released ${messageId}`) },
-    });
+    const deliver = (messageId: string, bytes: number) =>
+      link.emit('message', {
+        message: {
+          message_id: messageId,
+          application_properties: { rtsType: 'consult.request' },
+          body: new Uint8Array(bytes),
+        },
+        delivery: {
+          accept: () => settled.push(`accepted ${messageId}`),
+          release: () => settled.push(`released ${messageId}`),
+        },
+      });
     const handled: string[] = [];
     const deadLettered: string[] = [];
     const receiver = createInboxReceiver({
-      connection, source: 'downlink', sourceName: 'downlink', inbox: store.inbox, deadLetters: store.deadLetters, maxMessageBytes: 1024,
+      connection,
+      source: 'downlink',
+      sourceName: 'downlink',
+      inbox: store.inbox,
+      deadLetters: store.deadLetters,
+      maxMessageBytes: 1024,
       handle: async (m) => {
         handled.push(m.messageId);
         return { outcome: 'processed' };
@@ -123,11 +156,24 @@ describe('inbox receiver', () => {
     deliver('huge', 5_000);
     await receiver.stop();
     expect(attached[0]).toMatchObject({ max_message_size: 1024 });
-    expect({ handled, settled, deadLettered }).toEqual({ handled: ['small'], settled: ['accepted huge', 'accepted small', 'accepted huge'], deadLettered: ['too-large'] });
-    expect(store.deadLetters.list()).toEqual([expect.objectContaining({
-      messageId: 'huge', reason: 'too-large', detail: "transfer of 5000 bytes exceeds this link's max_message_size of 1024", bodyKept: false, bodyBytes: 5_000,
-      message: expect.objectContaining({ body: new Uint8Array(0), properties: expect.objectContaining({ application_properties: { rtsType: 'consult.request' } }) }),
-    })]);
+    expect({ handled, settled, deadLettered }).toEqual({
+      handled: ['small'],
+      settled: ['accepted huge', 'accepted small', 'accepted huge'],
+      deadLettered: ['too-large'],
+    });
+    expect(store.deadLetters.list()).toEqual([
+      expect.objectContaining({
+        messageId: 'huge',
+        reason: 'too-large',
+        detail: "transfer of 5000 bytes exceeds this link's max_message_size of 1024",
+        bodyKept: false,
+        bodyBytes: 5_000,
+        message: expect.objectContaining({
+          body: new Uint8Array(0),
+          properties: expect.objectContaining({ application_properties: { rtsType: 'consult.request' } }),
+        }),
+      }),
+    ]);
     expect(store.inbox.find('huge')).toMatchObject({ outcome: 'rejected', reason: 'too-large' });
     store.close();
   });
@@ -141,16 +187,22 @@ describe('inbox receiver', () => {
     const handled: string[] = [];
     // What the park holds each time the receiver says it changed (the workstation's banner counts from it).
     const announced: number[] = [];
-    const open = () => createInboxReceiver({
-      connection, source: 'downlink', sourceName: 'downlink', inbox: store.inbox, deadLetters: store.deadLetters, parked: store.parked,
-      parkLimits: { maxMessages: 2, maxBytes: 1_000 },
-      onParkChanged: () => announced.push(store.parked.counts('downlink').messages),
-      handle: async (m) => {
-        if (!trusted) return { outcome: 'waiting', reason: 'internal-error', detail: 'this endpoint\'s CRL is stale' };
-        handled.push(m.messageId);
-        return { outcome: 'processed' };
-      },
-    });
+    const open = () =>
+      createInboxReceiver({
+        connection,
+        source: 'downlink',
+        sourceName: 'downlink',
+        inbox: store.inbox,
+        deadLetters: store.deadLetters,
+        parked: store.parked,
+        parkLimits: { maxMessages: 2, maxBytes: 1_000 },
+        onParkChanged: () => announced.push(store.parked.counts('downlink').messages),
+        handle: async (m) => {
+          if (!trusted) return { outcome: 'waiting', reason: 'internal-error', detail: "this endpoint's CRL is stale" };
+          handled.push(m.messageId);
+          return { outcome: 'processed' };
+        },
+      });
     let receiver = open();
     for (const id of ['m1', 'm2', 'm3']) deliver(id);
     await receiver.idle();
@@ -184,7 +236,11 @@ describe('inbox receiver', () => {
     const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
     const { connection, deliver, settled } = standInLink();
     const receiver = createInboxReceiver({
-      connection, source: 'uplink', sourceName: 'uplink', inbox: store.inbox, deadLetters: store.deadLetters,
+      connection,
+      source: 'uplink',
+      sourceName: 'uplink',
+      inbox: store.inbox,
+      deadLetters: store.deadLetters,
       handle: async () => ({ outcome: 'waiting', reason: 'internal-error', detail: 'not yet' }),
     });
     deliver('m1');
@@ -202,12 +258,20 @@ describe('inbox receiver', () => {
     const { logger, lines } = recordingLogger();
     const body = new TextEncoder().encode('{"patient":"Jane Roe, born 1970-01-01"}');
     const receiver = createInboxReceiver({
-      connection, source: 'downlink', sourceName: 'downlink', inbox: store.inbox, deadLetters: store.deadLetters, logger,
+      connection,
+      source: 'downlink',
+      sourceName: 'downlink',
+      inbox: store.inbox,
+      deadLetters: store.deadLetters,
+      logger,
       handle: async (m) => {
         if (m.messageId === 'throws') throw new Error(`cannot read ${new TextDecoder().decode(body)}`);
-        return { outcome: 'processed', effect: () => {
-          throw Object.assign(new Error('constraint failed: Jane Roe'), { code: 'SQLITE_CONSTRAINT' });
-        } };
+        return {
+          outcome: 'processed',
+          effect: () => {
+            throw Object.assign(new Error('constraint failed: Jane Roe'), { code: 'SQLITE_CONSTRAINT' });
+          },
+        };
       },
     });
     deliver('throws', body);
@@ -217,8 +281,16 @@ describe('inbox receiver', () => {
     store.close();
     expect(settled).toEqual(['released throws', 'released unwritable']);
     expect(lines).toEqual([
-      { level: 'warn', code: 'inbox.handler-failed', fields: { source: 'downlink', messageId: 'throws', error: 'Error', parked: false } },
-      { level: 'warn', code: 'inbox.commit-failed', fields: { source: 'downlink', messages: 1, error: 'SQLITE_CONSTRAINT' } },
+      {
+        level: 'warn',
+        code: 'inbox.handler-failed',
+        fields: { source: 'downlink', messageId: 'throws', error: 'Error', parked: false },
+      },
+      {
+        level: 'warn',
+        code: 'inbox.commit-failed',
+        fields: { source: 'downlink', messages: 1, error: 'SQLITE_CONSTRAINT' },
+      },
       { level: 'warn', code: 'inbox.released', fields: { source: 'downlink', messageId: 'unwritable' } },
     ]);
     expect(JSON.stringify(lines)).not.toMatch(/Jane|patient/);

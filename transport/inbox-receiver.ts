@@ -4,7 +4,15 @@ import type { ReasonCode } from '../shared/protocol/index.ts';
 import { toStoredMessage } from './amqp-message.ts';
 import type { BrokerConnection } from './broker-connection.ts';
 import {
-  FROM_PARK, fromParked, LINK_MAX_MESSAGE_BYTES, missingIdEntry, refusedAtLinkEntry, transferBytes, type Arrival, type DeadLetterSink, type Entry,
+  FROM_PARK,
+  fromParked,
+  LINK_MAX_MESSAGE_BYTES,
+  missingIdEntry,
+  refusedAtLinkEntry,
+  transferBytes,
+  type Arrival,
+  type DeadLetterSink,
+  type Entry,
 } from './inbox-entries.ts';
 import type { DeadLetters, Inbox, InboxRecord, ParkedMessages } from './transport-store.ts';
 
@@ -32,7 +40,13 @@ export { LINK_MAX_MESSAGE_BYTES } from './inbox-entries.ts';
  */
 export type HandlerResult =
   | { readonly outcome: 'processed'; readonly effect?: () => void; readonly afterCommit?: () => void }
-  | { readonly outcome: 'rejected'; readonly reason: ReasonCode; readonly detail: string; readonly effect?: () => void; readonly afterCommit?: () => void }
+  | {
+      readonly outcome: 'rejected';
+      readonly reason: ReasonCode;
+      readonly detail: string;
+      readonly effect?: () => void;
+      readonly afterCommit?: () => void;
+    }
   | { readonly outcome: 'waiting'; readonly reason: ReasonCode; readonly detail: string };
 
 /** How much a receiver parks at most; beyond either limit a waiting message is released as a transient failure. */
@@ -107,7 +121,12 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
   const now = options.now ?? Date.now;
   const logger = options.logger ?? NO_LOGGER;
   const source = options.sourceName;
-  const sink: DeadLetterSink = { deadLetters, sourceName: options.sourceName, now, ...(options.onDeadLetter && { onDeadLetter: options.onDeadLetter }) };
+  const sink: DeadLetterSink = {
+    deadLetters,
+    sourceName: options.sourceName,
+    now,
+    ...(options.onDeadLetter && { onDeadLetter: options.onDeadLetter }),
+  };
   const arrived: Arrival[] = [];
   let receiver: Receiver | undefined;
   let draining: Promise<void> = Promise.resolve();
@@ -127,7 +146,12 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
   function attach(): void {
     const amqp = connection.amqp;
     if (!amqp || stopped) return;
-    receiver = amqp.open_receiver({ source: { address: options.source }, autoaccept: false, credit_window: credit, max_message_size: maxMessageBytes });
+    receiver = amqp.open_receiver({
+      source: { address: options.source },
+      autoaccept: false,
+      credit_window: credit,
+      max_message_size: maxMessageBytes,
+    });
     receiver.on('message', (context: EventContext) => {
       // After stop() the store may be closed; a transfer the broker sent before it saw the detach is left unsettled,
       // and the broker delivers it again to the next receiver.
@@ -136,7 +160,9 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
       wake();
     });
     // rhea re-attaches on reconnect, and the liveness check below when it does not: this only tells.
-    receiver.on('receiver_error', (context: EventContext) => logger.warn('inbox.receiver-error', { source, error: errorCodeOf(context.receiver?.error) }));
+    receiver.on('receiver_error', (context: EventContext) =>
+      logger.warn('inbox.receiver-error', { source, error: errorCodeOf(context.receiver?.error) }),
+    );
   }
 
   let batches = 0;
@@ -196,19 +222,30 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     const effect = entry.commit?.effect;
     return {
       ...entry,
-      commit: { ...entry.commit, effect: () => {
-        effect?.();
-        parked?.remove(messageId);
-      } },
+      commit: {
+        ...entry.commit,
+        effect: () => {
+          effect?.();
+          parked?.remove(messageId);
+        },
+      },
     };
   }
 
   /** What becomes of one message: its entry to commit and settle, or none when it was released (or stays parked). */
-  async function judge(arrival: Arrival, scope: BatchScope, inBatch: Set<string>, parking: { messages: number; bytes: number }): Promise<Entry | undefined> {
+  async function judge(
+    arrival: Arrival,
+    scope: BatchScope,
+    inBatch: Set<string>,
+    parking: { messages: number; bytes: number },
+  ): Promise<Entry | undefined> {
     const { message, delivery } = arrival;
     const messageId = typeof message.message_id === 'string' ? message.message_id : undefined;
     const received: ReceivedMessage = {
-      messageId: messageId ?? '', amqp: message, redelivered: arrival.parked !== undefined || (message as { first_acquirer?: boolean }).first_acquirer === false, batch: scope,
+      messageId: messageId ?? '',
+      amqp: message,
+      redelivered: arrival.parked !== undefined || (message as { first_acquirer?: boolean }).first_acquirer === false,
+      batch: scope,
     };
     const bytes = transferBytes(message);
     if (bytes > maxMessageBytes && !(messageId && (inbox.find(messageId) || inBatch.has(messageId)))) {
@@ -226,17 +263,26 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
       result = await options.handle(received);
     } catch (error) {
       // Transient: the broker counts the redelivery and dead-letters at the queue's limit (a parked one stays parked).
-      logger.warn('inbox.handler-failed', { source, messageId, error: errorCodeOf(error), parked: arrival.parked !== undefined });
+      logger.warn('inbox.handler-failed', {
+        source,
+        messageId,
+        error: errorCodeOf(error),
+        parked: arrival.parked !== undefined,
+      });
       delivery.release();
       return undefined;
     }
-    if (result.outcome === 'waiting') return arrival.parked ? undefined : park(arrival, messageId, result.reason, parking);
+    if (result.outcome === 'waiting')
+      return arrival.parked ? undefined : park(arrival, messageId, result.reason, parking);
     inBatch.add(messageId);
     if (result.outcome === 'processed') {
       return {
         messageId,
         delivery,
-        commit: { record: { messageId, outcome: 'processed', processedAt: now() }, ...(result.effect && { effect: result.effect }) },
+        commit: {
+          record: { messageId, outcome: 'processed', processedAt: now() },
+          ...(result.effect && { effect: result.effect }),
+        },
         ...(result.afterCommit && { afterCommit: result.afterCommit }),
       };
     }
@@ -247,7 +293,14 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
       commit: {
         record: { messageId, outcome: 'rejected', reason: result.reason, processedAt: now() },
         effect: () => {
-          id = deadLetters.add({ messageId, source: options.sourceName, reason: result.reason, detail: result.detail, message: toStoredMessage(message), receivedAt: now() });
+          id = deadLetters.add({
+            messageId,
+            source: options.sourceName,
+            reason: result.reason,
+            detail: result.detail,
+            message: toStoredMessage(message),
+            receivedAt: now(),
+          });
           result.effect?.();
         },
       },
@@ -262,10 +315,20 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
    * Kept whole in the park, accepted once that is committed; with no park or the park full, released as a transient
    * failure. No inbox record: it has not been handled, and a redelivery of it is judged (or parked) again.
    */
-  function park(arrival: Arrival, messageId: string, reason: ReasonCode, parking: { messages: number; bytes: number }): Entry | undefined {
+  function park(
+    arrival: Arrival,
+    messageId: string,
+    reason: ReasonCode,
+    parking: { messages: number; bytes: number },
+  ): Entry | undefined {
     const stored = toStoredMessage(arrival.message);
     const held = parked?.counts(options.sourceName);
-    if (!parked || !held || held.messages + parking.messages + 1 > parkLimits.maxMessages || held.bytes + parking.bytes + stored.body.byteLength > parkLimits.maxBytes) {
+    if (
+      !parked ||
+      !held ||
+      held.messages + parking.messages + 1 > parkLimits.maxMessages ||
+      held.bytes + parking.bytes + stored.body.byteLength > parkLimits.maxBytes
+    ) {
       logger.warn(parked ? 'inbox.park-full' : 'inbox.waiting-released', { source, messageId });
       arrival.delivery.release();
       return undefined;
@@ -275,7 +338,17 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     return {
       messageId,
       delivery: arrival.delivery,
-      commit: { effect: () => parked.add({ messageId, source: options.sourceName, reason, message: stored, durable: arrival.message.durable === true, parkedAt: now() }) },
+      commit: {
+        effect: () =>
+          parked.add({
+            messageId,
+            source: options.sourceName,
+            reason,
+            message: stored,
+            durable: arrival.message.durable === true,
+            parkedAt: now(),
+          }),
+      },
       afterCommit: () => options.onParkChanged?.(),
     };
   }

@@ -50,7 +50,11 @@ function standInBroker() {
   } as unknown as BrokerConnection;
 
   /** Settles the latest unsettled send of `messageId` as the broker would. */
-  const settle = (messageId: string, outcome: 'accepted' | 'rejected' | 'released' | 'modified', error?: { condition: string; description?: string }) => {
+  const settle = (
+    messageId: string,
+    outcome: 'accepted' | 'rejected' | 'released' | 'modified',
+    error?: { condition: string; description?: string },
+  ) => {
     const send = sent.find((s) => s.messageId === messageId && !s.settled);
     if (!send) throw new Error(`${messageId} is not in flight`);
     send.settled = true;
@@ -88,7 +92,10 @@ function standInBroker() {
 /** Keeps what is logged, to compare. */
 function recordingLogger() {
   const lines: { level: string; code: string; fields: LogFields }[] = [];
-  const at = (level: string) => (code: string, fields: LogFields = {}) => void lines.push({ level, code, fields });
+  const at =
+    (level: string) =>
+    (code: string, fields: LogFields = {}) =>
+      void lines.push({ level, code, fields });
   const logger: Logger = { info: at('info'), warn: at('warn'), error: at('error') };
   return { logger, lines };
 }
@@ -97,14 +104,24 @@ describe('outbox sender', () => {
   let dir: string;
   let store: TransportStore;
   let broker: ReturnType<typeof standInBroker>;
-  const enqueue = (id: string, orderKey: string) => store.outbox.enqueue({
-    messageId: id, orderKey, address: ADDRESS,
-    message: {
-      properties: { message_id: id, user_id: 'ws-1', creation_time: 1_700_000_000_000, content_type: 'application/pkcs7-mime', application_properties: { rtsType: 'consult.request' } },
-      body: new TextEncoder().encode(BODY),
-    },
-  });
-  const start = (options: Partial<OutboxSenderOptions> = {}) => createOutboxSender({ connection: broker.connection, outbox: store.outbox, retryDelayMs: 1_000, ...options });
+  const enqueue = (id: string, orderKey: string) =>
+    store.outbox.enqueue({
+      messageId: id,
+      orderKey,
+      address: ADDRESS,
+      message: {
+        properties: {
+          message_id: id,
+          user_id: 'ws-1',
+          creation_time: 1_700_000_000_000,
+          content_type: 'application/pkcs7-mime',
+          application_properties: { rtsType: 'consult.request' },
+        },
+        body: new TextEncoder().encode(BODY),
+      },
+    });
+  const start = (options: Partial<OutboxSenderOptions> = {}) =>
+    createOutboxSender({ connection: broker.connection, outbox: store.outbox, retryDelayMs: 1_000, ...options });
   // Settlements are recorded on the next tick and the sender pumps on the one after; the fake clock puts an immediate
   // queued by another 1 ms later, so a few milliseconds let both run (far below the retry delay).
   const ticks = () => vi.advanceTimersByTime(5);
@@ -125,7 +142,13 @@ describe('outbox sender', () => {
   it('sends the queued messages oldest first, one at a time per order key, and removes each once it is accepted', () => {
     const onChange = vi.fn();
     const sender = start({ onChange });
-    for (const [id, key] of [['a1', 'case-a'], ['b1', 'case-b'], ['a2', 'case-a'], ['a3', 'case-a']]) enqueue(id!, key!);
+    for (const [id, key] of [
+      ['a1', 'case-a'],
+      ['b1', 'case-b'],
+      ['a2', 'case-a'],
+      ['a3', 'case-a'],
+    ])
+      enqueue(id!, key!);
     sender.wake();
     expect(broker.sent()).toEqual(['a1', 'b1']);
     expect(store.outbox.counts()).toEqual({ pending: 2, inFlight: 2, failed: 0 });
@@ -144,7 +167,7 @@ describe('outbox sender', () => {
     sender.stop();
   });
 
-  it('gives up a rejected message with the broker\'s reason, never sends it again, and still sends the ones behind it', () => {
+  it("gives up a rejected message with the broker's reason, never sends it again, and still sends the ones behind it", () => {
     const sender = start();
     enqueue('a1', 'case-a');
     enqueue('a2', 'case-a');
@@ -158,9 +181,13 @@ describe('outbox sender', () => {
     vi.advanceTimersByTime(60_000);
     expect(broker.sent()).toEqual(['a1', 'b1', 'a2']);
     expect(store.outbox.counts()).toEqual({ pending: 0, inFlight: 0, failed: 1 });
-    expect(store.outbox.failed()).toEqual([expect.objectContaining({
-      messageId: 'a1', state: 'failed', failureReason: 'rejected by the broker: amqp:precondition-failed (bad header)',
-    })]);
+    expect(store.outbox.failed()).toEqual([
+      expect.objectContaining({
+        messageId: 'a1',
+        state: 'failed',
+        failureReason: 'rejected by the broker: amqp:precondition-failed (bad header)',
+      }),
+    ]);
     sender.stop();
   });
 

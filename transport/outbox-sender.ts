@@ -36,7 +36,13 @@ export interface OutboxSender {
 }
 
 /** Link errors that no retry can heal: the message itself is not allowed where it is going. */
-const PERMANENT_CONDITIONS: ReadonlySet<string> = new Set(['amqp:unauthorized-access', 'amqp:not-allowed', 'amqp:not-found', 'amqp:invalid-field', 'amqp:link:message-size-exceeded']);
+const PERMANENT_CONDITIONS: ReadonlySet<string> = new Set([
+  'amqp:unauthorized-access',
+  'amqp:not-allowed',
+  'amqp:not-found',
+  'amqp:invalid-field',
+  'amqp:link:message-size-exceeded',
+]);
 
 export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const { connection, outbox } = options;
@@ -74,7 +80,6 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     pumpSoon();
   };
 
-
   function senderFor(address: string): Sender | undefined {
     const amqp = connection.amqp;
     if (!amqp) return undefined;
@@ -105,9 +110,13 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       if (confirmed.push(entry.messageId) === 1) setImmediate(flushConfirmed);
       return;
     } else if (outcome === 'rejected') {
-      const error = (delivery.remote_state as { error?: { condition?: string; description?: string } } | undefined)?.error;
+      const error = (delivery.remote_state as { error?: { condition?: string; description?: string } } | undefined)
+        ?.error;
       logger.warn('outbox.rejected', { messageId: entry.messageId, error: error?.condition ?? 'none' });
-      outbox.fail(entry.messageId, `rejected by the broker${error?.condition ? `: ${error.condition}${error.description ? ` (${error.description})` : ''}` : ''}`);
+      outbox.fail(
+        entry.messageId,
+        `rejected by the broker${error?.condition ? `: ${error.condition}${error.description ? ` (${error.description})` : ''}` : ''}`,
+      );
       options.onChange?.();
     } else if (entry.attempts >= maxAttempts) {
       logger.warn('outbox.given-up', { messageId: entry.messageId, attempts: entry.attempts });
@@ -157,21 +166,29 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       let blocked = false;
       while (!blocked && inFlight.size < maxInFlight && inFlightBytes < maxInFlightBytes) {
         // Take no more than the links can carry now: what cannot be sent would only be put back.
-        const credit = senders.size === 0 ? 1 : [...senders.values()].reduce((sum, s) => sum + Math.max(0, (s as { credit?: number }).credit ?? 0), 0);
+        const credit =
+          senders.size === 0
+            ? 1
+            : [...senders.values()].reduce((sum, s) => sum + Math.max(0, (s as { credit?: number }).credit ?? 0), 0);
         if (credit === 0) break;
         const batch = outbox.takeSendable(Math.min(maxInFlight - inFlight.size, credit), Date.now());
         if (batch.length === 0) break;
         const handBack: string[] = [];
         for (const ticket of batch) {
           const sender = blocked ? undefined : senderFor(ticket.address);
-          const message = sender?.sendable() && inFlightBytes < maxInFlightBytes ? outbox.load(ticket.messageId) : undefined;
+          const message =
+            sender?.sendable() && inFlightBytes < maxInFlightBytes ? outbox.load(ticket.messageId) : undefined;
           if (!sender || !message) {
             // No credit or over the byte bound: it goes back as it was; 'sendable' or a settlement pumps again.
             blocked = true;
             handBack.push(ticket.messageId);
             continue;
           }
-          inFlight.set(sender.send(toRheaMessage(message)), { messageId: ticket.messageId, attempts: ticket.attempts, bytes: ticket.bytes });
+          inFlight.set(sender.send(toRheaMessage(message)), {
+            messageId: ticket.messageId,
+            attempts: ticket.attempts,
+            bytes: ticket.bytes,
+          });
           inFlightBytes += ticket.bytes;
         }
         if (handBack.length > 0) outbox.putBack(handBack);

@@ -16,8 +16,13 @@ describe('openDatabase', () => {
     const db = openDatabase(path, 'k'.repeat(40));
     // FULL = 2; secure_delete: 0 off, 1 on, 2 FAST.
     const setting = (name: string) => db.pragma(name, { simple: true });
-    expect({ journal: setting('journal_mode'), synchronous: setting('synchronous'), secureDelete: setting('secure_delete'), walPages: setting('wal_autocheckpoint'), pageSize: setting('page_size') })
-      .toEqual({ journal: 'wal', synchronous: 2, secureDelete: 2, walPages: 256, pageSize: 65536 });
+    expect({
+      journal: setting('journal_mode'),
+      synchronous: setting('synchronous'),
+      secureDelete: setting('secure_delete'),
+      walPages: setting('wal_autocheckpoint'),
+      pageSize: setting('page_size'),
+    }).toEqual({ journal: 'wal', synchronous: 2, secureDelete: 2, walPages: 256, pageSize: 65536 });
     db.exec('create table t (x)');
     db.close();
     expect(() => openDatabase(path, 'w'.repeat(40))).toThrow(/cannot be opened with this key/);

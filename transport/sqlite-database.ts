@@ -55,14 +55,16 @@ export interface Migration {
  */
 export function migrate(db: SqliteDatabase, component: string, migrations: readonly Migration[]): void {
   db.exec('create table if not exists schema_versions (component text primary key, version integer not null)');
-  const row = db.prepare('select version from schema_versions where component = ?').get(component) as { version: number } | undefined;
+  const row = db.prepare('select version from schema_versions where component = ?').get(component) as
+    { version: number } | undefined;
   const current = row?.version ?? 0;
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     if (migration.version <= current) continue;
     db.transaction(() => {
       db.exec(migration.sql);
-      db.prepare('insert into schema_versions (component, version) values (?, ?) on conflict(component) do update set version = excluded.version')
-        .run(component, migration.version);
+      db.prepare(
+        'insert into schema_versions (component, version) values (?, ?) on conflict(component) do update set version = excluded.version',
+      ).run(component, migration.version);
     })();
   }
 }

@@ -4,7 +4,14 @@ import { MIGRATIONS, createSqliteTransportStore } from './sqlite-transport-store
 import { migrateTo, schemaVersion, scratchDatabase, storeContents } from './testing/migrations.ts';
 
 const LAST = MIGRATIONS.at(-1)!.version;
-const properties = (messageId: string) => JSON.stringify({ message_id: messageId, user_id: 'ws-1', creation_time: 1, content_type: 'application/pkcs7-mime', application_properties: {} });
+const properties = (messageId: string) =>
+  JSON.stringify({
+    message_id: messageId,
+    user_id: 'ws-1',
+    creation_time: 1,
+    content_type: 'application/pkcs7-mime',
+    application_properties: {},
+  });
 
 let db: SqliteDatabase;
 let dispose: () => void;
@@ -15,8 +22,9 @@ afterEach(() => dispose());
 
 /** A refused message as version 1 kept it: the body only, no count of its bytes. */
 function deadLetterV1(messageId: string, body: Uint8Array, receivedAt: number): void {
-  db.prepare('insert into dead_letters (message_id, source, reason, detail, properties, body, received_at) values (?, ?, ?, ?, ?, ?, ?)')
-    .run(messageId, 'downlink', 'schema-invalid', 'bad', properties(messageId), body, receivedAt);
+  db.prepare(
+    'insert into dead_letters (message_id, source, reason, detail, properties, body, received_at) values (?, ?, ?, ?, ?, ?, ?)',
+  ).run(messageId, 'downlink', 'schema-invalid', 'bad', properties(messageId), body, receivedAt);
 }
 
 describe('transport migrations', () => {
@@ -26,16 +34,25 @@ describe('transport migrations', () => {
     deadLetterV1('d1', new Uint8Array(5), now - 2);
     deadLetterV1('d2', new Uint8Array(3), now - 1);
 
-    const store = createSqliteTransportStore(db, { deadLetterBodies: { maxCount: 10, maxBytes: 6, maxAgeMs: 86_400_000 }, now: () => now });
+    const store = createSqliteTransportStore(db, {
+      deadLetterBodies: { maxCount: 10, maxBytes: 6, maxAgeMs: 86_400_000 },
+      now: () => now,
+    });
     // Newest first: d2's 3 bytes fit in 6, d1's 5 more do not, so its body goes and its size stays known.
-    expect(store.deadLetters.list().map((l) => [l.messageId, l.bodyBytes, l.bodyKept, l.message.body.byteLength])).toEqual([['d1', 5, false, 0], ['d2', 3, true, 3]]);
+    expect(
+      store.deadLetters.list().map((l) => [l.messageId, l.bodyBytes, l.bodyKept, l.message.body.byteLength]),
+    ).toEqual([
+      ['d1', 5, false, 0],
+      ['d2', 3, true, 3],
+    ]);
     expect(schemaVersion(db, 'transport')).toBe(LAST);
   });
 
   it('3: adds the park and keeps the outbox, inbox and dead letters of version 2', () => {
     migrateTo(db, 'transport', MIGRATIONS, 2);
-    db.prepare('insert into outbox (message_id, order_key, address, properties, bytes, state, created_at) values (?, ?, ?, ?, ?, ?, ?)')
-      .run('m1', 'case-1', '/exchange/rts.uplink/ws-1', properties('m1'), 4, 'pending', 1);
+    db.prepare(
+      'insert into outbox (message_id, order_key, address, properties, bytes, state, created_at) values (?, ?, ?, ?, ?, ?, ?)',
+    ).run('m1', 'case-1', '/exchange/rts.uplink/ws-1', properties('m1'), 4, 'pending', 1);
     db.prepare('insert into outbox_bodies (message_id, body) values (?, ?)').run('m1', new Uint8Array([1, 2, 3, 4]));
     db.prepare('insert into inbox (message_id, outcome, processed_at) values (?, ?, ?)').run('i1', 'processed', 1);
     deadLetterV1('d1', new Uint8Array(2), Date.now());
@@ -46,13 +63,27 @@ describe('transport migrations', () => {
     expect(store.inbox.find('i1')).toMatchObject({ messageId: 'i1', outcome: 'processed' });
     expect(store.deadLetters.list().map((l) => l.messageId)).toEqual(['d1']);
     expect(store.parked.counts('downlink')).toEqual({ messages: 0, bytes: 0, reasons: [] });
-    store.parked.add({ messageId: 'p1', source: 'downlink', reason: 'internal-error', message: { properties: JSON.parse(properties('p1')), body: new Uint8Array(7) }, durable: true, parkedAt: 2 });
+    store.parked.add({
+      messageId: 'p1',
+      source: 'downlink',
+      reason: 'internal-error',
+      message: { properties: JSON.parse(properties('p1')), body: new Uint8Array(7) },
+      durable: true,
+      parkedAt: 2,
+    });
     expect(store.parked.counts('downlink')).toEqual({ messages: 1, bytes: 7, reasons: ['internal-error'] });
   });
 
   it('runs each migration once: migrating again changes nothing', () => {
     const store = createSqliteTransportStore(db);
-    store.deadLetters.add({ messageId: 'd1', source: 'downlink', reason: 'schema-invalid', detail: 'bad', message: { properties: JSON.parse(properties('d1')), body: new Uint8Array(2) }, receivedAt: Date.now() });
+    store.deadLetters.add({
+      messageId: 'd1',
+      source: 'downlink',
+      reason: 'schema-invalid',
+      detail: 'bad',
+      message: { properties: JSON.parse(properties('d1')), body: new Uint8Array(2) },
+      receivedAt: Date.now(),
+    });
     const before = storeContents(db);
     createSqliteTransportStore(db);
     expect(storeContents(db)).toEqual(before);

@@ -13,12 +13,19 @@ const path = () => join(dir, 'store.db');
 
 function message(id: string, text = 'Begum, Nasrin'): StoredMessage {
   return {
-    properties: { message_id: id, user_id: 'ws-1', creation_time: 1_700_000_000_000, content_type: 'application/pkcs7-mime', application_properties: { rtsType: 'consult.request' } },
+    properties: {
+      message_id: id,
+      user_id: 'ws-1',
+      creation_time: 1_700_000_000_000,
+      content_type: 'application/pkcs7-mime',
+      application_properties: { rtsType: 'consult.request' },
+    },
     body: new TextEncoder().encode(text),
   };
 }
 
-const enqueue = (id: string, orderKey: string) => store.outbox.enqueue({ messageId: id, orderKey, address: '/exchange/rts.uplink/ws-1', message: message(id) });
+const enqueue = (id: string, orderKey: string) =>
+  store.outbox.enqueue({ messageId: id, orderKey, address: '/exchange/rts.uplink/ws-1', message: message(id) });
 const taken = (limit = 10) => store.outbox.takeSendable(limit, Date.now()).map((e) => e.messageId);
 
 beforeEach(() => {
@@ -68,7 +75,9 @@ describe('outbox', () => {
     enqueue('a1', 'case-a');
     taken();
     store.outbox.putBack(['a1']);
-    expect(store.outbox.takeSendable(10, Date.now())).toEqual([expect.objectContaining({ messageId: 'a1', attempts: 1 })]);
+    expect(store.outbox.takeSendable(10, Date.now())).toEqual([
+      expect.objectContaining({ messageId: 'a1', attempts: 1 }),
+    ]);
   });
 
   it('bounds what it hands out', () => {
@@ -102,7 +111,9 @@ describe('outbox', () => {
     enqueue('a2', 'case-a');
     taken();
     store.outbox.fail('a1', 'rejected by the broker: amqp:unauthorized-access');
-    expect(store.outbox.failed()).toEqual([expect.objectContaining({ messageId: 'a1', failureReason: 'rejected by the broker: amqp:unauthorized-access' })]);
+    expect(store.outbox.failed()).toEqual([
+      expect.objectContaining({ messageId: 'a1', failureReason: 'rejected by the broker: amqp:unauthorized-access' }),
+    ]);
     expect(taken()).toEqual(['a2']);
   });
 });
@@ -112,11 +123,15 @@ describe('inbox', () => {
     const db = openDatabase(join(dir, 'effects.db'), KEY);
     const inbox = createSqliteTransportStore(db).inbox;
     db.exec('create table cases (id text primary key)');
-    inbox.commit({ messageId: 'm1', outcome: 'processed', processedAt: 1 }, () => db.prepare("insert into cases values ('c1')").run());
-    expect(() => inbox.commit({ messageId: 'm2', outcome: 'processed', processedAt: 2 }, () => {
-      db.prepare("insert into cases values ('c2')").run();
-      throw new Error('handler failed half-way');
-    })).toThrow(/half-way/);
+    inbox.commit({ messageId: 'm1', outcome: 'processed', processedAt: 1 }, () =>
+      db.prepare("insert into cases values ('c1')").run(),
+    );
+    expect(() =>
+      inbox.commit({ messageId: 'm2', outcome: 'processed', processedAt: 2 }, () => {
+        db.prepare("insert into cases values ('c2')").run();
+        throw new Error('handler failed half-way');
+      }),
+    ).toThrow(/half-way/);
     expect(inbox.find('m1')).toEqual({ messageId: 'm1', outcome: 'processed', processedAt: 1 });
     expect(inbox.find('m2')).toBeUndefined();
     expect(db.prepare('select id from cases').all()).toEqual([{ id: 'c1' }]);
@@ -134,7 +149,14 @@ describe('inbox', () => {
 
 describe('dead letters', () => {
   it('keeps the message with its reason until replayed or discarded', () => {
-    const id = store.deadLetters.add({ messageId: 'm1', source: 'downlink', reason: 'bad-signature', detail: 'signature does not verify', message: message('m1'), receivedAt: Date.now() });
+    const id = store.deadLetters.add({
+      messageId: 'm1',
+      source: 'downlink',
+      reason: 'bad-signature',
+      detail: 'signature does not verify',
+      message: message('m1'),
+      receivedAt: Date.now(),
+    });
     expect(store.deadLetters.list()).toEqual([expect.objectContaining({ id, reason: 'bad-signature', state: 'held' })]);
     store.deadLetters.setState(id, 'discarded');
     expect(store.deadLetters.list()).toEqual([]);
@@ -144,25 +166,63 @@ describe('dead letters', () => {
 
   it('keeps every record and reason, but only the newest bodies within the count, bytes and age limits', () => {
     let now = 1_000_000;
-    const capped = createSqliteTransportStore(openDatabase(join(dir, 'capped.db'), KEY), { deadLetterBodies: { maxCount: 3, maxBytes: 2_500, maxAgeMs: 10_000 }, now: () => now });
-    const add = (id: string, bytes: number) => capped.deadLetters.add({ messageId: id, source: 'downlink', reason: 'cms-malformed', detail: 'garbage', message: message(id, 'x'.repeat(bytes)), receivedAt: now });
-    const kept = () => capped.deadLetters.list({ limit: 100 }).map((l) => `${l.messageId}:${l.bodyKept ? l.message.body.byteLength : `dropped ${l.bodyBytes}`}`);
+    const capped = createSqliteTransportStore(openDatabase(join(dir, 'capped.db'), KEY), {
+      deadLetterBodies: { maxCount: 3, maxBytes: 2_500, maxAgeMs: 10_000 },
+      now: () => now,
+    });
+    const add = (id: string, bytes: number) =>
+      capped.deadLetters.add({
+        messageId: id,
+        source: 'downlink',
+        reason: 'cms-malformed',
+        detail: 'garbage',
+        message: message(id, 'x'.repeat(bytes)),
+        receivedAt: now,
+      });
+    const kept = () =>
+      capped.deadLetters
+        .list({ limit: 100 })
+        .map((l) => `${l.messageId}:${l.bodyKept ? l.message.body.byteLength : `dropped ${l.bodyBytes}`}`);
     for (const [i, id] of ['a', 'b', 'c', 'd'].entries()) add(id, 100 + i);
     expect(kept()).toEqual(['a:dropped 100', 'b:101', 'c:102', 'd:103']);
     add('big', 2_300);
     expect(kept()).toEqual(['a:dropped 100', 'b:dropped 101', 'c:dropped 102', 'd:103', 'big:2300']);
     capped.close();
     now += 20_000;
-    const reopened = createSqliteTransportStore(openDatabase(join(dir, 'capped.db'), KEY), { deadLetterBodies: { maxCount: 3, maxBytes: 2_500, maxAgeMs: 10_000 }, now: () => now });
-    expect(reopened.deadLetters.list({ limit: 100 }).map((l) => [l.messageId, l.reason, l.bodyKept, l.message.body.byteLength])).toEqual([
-      ['a', 'cms-malformed', false, 0], ['b', 'cms-malformed', false, 0], ['c', 'cms-malformed', false, 0], ['d', 'cms-malformed', false, 0], ['big', 'cms-malformed', false, 0],
+    const reopened = createSqliteTransportStore(openDatabase(join(dir, 'capped.db'), KEY), {
+      deadLetterBodies: { maxCount: 3, maxBytes: 2_500, maxAgeMs: 10_000 },
+      now: () => now,
+    });
+    expect(
+      reopened.deadLetters
+        .list({ limit: 100 })
+        .map((l) => [l.messageId, l.reason, l.bodyKept, l.message.body.byteLength]),
+    ).toEqual([
+      ['a', 'cms-malformed', false, 0],
+      ['b', 'cms-malformed', false, 0],
+      ['c', 'cms-malformed', false, 0],
+      ['d', 'cms-malformed', false, 0],
+      ['big', 'cms-malformed', false, 0],
     ]);
     reopened.close();
   });
 
   it('stores a letter refused without its body as dropped, with the size it had', () => {
-    const id = store.deadLetters.add({ messageId: 'huge', source: 'downlink', reason: 'too-large', detail: 'too big', message: { ...message('huge'), body: new Uint8Array(0) }, droppedBodyBytes: 40_000_000, receivedAt: 5 });
-    expect(store.deadLetters.get(id)).toMatchObject({ reason: 'too-large', bodyKept: false, bodyBytes: 40_000_000, message: { body: new Uint8Array(0) } });
+    const id = store.deadLetters.add({
+      messageId: 'huge',
+      source: 'downlink',
+      reason: 'too-large',
+      detail: 'too big',
+      message: { ...message('huge'), body: new Uint8Array(0) },
+      droppedBodyBytes: 40_000_000,
+      receivedAt: 5,
+    });
+    expect(store.deadLetters.get(id)).toMatchObject({
+      reason: 'too-large',
+      bodyKept: false,
+      bodyBytes: 40_000_000,
+      message: { body: new Uint8Array(0) },
+    });
   });
 });
 
@@ -175,21 +235,45 @@ describe('parked messages', () => {
     store.parked.add({ ...parked, source: 'uplink', messageId: 'u1', message: message('u1') });
     const listed = store.parked.list('downlink');
     expect(listed.map((p) => p.messageId)).toEqual(['m1', 'm2']);
-    expect(listed[0]).toMatchObject({ source: 'downlink', reason: 'internal-error', durable: true, parkedAt: 5, message: message('m1') });
+    expect(listed[0]).toMatchObject({
+      source: 'downlink',
+      reason: 'internal-error',
+      durable: true,
+      parkedAt: 5,
+      message: message('m1'),
+    });
     expect(store.parked.list('downlink', { afterSeq: listed[0]!.seq }).map((p) => p.messageId)).toEqual(['m2']);
-    expect(store.parked.counts('downlink')).toEqual({ messages: 2, bytes: message('m1').body.byteLength + 1, reasons: ['internal-error'] });
+    expect(store.parked.counts('downlink')).toEqual({
+      messages: 2,
+      bytes: message('m1').body.byteLength + 1,
+      reasons: ['internal-error'],
+    });
     store.parked.remove('m1');
     expect(store.parked.list('downlink').map((p) => p.messageId)).toEqual(['m2']);
   });
 
   it('migration 3 adds the park to a store of version 2 and keeps what it held', () => {
-    store.deadLetters.add({ messageId: 'd1', source: 'downlink', reason: 'schema-invalid', detail: 'bad', message: message('d1'), receivedAt: 1 });
+    store.deadLetters.add({
+      messageId: 'd1',
+      source: 'downlink',
+      reason: 'schema-invalid',
+      detail: 'bad',
+      message: message('d1'),
+      receivedAt: 1,
+    });
     store.close();
     const db = openDatabase(path(), KEY);
     db.exec("drop table parked; update schema_versions set version = 2 where component = 'transport'");
     store = createSqliteTransportStore(db);
     expect(store.deadLetters.list().map((l) => l.messageId)).toEqual(['d1']);
-    store.parked.add({ messageId: 'm1', source: 'downlink', reason: 'internal-error', message: message('m1'), durable: false, parkedAt: 2 });
+    store.parked.add({
+      messageId: 'm1',
+      source: 'downlink',
+      reason: 'internal-error',
+      message: message('m1'),
+      durable: false,
+      parkedAt: 2,
+    });
     expect(store.parked.list('downlink')[0]!.durable).toBe(false);
     expect(store.parked.counts('downlink').messages).toBe(1);
   });

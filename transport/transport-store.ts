@@ -137,7 +137,9 @@ export interface DeadLetterBodyLimits {
 
 export interface DeadLetters {
   /** `droppedBodyBytes`: the body is not kept at all (the message's body is empty), and this was its size. */
-  add(letter: Omit<DeadLetter, 'id' | 'state' | 'bodyBytes' | 'bodyKept'> & { readonly droppedBodyBytes?: number }): number;
+  add(
+    letter: Omit<DeadLetter, 'id' | 'state' | 'bodyBytes' | 'bodyKept'> & { readonly droppedBodyBytes?: number },
+  ): number;
   list(options?: { state?: DeadLetterState; limit?: number }): DeadLetter[];
   get(id: number): DeadLetter | undefined;
   setState(id: number, state: Exclude<DeadLetterState, 'held'>): void;
@@ -167,7 +169,11 @@ export interface ParkedMessages {
   /** Handled (or found to be a duplicate): no longer parked. */
   remove(messageId: string): void;
   /** How many are parked, and their bodies' total size. */
-  counts(source: string): { readonly messages: number; readonly bytes: number; readonly reasons: readonly ReasonCode[] };
+  counts(source: string): {
+    readonly messages: number;
+    readonly bytes: number;
+    readonly reasons: readonly ReasonCode[];
+  };
 }
 
 export interface TransportStore {

@@ -33,7 +33,13 @@ function store(): TransportStore {
 }
 
 async function connect(user: { name: string; password: string }): Promise<BrokerConnection> {
-  const connection = createBrokerConnection({ hosts: [host], vhost: env.vhost, username: user.name, password: async () => user.password, reconnectDelayMs: { initial: 50, max: 500 } });
+  const connection = createBrokerConnection({
+    hosts: [host],
+    vhost: env.vhost,
+    username: user.name,
+    password: async () => user.password,
+    reconnectDelayMs: { initial: 50, max: 500 },
+  });
   cleanups.push(() => connection.stop());
   await connection.start();
   await until(() => connection.state.status === 'online');
@@ -57,7 +63,10 @@ beforeEach(() => {
 function message(sender: string, n: number, id = randomUUID()): StoredMessage {
   return {
     properties: {
-      message_id: id, user_id: sender, creation_time: Date.now(), content_type: 'application/pkcs7-mime; smime-type=signed-data',
+      message_id: id,
+      user_id: sender,
+      creation_time: Date.now(),
+      content_type: 'application/pkcs7-mime; smime-type=signed-data',
       application_properties: { rtsType: 'receipt', rtsVersion: '1.0', rtsSender: sender, n, run },
     },
     body: new TextEncoder().encode(`message ${n}`),
@@ -65,13 +74,21 @@ function message(sender: string, n: number, id = randomUUID()): StoredMessage {
 }
 
 /** The hub side: reads the uplink queue into an inbox, recording what it processed. */
-async function uplinkConsumer(handle: (m: ReceivedMessage) => Promise<HandlerResult>, extra: { onDuplicate?: () => void } = {}) {
+async function uplinkConsumer(
+  handle: (m: ReceivedMessage) => Promise<HandlerResult>,
+  extra: { onDuplicate?: () => void } = {},
+) {
   const hubStore = store();
   const hub = await connect(env.users.hub);
   const receiver = createInboxReceiver({
-    connection: hub, source: rabbitmq3Adapter.uplinkSource(), sourceName: 'uplink', inbox: hubStore.inbox, deadLetters: hubStore.deadLetters,
+    connection: hub,
+    source: rabbitmq3Adapter.uplinkSource(),
+    sourceName: 'uplink',
+    inbox: hubStore.inbox,
+    deadLetters: hubStore.deadLetters,
     handle: async (m) => (ofThisRun(m) ? handle(m) : { outcome: 'processed' }),
-    credit: 16, ...(extra.onDuplicate && { onDuplicate: (_record, m) => ofThisRun(m) && extra.onDuplicate!() }),
+    credit: 16,
+    ...(extra.onDuplicate && { onDuplicate: (_record, m) => ofThisRun(m) && extra.onDuplicate!() }),
   });
   cleanups.push(() => receiver.stop());
   await until(() => receiver.attached);
@@ -90,10 +107,19 @@ describe('transport on the private broker', () => {
     });
     const clinic = endpointCredentials(env, 'clinic-a');
     const senderStore = store();
-    const sender = createOutboxSender({ connection: await connect(clinic), outbox: senderStore.outbox, maxInFlight: 8 });
+    const sender = createOutboxSender({
+      connection: await connect(clinic),
+      outbox: senderStore.outbox,
+      maxInFlight: 8,
+    });
     cleanups.push(() => sender.stop());
     for (let n = 1; n <= 60; n++) {
-      senderStore.outbox.enqueue({ messageId: randomUUID(), orderKey: 'case-1', address: rabbitmq3Adapter.uplinkTarget('clinic-a'), message: message('clinic-a', n) });
+      senderStore.outbox.enqueue({
+        messageId: randomUUID(),
+        orderKey: 'case-1',
+        address: rabbitmq3Adapter.uplinkTarget('clinic-a'),
+        message: message('clinic-a', n),
+      });
     }
     sender.wake();
     await until(() => seen.length === 60);
@@ -105,10 +131,13 @@ describe('transport on the private broker', () => {
   it('absorbs a duplicate message id and says so', async () => {
     let handled = 0;
     let duplicates = 0;
-    await uplinkConsumer(async () => {
-      handled++;
-      return { outcome: 'processed' };
-    }, { onDuplicate: () => duplicates++ });
+    await uplinkConsumer(
+      async () => {
+        handled++;
+        return { outcome: 'processed' };
+      },
+      { onDuplicate: () => duplicates++ },
+    );
     const clinic = endpointCredentials(env, 'clinic-a');
     const connection = await connect(clinic);
     const raw = connection.amqp!.open_sender({ target: { address: rabbitmq3Adapter.uplinkTarget('clinic-a') } });
@@ -130,14 +159,27 @@ describe('transport on the private broker', () => {
       return { outcome: 'processed' };
     });
     const senderStore = store();
-    const sender = createOutboxSender({ connection: await connect(endpointCredentials(env, 'clinic-b')), outbox: senderStore.outbox });
+    const sender = createOutboxSender({
+      connection: await connect(endpointCredentials(env, 'clinic-b')),
+      outbox: senderStore.outbox,
+    });
     cleanups.push(() => sender.stop());
-    for (let n = 1; n <= 3; n++) senderStore.outbox.enqueue({ messageId: randomUUID(), orderKey: `k${n}`, address: rabbitmq3Adapter.uplinkTarget('clinic-b'), message: message('clinic-b', n) });
+    for (let n = 1; n <= 3; n++)
+      senderStore.outbox.enqueue({
+        messageId: randomUUID(),
+        orderKey: `k${n}`,
+        address: rabbitmq3Adapter.uplinkTarget('clinic-b'),
+        message: message('clinic-b', n),
+      });
     sender.wake();
     await until(() => processed.length === 2);
     expect(processed.sort()).toEqual([1, 3]);
     const [letter] = hubStore.deadLetters.list();
-    expect(letter).toMatchObject({ reason: 'schema-invalid', detail: 'Bundle.entry[3]: missing Patient', source: 'uplink' });
+    expect(letter).toMatchObject({
+      reason: 'schema-invalid',
+      detail: 'Bundle.entry[3]: missing Patient',
+      source: 'uplink',
+    });
     expect(new TextDecoder().decode(letter!.message.body)).toBe('message 2');
   });
 
@@ -149,36 +191,67 @@ describe('transport on the private broker', () => {
       return { outcome: 'processed' };
     });
     const senderStore = store();
-    const sender = createOutboxSender({ connection: await connect(endpointCredentials(env, 'clinic-a')), outbox: senderStore.outbox });
+    const sender = createOutboxSender({
+      connection: await connect(endpointCredentials(env, 'clinic-a')),
+      outbox: senderStore.outbox,
+    });
     cleanups.push(() => sender.stop());
-    senderStore.outbox.enqueue({ messageId: randomUUID(), orderKey: 'k', address: rabbitmq3Adapter.uplinkTarget('clinic-a'), message: message('clinic-a', 1) });
+    senderStore.outbox.enqueue({
+      messageId: randomUUID(),
+      orderKey: 'k',
+      address: rabbitmq3Adapter.uplinkTarget('clinic-a'),
+      message: message('clinic-a', 1),
+    });
     sender.wake();
     await until(() => attempts.length === 2);
     expect(attempts).toEqual([false, true]);
   });
 
-  it('surfaces a publish the broker refuses (another clinic\'s routing key) as a permanent failure, without retrying it', async () => {
+  it("surfaces a publish the broker refuses (another clinic's routing key) as a permanent failure, without retrying it", async () => {
     const senderStore = store();
-    const sender = createOutboxSender({ connection: await connect(endpointCredentials(env, 'clinic-a')), outbox: senderStore.outbox });
+    const sender = createOutboxSender({
+      connection: await connect(endpointCredentials(env, 'clinic-a')),
+      outbox: senderStore.outbox,
+    });
     cleanups.push(() => sender.stop());
     const forged = randomUUID();
-    senderStore.outbox.enqueue({ messageId: forged, orderKey: 'k', address: rabbitmq3Adapter.uplinkTarget('clinic-b'), message: message('clinic-a', 1, forged) });
+    senderStore.outbox.enqueue({
+      messageId: forged,
+      orderKey: 'k',
+      address: rabbitmq3Adapter.uplinkTarget('clinic-b'),
+      message: message('clinic-a', 1, forged),
+    });
     sender.wake();
     await until(() => senderStore.outbox.counts().failed === 1);
-    expect(senderStore.outbox.failed()).toEqual([expect.objectContaining({ messageId: forged, failureReason: expect.stringContaining('amqp:unauthorized-access') })]);
+    expect(senderStore.outbox.failed()).toEqual([
+      expect.objectContaining({
+        messageId: forged,
+        failureReason: expect.stringContaining('amqp:unauthorized-access'),
+      }),
+    ]);
     // The connection survives and the next message goes through.
     const ok = randomUUID();
-    senderStore.outbox.enqueue({ messageId: ok, orderKey: 'k2', address: rabbitmq3Adapter.uplinkTarget('clinic-a'), message: message('clinic-a', 2, ok) });
+    senderStore.outbox.enqueue({
+      messageId: ok,
+      orderKey: 'k2',
+      address: rabbitmq3Adapter.uplinkTarget('clinic-a'),
+      message: message('clinic-a', 2, ok),
+    });
     sender.wake();
     await until(() => senderStore.outbox.counts().pending + senderStore.outbox.counts().inFlight === 0);
     expect(senderStore.outbox.counts()).toEqual({ pending: 0, inFlight: 0, failed: 1 });
   });
 
-  it('refuses a transfer above the link\'s max_message_size, which RabbitMQ 3.10 sends anyway, as too-large without its body, and keeps the rest flowing', async () => {
+  it("refuses a transfer above the link's max_message_size, which RabbitMQ 3.10 sends anyway, as too-large without its body, and keeps the rest flowing", async () => {
     const hubStore = store();
     const processed: number[] = [];
     const receiver = createInboxReceiver({
-      connection: await connect(env.users.hub), source: rabbitmq3Adapter.uplinkSource(), sourceName: 'uplink', inbox: hubStore.inbox, deadLetters: hubStore.deadLetters, maxMessageBytes: 4096,
+      connection: await connect(env.users.hub),
+      source: rabbitmq3Adapter.uplinkSource(),
+      sourceName: 'uplink',
+      inbox: hubStore.inbox,
+      deadLetters: hubStore.deadLetters,
+      maxMessageBytes: 4096,
       handle: async (m) => {
         if (ofThisRun(m)) processed.push(numberOf(m));
         return { outcome: 'processed' };
@@ -187,16 +260,34 @@ describe('transport on the private broker', () => {
     cleanups.push(() => receiver.stop());
     await until(() => receiver.attached);
     const senderStore = store();
-    const sender = createOutboxSender({ connection: await connect(endpointCredentials(env, 'clinic-a')), outbox: senderStore.outbox });
+    const sender = createOutboxSender({
+      connection: await connect(endpointCredentials(env, 'clinic-a')),
+      outbox: senderStore.outbox,
+    });
     cleanups.push(() => sender.stop());
     const huge = { ...message('clinic-a', 1), body: new Uint8Array(10_000) };
-    senderStore.outbox.enqueue({ messageId: huge.properties.message_id, orderKey: 'k', address: rabbitmq3Adapter.uplinkTarget('clinic-a'), message: huge });
-    senderStore.outbox.enqueue({ messageId: randomUUID(), orderKey: 'k', address: rabbitmq3Adapter.uplinkTarget('clinic-a'), message: message('clinic-a', 2) });
+    senderStore.outbox.enqueue({
+      messageId: huge.properties.message_id,
+      orderKey: 'k',
+      address: rabbitmq3Adapter.uplinkTarget('clinic-a'),
+      message: huge,
+    });
+    senderStore.outbox.enqueue({
+      messageId: randomUUID(),
+      orderKey: 'k',
+      address: rabbitmq3Adapter.uplinkTarget('clinic-a'),
+      message: message('clinic-a', 2),
+    });
     sender.wake();
     await until(() => processed.length === 1);
     expect(processed).toEqual([2]);
-    expect(hubStore.deadLetters.list().filter((l) => l.messageId === huge.properties.message_id)).toEqual([expect.objectContaining({
-      reason: 'too-large', detail: "transfer of 10000 bytes exceeds this link's max_message_size of 4096", bodyKept: false, bodyBytes: 10_000,
-    })]);
+    expect(hubStore.deadLetters.list().filter((l) => l.messageId === huge.properties.message_id)).toEqual([
+      expect.objectContaining({
+        reason: 'too-large',
+        detail: "transfer of 10000 bytes exceeds this link's max_message_size of 4096",
+        bodyKept: false,
+        bodyBytes: 10_000,
+      }),
+    ]);
   });
 });

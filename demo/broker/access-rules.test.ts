@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { isValidPattern, parseSource, parseTarget, resourceAllowed, topicAllowed, topicMatches } from './access-rules.ts';
+import {
+  isValidPattern,
+  parseSource,
+  parseTarget,
+  resourceAllowed,
+  topicAllowed,
+  topicMatches,
+} from './access-rules.ts';
 
 describe('topic matching (AMQP 0-9-1 rules)', () => {
   it.each([
@@ -23,7 +30,11 @@ describe('topic matching (AMQP 0-9-1 rules)', () => {
 
 describe('addresses of the AMQP 1.0 plugin', () => {
   it('reads publisher targets', () => {
-    expect(parseTarget('/exchange/rts.uplink/clinic-a')).toEqual({ kind: 'exchange', exchange: 'rts.uplink', routingKey: 'clinic-a' });
+    expect(parseTarget('/exchange/rts.uplink/clinic-a')).toEqual({
+      kind: 'exchange',
+      exchange: 'rts.uplink',
+      routingKey: 'clinic-a',
+    });
     expect(parseTarget('/exchange/rts.uplink')).toEqual({ kind: 'exchange', exchange: 'rts.uplink' });
     expect(parseTarget('/topic/a.b')).toEqual({ kind: 'exchange', exchange: 'amq.topic', routingKey: 'a.b' });
     expect(parseTarget('/amq/queue/rts.uplink')).toEqual({ kind: 'exchange', exchange: '', routingKey: 'rts.uplink' });
@@ -56,9 +67,15 @@ describe('permissions (the internal backend)', () => {
   it('checks topic permissions only where there is one, with {username} and {vhost} expanded', () => {
     const vars = { username: 'clinic-a', vhost: 'rts' };
     expect(topicAllowed(undefined, 'write', 'anything', vars)).toBe(true);
-    expect(topicAllowed({ exchange: 'rts.uplink', write: '^clinic-a$', read: '^$' }, 'write', 'clinic-a', vars)).toBe(true);
-    expect(topicAllowed({ exchange: 'rts.uplink', write: '^clinic-a$', read: '^$' }, 'write', 'clinic-b', vars)).toBe(false);
-    expect(topicAllowed({ exchange: 'rts.uplink', write: '^{username}$', read: '' }, 'write', 'clinic-a', vars)).toBe(true);
+    expect(topicAllowed({ exchange: 'rts.uplink', write: '^clinic-a$', read: '^$' }, 'write', 'clinic-a', vars)).toBe(
+      true,
+    );
+    expect(topicAllowed({ exchange: 'rts.uplink', write: '^clinic-a$', read: '^$' }, 'write', 'clinic-b', vars)).toBe(
+      false,
+    );
+    expect(topicAllowed({ exchange: 'rts.uplink', write: '^{username}$', read: '' }, 'write', 'clinic-a', vars)).toBe(
+      true,
+    );
     expect(topicAllowed({ exchange: 'rts.uplink', write: '', read: '' }, 'write', 'clinic-a', vars)).toBe(false);
   });
 

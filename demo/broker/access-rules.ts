@@ -60,36 +60,66 @@ export function resourceAllowed(permission: Permission | undefined, access: Acce
  * Topic permissions apply to topic exchanges only, and only when the user has one for that exchange; its pattern
  * may use {username} and {vhost}.
  */
-export function topicAllowed(permission: TopicPermission | undefined, access: 'write' | 'read', routingKey: string, variables: { username: string; vhost: string }): boolean {
+export function topicAllowed(
+  permission: TopicPermission | undefined,
+  access: 'write' | 'read',
+  routingKey: string,
+  variables: { username: string; vhost: string },
+): boolean {
   if (!permission) return true;
-  const pattern = permission[access].replaceAll('{username}', variables.username).replaceAll('{vhost}', variables.vhost);
+  const pattern = permission[access]
+    .replaceAll('{username}', variables.username)
+    .replaceAll('{vhost}', variables.vhost);
   return permissionRegex(pattern).test(routingKey);
 }
 
 export const refusals = {
-  vhost: (user: string): AmqpError => ({ condition: 'amqp:unauthorized-access', description: `Access for user '${user}' was refused: insufficient permissions` }),
+  vhost: (user: string): AmqpError => ({
+    condition: 'amqp:unauthorized-access',
+    description: `Access for user '${user}' was refused: insufficient permissions`,
+  }),
   resource: (kind: 'exchange' | 'queue', name: string, vhost: string, user: string): AmqpError => ({
-    condition: 'amqp:unauthorized-access', description: `ACCESS_REFUSED - access to ${kind} '${resourceName(kind, name)}' in vhost '${vhost}' refused for user '${user}'`,
+    condition: 'amqp:unauthorized-access',
+    description: `ACCESS_REFUSED - access to ${kind} '${resourceName(kind, name)}' in vhost '${vhost}' refused for user '${user}'`,
   }),
   topic: (routingKey: string, exchange: string, vhost: string, user: string): AmqpError => ({
-    condition: 'amqp:unauthorized-access', description: `ACCESS_REFUSED - access to topic '${routingKey}' in exchange '${exchange}' in vhost '${vhost}' refused for user '${user}'`,
+    condition: 'amqp:unauthorized-access',
+    description: `ACCESS_REFUSED - access to topic '${routingKey}' in exchange '${exchange}' in vhost '${vhost}' refused for user '${user}'`,
   }),
   userId: (userId: string, user: string): AmqpError => ({
-    condition: 'amqp:precondition-failed', description: `PRECONDITION_FAILED - user_id property set to '${userId}' but authenticated user was '${user}'`,
+    condition: 'amqp:precondition-failed',
+    description: `PRECONDITION_FAILED - user_id property set to '${userId}' but authenticated user was '${user}'`,
   }),
-  noExchange: (name: string, vhost: string): AmqpError => ({ condition: 'amqp:not-found', description: `NOT_FOUND - no exchange '${name}' in vhost '${vhost}'` }),
-  noQueue: (name: string, vhost: string): AmqpError => ({ condition: 'amqp:not-found', description: `NOT_FOUND - no queue '${name}' in vhost '${vhost}'` }),
-  noAddress: (): AmqpError => ({ condition: 'amqp:invalid-field', description: 'Attach rejected: {address_not_utf8_string,undefined}' }),
-  unknownAddress: (address: string): AmqpError => ({ condition: 'amqp:invalid-field', description: `Attach rejected: {unknown_destination,"${address}"}` }),
+  noExchange: (name: string, vhost: string): AmqpError => ({
+    condition: 'amqp:not-found',
+    description: `NOT_FOUND - no exchange '${name}' in vhost '${vhost}'`,
+  }),
+  noQueue: (name: string, vhost: string): AmqpError => ({
+    condition: 'amqp:not-found',
+    description: `NOT_FOUND - no queue '${name}' in vhost '${vhost}'`,
+  }),
+  noAddress: (): AmqpError => ({
+    condition: 'amqp:invalid-field',
+    description: 'Attach rejected: {address_not_utf8_string,undefined}',
+  }),
+  unknownAddress: (address: string): AmqpError => ({
+    condition: 'amqp:invalid-field',
+    description: `Attach rejected: {unknown_destination,"${address}"}`,
+  }),
   /** RabbitMQ 3.10 crashes in the topic check when the routing key is missing (measured): the session ends so. */
-  noRoutingKey: (): AmqpError => ({ condition: 'amqp:internal-error', description: '{badarg,[{re,run,[undefined,...]},{rabbit_auth_backend_internal,check_topic_access,4}]}' }),
+  noRoutingKey: (): AmqpError => ({
+    condition: 'amqp:internal-error',
+    description: '{badarg,[{re,run,[undefined,...]},{rabbit_auth_backend_internal,check_topic_access,4}]}',
+  }),
   /** Only `accepted`, `rejected` and `released` are outcomes RabbitMQ 3.10 takes from a consumer (measured). */
   modified: (deliveryFailed: boolean | undefined, undeliverableHere: boolean | undefined): AmqpError => ({
-    condition: 'amqp:invalid-field', description: `Unrecognised state: {'v1_0.modified',${String(deliveryFailed ?? 'undefined')},${String(undeliverableHere ?? 'undefined')},undefined}`,
+    condition: 'amqp:invalid-field',
+    description: `Unrecognised state: {'v1_0.modified',${String(deliveryFailed ?? 'undefined')},${String(undeliverableHere ?? 'undefined')},undefined}`,
   }),
   /** Declaring addresses (`/queue/NAME`, bare names, exchange sources) are beyond the demo broker. */
   notImplemented: (address: string): AmqpError => ({
-    condition: 'amqp:not-implemented', description: `the demo broker serves only /amq/queue/NAME sources and /exchange/NAME[/KEY] or /amq/queue/NAME targets, not ${address}`,
+    condition: 'amqp:not-implemented',
+    description: `the demo broker serves only /amq/queue/NAME sources and /exchange/NAME[/KEY] or /amq/queue/NAME targets, not ${address}`,
   }),
   decode: (detail: string): AmqpError => ({ condition: 'amqp:decode-error', description: detail }),
   internal: (detail: string): AmqpError => ({ condition: 'amqp:internal-error', description: detail }),
@@ -123,7 +153,8 @@ export function parseTarget(address: string | undefined): Target {
   if (p[0] === 'exchange' && p.length === 2 && p[1]) return { kind: 'exchange', exchange: p[1] };
   if (p[0] === 'exchange' && p.length === 3 && p[1]) return { kind: 'exchange', exchange: p[1], routingKey: p[2]! };
   if (p[0] === 'topic' && p.length === 2 && p[1]) return { kind: 'exchange', exchange: 'amq.topic', routingKey: p[1] };
-  if (p[0] === 'amq' && p[1] === 'queue' && p.length === 3 && p[2]) return { kind: 'exchange', exchange: '', routingKey: p[2] };
+  if (p[0] === 'amq' && p[1] === 'queue' && p.length === 3 && p[2])
+    return { kind: 'exchange', exchange: '', routingKey: p[2] };
   if (p[0] === 'queue' && p.length === 2 && p[1]) return { kind: 'declare', queue: p[1] };
   return { kind: 'invalid', address };
 }
@@ -134,7 +165,8 @@ export function parseSource(address: string | undefined): Source {
   const p = parts(address);
   if (p[0] === 'amq' && p[1] === 'queue' && p.length === 3 && p[2]) return { kind: 'queue', queue: p[2] };
   if (p[0] === 'queue' && p.length === 2 && p[1]) return { kind: 'declare', queue: p[1] };
-  if ((p[0] === 'exchange' && p.length === 3 && p[1]) || (p[0] === 'topic' && p.length === 2 && p[1])) return { kind: 'temporary' };
+  if ((p[0] === 'exchange' && p.length === 3 && p[1]) || (p[0] === 'topic' && p.length === 2 && p[1]))
+    return { kind: 'temporary' };
   return { kind: 'invalid', address };
 }
 

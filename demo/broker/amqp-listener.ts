@@ -1,11 +1,29 @@
 import type { AddressInfo, Server, Socket } from 'node:net';
-import rhea, { type Connection, type Delivery, type EventContext, type Receiver, type Sender, type Session } from 'rhea';
+import rhea, {
+  type Connection,
+  type Delivery,
+  type EventContext,
+  type Receiver,
+  type Sender,
+  type Session,
+} from 'rhea';
 import { MessageDecodeError, parseMessage } from './amqp-sections.ts';
 import { refusals, type AmqpError, type Target } from './access-rules.ts';
 import type { BrokerCore, Consumer, Log, MessageRecord } from './broker-core.ts';
 import {
-  authenticatedUser, deliveryLimit, destroySocket, interceptFrames, isDraining, linkCredit, mirrorSenderSettleMode, receiveRawMessages, remoteOutcome, requestProcessing,
-  sessionOfFrame, terminusAddress, type Frame,
+  authenticatedUser,
+  deliveryLimit,
+  destroySocket,
+  interceptFrames,
+  isDraining,
+  linkCredit,
+  mirrorSenderSettleMode,
+  receiveRawMessages,
+  remoteOutcome,
+  requestProcessing,
+  sessionOfFrame,
+  terminusAddress,
+  type Frame,
 } from './rhea-internals.ts';
 
 /**
@@ -70,7 +88,11 @@ export async function startAmqpListener(options: AmqpListenerOptions): Promise<A
   let stopping = false;
 
   const container = rhea.create_container({ id: 'rts-demo-broker' });
-  (container.sasl_server_mechanisms as { enable_plain(check: (user: string, password: string) => Promise<boolean>): void }).enable_plain(async (user, password) => {
+  (
+    container.sasl_server_mechanisms as {
+      enable_plain(check: (user: string, password: string) => Promise<boolean>): void;
+    }
+  ).enable_plain(async (user, password) => {
     if (!stopping && core.authz.authenticate(user, password)) return true;
     log({ event: 'login-refused', user });
     await new Promise((resolve) => setTimeout(resolve, stopping ? 0 : AUTH_FAILURE_DELAY_MS).unref());
@@ -126,9 +148,10 @@ export async function startAmqpListener(options: AmqpListenerOptions): Promise<A
     const state = session && sessionState(session);
     if (!state) return true;
     // role true: the peer receives, so the broker's end of the link sends (a consumer).
-    const result = frame.performative.role === true
-      ? core.authz.consumeFrom(owner.user, owner.vhost, terminusAddress(frame.performative.source))
-      : core.authz.publishTo(owner.user, owner.vhost, terminusAddress(frame.performative.target));
+    const result =
+      frame.performative.role === true
+        ? core.authz.consumeFrom(owner.user, owner.vhost, terminusAddress(frame.performative.source))
+        : core.authz.publishTo(owner.user, owner.vhost, terminusAddress(frame.performative.target));
     if ('error' in result) {
       endSession(state, result.error);
       return false;
@@ -156,13 +179,20 @@ export async function startAmqpListener(options: AmqpListenerOptions): Promise<A
       return false;
     });
     interceptFrames(connection, 'attach', (frame) => checkAttach(owner, frame));
-    for (const name of ['flow', 'transfer', 'disposition', 'detach'] as const) interceptFrames(connection, name, (frame) => !dropped(owner, frame));
+    for (const name of ['flow', 'transfer', 'disposition', 'detach'] as const)
+      interceptFrames(connection, name, (frame) => !dropped(owner, frame));
   });
 
   container.on('session_open', (context: EventContext) => {
     const owner = connections.get(context.connection);
     if (!owner || !context.session) return;
-    const state: SessionState = { session: context.session, owner, ended: false, unacked: new Map(), consumers: new Set() };
+    const state: SessionState = {
+      session: context.session,
+      owner,
+      ended: false,
+      unacked: new Map(),
+      consumers: new Set(),
+    };
     sessions.set(context.session, state);
     owner.sessions.add(state);
   });
@@ -277,7 +307,11 @@ export async function startAmqpListener(options: AmqpListenerOptions): Promise<A
       return;
     }
     if (parsed.hasDeliveryAnnotations) {
-      log({ event: 'connection-dropped', user, reason: 'delivery annotations (RabbitMQ 3.10 drops such a connection)' });
+      log({
+        event: 'connection-dropped',
+        user,
+        reason: 'delivery annotations (RabbitMQ 3.10 drops such a connection)',
+      });
       forget(state.owner);
       destroySocket(state.owner.connection);
       return;
@@ -305,13 +339,22 @@ export async function startAmqpListener(options: AmqpListenerOptions): Promise<A
   };
   container.on('connection_close', connectionGone);
   container.on('disconnected', connectionGone);
-  container.on('protocol_error', (error: unknown) => log({ event: 'protocol-error', error: String((error as Error)?.message ?? error) }));
-  container.on('error', (error: unknown) => log({ event: 'amqp-error', error: String((error as Error)?.message ?? error) }));
+  container.on('protocol_error', (error: unknown) =>
+    log({ event: 'protocol-error', error: String((error as Error)?.message ?? error) }),
+  );
+  container.on('error', (error: unknown) =>
+    log({ event: 'amqp-error', error: String((error as Error)?.message ?? error) }),
+  );
 
   const server: Server = container.listen({
-    port: options.port, host: '127.0.0.1',
-    container_id: 'rts-demo-broker', idle_time_out: 60_000,
-    properties: { product: 'RTS demo broker', information: 'single-machine demo; speaks the AMQP 1.0 dialect of RabbitMQ 3.10' },
+    port: options.port,
+    host: '127.0.0.1',
+    container_id: 'rts-demo-broker',
+    idle_time_out: 60_000,
+    properties: {
+      product: 'RTS demo broker',
+      information: 'single-machine demo; speaks the AMQP 1.0 dialect of RabbitMQ 3.10',
+    },
     sender_options: { treat_modified_as_released: false, autosettle: true },
     receiver_options: { autoaccept: false, credit_window: 0 },
   } as Parameters<typeof container.listen>[0]);
@@ -331,7 +374,10 @@ export async function startAmqpListener(options: AmqpListenerOptions): Promise<A
       stopping = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const owner of [...connections.values()]) {
-        closeConnection(owner, { condition: 'amqp:connection:forced', description: "broker forced connection closure with reason 'shutdown'" });
+        closeConnection(owner, {
+          condition: 'amqp:connection:forced',
+          description: "broker forced connection closure with reason 'shutdown'",
+        });
       }
       // Lets the close frames go out, then ends every socket.
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -82,7 +82,11 @@ export function parseMessage(bytes: Buffer): ParsedMessage {
         const properties = section();
         if (Buffer.isBuffer(properties.user_id)) userId = properties.user_id;
         if (typeof properties.subject === 'string') subject = properties.subject;
-      } else if (code === HEADER || code === DELIVERY_ANNOTATIONS || (code === MESSAGE_ANNOTATIONS && start !== tailStart)) {
+      } else if (
+        code === HEADER ||
+        code === DELIVERY_ANNOTATIONS ||
+        (code === MESSAGE_ANNOTATIONS && start !== tailStart)
+      ) {
         throw new MessageDecodeError(`section 0x${code.toString(16)} out of order`);
       }
     }
@@ -91,7 +95,8 @@ export function parseMessage(bytes: Buffer): ParsedMessage {
     throw new MessageDecodeError(`malformed message: ${(error as Error).message}`);
   }
   return {
-    durable, hasDeliveryAnnotations,
+    durable,
+    hasDeliveryAnnotations,
     ...(priority !== undefined && { priority }),
     ...(ttl !== undefined && { ttl }),
     ...(userId && { userId }),
@@ -104,7 +109,12 @@ export function parseMessage(bytes: Buffer): ParsedMessage {
  * The header RabbitMQ 3.10 writes on delivery (measured): durable, priority and ttl as published, first-acquirer
  * false on a redelivery, and no delivery-count (it stays unset however often a message was redelivered).
  */
-export function encodeHeader(fields: { durable: boolean; priority?: number; ttl?: number; firstAcquirer: boolean }): Buffer {
+export function encodeHeader(fields: {
+  durable: boolean;
+  priority?: number;
+  ttl?: number;
+  firstAcquirer: boolean;
+}): Buffer {
   const t = amqpTypes;
   const list = t.List8([
     t.wrap_boolean(fields.durable),

@@ -5,7 +5,14 @@ import rhea from 'rhea';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rabbitPasswordHash } from '../../hub/index.ts';
 import { parseMessage } from './amqp-sections.ts';
-import { createBrokerCore, verifyRabbitPassword, type BrokerCore, type Consumer, type MessageRecord, type QueueState } from './broker-core.ts';
+import {
+  createBrokerCore,
+  verifyRabbitPassword,
+  type BrokerCore,
+  type Consumer,
+  type MessageRecord,
+  type QueueState,
+} from './broker-core.ts';
 import { openBrokerStore, type BrokerStore } from './broker-store.ts';
 
 const tick = () => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
@@ -32,17 +39,48 @@ function topology(): void {
   a.putUser({ name: 'clinic-a', passwordHash: rabbitPasswordHash('a'), tags: [] });
   a.putPermission('clinic-a', 'rts', { configure: '^$', write: '^up$', read: '^d\\.a$' });
   a.putTopicPermission('clinic-a', 'rts', { exchange: 'up', write: '^{username}$', read: '^$' });
-  for (const [name, type, args] of [['up', 'topic', {}], ['down', 'direct', { 'alternate-exchange': 'lost' }], ['lost', 'fanout', {}], ['dlx', 'topic', {}]] as const) {
+  for (const [name, type, args] of [
+    ['up', 'topic', {}],
+    ['down', 'direct', { 'alternate-exchange': 'lost' }],
+    ['lost', 'fanout', {}],
+    ['dlx', 'topic', {}],
+  ] as const) {
     a.putExchange({ vhost: 'rts', name, type, arguments: args });
   }
   const quorum = (args: Record<string, unknown> = {}) => ({ 'x-queue-type': 'quorum', ...args });
-  a.declareQueue({ vhost: 'rts', name: 'up', durable: true, autoDelete: false, arguments: quorum({ 'x-delivery-limit': 2, 'x-dead-letter-exchange': 'dlx', 'x-dead-letter-routing-key': 'up' }) });
+  a.declareQueue({
+    vhost: 'rts',
+    name: 'up',
+    durable: true,
+    autoDelete: false,
+    arguments: quorum({ 'x-delivery-limit': 2, 'x-dead-letter-exchange': 'dlx', 'x-dead-letter-routing-key': 'up' }),
+  });
   a.declareQueue({ vhost: 'rts', name: 'dead', durable: true, autoDelete: false, arguments: quorum() });
   a.declareQueue({ vhost: 'rts', name: 'lostq', durable: true, autoDelete: false, arguments: quorum() });
-  a.declareQueue({ vhost: 'rts', name: 'd.a', durable: true, autoDelete: false, arguments: quorum({ 'x-delivery-limit': 2 }) });
-  a.declareQueue({ vhost: 'rts', name: 'plain', durable: true, autoDelete: false, arguments: { 'x-delivery-limit': 2 } });
-  for (const [source, destination, routingKey] of [['up', 'up', '#'], ['down', 'd.a', 'a'], ['lost', 'lostq', ''], ['dlx', 'dead', '#'], ['down', 'plain', 'plain']]) {
-    expect(a.bind({ vhost: 'rts', source: source!, destination: destination!, routingKey: routingKey!, arguments: {} })).toBe('ok');
+  a.declareQueue({
+    vhost: 'rts',
+    name: 'd.a',
+    durable: true,
+    autoDelete: false,
+    arguments: quorum({ 'x-delivery-limit': 2 }),
+  });
+  a.declareQueue({
+    vhost: 'rts',
+    name: 'plain',
+    durable: true,
+    autoDelete: false,
+    arguments: { 'x-delivery-limit': 2 },
+  });
+  for (const [source, destination, routingKey] of [
+    ['up', 'up', '#'],
+    ['down', 'd.a', 'a'],
+    ['lost', 'lostq', ''],
+    ['dlx', 'dead', '#'],
+    ['down', 'plain', 'plain'],
+  ]) {
+    expect(
+      a.bind({ vhost: 'rts', source: source!, destination: destination!, routingKey: routingKey!, arguments: {} }),
+    ).toBe('ok');
   }
 }
 
@@ -54,16 +92,24 @@ function queue(name: string): QueueState {
 
 async function publish(exchange: string, routingKey: string, id: string): Promise<boolean> {
   const message = parseMessage(rhea.message.encode({ durable: true, message_id: id, body: id }));
-  const stored = new Promise<boolean>((resolve) => core.messages.publish('rts', exchange, routingKey, message, resolve));
+  const stored = new Promise<boolean>((resolve) =>
+    core.messages.publish('rts', exchange, routingKey, message, resolve),
+  );
   return stored;
 }
 
-interface Taken { readonly id: string; readonly firstAcquirer: boolean; readonly record: MessageRecord }
+interface Taken {
+  readonly id: string;
+  readonly firstAcquirer: boolean;
+  readonly record: MessageRecord;
+}
 
 function consumer(name: string, capacity: number): Consumer & { taken: Taken[]; capacity: number } {
   const taken: Taken[] = [];
   const c = {
-    queue: queue(name), taken, capacity,
+    queue: queue(name),
+    taken,
+    capacity,
     canTake: () => taken.length < c.capacity,
     take(bytes: Buffer, record: MessageRecord) {
       const m = rhea.message.decode(bytes);
@@ -106,7 +152,7 @@ describe('the demo broker core', () => {
     expect([count('up'), count('d.a'), count('lostq'), count('dead')]).toEqual([1, 1, 2, 1]);
   });
 
-  it('delivers round-robin, one consumer per message, within each consumer\'s credit', async () => {
+  it("delivers round-robin, one consumer per message, within each consumer's credit", async () => {
     const one = consumer('up', 10);
     const two = consumer('up', 1);
     for (const id of ['m1', 'm2', 'm3', 'm4']) await publish('up', 'k', id);
@@ -127,7 +173,7 @@ describe('the demo broker core', () => {
     expect(c.taken.map((t) => `${t.id}${t.firstAcquirer ? '' : '*'}`)).toEqual(['m1', 'm2', 'm3', 'm2*', 'm1*', 'm4']);
   });
 
-  it('dead-letters a quorum queue\'s message once it came back more than x-delivery-limit times; a classic queue never', async () => {
+  it("dead-letters a quorum queue's message once it came back more than x-delivery-limit times; a classic queue never", async () => {
     const up = consumer('up', 100);
     const plain = consumer('plain', 100);
     await publish('up', 'clinic-a', 'limited');
@@ -154,7 +200,12 @@ describe('the demo broker core', () => {
     core.messages.reject(up.taken[0]!.record);
     core.messages.reject(da.taken[0]!.record);
     await tick();
-    expect(core.admin.queues('rts').filter((q) => q.messages > 0).map((q) => q.name)).toEqual(['dead']);
+    expect(
+      core.admin
+        .queues('rts')
+        .filter((q) => q.messages > 0)
+        .map((q) => q.name),
+    ).toEqual(['dead']);
   });
 
   it('keeps messages, their order and their redelivery state across a restart', async () => {
@@ -177,24 +228,46 @@ describe('the demo broker core', () => {
     for (const id of ['m1', 'm2', 'm3']) await publish('up', 'k', id);
     await tick();
     expect(core.admin.purge('rts', 'up')).toBe(2);
-    expect(core.admin.queues('rts').find((q) => q.name === 'up')).toMatchObject({ messages: 1, messages_ready: 0, messages_unacknowledged: 1 });
+    expect(core.admin.queues('rts').find((q) => q.name === 'up')).toMatchObject({
+      messages: 1,
+      messages_ready: 0,
+      messages_unacknowledged: 1,
+    });
     core.messages.ack(c.taken[0]!.record);
     expect(core.admin.purge('rts', 'nope')).toBeUndefined();
   });
 
   it('declares queues idempotently and refuses a different declaration', () => {
-    const row = { vhost: 'rts', name: 'up', durable: true, autoDelete: false, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 2, 'x-dead-letter-exchange': 'dlx', 'x-dead-letter-routing-key': 'up' } };
+    const row = {
+      vhost: 'rts',
+      name: 'up',
+      durable: true,
+      autoDelete: false,
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-delivery-limit': 2,
+        'x-dead-letter-exchange': 'dlx',
+        'x-dead-letter-routing-key': 'up',
+      },
+    };
     expect(core.admin.declareQueue(row)).toEqual({ result: 'exists' });
-    expect(core.admin.declareQueue({ ...row, arguments: { ...row.arguments, 'x-delivery-limit': 3 } }))
-      .toEqual({ inequivalent: "inequivalent arg 'x-delivery-limit' for queue 'up' in vhost 'rts': received '3' but current is '2'" });
+    expect(core.admin.declareQueue({ ...row, arguments: { ...row.arguments, 'x-delivery-limit': 3 } })).toEqual({
+      inequivalent:
+        "inequivalent arg 'x-delivery-limit' for queue 'up' in vhost 'rts': received '3' but current is '2'",
+    });
     expect(core.admin.declareQueue({ ...row, name: 'new' })).toEqual({ result: 'created' });
     expect(core.admin.declareQueue({ ...row, vhost: 'nope' })).toEqual({ error: 'vhost_not_found' });
   });
 
-  it('checks a publish in RabbitMQ\'s order: exchange write, topic, user_id', () => {
+  it("checks a publish in RabbitMQ's order: exchange write, topic, user_id", () => {
     const message = (fields: Record<string, unknown>) => parseMessage(rhea.message.encode({ body: 'x', ...fields }));
     const check = (exchange: string, routingKey: string | undefined, fields: Record<string, unknown> = {}) => {
-      const result = core.authz.checkPublish('clinic-a', 'rts', { kind: 'exchange', exchange, ...(routingKey !== undefined && { routingKey }) }, message(fields));
+      const result = core.authz.checkPublish(
+        'clinic-a',
+        'rts',
+        { kind: 'exchange', exchange, ...(routingKey !== undefined && { routingKey }) },
+        message(fields),
+      );
       return 'error' in result ? result.error.condition : result.routingKey;
     };
     expect(check('up', 'clinic-a')).toBe('clinic-a');
@@ -207,6 +280,8 @@ describe('the demo broker core', () => {
     expect(core.authz.vhostAllowed('clinic-a', 'rts')).toBe(true);
     expect(core.authz.vhostAllowed('clinic-a', 'other')).toBe(false);
     const refused = core.authz.consumeFrom('clinic-a', 'rts', '/amq/queue/up');
-    expect('error' in refused && refused.error.description).toBe("ACCESS_REFUSED - access to queue 'up' in vhost 'rts' refused for user 'clinic-a'");
+    expect('error' in refused && refused.error.description).toBe(
+      "ACCESS_REFUSED - access to queue 'up' in vhost 'rts' refused for user 'clinic-a'",
+    );
   });
 });

@@ -1,8 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { encodeHeader, type ParsedMessage } from './amqp-sections.ts';
 import {
-  parseSource, parseTarget, refusals, resourceAllowed, topicAllowed, topicMatches,
-  type AmqpError, type Permission, type Source, type Target, type TopicPermission,
+  parseSource,
+  parseTarget,
+  refusals,
+  resourceAllowed,
+  topicAllowed,
+  topicMatches,
+  type AmqpError,
+  type Permission,
+  type Source,
+  type Target,
+  type TopicPermission,
 } from './access-rules.ts';
 import type { BindingRow, BrokerStore, ExchangeRow, MessageRow, QueueRow, UserRow } from './broker-store.ts';
 
@@ -89,13 +98,18 @@ export function verifyRabbitPassword(hash: string | null, password: string): boo
   const bytes = Buffer.from(hash, 'base64');
   if (bytes.length !== 36) return false;
   const salt = bytes.subarray(0, 4);
-  const digest = createHash('sha256').update(Buffer.concat([salt, Buffer.from(password, 'utf8')])).digest();
+  const digest = createHash('sha256')
+    .update(Buffer.concat([salt, Buffer.from(password, 'utf8')]))
+    .digest();
   return timingSafeEqual(digest, bytes.subarray(4));
 }
 
 /** The exchanges every RabbitMQ vhost has; `''` is the default exchange (routes to the queue named by the key). */
 const BUILT_IN_EXCHANGES: readonly { name: string; type: string }[] = [
-  { name: '', type: 'direct' }, { name: 'amq.direct', type: 'direct' }, { name: 'amq.fanout', type: 'fanout' }, { name: 'amq.topic', type: 'topic' },
+  { name: '', type: 'direct' },
+  { name: 'amq.direct', type: 'direct' },
+  { name: 'amq.fanout', type: 'fanout' },
+  { name: 'amq.topic', type: 'topic' },
 ];
 
 function queueType(args: Readonly<Record<string, unknown>>): 'quorum' | 'classic' {
@@ -150,12 +164,21 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
   function addVhost(name: string): void {
     vhosts.add(name);
     for (const e of BUILT_IN_EXCHANGES) {
-      if (!exchanges.has(key(name, e.name))) exchanges.set(key(name, e.name), { vhost: name, name: e.name, type: e.type, arguments: {}, bindings: [] });
+      if (!exchanges.has(key(name, e.name)))
+        exchanges.set(key(name, e.name), { vhost: name, name: e.name, type: e.type, arguments: {}, bindings: [] });
     }
   }
 
   function addQueue(row: QueueRow): QueueState {
-    const queue: QueueState = { ...row, returned: [], ready: [], unacked: new Set(), consumers: [], next: 0, dispatchScheduled: false };
+    const queue: QueueState = {
+      ...row,
+      returned: [],
+      ready: [],
+      unacked: new Set(),
+      consumers: [],
+      next: 0,
+      dispatchScheduled: false,
+    };
     queues.set(key(row.vhost, row.name), queue);
     return queue;
   }
@@ -181,12 +204,23 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
     for (const { record } of returned.sort((a, b) => a.seq - b.seq)) record.queue.returned.push(record);
   }
 
-  function recordOf(m: Pick<MessageRow, 'id' | 'exchange' | 'routingKey' | 'durable' | 'priority' | 'ttl' | 'delivered' | 'returns' | 'returnSeq'>, queue: QueueState): MessageRecord {
+  function recordOf(
+    m: Pick<
+      MessageRow,
+      'id' | 'exchange' | 'routingKey' | 'durable' | 'priority' | 'ttl' | 'delivered' | 'returns' | 'returnSeq'
+    >,
+    queue: QueueState,
+  ): MessageRecord {
     return {
-      id: m.id, queue, exchange: m.exchange, routingKey: m.routingKey, durable: m.durable,
+      id: m.id,
+      queue,
+      exchange: m.exchange,
+      routingKey: m.routingKey,
+      durable: m.durable,
       ...(m.priority !== null && { priority: m.priority }),
       ...(m.ttl !== null && { ttl: m.ttl }),
-      delivered: m.delivered, returns: m.returns,
+      delivered: m.delivered,
+      returns: m.returns,
       ...(m.returnSeq !== null && { returnSeq: m.returnSeq }),
       state: 'ready',
     };
@@ -207,7 +241,11 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
       if (exchange.type === 'topic') return topicMatches(b.routingKey, routingKey);
       return b.routingKey === routingKey;
     });
-    const targets = [...new Set(matches.map((b) => queues.get(key(vhost, b.destination))).filter((q): q is QueueState => q !== undefined))];
+    const targets = [
+      ...new Set(
+        matches.map((b) => queues.get(key(vhost, b.destination))).filter((q): q is QueueState => q !== undefined),
+      ),
+    ];
     const alternate = exchange.arguments['alternate-exchange'];
     if (targets.length === 0 && typeof alternate === 'string') return route(vhost, alternate, routingKey, visited);
     return targets;
@@ -245,7 +283,12 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
       const record = (queue.returned.length > 0 ? queue.returned.shift() : queue.ready.shift())!;
       const tail = store.tail(record.id);
       if (!tail) continue;
-      const header = encodeHeader({ durable: record.durable, firstAcquirer: !record.delivered, ...(record.priority !== undefined && { priority: record.priority }), ...(record.ttl !== undefined && { ttl: record.ttl }) });
+      const header = encodeHeader({
+        durable: record.durable,
+        firstAcquirer: !record.delivered,
+        ...(record.priority !== undefined && { priority: record.priority }),
+        ...(record.ttl !== undefined && { ttl: record.ttl }),
+      });
       if (!record.delivered) {
         record.delivered = true;
         persistState(record);
@@ -262,19 +305,27 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
     stage(() => store.updateMessage(record.id, { delivered, returns, ...(seq !== undefined && { returnSeq: seq }) }));
   }
 
-  function insert(queues: readonly QueueState[], write: (queue: QueueState) => number, from: Omit<MessageRow, 'id' | 'vhost' | 'queue'>, done?: (ok: boolean) => void): void {
+  function insert(
+    queues: readonly QueueState[],
+    write: (queue: QueueState) => number,
+    from: Omit<MessageRow, 'id' | 'vhost' | 'queue'>,
+    done?: (ok: boolean) => void,
+  ): void {
     const created: MessageRecord[] = [];
-    stage(() => {
-      for (const queue of queues) created.push(recordOf({ ...from, id: write(queue) }, queue));
-    }, (ok) => {
-      if (ok) {
-        for (const record of created) {
-          record.queue.ready.push(record);
-          scheduleDispatch(record.queue);
+    stage(
+      () => {
+        for (const queue of queues) created.push(recordOf({ ...from, id: write(queue) }, queue));
+      },
+      (ok) => {
+        if (ok) {
+          for (const record of created) {
+            record.queue.ready.push(record);
+            scheduleDispatch(record.queue);
+          }
         }
-      }
-      done?.(ok);
-    });
+        done?.(ok);
+      },
+    );
   }
 
   function deadLetter(record: MessageRecord, reason: string): void {
@@ -282,13 +333,33 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
     queue.unacked.delete(record);
     record.state = 'gone';
     const exchange = queue.arguments['x-dead-letter-exchange'];
-    const routingKey = typeof queue.arguments['x-dead-letter-routing-key'] === 'string' ? queue.arguments['x-dead-letter-routing-key'] : record.routingKey;
+    const routingKey =
+      typeof queue.arguments['x-dead-letter-routing-key'] === 'string'
+        ? queue.arguments['x-dead-letter-routing-key']
+        : record.routingKey;
     const targets = typeof exchange === 'string' ? route(queue.vhost, exchange, routingKey) : [];
     log({ event: 'dead-letter', queue: queue.name, reason, to: targets.map((t) => t.name) });
     if (targets.length > 0) {
-      insert(targets, (target) => store.copyMessage(record.id, { vhost: target.vhost, queue: target.name, exchange: exchange as string, routingKey }), {
-        exchange: exchange as string, routingKey, durable: record.durable, priority: record.priority ?? null, ttl: record.ttl ?? null, delivered: false, returns: 0, returnSeq: null,
-      });
+      insert(
+        targets,
+        (target) =>
+          store.copyMessage(record.id, {
+            vhost: target.vhost,
+            queue: target.name,
+            exchange: exchange as string,
+            routingKey,
+          }),
+        {
+          exchange: exchange as string,
+          routingKey,
+          durable: record.durable,
+          priority: record.priority ?? null,
+          ttl: record.ttl ?? null,
+          delivered: false,
+          returns: 0,
+          returnSeq: null,
+        },
+      );
     }
     stage(() => store.deleteMessage(record.id));
   }
@@ -299,13 +370,40 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
   };
 
   const messages = {
-    publish(vhost: string, exchange: string, routingKey: string, message: ParsedMessage, done: (ok: boolean) => void): void {
+    publish(
+      vhost: string,
+      exchange: string,
+      routingKey: string,
+      message: ParsedMessage,
+      done: (ok: boolean) => void,
+    ): void {
       const targets = route(vhost, exchange, routingKey);
       // Unroutable without an alternate exchange: RabbitMQ drops it and still accepts the transfer (measured).
-      insert(targets, (queue) => store.insertMessage({
-        vhost, queue: queue.name, exchange, routingKey, durable: message.durable, tail: message.tail,
-        ...(message.priority !== undefined && { priority: message.priority }), ...(message.ttl !== undefined && { ttl: message.ttl }),
-      }), { exchange, routingKey, durable: message.durable, priority: message.priority ?? null, ttl: message.ttl ?? null, delivered: false, returns: 0, returnSeq: null }, done);
+      insert(
+        targets,
+        (queue) =>
+          store.insertMessage({
+            vhost,
+            queue: queue.name,
+            exchange,
+            routingKey,
+            durable: message.durable,
+            tail: message.tail,
+            ...(message.priority !== undefined && { priority: message.priority }),
+            ...(message.ttl !== undefined && { ttl: message.ttl }),
+          }),
+        {
+          exchange,
+          routingKey,
+          durable: message.durable,
+          priority: message.priority ?? null,
+          ttl: message.ttl ?? null,
+          delivered: false,
+          returns: 0,
+          returnSeq: null,
+        },
+        done,
+      );
     },
 
     consume(consumer: Consumer): void {
@@ -367,22 +465,31 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
     vhostAllowed: (user: string, vhost: string) => vhosts.has(vhost) && permissions.has(key(user, vhost)),
 
     /** A consumer's attach: the queue, or why not (the session then ends with it). */
-    consumeFrom(user: string, vhost: string, address: string | undefined): { queue: QueueState } | { error: AmqpError } {
+    consumeFrom(
+      user: string,
+      vhost: string,
+      address: string | undefined,
+    ): { queue: QueueState } | { error: AmqpError } {
       const source: Source = parseSource(address);
       const permission = permissions.get(key(user, vhost));
       switch (source.kind) {
         case 'invalid':
-          return { error: source.address === undefined ? refusals.noAddress() : refusals.unknownAddress(source.address) };
+          return {
+            error: source.address === undefined ? refusals.noAddress() : refusals.unknownAddress(source.address),
+          };
         case 'declare':
-          if (!resourceAllowed(permission, 'configure', source.queue)) return { error: refusals.resource('queue', source.queue, vhost, user) };
+          if (!resourceAllowed(permission, 'configure', source.queue))
+            return { error: refusals.resource('queue', source.queue, vhost, user) };
           return { error: refusals.notImplemented(address!) };
         case 'temporary': {
           const name = `amq.gen-${Math.random().toString(36).slice(2, 24)}`;
-          if (!resourceAllowed(permission, 'configure', name)) return { error: refusals.resource('queue', name, vhost, user) };
+          if (!resourceAllowed(permission, 'configure', name))
+            return { error: refusals.resource('queue', name, vhost, user) };
           return { error: refusals.notImplemented(address!) };
         }
         case 'queue': {
-          if (!resourceAllowed(permission, 'read', source.queue)) return { error: refusals.resource('queue', source.queue, vhost, user) };
+          if (!resourceAllowed(permission, 'read', source.queue))
+            return { error: refusals.resource('queue', source.queue, vhost, user) };
           const queue = queues.get(key(vhost, source.queue));
           return queue ? { queue } : { error: refusals.noQueue(source.queue, vhost) };
         }
@@ -390,15 +497,22 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
     },
 
     /** A publisher's attach: RabbitMQ checks only that the exchange (or queue) exists; permissions come per message. */
-    publishTo(user: string, vhost: string, address: string | undefined): { target: Extract<Target, { kind: 'exchange' }> } | { error: AmqpError } {
+    publishTo(
+      user: string,
+      vhost: string,
+      address: string | undefined,
+    ): { target: Extract<Target, { kind: 'exchange' }> } | { error: AmqpError } {
       const target = parseTarget(address);
       const permission = permissions.get(key(user, vhost));
-      if (target.kind === 'invalid') return { error: target.address === undefined ? refusals.noAddress() : refusals.unknownAddress(target.address) };
+      if (target.kind === 'invalid')
+        return { error: target.address === undefined ? refusals.noAddress() : refusals.unknownAddress(target.address) };
       if (target.kind === 'declare') {
-        if (!resourceAllowed(permission, 'configure', target.queue)) return { error: refusals.resource('queue', target.queue, vhost, user) };
+        if (!resourceAllowed(permission, 'configure', target.queue))
+          return { error: refusals.resource('queue', target.queue, vhost, user) };
         return { error: refusals.notImplemented(address!) };
       }
-      if (target.exchange === '' && target.routingKey !== undefined && !queues.has(key(vhost, target.routingKey))) return { error: refusals.noQueue(target.routingKey, vhost) };
+      if (target.exchange === '' && target.routingKey !== undefined && !queues.has(key(vhost, target.routingKey)))
+        return { error: refusals.noQueue(target.routingKey, vhost) };
       if (!exchanges.has(key(vhost, target.exchange))) return { error: refusals.noExchange(target.exchange, vhost) };
       return { target };
     },
@@ -407,8 +521,19 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
      * One message, in RabbitMQ's order: write permission on the exchange, the exchange exists, topic permission on the
      * routing key (topic exchanges), user_id equals the authenticated user.
      */
-    checkPublish(user: string, vhost: string, target: Extract<Target, { kind: 'exchange' }>, message: ParsedMessage): { routingKey: string } | { error: AmqpError } {
-      if (!resourceAllowed(permissions.get(key(user, vhost)), 'write', target.exchange === '' ? 'amq.default' : target.exchange)) {
+    checkPublish(
+      user: string,
+      vhost: string,
+      target: Extract<Target, { kind: 'exchange' }>,
+      message: ParsedMessage,
+    ): { routingKey: string } | { error: AmqpError } {
+      if (
+        !resourceAllowed(
+          permissions.get(key(user, vhost)),
+          'write',
+          target.exchange === '' ? 'amq.default' : target.exchange,
+        )
+      ) {
         return { error: refusals.resource('exchange', target.exchange, vhost, user) };
       }
       const exchange = exchanges.get(key(vhost, target.exchange));
@@ -421,7 +546,8 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
           return { error: refusals.topic(routingKey ?? '', target.exchange, vhost, user) };
         }
       }
-      if (message.userId && !message.userId.equals(Buffer.from(user, 'utf8'))) return { error: refusals.userId(message.userId.toString('utf8'), user) };
+      if (message.userId && !message.userId.equals(Buffer.from(user, 'utf8')))
+        return { error: refusals.userId(message.userId.toString('utf8'), user) };
       return { routingKey: routingKey ?? '' };
     },
   };
@@ -461,7 +587,11 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
       return existed ? 'updated' : 'created';
     },
 
-    putTopicPermission(user: string, vhost: string, p: TopicPermission): 'created' | 'updated' | 'vhost_or_user_not_found' {
+    putTopicPermission(
+      user: string,
+      vhost: string,
+      p: TopicPermission,
+    ): 'created' | 'updated' | 'vhost_or_user_not_found' {
       if (!users.has(user) || !vhosts.has(vhost)) return 'vhost_or_user_not_found';
       const existed = topicPermissions.has(key(user, vhost, p.exchange));
       const row = { user, vhost, exchange: p.exchange, write: p.write, read: p.read };
@@ -477,16 +607,27 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
     },
 
     /** Idempotent like RabbitMQ: the same declaration again is fine, a different one is refused. */
-    declareQueue(row: QueueRow): { result: 'created' | 'exists' } | { error: 'vhost_not_found' } | { inequivalent: string } {
+    declareQueue(
+      row: QueueRow,
+    ): { result: 'created' | 'exists' } | { error: 'vhost_not_found' } | { inequivalent: string } {
       if (!vhosts.has(row.vhost)) return { error: 'vhost_not_found' };
       const existing = queues.get(key(row.vhost, row.name));
       if (existing) {
         const where = `for queue '${row.name}' in vhost '${row.vhost}'`;
-        if (existing.durable !== row.durable) return { inequivalent: `inequivalent arg 'durable' ${where}: received '${String(row.durable)}' but current is '${String(existing.durable)}'` };
-        if (existing.autoDelete !== row.autoDelete) return { inequivalent: `inequivalent arg 'auto_delete' ${where}: received '${String(row.autoDelete)}' but current is '${String(existing.autoDelete)}'` };
+        if (existing.durable !== row.durable)
+          return {
+            inequivalent: `inequivalent arg 'durable' ${where}: received '${String(row.durable)}' but current is '${String(existing.durable)}'`,
+          };
+        if (existing.autoDelete !== row.autoDelete)
+          return {
+            inequivalent: `inequivalent arg 'auto_delete' ${where}: received '${String(row.autoDelete)}' but current is '${String(existing.autoDelete)}'`,
+          };
         for (const k of new Set([...Object.keys(existing.arguments), ...Object.keys(row.arguments)])) {
           const [was, now] = [existing.arguments[k], row.arguments[k]];
-          if (JSON.stringify(was) !== JSON.stringify(now)) return { inequivalent: `inequivalent arg '${k}' ${where}: received ${formatArg(now)} but current is ${formatArg(was)}` };
+          if (JSON.stringify(was) !== JSON.stringify(now))
+            return {
+              inequivalent: `inequivalent arg '${k}' ${where}: received ${formatArg(now)} but current is ${formatArg(was)}`,
+            };
         }
         return { result: 'exists' };
       }
@@ -499,8 +640,12 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
       const exchange = exchanges.get(key(row.vhost, row.source));
       if (!vhosts.has(row.vhost)) return { error: 'vhost_not_found' };
       if (!exchange || row.source === '') return { error: `no exchange '${row.source}' in vhost '${row.vhost}'` };
-      if (!queues.has(key(row.vhost, row.destination))) return { error: `no queue '${row.destination}' in vhost '${row.vhost}'` };
-      const same = (b: BindingRow) => b.destination === row.destination && b.routingKey === row.routingKey && JSON.stringify(b.arguments) === JSON.stringify(row.arguments);
+      if (!queues.has(key(row.vhost, row.destination)))
+        return { error: `no queue '${row.destination}' in vhost '${row.vhost}'` };
+      const same = (b: BindingRow) =>
+        b.destination === row.destination &&
+        b.routingKey === row.routingKey &&
+        JSON.stringify(b.arguments) === JSON.stringify(row.arguments);
       if (!exchange.bindings.some(same)) {
         store.putBinding(row);
         exchange.bindings.push(row);
@@ -509,11 +654,23 @@ export function createBrokerCore(store: BrokerStore, log: Log = () => undefined)
     },
 
     queues(vhost?: string): QueueInfo[] {
-      return [...queues.values()].filter((q) => vhost === undefined || q.vhost === vhost).sort((a, b) => a.name.localeCompare(b.name)).map((q) => ({
-        name: q.name, vhost: q.vhost, durable: q.durable, auto_delete: q.autoDelete, exclusive: false, arguments: q.arguments,
-        type: queueType(q.arguments), state: 'running', consumers: q.consumers.length,
-        messages: q.returned.length + q.ready.length + q.unacked.size, messages_ready: q.returned.length + q.ready.length, messages_unacknowledged: q.unacked.size,
-      }));
+      return [...queues.values()]
+        .filter((q) => vhost === undefined || q.vhost === vhost)
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((q) => ({
+          name: q.name,
+          vhost: q.vhost,
+          durable: q.durable,
+          auto_delete: q.autoDelete,
+          exclusive: false,
+          arguments: q.arguments,
+          type: queueType(q.arguments),
+          state: 'running',
+          consumers: q.consumers.length,
+          messages: q.returned.length + q.ready.length + q.unacked.size,
+          messages_ready: q.returned.length + q.ready.length,
+          messages_unacknowledged: q.unacked.size,
+        }));
     },
 
     vhostExists: (vhost: string) => vhosts.has(vhost),

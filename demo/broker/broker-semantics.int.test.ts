@@ -6,7 +6,15 @@ import rhea, { type Connection, type Delivery, type EventContext, type Message, 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadBrokerEnv, killNode, restartNode, type BrokerEnvState } from '../../scripts/test-env/index.ts';
 import { createRabbitmqProvisioner, loadHubConfig, startHub, type HubService } from '../../hub/index.ts';
-import { connectTestEndpoint, purgeTestQueues, writeTestHubConfig, createTestRegion, type ReceivedMessage, type TestEndpoint, type TestRegion } from '../../testkit/index.ts';
+import {
+  connectTestEndpoint,
+  purgeTestQueues,
+  writeTestHubConfig,
+  createTestRegion,
+  type ReceivedMessage,
+  type TestEndpoint,
+  type TestRegion,
+} from '../../testkit/index.ts';
 import { downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../../shared/broker/index.ts';
 import { buildEndpointRegister } from '../../shared/protocol/fhir/index.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/index.ts';
@@ -24,7 +32,10 @@ const rabbit = loadBrokerEnv();
 const ENDPOINTS = ['clinic-a', 'clinic-b', 'ws-expert-1', 'ws-applicant-1'];
 const DELIVERY_LIMIT = 5;
 
-interface User { readonly name: string; readonly password: string }
+interface User {
+  readonly name: string;
+  readonly password: string;
+}
 
 interface BrokerUnderTest {
   readonly name: string;
@@ -35,10 +46,29 @@ interface BrokerUnderTest {
   stop(): Promise<void>;
 }
 
-function envOf(base: { dir: string; amqpPort: number; managementPort: number; users: BrokerEnvState['users'] }): BrokerEnvState {
+function envOf(base: {
+  dir: string;
+  amqpPort: number;
+  managementPort: number;
+  users: BrokerEnvState['users'];
+}): BrokerEnvState {
   return {
-    dir: base.dir, homeDir: base.dir, definitionsFile: '', vhost: 'rts', tlsCaFile: '', epmd: { port: 0, pid: 0 },
-    nodes: [{ name: 'demo', dir: base.dir, amqpPort: base.amqpPort, tlsPort: 0, managementPort: base.managementPort, distPort: 0 }],
+    dir: base.dir,
+    homeDir: base.dir,
+    definitionsFile: '',
+    vhost: 'rts',
+    tlsCaFile: '',
+    epmd: { port: 0, pid: 0 },
+    nodes: [
+      {
+        name: 'demo',
+        dir: base.dir,
+        amqpPort: base.amqpPort,
+        tlsPort: 0,
+        managementPort: base.managementPort,
+        distPort: 0,
+      },
+    ],
     users: base.users,
   };
 }
@@ -68,8 +98,20 @@ function demoUnderTest(): BrokerUnderTest {
   let broker: DemoBroker | undefined;
   let state: BrokerEnvState | undefined;
   const launch = async (port?: number) => {
-    broker = await startDemoBroker({ dataDir: join(dir, 'data'), ...(port && { port }), adminUser: users.admin.name, adminPassword: users.admin.password, hub: users.hub, deliveryLimit: DELIVERY_LIMIT });
-    state = envOf({ dir, amqpPort: broker.amqpPort, managementPort: Number(new URL(broker.managementUrl).port), users });
+    broker = await startDemoBroker({
+      dataDir: join(dir, 'data'),
+      ...(port && { port }),
+      adminUser: users.admin.name,
+      adminPassword: users.admin.password,
+      hub: users.hub,
+      deliveryLimit: DELIVERY_LIMIT,
+    });
+    state = envOf({
+      dir,
+      amqpPort: broker.amqpPort,
+      managementPort: Number(new URL(broker.managementUrl).port),
+      users,
+    });
   };
   return {
     name: 'demo broker',
@@ -99,7 +141,10 @@ const open: Connection[] = [];
 
 function connectAs(env: BrokerEnvState, user: User | undefined, options: { raw?: boolean } = {}): Promise<Connection> {
   const connection = rhea.create_container().connect({
-    host: '127.0.0.1', port: env.nodes[0]!.amqpPort, hostname: vhostHostname(env.vhost), reconnect: false,
+    host: '127.0.0.1',
+    port: env.nodes[0]!.amqpPort,
+    hostname: vhostHostname(env.vhost),
+    reconnect: false,
     ...(user && { username: user.name, password: user.password }),
   });
   connection.on('error', () => undefined);
@@ -116,7 +161,11 @@ function connectAs(env: BrokerEnvState, user: User | undefined, options: { raw?:
     });
     connection.once('connection_open', () => resolve(connection));
     connection.once('disconnected', (context: EventContext) => {
-      reject(new Error(`refused: ${refusal ?? (context.error as { message?: string } | undefined)?.message ?? 'disconnected'}`));
+      reject(
+        new Error(
+          `refused: ${refusal ?? (context.error as { message?: string } | undefined)?.message ?? 'disconnected'}`,
+        ),
+      );
     });
   });
 }
@@ -135,12 +184,20 @@ function publish(connection: Connection, address: string, message: Message | Buf
       else sender.send(message);
     });
     for (const outcome of ['accepted', 'rejected', 'released']) sender.once(outcome, () => done(outcome));
-    sender.session.once('session_error', (context: EventContext) => done(`session ended: ${(context.session?.error as { condition?: string } | undefined)?.condition}`));
+    sender.session.once('session_error', (context: EventContext) =>
+      done(`session ended: ${(context.session?.error as { condition?: string } | undefined)?.condition}`),
+    );
     connection.once('disconnected', () => done('disconnected'));
   });
 }
 
-interface Received { readonly id: string; readonly firstAcquirer: boolean; readonly deliveryCount: unknown; readonly raw: Buffer; readonly delivery: Delivery }
+interface Received {
+  readonly id: string;
+  readonly firstAcquirer: boolean;
+  readonly deliveryCount: unknown;
+  readonly raw: Buffer;
+  readonly delivery: Delivery;
+}
 
 /** Splits raw message bytes into sections: [descriptor code, bytes]. */
 function sections(raw: Buffer): [number, Buffer][] {
@@ -164,7 +221,11 @@ function decoded(raw: Buffer): Message {
  */
 function consume(connection: Connection, queue: string, credit: number, ours: (id: string) => boolean) {
   const got: Received[] = [];
-  const receiver: Receiver = connection.open_receiver({ source: { address: `/amq/queue/${queue}` }, autoaccept: false, credit_window: 0 });
+  const receiver: Receiver = connection.open_receiver({
+    source: { address: `/amq/queue/${queue}` },
+    autoaccept: false,
+    credit_window: 0,
+  });
   receiver.on('message', (context: EventContext) => {
     const raw = context.message as unknown as Buffer;
     const message = decoded(raw);
@@ -174,12 +235,20 @@ function consume(connection: Connection, queue: string, credit: number, ours: (i
       receiver.add_credit(1);
       return;
     }
-    got.push({ id, firstAcquirer: message.first_acquirer === true, deliveryCount: message.delivery_count, raw, delivery: context.delivery! });
+    got.push({
+      id,
+      firstAcquirer: message.first_acquirer === true,
+      deliveryCount: message.delivery_count,
+      raw,
+      delivery: context.delivery!,
+    });
   });
   const attached = new Promise<void>((resolve) => receiver.once('receiver_open', () => resolve()));
   void attached.then(() => receiver.add_credit(credit));
   return {
-    receiver, got, attached,
+    receiver,
+    got,
+    attached,
     async next(count = 1, timeoutMs = 10_000): Promise<Received[]> {
       const deadline = Date.now() + timeoutMs;
       while (got.length < count && Date.now() < deadline) await sleep(20);
@@ -194,7 +263,11 @@ function firstOf(connection: Connection, events: string[]): Promise<{ event: str
   return new Promise((resolve) => {
     for (const event of events) {
       connection.once(event, (context: EventContext) => {
-        const error = (context.session?.error ?? context.receiver?.error ?? context.sender?.error ?? context.connection.error ?? context.error) as { condition?: string } | undefined;
+        const error = (context.session?.error ??
+          context.receiver?.error ??
+          context.sender?.error ??
+          context.connection.error ??
+          context.error) as { condition?: string } | undefined;
         resolve({ event, ...(error?.condition && { condition: error.condition }) });
       });
     }
@@ -208,9 +281,22 @@ function richMessage(id: string, user: string): Buffer {
   const body = rhea.message.encode({
     durable: true,
     message_annotations: { 'x-opt-rts-trace': 'a1' },
-    message_id: id, user_id: Buffer.from(user), creation_time: new Date(1_700_000_000_000), content_type: 'application/pkcs7-mime',
-    correlation_id: 'corr-1', subject: 'consult.request', group_id: 'g', group_sequence: 2,
-    application_properties: { rtsType: 'consult.request', rtsVersion: '1.0', rtsSender: user, rtsBatchIndex: 1, rtsUrgent: true, small: typed(amqpTypes.wrap_ubyte(3)) },
+    message_id: id,
+    user_id: Buffer.from(user),
+    creation_time: new Date(1_700_000_000_000),
+    content_type: 'application/pkcs7-mime',
+    correlation_id: 'corr-1',
+    subject: 'consult.request',
+    group_id: 'g',
+    group_sequence: 2,
+    application_properties: {
+      rtsType: 'consult.request',
+      rtsVersion: '1.0',
+      rtsSender: user,
+      rtsBatchIndex: 1,
+      rtsUrgent: true,
+      small: typed(amqpTypes.wrap_ubyte(3)),
+    },
     body: rhea.message.data_section(Buffer.from([0, 1, 2, 0xfe, 0xff])),
   });
   // rhea would encode a footer before the body; RabbitMQ keeps one where it belongs, after it.
@@ -222,7 +308,10 @@ function richMessage(id: string, user: string): Buffer {
 
 // ---- the scenarios -------------------------------------------------------------------------------------------------
 
-describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoUnderTest()]] as const)('broker semantics on %s', (_name, broker) => {
+describe.each([
+  ['RabbitMQ 3.10', rabbitmqUnderTest()],
+  ['the demo broker', demoUnderTest()],
+] as const)('broker semantics on %s', (_name, broker) => {
   let env: BrokerEnvState;
   const endpoint = (id: string) => env.users.endpoints.find((u) => u.name === id)!;
   const hub = () => env.users.hub;
@@ -232,7 +321,12 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
   beforeAll(async () => {
     await broker.start();
     env = broker.env();
-    const provisioner = createRabbitmqProvisioner({ url: `http://127.0.0.1:${env.nodes[0]!.managementPort}`, username: env.users.admin.name, password: env.users.admin.password, deliveryLimit: DELIVERY_LIMIT });
+    const provisioner = createRabbitmqProvisioner({
+      url: `http://127.0.0.1:${env.nodes[0]!.managementPort}`,
+      username: env.users.admin.name,
+      password: env.users.admin.password,
+      deliveryLimit: DELIVERY_LIMIT,
+    });
     // As the hub does when an endpoint registers; twice, since a repeated registration provisions again.
     for (const id of ENDPOINTS) await provisioner.provision(id);
     for (const id of ENDPOINTS) await provisioner.provision(id);
@@ -268,12 +362,24 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
     // RabbitMQ 3.10 leaves delivery-count unset.
     expect(header.delivery_count ?? 0).toBe(0);
     // Message annotations, properties, application properties, body: byte for byte.
-    const tail = (raw: Buffer) => Buffer.concat(sections(raw).filter(([code]) => code !== 0x70 && code !== 0x71).map(([, bytes]) => bytes));
+    const tail = (raw: Buffer) =>
+      Buffer.concat(
+        sections(raw)
+          .filter(([code]) => code !== 0x70 && code !== 0x71)
+          .map(([, bytes]) => bytes),
+      );
     expect(tail(received!.raw).equals(tail(sent))).toBe(true);
     const m = decoded(received!.raw);
     expect(m.message_annotations).toEqual({ 'x-opt-rts-trace': 'a1' });
     expect(Buffer.from(m.user_id as unknown as Uint8Array).toString()).toBe('clinic-a');
-    expect(m.application_properties).toEqual({ rtsType: 'consult.request', rtsVersion: '1.0', rtsSender: 'clinic-a', rtsBatchIndex: 1, rtsUrgent: true, small: 3 });
+    expect(m.application_properties).toEqual({
+      rtsType: 'consult.request',
+      rtsVersion: '1.0',
+      rtsSender: 'clinic-a',
+      rtsBatchIndex: 1,
+      rtsUrgent: true,
+      small: 3,
+    });
     received!.delivery.accept();
     await sleep(300);
     hubConnection.close();
@@ -286,7 +392,10 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
   it('redelivers a released message before the others, with first-acquirer false', async () => {
     const prefix = newRun('release');
     const clinic = await connectAs(env, endpoint('clinic-a'));
-    for (const n of [1, 2]) expect(await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: `${prefix}${n}`, durable: true, body: 'x' })).toBe('accepted');
+    for (const n of [1, 2])
+      expect(
+        await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: `${prefix}${n}`, durable: true, body: 'x' }),
+      ).toBe('accepted');
     const consumer = consume(await connectAs(env, hub(), { raw: true }), 'rts.uplink', 1, ours);
     const [first] = await consumer.next(1);
     expect(first).toMatchObject({ id: `${prefix}1`, firstAcquirer: true });
@@ -304,7 +413,9 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
   it('dead-letters a rejected message to rts.deadletter instead of redelivering it', async () => {
     const id = `${newRun('reject')}1`;
     const clinic = await connectAs(env, endpoint('clinic-a'));
-    expect(await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: id, durable: true, body: 'bad' })).toBe('accepted');
+    expect(await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: id, durable: true, body: 'bad' })).toBe(
+      'accepted',
+    );
     const hubConnection = await connectAs(env, hub(), { raw: true });
     const uplink = consume(hubConnection, 'rts.uplink', 10, ours);
     const [received] = await uplink.next();
@@ -318,10 +429,12 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
     expect(uplink.got).toHaveLength(1);
   });
 
-  it('ends the consumer\'s session on a modified outcome (amqp:invalid-field); the message comes back', async () => {
+  it("ends the consumer's session on a modified outcome (amqp:invalid-field); the message comes back", async () => {
     const id = `${newRun('modified')}1`;
     const clinic = await connectAs(env, endpoint('clinic-a'));
-    expect(await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: id, durable: true, body: 'x' })).toBe('accepted');
+    expect(await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: id, durable: true, body: 'x' })).toBe(
+      'accepted',
+    );
     const hubConnection = await connectAs(env, hub(), { raw: true });
     const ended = firstOf(hubConnection, ['session_error']);
     const consumer = consume(hubConnection, 'rts.uplink', 10, ours);
@@ -333,10 +446,12 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
     again.got[0]!.delivery.accept();
   });
 
-  it('redelivers what was unsettled when the consumer\'s connection was lost', async () => {
+  it("redelivers what was unsettled when the consumer's connection was lost", async () => {
     const id = `${newRun('lost')}1`;
     const clinic = await connectAs(env, endpoint('clinic-a'));
-    expect(await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: id, durable: true, body: 'x' })).toBe('accepted');
+    expect(await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: id, durable: true, body: 'x' })).toBe(
+      'accepted',
+    );
     const first = await connectAs(env, hub(), { raw: true });
     expect((await consume(first, 'rts.uplink', 10, ours).next())[0]).toMatchObject({ id, firstAcquirer: true });
     (first as unknown as { socket: { destroy(): void } }).socket.destroy();
@@ -345,10 +460,13 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
     again.got[0]!.delivery.accept();
   });
 
-  it('keeps a detached link\'s unsettled deliveries with its session: still settleable, back in the queue when it ends', async () => {
+  it("keeps a detached link's unsettled deliveries with its session: still settleable, back in the queue when it ends", async () => {
     const prefix = newRun('detach');
     const clinic = await connectAs(env, endpoint('clinic-a'));
-    for (const n of [1, 2]) expect(await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: `${prefix}${n}`, durable: true, body: 'x' })).toBe('accepted');
+    for (const n of [1, 2])
+      expect(
+        await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: `${prefix}${n}`, durable: true, body: 'x' }),
+      ).toBe('accepted');
     const holder = await connectAs(env, hub(), { raw: true });
     const held = consume(holder, 'rts.uplink', 2, ours);
     const [one, two] = await held.next(2);
@@ -370,7 +488,9 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
   it(`dead-letters a message to rts.deadletter after 1 + x-delivery-limit (${DELIVERY_LIMIT}) deliveries`, async () => {
     const id = `${newRun('limit')}1`;
     const clinic = await connectAs(env, endpoint('clinic-a'));
-    expect(await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: id, durable: true, body: 'again and again' })).toBe('accepted');
+    expect(
+      await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: id, durable: true, body: 'again and again' }),
+    ).toBe('accepted');
     const hubConnection = await connectAs(env, hub(), { raw: true });
     const consumer = consume(hubConnection, 'rts.uplink', 0, ours);
     await consumer.attached;
@@ -393,8 +513,21 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
   it('routes the downlink by binding, and what matches no binding to rts.unroutable', async () => {
     const prefix = newRun('downlink');
     const hubConnection = await connectAs(env, hub(), { raw: true });
-    expect(await publish(hubConnection, '/exchange/rts.downlink/clinic-b', { message_id: `${prefix}b`, user_id: 'rts-hub', durable: true, body: 'for b' })).toBe('accepted');
-    expect(await publish(hubConnection, '/exchange/rts.downlink/nobody', { message_id: `${prefix}nobody`, durable: true, body: 'for nobody' })).toBe('accepted');
+    expect(
+      await publish(hubConnection, '/exchange/rts.downlink/clinic-b', {
+        message_id: `${prefix}b`,
+        user_id: 'rts-hub',
+        durable: true,
+        body: 'for b',
+      }),
+    ).toBe('accepted');
+    expect(
+      await publish(hubConnection, '/exchange/rts.downlink/nobody', {
+        message_id: `${prefix}nobody`,
+        durable: true,
+        body: 'for nobody',
+      }),
+    ).toBe('accepted');
     const b = consume(await connectAs(env, endpoint('clinic-b'), { raw: true }), 'rts.downlink.clinic-b', 10, ours);
     expect((await b.next())[0]!.id).toBe(`${prefix}b`);
     const a = consume(await connectAs(env, endpoint('clinic-a'), { raw: true }), 'rts.downlink.clinic-a', 10, ours);
@@ -415,7 +548,10 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
     }
     await sleep(500);
     const clinic = await connectAs(env, endpoint('clinic-a'));
-    for (let n = 0; n < 6; n++) expect(await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: `${prefix}${n}`, durable: true, body: 'x' })).toBe('accepted');
+    for (let n = 0; n < 6; n++)
+      expect(
+        await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: `${prefix}${n}`, durable: true, body: 'x' }),
+      ).toBe('accepted');
     await sleep(1_000);
     const [one, two] = consumers.map((c) => c.got.map((r) => r.id));
     expect(one).toHaveLength(3);
@@ -438,12 +574,35 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
   it("refuses a publish under another endpoint's routing key, to the downlink exchange, or with a forged user_id", async () => {
     const prefix = newRun('refused');
     const clinic = await connectAs(env, endpoint('clinic-a'));
-    expect(await publish(clinic, uplinkSendAddress('clinic-b'), { message_id: `${prefix}1`, durable: true, body: 'as b' })).toBe('session ended: amqp:unauthorized-access');
-    expect(await publish(clinic, '/exchange/rts.downlink/clinic-b', { message_id: `${prefix}2`, durable: true, body: 'to b' })).toBe('session ended: amqp:unauthorized-access');
-    expect(await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: `${prefix}3`, user_id: Buffer.from('clinic-b'), durable: true, body: 'forged' } as unknown as Message))
-      .toBe('session ended: amqp:precondition-failed');
-    expect(await publish(clinic, '/exchange/no-such-exchange/x', { message_id: `${prefix}4`, body: 'x' })).toBe('session ended: amqp:not-found');
-    expect(await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: `${prefix}5`, user_id: Buffer.from('clinic-a'), durable: true, body: 'own' } as unknown as Message)).toBe('accepted');
+    expect(
+      await publish(clinic, uplinkSendAddress('clinic-b'), { message_id: `${prefix}1`, durable: true, body: 'as b' }),
+    ).toBe('session ended: amqp:unauthorized-access');
+    expect(
+      await publish(clinic, '/exchange/rts.downlink/clinic-b', {
+        message_id: `${prefix}2`,
+        durable: true,
+        body: 'to b',
+      }),
+    ).toBe('session ended: amqp:unauthorized-access');
+    expect(
+      await publish(clinic, uplinkSendAddress('clinic-a'), {
+        message_id: `${prefix}3`,
+        user_id: Buffer.from('clinic-b'),
+        durable: true,
+        body: 'forged',
+      } as unknown as Message),
+    ).toBe('session ended: amqp:precondition-failed');
+    expect(await publish(clinic, '/exchange/no-such-exchange/x', { message_id: `${prefix}4`, body: 'x' })).toBe(
+      'session ended: amqp:not-found',
+    );
+    expect(
+      await publish(clinic, uplinkSendAddress('clinic-a'), {
+        message_id: `${prefix}5`,
+        user_id: Buffer.from('clinic-a'),
+        durable: true,
+        body: 'own',
+      } as unknown as Message),
+    ).toBe('accepted');
     const uplink = consume(await connectAs(env, hub(), { raw: true }), 'rts.uplink', 10, ours);
     await uplink.next(1);
     await sleep(500);
@@ -458,7 +617,13 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
     const id = `${newRun('large')}1`;
     const payload = randomBytes(4 * 1024 * 1024);
     const clinic = await connectAs(env, endpoint('clinic-a'));
-    expect(await publish(clinic, uplinkSendAddress('clinic-a'), { message_id: id, durable: true, body: rhea.message.data_section(payload) })).toBe('accepted');
+    expect(
+      await publish(clinic, uplinkSendAddress('clinic-a'), {
+        message_id: id,
+        durable: true,
+        body: rhea.message.data_section(payload),
+      }),
+    ).toBe('accepted');
     const consumer = consume(await connectAs(env, hub(), { raw: true }), 'rts.uplink', 10, ours);
     const [received] = await consumer.next(1, 30_000);
     const body = decoded(received!.raw).body as { content: Buffer };
@@ -469,8 +634,12 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
   it('lets in a user without permissions in the vhost, and closes its connection at its first session', async () => {
     const user = { name: `noperm-${randomUUID().slice(0, 8)}`, password: 'noperm-secret' };
     const created = await fetch(`http://127.0.0.1:${env.nodes[0]!.managementPort}/api/users/${user.name}`, {
-      method: 'PUT', body: JSON.stringify({ password: user.password, tags: '' }),
-      headers: { authorization: `Basic ${Buffer.from(`${env.users.admin.name}:${env.users.admin.password}`).toString('base64')}`, 'content-type': 'application/json' },
+      method: 'PUT',
+      body: JSON.stringify({ password: user.password, tags: '' }),
+      headers: {
+        authorization: `Basic ${Buffer.from(`${env.users.admin.name}:${env.users.admin.password}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
     });
     expect(created.status).toBe(201);
     const connection = await connectAs(env, user);
@@ -480,28 +649,64 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
   });
 
   it('refuses a wrong password, an unknown user and an anonymous login', async () => {
-    await expect(connectAs(env, { name: 'clinic-a', password: 'wrong' })).rejects.toThrow(/refused: amqp:unauthorized-access/);
+    await expect(connectAs(env, { name: 'clinic-a', password: 'wrong' })).rejects.toThrow(
+      /refused: amqp:unauthorized-access/,
+    );
     await expect(connectAs(env, { name: 'nobody', password: 'x' })).rejects.toThrow(/refused/);
     await expect(connectAs(env, undefined)).rejects.toThrow(/refused/);
   });
 
   it('answers the management API like RabbitMQ: idempotent provisioning, refused redeclaration, 404 for the unknown', async () => {
-    const api = (method: string, path: string, body?: unknown, user: User = env.users.admin) => fetch(`http://127.0.0.1:${env.nodes[0]!.managementPort}/api/${path}`, {
-      method, headers: { authorization: `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}`, 'content-type': 'application/json' },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const queue = { durable: true, auto_delete: false, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': DELIVERY_LIMIT, 'x-dead-letter-exchange': 'rts.dlx', 'x-dead-letter-routing-key': 'rts.downlink.clinic-a' } };
+    const api = (method: string, path: string, body?: unknown, user: User = env.users.admin) =>
+      fetch(`http://127.0.0.1:${env.nodes[0]!.managementPort}/api/${path}`, {
+        method,
+        headers: {
+          authorization: `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}`,
+          'content-type': 'application/json',
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    const queue = {
+      durable: true,
+      auto_delete: false,
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-delivery-limit': DELIVERY_LIMIT,
+        'x-dead-letter-exchange': 'rts.dlx',
+        'x-dead-letter-routing-key': 'rts.downlink.clinic-a',
+      },
+    };
     expect((await api('PUT', 'queues/rts/rts.downlink.clinic-a', queue)).status).toBe(204);
-    const refused = await api('PUT', 'queues/rts/rts.downlink.clinic-a', { ...queue, arguments: { ...queue.arguments, 'x-delivery-limit': 9 } });
+    const refused = await api('PUT', 'queues/rts/rts.downlink.clinic-a', {
+      ...queue,
+      arguments: { ...queue.arguments, 'x-delivery-limit': 9 },
+    });
     expect(refused.status).toBe(400);
-    expect(await refused.json()).toEqual({ error: 'bad_request', reason: `inequivalent arg 'x-delivery-limit' for queue 'rts.downlink.clinic-a' in vhost 'rts': received '9' but current is '${DELIVERY_LIMIT}'` });
-    expect((await api('POST', 'bindings/rts/e/rts.downlink/q/rts.downlink.clinic-a', { routing_key: 'clinic-a', arguments: {} })).status).toBe(201);
+    expect(await refused.json()).toEqual({
+      error: 'bad_request',
+      reason: `inequivalent arg 'x-delivery-limit' for queue 'rts.downlink.clinic-a' in vhost 'rts': received '9' but current is '${DELIVERY_LIMIT}'`,
+    });
+    expect(
+      (
+        await api('POST', 'bindings/rts/e/rts.downlink/q/rts.downlink.clinic-a', {
+          routing_key: 'clinic-a',
+          arguments: {},
+        })
+      ).status,
+    ).toBe(201);
     expect((await api('PUT', 'permissions/rts/no-such-user', { configure: '', write: '', read: '' })).status).toBe(400);
     expect((await api('GET', 'no/such/thing')).status).toBe(404);
     expect((await api('GET', 'queues/rts', undefined, { name: 'rts-admin', password: 'wrong' })).status).toBe(401);
     expect((await api('GET', 'queues/rts', undefined, env.users.hub)).status).toBe(401);
     const names = ((await (await api('GET', 'queues/rts')).json()) as { name: string }[]).map((q) => q.name);
-    expect(names).toEqual(expect.arrayContaining(['rts.uplink', 'rts.deadletter', 'rts.unroutable', ...ENDPOINTS.map((e) => `rts.downlink.${e}`)]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'rts.uplink',
+        'rts.deadletter',
+        'rts.unroutable',
+        ...ENDPOINTS.map((e) => `rts.downlink.${e}`),
+      ]),
+    );
   });
 
   it('keeps a durable message across a broker restart', async () => {
@@ -514,7 +719,12 @@ describe.each([['RabbitMQ 3.10', rabbitmqUnderTest()], ['the demo broker', demoU
     env = broker.env();
     const consumer = consume(await connectAs(env, hub(), { raw: true }), 'rts.uplink', 10, ours);
     const [received] = await consumer.next(1, 30_000);
-    const tail = (raw: Buffer) => Buffer.concat(sections(raw).filter(([code]) => code !== 0x70).map(([, bytes]) => bytes));
+    const tail = (raw: Buffer) =>
+      Buffer.concat(
+        sections(raw)
+          .filter(([code]) => code !== 0x70)
+          .map(([, bytes]) => bytes),
+      );
     expect(tail(received!.raw).equals(tail(sent))).toBe(true);
     received!.delivery.accept();
   }, 180_000);
@@ -531,11 +741,31 @@ describe('the real hub on the demo broker', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rts-demo-hub-'));
-    const users = { admin: { name: 'rts-admin', password: 'admin-secret' }, hub: { name: 'rts-hub', password: 'hub-secret' }, endpoints: [] };
-    demo = await startDemoBroker({ dataDir: join(dir, 'broker'), adminUser: users.admin.name, adminPassword: users.admin.password, hub: users.hub });
+    const users = {
+      admin: { name: 'rts-admin', password: 'admin-secret' },
+      hub: { name: 'rts-hub', password: 'hub-secret' },
+      endpoints: [],
+    };
+    demo = await startDemoBroker({
+      dataDir: join(dir, 'broker'),
+      adminUser: users.admin.name,
+      adminPassword: users.admin.password,
+      hub: users.hub,
+    });
     region = await createTestRegion(join(dir, 'pki'));
-    const env = envOf({ dir, amqpPort: demo.amqpPort, managementPort: Number(new URL(demo.managementUrl).port), users });
-    const config = writeTestHubConfig({ dir, name: 'hub-on-demo', region, broker: env, database: { kind: 'embedded', path: join(dir, 'hub-db') } });
+    const env = envOf({
+      dir,
+      amqpPort: demo.amqpPort,
+      managementPort: Number(new URL(demo.managementUrl).port),
+      users,
+    });
+    const config = writeTestHubConfig({
+      dir,
+      name: 'hub-on-demo',
+      region,
+      broker: env,
+      database: { kind: 'embedded', path: join(dir, 'hub-db') },
+    });
     hubService = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test' });
   }, 120_000);
 
@@ -551,22 +781,41 @@ describe('the real hub on the demo broker', () => {
     await demo.addUser('clinic-a', 'clinic-a-secret');
     const port = demo.amqpPort;
     // Before registering it has no downlink, so it only sends.
-    const sender = await connectTestEndpoint({ port, vhost: 'rts', id: 'clinic-a', password: 'clinic-a-secret', receive: false });
+    const sender = await connectTestEndpoint({
+      port,
+      vhost: 'rts',
+      id: 'clinic-a',
+      password: 'clinic-a-secret',
+      receive: false,
+    });
     endpoints.push(sender);
     const messageId = await sender.send(
       { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_VERSION, rtsSender: 'clinic-a' },
-      (id, timestamp) => buildEndpointRegister({ messageId: id, timestamp, sender: 'clinic-a' }, { kind: 'clinic-system', name: 'clinic-a system', organization: 'clinic-a Health' }),
+      (id, timestamp) =>
+        buildEndpointRegister(
+          { messageId: id, timestamp, sender: 'clinic-a' },
+          { kind: 'clinic-system', name: 'clinic-a system', organization: 'clinic-a Health' },
+        ),
       clinic,
     );
     // The hub provisions the downlink (queue, binding, grants) while it processes the registration.
     const deadline = Date.now() + 30_000;
     for (;;) {
       const probe = await (async () => {
-        const connection = rhea.create_container().connect({ host: '127.0.0.1', port, hostname: vhostHostname('rts'), username: 'clinic-a', password: 'clinic-a-secret', reconnect: false });
+        const connection = rhea.create_container().connect({
+          host: '127.0.0.1',
+          port,
+          hostname: vhostHostname('rts'),
+          username: 'clinic-a',
+          password: 'clinic-a-secret',
+          reconnect: false,
+        });
         connection.on('error', () => undefined);
         connection.on('session_error', () => undefined);
         const result = firstOf(connection, ['session_error', 'receiver_open']);
-        connection.once('connection_open', () => connection.open_receiver({ source: { address: downlinkReceiveAddress('clinic-a') }, credit_window: 0 }));
+        connection.once('connection_open', () =>
+          connection.open_receiver({ source: { address: downlinkReceiveAddress('clinic-a') }, credit_window: 0 }),
+        );
         const outcome = await result;
         connection.close();
         return outcome.event;
@@ -578,7 +827,11 @@ describe('the real hub on the demo broker', () => {
     const receiver = await connectTestEndpoint({ port, vhost: 'rts', id: 'clinic-a', password: 'clinic-a-secret' });
     endpoints.push(receiver);
     const isType = (type: string) => (m: ReceivedMessage) => m.properties.rtsType === type;
-    const receipt = await receiver.waitFor((m) => m.properties.rtsType === 'receipt' && m.correlationId === messageId, 'registration receipt', 30_000);
+    const receipt = await receiver.waitFor(
+      (m) => m.properties.rtsType === 'receipt' && m.correlationId === messageId,
+      'registration receipt',
+      30_000,
+    );
     expect(receipt.properties.rtsReceipt).toBe('processed');
     const notice = await receiver.waitFor(isType('hub.notice'), 'registration notice');
     expect(notice.properties.rtsNotice).toBe('registration-accepted');

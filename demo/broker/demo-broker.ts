@@ -57,14 +57,34 @@ export interface DemoBroker {
 
 type Definitions = ReturnType<typeof buildRabbitmqDefinitions>;
 
-function applyDefinitions(core: ReturnType<typeof createBrokerCore>, definitions: Definitions, keep: (user: string) => boolean): void {
+function applyDefinitions(
+  core: ReturnType<typeof createBrokerCore>,
+  definitions: Definitions,
+  keep: (user: string) => boolean,
+): void {
   for (const v of definitions.vhosts) core.admin.putVhost(v.name);
-  for (const u of definitions.users) if (keep(u.name)) core.admin.putUser({ name: u.name, passwordHash: u.password_hash, tags: u.tags });
+  for (const u of definitions.users)
+    if (keep(u.name)) core.admin.putUser({ name: u.name, passwordHash: u.password_hash, tags: u.tags });
   for (const p of definitions.permissions) if (keep(p.user)) core.admin.putPermission(p.user, p.vhost, p);
   for (const p of definitions.topic_permissions) if (keep(p.user)) core.admin.putTopicPermission(p.user, p.vhost, p);
-  for (const e of definitions.exchanges) core.admin.putExchange({ vhost: e.vhost, name: e.name, type: e.type, arguments: e.arguments });
-  for (const q of definitions.queues) core.admin.declareQueue({ vhost: q.vhost, name: q.name, durable: q.durable, autoDelete: q.auto_delete, arguments: q.arguments });
-  for (const b of definitions.bindings) core.admin.bind({ vhost: b.vhost, source: b.source, destination: b.destination, routingKey: b.routing_key, arguments: b.arguments });
+  for (const e of definitions.exchanges)
+    core.admin.putExchange({ vhost: e.vhost, name: e.name, type: e.type, arguments: e.arguments });
+  for (const q of definitions.queues)
+    core.admin.declareQueue({
+      vhost: q.vhost,
+      name: q.name,
+      durable: q.durable,
+      autoDelete: q.auto_delete,
+      arguments: q.arguments,
+    });
+  for (const b of definitions.bindings)
+    core.admin.bind({
+      vhost: b.vhost,
+      source: b.source,
+      destination: b.destination,
+      routingKey: b.routing_key,
+      arguments: b.arguments,
+    });
 }
 
 export async function startDemoBroker(options: DemoBrokerOptions): Promise<DemoBroker> {
@@ -112,7 +132,11 @@ export async function startDemoBroker(options: DemoBrokerOptions): Promise<DemoB
       const id = assertEndpointId(name);
       store.transaction(() => {
         broker.admin.putUser({ name: id, passwordHash: rabbitPasswordHash(password), tags: [] });
-        broker.admin.putPermission(id, T.vhost, { configure: '^$', write: `^${T.uplinkExchange.replaceAll('.', '\\.')}$`, read: '^$' });
+        broker.admin.putPermission(id, T.vhost, {
+          configure: '^$',
+          write: `^${T.uplinkExchange.replaceAll('.', '\\.')}$`,
+          read: '^$',
+        });
         broker.admin.putTopicPermission(id, T.vhost, { exchange: T.uplinkExchange, write: `^${id}$`, read: '^$' });
       });
     },

@@ -65,11 +65,19 @@ const text = (body: Record<string, unknown>, field: string, fallback?: string): 
 
 function tagsOf(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((t): t is string => typeof t === 'string' && t !== '');
-  if (typeof value === 'string') return value.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  if (typeof value === 'string')
+    return value
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== '');
   return [];
 }
 
-export async function startManagementApi(options: { core: BrokerCore; port: number; log: Log }): Promise<ManagementApi> {
+export async function startManagementApi(options: {
+  core: BrokerCore;
+  port: number;
+  log: Log;
+}): Promise<ManagementApi> {
   const { core, log } = options;
 
   function authenticate(request: IncomingMessage): void {
@@ -88,7 +96,10 @@ export async function startManagementApi(options: { core: BrokerCore; port: numb
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const segments = url.pathname.split('/').slice(1).map((s) => decodeURIComponent(s));
+    const segments = url.pathname
+      .split('/')
+      .slice(1)
+      .map((s) => decodeURIComponent(s));
     if (segments[0] !== 'api') throw notFound();
     const path = segments.slice(1);
     const method = request.method ?? 'GET';
@@ -96,7 +107,11 @@ export async function startManagementApi(options: { core: BrokerCore; port: numb
     authenticate(request);
     const done = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       const payload = body === undefined ? '' : JSON.stringify(body);
-      response.writeHead(status, { ...(body !== undefined && { 'content-type': 'application/json' }), ...(status !== 204 && { 'content-length': String(Buffer.byteLength(payload)) }), ...headers });
+      response.writeHead(status, {
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...(status !== 204 && { 'content-length': String(Buffer.byteLength(payload)) }),
+        ...headers,
+      });
       response.end(payload);
     };
     const created = (result: 'created' | 'updated') => done(result === 'created' ? 201 : 204);
@@ -105,14 +120,20 @@ export async function startManagementApi(options: { core: BrokerCore; port: numb
       case 'PUT users/2': {
         const body = await readJson(request);
         const password = body.password;
-        const passwordHash = typeof password === 'string' ? rabbitPasswordHash(password) : typeof body.password_hash === 'string' ? body.password_hash : null;
+        const passwordHash =
+          typeof password === 'string'
+            ? rabbitPasswordHash(password)
+            : typeof body.password_hash === 'string'
+              ? body.password_hash
+              : null;
         created(core.admin.putUser({ name: path[1]!, passwordHash, tags: tagsOf(body.tags) }));
         return;
       }
       case 'PUT permissions/3': {
         const body = await readJson(request);
         const permission = { configure: text(body, 'configure'), write: text(body, 'write'), read: text(body, 'read') };
-        for (const pattern of Object.values(permission)) if (!isValidPattern(pattern)) throw badRequest(['invalid_regexp', pattern]);
+        for (const pattern of Object.values(permission))
+          if (!isValidPattern(pattern)) throw badRequest(['invalid_regexp', pattern]);
         const result = core.admin.putPermission(path[2]!, path[1]!, permission);
         if (result === 'vhost_or_user_not_found') throw badRequest(result);
         created(result);
@@ -121,7 +142,8 @@ export async function startManagementApi(options: { core: BrokerCore; port: numb
       case 'PUT topic-permissions/3': {
         const body = await readJson(request);
         const permission = { exchange: text(body, 'exchange'), write: text(body, 'write'), read: text(body, 'read') };
-        for (const pattern of [permission.write, permission.read]) if (!isValidPattern(pattern)) throw badRequest(['invalid_regexp', pattern]);
+        for (const pattern of [permission.write, permission.read])
+          if (!isValidPattern(pattern)) throw badRequest(['invalid_regexp', pattern]);
         const result = core.admin.putTopicPermission(path[2]!, path[1]!, permission);
         if (result === 'vhost_or_user_not_found') throw badRequest(result);
         created(result);
@@ -130,9 +152,14 @@ export async function startManagementApi(options: { core: BrokerCore; port: numb
       case 'PUT queues/3': {
         const body = await readJson(request);
         const args = body.arguments ?? {};
-        if (typeof args !== 'object' || args === null || Array.isArray(args)) throw badRequest('arguments must be an object');
+        if (typeof args !== 'object' || args === null || Array.isArray(args))
+          throw badRequest('arguments must be an object');
         const result = core.admin.declareQueue({
-          vhost: path[1]!, name: path[2]!, durable: body.durable !== false, autoDelete: body.auto_delete === true, arguments: args as Record<string, unknown>,
+          vhost: path[1]!,
+          name: path[2]!,
+          durable: body.durable !== false,
+          autoDelete: body.auto_delete === true,
+          arguments: args as Record<string, unknown>,
         });
         if ('error' in result) throw new HttpError(404, 'not_found', result.error);
         if ('inequivalent' in result) throw badRequest(result.inequivalent);
@@ -143,11 +170,22 @@ export async function startManagementApi(options: { core: BrokerCore; port: numb
         if (path[2] !== 'e' || path[4] !== 'q') throw notFound();
         const body = await readJson(request);
         const routingKey = typeof body.routing_key === 'string' ? body.routing_key : '';
-        const args = typeof body.arguments === 'object' && body.arguments !== null ? body.arguments as Record<string, unknown> : {};
-        const result = core.admin.bind({ vhost: path[1]!, source: path[3]!, destination: path[5]!, routingKey, arguments: args });
+        const args =
+          typeof body.arguments === 'object' && body.arguments !== null
+            ? (body.arguments as Record<string, unknown>)
+            : {};
+        const result = core.admin.bind({
+          vhost: path[1]!,
+          source: path[3]!,
+          destination: path[5]!,
+          routingKey,
+          arguments: args,
+        });
         if (result !== 'ok') throw new HttpError(404, 'not_found', result.error);
         // RabbitMQ answers with the binding's "properties key" (routing key, `~` when empty) relative to the queue.
-        done(201, undefined, { location: `${encodeURIComponent(path[5]!)}/${routingKey === '' ? '~' : encodeURIComponent(routingKey)}` });
+        done(201, undefined, {
+          location: `${encodeURIComponent(path[5]!)}/${routingKey === '' ? '~' : encodeURIComponent(routingKey)}`,
+        });
         return;
       }
       case 'GET queues/1':
@@ -171,13 +209,17 @@ export async function startManagementApi(options: { core: BrokerCore; port: numb
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      const httpError = error instanceof HttpError ? error : new HttpError(500, 'internal_server_error', (error as Error).message);
+      const httpError =
+        error instanceof HttpError ? error : new HttpError(500, 'internal_server_error', (error as Error).message);
       if (!(error instanceof HttpError)) log({ event: 'management-error', error: (error as Error).message });
       if (response.headersSent) {
         response.destroy();
         return;
       }
-      response.writeHead(httpError.status, { 'content-type': 'application/json', ...(httpError.status === 401 && { 'www-authenticate': 'Basic realm="RabbitMQ Management"' }) });
+      response.writeHead(httpError.status, {
+        'content-type': 'application/json',
+        ...(httpError.status === 401 && { 'www-authenticate': 'Basic realm="RabbitMQ Management"' }),
+      });
       response.end(JSON.stringify(httpError.body));
     });
   });
@@ -187,9 +229,10 @@ export async function startManagementApi(options: { core: BrokerCore; port: numb
   });
   return {
     port: (server.address() as AddressInfo).port,
-    stop: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -30,7 +30,12 @@ export const amqpTypes = rhea.types as unknown as RheaTypes;
 /** A frame as rhea hands it to a connection's `on_<performative>` handler. */
 export interface Frame {
   readonly channel: number;
-  readonly performative: Record<string, unknown> & { message_format?: number; role?: boolean; source?: unknown; target?: unknown };
+  readonly performative: Record<string, unknown> & {
+    message_format?: number;
+    role?: boolean;
+    source?: unknown;
+    target?: unknown;
+  };
 }
 
 export type FrameName = 'begin' | 'attach' | 'flow' | 'transfer' | 'disposition' | 'detach' | 'end';
@@ -102,7 +107,10 @@ export function terminusAddress(field: unknown): string | undefined {
 
 /** A consumer that asked for pre-settled deliveries (snd-settle-mode settled) gets them. */
 export function mirrorSenderSettleMode(sender: Sender): boolean {
-  const link = sender as unknown as { local: { attach: { snd_settle_mode?: number } }; remote: { attach?: { snd_settle_mode?: number } } };
+  const link = sender as unknown as {
+    local: { attach: { snd_settle_mode?: number } };
+    remote: { attach?: { snd_settle_mode?: number } };
+  };
   const settled = link.remote.attach?.snd_settle_mode === 1;
   if (settled) link.local.attach.snd_settle_mode = 1;
   return settled;
@@ -114,8 +122,20 @@ export function isDraining(sender: Sender): boolean {
 }
 
 /** The outcome state a disposition carried (rhea keeps it on the delivery). */
-export function remoteOutcome(delivery: Delivery): { name?: string; deliveryFailed?: boolean; undeliverableHere?: boolean } {
-  const state = (delivery as unknown as { remote_state?: { constructor?: { composite_type?: string }; delivery_failed?: boolean; undeliverable_here?: boolean } }).remote_state;
+export function remoteOutcome(delivery: Delivery): {
+  name?: string;
+  deliveryFailed?: boolean;
+  undeliverableHere?: boolean;
+} {
+  const state = (
+    delivery as unknown as {
+      remote_state?: {
+        constructor?: { composite_type?: string };
+        delivery_failed?: boolean;
+        undeliverable_here?: boolean;
+      };
+    }
+  ).remote_state;
   return {
     ...(state?.constructor?.composite_type && { name: state.constructor.composite_type }),
     ...(state?.delivery_failed !== undefined && { deliveryFailed: state.delivery_failed }),

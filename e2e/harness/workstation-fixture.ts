@@ -3,7 +3,13 @@ import { build } from 'esbuild';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMemoryVault, createWorkstationHost, type DemoRegionProcess, type WorkstationCore, type WorkstationCoreOptions } from '../../main/node/index.ts';
+import {
+  createMemoryVault,
+  createWorkstationHost,
+  type DemoRegionProcess,
+  type WorkstationCore,
+  type WorkstationCoreOptions,
+} from '../../main/node/index.ts';
 import { startRendererServer } from './renderer-server.ts';
 
 const RENDERER_DIR = join(import.meta.dirname, '..', '..', 'dist', 'renderer');
@@ -44,7 +50,8 @@ export type HarnessCoreOptions = Omit<WorkstationCoreOptions, 'dataDir'> & {
  */
 export const test = base.extend<{ openWorkstation: (options: HarnessCoreOptions) => Promise<OpenedWorkstation> }>({
   openWorkstation: async ({ page, browser }, use) => {
-    if (!existsSync(join(RENDERER_DIR, 'index.html'))) throw new Error(`${RENDERER_DIR} is missing: run 'npm run build' first`);
+    if (!existsSync(join(RENDERER_DIR, 'index.html')))
+      throw new Error(`${RENDERER_DIR} is missing: run 'npm run build' first`);
     const server = await startRendererServer(RENDERER_DIR);
     const cores: WorkstationCore[] = [];
     const dataDirs: string[] = [];
@@ -52,13 +59,24 @@ export const test = base.extend<{ openWorkstation: (options: HarnessCoreOptions)
       const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'rts-e2e-'));
       if (!options.dataDir) dataDirs.push(dataDir);
       const demoVault = createMemoryVault();
-      const core = createWorkstationHost({ ...options, dataDir, vault: (region) => (region === 'demo' ? demoVault : options.vault) });
+      const core = createWorkstationHost({
+        ...options,
+        dataDir,
+        vault: (region) => (region === 'demo' ? demoVault : options.vault),
+      });
       cores.push(core);
       // The first workstation uses the test's page; each further one (another clinician) gets a window of its own.
-      const ownPage = cores.length === 1 ? page : await browser.newContext({ viewport: { width: 1280, height: 800 } }).then((c) => c.newPage());
-      await ownPage.exposeBinding('__rtsHarnessInvoke', (_source, channel: unknown, input: unknown) => core.dispatch(channel, input));
+      const ownPage =
+        cores.length === 1
+          ? page
+          : await browser.newContext({ viewport: { width: 1280, height: 800 } }).then((c) => c.newPage());
+      await ownPage.exposeBinding('__rtsHarnessInvoke', (_source, channel: unknown, input: unknown) =>
+        core.dispatch(channel, input),
+      );
       core.onEvent((event, payload) => {
-        void ownPage.evaluate(([e, p]) => window.__rtsHarnessDeliver(e, p), [event, payload] as const).catch(() => undefined);
+        void ownPage
+          .evaluate(([e, p]) => window.__rtsHarnessDeliver(e, p), [event, payload] as const)
+          .catch(() => undefined);
       });
       await ownPage.addInitScript({ content: await bundlePageBridge() });
       await ownPage.goto(server.url);

@@ -3,7 +3,9 @@ import { buildRabbitmqDefinitions, endpointPermissions, rabbitPasswordHash } fro
 
 describe('RabbitMQ definitions', () => {
   it('hashes passwords the way RabbitMQ does (vector from the RabbitMQ password docs)', () => {
-    expect(rabbitPasswordHash('test12', Buffer.from('908DC60A', 'hex'))).toBe('kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR');
+    expect(rabbitPasswordHash('test12', Buffer.from('908DC60A', 'hex'))).toBe(
+      'kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR',
+    );
   });
 
   it("grants an endpoint its own downlink and routing key, and nothing of another endpoint's", () => {
@@ -28,15 +30,29 @@ describe('RabbitMQ definitions', () => {
       deliveryLimit: 7,
     });
     const downlink = defs.queues.find((q) => q.name === 'rts.downlink.clinic-a');
-    expect(downlink?.arguments).toMatchObject({ 'x-queue-type': 'quorum', 'x-delivery-limit': 7, 'x-dead-letter-exchange': 'rts.dlx' });
+    expect(downlink?.arguments).toMatchObject({
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': 7,
+      'x-dead-letter-exchange': 'rts.dlx',
+    });
     expect(defs.users.map((u) => u.name).sort()).toEqual(['clinic-a', 'rts-admin', 'rts-hub']);
     expect(defs.users.every((u) => !('password' in u))).toBe(true);
-    expect(defs.bindings).toContainEqual(expect.objectContaining({ source: 'rts.downlink', destination: 'rts.downlink.clinic-a', routing_key: 'clinic-a' }));
+    expect(defs.bindings).toContainEqual(
+      expect.objectContaining({
+        source: 'rts.downlink',
+        destination: 'rts.downlink.clinic-a',
+        routing_key: 'clinic-a',
+      }),
+    );
   });
 
   it('refuses an endpoint id that is unsafe in a permission regex', () => {
-    expect(() => buildRabbitmqDefinitions({
-      endpoints: [{ name: '.*', password: 'a' }], hub: { name: 'h', password: 'h' }, admin: { name: 'a', password: 'a' },
-    })).toThrow(/invalid endpoint id/);
+    expect(() =>
+      buildRabbitmqDefinitions({
+        endpoints: [{ name: '.*', password: 'a' }],
+        hub: { name: 'h', password: 'h' },
+        admin: { name: 'a', password: 'a' },
+      }),
+    ).toThrow(/invalid endpoint id/);
   });
 });

@@ -25,7 +25,9 @@ const DEFAULT_DELIVERY_LIMIT = 5;
 
 /** RabbitMQ's `rabbit_password_hashing_sha256`: base64(salt ‖ SHA-256(salt ‖ password)) with a 4-byte salt. */
 export function rabbitPasswordHash(password: string, salt: Buffer = randomBytes(4)): string {
-  const digest = createHash('sha256').update(Buffer.concat([salt, Buffer.from(password, 'utf8')])).digest();
+  const digest = createHash('sha256')
+    .update(Buffer.concat([salt, Buffer.from(password, 'utf8')]))
+    .digest();
   return Buffer.concat([salt, digest]).toString('base64');
 }
 
@@ -83,18 +85,25 @@ export function buildRabbitmqDefinitions(options: TopologyOptions) {
   const endpointIds = options.endpoints.map((e) => assertEndpointId(e.name));
   const endpointGrants = endpointIds.map(endpointPermissions);
   const exchange = (name: string, type: string, args: Record<string, unknown> = {}) => ({
-    name, vhost: T.vhost, type, durable: true, auto_delete: false, internal: false, arguments: args,
+    name,
+    vhost: T.vhost,
+    type,
+    durable: true,
+    auto_delete: false,
+    internal: false,
+    arguments: args,
   });
   const binding = (source: string, destination: string, routingKey: string) => ({
-    source, vhost: T.vhost, destination, destination_type: 'queue', routing_key: routingKey, arguments: {},
+    source,
+    vhost: T.vhost,
+    destination,
+    destination_type: 'queue',
+    routing_key: routingKey,
+    arguments: {},
   });
 
   return {
-    users: [
-      user(options.admin, ['administrator']),
-      user(options.hub),
-      ...options.endpoints.map((e) => user(e)),
-    ],
+    users: [user(options.admin, ['administrator']), user(options.hub), ...options.endpoints.map((e) => user(e))],
     vhosts: [{ name: T.vhost }],
     permissions: [
       { user: options.admin.name, vhost: T.vhost, configure: '.*', write: '.*', read: '.*' },

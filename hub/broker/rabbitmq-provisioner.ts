@@ -52,8 +52,13 @@ export function managementApiCall(options: ManagementApiOptions): ManagementCall
     } catch (error) {
       // fetch says only "fetch failed"; the reason (ECONNREFUSED, a TLS error) is its cause.
       const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-      const reason = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
-      throw new ProvisioningError(`broker management API unreachable: ${(error as Error).message}${reason ? ` (${reason})` : ''}`, false, true);
+      const reason =
+        typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+      throw new ProvisioningError(
+        `broker management API unreachable: ${(error as Error).message}${reason ? ` (${reason})` : ''}`,
+        false,
+        true,
+      );
     }
     if (response.ok) return;
     const text = (await response.text()).slice(0, 200);
@@ -72,12 +77,24 @@ export function createRabbitmqProvisioner(options: ManagementApiOptions): Endpoi
     async provision(endpointId) {
       const queue = downlinkQueueDefinition(endpointId, options.deliveryLimit);
       const grants = endpointPermissions(endpointId);
-      await call('PUT', `queues/${vhost}/${encodeURIComponent(queue.name)}`, { durable: true, auto_delete: false, arguments: queue.arguments });
-      await call('POST', `bindings/${vhost}/e/${encodeURIComponent(T.downlinkExchange)}/q/${encodeURIComponent(downlinkQueueName(endpointId))}`, { routing_key: endpointId, arguments: {} });
+      await call('PUT', `queues/${vhost}/${encodeURIComponent(queue.name)}`, {
+        durable: true,
+        auto_delete: false,
+        arguments: queue.arguments,
+      });
+      await call(
+        'POST',
+        `bindings/${vhost}/e/${encodeURIComponent(T.downlinkExchange)}/q/${encodeURIComponent(downlinkQueueName(endpointId))}`,
+        { routing_key: endpointId, arguments: {} },
+      );
       const { configure, write, read } = grants.permission;
       await call('PUT', `permissions/${vhost}/${encodeURIComponent(endpointId)}`, { configure, write, read });
       const topic = grants.topicPermission;
-      await call('PUT', `topic-permissions/${vhost}/${encodeURIComponent(endpointId)}`, { exchange: topic.exchange, write: topic.write, read: topic.read });
+      await call('PUT', `topic-permissions/${vhost}/${encodeURIComponent(endpointId)}`, {
+        exchange: topic.exchange,
+        write: topic.write,
+        read: topic.read,
+      });
     },
   };
 }

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import rhea, { type Connection, type EventContext, type Message } from 'rhea';
 import { afterEach, describe, expect, it } from 'vitest';
-import { downlinkQueueName, downlinkReceiveAddress, uplinkSendAddress, vhostHostname, RABBITMQ_TOPOLOGY } from '../../shared/broker/index.ts';
+import {
+  downlinkQueueName,
+  downlinkReceiveAddress,
+  uplinkSendAddress,
+  vhostHostname,
+  RABBITMQ_TOPOLOGY,
+} from '../../shared/broker/index.ts';
 import { endpointCredentials, loadBrokerEnv } from '../../scripts/test-env/index.ts';
 
 const env = loadBrokerEnv();
@@ -10,7 +16,10 @@ const open: Connection[] = [];
 
 function connect(username: string | undefined, password: string | undefined): Connection {
   const connection = rhea.create_container().connect({
-    host: '127.0.0.1', port, hostname: vhostHostname(env.vhost), reconnect: false,
+    host: '127.0.0.1',
+    port,
+    hostname: vhostHostname(env.vhost),
+    reconnect: false,
     ...(username !== undefined && { username, password }),
   });
   connection.on('error', () => undefined);
@@ -24,9 +33,11 @@ function firstOf(connection: Connection, events: string[]): Promise<{ event: str
   return new Promise((resolve) => {
     for (const event of events) {
       connection.once(event, (context: EventContext) => {
-        const error = (context.session?.error ?? context.receiver?.error ?? context.sender?.error ?? context.connection.error ?? context.error) as
-          | { condition?: string }
-          | undefined;
+        const error = (context.session?.error ??
+          context.receiver?.error ??
+          context.sender?.error ??
+          context.connection.error ??
+          context.error) as { condition?: string } | undefined;
         resolve({ event, ...(error?.condition && { condition: error.condition }) });
       });
     }
@@ -40,7 +51,9 @@ function publish(connection: Connection, address: string, message: Message): Pro
     sender.once('sendable', () => sender.send(message));
     sender.once('accepted', () => resolve('accepted'));
     sender.once('rejected', () => resolve('rejected'));
-    sender.session.once('session_error', (context: EventContext) => resolve(`session_error ${String((context.session?.error as { condition?: string } | undefined)?.condition)}`));
+    sender.session.once('session_error', (context: EventContext) =>
+      resolve(`session_error ${String((context.session?.error as { condition?: string } | undefined)?.condition)}`),
+    );
   });
 }
 
@@ -49,7 +62,10 @@ function hubReadsUntil(last: string): Promise<string[]> {
   const hub = connect(env.users.hub.name, env.users.hub.password);
   const seen: string[] = [];
   return new Promise((resolve) => {
-    const receiver = hub.open_receiver({ source: { address: `/amq/queue/${RABBITMQ_TOPOLOGY.uplinkQueue}` }, autoaccept: false });
+    const receiver = hub.open_receiver({
+      source: { address: `/amq/queue/${RABBITMQ_TOPOLOGY.uplinkQueue}` },
+      autoaccept: false,
+    });
     receiver.on('message', (context: EventContext) => {
       const id = String(context.message?.message_id);
       context.delivery?.accept();
@@ -81,7 +97,10 @@ describe('RTS topology on the private broker', () => {
 
     const hub = connect(env.users.hub.name, env.users.hub.password);
     const received = await new Promise<unknown>((resolve) => {
-      const receiver = hub.open_receiver({ source: { address: `/amq/queue/${RABBITMQ_TOPOLOGY.uplinkQueue}` }, autoaccept: false });
+      const receiver = hub.open_receiver({
+        source: { address: `/amq/queue/${RABBITMQ_TOPOLOGY.uplinkQueue}` },
+        autoaccept: false,
+      });
       receiver.on('message', (context: EventContext) => {
         if (context.message?.message_id !== messageId) return;
         context.delivery?.accept();
@@ -107,7 +126,7 @@ describe('RTS topology on the private broker', () => {
     expect(await result).toEqual({ event: 'receiver_open' });
   });
 
-  it('refuses a clinic that publishes under another clinic\'s routing key', async () => {
+  it("refuses a clinic that publishes under another clinic's routing key", async () => {
     const clinic = endpointCredentials(env, 'clinic-a');
     const connection = connect(clinic.name, clinic.password);
     const sender = connection.open_sender({ target: { address: uplinkSendAddress('clinic-b') } });
@@ -115,7 +134,9 @@ describe('RTS topology on the private broker', () => {
       sender.once('sendable', () => sender.send({ message_id: 'forged', durable: true, body: 'as clinic-b' }));
       sender.once('accepted', () => resolve('accepted'));
       sender.once('rejected', () => resolve('rejected'));
-      connection.once('session_error', (context: EventContext) => resolve(`session_error ${String((context.session?.error as { condition?: string } | undefined)?.condition)}`));
+      connection.once('session_error', (context: EventContext) =>
+        resolve(`session_error ${String((context.session?.error as { condition?: string } | undefined)?.condition)}`),
+      );
     });
     expect(outcome).toBe('session_error amqp:unauthorized-access');
   });
@@ -123,11 +144,23 @@ describe('RTS topology on the private broker', () => {
   it("refuses a message whose user_id is another clinic's, and it never reaches the hub", async () => {
     const clinic = endpointCredentials(env, 'clinic-a');
     const forged = `forged-${randomUUID()}`;
-    const outcome = await publish(connect(clinic.name, clinic.password), uplinkSendAddress('clinic-a'), { message_id: forged, user_id: Buffer.from('clinic-b'), durable: true, body: 'as clinic-b' } as unknown as Message);
+    const outcome = await publish(connect(clinic.name, clinic.password), uplinkSendAddress('clinic-a'), {
+      message_id: forged,
+      user_id: Buffer.from('clinic-b'),
+      durable: true,
+      body: 'as clinic-b',
+    } as unknown as Message);
     expect(outcome).toBe('session_error amqp:precondition-failed');
     // The uplink is one FIFO queue: had the forged message been queued, the hub would read it before this one.
     const marker = `own-${randomUUID()}`;
-    expect(await publish(connect(clinic.name, clinic.password), uplinkSendAddress('clinic-a'), { message_id: marker, user_id: Buffer.from('clinic-a'), durable: true, body: 'own' } as unknown as Message)).toBe('accepted');
+    expect(
+      await publish(connect(clinic.name, clinic.password), uplinkSendAddress('clinic-a'), {
+        message_id: marker,
+        user_id: Buffer.from('clinic-a'),
+        durable: true,
+        body: 'own',
+      } as unknown as Message),
+    ).toBe('accepted');
     const read = await hubReadsUntil(marker);
     expect(read).not.toContain(forged);
   });
@@ -149,29 +182,42 @@ describe('RTS topology on the private broker', () => {
 
   // Only the hub writes downlinks, after checking the sender; a clinic cannot go around it, nor forge dead letters.
   it.each([
-    ["another clinic's downlink through the downlink exchange", `/exchange/${RABBITMQ_TOPOLOGY.downlinkExchange}/clinic-b`],
+    [
+      "another clinic's downlink through the downlink exchange",
+      `/exchange/${RABBITMQ_TOPOLOGY.downlinkExchange}/clinic-b`,
+    ],
     ["another clinic's downlink queue through the default exchange", `/amq/queue/${downlinkQueueName('clinic-b')}`],
     ['the dead-letter exchange', `/exchange/${RABBITMQ_TOPOLOGY.deadLetterExchange}/${downlinkQueueName('clinic-b')}`],
     ['the uplink under a wildcard routing key', `/exchange/${RABBITMQ_TOPOLOGY.uplinkExchange}/clinic-a.#`],
   ])('refuses a clinic that publishes to %s, and clinic-b receives nothing', async (_what, address) => {
     const a = endpointCredentials(env, 'clinic-a');
     const id = `around-hub-${randomUUID()}`;
-    expect(await publish(connect(a.name, a.password), address, { message_id: id, durable: true, body: 'for b' })).toBe('session_error amqp:unauthorized-access');
+    expect(await publish(connect(a.name, a.password), address, { message_id: id, durable: true, body: 'for b' })).toBe(
+      'session_error amqp:unauthorized-access',
+    );
     const b = endpointCredentials(env, 'clinic-b');
     const seen: string[] = [];
-    connect(b.name, b.password).open_receiver({ source: { address: downlinkReceiveAddress('clinic-b') } }).on('message', (context: EventContext) => {
-      seen.push(String(context.message?.message_id));
-    });
+    connect(b.name, b.password)
+      .open_receiver({ source: { address: downlinkReceiveAddress('clinic-b') } })
+      .on('message', (context: EventContext) => {
+        seen.push(String(context.message?.message_id));
+      });
     await new Promise((r) => setTimeout(r, 500));
     expect(seen).not.toContain(id);
   });
 
   it('refuses anonymous logins and the guest account', async () => {
     const anonymous = connect(undefined, undefined);
-    expect((await firstOf(anonymous, ['connection_open', 'disconnected', 'connection_error'])).event).not.toBe('connection_open');
+    expect((await firstOf(anonymous, ['connection_open', 'disconnected', 'connection_error'])).event).not.toBe(
+      'connection_open',
+    );
     const guest = connect('guest', 'guest');
-    expect((await firstOf(guest, ['connection_open', 'disconnected', 'connection_error'])).event).not.toBe('connection_open');
+    expect((await firstOf(guest, ['connection_open', 'disconnected', 'connection_error'])).event).not.toBe(
+      'connection_open',
+    );
     const wrongPassword = connect('clinic-a', 'not-the-password');
-    expect((await firstOf(wrongPassword, ['connection_open', 'disconnected', 'connection_error'])).event).not.toBe('connection_open');
+    expect((await firstOf(wrongPassword, ['connection_open', 'disconnected', 'connection_error'])).event).not.toBe(
+      'connection_open',
+    );
   });
 });

@@ -11,7 +11,10 @@ const expert = (n: number): DirectoryRow[] => {
 
 describe('chunkDirectoryRows', () => {
   it('keeps at most 1,000 roles per batch, hospitals first, each practitioner before its role', () => {
-    const rows = [...Array.from({ length: 2500 }, (_, i) => expert(i)).flat(), { url: 'Organization/clinic-a.h1', entryId: 'clinic-a.h1', resourceType: 'Organization' as const }];
+    const rows = [
+      ...Array.from({ length: 2500 }, (_, i) => expert(i)).flat(),
+      { url: 'Organization/clinic-a.h1', entryId: 'clinic-a.h1', resourceType: 'Organization' as const },
+    ];
     const chunks = chunkDirectoryRows(rows);
     expect(chunks.map((c) => c.filter((r) => r.resourceType === 'PractitionerRole').length)).toEqual([1000, 1000, 500]);
     expect(chunks[0]![0]!.resourceType).toBe('Organization');
@@ -29,9 +32,17 @@ describe('chunkDirectoryRows', () => {
   });
 
   it("reads a role's endpoints and gives equal resources equal digests", () => {
-    const role = { resourceType: 'PractitionerRole', id: 'clinic-a.dr-x', endpoint: [{ identifier: { system: 'urn:rts:endpoint', value: 'ws-1' } }, { identifier: { value: 'clinic-a' } }] };
+    const role = {
+      resourceType: 'PractitionerRole',
+      id: 'clinic-a.dr-x',
+      endpoint: [{ identifier: { system: 'urn:rts:endpoint', value: 'ws-1' } }, { identifier: { value: 'clinic-a' } }],
+    };
     const [first, organization] = resourceRows([role, { resourceType: 'Organization', id: 'clinic-a.h' }]);
-    expect(first).toMatchObject({ url: 'PractitionerRole/clinic-a.dr-x', entryId: 'clinic-a.dr-x', endpoints: ['ws-1', 'clinic-a'] });
+    expect(first).toMatchObject({
+      url: 'PractitionerRole/clinic-a.dr-x',
+      entryId: 'clinic-a.dr-x',
+      endpoints: ['ws-1', 'clinic-a'],
+    });
     expect(organization!.endpoints).toBeUndefined();
     expect(resourceRows([structuredClone(role)])[0]!.digest).toBe(first!.digest);
     expect(resourceRows([{ ...role, active: false }])[0]!.digest).not.toBe(first!.digest);

@@ -10,7 +10,11 @@ export interface DirectoryRow {
   readonly resourceType: DirectoryResourceType;
 }
 
-const TYPE_ORDER: Readonly<Record<DirectoryResourceType, number>> = { Organization: 0, Practitioner: 1, PractitionerRole: 2 };
+const TYPE_ORDER: Readonly<Record<DirectoryResourceType, number>> = {
+  Organization: 0,
+  Practitioner: 1,
+  PractitionerRole: 2,
+};
 
 /** Hospitals first (roles refer to them), then each practitioner followed by its role. */
 function compareDirectoryRows(a: DirectoryRow, b: DirectoryRow): number {
@@ -25,7 +29,10 @@ function compareDirectoryRows(a: DirectoryRow, b: DirectoryRow): number {
  * and at most three resources per role on average, so that a batch stays a few megabytes. Always at least one
  * (possibly empty) chunk, because an empty directory still has a snapshot of one batch.
  */
-export function chunkDirectoryRows<T extends DirectoryRow>(rows: readonly T[], maxRoles: number = PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch): T[][] {
+export function chunkDirectoryRows<T extends DirectoryRow>(
+  rows: readonly T[],
+  maxRoles: number = PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch,
+): T[][] {
   const sorted = [...rows].sort(compareDirectoryRows);
   const chunks: T[][] = [[]];
   let roles = 0;
@@ -70,9 +77,14 @@ export function resourceRows(resources: readonly Record<string, unknown>[]): Res
     const r = resource as unknown as PublishedResource;
     const json = JSON.stringify(resource);
     return {
-      url: `${r.resourceType}/${r.id}`, entryId: r.id, resourceType: r.resourceType, json,
+      url: `${r.resourceType}/${r.id}`,
+      entryId: r.id,
+      resourceType: r.resourceType,
+      json,
       digest: createHash('sha256').update(json).digest('base64'),
-      ...(r.resourceType === 'PractitionerRole' && { endpoints: (r.endpoint ?? []).map((e) => e.identifier?.value ?? '').filter(Boolean) }),
+      ...(r.resourceType === 'PractitionerRole' && {
+        endpoints: (r.endpoint ?? []).map((e) => e.identifier?.value ?? '').filter(Boolean),
+      }),
     };
   });
 }

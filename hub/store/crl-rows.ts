@@ -27,13 +27,19 @@ export async function recordCrlDistribution(q: SqlQueryable, d: CrlDistribution)
     [d.digest, d.issuer, d.crlNumber, d.thisUpdate, d.crl, d.endpoints, d.at, d.by],
   );
   if (rows.length === 1) return true;
-  await q.query('update crl_distributions set crl = $2, this_update = $3 where digest = $1 and crl is null', [d.digest, d.crl, d.thisUpdate]);
+  await q.query('update crl_distributions set crl = $2, this_update = $3 where digest = $1 and crl is null', [
+    d.digest,
+    d.crl,
+    d.thisUpdate,
+  ]);
   return false;
 }
 
 /** Whether the CRL with this digest was distributed and its DER kept (nothing left to do for it). */
 export async function isCrlDistributed(q: SqlQueryable, digest: string): Promise<boolean> {
-  return (await q.query('select 1 from crl_distributions where digest = $1 and crl is not null', [digest])).length === 1;
+  return (
+    (await q.query('select 1 from crl_distributions where digest = $1 and crl is not null', [digest])).length === 1
+  );
 }
 
 /**

@@ -15,7 +15,8 @@ export interface EndpointRecord {
   readonly updatedAt: Date;
 }
 
-const endpointColumns = 'id, kind, operator, name, organization, certificate, registered_at as "registeredAt", updated_at as "updatedAt"';
+const endpointColumns =
+  'id, kind, operator, name, organization, certificate, registered_at as "registeredAt", updated_at as "updatedAt"';
 
 export async function getEndpoint(q: SqlQueryable, id: string): Promise<EndpointRecord | undefined> {
   return (await q.query<EndpointRecord>(`select ${endpointColumns} from endpoints where id = $1`, [id]))[0];
@@ -34,7 +35,11 @@ export async function clinicSystemIds(q: SqlQueryable): Promise<string[]> {
   return (await q.query<{ id: string }>("select id from endpoints where kind = 'clinic-system'")).map((r) => r.id);
 }
 
-export async function saveEndpoint(q: SqlQueryable, e: Omit<EndpointRecord, 'registeredAt' | 'updatedAt'>, now: Date): Promise<void> {
+export async function saveEndpoint(
+  q: SqlQueryable,
+  e: Omit<EndpointRecord, 'registeredAt' | 'updatedAt'>,
+  now: Date,
+): Promise<void> {
   await q.query(
     `insert into endpoints (id, kind, operator, name, organization, certificate, registered_at, updated_at)
      values ($1, $2, $3, $4, $5, $6, $7, $7)

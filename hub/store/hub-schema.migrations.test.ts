@@ -22,16 +22,20 @@ async function hubAt(version: number): Promise<SqlClient> {
   return sql;
 }
 
-const hubVersion = async (q: SqlClient) => (await q.query<{ version: number }>("select version from schema_versions where component = 'hub'"))[0]?.version;
+const hubVersion = async (q: SqlClient) =>
+  (await q.query<{ version: number }>("select version from schema_versions where component = 'hub'"))[0]?.version;
 
 /** Every column and index of the hub's tables, and every table's rows. */
 async function hubContents(q: SqlClient) {
   const columns = await q.query<{ table_name: string }>(
     "select table_name, column_name, data_type, is_nullable, column_default from information_schema.columns where table_schema = 'public' order by table_name, ordinal_position",
   );
-  const indexes = await q.query("select indexname, indexdef from pg_indexes where schemaname = 'public' order by indexname");
+  const indexes = await q.query(
+    "select indexname, indexdef from pg_indexes where schemaname = 'public' order by indexname",
+  );
   const rows: Record<string, unknown[]> = {};
-  for (const table of new Set(columns.map((c) => c.table_name))) rows[table] = await q.query(`select * from "${table}"`);
+  for (const table of new Set(columns.map((c) => c.table_name)))
+    rows[table] = await q.query(`select * from "${table}"`);
   return { columns, indexes, rows };
 }
 
@@ -47,17 +51,44 @@ describe('hub migrations', () => {
 
   it('2: keeps the endpoints, directory version and de-duplication of version 1, and adds routes and snapshot state', async () => {
     const hub = await hubAt(1);
-    await store.saveEndpoint(hub, { id: 'ws-1', kind: 'workstation', operator: 'clinic-a', name: 'Desk 1', organization: 'Riverside Hospital', certificate: null }, at);
+    await store.saveEndpoint(
+      hub,
+      {
+        id: 'ws-1',
+        kind: 'workstation',
+        operator: 'clinic-a',
+        name: 'Desk 1',
+        organization: 'Riverside Hospital',
+        certificate: null,
+      },
+      at,
+    );
     await store.setDirectoryVersion(hub, 4);
-    expect(await store.claimMessage(hub, { messageId: 'm1', sender: 'ws-1', type: 'consult.request', outcome: 'processed', at })).toBe(true);
+    expect(
+      await store.claimMessage(hub, {
+        messageId: 'm1',
+        sender: 'ws-1',
+        type: 'consult.request',
+        outcome: 'processed',
+        at,
+      }),
+    ).toBe(true);
 
     await migrateHubSchema(hub);
-    expect(await store.getEndpoint(hub, 'ws-1')).toMatchObject({ id: 'ws-1', kind: 'workstation', operator: 'clinic-a' });
+    expect(await store.getEndpoint(hub, 'ws-1')).toMatchObject({
+      id: 'ws-1',
+      kind: 'workstation',
+      operator: 'clinic-a',
+    });
     expect(await store.directoryVersion(hub)).toBe(4);
     expect(await store.getProcessed(hub, 'm1')).toMatchObject({ outcome: 'processed' });
     await store.recordRoutes(hub, [{ messageId: 'm1', sender: 'ws-1', recipients: ['clinic-b'] }], at);
     expect(await store.wasRouted(hub, { messageId: 'm1', sender: 'ws-1', recipient: 'clinic-b' })).toBe(true);
-    expect(await hub.transaction((tx) => store.lockSnapshotState(tx, 'ws-1'))).toEqual({ sentAt: null, version: null, pending: false });
+    expect(await hub.transaction((tx) => store.lockSnapshotState(tx, 'ws-1'))).toEqual({
+      sentAt: null,
+      version: null,
+      pending: false,
+    });
   }, 60_000);
 
   it('3: adds the record of distributed CRLs, empty, and keeps the routes of version 2', async () => {
@@ -67,7 +98,16 @@ describe('hub migrations', () => {
     await migrateHubSchema(hub);
     expect(await store.wasRouted(hub, { messageId: 'm1', sender: 'ws-1', recipient: 'clinic-b' })).toBe(true);
     expect(await hub.query('select * from crl_distributions')).toEqual([]);
-    const crl = { digest: 'd1', issuer: 'CN=Region CA', crlNumber: 1, thisUpdate: at, crl: Buffer.from('der'), endpoints: 2, by: 'hub-one', at };
+    const crl = {
+      digest: 'd1',
+      issuer: 'CN=Region CA',
+      crlNumber: 1,
+      thisUpdate: at,
+      crl: Buffer.from('der'),
+      endpoints: 2,
+      by: 'hub-one',
+      at,
+    };
     expect(await store.recordCrlDistribution(hub, crl)).toBe(true);
     // One row per digest: a second instance with the same CRL sends nothing.
     expect(await store.recordCrlDistribution(hub, { ...crl, by: 'hub-two' })).toBe(false);
@@ -75,24 +115,49 @@ describe('hub migrations', () => {
 
   it('4: leaves the CRLs recorded before it without DER or date, and keeps the DER and date of new ones exactly', async () => {
     const hub = await hubAt(3);
-    await hub.query("insert into crl_distributions (digest, issuer, crl_number, endpoints, distributed_at, distributed_by) values ('d0', 'CN=Region CA', 1, 4, $1, 'hub-old')", [at]);
+    await hub.query(
+      "insert into crl_distributions (digest, issuer, crl_number, endpoints, distributed_at, distributed_by) values ('d0', 'CN=Region CA', 1, 4, $1, 'hub-old')",
+      [at],
+    );
 
     await migrateHubSchema(hub);
-    expect(await hub.query('select digest, crl_number, endpoints, distributed_by, crl, this_update from crl_distributions')).toEqual([
-      { digest: 'd0', crl_number: 1, endpoints: 4, distributed_by: 'hub-old', crl: null, this_update: null },
-    ]);
+    expect(
+      await hub.query('select digest, crl_number, endpoints, distributed_by, crl, this_update from crl_distributions'),
+    ).toEqual([{ digest: 'd0', crl_number: 1, endpoints: 4, distributed_by: 'hub-old', crl: null, this_update: null }]);
     // Every byte value survives the bytea column (a CRL is binary DER).
     const der = Uint8Array.from({ length: 256 }, (_, i) => i);
-    await store.recordCrlDistribution(hub, { digest: 'd2', issuer: 'CN=Region CA', crlNumber: 2, thisUpdate: at, crl: der, endpoints: 1, by: 'hub-new', at });
+    await store.recordCrlDistribution(hub, {
+      digest: 'd2',
+      issuer: 'CN=Region CA',
+      crlNumber: 2,
+      thisUpdate: at,
+      crl: der,
+      endpoints: 1,
+      by: 'hub-new',
+      at,
+    });
     expect(await store.newestDistributedCrls(hub)).toEqual([der]);
-    expect(await hub.query("select this_update from crl_distributions where digest = 'd2'")).toEqual([{ this_update: at }]);
+    expect(await hub.query("select this_update from crl_distributions where digest = 'd2'")).toEqual([
+      { this_update: at },
+    ]);
     expect(await hubVersion(hub)).toBe(LAST);
   }, 60_000);
 
   it('runs each migration once: migrating again changes nothing', async () => {
     const hub = await hubAt(1);
     await migrateHubSchema(hub);
-    await store.saveEndpoint(hub, { id: 'ws-1', kind: 'workstation', operator: 'clinic-a', name: 'Desk 1', organization: 'Riverside Hospital', certificate: null }, at);
+    await store.saveEndpoint(
+      hub,
+      {
+        id: 'ws-1',
+        kind: 'workstation',
+        operator: 'clinic-a',
+        name: 'Desk 1',
+        organization: 'Riverside Hospital',
+        certificate: null,
+      },
+      at,
+    );
     const before = await hubContents(hub);
     await migrateHubSchema(hub);
     expect(await hubContents(hub)).toEqual(before);

@@ -25,7 +25,14 @@ describe('hub store', () => {
 
   it('keeps the CRLs it distributed with their DER, once per digest, and names the newest of each issuer', async () => {
     const row = (digest: string, issuer: string, crlNumber: number | null, thisUpdate: Date) => ({
-      digest, issuer, crlNumber, thisUpdate, crl: Buffer.from(`der of ${digest}`), endpoints: 2, by: 'hub-one', at,
+      digest,
+      issuer,
+      crlNumber,
+      thisUpdate,
+      crl: Buffer.from(`der of ${digest}`),
+      endpoints: 2,
+      by: 'hub-one',
+      at,
     });
     expect(await store.newestDistributedCrls(sql)).toEqual([]);
     expect(await store.recordCrlDistribution(sql, row('d1', 'CN=Region CA', 1, at))).toBe(true);
@@ -33,7 +40,9 @@ describe('hub store', () => {
     expect(await store.isCrlDistributed(sql, 'd2')).toBe(false);
     // The same CRL recorded again (another instance, or a restart) is not sent again.
     expect(await store.recordCrlDistribution(sql, { ...row('d1', 'CN=Region CA', 1, at), by: 'hub-two' })).toBe(false);
-    expect(await sql.query('select distributed_by from crl_distributions where digest = $1', ['d1'])).toEqual([{ distributed_by: 'hub-one' }]);
+    expect(await sql.query('select distributed_by from crl_distributions where digest = $1', ['d1'])).toEqual([
+      { distributed_by: 'hub-one' },
+    ]);
     // Newest by number, then by thisUpdate; one per issuer.
     await store.recordCrlDistribution(sql, row('d3', 'CN=Region CA', 3, new Date(at.getTime() - 60_000)));
     await store.recordCrlDistribution(sql, row('d2', 'CN=Region CA', 2, new Date(at.getTime() + 60_000)));
@@ -50,24 +59,43 @@ describe('hub store', () => {
       await old.exec('create table schema_versions (component text primary key, version int not null)');
       for (const migration of HUB_MIGRATIONS.filter((m) => m.version <= 3)) await old.exec(migration.sql);
       await old.query("insert into schema_versions values ('hub', 3)");
-      await old.query("insert into crl_distributions (digest, issuer, crl_number, endpoints, distributed_at, distributed_by) values ('d1', 'CN=Region CA', 1, 4, now(), 'hub-old')");
+      await old.query(
+        "insert into crl_distributions (digest, issuer, crl_number, endpoints, distributed_at, distributed_by) values ('d1', 'CN=Region CA', 1, 4, now(), 'hub-old')",
+      );
 
       await migrateHubSchema(old);
-      expect(await old.query("select version from schema_versions where component = 'hub'")).toEqual([{ version: HUB_MIGRATIONS.at(-1)!.version }]);
-      expect(await old.query('select digest, endpoints, crl from crl_distributions')).toEqual([{ digest: 'd1', endpoints: 4, crl: null }]);
+      expect(await old.query("select version from schema_versions where component = 'hub'")).toEqual([
+        { version: HUB_MIGRATIONS.at(-1)!.version },
+      ]);
+      expect(await old.query('select digest, endpoints, crl from crl_distributions')).toEqual([
+        { digest: 'd1', endpoints: 4, crl: null },
+      ]);
       // Sent before: not sent again, but now kept, so that later registrations and restarts can use it.
       expect(await store.isCrlDistributed(old, 'd1')).toBe(false);
       expect(await store.newestDistributedCrls(old)).toEqual([]);
-      expect(await store.recordCrlDistribution(old, { digest: 'd1', issuer: 'CN=Region CA', crlNumber: 1, thisUpdate: at, crl: Buffer.from('der'), endpoints: 9, by: 'hub-new', at })).toBe(false);
+      expect(
+        await store.recordCrlDistribution(old, {
+          digest: 'd1',
+          issuer: 'CN=Region CA',
+          crlNumber: 1,
+          thisUpdate: at,
+          crl: Buffer.from('der'),
+          endpoints: 9,
+          by: 'hub-new',
+          at,
+        }),
+      ).toBe(false);
       expect(await store.isCrlDistributed(old, 'd1')).toBe(true);
       expect((await store.newestDistributedCrls(old)).map((der) => Buffer.from(der).toString())).toEqual(['der']);
-      expect(await old.query('select endpoints, distributed_by from crl_distributions')).toEqual([{ endpoints: 4, distributed_by: 'hub-old' }]);
+      expect(await old.query('select endpoints, distributed_by from crl_distributions')).toEqual([
+        { endpoints: 4, distributed_by: 'hub-old' },
+      ]);
     } finally {
       await old.close();
     }
   }, 60_000);
 
-  it('leaves the batches of a publish set alone when another publisher\'s batch under its id is rejected', async () => {
+  it("leaves the batches of a publish set alone when another publisher's batch under its id is rejected", async () => {
     const batchId = 'b0a3f0c2-8a3e-4c69-9d8e-5f1f8f2b0c01';
     await store.createPublishSet(sql, { batchId, publisher: 'clinic-a', batchCount: 2, at });
     expect(await store.addPublishBatch(sql, { batchId, index: 1, messageId: 'm1', entriesJson: '[]' })).toBe(1);
@@ -84,7 +112,11 @@ describe('hub store', () => {
   });
 
   it('knows which endpoints a message was routed to, and from whom', async () => {
-    await store.recordRoutes(sql, [{ messageId: 'c1', sender: 'clinic-b', recipients: ['clinic-a', 'ws-expert-1'] }], at);
+    await store.recordRoutes(
+      sql,
+      [{ messageId: 'c1', sender: 'clinic-b', recipients: ['clinic-a', 'ws-expert-1'] }],
+      at,
+    );
     expect(await store.wasRouted(sql, { messageId: 'c1', sender: 'clinic-b', recipient: 'ws-expert-1' })).toBe(true);
     expect(await store.wasRouted(sql, { messageId: 'c1', sender: 'clinic-b', recipient: 'clinic-c' })).toBe(false);
     expect(await store.wasRouted(sql, { messageId: 'c1', sender: 'clinic-c', recipient: 'clinic-a' })).toBe(false);

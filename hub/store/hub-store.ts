@@ -27,7 +27,10 @@ export interface ProcessedRecord {
  * Claims a message id for this transaction. False: it was processed before (or another instance is processing it
  * now; the insert waits for that transaction and then sees its row).
  */
-export async function claimMessage(q: SqlQueryable, m: { messageId: string; sender: string; type: string; outcome: ProcessedOutcome; at: Date }): Promise<boolean> {
+export async function claimMessage(
+  q: SqlQueryable,
+  m: { messageId: string; sender: string; type: string; outcome: ProcessedOutcome; at: Date },
+): Promise<boolean> {
   const rows = await q.query(
     'insert into processed_messages (message_id, sender, type, outcome, processed_at) values ($1, $2, $3, $4, $5) on conflict do nothing returning message_id',
     [m.messageId, m.sender, m.type, m.outcome, m.at],
@@ -36,22 +39,45 @@ export async function claimMessage(q: SqlQueryable, m: { messageId: string; send
 }
 
 /** Claims several message ids in one statement; returns those claimed now (the others were processed before). */
-export async function claimMessages(q: SqlQueryable, messages: readonly { messageId: string; sender: string; type: string; outcome: ProcessedOutcome }[], at: Date): Promise<Set<string>> {
+export async function claimMessages(
+  q: SqlQueryable,
+  messages: readonly { messageId: string; sender: string; type: string; outcome: ProcessedOutcome }[],
+  at: Date,
+): Promise<Set<string>> {
   if (messages.length === 0) return new Set();
   const rows = await q.query<{ message_id: string }>(
     `insert into processed_messages (message_id, sender, type, outcome, processed_at)
      select * , $5::timestamptz from unnest($1::text[], $2::text[], $3::text[], $4::text[]) on conflict do nothing returning message_id`,
-    [messages.map((m) => m.messageId), messages.map((m) => m.sender), messages.map((m) => m.type), messages.map((m) => m.outcome), at],
+    [
+      messages.map((m) => m.messageId),
+      messages.map((m) => m.sender),
+      messages.map((m) => m.type),
+      messages.map((m) => m.outcome),
+      at,
+    ],
   );
   return new Set(rows.map((r) => r.message_id));
 }
 
-export async function setMessageOutcome(q: SqlQueryable, messageId: string, outcome: ProcessedOutcome, reason?: string): Promise<void> {
-  await q.query('update processed_messages set outcome = $2, reason = $3 where message_id = $1', [messageId, outcome, reason ?? null]);
+export async function setMessageOutcome(
+  q: SqlQueryable,
+  messageId: string,
+  outcome: ProcessedOutcome,
+  reason?: string,
+): Promise<void> {
+  await q.query('update processed_messages set outcome = $2, reason = $3 where message_id = $1', [
+    messageId,
+    outcome,
+    reason ?? null,
+  ]);
 }
 
 export async function getProcessed(q: SqlQueryable, messageId: string): Promise<ProcessedRecord | undefined> {
-  return (await q.query<ProcessedRecord>('select outcome, reason, sender from processed_messages where message_id = $1', [messageId]))[0];
+  return (
+    await q.query<ProcessedRecord>('select outcome, reason, sender from processed_messages where message_id = $1', [
+      messageId,
+    ])
+  )[0];
 }
 
 export async function forgetMessage(q: SqlQueryable, messageId: string): Promise<void> {
@@ -65,8 +91,14 @@ export async function pruneProcessed(q: SqlQueryable, before: Date): Promise<num
 // --- routed messages --------------------------------------------------------------------------------------------------
 
 /** The endpoints a consult message was routed to, from its sender: what receipts may later refer to. */
-export async function recordRoutes(q: SqlQueryable, routes: readonly { messageId: string; sender: string; recipients: readonly string[] }[], at: Date): Promise<void> {
-  const rows = routes.flatMap((r) => r.recipients.map((recipient) => ({ messageId: r.messageId, sender: r.sender, recipient })));
+export async function recordRoutes(
+  q: SqlQueryable,
+  routes: readonly { messageId: string; sender: string; recipients: readonly string[] }[],
+  at: Date,
+): Promise<void> {
+  const rows = routes.flatMap((r) =>
+    r.recipients.map((recipient) => ({ messageId: r.messageId, sender: r.sender, recipient })),
+  );
   if (rows.length === 0) return;
   await q.query(
     `insert into routed_messages (message_id, recipient, sender, routed_at)
@@ -76,8 +108,19 @@ export async function recordRoutes(q: SqlQueryable, routes: readonly { messageId
 }
 
 /** Whether the hub routed this message from `sender` to `recipient`. */
-export async function wasRouted(q: SqlQueryable, route: { messageId: string; sender: string; recipient: string }): Promise<boolean> {
-  return (await q.query('select 1 from routed_messages where message_id = $1 and recipient = $2 and sender = $3', [route.messageId, route.recipient, route.sender])).length === 1;
+export async function wasRouted(
+  q: SqlQueryable,
+  route: { messageId: string; sender: string; recipient: string },
+): Promise<boolean> {
+  return (
+    (
+      await q.query('select 1 from routed_messages where message_id = $1 and recipient = $2 and sender = $3', [
+        route.messageId,
+        route.recipient,
+        route.sender,
+      ])
+    ).length === 1
+  );
 }
 
 export async function pruneRouted(q: SqlQueryable, before: Date): Promise<number> {
@@ -97,14 +140,20 @@ export interface SnapshotState {
 /** The endpoint's snapshot state, locked for this transaction (taken before the directory lock, always). */
 export async function lockSnapshotState(q: SqlQueryable, endpoint: string): Promise<SnapshotState> {
   await q.query('insert into snapshot_state (endpoint) values ($1) on conflict do nothing', [endpoint]);
-  return (await q.query<SnapshotState>(
-    'select sent_at as "sentAt", version, pending from snapshot_state where endpoint = $1 for update',
-    [endpoint],
-  ))[0]!;
+  return (
+    await q.query<SnapshotState>(
+      'select sent_at as "sentAt", version, pending from snapshot_state where endpoint = $1 for update',
+      [endpoint],
+    )
+  )[0]!;
 }
 
 export async function snapshotSent(q: SqlQueryable, endpoint: string, version: number, at: Date): Promise<void> {
-  await q.query('update snapshot_state set sent_at = $2, version = $3, pending = false where endpoint = $1', [endpoint, at, version]);
+  await q.query('update snapshot_state set sent_at = $2, version = $3, pending = false where endpoint = $1', [
+    endpoint,
+    at,
+    version,
+  ]);
 }
 
 export async function deferSnapshot(q: SqlQueryable, endpoint: string): Promise<void> {
@@ -113,10 +162,12 @@ export async function deferSnapshot(q: SqlQueryable, endpoint: string): Promise<
 
 /** Endpoints whose waiting request is due (their last snapshot is older than `before`), locked; none another instance holds. */
 export async function dueSnapshots(q: SqlQueryable, before: Date, limit: number): Promise<string[]> {
-  return (await q.query<{ endpoint: string }>(
-    'select endpoint from snapshot_state where pending and sent_at <= $1 order by sent_at limit $2 for update skip locked',
-    [before, limit],
-  )).map((r) => r.endpoint);
+  return (
+    await q.query<{ endpoint: string }>(
+      'select endpoint from snapshot_state where pending and sent_at <= $1 order by sent_at limit $2 for update skip locked',
+      [before, limit],
+    )
+  ).map((r) => r.endpoint);
 }
 
 // --- instances ------------------------------------------------------------------------------------------------------
@@ -132,12 +183,25 @@ export interface InstanceRecord {
   readonly stopped: boolean;
 }
 
-export async function heartbeat(q: SqlQueryable, instance: Omit<InstanceRecord, 'heartbeatAt'>, at: Date): Promise<void> {
+export async function heartbeat(
+  q: SqlQueryable,
+  instance: Omit<InstanceRecord, 'heartbeatAt'>,
+  at: Date,
+): Promise<void> {
   await q.query(
     `insert into hub_instances (id, host, pid, version, started_at, heartbeat_at, broker, stopped) values ($1, $2, $3, $4, $5, $6, $7, $8)
      on conflict (id) do update set heartbeat_at = excluded.heartbeat_at, broker = excluded.broker, stopped = excluded.stopped,
        pid = excluded.pid, started_at = excluded.started_at, version = excluded.version`,
-    [instance.id, instance.host, instance.pid, instance.version, instance.startedAt, at, instance.broker, instance.stopped],
+    [
+      instance.id,
+      instance.host,
+      instance.pid,
+      instance.version,
+      instance.startedAt,
+      at,
+      instance.broker,
+      instance.stopped,
+    ],
   );
 }
 

@@ -17,7 +17,10 @@ export async function insertBodies(q: SqlQueryable, bodies: readonly Uint8Array[
   // One statement per few hundred bodies: VALUES lists work the same on pg and PGlite (bytea arrays do not).
   for (let i = 0; i < bodies.length; i += 500) {
     const slice = bodies.slice(i, i + 500);
-    const rows = await q.query<{ id: number }>(`insert into outbox_bodies (body) values ${slice.map((_, j) => `(decode($${j + 1}, 'hex'))`).join(', ')} returning id`, slice.map(toHexText));
+    const rows = await q.query<{ id: number }>(
+      `insert into outbox_bodies (body) values ${slice.map((_, j) => `(decode($${j + 1}, 'hex'))`).join(', ')} returning id`,
+      slice.map(toHexText),
+    );
     // Identity values are assigned in VALUES order within one insert; sorting restores it whatever order RETURNING uses.
     ids.push(...rows.map((r) => r.id).sort((a, b) => a - b));
   }
@@ -34,19 +37,32 @@ export async function insertOutbox(
     `insert into hub_outbox (endpoint, message_id, properties, body_id, claimed_by, claimed_until)
      select e, m, p::jsonb, b, $5, $6 from unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) with ordinality as x(e, m, p, b, n)
      order by n returning id`,
-    [rows.map((r) => r.endpoint), rows.map((r) => r.messageId), rows.map((r) => asJson(r.properties)), rows.map((r) => r.bodyId), claim.by, claim.until],
+    [
+      rows.map((r) => r.endpoint),
+      rows.map((r) => r.messageId),
+      rows.map((r) => asJson(r.properties)),
+      rows.map((r) => r.bodyId),
+      claim.by,
+      claim.until,
+    ],
   );
   return rows.map((r, i) => ({ ...r, id: ids[i]!.id }));
 }
 
 export async function loadBodies(q: SqlQueryable, ids: readonly number[]): Promise<Map<number, Uint8Array>> {
-  const rows = await q.query<{ id: number; hex: string }>("select id, encode(body, 'hex') as hex from outbox_bodies where id = any($1::bigint[])", [[...new Set(ids)]]);
+  const rows = await q.query<{ id: number; hex: string }>(
+    "select id, encode(body, 'hex') as hex from outbox_bodies where id = any($1::bigint[])",
+    [[...new Set(ids)]],
+  );
   return new Map(rows.map((r) => [r.id, fromHexText(r.hex)]));
 }
 
 /** Sent and accepted by the broker: gone, and bodies no other row needs with them. */
 export async function deleteOutbox(q: SqlQueryable, ids: readonly number[]): Promise<void> {
-  const bodies = await q.query<{ body_id: number }>('delete from hub_outbox where id = any($1::bigint[]) returning body_id', [ids]);
+  const bodies = await q.query<{ body_id: number }>(
+    'delete from hub_outbox where id = any($1::bigint[]) returning body_id',
+    [ids],
+  );
   await q.query(
     'delete from outbox_bodies b where b.id = any($1::bigint[]) and not exists (select 1 from hub_outbox o where o.body_id = b.id)',
     [[...new Set(bodies.map((b) => b.body_id))]],
@@ -54,7 +70,13 @@ export async function deleteOutbox(q: SqlQueryable, ids: readonly number[]): Pro
 }
 
 /** Takes over rows whose claim lapsed (their instance died, or they were queued by the CLI), oldest first. */
-export async function claimLapsed(q: SqlQueryable, by: string, until: Date, now: Date, limit: number): Promise<OutboxRow[]> {
+export async function claimLapsed(
+  q: SqlQueryable,
+  by: string,
+  until: Date,
+  now: Date,
+  limit: number,
+): Promise<OutboxRow[]> {
   return q.query<OutboxRow>(
     `update hub_outbox set claimed_by = $1, claimed_until = $2
      where id in (select id from hub_outbox where claimed_until < $3 order by id limit $4 for update skip locked)
@@ -65,12 +87,21 @@ export async function claimLapsed(q: SqlQueryable, by: string, until: Date, now:
 
 /** Only the rows the instance still holds: a row it gave up on lapses and is retried by whoever sweeps first. */
 export async function renewClaims(q: SqlQueryable, by: string, ids: readonly number[], until: Date): Promise<void> {
-  await q.query('update hub_outbox set claimed_until = $3 where claimed_by = $1 and id = any($2::bigint[])', [by, ids, until]);
+  await q.query('update hub_outbox set claimed_until = $3 where claimed_by = $1 and id = any($2::bigint[])', [
+    by,
+    ids,
+    until,
+  ]);
 }
 
-export async function outboxCounts(q: SqlQueryable, now: Date): Promise<{ queued: number; lapsed: number; oldest: Date | null }> {
-  return (await q.query<{ queued: number; lapsed: number; oldest: Date | null }>(
-    'select count(*)::int as queued, (count(*) filter (where claimed_until < $1))::int as lapsed, min(created_at) as oldest from hub_outbox',
-    [now],
-  ))[0]!;
+export async function outboxCounts(
+  q: SqlQueryable,
+  now: Date,
+): Promise<{ queued: number; lapsed: number; oldest: Date | null }> {
+  return (
+    await q.query<{ queued: number; lapsed: number; oldest: Date | null }>(
+      'select count(*)::int as queued, (count(*) filter (where claimed_until < $1))::int as lapsed, min(created_at) as oldest from hub_outbox',
+      [now],
+    )
+  )[0]!;
 }

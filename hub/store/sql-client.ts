@@ -6,7 +6,18 @@ import pg from 'pg';
  * instances share it) or PGlite, PostgreSQL compiled to WebAssembly and run in-process (the embedded default: one hub
  * instance, no server to install). One dialect, one schema, one set of queries for both.
  */
-export type SqlValue = string | number | bigint | boolean | Date | Uint8Array | null | readonly string[] | readonly number[] | Record<string, unknown> | readonly unknown[];
+export type SqlValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | Date
+  | Uint8Array
+  | null
+  | readonly string[]
+  | readonly number[]
+  | Record<string, unknown>
+  | readonly unknown[];
 
 export interface SqlQueryable {
   query<Row = Record<string, unknown>>(text: string, params?: readonly SqlValue[]): Promise<Row[]>;
@@ -28,7 +39,8 @@ export const asJson = (value: unknown): string => JSON.stringify(value);
  * Bodies cross the SQL boundary as hex text: PGlite moves a bytea parameter or column at 3–6 MiB/s, hex text at
  * 30–100 MiB/s (bench/pglite-bytea-probe.ts); for PostgreSQL it makes no difference worth a second code path.
  */
-export const toHexText = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+export const toHexText = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 export const fromHexText = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
 
 export async function openPostgres(url: string, options: { maxConnections?: number } = {}): Promise<SqlClient> {
@@ -36,7 +48,10 @@ export async function openPostgres(url: string, options: { maxConnections?: numb
   // An idle client that loses its server emits 'error' on the pool; without a listener Node would crash the hub.
   pool.on('error', () => undefined);
   // 64-bit integers (bigserial ids, versions) as numbers: they stay far below 2^53 here.
-  const types = { getTypeParser: (oid: number, format?: 'text' | 'binary'): unknown => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) };
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary'): unknown =>
+      oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+  };
   const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly SqlValue[]) =>
     (await client.query({ text, values: params as unknown[], types: types })).rows as Row[];
   await run(pool, 'select 1');
@@ -48,7 +63,10 @@ export async function openPostgres(url: string, options: { maxConnections?: numb
       const client = await pool.connect();
       try {
         await client.query('begin');
-        const result = await work({ query: (text, params) => run(client, text, params), exec: async (text) => void (await client.query(text)) });
+        const result = await work({
+          query: (text, params) => run(client, text, params),
+          exec: async (text) => void (await client.query(text)),
+        });
         await client.query('commit');
         return result;
       } catch (error) {
@@ -69,10 +87,13 @@ export async function openPglite(dataDir: string): Promise<SqlClient> {
     engine: 'pglite',
     query: async (text, params) => (await db.query(text, params as unknown[], { parsers: parse })).rows as never,
     exec: async (text) => void (await db.exec(text)),
-    transaction: (work) => db.transaction((tx) => work({
-      query: async (text, params) => (await tx.query(text, params as unknown[], { parsers: parse })).rows as never,
-      exec: async (text) => void (await tx.exec(text)),
-    })),
+    transaction: (work) =>
+      db.transaction((tx) =>
+        work({
+          query: async (text, params) => (await tx.query(text, params as unknown[], { parsers: parse })).rows as never,
+          exec: async (text) => void (await tx.exec(text)),
+        }),
+      ),
     close: () => db.close(),
   };
 }

@@ -1,7 +1,17 @@
 import { isCmsError, verify } from '../../shared/cms/index.ts';
 import { commonNameOf, describeCertificate } from '../../shared/pki/index.ts';
 import { certificatesOf, validatePayload } from '../../shared/protocol/fhir/index.ts';
-import { PROTOCOL_LIMITS, decodeMessage, openMessage, reasonForCmsError, signingTimeProblem, MESSAGE_TYPE_SPECS, REASON_CODES, type MessageMetadata, type MessageType } from '../../shared/protocol/index.ts';
+import {
+  PROTOCOL_LIMITS,
+  decodeMessage,
+  openMessage,
+  reasonForCmsError,
+  signingTimeProblem,
+  MESSAGE_TYPE_SPECS,
+  REASON_CODES,
+  type MessageMetadata,
+  type MessageType,
+} from '../../shared/protocol/index.ts';
 import { certificateBindingProblem } from '../../shared-node/index.ts';
 import * as store from '../store/hub-store.ts';
 import { bodyLimitOf } from '../uplink-limits.ts';
@@ -28,25 +38,41 @@ function readAdmission(hub: Hub, message: UplinkMessage): Admission {
   const { metadata, body } = decoded.value;
   // Before anything is parsed or verified: a registration or a receipt of megabytes is refused at once.
   const limit = bodyLimitOf(metadata.properties.rtsType);
-  if (body.byteLength > limit) return { ok: false, reason: REASON_CODES.tooLarge, detail: `body: ${body.byteLength} bytes, limit ${limit} for ${metadata.properties.rtsType}`, metadata };
+  if (body.byteLength > limit)
+    return {
+      ok: false,
+      reason: REASON_CODES.tooLarge,
+      detail: `body: ${body.byteLength} bytes, limit ${limit} for ${metadata.properties.rtsType}`,
+      metadata,
+    };
   const sender = metadata.properties.rtsSender;
   const userId = message.stored.properties.user_id;
   const forged = (detail: string): Admission => ({ ok: false, reason: REASON_CODES.forgedSender, detail, metadata });
   if (!userId) return forged('user_id: missing, so the broker did not vouch for the sender');
   if (userId !== sender) return forged(`rtsSender ${sender} differs from the broker-verified user_id ${userId}`);
-  if (message.routingKey !== undefined && message.routingKey !== sender) return forged(`rtsSender ${sender} differs from the uplink routing key ${message.routingKey}`);
+  if (message.routingKey !== undefined && message.routingKey !== sender)
+    return forged(`rtsSender ${sender} differs from the uplink routing key ${message.routingKey}`);
   return { ok: true, metadata, body, messageId: metadata.messageId, sender, type: metadata.properties.rtsType };
 }
 
 /** The outcome a message's de-duplication record starts with, before its work is done. */
-export const firstOutcome = (type: MessageType): store.ProcessedOutcome => (MESSAGE_TYPE_SPECS[type].caseScoped ? 'delivered' : 'processed');
+export const firstOutcome = (type: MessageType): store.ProcessedOutcome =>
+  MESSAGE_TYPE_SPECS[type].caseScoped ? 'delivered' : 'processed';
 
 export async function claimAll(hub: Hub, context: ProcessContext, messages: readonly UplinkMessage[]): Promise<void> {
-  const admitted = new Map<string, { messageId: string; sender: string; type: string; outcome: store.ProcessedOutcome }>();
+  const admitted = new Map<
+    string,
+    { messageId: string; sender: string; type: string; outcome: store.ProcessedOutcome }
+  >();
   for (const message of messages) {
     const admission = admit(hub, message);
     if (admission.ok && !admitted.has(admission.messageId)) {
-      admitted.set(admission.messageId, { messageId: admission.messageId, sender: admission.sender, type: admission.type, outcome: firstOutcome(admission.type) });
+      admitted.set(admission.messageId, {
+        messageId: admission.messageId,
+        sender: admission.sender,
+        type: admission.type,
+        outcome: firstOutcome(admission.type),
+      });
     }
   }
   const won = await store.claimMessages(context.tx, [...admitted.values()], hub.now());
@@ -55,7 +81,11 @@ export async function claimAll(hub: Hub, context: ProcessContext, messages: read
 }
 
 /** Whether this transaction is the first to see the message: claimed by `claimAll` before, or now. */
-export async function claim(hub: Hub, context: ProcessContext, admission: Extract<Admission, { ok: true }>): Promise<boolean> {
+export async function claim(
+  hub: Hub,
+  context: ProcessContext,
+  admission: Extract<Admission, { ok: true }>,
+): Promise<boolean> {
   const { messageId, sender, type } = admission;
   if (context.claims.tried.delete(messageId)) return context.claims.won.delete(messageId);
   return store.claimMessage(context.tx, { messageId, sender, type, outcome: firstOutcome(type), at: hub.now() });
@@ -64,9 +94,16 @@ export async function claim(hub: Hub, context: ProcessContext, admission: Extrac
 // --- signed messages the hub reads ------------------------------------------------------------------------------------
 
 /** Opens a message signed by one of `expected` (a directory publish, by its clinic system's certificate). */
-export async function openSigned(hub: Hub, message: UplinkMessage, expected: readonly Uint8Array[]): Promise<{ metadata: MessageMetadata; payload: Record<string, unknown> }> {
+export async function openSigned(
+  hub: Hub,
+  message: UplinkMessage,
+  expected: readonly Uint8Array[],
+): Promise<{ metadata: MessageMetadata; payload: Record<string, unknown> }> {
   const opened = await openMessage(message.fields, {
-    trust: hub.trust, now: hub.now(), recipientFor: () => undefined, expectedSigners: () => expected,
+    trust: hub.trust,
+    now: hub.now(),
+    recipientFor: () => undefined,
+    expectedSigners: () => expected,
     ...(hub.validateFor && { validate: hub.validateFor(message.fields.body as Uint8Array) }),
   });
   if (!opened.ok) return reject(opened.error.code, opened.error.detail);
@@ -74,11 +111,19 @@ export async function openSigned(hub: Hub, message: UplinkMessage, expected: rea
 }
 
 /** Verifies a signed message whose signer is judged afterwards, from the certificate: registrations, snapshot requests. */
-export async function verifySigned(hub: Hub, metadata: MessageMetadata, body: Uint8Array): Promise<{ signer: Uint8Array; payload: Record<string, unknown> }> {
+export async function verifySigned(
+  hub: Hub,
+  metadata: MessageMetadata,
+  body: Uint8Array,
+): Promise<{ signer: Uint8Array; payload: Record<string, unknown> }> {
   let verified: { signer: { certificate: Uint8Array }; content: Uint8Array };
   try {
     const at = hub.now();
-    verified = await verify(body, hub.trust, { now: at, maxBytes: PROTOCOL_LIMITS.maxBodyBytes, signingTimeProblem: (time) => signingTimeProblem(time, metadata.creationTime, at) });
+    verified = await verify(body, hub.trust, {
+      now: at,
+      maxBytes: PROTOCOL_LIMITS.maxBodyBytes,
+      signingTimeProblem: (time) => signingTimeProblem(time, metadata.creationTime, at),
+    });
   } catch (error) {
     if (isCmsError(error)) return reject(reasonForCmsError(error.code), error.message);
     throw error;
@@ -103,13 +148,23 @@ export function isClinicSystemCertificate(der: Uint8Array): boolean {
  * PractitionerRole listing it, and a Practitioner entry carrying exactly this certificate. With the role's publisher.
  * Any signing certificate would not do (a clinic system's signs too): it must be a practitioner's, bound to the id.
  */
-export async function practitionerAt(context: ProcessContext, workstation: string, signer: Uint8Array): Promise<{ practitioner: string; publisher: string }> {
+export async function practitionerAt(
+  context: ProcessContext,
+  workstation: string,
+  signer: Uint8Array,
+): Promise<{ practitioner: string; publisher: string }> {
   const id = commonNameOf(signer);
-  const refuse = (why: string): never => reject(REASON_CODES.signerMismatch, `only the clinic system of ${workstation} or a practitioner reached there may sign this: ${why}`);
-  if (id === undefined || certificateBindingProblem(signer, 'signing', id) !== undefined) return refuse(`the certificate of ${id ?? 'the signer'} is not a practitioner signing certificate`);
+  const refuse = (why: string): never =>
+    reject(
+      REASON_CODES.signerMismatch,
+      `only the clinic system of ${workstation} or a practitioner reached there may sign this: ${why}`,
+    );
+  if (id === undefined || certificateBindingProblem(signer, 'signing', id) !== undefined)
+    return refuse(`the certificate of ${id ?? 'the signer'} is not a practitioner signing certificate`);
   const role = await store.findRole(context.tx, id);
   if (!role || role.retired) return refuse(`${id} has no live PractitionerRole in the directory`);
-  if (!role.endpoints.includes(workstation)) return refuse(`the PractitionerRole of ${id} does not list ${workstation}`);
+  if (!role.endpoints.includes(workstation))
+    return refuse(`the PractitionerRole of ${id} does not list ${workstation}`);
   const [json] = await store.resourcesByUrl(context.tx, [`Practitioner/${id}`]);
   const signing = json ? certificatesOf(JSON.parse(json) as { extension?: unknown[] }).signing : [];
   if (!signing.some((base64) => Buffer.from(base64, 'base64').equals(signer))) {

@@ -14,34 +14,78 @@ describe('uplink consult routing', () => {
   const consult = (to: string, options: { from?: string; sender?: string } = {}) => {
     const sender = options.sender ?? 'clinic-b';
     const properties: ApplicationProperties = {
-      rtsType: 'consult.request', rtsVersion: PROTOCOL_VERSION, rtsSender: sender, rtsCase: randomUUID(),
-      rtsFromPractitioner: options.from ?? 'clinic-b.dr-chen', rtsToPractitioner: to, rtsSequence: 1,
+      rtsType: 'consult.request',
+      rtsVersion: PROTOCOL_VERSION,
+      rtsSender: sender,
+      rtsCase: randomUUID(),
+      rtsFromPractitioner: options.from ?? 'clinic-b.dr-chen',
+      rtsToPractitioner: to,
+      rtsSequence: 1,
     };
     return hub.opaque(sender, properties);
   };
-  const receipt = (from: string, about: string | undefined) => hub.opaque(
-    from, { rtsType: 'receipt', rtsVersion: PROTOCOL_VERSION, rtsSender: from, rtsReceipt: 'processed', rtsToEndpoint: 'clinic-b' },
-    about === undefined ? {} : { correlationId: about },
-  );
+  const receipt = (from: string, about: string | undefined) =>
+    hub.opaque(
+      from,
+      {
+        rtsType: 'receipt',
+        rtsVersion: PROTOCOL_VERSION,
+        rtsSender: from,
+        rtsReceipt: 'processed',
+        rtsToEndpoint: 'clinic-b',
+      },
+      about === undefined ? {} : { correlationId: about },
+    );
 
   beforeAll(async () => {
     hub = await createUplinkFixture();
     const clinics = { a: await hub.region.clinic('clinic-a'), b: await hub.region.clinic('clinic-b') };
-    const [berg, gone, chen] = await Promise.all(['clinic-a.dr-berg', 'clinic-a.dr-gone', 'clinic-b.dr-chen'].map((id) => hub.region.practitioner(id)));
-    for (const [id, signer] of [['clinic-a', clinics.a], ['clinic-b', clinics.b]] as const) {
-      expect((await hub.process(await hub.registration(id, 'clinic-system', signer))).outcome).toEqual({ outcome: 'processed' });
+    const [berg, gone, chen] = await Promise.all(
+      ['clinic-a.dr-berg', 'clinic-a.dr-gone', 'clinic-b.dr-chen'].map((id) => hub.region.practitioner(id)),
+    );
+    for (const [id, signer] of [
+      ['clinic-a', clinics.a],
+      ['clinic-b', clinics.b],
+    ] as const) {
+      expect((await hub.process(await hub.registration(id, 'clinic-system', signer))).outcome).toEqual({
+        outcome: 'processed',
+      });
     }
-    const a = await hub.process(await hub.publish('clinic-a', {
-      delta: [
-        hospital('clinic-a.riverside', 'Riverside'),
-        ...expertEntry(berg!, { organizationId: 'clinic-a.riverside', endpoints: ['clinic-a', 'ws-berg', 'ws-unregistered'] }),
-        ...expertEntry(gone!, { organizationId: 'clinic-a.riverside', endpoints: ['clinic-a'] }),
-      ].map((upsert) => ({ upsert })),
-    }, clinics.a));
-    const b = await hub.process(await hub.publish('clinic-b', {
-      delta: [hospital('clinic-b.hillview', 'Hillview'), ...expertEntry(chen!, { organizationId: 'clinic-b.hillview', endpoints: ['clinic-b'] })].map((upsert) => ({ upsert })),
-    }, clinics.b));
-    const retired = await hub.process(await hub.publish('clinic-a', { delta: [{ retire: 'Practitioner/clinic-a.dr-gone' }, { retire: 'PractitionerRole/clinic-a.dr-gone' }] }, clinics.a));
+    const a = await hub.process(
+      await hub.publish(
+        'clinic-a',
+        {
+          delta: [
+            hospital('clinic-a.riverside', 'Riverside'),
+            ...expertEntry(berg!, {
+              organizationId: 'clinic-a.riverside',
+              endpoints: ['clinic-a', 'ws-berg', 'ws-unregistered'],
+            }),
+            ...expertEntry(gone!, { organizationId: 'clinic-a.riverside', endpoints: ['clinic-a'] }),
+          ].map((upsert) => ({ upsert })),
+        },
+        clinics.a,
+      ),
+    );
+    const b = await hub.process(
+      await hub.publish(
+        'clinic-b',
+        {
+          delta: [
+            hospital('clinic-b.hillview', 'Hillview'),
+            ...expertEntry(chen!, { organizationId: 'clinic-b.hillview', endpoints: ['clinic-b'] }),
+          ].map((upsert) => ({ upsert })),
+        },
+        clinics.b,
+      ),
+    );
+    const retired = await hub.process(
+      await hub.publish(
+        'clinic-a',
+        { delta: [{ retire: 'Practitioner/clinic-a.dr-gone' }, { retire: 'PractitionerRole/clinic-a.dr-gone' }] },
+        clinics.a,
+      ),
+    );
     expect([a.outcome, b.outcome, retired.outcome]).toEqual(Array(3).fill({ outcome: 'processed' }));
     const workstation = await hub.process(await hub.registration('ws-berg', 'workstation', clinics.a));
     expect(workstation.outcome).toEqual({ outcome: 'processed' });
@@ -57,7 +101,11 @@ describe('uplink consult routing', () => {
     const { outcome, sent } = await hub.process(message);
     expect(outcome).toEqual({ outcome: 'delivered' });
     // ws-unregistered is listed but has no downlink: left out.
-    expect(describeSent(sent)).toEqual(['clinic-a consult.request', 'ws-berg consult.request', 'clinic-b receipt:delivered']);
+    expect(describeSent(sent)).toEqual([
+      'clinic-a consult.request',
+      'ws-berg consult.request',
+      'clinic-b receipt:delivered',
+    ]);
     const copy = sent[0]!;
     expect(copy.messageId).toBe(messageId);
     expect(copy.properties).toEqual({ ...message.stored.properties, user_id: hub.identity.brokerUser });
@@ -72,7 +120,11 @@ describe('uplink consult routing', () => {
 
   it('refuses a consult to no one in the directory, or to a retired expert, as unknown-recipient and retired-expert', async () => {
     const nobody = await hub.process(consult('clinic-a.dr-nobody'));
-    expect(nobody.outcome).toMatchObject({ outcome: 'rejected', reason: 'unknown-recipient', detail: 'clinic-a.dr-nobody is not in the directory' });
+    expect(nobody.outcome).toMatchObject({
+      outcome: 'rejected',
+      reason: 'unknown-recipient',
+      detail: 'clinic-a.dr-nobody is not in the directory',
+    });
     expect(describeSent(nobody.sent)).toEqual(['clinic-b receipt:rejected:unknown-recipient']);
     const gone = await hub.process(consult('clinic-a.dr-gone'));
     expect(gone.outcome).toMatchObject({ outcome: 'rejected', reason: 'retired-expert' });
@@ -82,7 +134,11 @@ describe('uplink consult routing', () => {
   it('refuses a consult from a practitioner not reached at the sender (not-authorized)', async () => {
     const message = consult('clinic-b.dr-chen', { sender: 'ws-berg', from: 'clinic-b.dr-chen' });
     const { outcome, sent } = await hub.process(message);
-    expect(outcome).toMatchObject({ outcome: 'rejected', reason: 'not-authorized', detail: 'clinic-b.dr-chen is not a practitioner reached at ws-berg' });
+    expect(outcome).toMatchObject({
+      outcome: 'rejected',
+      reason: 'not-authorized',
+      detail: 'clinic-b.dr-chen is not a practitioner reached at ws-berg',
+    });
     // Nothing forwarded: only the sender's rejection.
     expect(describeSent(sent)).toEqual(['ws-berg receipt:rejected:not-authorized']);
     expect((await hub.deadLetterOf(message.stored.properties.message_id))?.reason).toBe('not-authorized');
@@ -98,7 +154,11 @@ describe('uplink consult routing', () => {
     expect(describeSent(answer.sent)).toEqual(['clinic-b receipt:processed']);
 
     const unrouted = await hub.process(receipt('ws-berg', randomUUID()));
-    expect(unrouted.outcome).toMatchObject({ outcome: 'rejected', reason: 'not-authorized', detail: expect.stringContaining('no message the hub routed from clinic-b to ws-berg') });
+    expect(unrouted.outcome).toMatchObject({
+      outcome: 'rejected',
+      reason: 'not-authorized',
+      detail: expect.stringContaining('no message the hub routed from clinic-b to ws-berg'),
+    });
     const aboutNothing = await hub.process(receipt('ws-berg', undefined));
     expect(aboutNothing.outcome).toMatchObject({ outcome: 'rejected', reason: 'missing-property' });
     // Receipts are never answered by receipts.

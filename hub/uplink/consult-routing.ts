@@ -5,14 +5,22 @@ import { forwarded, queue, sendReceipt } from './outgoing.ts';
 
 /** Routing of consult messages and their receipts by clear-text properties: the hub cannot decrypt consults. */
 
-export async function routeConsult(hub: Hub, context: ProcessContext, message: UplinkMessage, metadata: MessageMetadata): Promise<void> {
+export async function routeConsult(
+  hub: Hub,
+  context: ProcessContext,
+  message: UplinkMessage,
+  metadata: MessageMetadata,
+): Promise<void> {
   const props = metadata.properties as Extract<ApplicationProperties, { rtsCase: string }>;
   const to = await roleOf(context, props.rtsToPractitioner);
   if (!to) reject(REASON_CODES.unknownRecipient, `${props.rtsToPractitioner} is not in the directory`);
   if (to!.retired) reject(REASON_CODES.retiredExpert, `${props.rtsToPractitioner} has been retired from the directory`);
   const from = await roleOf(context, props.rtsFromPractitioner);
   if (!from || from.retired || !(from.endpoints.includes(props.rtsSender) || from.publisher === props.rtsSender)) {
-    reject(REASON_CODES.notAuthorized, `${props.rtsFromPractitioner} is not a practitioner reached at ${props.rtsSender}`);
+    reject(
+      REASON_CODES.notAuthorized,
+      `${props.rtsFromPractitioner} is not a practitioner reached at ${props.rtsSender}`,
+    );
   }
   // Only endpoints the expert's own clinic operates: a directory entry cannot divert consults elsewhere.
   const destinations: string[] = [];
@@ -20,14 +28,20 @@ export async function routeConsult(hub: Hub, context: ProcessContext, message: U
     const endpoint = await endpointOf(context, id);
     if (endpoint && endpoint.operator === to!.publisher) destinations.push(id);
   }
-  if (destinations.length === 0) reject(REASON_CODES.unknownRecipient, `no registered endpoint of ${props.rtsToPractitioner}`);
+  if (destinations.length === 0)
+    reject(REASON_CODES.unknownRecipient, `no registered endpoint of ${props.rtsToPractitioner}`);
   await queue(hub, context, destinations, forwarded(hub, message.stored));
   context.pending.routes.push({ messageId: metadata.messageId, sender: props.rtsSender, recipients: destinations });
   await sendReceipt(hub, context, props.rtsSender, metadata.messageId, 'delivered');
 }
 
 /** Only about a message the hub routed from the addressee to the receipt's sender: no endpoint can write to any other. */
-export async function forwardReceipt(hub: Hub, context: ProcessContext, message: UplinkMessage, metadata: MessageMetadata): Promise<void> {
+export async function forwardReceipt(
+  hub: Hub,
+  context: ProcessContext,
+  message: UplinkMessage,
+  metadata: MessageMetadata,
+): Promise<void> {
   const props = metadata.properties as Extract<ApplicationProperties, { rtsType: 'receipt' }>;
   const to = props.rtsToEndpoint;
   if (!(await endpointOf(context, to))) reject(REASON_CODES.unknownRecipient, `${to} is not a registered endpoint`);

@@ -1,5 +1,12 @@
 import type { CmsSigner, TrustConfig } from '../../shared/cms/index.ts';
-import { failureClass, type AmqpMessageFields, type MessageMetadata, type OpenContext, type MessageType, type ReasonCode } from '../../shared/protocol/index.ts';
+import {
+  failureClass,
+  type AmqpMessageFields,
+  type MessageMetadata,
+  type OpenContext,
+  type MessageType,
+  type ReasonCode,
+} from '../../shared/protocol/index.ts';
 import type { StoredMessage } from '../../transport/index.ts';
 import type { EndpointProvisioner } from '../broker/rabbitmq-provisioner.ts';
 import type { CertificateCache } from '../certificate-cache.ts';
@@ -38,17 +45,29 @@ export interface ProcessContext {
   /** Logical source recorded with dead letters: uplink, replay. */
   readonly source: string;
   /** Messages queued and not yet written: a burst of consults is written in a few statements rather than many. */
-  readonly pending: { messages: { endpoints: readonly string[]; message: StoredMessage }[]; bytes: number; routes: { messageId: string; sender: string; recipients: readonly string[] }[] };
+  readonly pending: {
+    messages: { endpoints: readonly string[]; message: StoredMessage }[];
+    bytes: number;
+    routes: { messageId: string; sender: string; recipients: readonly string[] }[];
+  };
   /** Endpoints and roles read in this transaction (a burst of consults asks for the same ones over and over). */
-  readonly cache: { readonly endpoints: Map<string, store.EndpointRecord | undefined>; readonly roles: Map<string, store.RoleRecord | undefined> };
+  readonly cache: {
+    readonly endpoints: Map<string, store.EndpointRecord | undefined>;
+    readonly roles: Map<string, store.RoleRecord | undefined>;
+  };
   /** Message ids `claimAll` tried (each is used once), and those it claimed. */
   readonly claims: { readonly tried: Set<string>; readonly won: Set<string> };
 }
 
 export function createProcessContext(tx: SqlQueryable, claim: ProcessContext['claim'], source: string): ProcessContext {
   return {
-    tx, claim, source, outgoing: { rows: [], bodies: new Map() }, pending: { messages: [], bytes: 0, routes: [] },
-    cache: { endpoints: new Map(), roles: new Map() }, claims: { tried: new Set(), won: new Set() },
+    tx,
+    claim,
+    source,
+    outgoing: { rows: [], bodies: new Map() },
+    pending: { messages: [], bytes: 0, routes: [] },
+    cache: { endpoints: new Map(), roles: new Map() },
+    claims: { tried: new Set(), won: new Set() },
   };
 }
 
@@ -98,6 +117,7 @@ export async function endpointOf(context: ProcessContext, id: string): Promise<s
 }
 
 export async function roleOf(context: ProcessContext, directoryId: string): Promise<store.RoleRecord | undefined> {
-  if (!context.cache.roles.has(directoryId)) context.cache.roles.set(directoryId, await store.findRole(context.tx, directoryId));
+  if (!context.cache.roles.has(directoryId))
+    context.cache.roles.set(directoryId, await store.findRole(context.tx, directoryId));
   return context.cache.roles.get(directoryId);
 }

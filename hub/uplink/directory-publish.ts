@@ -1,7 +1,28 @@
-import { certificatesOf, roleReferenceProblem, buildDirectoryUpdate, type DirectoryChange, type DirectoryResource } from '../../shared/protocol/fhir/index.ts';
-import { PROTOCOL_LIMITS, reasonForCmsError, MESSAGE_TYPES as T, PROTOCOL_VERSION, REASON_CODES, type ApplicationProperties, type MessageMetadata, type ReasonCode } from '../../shared/protocol/index.ts';
+import {
+  certificatesOf,
+  roleReferenceProblem,
+  buildDirectoryUpdate,
+  type DirectoryChange,
+  type DirectoryResource,
+} from '../../shared/protocol/fhir/index.ts';
+import {
+  PROTOCOL_LIMITS,
+  reasonForCmsError,
+  MESSAGE_TYPES as T,
+  PROTOCOL_VERSION,
+  REASON_CODES,
+  type ApplicationProperties,
+  type MessageMetadata,
+  type ReasonCode,
+} from '../../shared/protocol/index.ts';
 import { certificateBindingProblem } from '../../shared-node/index.ts';
-import { chunkDirectoryRows, publisherOf, resourceRows, type DirectoryResourceType, type DirectoryRow } from '../directory/directory-chunks.ts';
+import {
+  chunkDirectoryRows,
+  publisherOf,
+  resourceRows,
+  type DirectoryResourceType,
+  type DirectoryRow,
+} from '../directory/directory-chunks.ts';
 import * as store from '../store/hub-store.ts';
 import { entryResource, openSigned } from './admission.ts';
 import { HUB_SENDER, reject, type Hub, type ProcessContext, type UplinkMessage } from './context.ts';
@@ -16,33 +37,60 @@ interface ResourceRow extends DirectoryRow {
   readonly digest: string;
 }
 
-export async function publish(hub: Hub, context: ProcessContext, message: UplinkMessage, metadata: MessageMetadata): Promise<void> {
+export async function publish(
+  hub: Hub,
+  context: ProcessContext,
+  message: UplinkMessage,
+  metadata: MessageMetadata,
+): Promise<void> {
   const props = metadata.properties as Extract<ApplicationProperties, { rtsType: 'directory.publish' }>;
   const sender = props.rtsSender;
   const clinic = await store.getEndpoint(context.tx, sender);
-  if (!clinic || clinic.kind !== 'clinic-system' || !clinic.certificate) reject(REASON_CODES.notAuthorized, `${sender} is not a registered clinic system`);
+  if (!clinic || clinic.kind !== 'clinic-system' || !clinic.certificate)
+    reject(REASON_CODES.notAuthorized, `${sender} is not a registered clinic system`);
   // Instances take directory work one at a time: batches of one set, and versions, never interleave.
   await store.lockDirectory(context.tx);
 
   const set = props.rtsDirectoryMode === 'full' ? await store.getPublishSet(context.tx, props.rtsBatchId) : undefined;
-  if (set && set.publisher !== sender) reject(REASON_CODES.notAuthorized, `batch set ${props.rtsBatchId} belongs to ${set.publisher}`);
-  if (set?.state === 'rejected') reject((set.reason ?? REASON_CODES.schemaInvalid) as ReasonCode, `an earlier batch of set ${props.rtsBatchId} was rejected; publish the list again`);
+  if (set && set.publisher !== sender)
+    reject(REASON_CODES.notAuthorized, `batch set ${props.rtsBatchId} belongs to ${set.publisher}`);
+  if (set?.state === 'rejected')
+    reject(
+      (set.reason ?? REASON_CODES.schemaInvalid) as ReasonCode,
+      `an earlier batch of set ${props.rtsBatchId} was rejected; publish the list again`,
+    );
 
   const { payload } = await openSigned(hub, message, [clinic!.certificate!]);
-  const inner = entryResource<{ type: string; entry: { resource?: Record<string, unknown>; request?: { method: string; url: string } }[] }>(payload, 1);
+  const inner = entryResource<{
+    type: string;
+    entry: { resource?: Record<string, unknown>; request?: { method: string; url: string } }[];
+  }>(payload, 1);
   const full = props.rtsDirectoryMode === 'full';
-  if (full !== (inner.type === 'collection')) reject(REASON_CODES.schemaInvalid, `rtsDirectoryMode ${props.rtsDirectoryMode} needs a ${full ? 'collection' : 'transaction'} Bundle`);
-  if (!full && (props.rtsBatchIndex !== 1 || props.rtsBatchCount !== 1)) reject(REASON_CODES.malformedProperties, 'a delta is batch 1 of 1');
-  if (props.rtsBatchIndex > props.rtsBatchCount) reject(REASON_CODES.malformedProperties, 'rtsBatchIndex exceeds rtsBatchCount');
-  if (props.rtsBatchCount > PROTOCOL_LIMITS.maxBatchesPerSet) reject(REASON_CODES.tooLarge, `rtsBatchCount: limit ${PROTOCOL_LIMITS.maxBatchesPerSet}`);
-  if (set && set.batchCount !== props.rtsBatchCount) reject(REASON_CODES.malformedProperties, `rtsBatchCount differs from earlier batches of set ${props.rtsBatchId}`);
+  if (full !== (inner.type === 'collection'))
+    reject(
+      REASON_CODES.schemaInvalid,
+      `rtsDirectoryMode ${props.rtsDirectoryMode} needs a ${full ? 'collection' : 'transaction'} Bundle`,
+    );
+  if (!full && (props.rtsBatchIndex !== 1 || props.rtsBatchCount !== 1))
+    reject(REASON_CODES.malformedProperties, 'a delta is batch 1 of 1');
+  if (props.rtsBatchIndex > props.rtsBatchCount)
+    reject(REASON_CODES.malformedProperties, 'rtsBatchIndex exceeds rtsBatchCount');
+  if (props.rtsBatchCount > PROTOCOL_LIMITS.maxBatchesPerSet)
+    reject(REASON_CODES.tooLarge, `rtsBatchCount: limit ${PROTOCOL_LIMITS.maxBatchesPerSet}`);
+  if (set && set.batchCount !== props.rtsBatchCount)
+    reject(REASON_CODES.malformedProperties, `rtsBatchCount differs from earlier batches of set ${props.rtsBatchId}`);
 
   let roles = 0;
   for (const entry of inner.entry) {
     const url = entry.request?.url ?? `${String(entry.resource?.resourceType)}/${String(entry.resource?.id)}`;
     const id = url.slice(url.indexOf('/') + 1);
-    if (publisherOf(id) !== sender) reject(REASON_CODES.notAuthorized, `${url}: ${sender} may publish only directory ids starting with "${sender}."`);
-    if (entry.request?.method === 'PUT' && url !== `${String(entry.resource?.resourceType)}/${String(entry.resource?.id)}`) reject(REASON_CODES.schemaInvalid, `${url}: request.url differs from the resource`);
+    if (publisherOf(id) !== sender)
+      reject(REASON_CODES.notAuthorized, `${url}: ${sender} may publish only directory ids starting with "${sender}."`);
+    if (
+      entry.request?.method === 'PUT' &&
+      url !== `${String(entry.resource?.resourceType)}/${String(entry.resource?.id)}`
+    )
+      reject(REASON_CODES.schemaInvalid, `${url}: request.url differs from the resource`);
     if (entry.resource?.resourceType === 'PractitionerRole') {
       roles += 1;
       const outside = roleReferenceProblem(entry.resource);
@@ -50,7 +98,11 @@ export async function publish(hub: Hub, context: ProcessContext, message: Uplink
     }
     if (entry.resource?.resourceType === 'Practitioner') await checkPractitionerCertificates(hub, entry.resource);
   }
-  if (roles > PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch) reject(REASON_CODES.tooLarge, `${roles} PractitionerRoles in one batch, limit ${PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch}`);
+  if (roles > PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch)
+    reject(
+      REASON_CODES.tooLarge,
+      `${roles} PractitionerRoles in one batch, limit ${PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch}`,
+    );
 
   if (!full) {
     const resources = inner.entry.filter((e) => e.resource).map((e) => e.resource!);
@@ -59,12 +111,21 @@ export async function publish(hub: Hub, context: ProcessContext, message: Uplink
     await applyChanges(hub, context, sender, metadata.messageId, [...rows, ...retired.map(retirementRow)]);
     return;
   }
-  if (!set) await store.createPublishSet(context.tx, { batchId: props.rtsBatchId, publisher: sender, batchCount: props.rtsBatchCount, at: hub.now() });
+  if (!set)
+    await store.createPublishSet(context.tx, {
+      batchId: props.rtsBatchId,
+      publisher: sender,
+      batchCount: props.rtsBatchCount,
+      at: hub.now(),
+    });
   const received = await store.addPublishBatch(context.tx, {
-    batchId: props.rtsBatchId, index: props.rtsBatchIndex, messageId: metadata.messageId,
+    batchId: props.rtsBatchId,
+    index: props.rtsBatchIndex,
+    messageId: metadata.messageId,
     entriesJson: JSON.stringify(inner.entry.map((e) => e.resource)),
   });
-  if (received === props.rtsBatchCount) await applyFull(hub, context, sender, props.rtsBatchId, props.rtsBatchCount, metadata.messageId);
+  if (received === props.rtsBatchCount)
+    await applyFull(hub, context, sender, props.rtsBatchId, props.rtsBatchCount, metadata.messageId);
 }
 
 /**
@@ -80,38 +141,76 @@ async function checkPractitionerCertificates(hub: Hub, resource: Record<string, 
     for (const base64 of certificates[use]) {
       const der = Buffer.from(base64, 'base64');
       const failure = await hub.certificates.check(der, use, hub.now());
-      if (failure) reject(failure.code === 'cms-malformed' ? REASON_CODES.schemaInvalid : reasonForCmsError(failure.code), `Practitioner/${id}: ${failure.message}`);
+      if (failure)
+        reject(
+          failure.code === 'cms-malformed' ? REASON_CODES.schemaInvalid : reasonForCmsError(failure.code),
+          `Practitioner/${id}: ${failure.message}`,
+        );
       const unbound = certificateBindingProblem(der, use, id);
-      if (unbound) reject(unbound.kind === 'usage' ? REASON_CODES.wrongKeyUsage : REASON_CODES.notAuthorized, `Practitioner/${id}: ${unbound.detail}`);
+      if (unbound)
+        reject(
+          unbound.kind === 'usage' ? REASON_CODES.wrongKeyUsage : REASON_CODES.notAuthorized,
+          `Practitioner/${id}: ${unbound.detail}`,
+        );
     }
   }
-  if (certificates.signing.length === 0 || certificates.encryption.length === 0) reject(REASON_CODES.schemaInvalid, `Practitioner/${id}: needs a signing and an encryption certificate`);
+  if (certificates.signing.length === 0 || certificates.encryption.length === 0)
+    reject(REASON_CODES.schemaInvalid, `Practitioner/${id}: needs a signing and an encryption certificate`);
 }
 
 function retirementRow(url: string): ResourceRow {
   const slash = url.indexOf('/');
-  return { url, entryId: url.slice(slash + 1), resourceType: url.slice(0, slash) as DirectoryResourceType, digest: 'retired' };
+  return {
+    url,
+    entryId: url.slice(slash + 1),
+    resourceType: url.slice(0, slash) as DirectoryResourceType,
+    digest: 'retired',
+  };
 }
 
 /** A full list replaces what the clinic published before: what changed, then what it no longer lists, retired. */
-async function applyFull(hub: Hub, context: ProcessContext, publisher: string, batchId: string, batchCount: number, messageId: string): Promise<void> {
+async function applyFull(
+  hub: Hub,
+  context: ProcessContext,
+  publisher: string,
+  batchId: string,
+  batchCount: number,
+  messageId: string,
+): Promise<void> {
   const before = await store.publisherDigests(context.tx, publisher);
   const writer = changeWriter(hub, context, publisher, messageId);
   const listed = new Set<string>();
   // One stored batch at a time, so that a 100,000-expert list never sits in memory whole.
   for (let index = 1; index <= batchCount; index++) {
-    const rows = resourceRows(JSON.parse(await store.publishBatchEntries(context.tx, batchId, index)) as Record<string, unknown>[]);
+    const rows = resourceRows(
+      JSON.parse(await store.publishBatchEntries(context.tx, batchId, index)) as Record<string, unknown>[],
+    );
     for (const row of rows) listed.add(row.url);
     await writer.add(rows, before);
   }
-  await writer.add([...before].filter(([url, entry]) => !entry.retired && !listed.has(url)).map(([url]) => retirementRow(url)), before);
+  await writer.add(
+    [...before].filter(([url, entry]) => !entry.retired && !listed.has(url)).map(([url]) => retirementRow(url)),
+    before,
+  );
   await writer.finish();
   await store.closePublishSet(context.tx, batchId, 'applied');
 }
 
-async function applyChanges(hub: Hub, context: ProcessContext, publisher: string, messageId: string, rows: readonly ResourceRow[]): Promise<void> {
+async function applyChanges(
+  hub: Hub,
+  context: ProcessContext,
+  publisher: string,
+  messageId: string,
+  rows: readonly ResourceRow[],
+): Promise<void> {
   const writer = changeWriter(hub, context, publisher, messageId);
-  await writer.add(rows, await store.entryDigests(context.tx, rows.map((r) => r.url)));
+  await writer.add(
+    rows,
+    await store.entryDigests(
+      context.tx,
+      rows.map((r) => r.url),
+    ),
+  );
   await writer.finish();
 }
 
@@ -137,14 +236,34 @@ function changeWriter(hub: Hub, context: ProcessContext, publisher: string, mess
     }
     const base = version;
     version += 1;
-    await store.writeEntries(context.tx, chunk.map((row) => ({ ...row, publisher })), version);
+    await store.writeEntries(
+      context.tx,
+      chunk.map((row) => ({ ...row, publisher })),
+      version,
+    );
     const retirements = chunk.filter((row) => row.json === undefined).length;
-    await store.recordDirectoryChange(context.tx, { version, publisher, messageId, upserts: chunk.length - retirements, retirements, at: hub.now() });
-    const changes: DirectoryChange[] = chunkDirectoryRows(chunk).flat()
-      .map((row) => (row.json === undefined ? { retire: row.url } : { upsert: JSON.parse(row.json) as DirectoryResource }));
+    await store.recordDirectoryChange(context.tx, {
+      version,
+      publisher,
+      messageId,
+      upserts: chunk.length - retirements,
+      retirements,
+      at: hub.now(),
+    });
+    const changes: DirectoryChange[] = chunkDirectoryRows(chunk)
+      .flat()
+      .map((row) =>
+        row.json === undefined ? { retire: row.url } : { upsert: JSON.parse(row.json) as DirectoryResource },
+      );
     const update = await sealFromHub(
       hub,
-      { rtsType: T.directoryUpdate, rtsVersion: PROTOCOL_VERSION, rtsSender: HUB_SENDER, rtsDirectoryBaseVersion: base, rtsDirectoryVersion: version },
+      {
+        rtsType: T.directoryUpdate,
+        rtsVersion: PROTOCOL_VERSION,
+        rtsSender: HUB_SENDER,
+        rtsDirectoryBaseVersion: base,
+        rtsDirectoryVersion: version,
+      },
       (id, timestamp) => buildDirectoryUpdate({ messageId: id, timestamp, sender: HUB_SENDER }, changes),
     );
     await queue(hub, context, endpoints, update);
@@ -154,7 +273,10 @@ function changeWriter(hub: Hub, context: ProcessContext, publisher: string, mess
     async add(rows: readonly ResourceRow[], known: Map<string, store.EntryDigest>): Promise<void> {
       for (const row of rows) {
         const stored = known.get(row.url);
-        const changed = row.json === undefined ? stored !== undefined && !stored.retired : !stored || stored.retired || stored.digest !== row.digest;
+        const changed =
+          row.json === undefined
+            ? stored !== undefined && !stored.retired
+            : !stored || stored.retired || stored.digest !== row.digest;
         if (!changed) continue;
         pending.push(row);
         if (row.resourceType === 'PractitionerRole') pendingRoles += 1;

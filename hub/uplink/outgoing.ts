@@ -1,7 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import { readCrl } from '../../shared/pki/index.ts';
-import { sealMessage, MESSAGE_TYPES as T, PROTOCOL_VERSION, REASON_DESCRIPTIONS, type ApplicationProperties, type ReasonCode } from '../../shared/protocol/index.ts';
+import {
+  sealMessage,
+  MESSAGE_TYPES as T,
+  PROTOCOL_VERSION,
+  REASON_DESCRIPTIONS,
+  type ApplicationProperties,
+  type ReasonCode,
+} from '../../shared/protocol/index.ts';
 import { buildHubNotice, buildReceipt } from '../../shared/protocol/fhir/index.ts';
 import type { StoredMessage } from '../../transport/index.ts';
 import * as store from '../store/hub-store.ts';
@@ -12,7 +19,12 @@ import { endpointOf, HUB_SENDER, type Hub, type ProcessContext } from './context
 /** Pending bytes past which queued messages are written at once (a directory change can queue hundreds of megabytes). */
 const FLUSH_BYTES = 8 * 1024 * 1024;
 
-export async function queue(hub: Hub, context: ProcessContext, endpoints: readonly string[], message: StoredMessage): Promise<void> {
+export async function queue(
+  hub: Hub,
+  context: ProcessContext,
+  endpoints: readonly string[],
+  message: StoredMessage,
+): Promise<void> {
   if (endpoints.length === 0) return;
   context.pending.messages.push({ endpoints, message });
   context.pending.bytes += message.body.byteLength;
@@ -25,28 +37,52 @@ export async function flush(hub: Hub, context: ProcessContext): Promise<void> {
   const messages = context.pending.messages.splice(0);
   context.pending.bytes = 0;
   if (messages.length === 0) return;
-  const bodyIds = await store.insertBodies(context.tx, messages.map((m) => m.message.body));
+  const bodyIds = await store.insertBodies(
+    context.tx,
+    messages.map((m) => m.message.body),
+  );
   messages.forEach((m, i) => context.outgoing.bodies.set(bodyIds[i]!, m.message.body));
   const rows = await store.insertOutbox(
     context.tx,
-    messages.flatMap((m, i) => m.endpoints.map((endpoint) => ({ endpoint, messageId: m.message.properties.message_id, properties: m.message.properties, bodyId: bodyIds[i]! }))),
+    messages.flatMap((m, i) =>
+      m.endpoints.map((endpoint) => ({
+        endpoint,
+        messageId: m.message.properties.message_id,
+        properties: m.message.properties,
+        bodyId: bodyIds[i]!,
+      })),
+    ),
     context.claim,
   );
   context.outgoing.rows.push(...rows);
 }
 
-export async function sealFromHub(hub: Hub, properties: ApplicationProperties, payload: (messageId: string, timestamp: Date) => Bundle, correlationId?: string): Promise<StoredMessage> {
+export async function sealFromHub(
+  hub: Hub,
+  properties: ApplicationProperties,
+  payload: (messageId: string, timestamp: Date) => Bundle,
+  correlationId?: string,
+): Promise<StoredMessage> {
   const { identity } = hub;
   const messageId = randomUUID();
   const creationTime = hub.now();
   const fields = await sealMessage({
-    messageId, creationTime, userId: identity.brokerUser, properties, payload: payload(messageId, creationTime), signer: identity.signer,
+    messageId,
+    creationTime,
+    userId: identity.brokerUser,
+    properties,
+    payload: payload(messageId, creationTime),
+    signer: identity.signer,
     ...(correlationId && { correlationId }),
   });
   return {
     properties: {
-      message_id: messageId, user_id: identity.brokerUser, creation_time: creationTime.getTime(), content_type: String(fields.content_type),
-      application_properties: fields.application_properties, ...(correlationId && { correlation_id: correlationId }),
+      message_id: messageId,
+      user_id: identity.brokerUser,
+      creation_time: creationTime.getTime(),
+      content_type: String(fields.content_type),
+      application_properties: fields.application_properties,
+      ...(correlationId && { correlation_id: correlationId }),
     },
     body: fields.body,
   };
@@ -58,27 +94,62 @@ export function forwarded(hub: Hub, message: StoredMessage): StoredMessage {
 }
 
 export async function sendReceipt(
-  hub: Hub, context: ProcessContext, toEndpoint: string, about: string, outcome: 'delivered' | 'processed' | 'rejected', reason?: { code: ReasonCode; detail: string },
+  hub: Hub,
+  context: ProcessContext,
+  toEndpoint: string,
+  about: string,
+  outcome: 'delivered' | 'processed' | 'rejected',
+  reason?: { code: ReasonCode; detail: string },
 ): Promise<void> {
   if (!(await endpointOf(context, toEndpoint))) return; // no downlink to answer on
   const message = await sealFromHub(
     hub,
-    { rtsType: T.receipt, rtsVersion: PROTOCOL_VERSION, rtsSender: HUB_SENDER, rtsReceipt: outcome, rtsToEndpoint: toEndpoint, ...(reason && { rtsReason: reason.code }) },
-    (messageId, timestamp) => buildReceipt({ messageId, timestamp, sender: HUB_SENDER }, {
-      toEndpoint, originalMessageId: about, outcome,
-      ...(reason && { reasons: [{ code: reason.code, text: `${REASON_DESCRIPTIONS[reason.code]} ${reason.detail}`.slice(0, 1000) }] }),
-    }),
+    {
+      rtsType: T.receipt,
+      rtsVersion: PROTOCOL_VERSION,
+      rtsSender: HUB_SENDER,
+      rtsReceipt: outcome,
+      rtsToEndpoint: toEndpoint,
+      ...(reason && { rtsReason: reason.code }),
+    },
+    (messageId, timestamp) =>
+      buildReceipt(
+        { messageId, timestamp, sender: HUB_SENDER },
+        {
+          toEndpoint,
+          originalMessageId: about,
+          outcome,
+          ...(reason && {
+            reasons: [
+              { code: reason.code, text: `${REASON_DESCRIPTIONS[reason.code]} ${reason.detail}`.slice(0, 1000) },
+            ],
+          }),
+        },
+      ),
     about,
   );
   await queue(hub, context, [toEndpoint], message);
 }
 
 /** A signed hub.notice of a kind that carries only text, to one endpoint. */
-export async function sendNotice(hub: Hub, context: ProcessContext, toEndpoint: string, notice: 'registration-accepted' | 'directory-up-to-date', text: string): Promise<void> {
+export async function sendNotice(
+  hub: Hub,
+  context: ProcessContext,
+  toEndpoint: string,
+  notice: 'registration-accepted' | 'directory-up-to-date',
+  text: string,
+): Promise<void> {
   const message = await sealFromHub(
     hub,
-    { rtsType: T.hubNotice, rtsVersion: PROTOCOL_VERSION, rtsSender: HUB_SENDER, rtsNotice: notice, rtsToEndpoint: toEndpoint },
-    (messageId, timestamp) => buildHubNotice({ messageId, timestamp, sender: HUB_SENDER }, { notice, text, toEndpoint }),
+    {
+      rtsType: T.hubNotice,
+      rtsVersion: PROTOCOL_VERSION,
+      rtsSender: HUB_SENDER,
+      rtsNotice: notice,
+      rtsToEndpoint: toEndpoint,
+    },
+    (messageId, timestamp) =>
+      buildHubNotice({ messageId, timestamp, sender: HUB_SENDER }, { notice, text, toEndpoint }),
   );
   await queue(hub, context, [toEndpoint], message);
 }
@@ -86,25 +157,47 @@ export async function sendNotice(hub: Hub, context: ProcessContext, toEndpoint: 
 /** A signed crl-updated notice carrying `crl`: to one endpoint (after its registration), or to all. */
 export async function crlNotice(hub: Hub, crl: Uint8Array, toEndpoint?: string): Promise<StoredMessage> {
   const info = readCrl(crl);
-  const text = `The revocation list of ${info.issuer}${info.crlNumber === undefined ? '' : `, number ${info.crlNumber}`}, issued ${info.thisUpdate.toISOString()}`
-    + `${info.nextUpdate ? `, next update due ${info.nextUpdate.toISOString()}` : ''}: apply it if it verifies against your trust anchors and is newer than yours.`;
+  const text =
+    `The revocation list of ${info.issuer}${info.crlNumber === undefined ? '' : `, number ${info.crlNumber}`}, issued ${info.thisUpdate.toISOString()}` +
+    `${info.nextUpdate ? `, next update due ${info.nextUpdate.toISOString()}` : ''}: apply it if it verifies against your trust anchors and is newer than yours.`;
   return sealFromHub(
     hub,
-    { rtsType: T.hubNotice, rtsVersion: PROTOCOL_VERSION, rtsSender: HUB_SENDER, rtsNotice: 'crl-updated', ...(toEndpoint && { rtsToEndpoint: toEndpoint }) },
-    (messageId, timestamp) => buildHubNotice({ messageId, timestamp, sender: HUB_SENDER }, { notice: 'crl-updated', text, crl, ...(toEndpoint && { toEndpoint }) }),
+    {
+      rtsType: T.hubNotice,
+      rtsVersion: PROTOCOL_VERSION,
+      rtsSender: HUB_SENDER,
+      rtsNotice: 'crl-updated',
+      ...(toEndpoint && { rtsToEndpoint: toEndpoint }),
+    },
+    (messageId, timestamp) =>
+      buildHubNotice(
+        { messageId, timestamp, sender: HUB_SENDER },
+        { notice: 'crl-updated', text, crl, ...(toEndpoint && { toEndpoint }) },
+      ),
   );
 }
 
 /** See `UplinkProcessor.distributeCrl`. */
-export async function distributeCrl(hub: Hub, context: ProcessContext, crl: Uint8Array, by: string): Promise<number | undefined> {
+export async function distributeCrl(
+  hub: Hub,
+  context: ProcessContext,
+  crl: Uint8Array,
+  by: string,
+): Promise<number | undefined> {
   // Under the directory lock, as registrations take it: an endpoint registering meanwhile is either in the list
   // read here or registers afterwards, when it is sent the newest CRL recorded here.
   await store.lockDirectory(context.tx);
   const endpoints = await store.endpointIds(context.tx);
   const info = readCrl(crl);
   const first = await store.recordCrlDistribution(context.tx, {
-    digest: createHash('sha256').update(crl).digest('hex'), issuer: info.issuer, crlNumber: info.crlNumber ?? null, thisUpdate: info.thisUpdate, crl,
-    endpoints: endpoints.length, by, at: hub.now(),
+    digest: createHash('sha256').update(crl).digest('hex'),
+    issuer: info.issuer,
+    crlNumber: info.crlNumber ?? null,
+    thisUpdate: info.thisUpdate,
+    crl,
+    endpoints: endpoints.length,
+    by,
+    at: hub.now(),
   });
   if (!first) return undefined;
   await queue(hub, context, endpoints, await crlNotice(hub, crl));

@@ -1,7 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { certificateFingerprint, ENROLMENT_FORMAT, ENROLMENT_SIGNER_COMMON_NAME, signEnrolment } from '../../shared/enrolment/index.ts';
+import {
+  certificateFingerprint,
+  ENROLMENT_FORMAT,
+  ENROLMENT_SIGNER_COMMON_NAME,
+  signEnrolment,
+} from '../../shared/enrolment/index.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../../shared/pki/index.ts';
 import { endpointCredentials } from '../../scripts/test-env/index.ts';
 import type { TestIdentity, TestPractitioner, TestRegion } from '../../testkit/index.ts';
@@ -39,35 +44,45 @@ export function harnessRegion(harness: RegionHarness, endpointId: string): Conne
   };
 }
 
-export async function writeConnectorFiles(input: ConnectorRegion & {
-  endpointId: string;
-  clinic: TestIdentity;
-  practitioners: readonly TestPractitioner[];
-  apiPort: number;
-  dir: string;
-  /** api.maxRequestBytes; the connector's default when absent. */
-  maxRequestBytes?: number;
-  /** A webhook (id `clinic-ehr`) to this URL, its secret in RTS_CONNECTOR_WEBHOOK_SECRET (`env`). */
-  webhookUrl?: string;
-}): Promise<ConnectorFiles> {
+export async function writeConnectorFiles(
+  input: ConnectorRegion & {
+    endpointId: string;
+    clinic: TestIdentity;
+    practitioners: readonly TestPractitioner[];
+    apiPort: number;
+    dir: string;
+    /** api.maxRequestBytes; the connector's default when absent. */
+    maxRequestBytes?: number;
+    /** A webhook (id `clinic-ehr`) to this URL, its secret in RTS_CONNECTOR_WEBHOOK_SECRET (`env`). */
+    webhookUrl?: string;
+  },
+): Promise<ConnectorFiles> {
   const { region, endpointId, dir } = input;
   mkdirSync(dir, { recursive: true });
   const signer = await region.issue('clinic-system', ENROLMENT_SIGNER_COMMON_NAME);
-  const enrolment = await signEnrolment({
-    format: ENROLMENT_FORMAT,
-    region: 'Test Region',
-    endpoint: { id: endpointId, kind: 'clinic-system' },
-    broker: { hosts: input.brokerHosts.map((h) => ({ ...h })), vhost: input.vhost, username: endpointId },
-    caCertificatePem: derToPem(region.ca.certificate, PEM_LABELS.certificate),
-    crlPem: readFileSync(region.files.crl, 'utf8'),
-    hubCertificatePem: derToPem(region.hub.certificate, PEM_LABELS.certificate),
-    issuedAt: new Date().toISOString(),
-  }, signer);
+  const enrolment = await signEnrolment(
+    {
+      format: ENROLMENT_FORMAT,
+      region: 'Test Region',
+      endpoint: { id: endpointId, kind: 'clinic-system' },
+      broker: { hosts: input.brokerHosts.map((h) => ({ ...h })), vhost: input.vhost, username: endpointId },
+      caCertificatePem: derToPem(region.ca.certificate, PEM_LABELS.certificate),
+      crlPem: readFileSync(region.files.crl, 'utf8'),
+      hubCertificatePem: derToPem(region.hub.certificate, PEM_LABELS.certificate),
+      issuedAt: new Date().toISOString(),
+    },
+    signer,
+  );
   writeFileSync(join(dir, `${endpointId}.rtsenrol`), enrolment);
 
   const p12Password = randomBytes(12).toString('base64url');
   const p12 = async (file: string, identity: TestIdentity) => {
-    const bytes = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey), certificate: identity.certificate, chain: [region.ca.certificate], password: p12Password });
+    const bytes = await createPkcs12({
+      privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey),
+      certificate: identity.certificate,
+      chain: [region.ca.certificate],
+      password: p12Password,
+    });
     writeFileSync(join(dir, file), bytes, { mode: 0o600 });
     return { pkcs12File: file, password: { env: 'RTS_CONNECTOR_P12_PASSWORD' } };
   };
@@ -79,19 +94,36 @@ export async function writeConnectorFiles(input: ConnectorRegion & {
     caFingerprint: await certificateFingerprint(region.ca.certificate),
     brokerPassword: { env: 'RTS_CONNECTOR_BROKER_PASSWORD' },
     clinicSystem: await p12(`${endpointId}.p12`, input.clinic),
-    practitioners: await Promise.all(input.practitioners.map(async (p) => ({ id: p.id, signing: await p12(`${p.id}.signing.p12`, p.signing), encryption: await p12(`${p.id}.encryption.p12`, p.encryption) }))),
+    practitioners: await Promise.all(
+      input.practitioners.map(async (p) => ({
+        id: p.id,
+        signing: await p12(`${p.id}.signing.p12`, p.signing),
+        encryption: await p12(`${p.id}.encryption.p12`, p.encryption),
+      })),
+    ),
     dataDir: 'data',
     keychainService: `rts-test-connector-${randomUUID()}`,
     organization: `${endpointId} Health`,
-    api: { host: '127.0.0.1', port: input.apiPort, token: { file: 'api-token' }, ...(input.maxRequestBytes !== undefined && { maxRequestBytes: input.maxRequestBytes }) },
-    ...(input.webhookUrl && { webhooks: [{ id: 'clinic-ehr', url: input.webhookUrl, secret: { env: 'RTS_CONNECTOR_WEBHOOK_SECRET' } }] }),
+    api: {
+      host: '127.0.0.1',
+      port: input.apiPort,
+      token: { file: 'api-token' },
+      ...(input.maxRequestBytes !== undefined && { maxRequestBytes: input.maxRequestBytes }),
+    },
+    ...(input.webhookUrl && {
+      webhooks: [{ id: 'clinic-ehr', url: input.webhookUrl, secret: { env: 'RTS_CONNECTOR_WEBHOOK_SECRET' } }],
+    }),
   };
   const configFile = join(dir, 'connector.json');
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
   return {
-    dir, configFile, tokenFile, token,
+    dir,
+    configFile,
+    tokenFile,
+    token,
     env: {
-      RTS_CONNECTOR_P12_PASSWORD: p12Password, RTS_CONNECTOR_BROKER_PASSWORD: input.brokerPassword,
+      RTS_CONNECTOR_P12_PASSWORD: p12Password,
+      RTS_CONNECTOR_BROKER_PASSWORD: input.brokerPassword,
       ...(input.webhookUrl && { RTS_CONNECTOR_WEBHOOK_SECRET: randomBytes(24).toString('base64url') }),
     },
   };
@@ -99,10 +131,19 @@ export async function writeConnectorFiles(input: ConnectorRegion & {
 
 /** A small JSON client of the connector's API for the tests (the Python client is the other-language one). */
 export function connectorClient(url: string, token: string) {
-  return async function call<T = Record<string, unknown>>(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  return async function call<T = Record<string, unknown>>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: T }> {
     const response = await fetch(`${url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
     const text = await response.text();

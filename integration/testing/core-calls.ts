@@ -2,7 +2,11 @@ import type { CommandChannel, CommandInput, CommandOutput } from '../../shared/a
 import type { WorkstationCore } from '../../main/node/index.ts';
 
 /** Dispatches a command to a core as the renderer would, and gives its value or throws its error code and message. */
-export async function callCore<C extends CommandChannel>(core: WorkstationCore, command: C, ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]): Promise<CommandOutput<C>> {
+export async function callCore<C extends CommandChannel>(
+  core: WorkstationCore,
+  command: C,
+  ...input: CommandInput<C> extends undefined ? [] : [CommandInput<C>]
+): Promise<CommandOutput<C>> {
   const result = await core.dispatch(command, input[0]);
   if (!result.ok) throw new Error(`${command}: ${result.error.code}: ${result.error.message}`);
   return result.value as CommandOutput<C>;

@@ -7,11 +7,39 @@ import rhea, { type Message } from 'rhea';
 import { COMMANDS, type CommandChannel } from '../../shared/api/index.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../../shared/pki/index.ts';
 import { sealMessage, PROTOCOL_VERSION, type ApplicationProperties } from '../../shared/protocol/index.ts';
-import { buildDirectoryPublish, buildEndpointRegister, type DirectoryChange, type DirectoryResource } from '../../shared/protocol/fhir/index.ts';
-import { endpointCredentials, loadBrokerEnv, freeLoopbackPort, createTestDatabase, loadPostgresEnv, type BrokerEnvState } from '../../scripts/test-env/index.ts';
+import {
+  buildDirectoryPublish,
+  buildEndpointRegister,
+  type DirectoryChange,
+  type DirectoryResource,
+} from '../../shared/protocol/fhir/index.ts';
+import {
+  endpointCredentials,
+  loadBrokerEnv,
+  freeLoopbackPort,
+  createTestDatabase,
+  loadPostgresEnv,
+  type BrokerEnvState,
+} from '../../scripts/test-env/index.ts';
 import { loadHubConfig, startHub, type HubService } from '../../hub/index.ts';
-import { purgeTestQueues, writeTestHubConfig, connectTestEndpoint, createTestRegion, expertEntry, hospital, type TestEndpoint, type TestIdentity, type TestPractitioner, type TestRegion } from '../../testkit/index.ts';
-import { createKeychainVault, type SecretVault, type WorkstationCore, type WorkstationCoreOptions } from '../../main/node/index.ts';
+import {
+  purgeTestQueues,
+  writeTestHubConfig,
+  connectTestEndpoint,
+  createTestRegion,
+  expertEntry,
+  hospital,
+  type TestEndpoint,
+  type TestIdentity,
+  type TestPractitioner,
+  type TestRegion,
+} from '../../testkit/index.ts';
+import {
+  createKeychainVault,
+  type SecretVault,
+  type WorkstationCore,
+  type WorkstationCoreOptions,
+} from '../../main/node/index.ts';
 
 /**
  * A small region for tests of whole workstations: the private test broker, a hub on its embedded database, two clinic
@@ -41,9 +69,16 @@ export interface RegionHarness {
    * Seals a consult message as a clinic system sends it for one of its practitioners, optionally damaged on the way
    * (`damage` edits the body in place), and sends it; resolves with its message id once the broker accepted it.
    */
-  sendAsClinic(clinic: ClinicId, message: {
-    properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; signer: TestPractitioner; recipients: Uint8Array[]; damage?: (body: Uint8Array) => void;
-  }): Promise<string>;
+  sendAsClinic(
+    clinic: ClinicId,
+    message: {
+      properties: ApplicationProperties;
+      payload: (messageId: string, timestamp: Date) => Bundle;
+      signer: TestPractitioner;
+      recipients: Uint8Array[];
+      damage?: (body: Uint8Array) => void;
+    },
+  ): Promise<string>;
   /** Core options for an endpoint: its data directory and keychain service, the same on every call (restarts). */
   coreOptions(endpointId: string): WorkstationCoreOptions;
   /** What a user does on first run: the region's trust, the two certificates (.p12), the connection profile. */
@@ -56,47 +91,115 @@ export interface RegionHarness {
  * scripts/with-test-env.sh, as a region with several hub instances runs it. `operatorApi`: the hub also serves its
  * operator API on a free loopback port, so that a test can act as the region's operator with `rts hub`.
  */
-export async function startRegionHarness(options: { database?: 'embedded' | 'postgres'; operatorApi?: boolean } = {}): Promise<RegionHarness> {
+export async function startRegionHarness(
+  options: { database?: 'embedded' | 'postgres'; operatorApi?: boolean } = {},
+): Promise<RegionHarness> {
   const broker = loadBrokerEnv();
   await purgeTestQueues(broker);
   const dir = mkdtempSync(join(tmpdir(), 'rts-region-'));
   const region = await createTestRegion(join(dir, 'pki'));
   const postgres = options.database === 'postgres' ? loadPostgresEnv() : undefined;
-  if (options.database === 'postgres' && !postgres) throw new Error('a hub on PostgreSQL needs the private PostgreSQL (run through scripts/with-test-env.sh)');
-  const database = postgres ? { kind: 'postgres' as const, url: await createTestDatabase(postgres, 'region') } : { kind: 'embedded' as const, path: join(dir, 'hub-db') };
-  const config = writeTestHubConfig({ dir, name: 'hub-region', region, broker, database, ...(options.operatorApi && { operatorPort: await freeLoopbackPort() }) });
+  if (options.database === 'postgres' && !postgres)
+    throw new Error('a hub on PostgreSQL needs the private PostgreSQL (run through scripts/with-test-env.sh)');
+  const database = postgres
+    ? { kind: 'postgres' as const, url: await createTestDatabase(postgres, 'region') }
+    : { kind: 'embedded' as const, path: join(dir, 'hub-db') };
+  const config = writeTestHubConfig({
+    dir,
+    name: 'hub-region',
+    region,
+    broker,
+    database,
+    ...(options.operatorApi && { operatorPort: await freeLoopbackPort() }),
+  });
   // Snapshots at most every 2 s, not the production minute: a test that makes a directory gap waits for the snapshot.
-  const hub = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test', snapshotIntervalMs: 2_000, log: (e) => { if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e)); } });
+  const hub = await startHub({
+    config: loadHubConfig(config.file, config.env),
+    version: 'test',
+    snapshotIntervalMs: 2_000,
+    log: (e) => {
+      if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e));
+    },
+  });
   const expert = await region.practitioner('clinic-a.dr-ahmed');
   const applicant = await region.practitioner('clinic-b.dr-berg');
-  const clinicIdentities: Record<ClinicId, TestIdentity> = { 'clinic-a': await region.clinic('clinic-a'), 'clinic-b': await region.clinic('clinic-b') };
+  const clinicIdentities: Record<ClinicId, TestIdentity> = {
+    'clinic-a': await region.clinic('clinic-a'),
+    'clinic-b': await region.clinic('clinic-b'),
+  };
   const clinics = {} as Record<ClinicId, TestEndpoint>;
   const vaults = new Map<string, SecretVault>();
 
   const connectClinics = async () => {
     for (const id of ['clinic-a', 'clinic-b'] as const) {
       clinics[id]?.close();
-      clinics[id] = await connectTestEndpoint({ port: broker.nodes[0]!.amqpPort, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
+      clinics[id] = await connectTestEndpoint({
+        port: broker.nodes[0]!.amqpPort,
+        vhost: broker.vhost,
+        ...endpointCredentials(broker, id),
+        id,
+      });
     }
   };
-  const publish = (clinic: ClinicId, mode: 'full' | 'delta', content: { full: DirectoryResource[] } | { delta: DirectoryChange[] }) => clinics[clinic].send(
-    { rtsType: 'directory.publish', rtsVersion: PROTOCOL_V, rtsSender: clinic, rtsDirectoryMode: mode, rtsBatchId: randomUUID(), rtsBatchIndex: 1, rtsBatchCount: 1 },
-    (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: clinic }, content),
-    clinicIdentities[clinic],
-  );
+  const publish = (
+    clinic: ClinicId,
+    mode: 'full' | 'delta',
+    content: { full: DirectoryResource[] } | { delta: DirectoryChange[] },
+  ) =>
+    clinics[clinic].send(
+      {
+        rtsType: 'directory.publish',
+        rtsVersion: PROTOCOL_V,
+        rtsSender: clinic,
+        rtsDirectoryMode: mode,
+        rtsBatchId: randomUUID(),
+        rtsBatchIndex: 1,
+        rtsBatchCount: 1,
+      },
+      (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: clinic }, content),
+      clinicIdentities[clinic],
+    );
 
   await connectClinics();
   for (const id of ['clinic-a', 'clinic-b'] as const) {
     await clinics[id].send(
       { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_V, rtsSender: id },
-      (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: id }, { kind: 'clinic-system', name: id, organization: id }),
+      (messageId, timestamp) =>
+        buildEndpointRegister(
+          { messageId, timestamp, sender: id },
+          { kind: 'clinic-system', name: id, organization: id },
+        ),
       clinicIdentities[id],
     );
     await clinics[id].waitFor((m) => m.properties.rtsNotice === 'registration-accepted', 'clinic registration');
   }
-  await publish('clinic-a', 'full', { full: [hospital('clinic-a.nordby', 'Nordby Hospital'), ...expertEntry(expert, { organizationId: 'clinic-a.nordby', endpoints: ['ws-expert-1'], family: 'Ahmed', specialty: 'Cardiology' })] });
-  await publish('clinic-b', 'full', { full: [hospital('clinic-b.sorvik', 'Sørvik Health Centre'), ...expertEntry(applicant, { organizationId: 'clinic-b.sorvik', endpoints: ['ws-applicant-1'], family: 'Berg', specialty: 'General practice' })] });
-  await clinics['clinic-b'].waitForCount((m) => m.properties.rtsType === 'directory.update', 2, 'both publishes applied');
+  await publish('clinic-a', 'full', {
+    full: [
+      hospital('clinic-a.nordby', 'Nordby Hospital'),
+      ...expertEntry(expert, {
+        organizationId: 'clinic-a.nordby',
+        endpoints: ['ws-expert-1'],
+        family: 'Ahmed',
+        specialty: 'Cardiology',
+      }),
+    ],
+  });
+  await publish('clinic-b', 'full', {
+    full: [
+      hospital('clinic-b.sorvik', 'Sørvik Health Centre'),
+      ...expertEntry(applicant, {
+        organizationId: 'clinic-b.sorvik',
+        endpoints: ['ws-applicant-1'],
+        family: 'Berg',
+        specialty: 'General practice',
+      }),
+    ],
+  });
+  await clinics['clinic-b'].waitForCount(
+    (m) => m.properties.rtsType === 'directory.update',
+    2,
+    'both publishes applied',
+  );
 
   const call = async (core: WorkstationCore, command: CommandChannel, input: unknown) => {
     const result = await core.dispatch(command, input);
@@ -104,25 +207,50 @@ export async function startRegionHarness(options: { database?: 'embedded' | 'pos
   };
 
   return {
-    broker, dir, region, hub, hubConfig: config, clinics, clinicIdentities, expert, applicant, connectClinics,
+    broker,
+    dir,
+    region,
+    hub,
+    hubConfig: config,
+    clinics,
+    clinicIdentities,
+    expert,
+    applicant,
+    connectClinics,
     publishFull: (clinic, resources) => publish(clinic, 'full', { full: resources }),
     publishDelta: (clinic, changes) => publish(clinic, 'delta', { delta: changes }),
     async sendAsClinic(clinic, message) {
       const messageId = randomUUID();
       const creationTime = new Date();
       const fields = await sealMessage({
-        messageId, creationTime, userId: clinic, properties: message.properties, payload: message.payload(messageId, creationTime), signer: message.signer.signing, recipientCertificates: message.recipients,
+        messageId,
+        creationTime,
+        userId: clinic,
+        properties: message.properties,
+        payload: message.payload(messageId, creationTime),
+        signer: message.signer.signing,
+        recipientCertificates: message.recipients,
       });
       const body = new Uint8Array(fields.body);
       message.damage?.(body);
-      const outcome = await clinics[clinic].sendRaw({ ...fields, user_id: Buffer.from(clinic), body: rhea.message.data_section(Buffer.from(body)) as unknown } as unknown as Message);
+      const outcome = await clinics[clinic].sendRaw({
+        ...fields,
+        user_id: Buffer.from(clinic),
+        body: rhea.message.data_section(Buffer.from(body)) as unknown,
+      } as unknown as Message);
       if (outcome !== 'accepted') throw new Error(`the broker ${outcome} ${message.properties.rtsType} from ${clinic}`);
       return messageId;
     },
     coreOptions(endpointId) {
       let vault = vaults.get(endpointId);
       if (!vault) vaults.set(endpointId, (vault = createKeychainVault(`rts-test-${randomUUID()}`)));
-      return { productName: 'RTS Workstation', version: 'test', vault, dataDir: join(dir, endpointId), reconnectDelayMs: { initial: 200, max: 1_000 } };
+      return {
+        productName: 'RTS Workstation',
+        version: 'test',
+        vault,
+        dataDir: join(dir, endpointId),
+        reconnectDelayMs: { initial: 200, max: 1_000 },
+      };
     },
     async setUpWorkstation(core, endpointId, practitioner) {
       await call(core, COMMANDS.setTrust, {
@@ -132,11 +260,24 @@ export async function startRegionHarness(options: { database?: 'embedded' | 'pos
       });
       for (const use of ['signing', 'encryption'] as const) {
         const identity = practitioner[use];
-        const pkcs12 = await createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey), certificate: identity.certificate, chain: [region.ca.certificate], password: P12_PASSWORD });
-        await call(core, COMMANDS.importPkcs12, { use, pkcs12Base64: Buffer.from(pkcs12).toString('base64'), password: P12_PASSWORD });
+        const pkcs12 = await createPkcs12({
+          privateKeyPkcs8: await exportPrivateKeyPkcs8(identity.privateKey),
+          certificate: identity.certificate,
+          chain: [region.ca.certificate],
+          password: P12_PASSWORD,
+        });
+        await call(core, COMMANDS.importPkcs12, {
+          use,
+          pkcs12Base64: Buffer.from(pkcs12).toString('base64'),
+          password: P12_PASSWORD,
+        });
       }
       await call(core, COMMANDS.setProfile, {
-        profile: { hosts: broker.nodes.map((n) => ({ host: '127.0.0.1', port: n.amqpPort })), vhost: broker.vhost, endpointId },
+        profile: {
+          hosts: broker.nodes.map((n) => ({ host: '127.0.0.1', port: n.amqpPort })),
+          vhost: broker.vhost,
+          endpointId,
+        },
         brokerPassword: endpointCredentials(broker, endpointId).password,
       });
     },

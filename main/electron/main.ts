@@ -3,7 +3,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS, EVENTS } from '../../shared/api/index.ts';
 import { openJsonLinesLogFile, type JsonLinesLogFile } from '../../shared-node/index.ts';
-import { forkDemoRegion, createKeychainVault, DEFAULT_VAULT_SERVICE, createWorkstationHost, type DemoRegionProcess, type WorkstationCore } from '../node/index.ts';
+import {
+  forkDemoRegion,
+  createKeychainVault,
+  DEFAULT_VAULT_SERVICE,
+  createWorkstationHost,
+  type DemoRegionProcess,
+  type WorkstationCore,
+} from '../node/index.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { hardenSession, hardenWebContents, secureWebPreferences } from './hardening.ts';
 import { caseNotification } from './case-notification.ts';
@@ -55,7 +62,9 @@ function watchIdle(workstation: WorkstationCore): void {
   powerMonitor.on('suspend', lockNow);
   const check = async () => {
     const setup = await workstation.dispatch(COMMANDS.getSetupState, undefined);
-    const { ui, locked } = setup.ok ? setup.value as { ui: { lockAfterMinutes: number }; locked: boolean } : { ui: { lockAfterMinutes: 10 }, locked: false };
+    const { ui, locked } = setup.ok
+      ? (setup.value as { ui: { lockAfterMinutes: number }; locked: boolean })
+      : { ui: { lockAfterMinutes: 10 }, locked: false };
     if (!locked && powerMonitor.getSystemIdleTime() >= ui.lockAfterMinutes * 60) lockNow();
   };
   setInterval(() => void check(), 15_000).unref();
@@ -92,17 +101,25 @@ if (!app.requestSingleInstanceLock()) {
       productName: app.getName(),
       version: app.getVersion(),
       dataDir: app.getPath('userData'),
-      vault: (region) => createKeychainVault(region === 'demo' ? `${DEFAULT_VAULT_SERVICE}-demo` : DEFAULT_VAULT_SERVICE),
+      vault: (region) =>
+        createKeychainVault(region === 'demo' ? `${DEFAULT_VAULT_SERVICE}-demo` : DEFAULT_VAULT_SERVICE),
       ...(openDemoRegion && { openDemoRegion }),
     });
     wireIpc(core);
     core.onEvent((event, payload) => {
       if (event !== EVENTS.caseChanged) return;
-      const text = caseNotification(payload as { summary: { role: 'applicant' | 'expert'; status: string }; isNew: boolean });
-      if (text && Notification.isSupported()) new Notification({ title: text.title, body: text.body, silent: false }).show();
+      const text = caseNotification(
+        payload as { summary: { role: 'applicant' | 'expert'; status: string }; isNew: boolean },
+      );
+      if (text && Notification.isSupported())
+        new Notification({ title: text.title, body: text.body, silent: false }).show();
     });
     watchIdle(core);
     mainWindow = createMainWindow();
-    await core.start().catch((error: unknown) => console.error(`workstation: ${error instanceof Error ? error.message : String(error)}`));
+    await core
+      .start()
+      .catch((error: unknown) =>
+        console.error(`workstation: ${error instanceof Error ? error.message : String(error)}`),
+      );
   });
 }

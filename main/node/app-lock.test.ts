@@ -91,16 +91,30 @@ describe('app lock', () => {
   it('makes wrong passphrases wait, doubling, and the wait survives a restart', async () => {
     const { dir, clock, open, lock } = await withPassphrase();
     lock.lock();
-    for (let i = 1; i < FREE_ATTEMPTS; i++) await expect(lock.unlock('wrong passphrase')).rejects.toMatchObject({ code: 'not-allowed' });
-    await expect(lock.unlock('wrong passphrase')).rejects.toMatchObject({ code: 'not-allowed', message: /Wait 30 seconds/ });
+    for (let i = 1; i < FREE_ATTEMPTS; i++)
+      await expect(lock.unlock('wrong passphrase')).rejects.toMatchObject({ code: 'not-allowed' });
+    await expect(lock.unlock('wrong passphrase')).rejects.toMatchObject({
+      code: 'not-allowed',
+      message: /Wait 30 seconds/,
+    });
     // Even the right passphrase waits now, and so does a restarted app.
-    await expect(lock.unlock(PASSPHRASE)).rejects.toMatchObject({ code: 'too-many-attempts', retryable: true, message: /30 seconds/ });
+    await expect(lock.unlock(PASSPHRASE)).rejects.toMatchObject({
+      code: 'too-many-attempts',
+      retryable: true,
+      message: /30 seconds/,
+    });
     const restarted = open();
     await expect(restarted.unlock(PASSPHRASE)).rejects.toMatchObject({ code: 'too-many-attempts' });
     clock.now += 30_000;
-    await expect(restarted.unlock('wrong again')).rejects.toMatchObject({ code: 'not-allowed', message: /Wait 60 seconds/ });
+    await expect(restarted.unlock('wrong again')).rejects.toMatchObject({
+      code: 'not-allowed',
+      message: /Wait 60 seconds/,
+    });
     clock.now += 59_000;
-    await expect(restarted.unlock(PASSPHRASE)).rejects.toMatchObject({ code: 'too-many-attempts', message: /in 1 second\./ });
+    await expect(restarted.unlock(PASSPHRASE)).rejects.toMatchObject({
+      code: 'too-many-attempts',
+      message: /in 1 second\./,
+    });
     clock.now += 1_000;
     await restarted.unlock(PASSPHRASE);
     expect(restarted.locked).toBe(false);
@@ -114,7 +128,14 @@ describe('app lock', () => {
     lock.lock();
     const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => lock.unlock('wrong passphrase')));
     const codes = outcomes.map((o) => (o.status === 'rejected' ? (o.reason as { code: string }).code : 'unlocked'));
-    expect(codes).toEqual(['not-allowed', 'not-allowed', 'not-allowed', 'too-many-attempts', 'too-many-attempts', 'too-many-attempts']);
+    expect(codes).toEqual([
+      'not-allowed',
+      'not-allowed',
+      'not-allowed',
+      'too-many-attempts',
+      'too-many-attempts',
+      'too-many-attempts',
+    ]);
   });
 
   it('stays locked when its file cannot be written', async () => {
@@ -141,7 +162,8 @@ describe('app lock', () => {
     await expect(lock.confirm(undefined)).rejects.toMatchObject({ code: 'passphrase-required' });
     await expect(lock.confirm('')).rejects.toMatchObject({ code: 'passphrase-required' });
     await expect(lock.confirm(PASSPHRASE)).resolves.toBeUndefined();
-    for (let i = 0; i < FREE_ATTEMPTS; i++) await expect(lock.confirm('not mine')).rejects.toMatchObject({ code: 'not-allowed' });
+    for (let i = 0; i < FREE_ATTEMPTS; i++)
+      await expect(lock.confirm('not mine')).rejects.toMatchObject({ code: 'not-allowed' });
     expect(lock.locked).toBe(true);
   });
 

@@ -131,11 +131,14 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
 
   const hasPassphrase = () => state.passphraseSet !== false;
 
-  const keychainRefusal = (error: unknown): CoreError => new CoreError(
-    API_ERROR_CODES.keychainUnavailable,
-    error instanceof VaultUnavailableError ? `${error.message}. ${error.hint}` : `The OS keychain could not be read: ${error instanceof Error ? error.message : String(error)}`,
-    true,
-  );
+  const keychainRefusal = (error: unknown): CoreError =>
+    new CoreError(
+      API_ERROR_CODES.keychainUnavailable,
+      error instanceof VaultUnavailableError
+        ? `${error.message}. ${error.hint}`
+        : `The OS keychain could not be read: ${error instanceof Error ? error.message : String(error)}`,
+      true,
+    );
 
   // One attempt at a time: attempts sent together must not all pass the wait before any of them is counted.
   let attempts: Promise<unknown> = Promise.resolve();
@@ -149,7 +152,11 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
   async function checkOne(passphrase: string): Promise<void> {
     const wait = unlockWaitMs(state.failures) - Math.max(0, now() - state.lastFailureAt);
     if (wait > 0) {
-      throw new CoreError(API_ERROR_CODES.tooManyAttempts, `Too many wrong passphrases. Try again in ${seconds(wait)}.`, true);
+      throw new CoreError(
+        API_ERROR_CODES.tooManyAttempts,
+        `Too many wrong passphrases. Try again in ${seconds(wait)}.`,
+        true,
+      );
     }
     let stored: string | undefined;
     try {
@@ -164,16 +171,22 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
     }
     if (stored === undefined) {
       // The file says a passphrase was set, the keychain has none: a reset or replaced keychain. Never open on that.
-      throw new CoreError(API_ERROR_CODES.keychainChanged, 'The OS keychain no longer holds the lock passphrase (it was reset or replaced). An administrator must set this workstation up again.');
+      throw new CoreError(
+        API_ERROR_CODES.keychainChanged,
+        'The OS keychain no longer holds the lock passphrase (it was reset or replaced). An administrator must set this workstation up again.',
+      );
     }
     write({ ...state, failures: state.failures + 1, lastFailureAt: now() });
     const [salt, hash] = stored.split(':').map((part) => Buffer.from(part, 'base64'));
     const candidate = await derive(passphrase, salt!, hash!.length);
     if (!timingSafeEqual(candidate, hash!)) {
       const left = FREE_ATTEMPTS - state.failures;
-      throw new CoreError(API_ERROR_CODES.notAllowed, left > 0
-        ? `That passphrase is not correct. ${left} more ${left === 1 ? 'try' : 'tries'} before a wait.`
-        : `That passphrase is not correct. Wait ${seconds(unlockWaitMs(state.failures))} before the next try.`);
+      throw new CoreError(
+        API_ERROR_CODES.notAllowed,
+        left > 0
+          ? `That passphrase is not correct. ${left} more ${left === 1 ? 'try' : 'tries'} before a wait.`
+          : `That passphrase is not correct. Wait ${seconds(unlockWaitMs(state.failures))} before the next try.`,
+      );
     }
     write({ ...state, failures: 0, lastFailureAt: 0 });
   }
@@ -197,9 +210,15 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
     async setPassphrase(passphrase, current) {
       // Not known yet (no keychain at start): ask it now rather than demand a current passphrase that may not exist.
       await appLock.restore();
-      if (state.passphraseSet === undefined) throw new CoreError(API_ERROR_CODES.keychainUnavailable, 'The OS keychain is not available: the lock passphrase can be set once it is.', true);
+      if (state.passphraseSet === undefined)
+        throw new CoreError(
+          API_ERROR_CODES.keychainUnavailable,
+          'The OS keychain is not available: the lock passphrase can be set once it is.',
+          true,
+        );
       if (hasPassphrase()) {
-        if (current === undefined) throw new CoreError(API_ERROR_CODES.notAllowed, 'Enter the current lock passphrase to change it.');
+        if (current === undefined)
+          throw new CoreError(API_ERROR_CODES.notAllowed, 'Enter the current lock passphrase to change it.');
         await check(current);
       }
       const salt = randomBytes(16);
@@ -230,15 +249,21 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
         await check(passphrase);
       } catch (error) {
         // Someone guessing at an open workstation: once the waits begin, the app locks as well.
-        if (error instanceof CoreError && error.code !== API_ERROR_CODES.keychainUnavailable && state.failures >= FREE_ATTEMPTS) appLock.lock();
+        if (
+          error instanceof CoreError &&
+          error.code !== API_ERROR_CODES.keychainUnavailable &&
+          state.failures >= FREE_ATTEMPTS
+        )
+          appLock.lock();
         throw error;
       }
     },
     guard(inner) {
-      const guarded = <T>(operation: () => Promise<T>): Promise<T> => operation().catch((error: unknown) => {
-        if (state.passphraseSet === true) appLock.lock();
-        throw error;
-      });
+      const guarded = <T>(operation: () => Promise<T>): Promise<T> =>
+        operation().catch((error: unknown) => {
+          if (state.passphraseSet === true) appLock.lock();
+          throw error;
+        });
       return {
         get: (account) => guarded(() => inner.get(account)),
         set: (account, secret) => guarded(() => inner.set(account, secret)),

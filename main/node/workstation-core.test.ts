@@ -22,14 +22,31 @@ const dataDir = () => mkdtempSync(join(tmpdir(), 'rts-core-unit-'));
 
 describe('workstation core', () => {
   it('answers app info and says when no region is configured', async () => {
-    const core = createWorkstationCore({ productName: 'RTS Workstation', version: '9.9.9', vault: emptyVault, dataDir: dataDir() });
+    const core = createWorkstationCore({
+      productName: 'RTS Workstation',
+      version: '9.9.9',
+      vault: emptyVault,
+      dataDir: dataDir(),
+    });
     await core.start();
-    expect(await core.dispatch(COMMANDS.getAppInfo, undefined)).toEqual({ ok: true, value: { productName: 'RTS Workstation', version: '9.9.9' } });
-    expect(await core.dispatch(COMMANDS.getConnectionState, undefined)).toMatchObject({ ok: true, value: { status: 'not-configured' } });
+    expect(await core.dispatch(COMMANDS.getAppInfo, undefined)).toEqual({
+      ok: true,
+      value: { productName: 'RTS Workstation', version: '9.9.9' },
+    });
+    expect(await core.dispatch(COMMANDS.getConnectionState, undefined)).toMatchObject({
+      ok: true,
+      value: { status: 'not-configured' },
+    });
   });
 
   it('reports an unavailable keychain as the offline reason, with its remedy, instead of failing to start', async () => {
-    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: noKeychain, broker, dataDir: dataDir() });
+    const core = createWorkstationCore({
+      productName: 'RTS',
+      version: '1',
+      vault: noKeychain,
+      broker,
+      dataDir: dataDir(),
+    });
     const events: unknown[] = [];
     core.onEvent((event, payload) => events.push([event, payload]));
     await core.start();
@@ -37,7 +54,10 @@ describe('workstation core', () => {
     expect(await core.dispatch(COMMANDS.getConnectionState, undefined)).toMatchObject({ ok: true, value: expected });
     expect(events).toEqual([
       [EVENTS.connectionStateChanged, expect.objectContaining(expected)],
-      [EVENTS.setupChanged, expect.objectContaining({ storeProblem: { code: 'keychain-unavailable', message: expected.reason } })],
+      [
+        EVENTS.setupChanged,
+        expect.objectContaining({ storeProblem: { code: 'keychain-unavailable', message: expected.reason } }),
+      ],
     ]);
   });
 
@@ -45,44 +65,109 @@ describe('workstation core', () => {
     const lines: unknown[] = [];
     const at = (level: string) => (code: string, fields?: LogFields) => void lines.push([level, code, fields]);
     const logger: Logger = { info: at('info'), warn: at('warn'), error: at('error') };
-    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: createMemoryVault(), broker, dataDir: dataDir(), logger });
+    const core = createWorkstationCore({
+      productName: 'RTS',
+      version: '1',
+      vault: createMemoryVault(),
+      broker,
+      dataDir: dataDir(),
+      logger,
+    });
     await core.start();
     await core.stop();
-    expect(lines).toEqual([['info', 'core.started', { version: '1' }], ['warn', 'core.link-refused', { endpointId: 'ws-1', reason: 'no-broker-password' }], ['info', 'core.stopped', undefined]]);
+    expect(lines).toEqual([
+      ['info', 'core.started', { version: '1' }],
+      ['warn', 'core.link-refused', { endpointId: 'ws-1', reason: 'no-broker-password' }],
+      ['info', 'core.stopped', undefined],
+    ]);
 
     lines.length = 0;
-    const keychainless = createWorkstationCore({ productName: 'RTS', version: '1', vault: noKeychain, broker, dataDir: dataDir(), logger });
+    const keychainless = createWorkstationCore({
+      productName: 'RTS',
+      version: '1',
+      vault: noKeychain,
+      broker,
+      dataDir: dataDir(),
+      logger,
+    });
     await keychainless.start();
     expect(lines).toEqual([['error', 'core.store-unavailable', { error: 'keychain-unavailable' }]]);
   });
 
   it('refuses to start with an endpoint id that is not valid', async () => {
-    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: emptyVault, broker: { ...broker, endpointId: 'Bad Id' }, dataDir: dataDir() });
+    const core = createWorkstationCore({
+      productName: 'RTS',
+      version: '1',
+      vault: emptyVault,
+      broker: { ...broker, endpointId: 'Bad Id' },
+      dataDir: dataDir(),
+    });
     await expect(core.start()).rejects.toThrow(/invalid endpoint id/);
   });
 
   it('locks on request only with a passphrase set, refuses patient data while locked, and unlocks with the passphrase', async () => {
-    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: createMemoryVault(), dataDir: dataDir() });
+    const core = createWorkstationCore({
+      productName: 'RTS',
+      version: '1',
+      vault: createMemoryVault(),
+      dataDir: dataDir(),
+    });
     await core.start();
     const events: unknown[] = [];
     core.onEvent((event, payload) => events.push([event, payload]));
-    expect(await core.dispatch(COMMANDS.lock, undefined)).toMatchObject({ ok: false, error: { code: 'not-configured' } });
-    expect(await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'short' })).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
-    expect(await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' })).toEqual({ ok: true, value: { locked: false } });
+    expect(await core.dispatch(COMMANDS.lock, undefined)).toMatchObject({
+      ok: false,
+      error: { code: 'not-configured' },
+    });
+    expect(await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'short' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-request' },
+    });
+    expect(await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' })).toEqual({
+      ok: true,
+      value: { locked: false },
+    });
     expect(await core.dispatch(COMMANDS.lock, undefined)).toEqual({ ok: true, value: { locked: true } });
     expect(await core.dispatch(COMMANDS.listCases, {})).toMatchObject({ ok: false, error: { code: 'locked' } });
-    expect(await core.dispatch(COMMANDS.searchDirectory, { text: 'card' })).toMatchObject({ ok: false, error: { code: 'locked' } });
-    expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'wrong horse' })).toMatchObject({ ok: false, error: { code: 'not-allowed' } });
-    expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' })).toEqual({ ok: true, value: { locked: false } });
+    expect(await core.dispatch(COMMANDS.searchDirectory, { text: 'card' })).toMatchObject({
+      ok: false,
+      error: { code: 'locked' },
+    });
+    expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'wrong horse' })).toMatchObject({
+      ok: false,
+      error: { code: 'not-allowed' },
+    });
+    expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' })).toEqual({
+      ok: true,
+      value: { locked: false },
+    });
     expect(await core.dispatch(COMMANDS.listCases, {})).toEqual({ ok: true, value: [] });
     // The search's filters and paging are checked by the contract before the mirror is asked.
-    expect(await core.dispatch(COMMANDS.searchDirectory, { text: '', specialty: 'Cardiology', language: 'nb', offset: 50 })).toEqual({ ok: true, value: { experts: [], more: false } });
-    expect(await core.dispatch(COMMANDS.searchDirectory, { text: '', language: 'x'.repeat(36) })).toMatchObject({ ok: false, error: { code: 'invalid-request', message: expect.stringContaining('language') } });
-    expect(await core.dispatch(COMMANDS.searchDirectory, { text: '', offset: -1 })).toMatchObject({ ok: false, error: { code: 'invalid-request', message: expect.stringContaining('offset') } });
-    expect(events).toEqual([[EVENTS.setupChanged, expect.objectContaining({ hasLockPassphrase: true, locked: false })], [EVENTS.lockChanged, { locked: true }], [EVENTS.lockChanged, { locked: false }]]);
+    expect(
+      await core.dispatch(COMMANDS.searchDirectory, { text: '', specialty: 'Cardiology', language: 'nb', offset: 50 }),
+    ).toEqual({ ok: true, value: { experts: [], more: false } });
+    expect(await core.dispatch(COMMANDS.searchDirectory, { text: '', language: 'x'.repeat(36) })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-request', message: expect.stringContaining('language') },
+    });
+    expect(await core.dispatch(COMMANDS.searchDirectory, { text: '', offset: -1 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-request', message: expect.stringContaining('offset') },
+    });
+    expect(events).toEqual([
+      [EVENTS.setupChanged, expect.objectContaining({ hasLockPassphrase: true, locked: false })],
+      [EVENTS.lockChanged, { locked: true }],
+      [EVENTS.lockChanged, { locked: false }],
+    ]);
     // Changing the passphrase needs the current one.
-    expect(await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'another passphrase' })).toMatchObject({ ok: false, error: { code: 'not-allowed' } });
-    expect(await core.dispatch(COMMANDS.checkAuditLog, undefined)).toMatchObject({ ok: true, value: { ok: true, entries: 2 } });
+    expect(await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'another passphrase' })).toMatchObject({
+      ok: false,
+      error: { code: 'not-allowed' },
+    });
+    expect(await core.dispatch(COMMANDS.checkAuditLog, undefined)).toMatchObject({
+      ok: true,
+      value: { ok: true, entries: 2 },
+    });
     await core.stop();
   });
 
@@ -97,10 +182,16 @@ describe('workstation core', () => {
 
     const restarted = createWorkstationCore({ productName: 'RTS', version: '1', vault, dataDir: dir });
     // Locked before it has even started: the renderer's first question already gets the lock screen.
-    expect(await restarted.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({ ok: true, value: { locked: true, hasLockPassphrase: true } });
+    expect(await restarted.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({
+      ok: true,
+      value: { locked: true, hasLockPassphrase: true },
+    });
     await restarted.start();
     expect(await restarted.dispatch(COMMANDS.listCases, {})).toMatchObject({ ok: false, error: { code: 'locked' } });
-    expect(await restarted.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' })).toEqual({ ok: true, value: { locked: false } });
+    expect(await restarted.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' })).toEqual({
+      ok: true,
+      value: { locked: false },
+    });
     expect(await restarted.dispatch(COMMANDS.listCases, {})).toEqual({ ok: true, value: [] });
     await restarted.stop();
   });
@@ -113,10 +204,19 @@ describe('workstation core', () => {
     await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' });
     vault.unavailable = true;
     expect(await core.dispatch(COMMANDS.lock, undefined)).toEqual({ ok: true, value: { locked: true } });
-    expect(await core.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({ ok: true, value: { locked: true, hasLockPassphrase: true } });
-    expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' })).toMatchObject({ ok: false, error: { code: 'keychain-unavailable', retryable: true } });
+    expect(await core.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({
+      ok: true,
+      value: { locked: true, hasLockPassphrase: true },
+    });
+    expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' })).toMatchObject({
+      ok: false,
+      error: { code: 'keychain-unavailable', retryable: true },
+    });
     vault.unavailable = false;
-    expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' })).toEqual({ ok: true, value: { locked: false } });
+    expect(await core.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' })).toEqual({
+      ok: true,
+      value: { locked: false },
+    });
 
     // A keychain that fails under a running workstation (the set-up asks it for the broker password) locks it.
     vault.unavailable = true;
@@ -126,18 +226,28 @@ describe('workstation core', () => {
 
     const restarted = createWorkstationCore({ productName: 'RTS', version: '1', vault, dataDir: dir });
     await restarted.start();
-    expect(await restarted.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({ ok: true, value: { locked: true } });
+    expect(await restarted.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({
+      ok: true,
+      value: { locked: true },
+    });
     await restarted.stop();
   });
 
   it('emits nothing after stop(), whatever still calls in, and is not started again', async () => {
-    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: createMemoryVault(), dataDir: dataDir() });
+    const core = createWorkstationCore({
+      productName: 'RTS',
+      version: '1',
+      vault: createMemoryVault(),
+      dataDir: dataDir(),
+    });
     await core.start();
     await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' });
     const events: unknown[] = [];
     core.onEvent((event, payload) => events.push([event, payload]));
     expect(await core.dispatch(COMMANDS.setUiPreferences, { theme: 'dark' })).toMatchObject({ ok: true });
-    expect(events).toEqual([[EVENTS.setupChanged, expect.objectContaining({ ui: expect.objectContaining({ theme: 'dark' }) })]]);
+    expect(events).toEqual([
+      [EVENTS.setupChanged, expect.objectContaining({ ui: expect.objectContaining({ theme: 'dark' }) })],
+    ]);
     await core.stop();
     // Commands that need no store still answer, and would emit: the set-up and the lock change.
     expect(await core.dispatch(COMMANDS.setUiPreferences, { theme: 'light' })).toMatchObject({ ok: true });
@@ -147,15 +257,29 @@ describe('workstation core', () => {
   });
 
   it('signs a report only with the lock passphrase entered again, refusing with a code the screen can ask on', async () => {
-    const core = createWorkstationCore({ productName: 'RTS', version: '1', vault: createMemoryVault(), dataDir: dataDir() });
+    const core = createWorkstationCore({
+      productName: 'RTS',
+      version: '1',
+      vault: createMemoryVault(),
+      dataDir: dataDir(),
+    });
     await core.start();
     const report = { caseId: '0b5e2d7c-4a57-4a4e-9d59-4c1f1b0b2a11', conclusion: 'Give tenecteplase now.' };
     // Without a passphrase the report goes to the case (which is not here).
     expect(await core.dispatch(COMMANDS.sendReport, report)).toMatchObject({ ok: false, error: { code: 'not-found' } });
     await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' });
-    expect(await core.dispatch(COMMANDS.sendReport, report)).toMatchObject({ ok: false, error: { code: 'passphrase-required' } });
-    expect(await core.dispatch(COMMANDS.sendReport, { ...report, passphrase: 'not mine at all' })).toMatchObject({ ok: false, error: { code: 'not-allowed' } });
-    expect(await core.dispatch(COMMANDS.sendReport, { ...report, passphrase: 'correct horse battery' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    expect(await core.dispatch(COMMANDS.sendReport, report)).toMatchObject({
+      ok: false,
+      error: { code: 'passphrase-required' },
+    });
+    expect(await core.dispatch(COMMANDS.sendReport, { ...report, passphrase: 'not mine at all' })).toMatchObject({
+      ok: false,
+      error: { code: 'not-allowed' },
+    });
+    expect(await core.dispatch(COMMANDS.sendReport, { ...report, passphrase: 'correct horse battery' })).toMatchObject({
+      ok: false,
+      error: { code: 'not-found' },
+    });
     await core.stop();
   });
 
@@ -164,20 +288,40 @@ describe('workstation core', () => {
     const vault = createMemoryVault();
     const core = createWorkstationCore({ productName: 'RTS', version: '1', vault, dataDir: dir });
     await core.start();
-    expect(await core.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({ ok: true, value: { hasLockPassphrase: false } });
-    expect(await core.dispatch(COMMANDS.setLockPolicy, { policy: 'required' })).toMatchObject({ ok: true, value: { lockPolicy: 'required' } });
-    expect(await core.dispatch(COMMANDS.listCases, {})).toMatchObject({ ok: false, error: { code: 'not-configured', message: expect.stringContaining('lock policy') } });
-    expect(await core.dispatch(COMMANDS.setTrust, { anchorsPem: 'x', hubCertificatePem: 'y' })).toMatchObject({ ok: false, error: { code: 'not-configured', message: expect.stringContaining('lock policy') } });
+    expect(await core.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({
+      ok: true,
+      value: { hasLockPassphrase: false },
+    });
+    expect(await core.dispatch(COMMANDS.setLockPolicy, { policy: 'required' })).toMatchObject({
+      ok: true,
+      value: { lockPolicy: 'required' },
+    });
+    expect(await core.dispatch(COMMANDS.listCases, {})).toMatchObject({
+      ok: false,
+      error: { code: 'not-configured', message: expect.stringContaining('lock policy') },
+    });
+    expect(await core.dispatch(COMMANDS.setTrust, { anchorsPem: 'x', hubCertificatePem: 'y' })).toMatchObject({
+      ok: false,
+      error: { code: 'not-configured', message: expect.stringContaining('lock policy') },
+    });
     await core.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' });
     expect(await core.dispatch(COMMANDS.listCases, {})).toEqual({ ok: true, value: [] });
     // Making it optional again needs the passphrase.
-    expect(await core.dispatch(COMMANDS.setLockPolicy, { policy: 'optional' })).toMatchObject({ ok: false, error: { code: 'passphrase-required' } });
+    expect(await core.dispatch(COMMANDS.setLockPolicy, { policy: 'optional' })).toMatchObject({
+      ok: false,
+      error: { code: 'passphrase-required' },
+    });
     await core.stop();
     const restarted = createWorkstationCore({ productName: 'RTS', version: '1', vault, dataDir: dir });
     await restarted.start();
-    expect(await restarted.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({ ok: true, value: { lockPolicy: 'required', locked: true } });
+    expect(await restarted.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({
+      ok: true,
+      value: { lockPolicy: 'required', locked: true },
+    });
     await restarted.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' });
-    expect(await restarted.dispatch(COMMANDS.setLockPolicy, { policy: 'optional', current: 'correct horse battery' })).toMatchObject({ ok: true, value: { lockPolicy: 'optional' } });
+    expect(
+      await restarted.dispatch(COMMANDS.setLockPolicy, { policy: 'optional', current: 'correct horse battery' }),
+    ).toMatchObject({ ok: true, value: { lockPolicy: 'optional' } });
     await restarted.stop();
   });
 });

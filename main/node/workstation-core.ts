@@ -58,11 +58,13 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
   });
 
   async function start(): Promise<void> {
-    if (ctx.disposables.disposed) throw new Error('This workstation core was stopped: create a new one to start again.');
+    if (ctx.disposables.disposed)
+      throw new Error('This workstation core was stopped: create a new one to start again.');
     if (ctx.parts) return;
     // Every received payload is checked against base FHIR R4 (protocol §4), which needs the HL7 definitions indexed.
     loadFhirDefinitions();
-    if (options.broker) settings.setProfile({ ...options.broker, endpointId: assertEndpointId(options.broker.endpointId) });
+    if (options.broker)
+      settings.setProfile({ ...options.broker, endpointId: assertEndpointId(options.broker.endpointId) });
     let db: SqliteDatabase;
     try {
       db = await openWorkstationStore({ dir: options.dataDir, vault: options.vault, settings });
@@ -84,7 +86,9 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     const transport = createSqliteTransportStore(db);
     const mirror = openDirectoryMirror(db);
     // Signs with the certificate the directory lists for this practitioner: the one peers and the hub will accept.
-    const identity = openPractitionerIdentity(db, options.vault, { directorySigningCertificates: (id) => mirror.certificates(id, 'signing') });
+    const identity = openPractitionerIdentity(db, options.vault, {
+      directorySigningCertificates: (id) => mirror.certificates(id, 'signing'),
+    });
     const audit = openAuditLog(db, await auditSealFromVault(options.vault));
     const cases = openCaseStore(db);
     const registration = openRegistration(db, views.emitSetup);
@@ -94,9 +98,15 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       recipients: () => identity.recipients(),
     };
     const consult = createConsultService({
-      db, cases, mirror, audit, local,
-      trust: () => identity.trust(), validator: () => createNativeCertificateValidator(identity.trust()),
-      seal: outgoing.seal, enqueue: outgoing.enqueue,
+      db,
+      cases,
+      mirror,
+      audit,
+      local,
+      trust: () => identity.trust(),
+      validator: () => createNativeCertificateValidator(identity.trust()),
+      seal: outgoing.seal,
+      enqueue: outgoing.enqueue,
       onCaseChanged: (summary, isNew) => emit(EVENTS.caseChanged, { summary, isNew }),
     });
     ctx.parts = { db, identity, mirror, audit, transport, cases, registration, consult, local };

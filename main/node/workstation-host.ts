@@ -1,7 +1,17 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Conf from 'conf';
-import { COMMANDS, EVENTS, regionChoiceSchema, API_ERROR_CODES, apiError, err, type RegionChoice, type RegionState, type SetupState } from '../../shared/api/index.ts';
+import {
+  COMMANDS,
+  EVENTS,
+  regionChoiceSchema,
+  API_ERROR_CODES,
+  apiError,
+  err,
+  type RegionChoice,
+  type RegionState,
+  type SetupState,
+} from '../../shared/api/index.ts';
 import { createCommandDispatcher, type CommandDispatcher } from './api/command-dispatcher.ts';
 import { createCoreEvents } from './core-events.ts';
 import { CoreError } from './core-error.ts';
@@ -47,14 +57,21 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
   // Switches run one after another: a second click while the demo region starts waits for the first.
   let queue: Promise<unknown> = Promise.resolve();
 
-  const regionState = (): RegionState => ({ active, demoAvailable: openDemoRegion !== undefined, switching, ...(problem && { problem }) });
+  const regionState = (): RegionState => ({
+    active,
+    demoAvailable: openDemoRegion !== undefined,
+    switching,
+    ...(problem && { problem }),
+  });
   const emitRegion = () => emit(EVENTS.regionChanged, regionState());
 
   const createCore = (region: RegionChoice): WorkstationCore => {
     // A provisioned connection profile is the own region's; the demo region's comes from the demo region itself.
-    const created = createWorkstationCore(region === 'demo'
-      ? { ...coreOptions, dataDir: join(dataDir, DEMO_WORKSPACE_DIR), vault: vault('demo') }
-      : { ...coreOptions, dataDir, vault: vault('own'), ...(broker && { broker }) });
+    const created = createWorkstationCore(
+      region === 'demo'
+        ? { ...coreOptions, dataDir: join(dataDir, DEMO_WORKSPACE_DIR), vault: vault('demo') }
+        : { ...coreOptions, dataDir, vault: vault('own'), ...(broker && { broker }) },
+    );
     // Only the core in use speaks to the renderer: a closing core's last events must not reach the next region's screens.
     created.onEvent((event, payload) => {
       if (created === core) emit(event, payload);
@@ -84,7 +101,8 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
       await next.start();
       return;
     }
-    if (!openDemoRegion) throw new CoreError(API_ERROR_CODES.notAllowed, 'This installation cannot run the demo region.');
+    if (!openDemoRegion)
+      throw new CoreError(API_ERROR_CODES.notAllowed, 'This installation cannot run the demo region.');
     // The region takes seconds to start; the core opens its store meanwhile.
     const [started] = await Promise.all([openDemoRegion(), next.start()]);
     demoRegion = started;
@@ -130,10 +148,12 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
   const hostDispatch = createCommandDispatcher<typeof COMMANDS.getRegionState | typeof COMMANDS.switchRegion>({
     [COMMANDS.getRegionState]: async () => regionState(),
     [COMMANDS.switchRegion]: async ({ to }) => {
-      if (to === 'demo' && !openDemoRegion) throw new CoreError(API_ERROR_CODES.notAllowed, 'This installation cannot run the demo region.');
+      if (to === 'demo' && !openDemoRegion)
+        throw new CoreError(API_ERROR_CODES.notAllowed, 'This installation cannot run the demo region.');
       // A locked workstation stays on its region: the lock screen is the only way on.
       const setup = await core?.dispatch(COMMANDS.getSetupState, undefined);
-      if (setup?.ok && (setup.value as SetupState).locked) throw new CoreError(API_ERROR_CODES.locked, 'The workstation is locked. Unlock it before switching regions.');
+      if (setup?.ok && (setup.value as SetupState).locked)
+        throw new CoreError(API_ERROR_CODES.locked, 'The workstation is locked. Unlock it before switching regions.');
       await enqueue(async () => {
         if (to !== active || !core) return switchTo(to);
         // Already there: an earlier failure no longer applies.
@@ -167,9 +187,10 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
     onEvent: events.onEvent,
     start: () => enqueue(() => switchTo(first, firstCore)),
     // After the last switch (queued before it) has told the shell its outcome; nothing is emitted after this.
-    stop: () => enqueue(async () => {
-      await close();
-      events.dispose();
-    }),
+    stop: () =>
+      enqueue(async () => {
+        await close();
+        events.dispose();
+      }),
   };
 }

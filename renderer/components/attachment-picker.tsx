@@ -16,7 +16,15 @@ const CONTENT_TYPE = /^[\w.+-]+\/[\w.+-]+$/;
  * Files the user adds to a message, read into base64 in the page (the page has no file system), each listed with its
  * size and a button to remove it. Files the message cannot carry are refused at once, with why.
  */
-export function AttachmentPicker({ label, attachments, onChange }: { label: string; attachments: readonly PickedAttachment[]; onChange: (next: PickedAttachment[]) => void }) {
+export function AttachmentPicker({
+  label,
+  attachments,
+  onChange,
+}: {
+  label: string;
+  attachments: readonly PickedAttachment[];
+  onChange: (next: PickedAttachment[]) => void;
+}) {
   const id = useId();
   const [problem, setProblem] = useState<string>();
   const [reading, setReading] = useState(false);
@@ -37,12 +45,19 @@ export function AttachmentPicker({ label, attachments, onChange }: { label: stri
         if (next.length >= MAX_ATTACHMENTS) {
           refused.push(`${file.name}: a message carries at most ${MAX_ATTACHMENTS} files`);
         } else if (file.size > MAX_ATTACHMENT_BYTES) {
-          refused.push(`${file.name} is ${formatBytes(file.size)}; one file may be at most ${formatBytes(MAX_ATTACHMENT_BYTES)}`);
+          refused.push(
+            `${file.name} is ${formatBytes(file.size)}; one file may be at most ${formatBytes(MAX_ATTACHMENT_BYTES)}`,
+          );
         } else if (sum + file.size > MAX_TOTAL_ATTACHMENT_BYTES) {
           refused.push(`${file.name}: all files together may be at most ${formatBytes(MAX_TOTAL_ATTACHMENT_BYTES)}`);
         } else {
           const contentType = CONTENT_TYPE.test(file.type) ? file.type : 'application/octet-stream';
-          next.push({ title: file.name.slice(0, 200) || 'file', contentType, base64: await fileToBase64(file), size: file.size });
+          next.push({
+            title: file.name.slice(0, 200) || 'file',
+            contentType,
+            base64: await fileToBase64(file),
+            size: file.size,
+          });
           sum += file.size;
         }
       }
@@ -56,15 +71,36 @@ export function AttachmentPicker({ label, attachments, onChange }: { label: stri
   return (
     <div className="attachment-picker">
       <label htmlFor={`${id}-files`}>{label}</label>
-      <input id={`${id}-files`} type="file" multiple onChange={(e) => void add(e)} aria-describedby={problem ? `${id}-problem` : undefined} />
-      {reading && <p className="hint" role="status">Reading files…</p>}
-      {problem && <p id={`${id}-problem`} className="field-error" role="alert">{problem}</p>}
+      <input
+        id={`${id}-files`}
+        type="file"
+        multiple
+        onChange={(e) => void add(e)}
+        aria-describedby={problem ? `${id}-problem` : undefined}
+      />
+      {reading && (
+        <p className="hint" role="status">
+          Reading files…
+        </p>
+      )}
+      {problem && (
+        <p id={`${id}-problem`} className="field-error" role="alert">
+          {problem}
+        </p>
+      )}
       {attachments.length > 0 && (
         <ul className="picked-files" aria-label={`${label}: chosen`}>
           {attachments.map((a, i) => (
             <li key={`${i}:${a.title}`}>
               <span>{a.title}</span> <span className="hint">{formatBytes(a.size)}</span>
-              <button type="button" className="link" onClick={() => onChange(attachments.filter((_, j) => j !== i))} aria-label={`Remove ${a.title}`}>Remove</button>
+              <button
+                type="button"
+                className="link"
+                onClick={() => onChange(attachments.filter((_, j) => j !== i))}
+                aria-label={`Remove ${a.title}`}
+              >
+                Remove
+              </button>
             </li>
           ))}
           <li className="hint">Together {formatBytes(total)}</li>

@@ -26,7 +26,13 @@ function decodeText(base64: string): string | undefined {
  * plain text in a <pre>, anything else listed with its size. Each can be saved; a save link carries the bytes as
  * application/octet-stream so that the browser downloads rather than opens it.
  */
-export function AttachmentViewer({ attachments, label = 'Attachments' }: { attachments: readonly Attachment[]; label?: string }) {
+export function AttachmentViewer({
+  attachments,
+  label = 'Attachments',
+}: {
+  attachments: readonly Attachment[];
+  label?: string;
+}) {
   if (attachments.length === 0) return <p className="hint">No files attached.</p>;
   return (
     <ul className="attachment-list" aria-label={label}>
@@ -36,10 +42,21 @@ export function AttachmentViewer({ attachments, label = 'Attachments' }: { attac
           <li key={`${i}:${a.title}`} className="attachment" data-testid="attachment">
             <div className="attachment-head">
               <span className="attachment-title">{a.title}</span>
-              <span className="hint attachment-meta">{a.contentType}, {formatBytes(a.size)}</span>
-              <a className="attachment-save no-print" href={`data:application/octet-stream;base64,${a.base64}`} download={a.title} aria-label={`Save ${a.title}`}>Save</a>
+              <span className="hint attachment-meta">
+                {a.contentType}, {formatBytes(a.size)}
+              </span>
+              <a
+                className="attachment-save no-print"
+                href={`data:application/octet-stream;base64,${a.base64}`}
+                download={a.title}
+                aria-label={`Save ${a.title}`}
+              >
+                Save
+              </a>
             </div>
-            {INLINE_IMAGES.has(type) && <img className="attachment-image" src={`data:${type};base64,${a.base64}`} alt={a.title} />}
+            {INLINE_IMAGES.has(type) && (
+              <img className="attachment-image" src={`data:${type};base64,${a.base64}`} alt={a.title} />
+            )}
             {INLINE_TEXT.has(type) && <AttachmentText base64={a.base64} title={a.title} />}
           </li>
         );
@@ -54,8 +71,14 @@ function AttachmentText({ base64, title }: { base64: string; title: string }) {
   const cut = text.length > MAX_TEXT_CHARS;
   return (
     <>
-      <pre className="attachment-text" aria-label={`Content of ${title}`} tabIndex={0}>{cut ? text.slice(0, MAX_TEXT_CHARS) : text}</pre>
-      {cut && <p className="hint">Shown up to {MAX_TEXT_CHARS.toLocaleString()} characters; save the file to read all of it.</p>}
+      <pre className="attachment-text" aria-label={`Content of ${title}`} tabIndex={0}>
+        {cut ? text.slice(0, MAX_TEXT_CHARS) : text}
+      </pre>
+      {cut && (
+        <p className="hint">
+          Shown up to {MAX_TEXT_CHARS.toLocaleString()} characters; save the file to read all of it.
+        </p>
+      )}
     </>
   );
 }

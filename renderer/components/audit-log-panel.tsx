@@ -10,10 +10,22 @@ const PAGE = 50;
 
 /** What each action means, for people rather than for the log. */
 const ACTION_WORDS: Readonly<Record<string, string>> = {
-  'identity-imported': 'imported a certificate', enrolled: 'joined the region with an enrolment file', registered: 'registered the workstation', 'case-created': 'created a case',
-  'case-received': 'received a case', 'case-opened': 'opened', decrypted: 'decrypted', signed: 'signed', sent: 'sent',
-  received: 'received', rejected: 'refused', exported: 'exported', locked: 'locked the app', unlocked: 'unlocked the app',
-  'crl-applied': "applied the region's new revocation list", 'crl-ignored': 'ignored a revocation list (not newer, or not from the region)',
+  'identity-imported': 'imported a certificate',
+  enrolled: 'joined the region with an enrolment file',
+  registered: 'registered the workstation',
+  'case-created': 'created a case',
+  'case-received': 'received a case',
+  'case-opened': 'opened',
+  decrypted: 'decrypted',
+  signed: 'signed',
+  sent: 'sent',
+  received: 'received',
+  rejected: 'refused',
+  exported: 'exported',
+  locked: 'locked the app',
+  unlocked: 'unlocked the app',
+  'crl-applied': "applied the region's new revocation list",
+  'crl-ignored': 'ignored a revocation list (not newer, or not from the region)',
 };
 
 /**
@@ -39,31 +51,72 @@ export function AuditLogPanel({ api }: { api: RtsApi }) {
   return (
     <>
       <p className="hint">
-        Every opening, decryption, signature, sending and export is logged in a chain sealed with a key in the OS keychain,
-        which also records the newest entry: the check finds any entry changed, removed, inserted or cut off.
+        Every opening, decryption, signature, sending and export is logged in a chain sealed with a key in the OS
+        keychain, which also records the newest entry: the check finds any entry changed, removed, inserted or cut off.
       </p>
-      <button type="button" disabled={check.busy} onClick={() => void check.run(undefined).then((r) => r && setChecked(r.ok ? `Intact: ${r.entries} entries.` : `Broken at entry ${r.firstBadSeq}: ${r.problem}.`))}>Check audit log</button>
+      <button
+        type="button"
+        disabled={check.busy}
+        onClick={() =>
+          void check
+            .run(undefined)
+            .then(
+              (r) =>
+                r &&
+                setChecked(r.ok ? `Intact: ${r.entries} entries.` : `Broken at entry ${r.firstBadSeq}: ${r.problem}.`),
+            )
+        }
+      >
+        Check audit log
+      </button>
       {checked && <p role="status">{checked}</p>}
       <ErrorMessage error={check.error ?? list.error} />
-      {total !== undefined && <p className="hint">{total === 0 ? 'No entries yet.' : `Showing the newest ${entries.length} of ${total} entries.`}</p>}
+      {total !== undefined && (
+        <p className="hint">
+          {total === 0 ? 'No entries yet.' : `Showing the newest ${entries.length} of ${total} entries.`}
+        </p>
+      )}
       {entries.length > 0 && (
         <table className="data-table" aria-label="Audit log entries">
-          <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Who</th><th scope="col">Did</th><th scope="col">What</th><th scope="col">Detail</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">When</th>
+              <th scope="col">Who</th>
+              <th scope="col">Did</th>
+              <th scope="col">What</th>
+              <th scope="col">Detail</th>
+            </tr>
+          </thead>
           <tbody>
             {entries.map((e) => (
               <tr key={e.seq} data-action={e.action}>
-                <td>{e.seq}</td><td>{new Date(e.at).toLocaleString()}</td><td>{e.actor}</td><td>{ACTION_WORDS[e.action] ?? e.action}</td><td>{e.subject}</td><td>{e.detail}</td>
+                <td>{e.seq}</td>
+                <td>{new Date(e.at).toLocaleString()}</td>
+                <td>{e.actor}</td>
+                <td>{ACTION_WORDS[e.action] ?? e.action}</td>
+                <td>{e.subject}</td>
+                <td>{e.detail}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
       {more && (
-        <button type="button" className="link" disabled={list.busy} onClick={() => void load({ limit: PAGE, beforeSeq: older }).then((page) => {
-          if (!page) return;
-          setEntries((shown) => [...shown, ...page.entries]);
-          setTotal(page.total);
-        })}>Older entries</button>
+        <button
+          type="button"
+          className="link"
+          disabled={list.busy}
+          onClick={() =>
+            void load({ limit: PAGE, beforeSeq: older }).then((page) => {
+              if (!page) return;
+              setEntries((shown) => [...shown, ...page.entries]);
+              setTotal(page.total);
+            })
+          }
+        >
+          Older entries
+        </button>
       )}
     </>
   );

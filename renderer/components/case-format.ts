@@ -9,8 +9,18 @@ export type MessageState = CaseView['messages'][number]['state'];
 
 export const PRIORITIES: readonly Priority[] = ['routine', 'urgent', 'asap', 'stat'];
 
-export const PRIORITY_LABEL: Readonly<Record<Priority, string>> = { routine: 'Routine', urgent: 'Urgent', asap: 'ASAP', stat: 'STAT' };
-export const PRIORITY_TONE: Readonly<Record<Priority, Tone>> = { routine: undefined, urgent: 'warn', asap: 'bad', stat: 'bad' };
+export const PRIORITY_LABEL: Readonly<Record<Priority, string>> = {
+  routine: 'Routine',
+  urgent: 'Urgent',
+  asap: 'ASAP',
+  stat: 'STAT',
+};
+export const PRIORITY_TONE: Readonly<Record<Priority, Tone>> = {
+  routine: undefined,
+  urgent: 'warn',
+  asap: 'bad',
+  stat: 'bad',
+};
 
 export const STATUS_LABEL: Readonly<Record<ConsultStatus, string>> = {
   requested: 'Requested',
@@ -59,7 +69,12 @@ export const MESSAGE_TYPE_LABEL: Readonly<Record<CaseView['messages'][number]['t
   'consult.report': 'Report',
 };
 
-const UNIT_DISPLAY: Readonly<Record<string, string>> = { Cel: '°C', 'mm[Hg]': 'mmHg', '{absorbance}': '', '/min': '/min' };
+const UNIT_DISPLAY: Readonly<Record<string, string>> = {
+  Cel: '°C',
+  'mm[Hg]': 'mmHg',
+  '{absorbance}': '',
+  '/min': '/min',
+};
 
 /** UCUM units as people write them. */
 export function unitDisplay(unit: string): string {
@@ -94,7 +109,14 @@ export function waveformLabel(kind: Waveform): string {
 export function formatDateTime(iso: string | number): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return String(iso);
-  return date.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return date.toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 }
 
 export function formatNumber(value: number, digits = 3): string {
@@ -111,12 +133,17 @@ export function ageInYears(birthDate: string, today: Date): number | undefined {
   return age >= 0 ? age : undefined;
 }
 
-export const GENDER_LABEL: Readonly<Record<string, string>> = { female: 'Female', male: 'Male', other: 'Other', unknown: 'Unknown' };
+export const GENDER_LABEL: Readonly<Record<string, string>> = {
+  female: 'Female',
+  male: 'Male',
+  other: 'Other',
+  unknown: 'Unknown',
+};
 
 /** Identifier systems the region uses, by name. */
 export const NATIONAL_ID_SYSTEM = 'urn:oid:2.16.578.1.12.4.1.4.1';
 export function identifierLabel(system: string | undefined): string {
-  return system === NATIONAL_ID_SYSTEM ? 'National id' : system ?? 'Identifier';
+  return system === NATIONAL_ID_SYSTEM ? 'National id' : (system ?? 'Identifier');
 }
 
 /** The patient's name as the sender wrote it: given and family names, or the name as one text. */
@@ -129,7 +156,9 @@ export function patientDisplayName(patient: NonNullable<CaseView['patient']>): s
  * Min, max and last of a series, in one pass (a waveform can hold 500,000 samples: no spreading into Math.min); null
  * samples (no value from the device) are skipped.
  */
-export function seriesStats(values: readonly (number | null)[]): { min: number; max: number; last: number } | undefined {
+export function seriesStats(
+  values: readonly (number | null)[],
+): { min: number; max: number; last: number } | undefined {
   let min = Infinity;
   let max = -Infinity;
   let last: number | undefined;

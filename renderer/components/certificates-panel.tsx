@@ -74,7 +74,10 @@ export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Id
         </p>
       )}
       {identity.pendingRequests.length > 0 && (
-        <p className="hint" data-testid="pending-requests">A new key waits for its certificate from the CA: {identity.pendingRequests.join(' and ')}. The current key stays in use until you import it.</p>
+        <p className="hint" data-testid="pending-requests">
+          A new key waits for its certificate from the CA: {identity.pendingRequests.join(' and ')}. The current key
+          stays in use until you import it.
+        </p>
       )}
       <fieldset className="form-grid">
         <legend>Renew a certificate</legend>
@@ -86,18 +89,36 @@ export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Id
         <label htmlFor="renew-file">Renewed certificate (.p12)</label>
         <input id="renew-file" type="file" accept=".p12,.pfx" onChange={(e) => setFile(e.target.files?.[0])} />
         <label htmlFor="renew-password">Password of the file</label>
-        <input id="renew-password" type="password" autoComplete="off" value={password} onChange={(e) => setPassword(e.target.value)} />
+        <input
+          id="renew-password"
+          type="password"
+          autoComplete="off"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
         <div className="form-actions">
-          <button type="button" disabled={!file || importP12.busy} onClick={() => void renewFromFile()}>Import a renewed certificate (.p12)</button>
+          <button type="button" disabled={!file || importP12.busy} onClick={() => void renewFromFile()}>
+            Import a renewed certificate (.p12)
+          </button>
         </div>
       </fieldset>
       <ErrorMessage error={importP12.error} />
       <details className="alternative">
         <summary>Make a new key request</summary>
-        <p className="hint">A new {use} key is made on this workstation (it never leaves it); give the request to the clinic administrator and import the certificate the CA issues.</p>
+        <p className="hint">
+          A new {use} key is made on this workstation (it never leaves it); give the request to the clinic administrator
+          and import the certificate the CA issues.
+        </p>
         <div className="form-actions">
-          <button type="button" disabled={!identity.practitionerId || request.busy}
-            onClick={() => void request.run({ use, practitionerId: identity.practitionerId! }).then((r) => r && setRequestPem(r.requestPem))}>
+          <button
+            type="button"
+            disabled={!identity.practitionerId || request.busy}
+            onClick={() =>
+              void request
+                .run({ use, practitionerId: identity.practitionerId! })
+                .then((r) => r && setRequestPem(r.requestPem))
+            }
+          >
             Make a new {use} key request
           </button>
         </div>
@@ -110,11 +131,21 @@ export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Id
         <label htmlFor="renew-issued-pem">Certificate the CA issued (PEM)</label>
         <textarea id="renew-issued-pem" rows={4} value={issuedPem} onChange={(e) => setIssuedPem(e.target.value)} />
         <div className="form-actions">
-          <button type="button" disabled={!issuedPem || importIssued.busy} onClick={() => void importIssuedCertificate()}>Import the issued certificate</button>
+          <button
+            type="button"
+            disabled={!issuedPem || importIssued.busy}
+            onClick={() => void importIssuedCertificate()}
+          >
+            Import the issued certificate
+          </button>
         </div>
         <ErrorMessage error={request.error ?? importIssued.error} />
       </details>
-      {done && <p role="status" data-testid="renewal-done">{done}</p>}
+      {done && (
+        <p role="status" data-testid="renewal-done">
+          {done}
+        </p>
+      )}
     </div>
   );
 }

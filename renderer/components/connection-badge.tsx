@@ -13,7 +13,13 @@ export function ConnectionBadge({ state }: { state: ConnectionState | undefined 
   const status = state?.status;
   const label = status ? CONNECTION_LABELS[status] : 'Starting…';
   return (
-    <div className="connection-badge" data-status={status ?? 'unknown'} role="status" aria-live="polite" aria-label={`Broker connection: ${label}`}>
+    <div
+      className="connection-badge"
+      data-status={status ?? 'unknown'}
+      role="status"
+      aria-live="polite"
+      aria-label={`Broker connection: ${label}`}
+    >
       <span className="connection-dot" aria-hidden="true" />
       <span>{label}</span>
     </div>

@@ -10,7 +10,15 @@ import { ErrorMessage } from './error-message.tsx';
  * what it holds, the user compares the region CA's fingerprint with the one they were given by another channel, types
  * the broker password (never in the file), and joins. In Settings the same form takes a newer file of the same CA.
  */
-export function EnrolmentForm({ api, setup, idPrefix = 'enrol' }: { api: RtsApi; setup: SetupState; idPrefix?: string }) {
+export function EnrolmentForm({
+  api,
+  setup,
+  idPrefix = 'enrol',
+}: {
+  api: RtsApi;
+  setup: SetupState;
+  idPrefix?: string;
+}) {
   const read = useAction(api, COMMANDS.readEnrolment);
   const enrol = useAction(api, COMMANDS.enrol);
   const [file, setFile] = useState<{ base64: string; summary: EnrolmentSummary }>();
@@ -42,7 +50,12 @@ export function EnrolmentForm({ api, setup, idPrefix = 'enrol' }: { api: RtsApi;
   return (
     <form className="form-grid" onSubmit={(e) => void submit(e)} aria-label="Enrolment file">
       <label htmlFor={`${idPrefix}-file`}>Enrolment file (.rtsenrol)</label>
-      <input id={`${idPrefix}-file`} type="file" accept=".rtsenrol" onChange={(e) => void choose(e.target.files?.[0])} />
+      <input
+        id={`${idPrefix}-file`}
+        type="file"
+        accept=".rtsenrol"
+        onChange={(e) => void choose(e.target.files?.[0])}
+      />
       {summary && (
         <div className="form-note">
           <dl className="facts" aria-label="What the enrolment file holds">
@@ -53,12 +66,16 @@ export function EnrolmentForm({ api, setup, idPrefix = 'enrol' }: { api: RtsApi;
             <dt>Broker</dt>
             <dd data-testid="enrolment-broker">
               {summary.brokerHosts.map((h) => `${h.host}:${h.port}`).join(', ')}, virtual host {summary.vhost},{' '}
-              {summary.tls ? `TLS${summary.tlsServerName ? ` (server name ${summary.tlsServerName})` : ''}` : 'no TLS (this computer only)'}
+              {summary.tls
+                ? `TLS${summary.tlsServerName ? ` (server name ${summary.tlsServerName})` : ''}`
+                : 'no TLS (this computer only)'}
             </dd>
             <dt>Region CA</dt>
             <dd>{summary.caSubject}</dd>
             <dt>CA fingerprint (SHA-256)</dt>
-            <dd data-testid="enrolment-ca-fingerprint" aria-describedby={fingerprintHint} className="fingerprint">{summary.caFingerprint}</dd>
+            <dd data-testid="enrolment-ca-fingerprint" aria-describedby={fingerprintHint} className="fingerprint">
+              {summary.caFingerprint}
+            </dd>
             <dt>Hub</dt>
             <dd>{summary.hubSubject}</dd>
             {summary.crlNextUpdate && (
@@ -79,12 +96,23 @@ export function EnrolmentForm({ api, setup, idPrefix = 'enrol' }: { api: RtsApi;
       )}
       {summary && (
         <>
-          <label htmlFor={`${idPrefix}-password`}>Broker password of {summary.endpointId}{needsPassword ? '' : ' (leave empty to keep the stored one)'}</label>
-          <input id={`${idPrefix}-password`} type="password" autoComplete="off" value={password} onChange={(e) => setPassword(e.target.value)} />
+          <label htmlFor={`${idPrefix}-password`}>
+            Broker password of {summary.endpointId}
+            {needsPassword ? '' : ' (leave empty to keep the stored one)'}
+          </label>
+          <input
+            id={`${idPrefix}-password`}
+            type="password"
+            autoComplete="off"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </>
       )}
       <div className="form-actions">
-        <button type="submit" disabled={!summary || enrol.busy || (needsPassword && !password)}>Join the region</button>
+        <button type="submit" disabled={!summary || enrol.busy || (needsPassword && !password)}>
+          Join the region
+        </button>
         {joined && <span role="status">{joined}</span>}
       </div>
       <ErrorMessage error={read.error ?? enrol.error} />

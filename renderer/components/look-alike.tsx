@@ -10,7 +10,13 @@ function others(lookAlikes: readonly string[]): string {
 }
 
 /** A short badge for a list row: who published this entry, and who else lists the same name and hospital. */
-export function LookAlikeBadge({ practitionerId, lookAlikes }: { practitionerId: string; lookAlikes: readonly string[] | undefined }) {
+export function LookAlikeBadge({
+  practitionerId,
+  lookAlikes,
+}: {
+  practitionerId: string;
+  lookAlikes: readonly string[] | undefined;
+}) {
   if (!lookAlikes || lookAlikes.length === 0) return null;
   return (
     <span
@@ -25,13 +31,20 @@ export function LookAlikeBadge({ practitionerId, lookAlikes }: { practitionerId:
 }
 
 /** The longer warning for an expert's details and the chosen expert of a new request. */
-export function LookAlikeWarning({ practitionerId, lookAlikes }: { practitionerId: string; lookAlikes: readonly string[] | undefined }) {
+export function LookAlikeWarning({
+  practitionerId,
+  lookAlikes,
+}: {
+  practitionerId: string;
+  lookAlikes: readonly string[] | undefined;
+}) {
   if (!lookAlikes || lookAlikes.length === 0) return null;
   return (
     <p className="field-error" role="note" data-testid="look-alike-warning">
-      Look-alike: {lookAlikes.length === 1 ? 'another entry' : `${lookAlikes.length} other entries`} ({lookAlikes.join(', ')}) {lookAlikes.length === 1 ? 'has' : 'have'} the
-      same name and hospital, published by {others(lookAlikes)}; this one is published by {publisherOf(practitionerId)}. Only the expert’s own
-      clinic publishes their real entry: check which clinic that is before sending patient data.
+      Look-alike: {lookAlikes.length === 1 ? 'another entry' : `${lookAlikes.length} other entries`} (
+      {lookAlikes.join(', ')}) {lookAlikes.length === 1 ? 'has' : 'have'} the same name and hospital, published by{' '}
+      {others(lookAlikes)}; this one is published by {publisherOf(practitionerId)}. Only the expert’s own clinic
+      publishes their real entry: check which clinic that is before sending patient data.
     </p>
   );
 }

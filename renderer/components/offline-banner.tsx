@@ -6,8 +6,9 @@ export function OfflineBanner({ connection, pending }: { connection: ConnectionS
   if (connection.status === 'not-configured') return null;
   return (
     <div className="offline-banner" role="status" data-testid="offline-banner">
-      <strong>Offline.</strong> You can read and answer cases; {pending === 1 ? '1 message waits' : `${pending} messages wait`} in the outbox and
-      {' '}will be sent in order when the connection returns.{connection.reason ? ` (${connection.reason})` : ''}
+      <strong>Offline.</strong> You can read and answer cases;{' '}
+      {pending === 1 ? '1 message waits' : `${pending} messages wait`} in the outbox and will be sent in order when the
+      connection returns.{connection.reason ? ` (${connection.reason})` : ''}
     </div>
   );
 }

@@ -12,8 +12,13 @@ export function RegionSwitch({ api, region }: { api: RtsApi; region: RegionState
   if (region.active === 'demo') {
     return (
       <div className="region-switch">
-        <p className="hint">This workstation is on the <strong>demo region</strong>: a broker, a hub and three clinics running on this computer, with invented experts and patients. Cases you make here stay in the demo.</p>
-        <button type="button" disabled={busy || region.switching} onClick={() => void run({ to: 'own' })}>Go to my own region</button>
+        <p className="hint">
+          This workstation is on the <strong>demo region</strong>: a broker, a hub and three clinics running on this
+          computer, with invented experts and patients. Cases you make here stay in the demo.
+        </p>
+        <button type="button" disabled={busy || region.switching} onClick={() => void run({ to: 'own' })}>
+          Go to my own region
+        </button>
         <ErrorMessage error={error} />
       </div>
     );
@@ -21,8 +26,18 @@ export function RegionSwitch({ api, region }: { api: RtsApi; region: RegionState
   if (!region.demoAvailable) return null;
   return (
     <div className="region-switch">
-      <p className="hint">The demo region runs on this computer with invented experts and patients, to try every step before using a real region. Your own region is closed meanwhile; what is sent to you waits in its queue until you come back.</p>
-      <button type="button" className="secondary" disabled={busy || region.switching} onClick={() => void run({ to: 'demo' })}>Open the demo region</button>
+      <p className="hint">
+        The demo region runs on this computer with invented experts and patients, to try every step before using a real
+        region. Your own region is closed meanwhile; what is sent to you waits in its queue until you come back.
+      </p>
+      <button
+        type="button"
+        className="secondary"
+        disabled={busy || region.switching}
+        onClick={() => void run({ to: 'demo' })}
+      >
+        Open the demo region
+      </button>
       <ErrorMessage error={error} />
     </div>
   );
@@ -33,7 +48,11 @@ export function RegionOpening({ region }: { region: RegionState }) {
   return (
     <section className="panel" role="status" aria-live="polite">
       <h2 className="screen-title">{region.active === 'demo' ? 'Opening the demo region…' : 'Opening your region…'}</h2>
-      {region.active === 'demo' && <p className="hint">Starting a broker, the hub and three clinics on this computer. This takes about fifteen seconds.</p>}
+      {region.active === 'demo' && (
+        <p className="hint">
+          Starting a broker, the hub and three clinics on this computer. This takes about fifteen seconds.
+        </p>
+      )}
     </section>
   );
 }

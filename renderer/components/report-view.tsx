@@ -15,17 +15,28 @@ export function ReportView({ report }: { report: ReportContent }) {
       {report.findings && (
         <>
           <h4>Findings</h4>
-          <p className="report-text" data-testid="report-findings">{report.findings}</p>
+          <p className="report-text" data-testid="report-findings">
+            {report.findings}
+          </p>
         </>
       )}
       <h4>Conclusion</h4>
-      <p className="report-text" data-testid="report-conclusion">{report.conclusion}</p>
+      <p className="report-text" data-testid="report-conclusion">
+        {report.conclusion}
+      </p>
       <h4>Diagnoses</h4>
-      {diagnoses.length === 0 ? <p className="hint">None given.</p> : (
+      {diagnoses.length === 0 ? (
+        <p className="hint">None given.</p>
+      ) : (
         <ul className="diagnosis-list" aria-label="Diagnoses">
           {diagnoses.map((d, i) => (
             <li key={i}>
-              {d.code && <span className="diagnosis-code">{d.code}{d.system && d.system !== ICD10_SYSTEM ? ` (${d.system})` : ''}</span>}
+              {d.code && (
+                <span className="diagnosis-code">
+                  {d.code}
+                  {d.system && d.system !== ICD10_SYSTEM ? ` (${d.system})` : ''}
+                </span>
+              )}
               {d.code && ' '}
               {d.text}
             </li>
@@ -33,16 +44,26 @@ export function ReportView({ report }: { report: ReportContent }) {
         </ul>
       )}
       <h4>Prescriptions</h4>
-      {prescriptions.length === 0 ? <p className="hint">None.</p> : (
+      {prescriptions.length === 0 ? (
+        <p className="hint">None.</p>
+      ) : (
         <table className="data-table" aria-label="Prescriptions">
           <thead>
-            <tr><th scope="col">Medication</th><th scope="col">Dose</th><th scope="col">How often</th><th scope="col">Route</th><th scope="col">Instructions</th></tr>
+            <tr>
+              <th scope="col">Medication</th>
+              <th scope="col">Dose</th>
+              <th scope="col">How often</th>
+              <th scope="col">Route</th>
+              <th scope="col">Instructions</th>
+            </tr>
           </thead>
           <tbody>
             {prescriptions.map((p, i) => (
               <tr key={i}>
                 <td>{p.medication}</td>
-                <td>{formatNumber(p.dose)} {p.unit}</td>
+                <td>
+                  {formatNumber(p.dose)} {p.unit}
+                </td>
                 <td>{frequencyText(p.frequency, p.period, p.periodUnit)}</td>
                 <td>{p.route || '—'}</td>
                 <td>{p.instructions || '—'}</td>

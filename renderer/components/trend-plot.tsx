@@ -14,7 +14,9 @@ export interface TrendSeries {
  */
 export function TrendPlot({ title, unit, series }: { title: string; unit: string; series: readonly TrendSeries[] }) {
   const { data, options, summary } = useMemo(() => {
-    const times = [...new Set(series.flatMap((s) => s.points.map((p) => Date.parse(p.at))))].filter(Number.isFinite).sort((a, b) => a - b);
+    const times = [...new Set(series.flatMap((s) => s.points.map((p) => Date.parse(p.at))))]
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
     const columns = series.map((s) => {
       const byTime = new Map(s.points.map((p) => [Date.parse(p.at), p.value]));
       return times.map((t) => byTime.get(t) ?? null);
@@ -25,7 +27,13 @@ export function TrendPlot({ title, unit, series }: { title: string; unit: string
       axes: [{}, { label: unit || undefined, size: 56 }],
       series: [
         {},
-        ...series.map((s, i) => ({ label: s.label, stroke: SERIES_COLOURS[i % SERIES_COLOURS.length]!, width: 2, spanGaps: true, points: { show: true, size: 7 } })),
+        ...series.map((s, i) => ({
+          label: s.label,
+          stroke: SERIES_COLOURS[i % SERIES_COLOURS.length]!,
+          width: 2,
+          spanGaps: true,
+          points: { show: true, size: 7 },
+        })),
       ],
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
@@ -33,15 +41,23 @@ export function TrendPlot({ title, unit, series }: { title: string; unit: string
     const unitText = unit ? ` ${unit}` : '';
     const parts = series.map((s) => {
       const stats = seriesStats(s.points.map((p) => p.value));
-      return stats ? `${s.label}: min ${formatNumber(stats.min)}${unitText}, max ${formatNumber(stats.max)}${unitText}, last ${formatNumber(stats.last)}${unitText}.` : '';
+      return stats
+        ? `${s.label}: min ${formatNumber(stats.min)}${unitText}, max ${formatNumber(stats.max)}${unitText}, last ${formatNumber(stats.last)}${unitText}.`
+        : '';
     });
-    const span = times.length > 0 ? `${times.length} measurements from ${formatDateTime(times[0]!)} to ${formatDateTime(times[times.length - 1]!)}.` : 'No measurements.';
+    const span =
+      times.length > 0
+        ? `${times.length} measurements from ${formatDateTime(times[0]!)} to ${formatDateTime(times[times.length - 1]!)}.`
+        : 'No measurements.';
     return { data: aligned, options: opts, summary: `${span} ${parts.join(' ')}` };
   }, [series, unit]);
 
   return (
     <figure className="plot" aria-label={`Trend of ${title}`}>
-      <figcaption>{title}{unit && <span className="plot-unit"> ({unit})</span>}</figcaption>
+      <figcaption>
+        {title}
+        {unit && <span className="plot-unit"> ({unit})</span>}
+      </figcaption>
       <UplotChart options={options} data={data} height={180} />
       <p className="visually-hidden">{summary}</p>
     </figure>

@@ -7,7 +7,15 @@ import 'uplot/dist/uPlot.min.css';
  * says nothing to assistive technology: callers wrap it in a figure with an aria-label and a text summary.
  * `options` and `data` must keep their identity between renders (useMemo), or the chart is redrawn each time.
  */
-export function UplotChart({ options, data, height }: { options: Omit<uPlot.Options, 'width' | 'height'>; data: uPlot.AlignedData; height: number }) {
+export function UplotChart({
+  options,
+  data,
+  height,
+}: {
+  options: Omit<uPlot.Options, 'width' | 'height'>;
+  data: uPlot.AlignedData;
+  height: number;
+}) {
   const container = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = container.current;
@@ -31,4 +39,17 @@ export function UplotChart({ options, data, height }: { options: Omit<uPlot.Opti
 }
 
 /** Distinct line colours with enough contrast on white (ECG leads, blood pressure components). */
-export const SERIES_COLOURS = ['#0b5cad', '#b42318', '#1a7f37', '#8a3ffc', '#9a6700', '#007d79', '#d12771', '#4a5565', '#6929c4', '#198038', '#a2191f', '#002d9c'];
+export const SERIES_COLOURS = [
+  '#0b5cad',
+  '#b42318',
+  '#1a7f37',
+  '#8a3ffc',
+  '#9a6700',
+  '#007d79',
+  '#d12771',
+  '#4a5565',
+  '#6929c4',
+  '#198038',
+  '#a2191f',
+  '#002d9c',
+];

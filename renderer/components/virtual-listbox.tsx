@@ -44,7 +44,12 @@ export function VirtualListbox<T>(props: VirtualListboxProps<T>) {
   const found = activeKey === undefined ? -1 : items.findIndex((item) => itemKey(item) === activeKey);
   const activeIndex = found >= 0 ? found : 0;
   // eslint-disable-next-line react-hooks/incompatible-library -- no React Compiler here; the virtualizer is read only in this render, never memoized
-  const virtualizer = useVirtualizer({ count: items.length, getScrollElement: () => scrollRef.current, estimateSize: () => rowHeight, overscan: 6 });
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => rowHeight,
+    overscan: 6,
+  });
 
   useEffect(() => {
     scrollRef.current?.scrollTo({ top: 0 });
@@ -69,7 +74,12 @@ export function VirtualListbox<T>(props: VirtualListboxProps<T>) {
     if (active === undefined) return;
     const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? rowHeight) / rowHeight) - 1);
     const targets: Record<string, number> = {
-      ArrowDown: activeIndex + 1, ArrowUp: activeIndex - 1, PageDown: activeIndex + page, PageUp: activeIndex - page, Home: 0, End: items.length - 1,
+      ArrowDown: activeIndex + 1,
+      ArrowUp: activeIndex - 1,
+      PageDown: activeIndex + page,
+      PageUp: activeIndex - page,
+      Home: 0,
+      End: items.length - 1,
     };
     if (event.key === 'Enter' || event.key === ' ') {
       event.preventDefault();

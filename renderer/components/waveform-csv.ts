@@ -17,7 +17,11 @@ const PLETH_NAMES: ReadonlySet<string> = new Set(['pleth', 'spo2', 'ppg', 'pleth
 const TIME_NAMES: ReadonlySet<string> = new Set(['time', 't', 'ms', 'time_ms', 'time (ms)', 'timestamp']);
 const INDEX_NAMES: ReadonlySet<string> = new Set(['lead', 'sample', 'index', 'n', '#']);
 
-const unquote = (cell: string) => cell.trim().replace(/^"(.*)"$/, '$1').trim();
+const unquote = (cell: string) =>
+  cell
+    .trim()
+    .replace(/^"(.*)"$/, '$1')
+    .trim();
 
 /**
  * Reads a waveform recording exported as CSV. The header row names the columns: ECG leads (I, II, III, aVR, aVL, aVF,
@@ -26,7 +30,10 @@ const unquote = (cell: string) => cell.trim().replace(/^"(.*)"$/, '$1').trim();
  * Separators: comma, semicolon (then a decimal comma is accepted) or tab.
  */
 export function parseWaveformCsv(text: string): { ok: true; value: ParsedWaveform } | { ok: false; error: string } {
-  const lines = text.split(/\r?\n/).map((line, i) => ({ line: line.trim(), number: i + 1 })).filter((l) => l.line !== '' && !l.line.startsWith('#'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((line, i) => ({ line: line.trim(), number: i + 1 }))
+    .filter((l) => l.line !== '' && !l.line.startsWith('#'));
   const header = lines[0];
   if (!header) return { ok: false, error: 'The file is empty.' };
   const separator = header.line.includes('\t') ? '\t' : header.line.includes(';') ? ';' : ',';
@@ -36,18 +43,27 @@ export function parseWaveformCsv(text: string): { ok: true; value: ParsedWavefor
   const skipFirst = timeColumn || INDEX_NAMES.has(first);
   const dataNames = skipFirst ? names.slice(1) : names;
   if (dataNames.length === 0) return { ok: false, error: 'The header row names no lead and no "pleth" column.' };
-  if (dataNames.length > MAX_SERIES) return { ok: false, error: `At most ${MAX_SERIES} columns of samples (one per lead).` };
+  if (dataNames.length > MAX_SERIES)
+    return { ok: false, error: `At most ${MAX_SERIES} columns of samples (one per lead).` };
 
   let kind: 'ecg' | 'pleth';
   const leads: EcgLead[] = [];
   if (dataNames.some((n) => PLETH_NAMES.has(n.toLowerCase()))) {
-    if (dataNames.length !== 1) return { ok: false, error: 'A "pleth" recording has one column of samples; put ECG leads in a file of their own.' };
+    if (dataNames.length !== 1)
+      return {
+        ok: false,
+        error: 'A "pleth" recording has one column of samples; put ECG leads in a file of their own.',
+      };
     kind = 'pleth';
   } else {
     kind = 'ecg';
     for (const name of dataNames) {
       const lead = LEADS_BY_NAME.get(name.toLowerCase());
-      if (!lead) return { ok: false, error: `"${name}" in the header row is not an ECG lead (I, II, III, aVR, aVL, aVF, V1…V6) nor "pleth".` };
+      if (!lead)
+        return {
+          ok: false,
+          error: `"${name}" in the header row is not an ECG lead (I, II, III, aVR, aVL, aVF, V1…V6) nor "pleth".`,
+        };
       if (leads.includes(lead)) return { ok: false, error: `Lead ${lead} appears twice in the header row.` };
       leads.push(lead);
     }
@@ -57,20 +73,30 @@ export function parseWaveformCsv(text: string): { ok: true; value: ParsedWavefor
   const times: number[] = [];
   const rows = lines.slice(1);
   if (rows.length === 0) return { ok: false, error: 'The file has a header row but no samples.' };
-  if (rows.length > MAX_SAMPLES) return { ok: false, error: `At most ${MAX_SAMPLES.toLocaleString()} samples per lead; this file has ${rows.length.toLocaleString()}.` };
+  if (rows.length > MAX_SAMPLES)
+    return {
+      ok: false,
+      error: `At most ${MAX_SAMPLES.toLocaleString()} samples per lead; this file has ${rows.length.toLocaleString()}.`,
+    };
   const toNumber = (cell: string) => Number(separator === ';' ? cell.replace(',', '.') : cell);
   for (const { line, number } of rows) {
     const cells = line.split(separator).map(unquote);
-    if (cells.length !== names.length) return { ok: false, error: `Line ${number} has ${cells.length} values; the header row names ${names.length} columns.` };
+    if (cells.length !== names.length)
+      return {
+        ok: false,
+        error: `Line ${number} has ${cells.length} values; the header row names ${names.length} columns.`,
+      };
     if (timeColumn) {
       const t = toNumber(cells[0]!);
-      if (cells[0] === '' || !Number.isFinite(t)) return { ok: false, error: `Line ${number}: the time "${cells[0]!}" is not a number of milliseconds.` };
+      if (cells[0] === '' || !Number.isFinite(t))
+        return { ok: false, error: `Line ${number}: the time "${cells[0]!}" is not a number of milliseconds.` };
       times.push(t);
     }
     const values = skipFirst ? cells.slice(1) : cells;
     for (let c = 0; c < values.length; c++) {
       const value = toNumber(values[c]!);
-      if (values[c] === '' || !Number.isFinite(value)) return { ok: false, error: `Line ${number}, column ${dataNames[c]!}: "${values[c]!}" is not a number.` };
+      if (values[c] === '' || !Number.isFinite(value))
+        return { ok: false, error: `Line ${number}, column ${dataNames[c]!}: "${values[c]!}" is not a number.` };
       columns[c]!.push(value);
     }
   }

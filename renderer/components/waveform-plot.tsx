@@ -18,7 +18,9 @@ export function WaveformPlot({ waveform }: { waveform: Waveform }) {
     const length = Math.max(...waveform.series.map((s) => s.samples.length));
     const seconds = Array.from({ length }, (_, i) => (i * waveform.periodMs) / 1000);
     const columns = waveform.series.map((s) => Array.from({ length }, (_, i) => s.samples[i] ?? null));
-    const names = waveform.series.map((s, i) => s.lead ? `Lead ${s.lead}` : waveform.series.length === 1 ? label : `Channel ${i + 1}`);
+    const names = waveform.series.map((s, i) =>
+      s.lead ? `Lead ${s.lead}` : waveform.series.length === 1 ? label : `Channel ${i + 1}`,
+    );
     const opts: Omit<uPlot.Options, 'width' | 'height'> = {
       scales: { x: { time: false } },
       axes: [{ label: 'Time (s)' }, { label: unit || undefined, size: 56 }],
@@ -34,9 +36,13 @@ export function WaveformPlot({ waveform }: { waveform: Waveform }) {
     const unitText = unit ? ` ${unit}` : '';
     const stats = waveform.series.map((s, i) => {
       const st = seriesStats(s.samples);
-      return st ? `${names[i]!}: min ${formatNumber(st.min)}${unitText}, max ${formatNumber(st.max)}${unitText}, last ${formatNumber(st.last)}${unitText}.` : '';
+      return st
+        ? `${names[i]!}: min ${formatNumber(st.min)}${unitText}, max ${formatNumber(st.max)}${unitText}, last ${formatNumber(st.last)}${unitText}.`
+        : '';
     });
-    const leads = waveform.series.some((s) => s.lead) ? `, leads ${waveform.series.map((s) => s.lead ?? '?').join(', ')}` : '';
+    const leads = waveform.series.some((s) => s.lead)
+      ? `, leads ${waveform.series.map((s) => s.lead ?? '?').join(', ')}`
+      : '';
     return {
       data: [seconds, ...columns] as uPlot.AlignedData,
       options: opts,

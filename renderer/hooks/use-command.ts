@@ -1,5 +1,13 @@
 import { useCallback, useEffect, useEffectEvent, useState } from 'react';
-import type { CommandChannel, EventChannel, ApiError, CommandInput, CommandOutput, EventPayload, Result } from '../../shared/api/index.ts';
+import type {
+  CommandChannel,
+  EventChannel,
+  ApiError,
+  CommandInput,
+  CommandOutput,
+  EventPayload,
+  Result,
+} from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 
 /** One command call with its input as a value (the typed `invoke` spreads input into optional arguments). */
@@ -20,7 +28,11 @@ export interface CommandState<T> {
  * The answer to one command, asked when the input changes and again on `reload`. The input must be JSON-able (it is
  * compared by its JSON); a late answer to an earlier input never overwrites a newer one.
  */
-export function useCommand<C extends CommandChannel>(api: RtsApi, command: C, input: CommandInput<C>): CommandState<CommandOutput<C>> {
+export function useCommand<C extends CommandChannel>(
+  api: RtsApi,
+  command: C,
+  input: CommandInput<C>,
+): CommandState<CommandOutput<C>> {
   const key = JSON.stringify(input ?? null);
   const [generation, setGeneration] = useState(0);
   const [answer, setAnswer] = useState<{ for: string; value?: CommandOutput<C>; error?: ApiError }>();
@@ -29,7 +41,12 @@ export function useCommand<C extends CommandChannel>(api: RtsApi, command: C, in
     let live = true;
     void invoke(api, command, JSON.parse(key) ?? undefined).then((result) => {
       // An error keeps the last value on screen (e.g. a form being filled in beside it), with the error shown.
-      if (live) setAnswer((previous) => (result.ok ? { for: ticket, value: result.value } : { for: ticket, error: result.error, ...(previous?.value !== undefined && { value: previous.value }) }));
+      if (live)
+        setAnswer((previous) =>
+          result.ok
+            ? { for: ticket, value: result.value }
+            : { for: ticket, error: result.error, ...(previous?.value !== undefined && { value: previous.value }) },
+        );
     });
     return () => {
       live = false;
@@ -41,32 +58,42 @@ export function useCommand<C extends CommandChannel>(api: RtsApi, command: C, in
 }
 
 /** Runs `listener` for every event of one channel while the component is mounted. */
-export function useEvent<E extends EventChannel>(api: RtsApi, event: E, listener: (payload: EventPayload<E>) => void): void {
+export function useEvent<E extends EventChannel>(
+  api: RtsApi,
+  event: E,
+  listener: (payload: EventPayload<E>) => void,
+): void {
   const onEvent = useEffectEvent(listener);
   useEffect(() => api.on(event, (payload) => onEvent(payload)), [api, event]);
 }
 
 /** Calls a command on the user's behalf (a button): the result, or the error to show next to the button. */
-export function useAction<C extends CommandChannel>(api: RtsApi, command: C): {
+export function useAction<C extends CommandChannel>(
+  api: RtsApi,
+  command: C,
+): {
   run: (input: CommandInput<C>) => Promise<CommandOutput<C> | undefined>;
   error: ApiError | undefined;
   busy: boolean;
 } {
   const [error, setError] = useState<ApiError>();
   const [busy, setBusy] = useState(false);
-  const run = useCallback(async (input: CommandInput<C>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const result = await invoke(api, command, input);
-      if (!result.ok) {
-        setError(result.error);
-        return undefined;
+  const run = useCallback(
+    async (input: CommandInput<C>) => {
+      setBusy(true);
+      setError(undefined);
+      try {
+        const result = await invoke(api, command, input);
+        if (!result.ok) {
+          setError(result.error);
+          return undefined;
+        }
+        return result.value;
+      } finally {
+        setBusy(false);
       }
-      return result.value;
-    } finally {
-      setBusy(false);
-    }
-  }, [api, command]);
+    },
+    [api, command],
+  );
   return { run, error, busy };
 }

@@ -1,12 +1,29 @@
 import { useId, useMemo, useState } from 'react';
 import { COMMANDS, EVENTS, type CaseAction, type CaseView } from '../../shared/api/index.ts';
-import { CONSULT_STATUS_SENDER, canTransition, isTerminal, type ConsultStatus, type ConsultStatusUpdate } from '../../shared/protocol/index.ts';
+import {
+  CONSULT_STATUS_SENDER,
+  canTransition,
+  isTerminal,
+  type ConsultStatus,
+  type ConsultStatusUpdate,
+} from '../../shared/protocol/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { AttachmentPicker, type PickedAttachment } from '../components/attachment-picker.tsx';
 import { AttachmentViewer } from '../components/attachment-viewer.tsx';
 import {
-  ageInYears, formatDateTime, formatNumber, GENDER_LABEL, identifierLabel, patientDisplayName, PRIORITY_LABEL, PRIORITY_TONE, STATE_TEXT, statusLabel, statusTone,
-  unitDisplay, vitalLabelByCode,
+  ageInYears,
+  formatDateTime,
+  formatNumber,
+  GENDER_LABEL,
+  identifierLabel,
+  patientDisplayName,
+  PRIORITY_LABEL,
+  PRIORITY_TONE,
+  STATE_TEXT,
+  statusLabel,
+  statusTone,
+  unitDisplay,
+  vitalLabelByCode,
 } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { LookAlikeBadge } from '../components/look-alike.tsx';
@@ -32,7 +49,11 @@ export function CaseScreen({ api, caseId, navigate }: { api: RtsApi; caseId: str
     return (
       <div className="screen-stack case-screen">
         <BackToInbox navigate={navigate} />
-        {opened.error ? <ErrorMessage error={opened.error} /> : <p role="status">Opening the case (decrypting and checking signatures)…</p>}
+        {opened.error ? (
+          <ErrorMessage error={opened.error} />
+        ) : (
+          <p role="status">Opening the case (decrypting and checking signatures)…</p>
+        )}
       </div>
     );
   }
@@ -40,7 +61,11 @@ export function CaseScreen({ api, caseId, navigate }: { api: RtsApi; caseId: str
 }
 
 function BackToInbox({ navigate }: { navigate: Navigate }) {
-  return <button type="button" className="link no-print case-back" onClick={() => navigate({ name: 'inbox' })}>← Back to the inbox</button>;
+  return (
+    <button type="button" className="link no-print case-back" onClick={() => navigate({ name: 'inbox' })}>
+      ← Back to the inbox
+    </button>
+  );
 }
 
 function patientName(view: CaseView): string | undefined {
@@ -56,20 +81,50 @@ function reportMessage(view: CaseView): Message | undefined {
   return view.messages.findLast((m) => m.type === 'consult.report');
 }
 
-function CaseDetails({ api, view, refreshing, reload, navigate }: { api: RtsApi; view: CaseView; refreshing: boolean; reload: () => void; navigate: Navigate }) {
+function CaseDetails({
+  api,
+  view,
+  refreshing,
+  reload,
+  navigate,
+}: {
+  api: RtsApi;
+  view: CaseView;
+  refreshing: boolean;
+  reload: () => void;
+  navigate: Navigate;
+}) {
   const [editing, setEditing] = useState(false);
-  const canWriteReport = view.role === 'expert' && (view.status === 'accepted' || view.status === 'information-provided') && !view.report;
+  const canWriteReport =
+    view.role === 'expert' && (view.status === 'accepted' || view.status === 'information-provided') && !view.report;
   const hasReportSection = view.report !== undefined || reportMessage(view) !== undefined;
   return (
-    <div className="screen-stack case-screen" aria-busy={refreshing} data-testid="case-screen" data-case-id={view.caseId}>
+    <div
+      className="screen-stack case-screen"
+      aria-busy={refreshing}
+      data-testid="case-screen"
+      data-case-id={view.caseId}
+    >
       <CaseHeader view={view} navigate={navigate} />
       {hasReportSection && <ReportSection api={api} view={view} />}
-      <CaseActions api={api} view={view} reload={reload} editing={editing && canWriteReport} onWriteReport={() => setEditing((e) => !e)} canWriteReport={canWriteReport} />
+      <CaseActions
+        api={api}
+        view={view}
+        reload={reload}
+        editing={editing && canWriteReport}
+        onWriteReport={() => setEditing((e) => !e)}
+        canWriteReport={canWriteReport}
+      />
       {editing && canWriteReport && (
-        <ReportEditor api={api} caseId={view.caseId} applicantId={view.applicantId} onSent={() => {
-          setEditing(false);
-          reload();
-        }} />
+        <ReportEditor
+          api={api}
+          caseId={view.caseId}
+          applicantId={view.applicantId}
+          onSent={() => {
+            setEditing(false);
+            reload();
+          }}
+        />
       )}
       <PatientPanel view={view} />
       <RequestPanel view={view} />
@@ -77,7 +132,9 @@ function CaseDetails({ api, view, refreshing, reload, navigate }: { api: RtsApi;
       {view.waveforms.length > 0 && (
         <section className="panel" aria-labelledby={`${view.caseId}-waveforms`}>
           <h3 id={`${view.caseId}-waveforms`}>Sensor data</h3>
-          {view.waveforms.map((w, i) => <WaveformPlot key={i} waveform={w} />)}
+          {view.waveforms.map((w, i) => (
+            <WaveformPlot key={i} waveform={w} />
+          ))}
         </section>
       )}
       <section className="panel" aria-labelledby={`${view.caseId}-attachments`}>
@@ -96,13 +153,26 @@ function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) 
       <BackToInbox navigate={navigate} />
       <h2 className="screen-title">{name ? `Consultation for ${name}` : 'Consultation'}</h2>
       <div className="case-badges">
-        <span className="badge" data-tone={statusTone(view.status)} data-testid="case-status">{statusLabel(view.status)}</span>
-        {view.priority && <span className="badge" data-tone={PRIORITY_TONE[view.priority]} data-testid="case-priority">Urgency: {PRIORITY_LABEL[view.priority]}</span>}
-        {view.attention && <span className="badge" data-tone="bad" data-testid="case-attention">{view.attention}</span>}
+        <span className="badge" data-tone={statusTone(view.status)} data-testid="case-status">
+          {statusLabel(view.status)}
+        </span>
+        {view.priority && (
+          <span className="badge" data-tone={PRIORITY_TONE[view.priority]} data-testid="case-priority">
+            Urgency: {PRIORITY_LABEL[view.priority]}
+          </span>
+        )}
+        {view.attention && (
+          <span className="badge" data-tone="bad" data-testid="case-attention">
+            {view.attention}
+          </span>
+        )}
       </div>
       <p className="case-role" data-testid="case-role">
         {view.role === 'applicant' ? `You asked ${view.expertId}` : `Asked by ${view.applicantId}`}
-        <span className="hint"> · opened {formatDateTime(view.createdAt)} · last change {formatDateTime(view.updatedAt)}</span>
+        <span className="hint">
+          {' '}
+          · opened {formatDateTime(view.createdAt)} · last change {formatDateTime(view.updatedAt)}
+        </span>
       </p>
     </header>
   );
@@ -114,17 +184,28 @@ function PatientPanel({ view }: { view: CaseView }) {
   return (
     <section className="panel" aria-labelledby={`${view.caseId}-patient`}>
       <h3 id={`${view.caseId}-patient`}>Patient</h3>
-      {!patient ? <p className="hint">The request of this case could not be read, so its patient data is not shown.</p> : (
+      {!patient ? (
+        <p className="hint">The request of this case could not be read, so its patient data is not shown.</p>
+      ) : (
         <dl className="facts" data-testid="patient-summary">
-          <dt>Name</dt><dd>{patientDisplayName(patient)}</dd>
-          <dt>Sex</dt><dd>{GENDER_LABEL[patient.gender] ?? patient.gender}</dd>
+          <dt>Name</dt>
+          <dd>{patientDisplayName(patient)}</dd>
+          <dt>Sex</dt>
+          <dd>{GENDER_LABEL[patient.gender] ?? patient.gender}</dd>
           <dt>Birth date</dt>
-          <dd>{patient.birthDate}{(() => {
-            const age = ageInYears(patient.birthDate, today);
-            return age === undefined ? '' : ` (${age} years)`;
-          })()}</dd>
+          <dd>
+            {patient.birthDate}
+            {(() => {
+              const age = ageInYears(patient.birthDate, today);
+              return age === undefined ? '' : ` (${age} years)`;
+            })()}
+          </dd>
           {(patient.identifiers ?? []).map((identifier) => (
-            <IdentifierFact key={`${identifier.system}|${identifier.value}`} system={identifier.system} value={identifier.value} />
+            <IdentifierFact
+              key={`${identifier.system}|${identifier.value}`}
+              system={identifier.system}
+              value={identifier.value}
+            />
           ))}
         </dl>
       )}
@@ -133,7 +214,12 @@ function PatientPanel({ view }: { view: CaseView }) {
 }
 
 function IdentifierFact({ system, value }: { system: string | undefined; value: string }) {
-  return <><dt>{identifierLabel(system)}</dt><dd>{value}</dd></>;
+  return (
+    <>
+      <dt>{identifierLabel(system)}</dt>
+      <dd>{value}</dd>
+    </>
+  );
 }
 
 function RequestPanel({ view }: { view: CaseView }) {
@@ -142,33 +228,73 @@ function RequestPanel({ view }: { view: CaseView }) {
     <section className="panel" aria-labelledby={`${view.caseId}-request`}>
       <h3 id={`${view.caseId}-request`}>Reason and question</h3>
       <dl className="facts">
-        <dt>Reason</dt><dd className="case-text" data-testid="case-reason">{view.reason}</dd>
-        {view.question && <><dt>Question</dt><dd className="case-text" data-testid="case-question">{view.question}</dd></>}
+        <dt>Reason</dt>
+        <dd className="case-text" data-testid="case-reason">
+          {view.reason}
+        </dd>
+        {view.question && (
+          <>
+            <dt>Question</dt>
+            <dd className="case-text" data-testid="case-question">
+              {view.question}
+            </dd>
+          </>
+        )}
       </dl>
     </section>
   );
 }
 
-interface VitalRow { readonly key: string; readonly at: string; readonly measure: string; readonly value: string; readonly unit: string }
+interface VitalRow {
+  readonly key: string;
+  readonly at: string;
+  readonly measure: string;
+  readonly value: string;
+  readonly unit: string;
+}
 
 function VitalsPanel({ view }: { view: CaseView }) {
   const { rows, trends } = useMemo(() => {
     const list: VitalRow[] = [
-      ...view.vitals.map((v, i) => ({ key: `v${i}`, at: v.effective, measure: vitalLabelByCode(v.code, v.display), value: formatNumber(v.value), unit: unitDisplay(v.unit) })),
-      ...view.bloodPressure.map((b, i) => ({ key: `bp${i}`, at: b.effective, measure: 'Blood pressure', value: `${formatNumber(b.systolic)}/${formatNumber(b.diastolic)}`, unit: 'mmHg' })),
+      ...view.vitals.map((v, i) => ({
+        key: `v${i}`,
+        at: v.effective,
+        measure: vitalLabelByCode(v.code, v.display),
+        value: formatNumber(v.value),
+        unit: unitDisplay(v.unit),
+      })),
+      ...view.bloodPressure.map((b, i) => ({
+        key: `bp${i}`,
+        at: b.effective,
+        measure: 'Blood pressure',
+        value: `${formatNumber(b.systolic)}/${formatNumber(b.diastolic)}`,
+        unit: 'mmHg',
+      })),
     ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.measure.localeCompare(b.measure));
     const byCode = new Map<string, { title: string; unit: string; points: { at: string; value: number }[] }>();
     for (const v of view.vitals) {
-      const entry = byCode.get(v.code) ?? { title: vitalLabelByCode(v.code, v.display), unit: unitDisplay(v.unit), points: [] };
+      const entry = byCode.get(v.code) ?? {
+        title: vitalLabelByCode(v.code, v.display),
+        unit: unitDisplay(v.unit),
+        points: [],
+      };
       entry.points.push({ at: v.effective, value: v.value });
       byCode.set(v.code, entry);
     }
     const plots: { key: string; title: string; unit: string; series: TrendSeries[] }[] = [...byCode.entries()]
       .filter(([, e]) => e.points.length >= 2)
-      .map(([code, e]) => ({ key: code, title: e.title, unit: e.unit, series: [{ label: e.title, points: e.points }] }));
+      .map(([code, e]) => ({
+        key: code,
+        title: e.title,
+        unit: e.unit,
+        series: [{ label: e.title, points: e.points }],
+      }));
     if (view.bloodPressure.length >= 2) {
       plots.push({
-        key: 'bp', title: 'Blood pressure', unit: 'mmHg', series: [
+        key: 'bp',
+        title: 'Blood pressure',
+        unit: 'mmHg',
+        series: [
           { label: 'Systolic', points: view.bloodPressure.map((b) => ({ at: b.effective, value: b.systolic })) },
           { label: 'Diastolic', points: view.bloodPressure.map((b) => ({ at: b.effective, value: b.diastolic })) },
         ],
@@ -180,17 +306,35 @@ function VitalsPanel({ view }: { view: CaseView }) {
   return (
     <section className="panel" aria-labelledby={`${view.caseId}-vitals`}>
       <h3 id={`${view.caseId}-vitals`}>Vital signs</h3>
-      {rows.length === 0 ? <p className="hint">No vital signs were sent.</p> : (
+      {rows.length === 0 ? (
+        <p className="hint">No vital signs were sent.</p>
+      ) : (
         <table className="data-table" aria-label="Vital signs">
-          <thead><tr><th scope="col">Time</th><th scope="col">Measure</th><th scope="col">Value</th><th scope="col">Unit</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Measure</th>
+              <th scope="col">Value</th>
+              <th scope="col">Unit</th>
+            </tr>
+          </thead>
           <tbody>
-            {rows.map((r) => <tr key={r.key}><td>{formatDateTime(r.at)}</td><td>{r.measure}</td><td className="numeric">{r.value}</td><td>{r.unit}</td></tr>)}
+            {rows.map((r) => (
+              <tr key={r.key}>
+                <td>{formatDateTime(r.at)}</td>
+                <td>{r.measure}</td>
+                <td className="numeric">{r.value}</td>
+                <td>{r.unit}</td>
+              </tr>
+            ))}
           </tbody>
         </table>
       )}
       {trends.length > 0 && (
         <div className="plot-grid">
-          {trends.map((t) => <TrendPlot key={t.key} title={t.title} unit={t.unit} series={t.series} />)}
+          {trends.map((t) => (
+            <TrendPlot key={t.key} title={t.title} unit={t.unit} series={t.series} />
+          ))}
         </div>
       )}
     </section>
@@ -204,14 +348,20 @@ function VitalsPanel({ view }: { view: CaseView }) {
  */
 function SignerName({ signer }: { signer: NonNullable<CaseView['messages'][number]['signer']> }) {
   if (!signer.name) return <span title={signer.subject}>{signer.practitionerId ?? signer.subject}</span>;
-  return <span title={signer.subject}>{signer.name} ({signer.practitionerId})</span>;
+  return (
+    <span title={signer.subject}>
+      {signer.name} ({signer.practitionerId})
+    </span>
+  );
 }
 
 function SignatureBadge({ message }: { message: Message }) {
   if (message.direction === 'in' && message.state === 'rejected') {
     return (
       <div className="signature-cell">
-        <span className="badge" data-tone="bad" data-testid="refused-badge">Refused: {reasonLabel(message.reason, 'unreadable')}</span>
+        <span className="badge" data-tone="bad" data-testid="refused-badge">
+          Refused: {reasonLabel(message.reason, 'unreadable')}
+        </span>
         {message.detail && <span className="refusal-detail">{message.detail}</span>}
         <span className="hint">Nothing of its content is shown.</span>
       </div>
@@ -220,7 +370,9 @@ function SignatureBadge({ message }: { message: Message }) {
   if (message.direction === 'out' && message.state === 'rejected') {
     return (
       <div className="signature-cell">
-        <span className="badge" data-tone="bad" data-testid="refused-badge">Refused by the recipient: {reasonLabel(message.reason, 'no reason given', 'recipient')}</span>
+        <span className="badge" data-tone="bad" data-testid="refused-badge">
+          Refused by the recipient: {reasonLabel(message.reason, 'no reason given', 'recipient')}
+        </span>
         {message.detail && <span className="refusal-detail">{message.detail}</span>}
       </div>
     );
@@ -241,7 +393,9 @@ function StateBadge({ message }: { message: Message }) {
   const text = STATE_TEXT[message.state];
   return (
     <div className="state-cell">
-      <span className="badge" data-tone={text.tone} data-testid="message-state">{text.word}</span>
+      <span className="badge" data-tone={text.tone} data-testid="message-state">
+        {text.word}
+      </span>
       <span className="hint"> {text.meaning}</span>
       {message.state === 'failed' && message.detail && <span className="refusal-detail">{message.detail}</span>}
     </div>
@@ -249,7 +403,11 @@ function StateBadge({ message }: { message: Message }) {
 }
 
 /** A refused message's status is not known (it could not be read): only its type is named. */
-const REFUSED_STEP: Readonly<Record<Message['type'], string>> = { 'consult.request': 'Request', 'consult.status': 'Status update', 'consult.report': 'Report' };
+const REFUSED_STEP: Readonly<Record<Message['type'], string>> = {
+  'consult.request': 'Request',
+  'consult.status': 'Status update',
+  'consult.report': 'Report',
+};
 
 function stepText(message: Message): string {
   if (message.type === 'consult.request') return 'Consultation requested';
@@ -264,7 +422,13 @@ function HistoryPanel({ view, navigate }: { view: CaseView; navigate: Navigate }
       <h3 id={`${view.caseId}-history`}>History, receipts and signatures</h3>
       <table className="data-table history-table" aria-label="History">
         <thead>
-          <tr><th scope="col">When</th><th scope="col">Step</th><th scope="col">From</th><th scope="col">Delivery</th><th scope="col">Signature</th></tr>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Step</th>
+            <th scope="col">From</th>
+            <th scope="col">Delivery</th>
+            <th scope="col">Signature</th>
+          </tr>
         </thead>
         <tbody>
           {view.messages.map((m) => {
@@ -279,15 +443,30 @@ function HistoryPanel({ view, navigate }: { view: CaseView; navigate: Navigate }
                     <p className="message-note">
                       Suggests {m.suggestedPractitioner}
                       {view.role === 'applicant' && (
-                        <> <button type="button" className="link no-print" onClick={() => navigate({ name: 'compose', expertId: m.suggestedPractitioner! })}>Ask {m.suggestedPractitioner}</button></>
+                        <>
+                          {' '}
+                          <button
+                            type="button"
+                            className="link no-print"
+                            onClick={() => navigate({ name: 'compose', expertId: m.suggestedPractitioner! })}
+                          >
+                            Ask {m.suggestedPractitioner}
+                          </button>
+                        </>
                       )}
                     </p>
                   )}
-                  {!refusedIncoming && m.attachments && m.attachments.length > 0 && <AttachmentViewer attachments={m.attachments} label="Files with this message" />}
+                  {!refusedIncoming && m.attachments && m.attachments.length > 0 && (
+                    <AttachmentViewer attachments={m.attachments} label="Files with this message" />
+                  )}
                 </td>
                 <td>{m.direction === 'out' ? 'You' : peer}</td>
-                <td><StateBadge message={m} /></td>
-                <td><SignatureBadge message={m} /></td>
+                <td>
+                  <StateBadge message={m} />
+                </td>
+                <td>
+                  <SignatureBadge message={m} />
+                </td>
               </tr>
             );
           })}
@@ -306,25 +485,43 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
   const message = reportMessage(view);
   const refused = message !== undefined && (message.state === 'rejected' || message.state === 'failed');
   const received = view.role === 'applicant';
-  const trustworthy = view.report !== undefined && message !== undefined && !refused && message.signer !== undefined
-    && (received ? message.direction === 'in' && message.state === 'verified' : message.direction === 'out');
+  const trustworthy =
+    view.report !== undefined &&
+    message !== undefined &&
+    !refused &&
+    message.signer !== undefined &&
+    (received ? message.direction === 'in' && message.state === 'verified' : message.direction === 'out');
   return (
     <section className="panel report-section" aria-labelledby={`${id}-title`} data-testid="report-section">
       <h3 id={`${id}-title`}>{received ? 'Report from the expert' : 'Your report'}</h3>
       {view.patient && (
         <p className="report-patient">
           {patientName(view)}, born {view.patient.birthDate}
-          {(view.patient.identifiers ?? []).map((i) => `, ${identifierLabel(i.system).toLowerCase()} ${i.value}`).join('')}
-          {' · '}{received ? `Expert: ${view.expertId}` : `For: ${view.applicantId}`}
+          {(view.patient.identifiers ?? [])
+            .map((i) => `, ${identifierLabel(i.system).toLowerCase()} ${i.value}`)
+            .join('')}
+          {' · '}
+          {received ? `Expert: ${view.expertId}` : `For: ${view.applicantId}`}
         </p>
       )}
       {!trustworthy || !view.report ? (
         <div data-testid="no-report">
-          <p><strong>No valid report.</strong></p>
+          <p>
+            <strong>No valid report.</strong>
+          </p>
           {refused && message && (
             <p>
-              <span className="badge" data-tone="bad">{message.direction === 'in' ? 'Refused' : 'Not delivered'}: {reasonLabel(message.reason, message.detail ?? message.state, message.direction === 'in' ? 'sender' : 'recipient')}</span>
-              {' '}{message.direction === 'in' ? 'A report arrived for this case but failed its checks; nothing of it is shown. The sender was told why.' : 'Your report did not reach the applicant.'}
+              <span className="badge" data-tone="bad">
+                {message.direction === 'in' ? 'Refused' : 'Not delivered'}:{' '}
+                {reasonLabel(
+                  message.reason,
+                  message.detail ?? message.state,
+                  message.direction === 'in' ? 'sender' : 'recipient',
+                )}
+              </span>{' '}
+              {message.direction === 'in'
+                ? 'A report arrived for this case but failed its checks; nothing of it is shown. The sender was told why.'
+                : 'Your report did not reach the applicant.'}
             </p>
           )}
         </div>
@@ -332,11 +529,17 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
         <>
           <p className="report-signature">
             <span className="badge signature-badge" data-tone="ok" data-testid="report-signature">
-              Signed by <SignerName signer={view.report.signer} /> at {formatDateTime(view.report.signer.signedAt)}, verified
+              Signed by <SignerName signer={view.report.signer} /> at {formatDateTime(view.report.signer.signedAt)},
+              verified
             </span>
             {!received && message && (
-              <> <span className="badge" data-tone={STATE_TEXT[message.state].tone} data-testid="report-state">{STATE_TEXT[message.state].word}</span>
-                <span className="hint"> {STATE_TEXT[message.state].meaning}</span></>
+              <>
+                {' '}
+                <span className="badge" data-tone={STATE_TEXT[message.state].tone} data-testid="report-state">
+                  {STATE_TEXT[message.state].word}
+                </span>
+                <span className="hint"> {STATE_TEXT[message.state].meaning}</span>
+              </>
             )}
           </p>
           <ReportView report={view.report} />
@@ -355,7 +558,9 @@ function PrintButton({ api, caseId }: { api: RtsApi; caseId: string }) {
   };
   return (
     <div className="form-actions no-print">
-      <button type="button" disabled={record.busy} onClick={() => void print()}>Print / save as PDF</button>
+      <button type="button" disabled={record.busy} onClick={() => void print()}>
+        Print / save as PDF
+      </button>
       <ErrorMessage error={record.error} />
     </div>
   );
@@ -364,21 +569,44 @@ function PrintButton({ api, caseId }: { api: RtsApi; caseId: string }) {
 type NoteAction = 'decline' | 'request-information' | 'cancel';
 type OpenForm = NoteAction | 'redirect' | 'provide-information' | undefined;
 
-const NOTE_FORM: Readonly<Record<NoteAction, { label: string; submit: string; confirm?: (peer: string, note: string) => string; yes?: string; no?: string }>> = {
+const NOTE_FORM: Readonly<
+  Record<
+    NoteAction,
+    { label: string; submit: string; confirm?: (peer: string, note: string) => string; yes?: string; no?: string }
+  >
+> = {
   decline: {
-    label: 'Why you decline (the applicant reads this)', submit: 'Decline…',
-    confirm: (peer, note) => `Decline this consultation? The case closes and ${peer} is told: “${note}”`, yes: 'Yes, decline', no: 'No, go back',
+    label: 'Why you decline (the applicant reads this)',
+    submit: 'Decline…',
+    confirm: (peer, note) => `Decline this consultation? The case closes and ${peer} is told: “${note}”`,
+    yes: 'Yes, decline',
+    no: 'No, go back',
   },
   'request-information': { label: 'What you need to know', submit: 'Send the question' },
   cancel: {
-    label: 'Why you cancel (the expert reads this)', submit: 'Cancel the consultation…',
-    confirm: (peer, note) => `Cancel this consultation? The case closes and ${peer} is told: “${note}”`, yes: 'Yes, cancel it', no: 'No, keep it',
+    label: 'Why you cancel (the expert reads this)',
+    submit: 'Cancel the consultation…',
+    confirm: (peer, note) => `Cancel this consultation? The case closes and ${peer} is told: “${note}”`,
+    yes: 'Yes, cancel it',
+    no: 'No, keep it',
   },
 };
 
 /** The steps the protocol lets this role take in this status (shared/protocol/consult-status.ts); the core checks again. */
-function CaseActions({ api, view, reload, editing, onWriteReport, canWriteReport }: {
-  api: RtsApi; view: CaseView; reload: () => void; editing: boolean; onWriteReport: () => void; canWriteReport: boolean;
+function CaseActions({
+  api,
+  view,
+  reload,
+  editing,
+  onWriteReport,
+  canWriteReport,
+}: {
+  api: RtsApi;
+  view: CaseView;
+  reload: () => void;
+  editing: boolean;
+  onWriteReport: () => void;
+  canWriteReport: boolean;
 }) {
   const id = useId();
   const act = useAction(api, COMMANDS.actOnCase);
@@ -409,16 +637,17 @@ function CaseActions({ api, view, reload, editing, onWriteReport, canWriteReport
     }
   };
 
-  const buttons: { form: OpenForm; label: string; allowed: boolean }[] = view.role === 'expert'
-    ? [
-      { form: 'request-information', label: 'Ask for more information…', allowed: may('more-information-needed') },
-      { form: 'redirect', label: 'Redirect…', allowed: may('redirected') },
-      { form: 'decline', label: 'Decline…', allowed: may('declined') },
-    ]
-    : [
-      { form: 'provide-information', label: 'Provide information…', allowed: may('information-provided') },
-      { form: 'cancel', label: 'Cancel consultation…', allowed: may('cancelled') },
-    ];
+  const buttons: { form: OpenForm; label: string; allowed: boolean }[] =
+    view.role === 'expert'
+      ? [
+          { form: 'request-information', label: 'Ask for more information…', allowed: may('more-information-needed') },
+          { form: 'redirect', label: 'Redirect…', allowed: may('redirected') },
+          { form: 'decline', label: 'Decline…', allowed: may('declined') },
+        ]
+      : [
+          { form: 'provide-information', label: 'Provide information…', allowed: may('information-provided') },
+          { form: 'cancel', label: 'Cancel consultation…', allowed: may('cancelled') },
+        ];
   const allowed = buttons.filter((b) => b.allowed);
   const canAccept = view.role === 'expert' && may('accepted');
   const nothing = !canAccept && !canWriteReport && allowed.length === 0;
@@ -427,56 +656,127 @@ function CaseActions({ api, view, reload, editing, onWriteReport, canWriteReport
     <section className="panel no-print case-actions" aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>What you can do</h3>
       {nothing && (
-        <p className="hint">{isTerminal(status) ? `This case is closed (${statusLabel(status).toLowerCase()}).` : `Nothing to do now: waiting for ${peer}.`}</p>
+        <p className="hint">
+          {isTerminal(status)
+            ? `This case is closed (${statusLabel(status).toLowerCase()}).`
+            : `Nothing to do now: waiting for ${peer}.`}
+        </p>
       )}
       {!nothing && (
         <div className="action-buttons">
-          {canAccept && <button type="button" disabled={act.busy} onClick={() => void run({ caseId: view.caseId, action: 'accept' })}>Accept</button>}
-          {canWriteReport && <button type="button" aria-expanded={editing} onClick={onWriteReport}>{editing ? 'Close the report editor' : 'Write report'}</button>}
+          {canAccept && (
+            <button
+              type="button"
+              disabled={act.busy}
+              onClick={() => void run({ caseId: view.caseId, action: 'accept' })}
+            >
+              Accept
+            </button>
+          )}
+          {canWriteReport && (
+            <button type="button" aria-expanded={editing} onClick={onWriteReport}>
+              {editing ? 'Close the report editor' : 'Write report'}
+            </button>
+          )}
           {allowed.map((b) => (
-            <button key={b.form} type="button" className="secondary" aria-expanded={open === b.form} onClick={() => choose(b.form)}>{b.label}</button>
+            <button
+              key={b.form}
+              type="button"
+              className="secondary"
+              aria-expanded={open === b.form}
+              onClick={() => choose(b.form)}
+            >
+              {b.label}
+            </button>
           ))}
         </div>
       )}
       <ErrorMessage error={act.error} />
 
-      {(open === 'decline' || open === 'request-information' || open === 'cancel') && (() => {
-        const form = NOTE_FORM[open];
-        const action = open;
-        const submit = () => (form.confirm ? setConfirming(true) : void run({ caseId: view.caseId, action, note: note.trim() }));
-        return (
-          <div className="action-form">
-            <label htmlFor={`${id}-note`}>{form.label}</label>
-            <textarea id={`${id}-note`} rows={3} value={note} disabled={confirming} onChange={(e) => setNote(e.target.value)} />
-            {!confirming && (
-              <div className="form-actions">
-                <button type="button" disabled={!note.trim() || act.busy} onClick={submit}>{form.submit}</button>
-                <button type="button" className="secondary" onClick={() => choose(undefined)}>Close</button>
-              </div>
-            )}
-            {confirming && form.confirm && (
-              <div className="confirm-box" role="alertdialog" aria-labelledby={`${id}-confirm`}>
-                <p id={`${id}-confirm`}><strong>{form.confirm(peer, note.trim())}</strong></p>
+      {(open === 'decline' || open === 'request-information' || open === 'cancel') &&
+        (() => {
+          const form = NOTE_FORM[open];
+          const action = open;
+          const submit = () =>
+            form.confirm ? setConfirming(true) : void run({ caseId: view.caseId, action, note: note.trim() });
+          return (
+            <div className="action-form">
+              <label htmlFor={`${id}-note`}>{form.label}</label>
+              <textarea
+                id={`${id}-note`}
+                rows={3}
+                value={note}
+                disabled={confirming}
+                onChange={(e) => setNote(e.target.value)}
+              />
+              {!confirming && (
                 <div className="form-actions">
-                  <button type="button" className="danger" disabled={act.busy} onClick={() => void run({ caseId: view.caseId, action, note: note.trim() })}>{form.yes}</button>
-                  <button type="button" className="secondary" disabled={act.busy} onClick={() => setConfirming(false)}>{form.no}</button>
+                  <button type="button" disabled={!note.trim() || act.busy} onClick={submit}>
+                    {form.submit}
+                  </button>
+                  <button type="button" className="secondary" onClick={() => choose(undefined)}>
+                    Close
+                  </button>
                 </div>
-              </div>
-            )}
-          </div>
-        );
-      })()}
+              )}
+              {confirming && form.confirm && (
+                <div className="confirm-box" role="alertdialog" aria-labelledby={`${id}-confirm`}>
+                  <p id={`${id}-confirm`}>
+                    <strong>{form.confirm(peer, note.trim())}</strong>
+                  </p>
+                  <div className="form-actions">
+                    <button
+                      type="button"
+                      className="danger"
+                      disabled={act.busy}
+                      onClick={() => void run({ caseId: view.caseId, action, note: note.trim() })}
+                    >
+                      {form.yes}
+                    </button>
+                    <button
+                      type="button"
+                      className="secondary"
+                      disabled={act.busy}
+                      onClick={() => setConfirming(false)}
+                    >
+                      {form.no}
+                    </button>
+                  </div>
+                </div>
+              )}
+            </div>
+          );
+        })()}
 
       {open === 'redirect' && (
         <div className="action-form">
-          <RedirectPicker api={api} exclude={[view.expertId, view.applicantId]} chosen={suggested} onChoose={setSuggested} />
+          <RedirectPicker
+            api={api}
+            exclude={[view.expertId, view.applicantId]}
+            chosen={suggested}
+            onChoose={setSuggested}
+          />
           <label htmlFor={`${id}-redirect-note`}>Note for the applicant (optional)</label>
           <textarea id={`${id}-redirect-note`} rows={2} value={note} onChange={(e) => setNote(e.target.value)} />
           <div className="form-actions">
-            <button type="button" disabled={!suggested || act.busy} onClick={() => suggested && void run({
-              caseId: view.caseId, action: 'redirect', suggestedPractitioner: suggested.practitionerId, ...(note.trim() && { note: note.trim() }),
-            })}>{suggested ? `Redirect to ${suggested.name}` : 'Redirect'}</button>
-            <button type="button" className="secondary" onClick={() => choose(undefined)}>Close</button>
+            <button
+              type="button"
+              disabled={!suggested || act.busy}
+              onClick={() =>
+                suggested &&
+                void run({
+                  caseId: view.caseId,
+                  action: 'redirect',
+                  suggestedPractitioner: suggested.practitionerId,
+                  ...(note.trim() && { note: note.trim() }),
+                })
+              }
+            >
+              {suggested ? `Redirect to ${suggested.name}` : 'Redirect'}
+            </button>
+            <button type="button" className="secondary" onClick={() => choose(undefined)}>
+              Close
+            </button>
           </div>
         </div>
       )}
@@ -487,10 +787,23 @@ function CaseActions({ api, view, reload, editing, onWriteReport, canWriteReport
           <textarea id={`${id}-info`} rows={3} value={note} onChange={(e) => setNote(e.target.value)} />
           <AttachmentPicker label="Files to add" attachments={attachments} onChange={setAttachments} />
           <div className="form-actions">
-            <button type="button" disabled={!note.trim() || act.busy} onClick={() => void run({
-              caseId: view.caseId, action: 'provide-information', note: note.trim(), ...(attachments.length > 0 && { attachments }),
-            })}>Send information</button>
-            <button type="button" className="secondary" onClick={() => choose(undefined)}>Close</button>
+            <button
+              type="button"
+              disabled={!note.trim() || act.busy}
+              onClick={() =>
+                void run({
+                  caseId: view.caseId,
+                  action: 'provide-information',
+                  note: note.trim(),
+                  ...(attachments.length > 0 && { attachments }),
+                })
+              }
+            >
+              Send information
+            </button>
+            <button type="button" className="secondary" onClick={() => choose(undefined)}>
+              Close
+            </button>
           </div>
         </div>
       )}
@@ -499,8 +812,16 @@ function CaseActions({ api, view, reload, editing, onWriteReport, canWriteReport
 }
 
 /** A colleague from the directory mirror to suggest instead (search by name, specialty, hospital, place, language). */
-function RedirectPicker({ api, exclude, chosen, onChoose }: {
-  api: RtsApi; exclude: readonly string[]; chosen: { practitionerId: string; name: string } | undefined; onChoose: (expert: { practitionerId: string; name: string }) => void;
+function RedirectPicker({
+  api,
+  exclude,
+  chosen,
+  onChoose,
+}: {
+  api: RtsApi;
+  exclude: readonly string[];
+  chosen: { practitionerId: string; name: string } | undefined;
+  onChoose: (expert: { practitionerId: string; name: string }) => void;
 }) {
   const id = useId();
   const [text, setText] = useState('');
@@ -509,23 +830,42 @@ function RedirectPicker({ api, exclude, chosen, onChoose }: {
   return (
     <div className="redirect-picker">
       <label htmlFor={`${id}-search`}>Find a colleague to suggest</label>
-      <input id={`${id}-search`} type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="Name, specialty, hospital, place" />
+      <input
+        id={`${id}-search`}
+        type="search"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        placeholder="Name, specialty, hospital, place"
+      />
       <ErrorMessage error={found.error} />
       {text.trim() && !found.loading && results.length === 0 && <p className="hint">Nobody found.</p>}
       {results.length > 0 && (
         <ul className="expert-results" aria-label="Colleagues found">
           {results.map((e) => (
             <li key={e.practitionerId}>
-              <button type="button" className="secondary" aria-pressed={chosen?.practitionerId === e.practitionerId} onClick={() => onChoose({ practitionerId: e.practitionerId, name: e.name })}>
+              <button
+                type="button"
+                className="secondary"
+                aria-pressed={chosen?.practitionerId === e.practitionerId}
+                onClick={() => onChoose({ practitionerId: e.practitionerId, name: e.name })}
+              >
                 Suggest {e.name}
               </button>
-              <span className="hint"> {e.specialties} · {e.organization}{e.city ? `, ${e.city}` : ''} · {e.practitionerId}</span>
-              {' '}<LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
+              <span className="hint">
+                {' '}
+                {e.specialties} · {e.organization}
+                {e.city ? `, ${e.city}` : ''} · {e.practitionerId}
+              </span>{' '}
+              <LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
             </li>
           ))}
         </ul>
       )}
-      {chosen && <p role="status">Suggested: {chosen.name} ({chosen.practitionerId})</p>}
+      {chosen && (
+        <p role="status">
+          Suggested: {chosen.name} ({chosen.practitionerId})
+        </p>
+      )}
     </div>
   );
 }

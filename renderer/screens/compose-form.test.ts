@@ -7,15 +7,41 @@ const anHourAgo = toLocalInput(new Date(NOW - 3_600_000));
 const tomorrow = toLocalInput(new Date(NOW + 86_400_000));
 
 const empty: Form = {
-  expertId: undefined, family: '', given: '', gender: '', birthDate: '', nationalId: '', priority: 'routine', reason: '', question: '',
-  vitals: [], systolic: '', diastolic: '', bpTime: anHourAgo, waveforms: [], attachments: [],
+  expertId: undefined,
+  family: '',
+  given: '',
+  gender: '',
+  birthDate: '',
+  nationalId: '',
+  priority: 'routine',
+  reason: '',
+  question: '',
+  vitals: [],
+  systolic: '',
+  diastolic: '',
+  bpTime: anHourAgo,
+  waveforms: [],
+  attachments: [],
 };
 const filled: Form = {
-  ...empty, expertId: 'clinic-a.dr-ahmed', family: ' Testperson ', given: 'Kari  Anne', gender: 'female', birthDate: '1961-04-12', reason: ' Chest pain ',
+  ...empty,
+  expertId: 'clinic-a.dr-ahmed',
+  family: ' Testperson ',
+  given: 'Kari  Anne',
+  gender: 'female',
+  birthDate: '1961-04-12',
+  reason: ' Chest pain ',
 };
 const ecg = (channels: number) => ({
-  key: 7, file: 'ecg.csv', period: '4', time: anHourAgo,
-  parsed: { kind: 'ecg' as const, samples: 2, series: Array.from({ length: channels }, () => ({ lead: 'II' as const, samples: [0.1, 0.2] })) },
+  key: 7,
+  file: 'ecg.csv',
+  period: '4',
+  time: anHourAgo,
+  parsed: {
+    kind: 'ecg' as const,
+    samples: 2,
+    series: Array.from({ length: channels }, () => ({ lead: 'II' as const, samples: [0.1, 0.2] })),
+  },
 });
 
 describe('the compose form, checked by the create command’s schema', () => {
@@ -33,11 +59,25 @@ describe('the compose form, checked by the create command’s schema', () => {
   });
 
   it('sends what the schema makes of the form: trimmed, optional parts left out', () => {
-    const { consult, errors } = checkConsult({ ...filled, nationalId: ' 12345678901 ', question: '  ', vitals: [{ key: 1, sign: 'heartRate', value: '72', time: anHourAgo }] }, NOW);
+    const { consult, errors } = checkConsult(
+      {
+        ...filled,
+        nationalId: ' 12345678901 ',
+        question: '  ',
+        vitals: [{ key: 1, sign: 'heartRate', value: '72', time: anHourAgo }],
+      },
+      NOW,
+    );
     expect(errors).toEqual({});
     expect(consult).toEqual({
       expertId: 'clinic-a.dr-ahmed',
-      patient: { family: 'Testperson', given: ['Kari', 'Anne'], gender: 'female', birthDate: '1961-04-12', identifiers: [{ system: expect.any(String), value: '12345678901' }] },
+      patient: {
+        family: 'Testperson',
+        given: ['Kari', 'Anne'],
+        gender: 'female',
+        birthDate: '1961-04-12',
+        identifiers: [{ system: expect.any(String), value: '12345678901' }],
+      },
       priority: 'routine',
       reason: 'Chest pain',
       vitals: [{ sign: 'heartRate', value: 72, effective: new Date(anHourAgo).toISOString() }],
@@ -46,9 +86,17 @@ describe('the compose form, checked by the create command’s schema', () => {
   });
 
   it('says the schema’s own bounds at the field', () => {
-    const { errors } = checkConsult({
-      ...filled, family: 'x'.repeat(201), given: 'a b c d e f', reason: 'r'.repeat(2_001), question: 'q'.repeat(10_001), nationalId: '1'.repeat(101),
-    }, NOW);
+    const { errors } = checkConsult(
+      {
+        ...filled,
+        family: 'x'.repeat(201),
+        given: 'a b c d e f',
+        reason: 'r'.repeat(2_001),
+        question: 'q'.repeat(10_001),
+        nationalId: '1'.repeat(101),
+      },
+      NOW,
+    );
     expect(errors).toEqual({
       family: 'At most 200 characters.',
       given: 'At most 5 given names.',
@@ -56,19 +104,35 @@ describe('the compose form, checked by the create command’s schema', () => {
       question: 'At most 10,000 characters.',
       nationalId: 'At most 100 characters.',
     });
-    expect(checkConsult({ ...filled, given: `Kari ${'a'.repeat(201)}` }, NOW).errors).toEqual({ given: 'At most 200 characters in a given name.' });
+    expect(checkConsult({ ...filled, given: `Kari ${'a'.repeat(201)}` }, NOW).errors).toEqual({
+      given: 'At most 200 characters in a given name.',
+    });
   });
 
   it('checks besides what the schema cannot know: the calendar, the clock, the id’s characters', () => {
-    expect(checkConsult({ ...filled, birthDate: '12.04.1961' }, NOW).errors).toEqual({ birthDate: 'Write the birth date as YYYY-MM-DD, e.g. 1961-04-12.' });
-    expect(checkConsult({ ...filled, birthDate: '1961-02-30' }, NOW).errors).toEqual({ birthDate: 'This date does not exist.' });
-    expect(checkConsult({ ...filled, birthDate: '2027-01-01' }, NOW).errors).toEqual({ birthDate: 'The birth date is in the future.' });
-    expect(checkConsult({ ...filled, birthDate: '1899-12-31' }, NOW).errors).toEqual({ birthDate: 'The birth date is before 1900.' });
-    expect(checkConsult({ ...filled, nationalId: '123 456' }, NOW).errors).toEqual({ nationalId: 'Only letters, digits and hyphens.' });
+    expect(checkConsult({ ...filled, birthDate: '12.04.1961' }, NOW).errors).toEqual({
+      birthDate: 'Write the birth date as YYYY-MM-DD, e.g. 1961-04-12.',
+    });
+    expect(checkConsult({ ...filled, birthDate: '1961-02-30' }, NOW).errors).toEqual({
+      birthDate: 'This date does not exist.',
+    });
+    expect(checkConsult({ ...filled, birthDate: '2027-01-01' }, NOW).errors).toEqual({
+      birthDate: 'The birth date is in the future.',
+    });
+    expect(checkConsult({ ...filled, birthDate: '1899-12-31' }, NOW).errors).toEqual({
+      birthDate: 'The birth date is before 1900.',
+    });
+    expect(checkConsult({ ...filled, nationalId: '123 456' }, NOW).errors).toEqual({
+      nationalId: 'Only letters, digits and hyphens.',
+    });
   });
 
   it('shows a problem of a vital sign, blood pressure or recording at its own row', () => {
-    const vitals = [{ key: 3, sign: 'heartRate' as const, value: '', time: anHourAgo }, { key: 4, sign: 'bodyTemperature' as const, value: '37', time: tomorrow }, { key: 5, sign: 'heartRate' as const, value: 'x', time: 'soon' }];
+    const vitals = [
+      { key: 3, sign: 'heartRate' as const, value: '', time: anHourAgo },
+      { key: 4, sign: 'bodyTemperature' as const, value: '37', time: tomorrow },
+      { key: 5, sign: 'heartRate' as const, value: 'x', time: 'soon' },
+    ];
     expect(checkConsult({ ...filled, vitals }, NOW).errors).toEqual({
       'vital-3-value': 'Enter a number.',
       'vital-4-time': 'This time is in the future.',
@@ -76,18 +140,31 @@ describe('the compose form, checked by the create command’s schema', () => {
       'vital-5-time': 'Enter when it was measured.',
     });
     expect(checkConsult({ ...filled, systolic: '0', diastolic: '' }, NOW).errors).toEqual({
-      systolic: 'Systolic pressure: a number from 1 to 400.', diastolic: 'Diastolic pressure: a number from 1 to 300.',
+      systolic: 'Systolic pressure: a number from 1 to 400.',
+      diastolic: 'Diastolic pressure: a number from 1 to 300.',
     });
     expect(checkConsult({ ...filled, systolic: '80', diastolic: '120', bpTime: '' }, NOW).errors).toEqual({
-      diastolic: 'The diastolic pressure must be below the systolic.', bpTime: 'Enter when it was measured.',
+      diastolic: 'The diastolic pressure must be below the systolic.',
+      bpTime: 'Enter when it was measured.',
     });
-    expect(checkConsult({ ...filled, waveforms: [{ ...ecg(1), period: '0' }] }, NOW).errors).toEqual({ 'wave-7-period': 'The time between samples in milliseconds (e.g. 4 for 250 Hz).' });
-    expect(checkConsult({ ...filled, waveforms: [ecg(13)] }, NOW).errors).toEqual({ 'wave-7-file': expect.stringContaining('at most 12 channels') });
+    expect(checkConsult({ ...filled, waveforms: [{ ...ecg(1), period: '0' }] }, NOW).errors).toEqual({
+      'wave-7-period': 'The time between samples in milliseconds (e.g. 4 for 250 Hz).',
+    });
+    expect(checkConsult({ ...filled, waveforms: [ecg(13)] }, NOW).errors).toEqual({
+      'wave-7-file': expect.stringContaining('at most 12 channels'),
+    });
     expect(checkConsult({ ...filled, waveforms: [ecg(2)] }, NOW).consult?.waveforms).toHaveLength(1);
   });
 
   it('says at Send what no field shows, in words', () => {
-    const vitals = Array.from({ length: 1_001 }, (_, i) => ({ key: 100 + i, sign: 'heartRate' as const, value: '60', time: anHourAgo }));
-    expect(checkConsult({ ...filled, vitals }, NOW).errors).toEqual({ form: 'A request carries at most 1,000 vital signs.' });
+    const vitals = Array.from({ length: 1_001 }, (_, i) => ({
+      key: 100 + i,
+      sign: 'heartRate' as const,
+      value: '60',
+      time: anHourAgo,
+    }));
+    expect(checkConsult({ ...filled, vitals }, NOW).errors).toEqual({
+      form: 'A request carries at most 1,000 vital signs.',
+    });
   });
 });

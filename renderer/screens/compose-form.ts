@@ -13,8 +13,19 @@ import type { ParsedWaveform } from '../components/waveform-csv.ts';
 const consultSchema = commandContract[COMMANDS.createConsult].input;
 
 export type Gender = ComposeConsult['patient']['gender'];
-export interface VitalRow { readonly key: number; readonly sign: VitalSign; readonly value: string; readonly time: string }
-export interface WaveformRow { readonly key: number; readonly file: string; readonly parsed: ParsedWaveform; readonly period: string; readonly time: string }
+export interface VitalRow {
+  readonly key: number;
+  readonly sign: VitalSign;
+  readonly value: string;
+  readonly time: string;
+}
+export interface WaveformRow {
+  readonly key: number;
+  readonly file: string;
+  readonly parsed: ParsedWaveform;
+  readonly period: string;
+  readonly time: string;
+}
 
 export interface Form {
   readonly expertId: string | undefined;
@@ -59,9 +70,16 @@ const numberOf = (value: string) => (value.trim() ? Number(value) : Number.NaN);
 /** What Send would ask the core to send, as the form holds it now (not yet checked). */
 function draftOf(form: Form): unknown {
   const nationalId = form.nationalId.trim();
-  const bloodPressure = form.systolic.trim() || form.diastolic.trim()
-    ? [{ systolic: numberOf(form.systolic), diastolic: numberOf(form.diastolic), effective: fromLocalInput(form.bpTime) }]
-    : [];
+  const bloodPressure =
+    form.systolic.trim() || form.diastolic.trim()
+      ? [
+          {
+            systolic: numberOf(form.systolic),
+            diastolic: numberOf(form.diastolic),
+            effective: fromLocalInput(form.bpTime),
+          },
+        ]
+      : [];
   return {
     expertId: form.expertId ?? '',
     patient: {
@@ -74,11 +92,19 @@ function draftOf(form: Form): unknown {
     priority: form.priority,
     reason: form.reason,
     ...(form.question.trim() && { question: form.question }),
-    ...(form.vitals.length > 0 && { vitals: form.vitals.map((row) => ({ sign: row.sign, value: numberOf(row.value), effective: fromLocalInput(row.time) })) }),
+    ...(form.vitals.length > 0 && {
+      vitals: form.vitals.map((row) => ({
+        sign: row.sign,
+        value: numberOf(row.value),
+        effective: fromLocalInput(row.time),
+      })),
+    }),
     ...(bloodPressure.length > 0 && { bloodPressure }),
     ...(form.waveforms.length > 0 && {
       waveforms: form.waveforms.map((row) => ({
-        kind: row.parsed.kind, effective: fromLocalInput(row.time), periodMs: numberOf(row.period),
+        kind: row.parsed.kind,
+        effective: fromLocalInput(row.time),
+        periodMs: numberOf(row.period),
         series: row.parsed.series.map((s) => ({ ...(s.lead && { lead: s.lead }), samples: [...s.samples] })),
       })),
     }),
@@ -89,10 +115,16 @@ function draftOf(form: Form): unknown {
 type Issue = z.core.$ZodIssue;
 const count = (n: number | bigint) => n.toLocaleString('en');
 /** "At most 200 characters." from the schema's own bound. */
-const atMost = (issue: Issue, what: string) => (issue.code === 'too_big' ? `At most ${count(issue.maximum)} ${what}.` : undefined);
+const atMost = (issue: Issue, what: string) =>
+  issue.code === 'too_big' ? `At most ${count(issue.maximum)} ${what}.` : undefined;
 
 /** The request's lists in words, for when one holds more than a request carries. */
-const LISTS: Readonly<Record<string, string>> = { vitals: 'vital signs', bloodPressure: 'blood pressure readings', waveforms: 'recordings', attachments: 'files' };
+const LISTS: Readonly<Record<string, string>> = {
+  vitals: 'vital signs',
+  bloodPressure: 'blood pressure readings',
+  waveforms: 'recordings',
+  attachments: 'files',
+};
 
 /** The field that shows a schema issue, and what it says there in the form's words. */
 function problemOf(issue: Issue, form: Form): [field: string, message: string] {
@@ -100,22 +132,40 @@ function problemOf(issue: Issue, form: Form): [field: string, message: string] {
   if (head === 'expertId') return ['expert', 'Choose the expert to ask.'];
   if (head === 'patient') {
     switch (second) {
-      case 'family': return ['family', atMost(issue, 'characters') ?? 'Enter the family name.'];
+      case 'family':
+        return ['family', atMost(issue, 'characters') ?? 'Enter the family name.'];
       case 'given':
         // The list (none, too many) or one name in it (too long).
-        if (third === undefined) return ['given', issue.code === 'too_big' ? `At most ${count(issue.maximum)} given names.` : 'Enter at least one given name.'];
+        if (third === undefined)
+          return [
+            'given',
+            issue.code === 'too_big'
+              ? `At most ${count(issue.maximum)} given names.`
+              : 'Enter at least one given name.',
+          ];
         return ['given', atMost(issue, 'characters in a given name') ?? 'Enter at least one given name.'];
-      case 'gender': return ['gender', 'Choose the sex (or "Unknown").'];
-      case 'birthDate': return ['birthDate', form.birthDate ? 'Write the birth date as YYYY-MM-DD, e.g. 1961-04-12.' : 'Enter the birth date (YYYY-MM-DD).'];
-      case 'identifiers': return ['nationalId', atMost(issue, 'characters') ?? 'Enter the national id, or leave it empty.'];
-      default: break;
+      case 'gender':
+        return ['gender', 'Choose the sex (or "Unknown").'];
+      case 'birthDate':
+        return [
+          'birthDate',
+          form.birthDate
+            ? 'Write the birth date as YYYY-MM-DD, e.g. 1961-04-12.'
+            : 'Enter the birth date (YYYY-MM-DD).',
+        ];
+      case 'identifiers':
+        return ['nationalId', atMost(issue, 'characters') ?? 'Enter the national id, or leave it empty.'];
+      default:
+        break;
     }
   }
   if (head === 'reason') return ['reason', atMost(issue, 'characters') ?? 'Say why you ask: the reason is required.'];
   if (head === 'question') return ['question', atMost(issue, 'characters') ?? 'Shorten the question.'];
   if (head === 'vitals' && typeof second === 'number' && form.vitals[second]) {
     const row = form.vitals[second];
-    return third === 'effective' ? [`vital-${row.key}-time`, 'Enter when it was measured.'] : [`vital-${row.key}-value`, 'Enter a number.'];
+    return third === 'effective'
+      ? [`vital-${row.key}-time`, 'Enter when it was measured.']
+      : [`vital-${row.key}-value`, 'Enter a number.'];
   }
   if (head === 'bloodPressure') {
     if (third === 'systolic') return ['systolic', 'Systolic pressure: a number from 1 to 400.'];
@@ -124,14 +174,25 @@ function problemOf(issue: Issue, form: Form): [field: string, message: string] {
   }
   if (head === 'waveforms' && typeof second === 'number' && form.waveforms[second]) {
     const row = form.waveforms[second];
-    if (third === 'periodMs') return [`wave-${row.key}-period`, 'The time between samples in milliseconds (e.g. 4 for 250 Hz).'];
+    if (third === 'periodMs')
+      return [`wave-${row.key}-period`, 'The time between samples in milliseconds (e.g. 4 for 250 Hz).'];
     if (third === 'effective') return [`wave-${row.key}-time`, 'Enter when it was recorded.'];
-    return [`wave-${row.key}-file`, 'This recording cannot be sent: at most 12 channels of 500,000 samples each. Remove it or send a shorter one.'];
+    return [
+      `wave-${row.key}-file`,
+      'This recording cannot be sent: at most 12 channels of 500,000 samples each. Remove it or send a shorter one.',
+    ];
   }
-  if (issue.code === 'too_big' && issue.origin === 'array' && second === undefined && typeof head === 'string' && head in LISTS) {
+  if (
+    issue.code === 'too_big' &&
+    issue.origin === 'array' &&
+    second === undefined &&
+    typeof head === 'string' &&
+    head in LISTS
+  ) {
     return ['form', `A request carries at most ${count(issue.maximum)} ${LISTS[head]}.`];
   }
-  if (head === 'attachments') return ['attachments', 'Remove the files that cannot be sent: at most 20, each at most 16 MB.'];
+  if (head === 'attachments')
+    return ['attachments', 'Remove the files that cannot be sent: at most 20, each at most 16 MB.'];
   // A rule of the schema that no field above shows (e.g. more vital signs than a request carries): said at Send.
   return ['form', `This request cannot be sent as it is (${issue.path.join(' ') || 'request'}: ${issue.message}).`];
 }
@@ -154,7 +215,8 @@ export function checkConsult(form: Form, now: number): { consult?: ComposeConsul
     else if (date.getTime() > now) errors.birthDate = 'The birth date is in the future.';
     else if (Number(birth[1]) < 1900) errors.birthDate = 'The birth date is before 1900.';
   }
-  if (!errors.nationalId && !/^[A-Za-z0-9-]*$/.test(form.nationalId.trim())) errors.nationalId = 'Only letters, digits and hyphens.';
+  if (!errors.nationalId && !/^[A-Za-z0-9-]*$/.test(form.nationalId.trim()))
+    errors.nationalId = 'Only letters, digits and hyphens.';
   const notFuture = (field: string, local: string) => {
     const effective = fromLocalInput(local);
     if (!errors[field] && effective && future(effective)) errors[field] = 'This time is in the future.';
@@ -163,7 +225,8 @@ export function checkConsult(form: Form, now: number): { consult?: ComposeConsul
   for (const row of form.waveforms) notFuture(`wave-${row.key}-time`, row.time);
   if (form.systolic.trim() || form.diastolic.trim()) {
     notFuture('bpTime', form.bpTime);
-    if (!errors.systolic && !errors.diastolic && numberOf(form.systolic) <= numberOf(form.diastolic)) errors.diastolic = 'The diastolic pressure must be below the systolic.';
+    if (!errors.systolic && !errors.diastolic && numberOf(form.systolic) <= numberOf(form.diastolic))
+      errors.diastolic = 'The diastolic pressure must be below the systolic.';
   }
 
   return parsed.success && Object.keys(errors).length === 0 ? { consult: parsed.data, errors } : { errors };

@@ -4,7 +4,14 @@ import { VITAL_SIGNS, type VitalSign } from '../../shared/protocol/fhir/index.ts
 import type { RtsApi } from '../../preload/index.ts';
 import { AttachmentPicker } from '../components/attachment-picker.tsx';
 import {
-  formatNumber, GENDER_LABEL, PRIORITIES, PRIORITY_LABEL, unitDisplay, vitalLabel, waveformLabel, type Priority,
+  formatNumber,
+  GENDER_LABEL,
+  PRIORITIES,
+  PRIORITY_LABEL,
+  unitDisplay,
+  vitalLabel,
+  waveformLabel,
+  type Priority,
 } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { LookAlikeBadge, LookAlikeWarning } from '../components/look-alike.tsx';
@@ -13,13 +20,28 @@ import { WaveformPlot } from '../components/waveform-plot.tsx';
 import { formatBytes } from '../files.ts';
 import { useAction, useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
-import { checkConsult, fromLocalInput, toLocalInput, type Form, type Gender, type VitalRow, type WaveformRow } from './compose-form.ts';
+import {
+  checkConsult,
+  fromLocalInput,
+  toLocalInput,
+  type Form,
+  type Gender,
+  type VitalRow,
+  type WaveformRow,
+} from './compose-form.ts';
 import './case.css';
 
 const GENDERS: readonly Gender[] = ['female', 'male', 'other', 'unknown'];
-const PRIORITY_HINT: Readonly<Record<Priority, string>> = { routine: 'within days', urgent: 'within hours', asap: 'as soon as possible', stat: 'now: life or limb at risk' };
+const PRIORITY_HINT: Readonly<Record<Priority, string>> = {
+  routine: 'within days',
+  urgent: 'within hours',
+  asap: 'as soon as possible',
+  stat: 'now: life or limb at risk',
+};
 /** Blood pressure has fields of its own; the other signs are chosen per row. */
-const ROW_SIGNS = (Object.keys(VITAL_SIGNS) as VitalSign[]).filter((s) => s !== 'systolicBloodPressure' && s !== 'diastolicBloodPressure');
+const ROW_SIGNS = (Object.keys(VITAL_SIGNS) as VitalSign[]).filter(
+  (s) => s !== 'systolicBloodPressure' && s !== 'diastolicBloodPressure',
+);
 const MAX_WAVEFORM_FILE_BYTES = 32 * 1024 * 1024;
 
 let rowSeq = 0;
@@ -28,8 +50,21 @@ let rowSeq = 0;
 export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expertId?: string; navigate: Navigate }) {
   const id = useId();
   const [form, setForm] = useState<Form>(() => ({
-    expertId, family: '', given: '', gender: '', birthDate: '', nationalId: '', priority: 'routine', reason: '', question: '',
-    vitals: [], systolic: '', diastolic: '', bpTime: toLocalInput(new Date()), waveforms: [], attachments: [],
+    expertId,
+    family: '',
+    given: '',
+    gender: '',
+    birthDate: '',
+    nationalId: '',
+    priority: 'routine',
+    reason: '',
+    question: '',
+    vitals: [],
+    systolic: '',
+    diastolic: '',
+    bpTime: toLocalInput(new Date()),
+    waveforms: [],
+    attachments: [],
   }));
   /** When Send was first pressed: from then on, problems show next to their fields as the user fixes them. */
   const [attemptAt, setAttemptAt] = useState<number>();
@@ -46,10 +81,23 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
     'aria-invalid': errors[key] ? true : undefined,
     'aria-describedby': errors[key] ? `${id}-${key}-error` : undefined,
   });
-  const fieldError = (key: string) => errors[key] && <span id={`${id}-${key}-error`} className="field-error">{errors[key]}</span>;
+  const fieldError = (key: string) =>
+    errors[key] && (
+      <span id={`${id}-${key}-error`} className="field-error">
+        {errors[key]}
+      </span>
+    );
 
-  const updateVital = (key: number, change: Partial<VitalRow>) => set('vitals', form.vitals.map((v) => (v.key === key ? { ...v, ...change } : v)));
-  const updateWave = (key: number, change: Partial<WaveformRow>) => set('waveforms', form.waveforms.map((w) => (w.key === key ? { ...w, ...change } : w)));
+  const updateVital = (key: number, change: Partial<VitalRow>) =>
+    set(
+      'vitals',
+      form.vitals.map((v) => (v.key === key ? { ...v, ...change } : v)),
+    );
+  const updateWave = (key: number, change: Partial<WaveformRow>) =>
+    set(
+      'waveforms',
+      form.waveforms.map((w) => (w.key === key ? { ...w, ...change } : w)),
+    );
 
   const addWaveform = async (event: ChangeEvent<HTMLInputElement>) => {
     const input = event.currentTarget;
@@ -58,7 +106,9 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
     if (!file) return;
     setWaveError(undefined);
     if (file.size > MAX_WAVEFORM_FILE_BYTES) {
-      setWaveError(`${file.name} is ${formatBytes(file.size)}; a waveform file may be at most ${formatBytes(MAX_WAVEFORM_FILE_BYTES)}.`);
+      setWaveError(
+        `${file.name} is ${formatBytes(file.size)}; a waveform file may be at most ${formatBytes(MAX_WAVEFORM_FILE_BYTES)}.`,
+      );
       return;
     }
     const parsed = parseWaveformCsv(await file.text());
@@ -67,8 +117,11 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
       return;
     }
     const row: WaveformRow = {
-      key: ++rowSeq, file: file.name, parsed: parsed.value,
-      period: parsed.value.periodMs !== undefined ? String(parsed.value.periodMs) : parsed.value.kind === 'ecg' ? '4' : '10',
+      key: ++rowSeq,
+      file: file.name,
+      parsed: parsed.value,
+      period:
+        parsed.value.periodMs !== undefined ? String(parsed.value.periodMs) : parsed.value.kind === 'ecg' ? '4' : '10',
       time: toLocalInput(new Date(file.lastModified || Date.now())),
     };
     setForm((f) => ({ ...f, waveforms: [...f.waveforms, row] }));
@@ -86,13 +139,21 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
   return (
     <div className="screen-stack compose-screen">
       <h2 className="screen-title">New consultation</h2>
-      <p className="hint">Everything you enter is encrypted for the expert (and for you) before it leaves this workstation.</p>
+      <p className="hint">
+        Everything you enter is encrypted for the expert (and for you) before it leaves this workstation.
+      </p>
 
       <section className="panel" aria-labelledby={`${id}-expert-title`}>
         <h3 id={`${id}-expert-title`}>Expert</h3>
-        {form.expertId
-          ? <ChosenExpert api={api} practitionerId={form.expertId} onChange={() => set('expertId', undefined)} />
-          : <ExpertSearch api={api} onChoose={(practitionerId) => set('expertId', practitionerId)} describedBy={errors.expert ? `${id}-expert-error` : undefined} />}
+        {form.expertId ? (
+          <ChosenExpert api={api} practitionerId={form.expertId} onChange={() => set('expertId', undefined)} />
+        ) : (
+          <ExpertSearch
+            api={api}
+            onChoose={(practitionerId) => set('expertId', practitionerId)}
+            describedBy={errors.expert ? `${id}-expert-error` : undefined}
+          />
+        )}
         {fieldError('expert')}
       </section>
 
@@ -100,20 +161,58 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
         <h3 id={`${id}-patient-title`}>Patient</h3>
         <div className="form-grid">
           <label htmlFor={`${id}-family`}>Family name</label>
-          <Field error={fieldError('family')}><input {...field('family')} autoComplete="off" value={form.family} onChange={(e) => set('family', e.target.value)} /></Field>
+          <Field error={fieldError('family')}>
+            <input
+              {...field('family')}
+              autoComplete="off"
+              value={form.family}
+              onChange={(e) => set('family', e.target.value)}
+            />
+          </Field>
           <label htmlFor={`${id}-given`}>Given names</label>
-          <Field error={fieldError('given')}><input {...field('given')} autoComplete="off" value={form.given} onChange={(e) => set('given', e.target.value)} /></Field>
+          <Field error={fieldError('given')}>
+            <input
+              {...field('given')}
+              autoComplete="off"
+              value={form.given}
+              onChange={(e) => set('given', e.target.value)}
+            />
+          </Field>
           <label htmlFor={`${id}-gender`}>Sex</label>
           <Field error={fieldError('gender')}>
-            <select {...field('gender')} value={form.gender} onChange={(e) => set('gender', e.target.value as Gender | '')}>
+            <select
+              {...field('gender')}
+              value={form.gender}
+              onChange={(e) => set('gender', e.target.value as Gender | '')}
+            >
               <option value="">Choose…</option>
-              {GENDERS.map((g) => <option key={g} value={g}>{GENDER_LABEL[g]}</option>)}
+              {GENDERS.map((g) => (
+                <option key={g} value={g}>
+                  {GENDER_LABEL[g]}
+                </option>
+              ))}
             </select>
           </Field>
           <label htmlFor={`${id}-birthDate`}>Birth date</label>
-          <Field error={fieldError('birthDate')}><input {...field('birthDate')} type="date" min="1900-01-01" value={form.birthDate} onChange={(e) => set('birthDate', e.target.value)} /></Field>
+          <Field error={fieldError('birthDate')}>
+            <input
+              {...field('birthDate')}
+              type="date"
+              min="1900-01-01"
+              value={form.birthDate}
+              onChange={(e) => set('birthDate', e.target.value)}
+            />
+          </Field>
           <label htmlFor={`${id}-nationalId`}>National id (optional)</label>
-          <Field error={fieldError('nationalId')}><input {...field('nationalId')} autoComplete="off" inputMode="numeric" value={form.nationalId} onChange={(e) => set('nationalId', e.target.value)} /></Field>
+          <Field error={fieldError('nationalId')}>
+            <input
+              {...field('nationalId')}
+              autoComplete="off"
+              inputMode="numeric"
+              value={form.nationalId}
+              onChange={(e) => set('nationalId', e.target.value)}
+            />
+          </Field>
         </div>
       </section>
 
@@ -123,16 +222,38 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
           <legend>Urgency</legend>
           {PRIORITIES.map((p) => (
             <label key={p} className="radio">
-              <input type="radio" name={`${id}-priority`} value={p} checked={form.priority === p} onChange={() => set('priority', p)} />
+              <input
+                type="radio"
+                name={`${id}-priority`}
+                value={p}
+                checked={form.priority === p}
+                onChange={() => set('priority', p)}
+              />
               {PRIORITY_LABEL[p]} <span className="hint">({PRIORITY_HINT[p]})</span>
             </label>
           ))}
         </fieldset>
         <div className="form-grid request-grid">
           <label htmlFor={`${id}-reason`}>Reason for the consultation (required)</label>
-          <Field error={fieldError('reason')}><textarea {...field('reason')} className="prose" rows={3} value={form.reason} onChange={(e) => set('reason', e.target.value)} /></Field>
+          <Field error={fieldError('reason')}>
+            <textarea
+              {...field('reason')}
+              className="prose"
+              rows={3}
+              value={form.reason}
+              onChange={(e) => set('reason', e.target.value)}
+            />
+          </Field>
           <label htmlFor={`${id}-question`}>Question to the expert</label>
-          <Field error={fieldError('question')}><textarea {...field('question')} className="prose" rows={3} value={form.question} onChange={(e) => set('question', e.target.value)} /></Field>
+          <Field error={fieldError('question')}>
+            <textarea
+              {...field('question')}
+              className="prose"
+              rows={3}
+              value={form.question}
+              onChange={(e) => set('question', e.target.value)}
+            />
+          </Field>
         </div>
       </section>
 
@@ -144,42 +265,108 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
             <div className="line-fields">
               <div className="field">
                 <label htmlFor={`${id}-vital-${row.key}-sign`}>Measure</label>
-                <select id={`${id}-vital-${row.key}-sign`} value={row.sign} onChange={(e) => updateVital(row.key, { sign: e.target.value as VitalSign })}>
-                  {ROW_SIGNS.map((s) => <option key={s} value={s}>{vitalLabel(s)}</option>)}
+                <select
+                  id={`${id}-vital-${row.key}-sign`}
+                  value={row.sign}
+                  onChange={(e) => updateVital(row.key, { sign: e.target.value as VitalSign })}
+                >
+                  {ROW_SIGNS.map((s) => (
+                    <option key={s} value={s}>
+                      {vitalLabel(s)}
+                    </option>
+                  ))}
                 </select>
               </div>
               <div className="field">
-                <label htmlFor={`${id}-vital-${row.key}-value`}>Value ({unitDisplay(VITAL_SIGNS[row.sign].unit)})</label>
-                <input {...field(`vital-${row.key}-value`)} type="number" step="any" inputMode="decimal" size={6} value={row.value} onChange={(e) => updateVital(row.key, { value: e.target.value })} />
+                <label htmlFor={`${id}-vital-${row.key}-value`}>
+                  Value ({unitDisplay(VITAL_SIGNS[row.sign].unit)})
+                </label>
+                <input
+                  {...field(`vital-${row.key}-value`)}
+                  type="number"
+                  step="any"
+                  inputMode="decimal"
+                  size={6}
+                  value={row.value}
+                  onChange={(e) => updateVital(row.key, { value: e.target.value })}
+                />
                 {fieldError(`vital-${row.key}-value`)}
               </div>
               <div className="field">
                 <label htmlFor={`${id}-vital-${row.key}-time`}>Time</label>
-                <input {...field(`vital-${row.key}-time`)} type="datetime-local" value={row.time} onChange={(e) => updateVital(row.key, { time: e.target.value })} />
+                <input
+                  {...field(`vital-${row.key}-time`)}
+                  type="datetime-local"
+                  value={row.time}
+                  onChange={(e) => updateVital(row.key, { time: e.target.value })}
+                />
                 {fieldError(`vital-${row.key}-time`)}
               </div>
-              <button type="button" className="link line-remove" onClick={() => set('vitals', form.vitals.filter((v) => v.key !== row.key))}>Remove vital sign {i + 1}</button>
+              <button
+                type="button"
+                className="link line-remove"
+                onClick={() =>
+                  set(
+                    'vitals',
+                    form.vitals.filter((v) => v.key !== row.key),
+                  )
+                }
+              >
+                Remove vital sign {i + 1}
+              </button>
             </div>
           </fieldset>
         ))}
-        <button type="button" className="secondary" onClick={() => set('vitals', [...form.vitals, { key: ++rowSeq, sign: 'heartRate', value: '', time: toLocalInput(new Date()) }])}>Add vital sign</button>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() =>
+            set('vitals', [
+              ...form.vitals,
+              { key: ++rowSeq, sign: 'heartRate', value: '', time: toLocalInput(new Date()) },
+            ])
+          }
+        >
+          Add vital sign
+        </button>
 
         <fieldset className="line-group">
           <legend>Blood pressure (optional)</legend>
           <div className="line-fields">
             <div className="field">
               <label htmlFor={`${id}-systolic`}>Systolic (mmHg)</label>
-              <input {...field('systolic')} type="number" step="any" inputMode="decimal" size={5} value={form.systolic} onChange={(e) => set('systolic', e.target.value)} />
+              <input
+                {...field('systolic')}
+                type="number"
+                step="any"
+                inputMode="decimal"
+                size={5}
+                value={form.systolic}
+                onChange={(e) => set('systolic', e.target.value)}
+              />
               {fieldError('systolic')}
             </div>
             <div className="field">
               <label htmlFor={`${id}-diastolic`}>Diastolic (mmHg)</label>
-              <input {...field('diastolic')} type="number" step="any" inputMode="decimal" size={5} value={form.diastolic} onChange={(e) => set('diastolic', e.target.value)} />
+              <input
+                {...field('diastolic')}
+                type="number"
+                step="any"
+                inputMode="decimal"
+                size={5}
+                value={form.diastolic}
+                onChange={(e) => set('diastolic', e.target.value)}
+              />
               {fieldError('diastolic')}
             </div>
             <div className="field">
               <label htmlFor={`${id}-bpTime`}>Measured at</label>
-              <input {...field('bpTime')} type="datetime-local" value={form.bpTime} onChange={(e) => set('bpTime', e.target.value)} />
+              <input
+                {...field('bpTime')}
+                type="datetime-local"
+                value={form.bpTime}
+                onChange={(e) => set('bpTime', e.target.value)}
+              />
               {fieldError('bpTime')}
             </div>
           </div>
@@ -189,21 +376,48 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
       <section className="panel" aria-labelledby={`${id}-sensor-title`}>
         <h3 id={`${id}-sensor-title`}>Sensor data</h3>
         <p className="hint" id={`${id}-wave-help`}>
-          An ECG or pulse-oximeter recording as CSV: a header row naming the leads (I, II, III, aVR, aVL, aVF, V1…V6) or “pleth”,
-          then one sample per column on each row. A first column “time” (ms) sets the sample period; otherwise enter it below.
+          An ECG or pulse-oximeter recording as CSV: a header row naming the leads (I, II, III, aVR, aVL, aVF, V1…V6) or
+          “pleth”, then one sample per column on each row. A first column “time” (ms) sets the sample period; otherwise
+          enter it below.
         </p>
         <label htmlFor={`${id}-wave-file`}>Waveform file (CSV)</label>{' '}
-        <input id={`${id}-wave-file`} type="file" accept=".csv,text/csv,text/plain" aria-describedby={`${id}-wave-help`} onChange={(e) => void addWaveform(e)} />
-        {waveError && <p className="field-error" role="alert">{waveError}</p>}
+        <input
+          id={`${id}-wave-file`}
+          type="file"
+          accept=".csv,text/csv,text/plain"
+          aria-describedby={`${id}-wave-help`}
+          onChange={(e) => void addWaveform(e)}
+        />
+        {waveError && (
+          <p className="field-error" role="alert">
+            {waveError}
+          </p>
+        )}
         {form.waveforms.map((row) => (
-          <WaveformEntry key={row.key} row={row} field={field} fieldError={fieldError} id={id}
-            onChange={(change) => updateWave(row.key, change)} onRemove={() => set('waveforms', form.waveforms.filter((w) => w.key !== row.key))} />
+          <WaveformEntry
+            key={row.key}
+            row={row}
+            field={field}
+            fieldError={fieldError}
+            id={id}
+            onChange={(change) => updateWave(row.key, change)}
+            onRemove={() =>
+              set(
+                'waveforms',
+                form.waveforms.filter((w) => w.key !== row.key),
+              )
+            }
+          />
         ))}
       </section>
 
       <section className="panel" aria-labelledby={`${id}-files-title`}>
         <h3 id={`${id}-files-title`}>Attachments</h3>
-        <AttachmentPicker label="Add files (letters, images, results)" attachments={form.attachments} onChange={(next) => set('attachments', next)} />
+        <AttachmentPicker
+          label="Add files (letters, images, results)"
+          attachments={form.attachments}
+          onChange={(next) => set('attachments', next)}
+        />
         {fieldError('attachments')}
       </section>
 
@@ -211,8 +425,14 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
         <h3 id={`${id}-summary-title`}>Summary</h3>
         <ConsultSummary api={api} form={form} />
         <div className="form-actions send-actions">
-          <button type="button" disabled={create.busy} onClick={() => void send()}>{create.busy ? 'Signing and sending…' : 'Send'}</button>
-          {errorCount > 0 && <span className="field-error" role="alert">{errorCount === 1 ? '1 field needs' : `${errorCount} fields need`} attention: see the messages above.</span>}
+          <button type="button" disabled={create.busy} onClick={() => void send()}>
+            {create.busy ? 'Signing and sending…' : 'Send'}
+          </button>
+          {errorCount > 0 && (
+            <span className="field-error" role="alert">
+              {errorCount === 1 ? '1 field needs' : `${errorCount} fields need`} attention: see the messages above.
+            </span>
+          )}
           {fieldError('form')}
         </div>
         <ErrorMessage error={create.error} />
@@ -222,69 +442,139 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
 }
 
 function Field({ error, children }: { error: ReactNode; children: ReactNode }) {
-  return <div className="field">{children}{error}</div>;
+  return (
+    <div className="field">
+      {children}
+      {error}
+    </div>
+  );
 }
 
-type FieldProps = (key: string) => { id: string; 'aria-invalid': boolean | undefined; 'aria-describedby': string | undefined };
+type FieldProps = (key: string) => {
+  id: string;
+  'aria-invalid': boolean | undefined;
+  'aria-describedby': string | undefined;
+};
 
-function WaveformEntry({ row, id, field, fieldError, onChange, onRemove }: {
-  row: WaveformRow; id: string; field: FieldProps; fieldError: (key: string) => ReactNode; onChange: (change: Partial<WaveformRow>) => void; onRemove: () => void;
+function WaveformEntry({
+  row,
+  id,
+  field,
+  fieldError,
+  onChange,
+  onRemove,
+}: {
+  row: WaveformRow;
+  id: string;
+  field: FieldProps;
+  fieldError: (key: string) => ReactNode;
+  onChange: (change: Partial<WaveformRow>) => void;
+  onRemove: () => void;
 }) {
   const periodMs = Number(row.period);
   const effective = fromLocalInput(row.time);
-  const preview = useMemo(() => (
-    waveformSchema.shape.periodMs.safeParse(periodMs).success && effective
-      ? { kind: row.parsed.kind, effective, periodMs, series: row.parsed.series.map((s) => ({ ...(s.lead && { lead: s.lead }), samples: [...s.samples] })) }
-      : undefined
-  ), [row.parsed, periodMs, effective]);
-  const leads = row.parsed.series.map((s) => s.lead).filter(Boolean).join(', ');
+  const preview = useMemo(
+    () =>
+      waveformSchema.shape.periodMs.safeParse(periodMs).success && effective
+        ? {
+            kind: row.parsed.kind,
+            effective,
+            periodMs,
+            series: row.parsed.series.map((s) => ({ ...(s.lead && { lead: s.lead }), samples: [...s.samples] })),
+          }
+        : undefined,
+    [row.parsed, periodMs, effective],
+  );
+  const leads = row.parsed.series
+    .map((s) => s.lead)
+    .filter(Boolean)
+    .join(', ');
   return (
     <fieldset className="line-group waveform-entry">
       <legend>{row.file}</legend>
       {fieldError(`wave-${row.key}-file`)}
       <p>
-        {waveformLabel(row.parsed.kind)}{leads && `, leads ${leads}`}: {row.parsed.samples.toLocaleString()} samples per channel
+        {waveformLabel(row.parsed.kind)}
+        {leads && `, leads ${leads}`}: {row.parsed.samples.toLocaleString()} samples per channel
         {preview && ` (${formatNumber((row.parsed.samples * periodMs) / 1000, 2)} s)`}
       </p>
       <div className="line-fields">
         <div className="field">
           <label htmlFor={`${id}-wave-${row.key}-period`}>Sample period (ms)</label>
-          <input {...field(`wave-${row.key}-period`)} type="number" min="0" step="any" size={6} value={row.period} onChange={(e) => onChange({ period: e.target.value })} />
+          <input
+            {...field(`wave-${row.key}-period`)}
+            type="number"
+            min="0"
+            step="any"
+            size={6}
+            value={row.period}
+            onChange={(e) => onChange({ period: e.target.value })}
+          />
           {fieldError(`wave-${row.key}-period`)}
         </div>
         <div className="field">
           <label htmlFor={`${id}-wave-${row.key}-time`}>Recorded at</label>
-          <input {...field(`wave-${row.key}-time`)} type="datetime-local" value={row.time} onChange={(e) => onChange({ time: e.target.value })} />
+          <input
+            {...field(`wave-${row.key}-time`)}
+            type="datetime-local"
+            value={row.time}
+            onChange={(e) => onChange({ time: e.target.value })}
+          />
           {fieldError(`wave-${row.key}-time`)}
         </div>
-        <button type="button" className="link line-remove" onClick={onRemove}>Remove {row.file}</button>
+        <button type="button" className="link line-remove" onClick={onRemove}>
+          Remove {row.file}
+        </button>
       </div>
       {preview && <WaveformPlot waveform={preview} />}
     </fieldset>
   );
 }
 
-function ExpertSearch({ api, onChoose, describedBy }: { api: RtsApi; onChoose: (practitionerId: string) => void; describedBy: string | undefined }) {
+function ExpertSearch({
+  api,
+  onChoose,
+  describedBy,
+}: {
+  api: RtsApi;
+  onChoose: (practitionerId: string) => void;
+  describedBy: string | undefined;
+}) {
   const id = useId();
   const [text, setText] = useState('');
   const query = text.trim();
   const found = useCommand(api, COMMANDS.searchDirectory, { text: query, limit: 20 });
   // A directory still arriving (first start, a snapshot after a gap) may hold the expert a moment later.
   useEvent(api, EVENTS.directorySyncProgress, found.reload);
-  const results = query ? found.value?.experts ?? [] : [];
+  const results = query ? (found.value?.experts ?? []) : [];
   return (
     <div className="expert-search">
       <label htmlFor={`${id}-search`}>Search the directory</label>{' '}
-      <input id={`${id}-search`} type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="Name, specialty, hospital, place, language" aria-describedby={describedBy} />
+      <input
+        id={`${id}-search`}
+        type="search"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        placeholder="Name, specialty, hospital, place, language"
+        aria-describedby={describedBy}
+      />
       <ErrorMessage error={found.error} />
-      {query && !found.loading && results.length === 0 && <p className="hint">Nobody in the directory matches “{query}”.</p>}
+      {query && !found.loading && results.length === 0 && (
+        <p className="hint">Nobody in the directory matches “{query}”.</p>
+      )}
       {results.length > 0 && (
         <ul className="expert-results" aria-label="Experts found">
           {results.map((e) => (
             <li key={e.practitionerId}>
-              <button type="button" className="secondary" onClick={() => onChoose(e.practitionerId)}>Choose {e.name}</button>
-              <span className="hint"> {e.specialties} · {e.organization}{e.city ? `, ${e.city}` : ''} · {e.practitionerId}</span>
-              {' '}<LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
+              <button type="button" className="secondary" onClick={() => onChoose(e.practitionerId)}>
+                Choose {e.name}
+              </button>
+              <span className="hint">
+                {' '}
+                {e.specialties} · {e.organization}
+                {e.city ? `, ${e.city}` : ''} · {e.practitionerId}
+              </span>{' '}
+              <LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
             </li>
           ))}
         </ul>
@@ -293,22 +583,44 @@ function ExpertSearch({ api, onChoose, describedBy }: { api: RtsApi; onChoose: (
   );
 }
 
-function ChosenExpert({ api, practitionerId, onChange }: { api: RtsApi; practitionerId: string; onChange: () => void }) {
+function ChosenExpert({
+  api,
+  practitionerId,
+  onChange,
+}: {
+  api: RtsApi;
+  practitionerId: string;
+  onChange: () => void;
+}) {
   const expert = useCommand(api, COMMANDS.getExpert, { practitionerId });
-  const unusable = expert.value?.certificates.filter((c) => c.use === 'encryption' && c.state !== 'valid' && c.state !== 'expiring') ?? [];
+  const unusable =
+    expert.value?.certificates.filter((c) => c.use === 'encryption' && c.state !== 'valid' && c.state !== 'expiring') ??
+    [];
   return (
     <div className="chosen-expert" data-testid="chosen-expert">
       {expert.value ? (
         <p>
           <strong>{expert.value.name}</strong>
           {expert.value.specialties.length > 0 && `, ${expert.value.specialties.join(', ')}`}
-          {expert.value.organization && ` · ${expert.value.organization}`}{expert.value.city && `, ${expert.value.city}`}
+          {expert.value.organization && ` · ${expert.value.organization}`}
+          {expert.value.city && `, ${expert.value.city}`}
           <span className="hint"> · {practitionerId}</span>
         </p>
-      ) : expert.error ? <ErrorMessage error={expert.error} /> : <p className="hint">{practitionerId}</p>}
+      ) : expert.error ? (
+        <ErrorMessage error={expert.error} />
+      ) : (
+        <p className="hint">{practitionerId}</p>
+      )}
       {expert.value && <LookAlikeWarning practitionerId={practitionerId} lookAlikes={expert.value.lookAlikes} />}
-      {unusable.length > 0 && <p className="field-error">This expert’s encryption certificate cannot be used ({unusable.map((c) => c.problem ?? c.state).join('; ')}): the request would be refused.</p>}
-      <button type="button" className="link" onClick={onChange}>Choose another expert</button>
+      {unusable.length > 0 && (
+        <p className="field-error">
+          This expert’s encryption certificate cannot be used ({unusable.map((c) => c.problem ?? c.state).join('; ')}):
+          the request would be refused.
+        </p>
+      )}
+      <button type="button" className="link" onClick={onChange}>
+        Choose another expert
+      </button>
     </div>
   );
 }
@@ -318,25 +630,54 @@ function ConsultSummary({ api, form }: { api: RtsApi; form: Form }) {
   const given = form.given.trim();
   return (
     <dl className="facts" data-testid="compose-summary">
-      <dt>To</dt><dd>{form.expertId ? <ExpertName api={api} practitionerId={form.expertId} /> : <em>no expert chosen</em>}</dd>
+      <dt>To</dt>
+      <dd>{form.expertId ? <ExpertName api={api} practitionerId={form.expertId} /> : <em>no expert chosen</em>}</dd>
       <dt>Patient</dt>
-      <dd>{form.family.trim() || given ? `${given} ${form.family.trim()}`.trim() : <em>not entered</em>}{form.birthDate && `, born ${form.birthDate}`}{form.gender && `, ${GENDER_LABEL[form.gender]?.toLowerCase() ?? form.gender}`}</dd>
-      <dt>Urgency</dt><dd>{PRIORITY_LABEL[form.priority]}</dd>
-      <dt>Reason</dt><dd>{form.reason.trim() || <em>not entered</em>}</dd>
+      <dd>
+        {form.family.trim() || given ? `${given} ${form.family.trim()}`.trim() : <em>not entered</em>}
+        {form.birthDate && `, born ${form.birthDate}`}
+        {form.gender && `, ${GENDER_LABEL[form.gender]?.toLowerCase() ?? form.gender}`}
+      </dd>
+      <dt>Urgency</dt>
+      <dd>{PRIORITY_LABEL[form.priority]}</dd>
+      <dt>Reason</dt>
+      <dd>{form.reason.trim() || <em>not entered</em>}</dd>
       <dt>Vital signs</dt>
-      <dd>{form.vitals.length === 0 && !form.systolic ? 'none' : [
-        ...form.vitals.map((v) => `${vitalLabel(v.sign)} ${v.value || '?'} ${unitDisplay(VITAL_SIGNS[v.sign].unit)}`),
-        ...(form.systolic || form.diastolic ? [`Blood pressure ${form.systolic || '?'}/${form.diastolic || '?'} mmHg`] : []),
-      ].join('; ')}</dd>
+      <dd>
+        {form.vitals.length === 0 && !form.systolic
+          ? 'none'
+          : [
+              ...form.vitals.map(
+                (v) => `${vitalLabel(v.sign)} ${v.value || '?'} ${unitDisplay(VITAL_SIGNS[v.sign].unit)}`,
+              ),
+              ...(form.systolic || form.diastolic
+                ? [`Blood pressure ${form.systolic || '?'}/${form.diastolic || '?'} mmHg`]
+                : []),
+            ].join('; ')}
+      </dd>
       <dt>Sensor data</dt>
-      <dd>{form.waveforms.length === 0 ? 'none' : form.waveforms.map((w) => `${waveformLabel(w.parsed.kind)} (${w.file})`).join('; ')}</dd>
+      <dd>
+        {form.waveforms.length === 0
+          ? 'none'
+          : form.waveforms.map((w) => `${waveformLabel(w.parsed.kind)} (${w.file})`).join('; ')}
+      </dd>
       <dt>Attachments</dt>
-      <dd>{form.attachments.length === 0 ? 'none' : `${form.attachments.length} ${form.attachments.length === 1 ? 'file' : 'files'}, ${formatBytes(total)}`}</dd>
+      <dd>
+        {form.attachments.length === 0
+          ? 'none'
+          : `${form.attachments.length} ${form.attachments.length === 1 ? 'file' : 'files'}, ${formatBytes(total)}`}
+      </dd>
     </dl>
   );
 }
 
 function ExpertName({ api, practitionerId }: { api: RtsApi; practitionerId: string }) {
   const expert = useCommand(api, COMMANDS.getExpert, { practitionerId });
-  return <>{expert.value ? `${expert.value.name}${expert.value.organization ? `, ${expert.value.organization}` : ''}` : practitionerId}</>;
+  return (
+    <>
+      {expert.value
+        ? `${expert.value.name}${expert.value.organization ? `, ${expert.value.organization}` : ''}`
+        : practitionerId}
+    </>
+  );
 }

@@ -21,19 +21,43 @@ const ROW_HEIGHT = 58;
 
 /** Common specialties and languages; the core keeps only experts that have the chosen one in its own field. */
 const SPECIALTIES = [
-  'Cardiology', 'Dermatology', 'Endocrinology', 'Gastroenterology', 'General practice', 'Geriatrics', 'Nephrology', 'Neurology',
-  'Obstetrics', 'Oncology', 'Ophthalmology', 'Orthopaedics', 'Paediatrics', 'Psychiatry', 'Pulmonology', 'Radiology', 'Rheumatology', 'Urology',
+  'Cardiology',
+  'Dermatology',
+  'Endocrinology',
+  'Gastroenterology',
+  'General practice',
+  'Geriatrics',
+  'Nephrology',
+  'Neurology',
+  'Obstetrics',
+  'Oncology',
+  'Ophthalmology',
+  'Orthopaedics',
+  'Paediatrics',
+  'Psychiatry',
+  'Pulmonology',
+  'Radiology',
+  'Rheumatology',
+  'Urology',
 ];
 const LANGUAGES = ['en', 'nb', 'nn', 'se', 'sv', 'da', 'fi', 'de', 'fr', 'es', 'pl', 'ar', 'so'];
 const languageNames = new Intl.DisplayNames(['en'], { type: 'language' });
 const languageName = (code: string) => languageNames.of(code) ?? code;
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
-interface SearchRequest { readonly text: string; readonly specialty: string; readonly language: string }
+interface SearchRequest {
+  readonly text: string;
+  readonly specialty: string;
+  readonly language: string;
+}
 /** The matches loaded so far for one request on one state of the mirror, and whether the core has more. */
 interface SearchAnswer {
-  readonly key: string; readonly mirrorKey: string; readonly request: SearchRequest;
-  readonly experts: readonly ExpertSummary[]; readonly more: boolean; readonly error?: ApiError;
+  readonly key: string;
+  readonly mirrorKey: string;
+  readonly request: SearchRequest;
+  readonly experts: readonly ExpertSummary[];
+  readonly more: boolean;
+  readonly error?: ApiError;
 }
 
 /** The request in words (the list's `data-query`): the text, then the chosen filters. */
@@ -44,7 +68,12 @@ const queryOf = (r: SearchRequest) => [r.text, r.specialty, r.language].filter(B
  * for the next pages by offset, which the core counts after its filters. A late answer to an older request is dropped,
  * so the newest always wins. Asked again when the mirror changes (`mirrorKey`), as many rows as were loaded.
  */
-function useExpertSearch(api: RtsApi, request: SearchRequest, mirrorKey: string, wanted: number): SearchAnswer | undefined {
+function useExpertSearch(
+  api: RtsApi,
+  request: SearchRequest,
+  mirrorKey: string,
+  wanted: number,
+): SearchAnswer | undefined {
   const [answer, setAnswer] = useState<SearchAnswer>();
   const key = JSON.stringify(request);
   const current = answer?.key === key && answer.mirrorKey === mirrorKey ? answer : undefined;
@@ -55,14 +84,26 @@ function useExpertSearch(api: RtsApi, request: SearchRequest, mirrorKey: string,
     let live = true;
     const asked = JSON.parse(key) as SearchRequest;
     const limit = Math.min(Math.max(wanted - offset, 1), MAX_PAGE);
-    const input = { text: asked.text, ...(asked.specialty && { specialty: asked.specialty }), ...(asked.language && { language: asked.language }), offset, limit };
+    const input = {
+      text: asked.text,
+      ...(asked.specialty && { specialty: asked.specialty }),
+      ...(asked.language && { language: asked.language }),
+      offset,
+      limit,
+    };
     void api.invoke(COMMANDS.searchDirectory, input).then((result) => {
       if (!live) return;
       setAnswer((previous) => {
         const same = previous?.key === key && previous.mirrorKey === mirrorKey;
         const before = offset > 0 && same ? previous.experts : [];
         if (!result.ok) return { key, mirrorKey, request: asked, experts: before, more: false, error: result.error };
-        return { key, mirrorKey, request: asked, experts: [...before, ...result.value.experts], more: result.value.more };
+        return {
+          key,
+          mirrorKey,
+          request: asked,
+          experts: [...before, ...result.value.experts],
+          more: result.value.more,
+        };
       });
     });
     return () => {
@@ -116,16 +157,34 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
                 }
               }}
             />
-            <select aria-label="Specialty" value={request.specialty} onChange={(e) => change({ specialty: e.target.value })}>
+            <select
+              aria-label="Specialty"
+              value={request.specialty}
+              onChange={(e) => change({ specialty: e.target.value })}
+            >
               <option value="">Any specialty</option>
-              {SPECIALTIES.map((s) => <option key={s} value={s}>{s}</option>)}
+              {SPECIALTIES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
             </select>
-            <select aria-label="Language" value={request.language} onChange={(e) => change({ language: e.target.value })}>
+            <select
+              aria-label="Language"
+              value={request.language}
+              onChange={(e) => change({ language: e.target.value })}
+            >
               <option value="">Any language</option>
-              {LANGUAGES.map((code) => <option key={code} value={code}>{languageName(code)}</option>)}
+              {LANGUAGES.map((code) => (
+                <option key={code} value={code}>
+                  {languageName(code)}
+                </option>
+              ))}
             </select>
           </div>
-          <p className="result-count" role="status" data-testid="directory-count">{countText(answer)}</p>
+          <p className="result-count" role="status" data-testid="directory-count">
+            {countText(answer)}
+          </p>
           <ErrorMessage error={answer?.error} />
           <VirtualListbox
             label="Experts"
@@ -136,24 +195,31 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
             labelledByItem
             renderItem={(e, ids) => (
               <>
-                <span className="row-line"><strong id={ids.label}>{e.name}</strong> · {e.specialties}</span>
+                <span className="row-line">
+                  <strong id={ids.label}>{e.name}</strong> · {e.specialties}
+                </span>
                 <span className="row-line muted" id={ids.description}>
-                  <LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />{e.lookAlikes && ' '}
+                  <LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
+                  {e.lookAlikes && ' '}
                   {[e.organization, e.city, e.languages.split(' ').join(', ')].filter(Boolean).join(' · ')}
                 </span>
               </>
             )}
             onOpen={(e) => setSelected(e.practitionerId)}
             onVisibleEnd={(last) => {
-              if (answer?.more && queryOf(answer.request) === query && last >= experts.length - 20) setScrolled({ query, rows: experts.length + PAGE });
+              if (answer?.more && queryOf(answer.request) === query && last >= experts.length - 20)
+                setScrolled({ query, rows: experts.length + PAGE });
             }}
             selectedKey={selected}
             resetKey={answer ? queryOf(answer.request) : ''}
             attributes={{ 'data-query': answer && queryOf(answer.request) }}
           />
         </section>
-        {selected ? <ExpertDetails key={selected} api={api} practitionerId={selected} navigate={navigate} />
-          : <p className="panel hint">Choose an expert to see their details and certificates.</p>}
+        {selected ? (
+          <ExpertDetails key={selected} api={api} practitionerId={selected} navigate={navigate} />
+        ) : (
+          <p className="panel hint">Choose an expert to see their details and certificates.</p>
+        )}
       </div>
     </div>
   );
@@ -166,7 +232,9 @@ function countText(answer: SearchAnswer | undefined): string {
   if (shown > 0) return shown === 1 ? '1 expert' : `${shown} experts`;
   const { specialty, language } = answer.request;
   const text = answer.request.text.trim();
-  const among = [specialty && `in ${specialty}`, language && `speaking ${languageName(language)}`].filter(Boolean).join(' ');
+  const among = [specialty && `in ${specialty}`, language && `speaking ${languageName(language)}`]
+    .filter(Boolean)
+    .join(' ');
   if (text) return `No expert${among && ` ${among}`} matches “${text}”.`;
   return among ? `No expert ${among} is in the directory.` : 'The directory is empty.';
 }
@@ -175,7 +243,9 @@ function DirectoryStateLine({ state }: { state: DirectoryState | undefined }) {
   if (!state) return <p className="directory-state">Reading the directory…</p>;
   return (
     <div className="directory-state" aria-label="Directory state" role="group">
-      <span data-testid="directory-experts">{state.experts.toLocaleString()} {state.experts === 1 ? 'expert' : 'experts'}</span>
+      <span data-testid="directory-experts">
+        {state.experts.toLocaleString()} {state.experts === 1 ? 'expert' : 'experts'}
+      </span>
       <span>{state.version === undefined ? 'No directory received yet' : `Version ${state.version}`}</span>
       {state.asOf && <span>As of {dateTime.format(new Date(state.asOf))}</span>}
       {state.snapshot && (
@@ -184,11 +254,25 @@ function DirectoryStateLine({ state }: { state: DirectoryState | undefined }) {
           <progress max={state.snapshot.count} value={state.snapshot.received} />
         </label>
       )}
-      {state.behind && <span className="badge" data-tone="warn">Behind — waiting for a snapshot</span>}
+      {state.behind && (
+        <span className="badge" data-tone="warn">
+          Behind — waiting for a snapshot
+        </span>
+      )}
       {state.refused.length > 0 && (
         <details>
-          <summary><span className="badge" data-tone="bad">{state.refused.length} refused {state.refused.length === 1 ? 'entry' : 'entries'}</span></summary>
-          <ul>{state.refused.map((r) => <li key={r.practitionerId}>{r.practitionerId}: {r.reason}</li>)}</ul>
+          <summary>
+            <span className="badge" data-tone="bad">
+              {state.refused.length} refused {state.refused.length === 1 ? 'entry' : 'entries'}
+            </span>
+          </summary>
+          <ul>
+            {state.refused.map((r) => (
+              <li key={r.practitionerId}>
+                {r.practitionerId}: {r.reason}
+              </li>
+            ))}
+          </ul>
         </details>
       )}
     </div>
@@ -199,7 +283,9 @@ function ExpertDetails({ api, practitionerId, navigate }: { api: RtsApi; practit
   const expert = useCommand(api, COMMANDS.getExpert, { practitionerId });
   const headingId = useId();
   const e = expert.value;
-  const canEncrypt = e?.certificates.some((c) => c.use === 'encryption' && (c.state === 'valid' || c.state === 'expiring'));
+  const canEncrypt = e?.certificates.some(
+    (c) => c.use === 'encryption' && (c.state === 'valid' || c.state === 'expiring'),
+  );
   return (
     <section className="panel expert-details" aria-labelledby={headingId}>
       <h3 id={headingId}>{e?.name ?? practitionerId}</h3>
@@ -207,17 +293,28 @@ function ExpertDetails({ api, practitionerId, navigate }: { api: RtsApi; practit
       {e && (
         <>
           <dl className="facts">
-            <dt>Specialties</dt><dd>{e.specialties.join(', ') || '—'}</dd>
-            <dt>Hospital</dt><dd>{e.organization ?? '—'}</dd>
-            <dt>City</dt><dd>{e.city ?? '—'}</dd>
-            <dt>Languages</dt><dd>{e.languages.map(languageName).join(', ') || '—'}</dd>
-            <dt>Directory id</dt><dd>{e.practitionerId}</dd>
-            <dt>Published by</dt><dd>{e.publisher}</dd>
-            <dt>Endpoints</dt><dd>{e.endpoints.join(', ') || 'None: requests cannot reach this expert'}</dd>
+            <dt>Specialties</dt>
+            <dd>{e.specialties.join(', ') || '—'}</dd>
+            <dt>Hospital</dt>
+            <dd>{e.organization ?? '—'}</dd>
+            <dt>City</dt>
+            <dd>{e.city ?? '—'}</dd>
+            <dt>Languages</dt>
+            <dd>{e.languages.map(languageName).join(', ') || '—'}</dd>
+            <dt>Directory id</dt>
+            <dd>{e.practitionerId}</dd>
+            <dt>Published by</dt>
+            <dd>{e.publisher}</dd>
+            <dt>Endpoints</dt>
+            <dd>{e.endpoints.join(', ') || 'None: requests cannot reach this expert'}</dd>
           </dl>
           <LookAlikeWarning practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
-          <button type="button" onClick={() => navigate({ name: 'compose', expertId: e.practitionerId })}>Ask for a consultation</button>
-          {!canEncrypt && <p className="hint">No valid encryption certificate: a request to this expert would be refused.</p>}
+          <button type="button" onClick={() => navigate({ name: 'compose', expertId: e.practitionerId })}>
+            Ask for a consultation
+          </button>
+          {!canEncrypt && (
+            <p className="hint">No valid encryption certificate: a request to this expert would be refused.</p>
+          )}
           <CertificateList certificates={e.certificates} label={`Certificates of ${e.name}`} />
         </>
       )}

@@ -20,22 +20,46 @@ const ROW_HEIGHT = 44;
 const PAGE = 100;
 
 const STATUS_WORDS: Readonly<Record<string, string>> = {
-  requested: 'Requested', accepted: 'Accepted', declined: 'Declined', 'more-information-needed': 'More information needed',
-  'information-provided': 'Information provided', redirected: 'Redirected', cancelled: 'Cancelled', completed: 'Completed',
+  requested: 'Requested',
+  accepted: 'Accepted',
+  declined: 'Declined',
+  'more-information-needed': 'More information needed',
+  'information-provided': 'Information provided',
+  redirected: 'Redirected',
+  cancelled: 'Cancelled',
+  completed: 'Completed',
 };
 type Priority = NonNullable<CaseSummary['priority']>;
-const PRIORITY_WORDS: Readonly<Record<Priority, string>> = { stat: 'STAT', asap: 'ASAP', urgent: 'Urgent', routine: 'Routine' };
-const PRIORITY_TONE: Readonly<Record<Priority, string | undefined>> = { stat: 'bad', asap: 'bad', urgent: 'warn', routine: undefined };
+const PRIORITY_WORDS: Readonly<Record<Priority, string>> = {
+  stat: 'STAT',
+  asap: 'ASAP',
+  urgent: 'Urgent',
+  routine: 'Routine',
+};
+const PRIORITY_TONE: Readonly<Record<Priority, string | undefined>> = {
+  stat: 'bad',
+  asap: 'bad',
+  urgent: 'warn',
+  routine: undefined,
+};
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
 
-interface Page { readonly bucket: TabId; readonly wanted: number; readonly rows: readonly CaseSummary[] }
+interface Page {
+  readonly bucket: TabId;
+  readonly wanted: number;
+  readonly rows: readonly CaseSummary[];
+}
 
 /**
  * The cases of one tab in the core's inbox order (unread, then most urgent, then newest), the first page at once and
  * more as the user scrolls (`more()`). A new generation (a case changed) reads the loaded range again, keeping the old
  * rows on screen until it arrives.
  */
-function usePagedCases(api: RtsApi, bucket: TabId, generation: number): { page: Page | undefined; error: ApiError | undefined; more: () => void } {
+function usePagedCases(
+  api: RtsApi,
+  bucket: TabId,
+  generation: number,
+): { page: Page | undefined; error: ApiError | undefined; more: () => void } {
   const [wanted, setWanted] = useState<{ bucket: TabId; rows: number }>({ bucket, rows: PAGE });
   const rows = wanted.bucket === bucket ? wanted.rows : PAGE;
   const [answer, setAnswer] = useState<{ page?: Page; error?: ApiError }>({});
@@ -72,7 +96,9 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
   useEffect(() => () => clearTimeout(pendingReload.current), []);
   const [chosen, setChosen] = useState<TabId>();
   // Until the user picks a tab: New if anything is new, else the first tab with cases.
-  const tab = chosen ?? (!counts.value || counts.value.new > 0 ? 'new' : TABS.find((t) => counts.value![t.id] > 0)?.id ?? 'new');
+  const tab =
+    chosen ??
+    (!counts.value || counts.value.new > 0 ? 'new' : (TABS.find((t) => counts.value![t.id] > 0)?.id ?? 'new'));
   const { page, error, more } = usePagedCases(api, tab, generation);
   const total = counts.value?.[tab];
   const baseId = useId();
@@ -106,30 +132,37 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
               tabIndex={t.id === tab ? 0 : -1}
               onClick={() => setChosen(t.id)}
             >
-              {t.label}<span className="tab-count">{counts.value ? counts.value[t.id] : '…'}</span>
+              {t.label}
+              <span className="tab-count">{counts.value ? counts.value[t.id] : '…'}</span>
             </button>
           ))}
         </div>
         <div role="tabpanel" id={`${baseId}-panel`} aria-labelledby={tabId(tab)}>
-          {!page ? <p className="hint list-empty">Reading the cases…</p>
-            : page.rows.length === 0 ? <p className="hint list-empty">No cases here.</p>
-              : (
-                <VirtualListbox
-                  label={`${current.label} cases`}
-                  items={page.rows}
-                  {...(total !== undefined && { totalCount: total })}
-                  rowHeight={ROW_HEIGHT}
-                  itemKey={(c) => c.caseId}
-                  renderItem={(c) => <CaseRow summary={c} />}
-                  rowClassName={() => 'inbox-row'}
-                  itemAttributes={(c) => ({ 'data-testid': 'inbox-row', 'data-case-id': c.caseId, 'data-unread': c.unread ? '' : undefined })}
-                  onOpen={(c) => navigate({ name: 'case', caseId: c.caseId })}
-                  onVisibleEnd={(last) => {
-                    if (last >= page.rows.length - 20) more();
-                  }}
-                  resetKey={tab}
-                />
-              )}
+          {!page ? (
+            <p className="hint list-empty">Reading the cases…</p>
+          ) : page.rows.length === 0 ? (
+            <p className="hint list-empty">No cases here.</p>
+          ) : (
+            <VirtualListbox
+              label={`${current.label} cases`}
+              items={page.rows}
+              {...(total !== undefined && { totalCount: total })}
+              rowHeight={ROW_HEIGHT}
+              itemKey={(c) => c.caseId}
+              renderItem={(c) => <CaseRow summary={c} />}
+              rowClassName={() => 'inbox-row'}
+              itemAttributes={(c) => ({
+                'data-testid': 'inbox-row',
+                'data-case-id': c.caseId,
+                'data-unread': c.unread ? '' : undefined,
+              })}
+              onOpen={(c) => navigate({ name: 'case', caseId: c.caseId })}
+              onVisibleEnd={(last) => {
+                if (last >= page.rows.length - 20) more();
+              }}
+              resetKey={tab}
+            />
+          )}
         </div>
       </div>
     </section>
@@ -140,12 +173,27 @@ function CaseRow({ summary: c }: { summary: CaseSummary }) {
   const priority = c.priority ?? 'routine';
   return (
     <>
-      <span><span className="badge" data-tone={PRIORITY_TONE[priority]}>{PRIORITY_WORDS[priority]}</span></span>
-      <span>{c.unread && <span className="badge unread-mark">unread</span>}{STATUS_WORDS[c.status] ?? c.status}</span>
+      <span>
+        <span className="badge" data-tone={PRIORITY_TONE[priority]}>
+          {PRIORITY_WORDS[priority]}
+        </span>
+      </span>
+      <span>
+        {c.unread && <span className="badge unread-mark">unread</span>}
+        {STATUS_WORDS[c.status] ?? c.status}
+      </span>
       <span>{c.role === 'applicant' ? c.expertId : c.applicantId}</span>
       <span>{c.role === 'applicant' ? 'Sent' : 'Received'}</span>
-      <span><time dateTime={c.updatedAt}>{dateTime.format(new Date(c.updatedAt))}</time></span>
-      <span>{c.attention && <span className="badge" data-tone="bad" title={c.attention}>{c.attention}</span>}</span>
+      <span>
+        <time dateTime={c.updatedAt}>{dateTime.format(new Date(c.updatedAt))}</time>
+      </span>
+      <span>
+        {c.attention && (
+          <span className="badge" data-tone="bad" title={c.attention}>
+            {c.attention}
+          </span>
+        )}
+      </span>
     </>
   );
 }

@@ -16,18 +16,42 @@ export function OutboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigat
       {value && (
         <section className="panel" aria-label="Outbox state">
           <dl className="facts">
-            <dt>Waiting to be sent</dt><dd data-testid="outbox-pending">{value.pending}</dd>
-            <dt>Being sent</dt><dd>{value.inFlight}</dd>
-            <dt>Could not be sent</dt><dd data-testid="outbox-failed">{value.failed}</dd>
+            <dt>Waiting to be sent</dt>
+            <dd data-testid="outbox-pending">{value.pending}</dd>
+            <dt>Being sent</dt>
+            <dd>{value.inFlight}</dd>
+            <dt>Could not be sent</dt>
+            <dd data-testid="outbox-failed">{value.failed}</dd>
           </dl>
           {value.failures.length > 0 && (
             <table className="data-table" aria-label="Messages that could not be sent">
-              <thead><tr><th scope="col">Message</th><th scope="col">Why</th><th scope="col">Queued</th><th scope="col"><span className="visually-hidden">Case</span></th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Message</th>
+                  <th scope="col">Why</th>
+                  <th scope="col">Queued</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Case</span>
+                  </th>
+                </tr>
+              </thead>
               <tbody>
                 {value.failures.map((f) => (
                   <tr key={f.messageId}>
-                    <td>{f.type}</td><td>{f.reason}</td><td>{new Date(f.at).toLocaleString()}</td>
-                    <td>{f.caseId && <button type="button" className="link" onClick={() => navigate({ name: 'case', caseId: f.caseId! })}>Open case</button>}</td>
+                    <td>{f.type}</td>
+                    <td>{f.reason}</td>
+                    <td>{new Date(f.at).toLocaleString()}</td>
+                    <td>
+                      {f.caseId && (
+                        <button
+                          type="button"
+                          className="link"
+                          onClick={() => navigate({ name: 'case', caseId: f.caseId! })}
+                        >
+                          Open case
+                        </button>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>

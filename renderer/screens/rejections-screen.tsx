@@ -12,18 +12,49 @@ export function RejectionsScreen({ api, navigate }: { api: RtsApi; navigate: Nav
   return (
     <div className="screen-stack">
       <h2 className="screen-title">Refused messages</h2>
-      <p className="hint">Messages that failed a check on arrival: damaged, not for you, not signed by whom they claim, or out of order. Nothing of their content is shown.</p>
+      <p className="hint">
+        Messages that failed a check on arrival: damaged, not for you, not signed by whom they claim, or out of order.
+        Nothing of their content is shown.
+      </p>
       <ErrorMessage error={rejections.error} />
       {rejections.value && rejections.value.length === 0 && <p>No refused messages.</p>}
       {rejections.value && rejections.value.length > 0 && (
         <table className="data-table" aria-label="Refused messages">
-          <thead><tr><th scope="col">Received</th><th scope="col">Type</th><th scope="col">From</th><th scope="col">Reason</th><th scope="col">Detail</th><th scope="col"><span className="visually-hidden">Case</span></th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Received</th>
+              <th scope="col">Type</th>
+              <th scope="col">From</th>
+              <th scope="col">Reason</th>
+              <th scope="col">Detail</th>
+              <th scope="col">
+                <span className="visually-hidden">Case</span>
+              </th>
+            </tr>
+          </thead>
           <tbody>
             {rejections.value.map((r) => (
               <tr key={r.id}>
-                <td>{new Date(r.receivedAt).toLocaleString()}</td><td>{r.type ?? '—'}</td><td>{r.sender ?? '—'}</td>
-                <td><span className="badge" data-tone="bad">{reasonLabel(r.reason, 'refused')}</span></td><td>{r.detail}</td>
-                <td>{r.caseId && <button type="button" className="link" onClick={() => navigate({ name: 'case', caseId: r.caseId! })}>Open case</button>}</td>
+                <td>{new Date(r.receivedAt).toLocaleString()}</td>
+                <td>{r.type ?? '—'}</td>
+                <td>{r.sender ?? '—'}</td>
+                <td>
+                  <span className="badge" data-tone="bad">
+                    {reasonLabel(r.reason, 'refused')}
+                  </span>
+                </td>
+                <td>{r.detail}</td>
+                <td>
+                  {r.caseId && (
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => navigate({ name: 'case', caseId: r.caseId! })}
+                    >
+                      Open case
+                    </button>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -11,7 +11,11 @@ import './case.css';
 type PeriodUnit = 'h' | 'd' | 'wk' | 'mo';
 const PERIOD_UNITS: readonly PeriodUnit[] = ['h', 'd', 'wk', 'mo'];
 
-interface DiagnosisLine { readonly key: number; readonly text: string; readonly code: string }
+interface DiagnosisLine {
+  readonly key: number;
+  readonly text: string;
+  readonly code: string;
+}
 interface PrescriptionLine {
   readonly key: number;
   readonly medication: string;
@@ -26,7 +30,17 @@ interface PrescriptionLine {
 
 let lineSeq = 0;
 const newDiagnosis = (): DiagnosisLine => ({ key: ++lineSeq, text: '', code: '' });
-const newPrescription = (): PrescriptionLine => ({ key: ++lineSeq, medication: '', dose: '', unit: 'mg', frequency: '1', period: '1', periodUnit: 'd', route: '', instructions: '' });
+const newPrescription = (): PrescriptionLine => ({
+  key: ++lineSeq,
+  medication: '',
+  dose: '',
+  unit: 'mg',
+  frequency: '1',
+  period: '1',
+  periodUnit: 'd',
+  route: '',
+  instructions: '',
+});
 
 /** ICD-10 as written in the clinic: a letter, two digits, optionally a point and up to four more. */
 const ICD10_CODE = /^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$/;
@@ -62,12 +76,20 @@ function buildReport(caseId: string, draft: Draft): { report?: ReportInput; erro
     const unit = line.unit.trim();
     const at = (field: string) => `rx-${line.key}-${field}`;
     if (!medication) errors[at('medication')] = 'Name the medication.';
-    if (!line.dose.trim() || !Number.isFinite(dose) || dose <= 0 || dose > 100_000) errors[at('dose')] = 'The dose is a number above 0.';
+    if (!line.dose.trim() || !Number.isFinite(dose) || dose <= 0 || dose > 100_000)
+      errors[at('dose')] = 'The dose is a number above 0.';
     if (!unit) errors[at('unit')] = 'Give the unit of the dose (mg, ml, IU…).';
-    if (!Number.isInteger(frequency) || frequency < 1 || frequency > 48) errors[at('frequency')] = 'A whole number from 1 to 48.';
-    if (!Number.isFinite(period) || period <= 0 || period > 365) errors[at('period')] = 'A number above 0, at most 365.';
+    if (!Number.isInteger(frequency) || frequency < 1 || frequency > 48)
+      errors[at('frequency')] = 'A whole number from 1 to 48.';
+    if (!Number.isFinite(period) || period <= 0 || period > 365)
+      errors[at('period')] = 'A number above 0, at most 365.';
     prescriptions.push({
-      medication, dose, unit, frequency, period, periodUnit: line.periodUnit,
+      medication,
+      dose,
+      unit,
+      frequency,
+      period,
+      periodUnit: line.periodUnit,
       ...(line.route.trim() && { route: line.route.trim() }),
       ...(line.instructions.trim() && { instructions: line.instructions.trim() }),
     });
@@ -77,7 +99,9 @@ function buildReport(caseId: string, draft: Draft): { report?: ReportInput; erro
   return {
     errors,
     report: {
-      caseId, conclusion, ...(findings && { findings }),
+      caseId,
+      conclusion,
+      ...(findings && { findings }),
       ...(diagnoses.length > 0 && { diagnoses }),
       ...(prescriptions.length > 0 && { prescriptions }),
     },
@@ -91,7 +115,17 @@ function buildReport(caseId: string, draft: Draft): { report?: ReportInput; erro
  * Signing happens in the core with the practitioner's signing key; this screen only ever sees the result or the
  * core's refusal.
  */
-export function ReportEditor({ api, caseId, applicantId, onSent }: { api: RtsApi; caseId: string; applicantId: string; onSent: () => void }) {
+export function ReportEditor({
+  api,
+  caseId,
+  applicantId,
+  onSent,
+}: {
+  api: RtsApi;
+  caseId: string;
+  applicantId: string;
+  onSent: () => void;
+}) {
   const id = useId();
   const [findings, setFindings] = useState('');
   const [conclusion, setConclusion] = useState('');
@@ -121,10 +155,17 @@ export function ReportEditor({ api, caseId, applicantId, onSent }: { api: RtsApi
     'aria-invalid': errors[key] ? true : undefined,
     'aria-describedby': errors[key] ? `${id}-${key}-error` : undefined,
   });
-  const fieldError = (key: string) => errors[key] && <span id={`${id}-${key}-error`} className="field-error">{errors[key]}</span>;
+  const fieldError = (key: string) =>
+    errors[key] && (
+      <span id={`${id}-${key}-error`} className="field-error">
+        {errors[key]}
+      </span>
+    );
 
-  const updateDiagnosis = (key: number, change: Partial<DiagnosisLine>) => setDiagnoses((lines) => lines.map((l) => (l.key === key ? { ...l, ...change } : l)));
-  const updatePrescription = (key: number, change: Partial<PrescriptionLine>) => setPrescriptions((lines) => lines.map((l) => (l.key === key ? { ...l, ...change } : l)));
+  const updateDiagnosis = (key: number, change: Partial<DiagnosisLine>) =>
+    setDiagnoses((lines) => lines.map((l) => (l.key === key ? { ...l, ...change } : l)));
+  const updatePrescription = (key: number, change: Partial<PrescriptionLine>) =>
+    setPrescriptions((lines) => lines.map((l) => (l.key === key ? { ...l, ...change } : l)));
 
   const toPreview = () => {
     setTried(true);
@@ -143,32 +184,59 @@ export function ReportEditor({ api, caseId, applicantId, onSent }: { api: RtsApi
   if (step !== 'edit' && built.report) {
     return (
       <section className="panel report-editor" aria-labelledby={`${id}-preview-title`}>
-        <h3 id={`${id}-preview-title`} ref={previewHeading} tabIndex={-1}>Preview: the report as it will be signed and sent</h3>
-        <p className="hint">Check it: once signed, a report cannot be changed. It goes to {applicantId}, encrypted to them and to you.</p>
+        <h3 id={`${id}-preview-title`} ref={previewHeading} tabIndex={-1}>
+          Preview: the report as it will be signed and sent
+        </h3>
+        <p className="hint">
+          Check it: once signed, a report cannot be changed. It goes to {applicantId}, encrypted to them and to you.
+        </p>
         <div className="report-preview" data-testid="report-preview">
           <ReportView report={built.report} />
         </div>
         <ErrorMessage error={send.error} />
         {step === 'preview' ? (
           <div className="form-actions">
-            <button type="button" onClick={() => setStep('confirm')}>Sign and send…</button>
-            <button type="button" className="secondary" onClick={() => setStep('edit')}>Back to editing</button>
+            <button type="button" onClick={() => setStep('confirm')}>
+              Sign and send…
+            </button>
+            <button type="button" className="secondary" onClick={() => setStep('edit')}>
+              Back to editing
+            </button>
           </div>
         ) : (
           <div className="confirm-box" role="alertdialog" aria-labelledby={`${id}-confirm-text`} aria-modal="false">
-            <p id={`${id}-confirm-text`} ref={confirmText} tabIndex={-1}><strong>Sign with your signing certificate and send to {applicantId}?</strong></p>
+            <p id={`${id}-confirm-text`} ref={confirmText} tabIndex={-1}>
+              <strong>Sign with your signing certificate and send to {applicantId}?</strong>
+            </p>
             {needsPassphrase && (
-              <form className="form-grid" onSubmit={(e) => {
-                e.preventDefault();
-                if (passphrase) void signAndSend();
-              }}>
+              <form
+                className="form-grid"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  if (passphrase) void signAndSend();
+                }}
+              >
                 <label htmlFor={`${id}-sign-passphrase`}>Your lock passphrase, to sign</label>
-                <input id={`${id}-sign-passphrase`} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+                <input
+                  id={`${id}-sign-passphrase`}
+                  type="password"
+                  autoComplete="off"
+                  value={passphrase}
+                  onChange={(e) => setPassphrase(e.target.value)}
+                />
               </form>
             )}
             <div className="form-actions">
-              <button type="button" disabled={send.busy || (needsPassphrase && !passphrase)} onClick={() => void signAndSend()}>{send.busy ? 'Signing…' : 'Sign and send'}</button>
-              <button type="button" className="secondary" disabled={send.busy} onClick={() => setStep('preview')}>Not yet</button>
+              <button
+                type="button"
+                disabled={send.busy || (needsPassphrase && !passphrase)}
+                onClick={() => void signAndSend()}
+              >
+                {send.busy ? 'Signing…' : 'Sign and send'}
+              </button>
+              <button type="button" className="secondary" disabled={send.busy} onClick={() => setStep('preview')}>
+                Not yet
+              </button>
             </div>
           </div>
         )}
@@ -184,7 +252,13 @@ export function ReportEditor({ api, caseId, applicantId, onSent }: { api: RtsApi
         <textarea {...field('findings')} rows={4} value={findings} onChange={(e) => setFindings(e.target.value)} />
         <label htmlFor={`${id}-conclusion`}>Conclusion and advice (required)</label>
         <div className="field">
-          <textarea {...field('conclusion')} rows={4} value={conclusion} onChange={(e) => setConclusion(e.target.value)} required />
+          <textarea
+            {...field('conclusion')}
+            rows={4}
+            value={conclusion}
+            onChange={(e) => setConclusion(e.target.value)}
+            required
+          />
           {fieldError('conclusion')}
         </div>
       </div>
@@ -196,19 +270,36 @@ export function ReportEditor({ api, caseId, applicantId, onSent }: { api: RtsApi
           <div className="line-fields">
             <div className="field field-wide">
               <label htmlFor={`${id}-dx-${line.key}-text`}>Diagnosis</label>
-              <input {...field(`dx-${line.key}-text`)} value={line.text} onChange={(e) => updateDiagnosis(line.key, { text: e.target.value })} />
+              <input
+                {...field(`dx-${line.key}-text`)}
+                value={line.text}
+                onChange={(e) => updateDiagnosis(line.key, { text: e.target.value })}
+              />
               {fieldError(`dx-${line.key}-text`)}
             </div>
             <div className="field">
               <label htmlFor={`${id}-dx-${line.key}-code`}>ICD-10 code (optional)</label>
-              <input {...field(`dx-${line.key}-code`)} value={line.code} size={8} onChange={(e) => updateDiagnosis(line.key, { code: e.target.value })} />
+              <input
+                {...field(`dx-${line.key}-code`)}
+                value={line.code}
+                size={8}
+                onChange={(e) => updateDiagnosis(line.key, { code: e.target.value })}
+              />
               {fieldError(`dx-${line.key}-code`)}
             </div>
-            <button type="button" className="link line-remove" onClick={() => setDiagnoses((lines) => lines.filter((l) => l.key !== line.key))}>Remove diagnosis {i + 1}</button>
+            <button
+              type="button"
+              className="link line-remove"
+              onClick={() => setDiagnoses((lines) => lines.filter((l) => l.key !== line.key))}
+            >
+              Remove diagnosis {i + 1}
+            </button>
           </div>
         </fieldset>
       ))}
-      <button type="button" className="secondary" onClick={() => setDiagnoses((lines) => [...lines, newDiagnosis()])}>Add diagnosis</button>
+      <button type="button" className="secondary" onClick={() => setDiagnoses((lines) => [...lines, newDiagnosis()])}>
+        Add diagnosis
+      </button>
 
       <h4>Prescriptions</h4>
       {prescriptions.length === 0 && <p className="hint">No prescription lines.</p>}
@@ -218,55 +309,128 @@ export function ReportEditor({ api, caseId, applicantId, onSent }: { api: RtsApi
           <div className="line-fields">
             <div className="field field-wide">
               <label htmlFor={`${id}-rx-${line.key}-medication`}>Medication</label>
-              <input {...field(`rx-${line.key}-medication`)} value={line.medication} onChange={(e) => updatePrescription(line.key, { medication: e.target.value })} />
+              <input
+                {...field(`rx-${line.key}-medication`)}
+                value={line.medication}
+                onChange={(e) => updatePrescription(line.key, { medication: e.target.value })}
+              />
               {fieldError(`rx-${line.key}-medication`)}
             </div>
             <div className="field">
               <label htmlFor={`${id}-rx-${line.key}-dose`}>Dose</label>
-              <input {...field(`rx-${line.key}-dose`)} type="number" min="0" step="any" inputMode="decimal" size={6} value={line.dose} onChange={(e) => updatePrescription(line.key, { dose: e.target.value })} />
+              <input
+                {...field(`rx-${line.key}-dose`)}
+                type="number"
+                min="0"
+                step="any"
+                inputMode="decimal"
+                size={6}
+                value={line.dose}
+                onChange={(e) => updatePrescription(line.key, { dose: e.target.value })}
+              />
               {fieldError(`rx-${line.key}-dose`)}
             </div>
             <div className="field">
               <label htmlFor={`${id}-rx-${line.key}-unit`}>Unit</label>
-              <input {...field(`rx-${line.key}-unit`)} size={5} value={line.unit} onChange={(e) => updatePrescription(line.key, { unit: e.target.value })} />
+              <input
+                {...field(`rx-${line.key}-unit`)}
+                size={5}
+                value={line.unit}
+                onChange={(e) => updatePrescription(line.key, { unit: e.target.value })}
+              />
               {fieldError(`rx-${line.key}-unit`)}
             </div>
             <div className="field">
               <label htmlFor={`${id}-rx-${line.key}-frequency`}>Times per period</label>
-              <input {...field(`rx-${line.key}-frequency`)} type="number" min="1" max="48" step="1" size={3} value={line.frequency} onChange={(e) => updatePrescription(line.key, { frequency: e.target.value })} />
+              <input
+                {...field(`rx-${line.key}-frequency`)}
+                type="number"
+                min="1"
+                max="48"
+                step="1"
+                size={3}
+                value={line.frequency}
+                onChange={(e) => updatePrescription(line.key, { frequency: e.target.value })}
+              />
               {fieldError(`rx-${line.key}-frequency`)}
             </div>
             <div className="field">
               <label htmlFor={`${id}-rx-${line.key}-period`}>Period</label>
-              <input {...field(`rx-${line.key}-period`)} type="number" min="0" step="any" size={3} value={line.period} onChange={(e) => updatePrescription(line.key, { period: e.target.value })} />
+              <input
+                {...field(`rx-${line.key}-period`)}
+                type="number"
+                min="0"
+                step="any"
+                size={3}
+                value={line.period}
+                onChange={(e) => updatePrescription(line.key, { period: e.target.value })}
+              />
               {fieldError(`rx-${line.key}-period`)}
             </div>
             <div className="field">
               <label htmlFor={`${id}-rx-${line.key}-period-unit`}>Period unit</label>
-              <select id={`${id}-rx-${line.key}-period-unit`} value={line.periodUnit} onChange={(e) => updatePrescription(line.key, { periodUnit: e.target.value as PeriodUnit })}>
-                {PERIOD_UNITS.map((u) => <option key={u} value={u}>{PERIOD_UNIT_LABEL[u].many}</option>)}
+              <select
+                id={`${id}-rx-${line.key}-period-unit`}
+                value={line.periodUnit}
+                onChange={(e) => updatePrescription(line.key, { periodUnit: e.target.value as PeriodUnit })}
+              >
+                {PERIOD_UNITS.map((u) => (
+                  <option key={u} value={u}>
+                    {PERIOD_UNIT_LABEL[u].many}
+                  </option>
+                ))}
               </select>
             </div>
             <div className="field">
               <label htmlFor={`${id}-rx-${line.key}-route`}>Route</label>
-              <input {...field(`rx-${line.key}-route`)} size={8} list={`${id}-routes`} value={line.route} onChange={(e) => updatePrescription(line.key, { route: e.target.value })} />
+              <input
+                {...field(`rx-${line.key}-route`)}
+                size={8}
+                list={`${id}-routes`}
+                value={line.route}
+                onChange={(e) => updatePrescription(line.key, { route: e.target.value })}
+              />
             </div>
             <div className="field field-wide">
               <label htmlFor={`${id}-rx-${line.key}-instructions`}>Instructions</label>
-              <input {...field(`rx-${line.key}-instructions`)} value={line.instructions} onChange={(e) => updatePrescription(line.key, { instructions: e.target.value })} />
+              <input
+                {...field(`rx-${line.key}-instructions`)}
+                value={line.instructions}
+                onChange={(e) => updatePrescription(line.key, { instructions: e.target.value })}
+              />
             </div>
-            <button type="button" className="link line-remove" onClick={() => setPrescriptions((lines) => lines.filter((l) => l.key !== line.key))}>Remove prescription {i + 1}</button>
+            <button
+              type="button"
+              className="link line-remove"
+              onClick={() => setPrescriptions((lines) => lines.filter((l) => l.key !== line.key))}
+            >
+              Remove prescription {i + 1}
+            </button>
           </div>
         </fieldset>
       ))}
       <datalist id={`${id}-routes`}>
-        {['oral', 'IV', 'IM', 'SC', 'inhaled', 'topical', 'rectal', 'sublingual'].map((r) => <option key={r} value={r} />)}
+        {['oral', 'IV', 'IM', 'SC', 'inhaled', 'topical', 'rectal', 'sublingual'].map((r) => (
+          <option key={r} value={r} />
+        ))}
       </datalist>
-      <button type="button" className="secondary" onClick={() => setPrescriptions((lines) => [...lines, newPrescription()])}>Add prescription</button>
+      <button
+        type="button"
+        className="secondary"
+        onClick={() => setPrescriptions((lines) => [...lines, newPrescription()])}
+      >
+        Add prescription
+      </button>
 
       <div className="form-actions editor-actions">
-        <button type="button" onClick={toPreview}>Preview report</button>
-        {tried && errorCount > 0 && <span className="field-error" role="alert">{errorCount === 1 ? '1 field needs' : `${errorCount} fields need`} attention before the preview.</span>}
+        <button type="button" onClick={toPreview}>
+          Preview report
+        </button>
+        {tried && errorCount > 0 && (
+          <span className="field-error" role="alert">
+            {errorCount === 1 ? '1 field needs' : `${errorCount} fields need`} attention before the preview.
+          </span>
+        )}
       </div>
     </section>
   );

@@ -37,7 +37,9 @@ export const BROKER_STATE_ENV = 'RTS_TEST_BROKER_STATE';
 export function loadBrokerEnv(): BrokerEnvState {
   const file = process.env[BROKER_STATE_ENV];
   if (!file) {
-    throw new Error(`${BROKER_STATE_ENV} is not set: run integration tests through 'npm run test:int' (it starts a private broker)`);
+    throw new Error(
+      `${BROKER_STATE_ENV} is not set: run integration tests through 'npm run test:int' (it starts a private broker)`,
+    );
   }
   return JSON.parse(readFileSync(file, 'utf8')) as BrokerEnvState;
 }

@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 // The two commands people run by hand answer --help with their usage and a wrong option with one line and the usage,
 // never a stack trace (both used to crash in parseArgs).
 const COMMANDS = [
-  { name: 'npm run broker', script: 'scripts/test-env/rabbitmq.ts', usage: /^usage: npm run broker -- COMMAND --state FILE/m, mention: /rabbitmqctl/ },
+  {
+    name: 'npm run broker',
+    script: 'scripts/test-env/rabbitmq.ts',
+    usage: /^usage: npm run broker -- COMMAND --state FILE/m,
+    mention: /rabbitmqctl/,
+  },
   { name: 'npm run demo', script: 'demo/main.ts', usage: /^usage: npm run demo -- --headless/m, mention: /--check/ },
 ];
 

@@ -50,9 +50,19 @@ export const LEAVES = {
   ecRecipient: { key: 'ec', subject: '/O=Clinic B/CN=clinic-b.dr-b', extensions: 'ecEncryption' },
   ecRecipient2: { key: 'ec', subject: '/O=Region/CN=Regional hub', extensions: 'ecEncryption' },
   expired: { key: 'ec', subject: '/O=Clinic C/CN=clinic-c.dr-expired', extensions: 'signer', validity: 'expired' },
-  notYetValid: { key: 'ec', subject: '/O=Clinic C/CN=clinic-c.dr-future', extensions: 'signer', validity: 'notYetValid' },
+  notYetValid: {
+    key: 'ec',
+    subject: '/O=Clinic C/CN=clinic-c.dr-future',
+    extensions: 'signer',
+    validity: 'notYetValid',
+  },
   revoked: { key: 'ec', subject: '/O=Clinic C/CN=clinic-c.dr-revoked', extensions: 'signer' },
-  untrusted: { key: 'ec', subject: '/O=Elsewhere/CN=clinic-x.dr-unknown', extensions: 'signer', issuer: 'untrustedRoot' },
+  untrusted: {
+    key: 'ec',
+    subject: '/O=Elsewhere/CN=clinic-x.dr-unknown',
+    extensions: 'signer',
+    issuer: 'untrustedRoot',
+  },
   wrongKeyUsage: { key: 'rsa', subject: '/O=Clinic C/CN=clinic-c.dr-encipher-only', extensions: 'keyEnciphermentOnly' },
   serverAuthOnly: { key: 'ec', subject: '/O=Clinic C/CN=web server', extensions: 'serverAuthOnly' },
 } as const satisfies Record<string, LeafSpec>;
@@ -78,7 +88,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Runs the openssl CLI and returns its standard output; a failure throws with openssl's own message. */
 export function runOpenssl(args: string[], options: { cwd?: string; input?: Uint8Array } = {}): Buffer {
   try {
-    return execFileSync('openssl', args, { cwd: options.cwd, input: options.input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+    return execFileSync('openssl', args, {
+      cwd: options.cwd,
+      input: options.input,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      maxBuffer: 256 * 1024 * 1024,
+    });
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
     throw new Error(`openssl ${args.slice(0, 2).join(' ')} failed: ${stderr || String(error)}`, { cause: error });
@@ -157,7 +172,10 @@ ${sections.join('')}`;
 
 function generateKey(dir: string, name: string, type: KeyType): string {
   const keyPath = join(dir, `${name}.key`);
-  const options = type === 'rsa' ? ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'] : ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+  const options =
+    type === 'rsa'
+      ? ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']
+      : ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'];
   openssl(['genpkey', ...options, '-out', keyPath], dir);
   return keyPath;
 }
@@ -173,7 +191,14 @@ function credential(certPath: string, keyPath: string): PkiCredential {
 }
 
 /** A CA directory for `openssl ca`, with its own key and certificate. */
-function createCa(base: string, name: string, key: KeyType, subject: string, firstSerial: string, parent?: string): { dir: string; config: string; credential: PkiCredential } {
+function createCa(
+  base: string,
+  name: string,
+  key: KeyType,
+  subject: string,
+  firstSerial: string,
+  parent?: string,
+): { dir: string; config: string; credential: PkiCredential } {
   const dir = join(base, name);
   mkdirSync(join(dir, 'issued'), { recursive: true });
   writeFileSync(join(dir, 'index.txt'), '');
@@ -184,11 +209,19 @@ function createCa(base: string, name: string, key: KeyType, subject: string, fir
   const keyPath = generateKey(dir, 'ca', key);
   const certPath = join(dir, 'ca.pem');
   // CAs predate every leaf, so a leaf that is expired today was issued inside its CA's validity.
-  const [start, end] = [opensslDate(new Date(Date.now() - 1000 * DAY_MS)), opensslDate(new Date(Date.now() + 3650 * DAY_MS))];
+  const [start, end] = [
+    opensslDate(new Date(Date.now() - 1000 * DAY_MS)),
+    opensslDate(new Date(Date.now() + 3650 * DAY_MS)),
+  ];
   const csr = join(dir, 'ca.csr');
   openssl(['req', '-new', '-config', config, '-key', keyPath, '-subj', subject, '-out', csr], dir);
-  const issuerArgs = parent ? ['-config', join(parent, 'ca.cnf'), '-extensions', 'v3_intermediate'] : ['-config', config, '-extensions', 'v3_root', '-selfsign'];
-  openssl(['ca', '-batch', ...issuerArgs, '-notext', '-startdate', start, '-enddate', end, '-in', csr, '-out', certPath], dir);
+  const issuerArgs = parent
+    ? ['-config', join(parent, 'ca.cnf'), '-extensions', 'v3_intermediate']
+    : ['-config', config, '-extensions', 'v3_root', '-selfsign'];
+  openssl(
+    ['ca', '-batch', ...issuerArgs, '-notext', '-startdate', start, '-enddate', end, '-in', csr, '-out', certPath],
+    dir,
+  );
   return { dir, config, credential: credential(certPath, keyPath) };
 }
 
@@ -198,7 +231,26 @@ function issueLeaf(base: string, name: string, spec: LeafSpec, caConfigPath: str
   const certPath = join(base, `${name}.pem`);
   openssl(['req', '-new', '-config', caConfigPath, '-key', keyPath, '-subj', spec.subject, '-out', csr], base);
   const [start, end] = validityDates(spec.validity ?? 'current');
-  openssl(['ca', '-batch', '-config', caConfigPath, '-extensions', spec.extensions, '-notext', '-startdate', start, '-enddate', end, '-in', csr, '-out', certPath], base);
+  openssl(
+    [
+      'ca',
+      '-batch',
+      '-config',
+      caConfigPath,
+      '-extensions',
+      spec.extensions,
+      '-notext',
+      '-startdate',
+      start,
+      '-enddate',
+      end,
+      '-in',
+      csr,
+      '-out',
+      certPath,
+    ],
+    base,
+  );
   return credential(certPath, keyPath);
 }
 
@@ -213,7 +265,14 @@ export function createTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'rts-cms-pki-'));
   try {
     const root = createCa(dir, 'root', 'rsa', '/O=RTS Test/CN=RTS Test Root CA', '1000');
-    const intermediate = createCa(dir, 'intermediate', 'ec', '/O=RTS Test/CN=RTS Test Practitioner CA', '2000', root.dir);
+    const intermediate = createCa(
+      dir,
+      'intermediate',
+      'ec',
+      '/O=RTS Test/CN=RTS Test Practitioner CA',
+      '2000',
+      root.dir,
+    );
     const untrustedRoot = createCa(dir, 'untrusted-root', 'ec', '/O=Elsewhere/CN=Unknown Root CA', '3000');
     const leafDir = join(dir, 'leaves');
     mkdirSync(leafDir);
@@ -223,7 +282,10 @@ export function createTestPki(): TestPki {
       const issuer = spec.issuer === 'untrustedRoot' ? untrustedRoot : intermediate;
       leaves[name] = issueLeaf(leafDir, name, spec, issuer.config);
     }
-    openssl(['ca', '-config', intermediate.config, '-revoke', leaves.revoked.certPath, '-crl_reason', 'keyCompromise'], intermediate.dir);
+    openssl(
+      ['ca', '-config', intermediate.config, '-revoke', leaves.revoked.certPath, '-crl_reason', 'keyCompromise'],
+      intermediate.dir,
+    );
     const rootCrl = generateCrl(root, 'root');
     const intermediateCrl = generateCrl(intermediate, 'intermediate');
 

@@ -5,7 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadPostgresEnv, POSTGRES_STATE_ENV } from './postgres-env.ts';
 
 const loaded = loadPostgresEnv();
-if (!loaded) throw new Error(`${POSTGRES_STATE_ENV} is not set: run integration tests through 'npm run test:int' (it starts a private PostgreSQL)`);
+if (!loaded)
+  throw new Error(
+    `${POSTGRES_STATE_ENV} is not set: run integration tests through 'npm run test:int' (it starts a private PostgreSQL)`,
+  );
 const env = loaded;
 const open: pg.Client[] = [];
 
@@ -49,10 +52,17 @@ describe('private PostgreSQL of the test environment', () => {
 
   it('listens on 127.0.0.1 only', async () => {
     const db = await client(env.url);
-    expect((await db.query<{ listen_addresses: string }>('show listen_addresses')).rows[0]?.listen_addresses).toBe('127.0.0.1');
-    expect((await db.query<{ addr: string }>('select host(inet_server_addr()) as addr')).rows[0]?.addr).toBe('127.0.0.1');
+    expect((await db.query<{ listen_addresses: string }>('show listen_addresses')).rows[0]?.listen_addresses).toBe(
+      '127.0.0.1',
+    );
+    expect((await db.query<{ addr: string }>('select host(inet_server_addr()) as addr')).rows[0]?.addr).toBe(
+      '127.0.0.1',
+    );
     expect(await accepts('127.0.0.1', env.port)).toBe(true);
-    const others = Object.values(networkInterfaces()).flat().filter((i) => i && !i.internal).map((i) => i!.address);
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((i) => i && !i.internal)
+      .map((i) => i!.address);
     for (const address of ['::1', ...others]) expect(await accepts(address, env.port), address).toBe(false);
   });
 

@@ -4,7 +4,18 @@
  * It is stopped by pid and its folder removed. The command line is postgres.ts; tests find it with postgres-env.ts.
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -47,12 +58,17 @@ export function postgresBinDir(): string {
   if (pgConfig.status === 0 && pgConfig.stdout.trim()) candidates.push(pgConfig.stdout.trim());
   const debian = '/usr/lib/postgresql';
   if (existsSync(debian)) {
-    const versions = readdirSync(debian).filter((v) => /^\d+(\.\d+)?$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(debian)
+      .filter((v) => /^\d+(\.\d+)?$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((v) => join(debian, v, 'bin')));
   }
   candidates.push(...(process.env.PATH ?? '').split(delimiter).filter(Boolean));
   const found = candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres')));
-  if (!found) throw new Error('PostgreSQL server binaries (initdb, postgres) not found: install the Debian package postgresql (scripts/setup.sh)');
+  if (!found)
+    throw new Error(
+      'PostgreSQL server binaries (initdb, postgres) not found: install the Debian package postgresql (scripts/setup.sh)',
+    );
   return found;
 }
 
@@ -61,7 +77,8 @@ function postgresIds(): Ids | undefined {
   if (!isRoot) return undefined;
   const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  if (uid.status !== 0) throw new Error('user postgres missing: install the Debian package postgresql (scripts/setup.sh)');
+  if (uid.status !== 0)
+    throw new Error('user postgres missing: install the Debian package postgresql (scripts/setup.sh)');
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
@@ -83,12 +100,24 @@ interface RunResult {
   output: string;
 }
 
-function run(command: string, args: string[], options: { env: NodeJS.ProcessEnv; ids?: Ids; signal?: AbortSignal; timeoutMs: number }): Promise<RunResult> {
+function run(
+  command: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; ids?: Ids; signal?: AbortSignal; timeoutMs: number },
+): Promise<RunResult> {
   return new Promise((done) => {
     execFile(
-      command, args,
-      { env: options.env, ...asPostgresUser(options.ids), timeout: options.timeoutMs, encoding: 'utf8', ...(options.signal && { signal: options.signal }) },
-      (error, stdout, stderr) => done({ ok: !error, output: `${stderr}${stdout}`.trim() || (error ? error.message : '') }),
+      command,
+      args,
+      {
+        env: options.env,
+        ...asPostgresUser(options.ids),
+        timeout: options.timeoutMs,
+        encoding: 'utf8',
+        ...(options.signal && { signal: options.signal }),
+      },
+      (error, stdout, stderr) =>
+        done({ ok: !error, output: `${stderr}${stdout}`.trim() || (error ? error.message : '') }),
     );
   });
 }
@@ -151,7 +180,13 @@ function serverSettings(dataDir: string, port: number): string {
   ].join('\n');
 }
 
-async function initCluster(bin: string, dataDir: string, password: string, ids: Ids | undefined, signal: AbortSignal | undefined): Promise<void> {
+async function initCluster(
+  bin: string,
+  dataDir: string,
+  password: string,
+  ids: Ids | undefined,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   // The password reaches initdb in a file only its user can read, in a folder of its own outside the (still empty) cluster.
   const pwDir = mkdtempSync(join(tmpdir(), 'rts-postgres-pw-'));
   const pwFile = join(pwDir, 'pw');
@@ -162,8 +197,14 @@ async function initCluster(bin: string, dataDir: string, password: string, ids: 
       chownSync(pwFile, ids.uid, ids.gid);
     }
     const args = [
-      '-D', dataDir, '-U', SUPERUSER, `--pwfile=${pwFile}`, '--auth=scram-sha-256',
-      '--encoding=UTF8', '--locale=C',
+      '-D',
+      dataDir,
+      '-U',
+      SUPERUSER,
+      `--pwfile=${pwFile}`,
+      '--auth=scram-sha-256',
+      '--encoding=UTF8',
+      '--locale=C',
     ];
     // Not cut short by the signal: a killed initdb leaves its bootstrap backend writing into the folder we then remove.
     const result = await run(join(bin, 'initdb'), args, { env: toolEnv(), ...(ids && { ids }), timeoutMs: 120_000 });
@@ -181,7 +222,10 @@ function spawnPostmaster(bin: string, dataDir: string, ids: Ids | undefined): nu
   try {
     // Detached: its own process group, so a Ctrl-C at the terminal reaches it only through stopPostgres.
     const child = spawn(join(bin, 'postgres'), ['-D', dataDir], {
-      env: toolEnv(), ...asPostgresUser(ids), detached: true, stdio: ['ignore', log, log],
+      env: toolEnv(),
+      ...asPostgresUser(ids),
+      detached: true,
+      stdio: ['ignore', log, log],
     });
     child.unref();
     if (child.pid === undefined) throw new Error(`could not start ${join(bin, 'postgres')}`);
@@ -192,16 +236,26 @@ function spawnPostmaster(bin: string, dataDir: string, ids: Ids | undefined): nu
 }
 
 /** 'ready' once it accepts connections; 'exited' if the postmaster died first. */
-async function waitUntilReady(bin: string, state: PostgresState, signal: AbortSignal | undefined): Promise<'ready' | 'exited'> {
+async function waitUntilReady(
+  bin: string,
+  state: PostgresState,
+  signal: AbortSignal | undefined,
+): Promise<'ready' | 'exited'> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const args = ['-q', '-h', '127.0.0.1', '-p', String(state.port), '-U', SUPERUSER, '-d', 'postgres', '-t', '2'];
   for (;;) {
     throwIfAborted(signal);
     if (!isAlive(state.pid)) return 'exited';
-    const probe = await run(join(bin, 'pg_isready'), args, { env: toolEnv(), ...(signal && { signal }), timeoutMs: 5_000 });
+    const probe = await run(join(bin, 'pg_isready'), args, {
+      env: toolEnv(),
+      ...(signal && { signal }),
+      timeoutMs: 5_000,
+    });
     if (probe.ok) return 'ready';
     if (Date.now() >= deadline) {
-      throw new Error(`PostgreSQL (pid ${state.pid}) did not accept connections on 127.0.0.1:${state.port} within ${READY_TIMEOUT_MS / 1000} s${logTail(state.dataDir)}`);
+      throw new Error(
+        `PostgreSQL (pid ${state.pid}) did not accept connections on 127.0.0.1:${state.port} within ${READY_TIMEOUT_MS / 1000} s${logTail(state.dataDir)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -213,7 +267,9 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   const ids = postgresIds();
   const dataDir = resolve(options.dir);
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
-    throw new Error(`${dataDir} is not empty: stop the PostgreSQL there first (postgres.ts stop), or pick another folder`);
+    throw new Error(
+      `${dataDir} is not empty: stop the PostgreSQL there first (postgres.ts stop), or pick another folder`,
+    );
   }
   if (join(dataDir, '.s.PGSQL.65535.lock').length > MAX_SOCKET_PATH) {
     throw new Error(`${dataDir} is too long a path for the server's unix socket inside it; pick a shorter folder`);
@@ -225,7 +281,9 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     if (ids) {
       chownSync(dataDir, ids.uid, ids.gid);
       if (spawnSync('test', ['-w', dataDir], asPostgresUser(ids)).status !== 0) {
-        throw new Error(`the postgres user cannot reach ${dataDir} (a folder above it is closed to other users); pick a folder under /tmp`);
+        throw new Error(
+          `the postgres user cannot reach ${dataDir} (a folder above it is closed to other users); pick a folder under /tmp`,
+        );
       }
     }
     await initCluster(bin, dataDir, password, ids, signal);
@@ -247,14 +305,16 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     }
 
     const created = await run(
-      join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(state.port), '-U', SUPERUSER, '-O', SUPERUSER, DATABASE],
+      join(bin, 'createdb'),
+      ['-h', '127.0.0.1', '-p', String(state.port), '-U', SUPERUSER, '-O', SUPERUSER, DATABASE],
       { env: toolEnv({ PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' }), ...(signal && { signal }), timeoutMs: 30_000 },
     );
     throwIfAborted(signal);
     if (!created.ok) throw new Error(`createdb ${DATABASE} failed: ${created.output}${logTail(dataDir)}`);
 
     const owner = pidFileOwner(dataDir);
-    if (owner !== state.pid) throw new Error(`postmaster.pid names pid ${owner}, but the server started as pid ${state.pid}`);
+    if (owner !== state.pid)
+      throw new Error(`postmaster.pid names pid ${owner}, but the server started as pid ${state.pid}`);
     return state;
   } catch (error) {
     await stopPostgres(state);
@@ -282,7 +342,8 @@ export async function stopPostgres(state: PostgresState): Promise<void> {
         }
       }
     }
-    if (!(await waitForExit(pids, 5_000))) throw new Error(`PostgreSQL pid(s) ${pids.filter(isAlive).join(', ')} survived SIGKILL`);
+    if (!(await waitForExit(pids, 5_000)))
+      throw new Error(`PostgreSQL pid(s) ${pids.filter(isAlive).join(', ')} survived SIGKILL`);
   }
   rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }

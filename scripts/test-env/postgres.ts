@@ -34,7 +34,11 @@ if (command === 'start') {
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   try {
-    const state = await startPostgres({ dir: values.dir ?? mkdtempSync(join(tmpdir(), 'rts-postgres-')), onSpawn: save, signal: abort.signal });
+    const state = await startPostgres({
+      dir: values.dir ?? mkdtempSync(join(tmpdir(), 'rts-postgres-')),
+      onSpawn: save,
+      signal: abort.signal,
+    });
     save(state);
     console.log(`postgres: up in ${seconds(started)}s on 127.0.0.1:${state.port}, pid ${state.pid}`);
   } catch (error) {

@@ -4,7 +4,18 @@
  * killNode/restartNode to crash and revive a node with its data. The command line is rabbitmq.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { buildRabbitmqDefinitions } from '../../hub/index.ts';
@@ -16,7 +27,6 @@ import { isAlive } from './process-liveness.ts';
 const TEST_ENDPOINTS = ['clinic-a', 'clinic-b', 'clinic-c', 'ws-expert-1', 'ws-applicant-1'];
 const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
 const BOOT_TIMEOUT_S = 120;
-
 
 const isRoot = process.getuid?.() === 0;
 
@@ -94,10 +104,58 @@ function makeTlsCertificates(dir: string): string {
     const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr}`);
   };
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '30', '-subj', '/CN=RTS test broker CA');
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '30', '-extfile', 'server.ext');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=RTS test broker CA',
+  );
+  openssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=localhost',
+  );
+  writeFileSync(
+    join(dir, 'server.ext'),
+    'subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n',
+  );
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '30',
+    '-extfile',
+    'server.ext',
+  );
   return join(dir, 'ca.pem');
 }
 
@@ -131,7 +189,14 @@ export async function startBroker(stateFile: string, nodeCount: number): Promise
     const nodeDir = join(dir, `node${i}`);
     mkdirSync(join(nodeDir, 'log'), { recursive: true });
     mkdirSync(join(nodeDir, 'mnesia'), { recursive: true });
-    nodes.push({ name, dir: nodeDir, amqpPort: await freePort(), tlsPort: await freePort(), managementPort: await freePort(), distPort: await freePort() });
+    nodes.push({
+      name,
+      dir: nodeDir,
+      amqpPort: await freePort(),
+      tlsPort: await freePort(),
+      managementPort: await freePort(),
+      distPort: await freePort(),
+    });
   }
   const password = () => randomBytes(18).toString('base64url');
   const users = {
@@ -140,7 +205,10 @@ export async function startBroker(stateFile: string, nodeCount: number): Promise
     endpoints: TEST_ENDPOINTS.map((name) => ({ name, password: password() })),
   };
   const state: BrokerEnvState = {
-    dir, homeDir, nodes, users,
+    dir,
+    homeDir,
+    nodes,
+    users,
     definitionsFile: join(dir, 'definitions.json'),
     epmd: { port: await freePort(), pid: 0 },
     vhost: 'rts',
@@ -164,11 +232,21 @@ export async function startBroker(stateFile: string, nodeCount: number): Promise
   writeFileSync(stateFile, JSON.stringify(state, null, 2));
   try {
     for (const node of nodes) {
-      ctl(state, node, ['wait', '--timeout', String(BOOT_TIMEOUT_S), join(node.dir, 'rabbit.pid')], BOOT_TIMEOUT_S * 1000 + 5000);
+      ctl(
+        state,
+        node,
+        ['wait', '--timeout', String(BOOT_TIMEOUT_S), join(node.dir, 'rabbit.pid')],
+        BOOT_TIMEOUT_S * 1000 + 5000,
+      );
       node.pid = Number(readFileSync(join(node.dir, 'rabbit.pid'), 'utf8').trim());
     }
     if (nodeCount > 1) {
-      ctl(state, nodes[0]!, ['await_online_nodes', String(nodeCount), '--timeout', String(BOOT_TIMEOUT_S)], BOOT_TIMEOUT_S * 1000 + 5000);
+      ctl(
+        state,
+        nodes[0]!,
+        ['await_online_nodes', String(nodeCount), '--timeout', String(BOOT_TIMEOUT_S)],
+        BOOT_TIMEOUT_S * 1000 + 5000,
+      );
       // Imported only once every member is up, or quorum queues get a single replica.
       ctl(state, nodes[0]!, ['import_definitions', state.definitionsFile]);
     }
@@ -227,7 +305,10 @@ export async function killNode(stateFile: string, index = 0): Promise<void> {
   const state = readState(stateFile);
   const node = nodeAt(state, index);
   for (const pid of [node.pid, node.launcherPid]) if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
-  await waitForExit([node.pid ?? 0, node.launcherPid ?? 0].filter((p) => p > 0), 10_000);
+  await waitForExit(
+    [node.pid ?? 0, node.launcherPid ?? 0].filter((p) => p > 0),
+    10_000,
+  );
 }
 
 /** Starts a killed node again on the same data, ports and cookie, and waits until it serves. */
@@ -238,9 +319,13 @@ export async function restartNode(stateFile: string, index = 0): Promise<number>
   rmSync(join(node.dir, 'rabbit.pid'), { force: true });
   const [cmd, args] = asBrokerUser(join(RABBITMQ_BIN, 'rabbitmq-server'), []);
   node.launcherPid = startDetached(cmd, args, nodeEnv(state, node), join(node.dir, 'log', 'startup.log'));
-  ctl(state, node, ['wait', '--timeout', String(BOOT_TIMEOUT_S), join(node.dir, 'rabbit.pid')], BOOT_TIMEOUT_S * 1000 + 5000);
+  ctl(
+    state,
+    node,
+    ['wait', '--timeout', String(BOOT_TIMEOUT_S), join(node.dir, 'rabbit.pid')],
+    BOOT_TIMEOUT_S * 1000 + 5000,
+  );
   node.pid = Number(readFileSync(join(node.dir, 'rabbit.pid'), 'utf8').trim());
   writeFileSync(stateFile, JSON.stringify(state, null, 2));
   return Date.now() - started;
 }
-

@@ -26,7 +26,9 @@ function parseCommandLine() {
     return parseArgs({
       allowPositionals: true,
       options: {
-        state: { type: 'string' }, nodes: { type: 'string', default: '1' }, node: { type: 'string', default: '1' },
+        state: { type: 'string' },
+        nodes: { type: 'string', default: '1' },
+        node: { type: 'string', default: '1' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -50,7 +52,8 @@ if (!stateFile || !['start', 'stop', 'kill', 'restart', 'ctl'].includes(command)
 if (command === 'start') await startBroker(stateFile, Number(values.nodes));
 else if (command === 'stop') await stopBroker(stateFile);
 else if (command === 'kill') await killNode(stateFile, Number(values.node) - 1);
-else if (command === 'restart') console.log(`rabbitmq: node ${values.node} back in ${await restartNode(stateFile, Number(values.node) - 1)} ms`);
+else if (command === 'restart')
+  console.log(`rabbitmq: node ${values.node} back in ${await restartNode(stateFile, Number(values.node) - 1)} ms`);
 else {
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as BrokerEnvState;
   const node = state.nodes[Number(values.node) - 1];

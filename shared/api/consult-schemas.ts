@@ -19,13 +19,19 @@ export const patientSchema = z.object({
   given: z.array(z.string().trim().min(1).max(200)).min(1).max(5),
   gender: z.enum(['male', 'female', 'other', 'unknown']),
   birthDate: isoDate,
-  identifiers: z.array(z.object({ system: z.string().min(1).max(200), value: z.string().min(1).max(100) })).max(5).optional(),
+  identifiers: z
+    .array(z.object({ system: z.string().min(1).max(200), value: z.string().min(1).max(100) }))
+    .max(5)
+    .optional(),
 });
 
 export const attachmentSchema = z.object({
   title: z.string().trim().min(1).max(200),
   contentType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/),
-  base64: z.string().max(Math.ceil(MAX_ATTACHMENT_BYTES / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  base64: z
+    .string()
+    .max(Math.ceil(MAX_ATTACHMENT_BYTES / 3) * 4)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/),
   size: z.number().int().min(0).max(MAX_ATTACHMENT_BYTES),
 });
 
@@ -35,16 +41,25 @@ export const vitalSchema = z.object({
   effective: isoDateTime,
 });
 
-export const bloodPressureSchema = z.object({ systolic: z.number().positive().max(400), diastolic: z.number().positive().max(300), effective: isoDateTime });
+export const bloodPressureSchema = z.object({
+  systolic: z.number().positive().max(400),
+  diastolic: z.number().positive().max(300),
+  effective: isoDateTime,
+});
 
 export const waveformSchema = z.object({
   kind: z.enum(Object.keys(WAVEFORMS) as [keyof typeof WAVEFORMS, ...(keyof typeof WAVEFORMS)[]]),
   effective: isoDateTime,
   periodMs: z.number().positive().max(10_000),
-  series: z.array(z.object({
-    lead: z.enum(Object.keys(ECG_LEADS) as [keyof typeof ECG_LEADS, ...(keyof typeof ECG_LEADS)[]]).optional(),
-    samples: z.array(z.number().finite()).min(1).max(500_000),
-  })).min(1).max(12),
+  series: z
+    .array(
+      z.object({
+        lead: z.enum(Object.keys(ECG_LEADS) as [keyof typeof ECG_LEADS, ...(keyof typeof ECG_LEADS)[]]).optional(),
+        samples: z.array(z.number().finite()).min(1).max(500_000),
+      }),
+    )
+    .min(1)
+    .max(12),
 });
 
 export const priorities = ['routine', 'urgent', 'asap', 'stat'] as const;
@@ -67,8 +82,18 @@ export const caseActionSchema = z.discriminatedUnion('action', [
   z.object({ caseId: uuidSchema, action: z.literal('accept') }),
   z.object({ caseId: uuidSchema, action: z.literal('decline'), note: z.string().trim().min(1).max(5_000) }),
   z.object({ caseId: uuidSchema, action: z.literal('request-information'), note: z.string().trim().min(1).max(5_000) }),
-  z.object({ caseId: uuidSchema, action: z.literal('redirect'), suggestedPractitioner: directoryIdSchema, note: z.string().trim().max(5_000).optional() }),
-  z.object({ caseId: uuidSchema, action: z.literal('provide-information'), note: z.string().trim().min(1).max(10_000), attachments: z.array(attachmentSchema).max(20).optional() }),
+  z.object({
+    caseId: uuidSchema,
+    action: z.literal('redirect'),
+    suggestedPractitioner: directoryIdSchema,
+    note: z.string().trim().max(5_000).optional(),
+  }),
+  z.object({
+    caseId: uuidSchema,
+    action: z.literal('provide-information'),
+    note: z.string().trim().min(1).max(10_000),
+    attachments: z.array(attachmentSchema).max(20).optional(),
+  }),
   z.object({ caseId: uuidSchema, action: z.literal('cancel'), note: z.string().trim().min(1).max(5_000) }),
 ]);
 export type CaseAction = z.infer<typeof caseActionSchema>;
@@ -88,12 +113,25 @@ export const reportInputSchema = z.object({
   caseId: uuidSchema,
   findings: z.string().trim().max(20_000).optional(),
   conclusion: z.string().trim().min(1).max(20_000),
-  diagnoses: z.array(z.object({ system: z.string().optional(), code: z.string().optional(), text: z.string().trim().min(1).max(500) })).max(20).optional(),
+  diagnoses: z
+    .array(
+      z.object({ system: z.string().optional(), code: z.string().optional(), text: z.string().trim().min(1).max(500) }),
+    )
+    .max(20)
+    .optional(),
   prescriptions: z.array(prescriptionSchema).max(30).optional(),
 });
 export type ReportInput = z.infer<typeof reportInputSchema>;
 
-export const messageStateSchema = z.enum(['queued', 'sent', 'delivered', 'processed', 'rejected', 'failed', 'verified']);
+export const messageStateSchema = z.enum([
+  'queued',
+  'sent',
+  'delivered',
+  'processed',
+  'rejected',
+  'failed',
+  'verified',
+]);
 const reasonSchema = z.enum(Object.values(REASON_CODES) as [string, ...string[]]);
 
 /** The inbox's tabs: new requests (to an expert), in progress, waiting for information, done. */
@@ -147,11 +185,15 @@ export const waveformViewSchema = z.object({
   kind: waveformSchema.shape.kind,
   effective: z.string(),
   periodMs: z.number().positive(),
-  series: z.array(z.object({
-    lead: waveformSchema.shape.series.element.shape.lead,
-    /** null where the device gave no value (FHIR SampledData "E", "L", "U"): a gap in the trace. */
-    samples: z.array(z.number().nullable()),
-  })).min(1),
+  series: z
+    .array(
+      z.object({
+        lead: waveformSchema.shape.series.element.shape.lead,
+        /** null where the device gave no value (FHIR SampledData "E", "L", "U"): a gap in the trace. */
+        samples: z.array(z.number().nullable()),
+      }),
+    )
+    .min(1),
 });
 
 export const prescriptionViewSchema = prescriptionSchema.extend({
@@ -195,18 +237,22 @@ export const caseViewSchema = caseSummarySchema.extend({
   patient: patientViewSchema.optional(),
   reason: z.string().optional(),
   question: z.string().optional(),
-  vitals: z.array(z.object({ code: z.string(), display: z.string(), value: z.number(), unit: z.string(), effective: z.string() })),
+  vitals: z.array(
+    z.object({ code: z.string(), display: z.string(), value: z.number(), unit: z.string(), effective: z.string() }),
+  ),
   bloodPressure: z.array(bloodPressureViewSchema),
   waveforms: z.array(waveformViewSchema),
   attachments: z.array(attachmentViewSchema),
-  report: z.object({
-    findings: z.string().optional(),
-    conclusion: z.string(),
-    diagnoses: z.array(z.object({ system: z.string().optional(), code: z.string().optional(), text: z.string() })),
-    prescriptions: z.array(prescriptionViewSchema),
-    signer: signerSchema,
-    verified: z.literal(true),
-  }).optional(),
+  report: z
+    .object({
+      findings: z.string().optional(),
+      conclusion: z.string(),
+      diagnoses: z.array(z.object({ system: z.string().optional(), code: z.string().optional(), text: z.string() })),
+      prescriptions: z.array(prescriptionViewSchema),
+      signer: signerSchema,
+      verified: z.literal(true),
+    })
+    .optional(),
   messages: z.array(caseMessageViewSchema),
 });
 export type CaseView = z.infer<typeof caseViewSchema>;

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { COMMANDS, EVENTS, type CommandChannel, type EventChannel } from './channels.ts';
 import { connectionStateSchema } from './connection-state.ts';
-import { caseActionSchema, caseBucketSchema, caseSummarySchema, caseViewSchema, composeConsultSchema, reportInputSchema } from './consult-schemas.ts';
+import {
+  caseActionSchema,
+  caseBucketSchema,
+  caseSummarySchema,
+  caseViewSchema,
+  composeConsultSchema,
+  reportInputSchema,
+} from './consult-schemas.ts';
 import { endpointIdSchema, directoryIdSchema, uuidSchema } from '../protocol/identifiers.ts';
 
 /**
@@ -16,7 +23,11 @@ export type AppInfo = z.infer<typeof appInfoSchema>;
 
 const certificateStatusSchema = z.object({
   use: z.enum(['signing', 'encryption', 'hub', 'anchor']),
-  subject: z.string(), issuer: z.string(), serialNumber: z.string(), notBefore: z.string(), notAfter: z.string(),
+  subject: z.string(),
+  issuer: z.string(),
+  serialNumber: z.string(),
+  notBefore: z.string(),
+  notAfter: z.string(),
   state: z.enum(['valid', 'expiring', 'expired', 'not-yet-valid', 'revoked', 'untrusted']),
   problem: z.string().optional(),
 });
@@ -37,7 +48,10 @@ const crlStateSchema = z.enum(['current', 'expiring', 'stale']);
 // -----------------------------------------------------------------------------------------------------------------------
 
 export const profileSchema = z.object({
-  hosts: z.array(z.object({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65_535) })).min(1).max(10),
+  hosts: z
+    .array(z.object({ host: z.string().min(1).max(253), port: z.number().int().min(1).max(65_535) }))
+    .min(1)
+    .max(10),
   vhost: z.string().min(1).max(100),
   endpointId: endpointIdSchema,
   tls: z.object({ caPem: z.string().min(1).max(100_000), servername: z.string().max(253).optional() }).optional(),
@@ -72,14 +86,24 @@ export const setupStateSchema = z.object({
   storeProblem: z.object({ code: z.string(), message: z.string() }).optional(),
   profile: profileSchema.optional(),
   hasBrokerPassword: z.boolean(),
-  identity: z.object({
-    practitionerId: z.string().optional(),
-    certificates: z.array(certificateStatusSchema),
-    ...renewalStatusShape,
-    trust: z.object({ anchors: z.array(certificateStatusSchema), hub: certificateStatusSchema.optional(), crlNextUpdate: z.string().optional(), crlState: crlStateSchema.optional() }),
-    ready: z.boolean(),
-  }).optional(),
-  registration: z.object({ state: z.enum(['none', 'requested', 'accepted', 'rejected']), reason: z.string().optional() }),
+  identity: z
+    .object({
+      practitionerId: z.string().optional(),
+      certificates: z.array(certificateStatusSchema),
+      ...renewalStatusShape,
+      trust: z.object({
+        anchors: z.array(certificateStatusSchema),
+        hub: certificateStatusSchema.optional(),
+        crlNextUpdate: z.string().optional(),
+        crlState: crlStateSchema.optional(),
+      }),
+      ready: z.boolean(),
+    })
+    .optional(),
+  registration: z.object({
+    state: z.enum(['none', 'requested', 'accepted', 'rejected']),
+    reason: z.string().optional(),
+  }),
   /** Messages kept at the workstation until its revocation list is current again (none: absent). */
   waitingForCrl: z.number().int().positive().optional(),
   ui: z.object({ language: z.string(), theme: z.string(), lockAfterMinutes: z.number() }),
@@ -123,7 +147,12 @@ export const directoryStateSchema = z.object({
 export type DirectoryState = z.infer<typeof directoryStateSchema>;
 
 export const expertSummarySchema = z.object({
-  practitionerId: z.string(), name: z.string(), specialties: z.string(), organization: z.string(), city: z.string(), languages: z.string(),
+  practitionerId: z.string(),
+  name: z.string(),
+  specialties: z.string(),
+  organization: z.string(),
+  city: z.string(),
+  languages: z.string(),
   /**
    * Entries of other clinics with the same name and hospital name: one of them may be an impostor (a clinic publishing
    * someone else's expert under its own id). The UI marks such rows and says which clinic published each.
@@ -148,13 +177,29 @@ export const expertDetailSchema = z.object({
 export type ExpertDetail = z.infer<typeof expertDetailSchema>;
 
 const outboxStateSchema = z.object({
-  pending: z.number().int(), inFlight: z.number().int(), failed: z.number().int(),
-  failures: z.array(z.object({ messageId: z.string(), type: z.string(), caseId: z.string().optional(), reason: z.string(), at: z.string() })),
+  pending: z.number().int(),
+  inFlight: z.number().int(),
+  failed: z.number().int(),
+  failures: z.array(
+    z.object({
+      messageId: z.string(),
+      type: z.string(),
+      caseId: z.string().optional(),
+      reason: z.string(),
+      at: z.string(),
+    }),
+  ),
 });
 
 const rejectionSchema = z.object({
-  id: z.number().int(), messageId: z.string(), type: z.string().optional(), sender: z.string().optional(), caseId: z.string().optional(),
-  reason: z.string(), detail: z.string(), receivedAt: z.string(),
+  id: z.number().int(),
+  messageId: z.string(),
+  type: z.string().optional(),
+  sender: z.string().optional(),
+  caseId: z.string().optional(),
+  reason: z.string(),
+  detail: z.string(),
+  receivedAt: z.string(),
 });
 
 const auditCheckSchema = z.union([
@@ -165,7 +210,16 @@ const auditCheckSchema = z.union([
 /** One page of the audit log, newest first; the viewer asks for the page before the oldest entry it shows. */
 const auditPageSchema = z.object({
   total: z.number().int(),
-  entries: z.array(z.object({ seq: z.number().int(), at: z.string(), actor: z.string(), action: z.string(), subject: z.string(), detail: z.string() })),
+  entries: z.array(
+    z.object({
+      seq: z.number().int(),
+      at: z.string(),
+      actor: z.string(),
+      action: z.string(),
+      subject: z.string(),
+      detail: z.string(),
+    }),
+  ),
 });
 
 const passphrase = z.string().min(8).max(1_000);
@@ -174,28 +228,56 @@ export const commandContract = {
   [COMMANDS.getAppInfo]: { input: noInput, output: appInfoSchema },
   [COMMANDS.getConnectionState]: { input: noInput, output: connectionStateSchema },
   [COMMANDS.getSetupState]: { input: noInput, output: setupStateSchema },
-  [COMMANDS.setProfile]: { input: z.object({ profile: profileSchema, brokerPassword: z.string().min(1).max(1_000).optional() }), output: setupStateSchema },
+  [COMMANDS.setProfile]: {
+    input: z.object({ profile: profileSchema, brokerPassword: z.string().min(1).max(1_000).optional() }),
+    output: setupStateSchema,
+  },
   /** Verifies an enrolment file and says what it holds; changes nothing. */
-  [COMMANDS.readEnrolment]: { input: z.object({ enrolmentBase64: enrolmentFileBase64 }), output: enrolmentSummarySchema },
+  [COMMANDS.readEnrolment]: {
+    input: z.object({ enrolmentBase64: enrolmentFileBase64 }),
+    output: enrolmentSummarySchema,
+  },
   /** Verifies the file again and applies it: the region's trust, the connection profile, and the broker password if given. */
-  [COMMANDS.enrol]: { input: z.object({ enrolmentBase64: enrolmentFileBase64, brokerPassword: z.string().min(1).max(1_000).optional() }), output: setupStateSchema },
+  [COMMANDS.enrol]: {
+    input: z.object({ enrolmentBase64: enrolmentFileBase64, brokerPassword: z.string().min(1).max(1_000).optional() }),
+    output: setupStateSchema,
+  },
   [COMMANDS.setUiPreferences]: {
-    input: z.object({ language: z.enum(['en', 'nb', 'de', 'fr']).optional(), theme: z.enum(['system', 'light', 'dark']).optional(), lockAfterMinutes: z.number().int().min(1).max(240).optional() }),
+    input: z.object({
+      language: z.enum(['en', 'nb', 'de', 'fr']).optional(),
+      theme: z.enum(['system', 'light', 'dark']).optional(),
+      lockAfterMinutes: z.number().int().min(1).max(240).optional(),
+    }),
     output: setupStateSchema,
   },
   [COMMANDS.setTrust]: {
-    input: z.object({ anchorsPem: z.string().min(1).max(1_000_000), crlsPem: z.string().max(10_000_000).optional(), hubCertificatePem: z.string().min(1).max(100_000) }),
+    input: z.object({
+      anchorsPem: z.string().min(1).max(1_000_000),
+      crlsPem: z.string().max(10_000_000).optional(),
+      hubCertificatePem: z.string().min(1).max(100_000),
+    }),
     output: setupStateSchema,
   },
   [COMMANDS.importPkcs12]: {
-    input: z.object({ use: z.enum(['signing', 'encryption']), pkcs12Base64: z.string().min(1).max(1_000_000), password: z.string().max(1_000) }),
+    input: z.object({
+      use: z.enum(['signing', 'encryption']),
+      pkcs12Base64: z.string().min(1).max(1_000_000),
+      password: z.string().max(1_000),
+    }),
     output: setupStateSchema,
   },
   [COMMANDS.createCertificateRequest]: {
-    input: z.object({ use: z.enum(['signing', 'encryption']), practitionerId: directoryIdSchema, organization: z.string().max(200).optional() }),
+    input: z.object({
+      use: z.enum(['signing', 'encryption']),
+      practitionerId: directoryIdSchema,
+      organization: z.string().max(200).optional(),
+    }),
     output: z.object({ requestPem: z.string() }),
   },
-  [COMMANDS.importCertificate]: { input: z.object({ use: z.enum(['signing', 'encryption']), certificatePem: z.string().min(1).max(100_000) }), output: setupStateSchema },
+  [COMMANDS.importCertificate]: {
+    input: z.object({ use: z.enum(['signing', 'encryption']), certificatePem: z.string().min(1).max(100_000) }),
+    output: setupStateSchema,
+  },
   [COMMANDS.getDirectoryState]: { input: noInput, output: directoryStateSchema },
   /**
    * Words of any field, and the chosen specialty and language, each only in its own field; `offset` pages through the
@@ -214,7 +296,13 @@ export const commandContract = {
   },
   [COMMANDS.getExpert]: { input: z.object({ practitionerId: directoryIdSchema }), output: expertDetailSchema },
   [COMMANDS.listCases]: {
-    input: z.object({ bucket: caseBucketSchema.optional(), offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(100_000).optional() }).optional(),
+    input: z
+      .object({
+        bucket: caseBucketSchema.optional(),
+        offset: z.number().int().min(0).optional(),
+        limit: z.number().int().min(1).max(100_000).optional(),
+      })
+      .optional(),
     output: z.array(caseSummarySchema),
   },
   [COMMANDS.countCases]: { input: noInput, output: z.record(caseBucketSchema, z.number().int()) },
@@ -222,18 +310,39 @@ export const commandContract = {
   [COMMANDS.createConsult]: { input: composeConsultSchema, output: caseSummarySchema },
   [COMMANDS.actOnCase]: { input: caseActionSchema, output: caseSummarySchema },
   /** Signing is a medical act: with a lock passphrase set, the report is signed only with the passphrase entered again. */
-  [COMMANDS.sendReport]: { input: reportInputSchema.extend({ passphrase: z.string().max(1_000).optional() }), output: caseSummarySchema },
+  [COMMANDS.sendReport]: {
+    input: reportInputSchema.extend({ passphrase: z.string().max(1_000).optional() }),
+    output: caseSummarySchema,
+  },
   /** The user printed or saved a case as PDF: the audit log says who and when. */
-  [COMMANDS.recordExport]: { input: z.object({ caseId: uuidSchema, form: z.enum(['print', 'pdf']) }), output: z.object({ recorded: z.literal(true) }) },
+  [COMMANDS.recordExport]: {
+    input: z.object({ caseId: uuidSchema, form: z.enum(['print', 'pdf']) }),
+    output: z.object({ recorded: z.literal(true) }),
+  },
   [COMMANDS.getOutboxState]: { input: noInput, output: outboxStateSchema },
   [COMMANDS.listRejections]: { input: noInput, output: z.array(rejectionSchema) },
   [COMMANDS.checkAuditLog]: { input: noInput, output: auditCheckSchema },
-  [COMMANDS.listAuditLog]: { input: z.object({ beforeSeq: z.number().int().min(1).optional(), limit: z.number().int().min(1).max(200).optional() }), output: auditPageSchema },
+  [COMMANDS.listAuditLog]: {
+    input: z.object({
+      beforeSeq: z.number().int().min(1).optional(),
+      limit: z.number().int().min(1).max(200).optional(),
+    }),
+    output: auditPageSchema,
+  },
   [COMMANDS.lock]: { input: noInput, output: z.object({ locked: z.boolean() }) },
-  [COMMANDS.unlock]: { input: z.object({ passphrase: z.string().max(1_000) }), output: z.object({ locked: z.boolean() }) },
-  [COMMANDS.setLockPassphrase]: { input: z.object({ passphrase, current: z.string().max(1_000).optional() }), output: z.object({ locked: z.boolean() }) },
+  [COMMANDS.unlock]: {
+    input: z.object({ passphrase: z.string().max(1_000) }),
+    output: z.object({ locked: z.boolean() }),
+  },
+  [COMMANDS.setLockPassphrase]: {
+    input: z.object({ passphrase, current: z.string().max(1_000).optional() }),
+    output: z.object({ locked: z.boolean() }),
+  },
   /** Turning a required lock off needs the current passphrase; turning it on never does. */
-  [COMMANDS.setLockPolicy]: { input: z.object({ policy: z.enum(['required', 'optional']), current: z.string().max(1_000).optional() }), output: setupStateSchema },
+  [COMMANDS.setLockPolicy]: {
+    input: z.object({ policy: z.enum(['required', 'optional']), current: z.string().max(1_000).optional() }),
+    output: setupStateSchema,
+  },
   [COMMANDS.getRegionState]: { input: noInput, output: regionStateSchema },
   [COMMANDS.switchRegion]: { input: z.object({ to: regionChoiceSchema }), output: regionStateSchema },
 } as const satisfies Record<CommandChannel, { input: z.ZodType; output: z.ZodType }>;

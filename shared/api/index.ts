@@ -4,9 +4,38 @@ export type { ApiError, ApiErrorCode } from './api-error.ts';
 export { COMMANDS, EVENTS, isCommandChannel, isEventChannel } from './channels.ts';
 export type { CommandChannel, CoreCommandChannel, EventChannel } from './channels.ts';
 export type { ConnectionState, ConnectionStatus } from './connection-state.ts';
-export { caseActionSchema, caseBucketSchema, caseMessageViewSchema, caseSummarySchema, caseViewSchema, composeConsultSchema, priorities, reportInputSchema, waveformSchema } from './consult-schemas.ts';
-export type { CaseAction, CaseBucket, CaseSummary, CaseView, ComposeConsult, PatientView, ReportInput } from './consult-schemas.ts';
+export {
+  caseActionSchema,
+  caseBucketSchema,
+  caseMessageViewSchema,
+  caseSummarySchema,
+  caseViewSchema,
+  composeConsultSchema,
+  priorities,
+  reportInputSchema,
+  waveformSchema,
+} from './consult-schemas.ts';
+export type {
+  CaseAction,
+  CaseBucket,
+  CaseSummary,
+  CaseView,
+  ComposeConsult,
+  PatientView,
+  ReportInput,
+} from './consult-schemas.ts';
 export { commandContract, profileSchema, regionChoiceSchema } from './contract.ts';
-export type { AppInfo, CommandInput, CommandOutput, DirectoryState, EnrolmentSummary, EventPayload, ExpertDetail, RegionChoice, RegionState, SetupState } from './contract.ts';
+export type {
+  AppInfo,
+  CommandInput,
+  CommandOutput,
+  DirectoryState,
+  EnrolmentSummary,
+  EventPayload,
+  ExpertDetail,
+  RegionChoice,
+  RegionState,
+  SetupState,
+} from './contract.ts';
 export { err, ok } from './result.ts';
 export type { Result } from './result.ts';

@@ -1,3 +1,9 @@
 /** What other layers may use of shared/broker/: they import it from here only (eslint rule rts/layers). */
-export { RABBITMQ_TOPOLOGY, downlinkQueueName, downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from './rabbitmq-names.ts';
+export {
+  RABBITMQ_TOPOLOGY,
+  downlinkQueueName,
+  downlinkReceiveAddress,
+  uplinkSendAddress,
+  vhostHostname,
+} from './rabbitmq-names.ts';
 export { isLoopbackHost, plainAmqpProblem, plainHttpProblem } from './transport-security.ts';

@@ -7,7 +7,11 @@ const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['localhost', 'ip6-localhost
 
 /** localhost, 127.0.0.0/8 and ::1 (also written [::1] or as an IPv4-mapped address). */
 export function isLoopbackHost(host: string): boolean {
-  const name = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   if (LOOPBACK_NAMES.has(name) || name.endsWith('.localhost')) return true;
   const v4 = name.replace(/^::ffff:/, '');
   if (/^127(\.\d{1,3}){3}$/.test(v4)) return v4.split('.').every((part) => Number(part) <= 255);

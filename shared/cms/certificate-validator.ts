@@ -16,6 +16,12 @@ export function createCertificateValidator(trust: TrustConfig): CertificateValid
   const parsed = parseTrust(trust);
   return async (der, use, at) => {
     const certificate = parseCertificate(der, `The ${use} certificate`);
-    await validateSignerChain(certificate, [], parsed, at, use === 'encryption' ? (c) => void recipientKind(c) : undefined);
+    await validateSignerChain(
+      certificate,
+      [],
+      parsed,
+      at,
+      use === 'encryption' ? (c) => void recipientKind(c) : undefined,
+    );
   };
 }

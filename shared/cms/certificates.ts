@@ -35,16 +35,25 @@ export function publicKeyKind(certificate: pkijs.Certificate, role: string): Pub
     const parsed = spki.parsedKey;
     const bits = parsed instanceof pkijs.RSAPublicKey ? integerBits(parsed.modulus) : 0;
     if (bits < 2048) {
-      throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The ${role} certificate has an RSA key of ${bits} bits; at least 2048 are required`);
+      throw new CmsError(
+        CMS_ERROR_CODES.unsupportedAlgorithm,
+        `The ${role} certificate has an RSA key of ${bits} bits; at least 2048 are required`,
+      );
     }
     return 'rsa';
   }
   if (algorithm === OID.ecPublicKey) {
     const curve: unknown = spki.algorithm.algorithmParams;
     if (curve instanceof asn1js.ObjectIdentifier && curve.valueBlock.toString() === OID.p256) return 'ec-p256';
-    throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The ${role} certificate has an EC key on a curve other than P-256`);
+    throw new CmsError(
+      CMS_ERROR_CODES.unsupportedAlgorithm,
+      `The ${role} certificate has an EC key on a curve other than P-256`,
+    );
   }
-  throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The ${role} certificate has an unsupported key type (${oidName(algorithm)})`);
+  throw new CmsError(
+    CMS_ERROR_CODES.unsupportedAlgorithm,
+    `The ${role} certificate has an unsupported key type (${oidName(algorithm)})`,
+  );
 }
 
 function integerBits(value: asn1js.Integer): number {
@@ -60,12 +69,18 @@ export function subjectPublicKeyInfoDer(certificate: pkijs.Certificate): Uint8Ar
   return new Uint8Array(certificate.subjectPublicKeyInfo.toSchema().toBER(false));
 }
 
-export async function importPublicKey(certificate: pkijs.Certificate, algorithm: ProfileKeyAlgorithm, usages: WebKeyUsage[]): Promise<CryptoKey> {
+export async function importPublicKey(
+  certificate: pkijs.Certificate,
+  algorithm: ProfileKeyAlgorithm,
+  usages: WebKeyUsage[],
+): Promise<CryptoKey> {
   try {
     return await subtle().importKey('spki', subjectPublicKeyInfoDer(certificate), algorithm, false, usages);
   } catch (error) {
     // A certificate in a message is untrusted input until its chain is checked: its key may be no valid point at all.
-    throw new CmsError(CMS_ERROR_CODES.malformed, 'A certificate carries a public key that cannot be read', { cause: error });
+    throw new CmsError(CMS_ERROR_CODES.malformed, 'A certificate carries a public key that cannot be read', {
+      cause: error,
+    });
   }
 }
 
@@ -79,11 +94,19 @@ export function certificateFact<T>(read: (certificate: pkijs.Certificate) => T, 
     return read(certificate);
   } catch (error) {
     if (!isPkiError(error) || error.code !== PKI_ERROR_CODES.malformed) throw error;
-    throw new CmsError(CMS_ERROR_CODES.malformed, `The certificate ${certificateLabel(certificate)} cannot be read: ${error.message}`, { cause: error });
+    throw new CmsError(
+      CMS_ERROR_CODES.malformed,
+      `The certificate ${certificateLabel(certificate)} cannot be read: ${error.message}`,
+      { cause: error },
+    );
   }
 }
 
-export function sameIssuerAndSerial(certificate: pkijs.Certificate, issuer: pkijs.RelativeDistinguishedNames, serial: asn1js.Integer): boolean {
+export function sameIssuerAndSerial(
+  certificate: pkijs.Certificate,
+  issuer: pkijs.RelativeDistinguishedNames,
+  serial: asn1js.Integer,
+): boolean {
   return (
     bytesEqual(bufferSource(serial.valueBlock.valueHexView), certificate.serialNumber.valueBlock.valueHexView) &&
     certificate.issuer.isEqual(issuer)

@@ -119,7 +119,11 @@ export async function validateSignerChain(
     if ([signer, ...anchors, ...pool].some((known) => tbsEqual(known, candidate))) continue;
     pool.push(candidate);
   }
-  const engine = new pkijs.CertificateChainValidationEngine({ trustedCerts: anchors, certs: [...pool, signer], checkDate: at });
+  const engine = new pkijs.CertificateChainValidationEngine({
+    trustedCerts: anchors,
+    certs: [...pool, signer],
+    checkDate: at,
+  });
   const result = await engine.verify();
   const path = result.certificatePath;
   if (!result.result || !path) {
@@ -134,19 +138,28 @@ export async function validateSignerChain(
     checkValidity(certificate, at);
     const unknown = certificate.extensions?.find((e) => e.critical && !UNDERSTOOD_EXTENSIONS.has(e.extnID));
     if (unknown) {
-      throw new CmsError(CMS_ERROR_CODES.untrustedChain, `The certificate ${certificateLabel(certificate)} has a critical extension this system does not understand (${unknown.extnID})`);
+      throw new CmsError(
+        CMS_ERROR_CODES.untrustedChain,
+        `The certificate ${certificateLabel(certificate)} has a critical extension this system does not understand (${unknown.extnID})`,
+      );
     }
   }
   // Stricter than RFC 5280, which lets a CA without a KeyUsage extension sign: here keyCertSign must be explicit.
   for (const ca of path.slice(1)) {
     if (!hasCaFlag(ca) || !certificateFact(keyUsageOf, ca)?.includes('keyCertSign')) {
-      throw new CmsError(CMS_ERROR_CODES.untrustedChain, `The issuing certificate ${certificateLabel(ca)} is not marked as a certification authority`);
+      throw new CmsError(
+        CMS_ERROR_CODES.untrustedChain,
+        `The issuing certificate ${certificateLabel(ca)} is not marked as a certification authority`,
+      );
     }
   }
   // The anchor's own signature is not relied on; every other certificate's is.
   for (const certificate of path.slice(0, -1)) {
     if (SHA1_SIGNATURES.has(certificate.signatureAlgorithm.algorithmId)) {
-      throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The certificate ${certificateLabel(certificate)} is signed with SHA-1, which is not accepted`);
+      throw new CmsError(
+        CMS_ERROR_CODES.unsupportedAlgorithm,
+        `The certificate ${certificateLabel(certificate)} is signed with SHA-1, which is not accepted`,
+      );
     }
   }
   await checkRevocation(path, trust.crls, revocationTime);
@@ -173,12 +186,18 @@ export function crlIsFrom(crl: pkijs.CertificateRevocationList, issuer: pkijs.Ce
 export const CRL_GRACE_MS = 5 * 60 * 1000;
 
 /** The CRLs among `crls` that `issuer` signed (its name and its key); one under its name signed with SHA-1 is refused. */
-export async function crlsOf(issuer: pkijs.Certificate, crls: readonly pkijs.CertificateRevocationList[]): Promise<pkijs.CertificateRevocationList[]> {
+export async function crlsOf(
+  issuer: pkijs.Certificate,
+  crls: readonly pkijs.CertificateRevocationList[],
+): Promise<pkijs.CertificateRevocationList[]> {
   const own: pkijs.CertificateRevocationList[] = [];
   for (const crl of crls) {
     if (!crl.issuer.isEqual(issuer.subject)) continue;
     if (SHA1_SIGNATURES.has(crl.signatureAlgorithm.algorithmId)) {
-      throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The CRL of ${certificateLabel(issuer)} is signed with SHA-1, which is not accepted`);
+      throw new CmsError(
+        CMS_ERROR_CODES.unsupportedAlgorithm,
+        `The CRL of ${certificateLabel(issuer)} is signed with SHA-1, which is not accepted`,
+      );
     }
     // A CRL under the same name but another key (a re-keyed CA) says nothing about this issuer's certificates.
     if (await crlIsFrom(crl, issuer)) own.push(crl);
@@ -187,7 +206,10 @@ export async function crlsOf(issuer: pkijs.Certificate, crls: readonly pkijs.Cer
 }
 
 function newestOf(own: readonly pkijs.CertificateRevocationList[]): pkijs.CertificateRevocationList | undefined {
-  return own.reduce<pkijs.CertificateRevocationList | undefined>((newest, crl) => (!newest || crl.thisUpdate.value > newest.thisUpdate.value ? crl : newest), undefined);
+  return own.reduce<pkijs.CertificateRevocationList | undefined>(
+    (newest, crl) => (!newest || crl.thisUpdate.value > newest.thisUpdate.value ? crl : newest),
+    undefined,
+  );
 }
 
 /**
@@ -205,10 +227,17 @@ export function crlCurrentUntil(own: readonly pkijs.CertificateRevocationList[])
  * Refuses to rely on an issuer's revocation status without a current CRL of it. The message speaks to whoever runs
  * the verifier: the certificate may be fine, but this installation cannot tell until it has the region's current CRL.
  */
-export function checkCrlCurrent(issuer: pkijs.Certificate, own: readonly pkijs.CertificateRevocationList[], now: Date): void {
+export function checkCrlCurrent(
+  issuer: pkijs.Certificate,
+  own: readonly pkijs.CertificateRevocationList[],
+  now: Date,
+): void {
   const until = crlCurrentUntil(own);
   if (until === undefined) {
-    throw new CmsError(CMS_ERROR_CODES.crlMissing, `No revocation list (CRL) of ${certificateLabel(issuer)} is configured here, so revocation cannot be checked: load the region's current CRL`);
+    throw new CmsError(
+      CMS_ERROR_CODES.crlMissing,
+      `No revocation list (CRL) of ${certificateLabel(issuer)} is configured here, so revocation cannot be checked: load the region's current CRL`,
+    );
   }
   if (until < now.getTime()) {
     const nextUpdate = newestOf(own)?.nextUpdate?.value;
@@ -225,11 +254,16 @@ export function checkCrlCurrent(issuer: pkijs.Certificate, own: readonly pkijs.C
  */
 export async function checkTrustRevocation(trust: TrustConfig, now: Date): Promise<void> {
   const parsed = parseTrust(trust);
-  for (const { certificate } of [...parsed.anchors, ...parsed.intermediates]) checkCrlCurrent(certificate, await crlsOf(certificate, parsed.crls), now);
+  for (const { certificate } of [...parsed.anchors, ...parsed.intermediates])
+    checkCrlCurrent(certificate, await crlsOf(certificate, parsed.crls), now);
 }
 
 /** Revocation first (a listed certificate is revoked however old the list), then the freshness of every issuer's CRL. */
-async function checkRevocation(path: readonly pkijs.Certificate[], crls: readonly pkijs.CertificateRevocationList[], now: Date): Promise<void> {
+async function checkRevocation(
+  path: readonly pkijs.Certificate[],
+  crls: readonly pkijs.CertificateRevocationList[],
+  now: Date,
+): Promise<void> {
   const issuers: { issuer: pkijs.Certificate; own: pkijs.CertificateRevocationList[] }[] = [];
   for (let i = 0; i < path.length - 1; i++) {
     const certificate = path[i];
@@ -237,7 +271,10 @@ async function checkRevocation(path: readonly pkijs.Certificate[], crls: readonl
     if (!certificate || !issuer) continue;
     const own = await crlsOf(issuer, crls);
     if (own.some((crl) => crl.isCertificateRevoked(certificate))) {
-      throw new CmsError(CMS_ERROR_CODES.certificateRevoked, `The certificate ${certificateLabel(certificate)} has been revoked by its issuer`);
+      throw new CmsError(
+        CMS_ERROR_CODES.certificateRevoked,
+        `The certificate ${certificateLabel(certificate)} has been revoked by its issuer`,
+      );
     }
     issuers.push({ issuer, own });
   }
@@ -247,10 +284,16 @@ async function checkRevocation(path: readonly pkijs.Certificate[], crls: readonl
 function checkSignerUsage(signer: pkijs.Certificate): void {
   const usages = certificateFact(keyUsageOf, signer);
   if (usages && !usages.includes('digitalSignature') && !usages.includes('nonRepudiation')) {
-    throw new CmsError(CMS_ERROR_CODES.wrongKeyUsage, `The signer certificate ${certificateLabel(signer)} does not allow digital signatures`);
+    throw new CmsError(
+      CMS_ERROR_CODES.wrongKeyUsage,
+      `The signer certificate ${certificateLabel(signer)} does not allow digital signatures`,
+    );
   }
   const purposes = certificateFact(extendedKeyUsageOf, signer);
   if (purposes && !purposes.includes(OID.emailProtection) && !purposes.includes(OID.anyExtendedKeyUsage)) {
-    throw new CmsError(CMS_ERROR_CODES.wrongKeyUsage, `The signer certificate ${certificateLabel(signer)} is not issued for secure messaging (email protection)`);
+    throw new CmsError(
+      CMS_ERROR_CODES.wrongKeyUsage,
+      `The signer certificate ${certificateLabel(signer)} is not issued for secure messaging (email protection)`,
+    );
   }
 }

@@ -12,7 +12,10 @@ import {
   seal,
   sign,
   verify,
-  type CmsRecipientIdentity, type CmsSigner, type TrustConfig } from './index.ts';
+  type CmsRecipientIdentity,
+  type CmsSigner,
+  type TrustConfig,
+} from './index.ts';
 
 /**
  * Both directions against the openssl CLI (OpenSSL 3.0) for every algorithm combination of the profile: our seal()
@@ -25,9 +28,14 @@ const CIPHERS = [
   { ours: CONTENT_ENCRYPTION.gcm, openssl: '-aes-256-gcm', structure: 'authEnvelopedData' },
   { ours: CONTENT_ENCRYPTION.cbc, openssl: '-aes256', structure: 'envelopedData' },
 ] as const;
-const COMBINATIONS = SIGNERS.flatMap((signer) => RECIPIENTS.flatMap((recipient) => CIPHERS.map((cipher) => [signer, recipient, cipher] as const)));
+const COMBINATIONS = SIGNERS.flatMap((signer) =>
+  RECIPIENTS.flatMap((recipient) => CIPHERS.map((cipher) => [signer, recipient, cipher] as const)),
+);
 
-const SUBJECTS: Record<(typeof SIGNERS)[number], string> = { rsaSigner: 'CN=clinic-a.dr-a,O=Clinic A', ecSigner: 'CN=clinic-b.dr-b,O=Clinic B' };
+const SUBJECTS: Record<(typeof SIGNERS)[number], string> = {
+  rsaSigner: 'CN=clinic-a.dr-a,O=Clinic A',
+  ecSigner: 'CN=clinic-b.dr-b,O=Clinic B',
+};
 
 let pki: TestPki;
 let work: string;
@@ -47,11 +55,18 @@ beforeAll(async () => {
   trust = { anchors: [pki.root.certificate], crls: [pki.rootCrl, pki.intermediateCrl] };
   for (const name of SIGNERS) {
     const leaf = pki.leaves[name];
-    signers[name] = { certificate: leaf.certificate, privateKey: await importSigningKey(leaf.privateKey, leaf.certificate), chain: [pki.intermediate.certificate] };
+    signers[name] = {
+      certificate: leaf.certificate,
+      privateKey: await importSigningKey(leaf.privateKey, leaf.certificate),
+      chain: [pki.intermediate.certificate],
+    };
   }
   for (const name of RECIPIENTS) {
     const leaf = pki.leaves[name];
-    identities[name] = { certificate: leaf.certificate, privateKey: await importDecryptionKey(leaf.privateKey, leaf.certificate) };
+    identities[name] = {
+      certificate: leaf.certificate,
+      privateKey: await importDecryptionKey(leaf.privateKey, leaf.certificate),
+    };
   }
 }, 60_000);
 
@@ -64,12 +79,35 @@ function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
 
 /** -keyopt applies to the -recip before it: OAEP with SHA-256 for RSA, the SHA-256 KDF for ECDH (OpenSSL's default is SHA-1). */
 function profileKeyopts(recipient: (typeof RECIPIENTS)[number]): string[] {
-  return recipient === 'rsaRecipient' ? ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256'] : ['-keyopt', 'ecdh_kdf_md:sha256'];
+  return recipient === 'rsaRecipient'
+    ? ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256']
+    : ['-keyopt', 'ecdh_kdf_md:sha256'];
 }
 
 function opensslSign(signer: LeafName, out: string, extra: string[] = []): void {
   const leaf = pki.leaves[signer];
-  runOpenssl(['cms', '-sign', '-binary', '-nodetach', '-md', 'sha256', '-nosmimecap', '-in', contentPath, '-signer', leaf.certPath, '-inkey', leaf.keyPath, ...extra, '-certfile', pki.intermediate.certPath, '-outform', 'DER', '-out', out]);
+  runOpenssl([
+    'cms',
+    '-sign',
+    '-binary',
+    '-nodetach',
+    '-md',
+    'sha256',
+    '-nosmimecap',
+    '-in',
+    contentPath,
+    '-signer',
+    leaf.certPath,
+    '-inkey',
+    leaf.keyPath,
+    ...extra,
+    '-certfile',
+    pki.intermediate.certPath,
+    '-outform',
+    'DER',
+    '-out',
+    out,
+  ]);
 }
 
 function opensslDecryptAndVerify(envelope: Uint8Array, recipient: LeafName, tag: string): Buffer {
@@ -77,19 +115,42 @@ function opensslDecryptAndVerify(envelope: Uint8Array, recipient: LeafName, tag:
   const signedPath = join(work, `${tag}.signed.der`);
   writeFileSync(envelopePath, envelope);
   const leaf = pki.leaves[recipient];
-  runOpenssl(['cms', '-decrypt', '-binary', '-inform', 'DER', '-in', envelopePath, '-recip', leaf.certPath, '-inkey', leaf.keyPath, '-out', signedPath]);
+  runOpenssl([
+    'cms',
+    '-decrypt',
+    '-binary',
+    '-inform',
+    'DER',
+    '-in',
+    envelopePath,
+    '-recip',
+    leaf.certPath,
+    '-inkey',
+    leaf.keyPath,
+    '-out',
+    signedPath,
+  ]);
   return runOpenssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', signedPath, '-CAfile', pki.root.certPath]);
 }
 
 describe('our seal() read by openssl cms', () => {
   it.each(COMBINATIONS)('%s signs, %s decrypts, %o', async (signer, recipient, cipher) => {
-    const envelope = await seal(content, signers[signer], [pki.leaves[recipient].certificate], { contentEncryption: cipher.ours });
+    const envelope = await seal(content, signers[signer], [pki.leaves[recipient].certificate], {
+      contentEncryption: cipher.ours,
+    });
     expect(inspect(envelope).contentType).toBe(cipher.structure);
-    expectSameBytes(opensslDecryptAndVerify(envelope, recipient, `ours-${signer}-${recipient}-${cipher.ours}`), content);
+    expectSameBytes(
+      opensslDecryptAndVerify(envelope, recipient, `ours-${signer}-${recipient}-${cipher.ours}`),
+      content,
+    );
   });
 
   it('serves several recipients of both key types from one envelope', async () => {
-    const envelope = await seal(content, signers.ecSigner, [pki.leaves.rsaRecipient.certificate, pki.leaves.ecRecipient.certificate, pki.leaves.ecRecipient2.certificate]);
+    const envelope = await seal(content, signers.ecSigner, [
+      pki.leaves.rsaRecipient.certificate,
+      pki.leaves.ecRecipient.certificate,
+      pki.leaves.ecRecipient2.certificate,
+    ]);
     for (const recipient of ['rsaRecipient', 'ecRecipient', 'ecRecipient2'] as const) {
       expectSameBytes(opensslDecryptAndVerify(envelope, recipient, `ours-multi-${recipient}`), content);
     }
@@ -99,9 +160,23 @@ describe('our seal() read by openssl cms', () => {
     const signedPath = join(work, 'ours-signed-only.der');
     // openssl cms takes CRLs from the -CAfile bundle.
     const bundlePath = join(work, 'root-and-crls.pem');
-    writeFileSync(bundlePath, [pki.root.certPath, pki.rootCrlPath, pki.intermediateCrlPath].map((path) => readFileSync(path, 'utf8')).join(''));
+    writeFileSync(
+      bundlePath,
+      [pki.root.certPath, pki.rootCrlPath, pki.intermediateCrlPath].map((path) => readFileSync(path, 'utf8')).join(''),
+    );
     writeFileSync(signedPath, await sign(content, signers.rsaSigner));
-    const out = runOpenssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', signedPath, '-CAfile', bundlePath, '-crl_check_all']);
+    const out = runOpenssl([
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      signedPath,
+      '-CAfile',
+      bundlePath,
+      '-crl_check_all',
+    ]);
     expectSameBytes(out, content);
   });
 });
@@ -113,15 +188,34 @@ describe('openssl cms messages read by our open()', () => {
     const envelopePath = join(work, `${tag}.env.der`);
     opensslSign(signer, signedPath);
     const leaf = pki.leaves[recipient];
-    runOpenssl(['cms', '-encrypt', '-binary', cipher.openssl, '-in', signedPath, '-outform', 'DER', '-out', envelopePath, '-recip', leaf.certPath, ...profileKeyopts(recipient)]);
+    runOpenssl([
+      'cms',
+      '-encrypt',
+      '-binary',
+      cipher.openssl,
+      '-in',
+      signedPath,
+      '-outform',
+      'DER',
+      '-out',
+      envelopePath,
+      '-recip',
+      leaf.certPath,
+      ...profileKeyopts(recipient),
+    ]);
     const envelope = new Uint8Array(readFileSync(envelopePath));
     expect(inspect(envelope).contentType).toBe(cipher.structure);
 
     // CBC is refused unless asked for (unauthenticated: docs/protocol.md §3), before any key is unwrapped.
     if (cipher.ours === CONTENT_ENCRYPTION.cbc) {
-      await expect(open(envelope, identities[recipient], trust)).rejects.toMatchObject({ code: 'cms-unsupported-algorithm', message: expect.stringContaining('AES-256-CBC is not accepted') });
+      await expect(open(envelope, identities[recipient], trust)).rejects.toMatchObject({
+        code: 'cms-unsupported-algorithm',
+        message: expect.stringContaining('AES-256-CBC is not accepted'),
+      });
     }
-    const opened = await open(envelope, identities[recipient], trust, { allowCbc: cipher.ours === CONTENT_ENCRYPTION.cbc });
+    const opened = await open(envelope, identities[recipient], trust, {
+      allowCbc: cipher.ours === CONTENT_ENCRYPTION.cbc,
+    });
     expectSameBytes(opened.content, content);
     expect(opened.contentEncryption).toBe(cipher.ours);
     expect(opened.signer.subject).toBe(SUBJECTS[signer]);
@@ -133,22 +227,56 @@ describe('openssl cms messages read by our open()', () => {
     const signedPath = join(work, 'openssl-multi.signed.der');
     const envelopePath = join(work, 'openssl-multi.env.der');
     opensslSign('ecSigner', signedPath);
-    runOpenssl(['cms', '-encrypt', '-binary', '-aes-256-gcm', '-in', signedPath, '-outform', 'DER', '-out', envelopePath,
-      '-recip', pki.leaves.rsaRecipient.certPath, ...profileKeyopts('rsaRecipient'),
-      '-recip', pki.leaves.ecRecipient.certPath, ...profileKeyopts('ecRecipient')]);
+    runOpenssl([
+      'cms',
+      '-encrypt',
+      '-binary',
+      '-aes-256-gcm',
+      '-in',
+      signedPath,
+      '-outform',
+      'DER',
+      '-out',
+      envelopePath,
+      '-recip',
+      pki.leaves.rsaRecipient.certPath,
+      ...profileKeyopts('rsaRecipient'),
+      '-recip',
+      pki.leaves.ecRecipient.certPath,
+      ...profileKeyopts('ecRecipient'),
+    ]);
     const envelope = new Uint8Array(readFileSync(envelopePath));
-    for (const recipient of RECIPIENTS) expectSameBytes((await open(envelope, identities[recipient], trust)).content, content);
+    for (const recipient of RECIPIENTS)
+      expectSameBytes((await open(envelope, identities[recipient], trust)).content, content);
   });
 
   it('finds signer and recipients named by subject key identifier (openssl -keyid)', async () => {
     const signedPath = join(work, 'openssl-keyid.signed.der');
     const envelopePath = join(work, 'openssl-keyid.env.der');
     opensslSign('rsaSigner', signedPath, ['-keyid']);
-    runOpenssl(['cms', '-encrypt', '-binary', '-aes-256-gcm', '-keyid', '-in', signedPath, '-outform', 'DER', '-out', envelopePath,
-      '-recip', pki.leaves.rsaRecipient.certPath, ...profileKeyopts('rsaRecipient'),
-      '-recip', pki.leaves.ecRecipient.certPath, ...profileKeyopts('ecRecipient')]);
+    runOpenssl([
+      'cms',
+      '-encrypt',
+      '-binary',
+      '-aes-256-gcm',
+      '-keyid',
+      '-in',
+      signedPath,
+      '-outform',
+      'DER',
+      '-out',
+      envelopePath,
+      '-recip',
+      pki.leaves.rsaRecipient.certPath,
+      ...profileKeyopts('rsaRecipient'),
+      '-recip',
+      pki.leaves.ecRecipient.certPath,
+      ...profileKeyopts('ecRecipient'),
+    ]);
     const envelope = new Uint8Array(readFileSync(envelopePath));
-    expect(inspect(envelope)).toMatchObject({ recipients: expect.arrayContaining([expect.objectContaining({ subjectKeyIdentifier: expect.any(String) })]) });
+    expect(inspect(envelope)).toMatchObject({
+      recipients: expect.arrayContaining([expect.objectContaining({ subjectKeyIdentifier: expect.any(String) })]),
+    });
     for (const recipient of RECIPIENTS) {
       const opened = await open(envelope, identities[recipient], trust);
       expectSameBytes(opened.content, content);
@@ -160,8 +288,22 @@ describe('openssl cms messages read by our open()', () => {
     const signedPath = join(work, 'openssl-stream.signed.ber');
     const envelopePath = join(work, 'openssl-stream.env.ber');
     opensslSign('ecSigner', signedPath, ['-stream']);
-    runOpenssl(['cms', '-encrypt', '-binary', '-stream', '-aes-256-gcm', '-in', signedPath, '-outform', 'DER', '-out', envelopePath,
-      '-recip', pki.leaves.ecRecipient.certPath, ...profileKeyopts('ecRecipient')]);
+    runOpenssl([
+      'cms',
+      '-encrypt',
+      '-binary',
+      '-stream',
+      '-aes-256-gcm',
+      '-in',
+      signedPath,
+      '-outform',
+      'DER',
+      '-out',
+      envelopePath,
+      '-recip',
+      pki.leaves.ecRecipient.certPath,
+      ...profileKeyopts('ecRecipient'),
+    ]);
     const envelope = new Uint8Array(readFileSync(envelopePath));
     expect(envelope[1]).toBe(0x80); // indefinite length: this really is the streamed form
     expectSameBytes((await open(envelope, identities.ecRecipient, trust)).content, content);

@@ -35,7 +35,11 @@ const content = new TextEncoder().encode('{"resourceType":"Bundle","type":"messa
 
 async function signerFor(name: LeafName, chain: Uint8Array[] = [pki.intermediate.certificate]): Promise<CmsSigner> {
   const leaf = pki.leaves[name];
-  return { certificate: leaf.certificate, privateKey: await importSigningKey(leaf.privateKey, leaf.certificate), chain };
+  return {
+    certificate: leaf.certificate,
+    privateKey: await importSigningKey(leaf.privateKey, leaf.certificate),
+    chain,
+  };
 }
 
 async function identityFor(name: LeafName): Promise<CmsRecipientIdentity> {
@@ -61,8 +65,16 @@ async function expectCode(promise: Promise<unknown> | (() => unknown), code: Cms
 async function withUnreadableExtension(name: LeafName, extnID: string): Promise<Uint8Array> {
   const certificate = pkijs.Certificate.fromBER(pki.leaves[name].certificate);
   const garbage = new asn1js.Integer({ value: 1 }).toBER();
-  certificate.extensions = certificate.extensions?.map((e) => (e.extnID === extnID ? new pkijs.Extension({ extnID, critical: e.critical, extnValue: garbage }) : e));
-  const caKey = await crypto.subtle.importKey('pkcs8', pki.intermediate.privateKey, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+  certificate.extensions = certificate.extensions?.map((e) =>
+    e.extnID === extnID ? new pkijs.Extension({ extnID, critical: e.critical, extnValue: garbage }) : e,
+  );
+  const caKey = await crypto.subtle.importKey(
+    'pkcs8',
+    pki.intermediate.privateKey,
+    { name: 'ECDSA', namedCurve: 'P-256' },
+    false,
+    ['sign'],
+  );
   await certificate.sign(caKey, 'SHA-256');
   return new Uint8Array(certificate.toSchema(true).toBER());
 }
@@ -84,9 +96,39 @@ function opensslMessage(signArgs: string[], encryptArgs?: string[]): Uint8Array 
   const envelopePath = join(work, 'envelope.der');
   writeFileSync(contentPath, content);
   const signer = pki.leaves.ecSigner;
-  runOpenssl(['cms', '-sign', '-binary', '-nodetach', '-nosmimecap', '-in', contentPath, '-signer', signer.certPath, '-inkey', signer.keyPath, '-certfile', pki.intermediate.certPath, '-outform', 'DER', '-out', signedPath, ...signArgs]);
+  runOpenssl([
+    'cms',
+    '-sign',
+    '-binary',
+    '-nodetach',
+    '-nosmimecap',
+    '-in',
+    contentPath,
+    '-signer',
+    signer.certPath,
+    '-inkey',
+    signer.keyPath,
+    '-certfile',
+    pki.intermediate.certPath,
+    '-outform',
+    'DER',
+    '-out',
+    signedPath,
+    ...signArgs,
+  ]);
   if (!encryptArgs) return new Uint8Array(readFileSync(signedPath));
-  runOpenssl(['cms', '-encrypt', '-binary', '-in', signedPath, '-outform', 'DER', '-out', envelopePath, ...encryptArgs]);
+  runOpenssl([
+    'cms',
+    '-encrypt',
+    '-binary',
+    '-in',
+    signedPath,
+    '-outform',
+    'DER',
+    '-out',
+    envelopePath,
+    ...encryptArgs,
+  ]);
   return new Uint8Array(readFileSync(envelopePath));
 }
 
@@ -105,7 +147,10 @@ describe('damaged and foreign input', () => {
   it('rejects a GCM ciphertext with one bit changed', async () => {
     const envelope = await encrypt(content, [pki.leaves.rsaRecipient.certificate]);
     // The ciphertext ends just before the 18-byte mac OCTET STRING.
-    await expectCode(decrypt(flipped(envelope, envelope.byteLength - 18 - 5), rsaIdentity), CMS_ERROR_CODES.decryptFailed);
+    await expectCode(
+      decrypt(flipped(envelope, envelope.byteLength - 18 - 5), rsaIdentity),
+      CMS_ERROR_CODES.decryptFailed,
+    );
   });
 
   it('rejects a changed GCM tag', async () => {
@@ -115,7 +160,8 @@ describe('damaged and foreign input', () => {
 
   it('rejects a signer certificate whose EC key is no point on P-256 as cms-malformed, not with a Web Crypto exception (found by fuzzing)', async () => {
     const signed = await sign(content, await signerFor('ecSigner'));
-    const point = pkijs.Certificate.fromBER(pki.leaves.ecSigner.certificate).subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
+    const point = pkijs.Certificate.fromBER(pki.leaves.ecSigner.certificate).subjectPublicKeyInfo.subjectPublicKey
+      .valueBlock.valueHexView;
     const at = indexOf(signed, point);
     expect(at).toBeGreaterThan(0);
     await expectCode(verify(flipped(signed, at + 10), trust), CMS_ERROR_CODES.malformed);
@@ -129,7 +175,9 @@ describe('damaged and foreign input', () => {
     expect(at).toBeGreaterThanOrEqual(0);
     // An empty SET: pkijs then leaves the attribute's values undefined.
     attributes[at] = new pkijs.Attribute({ type: '1.2.840.113549.1.9.5', values: [] });
-    const damaged = new Uint8Array(new pkijs.ContentInfo({ contentType: info.contentType, content: signedData.toSchema(true) }).toSchema().toBER());
+    const damaged = new Uint8Array(
+      new pkijs.ContentInfo({ contentType: info.contentType, content: signedData.toSchema(true) }).toSchema().toBER(),
+    );
     await expectCode(verify(damaged, trust), CMS_ERROR_CODES.malformed);
     expect(inspect(damaged)).toMatchObject({ contentType: 'signedData' });
   });
@@ -179,7 +227,10 @@ describe('damaged and foreign input', () => {
     const envelope = await seal(big, await signerFor('ecSigner'), [pki.leaves.ecRecipient.certificate]);
     await expectCode(decrypt(envelope, ecIdentity, { maxBytes: 100_000 }), CMS_ERROR_CODES.tooLarge);
     await expectCode(open(envelope, ecIdentity, trust, { maxBytes: 100_000 }), CMS_ERROR_CODES.tooLarge);
-    await expectCode(verify(await sign(big, await signerFor('ecSigner')), trust, { maxBytes: 100_000 }), CMS_ERROR_CODES.tooLarge);
+    await expectCode(
+      verify(await sign(big, await signerFor('ecSigner')), trust, { maxBytes: 100_000 }),
+      CMS_ERROR_CODES.tooLarge,
+    );
     await expect(open(envelope, ecIdentity, trust, { maxBytes: 300_000 })).resolves.toMatchObject({ content: big });
   });
 
@@ -199,42 +250,65 @@ describe('recipients', () => {
   it('fails to decrypt with a key that is not the certificate holder', async () => {
     const envelope = await encrypt(content, [pki.leaves.ecRecipient.certificate]);
     const otherKey = await importDecryptionKey(pki.leaves.ecRecipient2.privateKey, pki.leaves.ecRecipient2.certificate);
-    await expectCode(decrypt(envelope, { certificate: pki.leaves.ecRecipient.certificate, privateKey: otherKey }), CMS_ERROR_CODES.decryptFailed);
+    await expectCode(
+      decrypt(envelope, { certificate: pki.leaves.ecRecipient.certificate, privateKey: otherKey }),
+      CMS_ERROR_CODES.decryptFailed,
+    );
   });
 
   it('refuses to encrypt to certificates without keyEncipherment / keyAgreement', async () => {
     await expectCode(encrypt(content, [pki.leaves.ecSigner.certificate]), CMS_ERROR_CODES.wrongKeyUsage);
-    await expectCode(encrypt(content, [pki.leaves.rsaRecipient.certificate, pki.leaves.rsaSigner.certificate]), CMS_ERROR_CODES.wrongKeyUsage);
+    await expectCode(
+      encrypt(content, [pki.leaves.rsaRecipient.certificate, pki.leaves.rsaSigner.certificate]),
+      CMS_ERROR_CODES.wrongKeyUsage,
+    );
   });
 
   it('refuses an envelope without recipients and unknown content encryption', async () => {
     await expectCode(encrypt(content, []), CMS_ERROR_CODES.notARecipient);
-    await expectCode(encrypt(content, [pki.leaves.ecRecipient.certificate], { contentEncryption: 'des-cbc' as never }), CMS_ERROR_CODES.unsupportedAlgorithm);
+    await expectCode(
+      encrypt(content, [pki.leaves.ecRecipient.certificate], { contentEncryption: 'des-cbc' as never }),
+      CMS_ERROR_CODES.unsupportedAlgorithm,
+    );
   });
 });
 
 describe('signer certificate at the signing time', () => {
   it('rejects an expired certificate', async () => {
-    const error = await expectCode(verify(await sign(content, await signerFor('expired')), trust), CMS_ERROR_CODES.certificateExpired);
+    const error = await expectCode(
+      verify(await sign(content, await signerFor('expired')), trust),
+      CMS_ERROR_CODES.certificateExpired,
+    );
     expect(error.message).toContain('clinic-c.dr-expired');
   });
 
   it('rejects a certificate not yet valid', async () => {
-    await expectCode(verify(await sign(content, await signerFor('notYetValid')), trust), CMS_ERROR_CODES.certificateNotYetValid);
+    await expectCode(
+      verify(await sign(content, await signerFor('notYetValid')), trust),
+      CMS_ERROR_CODES.certificateNotYetValid,
+    );
   });
 
   it('judges validity at the signing time, not now', async () => {
     // The signer certificate became valid a day ago; a signature claiming to be older predates it.
-    const signed = await sign(content, await signerFor('ecSigner'), { signingTime: new Date(Date.now() - 3 * 24 * 3600_000) });
+    const signed = await sign(content, await signerFor('ecSigner'), {
+      signingTime: new Date(Date.now() - 3 * 24 * 3600_000),
+    });
     await expectCode(verify(signed, trust), CMS_ERROR_CODES.certificateNotYetValid);
     // ...and the expired certificate was fine when it signed, two years minus a day ago.
-    const old = await sign(content, await signerFor('expired'), { signingTime: new Date(Date.now() - 500 * 24 * 3600_000) });
-    await expect(verify(old, trust)).resolves.toMatchObject({ signer: { subject: 'CN=clinic-c.dr-expired,O=Clinic C' } });
+    const old = await sign(content, await signerFor('expired'), {
+      signingTime: new Date(Date.now() - 500 * 24 * 3600_000),
+    });
+    await expect(verify(old, trust)).resolves.toMatchObject({
+      signer: { subject: 'CN=clinic-c.dr-expired,O=Clinic C' },
+    });
   });
 
   it('rejects a signing time more than five minutes ahead', async () => {
     const now = new Date();
-    const signed = await sign(content, await signerFor('ecSigner'), { signingTime: new Date(now.getTime() + 10 * 60_000) });
+    const signed = await sign(content, await signerFor('ecSigner'), {
+      signingTime: new Date(now.getTime() + 10 * 60_000),
+    });
     await expectCode(verify(signed, trust, { now }), CMS_ERROR_CODES.signingTimeInvalid);
     await expect(verify(signed, trust, { now: new Date(now.getTime() + 6 * 60_000) })).resolves.toBeDefined();
   });
@@ -246,7 +320,10 @@ describe('signer certificate at the signing time', () => {
     const foreign = pkijs.CertificateRevocationList.fromBER(pki.rootCrl);
     foreign.issuer = pkijs.Certificate.fromBER(pki.intermediate.certificate).subject;
     const renamed = new Uint8Array(foreign.toSchema(true).toBER());
-    await expectCode(verify(signed, { anchors: [pki.intermediate.certificate], crls: [renamed] }), CMS_ERROR_CODES.crlMissing);
+    await expectCode(
+      verify(signed, { anchors: [pki.intermediate.certificate], crls: [renamed] }),
+      CMS_ERROR_CODES.crlMissing,
+    );
   });
 
   it('refuses to rely on revocation without a CRL of every issuer in the path (cms-crl-missing), saying what to load', async () => {
@@ -255,32 +332,52 @@ describe('signer certificate at the signing time', () => {
     const none = await expectCode(verify(signed, { anchors: [pki.root.certificate] }), CMS_ERROR_CODES.crlMissing);
     expect(none.message).toContain("load the region's current CRL");
     // The root's CRL, but not the intermediate's that would list a revoked leaf.
-    const partial = await expectCode(verify(await sign(content, await signerFor('revoked')), { anchors: [pki.root.certificate], crls: [pki.rootCrl] }), CMS_ERROR_CODES.crlMissing);
+    const partial = await expectCode(
+      verify(await sign(content, await signerFor('revoked')), { anchors: [pki.root.certificate], crls: [pki.rootCrl] }),
+      CMS_ERROR_CODES.crlMissing,
+    );
     expect(partial.message).toContain('RTS Test Practitioner CA');
   });
 
   it('refuses a stale CRL (90 days past its nextUpdate) as cms-crl-expired; a certificate it lists is still revoked', async () => {
     const nextUpdate = pkijs.CertificateRevocationList.fromBER(pki.intermediateCrl).nextUpdate!.value;
     const later = new Date(nextUpdate.getTime() + 90 * 24 * 3600_000);
-    const stale = await expectCode(verify(await sign(content, await signerFor('ecSigner'), { signingTime: later }), trust, { now: later }), CMS_ERROR_CODES.crlExpired);
+    const stale = await expectCode(
+      verify(await sign(content, await signerFor('ecSigner'), { signingTime: later }), trust, { now: later }),
+      CMS_ERROR_CODES.crlExpired,
+    );
     expect(stale.message).toMatch(/out of date \(its next update was due .*\): load the region's current CRL/);
-    await expectCode(verify(await sign(content, await signerFor('revoked'), { signingTime: later }), trust, { now: later }), CMS_ERROR_CODES.certificateRevoked);
+    await expectCode(
+      verify(await sign(content, await signerFor('revoked'), { signingTime: later }), trust, { now: later }),
+      CMS_ERROR_CODES.certificateRevoked,
+    );
     // Judged when it is relied on (now), not at the signing time: an old signature does not revive a stale CRL.
-    await expectCode(verify(await sign(content, await signerFor('ecSigner')), trust, { now: later }), CMS_ERROR_CODES.crlExpired);
+    await expectCode(
+      verify(await sign(content, await signerFor('ecSigner')), trust, { now: later }),
+      CMS_ERROR_CODES.crlExpired,
+    );
     // Within the grace (the tolerated clock skew) it is still current.
     const justAfter = new Date(nextUpdate.getTime() + 60_000);
-    await expect(verify(await sign(content, await signerFor('ecSigner'), { signingTime: justAfter }), trust, { now: justAfter })).resolves.toBeDefined();
+    await expect(
+      verify(await sign(content, await signerFor('ecSigner'), { signingTime: justAfter }), trust, { now: justAfter }),
+    ).resolves.toBeDefined();
   });
 
   it('refuses a trust configuration without a current CRL of each anchor when it is set up', async () => {
     await expect(checkTrustRevocation(trust, new Date())).resolves.toBeUndefined();
     await expectCode(checkTrustRevocation({ anchors: [pki.root.certificate] }, new Date()), CMS_ERROR_CODES.crlMissing);
     const rootNextUpdate = pkijs.CertificateRevocationList.fromBER(pki.rootCrl).nextUpdate!.value;
-    await expectCode(checkTrustRevocation(trust, new Date(rootNextUpdate.getTime() + 90 * 24 * 3600_000)), CMS_ERROR_CODES.crlExpired);
+    await expectCode(
+      checkTrustRevocation(trust, new Date(rootNextUpdate.getTime() + 90 * 24 * 3600_000)),
+      CMS_ERROR_CODES.crlExpired,
+    );
   });
 
   it('rejects a chain to an unknown root', async () => {
-    await expectCode(verify(await sign(content, await signerFor('untrusted', [pki.untrustedRoot.certificate])), trust), CMS_ERROR_CODES.untrustedChain);
+    await expectCode(
+      verify(await sign(content, await signerFor('untrusted', [pki.untrustedRoot.certificate])), trust),
+      CMS_ERROR_CODES.untrustedChain,
+    );
   });
 
   it('rejects a chain with its intermediate missing, and accepts it from the trust configuration', async () => {
@@ -290,15 +387,24 @@ describe('signer certificate at the signing time', () => {
   });
 
   it('rejects a trust configuration without anchors', async () => {
-    await expectCode(verify(await sign(content, await signerFor('ecSigner')), { anchors: [] }), CMS_ERROR_CODES.untrustedChain);
+    await expectCode(
+      verify(await sign(content, await signerFor('ecSigner')), { anchors: [] }),
+      CMS_ERROR_CODES.untrustedChain,
+    );
   });
 
   it('rejects a certificate whose key usage does not allow signing', async () => {
-    await expectCode(verify(await sign(content, await signerFor('wrongKeyUsage')), trust), CMS_ERROR_CODES.wrongKeyUsage);
+    await expectCode(
+      verify(await sign(content, await signerFor('wrongKeyUsage')), trust),
+      CMS_ERROR_CODES.wrongKeyUsage,
+    );
   });
 
   it('rejects a certificate whose extended key usage is not email protection', async () => {
-    await expectCode(verify(await sign(content, await signerFor('serverAuthOnly')), trust), CMS_ERROR_CODES.wrongKeyUsage);
+    await expectCode(
+      verify(await sign(content, await signerFor('serverAuthOnly')), trust),
+      CMS_ERROR_CODES.wrongKeyUsage,
+    );
   });
 
   it('rejects signer and recipient certificates whose key usage or extended key usage cannot be read', async () => {
@@ -308,7 +414,10 @@ describe('signer certificate at the signing time', () => {
       const signed = await sign(content, { certificate, privateKey, chain: [pki.intermediate.certificate] });
       await expectCode(verify(signed, trust), CMS_ERROR_CODES.malformed);
     }
-    await expectCode(encrypt(content, [await withUnreadableExtension('rsaRecipient', '2.5.29.15')]), CMS_ERROR_CODES.malformed);
+    await expectCode(
+      encrypt(content, [await withUnreadableExtension('rsaRecipient', '2.5.29.15')]),
+      CMS_ERROR_CODES.malformed,
+    );
   });
 });
 
@@ -324,7 +433,10 @@ describe('algorithms outside the profile (made by openssl)', () => {
   });
 
   it('rejects OAEP with SHA-1', async () => {
-    const envelope = opensslMessage(['-md', 'sha256'], ['-aes-256-gcm', '-recip', pki.leaves.rsaRecipient.certPath, '-keyopt', 'rsa_padding_mode:oaep']);
+    const envelope = opensslMessage(
+      ['-md', 'sha256'],
+      ['-aes-256-gcm', '-recip', pki.leaves.rsaRecipient.certPath, '-keyopt', 'rsa_padding_mode:oaep'],
+    );
     await expectCode(decrypt(envelope, rsaIdentity), CMS_ERROR_CODES.unsupportedAlgorithm);
   });
 
@@ -334,7 +446,10 @@ describe('algorithms outside the profile (made by openssl)', () => {
   });
 
   it('rejects AES-128 content encryption', async () => {
-    const envelope = opensslMessage(['-md', 'sha256'], ['-aes128', '-recip', pki.leaves.ecRecipient.certPath, '-keyopt', 'ecdh_kdf_md:sha256']);
+    const envelope = opensslMessage(
+      ['-md', 'sha256'],
+      ['-aes128', '-recip', pki.leaves.ecRecipient.certPath, '-keyopt', 'ecdh_kdf_md:sha256'],
+    );
     await expectCode(decrypt(envelope, ecIdentity), CMS_ERROR_CODES.unsupportedAlgorithm);
   });
 });
@@ -342,14 +457,26 @@ describe('algorithms outside the profile (made by openssl)', () => {
 describe('key import', () => {
   it('rejects a private key of another certificate', async () => {
     const { leaves } = pki;
-    await expectCode(importSigningKey(leaves.revoked.privateKey, leaves.ecSigner.certificate), CMS_ERROR_CODES.badSignature);
-    await expectCode(importDecryptionKey(leaves.ecRecipient2.privateKey, leaves.ecRecipient.certificate), CMS_ERROR_CODES.decryptFailed);
-    await expectCode(importDecryptionKey(leaves.wrongKeyUsage.privateKey, leaves.rsaRecipient.certificate), CMS_ERROR_CODES.decryptFailed);
+    await expectCode(
+      importSigningKey(leaves.revoked.privateKey, leaves.ecSigner.certificate),
+      CMS_ERROR_CODES.badSignature,
+    );
+    await expectCode(
+      importDecryptionKey(leaves.ecRecipient2.privateKey, leaves.ecRecipient.certificate),
+      CMS_ERROR_CODES.decryptFailed,
+    );
+    await expectCode(
+      importDecryptionKey(leaves.wrongKeyUsage.privateKey, leaves.rsaRecipient.certificate),
+      CMS_ERROR_CODES.decryptFailed,
+    );
   });
 
   it('rejects a key of the wrong type and garbage', async () => {
     const { leaves } = pki;
-    await expectCode(importSigningKey(leaves.ecSigner.privateKey, leaves.rsaSigner.certificate), CMS_ERROR_CODES.malformed);
+    await expectCode(
+      importSigningKey(leaves.ecSigner.privateKey, leaves.rsaSigner.certificate),
+      CMS_ERROR_CODES.malformed,
+    );
     await expectCode(importSigningKey(Uint8Array.of(1, 2, 3), leaves.ecSigner.certificate), CMS_ERROR_CODES.malformed);
     await expectCode(importSigningKey(leaves.ecSigner.privateKey, Uint8Array.of(1, 2, 3)), CMS_ERROR_CODES.malformed);
   });

@@ -18,14 +18,28 @@ import {
 } from './index.ts';
 import { parseCertificate } from './certificates.ts';
 import { writeContentInfo } from './content-info.ts';
-import { TAG, algorithmIdentifier, encode, objectIdentifier, octetString, primitive, sequence, setOf, smallInteger, tlv, type DerNode } from './der.ts';
+import {
+  TAG,
+  algorithmIdentifier,
+  encode,
+  objectIdentifier,
+  octetString,
+  primitive,
+  sequence,
+  setOf,
+  smallInteger,
+  tlv,
+  type DerNode,
+} from './der.ts';
 import { OID } from './oids.ts';
 import { recipientInfoFor } from './recipients.ts';
 
 const SIGNERS = ['rsaSigner', 'ecSigner'] as const satisfies readonly LeafName[];
 const RECIPIENTS = ['rsaRecipient', 'ecRecipient'] as const satisfies readonly LeafName[];
 const CIPHERS = Object.values(CONTENT_ENCRYPTION);
-const COMBINATIONS = SIGNERS.flatMap((signer) => RECIPIENTS.flatMap((recipient) => CIPHERS.map((cipher) => [signer, recipient, cipher] as const)));
+const COMBINATIONS = SIGNERS.flatMap((signer) =>
+  RECIPIENTS.flatMap((recipient) => CIPHERS.map((cipher) => [signer, recipient, cipher] as const)),
+);
 
 let pki: TestPki;
 let trust: TrustConfig;
@@ -38,11 +52,18 @@ beforeAll(async () => {
   trust = { anchors: [pki.root.certificate], crls: [pki.rootCrl, pki.intermediateCrl] };
   for (const name of SIGNERS) {
     const leaf = pki.leaves[name];
-    signers[name] = { certificate: leaf.certificate, privateKey: await importSigningKey(leaf.privateKey, leaf.certificate), chain: [pki.intermediate.certificate] };
+    signers[name] = {
+      certificate: leaf.certificate,
+      privateKey: await importSigningKey(leaf.privateKey, leaf.certificate),
+      chain: [pki.intermediate.certificate],
+    };
   }
   for (const name of ['rsaRecipient', 'ecRecipient', 'ecRecipient2'] as const) {
     const leaf = pki.leaves[name];
-    identities[name] = { certificate: leaf.certificate, privateKey: await importDecryptionKey(leaf.privateKey, leaf.certificate) };
+    identities[name] = {
+      certificate: leaf.certificate,
+      privateKey: await importDecryptionKey(leaf.privateKey, leaf.certificate),
+    };
   }
 }, 60_000);
 
@@ -50,32 +71,42 @@ afterAll(() => pki?.remove());
 
 describe('seal and open', () => {
   it.each(COMBINATIONS)('%s to %s with %s', async (signer, recipient, cipher) => {
-    const envelope = await seal(content, signers[signer], [pki.leaves[recipient].certificate], { contentEncryption: cipher });
+    const envelope = await seal(content, signers[signer], [pki.leaves[recipient].certificate], {
+      contentEncryption: cipher,
+    });
     const opened = await open(envelope, identities[recipient], trust, { allowCbc: true });
     expect(opened.content).toEqual(content);
     expect(opened.contentEncryption).toBe(cipher);
     expect(opened.signer.certificate).toEqual(pki.leaves[signer].certificate);
   });
 
-  it('opens with a list of one holder\'s identities, using the key whose certificate the RecipientInfo names', async () => {
+  it("opens with a list of one holder's identities, using the key whose certificate the RecipientInfo names", async () => {
     // ecRecipient2 plays an earlier encryption certificate, kept after a renewal to ecRecipient.
     const toEarlier = await seal(content, signers.ecSigner, [pki.leaves.ecRecipient2.certificate]);
     const held = [identities.ecRecipient, identities.rsaRecipient, identities.ecRecipient2];
     expect((await open(toEarlier, held, trust)).content).toEqual(content);
-    expect((await decrypt(await encrypt(content, [pki.leaves.rsaRecipient.certificate]), held)).content).toEqual(content);
+    expect((await decrypt(await encrypt(content, [pki.leaves.rsaRecipient.certificate]), held)).content).toEqual(
+      content,
+    );
     // Chosen by name, not tried in turn: with the keys swapped between the two certificates the named one fails.
     const swapped = [
       { certificate: identities.ecRecipient.certificate, privateKey: identities.ecRecipient2.privateKey },
       { certificate: identities.ecRecipient2.certificate, privateKey: identities.ecRecipient.privateKey },
     ];
     await expect(open(toEarlier, swapped, trust)).rejects.toMatchObject({ code: 'cms-decrypt-failed' });
-    await expect(open(toEarlier, [identities.ecRecipient, identities.rsaRecipient], trust))
-      .rejects.toMatchObject({ code: 'cms-not-a-recipient', message: expect.stringContaining('nor to 1 earlier certificate of the same holder') });
+    await expect(open(toEarlier, [identities.ecRecipient, identities.rsaRecipient], trust)).rejects.toMatchObject({
+      code: 'cms-not-a-recipient',
+      message: expect.stringContaining('nor to 1 earlier certificate of the same holder'),
+    });
   });
 
   it('defaults to AES-256-GCM in AuthEnvelopedData', async () => {
     const envelope = await seal(content, signers.ecSigner, [pki.leaves.ecRecipient.certificate]);
-    expect(inspect(envelope)).toMatchObject({ contentType: 'authEnvelopedData', contentEncryption: 'AES-256-GCM', macSize: 16 });
+    expect(inspect(envelope)).toMatchObject({
+      contentType: 'authEnvelopedData',
+      contentEncryption: 'AES-256-GCM',
+      macSize: 16,
+    });
     expect((await open(envelope, identities.ecRecipient, trust)).contentEncryption).toBe('aes-256-gcm');
   });
 
@@ -95,8 +126,12 @@ describe('seal and open', () => {
   });
 
   it('round-trips empty content and returns the decrypted SignedData from decrypt()', async () => {
-    const envelope = await seal(new Uint8Array(0), signers.ecSigner, [pki.leaves.rsaRecipient.certificate], { contentEncryption: 'aes-256-cbc' });
-    expect((await open(envelope, identities.rsaRecipient, trust, { allowCbc: true })).content).toEqual(new Uint8Array(0));
+    const envelope = await seal(new Uint8Array(0), signers.ecSigner, [pki.leaves.rsaRecipient.certificate], {
+      contentEncryption: 'aes-256-cbc',
+    });
+    expect((await open(envelope, identities.rsaRecipient, trust, { allowCbc: true })).content).toEqual(
+      new Uint8Array(0),
+    );
     const inner = await decrypt(envelope, identities.rsaRecipient, { allowCbc: true });
     expect(inner.contentEncryption).toBe('aes-256-cbc');
     expect(inspect(inner.content)).toMatchObject({ contentType: 'signedData', contentSize: 0 });
@@ -105,17 +140,31 @@ describe('seal and open', () => {
   it('authenticates the authenticated attributes of an AuthEnvelopedData (RFC 5083 AAD)', async () => {
     // Made by hand: our writer never sends authAttrs, other implementations may.
     const contentKey = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt']);
-    const recipientInfo = await recipientInfoFor(parseCertificate(pki.leaves.ecRecipient.certificate, 'test'), 'ec-p256', contentKey);
+    const recipientInfo = await recipientInfoFor(
+      parseCertificate(pki.leaves.ecRecipient.certificate, 'test'),
+      'ec-p256',
+      contentKey,
+    );
     const authAttributes = setOf(sequence(objectIdentifier(OID.contentType), tlv(TAG.set, objectIdentifier(OID.data))));
     const nonce = crypto.getRandomValues(new Uint8Array(12));
-    const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: encode(authAttributes) }, contentKey, content));
+    const sealed = new Uint8Array(
+      await crypto.subtle.encrypt(
+        { name: 'AES-GCM', iv: nonce, additionalData: encode(authAttributes) },
+        contentKey,
+        content,
+      ),
+    );
     const build = (attributes: DerNode, gcmParameters: DerNode) =>
       writeContentInfo(
         OID.authEnvelopedData,
         sequence(
           smallInteger(0),
           setOf(recipientInfo),
-          sequence(objectIdentifier(OID.data), algorithmIdentifier(OID.aes256Gcm, gcmParameters), primitive(0x80, sealed.subarray(0, -16))),
+          sequence(
+            objectIdentifier(OID.data),
+            algorithmIdentifier(OID.aes256Gcm, gcmParameters),
+            primitive(0x80, sealed.subarray(0, -16)),
+          ),
           tlv(0xa1, ...attributes.parts),
           octetString(sealed.subarray(-16)),
         ),
@@ -123,9 +172,15 @@ describe('seal and open', () => {
     const withIcvLength = sequence(octetString(nonce), smallInteger(16));
     expect((await decrypt(build(authAttributes, withIcvLength), identities.ecRecipient)).content).toEqual(content);
     // Without aes-ICVlen the default of 12 bytes contradicts the 16-byte mac.
-    await expect(decrypt(build(authAttributes, sequence(octetString(nonce))), identities.ecRecipient)).rejects.toMatchObject({ code: 'cms-malformed' });
-    const otherAttributes = setOf(sequence(objectIdentifier(OID.contentType), tlv(TAG.set, objectIdentifier(OID.signedData))));
-    await expect(decrypt(build(otherAttributes, withIcvLength), identities.ecRecipient)).rejects.toMatchObject({ code: 'cms-decrypt-failed' });
+    await expect(
+      decrypt(build(authAttributes, sequence(octetString(nonce))), identities.ecRecipient),
+    ).rejects.toMatchObject({ code: 'cms-malformed' });
+    const otherAttributes = setOf(
+      sequence(objectIdentifier(OID.contentType), tlv(TAG.set, objectIdentifier(OID.signedData))),
+    );
+    await expect(decrypt(build(otherAttributes, withIcvLength), identities.ecRecipient)).rejects.toMatchObject({
+      code: 'cms-decrypt-failed',
+    });
   });
 
   it('encrypts without signing', async () => {
@@ -158,7 +213,9 @@ describe('sign and verify', () => {
 
   it('refuses a signing key that does not fit the certificate', async () => {
     const ecdhKey = identities.ecRecipient.privateKey;
-    await expect(sign(content, { certificate: pki.leaves.ecSigner.certificate, privateKey: ecdhKey })).rejects.toMatchObject({ code: 'cms-unsupported-algorithm' });
+    await expect(
+      sign(content, { certificate: pki.leaves.ecSigner.certificate, privateKey: ecdhKey }),
+    ).rejects.toMatchObject({ code: 'cms-unsupported-algorithm' });
   });
 });
 
@@ -174,8 +231,14 @@ describe('inspect', () => {
       contentSize: marker.byteLength,
       digestAlgorithms: ['SHA-256'],
       certificates: [
-        expect.objectContaining({ subject: 'CN=clinic-b.dr-b,O=Clinic B', issuer: 'CN=RTS Test Practitioner CA,O=RTS Test' }),
-        expect.objectContaining({ subject: 'CN=RTS Test Practitioner CA,O=RTS Test', issuer: 'CN=RTS Test Root CA,O=RTS Test' }),
+        expect.objectContaining({
+          subject: 'CN=clinic-b.dr-b,O=Clinic B',
+          issuer: 'CN=RTS Test Practitioner CA,O=RTS Test',
+        }),
+        expect.objectContaining({
+          subject: 'CN=RTS Test Practitioner CA,O=RTS Test',
+          issuer: 'CN=RTS Test Root CA,O=RTS Test',
+        }),
       ],
       signers: [
         {
@@ -194,7 +257,9 @@ describe('inspect', () => {
   });
 
   it('describes both kinds of recipients of an envelope and no key material', async () => {
-    const envelope = await encrypt(content, [pki.leaves.rsaRecipient.certificate, pki.leaves.ecRecipient.certificate], { contentEncryption: 'aes-256-cbc' });
+    const envelope = await encrypt(content, [pki.leaves.rsaRecipient.certificate, pki.leaves.ecRecipient.certificate], {
+      contentEncryption: 'aes-256-cbc',
+    });
     const structure = inspect(envelope);
     expect(structure).toMatchObject({
       contentType: 'envelopedData',
@@ -202,18 +267,44 @@ describe('inspect', () => {
       contentEncryption: 'AES-256-CBC',
       encryptedContentSize: content.byteLength + 16 - (content.byteLength % 16),
     });
-    expect(structure.contentType === 'envelopedData' && [...structure.recipients].sort((a, b) => a.type.localeCompare(b.type))).toEqual([
-      { type: 'key-agreement', keyAgreement: 'ECDH-SHA256KDF', keyWrap: 'AES-256-KW', recipients: [{ issuer: 'CN=RTS Test Practitioner CA,O=RTS Test', serialNumber: expect.any(String) }] },
-      { type: 'key-transport', keyEncryption: 'RSAES-OAEP', oaepHash: 'SHA-256', issuer: 'CN=RTS Test Practitioner CA,O=RTS Test', serialNumber: expect.any(String) },
+    expect(
+      structure.contentType === 'envelopedData' &&
+        [...structure.recipients].sort((a, b) => a.type.localeCompare(b.type)),
+    ).toEqual([
+      {
+        type: 'key-agreement',
+        keyAgreement: 'ECDH-SHA256KDF',
+        keyWrap: 'AES-256-KW',
+        recipients: [{ issuer: 'CN=RTS Test Practitioner CA,O=RTS Test', serialNumber: expect.any(String) }],
+      },
+      {
+        type: 'key-transport',
+        keyEncryption: 'RSAES-OAEP',
+        oaepHash: 'SHA-256',
+        issuer: 'CN=RTS Test Practitioner CA,O=RTS Test',
+        serialNumber: expect.any(String),
+      },
     ]);
   });
 });
 
 describe('key import', () => {
   it('gives non-extractable keys of the algorithm the certificate dictates', async () => {
-    expect(signers.rsaSigner.privateKey).toMatchObject({ extractable: false, algorithm: { name: 'RSASSA-PKCS1-v1_5', hash: { name: 'SHA-256' } } });
-    expect(signers.ecSigner.privateKey).toMatchObject({ extractable: false, algorithm: { name: 'ECDSA', namedCurve: 'P-256' } });
-    expect(identities.rsaRecipient.privateKey).toMatchObject({ extractable: false, algorithm: { name: 'RSA-OAEP', hash: { name: 'SHA-256' } } });
-    expect(identities.ecRecipient.privateKey).toMatchObject({ extractable: false, algorithm: { name: 'ECDH', namedCurve: 'P-256' } });
+    expect(signers.rsaSigner.privateKey).toMatchObject({
+      extractable: false,
+      algorithm: { name: 'RSASSA-PKCS1-v1_5', hash: { name: 'SHA-256' } },
+    });
+    expect(signers.ecSigner.privateKey).toMatchObject({
+      extractable: false,
+      algorithm: { name: 'ECDSA', namedCurve: 'P-256' },
+    });
+    expect(identities.rsaRecipient.privateKey).toMatchObject({
+      extractable: false,
+      algorithm: { name: 'RSA-OAEP', hash: { name: 'SHA-256' } },
+    });
+    expect(identities.ecRecipient.privateKey).toMatchObject({
+      extractable: false,
+      algorithm: { name: 'ECDH', namedCurve: 'P-256' },
+    });
   });
 });

@@ -1,6 +1,17 @@
 import type * as asn1js from 'asn1js';
 import { CMS_ERROR_CODES, CmsError } from './cms-errors.ts';
-import { CONTEXT, UNIVERSAL, children, encode, explicit, hasTag, objectIdentifier, oidOf, sequence, type DerPart } from './der.ts';
+import {
+  CONTEXT,
+  UNIVERSAL,
+  children,
+  encode,
+  explicit,
+  hasTag,
+  objectIdentifier,
+  oidOf,
+  sequence,
+  type DerPart,
+} from './der.ts';
 
 /** ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY } */
 export function writeContentInfo(contentType: string, content: DerPart): Uint8Array<ArrayBuffer> {

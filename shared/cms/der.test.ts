@@ -1,7 +1,20 @@
 import * as asn1js from 'asn1js';
 import { describe, expect, it } from 'vitest';
 import { CmsError } from './cms-errors.ts';
-import { children, derTime, encode, objectIdentifier, octetString, octets, parseBer, sequence, setOf, smallInteger, tlv, TAG } from './der.ts';
+import {
+  children,
+  derTime,
+  encode,
+  objectIdentifier,
+  octetString,
+  octets,
+  parseBer,
+  sequence,
+  setOf,
+  smallInteger,
+  tlv,
+  TAG,
+} from './der.ts';
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
@@ -9,8 +22,16 @@ function hex(bytes: Uint8Array): string {
 
 describe('DER writer', () => {
   it('encodes object identifiers as asn1js does', () => {
-    for (const oid of ['1.2.840.113549.1.9.16.1.23', '2.16.840.1.101.3.4.1.46', '1.3.132.1.11.1', '2.5.29.37.0', '2.999.1']) {
-      expect(hex(encode(objectIdentifier(oid)))).toBe(hex(new Uint8Array(new asn1js.ObjectIdentifier({ value: oid }).toBER())));
+    for (const oid of [
+      '1.2.840.113549.1.9.16.1.23',
+      '2.16.840.1.101.3.4.1.46',
+      '1.3.132.1.11.1',
+      '2.5.29.37.0',
+      '2.999.1',
+    ]) {
+      expect(hex(encode(objectIdentifier(oid)))).toBe(
+        hex(new Uint8Array(new asn1js.ObjectIdentifier({ value: oid }).toBER())),
+      );
     }
   });
 
@@ -30,7 +51,9 @@ describe('DER writer', () => {
   });
 
   it('writes UTCTime until 2049 and GeneralizedTime after', () => {
-    expect(new TextDecoder().decode(encode(derTime(new Date('2026-05-06T07:08:09.999Z'))).subarray(2))).toBe('260506070809Z');
+    expect(new TextDecoder().decode(encode(derTime(new Date('2026-05-06T07:08:09.999Z'))).subarray(2))).toBe(
+      '260506070809Z',
+    );
     expect(encode(derTime(new Date('2026-05-06T07:08:09Z')))[0]).toBe(TAG.utcTime);
     const later = encode(derTime(new Date('2050-01-01T00:00:00Z')));
     expect(later[0]).toBe(TAG.generalizedTime);
@@ -53,7 +76,9 @@ describe('bounded reader', () => {
   it('reports times asn1js cannot read as cms-malformed, not as its own exception (found by fuzzing)', () => {
     // SEQUENCE { GeneralizedTime "" } and SEQUENCE { GeneralizedTime "0" }: asn1js throws instead of returning an error.
     for (const der of [Uint8Array.of(0x30, 0x02, 0x18, 0x00), Uint8Array.of(0x30, 0x03, 0x18, 0x01, 0x30)]) {
-      expect(() => parseBer(der, 100, 'test')).toThrow(expect.objectContaining({ name: 'CmsError', code: 'cms-malformed' }));
+      expect(() => parseBer(der, 100, 'test')).toThrow(
+        expect.objectContaining({ name: 'CmsError', code: 'cms-malformed' }),
+      );
     }
   });
 

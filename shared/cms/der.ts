@@ -121,7 +121,7 @@ export function objectIdentifier(dotted: string): DerNode {
   const bytes: number[] = [];
   for (const arc of [first * 40 + second, ...rest]) {
     const groups = [arc % 128];
-    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) groups.unshift(0x80 | v % 128);
+    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) groups.unshift(0x80 | (v % 128));
     bytes.push(...groups);
   }
   return primitive(TAG.oid, Uint8Array.from(bytes));
@@ -170,15 +170,20 @@ export function bufferSource(view: Uint8Array): Uint8Array<ArrayBuffer> {
 export function parseBer(input: Uint8Array, maxBytes: number, what: string): asn1js.AsnType {
   if (!(input instanceof Uint8Array)) throw new CmsError(CMS_ERROR_CODES.malformed, `${what} must be given as bytes`);
   if (input.byteLength > maxBytes) {
-    throw new CmsError(CMS_ERROR_CODES.tooLarge, `${what} is ${input.byteLength} bytes, more than the limit of ${maxBytes}`);
+    throw new CmsError(
+      CMS_ERROR_CODES.tooLarge,
+      `${what} is ${input.byteLength} bytes, more than the limit of ${maxBytes}`,
+    );
   }
   // asn1js reports most damage as offset -1, but throws on some (e.g. an empty or non-numeric GeneralizedTime).
-  const { offset, result } = parseOrThrow(what, () => asn1js.fromBER(bufferSource(input), {
-    maxContentLength: maxBytes,
-    maxNodes: nodeLimit(maxBytes),
-    parseEmbedded: false,
-    copyInput: false,
-  }));
+  const { offset, result } = parseOrThrow(what, () =>
+    asn1js.fromBER(bufferSource(input), {
+      maxContentLength: maxBytes,
+      maxNodes: nodeLimit(maxBytes),
+      parseEmbedded: false,
+      copyInput: false,
+    }),
+  );
   if (offset === -1) {
     const reason = firstError(result);
     if (/Maximum ASN\.1 (node count|content length)/.test(reason)) {
@@ -187,7 +192,10 @@ export function parseBer(input: Uint8Array, maxBytes: number, what: string): asn
     throw new CmsError(CMS_ERROR_CODES.malformed, `${what} is not valid DER/BER (truncated or not CMS)`);
   }
   if (offset !== input.byteLength) {
-    throw new CmsError(CMS_ERROR_CODES.malformed, `${what} has ${input.byteLength - offset} unexpected bytes after its end`);
+    throw new CmsError(
+      CMS_ERROR_CODES.malformed,
+      `${what} has ${input.byteLength - offset} unexpected bytes after its end`,
+    );
   }
   return result;
 }
@@ -210,13 +218,23 @@ function firstError(block: asn1js.AsnType): string {
 
 export function children(block: asn1js.AsnType): asn1js.AsnType[] {
   const value: unknown = block.valueBlock;
-  if (block.idBlock.isConstructed && value && typeof value === 'object' && 'value' in value && Array.isArray(value.value)) {
+  if (
+    block.idBlock.isConstructed &&
+    value &&
+    typeof value === 'object' &&
+    'value' in value &&
+    Array.isArray(value.value)
+  ) {
     return value.value as asn1js.AsnType[];
   }
   return [];
 }
 
-export function hasTag(block: asn1js.AsnType | undefined, tagClass: number, tagNumber: number): block is asn1js.AsnType {
+export function hasTag(
+  block: asn1js.AsnType | undefined,
+  tagClass: number,
+  tagNumber: number,
+): block is asn1js.AsnType {
   return !!block && block.idBlock.tagClass === tagClass && block.idBlock.tagNumber === tagNumber;
 }
 
@@ -238,7 +256,8 @@ export function octets(block: asn1js.AsnType): Uint8Array<ArrayBuffer> {
   const pieces = children(block)
     .filter((child) => !(child.idBlock.tagClass === UNIVERSAL && child.idBlock.tagNumber === 0)) // end-of-contents
     .map((child) => {
-      if (!hasTag(child, UNIVERSAL, TAG.octetString)) throw new CmsError(CMS_ERROR_CODES.malformed, 'a segmented octet string holds something else');
+      if (!hasTag(child, UNIVERSAL, TAG.octetString))
+        throw new CmsError(CMS_ERROR_CODES.malformed, 'a segmented octet string holds something else');
       return octets(child);
     });
   if (pieces.length === 1 && pieces[0]) return pieces[0];
@@ -263,8 +282,7 @@ export function rawBytes(block: asn1js.AsnType): Uint8Array {
 }
 
 export function oidOf(block: asn1js.AsnType | undefined, what: string): string {
-  if (!(block instanceof asn1js.ObjectIdentifier)) throw new CmsError(CMS_ERROR_CODES.malformed, `${what} is missing its object identifier`);
+  if (!(block instanceof asn1js.ObjectIdentifier))
+    throw new CmsError(CMS_ERROR_CODES.malformed, `${what} is missing its object identifier`);
   return block.valueBlock.toString();
 }
-
-

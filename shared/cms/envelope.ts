@@ -7,7 +7,12 @@ import type { CmsRecipients, CmsSigner, Der, OpenOptions, OpenResult, SealOption
  * Signs, then encrypts the SignedData. `recipientCertificates` must include the sender's own encryption certificate
  * when the sender is to read the message later.
  */
-export async function seal(content: Uint8Array, signer: CmsSigner, recipientCertificates: readonly Der[], options: SealOptions = {}): Promise<Der> {
+export async function seal(
+  content: Uint8Array,
+  signer: CmsSigner,
+  recipientCertificates: readonly Der[],
+  options: SealOptions = {},
+): Promise<Der> {
   const signed = await sign(content, signer, { signingTime: options.signingTime });
   return encrypt(signed, recipientCertificates, { contentEncryption: options.contentEncryption });
 }
@@ -17,7 +22,12 @@ export async function seal(content: Uint8Array, signer: CmsSigner, recipientCert
  * decryption, the inner structure, the signature, the signer certificate — is the one opening failure
  * (`cms-decrypt-failed`, OPENING_FAILED_MESSAGE) with the precise failure as its cause (withheldFailure).
  */
-export async function open(envelope: Der, recipient: CmsRecipients, trust: TrustConfig, options: OpenOptions = {}): Promise<OpenResult> {
+export async function open(
+  envelope: Der,
+  recipient: CmsRecipients,
+  trust: TrustConfig,
+  options: OpenOptions = {},
+): Promise<OpenResult> {
   const unwrapped = await unwrapEnvelope(envelope, recipient, options);
   return afterUnwrap(async () => {
     // The decrypted buffer is ours alone, so the content may stay a view into it.

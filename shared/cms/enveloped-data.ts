@@ -29,7 +29,16 @@ import { bytesEqual } from '../pki/bytes.ts';
 import { OID, oidName } from './oids.ts';
 import { afterUnwrap } from './opening-failure.ts';
 import { recipientInfoFor, recipientKind, unwrapContentKey } from './recipients.ts';
-import { CONTENT_ENCRYPTION, type CmsRecipientIdentity, type CmsRecipients, type ContentEncryption, type DecryptOptions, type DecryptResult, type Der, type EncryptOptions } from './types.ts';
+import {
+  CONTENT_ENCRYPTION,
+  type CmsRecipientIdentity,
+  type CmsRecipients,
+  type ContentEncryption,
+  type DecryptOptions,
+  type DecryptResult,
+  type Der,
+  type EncryptOptions,
+} from './types.ts';
 import { randomBytes, subtle } from './webcrypto.ts';
 
 /**
@@ -67,7 +76,9 @@ export function readEnvelope(contentType: string, body: asn1js.AsnType): ParsedE
   if (hasTag(items[i], CONTEXT, 0)) i++; // originatorInfo: certificates this profile does not use
   const recipientSet = items[i++];
   if (!hasTag(recipientSet, UNIVERSAL, 17)) throw malformed('The encrypted message has no recipient list');
-  const recipientInfos = children(recipientSet).map((schema) => parseOrThrow('A recipient entry', () => new pkijs.RecipientInfo({ schema })));
+  const recipientInfos = children(recipientSet).map((schema) =>
+    parseOrThrow('A recipient entry', () => new pkijs.RecipientInfo({ schema })),
+  );
 
   const info = items[i++];
   const [type, algorithm, content, ...extra] = info ? children(info) : [];
@@ -78,7 +89,10 @@ export function readEnvelope(contentType: string, body: asn1js.AsnType): ParsedE
     contentType,
     recipientInfos,
     encryptedContentType: oidOf(type, 'The encrypted content info'),
-    contentEncryptionAlgorithm: parseOrThrow('The content encryption algorithm', () => new pkijs.AlgorithmIdentifier({ schema: algorithm })),
+    contentEncryptionAlgorithm: parseOrThrow(
+      'The content encryption algorithm',
+      () => new pkijs.AlgorithmIdentifier({ schema: algorithm }),
+    ),
     encryptedContent: content ? octets(content) : undefined,
   };
   if (auth) {
@@ -103,11 +117,19 @@ interface ContentCipher {
   params: AesGcmDecryptParams | AesCbcDecryptParams;
   ciphertext: Uint8Array<ArrayBuffer>;
 }
-type AesGcmDecryptParams = { name: 'AES-GCM'; iv: Uint8Array<ArrayBuffer>; tagLength: number; additionalData?: Uint8Array<ArrayBuffer> };
+type AesGcmDecryptParams = {
+  name: 'AES-GCM';
+  iv: Uint8Array<ArrayBuffer>;
+  tagLength: number;
+  additionalData?: Uint8Array<ArrayBuffer>;
+};
 type AesCbcDecryptParams = { name: 'AES-CBC'; iv: Uint8Array<ArrayBuffer> };
 
 function unsupportedCipher(oid: string): CmsError {
-  return new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The content encryption ${oidName(oid)} is not accepted here`);
+  return new CmsError(
+    CMS_ERROR_CODES.unsupportedAlgorithm,
+    `The content encryption ${oidName(oid)} is not accepted here`,
+  );
 }
 
 /** Checks the content cipher against the profile and returns the Web Crypto parameters to decrypt with. */
@@ -120,17 +142,23 @@ function contentCipher(envelope: ParsedEnvelope): ContentCipher {
     if (!(params instanceof asn1js.OctetString) || params.valueBlock.valueHexView.byteLength !== CBC_IV_BYTES) {
       throw malformed('The AES-CBC parameters are not a 16-byte IV');
     }
-    return { contentEncryption: CONTENT_ENCRYPTION.cbc, params: { name: 'AES-CBC', iv: octets(params) }, ciphertext: encryptedContent };
+    return {
+      contentEncryption: CONTENT_ENCRYPTION.cbc,
+      params: { name: 'AES-CBC', iv: octets(params) },
+      ciphertext: encryptedContent,
+    };
   }
 
   if (algorithm.algorithmId !== OID.aes256Gcm) throw unsupportedCipher(algorithm.algorithmId);
   // GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen INTEGER DEFAULT 12 }
   const [nonce, icvLength, ...rest] = params instanceof asn1js.Sequence ? params.valueBlock.value : [];
-  const tagBytes = icvLength === undefined ? 12 : icvLength instanceof asn1js.Integer ? icvLength.valueBlock.valueDec : -1;
+  const tagBytes =
+    icvLength === undefined ? 12 : icvLength instanceof asn1js.Integer ? icvLength.valueBlock.valueDec : -1;
   if (!(nonce instanceof asn1js.OctetString) || rest.length > 0 || tagBytes < 12 || tagBytes > 16) {
     throw malformed('The AES-GCM parameters are not well-formed');
   }
-  if (nonce.valueBlock.valueHexView.byteLength !== GCM_NONCE_BYTES) throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, 'Only 12-byte AES-GCM nonces are accepted');
+  if (nonce.valueBlock.valueHexView.byteLength !== GCM_NONCE_BYTES)
+    throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, 'Only 12-byte AES-GCM nonces are accepted');
   const mac = envelope.mac ?? new Uint8Array(0);
   if (mac.byteLength !== tagBytes) throw malformed('The authentication tag does not have the declared length');
   const gcm: AesGcmDecryptParams = { name: 'AES-GCM', iv: octets(nonce), tagLength: tagBytes * 8 };
@@ -151,39 +179,59 @@ export interface UnwrappedEnvelope {
   decryptContent(): Promise<Uint8Array>;
 }
 
-const recipientList = (recipients: CmsRecipients): readonly CmsRecipientIdentity[] => ('certificate' in recipients ? [recipients] : recipients);
+const recipientList = (recipients: CmsRecipients): readonly CmsRecipientIdentity[] =>
+  'certificate' in recipients ? [recipients] : recipients;
 
 /**
  * Reads an AuthEnvelopedData (AES-256-GCM), or with `allowCbc` an EnvelopedData (AES-256-CBC), addressed to
  * `recipient` (or to one of a list of identities, e.g. a holder's current and earlier certificates), checks it against the profile and unwraps the content key. Failures before the unwrap (structure,
  * algorithms, not a recipient) keep their own codes: they concern the clear-text envelope only.
  */
-export async function unwrapEnvelope(envelope: Der, recipient: CmsRecipients, options: DecryptOptions = {}): Promise<UnwrappedEnvelope> {
+export async function unwrapEnvelope(
+  envelope: Der,
+  recipient: CmsRecipients,
+  options: DecryptOptions = {},
+): Promise<UnwrappedEnvelope> {
   const root = parseBer(envelope, options.maxBytes ?? DEFAULT_MAX_BYTES, 'The encrypted message');
   const { contentType, content } = readContentInfo(root, 'The encrypted message');
   const parsed = readEnvelope(contentType, content);
   // CBC is unauthenticated: decrypting it before the signature inside is checked is what makes padding oracles.
   // Refused before any key is touched, so a good and a bad padding get the same answer.
   if (parsed.contentType === OID.envelopedData && !options.allowCbc) {
-    throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, 'EnvelopedData with AES-256-CBC is not accepted (unauthenticated encryption); the sender must use AuthEnvelopedData with AES-256-GCM');
+    throw new CmsError(
+      CMS_ERROR_CODES.unsupportedAlgorithm,
+      'EnvelopedData with AES-256-CBC is not accepted (unauthenticated encryption); the sender must use AuthEnvelopedData with AES-256-GCM',
+    );
   }
   const cipher = contentCipher(parsed);
-  const keys = recipientList(recipient).map((r) => ({ certificate: parseCertificate(r.certificate, 'The recipient certificate'), privateKey: r.privateKey }));
+  const keys = recipientList(recipient).map((r) => ({
+    certificate: parseCertificate(r.certificate, 'The recipient certificate'),
+    privateKey: r.privateKey,
+  }));
   const key = await unwrapContentKey(parsed.recipientInfos, keys, { name: cipher.params.name });
   return {
     contentEncryption: cipher.contentEncryption,
-    decryptContent: () => afterUnwrap(async () => {
-      try {
-        return new Uint8Array(await subtle().decrypt(cipher.params, key, cipher.ciphertext));
-      } catch (error) {
-        throw new CmsError(CMS_ERROR_CODES.decryptFailed, 'The encrypted content is damaged or was altered (integrity or padding check failed)', { cause: error });
-      }
-    }),
+    decryptContent: () =>
+      afterUnwrap(async () => {
+        try {
+          return new Uint8Array(await subtle().decrypt(cipher.params, key, cipher.ciphertext));
+        } catch (error) {
+          throw new CmsError(
+            CMS_ERROR_CODES.decryptFailed,
+            'The encrypted content is damaged or was altered (integrity or padding check failed)',
+            { cause: error },
+          );
+        }
+      }),
   };
 }
 
 /** Decrypts an AuthEnvelopedData (or, with `allowCbc`, an EnvelopedData) addressed to `recipient` (or one of a list). */
-export async function decrypt(envelope: Der, recipient: CmsRecipients, options: DecryptOptions = {}): Promise<DecryptResult> {
+export async function decrypt(
+  envelope: Der,
+  recipient: CmsRecipients,
+  options: DecryptOptions = {},
+): Promise<DecryptResult> {
   const unwrapped = await unwrapEnvelope(envelope, recipient, options);
   return { content: await unwrapped.decryptContent(), contentEncryption: unwrapped.contentEncryption };
 }
@@ -192,11 +240,19 @@ export async function decrypt(envelope: Der, recipient: CmsRecipients, options: 
  * Encrypts `content` for every certificate in `recipientCertificates` (duplicates collapse): AuthEnvelopedData with
  * AES-256-GCM by default, EnvelopedData with AES-256-CBC on request.
  */
-export async function encrypt(content: Uint8Array, recipientCertificates: readonly Der[], options: EncryptOptions = {}): Promise<Der> {
-  if (!(content instanceof Uint8Array)) throw new CmsError(CMS_ERROR_CODES.malformed, 'The content to encrypt must be bytes');
+export async function encrypt(
+  content: Uint8Array,
+  recipientCertificates: readonly Der[],
+  options: EncryptOptions = {},
+): Promise<Der> {
+  if (!(content instanceof Uint8Array))
+    throw new CmsError(CMS_ERROR_CODES.malformed, 'The content to encrypt must be bytes');
   const contentEncryption = options.contentEncryption ?? CONTENT_ENCRYPTION.gcm;
   if (!Object.values<string>(CONTENT_ENCRYPTION).includes(contentEncryption)) {
-    throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `Unknown content encryption "${String(contentEncryption)}"`);
+    throw new CmsError(
+      CMS_ERROR_CODES.unsupportedAlgorithm,
+      `Unknown content encryption "${String(contentEncryption)}"`,
+    );
   }
   // Every certificate is checked before any key is made, so a bad list fails without side effects.
   const recipients: { certificate: pkijs.Certificate; der: Der; kind: PublicKeyKind }[] = [];
@@ -205,15 +261,24 @@ export async function encrypt(content: Uint8Array, recipientCertificates: readon
     const certificate = parseCertificate(der, 'A recipient certificate');
     recipients.push({ certificate, der, kind: recipientKind(certificate) });
   }
-  if (recipients.length === 0) throw new CmsError(CMS_ERROR_CODES.notARecipient, 'An encrypted message needs at least one recipient');
+  if (recipients.length === 0)
+    throw new CmsError(CMS_ERROR_CODES.notARecipient, 'An encrypted message needs at least one recipient');
 
   const gcm = contentEncryption === CONTENT_ENCRYPTION.gcm;
   const contentKey = await subtle().generateKey({ name: gcm ? 'AES-GCM' : 'AES-CBC', length: 256 }, true, ['encrypt']);
-  const recipientInfos = setOf(...(await Promise.all(recipients.map((r) => recipientInfoFor(r.certificate, r.kind, contentKey)))));
+  const recipientInfos = setOf(
+    ...(await Promise.all(recipients.map((r) => recipientInfoFor(r.certificate, r.kind, contentKey)))),
+  );
 
   if (gcm) {
     const nonce = randomBytes(GCM_NONCE_BYTES);
-    const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: nonce, tagLength: GCM_TAG_BYTES * 8 }, contentKey, bufferSource(content)));
+    const sealed = new Uint8Array(
+      await subtle().encrypt(
+        { name: 'AES-GCM', iv: nonce, tagLength: GCM_TAG_BYTES * 8 },
+        contentKey,
+        bufferSource(content),
+      ),
+    );
     const split = sealed.byteLength - GCM_TAG_BYTES;
     return writeContentInfo(
       OID.authEnvelopedData,
@@ -239,7 +304,11 @@ export async function encrypt(content: Uint8Array, recipientCertificates: readon
     sequence(
       smallInteger(version),
       recipientInfos,
-      sequence(objectIdentifier(OID.data), algorithmIdentifier(OID.aes256Cbc, octetString(iv)), primitive(contextTag(0, false), ciphertext)),
+      sequence(
+        objectIdentifier(OID.data),
+        algorithmIdentifier(OID.aes256Cbc, octetString(iv)),
+        primitive(contextTag(0, false), ciphertext),
+      ),
     ),
   );
 }

@@ -72,9 +72,13 @@ function identifier(value: unknown): IdentifierStructure {
 
 function signingTimeOf(signerInfo: pkijs.SignerInfo): string | undefined {
   // pkijs leaves `values` undefined for an attribute whose SET it could not read.
-  const values: readonly unknown[] | undefined = signerInfo.signedAttrs?.attributes.find((a) => a.type === OID.signingTime)?.values;
+  const values: readonly unknown[] | undefined = signerInfo.signedAttrs?.attributes.find(
+    (a) => a.type === OID.signingTime,
+  )?.values;
   const value = values?.[0];
-  return value instanceof asn1js.UTCTime || value instanceof asn1js.GeneralizedTime ? value.toDate().toISOString() : undefined;
+  return value instanceof asn1js.UTCTime || value instanceof asn1js.GeneralizedTime
+    ? value.toDate().toISOString()
+    : undefined;
 }
 
 function signedDataStructure(der: Der, schema: asn1js.AsnType): SignedDataStructure {
@@ -113,13 +117,26 @@ function recipientStructure(info: pkijs.RecipientInfo): RecipientStructure {
     const algorithm = value.keyEncryptionAlgorithm;
     const oaepHash =
       algorithm.algorithmId === OID.rsaesOaep
-        ? oidName(parseOrThrow('The RSA-OAEP parameters', () => new pkijs.RSAESOAEPParams({ schema: algorithm.algorithmParams })).hashAlgorithm.algorithmId)
+        ? oidName(
+            parseOrThrow(
+              'The RSA-OAEP parameters',
+              () => new pkijs.RSAESOAEPParams({ schema: algorithm.algorithmParams }),
+            ).hashAlgorithm.algorithmId,
+          )
         : undefined;
-    return { type: 'key-transport', keyEncryption: oidName(algorithm.algorithmId), ...(oaepHash ? { oaepHash } : {}), ...identifier(value.rid) };
+    return {
+      type: 'key-transport',
+      keyEncryption: oidName(algorithm.algorithmId),
+      ...(oaepHash ? { oaepHash } : {}),
+      ...identifier(value.rid),
+    };
   }
   if (value instanceof pkijs.KeyAgreeRecipientInfo) {
     const params: unknown = value.keyEncryptionAlgorithm.algorithmParams;
-    const wrap = params instanceof asn1js.Sequence ? parseOrThrow('The key wrap algorithm', () => new pkijs.AlgorithmIdentifier({ schema: params })) : undefined;
+    const wrap =
+      params instanceof asn1js.Sequence
+        ? parseOrThrow('The key wrap algorithm', () => new pkijs.AlgorithmIdentifier({ schema: params }))
+        : undefined;
     return {
       type: 'key-agreement',
       keyAgreement: oidName(value.keyEncryptionAlgorithm.algorithmId),

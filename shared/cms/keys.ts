@@ -5,12 +5,22 @@ import { bufferSource } from './der.ts';
 import type { Der } from './types.ts';
 import { randomBytes, subtle, type CryptoKey, type ProfileKeyAlgorithm, type WebKeyUsage } from './webcrypto.ts';
 
-async function importPrivateKey(pkcs8: Der, algorithm: ProfileKeyAlgorithm, usages: WebKeyUsage[], description: string): Promise<CryptoKey> {
-  if (!(pkcs8 instanceof Uint8Array)) throw new CmsError(CMS_ERROR_CODES.malformed, 'The private key must be given as PKCS#8 bytes');
+async function importPrivateKey(
+  pkcs8: Der,
+  algorithm: ProfileKeyAlgorithm,
+  usages: WebKeyUsage[],
+  description: string,
+): Promise<CryptoKey> {
+  if (!(pkcs8 instanceof Uint8Array))
+    throw new CmsError(CMS_ERROR_CODES.malformed, 'The private key must be given as PKCS#8 bytes');
   try {
     return await subtle().importKey('pkcs8', bufferSource(pkcs8), algorithm, false, usages);
   } catch (error) {
-    throw new CmsError(CMS_ERROR_CODES.malformed, `The private key is not a PKCS#8 ${description} key as the certificate requires`, { cause: error });
+    throw new CmsError(
+      CMS_ERROR_CODES.malformed,
+      `The private key is not a PKCS#8 ${description} key as the certificate requires`,
+      { cause: error },
+    );
   }
 }
 
@@ -26,7 +36,8 @@ function mismatch(code: typeof CMS_ERROR_CODES.badSignature | typeof CMS_ERROR_C
 export async function importSigningKey(pkcs8: Der, certificate: Der): Promise<CryptoKey> {
   const cert = parseCertificate(certificate, 'The signer certificate');
   const kind = publicKeyKind(cert, 'signer');
-  const algorithm: ProfileKeyAlgorithm = kind === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: 'P-256' };
+  const algorithm: ProfileKeyAlgorithm =
+    kind === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: 'P-256' };
   const signParams = kind === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5' } : { name: 'ECDSA', hash: 'SHA-256' };
   const key = await importPrivateKey(pkcs8, algorithm, ['sign'], kind === 'rsa' ? 'RSA' : 'EC P-256');
   const probe = randomBytes(32);

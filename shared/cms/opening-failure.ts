@@ -15,7 +15,9 @@ function isOpeningFailure(error: CmsError): boolean {
 }
 
 export function openingFailed(cause: CmsError): CmsError {
-  return isOpeningFailure(cause) ? cause : new CmsError(CMS_ERROR_CODES.decryptFailed, OPENING_FAILED_MESSAGE, { cause });
+  return isOpeningFailure(cause)
+    ? cause
+    : new CmsError(CMS_ERROR_CODES.decryptFailed, OPENING_FAILED_MESSAGE, { cause });
 }
 
 /**

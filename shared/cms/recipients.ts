@@ -36,7 +36,10 @@ function sha256Identifier(): pkijs.AlgorithmIdentifier {
 function oaepParameters(): asn1js.Sequence {
   return new pkijs.RSAESOAEPParams({
     hashAlgorithm: sha256Identifier(),
-    maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.mgf1, algorithmParams: sha256Identifier().toSchema() }),
+    maskGenAlgorithm: new pkijs.AlgorithmIdentifier({
+      algorithmId: OID.mgf1,
+      algorithmParams: sha256Identifier().toSchema(),
+    }),
   }).toSchema();
 }
 
@@ -45,14 +48,25 @@ function issuerAndSerial(certificate: pkijs.Certificate): pkijs.IssuerAndSerialN
 }
 
 /** ECC-CMS-SharedInfo (RFC 5753 7.2), with entityUInfo only when the sender chose a ukm. */
-function sharedInfo(wrapAlgorithm: pkijs.AlgorithmIdentifier, ukm: asn1js.OctetString | undefined): Uint8Array<ArrayBuffer> {
+function sharedInfo(
+  wrapAlgorithm: pkijs.AlgorithmIdentifier,
+  ukm: asn1js.OctetString | undefined,
+): Uint8Array<ArrayBuffer> {
   const suppPubInfo = new asn1js.OctetString({ valueHex: Uint8Array.of(0, 0, KEK_BITS >> 8, KEK_BITS & 0xff) });
-  const info = new pkijs.ECCCMSSharedInfo({ keyInfo: wrapAlgorithm, suppPubInfo, ...(ukm ? { entityUInfo: ukm } : {}) });
+  const info = new pkijs.ECCCMSSharedInfo({
+    keyInfo: wrapAlgorithm,
+    suppPubInfo,
+    ...(ukm ? { entityUInfo: ukm } : {}),
+  });
   return new Uint8Array(info.toSchema().toBER(false));
 }
 
 /** ANSI X9.63 KDF with SHA-256; the 256-bit KEK is exactly one hash block: SHA-256(Z || 00000001 || SharedInfo). */
-async function deriveKek(sharedSecret: ArrayBuffer, info: Uint8Array, usage: 'wrapKey' | 'unwrapKey'): Promise<CryptoKey> {
+async function deriveKek(
+  sharedSecret: ArrayBuffer,
+  info: Uint8Array,
+  usage: 'wrapKey' | 'unwrapKey',
+): Promise<CryptoKey> {
   const kek = await subtle().digest('SHA-256', concat([new Uint8Array(sharedSecret), Uint8Array.of(0, 0, 0, 1), info]));
   return subtle().importKey('raw', kek, { name: 'AES-KW' }, false, [usage]);
 }
@@ -78,8 +92,13 @@ export function recipientKind(certificate: pkijs.Certificate): PublicKeyKind {
 }
 
 /** One encoded RecipientInfo that gives `certificate`'s holder the content-encryption key. */
-export async function recipientInfoFor(certificate: pkijs.Certificate, kind: PublicKeyKind, contentKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
-  const info = kind === 'rsa' ? await keyTransport(certificate, contentKey) : await keyAgreement(certificate, contentKey);
+export async function recipientInfoFor(
+  certificate: pkijs.Certificate,
+  kind: PublicKeyKind,
+  contentKey: CryptoKey,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const info =
+    kind === 'rsa' ? await keyTransport(certificate, contentKey) : await keyAgreement(certificate, contentKey);
   return new Uint8Array(info.toSchema().toBER(false));
 }
 
@@ -91,7 +110,10 @@ async function keyTransport(certificate: pkijs.Certificate, contentKey: CryptoKe
     value: new pkijs.KeyTransRecipientInfo({
       version: 0,
       rid: issuerAndSerial(certificate),
-      keyEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.rsaesOaep, algorithmParams: oaepParameters() }),
+      keyEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({
+        algorithmId: OID.rsaesOaep,
+        algorithmParams: oaepParameters(),
+      }),
       encryptedKey: new asn1js.OctetString({ valueHex: encryptedKey }),
     }),
   });
@@ -101,7 +123,11 @@ async function keyAgreement(certificate: pkijs.Certificate, contentKey: CryptoKe
   const algorithm = { name: 'ECDH', namedCurve: 'P-256' } as const;
   const recipientKey = await importPublicKey(certificate, algorithm, []);
   const ephemeral = await subtle().generateKey(algorithm, false, ['deriveBits']);
-  const sharedSecret = await subtle().deriveBits({ name: 'ECDH', public: recipientKey }, ephemeral.privateKey, P256_FIELD_BITS);
+  const sharedSecret = await subtle().deriveBits(
+    { name: 'ECDH', public: recipientKey },
+    ephemeral.privateKey,
+    P256_FIELD_BITS,
+  );
   const wrapAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId: OID.aes256Wrap });
   const kek = await deriveKek(sharedSecret, sharedInfo(wrapAlgorithm, undefined), 'wrapKey');
   const encryptedKey = await subtle().wrapKey('raw', contentKey, kek, { name: 'AES-KW' });
@@ -119,7 +145,10 @@ async function keyAgreement(certificate: pkijs.Certificate, contentKey: CryptoKe
           publicKey: new asn1js.BitString({ valueHex: point }),
         }),
       }),
-      keyEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.ecdhStdSha256Kdf, algorithmParams: wrapAlgorithm.toSchema() }),
+      keyEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({
+        algorithmId: OID.ecdhStdSha256Kdf,
+        algorithmParams: wrapAlgorithm.toSchema(),
+      }),
       recipientEncryptedKeys: new pkijs.RecipientEncryptedKeys({
         encryptedKeys: [
           new pkijs.RecipientEncryptedKey({
@@ -136,7 +165,9 @@ async function keyAgreement(certificate: pkijs.Certificate, contentKey: CryptoKe
 // Decryption side
 
 function matchesIssuerAndSerial(value: unknown, certificate: pkijs.Certificate): boolean {
-  return value instanceof pkijs.IssuerAndSerialNumber && sameIssuerAndSerial(certificate, value.issuer, value.serialNumber);
+  return (
+    value instanceof pkijs.IssuerAndSerialNumber && sameIssuerAndSerial(certificate, value.issuer, value.serialNumber)
+  );
 }
 
 function matchesKeyId(keyId: unknown, certificate: pkijs.Certificate): boolean {
@@ -150,7 +181,13 @@ function unsupported(message: string): CmsError {
 
 /** The unwrap is where the uniform opening failure begins (opening-failure.ts): a failed unwrap reads like the rest. */
 function decryptFailed(cause: unknown): CmsError {
-  return openingFailed(new CmsError(CMS_ERROR_CODES.decryptFailed, 'The content key could not be unwrapped with this recipient key (wrong key or damaged message)', { cause }));
+  return openingFailed(
+    new CmsError(
+      CMS_ERROR_CODES.decryptFailed,
+      'The content key could not be unwrapped with this recipient key (wrong key or damaged message)',
+      { cause },
+    ),
+  );
 }
 
 /** A recipient's certificate (parsed) with its private key: one of the keys an envelope may be opened with. */
@@ -197,18 +234,29 @@ export async function unwrapContentKey(
 
 function checkLength(key: CryptoKey): CryptoKey {
   const length = (key.algorithm as { length?: number }).length;
-  if (length !== 256) throw openingFailed(new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, 'The content key is not a 256-bit AES key'));
+  if (length !== 256)
+    throw openingFailed(new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, 'The content key is not a 256-bit AES key'));
   return key;
 }
 
 function checkOaepParameters(algorithm: pkijs.AlgorithmIdentifier): void {
-  const params = parseOrThrow('The RSA-OAEP parameters', () => new pkijs.RSAESOAEPParams({ schema: algorithm.algorithmParams }));
-  const mgfHash = parseOrThrow('The RSA-OAEP mask generation', () => new pkijs.AlgorithmIdentifier({ schema: params.maskGenAlgorithm.algorithmParams }));
-  if (params.hashAlgorithm.algorithmId === OID.sha1 || mgfHash.algorithmId === OID.sha1) throw unsupported('The RSA-OAEP key transport uses SHA-1, which is not accepted');
+  const params = parseOrThrow(
+    'The RSA-OAEP parameters',
+    () => new pkijs.RSAESOAEPParams({ schema: algorithm.algorithmParams }),
+  );
+  const mgfHash = parseOrThrow(
+    'The RSA-OAEP mask generation',
+    () => new pkijs.AlgorithmIdentifier({ schema: params.maskGenAlgorithm.algorithmParams }),
+  );
+  if (params.hashAlgorithm.algorithmId === OID.sha1 || mgfHash.algorithmId === OID.sha1)
+    throw unsupported('The RSA-OAEP key transport uses SHA-1, which is not accepted');
   // pkijs fills an absent pSourceFunc with a non-empty placeholder; only an explicit one can carry a label.
   const label: unknown = params.pSourceAlgorithm.algorithmParams;
   const defaultLabel = params.pSourceAlgorithm.isEqual(pkijs.RSAESOAEPParams.defaultValues('pSourceAlgorithm'));
-  const emptyLabel = params.pSourceAlgorithm.algorithmId === ID_P_SPECIFIED && label instanceof asn1js.OctetString && label.valueBlock.valueHexView.byteLength === 0;
+  const emptyLabel =
+    params.pSourceAlgorithm.algorithmId === ID_P_SPECIFIED &&
+    label instanceof asn1js.OctetString &&
+    label.valueBlock.valueHexView.byteLength === 0;
   if (
     params.hashAlgorithm.algorithmId !== OID.sha256 ||
     params.maskGenAlgorithm.algorithmId !== OID.mgf1 ||
@@ -219,14 +267,28 @@ function checkOaepParameters(algorithm: pkijs.AlgorithmIdentifier): void {
   }
 }
 
-async function transportedKey(info: pkijs.KeyTransRecipientInfo, privateKey: CryptoKey, target: ContentKeyAlgorithm): Promise<CryptoKey> {
+async function transportedKey(
+  info: pkijs.KeyTransRecipientInfo,
+  privateKey: CryptoKey,
+  target: ContentKeyAlgorithm,
+): Promise<CryptoKey> {
   const oid = info.keyEncryptionAlgorithm.algorithmId;
-  if (oid === OID.rsaEncryption) throw unsupported('RSA PKCS#1 v1.5 key transport is not accepted; the sender must use RSA-OAEP');
+  if (oid === OID.rsaEncryption)
+    throw unsupported('RSA PKCS#1 v1.5 key transport is not accepted; the sender must use RSA-OAEP');
   if (oid !== OID.rsaesOaep) throw unsupported(`The key transport algorithm ${oidName(oid)} is not accepted`);
   checkOaepParameters(info.keyEncryptionAlgorithm);
-  if (privateKey.algorithm.name !== 'RSA-OAEP') throw decryptFailed(new Error('the recipient key is not an RSA-OAEP key'));
+  if (privateKey.algorithm.name !== 'RSA-OAEP')
+    throw decryptFailed(new Error('the recipient key is not an RSA-OAEP key'));
   try {
-    return await subtle().unwrapKey('raw', bufferSource(info.encryptedKey.valueBlock.valueHexView), privateKey, { name: 'RSA-OAEP' }, target, false, ['decrypt']);
+    return await subtle().unwrapKey(
+      'raw',
+      bufferSource(info.encryptedKey.valueBlock.valueHexView),
+      privateKey,
+      { name: 'RSA-OAEP' },
+      target,
+      false,
+      ['decrypt'],
+    );
   } catch (error) {
     throw decryptFailed(error);
   }
@@ -241,27 +303,53 @@ async function agreedKey(
   const oid = info.keyEncryptionAlgorithm.algorithmId;
   if (oid === OID.ecdhStdSha1Kdf) throw unsupported('The ECDH key agreement uses the SHA-1 KDF, which is not accepted');
   if (oid !== OID.ecdhStdSha256Kdf) throw unsupported(`The key agreement algorithm ${oidName(oid)} is not accepted`);
-  const wrapAlgorithm = parseOrThrow('The key wrap algorithm', () => new pkijs.AlgorithmIdentifier({ schema: info.keyEncryptionAlgorithm.algorithmParams }));
-  if (wrapAlgorithm.algorithmId !== OID.aes256Wrap) throw unsupported(`The key wrap algorithm ${oidName(wrapAlgorithm.algorithmId)} is not accepted`);
+  const wrapAlgorithm = parseOrThrow(
+    'The key wrap algorithm',
+    () => new pkijs.AlgorithmIdentifier({ schema: info.keyEncryptionAlgorithm.algorithmParams }),
+  );
+  if (wrapAlgorithm.algorithmId !== OID.aes256Wrap)
+    throw unsupported(`The key wrap algorithm ${oidName(wrapAlgorithm.algorithmId)} is not accepted`);
 
   const originator: unknown = info.originator.value;
   if (info.originator.variant !== 3 || !(originator instanceof pkijs.OriginatorPublicKey)) {
     throw unsupported('Only ephemeral-static ECDH is accepted (the originator must be a public key)');
   }
   const curve: unknown = originator.algorithm.algorithmParams;
-  const curveOk = curve === undefined || curve instanceof asn1js.Null || (curve instanceof asn1js.ObjectIdentifier && curve.valueBlock.toString() === OID.p256);
-  if (originator.algorithm.algorithmId !== OID.ecPublicKey || !curveOk) throw unsupported('The sender key of the ECDH key agreement is not on P-256');
+  const curveOk =
+    curve === undefined ||
+    curve instanceof asn1js.Null ||
+    (curve instanceof asn1js.ObjectIdentifier && curve.valueBlock.toString() === OID.p256);
+  if (originator.algorithm.algorithmId !== OID.ecPublicKey || !curveOk)
+    throw unsupported('The sender key of the ECDH key agreement is not on P-256');
   if (privateKey.algorithm.name !== 'ECDH') throw decryptFailed(new Error('the recipient key is not an ECDH key'));
 
   const ephemeral = await subtle()
-    .importKey('raw', bufferSource(originator.publicKey.valueBlock.valueHexView), { name: 'ECDH', namedCurve: 'P-256' }, false, [])
+    .importKey(
+      'raw',
+      bufferSource(originator.publicKey.valueBlock.valueHexView),
+      { name: 'ECDH', namedCurve: 'P-256' },
+      false,
+      [],
+    )
     .catch((error: unknown) => {
-      throw new CmsError(CMS_ERROR_CODES.malformed, 'The sender key of the ECDH key agreement is not a valid P-256 point', { cause: error });
+      throw new CmsError(
+        CMS_ERROR_CODES.malformed,
+        'The sender key of the ECDH key agreement is not a valid P-256 point',
+        { cause: error },
+      );
     });
   try {
     const sharedSecret = await subtle().deriveBits({ name: 'ECDH', public: ephemeral }, privateKey, P256_FIELD_BITS);
     const kek = await deriveKek(sharedSecret, sharedInfo(wrapAlgorithm, info.ukm), 'unwrapKey');
-    return await subtle().unwrapKey('raw', bufferSource(encryptedKey.encryptedKey.valueBlock.valueHexView), kek, { name: 'AES-KW' }, target, false, ['decrypt']);
+    return await subtle().unwrapKey(
+      'raw',
+      bufferSource(encryptedKey.encryptedKey.valueBlock.valueHexView),
+      kek,
+      { name: 'AES-KW' },
+      target,
+      false,
+      ['decrypt'],
+    );
   } catch (error) {
     throw decryptFailed(error);
   }

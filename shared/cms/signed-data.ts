@@ -2,7 +2,13 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { serialHex, subjectKeyIdentifierOf } from '../pki/certificate.ts';
 import { formatName } from '../pki/names.ts';
-import { importPublicKey, parseCertificate, publicKeyKind, sameIssuerAndSerial, type PublicKeyKind } from './certificates.ts';
+import {
+  importPublicKey,
+  parseCertificate,
+  publicKeyKind,
+  sameIssuerAndSerial,
+  type PublicKeyKind,
+} from './certificates.ts';
 import { parseTrust, validateSignerChain, type KnownCertificate } from './chain.ts';
 import { CMS_ERROR_CODES, CmsError, malformed, parseOrThrow } from './cms-errors.ts';
 import { readContentInfo, writeContentInfo } from './content-info.ts';
@@ -50,7 +56,8 @@ const P256_COORDINATE_BYTES = 32;
  * signingTime, the signer certificate and `chain` embedded. SHA-256 with ECDSA P-256 or RSASSA-PKCS1-v1_5.
  */
 export async function sign(content: Uint8Array, signer: CmsSigner, options: SignOptions = {}): Promise<Der> {
-  if (!(content instanceof Uint8Array)) throw new CmsError(CMS_ERROR_CODES.malformed, 'The content to sign must be bytes');
+  if (!(content instanceof Uint8Array))
+    throw new CmsError(CMS_ERROR_CODES.malformed, 'The content to sign must be bytes');
   const { certificate, kind, scheme, issuerAndSerial, chain, ...prepared } = prepareSigner(signer);
 
   const signingTime = new Date(Math.floor((options.signingTime ?? new Date()).getTime() / 1000) * 1000);
@@ -113,15 +120,30 @@ const preparedSigners = new WeakMap<CmsSigner, PreparedSigner>();
 function prepareSigner(signer: CmsSigner): PreparedSigner {
   const cached = preparedSigners.get(signer);
   const chain = signer.chain ?? [];
-  if (cached && cached.certificateDer === signer.certificate && cached.privateKey === signer.privateKey && cached.chainDers === signer.chain) return cached;
+  if (
+    cached &&
+    cached.certificateDer === signer.certificate &&
+    cached.privateKey === signer.privateKey &&
+    cached.chainDers === signer.chain
+  )
+    return cached;
   const certificate = parseCertificate(signer.certificate, 'The signer certificate');
   const kind = publicKeyKind(certificate, 'signer');
   const scheme = signingScheme(signer.privateKey, kind);
   for (const der of chain) parseCertificate(der, 'A chain certificate of the signer'); // embed nothing unreadable
   const prepared: PreparedSigner = {
-    certificateDer: signer.certificate, privateKey: signer.privateKey, chainDers: signer.chain as readonly Uint8Array[],
-    certificate, kind, scheme, chain, keyMatches: false,
-    issuerAndSerial: sequence(new Uint8Array(certificate.issuer.toSchema().toBER(false)), new Uint8Array(certificate.serialNumber.toBER(false))),
+    certificateDer: signer.certificate,
+    privateKey: signer.privateKey,
+    chainDers: signer.chain as readonly Uint8Array[],
+    certificate,
+    kind,
+    scheme,
+    chain,
+    keyMatches: false,
+    issuerAndSerial: sequence(
+      new Uint8Array(certificate.issuer.toSchema().toBER(false)),
+      new Uint8Array(certificate.serialNumber.toBER(false)),
+    ),
   };
   preparedSigners.set(signer, prepared);
   return prepared;
@@ -140,7 +162,11 @@ interface SigningScheme {
 function signingScheme(key: CryptoKey, kind: PublicKeyKind): SigningScheme {
   const algorithm = key.algorithm as { name: string; hash?: { name: string }; namedCurve?: string };
   if (kind === 'ec-p256' && algorithm.name === 'ECDSA' && algorithm.namedCurve === 'P-256') {
-    return { sign: { name: 'ECDSA', hash: 'SHA-256' }, import: { name: 'ECDSA', namedCurve: 'P-256' }, algorithm: algorithmIdentifier(OID.ecdsaWithSha256) };
+    return {
+      sign: { name: 'ECDSA', hash: 'SHA-256' },
+      import: { name: 'ECDSA', namedCurve: 'P-256' },
+      algorithm: algorithmIdentifier(OID.ecdsaWithSha256),
+    };
   }
   if (kind === 'rsa' && algorithm.name === 'RSASSA-PKCS1-v1_5' && algorithm.hash?.name === 'SHA-256') {
     return {
@@ -168,7 +194,12 @@ function minimalUnsigned(bytes: Uint8Array): Uint8Array {
 /** Web Crypto's ECDSA signature is r || s; CMS carries Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }. */
 function ecdsaRawToDer(raw: Uint8Array): Uint8Array<ArrayBuffer> {
   const half = raw.byteLength / 2;
-  return encode(sequence(primitive(TAG.integer, minimalUnsigned(raw.subarray(0, half))), primitive(TAG.integer, minimalUnsigned(raw.subarray(half)))));
+  return encode(
+    sequence(
+      primitive(TAG.integer, minimalUnsigned(raw.subarray(0, half))),
+      primitive(TAG.integer, minimalUnsigned(raw.subarray(half))),
+    ),
+  );
 }
 
 function ecdsaDerToRaw(der: Uint8Array): Uint8Array<ArrayBuffer> | undefined {
@@ -207,7 +238,12 @@ function verificationScheme(algorithm: pkijs.AlgorithmIdentifier): VerificationS
   switch (oid) {
     case OID.ecdsaWithSha256:
     case OID.ecPublicKey: // older signers name the key type; the digest algorithm (SHA-256, checked) gives the hash
-      return { kind: 'ec-p256', name: 'ECDSA-SHA256', import: { name: 'ECDSA', namedCurve: 'P-256' }, verify: { name: 'ECDSA', hash: 'SHA-256' } };
+      return {
+        kind: 'ec-p256',
+        name: 'ECDSA-SHA256',
+        import: { name: 'ECDSA', namedCurve: 'P-256' },
+        verify: { name: 'ECDSA', hash: 'SHA-256' },
+      };
     case OID.sha256WithRsa:
     case OID.rsaEncryption:
       return {
@@ -217,19 +253,42 @@ function verificationScheme(algorithm: pkijs.AlgorithmIdentifier): VerificationS
         verify: { name: 'RSASSA-PKCS1-v1_5' },
       };
     case OID.rsassaPss: {
-      const params = parseOrThrow('The RSA-PSS parameters', () => new pkijs.RSASSAPSSParams({ schema: algorithm.algorithmParams }));
-      const mgfHash = parseOrThrow('The RSA-PSS mask generation', () => new pkijs.AlgorithmIdentifier({ schema: params.maskGenAlgorithm.algorithmParams }));
-      if (params.hashAlgorithm.algorithmId === OID.sha1 || mgfHash.algorithmId === OID.sha1) rejectSha1('The RSA-PSS signature');
-      if (params.hashAlgorithm.algorithmId !== OID.sha256 || params.maskGenAlgorithm.algorithmId !== OID.mgf1 || mgfHash.algorithmId !== OID.sha256 || params.trailerField !== 1) {
-        throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, 'The RSA-PSS signature uses parameters other than SHA-256 with MGF1-SHA-256');
+      const params = parseOrThrow(
+        'The RSA-PSS parameters',
+        () => new pkijs.RSASSAPSSParams({ schema: algorithm.algorithmParams }),
+      );
+      const mgfHash = parseOrThrow(
+        'The RSA-PSS mask generation',
+        () => new pkijs.AlgorithmIdentifier({ schema: params.maskGenAlgorithm.algorithmParams }),
+      );
+      if (params.hashAlgorithm.algorithmId === OID.sha1 || mgfHash.algorithmId === OID.sha1)
+        rejectSha1('The RSA-PSS signature');
+      if (
+        params.hashAlgorithm.algorithmId !== OID.sha256 ||
+        params.maskGenAlgorithm.algorithmId !== OID.mgf1 ||
+        mgfHash.algorithmId !== OID.sha256 ||
+        params.trailerField !== 1
+      ) {
+        throw new CmsError(
+          CMS_ERROR_CODES.unsupportedAlgorithm,
+          'The RSA-PSS signature uses parameters other than SHA-256 with MGF1-SHA-256',
+        );
       }
-      return { kind: 'rsa', name: 'RSASSA-PSS-SHA256', import: { name: 'RSA-PSS', hash: 'SHA-256' }, verify: { name: 'RSA-PSS', saltLength: params.saltLength } };
+      return {
+        kind: 'rsa',
+        name: 'RSASSA-PSS-SHA256',
+        import: { name: 'RSA-PSS', hash: 'SHA-256' },
+        verify: { name: 'RSA-PSS', saltLength: params.saltLength },
+      };
     }
     case OID.sha1WithRsa:
     case OID.ecdsaWithSha1:
       return rejectSha1('The signature');
     default:
-      throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The signature algorithm ${oidName(oid)} is not accepted`);
+      throw new CmsError(
+        CMS_ERROR_CODES.unsupportedAlgorithm,
+        `The signature algorithm ${oidName(oid)} is not accepted`,
+      );
   }
 }
 
@@ -280,19 +339,30 @@ export function readSignedData(block: asn1js.AsnType): ParsedSignedData {
   const certificateSet = hasTag(items[i], CONTEXT, 0) ? items[i++] : undefined;
   if (hasTag(items[i], CONTEXT, 1)) i++; // CRLs travel in the trust configuration, not in messages
   const signerSet = items[i++];
-  if (!hasTag(signerSet, UNIVERSAL, 17) || i !== items.length) throw malformed('The signed message has no signer list where expected');
+  if (!hasTag(signerSet, UNIVERSAL, 17) || i !== items.length)
+    throw malformed('The signed message has no signer list where expected');
   return {
-    digestAlgorithms: children(digestSet).map((schema) => parseOrThrow('A digest algorithm', () => new pkijs.AlgorithmIdentifier({ schema }))),
+    digestAlgorithms: children(digestSet).map((schema) =>
+      parseOrThrow('A digest algorithm', () => new pkijs.AlgorithmIdentifier({ schema })),
+    ),
     eContentType: oidOf(type, 'The signed content info'),
     eContent: wrapper ? children(wrapper)[0] : undefined,
     certificates: (certificateSet ? children(certificateSet) : [])
       .filter((item) => hasTag(item, UNIVERSAL, 16)) // other certificate formats are of no use here
-      .map((item) => ({ certificate: parseOrThrow('A certificate in the signed message', () => new pkijs.Certificate({ schema: item })), der: rawBytes(item) })),
-    signerInfos: children(signerSet).map((schema) => parseOrThrow('A signer entry', () => new pkijs.SignerInfo({ schema }))),
+      .map((item) => ({
+        certificate: parseOrThrow('A certificate in the signed message', () => new pkijs.Certificate({ schema: item })),
+        der: rawBytes(item),
+      })),
+    signerInfos: children(signerSet).map((schema) =>
+      parseOrThrow('A signer entry', () => new pkijs.SignerInfo({ schema })),
+    ),
   };
 }
 
-function findSignerCertificate(signerInfo: pkijs.SignerInfo, candidates: readonly KnownCertificate[]): KnownCertificate | undefined {
+function findSignerCertificate(
+  signerInfo: pkijs.SignerInfo,
+  candidates: readonly KnownCertificate[],
+): KnownCertificate | undefined {
   const sid: unknown = signerInfo.sid;
   if (sid instanceof pkijs.IssuerAndSerialNumber) {
     return candidates.find(({ certificate }) => sameIssuerAndSerial(certificate, sid.issuer, sid.serialNumber));
@@ -312,7 +382,12 @@ function findSignerCertificate(signerInfo: pkijs.SignerInfo, candidates: readonl
  * Checks an attached SignedData from the profile and returns its content and who signed it. With `copyContent`
  * false the returned content is a view into `signedData` (for callers that own that buffer).
  */
-export async function verifySignedData(signedData: Der, trust: TrustConfig, options: VerifyOptions, copyContent: boolean): Promise<VerifyResult> {
+export async function verifySignedData(
+  signedData: Der,
+  trust: TrustConfig,
+  options: VerifyOptions,
+  copyContent: boolean,
+): Promise<VerifyResult> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const now = options.now ?? new Date();
   const root = parseBer(signedData, maxBytes, 'The signed message');
@@ -323,19 +398,30 @@ export async function verifySignedData(signedData: Der, trust: TrustConfig, opti
   const sd = readSignedData(inner);
 
   const [signerInfo, ...others] = sd.signerInfos;
-  if (!signerInfo || others.length > 0) throw new CmsError(CMS_ERROR_CODES.malformed, 'The signed message must carry exactly one signature');
+  if (!signerInfo || others.length > 0)
+    throw new CmsError(CMS_ERROR_CODES.malformed, 'The signed message must carry exactly one signature');
   const digestAlgorithm = signerInfo.digestAlgorithm.algorithmId;
   if (digestAlgorithm === OID.sha1) rejectSha1('The signature digest');
   if (digestAlgorithm !== OID.sha256) {
-    throw new CmsError(CMS_ERROR_CODES.unsupportedAlgorithm, `The signature digest ${oidName(digestAlgorithm)} is not accepted (only SHA-256)`);
+    throw new CmsError(
+      CMS_ERROR_CODES.unsupportedAlgorithm,
+      `The signature digest ${oidName(digestAlgorithm)} is not accepted (only SHA-256)`,
+    );
   }
   const scheme = verificationScheme(signerInfo.signatureAlgorithm);
 
   if (sd.eContentType !== OID.data) {
-    throw new CmsError(CMS_ERROR_CODES.malformed, `The signed content is of type ${oidName(sd.eContentType)}, not data`);
+    throw new CmsError(
+      CMS_ERROR_CODES.malformed,
+      `The signed content is of type ${oidName(sd.eContentType)}, not data`,
+    );
   }
   const eContent = sd.eContent;
-  if (!eContent) throw new CmsError(CMS_ERROR_CODES.malformed, 'The signed message does not contain its content (detached signature)');
+  if (!eContent)
+    throw new CmsError(
+      CMS_ERROR_CODES.malformed,
+      'The signed message does not contain its content (detached signature)',
+    );
   const content = parseOrThrow('The signed content', () => octets(eContent));
   if (!signerInfo.signedAttrs) throw new CmsError(CMS_ERROR_CODES.malformed, 'The signature has no signed attributes');
 
@@ -344,20 +430,35 @@ export async function verifySignedData(signedData: Der, trust: TrustConfig, opti
     throw new CmsError(CMS_ERROR_CODES.malformed, 'The signed content type attribute does not match the content');
   }
   const declaredDigest = singleAttribute(signerInfo, OID.messageDigest);
-  if (!(declaredDigest instanceof asn1js.OctetString)) throw new CmsError(CMS_ERROR_CODES.malformed, 'The message digest attribute is not an octet string');
+  if (!(declaredDigest instanceof asn1js.OctetString))
+    throw new CmsError(CMS_ERROR_CODES.malformed, 'The message digest attribute is not an octet string');
   const signingTime = readSigningTime(singleAttribute(signerInfo, OID.signingTime));
 
   const trusted = parseTrust(trust);
-  const signerCertificate = findSignerCertificate(signerInfo, [...sd.certificates, ...trusted.intermediates, ...trusted.anchors]);
-  if (!signerCertificate) throw new CmsError(CMS_ERROR_CODES.untrustedChain, 'The signer certificate is neither in the message nor in the trust configuration');
+  const signerCertificate = findSignerCertificate(signerInfo, [
+    ...sd.certificates,
+    ...trusted.intermediates,
+    ...trusted.anchors,
+  ]);
+  if (!signerCertificate)
+    throw new CmsError(
+      CMS_ERROR_CODES.untrustedChain,
+      'The signer certificate is neither in the message nor in the trust configuration',
+    );
   const { certificate } = signerCertificate;
   if (publicKeyKind(certificate, 'signer') !== scheme.kind) {
-    throw new CmsError(CMS_ERROR_CODES.badSignature, 'The signature algorithm does not match the signer certificate key');
+    throw new CmsError(
+      CMS_ERROR_CODES.badSignature,
+      'The signature algorithm does not match the signer certificate key',
+    );
   }
 
   const digest = new Uint8Array(await subtle().digest('SHA-256', content));
   if (!bytesEqual(digest, declaredDigest.valueBlock.valueHexView)) {
-    throw new CmsError(CMS_ERROR_CODES.badSignature, 'The content does not match its signature (it was altered after signing)');
+    throw new CmsError(
+      CMS_ERROR_CODES.badSignature,
+      'The content does not match its signature (it was altered after signing)',
+    );
   }
   const toBeVerified = new Uint8Array(signerInfo.signedAttrs.encodedValue);
   toBeVerified[0] = TAG.set;
@@ -369,7 +470,10 @@ export async function verifySignedData(signedData: Der, trust: TrustConfig, opti
   }
 
   if (signingTime.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
-    throw new CmsError(CMS_ERROR_CODES.signingTimeInvalid, `The signing time ${signingTime.toISOString()} lies in the future`);
+    throw new CmsError(
+      CMS_ERROR_CODES.signingTimeInvalid,
+      `The signing time ${signingTime.toISOString()} lies in the future`,
+    );
   }
   const timeProblem = options.signingTimeProblem?.(signingTime);
   if (timeProblem) throw new CmsError(CMS_ERROR_CODES.signingTimeInvalid, timeProblem);

@@ -9,8 +9,18 @@ async function strangerSigner(): Promise<{ signer: CmsSigner; recipient: Uint8Ar
   const issuer = { certificate: ca.der, privateKey: caKeys.privateKey };
   const signing = await generateKeyPair();
   const encryption = await generateKeyPair();
-  const leaf = await issueCertificate({ profile: 'practitioner-signing', subject: { commonName: 'x.signer' }, publicKey: signing.publicKey, issuer });
-  const recipient = await issueCertificate({ profile: 'practitioner-encryption', subject: { commonName: 'x.reader' }, publicKey: encryption.publicKey, issuer });
+  const leaf = await issueCertificate({
+    profile: 'practitioner-signing',
+    subject: { commonName: 'x.signer' },
+    publicKey: signing.publicKey,
+    issuer,
+  });
+  const recipient = await issueCertificate({
+    profile: 'practitioner-encryption',
+    subject: { commonName: 'x.reader' },
+    publicKey: encryption.publicKey,
+    issuer,
+  });
   return { signer: { certificate: leaf.der, privateKey: signing.privateKey }, recipient: recipient.der };
 }
 

@@ -11,7 +11,10 @@ import { readSignedData } from './signed-data.ts';
  */
 export function readUnverifiedSignedContent(der: Uint8Array, maxBytes: number): Uint8Array | undefined {
   try {
-    const { contentType, content } = readContentInfo(parseBer(der, maxBytes, 'The signed message'), 'The signed message');
+    const { contentType, content } = readContentInfo(
+      parseBer(der, maxBytes, 'The signed message'),
+      'The signed message',
+    );
     if (contentType !== OID.signedData) return undefined;
     const signed = readSignedData(content);
     if (signed.eContentType !== OID.data || !hasTag(signed.eContent, UNIVERSAL, TAG.octetString)) return undefined;

@@ -17,7 +17,9 @@ export const ENROLMENT_SIGNER_COMMON_NAME = 'RTS Region Administration';
 export const ENROLMENT_FILE_EXTENSION = '.rtsenrol';
 export const ENDPOINT_KINDS = ['workstation', 'clinic-system'] as const;
 
-const pemCertificate = z.string().refine((pem) => pem.includes(`-----BEGIN ${PEM_LABELS.certificate}-----`), 'a PEM certificate');
+const pemCertificate = z
+  .string()
+  .refine((pem) => pem.includes(`-----BEGIN ${PEM_LABELS.certificate}-----`), 'a PEM certificate');
 
 const enrolmentSchema = z
   .object({
@@ -72,18 +74,25 @@ export async function signEnrolment(enrolment: Enrolment, signer: CmsSigner): Pr
  * phone) and returns its contents. Refused: a file not signed by that CA's enrolment signer, altered after signing,
  * whose signer the file's own CRL lists as revoked or whose CRL is out of date, or that names another CA.
  */
-export async function verifyEnrolment(file: Uint8Array, trustedCa: Uint8Array, now: Date = new Date()): Promise<Enrolment> {
+export async function verifyEnrolment(
+  file: Uint8Array,
+  trustedCa: Uint8Array,
+  now: Date = new Date(),
+): Promise<Enrolment> {
   const contents = readUnverified(file);
   let signed;
   try {
     signed = await verify(file, { anchors: [trustedCa], crls: [pemToDer(contents.crlPem, PEM_LABELS.crl)] }, { now });
   } catch (error) {
-    if (isCmsError(error)) throw new EnrolmentError(`the enrolment file's signature is refused: ${error.message}`, { cause: error });
+    if (isCmsError(error))
+      throw new EnrolmentError(`the enrolment file's signature is refused: ${error.message}`, { cause: error });
     throw new EnrolmentError(`the enrolment file's CRL cannot be read: ${(error as Error).message}`, { cause: error });
   }
   const signerName = commonNameOf(signed.signer.certificate);
   if (signerName !== ENROLMENT_SIGNER_COMMON_NAME) {
-    throw new EnrolmentError(`the enrolment file is signed by "${signerName ?? '(no name)'}", not by the region's enrolment signer`);
+    throw new EnrolmentError(
+      `the enrolment file is signed by "${signerName ?? '(no name)'}", not by the region's enrolment signer`,
+    );
   }
   // Parsed again from the verified bytes: what is returned is exactly what was signed.
   const enrolment = parseContent(signed.content);
@@ -98,7 +107,10 @@ export async function verifyEnrolment(file: Uint8Array, trustedCa: Uint8Array, n
  * The signature must chain to that CA, so the file is whole; whether the CA is the region's the user decides by
  * comparing `caFingerprint` with the fingerprint the administrator gave them by another channel.
  */
-export async function verifyEnrolmentWithItsOwnCa(file: Uint8Array, now: Date = new Date()): Promise<{ enrolment: Enrolment; caFingerprint: string }> {
+export async function verifyEnrolmentWithItsOwnCa(
+  file: Uint8Array,
+  now: Date = new Date(),
+): Promise<{ enrolment: Enrolment; caFingerprint: string }> {
   const ca = caOf(readUnverified(file));
   return { enrolment: await verifyEnrolment(file, ca, now), caFingerprint: await certificateFingerprint(ca) };
 }
@@ -154,7 +166,9 @@ function parseContent(content: Uint8Array): Enrolment {
   const parsed = enrolmentSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new EnrolmentError(`the enrolment file is not ${ENROLMENT_FORMAT}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new EnrolmentError(
+      `the enrolment file is not ${ENROLMENT_FORMAT}: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
   }
   return parsed.data;
 }

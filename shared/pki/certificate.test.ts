@@ -96,11 +96,31 @@ describe('certificates as OpenSSL sees them', () => {
   });
 
   const leafCases: [LeafProfileName, KeyType, RegExp][] = [
-    ['hub', 'ec-p256', /Key Usage: critical\s+Digital Signature\n[\s\S]*Extended Key Usage:\s+E-mail Protection, TLS Web Client Authentication/],
-    ['clinic-system', 'ec-p256', /Key Usage: critical\s+Digital Signature\n[\s\S]*Extended Key Usage:\s+E-mail Protection, TLS Web Client Authentication/],
-    ['practitioner-signing', 'ec-p256', /Key Usage: critical\s+Digital Signature, Non Repudiation\n[\s\S]*Extended Key Usage:\s+E-mail Protection\n/],
-    ['practitioner-encryption', 'ec-p256', /Key Usage: critical\s+Key Agreement\n[\s\S]*Extended Key Usage:\s+E-mail Protection\n/],
-    ['practitioner-encryption', 'rsa-2048', /Key Usage: critical\s+Key Encipherment\n[\s\S]*Extended Key Usage:\s+E-mail Protection\n/],
+    [
+      'hub',
+      'ec-p256',
+      /Key Usage: critical\s+Digital Signature\n[\s\S]*Extended Key Usage:\s+E-mail Protection, TLS Web Client Authentication/,
+    ],
+    [
+      'clinic-system',
+      'ec-p256',
+      /Key Usage: critical\s+Digital Signature\n[\s\S]*Extended Key Usage:\s+E-mail Protection, TLS Web Client Authentication/,
+    ],
+    [
+      'practitioner-signing',
+      'ec-p256',
+      /Key Usage: critical\s+Digital Signature, Non Repudiation\n[\s\S]*Extended Key Usage:\s+E-mail Protection\n/,
+    ],
+    [
+      'practitioner-encryption',
+      'ec-p256',
+      /Key Usage: critical\s+Key Agreement\n[\s\S]*Extended Key Usage:\s+E-mail Protection\n/,
+    ],
+    [
+      'practitioner-encryption',
+      'rsa-2048',
+      /Key Usage: critical\s+Key Encipherment\n[\s\S]*Extended Key Usage:\s+E-mail Protection\n/,
+    ],
   ];
 
   it.each(leafCases)('%s (%s): profile extensions, CA:FALSE, chain verifies', async (profile, keyType, expected) => {
@@ -122,7 +142,9 @@ describe('certificates as OpenSSL sees them', () => {
     const a = await issue(issuer, 'hub');
     const b = await issue(issuer, 'hub');
     expect(a.serialNumber).not.toBe(b.serialNumber);
-    const caSki = /Subject Key Identifier:\s+([0-9A-F:]+)/.exec(openssl('x509', '-in', caFile, '-noout', '-text').output)?.[1];
+    const caSki = /Subject Key Identifier:\s+([0-9A-F:]+)/.exec(
+      openssl('x509', '-in', caFile, '-noout', '-text').output,
+    )?.[1];
     const file = writePem('aki.pem', a.der);
     const text = openssl('x509', '-in', file, '-noout', '-text', '-serial').output;
     expect(/Authority Key Identifier:\s+(?:keyid:)?([0-9A-F:]+)/.exec(text)?.[1]).toBe(caSki);
@@ -135,7 +157,9 @@ describe('certificates as OpenSSL sees them', () => {
     const { issuer, file: caFile } = await makeCa('rsa-3072');
     const leaf = await issue(issuer, 'clinic-system');
     const file = writePem('rsa-ca-leaf.pem', leaf.der);
-    expect(openssl('x509', '-in', file, '-noout', '-text').output).toContain('Signature Algorithm: sha256WithRSAEncryption');
+    expect(openssl('x509', '-in', file, '-noout', '-text').output).toContain(
+      'Signature Algorithm: sha256WithRSAEncryption',
+    );
     expect(openssl('verify', '-CAfile', caFile, file).output).toContain(`${file}: OK`);
   });
 
@@ -149,7 +173,14 @@ describe('certificates as OpenSSL sees them', () => {
       subject: { commonName: 'hub' },
       crlDistributionPoints: ['http://pki.test-region.example/ca.crl'],
     });
-    const text = openssl('x509', '-in', writePem('cdp.pem', leaf.der), '-noout', '-ext', 'crlDistributionPoints').output;
+    const text = openssl(
+      'x509',
+      '-in',
+      writePem('cdp.pem', leaf.der),
+      '-noout',
+      '-ext',
+      'crlDistributionPoints',
+    ).output;
     expect(text).toMatch(/CRL Distribution Points:\s+Full Name:\s+URI:http:\/\/pki\.test-region\.example\/ca\.crl/);
   });
 
@@ -201,7 +232,9 @@ describe('reading KeyUsage and ExtendedKeyUsage', () => {
   function withExtensionValue(der: Uint8Array, extnID: string, value: asn1js.BaseBlock): Uint8Array {
     const certificate = parseCertificate(der);
     certificate.extensions = (certificate.extensions ?? []).map((extension) =>
-      extension.extnID === extnID ? new Extension({ extnID, critical: extension.critical, extnValue: value.toBER() }) : extension,
+      extension.extnID === extnID
+        ? new Extension({ extnID, critical: extension.critical, extnValue: value.toBER() })
+        : extension,
     );
     return new Uint8Array(certificate.toSchema(true).toBER());
   }
@@ -223,7 +256,9 @@ describe('reading KeyUsage and ExtendedKeyUsage', () => {
     // Unreadable is not "no KeyUsage, so any usage": the CA may not sign.
     const { publicKey } = await generateKeyPair();
     const garbledIssuer = { ...issuer, certificate: garbledCa };
-    await expect(issueCertificate({ profile: 'hub', publicKey, issuer: garbledIssuer, subject: { commonName: 'x' } })).rejects.toThrow(malformed);
+    await expect(
+      issueCertificate({ profile: 'hub', publicKey, issuer: garbledIssuer, subject: { commonName: 'x' } }),
+    ).rejects.toThrow(malformed);
     await expect(createCrl(garbledIssuer)).rejects.toThrow(malformed);
 
     const leaf = await issue(issuer, 'hub');

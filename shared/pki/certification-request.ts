@@ -114,17 +114,24 @@ export async function issueCertificateFromRequest(
   return issueCertificate({ ...issuing, subject: contents.subject, publicKey });
 }
 
-async function verifyRequest(der: Uint8Array): Promise<{ contents: CertificationRequestContents; publicKey: CryptoKey }> {
+async function verifyRequest(
+  der: Uint8Array,
+): Promise<{ contents: CertificationRequestContents; publicKey: CryptoKey }> {
   const request = parseOrThrow('the certification request', () => CertificationRequest.fromBER(toArrayBuffer(der)));
   const publicKeySpki = new Uint8Array(request.subjectPublicKeyInfo.toSchema().toBER());
   // Before the signature, so that a key of another kind is reported as unsupported rather than as a bad signature.
   const publicKey = await importPublicKey(publicKeySpki);
   const algorithm = request.signatureAlgorithm.algorithmId;
   if (!SIGNATURE_ALGORITHMS.has(algorithm)) {
-    throw new PkiError(PKI_ERROR_CODES.unsupported, `the certification request is signed with unsupported algorithm ${algorithm}`);
+    throw new PkiError(
+      PKI_ERROR_CODES.unsupported,
+      `the certification request is signed with unsupported algorithm ${algorithm}`,
+    );
   }
   const notSigned = (cause?: unknown) =>
-    new PkiError(PKI_ERROR_CODES.badSignature, 'the certification request is not signed by the key it names', { cause });
+    new PkiError(PKI_ERROR_CODES.badSignature, 'the certification request is not signed by the key it names', {
+      cause,
+    });
   // pkijs throws rather than answering false for some broken signatures (e.g. an ECDSA value that is not DER).
   const verified = await request.verify().catch((error: unknown) => {
     throw notSigned(error);
@@ -145,6 +152,7 @@ function requestedExtensions(request: CertificationRequest): Extensions['extensi
   const attribute = request.attributes?.find((candidate) => candidate.type === OID_EXTENSION_REQUEST);
   if (!attribute) return undefined;
   const value: unknown = attribute.values[0];
-  if (value === undefined) throw new PkiError(PKI_ERROR_CODES.malformed, 'the certification request has an empty extension request');
+  if (value === undefined)
+    throw new PkiError(PKI_ERROR_CODES.malformed, 'the certification request has an empty extension request');
   return parseOrThrow('the extension request', () => new Extensions({ schema: value })).extensions;
 }

@@ -37,35 +37,38 @@ async function makeRegion(keyType: KeyType = 'ec-p256') {
 }
 
 describe('CRLs', () => {
-  it.each<KeyType>(['ec-p256', 'rsa-2048'])('%s: empty v2 CRL verifies; revoking makes openssl verify -crl_check reject that cert only', async (keyType) => {
-    const { issuer, caFile, leaf } = await makeRegion(keyType);
-    const revoked = await leaf('clinic-a');
-    const kept = await leaf('clinic-b');
-    const revokedFile = write(`revoked-${keyType}.pem`, revoked.der, 'CERTIFICATE');
-    const keptFile = write(`kept-${keyType}.pem`, kept.der, 'CERTIFICATE');
+  it.each<KeyType>(['ec-p256', 'rsa-2048'])(
+    '%s: empty v2 CRL verifies; revoking makes openssl verify -crl_check reject that cert only',
+    async (keyType) => {
+      const { issuer, caFile, leaf } = await makeRegion(keyType);
+      const revoked = await leaf('clinic-a');
+      const kept = await leaf('clinic-b');
+      const revokedFile = write(`revoked-${keyType}.pem`, revoked.der, 'CERTIFICATE');
+      const keptFile = write(`kept-${keyType}.pem`, kept.der, 'CERTIFICATE');
 
-    const empty = await createCrl(issuer);
-    const emptyFile = write(`empty-${keyType}.crl.pem`, empty, 'X509 CRL');
-    const checked = openssl('crl', '-in', emptyFile, '-CAfile', caFile, '-noout', '-text');
-    expect(checked.output).toContain('verify OK');
-    expect(checked.output).toContain('Version 2 (0x1)');
-    expect(checked.output).toMatch(/X509v3 CRL Number:\s+1\n/);
-    expect(checked.output).toContain('No Revoked Certificates.');
-    expect(checked.output).toMatch(/Signature Algorithm: (ecdsa-with-SHA256|sha256WithRSAEncryption)/);
-    expect(openssl('verify', '-crl_check', '-CAfile', caFile, '-CRLfile', emptyFile, revokedFile).status).toBe(0);
+      const empty = await createCrl(issuer);
+      const emptyFile = write(`empty-${keyType}.crl.pem`, empty, 'X509 CRL');
+      const checked = openssl('crl', '-in', emptyFile, '-CAfile', caFile, '-noout', '-text');
+      expect(checked.output).toContain('verify OK');
+      expect(checked.output).toContain('Version 2 (0x1)');
+      expect(checked.output).toMatch(/X509v3 CRL Number:\s+1\n/);
+      expect(checked.output).toContain('No Revoked Certificates.');
+      expect(checked.output).toMatch(/Signature Algorithm: (ecdsa-with-SHA256|sha256WithRSAEncryption)/);
+      expect(openssl('verify', '-crl_check', '-CAfile', caFile, '-CRLfile', emptyFile, revokedFile).status).toBe(0);
 
-    const next = await addRevokedSerial(empty, revoked.serialNumber, issuer);
-    const nextFile = write(`next-${keyType}.crl.pem`, next, 'X509 CRL');
-    const text = openssl('crl', '-in', nextFile, '-CAfile', caFile, '-noout', '-text').output;
-    expect(text).toContain('verify OK');
-    expect(text).toMatch(/X509v3 CRL Number:\s+2\n/);
-    expect(text).toContain(`Serial Number: ${revoked.serialNumber.toUpperCase()}`);
+      const next = await addRevokedSerial(empty, revoked.serialNumber, issuer);
+      const nextFile = write(`next-${keyType}.crl.pem`, next, 'X509 CRL');
+      const text = openssl('crl', '-in', nextFile, '-CAfile', caFile, '-noout', '-text').output;
+      expect(text).toContain('verify OK');
+      expect(text).toMatch(/X509v3 CRL Number:\s+2\n/);
+      expect(text).toContain(`Serial Number: ${revoked.serialNumber.toUpperCase()}`);
 
-    const rejected = openssl('verify', '-crl_check', '-CAfile', caFile, '-CRLfile', nextFile, revokedFile);
-    expect(rejected.status).not.toBe(0);
-    expect(rejected.output).toContain('certificate revoked');
-    expect(openssl('verify', '-crl_check', '-CAfile', caFile, '-CRLfile', nextFile, keptFile).status).toBe(0);
-  });
+      const rejected = openssl('verify', '-crl_check', '-CAfile', caFile, '-CRLfile', nextFile, revokedFile);
+      expect(rejected.status).not.toBe(0);
+      expect(rejected.output).toContain('certificate revoked');
+      expect(openssl('verify', '-crl_check', '-CAfile', caFile, '-CRLfile', nextFile, keptFile).status).toBe(0);
+    },
+  );
 
   it('keeps earlier entries, counts up, and reads back what it wrote', async () => {
     const { issuer, leaf } = await makeRegion();
@@ -117,7 +120,13 @@ describe('CRLs', () => {
 });
 
 describe('isNewerCrl', () => {
-  const info = (crlNumber: number | undefined, thisUpdate: string): CrlInfo => ({ issuer: 'CN=Test', crlNumber, thisUpdate: new Date(thisUpdate), nextUpdate: undefined, revoked: [] });
+  const info = (crlNumber: number | undefined, thisUpdate: string): CrlInfo => ({
+    issuer: 'CN=Test',
+    crlNumber,
+    thisUpdate: new Date(thisUpdate),
+    nextUpdate: undefined,
+    revoked: [],
+  });
   it('takes a higher number whatever the dates, and a later thisUpdate only when the numbers are equal or missing', () => {
     expect(isNewerCrl(info(3, '2026-01-01'), info(2, '2026-06-01'))).toBe(true);
     expect(isNewerCrl(info(2, '2026-06-01'), info(3, '2026-01-01'))).toBe(false);

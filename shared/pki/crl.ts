@@ -139,7 +139,8 @@ export async function verifyCrl(der: Uint8Array, caCertificate: Uint8Array): Pro
  * enrolment file (docs/protocol.md §5.3).
  */
 export function isNewerCrl(candidate: CrlInfo, held: CrlInfo): boolean {
-  if (candidate.crlNumber !== undefined && held.crlNumber !== undefined && candidate.crlNumber !== held.crlNumber) return candidate.crlNumber > held.crlNumber;
+  if (candidate.crlNumber !== undefined && held.crlNumber !== undefined && candidate.crlNumber !== held.crlNumber)
+    return candidate.crlNumber > held.crlNumber;
   return candidate.thisUpdate.getTime() > held.thisUpdate.getTime();
 }
 

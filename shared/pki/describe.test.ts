@@ -7,7 +7,10 @@ import { generateKeyPair } from './keys.ts';
 import { derToPem } from './pem.ts';
 
 function opensslX509(der: Uint8Array, ...args: string[]): string {
-  const result = spawnSync('openssl', ['x509', '-noout', ...args], { input: derToPem(der, 'CERTIFICATE'), encoding: 'utf8' });
+  const result = spawnSync('openssl', ['x509', '-noout', ...args], {
+    input: derToPem(der, 'CERTIFICATE'),
+    encoding: 'utf8',
+  });
   expect(result.status, result.stderr).toBe(0);
   return result.stdout;
 }
@@ -60,15 +63,12 @@ describe('describeCertificate', () => {
   });
 
   it('describes a certificate OpenSSL made (other extensions, unnamed EKU OID)', () => {
-    const result = spawnSync(
-      'openssl',
-      [
-        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', '/dev/null'],
-        ...['-subj', '/CN=OpenSSL made', '-days', '1', '-outform', 'DER'],
-        ...['-addext', 'extendedKeyUsage=serverAuth,1.3.6.1.4.1.99999.1'],
-        ...['-addext', 'keyUsage=digitalSignature,decipherOnly'],
-      ],
-    );
+    const result = spawnSync('openssl', [
+      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', '/dev/null'],
+      ...['-subj', '/CN=OpenSSL made', '-days', '1', '-outform', 'DER'],
+      ...['-addext', 'extendedKeyUsage=serverAuth,1.3.6.1.4.1.99999.1'],
+      ...['-addext', 'keyUsage=digitalSignature,decipherOnly'],
+    ]);
     expect(result.status, result.stderr.toString()).toBe(0);
     expect(describeCertificate(new Uint8Array(result.stdout))).toMatchObject({
       subject: 'CN=OpenSSL made',
@@ -80,6 +80,8 @@ describe('describeCertificate', () => {
   });
 
   it('refuses garbage as pki-malformed', () => {
-    expect(() => describeCertificate(new Uint8Array([1, 2, 3]))).toThrow(expect.objectContaining({ code: PKI_ERROR_CODES.malformed }));
+    expect(() => describeCertificate(new Uint8Array([1, 2, 3]))).toThrow(
+      expect.objectContaining({ code: PKI_ERROR_CODES.malformed }),
+    );
   });
 });

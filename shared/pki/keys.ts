@@ -53,7 +53,10 @@ export function keyFamilyOf(key: CryptoKey): KeyFamily {
 }
 
 /** The WebCrypto algorithm for signing and verifying (SHA-256) with a key of either family. */
-function signingAlgorithmOf({ oid, parameters }: KeyAlgorithm): typeof RSA_SIGNING | { name: 'ECDSA'; namedCurve: string } {
+function signingAlgorithmOf({
+  oid,
+  parameters,
+}: KeyAlgorithm): typeof RSA_SIGNING | { name: 'ECDSA'; namedCurve: string } {
   if (oid === OID_RSA_ENCRYPTION) return RSA_SIGNING;
   if (oid === OID_EC_PUBLIC_KEY) {
     const curveOid = parameters instanceof asn1js.ObjectIdentifier ? parameters.valueBlock.toString() : '';

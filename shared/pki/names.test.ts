@@ -6,7 +6,10 @@ import { encodeName, formatName } from './names.ts';
 /** A name as read from a certificate: one attribute per RDN, any ASN.1 value (pkijs types only strings). */
 function name(...attributes: [type: string, value: asn1js.BaseBlock][]): RelativeDistinguishedNames {
   const rdns = attributes.map(
-    ([type, value]) => new asn1js.Set({ value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: type }), value] })] }),
+    ([type, value]) =>
+      new asn1js.Set({
+        value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: type }), value] })],
+      }),
   );
   return RelativeDistinguishedNames.fromBER(new asn1js.Sequence({ value: rdns }).toBER());
 }
@@ -20,7 +23,9 @@ describe('formatName', () => {
       country: 'NO',
       emailAddress: 'mei.chen@clinic-b.example',
     });
-    expect(formatName(encoded)).toBe('emailAddress=mei.chen@clinic-b.example,CN=Dr. Mei Chen,OU=Clinic B,O=North Valley,C=NO');
+    expect(formatName(encoded)).toBe(
+      'emailAddress=mei.chen@clinic-b.example,CN=Dr. Mei Chen,OU=Clinic B,O=North Valley,C=NO',
+    );
   });
 
   it('escapes special characters and shows unknown attributes by OID, other values as #hex', () => {
@@ -32,6 +37,8 @@ describe('formatName', () => {
         ['2.5.4.5', new asn1js.Integer({ value: 5 })],
       ),
     );
-    expect(formatted).toBe('serialNumber=#020105,1.2.3.4=back\\\\slash,CN=\\ #lead and trail\\ ,O=Smith\\, Jones \\+ Co\\; \\"A\\<B\\>\\"');
+    expect(formatted).toBe(
+      'serialNumber=#020105,1.2.3.4=back\\\\slash,CN=\\ #lead and trail\\ ,O=Smith\\, Jones \\+ Co\\; \\"A\\<B\\>\\"',
+    );
   });
 });

@@ -46,8 +46,10 @@ export function decodeName(name: RelativeDistinguishedNames): DistinguishedName 
   for (const atv of name.typesAndValues) {
     const key = ORDER.find((candidate) => ATTRIBUTE_OIDS[candidate] === atv.type);
     const label = SHORT_NAMES[atv.type] ?? atv.type;
-    if (!key) throw new PkiError(PKI_ERROR_CODES.unsupported, `the name has attribute ${label}, which this PKI does not use`);
-    if (decoded[key] !== undefined) throw new PkiError(PKI_ERROR_CODES.unsupported, `the name has more than one ${label}`);
+    if (!key)
+      throw new PkiError(PKI_ERROR_CODES.unsupported, `the name has attribute ${label}, which this PKI does not use`);
+    if (decoded[key] !== undefined)
+      throw new PkiError(PKI_ERROR_CODES.unsupported, `the name has more than one ${label}`);
     const value = stringValueOf(atv.value);
     if (value === undefined) throw new PkiError(PKI_ERROR_CODES.malformed, `the name's ${label} is not a string`);
     decoded[key] = value;

@@ -36,26 +36,36 @@ async function makeIdentity(keyType: KeyType) {
 }
 
 describe('PKCS#12', () => {
-  it.each<KeyType>(['ec-p256', 'rsa-2048'])('%s: OpenSSL 3 reads ours: same key, cert and chain; PBES2/AES-256, SHA-256 MAC', async (keyType) => {
-    const identity = await makeIdentity(keyType);
-    const p12 = await createPkcs12({ ...identity, chain: [identity.ca], password: PASSWORD, friendlyName: 'Dr. Layla Ahmed' });
-    writeFileSync(join(dir, `ours-${keyType}.p12`), p12);
+  it.each<KeyType>(['ec-p256', 'rsa-2048'])(
+    '%s: OpenSSL 3 reads ours: same key, cert and chain; PBES2/AES-256, SHA-256 MAC',
+    async (keyType) => {
+      const identity = await makeIdentity(keyType);
+      const p12 = await createPkcs12({
+        ...identity,
+        chain: [identity.ca],
+        password: PASSWORD,
+        friendlyName: 'Dr. Layla Ahmed',
+      });
+      writeFileSync(join(dir, `ours-${keyType}.p12`), p12);
 
-    const read = openssl('pkcs12', '-in', `ours-${keyType}.p12`, '-passin', `pass:${PASSWORD}`, '-nodes');
-    expect(read.status, read.output).toBe(0);
-    expect(pemToDer(read.stdout, 'PRIVATE KEY')).toEqual(identity.privateKeyPkcs8);
-    expect(pemToDerAll(read.stdout, 'CERTIFICATE')).toEqual([identity.certificate, identity.ca]);
-    expect(read.stdout).toContain('friendlyName: Dr. Layla Ahmed');
+      const read = openssl('pkcs12', '-in', `ours-${keyType}.p12`, '-passin', `pass:${PASSWORD}`, '-nodes');
+      expect(read.status, read.output).toBe(0);
+      expect(pemToDer(read.stdout, 'PRIVATE KEY')).toEqual(identity.privateKeyPkcs8);
+      expect(pemToDerAll(read.stdout, 'CERTIFICATE')).toEqual([identity.certificate, identity.ca]);
+      expect(read.stdout).toContain('friendlyName: Dr. Layla Ahmed');
 
-    const info = openssl('pkcs12', '-in', `ours-${keyType}.p12`, '-passin', `pass:${PASSWORD}`, '-info', '-noout');
-    expect(info.output).toContain('MAC: sha256');
-    expect(info.output).toMatch(/Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256/);
-    expect(info.output).toMatch(/PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256/);
+      const info = openssl('pkcs12', '-in', `ours-${keyType}.p12`, '-passin', `pass:${PASSWORD}`, '-info', '-noout');
+      expect(info.output).toContain('MAC: sha256');
+      expect(info.output).toMatch(/Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256/);
+      expect(info.output).toMatch(
+        /PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256/,
+      );
 
-    const wrong = openssl('pkcs12', '-in', `ours-${keyType}.p12`, '-passin', 'pass:wrong', '-nodes');
-    expect(wrong.status).not.toBe(0);
-    expect(wrong.output).toContain('Mac verify error');
-  });
+      const wrong = openssl('pkcs12', '-in', `ours-${keyType}.p12`, '-passin', 'pass:wrong', '-nodes');
+      expect(wrong.status).not.toBe(0);
+      expect(wrong.output).toContain('Mac verify error');
+    },
+  );
 
   it.each<KeyType>(['ec-p256', 'rsa-2048'])('%s: we read what `openssl pkcs12 -export` writes', async (keyType) => {
     const identity = await makeIdentity(keyType);
@@ -83,13 +93,27 @@ describe('PKCS#12', () => {
     writeFileSync(join(dir, 'm-leaf.pem'), derToPem(identity.certificate, 'CERTIFICATE'));
     writeFileSync(join(dir, 'm-key.pem'), derToPem(identity.privateKeyPkcs8, 'PRIVATE KEY'));
     const export12 = (out: string, ...extra: string[]) => {
-      const result = openssl('pkcs12', '-export', '-in', 'm-leaf.pem', '-inkey', 'm-key.pem', '-passout', 'pass:x', '-out', out, ...extra);
+      const result = openssl(
+        'pkcs12',
+        '-export',
+        '-in',
+        'm-leaf.pem',
+        '-inkey',
+        'm-key.pem',
+        '-passout',
+        'pass:x',
+        '-out',
+        out,
+        ...extra,
+      );
       expect(result.status, result.output).toBe(0);
       return readFileSync(join(dir, out));
     };
     const noMac = export12('nomac.p12', '-nomac');
     expect((await parsePkcs12(noMac, 'x')).certificate).toEqual(identity.certificate);
-    await expect(parsePkcs12(noMac, 'y')).rejects.toThrow(expect.objectContaining({ code: PKI_ERROR_CODES.wrongPassword }));
+    await expect(parsePkcs12(noMac, 'y')).rejects.toThrow(
+      expect.objectContaining({ code: PKI_ERROR_CODES.wrongPassword }),
+    );
     await expect(parsePkcs12(export12('nokey.p12', '-nokeys'), 'x')).rejects.toThrow(
       expect.objectContaining({ code: PKI_ERROR_CODES.malformed, message: expect.stringContaining('no private key') }),
     );
@@ -101,12 +125,18 @@ describe('PKCS#12', () => {
   it('round-trips through itself, rejects a wrong password with its code, and refuses a key of another cert', async () => {
     const identity = await makeIdentity('ec-p256');
     const p12 = await createPkcs12({ ...identity, chain: [], password: 'pw', iterations: 5000 });
-    expect(await parsePkcs12(p12, 'pw')).toEqual({ privateKeyPkcs8: identity.privateKeyPkcs8, certificate: identity.certificate, chain: [] });
-    await expect(parsePkcs12(p12, 'pW')).rejects.toThrow(expect.objectContaining({ code: PKI_ERROR_CODES.wrongPassword }));
-    const other = await makeIdentity('ec-p256');
-    await expect(createPkcs12({ ...identity, certificate: other.certificate, chain: [], password: 'pw' })).rejects.toThrow(
-      expect.objectContaining({ code: PKI_ERROR_CODES.invalidInput }),
+    expect(await parsePkcs12(p12, 'pw')).toEqual({
+      privateKeyPkcs8: identity.privateKeyPkcs8,
+      certificate: identity.certificate,
+      chain: [],
+    });
+    await expect(parsePkcs12(p12, 'pW')).rejects.toThrow(
+      expect.objectContaining({ code: PKI_ERROR_CODES.wrongPassword }),
     );
+    const other = await makeIdentity('ec-p256');
+    await expect(
+      createPkcs12({ ...identity, certificate: other.certificate, chain: [], password: 'pw' }),
+    ).rejects.toThrow(expect.objectContaining({ code: PKI_ERROR_CODES.invalidInput }));
   });
 
   it('refuses legacy 3DES files as unsupported, garbage as malformed, an empty password as invalid', async () => {

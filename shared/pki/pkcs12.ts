@@ -140,7 +140,8 @@ export async function parsePkcs12(der: Uint8Array, password: string): Promise<Pk
     throw new PkiError(PKI_ERROR_CODES.unsupported, 'PKCS#12 files with public-key integrity are not supported');
   }
   const content: unknown = pfx.authSafe.content;
-  if (!(content instanceof asn1js.OctetString)) throw new PkiError(PKI_ERROR_CODES.malformed, 'malformed PKCS#12 content');
+  if (!(content instanceof asn1js.OctetString))
+    throw new PkiError(PKI_ERROR_CODES.malformed, 'malformed PKCS#12 content');
   const authenticatedSafeBytes = content.getValue();
   const secret: Secret = {
     password: passwordBytes,
@@ -160,7 +161,11 @@ export async function parsePkcs12(der: Uint8Array, password: string): Promise<Pk
       keys.push(new Uint8Array(bag.bagValue.toSchema().toBER()));
     } else if (bag.bagId === OID.shroudedKeyBag && bag.bagValue instanceof PKCS8ShroudedKeyBag) {
       keys.push(await decrypt(bag.bagValue.encryptionAlgorithm, bag.bagValue.encryptedData, secret));
-    } else if (bag.bagId === OID.certBag && bag.bagValue instanceof CertBag && bag.bagValue.certId === OID.x509Certificate) {
+    } else if (
+      bag.bagId === OID.certBag &&
+      bag.bagValue instanceof CertBag &&
+      bag.bagValue.certId === OID.x509Certificate
+    ) {
       const value: unknown = bag.bagValue.certValue;
       if (value instanceof asn1js.OctetString) certificates.push(value.valueBlock.valueHexView.slice());
     }

@@ -38,23 +38,32 @@ const consult = {
 export const applicationPropertiesSchema = z.discriminatedUnion('rtsType', [
   z.object({ rtsType: z.literal(T.endpointRegister), ...common }),
   z.object({
-    rtsType: z.literal(T.directoryPublish), ...common,
+    rtsType: z.literal(T.directoryPublish),
+    ...common,
     rtsDirectoryMode: z.enum(['full', 'delta']),
     // A full list travels in numbered batches; a delta is one batch (index 1 of 1).
     ...batch,
   }),
   z.object({ rtsType: z.literal(T.directorySnapshotRequest), ...common }),
   z.object({
-    rtsType: z.literal(T.directoryUpdate), ...common,
+    rtsType: z.literal(T.directoryUpdate),
+    ...common,
     rtsDirectoryBaseVersion: version,
     rtsDirectoryVersion: version,
   }),
-  z.object({ rtsType: z.literal(T.directorySnapshot), ...common, ...batch, rtsDirectoryVersion: version, rtsToEndpoint: endpointIdSchema }),
+  z.object({
+    rtsType: z.literal(T.directorySnapshot),
+    ...common,
+    ...batch,
+    rtsDirectoryVersion: version,
+    rtsToEndpoint: endpointIdSchema,
+  }),
   z.object({ rtsType: z.literal(T.consultRequest), ...common, ...consult }),
   z.object({ rtsType: z.literal(T.consultStatus), ...common, ...consult, rtsStatus: z.enum(CONSULT_STATUS_UPDATES) }),
   z.object({ rtsType: z.literal(T.consultReport), ...common, ...consult }),
   z.object({
-    rtsType: z.literal(T.receipt), ...common,
+    rtsType: z.literal(T.receipt),
+    ...common,
     rtsReceipt: z.enum(['delivered', 'processed', 'rejected']),
     /** The endpoint that sent the message this receipt is about. */
     rtsToEndpoint: endpointIdSchema,
@@ -62,7 +71,8 @@ export const applicationPropertiesSchema = z.discriminatedUnion('rtsType', [
     rtsReason: z.enum(Object.values(REASON_CODES)).optional(),
   }),
   z.object({
-    rtsType: z.literal(T.hubNotice), ...common,
+    rtsType: z.literal(T.hubNotice),
+    ...common,
     rtsNotice: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/),
     /** Absent: a notice to every endpoint. */
     rtsToEndpoint: endpointIdSchema.optional(),

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { asyncApiDocument } from './asyncapi-document.ts';
 
-const published = parse(readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'asyncapi.yaml'), 'utf8')) as Record<string, unknown>;
+const published = parse(readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'asyncapi.yaml'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 describe('AsyncAPI document', () => {
   it('is up to date with the code (node scripts/generate-protocol-docs.ts)', () => {
@@ -22,9 +25,12 @@ describe('AsyncAPI document', () => {
   });
 
   it('names a payload schema that exists for every message', () => {
-    const messages = (published.components as { messages: Record<string, { 'x-rts-payload-schema': string }> }).messages;
+    const messages = (published.components as { messages: Record<string, { 'x-rts-payload-schema': string }> })
+      .messages;
     for (const message of Object.values(messages)) {
-      expect(() => readFileSync(join(import.meta.dirname, '..', '..', 'docs', message['x-rts-payload-schema']))).not.toThrow();
+      expect(() =>
+        readFileSync(join(import.meta.dirname, '..', '..', 'docs', message['x-rts-payload-schema'])),
+      ).not.toThrow();
     }
   });
 });

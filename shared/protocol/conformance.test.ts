@@ -8,7 +8,13 @@ import { commonNameOf, pemToDer, pemToDerAll } from '../pki/index.ts';
 import { ENROLMENT_SIGNER_COMMON_NAME, verifyEnrolment } from '../enrolment/enrolment.ts';
 import { certificateBindingProblem, loadFhirDefinitions } from '../../shared-node/index.ts';
 import {
-  CODES_WITHOUT_VECTOR, CONFORMANCE_MISNAMED_IDENTITIES, OPENSSL_ENROLMENT, OPENSSL_REFERENCE, type ConformanceVector, type UnboundEntry, type VectorMessage,
+  CODES_WITHOUT_VECTOR,
+  CONFORMANCE_MISNAMED_IDENTITIES,
+  OPENSSL_ENROLMENT,
+  OPENSSL_REFERENCE,
+  type ConformanceVector,
+  type UnboundEntry,
+  type VectorMessage,
 } from './conformance.ts';
 import { certificatesOf } from './fhir/directory-entries.ts';
 import { openMessage } from './message-envelope.ts';
@@ -16,12 +22,19 @@ import { REASON_CODES, type ReasonCode } from './reason-codes.ts';
 
 const root = join(import.meta.dirname, '..', '..', 'docs', 'conformance');
 const read = (path: string) => readFileSync(join(root, path));
-const { evaluateAt, vectors } = JSON.parse(read('vectors.json').toString('utf8')) as { evaluateAt: string; vectors: ConformanceVector[] };
+const { evaluateAt, vectors } = JSON.parse(read('vectors.json').toString('utf8')) as {
+  evaluateAt: string;
+  vectors: ConformanceVector[];
+};
 const certificate = (name: string) => pemToDer(read(`pki/${name}.cert.pem`).toString('utf8'));
-const trust = { anchors: pemToDerAll(read('pki/ca.pem').toString('utf8'), 'CERTIFICATE'), crls: [pemToDer(read('pki/ca.crl.pem').toString('utf8'))] };
+const trust = {
+  anchors: pemToDerAll(read('pki/ca.pem').toString('utf8'), 'CERTIFICATE'),
+  crls: [pemToDer(read('pki/ca.crl.pem').toString('utf8'))],
+};
 const protocolDoc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'protocol.md'), 'utf8');
 
-const vectorMessage = (vector: ConformanceVector) => JSON.parse(read(`${vector.dir}/message.json`).toString('utf8')) as VectorMessage;
+const vectorMessage = (vector: ConformanceVector) =>
+  JSON.parse(read(`${vector.dir}/message.json`).toString('utf8')) as VectorMessage;
 
 function amqpFields(vector: ConformanceVector) {
   const message = vectorMessage(vector);
@@ -42,8 +55,16 @@ const directoryIdOf = (identity: string) => identity.replace(/\.(signing|encrypt
  * receiver answers — the hub refuses a publish with the first one's reason, an endpoint takes an update or snapshot and
  * leaves those practitioners out.
  */
-function bindingVerdict(type: unknown, payload: Record<string, unknown>): { outcome: 'accepted' | ReasonCode; unbound: UnboundEntry[] } {
-  const inner = (payload.entry as { resource?: { entry?: { resource?: { resourceType?: string; id?: string; extension?: unknown[] } }[] } }[] | undefined)?.[1]?.resource?.entry ?? [];
+function bindingVerdict(
+  type: unknown,
+  payload: Record<string, unknown>,
+): { outcome: 'accepted' | ReasonCode; unbound: UnboundEntry[] } {
+  const inner =
+    (
+      payload.entry as
+        | { resource?: { entry?: { resource?: { resourceType?: string; id?: string; extension?: unknown[] } }[] } }[]
+        | undefined
+    )?.[1]?.resource?.entry ?? [];
   const unbound: (UnboundEntry & { kind: 'name' | 'usage' })[] = [];
   for (const { resource } of inner) {
     if (resource?.resourceType !== 'Practitioner') continue;
@@ -52,12 +73,23 @@ function bindingVerdict(type: unknown, payload: Record<string, unknown>): { outc
       for (const base64 of certificates[use]) {
         const der = new Uint8Array(Buffer.from(base64, 'base64'));
         const problem = certificateBindingProblem(der, use, resource.id ?? '');
-        if (problem) unbound.push({ practitionerId: resource.id ?? '', use, issuedTo: commonNameOf(der) ?? '', kind: problem.kind });
+        if (problem)
+          unbound.push({
+            practitionerId: resource.id ?? '',
+            use,
+            issuedTo: commonNameOf(der) ?? '',
+            kind: problem.kind,
+          });
       }
     }
   }
   const first = unbound[0];
-  const outcome = type === 'directory.publish' && first ? (first.kind === 'usage' ? REASON_CODES.wrongKeyUsage : REASON_CODES.notAuthorized) : 'accepted';
+  const outcome =
+    type === 'directory.publish' && first
+      ? first.kind === 'usage'
+        ? REASON_CODES.wrongKeyUsage
+        : REASON_CODES.notAuthorized
+      : 'accepted';
   return { outcome, unbound: unbound.map(({ kind: _kind, ...entry }) => entry) };
 }
 
@@ -74,42 +106,73 @@ describe('conformance vectors (docs/conformance)', () => {
     const withoutVector = Object.keys(CODES_WITHOUT_VECTOR);
     expect(Object.values(REASON_CODES).filter((code) => !shown.has(code) && !withoutVector.includes(code))).toEqual([]);
     expect(withoutVector.filter((code) => shown.has(code as ConformanceVector['expected']))).toEqual([]);
-    for (const [code, why] of Object.entries(CODES_WITHOUT_VECTOR)) expect(protocolDoc).toContain(`| \`${code}\` | ${why} |`);
+    for (const [code, why] of Object.entries(CODES_WITHOUT_VECTOR))
+      expect(protocolDoc).toContain(`| \`${code}\` | ${why} |`);
   });
 
   it('issue every certificate to the name the protocol knows its holder by (docs/protocol.md §3)', () => {
-    const identities = readdirSync(join(root, 'pki')).filter((file) => file.endsWith('.cert.pem')).map((file) => file.slice(0, -'.cert.pem'.length));
-    expect(identities).toEqual(expect.arrayContaining(['hub', 'clinic-a', 'clinic-b.dr-okafor.signing', 'clinic-b.dr-okafor.encryption']));
-    const nameOf = (identity: string) => (identity === 'enrolment-signer' ? ENROLMENT_SIGNER_COMMON_NAME : CONFORMANCE_MISNAMED_IDENTITIES[identity] ?? directoryIdOf(identity));
-    for (const identity of identities) expect([identity, commonNameOf(certificate(identity))]).toEqual([identity, nameOf(identity)]);
+    const identities = readdirSync(join(root, 'pki'))
+      .filter((file) => file.endsWith('.cert.pem'))
+      .map((file) => file.slice(0, -'.cert.pem'.length));
+    expect(identities).toEqual(
+      expect.arrayContaining(['hub', 'clinic-a', 'clinic-b.dr-okafor.signing', 'clinic-b.dr-okafor.encryption']),
+    );
+    const nameOf = (identity: string) =>
+      identity === 'enrolment-signer'
+        ? ENROLMENT_SIGNER_COMMON_NAME
+        : (CONFORMANCE_MISNAMED_IDENTITIES[identity] ?? directoryIdOf(identity));
+    for (const identity of identities)
+      expect([identity, commonNameOf(certificate(identity))]).toEqual([identity, nameOf(identity)]);
   });
 
   it.each(vectors.map((v) => [v.dir, v] as const))('%s opens as expected', async (_dir, vector) => {
     const identity = vector.openedBy
-      ? { certificate: certificate(vector.openedBy), privateKey: await importDecryptionKey(pemToDer(read(`pki/${vector.openedBy}.key.pem`).toString('utf8')), certificate(vector.openedBy)) }
+      ? {
+          certificate: certificate(vector.openedBy),
+          privateKey: await importDecryptionKey(
+            pemToDer(read(`pki/${vector.openedBy}.key.pem`).toString('utf8')),
+            certificate(vector.openedBy),
+          ),
+        }
       : undefined;
     const result = await openMessage(amqpFields(vector), {
-      trust, now: new Date(evaluateAt),
+      trust,
+      now: new Date(evaluateAt),
       // As a workstation does: it holds the key of its own practitioner only, and opens only what is addressed to them.
-      recipientFor: ({ properties }) => (vector.openedBy && 'rtsToPractitioner' in properties && properties.rtsToPractitioner === directoryIdOf(vector.openedBy) ? identity : undefined),
+      recipientFor: ({ properties }) =>
+        vector.openedBy &&
+        'rtsToPractitioner' in properties &&
+        properties.rtsToPractitioner === directoryIdOf(vector.openedBy)
+          ? identity
+          : undefined,
       expectedSigners: () => [certificate(vector.signer)],
     });
     // A directory message that opens then meets the binding rule (the hub on a publish, an endpoint on the others).
-    const binding = result.ok && String(vectorMessage(vector).application_properties.rtsType).startsWith('directory.')
-      ? bindingVerdict(vectorMessage(vector).application_properties.rtsType, result.value.payload)
-      : undefined;
+    const binding =
+      result.ok && String(vectorMessage(vector).application_properties.rtsType).startsWith('directory.')
+        ? bindingVerdict(vectorMessage(vector).application_properties.rtsType, result.value.payload)
+        : undefined;
     expect(binding?.unbound.length ? binding.unbound : undefined).toEqual(vector.unboundEntries);
-    expect(result.ok ? binding?.outcome ?? 'accepted' : `${result.error.code}: ${result.error.detail}`).toMatch(new RegExp(`^${vector.expected}`));
+    expect(result.ok ? (binding?.outcome ?? 'accepted') : `${result.error.code}: ${result.error.detail}`).toMatch(
+      new RegExp(`^${vector.expected}`),
+    );
     if (!result.ok) expect(result.error.withheld?.code).toBe(vector.recorded);
-    if (result.ok && vector.expected === 'accepted') expect(result.value.payload).toEqual(JSON.parse(read(`${vector.dir}/payload.json`).toString('utf8')));
+    if (result.ok && vector.expected === 'accepted')
+      expect(result.value.payload).toEqual(JSON.parse(read(`${vector.dir}/payload.json`).toString('utf8')));
   });
 
   it('show the binding rule: the hub refuses a publish whose entry names someone else, an endpoint leaves such an entry out', () => {
     const binding = vectors.filter((v) => v.unboundEntries);
     expect(binding.map((v) => [v.name, v.expected])).toEqual([
-      ['publish-certificates-name-a-person', 'not-authorized'], ['publish-another-practitioners-certificate', 'not-authorized'], ['update-certificates-name-a-person', 'accepted'],
+      ['publish-certificates-name-a-person', 'not-authorized'],
+      ['publish-another-practitioners-certificate', 'not-authorized'],
+      ['update-certificates-name-a-person', 'accepted'],
     ]);
-    expect(binding[0]!.unboundEntries).toContainEqual({ practitionerId: 'clinic-b.dr-okafor', use: 'signing', issuedTo: 'Dr. Adaeze Okafor' });
+    expect(binding[0]!.unboundEntries).toContainEqual({
+      practitionerId: 'clinic-b.dr-okafor',
+      use: 'signing',
+      issuedTo: 'Dr. Adaeze Okafor',
+    });
   });
 });
 
@@ -162,20 +225,27 @@ describe('the OpenSSL reference commands (docs/protocol.md appendix A.3) on the 
     } else {
       // Accepted, or wrong where OpenSSL does not look: it opens the body and yields the signed content.
       expect(outcome.refused).toBeUndefined();
-      if (vector.expected === 'accepted') expect(JSON.parse(outcome.payload!.toString('utf8'))).toEqual(JSON.parse(read(`${vector.dir}/payload.json`).toString('utf8')));
+      if (vector.expected === 'accepted')
+        expect(JSON.parse(outcome.payload!.toString('utf8'))).toEqual(
+          JSON.parse(read(`${vector.dir}/payload.json`).toString('utf8')),
+        );
     }
   });
 
   it.each(vectors.filter((v) => v.openedBy && v.expected !== 'cms-malformed').map((v) => [v.dir, v] as const))(
-    '%s: a receiver is a recipient exactly when a RecipientInfo rid names its certificate', (_dir, vector) => {
+    '%s: a receiver is a recipient exactly when a RecipientInfo rid names its certificate',
+    (_dir, vector) => {
       const { envelope, ownRid } = runReference(vector);
       const serial = /serial=([0-9A-F]+)/.exec(ownRid!.stdout)?.[1];
       const rids = [...envelope!.stdout.matchAll(/serialNumber: (\d+)/g)].map((match) => BigInt(match[1]!));
       expect(serial).toBeDefined();
       expect(rids.length).toBeGreaterThan(0);
       // not-addressed-to-me: sealed for another practitioner, whose key this receiver does not hold either.
-      expect(rids.includes(BigInt(`0x${serial}`))).toBe(vector.expected !== 'not-a-recipient' && vector.expected !== 'not-addressed-to-me');
-    });
+      expect(rids.includes(BigInt(`0x${serial}`))).toBe(
+        vector.expected !== 'not-a-recipient' && vector.expected !== 'not-addressed-to-me',
+      );
+    },
+  );
 
   it('cannot tell an ECDH non-recipient from a failed key unwrap: without -recip OpenSSL says the same to both', () => {
     const withoutRecip = OPENSSL_REFERENCE.decrypt.replace(' -recip recipient.cert.pem', '');
@@ -215,7 +285,9 @@ describe('the sample enrolment file (docs/conformance/enrolment, docs/protocol.m
       const verified = sh(OPENSSL_ENROLMENT.verify);
       expect(verified.status, verified.stderr.toString()).toBe(0);
       expect(JSON.parse(readFileSync(join(dir, 'enrolment.json'), 'utf8'))).toEqual(contents);
-      expect(sh(OPENSSL_ENROLMENT.signerName).stdout.toString()).toMatch(new RegExp(`CN = ${ENROLMENT_SIGNER_COMMON_NAME}\\n$`));
+      expect(sh(OPENSSL_ENROLMENT.signerName).stdout.toString()).toMatch(
+        new RegExp(`CN = ${ENROLMENT_SIGNER_COMMON_NAME}\\n$`),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -82,7 +82,8 @@ export const OPENSSL_REFERENCE = {
   /** The issuer and (hexadecimal) serial number of the receiver's own encryption certificate, to match against a rid. */
   ownRid: 'openssl x509 -in recipient.cert.pem -noout -issuer -serial',
   /** Signed-encrypted types: the SignedData inside (for signed types, body.p7m is the SignedData: copy it to signed.der). */
-  decrypt: 'openssl cms -decrypt -binary -inform DER -in body.p7m -recip recipient.cert.pem -inkey recipient.key.pem -out signed.der',
+  decrypt:
+    'openssl cms -decrypt -binary -inform DER -in body.p7m -recip recipient.cert.pem -inkey recipient.key.pem -out signed.der',
   /** The signed attributes, among them signingTime. */
   printSigned: 'openssl cms -cmsout -print -inform DER -in signed.der',
   /**
@@ -90,9 +91,11 @@ export const OPENSSL_REFERENCE = {
    * purpose). Without the CRL: OpenSSL would judge the CRL at that time too, and a CRL issued after the signing time
    * (the usual case) is then "not yet valid".
    */
-  verify: 'openssl cms -verify -binary -inform DER -in signed.der -CAfile ca.pem -attime SIGNING_TIME -out payload.json',
+  verify:
+    'openssl cms -verify -binary -inform DER -in signed.der -CAfile ca.pem -attime SIGNING_TIME -out payload.json',
   /** Revocation: the same chain against the CRL, times aside (the CRL's own freshness is `crlNextUpdate`'s). */
-  revocation: 'openssl cms -verify -binary -inform DER -in signed.der -CAfile ca-and-crl.pem -crl_check -no_check_time -out /dev/null',
+  revocation:
+    'openssl cms -verify -binary -inform DER -in signed.der -CAfile ca-and-crl.pem -crl_check -no_check_time -out /dev/null',
   /** Until when the receiver may rely on its CRL (docs/protocol.md §2.3: nextUpdate plus 5 minutes). */
   crlNextUpdate: 'openssl crl -in ca.crl.pem -noout -nextupdate',
 } as const;
@@ -103,7 +106,8 @@ export const OPENSSL_REFERENCE = {
  * band, as ca.pem. The signer's subject must end in CN = RTS Region Administration.
  */
 export const OPENSSL_ENROLMENT = {
-  verify: 'openssl cms -verify -binary -inform DER -in endpoint.rtsenrol -CAfile ca.pem -signer enrolment-signer.pem -out enrolment.json',
+  verify:
+    'openssl cms -verify -binary -inform DER -in endpoint.rtsenrol -CAfile ca.pem -signer enrolment-signer.pem -out enrolment.json',
   signerName: 'openssl x509 -in enrolment-signer.pem -noout -subject',
 } as const;
 
@@ -112,11 +116,12 @@ export const OPENSSL_ENROLMENT = {
  * on the hop. Every other code has at least one vector (a test keeps it so, and keeps this list in docs/protocol.md).
  */
 export const CODES_WITHOUT_VECTOR: Readonly<Partial<Record<ReasonCode, string>>> = {
-  duplicate: 'needs the same message_id processed before: the receiver\'s de-duplication record (§7.1)',
+  duplicate: "needs the same message_id processed before: the receiver's de-duplication record (§7.1)",
   'out-of-order': 'needs the case as the earlier messages left it: its state and the last rtsSequence seen (§5.2)',
-  'unknown-recipient': 'needs the hub\'s directory and registered endpoints (§8)',
-  'retired-expert': 'needs the hub\'s directory: a retirement published earlier (§5.1)',
-  'forged-sender': 'judged only by the hub, on the uplink, against that hop\'s broker-verified user_id and routing key; a message on a downlink always comes from rts-hub (§2.1)',
-  'delivery-limit': 'set when the broker dead-letters a message delivered more often than the queue\'s limit (§1.2)',
-  'internal-error': 'the receiver\'s own failure (e.g. its CRL missing or past nextUpdate, §2.3), never the message\'s',
+  'unknown-recipient': "needs the hub's directory and registered endpoints (§8)",
+  'retired-expert': "needs the hub's directory: a retirement published earlier (§5.1)",
+  'forged-sender':
+    "judged only by the hub, on the uplink, against that hop's broker-verified user_id and routing key; a message on a downlink always comes from rts-hub (§2.1)",
+  'delivery-limit': "set when the broker dead-letters a message delivered more often than the queue's limit (§1.2)",
+  'internal-error': "the receiver's own failure (e.g. its CRL missing or past nextUpdate, §2.3), never the message's",
 };

@@ -1,13 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONSULT_STATUS_SENDER, CONSULT_STATUS_UPDATES, TASK_STATUS_OF, canTransition, isTerminal } from './consult-status.ts';
+import {
+  CONSULT_STATUS_SENDER,
+  CONSULT_STATUS_UPDATES,
+  TASK_STATUS_OF,
+  canTransition,
+  isTerminal,
+} from './consult-status.ts';
 
 const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'protocol.md'), 'utf8');
 
 describe('consult lifecycle', () => {
   it('lets the expert answer a request and the applicant cancel it', () => {
-    expect(['accepted', 'declined', 'redirected', 'more-information-needed', 'cancelled', 'completed'].every((to) => canTransition('requested', to as never))).toBe(true);
+    expect(
+      ['accepted', 'declined', 'redirected', 'more-information-needed', 'cancelled', 'completed'].every((to) =>
+        canTransition('requested', to as never),
+      ),
+    ).toBe(true);
     expect(canTransition('requested', 'information-provided')).toBe(false);
   });
 

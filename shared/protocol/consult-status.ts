@@ -16,7 +16,9 @@ export const CONSULT_STATUSES = {
 export type ConsultStatus = (typeof CONSULT_STATUSES)[keyof typeof CONSULT_STATUSES];
 /** Statuses a `consult.status` message may carry (`requested` is the request itself). */
 export type ConsultStatusUpdate = Exclude<ConsultStatus, 'requested'>;
-export const CONSULT_STATUS_UPDATES = Object.values(CONSULT_STATUSES).filter((s): s is ConsultStatusUpdate => s !== 'requested');
+export const CONSULT_STATUS_UPDATES = Object.values(CONSULT_STATUSES).filter(
+  (s): s is ConsultStatusUpdate => s !== 'requested',
+);
 
 export type ConsultParty = 'expert' | 'applicant';
 

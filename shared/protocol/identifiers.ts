@@ -5,7 +5,8 @@ import { ENDPOINT_ID_PATTERN } from './endpoint-id.ts';
  * A practitioner (and every other directory resource) is identified as `<publishing endpoint id>.<local id>`: globally
  * unique without coordination, a valid FHIR id (≤ 64 characters), and it shows which clinic may publish it.
  */
-export const DIRECTORY_ID_PATTERN = /^(?=.{3,64}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+export const DIRECTORY_ID_PATTERN =
+  /^(?=.{3,64}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 
 /** Lower-case RFC 4122 UUID: message ids, case ids, batch ids. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -34,4 +35,6 @@ export const RTS_URIS = {
 } as const;
 
 export const ENDPOINT_URI_PATTERN = new RegExp(`^urn:rts:endpoint:${ENDPOINT_ID_PATTERN.source.slice(1, -1)}$`);
-export const PRACTITIONER_URI_PATTERN = new RegExp(`^urn:rts:practitioner:${DIRECTORY_ID_PATTERN.source.slice(1, -1)}$`);
+export const PRACTITIONER_URI_PATTERN = new RegExp(
+  `^urn:rts:practitioner:${DIRECTORY_ID_PATTERN.source.slice(1, -1)}$`,
+);

@@ -8,12 +8,25 @@ export type { ConsultStatus, ConsultStatusUpdate } from './consult-status.ts';
 export { assertEndpointId, isEndpointId } from './endpoint-id.ts';
 export { protocolExamples } from './examples.ts';
 export type { ProtocolExample } from './examples.ts';
-export { DIRECTORY_ID_PATTERN, RTS_URIS, UUID_PATTERN, directoryIdSchema, endpointIdSchema, uuidSchema } from './identifiers.ts';
+export {
+  DIRECTORY_ID_PATTERN,
+  RTS_URIS,
+  UUID_PATTERN,
+  directoryIdSchema,
+  endpointIdSchema,
+  uuidSchema,
+} from './identifiers.ts';
 export { publishedSchemas } from './json-schemas.ts';
 export { PROTOCOL_LIMITS } from './limits.ts';
 export { CONTENT_TYPES, decodeMessage, encodeMessage } from './message-codec.ts';
 export type { AmqpMessageFields, MessageMetadata } from './message-codec.ts';
-export { crlOfUnopenedNotice, openMessage, reasonForCmsError, sealMessage, signingTimeProblem } from './message-envelope.ts';
+export {
+  crlOfUnopenedNotice,
+  openMessage,
+  reasonForCmsError,
+  sealMessage,
+  signingTimeProblem,
+} from './message-envelope.ts';
 export type { OpenContext, OpenedMessage, Rejection } from './message-envelope.ts';
 export { MESSAGE_TYPES, MESSAGE_TYPE_SPECS } from './message-types.ts';
 export type { MessageType } from './message-types.ts';

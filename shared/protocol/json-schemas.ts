@@ -25,11 +25,19 @@ export function publishedSchemas(): PublishedSchema[] {
   return [
     {
       file: 'application-properties.schema.json',
-      schema: toJsonSchema(applicationPropertiesSchema, 'application-properties', `RTS v${PROTOCOL_MAJOR} AMQP application properties (all message types)`),
+      schema: toJsonSchema(
+        applicationPropertiesSchema,
+        'application-properties',
+        `RTS v${PROTOCOL_MAJOR} AMQP application properties (all message types)`,
+      ),
     },
     ...(Object.entries(PAYLOAD_PROFILES) as [MessageType, z.ZodType][]).map(([type, profile]) => ({
       file: `payloads/${type}.schema.json`,
-      schema: toJsonSchema(profile, `payload:${type}`, `RTS v${PROTOCOL_MAJOR} payload of ${type} (FHIR R4 Bundle, type message)`),
+      schema: toJsonSchema(
+        profile,
+        `payload:${type}`,
+        `RTS v${PROTOCOL_MAJOR} payload of ${type} (FHIR R4 Bundle, type message)`,
+      ),
     })),
   ];
 }

@@ -14,8 +14,13 @@ function valid(): AmqpMessageFields & { application_properties: Record<string, u
     content_type: CONTENT_TYPES.authEnveloped,
     durable: true,
     application_properties: {
-      rtsType: 'consult.request', rtsVersion: PROTOCOL_VERSION, rtsSender: 'ws-applicant-1', rtsCase: '6f1c0d52-2a7e-4c61-9b1e-3f5d2a8c7e01',
-      rtsFromPractitioner: 'clinic-a.dr-rahman', rtsToPractitioner: 'clinic-b.dr-okafor', rtsSequence: 1,
+      rtsType: 'consult.request',
+      rtsVersion: PROTOCOL_VERSION,
+      rtsSender: 'ws-applicant-1',
+      rtsCase: '6f1c0d52-2a7e-4c61-9b1e-3f5d2a8c7e01',
+      rtsFromPractitioner: 'clinic-a.dr-rahman',
+      rtsToPractitioner: 'clinic-b.dr-okafor',
+      rtsSequence: 1,
     },
     body,
   };
@@ -26,25 +31,42 @@ describe('AMQP message codec', () => {
     const result = decodeMessage(valid(), { now });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.value.metadata).toMatchObject({ messageId: '00000000-0000-4000-8000-000000000001', userId: 'ws-applicant-1', properties: { rtsType: 'consult.request', rtsSequence: 1 } });
+    expect(result.value.metadata).toMatchObject({
+      messageId: '00000000-0000-4000-8000-000000000001',
+      userId: 'ws-applicant-1',
+      properties: { rtsType: 'consult.request', rtsSequence: 1 },
+    });
     expect(result.value.body).toBe(body);
   });
 
   it('round-trips through encodeMessage', () => {
     const v = valid();
     const encoded = encodeMessage({
-      messageId: v.message_id as string, creationTime: now, userId: 'ws-applicant-1', contentType: CONTENT_TYPES.authEnveloped,
-      properties: v.application_properties as never, body,
+      messageId: v.message_id as string,
+      creationTime: now,
+      userId: 'ws-applicant-1',
+      contentType: CONTENT_TYPES.authEnveloped,
+      properties: v.application_properties as never,
+      body,
     });
     expect(decodeMessage(encoded, { now })).toMatchObject({ ok: true });
   });
 
   it('refuses AES-CBC EnvelopedData (cms-unsupported-algorithm, since 2.0) and a signed-only body for a patient-data type', () => {
-    expect(decodeMessage({ ...valid(), content_type: CONTENT_TYPES.enveloped }, { now })).toMatchObject({ ok: false, error: { code: 'cms-unsupported-algorithm' } });
-    expect(decodeMessage({ ...valid(), content_type: CONTENT_TYPES.signed }, { now })).toMatchObject({ ok: false, error: { code: 'malformed-properties' } });
+    expect(decodeMessage({ ...valid(), content_type: CONTENT_TYPES.enveloped }, { now })).toMatchObject({
+      ok: false,
+      error: { code: 'cms-unsupported-algorithm' },
+    });
+    expect(decodeMessage({ ...valid(), content_type: CONTENT_TYPES.signed }, { now })).toMatchObject({
+      ok: false,
+      error: { code: 'malformed-properties' },
+    });
   });
 
-  const props = (change: Record<string, unknown>) => ({ ...valid(), application_properties: { ...valid().application_properties, ...change } });
+  const props = (change: Record<string, unknown>) => ({
+    ...valid(),
+    application_properties: { ...valid().application_properties, ...change },
+  });
   it.each<[string, AmqpMessageFields, string]>([
     ['body not binary', { ...valid(), body: 'text' }, REASON_CODES.malformedProperties],
     ['oversized body', { ...valid(), body: new Uint8Array(32 * 1024 * 1024 + 1) }, REASON_CODES.tooLarge],
@@ -57,9 +79,17 @@ describe('AMQP message codec', () => {
     ['no application properties', { ...valid(), application_properties: undefined }, REASON_CODES.missingProperty],
     ['no rtsType', props({ rtsType: undefined }), REASON_CODES.missingProperty],
     ['unknown rtsType', props({ rtsType: 'consult.gossip' }), REASON_CODES.unknownType],
-    ['unsupported version (the previous major: 2.0 changed the envelope binding)', props({ rtsVersion: '1.0' }), REASON_CODES.unsupportedVersion],
+    [
+      'unsupported version (the previous major: 2.0 changed the envelope binding)',
+      props({ rtsVersion: '1.0' }),
+      REASON_CODES.unsupportedVersion,
+    ],
     ['unsupported version (a later major)', props({ rtsVersion: '3.0' }), REASON_CODES.unsupportedVersion],
-    ['unsupported version (a later major, three digits)', props({ rtsVersion: '300.1' }), REASON_CODES.unsupportedVersion],
+    [
+      'unsupported version (a later major, three digits)',
+      props({ rtsVersion: '300.1' }),
+      REASON_CODES.unsupportedVersion,
+    ],
     ['malformed version (not a number)', props({ rtsVersion: 'abc' }), REASON_CODES.malformedProperties],
     ['malformed version (major only)', props({ rtsVersion: '2' }), REASON_CODES.malformedProperties],
     ['malformed version (four parts)', props({ rtsVersion: '2.0.0.1' }), REASON_CODES.malformedProperties],
@@ -79,9 +109,15 @@ describe('AMQP message codec', () => {
   });
 
   it('refuses to encode what it would reject', () => {
-    expect(() => encodeMessage({
-      messageId: 'not-a-uuid', creationTime: now, userId: 'x', contentType: CONTENT_TYPES.signed,
-      properties: { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_VERSION, rtsSender: 'ws-1' }, body,
-    })).toThrow(/message_id/);
+    expect(() =>
+      encodeMessage({
+        messageId: 'not-a-uuid',
+        creationTime: now,
+        userId: 'x',
+        contentType: CONTENT_TYPES.signed,
+        properties: { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_VERSION, rtsSender: 'ws-1' },
+        body,
+      }),
+    ).toThrow(/message_id/);
   });
 });

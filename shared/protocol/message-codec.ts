@@ -60,7 +60,9 @@ const violation = (code: ReasonCode, detail: string): DecodeResult => ({ ok: fal
 
 /** A short, quotable rendering of an offending property value (never of a body). */
 function shown(value: unknown): string {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? JSON.stringify(value).slice(0, 40) : `a ${typeof value}`;
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? JSON.stringify(value).slice(0, 40)
+    : `a ${typeof value}`;
 }
 
 function userIdText(value: unknown): string | undefined {
@@ -87,7 +89,8 @@ export interface DecodeOptions {
  */
 export function decodeMessage(message: AmqpMessageFields, options: DecodeOptions = {}): DecodeResult {
   const body = message.body;
-  if (!(body instanceof Uint8Array)) return violation(REASON_CODES.malformedProperties, 'body: must be one binary data section');
+  if (!(body instanceof Uint8Array))
+    return violation(REASON_CODES.malformedProperties, 'body: must be one binary data section');
   if (body.byteLength > PROTOCOL_LIMITS.maxBodyBytes) {
     return violation(REASON_CODES.tooLarge, `body: ${body.byteLength} bytes, limit ${PROTOCOL_LIMITS.maxBodyBytes}`);
   }
@@ -99,35 +102,50 @@ export function decodeMessage(message: AmqpMessageFields, options: DecodeOptions
   const creationTime = toDate(message.creation_time);
   if (!creationTime) return violation(REASON_CODES.malformedProperties, 'creation_time: must be an AMQP timestamp');
   if (message.durable !== true) return violation(REASON_CODES.malformedProperties, 'durable: messages must be durable');
-  if (message.correlation_id !== undefined && (typeof message.correlation_id !== 'string' || !UUID_PATTERN.test(message.correlation_id))) {
+  if (
+    message.correlation_id !== undefined &&
+    (typeof message.correlation_id !== 'string' || !UUID_PATTERN.test(message.correlation_id))
+  ) {
     return violation(REASON_CODES.malformedProperties, 'correlation_id: must be a lower-case UUID string');
   }
   if (typeof message.content_type !== 'string') return violation(REASON_CODES.missingProperty, 'content_type: missing');
 
   const raw = message.application_properties;
-  if (typeof raw !== 'object' || raw === null) return violation(REASON_CODES.missingProperty, 'application_properties: missing');
+  if (typeof raw !== 'object' || raw === null)
+    return violation(REASON_CODES.missingProperty, 'application_properties: missing');
   const props = raw as Record<string, unknown>;
   if (props.rtsType === undefined) return violation(REASON_CODES.missingProperty, 'rtsType: missing');
-  if (!isMessageType(props.rtsType)) return violation(REASON_CODES.unknownType, `rtsType: ${shown(props.rtsType)} is not a message type`);
+  if (!isMessageType(props.rtsType))
+    return violation(REASON_CODES.unknownType, `rtsType: ${shown(props.rtsType)} is not a message type`);
   if (props.rtsVersion === undefined) return violation(REASON_CODES.missingProperty, 'rtsVersion: missing');
   // Not a version at all is a malformed property; a well-formed version of another major is one we do not speak.
   if (typeof props.rtsVersion !== 'string' || !VERSION_PATTERN.test(props.rtsVersion)) {
     return violation(REASON_CODES.malformedProperties, `rtsVersion: ${shown(props.rtsVersion)} is not major.minor`);
   }
-  if (!isSupportedVersion(props.rtsVersion)) return violation(REASON_CODES.unsupportedVersion, `rtsVersion: ${shown(props.rtsVersion)} is not supported`);
+  if (!isSupportedVersion(props.rtsVersion))
+    return violation(REASON_CODES.unsupportedVersion, `rtsVersion: ${shown(props.rtsVersion)} is not supported`);
   const parsed = applicationPropertiesSchema.safeParse(props);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = issue.path.join('.');
     const missing = props[String(issue.path[0])] === undefined;
-    return violation(missing ? REASON_CODES.missingProperty : REASON_CODES.malformedProperties, `${name}: ${missing ? 'missing' : issue.message}`);
+    return violation(
+      missing ? REASON_CODES.missingProperty : REASON_CODES.malformedProperties,
+      `${name}: ${missing ? 'missing' : issue.message}`,
+    );
   }
   const spec = MESSAGE_TYPE_SPECS[parsed.data.rtsType];
   if (spec.envelope === 'signed-encrypted' && message.content_type === CONTENT_TYPES.enveloped) {
-    return violation(REASON_CODES.cmsUnsupportedAlgorithm, `content_type: AES-256-CBC EnvelopedData is not accepted; ${parsed.data.rtsType} requires ${CONTENT_TYPES.authEnveloped} (AES-256-GCM)`);
+    return violation(
+      REASON_CODES.cmsUnsupportedAlgorithm,
+      `content_type: AES-256-CBC EnvelopedData is not accepted; ${parsed.data.rtsType} requires ${CONTENT_TYPES.authEnveloped} (AES-256-GCM)`,
+    );
   }
   if (!ACCEPTED_CONTENT_TYPES[spec.envelope].includes(message.content_type)) {
-    return violation(REASON_CODES.malformedProperties, `content_type: ${parsed.data.rtsType} requires ${ACCEPTED_CONTENT_TYPES[spec.envelope].join(' or ')}`);
+    return violation(
+      REASON_CODES.malformedProperties,
+      `content_type: ${parsed.data.rtsType} requires ${ACCEPTED_CONTENT_TYPES[spec.envelope].join(' or ')}`,
+    );
   }
 
   const now = options.now ?? new Date();
@@ -136,7 +154,10 @@ export function decodeMessage(message: AmqpMessageFields, options: DecodeOptions
     return violation(REASON_CODES.replay, `creation_time: older than ${PROTOCOL_LIMITS.deduplicationWindowDays} days`);
   }
   if (-ageMs > PROTOCOL_LIMITS.clockSkewMinutes * 60_000) {
-    return violation(REASON_CODES.replay, `creation_time: more than ${PROTOCOL_LIMITS.clockSkewMinutes} minutes in the future`);
+    return violation(
+      REASON_CODES.replay,
+      `creation_time: more than ${PROTOCOL_LIMITS.clockSkewMinutes} minutes in the future`,
+    );
   }
 
   const userId = userIdText(message.user_id);
@@ -168,7 +189,9 @@ export interface EncodeInput {
 }
 
 /** The AMQP fields of an outgoing message. Validates the properties so that we never send what we would reject. */
-export function encodeMessage(input: EncodeInput): AmqpMessageFields & { application_properties: ApplicationProperties; body: Uint8Array } {
+export function encodeMessage(
+  input: EncodeInput,
+): AmqpMessageFields & { application_properties: ApplicationProperties; body: Uint8Array } {
   const properties = applicationPropertiesSchema.parse(input.properties);
   const fields = {
     message_id: input.messageId,

@@ -1,10 +1,31 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { bytesEqual } from '../pki/bytes.ts';
-import { checkTrustRevocation, OPENING_FAILED_MESSAGE, isCmsError, open, readUnverifiedSignedContent, seal, sign, verify, withheldFailure, type CmsErrorCode, type CmsRecipients, type CmsSigner, type SignerInfoSummary, type TrustConfig } from '../cms/index.ts';
+import {
+  checkTrustRevocation,
+  OPENING_FAILED_MESSAGE,
+  isCmsError,
+  open,
+  readUnverifiedSignedContent,
+  seal,
+  sign,
+  verify,
+  withheldFailure,
+  type CmsErrorCode,
+  type CmsRecipients,
+  type CmsSigner,
+  type SignerInfoSummary,
+  type TrustConfig,
+} from '../cms/index.ts';
 import type { ApplicationProperties } from './application-properties.ts';
 import { readHubNotice } from './fhir/message-builders.ts';
 import { validatePayload, type PayloadResult } from './fhir/payload-validator.ts';
-import { CONTENT_TYPES, decodeMessage, encodeMessage, type AmqpMessageFields, type MessageMetadata } from './message-codec.ts';
+import {
+  CONTENT_TYPES,
+  decodeMessage,
+  encodeMessage,
+  type AmqpMessageFields,
+  type MessageMetadata,
+} from './message-codec.ts';
 import { MESSAGE_TYPE_SPECS } from './message-types.ts';
 import { PROTOCOL_LIMITS } from './limits.ts';
 import { REASON_CODES, failureClass, type ReasonCode } from './reason-codes.ts';
@@ -30,7 +51,8 @@ export interface SealInput {
 export async function sealMessage(input: SealInput): Promise<ReturnType<typeof encodeMessage>> {
   const content = new TextEncoder().encode(JSON.stringify(input.payload));
   const encrypted = MESSAGE_TYPE_SPECS[input.properties.rtsType].envelope === 'signed-encrypted';
-  if (encrypted && !input.recipientCertificates?.length) throw new Error(`${input.properties.rtsType} needs recipient certificates`);
+  if (encrypted && !input.recipientCertificates?.length)
+    throw new Error(`${input.properties.rtsType} needs recipient certificates`);
   const body = encrypted
     ? await seal(content, input.signer, [...input.recipientCertificates!], { signingTime: input.creationTime })
     : await sign(content, input.signer, { signingTime: input.creationTime });
@@ -134,7 +156,12 @@ export function signingTimeProblem(signingTime: Date, creationTime: Date, arriva
  */
 export function crlOfUnopenedNotice(message: AmqpMessageFields): Uint8Array | undefined {
   const properties = message.application_properties as Record<string, unknown> | null | undefined;
-  if (properties?.rtsType !== 'hub.notice' || properties.rtsNotice !== 'crl-updated' || !(message.body instanceof Uint8Array)) return undefined;
+  if (
+    properties?.rtsType !== 'hub.notice' ||
+    properties.rtsNotice !== 'crl-updated' ||
+    !(message.body instanceof Uint8Array)
+  )
+    return undefined;
   const content = readUnverifiedSignedContent(message.body, PROTOCOL_LIMITS.maxBodyBytes);
   if (!content || content.byteLength > PROTOCOL_LIMITS.maxPayloadBytes) return undefined;
   try {
@@ -152,9 +179,18 @@ export async function openMessage(message: AmqpMessageFields, context: OpenConte
   const encrypted = MESSAGE_TYPE_SPECS[metadata.properties.rtsType].envelope === 'signed-encrypted';
   // Past the key unwrap of an encrypted message, every permanent failure gets the same answer: a receipt that told
   // them apart would let whoever forwards it (the hub) probe the ciphertext. Transient ones are not answered at all.
-  const rejectOpened = (code: ReasonCode, detail: string): OpenResult => (encrypted && failureClass(code) === 'permanent'
-    ? { ok: false, error: { code: REASON_CODES.decryptFailed, detail: `${OPENING_FAILED_MESSAGE}.`, metadata, withheld: { code, detail } } }
-    : reject(code, detail));
+  const rejectOpened = (code: ReasonCode, detail: string): OpenResult =>
+    encrypted && failureClass(code) === 'permanent'
+      ? {
+          ok: false,
+          error: {
+            code: REASON_CODES.decryptFailed,
+            detail: `${OPENING_FAILED_MESSAGE}.`,
+            metadata,
+            withheld: { code, detail },
+          },
+        }
+      : reject(code, detail);
 
   // This receiver's own CRLs, before anything of the message is read: a missing or stale one is its operator's to fix
   // (internal-error, transient: the message waits), and found only after decryption it would answer good and bad
@@ -170,13 +206,19 @@ export async function openMessage(message: AmqpMessageFields, context: OpenConte
   let opened: { content: Uint8Array; signer: SignerInfoSummary };
   try {
     const options = {
-      maxBytes: PROTOCOL_LIMITS.maxBodyBytes, ...(context.now && { now: context.now }),
+      maxBytes: PROTOCOL_LIMITS.maxBodyBytes,
+      ...(context.now && { now: context.now }),
       // Before the certificates are judged at the signing time (a back-dated one could otherwise pass as valid then).
-      signingTimeProblem: (signingTime: Date) => signingTimeProblem(signingTime, metadata.creationTime, context.now ?? new Date()),
+      signingTimeProblem: (signingTime: Date) =>
+        signingTimeProblem(signingTime, metadata.creationTime, context.now ?? new Date()),
     };
     if (encrypted) {
       const identity = context.recipientFor(metadata);
-      if (!identity) return reject(REASON_CODES.notAddressedToMe, `no identity here for ${metadata.properties.rtsType} to this recipient`);
+      if (!identity)
+        return reject(
+          REASON_CODES.notAddressedToMe,
+          `no identity here for ${metadata.properties.rtsType} to this recipient`,
+        );
       opened = await open(body, identity, context.trust, options);
     } else {
       opened = await verify(body, context.trust, options);
@@ -184,13 +226,17 @@ export async function openMessage(message: AmqpMessageFields, context: OpenConte
   } catch (error) {
     if (!isCmsError(error)) throw error;
     const precise = withheldFailure(error);
-    return precise === error ? reject(reasonForCmsError(error.code), error.message) : rejectOpened(reasonForCmsError(precise.code), precise.message);
+    return precise === error
+      ? reject(reasonForCmsError(error.code), error.message)
+      : rejectOpened(reasonForCmsError(precise.code), precise.message);
   }
-
 
   const expected = context.expectedSigners(metadata);
   if (!expected || !expected.some((certificate) => bytesEqual(certificate, opened.signer.certificate))) {
-    return rejectOpened(REASON_CODES.signerMismatch, `signed by ${opened.signer.subject}, which is not a certificate of ${metadata.properties.rtsSender}'s claimed signer`);
+    return rejectOpened(
+      REASON_CODES.signerMismatch,
+      `signed by ${opened.signer.subject}, which is not a certificate of ${metadata.properties.rtsSender}'s claimed signer`,
+    );
   }
 
   const payload = await (context.validate ?? validatePayload)(opened.content, metadata);

@@ -34,44 +34,69 @@ export interface MessageTypeSpec {
 
 export const MESSAGE_TYPE_SPECS: Readonly<Record<MessageType, MessageTypeSpec>> = {
   'endpoint.register': {
-    envelope: 'signed', from: 'endpoint', caseScoped: false,
-    summary: 'A new workstation or clinic system asks to join; the hub provisions its downlink queue and sends a snapshot.',
+    envelope: 'signed',
+    from: 'endpoint',
+    caseScoped: false,
+    summary:
+      'A new workstation or clinic system asks to join; the hub provisions its downlink queue and sends a snapshot.',
   },
   'directory.publish': {
-    envelope: 'signed', from: 'endpoint', caseScoped: false,
-    summary: "A clinic system publishes its experts: the full list (in batches) or a delta of creates, updates and retirements.",
+    envelope: 'signed',
+    from: 'endpoint',
+    caseScoped: false,
+    summary:
+      'A clinic system publishes its experts: the full list (in batches) or a delta of creates, updates and retirements.',
   },
   'directory.snapshot-request': {
-    envelope: 'signed', from: 'endpoint', caseScoped: false,
-    summary: 'An endpoint asks for a full directory snapshot (after joining, or when it sees a gap in directory versions).',
+    envelope: 'signed',
+    from: 'endpoint',
+    caseScoped: false,
+    summary:
+      'An endpoint asks for a full directory snapshot (after joining, or when it sees a gap in directory versions).',
   },
   'directory.update': {
-    envelope: 'signed', from: 'hub', caseScoped: false,
+    envelope: 'signed',
+    from: 'hub',
+    caseScoped: false,
     summary: 'The hub fans out one applied directory change, with the directory version before and after it.',
   },
   'directory.snapshot': {
-    envelope: 'signed', from: 'hub', caseScoped: false,
+    envelope: 'signed',
+    from: 'hub',
+    caseScoped: false,
     summary: 'One numbered batch of a full directory snapshot at one directory version.',
   },
   'consult.request': {
-    envelope: 'signed-encrypted', from: 'endpoint', caseScoped: true,
+    envelope: 'signed-encrypted',
+    from: 'endpoint',
+    caseScoped: true,
     summary: 'An applicant sends a case (patient, reason, vitals, waveforms, attachments) to an expert.',
   },
   'consult.status': {
-    envelope: 'signed-encrypted', from: 'endpoint', caseScoped: true,
-    summary: 'A lifecycle step of a case: accepted, declined, more information needed or provided, redirected, cancelled, completed.',
+    envelope: 'signed-encrypted',
+    from: 'endpoint',
+    caseScoped: true,
+    summary:
+      'A lifecycle step of a case: accepted, declined, more information needed or provided, redirected, cancelled, completed.',
   },
   'consult.report': {
-    envelope: 'signed-encrypted', from: 'endpoint', caseScoped: true,
+    envelope: 'signed-encrypted',
+    from: 'endpoint',
+    caseScoped: true,
     summary: "The expert's signed report: findings, diagnosis and prescription lines; completes the case.",
   },
   receipt: {
-    envelope: 'signed', from: 'endpoint-or-hub', caseScoped: false,
+    envelope: 'signed',
+    from: 'endpoint-or-hub',
+    caseScoped: false,
     summary: 'Application receipt for one message (correlation_id): delivered, processed, or rejected with reasons.',
   },
   'hub.notice': {
-    envelope: 'signed', from: 'hub', caseScoped: false,
-    summary: 'An operational notice from the hub: registration accepted, maintenance, certificate expiry, and the like.',
+    envelope: 'signed',
+    from: 'hub',
+    caseScoped: false,
+    summary:
+      'An operational notice from the hub: registration accepted, maintenance, certificate expiry, and the like.',
   },
 };
 

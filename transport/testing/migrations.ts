@@ -22,20 +22,37 @@ export function scratchDatabase(): { db: SqliteDatabase; dispose: () => void } {
 }
 
 /** Applies a component's migrations up to and including `version`: the layout a release of that version left. */
-export function migrateTo(db: SqliteDatabase, component: string, migrations: readonly Migration[], version: number): void {
+export function migrateTo(
+  db: SqliteDatabase,
+  component: string,
+  migrations: readonly Migration[],
+  version: number,
+): void {
   // A typo in a test's version must not quietly test another layout.
   if (!migrations.some((m) => m.version === version)) throw new Error(`${component} has no migration ${version}`);
-  migrate(db, component, migrations.filter((m) => m.version <= version));
+  migrate(
+    db,
+    component,
+    migrations.filter((m) => m.version <= version),
+  );
 }
 
 /** The version schema_versions records for `component`; undefined before its first migration. */
 export function schemaVersion(db: SqliteDatabase, component: string): number | undefined {
-  return db.prepare<[string], { version: number }>('select version from schema_versions where component = ?').get(component)?.version;
+  return db
+    .prepare<[string], { version: number }>('select version from schema_versions where component = ?')
+    .get(component)?.version;
 }
 
 /** Every table, index, trigger and view with its SQL, and every table's rows: what a second `migrate` must leave as it is. */
 export function storeContents(db: SqliteDatabase): { schema: unknown[]; rows: Record<string, unknown[]> } {
-  const schema = db.prepare<[], { type: string; name: string; sql: string | null }>('select type, name, sql from sqlite_master order by type, name').all();
-  const rows = Object.fromEntries(schema.filter((s) => s.type === 'table').map((s) => [s.name, db.prepare(`select * from "${s.name}"`).all()]));
+  const schema = db
+    .prepare<[], { type: string; name: string; sql: string | null }>(
+      'select type, name, sql from sqlite_master order by type, name',
+    )
+    .all();
+  const rows = Object.fromEntries(
+    schema.filter((s) => s.type === 'table').map((s) => [s.name, db.prepare(`select * from "${s.name}"`).all()]),
+  );
   return { schema, rows };
 }

@@ -7,11 +7,14 @@ import { createCommandDispatcher, type CommandHandlers } from './command-dispatc
 const state = { status: 'online', since: '2026-11-22T10:00:00.000Z', host: 'h:1' } as const;
 
 function dispatcher(overrides: Partial<CommandHandlers> = {}, log: string[] = []) {
-  return createCommandDispatcher({
-    [COMMANDS.getAppInfo]: async () => ({ productName: 'RTS', version: '1' }),
-    [COMMANDS.getConnectionState]: async () => state,
-    ...overrides,
-  } as CommandHandlers, (m) => log.push(m));
+  return createCommandDispatcher(
+    {
+      [COMMANDS.getAppInfo]: async () => ({ productName: 'RTS', version: '1' }),
+      [COMMANDS.getConnectionState]: async () => state,
+      ...overrides,
+    } as CommandHandlers,
+    (m) => log.push(m),
+  );
 }
 
 describe('command dispatcher', () => {
@@ -30,13 +33,25 @@ describe('command dispatcher', () => {
   });
 
   it('strips fields outside the contract from outputs', async () => {
-    const leaky = dispatcher({ [COMMANDS.getAppInfo]: async () => ({ productName: 'RTS', version: '1', secret: 'x' }) as never });
-    expect(await leaky(COMMANDS.getAppInfo, undefined)).toEqual({ ok: true, value: { productName: 'RTS', version: '1' } });
+    const leaky = dispatcher({
+      [COMMANDS.getAppInfo]: async () => ({ productName: 'RTS', version: '1', secret: 'x' }) as never,
+    });
+    expect(await leaky(COMMANDS.getAppInfo, undefined)).toEqual({
+      ok: true,
+      value: { productName: 'RTS', version: '1' },
+    });
   });
 
   it('turns a failing handler into an error value, logging its class but not its message', async () => {
     const log: string[] = [];
-    const failing = dispatcher({ [COMMANDS.getAppInfo]: async () => { throw new TypeError('patient Jane Doe'); } }, log);
+    const failing = dispatcher(
+      {
+        [COMMANDS.getAppInfo]: async () => {
+          throw new TypeError('patient Jane Doe');
+        },
+      },
+      log,
+    );
     const result = await failing(COMMANDS.getAppInfo, undefined);
     expect(result).toMatchObject({ ok: false, error: { code: 'internal', retryable: true } });
     expect(JSON.stringify(result)).not.toContain('Jane');
@@ -45,14 +60,26 @@ describe('command dispatcher', () => {
 
   it('explains a missing keychain with its remedy', async () => {
     const noKeychain = dispatcher({
-      [COMMANDS.getConnectionState]: async () => { throw new VaultUnavailableError('The OS keychain is not available: x', 'Start gnome-keyring.'); },
+      [COMMANDS.getConnectionState]: async () => {
+        throw new VaultUnavailableError('The OS keychain is not available: x', 'Start gnome-keyring.');
+      },
     });
     const result = await noKeychain(COMMANDS.getConnectionState, undefined);
-    expect(result).toMatchObject({ ok: false, error: { code: 'keychain-unavailable', message: expect.stringContaining('Start gnome-keyring.') } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'keychain-unavailable', message: expect.stringContaining('Start gnome-keyring.') },
+    });
   });
 
   it('passes a refusal the user can act on with its own code and words', async () => {
-    const result = await dispatcher({ [COMMANDS.getAppInfo]: async () => { throw new CoreError('locked', 'The workstation is locked.'); } })(COMMANDS.getAppInfo, undefined);
-    expect(result).toEqual({ ok: false, error: { code: 'locked', message: 'The workstation is locked.', retryable: false } });
+    const result = await dispatcher({
+      [COMMANDS.getAppInfo]: async () => {
+        throw new CoreError('locked', 'The workstation is locked.');
+      },
+    })(COMMANDS.getAppInfo, undefined);
+    expect(result).toEqual({
+      ok: false,
+      error: { code: 'locked', message: 'The workstation is locked.', retryable: false },
+    });
   });
 });

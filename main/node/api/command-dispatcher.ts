@@ -1,4 +1,15 @@
-import { isCommandChannel, commandContract, API_ERROR_CODES, apiError, err, ok, type CommandChannel, type CoreCommandChannel, type CommandOutput, type Result } from '../../../shared/api/index.ts';
+import {
+  isCommandChannel,
+  commandContract,
+  API_ERROR_CODES,
+  apiError,
+  err,
+  ok,
+  type CommandChannel,
+  type CoreCommandChannel,
+  type CommandOutput,
+  type Result,
+} from '../../../shared/api/index.ts';
 import type { z } from 'zod';
 import { CoreError } from '../core-error.ts';
 import { VaultUnavailableError } from '../vault/secret-vault.ts';

@@ -79,15 +79,26 @@ export interface AuditLog {
 
 const GENESIS = '0'.repeat(64);
 
-const MIGRATIONS = [{
-  version: 1,
-  sql: `create table audit_log (
+const MIGRATIONS = [
+  {
+    version: 1,
+    sql: `create table audit_log (
     seq integer primary key, at text not null, actor text not null, action text not null, subject text not null,
     detail text not null, prev_hash text not null, hash text not null
   )`,
-}];
+  },
+];
 
-interface Row { seq: number; at: string; actor: string; action: AuditAction; subject: string; detail: string; prev_hash: string; hash: string }
+interface Row {
+  seq: number;
+  at: string;
+  actor: string;
+  action: AuditAction;
+  subject: string;
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
 
 /**
  * The key (32 random bytes, made on first use) and the anchor, both in the OS keychain beside the store key: an
@@ -123,7 +134,9 @@ function sealLegacyChain(db: SqliteDatabase, macOf: (prev: string, row: Row) => 
   const rows = db.prepare<[], Row>('select * from audit_log order by seq').all();
   let prev = GENESIS;
   for (const [i, row] of rows.entries()) {
-    const legacy = createHash('sha256').update(JSON.stringify([prev, row.seq, row.at, row.actor, row.action, row.subject, row.detail])).digest('hex');
+    const legacy = createHash('sha256')
+      .update(JSON.stringify([prev, row.seq, row.at, row.actor, row.action, row.subject, row.detail]))
+      .digest('hex');
     if (row.seq !== i + 1 || row.prev_hash !== prev || row.hash !== legacy) return;
     prev = row.hash;
   }
@@ -141,11 +154,28 @@ function sealLegacyChain(db: SqliteDatabase, macOf: (prev: string, row: Row) => 
 export function openAuditLog(db: SqliteDatabase, seal: AuditSeal): AuditLog {
   migrate(db, 'audit', MIGRATIONS);
   // A JSON array: no field can bleed into the next, whatever characters it holds.
-  const macOf = (prev: string, e: { seq: number; at: string; actor: string; action: string; subject: string; detail: string }): string =>
-    createHmac('sha256', seal.key).update(JSON.stringify([prev, e.seq, e.at, e.actor, e.action, e.subject, e.detail])).digest('hex');
-  const last = db.prepare<[], { seq: number; hash: string }>('select seq, hash from audit_log order by seq desc limit 1');
-  const insert = db.prepare('insert into audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?)');
-  const toEntry = (r: Row): AuditEntry => ({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, subject: r.subject, detail: r.detail, hash: r.hash });
+  const macOf = (
+    prev: string,
+    e: { seq: number; at: string; actor: string; action: string; subject: string; detail: string },
+  ): string =>
+    createHmac('sha256', seal.key)
+      .update(JSON.stringify([prev, e.seq, e.at, e.actor, e.action, e.subject, e.detail]))
+      .digest('hex');
+  const last = db.prepare<[], { seq: number; hash: string }>(
+    'select seq, hash from audit_log order by seq desc limit 1',
+  );
+  const insert = db.prepare(
+    'insert into audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const toEntry = (r: Row): AuditEntry => ({
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    subject: r.subject,
+    detail: r.detail,
+    hash: r.hash,
+  });
 
   // Anchor writes run one at a time, after the transaction that appended has committed, with the newest entry then.
   let anchoring: Promise<void> = Promise.resolve();
@@ -171,7 +201,14 @@ export function openAuditLog(db: SqliteDatabase, seal: AuditSeal): AuditLog {
   return {
     append(input) {
       const previous = last.get();
-      const entry = { seq: (previous?.seq ?? 0) + 1, at: (input.at ?? new Date()).toISOString(), actor: input.actor, action: input.action, subject: input.subject, detail: input.detail ?? '' };
+      const entry = {
+        seq: (previous?.seq ?? 0) + 1,
+        at: (input.at ?? new Date()).toISOString(),
+        actor: input.actor,
+        action: input.action,
+        subject: input.subject,
+        detail: input.detail ?? '',
+      };
       const prev = previous?.hash ?? GENESIS;
       const hash = macOf(prev, entry);
       insert.run(entry.seq, entry.at, entry.actor, entry.action, entry.subject, entry.detail, prev, hash);
@@ -182,8 +219,14 @@ export function openAuditLog(db: SqliteDatabase, seal: AuditSeal): AuditLog {
       const limit = Math.min(options.limit ?? 200, 10_000);
       const before = options.beforeSeq ?? Number.MAX_SAFE_INTEGER;
       const rows = options.subject
-        ? db.prepare<[string, number, number], Row>('select * from audit_log where subject = ? and seq < ? order by seq desc limit ?').all(options.subject, before, limit)
-        : db.prepare<[number, number], Row>('select * from audit_log where seq < ? order by seq desc limit ?').all(before, limit);
+        ? db
+            .prepare<[string, number, number], Row>(
+              'select * from audit_log where subject = ? and seq < ? order by seq desc limit ?',
+            )
+            .all(options.subject, before, limit)
+        : db
+            .prepare<[number, number], Row>('select * from audit_log where seq < ? order by seq desc limit ?')
+            .all(before, limit);
       return rows.map(toEntry);
     },
     count: () => last.get()?.seq ?? 0,
@@ -199,7 +242,8 @@ export function openAuditLog(db: SqliteDatabase, seal: AuditSeal): AuditLog {
         const fail = (problem: string): AuditCheck => ({ ok: false, entries, firstBadSeq: row.seq, problem });
         if (row.seq !== expectedSeq) return fail(`entry ${expectedSeq} is missing`);
         if (row.prev_hash !== prev) return fail('does not follow from the entry before it');
-        if (macOf(prev, row) !== row.hash) return fail('was changed after it was written (its MAC does not verify under the keychain key)');
+        if (macOf(prev, row) !== row.hash)
+          return fail('was changed after it was written (its MAC does not verify under the keychain key)');
         if (anchor && row.seq === anchor.count) {
           if (row.hash !== anchor.head) return fail('differs from the entry recorded in the keychain');
           anchored = true;
@@ -208,7 +252,12 @@ export function openAuditLog(db: SqliteDatabase, seal: AuditSeal): AuditLog {
         expectedSeq++;
       }
       if (!anchored) {
-        return { ok: false, entries, firstBadSeq: entries + 1, problem: `is missing: the keychain recorded ${anchor!.count} entries, the log ends after ${entries} (entries were cut off)` };
+        return {
+          ok: false,
+          entries,
+          firstBadSeq: entries + 1,
+          problem: `is missing: the keychain recorded ${anchor!.count} entries, the log ends after ${entries} (entries were cut off)`,
+        };
       }
       return { ok: true, entries, head: prev };
     },

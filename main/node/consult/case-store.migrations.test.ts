@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSqliteTransportStore, migrateTo, schemaVersion, scratchDatabase, storeContents, type SqliteDatabase } from '../../../transport/index.ts';
+import {
+  createSqliteTransportStore,
+  migrateTo,
+  schemaVersion,
+  scratchDatabase,
+  storeContents,
+  type SqliteDatabase,
+} from '../../../transport/index.ts';
 import { MIGRATIONS, openCaseStore } from './case-store.ts';
 
 const LAST = MIGRATIONS.at(-1)!.version;
@@ -14,9 +21,18 @@ beforeEach(() => {
 afterEach(() => dispose());
 
 /** A case as version 1 wrote it. */
-function caseV1(caseId: string, role: 'applicant' | 'expert', status: string, priority: string | null, updatedAt: number, unread = 0): void {
-  db.prepare(`insert into cases (case_id, role, status, priority, applicant_id, expert_id, created_at, updated_at, unread, my_sequence, peer_sequence)
-    values (?, ?, ?, ?, 'clinic-b.dr-berg', 'clinic-a.dr-ahmed', 1, ?, ?, 1, 0)`).run(caseId, role, status, priority, updatedAt, unread);
+function caseV1(
+  caseId: string,
+  role: 'applicant' | 'expert',
+  status: string,
+  priority: string | null,
+  updatedAt: number,
+  unread = 0,
+): void {
+  db.prepare(
+    `insert into cases (case_id, role, status, priority, applicant_id, expert_id, created_at, updated_at, unread, my_sequence, peer_sequence)
+    values (?, ?, ?, ?, 'clinic-b.dr-berg', 'clinic-a.dr-ahmed', 1, ?, ?, 1, 0)`,
+  ).run(caseId, role, status, priority, updatedAt, unread);
 }
 
 describe('cases migrations', () => {
@@ -31,8 +47,10 @@ describe('cases migrations', () => {
     caseV1('asked', 'applicant', 'more-information-needed', null, 1);
     caseV1('declined', 'expert', 'declined', null, 1);
     caseV1('completed', 'applicant', 'completed', 'stat', 1);
-    db.prepare(`insert into case_messages (message_id, case_id, direction, type, status, sequence, state, created_at, updated_at)
-      values ('m1', 'accepted', 'in', 'consult.request', 'requested', 1, 'verified', 1, 1)`).run();
+    db.prepare(
+      `insert into case_messages (message_id, case_id, direction, type, status, sequence, state, created_at, updated_at)
+      values ('m1', 'accepted', 'in', 'consult.request', 'requested', 1, 'verified', 1, 1)`,
+    ).run();
 
     const cases = openCaseStore(db);
     expect(db.prepare('select case_id, bucket, urgency from cases order by case_id').all()).toEqual([
@@ -55,7 +73,16 @@ describe('cases migrations', () => {
 
   it('runs each migration once: migrating again changes nothing', () => {
     const cases = openCaseStore(db);
-    cases.create({ caseId: 'c1', role: 'expert', status: 'requested', priority: 'asap', applicantId: 'b.x', expertId: 'a.y', createdAt: 1, mySequence: 0 });
+    cases.create({
+      caseId: 'c1',
+      role: 'expert',
+      status: 'requested',
+      priority: 'asap',
+      applicantId: 'b.x',
+      expertId: 'a.y',
+      createdAt: 1,
+      mySequence: 0,
+    });
     const before = storeContents(db);
     openCaseStore(db);
     expect(storeContents(db)).toEqual(before);

@@ -12,12 +12,40 @@ function stores() {
   const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'rts-cases-')), 'store.db'), 'k'.repeat(32));
   const transport = createSqliteTransportStore(db);
   const cases = openCaseStore(db);
-  cases.create({ caseId, role: 'applicant', status: 'requested', applicantId: 'clinic-b.dr-berg', expertId: 'clinic-a.dr-ahmed', createdAt: 1, mySequence: 1 });
+  cases.create({
+    caseId,
+    role: 'applicant',
+    status: 'requested',
+    applicantId: 'clinic-b.dr-berg',
+    expertId: 'clinic-a.dr-ahmed',
+    createdAt: 1,
+    mySequence: 1,
+  });
   for (const [i, messageId] of ids.entries()) {
-    cases.addMessage({ messageId, caseId, direction: 'out', type: 'consult.status', status: 'requested', sequence: i + 1, state: 'queued', createdAt: 10 + i });
+    cases.addMessage({
+      messageId,
+      caseId,
+      direction: 'out',
+      type: 'consult.status',
+      status: 'requested',
+      sequence: i + 1,
+      state: 'queued',
+      createdAt: 10 + i,
+    });
     transport.outbox.enqueue({
-      messageId, orderKey: caseId, address: '/exchange/rts.uplink/ws-applicant-1',
-      message: { properties: { message_id: messageId, user_id: 'ws-applicant-1', creation_time: 1, content_type: 'application/pkcs7-mime', application_properties: {} }, body: new Uint8Array(3) },
+      messageId,
+      orderKey: caseId,
+      address: '/exchange/rts.uplink/ws-applicant-1',
+      message: {
+        properties: {
+          message_id: messageId,
+          user_id: 'ws-applicant-1',
+          creation_time: 1,
+          content_type: 'application/pkcs7-mime',
+          application_properties: {},
+        },
+        body: new Uint8Array(3),
+      },
     });
   }
   return { transport, cases };
@@ -29,7 +57,10 @@ describe('case store', () => {
     expect(cases.messages(caseId).map((m) => m.outbox)).toEqual(['waiting', 'waiting']);
     transport.outbox.confirm(ids[0]!);
     transport.outbox.fail(ids[1]!, 'rejected by the broker: amqp:unauthorized-access');
-    expect(cases.messages(caseId).map((m) => [m.outbox, m.outboxFailure])).toEqual([['sent', undefined], ['failed', 'rejected by the broker: amqp:unauthorized-access']]);
+    expect(cases.messages(caseId).map((m) => [m.outbox, m.outboxFailure])).toEqual([
+      ['sent', undefined],
+      ['failed', 'rejected by the broker: amqp:unauthorized-access'],
+    ]);
     expect(cases.attention([caseId]).get(caseId)).toBe('A message could not be sent');
   });
 
@@ -44,14 +75,34 @@ describe('case store', () => {
     expect(cases.setMessageState(ids[0]!, 'processed', 20)?.state).toBe('processed');
     // A late "delivered" from the hub does not undo the peer's "processed".
     expect(cases.setMessageState(ids[0]!, 'delivered', 21)?.state).toBe('processed');
-    expect(cases.setMessageState(ids[0]!, 'rejected', 22, 'decrypt-failed', 'tampered')).toMatchObject({ state: 'rejected', reason: 'decrypt-failed' });
+    expect(cases.setMessageState(ids[0]!, 'rejected', 22, 'decrypt-failed', 'tampered')).toMatchObject({
+      state: 'rejected',
+      reason: 'decrypt-failed',
+    });
     expect(cases.get(caseId)?.updatedAt).toBe(22);
   });
 
   it('lists a tab a page at a time in the inbox order, and counts every tab', () => {
     const { cases } = stores();
-    const add = (n: number, status: 'requested' | 'accepted' | 'completed', role: 'expert' | 'applicant', priority: string, unread: boolean, at: number) =>
-      cases.create({ caseId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, role, status, priority, applicantId: 'b.x', expertId: 'a.y', createdAt: at, mySequence: 0, unread });
+    const add = (
+      n: number,
+      status: 'requested' | 'accepted' | 'completed',
+      role: 'expert' | 'applicant',
+      priority: string,
+      unread: boolean,
+      at: number,
+    ) =>
+      cases.create({
+        caseId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+        role,
+        status,
+        priority,
+        applicantId: 'b.x',
+        expertId: 'a.y',
+        createdAt: at,
+        mySequence: 0,
+        unread,
+      });
     add(1, 'requested', 'expert', 'routine', false, 100);
     add(2, 'requested', 'expert', 'stat', false, 50);
     add(3, 'requested', 'expert', 'routine', true, 10);

@@ -1,4 +1,13 @@
-import { CONSULT_STATUS_SENDER, canTransition, REASON_CODES, type ApplicationProperties, type ConsultStatus, type ConsultStatusUpdate, type OpenedMessage, type ReasonCode } from '../../../shared/protocol/index.ts';
+import {
+  CONSULT_STATUS_SENDER,
+  canTransition,
+  REASON_CODES,
+  type ApplicationProperties,
+  type ConsultStatus,
+  type ConsultStatusUpdate,
+  type OpenedMessage,
+  type ReasonCode,
+} from '../../../shared/protocol/index.ts';
 import type { BatchScope } from '../../../transport/index.ts';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
 import type { DirectoryMirror } from '../directory/directory-mirror.ts';
@@ -11,7 +20,8 @@ import type { CaseRecord, CaseRole, CaseStore, ConsultMessageType, MessageState 
  */
 
 /** Our side of a case: the practitioner this endpoint acts for in it. */
-export const ownPractitionerOf = (record: { role: CaseRole; applicantId: string; expertId: string }) => (record.role === 'expert' ? record.expertId : record.applicantId);
+export const ownPractitionerOf = (record: { role: CaseRole; applicantId: string; expertId: string }) =>
+  record.role === 'expert' ? record.expertId : record.applicantId;
 
 export type IncomingOutcome =
   | { readonly ok: true; readonly effect: () => void }
@@ -27,27 +37,54 @@ interface CaseState {
   readonly peerSequence: number;
 }
 
-const stateOf = (record: CaseRecord | undefined): CaseState | undefined => record && {
-  role: record.role, status: record.status, applicantId: record.applicantId, expertId: record.expertId, peerSequence: record.peerSequence,
-};
+const stateOf = (record: CaseRecord | undefined): CaseState | undefined =>
+  record && {
+    role: record.role,
+    status: record.status,
+    applicantId: record.applicantId,
+    expertId: record.expertId,
+    peerSequence: record.peerSequence,
+  };
 
-type Verdict = { readonly ok: true; readonly next: CaseState } | { readonly ok: false; readonly reason: ReasonCode; readonly detail: string };
+type Verdict =
+  | { readonly ok: true; readonly next: CaseState }
+  | { readonly ok: false; readonly reason: ReasonCode; readonly detail: string };
 
 /** Whether a consult message from the peer may follow the case as it is (`undefined`: no such case), and what it makes of it. */
-function judgeIncoming(state: CaseState | undefined, props: Extract<ApplicationProperties, { rtsCase: string }>): Verdict {
+function judgeIncoming(
+  state: CaseState | undefined,
+  props: Extract<ApplicationProperties, { rtsCase: string }>,
+): Verdict {
   const refuse = (reason: ReasonCode, detail: string): Verdict => ({ ok: false, reason, detail });
   if (props.rtsType === 'consult.request') {
     if (state) return refuse(REASON_CODES.outOfOrder, 'a request for a case that already exists');
-    return { ok: true, next: { role: 'expert', status: 'requested', applicantId: props.rtsFromPractitioner, expertId: props.rtsToPractitioner, peerSequence: props.rtsSequence } };
+    return {
+      ok: true,
+      next: {
+        role: 'expert',
+        status: 'requested',
+        applicantId: props.rtsFromPractitioner,
+        expertId: props.rtsToPractitioner,
+        peerSequence: props.rtsSequence,
+      },
+    };
   }
   if (!state) return refuse(REASON_CODES.outOfOrder, `no case ${props.rtsCase} here`);
-  if (props.rtsToPractitioner !== ownPractitionerOf(state)) return refuse(REASON_CODES.notAddressedToMe, `case ${props.rtsCase} is not ${props.rtsToPractitioner}'s here`);
+  if (props.rtsToPractitioner !== ownPractitionerOf(state))
+    return refuse(REASON_CODES.notAddressedToMe, `case ${props.rtsCase} is not ${props.rtsToPractitioner}'s here`);
   const peer = state.role === 'expert' ? state.applicantId : state.expertId;
-  if (props.rtsFromPractitioner !== peer) return refuse(REASON_CODES.notAuthorized, `${props.rtsFromPractitioner} is not the other party of this case`);
+  if (props.rtsFromPractitioner !== peer)
+    return refuse(REASON_CODES.notAuthorized, `${props.rtsFromPractitioner} is not the other party of this case`);
   const status: ConsultStatusUpdate = props.rtsType === 'consult.report' ? 'completed' : props.rtsStatus;
-  if (CONSULT_STATUS_SENDER[status] === state.role) return refuse(REASON_CODES.notAuthorized, `the ${state.role === 'expert' ? 'applicant' : 'expert'} cannot mark a case ${status}`);
-  if (props.rtsSequence <= state.peerSequence) return refuse(REASON_CODES.outOfOrder, `sequence ${props.rtsSequence} after ${state.peerSequence}`);
-  if (!canTransition(state.status, status)) return refuse(REASON_CODES.outOfOrder, `${state.status} cannot become ${status}`);
+  if (CONSULT_STATUS_SENDER[status] === state.role)
+    return refuse(
+      REASON_CODES.notAuthorized,
+      `the ${state.role === 'expert' ? 'applicant' : 'expert'} cannot mark a case ${status}`,
+    );
+  if (props.rtsSequence <= state.peerSequence)
+    return refuse(REASON_CODES.outOfOrder, `sequence ${props.rtsSequence} after ${state.peerSequence}`);
+  if (!canTransition(state.status, status))
+    return refuse(REASON_CODES.outOfOrder, `${state.status} cannot become ${status}`);
   return { ok: true, next: { ...state, status, peerSequence: props.rtsSequence } };
 }
 
@@ -71,7 +108,8 @@ export interface IncomingConsultsOptions {
 
 export function createIncomingConsults(options: IncomingConsultsOptions) {
   const { cases, mirror, audit, now } = options;
-  const directorySigners = (practitionerId: string): Uint8Array[] => mirror.certificates(practitionerId, 'signing') ?? [];
+  const directorySigners = (practitionerId: string): Uint8Array[] =>
+    mirror.certificates(practitionerId, 'signing') ?? [];
 
   return {
     /** The signing certificates a consult message must carry: its sending practitioner's, from the directory. */
@@ -96,7 +134,8 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
     incoming(opened: OpenedMessage, body: Uint8Array, batch?: BatchScope): IncomingOutcome {
       const props = opened.metadata.properties as Extract<ApplicationProperties, { rtsCase: string }>;
       const at = now().getTime();
-      if (!options.isLocal(props.rtsToPractitioner)) return { ok: false, reason: REASON_CODES.notAddressedToMe, detail: `addressed to ${props.rtsToPractitioner}` };
+      if (!options.isLocal(props.rtsToPractitioner))
+        return { ok: false, reason: REASON_CODES.notAddressedToMe, detail: `addressed to ${props.rtsToPractitioner}` };
       const pending = batch && pendingOf(batch);
       const stored = () => stateOf(cases.get(props.rtsCase));
       const verdict = judgeIncoming(pending?.get(props.rtsCase) ?? stored(), props);
@@ -104,42 +143,100 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
       pending?.set(props.rtsCase, verdict.next);
       const messageId = opened.metadata.messageId;
       const record = (status: ConsultStatus) => ({
-        messageId, caseId: props.rtsCase, direction: 'in' as const, type: props.rtsType, status,
-        sequence: props.rtsSequence, state: 'verified' as const, signerSubject: opened.signer.subject, signedAt: opened.signer.signingTime.getTime(), body, createdAt: at,
+        messageId,
+        caseId: props.rtsCase,
+        direction: 'in' as const,
+        type: props.rtsType,
+        status,
+        sequence: props.rtsSequence,
+        state: 'verified' as const,
+        signerSubject: opened.signer.subject,
+        signedAt: opened.signer.signingTime.getTime(),
+        body,
+        createdAt: at,
       });
       return {
         ok: true,
         effect: () => {
           if (cases.message(messageId)) return;
           const again = judgeIncoming(stored(), props);
-          if (!again.ok) throw new Error(`case ${props.rtsCase} changed before ${messageId} was stored (${again.reason}: ${again.detail})`);
+          if (!again.ok)
+            throw new Error(
+              `case ${props.rtsCase} changed before ${messageId} was stored (${again.reason}: ${again.detail})`,
+            );
           const { next } = again;
           if (props.rtsType === 'consult.request') {
-            const priority = ((opened.payload.entry as { resource: { resourceType: string; priority?: string } }[]).find((e) => e.resource.resourceType === 'ServiceRequest')?.resource.priority);
-            cases.create({ caseId: props.rtsCase, role: next.role, status: next.status, ...(priority && { priority }), applicantId: next.applicantId, expertId: next.expertId, createdAt: at, mySequence: 0, peerSequence: next.peerSequence, unread: true });
+            const priority = (opened.payload.entry as { resource: { resourceType: string; priority?: string } }[]).find(
+              (e) => e.resource.resourceType === 'ServiceRequest',
+            )?.resource.priority;
+            cases.create({
+              caseId: props.rtsCase,
+              role: next.role,
+              status: next.status,
+              ...(priority && { priority }),
+              applicantId: next.applicantId,
+              expertId: next.expertId,
+              createdAt: at,
+              mySequence: 0,
+              peerSequence: next.peerSequence,
+              unread: true,
+            });
             cases.addMessage(record(next.status));
-            audit.append({ actor: props.rtsToPractitioner, action: AUDIT_ACTIONS.caseReceived, subject: `case:${props.rtsCase}`, detail: `from ${props.rtsFromPractitioner}` });
+            audit.append({
+              actor: props.rtsToPractitioner,
+              action: AUDIT_ACTIONS.caseReceived,
+              subject: `case:${props.rtsCase}`,
+              detail: `from ${props.rtsFromPractitioner}`,
+            });
             return;
           }
           cases.update(props.rtsCase, { status: next.status, peerSequence: next.peerSequence, unread: true, at });
           cases.addMessage(record(next.status));
-          audit.append({ actor: props.rtsToPractitioner, action: AUDIT_ACTIONS.received, subject: `case:${props.rtsCase}`, detail: `${props.rtsType} ${next.status}` });
+          audit.append({
+            actor: props.rtsToPractitioner,
+            action: AUDIT_ACTIONS.received,
+            subject: `case:${props.rtsCase}`,
+            detail: `${props.rtsType} ${next.status}`,
+          });
         },
       };
     },
 
     /** A refused message of a known case is shown in it (without its content), so the user sees why. */
-    recordRefused(input: { messageId: string; caseId: string; type: ConsultMessageType; sequence: number; reason: ReasonCode; detail: string }): boolean {
+    recordRefused(input: {
+      messageId: string;
+      caseId: string;
+      type: ConsultMessageType;
+      sequence: number;
+      reason: ReasonCode;
+      detail: string;
+    }): boolean {
       const record = cases.get(input.caseId);
       if (!record) return false;
       const at = now().getTime();
-      cases.addMessage({ messageId: input.messageId, caseId: input.caseId, direction: 'in', type: input.type, status: record.status, sequence: input.sequence, state: 'rejected', reason: input.reason, detail: input.detail, createdAt: at });
+      cases.addMessage({
+        messageId: input.messageId,
+        caseId: input.caseId,
+        direction: 'in',
+        type: input.type,
+        status: record.status,
+        sequence: input.sequence,
+        state: 'rejected',
+        reason: input.reason,
+        detail: input.detail,
+        createdAt: at,
+      });
       cases.update(input.caseId, { unread: true, at });
       return true;
     },
 
     /** A receipt about one of our messages: from the hub (delivered or rejected) or the peer (processed or rejected). */
-    receipt(correlationId: string, outcome: 'delivered' | 'processed' | 'rejected', reason?: ReasonCode, detail?: string): string | undefined {
+    receipt(
+      correlationId: string,
+      outcome: 'delivered' | 'processed' | 'rejected',
+      reason?: ReasonCode,
+      detail?: string,
+    ): string | undefined {
       const state: MessageState = outcome;
       return cases.setMessageState(correlationId, state, now().getTime(), reason, detail)?.caseId;
     },

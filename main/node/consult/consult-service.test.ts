@@ -8,8 +8,19 @@ import { exportPrivateKeyPkcs8, pemToDerAll, PEM_LABELS } from '../../../shared/
 import { PROTOCOL_VERSION, type ApplicationProperties, type OpenedMessage } from '../../../shared/protocol/index.ts';
 import { buildConsultStatus } from '../../../shared/protocol/fhir/index.ts';
 import { createNativeCertificateValidator } from '../../../shared-node/index.ts';
-import { openDatabase, createSqliteTransportStore, type SqliteDatabase, type StoredMessage } from '../../../transport/index.ts';
-import { createTestRegion, expertEntry, hospital, type TestPractitioner, type TestRegion } from '../../../testkit/index.ts';
+import {
+  openDatabase,
+  createSqliteTransportStore,
+  type SqliteDatabase,
+  type StoredMessage,
+} from '../../../transport/index.ts';
+import {
+  createTestRegion,
+  expertEntry,
+  hospital,
+  type TestPractitioner,
+  type TestRegion,
+} from '../../../testkit/index.ts';
 import { auditSealFromVault, openAuditLog, type AuditLog } from '../audit/audit-log.ts';
 import { openDirectoryMirror } from '../directory/directory-mirror.ts';
 import { sealForOutbox } from '../messaging/seal-for-outbox.ts';
@@ -37,7 +48,11 @@ describe('the consult service', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rts-consult-service-'));
     region = await createTestRegion(join(dir, 'pki'));
-    [cole, dahl, ahmed] = await Promise.all([region.practitioner('clinic-c.dr-cole'), region.practitioner('clinic-c.dr-dahl'), region.practitioner('clinic-a.dr-ahmed')]);
+    [cole, dahl, ahmed] = await Promise.all([
+      region.practitioner('clinic-c.dr-cole'),
+      region.practitioner('clinic-c.dr-dahl'),
+      region.practitioner('clinic-a.dr-ahmed'),
+    ]);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -48,21 +63,53 @@ describe('the consult service', () => {
     createSqliteTransportStore(db);
     audit = openAuditLog(db, await auditSealFromVault(createMemoryVault()));
     mirror.applySnapshotBatch({
-      batchId: 'b', index: 1, count: 1, version: 1,
+      batchId: 'b',
+      index: 1,
+      count: 1,
+      version: 1,
       resources: [
-        hospital('clinic-a.nordby', 'Nordby Hospital'), ...expertEntry(ahmed, { organizationId: 'clinic-a.nordby', endpoints: ['ws-expert-1'] }),
-        hospital('clinic-c.vestby', 'Vestby Hospital'), ...expertEntry(cole, { organizationId: 'clinic-c.vestby', endpoints: [ENDPOINT] }),
+        hospital('clinic-a.nordby', 'Nordby Hospital'),
+        ...expertEntry(ahmed, { organizationId: 'clinic-a.nordby', endpoints: ['ws-expert-1'] }),
+        hospital('clinic-c.vestby', 'Vestby Hospital'),
+        ...expertEntry(cole, { organizationId: 'clinic-c.vestby', endpoints: [ENDPOINT] }),
         ...expertEntry(dahl, { organizationId: 'clinic-c.vestby', endpoints: [ENDPOINT] }),
       ],
     });
-    const trust = { anchors: [region.ca.certificate], crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl) };
-    const local = new Map([[cole.id, cole], [dahl.id, dahl]]);
+    const trust = {
+      anchors: [region.ca.certificate],
+      crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl),
+    };
+    const local = new Map([
+      [cole.id, cole],
+      [dahl.id, dahl],
+    ]);
     // The test region's keys are made for signing; a decryption key is imported for its use, as a .p12 import does.
-    const decryption = new Map(await Promise.all([cole, dahl].map(async (p) => [p.id, await importDecryptionKey(await exportPrivateKeyPkcs8(p.encryption.privateKey), p.encryption.certificate)] as const)));
+    const decryption = new Map(
+      await Promise.all(
+        [cole, dahl].map(
+          async (p) =>
+            [
+              p.id,
+              await importDecryptionKey(await exportPrivateKeyPkcs8(p.encryption.privateKey), p.encryption.certificate),
+            ] as const,
+        ),
+      ),
+    );
     queued = [];
     consult = createConsultService({
-      db, cases, mirror, audit, trust: () => trust, validator: () => createNativeCertificateValidator(trust),
-      local: { endpointId: () => ENDPOINT, has: (id) => local.has(id), recipients: async (id) => [{ certificate: local.get(id)!.encryption.certificate, privateKey: decryption.get(id)! }] },
+      db,
+      cases,
+      mirror,
+      audit,
+      trust: () => trust,
+      validator: () => createNativeCertificateValidator(trust),
+      local: {
+        endpointId: () => ENDPOINT,
+        has: (id) => local.has(id),
+        recipients: async (id) => [
+          { certificate: local.get(id)!.encryption.certificate, privateKey: decryption.get(id)! },
+        ],
+      },
       seal: (input) => sealForOutbox(ENDPOINT, local.get(input.signAs)!.signing, input),
       enqueue: (message) => queued.push(message),
       onCaseChanged: () => undefined,
@@ -72,45 +119,102 @@ describe('the consult service', () => {
   const patient = { family: 'Ny', given: ['Ola'], gender: 'male' as const, birthDate: '1950-01-01' };
 
   it('signs a new case as the practitioner it is from, encrypted to the expert and to them, queued with its record', async () => {
-    const summary = await consult.compose({ expertId: ahmed.id, patient, priority: 'urgent', reason: 'Chest pain' }, dahl.id);
-    expect(summary).toMatchObject({ role: 'applicant', status: 'requested', applicantId: dahl.id, expertId: ahmed.id, priority: 'urgent' });
+    const summary = await consult.compose(
+      { expertId: ahmed.id, patient, priority: 'urgent', reason: 'Chest pain' },
+      dahl.id,
+    );
+    expect(summary).toMatchObject({
+      role: 'applicant',
+      status: 'requested',
+      applicantId: dahl.id,
+      expertId: ahmed.id,
+      priority: 'urgent',
+    });
     expect(queued).toHaveLength(1);
-    expect(queued[0]!.properties.application_properties).toMatchObject({ rtsType: 'consult.request', rtsFromPractitioner: dahl.id, rtsToPractitioner: ahmed.id, rtsSender: ENDPOINT, rtsSequence: 1 });
+    expect(queued[0]!.properties.application_properties).toMatchObject({
+      rtsType: 'consult.request',
+      rtsFromPractitioner: dahl.id,
+      rtsToPractitioner: ahmed.id,
+      rtsSender: ENDPOINT,
+      rtsSequence: 1,
+    });
     // The case opens again here with dahl's key: the envelope was encrypted to the sender too.
     const view = await consult.openCase(summary.caseId, 'clinic-c');
     expect(view).toMatchObject({ reason: 'Chest pain', patient: { family: 'Ny' } });
     expect(view.messages[0]).toMatchObject({ direction: 'out', signer: { practitionerId: dahl.id } });
-    expect(audit.list({ limit: 10 }).map((e) => `${e.actor} ${e.action}`)).toEqual(expect.arrayContaining([`${dahl.id} signed`, 'clinic-c case-opened']));
+    expect(audit.list({ limit: 10 }).map((e) => `${e.actor} ${e.action}`)).toEqual(
+      expect.arrayContaining([`${dahl.id} signed`, 'clinic-c case-opened']),
+    );
   });
 
   it('refuses a case from someone it does not act for, or to oneself', async () => {
-    await expect(consult.compose({ expertId: ahmed.id, patient, priority: 'routine', reason: 'x' }, 'clinic-c.dr-nobody')).rejects.toMatchObject({ code: 'not-found' });
-    await expect(consult.compose({ expertId: dahl.id, patient, priority: 'routine', reason: 'x' }, dahl.id)).rejects.toMatchObject({ code: 'not-allowed' });
+    await expect(
+      consult.compose({ expertId: ahmed.id, patient, priority: 'routine', reason: 'x' }, 'clinic-c.dr-nobody'),
+    ).rejects.toMatchObject({ code: 'not-found' });
+    await expect(
+      consult.compose({ expertId: dahl.id, patient, priority: 'routine', reason: 'x' }, dahl.id),
+    ).rejects.toMatchObject({ code: 'not-allowed' });
     expect(queued).toEqual([]);
   });
 
   /** A step from ahmed (the expert) about `caseId`, as the downlink handler hands it over after verifying it. */
   function fromExpert(caseId: string, status: 'accepted' | 'declined', sequence: number, to = dahl.id): OpenedMessage {
     const messageId = randomUUID();
-    const properties = { rtsType: 'consult.status', rtsVersion: PROTOCOL_VERSION, rtsSender: 'ws-expert-1', rtsCase: caseId, rtsFromPractitioner: ahmed.id, rtsToPractitioner: to, rtsSequence: sequence, rtsStatus: status } as ApplicationProperties;
+    const properties = {
+      rtsType: 'consult.status',
+      rtsVersion: PROTOCOL_VERSION,
+      rtsSender: 'ws-expert-1',
+      rtsCase: caseId,
+      rtsFromPractitioner: ahmed.id,
+      rtsToPractitioner: to,
+      rtsSequence: sequence,
+      rtsStatus: status,
+    } as ApplicationProperties;
     return {
-      metadata: { messageId, creationTime: new Date(), userId: 'ws-expert-1', contentType: 'application/pkcs7-mime', properties },
-      payload: buildConsultStatus({ messageId, timestamp: new Date(), sender: 'ws-expert-1' }, { caseId, from: ahmed.id, to, sequence, status }) as unknown as Record<string, unknown>,
-      signer: { subject: `CN=${ahmed.id}`, signingTime: new Date(), certificate: ahmed.signing.certificate } as OpenedMessage['signer'],
+      metadata: {
+        messageId,
+        creationTime: new Date(),
+        userId: 'ws-expert-1',
+        contentType: 'application/pkcs7-mime',
+        properties,
+      },
+      payload: buildConsultStatus(
+        { messageId, timestamp: new Date(), sender: 'ws-expert-1' },
+        { caseId, from: ahmed.id, to, sequence, status },
+      ) as unknown as Record<string, unknown>,
+      signer: {
+        subject: `CN=${ahmed.id}`,
+        signingTime: new Date(),
+        certificate: ahmed.signing.certificate,
+      } as OpenedMessage['signer'],
     };
   }
 
-  it('takes the expert\'s steps in order and refuses what does not follow, naming the reason', async () => {
-    const { caseId } = await consult.compose({ expertId: ahmed.id, patient, priority: 'routine', reason: 'Rash' }, dahl.id);
+  it("takes the expert's steps in order and refuses what does not follow, naming the reason", async () => {
+    const { caseId } = await consult.compose(
+      { expertId: ahmed.id, patient, priority: 'routine', reason: 'Rash' },
+      dahl.id,
+    );
     const accepted = consult.incoming(fromExpert(caseId, 'accepted', 1), new Uint8Array([1]));
     expect(accepted.ok).toBe(true);
     if (accepted.ok) db.transaction(accepted.effect)();
     expect(consult.summaryOf(caseId).status).toBe('accepted');
     // The same sequence again, a step the state does not allow, and a step addressed to the other local practitioner.
-    expect(consult.incoming(fromExpert(caseId, 'declined', 1), new Uint8Array([1]))).toMatchObject({ ok: false, reason: 'out-of-order' });
-    expect(consult.incoming(fromExpert(caseId, 'declined', 2), new Uint8Array([1]))).toMatchObject({ ok: false, reason: 'out-of-order' });
-    expect(consult.incoming(fromExpert(caseId, 'accepted', 3, cole.id), new Uint8Array([1]))).toMatchObject({ ok: false, reason: 'not-addressed-to-me' });
-    expect(consult.incoming(fromExpert(caseId, 'accepted', 3, 'clinic-x.dr-elsewhere'), new Uint8Array([1]))).toMatchObject({ ok: false, reason: 'not-addressed-to-me' });
+    expect(consult.incoming(fromExpert(caseId, 'declined', 1), new Uint8Array([1]))).toMatchObject({
+      ok: false,
+      reason: 'out-of-order',
+    });
+    expect(consult.incoming(fromExpert(caseId, 'declined', 2), new Uint8Array([1]))).toMatchObject({
+      ok: false,
+      reason: 'out-of-order',
+    });
+    expect(consult.incoming(fromExpert(caseId, 'accepted', 3, cole.id), new Uint8Array([1]))).toMatchObject({
+      ok: false,
+      reason: 'not-addressed-to-me',
+    });
+    expect(
+      consult.incoming(fromExpert(caseId, 'accepted', 3, 'clinic-x.dr-elsewhere'), new Uint8Array([1])),
+    ).toMatchObject({ ok: false, reason: 'not-addressed-to-me' });
     // The applicant cannot accept its own case.
     await expect(consult.act({ caseId, action: 'accept' })).rejects.toMatchObject({ code: 'not-allowed' });
   });

@@ -3,14 +3,24 @@ import type { CommandHandlers } from '../api/command-dispatcher.ts';
 import { AUDIT_ACTIONS } from '../audit/audit-log.ts';
 import type { CoreContext } from './core-context.ts';
 
-type ConsultCommands = Pick<CommandHandlers,
-  | typeof COMMANDS.listCases | typeof COMMANDS.countCases | typeof COMMANDS.openCase | typeof COMMANDS.createConsult
-  | typeof COMMANDS.actOnCase | typeof COMMANDS.sendReport | typeof COMMANDS.recordExport>;
+type ConsultCommands = Pick<
+  CommandHandlers,
+  | typeof COMMANDS.listCases
+  | typeof COMMANDS.countCases
+  | typeof COMMANDS.openCase
+  | typeof COMMANDS.createConsult
+  | typeof COMMANDS.actOnCase
+  | typeof COMMANDS.sendReport
+  | typeof COMMANDS.recordExport
+>;
 
 /** The consults: the inbox, one case, composing, the steps of a case, the report, an export. */
 export function consultCommands(ctx: CoreContext): ConsultCommands {
   return {
-    [COMMANDS.listCases]: async (input) => ctx.unlocked().consult.list(input ? Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) : {}),
+    [COMMANDS.listCases]: async (input) =>
+      ctx
+        .unlocked()
+        .consult.list(input ? Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) : {}),
     [COMMANDS.countCases]: async () => ctx.unlocked().consult.counts(),
     [COMMANDS.openCase]: async ({ caseId }) => ctx.unlocked().consult.openCase(caseId),
     [COMMANDS.createConsult]: async (input) => ctx.unlocked().consult.compose(input, ctx.me().practitionerId),
@@ -23,7 +33,12 @@ export function consultCommands(ctx: CoreContext): ConsultCommands {
     [COMMANDS.recordExport]: async ({ caseId, form }) => {
       const { consult, audit } = ctx.unlocked();
       consult.summaryOf(caseId); // refuses a case that is not here
-      audit.append({ actor: ctx.me().practitionerId, action: AUDIT_ACTIONS.exported, subject: `case:${caseId}`, detail: form });
+      audit.append({
+        actor: ctx.me().practitionerId,
+        action: AUDIT_ACTIONS.exported,
+        subject: `case:${caseId}`,
+        detail: form,
+      });
       return { recorded: true as const };
     },
   };

@@ -4,7 +4,10 @@ import { expertDetail } from '../directory/expert-detail.ts';
 import type { CoreContext } from './core-context.ts';
 import type { StateViews } from './state-views.ts';
 
-type DirectoryCommands = Pick<CommandHandlers, typeof COMMANDS.getDirectoryState | typeof COMMANDS.searchDirectory | typeof COMMANDS.getExpert>;
+type DirectoryCommands = Pick<
+  CommandHandlers,
+  typeof COMMANDS.getDirectoryState | typeof COMMANDS.searchDirectory | typeof COMMANDS.getExpert
+>;
 
 /** The directory mirror: its state, the search, one expert in detail. */
 export function directoryCommands(ctx: CoreContext, views: StateViews): DirectoryCommands {

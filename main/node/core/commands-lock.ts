@@ -5,20 +5,32 @@ import { CoreError } from '../core-error.ts';
 import type { CoreContext } from './core-context.ts';
 import type { StateViews } from './state-views.ts';
 
-type LockCommands = Pick<CommandHandlers, typeof COMMANDS.lock | typeof COMMANDS.unlock | typeof COMMANDS.setLockPassphrase | typeof COMMANDS.setLockPolicy>;
+type LockCommands = Pick<
+  CommandHandlers,
+  typeof COMMANDS.lock | typeof COMMANDS.unlock | typeof COMMANDS.setLockPassphrase | typeof COMMANDS.setLockPolicy
+>;
 
 /** The app lock: locking, unlocking, its passphrase and whether one is required. */
 export function lockCommands(ctx: CoreContext, views: StateViews): LockCommands {
   const { lock } = ctx;
   return {
     [COMMANDS.lock]: async () => {
-      if (!lock.lock()) throw new CoreError(API_ERROR_CODES.notConfigured, 'Set a lock passphrase in the settings first.');
-      ctx.parts?.audit.append({ actor: ctx.parts.identity.practitionerId() ?? 'system', action: AUDIT_ACTIONS.locked, subject: 'app' });
+      if (!lock.lock())
+        throw new CoreError(API_ERROR_CODES.notConfigured, 'Set a lock passphrase in the settings first.');
+      ctx.parts?.audit.append({
+        actor: ctx.parts.identity.practitionerId() ?? 'system',
+        action: AUDIT_ACTIONS.locked,
+        subject: 'app',
+      });
       return { locked: true };
     },
     [COMMANDS.unlock]: async ({ passphrase }) => {
       await lock.unlock(passphrase);
-      ctx.parts?.audit.append({ actor: ctx.parts.identity.practitionerId() ?? 'system', action: AUDIT_ACTIONS.unlocked, subject: 'app' });
+      ctx.parts?.audit.append({
+        actor: ctx.parts.identity.practitionerId() ?? 'system',
+        action: AUDIT_ACTIONS.unlocked,
+        subject: 'app',
+      });
       return { locked: false };
     },
     [COMMANDS.setLockPassphrase]: async ({ passphrase, current }) => {
@@ -27,7 +39,8 @@ export function lockCommands(ctx: CoreContext, views: StateViews): LockCommands 
       return { locked: lock.locked };
     },
     [COMMANDS.setLockPolicy]: async ({ policy, current }) => {
-      if (policy === 'optional' && ctx.lockPolicy === 'required') await lock.confirm(current, 'Making the lock optional');
+      if (policy === 'optional' && ctx.lockPolicy === 'required')
+        await lock.confirm(current, 'Making the lock optional');
       ctx.settings.setLockPolicy(policy);
       ctx.lockPolicy = policy;
       return views.setupChanged();

@@ -4,8 +4,13 @@ import { refusedMessages } from '../messaging/traffic-views.ts';
 import type { CoreContext } from './core-context.ts';
 import type { StateViews } from './state-views.ts';
 
-type RecordCommands = Pick<CommandHandlers,
-  typeof COMMANDS.getOutboxState | typeof COMMANDS.listRejections | typeof COMMANDS.checkAuditLog | typeof COMMANDS.listAuditLog>;
+type RecordCommands = Pick<
+  CommandHandlers,
+  | typeof COMMANDS.getOutboxState
+  | typeof COMMANDS.listRejections
+  | typeof COMMANDS.checkAuditLog
+  | typeof COMMANDS.listAuditLog
+>;
 
 /** What the workstation keeps about its traffic: the outbox, the refused messages, the audit log. */
 export function recordCommands(ctx: CoreContext, views: StateViews): RecordCommands {

@@ -11,10 +11,20 @@ import type { CoreContext } from './core-context.ts';
 import { plainProfileProblem, type CoreLink } from './link.ts';
 import type { StateViews } from './state-views.ts';
 
-type SetupCommands = Pick<CommandHandlers,
-  | typeof COMMANDS.getAppInfo | typeof COMMANDS.getConnectionState | typeof COMMANDS.getSetupState | typeof COMMANDS.setProfile
-  | typeof COMMANDS.readEnrolment | typeof COMMANDS.enrol | typeof COMMANDS.setUiPreferences | typeof COMMANDS.setTrust
-  | typeof COMMANDS.importPkcs12 | typeof COMMANDS.createCertificateRequest | typeof COMMANDS.importCertificate>;
+type SetupCommands = Pick<
+  CommandHandlers,
+  | typeof COMMANDS.getAppInfo
+  | typeof COMMANDS.getConnectionState
+  | typeof COMMANDS.getSetupState
+  | typeof COMMANDS.setProfile
+  | typeof COMMANDS.readEnrolment
+  | typeof COMMANDS.enrol
+  | typeof COMMANDS.setUiPreferences
+  | typeof COMMANDS.setTrust
+  | typeof COMMANDS.importPkcs12
+  | typeof COMMANDS.createCertificateRequest
+  | typeof COMMANDS.importCertificate
+>;
 
 const fromBase64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
 
@@ -23,7 +33,11 @@ async function enrolmentStep<T>(step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (error) {
-    if (isEnrolmentError(error)) throw new CoreError(API_ERROR_CODES.enrolmentRefused, `${error.message.charAt(0).toUpperCase()}${error.message.slice(1)}. Nothing was changed.`);
+    if (isEnrolmentError(error))
+      throw new CoreError(
+        API_ERROR_CODES.enrolmentRefused,
+        `${error.message.charAt(0).toUpperCase()}${error.message.slice(1)}. Nothing was changed.`,
+      );
     throw error;
   }
 }
@@ -32,7 +46,11 @@ async function identityStep<T>(step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (error) {
-    if (error instanceof IdentityError) throw new CoreError(error.code === 'identity-invalid' ? API_ERROR_CODES.identityInvalid : API_ERROR_CODES.notConfigured, error.message);
+    if (error instanceof IdentityError)
+      throw new CoreError(
+        error.code === 'identity-invalid' ? API_ERROR_CODES.identityInvalid : API_ERROR_CODES.notConfigured,
+        error.message,
+      );
     throw error;
   }
 }
@@ -43,7 +61,8 @@ export function setupCommands(ctx: CoreContext, views: StateViews, link: CoreLin
 
   /** Saves a checked profile (and the broker password into the keychain) and connects with it. */
   async function saveProfile(profile: ConnectionProfile, brokerPassword: string | undefined): Promise<SetupState> {
-    if (brokerPassword !== undefined) await options.vault.set(brokerPasswordAccount(profile.endpointId), brokerPassword);
+    if (brokerPassword !== undefined)
+      await options.vault.set(brokerPasswordAccount(profile.endpointId), brokerPassword);
     // Registration is idempotent at the hub: after any change of region (e.g. a new demo region) register again.
     if (JSON.stringify(settings.read().profile) !== JSON.stringify(profile)) ctx.need().registration.reset();
     settings.setProfile(profile);
@@ -70,23 +89,40 @@ export function setupCommands(ctx: CoreContext, views: StateViews, link: CoreLin
       if (plain) throw new CoreError(API_ERROR_CODES.invalidRequest, `The connection was not saved: ${plain}.`);
       return saveProfile(profile, brokerPassword);
     },
-    [COMMANDS.readEnrolment]: async ({ enrolmentBase64 }) => describeEnrolment(await enrolmentStep(() => checkEnrolment(fromBase64(enrolmentBase64), ctx.need().identity.trust()))),
+    [COMMANDS.readEnrolment]: async ({ enrolmentBase64 }) =>
+      describeEnrolment(
+        await enrolmentStep(() => checkEnrolment(fromBase64(enrolmentBase64), ctx.need().identity.trust())),
+      ),
     [COMMANDS.enrol]: async ({ enrolmentBase64, brokerPassword }) => {
       const { identity, audit } = ctx.unlocked();
       const checked = await enrolmentStep(() => checkEnrolment(fromBase64(enrolmentBase64), identity.trust()));
       const { enrolment } = checked;
       const profile = await enrolmentStep(async () => profileOfEnrolment(enrolment));
       const plain = plainProfileProblem(profile);
-      if (plain) throw new CoreError(API_ERROR_CODES.enrolmentRefused, `The enrolment file was not applied: ${plain}. Nothing was changed.`);
+      if (plain)
+        throw new CoreError(
+          API_ERROR_CODES.enrolmentRefused,
+          `The enrolment file was not applied: ${plain}. Nothing was changed.`,
+        );
       // The trust first: it is what can still be refused (e.g. a hub certificate the CRL revokes), before anything changed.
       try {
-        await identity.setTrust({ anchorsPem: enrolment.caCertificatePem, crlsPem: enrolment.crlPem, hubCertificatePem: enrolment.hubCertificatePem });
+        await identity.setTrust({
+          anchorsPem: enrolment.caCertificatePem,
+          crlsPem: enrolment.crlPem,
+          hubCertificatePem: enrolment.hubCertificatePem,
+        });
       } catch (error) {
-        if (error instanceof IdentityError) throw new CoreError(API_ERROR_CODES.enrolmentRefused, `The enrolment file was not applied: ${error.message.replace(/\.$/, '')}. Nothing was changed.`);
+        if (error instanceof IdentityError)
+          throw new CoreError(
+            API_ERROR_CODES.enrolmentRefused,
+            `The enrolment file was not applied: ${error.message.replace(/\.$/, '')}. Nothing was changed.`,
+          );
         throw error;
       }
       audit.append({
-        actor: identity.practitionerId() ?? 'system', action: AUDIT_ACTIONS.enrolled, subject: `endpoint:${enrolment.endpoint.id}`,
+        actor: identity.practitionerId() ?? 'system',
+        action: AUDIT_ACTIONS.enrolled,
+        subject: `endpoint:${enrolment.endpoint.id}`,
         detail: `region ${enrolment.region}, CA SHA-256 ${checked.caFingerprint}, file issued ${enrolment.issuedAt}`,
       });
       return saveProfile(profile, brokerPassword);
@@ -97,24 +133,46 @@ export function setupCommands(ctx: CoreContext, views: StateViews, link: CoreLin
     },
     [COMMANDS.setTrust]: async (input) => {
       const { identity } = ctx.unlocked();
-      await identityStep(() => identity.setTrust({ anchorsPem: input.anchorsPem, hubCertificatePem: input.hubCertificatePem, ...(input.crlsPem && { crlsPem: input.crlsPem }) }));
+      await identityStep(() =>
+        identity.setTrust({
+          anchorsPem: input.anchorsPem,
+          hubCertificatePem: input.hubCertificatePem,
+          ...(input.crlsPem && { crlsPem: input.crlsPem }),
+        }),
+      );
       // A current CRL loaded again (Settings) lets the downlink be read again.
       return identityChanged();
     },
     [COMMANDS.importPkcs12]: async ({ use, pkcs12Base64, password }) => {
       const { identity, audit } = ctx.unlocked();
-      const status = await identityStep(() => identity.importPkcs12({ use, pkcs12: fromBase64(pkcs12Base64), password }));
-      audit.append({ actor: status.practitionerId ?? 'system', action: AUDIT_ACTIONS.identityImported, subject: `certificate:${use}` });
+      const status = await identityStep(() =>
+        identity.importPkcs12({ use, pkcs12: fromBase64(pkcs12Base64), password }),
+      );
+      audit.append({
+        actor: status.practitionerId ?? 'system',
+        action: AUDIT_ACTIONS.identityImported,
+        subject: `certificate:${use}`,
+      });
       return identityChanged();
     },
     [COMMANDS.createCertificateRequest]: async (input) => {
       const { identity } = ctx.unlocked();
-      return { requestPem: await identity.createRequest({ use: input.use, practitionerId: input.practitionerId, ...(input.organization && { organization: input.organization }) }) };
+      return {
+        requestPem: await identity.createRequest({
+          use: input.use,
+          practitionerId: input.practitionerId,
+          ...(input.organization && { organization: input.organization }),
+        }),
+      };
     },
     [COMMANDS.importCertificate]: async ({ use, certificatePem }) => {
       const { identity, audit } = ctx.unlocked();
       const status = await identityStep(() => identity.importCertificate({ use, certificatePem }));
-      audit.append({ actor: status.practitionerId ?? 'system', action: AUDIT_ACTIONS.identityImported, subject: `certificate:${use}` });
+      audit.append({
+        actor: status.practitionerId ?? 'system',
+        action: AUDIT_ACTIONS.identityImported,
+        subject: `certificate:${use}`,
+      });
       return identityChanged();
     },
   };

@@ -1,6 +1,18 @@
 import { EVENTS, API_ERROR_CODES, type ConnectionState } from '../../../shared/api/index.ts';
-import { createDisposableStore, toDisposable, NO_LOGGER, type DisposableStore, type Logger } from '../../../shared/index.ts';
-import type { BrokerConnection, InboxReceiver, OutboxSender, SqliteDatabase, TransportStore } from '../../../transport/index.ts';
+import {
+  createDisposableStore,
+  toDisposable,
+  NO_LOGGER,
+  type DisposableStore,
+  type Logger,
+} from '../../../shared/index.ts';
+import type {
+  BrokerConnection,
+  InboxReceiver,
+  OutboxSender,
+  SqliteDatabase,
+  TransportStore,
+} from '../../../transport/index.ts';
 import { createAppLock, type AppLock } from '../app-lock.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { CaseStore } from '../consult/case-store.ts';
@@ -11,7 +23,12 @@ import type { DirectoryMirror, SnapshotProgress } from '../directory/directory-m
 import type { RefusedEntry } from '../directory/directory-sync.ts';
 import type { PractitionerIdentity } from '../identity/practitioner-identity.ts';
 import type { Registration } from '../messaging/registration.ts';
-import { openWorkstationSettings, type ConnectionProfile, type LockPolicy, type WorkstationSettings } from '../settings/workstation-settings.ts';
+import {
+  openWorkstationSettings,
+  type ConnectionProfile,
+  type LockPolicy,
+  type WorkstationSettings,
+} from '../settings/workstation-settings.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
 
 export interface WorkstationCoreOptions {
@@ -95,12 +112,22 @@ export function createCoreContext(given: WorkstationCoreOptions): CoreContext {
   const settings = openWorkstationSettings(options.dataDir);
 
   const ctx: CoreContext = {
-    options, settings, lock, events, emit, disposables, logger: given.logger ?? NO_LOGGER,
+    options,
+    settings,
+    lock,
+    events,
+    emit,
+    disposables,
+    logger: given.logger ?? NO_LOGGER,
     parts: undefined,
     storeProblem: undefined,
     lockPolicy: settings.read().lockPolicy,
     link: undefined,
-    standaloneState: { status: 'not-configured', since: new Date().toISOString(), reason: 'No region is configured yet.' },
+    standaloneState: {
+      status: 'not-configured',
+      since: new Date().toISOString(),
+      reason: 'No region is configured yet.',
+    },
     snapshot: undefined,
     behind: false,
     refused: [],
@@ -110,18 +137,31 @@ export function createCoreContext(given: WorkstationCoreOptions): CoreContext {
       emit(EVENTS.connectionStateChanged, ctx.standaloneState);
     },
     need() {
-      if (!ctx.parts) throw new CoreError(API_ERROR_CODES.notConfigured, ctx.storeProblem?.message ?? 'The workstation has not started.');
+      if (!ctx.parts)
+        throw new CoreError(
+          API_ERROR_CODES.notConfigured,
+          ctx.storeProblem?.message ?? 'The workstation has not started.',
+        );
       return ctx.parts;
     },
     unlocked() {
-      if (lock.locked) throw new CoreError(API_ERROR_CODES.locked, 'The workstation is locked. Enter the passphrase to continue.');
-      if (ctx.lockPolicy === 'required' && !lock.hasPassphrase()) throw new CoreError(API_ERROR_CODES.notConfigured, 'This workstation\'s lock policy requires a lock passphrase: set one first.');
+      if (lock.locked)
+        throw new CoreError(API_ERROR_CODES.locked, 'The workstation is locked. Enter the passphrase to continue.');
+      if (ctx.lockPolicy === 'required' && !lock.hasPassphrase())
+        throw new CoreError(
+          API_ERROR_CODES.notConfigured,
+          "This workstation's lock policy requires a lock passphrase: set one first.",
+        );
       return ctx.need();
     },
     me() {
       const practitionerId = ctx.parts?.identity.practitionerId();
       const endpointId = settings.read().profile?.endpointId;
-      if (!practitionerId || !endpointId) throw new CoreError(API_ERROR_CODES.notConfigured, 'Set up the region and import the practitioner\'s certificates first.');
+      if (!practitionerId || !endpointId)
+        throw new CoreError(
+          API_ERROR_CODES.notConfigured,
+          "Set up the region and import the practitioner's certificates first.",
+        );
       return { practitionerId, endpointId };
     },
   };

@@ -24,7 +24,9 @@ export interface CoreLink {
 }
 
 export function plainProfileProblem(profile: ConnectionProfile): string | undefined {
-  return profile.tls ? undefined : plainAmqpProblem(profile.hosts, "choose the broker's CA certificate to connect with amqps");
+  return profile.tls
+    ? undefined
+    : plainAmqpProblem(profile.hosts, "choose the broker's CA certificate to connect with amqps");
 }
 
 export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Outgoing): CoreLink {
@@ -59,8 +61,13 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       return;
     }
     const connection = createBrokerConnection({
-      hosts: profile.hosts, vhost: profile.vhost, username: endpointId, containerId: endpointId,
-      ...(profile.tls && { tls: { ca: profile.tls.caPem, ...(profile.tls.servername && { servername: profile.tls.servername }) } }),
+      hosts: profile.hosts,
+      vhost: profile.vhost,
+      username: endpointId,
+      containerId: endpointId,
+      ...(profile.tls && {
+        tls: { ca: profile.tls.caPem, ...(profile.tls.servername && { servername: profile.tls.servername }) },
+      }),
       ...(options.reconnectDelayMs && { reconnectDelayMs: options.reconnectDelayMs }),
       logger,
       password: async () => {
@@ -69,7 +76,16 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
         return password;
       },
     });
-    const current: Link = { connection, outbox: createOutboxSender({ connection, outbox: ctx.parts.transport.outbox, retryDelayMs: 1_000, onChange: views.emitOutboxSoon, logger }) };
+    const current: Link = {
+      connection,
+      outbox: createOutboxSender({
+        connection,
+        outbox: ctx.parts.transport.outbox,
+        retryDelayMs: 1_000,
+        onChange: views.emitOutboxSoon,
+        logger,
+      }),
+    };
     ctx.link = current;
     logger.info('core.link-opened', { endpointId, hosts: profile.hosts.length });
     connection.onStateChanged((state) => {
@@ -92,9 +108,15 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     const endpointId = ctx.me().endpointId;
     const pending: (() => void)[] = [];
     const handle = createDownlinkHandler({
-      local, trust: () => identity.trust(), hubCertificate: () => identity.hubCertificate(),
-      consult, mirror, registration, sync: createDirectorySync({ mirror, validator: () => createNativeCertificateValidator(identity.trust()) }),
-      seal, enqueue,
+      local,
+      trust: () => identity.trust(),
+      hubCertificate: () => identity.hubCertificate(),
+      consult,
+      mirror,
+      registration,
+      sync: createDirectorySync({ mirror, validator: () => createNativeCertificateValidator(identity.trust()) }),
+      seal,
+      enqueue,
       afterCommit: (notify) => {
         if (pending.push(notify) === 1) setImmediate(() => pending.splice(0).forEach((n) => n()));
       },
@@ -103,7 +125,11 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
         views.emitDirectory();
       },
       onDirectoryChanged: (newlyRefused) => {
-        if (newlyRefused.length > 0) ctx.refused = [...ctx.refused.filter((r) => !newlyRefused.some((n) => n.practitionerId === r.practitionerId)), ...newlyRefused].slice(-1_000);
+        if (newlyRefused.length > 0)
+          ctx.refused = [
+            ...ctx.refused.filter((r) => !newlyRefused.some((n) => n.practitionerId === r.practitionerId)),
+            ...newlyRefused,
+          ].slice(-1_000);
         views.emitDirectory();
         // The signing certificate in use follows the directory's entry of this practitioner (Settings says which).
         views.emitSetup();
@@ -122,10 +148,22 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       },
       // Every CRL the hub sends leaves a line: applied, or why nothing changed. The setup event after it refreshes the UI.
       // The CRL held already comes after every registration: nothing happened, so nothing is logged.
-      onCrl: (outcome, detail) => outcome !== 'held' && ctx.parts?.audit.append({ actor: HUB_SENDER, action: outcome === 'applied' ? AUDIT_ACTIONS.crlApplied : AUDIT_ACTIONS.crlIgnored, subject: 'crl', detail }),
+      onCrl: (outcome, detail) =>
+        outcome !== 'held' &&
+        ctx.parts?.audit.append({
+          actor: HUB_SENDER,
+          action: outcome === 'applied' ? AUDIT_ACTIONS.crlApplied : AUDIT_ACTIONS.crlIgnored,
+          subject: 'crl',
+          detail,
+        }),
     });
     link.receiver = createInboxReceiver({
-      connection: link.connection, source: downlinkReceiveAddress(endpointId), sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters, handle,
+      connection: link.connection,
+      source: downlinkReceiveAddress(endpointId),
+      sourceName: 'downlink',
+      inbox: transport.inbox,
+      deadLetters: transport.deadLetters,
+      handle,
       parked: transport.parked,
       // The CRL banner says how many messages wait for a current revocation list.
       onParkChanged: views.emitSetupSoon,
@@ -142,15 +180,26 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     if ((state.state === 'requested' || state.state === 'accepted') && state.endpointId === endpointId) return;
     const message = await seal({
       properties: { rtsType: 'endpoint.register', rtsVersion: PROTOCOL_VERSION, rtsSender: endpointId },
-      payload: (messageId, timestamp) => buildEndpointRegister({ messageId, timestamp, sender: endpointId }, {
-        kind: 'workstation', name: `${options.productName} ${endpointId}`, organization: options.organization ?? practitionerId.slice(0, practitionerId.indexOf('.')),
-      }),
+      payload: (messageId, timestamp) =>
+        buildEndpointRegister(
+          { messageId, timestamp, sender: endpointId },
+          {
+            kind: 'workstation',
+            name: `${options.productName} ${endpointId}`,
+            organization: options.organization ?? practitionerId.slice(0, practitionerId.indexOf('.')),
+          },
+        ),
     });
     ctx.need().db.transaction(() => {
       enqueue(message, 'registration');
       registration.requested(message.properties.message_id, endpointId);
       logger.info('core.registration-queued', { endpointId, messageId: message.properties.message_id });
-      audit.append({ actor: practitionerId, action: AUDIT_ACTIONS.registered, subject: `endpoint:${endpointId}`, detail: 'registration queued' });
+      audit.append({
+        actor: practitionerId,
+        action: AUDIT_ACTIONS.registered,
+        subject: `endpoint:${endpointId}`,
+        detail: 'registration queued',
+      });
     })();
   }
 

@@ -16,7 +16,12 @@ export function createOutgoing(ctx: CoreContext, views: Pick<StateViews, 'emitOu
   return {
     seal: async (input) => sealForOutbox(ctx.me().endpointId, await ctx.need().identity.signer(), input),
     enqueue: (message, orderKey) => {
-      ctx.need().transport.outbox.enqueue({ messageId: message.properties.message_id, orderKey, address: uplinkSendAddress(message.properties.user_id), message });
+      ctx.need().transport.outbox.enqueue({
+        messageId: message.properties.message_id,
+        orderKey,
+        address: uplinkSendAddress(message.properties.user_id),
+        message,
+      });
       // After the caller's transaction: the sender reads the outbox, which must hold the row by then.
       setImmediate(() => {
         ctx.link?.outbox.wake();

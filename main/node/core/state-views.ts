@@ -1,4 +1,10 @@
-import { EVENTS, type COMMANDS, type CommandOutput, type DirectoryState, type SetupState } from '../../../shared/api/index.ts';
+import {
+  EVENTS,
+  type COMMANDS,
+  type CommandOutput,
+  type DirectoryState,
+  type SetupState,
+} from '../../../shared/api/index.ts';
 import { createRunOnceScheduler } from '../../../shared/index.ts';
 import { VaultUnavailableError } from '../vault/secret-vault.ts';
 import { brokerPasswordAccount } from '../vault/vault-accounts.ts';
@@ -65,7 +71,10 @@ export function createStateViews(ctx: CoreContext): StateViews {
       experts: mirror.count(),
       ...(appliedAt !== undefined && { appliedAt: new Date(appliedAt).toISOString() }),
       ...(version !== undefined && { asOf: state.status === 'online' ? new Date().toISOString() : state.since }),
-      ...(snapshot && !snapshot.complete && { snapshot: { version: snapshot.version, received: snapshot.received, count: snapshot.count } }),
+      ...(snapshot &&
+        !snapshot.complete && {
+          snapshot: { version: snapshot.version, received: snapshot.received, count: snapshot.count },
+        }),
       behind: ctx.behind,
       refused: [...ctx.refused],
     };
@@ -84,11 +93,17 @@ export function createStateViews(ctx: CoreContext): StateViews {
   };
   // A draining outbox confirms in bursts: the UI hears of it at most a few times a second.
   const outboxSoon = disposables.add(createRunOnceScheduler(emitOutbox, 250));
-  const emitSetup = () => void setupState().then((state) => emit(EVENTS.setupChanged, state), () => undefined);
+  const emitSetup = () =>
+    void setupState().then(
+      (state) => emit(EVENTS.setupChanged, state),
+      () => undefined,
+    );
   const setupSoon = disposables.add(createRunOnceScheduler(emitSetup, 250));
 
   return {
-    setupState, directoryState, outboxState,
+    setupState,
+    directoryState,
+    outboxState,
     setupChanged: async () => {
       const state = await setupState();
       emit(EVENTS.setupChanged, state);

@@ -27,10 +27,28 @@ export interface DemoRegionProcess {
 }
 
 /** Forks the demo region with `node` (a Node 22 that runs TypeScript) and resolves once it says it is ready. */
-export function forkDemoRegion(options: { node: string; script: string; dataDir: string; applicantEverySeconds?: number; timeoutMs?: number }): Promise<DemoRegionProcess> {
-  const child: ChildProcess = fork(options.script, ['--headless', '--serve-app', '--data-dir', options.dataDir, '--applicant-every', String(options.applicantEverySeconds ?? 90)], {
-    execPath: options.node, stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+export function forkDemoRegion(options: {
+  node: string;
+  script: string;
+  dataDir: string;
+  applicantEverySeconds?: number;
+  timeoutMs?: number;
+}): Promise<DemoRegionProcess> {
+  const child: ChildProcess = fork(
+    options.script,
+    [
+      '--headless',
+      '--serve-app',
+      '--data-dir',
+      options.dataDir,
+      '--applicant-every',
+      String(options.applicantEverySeconds ?? 90),
+    ],
+    {
+      execPath: options.node,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -61,10 +79,23 @@ export async function joinDemoRegion(core: WorkstationCore, access: DemoAccessMe
     if (!result.ok) throw new Error(`joining the demo region: ${result.error.message}`);
   };
   await call(COMMANDS.setTrust, access.trust);
-  await call(COMMANDS.importPkcs12, { use: 'signing', pkcs12Base64: access.pkcs12.signingBase64, password: access.pkcs12.password });
-  await call(COMMANDS.importPkcs12, { use: 'encryption', pkcs12Base64: access.pkcs12.encryptionBase64, password: access.pkcs12.password });
+  await call(COMMANDS.importPkcs12, {
+    use: 'signing',
+    pkcs12Base64: access.pkcs12.signingBase64,
+    password: access.pkcs12.password,
+  });
+  await call(COMMANDS.importPkcs12, {
+    use: 'encryption',
+    pkcs12Base64: access.pkcs12.encryptionBase64,
+    password: access.pkcs12.password,
+  });
   await call(COMMANDS.setProfile, {
-    profile: { hosts: [{ host: '127.0.0.1', port: access.amqpPort }], vhost: access.vhost, endpointId: access.endpointId, demo: true },
+    profile: {
+      hosts: [{ host: '127.0.0.1', port: access.amqpPort }],
+      vhost: access.vhost,
+      endpointId: access.endpointId,
+      demo: true,
+    },
     brokerPassword: access.brokerPassword,
   });
 }

@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
-import { migrateTo, schemaVersion, scratchDatabase, storeContents, type SqliteDatabase } from '../../../transport/index.ts';
+import {
+  migrateTo,
+  schemaVersion,
+  scratchDatabase,
+  storeContents,
+  type SqliteDatabase,
+} from '../../../transport/index.ts';
 import { MIGRATIONS, identityKey, openDirectoryMirror } from './directory-mirror.ts';
 
 const LAST = MIGRATIONS.at(-1)!.version;
@@ -12,17 +18,27 @@ beforeEach(() => {
 });
 afterEach(() => dispose());
 
-const expert = (id: string, family: string, given: string) => buildExpertEntry({
-  practitionerId: id, family, given: [given], languages: ['en'], specialties: [{ text: 'Cardiology' }], organizationId: 'clinic-a.riverside',
-  endpoints: ['clinic-a'], signingCertificate: 'AA==', encryptionCertificate: 'AA==',
-});
+const expert = (id: string, family: string, given: string) =>
+  buildExpertEntry({
+    practitionerId: id,
+    family,
+    given: [given],
+    languages: ['en'],
+    specialties: [{ text: 'Cardiology' }],
+    organizationId: 'clinic-a.riverside',
+    endpoints: ['clinic-a'],
+    signingCertificate: 'AA==',
+    encryptionCertificate: 'AA==',
+  });
 const riverside = buildOrganization({ id: 'clinic-a.riverside', name: 'Riverside Hospital', city: 'Bergen' });
 
 /** Stored resources as every version has written them (the entries table is unchanged since version 1). */
 function entriesV1(resources: readonly DirectoryResource[]): void {
-  const insert = db.prepare('insert into mirror_entries (url, resource_type, entry_id, resource, organization) values (?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'insert into mirror_entries (url, resource_type, entry_id, resource, organization) values (?, ?, ?, ?, ?)',
+  );
   for (const r of resources) {
-    const organization = r.resourceType === 'PractitionerRole' ? r.organization?.reference ?? null : null;
+    const organization = r.resourceType === 'PractitionerRole' ? (r.organization?.reference ?? null) : null;
     insert.run(`${r.resourceType}/${r.id ?? ''}`, r.resourceType, r.id ?? '', JSON.stringify(r), organization);
   }
 }
@@ -30,8 +46,9 @@ function entriesV1(resources: readonly DirectoryResource[]): void {
 /** A practitioner's search row as versions before 5 wrote it (the FTS row shares the rowid of its row). */
 function searchRowV1(rowid: number, practitionerId: string, name: string, organization: string): void {
   db.prepare('insert into mirror_search_rows (rowid, practitioner_id) values (?, ?)').run(rowid, practitionerId);
-  db.prepare('insert into mirror_search (rowid, practitioner_id, name, specialties, organization, city, languages) values (?, ?, ?, ?, ?, ?, ?)')
-    .run(rowid, practitionerId, name, 'Cardiology', organization, 'Bergen', 'en');
+  db.prepare(
+    'insert into mirror_search (rowid, practitioner_id, name, specialties, organization, city, languages) values (?, ?, ?, ?, ?, ?, ?)',
+  ).run(rowid, practitionerId, name, 'Cardiology', organization, 'Bergen', 'en');
 }
 
 describe('directory migrations', () => {
@@ -41,7 +58,13 @@ describe('directory migrations', () => {
 
     const mirror = openDirectoryMirror(db);
     expect(mirror.version()).toBeUndefined();
-    mirror.applySnapshotBatch({ batchId: 'b1', index: 1, count: 1, version: 3, resources: [riverside, ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla')] });
+    mirror.applySnapshotBatch({
+      batchId: 'b1',
+      index: 1,
+      count: 1,
+      version: 3,
+      resources: [riverside, ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla')],
+    });
     expect(mirror.version()).toBe(3);
   });
 
@@ -58,12 +81,17 @@ describe('directory migrations', () => {
   it('3: moves every search row to the prefix index under the rowid its practitioner row names', () => {
     migrateTo(db, 'directory', MIGRATIONS, 2);
     db.prepare('update mirror_state set version = 5').run();
-    entriesV1([riverside, ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla'), ...expert('clinic-a.dr-berg', 'Berg', 'Nora')]);
+    entriesV1([
+      riverside,
+      ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla'),
+      ...expert('clinic-a.dr-berg', 'Berg', 'Nora'),
+    ]);
     searchRowV1(7, 'clinic-a.dr-ahmed', 'Layla Ahmed', 'Riverside Hospital');
     searchRowV1(8, 'clinic-a.dr-berg', 'Nora Berg', 'Riverside Hospital');
 
     const mirror = openDirectoryMirror(db);
-    const sql = db.prepare<[], { sql: string }>("select sql from sqlite_master where name = 'mirror_search'").get()!.sql;
+    const sql = db.prepare<[], { sql: string }>("select sql from sqlite_master where name = 'mirror_search'").get()!
+      .sql;
     expect(sql).toContain("prefix = '1 2 3'");
     expect(mirror.search({ text: 'la' }).experts.map((e) => e.practitionerId)).toEqual(['clinic-a.dr-ahmed']);
     // A change replaces the row by that rowid: had the rows been renumbered, the old name would still be found.
@@ -76,11 +104,19 @@ describe('directory migrations', () => {
 
   it('4: counts the experts of an older mirror by the roles index', () => {
     migrateTo(db, 'directory', MIGRATIONS, 3);
-    entriesV1([riverside, ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla'), ...expert('clinic-a.dr-berg', 'Berg', 'Nora')]);
+    entriesV1([
+      riverside,
+      ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla'),
+      ...expert('clinic-a.dr-berg', 'Berg', 'Nora'),
+    ]);
 
     const mirror = openDirectoryMirror(db);
     expect(mirror.count()).toBe(2);
-    const plan = db.prepare<[], { detail: string }>("explain query plan select count(*) as n from mirror_entries where resource_type = 'PractitionerRole'").all();
+    const plan = db
+      .prepare<[], { detail: string }>(
+        "explain query plan select count(*) as n from mirror_entries where resource_type = 'PractitionerRole'",
+      )
+      .all();
     expect(plan.map((p) => p.detail).join('\n')).toContain('mirror_entries_roles');
   });
 
@@ -105,7 +141,13 @@ describe('directory migrations', () => {
   });
 
   it('runs each migration once: migrating again changes nothing', () => {
-    openDirectoryMirror(db).applySnapshotBatch({ batchId: 'b1', index: 1, count: 1, version: 3, resources: [riverside, ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla')] });
+    openDirectoryMirror(db).applySnapshotBatch({
+      batchId: 'b1',
+      index: 1,
+      count: 1,
+      version: 3,
+      resources: [riverside, ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla')],
+    });
     const before = storeContents(db);
     openDirectoryMirror(db);
     expect(storeContents(db)).toEqual(before);

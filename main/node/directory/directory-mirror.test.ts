@@ -11,12 +11,27 @@ let dir: string;
 let db: SqliteDatabase;
 let mirror: DirectoryMirror;
 
-const expert = (id: string, family: string, given: string, specialty: string, organizationId: string, languages = ['en']) =>
+const expert = (
+  id: string,
+  family: string,
+  given: string,
+  specialty: string,
+  organizationId: string,
+  languages = ['en'],
+) =>
   buildExpertEntry({
-    practitionerId: id, family, given: [given], languages, specialties: [{ text: specialty }], organizationId, endpoints: ['clinic-a'],
-    signingCertificate: 'AA==', encryptionCertificate: 'AA==',
+    practitionerId: id,
+    family,
+    given: [given],
+    languages,
+    specialties: [{ text: specialty }],
+    organizationId,
+    endpoints: ['clinic-a'],
+    signingCertificate: 'AA==',
+    encryptionCertificate: 'AA==',
   });
-const hospital = (id: string, name: string, city: string): DirectoryResource => buildOrganization({ id, name, city, country: 'NO' });
+const hospital = (id: string, name: string, city: string): DirectoryResource =>
+  buildOrganization({ id, name, city, country: 'NO' });
 const ids = (results: { practitionerId: string }[]) => results.map((r) => r.practitionerId).sort();
 
 beforeEach(() => {
@@ -31,15 +46,27 @@ afterEach(() => {
 
 async function loadSnapshot(): Promise<void> {
   const first = mirror.applySnapshotBatch({
-    batchId: 'b1', index: 1, count: 2, version: 5,
-    resources: [hospital('clinic-a.riverside', 'Riverside Hospital', 'Bergen'), ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-a.riverside', ['en', 'ar'])],
+    batchId: 'b1',
+    index: 1,
+    count: 2,
+    version: 5,
+    resources: [
+      hospital('clinic-a.riverside', 'Riverside Hospital', 'Bergen'),
+      ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-a.riverside', ['en', 'ar']),
+    ],
   });
   expect(first).toEqual({ version: 5, received: 1, count: 2, complete: false });
   expect(mirror.version()).toBeUndefined();
   expect(mirror.count()).toBe(0);
   const second = mirror.applySnapshotBatch({
-    batchId: 'b1', index: 2, count: 2, version: 5,
-    resources: [hospital('clinic-b.hillview', 'Hillview Clinic', 'Tromsø'), ...expert('clinic-b.dr-duarte', 'Duarte', 'Tomás', 'Paediatric cardiology', 'clinic-b.hillview', ['pt'])],
+    batchId: 'b1',
+    index: 2,
+    count: 2,
+    version: 5,
+    resources: [
+      hospital('clinic-b.hillview', 'Hillview Clinic', 'Tromsø'),
+      ...expert('clinic-b.dr-duarte', 'Duarte', 'Tomás', 'Paediatric cardiology', 'clinic-b.hillview', ['pt']),
+    ],
   });
   expect(second.complete).toBe(true);
 }
@@ -53,7 +80,11 @@ describe('directory mirror', () => {
     expect(ids(mirror.search({ text: 'tomas' }).experts)).toEqual(['clinic-b.dr-duarte']);
     expect(ids(mirror.search({ text: 'tromsø paed' }).experts)).toEqual(['clinic-b.dr-duarte']);
     expect(ids(mirror.search({ text: 'ar' }).experts)).toEqual(['clinic-a.dr-ahmed']);
-    expect(mirror.search({ text: 'Riverside' }).experts[0]).toMatchObject({ name: 'Layla Ahmed', organization: 'Riverside Hospital', city: 'Bergen NO' });
+    expect(mirror.search({ text: 'Riverside' }).experts[0]).toMatchObject({
+      name: 'Layla Ahmed',
+      organization: 'Riverside Hospital',
+      city: 'Bergen NO',
+    });
     // What the user types is never FTS5 syntax.
     expect(mirror.search({ text: '"ahmed* OR NEAR(' }).experts).toEqual([]);
     expect(ids(mirror.search({}).experts)).toHaveLength(2);
@@ -61,10 +92,25 @@ describe('directory mirror', () => {
 
   it('applies updates in version order, reports gaps and stale ones, and re-indexes what they touch', async () => {
     await loadSnapshot();
-    expect(mirror.applyUpdate({ baseVersion: 5, version: 6, changes: [{ retire: 'PractitionerRole/clinic-a.dr-ahmed' }, { retire: 'Practitioner/clinic-a.dr-ahmed' }] })).toBe('applied');
+    expect(
+      mirror.applyUpdate({
+        baseVersion: 5,
+        version: 6,
+        changes: [{ retire: 'PractitionerRole/clinic-a.dr-ahmed' }, { retire: 'Practitioner/clinic-a.dr-ahmed' }],
+      }),
+    ).toBe('applied');
     expect(ids(mirror.search({ text: 'cardio' }).experts)).toEqual(['clinic-b.dr-duarte']);
-    expect(mirror.applyUpdate({ baseVersion: 6, version: 7, changes: [{ upsert: hospital('clinic-b.hillview', 'Hillview University Clinic', 'Alta') }] })).toBe('applied');
-    expect(mirror.search({ text: 'alta' }).experts[0]).toMatchObject({ practitionerId: 'clinic-b.dr-duarte', organization: 'Hillview University Clinic' });
+    expect(
+      mirror.applyUpdate({
+        baseVersion: 6,
+        version: 7,
+        changes: [{ upsert: hospital('clinic-b.hillview', 'Hillview University Clinic', 'Alta') }],
+      }),
+    ).toBe('applied');
+    expect(mirror.search({ text: 'alta' }).experts[0]).toMatchObject({
+      practitionerId: 'clinic-b.dr-duarte',
+      organization: 'Hillview University Clinic',
+    });
     expect(mirror.applyUpdate({ baseVersion: 5, version: 6, changes: [] })).toBe('stale');
     expect(mirror.applyUpdate({ baseVersion: 8, version: 9, changes: [] })).toBe('gap');
     expect(mirror.version()).toBe(7);
@@ -72,7 +118,15 @@ describe('directory mirror', () => {
 
   it('replaces everything with a newer snapshot', async () => {
     await loadSnapshot();
-    expect(mirror.applySnapshotBatch({ batchId: 'b2', index: 1, count: 1, version: 9, resources: expert('clinic-c.dr-lund', 'Lund', 'Eva', 'Neurology', 'clinic-c.x') }).complete).toBe(true);
+    expect(
+      mirror.applySnapshotBatch({
+        batchId: 'b2',
+        index: 1,
+        count: 1,
+        version: 9,
+        resources: expert('clinic-c.dr-lund', 'Lund', 'Eva', 'Neurology', 'clinic-c.x'),
+      }).complete,
+    ).toBe(true);
     expect(mirror.version()).toBe(9);
     expect(ids(mirror.search({}).experts)).toEqual(['clinic-c.dr-lund']);
     expect(mirror.resource('Practitioner/clinic-a.dr-ahmed')).toBeUndefined();
@@ -90,7 +144,10 @@ describe('directory mirror', () => {
 describe('search order', () => {
   it('puts experts whose name matches before those matched elsewhere, and each only once', () => {
     mirror.applySnapshotBatch({
-      batchId: 'b', index: 1, count: 1, version: 1,
+      batchId: 'b',
+      index: 1,
+      count: 1,
+      version: 1,
       resources: [
         hospital('clinic-a.cardiff', 'Cardiff Clinic', 'Oslo'),
         ...expert('clinic-a.dr-berg', 'Berg', 'Jonas', 'Cardiology', 'clinic-a.cardiff'),
@@ -101,7 +158,9 @@ describe('search order', () => {
     const found = mirror.search({ text: 'card' }).experts.map((r) => r.practitionerId);
     expect(found[0]).toBe('clinic-a.dr-cardoso');
     expect([...found].sort()).toEqual(['clinic-a.dr-berg', 'clinic-a.dr-cardoso', 'clinic-a.dr-lund']);
-    expect(mirror.search({ text: 'card', limit: 1 }).experts.map((r) => r.practitionerId)).toEqual(['clinic-a.dr-cardoso']);
+    expect(mirror.search({ text: 'card', limit: 1 }).experts.map((r) => r.practitionerId)).toEqual([
+      'clinic-a.dr-cardoso',
+    ]);
     expect(mirror.search({ text: 'card neuro' }).experts.map((r) => r.practitionerId)).toEqual(['clinic-a.dr-lund']);
   });
 });
@@ -113,7 +172,16 @@ describe('filters and paging', () => {
     const resources = [hospital('clinic-a.riverside', 'Riverside Hospital', 'Bergen')];
     for (let i = 0; i < 330; i++) {
       const n = String(i).padStart(3, '0');
-      resources.push(...expert(`clinic-a.dr-${n}`, i % 10 === 0 ? `Cardell${n}` : `Lund${n}`, `Eva${n}`, SPECIALTIES[i % 3]!, 'clinic-a.riverside', i % 2 === 0 ? ['en', 'nb'] : ['en']));
+      resources.push(
+        ...expert(
+          `clinic-a.dr-${n}`,
+          i % 10 === 0 ? `Cardell${n}` : `Lund${n}`,
+          `Eva${n}`,
+          SPECIALTIES[i % 3]!,
+          'clinic-a.riverside',
+          i % 2 === 0 ? ['en', 'nb'] : ['en'],
+        ),
+      );
     }
     expect(mirror.applySnapshotBatch({ batchId: 'm', index: 1, count: 1, version: 1, resources }).complete).toBe(true);
   }
@@ -156,7 +224,9 @@ describe('filters and paging', () => {
 
   it('pages on from the experts whose name matches to the others without losing or repeating one', () => {
     loadMixed();
-    const paged = allPages({ text: 'card' }, 7).flat().map((e) => e.practitionerId);
+    const paged = allPages({ text: 'card' }, 7)
+      .flat()
+      .map((e) => e.practitionerId);
     const once = mirror.search({ text: 'card', limit: 500 }).experts.map((e) => e.practitionerId);
     // 33 named Cardell, then the other cardiologists.
     expect(once).toHaveLength(33 + 110 - 11);
@@ -170,7 +240,10 @@ describe('filters and paging', () => {
 describe('look-alikes', () => {
   it("marks entries whose name and hospital read the same as another clinic's, on both sides, until one is retired", () => {
     mirror.applySnapshotBatch({
-      batchId: 'b', index: 1, count: 1, version: 1,
+      batchId: 'b',
+      index: 1,
+      count: 1,
+      version: 1,
       resources: [
         hospital('clinic-a.riverside', 'Riverside Hospital', 'Bergen'),
         hospital('clinic-x.riverside', 'RIVERSIDE  hospital', 'Bergen'),
@@ -182,7 +255,9 @@ describe('look-alikes', () => {
         ...expert('clinic-b.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-b.elsewhere'),
       ],
     });
-    const flags = Object.fromEntries(mirror.search({ text: 'ahmed' }).experts.map((e) => [e.practitionerId, e.lookAlikes]));
+    const flags = Object.fromEntries(
+      mirror.search({ text: 'ahmed' }).experts.map((e) => [e.practitionerId, e.lookAlikes]),
+    );
     expect(flags).toEqual({
       'clinic-a.dr-ahmed': ['clinic-x.dr-ahmed'],
       'clinic-a.dr-ahmed-2': ['clinic-x.dr-ahmed'],
@@ -191,7 +266,9 @@ describe('look-alikes', () => {
     });
     expect(mirror.lookAlikes('clinic-b.dr-ahmed')).toEqual([]);
 
-    expect(mirror.applyUpdate({ baseVersion: 1, version: 2, changes: [{ retire: 'PractitionerRole/clinic-x.dr-ahmed' }] })).toBe('applied');
+    expect(
+      mirror.applyUpdate({ baseVersion: 1, version: 2, changes: [{ retire: 'PractitionerRole/clinic-x.dr-ahmed' }] }),
+    ).toBe('applied');
     expect(mirror.search({ text: 'ahmed' }).experts.every((e) => e.lookAlikes === undefined)).toBe(true);
   });
 });

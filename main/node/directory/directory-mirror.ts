@@ -1,4 +1,10 @@
-import { certificatesOf, readDirectoryEntry, readOrganization, type DirectoryChange, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
+import {
+  certificatesOf,
+  readDirectoryEntry,
+  readOrganization,
+  type DirectoryChange,
+  type DirectoryResource,
+} from '../../../shared/protocol/fhir/index.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
 
 /**
@@ -55,7 +61,13 @@ export interface DirectoryMirror {
   version(): number | undefined;
   /** When a snapshot or update was last applied (ms since the epoch). */
   appliedAt(): number | undefined;
-  applySnapshotBatch(batch: { batchId: string; index: number; count: number; version: number; resources: readonly DirectoryResource[] }): SnapshotProgress;
+  applySnapshotBatch(batch: {
+    batchId: string;
+    index: number;
+    count: number;
+    version: number;
+    resources: readonly DirectoryResource[];
+  }): SnapshotProgress;
   applyUpdate(update: { baseVersion: number; version: number; changes: readonly DirectoryChange[] }): UpdateOutcome;
   search(query: ExpertQuery): ExpertPage;
   resource(url: string): DirectoryResource | undefined;
@@ -66,9 +78,10 @@ export interface DirectoryMirror {
   count(): number;
 }
 
-export const MIGRATIONS = [{
-  version: 1,
-  sql: `
+export const MIGRATIONS = [
+  {
+    version: 1,
+    sql: `
     create table mirror_state (id integer primary key check (id = 1), version integer);
     insert into mirror_state values (1, null);
     create table mirror_entries (
@@ -85,39 +98,49 @@ export const MIGRATIONS = [{
     );
     create virtual table mirror_search using fts5(practitioner_id unindexed, name, specialties, organization, city, languages, tokenize = 'unicode61 remove_diacritics 2');
   `,
-}, {
-  version: 2,
-  // When the mirror last changed: how current it is, for the user to judge.
-  sql: 'alter table mirror_state add column applied_at integer',
-}, {
-  version: 3,
-  // Prefix indexes for the first letters typed: matching "n*" then reads one index entry instead of every term.
-  sql: `
+  },
+  {
+    version: 2,
+    // When the mirror last changed: how current it is, for the user to judge.
+    sql: 'alter table mirror_state add column applied_at integer',
+  },
+  {
+    version: 3,
+    // Prefix indexes for the first letters typed: matching "n*" then reads one index entry instead of every term.
+    sql: `
     create virtual table mirror_search_v3 using fts5(practitioner_id unindexed, name, specialties, organization, city, languages, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3');
     insert into mirror_search_v3 (rowid, practitioner_id, name, specialties, organization, city, languages) select rowid, practitioner_id, name, specialties, organization, city, languages from mirror_search;
     drop table mirror_search;
     alter table mirror_search_v3 rename to mirror_search;
   `,
-}, {
-  version: 4,
-  // count() runs after every applied change: without it, it read every stored resource (650 ms at 100,000 experts).
-  sql: "create index mirror_entries_roles on mirror_entries (entry_id) where resource_type = 'PractitionerRole'",
-}, {
-  version: 5,
-  // Who looks like whom: name and hospital name, normalized (identityKey). '' = not yet worked out (rows of an older
-  // mirror, filled in when it is opened), null = no live entry.
-  sql: `
+  },
+  {
+    version: 4,
+    // count() runs after every applied change: without it, it read every stored resource (650 ms at 100,000 experts).
+    sql: "create index mirror_entries_roles on mirror_entries (entry_id) where resource_type = 'PractitionerRole'",
+  },
+  {
+    version: 5,
+    // Who looks like whom: name and hospital name, normalized (identityKey). '' = not yet worked out (rows of an older
+    // mirror, filled in when it is opened), null = no live entry.
+    sql: `
     alter table mirror_search_rows add column identity_key text default '';
     create index mirror_search_rows_identity on mirror_search_rows (identity_key) where identity_key is not null;
   `,
-}];
+  },
+];
 
 /** At most this many look-alikes are named per entry. */
 const MAX_LOOK_ALIKES = 10;
 
 /** Words of a name, without case, diacritics or order: "Dr. Layla Ahmed" reads as "Ahmed, Layla (Dr)". */
 function normalizedWords(text: string): string {
-  const words = text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const words =
+    text
+      .normalize('NFKD')
+      .replace(/\p{M}+/gu, '')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? [];
   return words.sort().join(' ');
 }
 
@@ -138,7 +161,10 @@ const wordsOf = (value: string | undefined) => (value ?? '').normalize('NFKC').m
  */
 function filterOf(query: ExpertQuery): string | undefined {
   const parts: string[] = [];
-  for (const [column, value] of [['specialties', query.specialty], ['languages', query.language]] as const) {
+  for (const [column, value] of [
+    ['specialties', query.specialty],
+    ['languages', query.language],
+  ] as const) {
     if (!value?.trim()) continue;
     const words = wordsOf(value);
     if (words.length === 0) return undefined;
@@ -150,18 +176,30 @@ function filterOf(query: ExpertQuery): string | undefined {
 export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
   migrate(db, 'directory', MIGRATIONS);
   const getEntry = db.prepare<[string], { resource: string }>('select resource from mirror_entries where url = ?');
-  const putEntry = db.prepare('insert into mirror_entries (url, resource_type, entry_id, resource, organization) values (?, ?, ?, ?, ?) on conflict(url) do update set resource = excluded.resource, organization = excluded.organization');
+  const putEntry = db.prepare(
+    'insert into mirror_entries (url, resource_type, entry_id, resource, organization) values (?, ?, ?, ?, ?) on conflict(url) do update set resource = excluded.resource, organization = excluded.organization',
+  );
   const deleteEntry = db.prepare('delete from mirror_entries where url = ?');
-  const searchRow = db.prepare<[string], { rowid: number }>('select rowid from mirror_search_rows where practitioner_id = ?');
-  const newSearchRow = db.prepare<[string], { rowid: number }>('insert into mirror_search_rows (practitioner_id) values (?) returning rowid');
+  const searchRow = db.prepare<[string], { rowid: number }>(
+    'select rowid from mirror_search_rows where practitioner_id = ?',
+  );
+  const newSearchRow = db.prepare<[string], { rowid: number }>(
+    'insert into mirror_search_rows (practitioner_id) values (?) returning rowid',
+  );
   const deleteSearch = db.prepare('delete from mirror_search where rowid = ?');
-  const putSearch = db.prepare('insert into mirror_search (rowid, practitioner_id, name, specialties, organization, city, languages) values (?, ?, ?, ?, ?, ?, ?)');
-  const rolesOfOrganization = db.prepare<[string], { entry_id: string }>('select entry_id from mirror_entries where organization = ?');
+  const putSearch = db.prepare(
+    'insert into mirror_search (rowid, practitioner_id, name, specialties, organization, city, languages) values (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const rolesOfOrganization = db.prepare<[string], { entry_id: string }>(
+    'select entry_id from mirror_entries where organization = ?',
+  );
   const setIdentity = db.prepare('update mirror_search_rows set identity_key = ? where rowid = ?');
   const sameIdentity = db.prepare<[string, string], { practitioner_id: string }>(
     'select other.practitioner_id from mirror_search_rows this join mirror_search_rows other on other.identity_key = this.identity_key where this.practitioner_id = ? and other.practitioner_id <> ?',
   );
-  const readVersion = () => (db.prepare('select version from mirror_state where id = 1').get() as { version: number | null }).version ?? undefined;
+  const readVersion = () =>
+    (db.prepare('select version from mirror_state where id = 1').get() as { version: number | null }).version ??
+    undefined;
   const setVersion = db.prepare('update mirror_state set version = ?, applied_at = ? where id = 1');
 
   const read = (url: string): Record<string, unknown> | undefined => {
@@ -189,18 +227,29 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       return;
     }
     const entry = readDirectoryEntry(practitioner, role);
-    const organization = readOrganization(entry.organizationId === undefined ? undefined : known(`Organization/${entry.organizationId}`));
+    const organization = readOrganization(
+      entry.organizationId === undefined ? undefined : known(`Organization/${entry.organizationId}`),
+    );
     const name = entry.name ?? '';
     const organizationName = organization.name ?? '';
     setIdentity.run(identityKey(name, organizationName), rowid);
-    putSearch.run(rowid, practitionerId, name, entry.specialties.join(' '), organizationName, organization.place.join(' '), entry.languages.join(' '));
+    putSearch.run(
+      rowid,
+      practitionerId,
+      name,
+      entry.specialties.join(' '),
+      organizationName,
+      organization.place.join(' '),
+      entry.languages.join(' '),
+    );
   }
 
   /** Stores or removes one resource (noting it in `current`) and returns the practitioners whose search row it touches. */
   function write(change: DirectoryChange, current: Map<string, Record<string, unknown> | undefined>): string[] {
     const url = change.upsert ? `${change.upsert.resourceType}/${change.upsert.id ?? ''}` : change.retire!;
     const [type, id] = [url.slice(0, url.indexOf('/')), url.slice(url.indexOf('/') + 1)];
-    const organization = change.upsert?.resourceType === 'PractitionerRole' ? change.upsert.organization?.reference ?? null : null;
+    const organization =
+      change.upsert?.resourceType === 'PractitionerRole' ? (change.upsert.organization?.reference ?? null) : null;
     if (change.upsert) putEntry.run(url, type, id, JSON.stringify(change.upsert), organization);
     else deleteEntry.run(url);
     current.set(url, change.upsert as Record<string, unknown> | undefined);
@@ -208,58 +257,82 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
   }
 
   // Rows of a mirror made before look-alikes were marked: worked out once, from what the search index holds.
-  const unkeyed = db.prepare<[], { rowid: number; name: string | null; organization: string | null }>(
-    "select r.rowid as rowid, s.name as name, s.organization as organization from mirror_search_rows r left join mirror_search s on s.rowid = r.rowid where r.identity_key = ''",
-  ).all();
+  const unkeyed = db
+    .prepare<[], { rowid: number; name: string | null; organization: string | null }>(
+      "select r.rowid as rowid, s.name as name, s.organization as organization from mirror_search_rows r left join mirror_search s on s.rowid = r.rowid where r.identity_key = ''",
+    )
+    .all();
   if (unkeyed.length > 0) {
     db.transaction(() => {
-      for (const row of unkeyed) setIdentity.run(row.name === null ? null : identityKey(row.name, row.organization ?? ''), row.rowid);
+      for (const row of unkeyed)
+        setIdentity.run(row.name === null ? null : identityKey(row.name, row.organization ?? ''), row.rowid);
     })();
   }
 
-  const lookAlikes = (practitionerId: string): string[] => sameIdentity.all(practitionerId, practitionerId)
-    .map((r) => r.practitioner_id).filter((id) => publisherOf(id) !== publisherOf(practitionerId)).slice(0, MAX_LOOK_ALIKES);
-  const withLookAlikes = (experts: ExpertSummary[]): ExpertSummary[] => experts.map((expert) => {
-    const others = lookAlikes(expert.practitionerId);
-    return others.length > 0 ? { ...expert, lookAlikes: others } : expert;
-  });
+  const lookAlikes = (practitionerId: string): string[] =>
+    sameIdentity
+      .all(practitionerId, practitionerId)
+      .map((r) => r.practitioner_id)
+      .filter((id) => publisherOf(id) !== publisherOf(practitionerId))
+      .slice(0, MAX_LOOK_ALIKES);
+  const withLookAlikes = (experts: ExpertSummary[]): ExpertSummary[] =>
+    experts.map((expert) => {
+      const others = lookAlikes(expert.practitionerId);
+      return others.length > 0 ? { ...expert, lookAlikes: others } : expert;
+    });
 
   return {
     version: readVersion,
-    appliedAt: () => (db.prepare('select applied_at from mirror_state where id = 1').get() as { applied_at: number | null }).applied_at ?? undefined,
+    appliedAt: () =>
+      (db.prepare('select applied_at from mirror_state where id = 1').get() as { applied_at: number | null })
+        .applied_at ?? undefined,
 
-    applySnapshotBatch: (batch) => db.transaction((): SnapshotProgress => {
-      db.prepare('insert or replace into mirror_snapshot_batches values (?, ?, ?, ?, ?)')
-        .run(batch.batchId, batch.index, batch.count, batch.version, JSON.stringify(batch.resources));
-      // Batches of an older snapshot can never complete now.
-      db.prepare('delete from mirror_snapshot_batches where batch_id <> ?').run(batch.batchId);
-      const received = (db.prepare('select count(*) as n from mirror_snapshot_batches where batch_id = ?').get(batch.batchId) as { n: number }).n;
-      if (received < batch.count) return { version: batch.version, received, count: batch.count, complete: false };
-      db.exec('delete from mirror_entries; delete from mirror_search; delete from mirror_search_rows;');
-      const touched = new Set<string>();
-      // One batch in memory at a time (a 100,000-expert snapshot is some 200 MB of JSON), so the entries are read back
-      // for the index once all are written (an entry's role or organization may come in a later batch).
-      const readBatch = db.prepare<[string, number], { resources: string }>('select resources from mirror_snapshot_batches where batch_id = ? and batch_index = ?');
-      for (let index = 1; index <= batch.count; index++) {
-        for (const resource of JSON.parse(readBatch.get(batch.batchId, index)!.resources) as DirectoryResource[]) for (const id of write({ upsert: resource }, new Map())) touched.add(id);
-      }
-      for (const id of touched) index(id, new Map());
-      db.prepare('delete from mirror_snapshot_batches').run();
-      setVersion.run(batch.version, Date.now());
-      return { version: batch.version, received, count: batch.count, complete: true };
-    })(),
+    applySnapshotBatch: (batch) =>
+      db.transaction((): SnapshotProgress => {
+        db.prepare('insert or replace into mirror_snapshot_batches values (?, ?, ?, ?, ?)').run(
+          batch.batchId,
+          batch.index,
+          batch.count,
+          batch.version,
+          JSON.stringify(batch.resources),
+        );
+        // Batches of an older snapshot can never complete now.
+        db.prepare('delete from mirror_snapshot_batches where batch_id <> ?').run(batch.batchId);
+        const received = (
+          db.prepare('select count(*) as n from mirror_snapshot_batches where batch_id = ?').get(batch.batchId) as {
+            n: number;
+          }
+        ).n;
+        if (received < batch.count) return { version: batch.version, received, count: batch.count, complete: false };
+        db.exec('delete from mirror_entries; delete from mirror_search; delete from mirror_search_rows;');
+        const touched = new Set<string>();
+        // One batch in memory at a time (a 100,000-expert snapshot is some 200 MB of JSON), so the entries are read back
+        // for the index once all are written (an entry's role or organization may come in a later batch).
+        const readBatch = db.prepare<[string, number], { resources: string }>(
+          'select resources from mirror_snapshot_batches where batch_id = ? and batch_index = ?',
+        );
+        for (let index = 1; index <= batch.count; index++) {
+          for (const resource of JSON.parse(readBatch.get(batch.batchId, index)!.resources) as DirectoryResource[])
+            for (const id of write({ upsert: resource }, new Map())) touched.add(id);
+        }
+        for (const id of touched) index(id, new Map());
+        db.prepare('delete from mirror_snapshot_batches').run();
+        setVersion.run(batch.version, Date.now());
+        return { version: batch.version, received, count: batch.count, complete: true };
+      })(),
 
-    applyUpdate: (update) => db.transaction((): UpdateOutcome => {
-      const current = readVersion();
-      if (current !== undefined && update.version <= current) return 'stale';
-      if (current !== update.baseVersion) return 'gap';
-      const resources = new Map<string, Record<string, unknown> | undefined>();
-      const touched = new Set<string>();
-      for (const change of update.changes) for (const id of write(change, resources)) touched.add(id);
-      for (const id of touched) index(id, resources);
-      setVersion.run(update.version, Date.now());
-      return 'applied';
-    })(),
+    applyUpdate: (update) =>
+      db.transaction((): UpdateOutcome => {
+        const current = readVersion();
+        if (current !== undefined && update.version <= current) return 'stale';
+        if (current !== update.baseVersion) return 'gap';
+        const resources = new Map<string, Record<string, unknown> | undefined>();
+        const touched = new Set<string>();
+        for (const change of update.changes) for (const id of write(change, resources)) touched.add(id);
+        for (const id of touched) index(id, resources);
+        setVersion.run(update.version, Date.now());
+        return 'applied';
+      })(),
 
     search(query) {
       const words = wordsOf(query.text);
@@ -269,10 +342,26 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       if (filters === undefined) return { experts: [], more: false };
       const columns = 'practitioner_id as practitionerId, name, specialties, organization, city, languages';
       // One more row than asked for says whether there are more.
-      const page = (rows: ExpertSummary[]): ExpertPage => ({ experts: withLookAlikes(rows.slice(0, limit)), more: rows.length > limit });
+      const page = (rows: ExpertSummary[]): ExpertPage => ({
+        experts: withLookAlikes(rows.slice(0, limit)),
+        more: rows.length > limit,
+      });
       if (words.length === 0) {
-        if (!filters) return page(db.prepare<[number, number], ExpertSummary>(`select ${columns} from mirror_search order by name, rowid limit ? offset ?`).all(limit + 1, offset));
-        return page(db.prepare<[string, number, number], ExpertSummary>(`select ${columns} from mirror_search where mirror_search match ? order by name, rowid limit ? offset ?`).all(filters, limit + 1, offset));
+        if (!filters)
+          return page(
+            db
+              .prepare<[number, number], ExpertSummary>(
+                `select ${columns} from mirror_search order by name, rowid limit ? offset ?`,
+              )
+              .all(limit + 1, offset),
+          );
+        return page(
+          db
+            .prepare<[string, number, number], ExpertSummary>(
+              `select ${columns} from mirror_search where mirror_search match ? order by name, rowid limit ? offset ?`,
+            )
+            .all(filters, limit + 1, offset),
+        );
       }
       const match = words.map((w) => `"${w}"*`).join(' AND ');
       const inName = `name : (${match})`;
@@ -280,9 +369,11 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       // Experts whose name matches come first, then the others, each part in index order so that pages follow on. Two
       // unranked reads that SQLite stops at the page's end instead of ranking: bm25 scores every match, which for the
       // first letters typed is most of the directory (measured 20-240 ms against 2 ms).
-      const rows = db.prepare<[string, string, number, number], ExpertSummary>(
-        `select ${columns} from mirror_search where mirror_search match ? union all select ${columns} from mirror_search where mirror_search match ? limit ? offset ?`,
-      ).all(`${inName}${also}`, `((${match})${also}) NOT ${inName}`, limit + 1, offset);
+      const rows = db
+        .prepare<[string, string, number, number], ExpertSummary>(
+          `select ${columns} from mirror_search where mirror_search match ? union all select ${columns} from mirror_search where mirror_search match ? limit ? offset ?`,
+        )
+        .all(`${inName}${also}`, `((${match})${also}) NOT ${inName}`, limit + 1, offset);
       return page(rows);
     },
 
@@ -294,6 +385,11 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       return certificatesOf(practitioner)[use].map((b) => new Uint8Array(Buffer.from(b, 'base64')));
     },
     lookAlikes,
-    count: () => (db.prepare("select count(*) as n from mirror_entries where resource_type = 'PractitionerRole'").get() as { n: number }).n,
+    count: () =>
+      (
+        db.prepare("select count(*) as n from mirror_entries where resource_type = 'PractitionerRole'").get() as {
+          n: number;
+        }
+      ).n,
   };
 }

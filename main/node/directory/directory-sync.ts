@@ -1,6 +1,11 @@
 import type { CertificateValidator } from '../../../shared/cms/index.ts';
 import { isCmsError } from '../../../shared/cms/index.ts';
-import { certificatesOf, roleReferenceProblem, type DirectoryChange, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
+import {
+  certificatesOf,
+  roleReferenceProblem,
+  type DirectoryChange,
+  type DirectoryResource,
+} from '../../../shared/protocol/fhir/index.ts';
 import type { PropertiesOf } from '../../../shared/protocol/index.ts';
 import { certificateBindingProblem } from '../../../shared-node/index.ts';
 import type { DirectoryMirror, SnapshotProgress, UpdateOutcome } from './directory-mirror.ts';
@@ -28,7 +33,10 @@ export interface PreparedUpdate {
   readonly refused: readonly RefusedEntry[];
 }
 
-interface InnerEntry { resource?: DirectoryResource; request?: { method?: string; url?: string } }
+interface InnerEntry {
+  resource?: DirectoryResource;
+  request?: { method?: string; url?: string };
+}
 
 /** The directory Bundle a snapshot or update carries (entry 1, after the MessageHeader). */
 function innerEntries(payload: Record<string, unknown>): InnerEntry[] {
@@ -36,7 +44,11 @@ function innerEntries(payload: Record<string, unknown>): InnerEntry[] {
   return inner?.entry ?? [];
 }
 
-export function createDirectorySync(options: { mirror: DirectoryMirror; validator: () => CertificateValidator; now?: () => Date }) {
+export function createDirectorySync(options: {
+  mirror: DirectoryMirror;
+  validator: () => CertificateValidator;
+  now?: () => Date;
+}) {
   const now = options.now ?? (() => new Date());
 
   /**
@@ -46,7 +58,11 @@ export function createDirectorySync(options: { mirror: DirectoryMirror; validato
   async function refusals(resources: readonly DirectoryResource[]): Promise<RefusedEntry[]> {
     const validate = options.validator();
     const at = now();
-    const failureOf = async (use: 'signing' | 'encryption', base64: string, practitionerId: string): Promise<string | undefined> => {
+    const failureOf = async (
+      use: 'signing' | 'encryption',
+      base64: string,
+      practitionerId: string,
+    ): Promise<string | undefined> => {
       const der = new Uint8Array(Buffer.from(base64, 'base64'));
       const unbound = certificateBindingProblem(der, use, practitionerId);
       if (unbound) return unbound.detail;
@@ -59,56 +75,86 @@ export function createDirectorySync(options: { mirror: DirectoryMirror; validato
         return `${use} certificate: ${error.message}`;
       }
     };
-    const verdicts = await Promise.all(resources.map(async (resource): Promise<RefusedEntry | undefined> => {
-      if (resource.active === false) return undefined;
-      if (resource.resourceType === 'PractitionerRole') {
-        const outside = roleReferenceProblem(resource);
-        return outside === undefined ? undefined : { practitionerId: resource.id ?? '', reason: outside };
-      }
-      if (resource.resourceType !== 'Practitioner') return undefined;
-      const practitionerId = resource.id ?? '';
-      const certificates = certificatesOf(resource);
-      if (certificates.signing.length === 0 || certificates.encryption.length === 0) return { practitionerId, reason: 'needs a signing and an encryption certificate' };
-      const failures = await Promise.all([
-        ...certificates.signing.map((c) => failureOf('signing', c, practitionerId)),
-        ...certificates.encryption.map((c) => failureOf('encryption', c, practitionerId)),
-      ]);
-      const reason = failures.find((f) => f !== undefined);
-      return reason === undefined ? undefined : { practitionerId, reason };
-    }));
+    const verdicts = await Promise.all(
+      resources.map(async (resource): Promise<RefusedEntry | undefined> => {
+        if (resource.active === false) return undefined;
+        if (resource.resourceType === 'PractitionerRole') {
+          const outside = roleReferenceProblem(resource);
+          return outside === undefined ? undefined : { practitionerId: resource.id ?? '', reason: outside };
+        }
+        if (resource.resourceType !== 'Practitioner') return undefined;
+        const practitionerId = resource.id ?? '';
+        const certificates = certificatesOf(resource);
+        if (certificates.signing.length === 0 || certificates.encryption.length === 0)
+          return { practitionerId, reason: 'needs a signing and an encryption certificate' };
+        const failures = await Promise.all([
+          ...certificates.signing.map((c) => failureOf('signing', c, practitionerId)),
+          ...certificates.encryption.map((c) => failureOf('encryption', c, practitionerId)),
+        ]);
+        const reason = failures.find((f) => f !== undefined);
+        return reason === undefined ? undefined : { practitionerId, reason };
+      }),
+    );
     // One line per expert: the first failure, whether of the Practitioner or of its role.
     const refused = new Map<string, RefusedEntry>();
-    for (const verdict of verdicts) if (verdict && !refused.has(verdict.practitionerId)) refused.set(verdict.practitionerId, verdict);
+    for (const verdict of verdicts)
+      if (verdict && !refused.has(verdict.practitionerId)) refused.set(verdict.practitionerId, verdict);
     return [...refused.values()];
   }
 
   const withoutRefused = (refused: readonly RefusedEntry[]) => {
     const ids = new Set(refused.map((r) => r.practitionerId));
-    return (resource: DirectoryResource) => !((resource.resourceType === 'Practitioner' || resource.resourceType === 'PractitionerRole') && ids.has(resource.id ?? ''));
+    return (resource: DirectoryResource) =>
+      !(
+        (resource.resourceType === 'Practitioner' || resource.resourceType === 'PractitionerRole') &&
+        ids.has(resource.id ?? '')
+      );
   };
 
   return {
-    async prepareSnapshotBatch(properties: PropertiesOf<'directory.snapshot'>, payload: Record<string, unknown>): Promise<PreparedSnapshotBatch> {
-      const resources = innerEntries(payload).map((e) => e.resource).filter((r): r is DirectoryResource => r !== undefined);
+    async prepareSnapshotBatch(
+      properties: PropertiesOf<'directory.snapshot'>,
+      payload: Record<string, unknown>,
+    ): Promise<PreparedSnapshotBatch> {
+      const resources = innerEntries(payload)
+        .map((e) => e.resource)
+        .filter((r): r is DirectoryResource => r !== undefined);
       const refused = await refusals(resources);
       const kept = resources.filter(withoutRefused(refused));
       return {
         refused,
-        apply: () => options.mirror.applySnapshotBatch({
-          batchId: properties.rtsBatchId, index: properties.rtsBatchIndex, count: properties.rtsBatchCount, version: properties.rtsDirectoryVersion, resources: kept,
-        }),
+        apply: () =>
+          options.mirror.applySnapshotBatch({
+            batchId: properties.rtsBatchId,
+            index: properties.rtsBatchIndex,
+            count: properties.rtsBatchCount,
+            version: properties.rtsDirectoryVersion,
+            resources: kept,
+          }),
       };
     },
 
-    async prepareUpdate(properties: PropertiesOf<'directory.update'>, payload: Record<string, unknown>): Promise<PreparedUpdate> {
-      const changes: DirectoryChange[] = innerEntries(payload).map((e) => (e.request?.method === 'DELETE' ? { retire: e.request.url! } : { upsert: e.resource! }));
+    async prepareUpdate(
+      properties: PropertiesOf<'directory.update'>,
+      payload: Record<string, unknown>,
+    ): Promise<PreparedUpdate> {
+      const changes: DirectoryChange[] = innerEntries(payload).map((e) =>
+        e.request?.method === 'DELETE' ? { retire: e.request.url! } : { upsert: e.resource! },
+      );
       const refused = await refusals(changes.flatMap((c) => (c.upsert ? [c.upsert] : [])));
       const keep = withoutRefused(refused);
       // A refused expert's earlier entry is retired rather than left with certificates that no longer hold.
-      const filtered = changes.flatMap((c): DirectoryChange[] => (!c.upsert || keep(c.upsert) ? [c] : [{ retire: `${c.upsert.resourceType}/${c.upsert.id}` }]));
+      const filtered = changes.flatMap((c): DirectoryChange[] =>
+        !c.upsert || keep(c.upsert) ? [c] : [{ retire: `${c.upsert.resourceType}/${c.upsert.id}` }],
+      );
       return {
         refused,
-        apply: () => options.mirror.applyUpdate({ baseVersion: properties.rtsDirectoryBaseVersion, version: properties.rtsDirectoryVersion, changes: filtered }),
+        apply: () =>
+          options.mirror.applyUpdate({
+            baseVersion: properties.rtsDirectoryBaseVersion,
+            version: properties.rtsDirectoryVersion,
+            changes: filtered,
+          }),
       };
     },
   };

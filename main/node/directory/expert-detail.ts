@@ -5,16 +5,24 @@ import type { PractitionerIdentity } from '../identity/practitioner-identity.ts'
 import type { DirectoryMirror } from './directory-mirror.ts';
 
 /** One expert as the directory lists them, each certificate judged against this workstation's trust. */
-export async function expertDetail(mirror: DirectoryMirror, identity: Pick<PractitionerIdentity, 'checkCertificate'>, practitionerId: string): Promise<ExpertDetail> {
+export async function expertDetail(
+  mirror: DirectoryMirror,
+  identity: Pick<PractitionerIdentity, 'checkCertificate'>,
+  practitionerId: string,
+): Promise<ExpertDetail> {
   const practitioner = mirror.resource(`Practitioner/${practitionerId}`) as Record<string, never> | undefined;
   const role = mirror.resource(`PractitionerRole/${practitionerId}`) as Record<string, never> | undefined;
-  if (!practitioner || !role) throw new CoreError(API_ERROR_CODES.notFound, `${practitionerId} is not in the directory.`);
+  if (!practitioner || !role)
+    throw new CoreError(API_ERROR_CODES.notFound, `${practitionerId} is not in the directory.`);
   const entry = readDirectoryEntry(practitioner, role);
-  const organization = readOrganization(entry.organizationId === undefined ? undefined : mirror.resource(`Organization/${entry.organizationId}`));
+  const organization = readOrganization(
+    entry.organizationId === undefined ? undefined : mirror.resource(`Organization/${entry.organizationId}`),
+  );
   const certificates = certificatesOf(practitioner);
   const judged = [];
   for (const use of ['signing', 'encryption'] as const) {
-    for (const base64 of certificates[use]) judged.push(await identity.checkCertificate(new Uint8Array(Buffer.from(base64, 'base64')), use));
+    for (const base64 of certificates[use])
+      judged.push(await identity.checkCertificate(new Uint8Array(Buffer.from(base64, 'base64')), use));
   }
   return {
     practitionerId,

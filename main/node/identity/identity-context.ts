@@ -1,8 +1,20 @@
-import { createCertificateValidator, importDecryptionKey, importSigningKey, isCmsError, type CryptoKey, type TrustConfig } from '../../../shared/cms/index.ts';
+import {
+  createCertificateValidator,
+  importDecryptionKey,
+  importSigningKey,
+  isCmsError,
+  type CryptoKey,
+  type TrustConfig,
+} from '../../../shared/cms/index.ts';
 import { describeCertificate } from '../../../shared/pki/index.ts';
 import type { SqliteDatabase } from '../../../transport/index.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
-import type { CertificateState, CertificateStatus, CertificateUse, PractitionerIdentityOptions } from './identity-types.ts';
+import type {
+  CertificateState,
+  CertificateStatus,
+  CertificateUse,
+  PractitionerIdentityOptions,
+} from './identity-types.ts';
 
 /**
  * What the parts of the practitioner identity share (practitioner-identity.ts composes them): its tables as read, the
@@ -42,10 +54,17 @@ const EXPIRING_DAYS = 30;
 
 export const fromBase64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
 
-export function createIdentityContext(db: SqliteDatabase, vault: SecretVault, options: PractitionerIdentityOptions): IdentityContext {
+export function createIdentityContext(
+  db: SqliteDatabase,
+  vault: SecretVault,
+  options: PractitionerIdentityOptions,
+): IdentityContext {
   const loaded = new Map<string, CryptoKey>();
   const trustItems = (kind: 'anchor' | 'crl' | 'hub') =>
-    db.prepare<[string], { der: Uint8Array }>('select der from trust_items where kind = ? order by rowid').all(kind).map((r) => new Uint8Array(r.der));
+    db
+      .prepare<[string], { der: Uint8Array }>('select der from trust_items where kind = ? order by rowid')
+      .all(kind)
+      .map((r) => new Uint8Array(r.der));
   // One object until the trust changes: parsing its anchors and CRLs is then paid once (shared/cms keeps the parsed
   // form per object), not for every message checked against it.
   let currentTrust: TrustConfig | undefined;
@@ -53,29 +72,49 @@ export function createIdentityContext(db: SqliteDatabase, vault: SecretVault, op
   const certificateRow = (use: CertificateUse) =>
     db.prepare<[string], CertificateRow>('select * from identity_certificates where use = ?').get(use);
   const retiredRows = (use: CertificateUse) =>
-    db.prepare<[string], RetiredRow>(
-      'select rowid, certificate, key_account, chain, practitioner_id from retired_certificates where use = ? order by retired_at desc, rowid desc',
-    ).all(use);
+    db
+      .prepare<[string], RetiredRow>(
+        'select rowid, certificate, key_account, chain, practitioner_id from retired_certificates where use = ? order by retired_at desc, rowid desc',
+      )
+      .all(use);
 
   async function judge(der: Uint8Array, use: CertificateStatus['use'], now: Date): Promise<CertificateStatus> {
     const d = describeCertificate(der);
-    const base = { use, subject: d.subject, issuer: d.issuer, serialNumber: d.serialNumber, notBefore: d.notBefore, notAfter: d.notAfter };
+    const base = {
+      use,
+      subject: d.subject,
+      issuer: d.issuer,
+      serialNumber: d.serialNumber,
+      notBefore: d.notBefore,
+      notAfter: d.notAfter,
+    };
     const config = trust();
     if (use !== 'anchor') {
-      if (config.anchors.length === 0) return { ...base, state: 'untrusted', problem: 'No regional CA certificate is configured.' };
+      if (config.anchors.length === 0)
+        return { ...base, state: 'untrusted', problem: 'No regional CA certificate is configured.' };
       try {
         await createCertificateValidator(config)(der, use === 'encryption' ? 'encryption' : 'signing', now);
       } catch (error) {
         if (!isCmsError(error)) throw error;
-        const state: CertificateState = error.code === 'cms-certificate-expired' ? 'expired'
-          : error.code === 'cms-certificate-not-yet-valid' ? 'not-yet-valid'
-            : error.code === 'cms-certificate-revoked' ? 'revoked' : 'untrusted';
+        const state: CertificateState =
+          error.code === 'cms-certificate-expired'
+            ? 'expired'
+            : error.code === 'cms-certificate-not-yet-valid'
+              ? 'not-yet-valid'
+              : error.code === 'cms-certificate-revoked'
+                ? 'revoked'
+                : 'untrusted';
         return { ...base, state, problem: error.message };
       }
     }
     const daysLeft = (Date.parse(d.notAfter) - now.getTime()) / 86_400_000;
     if (daysLeft < 0) return { ...base, state: 'expired', problem: `Expired on ${d.notAfter.slice(0, 10)}.` };
-    if (daysLeft < EXPIRING_DAYS) return { ...base, state: 'expiring', problem: `Expires in ${Math.ceil(daysLeft)} days; ask the clinic administrator for a new certificate.` };
+    if (daysLeft < EXPIRING_DAYS)
+      return {
+        ...base,
+        state: 'expiring',
+        problem: `Expires in ${Math.ceil(daysLeft)} days; ask the clinic administrator for a new certificate.`,
+      };
     return { ...base, state: 'valid' };
   }
 
@@ -84,19 +123,36 @@ export function createIdentityContext(db: SqliteDatabase, vault: SecretVault, op
   }
 
   /** The key of `account` for `certificate`, imported once (non-extractable); undefined if the keychain has none. */
-  async function loadKey(account: string, use: CertificateUse, certificate: Uint8Array): Promise<CryptoKey | undefined> {
+  async function loadKey(
+    account: string,
+    use: CertificateUse,
+    certificate: Uint8Array,
+  ): Promise<CryptoKey | undefined> {
     let privateKey = loaded.get(account);
     if (!privateKey) {
       const pkcs8 = await vault.get(account);
       if (pkcs8 === undefined) return undefined;
-      privateKey = use === 'signing' ? await importSigningKey(fromBase64(pkcs8), certificate) : await importDecryptionKey(fromBase64(pkcs8), certificate);
+      privateKey =
+        use === 'signing'
+          ? await importSigningKey(fromBase64(pkcs8), certificate)
+          : await importDecryptionKey(fromBase64(pkcs8), certificate);
       loaded.set(account, privateKey);
     }
     return privateKey;
   }
 
   return {
-    db, vault, options, loaded, trustItems, trust, certificateRow, retiredRows, judge, practitionerId, loadKey,
+    db,
+    vault,
+    options,
+    loaded,
+    trustItems,
+    trust,
+    certificateRow,
+    retiredRows,
+    judge,
+    practitionerId,
+    loadKey,
     trustChanged: () => {
       currentTrust = undefined;
     },

@@ -43,7 +43,12 @@ export interface IdentityStatus {
    * the newest one yet (the clinic has not published it): the one in use. The newest takes over once the mirror lists it.
    */
   readonly signingInUse?: { readonly serialNumber: string; readonly notAfter: string };
-  readonly trust: { readonly anchors: CertificateStatus[]; readonly hub?: CertificateStatus; readonly crlNextUpdate?: string; readonly crlState?: CrlState };
+  readonly trust: {
+    readonly anchors: CertificateStatus[];
+    readonly hub?: CertificateStatus;
+    readonly crlNextUpdate?: string;
+    readonly crlState?: CrlState;
+  };
   /** Both certificates and keys present, and the trust configured: the workstation can register and work. */
   readonly ready: boolean;
 }

@@ -1,11 +1,33 @@
-import { checkTrustRevocation, createCertificateValidator, CRL_GRACE_MS, isCmsError, type CmsRecipientIdentity, type CryptoKey } from '../../../shared/cms/index.ts';
-import { describeCertificate, type CrlInfo, isNewerCrl, pemToDerAll, PEM_LABELS, readCrl, verifyCrl } from '../../../shared/pki/index.ts';
+import {
+  checkTrustRevocation,
+  createCertificateValidator,
+  CRL_GRACE_MS,
+  isCmsError,
+  type CmsRecipientIdentity,
+  type CryptoKey,
+} from '../../../shared/cms/index.ts';
+import {
+  describeCertificate,
+  type CrlInfo,
+  isNewerCrl,
+  pemToDerAll,
+  PEM_LABELS,
+  readCrl,
+  verifyCrl,
+} from '../../../shared/pki/index.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
 import { createIdentityContext, fromBase64 } from './identity-context.ts';
 import { createRequest, importCertificate, importPkcs12 } from './identity-enrolment.ts';
 import {
-  CERTIFICATE_USES, IdentityError, type CertificateStatus, type CertificateUse, type CrlState, type IdentityStatus, type PractitionerIdentity, type PractitionerIdentityOptions,
+  CERTIFICATE_USES,
+  IdentityError,
+  type CertificateStatus,
+  type CertificateUse,
+  type CrlState,
+  type IdentityStatus,
+  type PractitionerIdentity,
+  type PractitionerIdentityOptions,
 } from './identity-types.ts';
 import { signingInUse } from './signing-in-use.ts';
 
@@ -16,37 +38,53 @@ import { signingInUse } from './signing-in-use.ts';
  * they share in identity-context.ts, the types in identity-types.ts (exported from here too, where callers take them).
  */
 export {
-  CERTIFICATE_USES, IdentityError, type CertificateState, type CertificateStatus, type CertificateUse, type CrlOutcome, type CrlState, type IdentityStatus,
-  type PractitionerIdentity, type PractitionerIdentityOptions,
+  CERTIFICATE_USES,
+  IdentityError,
+  type CertificateState,
+  type CertificateStatus,
+  type CertificateUse,
+  type CrlOutcome,
+  type CrlState,
+  type IdentityStatus,
+  type PractitionerIdentity,
+  type PractitionerIdentityOptions,
 } from './identity-types.ts';
 export { keyAccountFor } from './identity-enrolment.ts';
 
-export const MIGRATIONS = [{
-  version: 1,
-  sql: `
+export const MIGRATIONS = [
+  {
+    version: 1,
+    sql: `
     create table identity_certificates (use text primary key, practitioner_id text not null, certificate blob not null, chain text not null);
     create table trust_items (kind text not null check (kind in ('anchor', 'crl', 'hub')), der blob not null, added_at integer not null);
   `,
-}, {
-  // Renewal: each certificate names the keychain account of its key. Keys installed before stay where they are, under
-  // the one name per use they had; new keys are named by fingerprint, so none overwrites another.
-  version: 2,
-  sql: `
+  },
+  {
+    // Renewal: each certificate names the keychain account of its key. Keys installed before stay where they are, under
+    // the one name per use they had; new keys are named by fingerprint, so none overwrites another.
+    version: 2,
+    sql: `
     alter table identity_certificates add column key_account text;
     update identity_certificates set key_account = 'private-key:' || use || ':' || practitioner_id;
     create table retired_certificates (certificate blob not null, use text not null, practitioner_id text not null, key_account text not null, retired_at integer not null);
     create table pending_requests (key_account text primary key, use text not null, practitioner_id text not null, created_at integer not null);
   `,
-}, {
-  // A replaced signing certificate is retired too (it signs until the directory lists its successor): with its chain.
-  version: 3,
-  sql: `alter table retired_certificates add column chain text not null default '[]';`,
-}];
+  },
+  {
+    // A replaced signing certificate is retired too (it signs until the directory lists its successor): with its chain.
+    version: 3,
+    sql: `alter table retired_certificates add column chain text not null default '[]';`,
+  },
+];
 
 /** A CRL is reported as expiring this long before its nextUpdate. */
 export const CRL_EXPIRING_HOURS = 72;
 
-export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault, options: PractitionerIdentityOptions = {}): PractitionerIdentity {
+export function openPractitionerIdentity(
+  db: SqliteDatabase,
+  vault: SecretVault,
+  options: PractitionerIdentityOptions = {},
+): PractitionerIdentity {
   migrate(db, 'identity', MIGRATIONS);
   const ctx = createIdentityContext(db, vault, options);
 
@@ -59,17 +97,25 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault,
     const crls = ctx.trustItems('crl').map((der) => readCrl(der));
     const hub = ctx.trustItems('hub')[0];
     const ids = new Set(CERTIFICATE_USES.map((u) => ctx.certificateRow(u)?.practitioner_id).filter(Boolean));
-    const keys = await Promise.all(CERTIFICATE_USES.map(async (u) => {
-      const account = ctx.certificateRow(u)?.key_account;
-      return account !== undefined && (await ctx.vault.get(account)) !== undefined;
-    }));
+    const keys = await Promise.all(
+      CERTIFICATE_USES.map(async (u) => {
+        const account = ctx.certificateRow(u)?.key_account;
+        return account !== undefined && (await ctx.vault.get(account)) !== undefined;
+      }),
+    );
     const anchors = ctx.trustItems('anchor');
     // Each CA's newest CRL counts (as the CMS checks judge it), and the first of them to run out; one without
     // nextUpdate is never current.
     const newest = new Map<string, CrlInfo>();
-    for (const crl of crls) if ((newest.get(crl.issuer)?.thisUpdate.getTime() ?? -1) < crl.thisUpdate.getTime()) newest.set(crl.issuer, crl);
-    const nextUpdate = [...newest.values()].map((c) => c.nextUpdate ?? new Date(0)).sort((a, b) => a.getTime() - b.getTime())[0];
-    const pending = ctx.db.prepare<[], { use: CertificateUse }>('select distinct use from pending_requests order by use').all().map((r) => r.use);
+    for (const crl of crls)
+      if ((newest.get(crl.issuer)?.thisUpdate.getTime() ?? -1) < crl.thisUpdate.getTime()) newest.set(crl.issuer, crl);
+    const nextUpdate = [...newest.values()]
+      .map((c) => c.nextUpdate ?? new Date(0))
+      .sort((a, b) => a.getTime() - b.getTime())[0];
+    const pending = ctx.db
+      .prepare<[], { use: CertificateUse }>('select distinct use from pending_requests order by use')
+      .all()
+      .map((r) => r.use);
     const signing = ctx.certificateRow('signing') ? await signingInUse(ctx, now) : undefined;
     const inUse = signing?.retired ? describeCertificate(signing.certificate) : undefined;
     return {
@@ -84,16 +130,29 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault,
         ...(nextUpdate && nextUpdate.getTime() > 0 && { crlNextUpdate: nextUpdate.toISOString() }),
         ...(anchors.length > 0 && { crlState: crlState(nextUpdate, now) }),
       },
-      ready: ids.size === 1 && certificates.length === 2 && keys.every(Boolean) && hub !== undefined && ctx.trustItems('anchor').length > 0,
+      ready:
+        ids.size === 1 &&
+        certificates.length === 2 &&
+        keys.every(Boolean) &&
+        hub !== undefined &&
+        ctx.trustItems('anchor').length > 0,
     };
   }
 
   async function key(use: CertificateUse): Promise<{ key: CryptoKey; certificate: Uint8Array; chain: Uint8Array[] }> {
     const row = ctx.certificateRow(use);
-    if (!row) throw new IdentityError('identity-missing', `No ${use} certificate is installed; import the practitioner's certificates first.`);
+    if (!row)
+      throw new IdentityError(
+        'identity-missing',
+        `No ${use} certificate is installed; import the practitioner's certificates first.`,
+      );
     const certificate = new Uint8Array(row.certificate);
     const privateKey = await ctx.loadKey(row.key_account, use, certificate);
-    if (!privateKey) throw new IdentityError('identity-missing', `The ${use} private key of ${row.practitioner_id} is not in the OS keychain; import the certificate again.`);
+    if (!privateKey)
+      throw new IdentityError(
+        'identity-missing',
+        `The ${use} private key of ${row.practitioner_id} is not in the OS keychain; import the certificate again.`,
+      );
     return { key: privateKey, certificate, chain: (JSON.parse(row.chain) as string[]).map(fromBase64) };
   }
 
@@ -121,10 +180,19 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault,
       const hub = pemToDerAll(input.hubCertificatePem, PEM_LABELS.certificate);
       const crls = input.crlsPem ? pemToDerAll(input.crlsPem, PEM_LABELS.crl) : [];
       if (anchors.length === 0) throw new IdentityError('identity-invalid', 'The CA file holds no certificate.');
-      if (hub.length !== 1) throw new IdentityError('identity-invalid', 'The hub certificate file must hold exactly one certificate.');
+      if (hub.length !== 1)
+        throw new IdentityError('identity-invalid', 'The hub certificate file must hold exactly one certificate.');
       for (const crl of crls) {
-        const issuers = await Promise.all(anchors.map((a) => verifyCrl(crl, a).then(() => true, () => false)));
-        if (!issuers.some(Boolean)) throw new IdentityError('identity-invalid', 'A CRL is not signed by any of the CA certificates.');
+        const issuers = await Promise.all(
+          anchors.map((a) =>
+            verifyCrl(crl, a).then(
+              () => true,
+              () => false,
+            ),
+          ),
+        );
+        if (!issuers.some(Boolean))
+          throw new IdentityError('identity-invalid', 'A CRL is not signed by any of the CA certificates.');
       }
       // Revocation is checked on every certificate: without a current CRL of each CA none could be relied on.
       try {
@@ -151,7 +219,6 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault,
       return status();
     },
 
-
     async importPkcs12(input) {
       await importPkcs12(ctx, input);
       return status();
@@ -167,7 +234,9 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault,
     async applyCrl(der) {
       const info = await crlIssuedHere(der);
       if (!info) return 'invalid';
-      const held = ctx.db.prepare<[], { rowid: number; der: Uint8Array }>("select rowid, der from trust_items where kind = 'crl'").all()
+      const held = ctx.db
+        .prepare<[], { rowid: number; der: Uint8Array }>("select rowid, der from trust_items where kind = 'crl'")
+        .all()
         .map((r) => ({ rowid: r.rowid, der: new Uint8Array(r.der), info: readCrl(new Uint8Array(r.der)) }))
         .filter((r) => r.info.issuer === info.issuer);
       if (held.some((h) => Buffer.from(h.der).equals(der))) return 'held';
@@ -194,7 +263,11 @@ export function openPractitionerIdentity(db: SqliteDatabase, vault: SecretVault,
     async signer() {
       const held = await signingInUse(ctx, new Date(), true);
       const privateKey = await ctx.loadKey(held.keyAccount, 'signing', held.certificate);
-      if (!privateKey) throw new IdentityError('identity-missing', `The signing private key of ${held.practitionerId} is not in the OS keychain; import the certificate again.`);
+      if (!privateKey)
+        throw new IdentityError(
+          'identity-missing',
+          `The signing private key of ${held.practitionerId} is not in the OS keychain; import the certificate again.`,
+        );
       const chain = (JSON.parse(held.chain) as string[]).map(fromBase64);
       return { certificate: held.certificate, privateKey, ...(chain.length > 0 && { chain }) };
     },

@@ -38,7 +38,9 @@ describe('inbox batches at the workstation', () => {
       { correlationId: id(second), outcome: 'rejected', reason: 'out-of-order' },
       { correlationId: id(stat), outcome: 'processed' },
     ]);
-    expect(bench.transport.deadLetters.list({ state: 'held' }).map((l) => [l.messageId, l.reason])).toEqual([[id(second), 'out-of-order']]);
+    expect(bench.transport.deadLetters.list({ state: 'held' }).map((l) => [l.messageId, l.reason])).toEqual([
+      [id(second), 'out-of-order'],
+    ]);
     expect(bench.announced.filter((a) => a.includes('failed'))).toEqual([]);
   });
 
@@ -46,9 +48,19 @@ describe('inbox batches at the workstation', () => {
     const request = await bench.request();
     await bench.deliver([request]);
     const lead = await bench.request();
-    const cancel = await bench.status({ caseId: request.caseId, status: 'cancelled', sequence: 2, note: 'Sent to the wrong expert.' });
+    const cancel = await bench.status({
+      caseId: request.caseId,
+      status: 'cancelled',
+      sequence: 2,
+      note: 'Sent to the wrong expert.',
+    });
     // The applicant's second workstation cancelled too, from the same state (its sequence number is the same).
-    const again = await bench.status({ caseId: request.caseId, status: 'cancelled', sequence: 2, note: 'Patient transferred.' });
+    const again = await bench.status({
+      caseId: request.caseId,
+      status: 'cancelled',
+      sequence: 2,
+      note: 'Patient transferred.',
+    });
     const other = await bench.request();
     const settled = await bench.deliver([lead, cancel, again, other]);
 
@@ -71,12 +83,22 @@ describe('inbox batches at the workstation', () => {
   it('lets a later step of the same batch follow an earlier one (a request and its cancellation together)', async () => {
     const lead = await bench.request();
     const request = await bench.request();
-    const cancel = await bench.status({ caseId: request.caseId, status: 'cancelled', sequence: 2, note: 'Resolved locally.' });
+    const cancel = await bench.status({
+      caseId: request.caseId,
+      status: 'cancelled',
+      sequence: 2,
+      note: 'Resolved locally.',
+    });
     const settled = await bench.deliver([lead, request, cancel]);
 
     expect(settled[1]!.batch).toBe(settled[2]!.batch);
     expect(bench.cases.get(request.caseId)).toMatchObject({ status: 'cancelled', peerSequence: 2 });
-    expect(bench.receipts().slice(-2).map((r) => r.outcome)).toEqual(['processed', 'processed']);
+    expect(
+      bench
+        .receipts()
+        .slice(-2)
+        .map((r) => r.outcome),
+    ).toEqual(['processed', 'processed']);
     expect(bench.announced).toContain(`case-changed ${request.caseId}`);
   });
 });

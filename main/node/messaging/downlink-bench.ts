@@ -5,19 +5,62 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
 import type { Message } from 'rhea';
-import { importDecryptionKey, type CmsRecipientIdentity, type CmsSigner, type CryptoKey, type TrustConfig } from '../../../shared/cms/index.ts';
 import {
-  createCrl, createPkcs12, createRootCertificate, derToPem, exportPrivateKeyPkcs8, generateKeyPair, issueCertificate, PEM_LABELS, type CertificateIssuer, type LeafProfileName,
+  importDecryptionKey,
+  type CmsRecipientIdentity,
+  type CmsSigner,
+  type CryptoKey,
+  type TrustConfig,
+} from '../../../shared/cms/index.ts';
+import {
+  createCrl,
+  createPkcs12,
+  createRootCertificate,
+  derToPem,
+  exportPrivateKeyPkcs8,
+  generateKeyPair,
+  issueCertificate,
+  PEM_LABELS,
+  type CertificateIssuer,
+  type LeafProfileName,
 } from '../../../shared/pki/index.ts';
-import { CONTENT_TYPES, sealMessage, PROTOCOL_VERSION, type ApplicationProperties, type ConsultStatusUpdate, type MessageMetadata } from '../../../shared/protocol/index.ts';
-import { buildConsultRequest, buildConsultStatus, buildDirectoryUpdate, buildExpertEntry, buildHubNotice, buildOrganization, type ConsultRequestInput } from '../../../shared/protocol/fhir/index.ts';
-import { createInboxReceiver, openDatabase, createSqliteTransportStore, type BrokerConnection, type InboxReceiver, type SqliteDatabase, type StoredMessage, type TransportStore } from '../../../transport/index.ts';
+import {
+  CONTENT_TYPES,
+  sealMessage,
+  PROTOCOL_VERSION,
+  type ApplicationProperties,
+  type ConsultStatusUpdate,
+  type MessageMetadata,
+} from '../../../shared/protocol/index.ts';
+import {
+  buildConsultRequest,
+  buildConsultStatus,
+  buildDirectoryUpdate,
+  buildExpertEntry,
+  buildHubNotice,
+  buildOrganization,
+  type ConsultRequestInput,
+} from '../../../shared/protocol/fhir/index.ts';
+import {
+  createInboxReceiver,
+  openDatabase,
+  createSqliteTransportStore,
+  type BrokerConnection,
+  type InboxReceiver,
+  type SqliteDatabase,
+  type StoredMessage,
+  type TransportStore,
+} from '../../../transport/index.ts';
 import { createNativeCertificateValidator, loadFhirDefinitions } from '../../../shared-node/index.ts';
 import { auditSealFromVault, openAuditLog } from '../audit/audit-log.ts';
 import { openCaseStore, type CaseStore } from '../consult/case-store.ts';
 import { createConsultService, type ConsultService, type LocalPractitioners } from '../consult/consult-service.ts';
 import { openDirectoryMirror } from '../directory/directory-mirror.ts';
-import { openPractitionerIdentity, type CrlOutcome, type PractitionerIdentity } from '../identity/practitioner-identity.ts';
+import {
+  openPractitionerIdentity,
+  type CrlOutcome,
+  type PractitionerIdentity,
+} from '../identity/practitioner-identity.ts';
 import { createDirectorySync } from '../directory/directory-sync.ts';
 import { createDownlinkHandler } from './downlink-handler.ts';
 import { openRegistration } from './registration.ts';
@@ -61,9 +104,18 @@ export interface DownlinkBench {
   readonly cases: CaseStore;
   readonly transport: TransportStore;
   /** A consult.request from the applicant to the expert; `payload` may edit the Bundle before it is signed. */
-  request(input?: { caseId?: string; priority?: ConsultRequestInput['priority']; payload?: (bundle: Record<string, unknown>) => void }): Promise<Message & { caseId: string }>;
+  request(input?: {
+    caseId?: string;
+    priority?: ConsultRequestInput['priority'];
+    payload?: (bundle: Record<string, unknown>) => void;
+  }): Promise<Message & { caseId: string }>;
   /** A consult.status from the applicant. */
-  status(input: { caseId: string; status: Extract<ConsultStatusUpdate, 'cancelled' | 'information-provided'>; sequence: number; note: string }): Promise<Message>;
+  status(input: {
+    caseId: string;
+    status: Extract<ConsultStatusUpdate, 'cancelled' | 'information-provided'>;
+    sequence: number;
+    note: string;
+  }): Promise<Message>;
   /**
    * Delivers the messages in one burst and waits until each is settled: the first is handled alone, and the rest
    * arrive while it is being handled, so they make up the next batch (as a backlog does when the receiver is busy).
@@ -91,11 +143,19 @@ const EXPERT_ENDPOINT = 'ws-expert-1';
 export async function createDownlinkBench(): Promise<DownlinkBench> {
   loadFhirDefinitions();
   const caKeys = await generateKeyPair();
-  const ca = await createRootCertificate({ keyPair: caKeys, subject: { commonName: 'Bench Region Root CA', organization: 'Bench Region' } });
+  const ca = await createRootCertificate({
+    keyPair: caKeys,
+    subject: { commonName: 'Bench Region Root CA', organization: 'Bench Region' },
+  });
   const issuer: CertificateIssuer = { certificate: ca.der, privateKey: caKeys.privateKey };
   const issue = async (profile: LeafProfileName, commonName: string) => {
     const keys = await generateKeyPair();
-    const issued = await issueCertificate({ profile, subject: { commonName, organization: 'Bench Region' }, publicKey: keys.publicKey, issuer });
+    const issued = await issueCertificate({
+      profile,
+      subject: { commonName, organization: 'Bench Region' },
+      publicKey: keys.publicKey,
+      issuer,
+    });
     return { certificate: issued.der, privateKey: keys.privateKey };
   };
   const exportable = new Map<string, CryptoKey>();
@@ -103,8 +163,15 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     const encryption = await issue('practitioner-encryption', id);
     exportable.set(id, encryption.privateKey);
     // A decryption key as the workstation's identity holds it: ECDH, for key agreement.
-    const privateKey = await importDecryptionKey(await exportPrivateKeyPkcs8(encryption.privateKey), encryption.certificate);
-    return { id, signing: await issue('practitioner-signing', id), encryption: { certificate: encryption.certificate, privateKey } };
+    const privateKey = await importDecryptionKey(
+      await exportPrivateKeyPkcs8(encryption.privateKey),
+      encryption.certificate,
+    );
+    return {
+      id,
+      signing: await issue('practitioner-signing', id),
+      encryption: { certificate: encryption.certificate, privateKey },
+    };
   };
   const applicant = await practitioner('clinic-b.dr-berg');
   const expert = await practitioner('clinic-a.dr-ahmed');
@@ -121,66 +188,140 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     const db: SqliteDatabase = openDatabase(join(dir, 'store.db'), KEY);
     const mirror = openDirectoryMirror(db);
     return {
-      db, mirror, transport: createSqliteTransportStore(db), cases: openCaseStore(db), audit: openAuditLog(db, await auditSealFromVault(auditVault)),
+      db,
+      mirror,
+      transport: createSqliteTransportStore(db),
+      cases: openCaseStore(db),
+      audit: openAuditLog(db, await auditSealFromVault(auditVault)),
       registration: openRegistration(db, () => undefined),
-      identity: openPractitionerIdentity(db, identityVault, { directorySigningCertificates: (id) => mirror.certificates(id, 'signing') }),
+      identity: openPractitionerIdentity(db, identityVault, {
+        directorySigningCertificates: (id) => mirror.certificates(id, 'signing'),
+      }),
     };
   }
   const pem = (der: Uint8Array, label: string) => derToPem(der, label);
-  await identity.setTrust({ anchorsPem: pem(ca.der, PEM_LABELS.certificate), crlsPem: pem(await createCrl(issuer), PEM_LABELS.crl), hubCertificatePem: pem(hub.certificate, PEM_LABELS.certificate) });
-  const p12 = async (certificate: Uint8Array, privateKey: CryptoKey) => createPkcs12({ privateKeyPkcs8: await exportPrivateKeyPkcs8(privateKey), certificate, chain: [], password: 'bench' });
+  await identity.setTrust({
+    anchorsPem: pem(ca.der, PEM_LABELS.certificate),
+    crlsPem: pem(await createCrl(issuer), PEM_LABELS.crl),
+    hubCertificatePem: pem(hub.certificate, PEM_LABELS.certificate),
+  });
+  const p12 = async (certificate: Uint8Array, privateKey: CryptoKey) =>
+    createPkcs12({
+      privateKeyPkcs8: await exportPrivateKeyPkcs8(privateKey),
+      certificate,
+      chain: [],
+      password: 'bench',
+    });
   async function issuePkcs12(use: 'signing' | 'encryption', practitionerId: string): Promise<Uint8Array> {
     const issued = await issue(use === 'signing' ? 'practitioner-signing' : 'practitioner-encryption', practitionerId);
     return p12(issued.certificate, issued.privateKey);
   }
-  await identity.importPkcs12({ use: 'signing', pkcs12: await p12(expert.signing.certificate, expert.signing.privateKey), password: 'bench' });
-  await identity.importPkcs12({ use: 'encryption', pkcs12: await p12(expert.encryption.certificate, expertEncryptionKey), password: 'bench' });
+  await identity.importPkcs12({
+    use: 'signing',
+    pkcs12: await p12(expert.signing.certificate, expert.signing.privateKey),
+    password: 'bench',
+  });
+  await identity.importPkcs12({
+    use: 'encryption',
+    pkcs12: await p12(expert.encryption.certificate, expertEncryptionKey),
+    password: 'bench',
+  });
   const trust = (): TrustConfig => identity.trust();
   const base64 = (der: Uint8Array) => Buffer.from(der).toString('base64');
-  const entry = (p: BenchPractitioner, organizationId: string, endpoint: string, signingCertificate = p.signing.certificate) => buildExpertEntry({
-    practitionerId: p.id, family: p.id.slice(p.id.indexOf('.') + 1), given: ['Test'], languages: ['en'], specialties: [{ text: 'Cardiology' }],
-    organizationId, endpoints: [endpoint], signingCertificate: base64(signingCertificate), encryptionCertificate: base64(p.encryption.certificate),
-  });
+  const entry = (
+    p: BenchPractitioner,
+    organizationId: string,
+    endpoint: string,
+    signingCertificate = p.signing.certificate,
+  ) =>
+    buildExpertEntry({
+      practitionerId: p.id,
+      family: p.id.slice(p.id.indexOf('.') + 1),
+      given: ['Test'],
+      languages: ['en'],
+      specialties: [{ text: 'Cardiology' }],
+      organizationId,
+      endpoints: [endpoint],
+      signingCertificate: base64(signingCertificate),
+      encryptionCertificate: base64(p.encryption.certificate),
+    });
   mirror.applySnapshotBatch({
-    batchId: randomUUID(), index: 1, count: 1, version: 1,
+    batchId: randomUUID(),
+    index: 1,
+    count: 1,
+    version: 1,
     resources: [
-      buildOrganization({ id: 'clinic-a.nordby', name: 'Nordby Hospital' }), buildOrganization({ id: 'clinic-b.sorvik', name: 'Sørvik Health Centre' }),
-      ...entry(expert, 'clinic-a.nordby', EXPERT_ENDPOINT), ...entry(applicant, 'clinic-b.sorvik', APPLICANT_ENDPOINT),
+      buildOrganization({ id: 'clinic-a.nordby', name: 'Nordby Hospital' }),
+      buildOrganization({ id: 'clinic-b.sorvik', name: 'Sørvik Health Centre' }),
+      ...entry(expert, 'clinic-a.nordby', EXPERT_ENDPOINT),
+      ...entry(applicant, 'clinic-b.sorvik', APPLICANT_ENDPOINT),
     ],
   });
 
-  const local: LocalPractitioners = { endpointId: () => EXPERT_ENDPOINT, has: (id) => id === expert.id, recipients: () => identity.recipients() };
+  const local: LocalPractitioners = {
+    endpointId: () => EXPERT_ENDPOINT,
+    has: (id) => id === expert.id,
+    recipients: () => identity.recipients(),
+  };
   const sealed: DownlinkBench['sealed'][number][] = [];
   const validator = () => createNativeCertificateValidator(trust());
-  async function seal(input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; recipients?: readonly Uint8Array[]; correlationId?: string }): Promise<StoredMessage> {
+  async function seal(input: {
+    properties: ApplicationProperties;
+    payload: (messageId: string, timestamp: Date) => Bundle;
+    recipients?: readonly Uint8Array[];
+    correlationId?: string;
+  }): Promise<StoredMessage> {
     const messageId = randomUUID();
     const creationTime = new Date();
     const payload = input.payload(messageId, creationTime);
     // As the core does: the identity picks the signing certificate (the one the directory lists).
     const signer = await identity.signer();
     sealed.push({
-      metadata: { messageId, creationTime, userId: EXPERT_ENDPOINT, contentType: CONTENT_TYPES.authEnveloped, properties: input.properties, ...(input.correlationId && { correlationId: input.correlationId }) },
-      payload: new TextEncoder().encode(JSON.stringify(payload)), signer: signer.certificate,
+      metadata: {
+        messageId,
+        creationTime,
+        userId: EXPERT_ENDPOINT,
+        contentType: CONTENT_TYPES.authEnveloped,
+        properties: input.properties,
+        ...(input.correlationId && { correlationId: input.correlationId }),
+      },
+      payload: new TextEncoder().encode(JSON.stringify(payload)),
+      signer: signer.certificate,
     });
     const fields = await sealMessage({
-      messageId, creationTime, userId: EXPERT_ENDPOINT, properties: input.properties, payload, signer,
-      ...(input.recipients && { recipientCertificates: input.recipients }), ...(input.correlationId && { correlationId: input.correlationId }),
+      messageId,
+      creationTime,
+      userId: EXPERT_ENDPOINT,
+      properties: input.properties,
+      payload,
+      signer,
+      ...(input.recipients && { recipientCertificates: input.recipients }),
+      ...(input.correlationId && { correlationId: input.correlationId }),
     });
     return {
       properties: {
-        message_id: messageId, user_id: EXPERT_ENDPOINT, creation_time: creationTime.getTime(), content_type: String(fields.content_type),
-        application_properties: fields.application_properties, ...(input.correlationId && { correlation_id: input.correlationId }),
+        message_id: messageId,
+        user_id: EXPERT_ENDPOINT,
+        creation_time: creationTime.getTime(),
+        content_type: String(fields.content_type),
+        application_properties: fields.application_properties,
+        ...(input.correlationId && { correlation_id: input.correlationId }),
       },
       body: fields.body,
     };
   }
-  const enqueue = (message: StoredMessage, orderKey: string) => transport.outbox.enqueue({ messageId: message.properties.message_id, orderKey, address: 'uplink', message });
+  const enqueue = (message: StoredMessage, orderKey: string) =>
+    transport.outbox.enqueue({ messageId: message.properties.message_id, orderKey, address: 'uplink', message });
   const announced: string[] = [];
   const crlOutcomes: CrlOutcome[] = [];
   const pending: (() => void)[] = [];
   // The stand-in link: the test decides when transfers arrive, and sees how each is settled.
   const link = Object.assign(new EventEmitter(), { is_open: () => true, close: () => undefined });
-  const connection = { amqp: { open_receiver: () => link }, state: { status: 'online' }, onOpened: () => () => undefined } as unknown as BrokerConnection;
+  const connection = {
+    amqp: { open_receiver: () => link },
+    state: { status: 'online' },
+    onOpened: () => () => undefined,
+  } as unknown as BrokerConnection;
   const batchOf = new Map<string, number>();
   let { consult, receiver } = wire();
 
@@ -188,17 +329,35 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   function wire(): { consult: ConsultService; receiver: InboxReceiver } {
     const { cases, audit, registration } = store;
     const consult = createConsultService({
-      db, cases, mirror, audit, local, trust, validator, seal, enqueue, onCaseChanged: () => undefined,
+      db,
+      cases,
+      mirror,
+      audit,
+      local,
+      trust,
+      validator,
+      seal,
+      enqueue,
+      onCaseChanged: () => undefined,
     });
     const handle = createDownlinkHandler({
-      local, trust, hubCertificate: () => identity.hubCertificate(),
-      consult, mirror, registration, sync: createDirectorySync({ mirror, validator }), seal, enqueue,
+      local,
+      trust,
+      hubCertificate: () => identity.hubCertificate(),
+      consult,
+      mirror,
+      registration,
+      sync: createDirectorySync({ mirror, validator }),
+      seal,
+      enqueue,
       // As the core does: announcements run together once the inbox's work of the moment is done, and the UI then reads
       // the case's summary (which fails for a case that is not stored).
       afterCommit: (notify) => {
         if (pending.push(notify) === 1) setImmediate(() => pending.splice(0).forEach((n) => n()));
       },
-      onSnapshotProgress: () => undefined, onDirectoryChanged: () => undefined, onBehind: () => undefined,
+      onSnapshotProgress: () => undefined,
+      onDirectoryChanged: () => undefined,
+      onBehind: () => undefined,
       onCaseChanged: (caseId) => {
         try {
           announced.push(`case-changed ${consult.summaryOf(caseId).caseId}`);
@@ -216,7 +375,12 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
       onCrl: (outcome) => crlOutcomes.push(outcome),
     });
     const receiver: InboxReceiver = createInboxReceiver({
-      connection, source: 'downlink', sourceName: 'downlink', inbox: transport.inbox, deadLetters: transport.deadLetters, parked: transport.parked,
+      connection,
+      source: 'downlink',
+      sourceName: 'downlink',
+      inbox: transport.inbox,
+      deadLetters: transport.deadLetters,
+      parked: transport.parked,
       handle: async (received) => {
         batchOf.set(received.messageId, received.batch.serial);
         return handle(received);
@@ -225,23 +389,42 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     return { consult, receiver };
   }
 
-  async function consultMessage(properties: ApplicationProperties, payload: (messageId: string, timestamp: Date) => Bundle, edit?: (bundle: Record<string, unknown>) => void): Promise<Message> {
+  async function consultMessage(
+    properties: ApplicationProperties,
+    payload: (messageId: string, timestamp: Date) => Bundle,
+    edit?: (bundle: Record<string, unknown>) => void,
+  ): Promise<Message> {
     const messageId = randomUUID();
     const creationTime = new Date();
     const bundle = payload(messageId, creationTime) as unknown as Record<string, unknown>;
     edit?.(bundle);
     const fields = await sealMessage({
-      messageId, creationTime, userId: 'hub', properties, payload: bundle as unknown as Bundle, signer: applicant.signing,
+      messageId,
+      creationTime,
+      userId: 'hub',
+      properties,
+      payload: bundle as unknown as Bundle,
+      signer: applicant.signing,
       recipientCertificates: [expert.encryption.certificate, applicant.encryption.certificate],
     });
     return fields as unknown as Message;
   }
   const consultProperties = (caseId: string, sequence: number) => ({
-    rtsVersion: PROTOCOL_VERSION, rtsSender: APPLICANT_ENDPOINT, rtsCase: caseId, rtsFromPractitioner: applicant.id, rtsToPractitioner: expert.id, rtsSequence: sequence,
+    rtsVersion: PROTOCOL_VERSION,
+    rtsSender: APPLICANT_ENDPOINT,
+    rtsCase: caseId,
+    rtsFromPractitioner: applicant.id,
+    rtsToPractitioner: expert.id,
+    rtsSequence: sequence,
   });
 
   return {
-    applicant, expert, issuer, issuePkcs12, crlOutcomes, announced,
+    applicant,
+    expert,
+    issuer,
+    issuePkcs12,
+    crlOutcomes,
+    announced,
     get identity() {
       return identity;
     },
@@ -258,8 +441,21 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
       const messageId = randomUUID();
       const creationTime = new Date();
       const fields = await sealMessage({
-        messageId, creationTime, userId: 'hub', properties: { rtsType: 'hub.notice', rtsVersion: PROTOCOL_VERSION, rtsSender: 'hub', rtsNotice: input.notice, rtsToEndpoint: EXPERT_ENDPOINT },
-        payload: buildHubNotice({ messageId, timestamp: creationTime, sender: 'hub' }, { ...input, toEndpoint: EXPERT_ENDPOINT }), signer: hub,
+        messageId,
+        creationTime,
+        userId: 'hub',
+        properties: {
+          rtsType: 'hub.notice',
+          rtsVersion: PROTOCOL_VERSION,
+          rtsSender: 'hub',
+          rtsNotice: input.notice,
+          rtsToEndpoint: EXPERT_ENDPOINT,
+        },
+        payload: buildHubNotice(
+          { messageId, timestamp: creationTime, sender: 'hub' },
+          { ...input, toEndpoint: EXPERT_ENDPOINT },
+        ),
+        signer: hub,
       });
       return fields as unknown as Message;
     },
@@ -267,34 +463,73 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
       const messageId = randomUUID();
       const creationTime = new Date();
       const fields = await sealMessage({
-        messageId, creationTime, userId: 'hub',
-        properties: { rtsType: 'directory.update', rtsVersion: PROTOCOL_VERSION, rtsSender: 'hub', rtsDirectoryBaseVersion: baseVersion, rtsDirectoryVersion: version },
-        payload: buildDirectoryUpdate({ messageId, timestamp: creationTime, sender: 'hub' }, [{ retire: 'PractitionerRole/clinic-a.dr-nobody' }]), signer: hub,
+        messageId,
+        creationTime,
+        userId: 'hub',
+        properties: {
+          rtsType: 'directory.update',
+          rtsVersion: PROTOCOL_VERSION,
+          rtsSender: 'hub',
+          rtsDirectoryBaseVersion: baseVersion,
+          rtsDirectoryVersion: version,
+        },
+        payload: buildDirectoryUpdate({ messageId, timestamp: creationTime, sender: 'hub' }, [
+          { retire: 'PractitionerRole/clinic-a.dr-nobody' },
+        ]),
+        signer: hub,
       });
       return fields as unknown as Message;
     },
     async request(input = {}) {
       const caseId = input.caseId ?? randomUUID();
-      const message = await consultMessage({ rtsType: 'consult.request', ...consultProperties(caseId, 1) }, (messageId, timestamp) => buildConsultRequest({ messageId, timestamp, sender: APPLICANT_ENDPOINT }, {
-        caseId, from: applicant.id, to: expert.id, sequence: 1, priority: input.priority ?? 'routine', reason: 'Chest pain since this morning',
-        patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' },
-      }), input.payload);
+      const message = await consultMessage(
+        { rtsType: 'consult.request', ...consultProperties(caseId, 1) },
+        (messageId, timestamp) =>
+          buildConsultRequest(
+            { messageId, timestamp, sender: APPLICANT_ENDPOINT },
+            {
+              caseId,
+              from: applicant.id,
+              to: expert.id,
+              sequence: 1,
+              priority: input.priority ?? 'routine',
+              reason: 'Chest pain since this morning',
+              patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' },
+            },
+          ),
+        input.payload,
+      );
       return Object.assign(message, { caseId });
     },
     async status(input) {
-      return consultMessage({ rtsType: 'consult.status', ...consultProperties(input.caseId, input.sequence), rtsStatus: input.status }, (messageId, timestamp) => buildConsultStatus({ messageId, timestamp, sender: APPLICANT_ENDPOINT }, {
-        caseId: input.caseId, from: applicant.id, to: expert.id, sequence: input.sequence, status: input.status, note: input.note,
-      }));
+      return consultMessage(
+        { rtsType: 'consult.status', ...consultProperties(input.caseId, input.sequence), rtsStatus: input.status },
+        (messageId, timestamp) =>
+          buildConsultStatus(
+            { messageId, timestamp, sender: APPLICANT_ENDPOINT },
+            {
+              caseId: input.caseId,
+              from: applicant.id,
+              to: expert.id,
+              sequence: input.sequence,
+              status: input.status,
+              note: input.note,
+            },
+          ),
+      );
     },
     async deliver(messages) {
-      const settled: Promise<Settlement>[] = messages.map((message) => new Promise((resolve) => {
-        const messageId = String(message.message_id);
-        const done = (outcome: Settlement['outcome']) => () => {
-          const batch = batchOf.get(messageId);
-          resolve({ messageId, outcome, ...(batch !== undefined && { batch }) });
-        };
-        link.emit('message', { message, delivery: { accept: done('accepted'), release: done('released') } });
-      }));
+      const settled: Promise<Settlement>[] = messages.map(
+        (message) =>
+          new Promise((resolve) => {
+            const messageId = String(message.message_id);
+            const done = (outcome: Settlement['outcome']) => () => {
+              const batch = batchOf.get(messageId);
+              resolve({ messageId, outcome, ...(batch !== undefined && { batch }) });
+            };
+            link.emit('message', { message, delivery: { accept: done('accepted'), release: done('released') } });
+          }),
+      );
       const settlements = await Promise.all(settled);
       await new Promise((resolve) => setImmediate(resolve));
       return settlements;
@@ -302,13 +537,26 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     sealed,
     publishExpertSigning(certificate) {
       const version = mirror.version() ?? 0;
-      const outcome = mirror.applyUpdate({ baseVersion: version, version: version + 1, changes: entry(expert, 'clinic-a.nordby', EXPERT_ENDPOINT, certificate).map((upsert) => ({ upsert })) });
+      const outcome = mirror.applyUpdate({
+        baseVersion: version,
+        version: version + 1,
+        changes: entry(expert, 'clinic-a.nordby', EXPERT_ENDPOINT, certificate).map((upsert) => ({ upsert })),
+      });
       if (outcome !== 'applied') throw new Error(`the directory update was ${outcome}`);
     },
-    receipts: () => db.prepare<[], { properties: string }>('select properties from outbox order by seq').all()
-      .map((row) => JSON.parse(row.properties) as StoredMessage['properties'])
-      .filter((p) => p.application_properties.rtsType === 'receipt')
-      .map((p) => ({ correlationId: p.correlation_id ?? '', outcome: String(p.application_properties.rtsReceipt), ...(p.application_properties.rtsReason !== undefined && { reason: String(p.application_properties.rtsReason) }) })),
+    receipts: () =>
+      db
+        .prepare<[], { properties: string }>('select properties from outbox order by seq')
+        .all()
+        .map((row) => JSON.parse(row.properties) as StoredMessage['properties'])
+        .filter((p) => p.application_properties.rtsType === 'receipt')
+        .map((p) => ({
+          correlationId: p.correlation_id ?? '',
+          outcome: String(p.application_properties.rtsReceipt),
+          ...(p.application_properties.rtsReason !== undefined && {
+            reason: String(p.application_properties.rtsReason),
+          }),
+        })),
     async restart() {
       await receiver.stop();
       transport.close();

@@ -14,7 +14,8 @@ beforeEach(async () => {
 }, 30_000);
 afterEach(async () => bench.close());
 
-const deadLetter = (messageId: unknown) => bench.transport.deadLetters.list({ limit: 1_000 }).find((l) => l.messageId === String(messageId));
+const deadLetter = (messageId: unknown) =>
+  bench.transport.deadLetters.list({ limit: 1_000 }).find((l) => l.messageId === String(messageId));
 
 /** Delivers `messages` one after another (each its own batch) and returns how each was settled. */
 async function deliverEach(...messages: Parameters<DownlinkBench['deliver']>[0]) {
@@ -29,7 +30,11 @@ describe('renewal at the workstation', () => {
     expect(await deliverEach(request)).toEqual(['accepted']);
     expect(deadLetter(request.message_id)).toBeUndefined();
 
-    await bench.identity.importPkcs12({ use: 'encryption', pkcs12: await bench.issuePkcs12('encryption', bench.expert.id), password: 'bench' });
+    await bench.identity.importPkcs12({
+      use: 'encryption',
+      pkcs12: await bench.issuePkcs12('encryption', bench.expert.id),
+      password: 'bench',
+    });
     const [current] = await bench.identity.recipients();
     expect(current.certificate).not.toEqual(bench.expert.encryption.certificate);
 
@@ -46,18 +51,28 @@ describe('signing renewal at the workstation', () => {
       const request = await bench.request();
       expect(await deliverEach(request)).toEqual(['accepted']);
       const sent = bench.sealed.at(-1)!;
-      expect(sent.metadata).toMatchObject({ correlationId: String(request.message_id), properties: { rtsType: 'receipt', rtsReceipt: 'processed' } });
+      expect(sent.metadata).toMatchObject({
+        correlationId: String(request.message_id),
+        properties: { rtsType: 'receipt', rtsReceipt: 'processed' },
+      });
       return sent.signer;
     };
     expect(await receiptSigner()).toEqual(earlier);
 
-    await bench.identity.importPkcs12({ use: 'signing', pkcs12: await bench.issuePkcs12('signing', bench.expert.id), password: 'bench' });
+    await bench.identity.importPkcs12({
+      use: 'signing',
+      pkcs12: await bench.issuePkcs12('signing', bench.expert.id),
+      password: 'bench',
+    });
     const renewed = bench.identity.certificate('signing')!;
     expect(renewed).not.toEqual(earlier);
     // The directory (peers', the hub's and this mirror) still lists the earlier one: a signature by the renewed one
     // would be refused signer-mismatch everywhere.
     expect(await receiptSigner()).toEqual(earlier);
-    expect((await bench.identity.status()).signingInUse).toEqual({ serialNumber: describeCertificate(earlier).serialNumber, notAfter: describeCertificate(earlier).notAfter });
+    expect((await bench.identity.status()).signingInUse).toEqual({
+      serialNumber: describeCertificate(earlier).serialNumber,
+      notAfter: describeCertificate(earlier).notAfter,
+    });
 
     bench.publishExpertSigning(renewed);
     expect(await receiptSigner()).toEqual(renewed);
@@ -70,22 +85,44 @@ describe('crl-updated notices from the hub', () => {
     const before = await bench.request();
     expect(await deliverEach(before)).toEqual(['accepted']);
 
-    const revoked = [{ serialNumber: describeCertificate(bench.applicant.signing.certificate).serialNumber, revocationDate: new Date(Date.now() - 60_000) }];
-    const notice = await bench.hubNotice({ notice: 'crl-updated', text: 'The region published a new CRL.', crl: await createCrl(bench.issuer, { crlNumber: 2, revoked }) });
+    const revoked = [
+      {
+        serialNumber: describeCertificate(bench.applicant.signing.certificate).serialNumber,
+        revocationDate: new Date(Date.now() - 60_000),
+      },
+    ];
+    const notice = await bench.hubNotice({
+      notice: 'crl-updated',
+      text: 'The region published a new CRL.',
+      crl: await createCrl(bench.issuer, { crlNumber: 2, revoked }),
+    });
     const after = await bench.request();
     expect(await deliverEach(notice, after)).toEqual(['accepted', 'accepted']);
     expect(bench.crlOutcomes).toEqual(['applied']);
     expect(deadLetter(notice.message_id)).toBeUndefined();
     expect(deadLetter(after.message_id)).toMatchObject({ reason: 'certificate-revoked' });
     // The sender is told only that it could not be opened (the precise reason stays here, docs/protocol.md §4).
-    expect(bench.receipts().find((r) => r.correlationId === String(after.message_id))).toMatchObject({ outcome: 'rejected' });
+    expect(bench.receipts().find((r) => r.correlationId === String(after.message_id))).toMatchObject({
+      outcome: 'rejected',
+    });
   });
 
   it('ignores an older CRL and one signed by another CA, and takes a notice without a CRL harmlessly', async () => {
-    const revoking = { crlNumber: 0, revoked: [{ serialNumber: describeCertificate(bench.applicant.signing.certificate).serialNumber, revocationDate: new Date(Date.now() - 60_000) }] };
+    const revoking = {
+      crlNumber: 0,
+      revoked: [
+        {
+          serialNumber: describeCertificate(bench.applicant.signing.certificate).serialNumber,
+          revocationDate: new Date(Date.now() - 60_000),
+        },
+      ],
+    };
     const otherKeys = await generateKeyPair();
     const otherCa = await createRootCertificate({ keyPair: otherKeys, subject: { commonName: 'Another Region CA' } });
-    const foreign = await createCrl({ certificate: otherCa.der, privateKey: otherKeys.privateKey }, { ...revoking, crlNumber: 7 });
+    const foreign = await createCrl(
+      { certificate: otherCa.der, privateKey: otherKeys.privateKey },
+      { ...revoking, crlNumber: 7 },
+    );
     const notices = [
       await bench.hubNotice({ notice: 'crl-updated', text: 'older', crl: await createCrl(bench.issuer, revoking) }),
       await bench.hubNotice({ notice: 'crl-updated', text: 'the one held', crl: bench.identity.trust().crls![0]! }),
@@ -95,7 +132,14 @@ describe('crl-updated notices from the hub', () => {
     ];
     const trustBefore = bench.identity.trust();
     const request = await bench.request();
-    expect(await deliverEach(...notices, request)).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'accepted', 'accepted']);
+    expect(await deliverEach(...notices, request)).toEqual([
+      'accepted',
+      'accepted',
+      'accepted',
+      'accepted',
+      'accepted',
+      'accepted',
+    ]);
     expect(bench.crlOutcomes).toEqual(['older', 'held', 'invalid', 'invalid']);
     for (const message of [...notices, request]) expect(deadLetter(message.message_id)).toBeUndefined();
     expect(bench.identity.trust()).toBe(trustBefore);
@@ -107,12 +151,17 @@ describe('a workstation whose CRL has gone stale', () => {
   const DAY = 24 * 3600_000;
   /** The region's CRL as a laptop holds it after days offline: applied once, now past its nextUpdate. */
   async function goStale() {
-    expect(await bench.identity.applyCrl(await createCrl(bench.issuer, { crlNumber: 5, thisUpdate: new Date(Date.now() - 3 * DAY), validityDays: 1 }))).toBe('applied');
+    expect(
+      await bench.identity.applyCrl(
+        await createCrl(bench.issuer, { crlNumber: 5, thisUpdate: new Date(Date.now() - 3 * DAY), validityDays: 1 }),
+      ),
+    ).toBe('applied');
     expect((await bench.identity.status()).trust.crlState).toBe('stale');
   }
 
   const parkedIds = () => bench.transport.parked.list('downlink').map((p) => p.messageId);
-  const newerCrl = (revoked: { serialNumber: string; revocationDate: Date }[] = []) => createCrl(bench.issuer, { crlNumber: 6, revoked });
+  const newerCrl = (revoked: { serialNumber: string; revocationDate: Date }[] = []) =>
+    createCrl(bench.issuer, { crlNumber: 6, revoked });
   /** No case yet: the message that would open it has not been handled. */
   const noCase = async (caseId: string) => expect(bench.consult.openCase(caseId)).rejects.toThrow();
 
@@ -127,7 +176,11 @@ describe('a workstation whose CRL has gone stale', () => {
     await noCase(waiting.caseId);
     expect(bench.receipts()).toEqual([]);
 
-    const notice = await bench.hubNotice({ notice: 'crl-updated', text: 'The region published a new CRL.', crl: await newerCrl() });
+    const notice = await bench.hubNotice({
+      notice: 'crl-updated',
+      text: 'The region published a new CRL.',
+      crl: await newerCrl(),
+    });
     expect(await deliverEach(notice)).toEqual(['accepted']);
     await bench.idle();
     expect(bench.crlOutcomes).toEqual(['applied']);
@@ -151,8 +204,17 @@ describe('a workstation whose CRL has gone stale', () => {
   it('handles the parked messages in arrival order ahead of what came after the notice in its batch (a status after its request)', async () => {
     await goStale();
     const request = await bench.request();
-    const status = await bench.status({ caseId: request.caseId, status: 'cancelled', sequence: 2, note: 'Sent to the wrong expert.' });
-    const notice = await bench.hubNotice({ notice: 'crl-updated', text: 'The region published a new CRL.', crl: await newerCrl() });
+    const status = await bench.status({
+      caseId: request.caseId,
+      status: 'cancelled',
+      sequence: 2,
+      note: 'Sent to the wrong expert.',
+    });
+    const notice = await bench.hubNotice({
+      notice: 'crl-updated',
+      text: 'The region published a new CRL.',
+      crl: await newerCrl(),
+    });
     // The request is handled alone (and parked); the notice and the status arrive together, in the next batch.
     const settled = await bench.deliver([request, notice, status]);
     expect(settled.map((s) => s.outcome)).toEqual(['accepted', 'accepted', 'accepted']);
@@ -160,29 +222,54 @@ describe('a workstation whose CRL has gone stale', () => {
     expect(parkedIds()).toEqual([]);
     expect(deadLetter(request.message_id)).toBeUndefined();
     expect(deadLetter(status.message_id)).toBeUndefined();
-    expect((await bench.consult.openCase(request.caseId)).messages.map((m) => m.state)).toEqual(['verified', 'verified']);
-    expect(bench.receipts().map((r) => r.correlationId)).toEqual([String(request.message_id), String(status.message_id)]);
+    expect((await bench.consult.openCase(request.caseId)).messages.map((m) => m.state)).toEqual([
+      'verified',
+      'verified',
+    ]);
+    expect(bench.receipts().map((r) => r.correlationId)).toEqual([
+      String(request.message_id),
+      String(status.message_id),
+    ]);
   });
 
   it('refuses a parked message certificate-revoked, with its receipt, when the new CRL revokes its signer', async () => {
     await goStale();
     const waiting = await bench.request();
     expect(await deliverEach(waiting)).toEqual(['accepted']);
-    const revoked = [{ serialNumber: describeCertificate(bench.applicant.signing.certificate).serialNumber, revocationDate: new Date(Date.now() - 3_600_000) }];
-    const notice = await bench.hubNotice({ notice: 'crl-updated', text: 'The region revoked a certificate.', crl: await newerCrl(revoked) });
+    const revoked = [
+      {
+        serialNumber: describeCertificate(bench.applicant.signing.certificate).serialNumber,
+        revocationDate: new Date(Date.now() - 3_600_000),
+      },
+    ];
+    const notice = await bench.hubNotice({
+      notice: 'crl-updated',
+      text: 'The region revoked a certificate.',
+      crl: await newerCrl(revoked),
+    });
     expect(await deliverEach(notice)).toEqual(['accepted']);
     await bench.idle();
     expect(parkedIds()).toEqual([]);
     expect(deadLetter(waiting.message_id)).toMatchObject({ reason: 'certificate-revoked' });
-    expect(bench.transport.inbox.find(String(waiting.message_id))).toMatchObject({ outcome: 'rejected', reason: 'certificate-revoked' });
-    expect(bench.receipts()).toEqual([{ correlationId: String(waiting.message_id), outcome: 'rejected', reason: expect.any(String) }]);
+    expect(bench.transport.inbox.find(String(waiting.message_id))).toMatchObject({
+      outcome: 'rejected',
+      reason: 'certificate-revoked',
+    });
+    expect(bench.receipts()).toEqual([
+      { correlationId: String(waiting.message_id), outcome: 'rejected', reason: expect.any(String) },
+    ]);
     await noCase(waiting.caseId);
   });
 
   it('keeps parked messages across a restart while the CRL is stale, and handles them at start once it is current', async () => {
     await goStale();
     const request = await bench.request();
-    const status = await bench.status({ caseId: request.caseId, status: 'cancelled', sequence: 2, note: 'Sent to the wrong expert.' });
+    const status = await bench.status({
+      caseId: request.caseId,
+      status: 'cancelled',
+      sequence: 2,
+      note: 'Sent to the wrong expert.',
+    });
     expect(await deliverEach(request, status)).toEqual(['accepted', 'accepted']);
 
     // Judged again at start, still stale: they stay parked, in order.
@@ -196,18 +283,36 @@ describe('a workstation whose CRL has gone stale', () => {
     await bench.restart();
     await bench.idle();
     expect(parkedIds()).toEqual([]);
-    expect((await bench.consult.openCase(request.caseId)).messages.map((m) => m.state)).toEqual(['verified', 'verified']);
-    expect(bench.receipts().map((r) => r.correlationId)).toEqual([String(request.message_id), String(status.message_id)]);
+    expect((await bench.consult.openCase(request.caseId)).messages.map((m) => m.state)).toEqual([
+      'verified',
+      'verified',
+    ]);
+    expect(bench.receipts().map((r) => r.correlationId)).toEqual([
+      String(request.message_id),
+      String(status.message_id),
+    ]);
   });
 
-  it('changes nothing for a notice whose CRL is older or another CA\'s (or unreadable): the stale state stays and messages wait parked', async () => {
+  it("changes nothing for a notice whose CRL is older or another CA's (or unreadable): the stale state stays and messages wait parked", async () => {
     await goStale();
     const trustBefore = bench.identity.trust();
     const otherKeys = await generateKeyPair();
     const otherCa = await createRootCertificate({ keyPair: otherKeys, subject: { commonName: 'Another Region CA' } });
-    const older = await bench.hubNotice({ notice: 'crl-updated', text: 'older', crl: await createCrl(bench.issuer, { crlNumber: 4 }) });
-    const foreign = await bench.hubNotice({ notice: 'crl-updated', text: 'another CA', crl: await createCrl({ certificate: otherCa.der, privateKey: otherKeys.privateKey }, { crlNumber: 9 }) });
-    const notCrl = await bench.hubNotice({ notice: 'crl-updated', text: 'not a CRL', crl: Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x00) });
+    const older = await bench.hubNotice({
+      notice: 'crl-updated',
+      text: 'older',
+      crl: await createCrl(bench.issuer, { crlNumber: 4 }),
+    });
+    const foreign = await bench.hubNotice({
+      notice: 'crl-updated',
+      text: 'another CA',
+      crl: await createCrl({ certificate: otherCa.der, privateKey: otherKeys.privateKey }, { crlNumber: 9 }),
+    });
+    const notCrl = await bench.hubNotice({
+      notice: 'crl-updated',
+      text: 'not a CRL',
+      crl: Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x00),
+    });
     const damaged = { ...older, message_id: randomUUID(), body: Uint8Array.of(0xff, 0x00) };
     const request = await bench.request();
     const all = [older, foreign, notCrl, damaged, request];

@@ -16,7 +16,9 @@ afterEach(async () => bench.close());
 function newSnapshotRequests(): string[] {
   const { outbox } = bench.transport;
   const taken = outbox.takeSendable(1_000, Number.MAX_SAFE_INTEGER);
-  const requests = taken.filter((t) => outbox.load(t.messageId)?.properties.application_properties.rtsType === 'directory.snapshot-request');
+  const requests = taken.filter(
+    (t) => outbox.load(t.messageId)?.properties.application_properties.rtsType === 'directory.snapshot-request',
+  );
   outbox.confirmMany(taken.map((t) => t.messageId));
   return requests.map((t) => t.messageId);
 }
@@ -28,7 +30,10 @@ describe('snapshot requests after a directory gap', () => {
     }
     expect(newSnapshotRequests()).toHaveLength(1);
 
-    const upToDate = await bench.hubNotice({ notice: 'directory-up-to-date', text: 'Directory version 6 is the current one: no snapshot follows.' });
+    const upToDate = await bench.hubNotice({
+      notice: 'directory-up-to-date',
+      text: 'Directory version 6 is the current one: no snapshot follows.',
+    });
     expect((await bench.deliver([upToDate])).map((s) => s.outcome)).toEqual(['accepted']);
     expect((await bench.deliver([await bench.hubUpdate(8, 9)])).map((s) => s.outcome)).toEqual(['accepted']);
     expect(newSnapshotRequests()).toHaveLength(1);

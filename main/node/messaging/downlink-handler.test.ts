@@ -16,12 +16,18 @@ const der = (file: string) => pemToDer(readFileSync(join(pki, file), 'utf8'));
 const DAY = 24 * 3600_000;
 
 async function consultRequest() {
-  const request = protocolExamples({ signing: btoa('s'), encryption: btoa('e') }).find((e) => e.type === 'consult.request')!;
+  const request = protocolExamples({ signing: btoa('s'), encryption: btoa('e') }).find(
+    (e) => e.type === 'consult.request',
+  )!;
   const certificate = der('clinic-a.dr-rahman.signing.cert.pem');
   const creationTime = new Date();
   const fields = await sealMessage({
-    messageId: request.amqp.message_id, creationTime, userId: request.amqp.user_id, properties: request.applicationProperties,
-    payload: { ...request.payload, timestamp: creationTime.toISOString() }, signer: { certificate, privateKey: await importSigningKey(der('clinic-a.dr-rahman.signing.key.pem'), certificate) },
+    messageId: request.amqp.message_id,
+    creationTime,
+    userId: request.amqp.user_id,
+    properties: request.applicationProperties,
+    payload: { ...request.payload, timestamp: creationTime.toISOString() },
+    signer: { certificate, privateKey: await importSigningKey(der('clinic-a.dr-rahman.signing.key.pem'), certificate) },
     recipientCertificates: [der('clinic-b.dr-okafor.encryption.cert.pem')],
   });
   return { messageId: request.amqp.message_id, amqp: fields as never, redelivered: false, batch: { serial: 1 } };
@@ -30,25 +36,44 @@ async function consultRequest() {
 describe('downlink handler, own CRL missing or stale', () => {
   it('says the message waits (the inbox parks it) with what to load, and refuses nothing', async () => {
     const keyPair = await generateKeyPair();
-    const ca = { certificate: (await createRootCertificate({ keyPair, subject: { commonName: 'Workstation Region CA' } })).der, privateKey: keyPair.privateKey };
+    const ca = {
+      certificate: (await createRootCertificate({ keyPair, subject: { commonName: 'Workstation Region CA' } })).der,
+      privateKey: keyPair.privateKey,
+    };
     const staleCrl = await createCrl(ca, { thisUpdate: new Date(Date.now() - 120 * DAY), validityDays: 30 });
     const encryption = der('clinic-b.dr-okafor.encryption.cert.pem');
-    const identity = { certificate: encryption, privateKey: await importDecryptionKey(der('clinic-b.dr-okafor.encryption.key.pem'), encryption) };
+    const identity = {
+      certificate: encryption,
+      privateKey: await importDecryptionKey(der('clinic-b.dr-okafor.encryption.key.pem'), encryption),
+    };
     const sealed: unknown[] = [];
-    const handlerWith = (crls: Uint8Array[]) => createDownlinkHandler({
-      local: { endpointId: () => 'ws-expert-1', has: (id: string) => id === 'clinic-b.dr-okafor', recipients: async () => [identity] },
-      trust: () => ({ anchors: [ca.certificate], crls }),
-      hubCertificate: () => undefined,
-      seal: async (input: unknown) => {
-        sealed.push(input);
-        return { properties: { message_id: 'receipt' }, body: new Uint8Array() } as never;
-      },
-      enqueue: () => undefined,
-      afterCommit: () => undefined,
-    } as unknown as DownlinkHandlerOptions);
+    const handlerWith = (crls: Uint8Array[]) =>
+      createDownlinkHandler({
+        local: {
+          endpointId: () => 'ws-expert-1',
+          has: (id: string) => id === 'clinic-b.dr-okafor',
+          recipients: async () => [identity],
+        },
+        trust: () => ({ anchors: [ca.certificate], crls }),
+        hubCertificate: () => undefined,
+        seal: async (input: unknown) => {
+          sealed.push(input);
+          return { properties: { message_id: 'receipt' }, body: new Uint8Array() } as never;
+        },
+        enqueue: () => undefined,
+        afterCommit: () => undefined,
+      } as unknown as DownlinkHandlerOptions);
 
-    expect(await handlerWith([staleCrl])(await consultRequest())).toMatchObject({ outcome: 'waiting', reason: 'internal-error', detail: expect.stringMatching(/out of date .*: load the region's current CRL/) });
-    expect(await handlerWith([])(await consultRequest())).toMatchObject({ outcome: 'waiting', reason: 'internal-error', detail: expect.stringMatching(/No revocation list \(CRL\) of .*: load the region's current CRL/) });
+    expect(await handlerWith([staleCrl])(await consultRequest())).toMatchObject({
+      outcome: 'waiting',
+      reason: 'internal-error',
+      detail: expect.stringMatching(/out of date .*: load the region's current CRL/),
+    });
+    expect(await handlerWith([])(await consultRequest())).toMatchObject({
+      outcome: 'waiting',
+      reason: 'internal-error',
+      detail: expect.stringMatching(/No revocation list \(CRL\) of .*: load the region's current CRL/),
+    });
     expect(sealed).toEqual([]);
   });
 });

@@ -1,6 +1,19 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { TrustConfig } from '../../../shared/cms/index.ts';
-import { crlOfUnopenedNotice, openMessage, MESSAGE_TYPE_SPECS, PROTOCOL_VERSION, failureClass, REASON_DESCRIPTIONS, type ApplicationProperties, type PropertiesOf, type AmqpMessageFields, type MessageMetadata, type Rejection, type ReasonCode } from '../../../shared/protocol/index.ts';
+import {
+  crlOfUnopenedNotice,
+  openMessage,
+  MESSAGE_TYPE_SPECS,
+  PROTOCOL_VERSION,
+  failureClass,
+  REASON_DESCRIPTIONS,
+  type ApplicationProperties,
+  type PropertiesOf,
+  type AmqpMessageFields,
+  type MessageMetadata,
+  type Rejection,
+  type ReasonCode,
+} from '../../../shared/protocol/index.ts';
 import { buildReceipt, buildSnapshotRequest, readHubNotice } from '../../../shared/protocol/fhir/index.ts';
 import { bodyBytes, type HandlerResult, type ReceivedMessage, type StoredMessage } from '../../../transport/index.ts';
 import type { ConsultService, LocalPractitioners } from '../consult/consult-service.ts';
@@ -30,7 +43,12 @@ export interface DownlinkHandlerOptions {
    * Seals a message of this endpoint: signed by the local practitioner `signAs`, or without it by the endpoint's own
    * signer (a workstation's practitioner, a connector's clinic system).
    */
-  readonly seal: (input: { properties: ApplicationProperties; payload: (messageId: string, timestamp: Date) => Bundle; correlationId?: string; signAs?: string }) => Promise<StoredMessage>;
+  readonly seal: (input: {
+    properties: ApplicationProperties;
+    payload: (messageId: string, timestamp: Date) => Bundle;
+    correlationId?: string;
+    signAs?: string;
+  }) => Promise<StoredMessage>;
   readonly enqueue: (message: StoredMessage, orderKey: string) => void;
   /** Runs after the inbox transaction that made a change durable: events for the UI. */
   readonly afterCommit: (notify: () => void) => void;
@@ -50,13 +68,20 @@ export interface DownlinkHandlerOptions {
    * A receipt about a message of this endpoint that is neither its registration nor a consult message (a connector's
    * directory publish); runs inside the inbox transaction. Returns whether it knew the message.
    */
-  readonly onOtherReceipt?: (about: string, outcome: 'delivered' | 'processed' | 'rejected', reason: ReasonCode | undefined, text: string | undefined) => boolean;
+  readonly onOtherReceipt?: (
+    about: string,
+    outcome: 'delivered' | 'processed' | 'rejected',
+    reason: ReasonCode | undefined,
+    text: string | undefined,
+  ) => boolean;
   readonly now?: () => Date;
 }
 
 const RECEIPTS_ORDER_KEY = 'receipts';
 
-export function createDownlinkHandler(options: DownlinkHandlerOptions): (message: ReceivedMessage) => Promise<HandlerResult> {
+export function createDownlinkHandler(
+  options: DownlinkHandlerOptions,
+): (message: ReceivedMessage) => Promise<HandlerResult> {
   const { consult } = options;
   const now = options.now ?? (() => new Date());
   // A gap asks for one snapshot, not one per update that arrives while it is on its way.
@@ -66,15 +91,38 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
    * A receipt about a consult message is signed by its addressee when that is one of ours: a peer workstation accepts
    * only the practitioner's signature (docs/protocol.md §3); anything else is signed by the endpoint's own signer.
    */
-  async function receipt(to: string, about: string, outcome: 'processed' | 'rejected', reason?: { code: ReasonCode; detail: string }, signAs?: string): Promise<StoredMessage> {
+  async function receipt(
+    to: string,
+    about: string,
+    outcome: 'processed' | 'rejected',
+    reason?: { code: ReasonCode; detail: string },
+    signAs?: string,
+  ): Promise<StoredMessage> {
     const endpointId = options.local.endpointId();
     return options.seal({
       ...(signAs !== undefined && options.local.has(signAs) && { signAs }),
-      properties: { rtsType: 'receipt', rtsVersion: PROTOCOL_VERSION, rtsSender: endpointId, rtsReceipt: outcome, rtsToEndpoint: to, ...(reason && { rtsReason: reason.code }) },
-      payload: (messageId, timestamp) => buildReceipt({ messageId, timestamp, sender: endpointId }, {
-        toEndpoint: to, originalMessageId: about, outcome,
-        ...(reason && { reasons: [{ code: reason.code, text: `${REASON_DESCRIPTIONS[reason.code]} ${reason.detail}`.slice(0, 1000) }] }),
-      }),
+      properties: {
+        rtsType: 'receipt',
+        rtsVersion: PROTOCOL_VERSION,
+        rtsSender: endpointId,
+        rtsReceipt: outcome,
+        rtsToEndpoint: to,
+        ...(reason && { rtsReason: reason.code }),
+      },
+      payload: (messageId, timestamp) =>
+        buildReceipt(
+          { messageId, timestamp, sender: endpointId },
+          {
+            toEndpoint: to,
+            originalMessageId: about,
+            outcome,
+            ...(reason && {
+              reasons: [
+                { code: reason.code, text: `${REASON_DESCRIPTIONS[reason.code]} ${reason.detail}`.slice(0, 1000) },
+              ],
+            }),
+          },
+        ),
       correlationId: about,
     });
   }
@@ -94,18 +142,38 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
     const props = error.metadata?.properties;
     const messageId = error.metadata?.messageId;
     // No receipt about receipts (no loops), nor to the hub, nor without a readable sender.
-    const answer = props && messageId && props.rtsType !== 'receipt' && props.rtsSender !== HUB_SENDER
-      ? await receipt(props.rtsSender, messageId, 'rejected', { code: error.code, detail: error.detail }, 'rtsToPractitioner' in props ? props.rtsToPractitioner : undefined)
-      : undefined;
+    const answer =
+      props && messageId && props.rtsType !== 'receipt' && props.rtsSender !== HUB_SENDER
+        ? await receipt(
+            props.rtsSender,
+            messageId,
+            'rejected',
+            { code: error.code, detail: error.detail },
+            'rtsToPractitioner' in props ? props.rtsToPractitioner : undefined,
+          )
+        : undefined;
     // The receipt says only what may travel; this workstation's own records keep the precise reason.
     const local = error.withheld ?? error;
     return {
-      outcome: 'rejected', reason: local.code, detail: local.detail,
+      outcome: 'rejected',
+      reason: local.code,
+      detail: local.detail,
       effect: () => {
         if (answer) options.enqueue(answer, RECEIPTS_ORDER_KEY);
-        if (props && messageId && 'rtsCase' in props && consult.recordRefused({
-          messageId, caseId: props.rtsCase, type: props.rtsType, sequence: props.rtsSequence, reason: local.code, detail: local.detail,
-        })) afterCommit(() => options.onCaseChanged(props.rtsCase, false));
+        if (
+          props &&
+          messageId &&
+          'rtsCase' in props &&
+          consult.recordRefused({
+            messageId,
+            caseId: props.rtsCase,
+            type: props.rtsType,
+            sequence: props.rtsSequence,
+            reason: local.code,
+            detail: local.detail,
+          })
+        )
+          afterCommit(() => options.onCaseChanged(props.rtsCase, false));
       },
     };
   }
@@ -147,18 +215,23 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
     if (early?.outcome === 'applied') options.onCrl(early.outcome, early.detail);
     // The addressee's keys are loaded before opening (recipientFor is synchronous); the codec checks the property again.
     const addressee = (fields.application_properties as Record<string, unknown> | undefined)?.rtsToPractitioner;
-    const identity = typeof addressee === 'string' && options.local.has(addressee) ? await options.local.recipients(addressee) : undefined;
+    const identity =
+      typeof addressee === 'string' && options.local.has(addressee)
+        ? await options.local.recipients(addressee)
+        : undefined;
     const opened = await openMessage(fields, {
       trust: options.trust(),
       now: now(),
-      recipientFor: (m) => ('rtsToPractitioner' in m.properties && m.properties.rtsToPractitioner === addressee ? identity : undefined),
+      recipientFor: (m) =>
+        'rtsToPractitioner' in m.properties && m.properties.rtsToPractitioner === addressee ? identity : undefined,
       expectedSigners,
     });
     const body = fields.body as Uint8Array;
     // A transient reason (this workstation's own CRL missing or stale) is no fault of the message: it waits (parked by
     // the inbox) instead of being refused, until the region's current CRL arrives (a crl-updated notice) or the user
     // loads it, and is then handled again from the start.
-    if (!opened.ok && failureClass(opened.error.code) === 'transient') return { outcome: 'waiting', reason: opened.error.code, detail: opened.error.detail };
+    if (!opened.ok && failureClass(opened.error.code) === 'transient')
+      return { outcome: 'waiting', reason: opened.error.code, detail: opened.error.detail };
     if (!opened.ok) return refuse(opened.error);
     const { metadata, payload } = opened.value;
     const props = metadata.properties;
@@ -168,7 +241,8 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
 
     switch (props.rtsType) {
       case 'directory.snapshot': {
-        if (props.rtsToEndpoint !== endpointId) return refuse({ code: 'not-addressed-to-me', detail: `snapshot for ${props.rtsToEndpoint}`, metadata });
+        if (props.rtsToEndpoint !== endpointId)
+          return refuse({ code: 'not-addressed-to-me', detail: `snapshot for ${props.rtsToEndpoint}`, metadata });
         const prepared = await options.sync.prepareSnapshotBatch(props, payload);
         return {
           outcome: 'processed',
@@ -189,9 +263,12 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
         const prepared = await options.sync.prepareUpdate(props, payload);
         const current = options.mirror.version();
         // Seal the request now (signing is asynchronous); it is queued only if the update turns out to leave a gap.
-        const request = !snapshotRequested && current !== props.rtsDirectoryBaseVersion && (current === undefined || props.rtsDirectoryVersion > current)
-          ? await snapshotRequest(current)
-          : undefined;
+        const request =
+          !snapshotRequested &&
+          current !== props.rtsDirectoryBaseVersion &&
+          (current === undefined || props.rtsDirectoryVersion > current)
+            ? await snapshotRequest(current)
+            : undefined;
         return {
           outcome: 'processed',
           effect: () => {
@@ -212,7 +289,7 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
         // The CRL is judged against this workstation's own anchors (the hub's signature only says who sent it): an older
         // one or one of another CA changes nothing, and no outcome refuses or holds back the notice. Read before opening
         // (`early`), it is the content just verified; an applied one was reported then.
-        const crl = props.rtsNotice !== 'crl-updated' ? undefined : early ?? await crlOutcome(notice.crl);
+        const crl = props.rtsNotice !== 'crl-updated' ? undefined : (early ?? (await crlOutcome(notice.crl)));
         return {
           outcome: 'processed',
           effect: () => {
@@ -229,13 +306,15 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
       case 'receipt': {
         const about = metadata.correlationId;
         if (!about) return refuse({ code: 'missing-property', detail: 'a receipt needs correlation_id', metadata });
-        const issue = ((payload.entry as { resource: { resourceType: string; issue?: { details?: { text?: string } }[] } }[])
-          .find((e) => e.resource.resourceType === 'OperationOutcome')?.resource.issue ?? [])[0];
+        const issue = ((
+          payload.entry as { resource: { resourceType: string; issue?: { details?: { text?: string } }[] } }[]
+        ).find((e) => e.resource.resourceType === 'OperationOutcome')?.resource.issue ?? [])[0];
         return {
           outcome: 'processed',
           effect: () => {
             if (options.registration.isRegistration(about)) {
-              if (props.rtsReceipt === 'rejected') options.registration.rejected(`${props.rtsReason ?? 'rejected'}: ${issue?.details?.text ?? ''}`.trim());
+              if (props.rtsReceipt === 'rejected')
+                options.registration.rejected(`${props.rtsReason ?? 'rejected'}: ${issue?.details?.text ?? ''}`.trim());
               return;
             }
             if (options.onOtherReceipt?.(about, props.rtsReceipt, props.rtsReason, issue?.details?.text)) return;
@@ -249,7 +328,13 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
       case 'consult.report': {
         const outcome = consult.incoming(opened.value, body, received.batch);
         if (!outcome.ok) return refuse({ code: outcome.reason, detail: outcome.detail, metadata });
-        const answer = await receipt(props.rtsSender, metadata.messageId, 'processed', undefined, props.rtsToPractitioner);
+        const answer = await receipt(
+          props.rtsSender,
+          metadata.messageId,
+          'processed',
+          undefined,
+          props.rtsToPractitioner,
+        );
         return {
           outcome: 'processed',
           effect: () => {
@@ -268,7 +353,7 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
     if (!der) return { outcome: 'invalid', detail: 'a crl-updated notice without a CRL' };
     const outcome = await options.applyCrl(der);
     const detail = {
-      applied: 'the region\'s new CRL is applied',
+      applied: "the region's new CRL is applied",
       held: 'the CRL is the one held here',
       older: 'the CRL is not newer than the one held here; nothing changed',
       invalid: 'the CRL is not signed by a CA of this region (or unreadable); nothing changed',
@@ -279,8 +364,16 @@ export function createDownlinkHandler(options: DownlinkHandlerOptions): (message
   async function snapshotRequest(knownVersion: number | undefined): Promise<StoredMessage> {
     const endpointId = options.local.endpointId();
     return options.seal({
-      properties: { rtsType: 'directory.snapshot-request', rtsVersion: PROTOCOL_VERSION, rtsSender: endpointId } satisfies PropertiesOf<'directory.snapshot-request'>,
-      payload: (messageId, timestamp) => buildSnapshotRequest({ messageId, timestamp, sender: endpointId }, knownVersion === undefined ? {} : { knownVersion }),
+      properties: {
+        rtsType: 'directory.snapshot-request',
+        rtsVersion: PROTOCOL_VERSION,
+        rtsSender: endpointId,
+      } satisfies PropertiesOf<'directory.snapshot-request'>,
+      payload: (messageId, timestamp) =>
+        buildSnapshotRequest(
+          { messageId, timestamp, sender: endpointId },
+          knownVersion === undefined ? {} : { knownVersion },
+        ),
     });
   }
 }

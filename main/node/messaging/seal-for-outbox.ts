@@ -17,13 +17,23 @@ export async function sealForOutbox(endpointId: string, signer: CmsSigner, input
   const messageId = randomUUID();
   const creationTime = new Date();
   const fields = await sealMessage({
-    messageId, creationTime, userId: endpointId, properties: input.properties, payload: input.payload(messageId, creationTime), signer,
-    ...(input.recipients && { recipientCertificates: input.recipients }), ...(input.correlationId && { correlationId: input.correlationId }),
+    messageId,
+    creationTime,
+    userId: endpointId,
+    properties: input.properties,
+    payload: input.payload(messageId, creationTime),
+    signer,
+    ...(input.recipients && { recipientCertificates: input.recipients }),
+    ...(input.correlationId && { correlationId: input.correlationId }),
   });
   return {
     properties: {
-      message_id: messageId, user_id: endpointId, creation_time: creationTime.getTime(), content_type: String(fields.content_type),
-      application_properties: fields.application_properties, ...(input.correlationId && { correlation_id: input.correlationId }),
+      message_id: messageId,
+      user_id: endpointId,
+      creation_time: creationTime.getTime(),
+      content_type: String(fields.content_type),
+      application_properties: fields.application_properties,
+      ...(input.correlationId && { correlation_id: input.correlationId }),
     },
     body: fields.body,
   };

@@ -9,8 +9,11 @@ export function outboxFailures(transport: TransportStore, cases: CaseStore) {
   return transport.outbox.failed().map((f) => {
     const known = cases.caseOfMessage(f.messageId);
     return {
-      messageId: f.messageId, type: known?.type ?? String(f.message.properties.application_properties.rtsType ?? ''), ...(known && { caseId: known.caseId }),
-      reason: f.failureReason ?? 'failed', at: new Date(f.createdAt).toISOString(),
+      messageId: f.messageId,
+      type: known?.type ?? String(f.message.properties.application_properties.rtsType ?? ''),
+      ...(known && { caseId: known.caseId }),
+      reason: f.failureReason ?? 'failed',
+      at: new Date(f.createdAt).toISOString(),
     };
   });
 }
@@ -19,8 +22,13 @@ export function refusedMessages(transport: TransportStore, limit: number) {
   return transport.deadLetters.list({ state: 'held', limit }).map((d) => {
     const props = d.message.properties.application_properties;
     return {
-      id: d.id, messageId: d.messageId, reason: d.reason, detail: d.detail, receivedAt: new Date(d.receivedAt).toISOString(),
-      ...(typeof props.rtsType === 'string' && { type: props.rtsType }), ...(typeof props.rtsSender === 'string' && { sender: props.rtsSender }),
+      id: d.id,
+      messageId: d.messageId,
+      reason: d.reason,
+      detail: d.detail,
+      receivedAt: new Date(d.receivedAt).toISOString(),
+      ...(typeof props.rtsType === 'string' && { type: props.rtsType }),
+      ...(typeof props.rtsSender === 'string' && { sender: props.rtsSender }),
       ...(typeof props.rtsCase === 'string' && { caseId: props.rtsCase }),
     };
   });

@@ -1,6 +1,20 @@
 import { isIP } from 'node:net';
-import { certificateFingerprint, enrolmentCaOf, EnrolmentError, verifyEnrolment, verifyEnrolmentWithItsOwnCa, type Enrolment } from '../../../shared/enrolment/index.ts';
-import { describeCertificate, isNewerCrl, pemToDer, PEM_LABELS, readCrl, type CrlInfo } from '../../../shared/pki/index.ts';
+import {
+  certificateFingerprint,
+  enrolmentCaOf,
+  EnrolmentError,
+  verifyEnrolment,
+  verifyEnrolmentWithItsOwnCa,
+  type Enrolment,
+} from '../../../shared/enrolment/index.ts';
+import {
+  describeCertificate,
+  isNewerCrl,
+  pemToDer,
+  PEM_LABELS,
+  readCrl,
+  type CrlInfo,
+} from '../../../shared/pki/index.ts';
 import { assertEndpointId } from '../../../shared/protocol/index.ts';
 import type { EnrolmentSummary } from '../../../shared/api/index.ts';
 import type { TrustConfig } from '../../../shared/cms/index.ts';
@@ -25,7 +39,11 @@ export interface CheckedEnrolment {
  * signed by anything but its region's enrolment signer, of another CA than the trusted one when there is one, with an
  * older CRL than the one held (a replayed old file would bring revoked certificates back), or made for a clinic system.
  */
-export async function checkEnrolment(file: Uint8Array, trust: TrustConfig, now: Date = new Date()): Promise<CheckedEnrolment> {
+export async function checkEnrolment(
+  file: Uint8Array,
+  trust: TrustConfig,
+  now: Date = new Date(),
+): Promise<CheckedEnrolment> {
   const trustedAnchors = trust.anchors;
   let checked: CheckedEnrolment;
   if (trustedAnchors.length === 0) {
@@ -36,17 +54,30 @@ export async function checkEnrolment(file: Uint8Array, trust: TrustConfig, now: 
     const trusted = trustedAnchors.find((anchor) => bytesEqual(anchor, named));
     if (!trusted) {
       const fingerprints = await Promise.all(trustedAnchors.map((anchor) => certificateFingerprint(anchor)));
-      throw new EnrolmentError(`the enrolment file is of another region CA (SHA-256 ${await certificateFingerprint(named)}) than the one this workstation trusts (${fingerprints.join(', ')})`);
+      throw new EnrolmentError(
+        `the enrolment file is of another region CA (SHA-256 ${await certificateFingerprint(named)}) than the one this workstation trusts (${fingerprints.join(', ')})`,
+      );
     }
-    checked = { enrolment: await verifyEnrolment(file, trusted, now), caFingerprint: await certificateFingerprint(trusted), underTrustedCa: true };
+    checked = {
+      enrolment: await verifyEnrolment(file, trusted, now),
+      caFingerprint: await certificateFingerprint(trusted),
+      underTrustedCa: true,
+    };
   }
   if (checked.underTrustedCa) {
     const carried = readCrl(pemToDer(checked.enrolment.crlPem, PEM_LABELS.crl));
-    const newerHeld = (trust.crls ?? []).map((der) => readCrl(der)).find((held) => held.issuer === carried.issuer && isNewerCrl(held, carried));
-    if (newerHeld) throw new EnrolmentError(`the enrolment file's CRL (${describeCrl(carried)}) is older than the one this workstation holds (${describeCrl(newerHeld)}); ask the administrator for a current file (rts region enrolment write)`);
+    const newerHeld = (trust.crls ?? [])
+      .map((der) => readCrl(der))
+      .find((held) => held.issuer === carried.issuer && isNewerCrl(held, carried));
+    if (newerHeld)
+      throw new EnrolmentError(
+        `the enrolment file's CRL (${describeCrl(carried)}) is older than the one this workstation holds (${describeCrl(newerHeld)}); ask the administrator for a current file (rts region enrolment write)`,
+      );
   }
   if (checked.enrolment.endpoint.kind !== 'workstation') {
-    throw new EnrolmentError(`the enrolment file is for the ${checked.enrolment.endpoint.kind} "${checked.enrolment.endpoint.id}", not for a workstation`);
+    throw new EnrolmentError(
+      `the enrolment file is for the ${checked.enrolment.endpoint.kind} "${checked.enrolment.endpoint.id}", not for a workstation`,
+    );
   }
   return checked;
 }
@@ -78,14 +109,18 @@ export function describeEnrolment(checked: CheckedEnrolment): EnrolmentSummary {
  */
 export function profileOfEnrolment(enrolment: Enrolment): ConnectionProfile {
   if (enrolment.broker.username !== enrolment.endpoint.id) {
-    throw new EnrolmentError(`the enrolment file names broker user "${enrolment.broker.username}" for endpoint "${enrolment.endpoint.id}"; a workstation's broker user is its endpoint id`);
+    throw new EnrolmentError(
+      `the enrolment file names broker user "${enrolment.broker.username}" for endpoint "${enrolment.endpoint.id}"; a workstation's broker user is its endpoint id`,
+    );
   }
   const serverName = tlsServerNameOf(enrolment);
   return {
     hosts: enrolment.broker.hosts.map((h) => ({ host: h.host, port: h.port })),
     vhost: enrolment.broker.vhost,
     endpointId: assertEndpointId(enrolment.endpoint.id),
-    ...(enrolment.broker.tlsCaPem && { tls: { caPem: enrolment.broker.tlsCaPem, ...(serverName && { servername: serverName }) } }),
+    ...(enrolment.broker.tlsCaPem && {
+      tls: { caPem: enrolment.broker.tlsCaPem, ...(serverName && { servername: serverName }) },
+    }),
   };
 }
 
@@ -96,7 +131,8 @@ function tlsServerNameOf(enrolment: Enrolment): string | undefined {
   return enrolment.broker.tlsServerName ?? (isIP(first.replace(/^\[(.*)\]$/, '$1')) ? undefined : first);
 }
 
-const describeCrl = (crl: CrlInfo) => (crl.crlNumber === undefined ? `issued ${crl.thisUpdate.toISOString()}` : `number ${crl.crlNumber}`);
+const describeCrl = (crl: CrlInfo) =>
+  crl.crlNumber === undefined ? `issued ${crl.thisUpdate.toISOString()}` : `number ${crl.crlNumber}`;
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, index) => byte === b[index]);

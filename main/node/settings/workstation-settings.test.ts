@@ -17,7 +17,7 @@ describe('workstation settings', () => {
     expect(() => settings.setProfile({ ...profile, endpointId: 'Not An Id' })).toThrow(/endpoint id/);
   });
 
-  it('keeps a profile to the limits the setProfile command accepts (one schema, the contract\'s)', () => {
+  it("keeps a profile to the limits the setProfile command accepts (one schema, the contract's)", () => {
     const settings = openWorkstationSettings(mkdtempSync(join(tmpdir(), 'rts-settings-')));
     const hosts = Array.from({ length: 11 }, (_, i) => ({ host: `b${i}.example`, port: 5671 }));
     expect(() => settings.setProfile({ ...profile, hosts })).toThrow();
@@ -27,15 +27,28 @@ describe('workstation settings', () => {
 
   it('moves a 1.x file (one broker host) forward', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
-    writeFileSync(join(dir, 'settings.json'), JSON.stringify({ __internal__: { migrations: { version: '1.0.0' } }, profile: { host: 'b.example', port: 5672, vhost: 'rts', endpointId: 'ws-1' } }));
-    expect(openWorkstationSettings(dir).read().profile).toEqual({ hosts: [{ host: 'b.example', port: 5672 }], vhost: 'rts', endpointId: 'ws-1' });
+    writeFileSync(
+      join(dir, 'settings.json'),
+      JSON.stringify({
+        __internal__: { migrations: { version: '1.0.0' } },
+        profile: { host: 'b.example', port: 5672, vhost: 'rts', endpointId: 'ws-1' },
+      }),
+    );
+    expect(openWorkstationSettings(dir).read().profile).toEqual({
+      hosts: [{ host: 'b.example', port: 5672 }],
+      vhost: 'rts',
+      endpointId: 'ws-1',
+    });
     const stored = JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8')) as { profile: Record<string, unknown> };
     expect(Object.keys(stored.profile).sort()).toEqual(['endpointId', 'hosts', 'vhost']);
   });
 
   it('2.1: a workstation set up before the lock policy existed keeps the lock optional; a new one has not chosen yet', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
-    writeFileSync(join(dir, 'settings.json'), JSON.stringify({ __internal__: { migrations: { version: '2.0.0' } }, profile }));
+    writeFileSync(
+      join(dir, 'settings.json'),
+      JSON.stringify({ __internal__: { migrations: { version: '2.0.0' } }, profile }),
+    );
     expect(openWorkstationSettings(dir).read()).toMatchObject({ profile, lockPolicy: 'optional' });
     // Written by an administrator before the first start (no migration mark): the policy given is kept.
     const provisioned = mkdtempSync(join(tmpdir(), 'rts-settings-'));
@@ -55,7 +68,15 @@ describe('workstation settings', () => {
 
   it('keeps what still parses from a damaged file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
-    writeFileSync(join(dir, 'settings.json'), JSON.stringify({ profile: { hosts: [], vhost: 'rts' }, ui: { language: 'nb', theme: 'light', lockAfterMinutes: 5 } }));
-    expect(openWorkstationSettings(dir).read()).toEqual({ ui: { language: 'nb', theme: 'light', lockAfterMinutes: 5 } });
+    writeFileSync(
+      join(dir, 'settings.json'),
+      JSON.stringify({
+        profile: { hosts: [], vhost: 'rts' },
+        ui: { language: 'nb', theme: 'light', lockAfterMinutes: 5 },
+      }),
+    );
+    expect(openWorkstationSettings(dir).read()).toEqual({
+      ui: { language: 'nb', theme: 'light', lockAfterMinutes: 5 },
+    });
   });
 });

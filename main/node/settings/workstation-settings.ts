@@ -37,7 +37,10 @@ const settingsSchema = z.object({
    * A digest of the store key, written when the store is created. A store file without its key in the keychain is
    * then recognised as a changed keychain (another backend, a reset) rather than a first run.
    */
-  storeKeyDigest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  storeKeyDigest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   lockPolicy: lockPolicySchema.optional(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
@@ -64,13 +67,19 @@ export function openWorkstationSettings(dir: string): WorkstationSettings {
       '2.0.0': (store) => {
         const profile = store.get('profile') as { host?: string; port?: number; hosts?: unknown } | undefined;
         if (profile?.host && !profile.hosts) {
-          store.set('profile', { ...profile, hosts: [{ host: profile.host, port: profile.port ?? 5672 }], host: undefined, port: undefined });
+          store.set('profile', {
+            ...profile,
+            hosts: [{ host: profile.host, port: profile.port ?? 5672 }],
+            host: undefined,
+            port: undefined,
+          });
         }
       },
       // 2.1 asks for the lock policy at first run. A workstation set up before was never asked: it keeps the lock
       // optional, as it had it, instead of being stopped until someone chooses.
       '2.1.0': (store) => {
-        if (connectionProfileSchema.safeParse(store.get('profile')).success && store.get('lockPolicy') === undefined) store.set('lockPolicy', 'optional');
+        if (connectionProfileSchema.safeParse(store.get('profile')).success && store.get('lockPolicy') === undefined)
+          store.set('lockPolicy', 'optional');
       },
     },
   });
@@ -82,7 +91,10 @@ export function openWorkstationSettings(dir: string): WorkstationSettings {
     const profile = connectionProfileSchema.safeParse(conf.get('profile'));
     const digest = settingsSchema.shape.storeKeyDigest.safeParse(conf.get('storeKeyDigest'));
     // A damaged policy reads as required: the stricter of the two.
-    const policy = conf.get('lockPolicy') === undefined ? undefined : lockPolicySchema.catch('required').parse(conf.get('lockPolicy'));
+    const policy =
+      conf.get('lockPolicy') === undefined
+        ? undefined
+        : lockPolicySchema.catch('required').parse(conf.get('lockPolicy'));
     return settingsSchema.parse({
       ...(policy && { lockPolicy: policy }),
       ...(ui.success && { ui: ui.data }),

@@ -32,10 +32,14 @@ describe('the encrypted workstation store', () => {
     const vault = createMemoryVault();
     (await openWorkstationStore({ dir, vault, settings: openWorkstationSettings(dir) })).close();
 
-    await expect(openWorkstationStore({ dir, vault: createMemoryVault(), settings: openWorkstationSettings(dir) })).rejects.toThrow(KeychainChangedError);
+    await expect(
+      openWorkstationStore({ dir, vault: createMemoryVault(), settings: openWorkstationSettings(dir) }),
+    ).rejects.toThrow(KeychainChangedError);
     const other = createMemoryVault();
     other.secrets.set(STORE_KEY_ACCOUNT, 'x'.repeat(43));
-    await expect(openWorkstationStore({ dir, vault: other, settings: openWorkstationSettings(dir) })).rejects.toThrow(/different store key/);
+    await expect(openWorkstationStore({ dir, vault: other, settings: openWorkstationSettings(dir) })).rejects.toThrow(
+      /different store key/,
+    );
     // The original keychain still opens it.
     (await openWorkstationStore({ dir, vault, settings: openWorkstationSettings(dir) })).close();
   });

@@ -13,8 +13,9 @@ export const STORE_FILE = 'workstation.db';
  */
 export class KeychainChangedError extends Error {
   readonly code = 'keychain-changed';
-  readonly hint = 'Sign in to the desktop session whose keychain holds the RTS Workstation store key, or restore that '
-    + 'keychain. Resetting the workstation discards its local cases.';
+  readonly hint =
+    'Sign in to the desktop session whose keychain holds the RTS Workstation store key, or restore that ' +
+    'keychain. Resetting the workstation discards its local cases.';
 
   constructor(message: string) {
     super(message);
@@ -31,7 +32,12 @@ export interface StoreKeyRecord {
 }
 
 /** Opens the encrypted store in `dir`, creating it and its key (in the keychain) on first run. */
-export async function openWorkstationStore(options: { dir: string; vault: SecretVault; settings: StoreKeyRecord; file?: string }): Promise<SqliteDatabase> {
+export async function openWorkstationStore(options: {
+  dir: string;
+  vault: SecretVault;
+  settings: StoreKeyRecord;
+  file?: string;
+}): Promise<SqliteDatabase> {
   const { dir, vault, settings } = options;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, options.file ?? STORE_FILE);
@@ -39,15 +45,18 @@ export async function openWorkstationStore(options: { dir: string; vault: Secret
   let key = await vault.get(STORE_KEY_ACCOUNT);
   if (key === undefined) {
     if (known || existsSync(path)) {
-      throw new KeychainChangedError('The OS keychain does not hold the key of this workstation\'s store');
+      throw new KeychainChangedError("The OS keychain does not hold the key of this workstation's store");
     }
     key = randomBytes(32).toString('base64url');
     await vault.set(STORE_KEY_ACCOUNT, key);
     // Read back: a keychain that accepts and forgets (no persistent collection) must fail now, not at the next start.
-    if ((await vault.get(STORE_KEY_ACCOUNT)) !== key) throw new KeychainChangedError('The OS keychain did not keep the new store key');
+    if ((await vault.get(STORE_KEY_ACCOUNT)) !== key)
+      throw new KeychainChangedError('The OS keychain did not keep the new store key');
     settings.setStoreKeyDigest(digestOf(key));
   } else if (known && known !== digestOf(key)) {
-    throw new KeychainChangedError('The OS keychain holds a different store key than the one this workstation was set up with');
+    throw new KeychainChangedError(
+      'The OS keychain holds a different store key than the one this workstation was set up with',
+    );
   } else if (!known) {
     settings.setStoreKeyDigest(digestOf(key));
   }

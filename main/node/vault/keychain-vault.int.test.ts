@@ -26,7 +26,8 @@ function keytarVault(service: string): SecretVault {
 }
 
 /** The item @napi-rs/keyring itself reads for the account (null when it has none). */
-const keyringItem = (service: string, account: string) => new AsyncEntry(service, account, { linux: { store: 'secret-service' } }).getPassword();
+const keyringItem = (service: string, account: string) =>
+  new AsyncEntry(service, account, { linux: { store: 'secret-service' } }).getPassword();
 
 describe('keychain vault on the OS keychain', () => {
   it('stores, reads back and deletes a secret', async () => {
@@ -42,17 +43,27 @@ describe('keychain vault on the OS keychain', () => {
 });
 
 describe('secrets stored by keytar before the switch', () => {
-  it('opens the store of a workstation set up with keytar, and moves its store key out of keytar\'s item', async () => {
+  it("opens the store of a workstation set up with keytar, and moves its store key out of keytar's item", async () => {
     const service = `rts-test-${randomUUID()}`;
     const dir = mkdtempSync(join(scratch, 'store-'));
-    const before = await openWorkstationStore({ dir, vault: keytarVault(service), settings: openWorkstationSettings(dir) });
-    before.exec("create table upgrade_check (note text); insert into upgrade_check values ('written before the switch')");
+    const before = await openWorkstationStore({
+      dir,
+      vault: keytarVault(service),
+      settings: openWorkstationSettings(dir),
+    });
+    before.exec(
+      "create table upgrade_check (note text); insert into upgrade_check values ('written before the switch')",
+    );
     before.close();
     const storeKey = await keytar.getPassword(service, STORE_KEY_ACCOUNT);
     expect(storeKey).toEqual(expect.any(String));
     expect(await keyringItem(service, STORE_KEY_ACCOUNT)).toBeNull(); // the new backend cannot see keytar's item itself
 
-    const after = await openWorkstationStore({ dir, vault: createKeychainVault(service), settings: openWorkstationSettings(dir) });
+    const after = await openWorkstationStore({
+      dir,
+      vault: createKeychainVault(service),
+      settings: openWorkstationSettings(dir),
+    });
     expect(after.prepare('select note from upgrade_check').get()).toEqual({ note: 'written before the switch' });
     after.close();
     expect(await keyringItem(service, STORE_KEY_ACCOUNT)).toBe(storeKey);
@@ -91,16 +102,28 @@ function vaultFailure(operation: 'get' | 'set', wrapper: (node: string[]) => str
   const [command, ...args] = wrapper([process.execPath, '--input-type=module', '-e', probe]);
   const result = spawnSync(command!, args, { env: childEnv, encoding: 'utf8', timeout: 30_000, cwd: runtime });
   stopKeyringDaemonsOf(runtime);
-  return JSON.parse(result.stdout.trim().split('\n').pop() ?? `{"stderr": ${JSON.stringify(result.stderr)}}`) as Record<string, unknown>;
+  return JSON.parse(result.stdout.trim().split('\n').pop() ?? `{"stderr": ${JSON.stringify(result.stderr)}}`) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** gnome-keyring-daemon detaches from the session and can outlive it: stop the ones started for `runtime` only. */
 function stopKeyringDaemonsOf(runtime: string) {
-  spawnSync('bash', ['-c', `for pid in $(pgrep -x gnome-keyring-d); do
-    tr '\\0' '\\n' < /proc/$pid/environ 2>/dev/null | grep -qxF "XDG_RUNTIME_DIR=$1" && kill "$pid"; done; true`, 'stop', runtime]);
+  spawnSync('bash', [
+    '-c',
+    `for pid in $(pgrep -x gnome-keyring-d); do
+    tr '\\0' '\\n' < /proc/$pid/environ 2>/dev/null | grep -qxF "XDG_RUNTIME_DIR=$1" && kill "$pid"; done; true`,
+    'stop',
+    runtime,
+  ]);
 }
 
-const unavailable = (hint: RegExp) => ({ name: 'VaultUnavailableError', code: 'keychain-unavailable', hint: expect.stringMatching(hint) });
+const unavailable = (hint: RegExp) => ({
+  name: 'VaultUnavailableError',
+  code: 'keychain-unavailable',
+  hint: expect.stringMatching(hint),
+});
 
 describe('keychain vault without a usable keychain', () => {
   it('fails with the D-Bus hint when no D-Bus session exists, instead of falling back to the kernel keyring', () => {
@@ -110,25 +133,39 @@ describe('keychain vault without a usable keychain', () => {
   it('fails with the Secret Service hint when the session has no Secret Service', () => {
     // A session bus that can start nothing: no org.freedesktop.secrets, as on a desktop without gnome-keyring or KWallet.
     const config = join(scratch, `bus-${randomUUID()}.conf`);
-    writeFileSync(config, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+    writeFileSync(
+      config,
+      `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
       "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
       <busconfig><type>session</type><listen>unix:tmpdir=${scratch}</listen><auth>EXTERNAL</auth>
-      <policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>`);
-    expect(vaultFailure('get', (node) => ['dbus-run-session', `--config-file=${config}`, '--', ...node]))
-      .toMatchObject(unavailable(/No Secret Service is running/));
+      <policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>`,
+    );
+    expect(vaultFailure('get', (node) => ['dbus-run-session', `--config-file=${config}`, '--', ...node])).toMatchObject(
+      unavailable(/No Secret Service is running/),
+    );
   });
 
   it('fails with the default-keyring hint when the Secret Service has no keyring to store into', () => {
     // gnome-keyring started by D-Bus activation in a session where no login keyring was ever created.
-    expect(vaultFailure('set', (node) => ['dbus-run-session', '--', ...node])).toMatchObject(unavailable(/no default keyring/));
+    expect(vaultFailure('set', (node) => ['dbus-run-session', '--', ...node])).toMatchObject(
+      unavailable(/no default keyring/),
+    );
   });
 
   it('fails with the locked-keyring hint when the login keyring is locked and nobody can unlock it', () => {
-    const lockedSession = (node: string[]) => ['dbus-run-session', '--', 'bash', '-c', `
+    const lockedSession = (node: string[]) => [
+      'dbus-run-session',
+      '--',
+      'bash',
+      '-c',
+      `
       printf %s pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
       dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
         org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
-      exec "$@"`, 'locked', ...node];
+      exec "$@"`,
+      'locked',
+      ...node,
+    ];
     expect(vaultFailure('set', lockedSession)).toMatchObject(unavailable(/login keyring is locked/));
   });
 });

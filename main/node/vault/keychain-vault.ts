@@ -18,11 +18,13 @@ const ENTRY_OPTIONS: EntryOptions = { linux: { store: 'secret-service' } };
  */
 const UNAVAILABLE_PATTERNS: readonly { pattern: RegExp; hint: string }[] = [
   {
-    pattern: /autolaunch D-Bus|dbus-daemon autolaunch|DBUS_SESSION_BUS_ADDRESS|Could not connect|Failed to connect to socket/i,
+    pattern:
+      /autolaunch D-Bus|dbus-daemon autolaunch|DBUS_SESSION_BUS_ADDRESS|Could not connect|Failed to connect to socket/i,
     hint: 'No D-Bus session is running. Start the workstation from a desktop session, or run it under dbus-run-session.',
   },
   {
-    pattern: /org\.freedesktop\.secrets|was not provided by any \.service files|ServiceUnknown|Secret Service provider/i,
+    pattern:
+      /org\.freedesktop\.secrets|was not provided by any \.service files|ServiceUnknown|Secret Service provider/i,
     hint: 'No Secret Service is running. Install and start gnome-keyring or KWallet (Secret Service API).',
   },
   {
@@ -72,7 +74,9 @@ export function createKeychainVault(service: string = DEFAULT_VAULT_SERVICE): Se
     if (secret === undefined) return undefined;
     await entry(account).setPassword(secret);
     if ((await entry(account).getPassword()) !== secret) {
-      throw new Error(`The OS keychain did not keep ${account} when moving it from keytar's item; keytar's item is left as it was`);
+      throw new Error(
+        `The OS keychain did not keep ${account} when moving it from keytar's item; keytar's item is left as it was`,
+      );
     }
     await deleteKeytarSecret(service, account);
     return secret;

@@ -15,7 +15,11 @@ export function createMemoryVault(): SecretVault & { readonly secrets: Map<strin
     delete: async (account: string) => reachable(() => secrets.delete(account)),
   };
   function reachable<T>(operation: () => T): T {
-    if (vault.unavailable) throw new VaultUnavailableError('The OS keychain is not available: the collection is locked', 'Unlock the login keyring.');
+    if (vault.unavailable)
+      throw new VaultUnavailableError(
+        'The OS keychain is not available: the collection is locked',
+        'Unlock the login keyring.',
+      );
     return operation();
   }
   return vault;

@@ -10,7 +10,11 @@ export const STORE_KEY_ACCOUNT = 'store-key';
  * requested key never overwrites an earlier one (earlier encryption keys stay to read what was sent to them). Without
  * a fingerprint: the one name per use of stores made before renewal, which their certificates keep referring to.
  */
-export function privateKeyAccount(practitionerId: string, use: 'signing' | 'encryption', keyFingerprint?: string): string {
+export function privateKeyAccount(
+  practitionerId: string,
+  use: 'signing' | 'encryption',
+  keyFingerprint?: string,
+): string {
   return `private-key:${use}:${practitionerId}${keyFingerprint ? `:${keyFingerprint}` : ''}`;
 }
 

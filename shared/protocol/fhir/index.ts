@@ -1,8 +1,37 @@
 /** What other layers may use of shared/protocol/fhir/: they import it from here only (eslint rule rts/layers). */
-export { certificatesOf, endpointsOf, organizationOf, practitionerName, readDirectoryEntry, readOrganization, roleReferenceProblem } from './directory-entries.ts';
+export {
+  certificatesOf,
+  endpointsOf,
+  organizationOf,
+  practitionerName,
+  readDirectoryEntry,
+  readOrganization,
+  roleReferenceProblem,
+} from './directory-entries.ts';
 export { indexFhirDefinitions, validateFhirResource } from './fhir-base-validation.ts';
-export { buildConsultReport, buildConsultRequest, buildConsultStatus, buildDirectoryPublish, buildDirectorySnapshot, buildDirectoryUpdate, buildEndpointRegister, buildExpertEntry, buildHubNotice, buildOrganization, buildReceipt, buildSnapshotRequest, readHubNotice } from './message-builders.ts';
-export type { ConsultRequestInput, DirectoryChange, DirectoryResource, MessageContext, PatientDetails, Prescription } from './message-builders.ts';
+export {
+  buildConsultReport,
+  buildConsultRequest,
+  buildConsultStatus,
+  buildDirectoryPublish,
+  buildDirectorySnapshot,
+  buildDirectoryUpdate,
+  buildEndpointRegister,
+  buildExpertEntry,
+  buildHubNotice,
+  buildOrganization,
+  buildReceipt,
+  buildSnapshotRequest,
+  readHubNotice,
+} from './message-builders.ts';
+export type {
+  ConsultRequestInput,
+  DirectoryChange,
+  DirectoryResource,
+  MessageContext,
+  PatientDetails,
+  Prescription,
+} from './message-builders.ts';
 export { PAYLOAD_PROFILES } from './payload-profiles.ts';
 export { validatePayload } from './payload-validator.ts';
 export type { PayloadResult } from './payload-validator.ts';

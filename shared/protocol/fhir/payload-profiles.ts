@@ -3,8 +3,21 @@ import { DIRECTORY_ID_PATTERN, RTS_URIS, endpointIdSchema } from '../identifiers
 import { MESSAGE_TYPES as T, type MessageType } from '../message-types.ts';
 import { REASON_CODE_SYSTEM } from '../reason-codes.ts';
 import {
-  attachment, caseIdentifier, certificateExtension, codeableConcept, date, dateTime, endpointUri, entryReference,
-  instant, nonEmpty, practitionerReference, practitionerUri, quantity, sampledData, uuidUrn,
+  attachment,
+  caseIdentifier,
+  certificateExtension,
+  codeableConcept,
+  date,
+  dateTime,
+  endpointUri,
+  entryReference,
+  instant,
+  nonEmpty,
+  practitionerReference,
+  practitionerUri,
+  quantity,
+  sampledData,
+  uuidUrn,
 } from './fhir-elements.ts';
 
 /**
@@ -28,7 +41,9 @@ function messageHeader(type: MessageType, extra: z.ZodRawShape = {}) {
 }
 
 function messageBundle<H extends z.ZodType, R extends [z.ZodType, ...z.ZodType[]] | [], Rest extends z.ZodType | null>(
-  header: H, required: R, rest: Rest,
+  header: H,
+  required: R,
+  rest: Rest,
 ) {
   const items = [entry(header), ...required.map((r) => entry(r))] as unknown as [z.ZodType, ...z.ZodType[]];
   return z.looseObject({
@@ -47,7 +62,11 @@ const practitioner = z.looseObject({
   resourceType: z.literal('Practitioner'),
   id: directoryId,
   active: z.boolean(),
-  name: z.array(z.looseObject({ family: nonEmpty.optional(), given: z.array(nonEmpty).optional(), text: nonEmpty.optional() })).min(1),
+  name: z
+    .array(
+      z.looseObject({ family: nonEmpty.optional(), given: z.array(nonEmpty).optional(), text: nonEmpty.optional() }),
+    )
+    .min(1),
   /** Languages the practitioner consults in (BCP 47 codes). */
   communication: z.array(codeableConcept).optional(),
   qualification: z.array(z.looseObject({ code: codeableConcept })).optional(),
@@ -60,22 +79,41 @@ const organization = z.looseObject({
   id: directoryId,
   active: z.boolean(),
   name: nonEmpty,
-  address: z.array(z.looseObject({ city: nonEmpty.optional(), district: nonEmpty.optional(), state: nonEmpty.optional(), country: nonEmpty.optional() })).optional(),
+  address: z
+    .array(
+      z.looseObject({
+        city: nonEmpty.optional(),
+        district: nonEmpty.optional(),
+        state: nonEmpty.optional(),
+        country: nonEmpty.optional(),
+      }),
+    )
+    .optional(),
 });
 
 const practitionerRole = z.looseObject({
   resourceType: z.literal('PractitionerRole'),
   id: directoryId,
   active: z.boolean(),
-  practitioner: z.looseObject({ reference: z.string().regex(new RegExp(`^Practitioner/${DIRECTORY_ID_PATTERN.source.slice(1, -1)}$`)) }),
-  organization: z.looseObject({ reference: z.string().regex(new RegExp(`^Organization/${DIRECTORY_ID_PATTERN.source.slice(1, -1)}$`)) }),
+  practitioner: z.looseObject({
+    reference: z.string().regex(new RegExp(`^Practitioner/${DIRECTORY_ID_PATTERN.source.slice(1, -1)}$`)),
+  }),
+  organization: z.looseObject({
+    reference: z.string().regex(new RegExp(`^Organization/${DIRECTORY_ID_PATTERN.source.slice(1, -1)}$`)),
+  }),
   specialty: z.array(codeableConcept).min(1),
   /** Where consults to this role are delivered: the workstations (endpoints) the practitioner uses. */
-  endpoint: z.array(z.looseObject({ identifier: z.looseObject({ system: z.literal('urn:rts:endpoint'), value: endpointIdSchema }) })).min(1),
+  endpoint: z
+    .array(
+      z.looseObject({ identifier: z.looseObject({ system: z.literal('urn:rts:endpoint'), value: endpointIdSchema }) }),
+    )
+    .min(1),
 });
 
 const directoryResource = z.discriminatedUnion('resourceType', [practitioner, organization, practitionerRole]);
-const directoryUrl = z.string().regex(new RegExp(`^(Practitioner|PractitionerRole|Organization)/${DIRECTORY_ID_PATTERN.source.slice(1, -1)}$`));
+const directoryUrl = z
+  .string()
+  .regex(new RegExp(`^(Practitioner|PractitionerRole|Organization)/${DIRECTORY_ID_PATTERN.source.slice(1, -1)}$`));
 
 /** A full list (or snapshot batch): the current entries. */
 const directoryCollection = z.looseObject({
@@ -88,24 +126,38 @@ const directoryCollection = z.looseObject({
 const directoryTransaction = z.looseObject({
   resourceType: z.literal('Bundle'),
   type: z.literal('transaction'),
-  entry: z.array(z.union([
-    z.looseObject({ resource: directoryResource, request: z.looseObject({ method: z.literal('PUT'), url: directoryUrl }) }),
-    z.looseObject({ request: z.looseObject({ method: z.literal('DELETE'), url: directoryUrl }) }),
-  ])).min(1),
+  entry: z
+    .array(
+      z.union([
+        z.looseObject({
+          resource: directoryResource,
+          request: z.looseObject({ method: z.literal('PUT'), url: directoryUrl }),
+        }),
+        z.looseObject({ request: z.looseObject({ method: z.literal('DELETE'), url: directoryUrl }) }),
+      ]),
+    )
+    .min(1),
 });
 
 const endpointResource = z.looseObject({
   resourceType: z.literal('Endpoint'),
   id: endpointIdSchema,
   status: z.literal('active'),
-  connectionType: z.looseObject({ system: z.literal(RTS_URIS.endpointKindSystem), code: z.enum(['workstation', 'clinic-system']) }),
+  connectionType: z.looseObject({
+    system: z.literal(RTS_URIS.endpointKindSystem),
+    code: z.enum(['workstation', 'clinic-system']),
+  }),
   name: nonEmpty,
   address: endpointUri,
   payloadType: z.array(codeableConcept).min(1),
   managingOrganization: entryReference,
 });
 
-const registeringOrganization = z.looseObject({ resourceType: z.literal('Organization'), name: nonEmpty, active: z.boolean().optional() });
+const registeringOrganization = z.looseObject({
+  resourceType: z.literal('Organization'),
+  name: nonEmpty,
+  active: z.boolean().optional(),
+});
 
 const parameters = z.looseObject({
   resourceType: z.literal('Parameters'),
@@ -115,18 +167,29 @@ const parameters = z.looseObject({
 /** A hub notice: its kind and text, and on `crl-updated` the region CA's CRL (base64 DER). */
 const noticeParameters = z.looseObject({
   resourceType: z.literal('Parameters'),
-  parameter: z.array(z.union([
-    z.looseObject({ name: z.literal('notice'), valueCode: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/) }),
-    z.looseObject({ name: z.literal('text'), valueString: z.string().max(4000) }),
-    z.looseObject({ name: z.literal('crl'), valueBase64Binary: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 DER') }),
-  ])).min(2),
+  parameter: z
+    .array(
+      z.union([
+        z.looseObject({ name: z.literal('notice'), valueCode: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/) }),
+        z.looseObject({ name: z.literal('text'), valueString: z.string().max(4000) }),
+        z.looseObject({
+          name: z.literal('crl'),
+          valueBase64Binary: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 DER'),
+        }),
+      ]),
+    )
+    .min(2),
 });
 
 // --- consult resources ---------------------------------------------------------------------------------------------
 
 const patient = z.looseObject({
   resourceType: z.literal('Patient'),
-  name: z.array(z.looseObject({ family: nonEmpty.optional(), given: z.array(nonEmpty).optional(), text: nonEmpty.optional() })).min(1),
+  name: z
+    .array(
+      z.looseObject({ family: nonEmpty.optional(), given: z.array(nonEmpty).optional(), text: nonEmpty.optional() }),
+    )
+    .min(1),
   gender: z.enum(['male', 'female', 'other', 'unknown']),
   birthDate: date,
 });
@@ -146,17 +209,20 @@ const serviceRequest = z.looseObject({
   supportingInfo: z.array(entryReference).optional(),
 });
 
-const taskFor = (statuses: readonly string[]) => z.looseObject({
-  resourceType: z.literal('Task'),
-  identifier: z.tuple([caseIdentifier]),
-  status: z.enum(statuses as [string, ...string[]]),
-  businessStatus: z.looseObject({ coding: z.tuple([z.looseObject({ system: z.literal(RTS_URIS.consultStatusSystem), code: nonEmpty })]) }),
-  intent: z.literal('order'),
-  authoredOn: dateTime.optional(),
-  lastModified: dateTime,
-  requester: practitionerReference.optional(),
-  owner: practitionerReference.optional(),
-});
+const taskFor = (statuses: readonly string[]) =>
+  z.looseObject({
+    resourceType: z.literal('Task'),
+    identifier: z.tuple([caseIdentifier]),
+    status: z.enum(statuses as [string, ...string[]]),
+    businessStatus: z.looseObject({
+      coding: z.tuple([z.looseObject({ system: z.literal(RTS_URIS.consultStatusSystem), code: nonEmpty })]),
+    }),
+    intent: z.literal('order'),
+    authoredOn: dateTime.optional(),
+    lastModified: dateTime,
+    requester: practitionerReference.optional(),
+    owner: practitionerReference.optional(),
+  });
 
 const observation = z.looseObject({
   resourceType: z.literal('Observation'),
@@ -168,7 +234,15 @@ const observation = z.looseObject({
   valueQuantity: quantity.optional(),
   valueSampledData: sampledData.optional(),
   valueString: nonEmpty.optional(),
-  component: z.array(z.looseObject({ code: codeableConcept, valueQuantity: quantity.optional(), valueSampledData: sampledData.optional() })).optional(),
+  component: z
+    .array(
+      z.looseObject({
+        code: codeableConcept,
+        valueQuantity: quantity.optional(),
+        valueSampledData: sampledData.optional(),
+      }),
+    )
+    .optional(),
 });
 
 const documentReferenceShape = {
@@ -210,20 +284,29 @@ const medicationRequest = z.looseObject({
   subject: entryReference,
   authoredOn: dateTime,
   requester: practitionerReference,
-  dosageInstruction: z.tuple([z.looseObject({
-    text: nonEmpty.optional(),
-    timing: z.looseObject({ repeat: z.looseObject({ frequency: z.number().int().min(1), period: z.number().positive(), periodUnit: z.enum(['h', 'd', 'wk', 'mo']) }) }),
-    route: codeableConcept.optional(),
-    doseAndRate: z.tuple([z.looseObject({ doseQuantity: quantity })]),
-  })]),
+  dosageInstruction: z.tuple([
+    z.looseObject({
+      text: nonEmpty.optional(),
+      timing: z.looseObject({
+        repeat: z.looseObject({
+          frequency: z.number().int().min(1),
+          period: z.number().positive(),
+          periodUnit: z.enum(['h', 'd', 'wk', 'mo']),
+        }),
+      }),
+      route: codeableConcept.optional(),
+      doseAndRate: z.tuple([z.looseObject({ doseQuantity: quantity })]),
+    }),
+  ]),
 });
 
-const outcomeIssue = (details: z.ZodType) => z.looseObject({
-  severity: z.enum(['fatal', 'error', 'warning', 'information']),
-  code: nonEmpty,
-  details,
-  diagnostics: nonEmpty.optional(),
-});
+const outcomeIssue = (details: z.ZodType) =>
+  z.looseObject({
+    severity: z.enum(['fatal', 'error', 'warning', 'information']),
+    code: nonEmpty,
+    details,
+    diagnostics: nonEmpty.optional(),
+  });
 
 /**
  * A receipt's outcome. The first issue is coded: a reason code (system urn:rts:reason-code) when rejected, otherwise
@@ -231,15 +314,32 @@ const outcomeIssue = (details: z.ZodType) => z.looseObject({
  */
 const receiptOutcome = z.looseObject({
   resourceType: z.literal('OperationOutcome'),
-  issue: z.tuple([
-    outcomeIssue(z.looseObject({
-      coding: z.tuple([z.union([
-        z.looseObject({ system: z.literal(REASON_CODE_SYSTEM), code: nonEmpty }),
-        z.looseObject({ system: z.literal(RTS_URIS.receiptOutcomeSystem), code: z.enum(['delivered', 'processed']) }),
-      ])]),
-      text: nonEmpty.optional(),
-    })),
-  ], outcomeIssue(z.looseObject({ coding: z.array(z.looseObject({ system: z.literal(REASON_CODE_SYSTEM), code: nonEmpty })).optional(), text: nonEmpty.optional() }).optional())),
+  issue: z.tuple(
+    [
+      outcomeIssue(
+        z.looseObject({
+          coding: z.tuple([
+            z.union([
+              z.looseObject({ system: z.literal(REASON_CODE_SYSTEM), code: nonEmpty }),
+              z.looseObject({
+                system: z.literal(RTS_URIS.receiptOutcomeSystem),
+                code: z.enum(['delivered', 'processed']),
+              }),
+            ]),
+          ]),
+          text: nonEmpty.optional(),
+        }),
+      ),
+    ],
+    outcomeIssue(
+      z
+        .looseObject({
+          coding: z.array(z.looseObject({ system: z.literal(REASON_CODE_SYSTEM), code: nonEmpty })).optional(),
+          text: nonEmpty.optional(),
+        })
+        .optional(),
+    ),
+  ),
 });
 
 // --- message headers -----------------------------------------------------------------------------------------------
@@ -247,28 +347,78 @@ const receiptOutcome = z.looseObject({
 const toHub = { destination: z.tuple([z.looseObject({ endpoint: z.literal('urn:rts:hub') })]) };
 const toEndpoint = { destination: z.tuple([z.looseObject({ endpoint: endpointUri })]) };
 /** rtsSequence inside the signed payload, so that it can be checked against the clear-text property. */
-const sequenceExtension = z.strictObject({ url: z.literal(RTS_URIS.sequenceExtension), valuePositiveInt: z.number().int().min(1).max(2_147_483_647) });
-
-const consultHeader = (type: MessageType) => messageHeader(type, {
-  extension: z.tuple([sequenceExtension]),
-  sender: practitionerReference,
-  // A chosen endpoint of the expert, or urn:rts:practitioner:<id> for all of them.
-  destination: z.tuple([z.looseObject({ endpoint: z.union([endpointUri, practitionerUri]), receiver: practitionerReference })]),
-  focus: z.array(entryReference).min(1),
+const sequenceExtension = z.strictObject({
+  url: z.literal(RTS_URIS.sequenceExtension),
+  valuePositiveInt: z.number().int().min(1).max(2_147_483_647),
 });
 
+const consultHeader = (type: MessageType) =>
+  messageHeader(type, {
+    extension: z.tuple([sequenceExtension]),
+    sender: practitionerReference,
+    // A chosen endpoint of the expert, or urn:rts:practitioner:<id> for all of them.
+    destination: z.tuple([
+      z.looseObject({ endpoint: z.union([endpointUri, practitionerUri]), receiver: practitionerReference }),
+    ]),
+    focus: z.array(entryReference).min(1),
+  });
+
 export const PAYLOAD_PROFILES = {
-  [T.endpointRegister]: messageBundle(messageHeader(T.endpointRegister, { ...toHub, focus: z.tuple([entryReference]) }), [endpointResource, registeringOrganization], null),
-  [T.directoryPublish]: messageBundle(messageHeader(T.directoryPublish, { ...toHub, focus: z.tuple([entryReference]) }), [z.union([directoryCollection, directoryTransaction])], null),
-  [T.directorySnapshotRequest]: messageBundle(messageHeader(T.directorySnapshotRequest, { ...toHub, focus: z.tuple([entryReference]) }), [parameters], null),
-  [T.directoryUpdate]: messageBundle(messageHeader(T.directoryUpdate, { focus: z.tuple([entryReference]) }), [directoryTransaction], null),
-  [T.directorySnapshot]: messageBundle(messageHeader(T.directorySnapshot, { ...toEndpoint, focus: z.tuple([entryReference]) }), [directoryCollection], null),
-  [T.consultRequest]: messageBundle(consultHeader(T.consultRequest), [serviceRequest, taskFor(['requested']), patient], z.union([observation, documentReference])),
-  [T.consultStatus]: messageBundle(consultHeader(T.consultStatus), [taskFor(['accepted', 'rejected', 'on-hold', 'in-progress', 'cancelled', 'completed'])], z.union([followUpDocument, communication])),
-  [T.consultReport]: messageBundle(consultHeader(T.consultReport), [diagnosticReport, taskFor(['completed']), patient], z.union([medicationRequest, observation])),
-  [T.receipt]: messageBundle(messageHeader(T.receipt, {
-    ...toEndpoint,
-    response: z.looseObject({ identifier: z.string().regex(/^[0-9a-f-]{36}$/), code: z.enum(['ok', 'transient-error', 'fatal-error']), details: entryReference.optional() }),
-  }), [receiptOutcome], null),
-  [T.hubNotice]: messageBundle(messageHeader(T.hubNotice, { focus: z.tuple([entryReference]) }), [noticeParameters], null),
+  [T.endpointRegister]: messageBundle(
+    messageHeader(T.endpointRegister, { ...toHub, focus: z.tuple([entryReference]) }),
+    [endpointResource, registeringOrganization],
+    null,
+  ),
+  [T.directoryPublish]: messageBundle(
+    messageHeader(T.directoryPublish, { ...toHub, focus: z.tuple([entryReference]) }),
+    [z.union([directoryCollection, directoryTransaction])],
+    null,
+  ),
+  [T.directorySnapshotRequest]: messageBundle(
+    messageHeader(T.directorySnapshotRequest, { ...toHub, focus: z.tuple([entryReference]) }),
+    [parameters],
+    null,
+  ),
+  [T.directoryUpdate]: messageBundle(
+    messageHeader(T.directoryUpdate, { focus: z.tuple([entryReference]) }),
+    [directoryTransaction],
+    null,
+  ),
+  [T.directorySnapshot]: messageBundle(
+    messageHeader(T.directorySnapshot, { ...toEndpoint, focus: z.tuple([entryReference]) }),
+    [directoryCollection],
+    null,
+  ),
+  [T.consultRequest]: messageBundle(
+    consultHeader(T.consultRequest),
+    [serviceRequest, taskFor(['requested']), patient],
+    z.union([observation, documentReference]),
+  ),
+  [T.consultStatus]: messageBundle(
+    consultHeader(T.consultStatus),
+    [taskFor(['accepted', 'rejected', 'on-hold', 'in-progress', 'cancelled', 'completed'])],
+    z.union([followUpDocument, communication]),
+  ),
+  [T.consultReport]: messageBundle(
+    consultHeader(T.consultReport),
+    [diagnosticReport, taskFor(['completed']), patient],
+    z.union([medicationRequest, observation]),
+  ),
+  [T.receipt]: messageBundle(
+    messageHeader(T.receipt, {
+      ...toEndpoint,
+      response: z.looseObject({
+        identifier: z.string().regex(/^[0-9a-f-]{36}$/),
+        code: z.enum(['ok', 'transient-error', 'fatal-error']),
+        details: entryReference.optional(),
+      }),
+    }),
+    [receiptOutcome],
+    null,
+  ),
+  [T.hubNotice]: messageBundle(
+    messageHeader(T.hubNotice, { focus: z.tuple([entryReference]) }),
+    [noticeParameters],
+    null,
+  ),
 } as const satisfies Record<MessageType, z.ZodType>;

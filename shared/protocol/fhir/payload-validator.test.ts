@@ -13,8 +13,13 @@ const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value
 function metadataOf(example: ProtocolExample): MessageMetadata {
   const creationTime = new Date(example.amqp.creation_time);
   const fields = encodeMessage({
-    messageId: example.amqp.message_id, creationTime, userId: example.amqp.user_id, contentType: example.amqp.content_type,
-    properties: example.applicationProperties, body: new Uint8Array(1), ...(example.amqp.correlation_id && { correlationId: example.amqp.correlation_id }),
+    messageId: example.amqp.message_id,
+    creationTime,
+    userId: example.amqp.user_id,
+    contentType: example.amqp.content_type,
+    properties: example.applicationProperties,
+    body: new Uint8Array(1),
+    ...(example.amqp.correlation_id && { correlationId: example.amqp.correlation_id }),
   });
   const decoded = decodeMessage(fields, { now: creationTime });
   if (!decoded.ok) throw new Error(decoded.error.detail);
@@ -50,66 +55,197 @@ describe('payload validation', () => {
     ['bytes that are not UTF-8', () => new Uint8Array([0xff, 0xfe, 0x7b]), 'invalid-json'],
     ['text that is not JSON', () => new TextEncoder().encode('{"resourceType": "Bundle",'), 'invalid-json'],
     ['a bundle without its Patient', () => mutated(request(), (b) => b.entry.splice(3, 1)), 'schema-invalid'],
-    ['a MedicationRequest in a request', () => mutated(request(), (b) => b.entry.push(example(MESSAGE_TYPES.consultReport).payload.entry![3])), 'schema-invalid'],
-    ['an unknown priority', () => mutated(request(), (b) => { b.entry[1].resource.priority = 'whenever'; }), 'schema-invalid'],
-    ['an element FHIR R4 does not have', () => mutated(request(), (b) => { b.entry[3].resource.favouriteColour = 'blue'; }), 'fhir-invalid'],
-    ['a wrong FHIR data type outside the profile', () => mutated(request(), (b) => { b.entry[3].resource.deceasedBoolean = 'no'; }), 'fhir-invalid'],
-    ['another message id in the signed bundle', () => mutated(request(), (b) => { b.identifier.value = 'urn:uuid:00000000-0000-4000-8000-0000000000ff'; }), 'header-mismatch'],
-    ['another case id in the signed bundle', () => mutated(request(), (b) => {
-      for (const i of [1, 2]) b.entry[i].resource.identifier[0].value = '11111111-2222-4333-8444-555555555555';
-    }), 'header-mismatch'],
-    ['another recipient in the signed bundle', () => mutated(request(), (b) => { b.entry[0].resource.destination[0].receiver.identifier.value = 'clinic-b.dr-someone-else'; }), 'header-mismatch'],
-    ['another sender endpoint in the signed bundle', () => mutated(request(), (b) => { b.entry[0].resource.source.endpoint = 'urn:rts:endpoint:ws-other'; }), 'header-mismatch'],
+    [
+      'a MedicationRequest in a request',
+      () => mutated(request(), (b) => b.entry.push(example(MESSAGE_TYPES.consultReport).payload.entry![3])),
+      'schema-invalid',
+    ],
+    [
+      'an unknown priority',
+      () =>
+        mutated(request(), (b) => {
+          b.entry[1].resource.priority = 'whenever';
+        }),
+      'schema-invalid',
+    ],
+    [
+      'an element FHIR R4 does not have',
+      () =>
+        mutated(request(), (b) => {
+          b.entry[3].resource.favouriteColour = 'blue';
+        }),
+      'fhir-invalid',
+    ],
+    [
+      'a wrong FHIR data type outside the profile',
+      () =>
+        mutated(request(), (b) => {
+          b.entry[3].resource.deceasedBoolean = 'no';
+        }),
+      'fhir-invalid',
+    ],
+    [
+      'another message id in the signed bundle',
+      () =>
+        mutated(request(), (b) => {
+          b.identifier.value = 'urn:uuid:00000000-0000-4000-8000-0000000000ff';
+        }),
+      'header-mismatch',
+    ],
+    [
+      'another case id in the signed bundle',
+      () =>
+        mutated(request(), (b) => {
+          for (const i of [1, 2]) b.entry[i].resource.identifier[0].value = '11111111-2222-4333-8444-555555555555';
+        }),
+      'header-mismatch',
+    ],
+    [
+      'another recipient in the signed bundle',
+      () =>
+        mutated(request(), (b) => {
+          b.entry[0].resource.destination[0].receiver.identifier.value = 'clinic-b.dr-someone-else';
+        }),
+      'header-mismatch',
+    ],
+    [
+      'another sender endpoint in the signed bundle',
+      () =>
+        mutated(request(), (b) => {
+          b.entry[0].resource.source.endpoint = 'urn:rts:endpoint:ws-other';
+        }),
+      'header-mismatch',
+    ],
   ])('rejects %s with its reason', (_name, payload, code) => {
     expect(validatePayload(payload(), metadataOf(request()))).toMatchObject({ ok: false, error: { code } });
   });
 
   it('rejects a status whose Task disagrees with rtsStatus', () => {
     const status = example(MESSAGE_TYPES.consultStatus);
-    const payload = mutated(status, (b) => { b.entry[1].resource.businessStatus.coding[0].code = 'accepted'; });
-    expect(validatePayload(payload, metadataOf(status))).toMatchObject({ ok: false, error: { code: 'header-mismatch' } });
+    const payload = mutated(status, (b) => {
+      b.entry[1].resource.businessStatus.coding[0].code = 'accepted';
+    });
+    expect(validatePayload(payload, metadataOf(status))).toMatchObject({
+      ok: false,
+      error: { code: 'header-mismatch' },
+    });
   });
 
   it('rejects a receipt about another message than its correlation_id', () => {
     const receipt = example(MESSAGE_TYPES.receipt);
-    const payload = mutated(receipt, (b) => { b.entry[0].resource.response.identifier = '00000000-0000-4000-8000-0000000000aa'; });
-    expect(validatePayload(payload, metadataOf(receipt))).toMatchObject({ ok: false, error: { code: 'header-mismatch' } });
+    const payload = mutated(receipt, (b) => {
+      b.entry[0].resource.response.identifier = '00000000-0000-4000-8000-0000000000aa';
+    });
+    expect(validatePayload(payload, metadataOf(receipt))).toMatchObject({
+      ok: false,
+      error: { code: 'header-mismatch' },
+    });
   });
 
   it('rejects a directory entry without certificates', () => {
     const publish = example(MESSAGE_TYPES.directoryPublish);
-    const payload = mutated(publish, (b) => { b.entry[1].resource.entry[1].resource.extension = []; });
-    expect(validatePayload(payload, metadataOf(publish))).toMatchObject({ ok: false, error: { code: 'schema-invalid' } });
+    const payload = mutated(publish, (b) => {
+      b.entry[1].resource.entry[1].resource.extension = [];
+    });
+    expect(validatePayload(payload, metadataOf(publish))).toMatchObject({
+      ok: false,
+      error: { code: 'schema-invalid' },
+    });
   });
 
   // Base FHIR validation leaves out the Practitioners' certificate extensions, which the profile checks in full.
   it.each<[string, (b: any) => void, string]>([
-    ['an element beside a certificate extension\'s value', (b) => { b.entry[1].resource.entry[1].resource.extension[0].extension[1].valueString = 'x'; }, 'schema-invalid'],
-    ['an element beside a certificate extension\'s parts', (b) => { b.entry[1].resource.entry[1].resource.extension[0].valueCode = 'x'; }, 'schema-invalid'],
-    ['a certificate that is not base64', (b) => { b.entry[1].resource.entry[1].resource.extension[0].extension[1].valueBase64Binary = 'not base64!'; }, 'schema-invalid'],
-    ['a Practitioner element FHIR R4 does not have, beside the certificates', (b) => { b.entry[1].resource.entry[1].resource.favouriteColour = 'blue'; }, 'fhir-invalid'],
-    ['a wrong data type in a Practitioner, beside the certificates', (b) => { b.entry[1].resource.entry[1].resource.gender = 42; }, 'fhir-invalid'],
-    ['a certificate extension on a PractitionerRole, which the profile does not check', (b) => {
-      b.entry[1].resource.entry[2].resource.extension = [{ url: 'urn:rts:fhir:extension:certificate', valueBase64Binary: 'not base64!' }];
-    }, 'fhir-invalid'],
+    [
+      "an element beside a certificate extension's value",
+      (b) => {
+        b.entry[1].resource.entry[1].resource.extension[0].extension[1].valueString = 'x';
+      },
+      'schema-invalid',
+    ],
+    [
+      "an element beside a certificate extension's parts",
+      (b) => {
+        b.entry[1].resource.entry[1].resource.extension[0].valueCode = 'x';
+      },
+      'schema-invalid',
+    ],
+    [
+      'a certificate that is not base64',
+      (b) => {
+        b.entry[1].resource.entry[1].resource.extension[0].extension[1].valueBase64Binary = 'not base64!';
+      },
+      'schema-invalid',
+    ],
+    [
+      'a Practitioner element FHIR R4 does not have, beside the certificates',
+      (b) => {
+        b.entry[1].resource.entry[1].resource.favouriteColour = 'blue';
+      },
+      'fhir-invalid',
+    ],
+    [
+      'a wrong data type in a Practitioner, beside the certificates',
+      (b) => {
+        b.entry[1].resource.entry[1].resource.gender = 42;
+      },
+      'fhir-invalid',
+    ],
+    [
+      'a certificate extension on a PractitionerRole, which the profile does not check',
+      (b) => {
+        b.entry[1].resource.entry[2].resource.extension = [
+          { url: 'urn:rts:fhir:extension:certificate', valueBase64Binary: 'not base64!' },
+        ];
+      },
+      'fhir-invalid',
+    ],
   ])('rejects in a directory publish %s', (_name, mutate, code) => {
     const publish = example(MESSAGE_TYPES.directoryPublish);
-    expect(publish.payload.entry![1]!.resource).toMatchObject({ entry: [{ resource: { resourceType: 'Organization' } }, { resource: { resourceType: 'Practitioner' } }, { resource: { resourceType: 'PractitionerRole' } }] });
-    expect(validatePayload(mutated(publish, mutate), metadataOf(publish))).toMatchObject({ ok: false, error: { code } });
+    expect(publish.payload.entry![1]!.resource).toMatchObject({
+      entry: [
+        { resource: { resourceType: 'Organization' } },
+        { resource: { resourceType: 'Practitioner' } },
+        { resource: { resourceType: 'PractitionerRole' } },
+      ],
+    });
+    expect(validatePayload(mutated(publish, mutate), metadataOf(publish))).toMatchObject({
+      ok: false,
+      error: { code },
+    });
   });
 
   // JSON.parse takes any depth; the recursive checks after it overflowed the stack, a RangeError taken for transient.
-  it.each([MESSAGE_TYPES.consultRequest, MESSAGE_TYPES.directoryPublish])('refuses a %s nesting 10,000 arrays as too-large, and takes 64 levels', (type) => {
-    const e = example(type);
-    const nested = (depth: number) => new TextEncoder().encode(JSON.stringify(e.payload).replace('{', `{"deep":${'['.repeat(depth)}${']'.repeat(depth)},`));
-    expect(validatePayload(nested(10_000), metadataOf(e))).toEqual({ ok: false, error: { code: 'too-large', detail: 'payload: arrays and objects nested deeper than 64 levels' } });
-    // 63 arrays inside the Bundle object: at the limit, judged by the schema as usual.
-    expect(validatePayload(nested(63), metadataOf(e))).toMatchObject({ ok: false, error: { code: expect.stringMatching(/schema-invalid|fhir-invalid/) } });
-  });
+  it.each([MESSAGE_TYPES.consultRequest, MESSAGE_TYPES.directoryPublish])(
+    'refuses a %s nesting 10,000 arrays as too-large, and takes 64 levels',
+    (type) => {
+      const e = example(type);
+      const nested = (depth: number) =>
+        new TextEncoder().encode(
+          JSON.stringify(e.payload).replace('{', `{"deep":${'['.repeat(depth)}${']'.repeat(depth)},`),
+        );
+      expect(validatePayload(nested(10_000), metadataOf(e))).toEqual({
+        ok: false,
+        error: { code: 'too-large', detail: 'payload: arrays and objects nested deeper than 64 levels' },
+      });
+      // 63 arrays inside the Bundle object: at the limit, judged by the schema as usual.
+      expect(validatePayload(nested(63), metadataOf(e))).toMatchObject({
+        ok: false,
+        error: { code: expect.stringMatching(/schema-invalid|fhir-invalid/) },
+      });
+    },
+  );
 
   it('names the element at fault without quoting patient data', () => {
-    const result = validatePayload(mutated(request(), (b) => { b.entry[3].resource.gender = 'Nasrin'; }), metadataOf(request()));
-    expect(result).toMatchObject({ ok: false, error: { code: 'schema-invalid', detail: expect.stringContaining('Bundle.entry[3].resource.gender') } });
+    const result = validatePayload(
+      mutated(request(), (b) => {
+        b.entry[3].resource.gender = 'Nasrin';
+      }),
+      metadataOf(request()),
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'schema-invalid', detail: expect.stringContaining('Bundle.entry[3].resource.gender') },
+    });
     expect(JSON.stringify(result)).not.toContain('Nasrin');
   });
 
@@ -117,12 +253,19 @@ describe('payload validation', () => {
     const notice = example(MESSAGE_TYPES.hubNotice);
     const crl = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x07]);
     const toEndpoint = String((notice.applicationProperties as Record<string, unknown>).rtsToEndpoint);
-    const bundle = buildHubNotice({ messageId: notice.amqp.message_id, timestamp: new Date(notice.amqp.creation_time), sender: 'hub' }, { notice: 'crl-updated', text: 'A new revocation list.', crl, toEndpoint });
+    const bundle = buildHubNotice(
+      { messageId: notice.amqp.message_id, timestamp: new Date(notice.amqp.creation_time), sender: 'hub' },
+      { notice: 'crl-updated', text: 'A new revocation list.', crl, toEndpoint },
+    );
     expect(validatePayload(encode(bundle), metadataOf(notice))).toMatchObject({ ok: true });
     expect(readHubNotice(bundle)).toEqual({ notice: 'crl-updated', text: 'A new revocation list.', crl });
     expect(readHubNotice(notice.payload)).toEqual({ notice: 'registration-accepted', text: expect.any(String) });
     const broken = structuredClone(bundle);
-    (broken.entry![1]!.resource as { parameter: { valueBase64Binary?: string }[] }).parameter[2]!.valueBase64Binary = 'not base64!';
-    expect(validatePayload(encode(broken), metadataOf(notice))).toMatchObject({ ok: false, error: { code: 'schema-invalid' } });
+    (broken.entry![1]!.resource as { parameter: { valueBase64Binary?: string }[] }).parameter[2]!.valueBase64Binary =
+      'not base64!';
+    expect(validatePayload(encode(broken), metadataOf(notice))).toMatchObject({
+      ok: false,
+      error: { code: 'schema-invalid' },
+    });
   });
 });

@@ -19,30 +19,50 @@ export type PayloadResult = { ok: true; value: Record<string, unknown> } | { ok:
 const fail = (code: ReasonCode, detail: string): PayloadResult => ({ ok: false, error: { code, detail } });
 
 function path(segments: readonly PropertyKey[]): string {
-  return segments.reduce<string>((p, s) => (typeof s === 'number' ? `${p}[${s}]` : p ? `${p}.${String(s)}` : String(s)), 'Bundle');
+  return segments.reduce<string>(
+    (p, s) => (typeof s === 'number' ? `${p}[${s}]` : p ? `${p}.${String(s)}` : String(s)),
+    'Bundle',
+  );
 }
 
 interface HeaderView {
   identifier: { value: string };
   timestamp: string;
-  entry: [{ resource: {
-    eventCoding: { code: string }; source: { endpoint: string }; sender?: PractitionerRef; destination?: { endpoint?: string; receiver?: PractitionerRef }[];
-    extension?: { url: string; valuePositiveInt?: number }[];
-    response?: { identifier?: string; code?: string };
-  } }, ...{ resource: Record<string, unknown> }[]];
+  entry: [
+    {
+      resource: {
+        eventCoding: { code: string };
+        source: { endpoint: string };
+        sender?: PractitionerRef;
+        destination?: { endpoint?: string; receiver?: PractitionerRef }[];
+        extension?: { url: string; valuePositiveInt?: number }[];
+        response?: { identifier?: string; code?: string };
+      };
+    },
+    ...{ resource: Record<string, unknown> }[],
+  ];
 }
-interface OutcomeView { issue: [{ details: { coding: [{ system: string; code: string }] } }] }
-interface PractitionerRef { identifier: { value: string } }
+interface OutcomeView {
+  issue: [{ details: { coding: [{ system: string; code: string }] } }];
+}
+interface PractitionerRef {
+  identifier: { value: string };
+}
 
 /** What a receipt's signed OperationOutcome says: the reason code of a rejection, or the outcome. */
-function receiptCheck(bundle: HeaderView, props: Extract<MessageMetadata['properties'], { rtsType: 'receipt' }>): string | undefined {
+function receiptCheck(
+  bundle: HeaderView,
+  props: Extract<MessageMetadata['properties'], { rtsType: 'receipt' }>,
+): string | undefined {
   const rejected = props.rtsReceipt === 'rejected';
-  if (bundle.entry[0].resource.response?.code !== (rejected ? 'fatal-error' : 'ok')) return 'MessageHeader.response.code differs from rtsReceipt';
+  if (bundle.entry[0].resource.response?.code !== (rejected ? 'fatal-error' : 'ok'))
+    return 'MessageHeader.response.code differs from rtsReceipt';
   const [first] = (bundle.entry[1]!.resource as unknown as OutcomeView).issue[0].details.coding;
   const expected = rejected
     ? { system: REASON_CODE_SYSTEM, code: props.rtsReason }
     : { system: RTS_URIS.receiptOutcomeSystem, code: props.rtsReceipt };
-  if (first.system !== expected.system || first.code !== expected.code) return `the OperationOutcome's first code differs from ${rejected ? 'rtsReason' : 'rtsReceipt'}`;
+  if (first.system !== expected.system || first.code !== expected.code)
+    return `the OperationOutcome's first code differs from ${rejected ? 'rtsReason' : 'rtsReceipt'}`;
   if (!rejected && props.rtsReason !== undefined) return 'rtsReason on a receipt that is not rejected';
   return undefined;
 }
@@ -56,35 +76,50 @@ function crossCheck(bundle: HeaderView, metadata: MessageMetadata): string | und
   const props = metadata.properties;
   const header = bundle.entry[0].resource;
   if (bundle.identifier.value !== `urn:uuid:${metadata.messageId}`) return 'Bundle.identifier differs from message_id';
-  if (Date.parse(bundle.timestamp) !== metadata.creationTime.getTime()) return 'Bundle.timestamp differs from creation_time';
+  if (Date.parse(bundle.timestamp) !== metadata.creationTime.getTime())
+    return 'Bundle.timestamp differs from creation_time';
   if (header.eventCoding.code !== props.rtsType) return 'MessageHeader.eventCoding differs from rtsType';
-  if (header.source.endpoint !== RTS_URIS.endpoint(props.rtsSender)) return 'MessageHeader.source.endpoint differs from rtsSender';
+  if (header.source.endpoint !== RTS_URIS.endpoint(props.rtsSender))
+    return 'MessageHeader.source.endpoint differs from rtsSender';
   if ('rtsToEndpoint' in props && props.rtsToEndpoint !== undefined) {
-    if (header.destination?.[0]?.endpoint !== RTS_URIS.endpoint(props.rtsToEndpoint)) return 'MessageHeader.destination differs from rtsToEndpoint';
+    if (header.destination?.[0]?.endpoint !== RTS_URIS.endpoint(props.rtsToEndpoint))
+      return 'MessageHeader.destination differs from rtsToEndpoint';
   }
   if ('rtsCase' in props) {
-    if (header.sender?.identifier.value !== props.rtsFromPractitioner) return 'MessageHeader.sender differs from rtsFromPractitioner';
-    if (header.destination?.[0]?.receiver?.identifier.value !== props.rtsToPractitioner) return 'MessageHeader.destination.receiver differs from rtsToPractitioner';
+    if (header.sender?.identifier.value !== props.rtsFromPractitioner)
+      return 'MessageHeader.sender differs from rtsFromPractitioner';
+    if (header.destination?.[0]?.receiver?.identifier.value !== props.rtsToPractitioner)
+      return 'MessageHeader.destination.receiver differs from rtsToPractitioner';
     const resources = bundle.entry.slice(1) as { resource: Record<string, unknown> }[];
     const caseIds = resources.flatMap(({ resource }) => {
-      const identifiers = (resource.identifier ?? (resource.basedOn as { identifier?: unknown }[] | undefined)?.map((b) => b.identifier)) as { system?: string; value?: string }[] | undefined;
+      const identifiers = (resource.identifier ??
+        (resource.basedOn as { identifier?: unknown }[] | undefined)?.map((b) => b.identifier)) as
+        { system?: string; value?: string }[] | undefined;
       return (identifiers ?? []).filter((i) => i?.system === RTS_URIS.caseSystem).map((i) => i.value);
     });
-    if (caseIds.length === 0 || caseIds.some((id) => id !== props.rtsCase)) return 'case identifiers differ from rtsCase';
-    if (header.extension?.[0]?.valuePositiveInt !== props.rtsSequence) return 'MessageHeader sequence extension differs from rtsSequence';
+    if (caseIds.length === 0 || caseIds.some((id) => id !== props.rtsCase))
+      return 'case identifiers differ from rtsCase';
+    if (header.extension?.[0]?.valuePositiveInt !== props.rtsSequence)
+      return 'MessageHeader sequence extension differs from rtsSequence';
     if (props.rtsType === 'consult.status') {
       const task = bundle.entry[1]?.resource as { businessStatus?: { coding?: { code?: string }[] } } | undefined;
-      if (task?.businessStatus?.coding?.[0]?.code !== props.rtsStatus) return 'Task.businessStatus differs from rtsStatus';
+      if (task?.businessStatus?.coding?.[0]?.code !== props.rtsStatus)
+        return 'Task.businessStatus differs from rtsStatus';
     }
   }
   if (props.rtsType === MESSAGE_TYPES.receipt) {
-    if (header.response?.identifier !== metadata.correlationId) return 'MessageHeader.response.identifier differs from correlation_id';
+    if (header.response?.identifier !== metadata.correlationId)
+      return 'MessageHeader.response.identifier differs from correlation_id';
     return receiptCheck(bundle, props);
   }
   return undefined;
 }
 
-const DIRECTORY_TYPES: ReadonlySet<string> = new Set([MESSAGE_TYPES.directoryPublish, MESSAGE_TYPES.directoryUpdate, MESSAGE_TYPES.directorySnapshot]);
+const DIRECTORY_TYPES: ReadonlySet<string> = new Set([
+  MESSAGE_TYPES.directoryPublish,
+  MESSAGE_TYPES.directoryUpdate,
+  MESSAGE_TYPES.directorySnapshot,
+]);
 
 interface DirectoryView {
   entry: [unknown, { resource: { entry?: { resource?: { resourceType?: string; extension?: unknown } }[] } }];
@@ -103,7 +138,10 @@ function forBaseValidation(json: unknown, type: string): unknown {
     const { extension: _checkedByProfile, ...practitioner } = e.resource;
     return { ...e, resource: practitioner };
   });
-  return { ...(json as object), entry: [header, { ...list, resource: { ...list.resource, ...(entries && { entry: entries }) } }] };
+  return {
+    ...(json as object),
+    entry: [header, { ...list, resource: { ...list.resource, ...(entries && { entry: entries }) } }],
+  };
 }
 
 /**
@@ -111,14 +149,22 @@ function forBaseValidation(json: unknown, type: string): unknown {
  * (JSON Schema), base FHIR R4, and agreement with the AMQP properties. The first failure is returned with its code.
  */
 export function validatePayload(payload: Uint8Array, metadata: MessageMetadata): PayloadResult {
-  if (payload.byteLength > PROTOCOL_LIMITS.maxPayloadBytes) return fail(REASON_CODES.tooLarge, `payload: ${payload.byteLength} bytes, limit ${PROTOCOL_LIMITS.maxPayloadBytes}`);
+  if (payload.byteLength > PROTOCOL_LIMITS.maxPayloadBytes)
+    return fail(
+      REASON_CODES.tooLarge,
+      `payload: ${payload.byteLength} bytes, limit ${PROTOCOL_LIMITS.maxPayloadBytes}`,
+    );
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
   } catch {
     return fail(REASON_CODES.invalidJson, 'payload: not valid UTF-8 JSON');
   }
-  if (jsonDeeperThan(json, PROTOCOL_LIMITS.maxJsonDepth)) return fail(REASON_CODES.tooLarge, `payload: arrays and objects nested deeper than ${PROTOCOL_LIMITS.maxJsonDepth} levels`);
+  if (jsonDeeperThan(json, PROTOCOL_LIMITS.maxJsonDepth))
+    return fail(
+      REASON_CODES.tooLarge,
+      `payload: arrays and objects nested deeper than ${PROTOCOL_LIMITS.maxJsonDepth} levels`,
+    );
   const profile = PAYLOAD_PROFILES[metadata.properties.rtsType] as z.ZodType;
   const parsed = profile.safeParse(json);
   if (!parsed.success) {

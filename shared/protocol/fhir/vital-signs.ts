@@ -20,7 +20,10 @@ export const VITAL_SIGNS = {
 export type VitalSign = keyof typeof VITAL_SIGNS;
 
 /** Blood pressure travels as one panel with two components. */
-export const BLOOD_PRESSURE_PANEL = { code: '85354-9', display: 'Blood pressure panel with all children optional' } as const;
+export const BLOOD_PRESSURE_PANEL = {
+  code: '85354-9',
+  display: 'Blood pressure panel with all children optional',
+} as const;
 
 export const WAVEFORMS = {
   ecg: { code: '131328', display: 'MDC_ECG_ELEC_POTL', unit: 'mV' },
@@ -31,6 +34,16 @@ export type Waveform = keyof typeof WAVEFORMS;
 
 /** ECG leads as MDC codes (MDC_ECG_ELEC_POTL_*), for one component per lead. */
 export const ECG_LEADS = {
-  I: '131329', II: '131330', III: '131389', aVR: '131390', aVL: '131391', aVF: '131392',
-  V1: '131331', V2: '131332', V3: '131333', V4: '131334', V5: '131335', V6: '131336',
+  I: '131329',
+  II: '131330',
+  III: '131389',
+  aVR: '131390',
+  aVL: '131391',
+  aVF: '131392',
+  V1: '131331',
+  V2: '131332',
+  V3: '131333',
+  V4: '131334',
+  V5: '131335',
+  V6: '131336',
 } as const;
