@@ -1,8 +1,9 @@
-import type { EventContext, Message, Receiver } from 'rhea';
+import type { Message } from 'rhea';
 import { errorCodeOf, NO_LOGGER, type Logger } from '../shared/index.ts';
 import type { ReasonCode } from '../shared/protocol/index.ts';
 import { toStoredMessage } from './amqp-message.ts';
 import type { BrokerConnection } from './broker-connection.ts';
+import { commitEntries } from './inbox-commit.ts';
 import {
   FROM_PARK,
   fromParked,
@@ -14,6 +15,15 @@ import {
   type DeadLetterSink,
   type Entry,
 } from './inbox-entries.ts';
+import { openInboxLink } from './inbox-link.ts';
+import {
+  DEFAULT_PARK_LIMITS,
+  parkedEntry,
+  unparkedEntry,
+  type ParkLimits,
+  type Parking,
+  type ParkSink,
+} from './inbox-park.ts';
 import type { DeadLetters, Inbox, InboxRecord, ParkedMessages } from './transport-store.ts';
 
 // Callers import the link's limit from here, where the receiver that announces it lives.
@@ -48,15 +58,6 @@ export type HandlerResult =
       readonly afterCommit?: () => void;
     }
   | { readonly outcome: 'waiting'; readonly reason: ReasonCode; readonly detail: string };
-
-/** How much a receiver parks at most; beyond either limit a waiting message is released as a transient failure. */
-export interface ParkLimits {
-  readonly maxMessages: number;
-  readonly maxBytes: number;
-}
-
-/** A workstation waits with at most 10,000 messages or 256 MiB of them for its region's current CRL. */
-export const DEFAULT_PARK_LIMITS: ParkLimits = { maxMessages: 10_000, maxBytes: 256 * 1024 * 1024 };
 
 /**
  * The messages handled for one commit. It carries nothing itself: handlers key what they must remember between the
@@ -117,7 +118,6 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
   const { connection, inbox, deadLetters, parked } = options;
   const credit = options.credit ?? 32;
   const maxMessageBytes = options.maxMessageBytes ?? LINK_MAX_MESSAGE_BYTES;
-  const parkLimits = options.parkLimits ?? DEFAULT_PARK_LIMITS;
   const now = options.now ?? Date.now;
   const logger = options.logger ?? NO_LOGGER;
   const source = options.sourceName;
@@ -127,8 +127,15 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     now,
     ...(options.onDeadLetter && { onDeadLetter: options.onDeadLetter }),
   };
+  const parkSink: ParkSink = {
+    parked,
+    limits: options.parkLimits ?? DEFAULT_PARK_LIMITS,
+    sourceName: options.sourceName,
+    now,
+    logger,
+    ...(options.onParkChanged && { onParkChanged: options.onParkChanged }),
+  };
   const arrived: Arrival[] = [];
-  let receiver: Receiver | undefined;
   let draining: Promise<void> = Promise.resolve();
   let isDraining = false;
   let stopped = false;
@@ -141,28 +148,6 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     draining = drain().finally(() => {
       isDraining = false;
     });
-  }
-
-  function attach(): void {
-    const amqp = connection.amqp;
-    if (!amqp || stopped) return;
-    receiver = amqp.open_receiver({
-      source: { address: options.source },
-      autoaccept: false,
-      credit_window: credit,
-      max_message_size: maxMessageBytes,
-    });
-    receiver.on('message', (context: EventContext) => {
-      // After stop() the store may be closed; a transfer the broker sent before it saw the detach is left unsettled,
-      // and the broker delivers it again to the next receiver.
-      if (stopped || !context.message || !context.delivery) return;
-      arrived.push({ message: context.message, delivery: context.delivery });
-      wake();
-    });
-    // rhea re-attaches on reconnect, and the liveness check below when it does not: this only tells.
-    receiver.on('receiver_error', (context: EventContext) =>
-      logger.warn('inbox.receiver-error', { source, error: errorCodeOf(context.receiver?.error) }),
-    );
   }
 
   let batches = 0;
@@ -199,10 +184,10 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     let scope: BatchScope = { serial: ++batches };
     let entries: Entry[] = [];
     let inBatch = new Set<string>();
-    let parking = { messages: 0, bytes: 0 };
+    let parking: Parking = { messages: 0, bytes: 0 };
     for (const arrival of batch) {
       const entry = await judge(arrival, scope, inBatch, parking);
-      if (entry) entries.push(arrival.parked ? unparked(entry, arrival.parked.messageId) : entry);
+      if (entry) entries.push(arrival.parked ? unparkedEntry(entry, parked, arrival.parked.messageId) : entry);
       // The trust changed while this batch was handled (e.g. a crl-updated notice): what is parked arrived before the
       // rest of the batch, so it goes first. What was handled so far is committed, the rest starts a new batch.
       if (parkWanted && !fromPark) {
@@ -217,27 +202,12 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     commit(entries);
   }
 
-  /** A parked message's writes take it out of the park in the same transaction. */
-  function unparked(entry: Entry, messageId: string): Entry {
-    const effect = entry.commit?.effect;
-    return {
-      ...entry,
-      commit: {
-        ...entry.commit,
-        effect: () => {
-          effect?.();
-          parked?.remove(messageId);
-        },
-      },
-    };
-  }
-
   /** What becomes of one message: its entry to commit and settle, or none when it was released (or stays parked). */
   async function judge(
     arrival: Arrival,
     scope: BatchScope,
     inBatch: Set<string>,
-    parking: { messages: number; bytes: number },
+    parking: Parking,
   ): Promise<Entry | undefined> {
     const { message, delivery } = arrival;
     const messageId = typeof message.message_id === 'string' ? message.message_id : undefined;
@@ -273,7 +243,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
       return undefined;
     }
     if (result.outcome === 'waiting')
-      return arrival.parked ? undefined : park(arrival, messageId, result.reason, parking);
+      return arrival.parked ? undefined : parkedEntry(parkSink, arrival, messageId, result.reason, parking);
     inBatch.add(messageId);
     if (result.outcome === 'processed') {
       return {
@@ -311,101 +281,29 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     };
   }
 
-  /**
-   * Kept whole in the park, accepted once that is committed; with no park or the park full, released as a transient
-   * failure. No inbox record: it has not been handled, and a redelivery of it is judged (or parked) again.
-   */
-  function park(
-    arrival: Arrival,
-    messageId: string,
-    reason: ReasonCode,
-    parking: { messages: number; bytes: number },
-  ): Entry | undefined {
-    const stored = toStoredMessage(arrival.message);
-    const held = parked?.counts(options.sourceName);
-    if (
-      !parked ||
-      !held ||
-      held.messages + parking.messages + 1 > parkLimits.maxMessages ||
-      held.bytes + parking.bytes + stored.body.byteLength > parkLimits.maxBytes
-    ) {
-      logger.warn(parked ? 'inbox.park-full' : 'inbox.waiting-released', { source, messageId });
-      arrival.delivery.release();
-      return undefined;
-    }
-    parking.messages += 1;
-    parking.bytes += stored.body.byteLength;
-    return {
-      messageId,
-      delivery: arrival.delivery,
-      commit: {
-        effect: () =>
-          parked.add({
-            messageId,
-            source: options.sourceName,
-            reason,
-            message: stored,
-            durable: arrival.message.durable === true,
-            parkedAt: now(),
-          }),
-      },
-      afterCommit: () => options.onParkChanged?.(),
-    };
-  }
-
-  /**
-   * The batch in one transaction. If that fails, one message's writes broke it: each is then committed alone, in order,
-   * and only a message that fails alone is released (nothing of it is durable; it is judged again when it comes back).
-   */
   function commit(entries: readonly Entry[]): void {
-    const writes = entries.flatMap((e) => (e.commit ? [e.commit] : []));
-    if (tryCommit(writes, entries.length)) {
-      for (const entry of entries) settle(entry, true);
-      return;
-    }
-    for (const entry of entries) settle(entry, !entry.commit || (writes.length > 1 && tryCommit([entry.commit], 1)));
+    commitEntries(inbox, entries, source, logger);
   }
 
-  function tryCommit(writes: readonly NonNullable<Entry['commit']>[], messages: number): boolean {
-    try {
-      inbox.commitMany(writes);
-      return true;
-    } catch (error) {
-      logger.warn('inbox.commit-failed', { source, messages, error: errorCodeOf(error) });
-      return false;
-    }
-  }
-
-  function settle(entry: Entry, committed: boolean): void {
-    if (!committed) {
-      logger.warn('inbox.released', { source, messageId: entry.messageId });
-      entry.delivery.release();
-      return;
-    }
-    entry.delivery.accept();
-    entry.afterCommit?.();
-  }
-
-  const offOpened = connection.onOpened(() => {
-    if (!receiver) attach();
+  const link = openInboxLink({
+    connection,
+    address: options.source,
+    sourceName: source,
+    credit,
+    maxMessageBytes,
+    livenessIntervalMs: options.livenessIntervalMs ?? 5_000,
+    logger,
+    onArrival: (arrival) => {
+      arrived.push(arrival);
+      wake();
+    },
   });
-  if (connection.state.status === 'online') attach();
   // What was parked before a restart is judged again at once: the trust may have changed meanwhile.
   if (parkWanted) wake();
 
-  const liveness = setInterval(() => {
-    if (stopped || connection.state.status !== 'online') return;
-    if (!receiver || !receiver.is_open()) {
-      logger.warn('inbox.reattach', { source });
-      receiver?.close();
-      attach();
-    }
-  }, options.livenessIntervalMs ?? 5_000);
-  liveness.unref();
-
   return {
     get attached() {
-      return receiver?.is_open() ?? false;
+      return link.attached;
     },
     handleParkedAgain() {
       if (!parked) return;
@@ -417,10 +315,9 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     },
     async stop() {
       stopped = true;
-      clearInterval(liveness);
-      offOpened();
+      link.stop();
       await draining;
-      receiver?.close();
+      link.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteDatabase } from './sqlite-database.ts';
-import { MIGRATIONS, createSqliteTransportStore } from './sqlite-transport-store.ts';
+import { MIGRATIONS } from './sqlite-transport-migrations.ts';
+import { createSqliteTransportStore } from './sqlite-transport-store.ts';
 import { migrateTo, schemaVersion, scratchDatabase, storeContents } from './testing/migrations.ts';
 
 const LAST = MIGRATIONS.at(-1)!.version;
