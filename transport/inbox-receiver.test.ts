@@ -113,6 +113,33 @@ describe('inbox receiver', () => {
     expect(announced).toEqual(['lead', 'good-1', 'good-2']);
   });
 
+  it('absorbs a copy that arrives in the same batch as its first, and says so once the first is committed', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
+    const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    const { connection, deliver, settled } = standInLink();
+    const handled: string[] = [];
+    const duplicates: string[] = [];
+    const receiver = createInboxReceiver({
+      connection,
+      source: 'downlink',
+      sourceName: 'downlink',
+      inbox: store.inbox,
+      deadLetters: store.deadLetters,
+      handle: async (m) => {
+        handled.push(m.messageId);
+        return { outcome: 'processed' };
+      },
+      onDuplicate: (first, copy) => duplicates.push(`${copy.messageId} first ${first.outcome}`),
+    });
+    // The first is handled alone; the other three arrive meanwhile and make up one batch with a copy of `twice`.
+    for (const id of ['lead', 'twice', 'twice', 'lead']) deliver(id);
+    await receiver.stop();
+    store.close();
+    expect(handled).toEqual(['lead', 'twice']);
+    expect(settled).toEqual(['accepted lead', 'accepted twice', 'accepted twice', 'accepted lead']);
+    expect(duplicates.sort()).toEqual(['lead first processed', 'twice first processed']);
+  });
+
   it('announces its max_message_size and refuses a larger transfer as too-large without handling it or keeping its body, once', async () => {
     dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
     const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));

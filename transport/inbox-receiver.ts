@@ -224,9 +224,18 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     }
     if (!messageId) return missingIdEntry(sink, delivery, message);
     const earlier = inbox.find(messageId);
-    if (earlier || inBatch.has(messageId)) {
-      if (earlier) options.onDuplicate?.(earlier, received);
+    if (earlier) {
+      options.onDuplicate?.(earlier, received);
       return { messageId, delivery };
+    }
+    if (inBatch.has(messageId)) {
+      // A copy in the same batch as its first: told once the first's record is committed (the copies may have come in
+      // one socket read; the transport integration suite once waited in vain for this second onDuplicate).
+      const told = () => {
+        const first = inbox.find(messageId);
+        if (first) options.onDuplicate?.(first, received);
+      };
+      return { messageId, delivery, afterCommit: told };
     }
     let result: HandlerResult;
     try {
