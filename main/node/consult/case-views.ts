@@ -102,143 +102,140 @@ export function createCaseViews(options: CaseViewsOptions) {
     return { content: readCaseMessage(message.type, payload), signer };
   }
 
-  return {
-    requireCase,
-    summaryOf,
+  /** The patient as the case's request names them. */
+  async function patientOf(record: CaseRecord): Promise<PatientDetails> {
+    const request = cases.messages(record.caseId).find((m) => m.type === 'consult.request' && m.body);
+    const read = request && (await readStored(request, ownPractitionerOf(record)));
+    if (!read || read.content.kind !== 'request')
+      throw new CoreError(API_ERROR_CODES.notFound, 'The request of this case cannot be read.');
+    // The report names the patient as the request did, in the request's own forms.
+    return read.content.patient;
+  }
 
-    /** The patient as the case's request names them. */
-    async patientOf(record: CaseRecord): Promise<PatientDetails> {
-      const request = cases.messages(record.caseId).find((m) => m.type === 'consult.request' && m.body);
-      const read = request && (await readStored(request, ownPractitionerOf(record)));
-      if (!read || read.content.kind !== 'request')
-        throw new CoreError(API_ERROR_CODES.notFound, 'The request of this case cannot be read.');
-      // The report names the patient as the request did, in the request's own forms.
-      return read.content.patient;
-    },
-
-    /** Decrypts every message of the case, audits that, and marks it read. */
-    /** `readBy` is who the audit log names as the reader: the user here, or a connector's clinic system. */
-    async openCase(caseId: string, readBy?: string): Promise<CaseView> {
-      const record = requireCase(caseId);
-      const own = ownPractitionerOf(record);
-      const reader = readBy ?? own;
-      const view: CaseView = {
-        ...caseSummary(record, cases.attention([caseId]).get(caseId)),
-        unread: false,
-        vitals: [],
-        bloodPressure: [],
-        waveforms: [],
-        attachments: [],
-        messages: [],
+  /** Decrypts every message of the case, audits that, and marks it read. */
+  /** `readBy` is who the audit log names as the reader: the user here, or a connector's clinic system. */
+  async function openCase(caseId: string, readBy?: string): Promise<CaseView> {
+    const record = requireCase(caseId);
+    const own = ownPractitionerOf(record);
+    const reader = readBy ?? own;
+    const view: CaseView = {
+      ...caseSummary(record, cases.attention([caseId]).get(caseId)),
+      unread: false,
+      vitals: [],
+      bloodPressure: [],
+      waveforms: [],
+      attachments: [],
+      messages: [],
+    };
+    for (const message of cases.messages(caseId)) {
+      const failed = message.state === 'queued' && message.outbox === 'failed';
+      const state: CaseView['messages'][number]['state'] = failed
+        ? 'failed'
+        : message.state === 'queued' && message.outbox === 'sent'
+          ? 'sent'
+          : message.state;
+      const detail = failed ? message.outboxFailure : message.detail;
+      const base = {
+        messageId: message.messageId,
+        direction: message.direction,
+        type: message.type,
+        status: message.status,
+        at: iso(message.createdAt),
+        state,
+        ...(message.reason && { reason: message.reason }),
+        ...(detail && { detail }),
       };
-      for (const message of cases.messages(caseId)) {
-        const failed = message.state === 'queued' && message.outbox === 'failed';
-        const state: CaseView['messages'][number]['state'] = failed
-          ? 'failed'
-          : message.state === 'queued' && message.outbox === 'sent'
-            ? 'sent'
-            : message.state;
-        const detail = failed ? message.outboxFailure : message.detail;
-        const base = {
-          messageId: message.messageId,
-          direction: message.direction,
-          type: message.type,
-          status: message.status,
-          at: iso(message.createdAt),
-          state,
-          ...(message.reason && { reason: message.reason }),
-          ...(detail && { detail }),
-        };
-        let read;
-        try {
-          read = await readStored(message, own);
-        } catch (error) {
-          if (!isCmsError(error)) throw error;
-          view.messages.push({
-            ...base,
-            state: 'rejected',
-            detail: `cannot be opened: ${withheldFailure(error).message}`,
-          });
-          continue;
-        }
-        if (!read) {
-          view.messages.push(base);
-          continue;
-        }
-        const { content, signer } = read;
+      let read;
+      try {
+        read = await readStored(message, own);
+      } catch (error) {
+        if (!isCmsError(error)) throw error;
         view.messages.push({
           ...base,
-          signer,
-          ...(content.kind === 'status' && {
-            ...(content.note && { note: content.note }),
-            ...(content.suggestedPractitioner && { suggestedPractitioner: content.suggestedPractitioner }),
-            ...(content.attachments.length > 0 && { attachments: content.attachments }),
-          }),
+          state: 'rejected',
+          detail: `cannot be opened: ${withheldFailure(error).message}`,
         });
-        if (content.kind === 'request') {
-          Object.assign(view, {
-            patient: content.patient,
-            reason: content.reason,
-            ...(content.question && { question: content.question }),
-            vitals: content.vitals,
-            bloodPressure: content.bloodPressure,
-            waveforms: content.waveforms,
-            attachments: content.attachments,
-          });
-        } else if (content.kind === 'report') {
-          view.report = { ...content.report, signer, verified: true };
-        }
+        continue;
       }
-      db.transaction(() => {
-        if (record.unread) cases.update(caseId, { unread: false, at: record.updatedAt });
-        audit.append({
-          actor: reader,
-          action: AUDIT_ACTIONS.caseOpened,
-          subject: `case:${caseId}`,
-          ...(reader !== own && { detail: `for ${own}` }),
+      if (!read) {
+        view.messages.push(base);
+        continue;
+      }
+      const { content, signer } = read;
+      view.messages.push({
+        ...base,
+        signer,
+        ...(content.kind === 'status' && {
+          ...(content.note && { note: content.note }),
+          ...(content.suggestedPractitioner && { suggestedPractitioner: content.suggestedPractitioner }),
+          ...(content.attachments.length > 0 && { attachments: content.attachments }),
+        }),
+      });
+      if (content.kind === 'request') {
+        Object.assign(view, {
+          patient: content.patient,
+          reason: content.reason,
+          ...(content.question && { question: content.question }),
+          vitals: content.vitals,
+          bloodPressure: content.bloodPressure,
+          waveforms: content.waveforms,
+          attachments: content.attachments,
         });
-        audit.append({
-          actor: reader,
-          action: AUDIT_ACTIONS.decrypted,
-          subject: `case:${caseId}`,
-          detail: `${view.messages.filter((m) => m.signer).length} messages`,
-        });
-      })();
-      return view;
-    },
-
-    /**
-     * One message of a case as it travelled: the FHIR message Bundle, decrypted and verified, with its signer (for a
-     * system that takes FHIR documents as they are). Audited as a read by `readBy`.
-     */
-    async readMessage(
-      caseId: string,
-      messageId: string,
-      readBy?: string,
-    ): Promise<{
-      messageId: string;
-      type: ConsultMessageType;
-      direction: 'in' | 'out';
-      signer: Signer;
-      bundle: Record<string, unknown>;
-    }> {
-      const record = requireCase(caseId);
-      const message = cases.message(messageId);
-      if (!message || message.caseId !== caseId || !message.body)
-        throw new CoreError(
-          API_ERROR_CODES.notFound,
-          'There is no such message in this case (or it was refused, and its content not kept).',
-        );
-      const own = ownPractitionerOf(record);
-      const { payload, signer } = await openStored({ ...message, body: message.body }, own);
-      const reader = readBy ?? own;
+      } else if (content.kind === 'report') {
+        view.report = { ...content.report, signer, verified: true };
+      }
+    }
+    db.transaction(() => {
+      if (record.unread) cases.update(caseId, { unread: false, at: record.updatedAt });
+      audit.append({
+        actor: reader,
+        action: AUDIT_ACTIONS.caseOpened,
+        subject: `case:${caseId}`,
+        ...(reader !== own && { detail: `for ${own}` }),
+      });
       audit.append({
         actor: reader,
         action: AUDIT_ACTIONS.decrypted,
-        subject: `message:${messageId}`,
-        detail: `case:${caseId}${reader !== own ? ` for ${own}` : ''}`,
+        subject: `case:${caseId}`,
+        detail: `${view.messages.filter((m) => m.signer).length} messages`,
       });
-      return { messageId, type: message.type, direction: message.direction, signer, bundle: payload };
-    },
-  };
+    })();
+    return view;
+  }
+
+  /**
+   * One message of a case as it travelled: the FHIR message Bundle, decrypted and verified, with its signer (for a
+   * system that takes FHIR documents as they are). Audited as a read by `readBy`.
+   */
+  async function readMessage(
+    caseId: string,
+    messageId: string,
+    readBy?: string,
+  ): Promise<{
+    messageId: string;
+    type: ConsultMessageType;
+    direction: 'in' | 'out';
+    signer: Signer;
+    bundle: Record<string, unknown>;
+  }> {
+    const record = requireCase(caseId);
+    const message = cases.message(messageId);
+    if (!message || message.caseId !== caseId || !message.body)
+      throw new CoreError(
+        API_ERROR_CODES.notFound,
+        'There is no such message in this case (or it was refused, and its content not kept).',
+      );
+    const own = ownPractitionerOf(record);
+    const { payload, signer } = await openStored({ ...message, body: message.body }, own);
+    const reader = readBy ?? own;
+    audit.append({
+      actor: reader,
+      action: AUDIT_ACTIONS.decrypted,
+      subject: `message:${messageId}`,
+      detail: `case:${caseId}${reader !== own ? ` for ${own}` : ''}`,
+    });
+    return { messageId, type: message.type, direction: message.direction, signer, bundle: payload };
+  }
+
+  return { requireCase, summaryOf, patientOf, openCase, readMessage };
 }
