@@ -14,9 +14,9 @@ import type { DirectoryMirror } from '../directory/directory-mirror.ts';
 import type { CaseRecord, CaseRole, CaseStore, ConsultMessageType, MessageState } from './case-store.ts';
 
 /**
- * The consult service's incoming half (consult-service.ts has the user's steps and the reading of cases): consult
- * messages and receipts that arrive, checked against their case before they are stored, and the certificates they must
- * be signed with.
+ * The consult service's incoming half (consult-service.ts has the user's steps, case-views.ts the reading of cases):
+ * consult messages and receipts that arrive, checked against their case before they are stored, and the certificates
+ * they must be signed with.
  */
 
 /** Our side of a case: the practitioner this endpoint acts for in it. */

@@ -4,14 +4,11 @@ import {
   API_ERROR_CODES,
   type CaseAction,
   type CaseSummary,
-  type CaseView,
   type ComposeConsult,
   type ReportInput,
 } from '../../../shared/api/index.ts';
 import {
   isCmsError,
-  open,
-  withheldFailure,
   type CertificateValidator,
   type CmsRecipientIdentity,
   type TrustConfig,
@@ -19,26 +16,18 @@ import {
 import {
   CONSULT_STATUS_SENDER,
   canTransition,
-  DIRECTORY_ID_PATTERN,
   PROTOCOL_VERSION,
   type ApplicationProperties,
   type ConsultStatus,
   type ConsultStatusUpdate,
 } from '../../../shared/protocol/index.ts';
-import { commonNameOf } from '../../../shared/pki/index.ts';
-import {
-  practitionerName,
-  buildConsultReport,
-  buildConsultRequest,
-  buildConsultStatus,
-  type PatientDetails,
-} from '../../../shared/protocol/fhir/index.ts';
+import { buildConsultReport, buildConsultRequest, buildConsultStatus } from '../../../shared/protocol/fhir/index.ts';
 import type { SqliteDatabase, StoredMessage } from '../../../transport/index.ts';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
 import { CoreError } from '../core-error.ts';
 import type { DirectoryMirror } from '../directory/directory-mirror.ts';
-import type { CaseMessageRecord, CaseRecord, CaseStore, ConsultMessageType } from './case-store.ts';
-import { readCaseMessage, type CaseMessageContent } from './case-payloads.ts';
+import type { CaseRecord, CaseStore, ConsultMessageType } from './case-store.ts';
+import { caseSummary, createCaseViews } from './case-views.ts';
 import { createIncomingConsults, ownPractitionerOf } from './consult-incoming.ts';
 
 /**
@@ -46,7 +35,7 @@ import { createIncomingConsults, ownPractitionerOf } from './consult-incoming.ts
  * checked against the transition table, signed, encrypted to the peer and to ourselves, and queued in the outbox in
  * the same transaction that records it; every step that arrives was verified by the caller and is checked against the
  * case before it is stored (consult-incoming.ts). Envelopes are stored as they travelled and decrypted again when a
- * case is opened.
+ * case is opened (case-views.ts).
  */
 export interface ConsultServiceOptions {
   readonly db: SqliteDatabase;
@@ -89,28 +78,18 @@ const ACTION_STATUS: Readonly<Record<CaseAction['action'], ConsultStatusUpdate>>
   cancel: 'cancelled',
 };
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 export function createConsultService(options: ConsultServiceOptions) {
   const { db, cases, mirror, audit } = options;
   const now = options.now ?? (() => new Date());
-
-  function summary(record: CaseRecord, attention?: string): CaseSummary {
-    return {
-      caseId: record.caseId,
-      role: record.role,
-      status: record.status,
-      ...(record.priority && { priority: record.priority as CaseSummary['priority'] }),
-      applicantId: record.applicantId,
-      expertId: record.expertId,
-      createdAt: iso(record.createdAt),
-      updatedAt: iso(record.updatedAt),
-      unread: record.unread,
-      ...(attention && { attention }),
-    };
-  }
-
-  const summaryOf = (caseId: string) => summary(requireCase(caseId), cases.attention([caseId]).get(caseId));
+  const views = createCaseViews({
+    db,
+    cases,
+    mirror,
+    audit,
+    recipients: (practitionerId) => options.local.recipients(practitionerId),
+    trust: options.trust,
+  });
+  const { requireCase, summaryOf, patientOf } = views;
 
   async function peerEncryptionCertificates(peerId: string): Promise<Uint8Array[]> {
     const certificates = mirror.certificates(peerId, 'encryption') ?? [];
@@ -209,69 +188,6 @@ export function createConsultService(options: ConsultServiceOptions) {
     return result;
   }
 
-  function requireCase(caseId: string): CaseRecord {
-    const record = cases.get(caseId);
-    if (!record) throw new CoreError(API_ERROR_CODES.notFound, 'There is no such case on this workstation.');
-    return record;
-  }
-
-  /**
-   * Who signed: the certificate's subject, and the person it names. A practitioner's certificate names their directory
-   * id (docs/protocol.md §3), so the name shown is the directory's, not whatever the certificate says.
-   */
-  function signerOf(signer: {
-    certificate: Uint8Array;
-    subject: string;
-    signingTime: Date;
-  }): NonNullable<CaseView['messages'][number]['signer']> {
-    const base = { subject: signer.subject, signedAt: signer.signingTime.toISOString() };
-    let practitionerId: string | undefined;
-    try {
-      practitionerId = commonNameOf(signer.certificate);
-    } catch {
-      return base;
-    }
-    if (practitionerId === undefined || !DIRECTORY_ID_PATTERN.test(practitionerId)) return base;
-    const name = practitionerName(
-      mirror.resource(`Practitioner/${practitionerId}`) as { name?: unknown[] } | undefined,
-    );
-    return { ...base, practitionerId, ...(name && { name }) };
-  }
-
-  /** The decrypted, verified content of one stored message (our own copies are encrypted to us too). */
-  async function openStored(
-    message: CaseMessageRecord & { body: Uint8Array },
-    practitionerId: string,
-  ): Promise<{ payload: Record<string, unknown>; signer: NonNullable<CaseView['messages'][number]['signer']> }> {
-    // allowCbc: a stored envelope was verified when it arrived, and some arrived as CBC before protocol 2.0.
-    const opened = await open(message.body, await options.local.recipients(practitionerId), options.trust(), {
-      now: new Date(message.signedAt ?? message.createdAt),
-      allowCbc: true,
-    });
-    return {
-      payload: JSON.parse(new TextDecoder().decode(opened.content)) as Record<string, unknown>,
-      signer: signerOf(opened.signer),
-    };
-  }
-
-  async function readStored(
-    message: CaseMessageRecord,
-    practitionerId: string,
-  ): Promise<{ content: CaseMessageContent; signer: NonNullable<CaseView['messages'][number]['signer']> } | undefined> {
-    if (!message.body) return undefined;
-    const { payload, signer } = await openStored({ ...message, body: message.body }, practitionerId);
-    return { content: readCaseMessage(message.type, payload), signer };
-  }
-
-  async function patientOf(record: CaseRecord): Promise<PatientDetails> {
-    const request = cases.messages(record.caseId).find((m) => m.type === 'consult.request' && m.body);
-    const read = request && (await readStored(request, ownPractitionerOf(record)));
-    if (!read || read.content.kind !== 'request')
-      throw new CoreError(API_ERROR_CODES.notFound, 'The request of this case cannot be read.');
-    // The report names the patient as the request did, in the request's own forms.
-    return read.content.patient;
-  }
-
   function checkStep(record: CaseRecord, status: ConsultStatusUpdate): void {
     if (CONSULT_STATUS_SENDER[status] !== record.role)
       throw new CoreError(
@@ -286,7 +202,7 @@ export function createConsultService(options: ConsultServiceOptions) {
     list(options: Parameters<CaseStore['list']>[0] = {}): CaseSummary[] {
       const records = cases.list(options);
       const attention = cases.attention(records.map((r) => r.caseId));
-      return records.map((r) => summary(r, attention.get(r.caseId)));
+      return records.map((r) => caseSummary(r, attention.get(r.caseId)));
     },
 
     /**
@@ -408,130 +324,8 @@ export function createConsultService(options: ConsultServiceOptions) {
 
     counts: () => cases.counts(),
 
-    /** Decrypts every message of the case, audits that, and marks it read. */
-    /** `readBy` is who the audit log names as the reader: the user here, or a connector's clinic system. */
-    async openCase(caseId: string, readBy?: string): Promise<CaseView> {
-      const record = requireCase(caseId);
-      const own = ownPractitionerOf(record);
-      const reader = readBy ?? own;
-      const view: CaseView = {
-        ...summary(record, cases.attention([caseId]).get(caseId)),
-        unread: false,
-        vitals: [],
-        bloodPressure: [],
-        waveforms: [],
-        attachments: [],
-        messages: [],
-      };
-      for (const message of cases.messages(caseId)) {
-        const failed = message.state === 'queued' && message.outbox === 'failed';
-        const state: CaseView['messages'][number]['state'] = failed
-          ? 'failed'
-          : message.state === 'queued' && message.outbox === 'sent'
-            ? 'sent'
-            : message.state;
-        const detail = failed ? message.outboxFailure : message.detail;
-        const base = {
-          messageId: message.messageId,
-          direction: message.direction,
-          type: message.type,
-          status: message.status,
-          at: iso(message.createdAt),
-          state,
-          ...(message.reason && { reason: message.reason }),
-          ...(detail && { detail }),
-        };
-        let read;
-        try {
-          read = await readStored(message, own);
-        } catch (error) {
-          if (!isCmsError(error)) throw error;
-          view.messages.push({
-            ...base,
-            state: 'rejected',
-            detail: `cannot be opened: ${withheldFailure(error).message}`,
-          });
-          continue;
-        }
-        if (!read) {
-          view.messages.push(base);
-          continue;
-        }
-        const { content, signer } = read;
-        view.messages.push({
-          ...base,
-          signer,
-          ...(content.kind === 'status' && {
-            ...(content.note && { note: content.note }),
-            ...(content.suggestedPractitioner && { suggestedPractitioner: content.suggestedPractitioner }),
-            ...(content.attachments.length > 0 && { attachments: content.attachments }),
-          }),
-        });
-        if (content.kind === 'request') {
-          Object.assign(view, {
-            patient: content.patient,
-            reason: content.reason,
-            ...(content.question && { question: content.question }),
-            vitals: content.vitals,
-            bloodPressure: content.bloodPressure,
-            waveforms: content.waveforms,
-            attachments: content.attachments,
-          });
-        } else if (content.kind === 'report') {
-          view.report = { ...content.report, signer, verified: true };
-        }
-      }
-      db.transaction(() => {
-        if (record.unread) cases.update(caseId, { unread: false, at: record.updatedAt });
-        audit.append({
-          actor: reader,
-          action: AUDIT_ACTIONS.caseOpened,
-          subject: `case:${caseId}`,
-          ...(reader !== own && { detail: `for ${own}` }),
-        });
-        audit.append({
-          actor: reader,
-          action: AUDIT_ACTIONS.decrypted,
-          subject: `case:${caseId}`,
-          detail: `${view.messages.filter((m) => m.signer).length} messages`,
-        });
-      })();
-      return view;
-    },
-
-    /**
-     * One message of a case as it travelled: the FHIR message Bundle, decrypted and verified, with its signer (for a
-     * system that takes FHIR documents as they are). Audited as a read by `readBy`.
-     */
-    async readMessage(
-      caseId: string,
-      messageId: string,
-      readBy?: string,
-    ): Promise<{
-      messageId: string;
-      type: ConsultMessageType;
-      direction: 'in' | 'out';
-      signer: NonNullable<CaseView['messages'][number]['signer']>;
-      bundle: Record<string, unknown>;
-    }> {
-      const record = requireCase(caseId);
-      const message = cases.message(messageId);
-      if (!message || message.caseId !== caseId || !message.body)
-        throw new CoreError(
-          API_ERROR_CODES.notFound,
-          'There is no such message in this case (or it was refused, and its content not kept).',
-        );
-      const own = ownPractitionerOf(record);
-      const { payload, signer } = await openStored({ ...message, body: message.body }, own);
-      const reader = readBy ?? own;
-      audit.append({
-        actor: reader,
-        action: AUDIT_ACTIONS.decrypted,
-        subject: `message:${messageId}`,
-        detail: `case:${caseId}${reader !== own ? ` for ${own}` : ''}`,
-      });
-      return { messageId, type: message.type, direction: message.direction, signer, bundle: payload };
-    },
+    openCase: views.openCase,
+    readMessage: views.readMessage,
 
     ...createIncomingConsults({ cases, mirror, audit, isLocal: (id) => options.local.has(id), now }),
 

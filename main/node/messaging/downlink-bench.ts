@@ -3,44 +3,10 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Bundle } from '@medplum/fhirtypes';
 import type { Message } from 'rhea';
-import {
-  importDecryptionKey,
-  type CmsRecipientIdentity,
-  type CmsSigner,
-  type CryptoKey,
-  type TrustConfig,
-} from '../../../shared/cms/index.ts';
-import {
-  createCrl,
-  createPkcs12,
-  createRootCertificate,
-  derToPem,
-  exportPrivateKeyPkcs8,
-  generateKeyPair,
-  issueCertificate,
-  PEM_LABELS,
-  type CertificateIssuer,
-  type LeafProfileName,
-} from '../../../shared/pki/index.ts';
-import {
-  CONTENT_TYPES,
-  sealMessage,
-  PROTOCOL_VERSION,
-  type ApplicationProperties,
-  type ConsultStatusUpdate,
-  type MessageMetadata,
-} from '../../../shared/protocol/index.ts';
-import {
-  buildConsultRequest,
-  buildConsultStatus,
-  buildDirectoryUpdate,
-  buildExpertEntry,
-  buildHubNotice,
-  buildOrganization,
-  type ConsultRequestInput,
-} from '../../../shared/protocol/fhir/index.ts';
+import type { TrustConfig } from '../../../shared/cms/index.ts';
+import { createCrl, derToPem, PEM_LABELS, type CertificateIssuer } from '../../../shared/pki/index.ts';
+import { buildOrganization } from '../../../shared/protocol/fhir/index.ts';
 import {
   createInboxReceiver,
   openDatabase,
@@ -65,18 +31,16 @@ import { createDirectorySync } from '../directory/directory-sync.ts';
 import { createDownlinkHandler } from './downlink-handler.ts';
 import { openRegistration } from './registration.ts';
 import { createMemoryVault } from '../vault/memory-vault.ts';
+import { createRecordingSeal, queuedReceipts, type SealedRecord } from './downlink-bench-outgoing.ts';
+import { createBenchPeer, type BenchPeer } from './downlink-bench-peer.ts';
+import { createBenchRegion, type BenchPractitioner } from './downlink-bench-region.ts';
 
 /**
  * Test support: an expert's workstation as its core wires it — encrypted store, practitioner identity (keys in a memory
- * vault), directory mirror, consult service, downlink handler, inbox receiver — on a throw-away regional PKI, with a stand-in for the rhea link so that a test
- * decides which messages arrive together. Consults come from the applicant (dr-berg of clinic-b), sealed with the real
- * CMS profile, as the hub forwards them.
+ * vault), directory mirror, consult service, downlink handler, inbox receiver — on a throw-away regional PKI
+ * (downlink-bench-region.ts), with a stand-in for the rhea link so that a test decides which messages arrive together.
+ * What arrives is made by downlink-bench-peer.ts, and what it sends is recorded by downlink-bench-outgoing.ts.
  */
-export interface BenchPractitioner {
-  readonly id: string;
-  readonly signing: CmsSigner;
-  readonly encryption: CmsRecipientIdentity;
-}
 
 export interface Settlement {
   readonly messageId: string;
@@ -85,7 +49,7 @@ export interface Settlement {
   readonly batch?: number;
 }
 
-export interface DownlinkBench {
+export interface DownlinkBench extends BenchPeer {
   readonly applicant: BenchPractitioner;
   /** The expert as first installed; `identity` holds the current certificates (a test may renew them). */
   readonly expert: BenchPractitioner;
@@ -94,28 +58,11 @@ export interface DownlinkBench {
   readonly issuer: CertificateIssuer;
   /** A `.p12` of a new key and certificate for `practitionerId` issued by the region's CA (password 'bench'). */
   issuePkcs12(use: 'signing' | 'encryption', practitionerId: string): Promise<Uint8Array>;
-  /** A hub.notice signed by the hub, e.g. crl-updated with a CRL. */
-  hubNotice(input: { notice: string; text: string; crl?: Uint8Array }): Promise<Message>;
-  /** A directory.update from the hub from `baseVersion` to `version` (retiring one role nobody holds). */
-  hubUpdate(baseVersion: number, version: number): Promise<Message>;
   /** What became of each CRL a notice brought, after commit. */
   readonly crlOutcomes: CrlOutcome[];
   readonly consult: ConsultService;
   readonly cases: CaseStore;
   readonly transport: TransportStore;
-  /** A consult.request from the applicant to the expert; `payload` may edit the Bundle before it is signed. */
-  request(input?: {
-    caseId?: string;
-    priority?: ConsultRequestInput['priority'];
-    payload?: (bundle: Record<string, unknown>) => void;
-  }): Promise<Message & { caseId: string }>;
-  /** A consult.status from the applicant. */
-  status(input: {
-    caseId: string;
-    status: Extract<ConsultStatusUpdate, 'cancelled' | 'information-provided'>;
-    sequence: number;
-    note: string;
-  }): Promise<Message>;
   /**
    * Delivers the messages in one burst and waits until each is settled: the first is handled alone, and the rest
    * arrive while it is being handled, so they make up the next batch (as a backlog does when the receiver is busy).
@@ -128,7 +75,7 @@ export interface DownlinkBench {
   /** The receipts this workstation queued, in order. */
   receipts(): { correlationId: string; outcome: string; reason?: string }[];
   /** What this workstation signed and queued, as the peer will validate it: metadata, payload bytes and the signing certificate. */
-  readonly sealed: { metadata: MessageMetadata; payload: Uint8Array; signer: Uint8Array }[];
+  readonly sealed: SealedRecord[];
   /** Applies a directory update in which the expert's clinic publishes the expert's entry with this signing certificate. */
   publishExpertSigning(certificate: Uint8Array): void;
   /** Things the receiver handed to the UI after a commit, e.g. `case-changed <id>`. */
@@ -142,41 +89,15 @@ const EXPERT_ENDPOINT = 'ws-expert-1';
 
 export async function createDownlinkBench(): Promise<DownlinkBench> {
   loadFhirDefinitions();
-  const caKeys = await generateKeyPair();
-  const ca = await createRootCertificate({
-    keyPair: caKeys,
-    subject: { commonName: 'Bench Region Root CA', organization: 'Bench Region' },
+  const region = await createBenchRegion();
+  const { issuer, applicant, expert, p12, entry } = region;
+  const peer = createBenchPeer({
+    applicant,
+    applicantEndpoint: APPLICANT_ENDPOINT,
+    expert,
+    expertEndpoint: EXPERT_ENDPOINT,
+    hub: region.hub,
   });
-  const issuer: CertificateIssuer = { certificate: ca.der, privateKey: caKeys.privateKey };
-  const issue = async (profile: LeafProfileName, commonName: string) => {
-    const keys = await generateKeyPair();
-    const issued = await issueCertificate({
-      profile,
-      subject: { commonName, organization: 'Bench Region' },
-      publicKey: keys.publicKey,
-      issuer,
-    });
-    return { certificate: issued.der, privateKey: keys.privateKey };
-  };
-  const exportable = new Map<string, CryptoKey>();
-  const practitioner = async (id: string): Promise<BenchPractitioner> => {
-    const encryption = await issue('practitioner-encryption', id);
-    exportable.set(id, encryption.privateKey);
-    // A decryption key as the workstation's identity holds it: ECDH, for key agreement.
-    const privateKey = await importDecryptionKey(
-      await exportPrivateKeyPkcs8(encryption.privateKey),
-      encryption.certificate,
-    );
-    return {
-      id,
-      signing: await issue('practitioner-signing', id),
-      encryption: { certificate: encryption.certificate, privateKey },
-    };
-  };
-  const applicant = await practitioner('clinic-b.dr-berg');
-  const expert = await practitioner('clinic-a.dr-ahmed');
-  const expertEncryptionKey = exportable.get(expert.id)!;
-  const hub = await issue('hub', 'hub');
 
   const dir = mkdtempSync(join(tmpdir(), 'rts-downlink-'));
   // The keychain outlives a restart; the store is opened anew.
@@ -201,21 +122,10 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   }
   const pem = (der: Uint8Array, label: string) => derToPem(der, label);
   await identity.setTrust({
-    anchorsPem: pem(ca.der, PEM_LABELS.certificate),
+    anchorsPem: pem(issuer.certificate, PEM_LABELS.certificate),
     crlsPem: pem(await createCrl(issuer), PEM_LABELS.crl),
-    hubCertificatePem: pem(hub.certificate, PEM_LABELS.certificate),
+    hubCertificatePem: pem(region.hub.certificate, PEM_LABELS.certificate),
   });
-  const p12 = async (certificate: Uint8Array, privateKey: CryptoKey) =>
-    createPkcs12({
-      privateKeyPkcs8: await exportPrivateKeyPkcs8(privateKey),
-      certificate,
-      chain: [],
-      password: 'bench',
-    });
-  async function issuePkcs12(use: 'signing' | 'encryption', practitionerId: string): Promise<Uint8Array> {
-    const issued = await issue(use === 'signing' ? 'practitioner-signing' : 'practitioner-encryption', practitionerId);
-    return p12(issued.certificate, issued.privateKey);
-  }
   await identity.importPkcs12({
     use: 'signing',
     pkcs12: await p12(expert.signing.certificate, expert.signing.privateKey),
@@ -223,28 +133,10 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   });
   await identity.importPkcs12({
     use: 'encryption',
-    pkcs12: await p12(expert.encryption.certificate, expertEncryptionKey),
+    pkcs12: await p12(expert.encryption.certificate, region.expertEncryptionKey),
     password: 'bench',
   });
   const trust = (): TrustConfig => identity.trust();
-  const base64 = (der: Uint8Array) => Buffer.from(der).toString('base64');
-  const entry = (
-    p: BenchPractitioner,
-    organizationId: string,
-    endpoint: string,
-    signingCertificate = p.signing.certificate,
-  ) =>
-    buildExpertEntry({
-      practitionerId: p.id,
-      family: p.id.slice(p.id.indexOf('.') + 1),
-      given: ['Test'],
-      languages: ['en'],
-      specialties: [{ text: 'Cardiology' }],
-      organizationId,
-      endpoints: [endpoint],
-      signingCertificate: base64(signingCertificate),
-      encryptionCertificate: base64(p.encryption.certificate),
-    });
   mirror.applySnapshotBatch({
     batchId: randomUUID(),
     index: 1,
@@ -263,53 +155,9 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     has: (id) => id === expert.id,
     recipients: () => identity.recipients(),
   };
-  const sealed: DownlinkBench['sealed'][number][] = [];
+  const sealed: SealedRecord[] = [];
   const validator = () => createNativeCertificateValidator(trust());
-  async function seal(input: {
-    properties: ApplicationProperties;
-    payload: (messageId: string, timestamp: Date) => Bundle;
-    recipients?: readonly Uint8Array[];
-    correlationId?: string;
-  }): Promise<StoredMessage> {
-    const messageId = randomUUID();
-    const creationTime = new Date();
-    const payload = input.payload(messageId, creationTime);
-    // As the core does: the identity picks the signing certificate (the one the directory lists).
-    const signer = await identity.signer();
-    sealed.push({
-      metadata: {
-        messageId,
-        creationTime,
-        userId: EXPERT_ENDPOINT,
-        contentType: CONTENT_TYPES.authEnveloped,
-        properties: input.properties,
-        ...(input.correlationId && { correlationId: input.correlationId }),
-      },
-      payload: new TextEncoder().encode(JSON.stringify(payload)),
-      signer: signer.certificate,
-    });
-    const fields = await sealMessage({
-      messageId,
-      creationTime,
-      userId: EXPERT_ENDPOINT,
-      properties: input.properties,
-      payload,
-      signer,
-      ...(input.recipients && { recipientCertificates: input.recipients }),
-      ...(input.correlationId && { correlationId: input.correlationId }),
-    });
-    return {
-      properties: {
-        message_id: messageId,
-        user_id: EXPERT_ENDPOINT,
-        creation_time: creationTime.getTime(),
-        content_type: String(fields.content_type),
-        application_properties: fields.application_properties,
-        ...(input.correlationId && { correlation_id: input.correlationId }),
-      },
-      body: fields.body,
-    };
-  }
+  const seal = createRecordingSeal({ userId: EXPERT_ENDPOINT, signer: () => identity.signer(), sealed });
   const enqueue = (message: StoredMessage, orderKey: string) =>
     transport.outbox.enqueue({ messageId: message.properties.message_id, orderKey, address: 'uplink', message });
   const announced: string[] = [];
@@ -389,40 +237,12 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     return { consult, receiver };
   }
 
-  async function consultMessage(
-    properties: ApplicationProperties,
-    payload: (messageId: string, timestamp: Date) => Bundle,
-    edit?: (bundle: Record<string, unknown>) => void,
-  ): Promise<Message> {
-    const messageId = randomUUID();
-    const creationTime = new Date();
-    const bundle = payload(messageId, creationTime) as unknown as Record<string, unknown>;
-    edit?.(bundle);
-    const fields = await sealMessage({
-      messageId,
-      creationTime,
-      userId: 'hub',
-      properties,
-      payload: bundle as unknown as Bundle,
-      signer: applicant.signing,
-      recipientCertificates: [expert.encryption.certificate, applicant.encryption.certificate],
-    });
-    return fields as unknown as Message;
-  }
-  const consultProperties = (caseId: string, sequence: number) => ({
-    rtsVersion: PROTOCOL_VERSION,
-    rtsSender: APPLICANT_ENDPOINT,
-    rtsCase: caseId,
-    rtsFromPractitioner: applicant.id,
-    rtsToPractitioner: expert.id,
-    rtsSequence: sequence,
-  });
-
   return {
+    ...peer,
     applicant,
     expert,
     issuer,
-    issuePkcs12,
+    issuePkcs12: region.issuePkcs12,
     crlOutcomes,
     announced,
     get identity() {
@@ -436,87 +256,6 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     },
     get transport() {
       return transport;
-    },
-    async hubNotice(input) {
-      const messageId = randomUUID();
-      const creationTime = new Date();
-      const fields = await sealMessage({
-        messageId,
-        creationTime,
-        userId: 'hub',
-        properties: {
-          rtsType: 'hub.notice',
-          rtsVersion: PROTOCOL_VERSION,
-          rtsSender: 'hub',
-          rtsNotice: input.notice,
-          rtsToEndpoint: EXPERT_ENDPOINT,
-        },
-        payload: buildHubNotice(
-          { messageId, timestamp: creationTime, sender: 'hub' },
-          { ...input, toEndpoint: EXPERT_ENDPOINT },
-        ),
-        signer: hub,
-      });
-      return fields as unknown as Message;
-    },
-    async hubUpdate(baseVersion, version) {
-      const messageId = randomUUID();
-      const creationTime = new Date();
-      const fields = await sealMessage({
-        messageId,
-        creationTime,
-        userId: 'hub',
-        properties: {
-          rtsType: 'directory.update',
-          rtsVersion: PROTOCOL_VERSION,
-          rtsSender: 'hub',
-          rtsDirectoryBaseVersion: baseVersion,
-          rtsDirectoryVersion: version,
-        },
-        payload: buildDirectoryUpdate({ messageId, timestamp: creationTime, sender: 'hub' }, [
-          { retire: 'PractitionerRole/clinic-a.dr-nobody' },
-        ]),
-        signer: hub,
-      });
-      return fields as unknown as Message;
-    },
-    async request(input = {}) {
-      const caseId = input.caseId ?? randomUUID();
-      const message = await consultMessage(
-        { rtsType: 'consult.request', ...consultProperties(caseId, 1) },
-        (messageId, timestamp) =>
-          buildConsultRequest(
-            { messageId, timestamp, sender: APPLICANT_ENDPOINT },
-            {
-              caseId,
-              from: applicant.id,
-              to: expert.id,
-              sequence: 1,
-              priority: input.priority ?? 'routine',
-              reason: 'Chest pain since this morning',
-              patient: { family: 'Nilsen', given: ['Kari'], gender: 'female', birthDate: '1961-04-12' },
-            },
-          ),
-        input.payload,
-      );
-      return Object.assign(message, { caseId });
-    },
-    async status(input) {
-      return consultMessage(
-        { rtsType: 'consult.status', ...consultProperties(input.caseId, input.sequence), rtsStatus: input.status },
-        (messageId, timestamp) =>
-          buildConsultStatus(
-            { messageId, timestamp, sender: APPLICANT_ENDPOINT },
-            {
-              caseId: input.caseId,
-              from: applicant.id,
-              to: expert.id,
-              sequence: input.sequence,
-              status: input.status,
-              note: input.note,
-            },
-          ),
-      );
     },
     async deliver(messages) {
       const settled: Promise<Settlement>[] = messages.map(
@@ -544,19 +283,7 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
       });
       if (outcome !== 'applied') throw new Error(`the directory update was ${outcome}`);
     },
-    receipts: () =>
-      db
-        .prepare<[], { properties: string }>('select properties from outbox order by seq')
-        .all()
-        .map((row) => JSON.parse(row.properties) as StoredMessage['properties'])
-        .filter((p) => p.application_properties.rtsType === 'receipt')
-        .map((p) => ({
-          correlationId: p.correlation_id ?? '',
-          outcome: String(p.application_properties.rtsReceipt),
-          ...(p.application_properties.rtsReason !== undefined && {
-            reason: String(p.application_properties.rtsReason),
-          }),
-        })),
+    receipts: () => queuedReceipts(db),
     async restart() {
       await receiver.stop();
       transport.close();

@@ -1,0 +1,241 @@
+import { API_ERROR_CODES, type CaseSummary, type CaseView } from '../../../shared/api/index.ts';
+import { isCmsError, open, withheldFailure, type TrustConfig } from '../../../shared/cms/index.ts';
+import { DIRECTORY_ID_PATTERN } from '../../../shared/protocol/index.ts';
+import { commonNameOf } from '../../../shared/pki/index.ts';
+import { practitionerName, type PatientDetails } from '../../../shared/protocol/fhir/index.ts';
+import type { SqliteDatabase } from '../../../transport/index.ts';
+import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
+import { CoreError } from '../core-error.ts';
+import type { DirectoryMirror } from '../directory/directory-mirror.ts';
+import type { CaseMessageRecord, CaseRecord, CaseStore, ConsultMessageType } from './case-store.ts';
+import { readCaseMessage, type CaseMessageContent } from './case-payloads.ts';
+import { ownPractitionerOf } from './consult-incoming.ts';
+import type { LocalPractitioners } from './consult-service.ts';
+
+/**
+ * The consult service's reading of cases (consult-service.ts has the user's steps, consult-incoming.ts what arrives):
+ * summaries, and the stored envelopes decrypted and verified again when a case or one of its messages is opened, with
+ * the audit entries such a read leaves.
+ */
+
+type Signer = NonNullable<CaseView['messages'][number]['signer']>;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A case as a list shows it; `attention` is what the case waits for, if anything. */
+export function caseSummary(record: CaseRecord, attention?: string): CaseSummary {
+  return {
+    caseId: record.caseId,
+    role: record.role,
+    status: record.status,
+    ...(record.priority && { priority: record.priority as CaseSummary['priority'] }),
+    applicantId: record.applicantId,
+    expertId: record.expertId,
+    createdAt: iso(record.createdAt),
+    updatedAt: iso(record.updatedAt),
+    unread: record.unread,
+    ...(attention && { attention }),
+  };
+}
+
+export interface CaseViewsOptions {
+  readonly db: SqliteDatabase;
+  readonly cases: CaseStore;
+  readonly mirror: DirectoryMirror;
+  readonly audit: AuditLog;
+  readonly recipients: LocalPractitioners['recipients'];
+  readonly trust: () => TrustConfig;
+}
+
+export function createCaseViews(options: CaseViewsOptions) {
+  const { db, cases, mirror, audit } = options;
+
+  function requireCase(caseId: string): CaseRecord {
+    const record = cases.get(caseId);
+    if (!record) throw new CoreError(API_ERROR_CODES.notFound, 'There is no such case on this workstation.');
+    return record;
+  }
+
+  const summaryOf = (caseId: string) => caseSummary(requireCase(caseId), cases.attention([caseId]).get(caseId));
+
+  /**
+   * Who signed: the certificate's subject, and the person it names. A practitioner's certificate names their directory
+   * id (docs/protocol.md §3), so the name shown is the directory's, not whatever the certificate says.
+   */
+  function signerOf(signer: { certificate: Uint8Array; subject: string; signingTime: Date }): Signer {
+    const base = { subject: signer.subject, signedAt: signer.signingTime.toISOString() };
+    let practitionerId: string | undefined;
+    try {
+      practitionerId = commonNameOf(signer.certificate);
+    } catch {
+      return base;
+    }
+    if (practitionerId === undefined || !DIRECTORY_ID_PATTERN.test(practitionerId)) return base;
+    const name = practitionerName(
+      mirror.resource(`Practitioner/${practitionerId}`) as { name?: unknown[] } | undefined,
+    );
+    return { ...base, practitionerId, ...(name && { name }) };
+  }
+
+  /** The decrypted, verified content of one stored message (our own copies are encrypted to us too). */
+  async function openStored(
+    message: CaseMessageRecord & { body: Uint8Array },
+    practitionerId: string,
+  ): Promise<{ payload: Record<string, unknown>; signer: Signer }> {
+    // allowCbc: a stored envelope was verified when it arrived, and some arrived as CBC before protocol 2.0.
+    const opened = await open(message.body, await options.recipients(practitionerId), options.trust(), {
+      now: new Date(message.signedAt ?? message.createdAt),
+      allowCbc: true,
+    });
+    return {
+      payload: JSON.parse(new TextDecoder().decode(opened.content)) as Record<string, unknown>,
+      signer: signerOf(opened.signer),
+    };
+  }
+
+  async function readStored(
+    message: CaseMessageRecord,
+    practitionerId: string,
+  ): Promise<{ content: CaseMessageContent; signer: Signer } | undefined> {
+    if (!message.body) return undefined;
+    const { payload, signer } = await openStored({ ...message, body: message.body }, practitionerId);
+    return { content: readCaseMessage(message.type, payload), signer };
+  }
+
+  /** The patient as the case's request names them. */
+  async function patientOf(record: CaseRecord): Promise<PatientDetails> {
+    const request = cases.messages(record.caseId).find((m) => m.type === 'consult.request' && m.body);
+    const read = request && (await readStored(request, ownPractitionerOf(record)));
+    if (!read || read.content.kind !== 'request')
+      throw new CoreError(API_ERROR_CODES.notFound, 'The request of this case cannot be read.');
+    // The report names the patient as the request did, in the request's own forms.
+    return read.content.patient;
+  }
+
+  /** Decrypts every message of the case, audits that, and marks it read. */
+  /** `readBy` is who the audit log names as the reader: the user here, or a connector's clinic system. */
+  async function openCase(caseId: string, readBy?: string): Promise<CaseView> {
+    const record = requireCase(caseId);
+    const own = ownPractitionerOf(record);
+    const reader = readBy ?? own;
+    const view: CaseView = {
+      ...caseSummary(record, cases.attention([caseId]).get(caseId)),
+      unread: false,
+      vitals: [],
+      bloodPressure: [],
+      waveforms: [],
+      attachments: [],
+      messages: [],
+    };
+    for (const message of cases.messages(caseId)) {
+      const failed = message.state === 'queued' && message.outbox === 'failed';
+      const state: CaseView['messages'][number]['state'] = failed
+        ? 'failed'
+        : message.state === 'queued' && message.outbox === 'sent'
+          ? 'sent'
+          : message.state;
+      const detail = failed ? message.outboxFailure : message.detail;
+      const base = {
+        messageId: message.messageId,
+        direction: message.direction,
+        type: message.type,
+        status: message.status,
+        at: iso(message.createdAt),
+        state,
+        ...(message.reason && { reason: message.reason }),
+        ...(detail && { detail }),
+      };
+      let read;
+      try {
+        read = await readStored(message, own);
+      } catch (error) {
+        if (!isCmsError(error)) throw error;
+        view.messages.push({
+          ...base,
+          state: 'rejected',
+          detail: `cannot be opened: ${withheldFailure(error).message}`,
+        });
+        continue;
+      }
+      if (!read) {
+        view.messages.push(base);
+        continue;
+      }
+      const { content, signer } = read;
+      view.messages.push({
+        ...base,
+        signer,
+        ...(content.kind === 'status' && {
+          ...(content.note && { note: content.note }),
+          ...(content.suggestedPractitioner && { suggestedPractitioner: content.suggestedPractitioner }),
+          ...(content.attachments.length > 0 && { attachments: content.attachments }),
+        }),
+      });
+      if (content.kind === 'request') {
+        Object.assign(view, {
+          patient: content.patient,
+          reason: content.reason,
+          ...(content.question && { question: content.question }),
+          vitals: content.vitals,
+          bloodPressure: content.bloodPressure,
+          waveforms: content.waveforms,
+          attachments: content.attachments,
+        });
+      } else if (content.kind === 'report') {
+        view.report = { ...content.report, signer, verified: true };
+      }
+    }
+    db.transaction(() => {
+      if (record.unread) cases.update(caseId, { unread: false, at: record.updatedAt });
+      audit.append({
+        actor: reader,
+        action: AUDIT_ACTIONS.caseOpened,
+        subject: `case:${caseId}`,
+        ...(reader !== own && { detail: `for ${own}` }),
+      });
+      audit.append({
+        actor: reader,
+        action: AUDIT_ACTIONS.decrypted,
+        subject: `case:${caseId}`,
+        detail: `${view.messages.filter((m) => m.signer).length} messages`,
+      });
+    })();
+    return view;
+  }
+
+  /**
+   * One message of a case as it travelled: the FHIR message Bundle, decrypted and verified, with its signer (for a
+   * system that takes FHIR documents as they are). Audited as a read by `readBy`.
+   */
+  async function readMessage(
+    caseId: string,
+    messageId: string,
+    readBy?: string,
+  ): Promise<{
+    messageId: string;
+    type: ConsultMessageType;
+    direction: 'in' | 'out';
+    signer: Signer;
+    bundle: Record<string, unknown>;
+  }> {
+    const record = requireCase(caseId);
+    const message = cases.message(messageId);
+    if (!message || message.caseId !== caseId || !message.body)
+      throw new CoreError(
+        API_ERROR_CODES.notFound,
+        'There is no such message in this case (or it was refused, and its content not kept).',
+      );
+    const own = ownPractitionerOf(record);
+    const { payload, signer } = await openStored({ ...message, body: message.body }, own);
+    const reader = readBy ?? own;
+    audit.append({
+      actor: reader,
+      action: AUDIT_ACTIONS.decrypted,
+      subject: `message:${messageId}`,
+      detail: `case:${caseId}${reader !== own ? ` for ${own}` : ''}`,
+    });
+    return { messageId, type: message.type, direction: message.direction, signer, bundle: payload };
+  }
+
+  return { requireCase, summaryOf, patientOf, openCase, readMessage };
+}
