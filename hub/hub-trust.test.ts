@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrl, derToPem, PEM_LABELS, readCrl } from '../shared/pki/index.ts';
 import { createCertificateCache } from './certificate-cache.ts';
 import { HubConfigError, loadHubConfig } from './hub-config.ts';
-import { loadHubIdentity } from './hub-service.ts';
+import { loadHubIdentity } from './hub-setup.ts';
 import { createTestRegion, type TestRegion } from '../testkit/index.ts';
 
 /** The hub's side of revocation and time (issue #16 item 5): its trust needs a current CRL, and cached verdicts age. */

@@ -1,6 +1,8 @@
 /** What other layers may use of testkit/: they import it from here only (eslint rule rts/layers). */
 export { directoryContent, hubEngines, isType, receiptFor, seedDirectory, startHubSuite } from './hub-suite.ts';
 export type { HubSuite } from './hub-suite.ts';
+export { startRevocationSuite } from './revocation-suite.ts';
+export type { RevocationSuite } from './revocation-suite.ts';
 export { connectTestEndpoint, registerClinicSystem, requestSnapshotAs } from './test-endpoint.ts';
 export type { ReceivedMessage, TestEndpoint } from './test-endpoint.ts';
 export { purgeTestQueues, writeTestHubConfig } from './test-hub-config.ts';

@@ -1,0 +1,118 @@
+import type { DownlinkSender } from './downlink-sender.ts';
+import type { HubLogEvent } from './hub-service.ts';
+import { uplinkMessage, type Arrival } from './queue-consumer.ts';
+import * as store from './store/hub-store.ts';
+import type { SqlClient } from './store/sql-client.ts';
+import {
+  createProcessContext,
+  type Outgoing,
+  type ProcessContext,
+  type ProcessOutcome,
+  type UplinkMessage,
+  type UplinkProcessor,
+} from './uplink-processor.ts';
+
+/**
+ * How a hub instance's work meets the database and the broker: each piece runs in a transaction with its effects,
+ * deliveries are settled only after the commit, and what the commit queued in the outbox is handed to the sender.
+ */
+export interface HubTransactionsOptions {
+  readonly sql: SqlClient;
+  readonly processor: UplinkProcessor;
+  readonly sender: DownlinkSender;
+  readonly instanceId: string;
+  readonly claimMs: number;
+  readonly log: (event: HubLogEvent) => void;
+}
+
+export type MessageWork = (context: ProcessContext, message: UplinkMessage) => Promise<ProcessOutcome>;
+
+export interface HubTransactions {
+  /** Runs messages in one transaction; on failure, each alone; a message that fails alone is released (transient). */
+  readonly runGroup: (items: readonly Arrival[], work: MessageWork, source: string) => Promise<void>;
+  /** Runs work of the hub's own (no delivery to settle) in a transaction, and sends what it queued after the commit. */
+  readonly runOwn: <T>(source: string, work: (context: ProcessContext) => Promise<T>) => Promise<T>;
+}
+
+/** Bodies of one transaction kept in memory from commit to send, in all; the rest are read back from the store. */
+const KEEP_BODY_BYTES = 256 * 1024 * 1024;
+
+export function createHubTransactions(options: HubTransactionsOptions): HubTransactions {
+  const { sql, processor, sender, instanceId, claimMs, log } = options;
+
+  async function runGroup(items: readonly Arrival[], work: MessageWork, source: string): Promise<void> {
+    let outgoing: Outgoing = { rows: [], bodies: new Map() };
+    let outcomes: ProcessOutcome[];
+    try {
+      outcomes = await sql.transaction(async (tx) => {
+        const started = Date.now();
+        const context = createProcessContext(tx, { by: instanceId, until: new Date(started + claimMs) }, source);
+        const messages = items.map((item) => uplinkMessage(item.message));
+        if (messages.length > 1) await processor.claimAll(context, messages);
+        const results: ProcessOutcome[] = [];
+        for (const message of messages) results.push(await work(context, message));
+        await processor.flush(context);
+        // A long transaction (a large directory change) would commit rows whose claim has already lapsed.
+        if (Date.now() - started > claimMs / 4 && context.outgoing.rows.length > 0) {
+          await store.renewClaims(
+            tx,
+            instanceId,
+            context.outgoing.rows.map((r) => r.id),
+            new Date(Date.now() + claimMs),
+          );
+        }
+        outgoing = context.outgoing;
+        return results;
+      });
+    } catch (error) {
+      if (items.length > 1) {
+        for (const item of items) await runGroup([item], work, source);
+        return;
+      }
+      log({
+        event: 'transient-failure',
+        source,
+        messageId: String(items[0]!.message.message_id ?? ''),
+        error: (error as Error).message,
+      });
+      items[0]!.delivery.release();
+      return;
+    }
+    for (const item of items) item.delivery.accept();
+    let kept = 0;
+    for (const [id, body] of outgoing.bodies) {
+      kept += body.byteLength;
+      if (kept > KEEP_BODY_BYTES) outgoing.bodies.delete(id);
+    }
+    sender.enqueue(outgoing.rows, outgoing.bodies);
+    items.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      const messageId = String(item.message.message_id ?? '');
+      const rtsType: unknown = (item.message.application_properties as Record<string, unknown> | undefined)?.rtsType;
+      const type = typeof rtsType === 'string' ? rtsType : '';
+      log({
+        event: 'message',
+        source,
+        messageId,
+        type,
+        outcome: outcome.outcome,
+        ...(outcome.outcome === 'rejected' && { reason: outcome.reason, detail: outcome.detail }),
+      });
+    });
+  }
+
+  async function runOwn<T>(source: string, work: (context: ProcessContext) => Promise<T>): Promise<T> {
+    let outgoing: Outgoing = { rows: [], bodies: new Map() };
+    const result = await sql.transaction(async (tx) => {
+      const context = createProcessContext(tx, { by: instanceId, until: new Date(Date.now() + claimMs) }, source);
+      const value = await work(context);
+      await processor.flush(context);
+      outgoing = context.outgoing;
+      return value;
+    });
+    sender.enqueue(outgoing.rows, outgoing.bodies);
+    return result;
+  }
+
+  return { runGroup, runOwn };
+}
