@@ -199,6 +199,16 @@ describe('layer direction lint rule', () => {
     ]);
   });
 
+  it('keeps files under main/node/, hub/ and transport/ to 400 lines, and only there', async () => {
+    const lines = (n: number) => Array.from({ length: n }, (_, i) => `export const a${i} = ${i};`).join('\n') + '\n';
+    const maxLines = async (file: string, code: string) =>
+      ((await eslint.lintText(code, { filePath: file }))[0]?.messages ?? []).filter((m) => m.ruleId === 'max-lines');
+    expect(await maxLines('hub/x.ts', lines(401))).toHaveLength(1);
+    expect(await maxLines('main/node/x.ts', lines(401))).toHaveLength(1);
+    expect(await maxLines('transport/x.ts', lines(400))).toHaveLength(0);
+    expect(await maxLines('connector/x.ts', lines(401))).toHaveLength(0);
+  });
+
   it('lets a layer reach its own files deeply, and tooling reach tooling deeply', async () => {
     expect(await layerErrors('main/node/x.ts', `import { x } from './consult/consult-service.ts';`)).toEqual([]);
     expect(await layerErrors('bench/x.ts', `import { y } from '../integration/testing/region-harness.ts';`)).toEqual(
