@@ -27,7 +27,12 @@ export function commitEntries(inbox: Inbox, entries: readonly Entry[], source: s
       return;
     }
     entry.delivery.accept();
-    entry.afterCommit?.();
+    // What is told after the commit must not keep the rest of the batch from being settled.
+    try {
+      entry.afterCommit?.();
+    } catch (error) {
+      logger.warn('inbox.after-commit-failed', { source, messageId: entry.messageId, error: errorCodeOf(error) });
+    }
   };
   if (tryCommit(writes, entries.length)) {
     for (const entry of entries) settle(entry, true);

@@ -119,6 +119,7 @@ describe('inbox receiver', () => {
     const { connection, deliver, settled } = standInLink();
     const handled: string[] = [];
     const duplicates: string[] = [];
+    const { logger, lines } = recordingLogger();
     const receiver = createInboxReceiver({
       connection,
       source: 'downlink',
@@ -129,7 +130,11 @@ describe('inbox receiver', () => {
         handled.push(m.messageId);
         return { outcome: 'processed' };
       },
-      onDuplicate: (first, copy) => duplicates.push(`${copy.messageId} first ${first.outcome}`),
+      onDuplicate: (first, copy) => {
+        duplicates.push(`${copy.messageId} first ${first.outcome}`);
+        if (copy.messageId === 'twice') throw new Error('a listener that fails');
+      },
+      logger,
     });
     // The first is handled alone; the other three arrive meanwhile and make up one batch with a copy of `twice`.
     for (const id of ['lead', 'twice', 'twice', 'lead']) deliver(id);
@@ -138,6 +143,10 @@ describe('inbox receiver', () => {
     expect(handled).toEqual(['lead', 'twice']);
     expect(settled).toEqual(['accepted lead', 'accepted twice', 'accepted twice', 'accepted lead']);
     expect(duplicates.sort()).toEqual(['lead first processed', 'twice first processed']);
+    // The listener that threw after the commit kept nothing behind it from being settled, and was logged.
+    expect(lines.filter((l) => l.code === 'inbox.after-commit-failed').map((l) => l.fields.messageId)).toEqual([
+      'twice',
+    ]);
   });
 
   it('announces its max_message_size and refuses a larger transfer as too-large without handling it or keeping its body, once', async () => {

@@ -232,6 +232,29 @@ describe('joining a region with an enrolment file', () => {
     });
   });
 
+  it('refuses a file whose connection a workstation cannot keep (11 broker hosts) before applying anything', async () => {
+    const core = await started();
+    const region = await makeRegion('North Region');
+    const contents = region.contents('ws-north-1');
+    const hosts = Array.from({ length: 11 }, (_, i) => ({ host: `10.0.0.${i + 1}`, port: 5671 }));
+    const file = Buffer.from(
+      await signEnrolment({ ...contents, broker: { ...contents.broker, hosts } }, region.signer),
+    ).toString('base64');
+    expect(await core.dispatch(COMMANDS.enrol, { enrolmentBase64: file, brokerPassword: 'pw' })).toMatchObject({
+      ok: false,
+      error: {
+        code: 'enrolment-refused',
+        message: expect.stringMatching(/^The enrolment file was not applied: .*hosts.*\. Nothing was changed\.$/),
+      },
+    });
+    expect(configured(await setupOf(core))).toEqual({
+      anchors: [],
+      hub: undefined,
+      profile: undefined,
+      hasBrokerPassword: false,
+    });
+  });
+
   it('once a region CA is trusted, takes a newer file of that CA (replacing the trust) and refuses a file of another CA or with an older CRL', async () => {
     const core = await started();
     const region = await makeRegion('North Region');

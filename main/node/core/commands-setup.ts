@@ -5,7 +5,7 @@ import { AUDIT_ACTIONS } from '../audit/audit-log.ts';
 import { CoreError } from '../core-error.ts';
 import { IdentityError } from '../identity/practitioner-identity.ts';
 import { checkEnrolment, describeEnrolment, profileOfEnrolment } from '../settings/enrolment-intake.ts';
-import type { ConnectionProfile } from '../settings/workstation-settings.ts';
+import { connectionProfileSchema, type ConnectionProfile } from '../settings/workstation-settings.ts';
 import { brokerPasswordAccount } from '../vault/vault-accounts.ts';
 import type { CoreContext } from './core-context.ts';
 import { plainProfileProblem, type CoreLink } from './link.ts';
@@ -98,6 +98,15 @@ export function setupCommands(ctx: CoreContext, views: StateViews, link: CoreLin
       const checked = await enrolmentStep(() => checkEnrolment(fromBase64(enrolmentBase64), identity.trust()));
       const { enrolment } = checked;
       const profile = await enrolmentStep(async () => profileOfEnrolment(enrolment));
+      // The settings keep a profile only within the contract's limits: checked here, before anything is applied.
+      const bounded = connectionProfileSchema.safeParse(profile);
+      if (!bounded.success)
+        throw new CoreError(
+          API_ERROR_CODES.enrolmentRefused,
+          `The enrolment file was not applied: its connection is outside what a workstation keeps (${bounded.error.issues
+            .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+            .join('; ')}). Nothing was changed.`,
+        );
       const plain = plainProfileProblem(profile);
       if (plain)
         throw new CoreError(

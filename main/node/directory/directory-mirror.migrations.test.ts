@@ -7,7 +7,8 @@ import {
   storeContents,
   type SqliteDatabase,
 } from '../../../transport/index.ts';
-import { MIGRATIONS, identityKey, openDirectoryMirror } from './directory-mirror.ts';
+import { MIGRATIONS, openDirectoryMirror } from './directory-mirror.ts';
+import { identityKey } from './mirror-terms.ts';
 
 const LAST = MIGRATIONS.at(-1)!.version;
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
 import { openDatabase, type SqliteDatabase } from '../../../transport/index.ts';
 import { openDirectoryMirror, type DirectoryMirror } from './directory-mirror.ts';
+import { identityKey } from './mirror-terms.ts';
 
 const KEY = 'k'.repeat(40);
 let dir: string;
@@ -222,6 +223,29 @@ describe('filters and paging', () => {
     expect(mirror.search({ language: 'nb" OR "en' }).experts).toEqual([]);
   });
 
+  it('matches a language by its whole code ("no" is not "nb-NO") and a specialty by its text or a coding\'s display', () => {
+    const [practitioner, role] = expert('clinic-a.dr-vik', 'Vik', 'Siri', 'Kardiologi', 'clinic-a.riverside', [
+      'nb-NO',
+    ]);
+    const coded = {
+      ...role,
+      specialty: [
+        {
+          text: 'Kardiologi',
+          coding: [{ system: 'http://snomed.info/sct', code: '394579002', display: 'Cardiology' }],
+        },
+      ],
+    } as DirectoryResource;
+    const resources = [hospital('clinic-a.riverside', 'Riverside Hospital', 'Bergen'), practitioner, coded];
+    expect(mirror.applySnapshotBatch({ batchId: 'l', index: 1, count: 1, version: 1, resources }).complete).toBe(true);
+    expect(ids(mirror.search({ language: 'nb-NO' }).experts)).toEqual(['clinic-a.dr-vik']);
+    expect(ids(mirror.search({ language: 'NB-no' }).experts)).toEqual(['clinic-a.dr-vik']);
+    expect(mirror.search({ language: 'no' }).experts).toEqual([]);
+    expect(mirror.search({ language: 'nb' }).experts).toEqual([]);
+    expect(ids(mirror.search({ specialty: 'Cardiology' }).experts)).toEqual(['clinic-a.dr-vik']);
+    expect(ids(mirror.search({ specialty: 'kardiologi' }).experts)).toEqual(['clinic-a.dr-vik']);
+  });
+
   it('pages on from the experts whose name matches to the others without losing or repeating one', () => {
     loadMixed();
     const paged = allPages({ text: 'card' }, 7)
@@ -238,6 +262,22 @@ describe('filters and paging', () => {
 });
 
 describe('look-alikes', () => {
+  it('keys a name as earlier mirrors did (prefix, given, family and text), so rows written before and after meet', () => {
+    const [practitioner, role] = expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-a.riverside');
+    const named = {
+      ...practitioner,
+      name: [{ prefix: ['Dr'], given: ['Layla'], family: 'Ahmed', text: 'Layla Ahmed-Khan' }],
+    } as DirectoryResource;
+    const resources = [hospital('clinic-a.riverside', 'Riverside Hospital', 'Bergen'), named, role];
+    mirror.applySnapshotBatch({ batchId: 'k', index: 1, count: 1, version: 1, resources });
+    const row = db
+      .prepare<[string], { identity_key: string }>(
+        'select identity_key from mirror_search_rows where practitioner_id = ?',
+      )
+      .get('clinic-a.dr-ahmed');
+    expect(row?.identity_key).toBe(identityKey('Dr Layla Ahmed Layla Ahmed-Khan', 'Riverside Hospital'));
+  });
+
   it("marks entries whose name and hospital read the same as another clinic's, on both sides, until one is retired", () => {
     mirror.applySnapshotBatch({
       batchId: 'b',

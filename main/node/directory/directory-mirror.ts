@@ -6,6 +6,7 @@ import {
   type DirectoryResource,
 } from '../../../shared/protocol/fhir/index.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
+import { filterOf, identityKey, identityNameOf, specialtyWordsOf, wordsOf } from './mirror-terms.ts';
 
 /**
  * The workstation's copy of the regional expert directory (docs/protocol.md §5.1), in the encrypted local store:
@@ -133,45 +134,8 @@ export const MIGRATIONS = [
 /** At most this many look-alikes are named per entry. */
 const MAX_LOOK_ALIKES = 10;
 
-/** Words of a name, without case, diacritics or order: "Dr. Layla Ahmed" reads as "Ahmed, Layla (Dr)". */
-function normalizedWords(text: string): string {
-  const words =
-    text
-      .normalize('NFKD')
-      .replace(/\p{M}+/gu, '')
-      .toLowerCase()
-      .match(/[\p{L}\p{N}]+/gu) ?? [];
-  return words.sort().join(' ');
-}
-
-/** Name and hospital name as a look-alike would copy them. */
-export function identityKey(name: string, organization: string): string {
-  return `${normalizedWords(name)}\u001f${normalizedWords(organization)}`;
-}
-
 /** The endpoint that published a directory id (the part before the dot). */
 const publisherOf = (id: string) => id.slice(0, id.indexOf('.'));
-
-/** The words of a query, as the index splits them: what the user types can never be read as FTS5 syntax. */
-const wordsOf = (value: string | undefined) => (value ?? '').normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [];
-
-/**
- * The chosen filters as an FTS5 expression, each a quoted phrase in its own column ('' when none is chosen), or
- * undefined when a filter names no word at all (nobody can have it).
- */
-function filterOf(query: ExpertQuery): string | undefined {
-  const parts: string[] = [];
-  for (const [column, value] of [
-    ['specialties', query.specialty],
-    ['languages', query.language],
-  ] as const) {
-    if (!value?.trim()) continue;
-    const words = wordsOf(value);
-    if (words.length === 0) return undefined;
-    parts.push(`${column} : "${words.join(' ')}"`);
-  }
-  return parts.join(' AND ');
-}
 
 export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
   migrate(db, 'directory', MIGRATIONS);
@@ -232,12 +196,12 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
     );
     const name = entry.name ?? '';
     const organizationName = organization.name ?? '';
-    setIdentity.run(identityKey(name, organizationName), rowid);
+    setIdentity.run(identityKey(identityNameOf(practitioner), organizationName), rowid);
     putSearch.run(
       rowid,
       practitionerId,
       name,
-      entry.specialties.join(' '),
+      specialtyWordsOf(role).join(' '),
       organizationName,
       organization.place.join(' '),
       entry.languages.join(' '),
@@ -340,6 +304,10 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       const offset = Math.max(query.offset ?? 0, 0);
       const filters = filterOf(query);
       if (filters === undefined) return { experts: [], more: false };
+      // The index splits "nb-NO" into two words, so the phrase narrows and this keeps the exact code ("no" is not "nb-NO").
+      const language = query.language?.trim().toLowerCase();
+      const exact = language ? ` and instr(' ' || lower(languages) || ' ', ' ' || ? || ' ') > 0` : '';
+      const code = language ? [language] : [];
       const columns = 'practitioner_id as practitionerId, name, specialties, organization, city, languages';
       // One more row than asked for says whether there are more.
       const page = (rows: ExpertSummary[]): ExpertPage => ({
@@ -357,10 +325,10 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
           );
         return page(
           db
-            .prepare<[string, number, number], ExpertSummary>(
-              `select ${columns} from mirror_search where mirror_search match ? order by name, rowid limit ? offset ?`,
+            .prepare<(string | number)[], ExpertSummary>(
+              `select ${columns} from mirror_search where mirror_search match ?${exact} order by name, rowid limit ? offset ?`,
             )
-            .all(filters, limit + 1, offset),
+            .all(filters, ...code, limit + 1, offset),
         );
       }
       const match = words.map((w) => `"${w}"*`).join(' AND ');
@@ -370,10 +338,10 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       // unranked reads that SQLite stops at the page's end instead of ranking: bm25 scores every match, which for the
       // first letters typed is most of the directory (measured 20-240 ms against 2 ms).
       const rows = db
-        .prepare<[string, string, number, number], ExpertSummary>(
-          `select ${columns} from mirror_search where mirror_search match ? union all select ${columns} from mirror_search where mirror_search match ? limit ? offset ?`,
+        .prepare<(string | number)[], ExpertSummary>(
+          `select ${columns} from mirror_search where mirror_search match ?${exact} union all select ${columns} from mirror_search where mirror_search match ?${exact} limit ? offset ?`,
         )
-        .all(`${inName}${also}`, `((${match})${also}) NOT ${inName}`, limit + 1, offset);
+        .all(`${inName}${also}`, ...code, `((${match})${also}) NOT ${inName}`, ...code, limit + 1, offset);
       return page(rows);
     },
 

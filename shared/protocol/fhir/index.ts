@@ -6,6 +6,7 @@ export {
   practitionerName,
   readDirectoryEntry,
   readOrganization,
+  specialtiesOf,
   roleReferenceProblem,
 } from './directory-entries.ts';
 export { indexFhirDefinitions, validateFhirResource } from './fhir-base-validation.ts';
