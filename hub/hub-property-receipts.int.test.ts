@@ -2,9 +2,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import rhea, { type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeCertificate } from '../shared/pki/index.ts';
-import { buildDirectoryPublish, type DirectoryChange } from '../shared/protocol/fhir/index.ts';
+import type { DirectoryChange } from '../shared/protocol/fhir/index.ts';
 import { CONTENT_TYPES, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
-import { expertEntry, hospital, receiptFor, startRevocationSuite, type RevocationSuite } from '../testkit/index.ts';
+import {
+  expertEntry,
+  hospital,
+  publishDeltaFrom,
+  receiptFor,
+  startRevocationSuite,
+  type RevocationSuite,
+} from '../testkit/index.ts';
 
 /**
  * Issue #17 at the hub, on the real broker and PostgreSQL (PGlite without one): a rejected receipt for every
@@ -35,19 +42,7 @@ describe('hub: property receipts, directory view', () => {
   }
 
   const publishDelta = (clinic: string, changes: DirectoryChange[]) =>
-    s.endpoints[clinic]!.send(
-      {
-        rtsType: 'directory.publish',
-        rtsVersion: V,
-        rtsSender: clinic,
-        rtsDirectoryMode: 'delta',
-        rtsBatchId: randomUUID(),
-        rtsBatchIndex: 1,
-        rtsBatchCount: 1,
-      },
-      (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: clinic }, { delta: changes }),
-      s.clinics[clinic]!,
-    );
+    publishDeltaFrom(s.endpoints[clinic]!, clinic, changes, s.clinics[clinic]!);
 
   beforeAll(async () => {
     s = await startRevocationSuite('hub-property-receipts');

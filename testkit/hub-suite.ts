@@ -74,6 +74,28 @@ export function directoryContent(payload: Record<string, unknown>): string[] {
     .sort();
 }
 
+/** A one-batch delta publish from a clinic's test endpoint, signed by `signer`; resolves to its message id. */
+export function publishDeltaFrom(
+  endpoint: TestEndpoint,
+  clinic: string,
+  changes: DirectoryChange[],
+  signer: TestIdentity,
+): Promise<string> {
+  return endpoint.send(
+    {
+      rtsType: 'directory.publish',
+      rtsVersion: V,
+      rtsSender: clinic,
+      rtsDirectoryMode: 'delta',
+      rtsBatchId: randomUUID(),
+      rtsBatchIndex: 1,
+      rtsBatchCount: 1,
+    },
+    (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: clinic }, { delta: changes }),
+    signer,
+  );
+}
+
 export interface HubSuite {
   readonly broker: BrokerEnvState;
   readonly region: TestRegion;
@@ -234,19 +256,7 @@ export async function startHubSuite(kind: HubEngine): Promise<HubSuite> {
       return ids;
     },
     publishDelta: (clinic, changes, signer = clinics[clinic]!) =>
-      endpoints[clinic]!.send(
-        {
-          rtsType: 'directory.publish',
-          rtsVersion: V,
-          rtsSender: clinic,
-          rtsDirectoryMode: 'delta',
-          rtsBatchId: randomUUID(),
-          rtsBatchIndex: 1,
-          rtsBatchCount: 1,
-        },
-        (messageId, timestamp) => buildDirectoryPublish({ messageId, timestamp, sender: clinic }, { delta: changes }),
-        signer,
-      ),
+      publishDeltaFrom(endpoints[clinic]!, clinic, changes, signer),
     async openFromHub(m) {
       const opened = await openMessage(m.raw, {
         trust: {

@@ -1,5 +1,13 @@
 /** What other layers may use of testkit/: they import it from here only (eslint rule rts/layers). */
-export { directoryContent, hubEngines, isType, receiptFor, seedDirectory, startHubSuite } from './hub-suite.ts';
+export {
+  directoryContent,
+  hubEngines,
+  isType,
+  publishDeltaFrom,
+  receiptFor,
+  seedDirectory,
+  startHubSuite,
+} from './hub-suite.ts';
 export type { HubSuite } from './hub-suite.ts';
 export { startRevocationSuite } from './revocation-suite.ts';
 export type { RevocationSuite } from './revocation-suite.ts';

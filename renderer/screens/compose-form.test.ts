@@ -1,28 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { composeConsultSchema } from '../../shared/api/index.ts';
-import { checkConsult, toLocalInput, type Form } from './compose-form.ts';
+import { checkConsult, emptyForm, toLocalInput, type Form } from './compose-form.ts';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 const anHourAgo = toLocalInput(new Date(NOW - 3_600_000));
 const tomorrow = toLocalInput(new Date(NOW + 86_400_000));
 
-const empty: Form = {
-  expertId: undefined,
-  family: '',
-  given: '',
-  gender: '',
-  birthDate: '',
-  nationalId: '',
-  priority: 'routine',
-  reason: '',
-  question: '',
-  vitals: [],
-  systolic: '',
-  diastolic: '',
-  bpTime: anHourAgo,
-  waveforms: [],
-  attachments: [],
-};
+const empty: Form = emptyForm(undefined, new Date(NOW - 3_600_000));
 const filled: Form = {
   ...empty,
   expertId: 'clinic-a.dr-ahmed',

@@ -48,6 +48,27 @@ export interface Form {
 /** Problems by field key (`family`, `vital-3-time`, …); `form` for one that no field shows. */
 export type FormErrors = Record<string, string>;
 
+/** A form with nothing entered yet: routine, the blood pressure taken `now`. */
+export function emptyForm(expertId: string | undefined, now: Date): Form {
+  return {
+    expertId,
+    family: '',
+    given: '',
+    gender: '',
+    birthDate: '',
+    nationalId: '',
+    priority: 'routine',
+    reason: '',
+    question: '',
+    vitals: [],
+    systolic: '',
+    diastolic: '',
+    bpTime: toLocalInput(now),
+    waveforms: [],
+    attachments: [],
+  };
+}
+
 /** Five minutes of clock difference between devices are tolerated for "not in the future". */
 const CLOCK_SLACK_MS = 5 * 60_000;
 

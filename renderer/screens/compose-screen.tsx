@@ -23,6 +23,7 @@ import type { Navigate } from '../navigation.ts';
 import {
   checkConsult,
   fromLocalInput,
+  emptyForm,
   toLocalInput,
   type Form,
   type Gender,
@@ -49,23 +50,8 @@ let rowSeq = 0;
 /** The applicant's request: choose the expert, enter the case, attach files and sensor data, send. */
 export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expertId?: string; navigate: Navigate }) {
   const id = useId();
-  const [form, setForm] = useState<Form>(() => ({
-    expertId,
-    family: '',
-    given: '',
-    gender: '',
-    birthDate: '',
-    nationalId: '',
-    priority: 'routine',
-    reason: '',
-    question: '',
-    vitals: [],
-    systolic: '',
-    diastolic: '',
-    bpTime: toLocalInput(new Date()),
-    waveforms: [],
-    attachments: [],
-  }));
+  const [form, setForm] = useState<Form>(() => emptyForm(expertId, new Date()));
+
   /** When Send was first pressed: from then on, problems show next to their fields as the user fixes them. */
   const [attemptAt, setAttemptAt] = useState<number>();
   const [waveError, setWaveError] = useState<string>();
