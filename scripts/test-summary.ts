@@ -37,9 +37,9 @@ interface PlaywrightReport {
   errors?: { message?: string }[];
 }
 
-function relative(file: string): string {
-  const at = file.lastIndexOf('/work/');
-  return at === -1 ? file : file.slice(file.indexOf('/', at + 6) + 1);
+/** A report's absolute file name relative to the checkout it ran in (the current directory). */
+function relative(file: string, root = `${process.cwd()}/`): string {
+  return file.startsWith(root) ? file.slice(root.length) : file;
 }
 
 export function countsOfReport(report: unknown): Counts {

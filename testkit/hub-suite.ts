@@ -161,7 +161,9 @@ export async function startHubSuite(kind: HubEngine): Promise<HubSuite> {
       if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e));
     },
   });
-  await createEndpointUser(broker, 'clinic-c', 'clinic-c-password');
+  // clinic-c keeps the test environment's password: the connector suites use that endpoint too, after these or before.
+  const clinicCPassword = endpointCredentials(broker, 'clinic-c').password;
+  await createEndpointUser(broker, 'clinic-c', clinicCPassword);
   for (const id of ['clinic-a', 'clinic-b', 'ws-expert-1', 'ws-applicant-1'])
     endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
 
@@ -274,14 +276,14 @@ export async function startHubSuite(kind: HubEngine): Promise<HubSuite> {
         port,
         vhost: broker.vhost,
         id: 'clinic-c',
-        password: 'clinic-c-password',
+        password: clinicCPassword,
         receive: false,
       });
       const joined = await register('clinic-c', 'clinic-c');
       // Its downlink exists only now, made by the hub: attach after the receipt would have been routed there.
       endpoints['clinic-c'].close();
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      const c = await connectTestEndpoint({ port, vhost: broker.vhost, id: 'clinic-c', password: 'clinic-c-password' });
+      const c = await connectTestEndpoint({ port, vhost: broker.vhost, id: 'clinic-c', password: clinicCPassword });
       endpoints['clinic-c'] = c;
       await c.waitFor(receiptFor(joined, 'processed'), 'registration receipt');
       return c;
