@@ -16,12 +16,12 @@ describe('test summary', () => {
       vitest(
         [
           {
-            name: '/work/x/hub/hub-failover.int.test.ts',
+            name: `${process.cwd()}/hub/hub-failover.int.test.ts`,
             status: 'failed',
             assertionResults: [{ fullName: 'a b', status: 'skipped' }],
           },
           {
-            name: '/work/x/hub/hub.int.test.ts',
+            name: `${process.cwd()}/hub/hub.int.test.ts`,
             status: 'passed',
             assertionResults: [{ fullName: 'c', status: 'passed' }],
           },
