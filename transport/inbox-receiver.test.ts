@@ -29,6 +29,15 @@ function standInLink() {
   return { connection, deliver, settled };
 }
 
+/** The receiver's options for the downlink of `store`, over `connection`. */
+const downlinkOf = (connection: BrokerConnection, store: ReturnType<typeof createSqliteTransportStore>) => ({
+  connection,
+  source: 'downlink',
+  sourceName: 'downlink',
+  inbox: store.inbox,
+  deadLetters: store.deadLetters,
+});
+
 /** Keeps what is logged, to compare. */
 function recordingLogger() {
   const lines: { level: string; code: string; fields: LogFields }[] = [];
@@ -45,10 +54,14 @@ describe('inbox receiver', () => {
   afterEach(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+  /** A real encrypted transport store in a fresh folder, removed after the test. */
+  function openStore() {
+    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
+    return createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+  }
 
   it('leaves a transfer that arrives after stop() unsettled and never touches the closed store (found by the demo-region test)', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
-    const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    const store = openStore();
     const { connection, deliver, settled } = standInLink();
     const handled: string[] = [];
     const failures: unknown[] = [];
@@ -56,11 +69,7 @@ describe('inbox receiver', () => {
     process.on('unhandledRejection', onFailure);
     try {
       const receiver = createInboxReceiver({
-        connection,
-        source: 'downlink',
-        sourceName: 'downlink',
-        inbox: store.inbox,
-        deadLetters: store.deadLetters,
+        ...downlinkOf(connection, store),
         handle: async (m) => {
           handled.push(m.messageId);
           return { outcome: 'processed' };
@@ -82,17 +91,12 @@ describe('inbox receiver', () => {
   });
 
   it('commits a batch whose commit failed message by message: only the message whose writes fail is released, and only committed ones are announced', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
-    const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    const store = openStore();
     const { connection, deliver, settled } = standInLink();
     const announced: string[] = [];
     const batches = new Map<string, number>();
     const receiver = createInboxReceiver({
-      connection,
-      source: 'downlink',
-      sourceName: 'downlink',
-      inbox: store.inbox,
-      deadLetters: store.deadLetters,
+      ...downlinkOf(connection, store),
       handle: async (m) => {
         batches.set(m.messageId, m.batch.serial);
         return {
@@ -114,18 +118,13 @@ describe('inbox receiver', () => {
   });
 
   it('absorbs a copy that arrives in the same batch as its first, and says so once the first is committed', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
-    const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    const store = openStore();
     const { connection, deliver, settled } = standInLink();
     const handled: string[] = [];
     const duplicates: string[] = [];
     const { logger, lines } = recordingLogger();
     const receiver = createInboxReceiver({
-      connection,
-      source: 'downlink',
-      sourceName: 'downlink',
-      inbox: store.inbox,
-      deadLetters: store.deadLetters,
+      ...downlinkOf(connection, store),
       handle: async (m) => {
         handled.push(m.messageId);
         return { outcome: 'processed' };
@@ -150,8 +149,7 @@ describe('inbox receiver', () => {
   });
 
   it('announces its max_message_size and refuses a larger transfer as too-large without handling it or keeping its body, once', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
-    const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    const store = openStore();
     const link = Object.assign(new EventEmitter(), { is_open: () => true, close: () => undefined });
     const attached: Record<string, unknown>[] = [];
     const connection = {
@@ -175,11 +173,7 @@ describe('inbox receiver', () => {
     const handled: string[] = [];
     const deadLettered: string[] = [];
     const receiver = createInboxReceiver({
-      connection,
-      source: 'downlink',
-      sourceName: 'downlink',
-      inbox: store.inbox,
-      deadLetters: store.deadLetters,
+      ...downlinkOf(connection, store),
       maxMessageBytes: 1024,
       handle: async (m) => {
         handled.push(m.messageId);
@@ -225,11 +219,7 @@ describe('inbox receiver', () => {
     const announced: number[] = [];
     const open = () =>
       createInboxReceiver({
-        connection,
-        source: 'downlink',
-        sourceName: 'downlink',
-        inbox: store.inbox,
-        deadLetters: store.deadLetters,
+        ...downlinkOf(connection, store),
         parked: store.parked,
         parkLimits: { maxMessages: 2, maxBytes: 1_000 },
         onParkChanged: () => announced.push(store.parked.counts('downlink').messages),
@@ -268,8 +258,7 @@ describe('inbox receiver', () => {
   });
 
   it('without a park releases what must wait, as a transient failure', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
-    const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    const store = openStore();
     const { connection, deliver, settled } = standInLink();
     const receiver = createInboxReceiver({
       connection,
@@ -288,17 +277,12 @@ describe('inbox receiver', () => {
   });
 
   it('logs a handler that threw and a commit that failed by event code, source and message id, never the body', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rts-inbox-'));
-    const store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
+    const store = openStore();
     const { connection, deliver, settled } = standInLink();
     const { logger, lines } = recordingLogger();
     const body = new TextEncoder().encode('{"patient":"Jane Roe, born 1970-01-01"}');
     const receiver = createInboxReceiver({
-      connection,
-      source: 'downlink',
-      sourceName: 'downlink',
-      inbox: store.inbox,
-      deadLetters: store.deadLetters,
+      ...downlinkOf(connection, store),
       logger,
       handle: async (m) => {
         if (m.messageId === 'throws') throw new Error(`cannot read ${new TextDecoder().decode(body)}`);
