@@ -9,6 +9,8 @@ export { createOutboxSender } from './outbox-sender.ts';
 export type { OutboxSender } from './outbox-sender.ts';
 export { migrate, openDatabase } from './sqlite-database.ts';
 export type { SqliteDatabase } from './sqlite-database.ts';
+export { createSettlingSender, PERMANENT_CONDITIONS } from './settling-sender.ts';
+export type { SendOutcome, SettlingSender } from './settling-sender.ts';
 export { createSqliteTransportStore } from './sqlite-transport-store.ts';
 export { migrateTo, schemaVersion, scratchDatabase, storeContents } from './testing/migrations.ts';
 export type { DeadLetterState, StoredMessage, TransportStore } from './transport-store.ts';
