@@ -40,6 +40,7 @@ import {
   type SqliteDatabase,
   type StoredMessage,
   type TransportStore,
+  outboxCounts,
 } from '../transport/index.ts';
 import {
   AUDIT_ACTIONS,
@@ -117,7 +118,7 @@ export interface ConnectorCore {
   act(action: CaseAction): Promise<CaseSummary>;
   report(input: ReportInput): Promise<CaseSummary>;
   outbox(): {
-    counts: ReturnType<TransportStore['outbox']['counts']>;
+    counts: ReturnType<typeof outboxCounts>;
     failed: { messageId: string; type: string; caseId?: string; reason: string; at: string }[];
   };
   refused(limit: number): {
@@ -610,7 +611,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       events,
       state() {
         const version = mirror.version();
-        const counts = transport.outbox.counts();
+        const counts = outboxCounts(transport.outbox, link?.outbox);
         return {
           endpointId,
           region: enrolment.region,
@@ -669,7 +670,10 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       readMessage: (caseId, messageId) => consult.readMessage(caseId, messageId, endpointId),
       act: (action) => consult.act(action),
       report: (input) => consult.sendReport(input),
-      outbox: () => ({ counts: transport.outbox.counts(), failed: outboxFailures(transport, cases) }),
+      outbox: () => ({
+        counts: outboxCounts(transport.outbox, link?.outbox),
+        failed: outboxFailures(transport, cases),
+      }),
       refused: (limit) => refusedMessages(transport, limit),
       stop: () =>
         (stopped ??= (async () => {

@@ -171,7 +171,6 @@ describe('event triggers', () => {
     enqueue(consult);
     enqueue(other);
     enqueue(third);
-    transport.outbox.retry(consult, 0, 'released by the broker'); // still pending: no event
     transport.outbox.fail(consult, 'rejected by the broker: amqp:unauthorized-access (no access to Begum)');
     transport.outbox.fail(consult, 'rejected by the broker again'); // already failed
     transport.outbox.fail(other, 'released by the broker 10 times');

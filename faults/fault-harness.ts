@@ -110,7 +110,7 @@ export async function createProducer(dir: string, run: string, endpointId = 'cli
     sent: () => queued,
     confirmed: () => {
       const counts = store.outbox.counts();
-      return queued - counts.pending - counts.inFlight - counts.failed;
+      return queued - counts.queued - counts.failed;
     },
     async close() {
       sender.stop();

@@ -6,7 +6,7 @@ import type { Message } from 'rhea';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LogFields, Logger } from '../shared/index.ts';
 import type { BrokerConnection } from './broker-connection.ts';
-import { createOutboxSender, type OutboxSenderOptions } from './outbox-sender.ts';
+import { createOutboxSender, outboxCounts, type OutboxSender, type OutboxSenderOptions } from './outbox-sender.ts';
 import { openDatabase } from './sqlite-database.ts';
 import { createSqliteTransportStore } from './sqlite-transport-store.ts';
 import type { TransportStore } from './transport-store.ts';
@@ -124,7 +124,8 @@ describe('outbox sender', () => {
     createOutboxSender({ connection: broker.connection, outbox: store.outbox, retryDelayMs: 1_000, ...options });
   // Settlements are recorded on the next tick and the sender pumps on the one after; the fake clock puts an immediate
   // queued by another 1 ms later, so a few milliseconds let both run (far below the retry delay).
-  const ticks = () => vi.advanceTimersByTime(5);
+  const ticks = () => vi.advanceTimersByTime(10);
+  const counts = (sender: OutboxSender) => outboxCounts(store.outbox, sender);
 
   beforeEach(() => {
     // Date too: the store's retry delay is measured on Date.now().
@@ -139,9 +140,9 @@ describe('outbox sender', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('sends the queued messages oldest first, one at a time per order key, and removes each once it is accepted', () => {
+  it('sends the queued messages oldest first, up to the window of each order key, and removes each once it is accepted', () => {
     const onChange = vi.fn();
-    const sender = start({ onChange });
+    const sender = start({ onChange, windowPerKey: 2 });
     for (const [id, key] of [
       ['a1', 'case-a'],
       ['b1', 'case-b'],
@@ -150,25 +151,38 @@ describe('outbox sender', () => {
     ])
       enqueue(id!, key!);
     sender.wake();
-    expect(broker.sent()).toEqual(['a1', 'b1']);
-    expect(store.outbox.counts()).toEqual({ pending: 2, inFlight: 2, failed: 0 });
+    expect(broker.sent()).toEqual(['a1', 'b1', 'a2']);
+    expect(counts(sender)).toEqual({ pending: 1, inFlight: 3, failed: 0 });
 
     broker.settle('a1', 'accepted');
     ticks();
-    expect(broker.sent()).toEqual(['a1', 'b1', 'a2']);
+    expect(broker.sent()).toEqual(['a1', 'b1', 'a2', 'a3']);
     expect(onChange).toHaveBeenCalled();
-    broker.settle('a2', 'accepted');
-    broker.settle('b1', 'accepted');
-    ticks();
-    broker.settle('a3', 'accepted');
+    for (const id of ['a2', 'b1', 'a3']) broker.settle(id, 'accepted');
     ticks();
     expect(broker.sent()).toEqual(['a1', 'b1', 'a2', 'a3']);
-    expect(store.outbox.counts()).toEqual({ pending: 0, inFlight: 0, failed: 0 });
+    expect(counts(sender)).toEqual({ pending: 0, inFlight: 0, failed: 0 });
+    expect(store.outbox.queuedAfter(0, 10)).toEqual([]);
     sender.stop();
   });
 
-  it("gives up a rejected message with the broker's reason, never sends it again, and still sends the ones behind it", () => {
+  it('writes nothing to the store while sending: a restart finds everything not yet accepted still queued', () => {
     const sender = start();
+    for (const id of ['a1', 'b1', 'c1']) enqueue(id, `case-${id}`);
+    const before = store.outbox.queuedAfter(0, 10);
+    sender.wake();
+    broker.settle('b1', 'accepted');
+    expect(store.outbox.queuedAfter(0, 10)).toEqual(before);
+    sender.stop();
+    expect(store.outbox.queuedAfter(0, 10).map((t) => t.messageId)).toEqual(['a1', 'c1']);
+    const again = start();
+    again.wake();
+    expect(broker.sent()).toEqual(['a1', 'b1', 'c1', 'a1', 'c1']);
+    again.stop();
+  });
+
+  it("gives up a rejected message with the broker's reason, never sends it again, and still sends the ones behind it", () => {
+    const sender = start({ windowPerKey: 1 });
     enqueue('a1', 'case-a');
     enqueue('a2', 'case-a');
     enqueue('b1', 'case-b');
@@ -180,7 +194,7 @@ describe('outbox sender', () => {
     broker.settle('b1', 'accepted');
     vi.advanceTimersByTime(60_000);
     expect(broker.sent()).toEqual(['a1', 'b1', 'a2']);
-    expect(store.outbox.counts()).toEqual({ pending: 0, inFlight: 0, failed: 1 });
+    expect(counts(sender)).toEqual({ pending: 0, inFlight: 0, failed: 1 });
     expect(store.outbox.failed()).toEqual([
       expect.objectContaining({
         messageId: 'a1',
@@ -192,25 +206,28 @@ describe('outbox sender', () => {
   });
 
   it('sends a released or modified message again after the retry delay, not before, and keeps its order key waiting meanwhile', () => {
-    const sender = start();
-    enqueue('a1', 'case-a');
-    enqueue('a2', 'case-a');
-    enqueue('b1', 'case-b');
+    const sender = start({ windowPerKey: 2 });
+    for (const [id, key] of [
+      ['a1', 'case-a'],
+      ['a2', 'case-a'],
+      ['a3', 'case-a'],
+      ['b1', 'case-b'],
+    ])
+      enqueue(id!, key!);
     sender.wake();
+    expect(broker.sent()).toEqual(['a1', 'b1', 'a2']);
     broker.settle('a1', 'released');
     broker.settle('b1', 'modified');
-    vi.advanceTimersByTime(999);
-    expect(broker.sent()).toEqual(['a1', 'b1']);
-    expect(store.outbox.counts()).toEqual({ pending: 3, inFlight: 0, failed: 0 });
-    vi.advanceTimersByTime(1);
-    expect(broker.sent()).toEqual(['a1', 'b1', 'a1', 'b1']);
-    broker.settle('a1', 'accepted');
-    broker.settle('b1', 'accepted');
-    ticks();
-    expect(broker.sent()).toEqual(['a1', 'b1', 'a1', 'b1', 'a2']);
     broker.settle('a2', 'accepted');
+    vi.advanceTimersByTime(999);
+    // a2 made room in case-a's window, but a1 waits to be sent again: a3 waits behind it.
+    expect(broker.sent()).toEqual(['a1', 'b1', 'a2']);
+    expect(counts(sender)).toEqual({ pending: 3, inFlight: 0, failed: 0 });
+    vi.advanceTimersByTime(1);
+    expect(broker.sent()).toEqual(['a1', 'b1', 'a2', 'a1', 'b1', 'a3']);
+    for (const id of ['a1', 'a3', 'b1']) broker.settle(id, 'accepted');
     ticks();
-    expect(store.outbox.counts()).toEqual({ pending: 0, inFlight: 0, failed: 0 });
+    expect(counts(sender)).toEqual({ pending: 0, inFlight: 0, failed: 0 });
     sender.stop();
   });
 
@@ -221,18 +238,19 @@ describe('outbox sender', () => {
     // Accepted in the same tick as the drop: recorded before the in-flight ones are requeued.
     broker.settle('a1', 'accepted');
     broker.drop();
-    expect(store.outbox.counts()).toEqual({ pending: 2, inFlight: 0, failed: 0 });
+    expect(counts(sender)).toEqual({ pending: 2, inFlight: 0, failed: 0 });
     // Offline: nothing goes out, however long it takes.
     sender.wake();
     vi.advanceTimersByTime(10_000);
     expect(broker.sent()).toEqual(['a1', 'b1', 'c1']);
 
     broker.reopen();
+    ticks();
     expect(broker.sent()).toEqual(['a1', 'b1', 'c1', 'b1', 'c1']);
     broker.settle('b1', 'accepted');
     broker.settle('c1', 'accepted');
     ticks();
-    expect(store.outbox.counts()).toEqual({ pending: 0, inFlight: 0, failed: 0 });
+    expect(counts(sender)).toEqual({ pending: 0, inFlight: 0, failed: 0 });
     sender.stop();
   });
 
@@ -267,7 +285,8 @@ describe('outbox sender', () => {
     vi.advanceTimersByTime(60_000);
     expect(broker.sent()).toEqual(['a1', 'b1']);
     store = createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
-    expect(store.outbox.counts()).toEqual({ pending: 1, inFlight: 1, failed: 0 });
+    // Nothing of the sending was written: both are still queued, to be sent at the next start.
+    expect(store.outbox.counts()).toEqual({ queued: 2, failed: 0 });
   });
 
   it('logs released, given-up and rejected messages by message id and attempt, never the body', () => {
@@ -289,7 +308,11 @@ describe('outbox sender', () => {
     ]);
     expect(lines).toEqual([
       { level: 'info', code: 'outbox.released', fields: { messageId: 'm1', attempts: 1 } },
-      { level: 'warn', code: 'outbox.rejected', fields: { messageId: 'm2', error: 'amqp:precondition-failed' } },
+      {
+        level: 'warn',
+        code: 'outbox.rejected',
+        fields: { messageId: 'm2', error: 'amqp:precondition-failed', attempts: 1 },
+      },
       { level: 'warn', code: 'outbox.given-up', fields: { messageId: 'm1', attempts: 2 } },
     ]);
     expect(JSON.stringify(lines)).not.toMatch(/Jane|patient/);

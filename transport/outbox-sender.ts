@@ -1,16 +1,18 @@
-import type { Delivery, EventContext, Sender } from 'rhea';
-import { errorCodeOf, NO_LOGGER, type Logger } from '../shared/index.ts';
+import { NO_LOGGER, type Logger } from '../shared/index.ts';
 import type { BrokerConnection } from './broker-connection.ts';
-import { toRheaMessage } from './amqp-message.ts';
-import type { Outbox } from './transport-store.ts';
+import { createSettlingSender, type SendOutcome } from './settling-sender.ts';
+import type { Outbox, OutboxTicket } from './transport-store.ts';
 
 /**
  * Drains the durable outbox into the broker. A message is done only when the broker settles it `accepted`:
- *   accepted          → confirmed, removed from the outbox
+ *   accepted          → confirmed: removed from the outbox (confirmations are written in groups)
  *   rejected          → permanent: kept as failed with the broker's reason, surfaced, never re-sent
- *   released/modified → transient: re-sent after a delay
+ *   released/modified → transient: re-sent after a delay, given up as failed after `maxAttempts`
  *   connection lost   → ambiguous (it may or may not have arrived): re-sent after reconnect; receivers de-duplicate
- * In-flight messages are bounded (back-pressure), and the outbox keeps order per order key.
+ * What is in flight lives here, in memory, never in the store: after a restart everything still queued is sent again.
+ * Up to `windowPerKey` messages of one order key are in flight at once, sent in the order they were queued on one link,
+ * whose order the broker keeps (docs/protocol.md §7.2 says what that guarantees); a message waiting to be re-sent holds
+ * back the rest of its key.
  */
 export interface OutboxSenderOptions {
   readonly connection: BrokerConnection;
@@ -19,6 +21,8 @@ export interface OutboxSenderOptions {
   readonly maxInFlight?: number;
   /** Bytes sent and not yet settled, at most (large attachments). */
   readonly maxInFlightBytes?: number;
+  /** Messages of one order key sent and not yet settled, at most. */
+  readonly windowPerKey?: number;
   /** Delay before re-sending a message the broker released. */
   readonly retryDelayMs?: number;
   /** Re-sends of one message after which a transient failure is given up as permanent. */
@@ -32,199 +36,219 @@ export interface OutboxSenderOptions {
 export interface OutboxSender {
   /** Call after enqueuing: sends what can be sent now. */
   wake(): void;
+  /** Messages sent and not yet settled by the broker. */
+  readonly inFlight: number;
   stop(): void;
 }
 
-/** Link errors that no retry can heal: the message itself is not allowed where it is going. */
-const PERMANENT_CONDITIONS: ReadonlySet<string> = new Set([
-  'amqp:unauthorized-access',
-  'amqp:not-allowed',
-  'amqp:not-found',
-  'amqp:invalid-field',
-  'amqp:link:message-size-exceeded',
-]);
+interface Item {
+  readonly ticket: OutboxTicket;
+  attempts: number;
+  /** When it may be sent (again); 0 at once. */
+  dueAt: number;
+  flying: boolean;
+}
+
+/** Queued messages held in memory at a time; the rest are read from the store as these go. */
+const READ_AHEAD = 2_048;
+/** Confirmations are written together: after this long, or at this many, whichever comes first. */
+const CONFIRM_GROUP_MS = 5;
+const CONFIRM_GROUP_COUNT = 512;
 
 export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const { connection, outbox } = options;
-  const maxInFlight = options.maxInFlight ?? 64;
-  const maxInFlightBytes = options.maxInFlightBytes ?? 16 * 1024 * 1024;
-  let inFlightBytes = 0;
+  const windowPerKey = options.windowPerKey ?? 32;
   const retryDelayMs = options.retryDelayMs ?? 2_000;
   const maxAttempts = options.maxAttempts ?? 10;
   const logger = options.logger ?? NO_LOGGER;
-  const senders = new Map<string, Sender>();
-  const inFlight = new Map<Delivery, { messageId: string; attempts: number; bytes: number }>();
-  let online = connection.state.status === 'online';
+  const sender = createSettlingSender({
+    connection,
+    maxInFlight: options.maxInFlight ?? 256,
+    maxInFlightBytes: options.maxInFlightBytes ?? 16 * 1024 * 1024,
+    logger,
+  });
+  /** What was read from the store and is not done, by order key, in queue order. */
+  const keys = new Map<string, Item[]>();
+  /** Keys that may have a message to send now, oldest first. */
+  const ready = new Set<string>();
+  let held = 0;
+  let cursor = 0;
+  /** The store may hold queued messages past `cursor`. */
+  let more = true;
   let stopped = false;
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let pumping = false;
-  let pumpScheduled = false;
-  // Settlements and credit arrive in bursts: one pump per tick serves them all.
-  const pumpSoon = () => {
-    if (pumpScheduled) return;
-    pumpScheduled = true;
-    setImmediate(() => {
-      pumpScheduled = false;
-      pump();
-    });
-  };
-  // Confirmations of one tick are written in one transaction: one disk flush for a burst of settlements.
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryAt = Infinity;
+
   let confirmed: string[] = [];
+  let confirmTimer: ReturnType<typeof setTimeout> | undefined;
   const flushConfirmed = () => {
+    if (confirmTimer) clearTimeout(confirmTimer);
+    confirmTimer = undefined;
     const ids = confirmed;
-    // stop() may have flushed them already, and the store may be closed by now.
     if (ids.length === 0) return;
     confirmed = [];
     outbox.confirmMany(ids);
     options.onChange?.();
-    pumpSoon();
+    pump();
   };
 
-  function senderFor(address: string): Sender | undefined {
-    const amqp = connection.amqp;
-    if (!amqp) return undefined;
-    let sender = senders.get(address);
-    if (!sender || sender.is_closed()) {
-      sender = amqp.open_sender({ target: { address }, autosettle: true });
-      sender.on('accepted', (context: EventContext) => settle(context.delivery, 'accepted'));
-      sender.on('rejected', (context: EventContext) => settle(context.delivery, 'rejected'));
-      sender.on('released', (context: EventContext) => settle(context.delivery, 'released'));
-      sender.on('modified', (context: EventContext) => settle(context.delivery, 'released'));
-      sender.on('sendable', pumpSoon);
-      const linkLost = (context: EventContext) => abandonLink(address, context.session?.error ?? context.sender?.error);
-      sender.on('sender_error', linkLost);
-      // A refused publish ends the whole session (RabbitMQ), so its deliveries will never be settled.
-      sender.session.on('session_error', linkLost);
-      senders.set(address, sender);
+  function read(): void {
+    if (!more || held > READ_AHEAD / 2) return;
+    const want = READ_AHEAD - held;
+    const tickets = outbox.queuedAfter(cursor, want);
+    more = tickets.length === want;
+    for (const ticket of tickets) {
+      cursor = ticket.seq;
+      const items = keys.get(ticket.orderKey);
+      const item = { ticket, attempts: 0, dueAt: 0, flying: false };
+      if (items) items.push(item);
+      else keys.set(ticket.orderKey, [item]);
+      ready.add(ticket.orderKey);
+      held += 1;
     }
-    return sender;
   }
 
-  function settle(delivery: Delivery | undefined, outcome: 'accepted' | 'rejected' | 'released'): void {
-    const entry = delivery && inFlight.get(delivery);
-    // After stop() the store may be closed: a late settlement is lost, and the message is sent again at the next start.
-    if (!delivery || !entry || stopped) return;
-    inFlight.delete(delivery);
-    inFlightBytes -= entry.bytes;
-    if (outcome === 'accepted') {
-      if (confirmed.push(entry.messageId) === 1) setImmediate(flushConfirmed);
+  function done(item: Item): void {
+    const items = keys.get(item.ticket.orderKey);
+    const index = items?.indexOf(item) ?? -1;
+    if (!items || index < 0) return;
+    items.splice(index, 1);
+    if (items.length === 0) keys.delete(item.ticket.orderKey);
+    else ready.add(item.ticket.orderKey);
+    held -= 1;
+  }
+
+  function settled(item: Item, outcome: SendOutcome): void {
+    item.flying = false;
+    const { messageId, orderKey } = item.ticket;
+    if (outcome.kind === 'accepted') {
+      done(item);
+      if (confirmed.push(messageId) >= CONFIRM_GROUP_COUNT) flushConfirmed();
+      else confirmTimer ??= setTimeout(flushConfirmed, CONFIRM_GROUP_MS);
       return;
-    } else if (outcome === 'rejected') {
-      const error = (delivery.remote_state as { error?: { condition?: string; description?: string } } | undefined)
-        ?.error;
-      logger.warn('outbox.rejected', { messageId: entry.messageId, error: error?.condition ?? 'none' });
-      outbox.fail(
-        entry.messageId,
-        `rejected by the broker${error?.condition ? `: ${error.condition}${error.description ? ` (${error.description})` : ''}` : ''}`,
-      );
-      options.onChange?.();
-    } else if (entry.attempts >= maxAttempts) {
-      logger.warn('outbox.given-up', { messageId: entry.messageId, attempts: entry.attempts });
-      outbox.fail(entry.messageId, `released by the broker ${entry.attempts} times`);
-      options.onChange?.();
-    } else {
-      logger.info('outbox.released', { messageId: entry.messageId, attempts: entry.attempts });
-      outbox.retry(entry.messageId, retryDelayMs, 'released by the broker');
-      scheduleRetry(retryDelayMs);
     }
-    pumpSoon();
-  }
-
-  /** The link (or its session) ended with an error: settle its in-flight messages by the error's class. */
-  function abandonLink(address: string, error: unknown): void {
-    const sender = senders.get(address);
-    senders.delete(address);
-    const { condition, description } = (error ?? {}) as { condition?: string; description?: string };
-    const reason = `refused by the broker${condition ? `: ${condition}` : ''}${description ? ` (${description})` : ''}`;
-    const permanent = PERMANENT_CONDITIONS.has(condition ?? '');
-    let settled = 0;
-    for (const [delivery, entry] of inFlight) {
-      if (delivery.link !== sender) continue;
-      inFlight.delete(delivery);
-      inFlightBytes -= entry.bytes;
-      if (permanent) outbox.fail(entry.messageId, reason);
-      else outbox.retry(entry.messageId, retryDelayMs, reason);
-      settled += 1;
+    if (outcome.kind === 'lost') {
+      // Counted as an attempt, but not given up on: the connection, not the message, failed.
+      item.dueAt = 0;
+      ready.add(orderKey);
+      return;
     }
-    logger.warn('outbox.link-lost', { address, error: condition ?? errorCodeOf(error), inFlight: settled, permanent });
-    options.onChange?.();
-    scheduleRetry(retryDelayMs);
-  }
-
-  function scheduleRetry(delayMs: number): void {
-    if (retryTimer || stopped) return;
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
+    if (outcome.kind === 'rejected' || item.attempts >= maxAttempts) {
+      const reason = outcome.kind === 'rejected' ? outcome.reason : `released by the broker ${item.attempts} times`;
+      if (outcome.kind === 'rejected')
+        logger.warn('outbox.rejected', { messageId, error: outcome.condition ?? 'none', attempts: item.attempts });
+      else logger.warn('outbox.given-up', { messageId, attempts: item.attempts });
+      done(item);
+      outbox.fail(messageId, reason);
+      options.onChange?.();
       pump();
-    }, delayMs);
+      return;
+    }
+    logger.info('outbox.released', { messageId, attempts: item.attempts });
+    item.dueAt = Date.now() + retryDelayMs;
+    ready.add(orderKey);
+    retryLater(item.dueAt);
+  }
+
+  function retryLater(at: number): void {
+    if (stopped || at >= retryAt) return;
+    if (retryTimer) clearTimeout(retryTimer);
+    retryAt = at;
+    retryTimer = setTimeout(
+      () => {
+        retryTimer = undefined;
+        retryAt = Infinity;
+        for (const key of keys.keys()) ready.add(key);
+        pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  /** The next message of a key to send now, if its window has room and nothing before it waits for a re-send. */
+  function nextOf(items: readonly Item[], now: number): Item | undefined {
+    let flying = 0;
+    for (const item of items) {
+      if (item.flying) {
+        if (++flying >= windowPerKey) return undefined;
+        continue;
+      }
+      if (item.dueAt > now) {
+        retryLater(item.dueAt);
+        return undefined;
+      }
+      return item;
+    }
+    return undefined;
   }
 
   function pump(): void {
-    if (pumping || stopped || !online) return;
+    if (pumping || stopped) return;
     pumping = true;
     try {
-      let blocked = false;
-      while (!blocked && inFlight.size < maxInFlight && inFlightBytes < maxInFlightBytes) {
-        // Take no more than the links can carry now: what cannot be sent would only be put back.
-        const credit =
-          senders.size === 0
-            ? 1
-            : [...senders.values()].reduce((sum, s) => sum + Math.max(0, (s as { credit?: number }).credit ?? 0), 0);
-        if (credit === 0) break;
-        const batch = outbox.takeSendable(Math.min(maxInFlight - inFlight.size, credit), Date.now());
-        if (batch.length === 0) break;
-        const handBack: string[] = [];
-        for (const ticket of batch) {
-          const sender = blocked ? undefined : senderFor(ticket.address);
-          const message =
-            sender?.sendable() && inFlightBytes < maxInFlightBytes ? outbox.load(ticket.messageId) : undefined;
-          if (!sender || !message) {
-            // No credit or over the byte bound: it goes back as it was; 'sendable' or a settlement pumps again.
-            blocked = true;
-            handBack.push(ticket.messageId);
+      read();
+      const now = Date.now();
+      let sent = true;
+      while (sent && ready.size > 0) {
+        sent = false;
+        for (const key of ready) {
+          const items = keys.get(key);
+          const item = items && nextOf(items, now);
+          if (!item) {
+            ready.delete(key);
             continue;
           }
-          inFlight.set(sender.send(toRheaMessage(message)), {
-            messageId: ticket.messageId,
-            attempts: ticket.attempts,
-            bytes: ticket.bytes,
-          });
-          inFlightBytes += ticket.bytes;
+          if (!sender.canSend(item.ticket.address, item.ticket.bytes)) return;
+          const message = outbox.load(item.ticket.messageId);
+          if (!message) {
+            done(item); // confirmed or discarded meanwhile
+            continue;
+          }
+          item.flying = true;
+          item.attempts += 1;
+          sender.send(item.ticket.address, message, (outcome) => settled(item, outcome));
+          sent = true;
         }
-        if (handBack.length > 0) outbox.putBack(handBack);
+        read();
       }
     } finally {
       pumping = false;
     }
   }
 
-  const offOpened = connection.onOpened(() => {
-    online = true;
-    pump();
-  });
+  const offSendable = sender.onSendable(pump);
   const offDisconnected = connection.onDisconnected(() => {
-    online = false;
-    if (inFlight.size > 0) logger.info('outbox.requeued', { inFlight: inFlight.size });
-    // Settled before the drop: record them first, so they are not sent again.
-    if (confirmed.length > 0) flushConfirmed();
-    // rhea drops unsettled deliveries silently: whatever was in flight may or may not have arrived. Send it again.
-    inFlight.clear();
-    inFlightBytes = 0;
-    outbox.requeueInFlight();
+    // Settled before the drop: recorded now, so that they are not sent again after a restart.
+    flushConfirmed();
+    if (sender.inFlight > 0) logger.info('outbox.requeued', { inFlight: sender.inFlight });
   });
-  // Anything left in flight by a previous run was never confirmed.
-  outbox.requeueInFlight();
 
   return {
-    wake: () => pump(),
+    wake() {
+      more = true;
+      pump();
+    },
+    get inFlight() {
+      return sender.inFlight;
+    },
     stop() {
-      if (confirmed.length > 0) flushConfirmed();
+      flushConfirmed();
       stopped = true;
       if (retryTimer) clearTimeout(retryTimer);
-      offOpened();
+      offSendable();
       offDisconnected();
-      for (const sender of senders.values()) sender.close();
-      senders.clear();
+      sender.close();
     },
   };
+}
+
+/** What the outbox holds, as a user sees it: waiting to be sent, in flight (sent, not yet settled), given up on. */
+export function outboxCounts(
+  outbox: Outbox,
+  sender: OutboxSender | undefined,
+): { pending: number; inFlight: number; failed: number } {
+  const { queued, failed } = outbox.counts();
+  const inFlight = Math.min(queued, sender?.inFlight ?? 0);
+  return { pending: queued - inFlight, inFlight, failed };
 }

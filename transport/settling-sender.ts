@@ -17,7 +17,14 @@ import type { StoredMessage } from './transport-store.ts';
  * again at its next start (its store still holds it).
  */
 export type SendOutcome =
-  { readonly kind: 'accepted' } | { readonly kind: 'rejected' | 'released' | 'lost'; readonly reason: string };
+  | { readonly kind: 'accepted' }
+  | {
+      readonly kind: 'rejected' | 'released' | 'lost';
+      /** For the user: may quote the broker's description, which may quote the message; never for the log. */
+      readonly reason: string;
+      /** The AMQP error condition, when the broker gave one: safe to log. */
+      readonly condition?: string;
+    };
 
 export interface SettlingSenderOptions {
   readonly connection: BrokerConnection;
@@ -87,7 +94,11 @@ export function createSettlingSender(options: SettlingSenderOptions): SettlingSe
       link.on('rejected', (context: EventContext) => {
         const error = (context.delivery?.remote_state as { error?: { condition?: string; description?: string } })
           ?.error;
-        settle(context.delivery, { kind: 'rejected', reason: describe('rejected by the broker', error) });
+        settle(context.delivery, {
+          kind: 'rejected',
+          reason: describe('rejected by the broker', error),
+          ...(error?.condition && { condition: error.condition }),
+        });
       });
       for (const event of ['released', 'modified'])
         link.on(event, (context: EventContext) =>
@@ -120,6 +131,7 @@ export function createSettlingSender(options: SettlingSenderOptions): SettlingSe
     const outcome: SendOutcome = {
       kind: PERMANENT_CONDITIONS.has(condition ?? '') ? 'rejected' : 'released',
       reason: describe('refused by the broker', error as { condition?: string; description?: string }),
+      ...(condition && { condition }),
     };
     let ended = 0;
     for (const delivery of [...inFlight.keys()]) {

@@ -72,4 +72,14 @@ export const MIGRATIONS = [
       create index parked_by_source on parked (source, seq);
     `,
   },
+  {
+    // In-flight state lives in the sender's memory now (outbox-sender.ts): nothing is written per send. The indexes
+    // that picked each order key's head go with it; the sender reads queued rows by seq.
+    version: 4,
+    sql: `
+      update outbox set state = 'pending' where state = 'in-flight';
+      drop index if exists outbox_by_state;
+      drop index if exists outbox_live_by_key;
+    `,
+  },
 ];

@@ -59,7 +59,7 @@ describe('transport migrations', () => {
     deadLetterV1('d1', new Uint8Array(2), Date.now());
 
     const store = createSqliteTransportStore(db);
-    expect(store.outbox.takeSendable(10, Date.now()).map((t) => t.messageId)).toEqual(['m1']);
+    expect(store.outbox.queuedAfter(0, 10).map((t) => t.messageId)).toEqual(['m1']);
     expect(store.outbox.load('m1')?.body).toEqual(new Uint8Array([1, 2, 3, 4]));
     expect(store.inbox.find('i1')).toMatchObject({ messageId: 'i1', outcome: 'processed' });
     expect(store.deadLetters.list().map((l) => l.messageId)).toEqual(['d1']);

@@ -26,7 +26,7 @@ function message(id: string, text = 'Begum, Nasrin'): StoredMessage {
 
 const enqueue = (id: string, orderKey: string) =>
   store.outbox.enqueue({ messageId: id, orderKey, address: '/exchange/rts.uplink/ws-1', message: message(id) });
-const taken = (limit = 10) => store.outbox.takeSendable(limit, Date.now()).map((e) => e.messageId);
+const queued = () => store.outbox.queuedAfter(0, 100).map((e) => e.messageId);
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'rts-store-'));
@@ -46,7 +46,7 @@ describe('encrypted SQLite store', () => {
     expect(bytes.includes('Nasrin')).toBe(false);
     expect(() => openDatabase(path(), 'w'.repeat(32))).toThrow(/cannot be opened with this key/);
     store = createSqliteTransportStore(openDatabase(path(), KEY));
-    expect(store.outbox.counts()).toEqual({ pending: 1, inFlight: 0, failed: 0 });
+    expect(store.outbox.counts()).toEqual({ queued: 1, failed: 0 });
   });
 
   it('refuses a short key', () => {
@@ -55,66 +55,63 @@ describe('encrypted SQLite store', () => {
 });
 
 describe('outbox', () => {
-  it('keeps order within a key, one in flight per key, and lets other keys pass', () => {
+  it('hands out queued messages in order after a sequence number, without marking anything', () => {
     enqueue('a1', 'case-a');
     enqueue('a2', 'case-a');
     enqueue('b1', 'case-b');
-    expect(taken()).toEqual(['a1', 'b1']);
-    expect(taken()).toEqual([]);
-    store.outbox.confirm('a1');
-    expect(taken()).toEqual(['a2']);
+    expect(queued()).toEqual(['a1', 'a2', 'b1']);
+    expect(queued()).toEqual(['a1', 'a2', 'b1']);
+    const [first] = store.outbox.queuedAfter(0, 1);
+    expect(first).toMatchObject({ messageId: 'a1', orderKey: 'case-a', bytes: 13 });
+    expect(store.outbox.queuedAfter(first!.seq, 10).map((t) => t.messageId)).toEqual(['a2', 'b1']);
   });
 
   it('ignores a second enqueue of the same message id', () => {
     enqueue('a1', 'case-a');
     enqueue('a1', 'case-a');
-    expect(store.outbox.counts().pending).toBe(1);
+    expect(store.outbox.counts().queued).toBe(1);
   });
 
-  it('takes back what could not be sent, as if never taken', () => {
+  it('forgets what the broker accepted, body and all', () => {
     enqueue('a1', 'case-a');
-    taken();
-    store.outbox.putBack(['a1']);
-    expect(store.outbox.takeSendable(10, Date.now())).toEqual([
-      expect.objectContaining({ messageId: 'a1', attempts: 1 }),
-    ]);
+    enqueue('b1', 'case-b');
+    store.outbox.confirmMany(['a1']);
+    expect(queued()).toEqual(['b1']);
+    expect(store.outbox.load('a1')).toBeUndefined();
+    expect(store.outbox.counts()).toEqual({ queued: 1, failed: 0 });
   });
 
-  it('bounds what it hands out', () => {
-    for (let i = 0; i < 5; i++) enqueue(`m${i}`, `case-${i}`);
-    expect(taken(2)).toEqual(['m0', 'm1']);
-    expect(store.outbox.counts()).toEqual({ pending: 3, inFlight: 2, failed: 0 });
-  });
-
-  it('resends what was in flight after a restart', () => {
+  it('still has everything queued after a restart, bodies read back from the store', () => {
     enqueue('a1', 'case-a');
-    taken();
     store.close();
     store = createSqliteTransportStore(openDatabase(path(), KEY));
-    expect(store.outbox.requeueInFlight()).toBe(1);
-    const [ticket] = store.outbox.takeSendable(10, Date.now());
-    expect(ticket).toMatchObject({ messageId: 'a1', attempts: 2, bytes: 13 });
+    expect(queued()).toEqual(['a1']);
     expect(new TextDecoder().decode(store.outbox.load('a1')!.body)).toBe('Begum, Nasrin');
   });
 
-  it('delays a retry and keeps the key blocked meanwhile', () => {
-    enqueue('a1', 'case-a');
-    enqueue('a2', 'case-a');
-    taken();
-    store.outbox.retry('a1', 60_000, 'broker released it');
-    expect(taken()).toEqual([]);
-    expect(store.outbox.takeSendable(10, Date.now() + 61_000).map((e) => e.messageId)).toEqual(['a1']);
+  it('does not hand out a message queued in a transaction that was rolled back', () => {
+    const db = openDatabase(join(dir, 'rollback.db'), KEY);
+    const other = createSqliteTransportStore(db);
+    expect(() =>
+      db.transaction(() => {
+        other.outbox.enqueue({ messageId: 'r1', orderKey: 'k', address: 'a', message: message('r1') });
+        throw new Error('the caller failed');
+      })(),
+    ).toThrow('the caller failed');
+    expect(other.outbox.queuedAfter(0, 10)).toEqual([]);
+    expect(other.outbox.load('r1')).toBeUndefined();
+    other.close();
   });
 
-  it('surfaces a permanent failure with its reason, and lets the rest of the key go on', () => {
+  it('surfaces a permanent failure with its reason, and no longer hands it out', () => {
     enqueue('a1', 'case-a');
     enqueue('a2', 'case-a');
-    taken();
     store.outbox.fail('a1', 'rejected by the broker: amqp:unauthorized-access');
     expect(store.outbox.failed()).toEqual([
       expect.objectContaining({ messageId: 'a1', failureReason: 'rejected by the broker: amqp:unauthorized-access' }),
     ]);
-    expect(taken()).toEqual(['a2']);
+    expect(queued()).toEqual(['a2']);
+    expect(store.outbox.counts()).toEqual({ queued: 1, failed: 1 });
   });
 });
 

@@ -1,5 +1,6 @@
 import type { ReasonCode } from '../shared/protocol/index.ts';
 import { migrate, type SqliteDatabase } from './sqlite-database.ts';
+import { createSqliteOutbox } from './sqlite-outbox.ts';
 import { MIGRATIONS } from './sqlite-transport-migrations.ts';
 import type {
   DeadLetter,
@@ -8,11 +9,6 @@ import type {
   DeadLetters,
   Inbox,
   InboxRecord,
-  Outbox,
-  OutboxEntry,
-  OutboxInput,
-  OutboxState,
-  OutboxTicket,
   ParkedMessages,
   StoredMessage,
   TransportStore,
@@ -24,19 +20,6 @@ export const DEFAULT_DEAD_LETTER_BODY_LIMITS: DeadLetterBodyLimits = {
   maxBytes: 64 * 1024 * 1024,
   maxAgeMs: 30 * 86_400_000,
 };
-
-interface OutboxRow {
-  seq: number;
-  message_id: string;
-  order_key: string;
-  address: string;
-  properties: string;
-  body: Uint8Array;
-  state: OutboxState;
-  attempts: number;
-  failure_reason: string | null;
-  created_at: number;
-}
 
 interface DeadLetterRow {
   id: number;
@@ -54,115 +37,6 @@ interface DeadLetterRow {
 
 function messageOf(properties: string, body: Uint8Array): StoredMessage {
   return { properties: JSON.parse(properties) as StoredMessage['properties'], body: new Uint8Array(body) };
-}
-
-function outboxEntry(row: OutboxRow): OutboxEntry {
-  return {
-    seq: row.seq,
-    messageId: row.message_id,
-    orderKey: row.order_key,
-    address: row.address,
-    message: messageOf(row.properties, row.body),
-    attempts: row.attempts,
-    state: row.state,
-    createdAt: row.created_at,
-    ...(row.failure_reason !== null && { failureReason: row.failure_reason }),
-  };
-}
-
-function createOutbox(db: SqliteDatabase): Outbox {
-  const insert = db.prepare(`insert into outbox (message_id, order_key, address, properties, bytes, state, created_at)
-    values (?, ?, ?, ?, ?, 'pending', ?) on conflict (message_id) do nothing`);
-  const insertBody = db.prepare(
-    'insert into outbox_bodies (message_id, body) values (?, ?) on conflict (message_id) do nothing',
-  );
-  const removeBody = db.prepare('delete from outbox_bodies where message_id = ?');
-  // The head of each order key (its oldest message not given up on) is sendable when pending and due.
-  // CROSS JOIN fixes the join order: from the few heads to their rows by rowid.
-  const sendable =
-    db.prepare(`with heads as materialized (select min(seq) as seq from outbox where state != 'failed' group by order_key)
-    select o.seq, o.message_id, o.order_key, o.address, o.attempts, o.bytes from heads h cross join outbox o on o.seq = h.seq
-    where o.state = 'pending' and o.next_attempt_at <= ?
-    order by o.seq limit ?`);
-  const markInFlight = db.prepare(`update outbox set state = 'in-flight', attempts = attempts + 1 where seq = ?`);
-  const remove = db.prepare('delete from outbox where message_id = ?');
-  const retry = db.prepare(
-    `update outbox set state = 'pending', next_attempt_at = ?, failure_reason = ? where message_id = ?`,
-  );
-  const fail = db.prepare(`update outbox set state = 'failed', failure_reason = ? where message_id = ?`);
-  const requeue = db.prepare(`update outbox set state = 'pending' where state = 'in-flight'`);
-  const counts = db.prepare(`select state, count(*) as n from outbox group by state`);
-  const failed = db.prepare(
-    `select o.*, b.body from outbox o join outbox_bodies b using (message_id) where o.state = 'failed' order by o.seq`,
-  );
-
-  const enqueueOne = ({ messageId, orderKey, address, message }: OutboxInput) => {
-    if (
-      insert.run(messageId, orderKey, address, JSON.stringify(message.properties), message.body.byteLength, Date.now())
-        .changes > 0
-    ) {
-      insertBody.run(messageId, message.body);
-    }
-  };
-  const enqueue = db.transaction(enqueueOne);
-  const enqueueMany = db.transaction((entries: readonly OutboxInput[]) => entries.forEach(enqueueOne));
-  const confirmOne = (id: string) => {
-    remove.run(id);
-    removeBody.run(id);
-  };
-  const confirm = db.transaction(confirmOne);
-  const confirmMany = db.transaction((ids: readonly string[]) => ids.forEach(confirmOne));
-  const load = db.prepare(
-    'select o.properties, b.body from outbox o join outbox_bodies b using (message_id) where o.message_id = ?',
-  );
-  const putBack = db.prepare(
-    `update outbox set state = 'pending', attempts = attempts - 1 where message_id = ? and state = 'in-flight'`,
-  );
-  const putBackMany = db.transaction((ids: readonly string[]) => ids.forEach((id) => putBack.run(id)));
-  const take = db.transaction((limit: number, now: number): OutboxTicket[] => {
-    const rows = sendable.all(now, limit) as {
-      seq: number;
-      message_id: string;
-      order_key: string;
-      address: string;
-      attempts: number;
-      bytes: number;
-    }[];
-    for (const row of rows) markInFlight.run(row.seq);
-    return rows.map((row) => ({
-      seq: row.seq,
-      messageId: row.message_id,
-      orderKey: row.order_key,
-      address: row.address,
-      attempts: row.attempts + 1,
-      bytes: row.bytes,
-    }));
-  });
-
-  return {
-    enqueue: (entry) => enqueue(entry),
-    enqueueMany: (entries) => enqueueMany(entries),
-    takeSendable: (limit, now) => take(limit, now),
-    load: (messageId) => {
-      const row = load.get(messageId) as { properties: string; body: Uint8Array } | undefined;
-      return row && messageOf(row.properties, row.body);
-    },
-    putBack: (messageIds) => putBackMany(messageIds),
-    confirm: (messageId) => confirm(messageId),
-    confirmMany: (messageIds) => confirmMany(messageIds),
-    retry: (messageId, delayMs, reason) => void retry.run(Date.now() + delayMs, reason, messageId),
-    fail: (messageId, reason) => void fail.run(reason, messageId),
-    requeueInFlight: () => requeue.run().changes,
-    counts: () => {
-      const byState = new Map((counts.all() as { state: OutboxState; n: number }[]).map((r) => [r.state, r.n]));
-      return {
-        pending: byState.get('pending') ?? 0,
-        inFlight: byState.get('in-flight') ?? 0,
-        failed: byState.get('failed') ?? 0,
-      };
-    },
-    failed: () => (failed.all() as OutboxRow[]).map(outboxEntry),
-  };
 }
 
 function createInbox(db: SqliteDatabase): Inbox {
@@ -326,7 +200,7 @@ export function createSqliteTransportStore(
   );
   deadLetters.pruneBodies();
   return {
-    outbox: createOutbox(db),
+    outbox: createSqliteOutbox(db),
     inbox: createInbox(db),
     deadLetters,
     parked: createParked(db),

@@ -21,16 +21,15 @@ export interface StoredMessage {
   readonly body: Uint8Array;
 }
 
-export type OutboxState = 'pending' | 'in-flight' | 'failed';
+export type OutboxState = 'pending' | 'failed';
 
 export interface OutboxEntry {
   readonly seq: number;
   readonly messageId: string;
-  /** Messages with the same key are sent one at a time, in the order they were queued (e.g. one case). */
+  /** Messages with the same key are sent in the order they were queued (e.g. one case). */
   readonly orderKey: string;
   readonly address: string;
   readonly message: StoredMessage;
-  readonly attempts: number;
   readonly state: OutboxState;
   readonly failureReason?: string;
   readonly createdAt: number;
@@ -48,41 +47,34 @@ export interface OutboxTicket {
   readonly messageId: string;
   readonly orderKey: string;
   readonly address: string;
-  readonly attempts: number;
   /** Size of the body. */
   readonly bytes: number;
 }
 
 export interface OutboxCounts {
-  readonly pending: number;
-  readonly inFlight: number;
+  /** Queued and not yet accepted by the broker (some of them may be in flight: the sender knows which). */
+  readonly queued: number;
   readonly failed: number;
 }
 
+/**
+ * The durable half of the outbox: what is queued and what was given up on. Nothing about sending is written here: what
+ * is in flight lives in the sender's memory, and after a restart everything queued is sent again (receivers
+ * de-duplicate by message_id).
+ */
 export interface Outbox {
   /** Stores a message to send. Queuing the same message id twice keeps the first. */
   enqueue(entry: OutboxInput): void;
   /** A burst in one transaction (one disk flush), e.g. a directory publish in batches. */
   enqueueMany(entries: readonly OutboxInput[]): void;
-  /**
-   * Marks up to `limit` messages in flight and returns them without their bodies: the oldest pending message of each
-   * order key that has nothing in flight, due at `now`, oldest first.
-   */
-  takeSendable(limit: number, now: number): OutboxTicket[];
+  /** Up to `limit` messages queued after `afterSeq` and not given up on, oldest first, without their bodies. */
+  queuedAfter(afterSeq: number, limit: number): OutboxTicket[];
   /** The message itself, read just before it is sent (bodies can be megabytes). */
   load(messageId: string): StoredMessage | undefined;
-  /** Taken but not sent (no link credit yet): pending again, as if never taken. */
-  putBack(messageIds: readonly string[]): void;
-  /** The broker accepted it: done. */
-  confirm(messageId: string): void;
-  /** Several confirmations in one transaction (one disk flush instead of one each). */
+  /** The broker accepted them: done, in one transaction (one disk flush for a burst of settlements). */
   confirmMany(messageIds: readonly string[]): void;
-  /** Back to pending, to be sent again after `delayMs`. */
-  retry(messageId: string, delayMs: number, reason: string): void;
   /** Will not be sent again; kept with its reason until the user discards or re-queues it. */
   fail(messageId: string, reason: string): void;
-  /** After a reconnect or a restart: everything in flight is pending again (its settlement was lost). */
-  requeueInFlight(): number;
   counts(): OutboxCounts;
   failed(): OutboxEntry[];
 }

@@ -55,7 +55,7 @@ describe('case store', () => {
   it("reads each of our messages' place in the outbox: waiting, sent, or given up with the reason the inbox flags", () => {
     const { transport, cases } = stores();
     expect(cases.messages(caseId).map((m) => m.outbox)).toEqual(['waiting', 'waiting']);
-    transport.outbox.confirm(ids[0]!);
+    transport.outbox.confirmMany([ids[0]!]);
     transport.outbox.fail(ids[1]!, 'rejected by the broker: amqp:unauthorized-access');
     expect(cases.messages(caseId).map((m) => [m.outbox, m.outboxFailure])).toEqual([
       ['sent', undefined],

@@ -10,6 +10,7 @@ import { VaultUnavailableError } from '../vault/secret-vault.ts';
 import { brokerPasswordAccount } from '../vault/vault-accounts.ts';
 import type { CoreContext } from './core-context.ts';
 import { outboxFailures } from '../messaging/traffic-views.ts';
+import { outboxCounts } from '../../../transport/index.ts';
 
 type OutboxState = CommandOutput<typeof COMMANDS.getOutboxState>;
 
@@ -83,7 +84,7 @@ export function createStateViews(ctx: CoreContext): StateViews {
   function outboxState(): OutboxState {
     const { transport, cases } = ctx.need();
     return {
-      ...transport.outbox.counts(),
+      ...outboxCounts(transport.outbox, ctx.link?.outbox),
       failures: outboxFailures(transport, cases),
     };
   }

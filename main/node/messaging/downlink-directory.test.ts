@@ -15,7 +15,7 @@ afterEach(async () => bench.close());
 /** The snapshot requests queued since the last call, taken out of the outbox and confirmed as its sender would. */
 function newSnapshotRequests(): string[] {
   const { outbox } = bench.transport;
-  const taken = outbox.takeSendable(1_000, Number.MAX_SAFE_INTEGER);
+  const taken = outbox.queuedAfter(0, 1_000);
   const requests = taken.filter(
     (t) => outbox.load(t.messageId)?.properties.application_properties.rtsType === 'directory.snapshot-request',
   );
