@@ -39,7 +39,6 @@ import {
   type OutboxSender,
   type SqliteDatabase,
   type StoredMessage,
-  type TransportStore,
   outboxCounts,
 } from '../transport/index.ts';
 import {
