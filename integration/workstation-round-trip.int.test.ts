@@ -520,6 +520,8 @@ describe('workstation core on the real broker and hub', () => {
         `${name} on both workstations`,
       ).toHaveLength(2);
     }
+    // The outbox's bodies are sealed in segment files beside the store (transport/body-segments.ts): scanned too.
+    expect(scanned.filter((f) => f.endsWith('.seg')).length, 'segment files on both workstations').toBeGreaterThan(1);
     for (const file of scanned) {
       const bytes = readFileSync(file);
       for (const needle of needles) expect(bytes.includes(needle.bytes), `${needle.what} in ${file}`).toBe(false);

@@ -2,6 +2,13 @@ import Database from 'better-sqlite3-multiple-ciphers';
 
 export type SqliteDatabase = Database.Database;
 
+const keys = new WeakMap<SqliteDatabase, string | undefined>();
+
+/** The key a database was opened with: what else the store keeps beside it (its body segments) is sealed with it. */
+export function storeKeyOf(db: SqliteDatabase): string | undefined {
+  return keys.get(db);
+}
+
 /**
  * Opens (or creates) an SQLite database encrypted with ChaCha20-Poly1305 (SQLite3MultipleCiphers' default AEAD) in
  * 64 KiB pages: measured here 3.5× faster to write and 2.5× faster to free than SQLCipher's AES-CBC + HMAC in 4 KiB
@@ -11,6 +18,7 @@ export type SqliteDatabase = Database.Database;
  */
 export function openDatabase(path: string, key: string | undefined): SqliteDatabase {
   const db = new Database(path);
+  keys.set(db, key);
   try {
     if (key !== undefined) {
       if (key.length < 32) throw new Error('the store key must have at least 32 characters');

@@ -1,24 +1,36 @@
-import type { SqliteDatabase } from './sqlite-database.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '../shared/index.ts';
+import { openBodySegments, segmentKeyFrom, type BodySegments } from './body-segments.ts';
+import { storeKeyOf, type SqliteDatabase } from './sqlite-database.ts';
 import type { Outbox, OutboxEntry, OutboxInput, OutboxState, OutboxTicket, StoredMessage } from './transport-store.ts';
 
-/** The outbox's rows in the transport's SQLite store (sqlite-transport-store.ts). */
+/**
+ * The outbox in the transport's SQLite store (sqlite-transport-store.ts): rows hold a message's state, properties and
+ * where its body is; the bodies are sealed once into segment files beside the database (body-segments.ts), not into
+ * the page-encrypted B-tree, which encrypted, journalled and checkpointed each megabyte, read it back to send it and
+ * rewrote pages to delete it. A segment file goes once no row refers to it. One process at a time uses a store (the
+ * workstation's app lock, the connector's data directory).
+ */
 
-interface OutboxRow {
+interface BodyColumns {
+  body: Uint8Array | null;
+  body_segment: number | null;
+  body_offset: number | null;
+  bytes: number;
+}
+
+interface OutboxRow extends BodyColumns {
   seq: number;
   message_id: string;
   order_key: string;
   address: string;
   properties: string;
-  body: Uint8Array;
   state: OutboxState;
   failure_reason: string | null;
   created_at: number;
 }
-
-const messageOf = (properties: string, body: Uint8Array): StoredMessage => ({
-  properties: JSON.parse(properties) as StoredMessage['properties'],
-  body: new Uint8Array(body),
-});
 
 /**
  * Bodies queued lately, kept in memory until they are confirmed or given up on: a message is usually sent within
@@ -26,25 +38,64 @@ const messageOf = (properties: string, body: Uint8Array): StoredMessage => ({
  */
 const RECENT_BODY_BYTES = 32 * 1024 * 1024;
 
-export function createSqliteOutbox(db: SqliteDatabase): Outbox {
-  const insert = db.prepare(`insert into outbox (message_id, order_key, address, properties, bytes, state, created_at)
-    values (?, ?, ?, ?, ?, 'pending', ?) on conflict (message_id) do nothing`);
-  const insertBody = db.prepare(
-    'insert into outbox_bodies (message_id, body) values (?, ?) on conflict (message_id) do nothing',
-  );
+/** The segment files of a database: `<file>.bodies/` beside it, or a temporary folder for one in memory. */
+function segmentsOf(db: SqliteDatabase, logger: Logger | undefined): BodySegments {
+  const inMemory = db.memory || db.name === '';
+  const dir = inMemory ? mkdtempSync(join(tmpdir(), 'rts-bodies-')) : `${db.name}.bodies`;
+  const segments = openBodySegments({ dir, key: segmentKeyFrom(storeKeyOf(db)), ...(logger && { logger }) });
+  if (!inMemory) return segments;
+  return Object.assign(Object.create(segments) as BodySegments, {
+    close() {
+      segments.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+export interface SqliteOutbox extends Outbox {
+  /** Closes the segment files (the database is closed by its owner). */
+  close(): void;
+}
+
+export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteOutbox {
+  const insert = db.prepare(`insert into outbox
+    (message_id, order_key, address, properties, bytes, state, created_at, body_segment, body_offset)
+    values (?, ?, ?, ?, ?, 'pending', ?, ?, ?) on conflict (message_id) do nothing`);
   const queuedAfter = db.prepare(`select seq, message_id as messageId, order_key as orderKey, address, bytes
     from outbox where seq > ? and state = 'pending' order by seq limit ?`);
-  const load = db.prepare(
-    'select o.properties, b.body from outbox o join outbox_bodies b using (message_id) where o.message_id = ?',
-  );
+  const load = db.prepare(`select o.properties, o.bytes, o.body_segment, o.body_offset, b.body
+    from outbox o left join outbox_bodies b using (message_id) where o.message_id = ?`);
   const properties = db.prepare('select properties from outbox where message_id = ?');
-  const remove = db.prepare('delete from outbox where message_id = ?');
+  const remove = db.prepare('delete from outbox where message_id = ? returning body_segment');
   const removeBody = db.prepare('delete from outbox_bodies where message_id = ?');
   const fail = db.prepare(`update outbox set state = 'failed', failure_reason = ? where message_id = ?`);
   const counts = db.prepare(`select state, count(*) as n from outbox group by state`);
-  const failed = db.prepare(
-    `select o.*, b.body from outbox o join outbox_bodies b using (message_id) where o.state = 'failed' order by o.seq`,
+  const failed = db.prepare(`select o.*, b.body from outbox o left join outbox_bodies b using (message_id)
+    where o.state = 'failed' order by o.seq`);
+  const segmentCounts = db.prepare(
+    'select body_segment as segment, count(*) as n from outbox where body_segment is not null group by body_segment',
   );
+
+  // Opened at first use: a store that only receives, or a second reader beside the process that sends, never opens
+  // them (opening cuts a torn tail off the newest segment, which must not be another process's write in progress).
+  let opened: BodySegments | undefined;
+  /** Rows referring to each segment: a segment is reclaimed when its count reaches 0. */
+  const references = new Map<number, number>();
+  const segments = (): BodySegments => {
+    if (opened) return opened;
+    opened = segmentsOf(db, logger);
+    for (const { segment, n } of segmentCounts.all() as { segment: number; n: number }[]) references.set(segment, n);
+    opened.reclaim(new Set(references.keys()));
+    return opened;
+  };
+  const bodyOf = (row: BodyColumns): Uint8Array =>
+    row.body_segment === null
+      ? new Uint8Array(row.body ?? new Uint8Array(0))
+      : segments().read({ segment: row.body_segment, offset: row.body_offset!, length: row.bytes });
+  const messageOf = (row: BodyColumns & { properties: string }): StoredMessage => ({
+    properties: JSON.parse(row.properties) as StoredMessage['properties'],
+    body: bodyOf(row),
+  });
 
   const recent = new Map<string, Uint8Array>();
   let recentBytes = 0;
@@ -60,25 +111,41 @@ export function createSqliteOutbox(db: SqliteDatabase): Outbox {
     recentBytes += body.byteLength;
   };
 
-  const enqueueOne = ({ messageId, orderKey, address, message }: OutboxInput): boolean => {
-    const { changes } = insert.run(
-      messageId,
-      orderKey,
-      address,
-      JSON.stringify(message.properties),
-      message.body.byteLength,
-      Date.now(),
-    );
-    if (changes > 0) insertBody.run(messageId, message.body);
-    return changes > 0;
-  };
-  // Remembered only once committed: a rolled-back enqueue must not leave a body behind.
-  const enqueueMany = db.transaction((entries: readonly OutboxInput[]) => entries.filter(enqueueOne));
+  // The bodies are durable in their segment before the rows that point at them commit. A body whose row is never
+  // committed (a duplicate, or a rolled-back transaction) stays an orphan record, which goes with its segment.
+  const enqueueMany = db.transaction((entries: readonly OutboxInput[]) => {
+    if (entries.length === 0) return [];
+    const refs = segments().append(entries.map((e) => e.message.body));
+    return entries.filter(({ messageId, orderKey, address, message }, i) => {
+      const ref = refs[i]!;
+      const { changes } = insert.run(
+        messageId,
+        orderKey,
+        address,
+        JSON.stringify(message.properties),
+        message.body.byteLength,
+        Date.now(),
+        ref.segment,
+        ref.offset,
+      );
+      if (changes > 0) references.set(ref.segment, (references.get(ref.segment) ?? 0) + 1);
+      return changes > 0;
+    });
+  });
   const confirmMany = db.transaction((ids: readonly string[]) => {
+    const emptied: number[] = [];
     for (const id of ids) {
-      remove.run(id);
-      removeBody.run(id);
+      const row = remove.get(id) as { body_segment: number | null } | undefined;
+      if (!row) continue;
+      if (row.body_segment === null) {
+        removeBody.run(id);
+        continue;
+      }
+      const left = (references.get(row.body_segment) ?? 1) - 1;
+      references.set(row.body_segment, left);
+      if (left === 0) emptied.push(row.body_segment);
     }
+    return emptied;
   });
 
   return {
@@ -97,12 +164,16 @@ export function createSqliteOutbox(db: SqliteDatabase): Outbox {
         if (!row) forget(messageId);
         return row && { properties: JSON.parse(row.properties) as StoredMessage['properties'], body };
       }
-      const row = load.get(messageId) as { properties: string; body: Uint8Array } | undefined;
-      return row && messageOf(row.properties, row.body);
+      const row = load.get(messageId) as (BodyColumns & { properties: string }) | undefined;
+      return row && messageOf(row);
     },
     confirmMany: (messageIds) => {
-      confirmMany(messageIds);
+      segments(); // its references counted before any is taken away
+      const emptied = confirmMany(messageIds);
       messageIds.forEach(forget);
+      if (emptied.length === 0) return;
+      for (const segment of emptied) if (references.get(segment) === 0) references.delete(segment);
+      segments().reclaim(new Set(references.keys()));
     },
     fail: (messageId, reason) => {
       fail.run(reason, messageId);
@@ -118,10 +189,11 @@ export function createSqliteOutbox(db: SqliteDatabase): Outbox {
         messageId: row.message_id,
         orderKey: row.order_key,
         address: row.address,
-        message: messageOf(row.properties, row.body),
+        message: messageOf(row),
         state: row.state,
         createdAt: row.created_at,
         ...(row.failure_reason !== null && { failureReason: row.failure_reason }),
       })),
+    close: () => opened?.close(),
   };
 }

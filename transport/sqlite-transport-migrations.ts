@@ -82,4 +82,14 @@ export const MIGRATIONS = [
       drop index if exists outbox_live_by_key;
     `,
   },
+  {
+    // Bodies queued from now on live in segment files beside the database (body-segments.ts), sealed once; a row
+    // holds where. Rows queued before keep their body in outbox_bodies until they are sent.
+    version: 5,
+    sql: `
+      alter table outbox add column body_segment integer;
+      alter table outbox add column body_offset integer;
+      create index outbox_by_segment on outbox (body_segment) where body_segment is not null;
+    `,
+  },
 ];

@@ -75,6 +75,33 @@ describe('transport migrations', () => {
     expect(store.parked.counts('downlink')).toEqual({ messages: 1, bytes: 7, reasons: ['internal-error'] });
   });
 
+  it('4 and 5: a message in flight when version 3 stopped is queued again, and is sent from where it was kept', () => {
+    migrateTo(db, 'transport', MIGRATIONS, 3);
+    const insert = db.prepare(
+      'insert into outbox (message_id, order_key, address, properties, bytes, state, created_at) values (?, ?, ?, ?, ?, ?, ?)',
+    );
+    insert.run('m1', 'case-1', '/exchange/rts.uplink/ws-1', properties('m1'), 3, 'in-flight', 1);
+    insert.run('m2', 'case-1', '/exchange/rts.uplink/ws-1', properties('m2'), 2, 'failed', 2);
+    db.prepare('insert into outbox_bodies (message_id, body) values (?, ?)').run('m1', new Uint8Array([1, 2, 3]));
+    db.prepare('insert into outbox_bodies (message_id, body) values (?, ?)').run('m2', new Uint8Array([4, 5]));
+
+    const store = createSqliteTransportStore(db);
+    expect(store.outbox.counts()).toEqual({ queued: 1, failed: 1 });
+    expect(store.outbox.queuedAfter(0, 10).map((t) => t.messageId)).toEqual(['m1']);
+    expect(store.outbox.load('m1')?.body).toEqual(new Uint8Array([1, 2, 3]));
+    expect(store.outbox.failed()[0]?.message.body).toEqual(new Uint8Array([4, 5]));
+    // Queued after the upgrade: into a segment file, not the table.
+    store.outbox.enqueue({
+      messageId: 'm3',
+      orderKey: 'case-2',
+      address: '/exchange/rts.uplink/ws-1',
+      message: { properties: JSON.parse(properties('m3')), body: new Uint8Array([6]) },
+    });
+    expect(db.prepare("select body_segment from outbox where message_id = 'm3'").get()).toEqual({ body_segment: 1 });
+    store.outbox.confirmMany(['m1', 'm3']);
+    expect(db.prepare('select message_id from outbox_bodies').all()).toEqual([{ message_id: 'm2' }]);
+  });
+
   it('runs each migration once: migrating again changes nothing', () => {
     const store = createSqliteTransportStore(db);
     store.deadLetters.add({

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -44,6 +44,12 @@ describe('encrypted SQLite store', () => {
     const bytes = readFileSync(path());
     expect(bytes.subarray(0, 16).toString('latin1')).not.toBe('SQLite format 3\0');
     expect(bytes.includes('Nasrin')).toBe(false);
+    // The body itself is sealed in a segment file beside the store.
+    const segments = readdirSync(`${path()}.bodies`).filter((f) => f.endsWith('.seg'));
+    expect(segments).toHaveLength(1);
+    const sealed = readFileSync(join(`${path()}.bodies`, segments[0]!));
+    expect(sealed.byteLength).toBeGreaterThan('Begum, Nasrin'.length);
+    expect(sealed.includes('Nasrin')).toBe(false);
     expect(() => openDatabase(path(), 'w'.repeat(32))).toThrow(/cannot be opened with this key/);
     store = createSqliteTransportStore(openDatabase(path(), KEY));
     expect(store.outbox.counts()).toEqual({ queued: 1, failed: 0 });
@@ -79,6 +85,25 @@ describe('outbox', () => {
     expect(queued()).toEqual(['b1']);
     expect(store.outbox.load('a1')).toBeUndefined();
     expect(store.outbox.counts()).toEqual({ queued: 1, failed: 0 });
+  });
+
+  it('deletes a segment file once every body in it was accepted, and keeps one a failed message still needs', () => {
+    const segmentFiles = () => readdirSync(`${path()}.bodies`).filter((f) => f.endsWith('.seg'));
+    enqueue('a1', 'case-a');
+    enqueue('b1', 'case-b');
+    store.close();
+    store = createSqliteTransportStore(openDatabase(path(), KEY));
+    enqueue('c1', 'case-c');
+    store.close();
+    store = createSqliteTransportStore(openDatabase(path(), KEY));
+    expect(queued()).toEqual(['a1', 'b1', 'c1']);
+    expect(segmentFiles()).toEqual(['00000001.seg', '00000002.seg']);
+    store.outbox.fail('c1', 'rejected by the broker');
+    store.outbox.confirmMany(['a1']);
+    expect(segmentFiles()).toEqual(['00000001.seg', '00000002.seg', '00000003.seg']);
+    store.outbox.confirmMany(['b1']);
+    expect(segmentFiles()).toEqual(['00000002.seg', '00000003.seg']);
+    expect(new TextDecoder().decode(store.outbox.failed()[0]!.message.body)).toBe('Begum, Nasrin');
   });
 
   it('still has everything queued after a restart, bodies read back from the store', () => {
@@ -247,31 +272,5 @@ describe('parked messages', () => {
     });
     store.parked.remove('m1');
     expect(store.parked.list('downlink').map((p) => p.messageId)).toEqual(['m2']);
-  });
-
-  it('migration 3 adds the park to a store of version 2 and keeps what it held', () => {
-    store.deadLetters.add({
-      messageId: 'd1',
-      source: 'downlink',
-      reason: 'schema-invalid',
-      detail: 'bad',
-      message: message('d1'),
-      receivedAt: 1,
-    });
-    store.close();
-    const db = openDatabase(path(), KEY);
-    db.exec("drop table parked; update schema_versions set version = 2 where component = 'transport'");
-    store = createSqliteTransportStore(db);
-    expect(store.deadLetters.list().map((l) => l.messageId)).toEqual(['d1']);
-    store.parked.add({
-      messageId: 'm1',
-      source: 'downlink',
-      reason: 'internal-error',
-      message: message('m1'),
-      durable: false,
-      parkedAt: 2,
-    });
-    expect(store.parked.list('downlink')[0]!.durable).toBe(false);
-    expect(store.parked.counts('downlink').messages).toBe(1);
   });
 });

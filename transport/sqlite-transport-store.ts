@@ -199,11 +199,15 @@ export function createSqliteTransportStore(
     options.now ?? Date.now,
   );
   deadLetters.pruneBodies();
+  const outbox = createSqliteOutbox(db);
   return {
-    outbox: createSqliteOutbox(db),
+    outbox,
     inbox: createInbox(db),
     deadLetters,
     parked: createParked(db),
-    close: () => db.close(),
+    close: () => {
+      outbox.close();
+      db.close();
+    },
   };
 }
