@@ -123,6 +123,8 @@ export async function createProducer(dir: string, run: string, endpointId = 'cli
 export interface Consumer {
   readonly db: SqliteDatabase;
   readonly store: TransportStore;
+  /** Effects of this run committed by this consumer (duplicates included), counted as they commit: cheap to poll. */
+  committed(): number;
   close(): Promise<void>;
 }
 
@@ -159,13 +161,18 @@ export async function createConsumer(path: string, run: string): Promise<Consume
   const { db, store } = openConsumerDatabase(path);
   const connection = await connect(env.users.hub);
   const insert = db.prepare('insert into effects (message_id, run, n, at) values (?, ?, ?, ?)');
+  let committed = 0;
   const handle = async (message: ReceivedMessage): Promise<HandlerResult> => {
     const props = message.amqp.application_properties as { run?: string; n?: number; kind?: string };
     if (props.run !== run) return { outcome: 'processed' };
     if (props.kind === 'poison')
       return { outcome: 'rejected', reason: 'schema-invalid', detail: 'poison message of the fault suite' };
     if (props.kind === 'crash') throw new Error('handler crashes on this message');
-    return { outcome: 'processed', effect: () => void insert.run(message.messageId, run, props.n ?? -1, Date.now()) };
+    return {
+      outcome: 'processed',
+      effect: () => void insert.run(message.messageId, run, props.n ?? -1, Date.now()),
+      afterCommit: () => void (committed += 1),
+    };
   };
   const receiver: InboxReceiver = createInboxReceiver({
     connection,
@@ -179,6 +186,7 @@ export async function createConsumer(path: string, run: string): Promise<Consume
   return {
     db,
     store,
+    committed: () => committed,
     async close() {
       await receiver.stop();
       await connection.stop();

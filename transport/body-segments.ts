@@ -11,6 +11,7 @@ import {
   renameSync,
   unlinkSync,
   writeSync,
+  writevSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { NO_LOGGER, type Logger } from '../shared/index.ts';
@@ -85,14 +86,21 @@ function placeOf(segment: number, offset: number): Buffer {
   return aad;
 }
 
-function sealRecord(key: Uint8Array, segment: number, offset: number, body: Uint8Array): Buffer {
+/** A record as the parts to write (header, ciphertext, tag): a megabyte body is not copied once more to join them. */
+function sealParts(key: Uint8Array, segment: number, offset: number, body: Uint8Array): Buffer[] {
   const nonce = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(placeOf(segment, offset));
   const header = Buffer.alloc(HEADER_BYTES);
   MAGIC.copy(header, 0);
   header.writeUInt32BE(body.byteLength, 4);
   nonce.copy(header, 8);
-  return Buffer.concat([header, cipher.update(body), cipher.final(), cipher.getAuthTag()]);
+  const sealed = cipher.update(body);
+  cipher.final(); // GCM gives nothing more here
+  return [header, sealed, cipher.getAuthTag()];
+}
+
+function sealRecord(key: Uint8Array, segment: number, offset: number, body: Uint8Array): Buffer {
+  return Buffer.concat(sealParts(key, segment, offset, body));
 }
 
 function readFully(fd: number, length: number, position: number): Buffer {
@@ -128,7 +136,9 @@ function openRecord(fd: number, fileSize: number, key: Uint8Array, segment: numb
   );
   decipher.setAuthTag(sealed.subarray(length));
   try {
-    return { body: Buffer.concat([decipher.update(sealed.subarray(0, length)), decipher.final()]), end };
+    const body = decipher.update(sealed.subarray(0, length));
+    decipher.final(); // checks the tag; GCM gives nothing more
+    return { body, end };
   } catch {
     return { problem: 'fails its authentication tag (wrong key, altered, or moved from another place)' };
   }
@@ -261,17 +271,19 @@ export function openBodySegments(options: BodySegmentsOptions): BodySegments {
   };
 
   /** Writes one run of records to the active segment in one write and one fsync. */
-  const writeRun = (records: Buffer[]) => {
-    if (records.length === 0) return;
-    const run = Buffer.concat(records);
+  const writeRun = (parts: Buffer[]) => {
+    if (parts.length === 0) return;
+    const bytes = parts.reduce((sum, part) => sum + part.byteLength, 0);
     try {
-      writeFully(activeFd, run, activeSize);
+      // One gathered write (libuv writes every part, IOV_MAX or not); anything short of it is finished plainly.
+      const written = writevSync(activeFd, parts, activeSize);
+      if (written < bytes) writeFully(activeFd, Buffer.concat(parts).subarray(written), activeSize + written);
       fsyncSync(activeFd);
     } catch (error) {
       activeBroken = true;
       throw error;
     }
-    activeSize += run.byteLength;
+    activeSize += bytes;
   };
 
   const fdOf = (segment: number): number => {
@@ -310,7 +322,7 @@ export function openBodySegments(options: BodySegmentsOptions): BodySegments {
           runBytes = 0;
         }
         const offset = activeSize + runBytes;
-        run.push(sealRecord(key, active, offset, body));
+        run.push(...sealParts(key, active, offset, body));
         runBytes += recordBytes;
         refs.push({ segment: active, offset, length: body.byteLength });
       }

@@ -160,6 +160,8 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     // rhea emits the transfers of one socket read in one go: let them join the batch. A drain that finished within the
     // first emit (nothing awaited: refusals, duplicates) would otherwise strand them until the next transfer arrives.
     await Promise.resolve();
+    // Group commit: what the socket holds already joins this batch (one turn of the event loop), up to the credit.
+    if (arrived.length < credit) await new Promise((resolve) => setImmediate(resolve));
     while ((parkWanted && !stopped) || arrived.length > 0) {
       if (parkWanted) await handleParked();
       else await handleBatch(arrived.splice(0, credit));

@@ -124,7 +124,7 @@ describe('outbox sender', () => {
     createOutboxSender({ connection: broker.connection, outbox: store.outbox, retryDelayMs: 1_000, ...options });
   // Settlements are recorded on the next tick and the sender pumps on the one after; the fake clock puts an immediate
   // queued by another 1 ms later, so a few milliseconds let both run (far below the retry delay).
-  const ticks = () => vi.advanceTimersByTime(10);
+  const ticks = () => vi.advanceTimersByTime(25);
   const counts = (sender: OutboxSender) => outboxCounts(store.outbox, sender);
 
   beforeEach(() => {

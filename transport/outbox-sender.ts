@@ -52,8 +52,8 @@ interface Item {
 /** Queued messages held in memory at a time; the rest are read from the store as these go. */
 const READ_AHEAD = 2_048;
 /** Confirmations are written together: after this long, or at this many, whichever comes first. */
-const CONFIRM_GROUP_MS = 5;
-const CONFIRM_GROUP_COUNT = 512;
+const CONFIRM_GROUP_MS = 20;
+const CONFIRM_GROUP_COUNT = 1_024;
 
 export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const { connection, outbox } = options;

@@ -65,7 +65,6 @@ export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteO
     from outbox where seq > ? and state = 'pending' order by seq limit ?`);
   const load = db.prepare(`select o.properties, o.bytes, o.body_segment, o.body_offset, b.body
     from outbox o left join outbox_bodies b using (message_id) where o.message_id = ?`);
-  const properties = db.prepare('select properties from outbox where message_id = ?');
   const remove = db.prepare('delete from outbox where message_id = ? returning body_segment');
   const removeBody = db.prepare('delete from outbox_bodies where message_id = ?');
   const fail = db.prepare(`update outbox set state = 'failed', failure_reason = ? where message_id = ?`);
@@ -97,18 +96,18 @@ export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteO
     body: bodyOf(row),
   });
 
-  const recent = new Map<string, Uint8Array>();
+  const recent = new Map<string, StoredMessage>();
   let recentBytes = 0;
   const forget = (messageId: string) => {
-    const body = recent.get(messageId);
-    if (!body) return;
+    const message = recent.get(messageId);
+    if (!message) return;
     recent.delete(messageId);
-    recentBytes -= body.byteLength;
+    recentBytes -= message.body.byteLength;
   };
-  const remember = (messageId: string, body: Uint8Array) => {
-    if (recentBytes + body.byteLength > RECENT_BODY_BYTES) return;
-    recent.set(messageId, body);
-    recentBytes += body.byteLength;
+  const remember = ({ messageId, message }: OutboxInput) => {
+    if (recentBytes + message.body.byteLength > RECENT_BODY_BYTES) return;
+    recent.set(messageId, message);
+    recentBytes += message.body.byteLength;
   };
 
   // The bodies are durable in their segment before the rows that point at them commit. A body whose row is never
@@ -148,22 +147,23 @@ export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteO
     return emptied;
   });
 
+  // Kept in memory only once committed here: inside a caller's transaction, which may yet roll back, it is read back.
+  const queue = (entries: readonly OutboxInput[]) => {
+    const added = enqueueMany(entries);
+    if (!db.inTransaction) added.forEach(remember);
+  };
+
   return {
     enqueue: (entry) => {
-      for (const e of enqueueMany([entry])) remember(e.messageId, e.message.body);
+      queue([entry]);
     },
     enqueueMany: (entries) => {
-      for (const e of enqueueMany(entries)) remember(e.messageId, e.message.body);
+      queue(entries);
     },
     queuedAfter: (afterSeq, limit) => queuedAfter.all(afterSeq, limit) as OutboxTicket[],
     load: (messageId) => {
-      const body = recent.get(messageId);
-      if (body) {
-        const row = properties.get(messageId) as { properties: string } | undefined;
-        // Queued in a transaction that was rolled back after all.
-        if (!row) forget(messageId);
-        return row && { properties: JSON.parse(row.properties) as StoredMessage['properties'], body };
-      }
+      const cached = recent.get(messageId);
+      if (cached) return cached;
       const row = load.get(messageId) as (BodyColumns & { properties: string }) | undefined;
       return row && messageOf(row);
     },
