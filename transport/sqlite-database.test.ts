@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from './sqlite-database.ts';
 
@@ -26,5 +27,26 @@ describe('openDatabase', () => {
     db.exec('create table t (x)');
     db.close();
     expect(() => openDatabase(path, 'w'.repeat(40))).toThrow(/cannot be opened with this key/);
+  });
+
+  it('creates a store with the AEGIS cipher, and still opens one that ChaCha20 encrypted before', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'rts-sqlite-'));
+    dir = folder;
+    const key = 'k'.repeat(40);
+    const created = openDatabase(join(folder, 'new.db'), key);
+    expect(created.pragma('cipher', { simple: true })).toBe('aegis');
+    created.close();
+
+    const old = new Database(join(folder, 'old.db'));
+    old.pragma(`cipher='chacha20'`);
+    old.pragma('page_size = 65536');
+    old.pragma(`key='${key}'`);
+    old.exec("create table t (x); insert into t values ('Begum, Nasrin')");
+    old.close();
+    const reopened = openDatabase(join(folder, 'old.db'), key);
+    expect(reopened.pragma('cipher', { simple: true })).toBe('chacha20');
+    expect(reopened.prepare('select x from t').get()).toEqual({ x: 'Begum, Nasrin' });
+    reopened.close();
+    expect(() => openDatabase(join(folder, 'old.db'), 'w'.repeat(40))).toThrow(/cannot be opened with this key/);
   });
 });
