@@ -14,6 +14,7 @@ import {
   type ReceivedMessage,
   type OutboxSender,
   type SqliteDatabase,
+  type StoredMessage,
   type TransportStore,
 } from '../transport/index.ts';
 
@@ -54,6 +55,27 @@ export async function until(condition: () => boolean, timeoutMs: number, what: s
   }
 }
 
+/** Message n of a run, as the producer queues it: its body is n's byte repeated, its kind what the consumer does. */
+export function uplinkMessage(
+  endpointId: string,
+  run: string,
+  n: number,
+  bodyBytes: number,
+  kind: 'good' | 'poison' | 'crash' = 'good',
+): StoredMessage {
+  const id = randomUUID();
+  return {
+    properties: {
+      message_id: id,
+      user_id: endpointId,
+      creation_time: Date.now(),
+      content_type: 'application/pkcs7-mime; smime-type=signed-data',
+      application_properties: { rtsType: 'receipt', rtsVersion: '1.0', rtsSender: endpointId, run, n, kind },
+    },
+    body: new Uint8Array(bodyBytes).fill(n % 251),
+  };
+}
+
 export interface Producer {
   readonly store: TransportStore;
   readonly sender: OutboxSender;
@@ -87,21 +109,12 @@ export async function createProducer(dir: string, run: string, endpointId = 'cli
             : options.crashEvery && n % options.crashEvery === options.crashEvery - 1
               ? 'crash'
               : 'good';
-        const id = randomUUID();
+        const message = uplinkMessage(endpointId, run, n, options.bodyBytes ?? 1024, kind);
         entries.push({
-          messageId: id,
+          messageId: message.properties.message_id,
           orderKey: `key-${n % (options.orderKeys ?? 32)}`,
           address: rabbitmq3Adapter.uplinkTarget(endpointId),
-          message: {
-            properties: {
-              message_id: id,
-              user_id: endpointId,
-              creation_time: Date.now(),
-              content_type: 'application/pkcs7-mime; smime-type=signed-data',
-              application_properties: { rtsType: 'receipt', rtsVersion: '1.0', rtsSender: endpointId, run, n, kind },
-            },
-            body: new Uint8Array(options.bodyBytes ?? 1024).fill(n % 251),
-          },
+          message,
         });
       }
       store.outbox.enqueueMany(entries);

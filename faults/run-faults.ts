@@ -8,8 +8,19 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killNode, restartNode, BROKER_STATE_ENV } from '../scripts/test-env/index.ts';
-import { createConsumer, createProducer, effectCounts, openConsumerDatabase, report, until } from './fault-harness.ts';
+import { endpointCredentials, killNode, restartNode, BROKER_STATE_ENV } from '../scripts/test-env/index.ts';
+import { createOutboxSender, createSqliteTransportStore, openDatabase } from '../transport/index.ts';
+import {
+  STORE_KEY,
+  connect,
+  createConsumer,
+  createProducer,
+  effectCounts,
+  env,
+  openConsumerDatabase,
+  report,
+  until,
+} from './fault-harness.ts';
 
 const MESSAGES = Number(process.env.RTS_FAULT_MESSAGES ?? 10_000);
 const stateFile = process.env[BROKER_STATE_ENV]!;
@@ -130,7 +141,91 @@ async function poison(): Promise<boolean> {
   return ok;
 }
 
-const suites = { 'broker-kill': brokerKill, 'consumer-kill': consumerKill, poison };
+/**
+ * The sending endpoint killed -9 while it writes a body into a segment file, several times over: each opening must find
+ * the torn tail, cut it off and keep every message whose enqueue had returned; then everything acknowledged is sent and
+ * delivered once, and whatever was committed but not yet acknowledged at the kill is delivered too or never existed.
+ */
+async function tornWrite(): Promise<boolean> {
+  const run = randomUUID();
+  const path = join(dir, 'torn-write-producer.db');
+  const acknowledged = new Set<string>();
+  let torn = 0;
+  let next = 0;
+  const ROUNDS = 8;
+  for (let round = 0; round < ROUNDS; round++) {
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, 'outbox-writer-process.ts'), path, run, String(next)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let buffered = '';
+    let acks = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        const [word, a, b] = line.split(' ');
+        if (word === 'torn') torn += 1;
+        if (word === 'ack') {
+          acknowledged.add(b!);
+          next = Number(a) + 1;
+          acks += 1;
+        }
+      }
+    });
+    // A few messages in, then at a random moment: most of the time is spent writing bodies of up to 4 MiB.
+    await until(() => acks >= 3, 60_000, `the writer's first messages (round ${round + 1})`);
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 150));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+  const logged = (code: string) => void (code === 'segments.torn-tail' && (torn += 1));
+  const store = createSqliteTransportStore(openDatabase(path, STORE_KEY), {
+    logger: { info: logged, warn: logged, error: logged },
+  });
+  const queued = store.outbox.counts().queued;
+  const consumer = await createConsumer(join(dir, 'torn-write-consumer.db'), run);
+  const connection = await connect(endpointCredentials(env, 'clinic-a'));
+  const sender = createOutboxSender({ connection, outbox: store.outbox });
+  sender.wake();
+  await until(
+    () => store.outbox.counts().queued === 0 && consumer.committed() >= queued,
+    300_000,
+    'every message that survived the kills delivered',
+  );
+  const ids = new Set(
+    (consumer.db.prepare('select message_id from effects where run = ?').all(run) as { message_id: string }[]).map(
+      (r) => r.message_id,
+    ),
+  );
+  const effects = effectCounts(consumer.db, run);
+  // Lost: acknowledged but not delivered, or found queued after the kills but not delivered.
+  const lost = [...acknowledged].filter((id) => !ids.has(id)).length + Math.max(0, queued - effects.distinct);
+  const ok = report('torn-write', {
+    sent: queued,
+    confirmed: queued - store.outbox.counts().queued,
+    delivered: effects.distinct,
+    lost,
+    duplicates: effects.rows - effects.distinct,
+    extra: {
+      acknowledged: acknowledged.size,
+      kills: ROUNDS,
+      torn_tails_cut: torn,
+      committed_not_acknowledged: effects.distinct - acknowledged.size,
+    },
+  });
+  sender.stop();
+  await connection.stop();
+  store.close();
+  await consumer.close();
+  return ok && effects.distinct >= acknowledged.size;
+}
+
+const suites = { 'broker-kill': brokerKill, 'consumer-kill': consumerKill, poison, 'torn-write': tornWrite };
 const selected = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(suites);
 let allOk = true;
 try {

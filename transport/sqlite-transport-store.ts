@@ -1,3 +1,4 @@
+import type { Logger } from '../shared/index.ts';
 import type { ReasonCode } from '../shared/protocol/index.ts';
 import { migrate, type SqliteDatabase } from './sqlite-database.ts';
 import { createSqliteOutbox } from './sqlite-outbox.ts';
@@ -190,7 +191,12 @@ function createParked(db: SqliteDatabase): ParkedMessages {
  */
 export function createSqliteTransportStore(
   db: SqliteDatabase,
-  options: { deadLetterBodies?: DeadLetterBodyLimits; now?: () => number } = {},
+  options: {
+    deadLetterBodies?: DeadLetterBodyLimits;
+    now?: () => number;
+    /** Told of a torn tail cut off the body segments when they open (shared/logger.ts). */
+    logger?: Logger;
+  } = {},
 ): TransportStore {
   migrate(db, 'transport', MIGRATIONS);
   const deadLetters = createDeadLetters(
@@ -199,7 +205,7 @@ export function createSqliteTransportStore(
     options.now ?? Date.now,
   );
   deadLetters.pruneBodies();
-  const outbox = createSqliteOutbox(db);
+  const outbox = createSqliteOutbox(db, options.logger);
   return {
     outbox,
     inbox: createInbox(db),
