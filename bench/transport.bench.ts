@@ -5,7 +5,7 @@
  * (our messages/s ÷ bare messages/s).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rhea, { type EventContext } from 'rhea';
@@ -57,8 +57,13 @@ async function bare(count: number, bodyBytes: number): Promise<number> {
   return count / seconds;
 }
 
+/** Bytes this process has caused to be written to storage so far (Linux). */
+const writtenBytes = () => Number(/write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
+const diskBytes: Record<string, number[]> = {};
+
 /** Ours: queued in the producer's outbox (one transaction), delivered into the consumer's inbox with an effect row. */
 async function ours(count: number, bodyBytes: number): Promise<number> {
+  const writtenBefore = writtenBytes();
   const run = randomUUID();
   const consumer = await createConsumer(join(dir, `consumer-${run}.db`), run);
   const producer = await createProducer(dir, run);
@@ -73,6 +78,8 @@ async function ours(count: number, bodyBytes: number): Promise<number> {
     throw new Error(`${effects.distinct} of ${count} delivered, ${effects.rows - effects.distinct} duplicates`);
   await producer.close();
   await consumer.close();
+  // Both stores, both sides, until closed: what a message costs the disk, set against its body's size.
+  (diskBytes[bodyBytes] ??= []).push((writtenBytes() - writtenBefore) / count);
   return count / seconds;
 }
 
@@ -100,11 +107,18 @@ try {
     console.log(`transport-${label}: ${count} messages of ${bytes} bytes`);
     console.log(`  ${line('bare', bareRates)}`);
     console.log(`  ${line('ours', ourRates)}`);
+    const perMessage = median(diskBytes[bytes] ?? []);
+    console.log(
+      `  ours: ${fmt(perMessage / 1024)} KiB written to disk per message of ${fmt(bytes / 1024)} KiB (${(perMessage / bytes).toFixed(2)} × the body; sender and receiver stores, median of ${RUNS})`,
+    );
     results[label] = median(ourRates) / median(bareRates);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+console.log(
+  `peak RSS of the benchmark process (both endpoints, bare and ours): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
+);
 console.log(`transport-1k: ratio=${results['1k']!.toFixed(2)}`);
 console.log(`transport-1m: ratio=${results['1m']!.toFixed(2)}`);
 process.exit(0);

@@ -9,7 +9,7 @@ import type {
   ReportInput,
   ConnectionState,
 } from '../shared/api/index.ts';
-import { downlinkReceiveAddress, uplinkSendAddress, plainAmqpProblem } from '../shared/broker/index.ts';
+import { plainAmqpProblem } from '../shared/broker/index.ts';
 import { NO_LOGGER, type Logger } from '../shared/index.ts';
 import {
   certificateFingerprint,
@@ -40,6 +40,7 @@ import {
   type SqliteDatabase,
   type StoredMessage,
   outboxCounts,
+  UPLINK,
 } from '../transport/index.ts';
 import {
   AUDIT_ACTIONS,
@@ -285,7 +286,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       transport.outbox.enqueue({
         messageId: message.properties.message_id,
         orderKey,
-        address: uplinkSendAddress(endpointId),
+        address: UPLINK,
         message,
       });
       // After the caller's transaction: the sender reads the outbox, which must hold the row by then.
@@ -326,6 +327,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       outbox: createOutboxSender({
         connection,
         outbox: transport.outbox,
+        endpointId,
         retryDelayMs: 1_000,
         onChange: () => events.notify(),
         logger,
@@ -376,7 +378,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
     });
     link.receiver = createInboxReceiver({
       connection,
-      source: downlinkReceiveAddress(endpointId),
+      source: connection.adapter.downlinkSource(endpointId),
       sourceName: 'downlink',
       inbox: transport.inbox,
       deadLetters: transport.deadLetters,

@@ -6,13 +6,27 @@ import type { Message } from 'rhea';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LogFields, Logger } from '../shared/index.ts';
 import type { BrokerConnection } from './broker-connection.ts';
-import { createOutboxSender, outboxCounts, type OutboxSender, type OutboxSenderOptions } from './outbox-sender.ts';
+import { rabbitmq3Adapter } from './broker-adapter.ts';
+import {
+  createOutboxSender,
+  outboxCounts,
+  UPLINK,
+  type OutboxSender,
+  type OutboxSenderOptions,
+} from './outbox-sender.ts';
 import { openDatabase } from './sqlite-database.ts';
 import { createSqliteTransportStore } from './sqlite-transport-store.ts';
 import type { TransportStore } from './transport-store.ts';
 
 const ADDRESS = '/exchange/rts.uplink/ws-1';
 const BODY = '{"patient":"Jane Roe, born 1970-01-01"}';
+const PROPERTIES = {
+  message_id: '',
+  user_id: 'ws-1',
+  creation_time: 1_700_000_000_000,
+  content_type: 'application/pkcs7-mime',
+  application_properties: { rtsType: 'consult.request' },
+};
 
 /**
  * A stand-in for the broker connection and its rhea sender links, with exactly what outbox-sender.ts uses: the test
@@ -22,10 +36,11 @@ function standInBroker() {
   const opened = new Set<() => void>();
   const disconnected = new Set<() => void>();
   const state = { status: 'online' };
-  const links: (EventEmitter & { closed: boolean; error: { condition: string } | undefined })[] = [];
+  const links: (EventEmitter & { address: string; closed: boolean; error: { condition: string } | undefined })[] = [];
   const sent: { messageId: string; delivery: { link: unknown; remote_state?: unknown }; settled: boolean }[] = [];
-  const openSender = () => {
+  const openSender = (options: { target: { address: string } }) => {
     const link = Object.assign(new EventEmitter(), {
+      address: options.target.address,
       closed: false,
       credit: 100,
       session: new EventEmitter(),
@@ -45,6 +60,7 @@ function standInBroker() {
   const connection = {
     state,
     amqp: { open_sender: openSender },
+    adapter: rabbitmq3Adapter,
     onOpened: (listener: () => void) => (opened.add(listener), () => void opened.delete(listener)),
     onDisconnected: (listener: () => void) => (disconnected.add(listener), () => void disconnected.delete(listener)),
   } as unknown as BrokerConnection;
@@ -179,6 +195,20 @@ describe('outbox sender', () => {
     again.wake();
     expect(broker.sent()).toEqual(['a1', 'b1', 'c1', 'a1', 'c1']);
     again.stop();
+  });
+
+  it('sends what was queued to the uplink where the broker adapter says that is, when it sends it', () => {
+    const sender = start({ endpointId: 'ws-1' });
+    store.outbox.enqueue({
+      messageId: 'u1',
+      orderKey: 'case-u',
+      address: UPLINK,
+      message: { properties: { ...PROPERTIES, message_id: 'u1' }, body: new Uint8Array([1]) },
+    });
+    sender.wake();
+    expect(broker.sent()).toEqual(['u1']);
+    expect(broker.links.map((link) => link.address)).toEqual([rabbitmq3Adapter.uplinkTarget('ws-1')]);
+    sender.stop();
   });
 
   it("gives up a rejected message with the broker's reason, never sends it again, and still sends the ones behind it", () => {

@@ -14,9 +14,14 @@ import type { Outbox, OutboxTicket } from './transport-store.ts';
  * whose order the broker keeps (docs/protocol.md §7.2 says what that guarantees); a message waiting to be re-sent holds
  * back the rest of its key.
  */
+/** The address an endpoint queues its messages to: the uplink, as the broker adapter spells it for `endpointId`. */
+export const UPLINK = 'uplink';
+
 export interface OutboxSenderOptions {
   readonly connection: BrokerConnection;
   readonly outbox: Outbox;
+  /** Whose uplink `UPLINK` means. Other addresses are sent to as they are (rows queued before `UPLINK` existed). */
+  readonly endpointId?: string;
   /** Messages sent and not yet settled, at most. */
   readonly maxInFlight?: number;
   /** Bytes sent and not yet settled, at most (large attachments). */
@@ -58,6 +63,12 @@ const CONFIRM_GROUP_COUNT = 1_024;
 export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const { connection, outbox } = options;
   const windowPerKey = options.windowPerKey ?? 32;
+  // Resolved when sent, not when queued: the row outlives the connection, and whatever broker it goes to.
+  const target = (address: string) => {
+    if (address !== UPLINK) return address;
+    if (!options.endpointId) throw new Error(`the outbox sender has no endpoint id to resolve ${UPLINK}`);
+    return connection.adapter.uplinkTarget(options.endpointId);
+  };
   const retryDelayMs = options.retryDelayMs ?? 2_000;
   const maxAttempts = options.maxAttempts ?? 10;
   const logger = options.logger ?? NO_LOGGER;
@@ -199,7 +210,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
             ready.delete(key);
             continue;
           }
-          if (!sender.canSend(item.ticket.address, item.ticket.bytes)) return;
+          const address = target(item.ticket.address);
+          if (!sender.canSend(address, item.ticket.bytes)) return;
           const message = outbox.load(item.ticket.messageId);
           if (!message) {
             done(item); // confirmed or discarded meanwhile
@@ -207,7 +219,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
           }
           item.flying = true;
           item.attempts += 1;
-          sender.send(item.ticket.address, message, (outcome) => settled(item, outcome));
+          sender.send(address, message, (outcome) => settled(item, outcome));
           sent = true;
         }
         read();

@@ -1,5 +1,5 @@
 import { EVENTS } from '../../../shared/api/index.ts';
-import { downlinkReceiveAddress, plainAmqpProblem } from '../../../shared/broker/index.ts';
+import { plainAmqpProblem } from '../../../shared/broker/index.ts';
 import { assertEndpointId, PROTOCOL_VERSION } from '../../../shared/protocol/index.ts';
 import { buildEndpointRegister } from '../../../shared/protocol/fhir/index.ts';
 import { createNativeCertificateValidator } from '../../../shared-node/index.ts';
@@ -81,6 +81,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       outbox: createOutboxSender({
         connection,
         outbox: ctx.parts.transport.outbox,
+        endpointId,
         retryDelayMs: 1_000,
         onChange: views.emitOutboxSoon,
         logger,
@@ -159,7 +160,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     });
     link.receiver = createInboxReceiver({
       connection: link.connection,
-      source: downlinkReceiveAddress(endpointId),
+      source: link.connection.adapter.downlinkSource(endpointId),
       sourceName: 'downlink',
       inbox: transport.inbox,
       deadLetters: transport.deadLetters,

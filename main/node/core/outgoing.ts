@@ -1,5 +1,4 @@
-import { uplinkSendAddress } from '../../../shared/broker/index.ts';
-import type { StoredMessage } from '../../../transport/index.ts';
+import { UPLINK, type StoredMessage } from '../../../transport/index.ts';
 import { sealForOutbox, type SealInput } from '../messaging/seal-for-outbox.ts';
 import type { CoreContext } from './core-context.ts';
 import type { StateViews } from './state-views.ts';
@@ -19,7 +18,7 @@ export function createOutgoing(ctx: CoreContext, views: Pick<StateViews, 'emitOu
       ctx.need().transport.outbox.enqueue({
         messageId: message.properties.message_id,
         orderKey,
-        address: uplinkSendAddress(message.properties.user_id),
+        address: UPLINK,
         message,
       });
       // After the caller's transaction: the sender reads the outbox, which must hold the row by then.
