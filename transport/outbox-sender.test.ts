@@ -38,6 +38,8 @@ function standInBroker() {
   const state = { status: 'online' };
   const links: (EventEmitter & { address: string; closed: boolean; error: { condition: string } | undefined })[] = [];
   const sent: { messageId: string; delivery: { link: unknown; remote_state?: unknown }; settled: boolean }[] = [];
+  // New links get credit at once, unless a test says the broker is slow to give it.
+  let withCredit = true;
   const openSender = (options: { target: { address: string } }) => {
     const link = Object.assign(new EventEmitter(), {
       address: options.target.address,
@@ -46,7 +48,7 @@ function standInBroker() {
       session: new EventEmitter(),
       error: undefined as { condition: string } | undefined,
       is_closed: () => link.closed,
-      sendable: () => !link.closed,
+      sendable: () => !link.closed && withCredit,
       close: () => void (link.closed = true),
       send: (message: Message) => {
         const delivery = { link };
@@ -94,6 +96,8 @@ function standInBroker() {
       state.status = 'online';
       for (const listener of [...opened]) listener();
     },
+    /** Links attached from now on get no credit (true) or get it at once (false). */
+    withholdCredit: (withhold: boolean) => void (withCredit = !withhold),
     /** One link is detached with an error, the connection stays. */
     detach: (condition: string) => {
       const link = links.at(-1)!;
@@ -294,6 +298,23 @@ describe('outbox sender', () => {
     expect(broker.links).toHaveLength(2);
     expect(broker.unsettled()).toEqual(['a1', 'b1']);
     expect(broker.sent()).toEqual(['a1', 'b1', 'a1', 'b1']);
+    sender.stop();
+  });
+
+  it('tries a new link later when one was refused with nothing in flight, which nothing else would wake it for', () => {
+    const sender = start();
+    broker.withholdCredit(true);
+    enqueue('a1', 'case-a');
+    sender.wake();
+    expect(broker.sent()).toEqual([]);
+    // E.g. the broker is still starting: the attach is refused, no transfer was made.
+    broker.detach('amqp:not-found');
+    broker.withholdCredit(false);
+    vi.advanceTimersByTime(990);
+    expect(broker.links).toHaveLength(1);
+    ticks();
+    expect(broker.links).toHaveLength(2);
+    expect(broker.sent()).toEqual(['a1']);
     sender.stop();
   });
 

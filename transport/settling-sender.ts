@@ -33,6 +33,8 @@ export interface SettlingSenderOptions {
   /** Bytes sent and not yet settled, at most (a single larger message still goes when nothing else is in flight). */
   readonly maxInFlightBytes: number;
   readonly logger?: Logger;
+  /** After a link ended with an error, when to try again (owners hear `onSendable`): default 1 s. */
+  readonly relinkDelayMs?: number;
 }
 
 export interface SettlingSender {
@@ -74,6 +76,7 @@ export function createSettlingSender(options: SettlingSenderOptions): SettlingSe
   let inFlightBytes = 0;
   let closed = false;
   let told = false;
+  let relinkTimer: ReturnType<typeof setTimeout> | undefined;
   // Credit and settlements arrive in bursts: listeners hear once per tick.
   const tellSendable = () => {
     if (told || closed) return;
@@ -140,6 +143,12 @@ export function createSettlingSender(options: SettlingSenderOptions): SettlingSe
       settle(delivery, outcome);
     }
     logger.warn('sender.link-lost', { address, error: condition ?? errorCodeOf(error), inFlight: ended });
+    // Nothing else would wake the owners: the link that would have given credit is gone (e.g. refused while the broker
+    // was still starting), and no transfer is left to settle.
+    relinkTimer ??= setTimeout(() => {
+      relinkTimer = undefined;
+      tellSendable();
+    }, options.relinkDelayMs ?? 1_000);
   }
 
   const offDisconnected = connection.onDisconnected(() => {
@@ -173,6 +182,7 @@ export function createSettlingSender(options: SettlingSenderOptions): SettlingSe
     },
     close() {
       closed = true;
+      if (relinkTimer) clearTimeout(relinkTimer);
       offDisconnected();
       offOpened();
       for (const link of links.values()) link.close();
