@@ -61,7 +61,7 @@ function standInBroker() {
   };
   const connection = {
     state,
-    amqp: { open_sender: openSender },
+    amqp: { open_sender: openSender, is_open: () => state.status === 'online' },
     adapter: rabbitmq3Adapter,
     onOpened: (listener: () => void) => (opened.add(listener), () => void opened.delete(listener)),
     onDisconnected: (listener: () => void) => (disconnected.add(listener), () => void disconnected.delete(listener)),

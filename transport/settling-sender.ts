@@ -89,7 +89,9 @@ export function createSettlingSender(options: SettlingSenderOptions): SettlingSe
 
   function linkFor(address: string): Sender | undefined {
     const amqp = connection.amqp;
-    if (!amqp || connection.state.status !== 'online') return undefined;
+    // Not while the connection is down, even if its state has not caught up yet: a link opened then never attaches
+    // (seen in the broker-kill suite: the outbox stalled on such a link after the broker came back).
+    if (!amqp || connection.state.status !== 'online' || !amqp.is_open()) return undefined;
     let link = links.get(address);
     if (!link || link.is_closed()) {
       link = amqp.open_sender({ target: { address }, autosettle: true });
@@ -152,8 +154,8 @@ export function createSettlingSender(options: SettlingSenderOptions): SettlingSe
   }
 
   const offDisconnected = connection.onDisconnected(() => {
-    // rhea drops unsettled deliveries silently: whatever was in flight may or may not have arrived.
-    links.clear();
+    // rhea drops unsettled deliveries silently: whatever was in flight may or may not have arrived. The links stay:
+    // rhea attaches them again when the connection is back, and their credit wakes the owners.
     const lost = [...inFlight.values()];
     inFlight.clear();
     inFlightBytes = 0;
