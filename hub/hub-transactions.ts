@@ -1,8 +1,10 @@
+import type { Arrival } from '../transport/index.ts';
 import type { DownlinkSender } from './downlink-sender.ts';
+import type { Forwarder } from './forwarder.ts';
 import type { HubLogEvent } from './hub-service.ts';
-import { uplinkMessage, type Arrival } from './queue-consumer.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlClient } from './store/sql-client.ts';
+import { uplinkMessage } from './uplink-message.ts';
 import {
   createProcessContext,
   type Outgoing,
@@ -13,13 +15,19 @@ import {
 } from './uplink-processor.ts';
 
 /**
- * How a hub instance's work meets the database and the broker: each piece runs in a transaction with its effects,
- * deliveries are settled only after the commit, and what the commit queued in the outbox is handed to the sender.
+ * How a hub instance's work meets the database and the broker: each piece runs in a transaction with its effects;
+ * its forwards (consult messages and receipts, by reference) are sent before the commit and must all be accepted by
+ * the broker for it to commit; deliveries are settled only after the commit, and what the commit queued in the outbox
+ * (the hub's own messages) is handed to the sender.
+ *   crash, or a forward not accepted, before the commit → nothing committed; the uplink delivery comes back and is
+ *                                 forwarded again with the same message_id (the endpoints' inboxes de-duplicate)
+ *   crash after the commit, before the accept → the delivery comes back and is a duplicate (the first outcome holds)
  */
 export interface HubTransactionsOptions {
   readonly sql: SqlClient;
   readonly processor: UplinkProcessor;
   readonly sender: DownlinkSender;
+  readonly forward: Forwarder;
   readonly instanceId: string;
   readonly claimMs: number;
   readonly log: (event: HubLogEvent) => void;
@@ -38,7 +46,7 @@ export interface HubTransactions {
 const KEEP_BODY_BYTES = 256 * 1024 * 1024;
 
 export function createHubTransactions(options: HubTransactionsOptions): HubTransactions {
-  const { sql, processor, sender, instanceId, claimMs, log } = options;
+  const { sql, processor, sender, forward, instanceId, claimMs, log } = options;
 
   async function runGroup(items: readonly Arrival[], work: MessageWork, source: string): Promise<void> {
     let outgoing: Outgoing = { rows: [], bodies: new Map() };
@@ -52,6 +60,7 @@ export function createHubTransactions(options: HubTransactionsOptions): HubTrans
         const results: ProcessOutcome[] = [];
         for (const message of messages) results.push(await work(context, message));
         await processor.flush(context);
+        await forward(context.forwards);
         // A long transaction (a large directory change) would commit rows whose claim has already lapsed.
         if (Date.now() - started > claimMs / 4 && context.outgoing.rows.length > 0) {
           await store.renewClaims(
@@ -107,6 +116,7 @@ export function createHubTransactions(options: HubTransactionsOptions): HubTrans
       const context = createProcessContext(tx, { by: instanceId, until: new Date(Date.now() + claimMs) }, source);
       const value = await work(context);
       await processor.flush(context);
+      await forward(context.forwards);
       outgoing = context.outgoing;
       return value;
     });

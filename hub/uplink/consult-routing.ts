@@ -1,7 +1,7 @@
 import { REASON_CODES, type ApplicationProperties, type MessageMetadata } from '../../shared/protocol/index.ts';
 import * as store from '../store/hub-store.ts';
 import { endpointOf, reject, roleOf, type Hub, type ProcessContext, type UplinkMessage } from './context.ts';
-import { forwarded, queue, sendReceipt } from './outgoing.ts';
+import { forward, forwarded, sendReceipt } from './outgoing.ts';
 
 /** Routing of consult messages and their receipts by clear-text properties: the hub cannot decrypt consults. */
 
@@ -30,7 +30,7 @@ export async function routeConsult(
   }
   if (destinations.length === 0)
     reject(REASON_CODES.unknownRecipient, `no registered endpoint of ${props.rtsToPractitioner}`);
-  await queue(hub, context, destinations, forwarded(hub, message.stored));
+  forward(context, destinations, forwarded(hub, message.stored));
   context.pending.routes.push({ messageId: metadata.messageId, sender: props.rtsSender, recipients: destinations });
   await sendReceipt(hub, context, props.rtsSender, metadata.messageId, 'delivered');
 }
@@ -50,5 +50,5 @@ export async function forwardReceipt(
   if (!(await store.wasRouted(context.tx, { messageId: about, sender: to, recipient: props.rtsSender }))) {
     reject(REASON_CODES.notAuthorized, `${about} is no message the hub routed from ${to} to ${props.rtsSender}`);
   }
-  await queue(hub, context, [to], forwarded(hub, message.stored));
+  forward(context, [to], forwarded(hub, message.stored));
 }

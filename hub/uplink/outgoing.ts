@@ -14,7 +14,10 @@ import type { StoredMessage } from '../../transport/index.ts';
 import * as store from '../store/hub-store.ts';
 import { endpointOf, HUB_SENDER, type Hub, type ProcessContext } from './context.ts';
 
-/** The hub's outgoing path: messages it seals or forwards, queued in the context and written to the outbox table. */
+/**
+ * The hub's outgoing path: messages it seals are queued in the context and written to the outbox table (the hub makes
+ * them durable); messages it forwards are only put in the context's forwards, sent before the commit by the caller.
+ */
 
 /** Pending bytes past which queued messages are written at once (a directory change can queue hundreds of megabytes). */
 const FLUSH_BYTES = 8 * 1024 * 1024;
@@ -31,9 +34,23 @@ export async function queue(
   if (context.pending.bytes >= FLUSH_BYTES) await flush(hub, context);
 }
 
-/** Each body once, however many endpoints it goes to; then the rows, in queue order. */
-export async function flush(hub: Hub, context: ProcessContext): Promise<void> {
+/** A consult message or receipt to the downlinks of `endpoints`, by reference: the caller sends it before the commit. */
+export function forward(context: ProcessContext, endpoints: readonly string[], message: StoredMessage): void {
+  if (endpoints.length > 0) context.forwards.push({ endpoints, message });
+}
+
+/**
+ * Each body once, however many endpoints it goes to; then the rows, in queue order. With `forwards`, the forwards are
+ * written too (an operator's replay: the message is in no queue any more, so the outbox must keep it).
+ */
+export async function flush(hub: Hub, context: ProcessContext, options: { forwards?: boolean } = {}): Promise<void> {
   await store.recordRoutes(context.tx, context.pending.routes.splice(0), hub.now());
+  if (options.forwards) {
+    for (const outbound of context.forwards.splice(0)) {
+      context.pending.messages.push(outbound);
+      context.pending.bytes += outbound.message.body.byteLength;
+    }
+  }
   const messages = context.pending.messages.splice(0);
   context.pending.bytes = 0;
   if (messages.length === 0) return;
