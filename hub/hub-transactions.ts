@@ -16,9 +16,9 @@ import {
 
 /**
  * How a hub instance's work meets the database and the broker: each piece runs in a transaction with its effects;
- * its forwards (consult messages and receipts, by reference) are sent before the commit and must all be accepted by
- * the broker for it to commit; deliveries are settled only after the commit, and what the commit queued in the outbox
- * (the hub's own messages) is handed to the sender.
+ * its forwards (consult messages and receipts, by reference, and the hub's `delivered` receipts) are sent before the
+ * commit and must all be accepted by the broker for it to commit; deliveries are settled only after the commit, and
+ * what the commit queued in the outbox (the hub's other messages) is handed to the sender.
  *   crash, or a forward not accepted, before the commit → nothing committed; the uplink delivery comes back and is
  *                                 forwarded again with the same message_id (the endpoints' inboxes de-duplicate)
  *   crash after the commit, before the accept → the delivery comes back and is a duplicate (the first outcome holds)
@@ -56,22 +56,32 @@ export function createHubTransactions(options: HubTransactionsOptions): HubTrans
         const started = Date.now();
         const context = createProcessContext(tx, { by: instanceId, until: new Date(started + claimMs) }, source);
         const messages = items.map((item) => uplinkMessage(item.message));
-        if (messages.length > 1) await processor.claimAll(context, messages);
-        const results: ProcessOutcome[] = [];
-        for (const message of messages) results.push(await work(context, message));
-        await processor.flush(context);
-        await forward(context.forwards);
-        // A long transaction (a large directory change) would commit rows whose claim has already lapsed.
-        if (Date.now() - started > claimMs / 4 && context.outgoing.rows.length > 0) {
-          await store.renewClaims(
-            tx,
-            instanceId,
-            context.outgoing.rows.map((r) => r.id),
-            new Date(Date.now() + claimMs),
-          );
+        // Each message's forwards leave as soon as it is routed, while the next ones are processed and the hub's own
+        // messages written; the commit waits for the broker to have accepted them all.
+        const forwarding = forward();
+        try {
+          if (messages.length > 1) await processor.claimAll(context, messages);
+          const results: ProcessOutcome[] = [];
+          for (const message of messages) {
+            results.push(await work(context, message));
+            forwarding.add(context.forwards.splice(0), context.delivered.splice(0));
+          }
+          await processor.flush(context);
+          await forwarding.settled();
+          // A long transaction (a large directory change) would commit rows whose claim has already lapsed.
+          if (Date.now() - started > claimMs / 4 && context.outgoing.rows.length > 0) {
+            await store.renewClaims(
+              tx,
+              instanceId,
+              context.outgoing.rows.map((r) => r.id),
+              new Date(Date.now() + claimMs),
+            );
+          }
+          outgoing = context.outgoing;
+          return results;
+        } finally {
+          forwarding.close();
         }
-        outgoing = context.outgoing;
-        return results;
       });
     } catch (error) {
       if (items.length > 1) {
@@ -115,8 +125,8 @@ export function createHubTransactions(options: HubTransactionsOptions): HubTrans
     const result = await sql.transaction(async (tx) => {
       const context = createProcessContext(tx, { by: instanceId, until: new Date(Date.now() + claimMs) }, source);
       const value = await work(context);
-      await processor.flush(context);
-      await forward(context.forwards);
+      // No delivery holds anything here: whatever it would forward is written to the outbox, sent after the commit.
+      await processor.flush(context, { forwards: true });
       outgoing = context.outgoing;
       return value;
     });

@@ -45,7 +45,8 @@ export {
  *   4. the type's own work: registration, directory publish or snapshot request (signed, read and verified here), or
  *      routing of consult messages and receipts by their clear-text properties (the hub cannot decrypt consults);
  *   5. outgoing messages: the hub's own (directory updates, snapshots, notices, receipts) written to the outbox table;
- *      forwarded consult messages and receipts only put in the context, for the caller to send before it commits.
+ *      forwarded consult messages and receipts, and `delivered` receipts, only put in the context, for the caller to
+ *      send before it commits.
  * Permanent failures are dead-lettered with the reason and answered with a `rejected` receipt. Anything thrown is
  * transient: the caller rolls the transaction back and releases the message for redelivery.
  * Steps 1–3 are uplink/admission.ts, step 4 uplink/registration.ts, directory-publish.ts, directory-snapshot.ts and
@@ -170,6 +171,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       pending: context.pending.messages.length,
       rows: context.outgoing.rows.length,
       forwards: context.forwards.length,
+      delivered: context.delivered.length,
     };
     try {
       if (MESSAGE_TYPE_SPECS[metadata.properties.rtsType].from === 'hub')
@@ -199,9 +201,11 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     } catch (error) {
       if (!(error instanceof Rejected)) throw error;
       if (writes) await context.tx.query('rollback to savepoint hub_work');
-      context.pending.messages.splice(queuedBefore.pending);
+      // What it queued is dropped unawaited (a seal that fails then fails unheard: outgoing.ts `sealed`).
+      void context.pending.messages.splice(queuedBefore.pending);
       context.outgoing.rows.splice(queuedBefore.rows);
       context.forwards.splice(queuedBefore.forwards);
+      void context.delivered.splice(queuedBefore.delivered);
       const props = metadata.properties;
       if (props.rtsType === T.directoryPublish && props.rtsDirectoryMode === 'full') {
         await store.rejectPublishSet(context.tx, {

@@ -57,7 +57,7 @@ export interface Processed {
   readonly outcome: ProcessOutcome;
   /** Outbox rows the message's transaction wrote: the hub's own receipts, notices and directory messages. */
   readonly sent: OutboxRow[];
-  /** What it forwards by reference (consult messages, receipts): sent by the hub service before the commit. */
+  /** What it forwards by reference (consult messages, receipts, `delivered`): sent by the hub service before the commit. */
   readonly forwards: Outbound[];
 }
 
@@ -171,7 +171,8 @@ export async function createUplinkFixture(): Promise<UplinkFixture> {
         const context = createProcessContext(tx, { by: 'test', until: new Date(Date.now() + 30_000) }, 'uplink');
         const outcome = await processor.process(context, message);
         await processor.flush(context);
-        return { outcome, sent: context.outgoing.rows, forwards: context.forwards };
+        const delivered = await Promise.all(context.delivered);
+        return { outcome, sent: context.outgoing.rows, forwards: [...context.forwards, ...delivered] };
       }),
     sealed,
     opaque: (from, properties, options = {}) =>

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, type ApplicationProperties } from '../../shared/protocol/index.ts';
+import { PROTOCOL_VERSION, UUID_PATTERN, type ApplicationProperties } from '../../shared/protocol/index.ts';
 import * as store from '../store/hub-store.ts';
 import {
   createUplinkFixture,
@@ -108,12 +108,19 @@ describe('uplink consult routing', () => {
     const { outcome, sent, forwards } = await hub.process(message);
     expect(outcome).toEqual({ outcome: 'delivered' });
     // ws-unregistered is listed but has no downlink: left out.
-    expect(describeForwards(forwards)).toEqual(['clinic-a consult.request', 'ws-berg consult.request']);
-    // One copy for both, the same id and body, as the hub; not written to the outbox (only the hub's own receipt is).
-    expect(forwards).toHaveLength(1);
+    expect(describeForwards(forwards)).toEqual([
+      'clinic-a consult.request',
+      'ws-berg consult.request',
+      'clinic-b receipt:delivered',
+    ]);
+    // One copy for both, the same id and body, as the hub; nothing written to the outbox (the receipt goes with it).
+    expect(forwards).toHaveLength(2);
     expect(forwards[0]!.message.properties).toEqual({ ...message.stored.properties, user_id: hub.identity.brokerUser });
     expect(forwards[0]!.message.body).toEqual(message.stored.body);
-    expect(describeSent(sent)).toEqual(['clinic-b receipt:delivered']);
+    expect(forwards[1]!.message.properties.correlation_id).toBe(messageId);
+    const receiptId = forwards[1]!.message.properties.message_id;
+    expect(receiptId).toMatch(UUID_PATTERN);
+    expect(sent).toEqual([]);
     expect(await store.wasRouted(hub.sql, { messageId, sender: 'clinic-b', recipient: 'ws-berg' })).toBe(true);
     const stored = await hub.sql.query<{ n: number }>(
       "select count(*)::int as n from outbox_bodies where body = decode($1, 'hex')",
@@ -124,8 +131,10 @@ describe('uplink consult routing', () => {
     // The same message again: the first outcome's receipt, and no second copy.
     const again = await hub.process(message);
     expect(again.outcome).toEqual({ outcome: 'duplicate' });
-    expect(describeSent(again.sent)).toEqual(['clinic-b receipt:delivered']);
-    expect(again.forwards).toEqual([]);
+    expect(describeForwards(again.forwards)).toEqual(['clinic-b receipt:delivered']);
+    // With the same id: the endpoint's inbox absorbs it, as it would a receipt sent again after a crash.
+    expect(again.forwards[0]!.message.properties.message_id).toBe(receiptId);
+    expect(again.sent).toEqual([]);
   });
 
   it('refuses a consult to no one in the directory, or to a retired expert, as unknown-recipient and retired-expert', async () => {

@@ -47,8 +47,12 @@ export async function forwardReceipt(
   if (!(await endpointOf(context, to))) reject(REASON_CODES.unknownRecipient, `${to} is not a registered endpoint`);
   const about = metadata.correlationId;
   if (!about) return reject(REASON_CODES.missingProperty, 'correlation_id: a receipt names the message it is about');
-  if (!(await store.wasRouted(context.tx, { messageId: about, sender: to, recipient: props.rtsSender }))) {
-    reject(REASON_CODES.notAuthorized, `${about} is no message the hub routed from ${to} to ${props.rtsSender}`);
+  const route = { messageId: about, sender: to, recipient: props.rtsSender };
+  // Not routed yet may be routed now: the message's forwards leave before its commit, maybe on another instance.
+  if (!(await store.wasRouted(context.tx, route))) {
+    await store.awaitClaim(context.tx, about);
+    if (!(await store.wasRouted(context.tx, route)))
+      reject(REASON_CODES.notAuthorized, `${about} is no message the hub routed from ${to} to ${props.rtsSender}`);
   }
   forward(context, [to], forwarded(hub, message.stored));
 }

@@ -52,12 +52,17 @@ export interface ProcessContext {
   readonly source: string;
   /**
    * Consult messages and receipts forwarded by reference: never written here, sent by the caller before the commit
-   * (hub-transactions.ts), while the uplink delivery they came in stays unsettled as their durable copy.
+   * (hub-transactions.ts), while the uplink delivery they came with stays unsettled as their durable copy.
    */
   readonly forwards: Outbound[];
-  /** The hub's own messages queued and not yet written: a burst of receipts is written in a few statements. */
+  /** The hub's `delivered` receipts about them, being sealed: sent with the forwards, before the commit, likewise. */
+  readonly delivered: Promise<Outbound>[];
+  /**
+   * The hub's own messages queued and not yet written: a burst of receipts is written in a few statements. Promises:
+   * a message may still be being sealed (the seals of a burst overlap, on the crypto threads); `flush` awaits them.
+   */
   readonly pending: {
-    messages: Outbound[];
+    messages: Promise<Outbound>[];
     bytes: number;
     routes: { messageId: string; sender: string; recipients: readonly string[] }[];
   };
@@ -77,6 +82,7 @@ export function createProcessContext(tx: SqlQueryable, claim: ProcessContext['cl
     source,
     outgoing: { rows: [], bodies: new Map() },
     forwards: [],
+    delivered: [],
     pending: { messages: [], bytes: 0, routes: [] },
     cache: { endpoints: new Map(), roles: new Map() },
     claims: { tried: new Set(), won: new Set() },
