@@ -486,7 +486,13 @@ function summarizeLog(lines: readonly HubLogLine[]): string {
 const problems = (lines: readonly HubLogLine[]) =>
   lines.filter(
     (l) =>
-      ['transient-failure', 'consumer-error', 'outbox-error', 'receiver-error'].includes(l.event) ||
+      [
+        'transient-failure',
+        'consumer.batch-failed',
+        'outbox-error',
+        'inbox.receiver-error',
+        'sender.link-lost',
+      ].includes(l.event) ||
       (l.event === 'message' && l.outcome === 'rejected'),
   );
 

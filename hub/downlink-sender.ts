@@ -1,26 +1,28 @@
-import type { Delivery, EventContext, Sender } from 'rhea';
-import { toRheaMessage, type BrokerConnection } from '../transport/index.ts';
+import type { BrokerConnection, SendOutcome, SettlingSender } from '../transport/index.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlClient } from './store/sql-client.ts';
 
 /**
- * Sends the hub's outbox rows to the endpoints' downlinks. Rows come from this instance's own commits (sent at once)
- * and from rows whose claim lapsed (an instance died, or the operator CLI queued them), taken over periodically.
- *   accepted          → the row is deleted (in batches)
- *   anything else     → the row is dropped from memory; its claim lapses and it is taken over and sent again
- *   connection lost   → ambiguous: what was in flight is sent again after reconnecting (receivers de-duplicate)
+ * Sends the hub's outbox rows (its own messages: receipts, notices, directory messages) to the endpoints' downlinks,
+ * through the settling sender. Rows come from this instance's own commits (sent at once) and from rows whose claim
+ * lapsed (an instance died, or the operator CLI queued them), taken over periodically.
+ *   accepted            → the row is deleted (in batches)
+ *   rejected / released → the row is dropped from memory; its claim lapses and it is taken over and sent again
+ *   lost                → ambiguous: sent again, in row order, once the connection is back (receivers de-duplicate)
  * While this instance holds rows it renews their claims, so other instances leave them alone.
  */
 export interface DownlinkSenderOptions {
   readonly connection: BrokerConnection;
+  /** Shared with the forwards (one link per downlink, one bound on what is in flight). */
+  readonly sender: SettlingSender;
   readonly sql: SqlClient;
   readonly instanceId: string;
   /** How long a claim holds without renewal; a dead instance's rows are taken over after this. */
   readonly claimMs?: number;
   /** How often to look for lapsed rows. */
   readonly sweepIntervalMs?: number;
-  readonly maxInFlight?: number;
-  readonly maxInFlightBytes?: number;
+  /** Rows taken over per sweep, at most (and none while more than this wait). */
+  readonly sweepLimit?: number;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -36,62 +38,37 @@ interface Queued {
   body?: Uint8Array;
 }
 
+const byRowId = (a: Queued, b: Queued) => a.row.id - b.row.id;
+
 export function createDownlinkSender(options: DownlinkSenderOptions): DownlinkSender {
-  const { connection, sql, instanceId } = options;
+  const { connection, sender, sql, instanceId } = options;
   const claimMs = options.claimMs ?? 60_000;
-  const maxInFlight = options.maxInFlight ?? 500;
-  const maxInFlightBytes = options.maxInFlightBytes ?? 64 * 1024 * 1024;
+  const sweepLimit = options.sweepLimit ?? 500;
   const onError = options.onError ?? (() => undefined);
   const waiting: Queued[] = [];
-  const inFlight = new Map<Delivery, Queued>();
+  /** Lost with the connection, put back at the head of the queue together (in row order) once all are told. */
+  const lost: Queued[] = [];
   /** Row ids this instance holds (waiting, loading or in flight): their claims are renewed. */
   const held = new Set<number>();
-  const senders = new Map<string, Sender>();
-  let inFlightBytes = 0;
+  let inFlight = 0;
   let done: number[] = [];
   let stopped = false;
   let pumping = false;
   let loading: Promise<void> | undefined;
 
-  function senderFor(endpoint: string): Sender | undefined {
-    const amqp = connection.amqp;
-    if (!amqp || connection.state.status !== 'online') return undefined;
-    const address = connection.adapter.downlinkTarget(endpoint);
-    let sender = senders.get(address);
-    if (!sender || sender.is_closed()) {
-      sender = amqp.open_sender({ target: { address }, autosettle: true });
-      sender.on('accepted', (context: EventContext) => settle(context.delivery, true));
-      for (const event of ['rejected', 'released', 'modified'])
-        sender.on(event, (context: EventContext) => settle(context.delivery, false));
-      sender.on('sendable', pump);
-      sender.on('sender_error', () => abandon(address));
-      sender.session.on('session_error', () => abandon(address));
-      senders.set(address, sender);
-    }
-    return sender;
-  }
-
-  function settle(delivery: Delivery | undefined, accepted: boolean): void {
-    const queued = delivery && inFlight.get(delivery);
-    if (!delivery || !queued) return;
-    inFlight.delete(delivery);
-    inFlightBytes -= queued.body?.byteLength ?? 0;
-    if (accepted) {
+  function settled(queued: Queued, outcome: SendOutcome): void {
+    if (stopped) return; // its claim lapses and it is taken over
+    inFlight -= 1;
+    if (outcome.kind === 'accepted') {
       if (done.push(queued.row.id) === 1) setImmediate(() => void flushDone());
+    } else if (outcome.kind === 'lost') {
+      if (lost.push(queued) === 1)
+        queueMicrotask(() => {
+          waiting.unshift(...lost.splice(0).sort(byRowId));
+          pump();
+        });
     } else {
       // Left to lapse: another sweep (of any instance) sends it again later.
-      held.delete(queued.row.id);
-    }
-    pump();
-  }
-
-  function abandon(address: string): void {
-    const sender = senders.get(address);
-    senders.delete(address);
-    for (const [delivery, queued] of inFlight) {
-      if (delivery.link !== sender) continue;
-      inFlight.delete(delivery);
-      inFlightBytes -= queued.body?.byteLength ?? 0;
       held.delete(queued.row.id);
     }
   }
@@ -131,7 +108,7 @@ export function createDownlinkSender(options: DownlinkSenderOptions): DownlinkSe
     if (pumping || stopped) return;
     pumping = true;
     try {
-      while (waiting.length > 0 && inFlight.size < maxInFlight && inFlightBytes < maxInFlightBytes) {
+      while (waiting.length > 0) {
         const next = waiting[0]!;
         if (!next.body) {
           loading ??= loadBodies()
@@ -142,11 +119,11 @@ export function createDownlinkSender(options: DownlinkSenderOptions): DownlinkSe
             });
           return;
         }
-        const sender = senderFor(next.row.endpoint);
-        if (!sender?.sendable()) return; // 'sendable' or the next connection_open pumps again
+        const address = connection.adapter.downlinkTarget(next.row.endpoint);
+        if (!sender.canSend(address, next.body.byteLength)) return; // the sender's onSendable pumps again
         waiting.shift();
-        inFlight.set(sender.send(toRheaMessage({ properties: next.row.properties, body: next.body })), next);
-        inFlightBytes += next.body.byteLength;
+        inFlight += 1;
+        sender.send(address, { properties: next.row.properties, body: next.body }, (outcome) => settled(next, outcome));
       }
     } finally {
       pumping = false;
@@ -164,10 +141,10 @@ export function createDownlinkSender(options: DownlinkSenderOptions): DownlinkSe
   }
 
   async function sweep(): Promise<void> {
-    if (stopped || connection.state.status !== 'online' || waiting.length > maxInFlight) return;
+    if (stopped || connection.state.status !== 'online' || waiting.length > sweepLimit) return;
     const now = new Date();
     if (held.size > 0) await store.renewClaims(sql, instanceId, [...held], new Date(now.getTime() + claimMs));
-    const rows = await store.claimLapsed(sql, instanceId, new Date(now.getTime() + claimMs), now, maxInFlight);
+    const rows = await store.claimLapsed(sql, instanceId, new Date(now.getTime() + claimMs), now, sweepLimit);
     enqueue(rows, new Map());
   }
 
@@ -176,31 +153,18 @@ export function createDownlinkSender(options: DownlinkSenderOptions): DownlinkSe
     options.sweepIntervalMs ?? Math.min(2_000, claimMs / 3),
   );
   sweeper.unref();
-
-  const offOpened = connection.onOpened(pump);
-  const offDisconnected = connection.onDisconnected(() => {
-    void flushDone();
-    senders.clear();
-    // Unsettled when the connection dropped: may or may not have arrived. Send again, in the original order.
-    const lost = [...inFlight.values()];
-    inFlight.clear();
-    inFlightBytes = 0;
-    waiting.unshift(...lost.sort((a, b) => a.row.id - b.row.id));
-  });
+  const offSendable = sender.onSendable(pump);
 
   return {
     enqueue,
     get pending() {
-      return waiting.length + inFlight.size;
+      return waiting.length + lost.length + inFlight;
     },
     async stop() {
       stopped = true;
       clearInterval(sweeper);
-      offOpened();
-      offDisconnected();
+      offSendable();
       await flushDone();
-      for (const sender of senders.values()) sender.close();
-      senders.clear();
     },
   };
 }

@@ -1,11 +1,12 @@
 import { MESSAGE_TYPES as T, REASON_CODES } from '../shared/protocol/index.ts';
-import type { BrokerConnection } from '../transport/index.ts';
+import { createBatchConsumer, type Arrival, type BrokerConnection } from '../transport/index.ts';
 import type { HubLogEvent } from './hub-service.ts';
+import { hubLogger } from './hub-setup.ts';
 import type { HubTransactions, MessageWork } from './hub-transactions.ts';
 import type { PayloadValidationPool } from './payload-validation-pool.ts';
-import { amqpFields, createQueueConsumer, type Arrival } from './queue-consumer.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlClient } from './store/sql-client.ts';
+import { amqpFields } from './uplink-message.ts';
 import type { UplinkProcessor } from './uplink-processor.ts';
 
 /**
@@ -45,12 +46,14 @@ export async function startHubConsumers(options: HubConsumersOptions): Promise<H
   const clinicRefresh = setInterval(refreshClinicSystems, 10_000);
   clinicRefresh.unref();
 
+  const logger = hubLogger(log);
   const processUplink: MessageWork = (context, message) => processor.process(context, message);
-  const uplink = createQueueConsumer({
+  const uplink = createBatchConsumer({
     connection,
     address: connection.adapter.uplinkSource(),
+    sourceName: 'uplink',
     credit: options.credit,
-    log,
+    logger,
     handle: async (batch) => {
       // In arrival order: runs of light messages share a transaction; a heavy one has its own.
       let run: Arrival[] = [];
@@ -67,7 +70,7 @@ export async function startHubConsumers(options: HubConsumersOptions): Promise<H
       }
       if (run.length > 0) await runGroup(run, processUplink, 'uplink');
     },
-    onArrival: (message) => {
+    onArrival: ({ message }) => {
       // Directory publishes are validated ahead, on a worker, while earlier messages are being stored: only those of a
       // sender the broker vouches for (user_id = rtsSender) that is a registered clinic system.
       const properties = message.application_properties as Record<string, unknown> | undefined;
@@ -84,11 +87,12 @@ export async function startHubConsumers(options: HubConsumersOptions): Promise<H
   });
 
   // The broker's own dead letters (delivery limit exceeded) are kept with the reason it cannot tell AMQP 1.0 readers.
-  const brokerDeadLetters = createQueueConsumer({
+  const brokerDeadLetters = createBatchConsumer({
     connection,
     address: connection.adapter.deadLetterSource(),
+    sourceName: 'broker-deadletter',
     credit: 20,
-    log,
+    logger,
     handle: async (batch) => {
       await runGroup(
         batch,

@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
-import type { BrokerConnection } from '../transport/index.ts';
+import { createSettlingSender, type BrokerConnection } from '../transport/index.ts';
 import { createDownlinkSender } from './downlink-sender.ts';
+import { createForwarder } from './forwarder.ts';
 import { createCrlLog, startCrlReloads } from './hub-crl-distribution.ts';
 import { startHubConsumers } from './hub-consumers.ts';
 import type { LoadedHubConfig } from './hub-config.ts';
 import { startHousekeeping } from './hub-housekeeping.ts';
-import { createHubConnection, createProcessor, loadHubIdentity, openHubDatabase } from './hub-setup.ts';
+import { createHubConnection, createProcessor, hubLogger, loadHubIdentity, openHubDatabase } from './hub-setup.ts';
 import { createHubTransactions } from './hub-transactions.ts';
 import { createPayloadValidationPool, type PayloadValidationPool } from './payload-validation-pool.ts';
 import { startOperatorApi } from './operator-api.ts';
@@ -21,7 +22,8 @@ import {
 
 /**
  * One hub instance: consumes the uplink (and the broker's dead letters), processes each message in a database
- * transaction with its effects, accepts it after the commit, and sends what the commit queued. Any number of
+ * transaction with its effects, forwards consults before the commit (by reference: the uplink delivery is their durable
+ * copy until accepted), accepts it after the commit, and sends what the commit queued. Any number of
  * instances may run against one broker and one PostgreSQL database: the broker shares the uplink between them, the
  * database de-duplicates and serializes directory changes, and outbox rows of a dead instance are taken over.
  */
@@ -76,14 +78,30 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   const processor = createProcessor(options.config, identity, trust, validations, options.snapshotIntervalMs);
 
   const connection = createHubConnection(options.config, instanceId, log);
+  // One sender for the forwards and the outbox: one link per downlink, one bound on what is in flight.
+  const settling = createSettlingSender({
+    connection,
+    maxInFlight: 500,
+    maxInFlightBytes: 64 * 1024 * 1024,
+    logger: hubLogger(log),
+  });
   const sender = createDownlinkSender({
     connection,
+    sender: settling,
     sql,
     instanceId,
     claimMs: config.claimMs,
     onError: (error) => log({ event: 'outbox-error', error: (error as Error).message }),
   });
-  const transactions = createHubTransactions({ sql, processor, sender, instanceId, claimMs: config.claimMs, log });
+  const transactions = createHubTransactions({
+    sql,
+    processor,
+    sender,
+    forward: createForwarder({ connection, sender: settling }),
+    instanceId,
+    claimMs: config.claimMs,
+    log,
+  });
   const consumers = await startHubConsumers({
     connection,
     sql,
@@ -146,6 +164,7 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
       await operator?.close();
       await consumers.stop();
       await sender.stop();
+      settling.close();
       await connection.stop();
       await validations.close();
       await housekeeping.markStopped();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { checkTrustRevocation, importSigningKey, isCmsError, type TrustConfig } from '../shared/cms/index.ts';
+import type { LogFields, Logger } from '../shared/index.ts';
 import { PEM_LABELS, pemToDer, pemToDerAll } from '../shared/pki/index.ts';
 import { loadFhirDefinitions } from '../shared-node/index.ts';
 import { createBrokerConnection, type BrokerConnection } from '../transport/index.ts';
@@ -74,6 +75,12 @@ export function createProcessor(
     }),
   });
 }
+
+/** The transport's log lines as hub log events (the code is the event). */
+export const hubLogger = (log: (event: HubLogEvent) => void): Logger => {
+  const line = (code: string, fields: LogFields = {}) => log({ ...fields, event: code });
+  return { info: line, warn: line, error: line };
+};
 
 /** The instance's broker connection (not started yet), its state changes logged. */
 export function createHubConnection(

@@ -1,8 +1,10 @@
+import type { Arrival } from '../transport/index.ts';
 import type { DownlinkSender } from './downlink-sender.ts';
+import type { Forwarder } from './forwarder.ts';
 import type { HubLogEvent } from './hub-service.ts';
-import { uplinkMessage, type Arrival } from './queue-consumer.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlClient } from './store/sql-client.ts';
+import { uplinkMessage } from './uplink-message.ts';
 import {
   createProcessContext,
   type Outgoing,
@@ -13,13 +15,19 @@ import {
 } from './uplink-processor.ts';
 
 /**
- * How a hub instance's work meets the database and the broker: each piece runs in a transaction with its effects,
- * deliveries are settled only after the commit, and what the commit queued in the outbox is handed to the sender.
+ * How a hub instance's work meets the database and the broker: each piece runs in a transaction with its effects;
+ * its forwards (consult messages and receipts, by reference, and the hub's `delivered` receipts) are sent before the
+ * commit and must all be accepted by the broker for it to commit; deliveries are settled only after the commit, and
+ * what the commit queued in the outbox (the hub's other messages) is handed to the sender.
+ *   crash, or a forward not accepted, before the commit → nothing committed; the uplink delivery comes back and is
+ *                                 forwarded again with the same message_id (the endpoints' inboxes de-duplicate)
+ *   crash after the commit, before the accept → the delivery comes back and is a duplicate (the first outcome holds)
  */
 export interface HubTransactionsOptions {
   readonly sql: SqlClient;
   readonly processor: UplinkProcessor;
   readonly sender: DownlinkSender;
+  readonly forward: Forwarder;
   readonly instanceId: string;
   readonly claimMs: number;
   readonly log: (event: HubLogEvent) => void;
@@ -38,7 +46,7 @@ export interface HubTransactions {
 const KEEP_BODY_BYTES = 256 * 1024 * 1024;
 
 export function createHubTransactions(options: HubTransactionsOptions): HubTransactions {
-  const { sql, processor, sender, instanceId, claimMs, log } = options;
+  const { sql, processor, sender, forward, instanceId, claimMs, log } = options;
 
   async function runGroup(items: readonly Arrival[], work: MessageWork, source: string): Promise<void> {
     let outgoing: Outgoing = { rows: [], bodies: new Map() };
@@ -48,21 +56,32 @@ export function createHubTransactions(options: HubTransactionsOptions): HubTrans
         const started = Date.now();
         const context = createProcessContext(tx, { by: instanceId, until: new Date(started + claimMs) }, source);
         const messages = items.map((item) => uplinkMessage(item.message));
-        if (messages.length > 1) await processor.claimAll(context, messages);
-        const results: ProcessOutcome[] = [];
-        for (const message of messages) results.push(await work(context, message));
-        await processor.flush(context);
-        // A long transaction (a large directory change) would commit rows whose claim has already lapsed.
-        if (Date.now() - started > claimMs / 4 && context.outgoing.rows.length > 0) {
-          await store.renewClaims(
-            tx,
-            instanceId,
-            context.outgoing.rows.map((r) => r.id),
-            new Date(Date.now() + claimMs),
-          );
+        // Each message's forwards leave as soon as it is routed, while the next ones are processed and the hub's own
+        // messages written; the commit waits for the broker to have accepted them all.
+        const forwarding = forward();
+        try {
+          if (messages.length > 1) await processor.claimAll(context, messages);
+          const results: ProcessOutcome[] = [];
+          for (const message of messages) {
+            results.push(await work(context, message));
+            forwarding.add(context.forwards.splice(0), context.delivered.splice(0));
+          }
+          await processor.flush(context);
+          await forwarding.settled();
+          // A long transaction (a large directory change) would commit rows whose claim has already lapsed.
+          if (Date.now() - started > claimMs / 4 && context.outgoing.rows.length > 0) {
+            await store.renewClaims(
+              tx,
+              instanceId,
+              context.outgoing.rows.map((r) => r.id),
+              new Date(Date.now() + claimMs),
+            );
+          }
+          outgoing = context.outgoing;
+          return results;
+        } finally {
+          forwarding.close();
         }
-        outgoing = context.outgoing;
-        return results;
       });
     } catch (error) {
       if (items.length > 1) {
@@ -106,7 +125,8 @@ export function createHubTransactions(options: HubTransactionsOptions): HubTrans
     const result = await sql.transaction(async (tx) => {
       const context = createProcessContext(tx, { by: instanceId, until: new Date(Date.now() + claimMs) }, source);
       const value = await work(context);
-      await processor.flush(context);
+      // No delivery holds anything here: whatever it would forward is written to the outbox, sent after the commit.
+      await processor.flush(context, { forwards: true });
       outgoing = context.outgoing;
       return value;
     });

@@ -9,6 +9,14 @@ import { startHub } from './hub-service.ts';
  */
 const usage = 'usage: node hub/main.ts --config FILE';
 
+// The lines of one turn of the event loop go out in one write: a burst of messages logs thousands of lines a second.
+let logLines: string[] = [];
+function flushLog(): void {
+  const text = logLines.join('');
+  logLines = [];
+  if (text) process.stdout.write(text);
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { config: { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help) {
@@ -22,7 +30,9 @@ async function main(): Promise<number> {
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string;
   };
-  const log = (event: object) => console.log(JSON.stringify({ at: new Date().toISOString(), ...event }));
+  const log = (event: object) => {
+    if (logLines.push(`${JSON.stringify({ at: new Date().toISOString(), ...event })}\n`) === 1) setImmediate(flushLog);
+  };
   let hub;
   try {
     hub = await startHub({ config: loadHubConfig(values.config), version, log });
@@ -42,8 +52,12 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    flushLog();
+    process.exit(code);
+  },
   (error: unknown) => {
+    flushLog();
     console.error(`rts-hub: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   },

@@ -97,7 +97,8 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
         'replay',
       );
       const result = await options.processor.process(context, { fields, stored: { properties: p, body: letter.body } });
-      await options.processor.flush(context);
+      // A replayed message is in no queue any more: its forwards go to the outbox, which keeps them until sent.
+      await options.processor.flush(context, { forwards: true });
       outgoing = context.outgoing;
       await store.resolveDeadLetter(
         tx,

@@ -30,6 +30,7 @@ import { DEFAULT_SNAPSHOT_INTERVAL_MS } from './uplink-limits.ts';
 export {
   createProcessContext,
   type HubIdentity,
+  type Outbound,
   type Outgoing,
   type ProcessContext,
   type UplinkMessage,
@@ -43,7 +44,9 @@ export {
  *   3. de-duplication by message_id (a repeat gets the first outcome's receipt again, nothing else);
  *   4. the type's own work: registration, directory publish or snapshot request (signed, read and verified here), or
  *      routing of consult messages and receipts by their clear-text properties (the hub cannot decrypt consults);
- *   5. outgoing messages (forwarded copies, directory updates, snapshots, receipts) written to the outbox table.
+ *   5. outgoing messages: the hub's own (directory updates, snapshots, notices, receipts) written to the outbox table;
+ *      forwarded consult messages and receipts, and `delivered` receipts, only put in the context, for the caller to
+ *      send before it commits.
  * Permanent failures are dead-lettered with the reason and answered with a `rejected` receipt. Anything thrown is
  * transient: the caller rolls the transaction back and releases the message for redelivery.
  * Steps 1–3 are uplink/admission.ts, step 4 uplink/registration.ts, directory-publish.ts, directory-snapshot.ts and
@@ -74,8 +77,11 @@ export interface UplinkProcessor {
   process(context: ProcessContext, message: UplinkMessage): Promise<ProcessOutcome>;
   /** De-duplication records of a burst in one statement, before processing it message by message. */
   claimAll(context: ProcessContext, messages: readonly UplinkMessage[]): Promise<void>;
-  /** Writes what the context queued; call before the transaction commits. */
-  flush(context: ProcessContext): Promise<void>;
+  /**
+   * Writes what the context queued; call before the transaction commits. The forwards are left to the caller to send
+   * before the commit, unless `forwards` asks for them to be written too (see outgoing.ts `flush`).
+   */
+  flush(context: ProcessContext, options?: { forwards?: boolean }): Promise<void>;
   /** Sends a full snapshot to one endpoint (registration, snapshot request, or an operator's resync). */
   snapshot(context: ProcessContext, endpointId: string): Promise<{ version: number; batches: number }>;
   /** Sends the snapshots that requests made too soon after the last one are waiting for, once their interval is over. */
@@ -161,7 +167,12 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     // Routing writes nothing before it can be rejected (its messages wait in `pending`), so it needs no savepoint.
     const writes = HUB_BOUND_TYPES.has(admission.type);
     if (writes) await context.tx.query('savepoint hub_work');
-    const queuedBefore = { pending: context.pending.messages.length, rows: context.outgoing.rows.length };
+    const queuedBefore = {
+      pending: context.pending.messages.length,
+      rows: context.outgoing.rows.length,
+      forwards: context.forwards.length,
+      delivered: context.delivered.length,
+    };
     try {
       if (MESSAGE_TYPE_SPECS[metadata.properties.rtsType].from === 'hub')
         reject(REASON_CODES.notAuthorized, `only the hub sends ${metadata.properties.rtsType}`);
@@ -190,8 +201,11 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
     } catch (error) {
       if (!(error instanceof Rejected)) throw error;
       if (writes) await context.tx.query('rollback to savepoint hub_work');
-      context.pending.messages.splice(queuedBefore.pending);
+      // What it queued is dropped unawaited (a seal that fails then fails unheard: outgoing.ts `sealed`).
+      void context.pending.messages.splice(queuedBefore.pending);
       context.outgoing.rows.splice(queuedBefore.rows);
+      context.forwards.splice(queuedBefore.forwards);
+      void context.delivered.splice(queuedBefore.delivered);
       const props = metadata.properties;
       if (props.rtsType === T.directoryPublish && props.rtsDirectoryMode === 'full') {
         await store.rejectPublishSet(context.tx, {
@@ -209,7 +223,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
   return {
     process,
     claimAll: (context, messages) => claimAll(hub, context, messages),
-    flush: (context) => flush(hub, context),
+    flush: (context, flushOptions) => flush(hub, context, flushOptions),
     snapshot: (context, endpointId) => snapshot(hub, context, endpointId),
     serveDueSnapshots: (context, limit) => serveDueSnapshots(hub, context, limit),
     useTrust(next) {

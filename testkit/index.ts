@@ -16,6 +16,6 @@ export type { ReceivedMessage, TestEndpoint } from './test-endpoint.ts';
 export { purgeTestQueues, writeTestHubConfig } from './test-hub-config.ts';
 export { createTestRegion, expertEntry, hospital } from './test-region.ts';
 export type { TestIdentity, TestPractitioner, TestRegion } from './test-region.ts';
-export { createUplinkFixture, describeSent } from './uplink-fixture.ts';
+export { createUplinkFixture, describeForwards, describeSent } from './uplink-fixture.ts';
 export type { UplinkFixture } from './uplink-fixture.ts';
 export { until } from './wait.ts';

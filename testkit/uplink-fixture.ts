@@ -32,6 +32,7 @@ import {
   type OutboxRow,
   type SqlClient,
   type HubIdentity,
+  type Outbound,
   type ProcessOutcome,
   type UplinkMessage,
   type UplinkProcessor,
@@ -54,8 +55,10 @@ export interface FakeProvisioner extends EndpointProvisioner {
 
 export interface Processed {
   readonly outcome: ProcessOutcome;
-  /** Outbox rows the message's transaction wrote: receipts, notices, forwarded copies, directory messages. */
+  /** Outbox rows the message's transaction wrote: the hub's own receipts, notices and directory messages. */
   readonly sent: OutboxRow[];
+  /** What it forwards by reference (consult messages, receipts, `delivered`): sent by the hub service before the commit. */
+  readonly forwards: Outbound[];
 }
 
 export interface UplinkFixture {
@@ -99,6 +102,15 @@ export function describeSent(rows: readonly OutboxRow[]): string[] {
     const p = row.properties.application_properties;
     const what = [p.rtsType, p.rtsReceipt ?? p.rtsNotice, p.rtsReason].filter((part) => part !== undefined).join(':');
     return `${row.endpoint} ${what}`;
+  });
+}
+
+/** What a message forwards, by endpoint: `clinic-a consult.request`, `clinic-b receipt:processed`, … */
+export function describeForwards(forwards: readonly Outbound[]): string[] {
+  return forwards.flatMap(({ endpoints, message }) => {
+    const p = message.properties.application_properties;
+    const what = [p.rtsType, p.rtsReceipt].filter((part) => part !== undefined).join(':');
+    return endpoints.map((endpoint) => `${endpoint} ${what}`);
   });
 }
 
@@ -159,7 +171,8 @@ export async function createUplinkFixture(): Promise<UplinkFixture> {
         const context = createProcessContext(tx, { by: 'test', until: new Date(Date.now() + 30_000) }, 'uplink');
         const outcome = await processor.process(context, message);
         await processor.flush(context);
-        return { outcome, sent: context.outgoing.rows };
+        const delivered = await Promise.all(context.delivered);
+        return { outcome, sent: context.outgoing.rows, forwards: [...context.forwards, ...delivered] };
       }),
     sealed,
     opaque: (from, properties, options = {}) =>

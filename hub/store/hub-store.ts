@@ -108,6 +108,21 @@ export async function recordRoutes(
 }
 
 /** Whether the hub routed this message from `sender` to `recipient`. */
+/**
+ * Waits until no other transaction holds an uncommitted claim of `messageId` (another instance forwarding it now: its
+ * forwards reach the broker before its commit, so an answer to one can arrive first). A claim of the same id waits for
+ * that transaction to end, and is then undone: this records nothing.
+ */
+export async function awaitClaim(q: SqlQueryable, messageId: string): Promise<void> {
+  await q.query('savepoint await_claim');
+  await q.query(
+    "insert into processed_messages (message_id, sender, type, outcome, processed_at) values ($1, '', '', 'delivered', now()) on conflict do nothing",
+    [messageId],
+  );
+  await q.query('rollback to savepoint await_claim');
+  await q.query('release savepoint await_claim');
+}
+
 export async function wasRouted(
   q: SqlQueryable,
   route: { messageId: string; sender: string; recipient: string },

@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, type ApplicationProperties } from '../../shared/protocol/index.ts';
+import { PROTOCOL_VERSION, UUID_PATTERN, type ApplicationProperties } from '../../shared/protocol/index.ts';
 import * as store from '../store/hub-store.ts';
-import { createUplinkFixture, describeSent, expertEntry, hospital, type UplinkFixture } from '../../testkit/index.ts';
+import {
+  createUplinkFixture,
+  describeForwards,
+  describeSent,
+  expertEntry,
+  hospital,
+  type UplinkFixture,
+} from '../../testkit/index.ts';
 
 /**
  * Consult messages and receipts routed by their clear-text properties (consult-routing.ts), through the processor on
@@ -95,27 +102,39 @@ describe('uplink consult routing', () => {
     await hub.close();
   });
 
-  it('forwards a consult to every registered endpoint of the expert, as the hub, records the route and answers delivered', async () => {
+  it('forwards a consult by reference to every registered endpoint of the expert, as the hub, records the route and answers delivered', async () => {
     const message = consult('clinic-a.dr-berg');
     const messageId = message.stored.properties.message_id;
-    const { outcome, sent } = await hub.process(message);
+    const { outcome, sent, forwards } = await hub.process(message);
     expect(outcome).toEqual({ outcome: 'delivered' });
     // ws-unregistered is listed but has no downlink: left out.
-    expect(describeSent(sent)).toEqual([
+    expect(describeForwards(forwards)).toEqual([
       'clinic-a consult.request',
       'ws-berg consult.request',
       'clinic-b receipt:delivered',
     ]);
-    const copy = sent[0]!;
-    expect(copy.messageId).toBe(messageId);
-    expect(copy.properties).toEqual({ ...message.stored.properties, user_id: hub.identity.brokerUser });
-    expect(sent[0]!.bodyId).toBe(sent[1]!.bodyId);
+    // One copy for both, the same id and body, as the hub; nothing written to the outbox (the receipt goes with it).
+    expect(forwards).toHaveLength(2);
+    expect(forwards[0]!.message.properties).toEqual({ ...message.stored.properties, user_id: hub.identity.brokerUser });
+    expect(forwards[0]!.message.body).toEqual(message.stored.body);
+    expect(forwards[1]!.message.properties.correlation_id).toBe(messageId);
+    const receiptId = forwards[1]!.message.properties.message_id;
+    expect(receiptId).toMatch(UUID_PATTERN);
+    expect(sent).toEqual([]);
     expect(await store.wasRouted(hub.sql, { messageId, sender: 'clinic-b', recipient: 'ws-berg' })).toBe(true);
+    const stored = await hub.sql.query<{ n: number }>(
+      "select count(*)::int as n from outbox_bodies where body = decode($1, 'hex')",
+      [Buffer.from(message.stored.body).toString('hex')],
+    );
+    expect(stored[0]!.n).toBe(0);
 
     // The same message again: the first outcome's receipt, and no second copy.
     const again = await hub.process(message);
     expect(again.outcome).toEqual({ outcome: 'duplicate' });
-    expect(describeSent(again.sent)).toEqual(['clinic-b receipt:delivered']);
+    expect(describeForwards(again.forwards)).toEqual(['clinic-b receipt:delivered']);
+    // With the same id: the endpoint's inbox absorbs it, as it would a receipt sent again after a crash.
+    expect(again.forwards[0]!.message.properties.message_id).toBe(receiptId);
+    expect(again.sent).toEqual([]);
   });
 
   it('refuses a consult to no one in the directory, or to a retired expert, as unknown-recipient and retired-expert', async () => {
@@ -133,7 +152,7 @@ describe('uplink consult routing', () => {
 
   it('refuses a consult from a practitioner not reached at the sender (not-authorized)', async () => {
     const message = consult('clinic-b.dr-chen', { sender: 'ws-berg', from: 'clinic-b.dr-chen' });
-    const { outcome, sent } = await hub.process(message);
+    const { outcome, sent, forwards } = await hub.process(message);
     expect(outcome).toMatchObject({
       outcome: 'rejected',
       reason: 'not-authorized',
@@ -141,6 +160,7 @@ describe('uplink consult routing', () => {
     });
     // Nothing forwarded: only the sender's rejection.
     expect(describeSent(sent)).toEqual(['ws-berg receipt:rejected:not-authorized']);
+    expect(forwards).toEqual([]);
     expect((await hub.deadLetterOf(message.stored.properties.message_id))?.reason).toBe('not-authorized');
   });
 
@@ -151,7 +171,8 @@ describe('uplink consult routing', () => {
 
     const answer = await hub.process(receipt('ws-berg', about));
     expect(answer.outcome).toEqual({ outcome: 'processed' });
-    expect(describeSent(answer.sent)).toEqual(['clinic-b receipt:processed']);
+    expect(describeForwards(answer.forwards)).toEqual(['clinic-b receipt:processed']);
+    expect(answer.sent).toEqual([]);
 
     const unrouted = await hub.process(receipt('ws-berg', randomUUID()));
     expect(unrouted.outcome).toMatchObject({
@@ -161,7 +182,8 @@ describe('uplink consult routing', () => {
     });
     const aboutNothing = await hub.process(receipt('ws-berg', undefined));
     expect(aboutNothing.outcome).toMatchObject({ outcome: 'rejected', reason: 'missing-property' });
-    // Receipts are never answered by receipts.
+    // Receipts are never answered by receipts, and a refused one is not forwarded.
     expect([...unrouted.sent, ...aboutNothing.sent]).toEqual([]);
+    expect([...unrouted.forwards, ...aboutNothing.forwards]).toEqual([]);
   });
 });

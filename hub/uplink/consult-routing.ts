@@ -1,7 +1,7 @@
 import { REASON_CODES, type ApplicationProperties, type MessageMetadata } from '../../shared/protocol/index.ts';
 import * as store from '../store/hub-store.ts';
 import { endpointOf, reject, roleOf, type Hub, type ProcessContext, type UplinkMessage } from './context.ts';
-import { forwarded, queue, sendReceipt } from './outgoing.ts';
+import { forward, forwarded, sendReceipt } from './outgoing.ts';
 
 /** Routing of consult messages and their receipts by clear-text properties: the hub cannot decrypt consults. */
 
@@ -30,7 +30,7 @@ export async function routeConsult(
   }
   if (destinations.length === 0)
     reject(REASON_CODES.unknownRecipient, `no registered endpoint of ${props.rtsToPractitioner}`);
-  await queue(hub, context, destinations, forwarded(hub, message.stored));
+  forward(context, destinations, forwarded(hub, message.stored));
   context.pending.routes.push({ messageId: metadata.messageId, sender: props.rtsSender, recipients: destinations });
   await sendReceipt(hub, context, props.rtsSender, metadata.messageId, 'delivered');
 }
@@ -47,8 +47,12 @@ export async function forwardReceipt(
   if (!(await endpointOf(context, to))) reject(REASON_CODES.unknownRecipient, `${to} is not a registered endpoint`);
   const about = metadata.correlationId;
   if (!about) return reject(REASON_CODES.missingProperty, 'correlation_id: a receipt names the message it is about');
-  if (!(await store.wasRouted(context.tx, { messageId: about, sender: to, recipient: props.rtsSender }))) {
-    reject(REASON_CODES.notAuthorized, `${about} is no message the hub routed from ${to} to ${props.rtsSender}`);
+  const route = { messageId: about, sender: to, recipient: props.rtsSender };
+  // Not routed yet may be routed now: the message's forwards leave before its commit, maybe on another instance.
+  if (!(await store.wasRouted(context.tx, route))) {
+    await store.awaitClaim(context.tx, about);
+    if (!(await store.wasRouted(context.tx, route)))
+      reject(REASON_CODES.notAuthorized, `${about} is no message the hub routed from ${to} to ${props.rtsSender}`);
   }
-  await queue(hub, context, [to], forwarded(hub, message.stored));
+  forward(context, [to], forwarded(hub, message.stored));
 }

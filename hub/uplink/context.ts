@@ -30,6 +30,12 @@ export interface UplinkMessage {
   readonly stored: StoredMessage;
 }
 
+/** One message on its way to the downlinks of `endpoints`. */
+export interface Outbound {
+  readonly endpoints: readonly string[];
+  readonly message: StoredMessage;
+}
+
 /** Outgoing messages of the transaction, to be sent once it commits. */
 export interface Outgoing {
   readonly rows: store.OutboxRow[];
@@ -44,9 +50,19 @@ export interface ProcessContext {
   readonly outgoing: Outgoing;
   /** Logical source recorded with dead letters: uplink, replay. */
   readonly source: string;
-  /** Messages queued and not yet written: a burst of consults is written in a few statements rather than many. */
+  /**
+   * Consult messages and receipts forwarded by reference: never written here, sent by the caller before the commit
+   * (hub-transactions.ts), while the uplink delivery they came with stays unsettled as their durable copy.
+   */
+  readonly forwards: Outbound[];
+  /** The hub's `delivered` receipts about them, being sealed: sent with the forwards, before the commit, likewise. */
+  readonly delivered: Promise<Outbound>[];
+  /**
+   * The hub's own messages queued and not yet written: a burst of receipts is written in a few statements. Promises:
+   * a message may still be being sealed (the seals of a burst overlap, on the crypto threads); `flush` awaits them.
+   */
   readonly pending: {
-    messages: { endpoints: readonly string[]; message: StoredMessage }[];
+    messages: Promise<Outbound>[];
     bytes: number;
     routes: { messageId: string; sender: string; recipients: readonly string[] }[];
   };
@@ -65,6 +81,8 @@ export function createProcessContext(tx: SqlQueryable, claim: ProcessContext['cl
     claim,
     source,
     outgoing: { rows: [], bodies: new Map() },
+    forwards: [],
+    delivered: [],
     pending: { messages: [], bytes: 0, routes: [] },
     cache: { endpoints: new Map(), roles: new Map() },
     claims: { tried: new Set(), won: new Set() },

@@ -12,9 +12,12 @@ import {
 import { buildHubNotice, buildReceipt } from '../../shared/protocol/fhir/index.ts';
 import type { StoredMessage } from '../../transport/index.ts';
 import * as store from '../store/hub-store.ts';
-import { endpointOf, HUB_SENDER, type Hub, type ProcessContext } from './context.ts';
+import { endpointOf, HUB_SENDER, type Hub, type Outbound, type ProcessContext } from './context.ts';
 
-/** The hub's outgoing path: messages it seals or forwards, queued in the context and written to the outbox table. */
+/**
+ * The hub's outgoing path: messages it seals are queued in the context and written to the outbox table (the hub makes
+ * them durable); messages it forwards are only put in the context's forwards, sent before the commit by the caller.
+ */
 
 /** Pending bytes past which queued messages are written at once (a directory change can queue hundreds of megabytes). */
 const FLUSH_BYTES = 8 * 1024 * 1024;
@@ -26,15 +29,37 @@ export async function queue(
   message: StoredMessage,
 ): Promise<void> {
   if (endpoints.length === 0) return;
-  context.pending.messages.push({ endpoints, message });
+  context.pending.messages.push(Promise.resolve({ endpoints, message }));
   context.pending.bytes += message.body.byteLength;
   if (context.pending.bytes >= FLUSH_BYTES) await flush(hub, context);
 }
 
-/** Each body once, however many endpoints it goes to; then the rows, in queue order. */
-export async function flush(hub: Hub, context: ProcessContext): Promise<void> {
+/** A message of the hub's own being sealed: its place in the queue is taken now; whoever sends or writes it awaits it. */
+function sealed(endpoints: readonly string[], sealing: Promise<StoredMessage>): Promise<Outbound> {
+  const outbound = sealing.then((message) => ({ endpoints, message }));
+  // A message refused meanwhile drops it from its queue unawaited, and its failure with it.
+  outbound.catch(() => undefined);
+  return outbound;
+}
+
+/** A consult message or receipt to the downlinks of `endpoints`, by reference: the caller sends it before the commit. */
+export function forward(context: ProcessContext, endpoints: readonly string[], message: StoredMessage): void {
+  if (endpoints.length > 0) context.forwards.push({ endpoints, message });
+}
+
+/**
+ * Each body once, however many endpoints it goes to; then the rows, in queue order. With `forwards`, the forwards are
+ * written too (an operator's replay: the message is in no queue any more, so the outbox must keep it).
+ */
+export async function flush(hub: Hub, context: ProcessContext, options: { forwards?: boolean } = {}): Promise<void> {
   await store.recordRoutes(context.tx, context.pending.routes.splice(0), hub.now());
-  const messages = context.pending.messages.splice(0);
+  if (options.forwards) {
+    context.pending.messages.push(
+      ...context.forwards.splice(0).map((outbound) => Promise.resolve(outbound)),
+      ...context.delivered.splice(0),
+    );
+  }
+  const messages = await Promise.all(context.pending.messages.splice(0));
   context.pending.bytes = 0;
   if (messages.length === 0) return;
   const bodyIds = await store.insertBodies(
@@ -62,9 +87,9 @@ export async function sealFromHub(
   properties: ApplicationProperties,
   payload: (messageId: string, timestamp: Date) => Bundle,
   correlationId?: string,
+  messageId: string = randomUUID(),
 ): Promise<StoredMessage> {
   const { identity } = hub;
-  const messageId = randomUUID();
   const creationTime = hub.now();
   const fields = await sealMessage({
     messageId,
@@ -93,6 +118,21 @@ export function forwarded(hub: Hub, message: StoredMessage): StoredMessage {
   return { properties: { ...message.properties, user_id: hub.identity.brokerUser }, body: message.body };
 }
 
+/** The name space of `deliveredReceiptId` (any fixed 16 bytes: the hub alone makes these ids). */
+const DELIVERED_NAMESPACE = Buffer.from('5d0f3c1e8a2b4c6d9e7f1a2b3c4d5e6f', 'hex');
+
+/**
+ * The id of the hub's `delivered` receipt about a message: derived from it (a name-based UUID, RFC 9562 version 5), so
+ * that the receipt sent again after a crash before the commit, or for a duplicate, is absorbed by the endpoint's inbox
+ * like the forward itself.
+ */
+export function deliveredReceiptId(about: string): string {
+  const hash = createHash('sha1').update(DELIVERED_NAMESPACE).update(`delivered:${about}`).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 export async function sendReceipt(
   hub: Hub,
   context: ProcessContext,
@@ -102,7 +142,7 @@ export async function sendReceipt(
   reason?: { code: ReasonCode; detail: string },
 ): Promise<void> {
   if (!(await endpointOf(context, toEndpoint))) return; // no downlink to answer on
-  const message = await sealFromHub(
+  const sealing = sealFromHub(
     hub,
     {
       rtsType: T.receipt,
@@ -127,8 +167,10 @@ export async function sendReceipt(
         },
       ),
     about,
+    outcome === 'delivered' ? deliveredReceiptId(about) : randomUUID(),
   );
-  await queue(hub, context, [toEndpoint], message);
+  // `delivered` answers a consult forwarded in the same transaction: it goes with the forwards, before the commit.
+  (outcome === 'delivered' ? context.delivered : context.pending.messages).push(sealed([toEndpoint], sealing));
 }
 
 /** A signed hub.notice of a kind that carries only text, to one endpoint. */

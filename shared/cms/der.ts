@@ -115,7 +115,19 @@ export function smallInteger(value: number): DerNode {
   return primitive(TAG.integer, Uint8Array.of(value));
 }
 
+/** The OIDs written are our own few constants, over and over (every signature names the same ones): each once. */
+const encodedOids = new Map<string, DerNode>();
+
 export function objectIdentifier(dotted: string): DerNode {
+  let node = encodedOids.get(dotted);
+  if (!node) {
+    node = encodeObjectIdentifier(dotted);
+    if (encodedOids.size < 1000) encodedOids.set(dotted, node);
+  }
+  return node;
+}
+
+function encodeObjectIdentifier(dotted: string): DerNode {
   const arcs = dotted.split('.').map(Number);
   const [first = 0, second = 0, ...rest] = arcs;
   const bytes: number[] = [];
