@@ -37,6 +37,9 @@ function gate() {
 
 const idsOf = (batch: readonly Arrival[]) => batch.map((a) => String(a.message.message_id));
 
+/** The link every test consumes: the uplink queue, with room for ten unsettled deliveries. */
+const UPLINK_OPTIONS = { address: '/amq/queue/uplink', sourceName: 'uplink', credit: 10 } as const;
+
 describe('batch consumer', () => {
   it('hands over what arrived while the last batch was handled as the next batch, one batch at a time, in order', async () => {
     const { connection, deliver, events } = standInLink();
@@ -45,10 +48,8 @@ describe('batch consumer', () => {
     let inHand = 0;
     let mostInHand = 0;
     const consumer = createBatchConsumer({
+      ...UPLINK_OPTIONS,
       connection,
-      address: '/amq/queue/uplink',
-      sourceName: 'uplink',
-      credit: 10,
       handle: async (batch) => {
         inHand += 1;
         mostInHand = Math.max(mostInHand, inHand);
@@ -75,10 +76,8 @@ describe('batch consumer', () => {
     const told: string[] = [];
     const handled: string[] = [];
     createBatchConsumer({
+      ...UPLINK_OPTIONS,
       connection,
-      address: '/amq/queue/uplink',
-      sourceName: 'uplink',
-      credit: 10,
       handle: (batch) => (handled.push(...idsOf(batch)), new Promise(() => undefined)),
       onArrival: (arrival) => told.push(String(arrival.message.message_id)),
     });
@@ -93,10 +92,8 @@ describe('batch consumer', () => {
     const handled: string[] = [];
     const release = gate();
     const consumer = createBatchConsumer({
+      ...UPLINK_OPTIONS,
       connection,
-      address: '/amq/queue/uplink',
-      sourceName: 'uplink',
-      credit: 10,
       handle: async (batch) => {
         handled.push(...idsOf(batch));
         await release.opened;
@@ -127,10 +124,8 @@ describe('batch consumer', () => {
     };
     const handled: string[][] = [];
     const consumer = createBatchConsumer({
+      ...UPLINK_OPTIONS,
       connection,
-      address: '/amq/queue/uplink',
-      sourceName: 'uplink',
-      credit: 10,
       logger,
       handle: (batch) => {
         handled.push(idsOf(batch));
