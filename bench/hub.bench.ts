@@ -602,6 +602,12 @@ function consults(count: number): Message[] {
   );
 }
 
+/** Bytes a process has caused to be written to storage so far (Linux), and its peak resident memory. */
+const hubWrittenBytes = (pid: number | undefined) =>
+  Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+const hubPeakRssMb = (pid: number | undefined) =>
+  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+
 // --- hub-routing -------------------------------------------------------------------------------------------------------
 
 interface RoutingResult {
@@ -740,11 +746,14 @@ async function benchRouting(
     const diagnostics = diagnosticsFor('routing', run);
     hub = await startHubChild(dir, region, `hub-routing-${run}`, database, diagnostics);
     let ourResult: RoutingResult;
+    let hubDisk: { perMessage: number; peakRssMb: number };
     try {
       await routeOnce(a, b, consults(WARMUP), true); // proves the hub consumes, and warms it up
+      const writtenBefore = hubWrittenBytes(hub.pid);
       const window = { fromUs: hrUs(), toUs: 0 };
       ourResult = await routeOnce(a, b, consults(MESSAGES), true);
       window.toUs = hrUs();
+      hubDisk = { perMessage: (hubWrittenBytes(hub.pid) - writtenBefore) / MESSAGES, peakRssMb: hubPeakRssMb(hub.pid) };
       if (diagnostics.cpuProfDir)
         writeFileSync(
           join(diagnostics.cpuProfDir, 'window.json'),
@@ -765,6 +774,9 @@ async function benchRouting(
         `; duplicates received: bare ${bareResult.duplicates}, ours ${ourResult.duplicates}`,
     );
     console.log(`    hub log (incl. ${WARMUP} warm-up): ${logSummary}`);
+    console.log(
+      `    hub process: ${(hubDisk.perMessage / 1024).toFixed(2)} KiB written to disk per consult of 1 KiB (its database, /proc/PID/io), peak RSS ${hubDisk.peakRssMb.toFixed(0)} MB`,
+    );
     await purgeTestQueues(broker);
   }
   await dropDatabase(database);
