@@ -301,6 +301,45 @@ describe('outbox sender', () => {
     sender.stop();
   });
 
+  it('after a link refused for good with several in flight, sends them one at a time and gives up only the one refused alone', () => {
+    const sender = start();
+    enqueue('a1', 'case-a');
+    enqueue('b1', 'case-b');
+    sender.wake();
+    expect(broker.unsettled()).toEqual(['a1', 'b1']);
+    broker.detach('amqp:unauthorized-access');
+    expect(store.outbox.failed()).toEqual([]);
+    vi.advanceTimersByTime(1_000);
+    ticks();
+    expect(broker.unsettled()).toEqual(['a1']);
+    broker.detach('amqp:unauthorized-access');
+    vi.advanceTimersByTime(1_000);
+    ticks();
+    expect(store.outbox.failed().map((f) => f.messageId)).toEqual(['a1']);
+    expect(broker.unsettled()).toEqual(['b1']);
+    broker.settle('b1', 'accepted');
+    ticks();
+    expect(outboxCounts(store.outbox, sender)).toEqual({ pending: 0, inFlight: 0, failed: 1 });
+    sender.stop();
+  });
+
+  it('gives up a message whose stored body cannot be read, and sends the rest', () => {
+    const sender = start();
+    enqueue('a1', 'case-a');
+    enqueue('b1', 'case-b');
+    const load = store.outbox.load;
+    store.outbox.load = (id) => {
+      if (id === 'a1') throw new Error('the body record at segment 1 offset 0 fails its authentication tag');
+      return load(id);
+    };
+    sender.wake();
+    expect(broker.sent()).toEqual(['b1']);
+    expect(store.outbox.failed()).toEqual([
+      expect.objectContaining({ messageId: 'a1', failureReason: expect.stringContaining('cannot be read') }),
+    ]);
+    sender.stop();
+  });
+
   it('tries a new link later when one was refused with nothing in flight, which nothing else would wake it for', () => {
     const sender = start();
     broker.withholdCredit(true);

@@ -1,6 +1,6 @@
-import { NO_LOGGER, type Logger } from '../shared/index.ts';
+import { errorCodeOf, NO_LOGGER, type Logger } from '../shared/index.ts';
 import type { BrokerConnection } from './broker-connection.ts';
-import { createSettlingSender, type SendOutcome } from './settling-sender.ts';
+import { createSettlingSender, PERMANENT_CONDITIONS, type SendOutcome } from './settling-sender.ts';
 import type { Outbox, OutboxTicket } from './transport-store.ts';
 
 /**
@@ -88,6 +88,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   let more = true;
   let stopped = false;
   let pumping = false;
+  /** One message in flight at a time (see `settled`). */
+  let probing = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let retryAt = Infinity;
 
@@ -99,7 +101,15 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     const ids = confirmed;
     if (ids.length === 0) return;
     confirmed = [];
-    outbox.confirmMany(ids);
+    try {
+      outbox.confirmMany(ids);
+    } catch (error) {
+      // E.g. a full disk: kept to be written again, never lost (they would be sent again at the next start otherwise).
+      logger.warn('outbox.confirm-failed', { messages: ids.length, error: errorCodeOf(error) });
+      confirmed = ids.concat(confirmed);
+      if (!stopped) confirmTimer = setTimeout(flushConfirmed, 1_000);
+      return;
+    }
     options.onChange?.();
     pump();
   };
@@ -134,13 +144,15 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     item.flying = false;
     const { messageId, orderKey } = item.ticket;
     if (outcome.kind === 'accepted') {
+      probing = false;
       done(item);
       if (confirmed.push(messageId) >= CONFIRM_GROUP_COUNT) flushConfirmed();
       else confirmTimer ??= setTimeout(flushConfirmed, CONFIRM_GROUP_MS);
       return;
     }
     if (outcome.kind === 'lost') {
-      // Counted as an attempt, but not given up on: the connection, not the message, failed.
+      // Not an attempt: the connection, not the message, failed.
+      item.attempts -= 1;
       item.dueAt = 0;
       ready.add(orderKey);
       return;
@@ -156,6 +168,9 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       pump();
       return;
     }
+    // A link refused for good with several in flight: one at a time until one is accepted, so that the one it was
+    // about is refused alone (settling-sender.ts).
+    if (outcome.condition && PERMANENT_CONDITIONS.has(outcome.condition)) probing = true;
     logger.info('outbox.released', { messageId, attempts: item.attempts });
     item.dueAt = Date.now() + retryDelayMs;
     ready.add(orderKey);
@@ -210,9 +225,20 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
             ready.delete(key);
             continue;
           }
+          if (probing && sender.inFlight > 0) return;
           const address = target(item.ticket.address);
           if (!sender.canSend(address, item.ticket.bytes)) return;
-          const message = outbox.load(item.ticket.messageId);
+          let message;
+          try {
+            message = outbox.load(item.ticket.messageId);
+          } catch (error) {
+            // Its body cannot be read back (a segment lost or altered): it can never be sent, and must not hold up the rest.
+            logger.warn('outbox.unreadable', { messageId: item.ticket.messageId, error: errorCodeOf(error) });
+            done(item);
+            outbox.fail(item.ticket.messageId, `its stored body cannot be read: ${(error as Error).message}`);
+            options.onChange?.();
+            continue;
+          }
           if (!message) {
             done(item); // confirmed or discarded meanwhile
             continue;
@@ -245,8 +271,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       return sender.inFlight;
     },
     stop() {
-      flushConfirmed();
       stopped = true;
+      flushConfirmed();
       if (retryTimer) clearTimeout(retryTimer);
       offSendable();
       offDisconnected();

@@ -110,13 +110,22 @@ export function createSettlingSender(options: SettlingSenderOptions): SettlingSe
           settle(context.delivery, { kind: 'released', reason: `${event} by the broker` }),
         );
       link.on('sendable', tellSendable);
-      const lost = (context: EventContext) => abandonLink(address, context.session?.error ?? context.sender?.error);
-      link.on('sender_error', lost);
-      // A refused publish ends the whole session (RabbitMQ), so its deliveries will never be settled.
-      link.session.on('session_error', lost);
+      link.on('sender_error', (context: EventContext) => abandonLink(address, context.sender?.error));
+      watchSession(link.session);
       links.set(address, link);
     }
     return link;
+  }
+
+  /** A refused publish ends the whole session (RabbitMQ), so the deliveries of all its links will never be settled. */
+  const watchedSessions = new WeakSet<object>();
+  function watchSession(session: Sender['session']): void {
+    if (watchedSessions.has(session)) return;
+    watchedSessions.add(session);
+    session.on('session_error', (context: EventContext) => {
+      for (const [address, link] of [...links])
+        if (link.session === session) abandonLink(address, context.session?.error);
+    });
   }
 
   function settle(delivery: Delivery | undefined, outcome: SendOutcome): void {
@@ -128,22 +137,23 @@ export function createSettlingSender(options: SettlingSenderOptions): SettlingSe
     tellSendable();
   }
 
-  /** The link (or its session) ended with an error: its in-flight transfers end by the error's class. */
+  /**
+   * The link (or its session) ended with an error: its in-flight transfers end by the error's class. A condition no
+   * retry heals condemns the transfer only when it was the link's one transfer in flight; with several, the culprit is
+   * not known, so all are `released` with the condition, and the owner sends them again one at a time to find it.
+   */
   function abandonLink(address: string, error: unknown): void {
     const link = links.get(address);
     links.delete(address);
     const condition = (error as { condition?: string } | undefined)?.condition;
+    const onLink = [...inFlight.keys()].filter((delivery) => delivery.link === link);
     const outcome: SendOutcome = {
-      kind: PERMANENT_CONDITIONS.has(condition ?? '') ? 'rejected' : 'released',
+      kind: PERMANENT_CONDITIONS.has(condition ?? '') && onLink.length === 1 ? 'rejected' : 'released',
       reason: describe('refused by the broker', error as { condition?: string; description?: string }),
       ...(condition && { condition }),
     };
-    let ended = 0;
-    for (const delivery of [...inFlight.keys()]) {
-      if (delivery.link !== link) continue;
-      ended += 1;
-      settle(delivery, outcome);
-    }
+    for (const delivery of onLink) settle(delivery, outcome);
+    const ended = onLink.length;
     logger.warn('sender.link-lost', { address, error: condition ?? errorCodeOf(error), inFlight: ended });
     // Nothing else would wake the owners: the link that would have given credit is gone (e.g. refused while the broker
     // was still starting), and no transfer is left to settle.

@@ -131,20 +131,17 @@ export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteO
       return changes > 0;
     });
   });
+  // The counts are lowered only once the deletion committed: lowered early, a failed commit would leave rows pointing
+  // into a segment that reclaim then deletes. (Raised early on enqueue: a rollback then only keeps a segment too long.)
   const confirmMany = db.transaction((ids: readonly string[]) => {
-    const emptied: number[] = [];
+    const segmentsOfRemoved: number[] = [];
     for (const id of ids) {
       const row = remove.get(id) as { body_segment: number | null } | undefined;
       if (!row) continue;
-      if (row.body_segment === null) {
-        removeBody.run(id);
-        continue;
-      }
-      const left = (references.get(row.body_segment) ?? 1) - 1;
-      references.set(row.body_segment, left);
-      if (left === 0) emptied.push(row.body_segment);
+      if (row.body_segment === null) removeBody.run(id);
+      else segmentsOfRemoved.push(row.body_segment);
     }
-    return emptied;
+    return segmentsOfRemoved;
   });
 
   // Kept in memory only once committed here: inside a caller's transaction, which may yet roll back, it is read back.
@@ -169,11 +166,15 @@ export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteO
     },
     confirmMany: (messageIds) => {
       segments(); // its references counted before any is taken away
-      const emptied = confirmMany(messageIds);
+      const removed = confirmMany(messageIds);
       messageIds.forEach(forget);
-      if (emptied.length === 0) return;
-      for (const segment of emptied) if (references.get(segment) === 0) references.delete(segment);
-      segments().reclaim(new Set(references.keys()));
+      let emptied = false;
+      for (const segment of removed) {
+        const left = (references.get(segment) ?? 1) - 1;
+        if (left > 0) references.set(segment, left);
+        else emptied = references.delete(segment) || emptied;
+      }
+      if (emptied) segments().reclaim(new Set(references.keys()));
     },
     fail: (messageId, reason) => {
       fail.run(reason, messageId);
