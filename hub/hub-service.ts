@@ -78,13 +78,12 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   const processor = createProcessor(options.config, identity, trust, validations, options.snapshotIntervalMs);
 
   const connection = createHubConnection(options.config, instanceId, log);
-  // One sender for the forwards and the outbox: one link per downlink, one bound on what is in flight.
-  const settling = createSettlingSender({
-    connection,
-    maxInFlight: 500,
-    maxInFlightBytes: 64 * 1024 * 1024,
-    logger: hubLogger(log),
-  });
+  // The outbox and the forwards each have their own sender and bounds: a large directory fan-out from the outbox must
+  // not take every slot while a consult batch waits (uncommitted) for its forwards to be settled.
+  const senderFor = () =>
+    createSettlingSender({ connection, maxInFlight: 500, maxInFlightBytes: 64 * 1024 * 1024, logger: hubLogger(log) });
+  const settling = senderFor();
+  const forwarding = senderFor();
   const sender = createDownlinkSender({
     connection,
     sender: settling,
@@ -97,7 +96,7 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
     sql,
     processor,
     sender,
-    forward: createForwarder({ connection, sender: settling }),
+    forward: createForwarder({ connection, sender: forwarding }),
     instanceId,
     claimMs: config.claimMs,
     log,
@@ -165,6 +164,7 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
       await consumers.stop();
       await sender.stop();
       settling.close();
+      forwarding.close();
       await connection.stop();
       await validations.close();
       await housekeeping.markStopped();
