@@ -15,6 +15,7 @@ import { connect, createConsumer, createProducer, effectCounts, env, until } fro
 
 const dir = mkdtempSync(join(tmpdir(), 'rts-bench-transport-'));
 const RUNS = 3;
+const BARE_CREDIT = 500;
 
 /** Bare rhea: one sender, one receiver, as fast as credit allows; done when every message was received. */
 async function bare(count: number, bodyBytes: number): Promise<number> {
@@ -24,7 +25,7 @@ async function bare(count: number, bodyBytes: number): Promise<number> {
   let received = 0;
   const receiver = consumer.amqp!.open_receiver({
     source: { address: rabbitmq3Adapter.uplinkSource() },
-    credit_window: 500,
+    credit_window: BARE_CREDIT,
   });
   receiver.on('message', (context: EventContext) => {
     if ((context.message?.application_properties as { run?: string } | undefined)?.run === run) received++;
@@ -65,8 +66,9 @@ const diskBytes: Record<string, number[]> = {};
 async function ours(count: number, bodyBytes: number): Promise<number> {
   const writtenBefore = writtenBytes();
   const run = randomUUID();
-  const consumer = await createConsumer(join(dir, `consumer-${run}.db`), run);
-  const producer = await createProducer(dir, run);
+  // The same credit as the bare receiver (500), and as many unsettled sends.
+  const consumer = await createConsumer(join(dir, `consumer-${run}.db`), run, BARE_CREDIT);
+  const producer = await createProducer(dir, run, 'clinic-a', BARE_CREDIT);
   const started = performance.now();
   // Independent messages (no ordering between them), as in a directory publish.
   producer.queue(count, { bodyBytes, orderKeys: count });

@@ -90,10 +90,15 @@ export interface Producer {
   close(): Promise<void>;
 }
 
-export async function createProducer(dir: string, run: string, endpointId = 'clinic-a'): Promise<Producer> {
+export async function createProducer(
+  dir: string,
+  run: string,
+  endpointId = 'clinic-a',
+  maxInFlight = 128,
+): Promise<Producer> {
   const store = createSqliteTransportStore(openDatabase(join(dir, `producer-${randomUUID()}.db`), STORE_KEY));
   const connection = await connect(endpointCredentials(env, endpointId));
-  const sender = createOutboxSender({ connection, outbox: store.outbox, maxInFlight: 128 });
+  const sender = createOutboxSender({ connection, outbox: store.outbox, maxInFlight });
   let queued = 0;
   return {
     store,
@@ -170,7 +175,7 @@ export function openConsumerDatabase(path: string): { db: SqliteDatabase; store:
 }
 
 /** The hub side: consumes the uplink; poison messages are rejected for good, crashing ones always throw. */
-export async function createConsumer(path: string, run: string): Promise<Consumer> {
+export async function createConsumer(path: string, run: string, credit = 64): Promise<Consumer> {
   const { db, store } = openConsumerDatabase(path);
   const connection = await connect(env.users.hub);
   const insert = db.prepare('insert into effects (message_id, run, n, at) values (?, ?, ?, ?)');
@@ -194,7 +199,7 @@ export async function createConsumer(path: string, run: string): Promise<Consume
     inbox: store.inbox,
     deadLetters: store.deadLetters,
     handle,
-    credit: 64,
+    credit,
   });
   return {
     db,
