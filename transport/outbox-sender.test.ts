@@ -1,12 +1,9 @@
-import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Message } from 'rhea';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LogFields, Logger } from '../shared/index.ts';
-import type { BrokerConnection } from './broker-connection.ts';
 import { rabbitmq3Adapter } from './broker-adapter.ts';
+import { recordingLogger, standInBroker } from './testing/stand-in-broker.ts';
 import {
   createOutboxSender,
   outboxCounts,
@@ -27,98 +24,6 @@ const PROPERTIES = {
   content_type: 'application/pkcs7-mime',
   application_properties: { rtsType: 'consult.request' },
 };
-
-/**
- * A stand-in for the broker connection and its rhea sender links, with exactly what outbox-sender.ts uses: the test
- * sees every send and decides how and when each delivery is settled, or drops the connection or a link.
- */
-function standInBroker() {
-  const opened = new Set<() => void>();
-  const disconnected = new Set<() => void>();
-  const state = { status: 'online' };
-  const links: (EventEmitter & { address: string; closed: boolean; error: { condition: string } | undefined })[] = [];
-  const sent: { messageId: string; delivery: { link: unknown; remote_state?: unknown }; settled: boolean }[] = [];
-  // New links get credit at once, unless a test says the broker is slow to give it.
-  let withCredit = true;
-  const openSender = (options: { target: { address: string } }) => {
-    const link = Object.assign(new EventEmitter(), {
-      address: options.target.address,
-      closed: false,
-      credit: 100,
-      session: new EventEmitter(),
-      error: undefined as { condition: string } | undefined,
-      is_closed: () => link.closed,
-      sendable: () => !link.closed && withCredit,
-      close: () => void (link.closed = true),
-      send: (message: Message) => {
-        const delivery = { link };
-        sent.push({ messageId: String(message.message_id), delivery, settled: false });
-        return delivery;
-      },
-    });
-    links.push(link);
-    return link;
-  };
-  const connection = {
-    state,
-    amqp: { open_sender: openSender, is_open: () => state.status === 'online' },
-    adapter: rabbitmq3Adapter,
-    onOpened: (listener: () => void) => (opened.add(listener), () => void opened.delete(listener)),
-    onDisconnected: (listener: () => void) => (disconnected.add(listener), () => void disconnected.delete(listener)),
-  } as unknown as BrokerConnection;
-
-  /** Settles the latest unsettled send of `messageId` as the broker would. */
-  const settle = (
-    messageId: string,
-    outcome: 'accepted' | 'rejected' | 'released' | 'modified',
-    error?: { condition: string; description?: string },
-  ) => {
-    const send = sent.find((s) => s.messageId === messageId && !s.settled);
-    if (!send) throw new Error(`${messageId} is not in flight`);
-    send.settled = true;
-    if (error) send.delivery.remote_state = { error };
-    (send.delivery.link as EventEmitter).emit(outcome, { delivery: send.delivery });
-  };
-  return {
-    connection,
-    sent: () => sent.map((s) => s.messageId),
-    unsettled: () => sent.filter((s) => !s.settled).map((s) => s.messageId),
-    settle,
-    links,
-    listeners: () => opened.size + disconnected.size,
-    /** The connection drops: rhea forgets the unsettled deliveries without a word. */
-    drop: () => {
-      state.status = 'connecting';
-      for (const s of sent) s.settled = true;
-      for (const listener of [...disconnected]) listener();
-    },
-    reopen: () => {
-      state.status = 'online';
-      for (const listener of [...opened]) listener();
-    },
-    /** Links attached from now on get no credit (true) or get it at once (false). */
-    withholdCredit: (withhold: boolean) => void (withCredit = !withhold),
-    /** One link is detached with an error, the connection stays. */
-    detach: (condition: string) => {
-      const link = links.at(-1)!;
-      link.error = { condition };
-      link.closed = true;
-      for (const s of sent) if (s.delivery.link === link) s.settled = true;
-      link.emit('sender_error', { sender: link });
-    },
-  };
-}
-
-/** Keeps what is logged, to compare. */
-function recordingLogger() {
-  const lines: { level: string; code: string; fields: LogFields }[] = [];
-  const at =
-    (level: string) =>
-    (code: string, fields: LogFields = {}) =>
-      void lines.push({ level, code, fields });
-  const logger: Logger = { info: at('info'), warn: at('warn'), error: at('error') };
-  return { logger, lines };
-}
 
 describe('outbox sender', () => {
   let dir: string;
@@ -327,7 +232,7 @@ describe('outbox sender', () => {
     const sender = start();
     enqueue('a1', 'case-a');
     enqueue('b1', 'case-b');
-    const load = store.outbox.load;
+    const load = store.outbox.load.bind(store.outbox);
     store.outbox.load = (id) => {
       if (id === 'a1') throw new Error('the body record at segment 1 offset 0 fails its authentication tag');
       return load(id);
