@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LogFields, Logger } from '../shared/index.ts';
+import { recordingLogger } from './testing/recording-logger.ts';
 import type { BrokerConnection } from './broker-connection.ts';
 import { createInboxReceiver } from './inbox-receiver.ts';
 import { openDatabase } from './sqlite-database.ts';
@@ -37,17 +37,6 @@ const downlinkOf = (connection: BrokerConnection, store: ReturnType<typeof creat
   inbox: store.inbox,
   deadLetters: store.deadLetters,
 });
-
-/** Keeps what is logged, to compare. */
-function recordingLogger() {
-  const lines: { level: string; code: string; fields: LogFields }[] = [];
-  const at =
-    (level: string) =>
-    (code: string, fields: LogFields = {}) =>
-      void lines.push({ level, code, fields });
-  const logger: Logger = { info: at('info'), warn: at('warn'), error: at('error') };
-  return { logger, lines };
-}
 
 describe('inbox receiver', () => {
   let dir: string | undefined;

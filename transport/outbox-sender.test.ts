@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { rabbitmq3Adapter } from './broker-adapter.ts';
-import { recordingLogger, standInBroker } from './testing/stand-in-broker.ts';
+import { recordingLogger } from './testing/recording-logger.ts';
+import { standInBroker } from './testing/stand-in-broker.ts';
 import {
   createOutboxSender,
   outboxCounts,

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { Message } from 'rhea';
-import type { LogFields, Logger } from '../../shared/index.ts';
 import { rabbitmq3Adapter } from '../broker-adapter.ts';
 import type { BrokerConnection } from '../broker-connection.ts';
 
@@ -85,15 +84,4 @@ export function standInBroker() {
       link.emit('sender_error', { sender: link });
     },
   };
-}
-
-/** Keeps what is logged, to compare. */
-export function recordingLogger() {
-  const lines: { level: string; code: string; fields: LogFields }[] = [];
-  const at =
-    (level: string) =>
-    (code: string, fields: LogFields = {}) =>
-      void lines.push({ level, code, fields });
-  const logger: Logger = { info: at('info'), warn: at('warn'), error: at('error') };
-  return { logger, lines };
 }
