@@ -6,7 +6,7 @@ import { BROKER_STATE_ENV, endpointCredentials, killNode, restartNode } from '..
 import { connectTestEndpoint, until, type TestEndpoint } from '../testkit/index.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
-import { callCore } from './testing/core-calls.ts';
+import { callCore, unsentCount } from './testing/core-calls.ts';
 
 /**
  * R6: reports written while the broker is unreachable are all delivered, in the order they were written, once it is
@@ -100,11 +100,7 @@ describe('R6: reports written offline', () => {
       240_000,
     );
     // The expert's receipts for them leave before the broker goes, so that only reports wait in the outbox.
-    await until(
-      async () => (await callCore(expert, COMMANDS.getOutboxState)).pending === 0,
-      'the receipts sent',
-      120_000,
-    );
+    await until(async () => (await unsentCount(expert)) === 0, 'the receipts sent', 120_000);
     const inboxS = (Date.now() - started) / 1000;
 
     const stateFile = process.env[BROKER_STATE_ENV]!;
@@ -121,7 +117,7 @@ describe('R6: reports written offline', () => {
         await callCore(expert, COMMANDS.sendReport, { caseId, conclusion: `Report ${i + 1} of ${REPORTS}` });
       }
       offlineS = (Date.now() - started) / 1000;
-      expect((await callCore(expert, COMMANDS.getOutboxState)).pending).toBe(REPORTS);
+      expect(await unsentCount(expert)).toBe(REPORTS);
     } finally {
       await restartNode(stateFile, 0);
       await harness.connectClinics();
@@ -137,11 +133,7 @@ describe('R6: reports written offline', () => {
     const isReport = (m: { properties: Record<string, string | number> }) => m.properties.rtsType === 'consult.report';
     await applicantSide.waitForCount(isReport, REPORTS, 'the reports at the applicant', 240_000);
     const drainS = (Date.now() - started) / 1000;
-    await until(
-      async () => (await callCore(expert, COMMANDS.getOutboxState)).pending === 0,
-      "the expert's outbox empty",
-      60_000,
-    );
+    await until(async () => (await unsentCount(expert)) === 0, "the expert's outbox empty", 60_000);
     // Anything late (a duplicate re-sent after an ambiguous settlement) would arrive by now.
     await new Promise((r) => setTimeout(r, 2_000));
 

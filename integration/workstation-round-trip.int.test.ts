@@ -326,7 +326,10 @@ describe('workstation core on the real broker and hub', () => {
       async () => (await caseOf(expertWs, created.caseId))?.status === 'information-provided',
       "the applicant's answer",
     );
-    await expertWs.until(async () => (await expertWs.call(COMMANDS.getOutboxState)).pending === 0, 'an empty outbox');
+    await expertWs.until(async () => {
+      const { pending, inFlight } = await expertWs.call(COMMANDS.getOutboxState);
+      return pending + inFlight === 0;
+    }, 'an empty outbox');
   }, 180_000);
 
   it('refuses a tampered or misaddressed consult with a reason both sides can see, and keeps working', async () => {

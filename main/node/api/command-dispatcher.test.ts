@@ -55,7 +55,9 @@ describe('command dispatcher', () => {
     const result = await failing(COMMANDS.getAppInfo, undefined);
     expect(result).toMatchObject({ ok: false, error: { code: 'internal', retryable: true } });
     expect(JSON.stringify(result)).not.toContain('Jane');
-    expect(log).toEqual(['command app:get-info failed: TypeError']);
+    expect(log).toEqual([
+      expect.stringMatching(/^command app:get-info failed: TypeError at command-dispatcher\.test\.ts:\d+$/),
+    ]);
   });
 
   it('explains a missing keychain with its remedy', async () => {

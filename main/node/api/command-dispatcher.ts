@@ -23,6 +23,12 @@ export type CommandHandlers<Channels extends CommandChannel = CoreCommandChannel
 
 export type CommandDispatcher = (channel: unknown, input: unknown) => Promise<Result<unknown>>;
 
+/** The file and line of the first stack frame, e.g. " at keychain-vault.ts:70": enough to find the cause, no data. */
+function thrownAt(error: Error): string {
+  const frame = /\n\s+at .*?([\w.-]+\.[cm]?[jt]s):(\d+):\d+\)?\n?/.exec(error.stack ?? '');
+  return frame ? ` at ${frame[1]}:${frame[2]}` : '';
+}
+
 /**
  * The one entry for every command from the renderer, whatever carries it (Electron IPC, or the browser test
  * harness): unknown channels and invalid input are refused before any handler runs, outputs are re-parsed so that no
@@ -50,8 +56,8 @@ export function createCommandDispatcher<Channels extends CommandChannel>(
       if (error instanceof VaultUnavailableError) {
         return err(apiError(API_ERROR_CODES.keychainUnavailable, `${error.message}. ${error.hint}`, true));
       }
-      // Only the error class reaches the log: messages may quote data.
-      log(`command ${channel} failed: ${error instanceof Error ? error.name : typeof error}`);
+      // Only the error class and where it was thrown reach the log: messages may quote data.
+      log(`command ${channel} failed: ${error instanceof Error ? `${error.name}${thrownAt(error)}` : typeof error}`);
       return err(apiError(API_ERROR_CODES.internal, 'The workstation could not complete this request.', true));
     }
   };

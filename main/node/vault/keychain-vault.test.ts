@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyVaultError } from './keychain-vault.ts';
+import { classifyVaultError, guarded } from './keychain-vault.ts';
 import { VaultUnavailableError } from './secret-vault.ts';
 
 describe('keychain error classification', () => {
@@ -35,5 +35,41 @@ describe('keychain error classification', () => {
   ])('leaves other failures as they are: %j', (text) => {
     const original = new Error(text);
     expect(classifyVaultError(original)).toBe(original);
+  });
+});
+
+describe('a Secret Service that restarts', () => {
+  const failingThen = (messages: string[]) => {
+    let calls = 0;
+    const operation = async () => {
+      const message = messages[calls++];
+      if (message !== undefined) throw new Error(message);
+      return 'secret';
+    };
+    return { operation, calls: () => calls };
+  };
+
+  it.each([
+    'Platform failure: DBus error: Message recipient disconnected from message bus without replying',
+    'Platform failure: DBus error: The name :1.1 was not provided by any .service files',
+  ])('asks again after %j, and gets the answer of the restarted daemon', async (text) => {
+    const { operation, calls } = failingThen([text, text]);
+    await expect(guarded(operation, [1, 1])).resolves.toBe('secret');
+    expect(calls()).toBe(3);
+  });
+
+  it('gives up after the last retry, with the failure classified', async () => {
+    const text = 'Platform failure: DBus error: The name :1.7 was not provided by any .service files';
+    const { operation, calls } = failingThen([text, text, text]);
+    await expect(guarded(operation, [1, 1])).rejects.toBeInstanceOf(VaultUnavailableError);
+    expect(calls()).toBe(3);
+  });
+
+  it('does not ask again when no Secret Service exists at all', async () => {
+    const text =
+      'Platform failure: DBus error: The name org.freedesktop.secrets was not provided by any .service files';
+    const { operation, calls } = failingThen([text]);
+    await expect(guarded(operation, [1, 1])).rejects.toBeInstanceOf(VaultUnavailableError);
+    expect(calls()).toBe(1);
   });
 });

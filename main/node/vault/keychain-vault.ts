@@ -52,11 +52,29 @@ export function classifyVaultError(error: unknown): Error {
       : new Error(message);
 }
 
-async function guarded<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw classifyVaultError(error);
+/**
+ * gnome-keyring-daemon (Debian's 42.1; upstream reports the same of 50.0, `assertion 'client' failed`, when a client
+ * leaves while it still answers another) aborts now and then; D-Bus starts it again at the next call, with the same
+ * keyring. The call in flight fails with one of these, and the same call a moment later succeeds. Our integration
+ * runs lost the daemon in about one run in three (9 aborts in dmesg in a day), failing whatever asked then.
+ */
+const DAEMON_RESTARTED = /disconnected from message bus without replying|The name :\d+\.\d+ was not provided/i;
+const RESTART_RETRY_DELAYS_MS = [250, 1_000];
+
+/** Runs a keychain operation, again after a restart of the Secret Service; its failure classified. Exported for tests. */
+export async function guarded<T>(
+  operation: () => Promise<T>,
+  retryDelaysMs: readonly number[] = RESTART_RETRY_DELAYS_MS,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      const delay = retryDelaysMs[attempt];
+      const message = error instanceof Error ? error.message : String(error);
+      if (delay === undefined || !DAEMON_RESTARTED.test(message)) throw classifyVaultError(error);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 
