@@ -4,8 +4,8 @@ import { migrate, type SqliteDatabase } from '../transport/index.ts';
  * A directory publication through the connector: one full list (sent as numbered batches of one set) or one delta
  * (sent as one or more delta messages), and what became of it. Each batch's state is the hub's receipt, or, until one
  * arrives, what the outbox says (waiting, sent, failed). The publication is `rejected` as soon as one batch is (the hub
- * then refuses the whole set, docs/protocol.md §5.1), `accepted` when every batch is processed, else `sent` or
- * `queued`. Only the two final states are written (and so announced on the event feed); the others are read.
+ * refuses that batch's entries, applies the others, and retires nothing for the list: docs/protocol.md §5.1),
+ * `accepted` when every batch is processed, else `sent` or `queued`. Only the two final states are written (and so announced on the event feed); the others are read.
  */
 export type PublicationState = 'queued' | 'sent' | 'accepted' | 'rejected' | 'failed';
 export type BatchState = 'queued' | 'sent' | 'processed' | 'rejected' | 'failed';

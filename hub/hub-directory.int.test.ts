@@ -61,17 +61,25 @@ describe.each(hubEngines())('hub directory on the real broker, $kind database', 
     ]);
   });
 
-  it('applies a full publish in two batches once both arrived, and fans the change out signed by the hub', async () => {
+  it('applies each batch of a full publish as it arrives, and fans each out as its own version signed by the hub', async () => {
     const resources = suite.clinicAList();
     const [first, second] = await suite.publishFull('clinic-a', resources, 2);
     await suite.endpoints['clinic-a']!.waitFor(receiptFor(first!, 'processed'), 'first batch receipt');
     await suite.endpoints['clinic-a']!.waitFor(receiptFor(second!, 'processed'), 'second batch receipt');
+    const half = Math.ceil(resources.length / 2);
+    const urls = (part: typeof resources) => part.map((r) => `${r.resourceType}/${r.id}`).sort();
     for (const id of ['clinic-a', 'clinic-b']) {
-      const update = await suite.endpoints[id]!.waitFor(isType('directory.update'), 'directory update');
-      expect(update.properties).toMatchObject({ rtsDirectoryBaseVersion: 0, rtsDirectoryVersion: 1, rtsSender: 'hub' });
-      expect(directoryContent(await suite.openFromHub(update))).toEqual(
-        resources.map((r) => `${r.resourceType}/${r.id}`).sort(),
-      );
+      for (const [version, part] of [
+        [1, resources.slice(0, half)],
+        [2, resources.slice(half)],
+      ] as const) {
+        const update = await suite.endpoints[id]!.waitFor(
+          (m) => m.properties.rtsType === 'directory.update' && m.properties.rtsDirectoryVersion === version,
+          `directory update ${version}`,
+        );
+        expect(update.properties).toMatchObject({ rtsDirectoryBaseVersion: version - 1, rtsSender: 'hub' });
+        expect(directoryContent(await suite.openFromHub(update))).toEqual(urls([...part]));
+      }
     }
     expect((await store.directoryStats(suite.hub.sql)).live).toEqual({
       Organization: 1,
@@ -90,7 +98,7 @@ describe.each(hubEngines())('hub directory on the real broker, $kind database', 
     expect(receipt.properties.rtsReason).toBe('not-authorized');
     const letters = await store.listDeadLetters(suite.hub.sql, { reason: 'not-authorized' });
     expect(letters.map((l) => [l.messageId, l.sender, l.state])).toEqual([[forged, 'clinic-a', 'held']]);
-    expect(await store.directoryVersion(suite.hub.sql)).toBe(1);
+    expect(await store.directoryVersion(suite.hub.sql)).toBe(2);
 
     // Signed with another clinic's system certificate: the signature does not name the sender.
     const misSigned = await suite.publishDelta(
@@ -159,7 +167,7 @@ describe.each(hubEngines())('hub directory on the real broker, $kind database', 
       { upsert: { ...ownRole!, practitioner: { reference: 'Practitioner/clinic-a.dr-ahmed' } } as DirectoryResource },
     ]);
     await refusedWith('clinic-b', pointing, 'not-authorized', /must refer to Practitioner\/clinic-b\.dr-chen/);
-    expect(await store.directoryVersion(suite.hub.sql)).toBe(1);
+    expect(await store.directoryVersion(suite.hub.sql)).toBe(2);
   });
 
   it('refuses a sender that is not the broker-verified user, and keeps serving the messages behind', async () => {
@@ -185,11 +193,11 @@ describe.each(hubEngines())('hub directory on the real broker, $kind database', 
   it('gives a clinic joining later the current snapshot, then the same deltas as everyone', async () => {
     const delta = await suite.publishDelta('clinic-b', suite.clinicBDelta());
     await suite.endpoints['clinic-b']!.waitFor(receiptFor(delta, 'processed'), 'delta receipt');
-    await suite.endpoints['clinic-a']!.waitFor((m) => m.properties.rtsDirectoryVersion === 2, 'update to version 2');
+    await suite.endpoints['clinic-a']!.waitFor((m) => m.properties.rtsDirectoryVersion === 3, 'update to version 3');
 
     const c = await suite.joinClinicC();
     const snapshot = await c.waitFor(isType('directory.snapshot'), 'snapshot');
-    expect(snapshot.properties.rtsDirectoryVersion).toBe(2);
+    expect(snapshot.properties.rtsDirectoryVersion).toBe(3);
     expect(directoryContent(await suite.openFromHub(snapshot))).toEqual(
       [
         'Organization/clinic-a.riverside',
@@ -201,11 +209,11 @@ describe.each(hubEngines())('hub directory on the real broker, $kind database', 
       ].sort(),
     );
 
-    // clinic-a's next full list drops dr-lund: everyone, the newcomer included, gets version 3 retiring him.
+    // clinic-a's next full list drops dr-lund: everyone, the newcomer included, gets version 4 retiring him.
     await suite.publishFull('clinic-a', suite.clinicAList({ withLund: false }), 1);
     for (const endpoint of [suite.endpoints['clinic-a']!, suite.endpoints['clinic-b']!, c]) {
-      const update = await endpoint.waitFor((m) => m.properties.rtsDirectoryVersion === 3, 'update to version 3');
-      expect(update.properties.rtsDirectoryBaseVersion).toBe(2);
+      const update = await endpoint.waitFor((m) => m.properties.rtsDirectoryVersion === 4, 'update to version 4');
+      expect(update.properties.rtsDirectoryBaseVersion).toBe(3);
       expect(directoryContent(await suite.openFromHub(update))).toEqual([
         '-Practitioner/clinic-a.dr-lund',
         '-PractitionerRole/clinic-a.dr-lund',

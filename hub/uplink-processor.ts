@@ -21,7 +21,7 @@ import {
   type ProcessContext,
   type UplinkMessage,
 } from './uplink/context.ts';
-import { publish } from './uplink/directory-publish.ts';
+import { completeFullList, publish } from './uplink/directory-publish.ts';
 import { serveDueSnapshots, snapshot, snapshotRequest } from './uplink/directory-snapshot.ts';
 import { distributeCrl, flush, sendReceipt } from './uplink/outgoing.ts';
 import { register } from './uplink/registration.ts';
@@ -208,13 +208,18 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       void context.delivered.splice(queuedBefore.delivered);
       const props = metadata.properties;
       if (props.rtsType === T.directoryPublish && props.rtsDirectoryMode === 'full') {
-        await store.rejectPublishSet(context.tx, {
+        // Only this batch's entries are refused (§5.1); the last batch in completes the set, retiring nothing.
+        const received = await store.rejectPublishBatch(context.tx, {
           batchId: props.rtsBatchId,
           publisher: sender,
           batchCount: props.rtsBatchCount,
+          index: props.rtsBatchIndex,
+          messageId,
           reason: error.reason,
           at: hub.now(),
         });
+        if (received === props.rtsBatchCount)
+          await completeFullList(hub, context, sender, props.rtsBatchId, props.rtsBatchCount, messageId);
       }
       return deadLetter(error.reason, error.message, true);
     }

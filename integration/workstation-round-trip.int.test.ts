@@ -88,12 +88,13 @@ describe('workstation core on the real broker and hub', () => {
         async () => (await ws.call(COMMANDS.getSetupState)).registration.state === 'accepted',
         'registration accepted',
       );
+      // The renderer hears of it too: the progress event follows the commit by one turn of the event loop.
       const state = await ws.until(async () => {
         const s = await ws.call(COMMANDS.getDirectoryState);
-        return s.version === 2 && s.experts === 2 ? s : undefined;
-      }, 'snapshot at version 2');
+        const told = ws.events.some((e) => e.event === EVENTS.directorySyncProgress);
+        return s.version === 2 && s.experts === 2 && told ? s : undefined;
+      }, 'snapshot at version 2, announced');
       expect(state).toMatchObject({ behind: false, refused: [] });
-      expect(ws.events.some((e) => e.event === EVENTS.directorySyncProgress)).toBe(true);
     }
     const found = await applicantWs.call(COMMANDS.searchDirectory, { text: 'cardio nordby' });
     expect(found.experts.map((e) => e.practitionerId)).toEqual(['clinic-a.dr-ahmed']);

@@ -143,6 +143,33 @@ describe('hub migrations', () => {
     expect(await hubVersion(hub)).toBe(LAST);
   }, 60_000);
 
+  it('5: keeps the batches a set collected before it as they were, none refused, and records a refused batch', async () => {
+    const hub = await hubAt(4);
+    const batchId = 'b5a3f0c2-8a3e-4c69-9d8e-5f1f8f2b0c05';
+    await store.createPublishSet(hub, { batchId, publisher: 'clinic-a', batchCount: 3, at });
+    const resources = JSON.stringify([{ resourceType: 'Organization', id: 'clinic-a.riverside' }]);
+    await hub.query('insert into publish_batches (batch_id, batch_index, message_id, entries) values ($1, 1, $2, $3)', [
+      batchId,
+      'm1',
+      resources,
+    ]);
+
+    await migrateHubSchema(hub);
+    expect(await store.publishBatch(hub, batchId, 1)).toEqual({ entries: resources, rejectedReason: null });
+    const refusal = {
+      batchId,
+      publisher: 'clinic-a',
+      batchCount: 3,
+      index: 2,
+      messageId: 'm2',
+      reason: 'schema-invalid',
+      at,
+    };
+    expect(await store.rejectPublishBatch(hub, refusal)).toBe(2);
+    expect(await store.publishBatch(hub, batchId, 2)).toEqual({ entries: '[]', rejectedReason: 'schema-invalid' });
+    expect(await hubVersion(hub)).toBe(LAST);
+  }, 60_000);
+
   it('runs each migration once: migrating again changes nothing', async () => {
     const hub = await hubAt(1);
     await migrateHubSchema(hub);

@@ -70,7 +70,7 @@ export const HUB_MIGRATIONS: readonly Migration[] = [
         batch_id text not null references publish_sets (batch_id) on delete cascade,
         batch_index int not null,
         message_id text not null,
-        -- The batch's directory resources, a JSON array.
+        -- The batch's directory resources, a JSON array (the URLs it listed, from version 5 on).
         entries text not null,
         primary key (batch_id, batch_index)
       );
@@ -181,6 +181,15 @@ export const HUB_MIGRATIONS: readonly Migration[] = [
       -- region distributed, and an instance started on an older file takes that one instead. Rows recorded before
       -- have none until that CRL is offered again.
       alter table crl_distributions add column crl bytea, add column this_update timestamptz;
+    `,
+  },
+  {
+    version: 5,
+    sql: `
+      -- A full list is applied batch by batch as it arrives (protocol 5.1): a batch row keeps the URLs it listed, for
+      -- the retirements once the last batch is in, or, for a refused batch, why. Batches collected before keep their
+      -- resources (a JSON array of objects), applied when their set completes.
+      alter table publish_batches add column rejected_reason text;
     `,
   },
 ];

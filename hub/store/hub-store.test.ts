@@ -95,19 +95,29 @@ describe('hub store', () => {
     }
   }, 60_000);
 
-  it("leaves the batches of a publish set alone when another publisher's batch under its id is rejected", async () => {
+  it("counts a refused batch of the publisher's own set, and nothing of another publisher's batch under its id", async () => {
     const batchId = 'b0a3f0c2-8a3e-4c69-9d8e-5f1f8f2b0c01';
-    await store.createPublishSet(sql, { batchId, publisher: 'clinic-a', batchCount: 2, at });
-    expect(await store.addPublishBatch(sql, { batchId, index: 1, messageId: 'm1', entriesJson: '[]' })).toBe(1);
+    const refusal = { batchId, batchCount: 3, messageId: 'm9', reason: 'not-authorized', at };
+    await store.createPublishSet(sql, { batchId, publisher: 'clinic-a', batchCount: 3, at });
+    expect(
+      await store.addPublishBatch(sql, { batchId, index: 1, messageId: 'm1', listedJson: '["Organization/a"]' }),
+    ).toBe(1);
 
-    await store.rejectPublishSet(sql, { batchId, publisher: 'clinic-b', batchCount: 2, reason: 'not-authorized', at });
+    expect(await store.rejectPublishBatch(sql, { ...refusal, publisher: 'clinic-b', index: 2 })).toBeUndefined();
+    expect(await store.rejectPublishBatch(sql, { ...refusal, publisher: 'clinic-a', index: 4 })).toBeUndefined();
+    expect(
+      await store.rejectPublishBatch(sql, { ...refusal, publisher: 'clinic-a', batchCount: 2, index: 2 }),
+    ).toBeUndefined();
     expect(await store.getPublishSet(sql, batchId)).toMatchObject({ publisher: 'clinic-a', state: 'collecting' });
-    expect(await store.publishBatchEntries(sql, batchId, 1)).toBe('[]');
-    expect(await store.addPublishBatch(sql, { batchId, index: 2, messageId: 'm2', entriesJson: '[]' })).toBe(2);
 
-    // The publisher's own rejection does drop them.
-    await store.rejectPublishSet(sql, { batchId, publisher: 'clinic-a', batchCount: 2, reason: 'schema-invalid', at });
-    expect(await store.getPublishSet(sql, batchId)).toMatchObject({ state: 'rejected', reason: 'schema-invalid' });
+    expect(await store.rejectPublishBatch(sql, { ...refusal, publisher: 'clinic-a', index: 2 })).toBe(2);
+    expect(await store.publishBatch(sql, batchId, 2)).toEqual({ entries: '[]', rejectedReason: 'not-authorized' });
+    expect(await store.publishBatch(sql, batchId, 1)).toEqual({ entries: '["Organization/a"]', rejectedReason: null });
+    expect(await store.addPublishBatch(sql, { batchId, index: 3, messageId: 'm3', listedJson: '[]' })).toBe(3);
+
+    // A closed set keeps its row and loses its batches.
+    await store.closePublishSet(sql, batchId, 'applied', 'batch 2 was refused');
+    expect(await store.getPublishSet(sql, batchId)).toMatchObject({ state: 'applied', reason: 'batch 2 was refused' });
     expect((await sql.query('select 1 from publish_batches where batch_id = $1', [batchId])).length).toBe(0);
   });
 

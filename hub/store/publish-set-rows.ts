@@ -1,11 +1,12 @@
 import type { SqlQueryable } from './sql-client.ts';
 
-/** `publish_sets` and `publish_batches`: a clinic's full publish, collected batch by batch until it is complete. */
+/** `publish_sets` and `publish_batches`: a clinic's full publish, applied batch by batch, and what each batch listed. */
 
 export interface PublishSet {
   readonly batchId: string;
   readonly publisher: string;
   readonly batchCount: number;
+  /** `rejected`: written by hubs before full lists were applied batch by batch; such a set's batches are refused. */
   readonly state: 'collecting' | 'applied' | 'rejected';
   readonly reason: string | null;
 }
@@ -29,44 +30,72 @@ export async function createPublishSet(
   );
 }
 
+/**
+ * Records one applied batch of the set with the URLs it listed; gives how many of its batches are now in (a batch
+ * arriving again under another message id counts once).
+ */
 export async function addPublishBatch(
   q: SqlQueryable,
-  batch: { batchId: string; index: number; messageId: string; entriesJson: string },
+  batch: { batchId: string; index: number; messageId: string; listedJson: string },
 ): Promise<number> {
   await q.query(
     'insert into publish_batches (batch_id, batch_index, message_id, entries) values ($1, $2, $3, $4) on conflict do nothing',
-    [batch.batchId, batch.index, batch.messageId, batch.entriesJson],
+    [batch.batchId, batch.index, batch.messageId, batch.listedJson],
   );
+  return publishBatchCount(q, batch.batchId);
+}
+
+async function publishBatchCount(q: SqlQueryable, batchId: string): Promise<number> {
   return (
-    await q.query<{ n: number }>('select count(*)::int as n from publish_batches where batch_id = $1', [batch.batchId])
+    await q.query<{ n: number }>('select count(*)::int as n from publish_batches where batch_id = $1', [batchId])
   )[0]!.n;
 }
 
-/** One stored batch of a full publish (its resources as a JSON array), read when the set is applied. */
-export async function publishBatchEntries(q: SqlQueryable, batchId: string, index: number): Promise<string> {
-  return (
-    await q.query<{ entries: string }>('select entries from publish_batches where batch_id = $1 and batch_index = $2', [
-      batchId,
-      index,
-    ])
-  )[0]!.entries;
+/** A stored batch: the URLs it listed (or, collected before version 5, its resources), or why it was refused. */
+export interface PublishBatch {
+  readonly entries: string;
+  readonly rejectedReason: string | null;
 }
 
-/** A batch of the set was rejected: the set can never be complete, and its later batches are refused too. */
-export async function rejectPublishSet(
+export async function publishBatch(q: SqlQueryable, batchId: string, index: number): Promise<PublishBatch> {
+  return (
+    await q.query<PublishBatch>(
+      'select entries, rejected_reason as "rejectedReason" from publish_batches where batch_id = $1 and batch_index = $2',
+      [batchId, index],
+    )
+  )[0]!;
+}
+
+/**
+ * A batch of the publisher's own collecting set was refused: only its entries are (protocol §5.1). It counts as in,
+ * so that the set still completes; a set with a refused batch retires nothing. Gives the batches now in, or undefined
+ * when the batch does not belong to the set (another publisher, another count, an index outside it): nothing is kept.
+ */
+export async function rejectPublishBatch(
   q: SqlQueryable,
-  set: { batchId: string; publisher: string; batchCount: number; reason: string; at: Date },
-): Promise<void> {
+  batch: {
+    batchId: string;
+    publisher: string;
+    batchCount: number;
+    index: number;
+    messageId: string;
+    reason: string;
+    at: Date;
+  },
+): Promise<number | undefined> {
+  if (batch.index < 1 || batch.index > batch.batchCount) return undefined;
   await q.query(
-    `insert into publish_sets (batch_id, publisher, batch_count, state, reason, created_at) values ($1, $2, $3, 'rejected', $4, $5)
-     on conflict (batch_id) do update set state = 'rejected', reason = excluded.reason where publish_sets.publisher = excluded.publisher`,
-    [set.batchId, set.publisher, set.batchCount, set.reason, set.at],
+    "insert into publish_sets (batch_id, publisher, batch_count, state, created_at) values ($1, $2, $3, 'collecting', $4) on conflict do nothing",
+    [batch.batchId, batch.publisher, batch.batchCount, batch.at],
   );
-  // Only the publisher's own set loses its batches: another sender naming the same batch id changes nothing of it.
+  const set = await getPublishSet(q, batch.batchId);
+  if (set?.publisher !== batch.publisher || set.batchCount !== batch.batchCount || set.state !== 'collecting')
+    return undefined;
   await q.query(
-    'delete from publish_batches where batch_id = $1 and exists (select 1 from publish_sets where batch_id = $1 and publisher = $2)',
-    [set.batchId, set.publisher],
+    "insert into publish_batches (batch_id, batch_index, message_id, entries, rejected_reason) values ($1, $2, $3, '[]', $4) on conflict do nothing",
+    [batch.batchId, batch.index, batch.messageId, batch.reason],
   );
+  return publishBatchCount(q, batch.batchId);
 }
 
 /** Applied or rejected sets keep their row (a late batch of them is recognized) but lose their batches. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DirectoryResource } from '../../shared/protocol/fhir/index.ts';
 import * as store from '../store/hub-store.ts';
 import {
   createUplinkFixture,
@@ -86,36 +87,127 @@ describe('uplink directory publish', () => {
     expect(await store.directoryVersion(hub.sql)).toBe(1);
   });
 
-  it('applies a full list once its last batch arrived, retiring what the clinic no longer lists', async () => {
+  it('applies each batch of a full list as it arrives, and retires what the clinic no longer lists after the last', async () => {
     const batch = { id: randomUUID(), count: 2 };
+    const berg = expertEntry(experts['clinic-a.dr-berg']!, {
+      organizationId: 'clinic-a.riverside',
+      endpoints: ['clinic-a'],
+    });
     const first = await hub.process(
+      await hub.publish(
+        'clinic-a',
+        { full: [hospital('clinic-a.riverside', 'Riverside'), ...berg] },
+        clinics['clinic-a']!,
+        {
+          ...batch,
+          index: 1,
+        },
+      ),
+    );
+    // dr-berg is new: fanned out at once. The hospital is unchanged, and dr-ahmed, not listed so far, stays.
+    expect(describeSent(first.sent)).toEqual([
+      'clinic-a directory.update',
+      'clinic-b directory.update',
+      'clinic-a receipt:processed',
+    ]);
+    expect(await store.getPublishSet(hub.sql, batch.id)).toMatchObject({ publisher: 'clinic-a', state: 'collecting' });
+    expect(await store.directoryVersion(hub.sql)).toBe(2);
+    expect(await store.findRole(hub.sql, 'clinic-a.dr-berg')).toMatchObject({ retired: false });
+    expect(await store.findRole(hub.sql, 'clinic-a.dr-ahmed')).toMatchObject({ retired: false });
+
+    const second = await hub.process(
+      await hub.publish('clinic-a', { full: [hospital('clinic-a.riverside', 'Riverside')] }, clinics['clinic-a']!, {
+        ...batch,
+        index: 2,
+      }),
+    );
+    expect(second.outcome).toEqual({ outcome: 'processed' });
+    expect(describeSent(second.sent)).toEqual([
+      'clinic-a directory.update',
+      'clinic-b directory.update',
+      'clinic-a receipt:processed',
+    ]);
+    expect(await store.getPublishSet(hub.sql, batch.id)).toMatchObject({ state: 'applied', reason: null });
+    expect(await store.directoryVersion(hub.sql)).toBe(3);
+    expect(await store.findRole(hub.sql, 'clinic-a.dr-berg')).toMatchObject({ retired: false });
+    expect(await store.findRole(hub.sql, 'clinic-a.dr-ahmed')).toMatchObject({ retired: true });
+
+    // A batch of the applied set under a new message id changes nothing.
+    const late = await hub.process(
       await hub.publish('clinic-a', { full: [hospital('clinic-a.riverside', 'Riverside')] }, clinics['clinic-a']!, {
         ...batch,
         index: 1,
       }),
     );
-    expect(describeSent(first.sent)).toEqual(['clinic-a receipt:processed']);
-    expect(await store.getPublishSet(hub.sql, batch.id)).toMatchObject({ publisher: 'clinic-a', state: 'collecting' });
-    expect(await store.directoryVersion(hub.sql)).toBe(1);
+    expect(late.outcome).toMatchObject({ outcome: 'rejected', reason: 'malformed-properties' });
+    expect(await store.directoryVersion(hub.sql)).toBe(3);
+  });
 
-    const second = await hub.process(
+  it('refuses only the entries of a refused batch; the list completes without retiring anything', async () => {
+    const batch = { id: randomUUID(), count: 3 };
+    const send = (index: number, full: DirectoryResource[]) =>
+      hub.publish('clinic-a', { full }, clinics['clinic-a']!, { ...batch, index }).then((m) => hub.process(m));
+    const ahmed = expertEntry(experts['clinic-a.dr-ahmed']!, {
+      organizationId: 'clinic-a.riverside',
+      endpoints: ['clinic-a'],
+    });
+    expect((await send(1, [hospital('clinic-a.riverside', 'Riverside'), ...ahmed])).outcome).toEqual({
+      outcome: 'processed',
+    });
+    expect(await store.findRole(hub.sql, 'clinic-a.dr-ahmed')).toMatchObject({ retired: false });
+    // A role reaching into clinic-b's organization: this batch is refused, with the reason, and nothing of it applied.
+    const reaching = expertEntry(experts['clinic-a.dr-berg']!, {
+      organizationId: 'clinic-b.hillview',
+      endpoints: ['clinic-a'],
+    });
+    const refused = await send(2, reaching);
+    expect(refused.outcome).toMatchObject({ outcome: 'rejected', reason: 'not-authorized' });
+    expect(describeSent(refused.sent)).toEqual(['clinic-a receipt:rejected:not-authorized']);
+    const version = await store.directoryVersion(hub.sql);
+    expect(await store.getPublishSet(hub.sql, batch.id)).toMatchObject({ state: 'collecting' });
+
+    // The last batch lists neither dr-berg nor (its entries refused) anything of batch 2: nobody is retired.
+    const last = await send(3, [hospital('clinic-a.riverside', 'Riverside')]);
+    expect(describeSent(last.sent)).toEqual(['clinic-a receipt:processed']);
+    expect(await store.directoryVersion(hub.sql)).toBe(version);
+    expect(await store.findRole(hub.sql, 'clinic-a.dr-berg')).toMatchObject({ retired: false });
+    expect(await store.getPublishSet(hub.sql, batch.id)).toMatchObject({
+      state: 'applied',
+      reason: expect.stringContaining('batch 2 was refused (not-authorized): nothing retired'),
+    });
+  });
+
+  it('applies the resources of a batch a hub collected before it applied batches as they came, when the set completes', async () => {
+    const batch = { id: randomUUID(), count: 2 };
+    const berg = expertEntry(experts['clinic-a.dr-berg']!, {
+      organizationId: 'clinic-a.riverside',
+      endpoints: ['clinic-a'],
+    });
+    await hub.process(
       await hub.publish(
         'clinic-a',
-        {
-          full: expertEntry(experts['clinic-a.dr-berg']!, {
-            organizationId: 'clinic-a.riverside',
-            endpoints: ['clinic-a'],
-          }),
-        },
+        { delta: [{ retire: 'PractitionerRole/clinic-a.dr-berg' }, { retire: 'Practitioner/clinic-a.dr-berg' }] },
         clinics['clinic-a']!,
-        { ...batch, index: 2 },
       ),
     );
-    expect(second.outcome).toEqual({ outcome: 'processed' });
-    expect(await store.getPublishSet(hub.sql, batch.id)).toMatchObject({ state: 'applied' });
-    expect(await store.directoryVersion(hub.sql)).toBe(2);
+    expect(await store.findRole(hub.sql, 'clinic-a.dr-berg')).toMatchObject({ retired: true });
+    // As a hub of schema 4 left it: batch 1 stored with its resources, not applied.
+    await store.createPublishSet(hub.sql, { batchId: batch.id, publisher: 'clinic-a', batchCount: 2, at: new Date() });
+    await hub.sql.query(
+      'insert into publish_batches (batch_id, batch_index, message_id, entries) values ($1, 1, $2, $3)',
+      [batch.id, randomUUID(), JSON.stringify([hospital('clinic-a.riverside', 'Riverside'), ...berg])],
+    );
+    const before = await store.directoryVersion(hub.sql);
+    const ahmed = expertEntry(experts['clinic-a.dr-ahmed']!, {
+      organizationId: 'clinic-a.riverside',
+      endpoints: ['clinic-a'],
+    });
+    await hub.process(await hub.publish('clinic-a', { full: ahmed }, clinics['clinic-a']!, { ...batch, index: 2 }));
+    expect(await store.getPublishSet(hub.sql, batch.id)).toMatchObject({ state: 'applied', reason: null });
+    expect(await store.findRole(hub.sql, 'clinic-a.dr-ahmed')).toMatchObject({ retired: false });
+    // The stored batch is applied: dr-berg, retired before, is back.
     expect(await store.findRole(hub.sql, 'clinic-a.dr-berg')).toMatchObject({ retired: false });
-    expect(await store.findRole(hub.sql, 'clinic-a.dr-ahmed')).toMatchObject({ retired: true });
+    expect(await store.directoryVersion(hub.sql)).toBeGreaterThan(before);
   });
 
   it("refuses a batch of another publisher's set (not-authorized), and leaves that set alone", async () => {
@@ -140,7 +232,7 @@ describe('uplink directory publish', () => {
     });
     expect(describeSent(sent)).toEqual(['clinic-b receipt:rejected:not-authorized']);
     expect(await store.getPublishSet(hub.sql, batch.id)).toMatchObject({ publisher: 'clinic-a', state: 'collecting' });
-    expect(await store.publishBatchEntries(hub.sql, batch.id, 1)).toContain('clinic-a.riverside');
+    expect((await store.publishBatch(hub.sql, batch.id, 1)).entries).toContain('Organization/clinic-a.riverside');
   });
 
   it("refuses entries outside the clinic's namespace (not-authorized) and a publish signed by another clinic (signer-mismatch), changing nothing", async () => {

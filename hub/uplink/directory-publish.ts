@@ -59,6 +59,12 @@ export async function publish(
       (set.reason ?? REASON_CODES.schemaInvalid) as ReasonCode,
       `an earlier batch of set ${props.rtsBatchId} was rejected; publish the list again`,
     );
+  // A batch of a set that is done (its message id is new: a repeat would have been a duplicate) changes nothing.
+  if (set?.state === 'applied')
+    reject(
+      REASON_CODES.malformedProperties,
+      `set ${props.rtsBatchId} is complete and applied; publish a new list under a new rtsBatchId`,
+    );
 
   const { payload } = await openSigned(hub, message, [clinic!.certificate!]);
   const inner = entryResource<{
@@ -118,14 +124,17 @@ export async function publish(
       batchCount: props.rtsBatchCount,
       at: hub.now(),
     });
+  // §5.1: each batch of a full list is applied as it arrives; only the retirements wait for the last one.
+  const rows = resourceRows(inner.entry.map((e) => e.resource).filter((r) => r !== undefined));
+  await applyChanges(hub, context, sender, metadata.messageId, rows);
   const received = await store.addPublishBatch(context.tx, {
     batchId: props.rtsBatchId,
     index: props.rtsBatchIndex,
     messageId: metadata.messageId,
-    entriesJson: JSON.stringify(inner.entry.map((e) => e.resource)),
+    listedJson: JSON.stringify(rows.map((row) => row.url)),
   });
   if (received === props.rtsBatchCount)
-    await applyFull(hub, context, sender, props.rtsBatchId, props.rtsBatchCount, metadata.messageId);
+    await completeFullList(hub, context, sender, props.rtsBatchId, props.rtsBatchCount, metadata.messageId);
 }
 
 /**
@@ -168,8 +177,12 @@ function retirementRow(url: string): ResourceRow {
   };
 }
 
-/** A full list replaces what the clinic published before: what changed, then what it no longer lists, retired. */
-async function applyFull(
+/**
+ * The last batch of a full list is in: what the clinic no longer lists is retired — unless a batch was refused, whose
+ * entries are unknown; then nothing is. Batches collected by a hub before it applied them one by one (their
+ * resources stored, not their URLs) are applied now.
+ */
+export async function completeFullList(
   hub: Hub,
   context: ProcessContext,
   publisher: string,
@@ -177,23 +190,39 @@ async function applyFull(
   batchCount: number,
   messageId: string,
 ): Promise<void> {
-  const before = await store.publisherDigests(context.tx, publisher);
   const writer = changeWriter(hub, context, publisher, messageId);
   const listed = new Set<string>();
+  let refused: string | undefined;
   // One stored batch at a time, so that a 100,000-expert list never sits in memory whole.
   for (let index = 1; index <= batchCount; index++) {
-    const rows = resourceRows(
-      JSON.parse(await store.publishBatchEntries(context.tx, batchId, index)) as Record<string, unknown>[],
-    );
-    for (const row of rows) listed.add(row.url);
-    await writer.add(rows, before);
+    const batch = await store.publishBatch(context.tx, batchId, index);
+    if (batch.rejectedReason !== null) refused ??= `batch ${index} was refused (${batch.rejectedReason})`;
+    const stored = JSON.parse(batch.entries) as (string | Record<string, unknown>)[];
+    const collected = resourceRows(stored.filter((e): e is Record<string, unknown> => typeof e !== 'string'));
+    if (collected.length > 0)
+      await writer.add(
+        collected,
+        await store.entryDigests(
+          context.tx,
+          collected.map((r) => r.url),
+        ),
+      );
+    for (const url of [...stored.filter((e) => typeof e === 'string'), ...collected.map((r) => r.url)]) listed.add(url);
   }
-  await writer.add(
-    [...before].filter(([url, entry]) => !entry.retired && !listed.has(url)).map(([url]) => retirementRow(url)),
-    before,
-  );
+  if (refused === undefined) {
+    const before = await store.publisherDigests(context.tx, publisher);
+    await writer.add(
+      [...before].filter(([url, entry]) => !entry.retired && !listed.has(url)).map(([url]) => retirementRow(url)),
+      before,
+    );
+  }
   await writer.finish();
-  await store.closePublishSet(context.tx, batchId, 'applied');
+  await store.closePublishSet(
+    context.tx,
+    batchId,
+    'applied',
+    refused && `${refused}: nothing retired; publish the list again to retire what it leaves out`,
+  );
 }
 
 async function applyChanges(
