@@ -17,8 +17,9 @@
  *       hub is that holds every message until it has the last (as the hub applies a full list only whole), then sends
  *       them to ws-applicant-1's downlink, where a receiver as ws-applicant-1 takes them.
  *
- * The N experts reuse a pool of practitioner identities round-robin (making 200,000 keys would take longer than the
- * benchmark): the workstation validates every certificate path anyway; the hub caches verdicts by digest.
+ * Each of the N experts has certificates of its own, naming it (the hub and workstations refuse any other), made fast
+ * from templates over a pool of key pairs (bench/expert-certificates.ts): the hub and the workstation check 2N distinct
+ * certificates, as in a real region.
  *
  * Ends with `P1: ratio=X` (median ours ÷ median bare time; target ≤ 1.5).
  */
@@ -32,6 +33,7 @@ import { buildDirectoryPublish, type DirectoryResource } from '../shared/protoco
 import { expertEntry, hospital, type TestPractitioner } from '../testkit/index.ts';
 import { createWorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
+import { expertPractitioners } from './expert-certificates.ts';
 import {
   bareRhea,
   databaseOption,
@@ -73,7 +75,7 @@ interface SealedSet {
 }
 
 /** clinic-a's full list: dr-ahmed as the harness published him, then the N new experts; sealed as clinic-a. */
-async function sealFullList(harness: RegionHarness, pool: readonly TestPractitioner[]): Promise<SealedSet> {
+async function sealFullList(harness: RegionHarness, experts: readonly TestPractitioner[]): Promise<SealedSet> {
   const hospitals = [
     hospital('clinic-a.nordby', 'Nordby Hospital'),
     ...Array.from({ length: 5 }, (_, i) => hospital(`clinic-a.hospital-${i + 1}`, `Hospital ${i + 1}`)),
@@ -97,21 +99,13 @@ async function sealFullList(harness: RegionHarness, pool: readonly TestPractitio
       n < Math.min(EXPERTS, (index + 1) * ROLES_PER_BATCH - 1);
       n++
     ) {
-      const identity = pool[n % pool.length]!;
       resources.push(
-        ...expertEntry(
-          {
-            id: `clinic-a.dr-${String(n).padStart(6, '0')}`,
-            signing: identity.signing,
-            encryption: identity.encryption,
-          },
-          {
-            organizationId: hospitals[1 + (n % 5)]!.id!,
-            endpoints: ['clinic-a'],
-            family: `Expert${n}`,
-            specialty: n % 2 ? 'Neurology' : 'Cardiology',
-          },
-        ),
+        ...expertEntry(experts[n]!, {
+          organizationId: hospitals[1 + (n % 5)]!.id!,
+          endpoints: ['clinic-a'],
+          family: `Expert${n}`,
+          specialty: n % 2 ? 'Neurology' : 'Cardiology',
+        }),
       );
     }
     const messageId = randomUUID();
@@ -159,12 +153,11 @@ async function ours(run: number): Promise<OursResult> {
   const core = createWorkstationCore(harness.coreOptions(WORKSTATION));
   try {
     const t0 = performance.now();
-    const pool: TestPractitioner[] = [];
-    for (let i = 0; i < POOL; i++)
-      pool.push(await harness.region.practitioner(`clinic-a.pool-${String(i).padStart(4, '0')}`));
-    const set = await sealFullList(harness, pool);
+    const expertIds = Array.from({ length: EXPERTS }, (_, n) => `clinic-a.dr-${String(n).padStart(6, '0')}`);
+    const experts = await expertPractitioners(harness.region, expertIds, POOL);
+    const set = await sealFullList(harness, experts);
     console.log(
-      `  run ${run}: ${POOL} pool identities and ${set.messages.length} publish messages (${fixed(set.bytes / 2 ** 20, 1)} MiB of CMS bodies) sealed in ${secs(performance.now() - t0)} s, before timing`,
+      `  run ${run}: ${EXPERTS * 2} expert certificates over ${POOL} key pairs and ${set.messages.length} publish messages (${fixed(set.bytes / 2 ** 20, 1)} MiB of CMS bodies) made in ${secs(performance.now() - t0)} s, before timing`,
     );
 
     let state: DirectoryState | undefined;

@@ -142,14 +142,16 @@ function stringOf(der: Uint8Array, element: DerElement): string {
   }
 }
 
-function factsFromDer(der: Uint8Array): BindingFacts {
+/** Exported for tests: they hold it to pkijs's reading. */
+export function factsFromDer(der: Uint8Array): BindingFacts {
   const certificate = readDer(der, 0, 0x30);
   const [tbs] = derChildren(der, certificate);
   if (certificate.end !== der.length || tbs?.tag !== 0x30) throw new Error('not a certificate');
   const fields = derChildren(der, tbs);
+  // TBSCertificate: [0] version (optional), serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo.
   const at = fields[0]?.tag === 0xa0 ? 1 : 0;
-  const subject = fields[at + 5];
-  const publicKeyInfo = fields[at + 6];
+  const subject = fields[at + 4];
+  const publicKeyInfo = fields[at + 5];
   if (subject?.tag !== 0x30 || publicKeyInfo?.tag !== 0x30) throw new Error('not a certificate');
 
   const commonNames: string[] = [];
@@ -173,7 +175,7 @@ function factsFromDer(der: Uint8Array): BindingFacts {
   return { commonNames, keyFamily, keyUsage, extendedKeyUsage };
 }
 
-function factsFromPkijs(der: Uint8Array): BindingFacts {
+export function factsFromPkijs(der: Uint8Array): BindingFacts {
   const certificate = parseCertificate(der);
   const commonNames = certificate.subject.typesAndValues
     .filter((atv) => atv.type === COMMON_NAME)

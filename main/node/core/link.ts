@@ -132,8 +132,9 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
             ...newlyRefused,
           ].slice(-1_000);
         views.emitDirectory();
-        // The signing certificate in use follows the directory's entry of this practitioner (Settings says which).
-        views.emitSetup();
+        // The signing certificate in use follows the directory's entry of this practitioner (Settings says which). At
+        // most a few times a second: the setup state asks the keychain, and a full list arrives as 100 updates.
+        views.emitSetupSoon();
       },
       onBehind: (value) => {
         ctx.behind = value;
