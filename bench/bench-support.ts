@@ -108,9 +108,8 @@ export interface BareResult {
  *
  * With `via`, the bodies take the region's two hops, as ours do: a bare rhea forwarder (the hub's broker user) takes
  * them from the uplink and sends them to `via.toEndpoint`'s downlink, accepting each upstream once the broker accepted
- * it downstream, and a receiver connected as that endpoint takes them there. With `storeAndForward` the forwarder holds
- * every body until it has all of them, as the hub holds a full directory list until its last batch (docs/protocol.md
- * §5.1). Not a target's baseline: it shows what the hub's place in the path costs before anything is opened or stored.
+ * it downstream, and a receiver connected as that endpoint takes them there: the least any path through a hub can take,
+ * before anything is opened, checked or stored.
  */
 export async function bareRhea(
   bodies: readonly Uint8Array[],
@@ -118,7 +117,7 @@ export async function bareRhea(
     oneAtATime?: boolean;
     credit?: number;
     timeoutMs?: number;
-    via?: { toEndpoint: string; storeAndForward?: boolean };
+    via?: { toEndpoint: string };
   } = {},
 ): Promise<BareResult> {
   const broker = loadBrokerEnv();
@@ -142,14 +141,7 @@ export async function bareRhea(
       latenciesMs.push(lastAt - sentAt.get(String(m.message_id))!);
     });
     await until(() => receiver.is_open(), 10_000, 'bare receiver');
-    if (forwarder && options.via)
-      await startForwarder(
-        forwarder,
-        options.via.toEndpoint,
-        run,
-        options.via.storeAndForward ? bodies.length : 1,
-        credit,
-      );
+    if (forwarder && options.via) await startForwarder(forwarder, options.via.toEndpoint, run, credit);
     const sender = producer.amqp!.open_sender({ target: { address: rabbitmq3Adapter.uplinkTarget('clinic-a') } });
     await until(() => sender.sendable(), 10_000, 'bare sender');
     const send = (body: Uint8Array) => {
@@ -198,12 +190,10 @@ async function startForwarder(
   connection: BrokerConnection,
   toEndpoint: string,
   run: string,
-  holdUntil: number,
   credit: number,
 ): Promise<void> {
   const sender = connection.amqp!.open_sender({ target: { address: rabbitmq3Adapter.downlinkTarget(toEndpoint) } });
   await until(() => sender.sendable(), 10_000, 'bare forwarder sender');
-  const held: EventContext[] = [];
   const ready: EventContext[] = [];
   const upstream = new Map<unknown, EventContext>();
   const pump = () => {
@@ -234,8 +224,7 @@ async function startForwarder(
       context.delivery?.release();
       return;
     }
-    held.push(context);
-    if (held.length >= holdUntil) ready.push(...held.splice(0));
+    ready.push(context);
     pump();
   });
   await until(() => receiver.is_open(), 10_000, 'bare forwarder receiver');

@@ -13,15 +13,16 @@
  *       and the core share this process and its event loop; the broker runs beside it on the same machine.
  * bare  The same sealed publish messages (same count and bytes), after ours has stopped its hub, from clinic-a to the
  *       uplink and received by a bare rhea receiver (the hub's broker user, auto-accept): sender → broker → receiver.
- *       Also printed, not the target's baseline: the same over the region's two hops, a bare rhea forwarder where the
- *       hub is that holds every message until it has the last (as the hub applies a full list only whole), then sends
- *       them to ws-applicant-1's downlink, where a receiver as ws-applicant-1 takes them.
+ *       And the same over the region's two hops (issue 20's baseline): a bare rhea forwarder where the hub is sends
+ *       each message on to ws-applicant-1's downlink as it comes (the hub too applies a full list batch by batch,
+ *       protocol §5.1), where a receiver as ws-applicant-1 takes them.
  *
  * Each of the N experts has certificates of its own, naming it (the hub and workstations refuse any other), made fast
  * from templates over a pool of key pairs (bench/expert-certificates.ts): the hub and the workstation check 2N distinct
  * certificates, as in a real region.
  *
- * Ends with `P1: ratio=X` (median ours ÷ median bare time; target ≤ 1.5).
+ * Ends with `P1: two_hop_ratio=X` (median ours ÷ median bare two-hop time; issue 20's target ≤ 2.0) and `P1: ratio=X`
+ * (median ours ÷ median bare time; the first target, ≤ 1.5).
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -253,30 +254,23 @@ async function main(): Promise<void> {
     const set = o.set;
     const b = await bareRhea(set.bodies, { timeoutMs: TIMEOUT_MS });
     bare.push(b.ms);
-    const held = await bareRhea(set.bodies, {
-      timeoutMs: TIMEOUT_MS,
-      via: { toEndpoint: WORKSTATION, storeAndForward: true },
-    });
-    twoHops.push(held.ms);
+    const twoHop = await bareRhea(set.bodies, { timeoutMs: TIMEOUT_MS, via: { toEndpoint: WORKSTATION } });
+    twoHops.push(twoHop.ms);
     console.log(
       `    bare ${secs(b.ms)} s (${set.bodies.length} messages, ${fixed(set.bytes / 2 ** 20, 1)} MiB) | ours ${secs(o.ms)} s` +
         ` (${fixed(EXPERTS / (o.ms / 1000), 0)} experts/s; all publishes accepted by the broker at ${secs(o.sentMs)} s,` +
         ` first change applied by the core at ${secs(o.firstChangeMs)} s, then ${fixed((EXPERTS + 2 - o.firstChangeExperts) / ((o.ms - o.firstChangeMs) / 1000), 0)} experts/s; ${o.updates} directory events in the core;` +
         ` final search ${fixed(o.searchMs, 1)} ms); ratio ${fixed(o.ms / b.ms)}`,
     );
-    console.log(
-      `    bare over two hops, held until the last batch as the hub holds a full list: ${secs(held.ms)} s (${fixed(held.ms / b.ms)} × bare)`,
-    );
+    console.log(`    bare over two hops: ${secs(twoHop.ms)} s (${fixed(twoHop.ms / b.ms)} × bare)`);
   }
   console.log('');
   console.log(`P1 (${EXPERTS} experts), seconds min / median / max over ${RUNS} run(s):`);
   console.log(`  bare ${spread(bare, secs)}`);
   console.log(`  ours ${spread(mine, secs)}`);
-  console.log(
-    `  bare over two hops, held until the last batch (not the target's baseline: the least any path through a hub that applies a full list whole can take) ${spread(twoHops, secs)};` +
-      ` ratio to bare ${fixed(median(twoHops) / median(bare))}, ours to it ${fixed(median(mine) / median(twoHops))}`,
-  );
+  console.log(`  bare over two hops ${spread(twoHops, secs)}; ratio to bare ${fixed(median(twoHops) / median(bare))}`);
   printLoad();
+  console.log(`P1: two_hop_ratio=${fixed(median(mine) / median(twoHops))}`);
   console.log(`P1: ratio=${fixed(median(mine) / median(bare))}`);
 }
 
