@@ -48,6 +48,7 @@ const BENCHMARKS: { id: string; file: string; args: string[]; result: RegExp; ex
       ...(opts.quick ? ['--latency-samples', '10'] : []),
     ],
     result: /^P2: throughput_ratio=/,
+    extra: /^P2: two_hop_throughput_ratio=/,
   },
   {
     id: 'p6',

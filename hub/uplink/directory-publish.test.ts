@@ -268,6 +268,29 @@ describe('uplink directory publish', () => {
     expect(await store.resourcesByUrl(hub.sql, ['Organization/clinic-b.hillview'])).toEqual([undefined]);
   });
 
+  it('answers with the first problem in entry order, though certificates are checked together', async () => {
+    const berg = experts['clinic-a.dr-berg']!;
+    // Entry 1: an encryption certificate that is a signing one (wrong-key-usage); a later entry is another clinic's.
+    const [practitioner] = expertEntry(
+      { ...berg, encryption: berg.signing },
+      { organizationId: 'clinic-a.riverside', endpoints: ['clinic-a'] },
+    );
+    const outcome = async (delta: DirectoryResource[]) =>
+      (
+        await hub.process(
+          await hub.publish('clinic-a', { delta: delta.map((upsert) => ({ upsert })) }, clinics['clinic-a']!),
+        )
+      ).outcome;
+    expect(await outcome([practitioner!, hospital('clinic-b.hillview', 'Hillview')])).toMatchObject({
+      outcome: 'rejected',
+      reason: 'wrong-key-usage',
+    });
+    expect(await outcome([hospital('clinic-b.hillview', 'Hillview'), practitioner!])).toMatchObject({
+      outcome: 'rejected',
+      reason: 'not-authorized',
+    });
+  });
+
   it('refuses a publish from a sender that is not a registered clinic system (not-authorized), with no receipt to send', async () => {
     const stranger = await hub.region.clinic('clinic-z');
     const message = await hub.publish('clinic-z', { delta: [{ upsert: hospital('clinic-z.hq', 'HQ') }] }, stranger);

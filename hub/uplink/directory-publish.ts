@@ -25,7 +25,7 @@ import {
 } from '../directory/directory-chunks.ts';
 import * as store from '../store/hub-store.ts';
 import { entryResource, openSigned } from './admission.ts';
-import { HUB_SENDER, reject, type Hub, type ProcessContext, type UplinkMessage } from './context.ts';
+import { HUB_SENDER, Rejected, reject, type Hub, type ProcessContext, type UplinkMessage } from './context.ts';
 import { queue, sealFromHub } from './outgoing.ts';
 
 /** A clinic system's directory publish: a delta, or one batch of a full list; applied as new directory versions. */
@@ -86,24 +86,46 @@ export async function publish(
   if (set && set.batchCount !== props.rtsBatchCount)
     reject(REASON_CODES.malformedProperties, `rtsBatchCount differs from earlier batches of set ${props.rtsBatchId}`);
 
+  // The Practitioners' certificates are checked all at once (the native validator verifies on the thread pool: 0.16 ms a
+  // certificate together, 0.26 ms one at a time); the answer is still the first problem in entry order.
+  const certificateChecks: Promise<Rejected | undefined>[] = [];
+  const firstCertificateProblem = async () => (await Promise.all(certificateChecks)).find((p) => p !== undefined);
   let roles = 0;
-  for (const entry of inner.entry) {
-    const url = entry.request?.url ?? `${String(entry.resource?.resourceType)}/${String(entry.resource?.id)}`;
-    const id = url.slice(url.indexOf('/') + 1);
-    if (publisherOf(id) !== sender)
-      reject(REASON_CODES.notAuthorized, `${url}: ${sender} may publish only directory ids starting with "${sender}."`);
-    if (
-      entry.request?.method === 'PUT' &&
-      url !== `${String(entry.resource?.resourceType)}/${String(entry.resource?.id)}`
-    )
-      reject(REASON_CODES.schemaInvalid, `${url}: request.url differs from the resource`);
-    if (entry.resource?.resourceType === 'PractitionerRole') {
-      roles += 1;
-      const outside = roleReferenceProblem(entry.resource);
-      if (outside) reject(REASON_CODES.notAuthorized, outside);
+  try {
+    for (const entry of inner.entry) {
+      const url = entry.request?.url ?? `${String(entry.resource?.resourceType)}/${String(entry.resource?.id)}`;
+      const id = url.slice(url.indexOf('/') + 1);
+      if (publisherOf(id) !== sender)
+        reject(
+          REASON_CODES.notAuthorized,
+          `${url}: ${sender} may publish only directory ids starting with "${sender}."`,
+        );
+      if (
+        entry.request?.method === 'PUT' &&
+        url !== `${String(entry.resource?.resourceType)}/${String(entry.resource?.id)}`
+      )
+        reject(REASON_CODES.schemaInvalid, `${url}: request.url differs from the resource`);
+      if (entry.resource?.resourceType === 'PractitionerRole') {
+        roles += 1;
+        const outside = roleReferenceProblem(entry.resource);
+        if (outside) reject(REASON_CODES.notAuthorized, outside);
+      }
+      if (entry.resource?.resourceType === 'Practitioner')
+        certificateChecks.push(
+          checkPractitionerCertificates(hub, entry.resource).then(
+            () => undefined,
+            (error: unknown) => {
+              if (error instanceof Rejected) return error;
+              throw error;
+            },
+          ),
+        );
     }
-    if (entry.resource?.resourceType === 'Practitioner') await checkPractitionerCertificates(hub, entry.resource);
+  } catch (error) {
+    throw (await firstCertificateProblem()) ?? error;
   }
+  const certificateProblem = await firstCertificateProblem();
+  if (certificateProblem) throw certificateProblem;
   if (roles > PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch)
     reject(
       REASON_CODES.tooLarge,
