@@ -8,7 +8,8 @@ import type { UplinkProcessor } from './uplink-processor.ts';
 
 /**
  * A hub instance's timers: its heartbeat row (what `rts hub status` shows of each instance, and how a dead one is
- * told apart), the pruning of old de-duplication and routing rows, and the deferred snapshots sent when due.
+ * told apart), the pruning of old de-duplication and routing rows and of directory lists left unfinished, and the
+ * deferred snapshots sent when due.
  */
 export interface HousekeepingOptions {
   readonly sql: SqlClient;
@@ -58,6 +59,14 @@ export async function startHousekeeping(options: HousekeepingOptions): Promise<H
     const before = new Date(Date.now() - 31 * 86_400_000);
     void store.pruneProcessed(sql, before).catch(() => undefined);
     void store.pruneRouted(sql, before).catch(() => undefined);
+    // Under the directory lock: a batch of such a list may be arriving at another instance.
+    void sql
+      .transaction(async (tx) => {
+        await store.lockDirectory(tx);
+        return store.closeStalePublishSets(tx, before);
+      })
+      .then((closed) => closed > 0 && log({ event: 'stale-publish-sets-closed', closed }))
+      .catch(() => undefined);
   }, 3_600_000);
   prune.unref();
 

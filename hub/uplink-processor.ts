@@ -1,5 +1,6 @@
 import type { TrustConfig } from '../shared/cms/index.ts';
 import {
+  PROTOCOL_LIMITS,
   UUID_PATTERN,
   MESSAGE_TYPES as T,
   MESSAGE_TYPE_SPECS,
@@ -207,8 +208,14 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       context.forwards.splice(queuedBefore.forwards);
       void context.delivered.splice(queuedBefore.delivered);
       const props = metadata.properties;
-      if (props.rtsType === T.directoryPublish && props.rtsDirectoryMode === 'full') {
-        // Only this batch's entries are refused (§5.1); the last batch in completes the set, retiring nothing.
+      if (
+        props.rtsType === T.directoryPublish &&
+        props.rtsDirectoryMode === 'full' &&
+        (await countsTowardsItsSet(context, sender, props.rtsBatchCount))
+      ) {
+        // Only this batch's entries are refused (§5.1); the last batch in completes the set, retiring nothing. Under
+        // the directory lock, which the rollback above released: another instance may be counting this set's batches.
+        await store.lockDirectory(context.tx);
         const received = await store.rejectPublishBatch(context.tx, {
           batchId: props.rtsBatchId,
           publisher: sender,
@@ -223,6 +230,12 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       }
       return deadLetter(error.reason, error.message, true);
     }
+  }
+
+  /** A refused batch counts towards its set only if a clinic system sent it for a set it could complete. */
+  async function countsTowardsItsSet(context: ProcessContext, sender: string, batchCount: number): Promise<boolean> {
+    if (batchCount > PROTOCOL_LIMITS.maxBatchesPerSet) return false;
+    return (await store.getEndpoint(context.tx, sender))?.kind === 'clinic-system';
   }
 
   return {

@@ -121,6 +121,28 @@ describe('hub store', () => {
     expect((await sql.query('select 1 from publish_batches where batch_id = $1', [batchId])).length).toBe(0);
   });
 
+  it('closes lists whose last batch never came once they are old, retiring nothing, and keeps newer ones', async () => {
+    const old = { batchId: 'c1a3f0c2-8a3e-4c69-9d8e-5f1f8f2b0c11', publisher: 'clinic-a', batchCount: 3, at };
+    const recent = { ...old, batchId: 'c1a3f0c2-8a3e-4c69-9d8e-5f1f8f2b0c12', at: new Date(at.getTime() + 60_000) };
+    for (const set of [old, recent]) {
+      await store.createPublishSet(sql, set);
+      await store.addPublishBatch(sql, {
+        batchId: set.batchId,
+        index: 1,
+        messageId: `m-${set.batchId}`,
+        listedJson: '[]',
+      });
+    }
+    expect(await store.closeStalePublishSets(sql, new Date(at.getTime() + 1))).toBe(1);
+    expect(await store.getPublishSet(sql, old.batchId)).toMatchObject({
+      state: 'applied',
+      reason: 'incomplete: 1 of 3 batches came; nothing retired',
+    });
+    expect(await store.publishBatch(sql, old.batchId, 1)).toBeUndefined();
+    expect(await store.getPublishSet(sql, recent.batchId)).toMatchObject({ state: 'collecting' });
+    expect(await store.publishBatch(sql, recent.batchId, 1)).toBeDefined();
+  });
+
   it('knows which endpoints a message was routed to, and from whom', async () => {
     await store.recordRoutes(
       sql,

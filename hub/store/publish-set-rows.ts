@@ -57,13 +57,13 @@ export interface PublishBatch {
   readonly rejectedReason: string | null;
 }
 
-export async function publishBatch(q: SqlQueryable, batchId: string, index: number): Promise<PublishBatch> {
+export async function publishBatch(q: SqlQueryable, batchId: string, index: number): Promise<PublishBatch | undefined> {
   return (
     await q.query<PublishBatch>(
       'select entries, rejected_reason as "rejectedReason" from publish_batches where batch_id = $1 and batch_index = $2',
       [batchId, index],
     )
-  )[0]!;
+  )[0];
 }
 
 /**
@@ -111,4 +111,21 @@ export async function closePublishSet(
     reason ?? null,
   ]);
   await q.query('delete from publish_batches where batch_id = $1', [batchId]);
+}
+
+/**
+ * Lists whose last batch never came, begun before `before`: closed, retiring nothing, and their batches' URL lists
+ * dropped. Gives how many. A batch of such a list coming later is refused as one of a list that is done.
+ */
+export async function closeStalePublishSets(q: SqlQueryable, before: Date): Promise<number> {
+  const closed = await q.query<{ batch_id: string }>(
+    `update publish_sets s set state = 'applied',
+       reason = 'incomplete: ' || (select count(*) from publish_batches b where b.batch_id = s.batch_id) || ' of ' ||
+         s.batch_count || ' batches came; nothing retired'
+     where s.state = 'collecting' and s.created_at < $1 returning s.batch_id`,
+    [before],
+  );
+  if (closed.length > 0)
+    await q.query('delete from publish_batches where batch_id = any($1::text[])', [closed.map((c) => c.batch_id)]);
+  return closed.length;
 }

@@ -165,6 +165,18 @@ describe('uplink directory publish', () => {
     expect(describeSent(refused.sent)).toEqual(['clinic-a receipt:rejected:not-authorized']);
     const version = await store.directoryVersion(hub.sql);
     expect(await store.getPublishSet(hub.sql, batch.id)).toMatchObject({ state: 'collecting' });
+    // Batch 1 again under a new message id, now listing dr-berg too: refused, nothing applied, the set's listing stands.
+    const berg = expertEntry(experts['clinic-a.dr-berg']!, {
+      organizationId: 'clinic-a.riverside',
+      endpoints: ['clinic-a'],
+    });
+    const repeated = await send(1, [hospital('clinic-a.riverside', 'Riverside'), ...ahmed, ...berg]);
+    expect(repeated.outcome).toMatchObject({
+      outcome: 'rejected',
+      reason: 'malformed-properties',
+      detail: expect.stringContaining(`batch 1 of set ${batch.id} came already`),
+    });
+    expect(await store.directoryVersion(hub.sql)).toBe(version);
 
     // The last batch lists neither dr-berg nor (its entries refused) anything of batch 2: nobody is retired.
     const last = await send(3, [hospital('clinic-a.riverside', 'Riverside')]);
@@ -175,6 +187,25 @@ describe('uplink directory publish', () => {
       state: 'applied',
       reason: expect.stringContaining('batch 2 was refused (not-authorized): nothing retired'),
     });
+  });
+
+  it('completes a list whose last batch is the refused one, retiring nothing', async () => {
+    const batch = { id: randomUUID(), count: 2 };
+    const send = (index: number, full: DirectoryResource[]) =>
+      hub.publish('clinic-a', { full }, clinics['clinic-a']!, { ...batch, index }).then((m) => hub.process(m));
+    // Batch 1 lists only the hospital: had the list completed cleanly, every expert of clinic-a would be retired.
+    expect((await send(1, [hospital('clinic-a.riverside', 'Riverside')])).outcome).toEqual({ outcome: 'processed' });
+    const reaching = expertEntry(experts['clinic-a.dr-berg']!, {
+      organizationId: 'clinic-b.hillview',
+      endpoints: ['clinic-a'],
+    });
+    expect((await send(2, reaching)).outcome).toMatchObject({ outcome: 'rejected', reason: 'not-authorized' });
+    expect(await store.getPublishSet(hub.sql, batch.id)).toMatchObject({
+      state: 'applied',
+      reason: expect.stringContaining('batch 2 was refused'),
+    });
+    expect(await store.findRole(hub.sql, 'clinic-a.dr-ahmed')).toMatchObject({ retired: false });
+    expect(await store.findRole(hub.sql, 'clinic-a.dr-berg')).toMatchObject({ retired: false });
   });
 
   it('applies the resources of a batch a hub collected before it applied batches as they came, when the set completes', async () => {
@@ -232,7 +263,7 @@ describe('uplink directory publish', () => {
     });
     expect(describeSent(sent)).toEqual(['clinic-b receipt:rejected:not-authorized']);
     expect(await store.getPublishSet(hub.sql, batch.id)).toMatchObject({ publisher: 'clinic-a', state: 'collecting' });
-    expect((await store.publishBatch(hub.sql, batch.id, 1)).entries).toContain('Organization/clinic-a.riverside');
+    expect((await store.publishBatch(hub.sql, batch.id, 1))?.entries).toContain('Organization/clinic-a.riverside');
   });
 
   it("refuses entries outside the clinic's namespace (not-authorized) and a publish signed by another clinic (signer-mismatch), changing nothing", async () => {
@@ -289,6 +320,13 @@ describe('uplink directory publish', () => {
       outcome: 'rejected',
       reason: 'not-authorized',
     });
+    // Two refused Practitioners: the first one's reason, whichever check ends first.
+    const [misnamed] = expertEntry(
+      { ...berg, id: 'clinic-a.dr-other' },
+      { organizationId: 'clinic-a.riverside', endpoints: ['clinic-a'] },
+    );
+    expect(await outcome([practitioner!, misnamed!])).toMatchObject({ reason: 'wrong-key-usage' });
+    expect(await outcome([misnamed!, practitioner!])).toMatchObject({ reason: 'not-authorized' });
   });
 
   it('refuses a publish from a sender that is not a registered clinic system (not-authorized), with no receipt to send', async () => {

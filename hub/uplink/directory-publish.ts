@@ -25,7 +25,7 @@ import {
 } from '../directory/directory-chunks.ts';
 import * as store from '../store/hub-store.ts';
 import { entryResource, openSigned } from './admission.ts';
-import { HUB_SENDER, Rejected, reject, type Hub, type ProcessContext, type UplinkMessage } from './context.ts';
+import { HUB_SENDER, reject, type Hub, type ProcessContext, type UplinkMessage } from './context.ts';
 import { queue, sealFromHub } from './outgoing.ts';
 
 /** A clinic system's directory publish: a delta, or one batch of a full list; applied as new directory versions. */
@@ -59,11 +59,17 @@ export async function publish(
       (set.reason ?? REASON_CODES.schemaInvalid) as ReasonCode,
       `an earlier batch of set ${props.rtsBatchId} was rejected; publish the list again`,
     );
-  // A batch of a set that is done (its message id is new: a repeat would have been a duplicate) changes nothing.
+  // A batch of a set that is done, or a batch index that came already (its message id is new: the same message again
+  // would have been a duplicate), changes nothing: its entries were applied or refused, and the set's listing stands.
   if (set?.state === 'applied')
     reject(
       REASON_CODES.malformedProperties,
       `set ${props.rtsBatchId} is complete and applied; publish a new list under a new rtsBatchId`,
+    );
+  if (set && (await store.publishBatch(context.tx, props.rtsBatchId, props.rtsBatchIndex)))
+    reject(
+      REASON_CODES.malformedProperties,
+      `batch ${props.rtsBatchIndex} of set ${props.rtsBatchId} came already; publish the list again under a new rtsBatchId`,
     );
 
   const { payload } = await openSigned(hub, message, [clinic!.certificate!]);
@@ -88,8 +94,11 @@ export async function publish(
 
   // The Practitioners' certificates are checked all at once (the native validator verifies on the thread pool: 0.16 ms a
   // certificate together, 0.26 ms one at a time); the answer is still the first problem in entry order.
-  const certificateChecks: Promise<Rejected | undefined>[] = [];
-  const firstCertificateProblem = async () => (await Promise.all(certificateChecks)).find((p) => p !== undefined);
+  const certificateChecks: Promise<void>[] = [];
+  /** The first check in entry order that refused (or failed): settled all, so that a later one cannot overtake it. */
+  const firstCertificateProblem = async (): Promise<Error | undefined> =>
+    (await Promise.allSettled(certificateChecks)).find((check) => check.status === 'rejected')?.reason as
+      Error | undefined;
   let roles = 0;
   try {
     for (const entry of inner.entry) {
@@ -111,21 +120,13 @@ export async function publish(
         if (outside) reject(REASON_CODES.notAuthorized, outside);
       }
       if (entry.resource?.resourceType === 'Practitioner')
-        certificateChecks.push(
-          checkPractitionerCertificates(hub, entry.resource).then(
-            () => undefined,
-            (error: unknown) => {
-              if (error instanceof Rejected) return error;
-              throw error;
-            },
-          ),
-        );
+        certificateChecks.push(checkPractitionerCertificates(hub, entry.resource));
     }
   } catch (error) {
     throw (await firstCertificateProblem()) ?? error;
   }
   const certificateProblem = await firstCertificateProblem();
-  if (certificateProblem) throw certificateProblem;
+  if (certificateProblem !== undefined) throw certificateProblem;
   if (roles > PROTOCOL_LIMITS.maxDirectoryEntriesPerBatch)
     reject(
       REASON_CODES.tooLarge,
@@ -218,6 +219,7 @@ export async function completeFullList(
   // One stored batch at a time, so that a 100,000-expert list never sits in memory whole.
   for (let index = 1; index <= batchCount; index++) {
     const batch = await store.publishBatch(context.tx, batchId, index);
+    if (!batch) throw new Error(`set ${batchId} counts ${batchCount} batches but has no batch ${index}`);
     if (batch.rejectedReason !== null) refused ??= `batch ${index} was refused (${batch.rejectedReason})`;
     const stored = JSON.parse(batch.entries) as (string | Record<string, unknown>)[];
     const collected = resourceRows(stored.filter((e): e is Record<string, unknown> => typeof e !== 'string'));

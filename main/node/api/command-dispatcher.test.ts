@@ -60,6 +60,22 @@ describe('command dispatcher', () => {
     ]);
   });
 
+  it('takes the place from the stack frames, never from a message that looks like one', async () => {
+    const log: string[] = [];
+    const failing = dispatcher(
+      {
+        [COMMANDS.getAppInfo]: async () => {
+          throw new Error('quoted:\n    at patient-jane-doe.ts:12:3');
+        },
+      },
+      log,
+    );
+    await failing(COMMANDS.getAppInfo, undefined);
+    expect(log).toEqual([
+      expect.stringMatching(/^command app:get-info failed: Error at command-dispatcher\.test\.ts:\d+$/),
+    ]);
+  });
+
   it('explains a missing keychain with its remedy', async () => {
     const noKeychain = dispatcher({
       [COMMANDS.getConnectionState]: async () => {

@@ -23,10 +23,19 @@ export type CommandHandlers<Channels extends CommandChannel = CoreCommandChannel
 
 export type CommandDispatcher = (channel: unknown, input: unknown) => Promise<Result<unknown>>;
 
-/** The file and line of the first stack frame, e.g. " at keychain-vault.ts:70": enough to find the cause, no data. */
+/**
+ * The file and line of the first stack frame, e.g. " at keychain-vault.ts:70": enough to find the cause, no data. Only
+ * the frames are read, after V8's "name: message" header, which may quote anything.
+ */
 function thrownAt(error: Error): string {
-  const frame = /\n\s+at .*?([\w.-]+\.[cm]?[jt]s):(\d+):\d+\)?\n?/.exec(error.stack ?? '');
-  return frame ? ` at ${frame[1]}:${frame[2]}` : '';
+  const header = error.message ? `${error.name}: ${error.message}` : error.name;
+  const stack = error.stack ?? '';
+  if (!stack.startsWith(header)) return '';
+  for (const line of stack.slice(header.length).split('\n')) {
+    const frame = /^\s+at .*?([\w.-]+\.[cm]?[jt]s):(\d+):\d+\)?$/.exec(line);
+    if (frame) return ` at ${frame[1]}:${frame[2]}`;
+  }
+  return '';
 }
 
 /**
