@@ -1063,8 +1063,8 @@ async function benchSync(
     );
     console.log(
       `    ours timeline (s after first send): all ${set.messages.length} publishes accepted by the broker ${secs(result.sentMs)};` +
-        ` hub committed batch 1 ${n ? secs(committed[0] ?? NaN) : '?'}, batch ${n - 1} ${n > 1 ? secs(committed[n - 2] ?? NaN) : '?'} (batches stored),` +
-        ` batch ${n} ${n ? secs(committed[n - 1] ?? NaN) : '?'} (set applied: versions written, updates sealed, outbox committed);` +
+        ` hub committed batch 1 ${n ? secs(committed[0] ?? NaN) : '?'}, batch ${n - 1} ${n > 1 ? secs(committed[n - 2] ?? NaN) : '?'} (each applied and fanned out as it came),` +
+        ` batch ${n} ${n ? secs(committed[n - 1] ?? NaN) : '?'} (the last: applied, then what the list no longer names retired);` +
         ` first update on clinic-b ${secs(result.firstUpdateMs)}, last ${secs(result.ms)}`,
     );
     console.log(
