@@ -86,6 +86,7 @@ const PACKAGES = {
   '@medplum/fhirtypes': 'pure', // types only
   ajv: 'pure',
   'ajv-formats': 'pure',
+  'p-limit': 'pure', // the hub's bound on certificate checks in flight
   yaml: 'pure',
   rhea: 'node',
   pg: 'node',

@@ -5,7 +5,7 @@ import { PEM_LABELS, pemToDer, pemToDerAll } from '../shared/pki/index.ts';
 import { loadFhirDefinitions } from '../shared-node/index.ts';
 import { createBrokerConnection, type BrokerConnection } from '../transport/index.ts';
 import { createRabbitmqProvisioner } from './broker/rabbitmq-provisioner.ts';
-import { createCertificateCache } from './certificate-cache.ts';
+import { createCertificateCache } from '../shared-node/index.ts';
 import { HubConfigError, type LoadedHubConfig } from './hub-config.ts';
 import type { HubLogEvent } from './hub-service.ts';
 import type { PayloadValidationPool } from './payload-validation-pool.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrl, derToPem, PEM_LABELS, readCrl } from '../shared/pki/index.ts';
-import { createCertificateCache } from './certificate-cache.ts';
+import { createCertificateCache } from '../shared-node/index.ts';
 import { HubConfigError, loadHubConfig } from './hub-config.ts';
 import { loadHubIdentity } from './hub-setup.ts';
 import { createTestRegion, type TestRegion } from '../testkit/index.ts';

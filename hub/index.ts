@@ -3,7 +3,6 @@ export { buildRabbitmqDefinitions, rabbitPasswordHash } from './broker/rabbitmq-
 export type { BrokerUser } from './broker/rabbitmq-definitions.ts';
 export { ProvisioningError, createRabbitmqProvisioner, managementApiCall } from './broker/rabbitmq-provisioner.ts';
 export type { EndpointProvisioner } from './broker/rabbitmq-provisioner.ts';
-export { createCertificateCache } from './certificate-cache.ts';
 export { HubConfigError, loadHubConfig } from './hub-config.ts';
 export type { HubConfig } from './hub-config.ts';
 export { startHub } from './hub-service.ts';

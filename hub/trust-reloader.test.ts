@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrl, derToPem, describeCertificate, PEM_LABELS } from '../shared/pki/index.ts';
-import { createCertificateCache } from './certificate-cache.ts';
+import { createCertificateCache } from '../shared-node/index.ts';
 import { createTestRegion, type TestRegion } from '../testkit/index.ts';
 import { createTrustReloader, DISTRIBUTED_SOURCE, newestCrlPerAnchor } from './trust-reloader.ts';
 

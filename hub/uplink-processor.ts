@@ -10,7 +10,7 @@ import {
   type ReasonCode,
 } from '../shared/protocol/index.ts';
 import type { EndpointProvisioner } from './broker/rabbitmq-provisioner.ts';
-import type { CertificateCache } from './certificate-cache.ts';
+import type { CertificateCache } from '../shared-node/index.ts';
 import * as store from './store/hub-store.ts';
 import { admit, claim, claimAll } from './uplink/admission.ts';
 import { forwardReceipt, routeConsult } from './uplink/consult-routing.ts';

@@ -20,9 +20,8 @@ import {
   type DirectoryChange,
   type DirectoryResource,
 } from '../shared/protocol/fhir/index.ts';
-import { loadFhirDefinitions } from '../shared-node/index.ts';
+import { createCertificateCache, loadFhirDefinitions } from '../shared-node/index.ts';
 import {
-  createCertificateCache,
   uplinkMessage,
   migrateHubSchema,
   openPglite,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type ApplicationProperties } from '../../shared/protocol/index.ts';
-import { createCertificateCache } from '../certificate-cache.ts';
+import { createCertificateCache } from '../../shared-node/index.ts';
 import * as store from '../store/hub-store.ts';
 import { DEFAULT_SNAPSHOT_INTERVAL_MS } from '../uplink-limits.ts';
 import { admit, claim, claimAll } from './admission.ts';

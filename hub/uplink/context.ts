@@ -9,7 +9,7 @@ import {
 } from '../../shared/protocol/index.ts';
 import type { StoredMessage } from '../../transport/index.ts';
 import type { EndpointProvisioner } from '../broker/rabbitmq-provisioner.ts';
-import type { CertificateCache } from '../certificate-cache.ts';
+import type { CertificateCache } from '../../shared-node/index.ts';
 import * as store from '../store/hub-store.ts';
 import type { SqlQueryable } from '../store/sql-client.ts';
 

@@ -2,7 +2,7 @@ import { EVENTS } from '../../../shared/api/index.ts';
 import { plainAmqpProblem } from '../../../shared/broker/index.ts';
 import { assertEndpointId, PROTOCOL_VERSION } from '../../../shared/protocol/index.ts';
 import { buildEndpointRegister } from '../../../shared/protocol/fhir/index.ts';
-import { createNativeCertificateValidator } from '../../../shared-node/index.ts';
+import { createCachedCertificateValidator } from '../../../shared-node/index.ts';
 import { createBrokerConnection, createInboxReceiver, createOutboxSender } from '../../../transport/index.ts';
 import { AUDIT_ACTIONS } from '../audit/audit-log.ts';
 import { createDirectorySync } from '../directory/directory-sync.ts';
@@ -115,7 +115,8 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       consult,
       mirror,
       registration,
-      sync: createDirectorySync({ mirror, validator: () => createNativeCertificateValidator(identity.trust()) }),
+      // Verdicts by certificate digest: a snapshot after updates, or a list published again, is not checked twice.
+      sync: createDirectorySync({ mirror, validator: createCachedCertificateValidator(() => identity.trust()) }),
       seal,
       enqueue,
       afterCommit: (notify) => {

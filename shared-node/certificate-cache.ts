@@ -1,10 +1,18 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { crlCurrentUntil, crlsOf, parseTrust } from '../shared/cms/index.ts';
-import { isCmsError, type CertificateUse, type CmsErrorCode, type TrustConfig } from '../shared/cms/index.ts';
-import { createNativeCertificateValidator } from '../shared-node/index.ts';
+import {
+  CmsError,
+  isCmsError,
+  type CertificateUse,
+  type CertificateValidator,
+  type CmsErrorCode,
+  type TrustConfig,
+} from '../shared/cms/index.ts';
+import { createNativeCertificateValidator } from './native-certificate-validator.ts';
 
 /**
- * Directory publishes carry two certificates per practitioner, and a full list repeats them every time: the verdict
+ * Directory publishes and updates carry two certificates per practitioner, and the same ones come again (a list
+ * published again, a snapshot after updates): the verdict
  * for a certificate (by digest and use) is kept for a while instead of re-validating the path each time. Only
  * acceptances are cached, and never past the certificate's notAfter or the time the trust's CRLs stop being current;
  * a certificate that fails is checked afresh (and explained) every time.
@@ -74,5 +82,26 @@ export function createCertificateCache(
       revocationUntil = undefined;
       acceptedUntil.clear();
     },
+  };
+}
+
+/**
+ * A validator over such a cache, for code that asks for a validator each time (the workstation's directory sync): its
+ * trust follows `trust()`, and a new trust object (a CRL applied, anchors set) forgets every verdict reached before.
+ */
+export function createCachedCertificateValidator(trust: () => TrustConfig): () => CertificateValidator {
+  let current = trust();
+  const cache = createCertificateCache(current);
+  const validate: CertificateValidator = async (der, use, at) => {
+    const failure = await cache.check(der, use, at);
+    if (failure) throw new CmsError(failure.code, failure.message);
+  };
+  return () => {
+    const latest = trust();
+    if (latest !== current) {
+      current = latest;
+      cache.useTrust(latest);
+    }
+    return validate;
   };
 }
