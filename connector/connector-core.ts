@@ -72,6 +72,7 @@ import {
 import type { LoadedConnectorConfig } from './connector-config.ts';
 import { openConnectorIdentity, type ConnectorIdentity } from './connector-identity.ts';
 import { openEventFeed, type EventFeed } from './event-feed.ts';
+import { fullListBatches } from './directory-batches.ts';
 import { openPublications, type PublicationView, type Publications } from './publications.ts';
 import { createSecretResolver, type SecretResolver } from './secret-reference.ts';
 import { startWebhooks } from './webhooks.ts';
@@ -446,22 +447,6 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
 
     // --- directory publish ---------------------------------------------------------------------------------------------
 
-    /** Splits a full list into batches of at most ENTRIES_PER_BATCH roles, each Practitioner beside its role. */
-    function fullBatches(resources: readonly DirectoryResource[]): DirectoryResource[][] {
-      const organizations = resources.filter((r) => r.resourceType === 'Organization');
-      const practitioners = new Map(resources.filter((r) => r.resourceType === 'Practitioner').map((r) => [r.id, r]));
-      const roles = resources.filter((r) => r.resourceType === 'PractitionerRole');
-      const batches: DirectoryResource[][] = [];
-      for (let i = 0; i < Math.max(roles.length, 1); i += ENTRIES_PER_BATCH) {
-        const slice = roles.slice(i, i + ENTRIES_PER_BATCH);
-        batches.push([
-          ...(i === 0 ? organizations : []),
-          ...slice.flatMap((role) => [practitioners.get(role.id)!, role].filter(Boolean)),
-        ]);
-      }
-      return batches;
-    }
-
     function deltaBatches(changes: readonly DirectoryChange[]): DirectoryChange[][] {
       const batches: DirectoryChange[][] = [[]];
       let roles = 0;
@@ -513,7 +498,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       const sealed: StoredMessage[] = [];
       let entries: number;
       if (input.mode === 'full') {
-        const batches = fullBatches(input.resources);
+        const batches = fullListBatches(input.resources, ENTRIES_PER_BATCH);
         entries = input.resources.filter((r) => r.resourceType === 'PractitionerRole').length;
         for (const [i, full] of batches.entries()) {
           sealed.push(
