@@ -28,4 +28,15 @@ describe('a cached certificate validator (the workstation directory sync)', () =
     );
     expect(isCmsError(refusal) && refusal.code).toBe('cms-certificate-revoked');
   }, 30_000);
+
+  it('keeps a verdict for its use only: a signing certificate accepted for signing is refused for encryption', async () => {
+    const region = await createTestRegion(join(dir, 'uses'));
+    const trust: TrustConfig = { anchors: [region.ca.certificate], crls: [await createCrl(region.ca)] };
+    const validate = createCachedCertificateValidator(() => trust)();
+    const { certificate } = (await region.practitioner('clinic-a.dr-use')).signing;
+    await expect(validate(certificate, 'signing', new Date())).resolves.toBeUndefined();
+    await expect(validate(certificate, 'encryption', new Date())).rejects.toMatchObject({
+      code: 'cms-wrong-key-usage',
+    });
+  }, 30_000);
 });

@@ -49,6 +49,13 @@ export function createCertificateCache(
   const ttlMs = options.ttlMs ?? 10 * 60_000;
   const maxEntries = options.maxEntries ?? 500_000;
   const acceptedUntil = new Map<string, number>();
+  let sweptAt = 0;
+  /** Verdicts run out but stay in the map until swept: at most once per TTL, when a new one is kept. */
+  const sweep = (now: number) => {
+    if (now - sweptAt < ttlMs) return;
+    sweptAt = now;
+    for (const [key, until] of acceptedUntil) if (until <= now) acceptedUntil.delete(key);
+  };
   let revocationUntil: Promise<number> | undefined;
   /** Bumped by useTrust: a check that began under the previous trust answers, but leaves no verdict behind. */
   let generation = 0;
@@ -71,6 +78,8 @@ export function createCertificateCache(
         await revocationUntil,
       );
       if (startedIn !== generation) return undefined;
+      sweep(Date.now());
+      acceptedUntil.delete(key);
       if (acceptedUntil.size >= maxEntries) acceptedUntil.delete(acceptedUntil.keys().next().value!);
       acceptedUntil.set(key, expires);
       return undefined;
@@ -86,22 +95,24 @@ export function createCertificateCache(
 }
 
 /**
- * A validator over such a cache, for code that asks for a validator each time (the workstation's directory sync): its
- * trust follows `trust()`, and a new trust object (a CRL applied, anchors set) forgets every verdict reached before.
+ * A validator over such a cache, for the workstation's directory sync: its trust follows `trust()`, checked at every
+ * validation, and a new trust object (a CRL applied, anchors set) forgets every verdict reached before. At most
+ * `maxEntries` verdicts (two per expert: 200,000 covers a region of 100,000, about 30 MB while they last).
  */
-export function createCachedCertificateValidator(trust: () => TrustConfig): () => CertificateValidator {
+export function createCachedCertificateValidator(
+  trust: () => TrustConfig,
+  maxEntries = 200_000,
+): () => CertificateValidator {
   let current = trust();
-  const cache = createCertificateCache(current);
+  const cache = createCertificateCache(current, { maxEntries });
   const validate: CertificateValidator = async (der, use, at) => {
-    const failure = await cache.check(der, use, at);
-    if (failure) throw new CmsError(failure.code, failure.message);
-  };
-  return () => {
     const latest = trust();
     if (latest !== current) {
       current = latest;
       cache.useTrust(latest);
     }
-    return validate;
+    const failure = await cache.check(der, use, at);
+    if (failure) throw new CmsError(failure.code, failure.message);
   };
+  return () => validate;
 }

@@ -241,6 +241,26 @@ describe('uplink directory publish', () => {
     expect(await store.directoryVersion(hub.sql)).toBeGreaterThan(before);
   });
 
+  it('writes a hospital that two collected batches both name, changed, once', async () => {
+    const batch = { id: randomUUID(), count: 3 };
+    await store.createPublishSet(hub.sql, { batchId: batch.id, publisher: 'clinic-a', batchCount: 3, at: new Date() });
+    const renamed = hospital('clinic-a.riverside', 'Riverside University Hospital');
+    for (const index of [1, 2])
+      await hub.sql.query(
+        'insert into publish_batches (batch_id, batch_index, message_id, entries) values ($1, $2, $3, $4)',
+        [batch.id, index, randomUUID(), JSON.stringify([renamed])],
+      );
+    const last = await hub.process(
+      await hub.publish('clinic-a', { full: [hospital('clinic-a.annex', 'Riverside Annex')] }, clinics['clinic-a']!, {
+        ...batch,
+        index: 3,
+      }),
+    );
+    expect(last.outcome).toEqual({ outcome: 'processed' });
+    expect(await store.getPublishSet(hub.sql, batch.id)).toMatchObject({ state: 'applied' });
+    expect(await store.directoryStats(hub.sql)).toMatchObject({ live: { Organization: 2 } });
+  });
+
   it("refuses a batch of another publisher's set (not-authorized), and leaves that set alone", async () => {
     const batch = { id: randomUUID(), count: 2 };
     await hub.process(

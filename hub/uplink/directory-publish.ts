@@ -279,6 +279,8 @@ async function applyChanges(
  */
 function changeWriter(hub: Hub, context: ProcessContext, publisher: string, messageId: string) {
   let pending: ResourceRow[] = [];
+  /** Where a URL waits in `pending`: the same entry twice before a write (a hospital every batch names) is one row. */
+  let pendingAt = new Map<string, number>();
   let pendingRoles = 0;
   let version: number | undefined;
   let endpoints: string[] = [];
@@ -287,6 +289,7 @@ function changeWriter(hub: Hub, context: ProcessContext, publisher: string, mess
   async function emit(): Promise<void> {
     const chunk = pending;
     pending = [];
+    pendingAt = new Map();
     pendingRoles = 0;
     if (version === undefined) {
       version = await store.lockDirectory(context.tx);
@@ -336,7 +339,12 @@ function changeWriter(hub: Hub, context: ProcessContext, publisher: string, mess
             ? stored !== undefined && !stored.retired
             : !stored || stored.retired || stored.digest !== row.digest;
         if (!changed) continue;
-        pending.push(row);
+        const waiting = pendingAt.get(row.url);
+        if (waiting !== undefined) {
+          pending[waiting] = row;
+          continue;
+        }
+        pendingAt.set(row.url, pending.push(row) - 1);
         if (row.resourceType === 'PractitionerRole') pendingRoles += 1;
         if (pendingRoles >= limit || pending.length >= limit * 3) await emit();
       }
