@@ -66,7 +66,7 @@ test('opens on a living demo region, and switches to the own region and back', a
 
   // The simulated applicant's requests arrive in the inbox, and open decrypted.
   await nav.getByRole('button', { name: 'Inbox' }).click();
-  const request = page.getByTestId('inbox-row').filter({ hasText: 'demo-east.dr-haugen' }).first();
+  const request = page.getByTestId('inbox-row').filter({ hasText: 'Jon Haugen' }).first();
   await expect(request).toBeVisible({ timeout: 60_000 });
   await page.screenshot({ path: `${SCREENSHOTS}/demo-region-inbox.png` });
   await request.click();

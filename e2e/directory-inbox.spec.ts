@@ -35,7 +35,13 @@ test('lists sent consultations by urgency, finds an expert by specialty, and rea
   await expect(rows).toHaveCount(2);
   await expect(rows.first()).toContainText('STAT');
   await expect(rows.nth(1)).toContainText('Routine');
-  await expect(inbox.getByRole('option', { name: /Requested.*clinic-a\.dr-ahmed.*Sent/ })).toHaveCount(2);
+  // Triage without opening: patient, age and sex, reason, the expert by name and hospital, on whom and how long it waits.
+  await expect(
+    inbox.getByRole('option', {
+      name: /Kari Testperson \d+ y F.*Chest pain on exertion.*To Test Ahmed\s*Nordby Hospital.*Requested.*\d+ min\s*waits on them/,
+    }),
+  ).toHaveCount(2);
+  await expect(rows.first()).not.toContainText('clinic-a.dr-ahmed');
   await page.screenshot({ path: `${SCREENSHOTS}/inbox.png` });
 
   // Tabs follow the arrow keys.
@@ -46,8 +52,10 @@ test('lists sent consultations by urgency, finds an expert by specialty, and rea
   await expect(inbox.getByText('No cases here.')).toBeVisible();
   await page.keyboard.press('ArrowLeft');
   await expect(inbox.getByRole('tab', { name: 'In progress 2' })).toHaveAttribute('aria-selected', 'true');
-  // Into the list and open the most urgent case with Enter.
+  // To the case search, into the list, and open the most urgent case with Enter.
   await page.keyboard.press('Tab');
+  await expect(inbox.getByRole('searchbox', { name: 'Search cases' })).toBeFocused();
+  await page.keyboard.press('ArrowDown');
   await expect(inbox.getByRole('listbox', { name: 'In progress cases' })).toBeFocused();
   const stat = await rows.first().getAttribute('data-case-id');
   await page.keyboard.press('Enter');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { caseNotification } from './case-notification.ts';
+import { caseNotification, escalationNotification } from './case-notification.ts';
 
 describe('case notifications', () => {
   it('announce a new request to the expert with its urgency and nothing about the patient', () => {
@@ -13,5 +13,17 @@ describe('case notifications', () => {
       'Report received',
     );
     expect(caseNotification({ summary: { role: 'expert', status: 'accepted' }, isNew: false })).toBeUndefined();
+  });
+
+  it('escalate an urgent request with its urgency and waiting time only', () => {
+    expect(
+      escalationNotification(
+        { priority: 'stat', waitingSince: '2026-12-05T10:00:00Z' },
+        new Date('2026-12-05T10:16:20Z'),
+      ),
+    ).toEqual({
+      title: 'STAT request waiting',
+      body: 'A STAT consultation request has waited 16 min to be accepted. Open RTS Workstation.',
+    });
   });
 });

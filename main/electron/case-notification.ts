@@ -17,3 +17,18 @@ export function caseNotification(event: {
     return { title: 'Information requested', body: 'An expert asks for more information about a case.' };
   return undefined;
 }
+
+/** An urgent request that waits too long to be accepted: its urgency and how long, never who or why. */
+export function escalationNotification(
+  event: { priority: string; waitingSince: string },
+  now: Date,
+): {
+  title: string;
+  body: string;
+} {
+  const minutes = Math.max(1, Math.round((now.getTime() - new Date(event.waitingSince).getTime()) / 60_000));
+  return {
+    title: `${event.priority.toUpperCase()} request waiting`,
+    body: `A ${event.priority.toUpperCase()} consultation request has waited ${minutes} min to be accepted. Open RTS Workstation.`,
+  };
+}

@@ -13,7 +13,7 @@ import {
 } from '../node/index.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { hardenSession, hardenWebContents, secureWebPreferences } from './hardening.ts';
-import { caseNotification } from './case-notification.ts';
+import { caseNotification, escalationNotification } from './case-notification.ts';
 import { wireIpc } from './ipc-bridge.ts';
 import { RENDERER_ENTRY_URL } from './renderer-origin.ts';
 
@@ -107,10 +107,11 @@ if (!app.requestSingleInstanceLock()) {
     });
     wireIpc(core);
     core.onEvent((event, payload) => {
-      if (event !== EVENTS.caseChanged) return;
-      const text = caseNotification(
-        payload as { summary: { role: 'applicant' | 'expert'; status: string }; isNew: boolean },
-      );
+      if (event !== EVENTS.caseChanged && event !== EVENTS.caseEscalated) return;
+      const text =
+        event === EVENTS.caseEscalated
+          ? escalationNotification(payload as { priority: string; waitingSince: string }, new Date())
+          : caseNotification(payload as { summary: { role: 'applicant' | 'expert'; status: string }; isNew: boolean });
       if (text && Notification.isSupported())
         new Notification({ title: text.title, body: text.body, silent: false }).show();
     });

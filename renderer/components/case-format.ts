@@ -186,3 +186,23 @@ export function frequencyText(frequency: number, period: number, periodUnit: 'h'
 }
 
 export const ICD10_SYSTEM = 'http://hl7.org/fhir/sid/icd-10';
+
+/** How long something has waited, as a clinician says it: "4 min", "2 h 05 min", "3 d 4 h". */
+export function waitingText(sinceIso: string, now: Date): string {
+  const minutes = Math.max(0, Math.floor((now.getTime() - new Date(sinceIso).getTime()) / 60_000));
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+/** "67 y F": age from a full birth date (a year alone gives an age within a year, marked "≈"), and sex. */
+export function ageSexText(birthDate: string | undefined, gender: string | undefined, today: Date): string {
+  let age = birthDate === undefined ? undefined : ageInYears(birthDate, today)?.toString();
+  if (age === undefined && birthDate && /^\d{4}(-\d{2})?$/.test(birthDate)) {
+    const years = today.getFullYear() - Number(birthDate.slice(0, 4));
+    if (years >= 0) age = `≈${years}`;
+  }
+  const sex = { female: 'F', male: 'M', other: 'other', unknown: '' }[gender ?? 'unknown'] ?? '';
+  return [age !== undefined ? `${age} y` : '', sex].filter(Boolean).join(' ');
+}

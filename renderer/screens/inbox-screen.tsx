@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
-import { COMMANDS, EVENTS, type ApiError, type CaseSummary } from '../../shared/api/index.ts';
+import { COMMANDS, EVENTS, type ApiError, type CommandInput, type InboxRow } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
 import { VirtualListbox } from '../components/virtual-listbox.tsx';
+import { ageSexText, waitingText } from '../components/case-format.ts';
 import './lists.css';
 
 type TabId = 'new' | 'progress' | 'waiting' | 'done';
@@ -15,7 +16,7 @@ const TABS: readonly { readonly id: TabId; readonly label: string }[] = [
   { id: 'done', label: 'Done' },
 ];
 
-const ROW_HEIGHT = 44;
+const ROW_HEIGHT = 52;
 /** Rows asked for at a time: a tab of 10,000 cases opens with its first page, and the rest comes as the user scrolls. */
 const PAGE = 100;
 
@@ -29,7 +30,7 @@ const STATUS_WORDS: Readonly<Record<string, string>> = {
   cancelled: 'Cancelled',
   completed: 'Completed',
 };
-type Priority = NonNullable<CaseSummary['priority']>;
+type Priority = NonNullable<InboxRow['priority']>;
 const PRIORITY_WORDS: Readonly<Record<Priority, string>> = {
   stat: 'STAT',
   asap: 'ASAP',
@@ -44,66 +45,107 @@ const PRIORITY_TONE: Readonly<Record<Priority, string | undefined>> = {
 };
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
 
+type ListInput = NonNullable<CommandInput<typeof COMMANDS.listCases>>;
+/** What narrows and orders the list besides the tab. */
+interface View {
+  readonly query: string;
+  readonly priority: Priority | '';
+  readonly waitingOn: 'me' | 'them' | '';
+  readonly sort: NonNullable<ListInput['sort']>;
+}
+const FIRST_VIEW: View = { query: '', priority: '', waitingOn: '', sort: 'inbox' };
+const SORT_WORDS: Readonly<Record<View['sort'], string>> = {
+  inbox: 'Inbox order (escalated, unread, urgent)',
+  urgency: 'Most urgent first',
+  waiting: 'Waiting longest first',
+  newest: 'Newest first',
+  patient: 'Patient name',
+};
+
 interface Page {
-  readonly bucket: TabId;
+  readonly key: string;
   readonly wanted: number;
-  readonly rows: readonly CaseSummary[];
+  readonly rows: readonly InboxRow[];
 }
 
 /**
- * The cases of one tab in the core's inbox order (unread, then most urgent, then newest), the first page at once and
- * more as the user scrolls (`more()`). A new generation (a case changed) reads the loaded range again, keeping the old
- * rows on screen until it arrives.
+ * The cases of one tab and view in the core's order, the first page at once and more as the user scrolls (`more()`).
+ * A new generation (a case changed) reads the loaded range again, keeping the old rows on screen until it arrives.
  */
 function usePagedCases(
   api: RtsApi,
   bucket: TabId,
+  view: View,
   generation: number,
 ): { page: Page | undefined; error: ApiError | undefined; more: () => void } {
-  const [wanted, setWanted] = useState<{ bucket: TabId; rows: number }>({ bucket, rows: PAGE });
-  const rows = wanted.bucket === bucket ? wanted.rows : PAGE;
+  const { query, priority, waitingOn, sort } = view;
+  const key = JSON.stringify([bucket, query, priority, waitingOn, sort]);
+  const [wanted, setWanted] = useState<{ key: string; rows: number }>({ key, rows: PAGE });
+  const rows = wanted.key === key ? wanted.rows : PAGE;
   const [answer, setAnswer] = useState<{ page?: Page; error?: ApiError }>({});
   useEffect(() => {
     let live = true;
-    void api.invoke(COMMANDS.listCases, { bucket, offset: 0, limit: rows }).then((result) => {
-      if (live) setAnswer(result.ok ? { page: { bucket, wanted: rows, rows: result.value } } : { error: result.error });
+    const input: ListInput = {
+      bucket,
+      sort,
+      ...(query.trim() && { query: query.trim() }),
+      ...(priority && { priorities: [priority] }),
+      ...(waitingOn && { waitingOn }),
+      offset: 0,
+      limit: rows,
+    };
+    void api.invoke(COMMANDS.listCases, input).then((result) => {
+      if (live) setAnswer(result.ok ? { page: { key, wanted: rows, rows: result.value } } : { error: result.error });
     });
     return () => {
       live = false;
     };
-  }, [api, bucket, rows, generation]);
-  const page = answer.page?.bucket === bucket ? answer.page : undefined;
+  }, [api, key, bucket, query, priority, waitingOn, sort, rows, generation]);
+  const page = answer.page?.key === key ? answer.page : undefined;
   const more = useCallback(() => {
     // Only once the page asked for has arrived, and only if it came back full.
-    if (page && page.wanted === rows && page.rows.length === rows) setWanted({ bucket, rows: rows + PAGE });
-  }, [page, rows, bucket]);
+    if (page && page.wanted === rows && page.rows.length === rows) setWanted({ key, rows: rows + PAGE });
+  }, [page, rows, key]);
   return { page, error: answer.error, more };
 }
 
-/** Cases by state (new, in progress, waiting for information, done), unread and urgency first. */
+/** Cases by state (new, in progress, waiting for information, done), for triage: escalated, unread and urgent first. */
 export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate }) {
   const counts = useCommand(api, COMMANDS.countCases, undefined);
   const [generation, setGeneration] = useState(0);
   // A burst of changes (a snapshot of receipts, a drained outbox) reads the list again once.
   const pendingReload = useRef<ReturnType<typeof setTimeout>>(undefined);
-  useEvent(api, EVENTS.caseChanged, () => {
+  const reload = () => {
     pendingReload.current ??= setTimeout(() => {
       pendingReload.current = undefined;
       counts.reload();
       setGeneration((g) => g + 1);
     }, 200);
-  });
+  };
+  useEvent(api, EVENTS.caseChanged, reload);
+  useEvent(api, EVENTS.caseEscalated, reload);
+  useEvent(api, EVENTS.casesDescribed, reload);
   useEffect(() => () => clearTimeout(pendingReload.current), []);
+  // Waiting times move on: the rows are read again each minute, and each reading is timed afresh.
+  useEffect(() => {
+    const timer = setInterval(() => setGeneration((g) => g + 1), 60_000);
+    return () => clearInterval(timer);
+  }, []);
+  const now = new Date();
   const [chosen, setChosen] = useState<TabId>();
+  const [view, setView] = useState<View>(FIRST_VIEW);
+  const change = (part: Partial<View>) => setView((v) => ({ ...v, ...part }));
   // Until the user picks a tab: New if anything is new, else the first tab with cases.
   const tab =
     chosen ??
     (!counts.value || counts.value.new > 0 ? 'new' : (TABS.find((t) => counts.value![t.id] > 0)?.id ?? 'new'));
-  const { page, error, more } = usePagedCases(api, tab, generation);
-  const total = counts.value?.[tab];
+  const { page, error, more } = usePagedCases(api, tab, view, generation);
+  const total = view === FIRST_VIEW ? counts.value?.[tab] : undefined;
   const baseId = useId();
   const tabId = (id: TabId) => `${baseId}-tab-${id}`;
   const current = TABS.find((t) => t.id === tab)!;
+  const listRef = useRef<HTMLDivElement>(null);
+  const escalated = page?.rows.filter((r) => r.escalated).length ?? 0;
 
   const onTabKey = (event: KeyboardEvent<HTMLDivElement>) => {
     const index = TABS.findIndex((t) => t.id === tab);
@@ -119,6 +161,14 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
     <section className="screen-stack" aria-label="Inbox">
       <h2 className="screen-title">Inbox</h2>
       <ErrorMessage error={counts.error ?? error} />
+      {escalated > 0 && (
+        <p className="escalation-banner" role="alert" data-testid="escalation-banner">
+          {escalated === 1
+            ? '1 urgent request has waited too long to be accepted.'
+            : `${escalated} urgent requests have waited too long to be accepted.`}{' '}
+          They are shown first.
+        </p>
+      )}
       <div className="panel">
         <div className="tablist" role="tablist" aria-label="Cases by state" onKeyDown={onTabKey}>
           {TABS.map((t) => (
@@ -137,11 +187,56 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
             </button>
           ))}
         </div>
-        <div role="tabpanel" id={`${baseId}-panel`} aria-labelledby={tabId(tab)}>
+        <div className="inbox-tools" role="group" aria-label="Find and order cases">
+          <input
+            type="search"
+            aria-label="Search cases"
+            placeholder="Patient, reason, diagnosis or colleague"
+            maxLength={200}
+            value={view.query}
+            onChange={(e) => change({ query: e.target.value })}
+            onKeyDown={(e) => {
+              if (e.key === 'ArrowDown') {
+                e.preventDefault();
+                listRef.current?.querySelector<HTMLElement>('[role="listbox"]')?.focus();
+              }
+            }}
+          />
+          <label>
+            Urgency{' '}
+            <select value={view.priority} onChange={(e) => change({ priority: e.target.value as View['priority'] })}>
+              <option value="">Any</option>
+              {(['stat', 'asap', 'urgent', 'routine'] as const).map((p) => (
+                <option key={p} value={p}>
+                  {PRIORITY_WORDS[p]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Waiting on{' '}
+            <select value={view.waitingOn} onChange={(e) => change({ waitingOn: e.target.value as View['waitingOn'] })}>
+              <option value="">Anyone</option>
+              <option value="me">Me</option>
+              <option value="them">The other party</option>
+            </select>
+          </label>
+          <label>
+            Order{' '}
+            <select value={view.sort} onChange={(e) => change({ sort: e.target.value as View['sort'] })}>
+              {Object.entries(SORT_WORDS).map(([value, words]) => (
+                <option key={value} value={value}>
+                  {words}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <div role="tabpanel" id={`${baseId}-panel`} aria-labelledby={tabId(tab)} ref={listRef}>
           {!page ? (
             <p className="hint list-empty">Reading the cases…</p>
           ) : page.rows.length === 0 ? (
-            <p className="hint list-empty">No cases here.</p>
+            <p className="hint list-empty">{view === FIRST_VIEW ? 'No cases here.' : 'No cases match.'}</p>
           ) : (
             <VirtualListbox
               label={`${current.label} cases`}
@@ -149,18 +244,19 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
               {...(total !== undefined && { totalCount: total })}
               rowHeight={ROW_HEIGHT}
               itemKey={(c) => c.caseId}
-              renderItem={(c) => <CaseRow summary={c} />}
+              renderItem={(c) => <CaseRow summary={c} now={now} />}
               rowClassName={() => 'inbox-row'}
               itemAttributes={(c) => ({
                 'data-testid': 'inbox-row',
                 'data-case-id': c.caseId,
                 'data-unread': c.unread ? '' : undefined,
+                'data-escalated': c.escalated ? '' : undefined,
               })}
               onOpen={(c) => navigate({ name: 'case', caseId: c.caseId })}
               onVisibleEnd={(last) => {
                 if (last >= page.rows.length - 20) more();
               }}
-              resetKey={tab}
+              resetKey={`${tab} ${JSON.stringify(view)}`}
             />
           )}
         </div>
@@ -169,23 +265,63 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
   );
 }
 
-function CaseRow({ summary: c }: { summary: CaseSummary }) {
+const WAITING_WORDS: Readonly<Record<InboxRow['waitingOn'], string>> = {
+  me: 'waits on you',
+  them: 'waits on them',
+  nobody: 'closed',
+};
+
+/** One case as a clinician triages it: urgency, patient, reason, who, how long and on whom it waits, and its state. */
+function CaseRow({ summary: c, now }: { summary: InboxRow; now: Date }) {
   const priority = c.priority ?? 'routine';
+  const party = c.otherParty;
+  const who = party.name ?? party.practitionerId;
   return (
     <>
       <span>
         <span className="badge" data-tone={PRIORITY_TONE[priority]}>
           {PRIORITY_WORDS[priority]}
         </span>
+        {c.escalated && (
+          <span className="badge escalated-mark" data-tone="bad" title="Not accepted within your escalation time">
+            late
+          </span>
+        )}
+      </span>
+      <span className="inbox-two-lines">
+        {c.patient ? (
+          <span>
+            <span className="inbox-strong">{c.patient.name || 'No name given'}</span>{' '}
+            <span className="inbox-quiet">{ageSexText(c.patient.birthDate, c.patient.gender, now)}</span>
+          </span>
+        ) : (
+          <span className="inbox-quiet">Patient not read yet</span>
+        )}
+        <span className="inbox-quiet">{c.reason ?? ''}</span>
+      </span>
+      <span
+        className="inbox-two-lines"
+        title={`${party.practitionerId}${party.specialties ? ` · ${party.specialties}` : ''}`}
+      >
+        <span>
+          {c.role === 'applicant' ? 'To ' : 'From '}
+          {who}
+        </span>
+        <span className="inbox-quiet">{party.hospital ?? ''}</span>
       </span>
       <span>
         {c.unread && <span className="badge unread-mark">unread</span>}
         {STATUS_WORDS[c.status] ?? c.status}
       </span>
-      <span>{c.role === 'applicant' ? c.expertId : c.applicantId}</span>
-      <span>{c.role === 'applicant' ? 'Sent' : 'Received'}</span>
-      <span>
-        <time dateTime={c.updatedAt}>{dateTime.format(new Date(c.updatedAt))}</time>
+      <span className="inbox-two-lines" title={`In this state since ${dateTime.format(new Date(c.statusSince))}`}>
+        {c.waitingOn === 'nobody' ? (
+          <time dateTime={c.updatedAt}>{dateTime.format(new Date(c.updatedAt))}</time>
+        ) : (
+          <>
+            <time dateTime={c.statusSince}>{waitingText(c.statusSince, now)}</time>
+            <span className="inbox-quiet">{WAITING_WORDS[c.waitingOn]}</span>
+          </>
+        )}
       </span>
       <span>
         {c.attention && (

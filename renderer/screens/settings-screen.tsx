@@ -1,4 +1,4 @@
-import type { RegionState, SetupState } from '../../shared/api/index.ts';
+import { COMMANDS, type RegionState, type SetupState } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { AuditLogPanel } from '../components/audit-log-panel.tsx';
 import { CertificateList } from '../components/certificate-list.tsx';
@@ -7,6 +7,7 @@ import { ConnectionForm } from '../components/connection-form.tsx';
 import { EnrolmentForm } from '../components/enrolment-form.tsx';
 import { LockSettings } from '../components/lock-screen.tsx';
 import { RegionSwitch } from '../components/region-switch.tsx';
+import { useAction } from '../hooks/use-command.ts';
 import { TrustStep } from './first-run-screen.tsx';
 
 /** The connection, the certificates and their validity, the lock, and the audit log with its check. */
@@ -75,10 +76,39 @@ export function SettingsScreen({
         <h3 id="settings-lock">Lock</h3>
         <LockSettings api={api} setup={setup} idleMinutes />
       </section>
+      <section className="panel" aria-labelledby="settings-inbox">
+        <h3 id="settings-inbox">Inbox</h3>
+        <EscalationSetting api={api} setup={setup} />
+      </section>
       <section className="panel" aria-labelledby="settings-audit">
         <h3 id="settings-audit">Audit log</h3>
         <AuditLogPanel api={api} />
       </section>
+    </div>
+  );
+}
+
+/** How long a STAT, ASAP or urgent request may wait unaccepted before the inbox escalates it. */
+function EscalationSetting({ api, setup }: { api: RtsApi; setup: SetupState }) {
+  const setUi = useAction(api, COMMANDS.setUiPreferences);
+  return (
+    <div className="form-grid">
+      <label htmlFor="escalate-minutes">Escalate urgent requests not accepted within (minutes)</label>
+      <input
+        id="escalate-minutes"
+        type="number"
+        min={1}
+        max={240}
+        defaultValue={setup.ui.escalateAfterMinutes}
+        onBlur={(e) => {
+          const minutes = Number(e.target.value);
+          if (Number.isInteger(minutes) && minutes >= 1 && minutes <= 240)
+            void setUi.run({ escalateAfterMinutes: minutes });
+        }}
+      />
+      <p className="hint">
+        Escalated requests are shown first, marked late, and announced by a notification that names no patient.
+      </p>
     </div>
   );
 }

@@ -41,6 +41,8 @@ export const EVENTS = {
   setupChanged: 'setup:changed',
   directorySyncProgress: 'directory:sync-progress',
   caseChanged: 'cases:changed',
+  caseEscalated: 'cases:escalated',
+  casesDescribed: 'cases:described',
   outboxChanged: 'outbox:changed',
   lockChanged: 'app:lock-changed',
   regionChanged: 'region:changed',

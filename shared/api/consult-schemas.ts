@@ -154,6 +154,35 @@ export const caseSummarySchema = z.object({
 });
 export type CaseSummary = z.infer<typeof caseSummarySchema>;
 
+/** A practitioner as a list shows them: the directory's name and hospital (absent when no longer listed). */
+export const casePartySchema = z.object({
+  practitionerId: directoryIdSchema,
+  name: z.string().optional(),
+  specialties: z.string().optional(),
+  hospital: z.string().optional(),
+});
+export type CaseParty = z.infer<typeof casePartySchema>;
+
+export const waitingOnSchema = z.enum(['me', 'them', 'nobody']);
+export const caseSortSchema = z.enum(['inbox', 'urgency', 'waiting', 'newest', 'patient']);
+
+/**
+ * One row of this workstation's inbox, for triage without opening the case: the summary, the patient and reason (patient
+ * data, read when the case arrived and kept in the encrypted store; never in events, logs or notifications), the other
+ * party by name, on whom the case waits and since when, and whether an urgent request waits too long to be accepted.
+ */
+export const inboxRowSchema = caseSummarySchema.extend({
+  patient: z
+    .object({ name: z.string(), birthDate: z.string().max(10).optional(), gender: z.string().max(20).optional() })
+    .optional(),
+  reason: z.string().optional(),
+  otherParty: casePartySchema,
+  waitingOn: waitingOnSchema,
+  statusSince: isoDateTime,
+  escalated: z.boolean(),
+});
+export type InboxRow = z.infer<typeof inboxRowSchema>;
+
 /*
  * What a received case shows is what the protocol's profiles let a peer send (shared/protocol/fhir/payload-profiles.ts),
  * which is wider than what this app's own forms above produce: a birth date of "1957", a patient named only in

@@ -4,10 +4,14 @@ import { connectionStateSchema } from './connection-state.ts';
 import {
   caseActionSchema,
   caseBucketSchema,
+  caseSortSchema,
   caseSummarySchema,
   caseViewSchema,
   composeConsultSchema,
+  inboxRowSchema,
+  priorities,
   reportInputSchema,
+  waitingOnSchema,
 } from './consult-schemas.ts';
 import { endpointIdSchema, directoryIdSchema, uuidSchema } from '../protocol/identifiers.ts';
 
@@ -106,7 +110,12 @@ export const setupStateSchema = z.object({
   }),
   /** Messages kept at the workstation until its revocation list is current again (none: absent). */
   waitingForCrl: z.number().int().positive().optional(),
-  ui: z.object({ language: z.string(), theme: z.string(), lockAfterMinutes: z.number() }),
+  ui: z.object({
+    language: z.string(),
+    theme: z.string(),
+    lockAfterMinutes: z.number(),
+    escalateAfterMinutes: z.number(),
+  }),
   locked: z.boolean(),
   /** Known without the keychain; true also while it cannot be known (the safe answer). */
   hasLockPassphrase: z.boolean(),
@@ -247,6 +256,7 @@ export const commandContract = {
       language: z.enum(['en', 'nb', 'de', 'fr']).optional(),
       theme: z.enum(['system', 'light', 'dark']).optional(),
       lockAfterMinutes: z.number().int().min(1).max(240).optional(),
+      escalateAfterMinutes: z.number().int().min(1).max(240).optional(),
     }),
     output: setupStateSchema,
   },
@@ -295,15 +305,24 @@ export const commandContract = {
     output: z.object({ experts: z.array(expertSummarySchema), more: z.boolean() }),
   },
   [COMMANDS.getExpert]: { input: z.object({ practitionerId: directoryIdSchema }), output: expertDetailSchema },
+  /**
+   * A page of the inbox: one tab (`bucket`), narrowed by urgency, by whom a case waits on and by words (matched as
+   * prefixes against patient, reason, diagnosis and people), in the chosen order (default: escalated, unread, most
+   * urgent, newest).
+   */
   [COMMANDS.listCases]: {
     input: z
       .object({
         bucket: caseBucketSchema.optional(),
+        priorities: z.array(z.enum(priorities)).max(4).optional(),
+        waitingOn: waitingOnSchema.optional(),
+        query: z.string().max(200).optional(),
+        sort: caseSortSchema.optional(),
         offset: z.number().int().min(0).optional(),
         limit: z.number().int().min(1).max(100_000).optional(),
       })
       .optional(),
-    output: z.array(caseSummarySchema),
+    output: z.array(inboxRowSchema),
   },
   [COMMANDS.countCases]: { input: noInput, output: z.record(caseBucketSchema, z.number().int()) },
   [COMMANDS.openCase]: { input: z.object({ caseId: uuidSchema }), output: caseViewSchema },
@@ -352,6 +371,14 @@ export const eventContract = {
   [EVENTS.setupChanged]: setupStateSchema,
   [EVENTS.directorySyncProgress]: directoryStateSchema,
   [EVENTS.caseChanged]: z.object({ summary: caseSummarySchema, isNew: z.boolean() }),
+  /** An urgent request has waited longer than the user's escalation time to be accepted (no patient data). */
+  [EVENTS.caseEscalated]: z.object({
+    caseId: uuidSchema,
+    priority: z.enum(priorities),
+    waitingSince: z.string().datetime({ offset: true }),
+  }),
+  /** Cases kept before the inbox showed patient and reason now show them: lists read again. */
+  [EVENTS.casesDescribed]: z.object({ count: z.number().int().min(1) }),
   [EVENTS.outboxChanged]: outboxStateSchema,
   [EVENTS.lockChanged]: z.object({ locked: z.boolean() }),
   [EVENTS.regionChanged]: regionStateSchema,

@@ -71,6 +71,26 @@ describe('cases migrations', () => {
     expect(schemaVersion(db, 'cases')).toBe(LAST);
   });
 
+  it('3: a case of version 2 waits in its status since its last change, on whom its status says, and is to be described', () => {
+    migrateTo(db, 'cases', MIGRATIONS, 2);
+    caseV1('new-stat', 'expert', 'requested', 'stat', 500);
+    caseV1('asked', 'applicant', 'more-information-needed', null, 700);
+    caseV1('sent', 'applicant', 'requested', null, 800);
+    caseV1('done', 'expert', 'completed', null, 900);
+
+    const cases = openCaseStore(db);
+    expect(cases.list({ sort: 'waiting' }).map((c) => [c.caseId, c.statusAt, c.waitingOn, c.details])).toEqual([
+      ['new-stat', 500, 'me', {}],
+      ['asked', 700, 'me', {}],
+      ['sent', 800, 'them', {}],
+      ['done', 900, 'nobody', {}],
+    ]);
+    expect(cases.undescribed(10).sort()).toEqual(['asked', 'done', 'new-stat', 'sent']);
+    expect(cases.escalated(600)).toEqual([{ caseId: 'new-stat', priority: 'stat', statusAt: 500 }]);
+    expect(cases.list({ query: 'anything' })).toEqual([]);
+    expect(schemaVersion(db, 'cases')).toBe(LAST);
+  });
+
   it('runs each migration once: migrating again changes nothing', () => {
     const cases = openCaseStore(db);
     cases.create({

@@ -117,4 +117,96 @@ describe('case store', () => {
     // The applicant's own request waits in progress (the case store from stores() holds one too).
     expect(ids(cases.list({ bucket: 'progress' }))).toContain(5);
   });
+
+  it('keeps what a case is about, finds it by words of patient, reason, diagnosis and people, and filters and sorts for triage', () => {
+    const { cases } = stores();
+    const add = (n: number, priority: string, at: number, role: 'expert' | 'applicant' = 'expert') => {
+      const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+      cases.create({
+        caseId: id,
+        role,
+        status: 'requested',
+        priority,
+        applicantId: 'clinic-b.dr-berg',
+        expertId: 'clinic-a.dr-ahmed',
+        createdAt: at,
+        mySequence: 0,
+      });
+      return id;
+    };
+    const stemi = add(1, 'stat', 1_000);
+    const rash = add(2, 'routine', 2_000);
+    const mine = add(3, 'urgent', 3_000, 'applicant');
+    cases.describe(stemi, {
+      patientName: 'Kari Nordmann',
+      patientBirthDate: '1957-03-01',
+      patientGender: 'female',
+      reason: 'Chest pain, ST elevation in II, III, aVF',
+      peerName: 'Dr. Zoë Berg',
+    });
+    cases.describe(rash, { patientName: 'Ola Sørvik', reason: 'Rash after antibiotics' });
+    expect(cases.get(stemi)?.details).toEqual({
+      patientName: 'Kari Nordmann',
+      patientBirthDate: '1957-03-01',
+      patientGender: 'female',
+      reason: 'Chest pain, ST elevation in II, III, aVF',
+      peerName: 'Dr. Zoë Berg',
+    });
+    const found = (query: string) => cases.list({ query }).map((c) => c.caseId);
+    expect(found('nordm')).toEqual([stemi]);
+    // Case and diacritics do not matter (ø is a letter of its own, not o with a mark); every word must match.
+    expect(found('sørvik RASH')).toEqual([rash]);
+    expect(found('zoe')).toEqual([stemi]);
+    expect(found('chest rash')).toEqual([]);
+    // A report's diagnosis is found too, and keeps what the request said.
+    cases.describe(stemi, { diagnosis: 'Inferior STEMI I21.1' });
+    expect(found('I21')).toEqual([stemi]);
+    expect(found('kari')).toEqual([stemi]);
+    // What the user types is never FTS syntax.
+    expect(found('"kari"* ^(')).toEqual([stemi]);
+    expect(found('')).toHaveLength(4);
+
+    expect(cases.list({ priorities: ['stat', 'urgent'] }).map((c) => c.caseId)).toEqual([mine, stemi]);
+    expect(cases.list({ waitingOn: 'me' }).map((c) => c.caseId)).toEqual([rash, stemi]);
+    expect(cases.list({ waitingOn: 'them' }).map((c) => c.caseId)).toContain(mine);
+    expect(cases.list({ bucket: 'new', sort: 'patient' }).map((c) => c.caseId)).toEqual([stemi, rash]);
+    expect(cases.list({ bucket: 'new', sort: 'waiting' }).map((c) => c.caseId)).toEqual([stemi, rash]);
+
+    // Escalated: urgent requests to us waiting since before the time given; shown first in the inbox order.
+    cases.update(rash, { unread: true, at: 2_500 });
+    expect(cases.list({ bucket: 'new' }).map((c) => c.caseId)).toEqual([rash, stemi]);
+    const escalated = cases.list({ bucket: 'new', escalateBefore: 1_500 });
+    expect(escalated.map((c) => [c.caseId, c.escalated])).toEqual([
+      [stemi, true],
+      [rash, false],
+    ]);
+    // Among escalated cases, the one waiting longest leads, before unread and more urgent ones.
+    const later = add(4, 'urgent', 1_200);
+    cases.update(later, { unread: true, at: 1_200 });
+    expect(cases.list({ bucket: 'new', escalateBefore: 1_500 }).map((c) => c.caseId)).toEqual([stemi, later, rash]);
+    expect(cases.list({ bucket: 'new', sort: 'urgency', escalateBefore: 1_500 }).map((c) => c.caseId)).toEqual([
+      stemi,
+      later,
+      rash,
+    ]);
+    expect(cases.escalated(1_500)).toEqual([
+      { caseId: stemi, priority: 'stat', statusAt: 1_000 },
+      { caseId: later, priority: 'urgent', statusAt: 1_200 },
+    ]);
+    expect(cases.escalated(999)).toEqual([]);
+    // Accepted is no longer waiting to be accepted; its status time moves, a receipt's does not.
+    cases.update(stemi, { status: 'accepted', at: 4_000 });
+    cases.setMessageState(ids[0]!, 'delivered', 5_000);
+    expect(cases.get(stemi)).toMatchObject({ statusAt: 4_000, waitingOn: 'me' });
+    expect(cases.escalated(10_000).map((c) => c.caseId)).toEqual([later]);
+  });
+
+  it('offers the cases of an older store to be described once, and not one whose request cannot be read', () => {
+    const { cases } = stores();
+    expect(cases.undescribed(10)).toEqual([caseId]);
+    cases.describe(caseId, { diagnosis: 'only a diagnosis' });
+    expect(cases.undescribed(10)).toEqual([caseId]);
+    cases.markUndescribable(caseId);
+    expect(cases.undescribed(10)).toEqual([]);
+  });
 });

@@ -1,6 +1,10 @@
 import { caseBucketSchema, type CaseBucket } from '../../../shared/api/index.ts';
 import type { ConsultStatus, ReasonCode } from '../../../shared/protocol/index.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
+import { MIGRATIONS } from './case-store-migrations.ts';
+import { caseListQuery, describeCase, escalatedSql } from './case-triage.ts';
+
+export { MIGRATIONS };
 
 /**
  * Cases and their messages in the encrypted store. A message is kept as the CMS envelope it travelled in (decrypted
@@ -24,6 +28,12 @@ export interface CaseRecord {
   /** Sequence numbers of this case's steps: the last we sent, and the last we accepted from the peer. */
   readonly mySequence: number;
   readonly peerSequence: number;
+  /** Since when the case is in its status. */
+  readonly statusAt: number;
+  readonly waitingOn: WaitingOn;
+  readonly details: Omit<CaseDetails, 'diagnosis'>;
+  /** An urgent request not accepted in time (only when `list` was given `escalateBefore`). */
+  readonly escalated?: boolean;
 }
 
 export interface CaseMessageRecord {
@@ -46,39 +56,23 @@ export interface CaseMessageRecord {
   readonly outboxFailure?: string;
 }
 
-export const MIGRATIONS = [
-  {
-    version: 1,
-    sql: `
-    create table cases (
-      case_id text primary key, role text not null check (role in ('applicant', 'expert')), status text not null,
-      priority text, applicant_id text not null, expert_id text not null, created_at integer not null, updated_at integer not null,
-      unread integer not null default 0, my_sequence integer not null default 0, peer_sequence integer not null default 0
-    );
-    create index cases_by_update on cases (updated_at desc);
-    create table case_messages (
-      message_id text primary key, case_id text not null references cases (case_id), direction text not null check (direction in ('in', 'out')),
-      type text not null, status text not null, sequence integer not null, state text not null, reason text, detail text,
-      signer_subject text, signed_at integer, body blob, created_at integer not null, updated_at integer not null
-    );
-    create index case_messages_by_case on case_messages (case_id, created_at);
-  `,
-  },
-  {
-    version: 2,
-    // The inbox's tabs and order, computed by SQLite so that a tab of 10,000 cases is read a page at a time.
-    sql: `
-    alter table cases add column bucket text generated always as (
-      case when status = 'requested' then (case when role = 'expert' then 'new' else 'progress' end)
-           when status in ('accepted', 'information-provided') then 'progress'
-           when status = 'more-information-needed' then 'waiting'
-           else 'done' end) virtual;
-    alter table cases add column urgency integer generated always as (
-      case priority when 'stat' then 0 when 'asap' then 1 when 'urgent' then 2 else 3 end) virtual;
-    create index cases_by_bucket on cases (bucket, unread desc, urgency, updated_at desc);
-  `,
-  },
-];
+/** What a case is about, read from its request (and its report), for the inbox and the search of past cases. */
+export interface CaseDetails {
+  readonly patientName?: string;
+  /** A FHIR date: year, year-month or full date. */
+  readonly patientBirthDate?: string;
+  readonly patientGender?: string;
+  /** The first line of the reason for the request. */
+  readonly reason?: string;
+  /** The other party's name and hospital when the case began (the directory's current ones are preferred when shown). */
+  readonly peerName?: string;
+  readonly peerHospital?: string;
+  /** The report's conclusion and diagnoses, for search. */
+  readonly diagnosis?: string;
+}
+
+export type CaseSort = 'inbox' | 'urgency' | 'waiting' | 'newest' | 'patient';
+export type WaitingOn = 'me' | 'them' | 'nobody';
 
 interface CaseRow {
   case_id: string;
@@ -92,6 +86,15 @@ interface CaseRow {
   unread: number;
   my_sequence: number;
   peer_sequence: number;
+  status_at: number | null;
+  waiting_on: WaitingOn;
+  patient_name: string | null;
+  patient_birth_date: string | null;
+  patient_gender: string | null;
+  reason: string | null;
+  peer_name: string | null;
+  peer_hospital: string | null;
+  escalated?: number;
 }
 interface MessageRow {
   message_id: string;
@@ -123,6 +126,17 @@ const toCase = (r: CaseRow): CaseRecord => ({
   unread: r.unread === 1,
   mySequence: r.my_sequence,
   peerSequence: r.peer_sequence,
+  statusAt: r.status_at ?? r.updated_at,
+  waitingOn: r.waiting_on,
+  details: {
+    ...(r.patient_name !== null && { patientName: r.patient_name }),
+    ...(r.patient_birth_date !== null && { patientBirthDate: r.patient_birth_date }),
+    ...(r.patient_gender !== null && { patientGender: r.patient_gender }),
+    ...(r.reason !== null && { reason: r.reason }),
+    ...(r.peer_name !== null && { peerName: r.peer_name }),
+    ...(r.peer_hospital !== null && { peerHospital: r.peer_hospital }),
+  },
+  ...(r.escalated !== undefined && { escalated: r.escalated === 1 }),
 });
 const toMessage = (r: MessageRow): CaseMessageRecord => ({
   messageId: r.message_id,
@@ -142,21 +156,37 @@ const toMessage = (r: MessageRow): CaseMessageRecord => ({
   ...(r.outbox_failure && { outboxFailure: r.outbox_failure }),
 });
 
+/** A case as it begins: its details are kept by `describe`. */
+export type NewCase = Omit<
+  CaseRecord,
+  'updatedAt' | 'unread' | 'peerSequence' | 'statusAt' | 'waitingOn' | 'details' | 'escalated'
+> & { unread?: boolean; peerSequence?: number };
+
+export interface CaseListOptions {
+  readonly bucket?: CaseBucket;
+  readonly role?: CaseRole;
+  readonly practitioner?: string;
+  readonly priorities?: readonly string[];
+  readonly waitingOn?: WaitingOn;
+  readonly query?: string;
+  readonly sort?: CaseSort;
+  readonly escalateBefore?: number;
+  readonly offset?: number;
+  readonly limit?: number;
+}
+
 export interface CaseStore {
   get(caseId: string): CaseRecord | undefined;
-  /** Newest first; within a bucket, the inbox's order: unread, then most urgent, then newest. */
-  /** A page of cases; `role` and `practitioner` (our side of the case, e.g. one practitioner of a connector) narrow it. */
-  list(options?: {
-    bucket?: CaseBucket;
-    role?: CaseRole;
-    practitioner?: string;
-    offset?: number;
-    limit?: number;
-  }): CaseRecord[];
+  /**
+   * A page of cases; `role` and `practitioner` (our side of the case, e.g. one practitioner of a connector) narrow it,
+   * as do `priorities`, `waitingOn` and `query` (words matched as prefixes against patient, reason, diagnosis and
+   * people). Order (`sort`): newest first without a bucket; within a bucket the inbox's order (`inbox`): escalated,
+   * unread, most urgent, newest. `escalateBefore` (ms since the epoch): urgent requests to us waiting since before
+   * it are escalated.
+   */
+  list(options?: CaseListOptions): CaseRecord[];
   counts(): Record<CaseBucket, number>;
-  create(
-    record: Omit<CaseRecord, 'updatedAt' | 'unread' | 'peerSequence'> & { unread?: boolean; peerSequence?: number },
-  ): void;
+  create(record: NewCase): void;
   update(
     caseId: string,
     change: { status?: ConsultStatus; unread?: boolean; mySequence?: number; peerSequence?: number; at: number },
@@ -176,6 +206,14 @@ export interface CaseStore {
   messages(caseId: string): CaseMessageRecord[];
   /** The first refused message of each case, for the inbox to flag. */
   attention(caseIds: readonly string[]): Map<string, string>;
+  /** Keeps what a case is about (patient, reason, the other party; later the diagnosis) and indexes it for search. */
+  describe(caseId: string, details: CaseDetails): void;
+  /** Cases whose details were never read (kept before the store had them; or unreadable, `failed`). */
+  undescribed(limit: number): string[];
+  /** A case whose request cannot be read: not offered again by `undescribed`. */
+  markUndescribable(caseId: string): void;
+  /** Urgent requests to us, not accepted and waiting since before `before`: what escalation tells the user of. */
+  escalated(before: number): { caseId: string; priority: string; statusAt: number }[];
 }
 
 const STATE_RANK: Readonly<Record<MessageState, number>> = {
@@ -198,22 +236,11 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
       return row && toCase(row);
     },
     list(options = {}) {
-      const limit = Math.min(options.limit ?? 10_000, 100_000);
-      const offset = options.offset ?? 0;
-      const filters: [string, string | undefined][] = [
-        ['bucket = ?', options.bucket],
-        ['role = ?', options.role],
-        ["(case role when 'expert' then expert_id else applicant_id end) = ?", options.practitioner],
-      ];
-      const chosen = filters.filter(([, value]) => value !== undefined);
-      const where = chosen.map(([condition]) => condition);
-      const values: (string | number)[] = chosen.map(([, value]) => value!);
-      const order = options.bucket ? 'unread desc, urgency, updated_at desc' : 'updated_at desc';
-      const sql = `select * from cases ${where.length > 0 ? `where ${where.join(' and ')}` : ''} order by ${order} limit ? offset ?`;
+      const { sql, values } = caseListQuery(options);
       return db
         .prepare<(string | number)[], CaseRow>(sql)
-        .all(...values, limit, offset)
-        .map(toCase);
+        .all(...values)
+        .map((row) => toCase(options.escalateBefore === undefined ? { ...row, escalated: undefined } : row));
     },
     counts() {
       const counts = Object.fromEntries(caseBucketSchema.options.map((b) => [b, 0])) as Record<CaseBucket, number>;
@@ -225,7 +252,7 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
     },
     create(r) {
       db.prepare(
-        'insert into cases (case_id, role, status, priority, applicant_id, expert_id, created_at, updated_at, unread, my_sequence, peer_sequence) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'insert into cases (case_id, role, status, priority, applicant_id, expert_id, created_at, updated_at, unread, my_sequence, peer_sequence, status_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ).run(
         r.caseId,
         r.role,
@@ -238,20 +265,22 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
         r.unread ? 1 : 0,
         r.mySequence,
         r.peerSequence ?? 0,
+        r.createdAt,
       );
     },
     update(caseId, change) {
       db.prepare(
-        `update cases set status = coalesce(?, status), unread = coalesce(?, unread), my_sequence = coalesce(?, my_sequence),
-        peer_sequence = coalesce(?, peer_sequence), updated_at = ? where case_id = ?`,
-      ).run(
-        change.status ?? null,
-        change.unread === undefined ? null : change.unread ? 1 : 0,
-        change.mySequence ?? null,
-        change.peerSequence ?? null,
-        change.at,
+        `update cases set status_at = case when @status is not null and @status != status then @at else status_at end,
+        status = coalesce(@status, status), unread = coalesce(@unread, unread), my_sequence = coalesce(@mySequence, my_sequence),
+        peer_sequence = coalesce(@peerSequence, peer_sequence), updated_at = @at where case_id = @caseId`,
+      ).run({
+        status: change.status ?? null,
+        unread: change.unread === undefined ? null : change.unread ? 1 : 0,
+        mySequence: change.mySequence ?? null,
+        peerSequence: change.peerSequence ?? null,
+        at: change.at,
         caseId,
-      );
+      });
     },
     addMessage(m) {
       db.prepare(
@@ -328,5 +357,21 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
       for (const r of rows) if (!result.has(r.case_id)) result.set(r.case_id, words(r));
       return result;
     },
+    describe: (caseId, details) => describeCase(db, caseId, details),
+    undescribed: (limit) =>
+      db
+        .prepare<[number], { case_id: string }>('select case_id from cases where described = 0 limit ?')
+        .all(limit)
+        .map((r) => r.case_id),
+    markUndescribable(caseId) {
+      db.prepare('update cases set described = 2 where case_id = ?').run(caseId);
+    },
+    escalated: (before) =>
+      db
+        .prepare<[], { case_id: string; priority: string; status_at: number }>(
+          `select case_id, priority, status_at from cases where bucket = 'new' and ${escalatedSql(before)} order by status_at`,
+        )
+        .all()
+        .map((r) => ({ caseId: r.case_id, priority: r.priority, statusAt: r.status_at })),
   };
 }

@@ -1,4 +1,4 @@
-import { API_ERROR_CODES, type CaseSummary, type CaseView } from '../../../shared/api/index.ts';
+import { API_ERROR_CODES, type CaseSummary, type CaseView, type InboxRow } from '../../../shared/api/index.ts';
 import { isCmsError, open, withheldFailure, type TrustConfig } from '../../../shared/cms/index.ts';
 import { DIRECTORY_ID_PATTERN } from '../../../shared/protocol/index.ts';
 import { commonNameOf } from '../../../shared/pki/index.ts';
@@ -6,7 +6,7 @@ import { practitionerName, type PatientDetails } from '../../../shared/protocol/
 import type { SqliteDatabase } from '../../../transport/index.ts';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
 import { CoreError } from '../core-error.ts';
-import type { DirectoryMirror } from '../directory/directory-mirror.ts';
+import type { DirectoryMirror, Person } from '../directory/directory-mirror.ts';
 import type { CaseMessageRecord, CaseRecord, CaseStore, ConsultMessageType } from './case-store.ts';
 import { readCaseMessage, type CaseMessageContent } from './case-payloads.ts';
 import { ownPractitionerOf } from './consult-incoming.ts';
@@ -35,6 +35,35 @@ export function caseSummary(record: CaseRecord, attention?: string): CaseSummary
     updatedAt: iso(record.updatedAt),
     unread: record.unread,
     ...(attention && { attention }),
+  };
+}
+
+/** A case as the inbox shows it: with the patient, the reason and the other party by name (`people`: the directory's). */
+export function inboxRow(record: CaseRecord, attention: string | undefined, people: Map<string, Person>): InboxRow {
+  const otherId = record.role === 'expert' ? record.applicantId : record.expertId;
+  const person = people.get(otherId);
+  const name = person?.name ?? record.details.peerName;
+  const hospital = person?.organization || record.details.peerHospital;
+  const { patientName, patientBirthDate, patientGender, reason } = record.details;
+  return {
+    ...caseSummary(record, attention),
+    ...(patientName !== undefined && {
+      patient: {
+        name: patientName,
+        ...(patientBirthDate && { birthDate: patientBirthDate }),
+        ...(patientGender && { gender: patientGender }),
+      },
+    }),
+    ...(reason !== undefined && { reason }),
+    otherParty: {
+      practitionerId: otherId,
+      ...(name && { name }),
+      ...(person?.specialties && { specialties: person.specialties }),
+      ...(hospital && { hospital }),
+    },
+    waitingOn: record.waitingOn,
+    statusSince: iso(record.statusAt),
+    escalated: record.escalated ?? false,
   };
 }
 
@@ -110,6 +139,17 @@ export function createCaseViews(options: CaseViewsOptions) {
       throw new CoreError(API_ERROR_CODES.notFound, 'The request of this case cannot be read.');
     // The report names the patient as the request did, in the request's own forms.
     return read.content.patient;
+  }
+
+  /** The verified content of the case's stored messages of these types, oldest first (not audited: no user reads it). */
+  async function contentsOf(record: CaseRecord, types: readonly ConsultMessageType[]): Promise<CaseMessageContent[]> {
+    const contents: CaseMessageContent[] = [];
+    for (const message of cases.messages(record.caseId)) {
+      if (!types.includes(message.type) || message.state === 'rejected') continue;
+      const read = await readStored(message, ownPractitionerOf(record));
+      if (read) contents.push(read.content);
+    }
+    return contents;
   }
 
   /** Decrypts every message of the case, audits that, and marks it read. */
@@ -237,5 +277,5 @@ export function createCaseViews(options: CaseViewsOptions) {
     return { messageId, type: message.type, direction: message.direction, signer, bundle: payload };
   }
 
-  return { requireCase, summaryOf, patientOf, openCase, readMessage };
+  return { requireCase, summaryOf, patientOf, contentsOf, openCase, readMessage };
 }

@@ -11,6 +11,8 @@ import {
 import type { BatchScope } from '../../../transport/index.ts';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
 import type { DirectoryMirror } from '../directory/directory-mirror.ts';
+import { detailsOf, peerDetailsOf } from './case-details.ts';
+import { readCaseMessage } from './case-payloads.ts';
 import type { CaseRecord, CaseRole, CaseStore, ConsultMessageType, MessageState } from './case-store.ts';
 
 /**
@@ -182,6 +184,10 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
               unread: true,
             });
             cases.addMessage(record(next.status));
+            cases.describe(props.rtsCase, {
+              ...detailsOf(readCaseMessage(props.rtsType, opened.payload)),
+              ...peerDetailsOf(mirror, next.applicantId),
+            });
             audit.append({
               actor: props.rtsToPractitioner,
               action: AUDIT_ACTIONS.caseReceived,
@@ -192,6 +198,8 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
           }
           cases.update(props.rtsCase, { status: next.status, peerSequence: next.peerSequence, unread: true, at });
           cases.addMessage(record(next.status));
+          if (props.rtsType === 'consult.report')
+            cases.describe(props.rtsCase, detailsOf(readCaseMessage(props.rtsType, opened.payload)));
           audit.append({
             actor: props.rtsToPractitioner,
             action: AUDIT_ACTIONS.received,

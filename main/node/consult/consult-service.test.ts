@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { importDecryptionKey } from '../../../shared/cms/index.ts';
 import { exportPrivateKeyPkcs8, pemToDerAll, PEM_LABELS } from '../../../shared/pki/index.ts';
 import { PROTOCOL_VERSION, type ApplicationProperties, type OpenedMessage } from '../../../shared/protocol/index.ts';
-import { buildConsultStatus } from '../../../shared/protocol/fhir/index.ts';
+import { buildConsultRequest, buildConsultStatus } from '../../../shared/protocol/fhir/index.ts';
 import { createNativeCertificateValidator } from '../../../shared-node/index.ts';
 import {
   openDatabase,
@@ -217,5 +217,79 @@ describe('the consult service', () => {
     ).toMatchObject({ ok: false, reason: 'not-addressed-to-me' });
     // The applicant cannot accept its own case.
     await expect(consult.act({ caseId, action: 'accept' })).rejects.toMatchObject({ code: 'not-allowed' });
+  });
+
+  it('keeps what the inbox shows of a case: patient, reason and the other party by name and hospital, read again for an older case', async () => {
+    const { caseId } = await consult.compose(
+      { expertId: ahmed.id, patient, priority: 'stat', reason: 'Chest pain\nsince 04:00, ST elevation' },
+      dahl.id,
+    );
+    const rowOf = (id: string) => consult.inbox({}).find((r) => r.caseId === id);
+    const expected = {
+      patient: { name: 'Ola Ny', birthDate: '1950-01-01', gender: 'male' },
+      reason: 'Chest pain',
+      otherParty: { practitionerId: ahmed.id, hospital: 'Nordby Hospital' },
+      waitingOn: 'them',
+      escalated: false,
+    };
+    expect(rowOf(caseId)).toMatchObject(expected);
+    expect(rowOf(caseId)?.otherParty.name).toBeTruthy();
+
+    // A case kept before the store held this: read once from its envelope.
+    db.prepare('update cases set patient_name = null, reason = null, described = 0').run();
+    expect(rowOf(caseId)?.patient).toBeUndefined();
+    expect(await consult.describeOlderCases(10)).toBe(1);
+    expect(rowOf(caseId)).toMatchObject(expected);
+    expect(await consult.describeOlderCases(10)).toBe(0);
+
+    // A request that arrives is described as it is stored.
+    const incomingId = randomUUID();
+    const messageId = randomUUID();
+    const properties = {
+      rtsType: 'consult.request',
+      rtsVersion: PROTOCOL_VERSION,
+      rtsSender: 'ws-expert-1',
+      rtsCase: incomingId,
+      rtsFromPractitioner: ahmed.id,
+      rtsToPractitioner: cole.id,
+      rtsSequence: 1,
+    } as ApplicationProperties;
+    const opened: OpenedMessage = {
+      metadata: {
+        messageId,
+        creationTime: new Date(),
+        userId: 'ws-expert-1',
+        contentType: 'application/pkcs7-mime',
+        properties,
+      },
+      payload: buildConsultRequest(
+        { messageId, timestamp: new Date(), sender: 'ws-expert-1' },
+        {
+          caseId: incomingId,
+          from: ahmed.id,
+          to: cole.id,
+          sequence: 1,
+          patient: { family: 'Nordmann', given: ['Kari'], gender: 'female', birthDate: '1957-03-01' },
+          priority: 'urgent',
+          reason: 'Syncope',
+        },
+      ) as unknown as Record<string, unknown>,
+      signer: {
+        subject: `CN=${ahmed.id}`,
+        signingTime: new Date(),
+        certificate: ahmed.signing.certificate,
+      } as OpenedMessage['signer'],
+    };
+    const outcome = consult.incoming(opened, new Uint8Array([1]));
+    if (!outcome.ok) throw new Error(outcome.detail);
+    db.transaction(outcome.effect)();
+    expect(rowOf(incomingId)).toMatchObject({
+      patient: { name: 'Kari Nordmann' },
+      reason: 'Syncope',
+      otherParty: { practitionerId: ahmed.id, hospital: 'Nordby Hospital' },
+      waitingOn: 'me',
+      priority: 'urgent',
+    });
+    expect(consult.inbox({ query: 'nordmann syn' }).map((r) => r.caseId)).toEqual([incomingId]);
   });
 });

@@ -5,6 +5,7 @@ import {
   type CaseAction,
   type CaseSummary,
   type ComposeConsult,
+  type InboxRow,
   type ReportInput,
 } from '../../../shared/api/index.ts';
 import {
@@ -26,8 +27,9 @@ import type { SqliteDatabase, StoredMessage } from '../../../transport/index.ts'
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
 import { CoreError } from '../core-error.ts';
 import type { DirectoryMirror } from '../directory/directory-mirror.ts';
-import type { CaseRecord, CaseStore, ConsultMessageType } from './case-store.ts';
-import { caseSummary, createCaseViews } from './case-views.ts';
+import { detailsOf, peerDetailsOf } from './case-details.ts';
+import type { CaseDetails, CaseListOptions, CaseRecord, CaseStore, ConsultMessageType, NewCase } from './case-store.ts';
+import { caseSummary, createCaseViews, inboxRow } from './case-views.ts';
 import { createIncomingConsults, ownPractitionerOf } from './consult-incoming.ts';
 
 /**
@@ -121,7 +123,9 @@ export function createConsultService(options: ConsultServiceOptions) {
     peerId: string;
     sequence: number;
     payload: (messageId: string, timestamp: Date) => Bundle;
-    create?: Omit<CaseRecord, 'createdAt' | 'updatedAt' | 'unread' | 'peerSequence'>;
+    create?: Omit<NewCase, 'createdAt'>;
+    /** What the step tells of the case, for the inbox and search (the patient and reason of a request, a diagnosis). */
+    details?: CaseDetails;
   }): Promise<CaseSummary> {
     const { from } = input;
     const recipients = [
@@ -157,6 +161,7 @@ export function createConsultService(options: ConsultServiceOptions) {
       }
       if (input.create) cases.create({ ...input.create, createdAt: at });
       else cases.update(input.caseId, { status: input.status, mySequence: input.sequence, unread: false, at });
+      if (input.details) cases.describe(input.caseId, input.details);
       cases.addMessage({
         messageId,
         caseId: input.caseId,
@@ -199,10 +204,41 @@ export function createConsultService(options: ConsultServiceOptions) {
   }
 
   return {
-    list(options: Parameters<CaseStore['list']>[0] = {}): CaseSummary[] {
+    list(options: CaseListOptions = {}): CaseSummary[] {
       const records = cases.list(options);
       const attention = cases.attention(records.map((r) => r.caseId));
       return records.map((r) => caseSummary(r, attention.get(r.caseId)));
+    },
+
+    /** A page of the inbox, for triage: patient, reason and the other party by name (the directory's, as it is now). */
+    inbox(options: CaseListOptions = {}): InboxRow[] {
+      const records = cases.list(options);
+      const attention = cases.attention(records.map((r) => r.caseId));
+      const people = mirror.people(records.map((r) => (r.role === 'expert' ? r.applicantId : r.expertId)));
+      return records.map((r) => inboxRow(r, attention.get(r.caseId), people));
+    },
+
+    /**
+     * Reads what the inbox shows of up to `limit` cases kept before the store held it (their requests are decrypted
+     * once); a request that cannot be read is not tried again. Answers how many cases it read.
+     */
+    async describeOlderCases(limit: number): Promise<number> {
+      const pending = cases.undescribed(limit);
+      for (const caseId of pending) {
+        const record = cases.get(caseId);
+        if (!record) continue;
+        let details: CaseDetails = {};
+        try {
+          for (const content of await views.contentsOf(record, ['consult.request', 'consult.report']))
+            details = { ...details, ...detailsOf(content) };
+        } catch (error) {
+          if (!isCmsError(error) && !(error instanceof CoreError)) throw error;
+        }
+        const peerId = record.role === 'expert' ? record.applicantId : record.expertId;
+        if (details.patientName === undefined) cases.markUndescribable(caseId);
+        else cases.describe(caseId, { ...details, ...peerDetailsOf(mirror, peerId) });
+      }
+      return pending.length;
     },
 
     /**
@@ -231,6 +267,18 @@ export function createConsultService(options: ConsultServiceOptions) {
           applicantId: from,
           expertId: input.expertId,
           mySequence: 1,
+        },
+        details: {
+          ...detailsOf({
+            kind: 'request',
+            patient: input.patient,
+            reason: input.reason,
+            vitals: [],
+            bloodPressure: [],
+            waveforms: [],
+            attachments: [],
+          }),
+          ...peerDetailsOf(mirror, input.expertId),
         },
         payload: (messageId, timestamp) =>
           buildConsultRequest(
@@ -304,6 +352,14 @@ export function createConsultService(options: ConsultServiceOptions) {
         status: 'completed',
         peerId: record.applicantId,
         sequence,
+        details: detailsOf({
+          kind: 'report',
+          report: {
+            conclusion: input.conclusion,
+            diagnoses: input.diagnoses?.map((d) => ({ ...d, text: d.text })) ?? [],
+            prescriptions: [],
+          },
+        }),
         payload: (messageId, timestamp) =>
           buildConsultReport(
             { messageId, timestamp, sender: options.local.endpointId() },

@@ -18,9 +18,10 @@ type ConsultCommands = Pick<
 export function consultCommands(ctx: CoreContext): ConsultCommands {
   return {
     [COMMANDS.listCases]: async (input) =>
-      ctx
-        .unlocked()
-        .consult.list(input ? Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) : {}),
+      ctx.unlocked().consult.inbox({
+        ...(input ? Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) : {}),
+        escalateBefore: Date.now() - ctx.settings.read().ui.escalateAfterMinutes * 60_000,
+      }),
     [COMMANDS.countCases]: async () => ctx.unlocked().consult.counts(),
     [COMMANDS.openCase]: async ({ caseId }) => ctx.unlocked().consult.openCase(caseId),
     [COMMANDS.createConsult]: async (input) => ctx.unlocked().consult.compose(input, ctx.me().practitionerId),

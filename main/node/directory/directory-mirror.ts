@@ -76,7 +76,16 @@ export interface DirectoryMirror {
   certificates(practitionerId: string, use: 'signing' | 'encryption'): Uint8Array[] | undefined;
   /** Live entries of other publishers whose name and hospital name read the same as this one's (`ExpertSummary.lookAlikes`). */
   lookAlikes(practitionerId: string): string[];
+  /** Name, specialties and hospital of each of these practitioners the directory lists now (a page of a list's people). */
+  people(practitionerIds: readonly string[]): Map<string, Person>;
   count(): number;
+}
+
+/** A practitioner as lists name them: by name and hospital, never by directory id alone. */
+export interface Person {
+  readonly name: string;
+  readonly specialties: string;
+  readonly organization: string;
 }
 
 export const MIGRATIONS = [
@@ -233,6 +242,25 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
     })();
   }
 
+  function people(practitionerIds: readonly string[]): Map<string, Person> {
+    const found = new Map<string, Person>();
+    const unique = [...new Set(practitionerIds)];
+    // 500 at a time: far below SQLite's limit of bound parameters.
+    for (let at = 0; at < unique.length; at += 500) {
+      const ids = unique.slice(at, at + 500);
+      const rows = db
+        .prepare<string[], { practitioner_id: string; name: string; specialties: string; organization: string }>(
+          `select r.practitioner_id, s.name, s.specialties, s.organization from mirror_search_rows r
+          join mirror_search s on s.rowid = r.rowid where r.practitioner_id in (${ids.map(() => '?').join(',')})`,
+        )
+        .all(...ids);
+      for (const r of rows)
+        if (r.name)
+          found.set(r.practitioner_id, { name: r.name, specialties: r.specialties, organization: r.organization });
+    }
+    return found;
+  }
+
   const lookAlikes = (practitionerId: string): string[] =>
     sameIdentity
       .all(practitionerId, practitionerId)
@@ -353,6 +381,7 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       return certificatesOf(practitioner)[use].map((b) => new Uint8Array(Buffer.from(b, 'base64')));
     },
     lookAlikes,
+    people,
     count: () =>
       (
         db.prepare("select count(*) as n from mirror_entries where resource_type = 'PractitionerRole'").get() as {

@@ -10,9 +10,16 @@ describe('workstation settings', () => {
   it('keeps the profile and preferences, with defaults, and never a field outside the schema', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
     const settings = openWorkstationSettings(dir);
-    expect(settings.read()).toEqual({ ui: { language: 'en', theme: 'system', lockAfterMinutes: 10 } });
+    expect(settings.read()).toEqual({
+      ui: { language: 'en', theme: 'system', lockAfterMinutes: 10, escalateAfterMinutes: 15 },
+    });
     settings.setProfile(profile);
-    expect(settings.setUi({ theme: 'dark' })).toEqual({ language: 'en', theme: 'dark', lockAfterMinutes: 10 });
+    expect(settings.setUi({ theme: 'dark' })).toEqual({
+      language: 'en',
+      theme: 'dark',
+      lockAfterMinutes: 10,
+      escalateAfterMinutes: 15,
+    });
     expect(openWorkstationSettings(dir).read()).toMatchObject({ profile, ui: { theme: 'dark' } });
     expect(() => settings.setProfile({ ...profile, endpointId: 'Not An Id' })).toThrow(/endpoint id/);
   });
@@ -75,8 +82,9 @@ describe('workstation settings', () => {
         ui: { language: 'nb', theme: 'light', lockAfterMinutes: 5 },
       }),
     );
+    // A file from before the escalation time gets its default.
     expect(openWorkstationSettings(dir).read()).toEqual({
-      ui: { language: 'nb', theme: 'light', lockAfterMinutes: 5 },
+      ui: { language: 'nb', theme: 'light', lockAfterMinutes: 5, escalateAfterMinutes: 15 },
     });
   });
 });

@@ -19,6 +19,8 @@ export const uiPreferencesSchema = z.object({
   theme: z.enum(['system', 'light', 'dark']).default('system'),
   /** Minutes without input after which the app locks. */
   lockAfterMinutes: z.number().int().min(1).max(240).default(10),
+  /** Minutes a STAT, ASAP or urgent request may wait unaccepted before it is escalated (shown first, announced). */
+  escalateAfterMinutes: z.number().int().min(1).max(240).default(15),
 });
 export type UiPreferences = z.infer<typeof uiPreferencesSchema>;
 
@@ -32,7 +34,7 @@ export type LockPolicy = z.infer<typeof lockPolicySchema>;
 
 const settingsSchema = z.object({
   profile: connectionProfileSchema.optional(),
-  ui: uiPreferencesSchema.default({ language: 'en', theme: 'system', lockAfterMinutes: 10 }),
+  ui: uiPreferencesSchema.default({ language: 'en', theme: 'system', lockAfterMinutes: 10, escalateAfterMinutes: 15 }),
   /**
    * A digest of the store key, written when the store is created. A store file without its key in the keychain is
    * then recognised as a changed keychain (another backend, a reset) rather than a first run.

@@ -1,0 +1,107 @@
+import type { SqliteDatabase } from '../../../transport/index.ts';
+import { wordsOf } from '../directory/mirror-terms.ts';
+import type { CaseDetails, CaseListOptions } from './case-store.ts';
+
+/**
+ * The case store's triage (issue #21): a page of cases filtered, searched and ordered as the inbox asks, and what a
+ * case is about kept and indexed for search.
+ */
+
+/** Priorities whose unaccepted requests are escalated. */
+export const ESCALATED_PRIORITIES = ['stat', 'asap', 'urgent'] as const;
+
+/** The escalation test as SQL, for an `escalateBefore` in ms since the epoch. */
+export const escalatedSql = (before: number) =>
+  `(role = 'expert' and status = 'requested' and priority in (${ESCALATED_PRIORITIES.map((p) => `'${p}'`).join(',')}) and status_at <= ${Math.floor(before)})`;
+
+/** Escalated cases lead every order that shows urgency, the longest waiting first. */
+const ORDER = {
+  inbox: 'escalated desc, case when escalated = 1 then status_at end, unread desc, urgency, updated_at desc',
+  urgency: 'escalated desc, case when escalated = 1 then status_at end, urgency, status_at',
+  waiting: 'status_at, urgency',
+  newest: 'created_at desc',
+  patient: 'patient_name is null, patient_name collate nocase, created_at desc',
+  updated: 'updated_at desc',
+} as const;
+
+/** The select of one page of cases, with an `escalated` column (0 without `escalateBefore`). */
+export function caseListQuery(options: CaseListOptions): { sql: string; values: (string | number)[] } {
+  const limit = Math.min(options.limit ?? 10_000, 100_000);
+  const offset = options.offset ?? 0;
+  const words = options.query === undefined ? [] : wordsOf(options.query);
+  const filters: [string, ...(string | number)[]][] = [];
+  if (options.bucket) filters.push(['bucket = ?', options.bucket]);
+  if (options.role) filters.push(['role = ?', options.role]);
+  if (options.practitioner)
+    filters.push(["(case role when 'expert' then expert_id else applicant_id end) = ?", options.practitioner]);
+  if (options.waitingOn) filters.push(['waiting_on = ?', options.waitingOn]);
+  if (options.priorities) {
+    // A case without a priority is routine.
+    const priorities = [...options.priorities];
+    filters.push([
+      `coalesce(priority, 'routine') in (${priorities.map(() => '?').join(',') || 'null'})`,
+      ...priorities,
+    ]);
+  }
+  // Each word a quoted prefix: what the user types is never read as FTS5 syntax.
+  if (words.length > 0)
+    filters.push([
+      'case_id in (select case_id from case_search_rows where rowid in (select rowid from case_search where case_search match ?))',
+      words.map((w) => `"${w}"*`).join(' '),
+    ]);
+  const escalated = options.escalateBefore === undefined ? '0' : escalatedSql(options.escalateBefore);
+  const order = ORDER[options.sort ?? (options.bucket ? 'inbox' : 'updated')];
+  const where = filters.length > 0 ? `where ${filters.map(([condition]) => condition).join(' and ')}` : '';
+  return {
+    sql: `select *, ${escalated} as escalated from cases ${where} order by ${order}, rowid limit ? offset ?`,
+    values: [...filters.flatMap(([, ...values]) => values), limit, offset],
+  };
+}
+
+/** Keeps what a case is about and (re)indexes its search row; a diagnosis given alone keeps what the request said. */
+export function describeCase(db: SqliteDatabase, caseId: string, details: CaseDetails): void {
+  const columns: [string, string | undefined][] = [
+    ['patient_name', details.patientName],
+    ['patient_birth_date', details.patientBirthDate],
+    ['patient_gender', details.patientGender],
+    ['reason', details.reason],
+    ['peer_name', details.peerName],
+    ['peer_hospital', details.peerHospital],
+  ];
+  const given = columns.filter(([, value]) => value !== undefined);
+  // A report's diagnosis alone does not describe a case of an older store: its request is still to be read.
+  const fromRequest = details.patientName !== undefined || details.reason !== undefined;
+  db.prepare(
+    `update cases set ${[...given.map(([column]) => `${column} = ?`), `described = ${fromRequest ? 1 : 'described'}`].join(', ')} where case_id = ?`,
+  ).run(...given.map(([, value]) => value!), caseId);
+  const row = db
+    .prepare<
+      [string],
+      {
+        patient_name: string | null;
+        reason: string | null;
+        peer_name: string | null;
+        peer_hospital: string | null;
+        applicant_id: string;
+        expert_id: string;
+      }
+    >('select patient_name, reason, peer_name, peer_hospital, applicant_id, expert_id from cases where case_id = ?')
+    .get(caseId);
+  if (!row) return;
+  const { rowid } = db
+    .prepare<[string], { rowid: number }>(
+      'insert into case_search_rows (case_id) values (?) on conflict (case_id) do update set case_id = excluded.case_id returning rowid',
+    )
+    .get(caseId)!;
+  const previous = db
+    .prepare<[number], { diagnosis: string | null }>('select diagnosis from case_search where rowid = ?')
+    .get(rowid);
+  db.prepare('delete from case_search where rowid = ?').run(rowid);
+  db.prepare('insert into case_search (rowid, patient, reason, diagnosis, people) values (?, ?, ?, ?, ?)').run(
+    rowid,
+    row.patient_name ?? '',
+    row.reason ?? '',
+    details.diagnosis ?? previous?.diagnosis ?? '',
+    [row.peer_name, row.peer_hospital, row.applicant_id, row.expert_id].filter(Boolean).join(' '),
+  );
+}
