@@ -264,6 +264,21 @@ const STATUSES: readonly (readonly [ConsultStatus, number])[] = [
   ['redirected', 3],
   ['cancelled', 3],
 ];
+const REASONS = [
+  'Chest pain, ST elevation',
+  'Syncope during exercise',
+  'Palpitations and dizziness',
+  'Rash after antibiotics',
+  'Suspected stroke, left-sided weakness',
+  'Shortness of breath, low SpO2',
+  'Abdominal pain, fever',
+  'Headache and blurred vision',
+  'Atrial fibrillation, new onset',
+  'Wound not healing after surgery',
+  'Confusion in an elderly patient',
+  'Second opinion on a skin lesion',
+];
+
 const PRIORITIES = [
   ['routine', 60],
   ['urgent', 25],
@@ -302,8 +317,9 @@ export async function seedStore(
       for (let n = 0; n < CASES; n++) {
         const role = rand() < 0.55 ? 'expert' : 'applicant';
         const other = practitionerId(Math.floor(rand() * EXPERTS));
+        const caseId = randomUUID();
         cases.create({
-          caseId: randomUUID(),
+          caseId,
           role,
           status: weighted(STATUSES),
           priority: weighted(PRIORITIES),
@@ -312,6 +328,16 @@ export async function seedStore(
           createdAt: now - Math.floor(rand() * 180 * 86_400_000),
           unread: rand() < 0.15,
           mySequence: role === 'applicant' ? 1 : 0,
+        });
+        // What the inbox shows and the case search finds, as a request would have told it.
+        cases.describe(caseId, {
+          patientName: `${pick(GIVEN)} ${pick(FAMILY)}`,
+          patientBirthDate: `19${String(20 + Math.floor(rand() * 80))}-0${1 + Math.floor(rand() * 9)}-1${Math.floor(rand() * 9)}`,
+          patientGender: rand() < 0.5 ? 'female' : 'male',
+          reason: pick(REASONS),
+          peerName: `${pick(GIVEN)} ${pick(FAMILY)}`,
+          peerHospital: `${pick(CITIES)} ${pick(KINDS)}`,
+          ...(rand() < 0.3 && { diagnosis: pick(REASONS) }),
         });
       }
     })();

@@ -17,7 +17,10 @@
  * Baselines in the same run, in the page: a getAppInfo round trip (what the bridge itself costs), and the bare
  * searchDirectory and listCases round trips (core + bridge, no rendering).
  *
- * The output ends with `ui-search: p95_ms=X` (over every keystroke of every run) and `ui-inbox-open: ms=X` (median).
+ * ui-case-search In the inbox, words are typed into the case search (patient, reason, diagnosis, colleague over every
+ *                tab), timed as ui-search is.
+ * The output ends with `ui-search: p95_ms=X` (over every keystroke of every run), `ui-inbox-open: ms=X` (median) and
+ * `ui-case-search: p95_ms=X`.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -55,6 +58,8 @@ const ROOT = join(import.meta.dirname, '..');
 const RENDERER_DIR = join(ROOT, 'dist', 'renderer');
 /** What is typed: single words and two-word queries, as a user narrows a search (37 keystrokes per run). */
 const WORDS = ['car', 'ped', 'oslo', 'nor', 'berg', 'neuro', 'card bergen', 'derm en'];
+/** What is typed into the inbox's case search: patients, reasons, colleagues, hospitals (33 keystrokes per run). */
+const CASE_WORDS = ['kari', 'chest', 'syncope', 'berg', 'oslo heart', 'ahmed st'];
 /** The same flags as playwright.config.ts: a headless Chromium that reaches for nothing on the network. */
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -102,6 +107,20 @@ const PROBE = `(() => {
       });
       armed = state;
     },
+    armCases(query) {
+      const panel = document.querySelector('[data-testid="inbox-cases"]');
+      const state = { keydownAt: undefined };
+      watch = { matches: (channel, input) => channel === 'cases:list' && (input.query ?? '') === query.trim() };
+      state.done = new Promise((resolve) => {
+        const observer = new MutationObserver(() => {
+          if ((panel.getAttribute('data-query') ?? '') !== query.trim()) return;
+          observer.disconnect();
+          afterFrame((at) => resolve({ total: at - state.keydownAt, renderer: at - watch.answeredAt }));
+        });
+        observer.observe(panel, { attributes: true, attributeFilter: ['data-query'] });
+      });
+      armed = state;
+    },
     result: () => armed.done,
     openInbox: () => new Promise((resolve) => {
       const button = [...document.querySelectorAll('nav[aria-label="Main"] button')].find((b) => b.textContent.trim().startsWith('Inbox'));
@@ -137,6 +156,7 @@ interface Timing {
 interface BenchWindow {
   __rtsBench: {
     arm(query: string): void;
+    armCases(query: string): void;
     result(): Promise<Timing>;
     openInbox(): Promise<Timing>;
     roundTrips(channel: string, inputs: readonly unknown[]): Promise<number[]>;
@@ -174,11 +194,22 @@ async function clearSearch(page: Page): Promise<void> {
 }
 
 /** Types `word` one key at a time; each keystroke's time from keydown to the frame after its rows are shown. */
-async function typeTimed(page: Page, word: string): Promise<(Timing & { query: string })[]> {
+async function typeTimed(
+  page: Page,
+  word: string,
+  list: 'experts' | 'cases' = 'experts',
+): Promise<(Timing & { query: string })[]> {
   const samples = [];
   for (let i = 1; i <= word.length; i++) {
     const query = word.slice(0, i);
-    await page.evaluate((q) => (globalThis as unknown as BenchWindow).__rtsBench.arm(q), query);
+    await page.evaluate(
+      ([q, l]) => {
+        const bench = (globalThis as unknown as BenchWindow).__rtsBench;
+        if (l === 'cases') bench.armCases(q);
+        else bench.arm(q);
+      },
+      [query, list] as const,
+    );
     await page.keyboard.type(word[i - 1]!);
     const timing = await withTimeout(
       page.evaluate(() => (globalThis as unknown as BenchWindow).__rtsBench.result()),
@@ -373,8 +404,32 @@ async function main(): Promise<void> {
     );
     console.log(`  of which the renderer (answer in the page → frame): ${summary(opens.map((o) => o.renderer))}`);
 
+    // --- ui-case-search: the inbox is open; words typed into its case search, one key at a time.
+    const caseSearch = page.getByRole('searchbox', { name: 'Search cases' });
+    const caseSearches: (Timing & { query: string })[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      for (const word of CASE_WORDS) {
+        await caseSearch.focus();
+        await page.keyboard.press('Control+A');
+        await page.keyboard.press('Backspace');
+        await page.locator('[data-testid="inbox-cases"][data-query=""]').waitFor({ timeout: 30_000 });
+        caseSearches.push(...(await typeTimed(page, word, 'cases')));
+      }
+    }
+    const caseSearchMs = caseSearches.map((s) => s.total);
+    console.log(
+      `ui-case-search (keydown → frame after that query's rows, every tab of ${CASES.toLocaleString('en')} cases): ${summary(caseSearchMs)}`,
+    );
+    console.log(
+      `  of which the renderer (answer in the page → frame): ${summary(caseSearches.map((s) => s.renderer))}`,
+    );
+    const slowestCases = [...caseSearches].sort((a, b) => b.total - a.total).slice(0, 6);
+    console.log(`  slowest keystrokes: ${slowestCases.map((s) => `"${s.query}" ${ms(s.total)}`).join(', ')}`);
+    await page.screenshot({ path: 'test-results/screenshots/inbox-case-search.png' });
+
     console.log(`ui-search: p95_ms=${ms(quantile(searchMs, 0.95))}`);
     console.log(`ui-inbox-open: ms=${ms(quantile(openMs, 0.5))}`);
+    console.log(`ui-case-search: p95_ms=${ms(quantile(caseSearchMs, 0.95))}`);
   } finally {
     await browser.close();
     await server?.close();

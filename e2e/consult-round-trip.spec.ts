@@ -159,7 +159,7 @@ async function compose(page: Page, full: boolean): Promise<string> {
     const wave = page.getByRole('group', { name: 'ecg-0810.csv' });
     await expect(wave).toContainText('ECG, leads II, III, aVF: 1,000 samples per channel (4 s)');
     await expect(wave.getByLabel('Sample period (ms)')).toHaveValue('4');
-    await expect(wave.getByTestId('waveform-plot').locator('canvas')).toBeVisible();
+    await expect(wave.getByTestId('waveform-plot').locator('.ecg-paper canvas')).toHaveCount(3);
     await page
       .getByLabel('Add files (letters, images, results)')
       .setInputFiles({ name: 'referral.txt', mimeType: 'text/plain', buffer: Buffer.from(REFERRAL) });
@@ -173,7 +173,7 @@ async function compose(page: Page, full: boolean): Promise<string> {
   await page.getByRole('button', { name: 'Send', exact: true }).click();
   const caseId = await caseIdOnScreen(page);
   await expect(page.getByRole('heading', { name: 'Consultation for Kari Nilsen' })).toBeVisible();
-  await expect(page.getByTestId('case-role')).toContainText('You asked clinic-a.dr-ahmed');
+  await expect(page.getByTestId('case-role')).toContainText('You asked Test Ahmed, Nordby Hospital');
   return caseId;
 }
 
@@ -250,7 +250,7 @@ test('a consultation goes from the applicant to the expert and a verified report
   // The expert: the request arrives in the inbox and opens decrypted, with everything the applicant entered.
   await openFromInbox(expert.page, caseId);
   const page = expert.page;
-  await expect(page.getByTestId('case-role')).toContainText('Asked by clinic-b.dr-berg');
+  await expect(page.getByTestId('case-role')).toContainText('Asked by Test Berg, Sørvik Health Centre');
   await expect(page.getByTestId('case-priority')).toHaveText('Urgency: Urgent');
   await expect(page.getByTestId('patient-summary')).toContainText('Kari Nilsen');
   await expect(page.getByTestId('patient-summary')).toContainText('Female');
@@ -268,14 +268,31 @@ test('a consultation goes from the applicant to the expert and a verified report
   }
   const ecg = page.getByTestId('waveform-plot');
   await expect(ecg).toHaveAttribute('aria-label', /^ECG, leads II, III, aVF: 4 s at 250 Hz/);
-  await expect(ecg.locator('canvas')).toBeVisible();
+  // On ECG paper: one strip per lead at 25 mm/s and 10 mm/mV (4.4 s with the calibration pulse: 110 mm wide).
+  const strips = ecg.locator('.ecg-paper canvas');
+  await expect(strips).toHaveCount(3);
+  expect((await strips.first().boundingBox())?.width).toBeCloseTo((110 * 96) / 25.4, -1);
+  await expect(ecg.getByTestId('ecg-paper')).toContainText('25 mm/s, 10 mm/mV');
+  // Calipers by keyboard: two R peaks of lead II, 577 ms apart (104/min).
+  await ecg.getByLabel('From (s)').fill('0.185');
+  await ecg.getByLabel('To (s)').fill('0.762');
+  await expect(ecg.getByTestId('ecg-caliper')).toHaveText(/^Lead II: 577 ms, [\d.]+ mV \(104\/min\)$/);
+  // And by two clicks on lead III: 100 px apart at true size is 100 / 94.49 px per s = 1,058 ms.
+  const lead3 = ecg.locator('.ecg-paper .u-over').nth(1);
+  await lead3.click({ position: { x: 150, y: 20 } });
+  await lead3.click({ position: { x: 250, y: 20 } });
+  await expect(ecg.getByTestId('ecg-caliper')).toHaveText(/^Lead III: 1,0[56]\d ms, 0 mV \(5[67]\/min\)$/);
+  await ecg.getByRole('button', { name: 'Zoom in' }).click();
+  await expect(ecg.getByTestId('ecg-paper')).toContainText('×1.5');
+  await ecg.getByRole('button', { name: 'Zoom out' }).click();
+  await ecg.screenshot({ path: `${SCREENSHOTS}/ecg.png` });
   await expect(page.getByRole('region', { name: 'Attachments' }).getByLabel('Content of referral.txt')).toContainText(
     'ST elevation II, III, aVF',
   );
   const request = page.getByTestId('history-row').first();
   await expect(request).toContainText('Consultation requested');
   await expect(request.getByTestId('signature-verified')).toContainText(
-    /Signed by Test Berg \(clinic-b\.dr-berg\) at .*, verified/,
+    /Signed by Test Berg \(Sørvik Health Centre\) at .*; signature and certificate chain to the region's CA checked/,
   );
   await page.screenshot({ path: `${SCREENSHOTS}/case-expert.png`, fullPage: true });
   await expectAccessible(page, 'case, expert');
@@ -285,7 +302,7 @@ test('a consultation goes from the applicant to the expert and a verified report
   await expect(page.getByTestId('case-status')).toHaveText('Accepted');
   await writeReport(page, 'report-editor.png');
   await expect(page.getByTestId('case-status')).toHaveText('Completed');
-  await expect(page.getByTestId('report-signature')).toContainText('Test Ahmed (clinic-a.dr-ahmed)');
+  await expect(page.getByTestId('report-signature')).toContainText('Test Ahmed (Nordby Hospital)');
 
   // The applicant: the report, verified, with its signer; printable alone.
   const applicantPage = applicant.page;
@@ -293,7 +310,7 @@ test('a consultation goes from the applicant to the expert and a verified report
   await expect(report).toBeVisible({ timeout: 30_000 });
   await expect(applicantPage.getByTestId('case-status')).toHaveText('Completed');
   await expect(report.getByTestId('report-signature')).toContainText(
-    /Signed by Test Ahmed \(clinic-a\.dr-ahmed\) at .*, verified/,
+    /Signed by Test Ahmed \(Nordby Hospital\) at .*; signature and certificate chain to the region's CA checked/,
   );
   await expect(report.getByTestId('report-conclusion')).toContainText('Give tenecteplase now');
   await expect(report.getByRole('list', { name: 'Diagnoses' })).toHaveText(
@@ -365,9 +382,12 @@ test('the expert answers while the broker is down; the report waits queued and a
 
   // Back online: the applicant's open case fills in by itself (case events), the report verified.
   const report = applicant.page.getByRole('region', { name: 'Report from the expert' });
-  await expect(report.getByTestId('report-signature')).toContainText(/Test Ahmed \(clinic-a\.dr-ahmed\).*, verified/, {
-    timeout: 90_000,
-  });
+  await expect(report.getByTestId('report-signature')).toContainText(
+    /Test Ahmed \(Nordby Hospital\).*certificate chain to the region's CA checked/,
+    {
+      timeout: 90_000,
+    },
+  );
   await expect(applicant.page.getByTestId('case-status')).toHaveText('Completed');
   await expect(expert.page.getByTestId('offline-banner')).toBeHidden({ timeout: 30_000 });
   await expect(expert.page.getByTestId('report-state')).toHaveText(/delivered|processed/, { timeout: 30_000 });

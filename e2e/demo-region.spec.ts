@@ -61,7 +61,7 @@ test('opens on a living demo region, and switches to the own region and back', a
   // The simulated expert accepts and answers; the report arrives verified.
   await expect(status).toHaveText('Completed', { timeout: 90_000 });
   const report = page.getByRole('region', { name: 'Report from the expert' });
-  await expect(report.getByTestId('report-signature')).toContainText('demo-south.dr-lind');
+  await expect(report.getByTestId('report-signature')).toContainText('Astrid Lind');
   await page.screenshot({ path: `${SCREENSHOTS}/demo-region-report.png` });
 
   // The simulated applicant's requests arrive in the inbox, and open decrypted.
@@ -70,7 +70,7 @@ test('opens on a living demo region, and switches to the own region and back', a
   await expect(request).toBeVisible({ timeout: 60_000 });
   await page.screenshot({ path: `${SCREENSHOTS}/demo-region-inbox.png` });
   await request.click();
-  await expect(page.getByTestId('case-role')).toContainText('Asked by demo-east.dr-haugen');
+  await expect(page.getByTestId('case-role')).toContainText('Asked by Dr. Jon Haugen, Granmo Health Centre');
   await expect(page.getByTestId('patient-summary')).not.toBeEmpty();
   await page.screenshot({ path: `${SCREENSHOTS}/demo-region-request.png` });
 

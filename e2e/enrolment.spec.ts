@@ -219,7 +219,7 @@ test('a workstation joins with one enrolment file over TLS, and a consultation g
   await row.click();
   await expect(expert.page.getByTestId('patient-summary')).toContainText('Kari Nilsen');
   await expect(expert.page.getByTestId('history-row').first().getByTestId('signature-verified')).toContainText(
-    /Signed by Test Berg \(clinic-b\.dr-berg\) at .*, verified/,
+    /Signed by Test Berg \(Sørvik Health Centre\) at .*; signature and certificate chain to the region's CA checked/,
   );
   await expert.page.getByRole('button', { name: 'Accept', exact: true }).click();
   await expect(page.getByTestId('case-status')).toHaveText('Accepted', { timeout: 30_000 });

@@ -15,15 +15,27 @@ describe('case notifications', () => {
     expect(caseNotification({ summary: { role: 'expert', status: 'accepted' }, isNew: false })).toBeUndefined();
   });
 
-  it('escalate an urgent request with its urgency and waiting time only', () => {
+  it('escalate urgent requests with their number, urgency and waiting time only, in one notification', () => {
+    const now = new Date('2026-12-05T10:16:20Z');
     expect(
-      escalationNotification(
-        { priority: 'stat', waitingSince: '2026-12-05T10:00:00Z' },
-        new Date('2026-12-05T10:16:20Z'),
-      ),
+      escalationNotification({ cases: [{ priority: 'stat', waitingSince: '2026-12-05T10:00:00Z' }] }, now),
     ).toEqual({
       title: 'STAT request waiting',
       body: 'A STAT consultation request has waited 16 min to be accepted. Open RTS Workstation.',
+    });
+    expect(
+      escalationNotification(
+        {
+          cases: [
+            { priority: 'urgent', waitingSince: '2026-12-05T09:30:00Z' },
+            { priority: 'asap', waitingSince: '2026-12-05T10:00:00Z' },
+          ],
+        },
+        now,
+      ),
+    ).toEqual({
+      title: '2 urgent requests waiting',
+      body: '2 urgent consultation requests (the most urgent ASAP) wait to be accepted, the oldest for 46 min. Open RTS Workstation.',
     });
   });
 });

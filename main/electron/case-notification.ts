@@ -18,17 +18,21 @@ export function caseNotification(event: {
   return undefined;
 }
 
-/** An urgent request that waits too long to be accepted: its urgency and how long, never who or why. */
+/** Urgent requests that wait too long to be accepted: how many, the most urgent, the longest wait; never who or why. */
 export function escalationNotification(
-  event: { priority: string; waitingSince: string },
+  event: { cases: readonly { priority: string; waitingSince: string }[] },
   now: Date,
-): {
-  title: string;
-  body: string;
-} {
-  const minutes = Math.max(1, Math.round((now.getTime() - new Date(event.waitingSince).getTime()) / 60_000));
+): { title: string; body: string } {
+  const rank = ['stat', 'asap', 'urgent'];
+  const top = [...event.cases].sort((a, b) => rank.indexOf(a.priority) - rank.indexOf(b.priority))[0]!.priority;
+  const oldest = Math.min(...event.cases.map((c) => new Date(c.waitingSince).getTime()));
+  const minutes = Math.max(1, Math.round((now.getTime() - oldest) / 60_000));
+  const count = event.cases.length;
   return {
-    title: `${event.priority.toUpperCase()} request waiting`,
-    body: `A ${event.priority.toUpperCase()} consultation request has waited ${minutes} min to be accepted. Open RTS Workstation.`,
+    title: count === 1 ? `${top.toUpperCase()} request waiting` : `${count} urgent requests waiting`,
+    body:
+      count === 1
+        ? `A ${top.toUpperCase()} consultation request has waited ${minutes} min to be accepted. Open RTS Workstation.`
+        : `${count} urgent consultation requests (the most urgent ${top.toUpperCase()}) wait to be accepted, the oldest for ${minutes} min. Open RTS Workstation.`,
   };
 }

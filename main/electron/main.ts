@@ -110,7 +110,7 @@ if (!app.requestSingleInstanceLock()) {
       if (event !== EVENTS.caseChanged && event !== EVENTS.caseEscalated) return;
       const text =
         event === EVENTS.caseEscalated
-          ? escalationNotification(payload as { priority: string; waitingSince: string }, new Date())
+          ? escalationNotification(payload as { cases: { priority: string; waitingSince: string }[] }, new Date())
           : caseNotification(payload as { summary: { role: 'applicant' | 'expert'; status: string }; isNew: boolean });
       if (text && Notification.isSupported())
         new Notification({ title: text.title, body: text.body, silent: false }).show();

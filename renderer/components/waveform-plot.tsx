@@ -3,15 +3,22 @@ import type uPlot from 'uplot';
 import type { CaseView } from '../../shared/api/index.ts';
 import { WAVEFORMS } from '../../shared/protocol/fhir/index.ts';
 import { formatDateTime, formatNumber, seriesStats, unitDisplay, waveformLabel } from './case-format.ts';
+import { EcgStrips } from './ecg-strips.tsx';
 import { SERIES_COLOURS, UplotChart } from './uplot-chart.tsx';
 
 type Waveform = CaseView['waveforms'][number];
 
-/**
- * A sampled waveform (ECG leads or a pulse oximeter's plethysmogram): one series per lead, x in seconds from the
- * sample period. Screen readers get the recording's length and rate and each lead's min, max and last value.
- */
+/** A sampled waveform: an ECG on paper, one strip per lead (ecg-strips.tsx); anything else as a plot. */
 export function WaveformPlot({ waveform }: { waveform: Waveform }) {
+  return waveform.kind === 'ecg' ? <EcgStrips waveform={waveform} /> : <SampledPlot waveform={waveform} />;
+}
+
+/**
+ * A sampled waveform other than an ECG (a pulse oximeter's plethysmogram), its own strip: one series per channel, x in
+ * seconds from the sample period. Screen readers get the recording's length and rate and each channel's min, max and
+ * last value.
+ */
+function SampledPlot({ waveform }: { waveform: Waveform }) {
   const unit = unitDisplay(WAVEFORMS[waveform.kind].unit);
   const label = waveformLabel(waveform.kind);
   const { data, options, summary, description } = useMemo(() => {

@@ -168,7 +168,11 @@ function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) 
         )}
       </div>
       <p className="case-role" data-testid="case-role">
-        {view.role === 'applicant' ? `You asked ${view.expertId}` : `Asked by ${view.applicantId}`}
+        {view.role === 'applicant' ? 'You asked ' : 'Asked by '}
+        <PartyName
+          party={view.otherParty}
+          practitionerId={view.role === 'applicant' ? view.expertId : view.applicantId}
+        />
         <span className="hint">
           {' '}
           · opened {formatDateTime(view.createdAt)} · last change {formatDateTime(view.updatedAt)}
@@ -342,18 +346,33 @@ function VitalsPanel({ view }: { view: CaseView }) {
 }
 
 /** Who signed a message, in words: only for a message whose signature the core verified. */
+/** The other party by name and hospital; their directory id on demand (the id alone where no name is known). */
+function PartyName({ party, practitionerId }: { party: CaseView['otherParty']; practitionerId: string }) {
+  if (!party?.name) return <span>{practitionerId}</span>;
+  return (
+    <span title={`Directory id: ${practitionerId}${party.specialties ? ` · ${party.specialties}` : ''}`}>
+      <strong>{party.name}</strong>
+      {party.hospital && `, ${party.hospital}`}
+    </span>
+  );
+}
+
 /**
- * The person who signed, as the directory names them (the certificate names their directory id); the certificate's
- * subject where the directory does not list them (any more).
+ * The person who signed, as the directory names them (the certificate names their directory id), with their hospital;
+ * the certificate's subject where the directory does not list them (any more). Directory id and subject on demand.
  */
 function SignerName({ signer }: { signer: NonNullable<CaseView['messages'][number]['signer']> }) {
   if (!signer.name) return <span title={signer.subject}>{signer.practitionerId ?? signer.subject}</span>;
   return (
-    <span title={signer.subject}>
-      {signer.name} ({signer.practitionerId})
+    <span title={`Directory id: ${signer.practitionerId ?? ''} · certificate: ${signer.subject}`}>
+      {signer.name}
+      {signer.hospital && ` (${signer.hospital})`}
     </span>
   );
 }
+
+/** What a verified signature means, in words. */
+const CHAIN_CHECKED = "signature and certificate chain to the region's CA checked";
 
 function SignatureBadge({ message }: { message: Message }) {
   if (message.direction === 'in' && message.state === 'rejected') {
@@ -381,7 +400,7 @@ function SignatureBadge({ message }: { message: Message }) {
     return (
       <div className="signature-cell">
         <span className="badge signature-badge" data-tone="ok" data-testid="signature-verified">
-          Signed by <SignerName signer={message.signer} /> at {formatDateTime(message.signer.signedAt)}, verified
+          Signed by <SignerName signer={message.signer} /> at {formatDateTime(message.signer.signedAt)}; {CHAIN_CHECKED}
         </span>
       </div>
     );
@@ -529,8 +548,8 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
         <>
           <p className="report-signature">
             <span className="badge signature-badge" data-tone="ok" data-testid="report-signature">
-              Signed by <SignerName signer={view.report.signer} /> at {formatDateTime(view.report.signer.signedAt)},
-              verified
+              Signed by <SignerName signer={view.report.signer} /> at {formatDateTime(view.report.signer.signedAt)};{' '}
+              {CHAIN_CHECKED}
             </span>
             {!received && message && (
               <>

@@ -64,6 +64,8 @@ const SORT_WORDS: Readonly<Record<View['sort'], string>> = {
 
 interface Page {
   readonly key: string;
+  /** The search these rows answer ('' for none). */
+  readonly query: string;
   readonly wanted: number;
   readonly rows: readonly InboxRow[];
 }
@@ -78,24 +80,26 @@ function usePagedCases(
   view: View,
   generation: number,
 ): { page: Page | undefined; error: ApiError | undefined; more: () => void } {
-  const { query, priority, waitingOn, sort } = view;
-  const key = JSON.stringify([bucket, query, priority, waitingOn, sort]);
+  const { priority, waitingOn, sort } = view;
+  const query = view.query.trim();
+  // A search looks through every tab: a past case is found wherever it is.
+  const key = JSON.stringify([query ? 'all' : bucket, query, priority, waitingOn, sort]);
   const [wanted, setWanted] = useState<{ key: string; rows: number }>({ key, rows: PAGE });
   const rows = wanted.key === key ? wanted.rows : PAGE;
   const [answer, setAnswer] = useState<{ page?: Page; error?: ApiError }>({});
   useEffect(() => {
     let live = true;
     const input: ListInput = {
-      bucket,
+      ...(query ? { query } : { bucket }),
       sort,
-      ...(query.trim() && { query: query.trim() }),
       ...(priority && { priorities: [priority] }),
       ...(waitingOn && { waitingOn }),
       offset: 0,
       limit: rows,
     };
     void api.invoke(COMMANDS.listCases, input).then((result) => {
-      if (live) setAnswer(result.ok ? { page: { key, wanted: rows, rows: result.value } } : { error: result.error });
+      if (live)
+        setAnswer(result.ok ? { page: { key, query, wanted: rows, rows: result.value } } : { error: result.error });
     });
     return () => {
       live = false;
@@ -108,6 +112,9 @@ function usePagedCases(
   }, [page, rows, key]);
   return { page, error: answer.error, more };
 }
+
+/** Whether the list shows a tab as it is: no search, no filter, the inbox order. */
+const isPlain = (view: View) => !view.query.trim() && !view.priority && !view.waitingOn && view.sort === 'inbox';
 
 /** Cases by state (new, in progress, waiting for information, done), for triage: escalated, unread and urgent first. */
 export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate }) {
@@ -127,25 +134,30 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
   useEvent(api, EVENTS.casesDescribed, reload);
   useEffect(() => () => clearTimeout(pendingReload.current), []);
   // Waiting times move on: the rows are read again each minute, and each reading is timed afresh.
+  const reloadCounts = counts.reload;
   useEffect(() => {
-    const timer = setInterval(() => setGeneration((g) => g + 1), 60_000);
+    const timer = setInterval(() => {
+      reloadCounts();
+      setGeneration((g) => g + 1);
+    }, 60_000);
     return () => clearInterval(timer);
-  }, []);
+  }, [reloadCounts]);
   const now = new Date();
   const [chosen, setChosen] = useState<TabId>();
   const [view, setView] = useState<View>(FIRST_VIEW);
   const change = (part: Partial<View>) => setView((v) => ({ ...v, ...part }));
+  const searching = view.query.trim() !== '';
   // Until the user picks a tab: New if anything is new, else the first tab with cases.
   const tab =
     chosen ??
     (!counts.value || counts.value.new > 0 ? 'new' : (TABS.find((t) => counts.value![t.id] > 0)?.id ?? 'new'));
   const { page, error, more } = usePagedCases(api, tab, view, generation);
-  const total = view === FIRST_VIEW ? counts.value?.[tab] : undefined;
+  const total = isPlain(view) ? counts.value?.[tab] : undefined;
   const baseId = useId();
   const tabId = (id: TabId) => `${baseId}-tab-${id}`;
   const current = TABS.find((t) => t.id === tab)!;
   const listRef = useRef<HTMLDivElement>(null);
-  const escalated = page?.rows.filter((r) => r.escalated).length ?? 0;
+  const escalated = counts.value?.escalated ?? 0;
 
   const onTabKey = (event: KeyboardEvent<HTMLDivElement>) => {
     const index = TABS.findIndex((t) => t.id === tab);
@@ -232,14 +244,22 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
             </select>
           </label>
         </div>
-        <div role="tabpanel" id={`${baseId}-panel`} aria-labelledby={tabId(tab)} ref={listRef}>
+        <div
+          role="tabpanel"
+          id={`${baseId}-panel`}
+          aria-labelledby={tabId(tab)}
+          ref={listRef}
+          data-query={page?.query}
+          data-testid="inbox-cases"
+        >
+          {searching && <p className="hint">Searching every tab.</p>}
           {!page ? (
             <p className="hint list-empty">Reading the cases…</p>
           ) : page.rows.length === 0 ? (
-            <p className="hint list-empty">{view === FIRST_VIEW ? 'No cases here.' : 'No cases match.'}</p>
+            <p className="hint list-empty">{isPlain(view) ? 'No cases here.' : 'No cases match.'}</p>
           ) : (
             <VirtualListbox
-              label={`${current.label} cases`}
+              label={searching ? 'Cases found in every tab' : `${current.label} cases`}
               items={page.rows}
               {...(total !== undefined && { totalCount: total })}
               rowHeight={ROW_HEIGHT}

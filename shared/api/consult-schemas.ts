@@ -244,6 +244,8 @@ const signerSchema = z.object({
   signedAt: isoDateTime,
   practitionerId: z.string().optional(),
   name: z.string().optional(),
+  /** The signer's hospital as the directory lists it now. */
+  hospital: z.string().optional(),
 });
 
 export const caseMessageViewSchema = z.object({
@@ -263,6 +265,8 @@ export const caseMessageViewSchema = z.object({
 });
 
 export const caseViewSchema = caseSummarySchema.extend({
+  /** The other party by name and hospital (the directory's now, or as it was when the case began). */
+  otherParty: casePartySchema.optional(),
   patient: patientViewSchema.optional(),
   reason: z.string().optional(),
   question: z.string().optional(),

@@ -324,7 +324,17 @@ export const commandContract = {
       .optional(),
     output: z.array(inboxRowSchema),
   },
-  [COMMANDS.countCases]: { input: noInput, output: z.record(caseBucketSchema, z.number().int()) },
+  /** Cases per inbox tab, and how many urgent requests wait longer than the user's escalation time to be accepted. */
+  [COMMANDS.countCases]: {
+    input: noInput,
+    output: z.object({
+      new: z.number().int(),
+      progress: z.number().int(),
+      waiting: z.number().int(),
+      done: z.number().int(),
+      escalated: z.number().int(),
+    }),
+  },
   [COMMANDS.openCase]: { input: z.object({ caseId: uuidSchema }), output: caseViewSchema },
   [COMMANDS.createConsult]: { input: composeConsultSchema, output: caseSummarySchema },
   [COMMANDS.actOnCase]: { input: caseActionSchema, output: caseSummarySchema },
@@ -371,11 +381,17 @@ export const eventContract = {
   [EVENTS.setupChanged]: setupStateSchema,
   [EVENTS.directorySyncProgress]: directoryStateSchema,
   [EVENTS.caseChanged]: z.object({ summary: caseSummarySchema, isNew: z.boolean() }),
-  /** An urgent request has waited longer than the user's escalation time to be accepted (no patient data). */
+  /** Urgent requests that have now waited longer than the user's escalation time to be accepted (no patient data). */
   [EVENTS.caseEscalated]: z.object({
-    caseId: uuidSchema,
-    priority: z.enum(priorities),
-    waitingSince: z.string().datetime({ offset: true }),
+    cases: z
+      .array(
+        z.object({
+          caseId: uuidSchema,
+          priority: z.enum(priorities),
+          waitingSince: z.string().datetime({ offset: true }),
+        }),
+      )
+      .min(1),
   }),
   /** Cases kept before the inbox showed patient and reason now show them: lists read again. */
   [EVENTS.casesDescribed]: z.object({ count: z.number().int().min(1) }),

@@ -64,7 +64,7 @@ describe('cases migrations', () => {
       { case_id: 'provided', bucket: 'progress', urgency: 3 },
       { case_id: 'sent-asap', bucket: 'progress', urgency: 1 },
     ]);
-    expect(cases.counts()).toEqual({ new: 3, progress: 3, waiting: 1, done: 2 });
+    expect(cases.counts()).toEqual({ new: 3, progress: 3, waiting: 1, done: 2, escalated: 0 });
     // The inbox order the new index serves: unread, then most urgent, then newest.
     expect(cases.list({ bucket: 'new' }).map((c) => c.caseId)).toEqual(['new-unread', 'new-stat', 'new-routine']);
     expect(cases.messages('accepted')).toMatchObject([{ messageId: 'm1', state: 'verified', outbox: 'sent' }]);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, createSqliteTransportStore } from '../../../transport/index.ts';
 import { openCaseStore } from './case-store.ts';
+import { caseListQuery } from './case-triage.ts';
 
 const caseId = '3b8f0d2e-8f0a-4c1e-a6b1-0c2d3e4f5a6b';
 const ids = ['7d0c7a4e-1c57-4a43-9d43-1d5a1c1f3a10', '8e1d8b5f-2d68-4b54-8e54-2e6b2d2f4b21'];
@@ -48,7 +49,7 @@ function stores() {
       },
     });
   }
-  return { transport, cases };
+  return { db, transport, cases };
 }
 
 describe('case store', () => {
@@ -109,7 +110,10 @@ describe('case store', () => {
     add(4, 'requested', 'expert', 'urgent', false, 200);
     add(5, 'accepted', 'expert', 'routine', false, 1);
     add(6, 'completed', 'applicant', 'routine', false, 1);
-    expect(cases.counts()).toEqual({ new: 4, progress: 2, waiting: 0, done: 1 });
+    expect(cases.counts()).toEqual({ new: 4, progress: 2, waiting: 0, done: 1, escalated: 0 });
+    // The stat request (created at 50) and the urgent one (at 200) wait since before 201: both escalated.
+    expect(cases.counts(201).escalated).toBe(2);
+    expect(cases.counts(100).escalated).toBe(1);
     const ids = (list: { caseId: string }[]) => list.map((c) => Number(c.caseId.slice(-12)));
     // Unread first, then stat, urgent, routine; newest first among equals.
     expect(ids(cases.list({ bucket: 'new' }))).toEqual([3, 2, 4, 1]);
@@ -208,5 +212,23 @@ describe('case store', () => {
     expect(cases.undescribed(10)).toEqual([caseId]);
     cases.markUndescribable(caseId);
     expect(cases.undescribed(10)).toEqual([]);
+  });
+
+  it('reads a page of a tab in its index order, without sorting the whole tab (10,000 cases must open at once)', () => {
+    const { db } = stores();
+    const plan = (options: Parameters<typeof caseListQuery>[0]) => {
+      const { sql, values } = caseListQuery(options);
+      return db
+        .prepare<(string | number)[], { detail: string }>(`explain query plan ${sql}`)
+        .all(...values)
+        .map((r) => r.detail)
+        .join('; ');
+    };
+    for (const bucket of ['progress', 'waiting', 'done'] as const) {
+      expect(plan({ bucket, escalateBefore: 1_000, limit: 100 })).toContain('cases_by_bucket');
+      expect(plan({ bucket, escalateBefore: 1_000, limit: 100 })).not.toContain('TEMP B-TREE');
+    }
+    // Without escalation (the connector's lists), New too.
+    expect(plan({ bucket: 'new', limit: 100 })).not.toContain('TEMP B-TREE');
   });
 });

@@ -185,7 +185,8 @@ export interface CaseStore {
    * it are escalated.
    */
   list(options?: CaseListOptions): CaseRecord[];
-  counts(): Record<CaseBucket, number>;
+  /** Cases per tab, and (with `escalateBefore`) how many urgent requests to us are escalated. */
+  counts(escalateBefore?: number): Record<CaseBucket, number> & { escalated: number };
   create(record: NewCase): void;
   update(
     caseId: string,
@@ -242,13 +243,21 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
         .all(...values)
         .map((row) => toCase(options.escalateBefore === undefined ? { ...row, escalated: undefined } : row));
     },
-    counts() {
+    counts(escalateBefore) {
       const counts = Object.fromEntries(caseBucketSchema.options.map((b) => [b, 0])) as Record<CaseBucket, number>;
       for (const row of db
         .prepare<[], { bucket: CaseBucket; n: number }>('select bucket, count(*) as n from cases group by bucket')
         .all())
         counts[row.bucket] = row.n;
-      return counts;
+      const escalated =
+        escalateBefore === undefined
+          ? 0
+          : db
+              .prepare<[], { n: number }>(
+                `select count(*) as n from cases where bucket = 'new' and ${escalatedSql(escalateBefore)}`,
+              )
+              .get()!.n;
+      return { ...counts, escalated };
     },
     create(r) {
       db.prepare(

@@ -11,13 +11,19 @@ import type { CaseDetails, CaseListOptions } from './case-store.ts';
 export const ESCALATED_PRIORITIES = ['stat', 'asap', 'urgent'] as const;
 
 /** The escalation test as SQL, for an `escalateBefore` in ms since the epoch. */
-export const escalatedSql = (before: number) =>
-  `(role = 'expert' and status = 'requested' and priority in (${ESCALATED_PRIORITIES.map((p) => `'${p}'`).join(',')}) and status_at <= ${Math.floor(before)})`;
+export const escalatedSql = (before: number) => {
+  if (!Number.isFinite(before)) throw new RangeError('escalateBefore must be a time in ms');
+  return `(role = 'expert' and status = 'requested' and priority in (${ESCALATED_PRIORITIES.map((p) => `'${p}'`).join(',')}) and status_at <= ${Math.floor(before)})`;
+};
 
-/** Escalated cases lead every order that shows urgency, the longest waiting first. */
+/**
+ * Escalated cases lead every order that shows urgency, the longest waiting first. Only the New tab can hold them (an
+ * unaccepted request to us): elsewhere, and without `escalateBefore`, the order is one `cases_by_bucket` serves.
+ */
+const ESCALATED_FIRST = 'escalated desc, case when escalated = 1 then status_at end';
 const ORDER = {
-  inbox: 'escalated desc, case when escalated = 1 then status_at end, unread desc, urgency, updated_at desc',
-  urgency: 'escalated desc, case when escalated = 1 then status_at end, urgency, status_at',
+  inbox: 'unread desc, urgency, updated_at desc',
+  urgency: 'urgency, status_at',
   waiting: 'status_at, urgency',
   newest: 'created_at desc',
   patient: 'patient_name is null, patient_name collate nocase, created_at desc',
@@ -49,8 +55,11 @@ export function caseListQuery(options: CaseListOptions): { sql: string; values: 
       'case_id in (select case_id from case_search_rows where rowid in (select rowid from case_search where case_search match ?))',
       words.map((w) => `"${w}"*`).join(' '),
     ]);
-  const escalated = options.escalateBefore === undefined ? '0' : escalatedSql(options.escalateBefore);
-  const order = ORDER[options.sort ?? (options.bucket ? 'inbox' : 'updated')];
+  const escalates = options.escalateBefore !== undefined && (options.bucket ?? 'new') === 'new';
+  const escalated = escalates ? escalatedSql(options.escalateBefore) : '0';
+  const sort = options.sort ?? (options.bucket ? 'inbox' : 'updated');
+  const order =
+    escalates && (sort === 'inbox' || sort === 'urgency') ? `${ESCALATED_FIRST}, ${ORDER[sort]}` : ORDER[sort];
   const where = filters.length > 0 ? `where ${filters.map(([condition]) => condition).join(' and ')}` : '';
   return {
     sql: `select *, ${escalated} as escalated from cases ${where} order by ${order}, rowid limit ? offset ?`,
@@ -60,6 +69,11 @@ export function caseListQuery(options: CaseListOptions): { sql: string; values: 
 
 /** Keeps what a case is about and (re)indexes its search row; a diagnosis given alone keeps what the request said. */
 export function describeCase(db: SqliteDatabase, caseId: string, details: CaseDetails): void {
+  // Columns and search row together (a savepoint inside the inbox's or outbox's transaction).
+  db.transaction(() => writeDetails(db, caseId, details))();
+}
+
+function writeDetails(db: SqliteDatabase, caseId: string, details: CaseDetails): void {
   const columns: [string, string | undefined][] = [
     ['patient_name', details.patientName],
     ['patient_birth_date', details.patientBirthDate],

@@ -1,4 +1,10 @@
-import { API_ERROR_CODES, type CaseSummary, type CaseView, type InboxRow } from '../../../shared/api/index.ts';
+import {
+  API_ERROR_CODES,
+  type CaseParty,
+  type CaseSummary,
+  type CaseView,
+  type InboxRow,
+} from '../../../shared/api/index.ts';
 import { isCmsError, open, withheldFailure, type TrustConfig } from '../../../shared/cms/index.ts';
 import { DIRECTORY_ID_PATTERN } from '../../../shared/protocol/index.ts';
 import { commonNameOf } from '../../../shared/pki/index.ts';
@@ -38,12 +44,22 @@ export function caseSummary(record: CaseRecord, attention?: string): CaseSummary
   };
 }
 
-/** A case as the inbox shows it: with the patient, the reason and the other party by name (`people`: the directory's). */
-export function inboxRow(record: CaseRecord, attention: string | undefined, people: Map<string, Person>): InboxRow {
-  const otherId = record.role === 'expert' ? record.applicantId : record.expertId;
-  const person = people.get(otherId);
+/** The other party of a case by name and hospital: the directory's now (`people`), else as kept when the case began. */
+function partyOf(record: CaseRecord, people: Map<string, Person>): CaseParty {
+  const practitionerId = record.role === 'expert' ? record.applicantId : record.expertId;
+  const person = people.get(practitionerId);
   const name = person?.name ?? record.details.peerName;
   const hospital = person?.organization || record.details.peerHospital;
+  return {
+    practitionerId,
+    ...(name && { name }),
+    ...(person?.specialties && { specialties: person.specialties }),
+    ...(hospital && { hospital }),
+  };
+}
+
+/** A case as the inbox shows it: with the patient, the reason and the other party by name (`people`: the directory's). */
+export function inboxRow(record: CaseRecord, attention: string | undefined, people: Map<string, Person>): InboxRow {
   const { patientName, patientBirthDate, patientGender, reason } = record.details;
   return {
     ...caseSummary(record, attention),
@@ -55,12 +71,7 @@ export function inboxRow(record: CaseRecord, attention: string | undefined, peop
       },
     }),
     ...(reason !== undefined && { reason }),
-    otherParty: {
-      practitionerId: otherId,
-      ...(name && { name }),
-      ...(person?.specialties && { specialties: person.specialties }),
-      ...(hospital && { hospital }),
-    },
+    otherParty: partyOf(record, people),
     waitingOn: record.waitingOn,
     statusSince: iso(record.statusAt),
     escalated: record.escalated ?? false,
@@ -103,7 +114,8 @@ export function createCaseViews(options: CaseViewsOptions) {
     const name = practitionerName(
       mirror.resource(`Practitioner/${practitionerId}`) as { name?: unknown[] } | undefined,
     );
-    return { ...base, practitionerId, ...(name && { name }) };
+    const hospital = mirror.people([practitionerId]).get(practitionerId)?.organization;
+    return { ...base, practitionerId, ...(name && { name }), ...(hospital && { hospital }) };
   }
 
   /** The decrypted, verified content of one stored message (our own copies are encrypted to us too). */
@@ -158,8 +170,10 @@ export function createCaseViews(options: CaseViewsOptions) {
     const record = requireCase(caseId);
     const own = ownPractitionerOf(record);
     const reader = readBy ?? own;
+    const otherId = record.role === 'expert' ? record.applicantId : record.expertId;
     const view: CaseView = {
       ...caseSummary(record, cases.attention([caseId]).get(caseId)),
+      otherParty: partyOf(record, mirror.people([otherId])),
       unread: false,
       vitals: [],
       bloodPressure: [],

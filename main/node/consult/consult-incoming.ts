@@ -13,7 +13,7 @@ import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
 import type { DirectoryMirror } from '../directory/directory-mirror.ts';
 import { detailsOf, peerDetailsOf } from './case-details.ts';
 import { readCaseMessage } from './case-payloads.ts';
-import type { CaseRecord, CaseRole, CaseStore, ConsultMessageType, MessageState } from './case-store.ts';
+import type { CaseDetails, CaseRecord, CaseRole, CaseStore, ConsultMessageType, MessageState } from './case-store.ts';
 
 /**
  * The consult service's incoming half (consult-service.ts has the user's steps, case-views.ts the reading of cases):
@@ -113,6 +113,20 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
   const directorySigners = (practitionerId: string): Uint8Array[] =>
     mirror.certificates(practitionerId, 'signing') ?? [];
 
+  /**
+   * Keeps what a verified request or report tells of its case. A payload this reading does not expect leaves the case
+   * to the background reading (which then gives up on it) rather than refusing a message the profiles accepted.
+   */
+  function describe(caseId: string, known: CaseDetails, opened: OpenedMessage): void {
+    let details: CaseDetails;
+    try {
+      details = detailsOf(readCaseMessage(opened.metadata.properties.rtsType as ConsultMessageType, opened.payload));
+    } catch {
+      return;
+    }
+    cases.describe(caseId, { ...known, ...details });
+  }
+
   return {
     /** The signing certificates a consult message must carry: its sending practitioner's, from the directory. */
     expectedSigners: directorySigners,
@@ -184,10 +198,7 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
               unread: true,
             });
             cases.addMessage(record(next.status));
-            cases.describe(props.rtsCase, {
-              ...detailsOf(readCaseMessage(props.rtsType, opened.payload)),
-              ...peerDetailsOf(mirror, next.applicantId),
-            });
+            describe(props.rtsCase, { ...peerDetailsOf(mirror, next.applicantId) }, opened);
             audit.append({
               actor: props.rtsToPractitioner,
               action: AUDIT_ACTIONS.caseReceived,
@@ -198,8 +209,7 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
           }
           cases.update(props.rtsCase, { status: next.status, peerSequence: next.peerSequence, unread: true, at });
           cases.addMessage(record(next.status));
-          if (props.rtsType === 'consult.report')
-            cases.describe(props.rtsCase, detailsOf(readCaseMessage(props.rtsType, opened.payload)));
+          if (props.rtsType === 'consult.report') describe(props.rtsCase, {}, opened);
           audit.append({
             actor: props.rtsToPractitioner,
             action: AUDIT_ACTIONS.received,

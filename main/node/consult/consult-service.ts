@@ -227,12 +227,17 @@ export function createConsultService(options: ConsultServiceOptions) {
       for (const caseId of pending) {
         const record = cases.get(caseId);
         if (!record) continue;
+        // The request names patient and reason; a report adds its diagnosis. Either may fail on its own.
         let details: CaseDetails = {};
-        try {
-          for (const content of await views.contentsOf(record, ['consult.request', 'consult.report']))
-            details = { ...details, ...detailsOf(content) };
-        } catch (error) {
-          if (!isCmsError(error) && !(error instanceof CoreError)) throw error;
+        for (const type of ['consult.request', 'consult.report'] as const) {
+          try {
+            for (const content of await views.contentsOf(record, [type]))
+              details = { ...details, ...detailsOf(content) };
+          } catch (error) {
+            // What cannot be read as a case (a damaged or foreign envelope, an unexpected payload) is not tried again;
+            // anything else (the keychain) stops this run, to try again at the next start.
+            if (!isCmsError(error) && !(error instanceof CoreError) && !(error instanceof TypeError)) throw error;
+          }
         }
         const peerId = record.role === 'expert' ? record.applicantId : record.expertId;
         if (details.patientName === undefined) cases.markUndescribable(caseId);
@@ -378,7 +383,7 @@ export function createConsultService(options: ConsultServiceOptions) {
       });
     },
 
-    counts: () => cases.counts(),
+    counts: (escalateBefore?: number) => cases.counts(escalateBefore),
 
     openCase: views.openCase,
     readMessage: views.readMessage,

@@ -71,7 +71,7 @@ describe('case upkeep', () => {
     expect(escalations()).toEqual([]);
     await vi.advanceTimersByTimeAsync(61_000);
     expect(escalations()).toEqual([
-      [EVENTS.caseEscalated, { caseId: STAT, priority: 'stat', waitingSince: '2026-12-05T10:00:00.000Z' }],
+      [EVENTS.caseEscalated, { cases: [{ caseId: STAT, priority: 'stat', waitingSince: '2026-12-05T10:00:00.000Z' }] }],
     ]);
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(escalations()).toHaveLength(1);

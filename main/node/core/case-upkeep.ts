@@ -1,5 +1,6 @@
 import { EVENTS } from '../../../shared/api/index.ts';
 import { toDisposable } from '../../../shared/index.ts';
+import { escalateBefore } from './commands-consults.ts';
 import type { CoreContext } from './core-context.ts';
 
 /** How often waiting urgent requests are looked at: a minute's resolution is what an escalation time in minutes needs. */
@@ -27,20 +28,25 @@ export function startCaseUpkeep(ctx: CoreContext): void {
   }, 0);
   ctx.disposables.add(toDisposable(() => clearTimeout(describing)));
 
+  // Announced once per run: a restart reminds the user once of what still waits (one notification, not one per case).
   const announced = new Set<string>();
   const check = () => {
-    const before = Date.now() - ctx.settings.read().ui.escalateAfterMinutes * 60_000;
-    const waiting = cases.escalated(before);
-    const still = new Set(waiting.map((c) => c.caseId));
-    for (const id of announced) if (!still.has(id)) announced.delete(id);
-    for (const c of waiting) {
-      if (announced.has(c.caseId)) continue;
-      announced.add(c.caseId);
+    try {
+      const waiting = cases.escalated(escalateBefore(ctx));
+      const still = new Set(waiting.map((c) => c.caseId));
+      for (const id of announced) if (!still.has(id)) announced.delete(id);
+      const fresh = waiting.filter((c) => !announced.has(c.caseId));
+      if (fresh.length === 0) return;
+      for (const c of fresh) announced.add(c.caseId);
       ctx.emit(EVENTS.caseEscalated, {
-        caseId: c.caseId,
-        priority: c.priority as 'stat' | 'asap' | 'urgent',
-        waitingSince: new Date(c.statusAt).toISOString(),
+        cases: fresh.map((c) => ({
+          caseId: c.caseId,
+          priority: c.priority as 'stat' | 'asap' | 'urgent',
+          waitingSince: new Date(c.statusAt).toISOString(),
+        })),
       });
+    } catch (error) {
+      ctx.logger.error('cases.escalation-check-failed', { error: error instanceof Error ? error.name : 'unknown' });
     }
   };
   const timer = setInterval(check, ESCALATION_CHECK_MS);

@@ -14,15 +14,18 @@ type ConsultCommands = Pick<
   | typeof COMMANDS.recordExport
 >;
 
+/** Urgent requests waiting to be accepted since before this (ms) are escalated: the user's escalation time ago. */
+export const escalateBefore = (ctx: CoreContext) => Date.now() - ctx.settings.read().ui.escalateAfterMinutes * 60_000;
+
 /** The consults: the inbox, one case, composing, the steps of a case, the report, an export. */
 export function consultCommands(ctx: CoreContext): ConsultCommands {
   return {
     [COMMANDS.listCases]: async (input) =>
       ctx.unlocked().consult.inbox({
         ...(input ? Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) : {}),
-        escalateBefore: Date.now() - ctx.settings.read().ui.escalateAfterMinutes * 60_000,
+        escalateBefore: escalateBefore(ctx),
       }),
-    [COMMANDS.countCases]: async () => ctx.unlocked().consult.counts(),
+    [COMMANDS.countCases]: async () => ctx.unlocked().consult.counts(escalateBefore(ctx)),
     [COMMANDS.openCase]: async ({ caseId }) => ctx.unlocked().consult.openCase(caseId),
     [COMMANDS.createConsult]: async (input) => ctx.unlocked().consult.compose(input, ctx.me().practitionerId),
     [COMMANDS.actOnCase]: async (action) => ctx.unlocked().consult.act(action),
