@@ -6,6 +6,7 @@ import { BROKER_STATE_ENV, killNode, restartNode } from '../scripts/test-env/ind
 import type { TestPractitioner } from '../testkit/index.ts';
 import type { WorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V } from '../integration/testing/region-harness.ts';
+import { pdfText } from './harness/pdf-text.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test, type HarnessCoreOptions, type OpenedWorkstation } from './harness/workstation-fixture.ts';
 
@@ -335,11 +336,42 @@ test('a consultation goes from the applicant to the expert and a verified report
   await report.getByRole('button', { name: 'Print / save as PDF' }).click();
   await expect.poll(() => applicantPage.evaluate(() => (window as { __printed?: number }).__printed)).toBe(1);
   await applicantPage.emulateMedia({ media: 'print' });
-  await expect(report).toBeVisible();
+  // On paper: the printout made from the verified report, and nothing else of the case or the app.
+  const printout = applicantPage.getByTestId('report-printout');
+  await expect(printout).toBeVisible();
+  await expect(report).toBeHidden();
   await expect(applicantPage.getByRole('region', { name: 'Patient' })).toBeHidden();
   await expect(applicantPage.getByRole('navigation', { name: 'Main' })).toBeHidden();
-  await expect(report.getByRole('button', { name: 'Print / save as PDF' })).toBeHidden();
+  await applicantPage.screenshot({ path: `${SCREENSHOTS}/report-printout.png`, fullPage: true });
+  const pdf = await applicantPage.pdf({ format: 'A4', printBackground: true, path: `${SCREENSHOTS}/report.pdf` });
+  const [page1, ...more] = await pdfText(pdf);
+  const printed = [page1, ...more].join(' ').replace(/\s+/g, ' ');
+  for (const part of [
+    'TEST REGION',
+    'Consultation report',
+    'Expert Test Ahmed (Cardiology), Nordby Hospital',
+    'Asked by Test Berg',
+    'Sørvik Health Centre',
+    'Kari Nilsen',
+    'Question',
+    'Findings',
+    'Inferior STEMI',
+    'I21.1 Acute transmural myocardial infarction of inferior wall',
+    'Acetylsalicylic acid',
+    'Signed by Test Ahmed (clinic-a.dr-ahmed), Nordby Hospital',
+    "chain to the region's CA",
+  ])
+    expect(printed).toContain(part);
+  // Text as laid out on the page: ligatures ("fi") and groups of the digest may be split, so compare without spaces.
+  const compact = printed.replace(/\s/g, '');
+  expect(compact).toMatch(/Certificateserial[0-9a-f]+,issuedbyCN=TestRegionRootCA/i);
+  const digest = (await printout.getByTestId('printout-digest').textContent())!.replace(/\s/g, '');
+  expect(digest).toMatch(/^[0-9a-f]{64}$/);
+  expect(compact).toContain(`SHA-256is${digest}.`);
+  expect(printed).not.toContain('Print / save as PDF');
   await applicantPage.emulateMedia({ media: 'screen' });
+  await expect(printout).toBeHidden();
+  await expect(report).toBeVisible();
 });
 
 test('the expert answers while the broker is down; the report waits queued and arrives verified once it is back', async ({

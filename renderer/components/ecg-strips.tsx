@@ -20,10 +20,13 @@ import { UplotChart } from './uplot-chart.tsx';
 type Waveform = CaseView['waveforms'][number];
 
 const ZOOMS = [1, 1.5, 2, 3] as const;
+/** Seconds of recording a strip shows at true size (about 1,000 px); zooming in shows less of it, larger. */
+const WINDOW_SECONDS = 10;
 const TRACE = '#111827';
 const SMALL_LINE = '#f3c4c4';
 const LARGE_LINE = '#d97a7a';
 const CALIPER = '#0b5cad';
+const PAPER = '#fffafa';
 
 interface Calipers {
   readonly lead: number;
@@ -45,7 +48,7 @@ function sampleAt(samples: readonly (number | null)[], periodMs: number, seconds
 export function EcgStrips({ waveform }: { waveform: Waveform }) {
   const [zoom, setZoom] = useState<(typeof ZOOMS)[number]>(1);
   const [calipers, setCalipers] = useState<Calipers>({ lead: 0 });
-  const strips = useRef<HTMLDivElement>(null);
+  const [wanted, setStart] = useState(0);
   const id = useId();
   const names = waveform.series.map((s, i) => (s.lead ? `Lead ${s.lead}` : `Channel ${i + 1}`));
   const length = Math.max(...waveform.series.map((s) => s.samples.length));
@@ -59,24 +62,28 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
     0,
     waveform.series.findIndex((s) => s.lead === 'II'),
   );
-  const scale = paperScale(zoom);
+  // The strips show a window of the recording at paper scale (a canvas cannot be minutes wide); the rhythm strip and
+  // the buttons move it.
+  const span = Math.min(duration, WINDOW_SECONDS / zoom);
+  const start = Math.min(Math.max(0, wanted), Math.max(0, duration - span));
+  const moveTo = (seconds: number) => setStart(Math.min(Math.max(0, seconds), Math.max(0, duration - span)));
 
   const place = (lead: number, point: CaliperPoint) =>
     setCalipers((c) => (c.lead !== lead || !c.a || c.b ? { lead, a: point } : { ...c, b: point }));
   const typed = (which: 'a' | 'b', value: string) => {
+    if (value.trim() === '') {
+      setCalipers((c) => ({ lead: c.lead, ...(which === 'a' ? c.b && { b: c.b } : c.a && { a: c.a }) }));
+      return;
+    }
     const time = Number(value);
-    if (!Number.isFinite(time)) return;
+    if (!Number.isFinite(time) || time < 0 || time > duration) return;
     const samples = waveform.series[calipers.lead]!.samples;
-    const millivolts = sampleAt(samples, waveform.periodMs, time) ?? 0;
+    // A gap in the trace has no amplitude to measure.
+    const millivolts = sampleAt(samples, waveform.periodMs, time) ?? Number.NaN;
     setCalipers((c) => ({ ...c, [which]: { seconds: time, millivolts } }));
+    if (time < start || time > start + span) moveTo(time - span / 2);
   };
   const measured = calipers.a && calipers.b ? caliper(calipers.a, calipers.b) : undefined;
-
-  const seek = (time: number) => {
-    const element = strips.current;
-    if (!element) return;
-    element.scrollLeft = Math.max(0, (time + CALIBRATION.lead) * scale.pxPerSecond - element.clientWidth / 2);
-  };
 
   const description = `ECG, leads ${waveform.series.map((s) => s.lead ?? '?').join(', ')}: ${formatNumber(duration, 2)} s at ${formatNumber(1000 / waveform.periodMs, 1)} Hz, recorded ${formatDateTime(waveform.effective)}`;
   return (
@@ -89,22 +96,35 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
         <button type="button" disabled={zoom === ZOOMS.at(-1)} onClick={() => setZoom(ZOOMS[ZOOMS.indexOf(zoom) + 1]!)}>
           Zoom in
         </button>
+        <button type="button" disabled={start <= 0} onClick={() => moveTo(start - span / 2)}>
+          Earlier
+        </button>
+        <button type="button" disabled={start + span >= duration} onClick={() => moveTo(start + span / 2)}>
+          Later
+        </button>
         <span data-testid="ecg-paper">
-          {zoom === 1 ? 'True size' : `×${zoom}`}: 25 mm/s, 10 mm/mV; small square 0.04 s × 0.1 mV, large 0.2 s × 0.5 mV
+          {zoom === 1 ? 'True size' : `×${zoom}`}: 25 mm/s, 10 mm/mV; small square 0.04 s × 0.1 mV, large 0.2 s × 0.5
+          mV; showing {formatNumber(start, 1)}–{formatNumber(start + span, 1)} s of {formatNumber(duration, 1)} s
         </span>
       </div>
       <div className="ecg-rhythm">
         <span className="ecg-lead-name">Rhythm ({names[rhythm]})</span>
-        <RhythmStrip seconds={seconds} samples={waveform.series[rhythm]!.samples} onSeek={seek} />
+        <RhythmStrip
+          seconds={seconds}
+          samples={waveform.series[rhythm]!.samples}
+          shown={[start, start + span]}
+          onSeek={(t) => moveTo(t - span / 2)}
+        />
       </div>
-      <div className="ecg-strips" ref={strips} tabIndex={0} aria-label="ECG strips, scroll to move in time">
+      <div className="ecg-strips">
         {waveform.series.map((s, i) => (
           <div className="ecg-strip" key={i}>
             <span className="ecg-lead-name">{names[i]}</span>
             <PaperStrip
               seconds={seconds}
               samples={s.samples}
-              duration={duration}
+              start={start}
+              span={span}
               zoom={zoom}
               calipers={calipers.lead === i ? calipers : undefined}
               onPoint={(point) => place(i, point)}
@@ -126,7 +146,7 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
         <input
           id={`${id}-a`}
           type="number"
-          step={0.004}
+          step="any"
           min={0}
           max={duration}
           value={calipers.a ? Number(calipers.a.seconds.toFixed(3)) : ''}
@@ -136,7 +156,7 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
         <input
           id={`${id}-b`}
           type="number"
-          step={0.004}
+          step="any"
           min={0}
           max={duration}
           value={calipers.b ? Number(calipers.b.seconds.toFixed(3)) : ''}
@@ -147,7 +167,7 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
         </button>
         <output aria-live="polite" data-testid="ecg-caliper">
           {measured
-            ? `${names[calipers.lead]}: ${formatNumber(measured.intervalMs, 0)} ms, ${formatNumber(measured.amplitudeMv, 2)} mV${measured.ratePerMin ? ` (${formatNumber(measured.ratePerMin, 0)}/min)` : ''}`
+            ? `${names[calipers.lead]}: ${formatNumber(measured.intervalMs, 0)} ms, ${Number.isNaN(measured.amplitudeMv) ? 'no sample for an amplitude' : `${formatNumber(measured.amplitudeMv, 2)} mV`}${measured.ratePerMin ? ` (${formatNumber(measured.ratePerMin, 0)}/min)` : ''}`
             : 'Click two points on a strip, or type two times, to measure.'}
         </output>
       </fieldset>
@@ -155,64 +175,79 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
   );
 }
 
-/** Draws ECG paper (small and large squares) and the calibration pulse under a strip. */
+/** Draws ECG paper: the background and small and large squares, one path each. */
 function drawPaper(u: uPlot): void {
   const { ctx } = u;
   const { left, top, width, height } = u.bbox;
   const [x0, x1] = [u.scales.x!.min!, u.scales.x!.max!];
   const [y0, y1] = [u.scales.y!.min!, u.scales.y!.max!];
   ctx.save();
-  ctx.fillStyle = '#fffafa';
+  ctx.fillStyle = PAPER;
   ctx.fillRect(left, top, width, height);
-  const line = (large: boolean) => {
+  for (const large of [false, true]) {
     ctx.strokeStyle = large ? LARGE_LINE : SMALL_LINE;
     ctx.lineWidth = (large ? 1 : 0.5) * uPlot.pxRatio;
-  };
-  for (const t of gridLines(x0, x1, SMALL_SQUARE.seconds)) {
-    const x = Math.round(u.valToPos(t, 'x', true)) + 0.5;
-    line(isLargeLine(t, SMALL_SQUARE.seconds));
     ctx.beginPath();
-    ctx.moveTo(x, top);
-    ctx.lineTo(x, top + height);
+    for (const t of gridLines(x0, x1, SMALL_SQUARE.seconds)) {
+      if (isLargeLine(t, SMALL_SQUARE.seconds) !== large) continue;
+      const x = Math.round(u.valToPos(t, 'x', true)) + 0.5;
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + height);
+    }
+    for (const mv of gridLines(y0, y1, SMALL_SQUARE.millivolts)) {
+      if (isLargeLine(mv, SMALL_SQUARE.millivolts) !== large) continue;
+      const y = Math.round(u.valToPos(mv, 'y', true)) + 0.5;
+      ctx.moveTo(left, y);
+      ctx.lineTo(left + width, y);
+    }
     ctx.stroke();
   }
-  for (const mv of gridLines(y0, y1, SMALL_SQUARE.millivolts)) {
-    const y = Math.round(u.valToPos(mv, 'y', true)) + 0.5;
-    line(isLargeLine(mv, SMALL_SQUARE.millivolts));
-    ctx.beginPath();
-    ctx.moveTo(left, y);
-    ctx.lineTo(left + width, y);
-    ctx.stroke();
-  }
-  // The calibration pulse: 1 mV for 200 ms, in the lead-in before the recording.
-  const start = -CALIBRATION.lead + (CALIBRATION.lead - CALIBRATION.seconds) / 4;
+  ctx.restore();
+}
+
+/**
+ * The calibration pulse (1 mV for 200 ms) in the strip's lead-in, drawn over the trace: paper is laid again there
+ * first, so that what the recording holds before the window does not run through the pulse.
+ */
+function drawCalibration(u: uPlot): void {
+  const { ctx } = u;
+  const { top, height } = u.bbox;
+  const x0 = u.scales.x!.min!;
   const px = (t: number) => u.valToPos(t, 'x', true);
   const py = (mv: number) => u.valToPos(mv, 'y', true);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(px(x0), top, px(x0 + CALIBRATION.lead) - px(x0), height);
+  ctx.clip();
+  drawPaper(u);
+  const begin = x0 + (CALIBRATION.lead - CALIBRATION.seconds) / 4;
   ctx.strokeStyle = TRACE;
   ctx.lineWidth = 1.5 * uPlot.pxRatio;
   ctx.beginPath();
-  ctx.moveTo(px(-CALIBRATION.lead), py(0));
-  ctx.lineTo(px(start), py(0));
-  ctx.lineTo(px(start), py(CALIBRATION.millivolts));
-  ctx.lineTo(px(start + CALIBRATION.seconds), py(CALIBRATION.millivolts));
-  ctx.lineTo(px(start + CALIBRATION.seconds), py(0));
-  ctx.lineTo(px(0), py(0));
+  ctx.moveTo(px(x0), py(0));
+  ctx.lineTo(px(begin), py(0));
+  ctx.lineTo(px(begin), py(CALIBRATION.millivolts));
+  ctx.lineTo(px(begin + CALIBRATION.seconds), py(CALIBRATION.millivolts));
+  ctx.lineTo(px(begin + CALIBRATION.seconds), py(0));
+  ctx.lineTo(px(x0 + CALIBRATION.lead), py(0));
   ctx.stroke();
   ctx.restore();
 }
 
-/** One lead on paper at true scale (times the zoom): fixed size, wider than the screen when the recording is long. */
+/** One lead on paper at true scale (times the zoom): a window of `span` seconds from `start`, after its lead-in. */
 function PaperStrip({
   seconds,
   samples,
-  duration,
+  start,
+  span,
   zoom,
   calipers,
   onPoint,
 }: {
   seconds: readonly number[];
   samples: readonly (number | null)[];
-  duration: number;
+  start: number;
+  span: number;
   zoom: number;
   calipers: Calipers | undefined;
   onPoint: (point: CaliperPoint) => void;
@@ -221,6 +256,7 @@ function PaperStrip({
   const plot = useRef<uPlot>(undefined);
   const shown = useRef(calipers);
   const pointed = useRef(onPoint);
+  const from = useRef(start);
   useEffect(() => {
     pointed.current = onPoint;
   });
@@ -228,59 +264,47 @@ function PaperStrip({
     const element = container.current;
     if (!element) return;
     const range = stripRange(samples);
-    const size = stripSize(duration, range, paperScale(zoom));
+    const size = stripSize(span, range, paperScale(zoom));
     const u = new uPlot(
       {
         width: size.width,
         height: size.height,
         padding: [0, 0, 0, 0],
-        scales: { x: { time: false, range: [-CALIBRATION.lead, duration] }, y: { range } },
+        scales: {
+          x: { time: false, range: (_u, min, max) => [min, max] },
+          y: { range },
+        },
         axes: [{ show: false }, { show: false }],
         legend: { show: false },
         cursor: { drag: { x: false, y: false }, points: { show: false } },
         series: [{}, { stroke: TRACE, width: 1.25, spanGaps: false, points: { show: false } }],
         hooks: {
           drawClear: [drawPaper],
-          draw: [
-            (plotted) => {
-              const c = shown.current;
-              if (!c) return;
-              const { ctx } = plotted;
-              const { top, height, left, width } = plotted.bbox;
-              ctx.save();
-              ctx.strokeStyle = CALIPER;
-              ctx.lineWidth = 1.5 * uPlot.pxRatio;
-              ctx.setLineDash([4 * uPlot.pxRatio, 3 * uPlot.pxRatio]);
-              for (const p of [c.a, c.b]) {
-                if (!p) continue;
-                const x = plotted.valToPos(p.seconds, 'x', true);
-                const y = plotted.valToPos(p.millivolts, 'y', true);
-                ctx.beginPath();
-                ctx.moveTo(x, top);
-                ctx.lineTo(x, top + height);
-                ctx.moveTo(left, y);
-                ctx.lineTo(left + width, y);
-                ctx.stroke();
-              }
-              ctx.restore();
-            },
-          ],
+          draw: [drawCalibration, (plotted) => drawCalipers(plotted, shown.current)],
         },
       },
       [seconds as number[], samples as (number | null)[]],
       element,
     );
+    u.setScale('x', { min: from.current - CALIBRATION.lead, max: from.current + span });
     u.over.addEventListener('click', () => {
       const { left, top } = u.cursor;
       if (left === undefined || top === undefined || left < 0) return;
-      pointed.current({ seconds: u.posToVal(left, 'x'), millivolts: u.posToVal(top, 'y') });
+      const time = u.posToVal(left, 'x');
+      // The lead-in holds the calibration pulse, not the recording.
+      if (time < u.scales.x!.min! + CALIBRATION.lead) return;
+      pointed.current({ seconds: time, millivolts: u.posToVal(top, 'y') });
     });
     plot.current = u;
     return () => {
       u.destroy();
       plot.current = undefined;
     };
-  }, [seconds, samples, duration, zoom]);
+  }, [seconds, samples, span, zoom]);
+  useEffect(() => {
+    from.current = start;
+    plot.current?.setScale('x', { min: start - CALIBRATION.lead, max: start + span });
+  }, [start, span]);
   useEffect(() => {
     shown.current = calipers;
     plot.current?.redraw(false, false);
@@ -288,19 +312,48 @@ function PaperStrip({
   return <div ref={container} className="ecg-paper" aria-hidden="true" />;
 }
 
-/** The whole recording of one lead, as wide as the screen: a click moves the strips to that moment. */
+/** The caliper lines: a vertical at each point's time, a horizontal at its amplitude. */
+function drawCalipers(u: uPlot, calipers: Calipers | undefined): void {
+  if (!calipers) return;
+  const { ctx } = u;
+  const { top, height, left, width } = u.bbox;
+  ctx.save();
+  ctx.strokeStyle = CALIPER;
+  ctx.lineWidth = 1.5 * uPlot.pxRatio;
+  ctx.setLineDash([4 * uPlot.pxRatio, 3 * uPlot.pxRatio]);
+  ctx.beginPath();
+  for (const p of [calipers.a, calipers.b]) {
+    if (!p) continue;
+    const x = u.valToPos(p.seconds, 'x', true);
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, top + height);
+    if (Number.isNaN(p.millivolts)) continue;
+    const y = u.valToPos(p.millivolts, 'y', true);
+    ctx.moveTo(left, y);
+    ctx.lineTo(left + width, y);
+  }
+  ctx.stroke();
+  ctx.restore();
+}
+
+/** The whole recording of one lead, as wide as the screen, the strips' window shaded: a click moves the window there. */
 function RhythmStrip({
   seconds,
   samples,
+  shown,
   onSeek,
 }: {
   seconds: readonly number[];
   samples: readonly (number | null)[];
+  shown: readonly [number, number];
   onSeek: (seconds: number) => void;
 }) {
   const sought = useRef(onSeek);
+  const band = useRef(shown);
+  const [from, to] = shown;
   useEffect(() => {
     sought.current = onSeek;
+    band.current = [from, to];
   });
   const { options, data } = useMemo(() => {
     const range = stripRange(samples);
@@ -312,6 +365,16 @@ function RhythmStrip({
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       series: [{}, { stroke: TRACE, width: 1 }],
       hooks: {
+        drawClear: [
+          (u) => {
+            const [a, b] = band.current;
+            const { top, height } = u.bbox;
+            u.ctx.save();
+            u.ctx.fillStyle = '#dbe7f6';
+            u.ctx.fillRect(u.valToPos(a, 'x', true), top, u.valToPos(b, 'x', true) - u.valToPos(a, 'x', true), height);
+            u.ctx.restore();
+          },
+        ],
         ready: [
           (u) =>
             u.over.addEventListener('click', () => {
@@ -322,5 +385,7 @@ function RhythmStrip({
     };
     return { options: opts, data: [seconds as number[], samples as (number | null)[]] as uPlot.AlignedData };
   }, [seconds, samples]);
-  return <UplotChart options={options} data={data} height={LARGE_SQUARE.millivolts * 120} />;
+  return (
+    <UplotChart options={options} data={data} height={LARGE_SQUARE.millivolts * 120} redrawKey={`${from} ${to}`} />
+  );
 }

@@ -11,17 +11,22 @@ export function UplotChart({
   options,
   data,
   height,
+  redrawKey,
 }: {
   options: Omit<uPlot.Options, 'width' | 'height'>;
   data: uPlot.AlignedData;
   height: number;
+  /** When it changes, the chart is drawn again (for hooks that draw what the caller's state says). */
+  redrawKey?: string;
 }) {
   const container = useRef<HTMLDivElement>(null);
+  const chart = useRef<uPlot>(undefined);
   useEffect(() => {
     const element = container.current;
     if (!element) return;
     const width = () => Math.max(240, Math.floor(element.clientWidth));
     const plot = new uPlot({ ...options, width: width(), height }, data, element);
+    chart.current = plot;
     let last = width();
     const observer = new ResizeObserver(() => {
       const next = width();
@@ -33,8 +38,10 @@ export function UplotChart({
     return () => {
       observer.disconnect();
       plot.destroy();
+      chart.current = undefined;
     };
   }, [options, data, height]);
+  useEffect(() => chart.current?.redraw(false, false), [redrawKey]);
   return <div ref={container} className="plot-canvas" aria-hidden="true" />;
 }
 

@@ -1,4 +1,4 @@
-import { useId, useMemo, useState } from 'react';
+import { Fragment, useId, useMemo, useState } from 'react';
 import { COMMANDS, EVENTS, type CaseAction, type CaseView } from '../../shared/api/index.ts';
 import {
   CONSULT_STATUS_SENDER,
@@ -27,6 +27,7 @@ import {
 } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { LookAlikeBadge } from '../components/look-alike.tsx';
+import { ReportPrintout } from '../components/report-printout.tsx';
 import { ReportView } from '../components/report-view.tsx';
 import { TrendPlot, type TrendSeries } from '../components/trend-plot.tsx';
 import { WaveformPlot } from '../components/waveform-plot.tsx';
@@ -107,6 +108,7 @@ function CaseDetails({
     >
       <CaseHeader view={view} navigate={navigate} />
       {hasReportSection && <ReportSection api={api} view={view} />}
+      {view.report && <ReportPrintout view={view} report={view.report} />}
       <CaseActions
         api={api}
         view={view}
@@ -167,7 +169,7 @@ function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) 
           </span>
         )}
       </div>
-      <p className="case-role" data-testid="case-role">
+      <div className="case-role" data-testid="case-role">
         {view.role === 'applicant' ? 'You asked ' : 'Asked by '}
         <PartyName
           party={view.otherParty}
@@ -177,7 +179,13 @@ function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) 
           {' '}
           · opened {formatDateTime(view.createdAt)} · last change {formatDateTime(view.updatedAt)}
         </span>
-      </p>
+        <WhoDetails
+          facts={[
+            ['Directory id', view.role === 'applicant' ? view.expertId : view.applicantId],
+            ['Specialty', view.otherParty?.specialties],
+          ]}
+        />
+      </div>
     </header>
   );
 }
@@ -346,6 +354,25 @@ function VitalsPanel({ view }: { view: CaseView }) {
 }
 
 /** Who signed a message, in words: only for a message whose signature the core verified. */
+/** What identifies a person beyond their name, on demand (a disclosure the keyboard and screen readers reach). */
+function WhoDetails({ facts }: { facts: readonly (readonly [string, string | undefined])[] }) {
+  const shown = facts.filter((f): f is readonly [string, string] => Boolean(f[1]));
+  if (shown.length === 0) return null;
+  return (
+    <details className="who-details">
+      <summary>Details</summary>
+      <dl className="facts">
+        {shown.map(([term, value]) => (
+          <Fragment key={term}>
+            <dt>{term}</dt>
+            <dd>{value}</dd>
+          </Fragment>
+        ))}
+      </dl>
+    </details>
+  );
+}
+
 /** The other party by name and hospital; their directory id on demand (the id alone where no name is known). */
 function PartyName({ party, practitionerId }: { party: CaseView['otherParty']; practitionerId: string }) {
   if (!party?.name) return <span>{practitionerId}</span>;
@@ -368,6 +395,20 @@ function SignerName({ signer }: { signer: NonNullable<CaseView['messages'][numbe
       {signer.name}
       {signer.hospital && ` (${signer.hospital})`}
     </span>
+  );
+}
+
+/** The signer's directory id and certificate, on demand. */
+function SignerDetails({ signer }: { signer: NonNullable<CaseView['messages'][number]['signer']> }) {
+  return (
+    <WhoDetails
+      facts={[
+        ['Directory id', signer.practitionerId],
+        ['Certificate', signer.subject],
+        ['Serial number', signer.serialNumber],
+        ['Issued by', signer.issuer],
+      ]}
+    />
   );
 }
 
@@ -402,6 +443,7 @@ function SignatureBadge({ message }: { message: Message }) {
         <span className="badge signature-badge" data-tone="ok" data-testid="signature-verified">
           Signed by <SignerName signer={message.signer} /> at {formatDateTime(message.signer.signedAt)}; {CHAIN_CHECKED}
         </span>
+        <SignerDetails signer={message.signer} />
       </div>
     );
   }
@@ -546,7 +588,7 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
         </div>
       ) : (
         <>
-          <p className="report-signature">
+          <div className="report-signature">
             <span className="badge signature-badge" data-tone="ok" data-testid="report-signature">
               Signed by <SignerName signer={view.report.signer} /> at {formatDateTime(view.report.signer.signedAt)};{' '}
               {CHAIN_CHECKED}
@@ -560,7 +602,8 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
                 <span className="hint"> {STATE_TEXT[message.state].meaning}</span>
               </>
             )}
-          </p>
+            <SignerDetails signer={view.report.signer} />
+          </div>
           <ReportView report={view.report} />
           <PrintButton api={api} caseId={view.caseId} />
         </>

@@ -178,7 +178,7 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
           {escalated === 1
             ? '1 urgent request has waited too long to be accepted.'
             : `${escalated} urgent requests have waited too long to be accepted.`}{' '}
-          They are shown first.
+          They lead the New tab.
         </p>
       )}
       <div className="panel">
@@ -192,7 +192,11 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
               aria-selected={t.id === tab}
               aria-controls={`${baseId}-panel`}
               tabIndex={t.id === tab ? 0 : -1}
-              onClick={() => setChosen(t.id)}
+              onClick={() => {
+                setChosen(t.id);
+                // A tab chosen while searching shows that tab: the search was across all of them.
+                if (searching) change({ query: '' });
+              }}
             >
               {t.label}
               <span className="tab-count">{counts.value ? counts.value[t.id] : '…'}</span>

@@ -246,6 +246,9 @@ const signerSchema = z.object({
   name: z.string().optional(),
   /** The signer's hospital as the directory lists it now. */
   hospital: z.string().optional(),
+  /** The signing certificate's serial number (hex) and issuer (the region's CA), for the signature block. */
+  serialNumber: z.string().optional(),
+  issuer: z.string().optional(),
 });
 
 export const caseMessageViewSchema = z.object({
@@ -267,6 +270,8 @@ export const caseMessageViewSchema = z.object({
 export const caseViewSchema = caseSummarySchema.extend({
   /** The other party by name and hospital (the directory's now, or as it was when the case began). */
   otherParty: casePartySchema.optional(),
+  /** Both parties by name and hospital, for the printed report. */
+  people: z.object({ applicant: casePartySchema, expert: casePartySchema }).optional(),
   patient: patientViewSchema.optional(),
   reason: z.string().optional(),
   question: z.string().optional(),
@@ -284,6 +289,8 @@ export const caseViewSchema = caseSummarySchema.extend({
       prescriptions: z.array(prescriptionViewSchema),
       signer: signerSchema,
       verified: z.literal(true),
+      /** SHA-256 (hex) of the envelope the report arrived in: what a printout's reader can check it against. */
+      envelopeSha256: z.string().regex(/^[0-9a-f]{64}$/),
     })
     .optional(),
   messages: z.array(caseMessageViewSchema),

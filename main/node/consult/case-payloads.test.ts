@@ -162,6 +162,7 @@ describe('reading consult payloads back', () => {
       ...read.report,
       signer: { subject: 'CN=clinic-a.dr-ahmed', signedAt: context.timestamp.toISOString() },
       verified: true,
+      envelopeSha256: '0'.repeat(64),
     });
     expect(parsed.error?.issues ?? []).toEqual([]);
 

@@ -11,7 +11,7 @@ import type { ConsultMessageType } from './case-store.ts';
  * shared/api/consult-schemas.ts take it).
  */
 type Attachment = CaseView['attachments'][number];
-type Report = Omit<NonNullable<CaseView['report']>, 'signer' | 'verified'>;
+type Report = Omit<NonNullable<CaseView['report']>, 'signer' | 'verified' | 'envelopeSha256'>;
 
 export type CaseMessageContent =
   | {

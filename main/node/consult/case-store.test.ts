@@ -169,6 +169,7 @@ describe('case store', () => {
     // What the user types is never FTS syntax.
     expect(found('"kari"* ^(')).toEqual([stemi]);
     expect(found('')).toHaveLength(4);
+    expect(found(' - ')).toEqual([]);
 
     expect(cases.list({ priorities: ['stat', 'urgent'] }).map((c) => c.caseId)).toEqual([mine, stemi]);
     expect(cases.list({ waitingOn: 'me' }).map((c) => c.caseId)).toEqual([rash, stemi]);

@@ -49,8 +49,10 @@ export function caseListQuery(options: CaseListOptions): { sql: string; values: 
       ...priorities,
     ]);
   }
-  // Each word a quoted prefix: what the user types is never read as FTS5 syntax.
-  if (words.length > 0)
+  // Each word a quoted prefix: what the user types is never read as FTS5 syntax. Typed text without a word ("-")
+  // matches nothing rather than everything.
+  if (words.length === 0 && options.query?.trim()) filters.push(['0']);
+  else if (words.length > 0)
     filters.push([
       'case_id in (select case_id from case_search_rows where rowid in (select rowid from case_search where case_search match ?))',
       words.map((w) => `"${w}"*`).join(' '),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   API_ERROR_CODES,
   type CaseParty,
@@ -7,7 +8,7 @@ import {
 } from '../../../shared/api/index.ts';
 import { isCmsError, open, withheldFailure, type TrustConfig } from '../../../shared/cms/index.ts';
 import { DIRECTORY_ID_PATTERN } from '../../../shared/protocol/index.ts';
-import { commonNameOf } from '../../../shared/pki/index.ts';
+import { commonNameOf, describeCertificate } from '../../../shared/pki/index.ts';
 import { practitionerName, type PatientDetails } from '../../../shared/protocol/fhir/index.ts';
 import type { SqliteDatabase } from '../../../transport/index.ts';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
@@ -103,9 +104,12 @@ export function createCaseViews(options: CaseViewsOptions) {
    * id (docs/protocol.md §3), so the name shown is the directory's, not whatever the certificate says.
    */
   function signerOf(signer: { certificate: Uint8Array; subject: string; signingTime: Date }): Signer {
-    const base = { subject: signer.subject, signedAt: signer.signingTime.toISOString() };
+    let base: Signer = { subject: signer.subject, signedAt: signer.signingTime.toISOString() };
     let practitionerId: string | undefined;
     try {
+      // The certificate that signed, for the printed signature block: its serial and the CA that issued it.
+      const { serialNumber, issuer } = describeCertificate(signer.certificate);
+      base = { ...base, serialNumber, issuer };
       practitionerId = commonNameOf(signer.certificate);
     } catch {
       return base;
@@ -171,9 +175,23 @@ export function createCaseViews(options: CaseViewsOptions) {
     const own = ownPractitionerOf(record);
     const reader = readBy ?? own;
     const otherId = record.role === 'expert' ? record.applicantId : record.expertId;
+    const people = mirror.people([otherId, own]);
+    const ownParty = (practitionerId: string): CaseParty => {
+      const person = people.get(practitionerId);
+      return {
+        practitionerId,
+        ...(person?.name && { name: person.name }),
+        ...(person?.specialties && { specialties: person.specialties }),
+        ...(person?.organization && { hospital: person.organization }),
+      };
+    };
     const view: CaseView = {
       ...caseSummary(record, cases.attention([caseId]).get(caseId)),
-      otherParty: partyOf(record, mirror.people([otherId])),
+      otherParty: partyOf(record, people),
+      people: {
+        applicant: record.role === 'applicant' ? ownParty(record.applicantId) : partyOf(record, people),
+        expert: record.role === 'expert' ? ownParty(record.expertId) : partyOf(record, people),
+      },
       unread: false,
       vitals: [],
       bloodPressure: [],
@@ -236,7 +254,9 @@ export function createCaseViews(options: CaseViewsOptions) {
           attachments: content.attachments,
         });
       } else if (content.kind === 'report') {
-        view.report = { ...content.report, signer, verified: true };
+        // The envelope's digest lets a reader of the printout find the very message it was made from.
+        const envelopeSha256 = createHash('sha256').update(message.body!).digest('hex');
+        view.report = { ...content.report, signer, verified: true, envelopeSha256 };
       }
     }
     db.transaction(() => {
