@@ -412,6 +412,7 @@ async function main(): Promise<void> {
     // --- ui-case-search: the inbox is open; words typed into its case search, one key at a time.
     const caseSearch = page.getByRole('searchbox', { name: 'Search cases' });
     const caseSearches: (Timing & { query: string })[] = [];
+    const caseSearchCoreFrom = inCore.get(COMMANDS.listCases)?.length ?? 0;
     for (let run = 0; run < RUNS; run++) {
       for (const word of CASE_WORDS) {
         await caseSearch.focus();
@@ -428,6 +429,7 @@ async function main(): Promise<void> {
     console.log(
       `  of which the renderer (answer in the page → frame): ${summary(caseSearches.map((s) => s.renderer))}`,
     );
+    console.log(`  of which in the core (listCases): ${summary(coreTimes(COMMANDS.listCases, caseSearchCoreFrom))}`);
     const slowestCases = [...caseSearches].sort((a, b) => b.total - a.total).slice(0, 6);
     console.log(`  slowest keystrokes: ${slowestCases.map((s) => `"${s.query}" ${ms(s.total)}`).join(', ')}`);
     await page.screenshot({ path: 'test-results/screenshots/inbox-case-search.png' });

@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { CaseView } from '../../shared/api/index.ts';
@@ -99,7 +99,7 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
         <button type="button" disabled={start <= 0} onClick={() => moveTo(start - span / 2)}>
           Earlier
         </button>
-        <button type="button" disabled={start + span >= duration} onClick={() => moveTo(start + span / 2)}>
+        <button type="button" disabled={start + span >= duration - 1e-6} onClick={() => moveTo(start + span / 2)}>
           Later
         </button>
         <span data-testid="ecg-paper">
@@ -351,7 +351,8 @@ function RhythmStrip({
   const sought = useRef(onSeek);
   const band = useRef(shown);
   const [from, to] = shown;
-  useEffect(() => {
+  // Before the chart's own effect redraws with it (a child's effects run first).
+  useLayoutEffect(() => {
     sought.current = onSeek;
     band.current = [from, to];
   });

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { CaseParty, CaseView } from '../../shared/api/index.ts';
 import { formatDateTime, GENDER_LABEL, identifierLabel, patientDisplayName, PRIORITY_LABEL } from './case-format.ts';
 import { ReportView } from './report-view.tsx';
@@ -28,7 +28,13 @@ export const grouped = (hex: string) => hex.match(/.{1,4}/g)?.join(' ') ?? hex;
  * Hidden on screen; the only part of a case the print shows.
  */
 export function ReportPrintout({ view, report }: { view: CaseView; report: VerifiedReport }) {
-  const [printedAt] = useState(() => new Date());
+  // The moment of printing, not of opening the case.
+  const [printedAt, setPrintedAt] = useState(() => new Date());
+  useEffect(() => {
+    const now = () => setPrintedAt(new Date());
+    window.addEventListener('beforeprint', now);
+    return () => window.removeEventListener('beforeprint', now);
+  }, []);
   const region = regionOf(report.signer.issuer);
   const patient = view.patient;
   return (
@@ -66,7 +72,7 @@ export function ReportPrintout({ view, report }: { view: CaseView; report: Verif
       <p className="report-text">{view.reason ?? ''}</p>
       {view.question && <p className="report-text">{view.question}</p>}
       <h2>Report</h2>
-      <ReportView report={report} />
+      <ReportView report={report} headingLevel={3} />
       <h2>Signature</h2>
       <dl className="printout-facts" data-testid="printout-signature">
         <dt>Signed by</dt>
@@ -84,8 +90,9 @@ export function ReportPrintout({ view, report }: { view: CaseView; report: Verif
         </dd>
         <dt>Verified</dt>
         <dd>
-          The signature, and the certificate&apos;s chain to the region&apos;s CA and its revocation list, were checked
-          by the receiving workstation before this report was shown.
+          {view.role === 'applicant'
+            ? "The signature, and the certificate's chain to the region's CA and its revocation list, were checked by the receiving workstation before this report was shown."
+            : "Signed on this workstation; the signature and the certificate's chain to the region's CA were checked again when the case was opened here."}
         </dd>
       </dl>
       <p className="printout-digest">

@@ -7,24 +7,25 @@ export type ReportContent = Pick<ReportInput, 'findings' | 'conclusion' | 'diagn
  * The content of an expert's report: findings, conclusion, diagnoses, prescriptions. The same rendering serves the
  * editor's preview (what will be signed) and the received report (what was verified), so the two read alike.
  */
-export function ReportView({ report }: { report: ReportContent }) {
+export function ReportView({ report, headingLevel = 4 }: { report: ReportContent; headingLevel?: 3 | 4 }) {
+  const H = headingLevel === 3 ? 'h3' : 'h4';
   const diagnoses = report.diagnoses ?? [];
   const prescriptions = report.prescriptions ?? [];
   return (
     <div className="report-view">
       {report.findings && (
         <>
-          <h4>Findings</h4>
+          <H>Findings</H>
           <p className="report-text" data-testid="report-findings">
             {report.findings}
           </p>
         </>
       )}
-      <h4>Conclusion</h4>
+      <H>Conclusion</H>
       <p className="report-text" data-testid="report-conclusion">
         {report.conclusion}
       </p>
-      <h4>Diagnoses</h4>
+      <H>Diagnoses</H>
       {diagnoses.length === 0 ? (
         <p className="hint">None given.</p>
       ) : (
@@ -43,7 +44,7 @@ export function ReportView({ report }: { report: ReportContent }) {
           ))}
         </ul>
       )}
-      <h4>Prescriptions</h4>
+      <H>Prescriptions</H>
       {prescriptions.length === 0 ? (
         <p className="hint">None.</p>
       ) : (

@@ -108,7 +108,7 @@ function CaseDetails({
     >
       <CaseHeader view={view} navigate={navigate} />
       {hasReportSection && <ReportSection api={api} view={view} />}
-      {view.report && <ReportPrintout view={view} report={view.report} />}
+      {view.report && isTrustworthyReport(view) && <ReportPrintout view={view} report={view.report} />}
       <CaseActions
         api={api}
         view={view}
@@ -180,6 +180,7 @@ function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) 
           · opened {formatDateTime(view.createdAt)} · last change {formatDateTime(view.updatedAt)}
         </span>
         <WhoDetails
+          label="Directory details"
           facts={[
             ['Directory id', view.role === 'applicant' ? view.expertId : view.applicantId],
             ['Specialty', view.otherParty?.specialties],
@@ -355,12 +356,12 @@ function VitalsPanel({ view }: { view: CaseView }) {
 
 /** Who signed a message, in words: only for a message whose signature the core verified. */
 /** What identifies a person beyond their name, on demand (a disclosure the keyboard and screen readers reach). */
-function WhoDetails({ facts }: { facts: readonly (readonly [string, string | undefined])[] }) {
+function WhoDetails({ label, facts }: { label: string; facts: readonly (readonly [string, string | undefined])[] }) {
   const shown = facts.filter((f): f is readonly [string, string] => Boolean(f[1]));
   if (shown.length === 0) return null;
   return (
     <details className="who-details">
-      <summary>Details</summary>
+      <summary>{label}</summary>
       <dl className="facts">
         {shown.map(([term, value]) => (
           <Fragment key={term}>
@@ -402,6 +403,7 @@ function SignerName({ signer }: { signer: NonNullable<CaseView['messages'][numbe
 function SignerDetails({ signer }: { signer: NonNullable<CaseView['messages'][number]['signer']> }) {
   return (
     <WhoDetails
+      label="Certificate details"
       facts={[
         ['Directory id', signer.practitionerId],
         ['Certificate', signer.subject],
@@ -537,6 +539,16 @@ function HistoryPanel({ view, navigate }: { view: CaseView; navigate: Navigate }
   );
 }
 
+/** Whether the case's report may be shown (and printed): verified as received, or our own as sent, never refused. */
+function isTrustworthyReport(view: CaseView): boolean {
+  const message = reportMessage(view);
+  if (view.report === undefined || message === undefined || message.signer === undefined) return false;
+  if (message.state === 'rejected' || message.state === 'failed') return false;
+  return view.role === 'applicant'
+    ? message.direction === 'in' && message.state === 'verified'
+    : message.direction === 'out';
+}
+
 /**
  * The report: the one the applicant received (shown only when the core verified it), or the one the expert sent (with
  * how far it got). A report message that was refused shows as refused, never as a report.
@@ -546,12 +558,7 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
   const message = reportMessage(view);
   const refused = message !== undefined && (message.state === 'rejected' || message.state === 'failed');
   const received = view.role === 'applicant';
-  const trustworthy =
-    view.report !== undefined &&
-    message !== undefined &&
-    !refused &&
-    message.signer !== undefined &&
-    (received ? message.direction === 'in' && message.state === 'verified' : message.direction === 'out');
+  const trustworthy = isTrustworthyReport(view);
   return (
     <section className="panel report-section" aria-labelledby={`${id}-title`} data-testid="report-section">
       <h3 id={`${id}-title`}>{received ? 'Report from the expert' : 'Your report'}</h3>

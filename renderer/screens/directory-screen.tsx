@@ -1,10 +1,11 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { COMMANDS, EVENTS, type ApiError, type CommandOutput, type DirectoryState } from '../../shared/api/index.ts';
+import { COMMANDS, type ApiError, type CommandOutput, type DirectoryState } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { LookAlikeBadge, LookAlikeWarning } from '../components/look-alike.tsx';
-import { useCommand, useEvent } from '../hooks/use-command.ts';
+import { useCommand } from '../hooks/use-command.ts';
+import { useDirectoryState } from '../hooks/use-directory-state.ts';
 import type { Navigate } from '../navigation.ts';
 import { VirtualListbox } from '../components/virtual-listbox.tsx';
 import './lists.css';
@@ -111,14 +112,6 @@ function useExpertSearch(
     };
   }, [api, key, mirrorKey, offset, needed, wanted]);
   return answer;
-}
-
-/** The mirror's state: asked once, then pushed by the core while a snapshot or an update is applied. */
-function useDirectoryState(api: RtsApi): { state: DirectoryState | undefined; error: ApiError | undefined } {
-  const asked = useCommand(api, COMMANDS.getDirectoryState, undefined);
-  const [pushed, setPushed] = useState<DirectoryState>();
-  useEvent(api, EVENTS.directorySyncProgress, setPushed);
-  return { state: pushed ?? asked.value, error: asked.error };
 }
 
 /** The expert directory: instant search, filters, a virtualized list, and an expert's details. */

@@ -17,8 +17,11 @@ const TABS: readonly { readonly id: TabId; readonly label: string }[] = [
 ];
 
 const ROW_HEIGHT = 52;
-/** Rows asked for at a time: a tab of 10,000 cases opens with its first page, and the rest comes as the user scrolls. */
-const PAGE = 100;
+/**
+ * Rows asked for at a time: a tab of 10,000 cases opens with its first page, and the rest comes as the user scrolls.
+ * 50 fill three screens; each row crosses the bridge as about 600 bytes of JSON, which each keystroke of a search pays.
+ */
+const PAGE = 50;
 
 const STATUS_WORDS: Readonly<Record<string, string>> = {
   requested: 'Requested',
@@ -90,8 +93,8 @@ function usePagedCases(
   useEffect(() => {
     let live = true;
     const input: ListInput = {
-      ...(query ? { query } : { bucket }),
-      sort,
+      // A search in the inbox order lists the most recent first (the core's order without a tab).
+      ...(query ? { query, ...(sort !== 'inbox' && { sort }) } : { bucket, sort }),
       ...(priority && { priorities: [priority] }),
       ...(waitingOn && { waitingOn }),
       offset: 0,
@@ -166,6 +169,7 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
     event.preventDefault();
     const target = TABS[(next + TABS.length) % TABS.length]!;
     setChosen(target.id);
+    if (searching) change({ query: '' });
     document.getElementById(tabId(target.id))?.focus();
   };
 
@@ -256,7 +260,9 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
           data-query={page?.query}
           data-testid="inbox-cases"
         >
-          {searching && <p className="hint">Searching every tab.</p>}
+          {searching && (
+            <p className="hint">Searching every tab{view.sort === 'inbox' ? ', most recent first' : ''}.</p>
+          )}
           {!page ? (
             <p className="hint list-empty">Reading the cases…</p>
           ) : page.rows.length === 0 ? (
@@ -278,7 +284,7 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
               })}
               onOpen={(c) => navigate({ name: 'case', caseId: c.caseId })}
               onVisibleEnd={(last) => {
-                if (last >= page.rows.length - 20) more();
+                if (last >= page.rows.length - 15) more();
               }}
               resetKey={`${tab} ${JSON.stringify(view)}`}
             />

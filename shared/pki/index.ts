@@ -45,7 +45,7 @@ export {
   type RevokedSerial,
 } from './crl.ts';
 export { createPkcs12, parsePkcs12, type Pkcs12Contents, type Pkcs12Options } from './pkcs12.ts';
-export { commonNameOf, describeCertificate, type CertificateDescription } from './describe.ts';
+export { commonNameOf, describeCertificate, summarizeCertificate, type CertificateDescription } from './describe.ts';
 export type { CryptoKey, KeyPair } from './webcrypto.ts';
 export { bytesEqual, fromBase64, toBase64, toHex } from './bytes.ts';
 export { extendedKeyUsageOf, hasCaFlag, keyUsageOf, parseCertificate } from './certificate.ts';

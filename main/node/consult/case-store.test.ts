@@ -231,5 +231,8 @@ describe('case store', () => {
     }
     // Without escalation (the connector's lists), New too.
     expect(plan({ bucket: 'new', limit: 100 })).not.toContain('TEMP B-TREE');
+    // A search over every tab, most recent first, walks the cases newest first and stops at the page.
+    expect(plan({ query: 'c', escalateBefore: 1_000, limit: 50 })).toContain('cases_by_update');
+    expect(plan({ query: 'c', escalateBefore: 1_000, limit: 50 })).not.toContain('TEMP B-TREE FOR ORDER BY');
   });
 });

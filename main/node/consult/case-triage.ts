@@ -51,15 +51,17 @@ export function caseListQuery(options: CaseListOptions): { sql: string; values: 
   }
   // Each word a quoted prefix: what the user types is never read as FTS5 syntax. Typed text without a word ("-")
   // matches nothing rather than everything.
+  const sort = options.sort ?? (options.bucket ? 'inbox' : 'updated');
   if (words.length === 0 && options.query?.trim()) filters.push(['0']);
   else if (words.length > 0)
     filters.push([
-      'case_id in (select case_id from case_search_rows where rowid in (select rowid from case_search where case_search match ?))',
+      // Most recent first: walk the cases newest first and test each, stopping at the page (the unary + keeps SQLite
+      // from starting at the matches, which a one-letter prefix makes thousands to sort).
+      `${sort === 'updated' ? '+' : ''}case_id in (select case_id from case_search_rows where rowid in (select rowid from case_search where case_search match ?))`,
       words.map((w) => `"${w}"*`).join(' '),
     ]);
   const escalates = options.escalateBefore !== undefined && (options.bucket ?? 'new') === 'new';
   const escalated = escalates ? escalatedSql(options.escalateBefore) : '0';
-  const sort = options.sort ?? (options.bucket ? 'inbox' : 'updated');
   const order =
     escalates && (sort === 'inbox' || sort === 'urgency') ? `${ESCALATED_FIRST}, ${ORDER[sort]}` : ORDER[sort];
   const where = filters.length > 0 ? `where ${filters.map(([condition]) => condition).join(' and ')}` : '';

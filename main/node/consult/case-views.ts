@@ -8,7 +8,7 @@ import {
 } from '../../../shared/api/index.ts';
 import { isCmsError, open, withheldFailure, type TrustConfig } from '../../../shared/cms/index.ts';
 import { DIRECTORY_ID_PATTERN } from '../../../shared/protocol/index.ts';
-import { commonNameOf, describeCertificate } from '../../../shared/pki/index.ts';
+import { commonNameOf, parseCertificate, summarizeCertificate } from '../../../shared/pki/index.ts';
 import { practitionerName, type PatientDetails } from '../../../shared/protocol/fhir/index.ts';
 import type { SqliteDatabase } from '../../../transport/index.ts';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
@@ -108,8 +108,12 @@ export function createCaseViews(options: CaseViewsOptions) {
     let practitionerId: string | undefined;
     try {
       // The certificate that signed, for the printed signature block: its serial and the CA that issued it.
-      const { serialNumber, issuer } = describeCertificate(signer.certificate);
+      const { serialNumber, issuer } = summarizeCertificate(parseCertificate(signer.certificate));
       base = { ...base, serialNumber, issuer };
+    } catch {
+      // The name below is still worth showing.
+    }
+    try {
       practitionerId = commonNameOf(signer.certificate);
     } catch {
       return base;
@@ -253,7 +257,8 @@ export function createCaseViews(options: CaseViewsOptions) {
           waveforms: content.waveforms,
           attachments: content.attachments,
         });
-      } else if (content.kind === 'report') {
+      } else if (content.kind === 'report' && message.state !== 'rejected') {
+        // A report the peer refused (ours) is not the case's report.
         // The envelope's digest lets a reader of the printout find the very message it was made from.
         const envelopeSha256 = createHash('sha256').update(message.body!).digest('hex');
         view.report = { ...content.report, signer, verified: true, envelopeSha256 };

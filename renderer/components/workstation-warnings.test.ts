@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { workstationWarnings } from './workstation-warnings.ts';
+
+const now = new Date('2026-12-05T12:00:00Z');
+const certificate = (use: 'signing' | 'encryption' | 'anchor', notAfter: string) => ({
+  use,
+  subject: 'CN=clinic-a.dr-ahmed',
+  issuer: 'CN=Test Region Root CA',
+  serialNumber: '01',
+  notBefore: '2025-01-01T00:00:00Z',
+  notAfter,
+  state: 'valid' as const,
+});
+const quiet = { certificates: [], directoryAsOf: now.toISOString(), connection: undefined, now };
+
+describe('workstation warnings', () => {
+  it('warns of own certificates within 30 days of expiry, and says what an expired one stops', () => {
+    const warnings = workstationWarnings({
+      ...quiet,
+      certificates: [
+        certificate('signing', '2026-12-20T00:00:00Z'),
+        certificate('encryption', '2026-12-01T00:00:00Z'),
+        certificate('anchor', '2026-12-06T00:00:00Z'),
+        certificate('signing', '2027-01-05T00:00:00Z'),
+      ],
+    });
+    expect(warnings.map((w) => [w.id, w.title])).toEqual([
+      ['certificate-expiring', 'Your signing certificate expires in 15 days.'],
+      ['certificate-expired', 'Your encryption certificate has expired.'],
+    ]);
+    expect(warnings[1]!.text).toContain('cannot encrypt new cases to you');
+    expect(warnings[0]!.text).toContain('Settings → Your certificates');
+    // 31 days ahead: not yet.
+    expect(workstationWarnings({ ...quiet, certificates: [certificate('signing', '2027-01-05T12:00:01Z')] })).toEqual(
+      [],
+    );
+  });
+
+  it('warns of a directory not brought up to date for over a day', () => {
+    expect(workstationWarnings({ ...quiet, directoryAsOf: '2026-12-04T12:30:00Z' })).toEqual([]);
+    const [stale] = workstationWarnings({ ...quiet, directoryAsOf: '2026-12-03T09:00:00Z' });
+    expect(stale).toMatchObject({ id: 'directory-stale', tone: 'warn' });
+    expect(stale!.text).toContain('as of 2026-12-03 (2 d 3 h ago)');
+  });
+
+  it('warns of a broker unreachable for over 15 minutes, naming it', () => {
+    const offline = (since: string) =>
+      workstationWarnings({
+        ...quiet,
+        connection: { status: 'offline', since, host: 'broker.region.example:5671' },
+      });
+    expect(offline('2026-12-05T11:50:00Z')).toEqual([]);
+    const [warning] = offline('2026-12-05T09:55:00Z');
+    expect(warning).toMatchObject({ id: 'broker-unreachable', title: 'No connection to the region for 2 h 05 min.' });
+    expect(warning!.text).toContain('broker.region.example:5671 does not answer');
+    expect(workstationWarnings({ ...quiet, connection: { status: 'online', since: '2026-12-01T00:00:00Z' } })).toEqual(
+      [],
+    );
+  });
+});

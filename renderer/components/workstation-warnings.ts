@@ -1,0 +1,81 @@
+import type { ConnectionState, SetupState } from '../../shared/api/index.ts';
+import { waitingText } from './case-format.ts';
+
+/**
+ * What could make the workstation fail a clinician soon, said before it does, with what to do (issue #21 item 8).
+ * Pure: the banner (warnings-banner.tsx) shows the list; the thresholds are here and tested.
+ */
+export interface Warning {
+  readonly id: 'certificate-expiring' | 'certificate-expired' | 'directory-stale' | 'broker-unreachable';
+  readonly tone: 'warn' | 'bad';
+  readonly title: string;
+  readonly text: string;
+}
+
+const DAY_MS = 86_400_000;
+/** Own certificates are announced this long before they expire: renewal takes the region's CA a while. */
+export const CERTIFICATE_WARNING_DAYS = 30;
+/** A directory not brought up to date for this long may list experts who left and miss those who joined. */
+export const DIRECTORY_STALE_MS = DAY_MS;
+/** A broker that has not answered for this long is more than a blip: the user should know and tell someone. */
+export const BROKER_UNREACHABLE_MS = 15 * 60_000;
+
+const USE_WORDS = { signing: 'signing', encryption: 'encryption' } as const;
+const day = (iso: string) => iso.slice(0, 10);
+
+export function workstationWarnings(input: {
+  readonly certificates: NonNullable<SetupState['identity']>['certificates'] | undefined;
+  /** When the directory mirror was last known current (the directory state's `asOf`, else `appliedAt`). */
+  readonly directoryAsOf: string | undefined;
+  readonly connection: ConnectionState | undefined;
+  readonly now: Date;
+}): Warning[] {
+  const warnings: Warning[] = [];
+  const now = input.now.getTime();
+  for (const certificate of input.certificates ?? []) {
+    if (certificate.use !== 'signing' && certificate.use !== 'encryption') continue;
+    const left = new Date(certificate.notAfter).getTime() - now;
+    const use = USE_WORDS[certificate.use];
+    if (left <= 0) {
+      warnings.push({
+        id: 'certificate-expired',
+        tone: 'bad',
+        title: `Your ${use} certificate has expired.`,
+        text:
+          certificate.use === 'signing'
+            ? `Since ${day(certificate.notAfter)} nothing you send can be signed. Renew it in Settings → Your certificates, or ask the region's administrator.`
+            : `Since ${day(certificate.notAfter)} colleagues cannot encrypt new cases to you. Renew it in Settings → Your certificates, or ask the region's administrator.`,
+      });
+    } else if (left <= CERTIFICATE_WARNING_DAYS * DAY_MS) {
+      const days = Math.ceil(left / DAY_MS);
+      warnings.push({
+        id: 'certificate-expiring',
+        tone: 'warn',
+        title: `Your ${use} certificate expires in ${days === 1 ? '1 day' : `${days} days`}.`,
+        text: `It is valid until ${day(certificate.notAfter)}. Renew it now in Settings → Your certificates: the region's CA must issue the new one, and the directory must list it, before the old one runs out.`,
+      });
+    }
+  }
+  if (input.directoryAsOf && now - new Date(input.directoryAsOf).getTime() > DIRECTORY_STALE_MS) {
+    warnings.push({
+      id: 'directory-stale',
+      tone: 'warn',
+      title: 'The directory has not been brought up to date for over a day.',
+      text: `It is as of ${day(input.directoryAsOf)} (${waitingText(input.directoryAsOf, input.now)} ago): experts who joined since are missing and some listed may have left. Connect to the region; it catches up by itself.`,
+    });
+  }
+  const connection = input.connection;
+  if (
+    connection &&
+    (connection.status === 'offline' || connection.status === 'connecting' || connection.status === 'degraded') &&
+    now - new Date(connection.since).getTime() > BROKER_UNREACHABLE_MS
+  ) {
+    warnings.push({
+      id: 'broker-unreachable',
+      tone: 'bad',
+      title: `No connection to the region for ${waitingText(connection.since, input.now)}.`,
+      text: `Nothing is sent or received meanwhile (what you do is kept and sent later). Check this computer's network; if it works, tell the region's administrator that ${connection.host ?? 'the broker'} does not answer.`,
+    });
+  }
+  return warnings;
+}
