@@ -1,4 +1,4 @@
-import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { Fragment, useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { CaseView } from '../../shared/api/index.ts';
@@ -142,26 +142,20 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
             </option>
           ))}
         </select>
-        <label htmlFor={`${id}-a`}>From (s)</label>
-        <input
-          id={`${id}-a`}
-          type="number"
-          step="any"
-          min={0}
-          max={duration}
-          value={calipers.a ? Number(calipers.a.seconds.toFixed(3)) : ''}
-          onChange={(e) => typed('a', e.target.value)}
-        />
-        <label htmlFor={`${id}-b`}>To (s)</label>
-        <input
-          id={`${id}-b`}
-          type="number"
-          step="any"
-          min={0}
-          max={duration}
-          value={calipers.b ? Number(calipers.b.seconds.toFixed(3)) : ''}
-          onChange={(e) => typed('b', e.target.value)}
-        />
+        {(['a', 'b'] as const).map((which) => (
+          <Fragment key={which}>
+            <label htmlFor={`${id}-${which}`}>{which === 'a' ? 'From (s)' : 'To (s)'}</label>
+            <input
+              id={`${id}-${which}`}
+              type="number"
+              step="any"
+              min={0}
+              max={duration}
+              value={calipers[which] ? Number(calipers[which].seconds.toFixed(3)) : ''}
+              onChange={(e) => typed(which, e.target.value)}
+            />
+          </Fragment>
+        ))}
         <button type="button" onClick={() => setCalipers((c) => ({ lead: c.lead }))}>
           Clear
         </button>

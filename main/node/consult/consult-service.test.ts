@@ -157,31 +157,26 @@ describe('the consult service', () => {
     expect(queued).toEqual([]);
   });
 
-  /** A step from ahmed (the expert) about `caseId`, as the downlink handler hands it over after verifying it. */
-  function fromExpert(caseId: string, status: 'accepted' | 'declined', sequence: number, to = dahl.id): OpenedMessage {
+  /** A message from ahmed as the downlink handler hands it over after verifying it. */
+  function fromAhmed(
+    properties: Omit<ApplicationProperties, 'rtsVersion' | 'rtsSender' | 'rtsFromPractitioner'>,
+    payload: (context: { messageId: string; timestamp: Date; sender: string }) => unknown,
+  ): OpenedMessage {
     const messageId = randomUUID();
-    const properties = {
-      rtsType: 'consult.status',
-      rtsVersion: PROTOCOL_VERSION,
-      rtsSender: 'ws-expert-1',
-      rtsCase: caseId,
-      rtsFromPractitioner: ahmed.id,
-      rtsToPractitioner: to,
-      rtsSequence: sequence,
-      rtsStatus: status,
-    } as ApplicationProperties;
     return {
       metadata: {
         messageId,
         creationTime: new Date(),
         userId: 'ws-expert-1',
         contentType: 'application/pkcs7-mime',
-        properties,
+        properties: {
+          ...properties,
+          rtsVersion: PROTOCOL_VERSION,
+          rtsSender: 'ws-expert-1',
+          rtsFromPractitioner: ahmed.id,
+        } as ApplicationProperties,
       },
-      payload: buildConsultStatus(
-        { messageId, timestamp: new Date(), sender: 'ws-expert-1' },
-        { caseId, from: ahmed.id, to, sequence, status },
-      ) as unknown as Record<string, unknown>,
+      payload: payload({ messageId, timestamp: new Date(), sender: 'ws-expert-1' }) as Record<string, unknown>,
       signer: {
         subject: `CN=${ahmed.id}`,
         signingTime: new Date(),
@@ -189,6 +184,19 @@ describe('the consult service', () => {
       } as OpenedMessage['signer'],
     };
   }
+
+  /** A step from ahmed (the expert) about `caseId`. */
+  const fromExpert = (caseId: string, status: 'accepted' | 'declined', sequence: number, to = dahl.id) =>
+    fromAhmed(
+      {
+        rtsType: 'consult.status',
+        rtsCase: caseId,
+        rtsToPractitioner: to,
+        rtsSequence: sequence,
+        rtsStatus: status,
+      } as Omit<ApplicationProperties, 'rtsVersion' | 'rtsSender' | 'rtsFromPractitioner'>,
+      (context) => buildConsultStatus(context, { caseId, from: ahmed.id, to, sequence, status }),
+    );
 
   it("takes the expert's steps in order and refuses what does not follow, naming the reason", async () => {
     const { caseId } = await consult.compose(
@@ -244,27 +252,15 @@ describe('the consult service', () => {
 
     // A request that arrives is described as it is stored.
     const incomingId = randomUUID();
-    const messageId = randomUUID();
-    const properties = {
-      rtsType: 'consult.request',
-      rtsVersion: PROTOCOL_VERSION,
-      rtsSender: 'ws-expert-1',
-      rtsCase: incomingId,
-      rtsFromPractitioner: ahmed.id,
-      rtsToPractitioner: cole.id,
-      rtsSequence: 1,
-    } as ApplicationProperties;
-    const opened: OpenedMessage = {
-      metadata: {
-        messageId,
-        creationTime: new Date(),
-        userId: 'ws-expert-1',
-        contentType: 'application/pkcs7-mime',
-        properties,
-      },
-      payload: buildConsultRequest(
-        { messageId, timestamp: new Date(), sender: 'ws-expert-1' },
-        {
+    const opened = fromAhmed(
+      {
+        rtsType: 'consult.request',
+        rtsCase: incomingId,
+        rtsToPractitioner: cole.id,
+        rtsSequence: 1,
+      } as Omit<ApplicationProperties, 'rtsVersion' | 'rtsSender' | 'rtsFromPractitioner'>,
+      (context) =>
+        buildConsultRequest(context, {
           caseId: incomingId,
           from: ahmed.id,
           to: cole.id,
@@ -272,14 +268,8 @@ describe('the consult service', () => {
           patient: { family: 'Nordmann', given: ['Kari'], gender: 'female', birthDate: '1957-03-01' },
           priority: 'urgent',
           reason: 'Syncope',
-        },
-      ) as unknown as Record<string, unknown>,
-      signer: {
-        subject: `CN=${ahmed.id}`,
-        signingTime: new Date(),
-        certificate: ahmed.signing.certificate,
-      } as OpenedMessage['signer'],
-    };
+        }),
+    );
     const outcome = consult.incoming(opened, new Uint8Array([1]));
     if (!outcome.ok) throw new Error(outcome.detail);
     db.transaction(outcome.effect)();
