@@ -48,9 +48,13 @@ export function caseSummary(record: CaseRecord, attention?: string): CaseSummary
 /** The other party of a case by name and hospital: the directory's now (`people`), else as kept when the case began. */
 function partyOf(record: CaseRecord, people: Map<string, Person>): CaseParty {
   const practitionerId = record.role === 'expert' ? record.applicantId : record.expertId;
-  const person = people.get(practitionerId);
-  const name = person?.name ?? record.details.peerName;
-  const hospital = person?.organization || record.details.peerHospital;
+  return party(practitionerId, people.get(practitionerId), record.details);
+}
+
+/** A practitioner by the directory's name and hospital, else by what the case kept of them. */
+function party(practitionerId: string, person: Person | undefined, kept: CaseRecord['details'] = {}): CaseParty {
+  const name = person?.name ?? kept.peerName;
+  const hospital = person?.organization || kept.peerHospital;
   return {
     practitionerId,
     ...(name && { name }),
@@ -180,15 +184,7 @@ export function createCaseViews(options: CaseViewsOptions) {
     const reader = readBy ?? own;
     const otherId = record.role === 'expert' ? record.applicantId : record.expertId;
     const people = mirror.people([otherId, own]);
-    const ownParty = (practitionerId: string): CaseParty => {
-      const person = people.get(practitionerId);
-      return {
-        practitionerId,
-        ...(person?.name && { name: person.name }),
-        ...(person?.specialties && { specialties: person.specialties }),
-        ...(person?.organization && { hospital: person.organization }),
-      };
-    };
+    const ownParty = (practitionerId: string) => party(practitionerId, people.get(practitionerId));
     const view: CaseView = {
       ...caseSummary(record, cases.attention([caseId]).get(caseId)),
       otherParty: partyOf(record, people),
