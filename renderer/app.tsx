@@ -86,6 +86,8 @@ function Workspace({
 }) {
   const [view, setView] = useState<View>({ name: 'inbox' });
   const navigate: Navigate = setView;
+  // A click on an OS notification (the Electron shell): its case, or the inbox.
+  useEvent(api, EVENTS.openRequested, ({ caseId }) => setView(caseId ? { name: 'case', caseId } : { name: 'inbox' }));
   const outbox = useCommand(api, COMMANDS.getOutboxState, undefined);
   useEvent(api, EVENTS.outboxChanged, outbox.reload);
   const pending = (outbox.value?.pending ?? 0) + (outbox.value?.inFlight ?? 0);
@@ -135,10 +137,11 @@ function Workspace({
         {view.name === 'directory' && <DirectoryScreen api={api} navigate={navigate} />}
         {view.name === 'compose' && (
           <ComposeScreen
-            key={view.expertId ?? ''}
+            key={`${view.expertId ?? ''}|${view.from?.caseId ?? ''}|${view.from?.take ?? ''}`}
             api={api}
             navigate={navigate}
             {...(view.expertId && { expertId: view.expertId })}
+            {...(view.from && { from: view.from })}
           />
         )}
         {view.name === 'outbox' && <OutboxScreen api={api} navigate={navigate} />}

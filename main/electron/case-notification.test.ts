@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { caseNotification, escalationNotification } from './case-notification.ts';
+import { caseNotification, escalationNotification, notificationTarget } from './case-notification.ts';
 
 describe('case notifications', () => {
   it('announce a new request to the expert with its urgency and nothing about the patient', () => {
@@ -37,5 +37,13 @@ describe('case notifications', () => {
       title: '2 urgent requests waiting',
       body: '2 urgent consultation requests (the most urgent ASAP) wait to be accepted, the oldest for 46 min. Open RTS Workstation.',
     });
+  });
+
+  it('open, when clicked, the case they are about, or the inbox for several', () => {
+    const one = '3b8f0d2e-8f0a-4c1e-a6b1-0c2d3e4f5a6b';
+    const other = '7d0c7a4e-1c57-4a43-9d43-1d5a1c1f3a10';
+    expect(notificationTarget({ summary: { caseId: one } })).toEqual({ caseId: one });
+    expect(notificationTarget({ cases: [{ caseId: one }] })).toEqual({ caseId: one });
+    expect(notificationTarget({ cases: [{ caseId: one }, { caseId: other }] })).toEqual({});
   });
 });

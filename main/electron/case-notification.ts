@@ -36,3 +36,14 @@ export function escalationNotification(
         : `${count} urgent consultation requests (the most urgent ${top.toUpperCase()}) wait to be accepted, the oldest for ${minutes} min. Open RTS Workstation.`,
   };
 }
+
+/**
+ * What a click on a notification opens: the case it is about, or the inbox when it is about several (the escalated
+ * requests lead the inbox's New tab).
+ */
+export function notificationTarget(event: { summary: { caseId: string } } | { cases: readonly { caseId: string }[] }): {
+  caseId?: string;
+} {
+  if ('summary' in event) return { caseId: event.summary.caseId };
+  return event.cases.length === 1 ? { caseId: event.cases[0]!.caseId } : {};
+}

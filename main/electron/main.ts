@@ -1,7 +1,7 @@
 import { app, BrowserWindow, Notification, powerMonitor, session } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMMANDS, EVENTS } from '../../shared/api/index.ts';
+import { COMMANDS, EVENTS, type EventPayload } from '../../shared/api/index.ts';
 import { openJsonLinesLogFile, type JsonLinesLogFile } from '../../shared-node/index.ts';
 import {
   forkDemoRegion,
@@ -13,7 +13,7 @@ import {
 } from '../node/index.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { hardenSession, hardenWebContents, secureWebPreferences } from './hardening.ts';
-import { caseNotification, escalationNotification } from './case-notification.ts';
+import { caseNotification, escalationNotification, notificationTarget } from './case-notification.ts';
 import { wireIpc } from './ipc-bridge.ts';
 import { RENDERER_ENTRY_URL } from './renderer-origin.ts';
 
@@ -110,10 +110,21 @@ if (!app.requestSingleInstanceLock()) {
       if (event !== EVENTS.caseChanged && event !== EVENTS.caseEscalated) return;
       const text =
         event === EVENTS.caseEscalated
-          ? escalationNotification(payload as { cases: { priority: string; waitingSince: string }[] }, new Date())
-          : caseNotification(payload as { summary: { role: 'applicant' | 'expert'; status: string }; isNew: boolean });
-      if (text && Notification.isSupported())
-        new Notification({ title: text.title, body: text.body, silent: false }).show();
+          ? escalationNotification(payload as EventPayload<typeof EVENTS.caseEscalated>, new Date())
+          : caseNotification(payload as EventPayload<typeof EVENTS.caseChanged>);
+      if (!text || !Notification.isSupported()) return;
+      const notification = new Notification({ title: text.title, body: text.body, silent: false });
+      const target = notificationTarget(
+        payload as EventPayload<typeof EVENTS.caseEscalated> | EventPayload<typeof EVENTS.caseChanged>,
+      );
+      notification.on('click', () => {
+        if (!mainWindow) return;
+        if (mainWindow.isMinimized()) mainWindow.restore();
+        mainWindow.show();
+        mainWindow.focus();
+        mainWindow.webContents.send(EVENTS.openRequested, target);
+      });
+      notification.show();
     });
     watchIdle(core);
     mainWindow = createMainWindow();

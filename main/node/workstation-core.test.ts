@@ -196,6 +196,41 @@ describe('workstation core', () => {
     await restarted.stop();
   });
 
+  it('keeps a draft in the encrypted store across a restart, refuses it while locked, and forgets it when discarded', async () => {
+    const dir = dataDir();
+    const vault = createMemoryVault();
+    const first = createWorkstationCore({ productName: 'RTS', version: '1', vault, dataDir: dir });
+    await first.start();
+    expect(await first.dispatch(COMMANDS.getDraft, { key: 'compose' })).toEqual({ ok: true, value: {} });
+    const saved = await first.dispatch(COMMANDS.saveDraft, { key: 'compose', body: '{"family":"Nordmann"}' });
+    expect(saved).toMatchObject({ ok: true, value: { savedAt: expect.any(String) } });
+    // Only the drafts the renderer has: no key of its own choosing (a path, another table).
+    expect(await first.dispatch(COMMANDS.saveDraft, { key: '../compose', body: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-request' },
+    });
+    await first.dispatch(COMMANDS.setLockPassphrase, { passphrase: 'correct horse battery' });
+    await first.stop();
+
+    const restarted = createWorkstationCore({ productName: 'RTS', version: '1', vault, dataDir: dir });
+    await restarted.start();
+    expect(await restarted.dispatch(COMMANDS.getDraft, { key: 'compose' })).toMatchObject({
+      ok: false,
+      error: { code: 'locked' },
+    });
+    await restarted.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' });
+    expect(await restarted.dispatch(COMMANDS.getDraft, { key: 'compose' })).toEqual({
+      ok: true,
+      value: { body: '{"family":"Nordmann"}', savedAt: (saved as { value: { savedAt: string } }).value.savedAt },
+    });
+    expect(await restarted.dispatch(COMMANDS.discardDraft, { key: 'compose' })).toEqual({
+      ok: true,
+      value: { discarded: true },
+    });
+    expect(await restarted.dispatch(COMMANDS.getDraft, { key: 'compose' })).toEqual({ ok: true, value: {} });
+    await restarted.stop();
+  });
+
   it('locks with the keychain unavailable, on any keychain failure, and restarts locked without it', async () => {
     const dir = dataDir();
     const vault = createMemoryVault();

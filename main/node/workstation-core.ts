@@ -6,6 +6,7 @@ import { createCommandDispatcher, type CommandDispatcher } from './api/command-d
 import { auditSealFromVault, openAuditLog } from './audit/audit-log.ts';
 import { openCaseStore } from './consult/case-store.ts';
 import { createConsultService, type LocalPractitioners } from './consult/consult-service.ts';
+import { openDraftStore } from './consult/draft-store.ts';
 import { startCaseUpkeep } from './core/case-upkeep.ts';
 import { consultCommands } from './core/commands-consults.ts';
 import { directoryCommands } from './core/commands-directory.ts';
@@ -110,7 +111,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       enqueue: outgoing.enqueue,
       onCaseChanged: (summary, isNew) => emit(EVENTS.caseChanged, { summary, isNew }),
     });
-    ctx.parts = { db, identity, mirror, audit, transport, cases, registration, consult, local };
+    const drafts = openDraftStore(db);
+    ctx.parts = { db, identity, mirror, audit, transport, cases, registration, consult, local, drafts };
     startCaseUpkeep(ctx);
     logger.info('core.started', { version: options.version });
     if (settings.read().profile) ctx.setStandaloneState('offline', 'not started');

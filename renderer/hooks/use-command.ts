@@ -11,7 +11,11 @@ import type {
 import type { RtsApi } from '../../preload/index.ts';
 
 /** One command call with its input as a value (the typed `invoke` spreads input into optional arguments). */
-function invoke<C extends CommandChannel>(api: RtsApi, command: C, input: unknown): Promise<Result<CommandOutput<C>>> {
+export function invoke<C extends CommandChannel>(
+  api: RtsApi,
+  command: C,
+  input: unknown,
+): Promise<Result<CommandOutput<C>>> {
   return (api as unknown as { invoke(c: C, i: unknown): Promise<Result<CommandOutput<C>>> }).invoke(command, input);
 }
 

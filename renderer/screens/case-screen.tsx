@@ -95,7 +95,10 @@ function CaseDetails({
   reload: () => void;
   navigate: Navigate;
 }) {
-  const [editing, setEditing] = useState(false);
+  // A report begun earlier (kept as a draft) opens again with the case.
+  const reportDraft = useCommand(api, COMMANDS.getDraft, { key: `report:${view.caseId}` });
+  const [chosen, setEditing] = useState<boolean>();
+  const editing = chosen ?? reportDraft.value?.body !== undefined;
   const canWriteReport =
     view.role === 'expert' && (view.status === 'accepted' || view.status === 'information-provided') && !view.report;
   const hasReportSection = view.report !== undefined || reportMessage(view) !== undefined;
@@ -114,7 +117,7 @@ function CaseDetails({
         view={view}
         reload={reload}
         editing={editing && canWriteReport}
-        onWriteReport={() => setEditing((e) => !e)}
+        onWriteReport={() => setEditing(!editing)}
         canWriteReport={canWriteReport}
       />
       {editing && canWriteReport && (
@@ -128,7 +131,7 @@ function CaseDetails({
           }}
         />
       )}
-      <PatientPanel view={view} />
+      <PatientPanel view={view} navigate={navigate} />
       <RequestPanel view={view} />
       <VitalsPanel view={view} />
       {view.waveforms.length > 0 && (
@@ -191,7 +194,7 @@ function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) 
   );
 }
 
-function PatientPanel({ view }: { view: CaseView }) {
+function PatientPanel({ view, navigate }: { view: CaseView; navigate: Navigate }) {
   const [today] = useState(() => new Date());
   const patient = view.patient;
   return (
@@ -221,6 +224,15 @@ function PatientPanel({ view }: { view: CaseView }) {
             />
           ))}
         </dl>
+      )}
+      {patient && (
+        <button
+          type="button"
+          className="secondary no-print"
+          onClick={() => navigate({ name: 'compose', from: { caseId: view.caseId, take: 'patient' } })}
+        >
+          New request for this patient
+        </button>
       )}
     </section>
   );
@@ -511,9 +523,15 @@ function HistoryPanel({ view, navigate }: { view: CaseView; navigate: Navigate }
                           <button
                             type="button"
                             className="link no-print"
-                            onClick={() => navigate({ name: 'compose', expertId: m.suggestedPractitioner! })}
+                            onClick={() =>
+                              navigate({
+                                name: 'compose',
+                                expertId: m.suggestedPractitioner!,
+                                from: { caseId: view.caseId, take: 'request' },
+                              })
+                            }
                           >
-                            Ask {m.suggestedPractitioner}
+                            Send this request to {m.suggestedPractitioner}
                           </button>
                         </>
                       )}

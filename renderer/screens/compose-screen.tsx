@@ -1,9 +1,10 @@
-import { useId, useMemo, useState, type ChangeEvent, type ReactNode } from 'react';
-import { COMMANDS, EVENTS, waveformSchema } from '../../shared/api/index.ts';
+import { useEffect, useEffectEvent, useId, useMemo, useState, type ChangeEvent, type ReactNode } from 'react';
+import { COMMANDS, EVENTS, waveformSchema, type ApiError } from '../../shared/api/index.ts';
 import { VITAL_SIGNS, type VitalSign } from '../../shared/protocol/fhir/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { AttachmentPicker } from '../components/attachment-picker.tsx';
 import {
+  formatDateTime,
   formatNumber,
   GENDER_LABEL,
   PRIORITIES,
@@ -14,12 +15,15 @@ import {
   type Priority,
 } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
+import { PatientPicker } from '../components/patient-picker.tsx';
 import { LookAlikeBadge, LookAlikeWarning } from '../components/look-alike.tsx';
 import { parseWaveformCsv } from '../components/waveform-csv.ts';
 import { WaveformPlot } from '../components/waveform-plot.tsx';
 import { formatBytes } from '../files.ts';
-import { useAction, useCommand, useEvent } from '../hooks/use-command.ts';
-import type { Navigate } from '../navigation.ts';
+import { invoke, useAction, useCommand, useEvent } from '../hooks/use-command.ts';
+import { useDraft, type DraftState } from '../hooks/use-draft.ts';
+import type { Navigate, View } from '../navigation.ts';
+import { fieldsDraftOf, filesDraftOf, formFromDraft, withPatient, withRequest } from './compose-draft.ts';
 import {
   checkConsult,
   fromLocalInput,
@@ -48,14 +52,57 @@ const MAX_WAVEFORM_FILE_BYTES = 32 * 1024 * 1024;
 let rowSeq = 0;
 
 /** The applicant's request: choose the expert, enter the case, attach files and sensor data, send. */
-export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expertId?: string; navigate: Navigate }) {
+export function ComposeScreen({
+  api,
+  expertId,
+  from,
+  navigate,
+}: {
+  api: RtsApi;
+  expertId?: string;
+  from?: ComposeFrom;
+  navigate: Navigate;
+}) {
   const id = useId();
-  const [form, setForm] = useState<Form>(() => emptyForm(expertId, new Date()));
+  const [form, setFormState] = useState<Form>(() => emptyForm(expertId, new Date()));
+  /** The user has changed the form: from then on it is kept as the draft (until then a draft kept earlier stays). */
+  const [edited, setEdited] = useState(false);
+  const setForm = (change: Form | ((f: Form) => Form)) => {
+    setEdited(true);
+    setFormState(change);
+  };
+  const begun = useBeginning(api, expertId, from, (next, asDraft) => {
+    setFormState(next);
+    setEdited(asDraft);
+  });
+  const { fields, files } = begun;
+  const saveFields = fields.save;
+  const saveFiles = files.save;
+  useEffect(() => {
+    if (edited) saveFields(fieldsDraftOf(form));
+  }, [edited, form, saveFields]);
+  // Megabytes of files and recordings are written out only when they change, not at each letter typed.
+  const { waveforms, attachments } = form;
+  useEffect(() => {
+    if (edited) saveFiles(filesDraftOf({ waveforms, attachments }));
+  }, [edited, waveforms, attachments, saveFiles]);
+  const startOver = async () => {
+    await Promise.all([fields.discard(), files.discard()]);
+    begun.forget();
+    setFormState(emptyForm(expertId, new Date()));
+    setEdited(false);
+    setAttemptAt(undefined);
+  };
+  const pickPatient = async (caseId: string) => {
+    const content = await requestOf.run({ caseId });
+    if (content) setForm((f) => withPatient(f, content.patient));
+  };
 
   /** When Send was first pressed: from then on, problems show next to their fields as the user fixes them. */
   const [attemptAt, setAttemptAt] = useState<number>();
   const [waveError, setWaveError] = useState<string>();
   const create = useAction(api, COMMANDS.createConsult);
+  const requestOf = useAction(api, COMMANDS.getRequestContent);
   const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
 
   const built = attemptAt === undefined ? undefined : checkConsult(form, attemptAt);
@@ -119,15 +166,20 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
     const result = checkConsult(form, now);
     if (!result.consult) return;
     const created = await create.run(result.consult);
-    if (created) navigate({ name: 'case', caseId: created.caseId });
+    if (!created) return;
+    // Sent: the draft is done with (a draft kept earlier, which this form never touched, stays).
+    if (edited) await Promise.all([fields.discard(), files.discard()]);
+    navigate({ name: 'case', caseId: created.caseId });
   };
 
   return (
     <div className="screen-stack compose-screen">
       <h2 className="screen-title">New consultation</h2>
       <p className="hint">
-        Everything you enter is encrypted for the expert (and for you) before it leaves this workstation.
+        Everything you enter is encrypted for the expert (and for you) before it leaves this workstation. What you enter
+        is kept, encrypted, until you send it.
       </p>
+      <DraftNotice begun={begun} edited={edited} onStartOver={() => void startOver()} />
 
       <section className="panel" aria-labelledby={`${id}-expert-title`}>
         <h3 id={`${id}-expert-title`}>Expert</h3>
@@ -145,6 +197,8 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
 
       <section className="panel" aria-labelledby={`${id}-patient-title`}>
         <h3 id={`${id}-patient-title`}>Patient</h3>
+        <PatientPicker api={api} onPick={(caseId) => void pickPatient(caseId)} />
+        <ErrorMessage error={requestOf.error} />
         <div className="form-grid">
           <label htmlFor={`${id}-family`}>Family name</label>
           <Field error={fieldError('family')}>
@@ -422,9 +476,139 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
           {fieldError('form')}
         </div>
         <ErrorMessage error={create.error} />
+        <DraftSaved fields={fields} files={files} />
       </section>
     </div>
   );
+}
+
+type ComposeFrom = NonNullable<Extract<View, { name: 'compose' }>['from']>;
+
+interface Beginning {
+  readonly fields: DraftState;
+  readonly files: DraftState;
+  /** The form was begun from an earlier case (the name of its patient), or restored from a draft (when it was saved). */
+  readonly from:
+    { readonly caseOf?: string; readonly take?: ComposeFrom['take']; readonly draftAt?: string } | undefined;
+  /** A draft kept earlier that this form did not begin from: it stays until this form is changed. */
+  readonly otherDraftAt: string | undefined;
+  readonly error: ApiError | undefined;
+  readonly restoreDraft: () => void;
+  readonly forget: () => void;
+}
+
+/**
+ * How the form begins, once the drafts have been read: from an earlier case when the user asked for that (the draft,
+ * if any, is offered instead), otherwise from the draft the user left, otherwise empty. `begin` gets the form and
+ * whether it is the draft (kept from then on) or a fresh start (kept once the user changes it).
+ */
+function useBeginning(
+  api: RtsApi,
+  expertId: string | undefined,
+  from: ComposeFrom | undefined,
+  begin: (form: Form, asDraft: boolean) => void,
+): Beginning {
+  const fields = useDraft(api, 'compose');
+  const files = useDraft(api, 'compose-files');
+  const [state, setState] = useState<Pick<Beginning, 'from' | 'otherDraftAt' | 'error'>>();
+  const onBegin = useEffectEvent(begin);
+  const drafted = (fieldsBody: string | undefined, filesBody: string | undefined) =>
+    formFromDraft(emptyForm(expertId, new Date()), fieldsBody, filesBody, () => ++rowSeq);
+  const { ready: fieldsReady } = fields;
+  const { ready: filesReady } = files;
+  useEffect(() => {
+    let live = true;
+    const content = from && invoke(api, COMMANDS.getRequestContent, { caseId: from.caseId });
+    void Promise.all([fieldsReady, filesReady, content]).then(([kept, keptFiles, result]) => {
+      if (!live) return;
+      const draftAt = kept?.savedAt ?? keptFiles?.savedAt;
+      if (!from || !result) {
+        const form = drafted(kept?.body, keptFiles?.body);
+        if (form) onBegin(form, true);
+        setState({ from: form && draftAt ? { draftAt } : undefined, otherDraftAt: undefined, error: undefined });
+        return;
+      }
+      if (!result.ok) return setState({ from: undefined, otherDraftAt: draftAt, error: result.error });
+      const empty = emptyForm(expertId, new Date());
+      const { patient } = result.value;
+      onBegin(
+        from.take === 'patient' ? withPatient(empty, patient) : withRequest(empty, result.value, () => ++rowSeq),
+        false,
+      );
+      const name = [...(patient.given ?? []), patient.family ?? ''].join(' ').trim();
+      setState({ from: { caseOf: name, take: from.take }, otherDraftAt: draftAt, error: undefined });
+    });
+    return () => {
+      live = false;
+    };
+    // Once per screen: `from` and the expert are fixed for its life (app.tsx keys the screen by them).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api, fieldsReady, filesReady]);
+  return {
+    fields,
+    files,
+    from: state?.from,
+    otherDraftAt: state?.otherDraftAt,
+    error: state?.error,
+    restoreDraft: () => {
+      const draft = drafted(fields.found?.body, files.found?.body);
+      if (!draft) return;
+      begin(draft, true);
+      const draftAt = fields.found?.savedAt ?? files.found?.savedAt;
+      setState({ from: draftAt ? { draftAt } : undefined, otherDraftAt: undefined, error: undefined });
+    },
+    forget: () => setState({ from: undefined, otherDraftAt: undefined, error: undefined }),
+  };
+}
+
+function DraftNotice({ begun, edited, onStartOver }: { begun: Beginning; edited: boolean; onStartOver: () => void }) {
+  const { from, otherDraftAt, error } = begun;
+  return (
+    <div role="status" data-testid="compose-beginning">
+      <ErrorMessage error={error} />
+      {from?.draftAt && (
+        <p className="notice">
+          Restored the request you had not sent (kept {formatDateTime(from.draftAt)}).{' '}
+          <button type="button" className="link" onClick={onStartOver}>
+            Start over
+          </button>
+        </p>
+      )}
+      {from?.caseOf !== undefined && (
+        <p className="notice">
+          {from.take === 'patient'
+            ? `The patient is filled in from your earlier case about ${from.caseOf}.`
+            : `The request is filled in from the case about ${from.caseOf}: check it, then send it to the expert suggested.`}
+        </p>
+      )}
+      {otherDraftAt && !edited && (
+        <p className="notice">
+          You also have a request you had not sent (kept {formatDateTime(otherDraftAt)}); it is replaced once you change
+          this one.{' '}
+          <button type="button" className="link" onClick={begun.restoreDraft}>
+            Open that request instead
+          </button>
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** When the draft was last kept, or why it could not be (the form itself is still on screen). */
+function DraftSaved({ fields, files }: { fields: DraftState; files: DraftState }) {
+  const error = fields.error ?? files.error;
+  if (error)
+    return (
+      <p className="field-error" data-testid="draft-state">
+        This request could not be kept as a draft ({error.message}); it is kept only while this screen is open.
+      </p>
+    );
+  const savedAt = [fields.savedAt, files.savedAt].filter(Boolean).sort().at(-1);
+  return savedAt ? (
+    <p className="hint" data-testid="draft-state">
+      Draft kept {formatDateTime(savedAt)}.
+    </p>
+  ) : null;
 }
 
 function Field({ error, children }: { error: ReactNode; children: ReactNode }) {

@@ -1,10 +1,12 @@
 import { useEffect, useId, useRef, useState } from 'react';
+import { z } from 'zod';
 import { COMMANDS, type ReportInput } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
-import { ICD10_SYSTEM, PERIOD_UNIT_LABEL } from '../components/case-format.ts';
+import { formatDateTime, ICD10_SYSTEM, PERIOD_UNIT_LABEL } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { ReportView } from '../components/report-view.tsx';
 import { useAction } from '../hooks/use-command.ts';
+import { useDraft } from '../hooks/use-draft.ts';
 import { useSetupState } from '../hooks/use-setup-state.ts';
 import './case.css';
 
@@ -50,6 +52,58 @@ interface Draft {
   readonly conclusion: string;
   readonly diagnoses: readonly DiagnosisLine[];
   readonly prescriptions: readonly PrescriptionLine[];
+}
+
+const line = z.string().max(20_000);
+/** A report being written as its draft keeps it (without the lines' keys, numbered afresh when it is read back). */
+const reportDraftSchema = z.object({
+  version: z.literal(1),
+  findings: line,
+  conclusion: line,
+  diagnoses: z.array(z.object({ text: line, code: line })).max(100),
+  prescriptions: z
+    .array(
+      z.object({
+        medication: line,
+        dose: line,
+        unit: line,
+        frequency: line,
+        period: line,
+        periodUnit: z.enum(PERIOD_UNITS as [PeriodUnit, ...PeriodUnit[]]),
+        route: line,
+        instructions: line,
+      }),
+    )
+    .max(100),
+});
+
+export function reportDraftOf(draft: Draft): string {
+  const unkeyed = <T extends { key: number }>({ key: _key, ...rest }: T) => rest;
+  return JSON.stringify({
+    version: 1,
+    findings: draft.findings,
+    conclusion: draft.conclusion,
+    diagnoses: draft.diagnoses.map(unkeyed),
+    prescriptions: draft.prescriptions.map(unkeyed),
+  } satisfies z.input<typeof reportDraftSchema>);
+}
+
+/** A kept draft read back, or undefined when this editor would not have written it. */
+export function reportDraftFrom(body: string): Draft | undefined {
+  let parsed;
+  try {
+    parsed = reportDraftSchema.safeParse(JSON.parse(body));
+  } catch {
+    return undefined;
+  }
+  if (!parsed.success) return undefined;
+  const { findings, conclusion, diagnoses, prescriptions } = parsed.data;
+  return {
+    findings,
+    conclusion,
+    diagnoses: diagnoses.map((d) => ({ key: ++lineSeq, ...d })),
+    prescriptions: prescriptions.map((p) => ({ key: ++lineSeq, ...p })),
+  };
 }
 
 /** The report the core will be asked to sign, or what stands in the way, by field. Blank lines are left out. */
@@ -127,10 +181,44 @@ export function ReportEditor({
   onSent: () => void;
 }) {
   const id = useId();
-  const [findings, setFindings] = useState('');
-  const [conclusion, setConclusion] = useState('');
-  const [diagnoses, setDiagnoses] = useState<readonly DiagnosisLine[]>(() => [newDiagnosis()]);
-  const [prescriptions, setPrescriptions] = useState<readonly PrescriptionLine[]>([]);
+  const [findings, setFindingsState] = useState('');
+  const [conclusion, setConclusionState] = useState('');
+  const [diagnoses, setDiagnosesState] = useState<readonly DiagnosisLine[]>(() => [newDiagnosis()]);
+  const [prescriptions, setPrescriptionsState] = useState<readonly PrescriptionLine[]>([]);
+  // Kept as a draft in the encrypted store from the first change on, and restored when the editor opens again.
+  const kept = useDraft(api, `report:${caseId}`);
+  const [edited, setEdited] = useState(false);
+  const [restoredAt, setRestoredAt] = useState<string>();
+  const edit =
+    <T,>(set: (value: T | ((previous: T) => T)) => void) =>
+    (value: T | ((previous: T) => T)) => {
+      setEdited(true);
+      set(value);
+    };
+  const setFindings = edit(setFindingsState);
+  const setConclusion = edit(setConclusionState);
+  const setDiagnoses = edit(setDiagnosesState);
+  const setPrescriptions = edit(setPrescriptionsState);
+  const { ready, save } = kept;
+  useEffect(() => {
+    let live = true;
+    void ready.then((found) => {
+      const draft = found && reportDraftFrom(found.body);
+      if (!live || !draft) return;
+      setFindingsState(draft.findings);
+      setConclusionState(draft.conclusion);
+      setDiagnosesState(draft.diagnoses.length > 0 ? draft.diagnoses : [newDiagnosis()]);
+      setPrescriptionsState(draft.prescriptions);
+      setRestoredAt(found.savedAt);
+      setEdited(true);
+    });
+    return () => {
+      live = false;
+    };
+  }, [ready]);
+  useEffect(() => {
+    if (edited) save(reportDraftOf({ findings, conclusion, diagnoses, prescriptions }));
+  }, [edited, save, findings, conclusion, diagnoses, prescriptions]);
   const [step, setStep] = useState<'edit' | 'preview' | 'confirm'>('edit');
   const [tried, setTried] = useState(false);
   const send = useAction(api, COMMANDS.sendReport);
@@ -176,7 +264,10 @@ export function ReportEditor({
     if (!built.report) return;
     const result = await send.run({ ...built.report, ...(needsPassphrase && { passphrase }) });
     setPassphrase('');
-    if (result) onSent();
+    if (result) {
+      await kept.discard();
+      onSent();
+    }
     // A wrong passphrase is tried again where it was entered; any other refusal goes back to the preview.
     else if (!needsPassphrase) setStep('preview');
   };
@@ -247,6 +338,13 @@ export function ReportEditor({
   return (
     <section className="panel report-editor" aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>Write the report</h3>
+      <p className="hint" role="status" data-testid="report-draft-state">
+        {kept.error
+          ? `The report could not be kept as a draft (${kept.error.message}); it is kept only while this case is open.`
+          : restoredAt
+            ? `Restored the report you had begun (kept ${formatDateTime(restoredAt)}). It is kept, encrypted, until you send it.`
+            : 'What you write is kept, encrypted, until you send it.'}
+      </p>
       <div className="form-grid">
         <label htmlFor={`${id}-findings`}>Findings</label>
         <textarea {...field('findings')} rows={4} value={findings} onChange={(e) => setFindings(e.target.value)} />

@@ -24,6 +24,11 @@ export const COMMANDS = {
   actOnCase: 'cases:act',
   sendReport: 'cases:send-report',
   recordExport: 'cases:record-export',
+  findPatients: 'cases:find-patients',
+  getRequestContent: 'cases:get-request-content',
+  getDraft: 'drafts:get',
+  saveDraft: 'drafts:save',
+  discardDraft: 'drafts:discard',
   getOutboxState: 'outbox:get-state',
   listRejections: 'inbox:list-rejections',
   checkAuditLog: 'audit:check',
@@ -46,6 +51,7 @@ export const EVENTS = {
   outboxChanged: 'outbox:changed',
   lockChanged: 'app:lock-changed',
   regionChanged: 'region:changed',
+  openRequested: 'app:open-requested',
 } as const;
 
 export type CommandChannel = (typeof COMMANDS)[keyof typeof COMMANDS];

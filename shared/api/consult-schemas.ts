@@ -77,6 +77,15 @@ export const composeConsultSchema = z.object({
 });
 export type ComposeConsult = z.infer<typeof composeConsultSchema>;
 
+/**
+ * The content of a request as the compose form takes it again: the create command's input without the expert, and
+ * with only those parts of the patient that would pass (a peer may have written a partial birth date).
+ */
+export const requestContentSchema = composeConsultSchema
+  .omit({ expertId: true, patient: true, reason: true })
+  .extend({ patient: patientSchema.partial(), reason: z.string().max(2_000) });
+export type RequestContent = z.infer<typeof requestContentSchema>;
+
 /** A lifecycle step the user takes; who may take which is the protocol's (docs/protocol.md §5.2). */
 export const caseActionSchema = z.discriminatedUnion('action', [
   z.object({ caseId: uuidSchema, action: z.literal('accept') }),

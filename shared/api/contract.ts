@@ -11,6 +11,7 @@ import {
   inboxRowSchema,
   priorities,
   reportInputSchema,
+  requestContentSchema,
   waitingOnSchema,
 } from './consult-schemas.ts';
 import { endpointIdSchema, directoryIdSchema, uuidSchema } from '../protocol/identifiers.ts';
@@ -231,6 +232,17 @@ const auditPageSchema = z.object({
   ),
 });
 
+/**
+ * The drafts a user keeps: the request being written (its typed fields, and apart from them its files and recordings,
+ * which are saved only when they change) and a report per case.
+ */
+export const draftKeySchema = z
+  .string()
+  .regex(/^(compose|compose-files|report:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/);
+export type DraftKey = z.infer<typeof draftKeySchema>;
+/** A request's files (16 MB, as base64) and twenty recordings of 500,000 samples each, as JSON, with room to spare. */
+const MAX_DRAFT_CHARS = 200_000_000;
+
 const passphrase = z.string().min(8).max(1_000);
 
 export const commandContract = {
@@ -348,6 +360,44 @@ export const commandContract = {
     input: z.object({ caseId: uuidSchema, form: z.enum(['print', 'pdf']) }),
     output: z.object({ recorded: z.literal(true) }),
   },
+  /**
+   * Patients of the user's own cases whose name has a word starting with each word of `text` (the same person, as far
+   * as name, birth date and sex tell, once), most recently seen first, each with the case seen last.
+   */
+  [COMMANDS.findPatients]: {
+    input: z.object({ text: z.string().max(200), limit: z.number().int().min(1).max(50).optional() }),
+    output: z.array(
+      z.object({
+        caseId: uuidSchema,
+        name: z.string(),
+        birthDate: z.string().optional(),
+        gender: z.string().optional(),
+        seenAt: z.string(),
+        cases: z.number().int().min(1),
+      }),
+    ),
+  },
+  /**
+   * The request that began a case, as the compose form takes it (without an expert): to ask again about the same
+   * patient, or to send a redirected case on to the suggested expert. Audited as reading the case.
+   */
+  [COMMANDS.getRequestContent]: {
+    input: z.object({ caseId: uuidSchema }),
+    output: requestContentSchema,
+  },
+  /** What the user was writing and has not sent, kept in the encrypted store (the renderer's own form, as JSON). */
+  [COMMANDS.getDraft]: {
+    input: z.object({ key: draftKeySchema }),
+    output: z.object({ body: z.string().optional(), savedAt: z.string().optional() }),
+  },
+  [COMMANDS.saveDraft]: {
+    input: z.object({ key: draftKeySchema, body: z.string().max(MAX_DRAFT_CHARS) }),
+    output: z.object({ savedAt: z.string() }),
+  },
+  [COMMANDS.discardDraft]: {
+    input: z.object({ key: draftKeySchema }),
+    output: z.object({ discarded: z.boolean() }),
+  },
   [COMMANDS.getOutboxState]: { input: noInput, output: outboxStateSchema },
   [COMMANDS.listRejections]: { input: noInput, output: z.array(rejectionSchema) },
   [COMMANDS.checkAuditLog]: { input: noInput, output: auditCheckSchema },
@@ -398,6 +448,8 @@ export const eventContract = {
   [EVENTS.outboxChanged]: outboxStateSchema,
   [EVENTS.lockChanged]: z.object({ locked: z.boolean() }),
   [EVENTS.regionChanged]: regionStateSchema,
+  /** The user clicked an OS notification (sent by the Electron shell, not the core): its case, or the inbox. */
+  [EVENTS.openRequested]: z.object({ caseId: uuidSchema.optional() }),
 } as const satisfies Record<EventChannel, z.ZodType>;
 
 export type CommandInput<C extends CommandChannel> = z.input<(typeof commandContract)[C]['input']>;

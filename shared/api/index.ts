@@ -14,9 +14,11 @@ export {
   inboxRowSchema,
   waitingOnSchema,
   caseViewSchema,
+  patientSchema,
   composeConsultSchema,
   priorities,
   reportInputSchema,
+  requestContentSchema,
   waveformSchema,
 } from './consult-schemas.ts';
 export type {
@@ -27,6 +29,7 @@ export type {
   InboxRow,
   CaseView,
   ComposeConsult,
+  RequestContent,
   PatientView,
   ReportInput,
 } from './consult-schemas.ts';
@@ -36,6 +39,7 @@ export type {
   CommandInput,
   CommandOutput,
   DirectoryState,
+  DraftKey,
   EnrolmentSummary,
   EventPayload,
   ExpertDetail,

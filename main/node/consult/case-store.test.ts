@@ -206,6 +206,38 @@ describe('case store', () => {
     expect(cases.escalated(10_000).map((c) => c.caseId)).toEqual([later]);
   });
 
+  it("finds the patients of the user's own cases by words of their name, once each, the newest case first", () => {
+    const { cases } = stores();
+    const add = (n: number, at: number, patientName: string, birth: string, reason = 'Chest pain') => {
+      const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+      cases.create({
+        caseId: id,
+        role: 'applicant',
+        status: 'completed',
+        applicantId: 'clinic-b.dr-berg',
+        expertId: 'clinic-a.dr-ahmed',
+        createdAt: at,
+        mySequence: 1,
+      });
+      cases.describe(id, { patientName, patientBirthDate: birth, patientGender: 'female', reason });
+      return id;
+    };
+    add(1, 1_000, 'Kari Nordmann', '1957-03-01');
+    const kariAgain = add(2, 3_000, 'kari NORDMANN', '1957-03-01', 'Follow-up');
+    const otherKari = add(3, 2_000, 'Kari Nordmann', '1990-01-01');
+    add(4, 4_000, 'Ola Sørvik', '1960-05-05', 'Kari asked about a rash');
+    expect(cases.patients('nord kar', 10)).toEqual([
+      { caseId: kariAgain, name: 'kari NORDMANN', birthDate: '1957-03-01', gender: 'female', seenAt: 3_000, cases: 2 },
+      { caseId: otherKari, name: 'Kari Nordmann', birthDate: '1990-01-01', gender: 'female', seenAt: 2_000, cases: 1 },
+    ]);
+    // The name only, not the reason; typed text is never FTS syntax; no words, no patients.
+    expect(cases.patients('sørvik', 10).map((p) => p.name)).toEqual(['Ola Sørvik']);
+    expect(cases.patients('rash', 10)).toEqual([]);
+    expect(cases.patients('"kari"* OR', 10)).toEqual([]);
+    expect(cases.patients('kari', 1)).toHaveLength(1);
+    expect(cases.patients(' - ', 10)).toEqual([]);
+  });
+
   it('offers the cases of an older store to be described once, and not one whose request cannot be read', () => {
     const { cases } = stores();
     expect(cases.undescribed(10)).toEqual([caseId]);

@@ -2,7 +2,7 @@ import { caseBucketSchema, type CaseBucket } from '../../../shared/api/index.ts'
 import type { ConsultStatus, ReasonCode } from '../../../shared/protocol/index.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
 import { MIGRATIONS } from './case-store-migrations.ts';
-import { caseListQuery, describeCase, escalatedSql } from './case-triage.ts';
+import { caseListQuery, describeCase, escalatedSql, seenPatients, type SeenPatient } from './case-triage.ts';
 
 export { MIGRATIONS };
 
@@ -215,6 +215,8 @@ export interface CaseStore {
   markUndescribable(caseId: string): void;
   /** Urgent requests to us, not accepted and waiting since before `before`: what escalation tells the user of. */
   escalated(before: number): { caseId: string; priority: string; statusAt: number }[];
+  /** Patients of these cases by words of their name, most recently seen first (case-triage.ts). */
+  patients(text: string, limit: number): SeenPatient[];
 }
 
 const STATE_RANK: Readonly<Record<MessageState, number>> = {
@@ -367,6 +369,7 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
       return result;
     },
     describe: (caseId, details) => describeCase(db, caseId, details),
+    patients: (text, limit) => seenPatients(db, text, limit),
     undescribed: (limit) =>
       db
         .prepare<[number], { case_id: string }>('select case_id from cases where described = 0 limit ?')

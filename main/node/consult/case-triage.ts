@@ -71,6 +71,57 @@ export function caseListQuery(options: CaseListOptions): { sql: string; values: 
   };
 }
 
+/** A patient of the user's own cases, once per name, birth date and sex: what a new request can start from. */
+export interface SeenPatient {
+  /** The newest case of this patient: its request holds the patient's full details. */
+  readonly caseId: string;
+  readonly name: string;
+  readonly birthDate?: string;
+  readonly gender?: string;
+  /** When the newest case began (ms since the epoch). */
+  readonly seenAt: number;
+  readonly cases: number;
+}
+
+/**
+ * Patients whose name has a word starting with each typed word, most recently seen first. Only what the cases keep is
+ * searched (the FTS index's patient column): no registry leaves the workstation.
+ */
+export function seenPatients(db: SqliteDatabase, text: string, limit: number): SeenPatient[] {
+  const words = wordsOf(text);
+  if (words.length === 0) return [];
+  // Grouped in SQL; SQLite's bare columns beside max() come from the row holding the maximum: the newest case.
+  const rows = db
+    .prepare<
+      [string, number],
+      {
+        case_id: string;
+        name: string;
+        birth_date: string | null;
+        gender: string | null;
+        seen_at: number;
+        cases: number;
+      }
+    >(
+      `select case_id, patient_name as name, patient_birth_date as birth_date, patient_gender as gender,
+        max(created_at) as seen_at, count(*) as cases
+      from cases
+      where patient_name is not null and case_id in (select case_id from case_search_rows where rowid in
+        (select rowid from case_search where case_search match ?))
+      group by lower(patient_name), patient_birth_date, patient_gender
+      order by seen_at desc limit ?`,
+    )
+    .all(`patient : (${words.map((w) => `"${w}"*`).join(' ')})`, limit);
+  return rows.map((r) => ({
+    caseId: r.case_id,
+    name: r.name,
+    ...(r.birth_date && { birthDate: r.birth_date }),
+    ...(r.gender && { gender: r.gender }),
+    seenAt: r.seen_at,
+    cases: r.cases,
+  }));
+}
+
 /** Keeps what a case is about and (re)indexes its search row; a diagnosis given alone keeps what the request said. */
 export function describeCase(db: SqliteDatabase, caseId: string, details: CaseDetails): void {
   // Columns and search row together (a savepoint inside the inbox's or outbox's transaction).

@@ -5,6 +5,7 @@ import {
   type CaseSummary,
   type CaseView,
   type InboxRow,
+  type RequestContent,
 } from '../../../shared/api/index.ts';
 import { isCmsError, open, withheldFailure, type TrustConfig } from '../../../shared/cms/index.ts';
 import { DIRECTORY_ID_PATTERN } from '../../../shared/protocol/index.ts';
@@ -17,6 +18,7 @@ import type { DirectoryMirror, Person } from '../directory/directory-mirror.ts';
 import type { CaseMessageRecord, CaseRecord, CaseStore, ConsultMessageType } from './case-store.ts';
 import { readCaseMessage, type CaseMessageContent } from './case-payloads.ts';
 import { ownPractitionerOf } from './consult-incoming.ts';
+import { requestContentOf } from './request-content.ts';
 import type { LocalPractitioners } from './consult-service.ts';
 
 /**
@@ -163,6 +165,22 @@ export function createCaseViews(options: CaseViewsOptions) {
       throw new CoreError(API_ERROR_CODES.notFound, 'The request of this case cannot be read.');
     // The report names the patient as the request did, in the request's own forms.
     return read.content.patient;
+  }
+
+  /** The case's request as the compose form takes it again; audited as a read of the case's request by the user. */
+  async function requestContent(caseId: string): Promise<RequestContent> {
+    const record = requireCase(caseId);
+    const request = cases.messages(caseId).find((m) => m.type === 'consult.request' && m.body);
+    const read = request && (await readStored(request, ownPractitionerOf(record)));
+    if (!read || read.content.kind !== 'request')
+      throw new CoreError(API_ERROR_CODES.notFound, 'The request of this case cannot be read.');
+    audit.append({
+      actor: ownPractitionerOf(record),
+      action: AUDIT_ACTIONS.decrypted,
+      subject: `message:${request.messageId}`,
+      detail: `case:${caseId} copied into a new request`,
+    });
+    return requestContentOf(read.content, record.priority);
   }
 
   /** The verified content of the case's stored messages of these types, oldest first (not audited: no user reads it). */
@@ -312,5 +330,5 @@ export function createCaseViews(options: CaseViewsOptions) {
     return { messageId, type: message.type, direction: message.direction, signer, bundle: payload };
   }
 
-  return { requireCase, summaryOf, patientOf, contentsOf, openCase, readMessage };
+  return { requireCase, summaryOf, patientOf, contentsOf, openCase, readMessage, requestContent };
 }

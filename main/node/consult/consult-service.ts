@@ -387,6 +387,9 @@ export function createConsultService(options: ConsultServiceOptions) {
 
     openCase: views.openCase,
     readMessage: views.readMessage,
+    requestContent: views.requestContent,
+    /** Patients of the user's own cases by words of their name (the case store's, no decryption). */
+    patients: (text: string, limit: number) => cases.patients(text, limit),
 
     ...createIncomingConsults({ cases, mirror, audit, isLocal: (id) => options.local.has(id), now }),
 

@@ -12,12 +12,17 @@ type ConsultCommands = Pick<
   | typeof COMMANDS.actOnCase
   | typeof COMMANDS.sendReport
   | typeof COMMANDS.recordExport
+  | typeof COMMANDS.findPatients
+  | typeof COMMANDS.getRequestContent
+  | typeof COMMANDS.getDraft
+  | typeof COMMANDS.saveDraft
+  | typeof COMMANDS.discardDraft
 >;
 
 /** Urgent requests waiting to be accepted since before this (ms) are escalated: the user's escalation time ago. */
 export const escalateBefore = (ctx: CoreContext) => Date.now() - ctx.settings.read().ui.escalateAfterMinutes * 60_000;
 
-/** The consults: the inbox, one case, composing, the steps of a case, the report, an export. */
+/** The consults: the inbox, one case, composing (from a case seen before, from a draft), the steps of a case, the report, an export. */
 export function consultCommands(ctx: CoreContext): ConsultCommands {
   return {
     [COMMANDS.listCases]: async (input) =>
@@ -32,7 +37,9 @@ export function consultCommands(ctx: CoreContext): ConsultCommands {
     [COMMANDS.sendReport]: async ({ passphrase, ...report }) => {
       const { consult } = ctx.unlocked();
       await ctx.lock.confirm(passphrase);
-      return consult.sendReport(report);
+      const sent = await consult.sendReport(report);
+      ctx.unlocked().drafts.discard(`report:${report.caseId}`);
+      return sent;
     },
     [COMMANDS.recordExport]: async ({ caseId, form }) => {
       const { consult, audit } = ctx.unlocked();
@@ -45,5 +52,19 @@ export function consultCommands(ctx: CoreContext): ConsultCommands {
       });
       return { recorded: true as const };
     },
+    [COMMANDS.findPatients]: async ({ text, limit }) =>
+      ctx
+        .unlocked()
+        .consult.patients(text, limit ?? 10)
+        .map(({ seenAt, ...patient }) => ({ ...patient, seenAt: new Date(seenAt).toISOString() })),
+    [COMMANDS.getRequestContent]: async ({ caseId }) => ctx.unlocked().consult.requestContent(caseId),
+    [COMMANDS.getDraft]: async ({ key }) => {
+      const draft = ctx.unlocked().drafts.get(key);
+      return draft ? { body: draft.body, savedAt: new Date(draft.savedAt).toISOString() } : {};
+    },
+    [COMMANDS.saveDraft]: async ({ key, body }) => ({
+      savedAt: new Date(ctx.unlocked().drafts.save(key, body)).toISOString(),
+    }),
+    [COMMANDS.discardDraft]: async ({ key }) => ({ discarded: ctx.unlocked().drafts.discard(key) }),
   };
 }

@@ -17,6 +17,7 @@ import { createAppLock, type AppLock } from '../app-lock.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { CaseStore } from '../consult/case-store.ts';
 import type { ConsultService, LocalPractitioners } from '../consult/consult-service.ts';
+import type { DraftStore } from '../consult/draft-store.ts';
 import { CoreError } from '../core-error.ts';
 import { createCoreEvents, type CoreEventListener, type CoreEvents } from '../core-events.ts';
 import type { DirectoryMirror, SnapshotProgress } from '../directory/directory-mirror.ts';
@@ -56,6 +57,7 @@ export interface Parts {
   readonly cases: CaseStore;
   readonly registration: Registration;
   readonly consult: ConsultService;
+  readonly drafts: DraftStore;
   readonly local: LocalPractitioners;
 }
 
