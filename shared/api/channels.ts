@@ -24,6 +24,7 @@ export const COMMANDS = {
   actOnCase: 'cases:act',
   sendReport: 'cases:send-report',
   recordExport: 'cases:record-export',
+  saveAttachment: 'cases:save-attachment',
   getOutboxState: 'outbox:get-state',
   listRejections: 'inbox:list-rejections',
   checkAuditLog: 'audit:check',

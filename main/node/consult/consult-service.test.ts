@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -155,6 +155,54 @@ describe('the consult service', () => {
       consult.compose({ expertId: dahl.id, patient, priority: 'routine', reason: 'x' }, dahl.id),
     ).rejects.toMatchObject({ code: 'not-allowed' });
     expect(queued).toEqual([]);
+  });
+
+  it("saves a file of a case where the dialog points: the stored message's exact bytes, audited by the file's place", async () => {
+    const bytes = Uint8Array.from({ length: 300 }, (_, i) => (i * 37) % 256);
+    const attachment = {
+      title: '../Ola Ny: photo',
+      contentType: 'image/png',
+      base64: Buffer.from(bytes).toString('base64'),
+      size: bytes.length,
+    };
+    const { caseId } = await consult.compose(
+      { expertId: ahmed.id, patient, priority: 'routine', reason: 'Rash', attachments: [attachment] },
+      dahl.id,
+    );
+    const folder = realpathSync(mkdtempSync(join(dir, 'saved-')));
+    const offered: string[] = [];
+    const dialog = {
+      choosePath: async (fileName: string) => {
+        offered.push(fileName);
+        return join(folder, fileName);
+      },
+    };
+    expect(await consult.saveAttachment(caseId, { index: 0 }, dialog, dahl.id)).toEqual({
+      saved: true,
+      folder,
+      fileName: '_Ola Ny_ photo.png',
+    });
+    expect(offered).toEqual(['_Ola Ny_ photo.png']);
+    expect(new Uint8Array(readFileSync(join(folder, '_Ola Ny_ photo.png')))).toEqual(bytes);
+    const exports = () => audit.list({ limit: 20 }).filter((e) => e.action === 'exported');
+    expect(exports().map((e) => [e.actor, e.subject, e.detail])).toEqual([
+      [dahl.id, `case:${caseId}`, 'file 1 of the request'],
+    ]);
+
+    // Cancelled: nothing written, nothing audited.
+    expect(await consult.saveAttachment(caseId, { index: 0 }, { choosePath: async () => undefined }, dahl.id)).toEqual({
+      saved: false,
+    });
+    expect(readdirSync(folder)).toEqual(['_Ola Ny_ photo.png']);
+    expect(exports()).toHaveLength(1);
+    // A file the case does not have is refused before any dialog opens.
+    for (const file of [{ index: 1 }, { index: 0, messageId: randomUUID() }]) {
+      await expect(consult.saveAttachment(caseId, file, dialog, dahl.id)).rejects.toMatchObject({ code: 'not-found' });
+    }
+    await expect(consult.saveAttachment(randomUUID(), { index: 0 }, dialog, dahl.id)).rejects.toMatchObject({
+      code: 'not-found',
+    });
+    expect(offered).toHaveLength(1);
   });
 
   /** A message from ahmed as the downlink handler hands it over after verifying it. */

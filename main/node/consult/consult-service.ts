@@ -387,6 +387,7 @@ export function createConsultService(options: ConsultServiceOptions) {
 
     openCase: views.openCase,
     readMessage: views.readMessage,
+    saveAttachment: views.saveAttachment,
 
     ...createIncomingConsults({ cases, mirror, audit, isLocal: (id) => options.local.has(id), now }),
 
