@@ -234,7 +234,12 @@ describe('the consult service', () => {
   }
 
   /** A step from ahmed (the expert) about `caseId`. */
-  const fromExpert = (caseId: string, status: 'accepted' | 'declined', sequence: number, to = dahl.id) =>
+  const fromExpert = (
+    caseId: string,
+    status: 'accepted' | 'declined' | 'more-information-needed',
+    sequence: number,
+    to = dahl.id,
+  ) =>
     fromAhmed(
       {
         rtsType: 'consult.status',
@@ -245,6 +250,54 @@ describe('the consult service', () => {
       } as Omit<ApplicationProperties, 'rtsVersion' | 'rtsSender' | 'rtsFromPractitioner'>,
       (context) => buildConsultStatus(context, { caseId, from: ahmed.id, to, sequence, status }),
     );
+
+  it('saves a file sent with a later step, named by its message', async () => {
+    const { caseId } = await consult.compose(
+      { expertId: ahmed.id, patient, priority: 'routine', reason: 'Rash' },
+      dahl.id,
+    );
+    for (const [status, sequence] of [
+      ['accepted', 1],
+      ['more-information-needed', 2],
+    ] as const) {
+      const step = consult.incoming(fromExpert(caseId, status, sequence), new Uint8Array([1]));
+      if (!step.ok) throw new Error(`${status}: ${step.reason}`);
+      db.transaction(step.effect)();
+    }
+    const photo = Uint8Array.from({ length: 64 }, (_, i) => 255 - i);
+    const base64 = Buffer.from(photo).toString('base64');
+    await consult.act({
+      caseId,
+      action: 'provide-information',
+      note: 'Photo attached',
+      attachments: [
+        { title: 'notes.txt', contentType: 'text/plain', base64: btoa('x'), size: 1 },
+        { title: 'rash.jpg', contentType: 'image/jpeg', base64, size: photo.length },
+      ],
+    });
+    const sent = (await consult.openCase(caseId, dahl.id)).messages.find((m) => m.attachments);
+    const folder = realpathSync(mkdtempSync(join(dir, 'saved-')));
+    const dialog = { choosePath: async (fileName: string) => join(folder, fileName) };
+    expect(await consult.saveAttachment(caseId, { messageId: sent!.messageId, index: 1 }, dialog, dahl.id)).toEqual({
+      saved: true,
+      folder,
+      fileName: 'rash.jpg',
+    });
+    expect(new Uint8Array(readFileSync(join(folder, 'rash.jpg')))).toEqual(photo);
+    expect(audit.list({ limit: 1 })[0]).toMatchObject({
+      action: 'exported',
+      subject: `case:${caseId}`,
+      detail: `file 2 of message:${sent!.messageId}`,
+    });
+    // The request has no files; a message of another case is not this case's.
+    await expect(consult.saveAttachment(caseId, { index: 0 }, dialog, dahl.id)).rejects.toMatchObject({
+      code: 'not-found',
+    });
+    const other = await consult.compose({ expertId: ahmed.id, patient, priority: 'routine', reason: 'x' }, dahl.id);
+    await expect(
+      consult.saveAttachment(other.caseId, { messageId: sent!.messageId, index: 1 }, dialog, dahl.id),
+    ).rejects.toMatchObject({ code: 'not-found' });
+  });
 
   it("takes the expert's steps in order and refuses what does not follow, naming the reason", async () => {
     const { caseId } = await consult.compose(
