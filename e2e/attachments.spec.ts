@@ -3,13 +3,14 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../shared/api/index.ts';
+import type { TestPractitioner } from '../testkit/index.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
-import { expect, test } from './harness/workstation-fixture.ts';
+import { expect, test, type HarnessCoreOptions, type OpenedWorkstation } from './harness/workstation-fixture.ts';
 
 /**
- * The files of a case as a clinician opens them: a PDF drawn page by page by pdf.js (its worker served by the app,
- * under the app's unchanged CSP), a file that claims to be a PDF and is not, and saving through the core's save
- * command into the folder the save dialog chose (here, the test's own).
+ * The files of a case as the expert opens them after the applicant sent them: a PDF drawn page by page by pdf.js (its
+ * worker served by the app, under the app's unchanged CSP), a file that claims to be a PDF and is not, and saving
+ * through the core's save command into the folder the save dialog chose (here, the test's own).
  */
 const harness = regionForThisFile();
 
@@ -40,11 +41,40 @@ function handWrittenPdf(texts: readonly string[]): Buffer {
   return Buffer.from(pdf, 'latin1');
 }
 
-test('a PDF attachment opens page by page in the viewer and is saved with its exact bytes where the user chose', async ({
+/** A workstation set up for its practitioner, registered, with the region's experts in its directory. */
+async function setUp(
+  openWorkstation: (options: HarnessCoreOptions) => Promise<OpenedWorkstation>,
+  options: HarnessCoreOptions,
+  endpointId: string,
+  practitioner: TestPractitioner,
+): Promise<OpenedWorkstation> {
+  const opened = await openWorkstation(options);
+  await harness.setUpWorkstation(opened.core, endpointId, practitioner);
+  await expect
+    .poll(
+      async () => {
+        const [setup, directory] = await Promise.all([
+          opened.core.dispatch(COMMANDS.getSetupState, undefined),
+          opened.core.dispatch(COMMANDS.getDirectoryState, undefined),
+        ]);
+        return (
+          setup.ok &&
+          directory.ok &&
+          (setup.value as { registration: { state: string } }).registration.state === 'accepted' &&
+          (directory.value as { experts: number }).experts >= 2
+        );
+      },
+      { message: `${endpointId} registered with the directory mirrored`, timeout: 30_000 },
+    )
+    .toBe(true);
+  return opened;
+}
+
+test("a PDF the applicant sends opens page by page in the expert's viewer and is saved with its exact bytes where the expert chose", async ({
   openWorkstation,
   page,
 }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(150_000);
   const cspRefusals: string[] = [];
   const workers: string[] = [];
   page.on('console', (m) => {
@@ -54,38 +84,48 @@ test('a PDF attachment opens page by page in the viewer and is saved with its ex
   const folder = realpathSync(mkdtempSync(join(tmpdir(), 'rts-e2e-saved-')));
   const offered: string[] = [];
   try {
-    const { core } = await openWorkstation({
-      ...harness.coreOptions('ws-applicant-1'),
-      saveDialog: {
-        choosePath: async (fileName) => {
-          offered.push(fileName);
-          return join(folder, fileName);
+    // The expert, whose window is the test's page, reads and saves what the applicant sends.
+    await setUp(
+      openWorkstation,
+      {
+        ...harness.coreOptions('ws-expert-1'),
+        saveDialog: {
+          choosePath: async (fileName) => {
+            offered.push(fileName);
+            return join(folder, fileName);
+          },
         },
       },
-    });
-    await harness.setUpWorkstation(core, 'ws-applicant-1', harness.applicant);
-    await expect
-      .poll(async () => {
-        const directory = await core.dispatch(COMMANDS.getDirectoryState, undefined);
-        return directory.ok && (directory.value as { experts: number }).experts >= 2;
-      })
-      .toBe(true);
+      'ws-expert-1',
+      harness.expert,
+    );
+    const applicant = await setUp(
+      openWorkstation,
+      harness.coreOptions('ws-applicant-1'),
+      'ws-applicant-1',
+      harness.applicant,
+    );
 
     const pdf = handWrittenPdf(['Troponin T 412 ng/L at 08:40', 'CK-MB 38 U/L']);
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'New consultation' }).click();
-    await page.getByLabel('Search the directory').fill('cardiology nordby');
-    await page.getByRole('button', { name: /^Choose .*Ahmed/ }).click();
-    await page.getByLabel('Family name').fill('Nilsen');
-    await page.getByLabel('Given names').fill('Kari');
-    await page.getByLabel('Sex').selectOption('female');
-    await page.getByLabel('Birth date').fill('1961-04-12');
-    await page.getByLabel('Reason for the consultation (required)').fill('Chest pain, troponin rising.');
-    await page.getByLabel('Add files (letters, images, results)').setInputFiles([
+    const compose = applicant.page;
+    await compose.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'New consultation' }).click();
+    await compose.getByLabel('Search the directory').fill('cardiology nordby');
+    await compose.getByRole('button', { name: /^Choose .*Ahmed/ }).click();
+    await compose.getByLabel('Family name').fill('Nilsen');
+    await compose.getByLabel('Given names').fill('Kari');
+    await compose.getByLabel('Sex').selectOption('female');
+    await compose.getByLabel('Birth date').fill('1961-04-12');
+    await compose.getByLabel('Reason for the consultation (required)').fill('Chest pain, troponin rising.');
+    await compose.getByLabel('Add files (letters, images, results)').setInputFiles([
       { name: 'lab-results.pdf', mimeType: 'application/pdf', buffer: pdf },
       { name: 'scan.pdf', mimeType: 'application/pdf', buffer: Buffer.from('not a PDF at all') },
     ]);
-    await page.getByRole('button', { name: 'Send', exact: true }).click();
-    await expect(page.getByTestId('case-screen')).toBeVisible();
+    await compose.getByRole('button', { name: 'Send', exact: true }).click();
+    const caseId = await compose.getByTestId('case-screen').getAttribute('data-case-id');
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Inbox' }).click();
+    await page.locator(`[data-testid="inbox-row"][data-case-id="${caseId}"]`).click({ timeout: 30_000 });
+    await expect(page.getByTestId('case-role')).toContainText('Asked by Test Berg');
 
     const files = page.getByRole('list', { name: 'Attachments of the request' });
     const lab = files.getByTestId('attachment').filter({ hasText: 'lab-results.pdf' });
