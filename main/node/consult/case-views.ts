@@ -325,9 +325,13 @@ export function createCaseViews(options: CaseViewsOptions) {
     savedBy: string,
   ): Promise<{ saved: false } | { saved: true; folder: string; fileName: string }> {
     const record = requireCase(caseId);
+    // Without a message: the request whose files the case shows, the last one (as openCase reads them).
     const message = file.messageId
       ? cases.message(file.messageId)
-      : cases.messages(caseId).find((m) => m.type === 'consult.request' && m.body);
+      : cases
+          .messages(caseId)
+          .filter((m) => m.type === 'consult.request' && m.body)
+          .at(-1);
     // A refused message's files are not shown, so not saved either.
     const shown = message?.caseId === caseId && !(message.direction === 'in' && message.state === 'rejected');
     const read = shown ? await readStored(message, ownPractitionerOf(record)) : undefined;
