@@ -97,6 +97,9 @@ describe('layer direction lint rule', () => {
     ['main/node/x.ts', `import leftPad from 'left-pad';`],
     ['bench/x.ts', `import leftPad from 'left-pad';`],
     ['demo/x.ts', `import { app } from 'electron';`],
+    // A package's folder classed apart: pdf.js's Node build is a test tool, its page build DOM-only.
+    ['renderer/x.tsx', `import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';`],
+    ['e2e/x.ts', `import { getDocument } from 'pdfjs-dist/build/pdf.mjs';`],
     // The test kit imports only what it needs to build a region; nothing reaches outside the layers.
     ['testkit/x.ts', `import { x } from '../renderer/x.ts';`],
     ['hub/x.ts', `import config from '../vite.config.ts';`],
@@ -165,6 +168,11 @@ describe('layer direction lint rule', () => {
       'renderer/x.tsx',
       `import uPlot from 'uplot'; import { useVirtualizer } from '@tanstack/react-virtual'; import { createRoot } from 'react-dom/client';`,
     ],
+    [
+      'renderer/x.tsx',
+      `import { getDocument } from 'pdfjs-dist'; import worker from 'pdfjs-dist/build/pdf.worker.min.mjs?url';`,
+    ],
+    ['e2e/x.ts', `import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';`],
   ])('allows in %s: %s', async (file, code) => {
     expect(await layerErrors(file, code)).toEqual([]);
   });

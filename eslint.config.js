@@ -76,6 +76,7 @@ const TESTS_OF = { shared: { may: ['transport', 'shared-node'], packages: ['node
  * Every npm package imported from a layer, by where it can run: `pure` anywhere (no Node built-ins, no DOM), `node` in
  * Node only (native modules, the file system, sockets), `dom` in the page only, `electron` in the Electron shell and
  * the preload, `tooling` in tests and tools only (never shipped). A package missing here fails lint where imported.
+ * A folder of a package (`name/folder`) may be classed apart from the rest of it.
  */
 /** @type {Record<string, string>} */
 const PACKAGES = {
@@ -108,8 +109,10 @@ const PACKAGES = {
   'fast-check': 'tooling',
   '@playwright/test': 'tooling',
   '@axe-core/playwright': 'tooling',
-  // Reads the text of the PDF a printed report becomes (e2e); nothing of it ships.
-  'pdfjs-dist': 'tooling',
+  // The attachment viewer draws PDF pages on a canvas in the page (renderer/components/pdf-viewer.tsx).
+  'pdfjs-dist': 'dom',
+  // Its build for Node reads the text of the PDF a printed report becomes (e2e); it does not ship.
+  'pdfjs-dist/legacy': 'tooling',
   '@asyncapi/specs': 'tooling',
   esbuild: 'tooling',
   typescript: 'tooling',
@@ -145,8 +148,10 @@ function packageOf(specifier) {
   if (specifier.startsWith('node:') || nodeBuiltins.has(specifier.split('/')[0]))
     return { name: specifier, cls: 'node' };
   const parts = specifier.split('/');
-  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-  return { name, cls: PACKAGES[name] };
+  const length = specifier.startsWith('@') ? 2 : 1;
+  const name = parts.slice(0, length).join('/');
+  const folder = parts.slice(0, length + 1).join('/');
+  return folder in PACKAGES ? { name: folder, cls: PACKAGES[folder] } : { name, cls: PACKAGES[name] };
 }
 
 /** What a file of the layer may import: its lists, widened for tests. @param {string} name @param {boolean} isTest */

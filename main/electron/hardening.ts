@@ -23,6 +23,7 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
 export function hardenSession(session: Session): void {
   session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.setPermissionCheckHandler(() => false);
+  // A file of a case leaves through the core's save command (the save dialog in main.ts), never as a page's download.
   session.on('will-download', (event) => event.preventDefault());
 }
 

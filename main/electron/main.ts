@@ -1,4 +1,4 @@
-import { app, BrowserWindow, Notification, powerMonitor, session } from 'electron';
+import { app, BrowserWindow, dialog, Notification, powerMonitor, session } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS, EVENTS, type EventPayload } from '../../shared/api/index.ts';
@@ -9,6 +9,7 @@ import {
   DEFAULT_VAULT_SERVICE,
   createWorkstationHost,
   type DemoRegionProcess,
+  type SaveDialog,
   type WorkstationCore,
 } from '../node/index.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
@@ -35,6 +36,20 @@ function demoRegionLauncher(): (() => Promise<DemoRegionProcess>) | undefined {
   if (!existsSync(node) || !existsSync(script)) return undefined;
   return () => forkDemoRegion({ node, script, dataDir: join(app.getPath('userData'), 'demo-region') });
 }
+
+/**
+ * The system's save dialog, over the main window, starting in the user's downloads folder: the only way a file leaves
+ * the app (the session cancels every download). The core writes the file (main/node/files/save-file.ts).
+ */
+const saveDialog: SaveDialog = {
+  choosePath: async (fileName) => {
+    const options = { defaultPath: join(app.getPath('downloads'), fileName) };
+    const { canceled, filePath } = await (mainWindow
+      ? dialog.showSaveDialog(mainWindow, options)
+      : dialog.showSaveDialog(options));
+    return canceled || !filePath ? undefined : filePath;
+  },
+};
 
 function createMainWindow(): BrowserWindow {
   const window = new BrowserWindow({
@@ -103,6 +118,7 @@ if (!app.requestSingleInstanceLock()) {
       dataDir: app.getPath('userData'),
       vault: (region) =>
         createKeychainVault(region === 'demo' ? `${DEFAULT_VAULT_SERVICE}-demo` : DEFAULT_VAULT_SERVICE),
+      saveDialog,
       ...(openDemoRegion && { openDemoRegion }),
     });
     wireIpc(core);

@@ -1,5 +1,10 @@
-import type { CaseView } from '../../shared/api/index.ts';
-import { formatBytes } from '../files.ts';
+import { useState } from 'react';
+import { COMMANDS, type CaseView } from '../../shared/api/index.ts';
+import type { RtsApi } from '../../preload/index.ts';
+import { useAction } from '../hooks/use-command.ts';
+import { bytesOfBase64, formatBytes } from '../files.ts';
+import { ErrorMessage } from './error-message.tsx';
+import { PdfViewer } from './pdf-viewer.tsx';
 
 type Attachment = CaseView['attachments'][number];
 
@@ -12,10 +17,7 @@ const MAX_TEXT_CHARS = 100_000;
 /** The text of a base64 file as UTF-8, or undefined when it is not text. */
 function decodeText(base64: string): string | undefined {
   try {
-    const binary = atob(base64);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytesOfBase64(base64));
   } catch {
     return undefined;
   }
@@ -23,13 +25,20 @@ function decodeText(base64: string): string | undefined {
 
 /**
  * The files of a case, from its decrypted messages: pictures inline (data: URLs, which the CSP allows for images),
- * plain text in a <pre>, anything else listed with its size. Each can be saved; a save link carries the bytes as
- * application/octet-stream so that the browser downloads rather than opens it.
+ * PDFs drawn page by page (pdf-viewer.tsx), plain text in a <pre>, anything else listed with its size. Each can be
+ * saved: the core writes it where the user chooses in the system's save dialog (the page cannot download). `messageId`
+ * names the message the files came with; none: the request's.
  */
 export function AttachmentViewer({
+  api,
+  caseId,
+  messageId,
   attachments,
   label = 'Attachments',
 }: {
+  api: RtsApi;
+  caseId: string;
+  messageId?: string;
   attachments: readonly Attachment[];
   label?: string;
 }) {
@@ -45,23 +54,47 @@ export function AttachmentViewer({
               <span className="hint attachment-meta">
                 {a.contentType}, {formatBytes(a.size)}
               </span>
-              <a
-                className="attachment-save no-print"
-                href={`data:application/octet-stream;base64,${a.base64}`}
-                download={a.title}
-                aria-label={`Save ${a.title}`}
-              >
-                Save
-              </a>
             </div>
+            <SaveButton api={api} file={{ caseId, ...(messageId && { messageId }), index: i }} title={a.title} />
             {INLINE_IMAGES.has(type) && (
               <img className="attachment-image" src={`data:${type};base64,${a.base64}`} alt={a.title} />
             )}
             {INLINE_TEXT.has(type) && <AttachmentText base64={a.base64} title={a.title} />}
+            {type === 'application/pdf' && <PdfViewer base64={a.base64} title={a.title} />}
           </li>
         );
       })}
     </ul>
+  );
+}
+
+/** Saving asks the core, which opens the save dialog: where the file went, nothing when cancelled, or why not. */
+function SaveButton({
+  api,
+  file,
+  title,
+}: {
+  api: RtsApi;
+  file: { caseId: string; messageId?: string; index: number };
+  title: string;
+}) {
+  const save = useAction(api, COMMANDS.saveAttachment);
+  const [saved, setSaved] = useState<string>();
+  const onSave = async () => {
+    setSaved(undefined);
+    const result = await save.run(file);
+    if (result?.saved) setSaved(`Saved as ${result.fileName} in ${result.folder}`);
+  };
+  return (
+    <div className="attachment-save no-print">
+      <button type="button" disabled={save.busy} aria-label={`Save ${title}…`} onClick={() => void onSave()}>
+        Save…
+      </button>
+      <p className="hint attachment-saved" role="status" data-testid="attachment-saved">
+        {saved}
+      </p>
+      <ErrorMessage error={save.error} />
+    </div>
   );
 }
 

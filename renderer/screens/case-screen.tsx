@@ -144,9 +144,14 @@ function CaseDetails({
       )}
       <section className="panel" aria-labelledby={`${view.caseId}-attachments`}>
         <h3 id={`${view.caseId}-attachments`}>Attachments</h3>
-        <AttachmentViewer attachments={view.attachments} label="Attachments of the request" />
+        <AttachmentViewer
+          api={api}
+          caseId={view.caseId}
+          attachments={view.attachments}
+          label="Attachments of the request"
+        />
       </section>
-      <HistoryPanel view={view} navigate={navigate} />
+      <HistoryPanel api={api} view={view} navigate={navigate} />
     </div>
   );
 }
@@ -490,7 +495,7 @@ function stepText(message: Message): string {
   return statusLabel(message.status);
 }
 
-function HistoryPanel({ view, navigate }: { view: CaseView; navigate: Navigate }) {
+function HistoryPanel({ api, view, navigate }: { api: RtsApi; view: CaseView; navigate: Navigate }) {
   const peer = peerOf(view);
   return (
     <section className="panel" aria-labelledby={`${view.caseId}-history`}>
@@ -538,7 +543,13 @@ function HistoryPanel({ view, navigate }: { view: CaseView; navigate: Navigate }
                     </p>
                   )}
                   {!refusedIncoming && m.attachments && m.attachments.length > 0 && (
-                    <AttachmentViewer attachments={m.attachments} label="Files with this message" />
+                    <AttachmentViewer
+                      api={api}
+                      caseId={view.caseId}
+                      messageId={m.messageId}
+                      attachments={m.attachments}
+                      label="Files with this message"
+                    />
                   )}
                 </td>
                 <td>{m.direction === 'out' ? 'You' : peer}</td>

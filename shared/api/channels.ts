@@ -29,6 +29,7 @@ export const COMMANDS = {
   getDraft: 'drafts:get',
   saveDraft: 'drafts:save',
   discardDraft: 'drafts:discard',
+  saveAttachment: 'cases:save-attachment',
   getOutboxState: 'outbox:get-state',
   listRejections: 'inbox:list-rejections',
   checkAuditLog: 'audit:check',

@@ -398,6 +398,18 @@ export const commandContract = {
     input: z.object({ key: draftKeySchema }),
     output: z.object({ discarded: z.boolean() }),
   },
+  /**
+   * One file of a case saved where the user chooses in the system's save dialog: the request's (no messageId) or a
+   * message's, by its place in the list. The core reads the bytes from the stored message, never from the page.
+   */
+  [COMMANDS.saveAttachment]: {
+    input: z.object({ caseId: uuidSchema, messageId: uuidSchema.optional(), index: z.number().int().min(0).max(19) }),
+    output: z.discriminatedUnion('saved', [
+      z.object({ saved: z.literal(true), folder: z.string(), fileName: z.string() }),
+      /** The user cancelled the dialog. */
+      z.object({ saved: z.literal(false) }),
+    ]),
+  },
   [COMMANDS.getOutboxState]: { input: noInput, output: outboxStateSchema },
   [COMMANDS.listRejections]: { input: noInput, output: z.array(rejectionSchema) },
   [COMMANDS.checkAuditLog]: { input: noInput, output: auditCheckSchema },

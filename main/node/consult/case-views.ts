@@ -15,6 +15,7 @@ import type { SqliteDatabase } from '../../../transport/index.ts';
 import { AUDIT_ACTIONS, type AuditLog } from '../audit/audit-log.ts';
 import { CoreError } from '../core-error.ts';
 import type { DirectoryMirror, Person } from '../directory/directory-mirror.ts';
+import { safeFileName, writeChosenFile, type SaveDialog } from '../files/save-file.ts';
 import type { CaseMessageRecord, CaseRecord, CaseStore, ConsultMessageType } from './case-store.ts';
 import { readCaseMessage, type CaseMessageContent } from './case-payloads.ts';
 import { ownPractitionerOf } from './consult-incoming.ts';
@@ -330,5 +331,44 @@ export function createCaseViews(options: CaseViewsOptions) {
     return { messageId, type: message.type, direction: message.direction, signer, bundle: payload };
   }
 
-  return { requireCase, summaryOf, patientOf, contentsOf, openCase, readMessage, requestContent };
+  /**
+   * One file of a case, saved where the user chooses: the request's (no `messageId`) or another message's, read from
+   * its stored envelope (never bytes from the page) and written by writeChosenFile. Audited as an export naming the
+   * file by its place in the case, not by its title (which may name the patient).
+   */
+  async function saveAttachment(
+    caseId: string,
+    file: { messageId?: string | undefined; index: number },
+    dialog: SaveDialog,
+    savedBy: string,
+  ): Promise<{ saved: false } | { saved: true; folder: string; fileName: string }> {
+    const record = requireCase(caseId);
+    // Without a message: the request whose files the case shows, the last one (as openCase reads them).
+    const message = file.messageId
+      ? cases.message(file.messageId)
+      : cases
+          .messages(caseId)
+          .filter((m) => m.type === 'consult.request' && m.body)
+          .at(-1);
+    // A refused message's files are not shown, so not saved either.
+    const shown = message?.caseId === caseId && !(message.direction === 'in' && message.state === 'rejected');
+    const read = shown ? await readStored(message, ownPractitionerOf(record)) : undefined;
+    const attachment =
+      read?.content.kind === 'request' || read?.content.kind === 'status'
+        ? read.content.attachments[file.index]
+        : undefined;
+    if (!attachment) throw new CoreError(API_ERROR_CODES.notFound, 'There is no such file in this case.');
+    const chosen = await dialog.choosePath(safeFileName(attachment.title, attachment.contentType));
+    if (chosen === undefined) return { saved: false };
+    const written = await writeChosenFile(chosen, Buffer.from(attachment.base64, 'base64'));
+    audit.append({
+      actor: savedBy,
+      action: AUDIT_ACTIONS.exported,
+      subject: `case:${caseId}`,
+      detail: `file ${file.index + 1} of ${file.messageId ? `message:${file.messageId}` : 'the request'}`,
+    });
+    return { saved: true, ...written };
+  }
+
+  return { requireCase, summaryOf, patientOf, contentsOf, openCase, readMessage, requestContent, saveAttachment };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -157,6 +157,54 @@ describe('the consult service', () => {
     expect(queued).toEqual([]);
   });
 
+  it("saves a file of a case where the dialog points: the stored message's exact bytes, audited by the file's place", async () => {
+    const bytes = Uint8Array.from({ length: 300 }, (_, i) => (i * 37) % 256);
+    const attachment = {
+      title: '../Ola Ny: photo',
+      contentType: 'image/png',
+      base64: Buffer.from(bytes).toString('base64'),
+      size: bytes.length,
+    };
+    const { caseId } = await consult.compose(
+      { expertId: ahmed.id, patient, priority: 'routine', reason: 'Rash', attachments: [attachment] },
+      dahl.id,
+    );
+    const folder = realpathSync(mkdtempSync(join(dir, 'saved-')));
+    const offered: string[] = [];
+    const dialog = {
+      choosePath: async (fileName: string) => {
+        offered.push(fileName);
+        return join(folder, fileName);
+      },
+    };
+    expect(await consult.saveAttachment(caseId, { index: 0 }, dialog, dahl.id)).toEqual({
+      saved: true,
+      folder,
+      fileName: '_Ola Ny_ photo.png',
+    });
+    expect(offered).toEqual(['_Ola Ny_ photo.png']);
+    expect(new Uint8Array(readFileSync(join(folder, '_Ola Ny_ photo.png')))).toEqual(bytes);
+    const exports = () => audit.list({ limit: 20 }).filter((e) => e.action === 'exported');
+    expect(exports().map((e) => [e.actor, e.subject, e.detail])).toEqual([
+      [dahl.id, `case:${caseId}`, 'file 1 of the request'],
+    ]);
+
+    // Cancelled: nothing written, nothing audited.
+    expect(await consult.saveAttachment(caseId, { index: 0 }, { choosePath: async () => undefined }, dahl.id)).toEqual({
+      saved: false,
+    });
+    expect(readdirSync(folder)).toEqual(['_Ola Ny_ photo.png']);
+    expect(exports()).toHaveLength(1);
+    // A file the case does not have is refused before any dialog opens.
+    for (const file of [{ index: 1 }, { index: 0, messageId: randomUUID() }]) {
+      await expect(consult.saveAttachment(caseId, file, dialog, dahl.id)).rejects.toMatchObject({ code: 'not-found' });
+    }
+    await expect(consult.saveAttachment(randomUUID(), { index: 0 }, dialog, dahl.id)).rejects.toMatchObject({
+      code: 'not-found',
+    });
+    expect(offered).toHaveLength(1);
+  });
+
   /** A message from ahmed as the downlink handler hands it over after verifying it. */
   function fromAhmed(
     properties: Omit<ApplicationProperties, 'rtsVersion' | 'rtsSender' | 'rtsFromPractitioner'>,
@@ -186,7 +234,12 @@ describe('the consult service', () => {
   }
 
   /** A step from ahmed (the expert) about `caseId`. */
-  const fromExpert = (caseId: string, status: 'accepted' | 'declined', sequence: number, to = dahl.id) =>
+  const fromExpert = (
+    caseId: string,
+    status: 'accepted' | 'declined' | 'more-information-needed',
+    sequence: number,
+    to = dahl.id,
+  ) =>
     fromAhmed(
       {
         rtsType: 'consult.status',
@@ -197,6 +250,54 @@ describe('the consult service', () => {
       } as Omit<ApplicationProperties, 'rtsVersion' | 'rtsSender' | 'rtsFromPractitioner'>,
       (context) => buildConsultStatus(context, { caseId, from: ahmed.id, to, sequence, status }),
     );
+
+  it('saves a file sent with a later step, named by its message', async () => {
+    const { caseId } = await consult.compose(
+      { expertId: ahmed.id, patient, priority: 'routine', reason: 'Rash' },
+      dahl.id,
+    );
+    for (const [status, sequence] of [
+      ['accepted', 1],
+      ['more-information-needed', 2],
+    ] as const) {
+      const step = consult.incoming(fromExpert(caseId, status, sequence), new Uint8Array([1]));
+      if (!step.ok) throw new Error(`${status}: ${step.reason}`);
+      db.transaction(step.effect)();
+    }
+    const photo = Uint8Array.from({ length: 64 }, (_, i) => 255 - i);
+    const base64 = Buffer.from(photo).toString('base64');
+    await consult.act({
+      caseId,
+      action: 'provide-information',
+      note: 'Photo attached',
+      attachments: [
+        { title: 'notes.txt', contentType: 'text/plain', base64: btoa('x'), size: 1 },
+        { title: 'rash.jpg', contentType: 'image/jpeg', base64, size: photo.length },
+      ],
+    });
+    const sent = (await consult.openCase(caseId, dahl.id)).messages.find((m) => m.attachments);
+    const folder = realpathSync(mkdtempSync(join(dir, 'saved-')));
+    const dialog = { choosePath: async (fileName: string) => join(folder, fileName) };
+    expect(await consult.saveAttachment(caseId, { messageId: sent!.messageId, index: 1 }, dialog, dahl.id)).toEqual({
+      saved: true,
+      folder,
+      fileName: 'rash.jpg',
+    });
+    expect(new Uint8Array(readFileSync(join(folder, 'rash.jpg')))).toEqual(photo);
+    expect(audit.list({ limit: 1 })[0]).toMatchObject({
+      action: 'exported',
+      subject: `case:${caseId}`,
+      detail: `file 2 of message:${sent!.messageId}`,
+    });
+    // The request has no files; a message of another case is not this case's.
+    await expect(consult.saveAttachment(caseId, { index: 0 }, dialog, dahl.id)).rejects.toMatchObject({
+      code: 'not-found',
+    });
+    const other = await consult.compose({ expertId: ahmed.id, patient, priority: 'routine', reason: 'x' }, dahl.id);
+    await expect(
+      consult.saveAttachment(other.caseId, { messageId: sent!.messageId, index: 1 }, dialog, dahl.id),
+    ).rejects.toMatchObject({ code: 'not-found' });
+  });
 
   it("takes the expert's steps in order and refuses what does not follow, naming the reason", async () => {
     const { caseId } = await consult.compose(

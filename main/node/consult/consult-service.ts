@@ -388,8 +388,8 @@ export function createConsultService(options: ConsultServiceOptions) {
     openCase: views.openCase,
     readMessage: views.readMessage,
     requestContent: views.requestContent,
-    /** Patients of the user's own cases by words of their name (the case store's, no decryption). */
-    patients: (text: string, limit: number) => cases.patients(text, limit),
+    patients: cases.patients,
+    saveAttachment: views.saveAttachment,
 
     ...createIncomingConsults({ cases, mirror, audit, isLocal: (id) => options.local.has(id), now }),
 

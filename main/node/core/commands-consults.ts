@@ -1,6 +1,8 @@
-import { COMMANDS } from '../../../shared/api/index.ts';
+import { API_ERROR_CODES, COMMANDS } from '../../../shared/api/index.ts';
 import type { CommandHandlers } from '../api/command-dispatcher.ts';
 import { AUDIT_ACTIONS } from '../audit/audit-log.ts';
+import { CoreError } from '../core-error.ts';
+import type { SaveDialog } from '../files/save-file.ts';
 import type { CoreContext } from './core-context.ts';
 
 type ConsultCommands = Pick<
@@ -17,12 +19,13 @@ type ConsultCommands = Pick<
   | typeof COMMANDS.getDraft
   | typeof COMMANDS.saveDraft
   | typeof COMMANDS.discardDraft
+  | typeof COMMANDS.saveAttachment
 >;
 
 /** Urgent requests waiting to be accepted since before this (ms) are escalated: the user's escalation time ago. */
 export const escalateBefore = (ctx: CoreContext) => Date.now() - ctx.settings.read().ui.escalateAfterMinutes * 60_000;
 
-/** The consults: the inbox, one case, composing (from a case seen before, from a draft), the steps of a case, the report, an export. */
+/** The consults: the inbox, one case, composing (from a case seen before, from a draft), the steps of a case, the report, an export, a file saved. */
 export function consultCommands(ctx: CoreContext): ConsultCommands {
   return {
     [COMMANDS.listCases]: async (input) =>
@@ -66,5 +69,18 @@ export function consultCommands(ctx: CoreContext): ConsultCommands {
       savedAt: new Date(ctx.unlocked().drafts.save(key, body)).toISOString(),
     }),
     [COMMANDS.discardDraft]: async ({ key }) => ({ discarded: ctx.unlocked().drafts.discard(key) }),
+    [COMMANDS.saveAttachment]: async ({ caseId, ...file }) => {
+      const { saveDialog } = ctx.options;
+      if (!saveDialog) throw new CoreError(API_ERROR_CODES.notAllowed, 'This workstation cannot save files.');
+      const dialog: SaveDialog = {
+        // The dialog may stay open for long: a path chosen after the app locked is not written to.
+        choosePath: async (fileName) => {
+          const chosen = await saveDialog.choosePath(fileName);
+          ctx.unlocked();
+          return chosen;
+        },
+      };
+      return ctx.unlocked().consult.saveAttachment(caseId, file, dialog, ctx.me().practitionerId);
+    },
   };
 }

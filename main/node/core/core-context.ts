@@ -20,6 +20,7 @@ import type { ConsultService, LocalPractitioners } from '../consult/consult-serv
 import type { DraftStore } from '../consult/draft-store.ts';
 import { CoreError } from '../core-error.ts';
 import { createCoreEvents, type CoreEventListener, type CoreEvents } from '../core-events.ts';
+import type { SaveDialog } from '../files/save-file.ts';
 import type { DirectoryMirror, SnapshotProgress } from '../directory/directory-mirror.ts';
 import type { RefusedEntry } from '../directory/directory-sync.ts';
 import type { PractitionerIdentity } from '../identity/practitioner-identity.ts';
@@ -45,6 +46,8 @@ export interface WorkstationCoreOptions {
   readonly reconnectDelayMs?: { readonly initial: number; readonly max: number };
   /** Event codes and ids of the core and its link (shared/logger.ts); given to the transport it creates. None: silent. */
   readonly logger?: Logger;
+  /** Asks the user where to save a case's file (Electron: the system's save dialog). None: files cannot be saved. */
+  readonly saveDialog?: SaveDialog;
 }
 
 /** Everything that lives in the encrypted store, opened together once the store key is available. */
