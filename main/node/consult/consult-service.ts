@@ -388,7 +388,7 @@ export function createConsultService(options: ConsultServiceOptions) {
     openCase: views.openCase,
     readMessage: views.readMessage,
     requestContent: views.requestContent,
-    patients: cases.patients,
+    patients: (text: string, limit: number) => cases.patients(text, limit),
     saveAttachment: views.saveAttachment,
 
     ...createIncomingConsults({ cases, mirror, audit, isLocal: (id) => options.local.has(id), now }),
