@@ -35,6 +35,7 @@ export type {
   AppInfo,
   CommandInput,
   CommandOutput,
+  DirectoryFacets,
   DirectoryState,
   EnrolmentSummary,
   EventPayload,
