@@ -15,6 +15,7 @@ import {
 } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { LookAlikeBadge, LookAlikeWarning } from '../components/look-alike.tsx';
+import { PlaceWarnings } from '../components/warnings-banner.tsx';
 import { parseWaveformCsv } from '../components/waveform-csv.ts';
 import { WaveformPlot } from '../components/waveform-plot.tsx';
 import { formatBytes } from '../files.ts';
@@ -128,6 +129,7 @@ export function ComposeScreen({ api, expertId, navigate }: { api: RtsApi; expert
       <p className="hint">
         Everything you enter is encrypted for the expert (and for you) before it leaves this workstation.
       </p>
+      <PlaceWarnings place="compose" />
 
       <section className="panel" aria-labelledby={`${id}-expert-title`}>
         <h3 id={`${id}-expert-title`}>Expert</h3>

@@ -10,6 +10,7 @@ import type { RtsApi } from '../../preload/index.ts';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { LookAlikeBadge, LookAlikeWarning } from '../components/look-alike.tsx';
+import { PlaceWarnings } from '../components/warnings-banner.tsx';
 import { useCommand } from '../hooks/use-command.ts';
 import { useDirectoryState } from '../hooks/use-directory-state.ts';
 import type { Navigate } from '../navigation.ts';
@@ -192,6 +193,7 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
               }))}
             />
           </div>
+          <PlaceWarnings place="directory" />
           <p className="result-count" role="status" data-testid="directory-count">
             {countText(answer, facets)}
           </p>
