@@ -49,7 +49,7 @@ test("says where it matters that the user's certificates expire, and that sendin
   const panel = page.getByTestId('certificates-panel');
   const here = panel.getByTestId('certificates-warnings');
   await expect(here.locator('[data-warning]')).toHaveText([
-    /^Your signing certificate expires in 10 days\./,
+    /^Your signing certificate expires in 10 days\. It is valid until \d{4}-\d\d-\d\d\. Renew it now below: the region's CA/,
     /^Your encryption certificate expires in 20 days\./,
   ]);
   await expect(panel.getByRole('table', { name: 'Your current certificates' })).toBeVisible();

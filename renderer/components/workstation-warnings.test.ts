@@ -74,10 +74,14 @@ describe('workstation warnings', () => {
     const directory = warningsFor('directory', all);
     expect(directory.map((w) => [w.id, w.title])).toEqual([['directory-stale', 'These results may be out of date.']]);
     expect(directory[0]!.text).toContain('not been brought up to date for over a day');
-    expect(warningsFor('certificates', all).map((w) => [w.id, w.use])).toEqual([
+    const certificates = warningsFor('certificates', all);
+    expect(certificates.map((w) => [w.id, w.use])).toEqual([
       ['certificate-expired', 'signing'],
       ['certificate-expiring', 'encryption'],
     ]);
+    // Said beside the renewal form itself.
+    expect(certificates[1]!.text).toContain('Renew it now below: ');
+    expect(all[1]!.text).toContain('Renew it now in Settings → Your certificates: ');
     const compose = warningsFor('compose', all);
     expect(compose.map((w) => [w.id, w.title])).toEqual([
       ['certificate-expired', 'Sending will fail: your signing certificate has expired.'],

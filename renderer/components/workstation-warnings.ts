@@ -26,6 +26,8 @@ export const DIRECTORY_STALE_MS = DAY_MS;
 /** A broker that has not answered for this long is more than a blip: the user should know and tell someone. */
 export const BROKER_UNREACHABLE_MS = 15 * 60_000;
 
+/** Where certificates are renewed: said as "below" there. */
+const IN_SETTINGS = 'in Settings → Your certificates';
 const USE_WORDS = { signing: 'signing', encryption: 'encryption' } as const;
 const day = (iso: string) => iso.slice(0, 10);
 
@@ -51,8 +53,8 @@ export function workstationWarnings(input: {
         title: `Your ${use} certificate has expired.`,
         text:
           certificate.use === 'signing'
-            ? `Since ${day(certificate.notAfter)} nothing you send can be signed. Renew it in Settings → Your certificates, or ask the region's administrator.`
-            : `Since ${day(certificate.notAfter)} colleagues cannot encrypt new cases to you. Renew it in Settings → Your certificates, or ask the region's administrator.`,
+            ? `Since ${day(certificate.notAfter)} nothing you send can be signed. Renew it ${IN_SETTINGS}, or ask the region's administrator.`
+            : `Since ${day(certificate.notAfter)} colleagues cannot encrypt new cases to you. Renew it ${IN_SETTINGS}, or ask the region's administrator.`,
       });
     } else if (left <= CERTIFICATE_WARNING_DAYS * DAY_MS) {
       const days = Math.ceil(left / DAY_MS);
@@ -61,7 +63,7 @@ export function workstationWarnings(input: {
         tone: 'warn',
         use: certificate.use,
         title: `Your ${use} certificate expires in ${days === 1 ? '1 day' : `${days} days`}.`,
-        text: `It is valid until ${day(certificate.notAfter)}. Renew it now in Settings → Your certificates: the region's CA must issue the new one, and the directory must list it, before the old one runs out.`,
+        text: `It is valid until ${day(certificate.notAfter)}. Renew it now ${IN_SETTINGS}: the region's CA must issue the new one, and the directory must list it, before the old one runs out.`,
       });
     }
   }
@@ -112,14 +114,16 @@ export function warningsFor(place: WarningPlace, warnings: readonly Warning[]): 
           ? [{ ...w, title: 'These results may be out of date.', text: `${w.title} ${w.text}` }]
           : [];
       case 'certificates':
-        return w.id === 'certificate-expiring' || w.id === 'certificate-expired' ? [w] : [];
+        return w.id === 'certificate-expiring' || w.id === 'certificate-expired'
+          ? [{ ...w, text: w.text.replace(IN_SETTINGS, 'below') }]
+          : [];
       case 'compose':
         if (w.id === 'certificate-expired' && w.use === 'signing')
           return [
             {
               ...w,
               title: 'Sending will fail: your signing certificate has expired.',
-              text: "A request cannot be signed, so it cannot be sent. Renew the certificate in Settings → Your certificates, or ask the region's administrator.",
+              text: `A request cannot be signed, so it cannot be sent. Renew the certificate ${IN_SETTINGS}, or ask the region's administrator.`,
             },
           ];
         if (w.id === 'broker-unreachable')
