@@ -78,9 +78,8 @@ test('lists sent consultations by urgency, finds an expert by specialty, and rea
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { level: 3 })).toHaveText('Test Berg');
   await expect(list.getByRole('option', { name: 'Test Berg' })).toHaveAttribute('aria-selected', 'true');
-  await page.keyboard.press('Shift+Tab');
-  await page.keyboard.press('Shift+Tab');
-  await page.keyboard.press('Shift+Tab');
+  // Back past the four filters to the search.
+  for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+Tab');
   await expect(search).toBeFocused();
 
   await page.keyboard.type('cardio');
@@ -89,9 +88,11 @@ test('lists sent consultations by urgency, finds an expert by specialty, and rea
   await expect(list.getByRole('option', { name: 'Test Ahmed' })).toBeVisible();
   await expect(page.getByTestId('directory-count')).toHaveText('1 expert');
 
-  await page.keyboard.press('Tab');
-  await expect(page.getByRole('combobox', { name: 'Specialty' })).toBeFocused();
-  await page.keyboard.press('Tab');
+  // Through the four filters to the list.
+  for (const filter of ['Specialty', 'Language', 'Hospital', 'Region or city']) {
+    await page.keyboard.press('Tab');
+    await expect(page.getByRole('combobox', { name: filter })).toBeFocused();
+  }
   await page.keyboard.press('Tab');
   await expect(list).toBeFocused();
   await page.keyboard.press('Enter');
@@ -122,4 +123,56 @@ test('a specialty filter keeps only experts of that specialty', async ({ openWor
   await expect(list.getByRole('option', { name: 'Test Berg' })).toBeVisible();
   await page.getByRole('searchbox', { name: 'Search experts' }).fill('ahmed');
   await expect(page.getByTestId('directory-count')).toHaveText('No expert in General practice matches “ahmed”.');
+});
+
+test('offers the hospitals, places, specialties and languages the directory holds, and a hospital keeps only its experts', async ({
+  openWorkstation,
+}) => {
+  const { core, page } = await openWorkstation(harness.coreOptions('ws-applicant-1'));
+  await harness.setUpWorkstation(core, 'ws-applicant-1', harness.applicant);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Directory' }).click();
+  const list = page.getByRole('listbox', { name: 'Experts' });
+  await expect(list.getByRole('option')).toHaveCount(2, { timeout: 20_000 });
+
+  // The choices are what the directory holds, each with its number of experts: no list of specialties the region lacks.
+  const hospital = page.getByRole('combobox', { name: 'Hospital' });
+  await expect(hospital.getByRole('option')).toHaveText([
+    'Any hospital',
+    'Nordby Hospital (1)',
+    'Sørvik Health Centre (1)',
+  ]);
+  await expect(page.getByRole('combobox', { name: 'Specialty' }).getByRole('option')).toHaveText([
+    'Any specialty',
+    'Cardiology (1)',
+    'General practice (1)',
+  ]);
+  await expect(page.getByRole('combobox', { name: 'Language' }).getByRole('option')).toHaveText([
+    'Any language',
+    'English (2)',
+  ]);
+  // The region is what the hospitals' addresses name: here both are in the city of Testville.
+  const region = page.getByRole('combobox', { name: 'Region or city' });
+  await expect(region.locator('optgroup')).toHaveAttribute('label', 'City');
+  await expect(region.getByRole('option')).toHaveText(['Any region or city', 'Testville (2)']);
+
+  // Chosen by keyboard, as a select is.
+  await hospital.focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(hospital).toHaveValue('clinic-a.nordby');
+  await expect(list).toHaveAttribute('data-query', 'clinic-a.nordby');
+  await expect(list.getByRole('option')).toHaveCount(1);
+  await expect(list.getByRole('option', { name: 'Test Ahmed' })).toBeVisible();
+  await page.screenshot({ path: `${SCREENSHOTS}/directory-hospital-filter.png` });
+
+  // With words and the region filter too; a word of the other hospital's expert finds nobody here.
+  await region.selectOption('Testville');
+  await page.getByRole('searchbox', { name: 'Search experts' }).fill('test');
+  await expect(list).toHaveAttribute('data-query', 'test clinic-a.nordby Testville');
+  await expect(list.getByRole('option')).toHaveCount(1);
+  await page.getByRole('searchbox', { name: 'Search experts' }).fill('berg');
+  await expect(page.getByTestId('directory-count')).toHaveText(
+    'No expert at Nordby Hospital in Testville matches “berg”.',
+  );
+  await hospital.selectOption('');
+  await expect(list.getByRole('option', { name: 'Test Berg' })).toBeVisible();
 });

@@ -6,7 +6,7 @@ import { ConnectionPanel } from './components/connection-panel.tsx';
 import { LockScreen, PassphraseRequiredScreen } from './components/lock-screen.tsx';
 import { CrlBanner } from './components/crl-banner.tsx';
 import { OfflineBanner } from './components/offline-banner.tsx';
-import { WarningsBanner } from './components/warnings-banner.tsx';
+import { WarningsBanner, WarningsProvider } from './components/warnings-banner.tsx';
 import { RegionOpening } from './components/region-switch.tsx';
 import { useAppInfo } from './hooks/use-app-info.ts';
 import { useCommand, useEvent } from './hooks/use-command.ts';
@@ -49,7 +49,9 @@ function RegionApp({ api, region }: { api: RtsApi; region: RegionState | undefin
       ) : isSetUp(setup) && setup.lockPolicy === 'required' && !setup.hasLockPassphrase ? (
         <PassphraseRequiredScreen api={api} setup={setup} />
       ) : isSetUp(setup) ? (
-        <Workspace api={api} setup={setup} region={region} connection={connection} />
+        <WarningsProvider api={api} setup={setup} connection={connection}>
+          <Workspace api={api} setup={setup} region={region} connection={connection} />
+        </WarningsProvider>
       ) : (
         <>
           <FirstRunScreen api={api} setup={setup} region={region} />
@@ -131,7 +133,7 @@ function Workspace({
       <div className="workspace-main">
         <OfflineBanner connection={connection} pending={pending} />
         <CrlBanner trust={setup.identity?.trust} {...(setup.waitingForCrl && { waiting: setup.waitingForCrl })} />
-        <WarningsBanner api={api} setup={setup} connection={connection} />
+        <WarningsBanner />
         {view.name === 'inbox' && <InboxScreen api={api} navigate={navigate} />}
         {view.name === 'case' && <CaseScreen key={view.caseId} api={api} caseId={view.caseId} navigate={navigate} />}
         {view.name === 'directory' && <DirectoryScreen api={api} navigate={navigate} />}

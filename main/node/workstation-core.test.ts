@@ -154,6 +154,18 @@ describe('workstation core', () => {
       ok: false,
       error: { code: 'invalid-request', message: expect.stringContaining('offset') },
     });
+    expect(
+      await core.dispatch(COMMANDS.searchDirectory, { text: '', organization: 'clinic-a.nordby', region: 'Vestland' }),
+    ).toEqual({ ok: true, value: { experts: [], more: false } });
+    expect(await core.dispatch(COMMANDS.searchDirectory, { text: '', region: 'x'.repeat(201) })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-request', message: expect.stringContaining('region') },
+    });
+    // An empty directory offers no choices.
+    expect(await core.dispatch(COMMANDS.directoryFacets, undefined)).toEqual({
+      ok: true,
+      value: { specialties: [], languages: [], hospitals: [], regions: [] },
+    });
     expect(events).toEqual([
       [EVENTS.setupChanged, expect.objectContaining({ hasLockPassphrase: true, locked: false })],
       [EVENTS.lockChanged, { locked: true }],

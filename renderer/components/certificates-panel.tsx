@@ -6,6 +6,7 @@ import { useAction } from '../hooks/use-command.ts';
 import { CertificateList } from './certificate-list.tsx';
 import { CrlBanner } from './crl-banner.tsx';
 import { ErrorMessage } from './error-message.tsx';
+import { PlaceWarnings } from './warnings-banner.tsx';
 
 type Identity = NonNullable<SetupState['identity']>;
 type Use = 'signing' | 'encryption';
@@ -61,6 +62,7 @@ export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Id
     <div className="certificates-panel" data-testid="certificates-panel">
       <CrlBanner trust={identity.trust} />
       <CertificateList certificates={identity.certificates} label="Your current certificates" />
+      <PlaceWarnings place="certificates" />
       <p data-testid="earlier-certificates">
         {earlier === 0
           ? 'No earlier encryption certificates: every case was sent to the current one.'

@@ -1,20 +1,36 @@
-import { useEffect, useState } from 'react';
+import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import type { ConnectionState, SetupState } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { useDirectoryState } from '../hooks/use-directory-state.ts';
-import { workstationWarnings } from './workstation-warnings.ts';
+import {
+  unreachableSince,
+  warningsFor,
+  workstationWarnings,
+  type Warning,
+  type WarningPlace,
+} from './workstation-warnings.ts';
 
-/** The warnings of workstation-warnings.ts above every screen, looked at again each minute. */
-export function WarningsBanner({
+const WarningsContext = createContext<readonly Warning[]>([]);
+
+/**
+ * The warnings of workstation-warnings.ts, looked at again each minute, for the banner and for every screen under
+ * it: worked out once, so that a screen says what the banner says, at the same moment.
+ */
+export function WarningsProvider({
   api,
   setup,
   connection,
+  children,
 }: {
   api: RtsApi;
   setup: SetupState;
   connection: ConnectionState | undefined;
+  children: ReactNode;
 }) {
   const directory = useDirectoryState(api);
+  // Worked out as each connection state arrives (adjusted while rendering, as React advises for derived state).
+  const [left, setLeft] = useState<{ for?: ConnectionState; since?: string }>({});
+  if (left.for !== connection) setLeft({ for: connection, since: unreachableSince(left.since, connection) });
   const [now, setNow] = useState(() => new Date());
   useEffect(() => {
     const timer = setInterval(() => setNow(new Date()), 60_000);
@@ -23,17 +39,38 @@ export function WarningsBanner({
   const warnings = workstationWarnings({
     certificates: setup.identity?.certificates,
     directoryAsOf: directory.state?.asOf ?? directory.state?.appliedAt,
-    connection,
+    connection: connection && left.since ? { ...connection, since: left.since } : connection,
     now,
   });
+  return <WarningsContext value={warnings}>{children}</WarningsContext>;
+}
+
+/** Every warning, above every screen. */
+export function WarningsBanner() {
+  const warnings = useContext(WarningsContext);
   if (warnings.length === 0) return null;
   return (
     <div className="warnings" role="status" data-testid="workstation-warnings">
-      {warnings.map((w) => (
-        <p key={w.id + w.title} className="warning" data-tone={w.tone} data-warning={w.id}>
-          <strong>{w.title}</strong> {w.text}
-        </p>
-      ))}
+      <WarningLines warnings={warnings} />
     </div>
   );
+}
+
+/** The warnings that matter on this screen, in its words, where the user acts (beside the search, the certificate…). */
+export function PlaceWarnings({ place }: { place: WarningPlace }) {
+  const warnings = warningsFor(place, useContext(WarningsContext));
+  if (warnings.length === 0) return null;
+  return (
+    <div className="warnings" role="status" data-testid={`${place}-warnings`}>
+      <WarningLines warnings={warnings} />
+    </div>
+  );
+}
+
+function WarningLines({ warnings }: { warnings: readonly Warning[] }) {
+  return warnings.map((w) => (
+    <p key={w.id + w.title} className="warning" data-tone={w.tone} data-warning={w.id}>
+      <strong>{w.title}</strong> {w.text}
+    </p>
+  ));
 }

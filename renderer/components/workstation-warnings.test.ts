@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workstationWarnings } from './workstation-warnings.ts';
+import { unreachableSince, warningsFor, workstationWarnings } from './workstation-warnings.ts';
 
 const now = new Date('2026-12-05T12:00:00Z');
 const certificate = (use: 'signing' | 'encryption' | 'anchor', notAfter: string) => ({
@@ -56,5 +56,62 @@ describe('workstation warnings', () => {
     expect(workstationWarnings({ ...quiet, connection: { status: 'online', since: '2026-12-01T00:00:00Z' } })).toEqual(
       [],
     );
+  });
+
+  it('shows each warning where it matters, in the words of that place', () => {
+    const all = workstationWarnings({
+      certificates: [certificate('signing', '2026-12-01T00:00:00Z'), certificate('encryption', '2026-12-20T00:00:00Z')],
+      directoryAsOf: '2026-12-03T09:00:00Z',
+      connection: { status: 'connecting', since: '2026-12-05T09:55:00Z' },
+      now,
+    });
+    expect(all.map((w) => w.id)).toEqual([
+      'certificate-expired',
+      'certificate-expiring',
+      'directory-stale',
+      'broker-unreachable',
+    ]);
+    const directory = warningsFor('directory', all);
+    expect(directory.map((w) => [w.id, w.title])).toEqual([['directory-stale', 'These results may be out of date.']]);
+    expect(directory[0]!.text).toContain('not been brought up to date for over a day');
+    const certificates = warningsFor('certificates', all);
+    expect(certificates.map((w) => [w.id, w.use])).toEqual([
+      ['certificate-expired', 'signing'],
+      ['certificate-expiring', 'encryption'],
+    ]);
+    // Said beside the renewal form itself.
+    expect(certificates[1]!.text).toContain('Renew it now below: ');
+    expect(all[1]!.text).toContain('Renew it now in Settings → Your certificates: ');
+    const compose = warningsFor('compose', all);
+    expect(compose.map((w) => [w.id, w.title])).toEqual([
+      ['certificate-expired', 'Sending will fail: your signing certificate has expired.'],
+      ['broker-unreachable', 'No connection to the region for 2 h 05 min.'],
+    ]);
+    expect(compose[1]!.text).toContain('waits in the Outbox');
+    // The request form speaks of sending: an expired encryption certificate is for the banner and Settings.
+    const encryptionOnly = workstationWarnings({
+      ...quiet,
+      certificates: [certificate('encryption', '2026-12-01T00:00:00Z')],
+    });
+    expect(warningsFor('compose', encryptionOnly)).toEqual([]);
+    expect(warningsFor('directory', [])).toEqual([]);
+  });
+
+  it('counts the time without the region from the first state that was not online, whatever the retries since', () => {
+    const state = (status: 'online' | 'connecting' | 'offline' | 'not-configured', since: string) => ({
+      status,
+      since,
+    });
+    let since = unreachableSince(undefined, state('online', '2026-12-05T08:00:00Z'));
+    expect(since).toBeUndefined();
+    for (const [status, at] of [
+      ['connecting', '2026-12-05T09:00:00Z'],
+      ['offline', '2026-12-05T09:00:05Z'],
+      ['connecting', '2026-12-05T11:59:30Z'],
+    ] as const)
+      since = unreachableSince(since, state(status, at));
+    expect(since).toBe('2026-12-05T09:00:00Z');
+    expect(unreachableSince(since, state('online', '2026-12-05T12:00:00Z'))).toBeUndefined();
+    expect(unreachableSince(undefined, state('not-configured', '2026-12-05T12:00:00Z'))).toBeUndefined();
   });
 });

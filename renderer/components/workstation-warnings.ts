@@ -3,14 +3,20 @@ import { waitingText } from './case-format.ts';
 
 /**
  * What could make the workstation fail a clinician soon, said before it does, with what to do (issue #21 item 8).
- * Pure: the banner (warnings-banner.tsx) shows the list; the thresholds are here and tested.
+ * Pure: the banner (warnings-banner.tsx) shows the list above every screen, and each screen where one matters shows
+ * it again in its own words (`warningsFor`); the thresholds are here and tested.
  */
 export interface Warning {
   readonly id: 'certificate-expiring' | 'certificate-expired' | 'directory-stale' | 'broker-unreachable';
   readonly tone: 'warn' | 'bad';
   readonly title: string;
   readonly text: string;
+  /** Which of the user's certificates a certificate warning is about. */
+  readonly use?: 'signing' | 'encryption';
 }
+
+/** The screens where a warning matters: the directory's search, Settings → Your certificates, the request form. */
+export type WarningPlace = 'directory' | 'certificates' | 'compose';
 
 const DAY_MS = 86_400_000;
 /** Own certificates are announced this long before they expire: renewal takes the region's CA a while. */
@@ -20,6 +26,8 @@ export const DIRECTORY_STALE_MS = DAY_MS;
 /** A broker that has not answered for this long is more than a blip: the user should know and tell someone. */
 export const BROKER_UNREACHABLE_MS = 15 * 60_000;
 
+/** Where certificates are renewed: said as "below" there. */
+const IN_SETTINGS = 'in Settings → Your certificates';
 const USE_WORDS = { signing: 'signing', encryption: 'encryption' } as const;
 const day = (iso: string) => iso.slice(0, 10);
 
@@ -27,6 +35,7 @@ export function workstationWarnings(input: {
   readonly certificates: NonNullable<SetupState['identity']>['certificates'] | undefined;
   /** When the directory mirror was last known current (the directory state's `asOf`, else `appliedAt`). */
   readonly directoryAsOf: string | undefined;
+  /** The connection, its `since` being when the region was left (`unreachableSince`) while it is not online. */
   readonly connection: ConnectionState | undefined;
   readonly now: Date;
 }): Warning[] {
@@ -40,19 +49,21 @@ export function workstationWarnings(input: {
       warnings.push({
         id: 'certificate-expired',
         tone: 'bad',
+        use: certificate.use,
         title: `Your ${use} certificate has expired.`,
         text:
           certificate.use === 'signing'
-            ? `Since ${day(certificate.notAfter)} nothing you send can be signed. Renew it in Settings → Your certificates, or ask the region's administrator.`
-            : `Since ${day(certificate.notAfter)} colleagues cannot encrypt new cases to you. Renew it in Settings → Your certificates, or ask the region's administrator.`,
+            ? `Since ${day(certificate.notAfter)} nothing you send can be signed. Renew it ${IN_SETTINGS}, or ask the region's administrator.`
+            : `Since ${day(certificate.notAfter)} colleagues cannot encrypt new cases to you. Renew it ${IN_SETTINGS}, or ask the region's administrator.`,
       });
     } else if (left <= CERTIFICATE_WARNING_DAYS * DAY_MS) {
       const days = Math.ceil(left / DAY_MS);
       warnings.push({
         id: 'certificate-expiring',
         tone: 'warn',
+        use: certificate.use,
         title: `Your ${use} certificate expires in ${days === 1 ? '1 day' : `${days} days`}.`,
-        text: `It is valid until ${day(certificate.notAfter)}. Renew it now in Settings → Your certificates: the region's CA must issue the new one, and the directory must list it, before the old one runs out.`,
+        text: `It is valid until ${day(certificate.notAfter)}. Renew it now ${IN_SETTINGS}: the region's CA must issue the new one, and the directory must list it, before the old one runs out.`,
       });
     }
   }
@@ -78,4 +89,52 @@ export function workstationWarnings(input: {
     });
   }
   return warnings;
+}
+
+/**
+ * Since when the region has been out of reach as this screen saw it: a broker that does not answer changes the
+ * connection's status (and its `since`) at every attempt, so the first state that was not online is kept until it is
+ * online again. `previous` is what this returned for the state before; undefined while online or not configured.
+ */
+export function unreachableSince(previous: string | undefined, connection: ConnectionState | undefined) {
+  if (!connection || connection.status === 'online' || connection.status === 'not-configured') return undefined;
+  return previous ?? connection.since;
+}
+
+/**
+ * The warnings that matter at one place, said for what the user does there: the directory's results may be out of
+ * date; the certificates panel names each expiring or expired certificate; the request form says that sending fails
+ * without a signing certificate and that a request waits in the Outbox while the region cannot be reached.
+ */
+export function warningsFor(place: WarningPlace, warnings: readonly Warning[]): Warning[] {
+  return warnings.flatMap((w): Warning[] => {
+    switch (place) {
+      case 'directory':
+        return w.id === 'directory-stale'
+          ? [{ ...w, title: 'These results may be out of date.', text: `${w.title} ${w.text}` }]
+          : [];
+      case 'certificates':
+        return w.id === 'certificate-expiring' || w.id === 'certificate-expired'
+          ? [{ ...w, text: w.text.replace(IN_SETTINGS, 'below') }]
+          : [];
+      case 'compose':
+        if (w.id === 'certificate-expired' && w.use === 'signing')
+          return [
+            {
+              ...w,
+              title: 'Sending will fail: your signing certificate has expired.',
+              text: `A request cannot be signed, so it cannot be sent. Renew the certificate ${IN_SETTINGS}, or ask the region's administrator.`,
+            },
+          ];
+        if (w.id === 'broker-unreachable')
+          return [
+            {
+              ...w,
+              tone: 'warn',
+              text: 'A request you send now waits in the Outbox and goes out by itself when the connection returns; for an urgent case, also call the expert.',
+            },
+          ];
+        return [];
+    }
+  });
 }

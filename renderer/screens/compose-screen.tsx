@@ -17,6 +17,7 @@ import {
 import { ErrorMessage } from '../components/error-message.tsx';
 import { PatientPicker } from '../components/patient-picker.tsx';
 import { LookAlikeBadge, LookAlikeWarning } from '../components/look-alike.tsx';
+import { PlaceWarnings } from '../components/warnings-banner.tsx';
 import { parseWaveformCsv } from '../components/waveform-csv.ts';
 import { WaveformPlot } from '../components/waveform-plot.tsx';
 import { formatBytes } from '../files.ts';
@@ -179,6 +180,7 @@ export function ComposeScreen({
         Everything you enter is encrypted for the expert (and for you) before it leaves this workstation. What you enter
         is kept, encrypted, until you send it.
       </p>
+      <PlaceWarnings place="compose" />
       <DraftNotice begun={begun} edited={edited} onStartOver={() => void startOver()} />
 
       <section className="panel" aria-labelledby={`${id}-expert-title`}>

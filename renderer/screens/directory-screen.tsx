@@ -1,9 +1,16 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { COMMANDS, type ApiError, type CommandOutput, type DirectoryState } from '../../shared/api/index.ts';
+import {
+  COMMANDS,
+  type ApiError,
+  type CommandOutput,
+  type DirectoryFacets,
+  type DirectoryState,
+} from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { CertificateList } from '../components/certificate-list.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { LookAlikeBadge, LookAlikeWarning } from '../components/look-alike.tsx';
+import { PlaceWarnings } from '../components/warnings-banner.tsx';
 import { useCommand } from '../hooks/use-command.ts';
 import { useDirectoryState } from '../hooks/use-directory-state.ts';
 import type { Navigate } from '../navigation.ts';
@@ -20,28 +27,6 @@ const PAGE = 100;
 const MAX_PAGE = 500;
 const ROW_HEIGHT = 58;
 
-/** Common specialties and languages; the core keeps only experts that have the chosen one in its own field. */
-const SPECIALTIES = [
-  'Cardiology',
-  'Dermatology',
-  'Endocrinology',
-  'Gastroenterology',
-  'General practice',
-  'Geriatrics',
-  'Nephrology',
-  'Neurology',
-  'Obstetrics',
-  'Oncology',
-  'Ophthalmology',
-  'Orthopaedics',
-  'Paediatrics',
-  'Psychiatry',
-  'Pulmonology',
-  'Radiology',
-  'Rheumatology',
-  'Urology',
-];
-const LANGUAGES = ['en', 'nb', 'nn', 'se', 'sv', 'da', 'fi', 'de', 'fr', 'es', 'pl', 'ar', 'so'];
 const languageNames = new Intl.DisplayNames(['en'], { type: 'language' });
 const languageName = (code: string) => languageNames.of(code) ?? code;
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -50,7 +35,12 @@ interface SearchRequest {
   readonly text: string;
   readonly specialty: string;
   readonly language: string;
+  /** A hospital's Organization id. */
+  readonly organization: string;
+  /** A place a hospital's address names: county or state, district or city. */
+  readonly region: string;
 }
+const ANY: SearchRequest = { text: '', specialty: '', language: '', organization: '', region: '' };
 /** The matches loaded so far for one request on one state of the mirror, and whether the core has more. */
 interface SearchAnswer {
   readonly key: string;
@@ -62,7 +52,8 @@ interface SearchAnswer {
 }
 
 /** The request in words (the list's `data-query`): the text, then the chosen filters. */
-const queryOf = (r: SearchRequest) => [r.text, r.specialty, r.language].filter(Boolean).join(' ');
+const queryOf = (r: SearchRequest) =>
+  [r.text, r.specialty, r.language, r.organization, r.region].filter(Boolean).join(' ');
 
 /**
  * Every keystroke asks the core for the first page (no debounce: the FTS index answers within a frame); scrolling asks
@@ -89,6 +80,8 @@ function useExpertSearch(
       text: asked.text,
       ...(asked.specialty && { specialty: asked.specialty }),
       ...(asked.language && { language: asked.language }),
+      ...(asked.organization && { organization: asked.organization }),
+      ...(asked.region && { region: asked.region }),
       offset,
       limit,
     };
@@ -116,7 +109,7 @@ function useExpertSearch(
 
 /** The expert directory: instant search, filters, a virtualized list, and an expert's details. */
 export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navigate }) {
-  const [request, setRequest] = useState<SearchRequest>({ text: '', specialty: '', language: '' });
+  const [request, setRequest] = useState<SearchRequest>(ANY);
   const [selected, setSelected] = useState<string>();
   const listRef = useRef<HTMLDivElement>(null);
   const directory = useDirectoryState(api);
@@ -124,7 +117,9 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
   // Rows wanted for this request: a page more each time the user scrolls near the end of what is loaded.
   const [scrolled, setScrolled] = useState({ query, rows: PAGE });
   const wanted = scrolled.query === query ? scrolled.rows : PAGE;
-  const answer = useExpertSearch(api, request, `${directory.state?.version}|${directory.state?.appliedAt}`, wanted);
+  const mirrorKey = `${directory.state?.version}|${directory.state?.appliedAt}`;
+  const answer = useExpertSearch(api, request, mirrorKey, wanted);
+  const facets = useFacets(api, mirrorKey);
   const experts = answer?.experts ?? [];
   const change = (part: Partial<SearchRequest>) => setRequest((r) => ({ ...r, ...part }));
 
@@ -150,33 +145,57 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
                 }
               }}
             />
-            <select
-              aria-label="Specialty"
+            <FilterSelect
+              label="Specialty"
+              any="Any specialty"
               value={request.specialty}
-              onChange={(e) => change({ specialty: e.target.value })}
-            >
-              <option value="">Any specialty</option>
-              {SPECIALTIES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-            <select
-              aria-label="Language"
+              onChange={(specialty) => change({ specialty })}
+              groups={[
+                {
+                  options: (facets?.specialties ?? []).map((f) => ({
+                    value: f.value,
+                    text: f.value,
+                    experts: f.experts,
+                  })),
+                },
+              ]}
+            />
+            <FilterSelect
+              label="Language"
+              any="Any language"
               value={request.language}
-              onChange={(e) => change({ language: e.target.value })}
-            >
-              <option value="">Any language</option>
-              {LANGUAGES.map((code) => (
-                <option key={code} value={code}>
-                  {languageName(code)}
-                </option>
-              ))}
-            </select>
+              onChange={(language) => change({ language })}
+              groups={[
+                {
+                  options: (facets?.languages ?? [])
+                    .map((f) => ({ value: f.value, text: languageName(f.value), experts: f.experts }))
+                    .sort((a, b) => a.text.localeCompare(b.text)),
+                },
+              ]}
+            />
+            <FilterSelect
+              label="Hospital"
+              any="Any hospital"
+              value={request.organization}
+              onChange={(organization) => change({ organization })}
+              groups={[{ options: hospitalOptions(facets) }]}
+            />
+            <FilterSelect
+              label="Region or city"
+              any="Any region or city"
+              value={request.region}
+              onChange={(region) => change({ region })}
+              groups={PLACE_GROUPS.map(({ kind, label }) => ({
+                label,
+                options: (facets?.regions ?? [])
+                  .filter((r) => r.kind === kind)
+                  .map((r) => ({ value: r.name, text: r.name, experts: r.experts })),
+              }))}
+            />
           </div>
+          <PlaceWarnings place="directory" />
           <p className="result-count" role="status" data-testid="directory-count">
-            {countText(answer)}
+            {countText(answer, facets)}
           </p>
           <ErrorMessage error={answer?.error} />
           <VirtualListbox
@@ -218,18 +237,102 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
   );
 }
 
-function countText(answer: SearchAnswer | undefined): string {
+function countText(answer: SearchAnswer | undefined, facets: DirectoryFacets | undefined): string {
   if (!answer) return 'Searching…';
   const shown = answer.experts.length;
   if (answer.more) return `${shown}+ experts: scroll for more, or add words.`;
   if (shown > 0) return shown === 1 ? '1 expert' : `${shown} experts`;
-  const { specialty, language } = answer.request;
+  const { specialty, language, organization, region } = answer.request;
   const text = answer.request.text.trim();
-  const among = [specialty && `in ${specialty}`, language && `speaking ${languageName(language)}`]
+  const hospital = facets?.hospitals.find((h) => h.id === organization)?.name ?? organization;
+  const among = [
+    specialty && `in ${specialty}`,
+    language && `speaking ${languageName(language)}`,
+    organization && `at ${hospital}`,
+    region && `in ${region}`,
+  ]
     .filter(Boolean)
     .join(' ');
   if (text) return `No expert${among && ` ${among}`} matches “${text}”.`;
   return among ? `No expert ${among} is in the directory.` : 'The directory is empty.';
+}
+
+/** The filters' choices as the directory holds them now, asked again whenever the mirror changes. */
+function useFacets(api: RtsApi, mirrorKey: string): DirectoryFacets | undefined {
+  const facets = useCommand(api, COMMANDS.directoryFacets, undefined);
+  const { reload } = facets;
+  const [shownFor, setShownFor] = useState(mirrorKey);
+  if (shownFor !== mirrorKey) {
+    setShownFor(mirrorKey);
+    reload();
+  }
+  return facets.value;
+}
+
+const PLACE_GROUPS = [
+  { kind: 'state', label: 'County or state' },
+  { kind: 'district', label: 'District' },
+  { kind: 'city', label: 'City' },
+] as const;
+
+/** Hospitals by name; where two share a name (one may be a look-alike), each says which clinic published it. */
+function hospitalOptions(facets: DirectoryFacets | undefined): FilterOption[] {
+  const hospitals = facets?.hospitals ?? [];
+  const named = (h: (typeof hospitals)[number]) => h.name ?? h.id;
+  return hospitals.map((h) => {
+    const shared = hospitals.some((other) => other.id !== h.id && named(other) === named(h));
+    return {
+      value: h.id,
+      text: shared ? `${named(h)} (published by ${h.id.slice(0, h.id.indexOf('.'))})` : named(h),
+      experts: h.experts,
+    };
+  });
+}
+
+interface FilterOption {
+  readonly value: string;
+  readonly text: string;
+  readonly experts: number;
+}
+
+/**
+ * A native select (labelled, keyboard as the platform has it) of what the directory holds, each with its number of
+ * experts. A chosen value the directory no longer holds stays listed, with none, so the select still says what filters.
+ */
+function FilterSelect({
+  label,
+  any,
+  value,
+  onChange,
+  groups,
+}: {
+  label: string;
+  any: string;
+  value: string;
+  onChange: (value: string) => void;
+  groups: readonly { readonly label?: string; readonly options: readonly FilterOption[] }[];
+}) {
+  const held = groups.some((g) => g.options.some((o) => o.value === value));
+  const option = (o: FilterOption) => (
+    <option key={o.value} value={o.value}>
+      {o.text} ({o.experts})
+    </option>
+  );
+  return (
+    <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value)}>
+      <option value="">{any}</option>
+      {value && !held && option({ value, text: value, experts: 0 })}
+      {groups.map((g) =>
+        g.label === undefined ? (
+          g.options.map(option)
+        ) : g.options.length > 0 ? (
+          <optgroup key={g.label} label={g.label}>
+            {g.options.map(option)}
+          </optgroup>
+        ) : null,
+      )}
+    </select>
+  );
 }
 
 function DirectoryStateLine({ state }: { state: DirectoryState | undefined }) {

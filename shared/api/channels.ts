@@ -16,6 +16,7 @@ export const COMMANDS = {
   importCertificate: 'identity:import-certificate',
   getDirectoryState: 'directory:get-state',
   searchDirectory: 'directory:search',
+  directoryFacets: 'directory:facets',
   getExpert: 'directory:get-expert',
   listCases: 'cases:list',
   countCases: 'cases:count',

@@ -170,6 +170,18 @@ export const expertSummarySchema = z.object({
   lookAlikes: z.array(z.string()).optional(),
 });
 
+const facetCount = { experts: z.number().int() };
+export const directoryFacetsSchema = z.object({
+  specialties: z.array(z.object({ value: z.string(), ...facetCount })),
+  /** Language codes as the directory lists them. */
+  languages: z.array(z.object({ value: z.string(), ...facetCount })),
+  /** Hospitals by Organization id; without `name` when the directory lacks the Organization's name. */
+  hospitals: z.array(z.object({ id: z.string(), name: z.string().optional(), ...facetCount })),
+  /** Places the hospitals' addresses name: county or state, district, city (the region filter). */
+  regions: z.array(z.object({ name: z.string(), kind: z.enum(['state', 'district', 'city']), ...facetCount })),
+});
+export type DirectoryFacets = z.infer<typeof directoryFacetsSchema>;
+
 export const expertDetailSchema = z.object({
   practitionerId: directoryIdSchema,
   name: z.string(),
@@ -302,8 +314,8 @@ export const commandContract = {
   },
   [COMMANDS.getDirectoryState]: { input: noInput, output: directoryStateSchema },
   /**
-   * Words of any field, and the chosen specialty and language, each only in its own field; `offset` pages through the
-   * matches after filtering, and `more` says whether there are matches after this page.
+   * Words of any field, and the chosen specialty, language, hospital and region, each only in its own field; `offset`
+   * pages through the matches after filtering, and `more` says whether there are matches after this page.
    */
   [COMMANDS.searchDirectory]: {
     input: z.object({
@@ -311,11 +323,17 @@ export const commandContract = {
       specialty: z.string().max(200).optional(),
       /** A language code as the directory lists it (BCP 47: at most 35 characters), e.g. `nb`. */
       language: z.string().max(35).optional(),
+      /** A hospital's Organization id, e.g. `clinic-a.nordby` (directoryFacets lists them). */
+      organization: z.string().max(200).optional(),
+      /** A place the hospital's address names as its county/state, district or city, e.g. `Bergen`. */
+      region: z.string().max(200).optional(),
       limit: z.number().int().min(1).max(500).optional(),
       offset: z.number().int().min(0).max(1_000_000).optional(),
     }),
     output: z.object({ experts: z.array(expertSummarySchema), more: z.boolean() }),
   },
+  /** What the directory's filters can choose, each with how many experts the directory lists with it now. */
+  [COMMANDS.directoryFacets]: { input: noInput, output: directoryFacetsSchema },
   [COMMANDS.getExpert]: { input: z.object({ practitionerId: directoryIdSchema }), output: expertDetailSchema },
   /**
    * A page of the inbox: one tab (`bucket`), narrowed by urgency, by whom a case waits on and by words (matched as

@@ -38,6 +38,7 @@ export type {
   AppInfo,
   CommandInput,
   CommandOutput,
+  DirectoryFacets,
   DirectoryState,
   DraftKey,
   EnrolmentSummary,

@@ -91,6 +91,11 @@ export interface CoreContext {
   link: Link | undefined;
   /** The connection state while no link is up (and the last one a closed link had). */
   standaloneState: ConnectionState;
+  /**
+   * When the region was last left (ISO), undefined while online: a broker that does not answer changes the
+   * connection's status, and its `since`, at every attempt, so this is what the directory is as of meanwhile.
+   */
+  unreachableSince: string | undefined;
   snapshot: SnapshotProgress | undefined;
   behind: boolean;
   refused: readonly RefusedEntry[];
@@ -133,6 +138,7 @@ export function createCoreContext(given: WorkstationCoreOptions): CoreContext {
       since: new Date().toISOString(),
       reason: 'No region is configured yet.',
     },
+    unreachableSince: undefined,
     snapshot: undefined,
     behind: false,
     refused: [],

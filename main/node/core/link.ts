@@ -90,6 +90,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     ctx.link = current;
     logger.info('core.link-opened', { endpointId, hosts: profile.hosts.length });
     connection.onStateChanged((state) => {
+      ctx.unreachableSince = state.status === 'online' ? undefined : (ctx.unreachableSince ?? state.since);
       emit(EVENTS.connectionStateChanged, state);
       views.emitOutbox();
     });

@@ -71,7 +71,9 @@ export function createStateViews(ctx: CoreContext): StateViews {
       ...(version !== undefined && { version }),
       experts: mirror.count(),
       ...(appliedAt !== undefined && { appliedAt: new Date(appliedAt).toISOString() }),
-      ...(version !== undefined && { asOf: state.status === 'online' ? new Date().toISOString() : state.since }),
+      ...(version !== undefined && {
+        asOf: state.status === 'online' ? new Date().toISOString() : (ctx.unreachableSince ?? state.since),
+      }),
       ...(snapshot &&
         !snapshot.complete && {
           snapshot: { version: snapshot.version, received: snapshot.received, count: snapshot.count },

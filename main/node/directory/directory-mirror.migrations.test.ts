@@ -141,6 +141,30 @@ describe('directory migrations', () => {
     expect(schemaVersion(db, 'directory')).toBe(LAST);
   });
 
+  it("6: works out the filters' choices of an older mirror once, when it is opened", () => {
+    migrateTo(db, 'directory', MIGRATIONS, 5);
+    entriesV1([
+      riverside,
+      ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla'),
+      ...expert('clinic-a.dr-berg', 'Berg', 'Nora'),
+    ]);
+    searchRowV1(1, 'clinic-a.dr-ahmed', 'Layla Ahmed', 'Riverside Hospital');
+    searchRowV1(2, 'clinic-a.dr-berg', 'Nora Berg', 'Riverside Hospital');
+    // Retired: its row stays, with no search entry, and counts for nothing.
+    db.prepare("insert into mirror_search_rows (rowid, practitioner_id) values (3, 'clinic-a.dr-gone')").run();
+
+    const mirror = openDirectoryMirror(db);
+    expect(mirror.facets()).toEqual({
+      specialties: [{ value: 'Cardiology', experts: 2 }],
+      languages: [{ value: 'en', experts: 2 }],
+      hospitals: [{ id: 'clinic-a.riverside', name: 'Riverside Hospital', experts: 2 }],
+      regions: [{ name: 'Bergen', kind: 'city', experts: 2 }],
+    });
+    expect(mirror.search({ organization: 'clinic-a.riverside', region: 'Bergen' }).experts).toHaveLength(2);
+    expect(db.prepare('select facets_built from mirror_state').get()).toEqual({ facets_built: 1 });
+    expect(schemaVersion(db, 'directory')).toBe(LAST);
+  });
+
   it('runs each migration once: migrating again changes nothing', () => {
     openDirectoryMirror(db).applySnapshotBatch({
       batchId: 'b1',

@@ -6,7 +6,9 @@ import {
   type DirectoryResource,
 } from '../../../shared/protocol/fhir/index.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
-import { filterOf, identityKey, identityNameOf, specialtyWordsOf, wordsOf } from './mirror-terms.ts';
+import { openMirrorFacets, type DirectoryFacets } from './mirror-facets.ts';
+import { MIGRATIONS } from './mirror-schema.ts';
+import { filterOf, identityKey, identityNameOf, SHOWN_COLUMNS, specialtyWordsOf, wordsOf } from './mirror-terms.ts';
 
 /**
  * The workstation's copy of the regional expert directory (docs/protocol.md §5.1), in the encrypted local store:
@@ -14,6 +16,9 @@ import { filterOf, identityKey, identityNameOf, specialtyWordsOf, wordsOf } from
  * the caller asks the hub for a snapshot. Search runs on an FTS5 index of name, specialties, hospital, place and
  * languages. Messages arrive here already opened: the hub's signature and the certificates are the caller's checks.
  */
+export { MIGRATIONS } from './mirror-schema.ts';
+export type { DirectoryFacets } from './mirror-facets.ts';
+
 export interface SnapshotProgress {
   readonly version: number;
   readonly received: number;
@@ -45,6 +50,10 @@ export interface ExpertQuery {
   readonly specialty?: string;
   /** Only experts who speak this language (a code such as `nb`); empty or absent: any. */
   readonly language?: string;
+  /** Only experts of this hospital (an Organization id such as `clinic-a.nordby`); empty or absent: any. */
+  readonly organization?: string;
+  /** Only experts whose hospital's address names this place as its county/state, district or city; empty or absent: any. */
+  readonly region?: string;
   /** Matches per page (1-500, default 50). */
   readonly limit?: number;
   /** Matches to skip: paging is counted after the filters, so page 2 of a specialty is its next 50 experts. */
@@ -71,6 +80,8 @@ export interface DirectoryMirror {
   }): SnapshotProgress;
   applyUpdate(update: { baseVersion: number; version: number; changes: readonly DirectoryChange[] }): UpdateOutcome;
   search(query: ExpertQuery): ExpertPage;
+  /** Worked out once per change of the mirror. */
+  facets(): DirectoryFacets;
   resource(url: string): DirectoryResource | undefined;
   /** A practitioner's certificates of one use as the directory lists them (DER); undefined without a live entry. */
   certificates(practitionerId: string, use: 'signing' | 'encryption'): Uint8Array[] | undefined;
@@ -87,58 +98,6 @@ export interface Person {
   readonly specialties: string;
   readonly organization: string;
 }
-
-export const MIGRATIONS = [
-  {
-    version: 1,
-    sql: `
-    create table mirror_state (id integer primary key check (id = 1), version integer);
-    insert into mirror_state values (1, null);
-    create table mirror_entries (
-      url text primary key, resource_type text not null, entry_id text not null, resource text not null,
-      -- A role's organization reference: which search rows a hospital's change touches.
-      organization text
-    );
-    create index mirror_entries_organization on mirror_entries (organization) where organization is not null;
-    -- FTS rows are addressed by rowid (a delete by an unindexed column would scan the whole index).
-    create table mirror_search_rows (rowid integer primary key, practitioner_id text not null unique);
-    create table mirror_snapshot_batches (
-      batch_id text not null, batch_index integer not null, batch_count integer not null, version integer not null, resources text not null,
-      primary key (batch_id, batch_index)
-    );
-    create virtual table mirror_search using fts5(practitioner_id unindexed, name, specialties, organization, city, languages, tokenize = 'unicode61 remove_diacritics 2');
-  `,
-  },
-  {
-    version: 2,
-    // When the mirror last changed: how current it is, for the user to judge.
-    sql: 'alter table mirror_state add column applied_at integer',
-  },
-  {
-    version: 3,
-    // Prefix indexes for the first letters typed: matching "n*" then reads one index entry instead of every term.
-    sql: `
-    create virtual table mirror_search_v3 using fts5(practitioner_id unindexed, name, specialties, organization, city, languages, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3');
-    insert into mirror_search_v3 (rowid, practitioner_id, name, specialties, organization, city, languages) select rowid, practitioner_id, name, specialties, organization, city, languages from mirror_search;
-    drop table mirror_search;
-    alter table mirror_search_v3 rename to mirror_search;
-  `,
-  },
-  {
-    version: 4,
-    // count() runs after every applied change: without it, it read every stored resource (650 ms at 100,000 experts).
-    sql: "create index mirror_entries_roles on mirror_entries (entry_id) where resource_type = 'PractitionerRole'",
-  },
-  {
-    version: 5,
-    // Who looks like whom: name and hospital name, normalized (identityKey). '' = not yet worked out (rows of an older
-    // mirror, filled in when it is opened), null = no live entry.
-    sql: `
-    alter table mirror_search_rows add column identity_key text default '';
-    create index mirror_search_rows_identity on mirror_search_rows (identity_key) where identity_key is not null;
-  `,
-  },
-];
 
 /** At most this many look-alikes are named per entry. */
 const MAX_LOOK_ALIKES = 10;
@@ -161,12 +120,13 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
   );
   const deleteSearch = db.prepare('delete from mirror_search where rowid = ?');
   const putSearch = db.prepare(
-    'insert into mirror_search (rowid, practitioner_id, name, specialties, organization, city, languages) values (?, ?, ?, ?, ?, ?, ?)',
+    'insert into mirror_search (rowid, practitioner_id, name, specialties, organization, city, languages, facets) values (?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const rolesOfOrganization = db.prepare<[string], { entry_id: string }>(
     'select entry_id from mirror_entries where organization = ?',
   );
   const setIdentity = db.prepare('update mirror_search_rows set identity_key = ? where rowid = ?');
+  const facets = openMirrorFacets(db);
   const sameIdentity = db.prepare<[string, string], { practitioner_id: string }>(
     'select other.practitioner_id from mirror_search_rows this join mirror_search_rows other on other.identity_key = this.identity_key where this.practitioner_id = ? and other.practitioner_id <> ?',
   );
@@ -188,33 +148,45 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
   function index(practitionerId: string, current: Map<string, Record<string, unknown> | undefined>): void {
     const existing = searchRow.get(practitionerId);
     const rowid = (existing ?? newSearchRow.get(practitionerId)!).rowid;
-    if (existing) deleteSearch.run(rowid);
+    if (existing) {
+      deleteSearch.run(rowid);
+      facets.remove(rowid);
+    }
+    const live = liveEntry(practitionerId, current);
+    if (!live) {
+      setIdentity.run(null, rowid);
+      return;
+    }
+    const { practitioner, role, entry, organization } = live;
+    const organizationName = organization.name ?? '';
+    setIdentity.run(identityKey(identityNameOf(practitioner), organizationName), rowid);
+    putSearch.run(
+      rowid,
+      practitionerId,
+      entry.name ?? '',
+      specialtyWordsOf(role).join(' '),
+      organizationName,
+      organization.place.join(' '),
+      entry.languages.join(' '),
+      facets.tokensOf(live),
+    );
+    facets.put(rowid, live);
+  }
+
+  /** A practitioner's entry and hospital, read from `current` (or the store), if both its resources are active. */
+  function liveEntry(practitionerId: string, current: Map<string, Record<string, unknown> | undefined>) {
     const known = (url: string) => {
       if (!current.has(url)) current.set(url, read(url));
       return current.get(url);
     };
     const practitioner = known(`Practitioner/${practitionerId}`);
     const role = known(`PractitionerRole/${practitionerId}`);
-    if (!practitioner || !role || practitioner.active === false || role.active === false) {
-      setIdentity.run(null, rowid);
-      return;
-    }
+    if (!practitioner || !role || practitioner.active === false || role.active === false) return undefined;
     const entry = readDirectoryEntry(practitioner, role);
     const organization = readOrganization(
       entry.organizationId === undefined ? undefined : known(`Organization/${entry.organizationId}`),
     );
-    const name = entry.name ?? '';
-    const organizationName = organization.name ?? '';
-    setIdentity.run(identityKey(identityNameOf(practitioner), organizationName), rowid);
-    putSearch.run(
-      rowid,
-      practitionerId,
-      name,
-      specialtyWordsOf(role).join(' '),
-      organizationName,
-      organization.place.join(' '),
-      entry.languages.join(' '),
-    );
+    return { practitioner, role, entry, organization };
   }
 
   /** Stores or removes one resource (noting it in `current`) and returns the practitioners whose search row it touches. */
@@ -239,6 +211,25 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
     db.transaction(() => {
       for (const row of unkeyed)
         setIdentity.run(row.name === null ? null : identityKey(row.name, row.organization ?? ''), row.rowid);
+    })();
+  }
+  // Facets of a mirror made before they were kept: worked out once, for the rows the search index holds.
+  if (
+    (db.prepare('select facets_built from mirror_state where id = 1').get() as { facets_built: number })
+      .facets_built === 0
+  ) {
+    db.transaction(() => {
+      const rows = db
+        .prepare<[], { rowid: number; practitioner_id: string }>('select rowid, practitioner_id from mirror_search')
+        .all();
+      const setTokens = db.prepare('update mirror_search set facets = ? where rowid = ?');
+      for (const row of rows) {
+        const live = liveEntry(row.practitioner_id, new Map());
+        if (!live) continue;
+        facets.put(row.rowid, live);
+        setTokens.run(facets.tokensOf(live), row.rowid);
+      }
+      db.prepare('update mirror_state set facets_built = 1 where id = 1').run();
     })();
   }
 
@@ -297,6 +288,7 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
         ).n;
         if (received < batch.count) return { version: batch.version, received, count: batch.count, complete: false };
         db.exec('delete from mirror_entries; delete from mirror_search; delete from mirror_search_rows;');
+        facets.clear();
         const touched = new Set<string>();
         // One batch in memory at a time (a 100,000-expert snapshot is some 200 MB of JSON), so the entries are read back
         // for the index once all are written (an entry's role or organization may come in a later batch).
@@ -359,7 +351,8 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
             .all(filters, ...code, limit + 1, offset),
         );
       }
-      const match = words.map((w) => `"${w}"*`).join(' AND ');
+      // Words are matched in the columns people read, never in the facet tokens.
+      const match = `${SHOWN_COLUMNS} : (${words.map((w) => `"${w}"*`).join(' AND ')})`;
       const inName = `name : (${match})`;
       const also = filters ? ` AND ${filters}` : '';
       // Experts whose name matches come first, then the others, each part in index order so that pages follow on. Two
@@ -372,6 +365,9 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
         .all(`${inName}${also}`, ...code, `((${match})${also}) NOT ${inName}`, ...code, limit + 1, offset);
       return page(rows);
     },
+
+    facets: () =>
+      facets.count(JSON.stringify(db.prepare('select version, applied_at from mirror_state where id = 1').get())),
 
     resource: (url) => read(url) as DirectoryResource | undefined,
     certificates(practitionerId, use) {

@@ -43,11 +43,27 @@ export function specialtyWordsOf(role: Record<string, unknown>): string[] {
 /** The words of a query, as the index splits them: what the user types can never be read as FTS5 syntax. */
 export const wordsOf = (value: string | undefined) => (value ?? '').normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [];
 
+/** The FTS columns of what an expert's row shows, which the words typed are matched against. */
+export const SHOWN_COLUMNS = '{name specialties organization city languages}';
+
+/**
+ * A hospital (its Organization id) or a region (a place its address names) as one word of the `facets` column: the
+ * value in hex behind a letter saying which, so that the filter matches exactly that value and what the user types
+ * (matched in SHOWN_COLUMNS only) never meets it.
+ */
+export const facetToken = (kind: 'organization' | 'region', value: string) =>
+  `${kind === 'organization' ? 'o' : 'r'}${Buffer.from(value.normalize('NFC'), 'utf8').toString('hex')}`;
+
 /**
  * The chosen filters as an FTS5 expression, each a quoted phrase in its own column ('' when none is chosen), or
  * undefined when a filter names no word at all (nobody can have it).
  */
-export function filterOf(query: { readonly specialty?: string; readonly language?: string }): string | undefined {
+export function filterOf(query: {
+  readonly specialty?: string;
+  readonly language?: string;
+  readonly organization?: string;
+  readonly region?: string;
+}): string | undefined {
   const parts: string[] = [];
   for (const [column, value] of [
     ['specialties', query.specialty],
@@ -57,6 +73,10 @@ export function filterOf(query: { readonly specialty?: string; readonly language
     const words = wordsOf(value);
     if (words.length === 0) return undefined;
     parts.push(`${column} : "${words.join(' ')}"`);
+  }
+  for (const kind of ['organization', 'region'] as const) {
+    const value = query[kind]?.trim();
+    if (value) parts.push(`facets : "${facetToken(kind, value)}"`);
   }
   return parts.join(' AND ');
 }

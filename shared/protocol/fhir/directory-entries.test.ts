@@ -112,7 +112,7 @@ describe('organizationOf and readOrganization', () => {
     });
     expect(
       readOrganization({ resourceType: 'Organization', address: [{ district: 'Vest', state: 'Vestland' }] }),
-    ).toEqual({ place: ['Vest', 'Vestland'] });
+    ).toEqual({ district: 'Vest', state: 'Vestland', place: ['Vest', 'Vestland'] });
     expect(readOrganization({ resourceType: 'Practitioner', name: 'not a hospital' })).toEqual({ place: [] });
     expect(readOrganization(undefined)).toEqual({ place: [] });
   });

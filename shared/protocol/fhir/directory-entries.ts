@@ -134,6 +134,10 @@ export function languagesOf(practitioner: { communication?: readonly unknown[] }
 export interface OrganizationPlace {
   readonly name?: string;
   readonly city?: string;
+  /** The part of a city or county the address names (a borough, a municipality). */
+  readonly district?: string;
+  /** The county, state or province: the widest area below the country. */
+  readonly state?: string;
   /** City, district, state and country, those present, in that order. */
   readonly place: string[];
 }
@@ -147,5 +151,11 @@ export function readOrganization(
   const place = [address?.city, address?.district, address?.state, address?.country].filter((part): part is string =>
     Boolean(part),
   );
-  return { ...(name !== undefined && { name }), ...(address?.city && { city: address.city }), place };
+  return {
+    ...(name !== undefined && { name }),
+    ...(address?.city && { city: address.city }),
+    ...(address?.district && { district: address.district }),
+    ...(address?.state && { state: address.state }),
+    place,
+  };
 }
