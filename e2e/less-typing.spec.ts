@@ -191,3 +191,58 @@ test('a redirected case goes on to the expert suggested with its content; a repo
   await expect(expertPage.getByLabel('Findings')).toHaveValue('Harsh systolic murmur');
   await expect(expertPage.getByTestId('report-draft-state')).toContainText('Restored the report you had begun');
 });
+
+test('a request waiting in the outbox can be withdrawn before it is sent, then edited and sent again', async ({
+  openWorkstation,
+}) => {
+  test.setTimeout(120_000);
+  const { core, page } = await openWorkstation(harness.coreOptions('ws-applicant-1'));
+  await harness.setUpWorkstation(core, 'ws-applicant-1', harness.applicant);
+  await expect
+    .poll(async () => core.dispatch(COMMANDS.getDirectoryState, undefined), { timeout: 20_000 })
+    .toMatchObject({ ok: true, value: { experts: 2 } });
+  // The region out of reach (the profile names a port where nothing listens): what is sent waits in the outbox.
+  const setup = await core.dispatch(COMMANDS.getSetupState, undefined);
+  const profile = setup.ok ? (setup.value as { profile?: { vhost: string; endpointId: string } }).profile : undefined;
+  if (!profile) throw new Error('the workstation has no profile');
+  expect(
+    await core.dispatch(COMMANDS.setProfile, {
+      profile: { hosts: [{ host: '127.0.0.1', port: 1 }], vhost: profile.vhost, endpointId: profile.endpointId },
+    }),
+  ).toMatchObject({ ok: true });
+  const created = await core.dispatch(COMMANDS.createConsult, {
+    expertId: harness.expert.id,
+    patient: { family: 'Lie', given: ['Berit'], gender: 'female', birthDate: '1948-11-30' },
+    priority: 'urgent',
+    reason: 'Atrial fibrillation with rapid ventricular response',
+  });
+  if (!created.ok) throw new Error(created.error.message);
+  const { caseId } = created.value as { caseId: string };
+
+  await nav(page, 'Outbox');
+  const waiting = page.getByTestId('outbox-waiting');
+  await expect(waiting).toHaveCount(1);
+  await expect(waiting).toContainText('Consultation request');
+  await page.screenshot({ path: `${SCREENSHOTS}/outbox-waiting.png`, fullPage: true });
+  await expectAccessible(page);
+  // Besides the request, the workstation's own messages may wait too (e.g. its registration).
+  const pendingBefore = await core.dispatch(COMMANDS.getOutboxState, undefined);
+  if (!pendingBefore.ok) throw new Error(pendingBefore.error.message);
+  const { pending } = pendingBefore.value as { pending: number };
+  await waiting.getByRole('button', { name: 'Withdraw' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Withdrawn before it was sent' })).toBeVisible();
+  await expect(waiting).toHaveCount(0);
+  const outbox = await core.dispatch(COMMANDS.getOutboxState, undefined);
+  expect(outbox).toMatchObject({ ok: true, value: { pending: pending - 1, waiting: [] } });
+  expect(await core.dispatch(COMMANDS.openCase, { caseId })).toMatchObject({
+    ok: true,
+    value: { status: 'cancelled', messages: [{ state: 'failed', detail: 'withdrawn before it was sent' }] },
+  });
+
+  await page.getByRole('button', { name: 'Edit and send again' }).click();
+  await expect(page.getByLabel('Family name')).toHaveValue('Lie');
+  await expect(page.getByLabel('Reason for the consultation (required)')).toHaveValue(
+    'Atrial fibrillation with rapid ventricular response',
+  );
+  await expect(page.getByRole('radio', { name: /Urgent/ })).toBeChecked();
+});

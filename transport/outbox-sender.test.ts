@@ -107,6 +107,30 @@ describe('outbox sender', () => {
     again.stop();
   });
 
+  it('withdraws a message not yet sent, never one in flight or accepted, and sends the rest', () => {
+    const sender = start({ windowPerKey: 1 });
+    for (const id of ['a1', 'a2', 'a3']) enqueue(id, 'case-a');
+    sender.wake();
+    expect(broker.sent()).toEqual(['a1']);
+    // In flight: the broker may or may not have it.
+    expect(sender.withdraw('a1')).toBe(false);
+    // Queued behind it: let go of by the sender, then taken out of the store.
+    expect(sender.withdraw('a2')).toBe(true);
+    expect(store.outbox.withdraw('a2')).toBe(true);
+    broker.settle('a1', 'accepted');
+    // Accepted, its confirmation not yet written: sent, not withdrawn.
+    expect(sender.withdraw('a1')).toBe(false);
+    ticks();
+    expect(broker.sent()).toEqual(['a1', 'a3']);
+    // The store takes back only what is still queued.
+    expect(store.outbox.withdraw('a1')).toBe(false);
+    expect(store.outbox.withdraw('a2')).toBe(false);
+    broker.settle('a3', 'accepted');
+    ticks();
+    expect(counts(sender)).toEqual({ pending: 0, inFlight: 0, failed: 0 });
+    sender.stop();
+  });
+
   it('sends what was queued to the uplink where the broker adapter says that is, when it sends it', () => {
     const sender = start({ endpointId: 'ws-1' });
     store.outbox.enqueue({

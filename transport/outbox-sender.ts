@@ -43,6 +43,11 @@ export interface OutboxSender {
   wake(): void;
   /** Messages sent and not yet settled by the broker. */
   readonly inFlight: number;
+  /**
+   * Lets go of a queued message the user withdraws, so that it is not sent: false while it is in flight (the broker
+   * may or may not have it; it cannot be taken back). The caller then takes it out of the store (Outbox.withdraw).
+   */
+  withdraw(messageId: string): boolean;
   stop(): void;
 }
 
@@ -266,6 +271,18 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     wake() {
       more = true;
       pump();
+    },
+    withdraw(messageId) {
+      // Accepted by the broker, its confirmation not yet written: sent.
+      if (confirmed.includes(messageId)) return false;
+      for (const items of keys.values()) {
+        const item = items.find((i) => i.ticket.messageId === messageId);
+        if (!item) continue;
+        if (item.flying) return false;
+        done(item);
+        return true;
+      }
+      return true;
     },
     get inFlight() {
       return sender.inFlight;

@@ -66,6 +66,7 @@ export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteO
   const load = db.prepare(`select o.properties, o.bytes, o.body_segment, o.body_offset, b.body
     from outbox o left join outbox_bodies b using (message_id) where o.message_id = ?`);
   const remove = db.prepare('delete from outbox where message_id = ? returning body_segment');
+  const isPending = db.prepare(`select 1 from outbox where message_id = ? and state = 'pending'`);
   const removeBody = db.prepare('delete from outbox_bodies where message_id = ?');
   const fail = db.prepare(`update outbox set state = 'failed', failure_reason = ? where message_id = ?`);
   const counts = db.prepare(`select state, count(*) as n from outbox group by state`);
@@ -150,6 +151,20 @@ export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteO
     if (!db.inTransaction) added.forEach(remember);
   };
 
+  /** Rows taken away (accepted, or withdrawn); a segment goes once no row refers to it. */
+  const removeMany = (messageIds: readonly string[]) => {
+    segments(); // its references counted before any is taken away
+    const removed = confirmMany(messageIds);
+    messageIds.forEach(forget);
+    let emptied = false;
+    for (const segment of removed) {
+      const left = (references.get(segment) ?? 1) - 1;
+      if (left > 0) references.set(segment, left);
+      else emptied = references.delete(segment) || emptied;
+    }
+    if (emptied) segments().reclaim(new Set(references.keys()));
+  };
+
   return {
     enqueue: (entry) => {
       queue([entry]);
@@ -164,17 +179,11 @@ export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteO
       const row = load.get(messageId) as (BodyColumns & { properties: string }) | undefined;
       return row && messageOf(row);
     },
-    confirmMany: (messageIds) => {
-      segments(); // its references counted before any is taken away
-      const removed = confirmMany(messageIds);
-      messageIds.forEach(forget);
-      let emptied = false;
-      for (const segment of removed) {
-        const left = (references.get(segment) ?? 1) - 1;
-        if (left > 0) references.set(segment, left);
-        else emptied = references.delete(segment) || emptied;
-      }
-      if (emptied) segments().reclaim(new Set(references.keys()));
+    confirmMany: removeMany,
+    withdraw: (messageId) => {
+      if (isPending.get(messageId) === undefined) return false;
+      removeMany([messageId]);
+      return true;
     },
     fail: (messageId, reason) => {
       fail.run(reason, messageId);

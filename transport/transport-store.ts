@@ -75,6 +75,11 @@ export interface Outbox {
   confirmMany(messageIds: readonly string[]): void;
   /** Will not be sent again; kept with its reason until the user discards or re-queues it. */
   fail(messageId: string, reason: string): void;
+  /**
+   * Takes back a message still queued, before it is sent (the user withdrew it): false when it is no longer queued
+   * (accepted or given up). The sender must have let go of it first (OutboxSender.withdraw).
+   */
+  withdraw(messageId: string): boolean;
   counts(): OutboxCounts;
   failed(): OutboxEntry[];
 }

@@ -25,6 +25,8 @@ let core: WorkstationCore | undefined;
 /** The core's and the transport's event codes (never content), one JSON object per line, in the OS's log folder. */
 let log: JsonLinesLogFile | undefined;
 let mainWindow: BrowserWindow | undefined;
+/** OS notifications on screen. */
+const shown = new Set<Notification>();
 
 /**
  * A checkout of the project can run the embedded demo region: in a Node process of its own (the project's Node 22,
@@ -133,7 +135,11 @@ if (!app.requestSingleInstanceLock()) {
       const target = notificationTarget(
         payload as EventPayload<typeof EVENTS.caseEscalated> | EventPayload<typeof EVENTS.caseChanged>,
       );
+      // Held until clicked or closed: a notification nothing refers to is collected, and its click never arrives.
+      shown.add(notification);
+      notification.on('close', () => shown.delete(notification));
       notification.on('click', () => {
+        shown.delete(notification);
         if (!mainWindow) return;
         if (mainWindow.isMinimized()) mainWindow.restore();
         mainWindow.show();

@@ -85,7 +85,7 @@ export function PdfViewer({ base64, title }: { base64: string; title: string }) 
   const zoomIndex = ZOOMS.indexOf(zoom as (typeof ZOOMS)[number]);
   return (
     <div className="pdf-viewer" data-testid="pdf-viewer">
-      <div className="pdf-toolbar no-print" role="toolbar" aria-label={`Pages of ${title}`}>
+      <div className="pdf-toolbar no-print" role="group" aria-label={`Pages of ${title}`}>
         <button type="button" disabled={pageNumber <= 1} onClick={() => setPageNumber((n) => n - 1)}>
           Previous page
         </button>

@@ -61,7 +61,8 @@ export function PlaceWarnings({ place }: { place: WarningPlace }) {
   const warnings = warningsFor(place, useContext(WarningsContext));
   if (warnings.length === 0) return null;
   return (
-    <div className="warnings" role="status" data-testid={`${place}-warnings`}>
+    // No live region: the banner above already announces each warning once.
+    <div className="warnings" data-testid={`${place}-warnings`}>
       <WarningLines warnings={warnings} />
     </div>
   );

@@ -109,8 +109,9 @@ describe('a form begun from an earlier request', () => {
       reason: '',
       attachments: [],
     });
-    // A part the request lacks stays as the user typed it.
-    expect(withPatient({ ...form, birthDate: '1957-03-02' }, { family: 'Hansen' }).birthDate).toBe('1957-03-02');
+    // Another patient picked after: a part their request lacks is empty, never the first patient's.
+    const other = withPatient(form, { family: 'Hansen', given: ['Per'] });
+    expect(other).toMatchObject({ family: 'Hansen', given: 'Per', gender: '', birthDate: '', nationalId: '' });
   });
 
   it('takes the whole request for the expert a redirect suggests, and sends what was sent before', () => {

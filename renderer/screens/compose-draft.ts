@@ -122,16 +122,18 @@ export function formFromDraft(
   return form;
 }
 
-/** The patient's fields of an earlier request (a part the request lacked stays as it was). */
+/**
+ * The patient's fields of an earlier request, all of them: a part that request lacked is left empty for the user to
+ * enter, never kept from a patient entered before (two patients' details must not mix).
+ */
 export function withPatient(form: Form, patient: RequestContent['patient']): Form {
-  const nationalId = patient.identifiers?.find((i) => i.system === NATIONAL_ID_SYSTEM)?.value;
   return {
     ...form,
-    family: patient.family ?? form.family,
-    given: patient.given?.join(' ') ?? form.given,
-    gender: patient.gender ?? form.gender,
-    birthDate: patient.birthDate ?? form.birthDate,
-    nationalId: nationalId ?? form.nationalId,
+    family: patient.family ?? '',
+    given: patient.given?.join(' ') ?? '',
+    gender: patient.gender ?? '',
+    birthDate: patient.birthDate ?? '',
+    nationalId: patient.identifiers?.find((i) => i.system === NATIONAL_ID_SYSTEM)?.value ?? '',
   };
 }
 

@@ -95,7 +95,7 @@ export function ComposeScreen({
     setAttemptAt(undefined);
   };
   const pickPatient = async (caseId: string) => {
-    const content = await requestOf.run({ caseId });
+    const content = await requestOf.run({ caseId, take: 'patient' });
     if (content) setForm((f) => withPatient(f, content.patient));
   };
 
@@ -520,12 +520,15 @@ function useBeginning(
   const { ready: filesReady } = files;
   useEffect(() => {
     let live = true;
-    const content = from && invoke(api, COMMANDS.getRequestContent, { caseId: from.caseId });
+    const content = from && invoke(api, COMMANDS.getRequestContent, { caseId: from.caseId, take: from.take });
     void Promise.all([fieldsReady, filesReady, content]).then(([kept, keptFiles, result]) => {
       if (!live) return;
       const draftAt = kept?.savedAt ?? keptFiles?.savedAt;
       if (!from || !result) {
         const form = drafted(kept?.body, keptFiles?.body);
+        // Asked to write to another expert than the draft's (the directory's "Ask"): a new request, the draft offered.
+        if (form && expertId && form.expertId !== expertId)
+          return setState({ from: undefined, otherDraftAt: draftAt, error: undefined });
         if (form) onBegin(form, true);
         setState({ from: form && draftAt ? { draftAt } : undefined, otherDraftAt: undefined, error: undefined });
         return;

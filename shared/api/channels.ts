@@ -32,6 +32,7 @@ export const COMMANDS = {
   discardDraft: 'drafts:discard',
   saveAttachment: 'cases:save-attachment',
   getOutboxState: 'outbox:get-state',
+  withdrawMessage: 'outbox:withdraw',
   listRejections: 'inbox:list-rejections',
   checkAuditLog: 'audit:check',
   listAuditLog: 'audit:list',

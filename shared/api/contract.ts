@@ -202,6 +202,16 @@ const outboxStateSchema = z.object({
   pending: z.number().int(),
   inFlight: z.number().int(),
   failed: z.number().int(),
+  /** The consult messages still queued (the first 100), oldest first; a request alone in its case can be withdrawn. */
+  waiting: z.array(
+    z.object({
+      messageId: z.string(),
+      type: z.string(),
+      caseId: z.string(),
+      at: z.string(),
+      withdrawable: z.boolean(),
+    }),
+  ),
   failures: z.array(
     z.object({
       messageId: z.string(),
@@ -400,7 +410,8 @@ export const commandContract = {
    * patient, or to send a redirected case on to the suggested expert. Audited as reading the case.
    */
   [COMMANDS.getRequestContent]: {
-    input: z.object({ caseId: uuidSchema }),
+    /** `patient`: the patient only (no files or readings cross the bridge); `request` (default): all of it. */
+    input: z.object({ caseId: uuidSchema, take: z.enum(['patient', 'request']).optional() }),
     output: requestContentSchema,
   },
   /** What the user was writing and has not sent, kept in the encrypted store (the renderer's own form, as JSON). */
@@ -429,6 +440,11 @@ export const commandContract = {
     ]),
   },
   [COMMANDS.getOutboxState]: { input: noInput, output: outboxStateSchema },
+  /**
+   * Takes back a request not yet sent: its case is cancelled here (the expert never heard of it) and can be edited and
+   * sent again. Refused (`conflict`) once it is being sent or was sent.
+   */
+  [COMMANDS.withdrawMessage]: { input: z.object({ messageId: uuidSchema }), output: outboxStateSchema },
   [COMMANDS.listRejections]: { input: noInput, output: z.array(rejectionSchema) },
   [COMMANDS.checkAuditLog]: { input: noInput, output: auditCheckSchema },
   [COMMANDS.listAuditLog]: {

@@ -3,7 +3,7 @@ export type { ApplicationProperties, PropertiesOf } from './application-properti
 export { asyncApiDocument } from './asyncapi-document.ts';
 export { CODES_WITHOUT_VECTOR, CONFORMANCE_EVALUATE_AT, CONFORMANCE_MISNAMED_IDENTITIES } from './conformance.ts';
 export type { ConformanceVector, UnboundEntry, VectorMessage } from './conformance.ts';
-export { CONSULT_STATUS_SENDER, canTransition, isTerminal } from './consult-status.ts';
+export { CONSULT_STATUS_SENDER, CONSULT_STATUSES, canTransition, isTerminal } from './consult-status.ts';
 export type { ConsultStatus, ConsultStatusUpdate } from './consult-status.ts';
 export { assertEndpointId, isEndpointId } from './endpoint-id.ts';
 export { protocolExamples } from './examples.ts';

@@ -24,6 +24,8 @@ export const AUDIT_ACTIONS = {
   received: 'received',
   rejected: 'rejected',
   exported: 'exported',
+  /** A request taken back from the outbox before it was sent. */
+  withdrawn: 'withdrawn',
   locked: 'locked',
   unlocked: 'unlocked',
   crlApplied: 'crl-applied',

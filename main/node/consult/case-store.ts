@@ -3,6 +3,7 @@ import type { ConsultStatus, ReasonCode } from '../../../shared/protocol/index.t
 import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
 import { MIGRATIONS } from './case-store-migrations.ts';
 import { caseListQuery, describeCase, escalatedSql, seenPatients, type SeenPatient } from './case-triage.ts';
+import { waitingMessages, type WaitingMessage } from './case-waiting.ts';
 
 export { MIGRATIONS };
 
@@ -215,6 +216,8 @@ export interface CaseStore {
   markUndescribable(caseId: string): void;
   /** Urgent requests to us, not accepted and waiting since before `before`: what escalation tells the user of. */
   escalated(before: number): { caseId: string; priority: string; statusAt: number }[];
+  /** Our consult messages still queued in the outbox, oldest first (case-waiting.ts). */
+  waiting(limit: number): WaitingMessage[];
   /** Patients of these cases by words of their name, most recently seen first (case-triage.ts). */
   patients(text: string, limit: number): SeenPatient[];
 }
@@ -335,6 +338,7 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
         .get(messageId);
       return row && toMessage(row);
     },
+    waiting: (limit) => waitingMessages(db, limit),
     caseOfMessage: (messageId) => {
       const row = db
         .prepare<[string], { case_id: string; type: ConsultMessageType }>(

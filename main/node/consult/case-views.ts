@@ -169,7 +169,7 @@ export function createCaseViews(options: CaseViewsOptions) {
   }
 
   /** The case's request as the compose form takes it again; audited as a read of the case's request by the user. */
-  async function requestContent(caseId: string): Promise<RequestContent> {
+  async function requestContent(caseId: string, take: 'patient' | 'request'): Promise<RequestContent> {
     const record = requireCase(caseId);
     const request = cases.messages(caseId).find((m) => m.type === 'consult.request' && m.body);
     const read = request && (await readStored(request, ownPractitionerOf(record)));
@@ -179,9 +179,10 @@ export function createCaseViews(options: CaseViewsOptions) {
       actor: ownPractitionerOf(record),
       action: AUDIT_ACTIONS.decrypted,
       subject: `message:${request.messageId}`,
-      detail: `case:${caseId} copied into a new request`,
+      detail: `case:${caseId} ${take === 'patient' ? 'patient' : 'request'} copied into a new request`,
     });
-    return requestContentOf(read.content, record.priority);
+    const content = requestContentOf(read.content, record.priority);
+    return take === 'patient' ? { patient: content.patient, priority: 'routine', reason: '' } : content;
   }
 
   /** The verified content of the case's stored messages of these types, oldest first (not audited: no user reads it). */

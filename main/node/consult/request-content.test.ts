@@ -50,6 +50,27 @@ describe('a request read back for the compose form', () => {
     expect(requestContentSchema.safeParse(content).success).toBe(true);
   });
 
+  it("takes as much of a peer's longer request as a request carries, never failing on it", () => {
+    const file = { title: 'scan.png', contentType: 'image/png', base64: 'iVBO', size: 3 };
+    const content = requestContentOf(
+      {
+        kind: 'request',
+        patient: { family: 'Nordmann', given: ['Kari'], gender: 'female', birthDate: '1957-03-01' },
+        reason: 'r'.repeat(2_500),
+        question: 'q'.repeat(10_001),
+        vitals: [],
+        bloodPressure: [],
+        waveforms: [],
+        attachments: Array.from({ length: 21 }, () => file),
+      },
+      'routine',
+    );
+    expect(content.attachments).toHaveLength(20);
+    expect(content.question).toHaveLength(10_000);
+    expect(content.reason).toHaveLength(2_000);
+    expect(requestContentSchema.safeParse(content).success).toBe(true);
+  });
+
   it('takes a case without a priority as routine, and leaves out empty lists', () => {
     const content = requestContentOf(
       {

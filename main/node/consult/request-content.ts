@@ -20,6 +20,12 @@ function fitting<T>(schema: z.ZodType<T>, items: readonly unknown[]): T[] {
   });
 }
 
+/** As much of a list or text as its schema takes (a peer's request may carry more than this app sends). */
+function capped<T extends string | readonly unknown[]>(schema: z.ZodType, value: T): T {
+  const tooBig = schema.safeParse(value).error?.issues.find((i) => i.code === 'too_big' && i.path.length === 0);
+  return tooBig?.code === 'too_big' ? (value.slice(0, Number(tooBig.maximum)) as T) : value;
+}
+
 /**
  * A verified request read back into what the compose form takes (the inverse of composing), to ask again about the
  * same patient or to send a redirected case on. What the form could not send (a partial birth date, a gap in a
@@ -32,18 +38,20 @@ export function requestContentOf(request: RequestRead, priority: string | undefi
       return parsed.success && parsed.data !== undefined ? [[key, parsed.data]] : [];
     }),
   ) as RequestContent['patient'];
-  const vitals = fitting(
-    shape.vitals.unwrap().element,
+  const list = <T>(schema: z.ZodOptional<z.ZodArray<z.ZodType<T>>>, items: readonly unknown[]) =>
+    capped(schema, fitting(schema.unwrap().element, items));
+  const vitals = list(
+    shape.vitals,
     request.vitals.map((v) => ({ sign: SIGN_BY_CODE.get(v.code), value: v.value, effective: v.effective })),
   );
-  const bloodPressure = fitting(shape.bloodPressure.unwrap().element, request.bloodPressure);
-  const waveforms = fitting(shape.waveforms.unwrap().element, request.waveforms);
-  const attachments = fitting(shape.attachments.unwrap().element, request.attachments);
-  const question = request.question?.trim();
+  const bloodPressure = list(shape.bloodPressure, request.bloodPressure);
+  const waveforms = list(shape.waveforms, request.waveforms);
+  const attachments = list(shape.attachments, request.attachments);
+  const question = capped(shape.question, request.question?.trim() ?? '');
   return {
     patient,
     priority: shape.priority.safeParse(priority).data ?? 'routine',
-    reason: request.reason.slice(0, 2_000),
+    reason: capped(shape.reason, request.reason),
     ...(question && { question }),
     ...(vitals.length > 0 && { vitals }),
     ...(bloodPressure.length > 0 && { bloodPressure }),

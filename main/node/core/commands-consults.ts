@@ -41,7 +41,8 @@ export function consultCommands(ctx: CoreContext): ConsultCommands {
       const { consult } = ctx.unlocked();
       await ctx.lock.confirm(passphrase);
       const sent = await consult.sendReport(report);
-      ctx.unlocked().drafts.discard(`report:${report.caseId}`);
+      // Signed and queued: the answer says so even if the app locked meanwhile (the draft then goes at the next send).
+      ctx.parts?.drafts.discard(`report:${report.caseId}`);
       return sent;
     },
     [COMMANDS.recordExport]: async ({ caseId, form }) => {
@@ -60,7 +61,8 @@ export function consultCommands(ctx: CoreContext): ConsultCommands {
         .unlocked()
         .consult.patients(text, limit ?? 10)
         .map(({ seenAt, ...patient }) => ({ ...patient, seenAt: new Date(seenAt).toISOString() })),
-    [COMMANDS.getRequestContent]: async ({ caseId }) => ctx.unlocked().consult.requestContent(caseId),
+    [COMMANDS.getRequestContent]: async ({ caseId, take }) =>
+      ctx.unlocked().consult.requestContent(caseId, take ?? 'request'),
     [COMMANDS.getDraft]: async ({ key }) => {
       const draft = ctx.unlocked().drafts.get(key);
       return draft ? { body: draft.body, savedAt: new Date(draft.savedAt).toISOString() } : {};

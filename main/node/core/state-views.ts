@@ -88,6 +88,7 @@ export function createStateViews(ctx: CoreContext): StateViews {
     return {
       ...outboxCounts(transport.outbox, ctx.link?.outbox),
       failures: outboxFailures(transport, cases),
+      waiting: cases.waiting(100).map(({ createdAt, ...m }) => ({ ...m, at: new Date(createdAt).toISOString() })),
     };
   }
 

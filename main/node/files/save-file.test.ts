@@ -79,11 +79,21 @@ describe('writing where the save dialog pointed', () => {
     if (process.platform !== 'win32') expect(statSync(join(folder, 'letter.pdf')).mode & 0o777).toBe(0o600);
   });
 
-  it('makes the name the dialog gave back safe too, and replaces a file the user chose to overwrite', async () => {
+  it('makes the name the dialog gave back safe too, never replacing a file under the safe name the user did not choose', async () => {
     const folder = freshFolder();
     writeFileSync(join(folder, '_CON.txt'), 'older');
-    expect(await writeChosenFile(join(folder, 'CON.txt'), bytes)).toEqual({ folder, fileName: '_CON.txt' });
-    expect(new Uint8Array(readFileSync(join(folder, '_CON.txt')))).toEqual(bytes);
+    expect(await writeChosenFile(join(folder, 'CON.txt'), bytes)).toEqual({ folder, fileName: '_CON (1).txt' });
+    expect(readFileSync(join(folder, '_CON.txt'), 'utf8')).toBe('older');
+    expect(new Uint8Array(readFileSync(join(folder, '_CON (1).txt')))).toEqual(bytes);
+    expect(await writeChosenFile(join(folder, 'CON.txt'), bytes)).toMatchObject({ fileName: '_CON (2).txt' });
+    expect(readdirSync(folder).filter((f) => f.endsWith('.part'))).toEqual([]);
+  });
+
+  it('replaces the file the user chose to overwrite in the dialog', async () => {
+    const folder = freshFolder();
+    writeFileSync(join(folder, 'letter.pdf'), 'older');
+    expect(await writeChosenFile(join(folder, 'letter.pdf'), bytes)).toEqual({ folder, fileName: 'letter.pdf' });
+    expect(new Uint8Array(readFileSync(join(folder, 'letter.pdf')))).toEqual(bytes);
   });
 
   it('replaces a link at the chosen name instead of writing through it', async () => {

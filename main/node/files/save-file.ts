@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { link, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { API_ERROR_CODES } from '../../../shared/api/index.ts';
 import { CoreError } from '../core-error.ts';
@@ -92,12 +92,33 @@ export async function writeChosenFile(
   const part = join(folder, `.${randomUUID()}.part`);
   try {
     await writeFile(part, bytes, { flag: 'wx', mode: 0o600 });
-    await rename(part, target);
+    // The dialog asked the user before replacing the file they chose; a name made safe is another file, never replaced.
+    const saved =
+      fileName === basename(chosenPath)
+        ? (await rename(part, target), fileName)
+        : await linkFree(part, folder, fileName);
+    return { folder, fileName: saved };
   } catch (error) {
+    throw error instanceof CoreError ? error : cannotWrite(error);
+  } finally {
     await rm(part, { force: true });
-    throw cannotWrite(error);
   }
-  return { folder, fileName };
+}
+
+/** Links `part` under `fileName` in `folder`, or `name (1).ext`, `name (2).ext`… where none exists yet. */
+async function linkFree(part: string, folder: string, fileName: string): Promise<string> {
+  const dot = fileName.lastIndexOf('.');
+  const [stem, extension] = dot > 0 ? [fileName.slice(0, dot), fileName.slice(dot)] : [fileName, ''];
+  for (let n = 0; n < 100; n++) {
+    const name = n === 0 ? fileName : `${stem} (${n})${extension}`;
+    try {
+      await link(part, join(folder, name));
+      return name;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw new CoreError(API_ERROR_CODES.notAllowed, 'That folder already holds files of this name: choose another name.');
 }
 
 /** The system's reason by its code only: its message quotes the path, which may name the patient. */
