@@ -230,6 +230,12 @@ describe('workstation core', () => {
       ok: false,
       error: { code: 'locked' },
     });
+    // Written while locked (the last words before the lock), read only once unlocked.
+    expect(
+      await restarted.dispatch(COMMANDS.saveDraft, { key: 'report:3b8f0d2e-8f0a-4c1e-a6b1-0c2d3e4f5a6b', body: '{}' }),
+    ).toMatchObject({
+      ok: true,
+    });
     await restarted.dispatch(COMMANDS.unlock, { passphrase: 'correct horse battery' });
     expect(await restarted.dispatch(COMMANDS.getDraft, { key: 'compose' })).toEqual({
       ok: true,

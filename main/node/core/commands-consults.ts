@@ -67,8 +67,10 @@ export function consultCommands(ctx: CoreContext): ConsultCommands {
       const draft = ctx.unlocked().drafts.get(key);
       return draft ? { body: draft.body, savedAt: new Date(draft.savedAt).toISOString() } : {};
     },
+    // Writing needs no unlock: the lock keeps what is stored from being read, and the words typed just before the app
+    // locked (the screen closing writes them) must not be lost.
     [COMMANDS.saveDraft]: async ({ key, body }) => ({
-      savedAt: new Date(ctx.unlocked().drafts.save(key, body)).toISOString(),
+      savedAt: new Date(ctx.need().drafts.save(key, body)).toISOString(),
     }),
     [COMMANDS.discardDraft]: async ({ key }) => ({ discarded: ctx.unlocked().drafts.discard(key) }),
     [COMMANDS.saveAttachment]: async ({ caseId, ...file }) => {
