@@ -109,6 +109,11 @@ test('says, after a day without the region, that the directory may be out of dat
   const left = await asOf();
   await new Promise((resolve) => setTimeout(resolve, 2_500));
   expect(await asOf()).toMatchObject({ ok: true, value: { asOf: left.ok && left.value.asOf } });
+  // The connection says the same moment, for a screen opened later (after an unlock) to count from.
+  expect(await core.dispatch(COMMANDS.getConnectionState, undefined)).toMatchObject({
+    ok: true,
+    value: { unreachableSince: left.ok && left.value.asOf },
+  });
   // Nothing to warn of after a short blip.
   await expect(page.getByTestId('workstation-warnings')).toHaveCount(0);
 

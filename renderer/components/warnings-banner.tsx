@@ -39,7 +39,10 @@ export function WarningsProvider({
   const warnings = workstationWarnings({
     certificates: setup.identity?.certificates,
     directoryAsOf: directory.state?.asOf ?? directory.state?.appliedAt,
-    connection: connection && left.since ? { ...connection, since: left.since } : connection,
+    connection:
+      connection && (connection.unreachableSince ?? left.since)
+        ? { ...connection, since: connection.unreachableSince ?? left.since! }
+        : connection,
     now,
   });
   return <WarningsContext value={warnings}>{children}</WarningsContext>;

@@ -15,6 +15,11 @@ export const connectionStateSchema = z.object({
   host: z.string().optional(),
   /** Why the status is what it is, in words for an administrator. */
   reason: z.string().optional(),
+  /**
+   * Not online: since when the region has been out of reach, whatever the retries since (each changes `since`); kept
+   * by the workstation's core, so that a screen opened later (after an unlock) counts from the same moment.
+   */
+  unreachableSince: z.iso.datetime().optional(),
 });
 
 export type ConnectionState = z.infer<typeof connectionStateSchema>;

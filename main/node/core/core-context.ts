@@ -142,7 +142,10 @@ export function createCoreContext(given: WorkstationCoreOptions): CoreContext {
     snapshot: undefined,
     behind: false,
     refused: [],
-    connectionState: () => ctx.link?.connection.state ?? ctx.standaloneState,
+    connectionState: () => {
+      const state = ctx.link?.connection.state ?? ctx.standaloneState;
+      return ctx.link && ctx.unreachableSince ? { ...state, unreachableSince: ctx.unreachableSince } : state;
+    },
     setStandaloneState(status, reason) {
       ctx.standaloneState = { status, since: new Date().toISOString(), reason };
       emit(EVENTS.connectionStateChanged, ctx.standaloneState);

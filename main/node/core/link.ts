@@ -91,7 +91,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     logger.info('core.link-opened', { endpointId, hosts: profile.hosts.length });
     connection.onStateChanged((state) => {
       ctx.unreachableSince = state.status === 'online' ? undefined : (ctx.unreachableSince ?? state.since);
-      emit(EVENTS.connectionStateChanged, state);
+      emit(EVENTS.connectionStateChanged, ctx.connectionState());
       views.emitOutbox();
     });
     await connection.start();
