@@ -1,20 +1,13 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS } from '../shared/api/index.ts';
-import {
-  createCrl,
-  createPkcs12,
-  derToPem,
-  describeCertificate,
-  exportPrivateKeyPkcs8,
-  PEM_LABELS,
-} from '../shared/pki/index.ts';
+import { createPkcs12, describeCertificate, exportPrivateKeyPkcs8 } from '../shared/pki/index.ts';
 import { P12_PASSWORD } from '../integration/testing/region-harness.ts';
+import { trustWithCrlExpiringSoon } from './harness/expiring-crl.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 
 const harness = regionForThisFile();
-const DAY = 24 * 3600_000;
 
 /**
  * Issue #17 item 2b in the UI: Settings → Your certificates. A renewed encryption certificate imported from a .p12
@@ -85,18 +78,7 @@ test('imports a renewed encryption certificate in Settings and counts the earlie
   await page.screenshot({ path: `${SCREENSHOTS}/settings-certificates.png`, fullPage: true });
 
   // A CRL two days from its nextUpdate: the app frame says when it expires and what to do.
-  const expiring = await createCrl(harness.region.ca, {
-    crlNumber: 2,
-    thisUpdate: new Date(Date.now() - 28 * DAY),
-    validityDays: 30,
-  });
-  expect(
-    await core.dispatch(COMMANDS.setTrust, {
-      anchorsPem: readFileSync(harness.region.files.ca, 'utf8'),
-      crlsPem: derToPem(expiring, PEM_LABELS.crl),
-      hubCertificatePem: readFileSync(harness.region.files.hubCertificate, 'utf8'),
-    }),
-  ).toMatchObject({ ok: true });
+  expect(await trustWithCrlExpiringSoon(core, harness)).toMatchObject({ ok: true });
   const banners = page.getByTestId('crl-banner');
   await expect(banners.first()).toContainText(
     /The region's revocation list expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC; connect to the region to receive a new one, or ask the administrator\./,

@@ -1,8 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { readFileSync } from 'node:fs';
 import { COMMANDS, type DirectoryState, type Result, type SetupState } from '../shared/api/index.ts';
-import { createCrl, derToPem, PEM_LABELS } from '../shared/pki/index.ts';
+import { trustWithCrlExpiringSoon } from './harness/expiring-crl.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
 import { expect, test } from './harness/workstation-fixture.ts';
 
@@ -154,18 +153,7 @@ test("says above every screen and beside the user's certificates that the region
   const { core } = await openWorkstation(harness.coreOptions('ws-applicant-1'));
   await harness.setUpWorkstation(core, 'ws-applicant-1', harness.applicant);
   // The region's CRL two days from its nextUpdate (a stale one is refused when trust is set up; see crl-banner.tsx).
-  const expiring = await createCrl(harness.region.ca, {
-    crlNumber: 2,
-    thisUpdate: new Date(Date.now() - 28 * DAY),
-    validityDays: 30,
-  });
-  expect(
-    await core.dispatch(COMMANDS.setTrust, {
-      anchorsPem: readFileSync(harness.region.files.ca, 'utf8'),
-      crlsPem: derToPem(expiring, PEM_LABELS.crl),
-      hubCertificatePem: readFileSync(harness.region.files.hubCertificate, 'utf8'),
-    }),
-  ).toMatchObject({ ok: true });
+  expect(await trustWithCrlExpiringSoon(core, harness)).toMatchObject({ ok: true });
   const nav = page.getByRole('navigation', { name: 'Main' });
   const banner = page.getByTestId('crl-banner');
   await expect(banner).toHaveText(

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
+import { buildOrganization, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
 import { openDatabase, type SqliteDatabase } from '../../../transport/index.ts';
 import { openDirectoryMirror, type DirectoryMirror } from './directory-mirror.ts';
+import { expertEntry } from './mirror-test-entries.ts';
 
 // The hospital and region filters and the choices the directory screen offers (issue #21 item 6), on a real store.
 let dir: string;
@@ -19,26 +20,6 @@ afterEach(() => {
   db.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const expert = (
-  id: string,
-  family: string,
-  given: string,
-  specialty: string,
-  organizationId: string,
-  languages: string[],
-) =>
-  buildExpertEntry({
-    practitionerId: id,
-    family,
-    given: [given],
-    languages,
-    specialties: [{ text: specialty }],
-    organizationId,
-    endpoints: ['clinic-a'],
-    signingCertificate: 'AA==',
-    encryptionCertificate: 'AA==',
-  });
 
 describe('hospital and region filters, and the choices the filters offer', () => {
   /** 120 experts: 60 at Riverside (Bergen, Vestland), 40 at Fjord Clinic (Førde, Vestland), 20 at Hillview (Tromsø, Troms). */
@@ -59,7 +40,7 @@ describe('hospital and region filters, and the choices the filters offer', () =>
       const organization = i < 60 ? 'clinic-a.riverside' : i < 100 ? 'clinic-a.fjord' : 'clinic-b.hillview';
       const specialty = i % 2 === 0 ? 'Cardiology' : 'Neurology';
       resources.push(
-        ...expert(
+        ...expertEntry(
           `clinic-a.dr-${n}`,
           `Lund${n}`,
           `Eva${n}`,
@@ -149,7 +130,7 @@ describe('hospital and region filters, and the choices the filters offer', () =>
         }),
       },
       ...retire,
-      ...expert('clinic-c.dr-new', 'Nyberg', 'Ola', 'Urology', 'clinic-c.unlisted', ['se']).map((upsert) => ({
+      ...expertEntry('clinic-c.dr-new', 'Nyberg', 'Ola', 'Urology', 'clinic-c.unlisted', ['se']).map((upsert) => ({
         upsert,
       })),
     ];

@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
+import { buildOrganization, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
 import { openDatabase, type SqliteDatabase } from '../../../transport/index.ts';
 import { openDirectoryMirror, type DirectoryMirror } from './directory-mirror.ts';
+import { expertEntry } from './mirror-test-entries.ts';
 import { identityKey } from './mirror-terms.ts';
 
 const KEY = 'k'.repeat(40);
@@ -12,25 +13,6 @@ let dir: string;
 let db: SqliteDatabase;
 let mirror: DirectoryMirror;
 
-const expert = (
-  id: string,
-  family: string,
-  given: string,
-  specialty: string,
-  organizationId: string,
-  languages = ['en'],
-) =>
-  buildExpertEntry({
-    practitionerId: id,
-    family,
-    given: [given],
-    languages,
-    specialties: [{ text: specialty }],
-    organizationId,
-    endpoints: ['clinic-a'],
-    signingCertificate: 'AA==',
-    encryptionCertificate: 'AA==',
-  });
 const hospital = (id: string, name: string, city: string): DirectoryResource =>
   buildOrganization({ id, name, city, country: 'NO' });
 const ids = (results: { practitionerId: string }[]) => results.map((r) => r.practitionerId).sort();
@@ -53,7 +35,7 @@ async function loadSnapshot(): Promise<void> {
     version: 5,
     resources: [
       hospital('clinic-a.riverside', 'Riverside Hospital', 'Bergen'),
-      ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-a.riverside', ['en', 'ar']),
+      ...expertEntry('clinic-a.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-a.riverside', ['en', 'ar']),
     ],
   });
   expect(first).toEqual({ version: 5, received: 1, count: 2, complete: false });
@@ -66,7 +48,7 @@ async function loadSnapshot(): Promise<void> {
     version: 5,
     resources: [
       hospital('clinic-b.hillview', 'Hillview Clinic', 'Tromsø'),
-      ...expert('clinic-b.dr-duarte', 'Duarte', 'Tomás', 'Paediatric cardiology', 'clinic-b.hillview', ['pt']),
+      ...expertEntry('clinic-b.dr-duarte', 'Duarte', 'Tomás', 'Paediatric cardiology', 'clinic-b.hillview', ['pt']),
     ],
   });
   expect(second.complete).toBe(true);
@@ -125,7 +107,7 @@ describe('directory mirror', () => {
         index: 1,
         count: 1,
         version: 9,
-        resources: expert('clinic-c.dr-lund', 'Lund', 'Eva', 'Neurology', 'clinic-c.x'),
+        resources: expertEntry('clinic-c.dr-lund', 'Lund', 'Eva', 'Neurology', 'clinic-c.x'),
       }).complete,
     ).toBe(true);
     expect(mirror.version()).toBe(9);
@@ -151,9 +133,9 @@ describe('search order', () => {
       version: 1,
       resources: [
         hospital('clinic-a.cardiff', 'Cardiff Clinic', 'Oslo'),
-        ...expert('clinic-a.dr-berg', 'Berg', 'Jonas', 'Cardiology', 'clinic-a.cardiff'),
-        ...expert('clinic-a.dr-cardoso', 'Cardoso', 'Ana', 'Dermatology', 'clinic-a.cardiff'),
-        ...expert('clinic-a.dr-lund', 'Lund', 'Eva', 'Neurology', 'clinic-a.cardiff'),
+        ...expertEntry('clinic-a.dr-berg', 'Berg', 'Jonas', 'Cardiology', 'clinic-a.cardiff'),
+        ...expertEntry('clinic-a.dr-cardoso', 'Cardoso', 'Ana', 'Dermatology', 'clinic-a.cardiff'),
+        ...expertEntry('clinic-a.dr-lund', 'Lund', 'Eva', 'Neurology', 'clinic-a.cardiff'),
       ],
     });
     const found = mirror.search({ text: 'card' }).experts.map((r) => r.practitionerId);
@@ -174,7 +156,7 @@ describe('filters and paging', () => {
     for (let i = 0; i < 330; i++) {
       const n = String(i).padStart(3, '0');
       resources.push(
-        ...expert(
+        ...expertEntry(
           `clinic-a.dr-${n}`,
           i % 10 === 0 ? `Cardell${n}` : `Lund${n}`,
           `Eva${n}`,
@@ -224,7 +206,7 @@ describe('filters and paging', () => {
   });
 
   it('matches a language by its whole code ("no" is not "nb-NO") and a specialty by its text or a coding\'s display', () => {
-    const [practitioner, role] = expert('clinic-a.dr-vik', 'Vik', 'Siri', 'Kardiologi', 'clinic-a.riverside', [
+    const [practitioner, role] = expertEntry('clinic-a.dr-vik', 'Vik', 'Siri', 'Kardiologi', 'clinic-a.riverside', [
       'nb-NO',
     ]);
     const coded = {
@@ -263,7 +245,7 @@ describe('filters and paging', () => {
 
 describe('look-alikes', () => {
   it('keys a name as earlier mirrors did (prefix, given, family and text), so rows written before and after meet', () => {
-    const [practitioner, role] = expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-a.riverside');
+    const [practitioner, role] = expertEntry('clinic-a.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-a.riverside');
     const named = {
       ...practitioner,
       name: [{ prefix: ['Dr'], given: ['Layla'], family: 'Ahmed', text: 'Layla Ahmed-Khan' }],
@@ -287,12 +269,12 @@ describe('look-alikes', () => {
       resources: [
         hospital('clinic-a.riverside', 'Riverside Hospital', 'Bergen'),
         hospital('clinic-x.riverside', 'RIVERSIDE  hospital', 'Bergen'),
-        ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-a.riverside'),
+        ...expertEntry('clinic-a.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-a.riverside'),
         // The impostor: another clinic's entry, same person and hospital as the directory shows them.
-        ...expert('clinic-x.dr-ahmed', 'Ahmed', 'Láyla', 'Cardiology', 'clinic-x.riverside'),
+        ...expertEntry('clinic-x.dr-ahmed', 'Ahmed', 'Láyla', 'Cardiology', 'clinic-x.riverside'),
         // The same clinic listing two namesakes is its own business, and a namesake elsewhere is no look-alike.
-        ...expert('clinic-a.dr-ahmed-2', 'Ahmed', 'Layla', 'Neurology', 'clinic-a.riverside'),
-        ...expert('clinic-b.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-b.elsewhere'),
+        ...expertEntry('clinic-a.dr-ahmed-2', 'Ahmed', 'Layla', 'Neurology', 'clinic-a.riverside'),
+        ...expertEntry('clinic-b.dr-ahmed', 'Ahmed', 'Layla', 'Cardiology', 'clinic-b.elsewhere'),
       ],
     });
     const flags = Object.fromEntries(
