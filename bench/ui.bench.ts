@@ -19,8 +19,11 @@
  *
  * ui-case-search In the inbox, words are typed into the case search (patient, reason, diagnosis, colleague over every
  *                tab), timed as ui-search is.
- * The output ends with `ui-search: p95_ms=X` (over every keystroke of every run), `ui-inbox-open: ms=X` (median) and
- * `ui-case-search: p95_ms=X`.
+ * Then the same case searches without UI, as pages of 20 and of 50 (round trip and the core's share: the rest is the
+ * bridge, which grows with the rows it carries), and the bridge's own round trip again.
+ * The output ends with `ui-search: p95_ms=X` (over every keystroke of every run), `ui-inbox-open: ms=X` (median),
+ * `ui-case-search: p95_ms=X`, and the baseline `ui-bridge-noop: p95_ms=X` (getAppInfo's round trip in the page, the
+ * same run: what the bench's bridge costs a command before any payload).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -432,11 +435,39 @@ async function main(): Promise<void> {
     console.log(`  of which in the core (listCases): ${summary(coreTimes(COMMANDS.listCases, caseSearchCoreFrom))}`);
     const slowestCases = [...caseSearches].sort((a, b) => b.total - a.total).slice(0, 6);
     console.log(`  slowest keystrokes: ${slowestCases.map((s) => `"${s.query}" ${ms(s.total)}`).join(', ')}`);
+    const firstRows = await page.getByTestId('inbox-row').count();
     await page.screenshot({ path: 'test-results/screenshots/inbox-case-search.png' });
+    // The same searches without UI, as pages of 20 (about what the screen asks first) and of 50: the bridge's share
+    // grows with the rows it carries (round trip − core); and the bridge alone (getAppInfo), measured again here.
+    const caseQueries = [...new Set(caseSearches.map((s) => s.query.trim()))];
+    await page.waitForTimeout(500); // the screen's reading of the rest of its last first page is over
+    for (const limit of [20, 50]) {
+      const from = inCore.get(COMMANDS.listCases)?.length ?? 0;
+      const trips = await roundTrips(
+        page,
+        COMMANDS.listCases,
+        caseQueries.map((query) => ({ query, offset: 0, limit })),
+      );
+      console.log(
+        `case search round trip without UI (listCases, limit ${limit}, each typed query once): ${summary(trips)}; in the core: ${summary(coreTimes(COMMANDS.listCases, from))}`,
+      );
+    }
+    const noop = [
+      ...appInfo,
+      ...(await roundTrips(
+        page,
+        COMMANDS.getAppInfo,
+        Array.from({ length: 50 }, () => undefined),
+      )),
+    ];
+    console.log(
+      `bridge baseline again after the case search (getAppInfo, both samplings): ${summary(noop)}; rows on screen after a search: ${firstRows}`,
+    );
 
     console.log(`ui-search: p95_ms=${ms(quantile(searchMs, 0.95))}`);
     console.log(`ui-inbox-open: ms=${ms(quantile(openMs, 0.5))}`);
     console.log(`ui-case-search: p95_ms=${ms(quantile(caseSearchMs, 0.95))}`);
+    console.log(`ui-bridge-noop: p95_ms=${ms(quantile(noop, 0.95))}`);
   } finally {
     await browser.close();
     await server?.close();

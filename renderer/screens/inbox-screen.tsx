@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { COMMANDS, EVENTS, type ApiError, type CommandInput, type InboxRow } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
@@ -19,9 +19,14 @@ const TABS: readonly { readonly id: TabId; readonly label: string }[] = [
 const ROW_HEIGHT = 52;
 /**
  * Rows asked for at a time: a tab of 10,000 cases opens with its first page, and the rest comes as the user scrolls.
- * 50 fill three screens; each row crosses the bridge as about 600 bytes of JSON, which each keystroke of a search pays.
+ * The first page of a view holds about a screen of rows (each row crosses the bridge as about 600 bytes of JSON, which
+ * each keystroke of a search pays); once the user stops typing (or reaches its end) it grows to a full page of 50,
+ * which fills three screens, and by 50 more as the user scrolls.
  */
 const PAGE = 50;
+const firstPage = () => Math.min(PAGE, Math.max(20, Math.ceil(window.innerHeight / ROW_HEIGHT)));
+/** How long a first page stays alone: typing on within this asks for the next query's first page instead. */
+const REST_AFTER_MS = 300;
 
 const STATUS_WORDS: Readonly<Record<string, string>> = {
   requested: 'Requested',
@@ -71,24 +76,33 @@ interface Page {
   readonly query: string;
   readonly wanted: number;
   readonly rows: readonly InboxRow[];
+  /** When they were read: what waiting times are counted to (the rows are read again each minute). */
+  readonly readAt: Date;
 }
 
 /**
  * The cases of one tab and view in the core's order, the first page at once and more as the user scrolls (`more()`).
- * A new generation (a case changed) reads the loaded range again, keeping the old rows on screen until it arrives.
+ * While another view or a new generation (a case changed) is read, the rows on screen stay (`shown`) until it arrives;
+ * `page` is only the current view's.
  */
 function usePagedCases(
   api: RtsApi,
   bucket: TabId,
   view: View,
   generation: number,
-): { page: Page | undefined; error: ApiError | undefined; more: () => void } {
+): {
+  page: Page | undefined;
+  shown: Page | undefined;
+  error: ApiError | undefined;
+  more: (lastRendered: number) => void;
+} {
   const { priority, waitingOn, sort } = view;
   const query = view.query.trim();
   // A search looks through every tab: a past case is found wherever it is.
   const key = JSON.stringify([query ? 'all' : bucket, query, priority, waitingOn, sort]);
-  const [wanted, setWanted] = useState<{ key: string; rows: number }>({ key, rows: PAGE });
-  const rows = wanted.key === key ? wanted.rows : PAGE;
+  const [first] = useState(firstPage);
+  const [wanted, setWanted] = useState<{ key: string; rows: number }>({ key, rows: first });
+  const rows = wanted.key === key ? wanted.rows : first;
   const [answer, setAnswer] = useState<{ page?: Page; error?: ApiError }>({});
   useEffect(() => {
     let live = true;
@@ -102,18 +116,33 @@ function usePagedCases(
     };
     void api.invoke(COMMANDS.listCases, input).then((result) => {
       if (live)
-        setAnswer(result.ok ? { page: { key, query, wanted: rows, rows: result.value } } : { error: result.error });
+        setAnswer(
+          result.ok
+            ? { page: { key, query, wanted: rows, rows: result.value, readAt: new Date() } }
+            : { error: result.error },
+        );
     });
     return () => {
       live = false;
     };
   }, [api, key, bucket, query, priority, waitingOn, sort, rows, generation]);
   const page = answer.page?.key === key ? answer.page : undefined;
-  const more = useCallback(() => {
-    // Only once the page asked for has arrived, and only if it came back full.
-    if (page && page.wanted === rows && page.rows.length === rows) setWanted({ key, rows: rows + PAGE });
-  }, [page, rows, key]);
-  return { page, error: answer.error, more };
+  const full = page !== undefined && page.wanted === rows && page.rows.length === rows;
+  // A full first page is followed by the rest of a page once the user has stopped typing.
+  useEffect(() => {
+    if (!full || rows !== first) return;
+    const timer = setTimeout(() => setWanted({ key, rows: PAGE }), REST_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, [full, rows, first, key]);
+  const more = useCallback(
+    (lastRendered: number) => {
+      // Only once the page asked for has arrived, and only if it came back full; a first page only at its end.
+      if (full && lastRendered >= rows - (rows === first ? 2 : 15))
+        setWanted({ key, rows: rows === first ? PAGE : rows + PAGE });
+    },
+    [full, rows, first, key],
+  );
+  return { page, shown: page ?? answer.page, error: answer.error, more };
 }
 
 /** Whether the list shows a tab as it is: no search, no filter, the inbox order. */
@@ -145,7 +174,6 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
     }, 60_000);
     return () => clearInterval(timer);
   }, [reloadCounts]);
-  const now = new Date();
   const [chosen, setChosen] = useState<TabId>();
   const [view, setView] = useState<View>(FIRST_VIEW);
   const change = (part: Partial<View>) => setView((v) => ({ ...v, ...part }));
@@ -154,7 +182,7 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
   const tab =
     chosen ??
     (!counts.value || counts.value.new > 0 ? 'new' : (TABS.find((t) => counts.value![t.id] > 0)?.id ?? 'new'));
-  const { page, error, more } = usePagedCases(api, tab, view, generation);
+  const { page, shown, error, more } = usePagedCases(api, tab, view, generation);
   const total = isPlain(view) ? counts.value?.[tab] : undefined;
   const baseId = useId();
   const tabId = (id: TabId) => `${baseId}-tab-${id}`;
@@ -257,24 +285,25 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
           id={`${baseId}-panel`}
           aria-labelledby={tabId(tab)}
           ref={listRef}
-          data-query={page?.query}
+          data-query={shown?.query}
           data-testid="inbox-cases"
+          aria-busy={page ? undefined : true}
         >
           {searching && (
             <p className="hint">Searching every tab{view.sort === 'inbox' ? ', most recent first' : ''}.</p>
           )}
-          {!page ? (
+          {!shown ? (
             <p className="hint list-empty">Reading the cases…</p>
-          ) : page.rows.length === 0 ? (
+          ) : shown.rows.length === 0 ? (
             <p className="hint list-empty">{isPlain(view) ? 'No cases here.' : 'No cases match.'}</p>
           ) : (
             <VirtualListbox
               label={searching ? 'Cases found in every tab' : `${current.label} cases`}
-              items={page.rows}
+              items={shown.rows}
               {...(total !== undefined && { totalCount: total })}
               rowHeight={ROW_HEIGHT}
               itemKey={(c) => c.caseId}
-              renderItem={(c) => <CaseRow summary={c} now={now} />}
+              renderItem={(c) => <CaseRow summary={c} now={shown.readAt} />}
               rowClassName={() => 'inbox-row'}
               itemAttributes={(c) => ({
                 'data-testid': 'inbox-row',
@@ -283,9 +312,7 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
                 'data-escalated': c.escalated ? '' : undefined,
               })}
               onOpen={(c) => navigate({ name: 'case', caseId: c.caseId })}
-              onVisibleEnd={(last) => {
-                if (last >= page.rows.length - 15) more();
-              }}
+              onVisibleEnd={more}
               resetKey={`${tab} ${JSON.stringify(view)}`}
             />
           )}
@@ -301,8 +328,11 @@ const WAITING_WORDS: Readonly<Record<InboxRow['waitingOn'], string>> = {
   nobody: 'closed',
 };
 
-/** One case as a clinician triages it: urgency, patient, reason, who, how long and on whom it waits, and its state. */
-function CaseRow({ summary: c, now }: { summary: InboxRow; now: Date }) {
+/**
+ * One case as a clinician triages it: urgency, patient, reason, who, how long and on whom it waits, and its state.
+ * Drawn again only when its row or the time of reading changes (not at each keystroke of a search).
+ */
+const CaseRow = memo(function CaseRow({ summary: c, now }: { summary: InboxRow; now: Date }) {
   const priority = c.priority ?? 'routine';
   const party = c.otherParty;
   const who = party.name ?? party.practitionerId;
@@ -362,4 +392,4 @@ function CaseRow({ summary: c, now }: { summary: InboxRow; now: Date }) {
       </span>
     </>
   );
-}
+});

@@ -266,5 +266,10 @@ describe('case store', () => {
     // A search over every tab, most recent first, walks the cases newest first and stops at the page.
     expect(plan({ query: 'c', escalateBefore: 1_000, limit: 50 })).toContain('cases_by_update');
     expect(plan({ query: 'c', escalateBefore: 1_000, limit: 50 })).not.toContain('TEMP B-TREE FOR ORDER BY');
+    // Each case walked is tested by its search row, found by its case id: the matches are not each mapped to a case id.
+    expect(plan({ query: 'c', escalateBefore: 1_000, limit: 50 })).toContain('CORRELATED SCALAR SUBQUERY');
+    expect(plan({ query: 'c', escalateBefore: 1_000, limit: 50 })).not.toContain(
+      'case_search_rows USING INTEGER PRIMARY KEY',
+    );
   });
 });

@@ -52,12 +52,16 @@ export function caseListQuery(options: CaseListOptions): { sql: string; values: 
   // Each word a quoted prefix: what the user types is never read as FTS5 syntax. Typed text without a word ("-")
   // matches nothing rather than everything.
   const sort = options.sort ?? (options.bucket ? 'inbox' : 'updated');
+  const matching = 'select rowid from case_search where case_search match ?';
   if (words.length === 0 && options.query?.trim()) filters.push(['0']);
   else if (words.length > 0)
     filters.push([
-      // Most recent first: walk the cases newest first and test each, stopping at the page (the unary + keeps SQLite
-      // from starting at the matches, which a one-letter prefix makes thousands to sort).
-      `${sort === 'updated' ? '+' : ''}case_id in (select case_id from case_search_rows where rowid in (select rowid from case_search where case_search match ?))`,
+      sort === 'updated'
+        ? // Most recent first: walk the cases newest first and test each, stopping at the page. Each case's search
+          // row is looked up and tested against the matching rowids, rather than every match (all 10,000 cases for a
+          // one-letter prefix) being turned into a case id first: a page of "c" in 1.5 ms instead of 17.
+          `(select rowid from case_search_rows r where r.case_id = cases.case_id) in (${matching})`
+        : `case_id in (select case_id from case_search_rows where rowid in (${matching}))`,
       words.map((w) => `"${w}"*`).join(' '),
     ]);
   const escalates = options.escalateBefore !== undefined && (options.bucket ?? 'new') === 'new';
