@@ -28,6 +28,13 @@ export function OutboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigat
             <dd data-testid="outbox-failed">{value.failed}</dd>
           </dl>
           <WaitingList api={api} navigate={navigate} waiting={value.waiting} onChange={outbox.reload} />
+          {value.waiting.length > 0 &&
+            value.waiting.length < 100 &&
+            value.pending + value.inFlight > value.waiting.length && (
+              <p className="hint">
+                The others are the workstation’s own messages (its registration, receipts), sent the same way.
+              </p>
+            )}
           {value.failures.length > 0 && (
             <table className="data-table" aria-label="Messages that could not be sent">
               <thead>
