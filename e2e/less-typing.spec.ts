@@ -2,7 +2,7 @@ import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { COMMANDS, type ComposeConsult } from '../shared/api/index.ts';
 import { regionForThisFile, SCREENSHOTS } from './harness/region-for-file.ts';
-import { expect, test } from './harness/workstation-fixture.ts';
+import { expect, test, type HarnessCoreOptions, type OpenedWorkstation } from './harness/workstation-fixture.ts';
 
 /**
  * Less typing, nothing lost (issue #21 item 6), through the UI against the real core, hub and broker: a request being
@@ -23,6 +23,23 @@ const KARI: ComposeConsult['patient'] = {
 const nav = (page: Page, name: string) =>
   page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name }).click();
 
+/** A workstation opened and set up for its practitioner, with both experts of the region in its directory. */
+async function openReady(
+  openWorkstation: (options: HarnessCoreOptions) => Promise<OpenedWorkstation>,
+  endpointId: 'ws-applicant-1' | 'ws-expert-1',
+): Promise<OpenedWorkstation> {
+  const opened = await openWorkstation(harness.coreOptions(endpointId));
+  await harness.setUpWorkstation(
+    opened.core,
+    endpointId,
+    endpointId === 'ws-expert-1' ? harness.expert : harness.applicant,
+  );
+  await expect
+    .poll(async () => opened.core.dispatch(COMMANDS.getDirectoryState, undefined), { timeout: 20_000 })
+    .toMatchObject({ ok: true, value: { experts: 2 } });
+  return opened;
+}
+
 async function expectAccessible(page: Page): Promise<void> {
   const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
   expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
@@ -32,11 +49,7 @@ test('a request being written survives navigation and a restart, starts from a p
   openWorkstation,
 }) => {
   test.setTimeout(180_000);
-  const first = await openWorkstation(harness.coreOptions('ws-applicant-1'));
-  await harness.setUpWorkstation(first.core, 'ws-applicant-1', harness.applicant);
-  await expect
-    .poll(async () => first.core.dispatch(COMMANDS.getDirectoryState, undefined), { timeout: 20_000 })
-    .toMatchObject({ ok: true, value: { experts: 2 } });
+  const first = await openReady(openWorkstation, 'ws-applicant-1');
   // A case about Kari sent earlier: the patient the new request starts from.
   expect(
     await first.core.dispatch(COMMANDS.createConsult, {
@@ -105,13 +118,8 @@ test('a redirected case goes on to the expert suggested with its content; a repo
   openWorkstation,
 }) => {
   test.setTimeout(180_000);
-  const expert = await openWorkstation(harness.coreOptions('ws-expert-1'));
-  await harness.setUpWorkstation(expert.core, 'ws-expert-1', harness.expert);
-  const applicant = await openWorkstation(harness.coreOptions('ws-applicant-1'));
-  await harness.setUpWorkstation(applicant.core, 'ws-applicant-1', harness.applicant);
-  await expect
-    .poll(async () => applicant.core.dispatch(COMMANDS.getDirectoryState, undefined), { timeout: 20_000 })
-    .toMatchObject({ ok: true, value: { experts: 2 } });
+  const expert = await openReady(openWorkstation, 'ws-expert-1');
+  const applicant = await openReady(openWorkstation, 'ws-applicant-1');
 
   const letter = Buffer.from('Referral letter: Ola Sørvik, syncope on exertion.\n').toString('base64');
   const created = await applicant.core.dispatch(COMMANDS.createConsult, {
@@ -196,11 +204,7 @@ test('a request waiting in the outbox can be withdrawn before it is sent, then e
   openWorkstation,
 }) => {
   test.setTimeout(120_000);
-  const { core, page } = await openWorkstation(harness.coreOptions('ws-applicant-1'));
-  await harness.setUpWorkstation(core, 'ws-applicant-1', harness.applicant);
-  await expect
-    .poll(async () => core.dispatch(COMMANDS.getDirectoryState, undefined), { timeout: 20_000 })
-    .toMatchObject({ ok: true, value: { experts: 2 } });
+  const { core, page } = await openReady(openWorkstation, 'ws-applicant-1');
   // The region out of reach (the profile names a port where nothing listens): what is sent waits in the outbox.
   const setup = await core.dispatch(COMMANDS.getSetupState, undefined);
   const profile = setup.ok ? (setup.value as { profile?: { vhost: string; endpointId: string } }).profile : undefined;

@@ -1,4 +1,6 @@
-import type { CaseSummary } from '../../shared/api/index.ts';
+import { priorities, type CaseSummary } from '../../shared/api/index.ts';
+
+type Priority = (typeof priorities)[number];
 
 /**
  * The words of an OS notification about a case. Notifications show on lock screens and in shared rooms, so they
@@ -23,8 +25,10 @@ export function escalationNotification(
   event: { cases: readonly { priority: string; waitingSince: string }[] },
   now: Date,
 ): { title: string; body: string } {
-  const rank = ['stat', 'asap', 'urgent'];
-  const top = [...event.cases].sort((a, b) => rank.indexOf(a.priority) - rank.indexOf(b.priority))[0]!.priority;
+  // `priorities` runs from routine to stat: the most urgent is the highest.
+  const top = event.cases.reduce((a, b) =>
+    priorities.indexOf(b.priority as Priority) > priorities.indexOf(a.priority as Priority) ? b : a,
+  ).priority;
   const oldest = Math.min(...event.cases.map((c) => new Date(c.waitingSince).getTime()));
   const minutes = Math.max(1, Math.round((now.getTime() - oldest) / 60_000));
   const count = event.cases.length;

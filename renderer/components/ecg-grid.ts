@@ -1,3 +1,4 @@
+import { seriesStats } from './case-format.ts';
 /**
  * The paper an ECG is read on (IEC 60601-2-25 conventions): 25 mm/s, 10 mm/mV, small squares of 1 mm (0.04 s,
  * 0.1 mV) and large squares of 5 mm (0.2 s, 0.5 mV), a 1 mV calibration pulse of 200 ms before each strip. Pure
@@ -45,16 +46,10 @@ export function isLargeLine(value: number, small: number): boolean {
  * calibration pulse needs (−0.5 to +1.5 mV).
  */
 export function stripRange(samples: readonly (number | null)[]): [number, number] {
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of samples) {
-    if (v === null || !Number.isFinite(v)) continue;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
+  const stats = seriesStats(samples);
   const step = LARGE_SQUARE.millivolts;
-  const low = Math.min(-0.5, Number.isFinite(min) ? Math.floor(min / step) * step : 0);
-  const high = Math.max(1.5, Number.isFinite(max) ? Math.ceil(max / step) * step : 0);
+  const low = Math.min(-0.5, stats ? Math.floor(stats.min / step) * step : 0);
+  const high = Math.max(1.5, stats ? Math.ceil(stats.max / step) * step : 0);
   return [low, high];
 }
 

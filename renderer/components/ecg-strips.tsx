@@ -254,10 +254,11 @@ function PaperStrip({
   useEffect(() => {
     pointed.current = onPoint;
   });
+  // The recording's range, not the view's: read once, not at each zoom.
+  const range = useMemo(() => stripRange(samples), [samples]);
   useEffect(() => {
     const element = container.current;
     if (!element) return;
-    const range = stripRange(samples);
     const size = stripSize(span, range, paperScale(zoom));
     const u = new uPlot(
       {
@@ -294,7 +295,7 @@ function PaperStrip({
       u.destroy();
       plot.current = undefined;
     };
-  }, [seconds, samples, span, zoom]);
+  }, [seconds, samples, range, span, zoom]);
   useEffect(() => {
     from.current = start;
     plot.current?.setScale('x', { min: start - CALIBRATION.lead, max: start + span });

@@ -2,13 +2,7 @@ import { createContext, useContext, useEffect, useState, type ReactNode } from '
 import type { ConnectionState, SetupState } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { useDirectoryState } from '../hooks/use-directory-state.ts';
-import {
-  unreachableSince,
-  warningsFor,
-  workstationWarnings,
-  type Warning,
-  type WarningPlace,
-} from './workstation-warnings.ts';
+import { warningsFor, workstationWarnings, type Warning, type WarningPlace } from './workstation-warnings.ts';
 
 const WarningsContext = createContext<readonly Warning[]>([]);
 
@@ -28,9 +22,6 @@ export function WarningsProvider({
   children: ReactNode;
 }) {
   const directory = useDirectoryState(api);
-  // Worked out as each connection state arrives (adjusted while rendering, as React advises for derived state).
-  const [left, setLeft] = useState<{ for?: ConnectionState; since?: string }>({});
-  if (left.for !== connection) setLeft({ for: connection, since: unreachableSince(left.since, connection) });
   const [now, setNow] = useState(() => new Date());
   useEffect(() => {
     const timer = setInterval(() => setNow(new Date()), 60_000);
@@ -39,10 +30,8 @@ export function WarningsProvider({
   const warnings = workstationWarnings({
     certificates: setup.identity?.certificates,
     directoryAsOf: directory.state?.asOf ?? directory.state?.appliedAt,
-    connection:
-      connection && (connection.unreachableSince ?? left.since)
-        ? { ...connection, since: connection.unreachableSince ?? left.since! }
-        : connection,
+    // The core's moment the region was left, whatever the retries since (each moves `since`).
+    connection: connection && { ...connection, since: connection.unreachableSince ?? connection.since },
     now,
   });
   return <WarningsContext value={warnings}>{children}</WarningsContext>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unreachableSince, warningsFor, workstationWarnings } from './workstation-warnings.ts';
+import { warningsFor, workstationWarnings } from './workstation-warnings.ts';
 
 const now = new Date('2026-12-05T12:00:00Z');
 const certificate = (use: 'signing' | 'encryption' | 'anchor', notAfter: string) => ({
@@ -95,23 +95,5 @@ describe('workstation warnings', () => {
     });
     expect(warningsFor('compose', encryptionOnly)).toEqual([]);
     expect(warningsFor('directory', [])).toEqual([]);
-  });
-
-  it('counts the time without the region from the first state that was not online, whatever the retries since', () => {
-    const state = (status: 'online' | 'connecting' | 'offline' | 'not-configured', since: string) => ({
-      status,
-      since,
-    });
-    let since = unreachableSince(undefined, state('online', '2026-12-05T08:00:00Z'));
-    expect(since).toBeUndefined();
-    for (const [status, at] of [
-      ['connecting', '2026-12-05T09:00:00Z'],
-      ['offline', '2026-12-05T09:00:05Z'],
-      ['connecting', '2026-12-05T11:59:30Z'],
-    ] as const)
-      since = unreachableSince(since, state(status, at));
-    expect(since).toBe('2026-12-05T09:00:00Z');
-    expect(unreachableSince(since, state('online', '2026-12-05T12:00:00Z'))).toBeUndefined();
-    expect(unreachableSince(undefined, state('not-configured', '2026-12-05T12:00:00Z'))).toBeUndefined();
   });
 });

@@ -92,16 +92,6 @@ export function workstationWarnings(input: {
 }
 
 /**
- * Since when the region has been out of reach as this screen saw it: a broker that does not answer changes the
- * connection's status (and its `since`) at every attempt, so the first state that was not online is kept until it is
- * online again. `previous` is what this returned for the state before; undefined while online or not configured.
- */
-export function unreachableSince(previous: string | undefined, connection: ConnectionState | undefined) {
-  if (!connection || connection.status === 'online' || connection.status === 'not-configured') return undefined;
-  return previous ?? connection.since;
-}
-
-/**
  * The warnings that matter at one place, said for what the user does there: the directory's results may be out of
  * date; the certificates panel names each expiring or expired certificate; the request form says that sending fails
  * without a signing certificate and that a request waits in the Outbox while the region cannot be reached.

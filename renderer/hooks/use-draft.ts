@@ -7,9 +7,8 @@ import { invoke } from './use-command.ts';
 const SAVE_AFTER_MS = 600;
 
 export interface DraftState {
-  /** The draft kept when the screen opened, if any; `undefined` until it has been asked for (`loaded`). */
+  /** The draft kept when the screen opened, if any; `undefined` until it has been asked for (`ready`). */
   readonly found: { readonly body: string; readonly savedAt: string } | undefined;
-  readonly loaded: boolean;
   /** Settles once the draft has been asked for, with what `found` then holds. */
   readonly ready: Promise<DraftState['found']>;
   /** When this screen last wrote the draft. */
@@ -29,7 +28,6 @@ export interface DraftState {
 /** `key` is fixed for the life of the component (a screen for another draft is another component). */
 export function useDraft(api: RtsApi, key: DraftKey): DraftState {
   const [found, setFound] = useState<DraftState['found']>();
-  const [loaded, setLoaded] = useState(false);
   const [savedAt, setSavedAt] = useState<string>();
   const [error, setError] = useState<ApiError>();
   const pending = useRef<{ body: string; timer: ReturnType<typeof setTimeout> }>(undefined);
@@ -64,7 +62,6 @@ export function useDraft(api: RtsApi, key: DraftKey): DraftState {
         setFound(draft);
         written.current = result.value.body;
       }
-      setLoaded(true);
       loading.resolve(draft);
     });
     return () => {
@@ -100,5 +97,5 @@ export function useDraft(api: RtsApi, key: DraftKey): DraftState {
     await (queue.current = queue.current.then(() => invoke(api, COMMANDS.discardDraft, { key })));
   }, [api, key]);
 
-  return { found, loaded, ready: loading.promise, savedAt, error, save, discard };
+  return { found, ready: loading.promise, savedAt, error, save, discard };
 }

@@ -81,7 +81,8 @@ export function filesDraftOf(form: Pick<Form, 'waveforms' | 'attachments'>): str
   });
 }
 
-function parsed<T>(schema: z.ZodType<T>, body: string | undefined): T | undefined {
+/** A kept draft's JSON read through `schema`; undefined when it is not what the form would have written. */
+export function parsed<T>(schema: z.ZodType<T>, body: string | undefined): T | undefined {
   if (body === undefined) return undefined;
   try {
     return schema.safeParse(JSON.parse(body)).data;

@@ -7,6 +7,7 @@ import { ErrorMessage } from '../components/error-message.tsx';
 import { ReportView } from '../components/report-view.tsx';
 import { useAction } from '../hooks/use-command.ts';
 import { useDraft } from '../hooks/use-draft.ts';
+import { parsed } from './compose-draft.ts';
 import { useSetupState } from '../hooks/use-setup-state.ts';
 import './case.css';
 
@@ -90,14 +91,9 @@ export function reportDraftOf(draft: Draft): string {
 
 /** A kept draft read back, or undefined when this editor would not have written it. */
 export function reportDraftFrom(body: string): Draft | undefined {
-  let parsed;
-  try {
-    parsed = reportDraftSchema.safeParse(JSON.parse(body));
-  } catch {
-    return undefined;
-  }
-  if (!parsed.success) return undefined;
-  const { findings, conclusion, diagnoses, prescriptions } = parsed.data;
+  const draft = parsed(reportDraftSchema, body);
+  if (!draft) return undefined;
+  const { findings, conclusion, diagnoses, prescriptions } = draft;
   return {
     findings,
     conclusion,

@@ -217,7 +217,7 @@ export interface CaseStore {
   /** Urgent requests to us, not accepted and waiting since before `before`: what escalation tells the user of. */
   escalated(before: number): { caseId: string; priority: string; statusAt: number }[];
   /** Our consult messages still queued in the outbox, oldest first (case-waiting.ts). */
-  waiting(limit: number): WaitingMessage[];
+  waiting(limit: number, messageId?: string): WaitingMessage[];
   /** Patients of these cases by words of their name, most recently seen first (case-triage.ts). */
   patients(text: string, limit: number): SeenPatient[];
 }
@@ -338,7 +338,7 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
         .get(messageId);
       return row && toMessage(row);
     },
-    waiting: (limit) => waitingMessages(db, limit),
+    waiting: (limit, messageId) => waitingMessages(db, limit, messageId),
     caseOfMessage: (messageId) => {
       const row = db
         .prepare<[string], { case_id: string; type: ConsultMessageType }>(

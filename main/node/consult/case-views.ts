@@ -160,28 +160,40 @@ export function createCaseViews(options: CaseViewsOptions) {
 
   /** The patient as the case's request names them. */
   async function patientOf(record: CaseRecord): Promise<PatientDetails> {
-    const request = cases.messages(record.caseId).find((m) => m.type === 'consult.request' && m.body);
+    // The report names the patient as the request did, in the request's own forms.
+    return (await readRequest(record)).content.patient;
+  }
+
+  /** The request whose content the case shows: the last one kept (as openCase reads them, a later one wins). */
+  function requestMessageOf(caseId: string): CaseMessageRecord | undefined {
+    return cases
+      .messages(caseId)
+      .filter((m) => m.type === 'consult.request' && m.body)
+      .at(-1);
+  }
+
+  /** The case's request, decrypted and verified (not audited: the caller says who reads it and why). */
+  async function readRequest(
+    record: CaseRecord,
+  ): Promise<{ messageId: string; content: Extract<CaseMessageContent, { kind: 'request' }> }> {
+    const request = requestMessageOf(record.caseId);
     const read = request && (await readStored(request, ownPractitionerOf(record)));
     if (!read || read.content.kind !== 'request')
       throw new CoreError(API_ERROR_CODES.notFound, 'The request of this case cannot be read.');
-    // The report names the patient as the request did, in the request's own forms.
-    return read.content.patient;
+    return { messageId: request.messageId, content: read.content };
   }
 
   /** The case's request as the compose form takes it again; audited as a read of the case's request by the user. */
   async function requestContent(caseId: string, take: 'patient' | 'request'): Promise<RequestContent> {
     const record = requireCase(caseId);
-    const request = cases.messages(caseId).find((m) => m.type === 'consult.request' && m.body);
-    const read = request && (await readStored(request, ownPractitionerOf(record)));
-    if (!read || read.content.kind !== 'request')
-      throw new CoreError(API_ERROR_CODES.notFound, 'The request of this case cannot be read.');
+    const request = await readRequest(record);
     audit.append({
       actor: ownPractitionerOf(record),
       action: AUDIT_ACTIONS.decrypted,
       subject: `message:${request.messageId}`,
       detail: `case:${caseId} ${take === 'patient' ? 'patient' : 'request'} copied into a new request`,
     });
-    const content = requestContentOf(read.content, record.priority);
+    const content = requestContentOf(request.content, record.priority);
     return take === 'patient' ? { patient: content.patient, priority: 'routine', reason: '' } : content;
   }
 
@@ -344,13 +356,8 @@ export function createCaseViews(options: CaseViewsOptions) {
     savedBy: string,
   ): Promise<{ saved: false } | { saved: true; folder: string; fileName: string }> {
     const record = requireCase(caseId);
-    // Without a message: the request whose files the case shows, the last one (as openCase reads them).
-    const message = file.messageId
-      ? cases.message(file.messageId)
-      : cases
-          .messages(caseId)
-          .filter((m) => m.type === 'consult.request' && m.body)
-          .at(-1);
+    // Without a message: the request whose files the case shows.
+    const message = file.messageId ? cases.message(file.messageId) : requestMessageOf(caseId);
     // A refused message's files are not shown, so not saved either.
     const shown = message?.caseId === caseId && !(message.direction === 'in' && message.state === 'rejected');
     const read = shown ? await readStored(message, ownPractitionerOf(record)) : undefined;

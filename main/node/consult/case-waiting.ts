@@ -11,19 +11,23 @@ export interface WaitingMessage {
   readonly withdrawable: boolean;
 }
 
-/** Our consult messages still queued, oldest first (the outbox table is the transport's; read, never written here). */
-export function waitingMessages(db: SqliteDatabase, limit: number): WaitingMessage[] {
+/**
+ * Our consult messages still queued, oldest first, or the one `messageId` names if it is (the outbox table is the
+ * transport's; read, never written here).
+ */
+export function waitingMessages(db: SqliteDatabase, limit: number, messageId?: string): WaitingMessage[] {
   return db
     .prepare<
-      [number],
+      (string | number)[],
       { message_id: string; case_id: string; type: ConsultMessageType; created_at: number; alone: number }
     >(
       `select m.message_id, m.case_id, m.type, m.created_at,
         (select count(*) from case_messages x where x.case_id = m.case_id) = 1 as alone
       from outbox o join case_messages m on m.message_id = o.message_id
-      where o.state = 'pending' and m.direction = 'out' order by o.seq limit ?`,
+      where o.state = 'pending' and m.direction = 'out' ${messageId === undefined ? '' : 'and o.message_id = ?'}
+      order by o.seq limit ?`,
     )
-    .all(limit)
+    .all(...(messageId === undefined ? [limit] : [messageId, limit]))
     .map((r) => ({
       messageId: r.message_id,
       caseId: r.case_id,

@@ -22,7 +22,7 @@ export function recordCommands(ctx: CoreContext, views: StateViews): RecordComma
     [COMMANDS.getOutboxState]: async () => views.outboxState(),
     [COMMANDS.withdrawMessage]: async ({ messageId }) => {
       const { db, transport, cases, audit } = ctx.unlocked();
-      const waiting = cases.waiting(Number.MAX_SAFE_INTEGER).find((m) => m.messageId === messageId);
+      const [waiting] = cases.waiting(1, messageId);
       if (!waiting?.withdrawable)
         throw new CoreError(
           API_ERROR_CODES.notAllowed,
@@ -50,8 +50,9 @@ export function recordCommands(ctx: CoreContext, views: StateViews): RecordComma
         });
       })();
       ctx.emit(EVENTS.caseChanged, { summary: ctx.unlocked().consult.summaryOf(waiting.caseId), isNew: false });
-      views.emitOutbox();
-      return views.outboxState();
+      const state = views.outboxState();
+      ctx.emit(EVENTS.outboxChanged, state);
+      return state;
     },
     [COMMANDS.listRejections]: async () => refusedMessages(ctx.unlocked().transport, 500),
     [COMMANDS.checkAuditLog]: async () => ctx.unlocked().audit.check(),
