@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import {
   COMMANDS,
   type ApiError,
@@ -120,6 +120,7 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
   const mirrorKey = `${directory.state?.version}|${directory.state?.appliedAt}`;
   const answer = useExpertSearch(api, request, mirrorKey, wanted);
   const facets = useFacets(api, mirrorKey);
+  const choices = useMemo(() => filterChoices(facets), [facets]);
   const experts = answer?.experts ?? [];
   const change = (part: Partial<SearchRequest>) => setRequest((r) => ({ ...r, ...part }));
 
@@ -150,47 +151,28 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
               any="Any specialty"
               value={request.specialty}
               onChange={(specialty) => change({ specialty })}
-              groups={[
-                {
-                  options: (facets?.specialties ?? []).map((f) => ({
-                    value: f.value,
-                    text: f.value,
-                    experts: f.experts,
-                  })),
-                },
-              ]}
+              groups={choices.specialties}
             />
             <FilterSelect
               label="Language"
               any="Any language"
               value={request.language}
               onChange={(language) => change({ language })}
-              groups={[
-                {
-                  options: (facets?.languages ?? [])
-                    .map((f) => ({ value: f.value, text: languageName(f.value), experts: f.experts }))
-                    .sort((a, b) => a.text.localeCompare(b.text)),
-                },
-              ]}
+              groups={choices.languages}
             />
             <FilterSelect
               label="Hospital"
               any="Any hospital"
               value={request.organization}
               onChange={(organization) => change({ organization })}
-              groups={[{ options: hospitalOptions(facets) }]}
+              groups={choices.hospitals}
             />
             <FilterSelect
               label="Region or city"
               any="Any region or city"
               value={request.region}
               onChange={(region) => change({ region })}
-              groups={PLACE_GROUPS.map(({ kind, label }) => ({
-                label,
-                options: (facets?.regions ?? [])
-                  .filter((r) => r.kind === kind)
-                  .map((r) => ({ value: r.name, text: r.name, experts: r.experts })),
-              }))}
+              groups={choices.places}
             />
           </div>
           <PlaceWarnings place="directory" />
@@ -275,12 +257,37 @@ const PLACE_GROUPS = [
   { kind: 'city', label: 'City' },
 ] as const;
 
+/** The four filters' choices, worked out once per state of the directory (not at each keystroke). */
+function filterChoices(facets: DirectoryFacets | undefined) {
+  return {
+    specialties: [
+      { options: (facets?.specialties ?? []).map((f) => ({ value: f.value, text: f.value, experts: f.experts })) },
+    ],
+    languages: [
+      {
+        options: (facets?.languages ?? [])
+          .map((f) => ({ value: f.value, text: languageName(f.value), experts: f.experts }))
+          .sort((a, b) => a.text.localeCompare(b.text)),
+      },
+    ],
+    hospitals: [{ options: hospitalOptions(facets) }],
+    places: PLACE_GROUPS.map(({ kind, label }) => ({
+      label,
+      options: (facets?.regions ?? [])
+        .filter((r) => r.kind === kind)
+        .map((r) => ({ value: r.name, text: r.name, experts: r.experts })),
+    })),
+  };
+}
+
 /** Hospitals by name; where two share a name (one may be a look-alike), each says which clinic published it. */
 function hospitalOptions(facets: DirectoryFacets | undefined): FilterOption[] {
   const hospitals = facets?.hospitals ?? [];
   const named = (h: (typeof hospitals)[number]) => h.name ?? h.id;
+  const byName = new Map<string, number>();
+  for (const h of hospitals) byName.set(named(h), (byName.get(named(h)) ?? 0) + 1);
   return hospitals.map((h) => {
-    const shared = hospitals.some((other) => other.id !== h.id && named(other) === named(h));
+    const shared = byName.get(named(h))! > 1;
     return {
       value: h.id,
       text: shared ? `${named(h)} (published by ${h.id.slice(0, h.id.indexOf('.'))})` : named(h),
