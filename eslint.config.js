@@ -55,7 +55,7 @@ const LAYERS = {
 const ENTRIES = {
   shared: [
     'index.ts',
-    ...['api', 'broker', 'cms', 'enrolment', 'pki', 'protocol', 'protocol/fhir', 'security'].map(
+    ...['api', 'broker', 'cms', 'enrolment', 'i18n', 'pki', 'protocol', 'protocol/fhir', 'security'].map(
       (a) => `${a}/index.ts`,
     ),
   ],
@@ -89,6 +89,9 @@ const PACKAGES = {
   'ajv-formats': 'pure',
   'p-limit': 'pure', // the hub's bound on certificate checks in flight
   yaml: 'pure',
+  // The product's words (issue 22): ICU messages parsed and formatted with the platform's Intl.
+  '@formatjs/icu-messageformat-parser': 'pure',
+  'intl-messageformat': 'pure',
   rhea: 'node',
   pg: 'node',
   '@types/pg': 'node',
@@ -104,6 +107,7 @@ const PACKAGES = {
   'react-dom': 'dom',
   '@tanstack/react-virtual': 'dom',
   uplot: 'dom',
+  'react-intl': 'dom',
   electron: 'electron',
   vitest: 'tooling',
   'fast-check': 'tooling',

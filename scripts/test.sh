@@ -19,6 +19,8 @@ step() {
 step typecheck npm run --silent typecheck
 step lint npm run --silent lint
 step security npm run --silent security:scan
+# Every catalogue (en, zh-Hans, bn, nb) has every message and no other; prints i18n: locales=4 missing=0 unused=0.
+step i18n npm run --silent i18n:check
 step build npm run --silent build
 step unit vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 step "integration + browser" bash scripts/with-test-env.sh bash -c '

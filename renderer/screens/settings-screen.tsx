@@ -8,6 +8,8 @@ import { EnrolmentForm } from '../components/enrolment-form.tsx';
 import { LockSettings } from '../components/lock-screen.tsx';
 import { RegionSwitch } from '../components/region-switch.tsx';
 import { useAction } from '../hooks/use-command.ts';
+import { useT } from '../i18n/index.ts';
+import { LANGUAGE_CHOICES, LOCALES, type LanguageChoice } from '../../shared/i18n/index.ts';
 import { TrustStep } from './first-run-screen.tsx';
 
 /** The connection, the certificates and their validity, the lock, and the audit log with its check. */
@@ -20,11 +22,12 @@ export function SettingsScreen({
   setup: SetupState;
   region: RegionState | undefined;
 }) {
+  const t = useT();
   return (
     <div className="screen-stack">
-      <h2 className="screen-title">Settings</h2>
+      <h2 className="screen-title">{t('settings.title')}</h2>
       <section className="panel" aria-labelledby="settings-connection">
-        <h3 id="settings-connection">Connection to the region</h3>
+        <h3 id="settings-connection">{t('settings.connection')}</h3>
         {region && <RegionSwitch api={api} region={region} />}
         {/* Keyed by the profile: after an enrolment file changed it, the form shows the new one (TLS included). */}
         {region?.active !== 'demo' && (
@@ -37,51 +40,54 @@ export function SettingsScreen({
         )}
         {region?.active !== 'demo' && (
           <details className="alternative">
-            <summary>Replace the region's trust and connection from a newer enrolment file</summary>
+            <summary>{t('settings.replaceFromEnrolment')}</summary>
             <EnrolmentForm api={api} setup={setup} idPrefix="settings-enrol" />
           </details>
         )}
       </section>
       <section className="panel" aria-labelledby="settings-identity">
-        <h3 id="settings-identity">The region's certificates</h3>
+        <h3 id="settings-identity">{t('settings.regionCertificates')}</h3>
         {setup.identity && (
           <CertificateList
             certificates={[
               ...setup.identity.trust.anchors,
               ...(setup.identity.trust.hub ? [setup.identity.trust.hub] : []),
             ]}
-            label="Certificates"
+            label={t('settings.certificates')}
           />
         )}
         <p className="hint">
-          Registration with the hub: {setup.registration.state}
-          {setup.registration.reason ? ` (${setup.registration.reason})` : ''}.
+          {setup.registration.reason
+            ? t('settings.registrationWithReason', {
+                state: setup.registration.state,
+                reason: setup.registration.reason,
+              })
+            : t('settings.registration', { state: setup.registration.state })}
         </p>
       </section>
       {setup.identity && (
         <section className="panel" aria-labelledby="settings-practitioner-certificates">
-          <h3 id="settings-practitioner-certificates">Your certificates</h3>
+          <h3 id="settings-practitioner-certificates">{t('settings.yourCertificates')}</h3>
           <CertificatesPanel api={api} identity={setup.identity} />
         </section>
       )}
       {region?.active !== 'demo' && (
-        <TrustStep
-          api={api}
-          done={setup.identity?.trust.hub !== undefined}
-          setup={setup}
-          title="The region's trust (load its current CRL here)"
-        />
+        <TrustStep api={api} done={setup.identity?.trust.hub !== undefined} setup={setup} title={t('settings.trust')} />
       )}
       <section className="panel" aria-labelledby="settings-lock">
-        <h3 id="settings-lock">Lock</h3>
+        <h3 id="settings-lock">{t('settings.lock')}</h3>
         <LockSettings api={api} setup={setup} idleMinutes />
       </section>
+      <section className="panel" aria-labelledby="settings-language">
+        <h3 id="settings-language">{t('settings.language')}</h3>
+        <LanguageSetting api={api} setup={setup} />
+      </section>
       <section className="panel" aria-labelledby="settings-inbox">
-        <h3 id="settings-inbox">Inbox</h3>
+        <h3 id="settings-inbox">{t('settings.inbox')}</h3>
         <EscalationSetting api={api} setup={setup} />
       </section>
       <section className="panel" aria-labelledby="settings-audit">
-        <h3 id="settings-audit">Audit log</h3>
+        <h3 id="settings-audit">{t('settings.auditLog')}</h3>
         <AuditLogPanel api={api} />
       </section>
     </div>
@@ -90,10 +96,11 @@ export function SettingsScreen({
 
 /** How long a STAT, ASAP or urgent request may wait unaccepted before the inbox escalates it. */
 function EscalationSetting({ api, setup }: { api: RtsApi; setup: SetupState }) {
+  const t = useT();
   const setUi = useAction(api, COMMANDS.setUiPreferences);
   return (
     <div className="form-grid">
-      <label htmlFor="escalate-minutes">Escalate urgent requests not accepted within (minutes)</label>
+      <label htmlFor="escalate-minutes">{t('settings.escalateAfter')}</label>
       <input
         id="escalate-minutes"
         type="number"
@@ -106,9 +113,35 @@ function EscalationSetting({ api, setup }: { api: RtsApi; setup: SetupState }) {
             void setUi.run({ escalateAfterMinutes: minutes });
         }}
       />
-      <p className="hint">
-        Escalated requests are shown first, marked late, and announced by a notification that names no patient.
-      </p>
+      <p className="hint">{t('settings.escalateHint')}</p>
+    </div>
+  );
+}
+
+/** Each language in its own words, so that a user who cannot read the current one still finds hers. */
+const ownName = (locale: string) => new Intl.DisplayNames([locale], { type: 'language' }).of(locale) ?? locale;
+
+/** The language of the app: the OS's (the default) or one of the region's four; remembered in the settings. */
+function LanguageSetting({ api, setup }: { api: RtsApi; setup: SetupState }) {
+  const t = useT();
+  const setUi = useAction(api, COMMANDS.setUiPreferences);
+  const choices = LANGUAGE_CHOICES.filter((c): c is 'system' | (typeof LOCALES)[number] =>
+    c === 'system' ? true : (LOCALES as readonly string[]).includes(c),
+  );
+  return (
+    <div className="form-grid">
+      <label htmlFor="ui-language">{t('settings.languageLabel')}</label>
+      <select
+        id="ui-language"
+        value={setup.ui.language}
+        onChange={(e) => void setUi.run({ language: e.target.value as LanguageChoice })}
+      >
+        {choices.map((choice) => (
+          <option key={choice} value={choice} lang={choice === 'system' ? undefined : choice}>
+            {choice === 'system' ? t('settings.languageSystem') : ownName(choice)}
+          </option>
+        ))}
+      </select>
     </div>
   );
 }

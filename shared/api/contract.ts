@@ -15,6 +15,7 @@ import {
   waitingOnSchema,
 } from './consult-schemas.ts';
 import { endpointIdSchema, directoryIdSchema, uuidSchema } from '../protocol/identifiers.ts';
+import { LANGUAGE_CHOICES } from '../i18n/locales.ts';
 
 /**
  * Payload schemas of every bridge channel. The main process validates each command's input against them before any
@@ -112,7 +113,8 @@ export const setupStateSchema = z.object({
   /** Messages kept at the workstation until its revocation list is current again (none: absent). */
   waitingForCrl: z.number().int().positive().optional(),
   ui: z.object({
-    language: z.string(),
+    /** `system`: the OS's language where the product has it (shared/i18n/locales.ts). */
+    language: z.enum(LANGUAGE_CHOICES),
     theme: z.string(),
     lockAfterMinutes: z.number(),
     escalateAfterMinutes: z.number(),
@@ -287,7 +289,7 @@ export const commandContract = {
   },
   [COMMANDS.setUiPreferences]: {
     input: z.object({
-      language: z.enum(['en', 'nb', 'de', 'fr']).optional(),
+      language: z.enum(LANGUAGE_CHOICES).optional(),
       theme: z.enum(['system', 'light', 'dark']).optional(),
       lockAfterMinutes: z.number().int().min(1).max(240).optional(),
       escalateAfterMinutes: z.number().int().min(1).max(240).optional(),

@@ -11,11 +11,11 @@ describe('workstation settings', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
     const settings = openWorkstationSettings(dir);
     expect(settings.read()).toEqual({
-      ui: { language: 'en', theme: 'system', lockAfterMinutes: 10, escalateAfterMinutes: 15 },
+      ui: { language: 'system', theme: 'system', lockAfterMinutes: 10, escalateAfterMinutes: 15 },
     });
     settings.setProfile(profile);
     expect(settings.setUi({ theme: 'dark' })).toEqual({
-      language: 'en',
+      language: 'system',
       theme: 'dark',
       lockAfterMinutes: 10,
       escalateAfterMinutes: 15,
@@ -65,6 +65,22 @@ describe('workstation settings', () => {
     expect(fresh.read().lockPolicy).toBeUndefined();
     fresh.setLockPolicy('required');
     expect(fresh.read().lockPolicy).toBe('required');
+  });
+
+  it('2.2: a language that was never translated (de, fr) follows the OS; a chosen one of ours is kept', () => {
+    const file = (language: string) => {
+      const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
+      writeFileSync(
+        join(dir, 'settings.json'),
+        JSON.stringify({
+          __internal__: { migrations: { version: '2.1.0' } },
+          ui: { language, theme: 'dark', lockAfterMinutes: 5 },
+        }),
+      );
+      return openWorkstationSettings(dir).read().ui;
+    };
+    expect(file('de')).toEqual({ language: 'system', theme: 'dark', lockAfterMinutes: 5, escalateAfterMinutes: 15 });
+    expect(file('nb').language).toBe('nb');
   });
 
   it('reads a damaged lock policy as required, the stricter choice', () => {

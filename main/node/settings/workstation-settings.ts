@@ -1,6 +1,7 @@
 import Conf from 'conf';
 import { z } from 'zod';
 import { profileSchema } from '../../../shared/api/index.ts';
+import { LANGUAGE_CHOICES } from '../../../shared/i18n/index.ts';
 
 /**
  * What the workstation remembers outside its encrypted store: where it joins its region and how the user likes the
@@ -15,7 +16,8 @@ export const connectionProfileSchema = profileSchema;
 export type ConnectionProfile = z.infer<typeof connectionProfileSchema>;
 
 export const uiPreferencesSchema = z.object({
-  language: z.enum(['en', 'nb', 'de', 'fr']).default('en'),
+  /** `system` follows the OS's language; the user may choose another in Settings. */
+  language: z.enum(LANGUAGE_CHOICES).default('system'),
   theme: z.enum(['system', 'light', 'dark']).default('system'),
   /** Minutes without input after which the app locks. */
   lockAfterMinutes: z.number().int().min(1).max(240).default(10),
@@ -34,7 +36,12 @@ export type LockPolicy = z.infer<typeof lockPolicySchema>;
 
 const settingsSchema = z.object({
   profile: connectionProfileSchema.optional(),
-  ui: uiPreferencesSchema.default({ language: 'en', theme: 'system', lockAfterMinutes: 10, escalateAfterMinutes: 15 }),
+  ui: uiPreferencesSchema.default({
+    language: 'system',
+    theme: 'system',
+    lockAfterMinutes: 10,
+    escalateAfterMinutes: 15,
+  }),
   /**
    * A digest of the store key, written when the store is created. A store file without its key in the keychain is
    * then recognised as a changed keychain (another backend, a reset) rather than a first run.
@@ -57,7 +64,7 @@ export interface WorkstationSettings {
 }
 
 /** Version of the settings layout; a migration below moves older files forward. */
-const SETTINGS_VERSION = '2.1.0';
+const SETTINGS_VERSION = '2.2.0';
 
 export function openWorkstationSettings(dir: string): WorkstationSettings {
   const conf = new Conf<Record<string, unknown>>({
@@ -82,6 +89,11 @@ export function openWorkstationSettings(dir: string): WorkstationSettings {
       '2.1.0': (store) => {
         if (connectionProfileSchema.safeParse(store.get('profile')).success && store.get('lockPolicy') === undefined)
           store.set('lockPolicy', 'optional');
+      },
+      // 2.2 has the region's languages (issue 22). German and French were accepted before but never translated: such
+      // a workstation follows the OS now.
+      '2.2.0': (store) => {
+        if (['de', 'fr'].includes(store.get('ui.language') as string)) store.set('ui.language', 'system');
       },
     },
   });

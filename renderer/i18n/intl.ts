@@ -1,0 +1,44 @@
+import { createIntl, createIntlCache, type IntlShape } from 'react-intl';
+import { CATALOGS, PSEUDO_LOCALE, pseudoCatalog, type MessageId, type UiLocale } from '../../shared/i18n/index.ts';
+
+declare global {
+  // react-intl's ids are ours: `formatMessage({ id })` with an id no catalogue has is a type error.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace FormatjsIntl {
+    interface Message {
+      ids: MessageId;
+    }
+  }
+}
+
+const cache = createIntlCache();
+let pseudo: ReturnType<typeof pseudoCatalog> | undefined;
+
+/**
+ * The formatter of one locale: its messages, and its dates, numbers and plurals through the platform's `Intl`. The
+ * pseudo-locale formats as English. A message missing from a catalogue would show English (the check forbids it).
+ */
+export function intlFor(locale: UiLocale): IntlShape {
+  const isPseudo = locale === PSEUDO_LOCALE;
+  return createIntl(
+    {
+      locale: isPseudo ? 'en' : locale,
+      defaultLocale: 'en',
+      messages: (isPseudo
+        ? (pseudo ??= pseudoCatalog(CATALOGS.en))
+        : { ...CATALOGS.en, ...CATALOGS[locale] }) as Record<MessageId, string>,
+      onError: (error) => {
+        // A message of ours that cannot format is a bug the check and the tests catch; say it where it is seen.
+        console.error(error.message);
+      },
+    },
+    cache,
+  );
+}
+
+/** A message's words in a locale with its values; what components use through `useT`. */
+export type Translate = (id: MessageId, values?: Record<string, string | number | Date | undefined>) => string;
+
+export function translator(intl: IntlShape): Translate {
+  return (id, values) => intl.formatMessage({ id }, values);
+}
