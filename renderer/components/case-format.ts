@@ -1,19 +1,24 @@
 import type { CaseView } from '../../shared/api/index.ts';
 import type { ConsultStatus } from '../../shared/protocol/index.ts';
 import { VITAL_SIGNS, type VitalSign, type Waveform } from '../../shared/protocol/fhir/index.ts';
+import type { MessageId } from '../../shared/i18n/index.ts';
+import type { IntlShape } from 'react-intl';
 
-/** Words and tones for what a case shows: statuses, urgencies, message states, units, measures. */
+/**
+ * Words and tones for what a case shows: statuses, urgencies, message states, units, measures. The words are message
+ * ids of the `common` catalogue (`t(PRIORITY_LABEL[p])`); what is built from values takes the user's `IntlShape`.
+ */
 export type Tone = 'ok' | 'warn' | 'bad' | undefined;
 export type Priority = NonNullable<CaseView['priority']>;
 export type MessageState = CaseView['messages'][number]['state'];
 
 export const PRIORITIES: readonly Priority[] = ['routine', 'urgent', 'asap', 'stat'];
 
-export const PRIORITY_LABEL: Readonly<Record<Priority, string>> = {
-  routine: 'Routine',
-  urgent: 'Urgent',
-  asap: 'ASAP',
-  stat: 'STAT',
+export const PRIORITY_LABEL: Readonly<Record<Priority, MessageId>> = {
+  routine: 'common.priority.routine',
+  urgent: 'common.priority.urgent',
+  asap: 'common.priority.asap',
+  stat: 'common.priority.stat',
 };
 export const PRIORITY_TONE: Readonly<Record<Priority, Tone>> = {
   routine: undefined,
@@ -22,15 +27,15 @@ export const PRIORITY_TONE: Readonly<Record<Priority, Tone>> = {
   stat: 'bad',
 };
 
-export const STATUS_LABEL: Readonly<Record<ConsultStatus, string>> = {
-  requested: 'Requested',
-  accepted: 'Accepted',
-  declined: 'Declined',
-  'more-information-needed': 'More information needed',
-  'information-provided': 'Information provided',
-  redirected: 'Redirected',
-  cancelled: 'Cancelled',
-  completed: 'Completed',
+export const STATUS_LABEL: Readonly<Record<ConsultStatus, MessageId>> = {
+  requested: 'common.status.requested',
+  accepted: 'common.status.accepted',
+  declined: 'common.status.declined',
+  'more-information-needed': 'common.status.moreInformationNeeded',
+  'information-provided': 'common.status.informationProvided',
+  redirected: 'common.status.redirected',
+  cancelled: 'common.status.cancelled',
+  completed: 'common.status.completed',
 };
 
 export const STATUS_TONE: Readonly<Record<ConsultStatus, Tone>> = {
@@ -44,8 +49,10 @@ export const STATUS_TONE: Readonly<Record<ConsultStatus, Tone>> = {
   completed: 'ok',
 };
 
-export function statusLabel(status: string): string {
-  return STATUS_LABEL[status as ConsultStatus] ?? status;
+/** A status's words; a status this version does not know (a newer peer's) as it came. */
+export function statusLabel(intl: IntlShape, status: string): string {
+  const id = STATUS_LABEL[status as ConsultStatus] as MessageId | undefined;
+  return id ? intl.formatMessage({ id }) : status;
 }
 
 export function statusTone(status: string): Tone {
@@ -53,20 +60,20 @@ export function statusTone(status: string): Tone {
 }
 
 /** A message's delivery state: a short word for the badge and what it means. */
-export const STATE_TEXT: Readonly<Record<MessageState, { word: string; meaning: string; tone: Tone }>> = {
-  queued: { word: 'queued', meaning: 'waits in the outbox', tone: 'warn' },
-  sent: { word: 'sent', meaning: 'on its way to the hub', tone: undefined },
-  delivered: { word: 'delivered', meaning: 'the hub passed it on', tone: undefined },
-  processed: { word: 'processed', meaning: 'the other workstation took it', tone: 'ok' },
-  rejected: { word: 'rejected', meaning: 'refused', tone: 'bad' },
-  failed: { word: 'failed', meaning: 'could not be sent', tone: 'bad' },
-  verified: { word: 'verified', meaning: 'received, signature checked', tone: 'ok' },
+export const STATE_TEXT: Readonly<Record<MessageState, { word: MessageId; meaning: MessageId; tone: Tone }>> = {
+  queued: { word: 'common.state.queued', meaning: 'common.state.queuedMeaning', tone: 'warn' },
+  sent: { word: 'common.state.sent', meaning: 'common.state.sentMeaning', tone: undefined },
+  delivered: { word: 'common.state.delivered', meaning: 'common.state.deliveredMeaning', tone: undefined },
+  processed: { word: 'common.state.processed', meaning: 'common.state.processedMeaning', tone: 'ok' },
+  rejected: { word: 'common.state.rejected', meaning: 'common.state.rejectedMeaning', tone: 'bad' },
+  failed: { word: 'common.state.failed', meaning: 'common.state.failedMeaning', tone: 'bad' },
+  verified: { word: 'common.state.verified', meaning: 'common.state.verifiedMeaning', tone: 'ok' },
 };
 
-export const MESSAGE_TYPE_LABEL: Readonly<Record<CaseView['messages'][number]['type'], string>> = {
-  'consult.request': 'Request',
-  'consult.status': 'Status',
-  'consult.report': 'Report',
+export const MESSAGE_TYPE_LABEL: Readonly<Record<CaseView['messages'][number]['type'], MessageId>> = {
+  'consult.request': 'common.messageType.request',
+  'consult.status': 'common.messageType.status',
+  'consult.report': 'common.messageType.report',
 };
 
 const UNIT_DISPLAY: Readonly<Record<string, string>> = {
@@ -81,35 +88,36 @@ export function unitDisplay(unit: string): string {
   return UNIT_DISPLAY[unit] ?? unit;
 }
 
-const SHORT_VITAL_LABEL: Readonly<Record<VitalSign, string>> = {
-  heartRate: 'Heart rate',
-  respiratoryRate: 'Respiratory rate',
-  bodyTemperature: 'Body temperature',
-  oxygenSaturation: 'Oxygen saturation (SpO2)',
-  bodyWeight: 'Body weight',
-  bloodGlucose: 'Blood glucose',
-  systolicBloodPressure: 'Systolic blood pressure',
-  diastolicBloodPressure: 'Diastolic blood pressure',
+const SHORT_VITAL_LABEL: Readonly<Record<VitalSign, MessageId>> = {
+  heartRate: 'common.vital.heartRate',
+  respiratoryRate: 'common.vital.respiratoryRate',
+  bodyTemperature: 'common.vital.bodyTemperature',
+  oxygenSaturation: 'common.vital.oxygenSaturation',
+  bodyWeight: 'common.vital.bodyWeight',
+  bloodGlucose: 'common.vital.bloodGlucose',
+  systolicBloodPressure: 'common.vital.systolicBloodPressure',
+  diastolicBloodPressure: 'common.vital.diastolicBloodPressure',
 };
 
-export function vitalLabel(sign: VitalSign): string {
-  return SHORT_VITAL_LABEL[sign];
+export function vitalLabel(intl: IntlShape, sign: VitalSign): string {
+  return intl.formatMessage({ id: SHORT_VITAL_LABEL[sign] });
 }
 
 /** The short name of a measure received by its LOINC code, or the display it came with. */
-export function vitalLabelByCode(code: string, display: string): string {
+export function vitalLabelByCode(intl: IntlShape, code: string, display: string): string {
   const sign = (Object.keys(VITAL_SIGNS) as VitalSign[]).find((s) => VITAL_SIGNS[s].code === code);
-  return sign ? SHORT_VITAL_LABEL[sign] : display;
+  return sign ? vitalLabel(intl, sign) : display;
 }
 
-export function waveformLabel(kind: Waveform): string {
-  return kind === 'ecg' ? 'ECG' : 'SpO2 plethysmogram';
+export function waveformLabel(intl: IntlShape, kind: Waveform): string {
+  return intl.formatMessage({ id: kind === 'ecg' ? 'common.waveform.ecg' : 'common.waveform.pleth' });
 }
 
-export function formatDateTime(iso: string | number): string {
+/** A moment as the user's language writes it (day, short month, year, time to the second). */
+export function formatDateTime(intl: IntlShape, iso: string | number): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return String(iso);
-  return date.toLocaleString(undefined, {
+  return intl.formatDate(date, {
     year: 'numeric',
     month: 'short',
     day: 'numeric',
@@ -119,8 +127,8 @@ export function formatDateTime(iso: string | number): string {
   });
 }
 
-export function formatNumber(value: number, digits = 3): string {
-  return value.toLocaleString(undefined, { maximumFractionDigits: digits });
+export function formatNumber(intl: IntlShape, value: number, digits = 3): string {
+  return intl.formatNumber(value, { maximumFractionDigits: digits });
 }
 
 /** Whole years between a YYYY-MM-DD birth date and `today`. */
@@ -133,23 +141,36 @@ export function ageInYears(birthDate: string, today: Date): number | undefined {
   return age >= 0 ? age : undefined;
 }
 
-export const GENDER_LABEL: Readonly<Record<string, string>> = {
-  female: 'Female',
-  male: 'Male',
-  other: 'Other',
-  unknown: 'Unknown',
+export const GENDERS = ['female', 'male', 'other', 'unknown'] as const;
+export const GENDER_LABEL: Readonly<Record<(typeof GENDERS)[number], MessageId>> = {
+  female: 'common.gender.female',
+  male: 'common.gender.male',
+  other: 'common.gender.other',
+  unknown: 'common.gender.unknown',
 };
+
+/** A FHIR administrative gender's word; another code as it came. */
+export function genderLabel(intl: IntlShape, gender: string): string {
+  const id = GENDER_LABEL[gender as (typeof GENDERS)[number]] as MessageId | undefined;
+  return id ? intl.formatMessage({ id }) : gender;
+}
 
 /** Identifier systems the region uses, by name. */
 export const NATIONAL_ID_SYSTEM = 'urn:oid:2.16.578.1.12.4.1.4.1';
-export function identifierLabel(system: string | undefined): string {
-  return system === NATIONAL_ID_SYSTEM ? 'National id' : (system ?? 'Identifier');
+export function identifierLabel(intl: IntlShape, system: string | undefined): string {
+  if (system === NATIONAL_ID_SYSTEM) return intl.formatMessage({ id: 'common.nationalId' });
+  return system ?? intl.formatMessage({ id: 'common.identifier' });
 }
 
-/** The patient's name as the sender wrote it: given and family names, or the name as one text. */
-export function patientDisplayName(patient: NonNullable<CaseView['patient']>): string {
-  const parts = `${patient.given.join(' ')} ${patient.family}`.trim();
-  return parts || patient.text || 'No name given';
+/** Han characters: a name written in them puts the family name first, without a space, in any language's screen. */
+const HAN = /\p{Script=Han}/u;
+
+/** The patient's name as the sender wrote it: given and family names (family first in Chinese), or the name as text. */
+export function patientDisplayName(intl: IntlShape, patient: NonNullable<CaseView['patient']>): string {
+  const given = patient.given.join(' ');
+  if (given && patient.family)
+    return HAN.test(patient.family + given) ? `${patient.family}${given}` : `${given} ${patient.family}`;
+  return given || patient.family || patient.text || intl.formatMessage({ id: 'common.noName' });
 }
 
 /**
@@ -171,38 +192,55 @@ export function seriesStats(
   return last === undefined ? undefined : { min, max, last };
 }
 
-export const PERIOD_UNIT_LABEL: Readonly<Record<'h' | 'd' | 'wk' | 'mo', { one: string; many: string }>> = {
-  h: { one: 'hour', many: 'hours' },
-  d: { one: 'day', many: 'days' },
-  wk: { one: 'week', many: 'weeks' },
-  mo: { one: 'month', many: 'months' },
+export type PeriodUnit = 'h' | 'd' | 'wk' | 'mo';
+/** The unit of a dosage's period as a choice in a list ("hours"). */
+export const PERIOD_UNIT_LABEL: Readonly<Record<PeriodUnit, MessageId>> = {
+  h: 'common.periodUnit.h',
+  d: 'common.periodUnit.d',
+  wk: 'common.periodUnit.wk',
+  mo: 'common.periodUnit.mo',
+};
+const FREQUENCY: Readonly<Record<PeriodUnit, MessageId>> = {
+  h: 'common.frequency.h',
+  d: 'common.frequency.d',
+  wk: 'common.frequency.wk',
+  mo: 'common.frequency.mo',
 };
 
-/** "2 times per 1 day", "once per 8 hours". */
-export function frequencyText(frequency: number, period: number, periodUnit: 'h' | 'd' | 'wk' | 'mo'): string {
-  const times = frequency === 1 ? 'once' : `${frequency} times`;
-  const unit = PERIOD_UNIT_LABEL[periodUnit];
-  return period === 1 ? `${times} per ${unit.one}` : `${times} every ${formatNumber(period)} ${unit.many}`;
+/** "twice a day", "once every 8 hours": the plural rules of the user's language choose the words. */
+export function frequencyText(intl: IntlShape, frequency: number, period: number, periodUnit: PeriodUnit): string {
+  return intl.formatMessage({ id: FREQUENCY[periodUnit] }, { frequency, period });
 }
 
 export const ICD10_SYSTEM = 'http://hl7.org/fhir/sid/icd-10';
 
-/** How long something has waited, as a clinician says it: "4 min", "2 h 05 min", "3 d 4 h". */
-export function waitingText(sinceIso: string, now: Date): string {
+/** How long something has waited, as a clinician says it: "4 min", "2 h 05 min", "3 d 4 h" (in the user's digits). */
+export function waitingText(intl: IntlShape, sinceIso: string, now: Date): string {
   const minutes = Math.max(0, Math.floor((now.getTime() - new Date(sinceIso).getTime()) / 60_000));
-  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 60) return intl.formatMessage({ id: 'common.waited.minutes' }, { minutes });
   const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`;
-  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+  if (hours < 24) {
+    const padded = intl.formatNumber(minutes % 60, { minimumIntegerDigits: 2 });
+    return intl.formatMessage({ id: 'common.waited.hours' }, { hours, minutes: padded });
+  }
+  return intl.formatMessage({ id: 'common.waited.days' }, { days: Math.floor(hours / 24), hours: hours % 24 });
 }
 
 /** "67 y F": age from a full birth date (a year alone gives an age within a year, marked "≈"), and sex. */
-export function ageSexText(birthDate: string | undefined, gender: string | undefined, today: Date): string {
-  let age = birthDate === undefined ? undefined : ageInYears(birthDate, today)?.toString();
+export function ageSexText(
+  intl: IntlShape,
+  birthDate: string | undefined,
+  gender: string | undefined,
+  today: Date,
+): string {
+  let age = birthDate === undefined ? undefined : ageInYears(birthDate, today);
+  let approximate = false;
   if (age === undefined && birthDate && /^\d{4}(-\d{2})?$/.test(birthDate)) {
     const years = today.getFullYear() - Number(birthDate.slice(0, 4));
-    if (years >= 0) age = `≈${years}`;
+    if (years >= 0) [age, approximate] = [years, true];
   }
-  const sex = { female: 'F', male: 'M', other: 'other', unknown: '' }[gender ?? 'unknown'] ?? '';
-  return [age !== undefined ? `${age} y` : '', sex].filter(Boolean).join(' ');
+  const ageText =
+    age === undefined ? '' : intl.formatMessage({ id: approximate ? 'common.age.about' : 'common.age.years' }, { age });
+  const sex = gender && gender !== 'unknown' ? intl.formatMessage({ id: 'common.sexShort' }, { gender }) : '';
+  return [ageText, sex].filter(Boolean).join(' ');
 }

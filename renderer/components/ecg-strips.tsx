@@ -1,4 +1,5 @@
 import { Fragment, useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useIntl } from 'react-intl';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { CaseView } from '../../shared/api/index.ts';
@@ -46,6 +47,7 @@ function sampleAt(samples: readonly (number | null)[], periodMs: number, seconds
  * calipers (two clicks on a strip, or two times typed) that measure an interval, an amplitude and the rate.
  */
 export function EcgStrips({ waveform }: { waveform: Waveform }) {
+  const intl = useIntl();
   const [zoom, setZoom] = useState<(typeof ZOOMS)[number]>(1);
   const [calipers, setCalipers] = useState<Calipers>({ lead: 0 });
   const [wanted, setStart] = useState(0);
@@ -85,7 +87,7 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
   };
   const measured = calipers.a && calipers.b ? caliper(calipers.a, calipers.b) : undefined;
 
-  const description = `ECG, leads ${waveform.series.map((s) => s.lead ?? '?').join(', ')}: ${formatNumber(duration, 2)} s at ${formatNumber(1000 / waveform.periodMs, 1)} Hz, recorded ${formatDateTime(waveform.effective)}`;
+  const description = `ECG, leads ${waveform.series.map((s) => s.lead ?? '?').join(', ')}: ${formatNumber(intl, duration, 2)} s at ${formatNumber(intl, 1000 / waveform.periodMs, 1)} Hz, recorded ${formatDateTime(intl, waveform.effective)}`;
   return (
     <figure className="plot ecg" aria-label={description} data-testid="waveform-plot">
       <figcaption>{description}</figcaption>
@@ -104,7 +106,8 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
         </button>
         <span data-testid="ecg-paper">
           {zoom === 1 ? 'True size' : `×${zoom}`}: 25 mm/s, 10 mm/mV; small square 0.04 s × 0.1 mV, large 0.2 s × 0.5
-          mV; showing {formatNumber(start, 1)}–{formatNumber(start + span, 1)} s of {formatNumber(duration, 1)} s
+          mV; showing {formatNumber(intl, start, 1)}–{formatNumber(intl, start + span, 1)} s of{' '}
+          {formatNumber(intl, duration, 1)} s
         </span>
       </div>
       <div className="ecg-rhythm">
@@ -161,7 +164,7 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
         </button>
         <output aria-live="polite" data-testid="ecg-caliper">
           {measured
-            ? `${names[calipers.lead]}: ${formatNumber(measured.intervalMs, 0)} ms, ${Number.isNaN(measured.amplitudeMv) ? 'no sample for an amplitude' : `${formatNumber(measured.amplitudeMv, 2)} mV`}${measured.ratePerMin ? ` (${formatNumber(measured.ratePerMin, 0)}/min)` : ''}`
+            ? `${names[calipers.lead]}: ${formatNumber(intl, measured.intervalMs, 0)} ms, ${Number.isNaN(measured.amplitudeMv) ? 'no sample for an amplitude' : `${formatNumber(intl, measured.amplitudeMv, 2)} mV`}${measured.ratePerMin ? ` (${formatNumber(intl, measured.ratePerMin, 0)}/min)` : ''}`
             : 'Click two points on a strip, or type two times, to measure.'}
         </output>
       </fieldset>

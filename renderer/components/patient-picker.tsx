@@ -1,8 +1,9 @@
 import { useId, useState } from 'react';
+import { useIntl } from 'react-intl';
 import { COMMANDS } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { useCommand } from '../hooks/use-command.ts';
-import { formatDateTime, GENDER_LABEL } from './case-format.ts';
+import { formatDateTime, genderLabel } from './case-format.ts';
 import { ErrorMessage } from './error-message.tsx';
 
 /**
@@ -10,6 +11,7 @@ import { ErrorMessage } from './error-message.tsx';
  * store is searched (no registry leaves it). Choosing one hands over the case that named the patient last.
  */
 export function PatientPicker({ api, onPick }: { api: RtsApi; onPick: (caseId: string, name: string) => void }) {
+  const intl = useIntl();
   const id = useId();
   const [text, setText] = useState('');
   const query = text.trim();
@@ -44,8 +46,8 @@ export function PatientPicker({ api, onPick }: { api: RtsApi; onPick: (caseId: s
               <span className="hint">
                 {' '}
                 {p.birthDate && `born ${p.birthDate}`}
-                {p.gender && `, ${(GENDER_LABEL[p.gender] ?? p.gender).toLowerCase()}`} ·{' '}
-                {p.cases === 1 ? '1 case' : `${p.cases} cases`}, the last {formatDateTime(p.seenAt)}
+                {p.gender && `, ${genderLabel(intl, p.gender).toLowerCase()}`} ·{' '}
+                {p.cases === 1 ? '1 case' : `${p.cases} cases`}, the last {formatDateTime(intl, p.seenAt)}
               </span>
             </li>
           ))}

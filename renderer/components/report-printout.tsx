@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
+import { useIntl } from 'react-intl';
 import type { CaseParty, CaseView } from '../../shared/api/index.ts';
-import { formatDateTime, GENDER_LABEL, identifierLabel, patientDisplayName, PRIORITY_LABEL } from './case-format.ts';
+import { formatDateTime, genderLabel, identifierLabel, patientDisplayName, PRIORITY_LABEL } from './case-format.ts';
 import { ReportView } from './report-view.tsx';
 
 type VerifiedReport = NonNullable<CaseView['report']>;
@@ -28,6 +29,7 @@ export const grouped = (hex: string) => hex.match(/.{1,4}/g)?.join(' ') ?? hex;
  * Hidden on screen; the only part of a case the print shows.
  */
 export function ReportPrintout({ view, report }: { view: CaseView; report: VerifiedReport }) {
+  const intl = useIntl();
   // The moment of printing, not of opening the case.
   const [printedAt, setPrintedAt] = useState(() => new Date());
   useEffect(() => {
@@ -45,8 +47,8 @@ export function ReportPrintout({ view, report }: { view: CaseView; report: Verif
         </p>
         <h1>Consultation report</h1>
         <p>
-          Case {view.caseId} · requested {formatDateTime(view.createdAt)}
-          {view.priority && ` · urgency ${PRIORITY_LABEL[view.priority]}`}
+          Case {view.caseId} · requested {formatDateTime(intl, view.createdAt)}
+          {view.priority && ` · urgency ${intl.formatMessage({ id: PRIORITY_LABEL[view.priority] })}`}
         </p>
       </header>
       <dl className="printout-facts">
@@ -58,10 +60,10 @@ export function ReportPrintout({ view, report }: { view: CaseView; report: Verif
         <dd>
           {patient
             ? [
-                patientDisplayName(patient),
+                patientDisplayName(intl, patient),
                 patient.birthDate && `born ${patient.birthDate}`,
-                GENDER_LABEL[patient.gender] ?? patient.gender,
-                ...(patient.identifiers ?? []).map((i) => `${identifierLabel(i.system)} ${i.value}`),
+                genderLabel(intl, patient.gender),
+                ...(patient.identifiers ?? []).map((i) => `${identifierLabel(intl, i.system)} ${i.value}`),
               ]
                 .filter(Boolean)
                 .join(', ')
@@ -82,7 +84,7 @@ export function ReportPrintout({ view, report }: { view: CaseView; report: Verif
           {report.signer.hospital && `, ${report.signer.hospital}`}
         </dd>
         <dt>Signed at</dt>
-        <dd>{formatDateTime(report.signer.signedAt)}</dd>
+        <dd>{formatDateTime(intl, report.signer.signedAt)}</dd>
         <dt>Certificate</dt>
         <dd>
           serial {report.signer.serialNumber ?? 'not readable'}
@@ -99,7 +101,7 @@ export function ReportPrintout({ view, report }: { view: CaseView; report: Verif
         To check this printout against the message it was made from: the envelope&apos;s SHA-256 is{' '}
         <code data-testid="printout-digest">{grouped(report.envelopeSha256)}</code>.
       </p>
-      <p className="printout-footer">Printed {formatDateTime(printedAt.toISOString())} by RTS Workstation.</p>
+      <p className="printout-footer">Printed {formatDateTime(intl, printedAt.toISOString())} by RTS Workstation.</p>
     </section>
   );
 }

@@ -1,4 +1,5 @@
 import type { ReportInput } from '../../shared/api/index.ts';
+import { useIntl } from 'react-intl';
 import { formatNumber, frequencyText, ICD10_SYSTEM } from './case-format.ts';
 
 export type ReportContent = Pick<ReportInput, 'findings' | 'conclusion' | 'diagnoses' | 'prescriptions'>;
@@ -8,6 +9,7 @@ export type ReportContent = Pick<ReportInput, 'findings' | 'conclusion' | 'diagn
  * editor's preview (what will be signed) and the received report (what was verified), so the two read alike.
  */
 export function ReportView({ report, headingLevel = 4 }: { report: ReportContent; headingLevel?: 3 | 4 }) {
+  const intl = useIntl();
   const H = headingLevel === 3 ? 'h3' : 'h4';
   const diagnoses = report.diagnoses ?? [];
   const prescriptions = report.prescriptions ?? [];
@@ -63,9 +65,9 @@ export function ReportView({ report, headingLevel = 4 }: { report: ReportContent
               <tr key={i}>
                 <td>{p.medication}</td>
                 <td>
-                  {formatNumber(p.dose)} {p.unit}
+                  {formatNumber(intl, p.dose)} {p.unit}
                 </td>
-                <td>{frequencyText(p.frequency, p.period, p.periodUnit)}</td>
+                <td>{frequencyText(intl, p.frequency, p.period, p.periodUnit)}</td>
                 <td>{p.route || '—'}</td>
                 <td>{p.instructions || '—'}</td>
               </tr>

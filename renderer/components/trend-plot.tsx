@@ -1,4 +1,5 @@
 import { useMemo } from 'react';
+import { useIntl } from 'react-intl';
 import type uPlot from 'uplot';
 import { formatDateTime, formatNumber, seriesStats } from './case-format.ts';
 import { SERIES_COLOURS, UplotChart } from './uplot-chart.tsx';
@@ -13,6 +14,7 @@ export interface TrendSeries {
  * in place of the canvas for screen readers: first and last time, and min, max and last value of each series.
  */
 export function TrendPlot({ title, unit, series }: { title: string; unit: string; series: readonly TrendSeries[] }) {
+  const intl = useIntl();
   const { data, options, summary } = useMemo(() => {
     const times = [...new Set(series.flatMap((s) => s.points.map((p) => Date.parse(p.at))))]
       .filter(Number.isFinite)
@@ -42,15 +44,15 @@ export function TrendPlot({ title, unit, series }: { title: string; unit: string
     const parts = series.map((s) => {
       const stats = seriesStats(s.points.map((p) => p.value));
       return stats
-        ? `${s.label}: min ${formatNumber(stats.min)}${unitText}, max ${formatNumber(stats.max)}${unitText}, last ${formatNumber(stats.last)}${unitText}.`
+        ? `${s.label}: min ${formatNumber(intl, stats.min)}${unitText}, max ${formatNumber(intl, stats.max)}${unitText}, last ${formatNumber(intl, stats.last)}${unitText}.`
         : '';
     });
     const span =
       times.length > 0
-        ? `${times.length} measurements from ${formatDateTime(times[0]!)} to ${formatDateTime(times[times.length - 1]!)}.`
+        ? `${times.length} measurements from ${formatDateTime(intl, times[0]!)} to ${formatDateTime(intl, times[times.length - 1]!)}.`
         : 'No measurements.';
     return { data: aligned, options: opts, summary: `${span} ${parts.join(' ')}` };
-  }, [series, unit]);
+  }, [series, unit, intl]);
 
   return (
     <figure className="plot" aria-label={`Trend of ${title}`}>

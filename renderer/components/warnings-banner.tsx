@@ -1,3 +1,4 @@
+import { useIntl } from 'react-intl';
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import type { ConnectionState, SetupState } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
@@ -22,12 +23,14 @@ export function WarningsProvider({
   children: ReactNode;
 }) {
   const directory = useDirectoryState(api);
+  const intl = useIntl();
   const [now, setNow] = useState(() => new Date());
   useEffect(() => {
     const timer = setInterval(() => setNow(new Date()), 60_000);
     return () => clearInterval(timer);
   }, []);
   const warnings = workstationWarnings({
+    intl,
     certificates: setup.identity?.certificates,
     directoryAsOf: directory.state?.asOf ?? directory.state?.appliedAt,
     // The core's moment the region was left, whatever the retries since (each moves `since`).

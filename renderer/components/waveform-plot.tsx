@@ -1,4 +1,5 @@
 import { useMemo } from 'react';
+import { useIntl } from 'react-intl';
 import type uPlot from 'uplot';
 import type { CaseView } from '../../shared/api/index.ts';
 import { WAVEFORMS } from '../../shared/protocol/fhir/index.ts';
@@ -19,8 +20,9 @@ export function WaveformPlot({ waveform }: { waveform: Waveform }) {
  * last value.
  */
 function SampledPlot({ waveform }: { waveform: Waveform }) {
+  const intl = useIntl();
   const unit = unitDisplay(WAVEFORMS[waveform.kind].unit);
-  const label = waveformLabel(waveform.kind);
+  const label = waveformLabel(intl, waveform.kind);
   const { data, options, summary, description } = useMemo(() => {
     const length = Math.max(...waveform.series.map((s) => s.samples.length));
     const seconds = Array.from({ length }, (_, i) => (i * waveform.periodMs) / 1000);
@@ -32,7 +34,7 @@ function SampledPlot({ waveform }: { waveform: Waveform }) {
       scales: { x: { time: false } },
       axes: [{ label: 'Time (s)' }, { label: unit || undefined, size: 56 }],
       series: [
-        { label: 's', value: (_u, v) => (v == null ? '' : `${formatNumber(v, 3)} s`) },
+        { label: 's', value: (_u, v) => (v == null ? '' : `${formatNumber(intl, v, 3)} s`) },
         ...names.map((name, i) => ({ label: name, stroke: SERIES_COLOURS[i % SERIES_COLOURS.length]!, width: 1.25 })),
       ],
       legend: { live: false },
@@ -44,7 +46,7 @@ function SampledPlot({ waveform }: { waveform: Waveform }) {
     const stats = waveform.series.map((s, i) => {
       const st = seriesStats(s.samples);
       return st
-        ? `${names[i]!}: min ${formatNumber(st.min)}${unitText}, max ${formatNumber(st.max)}${unitText}, last ${formatNumber(st.last)}${unitText}.`
+        ? `${names[i]!}: min ${formatNumber(intl, st.min)}${unitText}, max ${formatNumber(intl, st.max)}${unitText}, last ${formatNumber(intl, st.last)}${unitText}.`
         : '';
     });
     const leads = waveform.series.some((s) => s.lead)
@@ -53,10 +55,10 @@ function SampledPlot({ waveform }: { waveform: Waveform }) {
     return {
       data: [seconds, ...columns] as uPlot.AlignedData,
       options: opts,
-      description: `${label}${leads}: ${formatNumber(duration, 2)} s at ${formatNumber(rate, 1)} Hz, recorded ${formatDateTime(waveform.effective)}`,
+      description: `${label}${leads}: ${formatNumber(intl, duration, 2)} s at ${formatNumber(intl, rate, 1)} Hz, recorded ${formatDateTime(intl, waveform.effective)}`,
       summary: `${length} samples per channel. ${stats.join(' ')}`,
     };
-  }, [waveform, unit, label]);
+  }, [waveform, unit, label, intl]);
 
   return (
     <figure className="plot" aria-label={description} data-testid="waveform-plot">

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { intlFor } from '../i18n/index.ts';
 import { warningsFor, workstationWarnings } from './workstation-warnings.ts';
 
 const now = new Date('2026-12-05T12:00:00Z');
@@ -11,7 +12,7 @@ const certificate = (use: 'signing' | 'encryption' | 'anchor', notAfter: string)
   notAfter,
   state: 'valid' as const,
 });
-const quiet = { certificates: [], directoryAsOf: now.toISOString(), connection: undefined, now };
+const quiet = { intl: intlFor('en'), certificates: [], directoryAsOf: now.toISOString(), connection: undefined, now };
 
 describe('workstation warnings', () => {
   it('warns of own certificates within 30 days of expiry, and says what an expired one stops', () => {
@@ -60,6 +61,7 @@ describe('workstation warnings', () => {
 
   it('shows each warning where it matters, in the words of that place', () => {
     const all = workstationWarnings({
+      intl: intlFor('en'),
       certificates: [certificate('signing', '2026-12-01T00:00:00Z'), certificate('encryption', '2026-12-20T00:00:00Z')],
       directoryAsOf: '2026-12-03T09:00:00Z',
       connection: { status: 'connecting', since: '2026-12-05T09:55:00Z' },

@@ -1,4 +1,5 @@
 import type { ConnectionState, SetupState } from '../../shared/api/index.ts';
+import type { IntlShape } from 'react-intl';
 import { waitingText } from './case-format.ts';
 
 /**
@@ -32,6 +33,7 @@ const USE_WORDS = { signing: 'signing', encryption: 'encryption' } as const;
 const day = (iso: string) => iso.slice(0, 10);
 
 export function workstationWarnings(input: {
+  readonly intl: IntlShape;
   readonly certificates: NonNullable<SetupState['identity']>['certificates'] | undefined;
   /** When the directory mirror was last known current (the directory state's `asOf`, else `appliedAt`). */
   readonly directoryAsOf: string | undefined;
@@ -72,7 +74,7 @@ export function workstationWarnings(input: {
       id: 'directory-stale',
       tone: 'warn',
       title: 'The directory has not been brought up to date for over a day.',
-      text: `It is as of ${day(input.directoryAsOf)} (${waitingText(input.directoryAsOf, input.now)} ago): experts who joined since are missing and some listed may have left. Connect to the region; it catches up by itself.`,
+      text: `It is as of ${day(input.directoryAsOf)} (${waitingText(input.intl, input.directoryAsOf, input.now)} ago): experts who joined since are missing and some listed may have left. Connect to the region; it catches up by itself.`,
     });
   }
   const connection = input.connection;
@@ -84,7 +86,7 @@ export function workstationWarnings(input: {
     warnings.push({
       id: 'broker-unreachable',
       tone: 'bad',
-      title: `No connection to the region for ${waitingText(connection.since, input.now)}.`,
+      title: `No connection to the region for ${waitingText(input.intl, connection.since, input.now)}.`,
       text: `Nothing is sent or received meanwhile (what you do is kept and sent later). Check this computer's network; if it works, tell the region's administrator that ${connection.host ?? 'the broker'} does not answer.`,
     });
   }

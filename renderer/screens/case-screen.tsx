@@ -1,4 +1,5 @@
 import { Fragment, useId, useMemo, useState } from 'react';
+import { useIntl, type IntlShape } from 'react-intl';
 import { COMMANDS, EVENTS, type CaseAction, type CaseView } from '../../shared/api/index.ts';
 import {
   CONSULT_STATUS_SENDER,
@@ -14,7 +15,7 @@ import {
   ageInYears,
   formatDateTime,
   formatNumber,
-  GENDER_LABEL,
+  genderLabel,
   identifierLabel,
   patientDisplayName,
   PRIORITY_LABEL,
@@ -69,8 +70,8 @@ function BackToInbox({ navigate }: { navigate: Navigate }) {
   );
 }
 
-function patientName(view: CaseView): string | undefined {
-  return view.patient && patientDisplayName(view.patient);
+function patientName(intl: IntlShape, view: CaseView): string | undefined {
+  return view.patient && patientDisplayName(intl, view.patient);
 }
 
 function peerOf(view: CaseView): string {
@@ -157,18 +158,19 @@ function CaseDetails({
 }
 
 function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) {
-  const name = patientName(view);
+  const intl = useIntl();
+  const name = patientName(intl, view);
   return (
     <header className="case-header">
       <BackToInbox navigate={navigate} />
       <h2 className="screen-title">{name ? `Consultation for ${name}` : 'Consultation'}</h2>
       <div className="case-badges">
         <span className="badge" data-tone={statusTone(view.status)} data-testid="case-status">
-          {statusLabel(view.status)}
+          {statusLabel(intl, view.status)}
         </span>
         {view.priority && (
           <span className="badge" data-tone={PRIORITY_TONE[view.priority]} data-testid="case-priority">
-            Urgency: {PRIORITY_LABEL[view.priority]}
+            Urgency: {intl.formatMessage({ id: PRIORITY_LABEL[view.priority] })}
           </span>
         )}
         {view.attention && (
@@ -185,7 +187,7 @@ function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) 
         />
         <span className="hint">
           {' '}
-          · opened {formatDateTime(view.createdAt)} · last change {formatDateTime(view.updatedAt)}
+          · opened {formatDateTime(intl, view.createdAt)} · last change {formatDateTime(intl, view.updatedAt)}
         </span>
         <WhoDetails
           label="Directory details"
@@ -200,6 +202,7 @@ function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) 
 }
 
 function PatientPanel({ view, navigate }: { view: CaseView; navigate: Navigate }) {
+  const intl = useIntl();
   const [today] = useState(() => new Date());
   const patient = view.patient;
   return (
@@ -210,9 +213,9 @@ function PatientPanel({ view, navigate }: { view: CaseView; navigate: Navigate }
       ) : (
         <dl className="facts" data-testid="patient-summary">
           <dt>Name</dt>
-          <dd>{patientDisplayName(patient)}</dd>
+          <dd>{patientDisplayName(intl, patient)}</dd>
           <dt>Sex</dt>
-          <dd>{GENDER_LABEL[patient.gender] ?? patient.gender}</dd>
+          <dd>{genderLabel(intl, patient.gender)}</dd>
           <dt>Birth date</dt>
           <dd>
             {patient.birthDate}
@@ -244,9 +247,10 @@ function PatientPanel({ view, navigate }: { view: CaseView; navigate: Navigate }
 }
 
 function IdentifierFact({ system, value }: { system: string | undefined; value: string }) {
+  const intl = useIntl();
   return (
     <>
-      <dt>{identifierLabel(system)}</dt>
+      <dt>{identifierLabel(intl, system)}</dt>
       <dd>{value}</dd>
     </>
   );
@@ -284,27 +288,28 @@ interface VitalRow {
 }
 
 function VitalsPanel({ view }: { view: CaseView }) {
+  const intl = useIntl();
   const { rows, trends } = useMemo(() => {
     const list: VitalRow[] = [
       ...view.vitals.map((v, i) => ({
         key: `v${i}`,
         at: v.effective,
-        measure: vitalLabelByCode(v.code, v.display),
-        value: formatNumber(v.value),
+        measure: vitalLabelByCode(intl, v.code, v.display),
+        value: formatNumber(intl, v.value),
         unit: unitDisplay(v.unit),
       })),
       ...view.bloodPressure.map((b, i) => ({
         key: `bp${i}`,
         at: b.effective,
         measure: 'Blood pressure',
-        value: `${formatNumber(b.systolic)}/${formatNumber(b.diastolic)}`,
+        value: `${formatNumber(intl, b.systolic)}/${formatNumber(intl, b.diastolic)}`,
         unit: 'mmHg',
       })),
     ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.measure.localeCompare(b.measure));
     const byCode = new Map<string, { title: string; unit: string; points: { at: string; value: number }[] }>();
     for (const v of view.vitals) {
       const entry = byCode.get(v.code) ?? {
-        title: vitalLabelByCode(v.code, v.display),
+        title: vitalLabelByCode(intl, v.code, v.display),
         unit: unitDisplay(v.unit),
         points: [],
       };
@@ -331,7 +336,7 @@ function VitalsPanel({ view }: { view: CaseView }) {
       });
     }
     return { rows: list, trends: plots };
-  }, [view.vitals, view.bloodPressure]);
+  }, [view.vitals, view.bloodPressure, intl]);
 
   return (
     <section className="panel" aria-labelledby={`${view.caseId}-vitals`}>
@@ -351,7 +356,7 @@ function VitalsPanel({ view }: { view: CaseView }) {
           <tbody>
             {rows.map((r) => (
               <tr key={r.key}>
-                <td>{formatDateTime(r.at)}</td>
+                <td>{formatDateTime(intl, r.at)}</td>
                 <td>{r.measure}</td>
                 <td className="numeric">{r.value}</td>
                 <td>{r.unit}</td>
@@ -435,6 +440,7 @@ function SignerDetails({ signer }: { signer: NonNullable<CaseView['messages'][nu
 const CHAIN_CHECKED = "signature and certificate chain to the region's CA checked";
 
 function SignatureBadge({ message }: { message: Message }) {
+  const intl = useIntl();
   if (message.direction === 'in' && message.state === 'rejected') {
     return (
       <div className="signature-cell">
@@ -460,7 +466,8 @@ function SignatureBadge({ message }: { message: Message }) {
     return (
       <div className="signature-cell">
         <span className="badge signature-badge" data-tone="ok" data-testid="signature-verified">
-          Signed by <SignerName signer={message.signer} /> at {formatDateTime(message.signer.signedAt)}; {CHAIN_CHECKED}
+          Signed by <SignerName signer={message.signer} /> at {formatDateTime(intl, message.signer.signedAt)};{' '}
+          {CHAIN_CHECKED}
         </span>
         <SignerDetails signer={message.signer} />
       </div>
@@ -470,7 +477,13 @@ function SignatureBadge({ message }: { message: Message }) {
 }
 
 function StateBadge({ message }: { message: Message }) {
-  const text = STATE_TEXT[message.state];
+  const intl = useIntl();
+  const state = STATE_TEXT[message.state];
+  const text = {
+    ...state,
+    word: intl.formatMessage({ id: state.word }),
+    meaning: intl.formatMessage({ id: state.meaning }),
+  };
   return (
     <div className="state-cell">
       <span className="badge" data-tone={text.tone} data-testid="message-state">
@@ -489,13 +502,14 @@ const REFUSED_STEP: Readonly<Record<Message['type'], string>> = {
   'consult.report': 'Report',
 };
 
-function stepText(message: Message): string {
+function stepText(intl: IntlShape, message: Message): string {
   if (message.type === 'consult.request') return 'Consultation requested';
   if (message.type === 'consult.report') return 'Report';
-  return statusLabel(message.status);
+  return statusLabel(intl, message.status);
 }
 
 function HistoryPanel({ api, view, navigate }: { api: RtsApi; view: CaseView; navigate: Navigate }) {
+  const intl = useIntl();
   const peer = peerOf(view);
   return (
     <section className="panel" aria-labelledby={`${view.caseId}-history`}>
@@ -515,9 +529,11 @@ function HistoryPanel({ api, view, navigate }: { api: RtsApi; view: CaseView; na
             const refusedIncoming = m.direction === 'in' && m.state === 'rejected';
             return (
               <tr key={m.messageId} data-testid="history-row" data-state={m.state} data-type={m.type}>
-                <td>{formatDateTime(m.at)}</td>
+                <td>{formatDateTime(intl, m.at)}</td>
                 <td>
-                  <span className="step">{refusedIncoming ? `${REFUSED_STEP[m.type]} (refused)` : stepText(m)}</span>
+                  <span className="step">
+                    {refusedIncoming ? `${REFUSED_STEP[m.type]} (refused)` : stepText(intl, m)}
+                  </span>
                   {!refusedIncoming && m.note && <p className="message-note">“{m.note}”</p>}
                   {!refusedIncoming && m.suggestedPractitioner && (
                     <p className="message-note">
@@ -583,6 +599,7 @@ function isTrustworthyReport(view: CaseView): boolean {
  * how far it got). A report message that was refused shows as refused, never as a report.
  */
 function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
+  const intl = useIntl();
   const id = useId();
   const message = reportMessage(view);
   const refused = message !== undefined && (message.state === 'rejected' || message.state === 'failed');
@@ -593,9 +610,9 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
       <h3 id={`${id}-title`}>{received ? 'Report from the expert' : 'Your report'}</h3>
       {view.patient && (
         <p className="report-patient">
-          {patientName(view)}, born {view.patient.birthDate}
+          {patientName(intl, view)}, born {view.patient.birthDate}
           {(view.patient.identifiers ?? [])
-            .map((i) => `, ${identifierLabel(i.system).toLowerCase()} ${i.value}`)
+            .map((i) => `, ${identifierLabel(intl, i.system).toLowerCase()} ${i.value}`)
             .join('')}
           {' · '}
           {received ? `Expert: ${view.expertId}` : `For: ${view.applicantId}`}
@@ -626,16 +643,16 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
         <>
           <div className="report-signature">
             <span className="badge signature-badge" data-tone="ok" data-testid="report-signature">
-              Signed by <SignerName signer={view.report.signer} /> at {formatDateTime(view.report.signer.signedAt)};{' '}
-              {CHAIN_CHECKED}
+              Signed by <SignerName signer={view.report.signer} /> at{' '}
+              {formatDateTime(intl, view.report.signer.signedAt)}; {CHAIN_CHECKED}
             </span>
             {!received && message && (
               <>
                 {' '}
                 <span className="badge" data-tone={STATE_TEXT[message.state].tone} data-testid="report-state">
-                  {STATE_TEXT[message.state].word}
+                  {intl.formatMessage({ id: STATE_TEXT[message.state].word })}
                 </span>
-                <span className="hint"> {STATE_TEXT[message.state].meaning}</span>
+                <span className="hint"> {intl.formatMessage({ id: STATE_TEXT[message.state].meaning })}</span>
               </>
             )}
             <SignerDetails signer={view.report.signer} />
@@ -706,6 +723,7 @@ function CaseActions({
   onWriteReport: () => void;
   canWriteReport: boolean;
 }) {
+  const intl = useIntl();
   const id = useId();
   const act = useAction(api, COMMANDS.actOnCase);
   const [open, setOpen] = useState<OpenForm>();
@@ -756,7 +774,7 @@ function CaseActions({
       {nothing && (
         <p className="hint">
           {isTerminal(status)
-            ? `This case is closed (${statusLabel(status).toLowerCase()}).`
+            ? `This case is closed (${statusLabel(intl, status).toLowerCase()}).`
             : `Nothing to do now: waiting for ${peer}.`}
         </p>
       )}

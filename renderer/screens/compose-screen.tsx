@@ -1,4 +1,5 @@
 import { useEffect, useEffectEvent, useId, useMemo, useState, type ChangeEvent, type ReactNode } from 'react';
+import { useIntl } from 'react-intl';
 import { COMMANDS, EVENTS, waveformSchema, type ApiError } from '../../shared/api/index.ts';
 import { VITAL_SIGNS, type VitalSign } from '../../shared/protocol/fhir/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
@@ -7,6 +8,7 @@ import {
   formatDateTime,
   formatNumber,
   GENDER_LABEL,
+  genderLabel,
   PRIORITIES,
   PRIORITY_LABEL,
   unitDisplay,
@@ -64,6 +66,7 @@ export function ComposeScreen({
   from?: ComposeFrom;
   navigate: Navigate;
 }) {
+  const intl = useIntl();
   const id = useId();
   const [form, setFormState] = useState<Form>(() => emptyForm(expertId, new Date()));
   /** The user has changed the form: from then on it is kept as the draft (until then a draft kept earlier stays). */
@@ -230,7 +233,7 @@ export function ComposeScreen({
               <option value="">Choose…</option>
               {GENDERS.map((g) => (
                 <option key={g} value={g}>
-                  {GENDER_LABEL[g]}
+                  {intl.formatMessage({ id: GENDER_LABEL[g] })}
                 </option>
               ))}
             </select>
@@ -271,7 +274,7 @@ export function ComposeScreen({
                 checked={form.priority === p}
                 onChange={() => set('priority', p)}
               />
-              {PRIORITY_LABEL[p]} <span className="hint">({PRIORITY_HINT[p]})</span>
+              {intl.formatMessage({ id: PRIORITY_LABEL[p] })} <span className="hint">({PRIORITY_HINT[p]})</span>
             </label>
           ))}
         </fieldset>
@@ -314,7 +317,7 @@ export function ComposeScreen({
                 >
                   {ROW_SIGNS.map((s) => (
                     <option key={s} value={s}>
-                      {vitalLabel(s)}
+                      {vitalLabel(intl, s)}
                     </option>
                   ))}
                 </select>
@@ -567,13 +570,14 @@ function useBeginning(
 }
 
 function DraftNotice({ begun, edited, onStartOver }: { begun: Beginning; edited: boolean; onStartOver: () => void }) {
+  const intl = useIntl();
   const { from, otherDraftAt, error } = begun;
   return (
     <div role="status" data-testid="compose-beginning">
       <ErrorMessage error={error} />
       {from?.draftAt && (
         <p className="notice">
-          Restored the request you had not sent (kept {formatDateTime(from.draftAt)}).{' '}
+          Restored the request you had not sent (kept {formatDateTime(intl, from.draftAt)}).{' '}
           <button type="button" className="link" onClick={onStartOver}>
             Start over
           </button>
@@ -588,8 +592,8 @@ function DraftNotice({ begun, edited, onStartOver }: { begun: Beginning; edited:
       )}
       {otherDraftAt && !edited && (
         <p className="notice">
-          You also have a request you had not sent (kept {formatDateTime(otherDraftAt)}); it is replaced once you change
-          this one.{' '}
+          You also have a request you had not sent (kept {formatDateTime(intl, otherDraftAt)}); it is replaced once you
+          change this one.{' '}
           <button type="button" className="link" onClick={begun.restoreDraft}>
             Open that request instead
           </button>
@@ -601,6 +605,7 @@ function DraftNotice({ begun, edited, onStartOver }: { begun: Beginning; edited:
 
 /** When the draft was last kept, or why it could not be (the form itself is still on screen). */
 function DraftSaved({ fields, files }: { fields: DraftState; files: DraftState }) {
+  const intl = useIntl();
   const error = fields.error ?? files.error;
   if (error)
     return (
@@ -611,7 +616,7 @@ function DraftSaved({ fields, files }: { fields: DraftState; files: DraftState }
   const savedAt = [fields.savedAt, files.savedAt].filter(Boolean).sort().at(-1);
   return savedAt ? (
     <p className="hint" data-testid="draft-state">
-      Draft kept {formatDateTime(savedAt)}.
+      Draft kept {formatDateTime(intl, savedAt)}.
     </p>
   ) : null;
 }
@@ -646,6 +651,7 @@ function WaveformEntry({
   onChange: (change: Partial<WaveformRow>) => void;
   onRemove: () => void;
 }) {
+  const intl = useIntl();
   const periodMs = Number(row.period);
   const effective = fromLocalInput(row.time);
   const preview = useMemo(
@@ -669,9 +675,9 @@ function WaveformEntry({
       <legend>{row.file}</legend>
       {fieldError(`wave-${row.key}-file`)}
       <p>
-        {waveformLabel(row.parsed.kind)}
+        {waveformLabel(intl, row.parsed.kind)}
         {leads && `, leads ${leads}`}: {row.parsed.samples.toLocaleString()} samples per channel
-        {preview && ` (${formatNumber((row.parsed.samples * periodMs) / 1000, 2)} s)`}
+        {preview && ` (${formatNumber(intl, (row.parsed.samples * periodMs) / 1000, 2)} s)`}
       </p>
       <div className="line-fields">
         <div className="field">
@@ -801,6 +807,7 @@ function ChosenExpert({
 }
 
 function ConsultSummary({ api, form }: { api: RtsApi; form: Form }) {
+  const intl = useIntl();
   const total = form.attachments.reduce((sum, a) => sum + a.size, 0);
   const given = form.given.trim();
   return (
@@ -811,10 +818,10 @@ function ConsultSummary({ api, form }: { api: RtsApi; form: Form }) {
       <dd>
         {form.family.trim() || given ? `${given} ${form.family.trim()}`.trim() : <em>not entered</em>}
         {form.birthDate && `, born ${form.birthDate}`}
-        {form.gender && `, ${GENDER_LABEL[form.gender]?.toLowerCase() ?? form.gender}`}
+        {form.gender && `, ${genderLabel(intl, form.gender).toLowerCase()}`}
       </dd>
       <dt>Urgency</dt>
-      <dd>{PRIORITY_LABEL[form.priority]}</dd>
+      <dd>{intl.formatMessage({ id: PRIORITY_LABEL[form.priority] })}</dd>
       <dt>Reason</dt>
       <dd>{form.reason.trim() || <em>not entered</em>}</dd>
       <dt>Vital signs</dt>
@@ -823,7 +830,7 @@ function ConsultSummary({ api, form }: { api: RtsApi; form: Form }) {
           ? 'none'
           : [
               ...form.vitals.map(
-                (v) => `${vitalLabel(v.sign)} ${v.value || '?'} ${unitDisplay(VITAL_SIGNS[v.sign].unit)}`,
+                (v) => `${vitalLabel(intl, v.sign)} ${v.value || '?'} ${unitDisplay(VITAL_SIGNS[v.sign].unit)}`,
               ),
               ...(form.systolic || form.diastolic
                 ? [`Blood pressure ${form.systolic || '?'}/${form.diastolic || '?'} mmHg`]
@@ -834,7 +841,7 @@ function ConsultSummary({ api, form }: { api: RtsApi; form: Form }) {
       <dd>
         {form.waveforms.length === 0
           ? 'none'
-          : form.waveforms.map((w) => `${waveformLabel(w.parsed.kind)} (${w.file})`).join('; ')}
+          : form.waveforms.map((w) => `${waveformLabel(intl, w.parsed.kind)} (${w.file})`).join('; ')}
       </dd>
       <dt>Attachments</dt>
       <dd>

@@ -1,4 +1,5 @@
 import { memo, useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { useIntl } from 'react-intl';
 import { COMMANDS, EVENTS, type ApiError, type CommandInput, type InboxRow } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
@@ -333,6 +334,7 @@ const WAITING_WORDS: Readonly<Record<InboxRow['waitingOn'], string>> = {
  * Drawn again only when its row or the time of reading changes (not at each keystroke of a search).
  */
 const CaseRow = memo(function CaseRow({ summary: c, now }: { summary: InboxRow; now: Date }) {
+  const intl = useIntl();
   const priority = c.priority ?? 'routine';
   const party = c.otherParty;
   const who = party.name ?? party.practitionerId;
@@ -352,7 +354,7 @@ const CaseRow = memo(function CaseRow({ summary: c, now }: { summary: InboxRow; 
         {c.patient ? (
           <span>
             <span className="inbox-strong">{c.patient.name || 'No name given'}</span>{' '}
-            <span className="inbox-quiet">{ageSexText(c.patient.birthDate, c.patient.gender, now)}</span>
+            <span className="inbox-quiet">{ageSexText(intl, c.patient.birthDate, c.patient.gender, now)}</span>
           </span>
         ) : (
           <span className="inbox-quiet">Patient not read yet</span>
@@ -378,7 +380,7 @@ const CaseRow = memo(function CaseRow({ summary: c, now }: { summary: InboxRow; 
           <time dateTime={c.updatedAt}>{dateTime.format(new Date(c.updatedAt))}</time>
         ) : (
           <>
-            <time dateTime={c.statusSince}>{waitingText(c.statusSince, now)}</time>
+            <time dateTime={c.statusSince}>{waitingText(intl, c.statusSince, now)}</time>
             <span className="inbox-quiet">{WAITING_WORDS[c.waitingOn]}</span>
           </>
         )}

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useIntl } from 'react-intl';
 import { COMMANDS, EVENTS, type CommandOutput } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
@@ -93,6 +94,7 @@ function WaitingList({
   waiting: OutboxState['waiting'];
   onChange: () => void;
 }) {
+  const intl = useIntl();
   const withdraw = useAction(api, COMMANDS.withdrawMessage);
   const [withdrawn, setWithdrawn] = useState<string>();
   const take = async (messageId: string, caseId: string) => {
@@ -118,7 +120,7 @@ function WaitingList({
             {waiting.map((w) => (
               <tr key={w.messageId} data-testid="outbox-waiting">
                 <td>{TYPE_WORDS[w.type] ?? w.type}</td>
-                <td>{formatDateTime(w.at)}</td>
+                <td>{formatDateTime(intl, w.at)}</td>
                 <td>
                   <button type="button" className="link" onClick={() => navigate({ name: 'case', caseId: w.caseId })}>
                     Open case

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
+import { useIntl } from 'react-intl';
 import { z } from 'zod';
 import { COMMANDS, type ReportInput } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
@@ -176,6 +177,7 @@ export function ReportEditor({
   applicantId: string;
   onSent: () => void;
 }) {
+  const intl = useIntl();
   const id = useId();
   const [findings, setFindingsState] = useState('');
   const [conclusion, setConclusionState] = useState('');
@@ -338,7 +340,7 @@ export function ReportEditor({
         {kept.error
           ? `The report could not be kept as a draft (${kept.error.message}); it is kept only while this case is open.`
           : restoredAt
-            ? `Restored the report you had begun (kept ${formatDateTime(restoredAt)}). It is kept, encrypted, until you send it.`
+            ? `Restored the report you had begun (kept ${formatDateTime(intl, restoredAt)}). It is kept, encrypted, until you send it.`
             : 'What you write is kept, encrypted, until you send it.'}
       </p>
       <div className="form-grid">
@@ -470,7 +472,7 @@ export function ReportEditor({
               >
                 {PERIOD_UNITS.map((u) => (
                   <option key={u} value={u}>
-                    {PERIOD_UNIT_LABEL[u].many}
+                    {intl.formatMessage({ id: PERIOD_UNIT_LABEL[u] })}
                   </option>
                 ))}
               </select>
