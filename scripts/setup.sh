@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 
 # Real parts the test suites talk to: broker, browser, OS keychain (Secret Service + D-Bus), OpenSSL as a CMS peer,
 # and postgresql: the hub's production database, started privately by the test scripts.
-APT_PACKAGES=(rabbitmq-server chromium gnome-keyring dbus dbus-x11 libsecret-1-dev openssl postgresql)
+# Fonts with Chinese and Bengali glyphs, small ones, for the browser tests' screens in every language (a desktop has
+# better ones: README.md, "Languages and fonts").
+APT_PACKAGES=(rabbitmq-server chromium gnome-keyring dbus dbus-x11 libsecret-1-dev openssl postgresql
+  fonts-wqy-microhei fonts-lohit-beng-bengali)
 
 install_debian_packages() {
   local missing=() pkg

@@ -1,30 +1,34 @@
 import { describe, expect, it } from 'vitest';
+import { translatorFor } from '../../shared/i18n/index.ts';
 import { caseNotification, escalationNotification, notificationTarget } from './case-notification.ts';
+
+const t = translatorFor('en');
 
 describe('case notifications', () => {
   it('announce a new request to the expert with its urgency and nothing about the patient', () => {
     expect(
-      caseNotification({ summary: { role: 'expert', status: 'requested', priority: 'stat' }, isNew: true }),
-    ).toEqual({ title: 'New consultation request', body: 'A consultation request (stat) is waiting in your inbox.' });
+      caseNotification(t, { summary: { role: 'expert', status: 'requested', priority: 'stat' }, isNew: true }),
+    ).toEqual({ title: 'New consultation request', body: 'A consultation request (STAT) is waiting in your inbox.' });
   });
 
   it("announce a report to the applicant, and stay silent for the expert's own steps", () => {
-    expect(caseNotification({ summary: { role: 'applicant', status: 'completed' }, isNew: false })?.title).toBe(
+    expect(caseNotification(t, { summary: { role: 'applicant', status: 'completed' }, isNew: false })?.title).toBe(
       'Report received',
     );
-    expect(caseNotification({ summary: { role: 'expert', status: 'accepted' }, isNew: false })).toBeUndefined();
+    expect(caseNotification(t, { summary: { role: 'expert', status: 'accepted' }, isNew: false })).toBeUndefined();
   });
 
   it('escalate urgent requests with their number, urgency and waiting time only, in one notification', () => {
     const now = new Date('2026-12-05T10:16:20Z');
     expect(
-      escalationNotification({ cases: [{ priority: 'stat', waitingSince: '2026-12-05T10:00:00Z' }] }, now),
+      escalationNotification(t, { cases: [{ priority: 'stat', waitingSince: '2026-12-05T10:00:00Z' }] }, now),
     ).toEqual({
       title: 'STAT request waiting',
-      body: 'A STAT consultation request has waited 16 min to be accepted. Open RTS Workstation.',
+      body: 'A consultation request (STAT) has waited 16 min to be accepted. Open RTS Workstation.',
     });
     expect(
       escalationNotification(
+        t,
         {
           cases: [
             { priority: 'urgent', waitingSince: '2026-12-05T09:30:00Z' },
@@ -36,6 +40,22 @@ describe('case notifications', () => {
     ).toEqual({
       title: '2 urgent requests waiting',
       body: '2 urgent consultation requests (the most urgent ASAP) wait to be accepted, the oldest for 46 min. Open RTS Workstation.',
+    });
+  });
+
+  it("speak the user's language, with its digits", () => {
+    const now = new Date('2026-12-05T10:16:20Z');
+    const cases = [
+      { priority: 'urgent', waitingSince: '2026-12-05T09:30:00Z' },
+      { priority: 'stat', waitingSince: '2026-12-05T10:00:00Z' },
+    ];
+    expect(escalationNotification(translatorFor('zh-Hans'), { cases }, now).title).toBe('2 份紧急申请等待中');
+    expect(escalationNotification(translatorFor('bn'), { cases }, now).body).toContain('৪৬ মিনিট');
+    expect(
+      caseNotification(translatorFor('nb'), { summary: { role: 'applicant', status: 'completed' }, isNew: false }),
+    ).toEqual({
+      title: 'Rapport mottatt',
+      body: 'En ekspert har sendt en signert rapport. Åpne RTS Workstation for å lese den.',
     });
   });
 

@@ -2,6 +2,7 @@ import { app, BrowserWindow, dialog, Notification, powerMonitor, session } from 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS, EVENTS, type EventPayload } from '../../shared/api/index.ts';
+import { resolveLocale, translatorFor, type LanguageChoice, type Translate } from '../../shared/i18n/index.ts';
 import { openJsonLinesLogFile, type JsonLinesLogFile } from '../../shared-node/index.ts';
 import {
   forkDemoRegion,
@@ -124,12 +125,30 @@ if (!app.requestSingleInstanceLock()) {
       ...(openDemoRegion && { openDemoRegion }),
     });
     wireIpc(core);
+    // Notifications speak the language the page speaks: the user's choice in Settings, else the OS's.
+    let language: LanguageChoice = 'system';
+    const translators = new Map<string, Translate>();
+    const translate = (): Translate => {
+      const locale = resolveLocale(language, app.getPreferredSystemLanguages());
+      const known = translators.get(locale);
+      if (known) return known;
+      const made = translatorFor(locale);
+      translators.set(locale, made);
+      return made;
+    };
+    void core.dispatch(COMMANDS.getSetupState, undefined).then((setup) => {
+      if (setup.ok) language = (setup.value as EventPayload<typeof EVENTS.setupChanged>).ui.language;
+    });
     core.onEvent((event, payload) => {
+      if (event === EVENTS.setupChanged) {
+        language = (payload as EventPayload<typeof EVENTS.setupChanged>).ui.language;
+        return;
+      }
       if (event !== EVENTS.caseChanged && event !== EVENTS.caseEscalated) return;
       const text =
         event === EVENTS.caseEscalated
-          ? escalationNotification(payload as EventPayload<typeof EVENTS.caseEscalated>, new Date())
-          : caseNotification(payload as EventPayload<typeof EVENTS.caseChanged>);
+          ? escalationNotification(translate(), payload as EventPayload<typeof EVENTS.caseEscalated>, new Date())
+          : caseNotification(translate(), payload as EventPayload<typeof EVENTS.caseChanged>);
       if (!text || !Notification.isSupported()) return;
       const notification = new Notification({ title: text.title, body: text.body, silent: false });
       const target = notificationTarget(

@@ -1,7 +1,7 @@
 import type { CaseView } from '../../shared/api/index.ts';
 import type { ConsultStatus } from '../../shared/protocol/index.ts';
 import { VITAL_SIGNS, type VitalSign, type Waveform } from '../../shared/protocol/fhir/index.ts';
-import type { MessageId } from '../../shared/i18n/index.ts';
+import { personName, type MessageId } from '../../shared/i18n/index.ts';
 import type { IntlShape } from 'react-intl';
 
 /**
@@ -162,15 +162,9 @@ export function identifierLabel(intl: IntlShape, system: string | undefined): st
   return system ?? intl.formatMessage({ id: 'common.identifier' });
 }
 
-/** Han characters: a name written in them puts the family name first, without a space, in any language's screen. */
-const HAN = /\p{Script=Han}/u;
-
 /** The patient's name as the sender wrote it: given and family names (family first in Chinese), or the name as text. */
 export function patientDisplayName(intl: IntlShape, patient: NonNullable<CaseView['patient']>): string {
-  const given = patient.given.join(' ');
-  if (given && patient.family)
-    return HAN.test(patient.family + given) ? `${patient.family}${given}` : `${given} ${patient.family}`;
-  return given || patient.family || patient.text || intl.formatMessage({ id: 'common.noName' });
+  return personName(patient) || patient.text || intl.formatMessage({ id: 'common.noName' });
 }
 
 /**

@@ -1,5 +1,12 @@
 import { createIntl, createIntlCache, type IntlShape } from 'react-intl';
-import { CATALOGS, PSEUDO_LOCALE, pseudoCatalog, type MessageId, type UiLocale } from '../../shared/i18n/index.ts';
+import {
+  CATALOGS,
+  PSEUDO_LOCALE,
+  pseudoCatalog,
+  type MessageId,
+  type Translate,
+  type UiLocale,
+} from '../../shared/i18n/index.ts';
 
 declare global {
   // react-intl's ids are ours: `formatMessage({ id })` with an id no catalogue has is a type error.
@@ -36,8 +43,8 @@ export function intlFor(locale: UiLocale): IntlShape {
   );
 }
 
-/** A message's words in a locale with its values; what components use through `useT`. */
-export type Translate = (id: MessageId, values?: Record<string, string | number | Date | undefined>) => string;
+/** A message's words in a locale with its values (shared with the shell); what components use through `useT`. */
+export type { Translate };
 
 export function translator(intl: IntlShape): Translate {
   return (id, values) => intl.formatMessage({ id }, values);

@@ -1,11 +1,12 @@
 import type { PatientView } from '../../../shared/api/index.ts';
+import { personName } from '../../../shared/i18n/index.ts';
 import type { CaseMessageContent } from './case-payloads.ts';
 import type { DirectoryMirror } from '../directory/directory-mirror.ts';
 import type { CaseDetails } from './case-store.ts';
 
-/** The patient's name as one line: the sender's text if it gave one, else given names and family name. */
+/** The patient's name as one line: the sender's text if it gave one, else its parts (family first in Han script). */
 export function patientNameOf(patient: Pick<PatientView, 'family' | 'given' | 'text'>): string {
-  return (patient.text ?? [...patient.given, patient.family].filter(Boolean).join(' ')).trim();
+  return (patient.text ?? personName(patient)).trim();
 }
 
 /** At most this much of the reason's first line is kept for the inbox row (the case holds all of it). */
