@@ -1,3 +1,5 @@
+import type { IntlShape } from 'react-intl';
+
 /** Files in the page: it has no file system, only what an <input type="file"> hands it and what the core sends. */
 export async function fileToBase64(file: Blob): Promise<string> {
   const bytes = new Uint8Array(await file.arrayBuffer());
@@ -15,8 +17,10 @@ export function bytesOfBase64(base64: string): Uint8Array {
   return bytes;
 }
 
-export function formatBytes(size: number): string {
-  if (size < 1024) return `${size} B`;
-  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KB`;
-  return `${(size / 1024 / 1024).toFixed(1)} MB`;
+/** A file's size as the user's language writes numbers: "512 B", "1.5 KB", "16.0 MB". */
+export function formatBytes(intl: IntlShape, size: number): string {
+  const tenths = (value: number) => intl.formatNumber(value, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  if (size < 1024) return intl.formatMessage({ id: 'compose.size.bytes' }, { size: intl.formatNumber(size) });
+  if (size < 1024 * 1024) return intl.formatMessage({ id: 'compose.size.kilobytes' }, { size: tenths(size / 1024) });
+  return intl.formatMessage({ id: 'compose.size.megabytes' }, { size: tenths(size / 1024 / 1024) });
 }

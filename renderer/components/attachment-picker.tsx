@@ -1,6 +1,8 @@
 import { useId, useState, type ChangeEvent } from 'react';
+import { useIntl } from 'react-intl';
 import type { CaseView } from '../../shared/api/index.ts';
 import { fileToBase64, formatBytes } from '../files.ts';
+import { useT } from '../i18n/index.ts';
 
 export type PickedAttachment = CaseView['attachments'][number];
 
@@ -25,6 +27,8 @@ export function AttachmentPicker({
   attachments: readonly PickedAttachment[];
   onChange: (next: PickedAttachment[]) => void;
 }) {
+  const intl = useIntl();
+  const t = useT();
   const id = useId();
   const [problem, setProblem] = useState<string>();
   const [reading, setReading] = useState(false);
@@ -43,17 +47,26 @@ export function AttachmentPicker({
       let sum = total;
       for (const file of files) {
         if (next.length >= MAX_ATTACHMENTS) {
-          refused.push(`${file.name}: a message carries at most ${MAX_ATTACHMENTS} files`);
+          refused.push(t('compose.attachment.tooMany', { file: file.name, max: MAX_ATTACHMENTS }));
         } else if (file.size > MAX_ATTACHMENT_BYTES) {
           refused.push(
-            `${file.name} is ${formatBytes(file.size)}; one file may be at most ${formatBytes(MAX_ATTACHMENT_BYTES)}`,
+            t('compose.attachment.tooBig', {
+              file: file.name,
+              size: formatBytes(intl, file.size),
+              max: formatBytes(intl, MAX_ATTACHMENT_BYTES),
+            }),
           );
         } else if (sum + file.size > MAX_TOTAL_ATTACHMENT_BYTES) {
-          refused.push(`${file.name}: all files together may be at most ${formatBytes(MAX_TOTAL_ATTACHMENT_BYTES)}`);
+          refused.push(
+            t('compose.attachment.totalTooBig', {
+              file: file.name,
+              max: formatBytes(intl, MAX_TOTAL_ATTACHMENT_BYTES),
+            }),
+          );
         } else {
           const contentType = CONTENT_TYPE.test(file.type) ? file.type : 'application/octet-stream';
           next.push({
-            title: file.name.slice(0, 200) || 'file',
+            title: file.name.slice(0, 200) || t('compose.attachment.untitled'),
             contentType,
             base64: await fileToBase64(file),
             size: file.size,
@@ -62,7 +75,7 @@ export function AttachmentPicker({
         }
       }
       onChange(next);
-      if (refused.length > 0) setProblem(`Not added: ${refused.join('; ')}.`);
+      if (refused.length > 0) setProblem(t('compose.attachment.notAdded', { reasons: refused.join('; ') }));
     } finally {
       setReading(false);
     }
@@ -80,7 +93,7 @@ export function AttachmentPicker({
       />
       {reading && (
         <p className="hint" role="status">
-          Reading files…
+          {t('compose.attachment.reading')}
         </p>
       )}
       {problem && (
@@ -89,21 +102,21 @@ export function AttachmentPicker({
         </p>
       )}
       {attachments.length > 0 && (
-        <ul className="picked-files" aria-label={`${label}: chosen`}>
+        <ul className="picked-files" aria-label={t('compose.attachment.chosen', { label })}>
           {attachments.map((a, i) => (
             <li key={`${i}:${a.title}`}>
-              <span>{a.title}</span> <span className="hint">{formatBytes(a.size)}</span>
+              <span>{a.title}</span> <span className="hint">{formatBytes(intl, a.size)}</span>
               <button
                 type="button"
                 className="link"
                 onClick={() => onChange(attachments.filter((_, j) => j !== i))}
-                aria-label={`Remove ${a.title}`}
+                aria-label={t('compose.attachment.removeNamed', { title: a.title })}
               >
-                Remove
+                {t('compose.attachment.remove')}
               </button>
             </li>
           ))}
-          <li className="hint">Together {formatBytes(total)}</li>
+          <li className="hint">{t('compose.attachment.together', { size: formatBytes(intl, total) })}</li>
         </ul>
       )}
     </div>

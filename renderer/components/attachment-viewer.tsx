@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useIntl } from 'react-intl';
 import { COMMANDS, type CaseView } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { useAction } from '../hooks/use-command.ts';
@@ -42,6 +43,7 @@ export function AttachmentViewer({
   attachments: readonly Attachment[];
   label?: string;
 }) {
+  const intl = useIntl();
   if (attachments.length === 0) return <p className="hint">No files attached.</p>;
   return (
     <ul className="attachment-list" aria-label={label}>
@@ -52,7 +54,7 @@ export function AttachmentViewer({
             <div className="attachment-head">
               <span className="attachment-title">{a.title}</span>
               <span className="hint attachment-meta">
-                {a.contentType}, {formatBytes(a.size)}
+                {a.contentType}, {formatBytes(intl, a.size)}
               </span>
             </div>
             <SaveButton api={api} file={{ caseId, ...(messageId && { messageId }), index: i }} title={a.title} />

@@ -3,7 +3,8 @@ import { useIntl } from 'react-intl';
 import { COMMANDS } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { useCommand } from '../hooks/use-command.ts';
-import { formatDateTime, genderLabel } from './case-format.ts';
+import { useT } from '../i18n/index.ts';
+import { formatDateTime } from './case-format.ts';
 import { ErrorMessage } from './error-message.tsx';
 
 /**
@@ -12,6 +13,7 @@ import { ErrorMessage } from './error-message.tsx';
  */
 export function PatientPicker({ api, onPick }: { api: RtsApi; onPick: (caseId: string, name: string) => void }) {
   const intl = useIntl();
+  const t = useT();
   const id = useId();
   const [text, setText] = useState('');
   const query = text.trim();
@@ -19,35 +21,38 @@ export function PatientPicker({ api, onPick }: { api: RtsApi; onPick: (caseId: s
   const patients = query ? (found.value ?? []) : [];
   return (
     <div className="patient-picker">
-      <label htmlFor={`${id}-search`}>Patient seen before</label>{' '}
+      <label htmlFor={`${id}-search`}>{t('compose.patientPicker.label')}</label>{' '}
       <input
         id={`${id}-search`}
         type="search"
         autoComplete="off"
         value={text}
         onChange={(e) => setText(e.target.value)}
-        placeholder="Name, from your own cases"
+        placeholder={t('compose.patientPicker.placeholder')}
         aria-describedby={`${id}-help`}
       />
       <p className="hint" id={`${id}-help`}>
-        Fills in the patient from your last case about them; only this workstation’s cases are searched.
+        {t('compose.patientPicker.help')}
       </p>
       <ErrorMessage error={found.error} />
       {query && !found.loading && patients.length === 0 && (
-        <p className="hint">None of your cases names a patient “{query}”.</p>
+        <p className="hint">{t('compose.patientPicker.none', { query })}</p>
       )}
       {patients.length > 0 && (
-        <ul className="expert-results" aria-label="Patients of your cases">
+        <ul className="expert-results" aria-label={t('compose.patientPicker.found')}>
           {patients.map((p) => (
             <li key={p.caseId}>
               <button type="button" className="secondary" onClick={() => onPick(p.caseId, p.name)}>
-                Use {p.name}
+                {t('compose.patientPicker.use', { name: p.name })}
               </button>
               <span className="hint">
                 {' '}
-                {p.birthDate && `born ${p.birthDate}`}
-                {p.gender && `, ${genderLabel(intl, p.gender).toLowerCase()}`} ·{' '}
-                {p.cases === 1 ? '1 case' : `${p.cases} cases`}, the last {formatDateTime(intl, p.seenAt)}
+                {t('compose.patientPicker.facts', {
+                  birthDate: p.birthDate || 'none',
+                  gender: p.gender || 'none',
+                  cases: p.cases,
+                  seenAt: formatDateTime(intl, p.seenAt),
+                })}
               </span>
             </li>
           ))}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { intlFor } from '../i18n/intl.ts';
 import { checkConsult, emptyForm, toLocalInput, type Form } from './compose-form.ts';
 import { fieldsDraftOf, filesDraftOf, formFromDraft, withPatient, withRequest } from './compose-draft.ts';
 
@@ -115,8 +116,12 @@ describe('a form begun from an earlier request', () => {
   });
 
   it('takes the whole request for the expert a redirect suggests, and sends what was sent before', () => {
-    const form = withRequest(emptyForm('clinic-c.dr-lie', NOW), content, nextKey);
+    const intl = intlFor('nb');
+    const name = (kind: 'ecg' | 'pleth') => intl.formatMessage({ id: 'compose.earlierRecording' }, { kind });
+    const form = withRequest(emptyForm('clinic-c.dr-lie', NOW), content, nextKey, name);
     const sent = checkConsult(form, NOW.getTime()).consult;
     expect(sent).toEqual({ expertId: 'clinic-c.dr-lie', ...content });
+    // A recording has no file name: it is named in the user's language.
+    expect(form.waveforms.map((w) => w.file)).toEqual(['EKG-opptak fra den tidligere forespørselen']);
   });
 });

@@ -138,8 +138,16 @@ export function withPatient(form: Form, patient: RequestContent['patient']): For
   };
 }
 
-/** A form with the whole of an earlier request: to send a redirected case on to the expert suggested. */
-export function withRequest(form: Form, content: RequestContent, nextKey: () => number): Form {
+/**
+ * A form with the whole of an earlier request: to send a redirected case on to the expert suggested. Its recordings
+ * have no file name: `recordingName` says what each is in the user's language.
+ */
+export function withRequest(
+  form: Form,
+  content: RequestContent,
+  nextKey: () => number,
+  recordingName: (kind: 'ecg' | 'pleth') => string,
+): Form {
   const pressure = content.bloodPressure?.[0];
   return {
     ...withPatient(form, content.patient),
@@ -159,7 +167,7 @@ export function withRequest(form: Form, content: RequestContent, nextKey: () => 
     }),
     waveforms: (content.waveforms ?? []).map((w) => ({
       key: nextKey(),
-      file: `${w.kind === 'ecg' ? 'ECG' : 'Pleth'} recording of the earlier request`,
+      file: recordingName(w.kind),
       period: String(w.periodMs),
       time: toLocalInput(new Date(w.effective)),
       parsed: { kind: w.kind, series: w.series, periodMs: w.periodMs, samples: w.series[0]?.samples.length ?? 0 },

@@ -1,10 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { composeConsultSchema } from '../../shared/api/index.ts';
-import { checkConsult, emptyForm, toLocalInput, type Form } from './compose-form.ts';
+import { intlFor } from '../i18n/intl.ts';
+import { checkConsult, emptyForm, toLocalInput, type Form, type FormErrors } from './compose-form.ts';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 const anHourAgo = toLocalInput(new Date(NOW - 3_600_000));
 const tomorrow = toLocalInput(new Date(NOW + 86_400_000));
+
+/** The problems as a screen in `locale` words them (the checks give message ids and values). */
+function worded(errors: FormErrors, locale: 'en' | 'nb' = 'en'): Record<string, string> {
+  const intl = intlFor(locale);
+  return Object.fromEntries(
+    Object.entries(errors).map(([field, { id, values }]) => [field, intl.formatMessage({ id }, values)]),
+  );
+}
+/** `checkConsult` with its problems in English, as the form shows them. */
+function checkInEnglish(form: Form, now: number) {
+  const { consult, errors } = checkConsult(form, now);
+  return { ...(consult && { consult }), errors: worded(errors) };
+}
 
 const empty: Form = emptyForm(undefined, new Date(NOW - 3_600_000));
 const filled: Form = {
@@ -30,7 +44,7 @@ const ecg = (channels: number) => ({
 
 describe('the compose form, checked by the create command’s schema', () => {
   it('names each missing field in the form’s words and sends nothing', () => {
-    expect(checkConsult(empty, NOW)).toEqual({
+    expect(checkInEnglish(empty, NOW)).toEqual({
       errors: {
         expert: 'Choose the expert to ask.',
         family: 'Enter the family name.',
@@ -43,7 +57,7 @@ describe('the compose form, checked by the create command’s schema', () => {
   });
 
   it('sends what the schema makes of the form: trimmed, optional parts left out', () => {
-    const { consult, errors } = checkConsult(
+    const { consult, errors } = checkInEnglish(
       {
         ...filled,
         nationalId: ' 12345678901 ',
@@ -70,7 +84,7 @@ describe('the compose form, checked by the create command’s schema', () => {
   });
 
   it('says the schema’s own bounds at the field', () => {
-    const { errors } = checkConsult(
+    const { errors } = checkInEnglish(
       {
         ...filled,
         family: 'x'.repeat(201),
@@ -88,25 +102,25 @@ describe('the compose form, checked by the create command’s schema', () => {
       question: 'At most 10,000 characters.',
       nationalId: 'At most 100 characters.',
     });
-    expect(checkConsult({ ...filled, given: `Kari ${'a'.repeat(201)}` }, NOW).errors).toEqual({
+    expect(checkInEnglish({ ...filled, given: `Kari ${'a'.repeat(201)}` }, NOW).errors).toEqual({
       given: 'At most 200 characters in a given name.',
     });
   });
 
   it('checks besides what the schema cannot know: the calendar, the clock, the id’s characters', () => {
-    expect(checkConsult({ ...filled, birthDate: '12.04.1961' }, NOW).errors).toEqual({
+    expect(checkInEnglish({ ...filled, birthDate: '12.04.1961' }, NOW).errors).toEqual({
       birthDate: 'Write the birth date as YYYY-MM-DD, e.g. 1961-04-12.',
     });
-    expect(checkConsult({ ...filled, birthDate: '1961-02-30' }, NOW).errors).toEqual({
+    expect(checkInEnglish({ ...filled, birthDate: '1961-02-30' }, NOW).errors).toEqual({
       birthDate: 'This date does not exist.',
     });
-    expect(checkConsult({ ...filled, birthDate: '2027-01-01' }, NOW).errors).toEqual({
+    expect(checkInEnglish({ ...filled, birthDate: '2027-01-01' }, NOW).errors).toEqual({
       birthDate: 'The birth date is in the future.',
     });
-    expect(checkConsult({ ...filled, birthDate: '1899-12-31' }, NOW).errors).toEqual({
+    expect(checkInEnglish({ ...filled, birthDate: '1899-12-31' }, NOW).errors).toEqual({
       birthDate: 'The birth date is before 1900.',
     });
-    expect(checkConsult({ ...filled, nationalId: '123 456' }, NOW).errors).toEqual({
+    expect(checkInEnglish({ ...filled, nationalId: '123 456' }, NOW).errors).toEqual({
       nationalId: 'Only letters, digits and hyphens.',
     });
   });
@@ -117,27 +131,27 @@ describe('the compose form, checked by the create command’s schema', () => {
       { key: 4, sign: 'bodyTemperature' as const, value: '37', time: tomorrow },
       { key: 5, sign: 'heartRate' as const, value: 'x', time: 'soon' },
     ];
-    expect(checkConsult({ ...filled, vitals }, NOW).errors).toEqual({
+    expect(checkInEnglish({ ...filled, vitals }, NOW).errors).toEqual({
       'vital-3-value': 'Enter a number.',
       'vital-4-time': 'This time is in the future.',
       'vital-5-value': 'Enter a number.',
       'vital-5-time': 'Enter when it was measured.',
     });
-    expect(checkConsult({ ...filled, systolic: '0', diastolic: '' }, NOW).errors).toEqual({
+    expect(checkInEnglish({ ...filled, systolic: '0', diastolic: '' }, NOW).errors).toEqual({
       systolic: 'Systolic pressure: a number from 1 to 400.',
       diastolic: 'Diastolic pressure: a number from 1 to 300.',
     });
-    expect(checkConsult({ ...filled, systolic: '80', diastolic: '120', bpTime: '' }, NOW).errors).toEqual({
+    expect(checkInEnglish({ ...filled, systolic: '80', diastolic: '120', bpTime: '' }, NOW).errors).toEqual({
       diastolic: 'The diastolic pressure must be below the systolic.',
       bpTime: 'Enter when it was measured.',
     });
-    expect(checkConsult({ ...filled, waveforms: [{ ...ecg(1), period: '0' }] }, NOW).errors).toEqual({
+    expect(checkInEnglish({ ...filled, waveforms: [{ ...ecg(1), period: '0' }] }, NOW).errors).toEqual({
       'wave-7-period': 'The time between samples in milliseconds (e.g. 4 for 250 Hz).',
     });
-    expect(checkConsult({ ...filled, waveforms: [ecg(13)] }, NOW).errors).toEqual({
+    expect(checkInEnglish({ ...filled, waveforms: [ecg(13)] }, NOW).errors).toEqual({
       'wave-7-file': expect.stringContaining('at most 12 channels'),
     });
-    expect(checkConsult({ ...filled, waveforms: [ecg(2)] }, NOW).consult?.waveforms).toHaveLength(1);
+    expect(checkInEnglish({ ...filled, waveforms: [ecg(2)] }, NOW).consult?.waveforms).toHaveLength(1);
   });
 
   it('says at Send what no field shows, in words', () => {
@@ -147,8 +161,18 @@ describe('the compose form, checked by the create command’s schema', () => {
       value: '60',
       time: anHourAgo,
     }));
-    expect(checkConsult({ ...filled, vitals }, NOW).errors).toEqual({
+    expect(checkInEnglish({ ...filled, vitals }, NOW).errors).toEqual({
       form: 'A request carries at most 1,000 vital signs.',
     });
+  });
+
+  it('gives message ids and values, which the screen words in the user’s language', () => {
+    const { errors } = checkConsult({ ...empty, reason: 'r'.repeat(2_001) }, NOW);
+    expect(errors.expert).toEqual({ id: 'compose.problem.chooseExpert' });
+    expect(errors.reason).toEqual({ id: 'compose.problem.atMostCharacters', values: { max: 2_000 } });
+    const norwegian = worded(errors, 'nb');
+    expect(norwegian.expert).toBe('Velg eksperten du vil spørre.');
+    // The schema's bound in Norwegian digits (a narrow no-break space groups thousands).
+    expect(norwegian.reason).toMatch(/^Høyst 2\s000 tegn\.$/u);
   });
 });

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { COMMANDS, commandContract, type ComposeConsult } from '../../shared/api/index.ts';
+import type { MessageId } from '../../shared/i18n/index.ts';
 import type { VitalSign } from '../../shared/protocol/fhir/index.ts';
 import type { PickedAttachment } from '../components/attachment-picker.tsx';
 import { NATIONAL_ID_SYSTEM, type Priority } from '../components/case-format.ts';
@@ -45,8 +46,14 @@ export interface Form {
   readonly attachments: readonly PickedAttachment[];
 }
 
+/** What a field shows about a problem: a message of the `compose` catalogue and its values (the screen words it). */
+export interface Problem {
+  readonly id: MessageId;
+  readonly values?: Readonly<Record<string, string | number>>;
+}
+
 /** Problems by field key (`family`, `vital-3-time`, …); `form` for one that no field shows. */
-export type FormErrors = Record<string, string>;
+export type FormErrors = Record<string, Problem>;
 
 /** A form with nothing entered yet: routine, the blood pressure taken `now`. */
 export function emptyForm(expertId: string | undefined, now: Date): Form {
@@ -134,88 +141,97 @@ function draftOf(form: Form): unknown {
 }
 
 type Issue = z.core.$ZodIssue;
-const count = (n: number | bigint) => n.toLocaleString('en');
+const max = (issue: Issue) => (issue.code === 'too_big' ? Number(issue.maximum) : undefined);
 /** "At most 200 characters." from the schema's own bound. */
-const atMost = (issue: Issue, what: string) =>
-  issue.code === 'too_big' ? `At most ${count(issue.maximum)} ${what}.` : undefined;
-
-/** The request's lists in words, for when one holds more than a request carries. */
-const LISTS: Readonly<Record<string, string>> = {
-  vitals: 'vital signs',
-  bloodPressure: 'blood pressure readings',
-  waveforms: 'recordings',
-  attachments: 'files',
+const atMost = (issue: Issue, id: MessageId): Problem | undefined => {
+  const bound = max(issue);
+  return bound === undefined ? undefined : { id, values: { max: bound } };
 };
+const problem = (id: MessageId): Problem => ({ id });
+
+/** The request's lists, for when one holds more than a request carries (the message's `list` choices). */
+const LISTS: ReadonlySet<string> = new Set(['vitals', 'bloodPressure', 'waveforms', 'attachments']);
 
 /** The field that shows a schema issue, and what it says there in the form's words. */
-function problemOf(issue: Issue, form: Form): [field: string, message: string] {
+function problemOf(issue: Issue, form: Form): [field: string, problem: Problem] {
   const [head, second, third] = issue.path;
-  if (head === 'expertId') return ['expert', 'Choose the expert to ask.'];
+  if (head === 'expertId') return ['expert', problem('compose.problem.chooseExpert')];
   if (head === 'patient') {
     switch (second) {
       case 'family':
-        return ['family', atMost(issue, 'characters') ?? 'Enter the family name.'];
+        return [
+          'family',
+          atMost(issue, 'compose.problem.atMostCharacters') ?? problem('compose.problem.familyRequired'),
+        ];
       case 'given':
         // The list (none, too many) or one name in it (too long).
         if (third === undefined)
           return [
             'given',
-            issue.code === 'too_big'
-              ? `At most ${count(issue.maximum)} given names.`
-              : 'Enter at least one given name.',
+            atMost(issue, 'compose.problem.atMostGivenNames') ?? problem('compose.problem.givenRequired'),
           ];
-        return ['given', atMost(issue, 'characters in a given name') ?? 'Enter at least one given name.'];
+        return [
+          'given',
+          atMost(issue, 'compose.problem.atMostGivenNameCharacters') ?? problem('compose.problem.givenRequired'),
+        ];
       case 'gender':
-        return ['gender', 'Choose the sex (or "Unknown").'];
+        return ['gender', problem('compose.problem.genderRequired')];
       case 'birthDate':
         return [
           'birthDate',
-          form.birthDate
-            ? 'Write the birth date as YYYY-MM-DD, e.g. 1961-04-12.'
-            : 'Enter the birth date (YYYY-MM-DD).',
+          problem(form.birthDate ? 'compose.problem.birthDateFormat' : 'compose.problem.birthDateRequired'),
         ];
       case 'identifiers':
-        return ['nationalId', atMost(issue, 'characters') ?? 'Enter the national id, or leave it empty.'];
+        return [
+          'nationalId',
+          atMost(issue, 'compose.problem.atMostCharacters') ?? problem('compose.problem.nationalIdInvalid'),
+        ];
       default:
         break;
     }
   }
-  if (head === 'reason') return ['reason', atMost(issue, 'characters') ?? 'Say why you ask: the reason is required.'];
-  if (head === 'question') return ['question', atMost(issue, 'characters') ?? 'Shorten the question.'];
+  if (head === 'reason')
+    return ['reason', atMost(issue, 'compose.problem.atMostCharacters') ?? problem('compose.problem.reasonRequired')];
+  if (head === 'question')
+    return [
+      'question',
+      atMost(issue, 'compose.problem.atMostCharacters') ?? problem('compose.problem.questionTooLong'),
+    ];
   if (head === 'vitals' && typeof second === 'number' && form.vitals[second]) {
     const row = form.vitals[second];
     return third === 'effective'
-      ? [`vital-${row.key}-time`, 'Enter when it was measured.']
-      : [`vital-${row.key}-value`, 'Enter a number.'];
+      ? [`vital-${row.key}-time`, problem('compose.problem.measuredWhen')]
+      : [`vital-${row.key}-value`, problem('compose.problem.enterNumber')];
   }
   if (head === 'bloodPressure') {
-    if (third === 'systolic') return ['systolic', 'Systolic pressure: a number from 1 to 400.'];
-    if (third === 'diastolic') return ['diastolic', 'Diastolic pressure: a number from 1 to 300.'];
-    if (third === 'effective') return ['bpTime', 'Enter when it was measured.'];
+    if (third === 'systolic') return ['systolic', problem('compose.problem.systolicRange')];
+    if (third === 'diastolic') return ['diastolic', problem('compose.problem.diastolicRange')];
+    if (third === 'effective') return ['bpTime', problem('compose.problem.measuredWhen')];
   }
   if (head === 'waveforms' && typeof second === 'number' && form.waveforms[second]) {
     const row = form.waveforms[second];
-    if (third === 'periodMs')
-      return [`wave-${row.key}-period`, 'The time between samples in milliseconds (e.g. 4 for 250 Hz).'];
-    if (third === 'effective') return [`wave-${row.key}-time`, 'Enter when it was recorded.'];
-    return [
-      `wave-${row.key}-file`,
-      'This recording cannot be sent: at most 12 channels of 500,000 samples each. Remove it or send a shorter one.',
-    ];
+    if (third === 'periodMs') return [`wave-${row.key}-period`, problem('compose.problem.samplePeriod')];
+    if (third === 'effective') return [`wave-${row.key}-time`, problem('compose.problem.recordedWhen')];
+    return [`wave-${row.key}-file`, problem('compose.problem.recordingTooLarge')];
   }
   if (
     issue.code === 'too_big' &&
     issue.origin === 'array' &&
     second === undefined &&
     typeof head === 'string' &&
-    head in LISTS
+    LISTS.has(head)
   ) {
-    return ['form', `A request carries at most ${count(issue.maximum)} ${LISTS[head]}.`];
+    return ['form', { id: 'compose.problem.listTooLong', values: { list: head, max: Number(issue.maximum) } }];
   }
-  if (head === 'attachments')
-    return ['attachments', 'Remove the files that cannot be sent: at most 20, each at most 16 MB.'];
-  // A rule of the schema that no field above shows (e.g. more vital signs than a request carries): said at Send.
-  return ['form', `This request cannot be sent as it is (${issue.path.join(' ') || 'request'}: ${issue.message}).`];
+  if (head === 'attachments') return ['attachments', problem('compose.problem.attachments')];
+  // A rule of the schema that no field above shows: said at Send, with the schema's own (English) words.
+  const path = issue.path.join(' ');
+  return [
+    'form',
+    path
+      ? { id: 'compose.problem.otherAt', values: { path, detail: issue.message } }
+      : { id: 'compose.problem.other', values: { detail: issue.message } },
+  ];
 }
 
 /** The request the core is asked to send, or what stands in the way, by field. `now` is when the user pressed Send. */
@@ -223,8 +239,8 @@ export function checkConsult(form: Form, now: number): { consult?: ComposeConsul
   const errors: FormErrors = {};
   const parsed = consultSchema.safeParse(draftOf(form));
   for (const issue of parsed.success ? [] : parsed.error.issues) {
-    const [field, message] = problemOf(issue, form);
-    errors[field] ??= message;
+    const [field, found] = problemOf(issue, form);
+    errors[field] ??= found;
   }
 
   // What the schema cannot know: the calendar, the clock, two fields against each other, the id's characters.
@@ -232,22 +248,23 @@ export function checkConsult(form: Form, now: number): { consult?: ComposeConsul
   const birth = /^(\d{4})-(\d{2})-(\d{2})$/.exec(form.birthDate);
   if (birth && !errors.birthDate) {
     const date = new Date(Date.UTC(Number(birth[1]), Number(birth[2]) - 1, Number(birth[3])));
-    if (date.toISOString().slice(0, 10) !== form.birthDate) errors.birthDate = 'This date does not exist.';
-    else if (date.getTime() > now) errors.birthDate = 'The birth date is in the future.';
-    else if (Number(birth[1]) < 1900) errors.birthDate = 'The birth date is before 1900.';
+    if (date.toISOString().slice(0, 10) !== form.birthDate)
+      errors.birthDate = problem('compose.problem.dateDoesNotExist');
+    else if (date.getTime() > now) errors.birthDate = problem('compose.problem.birthDateInFuture');
+    else if (Number(birth[1]) < 1900) errors.birthDate = problem('compose.problem.birthDateBefore1900');
   }
   if (!errors.nationalId && !/^[A-Za-z0-9-]*$/.test(form.nationalId.trim()))
-    errors.nationalId = 'Only letters, digits and hyphens.';
+    errors.nationalId = problem('compose.problem.nationalIdCharacters');
   const notFuture = (field: string, local: string) => {
     const effective = fromLocalInput(local);
-    if (!errors[field] && effective && future(effective)) errors[field] = 'This time is in the future.';
+    if (!errors[field] && effective && future(effective)) errors[field] = problem('compose.problem.timeInFuture');
   };
   for (const row of form.vitals) notFuture(`vital-${row.key}-time`, row.time);
   for (const row of form.waveforms) notFuture(`wave-${row.key}-time`, row.time);
   if (form.systolic.trim() || form.diastolic.trim()) {
     notFuture('bpTime', form.bpTime);
     if (!errors.systolic && !errors.diastolic && numberOf(form.systolic) <= numberOf(form.diastolic))
-      errors.diastolic = 'The diastolic pressure must be below the systolic.';
+      errors.diastolic = problem('compose.problem.diastolicBelowSystolic');
   }
 
   return parsed.success && Object.keys(errors).length === 0 ? { consult: parsed.data, errors } : { errors };

@@ -1,5 +1,6 @@
 import { useEffect, useEffectEvent, useId, useMemo, useState, type ChangeEvent, type ReactNode } from 'react';
 import { useIntl } from 'react-intl';
+import type { MessageId } from '../../shared/i18n/index.ts';
 import { COMMANDS, EVENTS, waveformSchema, type ApiError } from '../../shared/api/index.ts';
 import { VITAL_SIGNS, type VitalSign } from '../../shared/protocol/fhir/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
@@ -8,7 +9,6 @@ import {
   formatDateTime,
   formatNumber,
   GENDER_LABEL,
-  genderLabel,
   PRIORITIES,
   PRIORITY_LABEL,
   unitDisplay,
@@ -23,6 +23,7 @@ import { PlaceWarnings } from '../components/warnings-banner.tsx';
 import { parseWaveformCsv } from '../components/waveform-csv.ts';
 import { WaveformPlot } from '../components/waveform-plot.tsx';
 import { formatBytes } from '../files.ts';
+import { useT } from '../i18n/index.ts';
 import { invoke, useAction, useCommand, useEvent } from '../hooks/use-command.ts';
 import { useDraft, type DraftState } from '../hooks/use-draft.ts';
 import type { Navigate, View } from '../navigation.ts';
@@ -40,11 +41,11 @@ import {
 import './case.css';
 
 const GENDERS: readonly Gender[] = ['female', 'male', 'other', 'unknown'];
-const PRIORITY_HINT: Readonly<Record<Priority, string>> = {
-  routine: 'within days',
-  urgent: 'within hours',
-  asap: 'as soon as possible',
-  stat: 'now: life or limb at risk',
+const PRIORITY_HINT: Readonly<Record<Priority, MessageId>> = {
+  routine: 'compose.priorityHint.routine',
+  urgent: 'compose.priorityHint.urgent',
+  asap: 'compose.priorityHint.asap',
+  stat: 'compose.priorityHint.stat',
 };
 /** Blood pressure has fields of its own; the other signs are chosen per row. */
 const ROW_SIGNS = (Object.keys(VITAL_SIGNS) as VitalSign[]).filter(
@@ -67,6 +68,7 @@ export function ComposeScreen({
   navigate: Navigate;
 }) {
   const intl = useIntl();
+  const t = useT();
   const id = useId();
   const [form, setFormState] = useState<Form>(() => emptyForm(expertId, new Date()));
   /** The user has changed the form: from then on it is kept as the draft (until then a draft kept earlier stays). */
@@ -121,7 +123,7 @@ export function ComposeScreen({
   const fieldError = (key: string) =>
     errors[key] && (
       <span id={`${id}-${key}-error`} className="field-error">
-        {errors[key]}
+        {t(errors[key].id, errors[key].values)}
       </span>
     );
 
@@ -144,13 +146,17 @@ export function ComposeScreen({
     setWaveError(undefined);
     if (file.size > MAX_WAVEFORM_FILE_BYTES) {
       setWaveError(
-        `${file.name} is ${formatBytes(file.size)}; a waveform file may be at most ${formatBytes(MAX_WAVEFORM_FILE_BYTES)}.`,
+        t('compose.waveformTooBig', {
+          file: file.name,
+          size: formatBytes(intl, file.size),
+          max: formatBytes(intl, MAX_WAVEFORM_FILE_BYTES),
+        }),
       );
       return;
     }
     const parsed = parseWaveformCsv(await file.text());
     if (!parsed.ok) {
-      setWaveError(`${file.name}: ${parsed.error}`);
+      setWaveError(t('compose.waveformUnreadable', { file: file.name, error: parsed.error }));
       return;
     }
     const row: WaveformRow = {
@@ -178,16 +184,13 @@ export function ComposeScreen({
 
   return (
     <div className="screen-stack compose-screen">
-      <h2 className="screen-title">New consultation</h2>
-      <p className="hint">
-        Everything you enter is encrypted for the expert (and for you) before it leaves this workstation. What you enter
-        is kept, encrypted, until you send it.
-      </p>
+      <h2 className="screen-title">{t('compose.title')}</h2>
+      <p className="hint">{t('compose.intro')}</p>
       <PlaceWarnings place="compose" />
       <DraftNotice begun={begun} edited={edited} onStartOver={() => void startOver()} />
 
       <section className="panel" aria-labelledby={`${id}-expert-title`}>
-        <h3 id={`${id}-expert-title`}>Expert</h3>
+        <h3 id={`${id}-expert-title`}>{t('compose.expert')}</h3>
         {form.expertId ? (
           <ChosenExpert api={api} practitionerId={form.expertId} onChange={() => set('expertId', undefined)} />
         ) : (
@@ -201,11 +204,11 @@ export function ComposeScreen({
       </section>
 
       <section className="panel" aria-labelledby={`${id}-patient-title`}>
-        <h3 id={`${id}-patient-title`}>Patient</h3>
+        <h3 id={`${id}-patient-title`}>{t('compose.patient')}</h3>
         <PatientPicker api={api} onPick={(caseId) => void pickPatient(caseId)} />
         <ErrorMessage error={requestOf.error} />
         <div className="form-grid">
-          <label htmlFor={`${id}-family`}>Family name</label>
+          <label htmlFor={`${id}-family`}>{t('compose.familyName')}</label>
           <Field error={fieldError('family')}>
             <input
               {...field('family')}
@@ -214,7 +217,7 @@ export function ComposeScreen({
               onChange={(e) => set('family', e.target.value)}
             />
           </Field>
-          <label htmlFor={`${id}-given`}>Given names</label>
+          <label htmlFor={`${id}-given`}>{t('compose.givenNames')}</label>
           <Field error={fieldError('given')}>
             <input
               {...field('given')}
@@ -223,14 +226,14 @@ export function ComposeScreen({
               onChange={(e) => set('given', e.target.value)}
             />
           </Field>
-          <label htmlFor={`${id}-gender`}>Sex</label>
+          <label htmlFor={`${id}-gender`}>{t('compose.sex')}</label>
           <Field error={fieldError('gender')}>
             <select
               {...field('gender')}
               value={form.gender}
               onChange={(e) => set('gender', e.target.value as Gender | '')}
             >
-              <option value="">Choose…</option>
+              <option value="">{t('compose.choose')}</option>
               {GENDERS.map((g) => (
                 <option key={g} value={g}>
                   {intl.formatMessage({ id: GENDER_LABEL[g] })}
@@ -238,7 +241,7 @@ export function ComposeScreen({
               ))}
             </select>
           </Field>
-          <label htmlFor={`${id}-birthDate`}>Birth date</label>
+          <label htmlFor={`${id}-birthDate`}>{t('compose.birthDate')}</label>
           <Field error={fieldError('birthDate')}>
             <input
               {...field('birthDate')}
@@ -248,7 +251,7 @@ export function ComposeScreen({
               onChange={(e) => set('birthDate', e.target.value)}
             />
           </Field>
-          <label htmlFor={`${id}-nationalId`}>National id (optional)</label>
+          <label htmlFor={`${id}-nationalId`}>{t('compose.nationalIdOptional')}</label>
           <Field error={fieldError('nationalId')}>
             <input
               {...field('nationalId')}
@@ -262,9 +265,9 @@ export function ComposeScreen({
       </section>
 
       <section className="panel" aria-labelledby={`${id}-request-title`}>
-        <h3 id={`${id}-request-title`}>Request</h3>
+        <h3 id={`${id}-request-title`}>{t('compose.request')}</h3>
         <fieldset className="radio-group">
-          <legend>Urgency</legend>
+          <legend>{t('compose.urgency')}</legend>
           {PRIORITIES.map((p) => (
             <label key={p} className="radio">
               <input
@@ -274,12 +277,12 @@ export function ComposeScreen({
                 checked={form.priority === p}
                 onChange={() => set('priority', p)}
               />
-              {intl.formatMessage({ id: PRIORITY_LABEL[p] })} <span className="hint">({PRIORITY_HINT[p]})</span>
+              {t(PRIORITY_LABEL[p])} <span className="hint">{t(PRIORITY_HINT[p])}</span>
             </label>
           ))}
         </fieldset>
         <div className="form-grid request-grid">
-          <label htmlFor={`${id}-reason`}>Reason for the consultation (required)</label>
+          <label htmlFor={`${id}-reason`}>{t('compose.reasonRequired')}</label>
           <Field error={fieldError('reason')}>
             <textarea
               {...field('reason')}
@@ -289,7 +292,7 @@ export function ComposeScreen({
               onChange={(e) => set('reason', e.target.value)}
             />
           </Field>
-          <label htmlFor={`${id}-question`}>Question to the expert</label>
+          <label htmlFor={`${id}-question`}>{t('compose.question')}</label>
           <Field error={fieldError('question')}>
             <textarea
               {...field('question')}
@@ -303,13 +306,13 @@ export function ComposeScreen({
       </section>
 
       <section className="panel" aria-labelledby={`${id}-vitals-title`}>
-        <h3 id={`${id}-vitals-title`}>Vital signs</h3>
+        <h3 id={`${id}-vitals-title`}>{t('compose.vitalSigns')}</h3>
         {form.vitals.map((row, i) => (
           <fieldset key={row.key} className="line-group">
-            <legend>Vital sign {i + 1}</legend>
+            <legend>{t('compose.vitalSignNumber', { number: i + 1 })}</legend>
             <div className="line-fields">
               <div className="field">
-                <label htmlFor={`${id}-vital-${row.key}-sign`}>Measure</label>
+                <label htmlFor={`${id}-vital-${row.key}-sign`}>{t('compose.measure')}</label>
                 <select
                   id={`${id}-vital-${row.key}-sign`}
                   value={row.sign}
@@ -324,7 +327,7 @@ export function ComposeScreen({
               </div>
               <div className="field">
                 <label htmlFor={`${id}-vital-${row.key}-value`}>
-                  Value ({unitDisplay(VITAL_SIGNS[row.sign].unit)})
+                  {t('compose.valueWithUnit', { unit: unitDisplay(VITAL_SIGNS[row.sign].unit) })}
                 </label>
                 <input
                   {...field(`vital-${row.key}-value`)}
@@ -338,7 +341,7 @@ export function ComposeScreen({
                 {fieldError(`vital-${row.key}-value`)}
               </div>
               <div className="field">
-                <label htmlFor={`${id}-vital-${row.key}-time`}>Time</label>
+                <label htmlFor={`${id}-vital-${row.key}-time`}>{t('compose.time')}</label>
                 <input
                   {...field(`vital-${row.key}-time`)}
                   type="datetime-local"
@@ -357,7 +360,7 @@ export function ComposeScreen({
                   )
                 }
               >
-                Remove vital sign {i + 1}
+                {t('compose.removeVitalSign', { number: i + 1 })}
               </button>
             </div>
           </fieldset>
@@ -372,14 +375,14 @@ export function ComposeScreen({
             ])
           }
         >
-          Add vital sign
+          {t('compose.addVitalSign')}
         </button>
 
         <fieldset className="line-group">
-          <legend>Blood pressure (optional)</legend>
+          <legend>{t('compose.bloodPressureOptional')}</legend>
           <div className="line-fields">
             <div className="field">
-              <label htmlFor={`${id}-systolic`}>Systolic (mmHg)</label>
+              <label htmlFor={`${id}-systolic`}>{t('compose.systolic')}</label>
               <input
                 {...field('systolic')}
                 type="number"
@@ -392,7 +395,7 @@ export function ComposeScreen({
               {fieldError('systolic')}
             </div>
             <div className="field">
-              <label htmlFor={`${id}-diastolic`}>Diastolic (mmHg)</label>
+              <label htmlFor={`${id}-diastolic`}>{t('compose.diastolic')}</label>
               <input
                 {...field('diastolic')}
                 type="number"
@@ -405,7 +408,7 @@ export function ComposeScreen({
               {fieldError('diastolic')}
             </div>
             <div className="field">
-              <label htmlFor={`${id}-bpTime`}>Measured at</label>
+              <label htmlFor={`${id}-bpTime`}>{t('compose.measuredAt')}</label>
               <input
                 {...field('bpTime')}
                 type="datetime-local"
@@ -419,13 +422,11 @@ export function ComposeScreen({
       </section>
 
       <section className="panel" aria-labelledby={`${id}-sensor-title`}>
-        <h3 id={`${id}-sensor-title`}>Sensor data</h3>
+        <h3 id={`${id}-sensor-title`}>{t('compose.sensorData')}</h3>
         <p className="hint" id={`${id}-wave-help`}>
-          An ECG or pulse-oximeter recording as CSV: a header row naming the leads (I, II, III, aVR, aVL, aVF, V1…V6) or
-          “pleth”, then one sample per column on each row. A first column “time” (ms) sets the sample period; otherwise
-          enter it below.
+          {t('compose.waveformHelp')}
         </p>
-        <label htmlFor={`${id}-wave-file`}>Waveform file (CSV)</label>{' '}
+        <label htmlFor={`${id}-wave-file`}>{t('compose.waveformFile')}</label>{' '}
         <input
           id={`${id}-wave-file`}
           type="file"
@@ -457,9 +458,9 @@ export function ComposeScreen({
       </section>
 
       <section className="panel" aria-labelledby={`${id}-files-title`}>
-        <h3 id={`${id}-files-title`}>Attachments</h3>
+        <h3 id={`${id}-files-title`}>{t('compose.attachments')}</h3>
         <AttachmentPicker
-          label="Add files (letters, images, results)"
+          label={t('compose.addFiles')}
           attachments={form.attachments}
           onChange={(next) => set('attachments', next)}
         />
@@ -467,15 +468,15 @@ export function ComposeScreen({
       </section>
 
       <section className="panel" aria-labelledby={`${id}-summary-title`}>
-        <h3 id={`${id}-summary-title`}>Summary</h3>
+        <h3 id={`${id}-summary-title`}>{t('compose.summaryTitle')}</h3>
         <ConsultSummary api={api} form={form} />
         <div className="form-actions send-actions">
           <button type="button" disabled={create.busy} onClick={() => void send()}>
-            {create.busy ? 'Signing and sending…' : 'Send'}
+            {create.busy ? t('compose.sending') : t('compose.send')}
           </button>
           {errorCount > 0 && (
             <span className="field-error" role="alert">
-              {errorCount === 1 ? '1 field needs' : `${errorCount} fields need`} attention: see the messages above.
+              {t('compose.fieldsNeedAttention', { count: errorCount })}
             </span>
           )}
           {fieldError('form')}
@@ -513,8 +514,10 @@ function useBeginning(
   from: ComposeFrom | undefined,
   begin: (form: Form, asDraft: boolean) => void,
 ): Beginning {
+  const intl = useIntl();
   const fields = useDraft(api, 'compose');
   const files = useDraft(api, 'compose-files');
+  const recordingName = (kind: 'ecg' | 'pleth') => intl.formatMessage({ id: 'compose.earlierRecording' }, { kind });
   const [state, setState] = useState<Pick<Beginning, 'from' | 'otherDraftAt' | 'error'>>();
   const onBegin = useEffectEvent(begin);
   const drafted = (fieldsBody: string | undefined, filesBody: string | undefined) =>
@@ -540,7 +543,9 @@ function useBeginning(
       const empty = emptyForm(expertId, new Date());
       const { patient } = result.value;
       onBegin(
-        from.take === 'patient' ? withPatient(empty, patient) : withRequest(empty, result.value, () => ++rowSeq),
+        from.take === 'patient'
+          ? withPatient(empty, patient)
+          : withRequest(empty, result.value, () => ++rowSeq, recordingName),
         false,
       );
       const name = [...(patient.given ?? []), patient.family ?? ''].join(' ').trim();
@@ -571,31 +576,31 @@ function useBeginning(
 
 function DraftNotice({ begun, edited, onStartOver }: { begun: Beginning; edited: boolean; onStartOver: () => void }) {
   const intl = useIntl();
+  const t = useT();
   const { from, otherDraftAt, error } = begun;
   return (
     <div role="status" data-testid="compose-beginning">
       <ErrorMessage error={error} />
       {from?.draftAt && (
         <p className="notice">
-          Restored the request you had not sent (kept {formatDateTime(intl, from.draftAt)}).{' '}
+          {t('compose.draft.restored', { savedAt: formatDateTime(intl, from.draftAt) })}{' '}
           <button type="button" className="link" onClick={onStartOver}>
-            Start over
+            {t('compose.draft.startOver')}
           </button>
         </p>
       )}
       {from?.caseOf !== undefined && (
         <p className="notice">
           {from.take === 'patient'
-            ? `The patient is filled in from your earlier case about ${from.caseOf}.`
-            : `The request is filled in from the case about ${from.caseOf}: check it, then send it to the expert suggested.`}
+            ? t('compose.draft.patientFrom', { name: from.caseOf })
+            : t('compose.draft.requestFrom', { name: from.caseOf })}
         </p>
       )}
       {otherDraftAt && !edited && (
         <p className="notice">
-          You also have a request you had not sent (kept {formatDateTime(intl, otherDraftAt)}); it is replaced once you
-          change this one.{' '}
+          {t('compose.draft.other', { savedAt: formatDateTime(intl, otherDraftAt) })}{' '}
           <button type="button" className="link" onClick={begun.restoreDraft}>
-            Open that request instead
+            {t('compose.draft.openOther')}
           </button>
         </p>
       )}
@@ -606,17 +611,18 @@ function DraftNotice({ begun, edited, onStartOver }: { begun: Beginning; edited:
 /** When the draft was last kept, or why it could not be (the form itself is still on screen). */
 function DraftSaved({ fields, files }: { fields: DraftState; files: DraftState }) {
   const intl = useIntl();
+  const t = useT();
   const error = fields.error ?? files.error;
   if (error)
     return (
       <p className="field-error" data-testid="draft-state">
-        This request could not be kept as a draft ({error.message}); it is kept only while this screen is open.
+        {t('compose.draft.notKept', { error: error.message })}
       </p>
     );
   const savedAt = [fields.savedAt, files.savedAt].filter(Boolean).sort().at(-1);
   return savedAt ? (
     <p className="hint" data-testid="draft-state">
-      Draft kept {formatDateTime(intl, savedAt)}.
+      {t('compose.draft.kept', { savedAt: formatDateTime(intl, savedAt) })}
     </p>
   ) : null;
 }
@@ -652,6 +658,7 @@ function WaveformEntry({
   onRemove: () => void;
 }) {
   const intl = useIntl();
+  const t = useT();
   const periodMs = Number(row.period);
   const effective = fromLocalInput(row.time);
   const preview = useMemo(
@@ -666,22 +673,22 @@ function WaveformEntry({
         : undefined,
     [row.parsed, periodMs, effective],
   );
-  const leads = row.parsed.series
-    .map((s) => s.lead)
-    .filter(Boolean)
-    .join(', ');
+  const leads = row.parsed.series.flatMap((s) => (s.lead ? [s.lead] : []));
   return (
     <fieldset className="line-group waveform-entry">
       <legend>{row.file}</legend>
       {fieldError(`wave-${row.key}-file`)}
       <p>
-        {waveformLabel(intl, row.parsed.kind)}
-        {leads && `, leads ${leads}`}: {row.parsed.samples.toLocaleString()} samples per channel
-        {preview && ` (${formatNumber(intl, (row.parsed.samples * periodMs) / 1000, 2)} s)`}
+        {t('compose.waveform.description', {
+          kind: waveformLabel(intl, row.parsed.kind),
+          leads: leads.length > 0 ? intl.formatList(leads, { type: 'conjunction', style: 'narrow' }) : 'none',
+          samples: row.parsed.samples,
+          seconds: preview ? formatNumber(intl, (row.parsed.samples * periodMs) / 1000, 2) : 'none',
+        })}
       </p>
       <div className="line-fields">
         <div className="field">
-          <label htmlFor={`${id}-wave-${row.key}-period`}>Sample period (ms)</label>
+          <label htmlFor={`${id}-wave-${row.key}-period`}>{t('compose.waveform.samplePeriod')}</label>
           <input
             {...field(`wave-${row.key}-period`)}
             type="number"
@@ -694,7 +701,7 @@ function WaveformEntry({
           {fieldError(`wave-${row.key}-period`)}
         </div>
         <div className="field">
-          <label htmlFor={`${id}-wave-${row.key}-time`}>Recorded at</label>
+          <label htmlFor={`${id}-wave-${row.key}-time`}>{t('compose.waveform.recordedAt')}</label>
           <input
             {...field(`wave-${row.key}-time`)}
             type="datetime-local"
@@ -704,7 +711,7 @@ function WaveformEntry({
           {fieldError(`wave-${row.key}-time`)}
         </div>
         <button type="button" className="link line-remove" onClick={onRemove}>
-          Remove {row.file}
+          {t('compose.waveform.remove', { file: row.file })}
         </button>
       </div>
       {preview && <WaveformPlot waveform={preview} />}
@@ -721,6 +728,7 @@ function ExpertSearch({
   onChoose: (practitionerId: string) => void;
   describedBy: string | undefined;
 }) {
+  const t = useT();
   const id = useId();
   const [text, setText] = useState('');
   const query = text.trim();
@@ -730,25 +738,25 @@ function ExpertSearch({
   const results = query ? (found.value?.experts ?? []) : [];
   return (
     <div className="expert-search">
-      <label htmlFor={`${id}-search`}>Search the directory</label>{' '}
+      <label htmlFor={`${id}-search`}>{t('compose.expertSearch.label')}</label>{' '}
       <input
         id={`${id}-search`}
         type="search"
         value={text}
         onChange={(e) => setText(e.target.value)}
-        placeholder="Name, specialty, hospital, place, language"
+        placeholder={t('compose.expertSearch.placeholder')}
         aria-describedby={describedBy}
       />
       <ErrorMessage error={found.error} />
       {query && !found.loading && results.length === 0 && (
-        <p className="hint">Nobody in the directory matches “{query}”.</p>
+        <p className="hint">{t('compose.expertSearch.none', { query })}</p>
       )}
       {results.length > 0 && (
-        <ul className="expert-results" aria-label="Experts found">
+        <ul className="expert-results" aria-label={t('compose.expertSearch.found')}>
           {results.map((e) => (
             <li key={e.practitionerId}>
               <button type="button" className="secondary" onClick={() => onChoose(e.practitionerId)}>
-                Choose {e.name}
+                {t('compose.expertSearch.choose', { name: e.name })}
               </button>
               <span className="hint">
                 {' '}
@@ -773,6 +781,8 @@ function ChosenExpert({
   practitionerId: string;
   onChange: () => void;
 }) {
+  const intl = useIntl();
+  const t = useT();
   const expert = useCommand(api, COMMANDS.getExpert, { practitionerId });
   const unusable =
     expert.value?.certificates.filter((c) => c.use === 'encryption' && c.state !== 'valid' && c.state !== 'expiring') ??
@@ -782,7 +792,8 @@ function ChosenExpert({
       {expert.value ? (
         <p>
           <strong>{expert.value.name}</strong>
-          {expert.value.specialties.length > 0 && `, ${expert.value.specialties.join(', ')}`}
+          {expert.value.specialties.length > 0 &&
+            `, ${intl.formatList(expert.value.specialties, { type: 'conjunction', style: 'narrow' })}`}
           {expert.value.organization && ` · ${expert.value.organization}`}
           {expert.value.city && `, ${expert.value.city}`}
           <span className="hint"> · {practitionerId}</span>
@@ -795,12 +806,11 @@ function ChosenExpert({
       {expert.value && <LookAlikeWarning practitionerId={practitionerId} lookAlikes={expert.value.lookAlikes} />}
       {unusable.length > 0 && (
         <p className="field-error">
-          This expert’s encryption certificate cannot be used ({unusable.map((c) => c.problem ?? c.state).join('; ')}):
-          the request would be refused.
+          {t('compose.certificateUnusable', { problems: unusable.map((c) => c.problem ?? c.state).join('; ') })}
         </p>
       )}
       <button type="button" className="link" onClick={onChange}>
-        Choose another expert
+        {t('compose.chooseAnotherExpert')}
       </button>
     </div>
   );
@@ -808,46 +818,70 @@ function ChosenExpert({
 
 function ConsultSummary({ api, form }: { api: RtsApi; form: Form }) {
   const intl = useIntl();
+  const t = useT();
   const total = form.attachments.reduce((sum, a) => sum + a.size, 0);
   const given = form.given.trim();
+  const notEntered = <em>{t('compose.summary.notEntered')}</em>;
   return (
     <dl className="facts" data-testid="compose-summary">
-      <dt>To</dt>
-      <dd>{form.expertId ? <ExpertName api={api} practitionerId={form.expertId} /> : <em>no expert chosen</em>}</dd>
-      <dt>Patient</dt>
+      <dt>{t('compose.summary.to')}</dt>
       <dd>
-        {form.family.trim() || given ? `${given} ${form.family.trim()}`.trim() : <em>not entered</em>}
-        {form.birthDate && `, born ${form.birthDate}`}
-        {form.gender && `, ${genderLabel(intl, form.gender).toLowerCase()}`}
+        {form.expertId ? (
+          <ExpertName api={api} practitionerId={form.expertId} />
+        ) : (
+          <em>{t('compose.summary.noExpert')}</em>
+        )}
       </dd>
-      <dt>Urgency</dt>
-      <dd>{intl.formatMessage({ id: PRIORITY_LABEL[form.priority] })}</dd>
-      <dt>Reason</dt>
-      <dd>{form.reason.trim() || <em>not entered</em>}</dd>
-      <dt>Vital signs</dt>
+      <dt>{t('compose.patient')}</dt>
+      <dd>
+        {intl.formatMessage(
+          { id: 'compose.summary.patient' },
+          {
+            name: form.family.trim() || given ? `${given} ${form.family.trim()}`.trim() : notEntered,
+            birthDate: form.birthDate || 'none',
+            gender: form.gender || 'none',
+          },
+        )}
+      </dd>
+      <dt>{t('compose.urgency')}</dt>
+      <dd>{t(PRIORITY_LABEL[form.priority])}</dd>
+      <dt>{t('compose.summary.reason')}</dt>
+      <dd>{form.reason.trim() || notEntered}</dd>
+      <dt>{t('compose.vitalSigns')}</dt>
       <dd>
         {form.vitals.length === 0 && !form.systolic
-          ? 'none'
+          ? t('compose.summary.none')
           : [
-              ...form.vitals.map(
-                (v) => `${vitalLabel(intl, v.sign)} ${v.value || '?'} ${unitDisplay(VITAL_SIGNS[v.sign].unit)}`,
+              ...form.vitals.map((v) =>
+                t('compose.summary.vital', {
+                  sign: vitalLabel(intl, v.sign),
+                  value: v.value || '?',
+                  unit: unitDisplay(VITAL_SIGNS[v.sign].unit),
+                }),
               ),
               ...(form.systolic || form.diastolic
-                ? [`Blood pressure ${form.systolic || '?'}/${form.diastolic || '?'} mmHg`]
+                ? [
+                    t('compose.summary.bloodPressure', {
+                      systolic: form.systolic || '?',
+                      diastolic: form.diastolic || '?',
+                    }),
+                  ]
                 : []),
             ].join('; ')}
       </dd>
-      <dt>Sensor data</dt>
+      <dt>{t('compose.sensorData')}</dt>
       <dd>
         {form.waveforms.length === 0
-          ? 'none'
-          : form.waveforms.map((w) => `${waveformLabel(intl, w.parsed.kind)} (${w.file})`).join('; ')}
+          ? t('compose.summary.none')
+          : form.waveforms
+              .map((w) => t('compose.summary.recording', { kind: waveformLabel(intl, w.parsed.kind), file: w.file }))
+              .join('; ')}
       </dd>
-      <dt>Attachments</dt>
+      <dt>{t('compose.attachments')}</dt>
       <dd>
         {form.attachments.length === 0
-          ? 'none'
-          : `${form.attachments.length} ${form.attachments.length === 1 ? 'file' : 'files'}, ${formatBytes(total)}`}
+          ? t('compose.summary.none')
+          : t('compose.summary.files', { count: form.attachments.length, size: formatBytes(intl, total) })}
       </dd>
     </dl>
   );
