@@ -1,3 +1,4 @@
+import type { IntlShape } from 'react-intl';
 import { REASON_CODES } from '../../shared/protocol/index.ts';
 
 /**
@@ -13,12 +14,18 @@ export function reasonInWords(code: string | undefined, side: 'sender' | 'recipi
   return undefined;
 }
 
-/** `code (words)` when there are words for the code, else the code as it is. */
-export function reasonLabel(
-  code: string | undefined,
-  fallback: string,
-  side: 'sender' | 'recipient' = 'sender',
-): string {
+type Side = 'sender' | 'recipient';
+
+/**
+ * `code (words)` when there are words for the code, else the code as it is. Takes the user's `intl` first (issue 22);
+ * the form without it stays until every caller passes it.
+ */
+export function reasonLabel(intl: IntlShape, code: string | undefined, fallback: string, side?: Side): string;
+export function reasonLabel(code: string | undefined, fallback: string, side?: Side): string;
+export function reasonLabel(...args: unknown[]): string {
+  const [code, fallback, side = 'sender'] = (
+    typeof args[0] === 'object' && args[0] !== null ? args.slice(1) : args
+  ) as [string | undefined, string, Side?];
   if (code === undefined) return fallback;
   const words = reasonInWords(code, side);
   return words ? `${code}: ${words}` : code;

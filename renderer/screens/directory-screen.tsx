@@ -1,20 +1,17 @@
-import { useEffect, useId, useMemo, useRef, useState } from 'react';
-import {
-  COMMANDS,
-  type ApiError,
-  type CommandOutput,
-  type DirectoryFacets,
-  type DirectoryState,
-} from '../../shared/api/index.ts';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { useIntl, type IntlShape } from 'react-intl';
+import { COMMANDS, type ApiError, type CommandOutput, type DirectoryFacets } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
-import { CertificateList } from '../components/certificate-list.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
-import { LookAlikeBadge, LookAlikeWarning } from '../components/look-alike.tsx';
+import { LookAlikeBadge } from '../components/look-alike.tsx';
 import { PlaceWarnings } from '../components/warnings-banner.tsx';
 import { useCommand } from '../hooks/use-command.ts';
 import { useDirectoryState } from '../hooks/use-directory-state.ts';
+import { useT, type Translate } from '../i18n/index.ts';
+import type { MessageId } from '../../shared/i18n/index.ts';
 import type { Navigate } from '../navigation.ts';
 import { VirtualListbox } from '../components/virtual-listbox.tsx';
+import { DirectoryStateLine, ExpertDetails, languageNamer, listOf } from './directory-details.tsx';
 import './lists.css';
 
 type ExpertSummary = CommandOutput<typeof COMMANDS.searchDirectory>['experts'][number];
@@ -26,10 +23,6 @@ const PAGE = 100;
 /** The most the core answers in one page. */
 const MAX_PAGE = 500;
 const ROW_HEIGHT = 58;
-
-const languageNames = new Intl.DisplayNames(['en'], { type: 'language' });
-const languageName = (code: string) => languageNames.of(code) ?? code;
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 interface SearchRequest {
   readonly text: string;
@@ -109,6 +102,8 @@ function useExpertSearch(
 
 /** The expert directory: instant search, filters, a virtualized list, and an expert's details. */
 export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navigate }) {
+  const t = useT();
+  const intl = useIntl();
   const [request, setRequest] = useState<SearchRequest>(ANY);
   const [selected, setSelected] = useState<string>();
   const listRef = useRef<HTMLDivElement>(null);
@@ -120,22 +115,22 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
   const mirrorKey = `${directory.state?.version}|${directory.state?.appliedAt}`;
   const answer = useExpertSearch(api, request, mirrorKey, wanted);
   const facets = useFacets(api, mirrorKey);
-  const choices = useMemo(() => filterChoices(facets), [facets]);
+  const choices = useMemo(() => filterChoices(intl, facets), [intl, facets]);
   const experts = answer?.experts ?? [];
   const change = (part: Partial<SearchRequest>) => setRequest((r) => ({ ...r, ...part }));
 
   return (
     <div className="screen-stack">
-      <h2 className="screen-title">Directory</h2>
+      <h2 className="screen-title">{t('directory.title')}</h2>
       <DirectoryStateLine state={directory.state} />
       <ErrorMessage error={directory.error} />
       <div className="directory-layout">
-        <section className="panel" aria-label="Find an expert">
+        <section className="panel" aria-label={t('directory.findLabel')}>
           <div className="search-bar">
             <input
               type="search"
-              aria-label="Search experts"
-              placeholder="Name, specialty, hospital, place or language"
+              aria-label={t('directory.search')}
+              placeholder={t('directory.searchPlaceholder')}
               maxLength={150}
               value={request.text}
               onChange={(e) => change({ text: e.target.value })}
@@ -147,29 +142,29 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
               }}
             />
             <FilterSelect
-              label="Specialty"
-              any="Any specialty"
+              label={t('directory.filter.specialty')}
+              any={t('directory.filter.anySpecialty')}
               value={request.specialty}
               onChange={(specialty) => change({ specialty })}
               groups={choices.specialties}
             />
             <FilterSelect
-              label="Language"
-              any="Any language"
+              label={t('directory.filter.language')}
+              any={t('directory.filter.anyLanguage')}
               value={request.language}
               onChange={(language) => change({ language })}
               groups={choices.languages}
             />
             <FilterSelect
-              label="Hospital"
-              any="Any hospital"
+              label={t('directory.filter.hospital')}
+              any={t('directory.filter.anyHospital')}
               value={request.organization}
               onChange={(organization) => change({ organization })}
               groups={choices.hospitals}
             />
             <FilterSelect
-              label="Region or city"
-              any="Any region or city"
+              label={t('directory.filter.region')}
+              any={t('directory.filter.anyRegion')}
               value={request.region}
               onChange={(region) => change({ region })}
               groups={choices.places}
@@ -177,11 +172,11 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
           </div>
           <PlaceWarnings place="directory" />
           <p className="result-count" role="status" data-testid="directory-count">
-            {countText(answer, facets)}
+            {countText(t, intl, answer, facets)}
           </p>
           <ErrorMessage error={answer?.error} />
           <VirtualListbox
-            label="Experts"
+            label={t('directory.experts')}
             listRef={listRef}
             items={experts}
             rowHeight={ROW_HEIGHT}
@@ -195,7 +190,9 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
                 <span className="row-line muted" id={ids.description}>
                   <LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
                   {e.lookAlikes && ' '}
-                  {[e.organization, e.city, e.languages.split(' ').join(', ')].filter(Boolean).join(' · ')}
+                  {[e.organization, e.city, listOf(intl, e.languages.split(' ').filter(Boolean))]
+                    .filter(Boolean)
+                    .join(' · ')}
                 </span>
               </>
             )}
@@ -212,31 +209,42 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
         {selected ? (
           <ExpertDetails key={selected} api={api} practitionerId={selected} navigate={navigate} />
         ) : (
-          <p className="panel hint">Choose an expert to see their details and certificates.</p>
+          <p className="panel hint">{t('directory.choose')}</p>
         )}
       </div>
     </div>
   );
 }
 
-function countText(answer: SearchAnswer | undefined, facets: DirectoryFacets | undefined): string {
-  if (!answer) return 'Searching…';
+/** How many experts the list holds, or, when none, which search and filters found nobody: one sentence each. */
+function countText(
+  t: Translate,
+  intl: IntlShape,
+  answer: SearchAnswer | undefined,
+  facets: DirectoryFacets | undefined,
+): string {
+  if (!answer) return t('directory.count.searching');
   const shown = answer.experts.length;
-  if (answer.more) return `${shown}+ experts: scroll for more, or add words.`;
-  if (shown > 0) return shown === 1 ? '1 expert' : `${shown} experts`;
+  if (answer.more) return t('directory.count.more', { count: shown });
+  if (shown > 0) return t('directory.count.experts', { count: shown });
   const { specialty, language, organization, region } = answer.request;
   const text = answer.request.text.trim();
   const hospital = facets?.hospitals.find((h) => h.id === organization)?.name ?? organization;
-  const among = [
-    specialty && `in ${specialty}`,
-    language && `speaking ${languageName(language)}`,
-    organization && `at ${hospital}`,
-    region && `in ${region}`,
-  ]
-    .filter(Boolean)
-    .join(' ');
-  if (text) return `No expert${among && ` ${among}`} matches “${text}”.`;
-  return among ? `No expert ${among} is in the directory.` : 'The directory is empty.';
+  // Each filter is in the sentence only when chosen (`yes`), so that each language places and words it.
+  const filters = {
+    bySpecialty: specialty ? 'yes' : 'no',
+    specialty,
+    byLanguage: language ? 'yes' : 'no',
+    language: language && languageNamer(intl)(language),
+    byHospital: organization ? 'yes' : 'no',
+    hospital,
+    byRegion: region ? 'yes' : 'no',
+    region,
+  };
+  if (text) return t('directory.count.noMatch', { ...filters, text });
+  return specialty || language || organization || region
+    ? t('directory.count.noneHere', filters)
+    : t('directory.count.empty');
 }
 
 /** The filters' choices as the directory holds them now, asked again whenever the mirror changes. */
@@ -251,14 +259,16 @@ function useFacets(api: RtsApi, mirrorKey: string): DirectoryFacets | undefined 
   return facets.value;
 }
 
-const PLACE_GROUPS = [
-  { kind: 'state', label: 'County or state' },
-  { kind: 'district', label: 'District' },
-  { kind: 'city', label: 'City' },
-] as const;
+const PLACE_GROUPS: readonly { readonly kind: 'state' | 'district' | 'city'; readonly label: MessageId }[] = [
+  { kind: 'state', label: 'directory.place.state' },
+  { kind: 'district', label: 'directory.place.district' },
+  { kind: 'city', label: 'directory.place.city' },
+];
 
-/** The four filters' choices, worked out once per state of the directory (not at each keystroke). */
-function filterChoices(facets: DirectoryFacets | undefined) {
+/** The four filters' choices, worked out once per state of the directory and language (not at each keystroke). */
+function filterChoices(intl: IntlShape, facets: DirectoryFacets | undefined) {
+  const languageName = languageNamer(intl);
+  const collator = new Intl.Collator(intl.locale);
   return {
     specialties: [
       { options: (facets?.specialties ?? []).map((f) => ({ value: f.value, text: f.value, experts: f.experts })) },
@@ -267,12 +277,12 @@ function filterChoices(facets: DirectoryFacets | undefined) {
       {
         options: (facets?.languages ?? [])
           .map((f) => ({ value: f.value, text: languageName(f.value), experts: f.experts }))
-          .sort((a, b) => a.text.localeCompare(b.text)),
+          .sort((a, b) => collator.compare(a.text, b.text)),
       },
     ],
-    hospitals: [{ options: hospitalOptions(facets) }],
+    hospitals: [{ options: hospitalOptions(intl, facets) }],
     places: PLACE_GROUPS.map(({ kind, label }) => ({
-      label,
+      label: intl.formatMessage({ id: label }),
       options: (facets?.regions ?? [])
         .filter((r) => r.kind === kind)
         .map((r) => ({ value: r.name, text: r.name, experts: r.experts })),
@@ -281,7 +291,7 @@ function filterChoices(facets: DirectoryFacets | undefined) {
 }
 
 /** Hospitals by name; where two share a name (one may be a look-alike), each says which clinic published it. */
-function hospitalOptions(facets: DirectoryFacets | undefined): FilterOption[] {
+function hospitalOptions(intl: IntlShape, facets: DirectoryFacets | undefined): FilterOption[] {
   const hospitals = facets?.hospitals ?? [];
   const named = (h: (typeof hospitals)[number]) => h.name ?? h.id;
   const byName = new Map<string, number>();
@@ -290,7 +300,12 @@ function hospitalOptions(facets: DirectoryFacets | undefined): FilterOption[] {
     const shared = byName.get(named(h))! > 1;
     return {
       value: h.id,
-      text: shared ? `${named(h)} (published by ${h.id.slice(0, h.id.indexOf('.'))})` : named(h),
+      text: shared
+        ? intl.formatMessage(
+            { id: 'directory.hospitalPublishedBy' },
+            { hospital: named(h), publisher: h.id.slice(0, h.id.indexOf('.')) },
+          )
+        : named(h),
       experts: h.experts,
     };
   });
@@ -319,10 +334,11 @@ function FilterSelect({
   onChange: (value: string) => void;
   groups: readonly { readonly label?: string; readonly options: readonly FilterOption[] }[];
 }) {
+  const t = useT();
   const held = groups.some((g) => g.options.some((o) => o.value === value));
   const option = (o: FilterOption) => (
     <option key={o.value} value={o.value}>
-      {o.text} ({o.experts})
+      {t('directory.filter.option', { name: o.text, count: o.experts })}
     </option>
   );
   return (
@@ -339,88 +355,5 @@ function FilterSelect({
         ) : null,
       )}
     </select>
-  );
-}
-
-function DirectoryStateLine({ state }: { state: DirectoryState | undefined }) {
-  if (!state) return <p className="directory-state">Reading the directory…</p>;
-  return (
-    <div className="directory-state" aria-label="Directory state" role="group">
-      <span data-testid="directory-experts">
-        {state.experts.toLocaleString()} {state.experts === 1 ? 'expert' : 'experts'}
-      </span>
-      <span>{state.version === undefined ? 'No directory received yet' : `Version ${state.version}`}</span>
-      {state.asOf && <span>As of {dateTime.format(new Date(state.asOf))}</span>}
-      {state.snapshot && (
-        <label>
-          Loading a snapshot ({state.snapshot.received} of {state.snapshot.count} parts)
-          <progress max={state.snapshot.count} value={state.snapshot.received} />
-        </label>
-      )}
-      {state.behind && (
-        <span className="badge" data-tone="warn">
-          Behind — waiting for a snapshot
-        </span>
-      )}
-      {state.refused.length > 0 && (
-        <details>
-          <summary>
-            <span className="badge" data-tone="bad">
-              {state.refused.length} refused {state.refused.length === 1 ? 'entry' : 'entries'}
-            </span>
-          </summary>
-          <ul>
-            {state.refused.map((r) => (
-              <li key={r.practitionerId}>
-                {r.practitionerId}: {r.reason}
-              </li>
-            ))}
-          </ul>
-        </details>
-      )}
-    </div>
-  );
-}
-
-function ExpertDetails({ api, practitionerId, navigate }: { api: RtsApi; practitionerId: string; navigate: Navigate }) {
-  const expert = useCommand(api, COMMANDS.getExpert, { practitionerId });
-  const headingId = useId();
-  const e = expert.value;
-  const canEncrypt = e?.certificates.some(
-    (c) => c.use === 'encryption' && (c.state === 'valid' || c.state === 'expiring'),
-  );
-  return (
-    <section className="panel expert-details" aria-labelledby={headingId}>
-      <h3 id={headingId}>{e?.name ?? practitionerId}</h3>
-      <ErrorMessage error={expert.error} />
-      {e && (
-        <>
-          <dl className="facts">
-            <dt>Specialties</dt>
-            <dd>{e.specialties.join(', ') || '—'}</dd>
-            <dt>Hospital</dt>
-            <dd>{e.organization ?? '—'}</dd>
-            <dt>City</dt>
-            <dd>{e.city ?? '—'}</dd>
-            <dt>Languages</dt>
-            <dd>{e.languages.map(languageName).join(', ') || '—'}</dd>
-            <dt>Directory id</dt>
-            <dd>{e.practitionerId}</dd>
-            <dt>Published by</dt>
-            <dd>{e.publisher}</dd>
-            <dt>Endpoints</dt>
-            <dd>{e.endpoints.join(', ') || 'None: requests cannot reach this expert'}</dd>
-          </dl>
-          <LookAlikeWarning practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
-          <button type="button" onClick={() => navigate({ name: 'compose', expertId: e.practitionerId })}>
-            Ask for a consultation
-          </button>
-          {!canEncrypt && (
-            <p className="hint">No valid encryption certificate: a request to this expert would be refused.</p>
-          )}
-          <CertificateList certificates={e.certificates} label={`Certificates of ${e.name}`} />
-        </>
-      )}
-    </section>
   );
 }

@@ -1,4 +1,4 @@
-import { memo, useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { useIntl } from 'react-intl';
 import { COMMANDS, EVENTS, type ApiError, type CommandInput, type InboxRow } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
@@ -6,15 +6,19 @@ import { ErrorMessage } from '../components/error-message.tsx';
 import { useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
 import { VirtualListbox } from '../components/virtual-listbox.tsx';
-import { ageSexText, waitingText } from '../components/case-format.ts';
+import { PRIORITY_LABEL } from '../components/case-format.ts';
+import { useT } from '../i18n/index.ts';
+import type { MessageId } from '../../shared/i18n/index.ts';
+import { CaseRow } from './inbox-row.tsx';
 import './lists.css';
 
 type TabId = 'new' | 'progress' | 'waiting' | 'done';
-const TABS: readonly { readonly id: TabId; readonly label: string }[] = [
-  { id: 'new', label: 'New' },
-  { id: 'progress', label: 'In progress' },
-  { id: 'waiting', label: 'Waiting for information' },
-  { id: 'done', label: 'Done' },
+/** Each tab's name, and the list's name under it. */
+const TABS: readonly { readonly id: TabId; readonly label: MessageId; readonly cases: MessageId }[] = [
+  { id: 'new', label: 'inbox.tab.new', cases: 'inbox.tabCases.new' },
+  { id: 'progress', label: 'inbox.tab.progress', cases: 'inbox.tabCases.progress' },
+  { id: 'waiting', label: 'inbox.tab.waiting', cases: 'inbox.tabCases.waiting' },
+  { id: 'done', label: 'inbox.tab.done', cases: 'inbox.tabCases.done' },
 ];
 
 const ROW_HEIGHT = 52;
@@ -29,30 +33,7 @@ const firstPage = () => Math.min(PAGE, Math.max(20, Math.ceil(window.innerHeight
 /** How long a first page stays alone: typing on within this asks for the next query's first page instead. */
 const REST_AFTER_MS = 300;
 
-const STATUS_WORDS: Readonly<Record<string, string>> = {
-  requested: 'Requested',
-  accepted: 'Accepted',
-  declined: 'Declined',
-  'more-information-needed': 'More information needed',
-  'information-provided': 'Information provided',
-  redirected: 'Redirected',
-  cancelled: 'Cancelled',
-  completed: 'Completed',
-};
 type Priority = NonNullable<InboxRow['priority']>;
-const PRIORITY_WORDS: Readonly<Record<Priority, string>> = {
-  stat: 'STAT',
-  asap: 'ASAP',
-  urgent: 'Urgent',
-  routine: 'Routine',
-};
-const PRIORITY_TONE: Readonly<Record<Priority, string | undefined>> = {
-  stat: 'bad',
-  asap: 'bad',
-  urgent: 'warn',
-  routine: undefined,
-};
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
 
 type ListInput = NonNullable<CommandInput<typeof COMMANDS.listCases>>;
 /** What narrows and orders the list besides the tab. */
@@ -63,12 +44,12 @@ interface View {
   readonly sort: NonNullable<ListInput['sort']>;
 }
 const FIRST_VIEW: View = { query: '', priority: '', waitingOn: '', sort: 'inbox' };
-const SORT_WORDS: Readonly<Record<View['sort'], string>> = {
-  inbox: 'Inbox order (escalated, unread, urgent)',
-  urgency: 'Most urgent first',
-  waiting: 'Waiting longest first',
-  newest: 'Newest first',
-  patient: 'Patient name',
+const SORT_WORDS: Readonly<Record<View['sort'], MessageId>> = {
+  inbox: 'inbox.sort.inbox',
+  urgency: 'inbox.sort.urgency',
+  waiting: 'inbox.sort.waiting',
+  newest: 'inbox.sort.newest',
+  patient: 'inbox.sort.patient',
 };
 
 interface Page {
@@ -151,6 +132,8 @@ const isPlain = (view: View) => !view.query.trim() && !view.priority && !view.wa
 
 /** Cases by state (new, in progress, waiting for information, done), for triage: escalated, unread and urgent first. */
 export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate }) {
+  const t = useT();
+  const intl = useIntl();
   const counts = useCommand(api, COMMANDS.countCases, undefined);
   const [generation, setGeneration] = useState(0);
   // A burst of changes (a snapshot of receipts, a drained outbox) reads the list again once.
@@ -182,17 +165,17 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
   // Until the user picks a tab: New if anything is new, else the first tab with cases.
   const tab =
     chosen ??
-    (!counts.value || counts.value.new > 0 ? 'new' : (TABS.find((t) => counts.value![t.id] > 0)?.id ?? 'new'));
+    (!counts.value || counts.value.new > 0 ? 'new' : (TABS.find((tab) => counts.value![tab.id] > 0)?.id ?? 'new'));
   const { page, shown, error, more } = usePagedCases(api, tab, view, generation);
   const total = isPlain(view) ? counts.value?.[tab] : undefined;
   const baseId = useId();
   const tabId = (id: TabId) => `${baseId}-tab-${id}`;
-  const current = TABS.find((t) => t.id === tab)!;
+  const current = TABS.find((each) => each.id === tab)!;
   const listRef = useRef<HTMLDivElement>(null);
   const escalated = counts.value?.escalated ?? 0;
 
   const onTabKey = (event: KeyboardEvent<HTMLDivElement>) => {
-    const index = TABS.findIndex((t) => t.id === tab);
+    const index = TABS.findIndex((each) => each.id === tab);
     const next = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: TABS.length - 1 }[event.key];
     if (next === undefined) return;
     event.preventDefault();
@@ -203,44 +186,41 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
   };
 
   return (
-    <section className="screen-stack" aria-label="Inbox">
-      <h2 className="screen-title">Inbox</h2>
+    <section className="screen-stack" aria-label={t('inbox.title')}>
+      <h2 className="screen-title">{t('inbox.title')}</h2>
       <ErrorMessage error={counts.error ?? error} />
       {escalated > 0 && (
         <p className="escalation-banner" role="alert" data-testid="escalation-banner">
-          {escalated === 1
-            ? '1 urgent request has waited too long to be accepted.'
-            : `${escalated} urgent requests have waited too long to be accepted.`}{' '}
-          They lead the New tab.
+          {t('inbox.escalated', { count: escalated })}
         </p>
       )}
       <div className="panel">
-        <div className="tablist" role="tablist" aria-label="Cases by state" onKeyDown={onTabKey}>
-          {TABS.map((t) => (
+        <div className="tablist" role="tablist" aria-label={t('inbox.tabsLabel')} onKeyDown={onTabKey}>
+          {TABS.map((each) => (
             <button
-              key={t.id}
+              key={each.id}
               type="button"
               role="tab"
-              id={tabId(t.id)}
-              aria-selected={t.id === tab}
+              id={tabId(each.id)}
+              aria-selected={each.id === tab}
               aria-controls={`${baseId}-panel`}
-              tabIndex={t.id === tab ? 0 : -1}
+              tabIndex={each.id === tab ? 0 : -1}
               onClick={() => {
-                setChosen(t.id);
+                setChosen(each.id);
                 // A tab chosen while searching shows that tab: the search was across all of them.
                 if (searching) change({ query: '' });
               }}
             >
-              {t.label}
-              <span className="tab-count">{counts.value ? counts.value[t.id] : '…'}</span>
+              {t(each.label)}
+              <span className="tab-count">{counts.value ? intl.formatNumber(counts.value[each.id]) : '…'}</span>
             </button>
           ))}
         </div>
-        <div className="inbox-tools" role="group" aria-label="Find and order cases">
+        <div className="inbox-tools" role="group" aria-label={t('inbox.toolsLabel')}>
           <input
             type="search"
-            aria-label="Search cases"
-            placeholder="Patient, reason, diagnosis or colleague"
+            aria-label={t('inbox.search')}
+            placeholder={t('inbox.searchPlaceholder')}
             maxLength={200}
             value={view.query}
             onChange={(e) => change({ query: e.target.value })}
@@ -252,30 +232,30 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
             }}
           />
           <label>
-            Urgency{' '}
+            {t('inbox.urgency')}{' '}
             <select value={view.priority} onChange={(e) => change({ priority: e.target.value as View['priority'] })}>
-              <option value="">Any</option>
+              <option value="">{t('inbox.urgencyAny')}</option>
               {(['stat', 'asap', 'urgent', 'routine'] as const).map((p) => (
                 <option key={p} value={p}>
-                  {PRIORITY_WORDS[p]}
+                  {t(PRIORITY_LABEL[p])}
                 </option>
               ))}
             </select>
           </label>
           <label>
-            Waiting on{' '}
+            {t('inbox.waitingOn')}{' '}
             <select value={view.waitingOn} onChange={(e) => change({ waitingOn: e.target.value as View['waitingOn'] })}>
-              <option value="">Anyone</option>
-              <option value="me">Me</option>
-              <option value="them">The other party</option>
+              <option value="">{t('inbox.waitingOnAnyone')}</option>
+              <option value="me">{t('inbox.waitingOnMe')}</option>
+              <option value="them">{t('inbox.waitingOnThem')}</option>
             </select>
           </label>
           <label>
-            Order{' '}
+            {t('inbox.order')}{' '}
             <select value={view.sort} onChange={(e) => change({ sort: e.target.value as View['sort'] })}>
               {Object.entries(SORT_WORDS).map(([value, words]) => (
                 <option key={value} value={value}>
-                  {words}
+                  {t(words)}
                 </option>
               ))}
             </select>
@@ -291,15 +271,15 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
           aria-busy={page ? undefined : true}
         >
           {searching && (
-            <p className="hint">Searching every tab{view.sort === 'inbox' ? ', most recent first' : ''}.</p>
+            <p className="hint">{view.sort === 'inbox' ? t('inbox.searchingAllRecent') : t('inbox.searchingAll')}</p>
           )}
           {!shown ? (
-            <p className="hint list-empty">Reading the cases…</p>
+            <p className="hint list-empty">{t('inbox.reading')}</p>
           ) : shown.rows.length === 0 ? (
-            <p className="hint list-empty">{isPlain(view) ? 'No cases here.' : 'No cases match.'}</p>
+            <p className="hint list-empty">{isPlain(view) ? t('inbox.empty') : t('inbox.noMatch')}</p>
           ) : (
             <VirtualListbox
-              label={searching ? 'Cases found in every tab' : `${current.label} cases`}
+              label={searching ? t('inbox.foundLabel') : t(current.cases)}
               items={shown.rows}
               {...(total !== undefined && { totalCount: total })}
               rowHeight={ROW_HEIGHT}
@@ -322,76 +302,3 @@ export function InboxScreen({ api, navigate }: { api: RtsApi; navigate: Navigate
     </section>
   );
 }
-
-const WAITING_WORDS: Readonly<Record<InboxRow['waitingOn'], string>> = {
-  me: 'waits on you',
-  them: 'waits on them',
-  nobody: 'closed',
-};
-
-/**
- * One case as a clinician triages it: urgency, patient, reason, who, how long and on whom it waits, and its state.
- * Drawn again only when its row or the time of reading changes (not at each keystroke of a search).
- */
-const CaseRow = memo(function CaseRow({ summary: c, now }: { summary: InboxRow; now: Date }) {
-  const intl = useIntl();
-  const priority = c.priority ?? 'routine';
-  const party = c.otherParty;
-  const who = party.name ?? party.practitionerId;
-  return (
-    <>
-      <span>
-        <span className="badge" data-tone={PRIORITY_TONE[priority]}>
-          {PRIORITY_WORDS[priority]}
-        </span>
-        {c.escalated && (
-          <span className="badge escalated-mark" data-tone="bad" title="Not accepted within your escalation time">
-            late
-          </span>
-        )}
-      </span>
-      <span className="inbox-two-lines">
-        {c.patient ? (
-          <span>
-            <span className="inbox-strong">{c.patient.name || 'No name given'}</span>{' '}
-            <span className="inbox-quiet">{ageSexText(intl, c.patient.birthDate, c.patient.gender, now)}</span>
-          </span>
-        ) : (
-          <span className="inbox-quiet">Patient not read yet</span>
-        )}
-        <span className="inbox-quiet">{c.reason ?? ''}</span>
-      </span>
-      <span
-        className="inbox-two-lines"
-        title={`${party.practitionerId}${party.specialties ? ` · ${party.specialties}` : ''}`}
-      >
-        <span>
-          {c.role === 'applicant' ? 'To ' : 'From '}
-          {who}
-        </span>
-        <span className="inbox-quiet">{party.hospital ?? ''}</span>
-      </span>
-      <span>
-        {c.unread && <span className="badge unread-mark">unread</span>}
-        {STATUS_WORDS[c.status] ?? c.status}
-      </span>
-      <span className="inbox-two-lines" title={`In this state since ${dateTime.format(new Date(c.statusSince))}`}>
-        {c.waitingOn === 'nobody' ? (
-          <time dateTime={c.updatedAt}>{dateTime.format(new Date(c.updatedAt))}</time>
-        ) : (
-          <>
-            <time dateTime={c.statusSince}>{waitingText(intl, c.statusSince, now)}</time>
-            <span className="inbox-quiet">{WAITING_WORDS[c.waitingOn]}</span>
-          </>
-        )}
-      </span>
-      <span>
-        {c.attention && (
-          <span className="badge" data-tone="bad" title={c.attention}>
-            {c.attention}
-          </span>
-        )}
-      </span>
-    </>
-  );
-});

@@ -1,46 +1,48 @@
+import { useIntl } from 'react-intl';
 import { COMMANDS, EVENTS } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { reasonLabel } from '../components/reason-words.ts';
 import { useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
+import { formatDateTime } from '../components/case-format.ts';
+import { useT } from '../i18n/index.ts';
 
 /** Messages this workstation refused, with the reason; the sender was told the same reason in a receipt. */
 export function RejectionsScreen({ api, navigate }: { api: RtsApi; navigate: Navigate }) {
+  const t = useT();
+  const intl = useIntl();
   const rejections = useCommand(api, COMMANDS.listRejections, undefined);
   useEvent(api, EVENTS.caseChanged, rejections.reload);
   return (
     <div className="screen-stack">
-      <h2 className="screen-title">Refused messages</h2>
-      <p className="hint">
-        Messages that failed a check on arrival: damaged, not for you, not signed by whom they claim, or out of order.
-        Nothing of their content is shown.
-      </p>
+      <h2 className="screen-title">{t('inbox.rejections.title')}</h2>
+      <p className="hint">{t('inbox.rejections.hint')}</p>
       <ErrorMessage error={rejections.error} />
-      {rejections.value && rejections.value.length === 0 && <p>No refused messages.</p>}
+      {rejections.value && rejections.value.length === 0 && <p>{t('inbox.rejections.none')}</p>}
       {rejections.value && rejections.value.length > 0 && (
-        <table className="data-table" aria-label="Refused messages">
+        <table className="data-table" aria-label={t('inbox.rejections.title')}>
           <thead>
             <tr>
-              <th scope="col">Received</th>
-              <th scope="col">Type</th>
-              <th scope="col">From</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Detail</th>
+              <th scope="col">{t('inbox.rejections.received')}</th>
+              <th scope="col">{t('inbox.rejections.type')}</th>
+              <th scope="col">{t('inbox.rejections.from')}</th>
+              <th scope="col">{t('inbox.rejections.reason')}</th>
+              <th scope="col">{t('inbox.rejections.detail')}</th>
               <th scope="col">
-                <span className="visually-hidden">Case</span>
+                <span className="visually-hidden">{t('inbox.caseColumn')}</span>
               </th>
             </tr>
           </thead>
           <tbody>
             {rejections.value.map((r) => (
               <tr key={r.id}>
-                <td>{new Date(r.receivedAt).toLocaleString()}</td>
+                <td>{formatDateTime(intl, r.receivedAt)}</td>
                 <td>{r.type ?? '—'}</td>
                 <td>{r.sender ?? '—'}</td>
                 <td>
                   <span className="badge" data-tone="bad">
-                    {reasonLabel(r.reason, 'refused')}
+                    {reasonLabel(intl, r.reason, t('inbox.rejections.refused'))}
                   </span>
                 </td>
                 <td>{r.detail}</td>
@@ -51,7 +53,7 @@ export function RejectionsScreen({ api, navigate }: { api: RtsApi; navigate: Nav
                       className="link"
                       onClick={() => navigate({ name: 'case', caseId: r.caseId! })}
                     >
-                      Open case
+                      {t('inbox.openCase')}
                     </button>
                   )}
                 </td>
