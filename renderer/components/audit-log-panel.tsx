@@ -1,42 +1,53 @@
 import { useEffect, useState } from 'react';
+import { useIntl } from 'react-intl';
 import { COMMANDS, type CommandOutput } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
+import type { MessageId } from '../../shared/i18n/index.ts';
 import { useAction } from '../hooks/use-command.ts';
+import { useT } from '../i18n/index.ts';
+import { formatDateTime } from './case-format.ts';
 import { ErrorMessage } from './error-message.tsx';
 
 type AuditEntry = CommandOutput<typeof COMMANDS.listAuditLog>['entries'][number];
+type AuditCheck = CommandOutput<typeof COMMANDS.checkAuditLog>;
 
 const PAGE = 50;
 
-/** What each action means, for people rather than for the log. */
-const ACTION_WORDS: Readonly<Record<string, string>> = {
-  'identity-imported': 'imported a certificate',
-  enrolled: 'joined the region with an enrolment file',
-  registered: 'registered the workstation',
-  'case-created': 'created a case',
-  'case-received': 'received a case',
-  'case-opened': 'opened',
-  decrypted: 'decrypted',
-  signed: 'signed',
-  sent: 'sent',
-  received: 'received',
-  rejected: 'refused',
-  exported: 'exported',
-  locked: 'locked the app',
-  unlocked: 'unlocked the app',
-  'crl-applied': "applied the region's new revocation list",
-  'crl-ignored': 'ignored a revocation list (not newer, or not from the region)',
+/** What each action means, for people rather than for the log; an action this version does not know shows as it came. */
+const ACTION_WORDS: Readonly<Record<string, MessageId>> = {
+  'identity-imported': 'settings.audit.action.identityImported',
+  enrolled: 'settings.audit.action.enrolled',
+  registered: 'settings.audit.action.registered',
+  'case-created': 'settings.audit.action.caseCreated',
+  'case-received': 'settings.audit.action.caseReceived',
+  'case-opened': 'settings.audit.action.caseOpened',
+  decrypted: 'settings.audit.action.decrypted',
+  signed: 'settings.audit.action.signed',
+  sent: 'settings.audit.action.sent',
+  received: 'settings.audit.action.received',
+  rejected: 'settings.audit.action.rejected',
+  exported: 'settings.audit.action.exported',
+  withdrawn: 'settings.audit.action.withdrawn',
+  locked: 'settings.audit.action.locked',
+  unlocked: 'settings.audit.action.unlocked',
+  'crl-applied': 'settings.audit.action.crlApplied',
+  'crl-ignored': 'settings.audit.action.crlIgnored',
 };
+
+/** The actor the core writes for what the workstation did by itself; a practitioner's directory id shows as it is. */
+const SYSTEM_ACTOR = 'system';
 
 /**
  * Settings → Audit log: who opened, decrypted, signed, sent and exported what, and when, newest first, a page at a
  * time; and the check of the whole log (its keyed chain and the newest entry the keychain recorded).
  */
 export function AuditLogPanel({ api }: { api: RtsApi }) {
+  const t = useT();
+  const intl = useIntl();
   const check = useAction(api, COMMANDS.checkAuditLog);
   const list = useAction(api, COMMANDS.listAuditLog);
   const { run: load } = list;
-  const [checked, setChecked] = useState<string>();
+  const [checked, setChecked] = useState<AuditCheck>();
   const [entries, setEntries] = useState<AuditEntry[]>([]);
   const [total, setTotal] = useState<number>();
   useEffect(() => {
@@ -46,55 +57,51 @@ export function AuditLogPanel({ api }: { api: RtsApi }) {
       setTotal(page.total);
     });
   }, [load]);
+  const actionWords = (action: string) => (Object.hasOwn(ACTION_WORDS, action) ? t(ACTION_WORDS[action]!) : action);
   const older = entries.at(-1)?.seq;
   const more = older !== undefined && older > 1;
   return (
     <>
-      <p className="hint">
-        Every opening, decryption, signature, sending and export is logged in a chain sealed with a key in the OS
-        keychain, which also records the newest entry: the check finds any entry changed, removed, inserted or cut off.
-      </p>
+      <p className="hint">{t('settings.audit.hint')}</p>
       <button
         type="button"
         disabled={check.busy}
-        onClick={() =>
-          void check
-            .run(undefined)
-            .then(
-              (r) =>
-                r &&
-                setChecked(r.ok ? `Intact: ${r.entries} entries.` : `Broken at entry ${r.firstBadSeq}: ${r.problem}.`),
-            )
-        }
+        onClick={() => void check.run(undefined).then((r) => r && setChecked(r))}
       >
-        Check audit log
+        {t('settings.audit.check')}
       </button>
-      {checked && <p role="status">{checked}</p>}
+      {checked && (
+        <p role="status">
+          {checked.ok
+            ? t('settings.audit.intact', { entries: checked.entries })
+            : t('settings.audit.broken', { seq: checked.firstBadSeq, problem: checked.problem })}
+        </p>
+      )}
       <ErrorMessage error={check.error ?? list.error} />
       {total !== undefined && (
         <p className="hint">
-          {total === 0 ? 'No entries yet.' : `Showing the newest ${entries.length} of ${total} entries.`}
+          {total === 0 ? t('settings.audit.empty') : t('settings.audit.showing', { shown: entries.length, total })}
         </p>
       )}
       {entries.length > 0 && (
-        <table className="data-table" aria-label="Audit log entries">
+        <table className="data-table" aria-label={t('settings.audit.entries')}>
           <thead>
             <tr>
-              <th scope="col">#</th>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">Did</th>
-              <th scope="col">What</th>
-              <th scope="col">Detail</th>
+              <th scope="col">{t('settings.audit.column.seq')}</th>
+              <th scope="col">{t('settings.audit.column.when')}</th>
+              <th scope="col">{t('settings.audit.column.who')}</th>
+              <th scope="col">{t('settings.audit.column.did')}</th>
+              <th scope="col">{t('settings.audit.column.what')}</th>
+              <th scope="col">{t('settings.audit.column.detail')}</th>
             </tr>
           </thead>
           <tbody>
             {entries.map((e) => (
               <tr key={e.seq} data-action={e.action}>
-                <td>{e.seq}</td>
-                <td>{new Date(e.at).toLocaleString()}</td>
-                <td>{e.actor}</td>
-                <td>{ACTION_WORDS[e.action] ?? e.action}</td>
+                <td>{intl.formatNumber(e.seq)}</td>
+                <td>{formatDateTime(intl, e.at)}</td>
+                <td>{e.actor === SYSTEM_ACTOR ? t('settings.audit.system') : e.actor}</td>
+                <td>{actionWords(e.action)}</td>
                 <td>{e.subject}</td>
                 <td>{e.detail}</td>
               </tr>
@@ -115,7 +122,7 @@ export function AuditLogPanel({ api }: { api: RtsApi }) {
             })
           }
         >
-          Older entries
+          {t('settings.audit.older')}
         </button>
       )}
     </>

@@ -1,21 +1,32 @@
+import { useIntl, type IntlShape } from 'react-intl';
 import type { SetupState } from '../../shared/api/index.ts';
+import type { MessageId } from '../../shared/i18n/index.ts';
+import { useT } from '../i18n/index.ts';
 
 type CertificateStatus = NonNullable<SetupState['identity']>['certificates'][number];
 
-const STATE_WORDS: Record<CertificateStatus['state'], string> = {
-  valid: 'Valid',
-  expiring: 'Expires soon',
-  expired: 'Expired',
-  'not-yet-valid': 'Not yet valid',
-  revoked: 'Revoked by the region',
-  untrusted: 'Not trusted',
+const STATE_WORDS: Readonly<Record<CertificateStatus['state'], MessageId>> = {
+  valid: 'settings.certificate.state.valid',
+  expiring: 'settings.certificate.state.expiring',
+  expired: 'settings.certificate.state.expired',
+  'not-yet-valid': 'settings.certificate.state.notYetValid',
+  revoked: 'settings.certificate.state.revoked',
+  untrusted: 'settings.certificate.state.untrusted',
 };
-const USE_WORDS: Record<CertificateStatus['use'], string> = {
-  signing: 'Signing',
-  encryption: 'Encryption',
-  hub: 'Hub',
-  anchor: 'Regional CA',
+/** A certificate's use in a label or a choice (Signing, Encryption …); the setup steps' choices take them too. */
+export const USE_WORDS: Readonly<Record<CertificateStatus['use'], MessageId>> = {
+  signing: 'settings.certificate.use.signing',
+  encryption: 'settings.certificate.use.encryption',
+  hub: 'settings.certificate.use.hub',
+  anchor: 'settings.certificate.use.anchor',
 };
+
+/** A day (a certificate's or a revocation list's end of validity) as the user's language writes it. */
+export function formatDay(intl: IntlShape, iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return intl.formatDate(date, { year: 'numeric', month: 'short', day: 'numeric' });
+}
 
 /** Certificates with who they name, until when, and whether they hold. */
 export function CertificateList({
@@ -25,25 +36,27 @@ export function CertificateList({
   certificates: readonly CertificateStatus[];
   label: string;
 }) {
+  const t = useT();
+  const intl = useIntl();
   return (
     <table className="data-table certificate-list" aria-label={label}>
       <thead>
         <tr>
-          <th scope="col">Use</th>
-          <th scope="col">Subject</th>
-          <th scope="col">Valid until</th>
-          <th scope="col">State</th>
+          <th scope="col">{t('settings.certificate.column.use')}</th>
+          <th scope="col">{t('settings.certificate.column.subject')}</th>
+          <th scope="col">{t('settings.certificate.column.validUntil')}</th>
+          <th scope="col">{t('settings.certificate.column.state')}</th>
         </tr>
       </thead>
       <tbody>
         {certificates.map((c) => (
           <tr key={`${c.use}-${c.serialNumber}`}>
-            <td>{USE_WORDS[c.use]}</td>
+            <td>{t(USE_WORDS[c.use])}</td>
             <td>{c.subject}</td>
-            <td>{c.notAfter.slice(0, 10)}</td>
+            <td>{formatDay(intl, c.notAfter)}</td>
             <td>
               <span className="badge" data-tone={c.state === 'valid' ? 'ok' : c.state === 'expiring' ? 'warn' : 'bad'}>
-                {STATE_WORDS[c.state]}
+                {t(STATE_WORDS[c.state])}
               </span>
               {c.problem && <span className="hint"> {c.problem}</span>}
             </td>

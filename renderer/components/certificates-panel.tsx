@@ -1,9 +1,11 @@
 import { useState } from 'react';
+import { useIntl } from 'react-intl';
 import { COMMANDS, type SetupState } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { fileToBase64 } from '../files.ts';
 import { useAction } from '../hooks/use-command.ts';
-import { CertificateList } from './certificate-list.tsx';
+import { useT, type Translate } from '../i18n/index.ts';
+import { CertificateList, formatDay, USE_WORDS } from './certificate-list.tsx';
 import { CrlBanner } from './crl-banner.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { PlaceWarnings } from './warnings-banner.tsx';
@@ -11,21 +13,38 @@ import { PlaceWarnings } from './warnings-banner.tsx';
 type Identity = NonNullable<SetupState['identity']>;
 type Use = 'signing' | 'encryption';
 
+/** What an imported certificate does now: a renewed signing certificate signs only once the directory lists it. */
+interface Installed {
+  readonly use: Use;
+  readonly waitsForDirectory: boolean;
+}
+const installed = (use: Use, state: SetupState): Installed => ({
+  use,
+  waitsForDirectory: use === 'signing' && !!state.identity?.signingInUse,
+});
+function installedWords(t: Translate, done: Installed): string {
+  return done.waitsForDirectory
+    ? t('settings.certificates.installedSigning')
+    : t('settings.certificates.installed', { use: done.use });
+}
+
+/** The keys waiting for their certificates, as one word for the sentence that names them. */
+function pendingKeys(pending: readonly Use[]): 'signing' | 'encryption' | 'both' {
+  return pending.length > 1 ? 'both' : pending[0]!;
+}
+
+const USES: readonly Use[] = ['encryption', 'signing'];
+
 /**
  * Settings → the practitioner's certificates in service: the current ones and their state, how many earlier
  * encryption certificates are kept so that older cases stay readable, and renewal at any time — a renewed .p12, or a
  * new key made here with a request for the CA (the current key stays in use until the issued certificate is imported).
  * It says which signing certificate signs: a renewed one only once the directory lists it.
  */
-/** What an imported certificate does now: a renewed signing certificate signs only once the directory lists it. */
-function installedWords(use: Use, state: SetupState): string {
-  if (use === 'signing' && state.identity?.signingInUse) {
-    return 'The renewed signing certificate is installed. The earlier one keeps signing until the clinic publishes the renewed one in the directory; then it takes over by itself.';
-  }
-  return `The renewed ${use} certificate is in use.`;
-}
 
 export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Identity }) {
+  const t = useT();
+  const intl = useIntl();
   const importP12 = useAction(api, COMMANDS.importPkcs12);
   const request = useAction(api, COMMANDS.createCertificateRequest);
   const importIssued = useAction(api, COMMANDS.importCertificate);
@@ -34,7 +53,7 @@ export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Id
   const [password, setPassword] = useState('');
   const [requestPem, setRequestPem] = useState<string>();
   const [issuedPem, setIssuedPem] = useState('');
-  const [done, setDone] = useState<string>();
+  const [done, setDone] = useState<Installed>();
   const earlier = identity.earlierEncryptionCertificates;
   const currentSigning = identity.certificates.find((c) => c.use === 'signing');
 
@@ -44,7 +63,7 @@ export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Id
     const state = await importP12.run({ use, pkcs12Base64: await fileToBase64(file), password });
     if (state) {
       setPassword('');
-      setDone(installedWords(use, state));
+      setDone(installed(use, state));
     }
   }
 
@@ -54,43 +73,45 @@ export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Id
     if (state) {
       setIssuedPem('');
       setRequestPem(undefined);
-      setDone(installedWords(use, state));
+      setDone(installed(use, state));
     }
   }
 
   return (
     <div className="certificates-panel" data-testid="certificates-panel">
       <CrlBanner trust={identity.trust} />
-      <CertificateList certificates={identity.certificates} label="Your current certificates" />
+      <CertificateList certificates={identity.certificates} label={t('settings.certificates.current')} />
       <PlaceWarnings place="certificates" />
-      <p data-testid="earlier-certificates">
-        {earlier === 0
-          ? 'No earlier encryption certificates: every case was sent to the current one.'
-          : `${earlier} earlier encryption ${earlier === 1 ? 'certificate is' : 'certificates are'} kept, with ${earlier === 1 ? 'its key' : 'their keys'}, so that cases sent before a renewal stay readable.`}
-      </p>
+      <p data-testid="earlier-certificates">{t('settings.certificates.earlier', { count: earlier })}</p>
       {currentSigning && (
         <p data-testid="signing-in-use">
           {identity.signingInUse
-            ? `Signing with your earlier signing certificate (serial ${identity.signingInUse.serialNumber}, valid until ${identity.signingInUse.notAfter.slice(0, 10)}): peers and the hub accept only the certificate the directory lists, and it does not list the renewed one yet. The renewed certificate (serial ${currentSigning.serialNumber}) takes over by itself once the clinic publishes it and the directory here shows it.`
-            : `Signing with the signing certificate serial ${currentSigning.serialNumber}.`}
+            ? t('settings.certificates.signingEarlier', {
+                earlierSerial: identity.signingInUse.serialNumber,
+                until: formatDay(intl, identity.signingInUse.notAfter),
+                renewedSerial: currentSigning.serialNumber,
+              })
+            : t('settings.certificates.signingCurrent', { serial: currentSigning.serialNumber })}
         </p>
       )}
       {identity.pendingRequests.length > 0 && (
         <p className="hint" data-testid="pending-requests">
-          A new key waits for its certificate from the CA: {identity.pendingRequests.join(' and ')}. The current key
-          stays in use until you import it.
+          {t('settings.certificates.pending', { keys: pendingKeys(identity.pendingRequests) })}
         </p>
       )}
       <fieldset className="form-grid">
-        <legend>Renew a certificate</legend>
-        <label htmlFor="renew-use">Certificate</label>
+        <legend>{t('settings.certificates.renew')}</legend>
+        <label htmlFor="renew-use">{t('settings.certificates.certificate')}</label>
         <select id="renew-use" value={use} onChange={(e) => setUse(e.target.value as Use)}>
-          <option value="encryption">Encryption</option>
-          <option value="signing">Signing</option>
+          {USES.map((u) => (
+            <option key={u} value={u}>
+              {t(USE_WORDS[u])}
+            </option>
+          ))}
         </select>
-        <label htmlFor="renew-file">Renewed certificate (.p12)</label>
+        <label htmlFor="renew-file">{t('settings.certificates.renewedFile')}</label>
         <input id="renew-file" type="file" accept=".p12,.pfx" onChange={(e) => setFile(e.target.files?.[0])} />
-        <label htmlFor="renew-password">Password of the file</label>
+        <label htmlFor="renew-password">{t('settings.certificates.filePassword')}</label>
         <input
           id="renew-password"
           type="password"
@@ -100,17 +121,14 @@ export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Id
         />
         <div className="form-actions">
           <button type="button" disabled={!file || importP12.busy} onClick={() => void renewFromFile()}>
-            Import a renewed certificate (.p12)
+            {t('settings.certificates.importRenewed')}
           </button>
         </div>
       </fieldset>
       <ErrorMessage error={importP12.error} />
       <details className="alternative">
-        <summary>Make a new key request</summary>
-        <p className="hint">
-          A new {use} key is made on this workstation (it never leaves it); give the request to the clinic administrator
-          and import the certificate the CA issues.
-        </p>
+        <summary>{t('settings.certificates.newKey')}</summary>
+        <p className="hint">{t('settings.certificates.newKeyHint', { use })}</p>
         <div className="form-actions">
           <button
             type="button"
@@ -121,16 +139,16 @@ export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Id
                 .then((r) => r && setRequestPem(r.requestPem))
             }
           >
-            Make a new {use} key request
+            {t('settings.certificates.makeRequest', { use })}
           </button>
         </div>
         {requestPem && (
           <>
-            <label htmlFor="renew-request-pem">Request for the clinic administrator</label>
+            <label htmlFor="renew-request-pem">{t('settings.certificates.requestPem')}</label>
             <textarea id="renew-request-pem" readOnly rows={6} value={requestPem} />
           </>
         )}
-        <label htmlFor="renew-issued-pem">Certificate the CA issued (PEM)</label>
+        <label htmlFor="renew-issued-pem">{t('settings.certificates.issuedPem')}</label>
         <textarea id="renew-issued-pem" rows={4} value={issuedPem} onChange={(e) => setIssuedPem(e.target.value)} />
         <div className="form-actions">
           <button
@@ -138,14 +156,14 @@ export function CertificatesPanel({ api, identity }: { api: RtsApi; identity: Id
             disabled={!issuedPem || importIssued.busy}
             onClick={() => void importIssuedCertificate()}
           >
-            Import the issued certificate
+            {t('settings.certificates.importIssued')}
           </button>
         </div>
         <ErrorMessage error={request.error ?? importIssued.error} />
       </details>
       {done && (
         <p role="status" data-testid="renewal-done">
-          {done}
+          {installedWords(t, done)}
         </p>
       )}
     </div>

@@ -1,7 +1,9 @@
 import { useId, useState, type FormEvent } from 'react';
+import { useIntl } from 'react-intl';
 import { COMMANDS, type SetupState } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { useAction } from '../hooks/use-command.ts';
+import { useT } from '../i18n/index.ts';
 import { ErrorMessage } from './error-message.tsx';
 
 /** The amqps port: a profile naming it uses TLS unless the user turns it off. */
@@ -21,6 +23,8 @@ export function ConnectionForm({
   profile: SetupState['profile'];
   requirePassword: boolean;
 }) {
+  const t = useT();
+  const intl = useIntl();
   const { run, error, busy } = useAction(api, COMMANDS.setProfile);
   const [hosts, setHosts] = useState(profile?.hosts.map((h) => `${h.host}:${h.port}`).join(', ') ?? '');
   const [vhost, setVhost] = useState(profile?.vhost ?? 'rts');
@@ -59,24 +63,24 @@ export function ConnectionForm({
     }
   };
   return (
-    <form className="form-grid" onSubmit={(e) => void submit(e)} aria-label="Connection profile">
-      <label htmlFor="profile-hosts">Broker hosts (host:port, comma separated)</label>
+    <form className="form-grid" onSubmit={(e) => void submit(e)} aria-label={t('setup.connection.form')}>
+      <label htmlFor="profile-hosts">{t('setup.connection.hosts')}</label>
       <input
         id="profile-hosts"
         value={hosts}
         onChange={(e) => setHosts(e.target.value)}
         placeholder="broker1.region.example:5671, broker2.region.example:5671"
       />
-      <label htmlFor="profile-vhost">Virtual host</label>
+      <label htmlFor="profile-vhost">{t('setup.connection.vhost')}</label>
       <input id="profile-vhost" value={vhost} onChange={(e) => setVhost(e.target.value)} />
-      <label htmlFor="profile-endpoint">Endpoint id of this workstation</label>
+      <label htmlFor="profile-endpoint">{t('setup.connection.endpoint')}</label>
       <input
         id="profile-endpoint"
         value={endpointId}
         onChange={(e) => setEndpointId(e.target.value)}
         placeholder="ws-cardiology-3"
       />
-      <label htmlFor="profile-tls">TLS (amqps)</label>
+      <label htmlFor="profile-tls">{t('setup.connection.tls')}</label>
       <span>
         <input
           id="profile-tls"
@@ -86,21 +90,19 @@ export function ConnectionForm({
           aria-describedby={tlsHint}
         />{' '}
         <span id={tlsHint} className="hint">
-          Required for any broker but this computer; on by default for port {AMQPS_PORT}.
+          {t('setup.connection.tlsHint', { port: String(AMQPS_PORT) })}
         </span>
       </span>
       {tls && (
         <>
-          <label htmlFor="profile-ca">
-            Broker CA certificate (PEM){caPem ? ' (leave empty to keep the loaded one)' : ''}
-          </label>
+          <label htmlFor="profile-ca">{caPem ? t('setup.connection.caKeep') : t('setup.connection.ca')}</label>
           <input
             id="profile-ca"
             type="file"
             accept=".pem,.crt"
             onChange={(e) => void e.target.files?.[0]?.text().then(setCaPem)}
           />
-          <label htmlFor="profile-servername">TLS server name (optional)</label>
+          <label htmlFor="profile-servername">{t('setup.connection.serverName')}</label>
           <input
             id="profile-servername"
             value={servername}
@@ -109,13 +111,12 @@ export function ConnectionForm({
             aria-describedby={serverNameHint}
           />
           <p id={serverNameHint} className="hint form-note">
-            The name on the broker's TLS certificate, when it differs from the host above (e.g. a broker reached by its
-            IP address). It is not the AMQP hostname <code>vhost:…</code>, which names the virtual host.
+            {intl.formatMessage({ id: 'setup.connection.serverNameHint' }, { code: (chunks) => <code>{chunks}</code> })}
           </p>
         </>
       )}
       <label htmlFor="profile-password">
-        Broker password{requirePassword ? '' : ' (leave empty to keep the stored one)'}
+        {requirePassword ? t('setup.connection.password') : t('setup.connection.passwordKeep')}
       </label>
       <input
         id="profile-password"
@@ -131,14 +132,10 @@ export function ConnectionForm({
             busy || parsedHosts.length === 0 || !endpointId || (requirePassword && !password) || (tls && !caPem)
           }
         >
-          Save and connect
+          {t('setup.connection.save')}
         </button>
-        {tls && !caPem && (
-          <span className="hint">
-            Choose the broker's CA certificate for TLS, or turn TLS off for a broker on this computer.
-          </span>
-        )}
-        {saved && <span role="status">Saved.</span>}
+        {tls && !caPem && <span className="hint">{t('setup.connection.needCa')}</span>}
+        {saved && <span role="status">{t('setup.connection.saved')}</span>}
       </div>
       <ErrorMessage error={error} />
     </form>

@@ -1,8 +1,11 @@
 import { useId, useState, type FormEvent } from 'react';
+import { useIntl } from 'react-intl';
 import { COMMANDS, type EnrolmentSummary, type SetupState } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { fileToBase64 } from '../files.ts';
 import { useAction } from '../hooks/use-command.ts';
+import { useT } from '../i18n/index.ts';
+import { formatDay } from './certificate-list.tsx';
 import { ErrorMessage } from './error-message.tsx';
 
 /**
@@ -19,11 +22,13 @@ export function EnrolmentForm({
   setup: SetupState;
   idPrefix?: string;
 }) {
+  const t = useT();
+  const intl = useIntl();
   const read = useAction(api, COMMANDS.readEnrolment);
   const enrol = useAction(api, COMMANDS.enrol);
   const [file, setFile] = useState<{ base64: string; summary: EnrolmentSummary }>();
   const [password, setPassword] = useState('');
-  const [joined, setJoined] = useState<string>();
+  const [joined, setJoined] = useState<{ region: string; endpoint: string }>();
   const fingerprintHint = useId();
   // A new endpoint id has no password in the keychain yet; the same one keeps it unless a new one is typed.
   const needsPassword = !!file && (!setup.hasBrokerPassword || setup.profile?.endpointId !== file.summary.endpointId);
@@ -42,14 +47,14 @@ export function EnrolmentForm({
     const result = await enrol.run({ enrolmentBase64: file.base64, ...(password && { brokerPassword: password }) });
     if (result) {
       setPassword('');
-      setJoined(`Joined ${file.summary.region} as ${file.summary.endpointId}.`);
+      setJoined({ region: file.summary.region, endpoint: file.summary.endpointId });
     }
   };
 
   const summary = file?.summary;
   return (
-    <form className="form-grid" onSubmit={(e) => void submit(e)} aria-label="Enrolment file">
-      <label htmlFor={`${idPrefix}-file`}>Enrolment file (.rtsenrol)</label>
+    <form className="form-grid" onSubmit={(e) => void submit(e)} aria-label={t('setup.enrolment.form')}>
+      <label htmlFor={`${idPrefix}-file`}>{t('setup.enrolment.file')}</label>
       <input
         id={`${idPrefix}-file`}
         type="file"
@@ -58,30 +63,33 @@ export function EnrolmentForm({
       />
       {summary && (
         <div className="form-note">
-          <dl className="facts" aria-label="What the enrolment file holds">
-            <dt>Region</dt>
+          <dl className="facts" aria-label={t('setup.enrolment.holds')}>
+            <dt>{t('setup.enrolment.region')}</dt>
             <dd data-testid="enrolment-region">{summary.region}</dd>
-            <dt>This workstation</dt>
+            <dt>{t('setup.enrolment.endpoint')}</dt>
             <dd data-testid="enrolment-endpoint">{summary.endpointId}</dd>
-            <dt>Broker</dt>
+            <dt>{t('setup.enrolment.broker')}</dt>
             <dd data-testid="enrolment-broker">
-              {summary.brokerHosts.map((h) => `${h.host}:${h.port}`).join(', ')}, virtual host {summary.vhost},{' '}
-              {summary.tls
-                ? `TLS${summary.tlsServerName ? ` (server name ${summary.tlsServerName})` : ''}`
-                : 'no TLS (this computer only)'}
+              {t('setup.enrolment.brokerValue', {
+                // Addresses as the connection form takes them (host:port, comma separated), in every language.
+                hosts: summary.brokerHosts.map((h) => `${h.host}:${h.port}`).join(', '),
+                vhost: summary.vhost,
+                tls: summary.tls ? (summary.tlsServerName ? 'serverName' : 'yes') : 'no',
+                serverName: summary.tlsServerName ?? '',
+              })}
             </dd>
-            <dt>Region CA</dt>
+            <dt>{t('setup.enrolment.ca')}</dt>
             <dd>{summary.caSubject}</dd>
-            <dt>CA fingerprint (SHA-256)</dt>
+            <dt>{t('setup.enrolment.fingerprint')}</dt>
             <dd data-testid="enrolment-ca-fingerprint" aria-describedby={fingerprintHint} className="fingerprint">
               {summary.caFingerprint}
             </dd>
-            <dt>Hub</dt>
+            <dt>{t('setup.enrolment.hub')}</dt>
             <dd>{summary.hubSubject}</dd>
             {summary.crlNextUpdate && (
               <>
-                <dt>Revocation list current until</dt>
-                <dd>{summary.crlNextUpdate.slice(0, 10)}</dd>
+                <dt>{t('setup.enrolment.crlUntil')}</dt>
+                <dd>{formatDay(intl, summary.crlNextUpdate)}</dd>
               </>
             )}
           </dl>
@@ -89,16 +97,15 @@ export function EnrolmentForm({
       )}
       {summary && (
         <p id={fingerprintHint} className="hint form-note">
-          {summary.replacesTrust
-            ? "The file is signed under the region CA this workstation already trusts; joining replaces the region's trust and connection with the file's."
-            : "Compare the CA fingerprint with the one your region's administrator gave you (by phone or in person, not in the same e-mail as the file). If they differ, do not join."}
+          {summary.replacesTrust ? t('setup.enrolment.replacesTrust') : t('setup.enrolment.compareFingerprint')}
         </p>
       )}
       {summary && (
         <>
           <label htmlFor={`${idPrefix}-password`}>
-            Broker password of {summary.endpointId}
-            {needsPassword ? '' : ' (leave empty to keep the stored one)'}
+            {needsPassword
+              ? t('setup.enrolment.password', { endpoint: summary.endpointId })
+              : t('setup.enrolment.passwordKeep', { endpoint: summary.endpointId })}
           </label>
           <input
             id={`${idPrefix}-password`}
@@ -111,9 +118,9 @@ export function EnrolmentForm({
       )}
       <div className="form-actions">
         <button type="submit" disabled={!summary || enrol.busy || (needsPassword && !password)}>
-          Join the region
+          {t('setup.enrolment.join')}
         </button>
-        {joined && <span role="status">{joined}</span>}
+        {joined && <span role="status">{t('setup.enrolment.joined', joined)}</span>}
       </div>
       <ErrorMessage error={read.error ?? enrol.error} />
     </form>

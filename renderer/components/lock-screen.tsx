@@ -2,13 +2,18 @@ import { useState, type FormEvent } from 'react';
 import { COMMANDS, type SetupState } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { useAction } from '../hooks/use-command.ts';
+import { useT } from '../i18n/index.ts';
 import { ErrorMessage } from './error-message.tsx';
+
+/** The core refuses a shorter lock passphrase. */
+const MIN_PASSPHRASE = 8;
 
 /**
  * Covers everything while the app is locked; nothing behind it is rendered. Wrong passphrases make the next try wait
  * (the core keeps the count across restarts); the core's message says how long.
  */
 export function LockScreen({ api }: { api: RtsApi }) {
+  const t = useT();
   const { run, error, busy } = useAction(api, COMMANDS.unlock);
   const [passphrase, setPassphrase] = useState('');
   const submit = async (event: FormEvent) => {
@@ -18,9 +23,9 @@ export function LockScreen({ api }: { api: RtsApi }) {
   };
   return (
     <section className="lock-screen panel" aria-labelledby="lock-title">
-      <h2 id="lock-title">RTS Workstation is locked</h2>
+      <h2 id="lock-title">{t('setup.lock.locked')}</h2>
       <form onSubmit={(e) => void submit(e)} className="form-grid">
-        <label htmlFor="unlock-passphrase">Passphrase</label>
+        <label htmlFor="unlock-passphrase">{t('setup.lock.passphrase')}</label>
         <input
           id="unlock-passphrase"
           type="password"
@@ -31,7 +36,7 @@ export function LockScreen({ api }: { api: RtsApi }) {
         />
         <div className="form-actions">
           <button type="submit" disabled={busy || !passphrase}>
-            Unlock
+            {t('setup.lock.unlock')}
           </button>
         </div>
       </form>
@@ -42,12 +47,11 @@ export function LockScreen({ api }: { api: RtsApi }) {
 
 /** The workstation's lock policy requires a passphrase and none is set yet: nothing else opens until it is. */
 export function PassphraseRequiredScreen({ api, setup }: { api: RtsApi; setup: SetupState }) {
+  const t = useT();
   return (
     <section className="lock-screen panel" aria-labelledby="lock-required-title">
-      <h2 id="lock-required-title">Set a lock passphrase</h2>
-      <p className="hint">
-        This workstation's lock policy (of your region or clinic) requires a lock passphrase before it can be used.
-      </p>
+      <h2 id="lock-required-title">{t('setup.lock.requiredTitle')}</h2>
+      <p className="hint">{t('setup.lock.requiredHint')}</p>
       <LockSettings api={api} setup={setup} />
     </section>
   );
@@ -66,6 +70,7 @@ export function LockSettings({
   setup: SetupState;
   idleMinutes?: boolean;
 }) {
+  const t = useT();
   const setUi = useAction(api, COMMANDS.setUiPreferences);
   const setPassphrase = useAction(api, COMMANDS.setLockPassphrase);
   const setPolicy = useAction(api, COMMANDS.setLockPolicy);
@@ -77,7 +82,7 @@ export function LockSettings({
   return (
     <>
       <fieldset className="radio-group">
-        <legend>Lock policy</legend>
+        <legend>{t('setup.lock.policy')}</legend>
         <label className="radio">
           <input
             type="radio"
@@ -87,7 +92,7 @@ export function LockSettings({
             disabled={setPolicy.busy}
             onChange={() => choose('required')}
           />
-          Required: my region or clinic requires a lock passphrase on this workstation
+          {t('setup.lock.policyRequired')}
         </label>
         <label className="radio">
           <input
@@ -98,18 +103,18 @@ export function LockSettings({
             disabled={setPolicy.busy}
             onChange={() => choose('optional')}
           />
-          Optional
+          {t('setup.lock.policyOptional')}
         </label>
       </fieldset>
       {policy === 'required' && !setup.hasLockPassphrase && (
         <p className="hint" role="status">
-          Set the passphrase now: the workstation opens nothing else until it is set.
+          {t('setup.lock.setNow')}
         </p>
       )}
       <div className="form-grid">
         {idleMinutes && (
           <>
-            <label htmlFor="lock-minutes">Lock after minutes without use</label>
+            <label htmlFor="lock-minutes">{t('setup.lock.idleMinutes')}</label>
             <input
               id="lock-minutes"
               type="number"
@@ -122,7 +127,7 @@ export function LockSettings({
         )}
         {setup.hasLockPassphrase && (
           <>
-            <label htmlFor="lock-current">Current passphrase</label>
+            <label htmlFor="lock-current">{t('setup.lock.current')}</label>
             <input
               id="lock-current"
               type="password"
@@ -133,7 +138,9 @@ export function LockSettings({
           </>
         )}
         <label htmlFor="lock-new">
-          {setup.hasLockPassphrase ? 'New passphrase' : 'Passphrase (at least 8 characters)'}
+          {setup.hasLockPassphrase
+            ? t('setup.lock.newPassphrase')
+            : t('setup.lock.firstPassphrase', { min: MIN_PASSPHRASE })}
         </label>
         <input
           id="lock-new"
@@ -145,7 +152,7 @@ export function LockSettings({
         <div className="form-actions">
           <button
             type="button"
-            disabled={passphrase.length < 8 || setPassphrase.busy}
+            disabled={passphrase.length < MIN_PASSPHRASE || setPassphrase.busy}
             onClick={() =>
               void setPassphrase.run({ passphrase, ...(current && { current }) }).then((r) => {
                 if (r) {
@@ -155,7 +162,7 @@ export function LockSettings({
               })
             }
           >
-            Save passphrase
+            {t('setup.lock.save')}
           </button>
         </div>
       </div>

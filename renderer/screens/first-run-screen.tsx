@@ -1,13 +1,15 @@
 import { useState, type FormEvent } from 'react';
+import { useIntl } from 'react-intl';
 import { COMMANDS, type RegionState, type SetupState } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
-import { CertificateList } from '../components/certificate-list.tsx';
+import { CertificateList, formatDay, USE_WORDS } from '../components/certificate-list.tsx';
 import { ConnectionForm } from '../components/connection-form.tsx';
 import { EnrolmentForm } from '../components/enrolment-form.tsx';
 import { LockSettings } from '../components/lock-screen.tsx';
 import { RegionSwitch } from '../components/region-switch.tsx';
 import { useAction } from '../hooks/use-command.ts';
+import { useT } from '../i18n/index.ts';
 import { fileToBase64 } from '../files.ts';
 
 /**
@@ -24,11 +26,13 @@ export function FirstRunScreen({
   setup: SetupState;
   region: RegionState | undefined;
 }) {
+  const t = useT();
+  const intl = useIntl();
   const trustDone = (setup.identity?.trust.anchors.length ?? 0) > 0 && setup.identity?.trust.hub !== undefined;
   const connectionDone = !!setup.profile && setup.hasBrokerPassword;
   return (
     <div className="first-run">
-      <h2 className="screen-title">Set up this workstation</h2>
+      <h2 className="screen-title">{t('setup.title')}</h2>
       {setup.storeProblem && (
         <p className="error-message" role="alert" data-code={setup.storeProblem.code}>
           {setup.storeProblem.message}
@@ -36,47 +40,42 @@ export function FirstRunScreen({
       )}
       {region && (region.active === 'demo' || region.demoAvailable) && (
         <section className="panel" aria-labelledby="demo-step">
-          <h3 id="demo-step">Just looking?</h3>
+          <h3 id="demo-step">{t('setup.demo')}</h3>
           <RegionSwitch api={api} region={region} />
         </section>
       )}
       <section className="panel" aria-labelledby="lock-step">
-        <h3 id="lock-step">Lock this workstation</h3>
-        <p className="hint">
-          A lock passphrase hides every case after idle, screen lock or sleep, and is asked again before a report is
-          signed. If your region or clinic requires it, choose Required: the workstation then opens nothing until the
-          passphrase is set.
-        </p>
+        <h3 id="lock-step">{t('setup.lockStep')}</h3>
+        <p className="hint">{t('setup.lockStepHint')}</p>
         <LockSettings api={api} setup={setup} />
       </section>
       <section className="panel" aria-labelledby="enrol-step">
         <h3 id="enrol-step">
-          <StepMark done={trustDone && connectionDone} /> 1. Join with an enrolment file
+          <StepMark done={trustDone && connectionDone} /> {t('setup.enrolStep')}
         </h3>
         <p className="hint">
-          One file from your region's administrator (<code>.rtsenrol</code>) sets up the region's trust and the
-          connection. The broker password comes separately and is kept in the OS keychain.
+          {intl.formatMessage({ id: 'setup.enrolStepHint' }, { code: (chunks) => <code>{chunks}</code> })}
         </p>
         <EnrolmentForm api={api} setup={setup} />
         {connectionDone && setup.profile && (
           <p className="hint" data-testid="joined-profile">
-            This workstation is {setup.profile.endpointId} at{' '}
-            {setup.profile.hosts.map((h) => `${h.host}:${h.port}`).join(', ')}
-            {setup.profile.tls ? ' over TLS' : ''}.
+            {t('setup.joinedProfile', {
+              endpoint: setup.profile.endpointId,
+              // Addresses as the connection form takes them (host:port, comma separated), in every language.
+              hosts: setup.profile.hosts.map((h) => `${h.host}:${h.port}`).join(', '),
+              tls: setup.profile.tls ? 'yes' : 'no',
+            })}
           </p>
         )}
       </section>
       <details className="panel alternative">
-        <summary>Set up step by step (no enrolment file)</summary>
-        <TrustStep api={api} done={trustDone} setup={setup} title="The region's trust" />
+        <summary>{t('setup.stepByStep')}</summary>
+        <TrustStep api={api} done={trustDone} setup={setup} title={t('setup.trustStep')} />
         <section className="panel" aria-labelledby="connection-step">
           <h3 id="connection-step">
-            <StepMark done={connectionDone} /> Connection to the region
+            <StepMark done={connectionDone} /> {t('setup.connectionStep')}
           </h3>
-          <p className="hint">
-            The broker address, the endpoint id and its password from the region's administrator. The password is kept
-            in the OS keychain.
-          </p>
+          <p className="hint">{t('setup.connectionStepHint')}</p>
           <ConnectionForm
             key={JSON.stringify(setup.profile ?? null)}
             api={api}
@@ -91,8 +90,9 @@ export function FirstRunScreen({
 }
 
 function StepMark({ done }: { done: boolean }) {
+  const t = useT();
   return (
-    <span className="step-mark" data-done={done} aria-label={done ? 'done' : 'to do'}>
+    <span className="step-mark" data-done={done} aria-label={done ? t('setup.stepDone') : t('setup.stepToDo')}>
       {done ? '✓' : '•'}
     </span>
   );
@@ -110,6 +110,8 @@ export function TrustStep({
   setup: SetupState;
   title: string;
 }) {
+  const t = useT();
+  const intl = useIntl();
   const { run, error, busy } = useAction(api, COMMANDS.setTrust);
   const [files, setFiles] = useState<{ ca?: File; crl?: File; hub?: File }>({});
   const submit = async (event: FormEvent) => {
@@ -127,21 +129,21 @@ export function TrustStep({
         <StepMark done={done} /> {title}
       </h3>
       <form onSubmit={(e) => void submit(e)} className="form-grid">
-        <label htmlFor="trust-ca">Regional CA certificate (PEM)</label>
+        <label htmlFor="trust-ca">{t('setup.trust.ca')}</label>
         <input
           id="trust-ca"
           type="file"
           accept=".pem,.crt,.cer"
           onChange={(e) => setFiles((f) => ({ ...f, ca: e.target.files?.[0] }))}
         />
-        <label htmlFor="trust-crl">Revocation list (CRL, PEM)</label>
+        <label htmlFor="trust-crl">{t('setup.trust.crl')}</label>
         <input
           id="trust-crl"
           type="file"
           accept=".pem,.crl"
           onChange={(e) => setFiles((f) => ({ ...f, crl: e.target.files?.[0] }))}
         />
-        <label htmlFor="trust-hub">Hub certificate (PEM)</label>
+        <label htmlFor="trust-hub">{t('setup.trust.hub')}</label>
         <input
           id="trust-hub"
           type="file"
@@ -150,15 +152,14 @@ export function TrustStep({
         />
         <div className="form-actions">
           <button type="submit" disabled={busy || !files.ca || !files.hub}>
-            Check and save trust
+            {t('setup.trust.save')}
           </button>
         </div>
       </form>
       <ErrorMessage error={error} />
       {setup.identity?.trust.crlNextUpdate && (
         <p className="hint">
-          The revocation list is current until {setup.identity.trust.crlNextUpdate.slice(0, 10)}; load the region's
-          newer one before then.
+          {t('setup.trust.crlCurrentUntil', { date: formatDay(intl, setup.identity.trust.crlNextUpdate) })}
         </p>
       )}
       {setup.identity && setup.identity.trust.anchors.length > 0 && (
@@ -167,7 +168,7 @@ export function TrustStep({
             ...setup.identity.trust.anchors,
             ...(setup.identity.trust.hub ? [setup.identity.trust.hub] : []),
           ]}
-          label="Trust"
+          label={t('setup.trust.list')}
         />
       )}
     </section>
@@ -175,6 +176,7 @@ export function TrustStep({
 }
 
 function IdentityStep({ api, enabled, setup }: { api: RtsApi; enabled: boolean; setup: SetupState }) {
+  const t = useT();
   const importP12 = useAction(api, COMMANDS.importPkcs12);
   const request = useAction(api, COMMANDS.createCertificateRequest);
   const importCertificate = useAction(api, COMMANDS.importCertificate);
@@ -187,21 +189,18 @@ function IdentityStep({ api, enabled, setup }: { api: RtsApi; enabled: boolean; 
   return (
     <section className="panel" aria-labelledby="identity-step">
       <h3 id="identity-step">
-        <StepMark done={setup.identity?.certificates.length === 2} /> 2. Your certificates
+        <StepMark done={setup.identity?.certificates.length === 2} /> {t('setup.identity.title')}
       </h3>
-      <p className="hint">
-        Each practitioner has a signing and an encryption certificate from the regional CA. Import each as a .p12 file,
-        or create a request here for the clinic administrator (the private key never leaves this workstation).
-      </p>
+      <p className="hint">{t('setup.identity.hint')}</p>
       <fieldset disabled={!enabled} className="form-grid">
-        <label htmlFor="identity-use">Certificate</label>
+        <label htmlFor="identity-use">{t('setup.identity.certificate')}</label>
         <select id="identity-use" value={use} onChange={(e) => setUse(e.target.value as 'signing' | 'encryption')}>
-          <option value="signing">Signing</option>
-          <option value="encryption">Encryption</option>
+          <option value="signing">{t(USE_WORDS.signing)}</option>
+          <option value="encryption">{t(USE_WORDS.encryption)}</option>
         </select>
-        <label htmlFor="identity-file">PKCS#12 file (.p12)</label>
+        <label htmlFor="identity-file">{t('setup.identity.file')}</label>
         <input id="identity-file" type="file" accept=".p12,.pfx" onChange={(e) => setFile(e.target.files?.[0])} />
-        <label htmlFor="identity-password">Password of the file</label>
+        <label htmlFor="identity-password">{t('setup.identity.filePassword')}</label>
         <input
           id="identity-password"
           type="password"
@@ -220,15 +219,15 @@ function IdentityStep({ api, enabled, setup }: { api: RtsApi; enabled: boolean; 
               })()
             }
           >
-            Import {use} certificate
+            {t('setup.identity.import', { use })}
           </button>
         </div>
       </fieldset>
       <ErrorMessage error={importP12.error} />
       <details className="alternative">
-        <summary>No .p12 file? Create a request for the CA</summary>
+        <summary>{t('setup.identity.noFile')}</summary>
         <fieldset disabled={!enabled} className="form-grid">
-          <label htmlFor="request-id">Your directory id (e.g. clinic-a.dr-ahmed)</label>
+          <label htmlFor="request-id">{t('setup.identity.directoryId')}</label>
           <input id="request-id" value={practitionerId} onChange={(e) => setPractitionerId(e.target.value)} />
           <div className="form-actions">
             <button
@@ -236,16 +235,16 @@ function IdentityStep({ api, enabled, setup }: { api: RtsApi; enabled: boolean; 
               disabled={!practitionerId || request.busy}
               onClick={() => void request.run({ use, practitionerId }).then((r) => r && setRequestPem(r.requestPem))}
             >
-              Create {use} key and request
+              {t('setup.identity.createRequest', { use })}
             </button>
           </div>
           {requestPem && (
             <>
-              <label htmlFor="request-pem">Request for the clinic administrator</label>
+              <label htmlFor="request-pem">{t('setup.identity.requestPem')}</label>
               <textarea id="request-pem" readOnly rows={6} value={requestPem} />
               {setup.profile && (
                 <p className="hint form-note" data-testid="request-command">
-                  The region's administrator issues it for this workstation with:{' '}
+                  {t('setup.identity.issueCommand')}{' '}
                   <code>
                     rts region issue {setup.profile.endpointId} --dir &lt;region&gt; --csr request.pem --profile
                     practitioner-{use}
@@ -254,7 +253,7 @@ function IdentityStep({ api, enabled, setup }: { api: RtsApi; enabled: boolean; 
               )}
             </>
           )}
-          <label htmlFor="issued-pem">Certificate the CA issued (PEM)</label>
+          <label htmlFor="issued-pem">{t('setup.identity.issuedPem')}</label>
           <textarea
             id="issued-pem"
             rows={4}
@@ -267,14 +266,14 @@ function IdentityStep({ api, enabled, setup }: { api: RtsApi; enabled: boolean; 
               disabled={!certificatePem || importCertificate.busy}
               onClick={() => void importCertificate.run({ use, certificatePem })}
             >
-              Import issued certificate
+              {t('setup.identity.importIssued')}
             </button>
           </div>
         </fieldset>
         <ErrorMessage error={request.error ?? importCertificate.error} />
       </details>
       {setup.identity && setup.identity.certificates.length > 0 && (
-        <CertificateList certificates={setup.identity.certificates} label="Your certificates" />
+        <CertificateList certificates={setup.identity.certificates} label={t('setup.identity.list')} />
       )}
     </section>
   );
