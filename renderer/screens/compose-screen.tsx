@@ -150,7 +150,7 @@ export function ComposeScreen({
     }
     const parsed = parseWaveformCsv(await file.text());
     if (!parsed.ok) {
-      setWaveError(`${file.name}: ${parsed.error}`);
+      setWaveError(`${file.name}: ${intl.formatMessage({ id: parsed.error.id }, parsed.error.values)}`);
       return;
     }
     const row: WaveformRow = {
