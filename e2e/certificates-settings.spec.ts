@@ -81,7 +81,7 @@ test('imports a renewed encryption certificate in Settings and counts the earlie
   expect(await trustWithCrlExpiringSoon(core, harness)).toMatchObject({ ok: true });
   const banners = page.getByTestId('crl-banner');
   await expect(banners.first()).toContainText(
-    /The region's revocation list expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC; connect to the region to receive a new one, or ask the administrator\./,
+    /The region's revocation list expires on [A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d [AP]M UTC; connect to the region to receive a new one, or ask the administrator\./,
   );
   await expect(banners).toHaveCount(2);
 });

@@ -40,7 +40,7 @@ test("says where it matters that the user's certificates expire, and that sendin
 
   const banner = page.getByTestId('workstation-warnings');
   await expect(banner.locator('[data-warning="certificate-expiring"]')).toHaveText([
-    /^Your signing certificate expires in 10 days\. It is valid until \d{4}-\d\d-\d\d\. Renew it now in Settings → Your certificates/,
+    /^Your signing certificate expires in 10 days\. It is valid until [A-Z][a-z]{2} \d{1,2}, \d{4}\. Renew it now in Settings → Your certificates/,
     /^Your encryption certificate expires in 20 days\./,
   ]);
   // Next to the certificates themselves, in Settings.
@@ -48,7 +48,7 @@ test("says where it matters that the user's certificates expire, and that sendin
   const panel = page.getByTestId('certificates-panel');
   const here = panel.getByTestId('certificates-warnings');
   await expect(here.locator('[data-warning]')).toHaveText([
-    /^Your signing certificate expires in 10 days\. It is valid until \d{4}-\d\d-\d\d\. Renew it now below: the region's CA/,
+    /^Your signing certificate expires in 10 days\. It is valid until [A-Z][a-z]{2} \d{1,2}, \d{4}\. Renew it now below: the region's CA/,
     /^Your encryption certificate expires in 20 days\./,
   ]);
   await expect(panel.getByRole('table', { name: 'Your current certificates' })).toBeVisible();
@@ -131,7 +131,7 @@ test('says, after a day without the region, that the directory may be out of dat
   // Beside the directory's search: the results may be out of date.
   const directory = page.getByTestId('directory-warnings');
   await expect(directory).toHaveText(
-    /^These results may be out of date\. The directory has not been brought up to date for over a day\. It is as of \d{4}-\d\d-\d\d \(1 d 1 h ago\): experts who joined since are missing/,
+    /^These results may be out of date\. The directory has not been brought up to date for over a day\. It is as of [A-Z][a-z]{2} \d{1,2}, \d{4} \(1 d 1 h ago\): experts who joined since are missing/,
   );
   await expect(page.getByRole('region', { name: 'Find an expert' }).getByTestId('directory-warnings')).toBeVisible();
   await page.screenshot({ path: `${SCREENSHOTS}/warnings-directory-stale.png` });
@@ -157,7 +157,7 @@ test("says above every screen and beside the user's certificates that the region
   const nav = page.getByRole('navigation', { name: 'Main' });
   const banner = page.getByTestId('crl-banner');
   await expect(banner).toHaveText(
-    /^Revocation list expiring\. The region's revocation list expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC; connect to the region to receive a new one, or ask the administrator\./,
+    /^Revocation list expiring\. The region's revocation list expires on [A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d [AP]M UTC; connect to the region to receive a new one, or ask the administrator\./,
   );
   await nav.getByRole('button', { name: 'Settings' }).click();
   await expect(page.getByTestId('certificates-panel').getByTestId('crl-banner')).toHaveAttribute(

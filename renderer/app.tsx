@@ -1,6 +1,8 @@
 import { useState } from 'react';
+import { useIntl } from 'react-intl';
 import { COMMANDS, EVENTS, type RegionState, type SetupState } from '../shared/api/index.ts';
 import type { RtsApi } from '../preload/index.ts';
+import type { MessageId } from '../shared/i18n/index.ts';
 import { AppFrame } from './components/app-frame.tsx';
 import { ConnectionPanel } from './components/connection-panel.tsx';
 import { LockScreen, PassphraseRequiredScreen } from './components/lock-screen.tsx';
@@ -13,6 +15,7 @@ import { useCommand, useEvent } from './hooks/use-command.ts';
 import { useConnectionState } from './hooks/use-connection-state.ts';
 import { useRegionState } from './hooks/use-region-state.ts';
 import { useSetupState } from './hooks/use-setup-state.ts';
+import { useT } from './i18n/index.ts';
 import type { Navigate, View } from './navigation.ts';
 import { CaseScreen } from './screens/case-screen.tsx';
 import { ComposeScreen } from './screens/compose-screen.tsx';
@@ -66,13 +69,13 @@ function isSetUp(setup: SetupState): boolean {
   return !setup.storeProblem && !!setup.identity?.ready && !!setup.profile && setup.hasBrokerPassword;
 }
 
-const NAV: readonly { view: View; label: string }[] = [
-  { view: { name: 'inbox' }, label: 'Inbox' },
-  { view: { name: 'directory' }, label: 'Directory' },
-  { view: { name: 'compose' }, label: 'New consultation' },
-  { view: { name: 'outbox' }, label: 'Outbox' },
-  { view: { name: 'rejections' }, label: 'Refused messages' },
-  { view: { name: 'settings' }, label: 'Settings' },
+const NAV: readonly { view: View; label: MessageId }[] = [
+  { view: { name: 'inbox' }, label: 'frame.nav.inbox' },
+  { view: { name: 'directory' }, label: 'frame.nav.directory' },
+  { view: { name: 'compose' }, label: 'frame.nav.compose' },
+  { view: { name: 'outbox' }, label: 'frame.nav.outbox' },
+  { view: { name: 'rejections' }, label: 'frame.nav.rejections' },
+  { view: { name: 'settings' }, label: 'frame.nav.settings' },
 ];
 
 function Workspace({
@@ -86,6 +89,8 @@ function Workspace({
   region: RegionState | undefined;
   connection: ReturnType<typeof useConnectionState>;
 }) {
+  const t = useT();
+  const intl = useIntl();
   const [view, setView] = useState<View>({ name: 'inbox' });
   const navigate: Navigate = setView;
   // A click on an OS notification (the Electron shell): its case, or the inbox.
@@ -93,9 +98,10 @@ function Workspace({
   const outbox = useCommand(api, COMMANDS.getOutboxState, undefined);
   useEvent(api, EVENTS.outboxChanged, outbox.reload);
   const pending = (outbox.value?.pending ?? 0) + (outbox.value?.inFlight ?? 0);
+  const failed = outbox.value?.failed ?? 0;
   return (
     <div className="workspace">
-      <nav className="side-nav" aria-label="Main">
+      <nav className="side-nav" aria-label={t('frame.nav.label')}>
         <ul>
           {NAV.map((item) => (
             <li key={item.view.name}>
@@ -104,14 +110,14 @@ function Workspace({
                 aria-current={activeSection(view) === item.view.name ? 'page' : undefined}
                 onClick={() => navigate(item.view)}
               >
-                {item.label}
+                {t(item.label)}
                 {item.view.name === 'outbox' && pending > 0 && (
-                  <span className="count" aria-label={`${pending} waiting`}>
-                    {pending}
+                  <span className="count" aria-label={t('frame.nav.waiting', { count: pending })}>
+                    {intl.formatNumber(pending)}
                   </span>
                 )}
-                {item.view.name === 'outbox' && (outbox.value?.failed ?? 0) > 0 && (
-                  <span className="count" data-tone="bad" aria-label={`${outbox.value!.failed} failed`}>
+                {item.view.name === 'outbox' && failed > 0 && (
+                  <span className="count" data-tone="bad" aria-label={t('frame.nav.failed', { count: failed })}>
                     !
                   </span>
                 )}
@@ -126,7 +132,7 @@ function Workspace({
         </p>
         {setup.hasLockPassphrase && (
           <button type="button" className="secondary" onClick={() => void api.invoke(COMMANDS.lock)}>
-            Lock now
+            {t('frame.lockNow')}
           </button>
         )}
       </nav>

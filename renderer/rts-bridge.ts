@@ -1,4 +1,6 @@
 import type { RtsApi } from '../preload/index.ts';
+import { resolveLocale } from '../shared/i18n/index.ts';
+import { intlFor } from './i18n/index.ts';
 
 declare global {
   interface Window {
@@ -8,6 +10,8 @@ declare global {
 
 /** The preload bridge, the renderer's only way to the main process. */
 export function getRtsApi(): RtsApi {
-  if (!window.rts) throw new Error('The workstation bridge is missing: this page must run inside RTS Workstation.');
+  if (!window.rts)
+    // Before the settings can be asked (they come through the bridge): in the OS's language.
+    throw new Error(intlFor(resolveLocale('system', navigator.languages)).formatMessage({ id: 'frame.bridgeMissing' }));
   return window.rts;
 }

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import type { AppInfo, ConnectionState } from '../../shared/api/index.ts';
+import { useT } from '../i18n/index.ts';
 import { ConnectionBadge } from './connection-badge.tsx';
 
 export function AppFrame({
@@ -13,6 +14,7 @@ export function AppFrame({
   demo: boolean;
   children: ReactNode;
 }) {
+  const t = useT();
   return (
     <div className="app-frame">
       <header className="title-bar">
@@ -20,14 +22,14 @@ export function AppFrame({
         {/* In the title bar, so that no screen of the demo can be mistaken for a real region's. */}
         {demo && (
           <p className="demo-label" role="note">
-            Demo region: invented people, not for patient data
+            {t('frame.demoLabel')}
           </p>
         )}
         <ConnectionBadge state={connection} />
       </header>
       <main className="content">{children}</main>
       <footer className="status-bar">
-        <span>Version {info?.version ?? '…'}</span>
+        <span>{t('frame.version', { version: info?.version ?? '…' })}</span>
       </footer>
     </div>
   );

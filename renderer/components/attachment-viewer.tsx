@@ -3,6 +3,7 @@ import { useIntl } from 'react-intl';
 import { COMMANDS, type CaseView } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { useAction } from '../hooks/use-command.ts';
+import { useT } from '../i18n/index.ts';
 import { bytesOfBase64, formatBytes } from '../files.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { PdfViewer } from './pdf-viewer.tsx';
@@ -35,7 +36,7 @@ export function AttachmentViewer({
   caseId,
   messageId,
   attachments,
-  label = 'Attachments',
+  label,
 }: {
   api: RtsApi;
   caseId: string;
@@ -44,9 +45,10 @@ export function AttachmentViewer({
   label?: string;
 }) {
   const intl = useIntl();
-  if (attachments.length === 0) return <p className="hint">No files attached.</p>;
+  const t = useT();
+  if (attachments.length === 0) return <p className="hint">{t('viewer.attachments.none')}</p>;
   return (
-    <ul className="attachment-list" aria-label={label}>
+    <ul className="attachment-list" aria-label={label ?? t('viewer.attachments.label')}>
       {attachments.map((a, i) => {
         const type = a.contentType.toLowerCase();
         return (
@@ -80,17 +82,23 @@ function SaveButton({
   file: { caseId: string; messageId?: string; index: number };
   title: string;
 }) {
+  const t = useT();
   const save = useAction(api, COMMANDS.saveAttachment);
   const [saved, setSaved] = useState<string>();
   const onSave = async () => {
     setSaved(undefined);
     const result = await save.run(file);
-    if (result?.saved) setSaved(`Saved as ${result.fileName} in ${result.folder}`);
+    if (result?.saved) setSaved(t('viewer.attachments.saved', { file: result.fileName, folder: result.folder }));
   };
   return (
     <div className="attachment-save no-print">
-      <button type="button" disabled={save.busy} aria-label={`Save ${title}…`} onClick={() => void onSave()}>
-        Save…
+      <button
+        type="button"
+        disabled={save.busy}
+        aria-label={t('viewer.attachments.saveLabel', { title })}
+        onClick={() => void onSave()}
+      >
+        {t('viewer.attachments.save')}
       </button>
       <p className="hint attachment-saved" role="status" data-testid="attachment-saved">
         {saved}
@@ -101,19 +109,16 @@ function SaveButton({
 }
 
 function AttachmentText({ base64, title }: { base64: string; title: string }) {
+  const t = useT();
   const text = decodeText(base64);
-  if (text === undefined) return <p className="hint">This file is not readable text; save it to open it elsewhere.</p>;
+  if (text === undefined) return <p className="hint">{t('viewer.attachments.notText')}</p>;
   const cut = text.length > MAX_TEXT_CHARS;
   return (
     <>
-      <pre className="attachment-text" aria-label={`Content of ${title}`} tabIndex={0}>
+      <pre className="attachment-text" aria-label={t('viewer.attachments.content', { title })} tabIndex={0}>
         {cut ? text.slice(0, MAX_TEXT_CHARS) : text}
       </pre>
-      {cut && (
-        <p className="hint">
-          Shown up to {MAX_TEXT_CHARS.toLocaleString()} characters; save the file to read all of it.
-        </p>
-      )}
+      {cut && <p className="hint">{t('viewer.attachments.cut', { max: MAX_TEXT_CHARS })}</p>}
     </>
   );
 }

@@ -1,32 +1,32 @@
+import { useIntl } from 'react-intl';
 import type { ConnectionState } from '../../shared/api/index.ts';
+import { useT } from '../i18n/index.ts';
 import { CONNECTION_LABELS } from './connection-badge.tsx';
-
-function formatSince(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-}
 
 /** What an administrator needs to diagnose the link to the region: where, since when, and why. */
 export function ConnectionPanel({ state }: { state: ConnectionState | undefined }) {
+  const t = useT();
+  const intl = useIntl();
   return (
     <section className="panel" aria-labelledby="connection-heading">
-      <h2 id="connection-heading">Regional broker</h2>
+      <h2 id="connection-heading">{t('frame.connectionPanel.title')}</h2>
       {state ? (
         <dl className="facts">
-          <dt>Status</dt>
-          <dd data-testid="connection-status">{CONNECTION_LABELS[state.status]}</dd>
-          <dt>Broker</dt>
+          <dt>{t('frame.connectionPanel.status')}</dt>
+          <dd data-testid="connection-status">{t(CONNECTION_LABELS[state.status])}</dd>
+          <dt>{t('frame.connectionPanel.broker')}</dt>
           <dd data-testid="connection-host">{state.host ?? '—'}</dd>
-          <dt>Since</dt>
-          <dd>{formatSince(state.since)}</dd>
+          <dt>{t('frame.connectionPanel.since')}</dt>
+          <dd>{intl.formatDate(state.since, { dateStyle: 'medium', timeStyle: 'medium' })}</dd>
           {state.reason && (
             <>
-              <dt>Reason</dt>
+              <dt>{t('frame.connectionPanel.reason')}</dt>
               <dd data-testid="connection-reason">{state.reason}</dd>
             </>
           )}
         </dl>
       ) : (
-        <p>Asking the workstation core…</p>
+        <p>{t('frame.connectionPanel.asking')}</p>
       )}
     </section>
   );

@@ -3,15 +3,14 @@ import { useIntl } from 'react-intl';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { CaseView } from '../../shared/api/index.ts';
+import { useT } from '../i18n/index.ts';
 import { formatDateTime, formatNumber } from './case-format.ts';
+import { drawCalibration, drawCalipers, drawPaper, TRACE, type Calipers } from './ecg-draw.ts';
 import {
   CALIBRATION,
   caliper,
-  gridLines,
-  isLargeLine,
   LARGE_SQUARE,
   paperScale,
-  SMALL_SQUARE,
   stripRange,
   stripSize,
   type CaliperPoint,
@@ -23,17 +22,6 @@ type Waveform = CaseView['waveforms'][number];
 const ZOOMS = [1, 1.5, 2, 3] as const;
 /** Seconds of recording a strip shows at true size (about 1,000 px); zooming in shows less of it, larger. */
 const WINDOW_SECONDS = 10;
-const TRACE = '#111827';
-const SMALL_LINE = '#f3c4c4';
-const LARGE_LINE = '#d97a7a';
-const CALIPER = '#0b5cad';
-const PAPER = '#fffafa';
-
-interface Calipers {
-  readonly lead: number;
-  readonly a?: CaliperPoint;
-  readonly b?: CaliperPoint;
-}
 
 /** The sample of `series` nearest to `seconds` (null in a gap). */
 function sampleAt(samples: readonly (number | null)[], periodMs: number, seconds: number): number | null {
@@ -48,11 +36,14 @@ function sampleAt(samples: readonly (number | null)[], periodMs: number, seconds
  */
 export function EcgStrips({ waveform }: { waveform: Waveform }) {
   const intl = useIntl();
+  const t = useT();
   const [zoom, setZoom] = useState<(typeof ZOOMS)[number]>(1);
   const [calipers, setCalipers] = useState<Calipers>({ lead: 0 });
   const [wanted, setStart] = useState(0);
   const id = useId();
-  const names = waveform.series.map((s, i) => (s.lead ? `Lead ${s.lead}` : `Channel ${i + 1}`));
+  const names = waveform.series.map((s, i) =>
+    s.lead ? t('viewer.lead', { lead: s.lead }) : t('viewer.channel', { number: i + 1 }),
+  );
   const length = Math.max(...waveform.series.map((s) => s.samples.length));
   const duration = (length * waveform.periodMs) / 1000;
   const seconds = useMemo(
@@ -87,31 +78,43 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
   };
   const measured = calipers.a && calipers.b ? caliper(calipers.a, calipers.b) : undefined;
 
-  const description = `ECG, leads ${waveform.series.map((s) => s.lead ?? '?').join(', ')}: ${formatNumber(intl, duration, 2)} s at ${formatNumber(intl, 1000 / waveform.periodMs, 1)} Hz, recorded ${formatDateTime(intl, waveform.effective)}`;
+  const description = t('viewer.ecg.description', {
+    leads: intl.formatList(
+      waveform.series.map((s) => s.lead ?? '?'),
+      { type: 'conjunction', style: 'narrow' },
+    ),
+    duration: formatNumber(intl, duration, 2),
+    rate: formatNumber(intl, 1000 / waveform.periodMs, 1),
+    date: formatDateTime(intl, waveform.effective),
+  });
   return (
     <figure className="plot ecg" aria-label={description} data-testid="waveform-plot">
       <figcaption>{description}</figcaption>
-      <div className="ecg-tools" role="group" aria-label="ECG view">
+      <div className="ecg-tools" role="group" aria-label={t('viewer.ecg.tools')}>
         <button type="button" disabled={zoom === ZOOMS[0]} onClick={() => setZoom(ZOOMS[ZOOMS.indexOf(zoom) - 1]!)}>
-          Zoom out
+          {t('viewer.zoomOut')}
         </button>
         <button type="button" disabled={zoom === ZOOMS.at(-1)} onClick={() => setZoom(ZOOMS[ZOOMS.indexOf(zoom) + 1]!)}>
-          Zoom in
+          {t('viewer.zoomIn')}
         </button>
         <button type="button" disabled={start <= 0} onClick={() => moveTo(start - span / 2)}>
-          Earlier
+          {t('viewer.ecg.earlier')}
         </button>
         <button type="button" disabled={start + span >= duration - 1e-6} onClick={() => moveTo(start + span / 2)}>
-          Later
+          {t('viewer.ecg.later')}
         </button>
         <span data-testid="ecg-paper">
-          {zoom === 1 ? 'True size' : `×${zoom}`}: 25 mm/s, 10 mm/mV; small square 0.04 s × 0.1 mV, large 0.2 s × 0.5
-          mV; showing {formatNumber(intl, start, 1)}–{formatNumber(intl, start + span, 1)} s of{' '}
-          {formatNumber(intl, duration, 1)} s
+          {t('viewer.ecg.paper', {
+            scale: zoom === 1 ? 'trueSize' : 'zoomed',
+            zoom: formatNumber(intl, zoom),
+            from: formatNumber(intl, start, 1),
+            to: formatNumber(intl, start + span, 1),
+            duration: formatNumber(intl, duration, 1),
+          })}
         </span>
       </div>
       <div className="ecg-rhythm">
-        <span className="ecg-lead-name">Rhythm ({names[rhythm]})</span>
+        <span className="ecg-lead-name">{t('viewer.ecg.rhythm', { lead: names[rhythm] })}</span>
         <RhythmStrip
           seconds={seconds}
           samples={waveform.series[rhythm]!.samples}
@@ -136,8 +139,8 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
         ))}
       </div>
       <fieldset className="ecg-calipers">
-        <legend>Calipers</legend>
-        <label htmlFor={`${id}-lead`}>Lead</label>
+        <legend>{t('viewer.ecg.calipers')}</legend>
+        <label htmlFor={`${id}-lead`}>{t('viewer.ecg.caliperLead')}</label>
         <select id={`${id}-lead`} value={calipers.lead} onChange={(e) => setCalipers({ lead: Number(e.target.value) })}>
           {names.map((name, i) => (
             <option key={i} value={i}>
@@ -147,7 +150,7 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
         </select>
         {(['a', 'b'] as const).map((which) => (
           <Fragment key={which}>
-            <label htmlFor={`${id}-${which}`}>{which === 'a' ? 'From (s)' : 'To (s)'}</label>
+            <label htmlFor={`${id}-${which}`}>{t(which === 'a' ? 'viewer.ecg.from' : 'viewer.ecg.to')}</label>
             <input
               id={`${id}-${which}`}
               type="number"
@@ -160,75 +163,21 @@ export function EcgStrips({ waveform }: { waveform: Waveform }) {
           </Fragment>
         ))}
         <button type="button" onClick={() => setCalipers((c) => ({ lead: c.lead }))}>
-          Clear
+          {t('viewer.ecg.clear')}
         </button>
         <output aria-live="polite" data-testid="ecg-caliper">
           {measured
-            ? `${names[calipers.lead]}: ${formatNumber(intl, measured.intervalMs, 0)} ms, ${Number.isNaN(measured.amplitudeMv) ? 'no sample for an amplitude' : `${formatNumber(intl, measured.amplitudeMv, 2)} mV`}${measured.ratePerMin ? ` (${formatNumber(intl, measured.ratePerMin, 0)}/min)` : ''}`
-            : 'Click two points on a strip, or type two times, to measure.'}
+            ? t('viewer.ecg.measured', {
+                lead: names[calipers.lead],
+                interval: formatNumber(intl, measured.intervalMs, 0),
+                amplitude: Number.isNaN(measured.amplitudeMv) ? 'none' : formatNumber(intl, measured.amplitudeMv, 2),
+                rate: measured.ratePerMin ? formatNumber(intl, measured.ratePerMin, 0) : 'none',
+              })
+            : t('viewer.ecg.measureHint')}
         </output>
       </fieldset>
     </figure>
   );
-}
-
-/** Draws ECG paper: the background and small and large squares, one path each. */
-function drawPaper(u: uPlot): void {
-  const { ctx } = u;
-  const { left, top, width, height } = u.bbox;
-  const [x0, x1] = [u.scales.x!.min!, u.scales.x!.max!];
-  const [y0, y1] = [u.scales.y!.min!, u.scales.y!.max!];
-  ctx.save();
-  ctx.fillStyle = PAPER;
-  ctx.fillRect(left, top, width, height);
-  for (const large of [false, true]) {
-    ctx.strokeStyle = large ? LARGE_LINE : SMALL_LINE;
-    ctx.lineWidth = (large ? 1 : 0.5) * uPlot.pxRatio;
-    ctx.beginPath();
-    for (const t of gridLines(x0, x1, SMALL_SQUARE.seconds)) {
-      if (isLargeLine(t, SMALL_SQUARE.seconds) !== large) continue;
-      const x = Math.round(u.valToPos(t, 'x', true)) + 0.5;
-      ctx.moveTo(x, top);
-      ctx.lineTo(x, top + height);
-    }
-    for (const mv of gridLines(y0, y1, SMALL_SQUARE.millivolts)) {
-      if (isLargeLine(mv, SMALL_SQUARE.millivolts) !== large) continue;
-      const y = Math.round(u.valToPos(mv, 'y', true)) + 0.5;
-      ctx.moveTo(left, y);
-      ctx.lineTo(left + width, y);
-    }
-    ctx.stroke();
-  }
-  ctx.restore();
-}
-
-/**
- * The calibration pulse (1 mV for 200 ms) in the strip's lead-in, drawn over the trace: paper is laid again there
- * first, so that what the recording holds before the window does not run through the pulse.
- */
-function drawCalibration(u: uPlot): void {
-  const { ctx } = u;
-  const { top, height } = u.bbox;
-  const x0 = u.scales.x!.min!;
-  const px = (t: number) => u.valToPos(t, 'x', true);
-  const py = (mv: number) => u.valToPos(mv, 'y', true);
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(px(x0), top, px(x0 + CALIBRATION.lead) - px(x0), height);
-  ctx.clip();
-  drawPaper(u);
-  const begin = x0 + (CALIBRATION.lead - CALIBRATION.seconds) / 4;
-  ctx.strokeStyle = TRACE;
-  ctx.lineWidth = 1.5 * uPlot.pxRatio;
-  ctx.beginPath();
-  ctx.moveTo(px(x0), py(0));
-  ctx.lineTo(px(begin), py(0));
-  ctx.lineTo(px(begin), py(CALIBRATION.millivolts));
-  ctx.lineTo(px(begin + CALIBRATION.seconds), py(CALIBRATION.millivolts));
-  ctx.lineTo(px(begin + CALIBRATION.seconds), py(0));
-  ctx.lineTo(px(x0 + CALIBRATION.lead), py(0));
-  ctx.stroke();
-  ctx.restore();
 }
 
 /** One lead on paper at true scale (times the zoom): a window of `span` seconds from `start`, after its lead-in. */
@@ -308,30 +257,6 @@ function PaperStrip({
     plot.current?.redraw(false, false);
   }, [calipers]);
   return <div ref={container} className="ecg-paper" aria-hidden="true" />;
-}
-
-/** The caliper lines: a vertical at each point's time, a horizontal at its amplitude. */
-function drawCalipers(u: uPlot, calipers: Calipers | undefined): void {
-  if (!calipers) return;
-  const { ctx } = u;
-  const { top, height, left, width } = u.bbox;
-  ctx.save();
-  ctx.strokeStyle = CALIPER;
-  ctx.lineWidth = 1.5 * uPlot.pxRatio;
-  ctx.setLineDash([4 * uPlot.pxRatio, 3 * uPlot.pxRatio]);
-  ctx.beginPath();
-  for (const p of [calipers.a, calipers.b]) {
-    if (!p) continue;
-    const x = u.valToPos(p.seconds, 'x', true);
-    ctx.moveTo(x, top);
-    ctx.lineTo(x, top + height);
-    if (Number.isNaN(p.millivolts)) continue;
-    const y = u.valToPos(p.millivolts, 'y', true);
-    ctx.moveTo(left, y);
-    ctx.lineTo(left + width, y);
-  }
-  ctx.stroke();
-  ctx.restore();
 }
 
 /** The whole recording of one lead, as wide as the screen, the strips' window shaded: a click moves the window there. */

@@ -2,7 +2,10 @@ import { useEffect, useRef, useState } from 'react';
 import type * as PdfJs from 'pdfjs-dist';
 // Served from the app's own origin (script-src 'self' covers the worker): nothing of pdf.js comes from elsewhere.
 import workerUrl from 'pdfjs-dist/build/pdf.worker.min.mjs?url';
+import { useIntl } from 'react-intl';
+import type { MessageId } from '../../shared/i18n/index.ts';
 import { bytesOfBase64 } from '../files.ts';
+import { useT } from '../i18n/index.ts';
 
 let pdfjs: Promise<typeof PdfJs> | undefined;
 /** pdf.js is loaded with the first PDF shown, not with the app. */
@@ -35,18 +38,18 @@ const DOCUMENT_OPTIONS = {
 const ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2, 3] as const;
 const DEFAULT_ZOOM = 1;
 
-type Loaded = { pdf: PdfJs.PDFDocumentProxy } | { problem: string };
+type Loaded = { pdf: PdfJs.PDFDocumentProxy } | { problem: MessageId };
 
 /** Why a PDF cannot be shown, in words the user can act on (pdf.js's own messages are for developers). */
-function problemOf(error: unknown): string {
+function problemOf(error: unknown): MessageId {
   const name = error instanceof Error ? error.name : '';
-  return name === 'PasswordException'
-    ? 'This PDF is protected by a password and cannot be shown here. Save it to open it elsewhere.'
-    : 'This file cannot be shown: it is not a readable PDF. Save it to open it elsewhere.';
+  return name === 'PasswordException' ? 'viewer.pdf.password' : 'viewer.pdf.unreadable';
 }
 
 /** A PDF page by page on a canvas, with its text for screen readers: one page drawn at a time, at the zoom chosen. */
 export function PdfViewer({ base64, title }: { base64: string; title: string }) {
+  const t = useT();
+  const intl = useIntl();
   const [loaded, setLoaded] = useState<Loaded>();
   const [pageNumber, setPageNumber] = useState(1);
   const [zoom, setZoom] = useState<number>(DEFAULT_ZOOM);
@@ -73,11 +76,11 @@ export function PdfViewer({ base64, title }: { base64: string; title: string }) 
     };
   }, [base64]);
 
-  if (!loaded) return <p className="hint">Opening the PDF…</p>;
+  if (!loaded) return <p className="hint">{t('viewer.pdf.opening')}</p>;
   if ('problem' in loaded)
     return (
       <p className="hint" data-testid="pdf-problem">
-        {loaded.problem}
+        {t(loaded.problem)}
       </p>
     );
   const { pdf } = loaded;
@@ -85,22 +88,22 @@ export function PdfViewer({ base64, title }: { base64: string; title: string }) 
   const zoomIndex = ZOOMS.indexOf(zoom as (typeof ZOOMS)[number]);
   return (
     <div className="pdf-viewer" data-testid="pdf-viewer">
-      <div className="pdf-toolbar no-print" role="group" aria-label={`Pages of ${title}`}>
+      <div className="pdf-toolbar no-print" role="group" aria-label={t('viewer.pdf.pages', { title })}>
         <button type="button" disabled={pageNumber <= 1} onClick={() => setPageNumber((n) => n - 1)}>
-          Previous page
+          {t('viewer.pdf.previous')}
         </button>
         <span aria-live="polite" data-testid="pdf-page-number">
-          Page {pageNumber} of {pages}
+          {t('viewer.pdf.pageOf', { page: pageNumber, pages })}
         </span>
         <button type="button" disabled={pageNumber >= pages} onClick={() => setPageNumber((n) => n + 1)}>
-          Next page
+          {t('viewer.pdf.next')}
         </button>
         <button type="button" disabled={zoomIndex <= 0} onClick={() => setZoom(ZOOMS[zoomIndex - 1]!)}>
-          Zoom out
+          {t('viewer.zoomOut')}
         </button>
-        <span>{Math.round(zoom * 100)} %</span>
+        <span>{intl.formatNumber(zoom, { style: 'percent' })}</span>
         <button type="button" disabled={zoomIndex >= ZOOMS.length - 1} onClick={() => setZoom(ZOOMS[zoomIndex + 1]!)}>
-          Zoom in
+          {t('viewer.zoomIn')}
         </button>
       </div>
       <PdfPage
@@ -109,7 +112,8 @@ export function PdfViewer({ base64, title }: { base64: string; title: string }) 
         pdf={pdf}
         pageNumber={pageNumber}
         zoom={zoom}
-        label={`Page ${pageNumber} of ${pages} of ${title}`}
+        pages={pages}
+        title={title}
       />
     </div>
   );
@@ -119,17 +123,20 @@ function PdfPage({
   pdf,
   pageNumber,
   zoom,
-  label,
+  pages,
+  title,
 }: {
   pdf: PdfJs.PDFDocumentProxy;
   pageNumber: number;
   zoom: number;
-  label: string;
+  pages: number;
+  title: string;
 }) {
+  const t = useT();
   const frame = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [text, setText] = useState<string>();
-  const [problem, setProblem] = useState<string>();
+  const [problem, setProblem] = useState<MessageId>();
 
   useEffect(() => {
     let closed = false;
@@ -159,7 +166,7 @@ function PdfPage({
         if (!closed) setText(content.items.map((item) => ('str' in item ? item.str : '')).join(' '));
       } catch (error) {
         if (!closed && !(error instanceof Error && error.name === 'RenderingCancelledException'))
-          setProblem('This page cannot be shown. Save the file to open it elsewhere.');
+          setProblem('viewer.pdf.pageProblem');
       }
     })();
     return () => {
@@ -170,9 +177,20 @@ function PdfPage({
 
   return (
     // Focusable, so that a page larger than its frame can be scrolled from the keyboard.
-    <div ref={frame} className="pdf-page" role="group" tabIndex={0} aria-label={`${label}, scrollable`}>
-      <canvas ref={canvas} role="img" aria-label={label} data-testid="pdf-canvas" />
-      {problem && <p className="hint">{problem}</p>}
+    <div
+      ref={frame}
+      className="pdf-page"
+      role="group"
+      tabIndex={0}
+      aria-label={t('viewer.pdf.pageScrollable', { page: pageNumber, pages, title })}
+    >
+      <canvas
+        ref={canvas}
+        role="img"
+        aria-label={t('viewer.pdf.pageLabel', { page: pageNumber, pages, title })}
+        data-testid="pdf-canvas"
+      />
+      {problem && <p className="hint">{t(problem)}</p>}
       {text && (
         <div className="visually-hidden" data-testid="pdf-page-text">
           {text}

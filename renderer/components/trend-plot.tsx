@@ -1,8 +1,9 @@
 import { useMemo } from 'react';
 import { useIntl } from 'react-intl';
 import type uPlot from 'uplot';
+import { useT } from '../i18n/index.ts';
 import { formatDateTime, formatNumber, seriesStats } from './case-format.ts';
-import { SERIES_COLOURS, UplotChart } from './uplot-chart.tsx';
+import { numberAxis, SERIES_COLOURS, timeAxis, UplotChart } from './uplot-chart.tsx';
 
 export interface TrendSeries {
   readonly label: string;
@@ -15,6 +16,7 @@ export interface TrendSeries {
  */
 export function TrendPlot({ title, unit, series }: { title: string; unit: string; series: readonly TrendSeries[] }) {
   const intl = useIntl();
+  const t = useT();
   const { data, options, summary } = useMemo(() => {
     const times = [...new Set(series.flatMap((s) => s.points.map((p) => Date.parse(p.at))))]
       .filter(Number.isFinite)
@@ -26,7 +28,7 @@ export function TrendPlot({ title, unit, series }: { title: string; unit: string
     const aligned = [times.map((t) => t / 1000), ...columns] as uPlot.AlignedData;
     const opts: Omit<uPlot.Options, 'width' | 'height'> = {
       scales: { x: { time: true } },
-      axes: [{}, { label: unit || undefined, size: 56 }],
+      axes: [{ values: timeAxis(intl) }, { label: unit || undefined, size: 56, values: numberAxis(intl) }],
       series: [
         {},
         ...series.map((s, i) => ({
@@ -40,22 +42,31 @@ export function TrendPlot({ title, unit, series }: { title: string; unit: string
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
     };
-    const unitText = unit ? ` ${unit}` : '';
     const parts = series.map((s) => {
       const stats = seriesStats(s.points.map((p) => p.value));
       return stats
-        ? `${s.label}: min ${formatNumber(intl, stats.min)}${unitText}, max ${formatNumber(intl, stats.max)}${unitText}, last ${formatNumber(intl, stats.last)}${unitText}.`
+        ? t('viewer.stats', {
+            name: s.label,
+            min: formatNumber(intl, stats.min),
+            max: formatNumber(intl, stats.max),
+            last: formatNumber(intl, stats.last),
+            unit: unit && ` ${unit}`,
+          })
         : '';
     });
     const span =
       times.length > 0
-        ? `${times.length} measurements from ${formatDateTime(intl, times[0]!)} to ${formatDateTime(intl, times[times.length - 1]!)}.`
-        : 'No measurements.';
-    return { data: aligned, options: opts, summary: `${span} ${parts.join(' ')}` };
-  }, [series, unit, intl]);
+        ? t('viewer.trend.span', {
+            count: times.length,
+            from: formatDateTime(intl, times[0]!),
+            to: formatDateTime(intl, times[times.length - 1]!),
+          })
+        : t('viewer.trend.none');
+    return { data: aligned, options: opts, summary: [span, ...parts].join(' ') };
+  }, [series, unit, intl, t]);
 
   return (
-    <figure className="plot" aria-label={`Trend of ${title}`}>
+    <figure className="plot" aria-label={t('viewer.trend.label', { title })}>
       <figcaption>
         {title}
         {unit && <span className="plot-unit"> ({unit})</span>}

@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import type { IntlShape } from 'react-intl';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
@@ -43,6 +44,31 @@ export function UplotChart({
   }, [options, data, height]);
   useEffect(() => chart.current?.redraw(false, false), [redrawKey]);
   return <div ref={container} className="plot-canvas" aria-hidden="true" />;
+}
+
+/** An axis's numbers as the user's language writes them (uPlot's own follow the OS, not the app's language). */
+export function numberAxis(intl: IntlShape): uPlot.Axis.Values {
+  return (_u, splits) => splits.map((v) => intl.formatNumber(v, { maximumFractionDigits: 3 }));
+}
+
+/**
+ * A time axis (seconds since the epoch) in the user's language: days, or times with the day under the first of each
+ * day, as uPlot's own axis does in English.
+ */
+export function timeAxis(intl: IntlShape): uPlot.Axis.Values {
+  return (_u, splits, _axis, _space, increment) => {
+    let shownDay = '';
+    return splits.map((seconds) => {
+      const at = seconds * 1000;
+      if (increment >= 28 * 86_400) return intl.formatDate(at, { year: 'numeric', month: 'short' });
+      const day = intl.formatDate(at, { month: 'short', day: 'numeric' });
+      if (increment >= 86_400) return day;
+      const time = intl.formatTime(at, { hour: '2-digit', minute: '2-digit' });
+      const label = day === shownDay ? time : `${time}\n${day}`;
+      shownDay = day;
+      return label;
+    });
+  };
 }
 
 /** Distinct line colours with enough contrast on white (ECG leads, blood pressure components). */

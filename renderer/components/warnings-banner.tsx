@@ -53,7 +53,7 @@ export function WarningsBanner() {
 
 /** The warnings that matter on this screen, in its words, where the user acts (beside the search, the certificate…). */
 export function PlaceWarnings({ place }: { place: WarningPlace }) {
-  const warnings = warningsFor(place, useContext(WarningsContext));
+  const warnings = warningsFor(useIntl(), place, useContext(WarningsContext));
   if (warnings.length === 0) return null;
   return (
     // No live region: the banner above already announces each warning once.

@@ -3,9 +3,10 @@ import { useIntl } from 'react-intl';
 import type uPlot from 'uplot';
 import type { CaseView } from '../../shared/api/index.ts';
 import { WAVEFORMS } from '../../shared/protocol/fhir/index.ts';
+import { useT } from '../i18n/index.ts';
 import { formatDateTime, formatNumber, seriesStats, unitDisplay, waveformLabel } from './case-format.ts';
 import { EcgStrips } from './ecg-strips.tsx';
-import { SERIES_COLOURS, UplotChart } from './uplot-chart.tsx';
+import { numberAxis, SERIES_COLOURS, UplotChart } from './uplot-chart.tsx';
 
 type Waveform = CaseView['waveforms'][number];
 
@@ -21,6 +22,7 @@ export function WaveformPlot({ waveform }: { waveform: Waveform }) {
  */
 function SampledPlot({ waveform }: { waveform: Waveform }) {
   const intl = useIntl();
+  const t = useT();
   const unit = unitDisplay(WAVEFORMS[waveform.kind].unit);
   const label = waveformLabel(intl, waveform.kind);
   const { data, options, summary, description } = useMemo(() => {
@@ -28,11 +30,18 @@ function SampledPlot({ waveform }: { waveform: Waveform }) {
     const seconds = Array.from({ length }, (_, i) => (i * waveform.periodMs) / 1000);
     const columns = waveform.series.map((s) => Array.from({ length }, (_, i) => s.samples[i] ?? null));
     const names = waveform.series.map((s, i) =>
-      s.lead ? `Lead ${s.lead}` : waveform.series.length === 1 ? label : `Channel ${i + 1}`,
+      s.lead
+        ? t('viewer.lead', { lead: s.lead })
+        : waveform.series.length === 1
+          ? label
+          : t('viewer.channel', { number: i + 1 }),
     );
     const opts: Omit<uPlot.Options, 'width' | 'height'> = {
       scales: { x: { time: false } },
-      axes: [{ label: 'Time (s)' }, { label: unit || undefined, size: 56 }],
+      axes: [
+        { label: t('viewer.timeAxis'), values: numberAxis(intl) },
+        { label: unit || undefined, size: 56, values: numberAxis(intl) },
+      ],
       series: [
         { label: 's', value: (_u, v) => (v == null ? '' : `${formatNumber(intl, v, 3)} s`) },
         ...names.map((name, i) => ({ label: name, stroke: SERIES_COLOURS[i % SERIES_COLOURS.length]!, width: 1.25 })),
@@ -42,23 +51,39 @@ function SampledPlot({ waveform }: { waveform: Waveform }) {
     };
     const duration = (length * waveform.periodMs) / 1000;
     const rate = 1000 / waveform.periodMs;
-    const unitText = unit ? ` ${unit}` : '';
     const stats = waveform.series.map((s, i) => {
       const st = seriesStats(s.samples);
       return st
-        ? `${names[i]!}: min ${formatNumber(intl, st.min)}${unitText}, max ${formatNumber(intl, st.max)}${unitText}, last ${formatNumber(intl, st.last)}${unitText}.`
+        ? t('viewer.stats', {
+            name: names[i],
+            min: formatNumber(intl, st.min),
+            max: formatNumber(intl, st.max),
+            last: formatNumber(intl, st.last),
+            unit: unit && ` ${unit}`,
+          })
         : '';
     });
-    const leads = waveform.series.some((s) => s.lead)
-      ? `, leads ${waveform.series.map((s) => s.lead ?? '?').join(', ')}`
-      : '';
+    const recording = {
+      label,
+      duration: formatNumber(intl, duration, 2),
+      rate: formatNumber(intl, rate, 1),
+      date: formatDateTime(intl, waveform.effective),
+    };
     return {
       data: [seconds, ...columns] as uPlot.AlignedData,
       options: opts,
-      description: `${label}${leads}: ${formatNumber(intl, duration, 2)} s at ${formatNumber(intl, rate, 1)} Hz, recorded ${formatDateTime(intl, waveform.effective)}`,
-      summary: `${length} samples per channel. ${stats.join(' ')}`,
+      description: waveform.series.some((s) => s.lead)
+        ? t('viewer.waveform.descriptionLeads', {
+            ...recording,
+            leads: intl.formatList(
+              waveform.series.map((s) => s.lead ?? '?'),
+              { type: 'conjunction', style: 'narrow' },
+            ),
+          })
+        : t('viewer.waveform.description', recording),
+      summary: [t('viewer.waveform.samples', { count: length }), ...stats].join(' '),
     };
-  }, [waveform, unit, label, intl]);
+  }, [waveform, unit, label, intl, t]);
 
   return (
     <figure className="plot" aria-label={description} data-testid="waveform-plot">

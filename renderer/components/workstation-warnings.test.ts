@@ -41,7 +41,7 @@ describe('workstation warnings', () => {
     expect(workstationWarnings({ ...quiet, directoryAsOf: '2026-12-04T12:30:00Z' })).toEqual([]);
     const [stale] = workstationWarnings({ ...quiet, directoryAsOf: '2026-12-03T09:00:00Z' });
     expect(stale).toMatchObject({ id: 'directory-stale', tone: 'warn' });
-    expect(stale!.text).toContain('as of 2026-12-03 (2 d 3 h ago)');
+    expect(stale!.text).toContain('as of Dec 3, 2026 (2 d 3 h ago)');
   });
 
   it('warns of a broker unreachable for over 15 minutes, naming it', () => {
@@ -60,8 +60,9 @@ describe('workstation warnings', () => {
   });
 
   it('shows each warning where it matters, in the words of that place', () => {
+    const en = intlFor('en');
     const all = workstationWarnings({
-      intl: intlFor('en'),
+      intl: en,
       certificates: [certificate('signing', '2026-12-01T00:00:00Z'), certificate('encryption', '2026-12-20T00:00:00Z')],
       directoryAsOf: '2026-12-03T09:00:00Z',
       connection: { status: 'connecting', since: '2026-12-05T09:55:00Z' },
@@ -73,10 +74,10 @@ describe('workstation warnings', () => {
       'directory-stale',
       'broker-unreachable',
     ]);
-    const directory = warningsFor('directory', all);
+    const directory = warningsFor(en, 'directory', all);
     expect(directory.map((w) => [w.id, w.title])).toEqual([['directory-stale', 'These results may be out of date.']]);
     expect(directory[0]!.text).toContain('not been brought up to date for over a day');
-    const certificates = warningsFor('certificates', all);
+    const certificates = warningsFor(en, 'certificates', all);
     expect(certificates.map((w) => [w.id, w.use])).toEqual([
       ['certificate-expired', 'signing'],
       ['certificate-expiring', 'encryption'],
@@ -84,7 +85,7 @@ describe('workstation warnings', () => {
     // Said beside the renewal form itself.
     expect(certificates[1]!.text).toContain('Renew it now below: ');
     expect(all[1]!.text).toContain('Renew it now in Settings → Your certificates: ');
-    const compose = warningsFor('compose', all);
+    const compose = warningsFor(en, 'compose', all);
     expect(compose.map((w) => [w.id, w.title])).toEqual([
       ['certificate-expired', 'Sending will fail: your signing certificate has expired.'],
       ['broker-unreachable', 'No connection to the region for 2 h 05 min.'],
@@ -95,7 +96,19 @@ describe('workstation warnings', () => {
       ...quiet,
       certificates: [certificate('encryption', '2026-12-01T00:00:00Z')],
     });
-    expect(warningsFor('compose', encryptionOnly)).toEqual([]);
-    expect(warningsFor('directory', [])).toEqual([]);
+    expect(warningsFor(en, 'compose', encryptionOnly)).toEqual([]);
+    expect(warningsFor(en, 'directory', [])).toEqual([]);
+  });
+
+  it("speaks the user's language", () => {
+    const nb = intlFor('nb');
+    const [expiring] = workstationWarnings({
+      ...quiet,
+      intl: nb,
+      certificates: [certificate('signing', '2026-12-20T12:00:00Z')],
+    });
+    expect(expiring!.title).toBe('Signeringssertifikatet ditt går ut om 15 dager.');
+    expect(expiring!.text).toContain('Forny det nå under Innstillinger → Dine sertifikater:');
+    expect(warningsFor(nb, 'certificates', [expiring!])[0]!.text).toContain('Forny det nå nedenfor:');
   });
 });

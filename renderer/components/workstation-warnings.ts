@@ -14,6 +14,8 @@ export interface Warning {
   readonly text: string;
   /** Which of the user's certificates a certificate warning is about. */
   readonly use?: 'signing' | 'encryption';
+  /** A certificate warning's text as said beside the certificates (Settings → Your certificates): "below". */
+  readonly textBelow?: string;
 }
 
 /** The screens where a warning matters: the directory's search, Settings → Your certificates, the request form. */
@@ -27,10 +29,8 @@ export const DIRECTORY_STALE_MS = DAY_MS;
 /** A broker that has not answered for this long is more than a blip: the user should know and tell someone. */
 export const BROKER_UNREACHABLE_MS = 15 * 60_000;
 
-/** Where certificates are renewed: said as "below" there. */
-const IN_SETTINGS = 'in Settings → Your certificates';
-const USE_WORDS = { signing: 'signing', encryption: 'encryption' } as const;
-const day = (iso: string) => iso.slice(0, 10);
+/** A certificate's date, as the user's language writes a day. */
+const day = (intl: IntlShape, iso: string) => intl.formatDate(iso, { year: 'numeric', month: 'short', day: 'numeric' });
 
 export function workstationWarnings(input: {
   readonly intl: IntlShape;
@@ -43,29 +43,42 @@ export function workstationWarnings(input: {
 }): Warning[] {
   const warnings: Warning[] = [];
   const now = input.now.getTime();
+  const { intl } = input;
   for (const certificate of input.certificates ?? []) {
     if (certificate.use !== 'signing' && certificate.use !== 'encryption') continue;
     const left = new Date(certificate.notAfter).getTime() - now;
-    const use = USE_WORDS[certificate.use];
+    const date = day(intl, certificate.notAfter);
     if (left <= 0) {
+      // `where`: Settings → Your certificates, or "below" when said beside them (warningsFor).
+      const text = (where: 'settings' | 'below') =>
+        intl.formatMessage(
+          {
+            id:
+              certificate.use === 'signing'
+                ? 'frame.warning.expired.signingText'
+                : 'frame.warning.expired.encryptionText',
+          },
+          { date, where },
+        );
       warnings.push({
         id: 'certificate-expired',
         tone: 'bad',
         use: certificate.use,
-        title: `Your ${use} certificate has expired.`,
-        text:
-          certificate.use === 'signing'
-            ? `Since ${day(certificate.notAfter)} nothing you send can be signed. Renew it ${IN_SETTINGS}, or ask the region's administrator.`
-            : `Since ${day(certificate.notAfter)} colleagues cannot encrypt new cases to you. Renew it ${IN_SETTINGS}, or ask the region's administrator.`,
+        title: intl.formatMessage({ id: 'frame.warning.expired.title' }, { use: certificate.use }),
+        text: text('settings'),
+        textBelow: text('below'),
       });
     } else if (left <= CERTIFICATE_WARNING_DAYS * DAY_MS) {
       const days = Math.ceil(left / DAY_MS);
+      const text = (where: 'settings' | 'below') =>
+        intl.formatMessage({ id: 'frame.warning.expiring.text' }, { date, where });
       warnings.push({
         id: 'certificate-expiring',
         tone: 'warn',
         use: certificate.use,
-        title: `Your ${use} certificate expires in ${days === 1 ? '1 day' : `${days} days`}.`,
-        text: `It is valid until ${day(certificate.notAfter)}. Renew it now ${IN_SETTINGS}: the region's CA must issue the new one, and the directory must list it, before the old one runs out.`,
+        title: intl.formatMessage({ id: 'frame.warning.expiring.title' }, { use: certificate.use, days }),
+        text: text('settings'),
+        textBelow: text('below'),
       });
     }
   }
@@ -73,8 +86,11 @@ export function workstationWarnings(input: {
     warnings.push({
       id: 'directory-stale',
       tone: 'warn',
-      title: 'The directory has not been brought up to date for over a day.',
-      text: `It is as of ${day(input.directoryAsOf)} (${waitingText(input.intl, input.directoryAsOf, input.now)} ago): experts who joined since are missing and some listed may have left. Connect to the region; it catches up by itself.`,
+      title: intl.formatMessage({ id: 'frame.warning.directoryStale.title' }),
+      text: intl.formatMessage(
+        { id: 'frame.warning.directoryStale.text' },
+        { date: day(intl, input.directoryAsOf), waited: waitingText(intl, input.directoryAsOf, input.now) },
+      ),
     });
   }
   const connection = input.connection;
@@ -86,8 +102,13 @@ export function workstationWarnings(input: {
     warnings.push({
       id: 'broker-unreachable',
       tone: 'bad',
-      title: `No connection to the region for ${waitingText(input.intl, connection.since, input.now)}.`,
-      text: `Nothing is sent or received meanwhile (what you do is kept and sent later). Check this computer's network; if it works, tell the region's administrator that ${connection.host ?? 'the broker'} does not answer.`,
+      title: intl.formatMessage(
+        { id: 'frame.warning.brokerUnreachable.title' },
+        { waited: waitingText(intl, connection.since, input.now) },
+      ),
+      text: connection.host
+        ? intl.formatMessage({ id: 'frame.warning.brokerUnreachable.text' }, { host: connection.host })
+        : intl.formatMessage({ id: 'frame.warning.brokerUnreachable.textNoHost' }),
     });
   }
   return warnings;
@@ -98,33 +119,35 @@ export function workstationWarnings(input: {
  * date; the certificates panel names each expiring or expired certificate; the request form says that sending fails
  * without a signing certificate and that a request waits in the Outbox while the region cannot be reached.
  */
-export function warningsFor(place: WarningPlace, warnings: readonly Warning[]): Warning[] {
+export function warningsFor(intl: IntlShape, place: WarningPlace, warnings: readonly Warning[]): Warning[] {
   return warnings.flatMap((w): Warning[] => {
     switch (place) {
       case 'directory':
         return w.id === 'directory-stale'
-          ? [{ ...w, title: 'These results may be out of date.', text: `${w.title} ${w.text}` }]
+          ? [
+              {
+                ...w,
+                title: intl.formatMessage({ id: 'frame.warning.directoryResults' }),
+                text: `${w.title} ${w.text}`,
+              },
+            ]
           : [];
       case 'certificates':
         return w.id === 'certificate-expiring' || w.id === 'certificate-expired'
-          ? [{ ...w, text: w.text.replace(IN_SETTINGS, 'below') }]
+          ? [{ ...w, text: w.textBelow ?? w.text }]
           : [];
       case 'compose':
         if (w.id === 'certificate-expired' && w.use === 'signing')
           return [
             {
               ...w,
-              title: 'Sending will fail: your signing certificate has expired.',
-              text: `A request cannot be signed, so it cannot be sent. Renew the certificate ${IN_SETTINGS}, or ask the region's administrator.`,
+              title: intl.formatMessage({ id: 'frame.warning.compose.signingExpiredTitle' }),
+              text: intl.formatMessage({ id: 'frame.warning.compose.signingExpiredText' }),
             },
           ];
         if (w.id === 'broker-unreachable')
           return [
-            {
-              ...w,
-              tone: 'warn',
-              text: 'A request you send now waits in the Outbox and goes out by itself when the connection returns; for an urgent case, also call the expert.',
-            },
+            { ...w, tone: 'warn', text: intl.formatMessage({ id: 'frame.warning.compose.brokerUnreachableText' }) },
           ];
         return [];
     }

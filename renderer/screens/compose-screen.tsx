@@ -156,7 +156,12 @@ export function ComposeScreen({
     }
     const parsed = parseWaveformCsv(await file.text());
     if (!parsed.ok) {
-      setWaveError(t('compose.waveformUnreadable', { file: file.name, error: parsed.error }));
+      setWaveError(
+        t('compose.waveformUnreadable', {
+          file: file.name,
+          error: intl.formatMessage({ id: parsed.error.id }, parsed.error.values),
+        }),
+      );
       return;
     }
     const row: WaveformRow = {
