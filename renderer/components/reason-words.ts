@@ -1,3 +1,4 @@
+import type { IntlShape } from 'react-intl';
 import { REASON_CODES } from '../../shared/protocol/index.ts';
 
 /**
@@ -14,11 +15,19 @@ export function reasonInWords(code: string | undefined, side: 'sender' | 'recipi
 }
 
 /** `code (words)` when there are words for the code, else the code as it is. */
+// Stand-in (worktree wt-case only): takes the user's `intl` first, as the converted reason-words.ts will, and keeps
+// the old form for the callers not converted here; the merge takes the converted file.
 export function reasonLabel(
+  intl: IntlShape,
   code: string | undefined,
   fallback: string,
-  side: 'sender' | 'recipient' = 'sender',
-): string {
+  side?: 'sender' | 'recipient',
+): string;
+export function reasonLabel(code: string | undefined, fallback: string, side?: 'sender' | 'recipient'): string;
+export function reasonLabel(...args: unknown[]): string {
+  const [code, fallback, side = 'sender'] = (
+    typeof args[0] === 'object' && args[0] !== null ? args.slice(1) : args
+  ) as [string | undefined, string, ('sender' | 'recipient')?];
   if (code === undefined) return fallback;
   const words = reasonInWords(code, side);
   return words ? `${code}: ${words}` : code;
