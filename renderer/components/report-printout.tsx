@@ -21,6 +21,20 @@ function whoLine(intl: IntlShape, name: string, detail: string | undefined, plac
   );
 }
 
+/** The patient's identifiers as one list ("National id 12046112345"), and whether there are any. */
+function identifiersOf(intl: IntlShape, patient: NonNullable<CaseView['patient']>) {
+  const identifiers = (patient.identifiers ?? []).map((i) =>
+    intl.formatMessage(
+      { id: 'report.printout.identifier' },
+      { label: identifierLabel(intl, i.system), value: i.value },
+    ),
+  );
+  return {
+    hasIdentifiers: identifiers.length > 0 ? 'yes' : 'no',
+    identifiers: intl.formatList(identifiers, { type: 'conjunction', style: 'narrow' }),
+  };
+}
+
 /** A party as far as the directory names them (with specialty and hospital). */
 function partyLine(intl: IntlShape, party: CaseParty | undefined, fallbackId: string): string {
   if (!party?.name) return party?.practitionerId ?? fallbackId;
@@ -84,17 +98,13 @@ export function ReportPrintout({ view, report }: { view: CaseView; report: Verif
         <dt>{t('report.printout.patient')}</dt>
         <dd>
           {patient
-            ? intl.formatList(
-                [
-                  patientDisplayName(intl, patient),
-                  patient.birthDate && t('report.printout.born', { birthDate: patient.birthDate }),
-                  genderLabel(intl, patient.gender),
-                  ...(patient.identifiers ?? []).map((i) =>
-                    t('report.printout.identifier', { label: identifierLabel(intl, i.system), value: i.value }),
-                  ),
-                ].filter((part): part is string => Boolean(part)),
-                { type: 'conjunction', style: 'narrow' },
-              )
+            ? t('report.printout.patientLine', {
+                name: patientDisplayName(intl, patient),
+                hasBirthDate: patient.birthDate ? 'yes' : 'no',
+                birthDate: patient.birthDate,
+                gender: genderLabel(intl, patient.gender),
+                ...identifiersOf(intl, patient),
+              })
             : t('report.printout.unreadable')}
         </dd>
       </dl>

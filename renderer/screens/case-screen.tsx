@@ -659,19 +659,20 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
       <h3 id={`${id}-title`}>{received ? t('case.report.fromExpert') : t('case.report.yours')}</h3>
       {view.patient && (
         <p className="report-patient">
-          {intl.formatList(
-            [
-              patientName(intl, view) ?? '',
-              t('case.report.born', { birthDate: view.patient.birthDate }),
-              ...(view.patient.identifiers ?? []).map((i) =>
-                t('case.report.identifier', {
-                  label: identifierLabel(intl, i.system).toLocaleLowerCase(intl.locale),
-                  value: i.value,
-                }),
-              ),
-            ],
-            { type: 'conjunction', style: 'narrow' },
-          )}
+          {(() => {
+            const identifiers = (view.patient.identifiers ?? []).map((i) =>
+              t('case.report.identifier', {
+                label: identifierLabel(intl, i.system).toLocaleLowerCase(intl.locale),
+                value: i.value,
+              }),
+            );
+            return t('case.report.patientLine', {
+              name: patientName(intl, view),
+              birthDate: view.patient.birthDate,
+              hasIdentifiers: identifiers.length > 0 ? 'yes' : 'no',
+              identifiers: intl.formatList(identifiers, { type: 'conjunction', style: 'narrow' }),
+            });
+          })()}
           {' · '}
           {received ? t('case.report.expert', { id: view.expertId }) : t('case.report.for', { id: view.applicantId })}
         </p>
