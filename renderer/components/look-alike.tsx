@@ -1,3 +1,5 @@
+import { useIntl, type IntlShape } from 'react-intl';
+
 /**
  * Marks a directory entry whose name and hospital read the same as an entry another clinic published. One of them may
  * be an impostor (a clinic publishing someone else's expert under its own directory id, with an encryption key it
@@ -5,8 +7,13 @@
  */
 const publisherOf = (practitionerId: string) => practitionerId.slice(0, practitionerId.indexOf('.'));
 
-function others(lookAlikes: readonly string[]): string {
-  return [...new Set(lookAlikes.map(publisherOf))].join(', ');
+/** Directory ids or clinics as a list of the user's language ("a, b, c"). */
+function listed(intl: IntlShape, items: readonly string[]): string {
+  return intl.formatList(items, { type: 'conjunction', style: 'narrow' });
+}
+
+function others(intl: IntlShape, lookAlikes: readonly string[]): string {
+  return listed(intl, [...new Set(lookAlikes.map(publisherOf))]);
 }
 
 /** A short badge for a list row: who published this entry, and who else lists the same name and hospital. */
@@ -17,15 +24,19 @@ export function LookAlikeBadge({
   practitionerId: string;
   lookAlikes: readonly string[] | undefined;
 }) {
+  const intl = useIntl();
   if (!lookAlikes || lookAlikes.length === 0) return null;
   return (
     <span
       className="badge look-alike"
       data-tone="warn"
       data-testid="look-alike"
-      title={`Another clinic (${others(lookAlikes)}) lists an expert with the same name and hospital. Make sure this is the entry of the person you mean.`}
+      title={intl.formatMessage({ id: 'case.lookAlike.title' }, { others: others(intl, lookAlikes) })}
     >
-      Look-alike · published by {publisherOf(practitionerId)}, also listed by {others(lookAlikes)}
+      {intl.formatMessage(
+        { id: 'case.lookAlike.badge' },
+        { publisher: publisherOf(practitionerId), others: others(intl, lookAlikes) },
+      )}
     </span>
   );
 }
@@ -38,13 +49,19 @@ export function LookAlikeWarning({
   practitionerId: string;
   lookAlikes: readonly string[] | undefined;
 }) {
+  const intl = useIntl();
   if (!lookAlikes || lookAlikes.length === 0) return null;
   return (
     <p className="field-error" role="note" data-testid="look-alike-warning">
-      Look-alike: {lookAlikes.length === 1 ? 'another entry' : `${lookAlikes.length} other entries`} (
-      {lookAlikes.join(', ')}) {lookAlikes.length === 1 ? 'has' : 'have'} the same name and hospital, published by{' '}
-      {others(lookAlikes)}; this one is published by {publisherOf(practitionerId)}. Only the expert’s own clinic
-      publishes their real entry: check which clinic that is before sending patient data.
+      {intl.formatMessage(
+        { id: 'case.lookAlike.warning' },
+        {
+          count: lookAlikes.length,
+          entries: listed(intl, lookAlikes),
+          others: others(intl, lookAlikes),
+          publisher: publisherOf(practitionerId),
+        },
+      )}
     </p>
   );
 }

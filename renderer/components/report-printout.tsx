@@ -1,15 +1,44 @@
 import { useEffect, useState } from 'react';
-import { useIntl } from 'react-intl';
+import { FormattedMessage, useIntl, type IntlShape } from 'react-intl';
 import type { CaseParty, CaseView } from '../../shared/api/index.ts';
+import { useT } from '../i18n/index.ts';
 import { formatDateTime, genderLabel, identifierLabel, patientDisplayName, PRIORITY_LABEL } from './case-format.ts';
 import { ReportView } from './report-view.tsx';
 
 type VerifiedReport = NonNullable<CaseView['report']>;
 
-/** "Dr. Layla Ahmed (Cardiology), Nordby Hospital", as far as the directory names them. */
-function partyLine(party: CaseParty | undefined, fallbackId: string): string {
+/** "Dr. Layla Ahmed (Cardiology), Nordby Hospital": a name with what tells it apart and where, as the language writes it. */
+function whoLine(intl: IntlShape, name: string, detail: string | undefined, place: string | undefined): string {
+  return intl.formatMessage(
+    { id: 'report.printout.who' },
+    {
+      name,
+      hasDetail: detail ? 'yes' : 'no',
+      detail: detail ?? '',
+      hasPlace: place ? 'yes' : 'no',
+      place: place ?? '',
+    },
+  );
+}
+
+/** The patient's identifiers as one list ("National id 12046112345"), and whether there are any. */
+function identifiersOf(intl: IntlShape, patient: NonNullable<CaseView['patient']>) {
+  const identifiers = (patient.identifiers ?? []).map((i) =>
+    intl.formatMessage(
+      { id: 'report.printout.identifier' },
+      { label: identifierLabel(intl, i.system), value: i.value },
+    ),
+  );
+  return {
+    hasIdentifiers: identifiers.length > 0 ? 'yes' : 'no',
+    identifiers: intl.formatList(identifiers, { type: 'conjunction', style: 'narrow' }),
+  };
+}
+
+/** A party as far as the directory names them (with specialty and hospital). */
+function partyLine(intl: IntlShape, party: CaseParty | undefined, fallbackId: string): string {
   if (!party?.name) return party?.practitionerId ?? fallbackId;
-  return `${party.name}${party.specialties ? ` (${party.specialties})` : ''}${party.hospital ? `, ${party.hospital}` : ''}`;
+  return whoLine(intl, party.name, party.specialties, party.hospital);
 }
 
 /** The region's name as its CA's certificate gives it: the organisation, else the common name, else the whole DN. */
@@ -30,6 +59,7 @@ export const grouped = (hex: string) => hex.match(/.{1,4}/g)?.join(' ') ?? hex;
  */
 export function ReportPrintout({ view, report }: { view: CaseView; report: VerifiedReport }) {
   const intl = useIntl();
+  const t = useT();
   // The moment of printing, not of opening the case.
   const [printedAt, setPrintedAt] = useState(() => new Date());
   useEffect(() => {
@@ -40,68 +70,83 @@ export function ReportPrintout({ view, report }: { view: CaseView; report: Verif
   const region = regionOf(report.signer.issuer);
   const patient = view.patient;
   return (
-    <section className="report-printout print-only" aria-label="Printed report" data-testid="report-printout">
+    <section
+      className="report-printout print-only"
+      aria-label={t('report.printout.label')}
+      data-testid="report-printout"
+    >
       <header className="printout-header">
         <p className="printout-region">
-          {region ? `${region} · telemedicine consultation` : 'Telemedicine consultation'}
+          {region ? t('report.printout.regionConsultation', { region }) : t('report.printout.consultation')}
         </p>
-        <h1>Consultation report</h1>
+        <h1>{t('report.printout.title')}</h1>
         <p>
-          Case {view.caseId} · requested {formatDateTime(intl, view.createdAt)}
-          {view.priority && ` · urgency ${intl.formatMessage({ id: PRIORITY_LABEL[view.priority] })}`}
+          {view.priority
+            ? t('report.printout.caseWithUrgency', {
+                caseId: view.caseId,
+                requested: formatDateTime(intl, view.createdAt),
+                urgency: intl.formatMessage({ id: PRIORITY_LABEL[view.priority] }),
+              })
+            : t('report.printout.case', { caseId: view.caseId, requested: formatDateTime(intl, view.createdAt) })}
         </p>
       </header>
       <dl className="printout-facts">
-        <dt>Expert</dt>
-        <dd>{partyLine(view.people?.expert, view.expertId)}</dd>
-        <dt>Asked by</dt>
-        <dd>{partyLine(view.people?.applicant, view.applicantId)}</dd>
-        <dt>Patient</dt>
+        <dt>{t('report.printout.expert')}</dt>
+        <dd>{partyLine(intl, view.people?.expert, view.expertId)}</dd>
+        <dt>{t('report.printout.askedBy')}</dt>
+        <dd>{partyLine(intl, view.people?.applicant, view.applicantId)}</dd>
+        <dt>{t('report.printout.patient')}</dt>
         <dd>
           {patient
-            ? [
-                patientDisplayName(intl, patient),
-                patient.birthDate && `born ${patient.birthDate}`,
-                genderLabel(intl, patient.gender),
-                ...(patient.identifiers ?? []).map((i) => `${identifierLabel(intl, i.system)} ${i.value}`),
-              ]
-                .filter(Boolean)
-                .join(', ')
-            : 'The request could not be read.'}
+            ? t('report.printout.patientLine', {
+                name: patientDisplayName(intl, patient),
+                hasBirthDate: patient.birthDate ? 'yes' : 'no',
+                birthDate: patient.birthDate,
+                gender: genderLabel(intl, patient.gender),
+                ...identifiersOf(intl, patient),
+              })
+            : t('report.printout.unreadable')}
         </dd>
       </dl>
-      <h2>Question</h2>
+      <h2>{t('report.printout.question')}</h2>
       <p className="report-text">{view.reason ?? ''}</p>
       {view.question && <p className="report-text">{view.question}</p>}
-      <h2>Report</h2>
+      <h2>{t('report.printout.report')}</h2>
       <ReportView report={report} headingLevel={3} />
-      <h2>Signature</h2>
+      <h2>{t('report.printout.signature')}</h2>
       <dl className="printout-facts" data-testid="printout-signature">
-        <dt>Signed by</dt>
+        <dt>{t('report.printout.signedBy')}</dt>
         <dd>
-          {report.signer.name ?? report.signer.subject}
-          {report.signer.practitionerId && ` (${report.signer.practitionerId})`}
-          {report.signer.hospital && `, ${report.signer.hospital}`}
+          {whoLine(
+            intl,
+            report.signer.name ?? report.signer.subject,
+            report.signer.practitionerId,
+            report.signer.hospital,
+          )}
         </dd>
-        <dt>Signed at</dt>
+        <dt>{t('report.printout.signedAt')}</dt>
         <dd>{formatDateTime(intl, report.signer.signedAt)}</dd>
-        <dt>Certificate</dt>
+        <dt>{t('report.printout.certificate')}</dt>
         <dd>
-          serial {report.signer.serialNumber ?? 'not readable'}
-          {report.signer.issuer && `, issued by ${report.signer.issuer}`}
+          {(() => {
+            const serial = report.signer.serialNumber ?? t('report.printout.notReadable');
+            return report.signer.issuer
+              ? t('report.printout.serialAndIssuer', { serial, issuer: report.signer.issuer })
+              : t('report.printout.serial', { serial });
+          })()}
         </dd>
-        <dt>Verified</dt>
-        <dd>
-          {view.role === 'applicant'
-            ? "The signature, and the certificate's chain to the region's CA and its revocation list, were checked by the receiving workstation before this report was shown."
-            : "Signed on this workstation; the signature and the certificate's chain to the region's CA were checked again when the case was opened here."}
-        </dd>
+        <dt>{t('report.printout.verified')}</dt>
+        <dd>{view.role === 'applicant' ? t('report.printout.verifiedReceived') : t('report.printout.verifiedSent')}</dd>
       </dl>
       <p className="printout-digest">
-        To check this printout against the message it was made from: the envelope&apos;s SHA-256 is{' '}
-        <code data-testid="printout-digest">{grouped(report.envelopeSha256)}</code>.
+        <FormattedMessage
+          id="report.printout.digest"
+          values={{ digest: <code data-testid="printout-digest">{grouped(report.envelopeSha256)}</code> }}
+        />
       </p>
-      <p className="printout-footer">Printed {formatDateTime(intl, printedAt.toISOString())} by RTS Workstation.</p>
+      <p className="printout-footer">
+        {t('report.printout.printed', { printedAt: formatDateTime(intl, printedAt.toISOString()) })}
+      </p>
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import type { ReportInput } from '../../shared/api/index.ts';
 import { useIntl } from 'react-intl';
+import { useT } from '../i18n/index.ts';
 import { formatNumber, frequencyText, ICD10_SYSTEM } from './case-format.ts';
 
 export type ReportContent = Pick<ReportInput, 'findings' | 'conclusion' | 'diagnoses' | 'prescriptions'>;
@@ -10,6 +11,7 @@ export type ReportContent = Pick<ReportInput, 'findings' | 'conclusion' | 'diagn
  */
 export function ReportView({ report, headingLevel = 4 }: { report: ReportContent; headingLevel?: 3 | 4 }) {
   const intl = useIntl();
+  const t = useT();
   const H = headingLevel === 3 ? 'h3' : 'h4';
   const diagnoses = report.diagnoses ?? [];
   const prescriptions = report.prescriptions ?? [];
@@ -17,21 +19,21 @@ export function ReportView({ report, headingLevel = 4 }: { report: ReportContent
     <div className="report-view">
       {report.findings && (
         <>
-          <H>Findings</H>
+          <H>{t('report.view.findings')}</H>
           <p className="report-text" data-testid="report-findings">
             {report.findings}
           </p>
         </>
       )}
-      <H>Conclusion</H>
+      <H>{t('report.view.conclusion')}</H>
       <p className="report-text" data-testid="report-conclusion">
         {report.conclusion}
       </p>
-      <H>Diagnoses</H>
+      <H>{t('report.view.diagnoses')}</H>
       {diagnoses.length === 0 ? (
-        <p className="hint">None given.</p>
+        <p className="hint">{t('report.view.noDiagnoses')}</p>
       ) : (
-        <ul className="diagnosis-list" aria-label="Diagnoses">
+        <ul className="diagnosis-list" aria-label={t('report.view.diagnoses')}>
           {diagnoses.map((d, i) => (
             <li key={i}>
               {d.code && (
@@ -46,18 +48,18 @@ export function ReportView({ report, headingLevel = 4 }: { report: ReportContent
           ))}
         </ul>
       )}
-      <H>Prescriptions</H>
+      <H>{t('report.view.prescriptions')}</H>
       {prescriptions.length === 0 ? (
-        <p className="hint">None.</p>
+        <p className="hint">{t('report.view.noPrescriptions')}</p>
       ) : (
-        <table className="data-table" aria-label="Prescriptions">
+        <table className="data-table" aria-label={t('report.view.prescriptions')}>
           <thead>
             <tr>
-              <th scope="col">Medication</th>
-              <th scope="col">Dose</th>
-              <th scope="col">How often</th>
-              <th scope="col">Route</th>
-              <th scope="col">Instructions</th>
+              <th scope="col">{t('report.view.medication')}</th>
+              <th scope="col">{t('report.view.dose')}</th>
+              <th scope="col">{t('report.view.howOften')}</th>
+              <th scope="col">{t('report.view.route')}</th>
+              <th scope="col">{t('report.view.instructions')}</th>
             </tr>
           </thead>
           <tbody>

@@ -1,5 +1,5 @@
-import { Fragment, useId, useMemo, useState } from 'react';
-import { useIntl, type IntlShape } from 'react-intl';
+import { Fragment, useId, useMemo, useState, type ReactNode } from 'react';
+import { FormattedMessage, useIntl, type IntlShape } from 'react-intl';
 import { COMMANDS, EVENTS, type CaseAction, type CaseView } from '../../shared/api/index.ts';
 import {
   CONSULT_STATUS_SENDER,
@@ -8,6 +8,7 @@ import {
   type ConsultStatus,
   type ConsultStatusUpdate,
 } from '../../shared/protocol/index.ts';
+import type { MessageId } from '../../shared/i18n/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { AttachmentPicker, type PickedAttachment } from '../components/attachment-picker.tsx';
 import { AttachmentViewer } from '../components/attachment-viewer.tsx';
@@ -33,6 +34,7 @@ import { ReportView } from '../components/report-view.tsx';
 import { TrendPlot, type TrendSeries } from '../components/trend-plot.tsx';
 import { WaveformPlot } from '../components/waveform-plot.tsx';
 import { useAction, useCommand, useEvent } from '../hooks/use-command.ts';
+import { useT } from '../i18n/index.ts';
 import type { Navigate } from '../navigation.ts';
 import { reasonLabel } from '../components/reason-words.ts';
 import { ReportEditor } from './report-editor.tsx';
@@ -44,6 +46,7 @@ type Message = CaseView['messages'][number];
 export function CaseScreen({ api, caseId, navigate }: { api: RtsApi; caseId: string; navigate: Navigate }) {
   const opened = useCommand(api, COMMANDS.openCase, { caseId });
   const { reload } = opened;
+  const t = useT();
   useEvent(api, EVENTS.caseChanged, (payload) => {
     if (payload.summary.caseId === caseId) reload();
   });
@@ -51,11 +54,7 @@ export function CaseScreen({ api, caseId, navigate }: { api: RtsApi; caseId: str
     return (
       <div className="screen-stack case-screen">
         <BackToInbox navigate={navigate} />
-        {opened.error ? (
-          <ErrorMessage error={opened.error} />
-        ) : (
-          <p role="status">Opening the case (decrypting and checking signatures)…</p>
-        )}
+        {opened.error ? <ErrorMessage error={opened.error} /> : <p role="status">{t('case.opening')}</p>}
       </div>
     );
   }
@@ -63,9 +62,10 @@ export function CaseScreen({ api, caseId, navigate }: { api: RtsApi; caseId: str
 }
 
 function BackToInbox({ navigate }: { navigate: Navigate }) {
+  const t = useT();
   return (
     <button type="button" className="link no-print case-back" onClick={() => navigate({ name: 'inbox' })}>
-      ← Back to the inbox
+      {t('case.backToInbox')}
     </button>
   );
 }
@@ -96,6 +96,7 @@ function CaseDetails({
   reload: () => void;
   navigate: Navigate;
 }) {
+  const t = useT();
   // A report begun earlier (kept as a draft) opens again with the case.
   const reportDraft = useCommand(api, COMMANDS.getDraft, { key: `report:${view.caseId}` });
   const [chosen, setEditing] = useState<boolean>();
@@ -137,19 +138,19 @@ function CaseDetails({
       <VitalsPanel view={view} />
       {view.waveforms.length > 0 && (
         <section className="panel" aria-labelledby={`${view.caseId}-waveforms`}>
-          <h3 id={`${view.caseId}-waveforms`}>Sensor data</h3>
+          <h3 id={`${view.caseId}-waveforms`}>{t('case.sensorData')}</h3>
           {view.waveforms.map((w, i) => (
             <WaveformPlot key={i} waveform={w} />
           ))}
         </section>
       )}
       <section className="panel" aria-labelledby={`${view.caseId}-attachments`}>
-        <h3 id={`${view.caseId}-attachments`}>Attachments</h3>
+        <h3 id={`${view.caseId}-attachments`}>{t('case.attachments')}</h3>
         <AttachmentViewer
           api={api}
           caseId={view.caseId}
           attachments={view.attachments}
-          label="Attachments of the request"
+          label={t('case.attachmentsOfRequest')}
         />
       </section>
       <HistoryPanel api={api} view={view} navigate={navigate} />
@@ -159,18 +160,19 @@ function CaseDetails({
 
 function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) {
   const intl = useIntl();
+  const t = useT();
   const name = patientName(intl, view);
   return (
     <header className="case-header">
       <BackToInbox navigate={navigate} />
-      <h2 className="screen-title">{name ? `Consultation for ${name}` : 'Consultation'}</h2>
+      <h2 className="screen-title">{name ? t('case.titleFor', { name }) : t('case.title')}</h2>
       <div className="case-badges">
         <span className="badge" data-tone={statusTone(view.status)} data-testid="case-status">
           {statusLabel(intl, view.status)}
         </span>
         {view.priority && (
           <span className="badge" data-tone={PRIORITY_TONE[view.priority]} data-testid="case-priority">
-            Urgency: {intl.formatMessage({ id: PRIORITY_LABEL[view.priority] })}
+            {t('case.urgency', { urgency: intl.formatMessage({ id: PRIORITY_LABEL[view.priority] }) })}
           </span>
         )}
         {view.attention && (
@@ -180,20 +182,29 @@ function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) 
         )}
       </div>
       <div className="case-role" data-testid="case-role">
-        {view.role === 'applicant' ? 'You asked ' : 'Asked by '}
-        <PartyName
-          party={view.otherParty}
-          practitionerId={view.role === 'applicant' ? view.expertId : view.applicantId}
+        <FormattedMessage
+          id={view.role === 'applicant' ? 'case.youAsked' : 'case.askedBy'}
+          values={{
+            party: (
+              <PartyName
+                party={view.otherParty}
+                practitionerId={view.role === 'applicant' ? view.expertId : view.applicantId}
+              />
+            ),
+          }}
         />
         <span className="hint">
           {' '}
-          · opened {formatDateTime(intl, view.createdAt)} · last change {formatDateTime(intl, view.updatedAt)}
+          {t('case.openedAndChanged', {
+            opened: formatDateTime(intl, view.createdAt),
+            changed: formatDateTime(intl, view.updatedAt),
+          })}
         </span>
         <WhoDetails
-          label="Directory details"
+          label={t('case.directoryDetails')}
           facts={[
-            ['Directory id', view.role === 'applicant' ? view.expertId : view.applicantId],
-            ['Specialty', view.otherParty?.specialties],
+            [t('case.directoryId'), view.role === 'applicant' ? view.expertId : view.applicantId],
+            [t('case.specialty'), view.otherParty?.specialties],
           ]}
         />
       </div>
@@ -203,26 +214,26 @@ function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) 
 
 function PatientPanel({ view, navigate }: { view: CaseView; navigate: Navigate }) {
   const intl = useIntl();
+  const t = useT();
   const [today] = useState(() => new Date());
   const patient = view.patient;
+  const age = patient && ageInYears(patient.birthDate, today);
   return (
     <section className="panel" aria-labelledby={`${view.caseId}-patient`}>
-      <h3 id={`${view.caseId}-patient`}>Patient</h3>
+      <h3 id={`${view.caseId}-patient`}>{t('case.patient')}</h3>
       {!patient ? (
-        <p className="hint">The request of this case could not be read, so its patient data is not shown.</p>
+        <p className="hint">{t('case.patient.unreadable')}</p>
       ) : (
         <dl className="facts" data-testid="patient-summary">
-          <dt>Name</dt>
+          <dt>{t('case.patient.name')}</dt>
           <dd>{patientDisplayName(intl, patient)}</dd>
-          <dt>Sex</dt>
+          <dt>{t('case.patient.sex')}</dt>
           <dd>{genderLabel(intl, patient.gender)}</dd>
-          <dt>Birth date</dt>
+          <dt>{t('case.patient.birthDate')}</dt>
           <dd>
-            {patient.birthDate}
-            {(() => {
-              const age = ageInYears(patient.birthDate, today);
-              return age === undefined ? '' : ` (${age} years)`;
-            })()}
+            {age === undefined
+              ? patient.birthDate
+              : t('case.patient.birthDateAndAge', { birthDate: patient.birthDate, age })}
           </dd>
           {(patient.identifiers ?? []).map((identifier) => (
             <IdentifierFact
@@ -239,7 +250,7 @@ function PatientPanel({ view, navigate }: { view: CaseView; navigate: Navigate }
           className="secondary no-print"
           onClick={() => navigate({ name: 'compose', from: { caseId: view.caseId, take: 'patient' } })}
         >
-          New request for this patient
+          {t('case.patient.newRequest')}
         </button>
       )}
     </section>
@@ -257,18 +268,19 @@ function IdentifierFact({ system, value }: { system: string | undefined; value: 
 }
 
 function RequestPanel({ view }: { view: CaseView }) {
+  const t = useT();
   if (view.reason === undefined && view.question === undefined) return null;
   return (
     <section className="panel" aria-labelledby={`${view.caseId}-request`}>
-      <h3 id={`${view.caseId}-request`}>Reason and question</h3>
+      <h3 id={`${view.caseId}-request`}>{t('case.request.title')}</h3>
       <dl className="facts">
-        <dt>Reason</dt>
+        <dt>{t('case.request.reason')}</dt>
         <dd className="case-text" data-testid="case-reason">
           {view.reason}
         </dd>
         {view.question && (
           <>
-            <dt>Question</dt>
+            <dt>{t('case.request.question')}</dt>
             <dd className="case-text" data-testid="case-question">
               {view.question}
             </dd>
@@ -289,6 +301,7 @@ interface VitalRow {
 
 function VitalsPanel({ view }: { view: CaseView }) {
   const intl = useIntl();
+  const t = useT();
   const { rows, trends } = useMemo(() => {
     const list: VitalRow[] = [
       ...view.vitals.map((v, i) => ({
@@ -301,11 +314,11 @@ function VitalsPanel({ view }: { view: CaseView }) {
       ...view.bloodPressure.map((b, i) => ({
         key: `bp${i}`,
         at: b.effective,
-        measure: 'Blood pressure',
+        measure: intl.formatMessage({ id: 'case.vitals.bloodPressure' }),
         value: `${formatNumber(intl, b.systolic)}/${formatNumber(intl, b.diastolic)}`,
         unit: 'mmHg',
       })),
-    ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.measure.localeCompare(b.measure));
+    ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.measure.localeCompare(b.measure, intl.locale));
     const byCode = new Map<string, { title: string; unit: string; points: { at: string; value: number }[] }>();
     for (const v of view.vitals) {
       const entry = byCode.get(v.code) ?? {
@@ -327,11 +340,17 @@ function VitalsPanel({ view }: { view: CaseView }) {
     if (view.bloodPressure.length >= 2) {
       plots.push({
         key: 'bp',
-        title: 'Blood pressure',
+        title: intl.formatMessage({ id: 'case.vitals.bloodPressure' }),
         unit: 'mmHg',
         series: [
-          { label: 'Systolic', points: view.bloodPressure.map((b) => ({ at: b.effective, value: b.systolic })) },
-          { label: 'Diastolic', points: view.bloodPressure.map((b) => ({ at: b.effective, value: b.diastolic })) },
+          {
+            label: intl.formatMessage({ id: 'case.vitals.systolic' }),
+            points: view.bloodPressure.map((b) => ({ at: b.effective, value: b.systolic })),
+          },
+          {
+            label: intl.formatMessage({ id: 'case.vitals.diastolic' }),
+            points: view.bloodPressure.map((b) => ({ at: b.effective, value: b.diastolic })),
+          },
         ],
       });
     }
@@ -340,17 +359,17 @@ function VitalsPanel({ view }: { view: CaseView }) {
 
   return (
     <section className="panel" aria-labelledby={`${view.caseId}-vitals`}>
-      <h3 id={`${view.caseId}-vitals`}>Vital signs</h3>
+      <h3 id={`${view.caseId}-vitals`}>{t('case.vitals.title')}</h3>
       {rows.length === 0 ? (
-        <p className="hint">No vital signs were sent.</p>
+        <p className="hint">{t('case.vitals.none')}</p>
       ) : (
-        <table className="data-table" aria-label="Vital signs">
+        <table className="data-table" aria-label={t('case.vitals.title')}>
           <thead>
             <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Measure</th>
-              <th scope="col">Value</th>
-              <th scope="col">Unit</th>
+              <th scope="col">{t('case.vitals.time')}</th>
+              <th scope="col">{t('case.vitals.measure')}</th>
+              <th scope="col">{t('case.vitals.value')}</th>
+              <th scope="col">{t('case.vitals.unit')}</th>
             </tr>
           </thead>
           <tbody>
@@ -398,57 +417,84 @@ function WhoDetails({ label, facts }: { label: string; facts: readonly (readonly
 
 /** The other party by name and hospital; their directory id on demand (the id alone where no name is known). */
 function PartyName({ party, practitionerId }: { party: CaseView['otherParty']; practitionerId: string }) {
+  const t = useT();
   if (!party?.name) return <span>{practitionerId}</span>;
   return (
-    <span title={`Directory id: ${practitionerId}${party.specialties ? ` · ${party.specialties}` : ''}`}>
-      <strong>{party.name}</strong>
-      {party.hospital && `, ${party.hospital}`}
+    <span
+      title={
+        party.specialties
+          ? t('case.party.idAndSpecialty', { id: practitionerId, specialties: party.specialties })
+          : t('case.party.id', { id: practitionerId })
+      }
+    >
+      {party.hospital ? (
+        <FormattedMessage
+          id="case.party.nameAndHospital"
+          values={{ name: party.name, hospital: party.hospital, strong }}
+        />
+      ) : (
+        <strong>{party.name}</strong>
+      )}
     </span>
   );
 }
+
+const strong = (chunks: ReactNode[]) => <strong>{chunks}</strong>;
 
 /**
  * The person who signed, as the directory names them (the certificate names their directory id), with their hospital;
  * the certificate's subject where the directory does not list them (any more). Directory id and subject on demand.
  */
 function SignerName({ signer }: { signer: NonNullable<CaseView['messages'][number]['signer']> }) {
+  const t = useT();
   if (!signer.name) return <span title={signer.subject}>{signer.practitionerId ?? signer.subject}</span>;
   return (
-    <span title={`Directory id: ${signer.practitionerId ?? ''} · certificate: ${signer.subject}`}>
-      {signer.name}
-      {signer.hospital && ` (${signer.hospital})`}
+    <span title={t('case.signer.idAndCertificate', { id: signer.practitionerId ?? '', subject: signer.subject })}>
+      {signer.hospital
+        ? t('case.signer.nameAndHospital', { name: signer.name, hospital: signer.hospital })
+        : signer.name}
     </span>
   );
 }
 
 /** The signer's directory id and certificate, on demand. */
 function SignerDetails({ signer }: { signer: NonNullable<CaseView['messages'][number]['signer']> }) {
+  const t = useT();
   return (
     <WhoDetails
-      label="Certificate details"
+      label={t('case.signer.details')}
       facts={[
-        ['Directory id', signer.practitionerId],
-        ['Certificate', signer.subject],
-        ['Serial number', signer.serialNumber],
-        ['Issued by', signer.issuer],
+        [t('case.directoryId'), signer.practitionerId],
+        [t('case.signer.certificate'), signer.subject],
+        [t('case.signer.serialNumber'), signer.serialNumber],
+        [t('case.signer.issuedBy'), signer.issuer],
       ]}
     />
   );
 }
 
-/** What a verified signature means, in words. */
-const CHAIN_CHECKED = "signature and certificate chain to the region's CA checked";
+/** "Signed by … at …; signature and certificate chain to the region's CA checked": what a verified signature means. */
+function SignedBy({ signer }: { signer: NonNullable<CaseView['messages'][number]['signer']> }) {
+  const intl = useIntl();
+  return (
+    <FormattedMessage
+      id="case.signedBy"
+      values={{ signer: <SignerName signer={signer} />, signedAt: formatDateTime(intl, signer.signedAt) }}
+    />
+  );
+}
 
 function SignatureBadge({ message }: { message: Message }) {
   const intl = useIntl();
+  const t = useT();
   if (message.direction === 'in' && message.state === 'rejected') {
     return (
       <div className="signature-cell">
         <span className="badge" data-tone="bad" data-testid="refused-badge">
-          Refused: {reasonLabel(message.reason, 'unreadable')}
+          {t('case.refused', { reason: reasonLabel(intl, message.reason, t('case.reason.unreadable')) })}
         </span>
         {message.detail && <span className="refusal-detail">{message.detail}</span>}
-        <span className="hint">Nothing of its content is shown.</span>
+        <span className="hint">{t('case.refused.nothingShown')}</span>
       </div>
     );
   }
@@ -456,7 +502,9 @@ function SignatureBadge({ message }: { message: Message }) {
     return (
       <div className="signature-cell">
         <span className="badge" data-tone="bad" data-testid="refused-badge">
-          Refused by the recipient: {reasonLabel(message.reason, 'no reason given', 'recipient')}
+          {t('case.refusedByRecipient', {
+            reason: reasonLabel(intl, message.reason, t('case.reason.noneGiven'), 'recipient'),
+          })}
         </span>
         {message.detail && <span className="refusal-detail">{message.detail}</span>}
       </div>
@@ -466,14 +514,13 @@ function SignatureBadge({ message }: { message: Message }) {
     return (
       <div className="signature-cell">
         <span className="badge signature-badge" data-tone="ok" data-testid="signature-verified">
-          Signed by <SignerName signer={message.signer} /> at {formatDateTime(intl, message.signer.signedAt)};{' '}
-          {CHAIN_CHECKED}
+          <SignedBy signer={message.signer} />
         </span>
         <SignerDetails signer={message.signer} />
       </div>
     );
   }
-  return <span className="hint">No signature to show</span>;
+  return <span className="hint">{t('case.noSignature')}</span>;
 }
 
 function StateBadge({ message }: { message: Message }) {
@@ -496,32 +543,33 @@ function StateBadge({ message }: { message: Message }) {
 }
 
 /** A refused message's status is not known (it could not be read): only its type is named. */
-const REFUSED_STEP: Readonly<Record<Message['type'], string>> = {
-  'consult.request': 'Request',
-  'consult.status': 'Status update',
-  'consult.report': 'Report',
+const REFUSED_STEP: Readonly<Record<Message['type'], MessageId>> = {
+  'consult.request': 'case.step.requestRefused',
+  'consult.status': 'case.step.statusRefused',
+  'consult.report': 'case.step.reportRefused',
 };
 
 function stepText(intl: IntlShape, message: Message): string {
-  if (message.type === 'consult.request') return 'Consultation requested';
-  if (message.type === 'consult.report') return 'Report';
+  if (message.type === 'consult.request') return intl.formatMessage({ id: 'case.step.requested' });
+  if (message.type === 'consult.report') return intl.formatMessage({ id: 'case.step.report' });
   return statusLabel(intl, message.status);
 }
 
 function HistoryPanel({ api, view, navigate }: { api: RtsApi; view: CaseView; navigate: Navigate }) {
   const intl = useIntl();
+  const t = useT();
   const peer = peerOf(view);
   return (
     <section className="panel" aria-labelledby={`${view.caseId}-history`}>
-      <h3 id={`${view.caseId}-history`}>History, receipts and signatures</h3>
-      <table className="data-table history-table" aria-label="History">
+      <h3 id={`${view.caseId}-history`}>{t('case.history.title')}</h3>
+      <table className="data-table history-table" aria-label={t('case.history.label')}>
         <thead>
           <tr>
-            <th scope="col">When</th>
-            <th scope="col">Step</th>
-            <th scope="col">From</th>
-            <th scope="col">Delivery</th>
-            <th scope="col">Signature</th>
+            <th scope="col">{t('case.history.when')}</th>
+            <th scope="col">{t('case.history.step')}</th>
+            <th scope="col">{t('case.history.from')}</th>
+            <th scope="col">{t('case.history.delivery')}</th>
+            <th scope="col">{t('case.history.signature')}</th>
           </tr>
         </thead>
         <tbody>
@@ -531,13 +579,13 @@ function HistoryPanel({ api, view, navigate }: { api: RtsApi; view: CaseView; na
               <tr key={m.messageId} data-testid="history-row" data-state={m.state} data-type={m.type}>
                 <td>{formatDateTime(intl, m.at)}</td>
                 <td>
-                  <span className="step">
-                    {refusedIncoming ? `${REFUSED_STEP[m.type]} (refused)` : stepText(intl, m)}
-                  </span>
-                  {!refusedIncoming && m.note && <p className="message-note">“{m.note}”</p>}
+                  <span className="step">{refusedIncoming ? t(REFUSED_STEP[m.type]) : stepText(intl, m)}</span>
+                  {!refusedIncoming && m.note && (
+                    <p className="message-note">{t('case.history.note', { note: m.note })}</p>
+                  )}
                   {!refusedIncoming && m.suggestedPractitioner && (
                     <p className="message-note">
-                      Suggests {m.suggestedPractitioner}
+                      {t('case.history.suggests', { id: m.suggestedPractitioner })}
                       {view.role === 'applicant' && (
                         <>
                           {' '}
@@ -552,7 +600,7 @@ function HistoryPanel({ api, view, navigate }: { api: RtsApi; view: CaseView; na
                               })
                             }
                           >
-                            Send this request to {m.suggestedPractitioner}
+                            {t('case.history.sendTo', { id: m.suggestedPractitioner })}
                           </button>
                         </>
                       )}
@@ -564,11 +612,11 @@ function HistoryPanel({ api, view, navigate }: { api: RtsApi; view: CaseView; na
                       caseId={view.caseId}
                       messageId={m.messageId}
                       attachments={m.attachments}
-                      label="Files with this message"
+                      label={t('case.history.files')}
                     />
                   )}
                 </td>
-                <td>{m.direction === 'out' ? 'You' : peer}</td>
+                <td>{m.direction === 'out' ? t('case.history.you') : peer}</td>
                 <td>
                   <StateBadge message={m} />
                 </td>
@@ -600,6 +648,7 @@ function isTrustworthyReport(view: CaseView): boolean {
  */
 function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
   const intl = useIntl();
+  const t = useT();
   const id = useId();
   const message = reportMessage(view);
   const refused = message !== undefined && (message.state === 'rejected' || message.state === 'failed');
@@ -607,35 +656,48 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
   const trustworthy = isTrustworthyReport(view);
   return (
     <section className="panel report-section" aria-labelledby={`${id}-title`} data-testid="report-section">
-      <h3 id={`${id}-title`}>{received ? 'Report from the expert' : 'Your report'}</h3>
+      <h3 id={`${id}-title`}>{received ? t('case.report.fromExpert') : t('case.report.yours')}</h3>
       {view.patient && (
         <p className="report-patient">
-          {patientName(intl, view)}, born {view.patient.birthDate}
-          {(view.patient.identifiers ?? [])
-            .map((i) => `, ${identifierLabel(intl, i.system).toLowerCase()} ${i.value}`)
-            .join('')}
+          {(() => {
+            const identifiers = (view.patient.identifiers ?? []).map((i) =>
+              t('case.report.identifier', {
+                label: identifierLabel(intl, i.system).toLocaleLowerCase(intl.locale),
+                value: i.value,
+              }),
+            );
+            return t('case.report.patientLine', {
+              name: patientName(intl, view),
+              birthDate: view.patient.birthDate,
+              hasIdentifiers: identifiers.length > 0 ? 'yes' : 'no',
+              identifiers: intl.formatList(identifiers, { type: 'conjunction', style: 'narrow' }),
+            });
+          })()}
           {' · '}
-          {received ? `Expert: ${view.expertId}` : `For: ${view.applicantId}`}
+          {received ? t('case.report.expert', { id: view.expertId }) : t('case.report.for', { id: view.applicantId })}
         </p>
       )}
       {!trustworthy || !view.report ? (
         <div data-testid="no-report">
           <p>
-            <strong>No valid report.</strong>
+            <strong>{t('case.report.noValid')}</strong>
           </p>
           {refused && message && (
             <p>
               <span className="badge" data-tone="bad">
-                {message.direction === 'in' ? 'Refused' : 'Not delivered'}:{' '}
-                {reasonLabel(
-                  message.reason,
-                  message.detail ?? message.state,
-                  message.direction === 'in' ? 'sender' : 'recipient',
-                )}
+                {(() => {
+                  const reason = reasonLabel(
+                    intl,
+                    message.reason,
+                    message.detail ?? intl.formatMessage({ id: STATE_TEXT[message.state].word }),
+                    message.direction === 'in' ? 'sender' : 'recipient',
+                  );
+                  return message.direction === 'in'
+                    ? t('case.refused', { reason })
+                    : t('case.report.notDelivered', { reason });
+                })()}
               </span>{' '}
-              {message.direction === 'in'
-                ? 'A report arrived for this case but failed its checks; nothing of it is shown. The sender was told why.'
-                : 'Your report did not reach the applicant.'}
+              {message.direction === 'in' ? t('case.report.refusedIn') : t('case.report.refusedOut')}
             </p>
           )}
         </div>
@@ -643,8 +705,7 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
         <>
           <div className="report-signature">
             <span className="badge signature-badge" data-tone="ok" data-testid="report-signature">
-              Signed by <SignerName signer={view.report.signer} /> at{' '}
-              {formatDateTime(intl, view.report.signer.signedAt)}; {CHAIN_CHECKED}
+              <SignedBy signer={view.report.signer} />
             </span>
             {!received && message && (
               <>
@@ -667,6 +728,7 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
 
 /** Printing (or saving as PDF) takes patient data off the workstation: the audit log records it before the dialog opens. */
 function PrintButton({ api, caseId }: { api: RtsApi; caseId: string }) {
+  const t = useT();
   const record = useAction(api, COMMANDS.recordExport);
   const print = async () => {
     if (await record.run({ caseId, form: 'print' })) window.print();
@@ -674,7 +736,7 @@ function PrintButton({ api, caseId }: { api: RtsApi; caseId: string }) {
   return (
     <div className="form-actions no-print">
       <button type="button" disabled={record.busy} onClick={() => void print()}>
-        Print / save as PDF
+        {t('case.report.print')}
       </button>
       <ErrorMessage error={record.error} />
     </div>
@@ -684,26 +746,24 @@ function PrintButton({ api, caseId }: { api: RtsApi; caseId: string }) {
 type NoteAction = 'decline' | 'request-information' | 'cancel';
 type OpenForm = NoteAction | 'redirect' | 'provide-information' | undefined;
 
+/** The form of a step that takes a note; `confirm` takes the peer and the note. */
 const NOTE_FORM: Readonly<
-  Record<
-    NoteAction,
-    { label: string; submit: string; confirm?: (peer: string, note: string) => string; yes?: string; no?: string }
-  >
+  Record<NoteAction, { label: MessageId; submit: MessageId; confirm?: MessageId; yes?: MessageId; no?: MessageId }>
 > = {
   decline: {
-    label: 'Why you decline (the applicant reads this)',
-    submit: 'Decline…',
-    confirm: (peer, note) => `Decline this consultation? The case closes and ${peer} is told: “${note}”`,
-    yes: 'Yes, decline',
-    no: 'No, go back',
+    label: 'case.decline.label',
+    submit: 'case.decline.submit',
+    confirm: 'case.decline.confirm',
+    yes: 'case.decline.yes',
+    no: 'case.decline.no',
   },
-  'request-information': { label: 'What you need to know', submit: 'Send the question' },
+  'request-information': { label: 'case.askInformation.label', submit: 'case.askInformation.submit' },
   cancel: {
-    label: 'Why you cancel (the expert reads this)',
-    submit: 'Cancel the consultation…',
-    confirm: (peer, note) => `Cancel this consultation? The case closes and ${peer} is told: “${note}”`,
-    yes: 'Yes, cancel it',
-    no: 'No, keep it',
+    label: 'case.cancel.label',
+    submit: 'case.cancel.submit',
+    confirm: 'case.cancel.confirm',
+    yes: 'case.cancel.yes',
+    no: 'case.cancel.no',
   },
 };
 
@@ -723,7 +783,7 @@ function CaseActions({
   onWriteReport: () => void;
   canWriteReport: boolean;
 }) {
-  const intl = useIntl();
+  const t = useT();
   const id = useId();
   const act = useAction(api, COMMANDS.actOnCase);
   const [open, setOpen] = useState<OpenForm>();
@@ -753,16 +813,24 @@ function CaseActions({
     }
   };
 
-  const buttons: { form: OpenForm; label: string; allowed: boolean }[] =
+  const buttons: { form: OpenForm; label: MessageId; allowed: boolean }[] =
     view.role === 'expert'
       ? [
-          { form: 'request-information', label: 'Ask for more information…', allowed: may('more-information-needed') },
-          { form: 'redirect', label: 'Redirect…', allowed: may('redirected') },
-          { form: 'decline', label: 'Decline…', allowed: may('declined') },
+          {
+            form: 'request-information',
+            label: 'case.actions.askInformation',
+            allowed: may('more-information-needed'),
+          },
+          { form: 'redirect', label: 'case.actions.redirect', allowed: may('redirected') },
+          { form: 'decline', label: 'case.actions.decline', allowed: may('declined') },
         ]
       : [
-          { form: 'provide-information', label: 'Provide information…', allowed: may('information-provided') },
-          { form: 'cancel', label: 'Cancel consultation…', allowed: may('cancelled') },
+          {
+            form: 'provide-information',
+            label: 'case.actions.provideInformation',
+            allowed: may('information-provided'),
+          },
+          { form: 'cancel', label: 'case.actions.cancel', allowed: may('cancelled') },
         ];
   const allowed = buttons.filter((b) => b.allowed);
   const canAccept = view.role === 'expert' && may('accepted');
@@ -770,12 +838,10 @@ function CaseActions({
 
   return (
     <section className="panel no-print case-actions" aria-labelledby={`${id}-title`}>
-      <h3 id={`${id}-title`}>What you can do</h3>
+      <h3 id={`${id}-title`}>{t('case.actions.title')}</h3>
       {nothing && (
         <p className="hint">
-          {isTerminal(status)
-            ? `This case is closed (${statusLabel(intl, status).toLowerCase()}).`
-            : `Nothing to do now: waiting for ${peer}.`}
+          {isTerminal(status) ? t('case.actions.closed', { status }) : t('case.actions.waiting', { peer })}
         </p>
       )}
       {!nothing && (
@@ -786,12 +852,12 @@ function CaseActions({
               disabled={act.busy}
               onClick={() => void run({ caseId: view.caseId, action: 'accept' })}
             >
-              Accept
+              {t('case.actions.accept')}
             </button>
           )}
           {canWriteReport && (
             <button type="button" aria-expanded={editing} onClick={onWriteReport}>
-              {editing ? 'Close the report editor' : 'Write report'}
+              {editing ? t('case.actions.closeReportEditor') : t('case.actions.writeReport')}
             </button>
           )}
           {allowed.map((b) => (
@@ -802,7 +868,7 @@ function CaseActions({
               aria-expanded={open === b.form}
               onClick={() => choose(b.form)}
             >
-              {b.label}
+              {t(b.label)}
             </button>
           ))}
         </div>
@@ -817,7 +883,7 @@ function CaseActions({
             form.confirm ? setConfirming(true) : void run({ caseId: view.caseId, action, note: note.trim() });
           return (
             <div className="action-form">
-              <label htmlFor={`${id}-note`}>{form.label}</label>
+              <label htmlFor={`${id}-note`}>{t(form.label)}</label>
               <textarea
                 id={`${id}-note`}
                 rows={3}
@@ -828,17 +894,17 @@ function CaseActions({
               {!confirming && (
                 <div className="form-actions">
                   <button type="button" disabled={!note.trim() || act.busy} onClick={submit}>
-                    {form.submit}
+                    {t(form.submit)}
                   </button>
                   <button type="button" className="secondary" onClick={() => choose(undefined)}>
-                    Close
+                    {t('case.actions.close')}
                   </button>
                 </div>
               )}
-              {confirming && form.confirm && (
+              {confirming && form.confirm && form.yes && form.no && (
                 <div className="confirm-box" role="alertdialog" aria-labelledby={`${id}-confirm`}>
                   <p id={`${id}-confirm`}>
-                    <strong>{form.confirm(peer, note.trim())}</strong>
+                    <strong>{t(form.confirm, { peer, note: note.trim() })}</strong>
                   </p>
                   <div className="form-actions">
                     <button
@@ -847,7 +913,7 @@ function CaseActions({
                       disabled={act.busy}
                       onClick={() => void run({ caseId: view.caseId, action, note: note.trim() })}
                     >
-                      {form.yes}
+                      {t(form.yes)}
                     </button>
                     <button
                       type="button"
@@ -855,7 +921,7 @@ function CaseActions({
                       disabled={act.busy}
                       onClick={() => setConfirming(false)}
                     >
-                      {form.no}
+                      {t(form.no)}
                     </button>
                   </div>
                 </div>
@@ -872,7 +938,7 @@ function CaseActions({
             chosen={suggested}
             onChoose={setSuggested}
           />
-          <label htmlFor={`${id}-redirect-note`}>Note for the applicant (optional)</label>
+          <label htmlFor={`${id}-redirect-note`}>{t('case.redirect.note')}</label>
           <textarea id={`${id}-redirect-note`} rows={2} value={note} onChange={(e) => setNote(e.target.value)} />
           <div className="form-actions">
             <button
@@ -888,10 +954,10 @@ function CaseActions({
                 })
               }
             >
-              {suggested ? `Redirect to ${suggested.name}` : 'Redirect'}
+              {suggested ? t('case.redirect.to', { name: suggested.name }) : t('case.redirect.submit')}
             </button>
             <button type="button" className="secondary" onClick={() => choose(undefined)}>
-              Close
+              {t('case.actions.close')}
             </button>
           </div>
         </div>
@@ -899,9 +965,13 @@ function CaseActions({
 
       {open === 'provide-information' && (
         <div className="action-form">
-          <label htmlFor={`${id}-info`}>Information for the expert</label>
+          <label htmlFor={`${id}-info`}>{t('case.provideInformation.label')}</label>
           <textarea id={`${id}-info`} rows={3} value={note} onChange={(e) => setNote(e.target.value)} />
-          <AttachmentPicker label="Files to add" attachments={attachments} onChange={setAttachments} />
+          <AttachmentPicker
+            label={t('case.provideInformation.files')}
+            attachments={attachments}
+            onChange={setAttachments}
+          />
           <div className="form-actions">
             <button
               type="button"
@@ -915,10 +985,10 @@ function CaseActions({
                 })
               }
             >
-              Send information
+              {t('case.provideInformation.submit')}
             </button>
             <button type="button" className="secondary" onClick={() => choose(undefined)}>
-              Close
+              {t('case.actions.close')}
             </button>
           </div>
         </div>
@@ -939,24 +1009,25 @@ function RedirectPicker({
   chosen: { practitionerId: string; name: string } | undefined;
   onChoose: (expert: { practitionerId: string; name: string }) => void;
 }) {
+  const t = useT();
   const id = useId();
   const [text, setText] = useState('');
   const found = useCommand(api, COMMANDS.searchDirectory, { text: text.trim(), limit: 10 });
   const results = text.trim() ? (found.value?.experts ?? []).filter((e) => !exclude.includes(e.practitionerId)) : [];
   return (
     <div className="redirect-picker">
-      <label htmlFor={`${id}-search`}>Find a colleague to suggest</label>
+      <label htmlFor={`${id}-search`}>{t('case.redirect.find')}</label>
       <input
         id={`${id}-search`}
         type="search"
         value={text}
         onChange={(e) => setText(e.target.value)}
-        placeholder="Name, specialty, hospital, place"
+        placeholder={t('case.redirect.placeholder')}
       />
       <ErrorMessage error={found.error} />
-      {text.trim() && !found.loading && results.length === 0 && <p className="hint">Nobody found.</p>}
+      {text.trim() && !found.loading && results.length === 0 && <p className="hint">{t('case.redirect.nobody')}</p>}
       {results.length > 0 && (
-        <ul className="expert-results" aria-label="Colleagues found">
+        <ul className="expert-results" aria-label={t('case.redirect.found')}>
           {results.map((e) => (
             <li key={e.practitionerId}>
               <button
@@ -965,7 +1036,7 @@ function RedirectPicker({
                 aria-pressed={chosen?.practitionerId === e.practitionerId}
                 onClick={() => onChoose({ practitionerId: e.practitionerId, name: e.name })}
               >
-                Suggest {e.name}
+                {t('case.redirect.suggest', { name: e.name })}
               </button>
               <span className="hint">
                 {' '}
@@ -977,11 +1048,7 @@ function RedirectPicker({
           ))}
         </ul>
       )}
-      {chosen && (
-        <p role="status">
-          Suggested: {chosen.name} ({chosen.practitionerId})
-        </p>
-      )}
+      {chosen && <p role="status">{t('case.redirect.suggested', { name: chosen.name, id: chosen.practitionerId })}</p>}
     </div>
   );
 }

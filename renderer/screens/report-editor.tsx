@@ -2,12 +2,14 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { useIntl } from 'react-intl';
 import { z } from 'zod';
 import { COMMANDS, type ReportInput } from '../../shared/api/index.ts';
+import type { MessageId } from '../../shared/i18n/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { formatDateTime, ICD10_SYSTEM, PERIOD_UNIT_LABEL } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { ReportView } from '../components/report-view.tsx';
 import { useAction } from '../hooks/use-command.ts';
 import { useDraft } from '../hooks/use-draft.ts';
+import { useT } from '../i18n/index.ts';
 import { parsed } from './compose-draft.ts';
 import { useSetupState } from '../hooks/use-setup-state.ts';
 import './case.css';
@@ -45,6 +47,18 @@ const newPrescription = (): PrescriptionLine => ({
   route: '',
   instructions: '',
 });
+
+/** Routes of administration offered while typing (in the user's language: the route travels as the words written). */
+const ROUTES: readonly MessageId[] = [
+  'report.route.oral',
+  'report.route.iv',
+  'report.route.im',
+  'report.route.sc',
+  'report.route.inhaled',
+  'report.route.topical',
+  'report.route.rectal',
+  'report.route.sublingual',
+];
 
 /** ICD-10 as written in the clinic: a letter, two digits, optionally a point and up to four more. */
 const ICD10_CODE = /^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$/;
@@ -103,18 +117,18 @@ export function reportDraftFrom(body: string): Draft | undefined {
   };
 }
 
-/** The report the core will be asked to sign, or what stands in the way, by field. Blank lines are left out. */
-function buildReport(caseId: string, draft: Draft): { report?: ReportInput; errors: Record<string, string> } {
-  const errors: Record<string, string> = {};
+/** The report the core will be asked to sign, or what stands in the way, by field (as messages). Blank lines are left out. */
+function buildReport(caseId: string, draft: Draft): { report?: ReportInput; errors: Record<string, MessageId> } {
+  const errors: Record<string, MessageId> = {};
   const conclusion = draft.conclusion.trim();
-  if (!conclusion) errors.conclusion = 'A report needs a conclusion.';
+  if (!conclusion) errors.conclusion = 'report.error.conclusion';
   const diagnoses: NonNullable<ReportInput['diagnoses']> = [];
   for (const line of draft.diagnoses) {
     const text = line.text.trim();
     const code = line.code.trim().toUpperCase();
     if (!text && !code) continue;
-    if (!text) errors[`dx-${line.key}-text`] = 'Describe the diagnosis in words too.';
-    if (code && !ICD10_CODE.test(code)) errors[`dx-${line.key}-code`] = 'An ICD-10 code looks like I21.1.';
+    if (!text) errors[`dx-${line.key}-text`] = 'report.error.diagnosisText';
+    if (code && !ICD10_CODE.test(code)) errors[`dx-${line.key}-code`] = 'report.error.icd10';
     diagnoses.push({ text, ...(code && { system: ICD10_SYSTEM, code }) });
   }
   const prescriptions: NonNullable<ReportInput['prescriptions']> = [];
@@ -126,14 +140,13 @@ function buildReport(caseId: string, draft: Draft): { report?: ReportInput; erro
     const period = Number(line.period);
     const unit = line.unit.trim();
     const at = (field: string) => `rx-${line.key}-${field}`;
-    if (!medication) errors[at('medication')] = 'Name the medication.';
+    if (!medication) errors[at('medication')] = 'report.error.medication';
     if (!line.dose.trim() || !Number.isFinite(dose) || dose <= 0 || dose > 100_000)
-      errors[at('dose')] = 'The dose is a number above 0.';
-    if (!unit) errors[at('unit')] = 'Give the unit of the dose (mg, ml, IU…).';
+      errors[at('dose')] = 'report.error.dose';
+    if (!unit) errors[at('unit')] = 'report.error.unit';
     if (!Number.isInteger(frequency) || frequency < 1 || frequency > 48)
-      errors[at('frequency')] = 'A whole number from 1 to 48.';
-    if (!Number.isFinite(period) || period <= 0 || period > 365)
-      errors[at('period')] = 'A number above 0, at most 365.';
+      errors[at('frequency')] = 'report.error.frequency';
+    if (!Number.isFinite(period) || period <= 0 || period > 365) errors[at('period')] = 'report.error.period';
     prescriptions.push({
       medication,
       dose,
@@ -178,6 +191,7 @@ export function ReportEditor({
   onSent: () => void;
 }) {
   const intl = useIntl();
+  const t = useT();
   const id = useId();
   const [findings, setFindingsState] = useState('');
   const [conclusion, setConclusionState] = useState('');
@@ -244,7 +258,7 @@ export function ReportEditor({
   const fieldError = (key: string) =>
     errors[key] && (
       <span id={`${id}-${key}-error`} className="field-error">
-        {errors[key]}
+        {t(errors[key])}
       </span>
     );
 
@@ -274,11 +288,9 @@ export function ReportEditor({
     return (
       <section className="panel report-editor" aria-labelledby={`${id}-preview-title`}>
         <h3 id={`${id}-preview-title`} ref={previewHeading} tabIndex={-1}>
-          Preview: the report as it will be signed and sent
+          {t('report.editor.previewTitle')}
         </h3>
-        <p className="hint">
-          Check it: once signed, a report cannot be changed. It goes to {applicantId}, encrypted to them and to you.
-        </p>
+        <p className="hint">{t('report.editor.previewHint', { applicant: applicantId })}</p>
         <div className="report-preview" data-testid="report-preview">
           <ReportView report={built.report} />
         </div>
@@ -286,16 +298,16 @@ export function ReportEditor({
         {step === 'preview' ? (
           <div className="form-actions">
             <button type="button" onClick={() => setStep('confirm')}>
-              Sign and send…
+              {t('report.editor.signAndSendEllipsis')}
             </button>
             <button type="button" className="secondary" onClick={() => setStep('edit')}>
-              Back to editing
+              {t('report.editor.backToEditing')}
             </button>
           </div>
         ) : (
           <div className="confirm-box" role="alertdialog" aria-labelledby={`${id}-confirm-text`} aria-modal="false">
             <p id={`${id}-confirm-text`} ref={confirmText} tabIndex={-1}>
-              <strong>Sign with your signing certificate and send to {applicantId}?</strong>
+              <strong>{t('report.editor.confirm', { applicant: applicantId })}</strong>
             </p>
             {needsPassphrase && (
               <form
@@ -305,7 +317,7 @@ export function ReportEditor({
                   if (passphrase) void signAndSend();
                 }}
               >
-                <label htmlFor={`${id}-sign-passphrase`}>Your lock passphrase, to sign</label>
+                <label htmlFor={`${id}-sign-passphrase`}>{t('report.editor.passphrase')}</label>
                 <input
                   id={`${id}-sign-passphrase`}
                   type="password"
@@ -321,10 +333,10 @@ export function ReportEditor({
                 disabled={send.busy || (needsPassphrase && !passphrase)}
                 onClick={() => void signAndSend()}
               >
-                {send.busy ? 'Signing…' : 'Sign and send'}
+                {send.busy ? t('report.editor.signing') : t('report.editor.signAndSend')}
               </button>
               <button type="button" className="secondary" disabled={send.busy} onClick={() => setStep('preview')}>
-                Not yet
+                {t('report.editor.notYet')}
               </button>
             </div>
           </div>
@@ -335,18 +347,18 @@ export function ReportEditor({
 
   return (
     <section className="panel report-editor" aria-labelledby={`${id}-title`}>
-      <h3 id={`${id}-title`}>Write the report</h3>
+      <h3 id={`${id}-title`}>{t('report.editor.title')}</h3>
       <p className="hint" role="status" data-testid="report-draft-state">
         {kept.error
-          ? `The report could not be kept as a draft (${kept.error.message}); it is kept only while this case is open.`
+          ? t('report.editor.draftNotKept', { error: kept.error.message })
           : restoredAt
-            ? `Restored the report you had begun (kept ${formatDateTime(intl, restoredAt)}). It is kept, encrypted, until you send it.`
-            : 'What you write is kept, encrypted, until you send it.'}
+            ? t('report.editor.draftRestored', { keptAt: formatDateTime(intl, restoredAt) })
+            : t('report.editor.draftKept')}
       </p>
       <div className="form-grid">
-        <label htmlFor={`${id}-findings`}>Findings</label>
+        <label htmlFor={`${id}-findings`}>{t('report.view.findings')}</label>
         <textarea {...field('findings')} rows={4} value={findings} onChange={(e) => setFindings(e.target.value)} />
-        <label htmlFor={`${id}-conclusion`}>Conclusion and advice (required)</label>
+        <label htmlFor={`${id}-conclusion`}>{t('report.editor.conclusion')}</label>
         <div className="field">
           <textarea
             {...field('conclusion')}
@@ -359,13 +371,13 @@ export function ReportEditor({
         </div>
       </div>
 
-      <h4>Diagnoses</h4>
+      <h4>{t('report.view.diagnoses')}</h4>
       {diagnoses.map((line, i) => (
         <fieldset key={line.key} className="line-group">
-          <legend>Diagnosis {i + 1}</legend>
+          <legend>{t('report.editor.diagnosisN', { n: i + 1 })}</legend>
           <div className="line-fields">
             <div className="field field-wide">
-              <label htmlFor={`${id}-dx-${line.key}-text`}>Diagnosis</label>
+              <label htmlFor={`${id}-dx-${line.key}-text`}>{t('report.editor.diagnosis')}</label>
               <input
                 {...field(`dx-${line.key}-text`)}
                 value={line.text}
@@ -374,7 +386,7 @@ export function ReportEditor({
               {fieldError(`dx-${line.key}-text`)}
             </div>
             <div className="field">
-              <label htmlFor={`${id}-dx-${line.key}-code`}>ICD-10 code (optional)</label>
+              <label htmlFor={`${id}-dx-${line.key}-code`}>{t('report.editor.icd10')}</label>
               <input
                 {...field(`dx-${line.key}-code`)}
                 value={line.code}
@@ -388,23 +400,23 @@ export function ReportEditor({
               className="link line-remove"
               onClick={() => setDiagnoses((lines) => lines.filter((l) => l.key !== line.key))}
             >
-              Remove diagnosis {i + 1}
+              {t('report.editor.removeDiagnosis', { n: i + 1 })}
             </button>
           </div>
         </fieldset>
       ))}
       <button type="button" className="secondary" onClick={() => setDiagnoses((lines) => [...lines, newDiagnosis()])}>
-        Add diagnosis
+        {t('report.editor.addDiagnosis')}
       </button>
 
-      <h4>Prescriptions</h4>
-      {prescriptions.length === 0 && <p className="hint">No prescription lines.</p>}
+      <h4>{t('report.view.prescriptions')}</h4>
+      {prescriptions.length === 0 && <p className="hint">{t('report.editor.noPrescriptions')}</p>}
       {prescriptions.map((line, i) => (
         <fieldset key={line.key} className="line-group">
-          <legend>Prescription {i + 1}</legend>
+          <legend>{t('report.editor.prescriptionN', { n: i + 1 })}</legend>
           <div className="line-fields">
             <div className="field field-wide">
-              <label htmlFor={`${id}-rx-${line.key}-medication`}>Medication</label>
+              <label htmlFor={`${id}-rx-${line.key}-medication`}>{t('report.view.medication')}</label>
               <input
                 {...field(`rx-${line.key}-medication`)}
                 value={line.medication}
@@ -413,7 +425,7 @@ export function ReportEditor({
               {fieldError(`rx-${line.key}-medication`)}
             </div>
             <div className="field">
-              <label htmlFor={`${id}-rx-${line.key}-dose`}>Dose</label>
+              <label htmlFor={`${id}-rx-${line.key}-dose`}>{t('report.view.dose')}</label>
               <input
                 {...field(`rx-${line.key}-dose`)}
                 type="number"
@@ -427,7 +439,7 @@ export function ReportEditor({
               {fieldError(`rx-${line.key}-dose`)}
             </div>
             <div className="field">
-              <label htmlFor={`${id}-rx-${line.key}-unit`}>Unit</label>
+              <label htmlFor={`${id}-rx-${line.key}-unit`}>{t('report.editor.unit')}</label>
               <input
                 {...field(`rx-${line.key}-unit`)}
                 size={5}
@@ -437,7 +449,7 @@ export function ReportEditor({
               {fieldError(`rx-${line.key}-unit`)}
             </div>
             <div className="field">
-              <label htmlFor={`${id}-rx-${line.key}-frequency`}>Times per period</label>
+              <label htmlFor={`${id}-rx-${line.key}-frequency`}>{t('report.editor.timesPerPeriod')}</label>
               <input
                 {...field(`rx-${line.key}-frequency`)}
                 type="number"
@@ -451,7 +463,7 @@ export function ReportEditor({
               {fieldError(`rx-${line.key}-frequency`)}
             </div>
             <div className="field">
-              <label htmlFor={`${id}-rx-${line.key}-period`}>Period</label>
+              <label htmlFor={`${id}-rx-${line.key}-period`}>{t('report.editor.period')}</label>
               <input
                 {...field(`rx-${line.key}-period`)}
                 type="number"
@@ -464,7 +476,7 @@ export function ReportEditor({
               {fieldError(`rx-${line.key}-period`)}
             </div>
             <div className="field">
-              <label htmlFor={`${id}-rx-${line.key}-period-unit`}>Period unit</label>
+              <label htmlFor={`${id}-rx-${line.key}-period-unit`}>{t('report.editor.periodUnit')}</label>
               <select
                 id={`${id}-rx-${line.key}-period-unit`}
                 value={line.periodUnit}
@@ -478,7 +490,7 @@ export function ReportEditor({
               </select>
             </div>
             <div className="field">
-              <label htmlFor={`${id}-rx-${line.key}-route`}>Route</label>
+              <label htmlFor={`${id}-rx-${line.key}-route`}>{t('report.view.route')}</label>
               <input
                 {...field(`rx-${line.key}-route`)}
                 size={8}
@@ -488,7 +500,7 @@ export function ReportEditor({
               />
             </div>
             <div className="field field-wide">
-              <label htmlFor={`${id}-rx-${line.key}-instructions`}>Instructions</label>
+              <label htmlFor={`${id}-rx-${line.key}-instructions`}>{t('report.view.instructions')}</label>
               <input
                 {...field(`rx-${line.key}-instructions`)}
                 value={line.instructions}
@@ -500,14 +512,14 @@ export function ReportEditor({
               className="link line-remove"
               onClick={() => setPrescriptions((lines) => lines.filter((l) => l.key !== line.key))}
             >
-              Remove prescription {i + 1}
+              {t('report.editor.removePrescription', { n: i + 1 })}
             </button>
           </div>
         </fieldset>
       ))}
       <datalist id={`${id}-routes`}>
-        {['oral', 'IV', 'IM', 'SC', 'inhaled', 'topical', 'rectal', 'sublingual'].map((r) => (
-          <option key={r} value={r} />
+        {ROUTES.map((r) => (
+          <option key={r} value={t(r)} />
         ))}
       </datalist>
       <button
@@ -515,16 +527,16 @@ export function ReportEditor({
         className="secondary"
         onClick={() => setPrescriptions((lines) => [...lines, newPrescription()])}
       >
-        Add prescription
+        {t('report.editor.addPrescription')}
       </button>
 
       <div className="form-actions editor-actions">
         <button type="button" onClick={toPreview}>
-          Preview report
+          {t('report.editor.preview')}
         </button>
         {tried && errorCount > 0 && (
           <span className="field-error" role="alert">
-            {errorCount === 1 ? '1 field needs' : `${errorCount} fields need`} attention before the preview.
+            {t('report.editor.fieldsNeedAttention', { count: errorCount })}
           </span>
         )}
       </div>
