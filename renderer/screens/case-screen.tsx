@@ -34,7 +34,7 @@ import { TrendPlot, type TrendSeries } from '../components/trend-plot.tsx';
 import { WaveformPlot } from '../components/waveform-plot.tsx';
 import { useAction, useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
-import { reasonLabel } from '../components/reason-words.ts';
+import { attentionText, reasonLabel } from '../components/reason-words.ts';
 import { ReportEditor } from './report-editor.tsx';
 import './case.css';
 
@@ -175,7 +175,7 @@ function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) 
         )}
         {view.attention && (
           <span className="badge" data-tone="bad" data-testid="case-attention">
-            {view.attention}
+            {attentionText(intl, view.attention)}
           </span>
         )}
       </div>
@@ -445,7 +445,7 @@ function SignatureBadge({ message }: { message: Message }) {
     return (
       <div className="signature-cell">
         <span className="badge" data-tone="bad" data-testid="refused-badge">
-          Refused: {reasonLabel(message.reason, 'unreadable')}
+          Refused: {reasonLabel(intl, message.reason, 'unreadable')}
         </span>
         {message.detail && <span className="refusal-detail">{message.detail}</span>}
         <span className="hint">Nothing of its content is shown.</span>
@@ -456,7 +456,7 @@ function SignatureBadge({ message }: { message: Message }) {
     return (
       <div className="signature-cell">
         <span className="badge" data-tone="bad" data-testid="refused-badge">
-          Refused by the recipient: {reasonLabel(message.reason, 'no reason given', 'recipient')}
+          Refused by the recipient: {reasonLabel(intl, message.reason, 'no reason given', 'recipient')}
         </span>
         {message.detail && <span className="refusal-detail">{message.detail}</span>}
       </div>
@@ -628,6 +628,7 @@ function ReportSection({ api, view }: { api: RtsApi; view: CaseView }) {
               <span className="badge" data-tone="bad">
                 {message.direction === 'in' ? 'Refused' : 'Not delivered'}:{' '}
                 {reasonLabel(
+                  intl,
                   message.reason,
                   message.detail ?? message.state,
                   message.direction === 'in' ? 'sender' : 'recipient',

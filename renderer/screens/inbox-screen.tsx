@@ -6,6 +6,7 @@ import { ErrorMessage } from '../components/error-message.tsx';
 import { useCommand, useEvent } from '../hooks/use-command.ts';
 import type { Navigate } from '../navigation.ts';
 import { VirtualListbox } from '../components/virtual-listbox.tsx';
+import { attentionText } from '../components/reason-words.ts';
 import { ageSexText, waitingText } from '../components/case-format.ts';
 import './lists.css';
 
@@ -387,8 +388,8 @@ const CaseRow = memo(function CaseRow({ summary: c, now }: { summary: InboxRow; 
       </span>
       <span>
         {c.attention && (
-          <span className="badge" data-tone="bad" title={c.attention}>
-            {c.attention}
+          <span className="badge" data-tone="bad" title={attentionText(intl, c.attention)}>
+            {attentionText(intl, c.attention)}
           </span>
         )}
       </span>

@@ -1,3 +1,4 @@
+import { useIntl } from 'react-intl';
 import { COMMANDS, EVENTS } from '../../shared/api/index.ts';
 import type { RtsApi } from '../../preload/index.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
@@ -7,6 +8,7 @@ import type { Navigate } from '../navigation.ts';
 
 /** Messages this workstation refused, with the reason; the sender was told the same reason in a receipt. */
 export function RejectionsScreen({ api, navigate }: { api: RtsApi; navigate: Navigate }) {
+  const intl = useIntl();
   const rejections = useCommand(api, COMMANDS.listRejections, undefined);
   useEvent(api, EVENTS.caseChanged, rejections.reload);
   return (
@@ -40,7 +42,7 @@ export function RejectionsScreen({ api, navigate }: { api: RtsApi; navigate: Nav
                 <td>{r.sender ?? '—'}</td>
                 <td>
                   <span className="badge" data-tone="bad">
-                    {reasonLabel(r.reason, 'refused')}
+                    {reasonLabel(intl, r.reason, 'refused')}
                   </span>
                 </td>
                 <td>{r.detail}</td>
