@@ -163,6 +163,7 @@ export const createConsultRequestSchema = z
   .strict();
 
 export const consultSummarySchema = caseSummarySchema.extend({
+  attention: z.string().optional(),
   replayed: z.boolean().optional().describe('true when an Idempotency-Key repeated an earlier request'),
 });
 
@@ -200,7 +201,7 @@ export const reportRequestSchema = z.union([
     .strict(),
 ]);
 
-export const consultViewSchema = caseViewSchema;
+export const consultViewSchema = caseViewSchema.extend({ attention: z.string().optional() });
 
 export const consultMessageSchema = z.object({
   messageId: uuidSchema,

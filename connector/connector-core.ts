@@ -69,6 +69,7 @@ import {
   type SealInput,
   type SecretVault,
 } from '../main/node/index.ts';
+import { withAttentionWords, type WithAttentionWords } from './attention-words.ts';
 import type { LoadedConnectorConfig } from './connector-config.ts';
 import { openConnectorIdentity, type ConnectorIdentity } from './connector-identity.ts';
 import { openEventFeed, type EventFeed } from './event-feed.ts';
@@ -105,19 +106,19 @@ export interface ConnectorCore {
     from: string,
     input: ComposeConsult,
     idempotencyKey?: string,
-  ): Promise<CaseSummary & { replayed: boolean }>;
+  ): Promise<WithAttentionWords<CaseSummary> & { replayed: boolean }>;
   listConsults(query: {
     practitioner?: string;
     role?: 'applicant' | 'expert';
     bucket?: 'new' | 'progress' | 'waiting' | 'done';
     offset?: number;
     limit?: number;
-  }): CaseSummary[];
-  openConsult(caseId: string): Promise<CaseView>;
+  }): WithAttentionWords<CaseSummary>[];
+  openConsult(caseId: string): Promise<WithAttentionWords<CaseView>>;
   /** One message of a case as the FHIR message Bundle it travelled as, decrypted and verified. */
   readMessage(caseId: string, messageId: string): ReturnType<ConsultService['readMessage']>;
-  act(action: CaseAction): Promise<CaseSummary>;
-  report(input: ReportInput): Promise<CaseSummary>;
+  act(action: CaseAction): Promise<WithAttentionWords<CaseSummary>>;
+  report(input: ReportInput): Promise<WithAttentionWords<CaseSummary>>;
   outbox(): {
     counts: ReturnType<typeof outboxCounts>;
     failed: { messageId: string; type: string; caseId?: string; reason: string; at: string }[];
@@ -481,6 +482,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       if (first.request_hash !== hash)
         throw new CoreError(
           'invalid-request',
+          'idempotency-key-reused',
           'This Idempotency-Key was used for another request; give each new request a new key.',
         );
     }
@@ -567,7 +569,9 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       const role = mirror.resource(`PractitionerRole/${practitionerId}`) as
         { organization?: unknown; specialty?: unknown[]; endpoint?: unknown[]; active?: boolean } | undefined;
       if (!practitioner || !role || practitioner.active === false || role.active === false)
-        throw new CoreError('not-found', `${practitionerId} is not in the directory.`);
+        throw new CoreError('not-found', 'expert-not-in-directory', `${practitionerId} is not in the directory.`, {
+          params: { practitionerId },
+        });
       const { name, specialties, languages, endpoints, organizationId } = readDirectoryEntry(practitioner, role);
       const organization = readOrganization(
         organizationId === undefined ? undefined : mirror.resource(`Organization/${organizationId}`),
@@ -587,7 +591,12 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
 
     const requireLocal = (practitionerId: string) => {
       if (!identity.has(practitionerId))
-        throw new CoreError('not-found', `${practitionerId} is not a practitioner of this connector.`);
+        throw new CoreError(
+          'not-found',
+          'practitioner-not-local',
+          `${practitionerId} is not a practitioner of this connector.`,
+          { params: { practitionerId } },
+        );
     };
 
     const refusedCount = db.prepare<[], { n: number }>("select count(*) as n from dead_letters where state = 'held'");
@@ -614,7 +623,10 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       publish,
       publication(publicationId) {
         const found = publications.get(publicationId);
-        if (!found) throw new CoreError('not-found', `There is no publication ${publicationId}.`);
+        if (!found)
+          throw new CoreError('not-found', 'publication-not-found', `There is no publication ${publicationId}.`, {
+            params: { publicationId },
+          });
         return found;
       },
       publications: (limit) => publications.list(limit),
@@ -629,33 +641,37 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
         if (identity.has(input.expertId))
           throw new CoreError(
             'not-allowed',
+            'consult-within-connector',
             `${input.expertId} is a practitioner of this connector too: a consult between two of its practitioners cannot travel through the region.`,
           );
         if (idempotencyKey) claimKey('consult', idempotencyKey, { from, input });
         const caseId = idempotencyKey ? idFromKey(endpointId, 'consult', idempotencyKey) : randomUUID();
-        if (cases.get(caseId)) return { ...consult.summaryOf(caseId), replayed: true };
+        if (cases.get(caseId)) return { ...withAttentionWords(consult.summaryOf(caseId)), replayed: true };
         try {
-          return { ...(await consult.compose(input, from, caseId)), replayed: false };
+          return { ...withAttentionWords(await consult.compose(input, from, caseId)), replayed: false };
         } catch (error) {
           // The same key twice at once: the first to commit made the case, the other is its replay.
-          if (idempotencyKey && cases.get(caseId)) return { ...consult.summaryOf(caseId), replayed: true };
+          if (idempotencyKey && cases.get(caseId))
+            return { ...withAttentionWords(consult.summaryOf(caseId)), replayed: true };
           throw error;
         }
       },
       listConsults(query) {
-        return consult.list({
-          ...(query.bucket && { bucket: query.bucket }),
-          ...(query.role && { role: query.role }),
-          ...(query.practitioner && { practitioner: query.practitioner }),
-          offset: query.offset ?? 0,
-          limit: Math.min(query.limit ?? 50, 500),
-        });
+        return consult
+          .list({
+            ...(query.bucket && { bucket: query.bucket }),
+            ...(query.role && { role: query.role }),
+            ...(query.practitioner && { practitioner: query.practitioner }),
+            offset: query.offset ?? 0,
+            limit: Math.min(query.limit ?? 50, 500),
+          })
+          .map(withAttentionWords);
       },
       // The audit log names the clinic system as the reader (for the practitioner of the case).
-      openConsult: (caseId) => consult.openCase(caseId, endpointId),
+      openConsult: async (caseId) => withAttentionWords(await consult.openCase(caseId, endpointId)),
       readMessage: (caseId, messageId) => consult.readMessage(caseId, messageId, endpointId),
-      act: (action) => consult.act(action),
-      report: (input) => consult.sendReport(input),
+      act: async (action) => withAttentionWords(await consult.act(action)),
+      report: async (input) => withAttentionWords(await consult.sendReport(input)),
       outbox: () => ({
         counts: outboxCounts(transport.outbox, link?.outbox),
         failed: outboxFailures(transport, cases),

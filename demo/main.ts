@@ -202,7 +202,7 @@ async function check(region: DemoRegion, dir: string): Promise<void> {
     await until(
       async () => {
         const summary = (await call(core, COMMANDS.listCases, {})).find((c) => c.caseId === created.caseId);
-        if (summary?.attention) throw new Error(`the consult was refused: ${summary.attention}`);
+        if (summary?.attention) throw new Error(`the consult was refused: ${JSON.stringify(summary.attention)}`);
         return summary?.status === 'completed';
       },
       'the report of the simulated expert',

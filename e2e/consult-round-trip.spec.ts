@@ -487,7 +487,9 @@ test('a tampered report shows in its case as refused, with no report and nothing
   const page = applicant.page;
   const refused = page.getByTestId('history-row').filter({ has: page.getByTestId('refused-badge') });
   await expect(refused).toHaveCount(1, { timeout: 30_000 });
-  await expect(refused.getByTestId('refused-badge')).toHaveText('Refused: decrypt-failed');
+  await expect(refused.getByTestId('refused-badge')).toHaveText(
+    'Refused: decrypt-failed: the message could not be opened',
+  );
   await expect(refused).toContainText('Report (refused)');
   await expect(refused.getByTestId('signature-verified')).toHaveCount(0);
   await expect(refused.getByTestId('message-state')).toHaveText('rejected');

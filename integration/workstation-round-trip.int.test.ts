@@ -437,7 +437,10 @@ describe('workstation core on the real broker and hub', () => {
       const c = await caseOf(applicantWs, live.caseId);
       return c?.attention ? c : undefined;
     }, 'the refused report in its case');
-    expect(summary).toMatchObject({ status: 'requested', attention: 'A received message was refused: decrypt-failed' });
+    expect(summary).toMatchObject({
+      status: 'requested',
+      attention: { kind: 'received-refused', reason: 'decrypt-failed' },
+    });
     const view = await applicantWs.call(COMMANDS.openCase, { caseId: live.caseId });
     expect(view.report).toBeUndefined();
     expect(view.messages.find((m) => m.messageId === report)).toMatchObject({

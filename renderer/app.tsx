@@ -5,6 +5,7 @@ import type { RtsApi } from '../preload/index.ts';
 import type { MessageId } from '../shared/i18n/index.ts';
 import { AppFrame } from './components/app-frame.tsx';
 import { ConnectionPanel } from './components/connection-panel.tsx';
+import { ErrorMessage } from './components/error-message.tsx';
 import { LockScreen, PassphraseRequiredScreen } from './components/lock-screen.tsx';
 import { CrlBanner } from './components/crl-banner.tsx';
 import { OfflineBanner } from './components/offline-banner.tsx';
@@ -38,11 +39,7 @@ function RegionApp({ api, region }: { api: RtsApi; region: RegionState | undefin
   const { state: setup } = useSetupState(api);
   return (
     <AppFrame info={info} connection={connection} demo={region?.active === 'demo' || setup?.profile?.demo === true}>
-      {region?.problem && (
-        <p className="error-message" role="alert">
-          {region.problem}
-        </p>
-      )}
+      <ErrorMessage error={region?.problem} />
       {region?.switching ? (
         <RegionOpening region={region} />
       ) : !setup ? (

@@ -16,7 +16,9 @@ export function wireIpc(core: WorkstationCore): void {
     ipcMain.handle(channel, (event, input: unknown) =>
       isTrustedSender(event)
         ? core.dispatch(channel, input)
-        : err(apiError(API_ERROR_CODES.forbiddenSender, 'This page may not use the workstation API.')),
+        : err(
+            apiError(API_ERROR_CODES.forbiddenSender, 'forbidden-sender', 'This page may not use the workstation API.'),
+          ),
     );
   }
   core.onEvent((event, payload) => {

@@ -92,14 +92,22 @@ describe('app lock', () => {
     const { dir, clock, open, lock } = await withPassphrase();
     lock.lock();
     for (let i = 1; i < FREE_ATTEMPTS; i++)
-      await expect(lock.unlock('wrong passphrase')).rejects.toMatchObject({ code: 'not-allowed' });
+      await expect(lock.unlock('wrong passphrase')).rejects.toMatchObject({
+        code: 'not-allowed',
+        reason: 'passphrase-wrong',
+        params: { left: FREE_ATTEMPTS - i },
+      });
     await expect(lock.unlock('wrong passphrase')).rejects.toMatchObject({
       code: 'not-allowed',
+      reason: 'passphrase-wrong-wait',
+      params: { seconds: 30 },
       message: /Wait 30 seconds/,
     });
     // Even the right passphrase waits now, and so does a restarted app.
     await expect(lock.unlock(PASSPHRASE)).rejects.toMatchObject({
       code: 'too-many-attempts',
+      reason: 'passphrase-wait',
+      params: { seconds: 30 },
       retryable: true,
       message: /30 seconds/,
     });

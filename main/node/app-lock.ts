@@ -3,7 +3,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { API_ERROR_CODES } from '../../shared/api/index.ts';
+import { API_ERROR_CODES, type ApiErrorReason } from '../../shared/api/index.ts';
 import { asUnsubscribe, createEmitter } from '../../shared/index.ts';
 import { CoreError } from './core-error.ts';
 import { VaultUnavailableError, type SecretVault } from './vault/secret-vault.ts';
@@ -34,6 +34,13 @@ const MAX_WAIT_MS = 15 * 60_000;
 const seconds = (ms: number) => {
   const n = Math.ceil(ms / 1_000);
   return `${n} ${n === 1 ? 'second' : 'seconds'}`;
+};
+
+/** What a passphrase entered again confirms: signing a report (the default), or making the lock optional. */
+export type ConfirmedAct = 'sign' | 'make-optional';
+const ACTS: Readonly<Record<ConfirmedAct, { reason: ApiErrorReason; words: string }>> = {
+  sign: { reason: 'passphrase-required-to-sign', words: 'Signing a report' },
+  'make-optional': { reason: 'passphrase-required-to-make-optional', words: 'Making the lock optional' },
 };
 
 /** How long to wait after `failures` wrong passphrases in a row before the next attempt is checked. */
@@ -69,7 +76,7 @@ export interface AppLock {
    * Asks for the passphrase again before an act that needs the person, not only the session (signing a report):
    * refuses with `passphrase-required` when none is given, and counts wrong ones like the lock screen does.
    */
-  confirm(passphrase: string | undefined, act?: string): Promise<void>;
+  confirm(passphrase: string | undefined, act?: ConfirmedAct): Promise<void>;
   /**
    * The same vault, except that any failure of it locks the app (when a passphrase is set) before it is passed on. With
    * the passphrase not known yet (no keychain at start) nothing is locked: the store cannot open without the keychain.
@@ -134,10 +141,11 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
   const keychainRefusal = (error: unknown): CoreError =>
     new CoreError(
       API_ERROR_CODES.keychainUnavailable,
+      error instanceof VaultUnavailableError ? error.reason : 'keychain-unavailable',
       error instanceof VaultUnavailableError
         ? `${error.message}. ${error.hint}`
         : `The OS keychain could not be read: ${error instanceof Error ? error.message : String(error)}`,
-      true,
+      { retryable: true },
     );
 
   // One attempt at a time: attempts sent together must not all pass the wait before any of them is counted.
@@ -154,8 +162,9 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
     if (wait > 0) {
       throw new CoreError(
         API_ERROR_CODES.tooManyAttempts,
+        'passphrase-wait',
         `Too many wrong passphrases. Try again in ${seconds(wait)}.`,
-        true,
+        { params: { seconds: Math.ceil(wait / 1_000) }, retryable: true },
       );
     }
     let stored: string | undefined;
@@ -173,6 +182,7 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
       // The file says a passphrase was set, the keychain has none: a reset or replaced keychain. Never open on that.
       throw new CoreError(
         API_ERROR_CODES.keychainChanged,
+        'keychain-passphrase-lost',
         'The OS keychain no longer holds the lock passphrase (it was reset or replaced). An administrator must set this workstation up again.',
       );
     }
@@ -181,11 +191,14 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
     const candidate = await derive(passphrase, salt!, hash!.length);
     if (!timingSafeEqual(candidate, hash!)) {
       const left = FREE_ATTEMPTS - state.failures;
+      const waitMs = unlockWaitMs(state.failures);
       throw new CoreError(
         API_ERROR_CODES.notAllowed,
+        left > 0 ? 'passphrase-wrong' : 'passphrase-wrong-wait',
         left > 0
           ? `That passphrase is not correct. ${left} more ${left === 1 ? 'try' : 'tries'} before a wait.`
-          : `That passphrase is not correct. Wait ${seconds(unlockWaitMs(state.failures))} before the next try.`,
+          : `That passphrase is not correct. Wait ${seconds(waitMs)} before the next try.`,
+        { params: left > 0 ? { left } : { seconds: Math.ceil(waitMs / 1_000) } },
       );
     }
     write({ ...state, failures: 0, lastFailureAt: 0 });
@@ -213,12 +226,17 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
       if (state.passphraseSet === undefined)
         throw new CoreError(
           API_ERROR_CODES.keychainUnavailable,
+          'keychain-needed-for-passphrase',
           'The OS keychain is not available: the lock passphrase can be set once it is.',
-          true,
+          { retryable: true },
         );
       if (hasPassphrase()) {
         if (current === undefined)
-          throw new CoreError(API_ERROR_CODES.notAllowed, 'Enter the current lock passphrase to change it.');
+          throw new CoreError(
+            API_ERROR_CODES.notAllowed,
+            'current-passphrase-needed',
+            'Enter the current lock passphrase to change it.',
+          );
         await check(current);
       }
       const salt = randomBytes(16);
@@ -240,10 +258,15 @@ export function createAppLock(options: { vault: SecretVault; dataDir: string; no
       await check(passphrase);
       write({ ...state, locked: false });
     },
-    async confirm(passphrase, act = 'Signing a report') {
+    async confirm(passphrase, act = 'sign') {
       if (!hasPassphrase()) return;
       if (passphrase === undefined || passphrase === '') {
-        throw new CoreError(API_ERROR_CODES.passphraseRequired, `${act} needs your lock passphrase, entered again.`);
+        const { reason, words } = ACTS[act];
+        throw new CoreError(
+          API_ERROR_CODES.passphraseRequired,
+          reason,
+          `${words} needs your lock passphrase, entered again.`,
+        );
       }
       try {
         await check(passphrase);

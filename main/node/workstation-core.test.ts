@@ -56,7 +56,14 @@ describe('workstation core', () => {
       [EVENTS.connectionStateChanged, expect.objectContaining(expected)],
       [
         EVENTS.setupChanged,
-        expect.objectContaining({ storeProblem: { code: 'keychain-unavailable', message: expected.reason } }),
+        expect.objectContaining({
+          storeProblem: {
+            code: 'keychain-unavailable',
+            reason: 'keychain-unavailable',
+            message: expected.reason,
+            retryable: true,
+          },
+        }),
       ],
     ]);
   });

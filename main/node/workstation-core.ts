@@ -1,4 +1,4 @@
-import { EVENTS, API_ERROR_CODES } from '../../shared/api/index.ts';
+import { EVENTS, API_ERROR_CODES, apiError } from '../../shared/api/index.ts';
 import { assertEndpointId } from '../../shared/protocol/index.ts';
 import { createNativeCertificateValidator, loadFhirDefinitions } from '../../shared-node/index.ts';
 import { createSqliteTransportStore, type SqliteDatabase } from '../../transport/index.ts';
@@ -72,9 +72,16 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       db = await openWorkstationStore({ dir: options.dataDir, vault: options.vault, settings });
     } catch (error) {
       if (error instanceof VaultUnavailableError) {
-        ctx.storeProblem = { code: API_ERROR_CODES.keychainUnavailable, message: `${error.message}. ${error.hint}` };
+        ctx.storeProblem = apiError(
+          API_ERROR_CODES.keychainUnavailable,
+          error.reason,
+          `${error.message}. ${error.hint}`,
+          {
+            retryable: true,
+          },
+        );
       } else if (error instanceof KeychainChangedError) {
-        ctx.storeProblem = { code: API_ERROR_CODES.keychainChanged, message: `${error.message}. ${error.hint}` };
+        ctx.storeProblem = apiError(API_ERROR_CODES.keychainChanged, error.reason, `${error.message}. ${error.hint}`);
       } else {
         throw error;
       }

@@ -170,6 +170,7 @@ describe('joining a region with an enrolment file', () => {
       ok: false,
       error: {
         code: 'enrolment-refused',
+        reason: 'enrolment-signature-refused',
         message: expect.stringMatching(
           /^The enrolment file's signature is refused: .*altered after signing.*\. Nothing was changed\.$/,
         ),
@@ -197,6 +198,7 @@ describe('joining a region with an enrolment file', () => {
       ok: false,
       error: {
         code: 'enrolment-refused',
+        reason: 'enrolment-not-enrolment-file',
         message: 'The file is not an enrolment file (no signed content). Nothing was changed.',
       },
     });
@@ -220,6 +222,8 @@ describe('joining a region with an enrolment file', () => {
       ok: false,
       error: {
         code: 'enrolment-refused',
+        reason: 'enrolment-not-for-workstation',
+        params: { kind: 'clinic-system', endpointId: 'clinic-a' },
         message: 'The enrolment file is for the clinic-system "clinic-a", not for a workstation. Nothing was changed.',
         retryable: false,
       },
@@ -271,6 +275,7 @@ describe('joining a region with an enrolment file', () => {
       ok: false,
       error: {
         code: 'enrolment-refused',
+        reason: 'enrolment-other-region',
         message: expect.stringMatching(
           /^The enrolment file is of another region CA \(SHA-256 [0-9A-F:]{95}\) than the one this workstation trusts \([0-9A-F:]{95}\)\. Nothing was changed\.$/,
         ),
@@ -297,6 +302,7 @@ describe('joining a region with an enrolment file', () => {
       ok: false,
       error: {
         code: 'enrolment-refused',
+        reason: 'enrolment-crl-older',
         message:
           "The enrolment file's CRL (number 1) is older than the one this workstation holds (number 2); ask the administrator for a current file (rts region enrolment write). Nothing was changed.",
         retryable: false,

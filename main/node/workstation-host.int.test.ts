@@ -188,14 +188,15 @@ describe("the workstation host: the demo region and the user's own region", () =
     // A first start with nothing set up tries the demo region.
     await failing.start();
     try {
-      const problem = 'The demo region could not be opened: the demo region stopped (exit 1) before it was ready';
+      const message = 'The demo region could not be opened: the demo region stopped (exit 1) before it was ready';
+      const problem = { code: 'internal', reason: 'region-not-opened', params: { region: 'demo' }, message };
       expect(await failing.dispatch(COMMANDS.getRegionState, undefined)).toEqual({
         ok: true,
-        value: { active: 'own', demoAvailable: true, switching: false, problem },
+        value: { active: 'own', demoAvailable: true, switching: false, problem: { ...problem, retryable: true } },
       });
       expect(await failing.dispatch(COMMANDS.switchRegion, { to: 'demo' })).toMatchObject({
         ok: false,
-        error: { message: problem, retryable: true },
+        error: { ...problem, retryable: true },
       });
       expect(await failing.dispatch(COMMANDS.getSetupState, undefined)).toMatchObject({
         ok: true,

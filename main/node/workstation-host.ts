@@ -11,6 +11,7 @@ import {
   type RegionChoice,
   type RegionState,
   type SetupState,
+  type ApiError,
 } from '../../shared/api/index.ts';
 import { createCommandDispatcher, type CommandDispatcher } from './api/command-dispatcher.ts';
 import { createCoreEvents } from './core-events.ts';
@@ -53,7 +54,7 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
   let active: RegionChoice = 'own';
   let demoRegion: DemoRegionProcess | undefined;
   let switching = false;
-  let problem: string | undefined;
+  let problem: ApiError | undefined;
   // Switches run one after another: a second click while the demo region starts waits for the first.
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -102,7 +103,11 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
       return;
     }
     if (!openDemoRegion)
-      throw new CoreError(API_ERROR_CODES.notAllowed, 'This installation cannot run the demo region.');
+      throw new CoreError(
+        API_ERROR_CODES.notAllowed,
+        'demo-region-unavailable',
+        'This installation cannot run the demo region.',
+      );
     // The region takes seconds to start; the core opens its store meanwhile.
     const [started] = await Promise.all([openDemoRegion(), next.start()]);
     demoRegion = started;
@@ -125,7 +130,12 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
         await open(prepared ?? prepare(target), target);
         choice.set('active', target);
       } catch (error) {
-        problem = `The ${target === 'demo' ? 'demo region' : 'region'} could not be opened: ${error instanceof Error ? error.message : String(error)}`;
+        problem = apiError(
+          API_ERROR_CODES.internal,
+          'region-not-opened',
+          `The ${target === 'demo' ? 'demo region' : 'region'} could not be opened: ${error instanceof Error ? error.message : String(error)}`,
+          { params: { region: target }, retryable: true },
+        );
         await close();
         await open(prepare('own'), 'own');
         choice.set('active', 'own');
@@ -149,11 +159,19 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
     [COMMANDS.getRegionState]: async () => regionState(),
     [COMMANDS.switchRegion]: async ({ to }) => {
       if (to === 'demo' && !openDemoRegion)
-        throw new CoreError(API_ERROR_CODES.notAllowed, 'This installation cannot run the demo region.');
+        throw new CoreError(
+          API_ERROR_CODES.notAllowed,
+          'demo-region-unavailable',
+          'This installation cannot run the demo region.',
+        );
       // A locked workstation stays on its region: the lock screen is the only way on.
       const setup = await core?.dispatch(COMMANDS.getSetupState, undefined);
       if (setup?.ok && (setup.value as SetupState).locked)
-        throw new CoreError(API_ERROR_CODES.locked, 'The workstation is locked. Unlock it before switching regions.');
+        throw new CoreError(
+          API_ERROR_CODES.locked,
+          'locked-cannot-switch-region',
+          'The workstation is locked. Unlock it before switching regions.',
+        );
       await enqueue(async () => {
         if (to !== active || !core) return switchTo(to);
         // Already there: an earlier failure no longer applies.
@@ -162,14 +180,23 @@ export function createWorkstationHost(options: WorkstationHostOptions): Workstat
           emitRegion();
         }
       });
-      if (problem) throw new CoreError(API_ERROR_CODES.internal, problem, true);
+      if (problem)
+        throw new CoreError(problem.code, problem.reason, problem.message, {
+          ...(problem.params && { params: problem.params }),
+          retryable: true,
+        });
       return regionState();
     },
   });
 
   const dispatch: CommandDispatcher = async (channel, input) => {
     if (channel === COMMANDS.getRegionState || channel === COMMANDS.switchRegion) return hostDispatch(channel, input);
-    if (!core) return err(apiError(API_ERROR_CODES.notConfigured, 'The workstation is opening its region.', true));
+    if (!core)
+      return err(
+        apiError(API_ERROR_CODES.notConfigured, 'region-opening', 'The workstation is opening its region.', {
+          retryable: true,
+        }),
+      );
     return core.dispatch(channel, input);
   };
 

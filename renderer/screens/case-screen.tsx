@@ -36,7 +36,7 @@ import { WaveformPlot } from '../components/waveform-plot.tsx';
 import { useAction, useCommand, useEvent } from '../hooks/use-command.ts';
 import { useT } from '../i18n/index.ts';
 import type { Navigate } from '../navigation.ts';
-import { reasonLabel } from '../components/reason-words.ts';
+import { attentionText, reasonLabel } from '../components/reason-words.ts';
 import { ReportEditor } from './report-editor.tsx';
 import './case.css';
 
@@ -177,7 +177,7 @@ function CaseHeader({ view, navigate }: { view: CaseView; navigate: Navigate }) 
         )}
         {view.attention && (
           <span className="badge" data-tone="bad" data-testid="case-attention">
-            {view.attention}
+            {attentionText(intl, view.attention)}
           </span>
         )}
       </div>

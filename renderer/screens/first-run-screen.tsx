@@ -33,11 +33,7 @@ export function FirstRunScreen({
   return (
     <div className="first-run">
       <h2 className="screen-title">{t('setup.title')}</h2>
-      {setup.storeProblem && (
-        <p className="error-message" role="alert" data-code={setup.storeProblem.code}>
-          {setup.storeProblem.message}
-        </p>
-      )}
+      <ErrorMessage error={setup.storeProblem} />
       {region && (region.active === 'demo' || region.demoAvailable) && (
         <section className="panel" aria-labelledby="demo-step">
           <h3 id="demo-step">{t('setup.demo')}</h3>

@@ -3,6 +3,7 @@ import { useIntl } from 'react-intl';
 import type { InboxRow } from '../../shared/api/index.ts';
 import type { MessageId } from '../../shared/i18n/index.ts';
 import { PRIORITY_LABEL, PRIORITY_TONE, ageSexText, statusLabel, waitingText } from '../components/case-format.ts';
+import { attentionText } from '../components/reason-words.ts';
 import { useT } from '../i18n/index.ts';
 
 const WAITING_WORDS: Readonly<Record<InboxRow['waitingOn'], MessageId>> = {
@@ -68,8 +69,8 @@ export const CaseRow = memo(function CaseRow({ summary: c, now }: { summary: Inb
       </span>
       <span>
         {c.attention && (
-          <span className="badge" data-tone="bad" title={c.attention}>
-            {c.attention}
+          <span className="badge" data-tone="bad" title={attentionText(intl, c.attention)}>
+            {attentionText(intl, c.attention)}
           </span>
         )}
       </span>

@@ -147,6 +147,16 @@ const reasonSchema = z.enum(Object.values(REASON_CODES) as [string, ...string[]]
 export const caseBucketSchema = z.enum(['new', 'progress', 'waiting', 'done']);
 export type CaseBucket = z.infer<typeof caseBucketSchema>;
 
+/**
+ * Why a case needs the user's eye: a received message refused here, one of ours refused (each with the refusal's reason
+ * code, shared/protocol REASON_CODES, when there is one), or one that could not be sent. The renderer words it.
+ */
+export const caseAttentionSchema = z.object({
+  kind: z.enum(['received-refused', 'sent-refused', 'not-sent']),
+  reason: z.string().optional(),
+});
+export type CaseAttention = z.infer<typeof caseAttentionSchema>;
+
 /** One row of the inbox: no patient data, so that the list needs no decryption. */
 export const caseSummarySchema = z.object({
   caseId: uuidSchema,
@@ -159,7 +169,7 @@ export const caseSummarySchema = z.object({
   updatedAt: isoDateTime,
   unread: z.boolean(),
   /** A message of this case was refused (by us, the hub or the peer): the user must see why. */
-  attention: z.string().optional(),
+  attention: caseAttentionSchema.optional(),
 });
 export type CaseSummary = z.infer<typeof caseSummarySchema>;
 

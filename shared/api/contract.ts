@@ -16,6 +16,7 @@ import {
 } from './consult-schemas.ts';
 import { endpointIdSchema, directoryIdSchema, uuidSchema } from '../protocol/identifiers.ts';
 import { LANGUAGE_CHOICES } from '../i18n/locales.ts';
+import { API_ERROR_CODES, API_ERROR_REASONS } from './api-error.ts';
 
 /**
  * Payload schemas of every bridge channel. The main process validates each command's input against them before any
@@ -23,6 +24,15 @@ import { LANGUAGE_CHOICES } from '../i18n/locales.ts';
  * the renderer sees.
  */
 const noInput = z.undefined();
+
+/** An ApiError kept in a state (the store's or a region switch's problem): a code and reason the renderer words. */
+const apiErrorSchema = z.object({
+  code: z.enum(Object.values(API_ERROR_CODES) as [(typeof API_ERROR_CODES)[keyof typeof API_ERROR_CODES]]),
+  reason: z.enum(API_ERROR_REASONS),
+  params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  message: z.string(),
+  retryable: z.boolean(),
+});
 
 export const appInfoSchema = z.object({ productName: z.string(), version: z.string() });
 export type AppInfo = z.infer<typeof appInfoSchema>;
@@ -89,7 +99,7 @@ const enrolmentFileBase64 = z.string().min(1).max(10_000_000);
 
 export const setupStateSchema = z.object({
   /** The store cannot be opened (keychain missing or changed): nothing else works until this is fixed. */
-  storeProblem: z.object({ code: z.string(), message: z.string() }).optional(),
+  storeProblem: apiErrorSchema.optional(),
   profile: profileSchema.optional(),
   hasBrokerPassword: z.boolean(),
   identity: z
@@ -139,8 +149,8 @@ export const regionStateSchema = z.object({
   demoAvailable: z.boolean(),
   /** Between regions: the previous one is closed, the next one is opening. */
   switching: z.boolean(),
-  /** Why the last switch failed, in plain words. */
-  problem: z.string().optional(),
+  /** Why the last switch failed: a code and reason the renderer words (its English message for the log). */
+  problem: apiErrorSchema.optional(),
 });
 export type RegionState = z.infer<typeof regionStateSchema>;
 

@@ -1,6 +1,6 @@
 /** What other layers may use of shared/api/: they import it from here only (eslint rule rts/layers). */
-export { API_ERROR_CODES, apiError } from './api-error.ts';
-export type { ApiError, ApiErrorCode } from './api-error.ts';
+export { API_ERROR_CODES, API_ERROR_REASONS, apiError, isApiErrorReason } from './api-error.ts';
+export type { ApiError, ApiErrorCode, ApiErrorParams, ApiErrorReason } from './api-error.ts';
 export { COMMANDS, EVENTS, isCommandChannel, isEventChannel } from './channels.ts';
 export type { CommandChannel, CoreCommandChannel, EventChannel } from './channels.ts';
 export type { ConnectionState, ConnectionStatus } from './connection-state.ts';
@@ -23,6 +23,7 @@ export {
 } from './consult-schemas.ts';
 export type {
   CaseAction,
+  CaseAttention,
   CaseBucket,
   CaseParty,
   CaseSummary,

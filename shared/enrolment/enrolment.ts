@@ -2,6 +2,7 @@ import { ContentInfo, SignedData } from 'pkijs';
 import { z } from 'zod';
 import { isCmsError, sign, verify, type CmsSigner } from '../cms/index.ts';
 import { commonNameOf, PEM_LABELS, pemToDer } from '../pki/index.ts';
+import type { ApiErrorParams, ApiErrorReason } from '../api/index.ts';
 import { endpointIdSchema } from '../protocol/identifiers.ts';
 
 /**
@@ -50,12 +51,19 @@ const enrolmentSchema = z
 export type Enrolment = z.infer<typeof enrolmentSchema>;
 export type EndpointKind = (typeof ENDPOINT_KINDS)[number];
 
-/** A refused enrolment file: `message` is one line an operator can act on. */
+/**
+ * A refused enrolment file: `message` is one line an operator can act on (English, for the log and the CLI); `reason`
+ * and `params` name the same refusal for the workstation's UI to word.
+ */
 export class EnrolmentError extends Error {
   readonly code = 'enrolment-refused';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly reason: ApiErrorReason;
+  readonly params: ApiErrorParams | undefined;
+  constructor(reason: ApiErrorReason, message: string, options?: { cause?: unknown; params?: ApiErrorParams }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EnrolmentError';
+    this.reason = reason;
+    this.params = options?.params;
   }
 }
 
@@ -85,19 +93,30 @@ export async function verifyEnrolment(
     signed = await verify(file, { anchors: [trustedCa], crls: [pemToDer(contents.crlPem, PEM_LABELS.crl)] }, { now });
   } catch (error) {
     if (isCmsError(error))
-      throw new EnrolmentError(`the enrolment file's signature is refused: ${error.message}`, { cause: error });
-    throw new EnrolmentError(`the enrolment file's CRL cannot be read: ${(error as Error).message}`, { cause: error });
+      throw new EnrolmentError(
+        'enrolment-signature-refused',
+        `the enrolment file's signature is refused: ${error.message}`,
+        {
+          cause: error,
+        },
+      );
+    throw new EnrolmentError(
+      'enrolment-crl-unreadable',
+      `the enrolment file's CRL cannot be read: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const signerName = commonNameOf(signed.signer.certificate);
   if (signerName !== ENROLMENT_SIGNER_COMMON_NAME) {
     throw new EnrolmentError(
+      'enrolment-wrong-signer',
       `the enrolment file is signed by "${signerName ?? '(no name)'}", not by the region's enrolment signer`,
     );
   }
   // Parsed again from the verified bytes: what is returned is exactly what was signed.
   const enrolment = parseContent(signed.content);
   if (!bytesEqual(caOf(enrolment), trustedCa)) {
-    throw new EnrolmentError('the enrolment file names another CA than the one trusted here');
+    throw new EnrolmentError('enrolment-other-ca', 'the enrolment file names another CA than the one trusted here');
   }
   return enrolment;
 }
@@ -124,7 +143,9 @@ function caOf(enrolment: Enrolment): Uint8Array {
   try {
     return pemToDer(enrolment.caCertificatePem, PEM_LABELS.certificate);
   } catch (error) {
-    throw new EnrolmentError("the enrolment file's CA certificate cannot be read", { cause: error });
+    throw new EnrolmentError('enrolment-ca-unreadable', "the enrolment file's CA certificate cannot be read", {
+      cause: error,
+    });
   }
 }
 
@@ -143,7 +164,9 @@ function readUnverified(file: Uint8Array): Enrolment {
   try {
     content = eContentOf(file);
   } catch (error) {
-    throw new EnrolmentError('the file is not an enrolment file (no signed content)', { cause: error });
+    throw new EnrolmentError('enrolment-not-enrolment-file', 'the file is not an enrolment file (no signed content)', {
+      cause: error,
+    });
   }
   return parseContent(content);
 }
@@ -161,12 +184,13 @@ function parseContent(content: Uint8Array): Enrolment {
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(content));
   } catch (error) {
-    throw new EnrolmentError('the enrolment file does not hold JSON', { cause: error });
+    throw new EnrolmentError('enrolment-not-json', 'the enrolment file does not hold JSON', { cause: error });
   }
   const parsed = enrolmentSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new EnrolmentError(
+      'enrolment-format-invalid',
       `the enrolment file is not ${ENROLMENT_FORMAT}: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
     );
   }

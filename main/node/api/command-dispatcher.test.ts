@@ -24,12 +24,29 @@ describe('command dispatcher', () => {
 
   it('refuses unknown channels before any handler runs', async () => {
     const result = await dispatcher()('fs:read-file', '/etc/passwd');
-    expect(result).toMatchObject({ ok: false, error: { code: 'unknown-command' } });
+    expect(result).toMatchObject({ ok: false, error: { code: 'unknown-command', reason: 'unknown-command' } });
   });
 
   it('refuses input the contract does not allow', async () => {
     const result = await dispatcher()(COMMANDS.getAppInfo, { unexpected: true });
-    expect(result).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    expect(result).toMatchObject({ ok: false, error: { code: 'invalid-request', reason: 'request-invalid' } });
+  });
+
+  it('names the first field at fault in the reason, never the value given, and keeps the issues in English', async () => {
+    const result = await dispatcher({ [COMMANDS.openCase]: async () => ({}) as never })(COMMANDS.openCase, {
+      caseId: 'Jane Doe',
+    });
+    expect(result).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid-request',
+        reason: 'request-invalid',
+        params: { field: 'caseId', issues: 1 },
+        message: expect.stringMatching(/^Invalid request for cases:open: caseId: /),
+        retryable: false,
+      },
+    });
+    expect(JSON.stringify((result as { error: { params: unknown } }).error.params)).not.toContain('Jane');
   });
 
   it('strips fields outside the contract from outputs', async () => {
@@ -85,19 +102,43 @@ describe('command dispatcher', () => {
     const result = await noKeychain(COMMANDS.getConnectionState, undefined);
     expect(result).toMatchObject({
       ok: false,
-      error: { code: 'keychain-unavailable', message: expect.stringContaining('Start gnome-keyring.') },
+      error: {
+        code: 'keychain-unavailable',
+        reason: 'keychain-unavailable',
+        message: expect.stringContaining('Start gnome-keyring.'),
+      },
     });
   });
 
-  it('passes a refusal the user can act on with its own code and words', async () => {
+  it('passes a refusal the user can act on with its own code, reason and words', async () => {
     const result = await dispatcher({
       [COMMANDS.getAppInfo]: async () => {
-        throw new CoreError('locked', 'The workstation is locked.');
+        throw new CoreError('locked', 'workstation-locked', 'The workstation is locked.');
       },
     })(COMMANDS.getAppInfo, undefined);
     expect(result).toEqual({
       ok: false,
-      error: { code: 'locked', message: 'The workstation is locked.', retryable: false },
+      error: { code: 'locked', reason: 'workstation-locked', message: 'The workstation is locked.', retryable: false },
+    });
+  });
+
+  it("passes a reason's params and retryable on", async () => {
+    const result = await dispatcher({
+      [COMMANDS.getAppInfo]: async () => {
+        throw new CoreError(
+          'too-many-attempts',
+          'passphrase-wait',
+          'Too many wrong passphrases. Try again in 30 seconds.',
+          {
+            params: { seconds: 30 },
+            retryable: true,
+          },
+        );
+      },
+    })(COMMANDS.getAppInfo, undefined);
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'too-many-attempts', reason: 'passphrase-wait', params: { seconds: 30 }, retryable: true },
     });
   });
 });

@@ -49,25 +49,48 @@ export function createCommandDispatcher<Channels extends CommandChannel>(
 ): CommandDispatcher {
   return async (channel, input) => {
     if (!isCommandChannel(channel) || !Object.hasOwn(handlers, channel)) {
-      return err(apiError(API_ERROR_CODES.unknownCommand, `Unknown command ${JSON.stringify(String(channel))}.`));
+      return err(
+        apiError(
+          API_ERROR_CODES.unknownCommand,
+          'unknown-command',
+          `Unknown command ${JSON.stringify(String(channel))}.`,
+        ),
+      );
     }
     const contract = commandContract[channel];
     const parsed = contract.input.safeParse(input);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
-      return err(apiError(API_ERROR_CODES.invalidRequest, `Invalid request for ${channel}: ${issues}`));
+      // The first field at fault names what to correct: a field's path, never its value.
+      const field = parsed.error.issues[0]?.path.join('.') || 'input';
+      return err(
+        apiError(API_ERROR_CODES.invalidRequest, 'request-invalid', `Invalid request for ${channel}: ${issues}`, {
+          params: { field, issues: parsed.error.issues.length },
+        }),
+      );
     }
     try {
       const handler = handlers[channel as Channels] as (input: unknown) => Promise<unknown>;
       return ok(contract.output.parse(await handler(parsed.data)));
     } catch (error) {
-      if (error instanceof CoreError) return err(apiError(error.code, error.message, error.retryable));
+      if (error instanceof CoreError) {
+        const { code, reason, params, message, retryable } = error;
+        return err(apiError(code, reason, message, { ...(params && { params }), retryable }));
+      }
       if (error instanceof VaultUnavailableError) {
-        return err(apiError(API_ERROR_CODES.keychainUnavailable, `${error.message}. ${error.hint}`, true));
+        return err(
+          apiError(API_ERROR_CODES.keychainUnavailable, error.reason, `${error.message}. ${error.hint}`, {
+            retryable: true,
+          }),
+        );
       }
       // Only the error class and where it was thrown reach the log: messages may quote data.
       log(`command ${channel} failed: ${error instanceof Error ? `${error.name}${thrownAt(error)}` : typeof error}`);
-      return err(apiError(API_ERROR_CODES.internal, 'The workstation could not complete this request.', true));
+      return err(
+        apiError(API_ERROR_CODES.internal, 'internal', 'The workstation could not complete this request.', {
+          retryable: true,
+        }),
+      );
     }
   };
 }

@@ -62,7 +62,7 @@ describe('case store', () => {
       ['sent', undefined],
       ['failed', 'rejected by the broker: amqp:unauthorized-access'],
     ]);
-    expect(cases.attention([caseId]).get(caseId)).toBe('A message could not be sent');
+    expect(cases.attention([caseId]).get(caseId)).toEqual({ kind: 'not-sent' });
   });
 
   it('names the case and type of a message without reading its envelope, and nothing for a message it does not hold', () => {

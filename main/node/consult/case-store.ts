@@ -1,4 +1,4 @@
-import { caseBucketSchema, type CaseBucket } from '../../../shared/api/index.ts';
+import { caseBucketSchema, type CaseAttention, type CaseBucket } from '../../../shared/api/index.ts';
 import type { ConsultStatus, ReasonCode } from '../../../shared/protocol/index.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
 import { MIGRATIONS } from './case-store-migrations.ts';
@@ -207,7 +207,7 @@ export interface CaseStore {
   caseOfMessage(messageId: string): { caseId: string; type: ConsultMessageType } | undefined;
   messages(caseId: string): CaseMessageRecord[];
   /** The first refused message of each case, for the inbox to flag. */
-  attention(caseIds: readonly string[]): Map<string, string>;
+  attention(caseIds: readonly string[]): Map<string, CaseAttention>;
   /** Keeps what a case is about (patient, reason, the other party; later the diagnosis) and indexes it for search. */
   describe(caseId: string, details: CaseDetails): void;
   /** Cases whose details were never read (kept before the store had them; or unreadable, `failed`). */
@@ -355,7 +355,7 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
         .all(caseId)
         .map(toMessage),
     attention(caseIds) {
-      const result = new Map<string, string>();
+      const result = new Map<string, CaseAttention>();
       if (caseIds.length === 0) return result;
       const rows = db
         .prepare<string[], { case_id: string; reason: string | null; direction: string }>(
@@ -363,13 +363,12 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
           and m.case_id in (${caseIds.map(() => '?').join(',')}) order by m.created_at`,
         )
         .all(...caseIds);
-      const words = (r: { reason: string | null; direction: string }) =>
-        r.direction === 'in'
-          ? `A received message was refused: ${r.reason ?? 'unknown reason'}`
-          : r.reason
-            ? `A sent message was refused: ${r.reason}`
-            : 'A message could not be sent';
-      for (const r of rows) if (!result.has(r.case_id)) result.set(r.case_id, words(r));
+      const attentionOf = (r: { reason: string | null; direction: string }): CaseAttention => {
+        const reason = r.reason ?? undefined;
+        if (r.direction === 'in') return { kind: 'received-refused', ...(reason && { reason }) };
+        return reason ? { kind: 'sent-refused', reason } : { kind: 'not-sent' };
+      };
+      for (const r of rows) if (!result.has(r.case_id)) result.set(r.case_id, attentionOf(r));
       return result;
     },
     describe: (caseId, details) => describeCase(db, caseId, details),

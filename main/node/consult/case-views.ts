@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   API_ERROR_CODES,
+  type CaseAttention,
   type CaseParty,
   type CaseSummary,
   type CaseView,
@@ -33,7 +34,7 @@ type Signer = NonNullable<CaseView['messages'][number]['signer']>;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A case as a list shows it; `attention` is what the case waits for, if anything. */
-export function caseSummary(record: CaseRecord, attention?: string): CaseSummary {
+export function caseSummary(record: CaseRecord, attention?: CaseAttention): CaseSummary {
   return {
     caseId: record.caseId,
     role: record.role,
@@ -67,7 +68,11 @@ function party(practitionerId: string, person: Person | undefined, kept: CaseRec
 }
 
 /** A case as the inbox shows it: with the patient, the reason and the other party by name (`people`: the directory's). */
-export function inboxRow(record: CaseRecord, attention: string | undefined, people: Map<string, Person>): InboxRow {
+export function inboxRow(
+  record: CaseRecord,
+  attention: CaseAttention | undefined,
+  people: Map<string, Person>,
+): InboxRow {
   const { patientName, patientBirthDate, patientGender, reason } = record.details;
   return {
     ...caseSummary(record, attention),
@@ -100,7 +105,8 @@ export function createCaseViews(options: CaseViewsOptions) {
 
   function requireCase(caseId: string): CaseRecord {
     const record = cases.get(caseId);
-    if (!record) throw new CoreError(API_ERROR_CODES.notFound, 'There is no such case on this workstation.');
+    if (!record)
+      throw new CoreError(API_ERROR_CODES.notFound, 'case-not-found', 'There is no such case on this workstation.');
     return record;
   }
 
@@ -179,7 +185,11 @@ export function createCaseViews(options: CaseViewsOptions) {
     const request = requestMessageOf(record.caseId);
     const read = request && (await readStored(request, ownPractitionerOf(record)));
     if (!read || read.content.kind !== 'request')
-      throw new CoreError(API_ERROR_CODES.notFound, 'The request of this case cannot be read.');
+      throw new CoreError(
+        API_ERROR_CODES.notFound,
+        'case-request-unreadable',
+        'The request of this case cannot be read.',
+      );
     return { messageId: request.messageId, content: read.content };
   }
 
@@ -330,6 +340,7 @@ export function createCaseViews(options: CaseViewsOptions) {
     if (!message || message.caseId !== caseId || !message.body)
       throw new CoreError(
         API_ERROR_CODES.notFound,
+        'message-not-found',
         'There is no such message in this case (or it was refused, and its content not kept).',
       );
     const own = ownPractitionerOf(record);
@@ -365,7 +376,8 @@ export function createCaseViews(options: CaseViewsOptions) {
       read?.content.kind === 'request' || read?.content.kind === 'status'
         ? read.content.attachments[file.index]
         : undefined;
-    if (!attachment) throw new CoreError(API_ERROR_CODES.notFound, 'There is no such file in this case.');
+    if (!attachment)
+      throw new CoreError(API_ERROR_CODES.notFound, 'file-not-found', 'There is no such file in this case.');
     const chosen = await dialog.choosePath(safeFileName(attachment.title, attachment.contentType));
     if (chosen === undefined) return { saved: false };
     const written = await writeChosenFile(chosen, Buffer.from(attachment.base64, 'base64'));

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import {
-  API_ERROR_CODES,
   type CaseAction,
   type CaseSummary,
   type ComposeConsult,
@@ -15,8 +14,6 @@ import {
   type TrustConfig,
 } from '../../../shared/cms/index.ts';
 import {
-  CONSULT_STATUS_SENDER,
-  canTransition,
   PROTOCOL_VERSION,
   type ApplicationProperties,
   type ConsultStatus,
@@ -31,6 +28,14 @@ import { detailsOf, peerDetailsOf } from './case-details.ts';
 import type { CaseDetails, CaseListOptions, CaseRecord, CaseStore, ConsultMessageType, NewCase } from './case-store.ts';
 import { caseSummary, createCaseViews, inboxRow } from './case-views.ts';
 import { createIncomingConsults, ownPractitionerOf } from './consult-incoming.ts';
+import {
+  caseChangedWhileSigning,
+  checkStep,
+  consultWithYourself,
+  notLocalPractitioner,
+  peerCertificateUnusable,
+  peerNotInDirectory,
+} from './consult-refusals.ts';
 
 /**
  * The consultation lifecycle on this workstation, for both roles (docs/protocol.md §5.2). Every step the user takes is
@@ -95,18 +100,14 @@ export function createConsultService(options: ConsultServiceOptions) {
 
   async function peerEncryptionCertificates(peerId: string): Promise<Uint8Array[]> {
     const certificates = mirror.certificates(peerId, 'encryption') ?? [];
-    if (certificates.length === 0)
-      throw new CoreError(API_ERROR_CODES.notFound, `${peerId} is not in the directory (or has been retired).`);
+    if (certificates.length === 0) throw peerNotInDirectory(peerId);
     const validate = options.validator();
     for (const certificate of certificates) {
       try {
         await validate(certificate, 'encryption', now());
       } catch (error) {
         if (!isCmsError(error)) throw error;
-        throw new CoreError(
-          API_ERROR_CODES.notAllowed,
-          `The encryption certificate of ${peerId} cannot be used: ${error.message}`,
-        );
+        throw peerCertificateUnusable(peerId, error.message);
       }
     }
     return certificates;
@@ -152,11 +153,7 @@ export function createConsultService(options: ConsultServiceOptions) {
       if (input.record) {
         const current = cases.get(input.caseId)!;
         if (current.status !== input.record.status || current.mySequence !== input.record.mySequence) {
-          throw new CoreError(
-            API_ERROR_CODES.notAllowed,
-            'The case changed while this step was being signed; open it again and retry.',
-            true,
-          );
+          throw caseChangedWhileSigning();
         }
       }
       if (input.create) cases.create({ ...input.create, createdAt: at });
@@ -191,16 +188,6 @@ export function createConsultService(options: ConsultServiceOptions) {
     const result = summaryOf(input.caseId);
     options.onCaseChanged(result, input.create !== undefined);
     return result;
-  }
-
-  function checkStep(record: CaseRecord, status: ConsultStatusUpdate): void {
-    if (CONSULT_STATUS_SENDER[status] !== record.role)
-      throw new CoreError(
-        API_ERROR_CODES.notAllowed,
-        `Only the ${CONSULT_STATUS_SENDER[status]} can mark a case ${status}.`,
-      );
-    if (!canTransition(record.status, status))
-      throw new CoreError(API_ERROR_CODES.notAllowed, `A case that is ${record.status} cannot become ${status}.`);
   }
 
   return {
@@ -251,10 +238,8 @@ export function createConsultService(options: ConsultServiceOptions) {
      * caller that must be able to repeat the request safely (the connector derives it from an idempotency key).
      */
     async compose(input: ComposeConsult, from: string, caseId: string = randomUUID()): Promise<CaseSummary> {
-      if (!options.local.has(from))
-        throw new CoreError(API_ERROR_CODES.notFound, `${from} is not a practitioner of this endpoint.`);
-      if (input.expertId === from)
-        throw new CoreError(API_ERROR_CODES.notAllowed, 'You cannot ask yourself for a consultation.');
+      if (!options.local.has(from)) throw notLocalPractitioner(from);
+      if (input.expertId === from) throw consultWithYourself();
       const endpointId = options.local.endpointId();
       return sendStep({
         record: undefined,

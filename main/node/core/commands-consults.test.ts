@@ -29,7 +29,7 @@ function saving(options: { dialog?: SaveDialog; lockWhileChoosing?: boolean }) {
       }),
     },
     unlocked: () => {
-      if (locked) throw new CoreError(API_ERROR_CODES.locked, 'The workstation is locked.');
+      if (locked) throw new CoreError(API_ERROR_CODES.locked, 'workstation-locked', 'The workstation is locked.');
       return { consult: { saveAttachment } };
     },
     me: () => ({ practitionerId: 'clinic-b.dr-berg', endpointId: 'ws-applicant-1' }),

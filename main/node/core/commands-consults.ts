@@ -75,7 +75,8 @@ export function consultCommands(ctx: CoreContext): ConsultCommands {
     [COMMANDS.discardDraft]: async ({ key }) => ({ discarded: ctx.unlocked().drafts.discard(key) }),
     [COMMANDS.saveAttachment]: async ({ caseId, ...file }) => {
       const { saveDialog } = ctx.options;
-      if (!saveDialog) throw new CoreError(API_ERROR_CODES.notAllowed, 'This workstation cannot save files.');
+      if (!saveDialog)
+        throw new CoreError(API_ERROR_CODES.notAllowed, 'cannot-save-files', 'This workstation cannot save files.');
       const dialog: SaveDialog = {
         // The dialog may stay open for long: a path chosen after the app locked is not written to.
         choosePath: async (fileName) => {

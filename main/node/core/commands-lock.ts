@@ -16,7 +16,11 @@ export function lockCommands(ctx: CoreContext, views: StateViews): LockCommands 
   return {
     [COMMANDS.lock]: async () => {
       if (!lock.lock())
-        throw new CoreError(API_ERROR_CODES.notConfigured, 'Set a lock passphrase in the settings first.');
+        throw new CoreError(
+          API_ERROR_CODES.notConfigured,
+          'lock-passphrase-not-set',
+          'Set a lock passphrase in the settings first.',
+        );
       ctx.parts?.audit.append({
         actor: ctx.parts.identity.practitionerId() ?? 'system',
         action: AUDIT_ACTIONS.locked,
@@ -39,8 +43,7 @@ export function lockCommands(ctx: CoreContext, views: StateViews): LockCommands 
       return { locked: lock.locked };
     },
     [COMMANDS.setLockPolicy]: async ({ policy, current }) => {
-      if (policy === 'optional' && ctx.lockPolicy === 'required')
-        await lock.confirm(current, 'Making the lock optional');
+      if (policy === 'optional' && ctx.lockPolicy === 'required') await lock.confirm(current, 'make-optional');
       ctx.settings.setLockPolicy(policy);
       ctx.lockPolicy = policy;
       return views.setupChanged();

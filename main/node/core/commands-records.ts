@@ -26,6 +26,7 @@ export function recordCommands(ctx: CoreContext, views: StateViews): RecordComma
       if (!waiting?.withdrawable)
         throw new CoreError(
           API_ERROR_CODES.notAllowed,
+          waiting ? 'withdraw-not-only-message' : 'withdraw-not-waiting',
           waiting
             ? 'Only a request that is its case’s only message can be withdrawn; cancel the case instead.'
             : 'This message is no longer waiting to be sent.',
@@ -34,12 +35,17 @@ export function recordCommands(ctx: CoreContext, views: StateViews): RecordComma
       if (ctx.link && !ctx.link.outbox.withdraw(messageId))
         throw new CoreError(
           API_ERROR_CODES.notAllowed,
+          'withdraw-sending-now',
           'This request is being sent now and can no longer be withdrawn.',
         );
       const at = Date.now();
       db.transaction(() => {
         if (!transport.outbox.withdraw(messageId))
-          throw new CoreError(API_ERROR_CODES.notAllowed, 'This request was sent meanwhile.');
+          throw new CoreError(
+            API_ERROR_CODES.notAllowed,
+            'withdraw-sent-meanwhile',
+            'This request was sent meanwhile.',
+          );
         cases.setMessageState(messageId, 'failed', at, undefined, 'withdrawn before it was sent');
         cases.update(waiting.caseId, { status: CONSULT_STATUSES.cancelled, at });
         audit.append({

@@ -36,7 +36,9 @@ async function enrolmentStep<T>(step: () => Promise<T>): Promise<T> {
     if (isEnrolmentError(error))
       throw new CoreError(
         API_ERROR_CODES.enrolmentRefused,
+        error.reason,
         `${error.message.charAt(0).toUpperCase()}${error.message.slice(1)}. Nothing was changed.`,
+        { ...(error.params && { params: error.params }) },
       );
     throw error;
   }
@@ -49,7 +51,9 @@ async function identityStep<T>(step: () => Promise<T>): Promise<T> {
     if (error instanceof IdentityError)
       throw new CoreError(
         error.code === 'identity-invalid' ? API_ERROR_CODES.identityInvalid : API_ERROR_CODES.notConfigured,
+        error.reason,
         error.message,
+        { ...(error.params && { params: error.params }) },
       );
     throw error;
   }
@@ -86,7 +90,12 @@ export function setupCommands(ctx: CoreContext, views: StateViews, link: CoreLin
     [COMMANDS.setProfile]: async ({ profile, brokerPassword }) => {
       ctx.need();
       const plain = plainProfileProblem(profile);
-      if (plain) throw new CoreError(API_ERROR_CODES.invalidRequest, `The connection was not saved: ${plain}.`);
+      if (plain)
+        throw new CoreError(
+          API_ERROR_CODES.invalidRequest,
+          'connection-plain-amqp',
+          `The connection was not saved: ${plain}.`,
+        );
       return saveProfile(profile, brokerPassword);
     },
     [COMMANDS.readEnrolment]: async ({ enrolmentBase64 }) =>
@@ -103,6 +112,7 @@ export function setupCommands(ctx: CoreContext, views: StateViews, link: CoreLin
       if (!bounded.success)
         throw new CoreError(
           API_ERROR_CODES.enrolmentRefused,
+          'enrolment-connection-out-of-bounds',
           `The enrolment file was not applied: its connection is outside what a workstation keeps (${bounded.error.issues
             .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
             .join('; ')}). Nothing was changed.`,
@@ -111,6 +121,7 @@ export function setupCommands(ctx: CoreContext, views: StateViews, link: CoreLin
       if (plain)
         throw new CoreError(
           API_ERROR_CODES.enrolmentRefused,
+          'enrolment-plain-amqp',
           `The enrolment file was not applied: ${plain}. Nothing was changed.`,
         );
       // The trust first: it is what can still be refused (e.g. a hub certificate the CRL revokes), before anything changed.
@@ -124,7 +135,9 @@ export function setupCommands(ctx: CoreContext, views: StateViews, link: CoreLin
         if (error instanceof IdentityError)
           throw new CoreError(
             API_ERROR_CODES.enrolmentRefused,
+            error.reason,
             `The enrolment file was not applied: ${error.message.replace(/\.$/, '')}. Nothing was changed.`,
+            { ...(error.params && { params: error.params }) },
           );
         throw error;
       }

@@ -1,4 +1,4 @@
-import { EVENTS, API_ERROR_CODES, type ConnectionState } from '../../../shared/api/index.ts';
+import { EVENTS, API_ERROR_CODES, type ApiError, type ConnectionState } from '../../../shared/api/index.ts';
 import {
   createDisposableStore,
   toDisposable,
@@ -86,7 +86,7 @@ export interface CoreContext {
   /** Everything that could call back later (the emitter, timers, subscriptions); stop() disposes it. */
   readonly disposables: DisposableStore;
   parts: Parts | undefined;
-  storeProblem: { code: string; message: string } | undefined;
+  storeProblem: ApiError | undefined;
   lockPolicy: LockPolicy | undefined;
   link: Link | undefined;
   /** The connection state while no link is up (and the last one a closed link had). */
@@ -154,16 +154,22 @@ export function createCoreContext(given: WorkstationCoreOptions): CoreContext {
       if (!ctx.parts)
         throw new CoreError(
           API_ERROR_CODES.notConfigured,
+          ctx.storeProblem?.reason ?? 'workstation-not-started',
           ctx.storeProblem?.message ?? 'The workstation has not started.',
         );
       return ctx.parts;
     },
     unlocked() {
       if (lock.locked)
-        throw new CoreError(API_ERROR_CODES.locked, 'The workstation is locked. Enter the passphrase to continue.');
+        throw new CoreError(
+          API_ERROR_CODES.locked,
+          'workstation-locked',
+          'The workstation is locked. Enter the passphrase to continue.',
+        );
       if (ctx.lockPolicy === 'required' && !lock.hasPassphrase())
         throw new CoreError(
           API_ERROR_CODES.notConfigured,
+          'lock-policy-needs-passphrase',
           "This workstation's lock policy requires a lock passphrase: set one first.",
         );
       return ctx.need();
@@ -174,6 +180,7 @@ export function createCoreContext(given: WorkstationCoreOptions): CoreContext {
       if (!practitionerId || !endpointId)
         throw new CoreError(
           API_ERROR_CODES.notConfigured,
+          'practitioner-not-set-up',
           "Set up the region and import the practitioner's certificates first.",
         );
       return { practitionerId, endpointId };

@@ -13,7 +13,14 @@ export async function expertDetail(
   const practitioner = mirror.resource(`Practitioner/${practitionerId}`) as Record<string, never> | undefined;
   const role = mirror.resource(`PractitionerRole/${practitionerId}`) as Record<string, never> | undefined;
   if (!practitioner || !role)
-    throw new CoreError(API_ERROR_CODES.notFound, `${practitionerId} is not in the directory.`);
+    throw new CoreError(
+      API_ERROR_CODES.notFound,
+      'expert-not-in-directory',
+      `${practitionerId} is not in the directory.`,
+      {
+        params: { practitionerId },
+      },
+    );
   const entry = readDirectoryEntry(practitioner, role);
   const organization = readOrganization(
     entry.organizationId === undefined ? undefined : mirror.resource(`Organization/${entry.organizationId}`),

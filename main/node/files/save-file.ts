@@ -78,7 +78,11 @@ export async function writeChosenFile(
   bytes: Uint8Array,
 ): Promise<{ folder: string; fileName: string }> {
   if (!isAbsolute(chosenPath))
-    throw new CoreError(API_ERROR_CODES.invalidRequest, 'The save dialog did not give a folder to save in.');
+    throw new CoreError(
+      API_ERROR_CODES.invalidRequest,
+      'save-no-folder',
+      'The save dialog did not give a folder to save in.',
+    );
   const fileName = safeFileName(basename(chosenPath));
   let folder: string;
   try {
@@ -88,7 +92,11 @@ export async function writeChosenFile(
   }
   const target = resolve(folder, fileName);
   if (dirname(target) !== folder)
-    throw new CoreError(API_ERROR_CODES.invalidRequest, 'That file name would leave the chosen folder.');
+    throw new CoreError(
+      API_ERROR_CODES.invalidRequest,
+      'save-name-leaves-folder',
+      'That file name would leave the chosen folder.',
+    );
   const part = join(folder, `.${randomUUID()}.part`);
   try {
     await writeFile(part, bytes, { flag: 'wx', mode: 0o600 });
@@ -118,7 +126,11 @@ async function linkFree(part: string, folder: string, fileName: string): Promise
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
-  throw new CoreError(API_ERROR_CODES.notAllowed, 'That folder already holds files of this name: choose another name.');
+  throw new CoreError(
+    API_ERROR_CODES.notAllowed,
+    'file-name-taken',
+    'That folder already holds files of this name: choose another name.',
+  );
 }
 
 /** The system's reason by its code only: its message quotes the path, which may name the patient. */
@@ -126,7 +138,8 @@ function cannotWrite(error: unknown): CoreError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return new CoreError(
     API_ERROR_CODES.notAllowed,
+    'file-not-written',
     `The file could not be written in that folder${code ? ` (${code})` : ''}: choose another folder.`,
-    true,
+    { params: { code: code ?? '' }, retryable: true },
   );
 }

@@ -50,13 +50,20 @@ async function install(
   chain: readonly Uint8Array[],
 ): Promise<void> {
   const id = commonNameOf(certificate);
-  if (!id) throw new IdentityError('identity-invalid', 'The certificate names no practitioner (no common name).');
+  if (!id)
+    throw new IdentityError(
+      'identity-invalid',
+      'certificate-no-practitioner',
+      'The certificate names no practitioner (no common name).',
+    );
   const current = ctx.practitionerId();
   const otherUse = use === 'signing' ? 'encryption' : 'signing';
   if (current && current !== id && ctx.certificateRow(otherUse)) {
     throw new IdentityError(
       'identity-invalid',
+      'certificate-other-practitioner',
       `This certificate belongs to ${id}, but the certificates here belong to ${current}: a renewed certificate must name the same practitioner.`,
+      { practitionerId: id, current },
     );
   }
   // Half-way through the first run the one certificate here may be replaced by another practitioner's (a wrong file
@@ -66,7 +73,9 @@ async function install(
   if (verdict.state !== 'valid' && verdict.state !== 'expiring')
     throw new IdentityError(
       'identity-invalid',
+      'certificate-unusable',
       `The ${use} certificate cannot be used: ${verdict.problem ?? verdict.state}`,
+      { use, state: verdict.state },
     );
   // Proves key and certificate belong together, and that the key suits the use, before anything is stored.
   try {
@@ -74,7 +83,11 @@ async function install(
     else await importDecryptionKey(pkcs8, certificate);
   } catch (error) {
     if (isCmsError(error))
-      throw new IdentityError('identity-invalid', `The certificate does not belong to this key: ${error.message}`);
+      throw new IdentityError(
+        'identity-invalid',
+        'certificate-key-mismatch',
+        `The certificate does not belong to this key: ${error.message}`,
+      );
     throw error;
   }
   const account = keyAccountFor(id, use, certificate);
@@ -109,13 +122,21 @@ export async function importPkcs12(
   input: { use: CertificateUse; pkcs12: Uint8Array; password: string },
 ): Promise<void> {
   if (ctx.trust().anchors.length === 0)
-    throw new IdentityError('trust-missing', 'Configure the regional CA before importing certificates.');
+    throw new IdentityError(
+      'trust-missing',
+      'trust-missing',
+      'Configure the regional CA before importing certificates.',
+    );
   let contents;
   try {
     contents = await parsePkcs12(input.pkcs12, input.password);
   } catch (error) {
     if (isPkiError(error))
-      throw new IdentityError('identity-invalid', `The certificate file cannot be read: ${error.message}`);
+      throw new IdentityError(
+        'identity-invalid',
+        'certificate-file-unreadable',
+        `The certificate file cannot be read: ${error.message}`,
+      );
     throw error;
   }
   await install(ctx, input.use, contents.privateKeyPkcs8, contents.certificate, contents.chain);
@@ -130,7 +151,9 @@ export async function createRequest(
   if (current && current !== input.practitionerId) {
     throw new IdentityError(
       'identity-invalid',
+      'key-request-other-practitioner',
       `The certificates here belong to ${current}: a new key request must be for the same practitioner.`,
+      { current },
     );
   }
   const keyPair = await generateKeyPair();
@@ -157,7 +180,8 @@ export async function importCertificate(
   input: { use: CertificateUse; certificatePem: string },
 ): Promise<void> {
   const [certificate, ...chain] = pemToDerAll(input.certificatePem, PEM_LABELS.certificate);
-  if (!certificate) throw new IdentityError('identity-invalid', 'The file holds no certificate.');
+  if (!certificate)
+    throw new IdentityError('identity-invalid', 'file-holds-no-certificate', 'The file holds no certificate.');
   const id = commonNameOf(certificate);
   const account = id ? keyAccountFor(id, input.use, certificate) : undefined;
   const waiting =
@@ -173,7 +197,9 @@ export async function importCertificate(
   if (!id || pending === undefined)
     throw new IdentityError(
       'identity-invalid',
+      'no-waiting-key-request',
       `No ${input.use} key on this workstation waits for a certificate of ${id ?? 'this subject'}; create the request here first.`,
+      { use: input.use },
     );
   await install(ctx, input.use, fromBase64(pending), certificate, chain);
   if (!waiting && legacy) await ctx.vault.delete(legacy);

@@ -1,3 +1,4 @@
+import type { ApiErrorParams, ApiErrorReason } from '../../../shared/api/index.ts';
 import type { CmsRecipientIdentity, CmsSigner, TrustConfig } from '../../../shared/cms/index.ts';
 
 /**
@@ -53,13 +54,17 @@ export interface IdentityStatus {
   readonly ready: boolean;
 }
 
-/** A failure the user can act on, with its code for the UI. */
+/** A failure the user can act on, with its code and reason for the UI (the English message is for the log). */
 export class IdentityError extends Error {
   readonly code: 'identity-invalid' | 'trust-missing' | 'identity-missing';
-  constructor(code: IdentityError['code'], message: string) {
+  readonly reason: ApiErrorReason;
+  readonly params: ApiErrorParams | undefined;
+  constructor(code: IdentityError['code'], reason: ApiErrorReason, message: string, params?: ApiErrorParams) {
     super(message);
     this.name = 'IdentityError';
     this.code = code;
+    this.reason = reason;
+    this.params = params;
   }
 }
 

@@ -144,14 +144,18 @@ export function openPractitionerIdentity(
     if (!row)
       throw new IdentityError(
         'identity-missing',
+        'certificate-not-installed',
         `No ${use} certificate is installed; import the practitioner's certificates first.`,
+        { use },
       );
     const certificate = new Uint8Array(row.certificate);
     const privateKey = await ctx.loadKey(row.key_account, use, certificate);
     if (!privateKey)
       throw new IdentityError(
         'identity-missing',
+        'private-key-missing',
         `The ${use} private key of ${row.practitioner_id} is not in the OS keychain; import the certificate again.`,
+        { use },
       );
     return { key: privateKey, certificate, chain: (JSON.parse(row.chain) as string[]).map(fromBase64) };
   }
@@ -179,9 +183,14 @@ export function openPractitionerIdentity(
       const anchors = pemToDerAll(input.anchorsPem, PEM_LABELS.certificate);
       const hub = pemToDerAll(input.hubCertificatePem, PEM_LABELS.certificate);
       const crls = input.crlsPem ? pemToDerAll(input.crlsPem, PEM_LABELS.crl) : [];
-      if (anchors.length === 0) throw new IdentityError('identity-invalid', 'The CA file holds no certificate.');
+      if (anchors.length === 0)
+        throw new IdentityError('identity-invalid', 'ca-file-empty', 'The CA file holds no certificate.');
       if (hub.length !== 1)
-        throw new IdentityError('identity-invalid', 'The hub certificate file must hold exactly one certificate.');
+        throw new IdentityError(
+          'identity-invalid',
+          'hub-file-not-one-certificate',
+          'The hub certificate file must hold exactly one certificate.',
+        );
       for (const crl of crls) {
         const issuers = await Promise.all(
           anchors.map((a) =>
@@ -192,20 +201,32 @@ export function openPractitionerIdentity(
           ),
         );
         if (!issuers.some(Boolean))
-          throw new IdentityError('identity-invalid', 'A CRL is not signed by any of the CA certificates.');
+          throw new IdentityError(
+            'identity-invalid',
+            'crl-not-signed-by-ca',
+            'A CRL is not signed by any of the CA certificates.',
+          );
       }
       // Revocation is checked on every certificate: without a current CRL of each CA none could be relied on.
       try {
         await checkTrustRevocation({ anchors, crls }, new Date());
       } catch (error) {
         if (!isCmsError(error)) throw error;
-        throw new IdentityError('identity-invalid', `${error.message} (the CRL file from the region's administrator).`);
+        throw new IdentityError(
+          'identity-invalid',
+          'crl-not-current',
+          `${error.message} (the CRL file from the region's administrator).`,
+        );
       }
       try {
         await createCertificateValidator({ anchors, crls })(hub[0]!, 'signing', new Date());
       } catch (error) {
         if (!isCmsError(error)) throw error;
-        throw new IdentityError('identity-invalid', `The hub certificate is not valid under this CA: ${error.message}`);
+        throw new IdentityError(
+          'identity-invalid',
+          'hub-certificate-invalid',
+          `The hub certificate is not valid under this CA: ${error.message}`,
+        );
       }
       const now = Date.now();
       ctx.db.transaction(() => {
@@ -266,7 +287,9 @@ export function openPractitionerIdentity(
       if (!privateKey)
         throw new IdentityError(
           'identity-missing',
+          'private-key-missing',
           `The signing private key of ${held.practitionerId} is not in the OS keychain; import the certificate again.`,
+          { use: 'signing' },
         );
       const chain = (JSON.parse(held.chain) as string[]).map(fromBase64);
       return { certificate: held.certificate, privateKey, ...(chain.length > 0 && { chain }) };

@@ -24,7 +24,9 @@ export async function signingInUse(ctx: IdentityContext, now: Date, prune = fals
   if (!row)
     throw new IdentityError(
       'identity-missing',
+      'certificate-not-installed',
       "No signing certificate is installed; import the practitioner's certificates first.",
+      { use: 'signing' },
     );
   const current: HeldSigning = {
     certificate: new Uint8Array(row.certificate),

@@ -55,6 +55,7 @@ export async function checkEnrolment(
     if (!trusted) {
       const fingerprints = await Promise.all(trustedAnchors.map((anchor) => certificateFingerprint(anchor)));
       throw new EnrolmentError(
+        'enrolment-other-region',
         `the enrolment file is of another region CA (SHA-256 ${await certificateFingerprint(named)}) than the one this workstation trusts (${fingerprints.join(', ')})`,
       );
     }
@@ -71,12 +72,15 @@ export async function checkEnrolment(
       .find((held) => held.issuer === carried.issuer && isNewerCrl(held, carried));
     if (newerHeld)
       throw new EnrolmentError(
+        'enrolment-crl-older',
         `the enrolment file's CRL (${describeCrl(carried)}) is older than the one this workstation holds (${describeCrl(newerHeld)}); ask the administrator for a current file (rts region enrolment write)`,
       );
   }
   if (checked.enrolment.endpoint.kind !== 'workstation') {
     throw new EnrolmentError(
+      'enrolment-not-for-workstation',
       `the enrolment file is for the ${checked.enrolment.endpoint.kind} "${checked.enrolment.endpoint.id}", not for a workstation`,
+      { params: { kind: checked.enrolment.endpoint.kind, endpointId: checked.enrolment.endpoint.id } },
     );
   }
   return checked;
@@ -110,6 +114,7 @@ export function describeEnrolment(checked: CheckedEnrolment): EnrolmentSummary {
 export function profileOfEnrolment(enrolment: Enrolment): ConnectionProfile {
   if (enrolment.broker.username !== enrolment.endpoint.id) {
     throw new EnrolmentError(
+      'enrolment-broker-user-mismatch',
       `the enrolment file names broker user "${enrolment.broker.username}" for endpoint "${enrolment.endpoint.id}"; a workstation's broker user is its endpoint id`,
     );
   }

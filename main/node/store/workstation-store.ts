@@ -13,6 +13,7 @@ export const STORE_FILE = 'workstation.db';
  */
 export class KeychainChangedError extends Error {
   readonly code = 'keychain-changed';
+  readonly reason = 'keychain-store-key-lost';
   readonly hint =
     'Sign in to the desktop session whose keychain holds the RTS Workstation store key, or restore that ' +
     'keychain. Resetting the workstation discards its local cases.';

@@ -1,3 +1,4 @@
+import type { ApiErrorReason } from '../../../shared/api/index.ts';
 import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
 import { deleteKeytarSecret, readKeytarSecret } from './keytar-migration.ts';
 import { VaultUnavailableError, type SecretVault } from './secret-vault.ts';
@@ -16,29 +17,34 @@ const ENTRY_OPTIONS: EntryOptions = { linux: { store: 'secret-service' } };
  * session, no Secret Service, no default keyring, locked collection with nobody to unlock it) and as macOS reports a
  * denied store. keytar's (libsecret's) wording is kept: it still answers while secrets move over.
  */
-const UNAVAILABLE_PATTERNS: readonly { pattern: RegExp; hint: string }[] = [
+const UNAVAILABLE_PATTERNS: readonly { pattern: RegExp; hint: string; reason: ApiErrorReason }[] = [
   {
     pattern:
       /autolaunch D-Bus|dbus-daemon autolaunch|DBUS_SESSION_BUS_ADDRESS|Could not connect|Failed to connect to socket/i,
     hint: 'No D-Bus session is running. Start the workstation from a desktop session, or run it under dbus-run-session.',
+    reason: 'keychain-no-dbus',
   },
   {
     pattern:
       /org\.freedesktop\.secrets|was not provided by any \.service files|ServiceUnknown|Secret Service provider/i,
     hint: 'No Secret Service is running. Install and start gnome-keyring or KWallet (Secret Service API).',
+    reason: 'keychain-no-secret-service',
   },
   {
     // The Secret Service has no default collection to create the item in (a keyring daemon that was never set up).
     pattern: /Secret Service: no result found/i,
     hint: 'The Secret Service has no default keyring. Log in to the desktop once, or create a "Login" keyring in Passwords and Keys and make it the default.',
+    reason: 'keychain-no-default-keyring',
   },
   {
     pattern: /Cannot create an item in a locked collection|\blocked\b|dismissed/i,
     hint: 'The login keyring is locked. Unlock it (log in to the desktop, or unlock it in Passwords and Keys).',
+    reason: 'keychain-locked',
   },
   {
     pattern: /User interaction is not allowed|errSecInteractionNotAllowed/i,
     hint: 'The macOS keychain refused access. Unlock the login keychain and allow RTS Workstation to use it.',
+    reason: 'keychain-macos-refused',
   },
 ];
 
@@ -46,7 +52,10 @@ export function classifyVaultError(error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error);
   const match = UNAVAILABLE_PATTERNS.find(({ pattern }) => pattern.test(message));
   return match
-    ? new VaultUnavailableError(`The OS keychain is not available: ${message}`, match.hint, { cause: error })
+    ? new VaultUnavailableError(`The OS keychain is not available: ${message}`, match.hint, {
+        cause: error,
+        reason: match.reason,
+      })
     : error instanceof Error
       ? error
       : new Error(message);

@@ -19,6 +19,7 @@ export function createMemoryVault(): SecretVault & { readonly secrets: Map<strin
       throw new VaultUnavailableError(
         'The OS keychain is not available: the collection is locked',
         'Unlock the login keyring.',
+        { reason: 'keychain-locked' },
       );
     return operation();
   }
