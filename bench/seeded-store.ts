@@ -214,36 +214,130 @@ const SPECIALTIES = [
   'Plastic surgery',
 ];
 const LANGUAGES = ['nb', 'en', 'sv', 'da', 'de', 'fr', 'es', 'pl', 'ar', 'so', 'ur', 'fi', 'se', 'nn'];
+/** Chinese and Bengali hospitals, cities and names (issue 22: the directory mixes the scripts). */
+const CN_CITIES = ['北京', '上海', '广州', '深圳', '郑州', '杭州', '成都', '武汉', '西安', '南京', '天津', '长沙'];
+const CN_KINDS = [
+  '市第一人民医院',
+  '市中心医院',
+  '协和医院',
+  '儿童医院',
+  '市中医院',
+  '大学附属医院',
+  '市第二人民医院',
+  '妇幼保健院',
+];
+const CN_FAMILY = [
+  '张',
+  '王',
+  '李',
+  '刘',
+  '陈',
+  '杨',
+  '赵',
+  '黄',
+  '周',
+  '吴',
+  '徐',
+  '孙',
+  '马',
+  '朱',
+  '胡',
+  '郭',
+  '何',
+  '林',
+  '罗',
+  '高',
+];
+const CN_GIVEN = [
+  '伟明',
+  '芳',
+  '秀英',
+  '建国',
+  '丽华',
+  '志强',
+  '静',
+  '海涛',
+  '晓燕',
+  '国平',
+  '敏',
+  '磊',
+  '婷婷',
+  '宇航',
+  '文博',
+  '雪梅',
+  '子轩',
+  '欣怡',
+  '明',
+  '伟',
+];
+const BN_CITIES = ['ঢাকা', 'চট্টগ্রাম', 'খুলনা', 'রাজশাহী', 'সিলেট', 'বরিশাল', 'রংপুর', 'ময়মনসিংহ'];
+const BN_KINDS = ['মেডিকেল কলেজ হাসপাতাল', 'জেনারেল হাসপাতাল', 'শিশু হাসপাতাল', 'হৃদরোগ ইনস্টিটিউট', 'সদর হাসপাতাল'];
+const BN_FAMILY = ['রহমান', 'আক্তার', 'হোসেন', 'ইসলাম', 'চৌধুরী', 'সরকার', 'দাস', 'বেগম', 'আহমেদ', 'খান', 'মিয়া', 'রায়'];
+const BN_GIVEN = [
+  'মোহাম্মদ',
+  'লক্ষ্মী',
+  'ফাতেমা',
+  'সুমন',
+  'নুসরাত',
+  'রফিক',
+  'তাসলিমা',
+  'অমিত',
+  'শাহানা',
+  'কামরুল',
+  'প্রিয়াঙ্কা',
+  'সৌরভ',
+];
+type Script = 'latin' | 'zh' | 'bn';
+/** A hospital's script: of every ten, two are Chinese and one is Bengali; its experts have names of that script. */
+const scriptOf = (h: number): Script => (h % 10 === 3 || h % 10 === 7 ? 'zh' : h % 10 === 5 ? 'bn' : 'latin');
+/** A person's name in a script, given names first (as the directory and a request give it). */
+function personOf(script: Script): { family: string; given: string[] } {
+  if (script === 'zh') return { family: pick(CN_FAMILY), given: [pick(CN_GIVEN)] };
+  if (script === 'bn') return { family: pick(BN_FAMILY), given: [pick(BN_GIVEN)] };
+  return { family: pick(FAMILY), given: rand() < 0.2 ? [pick(GIVEN), pick(GIVEN)] : [pick(GIVEN)] };
+}
+const nameOf = (script: Script) => {
+  const { family, given } = personOf(script);
+  return `${given.join(' ')} ${family}`;
+};
+/** A weighted script for a patient or colleague of a case: as the directory's. */
+const anyScript = (): Script => scriptOf(Math.floor(rand() * 10));
 export const HOSPITALS = 300;
 /** The mirror stores certificates as given; it is the sync's job to check them, and nothing here opens one. */
 const DUMMY_CERTIFICATE = Buffer.from('not a certificate: benchmark data').toString('base64');
 const BATCH_ROLES = 1_000;
 
-const hospitals = Array.from({ length: HOSPITALS }, (_, h) => {
+function hospitalOf(h: number): { name: string; city: string; country: string } {
+  const script = scriptOf(h);
+  const turn = Math.floor(h / 10);
+  if (script === 'zh') {
+    const city = CN_CITIES[turn % CN_CITIES.length]!;
+    return { name: `${city}${CN_KINDS[(turn + h) % CN_KINDS.length]}`, city, country: 'CN' };
+  }
+  if (script === 'bn') {
+    const city = BN_CITIES[turn % BN_CITIES.length]!;
+    return { name: `${city} ${BN_KINDS[turn % BN_KINDS.length]}`, city, country: 'BD' };
+  }
   const city = CITIES[h % CITIES.length]!;
-  return {
-    clinic: `clinic-${h}`,
-    organization: buildOrganization({
-      id: `clinic-${h}.org`,
-      name: `${city} ${KINDS[Math.floor(h / CITIES.length) % KINDS.length]}`,
-      city,
-      country: 'NO',
-    }),
-  };
-});
+  return { name: `${city} ${KINDS[Math.floor(h / CITIES.length) % KINDS.length]}`, city, country: 'NO' };
+}
+const hospitals = Array.from({ length: HOSPITALS }, (_, h) => ({
+  clinic: `clinic-${h}`,
+  organization: buildOrganization({ id: `clinic-${h}.org`, ...hospitalOf(h) }),
+}));
 const practitionerId = (i: number) => `clinic-${i % HOSPITALS}.dr-${i}`;
 
 function expertResources(i: number): DirectoryResource[] {
+  const script = scriptOf(i % HOSPITALS);
   const specialties = new Set([pick(SPECIALTIES), ...(rand() < 0.3 ? [pick(SPECIALTIES)] : [])]);
   const languages = new Set([
-    rand() < 0.7 ? 'nb' : pick(LANGUAGES),
+    script !== 'latin' ? script : rand() < 0.7 ? 'nb' : pick(LANGUAGES),
     ...(rand() < 0.6 ? ['en'] : []),
     ...(rand() < 0.25 ? [pick(LANGUAGES)] : []),
   ]);
   return buildExpertEntry({
     practitionerId: practitionerId(i),
-    family: pick(FAMILY),
-    given: rand() < 0.2 ? [pick(GIVEN), pick(GIVEN)] : [pick(GIVEN)],
+    ...personOf(script),
     ...(rand() < 0.3 && { prefix: 'Dr.' }),
     languages: [...languages],
     specialties: [...specialties].map((text) => ({ text })),
@@ -316,7 +410,9 @@ export async function seedStore(
     db.transaction(() => {
       for (let n = 0; n < CASES; n++) {
         const role = rand() < 0.55 ? 'expert' : 'applicant';
-        const other = practitionerId(Math.floor(rand() * EXPERTS));
+        const otherExpert = Math.floor(rand() * EXPERTS);
+        const other = practitionerId(otherExpert);
+        const otherHospital = otherExpert % HOSPITALS;
         const caseId = randomUUID();
         cases.create({
           caseId,
@@ -331,12 +427,12 @@ export async function seedStore(
         });
         // What the inbox shows and the case search finds, as a request would have told it.
         cases.describe(caseId, {
-          patientName: `${pick(GIVEN)} ${pick(FAMILY)}`,
+          patientName: nameOf(anyScript()),
           patientBirthDate: `19${String(20 + Math.floor(rand() * 80))}-0${1 + Math.floor(rand() * 9)}-1${Math.floor(rand() * 9)}`,
           patientGender: rand() < 0.5 ? 'female' : 'male',
           reason: pick(REASONS),
-          peerName: `${pick(GIVEN)} ${pick(FAMILY)}`,
-          peerHospital: `${pick(CITIES)} ${pick(KINDS)}`,
+          peerName: nameOf(scriptOf(otherHospital)),
+          peerHospital: hospitalOf(otherHospital).name,
           ...(rand() < 0.3 && { diagnosis: pick(REASONS) }),
         });
       }

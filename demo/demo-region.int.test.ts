@@ -38,6 +38,16 @@ describe('embedded demo region', () => {
     expect(state).toMatchObject({ experts: region.directorySize, behind: false, refused: [] });
     const cardiology = await call(user, COMMANDS.searchDirectory, { text: 'cardiology' });
     expect(cardiology.experts.length).toBeGreaterThan(1);
+    // Search across scripts: a Chinese hospital by a part from its middle, Bengali names by a prefix, å kept apart.
+    const hospital = await call(user, COMMANDS.searchDirectory, { text: '人民医院' });
+    expect(hospital.experts.length).toBeGreaterThan(0);
+    expect(hospital.experts.every((e) => e.organization === '郑州市第一人民医院')).toBe(true);
+    const dhaka = await call(user, COMMANDS.searchDirectory, { text: 'ঢাকা মেডি' });
+    expect(dhaka.experts.length).toBeGreaterThan(0);
+    expect(dhaka.experts.every((e) => e.organization === 'ঢাকা মেডিকেল কলেজ হাসপাতাল')).toBe(true);
+    const aas = await call(user, COMMANDS.searchDirectory, { text: 'åsvik' });
+    expect(aas.experts.length).toBeGreaterThan(0);
+    expect((await call(user, COMMANDS.searchDirectory, { text: 'asvik' })).experts).toEqual([]);
     const expert = await call(user, COMMANDS.getExpert, { practitionerId: region.simulatedExpert.practitionerId });
     expect(expert).toMatchObject({ endpoints: [region.simulatedExpert.endpointId] });
     expect(expert.certificates.map((c) => `${c.use}:${c.state}`)).toEqual(['signing:valid', 'encryption:valid']);

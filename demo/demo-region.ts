@@ -115,6 +115,10 @@ const GIVEN = [
   'Ali',
   'Frida',
   'Mikael',
+  'Åse',
+  'Bjørn',
+  'Solveig',
+  'Ørjan',
 ];
 const FAMILY = [
   'Strand',
@@ -143,6 +147,10 @@ const FAMILY = [
   'Lien',
   'Sæther',
   'Iversen',
+  'Åsen',
+  'Løvås',
+  'Bjørnstad',
+  'Kjær',
 ];
 const SPECIALTIES = [
   'Cardiology',
@@ -165,17 +173,89 @@ const SPECIALTIES = [
   'Hematology',
 ];
 const LANGUAGES = ['nb', 'en', 'sv', 'da', 'de', 'ar', 'pl', 'so', 'fi'];
-/** Invented towns, each with its hospital or health centre; `clinic` is the clinic system that publishes it. */
-const PLACES: { clinic: string; town: string; kind: string }[] = [
+/** Names of the Chinese and Bengali hospitals' experts: as written, and in Latin letters for the directory id. */
+type Names = {
+  readonly given: readonly (readonly [string, string])[];
+  readonly family: readonly (readonly [string, string])[];
+};
+const CHINESE: Names = {
+  given: [
+    ['伟明', 'weiming'],
+    ['芳', 'fang'],
+    ['秀英', 'xiuying'],
+    ['建国', 'jianguo'],
+    ['丽华', 'lihua'],
+    ['志强', 'zhiqiang'],
+    ['静', 'jing'],
+    ['海涛', 'haitao'],
+    ['晓燕', 'xiaoyan'],
+    ['国平', 'guoping'],
+  ],
+  family: [
+    ['张', 'zhang'],
+    ['王', 'wang'],
+    ['李', 'li'],
+    ['刘', 'liu'],
+    ['陈', 'chen'],
+    ['杨', 'yang'],
+    ['赵', 'zhao'],
+    ['黄', 'huang'],
+    ['周', 'zhou'],
+    ['吴', 'wu'],
+  ],
+};
+const BENGALI: Names = {
+  given: [
+    ['মোহাম্মদ', 'mohammad'],
+    ['লক্ষ্মী', 'lakshmi'],
+    ['ফাতেমা', 'fatema'],
+    ['সুমন', 'suman'],
+    ['নুসরাত', 'nusrat'],
+    ['রফিক', 'rafiq'],
+    ['তাসলিমা', 'taslima'],
+    ['অমিত', 'amit'],
+  ],
+  family: [
+    ['রহমান', 'rahman'],
+    ['আক্তার', 'akter'],
+    ['হোসেন', 'hossain'],
+    ['ইসলাম', 'islam'],
+    ['চৌধুরী', 'chowdhury'],
+    ['সরকার', 'sarkar'],
+    ['দাস', 'das'],
+    ['বেগম', 'begum'],
+  ],
+};
+/**
+ * Invented towns, each with its hospital or health centre; `clinic` is the clinic system that publishes it. A Chinese
+ * or Bengali hospital (`script`) has its name as written there, a Latin `id` for its directory id, and experts with
+ * names of that script (issue 22: search across scripts).
+ */
+interface Place {
+  readonly clinic: string;
+  readonly town: string;
+  readonly kind?: string;
+  readonly name?: string;
+  readonly id?: string;
+  readonly script?: 'zh' | 'bn';
+}
+const PLACES: readonly Place[] = [
   { clinic: 'demo-north', town: 'Nordvik', kind: 'Hospital' },
   { clinic: 'demo-north', town: 'Fjellheim', kind: 'Health Centre' },
   { clinic: 'demo-north', town: 'Kvitberg', kind: 'Hospital' },
+  { clinic: 'demo-north', town: 'Åsvik', kind: 'Sykehus' },
+  { clinic: 'demo-north', town: '北京', name: '北京协和医院', id: 'beijing', script: 'zh' },
   { clinic: 'demo-south', town: 'Sørmo', kind: 'University Hospital' },
   { clinic: 'demo-south', town: 'Lindvær', kind: 'Hospital' },
   { clinic: 'demo-south', town: 'Havstad', kind: 'Health Centre' },
+  { clinic: 'demo-south', town: '杭州', name: '杭州市中医院', id: 'hangzhou', script: 'zh' },
+  { clinic: 'demo-south', town: 'চট্টগ্রাম', name: 'চট্টগ্রাম জেনারেল হাসপাতাল', id: 'chattogram', script: 'bn' },
   { clinic: 'demo-east', town: 'Østlia', kind: 'Hospital' },
   { clinic: 'demo-east', town: 'Granmo', kind: 'Health Centre' },
   { clinic: 'demo-east', town: 'Elvestad', kind: 'Hospital' },
+  { clinic: 'demo-east', town: 'Ærøy', kind: 'Legesenter' },
+  { clinic: 'demo-east', town: '郑州', name: '郑州市第一人民医院', id: 'zhengzhou', script: 'zh' },
+  { clinic: 'demo-east', town: 'ঢাকা', name: 'ঢাকা মেডিকেল কলেজ হাসপাতাল', id: 'dhaka', script: 'bn' },
 ];
 const CLINICS = ['demo-north', 'demo-south', 'demo-east'] as const;
 
@@ -201,9 +281,10 @@ const slug = (s: string) =>
     .replace(/å/g, 'a')
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '');
-const orgId = (p: (typeof PLACES)[number]) => `${p.clinic}.${slug(p.town)}`;
+const orgId = (p: Place) => `${p.clinic}.${p.id ?? slug(p.town)}`;
+const hospitalName = (p: Place) => p.name ?? `${p.town} ${p.kind}`;
 
-interface GeneratedExpert {
+export interface GeneratedExpert {
   readonly id: string;
   readonly clinic: string;
   readonly given: string;
@@ -214,21 +295,28 @@ interface GeneratedExpert {
   readonly endpoint: string;
 }
 
-function generateExperts(count: number): GeneratedExpert[] {
+/**
+ * The generated experts: the same at every start. Those of a Chinese or Bengali hospital have names of its script
+ * (about a fifth and an eighth of them), the others Norwegian and other names of the region.
+ */
+export function generateExperts(count: number): GeneratedExpert[] {
   const random = seeded(20240611);
   const pick = <X>(list: readonly X[]) => list[Math.floor(random() * list.length)]!;
   const used = new Set<string>();
   const out: GeneratedExpert[] = [];
   while (out.length < count) {
     const place = pick(PLACES);
-    const given = pick(GIVEN);
-    const family = pick(FAMILY);
-    let id = `${place.clinic}.dr-${slug(given)}-${slug(family)}`;
-    for (let n = 2; used.has(id); n++) id = `${place.clinic}.dr-${slug(given)}-${slug(family)}-${n}`;
+    const names = place.script === 'zh' ? CHINESE : place.script === 'bn' ? BENGALI : undefined;
+    const [given, givenSlug] = names ? pick(names.given) : [pick(GIVEN), undefined];
+    const [family, familySlug] = names ? pick(names.family) : [pick(FAMILY), undefined];
+    const base = `${place.clinic}.dr-${givenSlug ?? slug(given)}-${familySlug ?? slug(family)}`;
+    let id = base;
+    for (let n = 2; used.has(id); n++) id = `${base}-${n}`;
     used.add(id);
     const first = pick(SPECIALTIES);
     const second = random() < 0.25 ? pick(SPECIALTIES) : first;
-    const languages = ['nb', ...(random() < 0.7 ? ['en'] : []), ...(random() < 0.3 ? [pick(LANGUAGES)] : [])];
+    const own = place.script ?? 'nb';
+    const languages = [own, ...(random() < 0.7 ? ['en'] : []), ...(random() < 0.3 ? [pick(LANGUAGES)] : [])];
     out.push({
       id,
       clinic: place.clinic,
@@ -238,11 +326,22 @@ function generateExperts(count: number): GeneratedExpert[] {
       languages: [...new Set(languages)],
       organizationId: orgId(place),
       // Each hospital's workstations; none of them is running in the demo, so the hub refuses consults to them with a reason.
-      endpoint: `ws-${slug(place.town)}`,
+      endpoint: `ws-${place.id ?? slug(place.town)}`,
     });
   }
   return out;
 }
+
+/** The hospitals of the generated directory, as their clinic systems publish them. */
+export const demoHospitals = (clinic: string): DirectoryResource[] =>
+  PLACES.filter((p) => p.clinic === clinic).map((p) =>
+    buildOrganization({
+      id: orgId(p),
+      name: hospitalName(p),
+      city: p.town,
+      country: p.script === 'zh' ? 'CN' : p.script === 'bn' ? 'BD' : 'NO',
+    }),
+  );
 
 // ---- workstation set-up --------------------------------------------------------------------------------------------
 
@@ -525,14 +624,7 @@ export async function startDemoRegion(options: DemoRegionOptions): Promise<DemoR
         signingCertificate: toBase64(p.signing.certificate),
         encryptionCertificate: toBase64(p.encryption.certificate),
       });
-    const resources = new Map<string, DirectoryResource[]>(
-      CLINICS.map((c) => [
-        c,
-        PLACES.filter((p) => p.clinic === c).map((p) =>
-          buildOrganization({ id: orgId(p), name: `${p.town} ${p.kind}`, city: p.town, country: 'NO' }),
-        ),
-      ]),
-    );
+    const resources = new Map<string, DirectoryResource[]>(CLINICS.map((c) => [c, demoHospitals(c)]));
     resources.get('demo-north')!.push(
       ...entry(user, {
         given: 'Demo',

@@ -56,4 +56,19 @@ export const MIGRATIONS = [
     create virtual table case_search using fts5(patient, reason, diagnosis, people, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3');
   `,
   },
+  {
+    version: 4,
+    // Search across scripts (issue 22, directory/search-terms.ts): the columns hold terms (Chinese runs as bigrams, so
+    // that any part of a name is found; Bengali words whole; å not folded to a, hence remove_diacritics 0), and the
+    // diagnosis as given, which only this index keeps, beside them. Every case's terms are written again when the
+    // store is opened (reindexCaseSearch), while case_search_terms holds 0.
+    sql: `
+    create virtual table case_search_v4 using fts5(patient, reason, diagnosis, people, diagnosis_text unindexed, tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3');
+    insert into case_search_v4 (rowid, diagnosis_text) select rowid, diagnosis from case_search;
+    drop table case_search;
+    alter table case_search_v4 rename to case_search;
+    create table case_search_terms (id integer primary key check (id = 1), built integer not null);
+    insert into case_search_terms values (1, 0);
+  `,
+  },
 ];

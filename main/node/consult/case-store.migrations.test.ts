@@ -91,6 +91,47 @@ describe('cases migrations', () => {
     expect(schemaVersion(db, 'cases')).toBe(LAST);
   });
 
+  it('4: writes the search rows of a version 3 store again as terms across scripts, keeping each diagnosis', () => {
+    migrateTo(db, 'cases', MIGRATIONS, 3);
+    caseV1('zhang', 'expert', 'requested', 'stat', 500);
+    caseV1('aase', 'applicant', 'requested', null, 600);
+    caseV1('bare', 'applicant', 'requested', null, 700);
+    db.prepare(
+      "update cases set patient_name = '伟明 张', reason = '急性胸痛', peer_hospital = '郑州市第一人民医院', described = 1 where case_id = 'zhang'",
+    ).run();
+    db.prepare(
+      "update cases set patient_name = 'Åse Ås', reason = 'Brystsmerter', described = 1 where case_id = 'aase'",
+    ).run();
+    // As version 3 wrote them: the text as given, each case's row under its own rowid.
+    const row = db.prepare('insert into case_search_rows (rowid, case_id) values (?, ?)');
+    const search = db.prepare(
+      'insert into case_search (rowid, patient, reason, diagnosis, people) values (?, ?, ?, ?, ?)',
+    );
+    row.run(4, 'zhang');
+    search.run(4, '伟明 张', '急性胸痛', '急性心肌梗死 I21.1', '郑州市第一人民医院 clinic-b.dr-berg clinic-a.dr-ahmed');
+    row.run(9, 'aase');
+    search.run(9, 'Åse Ås', 'Brystsmerter', '', 'clinic-b.dr-berg clinic-a.dr-ahmed');
+    expect(db.prepare('select rowid from case_search where case_search match \'"as"\'').all()).toEqual([{ rowid: 9 }]);
+
+    const cases = openCaseStore(db);
+    const found = (query: string) => cases.list({ query }).map((c) => c.caseId);
+    expect(found('伟明')).toEqual(['zhang']);
+    expect(found('人民医院')).toEqual(['zhang']);
+    expect(found('心肌梗死')).toEqual(['zhang']);
+    expect(found('I21')).toEqual(['zhang']);
+    expect(found('ås')).toEqual(['aase']);
+    expect(found('as')).toEqual([]);
+    expect(db.prepare('select rowid, diagnosis_text from case_search order by rowid').all()).toEqual([
+      { rowid: 4, diagnosis_text: '急性心肌梗死 I21.1' },
+      { rowid: 9, diagnosis_text: '' },
+    ]);
+    // A later change of what the case is about keeps the diagnosis, which only the index holds.
+    cases.describe('zhang', { peerName: 'Dr. Ola Berg' });
+    expect(found('心肌 ola')).toEqual(['zhang']);
+    expect(db.prepare('select built from case_search_terms').get()).toEqual({ built: 1 });
+    expect(schemaVersion(db, 'cases')).toBe(LAST);
+  });
+
   it('runs each migration once: migrating again changes nothing', () => {
     const cases = openCaseStore(db);
     cases.create({

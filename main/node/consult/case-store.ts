@@ -1,8 +1,15 @@
 import { caseBucketSchema, type CaseAttention, type CaseBucket } from '../../../shared/api/index.ts';
 import type { ConsultStatus, ReasonCode } from '../../../shared/protocol/index.ts';
-import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
+import type { SqliteDatabase } from '../../../transport/index.ts';
 import { MIGRATIONS } from './case-store-migrations.ts';
-import { caseListQuery, describeCase, escalatedSql, seenPatients, type SeenPatient } from './case-triage.ts';
+import {
+  caseListQuery,
+  describeCase,
+  escalatedSql,
+  migrateCaseStore,
+  seenPatients,
+  type SeenPatient,
+} from './case-triage.ts';
 import { waitingMessages, type WaitingMessage } from './case-waiting.ts';
 
 export { MIGRATIONS };
@@ -232,7 +239,7 @@ const STATE_RANK: Readonly<Record<MessageState, number>> = {
 };
 
 export function openCaseStore(db: SqliteDatabase): CaseStore {
-  migrate(db, 'cases', MIGRATIONS);
+  migrateCaseStore(db);
   // The outbox table belongs to the transport; "still queued" is read from it rather than copied.
   const messageColumns = 'm.*, o.state as outbox_state, o.failure_reason as outbox_failure';
   const messageFrom = 'case_messages m left join outbox o on o.message_id = m.message_id';

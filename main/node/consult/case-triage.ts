@@ -1,5 +1,6 @@
-import type { SqliteDatabase } from '../../../transport/index.ts';
-import { wordsOf } from '../directory/mirror-terms.ts';
+import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
+import { MIGRATIONS } from './case-store-migrations.ts';
+import { indexTextOf, nameTextOf, queryTermsOf } from '../directory/search-terms.ts';
 import type { CaseDetails, CaseListOptions } from './case-store.ts';
 
 /**
@@ -34,7 +35,7 @@ const ORDER = {
 export function caseListQuery(options: CaseListOptions): { sql: string; values: (string | number)[] } {
   const limit = Math.min(options.limit ?? 10_000, 100_000);
   const offset = options.offset ?? 0;
-  const words = options.query === undefined ? [] : wordsOf(options.query);
+  const terms = options.query === undefined ? [] : queryTermsOf(options.query);
   const filters: [string, ...(string | number)[]][] = [];
   if (options.bucket) filters.push(['bucket = ?', options.bucket]);
   if (options.role) filters.push(['role = ?', options.role]);
@@ -49,12 +50,12 @@ export function caseListQuery(options: CaseListOptions): { sql: string; values: 
       ...priorities,
     ]);
   }
-  // Each word a quoted prefix: what the user types is never read as FTS5 syntax. Typed text without a word ("-")
-  // matches nothing rather than everything.
+  // Each word a quoted prefix, each Chinese run the phrase of its bigrams (search-terms.ts): what the user types is
+  // never read as FTS5 syntax. Typed text without a word ("-") matches nothing rather than everything.
   const sort = options.sort ?? (options.bucket ? 'inbox' : 'updated');
   const matching = 'select rowid from case_search where case_search match ?';
-  if (words.length === 0 && options.query?.trim()) filters.push(['0']);
-  else if (words.length > 0)
+  if (terms.length === 0 && options.query?.trim()) filters.push(['0']);
+  else if (terms.length > 0)
     filters.push([
       sort === 'updated'
         ? // Most recent first: walk the cases newest first and test each, stopping at the page. Each case's search
@@ -62,7 +63,7 @@ export function caseListQuery(options: CaseListOptions): { sql: string; values: 
           // one-letter prefix) being turned into a case id first: a page of "c" in 1.5 ms instead of 17.
           `(select rowid from case_search_rows r where r.case_id = cases.case_id) in (${matching})`
         : `case_id in (select case_id from case_search_rows where rowid in (${matching}))`,
-      words.map((w) => `"${w}"*`).join(' '),
+      terms.join(' AND '),
     ]);
   const escalates = options.escalateBefore !== undefined && (options.bucket ?? 'new') === 'new';
   const escalated = escalates ? escalatedSql(options.escalateBefore) : '0';
@@ -92,8 +93,8 @@ export interface SeenPatient {
  * searched (the FTS index's patient column): no registry leaves the workstation.
  */
 export function seenPatients(db: SqliteDatabase, text: string, limit: number): SeenPatient[] {
-  const words = wordsOf(text);
-  if (words.length === 0) return [];
+  const terms = queryTermsOf(text);
+  if (terms.length === 0) return [];
   // Grouped in SQL; SQLite's bare columns beside max() come from the row holding the maximum: the newest case.
   const rows = db
     .prepare<
@@ -115,7 +116,7 @@ export function seenPatients(db: SqliteDatabase, text: string, limit: number): S
       group by lower(patient_name), patient_birth_date, patient_gender
       order by seen_at desc limit ?`,
     )
-    .all(`patient : (${words.map((w) => `"${w}"*`).join(' ')})`, limit);
+    .all(`patient : (${terms.join(' AND ')})`, limit);
   return rows.map((r) => ({
     caseId: r.case_id,
     name: r.name,
@@ -148,17 +149,9 @@ function writeDetails(db: SqliteDatabase, caseId: string, details: CaseDetails):
     `update cases set ${[...given.map(([column]) => `${column} = ?`), `described = ${fromRequest ? 1 : 'described'}`].join(', ')} where case_id = ?`,
   ).run(...given.map(([, value]) => value!), caseId);
   const row = db
-    .prepare<
-      [string],
-      {
-        patient_name: string | null;
-        reason: string | null;
-        peer_name: string | null;
-        peer_hospital: string | null;
-        applicant_id: string;
-        expert_id: string;
-      }
-    >('select patient_name, reason, peer_name, peer_hospital, applicant_id, expert_id from cases where case_id = ?')
+    .prepare<[string], SearchedColumns>(
+      'select patient_name, reason, peer_name, peer_hospital, applicant_id, expert_id from cases where case_id = ?',
+    )
     .get(caseId);
   if (!row) return;
   const { rowid } = db
@@ -167,14 +160,51 @@ function writeDetails(db: SqliteDatabase, caseId: string, details: CaseDetails):
     )
     .get(caseId)!;
   const previous = db
-    .prepare<[number], { diagnosis: string | null }>('select diagnosis from case_search where rowid = ?')
+    .prepare<[number], { diagnosis_text: string | null }>('select diagnosis_text from case_search where rowid = ?')
     .get(rowid);
+  writeSearchRow(db, rowid, row, details.diagnosis ?? previous?.diagnosis_text ?? '');
+}
+
+interface SearchedColumns {
+  readonly patient_name: string | null;
+  readonly reason: string | null;
+  readonly peer_name: string | null;
+  readonly peer_hospital: string | null;
+  readonly applicant_id: string;
+  readonly expert_id: string;
+}
+
+/** A case's search row, as terms (search-terms.ts), and its diagnosis as given. */
+function writeSearchRow(db: SqliteDatabase, rowid: number, row: SearchedColumns, diagnosis: string): void {
   db.prepare('delete from case_search where rowid = ?').run(rowid);
-  db.prepare('insert into case_search (rowid, patient, reason, diagnosis, people) values (?, ?, ?, ?, ?)').run(
+  db.prepare(
+    'insert into case_search (rowid, patient, reason, diagnosis, people, diagnosis_text) values (?, ?, ?, ?, ?, ?)',
+  ).run(
     rowid,
-    row.patient_name ?? '',
-    row.reason ?? '',
-    details.diagnosis ?? previous?.diagnosis ?? '',
-    [row.peer_name, row.peer_hospital, row.applicant_id, row.expert_id].filter(Boolean).join(' '),
+    nameTextOf(row.patient_name ?? ''),
+    indexTextOf(row.reason ?? ''),
+    indexTextOf(diagnosis),
+    [
+      nameTextOf(row.peer_name ?? ''),
+      indexTextOf([row.peer_hospital, row.applicant_id, row.expert_id].filter(Boolean).join(' ')),
+    ].join(' '),
+    diagnosis,
   );
+}
+
+/** Brings the store's schema up to date; the search rows of a store made before migration 4 are written again as terms. */
+export function migrateCaseStore(db: SqliteDatabase): void {
+  migrate(db, 'cases', MIGRATIONS);
+  const { built } = db.prepare('select built from case_search_terms').get() as { built: number };
+  if (built === 1) return;
+  db.transaction(() => {
+    const rows = db
+      .prepare<[], SearchedColumns & { rowid: number; diagnosis_text: string | null }>(
+        `select r.rowid as rowid, s.diagnosis_text, c.patient_name, c.reason, c.peer_name, c.peer_hospital, c.applicant_id, c.expert_id
+        from case_search_rows r join cases c on c.case_id = r.case_id left join case_search s on s.rowid = r.rowid`,
+      )
+      .all();
+    for (const row of rows) writeSearchRow(db, row.rowid, row, row.diagnosis_text ?? '');
+    db.prepare('update case_search_terms set built = 1').run();
+  })();
 }

@@ -165,6 +165,59 @@ describe('directory migrations', () => {
     expect(schemaVersion(db, 'directory')).toBe(LAST);
   });
 
+  it('7: indexes the rows of an older mirror as terms across scripts when it is opened, showing them as before', () => {
+    migrateTo(db, 'directory', MIGRATIONS, 6);
+    db.prepare('update mirror_state set version = 5, facets_built = 1').run();
+    const zhang = buildExpertEntry({
+      practitionerId: 'clinic-a.zhang',
+      family: '张',
+      given: ['伟明'],
+      languages: ['zh'],
+      specialties: [{ text: '心内科' }],
+      organizationId: 'clinic-a.zhengzhou',
+      endpoints: ['clinic-a'],
+      signingCertificate: 'AA==',
+      encryptionCertificate: 'AA==',
+    });
+    entriesV1([riverside, ...expert('clinic-a.dr-aasen', 'Åsen', 'Bjørn'), ...zhang]);
+    searchRowV1(1, 'clinic-a.dr-aasen', 'Bjørn Åsen', 'Riverside Hospital');
+    db.prepare('insert into mirror_search_rows (rowid, practitioner_id) values (2, ?)').run('clinic-a.zhang');
+    db.prepare(
+      "insert into mirror_search (rowid, practitioner_id, name, specialties, organization, city, languages, facets) values (2, 'clinic-a.zhang', '伟明 张', '心内科', '郑州市第一人民医院', '郑州', 'zh', '')",
+    ).run();
+    // Before: a run of Han characters is one word, and å is folded to a.
+    const before = (text: string) =>
+      db
+        .prepare<[string], { practitioner_id: string }>(
+          'select practitioner_id from mirror_search where mirror_search match ?',
+        )
+        .all(`"${text}"*`)
+        .map((r) => r.practitioner_id);
+    expect(before('人民医院')).toEqual([]);
+    expect(before('asen')).toEqual(['clinic-a.dr-aasen']);
+
+    const mirror = openDirectoryMirror(db);
+    const found = (text: string) => mirror.search({ text }).experts.map((e) => e.practitionerId);
+    expect(found('人民医院')).toEqual(['clinic-a.zhang']);
+    expect(found('伟')).toEqual(['clinic-a.zhang']);
+    expect(found('张伟明')).toEqual(['clinic-a.zhang']);
+    expect(found('åsen')).toEqual(['clinic-a.dr-aasen']);
+    expect(found('asen')).toEqual([]);
+    expect(mirror.search({ specialty: '心内科' }).experts).toMatchObject([
+      { practitionerId: 'clinic-a.zhang', name: '伟明 张', organization: '郑州市第一人民医院', city: '郑州' },
+    ]);
+    expect(db.prepare('select terms_built from mirror_state').get()).toEqual({ terms_built: 1 });
+    const sql = db.prepare<[], { sql: string }>("select sql from sqlite_master where name = 'mirror_search'").get()!
+      .sql;
+    expect(sql).toContain('remove_diacritics 0');
+    // A change later indexes the row as any other.
+    const [practitioner] = expert('clinic-a.dr-aasen', 'Ås', 'Bjørn');
+    expect(mirror.applyUpdate({ baseVersion: 5, version: 6, changes: [{ upsert: practitioner }] })).toBe('applied');
+    expect(found('åsen')).toEqual([]);
+    expect(found('ås bjørn')).toEqual(['clinic-a.dr-aasen']);
+    expect(schemaVersion(db, 'directory')).toBe(LAST);
+  });
+
   it('runs each migration once: migrating again changes nothing', () => {
     openDirectoryMirror(db).applySnapshotBatch({
       batchId: 'b1',

@@ -72,4 +72,22 @@ export const MIGRATIONS = [
     alter table mirror_state add column facets_built integer not null default 0;
   `,
   },
+  {
+    version: 7,
+    // Search across scripts (issue 22, search-terms.ts): what a row shows is kept as it is, unindexed, and found by
+    // terms columns written beside it, in which Chinese runs are bigrams (any part of a name or hospital is found), a
+    // Bengali word keeps its vowel signs, and å is not folded to a (remove_diacritics 0: search-terms.ts folds the
+    // other diacritics). terms_built = 0: a mirror made before, whose terms are written when it is opened.
+    sql: `
+    create virtual table mirror_search_v7 using fts5(
+      practitioner_id unindexed, name unindexed, specialties unindexed, organization unindexed, city unindexed, languages unindexed,
+      name_terms, specialty_terms, organization_terms, city_terms, language_terms, facets,
+      tokenize = 'unicode61 remove_diacritics 0', prefix = '1 2 3'
+    );
+    insert into mirror_search_v7 (rowid, practitioner_id, name, specialties, organization, city, languages, facets) select rowid, practitioner_id, name, specialties, organization, city, languages, facets from mirror_search;
+    drop table mirror_search;
+    alter table mirror_search_v7 rename to mirror_search;
+    alter table mirror_state add column terms_built integer not null default 0;
+  `,
+  },
 ];

@@ -1,4 +1,6 @@
 import { specialtiesOf } from '../../../shared/protocol/fhir/index.ts';
+import type { SqliteDatabase } from '../../../transport/index.ts';
+import { indexTextOf, nameTextOf, phraseOf } from './search-terms.ts';
 
 // The words the directory mirror (directory-mirror.ts) indexes and matches: look-alike keys, the specialty column,
 // and queries and filters turned into FTS5 expressions that what a user types can never break out of.
@@ -40,11 +42,64 @@ export function specialtyWordsOf(role: Record<string, unknown>): string[] {
   return [...new Set([...shown, ...displays].filter(Boolean))];
 }
 
-/** The words of a query, as the index splits them: what the user types can never be read as FTS5 syntax. */
-export const wordsOf = (value: string | undefined) => (value ?? '').normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [];
+/** What an expert's row shows, as the search index keeps it beside the terms it is found by. */
+export interface ShownColumns {
+  readonly name: string;
+  readonly specialties: string;
+  readonly organization: string;
+  readonly city: string;
+  readonly languages: string;
+}
+
+/**
+ * Terms of the columns many experts share (hospital, place, specialties, languages), worked out once each: a snapshot
+ * of 100,000 experts names some hundreds of hospitals. With foldText's ASCII path, the terms of 100,000 rows take
+ * some 0.2 s instead of 3.7 s (measured on this machine while other tests ran).
+ */
+const shared = new Map<string, string>();
+function sharedTextOf(text: string): string {
+  let terms = shared.get(text);
+  if (terms === undefined) {
+    if (shared.size >= 10_000) shared.clear();
+    terms = indexTextOf(text);
+    shared.set(text, terms);
+  }
+  return terms;
+}
+
+/** The indexed FTS columns of what an expert's row shows (search-terms.ts), in the order of TERM_COLUMNS. */
+export const termColumnsOf = (shown: ShownColumns): string[] => [
+  nameTextOf(shown.name),
+  sharedTextOf(shown.specialties),
+  sharedTextOf(shown.organization),
+  sharedTextOf(shown.city),
+  sharedTextOf(shown.languages),
+];
+export const TERM_COLUMNS = ['name_terms', 'specialty_terms', 'organization_terms', 'city_terms', 'language_terms'];
 
 /** The FTS columns of what an expert's row shows, which the words typed are matched against. */
-export const SHOWN_COLUMNS = '{name specialties organization city languages}';
+export const SHOWN_COLUMNS = `{${TERM_COLUMNS.join(' ')}}`;
+
+/**
+ * Terms of a mirror made before they were indexed (migration 7 keeps what its rows show): worked out once, when it
+ * is opened.
+ */
+export function buildTerms(db: SqliteDatabase): void {
+  const state = db.prepare('select terms_built from mirror_state where id = 1').get() as { terms_built: number };
+  if (state.terms_built === 1) return;
+  db.transaction(() => {
+    const rows = db
+      .prepare<[], ShownColumns & { rowid: number }>(
+        'select rowid, name, specialties, organization, city, languages from mirror_search',
+      )
+      .all();
+    const setTerms = db.prepare(
+      `update mirror_search set ${TERM_COLUMNS.map((c) => `${c} = ?`).join(', ')} where rowid = ?`,
+    );
+    for (const row of rows) setTerms.run(...termColumnsOf(row), row.rowid);
+    db.prepare('update mirror_state set terms_built = 1 where id = 1').run();
+  })();
+}
 
 /**
  * A hospital (its Organization id) or a region (a place its address names) as one word of the `facets` column: the
@@ -66,17 +121,36 @@ export function filterOf(query: {
 }): string | undefined {
   const parts: string[] = [];
   for (const [column, value] of [
-    ['specialties', query.specialty],
-    ['languages', query.language],
+    ['specialty_terms', query.specialty],
+    ['language_terms', query.language],
   ] as const) {
     if (!value?.trim()) continue;
-    const words = wordsOf(value);
-    if (words.length === 0) return undefined;
-    parts.push(`${column} : "${words.join(' ')}"`);
+    const phrase = phraseOf(value);
+    if (phrase === undefined) return undefined;
+    parts.push(`${column} : ${phrase}`);
   }
   for (const kind of ['organization', 'region'] as const) {
     const value = query[kind]?.trim();
     if (value) parts.push(`facets : "${facetToken(kind, value)}"`);
   }
   return parts.join(' AND ');
+}
+
+/**
+ * What is typed (queryTermsOf) as the three matches whose rows a page lists in turn: experts whose name begins with it
+ * (张伟 before 李张伟, Layla Ahmed before Nora Layla-Berg for "layla"), then those whose name has it further on, then the
+ * others; each within the chosen filters (filterOf, '' when none). Words are matched in the columns people read,
+ * never in the facet tokens. Unranked reads in index order that SQLite stops at the page's end instead of ranking:
+ * bm25 scores every match, which for the first letters typed is most of the directory (measured 20-240 ms against 2 ms).
+ */
+export function rankedMatchesOf(terms: readonly string[], filters: string): [string, string, string] {
+  const all = terms.join(' AND ');
+  const inName = `name_terms : (${all})`;
+  const startsName = `name_terms : (^ ${all})`;
+  const also = filters ? ` AND ${filters}` : '';
+  return [
+    `${startsName}${also}`,
+    `(${inName}${also}) NOT ${startsName}`,
+    `((${SHOWN_COLUMNS} : (${all}))${also}) NOT ${inName}`,
+  ];
 }
