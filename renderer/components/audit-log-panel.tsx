@@ -103,7 +103,8 @@ export function AuditLogPanel({ api }: { api: RtsApi }) {
                 <td>{e.actor === SYSTEM_ACTOR ? t('settings.audit.system') : e.actor}</td>
                 <td>{actionWords(e.action)}</td>
                 <td>{e.subject}</td>
-                <td>{e.detail}</td>
+                {/* A record's detail is written once, in English (ids and technical words), and kept as written. */}
+                <td lang="en">{e.detail}</td>
               </tr>
             ))}
           </tbody>

@@ -38,6 +38,7 @@ import {
   type VitalRow,
   type WaveformRow,
 } from './compose-form.ts';
+import { errorText } from '../components/error-words.ts';
 import './case.css';
 
 const GENDERS: readonly Gender[] = ['female', 'male', 'other', 'unknown'];
@@ -621,7 +622,7 @@ function DraftSaved({ fields, files }: { fields: DraftState; files: DraftState }
   if (error)
     return (
       <p className="field-error" data-testid="draft-state">
-        {t('compose.draft.notKept', { error: error.message })}
+        {t('compose.draft.notKept', { error: errorText(intl, error) })}
       </p>
     );
   const savedAt = [fields.savedAt, files.savedAt].filter(Boolean).sort().at(-1);

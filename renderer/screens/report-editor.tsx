@@ -12,6 +12,7 @@ import { useDraft } from '../hooks/use-draft.ts';
 import { useT } from '../i18n/index.ts';
 import { parsed } from './compose-draft.ts';
 import { useSetupState } from '../hooks/use-setup-state.ts';
+import { errorText } from '../components/error-words.ts';
 import './case.css';
 
 type PeriodUnit = 'h' | 'd' | 'wk' | 'mo';
@@ -350,7 +351,7 @@ export function ReportEditor({
       <h3 id={`${id}-title`}>{t('report.editor.title')}</h3>
       <p className="hint" role="status" data-testid="report-draft-state">
         {kept.error
-          ? t('report.editor.draftNotKept', { error: kept.error.message })
+          ? t('report.editor.draftNotKept', { error: errorText(intl, kept.error) })
           : restoredAt
             ? t('report.editor.draftRestored', { keptAt: formatDateTime(intl, restoredAt) })
             : t('report.editor.draftKept')}

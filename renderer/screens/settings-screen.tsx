@@ -125,8 +125,9 @@ const ownName = (locale: string) => new Intl.DisplayNames([locale], { type: 'lan
 function LanguageSetting({ api, setup }: { api: RtsApi; setup: SetupState }) {
   const t = useT();
   const setUi = useAction(api, COMMANDS.setUiPreferences);
-  const choices = LANGUAGE_CHOICES.filter((c): c is 'system' | (typeof LOCALES)[number] =>
-    c === 'system' ? true : (LOCALES as readonly string[]).includes(c),
+  // The pseudo-locale is listed only while it is the one in use (a test or a translator chose it).
+  const choices = LANGUAGE_CHOICES.filter(
+    (c) => c === 'system' || (LOCALES as readonly string[]).includes(c) || c === setup.ui.language,
   );
   return (
     <div className="form-grid">

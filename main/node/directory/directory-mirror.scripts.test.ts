@@ -63,7 +63,7 @@ describe('directory search across scripts', () => {
       }),
     ).toBe('applied');
     expect(found('陈静')).toEqual(['cn.chen-jing']);
-    expect(mirror.search({ text: '陈静' }).experts[0]!.name).toBe('Dr. 静 陈');
+    expect(mirror.search({ text: '陈静' }).experts[0]!.name).toBe('Dr. 陈静');
     // The characters must be next to each other, in this order.
     expect(found('张明')).toEqual([]);
     expect(found('明伟')).toEqual([]);
@@ -123,11 +123,11 @@ describe('directory search across scripts', () => {
     expect(found('Åsen Bjørn')).toEqual(['no.aasen']);
   });
 
-  it('shows names and hospitals as they were given, not as they are indexed', () => {
+  it('shows names as they are read (a Chinese name family first) and hospitals as given, not as indexed', () => {
     expect(mirror.search({ text: '伟明' }).experts).toEqual([
       {
         practitionerId: 'cn.zhang-weiming',
-        name: '伟明 张',
+        name: '张伟明',
         specialties: '心内科',
         organization: '郑州市第一人民医院',
         city: '郑州',

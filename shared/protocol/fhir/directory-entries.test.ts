@@ -25,6 +25,7 @@ describe('practitionerName', () => {
     ).toBe('Dr Layla M Ahmed PhD');
     expect(practitionerName(practitioner([{ family: 'Ahmed' }]))).toBe('Ahmed');
     expect(practitionerName(practitioner([{ given: ['Layla'] }]))).toBe('Layla');
+    expect(practitionerName(practitioner([{ prefix: ['Dr.'], given: ['伟明'], family: '张' }]))).toBe('Dr. 张伟明');
   });
 
   it('shows a name given only as text as sent, and the parts when there are both', () => {

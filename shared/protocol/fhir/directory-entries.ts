@@ -1,4 +1,5 @@
 import { formatCodeableConcept, formatHumanName, getCodeBySystem } from '@medplum/core';
+import { personName } from '../../i18n/person-name.ts';
 import type { Address, CodeableConcept, HumanName } from '@medplum/fhirtypes';
 import { RTS_URIS } from '../identifiers.ts';
 
@@ -104,13 +105,20 @@ export function organizationOf(role: { organization?: unknown } | undefined): st
   return referencedId(role?.organization, 'Organization');
 }
 
+/** One name as people read it; a name in Han characters family name first and joined (Dr. 张伟明, not Dr. 伟明 张). */
+function nameLine(name: HumanName): string {
+  const parts = personName({ given: name.given ?? [], family: name.family });
+  if (!/\p{Script=Han}/u.test(parts)) return formatHumanName(name);
+  return [...(name.prefix ?? []), parts, ...(name.suffix ?? [])].join(' ');
+}
+
 /**
  * A Practitioner's names as people read them ("Dr Layla Ahmed"), several joined by ", ", or undefined if it has none.
  * Each is prefix, given, family and suffix, or its `text` when it has none of those (a name given only as text is
  * shown as sent, §4).
  */
 export function practitionerName(practitioner: { name?: readonly unknown[] } | undefined): string | undefined {
-  const names = ((practitioner?.name ?? []) as HumanName[]).map((name) => formatHumanName(name)).filter(Boolean);
+  const names = ((practitioner?.name ?? []) as HumanName[]).map(nameLine).filter(Boolean);
   return names.length > 0 ? names.join(', ') : undefined;
 }
 
