@@ -81,6 +81,14 @@ describe('workstation core', () => {
       logger,
     });
     await core.start();
+    // The reason reaches the page as a code with its values, worded there in the user's language.
+    expect(await core.dispatch(COMMANDS.getConnectionState, undefined)).toMatchObject({
+      ok: true,
+      value: {
+        status: 'offline',
+        problem: { code: 'not-configured', reason: 'broker-password-missing', params: { endpointId: 'ws-1' } },
+      },
+    });
     await core.stop();
     expect(lines).toEqual([
       ['info', 'core.started', { version: '1' }],
@@ -99,6 +107,10 @@ describe('workstation core', () => {
     });
     await keychainless.start();
     expect(lines).toEqual([['error', 'core.store-unavailable', { error: 'keychain-unavailable' }]]);
+    expect(await keychainless.dispatch(COMMANDS.getConnectionState, undefined)).toMatchObject({
+      ok: true,
+      value: { status: 'offline', problem: { code: 'keychain-unavailable' } },
+    });
   });
 
   it('refuses to start with an endpoint id that is not valid', async () => {

@@ -86,7 +86,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
         throw error;
       }
       logger.error('core.store-unavailable', { error: ctx.storeProblem.code });
-      ctx.setStandaloneState('offline', ctx.storeProblem.message);
+      const { code, reason, params } = ctx.storeProblem;
+      ctx.setStandaloneState('offline', ctx.storeProblem.message, { code, reason, ...(params && { params }) });
       await views.setupChanged();
       return;
     }
@@ -122,7 +123,8 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     ctx.parts = { db, identity, mirror, audit, transport, cases, registration, consult, local, drafts };
     startCaseUpkeep(ctx);
     logger.info('core.started', { version: options.version });
-    if (settings.read().profile) ctx.setStandaloneState('offline', 'not started');
+    if (settings.read().profile)
+      ctx.setStandaloneState('offline', 'not started', { code: 'not-configured', reason: 'workstation-not-started' });
     await link.connect();
     await views.setupChanged();
   }

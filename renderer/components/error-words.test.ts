@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { API_ERROR_CODES, API_ERROR_REASONS, type ApiError } from '../../shared/api/index.ts';
 import { CATALOGS, LOCALES } from '../../shared/i18n/index.ts';
 import { intlFor } from '../i18n/index.ts';
-import { ERROR_CODE_MESSAGES, ERROR_REASON_MESSAGES, errorText } from './error-words.ts';
+import { connectionReason, ERROR_CODE_MESSAGES, ERROR_REASON_MESSAGES, errorText } from './error-words.ts';
 
 /** An error as the dispatcher passes a CoreError on (main/node/api/command-dispatcher.test.ts proves that side). */
 const wrongPassphrase: ApiError = {
@@ -50,5 +50,21 @@ describe('errors of the core in words', () => {
       for (const locale of LOCALES) expect(CATALOGS[locale][id], `${locale} ${id}`).toBeTruthy();
     }
     expect(Object.keys(ERROR_REASON_MESSAGES)).toEqual([...API_ERROR_REASONS]);
+  });
+
+  it("words the core's reason for being offline in the user's language, and shows the broker's own words as English", () => {
+    const missing = {
+      reason: 'No broker password for endpoint ws-1 in the OS keychain.',
+      problem: { code: 'not-configured', reason: 'broker-password-missing', params: { endpointId: 'ws-1' } },
+    } as const;
+    expect(connectionReason(intlFor('en'), missing)).toEqual({ text: missing.reason });
+    expect(connectionReason(intlFor('nb'), missing)?.text).toBe(
+      'Ingen meldingsmeglerpassord for endepunktet ws-1 i nøkkelringen i operativsystemet.',
+    );
+    expect(connectionReason(intlFor('zh-Hans'), { reason: 'connect ECONNREFUSED 127.0.0.1:5671' })).toEqual({
+      text: 'connect ECONNREFUSED 127.0.0.1:5671',
+      lang: 'en',
+    });
+    expect(connectionReason(intlFor('bn'), {})).toBeUndefined();
   });
 });

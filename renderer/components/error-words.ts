@@ -1,5 +1,5 @@
 import type { IntlShape } from 'react-intl';
-import type { ApiError, ApiErrorCode, ApiErrorReason } from '../../shared/api/index.ts';
+import type { ApiError, ApiErrorCode, ApiErrorReason, ConnectionState } from '../../shared/api/index.ts';
 import type { MessageId } from '../../shared/i18n/index.ts';
 
 /** What each class of failure means for the user: said when the reason is one this renderer does not know. */
@@ -44,6 +44,8 @@ export const ERROR_REASON_MESSAGES: Readonly<Record<ApiErrorReason, MessageId>> 
   'passphrase-required-to-sign': 'errors.reason.passphraseRequiredToSign',
   'passphrase-required-to-make-optional': 'errors.reason.passphraseRequiredToMakeOptional',
   'workstation-not-started': 'errors.reason.workstationNotStarted',
+  'no-region-configured': 'errors.reason.noRegionConfigured',
+  'broker-password-missing': 'errors.reason.brokerPasswordMissing',
   'region-opening': 'errors.reason.regionOpening',
   'lock-policy-needs-passphrase': 'errors.reason.lockPolicyNeedsPassphrase',
   'lock-passphrase-not-set': 'errors.reason.lockPassphraseNotSet',
@@ -116,4 +118,16 @@ export function errorText(intl: IntlShape, error: Pick<ApiError, 'code' | 'reaso
   if (reasonId) return intl.formatMessage({ id: reasonId }, error.params);
   const codeId = Object.hasOwn(ERROR_CODE_MESSAGES, error.code) ? ERROR_CODE_MESSAGES[error.code] : undefined;
   return intl.formatMessage({ id: codeId ?? 'errors.code.internal' });
+}
+
+/**
+ * Why the connection is what it is: the core's problem in the user's words; else the broker's or the network's own
+ * words (technical, English: `lang` says so), or nothing.
+ */
+export function connectionReason(
+  intl: IntlShape,
+  state: Pick<ConnectionState, 'reason' | 'problem'>,
+): { text: string; lang?: 'en' } | undefined {
+  if (state.problem) return { text: errorText(intl, state.problem) };
+  return state.reason ? { text: state.reason, lang: 'en' } : undefined;
 }

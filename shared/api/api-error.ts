@@ -64,6 +64,9 @@ export const API_ERROR_REASONS = [
   'passphrase-required-to-make-optional',
   // not-configured
   'workstation-not-started',
+  // why the workstation is offline without having tried the broker (ConnectionState.problem)
+  'no-region-configured',
+  'broker-password-missing',
   'region-opening',
   'lock-policy-needs-passphrase',
   'lock-passphrase-not-set',

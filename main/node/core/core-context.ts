@@ -100,7 +100,7 @@ export interface CoreContext {
   behind: boolean;
   refused: readonly RefusedEntry[];
   connectionState(): ConnectionState;
-  setStandaloneState(status: ConnectionState['status'], reason: string): void;
+  setStandaloneState(status: ConnectionState['status'], reason: string, problem?: ConnectionState['problem']): void;
   /** The store's parts, or a refusal saying why they are not open. */
   need(): Parts;
   /** The parts, for a command that reads or changes data: refused while locked or while the lock policy is unmet. */
@@ -137,6 +137,7 @@ export function createCoreContext(given: WorkstationCoreOptions): CoreContext {
       status: 'not-configured',
       since: new Date().toISOString(),
       reason: 'No region is configured yet.',
+      problem: { code: 'not-configured', reason: 'no-region-configured' },
     },
     unreachableSince: undefined,
     snapshot: undefined,
@@ -146,8 +147,8 @@ export function createCoreContext(given: WorkstationCoreOptions): CoreContext {
       const state = ctx.link?.connection.state ?? ctx.standaloneState;
       return ctx.link && ctx.unreachableSince ? { ...state, unreachableSince: ctx.unreachableSince } : state;
     },
-    setStandaloneState(status, reason) {
-      ctx.standaloneState = { status, since: new Date().toISOString(), reason };
+    setStandaloneState(status, reason, problem) {
+      ctx.standaloneState = { status, since: new Date().toISOString(), reason, ...(problem && { problem }) };
       emit(EVENTS.connectionStateChanged, ctx.standaloneState);
     },
     need() {

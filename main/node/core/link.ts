@@ -41,7 +41,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     const plain = plainProfileProblem(profile);
     if (plain) {
       logger.warn('core.link-refused', { reason: 'plain-amqp' });
-      ctx.setStandaloneState('offline', plain);
+      ctx.setStandaloneState('offline', plain, { code: 'invalid-request', reason: 'connection-plain-amqp' });
       return;
     }
     const endpointId = assertEndpointId(profile.endpointId);
@@ -52,12 +52,19 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     } catch (error) {
       if (!(error instanceof VaultUnavailableError)) throw error;
       logger.warn('core.link-refused', { endpointId, reason: 'keychain-unavailable' });
-      ctx.setStandaloneState('offline', `${error.message}. ${error.hint}`);
+      ctx.setStandaloneState('offline', `${error.message}. ${error.hint}`, {
+        code: 'keychain-unavailable',
+        reason: error.reason,
+      });
       return;
     }
     if (stored === undefined) {
       logger.warn('core.link-refused', { endpointId, reason: 'no-broker-password' });
-      ctx.setStandaloneState('offline', `No broker password for endpoint ${endpointId} in the OS keychain.`);
+      ctx.setStandaloneState('offline', `No broker password for endpoint ${endpointId} in the OS keychain.`, {
+        code: 'not-configured',
+        reason: 'broker-password-missing',
+        params: { endpointId },
+      });
       return;
     }
     const connection = createBrokerConnection({
