@@ -28,6 +28,36 @@ export function formatDay(intl: IntlShape, iso: string): string {
   return intl.formatDate(date, { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
+/**
+ * What is wrong with a certificate, in the user's words, from its state and dates (the core's `problem` is English
+ * for the log); nothing for a valid one.
+ */
+export function certificateProblem(
+  intl: IntlShape,
+  c: Pick<CertificateStatus, 'state' | 'notBefore' | 'notAfter'>,
+  now = new Date(),
+): string | undefined {
+  switch (c.state) {
+    case 'valid':
+      return undefined;
+    case 'expiring': {
+      const days = Math.max(1, Math.ceil((Date.parse(c.notAfter) - now.getTime()) / 86_400_000));
+      return intl.formatMessage({ id: 'settings.certificateProblem.expiring' }, { days });
+    }
+    case 'expired':
+      return intl.formatMessage({ id: 'settings.certificateProblem.expired' }, { date: formatDay(intl, c.notAfter) });
+    case 'not-yet-valid':
+      return intl.formatMessage(
+        { id: 'settings.certificateProblem.notYetValid' },
+        { date: formatDay(intl, c.notBefore) },
+      );
+    case 'revoked':
+      return intl.formatMessage({ id: 'settings.certificateProblem.revoked' });
+    case 'untrusted':
+      return intl.formatMessage({ id: 'settings.certificateProblem.untrusted' });
+  }
+}
+
 /** Certificates with who they name, until when, and whether they hold. */
 export function CertificateList({
   certificates,
@@ -58,7 +88,7 @@ export function CertificateList({
               <span className="badge" data-tone={c.state === 'valid' ? 'ok' : c.state === 'expiring' ? 'warn' : 'bad'}>
                 {t(STATE_WORDS[c.state])}
               </span>
-              {c.problem && <span className="hint"> {c.problem}</span>}
+              {c.state !== 'valid' && <span className="hint"> {certificateProblem(intl, c)}</span>}
             </td>
           </tr>
         ))}

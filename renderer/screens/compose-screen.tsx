@@ -39,6 +39,7 @@ import {
   type WaveformRow,
 } from './compose-form.ts';
 import { errorText } from '../components/error-words.ts';
+import { certificateProblem } from '../components/certificate-list.tsx';
 import './case.css';
 
 const GENDERS: readonly Gender[] = ['female', 'male', 'other', 'unknown'];
@@ -812,7 +813,12 @@ function ChosenExpert({
       {expert.value && <LookAlikeWarning practitionerId={practitionerId} lookAlikes={expert.value.lookAlikes} />}
       {unusable.length > 0 && (
         <p className="field-error">
-          {t('compose.certificateUnusable', { problems: unusable.map((c) => c.problem ?? c.state).join('; ') })}
+          {t('compose.certificateUnusable', {
+            problems: intl.formatList(
+              unusable.map((c) => certificateProblem(intl, c) ?? c.state),
+              { type: 'unit' },
+            ),
+          })}
         </p>
       )}
       <button type="button" className="link" onClick={onChange}>
