@@ -127,15 +127,7 @@ if (!app.requestSingleInstanceLock()) {
     wireIpc(core);
     // Notifications speak the language the page speaks: the user's choice in Settings, else the OS's.
     let language: LanguageChoice = 'system';
-    const translators = new Map<string, Translate>();
-    const translate = (): Translate => {
-      const locale = resolveLocale(language, app.getPreferredSystemLanguages());
-      const known = translators.get(locale);
-      if (known) return known;
-      const made = translatorFor(locale);
-      translators.set(locale, made);
-      return made;
-    };
+    const translate = (): Translate => translatorFor(resolveLocale(language, app.getPreferredSystemLanguages()));
     void core.dispatch(COMMANDS.getSetupState, undefined).then((setup) => {
       if (setup.ok) language = (setup.value as EventPayload<typeof EVENTS.setupChanged>).ui.language;
     });

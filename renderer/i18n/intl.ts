@@ -1,12 +1,5 @@
 import { createIntl, createIntlCache, type IntlShape } from 'react-intl';
-import {
-  CATALOGS,
-  PSEUDO_LOCALE,
-  pseudoCatalog,
-  type MessageId,
-  type Translate,
-  type UiLocale,
-} from '../../shared/i18n/index.ts';
+import { messagesFor, type MessageId, type Translate, type UiLocale } from '../../shared/i18n/index.ts';
 
 declare global {
   // react-intl's ids are ours: `formatMessage({ id })` with an id no catalogue has is a type error.
@@ -19,21 +12,18 @@ declare global {
 }
 
 const cache = createIntlCache();
-let pseudo: ReturnType<typeof pseudoCatalog> | undefined;
 
 /**
  * The formatter of one locale: its messages, and its dates, numbers and plurals through the platform's `Intl`. The
  * pseudo-locale formats as English. A message missing from a catalogue would show English (the check forbids it).
  */
 export function intlFor(locale: UiLocale): IntlShape {
-  const isPseudo = locale === PSEUDO_LOCALE;
+  const { messages, formatLocale } = messagesFor(locale);
   return createIntl(
     {
-      locale: isPseudo ? 'en' : locale,
+      locale: formatLocale,
       defaultLocale: 'en',
-      messages: (isPseudo
-        ? (pseudo ??= pseudoCatalog(CATALOGS.en))
-        : { ...CATALOGS.en, ...CATALOGS[locale] }) as Record<MessageId, string>,
+      messages: messages as Record<MessageId, string>,
       onError: (error) => {
         // A message of ours that cannot format is a bug the check and the tests catch; say it where it is seen.
         console.error(error.message);

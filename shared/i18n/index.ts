@@ -10,5 +10,5 @@ export {
   type UiLocale,
 } from './locales.ts';
 export { pseudoCatalog } from './pseudo.ts';
-export { translatorFor, type Translate } from './format.ts';
-export { personName } from './person-name.ts';
+export { messagesFor, translatorFor, type Translate } from './format.ts';
+export { personName, writtenInHan } from './person-name.ts';

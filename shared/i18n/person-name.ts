@@ -1,6 +1,9 @@
 /** Han characters: a name written in them puts the family name first, without a space, in any language's screen. */
 const HAN = /\p{Script=Han}/u;
 
+/** Whether a text holds Han characters (then a name in it reads family name first). */
+export const writtenInHan = (text: string): boolean => HAN.test(text);
+
 /**
  * A person's name as one line from FHIR's parts: given names then family name, or family name first and joined when
  * written in Han characters (张伟明, not 伟明 张). Empty when there are no parts.

@@ -69,9 +69,9 @@ const TITLE = /^\p{L}{1,5}\.(?:\s+|$)/u;
 /**
  * A person's name as an index column holds it, its first term the first word of the name itself: a title before it
  * ("Dr.") is indexed after it, so that a name that begins with what is typed ranks first (rankedMatchesOf) with or
- * without one. A name written in Han characters is read family name first and without spaces (张伟明), while the
- * directory and a request's patient give it given names first (伟明 张): that reading is indexed first, so that the
- * whole name typed as it is written is found, and ranks as a name that begins with it.
+ * without one. A name written in Han characters is read family name first and without spaces (张伟明); entries and
+ * requests stored before that was the shown order give it given names first (伟明 张): the family-first reading is
+ * indexed first, so that the whole name typed as it is written is found, and ranks as a name that begins with it.
  */
 export function nameTextOf(name: string | undefined): string {
   let rest = (name ?? '').trim();

@@ -1,5 +1,5 @@
 import { formatCodeableConcept, formatHumanName, getCodeBySystem } from '@medplum/core';
-import { personName } from '../../i18n/person-name.ts';
+import { personName, writtenInHan } from '../../i18n/person-name.ts';
 import type { Address, CodeableConcept, HumanName } from '@medplum/fhirtypes';
 import { RTS_URIS } from '../identifiers.ts';
 
@@ -108,7 +108,7 @@ export function organizationOf(role: { organization?: unknown } | undefined): st
 /** One name as people read it; a name in Han characters family name first and joined (Dr. 张伟明, not Dr. 伟明 张). */
 function nameLine(name: HumanName): string {
   const parts = personName({ given: name.given ?? [], family: name.family });
-  if (!/\p{Script=Han}/u.test(parts)) return formatHumanName(name);
+  if (!writtenInHan(parts)) return formatHumanName(name);
   return [...(name.prefix ?? []), parts, ...(name.suffix ?? [])].join(' ');
 }
 
