@@ -34,6 +34,7 @@ export const ERROR_REASON_MESSAGES: Readonly<Record<ApiErrorReason, MessageId>> 
   'keychain-no-secret-service': 'errors.reason.keychainNoSecretService',
   'keychain-no-default-keyring': 'errors.reason.keychainNoDefaultKeyring',
   'keychain-locked': 'errors.reason.keychainLocked',
+  'keychain-restarted': 'errors.reason.keychainRestarted',
   'keychain-macos-refused': 'errors.reason.keychainMacosRefused',
   'keychain-needed-for-passphrase': 'errors.reason.keychainNeededForPassphrase',
   'keychain-store-key-lost': 'errors.reason.keychainStoreKeyLost',

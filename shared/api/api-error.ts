@@ -50,6 +50,7 @@ export const API_ERROR_REASONS = [
   'keychain-no-secret-service',
   'keychain-no-default-keyring',
   'keychain-locked',
+  'keychain-restarted',
   'keychain-macos-refused',
   'keychain-needed-for-passphrase',
   // keychain-changed

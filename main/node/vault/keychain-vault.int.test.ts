@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsyncEntry } from '@napi-rs/keyring';
@@ -26,8 +26,9 @@ function keytarVault(service: string): SecretVault {
 }
 
 /** The item @napi-rs/keyring itself reads for the account (null when it has none). */
-const keyringItem = (service: string, account: string) =>
-  new AsyncEntry(service, account, { linux: { store: 'secret-service' } }).getPassword();
+const keyringItemEntry = (service: string, account: string) =>
+  new AsyncEntry(service, account, { linux: { store: 'secret-service' } });
+const keyringItem = (service: string, account: string) => keyringItemEntry(service, account).getPassword();
 
 describe('keychain vault on the OS keychain', () => {
   it('stores, reads back and deletes a secret', async () => {
@@ -70,18 +71,21 @@ describe('secrets stored by keytar before the switch', () => {
     expect(await keytar.getPassword(service, STORE_KEY_ACCOUNT)).toBeNull();
   });
 
-  it('leaves no keytar copy behind when a secret is replaced or deleted', async () => {
+  it('moves every keytar item at the first call, keeps a secret written since, and then never asks keytar again', async () => {
     const service = `rts-test-${randomUUID()}`;
+    await keytar.setPassword(service, 'broker-password:clinic-a', 'from keytar');
+    await keytar.setPassword(service, 'lock-passphrase', 'hash from keytar');
+    await keyringItemEntry(service, 'lock-passphrase').setPassword('written since the switch');
     const vault = createKeychainVault(service);
-    await keytar.setPassword(service, 'broker-password:clinic-a', 'old');
-    await vault.set('broker-password:clinic-a', 'new');
-    expect(await keytar.getPassword(service, 'broker-password:clinic-a')).toBeNull();
-    expect(await vault.get('broker-password:clinic-a')).toBe('new');
 
-    await keytar.setPassword(service, 'lock-passphrase', 'hash');
-    expect(await vault.delete('lock-passphrase')).toBe(true);
-    expect(await keytar.getPassword(service, 'lock-passphrase')).toBeNull();
-    expect(await vault.get('lock-passphrase')).toBeUndefined();
+    expect(await vault.get('audit-key')).toBeUndefined();
+    expect(await keytar.findCredentials(service)).toEqual([]);
+    expect(await keyringItem(service, 'broker-password:clinic-a')).toBe('from keytar');
+    expect(await vault.get('lock-passphrase')).toBe('written since the switch');
+
+    // Only a release from before the switch could write this: the move is done and keytar is not read again.
+    await keytar.setPassword(service, 'audit-key', 'late keytar item');
+    expect(await createKeychainVault(service).get('audit-key')).toBeUndefined();
   });
 });
 
@@ -123,6 +127,63 @@ const unavailable = (hint: RegExp) => ({
   name: 'VaultUnavailableError',
   code: 'keychain-unavailable',
   hint: expect.stringMatching(hint),
+});
+
+describe('a keyring daemon that restarts while the workstation runs', () => {
+  it('goes on storing, reading and deleting once the restarted daemon answers (keytar is not asked any more)', () => {
+    const runtime = mkdtempSync(join(scratch, 'xdg-'));
+    // The session's own activation file, as scripts/with-test-env.sh writes: the restarted daemon is unlocked.
+    const start = join(runtime, 'start-keyring.sh');
+    writeFileSync(
+      start,
+      '#!/bin/sh\nprintf %s pw | exec gnome-keyring-daemon --unlock --foreground --components=secrets\n',
+      {
+        mode: 0o755,
+      },
+    );
+    mkdirSync(join(runtime, 'dbus-1', 'services'), { recursive: true });
+    writeFileSync(
+      join(runtime, 'dbus-1', 'services', 'org.freedesktop.secrets.service'),
+      `[D-BUS Service]\nName=org.freedesktop.secrets\nExec=${start}\n`,
+    );
+    const probe = `
+      import { execSync } from 'node:child_process';
+      import { readFileSync } from 'node:fs';
+      import { createKeychainVault } from ${JSON.stringify(VAULT_MODULE)};
+      const vault = createKeychainVault('rts-restart');
+      await vault.set('broker-password:clinic-a', 'before');
+      // This session's daemon, found by its runtime directory (others' tests run beside this one).
+      const ours = execSync('pgrep -x gnome-keyring-d || true', { encoding: 'utf8' }).split(/\\s+/).filter(Boolean)
+        .filter((pid) => readFileSync('/proc/' + pid + '/environ', 'latin1').split('\\0')
+          .includes('XDG_RUNTIME_DIR=' + process.env.XDG_RUNTIME_DIR));
+      for (const pid of ours) process.kill(Number(pid), 'SIGKILL');
+      const answers = { killed: ours.length };
+      try {
+        await vault.set('broker-password:clinic-a', 'after');
+        answers.read = await vault.get('broker-password:clinic-a');
+        answers.deleted = await vault.delete('broker-password:clinic-a');
+      } catch (e) { answers.error = e.message; }
+      console.log(JSON.stringify(answers));`;
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: runtime, XDG_DATA_HOME: runtime };
+    delete childEnv.DISPLAY;
+    delete childEnv.DBUS_SESSION_BUS_ADDRESS;
+    const session = `
+      printf %s pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+      for _ in $(seq 100); do
+        dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+          org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q "boolean true" && break
+        sleep 0.05
+      done
+      exec "$@"`;
+    const result = spawnSync(
+      'dbus-run-session',
+      ['--', 'bash', '-c', session, 'restart', process.execPath, '--input-type=module', '-e', probe],
+      { env: childEnv, encoding: 'utf8', timeout: 30_000, cwd: runtime },
+    );
+    stopKeyringDaemonsOf(runtime);
+    const answers = JSON.parse(result.stdout.trim().split('\n').pop() || JSON.stringify({ stderr: result.stderr }));
+    expect(answers).toEqual({ killed: 1, read: 'after', deleted: true });
+  });
 });
 
 describe('keychain vault without a usable keychain', () => {

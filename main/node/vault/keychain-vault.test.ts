@@ -72,4 +72,19 @@ describe('a Secret Service that restarts', () => {
     await expect(guarded(operation, [1, 1])).rejects.toBeInstanceOf(VaultUnavailableError);
     expect(calls()).toBe(1);
   });
+
+  it('neither asks again nor re-words a failure already classified (keytar cannot follow a restarted daemon)', async () => {
+    let calls = 0;
+    const restarted = new VaultUnavailableError(
+      "The OS keychain is not available: keytar's items could not be moved: The name :1.0 was not provided by any .service files",
+      'Restart RTS Workstation.',
+      { reason: 'keychain-restarted' },
+    );
+    const operation = async () => {
+      calls++;
+      throw restarted;
+    };
+    await expect(guarded(operation, [1, 1])).rejects.toBe(restarted);
+    expect(calls).toBe(1);
+  });
 });

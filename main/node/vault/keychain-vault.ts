@@ -1,6 +1,6 @@
 import type { ApiErrorReason } from '../../../shared/api/index.ts';
 import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
-import { deleteKeytarSecret, readKeytarSecret } from './keytar-migration.ts';
+import { moveKeytarItems } from './keytar-migration.ts';
 import { VaultUnavailableError, type SecretVault } from './secret-vault.ts';
 
 export const DEFAULT_VAULT_SERVICE = 'rts-workstation';
@@ -49,6 +49,7 @@ const UNAVAILABLE_PATTERNS: readonly { pattern: RegExp; hint: string; reason: Ap
 ];
 
 export function classifyVaultError(error: unknown): Error {
+  if (error instanceof VaultUnavailableError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const match = UNAVAILABLE_PATTERNS.find(({ pattern }) => pattern.test(message));
   return match
@@ -81,7 +82,8 @@ export async function guarded<T>(
     } catch (error) {
       const delay = retryDelaysMs[attempt];
       const message = error instanceof Error ? error.message : String(error);
-      if (delay === undefined || !DAEMON_RESTARTED.test(message)) throw classifyVaultError(error);
+      const settled = delay === undefined || error instanceof VaultUnavailableError || !DAEMON_RESTARTED.test(message);
+      if (settled) throw classifyVaultError(error);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
@@ -89,37 +91,31 @@ export async function guarded<T>(
 
 /**
  * The OS keychain (macOS Keychain, Windows Credential Manager, the Linux Secret Service) through @napi-rs/keyring.
- * A secret that only keytar's item holds (a workstation set up before the switch) moves over on first read: copied,
- * read back, and only then removed from keytar's item; `set` and `delete` remove keytar's item too, so an old copy
- * can never come back.
+ * Before its first answer in a process, the secrets a workstation set up with keytar holds move over, once per service
+ * (keytar-migration.ts); after that keytar is never asked, so a restarted keyring daemon, which keytar's libsecret
+ * cannot follow, does not matter to it.
  */
 export function createKeychainVault(service: string = DEFAULT_VAULT_SERVICE): SecretVault {
   const entry = (account: string) => new AsyncEntry(service, account, ENTRY_OPTIONS);
-
-  async function moveFromKeytar(account: string): Promise<string | undefined> {
-    const secret = await readKeytarSecret(service, account);
-    if (secret === undefined) return undefined;
-    await entry(account).setPassword(secret);
-    if ((await entry(account).getPassword()) !== secret) {
-      throw new Error(
-        `The OS keychain did not keep ${account} when moving it from keytar's item; keytar's item is left as it was`,
-      );
-    }
-    await deleteKeytarSecret(service, account);
-    return secret;
-  }
+  let moved: Promise<void> | undefined;
+  const keytarItemsMoved = () =>
+    (moved ??= guarded(() => moveKeytarItems(service, entry)).catch((error: unknown) => {
+      moved = undefined;
+      throw error;
+    }));
 
   return {
-    get: (account) => guarded(async () => (await entry(account).getPassword()) ?? (await moveFromKeytar(account))),
-    set: (account, secret) =>
-      guarded(async () => {
-        await entry(account).setPassword(secret);
-        await deleteKeytarSecret(service, account);
-      }),
-    delete: (account) =>
-      guarded(async () => {
-        const deleted = await entry(account).deleteCredential();
-        return (await deleteKeytarSecret(service, account)) || deleted;
-      }),
+    get: async (account) => {
+      await keytarItemsMoved();
+      return guarded(async () => (await entry(account).getPassword()) ?? undefined);
+    },
+    set: async (account, secret) => {
+      await keytarItemsMoved();
+      await guarded(() => entry(account).setPassword(secret));
+    },
+    delete: async (account) => {
+      await keytarItemsMoved();
+      return guarded(() => entry(account).deleteCredential());
+    },
   };
 }
