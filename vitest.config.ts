@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * unit: *.test.ts beside the code, no outside services.
  * int:  *.int.test.ts, against the private broker and throw-away keychain that scripts/with-test-env.sh provides.
+ * artemis: *.artemis.test.ts, against the private ActiveMQ Artemis that scripts/with-artemis.sh provides.
  * Browser tests are Playwright's (e2e/).
  */
 export default defineConfig({
@@ -12,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', 'node_modules/**', 'dist/**', 'e2e/**'],
+          exclude: ['**/*.int.test.ts', '**/*.artemis.test.ts', 'node_modules/**', 'dist/**', 'e2e/**'],
           environment: 'node',
           // Some unit tests start a process (the rts command, openssl): seconds each on a busy 2-core machine.
           testTimeout: 20_000,
@@ -27,6 +28,18 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // The suites share one broker and one keychain; running them one file at a time keeps them independent.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'artemis',
+          include: ['**/*.artemis.test.ts'],
+          exclude: ['node_modules/**', 'dist/**', '.tools/**'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // One broker, which a test kills and restarts.
           fileParallelism: false,
         },
       },

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { pbkdf2Sync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,5 +63,52 @@ describe('rts broker definitions', () => {
     );
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/defs\.json exists/);
+  });
+
+  it('writes the Artemis topology as broker.xml elements and login files, hashes only, for --kind artemis', () => {
+    const result = rts(
+      'broker',
+      'definitions',
+      '--kind',
+      'artemis',
+      '--endpoint',
+      'clinic-a',
+      '--out',
+      'artemis',
+      '--secrets-out',
+      'artemis-secrets.json',
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const secrets = JSON.parse(readFileSync(join(root, 'artemis-secrets.json'), 'utf8')) as Record<string, string>;
+    const users = readFileSync(join(root, 'artemis', 'artemis-users.properties'), 'utf8');
+    expect(statSync(join(root, 'artemis', 'artemis-users.properties')).mode & 0o777).toBe(0o600);
+    for (const [name, password] of Object.entries(secrets)) {
+      const [, salt, hash] = new RegExp(`^${name} = ENC\\(1024:([0-9A-F]+):([0-9A-F]+)\\)$`, 'm').exec(users)!;
+      expect(pbkdf2Sync(password, Buffer.from(salt!, 'hex'), 1024, 64, 'sha1').toString('hex').toUpperCase()).toBe(
+        hash,
+      );
+      expect(users).not.toContain(password);
+    }
+    expect(readFileSync(join(root, 'artemis', 'artemis-roles.properties'), 'utf8')).toContain(
+      'rts-endpoint-clinic-a = clinic-a',
+    );
+    expect(readFileSync(join(root, 'artemis', 'rts-topology.xml'), 'utf8')).toContain(
+      '<divert name="rts.uplink.clinic-a">',
+    );
+    const badKind = rts(
+      'broker',
+      'definitions',
+      '--kind',
+      'qpid',
+      '--endpoint',
+      'c',
+      '--out',
+      'q',
+      '--secrets-out',
+      'q.json',
+    );
+    expect(badKind.status).toBe(2);
+    expect(badKind.stderr).toMatch(/--kind must be rabbitmq or artemis/);
   });
 });

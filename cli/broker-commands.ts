@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { buildRabbitmqDefinitions, type BrokerUser } from '../hub/index.ts';
+import { buildArtemisConfiguration, buildRabbitmqDefinitions, type BrokerUser } from '../hub/index.ts';
 import { isEndpointId } from '../shared/protocol/index.ts';
 import { CLI_ERROR_CODES, CliError, usageError } from './cli-error.ts';
 import { writeFileAtomic } from './files.ts';
@@ -12,8 +13,13 @@ import { printLines } from './output.ts';
  * `rabbitmqctl import_definitions`), with a fresh password for every user. The definitions hold only password hashes;
  * the passwords go to a separate file (mode 0600) for the operator to hand to the hub and to each endpoint's
  * administrator. Importing merges: run it again with new endpoints to add them.
+ *
+ * With `--kind artemis`, for ActiveMQ Artemis: `--out` is a directory receiving the `<core>` elements to put into
+ * broker.xml (security settings, address settings, diverts, addresses) and the login module's two files (users with
+ * password hashes, roles). Artemis replaces rather than merges: the files name every endpoint of the region.
  */
 interface DefinitionsOptions {
+  kind: string;
   endpoint: string[];
   out: string;
   secretsOut: string;
@@ -31,38 +37,81 @@ function definitions(options: DefinitionsOptions): void {
   const deliveryLimit = Number(options.deliveryLimit);
   if (!Number.isInteger(deliveryLimit) || deliveryLimit < 1)
     throw usageError('--delivery-limit must be a positive integer');
-  for (const file of [options.out, options.secretsOut]) {
+  if (options.kind !== 'rabbitmq' && options.kind !== 'artemis')
+    throw usageError(`--kind must be rabbitmq or artemis, not ${JSON.stringify(options.kind)}`);
+  const artemisFiles = {
+    core: join(options.out, ARTEMIS_FILES.core),
+    users: join(options.out, ARTEMIS_FILES.users),
+    roles: join(options.out, ARTEMIS_FILES.roles),
+  };
+  const outputs = options.kind === 'artemis' ? Object.values(artemisFiles) : [options.out];
+  for (const file of [...outputs, options.secretsOut]) {
     if (existsSync(file) && !options.force)
       throw new CliError(CLI_ERROR_CODES.fileExists, `${file} exists (use --force to replace it)`);
   }
   const endpoints = [...new Set(options.endpoint)].map(newUser);
   const hub = newUser(options.hubUser);
   const admin = newUser(options.adminUser);
-  writeFileAtomic(
-    options.out,
-    `${JSON.stringify(buildRabbitmqDefinitions({ endpoints, hub, admin, deliveryLimit }), null, 2)}\n`,
-  );
+  const topology = { endpoints, hub, admin, deliveryLimit };
   const secrets = Object.fromEntries([admin, hub, ...endpoints].map((u) => [u.name, u.password]));
+  if (options.kind === 'artemis') {
+    const configuration = buildArtemisConfiguration(topology);
+    mkdirSync(options.out, { recursive: true });
+    writeFileAtomic(artemisFiles.core, `${ARTEMIS_CORE_HEADER}${configuration.coreXml}\n`);
+    writeFileAtomic(artemisFiles.users, configuration.usersProperties, 0o600);
+    writeFileAtomic(artemisFiles.roles, configuration.rolesProperties);
+  } else {
+    writeFileAtomic(options.out, `${JSON.stringify(buildRabbitmqDefinitions(topology), null, 2)}\n`);
+  }
   writeFileAtomic(options.secretsOut, `${JSON.stringify(secrets, null, 2)}\n`, 0o600);
+  const users = endpoints.length + 2;
   printLines([
-    `${options.out}: vhost, exchanges, quorum queues and ${endpoints.length + 2} users (password hashes only)`,
+    ...(options.kind === 'artemis'
+      ? [
+          `${artemisFiles.core}: security settings, address settings, diverts and addresses for broker.xml's <core>`,
+          `${artemisFiles.users}, ${artemisFiles.roles}: ${users} users (password hashes only) and their roles`,
+        ]
+      : [`${options.out}: vhost, exchanges, quorum queues and ${users} users (password hashes only)`]),
     `${options.secretsOut}: their passwords (mode 0600)`,
-    `import it: rabbitmqctl import_definitions ${options.out}`,
+    options.kind === 'artemis'
+      ? `apply it: put those elements into the broker's etc/broker.xml and the two files into etc/ (docs/brokers.md)`
+      : `import it: rabbitmqctl import_definitions ${options.out}`,
   ]);
 }
 
+const ARTEMIS_FILES = {
+  core: 'rts-topology.xml',
+  users: 'artemis-users.properties',
+  roles: 'artemis-roles.properties',
+} as const;
+
+const ARTEMIS_CORE_HEADER = `<!-- The RTS topology for ActiveMQ Artemis, written by 'rts broker definitions --kind artemis'.
+     Put these elements into the <core> element of the broker's etc/broker.xml, in place of any of the same kind;
+     keep security-enabled true. See docs/brokers.md. -->
+`;
+
 export function registerBrokerCommands(program: Command): void {
-  const broker = program.command('broker').description("a region's RabbitMQ: the RTS topology and its users");
+  const broker = program
+    .command('broker')
+    .description("a region's broker (RabbitMQ or ActiveMQ Artemis): the RTS topology and its users");
   broker
     .command('definitions')
     .description(
-      'write the RTS topology as RabbitMQ definitions, with new passwords for the admin, the hub and each endpoint',
+      "write the RTS topology in the broker's own terms, with new passwords for the admin, the hub and each endpoint",
     )
     .requiredOption(
       '--endpoint <id...>',
       'endpoint ids (clinic systems and workstations) to create users and downlink queues for',
     )
-    .requiredOption('--out <file>', 'the definitions file (JSON, password hashes only)')
+    .option(
+      '--kind <broker>',
+      'rabbitmq (a definitions file) or artemis (broker.xml elements and login files)',
+      'rabbitmq',
+    )
+    .requiredOption(
+      '--out <path>',
+      'the definitions file (JSON, password hashes only); with --kind artemis, the directory for its three files',
+    )
     .requiredOption('--secrets-out <file>', 'where to write the passwords (JSON, mode 0600)')
     .option('--hub-user <name>', "the hub's user", 'rts-hub')
     .option(

@@ -1,5 +1,12 @@
 /** What other layers may use of hub/: they import it from here only (eslint rule rts/layers). */
 export { buildRabbitmqDefinitions, rabbitPasswordHash } from './broker/rabbitmq-definitions.ts';
+export {
+  ARTEMIS_ROLES,
+  artemisBrokerXml,
+  artemisPasswordHash,
+  buildArtemisConfiguration,
+  type ArtemisConfiguration,
+} from './broker/artemis-configuration.ts';
 export type { BrokerUser } from './broker/rabbitmq-definitions.ts';
 export { ProvisioningError, createRabbitmqProvisioner, managementApiCall } from './broker/rabbitmq-provisioner.ts';
 export type { EndpointProvisioner } from './broker/rabbitmq-provisioner.ts';

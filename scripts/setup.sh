@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian 12 machine (our build and CI machines), idempotently.
-#   scripts/setup.sh          everything the tests need: Debian packages, then npm dependencies (which bring Node 22)
+#   scripts/setup.sh          everything the tests need: Debian packages, ActiveMQ Artemis, then npm dependencies (which
+#                             bring Node 22)
 #   scripts/setup.sh --npm    npm dependencies only (enough to build and run the app on a desktop)
 # Other operating systems: see README.md, "Other operating systems".
 set -euo pipefail
@@ -10,8 +11,9 @@ cd "$(dirname "$0")/.."
 # and postgresql: the hub's production database, started privately by the test scripts.
 # Fonts with Chinese and Bengali glyphs, small ones, for the browser tests' screens in every language (a desktop has
 # better ones: README.md, "Languages and fonts").
+# Java 17 runs ActiveMQ Artemis, the second broker (install_artemis); curl fetches it.
 APT_PACKAGES=(rabbitmq-server chromium gnome-keyring dbus dbus-x11 libsecret-1-dev openssl postgresql
-  fonts-wqy-microhei fonts-lohit-beng-bengali)
+  fonts-wqy-microhei fonts-lohit-beng-bengali openjdk-17-jre-headless curl)
 
 install_debian_packages() {
   local missing=() pkg
@@ -66,6 +68,29 @@ install_npm_dependencies() {
   echo "$want" >"$stamp"
 }
 
+# ActiveMQ Artemis, the broker of the source system, for the suites that run on it: the distribution Apache publishes on
+# Maven Central, checked against the SHA-512 pinned here (the one Maven Central lists beside it), into .tools/.
+# Keep ARTEMIS_VERSION in step with scripts/test-env/artemis-control.ts.
+ARTEMIS_VERSION=2.40.0
+ARTEMIS_SHA512=270a00dc3028fb3b93c6aa09aa3e40fbe76015029e5308e0aac241589299a72dac9bb50a10e7e86ad66185e2d8bc7224626810df12f1ee05694322054ad32700
+install_artemis() {
+  local dir=.tools/apache-artemis-$ARTEMIS_VERSION archive
+  [[ -x $dir/bin/artemis ]] && return 0
+  command -v java >/dev/null || { echo "setup: ActiveMQ Artemis needs Java 17 or newer (Debian: openjdk-17-jre-headless)" >&2; exit 1; }
+  echo "setup: fetching ActiveMQ Artemis $ARTEMIS_VERSION from Maven Central"
+  mkdir -p .tools
+  archive=$(mktemp .tools/artemis-XXXXXX.tar.gz)
+  curl -fsSL --retry 3 -o "$archive" \
+    "https://repo1.maven.org/maven2/org/apache/activemq/apache-artemis/$ARTEMIS_VERSION/apache-artemis-$ARTEMIS_VERSION-bin.tar.gz"
+  if ! echo "$ARTEMIS_SHA512  $archive" | sha512sum -c --quiet -; then
+    rm -f "$archive"
+    echo "setup: the Artemis archive does not match its pinned SHA-512; nothing installed" >&2
+    exit 1
+  fi
+  tar xzf "$archive" -C .tools && rm -f "$archive"
+}
+
 [[ "${1:-}" == "--npm" ]] || install_debian_packages
+[[ "${1:-}" == "--npm" ]] || install_artemis
 install_npm_dependencies
 echo "setup: ok (node $(node_modules/.bin/node --version))"

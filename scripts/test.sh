@@ -30,6 +30,10 @@ step "integration + browser" bash scripts/with-test-env.sh bash -c '
   PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/e2e.json playwright test --reporter=list,json 2>&1 | tee test-results/e2e.log || status=1
   exit $status'
 
+# The RTS topology and settlement on a private ActiveMQ Artemis (the source system's broker family).
+step artemis bash scripts/with-artemis.sh vitest run --project artemis --reporter=default --reporter=json \
+  --outputFile.json=test-results/artemis.json
+
 # Broker kill -9, consumer kill -9, poison messages, and failover on a 3-node cluster: 0 lost, 0 duplicates required.
 step faults npm run --silent test:faults
 # Every bad-input class at the hub and a workstation core, and fuzzing of the parsers: all handled, 0 crashes, 0 hangs.
@@ -42,7 +46,7 @@ if ((${#failed[@]})); then
   echo "=== errors (first lines; whole logs in test-results/)"
   sed 's/\x1b\[[0-9;]*m//g' test-results/int.log test-results/e2e.log 2>/dev/null | grep -E -A2 '^ *(FAIL |Error:|[A-Za-z]*Error:)' | head -24
 fi
-node scripts/test-summary.ts test-results/unit.json test-results/int.json test-results/e2e.json
+node scripts/test-summary.ts test-results/unit.json test-results/int.json test-results/artemis.json test-results/e2e.json
 if ((${#failed[@]})); then
   echo "FAILED steps: ${failed[*]}"
   exit 1

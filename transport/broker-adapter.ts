@@ -1,15 +1,29 @@
 import {
+  ARTEMIS_TOPOLOGY as A,
   RABBITMQ_TOPOLOGY as T,
+  artemisDownlinkAddress,
+  artemisUplinkAddress,
+  artemisVerifiedSender,
   downlinkReceiveAddress,
   downlinkQueueName,
   uplinkSendAddress,
   vhostHostname,
 } from '../shared/broker/index.ts';
 
+/** The part of a received delivery that `retry` settles. */
+export interface RetryableDelivery {
+  release(params?: { delivery_failed?: boolean; undeliverable_here?: boolean }): void;
+}
+
+/** The part of a received message that names who sent it. */
+export interface ReceivedEnvelope {
+  readonly user_id?: unknown;
+  readonly message_annotations?: Record<string, unknown>;
+}
+
 /**
  * Everything that differs between brokers, behind logical names: the rest of the code speaks of "the uplink" and
- * "an endpoint's downlink". RabbitMQ 3.x with the AMQP 1.0 plugin is the one in use; ActiveMQ Artemis or RabbitMQ 4
- * (native AMQP 1.0, v2 addresses) would be another object of this shape.
+ * "an endpoint's downlink". RabbitMQ 3.x with the AMQP 1.0 plugin and ActiveMQ Artemis 2.x are the two.
  */
 export interface BrokerAdapter {
   readonly name: string;
@@ -25,11 +39,18 @@ export interface BrokerAdapter {
   downlinkSource(endpointId: string): string;
   /** Where the broker's own dead letters (delivery limit exceeded) collect. */
   deadLetterSource(): string;
+  /** The endpoint the broker vouches sent an uplink message; undefined when it vouches for none. */
+  verifiedSender(message: ReceivedEnvelope): string | undefined;
   /**
-   * Settlement outcomes the broker honours. RabbitMQ 3's AMQP 1.0 plugin ends the session on `modified`, so a
-   * consumer must use `released` for "try again".
+   * Gives a delivery back to be delivered again, counted towards the queue's delivery limit, past which the broker
+   * dead-letters it.
    */
-  readonly supportsModified: boolean;
+  retry(delivery: RetryableDelivery): void;
+}
+
+function utf8(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  return Buffer.isBuffer(value) ? value.toString('utf8') : undefined;
 }
 
 export const rabbitmq3Adapter: BrokerAdapter = {
@@ -41,5 +62,25 @@ export const rabbitmq3Adapter: BrokerAdapter = {
     `/exchange/${T.downlinkExchange}/${downlinkQueueName(endpointId).slice(T.downlinkQueuePrefix.length)}`,
   downlinkSource: downlinkReceiveAddress,
   deadLetterSource: () => `/amq/queue/${T.deadLetterQueue}`,
-  supportsModified: false,
+  // RabbitMQ refuses a user_id other than the connection's user.
+  verifiedSender: (message) => utf8(message.user_id),
+  // A quorum queue counts `released` towards x-delivery-limit; the 3.x plugin ends the session on `modified`.
+  retry: (delivery) => delivery.release(),
+};
+
+/**
+ * ActiveMQ Artemis 2.x (measured on 2.40, docs/brokers.md): no virtual hosts; the sender is vouched for by its
+ * uplink address (artemis-names.ts); only `modified` with delivery-failed counts towards max-delivery-attempts —
+ * `released` and undeliverable-here are delivered again uncounted, for ever.
+ */
+export const artemisAdapter: BrokerAdapter = {
+  name: 'artemis-2-amqp1.0',
+  hostname: (vhost) => vhost,
+  uplinkTarget: artemisUplinkAddress,
+  uplinkSource: () => A.uplinkQueue,
+  downlinkTarget: artemisDownlinkAddress,
+  downlinkSource: artemisDownlinkAddress,
+  deadLetterSource: () => A.deadLetterQueue,
+  verifiedSender: (message) => artemisVerifiedSender(message.message_annotations),
+  retry: (delivery) => delivery.release({ delivery_failed: true }),
 };

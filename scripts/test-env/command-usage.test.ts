@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-// The two commands people run by hand answer --help with their usage and a wrong option with one line and the usage,
+// The commands people run by hand answer --help with their usage and a wrong option with one line and the usage,
 // never a stack trace (both used to crash in parseArgs).
 const COMMANDS = [
   {
@@ -9,6 +9,12 @@ const COMMANDS = [
     script: 'scripts/test-env/rabbitmq.ts',
     usage: /^usage: npm run broker -- COMMAND --state FILE/m,
     mention: /rabbitmqctl/,
+  },
+  {
+    name: 'npm run artemis',
+    script: 'scripts/test-env/artemis.ts',
+    usage: /^usage: npm run artemis -- COMMAND --state FILE/m,
+    mention: /Maven Central/,
   },
   { name: 'npm run demo', script: 'demo/main.ts', usage: /^usage: npm run demo -- --headless/m, mention: /--check/ },
 ];

@@ -6,4 +6,10 @@ export {
   uplinkSendAddress,
   vhostHostname,
 } from './rabbitmq-names.ts';
+export {
+  ARTEMIS_TOPOLOGY,
+  artemisDownlinkAddress,
+  artemisUplinkAddress,
+  artemisVerifiedSender,
+} from './artemis-names.ts';
 export { isLoopbackHost, plainAmqpProblem, plainHttpProblem } from './transport-security.ts';

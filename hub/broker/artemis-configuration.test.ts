@@ -1,0 +1,103 @@
+import { pbkdf2Sync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { artemisBrokerXml, artemisPasswordHash, buildArtemisConfiguration } from './artemis-configuration.ts';
+
+const options = {
+  endpoints: [
+    { name: 'clinic-a', password: 'a' },
+    { name: 'clinic-b', password: 'b' },
+  ],
+  hub: { name: 'rts-hub', password: 'h' },
+  admin: { name: 'rts-admin', password: 'x' },
+  deliveryLimit: 7,
+};
+
+/** The roles of each permission type in the security setting whose match is exactly `match`. */
+function permissionsOf(coreXml: string, match: string): Record<string, string[]> {
+  const setting = new RegExp(
+    `<security-setting match="${match.replace(/[.#]/g, '\\$&')}">([\\s\\S]*?)</security-setting>`,
+  ).exec(coreXml);
+  if (!setting) throw new Error(`no security setting for ${match}`);
+  return Object.fromEntries(
+    [...setting[1]!.matchAll(/<permission type="(\w+)" roles="([^"]*)"\/>/g)].map(([, type, roles]) => [
+      type,
+      roles!.split(','),
+    ]),
+  );
+}
+
+describe('Artemis configuration of the RTS topology', () => {
+  it("hashes passwords with Artemis's default codec (PBKDF2-HMAC-SHA1, 1024 rounds), which its login module reads", () => {
+    const salt = Buffer.alloc(32, 7);
+    const hash = artemisPasswordHash('s3cret', salt);
+    expect(hash).toBe(
+      `ENC(1024:${salt.toString('hex').toUpperCase()}:${pbkdf2Sync('s3cret', salt, 1024, 64, 'sha1').toString('hex').toUpperCase()})`,
+    );
+    expect(artemisPasswordHash('s3cret')).not.toBe(artemisPasswordHash('s3cret')); // a fresh salt each time
+  });
+
+  it('lets an endpoint send only to its own uplink address and read only its own downlink; the hub reads the uplink', () => {
+    const { coreXml } = buildArtemisConfiguration(options);
+    expect(permissionsOf(coreXml, 'rts.uplink.clinic-a')).toEqual({
+      send: ['rts-endpoint-clinic-a', 'rts-admin'],
+      consume: ['rts-admin'],
+      browse: ['rts-admin'],
+      manage: ['rts-admin'],
+    });
+    expect(permissionsOf(coreXml, 'rts.downlink.clinic-a')).toMatchObject({
+      send: ['rts-hub', 'rts-admin'],
+      consume: ['rts-endpoint-clinic-a', 'rts-admin'],
+    });
+    expect(permissionsOf(coreXml, 'rts.uplink')).toMatchObject({
+      send: ['rts-admin'],
+      consume: ['rts-hub', 'rts-admin'],
+    });
+    // Nothing else is anyone's but the administrator's; no address or queue is made on demand.
+    expect(Object.values(permissionsOf(coreXml, '#')).flat()).toEqual(new Array(10).fill('rts-admin'));
+    expect(coreXml).toContain('<auto-create-addresses>false</auto-create-addresses>');
+    expect(coreXml).toContain('<auto-create-queues>false</auto-create-queues>');
+  });
+
+  it('diverts each uplink address, exclusively, into the one uplink queue', () => {
+    const { coreXml } = buildArtemisConfiguration(options);
+    for (const id of ['clinic-a', 'clinic-b']) {
+      expect(coreXml).toContain(`<address name="rts.uplink.${id}"><multicast/></address>`);
+      expect(coreXml).toMatch(
+        new RegExp(
+          `<divert name="rts\\.uplink\\.${id}">\\s*<address>rts\\.uplink\\.${id}</address>\\s*<forwarding-address>rts\\.uplink</forwarding-address>[\\s\\S]*?<exclusive>true</exclusive>`,
+        ),
+      );
+    }
+  });
+
+  it('dead-letters at the delivery limit, and expired messages too; the dead-letter queue itself never drops', () => {
+    const { coreXml } = buildArtemisConfiguration(options);
+    expect(coreXml).toMatch(
+      /<address-setting match="rts\.#">\s*<dead-letter-address>rts\.deadletter<\/dead-letter-address>\s*<max-delivery-attempts>7<\/max-delivery-attempts>\s*<expiry-address>rts\.deadletter<\/expiry-address>/,
+    );
+    expect(coreXml).toMatch(/<address-setting match="rts\.deadletter">[\s\S]*?<max-delivery-attempts>-1</);
+  });
+
+  it('writes users with hashed passwords only, and one role per endpoint', () => {
+    const { usersProperties, rolesProperties } = buildArtemisConfiguration(options);
+    expect(usersProperties).toMatch(/^rts-admin = ENC\(1024:[0-9A-F]{64}:[0-9A-F]{128}\)\nrts-hub = ENC\(/);
+    expect(usersProperties).not.toMatch(/= (a|b|h|x)$/m);
+    expect(rolesProperties).toBe(
+      'rts-admin = rts-admin\nrts-hub = rts-hub\nrts-endpoint-clinic-a = clinic-a\nrts-endpoint-clinic-b = clinic-b\n',
+    );
+  });
+
+  it('refuses names that would change the files or widen a match', () => {
+    expect(() => buildArtemisConfiguration({ ...options, endpoints: [{ name: 'clinic.#', password: 'p' }] })).toThrow();
+    expect(() => buildArtemisConfiguration({ ...options, hub: { name: 'hub = admin', password: 'p' } })).toThrow();
+    expect(() => artemisBrokerXml({ name: 'x"/><evil', acceptors: [] }, buildArtemisConfiguration(options))).toThrow();
+  });
+
+  it('escapes an acceptor URL for XML', () => {
+    const xml = artemisBrokerXml(
+      { name: 'rts', acceptors: ['tcp://127.0.0.1:5672?a=1&b=2'] },
+      buildArtemisConfiguration(options),
+    );
+    expect(xml).toContain('<acceptor name="amqp">tcp://127.0.0.1:5672?a=1&amp;b=2</acceptor>');
+  });
+});

@@ -1,0 +1,174 @@
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { assertEndpointId } from '../../shared/protocol/index.ts';
+import { ARTEMIS_TOPOLOGY as A, artemisDownlinkAddress, artemisUplinkAddress } from '../../shared/broker/index.ts';
+import type { BrokerUser, TopologyOptions } from './rabbitmq-definitions.ts';
+
+/**
+ * The RTS topology for ActiveMQ Artemis 2.x, from the same options as the RabbitMQ definitions: what an administrator
+ * merges into `broker.xml` (security settings, address settings, diverts, addresses) and the two files of Artemis's
+ * PropertiesLoginModule (users with hashed passwords, roles). See shared/broker/artemis-names.ts for why every
+ * endpoint has its own uplink address.
+ */
+export interface ArtemisConfiguration {
+  /** The `<core>` elements of the topology, in the order broker.xml's schema wants them. */
+  readonly coreXml: string;
+  /** `artemis-users.properties`: user = ENC(iterations:salt:hash). */
+  readonly usersProperties: string;
+  /** `artemis-roles.properties`: role = users. */
+  readonly rolesProperties: string;
+}
+
+const DEFAULT_DELIVERY_LIMIT = 5;
+
+export const ARTEMIS_ROLES = {
+  admin: 'rts-admin',
+  hub: 'rts-hub',
+  endpoint: (endpointId: string) => `rts-endpoint-${assertEndpointId(endpointId)}`,
+} as const;
+
+/** Artemis's default password codec, one-way: PBKDF2-HMAC-SHA1, 1024 iterations, 32-byte salt, 64-byte hash. */
+export function artemisPasswordHash(password: string, salt: Buffer = randomBytes(32)): string {
+  const hash = pbkdf2Sync(password, salt, 1024, 64, 'sha1');
+  return `ENC(1024:${salt.toString('hex').toUpperCase()}:${hash.toString('hex').toUpperCase()})`;
+}
+
+/** A user or role name goes into properties keys and broker.xml attributes unescaped: keep it to safe characters. */
+function assertPlainName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    throw new Error(`unsafe Artemis user or role name ${JSON.stringify(name)}`);
+  return name;
+}
+
+const ALL_PERMISSIONS = [
+  'createAddress',
+  'deleteAddress',
+  'createDurableQueue',
+  'deleteDurableQueue',
+  'createNonDurableQueue',
+  'deleteNonDurableQueue',
+  'send',
+  'consume',
+  'browse',
+  'manage',
+] as const;
+type Permission = (typeof ALL_PERMISSIONS)[number];
+
+/**
+ * Artemis applies the most specific match only (settings are not merged), so each one repeats the administrator's
+ * operational rights beside what hub and endpoints may do.
+ */
+function securitySetting(match: string, grants: Partial<Record<Permission, string[]>>, admin: string): string {
+  const permissions = ALL_PERMISSIONS.map((type) => {
+    const roles = [
+      ...(grants[type] ?? []),
+      ...(['send', 'consume', 'browse', 'manage'].includes(type) || match === '#' ? [admin] : []),
+    ];
+    return roles.length ? `        <permission type="${type}" roles="${roles.join(',')}"/>` : '';
+  }).filter(Boolean);
+  return `      <security-setting match="${match}">\n${permissions.join('\n')}\n      </security-setting>`;
+}
+
+export function buildArtemisConfiguration(options: TopologyOptions): ArtemisConfiguration {
+  const deliveryLimit = options.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT;
+  const endpointIds = options.endpoints.map((e) => assertEndpointId(e.name));
+  const admin = ARTEMIS_ROLES.admin;
+  const hub = ARTEMIS_ROLES.hub;
+
+  const security = [
+    securitySetting('#', {}, admin),
+    securitySetting(A.uplinkQueue, { consume: [hub], browse: [hub] }, admin),
+    securitySetting(A.deadLetterQueue, { consume: [hub], browse: [hub] }, admin),
+    ...endpointIds.flatMap((id) => [
+      securitySetting(artemisUplinkAddress(id), { send: [ARTEMIS_ROLES.endpoint(id)] }, admin),
+      securitySetting(artemisDownlinkAddress(id), { send: [hub], consume: [ARTEMIS_ROLES.endpoint(id)] }, admin),
+    ]),
+  ];
+  const addressSettings = `      <address-setting match="#">
+        <auto-create-queues>false</auto-create-queues>
+        <auto-create-addresses>false</auto-create-addresses>
+        <auto-delete-queues>false</auto-delete-queues>
+        <auto-delete-addresses>false</auto-delete-addresses>
+        <default-address-routing-type>ANYCAST</default-address-routing-type>
+        <default-queue-routing-type>ANYCAST</default-queue-routing-type>
+      </address-setting>
+      <address-setting match="rts.#">
+        <dead-letter-address>${A.deadLetterQueue}</dead-letter-address>
+        <max-delivery-attempts>${deliveryLimit}</max-delivery-attempts>
+        <expiry-address>${A.deadLetterQueue}</expiry-address>
+        <redelivery-delay>0</redelivery-delay>
+      </address-setting>
+      <address-setting match="${A.deadLetterQueue}">
+        <!-- Dead letters stay until the hub takes them: never dead-lettered again, never dropped. -->
+        <max-delivery-attempts>-1</max-delivery-attempts>
+      </address-setting>`;
+  const anycastQueue = (name: string) =>
+    `      <address name="${name}"><anycast><queue name="${name}"><durable>true</durable></queue></anycast></address>`;
+  const addresses = [
+    anycastQueue(A.uplinkQueue),
+    anycastQueue(A.deadLetterQueue),
+    ...endpointIds.flatMap((id) => [
+      `      <address name="${artemisUplinkAddress(id)}"><multicast/></address>`,
+      anycastQueue(artemisDownlinkAddress(id)),
+    ]),
+  ];
+  const diverts = endpointIds.map(
+    (id) => `      <divert name="${artemisUplinkAddress(id)}">
+        <address>${artemisUplinkAddress(id)}</address>
+        <forwarding-address>${A.uplinkQueue}</forwarding-address>
+        <routing-type>ANYCAST</routing-type>
+        <exclusive>true</exclusive>
+      </divert>`,
+  );
+
+  const coreXml = [
+    `    <security-settings>\n${security.join('\n')}\n    </security-settings>`,
+    `    <address-settings>\n${addressSettings}\n    </address-settings>`,
+    `    <diverts>\n${diverts.join('\n')}\n    </diverts>`,
+    `    <addresses>\n${addresses.join('\n')}\n    </addresses>`,
+  ].join('\n');
+
+  const user = (u: BrokerUser) => `${assertPlainName(u.name)} = ${artemisPasswordHash(u.password)}`;
+  const usersProperties = [user(options.admin), user(options.hub), ...options.endpoints.map(user)].join('\n') + '\n';
+  const rolesProperties =
+    [
+      `${admin} = ${assertPlainName(options.admin.name)}`,
+      `${hub} = ${assertPlainName(options.hub.name)}`,
+      ...endpointIds.map((id) => `${ARTEMIS_ROLES.endpoint(id)} = ${id}`),
+    ].join('\n') + '\n';
+  return { coreXml, usersProperties, rolesProperties };
+}
+
+export interface ArtemisBrokerSettings {
+  /** The broker's name in its logs and management. */
+  readonly name: string;
+  /** AMQP acceptors as Artemis URLs, e.g. tcp://127.0.0.1:5672?protocols=AMQP. */
+  readonly acceptors: readonly string[];
+}
+
+/** A whole broker.xml holding the topology: for a new broker, and for the test environment's private one. */
+export function artemisBrokerXml(settings: ArtemisBrokerSettings, configuration: ArtemisConfiguration): string {
+  const acceptors = settings.acceptors.map(
+    (url, i) => `      <acceptor name="amqp${i ? i + 1 : ''}">${url.replaceAll('&', '&amp;')}</acceptor>`,
+  );
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<configuration xmlns="urn:activemq" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+               xsi:schemaLocation="urn:activemq /schema/artemis-configuration.xsd">
+  <core xmlns="urn:activemq:core">
+    <name>${assertPlainName(settings.name)}</name>
+    <persistence-enabled>true</persistence-enabled>
+    <journal-type>NIO</journal-type>
+    <journal-datasync>true</journal-datasync>
+    <journal-pool-files>10</journal-pool-files>
+    <paging-directory>data/paging</paging-directory>
+    <bindings-directory>data/bindings</bindings-directory>
+    <journal-directory>data/journal</journal-directory>
+    <large-messages-directory>data/large-messages</large-messages-directory>
+    <acceptors>
+${acceptors.join('\n')}
+    </acceptors>
+    <security-enabled>true</security-enabled>
+${configuration.coreXml}
+  </core>
+</configuration>
+`;
+}
