@@ -94,6 +94,7 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   });
   const transactions = createHubTransactions({
     sql,
+    adapter: connection.adapter,
     processor,
     sender,
     forward: createForwarder({ connection, sender: forwarding }),

@@ -58,6 +58,7 @@ function standIns() {
   const downlink: DownlinkSender = { enqueue: () => undefined, pending: 0, stop: () => Promise.resolve() };
   const transactions = createHubTransactions({
     sql,
+    adapter: rabbitmq3Adapter,
     processor,
     sender: downlink,
     forward: createForwarder({ connection, sender }),

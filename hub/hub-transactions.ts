@@ -1,4 +1,4 @@
-import type { Arrival } from '../transport/index.ts';
+import type { Arrival, BrokerAdapter } from '../transport/index.ts';
 import type { DownlinkSender } from './downlink-sender.ts';
 import type { Forwarder } from './forwarder.ts';
 import type { HubLogEvent } from './hub-service.ts';
@@ -25,6 +25,8 @@ import {
  */
 export interface HubTransactionsOptions {
   readonly sql: SqlClient;
+  /** How the broker vouches for a sender and counts a retry. */
+  readonly adapter: BrokerAdapter;
   readonly processor: UplinkProcessor;
   readonly sender: DownlinkSender;
   readonly forward: Forwarder;
@@ -36,7 +38,7 @@ export interface HubTransactionsOptions {
 export type MessageWork = (context: ProcessContext, message: UplinkMessage) => Promise<ProcessOutcome>;
 
 export interface HubTransactions {
-  /** Runs messages in one transaction; on failure, each alone; a message that fails alone is released (transient). */
+  /** Runs messages in one transaction; on failure, each alone; a message that fails alone is retried (transient). */
   readonly runGroup: (items: readonly Arrival[], work: MessageWork, source: string) => Promise<void>;
   /** Runs work of the hub's own (no delivery to settle) in a transaction, and sends what it queued after the commit. */
   readonly runOwn: <T>(source: string, work: (context: ProcessContext) => Promise<T>) => Promise<T>;
@@ -46,7 +48,7 @@ export interface HubTransactions {
 const KEEP_BODY_BYTES = 256 * 1024 * 1024;
 
 export function createHubTransactions(options: HubTransactionsOptions): HubTransactions {
-  const { sql, processor, sender, forward, instanceId, claimMs, log } = options;
+  const { sql, adapter, processor, sender, forward, instanceId, claimMs, log } = options;
 
   async function runGroup(items: readonly Arrival[], work: MessageWork, source: string): Promise<void> {
     let outgoing: Outgoing = { rows: [], bodies: new Map() };
@@ -55,7 +57,7 @@ export function createHubTransactions(options: HubTransactionsOptions): HubTrans
       outcomes = await sql.transaction(async (tx) => {
         const started = Date.now();
         const context = createProcessContext(tx, { by: instanceId, until: new Date(started + claimMs) }, source);
-        const messages = items.map((item) => uplinkMessage(item.message));
+        const messages = items.map((item) => uplinkMessage(item.message, adapter));
         // Each message's forwards leave as soon as it is routed, while the next ones are processed and the hub's own
         // messages written; the commit waits for the broker to have accepted them all.
         const forwarding = forward();
@@ -94,7 +96,7 @@ export function createHubTransactions(options: HubTransactionsOptions): HubTrans
         messageId: String(items[0]!.message.message_id ?? ''),
         error: (error as Error).message,
       });
-      items[0]!.delivery.release();
+      adapter.retry(items[0]!.delivery);
       return;
     }
     for (const item of items) item.delivery.accept();

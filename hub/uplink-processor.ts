@@ -41,7 +41,7 @@ export {
  * What the hub does with one uplink message, inside the transaction that records it (docs/protocol.md; the hub's
  * side is summarized in hub/README.md):
  *   1. properties (type, version, ids, size, replay window) — the codec;
- *   2. sender: the broker-verified user_id and the uplink routing key must both be rtsSender (forged-sender);
+ *   2. sender: the broker-verified sender and the uplink routing key must both be rtsSender (forged-sender);
  *   3. de-duplication by message_id (a repeat gets the first outcome's receipt again, nothing else);
  *   4. the type's own work: registration, directory publish or snapshot request (signed, read and verified here), or
  *      routing of consult messages and receipts by their clear-text properties (the hub cannot decrypt consults);
@@ -118,7 +118,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
 
   async function process(context: ProcessContext, message: UplinkMessage): Promise<ProcessOutcome> {
     const admission = admit(hub, message);
-    const userId = message.stored.properties.user_id;
+    const userId = message.verifiedSender ?? '';
     const type =
       admission.metadata?.properties.rtsType ?? String(message.stored.properties.application_properties.rtsType ?? '');
     const messageId = message.stored.properties.message_id;
@@ -138,7 +138,8 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
         at: hub.now(),
       });
       if (recorded) await store.setMessageOutcome(context.tx, messageId, 'rejected', reason);
-      // Receipts are never answered by receipts; the receipt goes to who really sent it (user_id), not who it claims,
+      // Receipts are never answered by receipts; the receipt goes to who really sent it (the broker-verified sender),
+      // not who it claims,
       // and only if that is a registered endpoint (sendReceipt: it has a downlink).
       if (type !== T.receipt && userId && answerable)
         await sendReceipt(hub, context, userId, messageId, 'rejected', { code: reason, detail });

@@ -21,6 +21,7 @@ import {
   type DirectoryResource,
 } from '../shared/protocol/fhir/index.ts';
 import { createCertificateCache, loadFhirDefinitions } from '../shared-node/index.ts';
+import { rabbitmq3Adapter } from '../transport/index.ts';
 import {
   uplinkMessage,
   migrateHubSchema,
@@ -141,7 +142,7 @@ export async function createUplinkFixture(): Promise<UplinkFixture> {
   });
 
   const asUplink = (fields: ReturnType<typeof encodeMessage>, routingKey?: string): UplinkMessage => {
-    const message = uplinkMessage(fields as unknown as Message);
+    const message = uplinkMessage(fields as unknown as Message, rabbitmq3Adapter);
     return routingKey === undefined ? message : { ...message, routingKey };
   };
   const sealed: UplinkFixture['sealed'] = async (from, properties, payload, signer, options = {}) => {

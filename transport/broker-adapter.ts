@@ -48,9 +48,11 @@ export interface BrokerAdapter {
   retry(delivery: RetryableDelivery): void;
 }
 
+/** AMQP's user_id is binary (rhea types it as a string); an empty one vouches for nobody. */
 function utf8(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  return Buffer.isBuffer(value) ? value.toString('utf8') : undefined;
+  const text =
+    typeof value === 'string' ? value : value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : undefined;
+  return text || undefined;
 }
 
 export const rabbitmq3Adapter: BrokerAdapter = {

@@ -1,4 +1,5 @@
 import { errorCodeOf, type Logger } from '../shared/index.ts';
+import type { RetryableDelivery } from './broker-adapter.ts';
 import type { Entry } from './inbox-entries.ts';
 import type { Inbox } from './transport-store.ts';
 
@@ -7,9 +8,16 @@ import type { Inbox } from './transport-store.ts';
 
 /**
  * The batch in one transaction. If that fails, one message's writes broke it: each is then committed alone, in order,
- * and only a message that fails alone is released (nothing of it is durable; it is judged again when it comes back).
+ * and only a message that fails alone is given back with `retry` (nothing of it is durable; it is judged again when it
+ * comes back, and the broker counts it towards the queue's delivery limit).
  */
-export function commitEntries(inbox: Inbox, entries: readonly Entry[], source: string, logger: Logger): void {
+export function commitEntries(
+  inbox: Inbox,
+  entries: readonly Entry[],
+  source: string,
+  logger: Logger,
+  retry: (delivery: RetryableDelivery) => void,
+): void {
   const writes = entries.flatMap((e) => (e.commit ? [e.commit] : []));
   const tryCommit = (batch: readonly NonNullable<Entry['commit']>[], messages: number): boolean => {
     try {
@@ -23,7 +31,7 @@ export function commitEntries(inbox: Inbox, entries: readonly Entry[], source: s
   const settle = (entry: Entry, committed: boolean): void => {
     if (!committed) {
       logger.warn('inbox.released', { source, messageId: entry.messageId });
-      entry.delivery.release();
+      retry(entry.delivery);
       return;
     }
     entry.delivery.accept();

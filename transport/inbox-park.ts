@@ -1,6 +1,7 @@
 import type { Logger } from '../shared/index.ts';
 import type { ReasonCode } from '../shared/protocol/index.ts';
 import { toStoredMessage } from './amqp-message.ts';
+import type { RetryableDelivery } from './broker-adapter.ts';
 import type { Arrival, Entry } from './inbox-entries.ts';
 import type { ParkedMessages } from './transport-store.ts';
 
@@ -25,6 +26,8 @@ export interface ParkSink {
   readonly sourceName: string;
   readonly now: () => number;
   readonly logger: Logger;
+  /** Gives a delivery back as a transient failure (the broker adapter's counted retry). */
+  readonly retry: (delivery: RetryableDelivery) => void;
   readonly onParkChanged?: () => void;
 }
 
@@ -55,7 +58,7 @@ export function parkedEntry(
     held.bytes + parking.bytes + stored.body.byteLength > limits.maxBytes
   ) {
     sink.logger.warn(parked ? 'inbox.park-full' : 'inbox.waiting-released', { source: sink.sourceName, messageId });
-    arrival.delivery.release();
+    sink.retry(arrival.delivery);
     return undefined;
   }
   parking.messages += 1;

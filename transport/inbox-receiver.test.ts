@@ -4,18 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingLogger } from './testing/recording-logger.ts';
+import { artemisAdapter, rabbitmq3Adapter, type BrokerAdapter } from './broker-adapter.ts';
 import type { BrokerConnection } from './broker-connection.ts';
 import { createInboxReceiver } from './inbox-receiver.ts';
 import { openDatabase } from './sqlite-database.ts';
 import { createSqliteTransportStore } from './sqlite-transport-store.ts';
 
 /** A stand-in for the rhea link, so that a test decides exactly when a transfer arrives. */
-function standInLink() {
+function standInLink(adapter: BrokerAdapter = rabbitmq3Adapter) {
   const link = Object.assign(new EventEmitter(), { is_open: () => true, close: () => undefined });
   const connection = {
     amqp: { open_receiver: () => link },
     state: { status: 'online' },
     onOpened: () => () => undefined,
+    adapter,
   } as unknown as BrokerConnection;
   const settled: string[] = [];
   const deliver = (messageId: string, body = new Uint8Array(1)) =>
@@ -23,7 +25,8 @@ function standInLink() {
       message: { message_id: messageId, body },
       delivery: {
         accept: () => settled.push(`accepted ${messageId}`),
-        release: () => settled.push(`released ${messageId}`),
+        release: (params?: { delivery_failed?: boolean }) =>
+          settled.push(`${params?.delivery_failed ? 'modified' : 'released'} ${messageId}`),
       },
     });
   return { connection, deliver, settled };
@@ -145,6 +148,7 @@ describe('inbox receiver', () => {
       amqp: { open_receiver: (o: Record<string, unknown>) => attached.push(o) && link },
       state: { status: 'online' },
       onOpened: () => () => undefined,
+      adapter: rabbitmq3Adapter,
     } as unknown as BrokerConnection;
     const settled: string[] = [];
     const deliver = (messageId: string, bytes: number) =>
@@ -263,6 +267,26 @@ describe('inbox receiver', () => {
     expect(store.parked.list('uplink')).toEqual([]);
     await receiver.stop();
     store.close();
+  });
+
+  it("gives a failed message back with the broker's counted retry: released on RabbitMQ, modified on Artemis", async () => {
+    for (const [adapter, expected] of [
+      [rabbitmq3Adapter, 'released m1'],
+      [artemisAdapter, 'modified m1'],
+    ] as const) {
+      const store = openStore();
+      const { connection, deliver, settled } = standInLink(adapter);
+      const receiver = createInboxReceiver({
+        ...downlinkOf(connection, store),
+        handle: async () => {
+          throw new Error('transient');
+        },
+      });
+      deliver('m1');
+      await receiver.stop();
+      store.close();
+      expect(settled).toEqual([expected]);
+    }
   });
 
   it('logs a handler that threw and a commit that failed by event code, source and message id, never the body', async () => {

@@ -2,6 +2,7 @@ import type { Message } from 'rhea';
 import { errorCodeOf, NO_LOGGER, type Logger } from '../shared/index.ts';
 import type { ReasonCode } from '../shared/protocol/index.ts';
 import { toStoredMessage } from './amqp-message.ts';
+import type { RetryableDelivery } from './broker-adapter.ts';
 import type { BrokerConnection } from './broker-connection.ts';
 import { commitEntries } from './inbox-commit.ts';
 import {
@@ -35,17 +36,18 @@ export { LINK_MAX_MESSAGE_BYTES } from './inbox-entries.ts';
  *   processed                 → committed, accepted
  *   rejected (permanent)      → recorded as a dead letter with the reason (RabbitMQ's own reasons are invisible to
  *                               AMQP 1.0 readers), committed, accepted: it never blocks the messages behind it
- *   handler threw (transient) → released: the broker redelivers it, and dead-letters it at the queue's delivery limit
+ *   handler threw (transient) → given back (the adapter's counted retry: `released` on RabbitMQ, `modified` on
+ *                               Artemis): the broker redelivers it, and dead-letters it at the queue's delivery limit
  *   waiting (own trust)       → cannot be judged yet for a reason of this endpoint's own (its CRL missing or stale):
  *                               parked whole in the store, committed, accepted. `handleParkedAgain` (the trust changed)
  *                               and each start hand the parked messages to the handler again, in arrival order, ahead
  *                               of what arrives after, as if they had just arrived; one still waiting stays parked.
- *                               Without a park, or with the park full (`parkLimits`), it is released as above
+ *                               Without a park, or with the park full (`parkLimits`), it is given back as above
  *   duplicate message_id      → accepted again without effect; `onDuplicate` may repeat the original receipt
  * Messages are handled one at a time, in the order they arrive; what arrived together is committed together. A handler
  * judges each message against what the earlier messages of its batch will write (`ReceivedMessage.batch`), and each
  * effect checks again under the transaction. If the batch's commit fails all the same, its messages are committed one
- * by one (as the hub's `runGroup` does): one message whose effect cannot be written is released alone, and never takes
+ * by one (as the hub's `runGroup` does): one message whose effect cannot be written is given back alone, and never takes
  * the rest of the batch back to the broker with it (where the delivery limit would dead-letter good messages unseen).
  */
 export type HandlerResult =
@@ -127,12 +129,15 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     now,
     ...(options.onDeadLetter && { onDeadLetter: options.onDeadLetter }),
   };
+  // A transient failure goes back to the broker with the outcome it counts towards the queue's delivery limit.
+  const retry = (delivery: RetryableDelivery) => connection.adapter.retry(delivery);
   const parkSink: ParkSink = {
     parked,
     limits: options.parkLimits ?? DEFAULT_PARK_LIMITS,
     sourceName: options.sourceName,
     now,
     logger,
+    retry,
     ...(options.onParkChanged && { onParkChanged: options.onParkChanged }),
   };
   const arrived: Arrival[] = [];
@@ -250,7 +255,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
         error: errorCodeOf(error),
         parked: arrival.parked !== undefined,
       });
-      delivery.release();
+      retry(delivery);
       return undefined;
     }
     if (result.outcome === 'waiting')
@@ -293,7 +298,7 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
   }
 
   function commit(entries: readonly Entry[]): void {
-    commitEntries(inbox, entries, source, logger);
+    commitEntries(inbox, entries, source, logger, retry);
   }
 
   const link = openInboxLink({

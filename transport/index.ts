@@ -1,6 +1,7 @@
 /** What other layers may use of transport/: they import it from here only (eslint rule rts/layers). */
 export { bodyBytes, toRheaMessage, toStoredMessage } from './amqp-message.ts';
 export { artemisAdapter, rabbitmq3Adapter } from './broker-adapter.ts';
+export type { BrokerAdapter, RetryableDelivery } from './broker-adapter.ts';
 export { createBrokerConnection } from './broker-connection.ts';
 export type { BrokerConnection } from './broker-connection.ts';
 export { LINK_MAX_MESSAGE_BYTES, createInboxReceiver } from './inbox-receiver.ts';

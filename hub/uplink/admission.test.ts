@@ -77,7 +77,7 @@ describe('uplink admission', () => {
     expect(admit(hub, snapshotRequest('clinic-a', { userId: 'clinic-b' }))).toMatchObject({
       ok: false,
       reason: 'forged-sender',
-      detail: 'rtsSender clinic-a differs from the broker-verified user_id clinic-b',
+      detail: 'rtsSender clinic-a differs from the broker-verified sender clinic-b',
     });
     expect(admit(hub, snapshotRequest('clinic-a', { routingKey: 'clinic-b' }))).toMatchObject({
       ok: false,

@@ -31,7 +31,7 @@ export function admit(hub: Hub, message: UplinkMessage): Admission {
   return admission;
 }
 
-/** Properties, then the sender: the broker-verified user_id and the uplink routing key must both be rtsSender. */
+/** Properties, then the sender: the sender the broker vouches for and the uplink routing key must both be rtsSender. */
 function readAdmission(hub: Hub, message: UplinkMessage): Admission {
   const decoded = decodeMessage(message.fields, { now: hub.now() });
   if (!decoded.ok) return { ok: false, reason: decoded.error.code, detail: decoded.error.detail };
@@ -46,10 +46,10 @@ function readAdmission(hub: Hub, message: UplinkMessage): Admission {
       metadata,
     };
   const sender = metadata.properties.rtsSender;
-  const userId = message.stored.properties.user_id;
+  const verified = message.verifiedSender;
   const forged = (detail: string): Admission => ({ ok: false, reason: REASON_CODES.forgedSender, detail, metadata });
-  if (!userId) return forged('user_id: missing, so the broker did not vouch for the sender');
-  if (userId !== sender) return forged(`rtsSender ${sender} differs from the broker-verified user_id ${userId}`);
+  if (!verified) return forged('the broker vouched for no sender (no user_id, or not from an uplink address)');
+  if (verified !== sender) return forged(`rtsSender ${sender} differs from the broker-verified sender ${verified}`);
   if (message.routingKey !== undefined && message.routingKey !== sender)
     return forged(`rtsSender ${sender} differs from the uplink routing key ${message.routingKey}`);
   return { ok: true, metadata, body, messageId: metadata.messageId, sender, type: metadata.properties.rtsType };

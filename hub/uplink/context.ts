@@ -24,6 +24,11 @@ export interface HubIdentity {
 
 export interface UplinkMessage {
   readonly fields: AmqpMessageFields;
+  /**
+   * The endpoint the broker vouches sent it (BrokerAdapter.verifiedSender: RabbitMQ's checked user_id, the uplink
+   * address an Artemis divert recorded); absent when it vouches for none.
+   */
+  readonly verifiedSender?: string;
   /** The routing key the broker saw (`x-routing-key` annotation), when it reports one; RabbitMQ 3 does not. */
   readonly routingKey?: string;
   /** The message as received, for the dead-letter store. */

@@ -17,7 +17,7 @@ export const VERSION_PATTERN = /^\d{1,3}\.\d{1,3}$/;
 
 const common = {
   rtsVersion: z.string().regex(VERSION_PATTERN, 'major.minor'),
-  /** The sending endpoint; on the uplink it must equal the broker-verified user_id and the routing key. */
+  /** The sending endpoint; on the uplink it must equal the sender the broker vouches for, and the routing key. */
   rtsSender: endpointIdSchema,
 };
 

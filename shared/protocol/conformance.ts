@@ -121,7 +121,7 @@ export const CODES_WITHOUT_VECTOR: Readonly<Partial<Record<ReasonCode, string>>>
   'unknown-recipient': "needs the hub's directory and registered endpoints (§8)",
   'retired-expert': "needs the hub's directory: a retirement published earlier (§5.1)",
   'forged-sender':
-    "judged only by the hub, on the uplink, against that hop's broker-verified user_id and routing key; a message on a downlink always comes from rts-hub (§2.1)",
+    "judged only by the hub, on the uplink, against that hop's broker-verified sender (user_id on RabbitMQ, the uplink address on Artemis) and routing key; a message on a downlink always comes from rts-hub (§2.1)",
   'delivery-limit': "set when the broker dead-letters a message delivered more often than the queue's limit (§1.2)",
   'internal-error': "the receiver's own failure (e.g. its CRL missing or past nextUpdate, §2.3), never the message's",
 };
