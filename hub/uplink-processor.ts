@@ -118,7 +118,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
 
   async function process(context: ProcessContext, message: UplinkMessage): Promise<ProcessOutcome> {
     const admission = admit(hub, message);
-    const userId = message.verifiedSender ?? '';
+    const verifiedSender = message.verifiedSender ?? '';
     const type =
       admission.metadata?.properties.rtsType ?? String(message.stored.properties.application_properties.rtsType ?? '');
     const messageId = message.stored.properties.message_id;
@@ -130,7 +130,7 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       const deadLetterId = await store.addDeadLetter(context.tx, {
         messageId,
         source: context.source,
-        sender: userId,
+        sender: verifiedSender,
         type,
         reason,
         detail,
@@ -139,10 +139,9 @@ export function createUplinkProcessor(options: ProcessorOptions): UplinkProcesso
       });
       if (recorded) await store.setMessageOutcome(context.tx, messageId, 'rejected', reason);
       // Receipts are never answered by receipts; the receipt goes to who really sent it (the broker-verified sender),
-      // not who it claims,
-      // and only if that is a registered endpoint (sendReceipt: it has a downlink).
-      if (type !== T.receipt && userId && answerable)
-        await sendReceipt(hub, context, userId, messageId, 'rejected', { code: reason, detail });
+      // not who it claims, and only if that is a registered endpoint (sendReceipt: it has a downlink).
+      if (type !== T.receipt && verifiedSender && answerable)
+        await sendReceipt(hub, context, verifiedSender, messageId, 'rejected', { code: reason, detail });
       return { outcome: 'rejected', reason, detail, deadLetterId };
     };
 
