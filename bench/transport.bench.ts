@@ -9,9 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rhea, { type EventContext } from 'rhea';
-import { endpointCredentials } from '../scripts/test-env/index.ts';
-import { rabbitmq3Adapter } from '../transport/index.ts';
-import { connect, createConsumer, createProducer, effectCounts, env, until } from '../faults/fault-harness.ts';
+import { broker, connect, createConsumer, createProducer, effectCounts, until } from '../faults/fault-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rts-bench-transport-'));
 const RUNS = 3;
@@ -19,19 +17,19 @@ const BARE_CREDIT = 500;
 
 /** Bare rhea: one sender, one receiver, as fast as credit allows; done when every message was received. */
 async function bare(count: number, bodyBytes: number): Promise<number> {
-  const producer = await connect(endpointCredentials(env, 'clinic-a'));
-  const consumer = await connect(env.users.hub);
+  const producer = await connect(broker.endpoint('clinic-a'));
+  const consumer = await connect(broker.hub);
   const run = randomUUID();
   let received = 0;
   const receiver = consumer.amqp!.open_receiver({
-    source: { address: rabbitmq3Adapter.uplinkSource() },
+    source: { address: broker.adapter.uplinkSource() },
     credit_window: BARE_CREDIT,
   });
   receiver.on('message', (context: EventContext) => {
     if ((context.message?.application_properties as { run?: string } | undefined)?.run === run) received++;
   });
   await until(() => receiver.is_open(), 10_000, 'bare receiver');
-  const sender = producer.amqp!.open_sender({ target: { address: rabbitmq3Adapter.uplinkTarget('clinic-a') } });
+  const sender = producer.amqp!.open_sender({ target: { address: broker.adapter.uplinkTarget('clinic-a') } });
   const body = Buffer.alloc(bodyBytes, 7);
   let accepted = 0;
   sender.on('accepted', () => accepted++);
@@ -89,7 +87,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const fmt = (n: number) => n.toFixed(n >= 100 ? 0 : 1);
 
 console.log(
-  `machine: ${process.platform} ${cpus().length} x ${cpus()[0]?.model ?? '?'}; node ${process.version}; broker: RabbitMQ 3.10 (AMQP 1.0 plugin), quorum queue, private node on loopback`,
+  `machine: ${process.platform} ${cpus().length} x ${cpus()[0]?.model ?? '?'}; node ${process.version}; broker: ${broker.description}`,
 );
 console.log(`runs: ${RUNS} each, alternating bare and ours; figures are messages/s (min / median / max)`);
 const results: Record<string, number> = {};

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { endpointCredentials, loadBrokerEnv, type BrokerEnvState } from '../scripts/test-env/index.ts';
+import { loadBrokerUnderTest, type BrokerUnderTest } from '../testkit/index.ts';
 import {
-  rabbitmq3Adapter,
   createBrokerConnection,
   createInboxReceiver,
   createOutboxSender,
@@ -26,17 +25,17 @@ import {
  */
 export const STORE_KEY = 'fault-suite-store-key-0123456789abcdef';
 
-export const env: BrokerEnvState = loadBrokerEnv();
-
-export const brokerHosts = () => env.nodes.map((node) => ({ host: '127.0.0.1', port: node.amqpPort }));
+/** RabbitMQ, or ActiveMQ Artemis with RTS_BROKER=artemis (run under scripts/with-artemis.sh). */
+export const broker: BrokerUnderTest = loadBrokerUnderTest();
 
 export async function connect(
   user: { name: string; password: string },
-  hosts = brokerHosts(),
+  hosts = broker.hosts,
 ): Promise<BrokerConnection> {
   const connection = createBrokerConnection({
     hosts,
-    vhost: env.vhost,
+    vhost: broker.vhost,
+    adapter: broker.adapter,
     username: user.name,
     password: async () => user.password,
     reconnectDelayMs: { initial: 100, max: 1_000 },
@@ -97,7 +96,7 @@ export async function createProducer(
   maxInFlight = 128,
 ): Promise<Producer> {
   const store = createSqliteTransportStore(openDatabase(join(dir, `producer-${randomUUID()}.db`), STORE_KEY));
-  const connection = await connect(endpointCredentials(env, endpointId));
+  const connection = await connect(broker.endpoint(endpointId));
   const sender = createOutboxSender({ connection, outbox: store.outbox, maxInFlight });
   let queued = 0;
   return {
@@ -118,7 +117,7 @@ export async function createProducer(
         entries.push({
           messageId: message.properties.message_id,
           orderKey: `key-${n % (options.orderKeys ?? 32)}`,
-          address: rabbitmq3Adapter.uplinkTarget(endpointId),
+          address: broker.adapter.uplinkTarget(endpointId),
           message,
         });
       }
@@ -177,7 +176,7 @@ export function openConsumerDatabase(path: string): { db: SqliteDatabase; store:
 /** The hub side: consumes the uplink; poison messages are rejected for good, crashing ones always throw. */
 export async function createConsumer(path: string, run: string, credit = 64): Promise<Consumer> {
   const { db, store } = openConsumerDatabase(path);
-  const connection = await connect(env.users.hub);
+  const connection = await connect(broker.hub);
   const insert = db.prepare('insert into effects (message_id, run, n, at) values (?, ?, ?, ?)');
   let committed = 0;
   const handle = async (message: ReceivedMessage): Promise<HandlerResult> => {
@@ -194,7 +193,7 @@ export async function createConsumer(path: string, run: string, credit = 64): Pr
   };
   const receiver: InboxReceiver = createInboxReceiver({
     connection,
-    source: rabbitmq3Adapter.uplinkSource(),
+    source: broker.adapter.uplinkSource(),
     sourceName: 'uplink',
     inbox: store.inbox,
     deadLetters: store.deadLetters,

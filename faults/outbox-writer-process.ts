@@ -4,8 +4,8 @@
  * Prints `ack N MESSAGE-ID` once a message's enqueue has returned (durable: acknowledged), and `torn BYTES` when opening
  * the store cut a torn tail off its newest segment. Runs until killed.
  */
-import { createSqliteTransportStore, openDatabase, rabbitmq3Adapter } from '../transport/index.ts';
-import { STORE_KEY, uplinkMessage } from './fault-harness.ts';
+import { createSqliteTransportStore, openDatabase } from '../transport/index.ts';
+import { STORE_KEY, broker, uplinkMessage } from './fault-harness.ts';
 
 const [path, run, first] = process.argv.slice(2);
 if (!path || !run || !first) {
@@ -25,7 +25,7 @@ for (let n = Number(first); ; n++) {
   store.outbox.enqueue({
     messageId: message.properties.message_id,
     orderKey: `key-${n % 8}`,
-    address: rabbitmq3Adapter.uplinkTarget('clinic-a'),
+    address: broker.adapter.uplinkTarget('clinic-a'),
     message,
   });
   console.log(`ack ${n} ${message.properties.message_id}`);

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BROKER_STATE_ENV, killNode } from '../scripts/test-env/index.ts';
-import { createConsumer, createProducer, effectCounts, env, report, until } from './fault-harness.ts';
+import { broker, createConsumer, createProducer, effectCounts, report, until } from './fault-harness.ts';
 
 const MESSAGES = Number(process.env.RTS_FAULT_MESSAGES ?? 10_000);
-if (env.nodes.length < 3)
+if (broker.kind !== 'rabbitmq' || broker.hosts.length < 3)
   throw new Error('the failover suite needs a 3-node cluster: scripts/with-test-env.sh --nodes 3 …');
 const dir = mkdtempSync(join(tmpdir(), 'rts-cluster-faults-'));
 const run = randomUUID();

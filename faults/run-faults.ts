@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { endpointCredentials, killNode, restartNode, BROKER_STATE_ENV } from '../scripts/test-env/index.ts';
 import { createOutboxSender, createSqliteTransportStore, openDatabase } from '../transport/index.ts';
 import {
   STORE_KEY,
@@ -16,14 +15,13 @@ import {
   createConsumer,
   createProducer,
   effectCounts,
-  env,
+  broker,
   openConsumerDatabase,
   report,
   until,
 } from './fault-harness.ts';
 
 const MESSAGES = Number(process.env.RTS_FAULT_MESSAGES ?? 10_000);
-const stateFile = process.env[BROKER_STATE_ENV]!;
 const dir = mkdtempSync(join(tmpdir(), 'rts-faults-'));
 
 async function brokerKill(): Promise<boolean> {
@@ -33,8 +31,8 @@ async function brokerKill(): Promise<boolean> {
   const producer = await createProducer(dir, run);
   producer.queue(MESSAGES);
   await until(() => effectCounts(consumer.db, run).distinct >= MESSAGES * 0.3, 120_000, '30% delivered');
-  await killNode(stateFile, 0);
-  const downFor = await restartNode(stateFile, 0);
+  await broker.kill();
+  const downFor = await broker.restart();
   await until(
     () => effectCounts(consumer.db, run).distinct >= MESSAGES && producer.confirmed() === MESSAGES,
     300_000,
@@ -189,7 +187,7 @@ async function tornWrite(): Promise<boolean> {
   });
   const queued = store.outbox.counts().queued;
   const consumer = await createConsumer(join(dir, 'torn-write-consumer.db'), run);
-  const connection = await connect(endpointCredentials(env, 'clinic-a'));
+  const connection = await connect(broker.endpoint('clinic-a'));
   const sender = createOutboxSender({ connection, outbox: store.outbox });
   sender.wake();
   await until(

@@ -16,6 +16,8 @@ export type { ReceivedMessage, TestEndpoint } from './test-endpoint.ts';
 export { purgeTestQueues, writeTestHubConfig } from './test-hub-config.ts';
 export { createTestRegion, expertEntry, hospital } from './test-region.ts';
 export type { TestIdentity, TestPractitioner, TestRegion } from './test-region.ts';
+export { BROKER_KIND_ENV, loadBrokerUnderTest } from './broker-under-test.ts';
+export type { BrokerUnderTest } from './broker-under-test.ts';
 export { createUplinkFixture, describeForwards, describeSent } from './uplink-fixture.ts';
 export type { UplinkFixture } from './uplink-fixture.ts';
 export { until } from './wait.ts';
