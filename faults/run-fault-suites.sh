@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # npm run test:faults: broker kill -9, consumer kill -9, poison messages and torn writes on the broker RTS_BROKER names
-# (rabbitmq, the default, or artemis), then failover: on a 3-node RabbitMQ cluster.
+# (rabbitmq, the default, or artemis), then failover: on a 3-node RabbitMQ cluster, or an Artemis primary/backup pair.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/with-broker.sh node faults/run-faults.ts
 if [[ ${RTS_BROKER:-rabbitmq} == artemis ]]; then
-  echo "failover: not run on artemis: the test environment has no live/backup pair yet"
+  bash scripts/with-artemis.sh --pair node faults/run-cluster-faults.ts
 else
   bash scripts/with-test-env.sh --nodes 3 node faults/run-cluster-faults.ts
 fi

@@ -36,7 +36,7 @@ step artemis bash scripts/with-artemis.sh vitest run --project artemis --reporte
 
 # Broker kill -9, consumer kill -9, poison messages, and failover on a 3-node cluster: 0 lost, 0 duplicates required.
 step faults npm run --silent test:faults
-# The same suites on ActiveMQ Artemis (no failover there yet).
+# The same suites on ActiveMQ Artemis (failover: a primary and its replicating backup).
 step "faults (artemis)" env RTS_BROKER=artemis npm run --silent test:faults
 # Every bad-input class at the hub and a workstation core, and fuzzing of the parsers: all handled, 0 crashes, 0 hangs.
 step badinput npm run --silent test:badinput

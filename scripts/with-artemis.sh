@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Runs a command with a private ActiveMQ Artemis (the RTS topology, on a free loopback port; RTS_TEST_ARTEMIS_STATE
 # names its state file) and stops it afterwards by pid.
-# Usage: scripts/with-artemis.sh COMMAND [ARGS…]
+# Usage: scripts/with-artemis.sh [--pair] COMMAND [ARGS…]   (--pair: a primary and a backup replicating it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
-[[ $# -gt 0 ]] || { echo "usage: $0 COMMAND [ARGS…]" >&2; exit 2; }
+pair=()
+if [[ "${1:-}" == "--pair" ]]; then pair=(--pair); shift; fi
+[[ $# -gt 0 ]] || { echo "usage: $0 [--pair] COMMAND [ARGS…]" >&2; exit 2; }
 
 mkdir -p .test-env
 state="$PWD/.test-env/artemis-$$.json"
 trap 'node scripts/test-env/artemis.ts stop --state "$state" || true' EXIT
 trap 'exit 130' INT TERM
-node scripts/test-env/artemis.ts start --state "$state"
+node scripts/test-env/artemis.ts start --state "$state" "${pair[@]}"
 export RTS_TEST_ARTEMIS_STATE="$state"
 "$@"

@@ -26,7 +26,7 @@ export interface BrokerUnderTest {
   readonly hosts: readonly { readonly host: string; readonly port: number }[];
   readonly hub: User;
   endpoint(endpointId: string): User;
-  /** kill -9 the broker (the first node of a cluster), keeping its data. */
+  /** kill -9 the broker (the first node of a cluster, the primary of a pair), keeping its data. */
   kill(): Promise<void>;
   /** Starts it again on the same data; resolves with how long that took, in ms. */
   restart(): Promise<number>;
@@ -42,7 +42,7 @@ export function loadBrokerUnderTest(): BrokerUnderTest {
       description: 'ActiveMQ Artemis 2.40 (AMQP), NIO journal with datasync, private broker on loopback',
       adapter: artemisAdapter,
       vhost: 'rts',
-      hosts: [{ host: '127.0.0.1', port: env.amqpPort }],
+      hosts: env.nodes.map((node) => ({ host: '127.0.0.1', port: node.amqpPort })),
       hub: env.users.hub,
       endpoint: (endpointId) => {
         const user = env.users.endpoints.find((u) => u.name === endpointId);

@@ -47,7 +47,7 @@ async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void
 
 async function connect(user: { name: string; password: string }): Promise<BrokerConnection> {
   const connection = createBrokerConnection({
-    hosts: [{ host: '127.0.0.1', port: env.amqpPort }],
+    hosts: [{ host: '127.0.0.1', port: env.nodes[0]!.amqpPort }],
     vhost: 'rts',
     adapter,
     username: user.name,
@@ -142,7 +142,7 @@ describe('transport on ActiveMQ Artemis', () => {
     // The hub reads the broker's dead letters: the message arrives there after the queue's delivery limit.
     const hub = rhea.create_container({ id: `dead-letters-${tag}` }).connect({
       host: '127.0.0.1',
-      port: env.amqpPort,
+      port: env.nodes[0]!.amqpPort,
       username: env.users.hub.name,
       password: env.users.hub.password,
       reconnect: false,

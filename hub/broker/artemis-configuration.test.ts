@@ -100,4 +100,23 @@ describe('Artemis configuration of the RTS topology', () => {
     );
     expect(xml).toContain('<acceptor name="amqp">tcp://127.0.0.1:5672?a=1&amp;b=2</acceptor>');
   });
+
+  it('makes each half of a pair replicate over its own loopback link, the primary as primary and the backup as backup', () => {
+    const pair = (role: 'primary' | 'backup', corePort: number, peerCorePort: number) =>
+      artemisBrokerXml(
+        {
+          name: `rts-${role}`,
+          acceptors: ['tcp://127.0.0.1:5672?protocols=AMQP'],
+          pair: { role, corePort, peerCorePort, clusterUser: 'rts-cluster', clusterPassword: 'p4ss' },
+        },
+        buildArtemisConfiguration(options),
+      );
+    const primary = pair('primary', 61001, 61002);
+    expect(primary).toContain('<acceptor name="replication">tcp://127.0.0.1:61001?protocols=CORE</acceptor>');
+    expect(primary).toContain('<connector name="peer">tcp://127.0.0.1:61002</connector>');
+    expect(primary).toContain('<ha-policy><replication><primary/></replication></ha-policy>');
+    expect(pair('backup', 61002, 61001)).toContain('<ha-policy><replication><backup/></replication></ha-policy>');
+    const single = artemisBrokerXml({ name: 'rts', acceptors: [] }, buildArtemisConfiguration(options));
+    expect(single).not.toMatch(/ha-policy|cluster-connection|protocols=CORE/);
+  });
 });

@@ -143,13 +143,46 @@ export interface ArtemisBrokerSettings {
   readonly name: string;
   /** AMQP acceptors as Artemis URLs, e.g. tcp://127.0.0.1:5672?protocols=AMQP. */
   readonly acceptors: readonly string[];
+  /** One half of a primary/backup pair that replicates its journal over a core-protocol link on loopback. */
+  readonly pair?: {
+    readonly role: 'primary' | 'backup';
+    readonly corePort: number;
+    readonly peerCorePort: number;
+    readonly clusterUser: string;
+    readonly clusterPassword: string;
+  };
+}
+
+/** The elements that make a broker one half of a replicating pair: the backup takes over when the primary dies. */
+function pairXml(pair: NonNullable<ArtemisBrokerSettings['pair']>): { acceptor: string; elements: string } {
+  return {
+    acceptor: `      <acceptor name="replication">tcp://127.0.0.1:${pair.corePort}?protocols=CORE</acceptor>`,
+    elements: `    <connectors>
+      <connector name="self">tcp://127.0.0.1:${pair.corePort}</connector>
+      <connector name="peer">tcp://127.0.0.1:${pair.peerCorePort}</connector>
+    </connectors>
+    <cluster-user>${assertPlainName(pair.clusterUser)}</cluster-user>
+    <cluster-password>${assertPlainName(pair.clusterPassword)}</cluster-password>
+    <cluster-connections>
+      <cluster-connection name="rts-pair">
+        <connector-ref>self</connector-ref>
+        <message-load-balancing>OFF</message-load-balancing>
+        <static-connectors><connector-ref>peer</connector-ref></static-connectors>
+      </cluster-connection>
+    </cluster-connections>
+    <ha-policy><replication>${pair.role === 'primary' ? '<primary/>' : '<backup/>'}</replication></ha-policy>`,
+  };
 }
 
 /** A whole broker.xml holding the topology: for a new broker, and for the test environment's private one. */
 export function artemisBrokerXml(settings: ArtemisBrokerSettings, configuration: ArtemisConfiguration): string {
-  const acceptors = settings.acceptors.map(
-    (url, i) => `      <acceptor name="amqp${i ? i + 1 : ''}">${url.replaceAll('&', '&amp;')}</acceptor>`,
-  );
+  const pair = settings.pair && pairXml(settings.pair);
+  const acceptors = [
+    ...settings.acceptors.map(
+      (url, i) => `      <acceptor name="amqp${i ? i + 1 : ''}">${url.replaceAll('&', '&amp;')}</acceptor>`,
+    ),
+    ...(pair ? [pair.acceptor] : []),
+  ];
   return `<?xml version="1.0" encoding="UTF-8"?>
 <configuration xmlns="urn:activemq" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
                xsi:schemaLocation="urn:activemq /schema/artemis-configuration.xsd">
@@ -167,7 +200,7 @@ export function artemisBrokerXml(settings: ArtemisBrokerSettings, configuration:
 ${acceptors.join('\n')}
     </acceptors>
     <security-enabled>true</security-enabled>
-${configuration.coreXml}
+${pair ? `${pair.elements}\n` : ''}${configuration.coreXml}
   </core>
 </configuration>
 `;

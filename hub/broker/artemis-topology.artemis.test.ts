@@ -15,7 +15,7 @@ const endpoint = (name: string) => env.users.endpoints.find((user) => user.name 
 function connect(user: { name: string; password: string } | undefined): Connection {
   const connection = rhea.create_container({ id: `test-${randomUUID()}` }).connect({
     host: '127.0.0.1',
-    port: env.amqpPort,
+    port: env.nodes[0]!.amqpPort,
     reconnect: false,
     ...(user && { username: user.name, password: user.password }),
   });

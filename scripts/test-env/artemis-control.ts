@@ -25,12 +25,20 @@ const STOP_TIMEOUT_MS = 30_000;
 
 export const ARTEMIS_STATE_ENV = 'RTS_TEST_ARTEMIS_STATE';
 
-export interface ArtemisEnvState {
-  /** Everything of this broker: the instance (bin, etc, data, log). */
-  dir: string;
+export interface ArtemisNodeState {
+  /** The instance (bin, etc, data, log). */
   instance: string;
   amqpPort: number;
+  /** The replication link of a pair (core protocol, loopback). */
+  corePort?: number;
   pid?: number;
+}
+
+export interface ArtemisEnvState {
+  /** Everything of these brokers. */
+  dir: string;
+  /** One broker, or a primary and its backup (which opens its AMQP port only once it has taken over). */
+  nodes: ArtemisNodeState[];
   deliveryLimit: number;
   users: {
     admin: { name: string; password: string };
@@ -50,20 +58,22 @@ export function loadArtemisEnv(): ArtemisEnvState {
 }
 
 const password = () => randomBytes(18).toString('base64url');
+const readState = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as ArtemisEnvState;
 const writeState = (file: string, state: ArtemisEnvState) =>
   writeFileSync(file, JSON.stringify(state, null, 2), { mode: 0o600 });
+const logFile = (node: ArtemisNodeState) => join(node.instance, 'log', 'run.out');
 
-function logTail(state: ArtemisEnvState): string {
-  const file = join(state.instance, 'log', 'run.out');
+function logTail(node: ArtemisNodeState): string {
+  const file = logFile(node);
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-30).join('\n') : '(no log)';
 }
 
 /** True when the admin user gets an AMQP connection open (a listening port alone can still be refusing). */
-function amqpOpens(state: ArtemisEnvState): Promise<boolean> {
+function amqpOpens(state: ArtemisEnvState, node: ArtemisNodeState): Promise<boolean> {
   return new Promise((done) => {
     const connection = rhea.create_container({ id: 'rts-test-env' }).connect({
       host: '127.0.0.1',
-      port: state.amqpPort,
+      port: node.amqpPort,
       username: state.users.admin.name,
       password: state.users.admin.password,
       reconnect: false,
@@ -83,23 +93,27 @@ function amqpOpens(state: ArtemisEnvState): Promise<boolean> {
   });
 }
 
-/** Resolves once the broker opens AMQP connections; fails with its log if it exits or takes too long. */
-async function waitUntilUp(state: ArtemisEnvState, pid: number): Promise<void> {
+/** Resolves once `ready` says so; fails with the node's log if it exits or takes too long. */
+async function waitFor(node: ArtemisNodeState, pid: number, ready: () => Promise<boolean> | boolean): Promise<void> {
   const deadline = Date.now() + BOOT_TIMEOUT_MS;
   for (;;) {
-    if (await amqpOpens(state)) return;
-    if (!isAlive(pid)) throw new Error(`artemis: exited while starting:\n${logTail(state)}`);
-    if (Date.now() > deadline) throw new Error(`artemis: not up after ${BOOT_TIMEOUT_MS} ms:\n${logTail(state)}`);
+    if (await ready()) return;
+    if (!isAlive(pid)) throw new Error(`artemis: exited while starting:\n${logTail(node)}`);
+    if (Date.now() > deadline) throw new Error(`artemis: not up after ${BOOT_TIMEOUT_MS} ms:\n${logTail(node)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-function launch(state: ArtemisEnvState): number {
-  const out = openSync(join(state.instance, 'log', 'run.out'), 'a');
-  const child = spawn(join(state.instance, 'bin', 'artemis'), ['run'], {
+/** A backup is ready once it holds a copy of the primary's journal (AMQ221024 "is synchronized with primary"). */
+const backupSynchronized = (node: ArtemisNodeState) => () =>
+  existsSync(logFile(node)) && readFileSync(logFile(node), 'utf8').includes('AMQ221024');
+
+function launch(dir: string, node: ArtemisNodeState): number {
+  const out = openSync(logFile(node), 'a');
+  const child = spawn(join(node.instance, 'bin', 'artemis'), ['run'], {
     detached: true,
     stdio: ['ignore', out, out],
-    env: { PATH: process.env.PATH, HOME: state.dir, LANG: 'C.UTF-8' },
+    env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' },
   });
   closeSync(out);
   child.unref();
@@ -107,19 +121,33 @@ function launch(state: ArtemisEnvState): number {
   return child.pid;
 }
 
-/** Creates the instance, writes the topology and starts the broker; the state file is written before the start. */
-export async function startArtemis(stateFile: string, deliveryLimit = 5): Promise<ArtemisEnvState> {
+/**
+ * Creates the instances, writes the topology and starts the broker — with `pair`, a primary and then a backup that
+ * replicates it; the state file is written before anything starts, so that stop finds whatever did.
+ */
+export async function startArtemis(
+  stateFile: string,
+  options: { pair?: boolean; deliveryLimit?: number } = {},
+): Promise<ArtemisEnvState> {
   if (!existsSync(join(ARTEMIS_HOME, 'bin', 'artemis'))) {
     throw new Error(
       `artemis: ${ARTEMIS_HOME} is missing: run scripts/setup.sh (it fetches Artemis from Maven Central)`,
     );
   }
   const dir = mkdtempSync('/tmp/rts-artemis-');
-  const instance = join(dir, 'instance');
+  const deliveryLimit = options.deliveryLimit ?? 5;
+  const count = options.pair ? 2 : 1;
+  const nodes: ArtemisNodeState[] = [];
+  for (let i = 0; i < count; i++) {
+    nodes.push({
+      instance: join(dir, `node-${i + 1}`),
+      amqpPort: await freeLoopbackPort(),
+      ...(options.pair && { corePort: await freeLoopbackPort() }),
+    });
+  }
   const state: ArtemisEnvState = {
     dir,
-    instance,
-    amqpPort: await freeLoopbackPort(),
+    nodes,
     deliveryLimit,
     users: {
       admin: { name: 'rts-admin', password: password() },
@@ -128,42 +156,59 @@ export async function startArtemis(stateFile: string, deliveryLimit = 5): Promis
     },
   };
   writeState(stateFile, state);
-  // `artemis create` lays out bin/, etc/ (JAAS login, JVM profile) and data/; broker.xml and the users are ours.
-  const created = spawnSync(
-    join(ARTEMIS_HOME, 'bin', 'artemis'),
-    [
-      'create',
-      '--silent',
-      '--force',
-      '--no-autotune',
-      '--no-web',
-      '--require-login',
-      '--user=rts-admin',
-      `--password=${state.users.admin.password}`,
-      '--host=127.0.0.1',
-      '--nio',
-      '--java-memory=512M',
-      instance,
-    ],
-    { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' }, timeout: 120_000 },
-  );
-  if (created.status !== 0) throw new Error(`artemis create failed: ${created.stderr || created.stdout}`);
   const configuration = buildArtemisConfiguration({ ...state.users, deliveryLimit });
-  writeFileSync(
-    join(instance, 'etc', 'broker.xml'),
-    artemisBrokerXml(
-      {
-        name: 'rts-test',
-        acceptors: [`tcp://127.0.0.1:${state.amqpPort}?protocols=AMQP;amqpCredits=1000;amqpLowCredits=300`],
-      },
-      configuration,
-    ),
-  );
-  writeFileSync(join(instance, 'etc', 'artemis-users.properties'), configuration.usersProperties, { mode: 0o600 });
-  writeFileSync(join(instance, 'etc', 'artemis-roles.properties'), configuration.rolesProperties);
-  state.pid = launch(state);
-  writeState(stateFile, state);
-  await waitUntilUp(state, state.pid);
+  const clusterPassword = password();
+  nodes.forEach((node, i) => {
+    // `artemis create` lays out bin/, etc/ (JAAS login, JVM profile) and data/; broker.xml and the users are ours.
+    const created = spawnSync(
+      join(ARTEMIS_HOME, 'bin', 'artemis'),
+      [
+        'create',
+        '--silent',
+        '--force',
+        '--no-autotune',
+        '--no-web',
+        '--require-login',
+        '--user=rts-admin',
+        `--password=${state.users.admin.password}`,
+        '--host=127.0.0.1',
+        '--nio',
+        '--java-memory=512M',
+        node.instance,
+      ],
+      { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' }, timeout: 120_000 },
+    );
+    if (created.status !== 0) throw new Error(`artemis create failed: ${created.stderr || created.stdout}`);
+    const peer = nodes[1 - i];
+    writeFileSync(
+      join(node.instance, 'etc', 'broker.xml'),
+      artemisBrokerXml(
+        {
+          name: `rts-test-${i + 1}`,
+          acceptors: [`tcp://127.0.0.1:${node.amqpPort}?protocols=AMQP;amqpCredits=1000;amqpLowCredits=300`],
+          ...(peer && {
+            pair: {
+              role: i === 0 ? 'primary' : 'backup',
+              corePort: node.corePort!,
+              peerCorePort: peer.corePort!,
+              clusterUser: 'rts-cluster',
+              clusterPassword,
+            },
+          }),
+        },
+        configuration,
+      ),
+    );
+    writeFileSync(join(node.instance, 'etc', 'artemis-users.properties'), configuration.usersProperties, {
+      mode: 0o600,
+    });
+    writeFileSync(join(node.instance, 'etc', 'artemis-roles.properties'), configuration.rolesProperties);
+  });
+  for (const [i, node] of nodes.entries()) {
+    node.pid = launch(dir, node);
+    writeState(stateFile, state);
+    await waitFor(node, node.pid, i === 0 ? () => amqpOpens(state, node) : backupSynchronized(node));
+  }
   return state;
 }
 
@@ -176,30 +221,34 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   return true;
 }
 
-/** kill -9, keeping the journal: what a crash leaves. */
-export async function killArtemis(stateFile: string): Promise<void> {
-  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as ArtemisEnvState;
-  if (state.pid && isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
-  if (state.pid) await waitForExit(state.pid, STOP_TIMEOUT_MS);
+/** kill -9 node `index` (the primary by default), keeping its journal: what a crash leaves. */
+export async function killArtemis(stateFile: string, index = 0): Promise<void> {
+  const pid = readState(stateFile).nodes[index]?.pid;
+  if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
+  if (pid) await waitForExit(pid, STOP_TIMEOUT_MS);
 }
 
-/** Starts the broker again on the same instance and journal; resolves with how long it took to accept connections. */
-export async function restartArtemis(stateFile: string): Promise<number> {
-  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as ArtemisEnvState;
+/** Starts node `index` again on its journal; resolves with how long it took to accept AMQP connections. */
+export async function restartArtemis(stateFile: string, index = 0): Promise<number> {
+  const state = readState(stateFile);
+  const node = state.nodes[index];
+  if (!node) throw new Error(`artemis: no node ${index + 1}`);
   const started = Date.now();
-  state.pid = launch(state);
+  node.pid = launch(state.dir, node);
   writeState(stateFile, state);
-  await waitUntilUp(state, state.pid);
+  await waitFor(node, node.pid, () => amqpOpens(state, node));
   return Date.now() - started;
 }
 
-/** Stops the broker by pid (TERM, then KILL) and removes everything it had. */
+/** Stops every node by pid (TERM, then KILL) and removes everything they had. */
 export async function stopArtemis(stateFile: string): Promise<void> {
   if (!existsSync(stateFile)) return;
-  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as ArtemisEnvState;
-  if (state.pid && isAlive(state.pid)) {
-    process.kill(state.pid, 'SIGTERM');
-    if (!(await waitForExit(state.pid, STOP_TIMEOUT_MS))) process.kill(state.pid, 'SIGKILL');
+  const state = readState(stateFile);
+  for (const { pid } of state.nodes) {
+    if (pid && isAlive(pid)) {
+      process.kill(pid, 'SIGTERM');
+      if (!(await waitForExit(pid, STOP_TIMEOUT_MS))) process.kill(pid, 'SIGKILL');
+    }
   }
   rmSync(state.dir, { recursive: true, force: true });
   rmSync(stateFile, { force: true });

@@ -1,16 +1,17 @@
 /**
  * The private test Artemis from the command line (see artemis-control.ts):
- *   npm run artemis -- start|stop|kill|restart --state FILE
+ *   npm run artemis -- start|stop|kill|restart --state FILE [--pair] [--node I]
  */
 import { parseArgs } from 'node:util';
 import { killArtemis, restartArtemis, startArtemis, stopArtemis } from './artemis-control.ts';
 
-const USAGE = `usage: npm run artemis -- COMMAND --state FILE
-  start    boot a private ActiveMQ Artemis on a free loopback port with the RTS topology, and record its port, pid
-           and users (with passwords) in FILE
-  stop     stop it by pid and remove its data
-  kill     kill -9 it, keeping its journal
-  restart  start it again on the same journal
+const USAGE = `usage: npm run artemis -- COMMAND --state FILE [options]
+  start [--pair]    boot a private ActiveMQ Artemis on a free loopback port with the RTS topology (with --pair, a
+                    primary and a backup replicating it), and record ports, pids and users (with passwords) in FILE
+  stop              stop every node by pid and remove their data
+  kill [--node I]   kill -9 node I (default 1, the primary), keeping its journal
+  restart [--node I]
+                    start node I again on the same journal
 FILE is JSON (scripts/test-env/artemis-control.ts): amqpPort, pid and the users; keep it private, it holds the
 broker passwords. The distribution comes from scripts/setup.sh (Maven Central).`;
 
@@ -18,7 +19,12 @@ function parseCommandLine() {
   try {
     return parseArgs({
       allowPositionals: true,
-      options: { state: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+      options: {
+        state: { type: 'string' },
+        pair: { type: 'boolean', default: false },
+        node: { type: 'string', default: '1' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
     });
   } catch (error) {
     console.error(`artemis: ${(error as Error).message}\n${USAGE}`);
@@ -38,8 +44,9 @@ if (!values.state || !['start', 'stop', 'kill', 'restart'].includes(command)) {
 }
 if (command === 'start') {
   const started = Date.now();
-  const state = await startArtemis(values.state);
-  console.log(`artemis: up on 127.0.0.1:${state.amqpPort} in ${Date.now() - started} ms`);
+  const state = await startArtemis(values.state, { pair: values.pair });
+  const ports = state.nodes.map((node) => `127.0.0.1:${node.amqpPort}`).join(' (backup: ');
+  console.log(`artemis: up on ${ports}${state.nodes.length > 1 ? ')' : ''} in ${Date.now() - started} ms`);
 } else if (command === 'stop') await stopArtemis(values.state);
-else if (command === 'kill') await killArtemis(values.state);
-else console.log(`artemis: back in ${await restartArtemis(values.state)} ms`);
+else if (command === 'kill') await killArtemis(values.state, Number(values.node) - 1);
+else console.log(`artemis: back in ${await restartArtemis(values.state, Number(values.node) - 1)} ms`);
