@@ -107,7 +107,7 @@ describe('Artemis configuration of the RTS topology', () => {
         {
           name: `rts-${role}`,
           acceptors: ['tcp://127.0.0.1:5672?protocols=AMQP'],
-          pair: { role, corePort, peerCorePort, clusterUser: 'rts-cluster', clusterPassword: 'p4ss' },
+          pair: { role, corePort, peerCorePort, clusterUser: 'rts-cluster', clusterPassword: '-p4ss<&' },
         },
         buildArtemisConfiguration(options),
       );
@@ -115,6 +115,8 @@ describe('Artemis configuration of the RTS topology', () => {
     expect(primary).toContain('<acceptor name="replication">tcp://127.0.0.1:61001?protocols=CORE</acceptor>');
     expect(primary).toContain('<connector name="peer">tcp://127.0.0.1:61002</connector>');
     expect(primary).toContain('<ha-policy><replication><primary/></replication></ha-policy>');
+    // A generated password may start with '-' and hold any character: it is escaped, not refused.
+    expect(primary).toContain('<cluster-password>-p4ss&lt;&amp;</cluster-password>');
     expect(pair('backup', 61002, 61001)).toContain('<ha-policy><replication><backup/></replication></ha-policy>');
     const single = artemisBrokerXml({ name: 'rts', acceptors: [] }, buildArtemisConfiguration(options));
     expect(single).not.toMatch(/ha-policy|cluster-connection|protocols=CORE/);

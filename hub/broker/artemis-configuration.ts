@@ -39,6 +39,15 @@ function assertPlainName(name: string): string {
   return name;
 }
 
+const XML_ENTITIES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+const xmlText = (text: string) => text.replace(/[&<>"']/g, (c) => XML_ENTITIES[c]!);
+
 const ALL_PERMISSIONS = [
   'createAddress',
   'deleteAddress',
@@ -162,7 +171,7 @@ function pairXml(pair: NonNullable<ArtemisBrokerSettings['pair']>): { acceptor: 
       <connector name="peer">tcp://127.0.0.1:${pair.peerCorePort}</connector>
     </connectors>
     <cluster-user>${assertPlainName(pair.clusterUser)}</cluster-user>
-    <cluster-password>${assertPlainName(pair.clusterPassword)}</cluster-password>
+    <cluster-password>${xmlText(pair.clusterPassword)}</cluster-password>
     <cluster-connections>
       <cluster-connection name="rts-pair">
         <connector-ref>self</connector-ref>
@@ -178,9 +187,7 @@ function pairXml(pair: NonNullable<ArtemisBrokerSettings['pair']>): { acceptor: 
 export function artemisBrokerXml(settings: ArtemisBrokerSettings, configuration: ArtemisConfiguration): string {
   const pair = settings.pair && pairXml(settings.pair);
   const acceptors = [
-    ...settings.acceptors.map(
-      (url, i) => `      <acceptor name="amqp${i ? i + 1 : ''}">${url.replaceAll('&', '&amp;')}</acceptor>`,
-    ),
+    ...settings.acceptors.map((url, i) => `      <acceptor name="amqp${i ? i + 1 : ''}">${xmlText(url)}</acceptor>`),
     ...(pair ? [pair.acceptor] : []),
   ];
   return `<?xml version="1.0" encoding="UTF-8"?>

@@ -45,8 +45,9 @@ if (!values.state || !['start', 'stop', 'kill', 'restart'].includes(command)) {
 if (command === 'start') {
   const started = Date.now();
   const state = await startArtemis(values.state, { pair: values.pair });
-  const ports = state.nodes.map((node) => `127.0.0.1:${node.amqpPort}`).join(' (backup: ');
-  console.log(`artemis: up on ${ports}${state.nodes.length > 1 ? ')' : ''} in ${Date.now() - started} ms`);
+  const [primary, backup] = state.nodes;
+  const where = `127.0.0.1:${primary!.amqpPort}${backup ? ` (backup: 127.0.0.1:${backup.amqpPort})` : ''}`;
+  console.log(`artemis: up on ${where} in ${Date.now() - started} ms`);
 } else if (command === 'stop') await stopArtemis(values.state);
 else if (command === 'kill') await killArtemis(values.state, Number(values.node) - 1);
 else console.log(`artemis: back in ${await restartArtemis(values.state, Number(values.node) - 1)} ms`);
