@@ -96,7 +96,13 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
         { by: options.instanceId, until: new Date(Date.now() + options.claimMs) },
         'replay',
       );
-      const result = await options.processor.process(context, { fields, stored: { properties: p, body: letter.body } });
+      // Judged with the sender the broker vouched for when it first arrived (the dead letter keeps it): on Artemis the
+      // stored user_id is only what the sender wrote.
+      const result = await options.processor.process(context, {
+        fields,
+        stored: { properties: p, body: letter.body },
+        ...(letter.sender && { verifiedSender: letter.sender }),
+      });
       // A replayed message is in no queue any more: its forwards go to the outbox, which keeps them until sent.
       await options.processor.flush(context, { forwards: true });
       outgoing = context.outgoing;
