@@ -1,64 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import rhea, { type EventContext } from 'rhea';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ARTEMIS_STATE_ENV, killArtemis, loadArtemisEnv, restartArtemis } from '../scripts/test-env/index.ts';
 import { artemisAdapter as adapter } from './broker-adapter.ts';
-import { createBrokerConnection, type BrokerConnection } from './broker-connection.ts';
 import { createInboxReceiver, type HandlerResult, type ReceivedMessage } from './inbox-receiver.ts';
 import { createOutboxSender } from './outbox-sender.ts';
-import { openDatabase } from './sqlite-database.ts';
-import { createSqliteTransportStore } from './sqlite-transport-store.ts';
-import type { StoredMessage, TransportStore } from './transport-store.ts';
+import type { StoredMessage } from './transport-store.ts';
+import { createLiveTransport, until } from './testing/live-transport.ts';
 
 /**
  * The transport the workstation, the connector and the hub share (outbox sender, inbox receiver, broker connection),
  * on ActiveMQ Artemis through artemisAdapter: the private broker of scripts/with-artemis.sh. The last test kills it.
  */
 const env = loadArtemisEnv();
-const KEY = 'a-test-store-key-of-at-least-32-chars';
-let dir: string;
-const cleanups: (() => Promise<void> | void)[] = [];
 const endpoint = (name: string) => env.users.endpoints.find((user) => user.name === name)!;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rts-transport-artemis-'));
+const live = createLiveTransport({
+  hosts: env.nodes.map((node) => ({ host: '127.0.0.1', port: node.amqpPort })),
+  vhost: 'rts',
+  adapter,
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function store(): TransportStore {
-  const s = createSqliteTransportStore(openDatabase(join(dir, `${randomUUID()}.db`), KEY));
-  cleanups.push(() => s.close());
-  return s;
-}
-
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function connect(user: { name: string; password: string }): Promise<BrokerConnection> {
-  const connection = createBrokerConnection({
-    hosts: [{ host: '127.0.0.1', port: env.nodes[0]!.amqpPort }],
-    vhost: 'rts',
-    adapter,
-    username: user.name,
-    password: async () => user.password,
-    reconnectDelayMs: { initial: 50, max: 500 },
-  });
-  cleanups.push(() => connection.stop());
-  await connection.start();
-  await until(() => connection.state.status === 'online');
-  return connection;
-}
+const { store, connect, afterTest } = live;
+afterEach(live.endTest);
+afterAll(live.close);
 
 const run = () => randomUUID();
 function message(sender: string, tag: string, n: number): StoredMessage {
@@ -88,7 +51,7 @@ async function uplinkReader(tag: string, handle: (m: ReceivedMessage) => Promise
     handle: async (m) => (tagOf(m) === tag ? handle(m) : { outcome: 'processed' }),
     credit: 16,
   });
-  cleanups.push(() => receiver.stop());
+  afterTest(() => receiver.stop());
   await until(() => receiver.attached);
   return receiver;
 }
@@ -100,7 +63,7 @@ async function clinicSending(tag: string, count: number) {
     outbox: outboxStore.outbox,
     maxInFlight: 8,
   });
-  cleanups.push(() => sender.stop());
+  afterTest(() => sender.stop());
   for (let n = 1; n <= count; n++) {
     outboxStore.outbox.enqueue({
       messageId: randomUUID(),
@@ -147,7 +110,7 @@ describe('transport on ActiveMQ Artemis', () => {
       password: env.users.hub.password,
       reconnect: false,
     });
-    cleanups.push(() => void hub.close());
+    afterTest(() => void hub.close());
     const dead = await new Promise<rhea.Message>((resolve) => {
       hub
         .open_receiver({ source: { address: adapter.deadLetterSource() }, autoaccept: false })

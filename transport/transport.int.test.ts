@@ -1,58 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/index.ts';
 import { rabbitmq3Adapter } from './broker-adapter.ts';
-import { createBrokerConnection, type BrokerConnection } from './broker-connection.ts';
 import { createInboxReceiver, type HandlerResult, type ReceivedMessage } from './inbox-receiver.ts';
 import { createOutboxSender } from './outbox-sender.ts';
-import { openDatabase } from './sqlite-database.ts';
-import { createSqliteTransportStore } from './sqlite-transport-store.ts';
-import type { StoredMessage, TransportStore } from './transport-store.ts';
+import type { StoredMessage } from './transport-store.ts';
+import { createLiveTransport, until } from './testing/live-transport.ts';
 
 const env = loadBrokerEnv();
-const host = { host: '127.0.0.1', port: env.nodes[0]!.amqpPort };
-const KEY = 'a-test-store-key-of-at-least-32-chars';
-let dir: string;
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rts-transport-'));
+const live = createLiveTransport({
+  hosts: [{ host: '127.0.0.1', port: env.nodes[0]!.amqpPort }],
+  vhost: env.vhost,
+  adapter: rabbitmq3Adapter,
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function store(): TransportStore {
-  const s = createSqliteTransportStore(openDatabase(join(dir, `${randomUUID()}.db`), KEY));
-  cleanups.push(() => s.close());
-  return s;
-}
-
-async function connect(user: { name: string; password: string }): Promise<BrokerConnection> {
-  const connection = createBrokerConnection({
-    hosts: [host],
-    vhost: env.vhost,
-    username: user.name,
-    password: async () => user.password,
-    reconnectDelayMs: { initial: 50, max: 500 },
-  });
-  cleanups.push(() => connection.stop());
-  await connection.start();
-  await until(() => connection.state.status === 'online');
-  return connection;
-}
-
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const { store, connect, afterTest } = live;
+afterEach(live.endTest);
+afterAll(live.close);
 
 /** Each test tags its messages, so what another test left in the shared uplink queue is not counted. */
 let run = '';
@@ -90,7 +53,7 @@ async function uplinkConsumer(
     credit: 16,
     ...(extra.onDuplicate && { onDuplicate: (_record, m) => ofThisRun(m) && extra.onDuplicate!() }),
   });
-  cleanups.push(() => receiver.stop());
+  afterTest(() => receiver.stop());
   await until(() => receiver.attached);
   return { hubStore, receiver };
 }
@@ -112,7 +75,7 @@ describe('transport on the private broker', () => {
       outbox: senderStore.outbox,
       maxInFlight: 8,
     });
-    cleanups.push(() => sender.stop());
+    afterTest(() => sender.stop());
     for (let n = 1; n <= 60; n++) {
       senderStore.outbox.enqueue({
         messageId: randomUUID(),
@@ -163,7 +126,7 @@ describe('transport on the private broker', () => {
       connection: await connect(endpointCredentials(env, 'clinic-b')),
       outbox: senderStore.outbox,
     });
-    cleanups.push(() => sender.stop());
+    afterTest(() => sender.stop());
     for (let n = 1; n <= 3; n++)
       senderStore.outbox.enqueue({
         messageId: randomUUID(),
@@ -195,7 +158,7 @@ describe('transport on the private broker', () => {
       connection: await connect(endpointCredentials(env, 'clinic-a')),
       outbox: senderStore.outbox,
     });
-    cleanups.push(() => sender.stop());
+    afterTest(() => sender.stop());
     senderStore.outbox.enqueue({
       messageId: randomUUID(),
       orderKey: 'k',
@@ -213,7 +176,7 @@ describe('transport on the private broker', () => {
       connection: await connect(endpointCredentials(env, 'clinic-a')),
       outbox: senderStore.outbox,
     });
-    cleanups.push(() => sender.stop());
+    afterTest(() => sender.stop());
     const forged = randomUUID();
     senderStore.outbox.enqueue({
       messageId: forged,
@@ -257,14 +220,14 @@ describe('transport on the private broker', () => {
         return { outcome: 'processed' };
       },
     });
-    cleanups.push(() => receiver.stop());
+    afterTest(() => receiver.stop());
     await until(() => receiver.attached);
     const senderStore = store();
     const sender = createOutboxSender({
       connection: await connect(endpointCredentials(env, 'clinic-a')),
       outbox: senderStore.outbox,
     });
-    cleanups.push(() => sender.stop());
+    afterTest(() => sender.stop());
     const huge = { ...message('clinic-a', 1), body: new Uint8Array(10_000) };
     senderStore.outbox.enqueue({
       messageId: huge.properties.message_id,

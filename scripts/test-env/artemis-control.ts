@@ -5,14 +5,14 @@
  * pid. Fault tests use killArtemis/restartArtemis to crash and revive it with its journal. The command line is
  * artemis.ts.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import rhea from 'rhea';
 import { artemisBrokerXml, buildArtemisConfiguration } from '../../hub/index.ts';
 import { freeLoopbackPort } from './free-port.ts';
-import { isAlive } from './process-liveness.ts';
+import { isAlive, startDetached, waitForExit } from './process-liveness.ts';
 
 /** The version scripts/setup.sh installs; keep the two in step. */
 export const ARTEMIS_VERSION = '2.40.0';
@@ -108,18 +108,13 @@ async function waitFor(node: ArtemisNodeState, pid: number, ready: () => Promise
 const backupSynchronized = (node: ArtemisNodeState) => () =>
   existsSync(logFile(node)) && readFileSync(logFile(node), 'utf8').includes('AMQ221024');
 
-function launch(dir: string, node: ArtemisNodeState): number {
-  const out = openSync(logFile(node), 'a');
-  const child = spawn(join(node.instance, 'bin', 'artemis'), ['run'], {
-    detached: true,
-    stdio: ['ignore', out, out],
-    env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' },
-  });
-  closeSync(out);
-  child.unref();
-  if (!child.pid) throw new Error('artemis: could not start');
-  return child.pid;
-}
+const launch = (dir: string, node: ArtemisNodeState): number =>
+  startDetached(
+    join(node.instance, 'bin', 'artemis'),
+    ['run'],
+    { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' },
+    logFile(node),
+  );
 
 /**
  * Creates the instances, writes the topology and starts the broker — with `pair`, a primary and then a backup that
@@ -212,20 +207,11 @@ export async function startArtemis(
   return state;
 }
 
-async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
-
 /** kill -9 node `index` (the primary by default), keeping its journal: what a crash leaves. */
 export async function killArtemis(stateFile: string, index = 0): Promise<void> {
   const pid = readState(stateFile).nodes[index]?.pid;
   if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
-  if (pid) await waitForExit(pid, STOP_TIMEOUT_MS);
+  if (pid) await waitForExit([pid], STOP_TIMEOUT_MS);
 }
 
 /** Starts node `index` again on its journal; resolves with how long it took to accept AMQP connections. */
@@ -247,7 +233,7 @@ export async function stopArtemis(stateFile: string): Promise<void> {
   for (const { pid } of state.nodes) {
     if (pid && isAlive(pid)) {
       process.kill(pid, 'SIGTERM');
-      if (!(await waitForExit(pid, STOP_TIMEOUT_MS))) process.kill(pid, 'SIGKILL');
+      if (!(await waitForExit([pid], STOP_TIMEOUT_MS))) process.kill(pid, 'SIGKILL');
     }
   }
   rmSync(state.dir, { recursive: true, force: true });

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { freeLoopbackPort } from './free-port.ts';
-import { isAlive } from './process-liveness.ts';
+import { isAlive, waitForExit } from './process-liveness.ts';
 import type { PostgresState } from './postgres-env.ts';
 
 export type { PostgresState } from './postgres-env.ts';
@@ -140,15 +140,6 @@ function pidFileOwner(dataDir: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function waitForExit(pids: number[], timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isAlive)) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
 }
 
 function logTail(dataDir: string, lines = 30): string {

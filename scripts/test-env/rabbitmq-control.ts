@@ -3,14 +3,12 @@
  * one definitions file. Everything it starts is recorded in a state file and stopped by pid. Fault suites use
  * killNode/restartNode to crash and revive a node with its data. The command line is rabbitmq.ts.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
-  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -21,7 +19,7 @@ import { join } from 'node:path';
 import { buildRabbitmqDefinitions } from '../../hub/index.ts';
 import type { BrokerEnvState, BrokerNodeState } from './broker-env.ts';
 import { freeLoopbackPort as freePort } from './free-port.ts';
-import { isAlive } from './process-liveness.ts';
+import { isAlive, startDetached, waitForExit } from './process-liveness.ts';
 
 /** Endpoints every test environment provisions; suites that need more provision them through the admin user. */
 const TEST_ENDPOINTS = ['clinic-a', 'clinic-b', 'clinic-c', 'ws-expert-1', 'ws-applicant-1'];
@@ -157,20 +155,6 @@ function makeTlsCertificates(dir: string): string {
     'server.ext',
   );
   return join(dir, 'ca.pem');
-}
-
-function startDetached(command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): number {
-  const out = openSync(logFile, 'a');
-  const child = spawn(command, args, { env, detached: true, stdio: ['ignore', out, out] });
-  closeSync(out);
-  child.unref();
-  if (child.pid === undefined) throw new Error(`could not start ${command}`);
-  return child.pid;
-}
-
-async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }
 
 export async function startBroker(stateFile: string, nodeCount: number): Promise<void> {
