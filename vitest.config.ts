@@ -1,9 +1,24 @@
 import { defineConfig } from 'vitest/config';
 
 /**
+ * Integration suites that speak to "the broker under test" only (testkit/broker-under-test.ts): the artemis project
+ * runs them again on ActiveMQ Artemis. The others reach RabbitMQ's management API or the workstation and connector
+ * harnesses, which are RabbitMQ's for now.
+ */
+const BROKER_NEUTRAL_INTEGRATION = [
+  'hub/hub-directory.int.test.ts',
+  'hub/hub-routing.int.test.ts',
+  'hub/hub-property-receipts.int.test.ts',
+  'hub/hub-revocation.int.test.ts',
+  'hub/hub-crl-continuity.int.test.ts',
+  'hub/hub-failover.int.test.ts',
+];
+
+/**
  * unit: *.test.ts beside the code, no outside services.
  * int:  *.int.test.ts, against the private broker and throw-away keychain that scripts/with-test-env.sh provides.
- * artemis: *.artemis.test.ts, against the private ActiveMQ Artemis that scripts/with-artemis.sh provides.
+ * artemis: *.artemis.test.ts and the broker-neutral integration suites, against the private ActiveMQ Artemis (and
+ *          PostgreSQL) that scripts/with-artemis.sh --postgres provides.
  * Browser tests are Playwright's (e2e/).
  */
 export default defineConfig({
@@ -34,7 +49,8 @@ export default defineConfig({
       {
         test: {
           name: 'artemis',
-          include: ['**/*.artemis.test.ts'],
+          include: ['**/*.artemis.test.ts', ...BROKER_NEUTRAL_INTEGRATION],
+          env: { RTS_BROKER: 'artemis' },
           exclude: ['node_modules/**', 'dist/**', '.tools/**'],
           environment: 'node',
           testTimeout: 60_000,

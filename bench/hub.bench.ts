@@ -49,6 +49,7 @@ import {
   type TestIdentity,
   type TestPractitioner,
   type TestRegion,
+  rabbitmqAsBrokerUnderTest,
 } from '../testkit/index.ts';
 
 // --- options -----------------------------------------------------------------------------------------------------------
@@ -416,7 +417,7 @@ async function startHubChild(
   database: DatabaseSpec,
   diagnostics: Diagnostics = {},
 ): Promise<HubChild> {
-  const config = writeTestHubConfig({ dir, name, region, broker, database });
+  const config = writeTestHubConfig({ dir, name, region, broker: rabbitmqAsBrokerUnderTest(broker), database });
   const logFile = join(dir, `${name}.log`);
   const fd = openSync(logFile, 'w');
   const nodeArgs = [

@@ -29,6 +29,7 @@ import {
 import { PROTOCOL_LIMITS, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
 import { createNativeCertificateValidator, loadFhirDefinitions } from '../shared-node/index.ts';
 import {
+  brokerAdapterFor,
   createBrokerConnection,
   createInboxReceiver,
   createOutboxSender,
@@ -317,6 +318,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       vhost: profile.vhost,
       username: endpointId,
       containerId: `${endpointId}-connector`,
+      adapter: brokerAdapterFor(profile.brokerKind),
       ...(profile.tls && {
         tls: { ca: profile.tls.caPem, ...(profile.tls.servername && { servername: profile.tls.servername }) },
       }),

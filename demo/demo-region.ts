@@ -574,6 +574,7 @@ export async function startDemoRegion(options: DemoRegionOptions): Promise<DemoR
     const config: HubConfig = {
       instanceId: 'hub-demo',
       broker: {
+        kind: 'rabbitmq',
         hosts: [{ host: '127.0.0.1', port: broker.amqpPort }],
         vhost: T.vhost,
         username: users.hub.name,

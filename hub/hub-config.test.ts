@@ -36,6 +36,24 @@ describe('hub configuration', () => {
     expect(loaded.secret({ file: 'admin-secret' })).toBe('admin-pw');
   });
 
+  it('takes RabbitMQ when no broker kind is named; Artemis is managed over AMQP, without a URL or a delivery limit', () => {
+    expect(loadHubConfig(write('kind-default.json', valid)).config.broker.kind).toBe('rabbitmq');
+    const { url: _url, ...overAmqp } = valid.broker.management;
+    const artemis = { ...valid, broker: { ...valid.broker, kind: 'artemis', management: overAmqp } };
+    expect(loadHubConfig(write('artemis.json', artemis)).config.broker.kind).toBe('artemis');
+    const withUrl = { ...artemis, broker: { ...artemis.broker, management: valid.broker.management } };
+    expect(() => loadHubConfig(write('artemis-url.json', withUrl))).toThrow(
+      /broker\.management\.url: Artemis is managed over AMQP on broker\.hosts/,
+    );
+    const withLimit = { ...artemis, broker: { ...artemis.broker, management: { ...overAmqp, deliveryLimit: 3 } } };
+    expect(() => loadHubConfig(write('artemis-limit.json', withLimit))).toThrow(/max-delivery-attempts in broker\.xml/);
+    const rabbitWithoutUrl = { ...valid, broker: { ...valid.broker, management: overAmqp } };
+    expect(() => loadHubConfig(write('rabbit-no-url.json', rabbitWithoutUrl))).toThrow(/broker\.management\.url/);
+    expect(() =>
+      loadHubConfig(write('kind-other.json', { ...valid, broker: { ...valid.broker, kind: 'activemq-classic' } })),
+    ).toThrow(/broker\.kind/);
+  });
+
   it('refuses a secret written into the file, naming the field', () => {
     const file = write('inline.json', { ...valid, broker: { ...valid.broker, password: 'in-clear' } });
     expect(() => loadHubConfig(file)).toThrow(/broker\.password/);

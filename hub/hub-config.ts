@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { plainAmqpProblem, plainHttpProblem } from '../shared/broker/index.ts';
+import { BROKER_KINDS, plainAmqpProblem, plainHttpProblem } from '../shared/broker/index.ts';
 import { envOrFileSecretReferenceSchema as secretRef, type EnvOrFileSecretReference } from '../shared-node/index.ts';
 
 /**
@@ -17,6 +17,8 @@ export const hubConfigSchema = z
       .optional(),
     broker: z
       .object({
+        /** Which broker the region runs (docs/brokers.md); RabbitMQ when absent. */
+        kind: z.enum(BROKER_KINDS).default('rabbitmq'),
         hosts: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict()).min(1),
         vhost: z.string().default('rts'),
         username: z.string().default('rts-hub'),
@@ -25,9 +27,14 @@ export const hubConfigSchema = z
         tls: z.object({ caFile: z.string(), servername: z.string().optional() }).strict().optional(),
         /** Deliveries the broker may push ahead of processing. */
         credit: z.number().int().min(1).max(1000).default(200),
+        /**
+         * Where the hub provisions an endpoint's downlink and permissions at its registration. RabbitMQ: the management
+         * HTTP API at `url`. Artemis: its management address over AMQP on the broker's hosts (no url), as a user with
+         * the `manage` permission; the delivery limit is broker.xml's.
+         */
         management: z
           .object({
-            url: z.string().url(),
+            url: z.string().url().optional(),
             username: z.string(),
             password: secretRef,
             deliveryLimit: z.number().int().min(1).optional(),
@@ -40,8 +47,20 @@ export const hubConfigSchema = z
           ? undefined
           : plainAmqpProblem(broker.hosts, "set broker.tls.caFile to the CA of the broker's certificate");
         if (amqp) context.addIssue({ code: 'custom', path: ['tls'], message: amqp });
-        const http = plainHttpProblem(broker.management.url);
-        if (http) context.addIssue({ code: 'custom', path: ['management', 'url'], message: http });
+        const { url, deliveryLimit } = broker.management;
+        if (broker.kind === 'rabbitmq') {
+          if (url === undefined)
+            context.addIssue({ code: 'custom', path: ['management', 'url'], message: "RabbitMQ's management API URL" });
+          const http = url === undefined ? undefined : plainHttpProblem(url);
+          if (http) context.addIssue({ code: 'custom', path: ['management', 'url'], message: http });
+        } else {
+          const where = 'Artemis is managed over AMQP on broker.hosts';
+          if (url !== undefined) context.addIssue({ code: 'custom', path: ['management', 'url'], message: where });
+          if (deliveryLimit !== undefined) {
+            const message = "Artemis's delivery limit is max-delivery-attempts in broker.xml (rts broker definitions)";
+            context.addIssue({ code: 'custom', path: ['management', 'deliveryLimit'], message });
+          }
+        }
       }),
     database: z.discriminatedUnion('kind', [
       /** PGlite in-process: one instance, no server. */

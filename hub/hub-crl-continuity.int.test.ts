@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointCredentials, loadBrokerEnv, createTestDatabase, loadPostgresEnv } from '../scripts/test-env/index.ts';
+import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/index.ts';
 import { createCrl, derToPem, describeCertificate, PEM_LABELS, type RevokedSerial } from '../shared/pki/index.ts';
 import { readHubNotice } from '../shared/protocol/fhir/index.ts';
 import { openMessage } from '../shared/protocol/index.ts';
 import { loadHubConfig } from './hub-config.ts';
 import { startHub, type HubLogEvent, type HubService } from './hub-service.ts';
 import {
-  purgeTestQueues,
+  loadBrokerUnderTest,
   writeTestHubConfig,
-  connectTestEndpoint,
+  connectEndpointTo,
   registerClinicSystem,
   requestSnapshotAs,
   createTestRegion,
@@ -29,9 +29,8 @@ import { DISTRIBUTED_SOURCE } from './trust-reloader.ts';
  * often the hub restarts; a restart on an older file keeps the newer CRL the region distributed; an endpoint that
  * registers through an instance that has not read the new file yet is sent the newest CRL all the same.
  */
-const broker = loadBrokerEnv();
+const broker = loadBrokerUnderTest();
 const postgres = loadPostgresEnv();
-const port = broker.nodes[0]!.amqpPort;
 
 describe('hub: CRLs across restarts and instances', () => {
   let dir: string;
@@ -96,7 +95,7 @@ describe('hub: CRLs across restarts and instances', () => {
   }
 
   beforeAll(async () => {
-    await purgeTestQueues(broker);
+    await broker.purge();
     dir = mkdtempSync(join(tmpdir(), 'rts-hub-crl-continuity-'));
     region = await createTestRegion(join(dir, 'pki'));
     revoked = [
@@ -107,8 +106,7 @@ describe('hub: CRLs across restarts and instances', () => {
       ? { kind: 'postgres', url: await createTestDatabase(postgres, 'hub_crl_continuity') }
       : { kind: 'embedded', path: join(dir, 'hub-db') };
     await issueCrl(1, region.files.crl);
-    for (const id of ['clinic-a', 'clinic-b'])
-      endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
+    for (const id of ['clinic-a', 'clinic-b']) endpoints[id] = await connectEndpointTo(broker, id);
   }, 90_000);
 
   afterAll(async () => {

@@ -45,7 +45,7 @@ describe.each(hubEngines())('hub directory on the real broker, $kind database', 
       await endpoint.waitFor(receiptFor(messageId, 'processed'), 'registration receipt');
       const notice = await endpoint.waitFor(isType('hub.notice'), 'registration notice');
       expect(notice.properties.rtsNotice).toBe('registration-accepted');
-      expect(notice.userId).toBe(suite.broker.users.hub.name);
+      expect(notice.userId).toBe(suite.broker.hub.name);
       const snapshot = await endpoint.waitFor(isType('directory.snapshot'), 'snapshot');
       expect(snapshot.properties).toMatchObject({
         rtsDirectoryVersion: 0,

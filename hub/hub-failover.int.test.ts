@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import rhea, { type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointCredentials, loadBrokerEnv, createTestDatabase, loadPostgresEnv } from '../scripts/test-env/index.ts';
+import { createTestDatabase, loadPostgresEnv } from '../scripts/test-env/index.ts';
 import { buildDirectoryPublish, buildEndpointRegister } from '../shared/protocol/fhir/index.ts';
 import { CONTENT_TYPES, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
 import {
-  purgeTestQueues,
+  loadBrokerUnderTest,
   writeTestHubConfig,
-  connectTestEndpoint,
+  connectEndpointTo,
   createTestRegion,
   expertEntry,
   hospital,
@@ -26,9 +26,8 @@ import {
  * the broker redelivers what it had not accepted, the survivor takes over its claimed outbox rows when their claim
  * lapses, and every consult arrives — each processed once (one delivered receipt per message).
  */
-const broker = loadBrokerEnv();
+const broker = loadBrokerUnderTest();
 const postgres = loadPostgresEnv();
-const port = broker.nodes[0]!.amqpPort;
 const V = PROTOCOL_VERSION;
 const BURST = 2000;
 
@@ -64,12 +63,11 @@ describe.runIf(postgres)('two hub instances on PostgreSQL', () => {
   }
 
   beforeAll(async () => {
-    await purgeTestQueues(broker);
+    await broker.purge();
     dir = mkdtempSync(join(tmpdir(), 'rts-hub-failover-'));
     region = await createTestRegion(join(dir, 'pki'));
     url = await createTestDatabase(postgres!, 'hub_failover');
-    for (const id of ['clinic-a', 'clinic-b'])
-      endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
+    for (const id of ['clinic-a', 'clinic-b']) endpoints[id] = await connectEndpointTo(broker, id);
   }, 60_000);
 
   afterAll(() => {

@@ -105,7 +105,7 @@ describe('hub: property receipts, directory view', () => {
         `rejected receipt (${reason})`,
       );
       expect(receipt.properties).toMatchObject({ rtsReason: reason, rtsToEndpoint: 'clinic-b', rtsSender: 'hub' });
-      expect(receipt.userId).toBe(s.broker.users.hub.name);
+      expect(receipt.userId).toBe(s.broker.hub.name);
       expect(await s.deadLetterOf(message.message_id)).toMatchObject({ reason, sender: 'clinic-b' });
     });
 

@@ -58,7 +58,7 @@ describe.each(hubEngines())('hub routing on the real broker, $kind database', ({
     const toBerg = await send('clinic-a.dr-berg');
     await suite.endpoints['clinic-b']!.waitFor(receiptFor(toBerg, 'delivered'), 'delivered receipt');
     const forwarded = await suite.endpoints['clinic-a']!.waitFor((m) => m.messageId === toBerg, 'forwarded consult');
-    expect(forwarded.userId).toBe(suite.broker.users.hub.name);
+    expect(forwarded.userId).toBe(suite.broker.hub.name);
     expect(forwarded.properties.rtsToPractitioner).toBe('clinic-a.dr-berg');
 
     // The same message again (a re-send after a lost settlement): the first outcome again, no second copy.
@@ -257,7 +257,7 @@ describe.each(hubEngines())('hub routing on the real broker, $kind database', ({
     expect(
       (await suite.endpoints['clinic-b']!.waitFor((m) => m.messageId === answer.message_id, 'the forwarded receipt'))
         .userId,
-    ).toBe(suite.broker.users.hub.name);
+    ).toBe(suite.broker.hub.name);
 
     const refused = {
       'not-authorized: about no message routed between them': receipt('clinic-a', randomUUID()),

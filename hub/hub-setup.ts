@@ -3,7 +3,9 @@ import { checkTrustRevocation, importSigningKey, isCmsError, type TrustConfig } 
 import type { LogFields, Logger } from '../shared/index.ts';
 import { PEM_LABELS, pemToDer, pemToDerAll } from '../shared/pki/index.ts';
 import { loadFhirDefinitions } from '../shared-node/index.ts';
-import { createBrokerConnection, type BrokerConnection } from '../transport/index.ts';
+import { brokerAdapterFor, createBrokerConnection, type BrokerConnection } from '../transport/index.ts';
+import { createArtemisProvisioner } from './broker/artemis-provisioner.ts';
+import type { EndpointProvisioner } from './broker/endpoint-provisioner.ts';
 import { createRabbitmqProvisioner } from './broker/rabbitmq-provisioner.ts';
 import { createCertificateCache } from '../shared-node/index.ts';
 import { HubConfigError, type LoadedHubConfig } from './hub-config.ts';
@@ -60,19 +62,46 @@ export function createProcessor(
 ): UplinkProcessor {
   // Base FHIR R4 validation of what the hub reads (registrations, directory publishes) needs the HL7 definitions.
   loadFhirDefinitions();
-  const management = loaded.config.broker.management;
   return createUplinkProcessor({
     identity,
     trust,
     certificates: createCertificateCache(trust),
     ...(validations && { validateFor: (body) => (content, metadata) => validations.validate(body, content, metadata) }),
     ...(snapshotIntervalMs !== undefined && { snapshotIntervalMs }),
-    provisioner: createRabbitmqProvisioner({
-      url: management.url,
+    provisioner: createProvisioner(loaded),
+  });
+}
+
+const brokerTls = (loaded: LoadedHubConfig) => {
+  const { tls } = loaded.config.broker;
+  return (
+    tls && {
+      ca: readFileSync(loaded.path(tls.caFile), 'utf8'),
+      ...(tls.servername && { servername: tls.servername }),
+    }
+  );
+};
+
+/** The configured broker's provisioner, as the region's administrator user. */
+export function createProvisioner(loaded: LoadedHubConfig): EndpointProvisioner {
+  const { broker } = loaded.config;
+  const { management } = broker;
+  const password = loaded.secret(management.password);
+  if (broker.kind === 'artemis') {
+    const tls = brokerTls(loaded);
+    return createArtemisProvisioner({
+      hosts: broker.hosts,
+      vhost: broker.vhost,
       username: management.username,
-      password: loaded.secret(management.password),
-      ...(management.deliveryLimit && { deliveryLimit: management.deliveryLimit }),
-    }),
+      password,
+      ...(tls && { tls }),
+    });
+  }
+  return createRabbitmqProvisioner({
+    url: management.url!,
+    username: management.username,
+    password,
+    ...(management.deliveryLimit && { deliveryLimit: management.deliveryLimit }),
   });
 }
 
@@ -89,18 +118,15 @@ export function createHubConnection(
   log: (event: HubLogEvent) => void,
 ): BrokerConnection {
   const { broker } = loaded.config;
+  const tls = brokerTls(loaded);
   const connection = createBrokerConnection({
     hosts: broker.hosts,
     vhost: broker.vhost,
     username: broker.username,
     password: async () => loaded.secret(broker.password),
     containerId: `rts-hub-${instanceId}`,
-    ...(broker.tls && {
-      tls: {
-        ca: readFileSync(loaded.path(broker.tls.caFile), 'utf8'),
-        ...(broker.tls.servername && { servername: broker.tls.servername }),
-      },
-    }),
+    adapter: brokerAdapterFor(broker.kind),
+    ...(tls && { tls }),
   });
   connection.onStateChanged((state) =>
     log({

@@ -8,8 +8,10 @@ export {
   type ArtemisConfiguration,
 } from './broker/artemis-configuration.ts';
 export type { BrokerUser } from './broker/rabbitmq-definitions.ts';
-export { ProvisioningError, createRabbitmqProvisioner, managementApiCall } from './broker/rabbitmq-provisioner.ts';
-export type { EndpointProvisioner } from './broker/rabbitmq-provisioner.ts';
+export { createRabbitmqProvisioner, managementApiCall } from './broker/rabbitmq-provisioner.ts';
+export { createArtemisProvisioner, createArtemisManagement } from './broker/artemis-provisioner.ts';
+export { ProvisioningError } from './broker/endpoint-provisioner.ts';
+export type { EndpointProvisioner } from './broker/endpoint-provisioner.ts';
 export { HubConfigError, loadHubConfig } from './hub-config.ts';
 export type { HubConfig } from './hub-config.ts';
 export { startHub } from './hub-service.ts';

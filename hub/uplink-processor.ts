@@ -9,7 +9,7 @@ import {
   type MessageType,
   type ReasonCode,
 } from '../shared/protocol/index.ts';
-import type { EndpointProvisioner } from './broker/rabbitmq-provisioner.ts';
+import type { EndpointProvisioner } from './broker/endpoint-provisioner.ts';
 import type { CertificateCache } from '../shared-node/index.ts';
 import * as store from './store/hub-store.ts';
 import { admit, claim, claimAll } from './uplink/admission.ts';

@@ -30,8 +30,9 @@ step "integration + browser" bash scripts/with-test-env.sh bash -c '
   PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/e2e.json playwright test --reporter=list,json 2>&1 | tee test-results/e2e.log || status=1
   exit $status'
 
-# The RTS topology and settlement on a private ActiveMQ Artemis (the source system's broker family).
-step artemis bash scripts/with-artemis.sh vitest run --project artemis --reporter=default --reporter=json \
+# The RTS topology, settlement and provisioning on a private ActiveMQ Artemis (the source system's broker family), and
+# the hub's integration suites again on it (vitest.config.ts, BROKER_NEUTRAL_INTEGRATION).
+step artemis bash scripts/with-artemis.sh --postgres vitest run --project artemis --reporter=default --reporter=json \
   --outputFile.json=test-results/artemis.json
 
 # Broker kill -9, consumer kill -9, poison messages, and failover on a 3-node cluster: 0 lost, 0 duplicates required.

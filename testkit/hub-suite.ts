@@ -4,14 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rhea, { type Message } from 'rhea';
-import {
-  endpointCredentials,
-  loadBrokerEnv,
-  freeLoopbackPort,
-  createTestDatabase,
-  loadPostgresEnv,
-  type BrokerEnvState,
-} from '../scripts/test-env/index.ts';
+import { freeLoopbackPort, createTestDatabase, loadPostgresEnv } from '../scripts/test-env/index.ts';
 import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
 import {
   buildDirectoryPublish,
@@ -23,8 +16,9 @@ import {
 import { CONTENT_TYPES, openMessage, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
 import { loadHubConfig, startHub, type HubService } from '../hub/index.ts';
 import { hubStore as store } from '../hub/index.ts';
-import { connectTestEndpoint, type ReceivedMessage, type TestEndpoint } from './test-endpoint.ts';
-import { createEndpointUser, purgeTestQueues, writeTestHubConfig } from './test-hub-config.ts';
+import { connectEndpointTo, type ReceivedMessage, type TestEndpoint } from './test-endpoint.ts';
+import { loadBrokerUnderTest, type BrokerUnderTest } from './broker-under-test.ts';
+import { writeTestHubConfig } from './test-hub-config.ts';
 import {
   createTestRegion,
   expertEntry,
@@ -97,7 +91,7 @@ export function publishDeltaFrom(
 }
 
 export interface HubSuite {
-  readonly broker: BrokerEnvState;
+  readonly broker: BrokerUnderTest;
   readonly region: TestRegion;
   readonly hub: HubService;
   readonly clinics: Record<string, TestIdentity>;
@@ -128,10 +122,9 @@ export interface HubSuite {
 }
 
 export async function startHubSuite(kind: HubEngine): Promise<HubSuite> {
-  const broker = loadBrokerEnv();
+  const broker = loadBrokerUnderTest();
   const postgres = loadPostgresEnv();
-  const port = broker.nodes[0]!.amqpPort;
-  await purgeTestQueues(broker);
+  await broker.purge();
   const dir = mkdtempSync(join(tmpdir(), 'rts-hub-test-'));
   const region = await createTestRegion(join(dir, 'pki'));
   const clinics: Record<string, TestIdentity> = {};
@@ -161,11 +154,10 @@ export async function startHubSuite(kind: HubEngine): Promise<HubSuite> {
       if (process.env.RTS_HUB_TEST_LOG) console.error(JSON.stringify(e));
     },
   });
-  // clinic-c keeps the test environment's password: the connector suites use that endpoint too, after these or before.
-  const clinicCPassword = endpointCredentials(broker, 'clinic-c').password;
-  await createEndpointUser(broker, 'clinic-c', clinicCPassword);
-  for (const id of ['clinic-a', 'clinic-b', 'ws-expert-1', 'ws-applicant-1'])
-    endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
+  const connect = (id: string, receive = true) => connectEndpointTo(broker, id, { receive });
+  // clinic-c joins late: a user that may only send, as the administrator leaves it before the hub provisions it.
+  await broker.resetEndpointUser('clinic-c');
+  for (const id of ['clinic-a', 'clinic-b', 'ws-expert-1', 'ws-applicant-1']) endpoints[id] = await connect(id);
 
   const register = (id: string, clinic: string, kindOf: 'clinic-system' | 'workstation' = 'clinic-system') =>
     endpoints[id]!.send(
@@ -272,18 +264,12 @@ export async function startHubSuite(kind: HubEngine): Promise<HubSuite> {
       return opened.value.payload;
     },
     async joinClinicC() {
-      endpoints['clinic-c'] = await connectTestEndpoint({
-        port,
-        vhost: broker.vhost,
-        id: 'clinic-c',
-        password: clinicCPassword,
-        receive: false,
-      });
+      endpoints['clinic-c'] = await connect('clinic-c', false);
       const joined = await register('clinic-c', 'clinic-c');
       // Its downlink exists only now, made by the hub: attach after the receipt would have been routed there.
       endpoints['clinic-c'].close();
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      const c = await connectTestEndpoint({ port, vhost: broker.vhost, id: 'clinic-c', password: clinicCPassword });
+      const c = await connect('clinic-c');
       endpoints['clinic-c'] = c;
       await c.waitFor(receiptFor(joined, 'processed'), 'registration receipt');
       return c;

@@ -11,12 +11,12 @@ export {
 export type { HubSuite } from './hub-suite.ts';
 export { startRevocationSuite } from './revocation-suite.ts';
 export type { RevocationSuite } from './revocation-suite.ts';
-export { connectTestEndpoint, registerClinicSystem, requestSnapshotAs } from './test-endpoint.ts';
+export { connectEndpointTo, connectTestEndpoint, registerClinicSystem, requestSnapshotAs } from './test-endpoint.ts';
 export type { ReceivedMessage, TestEndpoint } from './test-endpoint.ts';
 export { purgeTestQueues, writeTestHubConfig } from './test-hub-config.ts';
 export { createTestRegion, expertEntry, hospital } from './test-region.ts';
 export type { TestIdentity, TestPractitioner, TestRegion } from './test-region.ts';
-export { BROKER_KIND_ENV, loadBrokerUnderTest } from './broker-under-test.ts';
+export { BROKER_KIND_ENV, loadBrokerUnderTest, rabbitmqAsBrokerUnderTest } from './broker-under-test.ts';
 export type { BrokerUnderTest } from './broker-under-test.ts';
 export { createUplinkFixture, describeForwards, describeSent } from './uplink-fixture.ts';
 export type { UplinkFixture } from './uplink-fixture.ts';

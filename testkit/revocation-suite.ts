@@ -2,17 +2,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  endpointCredentials,
-  loadBrokerEnv,
-  freeLoopbackPort,
-  createTestDatabase,
-  loadPostgresEnv,
-  type BrokerEnvState,
-} from '../scripts/test-env/index.ts';
+import { freeLoopbackPort, createTestDatabase, loadPostgresEnv } from '../scripts/test-env/index.ts';
 import { hubStore as store, loadHubConfig, startHub, type HubService } from '../hub/index.ts';
-import { connectTestEndpoint, registerClinicSystem, requestSnapshotAs, type TestEndpoint } from './test-endpoint.ts';
-import { purgeTestQueues, writeTestHubConfig } from './test-hub-config.ts';
+import { connectEndpointTo, registerClinicSystem, requestSnapshotAs, type TestEndpoint } from './test-endpoint.ts';
+import { loadBrokerUnderTest, type BrokerUnderTest } from './broker-under-test.ts';
+import { writeTestHubConfig } from './test-hub-config.ts';
 import { createTestRegion, type TestIdentity, type TestPractitioner, type TestRegion } from './test-region.ts';
 
 /**
@@ -22,7 +16,7 @@ import { createTestRegion, type TestIdentity, type TestPractitioner, type TestRe
  * ws-applicant-1 connected (not registered), two of clinic-a's practitioners, and every hub log line kept.
  */
 export interface RevocationSuite {
-  readonly broker: BrokerEnvState;
+  readonly broker: BrokerUnderTest;
   /** Where the suite writes its files (PKI, configuration, PGlite); removed by close(). */
   readonly dir: string;
   readonly region: TestRegion;
@@ -50,10 +44,9 @@ const CLI = join(import.meta.dirname, '..', 'cli', 'rts.ts');
 
 /** `name` tells the suite's files, database and hub apart (e.g. hub-revocation). */
 export async function startRevocationSuite(name: string): Promise<RevocationSuite> {
-  const broker = loadBrokerEnv();
+  const broker = loadBrokerUnderTest();
   const postgres = loadPostgresEnv();
-  const port = broker.nodes[0]!.amqpPort;
-  await purgeTestQueues(broker);
+  await broker.purge();
   const dir = mkdtempSync(join(tmpdir(), `rts-${name}-`));
   const region = await createTestRegion(join(dir, 'pki'));
   const clinics: Record<string, TestIdentity> = {};
@@ -81,8 +74,7 @@ export async function startRevocationSuite(name: string): Promise<RevocationSuit
     version: 'test',
     log: (e) => logged.push(e),
   });
-  for (const id of ['clinic-a', 'clinic-b', 'ws-applicant-1'])
-    endpoints[id] = await connectTestEndpoint({ port, vhost: broker.vhost, ...endpointCredentials(broker, id), id });
+  for (const id of ['clinic-a', 'clinic-b', 'ws-applicant-1']) endpoints[id] = await connectEndpointTo(broker, id);
 
   const rts = (...args: string[]) =>
     new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import rhea, { type Connection, type EventContext, type Message, type Sender } from 'rhea';
-import { downlinkReceiveAddress, uplinkSendAddress, vhostHostname } from '../shared/broker/index.ts';
 import type { CmsSigner } from '../shared/cms/index.ts';
 import { sealMessage, PROTOCOL_VERSION, type ApplicationProperties } from '../shared/protocol/index.ts';
 import { buildEndpointRegister, buildSnapshotRequest } from '../shared/protocol/fhir/index.ts';
-import { bodyBytes } from '../transport/index.ts';
+import { bodyBytes, rabbitmq3Adapter, type BrokerAdapter } from '../transport/index.ts';
+import type { BrokerUnderTest } from './broker-under-test.ts';
 
 /**
  * A bare endpoint for hub tests: sends to the uplink as its broker user and collects everything from its downlink.
@@ -50,13 +50,16 @@ export async function connectTestEndpoint(options: {
   id: string;
   password: string;
   receive?: boolean;
+  /** The broker's addresses (default RabbitMQ's). */
+  adapter?: BrokerAdapter;
 }): Promise<TestEndpoint> {
+  const adapter = options.adapter ?? rabbitmq3Adapter;
   const connection: Connection = rhea
     .create_container({ id: `test-${options.id}-${randomUUID().slice(0, 6)}` })
     .connect({
       host: options.host ?? '127.0.0.1',
       port: options.port,
-      hostname: vhostHostname(options.vhost),
+      hostname: adapter.hostname(options.vhost),
       username: options.id,
       password: options.password,
       reconnect: false,
@@ -73,7 +76,7 @@ export async function connectTestEndpoint(options: {
   const waiters = new Set<() => void>();
   if (options.receive ?? true) {
     const receiver = connection.open_receiver({
-      source: { address: downlinkReceiveAddress(options.id) },
+      source: { address: adapter.downlinkSource(options.id) },
       credit_window: 200,
     });
     receiver.on('message', (context: EventContext) => {
@@ -96,7 +99,7 @@ export async function connectTestEndpoint(options: {
     });
     await new Promise<void>((resolve) => receiver.once('receiver_open', () => resolve()));
   }
-  const sender: Sender = connection.open_sender({ target: { address: uplinkSendAddress(options.id) } });
+  const sender: Sender = connection.open_sender({ target: { address: adapter.uplinkTarget(options.id) } });
   await new Promise<void>((resolve) => sender.once('sendable', () => resolve()));
 
   const settlements = new Map<unknown, (outcome: string) => void>();
@@ -155,6 +158,22 @@ export async function connectTestEndpoint(options: {
     waitForCount,
     close: () => connection.close(),
   };
+}
+
+/** A test endpoint on the broker under test, as its broker user. */
+export function connectEndpointTo(
+  broker: BrokerUnderTest,
+  id: string,
+  options: { receive?: boolean } = {},
+): Promise<TestEndpoint> {
+  return connectTestEndpoint({
+    port: broker.hosts[0]!.port,
+    vhost: broker.vhost,
+    adapter: broker.adapter,
+    password: broker.endpoint(id).password,
+    id,
+    ...options,
+  });
 }
 
 /** A clinic system's registration (`<id> system` of `<id> Health`), signed with its certificate. */

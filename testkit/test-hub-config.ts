@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrokerEnvState } from '../scripts/test-env/index.ts';
 import type { HubConfig } from '../hub/index.ts';
+import type { BrokerUnderTest } from './broker-under-test.ts';
 import type { TestRegion } from './test-region.ts';
 
 /** A hub configuration file for the private test broker; secrets travel in the returned environment, not the file. */
@@ -9,7 +10,7 @@ export function writeTestHubConfig(options: {
   dir: string;
   name: string;
   region: TestRegion;
-  broker: BrokerEnvState;
+  broker: BrokerUnderTest;
   database: { kind: 'embedded'; path: string } | { kind: 'postgres'; url: string };
   claimMs?: number;
   /** Port of the operator API (rts hub …). */
@@ -22,18 +23,7 @@ export function writeTestHubConfig(options: {
   const { broker, region } = options;
   const config: HubConfig = {
     instanceId: options.name,
-    broker: {
-      hosts: broker.nodes.map((n) => ({ host: '127.0.0.1', port: n.amqpPort })),
-      vhost: broker.vhost,
-      username: broker.users.hub.name,
-      password: { env: 'RTS_HUB_BROKER_PASSWORD' },
-      credit: 200,
-      management: {
-        url: `http://127.0.0.1:${broker.nodes[0]!.managementPort}`,
-        username: broker.users.admin.name,
-        password: { env: 'RTS_HUB_ADMIN_PASSWORD' },
-      },
-    },
+    broker: broker.hubConfig({ hubPassword: 'RTS_HUB_BROKER_PASSWORD', adminPassword: 'RTS_HUB_ADMIN_PASSWORD' }),
     database:
       options.database.kind === 'embedded'
         ? options.database
@@ -52,16 +42,15 @@ export function writeTestHubConfig(options: {
   return {
     file,
     env: {
-      RTS_HUB_BROKER_PASSWORD: broker.users.hub.password,
-      RTS_HUB_ADMIN_PASSWORD: broker.users.admin.password,
+      RTS_HUB_BROKER_PASSWORD: broker.hub.password,
+      RTS_HUB_ADMIN_PASSWORD: broker.admin.password,
       RTS_HUB_OPERATOR_TOKEN: `operator-${options.name}`,
       ...(options.database.kind === 'postgres' && { RTS_HUB_DATABASE_URL: options.database.url }),
     },
   };
 }
 
-/** What the region's administrator does before an endpoint can join: a broker user that may only write the uplink. */
-/** The test broker's management API, as its administrator. */
+/** The test RabbitMQ's management API, as its administrator. */
 async function management(
   broker: BrokerEnvState,
   method: 'GET' | 'PUT' | 'DELETE',
@@ -80,6 +69,7 @@ async function management(
   return response;
 }
 
+/** What the region's administrator does before an endpoint can join: a broker user that may only write the uplink. */
 export async function createEndpointUser(broker: BrokerEnvState, id: string, password: string): Promise<void> {
   const put = (path: string, body: unknown) => management(broker, 'PUT', path, body);
   await put(`users/${id}`, { password, tags: '' });

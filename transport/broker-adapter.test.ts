@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { artemisAdapter, rabbitmq3Adapter, type RetryableDelivery } from './broker-adapter.ts';
+import { artemisAdapter, brokerAdapterFor, rabbitmq3Adapter, type RetryableDelivery } from './broker-adapter.ts';
 
 function recordingDelivery(): RetryableDelivery & { calls: unknown[] } {
   const calls: unknown[] = [];
@@ -17,6 +17,12 @@ describe('broker adapters', () => {
     };
     expect(artemisAdapter.verifiedSender(forged)).toBe('clinic-a');
     expect(artemisAdapter.verifiedSender({ user_id: Buffer.from('clinic-a') })).toBeUndefined();
+  });
+
+  it('are chosen by the configured broker kind, RabbitMQ when none is named', () => {
+    expect(brokerAdapterFor('artemis')).toBe(artemisAdapter);
+    expect(brokerAdapterFor('rabbitmq')).toBe(rabbitmq3Adapter);
+    expect(brokerAdapterFor(undefined)).toBe(rabbitmq3Adapter);
   });
 
   it('retry with the outcome each broker counts towards its delivery limit', () => {

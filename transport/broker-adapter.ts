@@ -1,5 +1,7 @@
 import {
   ARTEMIS_TOPOLOGY as A,
+  DEFAULT_BROKER_KIND,
+  type BrokerKind,
   RABBITMQ_TOPOLOGY as T,
   artemisDownlinkAddress,
   artemisUplinkAddress,
@@ -86,3 +88,8 @@ export const artemisAdapter: BrokerAdapter = {
   verifiedSender: (message) => artemisVerifiedSender(message.message_annotations),
   retry: (delivery) => delivery.release({ delivery_failed: true }),
 };
+
+/** The adapter of a configured broker kind (absent: RabbitMQ). */
+export function brokerAdapterFor(kind: BrokerKind = DEFAULT_BROKER_KIND): BrokerAdapter {
+  return kind === 'artemis' ? artemisAdapter : rabbitmq3Adapter;
+}

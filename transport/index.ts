@@ -1,6 +1,6 @@
 /** What other layers may use of transport/: they import it from here only (eslint rule rts/layers). */
 export { bodyBytes, toRheaMessage, toStoredMessage } from './amqp-message.ts';
-export { artemisAdapter, rabbitmq3Adapter } from './broker-adapter.ts';
+export { artemisAdapter, brokerAdapterFor, rabbitmq3Adapter } from './broker-adapter.ts';
 export type { BrokerAdapter, RetryableDelivery } from './broker-adapter.ts';
 export { createBrokerConnection } from './broker-connection.ts';
 export type { BrokerConnection } from './broker-connection.ts';

@@ -9,6 +9,7 @@ import { createRabbitmqProvisioner, loadHubConfig, startHub, type HubService } f
 import {
   connectTestEndpoint,
   purgeTestQueues,
+  rabbitmqAsBrokerUnderTest,
   writeTestHubConfig,
   createTestRegion,
   type ReceivedMessage,
@@ -763,7 +764,7 @@ describe('the real hub on the demo broker', () => {
       dir,
       name: 'hub-on-demo',
       region,
-      broker: env,
+      broker: rabbitmqAsBrokerUnderTest(env),
       database: { kind: 'embedded', path: join(dir, 'hub-db') },
     });
     hubService = await startHub({ config: loadHubConfig(config.file, config.env), version: 'test' });

@@ -62,36 +62,91 @@ const ALL_PERMISSIONS = [
 ] as const;
 type Permission = (typeof ALL_PERMISSIONS)[number];
 
+/** One `<security-setting>`: the roles granted each permission on the addresses `match` names. */
+export interface ArtemisSecuritySetting {
+  readonly match: string;
+  readonly roles: Readonly<Record<Permission, readonly string[]>>;
+}
+
 /**
  * Artemis applies the most specific match only (settings are not merged), so each one repeats the administrator's
  * operational rights beside what hub and endpoints may do.
  */
-function securitySetting(match: string, grants: Partial<Record<Permission, string[]>>, admin: string): string {
-  const permissions = ALL_PERMISSIONS.map((type) => {
-    const roles = [
-      ...(grants[type] ?? []),
-      ...(['send', 'consume', 'browse', 'manage'].includes(type) || match === '#' ? [admin] : []),
-    ];
-    return roles.length ? `        <permission type="${type}" roles="${roles.join(',')}"/>` : '';
-  }).filter(Boolean);
-  return `      <security-setting match="${match}">\n${permissions.join('\n')}\n      </security-setting>`;
+function securitySetting(match: string, grants: Partial<Record<Permission, string[]>>): ArtemisSecuritySetting {
+  const roles = Object.fromEntries(
+    ALL_PERMISSIONS.map((type) => [
+      type,
+      [
+        ...(grants[type] ?? []),
+        ...(['send', 'consume', 'browse', 'manage'].includes(type) || match === '#' ? [ARTEMIS_ROLES.admin] : []),
+      ],
+    ]),
+  ) as Record<Permission, string[]>;
+  return { match, roles };
 }
 
-export function buildArtemisConfiguration(options: TopologyOptions): ArtemisConfiguration {
+/** An endpoint may send to its own uplink address only (the administrator's part, with its user). */
+export function endpointUplinkSecurity(endpointId: string): ArtemisSecuritySetting {
+  return securitySetting(artemisUplinkAddress(endpointId), { send: [ARTEMIS_ROLES.endpoint(endpointId)] });
+}
+
+/** An endpoint reads its downlink, which only the hub may send to (the hub's part, at its registration). */
+export function endpointDownlinkSecurity(endpointId: string): ArtemisSecuritySetting {
+  return securitySetting(artemisDownlinkAddress(endpointId), {
+    send: [ARTEMIS_ROLES.hub],
+    consume: [ARTEMIS_ROLES.endpoint(endpointId)],
+  });
+}
+
+/**
+ * The arguments of the management operation `addSecuritySettings` (ActiveMQServerControl, the 11-argument form):
+ * the match, then each permission's roles comma-separated in the operation's order.
+ */
+export function addSecuritySettingsArguments(setting: ArtemisSecuritySetting): string[] {
+  const order: Permission[] = [
+    'send',
+    'consume',
+    'createDurableQueue',
+    'deleteDurableQueue',
+    'createNonDurableQueue',
+    'deleteNonDurableQueue',
+    'manage',
+    'browse',
+    'createAddress',
+    'deleteAddress',
+  ];
+  return [setting.match, ...order.map((type) => setting.roles[type].join(','))];
+}
+
+function securitySettingXml(setting: ArtemisSecuritySetting): string {
+  const permissions = ALL_PERMISSIONS.filter((type) => setting.roles[type].length).map(
+    (type) => `        <permission type="${type}" roles="${setting.roles[type].join(',')}"/>`,
+  );
+  return `      <security-setting match="${setting.match}">\n${permissions.join('\n')}\n      </security-setting>`;
+}
+
+/**
+ * The topology of `options`. Every endpoint gets its user, role, uplink address and divert, so that it can send its
+ * registration; its downlink (address, queue, who may read it) only if `provisioned` names it (default: all), as the
+ * hub makes it at registration otherwise (artemis-provisioner.ts), the way RabbitMQ's definitions and provisioner split.
+ */
+export function buildArtemisConfiguration(
+  options: TopologyOptions,
+  provisioned: readonly string[] = options.endpoints.map((e) => e.name),
+): ArtemisConfiguration {
   const deliveryLimit = options.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT;
   const endpointIds = options.endpoints.map((e) => assertEndpointId(e.name));
+  const provisionedIds = provisioned.map(assertEndpointId);
   const admin = ARTEMIS_ROLES.admin;
   const hub = ARTEMIS_ROLES.hub;
 
   const security = [
-    securitySetting('#', {}, admin),
-    securitySetting(A.uplinkQueue, { consume: [hub], browse: [hub] }, admin),
-    securitySetting(A.deadLetterQueue, { consume: [hub], browse: [hub] }, admin),
-    ...endpointIds.flatMap((id) => [
-      securitySetting(artemisUplinkAddress(id), { send: [ARTEMIS_ROLES.endpoint(id)] }, admin),
-      securitySetting(artemisDownlinkAddress(id), { send: [hub], consume: [ARTEMIS_ROLES.endpoint(id)] }, admin),
-    ]),
-  ];
+    securitySetting('#', {}),
+    securitySetting(A.uplinkQueue, { consume: [hub], browse: [hub] }),
+    securitySetting(A.deadLetterQueue, { consume: [hub], browse: [hub] }),
+    ...endpointIds.map(endpointUplinkSecurity),
+    ...provisionedIds.map(endpointDownlinkSecurity),
+  ].map(securitySettingXml);
   const addressSettings = `      <address-setting match="#">
         <auto-create-queues>false</auto-create-queues>
         <auto-create-addresses>false</auto-create-addresses>
@@ -115,10 +170,8 @@ export function buildArtemisConfiguration(options: TopologyOptions): ArtemisConf
   const addresses = [
     anycastQueue(A.uplinkQueue),
     anycastQueue(A.deadLetterQueue),
-    ...endpointIds.flatMap((id) => [
-      `      <address name="${artemisUplinkAddress(id)}"><multicast/></address>`,
-      anycastQueue(artemisDownlinkAddress(id)),
-    ]),
+    ...endpointIds.map((id) => `      <address name="${artemisUplinkAddress(id)}"><multicast/></address>`),
+    ...provisionedIds.map((id) => anycastQueue(artemisDownlinkAddress(id))),
   ];
   const diverts = endpointIds.map(
     (id) => `      <divert name="${artemisUplinkAddress(id)}">

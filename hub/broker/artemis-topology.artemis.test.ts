@@ -3,6 +3,7 @@ import rhea, { type Connection, type EventContext, type Message } from 'rhea';
 import { afterEach, describe, expect, it } from 'vitest';
 import { artemisAdapter as adapter } from '../../transport/index.ts';
 import { ARTEMIS_STATE_ENV, killArtemis, loadArtemisEnv, restartArtemis } from '../../scripts/test-env/index.ts';
+import { createArtemisProvisioner, ProvisioningError } from '../index.ts';
 
 /**
  * What the RTS topology on ActiveMQ Artemis guarantees and how the broker settles, measured against the private
@@ -181,16 +182,16 @@ describe('how Artemis settles (measured; the adapter retries with the outcome th
   it('counts a retry (modified, delivery-failed) and dead-letters at the delivery limit, naming the queue', async () => {
     const id = `retry-${randomUUID()}`;
     expect(
-      await send(connect(env.users.hub), adapter.downlinkTarget('clinic-c'), {
+      await send(connect(env.users.hub), adapter.downlinkTarget('ws-applicant-1'), {
         message_id: id,
         body: 'x',
         durable: true,
       }),
     ).toBe('accepted');
     const counts: number[] = [];
-    const reader = connect(endpoint('clinic-c'));
+    const reader = connect(endpoint('ws-applicant-1'));
     const receiver = reader.open_receiver({
-      source: { address: adapter.downlinkSource('clinic-c') },
+      source: { address: adapter.downlinkSource('ws-applicant-1') },
       autoaccept: false,
     });
     receiver.on('message', (context: EventContext) => {
@@ -199,7 +200,7 @@ describe('how Artemis settles (measured; the adapter retries with the outcome th
     });
     const [dead] = (await deadLetters(id)).filter((m) => m.message_id === id);
     expect(counts).toEqual([0, 1, 2, 3, 4].slice(0, env.deliveryLimit));
-    expect(dead!.message_annotations).toMatchObject({ 'x-opt-ORIG-QUEUE': adapter.downlinkSource('clinic-c') });
+    expect(dead!.message_annotations).toMatchObject({ 'x-opt-ORIG-QUEUE': adapter.downlinkSource('ws-applicant-1') });
   });
 
   it('dead-letters a rejected message at once', async () => {
@@ -218,8 +219,71 @@ describe('how Artemis settles (measured; the adapter retries with the outcome th
   });
 });
 
+describe("the hub's provisioning through the management address", () => {
+  const hosts = env.nodes.map((node) => ({ host: '127.0.0.1', port: node.amqpPort }));
+  const provisioner = (password = env.users.admin.password, timeoutMs?: number) =>
+    createArtemisProvisioner({
+      hosts,
+      vhost: 'rts',
+      username: env.users.admin.name,
+      password,
+      ...(timeoutMs && { timeoutMs }),
+    });
+
+  it('gives a late endpoint its downlink and the right to read it, twice without harm', async () => {
+    // clinic-d may send from the start (its registration), but the broker has no downlink for it yet.
+    const id = `registration-${randomUUID()}`;
+    expect(
+      await send(connect(endpoint('clinic-d')), adapter.uplinkTarget('clinic-d'), { message_id: id, body: id }),
+    ).toBe('accepted');
+    const read = await readUntil(
+      connect(env.users.hub),
+      adapter.uplinkSource(),
+      (c) => c.delivery!.accept(),
+      withId(id),
+    );
+    expect(adapter.verifiedSender(read.find((m) => m.message_id === id)!)).toBe('clinic-d');
+    expect(await send(connect(env.users.hub), adapter.downlinkTarget('clinic-d'), { body: 'x' })).toBe(
+      'refused amqp:not-found',
+    );
+
+    await provisioner().provision('clinic-d');
+    await provisioner().provision('clinic-d');
+
+    const down = `down-${randomUUID()}`;
+    expect(
+      await send(connect(env.users.hub), adapter.downlinkTarget('clinic-d'), { message_id: down, body: down }),
+    ).toBe('accepted');
+    const mine = await readUntil(
+      connect(endpoint('clinic-d')),
+      adapter.downlinkSource('clinic-d'),
+      (c) => c.delivery!.accept(),
+      withId(down),
+    );
+    expect(mine.map((m) => m.message_id)).toContain(down);
+    expect(await attach(connect(endpoint('clinic-a')), adapter.downlinkSource('clinic-d'))).toBe(
+      'refused amqp:unauthorized-access',
+    );
+    expect(await attach(connect(endpoint('clinic-d')), adapter.downlinkSource('clinic-a'))).toBe(
+      'refused amqp:unauthorized-access',
+    );
+    expect(await send(connect(endpoint('clinic-d')), adapter.downlinkTarget('clinic-d'), { body: 'x' })).toBe(
+      'refused amqp:unauthorized-access',
+    );
+  });
+
+  it('fails with a retryable error when the management user is refused', async () => {
+    const failed = await provisioner('wrong', 2_000)
+      .provision('clinic-d')
+      .catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(ProvisioningError);
+    expect(failed).toMatchObject({ permanent: false, unreachable: true });
+    expect((failed as Error).message).toMatch(/unauthorized|SASL|auth/i);
+  });
+});
+
 describe('a broker killed with kill -9', () => {
-  it('still holds every durable message it accepted once it is back', async () => {
+  it('still holds every durable message it accepted, and what the hub provisioned, once it is back', async () => {
     const ids = Array.from({ length: 20 }, () => `durable-${randomUUID()}`);
     const hub = connect(env.users.hub);
     for (const id of ids) {
@@ -238,5 +302,21 @@ describe('a broker killed with kill -9', () => {
       (messages) => ids.every((id) => messages.some((m) => m.message_id === id)),
     );
     expect(read.map((m) => m.message_id)).toEqual(ids);
+
+    // The downlink and its security settings made at run time are in the journal too.
+    const id = `after-restart-${randomUUID()}`;
+    expect(await send(connect(env.users.hub), adapter.downlinkTarget('clinic-d'), { message_id: id, body: id })).toBe(
+      'accepted',
+    );
+    const mine = await readUntil(
+      connect(endpoint('clinic-d')),
+      adapter.downlinkSource('clinic-d'),
+      (c) => c.delivery!.accept(),
+      withId(id),
+    );
+    expect(mine.map((m) => m.message_id)).toContain(id);
+    expect(await attach(connect(endpoint('clinic-a')), adapter.downlinkSource('clinic-d'))).toBe(
+      'refused amqp:unauthorized-access',
+    );
   });
 });

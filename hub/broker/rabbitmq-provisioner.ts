@@ -1,27 +1,6 @@
 import { RABBITMQ_TOPOLOGY as T, downlinkQueueName } from '../../shared/broker/index.ts';
 import { downlinkQueueDefinition, endpointPermissions } from './rabbitmq-definitions.ts';
-
-/**
- * Gives an admitted endpoint its downlink: a durable quorum queue bound to the downlink exchange under its id, and
- * broker permissions to read only that queue and write only to the uplink under its own routing key. Idempotent, so a
- * repeated registration (or two hub instances) provisions the same thing twice without harm.
- */
-export interface EndpointProvisioner {
-  provision(endpointId: string): Promise<void>;
-}
-
-export class ProvisioningError extends Error {
-  /** Permanent: the broker refused for a reason a retry will not change (e.g. the endpoint has no broker user). */
-  readonly permanent: boolean;
-  /** No answer at all (refused, unresolvable, TLS failed, timed out), as opposed to an answer refusing the request. */
-  readonly unreachable: boolean;
-  constructor(message: string, permanent: boolean, unreachable = false) {
-    super(message);
-    this.name = 'ProvisioningError';
-    this.permanent = permanent;
-    this.unreachable = unreachable;
-  }
-}
+import { ProvisioningError, type EndpointProvisioner } from './endpoint-provisioner.ts';
 
 export interface ManagementApiOptions {
   /** e.g. http://127.0.0.1:15672 */

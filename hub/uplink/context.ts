@@ -8,7 +8,7 @@ import {
   type ReasonCode,
 } from '../../shared/protocol/index.ts';
 import type { StoredMessage } from '../../transport/index.ts';
-import type { EndpointProvisioner } from '../broker/rabbitmq-provisioner.ts';
+import type { EndpointProvisioner } from '../broker/endpoint-provisioner.ts';
 import type { CertificateCache } from '../../shared-node/index.ts';
 import * as store from '../store/hub-store.ts';
 import type { SqlQueryable } from '../store/sql-client.ts';

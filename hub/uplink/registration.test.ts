@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProvisioningError } from '../broker/rabbitmq-provisioner.ts';
+import { ProvisioningError } from '../broker/endpoint-provisioner.ts';
 import * as store from '../store/hub-store.ts';
 import {
   createUplinkFixture,

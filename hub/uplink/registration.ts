@@ -1,6 +1,6 @@
 import { commonNameOf } from '../../shared/pki/index.ts';
 import { REASON_CODES, type MessageMetadata } from '../../shared/protocol/index.ts';
-import { ProvisioningError } from '../broker/rabbitmq-provisioner.ts';
+import { ProvisioningError } from '../broker/endpoint-provisioner.ts';
 import * as store from '../store/hub-store.ts';
 import { newestCrlPerAnchor } from '../trust-reloader.ts';
 import { entryResource, isClinicSystemCertificate, practitionerAt, verifySigned } from './admission.ts';

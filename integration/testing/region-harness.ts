@@ -33,6 +33,7 @@ import {
   type TestIdentity,
   type TestPractitioner,
   type TestRegion,
+  rabbitmqAsBrokerUnderTest,
 } from '../../testkit/index.ts';
 import {
   createKeychainVault,
@@ -108,7 +109,7 @@ export async function startRegionHarness(
     dir,
     name: 'hub-region',
     region,
-    broker,
+    broker: rabbitmqAsBrokerUnderTest(broker),
     database,
     ...(options.operatorApi && { operatorPort: await freeLoopbackPort() }),
   });

@@ -335,6 +335,13 @@ describe('the connection profile of an enrolment file', () => {
     expect(profileOfEnrolment({ ...enrolment, broker: plain }).tls).toBeUndefined();
   });
 
+  it("names the file's broker kind, and none (RabbitMQ) for a file written before there was a choice", async () => {
+    const enrolment = await base();
+    expect(profileOfEnrolment(enrolment).brokerKind).toBeUndefined();
+    const artemis = { ...enrolment, broker: { ...enrolment.broker, kind: 'artemis' as const } };
+    expect(profileOfEnrolment(artemis).brokerKind).toBe('artemis');
+  });
+
   it('refuses a file whose broker user is not the endpoint id', async () => {
     const enrolment = await base();
     expect(() =>

@@ -17,8 +17,13 @@ import { isAlive, startDetached, waitForExit } from './process-liveness.ts';
 /** The version scripts/setup.sh installs; keep the two in step. */
 export const ARTEMIS_VERSION = '2.40.0';
 export const ARTEMIS_HOME = resolve(import.meta.dirname, '../../.tools', `apache-artemis-${ARTEMIS_VERSION}`);
-/** Endpoints the private broker provisions, as the RabbitMQ one does. */
-const TEST_ENDPOINTS = ['clinic-a', 'clinic-b', 'clinic-c', 'ws-expert-1', 'ws-applicant-1'];
+/** Endpoints with a broker user: the RabbitMQ one's, and clinic-d. */
+const TEST_ENDPOINTS = ['clinic-a', 'clinic-b', 'clinic-c', 'clinic-d', 'ws-expert-1', 'ws-applicant-1'];
+/**
+ * Endpoints with a user and an uplink but no downlink until the hub provisions it (artemis-provisioner.ts): clinic-c
+ * joins late in the hub suites, clinic-d in the provisioning test (which must find it unprovisioned whatever ran first).
+ */
+const JOIN_LATE = ['clinic-c', 'clinic-d'];
 /** Seen on this machine: up 3.2–4.4 s after `artemis run` (JVM start, then the journal); a loaded machine is slower. */
 const BOOT_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -151,7 +156,10 @@ export async function startArtemis(
     },
   };
   writeState(stateFile, state);
-  const configuration = buildArtemisConfiguration({ ...state.users, deliveryLimit });
+  const configuration = buildArtemisConfiguration(
+    { ...state.users, deliveryLimit },
+    TEST_ENDPOINTS.filter((id) => !JOIN_LATE.includes(id)),
+  );
   const clusterPassword = password();
   nodes.forEach((node, i) => {
     // `artemis create` lays out bin/, etc/ (JAAS login, JVM profile) and data/; broker.xml and the users are ours.

@@ -14,6 +14,7 @@ import {
   requestContentSchema,
   waitingOnSchema,
 } from './consult-schemas.ts';
+import { BROKER_KINDS } from '../broker/index.ts';
 import { endpointIdSchema, directoryIdSchema, uuidSchema } from '../protocol/identifiers.ts';
 import { LANGUAGE_CHOICES } from '../i18n/locales.ts';
 import { API_ERROR_CODES, API_ERROR_REASONS } from './api-error.ts';
@@ -69,6 +70,8 @@ export const profileSchema = z.object({
     .min(1)
     .max(10),
   vhost: z.string().min(1).max(100),
+  /** The region's broker (absent: RabbitMQ), from the enrolment file. */
+  brokerKind: z.enum(BROKER_KINDS).optional(),
   endpointId: endpointIdSchema,
   tls: z.object({ caPem: z.string().min(1).max(100_000), servername: z.string().max(253).optional() }).optional(),
   /** The embedded single-machine demo region (invented people): the app labels every screen with it. */

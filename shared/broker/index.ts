@@ -12,4 +12,6 @@ export {
   artemisUplinkAddress,
   artemisVerifiedSender,
 } from './artemis-names.ts';
+export { BROKER_KINDS, DEFAULT_BROKER_KIND } from './broker-kind.ts';
+export type { BrokerKind } from './broker-kind.ts';
 export { isLoopbackHost, plainAmqpProblem, plainHttpProblem } from './transport-security.ts';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isCmsError, sign, verify, type CmsSigner } from '../cms/index.ts';
 import { commonNameOf, PEM_LABELS, pemToDer } from '../pki/index.ts';
 import type { ApiErrorParams, ApiErrorReason } from '../api/index.ts';
+import { BROKER_KINDS } from '../broker/index.ts';
 import { endpointIdSchema } from '../protocol/identifiers.ts';
 
 /**
@@ -29,6 +30,8 @@ const enrolmentSchema = z
     endpoint: z.object({ id: endpointIdSchema, kind: z.enum(ENDPOINT_KINDS) }).strict(),
     broker: z
       .object({
+        /** Which broker the region runs; absent in files written before Artemis was supported, which mean RabbitMQ. */
+        kind: z.enum(BROKER_KINDS).optional(),
         hosts: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict()).min(1),
         vhost: z.string().min(1),
         username: z.string().min(1),

@@ -3,7 +3,12 @@ import { plainAmqpProblem } from '../../../shared/broker/index.ts';
 import { assertEndpointId, PROTOCOL_VERSION } from '../../../shared/protocol/index.ts';
 import { buildEndpointRegister } from '../../../shared/protocol/fhir/index.ts';
 import { createCachedCertificateValidator } from '../../../shared-node/index.ts';
-import { createBrokerConnection, createInboxReceiver, createOutboxSender } from '../../../transport/index.ts';
+import {
+  brokerAdapterFor,
+  createBrokerConnection,
+  createInboxReceiver,
+  createOutboxSender,
+} from '../../../transport/index.ts';
 import { AUDIT_ACTIONS } from '../audit/audit-log.ts';
 import { createDirectorySync } from '../directory/directory-sync.ts';
 import { createDownlinkHandler, HUB_SENDER } from '../messaging/downlink-handler.ts';
@@ -72,6 +77,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       vhost: profile.vhost,
       username: endpointId,
       containerId: endpointId,
+      adapter: brokerAdapterFor(profile.brokerKind),
       ...(profile.tls && {
         tls: { ca: profile.tls.caPem, ...(profile.tls.servername && { servername: profile.tls.servername }) },
       }),

@@ -122,6 +122,7 @@ export function profileOfEnrolment(enrolment: Enrolment): ConnectionProfile {
   return {
     hosts: enrolment.broker.hosts.map((h) => ({ host: h.host, port: h.port })),
     vhost: enrolment.broker.vhost,
+    ...(enrolment.broker.kind && { brokerKind: enrolment.broker.kind }),
     endpointId: assertEndpointId(enrolment.endpoint.id),
     ...(enrolment.broker.tlsCaPem && {
       tls: { caPem: enrolment.broker.tlsCaPem, ...(serverName && { servername: serverName }) },
