@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Integration suites that speak to "the broker under test" only (testkit/broker-under-test.ts): the artemis project
- * runs them again on ActiveMQ Artemis. The others reach RabbitMQ's management API or the workstation and connector
- * harnesses, which are RabbitMQ's for now.
+ * runs them again on ActiveMQ Artemis. The others test RabbitMQ itself (its topology, TLS listener, cluster, the demo
+ * broker's likeness to it) or are not about the broker (keychain, store, CLI).
  */
 const BROKER_NEUTRAL_INTEGRATION = [
   'hub/hub-directory.int.test.ts',
@@ -12,13 +12,18 @@ const BROKER_NEUTRAL_INTEGRATION = [
   'hub/hub-revocation.int.test.ts',
   'hub/hub-crl-continuity.int.test.ts',
   'hub/hub-failover.int.test.ts',
+  'integration/workstation-round-trip.int.test.ts',
+  'integration/offline-reports.int.test.ts',
+  'integration/revocation.int.test.ts',
+  'integration/connector.int.test.ts',
+  'integration/connector-crash.int.test.ts',
 ];
 
 /**
  * unit: *.test.ts beside the code, no outside services.
  * int:  *.int.test.ts, against the private broker and throw-away keychain that scripts/with-test-env.sh provides.
- * artemis: *.artemis.test.ts and the broker-neutral integration suites, against the private ActiveMQ Artemis (and
- *          PostgreSQL) that scripts/with-artemis.sh --postgres provides.
+ * artemis: *.artemis.test.ts and the broker-neutral integration suites, against the private ActiveMQ Artemis,
+ *          PostgreSQL and keychain that RTS_BROKER=artemis scripts/with-test-env.sh provides.
  * Browser tests are Playwright's (e2e/).
  */
 export default defineConfig({

@@ -610,7 +610,7 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
         send: async (r) => {
           const fields = await r.publish();
           const outcome = await r.publishOnce(
-            endpointCredentials(r.broker, 'clinic-b'),
+            endpointCredentials(r.broker.rabbitmq!, 'clinic-b'),
             uplinkSendAddress('clinic-b'),
             { ...fields, user_id: Buffer.from('clinic-a') },
           );
@@ -630,7 +630,7 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
         expected: 'broker: session ended: amqp:precondition-failed',
         send: async (r) => {
           const fields = await r.consult({ userId: 'clinic-a' });
-          const outcome = await r.publishOnce(r.broker.users.hub, `/exchange/rts.downlink/${WS}`, fields);
+          const outcome = await r.publishOnce(r.broker.hub, `/exchange/rts.downlink/${WS}`, fields);
           return {
             evidence: 'broker refusal, no refusal or case',
             observe: async () =>
@@ -1030,7 +1030,7 @@ async function relabelledReceipt(r: BadInputRegion, change: Record<string, unkno
   const fields = await sealMessage({
     messageId,
     creationTime,
-    userId: r.broker.users.hub.name,
+    userId: r.broker.hub.name,
     correlationId: step.messageId,
     signer: r.signers.applicant.signing,
     properties: {

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rhea, { type Connection, type EventContext, type Message, type Sender } from 'rhea';
 import { COMMANDS, type CommandChannel, type CommandInput, type CommandOutput } from '../shared/api/index.ts';
-import { vhostHostname } from '../shared/broker/index.ts';
 import { CONTENT_ENCRYPTION, encrypt, sign, type CmsSigner, type ContentEncryption } from '../shared/cms/index.ts';
 import { CONTENT_TYPES, type ApplicationProperties, type AmqpMessageFields } from '../shared/protocol/index.ts';
 import {
@@ -13,7 +12,6 @@ import {
   buildDirectoryPublish,
   type MessageContext,
 } from '../shared/protocol/fhir/index.ts';
-import type { BrokerEnvState } from '../scripts/test-env/index.ts';
 import { hubStore } from '../hub/index.ts';
 import {
   createTestRegion,
@@ -23,6 +21,7 @@ import {
   type ReceivedMessage,
   type TestIdentity,
   type TestPractitioner,
+  type BrokerUnderTest,
 } from '../testkit/index.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
@@ -110,7 +109,7 @@ type Call = <C extends CommandChannel>(
 
 export interface BadInputRegion {
   readonly harness: RegionHarness;
-  readonly broker: BrokerEnvState;
+  readonly broker: BrokerUnderTest;
   readonly signers: Signers;
   readonly call: Call;
   /** A case the workstation holds as expert, still `requested`: the target of lifecycle classes. */
@@ -200,7 +199,7 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
     return state.version === 4 && !state.behind;
   }, 'the workstation mirrors directory version 4');
 
-  const downlink = await connect(broker, broker.users.hub);
+  const downlink = await connect(broker, broker.hub);
   const downlinkSender = await openSender(downlink, `/exchange/rts.downlink/${WS}`);
 
   const consult: BadInputRegion['consult'] = async (options = {}) => {
@@ -271,7 +270,7 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
         };
     return {
       message_id: messageId,
-      user_id: Buffer.from(options.userId ?? broker.users.hub.name),
+      user_id: Buffer.from(options.userId ?? broker.hub.name),
       creation_time: creationTime,
       durable: true,
       content_type:
@@ -347,7 +346,7 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
   const sendToHub = (fields: RawFields) =>
     harness.clinics['clinic-b'].sendRaw(toRhea({ user_id: Buffer.from('clinic-b'), ...fields }));
   const sendToWorkstation = (fields: RawFields) =>
-    settle(downlinkSender, toRhea({ user_id: Buffer.from(broker.users.hub.name), ...fields }));
+    settle(downlinkSender, toRhea({ user_id: Buffer.from(broker.hub.name), ...fields }));
 
   const caseIds = async () => new Set((await call(COMMANDS.listCases, { limit: 100_000 })).map((c) => c.caseId));
   const good: BadInputRegion['good'] = async (receiver) => {
@@ -444,11 +443,11 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
 export const until = <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = WAIT_MS): Promise<T> =>
   waitUntil(probe, what, timeoutMs);
 
-async function connect(broker: BrokerEnvState, user: { name: string; password: string }): Promise<Connection> {
+async function connect(broker: BrokerUnderTest, user: { name: string; password: string }): Promise<Connection> {
   const connection = rhea.create_container({ id: `badinput-${user.name}-${randomUUID().slice(0, 6)}` }).connect({
     host: '127.0.0.1',
-    port: broker.nodes[0]!.amqpPort,
-    hostname: vhostHostname(broker.vhost),
+    port: broker.hosts[0]!.port,
+    hostname: broker.adapter.hostname(broker.vhost),
     username: user.name,
     password: user.password,
     reconnect: false,

@@ -45,10 +45,10 @@ async function writeEnrolmentFile(endpointId: string): Promise<string> {
       region: 'Test Region',
       endpoint: { id: endpointId, kind: 'workstation' },
       broker: {
-        hosts: [{ host: '127.0.0.1', port: harness.broker.nodes[0]!.tlsPort }],
-        vhost: harness.broker.vhost,
+        hosts: [{ host: '127.0.0.1', port: harness.broker.rabbitmq!.nodes[0]!.tlsPort }],
+        vhost: harness.broker.rabbitmq!.vhost,
         username: endpointId,
-        tlsCaPem: readFileSync(harness.broker.tlsCaFile, 'utf8'),
+        tlsCaPem: readFileSync(harness.broker.rabbitmq!.tlsCaFile, 'utf8'),
         tlsServerName: 'localhost',
       },
       caCertificatePem: certificate(harness.region.ca.certificate),
@@ -121,18 +121,18 @@ test('a workstation joins with one enrolment file over TLS, and a consultation g
   await expect(page.getByTestId('enrolment-region')).toHaveText('Test Region');
   await expect(page.getByTestId('enrolment-endpoint')).toHaveText('ws-applicant-1');
   await expect(page.getByTestId('enrolment-broker')).toHaveText(
-    `127.0.0.1:${harness.broker.nodes[0]!.tlsPort}, virtual host ${harness.broker.vhost}, TLS (server name localhost)`,
+    `127.0.0.1:${harness.broker.rabbitmq!.nodes[0]!.tlsPort}, virtual host ${harness.broker.rabbitmq!.vhost}, TLS (server name localhost)`,
   );
   await expectAccessible(page, 'first run, enrolment file read');
   await page.screenshot({ path: `${SCREENSHOTS}/enrolment-read.png`, fullPage: true });
   await page
     .getByLabel('Broker password of ws-applicant-1')
-    .fill(endpointCredentials(harness.broker, 'ws-applicant-1').password);
+    .fill(endpointCredentials(harness.broker.rabbitmq!, 'ws-applicant-1').password);
   await page.getByRole('button', { name: 'Join the region' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Joined Test Region as ws-applicant-1.' })).toBeVisible();
   await expect(page.getByRole('table', { name: 'Trust' })).toHaveCount(0); // the step-by-step path stays folded
   await expect(page.getByTestId('joined-profile')).toHaveText(
-    `This workstation is ws-applicant-1 at 127.0.0.1:${harness.broker.nodes[0]!.tlsPort} over TLS.`,
+    `This workstation is ws-applicant-1 at 127.0.0.1:${harness.broker.rabbitmq!.nodes[0]!.tlsPort} over TLS.`,
   );
 
   // Only the practitioner's certificates remain.
@@ -161,7 +161,7 @@ test('a workstation joins with one enrolment file over TLS, and a consultation g
   await expect(page.getByRole('status', { name: 'Broker connection: Online' })).toBeVisible({ timeout: 30_000 });
   expect(await call(applicant.core, COMMANDS.getConnectionState, undefined)).toMatchObject({
     status: 'online',
-    host: `127.0.0.1:${harness.broker.nodes[0]!.tlsPort}`,
+    host: `127.0.0.1:${harness.broker.rabbitmq!.nodes[0]!.tlsPort}`,
   });
   await expect
     .poll(
@@ -179,7 +179,10 @@ test('a workstation joins with one enrolment file over TLS, and a consultation g
   await page.screenshot({ path: `${SCREENSHOTS}/enrolment-settings.png`, fullPage: true });
   // Saved again from Settings unchanged, the TLS profile keeps its CA and server name, and connects again.
   const before = (await call(applicant.core, COMMANDS.getSetupState, undefined)).profile;
-  expect(before?.tls).toEqual({ caPem: readFileSync(harness.broker.tlsCaFile, 'utf8'), servername: 'localhost' });
+  expect(before?.tls).toEqual({
+    caPem: readFileSync(harness.broker.rabbitmq!.tlsCaFile, 'utf8'),
+    servername: 'localhost',
+  });
   await page.getByRole('button', { name: 'Save and connect' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   expect((await call(applicant.core, COMMANDS.getSetupState, undefined)).profile).toEqual(before);

@@ -62,10 +62,10 @@ test('sets a workstation up from its first-run screen, explaining what it refuse
 
   await page
     .getByLabel('Broker hosts (host:port, comma separated)')
-    .fill(`127.0.0.1:${harness.broker.nodes[0]!.amqpPort}`);
-  await page.getByLabel('Virtual host').fill(harness.broker.vhost);
+    .fill(`127.0.0.1:${harness.broker.rabbitmq!.nodes[0]!.amqpPort}`);
+  await page.getByLabel('Virtual host').fill(harness.broker.rabbitmq!.vhost);
   await page.getByLabel('Endpoint id of this workstation').fill('ws-expert-1');
-  await page.getByLabel(/^Broker password/).fill(endpointCredentials(harness.broker, 'ws-expert-1').password);
+  await page.getByLabel(/^Broker password/).fill(endpointCredentials(harness.broker.rabbitmq!, 'ws-expert-1').password);
   await page.screenshot({ path: `${SCREENSHOTS}/first-run.png`, fullPage: true });
   await page.getByRole('button', { name: 'Save and connect' }).click();
 

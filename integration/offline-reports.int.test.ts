@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../shared/api/index.ts';
 import { buildConsultRequest } from '../shared/protocol/fhir/index.ts';
-import { BROKER_STATE_ENV, endpointCredentials, killNode, restartNode } from '../scripts/test-env/index.ts';
-import { connectTestEndpoint, until, type TestEndpoint } from '../testkit/index.ts';
+import { connectEndpointTo, until, type TestEndpoint } from '../testkit/index.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
 import { callCore, unsentCount } from './testing/core-calls.ts';
@@ -103,8 +102,7 @@ describe('R6: reports written offline', () => {
     await until(async () => (await unsentCount(expert)) === 0, 'the receipts sent', 120_000);
     const inboxS = (Date.now() - started) / 1000;
 
-    const stateFile = process.env[BROKER_STATE_ENV]!;
-    await killNode(stateFile, 0);
+    await harness.broker.kill();
     let offlineS: number | undefined;
     try {
       await until(
@@ -119,17 +117,12 @@ describe('R6: reports written offline', () => {
       offlineS = (Date.now() - started) / 1000;
       expect(await unsentCount(expert)).toBe(REPORTS);
     } finally {
-      await restartNode(stateFile, 0);
+      await harness.broker.restart();
       await harness.connectClinics();
     }
 
     started = Date.now();
-    applicantSide = await connectTestEndpoint({
-      port: harness.broker.nodes[0]!.amqpPort,
-      vhost: harness.broker.vhost,
-      ...endpointCredentials(harness.broker, 'ws-applicant-1'),
-      id: 'ws-applicant-1',
-    });
+    applicantSide = await connectEndpointTo(harness.broker, 'ws-applicant-1');
     const isReport = (m: { properties: Record<string, string | number> }) => m.properties.rtsType === 'consult.report';
     await applicantSide.waitForCount(isReport, REPORTS, 'the reports at the applicant', 240_000);
     const drainS = (Date.now() - started) / 1000;

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import rhea, { type Connection, type EventContext, type Message } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, type CommandChannel, type CommandInput, type CommandOutput } from '../shared/api/index.ts';
-import { vhostHostname } from '../shared/broker/index.ts';
 import {
   addRevokedSerial,
   derToPem,
@@ -16,9 +15,8 @@ import {
 } from '../shared/pki/index.ts';
 import { buildConsultRequest, buildEndpointRegister, buildSnapshotRequest } from '../shared/protocol/fhir/index.ts';
 import { sealMessage } from '../shared/protocol/index.ts';
-import { endpointCredentials, loadPostgresEnv } from '../scripts/test-env/index.ts';
-import { rabbitmq3Adapter } from '../transport/index.ts';
-import { connectTestEndpoint, until, type ReceivedMessage, type TestEndpoint } from '../testkit/index.ts';
+import { loadPostgresEnv } from '../scripts/test-env/index.ts';
+import { connectEndpointTo, until, type ReceivedMessage, type TestEndpoint } from '../testkit/index.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from './testing/region-harness.ts';
 import { callCore } from './testing/core-calls.ts';
@@ -106,12 +104,12 @@ describe('a certificate revoked while the region runs', () => {
       signer: applicant.signing,
       recipientCertificates: [expert.encryption.certificate, applicant.encryption.certificate],
     });
-    const sender = hubLink.open_sender({ target: { address: rabbitmq3Adapter.downlinkTarget(EXPERT_ENDPOINT) } });
+    const sender = hubLink.open_sender({ target: { address: harness.broker.adapter.downlinkTarget(EXPERT_ENDPOINT) } });
     const outcome = await new Promise<string>((resolve) => {
       sender.once('sendable', () => {
         sender.send({
           ...fields,
-          user_id: Buffer.from(harness.broker.users.hub.name),
+          user_id: Buffer.from(harness.broker.hub.name),
           body: rhea.message.data_section(Buffer.from(fields.body)),
         } as unknown as Message);
       });
@@ -137,12 +135,7 @@ describe('a certificate revoked while the region runs', () => {
       "the expert workstation's directory",
     );
 
-    applicantEndpoint = await connectTestEndpoint({
-      port: harness.broker.nodes[0]!.amqpPort,
-      vhost: harness.broker.vhost,
-      ...endpointCredentials(harness.broker, APPLICANT_ENDPOINT),
-      id: APPLICANT_ENDPOINT,
-    });
+    applicantEndpoint = await connectEndpointTo(harness.broker, APPLICANT_ENDPOINT);
     const registered = await applicantEndpoint.send(
       { rtsType: 'endpoint.register', rtsVersion: V, rtsSender: APPLICANT_ENDPOINT },
       (messageId, timestamp) =>
@@ -159,10 +152,10 @@ describe('a certificate revoked while the region runs', () => {
 
     hubLink = rhea.create_container({ id: `test-hub-link-${randomUUID().slice(0, 6)}` }).connect({
       host: '127.0.0.1',
-      port: harness.broker.nodes[0]!.amqpPort,
-      hostname: vhostHostname(harness.broker.vhost),
-      username: harness.broker.users.hub.name,
-      password: harness.broker.users.hub.password,
+      port: harness.broker.hosts[0]!.port,
+      hostname: harness.broker.adapter.hostname(harness.broker.vhost),
+      username: harness.broker.hub.name,
+      password: harness.broker.hub.password,
       reconnect: false,
     });
     hubLink.on('error', () => undefined);

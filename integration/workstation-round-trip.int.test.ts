@@ -6,14 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, EVENTS, type CommandChannel, type CommandInput, type CommandOutput } from '../shared/api/index.ts';
 import type { ApplicationProperties } from '../shared/protocol/index.ts';
 import { buildConsultReport, buildConsultRequest } from '../shared/protocol/fhir/index.ts';
-import {
-  BROKER_STATE_ENV,
-  endpointCredentials,
-  loadBrokerEnv,
-  killNode,
-  restartNode,
-} from '../scripts/test-env/index.ts';
-import { expertEntry, until, type TestPractitioner } from '../testkit/index.ts';
+import { expertEntry, loadBrokerUnderTest, until, type TestPractitioner } from '../testkit/index.ts';
 import { createWorkstationCore, keyAccountFor, STORE_KEY_ACCOUNT, type WorkstationCore } from '../main/node/index.ts';
 import { derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../shared/pki/index.ts';
 import {
@@ -28,7 +21,7 @@ import {
  * Two workstation cores (an applicant's and an expert's) against the real broker and the real hub: registration and
  * snapshot, a consult round trip with a verified report, work while the broker is down, and refusals with reasons.
  */
-const broker = loadBrokerEnv();
+const broker = loadBrokerUnderTest();
 
 interface Workstation {
   readonly core: WorkstationCore;
@@ -266,7 +259,7 @@ describe('workstation core on the real broker and hub', () => {
   it('lets the expert answer while the broker is down and delivers the answer in order once it is back', async () => {
     const created = await compose();
     await expertWs.until(() => caseOf(expertWs, created.caseId), 'the request at the expert');
-    await killNode(process.env[BROKER_STATE_ENV]!, 0);
+    await broker.kill();
     try {
       await expertWs.until(
         async () => (await expertWs.call(COMMANDS.getConnectionState)).status !== 'online',
@@ -290,7 +283,7 @@ describe('workstation core on the real broker and hub', () => {
       ]);
       expect((await expertWs.call(COMMANDS.getOutboxState)).pending).toBeGreaterThanOrEqual(2);
     } finally {
-      await restartNode(process.env[BROKER_STATE_ENV]!, 0);
+      await broker.restart();
       await harness.connectClinics();
     }
     await applicantWs
@@ -489,7 +482,7 @@ describe('workstation core on the real broker and hub', () => {
       const vault = harness.coreOptions(endpointId).vault;
       needles.push({
         what: `${endpointId}'s broker password`,
-        bytes: Buffer.from(endpointCredentials(broker, endpointId).password),
+        bytes: Buffer.from(broker.endpoint(endpointId).password),
       });
       // The keychain's own secrets: the store key and the practitioner's private keys (PKCS#8 DER, base64 and PEM).
       const storeKey = await vault.get(STORE_KEY_ACCOUNT);
@@ -554,16 +547,7 @@ describe('workstation core on the real broker and hub', () => {
       'version 3 at the expert',
     );
     // The applicant's copy of version 3 is lost (as if its queue had been purged): its next update leaves a gap.
-    const response = await fetch(
-      `http://127.0.0.1:${broker.nodes[0]!.managementPort}/api/queues/${broker.vhost}/rts.downlink.ws-applicant-1/contents`,
-      {
-        method: 'DELETE',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${broker.users.admin.name}:${broker.users.admin.password}`).toString('base64')}`,
-        },
-      },
-    );
-    expect(response.ok).toBe(true);
+    await broker.purge('ws-applicant-1');
     await harness.publishDelta('clinic-a', [
       { retire: 'PractitionerRole/clinic-a.dr-lund' },
       { retire: 'Practitioner/clinic-a.dr-lund' },

@@ -31,8 +31,8 @@ step "integration + browser" bash scripts/with-test-env.sh bash -c '
   exit $status'
 
 # The RTS topology, settlement and provisioning on a private ActiveMQ Artemis (the source system's broker family), and
-# the hub's integration suites again on it (vitest.config.ts, BROKER_NEUTRAL_INTEGRATION).
-step artemis bash scripts/with-artemis.sh --postgres vitest run --project artemis --reporter=default --reporter=json \
+# the integration suites of hub, workstation and connector again on it (vitest.config.ts, BROKER_NEUTRAL_INTEGRATION).
+step artemis env RTS_BROKER=artemis bash scripts/with-test-env.sh vitest run --project artemis --reporter=default --reporter=json \
   --outputFile.json=test-results/artemis.json
 
 # Broker kill -9, consumer kill -9, poison messages, and failover on a 3-node cluster: 0 lost, 0 duplicates required.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command with the real parts integration and browser tests need, and stops them afterwards by pid:
-#   - a private RabbitMQ on loopback ports with the RTS topology (RTS_TEST_BROKER_STATE names its state file);
+#   - a private RabbitMQ on loopback ports with the RTS topology (RTS_TEST_BROKER_STATE names its state file), or with
+#     RTS_BROKER=artemis a private ActiveMQ Artemis (RTS_TEST_ARTEMIS_STATE; testkit/broker-under-test.ts picks it);
 #   - a private PostgreSQL on a loopback port with an empty database rts_hub (RTS_TEST_POSTGRES_STATE names its state file);
 #   - a D-Bus session with a throw-away, unlocked gnome-keyring (the OS keychain the vault talks to).
 # Usage: scripts/with-test-env.sh [--nodes N] COMMAND [ARGS…]
@@ -11,7 +12,13 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 
 nodes=1
 if [[ "${1:-}" == "--nodes" ]]; then nodes=$2; shift 2; fi
-[[ $# -gt 0 ]] || { echo "usage: $0 [--nodes N] COMMAND [ARGS…]" >&2; exit 2; }
+[[ $# -gt 0 ]] || { echo "usage: [RTS_BROKER=artemis] $0 [--nodes N] COMMAND [ARGS…]" >&2; exit 2; }
+broker=${RTS_BROKER:-rabbitmq}
+case "$broker" in
+  rabbitmq) ;;
+  artemis) [[ $nodes == 1 ]] || { echo "$0: --nodes is RabbitMQ's (an Artemis pair: scripts/with-artemis.sh --pair)" >&2; exit 2; } ;;
+  *) echo "RTS_BROKER=$broker: use rabbitmq or artemis" >&2; exit 2 ;;
+esac
 
 mkdir -p .test-env
 state=".test-env/broker-$$.json"
@@ -25,7 +32,8 @@ cleanup() {
   [[ -z $pg_start ]] || wait "$pg_start" 2>/dev/null || true
   node scripts/test-env/postgres.ts stop --state "$pg_state" || true
   rm -rf "$pg_dir"
-  node scripts/test-env/rabbitmq.ts stop --state "$state" || true
+  if [[ $broker == artemis ]]; then node scripts/test-env/artemis.ts stop --state "$PWD/$state" || true
+  else node scripts/test-env/rabbitmq.ts stop --state "$state" || true; fi
   # gnome-keyring-daemon detaches from the session and can outlive it (holding the caller's pipes open): stop ours,
   # found by the runtime directory in its environment, and no other run's.
   for pid in $(pgrep -x gnome-keyring-d || true); do
@@ -36,13 +44,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# PostgreSQL (about 1 s) starts while RabbitMQ boots.
+# PostgreSQL (about 1 s) starts while the broker boots.
 node scripts/test-env/postgres.ts start --state "$pg_state" --dir "$pg_dir" &
 pg_start=$!
-node scripts/test-env/rabbitmq.ts start --state "$state" --nodes "$nodes"
+if [[ $broker == artemis ]]; then
+  node scripts/test-env/artemis.ts start --state "$PWD/$state"
+  export RTS_TEST_ARTEMIS_STATE="$PWD/$state"
+else
+  node scripts/test-env/rabbitmq.ts start --state "$state" --nodes "$nodes"
+  export RTS_TEST_BROKER_STATE="$PWD/$state"
+fi
 wait "$pg_start"
 pg_start=
-export RTS_TEST_BROKER_STATE="$PWD/$state"
 export RTS_TEST_POSTGRES_STATE="$PWD/$pg_state"
 
 # Without DISPLAY a locked keyring fails fast instead of waiting for a prompt window; it is unlocked here anyway.

@@ -11,6 +11,7 @@ import {
   type BrokerEnvState,
 } from '../scripts/test-env/index.ts';
 import { createArtemisManagement, type HubConfig } from '../hub/index.ts';
+import { downlinkQueueName } from '../shared/broker/index.ts';
 import { artemisAdapter, rabbitmq3Adapter, type BrokerAdapter } from '../transport/index.ts';
 import { createEndpointUser, purgeTestQueues } from './test-hub-config.ts';
 
@@ -27,6 +28,8 @@ export interface BrokerUnderTest {
   readonly adapter: BrokerAdapter;
   readonly vhost: string;
   readonly hosts: readonly { readonly host: string; readonly port: number }[];
+  /** The test environment's RabbitMQ, for suites that need what only it has (its TLS listener); absent on Artemis. */
+  readonly rabbitmq?: BrokerEnvState;
   readonly hub: User;
   /** The region's administrator: provisions endpoints (the hub's `broker.management`). */
   readonly admin: User;
@@ -38,8 +41,11 @@ export interface BrokerUnderTest {
    * changed it). Artemis: nothing to do, its users file keeps the role and the hub grants the rights.
    */
   resetEndpointUser(endpointId: string): Promise<void>;
-  /** Empties every queue: suites share one broker, and must not see each other's leftovers. */
-  purge(): Promise<void>;
+  /**
+   * Empties every queue (suites share one broker, and must not see each other's leftovers), or only the downlink of
+   * `endpointId` (as if its messages had been lost).
+   */
+  purge(endpointId?: string): Promise<void>;
   /** kill -9 the broker (the first node of a cluster, the primary of a pair), keeping its data. */
   kill(): Promise<void>;
   /** Starts it again on the same data; resolves with how long that took, in ms. */
@@ -75,7 +81,7 @@ export function loadBrokerUnderTest(): BrokerUnderTest {
         management: { username: env.users.admin.name, password: { env: passwords.adminPassword } },
       }),
       resetEndpointUser: async () => undefined,
-      async purge() {
+      async purge(endpointId) {
         const management = await createArtemisManagement({
           hosts,
           vhost: 'rts',
@@ -83,9 +89,10 @@ export function loadBrokerUnderTest(): BrokerUnderTest {
           password: env.users.admin.password,
         });
         try {
-          const queues = (await management.read('broker', 'queueNames')) as string[];
-          for (const queue of queues.filter((name) => name.startsWith('rts.')))
-            await management.invoke(`queue.${queue}`, 'removeAllMessages', []);
+          const queues = endpointId
+            ? [artemisAdapter.downlinkSource(endpointId)]
+            : ((await management.read('broker', 'queueNames')) as string[]).filter((name) => name.startsWith('rts.'));
+          for (const queue of queues) await management.invoke(`queue.${queue}`, 'removeAllMessages', []);
         } finally {
           await management.close();
         }
@@ -103,6 +110,7 @@ export function rabbitmqAsBrokerUnderTest(env: BrokerEnvState, stateFile?: strin
   return {
     kind: 'rabbitmq',
     description: 'RabbitMQ 3.10 (AMQP 1.0 plugin), quorum queue, private node on loopback',
+    rabbitmq: env,
     adapter: rabbitmq3Adapter,
     vhost: env.vhost,
     hosts: env.nodes.map((node) => ({ host: '127.0.0.1', port: node.amqpPort })),
@@ -124,7 +132,7 @@ export function rabbitmqAsBrokerUnderTest(env: BrokerEnvState, stateFile?: strin
     }),
     resetEndpointUser: (endpointId) =>
       createEndpointUser(env, endpointId, endpointCredentials(env, endpointId).password),
-    purge: () => purgeTestQueues(env),
+    purge: (endpointId) => purgeTestQueues(env, endpointId && downlinkQueueName(endpointId)),
     kill: () => killNode(stateFileOf(stateFile), 0),
     restart: () => restartNode(stateFileOf(stateFile), 0),
   };

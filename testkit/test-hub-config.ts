@@ -77,9 +77,11 @@ export async function createEndpointUser(broker: BrokerEnvState, id: string, pas
   await put(`topic-permissions/${broker.vhost}/${id}`, { exchange: 'rts.uplink', write: `^${id}$`, read: '^$' });
 }
 
-/** Empties every queue of the test vhost: suites share one broker, and must not see each other's leftovers. */
-export async function purgeTestQueues(broker: BrokerEnvState): Promise<void> {
-  const queues = (await (await management(broker, 'GET', `queues/${broker.vhost}`)).json()) as { name: string }[];
+/** Empties every queue of the test vhost (suites share one broker, and must not see each other's leftovers), or one. */
+export async function purgeTestQueues(broker: BrokerEnvState, only?: string): Promise<void> {
+  const queues = only
+    ? [{ name: only }]
+    : ((await (await management(broker, 'GET', `queues/${broker.vhost}`)).json()) as { name: string }[]);
   for (const q of queues)
     await management(broker, 'DELETE', `queues/${broker.vhost}/${encodeURIComponent(q.name)}/contents`);
 }

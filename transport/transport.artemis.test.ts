@@ -10,7 +10,7 @@ import { createLiveTransport, until } from './testing/live-transport.ts';
 
 /**
  * The transport the workstation, the connector and the hub share (outbox sender, inbox receiver, broker connection),
- * on ActiveMQ Artemis through artemisAdapter: the private broker of scripts/with-artemis.sh. The last test kills it.
+ * on ActiveMQ Artemis through artemisAdapter: the private broker of npm run test:artemis. The last test kills it.
  */
 const env = loadArtemisEnv();
 const endpoint = (name: string) => env.users.endpoints.find((user) => user.name === name)!;

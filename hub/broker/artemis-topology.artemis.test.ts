@@ -7,7 +7,7 @@ import { createArtemisProvisioner, ProvisioningError } from '../index.ts';
 
 /**
  * What the RTS topology on ActiveMQ Artemis guarantees and how the broker settles, measured against the private
- * broker of scripts/with-artemis.sh (docs/brokers.md carries the table). The last test kills the broker.
+ * Artemis of npm run test:artemis (docs/brokers.md carries the table). The last test kills the broker.
  */
 const env = loadArtemisEnv();
 const open: Connection[] = [];

@@ -8,7 +8,7 @@ import {
   signEnrolment,
 } from '../../shared/enrolment/index.ts';
 import { createPkcs12, derToPem, exportPrivateKeyPkcs8, PEM_LABELS } from '../../shared/pki/index.ts';
-import { endpointCredentials } from '../../scripts/test-env/index.ts';
+import type { BrokerKind } from '../../shared/broker/index.ts';
 import type { TestIdentity, TestPractitioner, TestRegion } from '../../testkit/index.ts';
 import type { RegionHarness } from './region-harness.ts';
 
@@ -29,6 +29,8 @@ export interface ConnectorFiles {
 export interface ConnectorRegion {
   readonly region: TestRegion;
   readonly brokerHosts: readonly { host: string; port: number }[];
+  /** Absent: RabbitMQ (an enrolment file that names none). */
+  readonly brokerKind?: BrokerKind;
   readonly vhost: string;
   readonly brokerPassword: string;
 }
@@ -37,9 +39,10 @@ export interface ConnectorRegion {
 export function harnessRegion(harness: RegionHarness, endpointId: string): ConnectorRegion & { dir: string } {
   return {
     region: harness.region,
-    brokerHosts: harness.broker.nodes.map((n) => ({ host: '127.0.0.1', port: n.amqpPort })),
+    brokerHosts: harness.broker.hosts,
+    brokerKind: harness.broker.kind,
     vhost: harness.broker.vhost,
-    brokerPassword: endpointCredentials(harness.broker, endpointId).password,
+    brokerPassword: harness.broker.endpoint(endpointId).password,
     dir: join(harness.dir, `connector-${endpointId}`),
   };
 }
@@ -65,7 +68,12 @@ export async function writeConnectorFiles(
       format: ENROLMENT_FORMAT,
       region: 'Test Region',
       endpoint: { id: endpointId, kind: 'clinic-system' },
-      broker: { hosts: input.brokerHosts.map((h) => ({ ...h })), vhost: input.vhost, username: endpointId },
+      broker: {
+        ...(input.brokerKind && { kind: input.brokerKind }),
+        hosts: input.brokerHosts.map((h) => ({ ...h })),
+        vhost: input.vhost,
+        username: endpointId,
+      },
       caCertificatePem: derToPem(region.ca.certificate, PEM_LABELS.certificate),
       crlPem: readFileSync(region.files.crl, 'utf8'),
       hubCertificatePem: derToPem(region.hub.certificate, PEM_LABELS.certificate),

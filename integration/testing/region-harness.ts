@@ -13,19 +13,12 @@ import {
   type DirectoryChange,
   type DirectoryResource,
 } from '../../shared/protocol/fhir/index.ts';
-import {
-  endpointCredentials,
-  loadBrokerEnv,
-  freeLoopbackPort,
-  createTestDatabase,
-  loadPostgresEnv,
-  type BrokerEnvState,
-} from '../../scripts/test-env/index.ts';
+import { freeLoopbackPort, createTestDatabase, loadPostgresEnv } from '../../scripts/test-env/index.ts';
 import { loadHubConfig, startHub, type HubService } from '../../hub/index.ts';
 import {
-  purgeTestQueues,
+  loadBrokerUnderTest,
   writeTestHubConfig,
-  connectTestEndpoint,
+  connectEndpointTo,
   createTestRegion,
   expertEntry,
   hospital,
@@ -33,7 +26,7 @@ import {
   type TestIdentity,
   type TestPractitioner,
   type TestRegion,
-  rabbitmqAsBrokerUnderTest,
+  type BrokerUnderTest,
 } from '../../testkit/index.ts';
 import {
   createKeychainVault,
@@ -43,7 +36,7 @@ import {
 } from '../../main/node/index.ts';
 
 /**
- * A small region for tests of whole workstations: the private test broker, a hub on its embedded database, two clinic
+ * A small region for tests of whole workstations: the broker under test (testkit/broker-under-test.ts), a hub on its embedded database, two clinic
  * systems (bare endpoints, so tests can also send what no real endpoint would) that publish an expert (dr-ahmed,
  * Nordby Hospital, at ws-expert-1) and an applicant (dr-berg, Sørvik Health Centre, at ws-applicant-1).
  */
@@ -52,7 +45,7 @@ export const PROTOCOL_V = PROTOCOL_VERSION;
 const P12_PASSWORD = 'p12-secret';
 
 export interface RegionHarness {
-  readonly broker: BrokerEnvState;
+  readonly broker: BrokerUnderTest;
   readonly dir: string;
   readonly region: TestRegion;
   readonly hub: HubService;
@@ -95,8 +88,8 @@ export interface RegionHarness {
 export async function startRegionHarness(
   options: { database?: 'embedded' | 'postgres'; operatorApi?: boolean } = {},
 ): Promise<RegionHarness> {
-  const broker = loadBrokerEnv();
-  await purgeTestQueues(broker);
+  const broker = loadBrokerUnderTest();
+  await broker.purge();
   const dir = mkdtempSync(join(tmpdir(), 'rts-region-'));
   const region = await createTestRegion(join(dir, 'pki'));
   const postgres = options.database === 'postgres' ? loadPostgresEnv() : undefined;
@@ -109,7 +102,7 @@ export async function startRegionHarness(
     dir,
     name: 'hub-region',
     region,
-    broker: rabbitmqAsBrokerUnderTest(broker),
+    broker,
     database,
     ...(options.operatorApi && { operatorPort: await freeLoopbackPort() }),
   });
@@ -134,12 +127,7 @@ export async function startRegionHarness(
   const connectClinics = async () => {
     for (const id of ['clinic-a', 'clinic-b'] as const) {
       clinics[id]?.close();
-      clinics[id] = await connectTestEndpoint({
-        port: broker.nodes[0]!.amqpPort,
-        vhost: broker.vhost,
-        ...endpointCredentials(broker, id),
-        id,
-      });
+      clinics[id] = await connectEndpointTo(broker, id);
     }
   };
   const publish = (
@@ -275,11 +263,12 @@ export async function startRegionHarness(
       }
       await call(core, COMMANDS.setProfile, {
         profile: {
-          hosts: broker.nodes.map((n) => ({ host: '127.0.0.1', port: n.amqpPort })),
+          hosts: broker.hosts,
           vhost: broker.vhost,
+          brokerKind: broker.kind,
           endpointId,
         },
-        brokerPassword: endpointCredentials(broker, endpointId).password,
+        brokerPassword: broker.endpoint(endpointId).password,
       });
     },
     async stop() {
