@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { buildArtemisConfiguration, buildRabbitmqDefinitions, type BrokerUser } from '../hub/index.ts';
+import {
+  buildArtemisConfiguration,
+  buildRabbitmqDefinitions,
+  type ArtemisConfiguration,
+  type BrokerUser,
+} from '../hub/index.ts';
 import { isEndpointId } from '../shared/protocol/index.ts';
 import { CLI_ERROR_CODES, CliError, usageError } from './cli-error.ts';
 import { writeFileAtomic } from './files.ts';
@@ -55,11 +60,7 @@ function definitions(options: DefinitionsOptions): void {
   const topology = { endpoints, hub, admin, deliveryLimit };
   const secrets = Object.fromEntries([admin, hub, ...endpoints].map((u) => [u.name, u.password]));
   if (options.kind === 'artemis') {
-    const configuration = buildArtemisConfiguration(topology);
-    mkdirSync(options.out, { recursive: true });
-    writeFileAtomic(artemisFiles.core, `${ARTEMIS_CORE_HEADER}${configuration.coreXml}\n`);
-    writeFileAtomic(artemisFiles.users, configuration.usersProperties, 0o600);
-    writeFileAtomic(artemisFiles.roles, configuration.rolesProperties);
+    writeArtemisFiles(options.out, buildArtemisConfiguration(topology));
   } else {
     writeFileAtomic(options.out, `${JSON.stringify(buildRabbitmqDefinitions(topology), null, 2)}\n`);
   }
@@ -79,16 +80,24 @@ function definitions(options: DefinitionsOptions): void {
   ]);
 }
 
-const ARTEMIS_FILES = {
+export const ARTEMIS_FILES = {
   core: 'rts-topology.xml',
   users: 'artemis-users.properties',
   roles: 'artemis-roles.properties',
 } as const;
 
-const ARTEMIS_CORE_HEADER = `<!-- The RTS topology for ActiveMQ Artemis, written by 'rts broker definitions --kind artemis'.
+const ARTEMIS_CORE_HEADER = `<!-- The RTS topology for ActiveMQ Artemis, written by rts (broker definitions --kind artemis, or region).
      Put these elements into the <core> element of the broker's etc/broker.xml, in place of any of the same kind;
      keep security-enabled true. See docs/brokers.md. -->
 `;
+
+/** The three files of an Artemis configuration in `dir`: the `<core>` elements, the users (hashes only), the roles. */
+export function writeArtemisFiles(dir: string, configuration: ArtemisConfiguration): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, ARTEMIS_FILES.core), `${ARTEMIS_CORE_HEADER}${configuration.coreXml}\n`);
+  writeFileAtomic(join(dir, ARTEMIS_FILES.users), configuration.usersProperties, 0o600);
+  writeFileAtomic(join(dir, ARTEMIS_FILES.roles), configuration.rolesProperties);
+}
 
 export function registerBrokerCommands(program: Command): void {
   const broker = program

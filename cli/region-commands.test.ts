@@ -796,3 +796,57 @@ describe('rts region add-endpoint --practitioner, and sync-broker through the ma
     expect(revoked.output).toContain('certificate revoked');
   }, 60_000);
 });
+
+describe('rts region for a region on ActiveMQ Artemis', () => {
+  let south: string;
+  const artemisFile = (name: string) => readFileSync(join(south, 'artemis', name), 'utf8');
+  beforeAll(() => {
+    south = join(root, 'south');
+  });
+
+  it('writes the Artemis files, a hub configuration that manages Artemis over AMQP, and enrolment files that say so', () => {
+    const create = ['region', 'create', '--dir', south, '--name', 'South Region', '--broker-host', '127.0.0.1:61616'];
+    const refused = rts(...create, '--broker-kind', 'artemis', '--management-url', 'http://127.0.0.1:15672');
+    expectErrorLine(refused.stderr, 'usage');
+    expect(ok(...create, '--broker-kind', 'artemis')).toContain('rts-topology.xml');
+    const hub = loadHubConfig(join(south, 'hub-config.json'), {});
+    expect(hub.config.broker.kind).toBe('artemis');
+    expect(hub.config.broker.management).toEqual({
+      username: 'rts-admin',
+      password: { env: 'RTS_BROKER_ADMIN_PASSWORD' },
+    });
+
+    const added = ok('region', 'add-endpoint', 'clinic-s', '--dir', south, '--kind', 'clinic-system');
+    expect(added).toContain('etc/broker.xml');
+    expect(artemisFile('rts-topology.xml')).toContain('<divert name="rts.uplink.clinic-s">');
+    expect(artemisFile('rts-topology.xml')).toContain('<queue name="rts.downlink.clinic-s">');
+    expect(artemisFile('artemis-users.properties')).toMatch(/^clinic-s = ENC\(1024:[0-9A-F]+:[0-9A-F]+\)$/m);
+    expect(artemisFile('artemis-roles.properties')).toMatch(/^rts-endpoint-clinic-s = clinic-s$/m);
+    const enrolment = join(south, 'endpoints/clinic-s/clinic-s.rtsenrol');
+    const shown = JSON.parse(
+      ok('region', 'enrolment', 'show', enrolment, '--trust', join(south, 'ca.pem'), '--json'),
+    ) as {
+      broker: { kind?: string };
+    };
+    expect(shown.broker.kind).toBe('artemis');
+    expect(ok('region', 'enrolment', 'show', enrolment, '--trust', join(south, 'ca.pem'))).toContain(
+      'broker:       ActiveMQ Artemis at 127.0.0.1:61616',
+    );
+  }, 60_000);
+
+  it('suspends an endpoint by taking its role (its user and downlink stay), resumes it, and refuses sync-broker', () => {
+    ok('region', 'suspend', 'clinic-s', '--dir', south);
+    expect(artemisFile('artemis-roles.properties')).not.toContain('rts-endpoint-clinic-s');
+    expect(artemisFile('artemis-users.properties')).toMatch(/^clinic-s = /m);
+    ok('region', 'resume', 'clinic-s', '--dir', south);
+    expect(artemisFile('artemis-roles.properties')).toMatch(/^rts-endpoint-clinic-s = clinic-s$/m);
+    const sync = rts('region', 'sync-broker', '--dir', south);
+    expect(sync.status).not.toBe(0);
+    expect(sync.stderr).toMatch(
+      /^rts: [\w-]+: sync-broker speaks RabbitMQ's management API; this region runs ActiveMQ Artemis\./,
+    );
+    const removed = ok('region', 'remove', 'clinic-s', '--dir', south);
+    expect(removed).toContain('bin/artemis queue delete --name rts.downlink.clinic-s');
+    expect(artemisFile('artemis-users.properties')).not.toContain('clinic-s');
+  }, 60_000);
+});

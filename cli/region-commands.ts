@@ -5,13 +5,23 @@ import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import {
+  ARTEMIS_ROLES,
+  buildArtemisConfiguration,
   buildRabbitmqDefinitions,
   rabbitPasswordHash,
   createRabbitmqProvisioner,
   managementApiCall,
   ProvisioningError,
 } from '../hub/index.ts';
-import { plainAmqpProblem, plainHttpProblem, RABBITMQ_TOPOLOGY, downlinkQueueName } from '../shared/broker/index.ts';
+import {
+  artemisDownlinkAddress,
+  BROKER_KINDS,
+  plainAmqpProblem,
+  plainHttpProblem,
+  RABBITMQ_TOPOLOGY,
+  downlinkQueueName,
+  type BrokerKind,
+} from '../shared/broker/index.ts';
 import {
   ENDPOINT_KINDS,
   ENROLMENT_FILE_EXTENSION,
@@ -46,6 +56,7 @@ import {
   type LeafProfileName,
 } from '../shared/pki/index.ts';
 import { isEndpointId, DIRECTORY_ID_PATTERN } from '../shared/protocol/index.ts';
+import { ARTEMIS_FILES, writeArtemisFiles } from './broker-commands.ts';
 import { CLI_ERROR_CODES, CliError, usageError } from './cli-error.ts';
 import { prepareDirectory, readBytes, readText, writeFileAtomic } from './files.ts';
 import { printJson, printLines } from './output.ts';
@@ -69,6 +80,8 @@ const FILES = {
   signerKey: 'enrolment-signer.key.pem',
   brokerCa: 'broker-ca.pem',
   definitions: 'broker-definitions.json',
+  /** An Artemis region's broker files (rts-topology.xml, artemis-users.properties, artemis-roles.properties). */
+  artemis: 'artemis',
   secrets: 'secrets.json',
   hubConfig: 'hub-config.json',
   endpoints: 'endpoints',
@@ -107,9 +120,12 @@ const regionState = z.object({
   region: z.string(),
   createdAt: z.string(),
   broker: z.object({
+    /** Absent in regions made before Artemis was supported: RabbitMQ. */
+    kind: z.enum(BROKER_KINDS).optional(),
     hosts: z.array(z.object({ host: z.string(), port: z.number().int() })),
     vhost: z.string(),
-    managementUrl: z.string(),
+    /** RabbitMQ's management API; an Artemis region is managed over AMQP on its hosts. */
+    managementUrl: z.string().optional(),
     deliveryLimit: z.number().int(),
     tlsCaFile: z.string().optional(),
     tlsServerName: z.string().optional(),
@@ -176,7 +192,13 @@ function findEndpoint(state: RegionState, id: string): EndpointRecord {
  * fresh password (what `rts broker definitions` does) would lock the hub out. A suspended endpoint keeps its user and
  * queue but has no permissions.
  */
+const brokerKindOf = (state: RegionState): BrokerKind => state.broker.kind ?? 'rabbitmq';
+
 function writeDefinitions(dir: string, state: RegionState, secrets: Secrets): void {
+  if (brokerKindOf(state) === 'artemis') {
+    writeArtemisConfiguration(dir, state, secrets);
+    return;
+  }
   const path = join(dir, FILES.definitions);
   const previous = existsSync(path)
     ? (JSON.parse(readText(path)) as { users: { name: string; password_hash: string }[] })
@@ -202,6 +224,35 @@ function writeDefinitions(dir: string, state: RegionState, secrets: Secrets): vo
     permissions: definitions.permissions.filter((permission) => !suspended.has(permission.user)),
     topic_permissions: definitions.topic_permissions.filter((permission) => !suspended.has(permission.user)),
   });
+}
+
+/**
+ * The Artemis files from the region state: every present endpoint's user (hashes made afresh: Artemis reads the file
+ * again on change either way), uplink and downlink; a suspended endpoint keeps its user but loses its role, and with
+ * it every right (once Artemis's cache of rights expires: security-invalidation-interval, 10 s by default).
+ */
+function writeArtemisConfiguration(dir: string, state: RegionState, secrets: Secrets): void {
+  const present = state.endpoints.filter((endpoint) => endpoint.status !== 'removed');
+  const suspended = present.filter((endpoint) => endpoint.status === 'suspended').map((e) => e.brokerUser);
+  const userOf = (name: string) => ({ name, password: secrets[name] ?? '' });
+  const configuration = buildArtemisConfiguration({
+    endpoints: present.map((endpoint) => userOf(endpoint.brokerUser)),
+    hub: userOf(HUB_USER),
+    admin: userOf(ADMIN_USER),
+    deliveryLimit: state.broker.deliveryLimit,
+  });
+  const rolesProperties = configuration.rolesProperties
+    .split('\n')
+    .filter((line) => !suspended.some((user) => line === `${ARTEMIS_ROLES.endpoint(user)} = ${user}`))
+    .join('\n');
+  writeArtemisFiles(join(dir, FILES.artemis), { ...configuration, rolesProperties });
+}
+
+/** Where and how the administrator applies the broker files, per broker. */
+function applyLine(dir: string, state: RegionState): string {
+  return brokerKindOf(state) === 'artemis'
+    ? `Broker: put ${join(dir, FILES.artemis, ARTEMIS_FILES.core)}'s elements into etc/broker.xml and ${ARTEMIS_FILES.users}, ${ARTEMIS_FILES.roles} into etc/ (Artemis reads them again on change; docs/brokers.md)`
+    : `Broker: rabbitmqctl import_definitions ${join(dir, FILES.definitions)} (or rts region sync-broker --dir ${dir})`;
 }
 
 async function writeCrl(dir: string, state: RegionState, days: number): Promise<RegionState> {
@@ -266,6 +317,7 @@ interface CreateOptions {
   brokerCa?: string;
   tlsServerName?: string;
   managementUrl?: string;
+  brokerKind: BrokerKind;
   keyType: 'ec' | 'rsa';
   deliveryLimit: string;
   crlDays: string;
@@ -292,8 +344,13 @@ async function create(options: CreateOptions): Promise<void> {
     : plainAmqpProblem(hosts, "give --broker-ca, the CA (PEM) of the broker's TLS certificate");
   if (amqp) throw usageError(amqp);
   const tls = options.brokerCa !== undefined;
-  const managementUrl = options.managementUrl ?? `${tls ? 'https' : 'http'}://${hosts[0]!.host}:${tls ? 15671 : 15672}`;
-  const http = plainHttpProblem(managementUrl);
+  const artemis = options.brokerKind === 'artemis';
+  if (artemis && options.managementUrl !== undefined)
+    throw usageError("--management-url is RabbitMQ's: the hub manages Artemis over AMQP on --broker-host");
+  const managementUrl = artemis
+    ? undefined
+    : (options.managementUrl ?? `${tls ? 'https' : 'http'}://${hosts[0]!.host}:${tls ? 15671 : 15672}`);
+  const http = managementUrl === undefined ? undefined : plainHttpProblem(managementUrl);
   if (http) throw usageError(`--management-url: ${http}`);
   const deliveryLimit = positive(options.deliveryLimit, '--delivery-limit');
   const crlDays = positive(options.crlDays, '--crl-days');
@@ -331,9 +388,10 @@ async function create(options: CreateOptions): Promise<void> {
     region,
     createdAt: new Date().toISOString(),
     broker: {
+      ...(artemis && { kind: 'artemis' as const }),
       hosts,
       vhost: RABBITMQ_TOPOLOGY.vhost,
-      managementUrl,
+      ...(managementUrl !== undefined && { managementUrl }),
       deliveryLimit,
       ...(tls ? { tlsCaFile: FILES.brokerCa } : {}),
       ...(tlsServerName && { tlsServerName }),
@@ -350,16 +408,18 @@ async function create(options: CreateOptions): Promise<void> {
   // Secrets by environment variable, so that the file can be copied to the hub's host as it is.
   writeJson(join(dir, FILES.hubConfig), {
     broker: {
+      ...(artemis && { kind: 'artemis' }),
       hosts,
       vhost: RABBITMQ_TOPOLOGY.vhost,
       username: HUB_USER,
       password: { env: 'RTS_HUB_BROKER_PASSWORD' },
       ...(tls ? { tls: { caFile: FILES.brokerCa } } : {}),
+      // Artemis: over AMQP on the hosts above, its delivery limit in broker.xml.
       management: {
-        url: managementUrl,
+        ...(managementUrl !== undefined && { url: managementUrl }),
         username: ADMIN_USER,
         password: { env: 'RTS_BROKER_ADMIN_PASSWORD' },
-        deliveryLimit,
+        ...(!artemis && { deliveryLimit }),
       },
     },
     database: { kind: 'postgres', url: { env: 'RTS_HUB_DATABASE_URL' } },
@@ -372,7 +432,7 @@ async function create(options: CreateOptions): Promise<void> {
     `Created region "${region}" in ${dir}: CA, hub identity, enrolment signer, CRL (valid ${crlDays} days), broker definitions, hub configuration.`,
     `CA SHA-256 fingerprint: ${await certificateFingerprint(ca.der)} (give it to every endpoint's user by another channel than the enrolment file)`,
     `Secrets (mode 0600): ${FILES.caKey}, ${FILES.hubKey}, ${FILES.signerKey}, ${FILES.secrets}.`,
-    `Broker: rabbitmqctl import_definitions ${join(dir, FILES.definitions)}`,
+    artemis ? applyLine(dir, state) : `Broker: rabbitmqctl import_definitions ${join(dir, FILES.definitions)}`,
     `Hub: ${FILES.hubConfig} reads RTS_HUB_BROKER_PASSWORD (${HUB_USER} in ${FILES.secrets}), RTS_BROKER_ADMIN_PASSWORD (${ADMIN_USER}), RTS_HUB_DATABASE_URL, and RTS_HUB_OPERATOR_TOKEN (${OPERATOR_TOKEN}) for rts hub on 127.0.0.1:${operatorPort}.`,
   ]);
 }
@@ -604,7 +664,7 @@ async function addEndpoint(id: string, options: AddEndpointOptions): Promise<voi
   printLines([
     `Added ${options.kind} "${id}": broker user ${id}, ${certificates.length} certificate(s)${practitioners.length ? ` (practitioners ${practitioners.join(', ')})` : ''}, enrolment file ${enrolmentFile}.`,
     `Secrets in ${join(dir, FILES.secrets)}: its broker password under "${id}"${p12Secrets}; hand them over apart from the enrolment file.`,
-    `Broker: rabbitmqctl import_definitions ${join(dir, FILES.definitions)} (or rts region sync-broker --dir ${dir})`,
+    applyLine(dir, state),
   ]);
 }
 
@@ -677,6 +737,7 @@ async function writeEnrolment(dir: string, state: RegionState, endpoint: Endpoin
     region: state.region,
     endpoint: { id: endpoint.id, kind: endpoint.kind },
     broker: {
+      ...(state.broker.kind && { kind: state.broker.kind }),
       hosts: state.broker.hosts,
       vhost: state.broker.vhost,
       username: endpoint.brokerUser,
@@ -758,6 +819,15 @@ function setStatus(id: string, options: { dir: string }, status: 'active' | 'sus
   writeDefinitions(options.dir, next, readSecrets(options.dir));
   writeState(options.dir, next);
   const vhost = state.broker.vhost;
+  if (brokerKindOf(state) === 'artemis') {
+    printLines([
+      status === 'suspended'
+        ? `Suspended "${id}": its broker user keeps its downlink but has no role in ${ARTEMIS_FILES.roles}, so no rights.`
+        : `Resumed "${id}": its role is back in ${ARTEMIS_FILES.roles}.`,
+      applyLine(options.dir, next),
+    ]);
+    return;
+  }
   printLines(
     status === 'suspended'
       ? [
@@ -803,10 +873,18 @@ async function remove(id: string, options: { dir: string; crlDays: string }): Pr
   writeJson(join(options.dir, FILES.secrets), secrets, SECRET);
   writeDefinitions(options.dir, state, secrets);
   writeState(options.dir, state);
+  const artemis = brokerKindOf(state) === 'artemis';
   printLines([
-    `Removed "${id}": ${toRevoke.length} certificate(s) revoked, ${join(options.dir, FILES.crl)} is CRL number ${state.crl.crlNumber}. On the broker, run:`,
-    `  rabbitmqctl delete_user ${endpoint.brokerUser}`,
-    `  rabbitmqctl delete_queue -p ${state.broker.vhost} ${downlinkQueueName(id)}`,
+    `Removed "${id}": ${toRevoke.length} certificate(s) revoked, ${join(options.dir, FILES.crl)} is CRL number ${state.crl.crlNumber}.${artemis ? '' : ' On the broker, run:'}`,
+    ...(artemis
+      ? [
+          applyLine(options.dir, state),
+          `Then delete its downlink, which the hub made: bin/artemis queue delete --name ${artemisDownlinkAddress(id)}`,
+        ]
+      : [
+          `  rabbitmqctl delete_user ${endpoint.brokerUser}`,
+          `  rabbitmqctl delete_queue -p ${state.broker.vhost} ${downlinkQueueName(id)}`,
+        ]),
     'The hub takes the new CRL from its trust.crlFiles within a minute (at once: rts hub reload-trust) and sends it to every endpoint.',
   ]);
 }
@@ -867,6 +945,11 @@ async function publishCrl(options: { dir: string; days: string }): Promise<void>
 async function syncBroker(options: { dir: string }): Promise<void> {
   const state = readState(options.dir);
   const url = state.broker.managementUrl;
+  if (brokerKindOf(state) === 'artemis' || url === undefined)
+    throw new CliError(
+      CLI_ERROR_CODES.regionRefused,
+      `sync-broker speaks RabbitMQ's management API; this region runs ActiveMQ Artemis. ${applyLine(options.dir, state)}`,
+    );
   const http = plainHttpProblem(url);
   if (http)
     throw new CliError(
@@ -952,7 +1035,7 @@ async function enrolmentShow(file: string, options: { trust: string; json?: true
     `Enrolment file ${file}: verified against ${resolve(options.trust)}`,
     `region:       ${enrolment.region}`,
     `endpoint:     ${enrolment.endpoint.id} (${enrolment.endpoint.kind})`,
-    `broker:       ${enrolment.broker.hosts.map((h) => `${h.host}:${h.port}`).join(', ')}, vhost ${enrolment.broker.vhost}, user ${enrolment.broker.username}, ${enrolment.broker.tlsCaPem ? `TLS CA ${subject(enrolment.broker.tlsCaPem)}${enrolment.broker.tlsServerName ? `, server name ${enrolment.broker.tlsServerName}` : ''}` : 'plain AMQP (this computer only)'}`,
+    `broker:       ${enrolment.broker.kind === 'artemis' ? 'ActiveMQ Artemis at ' : ''}${enrolment.broker.hosts.map((h) => `${h.host}:${h.port}`).join(', ')}, vhost ${enrolment.broker.vhost}, user ${enrolment.broker.username}, ${enrolment.broker.tlsCaPem ? `TLS CA ${subject(enrolment.broker.tlsCaPem)}${enrolment.broker.tlsServerName ? `, server name ${enrolment.broker.tlsServerName}` : ''}` : 'plain AMQP (this computer only)'}`,
     `CA:           ${subject(enrolment.caCertificatePem)}`,
     `CA SHA-256:   ${await certificateFingerprint(trustedCa)}`,
     `CRL:          number ${crl.crlNumber ?? '-'}, ${crl.revoked.length} revoked, next update ${crl.nextUpdate?.toISOString() ?? '-'}`,
@@ -987,6 +1070,11 @@ export function registerRegionCommands(program: Command): void {
     .option(
       '--management-url <url>',
       'the RabbitMQ management API the hub provisions through (default: the first broker host, https 15671)',
+    )
+    .addOption(
+      new Option('--broker-kind <kind>', 'the broker the region runs (docs/brokers.md)')
+        .choices([...BROKER_KINDS])
+        .default('rabbitmq'),
     )
     .addOption(new Option('--key-type <type>', 'key type of every certificate').choices(['ec', 'rsa']).default('ec'))
     .option('--delivery-limit <n>', 'deliveries of one message before it is dead-lettered', '5')
