@@ -18,7 +18,7 @@ import {
   buildDirectoryPublish,
   type DirectoryResource,
 } from '../shared/protocol/fhir/index.ts';
-import { expertEntry, hospital } from '../testkit/index.ts';
+import { BROKER_KIND_ENV, expertEntry, hospital } from '../testkit/index.ts';
 import { endpointCredentials } from '../scripts/test-env/index.ts';
 import { WS, until, type BadInputRegion, type RawFields } from './bad-input-region.ts';
 
@@ -34,6 +34,9 @@ import { WS, until, type BadInputRegion, type RawFields } from './bad-input-regi
  *   broker       the broker's refusal of the transfer, and no trace at the receiver.
  */
 export type Receiver = 'hub' | 'workstation';
+
+/** The broker under test (testkit/broker-under-test.ts): a few classes differ because Artemis does not check user_id. */
+const ON_ARTEMIS = process.env[BROKER_KIND_ENV] === 'artemis';
 
 export interface Probe {
   /** Where the outcome was read, for the report. */
@@ -604,44 +607,54 @@ export const BAD_INPUT_CLASSES: readonly BadInputClass[] = [
   {
     name: 'forged user_id',
     hub: [
-      {
-        name: 'clinic-b sends as user_id clinic-a',
-        expected: 'broker: session ended: amqp:precondition-failed',
-        send: async (r) => {
-          const fields = await r.publish();
-          const outcome = await r.publishOnce(
-            endpointCredentials(r.broker.rabbitmq!, 'clinic-b'),
-            uplinkSendAddress('clinic-b'),
-            { ...fields, user_id: Buffer.from('clinic-a') },
-          );
-          return {
-            evidence: 'broker refusal, no dead letter',
-            observe: async () =>
-              (await r.hubDeadLetters({ messageId: fields.message_id })).length === 0
-                ? `broker: ${outcome}`
-                : 'reached the hub',
-          };
-        },
-      },
+      ON_ARTEMIS
+        ? {
+            // Artemis delivers any user_id as written: the hub compares it with the sender the address vouches for.
+            name: 'clinic-b sends as user_id clinic-a',
+            expected: R.forgedSender,
+            send: async (r) => toHub(r, { ...(await r.publish()), user_id: Buffer.from('clinic-a') }, 'rejected'),
+          }
+        : {
+            name: 'clinic-b sends as user_id clinic-a',
+            expected: 'broker: session ended: amqp:precondition-failed',
+            send: async (r) => {
+              const fields = await r.publish();
+              const outcome = await r.publishOnce(
+                endpointCredentials(r.broker.rabbitmq!, 'clinic-b'),
+                uplinkSendAddress('clinic-b'),
+                { ...fields, user_id: Buffer.from('clinic-a') },
+              );
+              return {
+                evidence: 'broker refusal, no dead letter',
+                observe: async () =>
+                  (await r.hubDeadLetters({ messageId: fields.message_id })).length === 0
+                    ? `broker: ${outcome}`
+                    : 'reached the hub',
+              };
+            },
+          },
     ],
-    workstation: [
-      {
-        name: 'hub user sends as user_id clinic-a',
-        expected: 'broker: session ended: amqp:precondition-failed',
-        send: async (r) => {
-          const fields = await r.consult({ userId: 'clinic-a' });
-          const outcome = await r.publishOnce(r.broker.hub, `/exchange/rts.downlink/${WS}`, fields);
-          return {
-            evidence: 'broker refusal, no refusal or case',
-            observe: async () =>
-              (await r.workstationRefusals({ messageId: fields.message_id })).length === 0 &&
-              !(await caseExists(r, fields.caseId))
-                ? `broker: ${outcome}`
-                : 'reached the workstation',
-          };
+    // On Artemis only the hub's role may write a downlink, whatever user_id a message carries: no forgery to refuse.
+    ...(!ON_ARTEMIS && {
+      workstation: [
+        {
+          name: 'hub user sends as user_id clinic-a',
+          expected: 'broker: session ended: amqp:precondition-failed',
+          send: async (r: BadInputRegion) => {
+            const fields = await r.consult({ userId: 'clinic-a' });
+            const outcome = await r.publishOnce(r.broker.hub, r.broker.adapter.downlinkTarget(WS), fields);
+            return {
+              evidence: 'broker refusal, no refusal or case',
+              observe: async () =>
+                (await r.workstationRefusals({ messageId: fields.message_id })).length === 0 &&
+                !(await caseExists(r, fields.caseId))
+                  ? `broker: ${outcome}`
+                  : 'reached the workstation',
+            };
+          },
         },
-      },
-    ],
+      ],
+    }),
   },
   {
     name: 'not authorized',

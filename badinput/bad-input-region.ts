@@ -200,7 +200,7 @@ export async function startBadInputRegion(): Promise<BadInputRegion> {
   }, 'the workstation mirrors directory version 4');
 
   const downlink = await connect(broker, broker.hub);
-  const downlinkSender = await openSender(downlink, `/exchange/rts.downlink/${WS}`);
+  const downlinkSender = await openSender(downlink, broker.adapter.downlinkTarget(WS));
 
   const consult: BadInputRegion['consult'] = async (options = {}) => {
     const messageId = options.messageId ?? randomUUID();

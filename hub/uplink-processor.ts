@@ -41,7 +41,8 @@ export {
  * What the hub does with one uplink message, inside the transaction that records it (docs/protocol.md; the hub's
  * side is summarized in hub/README.md):
  *   1. properties (type, version, ids, size, replay window) — the codec;
- *   2. sender: the broker-verified sender and the uplink routing key must both be rtsSender (forged-sender);
+ *   2. sender: the broker-verified sender and the uplink routing key must both be rtsSender, and user_id if given the
+ *      broker-verified sender (forged-sender);
  *   3. de-duplication by message_id (a repeat gets the first outcome's receipt again, nothing else);
  *   4. the type's own work: registration, directory publish or snapshot request (signed, read and verified here), or
  *      routing of consult messages and receipts by their clear-text properties (the hub cannot decrypt consults);

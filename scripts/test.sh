@@ -41,6 +41,7 @@ step faults npm run --silent test:faults
 step "faults (artemis)" env RTS_BROKER=artemis npm run --silent test:faults
 # Every bad-input class at the hub and a workstation core, and fuzzing of the parsers: all handled, 0 crashes, 0 hangs.
 step badinput npm run --silent test:badinput
+step "badinput (artemis)" env RTS_BROKER=artemis npm run --silent test:badinput
 # A new clinic joins the demo region through the connector, driven by the Python client: prints connector-check: ok.
 step connector-check npm run --silent connector:check
 

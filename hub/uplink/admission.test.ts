@@ -84,6 +84,13 @@ describe('uplink admission', () => {
       reason: 'forged-sender',
       detail: 'rtsSender clinic-a differs from the uplink routing key clinic-b',
     });
+    // Artemis vouches by the uplink address and delivers any user_id as written.
+    const vouchedByAddress = { ...snapshotRequest('clinic-a', { userId: 'clinic-b' }), verifiedSender: 'clinic-a' };
+    expect(admit(hub, vouchedByAddress)).toMatchObject({
+      ok: false,
+      reason: 'forged-sender',
+      detail: 'user_id clinic-b differs from the broker-verified sender clinic-a',
+    });
   });
 
   it('refuses a registration of megabytes before anything is parsed (too-large)', () => {

@@ -50,6 +50,9 @@ function readAdmission(hub: Hub, message: UplinkMessage): Admission {
   const forged = (detail: string): Admission => ({ ok: false, reason: REASON_CODES.forgedSender, detail, metadata });
   if (!verified) return forged('the broker vouched for no sender (no user_id, or not from an uplink address)');
   if (verified !== sender) return forged(`rtsSender ${sender} differs from the broker-verified sender ${verified}`);
+  // RabbitMQ refuses such a user_id itself; Artemis does not check it (docs/brokers.md), so the hub refuses it here.
+  if (metadata.userId !== undefined && metadata.userId !== verified)
+    return forged(`user_id ${metadata.userId} differs from the broker-verified sender ${verified}`);
   if (message.routingKey !== undefined && message.routingKey !== sender)
     return forged(`rtsSender ${sender} differs from the uplink routing key ${message.routingKey}`);
   return { ok: true, metadata, body, messageId: metadata.messageId, sender, type: metadata.properties.rtsType };

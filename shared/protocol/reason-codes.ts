@@ -62,7 +62,7 @@ export const REASON_DESCRIPTIONS: Readonly<Record<ReasonCode, string>> = {
   'unsupported-version': 'rtsVersion has a major version the receiver does not implement.',
   'too-large': 'The body or the decrypted payload exceeds the limits (§2.3).',
   'forged-sender':
-    'rtsSender differs from the sender the broker vouches for (RabbitMQ: the user_id it checks; Artemis: the uplink address) or the uplink routing key.',
+    'rtsSender or user_id differs from the sender the broker vouches for (RabbitMQ: the user_id it checks; Artemis: the uplink address, as it does not check user_id), or rtsSender from the uplink routing key.',
   duplicate: 'A message with this message_id was already processed; the original outcome stands.',
   replay: 'creation_time is older than the de-duplication window, or too far in the future.',
   'cms-malformed': 'The body is not a well-formed CMS message of the expected kind (garbage or truncated).',
