@@ -24,6 +24,8 @@ const BROKER_NEUTRAL_INTEGRATION = [
  * int:  *.int.test.ts, against the private broker and throw-away keychain that scripts/with-test-env.sh provides.
  * artemis: *.artemis.test.ts and the broker-neutral integration suites, against the private ActiveMQ Artemis,
  *          PostgreSQL and keychain that RTS_BROKER=artemis scripts/with-test-env.sh provides.
+ * artemis-groups: *.artemis-groups.test.ts, against two live Artemis brokers in a cluster (scripts/with-artemis.sh
+ *          --groups 2).
  * Browser tests are Playwright's (e2e/).
  */
 export default defineConfig({
@@ -33,7 +35,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/*.artemis.test.ts', 'node_modules/**', 'dist/**', 'e2e/**'],
+          exclude: [
+            '**/*.int.test.ts',
+            '**/*.artemis.test.ts',
+            '**/*.artemis-groups.test.ts',
+            'node_modules/**',
+            'dist/**',
+            'e2e/**',
+          ],
           environment: 'node',
           // Some unit tests start a process (the rts command, openssl): seconds each on a busy 2-core machine.
           testTimeout: 20_000,
@@ -62,6 +71,16 @@ export default defineConfig({
           hookTimeout: 60_000,
           // One broker, which a test kills and restarts.
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'artemis-groups',
+          include: ['**/*.artemis-groups.test.ts'],
+          exclude: ['node_modules/**', 'dist/**', '.tools/**'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],

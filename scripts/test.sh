@@ -34,6 +34,9 @@ step "integration + browser" bash scripts/with-test-env.sh bash -c '
 # the integration suites of hub, workstation and connector again on it (vitest.config.ts, BROKER_NEUTRAL_INTEGRATION).
 step artemis env RTS_BROKER=artemis bash scripts/with-test-env.sh vitest run --project artemis --reporter=default --reporter=json \
   --outputFile.json=test-results/artemis.json
+# Two live Artemis groups serving at once in a cluster, as the source system ran its brokers.
+step "artemis (two live groups)" bash scripts/with-artemis.sh --groups 2 vitest run --project artemis-groups \
+  --reporter=default --reporter=json --outputFile.json=test-results/artemis-groups.json
 
 # Broker kill -9, consumer kill -9, poison messages, and failover on a 3-node cluster: 0 lost, 0 duplicates required.
 step faults npm run --silent test:faults
@@ -50,7 +53,8 @@ if ((${#failed[@]})); then
   echo "=== errors (first lines; whole logs in test-results/)"
   sed 's/\x1b\[[0-9;]*m//g' test-results/int.log test-results/e2e.log 2>/dev/null | grep -E -A2 '^ *(FAIL |Error:|[A-Za-z]*Error:)' | head -24
 fi
-node scripts/test-summary.ts test-results/unit.json test-results/int.json test-results/artemis.json test-results/e2e.json
+node scripts/test-summary.ts test-results/unit.json test-results/int.json test-results/artemis.json \
+  test-results/artemis-groups.json test-results/e2e.json
 if ((${#failed[@]})); then
   echo "FAILED steps: ${failed[*]}"
   exit 1

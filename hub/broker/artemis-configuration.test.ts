@@ -121,4 +121,24 @@ describe('Artemis configuration of the RTS topology', () => {
     const single = artemisBrokerXml({ name: 'rts', acceptors: [] }, buildArtemisConfiguration(options));
     expect(single).not.toMatch(/ha-policy|cluster-connection|protocols=CORE/);
   });
+
+  it('makes a live group cluster with every other group, moving messages to where they are consumed, with no HA policy', () => {
+    const group = artemisBrokerXml(
+      {
+        name: 'rts-group-1',
+        acceptors: ['tcp://127.0.0.1:5672?protocols=AMQP'],
+        group: { corePort: 61001, peerCorePorts: [61002, 61003], clusterUser: 'rts-cluster', clusterPassword: 'pw' },
+      },
+      buildArtemisConfiguration(options),
+    );
+    expect(group).toContain('<acceptor name="cluster">tcp://127.0.0.1:61001?protocols=CORE</acceptor>');
+    expect(group).toContain('<connector name="peer-2">tcp://127.0.0.1:61003</connector>');
+    expect(group).toContain('<message-load-balancing>ON_DEMAND</message-load-balancing>');
+    expect(group).toContain(
+      '<static-connectors><connector-ref>peer-1</connector-ref><connector-ref>peer-2</connector-ref>',
+    );
+    expect(group).not.toContain('ha-policy');
+    // A queue without a consumer of its own hands its messages on at once.
+    expect(buildArtemisConfiguration(options).coreXml).toContain('<redistribution-delay>0</redistribution-delay>');
+  });
 });

@@ -160,6 +160,8 @@ export function buildArtemisConfiguration(
         <max-delivery-attempts>${deliveryLimit}</max-delivery-attempts>
         <expiry-address>${A.deadLetterQueue}</expiry-address>
         <redelivery-delay>0</redelivery-delay>
+        <!-- In a cluster of live groups: a queue with no consumer of its own hands its messages to a node that has one. -->
+        <redistribution-delay>0</redistribution-delay>
       </address-setting>
       <address-setting match="${A.deadLetterQueue}">
         <!-- Dead letters stay until the hub takes them: never dead-lettered again, never dropped. -->
@@ -205,6 +207,16 @@ export interface ArtemisBrokerSettings {
   readonly name: string;
   /** AMQP acceptors as Artemis URLs, e.g. tcp://127.0.0.1:5672?protocols=AMQP. */
   readonly acceptors: readonly string[];
+  /**
+   * One of several live groups serving at once, as the source system ran its brokers: a symmetric cluster over
+   * core-protocol links on loopback, moving messages on demand to the node whose consumer asks for them.
+   */
+  readonly group?: {
+    readonly corePort: number;
+    readonly peerCorePorts: readonly number[];
+    readonly clusterUser: string;
+    readonly clusterPassword: string;
+  };
   /** One half of a primary/backup pair that replicates its journal over a core-protocol link on loopback. */
   readonly pair?: {
     readonly role: 'primary' | 'backup';
@@ -236,9 +248,33 @@ function pairXml(pair: NonNullable<ArtemisBrokerSettings['pair']>): { acceptor: 
   };
 }
 
+/** The elements that make a broker one live group of a cluster (no HA policy: each group is one live broker here). */
+function groupXml(group: NonNullable<ArtemisBrokerSettings['group']>): { acceptor: string; elements: string } {
+  const peers = group.peerCorePorts.map(
+    (port, i) => `      <connector name="peer-${i + 1}">tcp://127.0.0.1:${port}</connector>`,
+  );
+  return {
+    acceptor: `      <acceptor name="cluster">tcp://127.0.0.1:${group.corePort}?protocols=CORE</acceptor>`,
+    elements: `    <connectors>
+      <connector name="self">tcp://127.0.0.1:${group.corePort}</connector>
+${peers.join('\n')}
+    </connectors>
+    <cluster-user>${assertPlainName(group.clusterUser)}</cluster-user>
+    <cluster-password>${xmlText(group.clusterPassword)}</cluster-password>
+    <cluster-connections>
+      <cluster-connection name="rts-groups">
+        <connector-ref>self</connector-ref>
+        <message-load-balancing>ON_DEMAND</message-load-balancing>
+        <max-hops>1</max-hops>
+        <static-connectors>${group.peerCorePorts.map((_, i) => `<connector-ref>peer-${i + 1}</connector-ref>`).join('')}</static-connectors>
+      </cluster-connection>
+    </cluster-connections>`,
+  };
+}
+
 /** A whole broker.xml holding the topology: for a new broker, and for the test environment's private one. */
 export function artemisBrokerXml(settings: ArtemisBrokerSettings, configuration: ArtemisConfiguration): string {
-  const pair = settings.pair && pairXml(settings.pair);
+  const pair = settings.pair ? pairXml(settings.pair) : settings.group && groupXml(settings.group);
   const acceptors = [
     ...settings.acceptors.map((url, i) => `      <acceptor name="amqp${i ? i + 1 : ''}">${xmlText(url)}</acceptor>`),
     ...(pair ? [pair.acceptor] : []),

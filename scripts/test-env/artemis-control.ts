@@ -127,7 +127,7 @@ const launch = (dir: string, node: ArtemisNodeState): number =>
  */
 export async function startArtemis(
   stateFile: string,
-  options: { pair?: boolean; deliveryLimit?: number } = {},
+  options: { pair?: boolean; groups?: number; deliveryLimit?: number } = {},
 ): Promise<ArtemisEnvState> {
   if (!existsSync(join(ARTEMIS_HOME, 'bin', 'artemis'))) {
     throw new Error(
@@ -136,13 +136,16 @@ export async function startArtemis(
   }
   const dir = mkdtempSync('/tmp/rts-artemis-');
   const deliveryLimit = options.deliveryLimit ?? 5;
-  const count = options.pair ? 2 : 1;
+  const groups = options.groups ?? 1;
+  if (options.pair && groups > 1) throw new Error('artemis: --pair and --groups together are not supported');
+  const count = options.pair ? 2 : groups;
+  const clustered = options.pair || groups > 1;
   const nodes: ArtemisNodeState[] = [];
   for (let i = 0; i < count; i++) {
     nodes.push({
       instance: join(dir, `node-${i + 1}`),
       amqpPort: await freeLoopbackPort(),
-      ...(options.pair && { corePort: await freeLoopbackPort() }),
+      ...(clustered && { corePort: await freeLoopbackPort() }),
     });
   }
   const state: ArtemisEnvState = {
@@ -182,7 +185,8 @@ export async function startArtemis(
       { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' }, timeout: 120_000 },
     );
     if (created.status !== 0) throw new Error(`artemis create failed: ${created.stderr || created.stdout}`);
-    const peer = nodes[1 - i];
+    const peer = options.pair ? nodes[1 - i] : undefined;
+    const others = nodes.filter((other) => other !== node);
     writeFileSync(
       join(node.instance, 'etc', 'broker.xml'),
       artemisBrokerXml(
@@ -194,6 +198,14 @@ export async function startArtemis(
               role: i === 0 ? 'primary' : 'backup',
               corePort: node.corePort!,
               peerCorePort: peer.corePort!,
+              clusterUser: 'rts-cluster',
+              clusterPassword,
+            },
+          }),
+          ...(groups > 1 && {
+            group: {
+              corePort: node.corePort!,
+              peerCorePorts: others.map((other) => other.corePort!),
               clusterUser: 'rts-cluster',
               clusterPassword,
             },
@@ -210,7 +222,7 @@ export async function startArtemis(
   for (const [i, node] of nodes.entries()) {
     node.pid = launch(dir, node);
     writeState(stateFile, state);
-    await waitFor(node, node.pid, i === 0 ? () => amqpOpens(state, node) : backupSynchronized(node));
+    await waitFor(node, node.pid, i === 0 || !options.pair ? () => amqpOpens(state, node) : backupSynchronized(node));
   }
   return state;
 }

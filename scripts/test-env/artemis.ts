@@ -6,8 +6,10 @@ import { parseArgs } from 'node:util';
 import { killArtemis, restartArtemis, startArtemis, stopArtemis } from './artemis-control.ts';
 
 const USAGE = `usage: npm run artemis -- COMMAND --state FILE [options]
-  start [--pair]    boot a private ActiveMQ Artemis on a free loopback port with the RTS topology (with --pair, a
-                    primary and a backup replicating it), and record ports, pids and users (with passwords) in FILE
+  start [--pair|--groups N]
+                    boot a private ActiveMQ Artemis on a free loopback port with the RTS topology (with --pair, a
+                    primary and a backup replicating it; with --groups N, N live brokers serving at once in a
+                    cluster), and record ports, pids and users (with passwords) in FILE
   stop              stop every node by pid and remove their data
   kill [--node I]   kill -9 node I (default 1, the primary), keeping its journal
   restart [--node I]
@@ -22,6 +24,7 @@ function parseCommandLine() {
       options: {
         state: { type: 'string' },
         pair: { type: 'boolean', default: false },
+        groups: { type: 'string', default: '1' },
         node: { type: 'string', default: '1' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -44,9 +47,9 @@ if (!values.state || !['start', 'stop', 'kill', 'restart'].includes(command)) {
 }
 if (command === 'start') {
   const started = Date.now();
-  const state = await startArtemis(values.state, { pair: values.pair });
-  const [primary, backup] = state.nodes;
-  const where = `127.0.0.1:${primary!.amqpPort}${backup ? ` (backup: 127.0.0.1:${backup.amqpPort})` : ''}`;
+  const state = await startArtemis(values.state, { pair: values.pair, groups: Number(values.groups) });
+  const ports = state.nodes.map((node) => `127.0.0.1:${node.amqpPort}`);
+  const where = values.pair ? `${ports[0]} (backup: ${ports[1]})` : ports.join(', ');
   console.log(`artemis: up on ${where} in ${Date.now() - started} ms`);
 } else if (command === 'stop') await stopArtemis(values.state);
 else if (command === 'kill') await killArtemis(values.state, Number(values.node) - 1);
