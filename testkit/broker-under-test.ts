@@ -68,7 +68,7 @@ export function loadBrokerUnderTest(): BrokerUnderTest {
       admin: env.users.admin,
       endpoint: (endpointId) => {
         const user = env.users.endpoints.find((u) => u.name === endpointId);
-        if (!user) throw new Error(`endpoint ${endpointId} is not provisioned in the test broker`);
+        if (!user) throw new Error(`endpoint ${endpointId} has no user in the test broker`);
         return user;
       },
       hubConfig: (passwords) => ({

@@ -274,10 +274,10 @@ ${peers.join('\n')}
 
 /** A whole broker.xml holding the topology: for a new broker, and for the test environment's private one. */
 export function artemisBrokerXml(settings: ArtemisBrokerSettings, configuration: ArtemisConfiguration): string {
-  const pair = settings.pair ? pairXml(settings.pair) : settings.group && groupXml(settings.group);
+  const cluster = settings.pair ? pairXml(settings.pair) : settings.group && groupXml(settings.group);
   const acceptors = [
     ...settings.acceptors.map((url, i) => `      <acceptor name="amqp${i ? i + 1 : ''}">${xmlText(url)}</acceptor>`),
-    ...(pair ? [pair.acceptor] : []),
+    ...(cluster ? [cluster.acceptor] : []),
   ];
   return `<?xml version="1.0" encoding="UTF-8"?>
 <configuration xmlns="urn:activemq" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
@@ -296,7 +296,7 @@ export function artemisBrokerXml(settings: ArtemisBrokerSettings, configuration:
 ${acceptors.join('\n')}
     </acceptors>
     <security-enabled>true</security-enabled>
-${pair ? `${pair.elements}\n` : ''}${configuration.coreXml}
+${cluster ? `${cluster.elements}\n` : ''}${configuration.coreXml}
   </core>
 </configuration>
 `;

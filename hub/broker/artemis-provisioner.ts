@@ -12,7 +12,7 @@ import { ProvisioningError, type EndpointProvisioner } from './endpoint-provisio
  * region's administrator role has it, artemis-configuration.ts). What is created this way is kept in the broker's
  * journal (addresses, queues, security settings), so it survives a restart and reaches a replicating backup.
  */
-export const ARTEMIS_MANAGEMENT_ADDRESS = 'activemq.management';
+const ARTEMIS_MANAGEMENT_ADDRESS = 'activemq.management';
 
 export interface ArtemisManagementOptions {
   readonly hosts: readonly { readonly host: string; readonly port: number }[];
@@ -95,7 +95,7 @@ export async function createArtemisManagement(options: ArtemisManagementOptions)
       const answer = once<EventContext | string>(
         (done) => {
           replies.once('message', done);
-          requests.once('rejected', (context: EventContext) => done(describe(context.delivery?.remote_state)));
+          requests.once('rejected', (context: EventContext) => done(refusalOf(context.delivery?.remote_state)));
         },
         timeoutMs,
         what,
@@ -126,7 +126,7 @@ export async function createArtemisManagement(options: ArtemisManagementOptions)
   };
 }
 
-function describe(state: unknown): string {
+function refusalOf(state: unknown): string {
   const error = (state as { error?: { condition?: string; description?: string } } | undefined)?.error;
   return error ? `${error.condition ?? 'rejected'}${error.description ? `: ${error.description}` : ''}` : 'rejected';
 }
