@@ -816,7 +816,18 @@ describe('rts region for a region on ActiveMQ Artemis', () => {
       password: { env: 'RTS_BROKER_ADMIN_PASSWORD' },
     });
 
+    const hubLine = () =>
+      artemisFile('artemis-users.properties')
+        .split('\n')
+        .find((l) => l.startsWith('rts-hub = '));
+    const hubBefore = hubLine();
     const added = ok('region', 'add-endpoint', 'clinic-s', '--dir', south, '--kind', 'clinic-system');
+    // Existing users keep their hash line byte for byte (a fresh salt would change every line).
+    expect(hubLine()).toBe(hubBefore);
+    const clinicBefore = artemisFile('artemis-users.properties').match(/^clinic-s = .*$/m)![0];
+    ok('region', 'add-endpoint', 'ws-s', '--dir', south, '--kind', 'workstation');
+    expect(artemisFile('artemis-users.properties')).toContain(clinicBefore);
+    expect(artemisFile('artemis-users.properties')).toMatch(/^ws-s = ENC\(/m);
     expect(added).toContain('etc/broker.xml');
     expect(artemisFile('rts-topology.xml')).toContain('<divert name="rts.uplink.clinic-s">');
     expect(artemisFile('rts-topology.xml')).toContain('<queue name="rts.downlink.clinic-s">');

@@ -227,9 +227,10 @@ function writeDefinitions(dir: string, state: RegionState, secrets: Secrets): vo
 }
 
 /**
- * The Artemis files from the region state: every present endpoint's user (hashes made afresh: Artemis reads the file
- * again on change either way), uplink and downlink; a suspended endpoint keeps its user but loses its role, and with
- * it every right (once Artemis's cache of rights expires: security-invalidation-interval, 10 s by default).
+ * The Artemis files from the region state: every present endpoint's user, uplink and downlink; a suspended endpoint
+ * keeps its user but loses its role, and with it every right (once Artemis's cache of rights expires:
+ * security-invalidation-interval, 10 s by default). A user already in the previous users file keeps its hash line
+ * byte for byte, as in the RabbitMQ definitions, so that a new file differs from the last only where the region did.
  */
 function writeArtemisConfiguration(dir: string, state: RegionState, secrets: Secrets): void {
   const present = state.endpoints.filter((endpoint) => endpoint.status !== 'removed');
@@ -245,7 +246,18 @@ function writeArtemisConfiguration(dir: string, state: RegionState, secrets: Sec
     .split('\n')
     .filter((line) => !suspended.some((user) => line === `${ARTEMIS_ROLES.endpoint(user)} = ${user}`))
     .join('\n');
-  writeArtemisFiles(join(dir, FILES.artemis), { ...configuration, rolesProperties });
+  const usersFile = join(dir, FILES.artemis, ARTEMIS_FILES.users);
+  const userName = (line: string) => line.slice(0, line.indexOf(' = '));
+  const kept = new Map(
+    (existsSync(usersFile) ? readText(usersFile).split('\n') : [])
+      .filter((line) => line.includes(' = '))
+      .map((line) => [userName(line), line]),
+  );
+  const usersProperties = configuration.usersProperties
+    .split('\n')
+    .map((line) => (line.includes(' = ') ? (kept.get(userName(line)) ?? line) : line))
+    .join('\n');
+  writeArtemisFiles(join(dir, FILES.artemis), { ...configuration, usersProperties, rolesProperties });
 }
 
 /** Where and how the administrator applies the broker files, per broker. */
