@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadArtemisEnv } from '../scripts/test-env/index.ts';
 import { artemisAdapter as adapter } from './broker-adapter.ts';
-import { createInboxReceiver, type ReceivedMessage } from './inbox-receiver.ts';
+import { createInboxReceiver } from './inbox-receiver.ts';
 import { createOutboxSender } from './outbox-sender.ts';
-import { createLiveTransport, until } from './testing/live-transport.ts';
+import { createLiveTransport, numberedMessage, numberOf, tagOf, until } from './testing/live-transport.ts';
 
 /**
  * Two live groups serving at once, as the source system ran its brokers: two Artemis brokers in a symmetric cluster
@@ -25,8 +25,6 @@ afterAll(() => {
 });
 
 const COUNT = 300;
-const numberOf = (m: ReceivedMessage) => Number((m.amqp.application_properties as { n: number }).n);
-const tagOf = (m: ReceivedMessage) => (m.amqp.application_properties as { run?: string }).run;
 
 /** `count` messages from `sender`'s outbox on one group to `address`; returns the outbox to watch it empty. */
 async function sending(group: (typeof groups)[number], sender: string, address: string, tag: string) {
@@ -42,16 +40,7 @@ async function sending(group: (typeof groups)[number], sender: string, address: 
       messageId: randomUUID(),
       orderKey: 'one',
       address,
-      message: {
-        properties: {
-          message_id: randomUUID(),
-          user_id: sender,
-          creation_time: Date.now(),
-          content_type: 'application/pkcs7-mime; smime-type=signed-data',
-          application_properties: { rtsType: 'receipt', rtsVersion: '1.0', rtsSender: sender, n, run: tag },
-        },
-        body: new TextEncoder().encode(`message ${n}`),
-      },
+      message: numberedMessage(sender, tag, n),
     });
   }
   outbox.wake();

@@ -5,8 +5,7 @@ import { ARTEMIS_STATE_ENV, killArtemis, loadArtemisEnv, restartArtemis } from '
 import { artemisAdapter as adapter } from './broker-adapter.ts';
 import { createInboxReceiver, type HandlerResult, type ReceivedMessage } from './inbox-receiver.ts';
 import { createOutboxSender } from './outbox-sender.ts';
-import type { StoredMessage } from './transport-store.ts';
-import { createLiveTransport, until } from './testing/live-transport.ts';
+import { createLiveTransport, numberedMessage as message, numberOf, tagOf, until } from './testing/live-transport.ts';
 
 /**
  * The transport the workstation, the connector and the hub share (outbox sender, inbox receiver, broker connection),
@@ -24,20 +23,6 @@ afterEach(live.endTest);
 afterAll(live.close);
 
 const run = () => randomUUID();
-function message(sender: string, tag: string, n: number): StoredMessage {
-  return {
-    properties: {
-      message_id: randomUUID(),
-      user_id: sender,
-      creation_time: Date.now(),
-      content_type: 'application/pkcs7-mime; smime-type=signed-data',
-      application_properties: { rtsType: 'receipt', rtsVersion: '1.0', rtsSender: sender, n, run: tag },
-    },
-    body: new TextEncoder().encode(`message ${n}`),
-  };
-}
-const tagOf = (m: ReceivedMessage) => (m.amqp.application_properties as { run?: string }).run;
-const numberOf = (m: ReceivedMessage) => Number((m.amqp.application_properties as { n: number }).n);
 
 /** The hub's side: the uplink read into an inbox; messages of other tests are taken and ignored. */
 async function uplinkReader(tag: string, handle: (m: ReceivedMessage) => Promise<HandlerResult>) {

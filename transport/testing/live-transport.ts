@@ -6,7 +6,8 @@ import type { BrokerAdapter } from '../broker-adapter.ts';
 import { createBrokerConnection, type BrokerConnection } from '../broker-connection.ts';
 import { openDatabase } from '../sqlite-database.ts';
 import { createSqliteTransportStore } from '../sqlite-transport-store.ts';
-import type { TransportStore } from '../transport-store.ts';
+import type { ReceivedMessage } from '../inbox-receiver.ts';
+import type { StoredMessage, TransportStore } from '../transport-store.ts';
 
 const KEY = 'a-test-store-key-of-at-least-32-chars';
 
@@ -18,6 +19,22 @@ export async function until(condition: () => boolean, timeoutMs = 30_000): Promi
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Message `n` of test run `tag` from `sender`: a receipt-shaped message whose properties carry both. */
+export function numberedMessage(sender: string, tag: string, n: number): StoredMessage {
+  return {
+    properties: {
+      message_id: randomUUID(),
+      user_id: sender,
+      creation_time: Date.now(),
+      content_type: 'application/pkcs7-mime; smime-type=signed-data',
+      application_properties: { rtsType: 'receipt', rtsVersion: '1.0', rtsSender: sender, n, run: tag },
+    },
+    body: new TextEncoder().encode(`message ${n}`),
+  };
+}
+export const tagOf = (m: ReceivedMessage) => (m.amqp.application_properties as { run?: string }).run;
+export const numberOf = (m: ReceivedMessage) => Number((m.amqp.application_properties as { n: number }).n);
 
 /**
  * What the transport's tests on a real broker share: throw-away stores and broker connections, each closed by
