@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rts-bench-p6-'));
   const dataDir = join(dir, 'workstation');
   const service = `rts-bench-p6-${randomUUID()}`;
-  const vault = createKeychainVault(service);
+  const vault = createKeychainVault(service, { keytarItems: 'none' });
   try {
     const seeded = await seedStore(dataDir, vault, { experts: EXPERTS, cases: CASES });
     const setup = createWorkstationCore({ productName: 'RTS Workstation', version: 'bench', vault, dataDir });

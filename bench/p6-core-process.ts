@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const core = createWorkstationCore({
     productName: 'RTS Workstation',
     version: 'bench',
-    vault: createKeychainVault(service),
+    vault: createKeychainVault(service, { keytarItems: 'none' }),
     dataDir,
   });
   const call = async <T>(command: CommandChannel, input?: unknown): Promise<T> => {

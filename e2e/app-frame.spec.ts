@@ -8,7 +8,7 @@ const env = loadBrokerEnv();
 const ENDPOINT = 'ws-expert-1';
 
 test('shows the app frame with the live broker connection of a configured workstation', async ({ openWorkstation }) => {
-  const vault = createKeychainVault(`rts-e2e-${randomUUID()}`);
+  const vault = createKeychainVault(`rts-e2e-${randomUUID()}`, { keytarItems: 'none' });
   await vault.set(brokerPasswordAccount(ENDPOINT), endpointCredentials(env, ENDPOINT).password);
   const broker = { host: '127.0.0.1', port: env.nodes[0]!.amqpPort };
   const { page } = await openWorkstation({
@@ -27,7 +27,7 @@ test('shows the app frame with the live broker connection of a configured workst
 });
 
 test('says why it is offline when the keychain holds no broker password', async ({ openWorkstation }) => {
-  const vault = createKeychainVault(`rts-e2e-${randomUUID()}`);
+  const vault = createKeychainVault(`rts-e2e-${randomUUID()}`, { keytarItems: 'none' });
   const { page } = await openWorkstation({
     productName: 'RTS Workstation',
     version: '0.1.0-e2e',
@@ -45,7 +45,7 @@ test('says plainly that no region is configured yet', async ({ openWorkstation }
   const { page } = await openWorkstation({
     productName: 'RTS Workstation',
     version: '0.1.0-e2e',
-    vault: createKeychainVault(`rts-e2e-${randomUUID()}`),
+    vault: createKeychainVault(`rts-e2e-${randomUUID()}`, { keytarItems: 'none' }),
   });
   await expect(page.getByRole('status', { name: 'Broker connection: Not configured' })).toBeVisible();
   await expect(page.getByRole('banner').getByRole('note')).toHaveCount(0);
@@ -58,7 +58,7 @@ test('enforces the content security policy: no injected inline script, no networ
   const { page } = await openWorkstation({
     productName: 'RTS Workstation',
     version: '0.1.0-e2e',
-    vault: createKeychainVault(`rts-e2e-${randomUUID()}`),
+    vault: createKeychainVault(`rts-e2e-${randomUUID()}`, { keytarItems: 'none' }),
   });
   const violation = await page.evaluate(
     () =>
@@ -84,7 +84,7 @@ test('labels the demo region in the title bar, and only the demo region', async 
   const { page } = await openWorkstation({
     productName: 'RTS Workstation',
     version: '0.1.0-e2e',
-    vault: createKeychainVault(`rts-e2e-${randomUUID()}`),
+    vault: createKeychainVault(`rts-e2e-${randomUUID()}`, { keytarItems: 'none' }),
     broker: {
       hosts: [{ host: '127.0.0.1', port: env.nodes[0]!.amqpPort }],
       vhost: env.vhost,

@@ -232,7 +232,8 @@ export async function startRegionHarness(
     },
     coreOptions(endpointId) {
       let vault = vaults.get(endpointId);
-      if (!vault) vaults.set(endpointId, (vault = createKeychainVault(`rts-test-${randomUUID()}`)));
+      if (!vault)
+        vaults.set(endpointId, (vault = createKeychainVault(`rts-test-${randomUUID()}`, { keytarItems: 'none' })));
       return {
         productName: 'RTS Workstation',
         version: 'test',

@@ -89,15 +89,28 @@ export async function guarded<T>(
   }
 }
 
+export interface KeychainVaultOptions {
+  /**
+   * `move` (the default): the service may be older than the switch from keytar, so its items move over first.
+   * `none`: the service was made after the switch (tests and benches make one per run), keytar holds nothing of it and
+   * is never asked. Such a vault also works when first used after the keyring daemon restarted, which a `move` vault
+   * refuses until the app restarts (keytar's libsecret cannot follow the new daemon; CI on 69ad9e0 met it so).
+   */
+  readonly keytarItems?: 'move' | 'none';
+}
+
 /**
  * The OS keychain (macOS Keychain, Windows Credential Manager, the Linux Secret Service) through @napi-rs/keyring.
  * Before its first answer in a process, the secrets a workstation set up with keytar holds move over, once per service
  * (keytar-migration.ts); after that keytar is never asked, so a restarted keyring daemon, which keytar's libsecret
  * cannot follow, does not matter to it.
  */
-export function createKeychainVault(service: string = DEFAULT_VAULT_SERVICE): SecretVault {
+export function createKeychainVault(
+  service: string = DEFAULT_VAULT_SERVICE,
+  { keytarItems = 'move' }: KeychainVaultOptions = {},
+): SecretVault {
   const entry = (account: string) => new AsyncEntry(service, account, ENTRY_OPTIONS);
-  let moved: Promise<void> | undefined;
+  let moved: Promise<void> | undefined = keytarItems === 'none' ? Promise.resolve() : undefined;
   const keytarItemsMoved = () =>
     (moved ??= guarded(() => moveKeytarItems(service, entry)).catch((error: unknown) => {
       moved = undefined;
