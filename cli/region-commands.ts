@@ -1047,7 +1047,7 @@ async function enrolmentShow(file: string, options: { trust: string; json?: true
     `Enrolment file ${file}: verified against ${resolve(options.trust)}`,
     `region:       ${enrolment.region}`,
     `endpoint:     ${enrolment.endpoint.id} (${enrolment.endpoint.kind})`,
-    `broker:       ${enrolment.broker.kind === 'artemis' ? 'ActiveMQ Artemis at ' : ''}${enrolment.broker.hosts.map((h) => `${h.host}:${h.port}`).join(', ')}, vhost ${enrolment.broker.vhost}, user ${enrolment.broker.username}, ${enrolment.broker.tlsCaPem ? `TLS CA ${subject(enrolment.broker.tlsCaPem)}${enrolment.broker.tlsServerName ? `, server name ${enrolment.broker.tlsServerName}` : ''}` : 'plain AMQP (this computer only)'}`,
+    `broker:       ${enrolment.broker.kind === 'artemis' ? 'ActiveMQ Artemis at ' : ''}${enrolment.broker.hosts.map((h) => `${h.host}:${h.port}`).join(', ')}${enrolment.broker.kind === 'artemis' ? '' : `, vhost ${enrolment.broker.vhost}`}, user ${enrolment.broker.username}, ${enrolment.broker.tlsCaPem ? `TLS CA ${subject(enrolment.broker.tlsCaPem)}${enrolment.broker.tlsServerName ? `, server name ${enrolment.broker.tlsServerName}` : ''}` : 'plain AMQP (this computer only)'}`,
     `CA:           ${subject(enrolment.caCertificatePem)}`,
     `CA SHA-256:   ${await certificateFingerprint(trustedCa)}`,
     `CRL:          number ${crl.crlNumber ?? '-'}, ${crl.revoked.length} revoked, next update ${crl.nextUpdate?.toISOString() ?? '-'}`,

@@ -121,7 +121,7 @@ test('a workstation joins with one enrolment file over TLS, and a consultation g
   await expect(page.getByTestId('enrolment-region')).toHaveText('Test Region');
   await expect(page.getByTestId('enrolment-endpoint')).toHaveText('ws-applicant-1');
   await expect(page.getByTestId('enrolment-broker')).toHaveText(
-    `127.0.0.1:${harness.broker.rabbitmq!.nodes[0]!.tlsPort}, virtual host ${harness.broker.rabbitmq!.vhost}, TLS (server name localhost)`,
+    `RabbitMQ at 127.0.0.1:${harness.broker.rabbitmq!.nodes[0]!.tlsPort}, virtual host ${harness.broker.rabbitmq!.vhost}, TLS (server name localhost)`,
   );
   await expectAccessible(page, 'first run, enrolment file read');
   await page.screenshot({ path: `${SCREENSHOTS}/enrolment-read.png`, fullPage: true });

@@ -115,6 +115,7 @@ describe('joining a region with an enrolment file', () => {
       value: {
         region: 'North Region',
         endpointId: 'ws-north-1',
+        brokerKind: 'rabbitmq',
         brokerHosts: [{ host: '127.0.0.1', port: 1 }],
         vhost: 'rts',
         tls: true,
@@ -340,6 +341,15 @@ describe('the connection profile of an enrolment file', () => {
     expect(profileOfEnrolment(enrolment).brokerKind).toBeUndefined();
     const artemis = { ...enrolment, broker: { ...enrolment.broker, kind: 'artemis' as const } };
     expect(profileOfEnrolment(artemis).brokerKind).toBe('artemis');
+  });
+
+  it('tells the user which broker an Artemis file names before it is applied', async () => {
+    const region = await makeRegion('North Region');
+    const contents = region.contents('ws-north-1');
+    const file = await signEnrolment({ ...contents, broker: { ...contents.broker, kind: 'artemis' } }, region.signer);
+    const core = await started(createMemoryVault());
+    const read = await core.dispatch(COMMANDS.readEnrolment, { enrolmentBase64: Buffer.from(file).toString('base64') });
+    expect(read).toMatchObject({ ok: true, value: { brokerKind: 'artemis', endpointId: 'ws-north-1' } });
   });
 
   it('refuses a file whose broker user is not the endpoint id', async () => {

@@ -72,6 +72,7 @@ export function EnrolmentForm({
             <dd data-testid="enrolment-broker">
               {t('setup.enrolment.brokerValue', {
                 // Addresses as the connection form takes them (host:port, comma separated), in every language.
+                kind: summary.brokerKind,
                 hosts: summary.brokerHosts.map((h) => `${h.host}:${h.port}`).join(', '),
                 vhost: summary.vhost,
                 tls: summary.tls ? (summary.tlsServerName ? 'serverName' : 'yes') : 'no',

@@ -82,7 +82,9 @@ export const profileSchema = z.object({
 export const enrolmentSummarySchema = z.object({
   region: z.string(),
   endpointId: endpointIdSchema,
+  brokerKind: z.enum(BROKER_KINDS),
   brokerHosts: z.array(z.object({ host: z.string(), port: z.number().int() })),
+  /** RabbitMQ's virtual host (Artemis has none: the name then only goes into the open frame, which it ignores). */
   vhost: z.string(),
   tls: z.boolean(),
   tlsServerName: z.string().optional(),

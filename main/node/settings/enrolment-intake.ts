@@ -16,6 +16,7 @@ import {
   type CrlInfo,
 } from '../../../shared/pki/index.ts';
 import { assertEndpointId } from '../../../shared/protocol/index.ts';
+import { DEFAULT_BROKER_KIND } from '../../../shared/broker/index.ts';
 import type { EnrolmentSummary } from '../../../shared/api/index.ts';
 import type { TrustConfig } from '../../../shared/cms/index.ts';
 import type { ConnectionProfile } from './workstation-settings.ts';
@@ -94,6 +95,7 @@ export function describeEnrolment(checked: CheckedEnrolment): EnrolmentSummary {
   return {
     region: enrolment.region,
     endpointId: enrolment.endpoint.id,
+    brokerKind: enrolment.broker.kind ?? DEFAULT_BROKER_KIND,
     brokerHosts: enrolment.broker.hosts.map((h) => ({ host: h.host, port: h.port })),
     vhost: enrolment.broker.vhost,
     tls: enrolment.broker.tlsCaPem !== undefined,
