@@ -143,6 +143,27 @@ export function registerHubCommands(program: Command): void {
 
   common(
     hub
+      .command('disconnect')
+      .argument('<endpoint>', 'endpoint id')
+      .description(
+        "close the endpoint's broker connections: after rts region suspend, so that links it attached before go too",
+      ),
+  ).action(async (endpoint: string, options: CommonOptions) => {
+    const result = await call<{ endpointId: string; hadConnections: boolean }>(
+      options,
+      'POST',
+      `endpoints/${encodeURIComponent(endpoint)}/disconnect`,
+    );
+    if (options.json) return printJson(result);
+    printLines([
+      result.hadConnections
+        ? `closed the broker connections of ${result.endpointId}; it reconnects with only the rights it now has`
+        : `${result.endpointId} had no broker connection open`,
+    ]);
+  });
+
+  common(
+    hub
       .command('reload-trust')
       .description(
         'read trust.crlFiles again now and take a newer CRL (the hub also does every trust.crlReloadSeconds)',

@@ -343,6 +343,7 @@ describe('rts region', () => {
     const out = ok('region', 'suspend', 'ws-1', '--dir', dir);
     expect(out).toContain('rabbitmqctl clear_permissions -p rts ws-1');
     expect(out).toContain('rabbitmqctl clear_topic_permissions -p rts ws-1');
+    expect(out).toContain('npx rts hub disconnect ws-1 --config hub-config.json');
     expect(definitions().permissions.map((p) => p.user)).not.toContain('ws-1');
     expect(definitions().topic_permissions.map((p) => p.user)).not.toContain('ws-1');
     expect(definitions().users.map((u) => u.name)).toContain('ws-1');
@@ -846,7 +847,9 @@ describe('rts region for a region on ActiveMQ Artemis', () => {
   }, 60_000);
 
   it('suspends an endpoint by taking its role (its user and downlink stay), resumes it, and refuses sync-broker', () => {
-    ok('region', 'suspend', 'clinic-s', '--dir', south);
+    expect(ok('region', 'suspend', 'clinic-s', '--dir', south)).toContain(
+      'npx rts hub disconnect clinic-s --config hub-config.json',
+    );
     expect(artemisFile('artemis-roles.properties')).not.toContain('rts-endpoint-clinic-s');
     expect(artemisFile('artemis-users.properties')).toMatch(/^clinic-s = /m);
     ok('region', 'resume', 'clinic-s', '--dir', south);

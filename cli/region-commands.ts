@@ -837,6 +837,7 @@ function setStatus(id: string, options: { dir: string }, status: 'active' | 'sus
         ? `Suspended "${id}": its broker user keeps its downlink but has no role in ${ARTEMIS_FILES.roles}, so no rights.`
         : `Resumed "${id}": its role is back in ${ARTEMIS_FILES.roles}.`,
       applyLine(options.dir, next),
+      ...(status === 'suspended' ? [disconnectLine(id)] : []),
     ]);
     return;
   }
@@ -846,11 +847,15 @@ function setStatus(id: string, options: { dir: string }, status: 'active' | 'sus
           `Suspended "${id}": its broker user keeps its queue but has no permissions in ${FILES.definitions}. On the broker, run:`,
           `  rabbitmqctl clear_permissions -p ${vhost} ${endpoint.brokerUser}`,
           `  rabbitmqctl clear_topic_permissions -p ${vhost} ${endpoint.brokerUser}`,
-          `  rabbitmqctl list_connections user pid | grep -w ${endpoint.brokerUser}   # close any with rabbitmqctl close_connection`,
+          disconnectLine(id),
         ]
       : [`Resumed "${id}". On the broker, run: rabbitmqctl import_definitions ${join(options.dir, FILES.definitions)}`],
   );
 }
+
+/** Links attached before the rights went keep reading until their connection closes (endpoint-provisioner.ts). */
+const disconnectLine = (id: string) =>
+  `Then close the links it has open (the broker checks rights when a link attaches), on the hub's host: npx rts hub disconnect ${id} --config hub-config.json`;
 
 async function remove(id: string, options: { dir: string; crlDays: string }): Promise<void> {
   let state = readState(options.dir);

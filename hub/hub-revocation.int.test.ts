@@ -15,6 +15,7 @@ import { openMessage } from '../shared/protocol/index.ts';
 import {
   createTestRegion,
   receiptFor,
+  until,
   startRevocationSuite,
   type ReceivedMessage,
   type RevocationSuite,
@@ -234,5 +235,18 @@ describe('hub: revocation', () => {
       'stale',
       'current',
     ]);
+  });
+  it("closes a suspended endpoint's broker connections on the operator's word (rts hub disconnect), once", async () => {
+    const applicant = s.endpoints['ws-applicant-1']!;
+    expect(applicant.attached()).toBe(true);
+    const closed = await s.rtsJson<{ endpointId: string; hadConnections: boolean }>('disconnect', 'ws-applicant-1');
+    expect(closed).toMatchObject({ status: 0, value: { endpointId: 'ws-applicant-1', hadConnections: true } });
+    await until(async () => !applicant.attached(), 'the broker ends its links', 10_000);
+    // The others keep theirs.
+    expect(s.endpoints['clinic-a']!.attached()).toBe(true);
+    expect((await s.rts('disconnect', 'ws-applicant-1')).stdout).toBe('ws-applicant-1 had no broker connection open\n');
+    const refused = await s.rts('disconnect', 'Not An Id');
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('not an endpoint id: Not An Id');
   });
 });

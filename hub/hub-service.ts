@@ -6,7 +6,14 @@ import { createCrlLog, startCrlReloads } from './hub-crl-distribution.ts';
 import { startHubConsumers } from './hub-consumers.ts';
 import type { LoadedHubConfig } from './hub-config.ts';
 import { startHousekeeping } from './hub-housekeeping.ts';
-import { createHubConnection, createProcessor, hubLogger, loadHubIdentity, openHubDatabase } from './hub-setup.ts';
+import {
+  createHubConnection,
+  createProcessor,
+  createProvisioner,
+  hubLogger,
+  loadHubIdentity,
+  openHubDatabase,
+} from './hub-setup.ts';
 import { createHubTransactions } from './hub-transactions.ts';
 import { createPayloadValidationPool, type PayloadValidationPool } from './payload-validation-pool.ts';
 import { startOperatorApi } from './operator-api.ts';
@@ -146,6 +153,7 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
       claimMs: config.claimMs,
       brokerState: () => connection.state,
       trust: { status: () => trustReloader.status(new Date()), reload: crls.reload },
+      disconnect: (endpointId) => createProvisioner(options.config).disconnect(endpointId),
       send: (outgoing) => sender.enqueue(outgoing.rows, outgoing.bodies),
     }));
   log({ event: 'started', instanceId, database: sql.engine, directoryVersion: await store.directoryVersion(sql) });

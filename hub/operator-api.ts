@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AmqpMessageFields } from '../shared/protocol/index.ts';
+import { isEndpointId, type AmqpMessageFields } from '../shared/protocol/index.ts';
 import type { ConnectionState } from '../shared/api/index.ts';
+import { ProvisioningError } from './broker/endpoint-provisioner.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlClient } from './store/sql-client.ts';
 import { listEntries, showEntry } from './directory/directory-view.ts';
@@ -24,6 +25,8 @@ export interface OperatorApiOptions {
   readonly brokerState: () => ConnectionState;
   /** This instance's CRLs: their state, and reading the files again now. */
   readonly trust: { readonly status: () => TrustStatus; readonly reload: () => Promise<ReloadReport> };
+  /** Closes the endpoint's broker connections (rts hub disconnect); whether it had any. */
+  readonly disconnect: (endpointId: string) => Promise<boolean>;
   /** Sends what a replay queued, after its commit. */
   readonly send: (outgoing: Outgoing) => void;
   readonly claimMs: number;
@@ -150,6 +153,16 @@ export async function startOperatorApi(options: OperatorApiOptions): Promise<Ope
       return store
         .listEndpoints(sql)
         .then((list) => list.map(({ certificate, ...e }) => ({ ...e, hasCertificate: certificate !== null })));
+    if (parts[0] === 'endpoints' && parts.length === 3 && parts[2] === 'disconnect' && method === 'POST') {
+      const endpointId = decodeURIComponent(parts[1]!);
+      if (!isEndpointId(endpointId)) throw new HttpError(400, `not an endpoint id: ${endpointId}`);
+      try {
+        return { endpointId, hadConnections: await options.disconnect(endpointId) };
+      } catch (error) {
+        if (error instanceof ProvisioningError) throw new HttpError(502, error.message);
+        throw error;
+      }
+    }
     if (method === 'GET' && path === 'directory') return store.directoryStats(sql);
     if (method === 'GET' && path === 'directory/entries') {
       const limit = Number(url.searchParams.get('limit') ?? 100);

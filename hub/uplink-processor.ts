@@ -58,7 +58,7 @@ export interface ProcessorOptions {
   readonly identity: HubIdentity;
   readonly trust: TrustConfig;
   readonly certificates: CertificateCache;
-  readonly provisioner: EndpointProvisioner;
+  readonly provisioner: Pick<EndpointProvisioner, 'provision'>;
   /** Payload validation of a signed message with this body, e.g. prefetched on a worker (payload-validation-pool.ts). */
   readonly validateFor?: (body: Uint8Array) => OpenContext['validate'];
   /** An endpoint gets at most one full snapshot per this time (docs/protocol.md §5.1). */

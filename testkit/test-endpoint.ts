@@ -40,6 +40,11 @@ export interface TestEndpoint {
     what: string,
     timeoutMs?: number,
   ): Promise<ReceivedMessage[]>;
+  /**
+   * False once the broker ended the endpoint's session or connection, and its links with it (RabbitMQ 3's AMQP 1.0
+   * plugin ends the session when its connection is closed through the management API; Artemis closes the connection).
+   */
+  attached(): boolean;
   close(): void;
 }
 
@@ -72,6 +77,9 @@ export async function connectTestEndpoint(options: {
       reject(new Error(`${options.id}: cannot connect: ${String(context.error ?? 'disconnected')}`)),
     );
   });
+  let open = true;
+  for (const ended of ['disconnected', 'connection_close', 'session_close', 'session_error'])
+    connection.on(ended, () => (open = false));
   const received: ReceivedMessage[] = [];
   const waiters = new Set<() => void>();
   if (options.receive ?? true) {
@@ -136,6 +144,7 @@ export async function connectTestEndpoint(options: {
   return {
     id: options.id,
     received,
+    attached: () => open,
     sendRaw,
     async send(properties, payload, signer, recipients) {
       const messageId = randomUUID();

@@ -48,7 +48,7 @@ import { createTestRegion, type TestRegion } from './test-region.ts';
 export const HUB_BROKER_USER = 'rts-hub';
 
 /** Records each endpoint it is asked to provision; `fail` makes the next calls throw it (a broker refusing, or away). */
-export interface FakeProvisioner extends EndpointProvisioner {
+export interface FakeProvisioner extends Pick<EndpointProvisioner, 'provision'> {
   readonly provisioned: string[];
   fail: Error | undefined;
 }

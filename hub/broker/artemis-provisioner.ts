@@ -158,5 +158,13 @@ export function createArtemisProvisioner(options: ArtemisManagementOptions): End
         await management.close();
       }
     },
+    async disconnect(endpointId) {
+      const management = await createArtemisManagement(options);
+      try {
+        return (await management.invoke('broker', 'closeConnectionsForUser', [endpointId])) === true;
+      } finally {
+        await management.close();
+      }
+    },
   };
 }

@@ -6,6 +6,13 @@
  */
 export interface EndpointProvisioner {
   provision(endpointId: string): Promise<void>;
+  /**
+   * Closes every broker connection of the endpoint's user; resolves with whether it had any. Both brokers check a
+   * link's rights when it attaches, not for each message it takes: a receiver attached before `rts region suspend`
+   * took its rights away goes on reading its downlink until its connection closes (measured on Artemis 2.40: 14 s after
+   * its role went, with sends long refused). The endpoint reconnects by itself and gets only what it may now have.
+   */
+  disconnect(endpointId: string): Promise<boolean>;
 }
 
 export class ProvisioningError extends Error {

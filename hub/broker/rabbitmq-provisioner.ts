@@ -11,7 +11,12 @@ export interface ManagementApiOptions {
   readonly timeoutMs?: number;
 }
 
-export type ManagementCall = (method: 'PUT' | 'POST', path: string, body: unknown) => Promise<void>;
+/** Resolves with the parsed answer of a GET, nothing for the others. */
+export type ManagementCall = (
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+) => Promise<unknown>;
 
 /**
  * One request to RabbitMQ 3.x's management HTTP API (path below /api/, already encoded) as `options.username`; an
@@ -24,8 +29,12 @@ export function managementApiCall(options: ManagementApiOptions): ManagementCall
     try {
       response = await fetch(new URL(`/api/${path}`, options.url), {
         method,
-        headers: { authorization: auth, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+        headers: {
+          authorization: auth,
+          'content-type': 'application/json',
+          'x-reason': 'closed by the RTS hub operator',
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
     } catch (error) {
@@ -39,7 +48,7 @@ export function managementApiCall(options: ManagementApiOptions): ManagementCall
         true,
       );
     }
-    if (response.ok) return;
+    if (response.ok) return method === 'GET' ? ((await response.json()) as unknown) : undefined;
     const text = (await response.text()).slice(0, 200);
     // 4xx other than auth/timeouts: the request itself is wrong for this endpoint (e.g. no such user).
     const permanent = response.status === 400 || response.status === 404;
@@ -74,6 +83,12 @@ export function createRabbitmqProvisioner(options: ManagementApiOptions): Endpoi
         write: topic.write,
         read: topic.read,
       });
+    },
+    async disconnect(endpointId) {
+      const path = `connections/username/${encodeURIComponent(endpointId)}`;
+      const open = await call('GET', path);
+      await call('DELETE', path);
+      return Array.isArray(open) && open.length > 0;
     },
   };
 }

@@ -103,7 +103,7 @@ export type Admission =
 export interface Hub {
   readonly identity: HubIdentity;
   readonly certificates: CertificateCache;
-  readonly provisioner: EndpointProvisioner;
+  readonly provisioner: Pick<EndpointProvisioner, 'provision'>;
   /** Payload validation of a signed message with this body, e.g. prefetched on a worker (payload-validation-pool.ts). */
   readonly validateFor?: (body: Uint8Array) => OpenContext['validate'];
   /** An endpoint gets at most one full snapshot per this time (docs/protocol.md §5.1). */
