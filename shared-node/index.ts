@@ -3,7 +3,7 @@ export { certificateBindingProblem } from './certificate-binding.ts';
 export { createCachedCertificateValidator, createCertificateCache } from './certificate-cache.ts';
 export type { CertificateCache, CertificateFailure } from './certificate-cache.ts';
 export type { BoundUse } from './certificate-binding.ts';
-export { loadFhirDefinitions } from './fhir-definitions.ts';
+export { loadFhirDefinitions, protocolDefinitionsText } from './fhir-definitions.ts';
 export { createJsonLinesLogger, openJsonLinesLogFile } from './json-lines-logger.ts';
 export type { JsonLinesLogFile } from './json-lines-logger.ts';
 export { createNativeCertificateValidator } from './native-certificate-validator.ts';

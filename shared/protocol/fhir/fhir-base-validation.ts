@@ -1,5 +1,5 @@
 import { OperationOutcomeError, indexStructureDefinitionBundle, validateResource } from '@medplum/core';
-import type { Bundle, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { Bundle, ElementDefinition, Resource, StructureDefinition } from '@medplum/fhirtypes';
 
 /**
  * Base FHIR R4 validation (structure, cardinality, data types, invariants) with Medplum's validator, which works from
@@ -33,19 +33,44 @@ export interface FhirDefinitionSource {
 
 let indexed = false;
 
-export function indexFhirDefinitions(source: FhirDefinitionSource): void {
-  if (indexed) return;
-  indexStructureDefinitionBundle(source.types);
+const protocolDefinitions = (resources: Bundle): StructureDefinition[] => {
   const wanted = new Set<string>(PROTOCOL_RESOURCE_TYPES);
-  const resources = (source.resources.entry ?? [])
+  return (resources.entry ?? [])
     .map((e) => e.resource)
     .filter(
       (r): r is StructureDefinition =>
         r?.resourceType === 'StructureDefinition' && wanted.has(r.type ?? '') && r.derivation !== 'constraint',
     );
-  indexStructureDefinitionBundle(resources);
+};
+
+export function indexFhirDefinitions(source: FhirDefinitionSource): void {
+  if (indexed) return;
+  indexStructureDefinitionBundle(source.types);
+  indexStructureDefinitionBundle(protocolDefinitions(source.resources));
   indexed = true;
 }
+
+/**
+ * The resource definitions validation needs, out of the whole R4 set: those of PROTOCOL_RESOURCE_TYPES, without their
+ * narrative and their mappings to other standards (neither is read by the validator). 0.5 MB of the 35 MB.
+ */
+export function protocolResourceDefinitions(resources: Bundle): Bundle<StructureDefinition> {
+  return {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: protocolDefinitions(resources).map(({ text: _text, mapping: _mapping, ...definition }) => ({
+      resource: {
+        ...definition,
+        ...(definition.snapshot && { snapshot: { element: definition.snapshot.element.map(withoutMapping) } }),
+        ...(definition.differential && {
+          differential: { element: definition.differential.element.map(withoutMapping) },
+        }),
+      },
+    })),
+  };
+}
+
+const withoutMapping = ({ mapping: _mapping, ...element }: ElementDefinition): ElementDefinition => element;
 
 export interface FhirIssue {
   readonly path: string;

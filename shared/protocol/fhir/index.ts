@@ -9,7 +9,7 @@ export {
   specialtiesOf,
   roleReferenceProblem,
 } from './directory-entries.ts';
-export { indexFhirDefinitions, validateFhirResource } from './fhir-base-validation.ts';
+export { indexFhirDefinitions, protocolResourceDefinitions, validateFhirResource } from './fhir-base-validation.ts';
 export {
   buildConsultReport,
   buildConsultRequest,
