@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ import {
   type CertificateIssuer,
   type LeafProfileName,
 } from '../shared/pki/index.ts';
-import { createNativeCertificateValidator } from './native-certificate-validator.ts';
+import { createNativeCertificateChecker, createNativeCertificateValidator } from './native-certificate-validator.ts';
 
 /**
  * The native validator must give the pkijs validator's answer for every certificate, use and time (the same error
@@ -207,6 +208,22 @@ describe('native certificate validator', () => {
       'rsaSigner/signing',
       'wrongKeyUsage/encryption',
     ]);
+  });
+
+  it("tells the accepted certificate's own notAfter, whether it decided itself or handed on", async () => {
+    const signer = pki.leaves.ecSigner.certificate;
+    const notAfter = new X509Certificate(signer).validToDate.getTime();
+    const direct = createNativeCertificateChecker({
+      anchors: [pki.intermediate.certificate],
+      crls: [pki.intermediateCrl],
+    });
+    await expect(direct(signer, 'signing', new Date())).resolves.toBe(notAfter);
+    const chained = createNativeCertificateChecker({
+      anchors: [pki.root.certificate],
+      intermediates: [pki.intermediate.certificate],
+      crls: [pki.rootCrl, pki.intermediateCrl],
+    });
+    await expect(chained(signer, 'signing', new Date())).resolves.toBe(notAfter);
   });
 
   it('checks a leaf under an RSA anchor itself (PKCS #1 v1.5 signature), as pkijs does', async () => {

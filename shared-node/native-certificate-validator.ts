@@ -183,12 +183,13 @@ async function anchorMayIssueFast(
   );
 }
 
+/** What the fast path found: the certificate's notAfter when it accepted, else false. */
 async function acceptsFast(
   der: Uint8Array,
   use: CertificateUse,
   at: number,
   anchors: readonly FastAnchor[],
-): Promise<boolean> {
+): Promise<number | false> {
   if (der.byteLength > MAX_CERTIFICATE_BYTES || anchors.some((anchor) => bytesEqual(anchor.der, der))) return false;
   const facts = leafFacts(der);
   const digest = FAST_SIGNATURES.get(facts.signatureAlgorithm);
@@ -208,7 +209,8 @@ async function acceptsFast(
 
   // OpenSSL parses the whole certificate: what it cannot read goes to pkijs, which names the problem.
   const certificate = new X509Certificate(der);
-  if (certificate.validFromDate.getTime() > at || certificate.validToDate.getTime() < at) return false;
+  const notAfter = certificate.validToDate.getTime();
+  if (certificate.validFromDate.getTime() > at || notAfter < at) return false;
 
   const usages = derKeyUsages(facts.extensions.get(OID.keyUsage)?.value);
   if (use === 'signing') {
@@ -229,7 +231,7 @@ async function acceptsFast(
           : undefined;
     if (!kind || (usages && !usages.includes(kind === 'rsa' ? 'keyEncipherment' : 'keyAgreement'))) return false;
   }
-  return signatureHolds(digest, facts.tbs, anchor.publicKey, facts.signature);
+  return (await signatureHolds(digest, facts.tbs, anchor.publicKey, facts.signature)) && notAfter;
 }
 
 async function acceptsFastOrFalse(
@@ -237,7 +239,7 @@ async function acceptsFastOrFalse(
   use: CertificateUse,
   at: number,
   anchors: readonly FastAnchor[],
-): Promise<boolean> {
+): Promise<number | false> {
   try {
     return await acceptsFast(der, use, at, anchors);
   } catch {
@@ -250,14 +252,29 @@ export interface NativeCertificateValidatorOptions {
   readonly fallback?: CertificateValidator;
 }
 
+/** A CertificateValidator that also tells, when it accepts, until when the certificate itself is valid (ms). */
+export type CertificateChecker = (der: Uint8Array, use: CertificateUse, at: Date) => Promise<number>;
+
+export function createNativeCertificateChecker(
+  trust: TrustConfig,
+  options: NativeCertificateValidatorOptions = {},
+): CertificateChecker {
+  const fallback = options.fallback ?? createCertificateValidator(trust);
+  return async (der, use, at) => {
+    const anchors = await anchorsOf(trust);
+    const notAfter = anchors.length > 0 && (await acceptsFastOrFalse(der, use, at.getTime(), anchors));
+    if (notAfter !== false) return notAfter;
+    await fallback(der, use, at);
+    return new X509Certificate(der).validToDate.getTime();
+  };
+}
+
 export function createNativeCertificateValidator(
   trust: TrustConfig,
   options: NativeCertificateValidatorOptions = {},
 ): CertificateValidator {
-  const fallback = options.fallback ?? createCertificateValidator(trust);
+  const check = createNativeCertificateChecker(trust, options);
   return async (der, use, at) => {
-    const anchors = await anchorsOf(trust);
-    if (!(anchors.length > 0 && (await acceptsFastOrFalse(der, use, at.getTime(), anchors))))
-      await fallback(der, use, at);
+    await check(der, use, at);
   };
 }
