@@ -236,7 +236,7 @@ describe('hub: revocation', () => {
       'current',
     ]);
   });
-  it("closes a suspended endpoint's broker connections on the operator's word (rts hub disconnect), once", async () => {
+  it("closes an endpoint's broker connections on the operator's word (rts hub disconnect): its links end, the others keep theirs", async () => {
     const applicant = s.endpoints['ws-applicant-1']!;
     expect(applicant.attached()).toBe(true);
     const closed = await s.rtsJson<{ endpointId: string; hadConnections: boolean }>('disconnect', 'ws-applicant-1');

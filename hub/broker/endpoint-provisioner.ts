@@ -7,10 +7,11 @@
 export interface EndpointProvisioner {
   provision(endpointId: string): Promise<void>;
   /**
-   * Closes every broker connection of the endpoint's user; resolves with whether it had any. Both brokers check a
-   * link's rights when it attaches, not for each message it takes: a receiver attached before `rts region suspend`
-   * took its rights away goes on reading its downlink until its connection closes (measured on Artemis 2.40: 14 s after
-   * its role went, with sends long refused). The endpoint reconnects by itself and gets only what it may now have.
+   * Closes every broker connection of the endpoint's user; resolves with whether it had any. A receiver attached before
+   * `rts region suspend` took its rights away goes on reading its downlink until its connection closes: measured on
+   * Artemis 2.40 (a message 14 s after the role went, its sends refused after 9 s), and RabbitMQ documents that it may
+   * cache rights until the client reconnects. The endpoint reconnects by itself and gets only what it may now have.
+   * (RabbitMQ 3's AMQP 1.0 plugin ends the endpoint's session; its TCP connection stays and its links re-attach.)
    */
   disconnect(endpointId: string): Promise<boolean>;
 }

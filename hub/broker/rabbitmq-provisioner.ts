@@ -32,7 +32,8 @@ export function managementApiCall(options: ManagementApiOptions): ManagementCall
         headers: {
           authorization: auth,
           'content-type': 'application/json',
-          'x-reason': 'closed by the RTS hub operator',
+          // What the closed connection's client is told (DELETE connections/…).
+          ...(method === 'DELETE' && { 'x-reason': 'closed by the RTS hub operator' }),
         },
         ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
