@@ -26,10 +26,10 @@ describe('rts workstation audit', () => {
     const service = `rts-cli-test-${randomUUID()}`;
     const db = await openWorkstationStore({
       dir,
-      vault: createKeychainVault(service, { keytarItems: 'none' }),
+      vault: createKeychainVault(service),
       settings: openWorkstationSettings(dir),
     });
-    const log = openAuditLog(db, await auditSealFromVault(createKeychainVault(service, { keytarItems: 'none' })));
+    const log = openAuditLog(db, await auditSealFromVault(createKeychainVault(service)));
     for (const action of ['case-opened', 'decrypted', 'signed', 'exported'] as const)
       log.append({ actor: 'clinic-a.dr-ahmed', action, subject: 'case:1' });
     await log.flush();
@@ -44,7 +44,7 @@ describe('rts workstation audit', () => {
     // The newest entry cut off: the rest is a whole chain, but the keychain recorded four.
     const cut = await openWorkstationStore({
       dir,
-      vault: createKeychainVault(service, { keytarItems: 'none' }),
+      vault: createKeychainVault(service),
       settings: openWorkstationSettings(dir),
     });
     cut.prepare('delete from audit_log where seq = 4').run();
@@ -58,7 +58,7 @@ describe('rts workstation audit', () => {
 
     const again = await openWorkstationStore({
       dir,
-      vault: createKeychainVault(service, { keytarItems: 'none' }),
+      vault: createKeychainVault(service),
       settings: openWorkstationSettings(dir),
     });
     again.prepare("update audit_log set action = 'exported' where seq = 2").run();

@@ -95,6 +95,9 @@ export interface KeychainVaultOptions {
    * `none`: the service was made after the switch (tests and benches make one per run), keytar holds nothing of it and
    * is never asked. Such a vault also works when first used after the keyring daemon restarted, which a `move` vault
    * refuses until the app restarts (keytar's libsecret cannot follow the new daemon; CI on 69ad9e0 met it so).
+   * Every vault of a service must say the same: a `move` vault's first call on a service a `none` vault wrote to
+   * crashes the process (SIGSEGV: keytar's FindCredentials meets items without an `account` attribute; seen with
+   * `rts workstation audit` on a store a test had made with `none`).
    */
   readonly keytarItems?: 'move' | 'none';
 }
