@@ -82,7 +82,9 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   crlLog.reload(await trustReloader.reload(startedAt, await store.newestDistributedCrls(sql)));
   const trust = trustReloader.current();
   const validations = createPayloadValidationPool(trust);
-  const processor = createProcessor(options.config, identity, trust, validations, options.snapshotIntervalMs);
+  // One provisioner for registrations and the operator's disconnect, as the region's administrator user.
+  const provisioner = createProvisioner(options.config);
+  const processor = createProcessor(provisioner, identity, trust, validations, options.snapshotIntervalMs);
 
   const connection = createHubConnection(options.config, instanceId, log);
   // The outbox and the forwards each have their own sender and bounds: a large directory fan-out from the outbox must
@@ -153,7 +155,7 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
       claimMs: config.claimMs,
       brokerState: () => connection.state,
       trust: { status: () => trustReloader.status(new Date()), reload: crls.reload },
-      disconnect: (endpointId) => createProvisioner(options.config).disconnect(endpointId),
+      disconnect: (endpointId) => provisioner.disconnect(endpointId),
       send: (outgoing) => sender.enqueue(outgoing.rows, outgoing.bodies),
     }));
   log({ event: 'started', instanceId, database: sql.engine, directoryVersion: await store.directoryVersion(sql) });

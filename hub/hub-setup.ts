@@ -54,7 +54,7 @@ export async function loadHubIdentity(loaded: LoadedHubConfig): Promise<{ identi
 }
 
 export function createProcessor(
-  loaded: LoadedHubConfig,
+  provisioner: EndpointProvisioner,
   identity: HubIdentity,
   trust: TrustConfig,
   validations?: PayloadValidationPool,
@@ -68,7 +68,7 @@ export function createProcessor(
     certificates: createCertificateCache(trust),
     ...(validations && { validateFor: (body) => (content, metadata) => validations.validate(body, content, metadata) }),
     ...(snapshotIntervalMs !== undefined && { snapshotIntervalMs }),
-    provisioner: createProvisioner(loaded),
+    provisioner,
   });
 }
 
