@@ -226,6 +226,20 @@ describe('native certificate validator', () => {
     await expect(chained(signer, 'signing', new Date())).resolves.toBe(notAfter);
   });
 
+  it('refuses, as pkijs does, a certificate whose outer length is cut short, and throws nothing but CmsError', async () => {
+    // Found by fuzzing: asn1js read such a certificate on past its declared end, pkijs accepted it, and the checker then
+    // threw OpenSSL's own parse error (X509Certificate cannot read it) instead of answering.
+    const cut = new Uint8Array(pki.leaves.ecSigner.certificate);
+    cut[3] = cut[3]! - 16;
+    const trust = { anchors: [pki.intermediate.certificate], crls: [pki.intermediateCrl] };
+    const v = compared(trust);
+    expect(await v.check(cut, 'signing')).toEqual({ native: 'cms-malformed', reference: 'cms-malformed', fast: false });
+    const acceptingFallback = createNativeCertificateChecker(trust, { fallback: async () => {} });
+    await expect(acceptingFallback(cut, 'signing', new Date())).rejects.toThrow(
+      expect.objectContaining({ name: 'CmsError', code: 'cms-malformed' }),
+    );
+  });
+
   it('checks a leaf under an RSA anchor itself (PKCS #1 v1.5 signature), as pkijs does', async () => {
     const v = compared({ anchors: [pki.root.certificate], crls: [pki.rootCrl] });
     const rootKey = await crypto.subtle.importKey(

@@ -9,6 +9,7 @@ import {
   UNDERSTOOD_EXTENSIONS,
   MAX_CERTIFICATE_BYTES,
   OID,
+  parseCertificate,
   type CertificateUse,
   type CertificateValidator,
   type TrustConfig,
@@ -265,7 +266,8 @@ export function createNativeCertificateChecker(
     const notAfter = anchors.length > 0 && (await acceptsFastOrFalse(der, use, at.getTime(), anchors));
     if (notAfter !== false) return notAfter;
     await fallback(der, use, at);
-    return new X509Certificate(der).validToDate.getTime();
+    // pkijs accepted it; OpenSSL may not read it at all (fuzzing found such DER), so the date is pkijs's too.
+    return parseCertificate(der, 'certificate').notAfter.value.getTime();
   };
 }
 

@@ -82,6 +82,14 @@ describe('bounded reader', () => {
     }
   });
 
+  it('refuses a definite-length element whose children run past its length (asn1js reads them on)', () => {
+    // SEQUENCE of length 5 holding NULL, OCTET STRING "ab": the string ends a byte past the SEQUENCE's declared end.
+    expect(() => parseBer(Uint8Array.of(0x30, 0x05, 0x05, 0x00, 0x04, 0x02, 0x61, 0x62), 100, 'test')).toThrow(
+      expect.objectContaining({ code: 'cms-malformed', message: expect.stringMatching(/overruns its parent/) }),
+    );
+    expect(() => parseBer(Uint8Array.of(0x30, 0x06, 0x05, 0x00, 0x04, 0x02, 0x61, 0x62), 100, 'test')).not.toThrow();
+  });
+
   it('stops at the node limit', () => {
     // A SEQUENCE of 20,000 NULLs: more elements than a 1 MiB limit admits.
     const body = new Uint8Array(40_000);

@@ -209,7 +209,30 @@ export function parseBer(input: Uint8Array, maxBytes: number, what: string): asn
       `${what} has ${input.byteLength - offset} unexpected bytes after its end`,
     );
   }
+  if (!lengthsNest(result)) {
+    throw new CmsError(CMS_ERROR_CODES.malformed, `${what} is not valid DER/BER (an element overruns its parent)`);
+  }
   return result;
+}
+
+/**
+ * asn1js lets the children of a definite-length element run past the length it declares. OpenSSL refuses such input,
+ * and so do we: fuzzing found a certificate with its outer length cut by 16 that pkijs accepted and OpenSSL could not
+ * read, the same certificate in two byte forms.
+ */
+function lengthsNest(root: asn1js.AsnType): boolean {
+  const pending: asn1js.AsnType[] = [root];
+  for (let block = pending.pop(); block; block = pending.pop()) {
+    const children: unknown = (block.valueBlock as { value?: unknown }).value;
+    if (!block.idBlock.isConstructed || !Array.isArray(children)) continue;
+    if (!block.lenBlock.isIndefiniteForm) {
+      let spanned = 0;
+      for (const child of children as asn1js.AsnType[]) spanned += child.valueBeforeDecodeView.byteLength;
+      if (spanned !== block.lenBlock.length) return false;
+    }
+    pending.push(...(children as asn1js.AsnType[]));
+  }
+  return true;
 }
 
 /** asn1js reports a nested failure on the innermost element only. */

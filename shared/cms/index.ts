@@ -29,6 +29,6 @@ export {
 export type { CryptoKey } from './webcrypto.ts';
 export { createCertificateValidator, type CertificateUse, type CertificateValidator } from './certificate-validator.ts';
 export { checkTrustRevocation, CRL_GRACE_MS } from './chain.ts';
-export { MAX_CERTIFICATE_BYTES } from './certificates.ts';
+export { MAX_CERTIFICATE_BYTES, parseCertificate } from './certificates.ts';
 export { SHA1_SIGNATURES, UNDERSTOOD_EXTENSIONS, crlCurrentUntil, crlsOf, parseTrust } from './chain.ts';
 export { OID } from './oids.ts';
