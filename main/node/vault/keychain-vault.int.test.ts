@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openWorkstationSettings } from '../settings/workstation-settings.ts';
 import { openWorkstationStore } from '../store/workstation-store.ts';
 import { createKeychainVault } from './keychain-vault.ts';
+import { KEYTAR_MOVED_ACCOUNT, KEYTAR_MOVING_SERVICE_SUFFIX } from './keytar-migration.ts';
 import type { SecretVault } from './secret-vault.ts';
 import { STORE_KEY_ACCOUNT } from './vault-accounts.ts';
 
@@ -71,21 +73,50 @@ describe('secrets stored by keytar before the switch', () => {
     expect(await keytar.getPassword(service, STORE_KEY_ACCOUNT)).toBeNull();
   });
 
-  it('moves every keytar item at the first call, keeps a secret written since, and then never asks keytar again', async () => {
+  it('moves every keytar item at the first call, and then never asks keytar again', async () => {
     const service = `rts-test-${randomUUID()}`;
     await keytar.setPassword(service, 'broker-password:clinic-a', 'from keytar');
     await keytar.setPassword(service, 'lock-passphrase', 'hash from keytar');
-    await keyringItemEntry(service, 'lock-passphrase').setPassword('written since the switch');
     const vault = createKeychainVault(service);
 
     expect(await vault.get('audit-key')).toBeUndefined();
-    expect(await keytar.findCredentials(service)).toEqual([]);
+    for (const account of ['broker-password:clinic-a', 'lock-passphrase'])
+      expect(await keytar.getPassword(service, account)).toBeNull();
+    expect(await keyringItem(service + KEYTAR_MOVING_SERVICE_SUFFIX, 'accounts')).toBeNull();
     expect(await keyringItem(service, 'broker-password:clinic-a')).toBe('from keytar');
-    expect(await vault.get('lock-passphrase')).toBe('written since the switch');
+    expect(await vault.get('lock-passphrase')).toBe('hash from keytar');
+    expect(await keyringItem(service, KEYTAR_MOVED_ACCOUNT)).toEqual(expect.any(String));
 
     // Only a release from before the switch could write this: the move is done and keytar is not read again.
     await keytar.setPassword(service, 'audit-key', 'late keytar item');
     expect(await createKeychainVault(service).get('audit-key')).toBeUndefined();
+  });
+
+  it('finishes a move cut short from its list of accounts, keeping a secret written since', async () => {
+    const service = `rts-test-${randomUUID()}`;
+    // Cut short after audit-key had moved: keytar still holds two of the listed accounts.
+    await keyringItemEntry(service + KEYTAR_MOVING_SERVICE_SUFFIX, 'accounts').setPassword(
+      JSON.stringify(['audit-key', 'broker-password:clinic-a', 'lock-passphrase']),
+    );
+    await keyringItemEntry(service, 'audit-key').setPassword('moved before the cut');
+    await keytar.setPassword(service, 'broker-password:clinic-a', 'from keytar');
+    await keytar.setPassword(service, 'lock-passphrase', 'hash from keytar');
+    await keyringItemEntry(service, 'lock-passphrase').setPassword('written since the switch');
+
+    const vault = createKeychainVault(service);
+    expect(await vault.get('broker-password:clinic-a')).toBe('from keytar');
+    expect(await vault.get('lock-passphrase')).toBe('written since the switch');
+    expect(await vault.get('audit-key')).toBe('moved before the cut');
+    for (const account of ['broker-password:clinic-a', 'lock-passphrase'])
+      expect(await keytar.getPassword(service, account)).toBeNull();
+    expect(await keyringItem(service + KEYTAR_MOVING_SERVICE_SUFFIX, 'accounts')).toBeNull();
+  });
+
+  it('finds nothing to move in a service made after the switch', async () => {
+    const service = `rts-test-${randomUUID()}`;
+    await createKeychainVault(service, { keytarItems: 'none' }).set('store-key', 'made after the switch');
+    expect(await createKeychainVault(service).get('store-key')).toBe('made after the switch');
+    expect(await keyringItem(service, KEYTAR_MOVED_ACCOUNT)).toEqual(expect.any(String));
   });
 });
 
@@ -106,7 +137,9 @@ function vaultFailure(operation: 'get' | 'set', wrapper: (node: string[]) => str
   const [command, ...args] = wrapper([process.execPath, '--input-type=module', '-e', probe]);
   const result = spawnSync(command!, args, { env: childEnv, encoding: 'utf8', timeout: 30_000, cwd: runtime });
   stopKeyringDaemonsOf(runtime);
-  return JSON.parse(result.stdout.trim().split('\n').pop() ?? `{"stderr": ${JSON.stringify(result.stderr)}}`) as Record<
+  // A child that died (keytar's search: SIGSEGV) printed nothing: its signal and stderr are the answer then.
+  const last = result.stdout?.trim().split('\n').pop();
+  return JSON.parse(last || JSON.stringify({ signal: result.signal, stderr: result.stderr })) as Record<
     string,
     unknown
   >;
@@ -237,5 +270,26 @@ describe('keychain vault without a usable keychain', () => {
       ...node,
     ];
     expect(vaultFailure('set', lockedSession)).toMatchObject(unavailable(/login keyring is locked/));
+  });
+
+  it('says the keyring is locked, instead of crashing, when keytar holds items of the service in it', () => {
+    // keytar's search dies (SIGSEGV) on the locked items whose secrets it cannot load: the vault must not reach it.
+    const seed = `import keytar from ${JSON.stringify(createRequire(import.meta.url).resolve('keytar'))};
+      await keytar.setPassword('rts-probe', 'store-key', 'from keytar');`;
+    const lockedWithKeytarItem = (node: string[]) => [
+      'dbus-run-session',
+      '--',
+      'bash',
+      '-c',
+      `
+      printf %s pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+      "$1" --input-type=module -e "$0" || exit 1
+      dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+        org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
+      exec "$@"`,
+      seed,
+      ...node,
+    ];
+    expect(vaultFailure('get', lockedWithKeytarItem)).toMatchObject(unavailable(/login keyring is locked/));
   });
 });

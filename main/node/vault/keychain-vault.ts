@@ -1,5 +1,5 @@
 import type { ApiErrorReason } from '../../../shared/api/index.ts';
-import { AsyncEntry, type EntryOptions } from '@napi-rs/keyring';
+import { AsyncEntry, findCredentialsAsync, type EntryOptions } from '@napi-rs/keyring';
 import { moveKeytarItems } from './keytar-migration.ts';
 import { VaultUnavailableError, type SecretVault } from './secret-vault.ts';
 
@@ -95,9 +95,7 @@ export interface KeychainVaultOptions {
    * `none`: the service was made after the switch (tests and benches make one per run), keytar holds nothing of it and
    * is never asked. Such a vault also works when first used after the keyring daemon restarted, which a `move` vault
    * refuses until the app restarts (keytar's libsecret cannot follow the new daemon; CI on 69ad9e0 met it so).
-   * Every vault of a service must say the same: a `move` vault's first call on a service a `none` vault wrote to
-   * crashes the process (SIGSEGV: keytar's FindCredentials meets items without an `account` attribute; seen with
-   * `rts workstation audit` on a store a test had made with `none`).
+   * A `move` vault on a service a `none` vault made finds nothing to move (keytar-migration.ts).
    */
   readonly keytarItems?: 'move' | 'none';
 }
@@ -115,7 +113,13 @@ export function createKeychainVault(
   const entry = (account: string) => new AsyncEntry(service, account, ENTRY_OPTIONS);
   let moved: Promise<void> | undefined = keytarItems === 'none' ? Promise.resolve() : undefined;
   const keytarItemsMoved = () =>
-    (moved ??= guarded(() => moveKeytarItems(service, entry)).catch((error: unknown) => {
+    (moved ??= guarded(() =>
+      moveKeytarItems(
+        service,
+        (itemService, account) => new AsyncEntry(itemService, account, ENTRY_OPTIONS),
+        async (itemService) => (await findCredentialsAsync(itemService)).map((c) => c.account),
+      ),
+    ).catch((error: unknown) => {
       moved = undefined;
       throw error;
     }));
