@@ -137,12 +137,11 @@ function vaultFailure(operation: 'get' | 'set', wrapper: (node: string[]) => str
   const [command, ...args] = wrapper([process.execPath, '--input-type=module', '-e', probe]);
   const result = spawnSync(command!, args, { env: childEnv, encoding: 'utf8', timeout: 30_000, cwd: runtime });
   stopKeyringDaemonsOf(runtime);
-  // A child that died (keytar's search: SIGSEGV) printed nothing: its signal and stderr are the answer then.
+  // A child that died (keytar's search: SIGSEGV, status 139 through dbus-run-session) printed nothing.
   const last = result.stdout?.trim().split('\n').pop();
-  return JSON.parse(last || JSON.stringify({ signal: result.signal, stderr: result.stderr })) as Record<
-    string,
-    unknown
-  >;
+  return JSON.parse(
+    last || JSON.stringify({ status: result.status, signal: result.signal, stderr: result.stderr }),
+  ) as Record<string, unknown>;
 }
 
 /** gnome-keyring-daemon detaches from the session and can outlive it: stop the ones started for `runtime` only. */
