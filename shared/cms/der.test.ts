@@ -88,6 +88,10 @@ describe('bounded reader', () => {
       expect.objectContaining({ code: 'cms-malformed', message: expect.stringMatching(/overruns its parent/) }),
     );
     expect(() => parseBer(Uint8Array.of(0x30, 0x06, 0x05, 0x00, 0x04, 0x02, 0x61, 0x62), 100, 'test')).not.toThrow();
+    // As many children as the 32 MiB limit admits (a first version of the check overflowed the stack on them).
+    const nulls = new Uint8Array(2 * 130_000);
+    for (let i = 0; i < nulls.length; i += 2) nulls[i] = TAG.null;
+    expect(() => parseBer(encode(tlv(TAG.sequence, nulls)), 32 << 20, 'test')).not.toThrow();
   });
 
   it('stops at the node limit', () => {

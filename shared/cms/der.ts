@@ -225,12 +225,12 @@ function lengthsNest(root: asn1js.AsnType): boolean {
   for (let block = pending.pop(); block; block = pending.pop()) {
     const children: unknown = (block.valueBlock as { value?: unknown }).value;
     if (!block.idBlock.isConstructed || !Array.isArray(children)) continue;
-    if (!block.lenBlock.isIndefiniteForm) {
-      let spanned = 0;
-      for (const child of children as asn1js.AsnType[]) spanned += child.valueBeforeDecodeView.byteLength;
-      if (spanned !== block.lenBlock.length) return false;
+    let spanned = 0;
+    for (const child of children as asn1js.AsnType[]) {
+      spanned += child.valueBeforeDecodeView.byteLength;
+      pending.push(child); // One at a time: a spread of the node limit's 131,072 children would overflow the stack.
     }
-    pending.push(...(children as asn1js.AsnType[]));
+    if (!block.lenBlock.isIndefiniteForm && spanned !== block.lenBlock.length) return false;
   }
   return true;
 }
