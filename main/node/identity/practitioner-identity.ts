@@ -100,7 +100,8 @@ export function openPractitionerIdentity(
     const keys = await Promise.all(
       CERTIFICATE_USES.map(async (u) => {
         const account = ctx.certificateRow(u)?.key_account;
-        return account !== undefined && (await ctx.vault.get(account)) !== undefined;
+        // A key already loaded came from the keychain: it is not read again for each setup state.
+        return account !== undefined && (ctx.loaded.has(account) || (await ctx.vault.get(account)) !== undefined);
       }),
     );
     const anchors = ctx.trustItems('anchor');
