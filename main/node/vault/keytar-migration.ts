@@ -60,12 +60,12 @@ async function askKeytar<T>(call: () => Promise<T>): Promise<T> {
  * back, and only then removed from keytar. Returns at once when the note says this was done before.
  *
  * keytar's search (FindCredentials) crashes the process, SIGSEGV in strdup(NULL), on an item it cannot read whole:
- * reproduced with the login keyring locked and nobody to answer the unlock prompt (reads of either library then answer
- * "nothing", no error), and under gdb and in vitest with an item of the current backend (no `account` attribute) in
- * the service, written a moment before. So keytar is searched only after a write has succeeded, which fails in a locked
- * keyring with the keychain's own "locked" error, and only while the service holds no current item; what it found is
- * kept beside the service, from which a move cut short resumes without searching again. A service that holds current
- * items and no note was made after the switch (a `none` vault): there is nothing of it in keytar.
+ * reproduced with the login keyring locked and nobody to answer the unlock prompt (keytar then reads even an existing
+ * item as absent, without an error), and under gdb and in vitest with an item of the current backend (no `account`
+ * attribute) in the service, written a moment before. So keytar is searched only after a write has succeeded, which
+ * fails in a locked keyring with the keychain's own "locked" error, and only while the service holds no current item;
+ * what it found is kept beside the service, from which a move cut short resumes without searching again. A service
+ * that holds current items and no note was made after the switch (a `none` vault): there is nothing of it in keytar.
  */
 export async function moveKeytarItems(
   service: string,
