@@ -254,41 +254,35 @@ describe('keychain vault without a usable keychain', () => {
     );
   });
 
-  it('fails with the locked-keyring hint when the login keyring is locked and nobody can unlock it', () => {
-    const lockedSession = (node: string[]) => [
+  /**
+   * A session whose login keyring is locked (no prompter can unlock it), after `seed` (a module, run by the same node)
+   * has stored what it needs while the keyring was still open.
+   */
+  const lockedSession =
+    (seed = '') =>
+    (node: string[]) => [
       'dbus-run-session',
       '--',
       'bash',
       '-c',
       `
       printf %s pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-      dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
-        org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
-      exec "$@"`,
-      'locked',
-      ...node,
-    ];
-    expect(vaultFailure('set', lockedSession)).toMatchObject(unavailable(/login keyring is locked/));
-  });
-
-  it('says the keyring is locked, instead of crashing, when keytar holds items of the service in it', () => {
-    // keytar's search dies (SIGSEGV) on the locked items whose secrets it cannot load: the vault must not reach it.
-    const seed = `import keytar from ${JSON.stringify(createRequire(import.meta.url).resolve('keytar'))};
-      await keytar.setPassword('rts-probe', 'store-key', 'from keytar');`;
-    const lockedWithKeytarItem = (node: string[]) => [
-      'dbus-run-session',
-      '--',
-      'bash',
-      '-c',
-      `
-      printf %s pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-      "$1" --input-type=module -e "$0" || exit 1
+      [ -z "$0" ] || "$1" --input-type=module -e "$0" || exit 1
       dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
         org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
       exec "$@"`,
       seed,
       ...node,
     ];
-    expect(vaultFailure('get', lockedWithKeytarItem)).toMatchObject(unavailable(/login keyring is locked/));
+
+  it('fails with the locked-keyring hint when the login keyring is locked and nobody can unlock it', () => {
+    expect(vaultFailure('set', lockedSession())).toMatchObject(unavailable(/login keyring is locked/));
+  });
+
+  it('says the keyring is locked, instead of crashing, when keytar holds items of the service in it', () => {
+    // keytar's search dies (SIGSEGV) on the locked items whose secrets it cannot load: the vault must not reach it.
+    const seed = `import keytar from ${JSON.stringify(createRequire(import.meta.url).resolve('keytar'))};
+      await keytar.setPassword('rts-probe', 'store-key', 'from keytar');`;
+    expect(vaultFailure('get', lockedSession(seed))).toMatchObject(unavailable(/login keyring is locked/));
   });
 });
