@@ -8,9 +8,11 @@
  *       database, clinic-a and clinic-b), and a real workstation core (ws-applicant-1) set up as a user would and
  *       registered, its mirror at the harness's two experts. clinic-a then publishes a full list (its expert dr-ahmed,
  *       unchanged, and N new experts) as ceil((N+1)/1000) directory.publish batches of one set, sealed before timing. Timed
- *       from the first send until the core's directory holds N + 2 experts (every certificate checked on arrival,
- *       written to its encrypted store and FTS index) and searchDirectory finds the last one. The hub, both clinics
- *       and the core share this process and its event loop; the broker runs beside it on the same machine.
+ *       from the first send until the core's directory holds N + 2 experts (the hub's signature and every
+ *       certificate's binding checked on arrival, written to its encrypted store and FTS index) and searchDirectory
+ *       finds the last one. The hub, both clinics and the core share this process and its event loop; the broker runs
+ *       beside it on the same machine. Then, not timed: when the core's background check has judged every expert's
+ *       certificates against the CA and CRL (protocol §5.1: they are checked where used, and in the background).
  * bare  The same sealed publish messages (same count and bytes), after ours has stopped its hub, from clinic-a to the
  *       uplink and received by a bare rhea receiver (the hub's broker user, auto-accept): sender → broker → receiver.
  *       And the same over the region's two hops (issue 20's baseline): a bare rhea forwarder where the hub is sends
@@ -146,6 +148,8 @@ interface OursResult {
   readonly firstChangeExperts: number;
   readonly updates: number;
   readonly searchMs: number;
+  /** From the first send until the background check had judged every expert's certificates (not the timed figure). */
+  readonly checkedMs: number;
   readonly set: SealedSet;
 }
 
@@ -206,13 +210,16 @@ async function ours(run: number): Promise<OursResult> {
               opts['profile-window'],
               JSON.stringify({ fromUs: startedUs, toUs: Number(process.hrtime.bigint() / 1000n) }),
             );
+          const ms = performance.now() - started;
+          const searchMs = performance.now() - searchStarted;
           return {
-            ms: performance.now() - started,
+            ms,
+            checkedMs: await everyCertificateChecked(core, started),
             sentMs,
             firstChangeMs: firstChangeAt - started,
             firstChangeExperts,
             updates,
-            searchMs: performance.now() - searchStarted,
+            searchMs,
             set,
           };
         }
@@ -240,6 +247,20 @@ async function ours(run: number): Promise<OursResult> {
   }
 }
 
+/** When the core's background check has left no expert unchecked (ms since `started`). */
+async function everyCertificateChecked(
+  core: ReturnType<typeof createWorkstationCore>,
+  started: number,
+): Promise<number> {
+  for (;;) {
+    const state = await core.dispatch(COMMANDS.getDirectoryState, undefined);
+    if (!state.ok) throw new Error(`getDirectoryState: ${state.error.code}`);
+    if ((state.value as DirectoryState).certificatesUnchecked === undefined) return performance.now() - started;
+    if (performance.now() - started > TIMEOUT_MS) throw new Error('timed out waiting for the background checks');
+    await sleep(100);
+  }
+}
+
 async function main(): Promise<void> {
   await printHeader(
     "P1: directory sync of a full clinic list into a second workstation's store, against bare rhea",
@@ -261,6 +282,9 @@ async function main(): Promise<void> {
         ` (${fixed(EXPERTS / (o.ms / 1000), 0)} experts/s; all publishes accepted by the broker at ${secs(o.sentMs)} s,` +
         ` first change applied by the core at ${secs(o.firstChangeMs)} s, then ${fixed((EXPERTS + 2 - o.firstChangeExperts) / ((o.ms - o.firstChangeMs) / 1000), 0)} experts/s; ${o.updates} directory events in the core;` +
         ` final search ${fixed(o.searchMs, 1)} ms); ratio ${fixed(o.ms / b.ms)}`,
+    );
+    console.log(
+      `    background certificate checks: every expert judged ${secs(o.checkedMs)} s after the first send (not timed above)`,
     );
     console.log(`    bare over two hops: ${secs(twoHop.ms)} s (${fixed(twoHop.ms / b.ms)} × bare)`);
   }

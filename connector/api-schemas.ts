@@ -133,6 +133,9 @@ export const expertSummarySchema = z.object({
   city: z.string(),
   languages: z.string(),
   lookAlikes: z.array(z.string()).optional(),
+  /** Absent once the connector found the certificates valid; `unchecked` not judged yet; `failed`: see certificateProblem. */
+  certificates: z.enum(['unchecked', 'failed']).optional(),
+  certificateProblem: z.string().optional(),
 });
 
 export const expertSchema = z.object({

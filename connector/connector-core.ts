@@ -27,7 +27,7 @@ import {
   type DirectoryResource,
 } from '../shared/protocol/fhir/index.ts';
 import { PROTOCOL_LIMITS, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
-import { createNativeCertificateValidator, loadFhirDefinitions } from '../shared-node/index.ts';
+import { createCachedCertificateValidator, loadFhirDefinitions } from '../shared-node/index.ts';
 import {
   brokerAdapterFor,
   createBrokerConnection,
@@ -52,6 +52,7 @@ import {
   CoreError,
   openDirectoryMirror,
   createDirectorySync,
+  createCertificateChecks,
   createDownlinkHandler,
   HUB_SENDER,
   openRegistration,
@@ -299,6 +300,17 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       });
     }
 
+    const validator = createCachedCertificateValidator(() => identity.trust());
+    // As the workstation's: what the directory lists is judged in the background and again where it is used.
+    const certificateChecks = createCertificateChecks({
+      mirror,
+      trust: () => identity.trust(),
+      validator,
+      onDidCheck: () => undefined,
+      logger,
+    });
+    closers.unshift(() => certificateChecks.dispose());
+    certificateChecks.schedule();
     const consult: ConsultService = createConsultService({
       db,
       cases,
@@ -306,7 +318,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       audit,
       local,
       trust: () => identity.trust(),
-      validator: () => createNativeCertificateValidator(identity.trust()),
+      validator,
       seal: (input) => seal(input),
       enqueue,
       onCaseChanged: () => events.notify(),
@@ -348,7 +360,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       registration,
       trust: () => identity.trust(),
       hubCertificate: () => identity.hubCertificate(),
-      sync: createDirectorySync({ mirror, validator: () => createNativeCertificateValidator(identity.trust()) }),
+      sync: createDirectorySync({ mirror }),
       seal,
       enqueue,
       afterCommit: (notify) => {
@@ -356,13 +368,19 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       },
       onSnapshotProgress: (progress) =>
         progress.complete && log({ event: 'directory-snapshot', version: progress.version }),
-      onDirectoryChanged: () => events.notify(),
+      onDirectoryChanged: () => {
+        events.notify();
+        certificateChecks.schedule();
+      },
       onBehind: (behind) => behind && log({ event: 'directory-behind' }),
       onCaseChanged: () => events.notify(),
       onNotice: (notice) => log({ event: 'hub-notice', notice }),
       applyCrl: async (der) => {
         const outcome = await identity.applyCrl(der);
-        if (outcome === 'applied') link?.receiver?.handleParkedAgain();
+        if (outcome === 'applied') {
+          link?.receiver?.handleParkedAgain();
+          certificateChecks.schedule();
+        }
         return outcome;
       },
       onCrl: (outcome, detail) =>

@@ -186,6 +186,15 @@ describe('a certificate revoked while the region runs', () => {
       'the request before the revocation at the expert',
     );
     const trustBefore = (await call(COMMANDS.getSetupState)).identity!.trust;
+    // The expert's directory lists the applicant, whose certificates its background check has found valid.
+    const applicantListed = async () =>
+      (await call(COMMANDS.searchDirectory, { text: '', limit: 500 })).experts.find(
+        (e) => e.practitionerId === harness.applicant.id,
+      );
+    await until(async () => {
+      const listed = await applicantListed();
+      return listed !== undefined && listed.certificates === undefined;
+    }, "the applicant's certificates checked in the expert's directory");
 
     // The region's administrator revokes the applicant's signing certificate and asks the running hub to take the CRL.
     const currentCrl = pemToDerAll(readFileSync(harness.region.files.crl, 'utf8'), PEM_LABELS.crl)[0]!;
@@ -233,6 +242,13 @@ describe('a certificate revoked while the region runs', () => {
       sender: APPLICANT_ENDPOINT,
     });
     expect((await call(COMMANDS.listCases, {})).some((c) => c.caseId === late.caseId)).toBe(false);
+
+    // (d) The new CRL made the expert's directory judge every entry again: the applicant is listed, marked as failed.
+    const marked = await until(async () => {
+      const listed = await applicantListed();
+      return listed?.certificates === 'failed' ? listed : undefined;
+    }, "the applicant marked in the expert's directory");
+    expect(marked.certificateProblem).toMatch(/^signing certificate: .*revoked/i);
     expect(await call(COMMANDS.checkAuditLog)).toMatchObject({ ok: true });
   });
 });

@@ -1,6 +1,6 @@
 import { EVENTS, API_ERROR_CODES, apiError } from '../../shared/api/index.ts';
 import { assertEndpointId } from '../../shared/protocol/index.ts';
-import { createNativeCertificateValidator, loadFhirDefinitions } from '../../shared-node/index.ts';
+import { createCachedCertificateValidator, loadFhirDefinitions } from '../../shared-node/index.ts';
 import { createSqliteTransportStore, type SqliteDatabase } from '../../transport/index.ts';
 import { createCommandDispatcher, type CommandDispatcher } from './api/command-dispatcher.ts';
 import { auditSealFromVault, openAuditLog } from './audit/audit-log.ts';
@@ -18,6 +18,7 @@ import { createCoreLink } from './core/link.ts';
 import { createOutgoing } from './core/outgoing.ts';
 import { createStateViews } from './core/state-views.ts';
 import type { CoreEventListener } from './core-events.ts';
+import { createCertificateChecks, type CertificateChecks } from './directory/certificate-checks.ts';
 import { openDirectoryMirror } from './directory/directory-mirror.ts';
 import { openPractitionerIdentity } from './identity/practitioner-identity.ts';
 import { openRegistration } from './messaging/registration.ts';
@@ -95,10 +96,24 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     await ctx.lock.restore();
     const transport = createSqliteTransportStore(db);
     const mirror = openDirectoryMirror(db);
+    const checks: { current?: CertificateChecks } = {};
     // Signs with the certificate the directory lists for this practitioner: the one peers and the hub will accept.
     const identity = openPractitionerIdentity(db, options.vault, {
       directorySigningCertificates: (id) => mirror.certificates(id, 'signing'),
+      onTrustChanged: () => checks.current?.schedule(),
     });
+    // Verdicts by certificate digest, forgotten with the trust: what the background check accepted is not checked again
+    // when a consult is encrypted to it, until the cache's time runs out.
+    const validator = createCachedCertificateValidator(() => identity.trust());
+    const certificateChecks = (checks.current = ctx.disposables.add(
+      createCertificateChecks({
+        mirror,
+        trust: () => identity.trust(),
+        validator,
+        onDidCheck: views.emitDirectory,
+        logger,
+      }),
+    ));
     const audit = openAuditLog(db, await auditSealFromVault(options.vault));
     const cases = openCaseStore(db);
     const registration = openRegistration(db, views.emitSetup);
@@ -114,13 +129,27 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       audit,
       local,
       trust: () => identity.trust(),
-      validator: () => createNativeCertificateValidator(identity.trust()),
+      validator,
       seal: outgoing.seal,
       enqueue: outgoing.enqueue,
       onCaseChanged: (summary, isNew) => emit(EVENTS.caseChanged, { summary, isNew }),
     });
     const drafts = openDraftStore(db);
-    ctx.parts = { db, identity, mirror, audit, transport, cases, registration, consult, local, drafts };
+    ctx.parts = {
+      db,
+      identity,
+      mirror,
+      certificateChecks,
+      audit,
+      transport,
+      cases,
+      registration,
+      consult,
+      local,
+      drafts,
+    };
+    // What an older mirror holds, or what came before a restart, has no verdict yet.
+    certificateChecks.schedule();
     startCaseUpkeep(ctx);
     logger.info('core.started', { version: options.version });
     if (settings.read().profile)

@@ -29,6 +29,7 @@ import {
 } from '../components/case-format.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { LookAlikeBadge } from '../components/look-alike.tsx';
+import { CertificateCheckBadge } from '../components/certificate-check.tsx';
 import { ReportPrintout } from '../components/report-printout.tsx';
 import { ReportView } from '../components/report-view.tsx';
 import { TrendPlot, type TrendSeries } from '../components/trend-plot.tsx';
@@ -1043,7 +1044,8 @@ function RedirectPicker({
                 {e.specialties} · {e.organization}
                 {e.city ? `, ${e.city}` : ''} · {e.practitionerId}
               </span>{' '}
-              <LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
+              <LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />{' '}
+              <CertificateCheckBadge expert={e} />
             </li>
           ))}
         </ul>

@@ -19,6 +19,7 @@ import {
 import { ErrorMessage } from '../components/error-message.tsx';
 import { PatientPicker } from '../components/patient-picker.tsx';
 import { LookAlikeBadge, LookAlikeWarning } from '../components/look-alike.tsx';
+import { CertificateCheckBadge } from '../components/certificate-check.tsx';
 import { PlaceWarnings } from '../components/warnings-banner.tsx';
 import { parseWaveformCsv } from '../components/waveform-csv.ts';
 import { WaveformPlot } from '../components/waveform-plot.tsx';
@@ -770,7 +771,8 @@ function ExpertSearch({
                 {e.specialties} · {e.organization}
                 {e.city ? `, ${e.city}` : ''} · {e.practitionerId}
               </span>{' '}
-              <LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
+              <LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />{' '}
+              <CertificateCheckBadge expert={e} />
             </li>
           ))}
         </ul>

@@ -56,6 +56,11 @@ export function DirectoryStateLine({ state }: { state: DirectoryState | undefine
           <progress max={state.snapshot.count} value={state.snapshot.received} />
         </label>
       )}
+      {state.certificatesUnchecked !== undefined && (
+        <span data-testid="directory-unchecked">
+          {t('directory.state.unchecked', { count: state.certificatesUnchecked })}
+        </span>
+      )}
       {state.behind && (
         <span className="badge" data-tone="warn">
           {t('directory.state.behind')}

@@ -4,6 +4,7 @@ import { COMMANDS, type ApiError, type CommandOutput, type DirectoryFacets } fro
 import type { RtsApi } from '../../preload/index.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { LookAlikeBadge } from '../components/look-alike.tsx';
+import { CertificateCheckBadge } from '../components/certificate-check.tsx';
 import { PlaceWarnings } from '../components/warnings-banner.tsx';
 import { useCommand } from '../hooks/use-command.ts';
 import { useDirectoryState } from '../hooks/use-directory-state.ts';
@@ -112,7 +113,8 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
   // Rows wanted for this request: a page more each time the user scrolls near the end of what is loaded.
   const [scrolled, setScrolled] = useState({ query, rows: PAGE });
   const wanted = scrolled.query === query ? scrolled.rows : PAGE;
-  const mirrorKey = `${directory.state?.version}|${directory.state?.appliedAt}`;
+  // Verdicts of the background certificate check change the rows too (their marks), not the version.
+  const mirrorKey = `${directory.state?.version}|${directory.state?.appliedAt}|${directory.state?.certificatesCheckedAt}`;
   const answer = useExpertSearch(api, request, mirrorKey, wanted);
   const facets = useFacets(api, mirrorKey);
   const choices = useMemo(() => filterChoices(intl, facets), [intl, facets]);
@@ -190,6 +192,8 @@ export function DirectoryScreen({ api, navigate }: { api: RtsApi; navigate: Navi
                 <span className="row-line muted" id={ids.description}>
                   <LookAlikeBadge practitionerId={e.practitionerId} lookAlikes={e.lookAlikes} />
                   {e.lookAlikes && ' '}
+                  <CertificateCheckBadge expert={e} />
+                  {e.certificates && ' '}
                   {[e.organization, e.city, listOf(intl, e.languages.split(' ').filter(Boolean))]
                     .filter(Boolean)
                     .join(' · ')}

@@ -170,6 +170,10 @@ export const directoryStateSchema = z.object({
   /** Waiting for a snapshot after a gap in directory versions. */
   behind: z.boolean(),
   refused: z.array(z.object({ practitionerId: z.string(), reason: z.string() })),
+  /** Listed experts whose certificates the background check has not judged yet (under the current CRL). */
+  certificatesUnchecked: z.number().int().optional(),
+  /** When the background check last recorded verdicts: the experts' marks changed then. */
+  certificatesCheckedAt: z.string().optional(),
 });
 export type DirectoryState = z.infer<typeof directoryStateSchema>;
 
@@ -185,6 +189,13 @@ export const expertSummarySchema = z.object({
    * someone else's expert under its own id). The UI marks such rows and says which clinic published each.
    */
   lookAlikes: z.array(z.string()).optional(),
+  /**
+   * Absent once this workstation found the expert's certificates valid under its CA and current CRL. `unchecked`: not
+   * judged yet (they are judged in the background, and always before a consult is encrypted to them or their signature
+   * is trusted); `failed`: `certificateProblem` says why no consult can go to them.
+   */
+  certificates: z.enum(['unchecked', 'failed']).optional(),
+  certificateProblem: z.string().optional(),
 });
 
 const facetCount = { experts: z.number().int() };

@@ -21,6 +21,7 @@ import type { DraftStore } from '../consult/draft-store.ts';
 import { CoreError } from '../core-error.ts';
 import { createCoreEvents, type CoreEventListener, type CoreEvents } from '../core-events.ts';
 import type { SaveDialog } from '../files/save-file.ts';
+import type { CertificateChecks } from '../directory/certificate-checks.ts';
 import type { DirectoryMirror, SnapshotProgress } from '../directory/directory-mirror.ts';
 import type { RefusedEntry } from '../directory/directory-sync.ts';
 import type { PractitionerIdentity } from '../identity/practitioner-identity.ts';
@@ -55,6 +56,8 @@ export interface Parts {
   readonly db: SqliteDatabase;
   readonly identity: PractitionerIdentity;
   readonly mirror: DirectoryMirror;
+  /** The background check of the experts' certificates, told of every directory change. */
+  readonly certificateChecks: CertificateChecks;
   readonly audit: AuditLog;
   readonly transport: TransportStore;
   readonly cases: CaseStore;

@@ -2,7 +2,6 @@ import { EVENTS } from '../../../shared/api/index.ts';
 import { plainAmqpProblem } from '../../../shared/broker/index.ts';
 import { assertEndpointId, PROTOCOL_VERSION } from '../../../shared/protocol/index.ts';
 import { buildEndpointRegister } from '../../../shared/protocol/fhir/index.ts';
-import { createCachedCertificateValidator } from '../../../shared-node/index.ts';
 import {
   brokerAdapterFor,
   createBrokerConnection,
@@ -129,8 +128,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       consult,
       mirror,
       registration,
-      // Verdicts by certificate digest: a snapshot after updates, or a list published again, is not checked twice.
-      sync: createDirectorySync({ mirror, validator: createCachedCertificateValidator(() => identity.trust()) }),
+      sync: createDirectorySync({ mirror }),
       seal,
       enqueue,
       afterCommit: (notify) => {
@@ -147,6 +145,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
             ...newlyRefused,
           ].slice(-1_000);
         views.emitDirectory();
+        parts.certificateChecks.schedule();
         // The signing certificate in use follows the directory's entry of this practitioner (Settings says which). At
         // most a few times a second: the setup state asks the keychain, and a full list arrives as 100 updates.
         views.emitSetupSoon();

@@ -62,11 +62,13 @@ export function createStateViews(ctx: CoreContext): StateViews {
   }
 
   function directoryState(): DirectoryState {
-    const { mirror } = ctx.need();
+    const { mirror, certificateChecks } = ctx.need();
     const version = mirror.version();
     const appliedAt = mirror.appliedAt();
     const state = ctx.connectionState();
     const { snapshot } = ctx;
+    const unchecked = mirror.uncheckedCount();
+    const checkedAt = certificateChecks.checkedAt();
     return {
       ...(version !== undefined && { version }),
       experts: mirror.count(),
@@ -79,6 +81,8 @@ export function createStateViews(ctx: CoreContext): StateViews {
           snapshot: { version: snapshot.version, received: snapshot.received, count: snapshot.count },
         }),
       behind: ctx.behind,
+      ...(unchecked > 0 && { certificatesUnchecked: unchecked }),
+      ...(checkedAt !== undefined && { certificatesCheckedAt: new Date(checkedAt).toISOString() }),
       refused: [...ctx.refused],
     };
   }

@@ -218,6 +218,31 @@ describe('directory migrations', () => {
     expect(schemaVersion(db, 'directory')).toBe(LAST);
   });
 
+  it('8: leaves the experts of an older mirror unchecked, for the background check to judge under a known trust', () => {
+    migrateTo(db, 'directory', MIGRATIONS, 7);
+    entriesV1([riverside, ...expert('clinic-a.dr-ahmed', 'Ahmed', 'Layla')]);
+    db.prepare('update mirror_state set version = 4, facets_built = 1, terms_built = 0 where id = 1').run();
+    searchRowV1(1, 'clinic-a.dr-ahmed', 'Layla Ahmed', 'Riverside Hospital');
+    db.prepare("update mirror_search_rows set identity_key = 'k' where rowid = 1").run();
+
+    const mirror = openDirectoryMirror(db);
+    expect(mirror.search({}).experts).toMatchObject([
+      { practitionerId: 'clinic-a.dr-ahmed', certificates: 'unchecked' },
+    ]);
+    expect(mirror.uncheckedCount()).toBe(1);
+    const [listed] = mirror.uncheckedCertificates('trust-1', 10);
+    expect(listed).toEqual({ practitionerId: 'clinic-a.dr-ahmed', signing: ['AA=='], encryption: ['AA=='] });
+    expect(
+      mirror.recordCertificateChecks('trust-1', [{ ...listed!, problem: 'signing certificate: unreadable' }]),
+    ).toBe(1);
+    expect(mirror.search({}).experts).toMatchObject([
+      { certificates: 'failed', certificateProblem: 'signing certificate: unreadable' },
+    ]);
+    // A verdict of another trust is not kept.
+    expect(mirror.recordCertificateChecks('trust-0', [{ ...listed!, problem: undefined }])).toBe(0);
+    expect(schemaVersion(db, 'directory')).toBe(LAST);
+  });
+
   it('runs each migration once: migrating again changes nothing', () => {
     openDirectoryMirror(db).applySnapshotBatch({
       batchId: 'b1',

@@ -7,6 +7,7 @@ import {
 } from '../../../shared/protocol/fhir/index.ts';
 import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
 import { openMirrorFacets, type DirectoryFacets } from './mirror-facets.ts';
+import { openMirrorMarks, type CertificateVerdict, type ListedCertificates } from './mirror-marks.ts';
 import { MIGRATIONS } from './mirror-schema.ts';
 import {
   buildTerms,
@@ -24,10 +25,12 @@ import { queryTermsOf } from './search-terms.ts';
  * The workstation's copy of the regional expert directory (docs/protocol.md §5.1), in the encrypted local store:
  * snapshots replace it once all their batches are in, updates apply in version order, and a gap is reported so that
  * the caller asks the hub for a snapshot. Search runs on an FTS5 index of name, specialties, hospital, place and
- * languages. Messages arrive here already opened: the hub's signature and the certificates are the caller's checks.
+ * languages. Messages arrive here already opened and bound (directory-sync.ts); each live expert's certificates carry
+ * the verdict of the background check (certificate-checks.ts), which a change of the entry forgets.
  */
 export { MIGRATIONS } from './mirror-schema.ts';
 export type { DirectoryFacets } from './mirror-facets.ts';
+export type { CertificateVerdict, ListedCertificates } from './mirror-marks.ts';
 
 export interface SnapshotProgress {
   readonly version: number;
@@ -51,6 +54,9 @@ export interface ExpertSummary {
    * impostor published by a clinic that is not the expert's). Absent when there are none.
    */
   readonly lookAlikes?: string[];
+  /** Absent once the background check found the certificates valid; `certificateProblem` says why they failed. */
+  readonly certificates?: 'unchecked' | 'failed';
+  readonly certificateProblem?: string;
 }
 
 export interface ExpertQuery {
@@ -100,6 +106,18 @@ export interface DirectoryMirror {
   /** Name, specialties and hospital of each of these practitioners the directory lists now (a page of a list's people). */
   people(practitionerIds: readonly string[]): Map<string, Person>;
   count(): number;
+  /**
+   * Up to `limit` live experts whose certificates have no verdict reached under `trust` (a key naming the anchors and
+   * CRLs): a new trust forgets every verdict first.
+   */
+  uncheckedCertificates(trust: string, limit: number): ListedCertificates[];
+  /**
+   * Keeps the verdicts reached under `trust`, in one transaction; one whose expert's certificates changed meanwhile, or
+   * reached under a trust replaced meanwhile, is dropped (that expert stays unchecked). Returns how many were kept.
+   */
+  recordCertificateChecks(trust: string, verdicts: readonly CertificateVerdict[]): number;
+  /** Live experts whose certificates have no verdict yet. */
+  uncheckedCount(): number;
 }
 
 /** A practitioner as lists name them: by name and hospital, never by directory id alone. */
@@ -108,12 +126,6 @@ export interface Person {
   readonly specialties: string;
   readonly organization: string;
 }
-
-/** At most this many look-alikes are named per entry. */
-const MAX_LOOK_ALIKES = 10;
-
-/** The endpoint that published a directory id (the part before the dot). */
-const publisherOf = (id: string) => id.slice(0, id.indexOf('.'));
 
 export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
   migrate(db, 'directory', MIGRATIONS);
@@ -135,11 +147,13 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
   const rolesOfOrganization = db.prepare<[string], { entry_id: string }>(
     'select entry_id from mirror_entries where organization = ?',
   );
-  const setIdentity = db.prepare('update mirror_search_rows set identity_key = ? where rowid = ?');
-  const facets = openMirrorFacets(db);
-  const sameIdentity = db.prepare<[string, string], { practitioner_id: string }>(
-    'select other.practitioner_id from mirror_search_rows this join mirror_search_rows other on other.identity_key = this.identity_key where this.practitioner_id = ? and other.practitioner_id <> ?',
+  // A row written again (its entry, role or hospital changed) is checked again: its certificates may have changed.
+  const setIdentity = db.prepare(
+    'update mirror_search_rows set identity_key = ?, certificate_check = null where rowid = ?',
   );
+
+  const facets = openMirrorFacets(db);
+  const marks = openMirrorMarks(db, (practitionerId) => read(`Practitioner/${practitionerId}`));
   const readVersion = () =>
     (db.prepare('select version from mirror_state where id = 1').get() as { version: number | null }).version ??
     undefined;
@@ -261,18 +275,6 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
     return found;
   }
 
-  const lookAlikes = (practitionerId: string): string[] =>
-    sameIdentity
-      .all(practitionerId, practitionerId)
-      .map((r) => r.practitioner_id)
-      .filter((id) => publisherOf(id) !== publisherOf(practitionerId))
-      .slice(0, MAX_LOOK_ALIKES);
-  const withLookAlikes = (experts: ExpertSummary[]): ExpertSummary[] =>
-    experts.map((expert) => {
-      const others = lookAlikes(expert.practitionerId);
-      return others.length > 0 ? { ...expert, lookAlikes: others } : expert;
-    });
-
   return {
     version: readVersion,
     appliedAt: () =>
@@ -340,7 +342,7 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       const columns = 'practitioner_id as practitionerId, name, specialties, organization, city, languages';
       // One more row than asked for says whether there are more.
       const page = (rows: ExpertSummary[]): ExpertPage => ({
-        experts: withLookAlikes(rows.slice(0, limit)),
+        experts: marks.withMarks(rows.slice(0, limit)),
         more: rows.length > limit,
       });
       if (terms.length === 0) {
@@ -378,7 +380,7 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       if (!role || !practitioner || role.active === false || practitioner.active === false) return undefined;
       return certificatesOf(practitioner)[use].map((b) => new Uint8Array(Buffer.from(b, 'base64')));
     },
-    lookAlikes,
+    lookAlikes: marks.lookAlikes,
     people,
     count: () =>
       (
@@ -386,5 +388,9 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
           n: number;
         }
       ).n,
+
+    uncheckedCertificates: marks.unchecked,
+    recordCertificateChecks: marks.record,
+    uncheckedCount: marks.uncheckedCount,
   };
 }

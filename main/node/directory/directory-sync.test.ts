@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  createCrl,
   createRootCertificate,
   generateKeyPair,
   issueCertificate,
@@ -13,7 +12,6 @@ import {
 import { toBase64 } from '../../../shared/pki/index.ts';
 import type { PropertiesOf } from '../../../shared/protocol/index.ts';
 import { buildExpertEntry, buildOrganization, type DirectoryResource } from '../../../shared/protocol/fhir/index.ts';
-import { createNativeCertificateValidator } from '../../../shared-node/index.ts';
 import { openDatabase } from '../../../transport/index.ts';
 import { openDirectoryMirror } from './directory-mirror.ts';
 import { createDirectorySync } from './directory-sync.ts';
@@ -46,8 +44,7 @@ const practitioner = async (id: string) => ({
 const dir = mkdtempSync(join(tmpdir(), 'rts-sync-'));
 const db = openDatabase(join(dir, 'store.db'), 'k'.repeat(40));
 const mirror = openDirectoryMirror(db);
-const trust = { anchors: [ca.der], crls: [await createCrl(issuer)] };
-const sync = createDirectorySync({ mirror, validator: () => createNativeCertificateValidator(trust) });
+const sync = createDirectorySync({ mirror });
 afterAll(() => {
   db.close();
   rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,3 @@
-import type { CertificateValidator } from '../../../shared/cms/index.ts';
-import { isCmsError } from '../../../shared/cms/index.ts';
 import {
   certificatesOf,
   roleReferenceProblem,
@@ -12,11 +10,13 @@ import type { DirectoryMirror, SnapshotProgress, UpdateOutcome } from './directo
 
 /**
  * Turns opened `directory.snapshot` and `directory.update` messages (the hub's signature already checked) into mirror
- * changes. Every practitioner's certificates are checked against the regional CA first, and must be bound to the entry
- * (subject CN = its directory id, the profile's usage: shared-node/certificate-binding.ts); every role must stay in its
- * publisher's namespace. The hub checks the same, but a workstation does not take the hub's word for it: a hub that
- * swapped an expert's encryption certificate for someone else's could read the consults sent to that expert. An expert
- * that fails is left out of the mirror (nobody could verify their reports or encrypt to them) and counted as refused.
+ * changes. Every practitioner's certificates must be bound to the entry (subject CN = its directory id, the profile's
+ * usage: shared-node/certificate-binding.ts), and every role must stay in its publisher's namespace. The hub checks the
+ * same, but a workstation does not take the hub's word for it: a hub that swapped an expert's encryption certificate for
+ * someone else's could read the consults sent to that expert. An expert that fails is left out of the mirror and counted
+ * as refused. Whether the certificates chain to the regional CA and are not revoked is checked where they are used, and
+ * in the background for the directory to show (certificate-checks.ts): on arrival it cost every workstation about a
+ * tenth of a 100,000-expert list's time, which the hub had already spent on the same certificates.
  */
 export interface RefusedEntry {
   readonly practitionerId: string;
@@ -44,57 +44,27 @@ function innerEntries(payload: Record<string, unknown>): InnerEntry[] {
   return inner?.entry ?? [];
 }
 
-export function createDirectorySync(options: {
-  mirror: DirectoryMirror;
-  validator: () => CertificateValidator;
-  now?: () => Date;
-}) {
-  const now = options.now ?? (() => new Date());
-
-  /**
-   * Practitioners among `resources` whose certificates or role fail, each with its first failure in entry order. The checks
-   * run at once: their signature verifications then share the cores (shared-node/native-certificate-validator.ts).
-   */
-  async function refusals(resources: readonly DirectoryResource[]): Promise<RefusedEntry[]> {
-    const validate = options.validator();
-    const at = now();
-    const failureOf = async (
-      use: 'signing' | 'encryption',
-      base64: string,
-      practitionerId: string,
-    ): Promise<string | undefined> => {
-      const der = new Uint8Array(Buffer.from(base64, 'base64'));
-      const unbound = certificateBindingProblem(der, use, practitionerId);
-      if (unbound) return unbound.detail;
-      try {
-        await validate(der, use, at);
-        return undefined;
-      } catch (error) {
-        // Without a current CRL here nothing can be judged: the update waits (thrown: transient) rather than refuse everyone.
-        if (!isCmsError(error) || error.code === 'cms-crl-missing' || error.code === 'cms-crl-expired') throw error;
-        return `${use} certificate: ${error.message}`;
+export function createDirectorySync(options: { mirror: DirectoryMirror }) {
+  /** Practitioners among `resources` whose certificates are not bound to them, or whose role reaches outside. */
+  function refusals(resources: readonly DirectoryResource[]): RefusedEntry[] {
+    const verdicts = resources.map((resource): RefusedEntry | undefined => {
+      if (resource.active === false) return undefined;
+      if (resource.resourceType === 'PractitionerRole') {
+        const outside = roleReferenceProblem(resource);
+        return outside === undefined ? undefined : { practitionerId: resource.id ?? '', reason: outside };
       }
-    };
-    const verdicts = await Promise.all(
-      resources.map(async (resource): Promise<RefusedEntry | undefined> => {
-        if (resource.active === false) return undefined;
-        if (resource.resourceType === 'PractitionerRole') {
-          const outside = roleReferenceProblem(resource);
-          return outside === undefined ? undefined : { practitionerId: resource.id ?? '', reason: outside };
+      if (resource.resourceType !== 'Practitioner') return undefined;
+      const practitionerId = resource.id ?? '';
+      const certificates = certificatesOf(resource);
+      if (certificates.signing.length === 0 || certificates.encryption.length === 0)
+        return { practitionerId, reason: 'needs a signing and an encryption certificate' };
+      for (const use of ['signing', 'encryption'] as const)
+        for (const base64 of certificates[use]) {
+          const unbound = certificateBindingProblem(new Uint8Array(Buffer.from(base64, 'base64')), use, practitionerId);
+          if (unbound) return { practitionerId, reason: unbound.detail };
         }
-        if (resource.resourceType !== 'Practitioner') return undefined;
-        const practitionerId = resource.id ?? '';
-        const certificates = certificatesOf(resource);
-        if (certificates.signing.length === 0 || certificates.encryption.length === 0)
-          return { practitionerId, reason: 'needs a signing and an encryption certificate' };
-        const failures = await Promise.all([
-          ...certificates.signing.map((c) => failureOf('signing', c, practitionerId)),
-          ...certificates.encryption.map((c) => failureOf('encryption', c, practitionerId)),
-        ]);
-        const reason = failures.find((f) => f !== undefined);
-        return reason === undefined ? undefined : { practitionerId, reason };
-      }),
-    );
+      return undefined;
+    });
     // One line per expert: the first failure, whether of the Practitioner or of its role.
     const refused = new Map<string, RefusedEntry>();
     for (const verdict of verdicts)
@@ -119,7 +89,7 @@ export function createDirectorySync(options: {
       const resources = innerEntries(payload)
         .map((e) => e.resource)
         .filter((r): r is DirectoryResource => r !== undefined);
-      const refused = await refusals(resources);
+      const refused = refusals(resources);
       const kept = resources.filter(withoutRefused(refused));
       return {
         refused,
@@ -141,7 +111,7 @@ export function createDirectorySync(options: {
       const changes: DirectoryChange[] = innerEntries(payload).map((e) =>
         e.request?.method === 'DELETE' ? { retire: e.request.url! } : { upsert: e.resource! },
       );
-      const refused = await refusals(changes.flatMap((c) => (c.upsert ? [c.upsert] : [])));
+      const refused = refusals(changes.flatMap((c) => (c.upsert ? [c.upsert] : [])));
       const keep = withoutRefused(refused);
       // A refused expert's earlier entry is retired rather than left with certificates that no longer hold.
       const filtered = changes.flatMap((c): DirectoryChange[] =>

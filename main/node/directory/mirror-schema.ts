@@ -90,4 +90,15 @@ export const MIGRATIONS = [
     alter table mirror_state add column terms_built integer not null default 0;
   `,
   },
+  {
+    version: 8,
+    // Certificates are checked in the background, not on arrival (docs/protocol.md §6.4): each live row's verdict
+    // (null: not checked yet; '': valid; otherwise the problem), reached under the trust that certificate_trust names.
+    // Rows of an older mirror were checked on arrival under a trust not recorded: they are checked again.
+    sql: `
+    alter table mirror_search_rows add column certificate_check text;
+    alter table mirror_state add column certificate_trust text;
+    create index mirror_search_rows_unchecked on mirror_search_rows (rowid) where certificate_check is null and identity_key is not null;
+  `,
+  },
 ];

@@ -155,6 +155,7 @@ export function createIdentityContext(
     loadKey,
     trustChanged: () => {
       currentTrust = undefined;
+      options.onTrustChanged?.();
     },
   };
 }

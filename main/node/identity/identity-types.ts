@@ -108,4 +108,6 @@ export interface PractitionerIdentityOptions {
    * no entry. Peers and the hub accept a signature only by a certificate their directory lists.
    */
   readonly directorySigningCertificates?: (practitionerId: string) => readonly Uint8Array[] | undefined;
+  /** The trust (anchors, CRLs) changed: trust() now returns a new object. */
+  readonly onTrustChanged?: () => void;
 }

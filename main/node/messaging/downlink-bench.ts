@@ -195,7 +195,7 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
       consult,
       mirror,
       registration,
-      sync: createDirectorySync({ mirror, validator }),
+      sync: createDirectorySync({ mirror }),
       seal,
       enqueue,
       // As the core does: announcements run together once the inbox's work of the moment is done, and the UI then reads
