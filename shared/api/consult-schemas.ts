@@ -1,3 +1,4 @@
+import { base64String } from '../base64.ts';
 import { z } from 'zod';
 import { CONSULT_STATUSES } from '../protocol/consult-status.ts';
 import { directoryIdSchema, uuidSchema } from '../protocol/identifiers.ts';
@@ -28,10 +29,7 @@ export const patientSchema = z.object({
 export const attachmentSchema = z.object({
   title: z.string().trim().min(1).max(200),
   contentType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/),
-  base64: z
-    .string()
-    .max(Math.ceil(MAX_ATTACHMENT_BYTES / 3) * 4)
-    .regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  base64: base64String('base64', { maxLength: Math.ceil(MAX_ATTACHMENT_BYTES / 3) * 4 }),
   size: z.number().int().min(0).max(MAX_ATTACHMENT_BYTES),
 });
 
@@ -223,7 +221,7 @@ export type PatientView = z.infer<typeof patientViewSchema>;
 export const attachmentViewSchema = z.object({
   title: z.string(),
   contentType: z.string(),
-  base64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  base64: base64String('base64'),
   size: z.number().int().min(0),
 });
 

@@ -1,3 +1,4 @@
+import { base64String } from '../../base64.ts';
 import { z } from 'zod';
 import {
   DIRECTORY_ID_PATTERN,
@@ -70,7 +71,7 @@ export const sampledData = z.looseObject({
 export const attachment = z.looseObject({
   contentType: nonEmpty,
   /** Inline, base64: the envelope is the only channel for patient files. */
-  data: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'),
+  data: base64String('base64'),
   title: nonEmpty.optional(),
   size: z.number().int().min(0).optional(),
   creation: dateTime.optional(),
@@ -86,7 +87,7 @@ export const certificateExtension = z.strictObject({
     z.strictObject({ url: z.literal('use'), valueCode: z.enum(['signing', 'encryption']) }),
     z.strictObject({
       url: z.literal('certificate'),
-      valueBase64Binary: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 DER'),
+      valueBase64Binary: base64String('base64 DER', { nonEmpty: true }),
     }),
   ]),
 });

@@ -1,3 +1,4 @@
+import { base64String } from '../../base64.ts';
 import { z } from 'zod';
 import { DIRECTORY_ID_PATTERN, RTS_URIS, endpointIdSchema } from '../identifiers.ts';
 import { MESSAGE_TYPES as T, type MessageType } from '../message-types.ts';
@@ -174,7 +175,7 @@ const noticeParameters = z.looseObject({
         z.looseObject({ name: z.literal('text'), valueString: z.string().max(4000) }),
         z.looseObject({
           name: z.literal('crl'),
-          valueBase64Binary: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 DER'),
+          valueBase64Binary: base64String('base64 DER', { nonEmpty: true }),
         }),
       ]),
     )

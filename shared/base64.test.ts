@@ -1,0 +1,41 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { attachmentSchema } from './api/consult-schemas.ts';
+import { isBase64 } from './base64.ts';
+import { attachment } from './protocol/fhir/fhir-elements.ts';
+
+const REGEX = /^[A-Za-z0-9+/]*={0,2}$/;
+const NON_EMPTY = /^[A-Za-z0-9+/]+={0,2}$/;
+
+describe('isBase64', () => {
+  it('takes what the regular expression it replaces takes, and nothing else', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ \n\u00e9\u{1F600}\u0000';
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...alphabet) }), (text) => {
+        expect(isBase64(text)).toBe(REGEX.test(text));
+        expect(isBase64(text, { nonEmpty: true })).toBe(NON_EMPTY.test(text));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('answers for real base64 and for the cases at its edges', () => {
+    expect(isBase64(Buffer.from('a consult').toString('base64'))).toBe(true);
+    expect(isBase64('')).toBe(true);
+    expect(isBase64('', { nonEmpty: true })).toBe(false);
+    expect(isBase64('==', { nonEmpty: true })).toBe(false);
+    expect(isBase64('QQ==')).toBe(true);
+    expect(isBase64('QQ===')).toBe(false);
+    expect(isBase64('Q=Q=')).toBe(false);
+    expect(isBase64('QQ-_')).toBe(false);
+    expect(isBase64('QQ\u0141=')).toBe(false);
+  });
+
+  it("is what an attachment's data is checked with, in the API and in the payload", () => {
+    const command = { title: 'ECG', contentType: 'application/pdf', size: 3 };
+    expect(attachmentSchema.safeParse({ ...command, base64: 'QUJD' }).success).toBe(true);
+    expect(attachmentSchema.safeParse({ ...command, base64: 'not base64!' }).success).toBe(false);
+    expect(attachment.safeParse({ contentType: 'application/pdf', data: 'QUJD' }).success).toBe(true);
+    expect(attachment.safeParse({ contentType: 'application/pdf', data: 'QUJD=A' }).success).toBe(false);
+  });
+});
