@@ -3,6 +3,8 @@ import { decodeMessage, encodeMessage, type MessageMetadata } from '../message-c
 import { protocolExamples, type ProtocolExample } from '../examples.ts';
 import { MESSAGE_TYPES } from '../message-types.ts';
 import { buildHubNotice, readHubNotice } from './message-builders.ts';
+import fc from 'fast-check';
+import { validateFhirResource } from './fhir-base-validation.ts';
 import { validatePayload } from './payload-validator.ts';
 import { loadFhirDefinitions } from '../../../shared-node/index.ts';
 
@@ -39,6 +41,41 @@ function mutated(e: ProtocolExample, mutate: (bundle: any) => void): Uint8Array 
 
 // As the workstation core and the hub do: the StructureDefinitions come from disk.
 beforeAll(() => loadFhirDefinitions(), 30_000);
+
+describe("a consult's files, which base validation sees without the data the profile checked", () => {
+  const request = examples.filter((e) => e.type === MESSAGE_TYPES.consultRequest)[0]!;
+  const withFile = (data: string) => {
+    const bundle = structuredClone(request.payload) as { entry: unknown[] };
+    bundle.entry.push({
+      fullUrl: 'urn:uuid:0b8a3a52-3b7e-4c2a-9d7c-1f6f0c2f1a10',
+      resource: {
+        resourceType: 'DocumentReference',
+        status: 'current',
+        // The Patient's entry.
+        subject: { reference: (bundle.entry[3] as { fullUrl: string }).fullUrl },
+        content: [{ attachment: { contentType: 'application/pdf', data, title: 'ECG' } }],
+      },
+    });
+    return bundle;
+  };
+
+  it('answers for every data string as validating the whole payload did', () => {
+    const metadata = metadataOf(request);
+    expect(validatePayload(encode(withFile('QUJD')), metadata)).toMatchObject({ ok: true });
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'QUJDab+/=-'), maxLength: 9 }), (data) => {
+        const bundle = withFile(data);
+        const result = validatePayload(encode(bundle), metadata);
+        const code = result.ok ? 'ok' : result.error.code;
+        // What the whole payload gave: the profile first, then base validation of everything as sent.
+        const whole =
+          code === 'schema-invalid' ? code : validateFhirResource(bundle).length > 0 ? 'fhir-invalid' : 'ok';
+        expect(code).toBe(whole);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
 
 describe('payload validation', () => {
   it('covers every message type with an example', () => {
