@@ -52,6 +52,7 @@ import {
   CoreError,
   openDirectoryMirror,
   createDirectorySync,
+  createValidationAhead,
   createCertificateChecks,
   createDownlinkHandler,
   HUB_SENDER,
@@ -353,6 +354,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       log({ event: 'connection', status: state.status, ...(state.reason && { reason: state.reason }) }),
     );
     const pending: (() => void)[] = [];
+    const ahead = createValidationAhead({ trust: () => identity.trust(), logger });
     const handle = createDownlinkHandler({
       local,
       consult,
@@ -361,6 +363,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       trust: () => identity.trust(),
       hubCertificate: () => identity.hubCertificate(),
       sync: createDirectorySync({ mirror }),
+      validations: ahead.validations,
       seal,
       enqueue,
       afterCommit: (notify) => {
@@ -406,6 +409,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       deadLetters: transport.deadLetters,
       parked: transport.parked,
       handle,
+      onArrival: ahead.onArrival,
       logger,
       onDeadLetter: (_id, reason) => {
         log({ event: 'refused', reason });
@@ -416,6 +420,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       const current = link;
       link = undefined;
       await current?.receiver?.stop();
+      await ahead.validations.close();
       current?.outbox.stop();
       await current?.connection.stop();
     });

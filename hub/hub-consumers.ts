@@ -3,7 +3,7 @@ import { createBatchConsumer, type Arrival, type BrokerConnection } from '../tra
 import type { HubLogEvent } from './hub-service.ts';
 import { hubLogger } from './hub-setup.ts';
 import type { HubTransactions, MessageWork } from './hub-transactions.ts';
-import type { PayloadValidationPool } from './payload-validation-pool.ts';
+import type { PayloadValidationPool } from '../shared-node/index.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlClient } from './store/sql-client.ts';
 import { amqpFields } from './uplink-message.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { HubLogEvent } from './hub-service.ts';
 import type { HubTransactions } from './hub-transactions.ts';
-import type { PayloadValidationPool } from './payload-validation-pool.ts';
+import type { PayloadValidationPool } from '../shared-node/index.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlClient } from './store/sql-client.ts';
 import type { ReloadReport, TrustReloader } from './trust-reloader.ts';

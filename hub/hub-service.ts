@@ -15,7 +15,7 @@ import {
   openHubDatabase,
 } from './hub-setup.ts';
 import { createHubTransactions } from './hub-transactions.ts';
-import { createPayloadValidationPool, type PayloadValidationPool } from './payload-validation-pool.ts';
+import { createPayloadValidationPool, type PayloadValidationPool } from '../shared-node/index.ts';
 import { startOperatorApi } from './operator-api.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlClient } from './store/sql-client.ts';

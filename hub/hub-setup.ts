@@ -10,7 +10,7 @@ import { createRabbitmqProvisioner } from './broker/rabbitmq-provisioner.ts';
 import { createCertificateCache } from '../shared-node/index.ts';
 import { HubConfigError, type LoadedHubConfig } from './hub-config.ts';
 import type { HubLogEvent } from './hub-service.ts';
-import type { PayloadValidationPool } from './payload-validation-pool.ts';
+import type { PayloadValidationPool } from '../shared-node/index.ts';
 import { migrateHubSchema } from './store/hub-schema.ts';
 import { openPglite, openPostgres, type SqlClient } from './store/sql-client.ts';
 import { createUplinkProcessor, type HubIdentity, type UplinkProcessor } from './uplink-processor.ts';

@@ -9,3 +9,5 @@ export type { JsonLinesLogFile } from './json-lines-logger.ts';
 export { createNativeCertificateValidator } from './native-certificate-validator.ts';
 export { envOrFileSecretReferenceSchema, secretReferenceSchema } from './secret-reference.ts';
 export type { EnvOrFileSecretReference, SecretReference } from './secret-reference.ts';
+export { createPayloadValidationPool } from './payload-validation-pool.ts';
+export type { PayloadValidationPool } from './payload-validation-pool.ts';

@@ -11,6 +11,7 @@ import {
 import { AUDIT_ACTIONS } from '../audit/audit-log.ts';
 import { createDirectorySync } from '../directory/directory-sync.ts';
 import { createDownlinkHandler, HUB_SENDER } from '../messaging/downlink-handler.ts';
+import { createValidationAhead } from '../messaging/validate-ahead.ts';
 import type { ConnectionProfile } from '../settings/workstation-settings.ts';
 import { VaultUnavailableError } from '../vault/secret-vault.ts';
 import { brokerPasswordAccount } from '../vault/vault-accounts.ts';
@@ -120,6 +121,12 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     }
     const { identity, consult, mirror, registration, transport, local } = parts;
     const endpointId = ctx.me().endpointId;
+    const ahead = createValidationAhead({
+      trust: () => identity.trust(),
+      ...(options.validationWorker && { workerScript: options.validationWorker }),
+      logger,
+    });
+    link.validations = ahead.validations;
     const pending: (() => void)[] = [];
     const handle = createDownlinkHandler({
       local,
@@ -129,6 +136,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       mirror,
       registration,
       sync: createDirectorySync({ mirror }),
+      validations: ahead.validations,
       seal,
       enqueue,
       afterCommit: (notify) => {
@@ -180,6 +188,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       inbox: transport.inbox,
       deadLetters: transport.deadLetters,
       handle,
+      onArrival: ahead.onArrival,
       parked: transport.parked,
       // The CRL banner says how many messages wait for a current revocation list.
       onParkChanged: views.emitSetupSoon,
@@ -224,6 +233,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     ctx.link = undefined;
     if (!current) return;
     await current.receiver?.stop();
+    await current.validations?.close();
     current.outbox.stop();
     await current.connection.stop();
     ctx.standaloneState = current.connection.state;

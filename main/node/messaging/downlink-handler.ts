@@ -16,6 +16,7 @@ import {
 } from '../../../shared/protocol/index.ts';
 import { buildReceipt, buildSnapshotRequest, readHubNotice } from '../../../shared/protocol/fhir/index.ts';
 import { bodyBytes, type HandlerResult, type ReceivedMessage, type StoredMessage } from '../../../transport/index.ts';
+import type { PayloadValidationPool } from '../../../shared-node/index.ts';
 import type { ConsultService, LocalPractitioners } from '../consult/consult-service.ts';
 import type { DirectoryMirror, SnapshotProgress } from '../directory/directory-mirror.ts';
 import type { DirectorySync, RefusedEntry } from '../directory/directory-sync.ts';
@@ -37,6 +38,11 @@ export interface DownlinkHandlerOptions {
   readonly hubCertificate: () => Uint8Array | undefined;
   readonly consult: ConsultService;
   readonly sync: DirectorySync;
+  /**
+   * The payload verdicts of messages validated ahead on a worker (link.ts starts the directory's large updates there
+   * as they arrive); the signature and signer are still checked here. None: everything is validated in line.
+   */
+  readonly validations?: Pick<PayloadValidationPool, 'validate' | 'release'>;
   readonly mirror: DirectoryMirror;
   readonly registration: Registration;
   /**
@@ -219,14 +225,16 @@ export function createDownlinkHandler(
       typeof addressee === 'string' && options.local.has(addressee)
         ? await options.local.recipients(addressee)
         : undefined;
+    const body = fields.body as Uint8Array;
+    const { validations } = options;
     const opened = await openMessage(fields, {
       trust: options.trust(),
       now: now(),
       recipientFor: (m) =>
         'rtsToPractitioner' in m.properties && m.properties.rtsToPractitioner === addressee ? identity : undefined,
       expectedSigners,
-    });
-    const body = fields.body as Uint8Array;
+      ...(validations && { validate: (content, metadata) => validations.validate(body, content, metadata) }),
+    }).finally(() => validations?.release(fields));
     // A transient reason (this workstation's own CRL missing or stale) is no fault of the message: it waits (parked by
     // the inbox) instead of being refused, until the region's current CRL arrives (a crl-updated notice) or the user
     // loads it, and is then handled again from the start.

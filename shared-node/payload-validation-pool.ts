@@ -32,6 +32,8 @@ export interface PayloadValidationPool {
   useTrust(trust: TrustConfig): void;
   /** Entries held and the body bytes they stand for (waiting, at a worker, or answered and not yet used). */
   held(): { entries: number; bytes: number };
+  /** Verdicts taken from a worker and validations done in line so far; the workers running now, and those ready. */
+  counts(): { fromWorkers: number; inline: number; workers: number; ready: number };
   close(): Promise<void>;
 }
 
@@ -45,13 +47,25 @@ export interface WorkerVerdict {
   readonly metadataKey: string;
 }
 
-export interface PoolLimits {
+export interface PoolOptions {
   readonly workers?: number;
   /** Body bytes the pool may stand for at once; a message beyond it is validated in line when processed. */
   readonly maxBytes?: number;
   /** An entry not used within this time is dropped (its message was lost, or processed elsewhere). */
   readonly maxAgeMs?: number;
+  /** The worker's script: payload-validation-worker.ts here, or its bundle where the code is bundled (Electron). */
+  readonly workerScript?: string | URL;
+  /**
+   * Workers start when the first message comes and stop after this long without one (a workstation, which validates
+   * only while a directory list comes in). Unset: they start at once and stay (the hub).
+   */
+  readonly idleMs?: number;
+  /** A worker failed (its script missing, say): what it held is validated in line, and no worker starts again. */
+  readonly onWorkerError?: (error: Error) => void;
 }
+
+/** What a worker posts: that it is ready (its FHIR definitions loaded), then a verdict (or nothing) per job. */
+export type WorkerAnswer = 'ready' | WorkerVerdict | undefined;
 
 const DEFAULT_MAX_BYTES = 128 * 1024 * 1024;
 const DEFAULT_MAX_AGE_MS = 120_000;
@@ -82,19 +96,26 @@ interface Entry {
 
 const keyOf = (messageId: unknown, body: Uint8Array): string => `${String(messageId)}:${digestOf(body)}`;
 
-export function createPayloadValidationPool(trust: TrustConfig, limits: PoolLimits = {}): PayloadValidationPool {
-  const size = limits.workers ?? Math.max(1, Math.min(4, availableParallelism()));
-  const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
-  const maxAgeMs = limits.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
-  const workers = Array.from(
-    { length: size },
-    () => new Worker(new URL('./payload-validation-worker.ts', import.meta.url), { workerData: { trust } }),
-  );
+export function createPayloadValidationPool(
+  initialTrust: TrustConfig,
+  options: PoolOptions = {},
+): PayloadValidationPool {
+  const size = options.workers ?? Math.max(1, Math.min(4, availableParallelism()));
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+  const script = options.workerScript ?? new URL('./payload-validation-worker.ts', import.meta.url);
+  let trust = initialTrust;
+  let workers: Worker[] = [];
+  /** Workers that have loaded the FHIR definitions; only they are given jobs (before that, validation in line is faster). */
+  const ready = new Set<Worker>();
+  let failed = false;
+  let idleTimer: NodeJS.Timeout | undefined;
   const entries = new Map<string, Entry>();
   /** Entries not yet given to a worker, in arrival order (the order they will be processed in). */
   const waiting: Entry[] = [];
   const busy = new Map<Worker, Entry>();
   let bytes = 0;
+  const counts = { fromWorkers: 0, inline: 0 };
 
   /** Takes an entry out of the pool; its worker, if it has one, still answers into `verdict`. */
   const take = (entry: Entry) => {
@@ -112,10 +133,10 @@ export function createPayloadValidationPool(trust: TrustConfig, limits: PoolLimi
   };
 
   const dispatch = () => {
-    for (const worker of workers) {
+    for (const worker of ready) {
       if (busy.has(worker)) continue;
       const entry = waiting.shift();
-      if (!entry) return;
+      if (!entry) break;
       busy.set(worker, entry);
       entry.verdict = new Promise((resolve) => {
         entry.resolve = resolve;
@@ -124,6 +145,24 @@ export function createPayloadValidationPool(trust: TrustConfig, limits: PoolLimi
       worker.postMessage({ fields: entry.fields! } satisfies WorkerJob);
       entry.fields = undefined;
     }
+    idleSoon();
+  };
+
+  /** With `idleMs`, workers with nothing to do for that long are stopped (a core keeps no idle threads' memory). */
+  const idleSoon = () => {
+    if (options.idleMs === undefined) return;
+    clearTimeout(idleTimer);
+    if (busy.size > 0 || waiting.length > 0 || workers.length === 0) return;
+    idleTimer = setTimeout(() => void stopWorkers(), options.idleMs);
+    idleTimer.unref();
+  };
+
+  const stopWorkers = async () => {
+    const stopping = workers;
+    workers = [];
+    ready.clear();
+    for (const worker of stopping) answered(worker, undefined);
+    await Promise.all(stopping.map((w) => w.terminate()));
   };
 
   const answered = (worker: Worker, verdict: WorkerVerdict | undefined) => {
@@ -133,15 +172,37 @@ export function createPayloadValidationPool(trust: TrustConfig, limits: PoolLimi
     dispatch();
   };
 
-  for (const worker of workers) {
-    worker.on('message', (verdict: WorkerVerdict | undefined) => answered(worker, verdict));
-    // A failed worker is gone: its job falls back to validation in line, and it gets no more.
-    worker.on('error', () => {
-      workers.splice(workers.indexOf(worker), 1);
-      answered(worker, undefined);
-    });
-    worker.unref();
-  }
+  const fail = (error: Error) => {
+    failed = true;
+    options.onWorkerError?.(error);
+  };
+
+  const startWorkers = () => {
+    if (workers.length > 0 || failed) return;
+    try {
+      workers = Array.from({ length: size }, () => new Worker(script, { workerData: { trust } }));
+    } catch (error) {
+      fail(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    for (const worker of workers) {
+      worker.on('message', (answer: WorkerAnswer) => {
+        if (answer === 'ready') {
+          ready.add(worker);
+          dispatch();
+        } else answered(worker, answer);
+      });
+      // A failed worker is gone: its job falls back to validation in line, and no worker starts again.
+      worker.on('error', (error) => {
+        workers = workers.filter((w) => w !== worker);
+        ready.delete(worker);
+        answered(worker, undefined);
+        fail(error);
+      });
+      worker.unref();
+    }
+  };
+  if (options.idleMs === undefined) startWorkers();
 
   const expire = () => {
     const oldest = Date.now() - maxAgeMs;
@@ -162,6 +223,7 @@ export function createPayloadValidationPool(trust: TrustConfig, limits: PoolLimi
       entries.set(key, entry);
       bytes += entry.bytes;
       waiting.push(entry);
+      startWorkers();
       dispatch();
     },
     async validate(body, content, metadata) {
@@ -172,6 +234,7 @@ export function createPayloadValidationPool(trust: TrustConfig, limits: PoolLimi
         take(entry);
         const verdict = await pending;
         if (verdict && verdict.contentDigest === digestOf(content) && verdict.metadataKey === metadataKeyOf(metadata)) {
+          counts.fromWorkers++;
           if (!verdict.result.ok) return { ok: false, error: verdict.result.error };
           // Only base validation is skipped: the payload is parsed from the content verified here.
           return {
@@ -180,6 +243,7 @@ export function createPayloadValidationPool(trust: TrustConfig, limits: PoolLimi
           };
         }
       }
+      counts.inline++;
       return validatePayload(content, metadata);
     },
     release(fields) {
@@ -188,13 +252,16 @@ export function createPayloadValidationPool(trust: TrustConfig, limits: PoolLimi
       if (entry) drop(entry);
     },
     useTrust(next) {
+      trust = next;
       for (const worker of workers) worker.postMessage({ trust: next } satisfies WorkerJob);
     },
     held: () => ({ entries: entries.size, bytes }),
+    counts: () => ({ ...counts, workers: workers.length, ready: ready.size }),
     async close() {
       clearInterval(sweep);
+      clearTimeout(idleTimer);
       for (const entry of [...entries.values()]) drop(entry);
-      await Promise.all(workers.map((w) => w.terminate()));
+      await stopWorkers();
     },
   };
 }

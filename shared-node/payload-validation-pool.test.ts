@@ -2,14 +2,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verify, type TrustConfig } from '../shared/cms/index.ts';
 import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
 import { buildDirectoryPublish } from '../shared/protocol/fhir/index.ts';
 import { decodeMessage, sealMessage, PROTOCOL_VERSION, type AmqpMessageFields } from '../shared/protocol/index.ts';
 import { createPayloadValidationPool, type PayloadValidationPool } from './payload-validation-pool.ts';
 import { createTestRegion, hospital, type TestRegion } from '../testkit/index.ts';
-import { loadFhirDefinitions } from '../shared-node/index.ts';
+import { loadFhirDefinitions } from './fhir-definitions.ts';
 
 /** The pool on real worker threads, with directory publishes signed under a throw-away regional CA. */
 describe('payload validation pool', () => {
@@ -27,6 +27,8 @@ describe('payload validation pool', () => {
       crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl),
     };
     pool = createPayloadValidationPool(trust, { workers: 1 });
+    // Jobs go only to a worker that has loaded its definitions: until then everything is validated in line.
+    await vi.waitFor(() => expect(pool.counts().ready).toBe(1), { timeout: 30_000, interval: 50 });
   }, 60_000);
 
   afterAll(async () => {
@@ -65,12 +67,13 @@ describe('payload validation pool', () => {
   }
 
   /** What the processor does: decode, verify the signature, then ask the pool for the payload verdict. */
-  async function validateAsProcessor(fields: AmqpMessageFields & { body: Uint8Array }) {
+  async function validateWith(validating: PayloadValidationPool, fields: AmqpMessageFields & { body: Uint8Array }) {
     const decoded = decodeMessage(fields);
     if (!decoded.ok) throw new Error(decoded.error.detail);
     const opened = await verify(fields.body, trust);
-    return pool.validate(fields.body, opened.content, decoded.value.metadata);
+    return validating.validate(fields.body, opened.content, decoded.value.metadata);
   }
+  const validateAsProcessor = (fields: AmqpMessageFields & { body: Uint8Array }) => validateWith(pool, fields);
 
   const hospitalIn = (payload: Record<string, unknown>) =>
     JSON.stringify(payload).match(/"name":"([^"]+ Hospital)"/)?.[1];
@@ -94,6 +97,8 @@ describe('payload validation pool', () => {
       expect(resultB.ok ? 'accepted' : resultB.error.code, order).toBe('fhir-invalid');
     }
     expect(pool.held()).toEqual({ entries: 0, bytes: 0 });
+    // The verdicts came from the worker (a validation in line would pass this test without the pool).
+    expect(pool.counts().fromWorkers).toBeGreaterThanOrEqual(2);
   });
 
   it('uses no verdict reached on the same body under other properties', async () => {
@@ -141,6 +146,48 @@ describe('payload validation pool', () => {
       expect(aging.held().entries).toBe(1);
     } finally {
       await aging.close();
+    }
+  });
+
+  it('starts its worker with the first message, takes its verdicts, and stops it when idle', async () => {
+    const onDemand = createPayloadValidationPool(trust, { workers: 1, idleMs: 300 });
+    try {
+      expect(onDemand.counts()).toEqual({ fromWorkers: 0, inline: 0, workers: 0, ready: 0 });
+      const first = await publish('clinic-a', randomUUID(), 'Riverside Hospital');
+      onDemand.prefetch(first);
+      expect(onDemand.counts().workers).toBe(1);
+      // Ready, it takes the waiting message at once: its verdict is the worker's.
+      await vi.waitFor(() => expect(onDemand.counts().ready).toBe(1), { timeout: 30_000, interval: 50 });
+      const result = await validateWith(onDemand, first);
+      expect(result.ok && hospitalIn(result.value)).toBe('Riverside Hospital');
+      expect(onDemand.counts()).toMatchObject({ fromWorkers: 1, inline: 0 });
+      await vi.waitFor(() => expect(onDemand.counts().workers).toBe(0), { timeout: 5_000, interval: 50 });
+      onDemand.prefetch(await publish('clinic-a', randomUUID(), 'Lakeside Hospital'));
+      expect(onDemand.counts().workers).toBe(1);
+    } finally {
+      await onDemand.close();
+    }
+  });
+
+  it('validates in line when its worker cannot run, says why once, and starts none again', async () => {
+    const errors: Error[] = [];
+    const broken = createPayloadValidationPool(trust, {
+      workers: 1,
+      idleMs: 1_000,
+      workerScript: join(dir, 'no-such-worker.cjs'),
+      onWorkerError: (error) => errors.push(error),
+    });
+    try {
+      const fields = await publish('clinic-a', randomUUID(), 'Riverside Hospital');
+      broken.prefetch(fields);
+      await vi.waitFor(() => expect(errors).toHaveLength(1), { timeout: 10_000, interval: 50 });
+      const result = await validateWith(broken, fields);
+      expect(result.ok && hospitalIn(result.value)).toBe('Riverside Hospital');
+      broken.prefetch(await publish('clinic-a', randomUUID(), 'Hillview Hospital'));
+      expect(broken.counts()).toMatchObject({ fromWorkers: 0, inline: 1, workers: 0 });
+      expect(errors).toHaveLength(1);
+    } finally {
+      await broken.close();
     }
   });
 });

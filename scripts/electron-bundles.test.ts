@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { verify, type TrustConfig } from '../shared/cms/index.ts';
+import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
+import { buildDirectoryPublish } from '../shared/protocol/fhir/index.ts';
+import { decodeMessage, PROTOCOL_VERSION, sealMessage } from '../shared/protocol/index.ts';
+import { createPayloadValidationPool } from '../shared-node/index.ts';
+import { createTestRegion, hospital, type TestRegion } from '../testkit/index.ts';
+import { electronBundles, VALIDATION_WORKER_BUNDLE } from './electron-bundles.ts';
+
+/**
+ * The payload validation worker as the packaged app runs it: bundled to CommonJS beside main.cjs, where the core is told
+ * to find it. Its bundle goes under node_modules/ here, where it finds the packages it leaves outside, as in the app.
+ */
+describe('the validation worker bundle', () => {
+  let out: string;
+  let pki: string;
+  let region: TestRegion;
+  let trust: TrustConfig;
+
+  beforeAll(async () => {
+    out = mkdtempSync(join(process.cwd(), 'node_modules', '.rts-bundle-test-'));
+    pki = mkdtempSync(join(tmpdir(), 'rts-bundle-pki-'));
+    region = await createTestRegion(pki);
+    trust = {
+      anchors: [region.ca.certificate],
+      crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl),
+    };
+    await build({ ...electronBundles(out).validationWorker, logLevel: 'silent', sourcemap: false });
+  }, 60_000);
+
+  afterAll(() => {
+    rmSync(out, { recursive: true, force: true });
+    rmSync(pki, { recursive: true, force: true });
+  });
+
+  it('is where the Electron shell tells the core to look', () => {
+    expect(readFileSync('main/electron/main.ts', 'utf8')).toContain(`'main', '${VALIDATION_WORKER_BUNDLE}'`);
+  });
+
+  it('gives the pool its verdicts', async () => {
+    const errors: Error[] = [];
+    const pool = createPayloadValidationPool(trust, {
+      workers: 1,
+      idleMs: 1_000,
+      workerScript: join(out, 'main', VALIDATION_WORKER_BUNDLE),
+      onWorkerError: (error) => errors.push(error),
+    });
+    try {
+      const messageId = randomUUID();
+      const creationTime = new Date();
+      const fields = await sealMessage({
+        messageId,
+        creationTime,
+        userId: 'clinic-a',
+        signer: await region.clinic('clinic-a'),
+        properties: {
+          rtsType: 'directory.publish',
+          rtsVersion: PROTOCOL_VERSION,
+          rtsSender: 'clinic-a',
+          rtsDirectoryMode: 'delta',
+          rtsBatchId: randomUUID(),
+          rtsBatchIndex: 1,
+          rtsBatchCount: 1,
+        },
+        payload: buildDirectoryPublish(
+          { messageId, timestamp: creationTime, sender: 'clinic-a' },
+          { delta: [{ upsert: hospital('clinic-a.h1', 'Riverside Hospital') }] },
+        ),
+      });
+      pool.prefetch(fields);
+      await vi.waitFor(() => expect([errors, pool.counts().ready]).toEqual([[], 1]), { timeout: 30_000, interval: 50 });
+      const decoded = decodeMessage(fields);
+      if (!decoded.ok) throw new Error(decoded.error.detail);
+      const opened = await verify(fields.body, trust);
+      const result = await pool.validate(fields.body, opened.content, decoded.value.metadata);
+      expect(result.ok).toBe(true);
+      expect(pool.counts()).toMatchObject({ fromWorkers: 1, inline: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
+});
