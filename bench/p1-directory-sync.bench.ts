@@ -37,6 +37,7 @@ import { expertEntry, hospital, type TestPractitioner } from '../testkit/index.t
 import { createWorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
 import { expertPractitioners } from './expert-certificates.ts';
+import { describeCpu, startCpuWindow, type CpuWindow } from './cpu-window.ts';
 import {
   bareRhea,
   databaseOption,
@@ -151,6 +152,8 @@ interface OursResult {
   /** From the first send until the background check had judged every expert's certificates (not the timed figure). */
   readonly checkedMs: number;
   readonly set: SealedSet;
+  /** Where the CPU went while timed (bench/cpu-window.ts). */
+  readonly cpuUsed: ReturnType<CpuWindow['stop']>;
 }
 
 async function ours(run: number): Promise<OursResult> {
@@ -189,6 +192,7 @@ async function ours(run: number): Promise<OursResult> {
     updates = 0;
 
     const started = performance.now();
+    const cpu = startCpuWindow();
     const startedUs = Number(process.hrtime.bigint() / 1000n);
     for (const message of set.messages) {
       const outcome = await harness.clinics['clinic-a'].sendRaw(message);
@@ -212,8 +216,10 @@ async function ours(run: number): Promise<OursResult> {
             );
           const ms = performance.now() - started;
           const searchMs = performance.now() - searchStarted;
+          const cpuUsed = cpu.stop();
           return {
             ms,
+            cpuUsed,
             checkedMs: await everyCertificateChecked(core, started),
             sentMs,
             firstChangeMs: firstChangeAt - started,
@@ -283,6 +289,7 @@ async function main(): Promise<void> {
         ` first change applied by the core at ${secs(o.firstChangeMs)} s, then ${fixed((EXPERTS + 2 - o.firstChangeExperts) / ((o.ms - o.firstChangeMs) / 1000), 0)} experts/s; ${o.updates} directory events in the core;` +
         ` final search ${fixed(o.searchMs, 1)} ms); ratio ${fixed(o.ms / b.ms)}`,
     );
+    console.log(`    ${describeCpu(o.cpuUsed)}`);
     console.log(
       `    background certificate checks: every expert judged ${secs(o.checkedMs)} s after the first send (not timed above)`,
     );

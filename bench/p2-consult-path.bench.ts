@@ -29,6 +29,7 @@ import { COMMANDS, EVENTS, type CommandInput, type DirectoryState } from '../sha
 import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
 import type { TestPractitioner } from '../testkit/index.ts';
 import { startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
+import { describeCpu, startCpuWindow, type CpuWindow } from './cpu-window.ts';
 import {
   bareRhea,
   databaseOption,
@@ -66,6 +67,8 @@ interface PathResult {
   readonly mbPerSecond: number;
   readonly latenciesMs: number[];
   readonly createMs: number[];
+  /** Ours: where the CPU went while the throughput was timed (bench/cpu-window.ts). */
+  readonly cpu?: ReturnType<CpuWindow['stop']>;
 }
 
 async function startCore(
@@ -152,6 +155,7 @@ async function ours(run: number): Promise<PathResult> {
     }
 
     const started = performance.now();
+    const cpu = startCpuWindow();
     const ids: string[] = [];
     for (let n = 1; n <= CONSULTS; n++) ids.push(await create(n));
     let last = 0;
@@ -161,7 +165,7 @@ async function ours(run: number): Promise<PathResult> {
         opts['profile-window'],
         JSON.stringify({ fromUs: windowFromUs, toUs: Number(process.hrtime.bigint() / 1000n) }),
       );
-    return { mbPerSecond: CONSULTS / ((last - started) / 1000), latenciesMs, createMs };
+    return { mbPerSecond: CONSULTS / ((last - started) / 1000), latenciesMs, createMs, cpu: cpu.stop() };
   } finally {
     for (const core of cores) await core.stop();
     await harness.stop();
@@ -202,6 +206,7 @@ async function main(): Promise<void> {
     console.log(
       `    latency ours ${latencyLine(o.latenciesMs)}; of which createConsult (build, sign, encrypt, store) p50 ${ms(quantile(o.createMs, 0.5))} ms`,
     );
+    if (o.cpu) console.log(`    ours, throughput: ${describeCpu(o.cpu)}`);
   }
   const p99 = (r: PathResult) => quantile(r.latenciesMs, 0.99);
   const p50 = (r: PathResult) => quantile(r.latenciesMs, 0.5);
