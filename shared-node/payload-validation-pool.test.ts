@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -74,6 +74,11 @@ describe('payload validation pool', () => {
     return validating.validate(fields.body, opened.content, decoded.value.metadata);
   }
   const validateAsProcessor = (fields: AmqpMessageFields & { body: Uint8Array }) => validateWith(pool, fields);
+
+  /** A task's nice value: field 19 of /proc's stat, the 17th after the command's closing parenthesis. */
+  const niceOf = (task: number | string) =>
+    Number(readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+  const threadNiceValues = () => readdirSync('/proc/self/task').map(niceOf);
 
   const hospitalIn = (payload: Record<string, unknown>) =>
     JSON.stringify(payload).match(/"name":"([^"]+ Hospital)"/)?.[1];
@@ -158,6 +163,9 @@ describe('payload validation pool', () => {
       expect(onDemand.counts().workers).toBe(1);
       // Ready, it takes the waiting message at once: its verdict is the worker's.
       await vi.waitFor(() => expect(onDemand.counts().ready).toBe(1), { timeout: 30_000, interval: 50 });
+      // Its thread (a task of its own on Linux) yields the cores to the event loop: nice 10, where the main thread has 0.
+      expect(threadNiceValues()).toContain(10);
+      expect(niceOf(process.pid)).toBe(0);
       const result = await validateWith(onDemand, first);
       expect(result.ok && hospitalIn(result.value)).toBe('Riverside Hospital');
       expect(onDemand.counts()).toMatchObject({ fromWorkers: 1, inline: 0 });

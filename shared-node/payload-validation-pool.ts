@@ -60,6 +60,8 @@ export interface PoolOptions {
    * only while a directory list comes in). Unset: they start at once and stay (the hub).
    */
   readonly idleMs?: number;
+  /** The workers' nice value (Linux), 10 unless given: the event loop they work for goes first when cores are short. */
+  readonly niceness?: number;
   /** A worker failed (its script missing, say): what it held is validated in line, and no worker starts again. */
   readonly onWorkerError?: (error: Error) => void;
 }
@@ -180,7 +182,10 @@ export function createPayloadValidationPool(
   const startWorkers = () => {
     if (workers.length > 0 || failed) return;
     try {
-      workers = Array.from({ length: size }, () => new Worker(script, { workerData: { trust } }));
+      workers = Array.from(
+        { length: size },
+        () => new Worker(script, { workerData: { trust, niceness: options.niceness ?? 10 } }),
+      );
     } catch (error) {
       fail(error instanceof Error ? error : new Error(String(error)));
       return;
