@@ -62,11 +62,15 @@ export function createProcessor(
 ): UplinkProcessor {
   // Base FHIR R4 validation of what the hub reads (registrations, directory publishes) needs the HL7 definitions.
   loadFhirDefinitions();
+  const certificates = createCertificateCache(trust);
   return createUplinkProcessor({
     identity,
     trust,
-    certificates: createCertificateCache(trust),
-    ...(validations && { validateFor: (body) => (content, metadata) => validations.validate(body, content, metadata) }),
+    certificates,
+    ...(validations && {
+      validateFor: (body) => (content, metadata) =>
+        validations.validate(body, content, metadata, (accepted) => certificates.accept(accepted)),
+    }),
     ...(snapshotIntervalMs !== undefined && { snapshotIntervalMs }),
     provisioner,
   });

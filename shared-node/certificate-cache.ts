@@ -29,6 +29,43 @@ export interface CertificateCache {
    * certificate the new CRL revokes must not stay accepted until its cached verdict runs out.
    */
   useTrust(trust: TrustConfig): void;
+  /**
+   * Keeps acceptances reached elsewhere by the same checker (a payload validation worker), only if under this very
+   * trust (its key) and only as long as one reached here would be kept.
+   */
+  accept(accepted: AcceptedCertificates): Promise<void>;
+}
+
+const trustKeys = new WeakMap<TrustConfig, string>();
+/**
+ * Names a trust by its content (anchors, intermediates, CRLs), hashed once per object: the trust objects of the core
+ * and the hub stay the same until the trust changes, and a worker's copy of one has the same key.
+ */
+export function trustKeyOf(trust: TrustConfig): string {
+  let key = trustKeys.get(trust);
+  if (key === undefined) {
+    const hash = createHash('sha256');
+    for (const [kind, items] of [
+      ['anchor', trust.anchors],
+      ['intermediate', trust.intermediates ?? []],
+      ['crl', trust.crls ?? []],
+    ] as const)
+      for (const item of items) hash.update(`${kind}:${item.length}:`).update(item);
+    key = hash.digest('base64');
+    trustKeys.set(trust, key);
+  }
+  return key;
+}
+
+/** The cache's key of a verdict: the use and the certificate's digest. */
+export const certificateKeyOf = (der: Uint8Array, use: CertificateUse): string =>
+  `${use}:${createHash('sha256').update(der).digest('base64')}`;
+
+/** Certificates a payload validation worker accepted, under a trust named by its key, at a time (ms). */
+export interface AcceptedCertificates {
+  readonly trustKey: string;
+  readonly at: number;
+  readonly certificates: readonly { readonly key: string; readonly notAfter: number }[];
 }
 
 /** The earliest time one of the trust's issuers (anchors, intermediates) runs out of a current CRL. */
@@ -57,12 +94,18 @@ export function createCertificateCache(
     for (const [key, until] of acceptedUntil) if (until <= now) acceptedUntil.delete(key);
   };
   let revocationUntil: Promise<number> | undefined;
+  const keep = (key: string, expires: number) => {
+    sweep(Date.now());
+    acceptedUntil.delete(key);
+    if (acceptedUntil.size >= maxEntries) acceptedUntil.delete(acceptedUntil.keys().next().value!);
+    acceptedUntil.set(key, expires);
+  };
   /** Bumped by useTrust: a check that began under the previous trust answers, but leaves no verdict behind. */
   let generation = 0;
   return {
     async check(der, use, at) {
       const startedIn = generation;
-      const key = `${use}:${createHash('sha256').update(der).digest('base64')}`;
+      const key = certificateKeyOf(der, use);
       const until = acceptedUntil.get(key);
       if (until !== undefined && until > at.getTime()) return undefined;
       let notAfter: number;
@@ -75,12 +118,17 @@ export function createCertificateCache(
       }
       revocationUntil ??= revocationCurrentUntil(trust).catch(() => 0);
       const expires = Math.min(at.getTime() + ttlMs, notAfter, await revocationUntil);
-      if (startedIn !== generation) return undefined;
-      sweep(Date.now());
-      acceptedUntil.delete(key);
-      if (acceptedUntil.size >= maxEntries) acceptedUntil.delete(acceptedUntil.keys().next().value!);
-      acceptedUntil.set(key, expires);
+      if (startedIn === generation) keep(key, expires);
       return undefined;
+    },
+    async accept(accepted) {
+      const startedIn = generation;
+      if (accepted.trustKey !== trustKeyOf(trust)) return;
+      revocationUntil ??= revocationCurrentUntil(trust).catch(() => 0);
+      const revocation = await revocationUntil;
+      if (startedIn !== generation) return;
+      for (const { key, notAfter } of accepted.certificates)
+        keep(key, Math.min(accepted.at + ttlMs, notAfter, revocation));
     },
     useTrust(next) {
       generation += 1;

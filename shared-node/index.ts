@@ -1,7 +1,7 @@
 /** What other layers may use of shared-node/: they import it from here only (eslint rule rts/layers). */
 export { certificateBindingProblem } from './certificate-binding.ts';
-export { createCachedCertificateValidator, createCertificateCache } from './certificate-cache.ts';
-export type { CertificateCache, CertificateFailure } from './certificate-cache.ts';
+export { createCachedCertificateValidator, createCertificateCache, trustKeyOf } from './certificate-cache.ts';
+export type { AcceptedCertificates, CertificateCache, CertificateFailure } from './certificate-cache.ts';
 export type { BoundUse } from './certificate-binding.ts';
 export { loadFhirDefinitions, protocolDefinitionsText } from './fhir-definitions.ts';
 export { createJsonLinesLogger, openJsonLinesLogFile } from './json-lines-logger.ts';

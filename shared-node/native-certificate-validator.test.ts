@@ -50,13 +50,29 @@ function compared(trust: TrustConfig) {
       return reference(...args);
     },
   });
+  // The same check verifying on the calling thread (a payload validation worker's) must answer the same.
+  let handedOnHere = 0;
+  const nativeHere = createNativeCertificateValidator(trust, {
+    fallback: (...args) => {
+      handedOnHere += 1;
+      return reference(...args);
+    },
+    verifyOnThisThread: true,
+  });
   return {
     /** Both verdicts, and whether the native validator decided it without the fallback. */
     async check(der: Uint8Array, use: CertificateUse, at = new Date()) {
       const before = handedOn;
       const nativeVerdict = await verdictOf(native, der, use, at);
       const fast = handedOn === before;
-      return { native: nativeVerdict, reference: await verdictOf(reference, der, use, at), fast };
+      const beforeHere = handedOnHere;
+      const here = `${await verdictOf(nativeHere, der, use, at)}${handedOnHere === beforeHere ? '' : ' (handed on)'}`;
+      const pool = `${nativeVerdict}${fast ? '' : ' (handed on)'}`;
+      return {
+        native: here === pool ? nativeVerdict : `thread pool: ${pool}, this thread: ${here}`,
+        reference: await verdictOf(reference, der, use, at),
+        fast,
+      };
     },
   };
 }

@@ -45,6 +45,15 @@ function signatureHolds(digest: string, data: Uint8Array, key: KeyObject, signat
   });
 }
 
+/** On the calling thread: a worker thread that checks many certificates is itself off the event loop. */
+function signatureHoldsHere(digest: string, data: Uint8Array, key: KeyObject, signature: Uint8Array): Promise<boolean> {
+  try {
+    return Promise.resolve(verifySignature(digest, data, key, signature));
+  } catch {
+    return Promise.resolve(false);
+  }
+}
+
 // pkijs processes policies and name constraints along the path; the fast path leaves every certificate with them to it.
 const PATH_PROCESSING_EXTENSIONS: ReadonlySet<string> = new Set([
   '2.5.29.30',
@@ -190,6 +199,7 @@ async function acceptsFast(
   use: CertificateUse,
   at: number,
   anchors: readonly FastAnchor[],
+  verifies: typeof signatureHolds,
 ): Promise<number | false> {
   if (der.byteLength > MAX_CERTIFICATE_BYTES || anchors.some((anchor) => bytesEqual(anchor.der, der))) return false;
   const facts = leafFacts(der);
@@ -232,7 +242,7 @@ async function acceptsFast(
           : undefined;
     if (!kind || (usages && !usages.includes(kind === 'rsa' ? 'keyEncipherment' : 'keyAgreement'))) return false;
   }
-  return (await signatureHolds(digest, facts.tbs, anchor.publicKey, facts.signature)) && notAfter;
+  return (await verifies(digest, facts.tbs, anchor.publicKey, facts.signature)) && notAfter;
 }
 
 async function acceptsFastOrFalse(
@@ -240,9 +250,10 @@ async function acceptsFastOrFalse(
   use: CertificateUse,
   at: number,
   anchors: readonly FastAnchor[],
+  verifies: typeof signatureHolds,
 ): Promise<number | false> {
   try {
-    return await acceptsFast(der, use, at, anchors);
+    return await acceptsFast(der, use, at, anchors, verifies);
   } catch {
     return false; // Unusual DER: the pkijs validator parses it and names the problem.
   }
@@ -251,6 +262,8 @@ async function acceptsFastOrFalse(
 export interface NativeCertificateValidatorOptions {
   /** Decides whatever the fast path does not accept; the pkijs validator of the same trust by default. */
   readonly fallback?: CertificateValidator;
+  /** Signatures verified on the calling thread (a worker's) rather than on libuv's thread pool. */
+  readonly verifyOnThisThread?: boolean;
 }
 
 /** A CertificateValidator that also tells, when it accepts, until when the certificate itself is valid (ms). */
@@ -261,9 +274,10 @@ export function createNativeCertificateChecker(
   options: NativeCertificateValidatorOptions = {},
 ): CertificateChecker {
   const fallback = options.fallback ?? createCertificateValidator(trust);
+  const verifies = options.verifyOnThisThread ? signatureHoldsHere : signatureHolds;
   return async (der, use, at) => {
     const anchors = await anchorsOf(trust);
-    const notAfter = anchors.length > 0 && (await acceptsFastOrFalse(der, use, at.getTime(), anchors));
+    const notAfter = anchors.length > 0 && (await acceptsFastOrFalse(der, use, at.getTime(), anchors, verifies));
     if (notAfter !== false) return notAfter;
     await fallback(der, use, at);
     // pkijs accepted it; OpenSSL may not read it at all (fuzzing found such DER), so the date is pkijs's too.

@@ -8,7 +8,8 @@ import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
 import { buildDirectoryPublish } from '../shared/protocol/fhir/index.ts';
 import { decodeMessage, sealMessage, PROTOCOL_VERSION, type AmqpMessageFields } from '../shared/protocol/index.ts';
 import { createPayloadValidationPool, type PayloadValidationPool } from './payload-validation-pool.ts';
-import { createTestRegion, hospital, type TestRegion } from '../testkit/index.ts';
+import { createTestRegion, expertEntry, hospital, type TestPractitioner, type TestRegion } from '../testkit/index.ts';
+import { certificateKeyOf, trustKeyOf, type AcceptedCertificates } from './certificate-cache.ts';
 import { loadFhirDefinitions } from './fhir-definitions.ts';
 
 /** The pool on real worker threads, with directory publishes signed under a throw-away regional CA. */
@@ -42,6 +43,7 @@ describe('payload validation pool', () => {
     messageId: string,
     hospitalName: string,
     fhirInvalid = false,
+    experts: readonly TestPractitioner[] = [],
   ): Promise<AmqpMessageFields & { body: Uint8Array }> {
     const creationTime = new Date();
     const organization = { ...hospital(`${sender}.h1`, hospitalName), ...(fhirInvalid && { favouriteColour: 'blue' }) };
@@ -61,17 +63,28 @@ describe('payload validation pool', () => {
       },
       payload: buildDirectoryPublish(
         { messageId, timestamp: creationTime, sender },
-        { delta: [{ upsert: organization }] },
+        {
+          delta: [
+            { upsert: organization },
+            ...experts.flatMap((p) =>
+              expertEntry(p, { organizationId: organization.id!, endpoints: ['ws-1'] }).map((upsert) => ({ upsert })),
+            ),
+          ],
+        },
       ),
     });
   }
 
   /** What the processor does: decode, verify the signature, then ask the pool for the payload verdict. */
-  async function validateWith(validating: PayloadValidationPool, fields: AmqpMessageFields & { body: Uint8Array }) {
+  async function validateWith(
+    validating: PayloadValidationPool,
+    fields: AmqpMessageFields & { body: Uint8Array },
+    accepted?: (certificates: AcceptedCertificates) => Promise<void>,
+  ) {
     const decoded = decodeMessage(fields);
     if (!decoded.ok) throw new Error(decoded.error.detail);
     const opened = await verify(fields.body, trust);
-    return validating.validate(fields.body, opened.content, decoded.value.metadata);
+    return validating.validate(fields.body, opened.content, decoded.value.metadata, accepted);
   }
   const validateAsProcessor = (fields: AmqpMessageFields & { body: Uint8Array }) => validateWith(pool, fields);
 
@@ -196,6 +209,43 @@ describe('payload validation pool', () => {
       expect(errors).toHaveLength(1);
     } finally {
       await broken.close();
+    }
+  });
+
+  it("checks a publish's Practitioner certificates on the worker when asked, and hands over those it accepted", async () => {
+    const at = new Date();
+    const checking = createPayloadValidationPool(trust, { workers: 1, checkCertificatesAt: () => at });
+    try {
+      await vi.waitFor(() => expect(checking.counts().ready).toBe(1), { timeout: 30_000, interval: 50 });
+      const expert = await region.practitioner('clinic-a.dr-worker');
+      const fields = await publish('clinic-a', randomUUID(), 'Riverside Hospital', false, [expert]);
+      checking.prefetch(fields);
+      const handed: AcceptedCertificates[] = [];
+      const result = await validateWith(checking, fields, async (accepted) => {
+        handed.push(accepted);
+      });
+      expect(result.ok).toBe(true);
+      expect(handed).toHaveLength(1);
+      expect(handed[0]).toMatchObject({ trustKey: trustKeyOf(trust), at: at.getTime() });
+      expect(handed[0]!.certificates.map((c) => c.key).sort()).toEqual(
+        [
+          certificateKeyOf(expert.signing.certificate, 'signing'),
+          certificateKeyOf(expert.encryption.certificate, 'encryption'),
+        ].sort(),
+      );
+      // The worker's acceptances carry the certificates' own notAfter (a cache keeps them no longer).
+      expect(handed[0]!.certificates.every((c) => c.notAfter > at.getTime())).toBe(true);
+
+      // A pool not asked to check certificates hands nothing over.
+      const plain = await publish('clinic-a', randomUUID(), 'Hillview Hospital', false, [expert]);
+      pool.prefetch(plain);
+      const none: AcceptedCertificates[] = [];
+      await validateWith(pool, plain, async (accepted) => {
+        none.push(accepted);
+      });
+      expect(none).toEqual([]);
+    } finally {
+      await checking.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { TrustConfig } from '../shared/cms/index.ts';
+import type { AcceptedCertificates } from './certificate-cache.ts';
 import { validatePayload, type PayloadResult } from '../shared/protocol/fhir/index.ts';
 import type { AmqpMessageFields, MessageMetadata } from '../shared/protocol/index.ts';
 
@@ -21,8 +22,17 @@ import type { AmqpMessageFields, MessageMetadata } from '../shared/protocol/inde
 export interface PayloadValidationPool {
   /** Starts validating a message as it arrives (the caller admits only senders it expects to publish). */
   prefetch(fields: AmqpMessageFields): void;
-  /** The verdict for this message: from the worker if one was reached on this body, content and metadata, else here. */
-  validate(body: Uint8Array, content: Uint8Array, metadata: MessageMetadata): Promise<PayloadResult>;
+  /**
+   * The verdict for this message: from the worker if one was reached on this body, content and metadata, else here.
+   * Certificates the worker accepted go to `accepted` first (e.g. the hub's certificate cache, which keeps them only
+   * under the same trust).
+   */
+  validate(
+    body: Uint8Array,
+    content: Uint8Array,
+    metadata: MessageMetadata,
+    accepted?: (certificates: AcceptedCertificates) => Promise<void>,
+  ): Promise<PayloadResult>;
   /** Frees what was started for a message that is done, whatever became of it. */
   release(fields: AmqpMessageFields): void;
   /**
@@ -37,14 +47,20 @@ export interface PayloadValidationPool {
   close(): Promise<void>;
 }
 
-/** What the pool posts to a worker: a message to validate, or the trust to open envelopes with from now on. */
-export type WorkerJob = { readonly fields: AmqpMessageFields } | { readonly trust: TrustConfig };
+/**
+ * What the pool posts to a worker: a message to validate (and the time to check a publish's certificates at, when the
+ * pool checks them), or the trust to open envelopes with from now on.
+ */
+export type WorkerJob =
+  { readonly fields: AmqpMessageFields; readonly certificatesAt?: number } | { readonly trust: TrustConfig };
 
 /** The worker's answer: a verdict on one content under one set of properties, never the payload itself. */
 export interface WorkerVerdict {
   readonly result: { ok: true } | Extract<PayloadResult, { ok: false }>;
   readonly contentDigest: string;
   readonly metadataKey: string;
+  /** The publish's Practitioner certificates the worker accepted, when asked to check them. */
+  readonly accepted?: AcceptedCertificates;
 }
 
 export interface PoolOptions {
@@ -60,6 +76,12 @@ export interface PoolOptions {
    * only while a directory list comes in). Unset: they start at once and stay (the hub).
    */
   readonly idleMs?: number;
+  /**
+   * Workers also check the certificates of the Practitioners a directory publish carries, at this time, with the
+   * native check's fast path verifying on their own thread, and the verdict brings those they accepted (the hub:
+   * the main thread then finds them in its certificate cache instead of parsing and verifying each itself).
+   */
+  readonly checkCertificatesAt?: () => Date;
   /** The workers' nice value (Linux), 10 unless given: the event loop they work for goes first when cores are short. */
   readonly niceness?: number;
   /** A worker failed (its script missing, say): what it held is validated in line, and no worker starts again. */
@@ -144,7 +166,11 @@ export function createPayloadValidationPool(
         entry.resolve = resolve;
       });
       // An entry waits with its fields; `take` clears them only as it leaves the queue.
-      worker.postMessage({ fields: entry.fields! } satisfies WorkerJob);
+      const at = options.checkCertificatesAt?.().getTime();
+      worker.postMessage({
+        fields: entry.fields!,
+        ...(at !== undefined && { certificatesAt: at }),
+      } satisfies WorkerJob);
       entry.fields = undefined;
     }
     idleSoon();
@@ -231,7 +257,7 @@ export function createPayloadValidationPool(
       startWorkers();
       dispatch();
     },
-    async validate(body, content, metadata) {
+    async validate(body, content, metadata, accepted) {
       const entry = entries.get(keyOf(metadata.messageId, body));
       if (entry) {
         // Still waiting for a worker: validated here rather than waited for.
@@ -241,6 +267,7 @@ export function createPayloadValidationPool(
         if (verdict && verdict.contentDigest === digestOf(content) && verdict.metadataKey === metadataKeyOf(metadata)) {
           counts.fromWorkers++;
           if (!verdict.result.ok) return { ok: false, error: verdict.result.error };
+          if (verdict.accepted && accepted) await accepted(verdict.accepted);
           // Only base validation is skipped: the payload is parsed from the content verified here.
           return {
             ok: true,

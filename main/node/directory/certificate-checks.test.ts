@@ -12,9 +12,9 @@ import {
 } from '../../../shared/pki/index.ts';
 import type { PropertiesOf } from '../../../shared/protocol/index.ts';
 import { buildExpertEntry, buildOrganization } from '../../../shared/protocol/fhir/index.ts';
-import { createCachedCertificateValidator } from '../../../shared-node/index.ts';
+import { createCachedCertificateValidator, trustKeyOf } from '../../../shared-node/index.ts';
 import { scratchDatabase, type SqliteDatabase } from '../../../transport/index.ts';
-import { createCertificateChecks, trustKeyOf } from './certificate-checks.ts';
+import { createCertificateChecks } from './certificate-checks.ts';
 import { openDirectoryMirror, type DirectoryMirror } from './directory-mirror.ts';
 import { createDirectorySync } from './directory-sync.ts';
 

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { isCmsError, type CertificateValidator, type TrustConfig } from '../../../shared/cms/index.ts';
 import { toDisposable, type Disposable, type Logger } from '../../../shared/index.ts';
+import { trustKeyOf } from '../../../shared-node/index.ts';
 import type { CertificateVerdict, DirectoryMirror, ListedCertificates } from './directory-mirror.ts';
 
 /**
@@ -43,24 +43,6 @@ const BATCH = 64;
 /** P1's full list arrives as about one update a second: the check waits for its end rather than slow it. */
 const QUIET_MS = 2_000;
 const TOLD_EVERY_MS = 1_000;
-
-const trustKeys = new WeakMap<TrustConfig, string>();
-/** Names a trust by its content; identity.trust() returns one object until the trust changes, so this hashes once. */
-export function trustKeyOf(trust: TrustConfig): string {
-  let key = trustKeys.get(trust);
-  if (key === undefined) {
-    const hash = createHash('sha256');
-    for (const [kind, items] of [
-      ['anchor', trust.anchors],
-      ['intermediate', trust.intermediates ?? []],
-      ['crl', trust.crls ?? []],
-    ] as const)
-      for (const item of items) hash.update(`${kind}:${item.length}:`).update(item);
-    key = hash.digest('base64');
-    trustKeys.set(trust, key);
-  }
-  return key;
-}
 
 /** Without a current CRL nothing can be judged: the run stops until the trust changes. */
 class NoCurrentCrl extends Error {}
