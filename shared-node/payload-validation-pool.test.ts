@@ -248,4 +248,15 @@ describe('payload validation pool', () => {
       await checking.close();
     }
   });
+
+  it('validates in line, without waiting, a message it cannot hand to a worker', async () => {
+    const fields = await publish('clinic-a', randomUUID(), 'Riverside Hospital');
+    const inlineBefore = pool.counts().inline;
+    // A function cannot be copied to a thread: postMessage throws, and nothing may be left waiting for a verdict.
+    pool.prefetch({ ...fields, uncopyable: () => undefined } as typeof fields);
+    const result = await validateWith(pool, fields);
+    expect(result.ok && hospitalIn(result.value)).toBe('Riverside Hospital');
+    expect(pool.counts().inline).toBe(inlineBefore + 1);
+    expect(pool.held()).toEqual({ entries: 0, bytes: 0 });
+  });
 });

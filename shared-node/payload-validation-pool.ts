@@ -7,10 +7,12 @@ import { validatePayload, type PayloadResult } from '../shared/protocol/fhir/ind
 import type { AmqpMessageFields, MessageMetadata } from '../shared/protocol/index.ts';
 
 /**
- * Validates directory publishes ahead of time on worker threads. Base FHIR validation of a 1,000-expert batch takes
- * about half a second of CPU; started when the batch arrives, it runs while the main thread is still storing the
- * batches before it. The processor still verifies the signature and the signer itself and only takes the payload
- * verdict from here (or validates in line when nothing usable was started for the message).
+ * Validates large signed messages ahead of time on worker threads: the hub's directory publishes, an endpoint's
+ * directory updates and snapshots. Base FHIR validation of a 1,000-expert batch takes about half a second of CPU at the
+ * hub; started when the batch arrives, it runs while the main thread is still storing the batches before it. The
+ * receiver still verifies the signature and the signer itself and only takes the payload verdict from here (or
+ * validates in line when nothing usable was started for the message); at the hub, also the certificates a worker
+ * accepted, which its certificate cache keeps only under the same trust.
  *
  * What a sender can make the pool hold is bounded: entries are keyed by the message id and the body's digest (a
  * message cannot pick up another's verdict by reusing its id), a verdict is used only for the very content and
@@ -36,8 +38,9 @@ export interface PayloadValidationPool {
   /** Frees what was started for a message that is done, whatever became of it. */
   release(fields: AmqpMessageFields): void;
   /**
-   * Workers open envelopes under this trust from now on (a newer CRL was taken). Only for their own use: the
-   * processor verifies every signature and certificate itself, and takes nothing but the payload verdict from here.
+   * Workers open envelopes and check certificates under this trust from now on (a newer CRL was taken). A verdict
+   * reached under the trust before still counts for the payload, whose signature the receiver verifies itself; the
+   * certificates accepted under it are named by that trust's key, which the hub's cache no longer holds.
    */
   useTrust(trust: TrustConfig): void;
   /** Entries held and the body bytes they stand for (waiting, at a worker, or answered and not yet used). */
@@ -167,10 +170,16 @@ export function createPayloadValidationPool(
       });
       // An entry waits with its fields; `take` clears them only as it leaves the queue.
       const at = options.checkCertificatesAt?.().getTime();
-      worker.postMessage({
-        fields: entry.fields!,
-        ...(at !== undefined && { certificatesAt: at }),
-      } satisfies WorkerJob);
+      try {
+        worker.postMessage({
+          fields: entry.fields!,
+          ...(at !== undefined && { certificatesAt: at }),
+        } satisfies WorkerJob);
+      } catch {
+        // Fields that cannot be copied to a thread (never what the broker hands over): validated in line.
+        busy.delete(worker);
+        entry.resolve!(undefined);
+      }
       entry.fields = undefined;
     }
     idleSoon();
