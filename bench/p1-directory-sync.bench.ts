@@ -27,14 +27,13 @@
  * (median ours ÷ median bare time; the first target, ≤ 1.5).
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import rhea, { type Message } from 'rhea';
 import { COMMANDS, EVENTS, type DirectoryState } from '../shared/api/index.ts';
 import { sealMessage } from '../shared/protocol/index.ts';
-import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
 import { buildDirectoryPublish, type DirectoryResource } from '../shared/protocol/fhir/index.ts';
-import { expertEntry, hospital, type TestPractitioner } from '../testkit/index.ts';
+import { expertEntry, hospital, regionTrust, type TestPractitioner } from '../testkit/index.ts';
 import { createWorkstationCore } from '../main/node/index.ts';
 import { PROTOCOL_V as V, startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
 import { expertPractitioners } from './expert-certificates.ts';
@@ -229,10 +228,7 @@ async function ours(run: number): Promise<OursResult> {
               certificates: experts.flatMap((e) => [e.signing.certificate, e.encryption.certificate]),
               issuer: harness.region.ca.certificate,
               messages: set.messages,
-              trust: {
-                anchors: [harness.region.ca.certificate],
-                crls: pemToDerAll(readFileSync(harness.region.files.crl, 'utf8'), PEM_LABELS.crl),
-              },
+              trust: regionTrust(harness.region),
             }),
             sentMs,
             firstChangeMs: firstChangeAt - started,

@@ -1,15 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verify, type TrustConfig } from '../shared/cms/index.ts';
-import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
-import { buildDirectoryPublish } from '../shared/protocol/fhir/index.ts';
-import { decodeMessage, PROTOCOL_VERSION, sealMessage } from '../shared/protocol/index.ts';
+import { decodeMessage } from '../shared/protocol/index.ts';
 import { createPayloadValidationPool } from '../shared-node/index.ts';
-import { createTestRegion, hospital, type TestRegion } from '../testkit/index.ts';
+import { createTestRegion, hospital, regionTrust, sealedDeltaPublish, type TestRegion } from '../testkit/index.ts';
 import { electronBundles, VALIDATION_WORKER_BUNDLE } from './electron-bundles.ts';
 
 /**
@@ -26,10 +23,7 @@ describe('the validation worker bundle', () => {
     out = mkdtempSync(join(process.cwd(), 'node_modules', '.rts-bundle-test-'));
     pki = mkdtempSync(join(tmpdir(), 'rts-bundle-pki-'));
     region = await createTestRegion(pki);
-    trust = {
-      anchors: [region.ca.certificate],
-      crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl),
-    };
+    trust = regionTrust(region);
     await build({ ...electronBundles(out).validationWorker, logLevel: 'silent', sourcemap: false });
   }, 60_000);
 
@@ -51,26 +45,10 @@ describe('the validation worker bundle', () => {
       onWorkerError: (error) => errors.push(error),
     });
     try {
-      const messageId = randomUUID();
-      const creationTime = new Date();
-      const fields = await sealMessage({
-        messageId,
-        creationTime,
-        userId: 'clinic-a',
+      const fields = await sealedDeltaPublish({
+        sender: 'clinic-a',
         signer: await region.clinic('clinic-a'),
-        properties: {
-          rtsType: 'directory.publish',
-          rtsVersion: PROTOCOL_VERSION,
-          rtsSender: 'clinic-a',
-          rtsDirectoryMode: 'delta',
-          rtsBatchId: randomUUID(),
-          rtsBatchIndex: 1,
-          rtsBatchCount: 1,
-        },
-        payload: buildDirectoryPublish(
-          { messageId, timestamp: creationTime, sender: 'clinic-a' },
-          { delta: [{ upsert: hospital('clinic-a.h1', 'Riverside Hospital') }] },
-        ),
+        changes: [{ upsert: hospital('clinic-a.h1', 'Riverside Hospital') }],
       });
       pool.prefetch(fields);
       await vi.waitFor(() => expect([errors, pool.counts().ready]).toEqual([[], 1]), { timeout: 30_000, interval: 50 });

@@ -4,11 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verify, type TrustConfig } from '../shared/cms/index.ts';
-import { PEM_LABELS, pemToDerAll } from '../shared/pki/index.ts';
-import { buildDirectoryPublish } from '../shared/protocol/fhir/index.ts';
-import { decodeMessage, sealMessage, PROTOCOL_VERSION, type AmqpMessageFields } from '../shared/protocol/index.ts';
+import { decodeMessage, type AmqpMessageFields } from '../shared/protocol/index.ts';
 import { createPayloadValidationPool, type PayloadValidationPool } from './payload-validation-pool.ts';
-import { createTestRegion, expertEntry, hospital, type TestPractitioner, type TestRegion } from '../testkit/index.ts';
+import {
+  createTestRegion,
+  expertEntry,
+  hospital,
+  regionTrust,
+  sealedDeltaPublish,
+  type TestPractitioner,
+  type TestRegion,
+} from '../testkit/index.ts';
 import { certificateKeyOf, trustKeyOf, type AcceptedCertificates } from './certificate-cache.ts';
 import { loadFhirDefinitions } from './fhir-definitions.ts';
 
@@ -23,10 +29,7 @@ describe('payload validation pool', () => {
     loadFhirDefinitions();
     dir = mkdtempSync(join(tmpdir(), 'rts-pool-test-'));
     region = await createTestRegion(join(dir, 'pki'));
-    trust = {
-      anchors: [region.ca.certificate],
-      crls: pemToDerAll(readFileSync(region.files.crl, 'utf8'), PEM_LABELS.crl),
-    };
+    trust = regionTrust(region);
     pool = createPayloadValidationPool(trust, { workers: 1 });
     // Jobs go only to a worker that has loaded its definitions: until then everything is validated in line.
     await vi.waitFor(() => expect(pool.counts().ready).toBe(1), { timeout: 30_000, interval: 50 });
@@ -45,33 +48,17 @@ describe('payload validation pool', () => {
     fhirInvalid = false,
     experts: readonly TestPractitioner[] = [],
   ): Promise<AmqpMessageFields & { body: Uint8Array }> {
-    const creationTime = new Date();
     const organization = { ...hospital(`${sender}.h1`, hospitalName), ...(fhirInvalid && { favouriteColour: 'blue' }) };
-    return sealMessage({
-      messageId,
-      creationTime,
-      userId: sender,
+    return sealedDeltaPublish({
+      sender,
       signer: await region.clinic(sender),
-      properties: {
-        rtsType: 'directory.publish',
-        rtsVersion: PROTOCOL_VERSION,
-        rtsSender: sender,
-        rtsDirectoryMode: 'delta',
-        rtsBatchId: randomUUID(),
-        rtsBatchIndex: 1,
-        rtsBatchCount: 1,
-      },
-      payload: buildDirectoryPublish(
-        { messageId, timestamp: creationTime, sender },
-        {
-          delta: [
-            { upsert: organization },
-            ...experts.flatMap((p) =>
-              expertEntry(p, { organizationId: organization.id!, endpoints: ['ws-1'] }).map((upsert) => ({ upsert })),
-            ),
-          ],
-        },
-      ),
+      messageId,
+      changes: [
+        { upsert: organization },
+        ...experts.flatMap((p) =>
+          expertEntry(p, { organizationId: organization.id!, endpoints: ['ws-1'] }).map((upsert) => ({ upsert })),
+        ),
+      ],
     });
   }
 

@@ -15,6 +15,7 @@ export { connectEndpointTo, connectTestEndpoint, registerClinicSystem, requestSn
 export type { ReceivedMessage, TestEndpoint } from './test-endpoint.ts';
 export { purgeTestQueues, writeTestHubConfig } from './test-hub-config.ts';
 export { createTestRegion, expertEntry, hospital } from './test-region.ts';
+export { regionTrust, sealedDeltaPublish } from './sealed-publish.ts';
 export type { TestIdentity, TestPractitioner, TestRegion } from './test-region.ts';
 export { BROKER_KIND_ENV, loadBrokerUnderTest, rabbitmqAsBrokerUnderTest } from './broker-under-test.ts';
 export type { BrokerUnderTest } from './broker-under-test.ts';
