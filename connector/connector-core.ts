@@ -253,12 +253,18 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
   const closers: (() => unknown)[] = [() => db.close()];
   try {
     const identity: ConnectorIdentity = await openConnectorIdentity({ db, config, enrolment, secrets, path });
-    const transport = createSqliteTransportStore(db);
+    // The outbox sends a case's messages from the case store, which keeps their envelopes (OutboxInput.bodyHeld).
+    const cases = openCaseStore(db, { logger });
+    const transport = createSqliteTransportStore(db, { logger, heldBodies: { read: (id) => cases.body(id) } });
+    // Both stores' segment files close with the database (transport.close closes it).
+    closers.splice(-1, 1, () => {
+      cases.close();
+      transport.close();
+    });
     const mirror = openDirectoryMirror(db);
     const audit: AuditLog = openAuditLog(db, await auditSealFromVault(vault));
     // Closed in the reverse order of opening: the keychain's anchor names the newest entry before the store closes.
     closers.unshift(() => audit.flush());
-    const cases = openCaseStore(db);
     const registration: Registration = openRegistration(db, () => undefined);
     const publications: Publications = openPublications(db);
     migrate(db, 'connector-idempotency', IDEMPOTENCY_MIGRATIONS);
@@ -287,12 +293,13 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       );
 
     let link: Link | undefined;
-    function enqueue(message: StoredMessage, orderKey: string): void {
+    function enqueue(message: StoredMessage, orderKey: string, options?: { bodyHeld?: boolean }): void {
       transport.outbox.enqueue({
         messageId: message.properties.message_id,
         orderKey,
         address: UPLINK,
         message,
+        ...(options?.bodyHeld && { bodyHeld: true }),
       });
       // After the caller's transaction: the sender reads the outbox, which must hold the row by then.
       setImmediate(() => {

@@ -71,11 +71,14 @@ const KEY_CHECK = Buffer.from('rts transport body segments key check');
 
 const segmentFile = (segment: number) => `${String(segment).padStart(8, '0')}.seg`;
 
-/** The segment key from the store's key (HKDF-SHA256, info 'rts transport body segments v1'); '' when the store is plain. */
-export function segmentKeyFrom(storeKey: string | undefined): Uint8Array {
+/**
+ * The segment key from the store's key (HKDF-SHA256); '' when the store is plain. Each family of segments beside a
+ * store (the outbox's, the cases') has its own `info`, so that a record moved from one family to the other fails its tag.
+ */
+export function segmentKeyFrom(storeKey: string | undefined, info: string = HKDF_INFO): Uint8Array {
   // As openDatabase: a keyed store has a key of at least 32 characters; a plain one still gets integrity checks.
   if (storeKey && storeKey.length < 32) throw new Error('the store key must have at least 32 characters');
-  return new Uint8Array(hkdfSync('sha256', storeKey ?? '', new Uint8Array(0), HKDF_INFO, 32));
+  return new Uint8Array(hkdfSync('sha256', storeKey ?? '', new Uint8Array(0), info, 32));
 }
 
 /** Binds a record to its place, so that one copied to another segment or offset fails its tag. */

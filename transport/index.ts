@@ -8,7 +8,7 @@ export { LINK_MAX_MESSAGE_BYTES, createInboxReceiver } from './inbox-receiver.ts
 export type { BatchScope, HandlerResult, InboxReceiver, ReceivedMessage } from './inbox-receiver.ts';
 export { createOutboxSender, outboxCounts, UPLINK } from './outbox-sender.ts';
 export type { OutboxSender } from './outbox-sender.ts';
-export { migrate, openDatabase } from './sqlite-database.ts';
+export { migrate, openDatabase, storeKeyOf } from './sqlite-database.ts';
 export type { SqliteDatabase } from './sqlite-database.ts';
 export { createBatchConsumer } from './batch-consumer.ts';
 export type { BatchConsumer } from './batch-consumer.ts';
@@ -17,4 +17,6 @@ export { createSettlingSender, PERMANENT_CONDITIONS } from './settling-sender.ts
 export type { SendOutcome, SettlingSender } from './settling-sender.ts';
 export { createSqliteTransportStore } from './sqlite-transport-store.ts';
 export { migrateTo, schemaVersion, scratchDatabase, storeContents } from './testing/migrations.ts';
-export type { DeadLetterState, StoredMessage, TransportStore } from './transport-store.ts';
+export type { DeadLetterState, HeldBodies, StoredMessage, TransportStore } from './transport-store.ts';
+export { openBodySegments, segmentKeyFrom } from './body-segments.ts';
+export type { BodyRef, BodySegments } from './body-segments.ts';

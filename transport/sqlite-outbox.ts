@@ -4,26 +4,36 @@ import { join } from 'node:path';
 import type { Logger } from '../shared/index.ts';
 import { openBodySegments, segmentKeyFrom, type BodySegments } from './body-segments.ts';
 import { storeKeyOf, type SqliteDatabase } from './sqlite-database.ts';
-import type { Outbox, OutboxEntry, OutboxInput, OutboxState, OutboxTicket, StoredMessage } from './transport-store.ts';
+import type {
+  HeldBodies,
+  Outbox,
+  OutboxEntry,
+  OutboxInput,
+  OutboxState,
+  OutboxTicket,
+  StoredMessage,
+} from './transport-store.ts';
 
 /**
  * The outbox in the transport's SQLite store (sqlite-transport-store.ts): rows hold a message's state, properties and
  * where its body is; the bodies are sealed once into segment files beside the database (body-segments.ts), not into
  * the page-encrypted B-tree, which encrypted, journalled and checkpointed each megabyte, read it back to send it and
- * rewrote pages to delete it. A segment file goes once no row refers to it. One process at a time uses a store (the
- * workstation's app lock, the connector's data directory).
+ * rewrote pages to delete it. A segment file goes once no row refers to it. A body its owner keeps anyway (a case's
+ * message) is not written here at all: the row says so (body_held) and the body is read from the owner. One process at
+ * a time uses a store (the workstation's app lock, the connector's data directory).
  */
 
 interface BodyColumns {
+  message_id: string;
   body: Uint8Array | null;
   body_segment: number | null;
   body_offset: number | null;
+  body_held: number;
   bytes: number;
 }
 
 interface OutboxRow extends BodyColumns {
   seq: number;
-  message_id: string;
   order_key: string;
   address: string;
   properties: string;
@@ -57,15 +67,20 @@ export interface SqliteOutbox extends Outbox {
   close(): void;
 }
 
-export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteOutbox {
+export function createSqliteOutbox(
+  db: SqliteDatabase,
+  options: { logger?: Logger; heldBodies?: HeldBodies } = {},
+): SqliteOutbox {
+  const { logger, heldBodies } = options;
   const insert = db.prepare(`insert into outbox
-    (message_id, order_key, address, properties, bytes, state, created_at, body_segment, body_offset)
-    values (?, ?, ?, ?, ?, 'pending', ?, ?, ?) on conflict (message_id) do nothing`);
+    (message_id, order_key, address, properties, bytes, state, created_at, body_segment, body_offset, body_held)
+    values (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) on conflict (message_id) do nothing`);
   const queuedAfter = db.prepare(`select seq, message_id as messageId, order_key as orderKey, address, bytes
     from outbox where seq > ? and state = 'pending' order by seq limit ?`);
-  const load = db.prepare(`select o.properties, o.bytes, o.body_segment, o.body_offset, b.body
+  const load =
+    db.prepare(`select o.message_id, o.properties, o.bytes, o.body_segment, o.body_offset, o.body_held, b.body
     from outbox o left join outbox_bodies b using (message_id) where o.message_id = ?`);
-  const remove = db.prepare('delete from outbox where message_id = ? returning body_segment');
+  const remove = db.prepare('delete from outbox where message_id = ? returning body_segment, body_held');
   const isPending = db.prepare(`select 1 from outbox where message_id = ? and state = 'pending'`);
   const removeBody = db.prepare('delete from outbox_bodies where message_id = ?');
   const fail = db.prepare(`update outbox set state = 'failed', failure_reason = ? where message_id = ?`);
@@ -88,14 +103,31 @@ export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteO
     opened.reclaim(new Set(references.keys()));
     return opened;
   };
-  const bodyOf = (row: BodyColumns): Uint8Array =>
-    row.body_segment === null
+  const heldBodyOf = (messageId: string): Uint8Array => {
+    const body = heldBodies?.read(messageId);
+    if (!body) throw new Error(`the body of ${messageId} is held by the store's owner, which has none for it`);
+    return body;
+  };
+  const bodyOf = (row: BodyColumns): Uint8Array => {
+    if (row.body_held) return heldBodyOf(row.message_id);
+    return row.body_segment === null
       ? new Uint8Array(row.body ?? new Uint8Array(0))
       : segments().read({ segment: row.body_segment, offset: row.body_offset!, length: row.bytes });
+  };
   const messageOf = (row: BodyColumns & { properties: string }): StoredMessage => ({
     properties: JSON.parse(row.properties) as StoredMessage['properties'],
     body: bodyOf(row),
   });
+
+  // A message given up on because its body could not be read is still listed, with its reason and no body: the list
+  // must not fail for the one message it is there to explain.
+  const failedMessageOf = (row: OutboxRow): StoredMessage => {
+    try {
+      return messageOf(row);
+    } catch {
+      return { properties: JSON.parse(row.properties) as StoredMessage['properties'], body: new Uint8Array(0) };
+    }
+  };
 
   const recent = new Map<string, StoredMessage>();
   let recentBytes = 0;
@@ -114,10 +146,11 @@ export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteO
   // The bodies are durable in their segment before the rows that point at them commit. A body whose row is never
   // committed (a duplicate, or a rolled-back transaction) stays an orphan record, which goes with its segment.
   const enqueueMany = db.transaction((entries: readonly OutboxInput[]) => {
-    if (entries.length === 0) return [];
-    const refs = segments().append(entries.map((e) => e.message.body));
-    return entries.filter(({ messageId, orderKey, address, message }, i) => {
-      const ref = refs[i]!;
+    const written = entries.filter((e) => !e.bodyHeld);
+    const refs = written.length > 0 ? segments().append(written.map((e) => e.message.body)) : [];
+    let next = 0;
+    return entries.filter(({ messageId, orderKey, address, message, bodyHeld }) => {
+      const ref = bodyHeld ? undefined : refs[next++]!;
       const { changes } = insert.run(
         messageId,
         orderKey,
@@ -125,10 +158,11 @@ export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteO
         JSON.stringify(message.properties),
         message.body.byteLength,
         Date.now(),
-        ref.segment,
-        ref.offset,
+        ref?.segment ?? null,
+        ref?.offset ?? null,
+        bodyHeld ? 1 : 0,
       );
-      if (changes > 0) references.set(ref.segment, (references.get(ref.segment) ?? 0) + 1);
+      if (changes > 0 && ref) references.set(ref.segment, (references.get(ref.segment) ?? 0) + 1);
       return changes > 0;
     });
   });
@@ -137,10 +171,10 @@ export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteO
   const confirmMany = db.transaction((ids: readonly string[]) => {
     const segmentsOfRemoved: number[] = [];
     for (const id of ids) {
-      const row = remove.get(id) as { body_segment: number | null } | undefined;
+      const row = remove.get(id) as { body_segment: number | null; body_held: number } | undefined;
       if (!row) continue;
-      if (row.body_segment === null) removeBody.run(id);
-      else segmentsOfRemoved.push(row.body_segment);
+      if (row.body_segment !== null) segmentsOfRemoved.push(row.body_segment);
+      else if (!row.body_held) removeBody.run(id);
     }
     return segmentsOfRemoved;
   });
@@ -199,7 +233,7 @@ export function createSqliteOutbox(db: SqliteDatabase, logger?: Logger): SqliteO
         messageId: row.message_id,
         orderKey: row.order_key,
         address: row.address,
-        message: messageOf(row),
+        message: failedMessageOf(row),
         state: row.state,
         createdAt: row.created_at,
         ...(row.failure_reason !== null && { failureReason: row.failure_reason }),

@@ -92,4 +92,10 @@ export const MIGRATIONS = [
       create index outbox_by_segment on outbox (body_segment) where body_segment is not null;
     `,
   },
+  {
+    // A body its owner keeps durable anyway (a case's message, in the case store's segments) is not written again:
+    // the row holds neither body nor place, and the body is read from its owner (HeldBodies) to send it.
+    version: 6,
+    sql: `alter table outbox add column body_held integer not null default 0;`,
+  },
 ];

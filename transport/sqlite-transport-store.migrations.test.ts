@@ -102,6 +102,21 @@ describe('transport migrations', () => {
     expect(db.prepare('select message_id from outbox_bodies').all()).toEqual([{ message_id: 'm2' }]);
   });
 
+  it('6: a message queued by version 5 is still sent from where it was kept, not asked of the owner', () => {
+    migrateTo(db, 'transport', MIGRATIONS, 5);
+    db.prepare(
+      `insert into outbox (message_id, order_key, address, properties, bytes, state, created_at) values (?, 'case-1', 'a', ?, 2, 'pending', 1)`,
+    ).run('m1', properties('m1'));
+    db.prepare('insert into outbox_bodies (message_id, body) values (?, ?)').run('m1', new Uint8Array([1, 2]));
+    const asked: string[] = [];
+    const store = createSqliteTransportStore(db, { heldBodies: { read: (id) => (asked.push(id), undefined) } });
+    expect(db.prepare('select body_held from outbox').all()).toEqual([{ body_held: 0 }]);
+    expect(store.outbox.load('m1')?.body).toEqual(new Uint8Array([1, 2]));
+    store.outbox.confirmMany(['m1']);
+    expect(db.prepare('select count(*) as n from outbox_bodies').get()).toEqual({ n: 0 });
+    expect(asked).toEqual([]);
+  });
+
   it('runs each migration once: migrating again changes nothing', () => {
     const store = createSqliteTransportStore(db);
     store.deadLetters.add({

@@ -106,6 +106,43 @@ describe('outbox', () => {
     expect(new TextDecoder().decode(store.outbox.failed()[0]!.message.body)).toBe('Begum, Nasrin');
   });
 
+  it('writes no copy of a body its owner holds, sends it from the owner, and fails it clearly when the owner has none', () => {
+    store.close();
+    const held = new Map<string, Uint8Array>([['h1', new TextEncoder().encode('held by the case')]]);
+    const db = openDatabase(path(), KEY);
+    store = createSqliteTransportStore(db, { heldBodies: { read: (id) => held.get(id) } });
+    const input = (id: string) => ({
+      messageId: id,
+      orderKey: 'case-h',
+      address: 'a',
+      message: message(id),
+      bodyHeld: true,
+    });
+    db.transaction(() => store.outbox.enqueueMany([input('h1'), input('h2')]))();
+    enqueue('w1', 'case-w');
+    // Only w1's body went to the outbox's segments; h1 and h2 are rows without a body or a place.
+    expect(db.prepare('select message_id, body_held, body_segment from outbox order by seq').all()).toEqual([
+      { message_id: 'h1', body_held: 1, body_segment: null },
+      { message_id: 'h2', body_held: 1, body_segment: null },
+      { message_id: 'w1', body_held: 0, body_segment: 1 },
+    ]);
+    expect(readFileSync(join(`${path()}.bodies`, '00000001.seg')).byteLength).toBeLessThan(
+      2 * 'Begum, Nasrin'.length + 80,
+    );
+    expect(new TextDecoder().decode(store.outbox.load('h1')!.body)).toBe('held by the case');
+    expect(() => store.outbox.load('h2')).toThrow("the body of h2 is held by the store's owner, which has none for it");
+    // Given up on, it is still listed, with its reason.
+    store.outbox.fail('h2', 'its stored body cannot be read');
+    expect(store.outbox.failed()).toEqual([
+      expect.objectContaining({ messageId: 'h2', failureReason: 'its stored body cannot be read' }),
+    ]);
+    // Accepting it takes the row only: the owner's body stays its own.
+    store.outbox.confirmMany(['h1']);
+    expect(store.outbox.load('h1')).toBeUndefined();
+    expect(held.has('h1')).toBe(true);
+    expect(queued()).toEqual(['w1']);
+  });
+
   it('still has everything queued after a restart, bodies read back from the store', () => {
     enqueue('a1', 'case-a');
     store.close();

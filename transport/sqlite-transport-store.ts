@@ -8,6 +8,7 @@ import type {
   DeadLetterBodyLimits,
   DeadLetterState,
   DeadLetters,
+  HeldBodies,
   Inbox,
   InboxRecord,
   ParkedMessages,
@@ -196,6 +197,8 @@ export function createSqliteTransportStore(
     now?: () => number;
     /** Told of a torn tail cut off the body segments when they open (shared/logger.ts). */
     logger?: Logger;
+    /** Where the outbox reads the bodies it was given to send but not to keep (OutboxInput.bodyHeld). */
+    heldBodies?: HeldBodies;
   } = {},
 ): TransportStore {
   migrate(db, 'transport', MIGRATIONS);
@@ -205,7 +208,10 @@ export function createSqliteTransportStore(
     options.now ?? Date.now,
   );
   deadLetters.pruneBodies();
-  const outbox = createSqliteOutbox(db, options.logger);
+  const outbox = createSqliteOutbox(db, {
+    ...(options.logger && { logger: options.logger }),
+    ...(options.heldBodies && { heldBodies: options.heldBodies }),
+  });
   return {
     outbox,
     inbox: createInbox(db),

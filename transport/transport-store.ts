@@ -40,6 +40,17 @@ export interface OutboxInput {
   readonly orderKey: string;
   readonly address: string;
   readonly message: StoredMessage;
+  /**
+   * The store's owner keeps this body durable for as long as the message may be sent, and gives it back by message id
+   * (HeldBodies): the outbox writes no copy of it. Durable before the caller's transaction commits.
+   */
+  readonly bodyHeld?: boolean;
+}
+
+/** Bodies the outbox does not keep itself (OutboxInput.bodyHeld), read back from their owner to send them. */
+export interface HeldBodies {
+  /** The body of a message queued with bodyHeld; undefined if its owner has none (an error the sender reports). */
+  read(messageId: string): Uint8Array | undefined;
 }
 
 export interface OutboxTicket {

@@ -9,8 +9,8 @@ export const PUBLICATIONS_DDL = `create table connector_publications (publicatio
 /** A plain (unencrypted) connector store in `path` with every table the feed follows, and the feed. */
 export function openTestStore(path: string, options?: Parameters<typeof openEventFeed>[1]) {
   const db = openDatabase(path, undefined);
-  const transport = createSqliteTransportStore(db);
   const cases = openCaseStore(db);
+  const transport = createSqliteTransportStore(db, { heldBodies: { read: (id) => cases.body(id) } });
   db.exec(PUBLICATIONS_DDL.replace('create table', 'create table if not exists'));
   return { db, transport, cases, feed: openEventFeed(db, options) };
 }

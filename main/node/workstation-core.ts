@@ -94,7 +94,9 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     }
     // With the keychain answering: a passphrase an older version set (before the lock's file) locks now, before any data.
     await ctx.lock.restore();
-    const transport = createSqliteTransportStore(db);
+    // The outbox sends a case's messages from the case store, which keeps their envelopes (OutboxInput.bodyHeld).
+    const cases = openCaseStore(db, { logger });
+    const transport = createSqliteTransportStore(db, { logger, heldBodies: { read: (id) => cases.body(id) } });
     const mirror = openDirectoryMirror(db);
     const checks: { current?: CertificateChecks } = {};
     // Signs with the certificate the directory lists for this practitioner: the one peers and the hub will accept.
@@ -115,7 +117,6 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
       }),
     ));
     const audit = openAuditLog(db, await auditSealFromVault(options.vault));
-    const cases = openCaseStore(db);
     const registration = openRegistration(db, views.emitSetup);
     const local: LocalPractitioners = {
       endpointId: () => ctx.me().endpointId,
@@ -164,6 +165,7 @@ export function createWorkstationCore(given: WorkstationCoreOptions): Workstatio
     ctx.disposables.dispose();
     // The keychain's anchor must name the newest entry before the store closes.
     await ctx.parts?.audit.flush();
+    ctx.parts?.cases.close();
     ctx.parts?.transport.close();
     if (ctx.parts) logger.info('core.stopped');
     ctx.parts = undefined;

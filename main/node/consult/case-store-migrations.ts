@@ -71,4 +71,15 @@ export const MIGRATIONS = [
     insert into case_search_terms values (1, 0);
   `,
   },
+  {
+    version: 5,
+    // A message's envelope is written once (issues 19 and 20): sealed into the case store's segment files beside the
+    // database (case-bodies.ts), which the outbox also sends it from, instead of into this page-encrypted B-tree.
+    // Messages kept before keep their body in the body column.
+    sql: `
+    alter table case_messages add column body_segment integer;
+    alter table case_messages add column body_offset integer;
+    alter table case_messages add column body_bytes integer;
+  `,
+  },
 ];

@@ -132,6 +132,38 @@ describe('cases migrations', () => {
     expect(schemaVersion(db, 'cases')).toBe(LAST);
   });
 
+  it('5: a message kept by version 4 is read from its row; one kept after, from the case segments', () => {
+    migrateTo(db, 'cases', MIGRATIONS, 4);
+    caseV1('c1', 'expert', 'requested', null, 1);
+    db.prepare(
+      `insert into case_messages (message_id, case_id, direction, type, status, sequence, state, body, created_at, updated_at)
+      values ('m1', 'c1', 'in', 'consult.request', 'requested', 1, 'verified', ?, 1, 1)`,
+    ).run(new Uint8Array([1, 2, 3]));
+
+    const cases = openCaseStore(db);
+    expect(cases.message('m1')!.body).toEqual(new Uint8Array([1, 2, 3]));
+    expect(cases.body('m1')).toEqual(new Uint8Array([1, 2, 3]));
+    cases.addMessage({
+      messageId: 'm2',
+      caseId: 'c1',
+      direction: 'in',
+      type: 'consult.status',
+      status: 'accepted',
+      sequence: 2,
+      state: 'verified',
+      body: new Uint8Array([4, 5]),
+      createdAt: 2,
+    });
+    expect(
+      db.prepare('select message_id, body, body_segment, body_bytes from case_messages order by message_id').all(),
+    ).toEqual([
+      { message_id: 'm1', body: Buffer.from([1, 2, 3]), body_segment: null, body_bytes: null },
+      { message_id: 'm2', body: null, body_segment: 1, body_bytes: 2 },
+    ]);
+    expect(cases.messages('c1').map((m) => m.body)).toEqual([new Uint8Array([1, 2, 3]), new Uint8Array([4, 5])]);
+    cases.close();
+  });
+
   it('runs each migration once: migrating again changes nothing', () => {
     const cases = openCaseStore(db);
     cases.create({

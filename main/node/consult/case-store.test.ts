@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +53,79 @@ function stores() {
 }
 
 describe('case store', () => {
+  it("keeps each message's envelope once, sealed in the case segments beside the store, never in its rows", () => {
+    const { db, cases } = stores();
+    const envelope = new TextEncoder().encode('envelope of Begum, Nasrin '.repeat(100));
+    const message = (messageId: string) => ({
+      messageId,
+      caseId,
+      direction: 'in' as const,
+      type: 'consult.status' as const,
+      status: 'requested' as const,
+      sequence: 3,
+      state: 'verified' as const,
+      body: envelope,
+      createdAt: 20,
+    });
+    const segmentBytes = () =>
+      readdirSync(`${db.name}.cases`)
+        .filter((f) => f.endsWith('.seg'))
+        .reduce((sum, f) => sum + statSync(join(`${db.name}.cases`, f)).size, 0);
+    cases.addMessage(message('m-in'));
+    const once = segmentBytes();
+    expect(once).toBeGreaterThan(envelope.byteLength);
+    expect(once).toBeLessThan(envelope.byteLength + 100);
+    // The same message again (a redelivery) writes nothing more.
+    cases.addMessage(message('m-in'));
+    expect(segmentBytes()).toBe(once);
+    expect(db.prepare("select body, body_bytes from case_messages where message_id = 'm-in'").get()).toEqual({
+      body: null,
+      body_bytes: envelope.byteLength,
+    });
+    expect(cases.message('m-in')!.body).toEqual(envelope);
+    expect(cases.body('m-in')).toEqual(envelope);
+    expect(cases.messages(caseId).find((m) => m.messageId === 'm-in')!.body).toEqual(envelope);
+    // A receipt's state change does not read the envelope back.
+    expect(cases.setMessageState(ids[0]!, 'delivered', 30)!.body).toBeUndefined();
+    for (const f of readdirSync(`${db.name}.cases`)) {
+      expect(readFileSync(join(`${db.name}.cases`, f)).includes('Begum')).toBe(false);
+    }
+    cases.close();
+    // After a restart it is read back from the segment.
+    const again = openCaseStore(db);
+    expect(again.body('m-in')).toEqual(envelope);
+    expect(again.body('unknown')).toBeUndefined();
+    again.close();
+  });
+
+  it('keeps the envelopes of a store in memory in its rows', () => {
+    const db = openDatabase(':memory:', undefined);
+    createSqliteTransportStore(db);
+    const cases = openCaseStore(db);
+    cases.create({
+      caseId,
+      role: 'expert',
+      status: 'requested',
+      applicantId: 'b.x',
+      expertId: 'a.y',
+      createdAt: 1,
+      mySequence: 0,
+    });
+    cases.addMessage({
+      messageId: 'm1',
+      caseId,
+      direction: 'in',
+      type: 'consult.request',
+      status: 'requested',
+      sequence: 1,
+      state: 'verified',
+      body: new Uint8Array([1, 2, 3]),
+      createdAt: 1,
+    });
+    expect(db.prepare('select body from case_messages').get()).toEqual({ body: Buffer.from([1, 2, 3]) });
+    expect(cases.body('m1')).toEqual(new Uint8Array([1, 2, 3]));
+  });
+
   it("reads each of our messages' place in the outbox: waiting, sent, or given up with the reason the inbox flags", () => {
     const { transport, cases } = stores();
     expect(cases.messages(caseId).map((m) => m.outbox)).toEqual(['waiting', 'waiting']);

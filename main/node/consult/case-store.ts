@@ -1,6 +1,9 @@
 import { caseBucketSchema, type CaseAttention, type CaseBucket } from '../../../shared/api/index.ts';
 import type { ConsultStatus, ReasonCode } from '../../../shared/protocol/index.ts';
+import type { Logger } from '../../../shared/index.ts';
 import type { SqliteDatabase } from '../../../transport/index.ts';
+import { openCaseBodies } from './case-bodies.ts';
+import { toCase, toRecord, type CaseRow, type MessageRow } from './case-rows.ts';
 import { MIGRATIONS } from './case-store-migrations.ts';
 import {
   caseListQuery,
@@ -16,7 +19,8 @@ export { MIGRATIONS };
 
 /**
  * Cases and their messages in the encrypted store. A message is kept as the CMS envelope it travelled in (decrypted
- * again whenever the case is opened); the clear columns hold only what the inbox needs, never patient data.
+ * again whenever the case is opened), sealed into the case bodies' segments (case-bodies.ts); the clear columns hold
+ * only what the inbox needs, never patient data.
  */
 export type CaseRole = 'applicant' | 'expert';
 export type ConsultMessageType = 'consult.request' | 'consult.status' | 'consult.report';
@@ -82,88 +86,6 @@ export interface CaseDetails {
 export type CaseSort = 'inbox' | 'urgency' | 'waiting' | 'newest' | 'patient';
 export type WaitingOn = 'me' | 'them' | 'nobody';
 
-interface CaseRow {
-  case_id: string;
-  role: CaseRole;
-  status: ConsultStatus;
-  priority: string | null;
-  applicant_id: string;
-  expert_id: string;
-  created_at: number;
-  updated_at: number;
-  unread: number;
-  my_sequence: number;
-  peer_sequence: number;
-  status_at: number | null;
-  waiting_on: WaitingOn;
-  patient_name: string | null;
-  patient_birth_date: string | null;
-  patient_gender: string | null;
-  reason: string | null;
-  peer_name: string | null;
-  peer_hospital: string | null;
-  escalated?: number;
-}
-interface MessageRow {
-  message_id: string;
-  case_id: string;
-  direction: 'in' | 'out';
-  type: ConsultMessageType;
-  status: ConsultStatus;
-  sequence: number;
-  state: MessageState;
-  reason: string | null;
-  detail: string | null;
-  signer_subject: string | null;
-  signed_at: number | null;
-  body: Uint8Array | null;
-  created_at: number;
-  outbox_state: string | null;
-  outbox_failure: string | null;
-}
-
-const toCase = (r: CaseRow): CaseRecord => ({
-  caseId: r.case_id,
-  role: r.role,
-  status: r.status,
-  ...(r.priority && { priority: r.priority }),
-  applicantId: r.applicant_id,
-  expertId: r.expert_id,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  unread: r.unread === 1,
-  mySequence: r.my_sequence,
-  peerSequence: r.peer_sequence,
-  statusAt: r.status_at ?? r.updated_at,
-  waitingOn: r.waiting_on,
-  details: {
-    ...(r.patient_name !== null && { patientName: r.patient_name }),
-    ...(r.patient_birth_date !== null && { patientBirthDate: r.patient_birth_date }),
-    ...(r.patient_gender !== null && { patientGender: r.patient_gender }),
-    ...(r.reason !== null && { reason: r.reason }),
-    ...(r.peer_name !== null && { peerName: r.peer_name }),
-    ...(r.peer_hospital !== null && { peerHospital: r.peer_hospital }),
-  },
-  ...(r.escalated !== undefined && { escalated: r.escalated === 1 }),
-});
-const toMessage = (r: MessageRow): CaseMessageRecord => ({
-  messageId: r.message_id,
-  caseId: r.case_id,
-  direction: r.direction,
-  type: r.type,
-  status: r.status,
-  sequence: r.sequence,
-  state: r.state,
-  ...(r.reason && { reason: r.reason as ReasonCode }),
-  ...(r.detail && { detail: r.detail }),
-  ...(r.signer_subject && { signerSubject: r.signer_subject }),
-  ...(r.signed_at !== null && { signedAt: r.signed_at }),
-  ...(r.body && { body: new Uint8Array(r.body) }),
-  createdAt: r.created_at,
-  outbox: r.outbox_state === null ? 'sent' : r.outbox_state === 'failed' ? 'failed' : 'waiting',
-  ...(r.outbox_failure && { outboxFailure: r.outbox_failure }),
-});
-
 /** A case as it begins: its details are kept by `describe`. */
 export type NewCase = Omit<
   CaseRecord,
@@ -201,7 +123,7 @@ export interface CaseStore {
     change: { status?: ConsultStatus; unread?: boolean; mySequence?: number; peerSequence?: number; at: number },
   ): void;
   addMessage(message: Omit<CaseMessageRecord, 'outbox' | 'outboxFailure'>): void;
-  /** A receipt about one of our messages; a later state never goes back to an earlier one. */
+  /** A receipt about one of our messages; a later state never goes back to an earlier one. Returned without its envelope. */
   setMessageState(
     messageId: string,
     state: MessageState,
@@ -227,6 +149,10 @@ export interface CaseStore {
   waiting(limit: number, messageId?: string): WaitingMessage[];
   /** Patients of these cases by words of their name, most recently seen first (case-triage.ts). */
   patients(text: string, limit: number): SeenPatient[];
+  /** The envelope of one message (what the outbox sends a message of ours from: HeldBodies). */
+  body(messageId: string): Uint8Array | undefined;
+  /** Closes the body segments (the database is closed by its owner). */
+  close(): void;
 }
 
 const STATE_RANK: Readonly<Record<MessageState, number>> = {
@@ -238,8 +164,19 @@ const STATE_RANK: Readonly<Record<MessageState, number>> = {
   failed: 3,
 };
 
-export function openCaseStore(db: SqliteDatabase): CaseStore {
+export function openCaseStore(db: SqliteDatabase, options: { logger?: Logger } = {}): CaseStore {
   migrateCaseStore(db);
+  const bodies = openCaseBodies(db, options.logger);
+  const bodyOf = (r: Pick<MessageRow, 'body' | 'body_segment' | 'body_offset' | 'body_bytes'>) => {
+    if (r.body) return new Uint8Array(r.body);
+    if (r.body_segment === null || !bodies) return undefined;
+    return bodies.read({ segment: r.body_segment, offset: r.body_offset!, length: r.body_bytes! });
+  };
+  const toMessage = (r: MessageRow) => toRecord(r, bodyOf(r));
+  const bodyColumns = db.prepare<[string], Pick<MessageRow, 'body' | 'body_segment' | 'body_offset' | 'body_bytes'>>(
+    'select body, body_segment, body_offset, body_bytes from case_messages where message_id = ?',
+  );
+  const hasMessage = db.prepare<[string], 1>('select 1 from case_messages where message_id = ?').pluck();
   // The outbox table belongs to the transport; "still queued" is read from it rather than copied.
   const messageColumns = 'm.*, o.state as outbox_state, o.failure_reason as outbox_failure';
   const messageFrom = 'case_messages m left join outbox o on o.message_id = m.message_id';
@@ -304,9 +241,13 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
       });
     },
     addMessage(m) {
+      // A message kept already writes no second body (the insert below keeps the first).
+      if (hasMessage.get(m.messageId) !== undefined) return;
+      // Sealed and fsynced before the row: a crash before the commit leaves only an unreferenced record behind.
+      const ref = m.body && bodies?.append(m.body);
       db.prepare(
-        `insert into case_messages (message_id, case_id, direction, type, status, sequence, state, reason, detail, signer_subject, signed_at, body, created_at, updated_at)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (message_id) do nothing`,
+        `insert into case_messages (message_id, case_id, direction, type, status, sequence, state, reason, detail, signer_subject, signed_at, body, body_segment, body_offset, body_bytes, created_at, updated_at)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (message_id) do nothing`,
       ).run(
         m.messageId,
         m.caseId,
@@ -319,7 +260,10 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
         m.detail ?? null,
         m.signerSubject ?? null,
         m.signedAt ?? null,
-        m.body ?? null,
+        ref ? null : (m.body ?? null),
+        ref?.segment ?? null,
+        ref?.offset ?? null,
+        ref?.length ?? null,
         m.createdAt,
         m.createdAt,
       );
@@ -328,7 +272,7 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
       const current = db
         .prepare<[string], MessageRow>(`select ${messageColumns} from ${messageFrom} where m.message_id = ?`)
         .get(messageId);
-      if (!current || STATE_RANK[state] <= STATE_RANK[current.state]) return current && toMessage(current);
+      if (!current || STATE_RANK[state] <= STATE_RANK[current.state]) return current && toRecord(current, undefined);
       db.prepare('update case_messages set state = ?, reason = ?, detail = ?, updated_at = ? where message_id = ?').run(
         state,
         reason ?? null,
@@ -337,7 +281,7 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
         messageId,
       );
       db.prepare('update cases set updated_at = ? where case_id = ?').run(at, current.case_id);
-      return toMessage({ ...current, state, reason: reason ?? null, detail: detail ?? null });
+      return toRecord({ ...current, state, reason: reason ?? null, detail: detail ?? null }, undefined);
     },
     message: (messageId) => {
       const row = db
@@ -380,6 +324,11 @@ export function openCaseStore(db: SqliteDatabase): CaseStore {
     },
     describe: (caseId, details) => describeCase(db, caseId, details),
     patients: (text, limit) => seenPatients(db, text, limit),
+    body: (messageId) => {
+      const row = bodyColumns.get(messageId);
+      return row && bodyOf(row);
+    },
+    close: () => bodies?.close(),
     undescribed: (limit) =>
       db
         .prepare<[number], { case_id: string }>('select case_id from cases where described = 0 limit ?')

@@ -133,7 +133,7 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
 
     /** The peer's signing certificates for a receipt about one of our messages. */
     receiptSigners(correlationId: string | undefined): Uint8Array[] | undefined {
-      const message = correlationId ? cases.message(correlationId) : undefined;
+      const message = correlationId ? cases.caseOfMessage(correlationId) : undefined;
       const record = message && cases.get(message.caseId);
       if (!record) return undefined;
       return directorySigners(record.role === 'expert' ? record.applicantId : record.expertId);
@@ -174,7 +174,7 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
       return {
         ok: true,
         effect: () => {
-          if (cases.message(messageId)) return;
+          if (cases.caseOfMessage(messageId)) return;
           const again = judgeIncoming(stored(), props);
           if (!again.ok)
             throw new Error(

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import {
   createSqliteTransportStore,
   type SqliteDatabase,
   type StoredMessage,
+  type TransportStore,
 } from '../../../transport/index.ts';
 import {
   createTestRegion,
@@ -41,6 +42,7 @@ describe('the consult service', () => {
   let consult: ConsultService;
   let audit: AuditLog;
   let queued: StoredMessage[];
+  let transport: TransportStore;
   let cole: TestPractitioner;
   let dahl: TestPractitioner;
   let ahmed: TestPractitioner;
@@ -60,7 +62,7 @@ describe('the consult service', () => {
     db = openDatabase(join(dir, `${randomUUID()}.db`), undefined);
     const cases = openCaseStore(db);
     const mirror = openDirectoryMirror(db);
-    createSqliteTransportStore(db);
+    transport = createSqliteTransportStore(db, { heldBodies: { read: (id) => cases.body(id) } });
     audit = openAuditLog(db, await auditSealFromVault(createMemoryVault()));
     mirror.applySnapshotBatch({
       batchId: 'b',
@@ -111,7 +113,11 @@ describe('the consult service', () => {
         ],
       },
       seal: (input) => sealForOutbox(ENDPOINT, local.get(input.signAs)!.signing, input),
-      enqueue: (message) => queued.push(message),
+      enqueue: (message, orderKey, options) => {
+        queued.push(message);
+        const { message_id: messageId } = message.properties;
+        transport.outbox.enqueue({ messageId, orderKey, address: 'uplink', message, bodyHeld: options?.bodyHeld });
+      },
       onCaseChanged: () => undefined,
     });
   });
@@ -138,6 +144,11 @@ describe('the consult service', () => {
       rtsSender: ENDPOINT,
       rtsSequence: 1,
     });
+    // Its envelope is written once, into the case; the outbox sends it from there.
+    const messageId = queued[0]!.properties.message_id;
+    expect(db.prepare('select body_held from outbox where message_id = ?').get(messageId)).toEqual({ body_held: 1 });
+    expect(existsSync(`${db.name}.bodies`)).toBe(false);
+    expect(transport.outbox.load(messageId)!.body).toEqual(queued[0]!.body);
     // The case opens again here with dahl's key: the envelope was encrypted to the sender too.
     const view = await consult.openCase(summary.caseId, 'clinic-c');
     expect(view).toMatchObject({ reason: 'Chest pain', patient: { family: 'Ny' } });

@@ -61,7 +61,8 @@ export interface ConsultServiceOptions {
     signAs: string;
   }) => Promise<StoredMessage>;
   /** Queues a sealed message; runs inside the caller's transaction. */
-  readonly enqueue: (message: StoredMessage, orderKey: string) => void;
+  /** Inside the caller's transaction. `bodyHeld`: the case store keeps the body, which the outbox sends from there. */
+  readonly enqueue: (message: StoredMessage, orderKey: string, options?: { bodyHeld?: boolean }) => void;
   readonly onCaseChanged: (summary: CaseSummary, isNew: boolean) => void;
   readonly now?: () => Date;
 }
@@ -171,7 +172,8 @@ export function createConsultService(options: ConsultServiceOptions) {
         createdAt: at,
         signedAt: at,
       });
-      options.enqueue(message, input.caseId);
+      // The case keeps the envelope: the outbox sends it from there rather than writing it again.
+      options.enqueue(message, input.caseId, { bodyHeld: true });
       audit.append({
         actor: from,
         action: AUDIT_ACTIONS.signed,

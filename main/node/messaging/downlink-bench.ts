@@ -108,11 +108,12 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   async function openStore() {
     const db: SqliteDatabase = openDatabase(join(dir, 'store.db'), KEY);
     const mirror = openDirectoryMirror(db);
+    const cases = openCaseStore(db);
     return {
       db,
       mirror,
-      transport: createSqliteTransportStore(db),
-      cases: openCaseStore(db),
+      transport: createSqliteTransportStore(db, { heldBodies: { read: (id) => cases.body(id) } }),
+      cases,
       audit: openAuditLog(db, await auditSealFromVault(auditVault)),
       registration: openRegistration(db, () => undefined),
       identity: openPractitionerIdentity(db, identityVault, {
@@ -158,8 +159,14 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
   const sealed: SealedRecord[] = [];
   const validator = () => createNativeCertificateValidator(trust());
   const seal = createRecordingSeal({ userId: EXPERT_ENDPOINT, signer: () => identity.signer(), sealed });
-  const enqueue = (message: StoredMessage, orderKey: string) =>
-    transport.outbox.enqueue({ messageId: message.properties.message_id, orderKey, address: 'uplink', message });
+  const enqueue = (message: StoredMessage, orderKey: string, options?: { bodyHeld?: boolean }) =>
+    transport.outbox.enqueue({
+      messageId: message.properties.message_id,
+      orderKey,
+      address: 'uplink',
+      message,
+      ...(options?.bodyHeld && { bodyHeld: true }),
+    });
   const announced: string[] = [];
   const crlOutcomes: CrlOutcome[] = [];
   const pending: (() => void)[] = [];
@@ -286,6 +293,7 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     receipts: () => queuedReceipts(db),
     async restart() {
       await receiver.stop();
+      store.cases.close();
       transport.close();
       store = await openStore();
       ({ db, transport, mirror, identity } = store);
@@ -294,6 +302,7 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     idle: () => receiver.idle(),
     async close() {
       await receiver.stop();
+      store.cases.close();
       transport.close();
       rmSync(dir, { recursive: true, force: true });
     },
