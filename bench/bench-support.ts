@@ -2,7 +2,7 @@
  * What the P1, P2 and P6 benchmarks share: options, statistics, the machine and version header, and the bare rhea
  * baseline (one sender, one receiver, the same private broker) that P1 and P2 measure themselves against.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
@@ -15,6 +15,15 @@ export const positive = (name: string, value: string | undefined): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: a positive integer, not ${value}`);
   return n;
+};
+
+/**
+ * Where the hub runs: `process` (the default), in a process of its own as a region runs it, and then the two-hop
+ * baseline's bare forwarder too; or `inline`, in the benchmark's process beside the workstation cores, as until 6 Dec.
+ */
+export const hubOption = (value: string | undefined): 'process' | 'inline' => {
+  if (value === undefined || value === 'process' || value === 'inline') return value ?? 'process';
+  throw new Error(`--hub must be process or inline, not ${value}`);
 };
 
 export const databaseOption = (value: string | undefined): 'embedded' | 'postgres' => {
@@ -117,14 +126,16 @@ export async function bareRhea(
     oneAtATime?: boolean;
     credit?: number;
     timeoutMs?: number;
-    via?: { toEndpoint: string };
+    /** `ownProcess`: the forwarder runs in a process of its own (bare-forwarder-process.ts), as the hub then does. */
+    via?: { toEndpoint: string; ownProcess?: boolean };
   } = {},
 ): Promise<BareResult> {
   const broker = loadBrokerEnv();
   const credit = options.credit ?? 200;
   const producer = await connect(endpointCredentials(broker, 'clinic-a'));
   const consumer = await connect(options.via ? endpointCredentials(broker, options.via.toEndpoint) : broker.users.hub);
-  const forwarder = options.via ? await connect(broker.users.hub) : undefined;
+  const forwarder = options.via && !options.via.ownProcess ? await connect(broker.users.hub) : undefined;
+  let forwarderProcess: ChildProcess | undefined;
   try {
     const run = randomUUID();
     const sentAt = new Map<string, number>();
@@ -142,6 +153,7 @@ export async function bareRhea(
     });
     await until(() => receiver.is_open(), 10_000, 'bare receiver');
     if (forwarder && options.via) await startForwarder(forwarder, options.via.toEndpoint, run, credit);
+    if (options.via?.ownProcess) forwarderProcess = await startForwarderProcess(options.via.toEndpoint, run, credit);
     const sender = producer.amqp!.open_sender({ target: { address: rabbitmq3Adapter.uplinkTarget('clinic-a') } });
     await until(() => sender.sendable(), 10_000, 'bare sender');
     const send = (body: Uint8Array) => {
@@ -182,11 +194,31 @@ export async function bareRhea(
     await producer.stop();
     await consumer.stop();
     await forwarder?.stop();
+    if (forwarderProcess) {
+      const exited = new Promise((resolve) => forwarderProcess!.once('exit', resolve));
+      forwarderProcess.kill('SIGTERM');
+      await exited;
+    }
   }
 }
 
-/** The two-hop baseline's forwarder: sends on in groups of `holdUntil` messages of this run, keeping their order. */
-async function startForwarder(
+async function startForwarderProcess(toEndpoint: string, run: string, credit: number): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [new URL('bare-forwarder-process.ts', import.meta.url).pathname, toEndpoint, run, String(credit)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the bare forwarder exited with ${code} before it was ready`)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve();
+    });
+  });
+  return child;
+}
+
+/** The two-hop baseline's forwarder: sends each message of this run on as it comes, keeping their order. */
+export async function startForwarder(
   connection: BrokerConnection,
   toEndpoint: string,
   run: string,

@@ -41,6 +41,7 @@ import { describeCpu, startCpuWindow, type CpuWindow } from './cpu-window.ts';
 import { measureFloor, type Floor } from './p1-floor.ts';
 import {
   bareRhea,
+  hubOption,
   databaseOption,
   fixed,
   median,
@@ -58,6 +59,8 @@ const { values: opts } = parseArgs({
     experts: { type: 'string', default: '100000' },
     // The hub's database: its embedded PGlite (one instance), or PostgreSQL as a region with several instances runs it.
     database: { type: 'string', default: 'embedded' },
+    // The hub in a process of its own (and the two-hop baseline's forwarder too), or beside the cores (bench-support.ts).
+    hub: { type: 'string', default: 'process' },
     practitioners: { type: 'string', default: '200' },
     'timeout-s': { type: 'string', default: '1800' },
     // With node --cpu-prof: where to write run 1's timed window for bench/cpuprofile-summary.ts --window.
@@ -70,6 +73,7 @@ const POOL = positive('practitioners', opts.practitioners);
 const TIMEOUT_MS = positive('timeout-s', opts['timeout-s']) * 1000;
 const ROLES_PER_BATCH = 1000;
 const DATABASE = databaseOption(opts.database);
+const HUB = hubOption(opts.hub);
 const WORKSTATION = 'ws-applicant-1';
 const secs = (ms: number) => fixed(ms / 1000);
 
@@ -161,6 +165,7 @@ interface OursResult {
 
 async function ours(run: number): Promise<OursResult> {
   const harness = await startRegionHarness({ database: DATABASE });
+  if (HUB === 'process') await harness.moveHubToOwnProcess();
   const core = createWorkstationCore(harness.coreOptions(WORKSTATION));
   try {
     const t0 = performance.now();
@@ -279,7 +284,7 @@ async function everyCertificateChecked(
 async function main(): Promise<void> {
   await printHeader(
     "P1: directory sync of a full clinic list into a second workstation's store, against bare rhea",
-    `runs=${RUNS} experts=${EXPERTS} practitioner pool=${POOL} hub database=${DATABASE}; each run: ours on a fresh region (hub database, workstation store), then bare with the same sealed messages`,
+    `runs=${RUNS} experts=${EXPERTS} practitioner pool=${POOL} hub database=${DATABASE} hub=${HUB}; each run: ours on a fresh region (hub database, workstation store), then bare with the same sealed messages`,
   );
   const bare: number[] = [];
   const twoHops: number[] = [];
@@ -291,7 +296,10 @@ async function main(): Promise<void> {
     const set = o.set;
     const b = await bareRhea(set.bodies, { timeoutMs: TIMEOUT_MS });
     bare.push(b.ms);
-    const twoHop = await bareRhea(set.bodies, { timeoutMs: TIMEOUT_MS, via: { toEndpoint: WORKSTATION } });
+    const twoHop = await bareRhea(set.bodies, {
+      timeoutMs: TIMEOUT_MS,
+      via: { toEndpoint: WORKSTATION, ownProcess: HUB === 'process' },
+    });
     twoHops.push(twoHop.ms);
     console.log(
       `    bare ${secs(b.ms)} s (${set.bodies.length} messages, ${fixed(set.bytes / 2 ** 20, 1)} MiB) | ours ${secs(o.ms)} s` +

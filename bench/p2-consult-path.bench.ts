@@ -32,6 +32,7 @@ import { startRegionHarness, type RegionHarness } from '../integration/testing/r
 import { describeCpu, startCpuWindow, type CpuWindow } from './cpu-window.ts';
 import {
   bareRhea,
+  hubOption,
   databaseOption,
   fixed,
   median,
@@ -51,6 +52,8 @@ const { values: opts } = parseArgs({
     'attachment-kib': { type: 'string', default: '768' },
     // The hub's database: its embedded PGlite (one instance), or PostgreSQL as a region with several instances runs it.
     database: { type: 'string', default: 'embedded' },
+    // The hub in a process of its own (and the two-hop baseline's forwarder too), or beside the cores (bench-support.ts).
+    hub: { type: 'string', default: 'process' },
     // With node --cpu-prof: where to write run 1's measured window (latency and throughput) for bench/cpuprofile-summary.ts.
     'profile-window': { type: 'string' },
   },
@@ -61,6 +64,7 @@ const SAMPLES = positive('latency-samples', opts['latency-samples']);
 const ATTACHMENT_BYTES = positive('attachment-kib', opts['attachment-kib']) * 1024;
 const MESSAGE_BYTES = 2 ** 20;
 const DATABASE = databaseOption(opts.database);
+const HUB = hubOption(opts.hub);
 const TIMEOUT_MS = 600_000;
 
 interface PathResult {
@@ -97,6 +101,7 @@ async function startCore(
 
 async function ours(run: number): Promise<PathResult> {
   const harness = await startRegionHarness({ database: DATABASE });
+  if (HUB === 'process') await harness.moveHubToOwnProcess();
   const cores: WorkstationCore[] = [];
   try {
     const expert = await startCore(harness, 'ws-expert-1', harness.expert);
@@ -173,7 +178,7 @@ async function ours(run: number): Promise<PathResult> {
 }
 
 /** Bare rhea over one hop (the targets' baseline), or over the region's two hops through a bare forwarder (`via`). */
-async function bare(via?: { toEndpoint: string }): Promise<PathResult> {
+async function bare(via?: { toEndpoint: string; ownProcess: boolean }): Promise<PathResult> {
   const body = () => randomBytes(MESSAGE_BYTES);
   const latency = await bareRhea(Array.from({ length: SAMPLES }, body), { oneAtATime: true, ...(via && { via }) });
   const throughput = await bareRhea(Array.from({ length: CONSULTS }, body), via ? { via } : {});
@@ -187,13 +192,13 @@ const latencyLine = (values: readonly number[]) =>
 async function main(): Promise<void> {
   await printHeader(
     'P2: 1 MB consults through the whole path (applicant core → broker → hub → broker → expert core), against bare rhea',
-    `runs=${RUNS} hub database=${DATABASE} consults=${CONSULTS} (throughput) latency-samples=${SAMPLES} attachment=${ATTACHMENT_BYTES / 1024} KiB (sealed ≈ 1 MiB); bare bodies ${MESSAGE_BYTES} bytes; each run: ours on a fresh region, then bare`,
+    `runs=${RUNS} hub database=${DATABASE} hub=${HUB} consults=${CONSULTS} (throughput) latency-samples=${SAMPLES} attachment=${ATTACHMENT_BYTES / 1024} KiB (sealed ≈ 1 MiB); bare bodies ${MESSAGE_BYTES} bytes; each run: ours on a fresh region, then bare`,
   );
   const runs: { ours: PathResult; bare: PathResult; twoHops: PathResult }[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const o = await ours(run);
     const b = await bare();
-    const twoHops = await bare({ toEndpoint: 'ws-expert-1' });
+    const twoHops = await bare({ toEndpoint: 'ws-expert-1', ownProcess: HUB === 'process' });
     runs.push({ ours: o, bare: b, twoHops });
     console.log(
       `  run ${run}: throughput bare ${fixed(b.mbPerSecond, 1)} MB/s | ours ${fixed(o.mbPerSecond, 1)} MB/s (ratio ${fixed(o.mbPerSecond / b.mbPerSecond)})` +

@@ -15,6 +15,7 @@ import {
 } from '../../shared/protocol/fhir/index.ts';
 import { freeLoopbackPort, createTestDatabase, loadPostgresEnv } from '../../scripts/test-env/index.ts';
 import { loadHubConfig, startHub, type HubService } from '../../hub/index.ts';
+import { startHubProcess, type HubProcess } from './hub-process.ts';
 import {
   loadBrokerUnderTest,
   writeTestHubConfig,
@@ -48,6 +49,7 @@ export interface RegionHarness {
   readonly broker: BrokerUnderTest;
   readonly dir: string;
   readonly region: TestRegion;
+  /** The hub in this process; throws once moveHubToOwnProcess moved it out. */
   readonly hub: HubService;
   /** The hub's configuration file and the environment with its secrets, for `rts hub … --config` (operator API on with `operatorApi`). */
   readonly hubConfig: { readonly file: string; readonly env: Record<string, string> };
@@ -77,6 +79,12 @@ export interface RegionHarness {
   coreOptions(endpointId: string): WorkstationCoreOptions;
   /** What a user does on first run: the region's trust, the two certificates (.p12), the connection profile. */
   setUpWorkstation(core: WorkstationCore, endpointId: string, practitioner: TestPractitioner): Promise<void>;
+  /**
+   * Stops the hub in this process and runs it on the same configuration and database as a region does, in a process of
+   * its own (hub-process.ts; the benchmarks, where one event loop carrying the hub and the workstations is not the
+   * topology being measured). `stop` stops it.
+   */
+  moveHubToOwnProcess(): Promise<HubProcess>;
   stop(): Promise<void>;
 }
 
@@ -107,6 +115,7 @@ export async function startRegionHarness(
     ...(options.operatorApi && { operatorPort: await freeLoopbackPort() }),
   });
   // Snapshots at most every 2 s, not the production minute: a test that makes a directory gap waits for the snapshot.
+  let hubProcess: HubProcess | undefined;
   const hub = await startHub({
     config: loadHubConfig(config.file, config.env),
     version: 'test',
@@ -199,7 +208,10 @@ export async function startRegionHarness(
     broker,
     dir,
     region,
-    hub,
+    get hub() {
+      if (hubProcess) throw new Error('the hub runs in its own process (moveHubToOwnProcess)');
+      return hub;
+    },
     hubConfig: config,
     clinics,
     clinicIdentities,
@@ -272,9 +284,16 @@ export async function startRegionHarness(
         brokerPassword: broker.endpoint(endpointId).password,
       });
     },
+    async moveHubToOwnProcess() {
+      if (hubProcess) return hubProcess;
+      await hub.stop();
+      hubProcess = await startHubProcess(config);
+      return hubProcess;
+    },
     async stop() {
       for (const c of Object.values(clinics)) c.close();
-      await hub.stop();
+      if (hubProcess) await hubProcess.stop();
+      else await hub.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
