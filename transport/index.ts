@@ -9,7 +9,7 @@ export type { BatchScope, HandlerResult, InboxReceiver, ReceivedMessage } from '
 export { createOutboxSender, outboxCounts, UPLINK } from './outbox-sender.ts';
 export type { OutboxSender } from './outbox-sender.ts';
 export { migrate, openDatabase, storeKeyOf } from './sqlite-database.ts';
-export type { SqliteDatabase } from './sqlite-database.ts';
+export type { SqliteDatabase, SqliteStatement } from './sqlite-database.ts';
 export { createBatchConsumer } from './batch-consumer.ts';
 export type { BatchConsumer } from './batch-consumer.ts';
 export type { Arrival } from './inbox-entries.ts';

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3-multiple-ciphers';
 
 export type SqliteDatabase = Database.Database;
+export type SqliteStatement<P extends unknown[], R> = Database.Statement<P, R>;
 
 const keys = new WeakMap<SqliteDatabase, string | undefined>();
 

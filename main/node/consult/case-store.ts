@@ -164,6 +164,12 @@ const STATE_RANK: Readonly<Record<MessageState, number>> = {
   failed: 3,
 };
 
+/** Made at its first use, then kept. */
+const once = <T>(make: () => T): (() => T) => {
+  let made: T | undefined;
+  return () => (made ??= make());
+};
+
 export function openCaseStore(db: SqliteDatabase, options: { logger?: Logger } = {}): CaseStore {
   migrateCaseStore(db);
   const bodies = openCaseBodies(db, options.logger);
@@ -177,12 +183,50 @@ export function openCaseStore(db: SqliteDatabase, options: { logger?: Logger } =
     'select body, body_segment, body_offset, body_bytes from case_messages where message_id = ?',
   );
   const hasMessage = db.prepare<[string], 1>('select 1 from case_messages where message_id = ?').pluck();
+  // What each consult step runs, prepared at first use (the outbox's table, which some join, may come later) and kept:
+  // better-sqlite3 keeps no statement cache, and preparing these again cost P2 about 2 ms of each consult.
   // The outbox table belongs to the transport; "still queued" is read from it rather than copied.
   const messageColumns = 'm.*, o.state as outbox_state, o.failure_reason as outbox_failure';
   const messageFrom = 'case_messages m left join outbox o on o.message_id = m.message_id';
+  const caseById = once(() => db.prepare<[string], CaseRow>('select * from cases where case_id = ?'));
+  const insertCase = once(() =>
+    db.prepare(
+      'insert into cases (case_id, role, status, priority, applicant_id, expert_id, created_at, updated_at, unread, my_sequence, peer_sequence, status_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+  );
+  const updateCase = once(() =>
+    db.prepare(
+      `update cases set status_at = case when @status is not null and @status != status then @at else status_at end,
+      status = coalesce(@status, status), unread = coalesce(@unread, unread), my_sequence = coalesce(@mySequence, my_sequence),
+      peer_sequence = coalesce(@peerSequence, peer_sequence), updated_at = @at where case_id = @caseId`,
+    ),
+  );
+  const insertMessage = once(() =>
+    db.prepare(
+      `insert into case_messages (message_id, case_id, direction, type, status, sequence, state, reason, detail, signer_subject, signed_at, body, body_segment, body_offset, body_bytes, created_at, updated_at)
+      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (message_id) do nothing`,
+    ),
+  );
+  const messageById = once(() =>
+    db.prepare<[string], MessageRow>(`select ${messageColumns} from ${messageFrom} where m.message_id = ?`),
+  );
+  const messagesOfCase = once(() =>
+    db.prepare<[string], MessageRow>(
+      `select ${messageColumns} from ${messageFrom} where m.case_id = ? order by m.created_at, m.rowid`,
+    ),
+  );
+  const setState = once(() =>
+    db.prepare('update case_messages set state = ?, reason = ?, detail = ?, updated_at = ? where message_id = ?'),
+  );
+  const touchCase = once(() => db.prepare('update cases set updated_at = ? where case_id = ?'));
+  const caseOfMessage = once(() =>
+    db.prepare<[string], { case_id: string; type: ConsultMessageType }>(
+      'select case_id, type from case_messages where message_id = ?',
+    ),
+  );
   return {
     get: (caseId) => {
-      const row = db.prepare<[string], CaseRow>('select * from cases where case_id = ?').get(caseId);
+      const row = caseById().get(caseId);
       return row && toCase(row);
     },
     list(options = {}) {
@@ -209,9 +253,7 @@ export function openCaseStore(db: SqliteDatabase, options: { logger?: Logger } =
       return { ...counts, escalated };
     },
     create(r) {
-      db.prepare(
-        'insert into cases (case_id, role, status, priority, applicant_id, expert_id, created_at, updated_at, unread, my_sequence, peer_sequence, status_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(
+      insertCase().run(
         r.caseId,
         r.role,
         r.status,
@@ -227,11 +269,7 @@ export function openCaseStore(db: SqliteDatabase, options: { logger?: Logger } =
       );
     },
     update(caseId, change) {
-      db.prepare(
-        `update cases set status_at = case when @status is not null and @status != status then @at else status_at end,
-        status = coalesce(@status, status), unread = coalesce(@unread, unread), my_sequence = coalesce(@mySequence, my_sequence),
-        peer_sequence = coalesce(@peerSequence, peer_sequence), updated_at = @at where case_id = @caseId`,
-      ).run({
+      updateCase().run({
         status: change.status ?? null,
         unread: change.unread === undefined ? null : change.unread ? 1 : 0,
         mySequence: change.mySequence ?? null,
@@ -245,10 +283,7 @@ export function openCaseStore(db: SqliteDatabase, options: { logger?: Logger } =
       if (hasMessage.get(m.messageId) !== undefined) return;
       // Sealed and fsynced before the row: a crash before the commit leaves only an unreferenced record behind.
       const ref = m.body && bodies?.append(m.body);
-      db.prepare(
-        `insert into case_messages (message_id, case_id, direction, type, status, sequence, state, reason, detail, signer_subject, signed_at, body, body_segment, body_offset, body_bytes, created_at, updated_at)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (message_id) do nothing`,
-      ).run(
+      insertMessage().run(
         m.messageId,
         m.caseId,
         m.direction,
@@ -269,42 +304,22 @@ export function openCaseStore(db: SqliteDatabase, options: { logger?: Logger } =
       );
     },
     setMessageState(messageId, state, at, reason, detail) {
-      const current = db
-        .prepare<[string], MessageRow>(`select ${messageColumns} from ${messageFrom} where m.message_id = ?`)
-        .get(messageId);
+      const current = messageById().get(messageId);
       if (!current || STATE_RANK[state] <= STATE_RANK[current.state]) return current && toRecord(current, undefined);
-      db.prepare('update case_messages set state = ?, reason = ?, detail = ?, updated_at = ? where message_id = ?').run(
-        state,
-        reason ?? null,
-        detail ?? null,
-        at,
-        messageId,
-      );
-      db.prepare('update cases set updated_at = ? where case_id = ?').run(at, current.case_id);
+      setState().run(state, reason ?? null, detail ?? null, at, messageId);
+      touchCase().run(at, current.case_id);
       return toRecord({ ...current, state, reason: reason ?? null, detail: detail ?? null }, undefined);
     },
     message: (messageId) => {
-      const row = db
-        .prepare<[string], MessageRow>(`select ${messageColumns} from ${messageFrom} where m.message_id = ?`)
-        .get(messageId);
+      const row = messageById().get(messageId);
       return row && toMessage(row);
     },
     waiting: (limit, messageId) => waitingMessages(db, limit, messageId),
     caseOfMessage: (messageId) => {
-      const row = db
-        .prepare<[string], { case_id: string; type: ConsultMessageType }>(
-          'select case_id, type from case_messages where message_id = ?',
-        )
-        .get(messageId);
+      const row = caseOfMessage().get(messageId);
       return row && { caseId: row.case_id, type: row.type };
     },
-    messages: (caseId) =>
-      db
-        .prepare<[string], MessageRow>(
-          `select ${messageColumns} from ${messageFrom} where m.case_id = ? order by m.created_at, m.rowid`,
-        )
-        .all(caseId)
-        .map(toMessage),
+    messages: (caseId) => messagesOfCase().all(caseId).map(toMessage),
     attention(caseIds) {
       const result = new Map<string, CaseAttention>();
       if (caseIds.length === 0) return result;

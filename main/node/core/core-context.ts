@@ -79,6 +79,8 @@ export interface Link {
   receiver?: InboxReceiver;
   /** Validates the directory's large updates on a worker while the receiver handles the ones before them. */
   validations?: PayloadValidationPool;
+  /** Tells now what the receiver's last commits changed (otherwise told on the next turn of the event loop). */
+  flushCommitted?: () => void;
 }
 
 /**

@@ -128,6 +128,8 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     });
     link.validations = ahead.validations;
     const pending: (() => void)[] = [];
+    // Told after the commit, on the next turn; or when the link closes, before the store it reads can close.
+    link.flushCommitted = () => pending.splice(0).forEach((n) => n());
     const handle = createDownlinkHandler({
       local,
       trust: () => identity.trust(),
@@ -140,7 +142,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       seal,
       enqueue,
       afterCommit: (notify) => {
-        if (pending.push(notify) === 1) setImmediate(() => pending.splice(0).forEach((n) => n()));
+        if (pending.push(notify) === 1) setImmediate(link.flushCommitted!);
       },
       onSnapshotProgress: (progress) => {
         ctx.snapshot = progress;
@@ -233,6 +235,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     ctx.link = undefined;
     if (!current) return;
     await current.receiver?.stop();
+    current.flushCommitted?.();
     await current.validations?.close();
     current.outbox.stop();
     await current.connection.stop();

@@ -7,7 +7,7 @@ import {
   type TrustConfig,
 } from '../../../shared/cms/index.ts';
 import { describeCertificate } from '../../../shared/pki/index.ts';
-import type { SqliteDatabase } from '../../../transport/index.ts';
+import type { SqliteDatabase, SqliteStatement } from '../../../transport/index.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
 import type {
   CertificateState,
@@ -69,14 +69,15 @@ export function createIdentityContext(
   // form per object), not for every message checked against it.
   let currentTrust: TrustConfig | undefined;
   const trust = (): TrustConfig => (currentTrust ??= { anchors: trustItems('anchor'), crls: trustItems('crl') });
+  // Read for every message signed or opened: prepared once, at first use (better-sqlite3 keeps no statement cache).
+  let certificateStatement: SqliteStatement<[string], CertificateRow> | undefined;
+  let retiredStatement: SqliteStatement<[string], RetiredRow> | undefined;
   const certificateRow = (use: CertificateUse) =>
-    db.prepare<[string], CertificateRow>('select * from identity_certificates where use = ?').get(use);
+    (certificateStatement ??= db.prepare('select * from identity_certificates where use = ?')).get(use);
   const retiredRows = (use: CertificateUse) =>
-    db
-      .prepare<[string], RetiredRow>(
-        'select rowid, certificate, key_account, chain, practitioner_id from retired_certificates where use = ? order by retired_at desc, rowid desc',
-      )
-      .all(use);
+    (retiredStatement ??= db.prepare(
+      'select rowid, certificate, key_account, chain, practitioner_id from retired_certificates where use = ? order by retired_at desc, rowid desc',
+    )).all(use);
 
   async function judge(der: Uint8Array, use: CertificateStatus['use'], now: Date): Promise<CertificateStatus> {
     const d = describeCertificate(der);

@@ -114,6 +114,9 @@ describe("renewing the practitioner's certificates", () => {
     await identity.importPkcs12({ use: 'signing', pkcs12: renewedSigning.pkcs12, password: 'p' });
     const signer = await identity.signer();
     expect(signer.certificate).toEqual(renewedSigning.certificate);
+    // One object while nothing changes (shared/cms prepares a signer once per object); another once it does.
+    expect(await identity.signer()).toBe(signer);
+    expect(signingBefore).not.toEqual(signer.certificate);
     expect((await verify(await sign(content, signer), identity.trust())).signer.serialNumber).toBe(
       renewedSigning.serialNumber,
     );
