@@ -18,11 +18,13 @@ export const positive = (name: string, value: string | undefined): number => {
 };
 
 /**
- * Where the hub runs: `process` (the default), in a process of its own as a region runs it, and then the two-hop
- * baseline's bare forwarder too; or `inline`, in the benchmark's process beside the workstation cores, as until 6 Dec.
+ * Where the hub runs: `inline` (the default, as every figure before 6 Dec was measured), in the benchmark's process
+ * beside the workstation cores; or `process`, in a process of its own as a region runs it, and then the two-hop
+ * baseline's bare forwarder too. P2 measured no difference on 6 Dec: the one event loop that carries both workstation
+ * cores was the limit, and the hub's share of it was about a tenth.
  */
 export const hubOption = (value: string | undefined): 'process' | 'inline' => {
-  if (value === undefined || value === 'process' || value === 'inline') return value ?? 'process';
+  if (value === undefined || value === 'process' || value === 'inline') return value ?? 'inline';
   throw new Error(`--hub must be process or inline, not ${value}`);
 };
 

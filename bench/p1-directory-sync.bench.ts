@@ -2,7 +2,7 @@
  * P1: a clinic publishes N experts (default 100,000); the time until a second workstation's store holds all of them
  * and they are searchable, against bare rhea carrying the same messages in the same run.
  *
- *   npm run bench:p1 [-- --runs N --experts N --practitioners N --database embedded|postgres --timeout-s S --profile-window FILE]
+ *   npm run bench:p1 [-- --runs N --experts N --practitioners N --database embedded|postgres --hub inline|process --timeout-s S --profile-window FILE]
  *
  * ours  The region harness (integration/testing/region-harness.ts: the private broker, the hub on its embedded
  *       database, clinic-a and clinic-b), and a real workstation core (ws-applicant-1) set up as a user would and
@@ -60,7 +60,7 @@ const { values: opts } = parseArgs({
     // The hub's database: its embedded PGlite (one instance), or PostgreSQL as a region with several instances runs it.
     database: { type: 'string', default: 'embedded' },
     // The hub in a process of its own (and the two-hop baseline's forwarder too), or beside the cores (bench-support.ts).
-    hub: { type: 'string', default: 'process' },
+    hub: { type: 'string', default: 'inline' },
     practitioners: { type: 'string', default: '200' },
     'timeout-s': { type: 'string', default: '1800' },
     // With node --cpu-prof: where to write run 1's timed window for bench/cpuprofile-summary.ts --window.

@@ -1,7 +1,7 @@
 /**
  * P2: 1 MB consults through the whole path, against bare rhea carrying 1 MB messages on the same broker, same run.
  *
- *   npm run bench:p2 [-- --runs N --consults N --latency-samples N --attachment-kib N --database embedded|postgres --profile-window FILE]
+ *   npm run bench:p2 [-- --runs N --consults N --latency-samples N --attachment-kib N --database embedded|postgres --hub inline|process --profile-window FILE]
  *
  * ours  The region harness (integration/testing/region-harness.ts: the private broker, the hub on its embedded
  *       database) and two real workstation cores, the applicant's (ws-applicant-1) and the expert's (ws-expert-1), set
@@ -16,7 +16,8 @@
  *       broker user, auto-accept) takes them: N as fast as credit allows (MB/s), and one at a time (latency).
  *       And the same over the region's two hops (issue 20's baseline), a bare rhea forwarder where the hub is
  *       (uplink → forwarder → ws-expert-1's downlink → a receiver as ws-expert-1).
- * The hub and both cores share this process and its event loop; the broker runs beside it.
+ * Both cores share this process and its event loop, and so does the hub unless `--hub process` runs it in a process of
+ * its own (and then the two-hop baseline's forwarder too); the broker runs beside it.
  *
  * Ends with `P2: two_hop_throughput_ratio=X two_hop_p99_ratio=Y` (ours ÷ bare over two hops; issue 20's targets ≥ 0.7
  * and ≤ 2.0) and `P2: throughput_ratio=X p99_ratio=Y` (medians over the runs of ours ÷ bare MB/s, target ≥ 0.7; and
@@ -53,7 +54,7 @@ const { values: opts } = parseArgs({
     // The hub's database: its embedded PGlite (one instance), or PostgreSQL as a region with several instances runs it.
     database: { type: 'string', default: 'embedded' },
     // The hub in a process of its own (and the two-hop baseline's forwarder too), or beside the cores (bench-support.ts).
-    hub: { type: 'string', default: 'process' },
+    hub: { type: 'string', default: 'inline' },
     // With node --cpu-prof: where to write run 1's measured window (latency and throughput) for bench/cpuprofile-summary.ts.
     'profile-window': { type: 'string' },
   },

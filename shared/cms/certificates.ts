@@ -12,10 +12,31 @@ import { subtle, type CryptoKey, type WebKeyUsage, type ProfileKeyAlgorithm } fr
 /** Certificates are small; a generous bound still stops a garbage "certificate" from costing much. */
 export const MAX_CERTIFICATE_BYTES = 1024 * 1024;
 
+/**
+ * Certificates parsed lately, by their bytes. A workstation encrypts every consult to the same two certificates and
+ * checks every message against the same few signers, and pkijs takes about 2 ms to parse one: in P2's profile, parsing
+ * them again was 9 % of the consult path. Users here only read the parsed form; what fails to parse is not kept.
+ */
+const parsedCertificates = new Map<string, pkijs.Certificate>();
+const PARSED_KEPT = 256;
+const KEPT_BYTES_AT_MOST = 16 * 1024;
+
 /** Parses a DER certificate. The bytes are copied so the result never aliases a caller's buffer. */
 export function parseCertificate(der: Uint8Array, what: string): pkijs.Certificate {
+  const key = der.byteLength <= KEPT_BYTES_AT_MOST ? String.fromCharCode(...der) : undefined;
+  const kept = key === undefined ? undefined : parsedCertificates.get(key);
+  if (key !== undefined && kept) {
+    parsedCertificates.delete(key); // the most recently used goes last
+    parsedCertificates.set(key, kept);
+    return kept;
+  }
   const schema = parseBer(new Uint8Array(der), MAX_CERTIFICATE_BYTES, what);
-  return parseOrThrow(what, () => new pkijs.Certificate({ schema }));
+  const certificate = parseOrThrow(what, () => new pkijs.Certificate({ schema }));
+  if (key !== undefined) {
+    parsedCertificates.set(key, certificate);
+    if (parsedCertificates.size > PARSED_KEPT) parsedCertificates.delete(parsedCertificates.keys().next().value!);
+  }
+  return certificate;
 }
 
 export function parseCrl(der: Uint8Array, what: string): pkijs.CertificateRevocationList {

@@ -288,6 +288,18 @@ describe('inspect', () => {
   });
 });
 
+describe('certificates', () => {
+  it('parses the same bytes once, in any array, and keeps nothing it could not parse', () => {
+    const der = pki.leaves.ecRecipient.certificate;
+    const first = parseCertificate(der, 'test');
+    expect(parseCertificate(new Uint8Array(der), 'test')).toBe(first);
+    expect(parseCertificate(pki.leaves.ecSigner.certificate, 'test')).not.toBe(first);
+    const garbage = new Uint8Array(der.subarray(0, 40));
+    expect(() => parseCertificate(garbage, 'The garbage')).toThrow(/The garbage/);
+    expect(() => parseCertificate(garbage, 'The garbage')).toThrow(/The garbage/);
+  });
+});
+
 describe('key import', () => {
   it('gives non-extractable keys of the algorithm the certificate dictates', async () => {
     expect(signers.rsaSigner.privateKey).toMatchObject({
