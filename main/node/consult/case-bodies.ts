@@ -15,8 +15,9 @@ const CASE_BODIES_INFO = 'rts case bodies v1';
  * Where a case's messages keep their envelopes: sealed once (AES-256-GCM, a key derived from the store's) into
  * append-only segment files beside the store, `<store>.cases/`. The outbox sends an outgoing message from here rather
  * than from a copy of its own, so a consult's megabyte is written once per endpoint instead of into the case and again
- * into the outbox, and never into the page-encrypted B-tree (measured 15 ms of ChaCha20 pages and a WAL checkpoint per
- * MiB). Cases are kept, so these segments are never reclaimed. A store in memory keeps bodies in its rows instead.
+ * into the outbox, and never into the page-encrypted B-tree (measured 15 ms per MiB of encrypted pages, and again when
+ * the WAL is checkpointed). Cases are kept, so these segments are never reclaimed; a record whose row was rolled back
+ * stays unreferenced in them. A store in memory keeps bodies in its rows instead.
  */
 export interface CaseBodies {
   /** Sealed and fsynced when it returns, so that a row committed after it always finds its body. */
