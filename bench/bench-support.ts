@@ -2,14 +2,16 @@
  * What the P1, P2 and P6 benchmarks share: options, statistics, the machine and version header, and the bare rhea
  * baseline (one sender, one receiver, the same private broker) that P1 and P2 measure themselves against.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import rhea, { type EventContext } from 'rhea';
 import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/index.ts';
 import { rabbitmq3Adapter, type BrokerConnection } from '../transport/index.ts';
 import { connect, until } from '../faults/fault-harness.ts';
+import { startChildService, type ChildService } from '../integration/testing/hub-process.ts';
 
 export const positive = (name: string, value: string | undefined): number => {
   const n = Number(value);
@@ -137,7 +139,7 @@ export async function bareRhea(
   const producer = await connect(endpointCredentials(broker, 'clinic-a'));
   const consumer = await connect(options.via ? endpointCredentials(broker, options.via.toEndpoint) : broker.users.hub);
   const forwarder = options.via && !options.via.ownProcess ? await connect(broker.users.hub) : undefined;
-  let forwarderProcess: ChildProcess | undefined;
+  let forwarderProcess: ChildService | undefined;
   try {
     const run = randomUUID();
     const sentAt = new Map<string, number>();
@@ -155,7 +157,13 @@ export async function bareRhea(
     });
     await until(() => receiver.is_open(), 10_000, 'bare receiver');
     if (forwarder && options.via) await startForwarder(forwarder, options.via.toEndpoint, run, credit);
-    if (options.via?.ownProcess) forwarderProcess = await startForwarderProcess(options.via.toEndpoint, run, credit);
+    if (options.via?.ownProcess) {
+      forwarderProcess = await startChildService(
+        fileURLToPath(new URL('bare-forwarder-process.ts', import.meta.url)),
+        [options.via.toEndpoint, run, String(credit)],
+        { ready: (line) => line === 'ready' },
+      );
+    }
     const sender = producer.amqp!.open_sender({ target: { address: rabbitmq3Adapter.uplinkTarget('clinic-a') } });
     await until(() => sender.sendable(), 10_000, 'bare sender');
     const send = (body: Uint8Array) => {
@@ -196,27 +204,8 @@ export async function bareRhea(
     await producer.stop();
     await consumer.stop();
     await forwarder?.stop();
-    if (forwarderProcess) {
-      const exited = new Promise((resolve) => forwarderProcess!.once('exit', resolve));
-      forwarderProcess.kill('SIGTERM');
-      await exited;
-    }
+    await forwarderProcess?.stop();
   }
-}
-
-async function startForwarderProcess(toEndpoint: string, run: string, credit: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [new URL('bare-forwarder-process.ts', import.meta.url).pathname, toEndpoint, run, String(credit)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the bare forwarder exited with ${code} before it was ready`)));
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve();
-    });
-  });
-  return child;
 }
 
 /** The two-hop baseline's forwarder: sends each message of this run on as it comes, keeping their order. */

@@ -4,30 +4,32 @@ import { fileURLToPath } from 'node:url';
 
 const HUB_MAIN = fileURLToPath(new URL('../../hub/main.ts', import.meta.url));
 
-export interface HubProcess {
+export interface ChildService {
   readonly pid: number;
   /** SIGTERM, as an operator stops it; SIGKILL if it has not exited within 30 s. */
   stop(): Promise<void>;
 }
+export type HubProcess = ChildService;
 
 /**
- * The hub as a region runs it: `node hub/main.ts --config FILE` in a process of its own. Resolves once it logged
- * `started`; its log is read (and dropped) for as long as it runs, so that a busy hub never blocks on a full pipe.
+ * `node SCRIPT ARGS…` in a process of its own, resolved once a line of its stdout passes `ready` (within 60 s). Its
+ * output is read (and dropped) for as long as it runs, so that a busy process never blocks on a full pipe.
  */
-export async function startHubProcess(config: {
-  readonly file: string;
-  readonly env: Record<string, string>;
-}): Promise<HubProcess> {
-  const child = spawn(process.execPath, [HUB_MAIN, '--config', config.file], {
-    env: { ...process.env, ...config.env },
+export async function startChildService(
+  script: string,
+  args: readonly string[],
+  options: { readonly env?: Record<string, string>; readonly ready: (line: string) => boolean },
+): Promise<ChildService> {
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the hub process did not log started within 60 s')), 60_000);
-    void exited.then((code) => reject(new Error(`the hub process exited with ${code} before it started`)));
+    const timer = setTimeout(() => reject(new Error(`${script} was not ready within 60 s`)), 60_000);
+    void exited.then((code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
-      if (!line.includes('"event":"started"')) return;
+      if (!options.ready(line)) return;
       clearTimeout(timer);
       resolve();
     });
@@ -42,4 +44,15 @@ export async function startHubProcess(config: {
       clearTimeout(timer);
     },
   };
+}
+
+/** The hub as a region runs it: `node hub/main.ts --config FILE`, ready once it logged `started`. */
+export function startHubProcess(config: {
+  readonly file: string;
+  readonly env: Record<string, string>;
+}): Promise<HubProcess> {
+  return startChildService(HUB_MAIN, ['--config', config.file], {
+    env: config.env,
+    ready: (line) => line.includes('"event":"started"'),
+  });
 }
