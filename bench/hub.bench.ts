@@ -9,18 +9,20 @@
  *                clinic-a's downlink (and answers clinic-b with a signed `delivered` receipt). Timed from the first send
  *                until clinic-a's downlink consumer has all N. Bare: a rhea forwarder connected as the hub's broker user
  *                reads the uplink with the same credit (200), sends each message to clinic-a's downlink, and accepts the
- *                uplink delivery once the downlink send is accepted.
+ *                uplink delivery once the downlink send is accepted. Bare with receipts: the same forwarder also answers
+ *                each message as the protocol asks the hub to, with a signed receipt as large as the hub's, to clinic-b.
  * hub-sync-100k  clinic-a publishes a full directory of N experts (+ a few hospitals) as ceil(N/1000) directory.publish
  *                batches of one set, sealed before timing. Timed from the first send until clinic-b's downlink has
  *                received every directory.update of the change (counted by opening each update, signed by the hub, and
  *                counting its entries). A fresh hub database per run. Bare: the same sealed bodies forwarded by a rhea
  *                forwarder to clinic-b's downlink, timed until clinic-b has all of them.
  *
- * The output ends with `hub-routing: ratio=X` (our msg/s ÷ bare msg/s) and `hub-sync-100k: seconds=S ratio=X`
+ * The output ends with `hub-routing: receipts_bare_ratio=X with_receipts_ratio=Y` (bare with receipts ÷ bare; ours ÷
+ * bare with receipts), `hub-routing: ratio=X` (our msg/s ÷ bare msg/s) and `hub-sync-100k: seconds=S ratio=X`
  * (our median seconds; our median time ÷ bare median time). Medians over the runs.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -284,19 +286,49 @@ async function openEndpoint(id: string): Promise<BenchEndpoint> {
   };
 }
 
+/** What the bare forwarder answers each message with, as the protocol asks of the hub (§7: a `delivered` receipt). */
+interface BareReceipts {
+  readonly to: string;
+  /** The size of the hub's own signed receipt, measured in the run. */
+  readonly bytes: number;
+}
+
 /**
  * The bare baseline of the hub's forwarding: reads the uplink as the hub's broker user (credit 200, no auto-accept),
  * sends each message to one downlink, and accepts the uplink delivery when the broker accepted the downlink send.
+ * With `receipts`, it also answers each message as the protocol asks: a receipt of the hub's receipt's size, signed
+ * with ECDSA P-256 (node:crypto, nothing else built or checked), sent to the sender's downlink; the uplink delivery is
+ * accepted once the broker accepted both.
  */
-async function startForwarder(toEndpoint: string): Promise<{ forwarded: () => number; close: () => void }> {
+async function startForwarder(
+  toEndpoint: string,
+  receipts?: BareReceipts,
+): Promise<{ forwarded: () => number; close: () => void }> {
   const connection = await connectAmqp(broker.users.hub.name, broker.users.hub.password, 'forwarder');
   const sender = await openSender(connection, rabbitmq3Adapter.downlinkTarget(toEndpoint));
+  const receiptSender = receipts && (await openSender(connection, rabbitmq3Adapter.downlinkTarget(receipts.to)));
+  const receiptKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const waiting: EventContext[] = [];
-  const upstream = new Map<Delivery, Delivery>();
+  /** Each uplink delivery with the number of its sends the broker has yet to accept. */
+  const upstream = new Map<Delivery, { up: Delivery; open: number }>();
   const hubUser = Buffer.from(broker.users.hub.name);
   let forwarded = 0;
+  const receiptFor = (m: Message): Message => {
+    const body = randomBytes(receipts!.bytes);
+    sign('sha256', body.subarray(0, receipts!.bytes - 72), receiptKey).copy(body, receipts!.bytes - 72);
+    return {
+      message_id: randomUUID(),
+      user_id: hubUser,
+      creation_time: new Date(),
+      content_type: CONTENT_TYPES.signed,
+      durable: true,
+      correlation_id: m.message_id,
+      application_properties: { rtsType: 'receipt', rtsReceipt: 'delivered' },
+      body: rhea.message.data_section(body) as unknown,
+    } as unknown as Message;
+  };
   const pump = () => {
-    while (waiting.length > 0 && sender.sendable()) {
+    while (waiting.length > 0 && sender.sendable() && (!receiptSender || receiptSender.sendable())) {
       const { message, delivery } = waiting.shift()!;
       const m = message!;
       const body = bodyBytes(m.body) as Uint8Array;
@@ -310,25 +342,32 @@ async function startForwarder(toEndpoint: string): Promise<{ forwarded: () => nu
         ...(m.correlation_id !== undefined && { correlation_id: m.correlation_id }),
         body: rhea.message.data_section(Buffer.from(body.buffer, body.byteOffset, body.byteLength)) as unknown,
       } as unknown as Message);
-      upstream.set(out, delivery!);
+      const entry = { up: delivery!, open: receiptSender ? 2 : 1 };
+      upstream.set(out, entry);
+      if (receiptSender) upstream.set(receiptSender.send(receiptFor(m)), entry);
     }
   };
   sender.on('sendable', pump);
-  sender.on('accepted', (context: EventContext) => {
-    const up = upstream.get(context.delivery!);
-    if (!up) return;
-    upstream.delete(context.delivery!);
-    up.accept();
-    forwarded += 1;
-  });
-  for (const event of ['rejected', 'released', 'modified']) {
-    sender.on(event, (context: EventContext) => {
-      const up = upstream.get(context.delivery!);
-      if (!up) return;
+  receiptSender?.on('sendable', pump);
+  for (const link of receiptSender ? [sender, receiptSender] : [sender]) {
+    link.on('accepted', (context: EventContext) => {
+      const entry = upstream.get(context.delivery!);
+      if (!entry) return;
       upstream.delete(context.delivery!);
-      console.error(`forwarder: downlink send ${event}`);
-      up.release();
+      if (entry.open <= 0 || --entry.open > 0) return; // released already, or the other send still open
+      entry.up.accept();
+      forwarded += 1;
     });
+    for (const event of ['rejected', 'released', 'modified']) {
+      link.on(event, (context: EventContext) => {
+        const entry = upstream.get(context.delivery!);
+        if (!entry) return;
+        upstream.delete(context.delivery!);
+        console.error(`forwarder: downlink send ${event}`);
+        if (entry.open > 0) entry.up.release();
+        entry.open = 0;
+      });
+    }
   }
   const receiver = connection.open_receiver({
     source: { address: rabbitmq3Adapter.uplinkSource() },
@@ -612,6 +651,13 @@ const hubPeakRssMb = (pid: number | undefined) =>
 
 // --- hub-routing -------------------------------------------------------------------------------------------------------
 
+interface RoutingRates {
+  readonly bare: number[];
+  /** The bare forwarder answering each message with a signed receipt of the hub's receipt's size. */
+  readonly bareReceipts: number[];
+  readonly ours: number[];
+}
+
 interface RoutingResult {
   readonly rate: number;
   readonly ms: number;
@@ -697,11 +743,12 @@ async function benchRouting(
   clinics: Record<string, TestIdentity>,
   a: BenchEndpoint,
   b: BenchEndpoint,
-): Promise<{ bare: number[]; ours: number[] }> {
+): Promise<RoutingRates> {
   console.log('');
   console.log(
-    `hub-routing: ${MESSAGES} consult.request of 1024 bytes, clinic-b → uplink → clinic-a's downlink; ${RUNS} run(s), each bare (hub stopped) then ours (hub child)`,
+    `hub-routing: ${MESSAGES} consult.request of 1024 bytes, clinic-b → uplink → clinic-a's downlink; ${RUNS} run(s), each bare (hub stopped), bare answering with receipts, then ours (hub child)`,
   );
+  let receiptBytes = 0;
   const database = await newDatabase(dir, 'routing');
   // Registration and a directory in which the applicant is reached at clinic-b and the expert at clinic-a.
   let hub = await startHubChild(dir, region, 'hub-routing-setup', database);
@@ -722,7 +769,11 @@ async function benchRouting(
         upsert,
       })),
     ]);
-    await routeOnce(a, b, consults(10), true);
+    const offReceipts = b.listen((m) => {
+      if (m.type === 'receipt')
+        receiptBytes = Math.max(receiptBytes, (bodyBytes(m.message.body) as Uint8Array).byteLength);
+    });
+    await routeOnce(a, b, consults(10), true).finally(offReceipts);
     console.log(
       `  setup: clinic-a and clinic-b registered; directory: ${EXPERT} at clinic-a, ${APPLICANT} at clinic-b; a test consult routed`,
     );
@@ -730,20 +781,25 @@ async function benchRouting(
     await hub.stop();
   }
 
+  console.log(`  the hub's delivered receipt: ${receiptBytes} bytes; the bare forwarder's receipts are as large`);
   const bare: number[] = [];
+  const bareReceipts: number[] = [];
   const ours: number[] = [];
-  for (let run = 1; run <= RUNS; run++) {
-    await purgeTestQueues(broker);
-    const forwarder = await startForwarder('clinic-a');
-    let bareResult: RoutingResult;
+  const bareRun = async (receipts?: BareReceipts) => {
+    const forwarder = await startForwarder('clinic-a', receipts);
     try {
-      await routeOnce(a, b, consults(WARMUP), false);
-      bareResult = await routeOnce(a, b, consults(MESSAGES), false);
+      await routeOnce(a, b, consults(WARMUP), receipts !== undefined);
+      return await routeOnce(a, b, consults(MESSAGES), receipts !== undefined);
     } finally {
       forwarder.close();
+      await sleep(500);
+      await purgeTestQueues(broker);
     }
-    await sleep(500);
+  };
+  for (let run = 1; run <= RUNS; run++) {
     await purgeTestQueues(broker);
+    const bareResult = await bareRun();
+    const receiptsResult = await bareRun({ to: 'clinic-b', bytes: receiptBytes });
 
     const diagnostics = diagnosticsFor('routing', run);
     hub = await startHubChild(dir, region, `hub-routing-${run}`, database, diagnostics);
@@ -768,12 +824,14 @@ async function benchRouting(
     const logSummary = summarizeLog(lines);
     for (const p of problems(lines).slice(0, 5)) console.log(`    hub: ${JSON.stringify(p)}`);
     bare.push(bareResult.rate);
+    bareReceipts.push(receiptsResult.rate);
     ours.push(ourResult.rate);
     console.log(
       `  run ${run}: bare ${fmtRate(bareResult.rate)} msg/s (${secs(bareResult.ms)} s, all sent by ${secs(bareResult.sentMs)} s)` +
+        ` | bare with receipts ${fmtRate(receiptsResult.rate)} msg/s (${secs(receiptsResult.ms)} s, delivered receipts ${receiptsResult.receipts!.delivered}/${MESSAGES})` +
         ` | ours ${fmtRate(ourResult.rate)} msg/s (${secs(ourResult.ms)} s, all sent by ${secs(ourResult.sentMs)} s);` +
         ` delivered receipts on clinic-b ${ourResult.receipts!.delivered}/${MESSAGES}${ourResult.receipts!.other ? `, other ${ourResult.receipts!.other}` : ''}` +
-        `; duplicates received: bare ${bareResult.duplicates}, ours ${ourResult.duplicates}`,
+        `; duplicates received: bare ${bareResult.duplicates + receiptsResult.duplicates}, ours ${ourResult.duplicates}`,
     );
     console.log(`    hub log (incl. ${WARMUP} warm-up): ${logSummary}`);
     console.log(
@@ -782,7 +840,7 @@ async function benchRouting(
     await purgeTestQueues(broker);
   }
   await dropDatabase(database);
-  return { bare, ours };
+  return { bare, bareReceipts, ours };
 }
 
 // --- hub-sync ----------------------------------------------------------------------------------------------------------
@@ -1147,7 +1205,7 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'rts-bench-hub-'));
   const endpoints: BenchEndpoint[] = [];
-  let routing: { bare: number[]; ours: number[] } | undefined;
+  let routing: RoutingRates | undefined;
   let sync: { bare: number[]; ours: number[] } | undefined;
   try {
     const region = await createTestRegion(join(dir, 'pki'));
@@ -1181,6 +1239,7 @@ async function main(): Promise<void> {
   if (routing) {
     console.log(`hub-routing (${MESSAGES} messages), msg/s min / median / max:`);
     console.log(line('bare', routing.bare, fmtRate));
+    console.log(line('bare with receipts', routing.bareReceipts, fmtRate));
     console.log(line('ours', routing.ours, fmtRate));
   }
   if (sync) {
@@ -1188,7 +1247,14 @@ async function main(): Promise<void> {
     console.log(line('bare', sync.bare, (v) => secs(v)));
     console.log(line('ours', sync.ours, (v) => secs(v)));
   }
-  if (routing) console.log(`hub-routing: ratio=${(median(routing.ours) / median(routing.bare)).toFixed(2)}`);
+  if (routing) {
+    // What the protocol's receipt alone costs the bare path, and ours against the bare path that pays it too.
+    const ratio = (x: number[], y: number[]) => (median(x) / median(y)).toFixed(2);
+    console.log(
+      `hub-routing: receipts_bare_ratio=${ratio(routing.bareReceipts, routing.bare)} with_receipts_ratio=${ratio(routing.ours, routing.bareReceipts)}`,
+    );
+    console.log(`hub-routing: ratio=${ratio(routing.ours, routing.bare)}`);
+  }
   if (sync)
     console.log(
       `hub-sync-100k: seconds=${(median(sync.ours) / 1000).toFixed(2)} ratio=${(median(sync.ours) / median(sync.bare)).toFixed(2)}`,
