@@ -12,6 +12,7 @@ import { endpointCredentials, loadBrokerEnv } from '../scripts/test-env/index.ts
 import { rabbitmq3Adapter, type BrokerConnection } from '../transport/index.ts';
 import { connect, until } from '../faults/fault-harness.ts';
 import { startChildService, type ChildService } from '../integration/testing/hub-process.ts';
+import { startCpuWindow, type CpuWindow } from './cpu-window.ts';
 
 export const positive = (name: string, value: string | undefined): number => {
   const n = Number(value);
@@ -112,6 +113,7 @@ export interface BareResult {
   readonly ms: number;
   /** Per message, from its send until it was received. */
   readonly latenciesMs: number[];
+  readonly cpu?: ReturnType<CpuWindow['stop']>;
 }
 
 /**
@@ -132,6 +134,8 @@ export async function bareRhea(
     timeoutMs?: number;
     /** `ownProcess`: the forwarder runs in a process of its own (bare-forwarder-process.ts), as the hub then does. */
     via?: { toEndpoint: string; ownProcess?: boolean };
+    /** Where the CPU went from the first send until the last message was received (bench/cpu-window.ts). */
+    measureCpu?: boolean;
   } = {},
 ): Promise<BareResult> {
   const broker = loadBrokerEnv();
@@ -177,6 +181,7 @@ export async function bareRhea(
       });
     };
     const timeoutMs = options.timeoutMs ?? 600_000;
+    const cpu = options.measureCpu ? startCpuWindow() : undefined;
     const started = performance.now();
     if (options.oneAtATime) {
       for (const body of bodies) {
@@ -198,8 +203,9 @@ export async function bareRhea(
         `bare delivery (${latenciesMs.length}/${bodies.length})`,
       );
     }
+    const cpuUsed = cpu?.stop();
     receiver.close();
-    return { ms: lastAt - started, latenciesMs };
+    return { ms: lastAt - started, latenciesMs, ...(cpuUsed && { cpu: cpuUsed }) };
   } finally {
     await producer.stop();
     await consumer.stop();

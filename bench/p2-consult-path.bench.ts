@@ -31,6 +31,7 @@ import { createWorkstationCore, type WorkstationCore } from '../main/node/index.
 import type { TestPractitioner } from '../testkit/index.ts';
 import { startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
 import { describeCpu, startCpuWindow, type CpuWindow } from './cpu-window.ts';
+import { backgroundCores, measureProtocolWork, p2Floor, type P2Floor } from './p2-floor.ts';
 import {
   bareRhea,
   hubOption,
@@ -182,8 +183,13 @@ async function ours(run: number): Promise<PathResult> {
 async function bare(via?: { toEndpoint: string; ownProcess: boolean }): Promise<PathResult> {
   const body = () => randomBytes(MESSAGE_BYTES);
   const latency = await bareRhea(Array.from({ length: SAMPLES }, body), { oneAtATime: true, ...(via && { via }) });
-  const throughput = await bareRhea(Array.from({ length: CONSULTS }, body), via ? { via } : {});
-  return { mbPerSecond: CONSULTS / (throughput.ms / 1000), latenciesMs: latency.latenciesMs, createMs: [] };
+  const throughput = await bareRhea(Array.from({ length: CONSULTS }, body), { measureCpu: true, ...(via && { via }) });
+  return {
+    mbPerSecond: CONSULTS / (throughput.ms / 1000),
+    latenciesMs: latency.latenciesMs,
+    createMs: [],
+    ...(throughput.cpu && { cpu: throughput.cpu }),
+  };
 }
 
 const ms = (v: number) => fixed(v, 1);
@@ -195,12 +201,18 @@ async function main(): Promise<void> {
     'P2: 1 MB consults through the whole path (applicant core → broker → hub → broker → expert core), against bare rhea',
     `runs=${RUNS} hub database=${DATABASE} hub=${HUB} consults=${CONSULTS} (throughput) latency-samples=${SAMPLES} attachment=${ATTACHMENT_BYTES / 1024} KiB (sealed ≈ 1 MiB); bare bodies ${MESSAGE_BYTES} bytes; each run: ours on a fresh region, then bare`,
   );
-  const runs: { ours: PathResult; bare: PathResult; twoHops: PathResult }[] = [];
+  const runs: { ours: PathResult; bare: PathResult; twoHops: PathResult; floor: P2Floor }[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const o = await ours(run);
     const b = await bare();
+    const background = await backgroundCores(startCpuWindow);
     const twoHops = await bare({ toEndpoint: 'ws-expert-1', ownProcess: HUB === 'process' });
-    runs.push({ ours: o, bare: b, twoHops });
+    const floor = p2Floor({
+      twoHop: { messagesPerSecond: twoHops.mbPerSecond, messages: CONSULTS, cpu: twoHops.cpu! },
+      backgroundCores: background,
+      work: measureProtocolWork(ATTACHMENT_BYTES),
+    });
+    runs.push({ ours: o, bare: b, twoHops, floor });
     console.log(
       `  run ${run}: throughput bare ${fixed(b.mbPerSecond, 1)} MB/s | ours ${fixed(o.mbPerSecond, 1)} MB/s (ratio ${fixed(o.mbPerSecond / b.mbPerSecond)})` +
         ` | bare over two hops ${fixed(twoHops.mbPerSecond, 1)} MB/s (ratio to bare ${fixed(twoHops.mbPerSecond / b.mbPerSecond)})`,
@@ -213,6 +225,15 @@ async function main(): Promise<void> {
       `    latency ours ${latencyLine(o.latenciesMs)}; of which createConsult (build, sign, encrypt, store) p50 ${ms(quantile(o.createMs, 0.5))} ms`,
     );
     if (o.cpu) console.log(`    ours, throughput: ${describeCpu(o.cpu)}`);
+    const steps = Object.entries(floor.steps)
+      .map(([step, value]) => `${step} ${ms(value)}`)
+      .join(', ');
+    console.log(
+      `    floor (not timed, bench/p2-floor.ts): bare over two hops used ${ms(floor.twoHopCpuMs)} ms of the machine's CPU per message` +
+        ` (a background of ${fixed(background)} cores removed); the protocol's own work per consult by OpenSSL ${ms(floor.protocolCpuMs)} ms of CPU` +
+        ` (${steps}), ${ms(floor.protocolWallMs)} ms with its two fsyncs; on ${floor.cores} cores at most` +
+        ` ${fixed(floor.messagesPerSecond, 1)} consults/s, ${fixed(floor.messagesPerSecond / twoHops.mbPerSecond)} of bare over two hops`,
+    );
   }
   const p99 = (r: PathResult) => quantile(r.latenciesMs, 0.99);
   const p50 = (r: PathResult) => quantile(r.latenciesMs, 0.5);
@@ -262,6 +283,13 @@ async function main(): Promise<void> {
   const twoHopThroughputRatio =
     median(runs.map((r) => r.ours.mbPerSecond)) / median(runs.map((r) => r.twoHops.mbPerSecond));
   const twoHopP99Ratio = median(runs.map((r) => p99(r.ours))) / median(runs.map((r) => p99(r.twoHops)));
+  // The best any implementation could do against the same baseline: the floor's rate, and the two-hop p99 plus the
+  // protocol's work done one step after another.
+  const floorThroughputRatio = median(runs.map((r) => r.floor.messagesPerSecond / r.twoHops.mbPerSecond));
+  const floorP99Ratio = median(runs.map((r) => (p99(r.twoHops) + r.floor.protocolWallMs) / p99(r.twoHops)));
+  console.log(
+    `P2: floor_two_hop_throughput_ratio=${fixed(floorThroughputRatio)} floor_two_hop_p99_ratio=${fixed(floorP99Ratio)}`,
+  );
   console.log(
     `P2: two_hop_throughput_ratio=${fixed(twoHopThroughputRatio)} two_hop_p99_ratio=${fixed(twoHopP99Ratio)}`,
   );

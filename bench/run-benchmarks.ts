@@ -29,14 +29,14 @@ const flag = (name: string, value: string | undefined, quick: string): string[] 
 };
 const runs = flag('runs', opts.runs, '1');
 const database = opts.database === undefined ? [] : ['--database', opts.database];
-/** `result`: the line `npm run bench` ends with; `extra`: a line printed after the three (issue 20's two-hop ratios). */
+/** `result`: the line `npm run bench` ends with; `extra`: lines printed after the three (issue 20's two-hop ratios and floors). */
 const BENCHMARKS: { id: string; file: string; args: string[]; result: RegExp; extra?: RegExp }[] = [
   {
     id: 'p1',
     file: 'p1-directory-sync.bench.ts',
     args: [...runs, ...database, ...flag('experts', opts.experts, '2000')],
     result: /^P1: ratio=/,
-    extra: /^P1: two_hop_ratio=/,
+    extra: /^P1: (floor_)?two_hop_ratio=/,
   },
   {
     id: 'p2',
@@ -48,7 +48,7 @@ const BENCHMARKS: { id: string; file: string; args: string[]; result: RegExp; ex
       ...(opts.quick ? ['--latency-samples', '10'] : []),
     ],
     result: /^P2: throughput_ratio=/,
-    extra: /^P2: two_hop_throughput_ratio=/,
+    extra: /^P2: (floor_)?two_hop_throughput_ratio=/,
   },
   {
     id: 'p6',
@@ -61,16 +61,16 @@ const only = new Set(opts.only.split(','));
 for (const id of only) if (!BENCHMARKS.some((b) => b.id === id)) throw new Error(`--only: p1, p2 or p6, not ${id}`);
 
 /**
- * Runs one benchmark, passing its output through; resolves with its result line (or a line saying it failed) and its
- * extra line, if it printed one.
+ * Runs one benchmark, passing its output through; resolves with its result line (or a line saying it failed) and the
+ * extra lines it printed.
  */
-function run(benchmark: (typeof BENCHMARKS)[number]): Promise<{ result: string; extra?: string }> {
+function run(benchmark: (typeof BENCHMARKS)[number]): Promise<{ result: string; extra: string[] }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(import.meta.dirname, benchmark.file), ...benchmark.args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let result: string | undefined;
-    let extra: string | undefined;
+    const extra: string[] = [];
     let pending = '';
     child.stdout.on('data', (chunk: Buffer) => {
       process.stdout.write(chunk);
@@ -79,11 +79,11 @@ function run(benchmark: (typeof BENCHMARKS)[number]): Promise<{ result: string; 
       pending = lines.pop()!;
       for (const line of lines) {
         if (benchmark.result.test(line)) result = line;
-        if (benchmark.extra?.test(line)) extra = line;
+        if (benchmark.extra?.test(line)) extra.push(line);
       }
     });
     child.on('close', (code) =>
-      resolve({ result: result ?? `${benchmark.id.toUpperCase()}: failed (exit ${code})`, ...(extra && { extra }) }),
+      resolve({ result: result ?? `${benchmark.id.toUpperCase()}: failed (exit ${code})`, extra }),
     );
   });
 }
@@ -95,7 +95,7 @@ for (const benchmark of BENCHMARKS) {
   console.log(`\n=== ${benchmark.id}: node bench/${benchmark.file} ${benchmark.args.join(' ')}`);
   const { result, extra } = await run(benchmark);
   lines.push(result);
-  if (extra) extras.push(extra);
+  extras.push(...extra);
 }
 console.log('');
 for (const line of [...lines, ...extras]) console.log(line);
