@@ -17,13 +17,14 @@ import {
   type TrustConfig,
 } from './index.ts';
 import { parseCertificate } from './certificates.ts';
-import { writeContentInfo } from './content-info.ts';
+import { readContentInfo, writeContentInfo } from './content-info.ts';
 import {
   TAG,
   algorithmIdentifier,
   encode,
   objectIdentifier,
   octetString,
+  parseBer,
   primitive,
   sequence,
   setOf,
@@ -33,6 +34,7 @@ import {
 } from './der.ts';
 import { OID } from './oids.ts';
 import { recipientInfoFor } from './recipients.ts';
+import { readSignedData } from './signed-data.ts';
 
 const SIGNERS = ['rsaSigner', 'ecSigner'] as const satisfies readonly LeafName[];
 const RECIPIENTS = ['rsaRecipient', 'ecRecipient'] as const satisfies readonly LeafName[];
@@ -300,6 +302,16 @@ describe('certificates', () => {
     const garbage = new Uint8Array(der.subarray(0, 40));
     expect(() => parseCertificate(garbage, 'The garbage')).toThrow(/The garbage/);
     expect(() => parseCertificate(garbage, 'The garbage')).toThrow(/The garbage/);
+  });
+
+  it("reads a signed message's certificates through the same cache", async () => {
+    const signed = await sign(randomBytes(64), signers.ecSigner);
+    const read = () =>
+      readSignedData(readContentInfo(parseBer(signed, signed.byteLength, 'test'), 'test').content).certificates;
+    const [first] = read();
+    expect(first!.der).toEqual(pki.leaves.ecSigner.certificate);
+    expect(read()[0]!.certificate).toBe(first!.certificate);
+    expect(first!.certificate).toBe(parseCertificate(pki.leaves.ecSigner.certificate, 'test'));
   });
 });
 

@@ -349,10 +349,11 @@ export function readSignedData(block: asn1js.AsnType): ParsedSignedData {
     eContent: wrapper ? children(wrapper)[0] : undefined,
     certificates: (certificateSet ? children(certificateSet) : [])
       .filter((item) => hasTag(item, UNIVERSAL, 16)) // other certificate formats are of no use here
-      .map((item) => ({
-        certificate: parseOrThrow('A certificate in the signed message', () => new pkijs.Certificate({ schema: item })),
-        der: rawBytes(item),
-      })),
+      .map((item) => {
+        // Through the cache of parsed certificates: every consult from a practitioner carries the same ones.
+        const der = rawBytes(item);
+        return { certificate: parseCertificate(der, 'A certificate in the signed message'), der };
+      }),
     signerInfos: children(signerSet).map((schema) =>
       parseOrThrow('A signer entry', () => new pkijs.SignerInfo({ schema })),
     ),
