@@ -26,10 +26,12 @@ export const positive = (name: string, value: string | undefined): number => {
  * baseline's bare forwarder too. P2 measured no difference on 6 Dec: the one event loop that carries both workstation
  * cores was the limit, and the hub's share of it was about a tenth.
  */
-export const hubOption = (value: string | undefined): 'process' | 'inline' => {
+/** Where a part runs: in the benchmark's process, or in one of its own (`--hub`, `--expert`). */
+export const processOption = (name: string, value: string | undefined): 'process' | 'inline' => {
   if (value === undefined || value === 'process' || value === 'inline') return value ?? 'inline';
-  throw new Error(`--hub must be process or inline, not ${value}`);
+  throw new Error(`--${name} must be process or inline, not ${value}`);
 };
+export const hubOption = (value: string | undefined) => processOption('hub', value);
 
 export const databaseOption = (value: string | undefined): 'embedded' | 'postgres' => {
   if (value !== 'embedded' && value !== 'postgres') throw new Error(`--database: embedded or postgres, not ${value}`);

@@ -1,7 +1,8 @@
 /**
  * P2: 1 MB consults through the whole path, against bare rhea carrying 1 MB messages on the same broker, same run.
  *
- *   npm run bench:p2 [-- --runs N --consults N --latency-samples N --attachment-kib N --database embedded|postgres --hub inline|process --profile-window FILE]
+ *   npm run bench:p2 [-- --runs N --consults N --latency-samples N --attachment-kib N --database embedded|postgres
+ *                        --hub inline|process --expert inline|process --profile-window FILE]
  *
  * ours  The region harness (integration/testing/region-harness.ts: the private broker, the hub on its embedded
  *       database) and two real workstation cores, the applicant's (ws-applicant-1) and the expert's (ws-expert-1), set
@@ -16,8 +17,9 @@
  *       broker user, auto-accept) takes them: N as fast as credit allows (MB/s), and one at a time (latency).
  *       And the same over the region's two hops (issue 20's baseline), a bare rhea forwarder where the hub is
  *       (uplink → forwarder → ws-expert-1's downlink → a receiver as ws-expert-1).
- * Both cores share this process and its event loop, and so does the hub unless `--hub process` runs it in a process of
- * its own (and then the two-hop baseline's forwarder too); the broker runs beside it.
+ * Both cores share this process and its event loop, and so does the hub, unless `--hub process` runs it in a process of
+ * its own (and then the two-hop baseline's forwarder too) and `--expert process` the expert's core (set up here, then
+ * started again on its store in bench/p2-core-process.ts); the broker runs beside them.
  *
  * Ends with `P2: two_hop_throughput_ratio=X two_hop_p99_ratio=Y` (ours ÷ bare over two hops; issue 20's targets ≥ 0.7
  * and ≤ 2.0) and `P2: throughput_ratio=X p99_ratio=Y` (medians over the runs of ours ÷ bare MB/s, target ≥ 0.7; and
@@ -25,17 +27,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { COMMANDS, EVENTS, type CommandInput, type DirectoryState } from '../shared/api/index.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
 import type { TestPractitioner } from '../testkit/index.ts';
 import { startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
+import { startChildService, type ChildService } from '../integration/testing/hub-process.ts';
 import { describeCpu, startCpuWindow, type CpuWindow } from './cpu-window.ts';
 import { backgroundCores, measureProtocolWork, p2Floor, type P2Floor } from './p2-floor.ts';
 import {
   bareRhea,
   hubOption,
   databaseOption,
+  processOption,
   fixed,
   median,
   positive,
@@ -56,6 +61,8 @@ const { values: opts } = parseArgs({
     database: { type: 'string', default: 'embedded' },
     // The hub in a process of its own (and the two-hop baseline's forwarder too), or beside the cores (bench-support.ts).
     hub: { type: 'string', default: 'inline' },
+    // The expert's core in a process of its own (bench/p2-core-process.ts), as each workstation of a region is.
+    expert: { type: 'string', default: 'inline' },
     // With node --cpu-prof: where to write run 1's measured window (latency and throughput) for bench/cpuprofile-summary.ts.
     'profile-window': { type: 'string' },
   },
@@ -67,6 +74,7 @@ const ATTACHMENT_BYTES = positive('attachment-kib', opts['attachment-kib']) * 10
 const MESSAGE_BYTES = 2 ** 20;
 const DATABASE = databaseOption(opts.database);
 const HUB = hubOption(opts.hub);
+const EXPERT = processOption('expert', opts.expert);
 const TIMEOUT_MS = 600_000;
 
 interface PathResult {
@@ -105,17 +113,36 @@ async function ours(run: number): Promise<PathResult> {
   const harness = await startRegionHarness({ database: DATABASE });
   if (HUB === 'process') await harness.moveHubToOwnProcess();
   const cores: WorkstationCore[] = [];
+  let expertProcess: ChildService | undefined;
   try {
+    const arrived = new Map<string, number>();
     const expert = await startCore(harness, 'ws-expert-1', harness.expert);
     cores.push(expert);
+    if (EXPERT === 'process') {
+      // Set up here as a user would, then started again on the same store and keychain in a process of its own.
+      await expert.stop();
+      cores.pop();
+      // process.hrtime is the machine's monotonic clock: the child's readings, less this offset, are performance.now's.
+      const offsetMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+      expertProcess = await startChildService(
+        fileURLToPath(new URL('p2-core-process.ts', import.meta.url)),
+        [harness.coreOptions('ws-expert-1').dataDir, harness.keychainService('ws-expert-1')],
+        {
+          ready: (line) => line === 'ready',
+          onLine: (line) => {
+            const [word, caseId, ns] = line.split(' ');
+            if (word === 'arrived' && caseId && ns) arrived.set(caseId, Number(ns) / 1e6 - offsetMs);
+          },
+        },
+      );
+    } else
+      expert.onEvent((event, payload) => {
+        const p = payload as { isNew?: boolean; summary?: { caseId: string } };
+        if (event === EVENTS.caseChanged && p.isNew && p.summary) arrived.set(p.summary.caseId, performance.now());
+      });
     const applicant = await startCore(harness, 'ws-applicant-1', harness.applicant);
     cores.push(applicant);
 
-    const arrived = new Map<string, number>();
-    expert.onEvent((event, payload) => {
-      const p = payload as { isNew?: boolean; summary?: { caseId: string } };
-      if (event === EVENTS.caseChanged && p.isNew && p.summary) arrived.set(p.summary.caseId, performance.now());
-    });
     const attachment = randomBytes(ATTACHMENT_BYTES);
     const draft = (n: number): CommandInput<typeof COMMANDS.createConsult> => ({
       expertId: harness.expert.id,
@@ -175,6 +202,7 @@ async function ours(run: number): Promise<PathResult> {
     return { mbPerSecond: CONSULTS / ((last - started) / 1000), latenciesMs, createMs, cpu: cpu.stop() };
   } finally {
     for (const core of cores) await core.stop();
+    await expertProcess?.stop();
     await harness.stop();
   }
 }
@@ -199,7 +227,7 @@ const latencyLine = (values: readonly number[]) =>
 async function main(): Promise<void> {
   await printHeader(
     'P2: 1 MB consults through the whole path (applicant core → broker → hub → broker → expert core), against bare rhea',
-    `runs=${RUNS} hub database=${DATABASE} hub=${HUB} consults=${CONSULTS} (throughput) latency-samples=${SAMPLES} attachment=${ATTACHMENT_BYTES / 1024} KiB (sealed ≈ 1 MiB); bare bodies ${MESSAGE_BYTES} bytes; each run: ours on a fresh region, then bare`,
+    `runs=${RUNS} hub database=${DATABASE} hub=${HUB} expert=${EXPERT} consults=${CONSULTS} (throughput) latency-samples=${SAMPLES} attachment=${ATTACHMENT_BYTES / 1024} KiB (sealed ≈ 1 MiB); bare bodies ${MESSAGE_BYTES} bytes; each run: ours on a fresh region, then bare`,
   );
   const runs: { ours: PathResult; bare: PathResult; twoHops: PathResult; floor: P2Floor }[] = [];
   for (let run = 1; run <= RUNS; run++) {

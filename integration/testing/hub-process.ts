@@ -13,12 +13,17 @@ export type HubProcess = ChildService;
 
 /**
  * `node SCRIPT ARGS…` in a process of its own, resolved once a line of its stdout passes `ready` (within 60 s). Its
- * output is read (and dropped) for as long as it runs, so that a busy process never blocks on a full pipe.
+ * output is read for as long as it runs (so that a busy process never blocks on a full pipe), each line after `ready`
+ * handed to `onLine` if given.
  */
 export async function startChildService(
   script: string,
   args: readonly string[],
-  options: { readonly env?: Record<string, string>; readonly ready: (line: string) => boolean },
+  options: {
+    readonly env?: Record<string, string>;
+    readonly ready: (line: string) => boolean;
+    readonly onLine?: (line: string) => void;
+  },
 ): Promise<ChildService> {
   const child = spawn(process.execPath, [script, ...args], {
     env: { ...process.env, ...options.env },
@@ -28,8 +33,11 @@ export async function startChildService(
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} was not ready within 60 s`)), 60_000);
     void exited.then((code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
+    let ready = false;
     createInterface({ input: child.stdout }).on('line', (line) => {
+      if (ready) return options.onLine?.(line);
       if (!options.ready(line)) return;
+      ready = true;
       clearTimeout(timer);
       resolve();
     });

@@ -77,6 +77,8 @@ export interface RegionHarness {
   ): Promise<string>;
   /** Core options for an endpoint: its data directory and keychain service, the same on every call (restarts). */
   coreOptions(endpointId: string): WorkstationCoreOptions;
+  /** The keychain service of an endpoint's core options, for a core started on them in another process. */
+  keychainService(endpointId: string): string;
   /** What a user does on first run: the region's trust, the two certificates (.p12), the connection profile. */
   setUpWorkstation(core: WorkstationCore, endpointId: string, practitioner: TestPractitioner): Promise<void>;
   /**
@@ -131,7 +133,15 @@ export async function startRegionHarness(
     'clinic-b': await region.clinic('clinic-b'),
   };
   const clinics = {} as Record<ClinicId, TestEndpoint>;
-  const vaults = new Map<string, SecretVault>();
+  const vaults = new Map<string, { service: string; vault: SecretVault }>();
+  const vaultOf = (endpointId: string) => {
+    let kept = vaults.get(endpointId);
+    if (!kept) {
+      const service = `rts-test-${randomUUID()}`;
+      vaults.set(endpointId, (kept = { service, vault: createKeychainVault(service, { keytarItems: 'none' }) }));
+    }
+    return kept;
+  };
 
   const connectClinics = async () => {
     for (const id of ['clinic-a', 'clinic-b'] as const) {
@@ -243,17 +253,15 @@ export async function startRegionHarness(
       return messageId;
     },
     coreOptions(endpointId) {
-      let vault = vaults.get(endpointId);
-      if (!vault)
-        vaults.set(endpointId, (vault = createKeychainVault(`rts-test-${randomUUID()}`, { keytarItems: 'none' })));
       return {
         productName: 'RTS Workstation',
         version: 'test',
-        vault,
+        vault: vaultOf(endpointId).vault,
         dataDir: join(dir, endpointId),
         reconnectDelayMs: { initial: 200, max: 1_000 },
       };
     },
+    keychainService: (endpointId) => vaultOf(endpointId).service,
     async setUpWorkstation(core, endpointId, practitioner) {
       await call(core, COMMANDS.setTrust, {
         anchorsPem: derToPem(region.ca.certificate, PEM_LABELS.certificate),
