@@ -2,24 +2,38 @@ import { z } from 'zod';
 
 /**
  * Whether `text` is base64 in RFC 4648's alphabet, with at most two `=` of padding at the end (what FHIR's
- * base64Binary and our API carry). A loop over the character codes: measured 2.4 ms per MiB here, where the regular
- * expression it replaces (`^[A-Za-z0-9+/]*={0,2}$`) took 6.6 ms — and a 1 MB consult's attachment passes this check
- * twice, in the command's input and in the payload's profile (P2's profile: 17.7 % of its CPU).
+ * base64Binary and our API carry). A 1 MB consult's attachment passes this check twice, in the command's input and in
+ * the payload's profile. The platform's `atob` answers first, measured 0.55 ms per MiB here; the loop over the
+ * character codes (1.75 ms; the regular expression `^[A-Za-z0-9+/]*={0,2}$` it replaced took 6.6) answers what `atob`
+ * refuses, since its forgiving decoding refuses some strings the pattern takes (`a`, `QQ==` without a multiple of 4).
  */
 const ALPHABET = new Uint8Array(128);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') ALPHABET[c.charCodeAt(0)] = 1;
 const PAD = 0x3d;
+/** What `atob` skips (the Infra standard's ASCII whitespace), and this check must not. */
+const WHITESPACE = ['\t', '\n', '\f', '\r', ' '];
 
 export function isBase64(text: string, options: { readonly nonEmpty?: boolean } = {}): boolean {
   let end = text.length;
   if (end > 0 && text.charCodeAt(end - 1) === PAD) end--;
   if (end > 0 && text.charCodeAt(end - 1) === PAD) end--;
   if (options.nonEmpty && end === 0) return false;
+  // What atob decodes, without whitespace, is the alphabet with `=` only at the end: the pattern takes it.
+  if (!WHITESPACE.some((c) => text.includes(c)) && decodes(text)) return true;
   for (let i = 0; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c > 127 || ALPHABET[c] === 0) return false;
   }
   return true;
+}
+
+function decodes(text: string): boolean {
+  try {
+    atob(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
