@@ -16,7 +16,7 @@ import {
   type CmsSigner,
   type TrustConfig,
 } from './index.ts';
-import { parseCertificate } from './certificates.ts';
+import { importPublicKey, parseCertificate } from './certificates.ts';
 import { readContentInfo, writeContentInfo } from './content-info.ts';
 import {
   TAG,
@@ -302,6 +302,17 @@ describe('certificates', () => {
     const garbage = new Uint8Array(der.subarray(0, 40));
     expect(() => parseCertificate(garbage, 'The garbage')).toThrow(/The garbage/);
     expect(() => parseCertificate(garbage, 'The garbage')).toThrow(/The garbage/);
+  });
+
+  it("imports a certificate's public key once per algorithm and usages", async () => {
+    const certificate = parseCertificate(pki.leaves.ecSigner.certificate, 'test');
+    const ecdsa = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+    const key = await importPublicKey(certificate, ecdsa, ['verify']);
+    expect(await importPublicKey(certificate, ecdsa, ['verify'])).toBe(key);
+    expect(await importPublicKey(certificate, ecdsa, [])).not.toBe(key);
+    expect(
+      await importPublicKey(parseCertificate(pki.leaves.ecRecipient.certificate, 'test'), ecdsa, ['verify']),
+    ).not.toBe(key);
   });
 
   it("reads a signed message's certificates through the same cache", async () => {
