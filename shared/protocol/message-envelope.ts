@@ -29,6 +29,7 @@ import {
 import { MESSAGE_TYPE_SPECS } from './message-types.ts';
 import { PROTOCOL_LIMITS } from './limits.ts';
 import { REASON_CODES, failureClass, type ReasonCode } from './reason-codes.ts';
+import { jsonBytes } from './json-bytes.ts';
 
 /**
  * The two ends of a message: `sealMessage` turns a FHIR payload into the AMQP message of its type (signed, and
@@ -49,7 +50,7 @@ export interface SealInput {
 }
 
 export async function sealMessage(input: SealInput): Promise<ReturnType<typeof encodeMessage>> {
-  const content = new TextEncoder().encode(JSON.stringify(input.payload));
+  const content = jsonBytes(input.payload);
   const encrypted = MESSAGE_TYPE_SPECS[input.properties.rtsType].envelope === 'signed-encrypted';
   if (encrypted && !input.recipientCertificates?.length)
     throw new Error(`${input.properties.rtsType} needs recipient certificates`);
