@@ -646,6 +646,11 @@ function consults(count: number): Message[] {
 /** Bytes a process has caused to be written to storage so far (Linux), and its peak resident memory. */
 const hubWrittenBytes = (pid: number | undefined) =>
   Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+/** CPU seconds (user and system) a process has used so far (Linux, /proc/PID/stat: utime and stime, USER_HZ 100). */
+const processCpuS = (pid: number | undefined) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 const hubPeakRssMb = (pid: number | undefined) =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
@@ -804,14 +809,19 @@ async function benchRouting(
     const diagnostics = diagnosticsFor('routing', run);
     hub = await startHubChild(dir, region, `hub-routing-${run}`, database, diagnostics);
     let ourResult: RoutingResult;
-    let hubDisk: { perMessage: number; peakRssMb: number };
+    let hubDisk: { perMessage: number; peakRssMb: number; cpuUsPerMessage: number };
     try {
       await routeOnce(a, b, consults(WARMUP), true); // proves the hub consumes, and warms it up
       const writtenBefore = hubWrittenBytes(hub.pid);
+      const cpuBefore = processCpuS(hub.pid);
       const window = { fromUs: hrUs(), toUs: 0 };
       ourResult = await routeOnce(a, b, consults(MESSAGES), true);
       window.toUs = hrUs();
-      hubDisk = { perMessage: (hubWrittenBytes(hub.pid) - writtenBefore) / MESSAGES, peakRssMb: hubPeakRssMb(hub.pid) };
+      hubDisk = {
+        perMessage: (hubWrittenBytes(hub.pid) - writtenBefore) / MESSAGES,
+        peakRssMb: hubPeakRssMb(hub.pid),
+        cpuUsPerMessage: ((processCpuS(hub.pid) - cpuBefore) * 1e6) / MESSAGES,
+      };
       if (diagnostics.cpuProfDir)
         writeFileSync(
           join(diagnostics.cpuProfDir, 'window.json'),
@@ -835,7 +845,7 @@ async function benchRouting(
     );
     console.log(`    hub log (incl. ${WARMUP} warm-up): ${logSummary}`);
     console.log(
-      `    hub process: ${(hubDisk.perMessage / 1024).toFixed(2)} KiB written to disk per consult of 1 KiB (its database, /proc/PID/io), peak RSS ${hubDisk.peakRssMb.toFixed(0)} MB`,
+      `    hub process: ${hubDisk.cpuUsPerMessage.toFixed(0)} µs of CPU per consult (/proc/PID/stat), ${(hubDisk.perMessage / 1024).toFixed(2)} KiB written to disk per consult of 1 KiB (its database, /proc/PID/io), peak RSS ${hubDisk.peakRssMb.toFixed(0)} MB`,
     );
     await purgeTestQueues(broker);
   }

@@ -13,10 +13,10 @@ const QUOTE = 0x22;
 export function jsonBytes(value: unknown, options: { readonly spliceFrom?: number } = {}): Uint8Array<ArrayBuffer> {
   const spliceFrom = options.spliceFrom ?? SPLICE_FROM;
   const spliced: string[] = [];
-  const nonce = Array.from(globalThis.crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join('');
-  const marker = `rts-spliced-${nonce}-`;
+  let marker = '';
   const text = JSON.stringify(value, (_key, item: unknown) => {
     if (typeof item !== 'string' || item.length < spliceFrom || !isBase64(item)) return item;
+    marker ||= `rts-spliced-${Array.from(globalThis.crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join('')}-`;
     spliced.push(item);
     return `${marker}${spliced.length - 1}`;
   });
