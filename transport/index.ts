@@ -8,7 +8,7 @@ export { LINK_MAX_MESSAGE_BYTES, createInboxReceiver } from './inbox-receiver.ts
 export type { BatchScope, HandlerResult, InboxReceiver, ReceivedMessage } from './inbox-receiver.ts';
 export { createOutboxSender, outboxCounts, UPLINK } from './outbox-sender.ts';
 export type { OutboxSender } from './outbox-sender.ts';
-export { migrate, openDatabase, storeKeyOf } from './sqlite-database.ts';
+export { migrate, openDatabase, preparedStatement, storeKeyOf } from './sqlite-database.ts';
 export type { SqliteDatabase, SqliteStatement } from './sqlite-database.ts';
 export { createBatchConsumer } from './batch-consumer.ts';
 export type { BatchConsumer } from './batch-consumer.ts';

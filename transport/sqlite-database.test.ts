@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from './sqlite-database.ts';
+import { openDatabase, preparedStatement } from './sqlite-database.ts';
 
 describe('openDatabase', () => {
   let dir: string | undefined;
@@ -48,5 +48,25 @@ describe('openDatabase', () => {
     expect(reopened.prepare('select x from t').get()).toEqual({ x: 'Begum, Nasrin' });
     reopened.close();
     expect(() => openDatabase(join(folder, 'old.db'), 'w'.repeat(40))).toThrow(/cannot be opened with this key/);
+  });
+});
+
+describe('preparedStatement', () => {
+  it('prepares a text once per database, keeps the 128 used last, and follows a schema change', () => {
+    const db = new Database(':memory:');
+    const other = new Database(':memory:');
+    db.exec('create table t (a integer)');
+    const insert = preparedStatement(db, 'insert into t (a) values (?)');
+    expect(preparedStatement(db, 'insert into t (a) values (?)')).toBe(insert);
+    expect(preparedStatement(other, 'select 1')).not.toBe(preparedStatement(db, 'select 1'));
+    insert.run(1);
+    for (let i = 0; i < 128; i++) preparedStatement(db, `select ${i}`);
+    expect(preparedStatement(db, 'insert into t (a) values (?)')).not.toBe(insert);
+    const count = preparedStatement<[], { n: number }>(db, 'select count(*) as n from t');
+    db.exec('alter table t add column b text');
+    expect(preparedStatement(db, 'select count(*) as n from t')).toBe(count);
+    expect(count.get()).toEqual({ n: 1 });
+    db.close();
+    other.close();
   });
 });

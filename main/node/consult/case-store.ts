@@ -1,7 +1,7 @@
 import { caseBucketSchema, type CaseAttention, type CaseBucket } from '../../../shared/api/index.ts';
 import type { ConsultStatus, ReasonCode } from '../../../shared/protocol/index.ts';
 import type { Logger } from '../../../shared/index.ts';
-import type { SqliteDatabase } from '../../../transport/index.ts';
+import { preparedStatement, type SqliteDatabase } from '../../../transport/index.ts';
 import { openCaseBodies } from './case-bodies.ts';
 import { toCase, toRecord, type CaseRow, type MessageRow } from './case-rows.ts';
 import { MIGRATIONS } from './case-store-migrations.ts';
@@ -323,12 +323,11 @@ export function openCaseStore(db: SqliteDatabase, options: { logger?: Logger } =
     attention(caseIds) {
       const result = new Map<string, CaseAttention>();
       if (caseIds.length === 0) return result;
-      const rows = db
-        .prepare<string[], { case_id: string; reason: string | null; direction: string }>(
-          `select m.case_id, m.reason, m.direction from ${messageFrom} where (m.state in ('rejected', 'failed') or o.state = 'failed')
+      const rows = preparedStatement<string[], { case_id: string; reason: string | null; direction: string }>(
+        db,
+        `select m.case_id, m.reason, m.direction from ${messageFrom} where (m.state in ('rejected', 'failed') or o.state = 'failed')
           and m.case_id in (${caseIds.map(() => '?').join(',')}) order by m.created_at`,
-        )
-        .all(...caseIds);
+      ).all(...caseIds);
       const attentionOf = (r: { reason: string | null; direction: string }): CaseAttention => {
         const reason = r.reason ?? undefined;
         if (r.direction === 'in') return { kind: 'received-refused', ...(reason && { reason }) };

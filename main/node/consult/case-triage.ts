@@ -1,4 +1,4 @@
-import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
+import { migrate, preparedStatement, type SqliteDatabase } from '../../../transport/index.ts';
 import { MIGRATIONS } from './case-store-migrations.ts';
 import { indexTextOf, nameTextOf, queryTermsOf } from '../directory/search-terms.ts';
 import type { CaseDetails, CaseListOptions } from './case-store.ts';
@@ -145,23 +145,23 @@ function writeDetails(db: SqliteDatabase, caseId: string, details: CaseDetails):
   const given = columns.filter(([, value]) => value !== undefined);
   // A report's diagnosis alone does not describe a case of an older store: its request is still to be read.
   const fromRequest = details.patientName !== undefined || details.reason !== undefined;
-  db.prepare(
+  preparedStatement(
+    db,
     `update cases set ${[...given.map(([column]) => `${column} = ?`), `described = ${fromRequest ? 1 : 'described'}`].join(', ')} where case_id = ?`,
   ).run(...given.map(([, value]) => value!), caseId);
-  const row = db
-    .prepare<[string], SearchedColumns>(
-      'select patient_name, reason, peer_name, peer_hospital, applicant_id, expert_id from cases where case_id = ?',
-    )
-    .get(caseId);
+  const row = preparedStatement<[string], SearchedColumns>(
+    db,
+    'select patient_name, reason, peer_name, peer_hospital, applicant_id, expert_id from cases where case_id = ?',
+  ).get(caseId);
   if (!row) return;
-  const { rowid } = db
-    .prepare<[string], { rowid: number }>(
-      'insert into case_search_rows (case_id) values (?) on conflict (case_id) do update set case_id = excluded.case_id returning rowid',
-    )
-    .get(caseId)!;
-  const previous = db
-    .prepare<[number], { diagnosis_text: string | null }>('select diagnosis_text from case_search where rowid = ?')
-    .get(rowid);
+  const { rowid } = preparedStatement<[string], { rowid: number }>(
+    db,
+    'insert into case_search_rows (case_id) values (?) on conflict (case_id) do update set case_id = excluded.case_id returning rowid',
+  ).get(caseId)!;
+  const previous = preparedStatement<[number], { diagnosis_text: string | null }>(
+    db,
+    'select diagnosis_text from case_search where rowid = ?',
+  ).get(rowid);
   writeSearchRow(db, rowid, row, details.diagnosis ?? previous?.diagnosis_text ?? '');
 }
 
@@ -176,8 +176,9 @@ interface SearchedColumns {
 
 /** A case's search row, as terms (search-terms.ts), and its diagnosis as given. */
 function writeSearchRow(db: SqliteDatabase, rowid: number, row: SearchedColumns, diagnosis: string): void {
-  db.prepare('delete from case_search where rowid = ?').run(rowid);
-  db.prepare(
+  preparedStatement(db, 'delete from case_search where rowid = ?').run(rowid);
+  preparedStatement(
+    db,
     'insert into case_search (rowid, patient, reason, diagnosis, people, diagnosis_text) values (?, ?, ?, ?, ?, ?)',
   ).run(
     rowid,

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../../../transport/index.ts';
+import { preparedStatement, type SqliteDatabase } from '../../../transport/index.ts';
 import type { ConsultMessageType } from './case-store.ts';
 
 /** One of our consult messages still queued in the outbox: what the outbox screen lists. */
@@ -16,17 +16,17 @@ export interface WaitingMessage {
  * transport's; read, never written here).
  */
 export function waitingMessages(db: SqliteDatabase, limit: number, messageId?: string): WaitingMessage[] {
-  return db
-    .prepare<
-      (string | number)[],
-      { message_id: string; case_id: string; type: ConsultMessageType; created_at: number; alone: number }
-    >(
-      `select m.message_id, m.case_id, m.type, m.created_at,
+  return preparedStatement<
+    (string | number)[],
+    { message_id: string; case_id: string; type: ConsultMessageType; created_at: number; alone: number }
+  >(
+    db,
+    `select m.message_id, m.case_id, m.type, m.created_at,
         (select count(*) from case_messages x where x.case_id = m.case_id) = 1 as alone
       from outbox o join case_messages m on m.message_id = o.message_id
       where o.state = 'pending' and m.direction = 'out' ${messageId === undefined ? '' : 'and o.message_id = ?'}
       order by o.seq limit ?`,
-    )
+  )
     .all(...(messageId === undefined ? [limit] : [messageId, limit]))
     .map((r) => ({
       messageId: r.message_id,

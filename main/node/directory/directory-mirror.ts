@@ -5,7 +5,7 @@ import {
   type DirectoryChange,
   type DirectoryResource,
 } from '../../../shared/protocol/fhir/index.ts';
-import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
+import { migrate, preparedStatement, type SqliteDatabase } from '../../../transport/index.ts';
 import { openMirrorFacets, type DirectoryFacets } from './mirror-facets.ts';
 import { openMirrorMarks, type CertificateVerdict, type ListedCertificates } from './mirror-marks.ts';
 import { MIGRATIONS } from './mirror-schema.ts';
@@ -262,12 +262,14 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
     // 500 at a time: far below SQLite's limit of bound parameters.
     for (let at = 0; at < unique.length; at += 500) {
       const ids = unique.slice(at, at + 500);
-      const rows = db
-        .prepare<string[], { practitioner_id: string; name: string; specialties: string; organization: string }>(
-          `select r.practitioner_id, s.name, s.specialties, s.organization from mirror_search_rows r
+      const rows = preparedStatement<
+        string[],
+        { practitioner_id: string; name: string; specialties: string; organization: string }
+      >(
+        db,
+        `select r.practitioner_id, s.name, s.specialties, s.organization from mirror_search_rows r
           join mirror_search s on s.rowid = r.rowid where r.practitioner_id in (${ids.map(() => '?').join(',')})`,
-        )
-        .all(...ids);
+      ).all(...ids);
       for (const r of rows)
         if (r.name)
           found.set(r.practitioner_id, { name: r.name, specialties: r.specialties, organization: r.organization });

@@ -7,7 +7,7 @@ import {
   type TrustConfig,
 } from '../../../shared/cms/index.ts';
 import { describeCertificate } from '../../../shared/pki/index.ts';
-import type { SqliteDatabase, SqliteStatement } from '../../../transport/index.ts';
+import { preparedStatement, type SqliteDatabase, type SqliteStatement } from '../../../transport/index.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
 import type {
   CertificateState,
@@ -61,8 +61,7 @@ export function createIdentityContext(
 ): IdentityContext {
   const loaded = new Map<string, CryptoKey>();
   const trustItems = (kind: 'anchor' | 'crl' | 'hub') =>
-    db
-      .prepare<[string], { der: Uint8Array }>('select der from trust_items where kind = ? order by rowid')
+    preparedStatement<[string], { der: Uint8Array }>(db, 'select der from trust_items where kind = ? order by rowid')
       .all(kind)
       .map((r) => new Uint8Array(r.der));
   // One object until the trust changes: parsing its anchors and CRLs is then paid once (shared/cms keeps the parsed

@@ -1,4 +1,4 @@
-import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
+import { migrate, preparedStatement, type SqliteDatabase } from '../../../transport/index.ts';
 
 /**
  * Whether the hub has admitted this workstation (docs/protocol.md §5): `requested` once the registration is queued,
@@ -28,12 +28,10 @@ const MIGRATIONS = [
 export function openRegistration(db: SqliteDatabase, onChange: () => void): Registration {
   migrate(db, 'registration', MIGRATIONS);
   const row = () =>
-    db
-      .prepare<
-        [],
-        { state: RegistrationState; endpoint_id: string | null; message_id: string | null; reason: string | null }
-      >('select * from registration where id = 1')
-      .get();
+    preparedStatement<
+      [],
+      { state: RegistrationState; endpoint_id: string | null; message_id: string | null; reason: string | null }
+    >(db, 'select * from registration where id = 1').get();
   const set = (state: RegistrationState, fields: { endpointId?: string; messageId?: string; reason?: string }) => {
     const current = row();
     db.prepare(
