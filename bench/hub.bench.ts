@@ -307,7 +307,7 @@ async function startForwarder(
   const connection = await connectAmqp(broker.users.hub.name, broker.users.hub.password, 'forwarder');
   const sender = await openSender(connection, rabbitmq3Adapter.downlinkTarget(toEndpoint));
   const receiptSender = receipts && (await openSender(connection, rabbitmq3Adapter.downlinkTarget(receipts.to)));
-  const receiptKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const receiptKey = receipts && generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const waiting: EventContext[] = [];
   /** Each uplink delivery with the number of its sends the broker has yet to accept. */
   const upstream = new Map<Delivery, { up: Delivery; open: number }>();
@@ -315,7 +315,7 @@ async function startForwarder(
   let forwarded = 0;
   const receiptFor = (m: Message): Message => {
     const body = randomBytes(receipts!.bytes);
-    sign('sha256', body.subarray(0, receipts!.bytes - 72), receiptKey).copy(body, receipts!.bytes - 72);
+    sign('sha256', body.subarray(0, receipts!.bytes - 72), receiptKey!).copy(body, receipts!.bytes - 72);
     return {
       message_id: randomUUID(),
       user_id: hubUser,

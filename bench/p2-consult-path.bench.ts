@@ -29,12 +29,13 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { COMMANDS, EVENTS, type CommandInput, type DirectoryState } from '../shared/api/index.ts';
+import { COMMANDS, EVENTS, type CommandInput } from '../shared/api/index.ts';
 import { createWorkstationCore, type WorkstationCore } from '../main/node/index.ts';
 import type { TestPractitioner } from '../testkit/index.ts';
 import { startRegionHarness, type RegionHarness } from '../integration/testing/region-harness.ts';
 import { startChildService, type ChildService } from '../integration/testing/hub-process.ts';
 import { describeCpu, startCpuWindow, type CpuWindow } from './cpu-window.ts';
+import { untilRegistered } from './core-ready.ts';
 import { backgroundCores, measureProtocolWork, p2Floor, type P2Floor } from './p2-floor.ts';
 import {
   bareRhea,
@@ -93,20 +94,8 @@ async function startCore(
   const core = createWorkstationCore(harness.coreOptions(endpointId));
   await core.start();
   await harness.setUpWorkstation(core, endpointId, practitioner);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const setup = await core.dispatch(COMMANDS.getSetupState, undefined);
-    const directory = await core.dispatch(COMMANDS.getDirectoryState, undefined);
-    if (
-      setup.ok &&
-      directory.ok &&
-      (setup.value as { registration: { state: string } }).registration.state === 'accepted' &&
-      (directory.value as DirectoryState).experts === 2
-    )
-      return core;
-    if (Date.now() > deadline) throw new Error(`${endpointId}: not registered with the directory mirrored after 120 s`);
-    await sleep(100);
-  }
+  await untilRegistered(core, endpointId, 2);
+  return core;
 }
 
 async function ours(run: number): Promise<PathResult> {

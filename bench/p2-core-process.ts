@@ -6,8 +6,9 @@
  *
  *   node bench/p2-core-process.ts DATA_DIR KEYCHAIN_SERVICE
  */
-import { COMMANDS, EVENTS, type DirectoryState } from '../shared/api/index.ts';
+import { EVENTS } from '../shared/api/index.ts';
 import { createKeychainVault, createWorkstationCore } from '../main/node/index.ts';
+import { untilRegistered } from './core-ready.ts';
 
 const [dataDir, service] = process.argv.slice(2);
 if (!dataDir || !service) throw new Error('usage: node bench/p2-core-process.ts DATA_DIR KEYCHAIN_SERVICE');
@@ -32,18 +33,5 @@ process.once('SIGTERM', () => {
 });
 
 await core.start();
-const deadline = Date.now() + 120_000;
-for (;;) {
-  const setup = await core.dispatch(COMMANDS.getSetupState, undefined);
-  const directory = await core.dispatch(COMMANDS.getDirectoryState, undefined);
-  if (
-    setup.ok &&
-    directory.ok &&
-    (setup.value as { registration: { state: string } }).registration.state === 'accepted' &&
-    (directory.value as DirectoryState).experts === 2
-  )
-    break;
-  if (Date.now() > deadline) throw new Error('not registered with the directory mirrored after 120 s');
-  await new Promise((resolve) => setTimeout(resolve, 100));
-}
+await untilRegistered(core, 'the expert core', 2);
 process.stdout.write('ready\n');
