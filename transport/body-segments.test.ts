@@ -113,6 +113,19 @@ describe('body segments', () => {
     expect(() => reopened.read({ ...c!, segment: 9 })).toThrow('body segment 9 is missing');
   });
 
+  it('gives every record a nonce of its own, within a group and across groups', () => {
+    const segments = open();
+    const body = Buffer.alloc(100, 1);
+    const refs = [...segments.append([body, body, body]), ...segments.append([body, body])];
+    const raw = readFileSync(fileOf(1));
+    // The header: magic (4), length (4), nonce (12).
+    const nonces = refs.map((ref) => raw.subarray(ref.offset + 8, ref.offset + 20).toString('hex'));
+    expect(new Set(nonces).size).toBe(refs.length);
+    // The same body under different nonces: no two ciphertexts alike either.
+    expect(new Set(refs.map((ref) => raw.subarray(ref.offset + 20, ref.offset + 120).toString('hex'))).size).toBe(5);
+    refs.forEach((ref) => same(segments.read(ref), body));
+  });
+
   it('leaves no patient data and no key in the files', () => {
     const patient = 'Anna Müller, born 1961-04-02, PHN 9876543210';
     const storeKey = 's'.repeat(40);

@@ -58,8 +58,9 @@ export interface BodySegments {
 }
 
 const MAGIC = Buffer.from('RTSB');
-/** Magic, u32 ciphertext length (big-endian), 12-byte nonce. */
-const HEADER_BYTES = 4 + 4 + 12;
+const NONCE_BYTES = 12;
+/** Magic, u32 ciphertext length (big-endian), nonce. */
+const HEADER_BYTES = 4 + 4 + NONCE_BYTES;
 const TAG_BYTES = 16;
 const MAX_BODY_BYTES = 0xffff_ffff;
 const DEFAULT_MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -89,9 +90,11 @@ function placeOf(segment: number, offset: number): Buffer {
   return aad;
 }
 
-/** A record as the parts to write (header, ciphertext, tag): a megabyte body is not copied once more to join them. */
-function sealParts(key: Uint8Array, segment: number, offset: number, body: Uint8Array): Buffer[] {
-  const nonce = randomBytes(12);
+/**
+ * A record as the parts to write (header, ciphertext, tag): a megabyte body is not copied once more to join them.
+ * `nonce` is 12 random bytes of this record's own.
+ */
+function sealParts(key: Uint8Array, segment: number, offset: number, body: Uint8Array, nonce: Buffer): Buffer[] {
   const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(placeOf(segment, offset));
   const header = Buffer.alloc(HEADER_BYTES);
   MAGIC.copy(header, 0);
@@ -103,7 +106,7 @@ function sealParts(key: Uint8Array, segment: number, offset: number, body: Uint8
 }
 
 function sealRecord(key: Uint8Array, segment: number, offset: number, body: Uint8Array): Buffer {
-  return Buffer.concat(sealParts(key, segment, offset, body));
+  return Buffer.concat(sealParts(key, segment, offset, body, randomBytes(NONCE_BYTES)));
 }
 
 function readFully(fd: number, length: number, position: number): Buffer {
@@ -315,7 +318,9 @@ export function openBodySegments(options: BodySegmentsOptions): BodySegments {
       const refs: BodyRef[] = [];
       let run: Buffer[] = [];
       let runBytes = 0;
-      for (const body of bodies) {
+      // One draw for the group: a draw per record was 4.6 µs, a third of what sealing a 1 KiB body cost.
+      const nonces = randomBytes(NONCE_BYTES * bodies.length);
+      for (const [i, body] of bodies.entries()) {
         const recordBytes = HEADER_BYTES + body.byteLength + TAG_BYTES;
         // A body larger than a segment gets one of its own; otherwise the next segment starts before it would pass.
         if (activeSize + runBytes > 0 && activeSize + runBytes + recordBytes > maxSegmentBytes) {
@@ -325,7 +330,7 @@ export function openBodySegments(options: BodySegmentsOptions): BodySegments {
           runBytes = 0;
         }
         const offset = activeSize + runBytes;
-        run.push(...sealParts(key, active, offset, body));
+        run.push(...sealParts(key, active, offset, body, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)));
         runBytes += recordBytes;
         refs.push({ segment: active, offset, length: body.byteLength });
       }

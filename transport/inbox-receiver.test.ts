@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { recordingLogger } from './testing/recording-logger.ts';
 import { artemisAdapter, rabbitmq3Adapter, type BrokerAdapter } from './broker-adapter.ts';
 import type { BrokerConnection } from './broker-connection.ts';
-import { createInboxReceiver } from './inbox-receiver.ts';
+import { createInboxReceiver, type InboxReceiver } from './inbox-receiver.ts';
 import { openDatabase } from './sqlite-database.ts';
 import { createSqliteTransportStore } from './sqlite-transport-store.ts';
 
@@ -278,6 +278,39 @@ describe('inbox receiver', () => {
     expect(announced.at(-1)).toBe(0);
     expect(store.inbox.find('m2')).toMatchObject({ outcome: 'processed' });
     expect(settled).toHaveLength(3);
+    await receiver.stop();
+    store.close();
+  });
+
+  it('judges a copy of a parked message a duplicate when the park was handled in the middle of its batch', async () => {
+    const store = openStore();
+    const { connection, deliver, settled } = standInLink();
+    let trusted = false;
+    const handled: string[] = [];
+    const duplicates: string[] = [];
+    const receiver: InboxReceiver = createInboxReceiver({
+      ...downlinkOf(connection, store),
+      parked: store.parked,
+      handle: async (m) => {
+        if (!trusted) return { outcome: 'waiting', reason: 'internal-error', detail: "this endpoint's CRL is stale" };
+        handled.push(m.messageId);
+        // The trust changes while this batch is handled: the park goes first, before the rest of the batch.
+        if (m.messageId === 'first') receiver.handleParkedAgain();
+        return { outcome: 'processed' };
+      },
+      onDuplicate: (_first, copy) => duplicates.push(copy.messageId),
+    });
+    deliver('parked');
+    await receiver.idle();
+    expect(store.parked.list('downlink').map((p) => p.messageId)).toEqual(['parked']);
+    trusted = true;
+    // One batch: a message, then a copy of the parked one (its sender sent it again).
+    deliver('first');
+    deliver('parked');
+    await receiver.idle();
+    expect(handled).toEqual(['first', 'parked']);
+    expect(duplicates).toEqual(['parked']);
+    expect(settled).toEqual(['accepted parked', 'accepted first', 'accepted parked']);
     await receiver.stop();
     store.close();
   });

@@ -118,6 +118,16 @@ export interface InboxReceiver {
   stop(): Promise<void>;
 }
 
+/** What judging a message may consult and change of the batch it is in. */
+interface BatchState {
+  readonly scope: BatchScope;
+  /** Ids judged in this batch so far (copies of them are duplicates too). */
+  readonly inBatch: Set<string>;
+  readonly parking: Parking;
+  /** What the inbox held of the batch's ids when it began. */
+  readonly recorded: ReadonlyMap<string, InboxRecord>;
+}
+
 export function createInboxReceiver(options: InboxReceiverOptions): InboxReceiver {
   const { connection, inbox, deadLetters, parked } = options;
   const credit = options.credit ?? 32;
@@ -188,14 +198,19 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     }
   }
 
+  /** What the inbox holds already of these arrivals, looked up once for all of them. */
+  const recordedOf = (arrivals: readonly Arrival[]) =>
+    inbox.findMany(arrivals.flatMap(({ message: { message_id: id } }) => (typeof id === 'string' ? [id] : [])));
+
   async function handleBatch(batch: readonly Arrival[]): Promise<void> {
     const fromPark = batch[0]?.parked !== undefined;
     let scope: BatchScope = { serial: ++batches };
     let entries: Entry[] = [];
     let inBatch = new Set<string>();
     let parking: Parking = { messages: 0, bytes: 0 };
-    for (const arrival of batch) {
-      const entry = await judge(arrival, scope, inBatch, parking);
+    let recorded = recordedOf(batch);
+    for (const [i, arrival] of batch.entries()) {
+      const entry = await judge(arrival, { scope, inBatch, parking, recorded });
       if (entry) entries.push(arrival.parked ? unparkedEntry(entry, parked, arrival.parked.messageId) : entry);
       // The trust changed while this batch was handled (e.g. a crl-updated notice): what is parked arrived before the
       // rest of the batch, so it goes first. What was handled so far is committed, the rest starts a new batch.
@@ -206,18 +221,16 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
         entries = [];
         inBatch = new Set();
         parking = { messages: 0, bytes: 0 };
+        // The parked messages just committed may be copies of those still to come.
+        recorded = recordedOf(batch.slice(i + 1));
       }
     }
     commit(entries);
   }
 
   /** What becomes of one message: its entry to commit and settle, or none when it was released (or stays parked). */
-  async function judge(
-    arrival: Arrival,
-    scope: BatchScope,
-    inBatch: Set<string>,
-    parking: Parking,
-  ): Promise<Entry | undefined> {
+  async function judge(arrival: Arrival, batch: BatchState): Promise<Entry | undefined> {
+    const { scope, inBatch, parking, recorded } = batch;
     const { message, delivery } = arrival;
     const messageId = typeof message.message_id === 'string' ? message.message_id : undefined;
     const received: ReceivedMessage = {
@@ -227,12 +240,12 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
       batch: scope,
     };
     const bytes = transferBytes(message);
-    if (bytes > maxMessageBytes && !(messageId && (inbox.find(messageId) || inBatch.has(messageId)))) {
+    if (bytes > maxMessageBytes && !(messageId && (recorded.has(messageId) || inBatch.has(messageId)))) {
       if (messageId) inBatch.add(messageId);
       return refusedAtLinkEntry(sink, delivery, message, messageId, bytes, maxMessageBytes);
     }
     if (!messageId) return missingIdEntry(sink, delivery, message);
-    const earlier = inbox.find(messageId);
+    const earlier = recorded.get(messageId);
     if (earlier) {
       options.onDuplicate?.(earlier, received);
       return { messageId, delivery };

@@ -80,7 +80,9 @@ export function createSqliteOutbox(
   const load =
     db.prepare(`select o.message_id, o.properties, o.bytes, o.body_segment, o.body_offset, o.body_held, b.body
     from outbox o left join outbox_bodies b using (message_id) where o.message_id = ?`);
-  const remove = db.prepare('delete from outbox where message_id = ? returning body_segment, body_held');
+  // A group of ids as one JSON array: one statement for what took one each (7.5 µs an id in the transport bench).
+  const remove = db.prepare(`delete from outbox where message_id in (select value from json_each(?))
+    returning message_id, body_segment, body_held`);
   const isPending = db.prepare(`select 1 from outbox where message_id = ? and state = 'pending'`);
   const removeBody = db.prepare('delete from outbox_bodies where message_id = ?');
   const fail = db.prepare(`update outbox set state = 'failed', failure_reason = ? where message_id = ?`);
@@ -170,11 +172,14 @@ export function createSqliteOutbox(
   // into a segment that reclaim then deletes. (Raised early on enqueue: a rollback then only keeps a segment too long.)
   const confirmMany = db.transaction((ids: readonly string[]) => {
     const segmentsOfRemoved: number[] = [];
-    for (const id of ids) {
-      const row = remove.get(id) as { body_segment: number | null; body_held: number } | undefined;
-      if (!row) continue;
+    const rows = remove.all(JSON.stringify(ids)) as {
+      message_id: string;
+      body_segment: number | null;
+      body_held: number;
+    }[];
+    for (const row of rows) {
       if (row.body_segment !== null) segmentsOfRemoved.push(row.body_segment);
-      else if (!row.body_held) removeBody.run(id);
+      else if (!row.body_held) removeBody.run(row.message_id);
     }
     return segmentsOfRemoved;
   });

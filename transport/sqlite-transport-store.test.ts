@@ -197,6 +197,19 @@ describe('inbox', () => {
     db.close();
   });
 
+  it('finds the records of a batch of ids in one query: those processed, with their outcome and reason', () => {
+    store.inbox.commitMany([
+      { record: { messageId: 'kept', outcome: 'processed', processedAt: 1 } },
+      { record: { messageId: 'refused', outcome: 'rejected', reason: 'schema-invalid', processedAt: 2 } },
+    ]);
+    const found = store.inbox.findMany(['new', 'refused', 'kept', 'it\'s "quoted"']);
+    expect([...found.entries()].sort(([a], [b]) => a.localeCompare(b))).toEqual([
+      ['kept', { messageId: 'kept', outcome: 'processed', processedAt: 1 }],
+      ['refused', { messageId: 'refused', outcome: 'rejected', reason: 'schema-invalid', processedAt: 2 }],
+    ]);
+    expect(store.inbox.findMany([]).size).toBe(0);
+  });
+
   it('forgets ids older than the window', () => {
     store.inbox.commit({ messageId: 'old', outcome: 'rejected', reason: 'schema-invalid', processedAt: 10 });
     store.inbox.commit({ messageId: 'new', outcome: 'processed', processedAt: 100 });

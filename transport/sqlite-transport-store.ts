@@ -41,8 +41,25 @@ function messageOf(properties: string, body: Uint8Array): StoredMessage {
   return { properties: JSON.parse(properties) as StoredMessage['properties'], body: new Uint8Array(body) };
 }
 
+interface InboxRow {
+  message_id: string;
+  outcome: InboxRecord['outcome'];
+  reason: ReasonCode | null;
+  processed_at: number;
+}
+
+const recordOf = (row: InboxRow): InboxRecord => ({
+  messageId: row.message_id,
+  outcome: row.outcome,
+  processedAt: row.processed_at,
+  ...(row.reason !== null && { reason: row.reason }),
+});
+
 function createInbox(db: SqliteDatabase): Inbox {
-  const find = db.prepare('select message_id, outcome, reason, processed_at from inbox where message_id = ?');
+  const columns = 'select message_id, outcome, reason, processed_at from inbox';
+  const find = db.prepare(`${columns} where message_id = ?`);
+  // A batch's ids as one JSON array: 0.7 µs an id where a query each took 3 µs (and 8.5 µs within the transport bench).
+  const findMany = db.prepare(`${columns} where message_id in (select value from json_each(?))`);
   const insert = db.prepare('insert into inbox (message_id, outcome, reason, processed_at) values (?, ?, ?, ?)');
   const prune = db.prepare('delete from inbox where processed_at < ?');
   const apply = (record: InboxRecord | undefined, effect?: () => void) => {
@@ -55,17 +72,13 @@ function createInbox(db: SqliteDatabase): Inbox {
   });
   return {
     find: (messageId) => {
-      const row = find.get(messageId) as
-        | { message_id: string; outcome: InboxRecord['outcome']; reason: ReasonCode | null; processed_at: number }
-        | undefined;
-      return (
-        row && {
-          messageId: row.message_id,
-          outcome: row.outcome,
-          processedAt: row.processed_at,
-          ...(row.reason !== null && { reason: row.reason }),
-        }
-      );
+      const row = find.get(messageId) as InboxRow | undefined;
+      return row && recordOf(row);
+    },
+    findMany: (messageIds) => {
+      if (messageIds.length === 0) return new Map();
+      const rows = findMany.all(JSON.stringify(messageIds)) as InboxRow[];
+      return new Map(rows.map((row) => [row.message_id, recordOf(row)]));
     },
     commit: (record, effect) => commit(record, effect),
     commitMany: (entries) => commitMany(entries),

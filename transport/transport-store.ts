@@ -104,6 +104,8 @@ export interface InboxRecord {
 
 export interface Inbox {
   find(messageId: string): InboxRecord | undefined;
+  /** The records of those of `messageIds` processed already, by id: one query for a batch instead of one per message. */
+  findMany(messageIds: readonly string[]): ReadonlyMap<string, InboxRecord>;
   /**
    * Records the outcome of a message and runs `effect` (the handler's own writes) in the same transaction: either both
    * are durable or neither is.
