@@ -84,6 +84,7 @@ export function createSqliteOutbox(
   const remove = db.prepare(`delete from outbox where message_id in (select value from json_each(?))
     returning message_id, body_segment, body_held`);
   const isPending = db.prepare(`select 1 from outbox where message_id = ? and state = 'pending'`);
+  const isQueued = db.prepare('select 1 from outbox where message_id = ?');
   const removeBody = db.prepare('delete from outbox_bodies where message_id = ?');
   const fail = db.prepare(`update outbox set state = 'failed', failure_reason = ? where message_id = ?`);
   const counts = db.prepare(`select state, count(*) as n from outbox group by state`);
@@ -133,16 +134,31 @@ export function createSqliteOutbox(
 
   const recent = new Map<string, StoredMessage>();
   let recentBytes = 0;
+  /**
+   * Queued inside a caller's transaction (a consult with its case): kept too, or the sender would read back from the
+   * case's segment what was sealed there a moment ago (1 ms and two megabyte copies per consult in P2's profile). Until
+   * seen committed they are checked against the rows, so that one rolled back is neither sent nor kept.
+   */
+  const uncommitted = new Set<string>();
   const forget = (messageId: string) => {
     const message = recent.get(messageId);
     if (!message) return;
     recent.delete(messageId);
+    uncommitted.delete(messageId);
     recentBytes -= message.body.byteLength;
   };
   const remember = ({ messageId, message }: OutboxInput) => {
+    forget(messageId);
     if (recentBytes + message.body.byteLength > RECENT_BODY_BYTES) return;
     recent.set(messageId, message);
     recentBytes += message.body.byteLength;
+    if (db.inTransaction) uncommitted.add(messageId);
+  };
+  /** Outside any transaction: what is still queued was committed; the rest was rolled back. */
+  const settleUncommitted = () => {
+    if (uncommitted.size === 0 || db.inTransaction) return;
+    for (const messageId of uncommitted) if (isQueued.get(messageId) === undefined) forget(messageId);
+    uncommitted.clear();
   };
 
   // The bodies are durable in their segment before the rows that point at them commit. A body whose row is never
@@ -184,10 +200,8 @@ export function createSqliteOutbox(
     return segmentsOfRemoved;
   });
 
-  // Kept in memory only once committed here: inside a caller's transaction, which may yet roll back, it is read back.
   const queue = (entries: readonly OutboxInput[]) => {
-    const added = enqueueMany(entries);
-    if (!db.inTransaction) added.forEach(remember);
+    enqueueMany(entries).forEach(remember);
   };
 
   /** Rows taken away (accepted, or withdrawn); a segment goes once no row refers to it. */
@@ -211,10 +225,15 @@ export function createSqliteOutbox(
     enqueueMany: (entries) => {
       queue(entries);
     },
-    queuedAfter: (afterSeq, limit) => queuedAfter.all(afterSeq, limit) as OutboxTicket[],
+    queuedAfter: (afterSeq, limit) => {
+      settleUncommitted();
+      return queuedAfter.all(afterSeq, limit) as OutboxTicket[];
+    },
     load: (messageId) => {
+      settleUncommitted();
       const cached = recent.get(messageId);
-      if (cached) return cached;
+      if (cached && !uncommitted.has(messageId)) return cached;
+      if (cached) return isQueued.get(messageId) === undefined ? undefined : cached;
       const row = load.get(messageId) as (BodyColumns & { properties: string }) | undefined;
       return row && messageOf(row);
     },

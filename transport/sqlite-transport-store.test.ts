@@ -129,6 +129,9 @@ describe('outbox', () => {
     expect(readFileSync(join(`${path()}.bodies`, '00000001.seg')).byteLength).toBeLessThan(
       2 * 'Begum, Nasrin'.length + 80,
     );
+    // After a restart, nothing in memory: the bodies come from their owner.
+    store.close();
+    store = createSqliteTransportStore(openDatabase(path(), KEY), { heldBodies: { read: (id) => held.get(id) } });
     expect(new TextDecoder().decode(store.outbox.load('h1')!.body)).toBe('held by the case');
     expect(() => store.outbox.load('h2')).toThrow("the body of h2 is held by the store's owner, which has none for it");
     // Given up on, it is still listed, with its reason.
@@ -141,6 +144,41 @@ describe('outbox', () => {
     expect(store.outbox.load('h1')).toBeUndefined();
     expect(held.has('h1')).toBe(true);
     expect(queued()).toEqual(['w1']);
+  });
+
+  it("sends a held body queued in its owner's transaction from memory; one rolled back is neither sent nor kept", () => {
+    store.close();
+    const reads: string[] = [];
+    const db = openDatabase(path(), KEY);
+    store = createSqliteTransportStore(db, {
+      heldBodies: {
+        read: (id) => {
+          reads.push(id);
+          return undefined;
+        },
+      },
+    });
+    const input = (id: string, text?: string) => ({
+      messageId: id,
+      orderKey: 'case-h',
+      address: 'a',
+      message: message(id, text),
+      bodyHeld: true,
+    });
+    db.transaction(() => store.outbox.enqueue(input('kept')))();
+    expect(() =>
+      db.transaction(() => {
+        store.outbox.enqueue(input('undone'));
+        throw new Error('the case could not be stored');
+      })(),
+    ).toThrow('the case could not be stored');
+    expect(queued()).toEqual(['kept']);
+    expect(new TextDecoder().decode(store.outbox.load('kept')!.body)).toBe('Begum, Nasrin');
+    expect(store.outbox.load('undone')).toBeUndefined();
+    // Queued again with another body, the new one is what goes.
+    db.transaction(() => store.outbox.enqueue(input('undone', 'the second try')))();
+    expect(new TextDecoder().decode(store.outbox.load('undone')!.body)).toBe('the second try');
+    expect(reads).toEqual([]);
   });
 
   it('still has everything queued after a restart, bodies read back from the store', () => {
