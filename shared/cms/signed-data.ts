@@ -12,6 +12,7 @@ import {
 import { parseTrust, validateSignerChain, type KnownCertificate } from './chain.ts';
 import { CMS_ERROR_CODES, CmsError, malformed, parseOrThrow } from './cms-errors.ts';
 import { readContentInfo, writeContentInfo } from './content-info.ts';
+import { readSignedPartsQuickly, type SignedParts } from './signed-parts.ts';
 import {
   CONTEXT,
   DEFAULT_MAX_BYTES,
@@ -360,6 +361,22 @@ export function readSignedData(block: asn1js.AsnType): ParsedSignedData {
   };
 }
 
+/** A signed message's parts by the full BER reader: any encoding, every error explained. */
+export function readSignedParts(signedData: Der, maxBytes: number): SignedParts {
+  const root = parseBer(signedData, maxBytes, 'The signed message');
+  const { contentType, content: inner } = readContentInfo(root, 'The signed message');
+  if (contentType !== OID.signedData) {
+    throw new CmsError(CMS_ERROR_CODES.malformed, `Expected a signed message but found ${oidName(contentType)}`);
+  }
+  const { eContentType, eContent, certificates, signerInfos } = readSignedData(inner);
+  return {
+    eContentType,
+    content: () => eContent && parseOrThrow('The signed content', () => octets(eContent)),
+    certificates,
+    signerInfos,
+  };
+}
+
 function findSignerCertificate(
   signerInfo: pkijs.SignerInfo,
   candidates: readonly KnownCertificate[],
@@ -391,12 +408,7 @@ export async function verifySignedData(
 ): Promise<VerifyResult> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const now = options.now ?? new Date();
-  const root = parseBer(signedData, maxBytes, 'The signed message');
-  const { contentType, content: inner } = readContentInfo(root, 'The signed message');
-  if (contentType !== OID.signedData) {
-    throw new CmsError(CMS_ERROR_CODES.malformed, `Expected a signed message but found ${oidName(contentType)}`);
-  }
-  const sd = readSignedData(inner);
+  const sd = readSignedPartsQuickly(bufferSource(signedData), maxBytes) ?? readSignedParts(signedData, maxBytes);
 
   const [signerInfo, ...others] = sd.signerInfos;
   if (!signerInfo || others.length > 0)
@@ -417,13 +429,12 @@ export async function verifySignedData(
       `The signed content is of type ${oidName(sd.eContentType)}, not data`,
     );
   }
-  const eContent = sd.eContent;
-  if (!eContent)
+  const content = sd.content();
+  if (!content)
     throw new CmsError(
       CMS_ERROR_CODES.malformed,
       'The signed message does not contain its content (detached signature)',
     );
-  const content = parseOrThrow('The signed content', () => octets(eContent));
   if (!signerInfo.signedAttrs) throw new CmsError(CMS_ERROR_CODES.malformed, 'The signature has no signed attributes');
 
   const declaredType = singleAttribute(signerInfo, OID.contentType);
