@@ -1,0 +1,57 @@
+import fc from 'fast-check';
+import * as pkijs from 'pkijs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTestPki } from '../../scripts/test-env/index.ts';
+import { parseCertificate } from './certificates.ts';
+import { isCmsError, parseOrThrow } from './cms-errors.ts';
+import { parseBer } from './der.ts';
+import { readRecipientInfo } from './enveloped-data.ts';
+import { recipientInfoFor } from './recipients.ts';
+import { subtle } from './webcrypto.ts';
+
+/** How a reader read an encoded RecipientInfo: its variant and encoding again, or the error code. */
+function readWith(encoded: Uint8Array, read: (schema: ReturnType<typeof parseBer>) => pkijs.RecipientInfo): unknown {
+  try {
+    const schema = parseBer(new Uint8Array(encoded), 64 * 1024, 'A recipient entry');
+    const info = parseOrThrow('A recipient entry', () => read(schema));
+    return { variant: info.variant, der: Buffer.from(info.toSchema().toBER()).toString('hex') };
+  } catch (error) {
+    if (!isCmsError(error)) throw error;
+    return { error: error.code };
+  }
+}
+const directly = (encoded: Uint8Array) => readWith(encoded, readRecipientInfo);
+const byPkijs = (encoded: Uint8Array) => readWith(encoded, (schema) => new pkijs.RecipientInfo({ schema }));
+
+describe('reading a RecipientInfo as the variant its tag names', () => {
+  const encoded = {} as Record<'keyTransport' | 'keyAgreement', Uint8Array>;
+  beforeAll(async () => {
+    const pki = createTestPki();
+    const contentKey = await subtle().generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt']);
+    const certificate = (name: 'rsaRecipient' | 'ecRecipient') => parseCertificate(pki.leaves[name].certificate, name);
+    encoded.keyTransport = await recipientInfoFor(certificate('rsaRecipient'), 'rsa', contentKey);
+    encoded.keyAgreement = await recipientInfoFor(certificate('ecRecipient'), 'ec-p256', contentKey);
+  }, 60_000);
+
+  it('reads key transport and key agreement as pkijs reads them', () => {
+    expect(directly(encoded.keyTransport)).toMatchObject({ variant: 1 });
+    expect(directly(encoded.keyAgreement)).toMatchObject({ variant: 2 });
+    for (const bytes of Object.values(encoded)) expect(directly(bytes)).toEqual(byPkijs(bytes));
+  });
+
+  it('reads (or refuses) damaged copies exactly as pkijs does', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('keyTransport', 'keyAgreement'),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        (which, at, byte) => {
+          const original = encoded[which];
+          const damaged = Uint8Array.from(original, (b, j) => (j === at % original.byteLength ? byte : b));
+          expect(directly(damaged)).toEqual(byPkijs(damaged));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
