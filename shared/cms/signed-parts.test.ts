@@ -28,8 +28,7 @@ function readWith(read: () => SignedParts | undefined): unknown {
     return { error: error.code };
   }
 }
-const quickly = (bytes: Uint8Array) =>
-  readWith(() => readSignedPartsQuickly(new Uint8Array(bytes), DEFAULT_MAX_BYTES));
+const quickly = (bytes: Uint8Array) => readWith(() => readSignedPartsQuickly(new Uint8Array(bytes), DEFAULT_MAX_BYTES));
 const fully = (bytes: Uint8Array) => readWith(() => readSignedParts(new Uint8Array(bytes), DEFAULT_MAX_BYTES));
 
 /** The same message in BER with an indefinite outer length, as streaming encoders write it. */
