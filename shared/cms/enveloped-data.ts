@@ -65,8 +65,9 @@ export interface ParsedEnvelope {
 
 /**
  * A RecipientInfo read as the variant its tag names, as pkijs's RecipientInfo does after first comparing the element
- * with a schema of all five variants, built anew for each one (then the variant compares it again): 1.1 ms of each of
- * a consult's two recipients at the expert. Variants the profile does not use go through pkijs's own.
+ * with a schema of all five variants, built anew for each one (then the variant compares it again): a consult's two
+ * recipients took 0.9–1.2 ms to read that way, 0.5–0.6 ms this way. Variants the profile does not use go through
+ * pkijs's own.
  */
 export function readRecipientInfo(schema: asn1js.AsnType): pkijs.RecipientInfo {
   if (schema.idBlock.tagClass === UNIVERSAL)
