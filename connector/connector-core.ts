@@ -27,7 +27,8 @@ import {
   type DirectoryResource,
 } from '../shared/protocol/fhir/index.ts';
 import { PROTOCOL_LIMITS, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
-import { createCachedCertificateValidator, loadFhirDefinitions } from '../shared-node/index.ts';
+import { createCachedCertificateValidator, loadFhirDefinitions, nodeCryptoAccelerator } from '../shared-node/index.ts';
+import { useCryptoAccelerator } from '../shared/cms/index.ts';
 import {
   brokerAdapterFor,
   createBrokerConnection,
@@ -221,6 +222,7 @@ interface Link {
 }
 
 export async function startConnector(options: ConnectorOptions): Promise<ConnectorCore> {
+  useCryptoAccelerator(nodeCryptoAccelerator); // small digests and signatures by OpenSSL at once (webcrypto.ts)
   const { config, path } = options.loaded;
   const log = options.log ?? (() => undefined);
   const logger = options.logger ?? NO_LOGGER;

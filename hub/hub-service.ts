@@ -15,7 +15,12 @@ import {
   openHubDatabase,
 } from './hub-setup.ts';
 import { createHubTransactions } from './hub-transactions.ts';
-import { createPayloadValidationPool, type PayloadValidationPool } from '../shared-node/index.ts';
+import {
+  createPayloadValidationPool,
+  nodeCryptoAccelerator,
+  type PayloadValidationPool,
+} from '../shared-node/index.ts';
+import { useCryptoAccelerator } from '../shared/cms/index.ts';
 import { startOperatorApi } from './operator-api.ts';
 import * as store from './store/hub-store.ts';
 import type { SqlClient } from './store/sql-client.ts';
@@ -63,6 +68,8 @@ export interface HubService {
 }
 
 export async function startHub(options: HubServiceOptions): Promise<HubService> {
+  // A receipt for every consult: its digest and signature by OpenSSL at once, not as Web Crypto jobs (webcrypto.ts).
+  useCryptoAccelerator(nodeCryptoAccelerator);
   const { config } = options.config;
   const log = options.log ?? (() => undefined);
   const instanceId = config.instanceId ?? `${hostname()}-${process.pid}`;

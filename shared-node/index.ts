@@ -7,6 +7,7 @@ export { loadFhirDefinitions, protocolDefinitionsText } from './fhir-definitions
 export { createJsonLinesLogger, openJsonLinesLogFile } from './json-lines-logger.ts';
 export type { JsonLinesLogFile } from './json-lines-logger.ts';
 export { createNativeCertificateValidator } from './native-certificate-validator.ts';
+export { nodeCryptoAccelerator } from './node-crypto-accelerator.ts';
 export { envOrFileSecretReferenceSchema, secretReferenceSchema } from './secret-reference.ts';
 export type { EnvOrFileSecretReference, SecretReference } from './secret-reference.ts';
 export { createPayloadValidationPool } from './payload-validation-pool.ts';

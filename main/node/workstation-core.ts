@@ -1,6 +1,11 @@
 import { EVENTS, API_ERROR_CODES, apiError } from '../../shared/api/index.ts';
 import { assertEndpointId } from '../../shared/protocol/index.ts';
-import { createCachedCertificateValidator, loadFhirDefinitions } from '../../shared-node/index.ts';
+import {
+  createCachedCertificateValidator,
+  loadFhirDefinitions,
+  nodeCryptoAccelerator,
+} from '../../shared-node/index.ts';
+import { useCryptoAccelerator } from '../../shared/cms/index.ts';
 import { createSqliteTransportStore, type SqliteDatabase } from '../../transport/index.ts';
 import { createCommandDispatcher, type CommandDispatcher } from './api/command-dispatcher.ts';
 import { auditSealFromVault, openAuditLog } from './audit/audit-log.ts';
@@ -46,6 +51,7 @@ export interface WorkstationCore {
  * views, the outgoing path and the broker link (core/), the command handlers per area, and the store opened at start.
  */
 export function createWorkstationCore(given: WorkstationCoreOptions): WorkstationCore {
+  useCryptoAccelerator(nodeCryptoAccelerator); // small digests and signatures by OpenSSL at once (webcrypto.ts)
   const ctx = createCoreContext(given);
   const { options, settings, emit, logger } = ctx;
   const views = createStateViews(ctx);

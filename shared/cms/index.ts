@@ -26,7 +26,7 @@ export {
   type VerifyOptions,
   type VerifyResult,
 } from './types.ts';
-export type { CryptoKey } from './webcrypto.ts';
+export { useCryptoAccelerator, type CryptoAccelerator, type CryptoKey } from './webcrypto.ts';
 export { createCertificateValidator, type CertificateUse, type CertificateValidator } from './certificate-validator.ts';
 export { checkTrustRevocation, CRL_GRACE_MS } from './chain.ts';
 export { MAX_CERTIFICATE_BYTES, parseCertificate } from './certificates.ts';

@@ -43,7 +43,7 @@ import {
 import { bytesEqual } from '../pki/bytes.ts';
 import { OID, oidName } from './oids.ts';
 import type { CmsSigner, Der, SignOptions, TrustConfig, VerifyOptions, VerifyResult } from './types.ts';
-import { subtle, type CryptoKey, type ProfileKeyAlgorithm } from './webcrypto.ts';
+import { sha256, signBytes, subtle, type CryptoKey, type ProfileKeyAlgorithm } from './webcrypto.ts';
 
 /** A clock ahead of the verifier's by more than this makes the signing time a lie, not skew. */
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -62,7 +62,7 @@ export async function sign(content: Uint8Array, signer: CmsSigner, options: Sign
   const { certificate, kind, scheme, issuerAndSerial, chain, ...prepared } = prepareSigner(signer);
 
   const signingTime = new Date(Math.floor((options.signingTime ?? new Date()).getTime() / 1000) * 1000);
-  const digest = new Uint8Array(await subtle().digest('SHA-256', bufferSource(content)));
+  const digest = await sha256(bufferSource(content));
   const attributes = setOf(
     attribute(OID.contentType, objectIdentifier(OID.data)),
     attribute(OID.signingTime, derTime(signingTime)),
@@ -71,7 +71,7 @@ export async function sign(content: Uint8Array, signer: CmsSigner, options: Sign
   // The signature covers the attributes as a SET OF (RFC 5652 5.4); the SignerInfo carries them under [0].
   const encodedAttributes = encode(attributes);
 
-  const rawSignature = new Uint8Array(await subtle().sign(scheme.sign, signer.privateKey, encodedAttributes));
+  const rawSignature = await signBytes(scheme.sign, signer.privateKey, encodedAttributes);
   // The first signature of a signer proves that its key belongs to its certificate; later ones need not repeat it.
   if (!prepared.keyMatches) {
     const publicKey = await importPublicKey(certificate, scheme.import, ['verify']);
@@ -465,7 +465,7 @@ export async function verifySignedData(
     );
   }
 
-  const digest = new Uint8Array(await subtle().digest('SHA-256', content));
+  const digest = await sha256(content);
   if (!bytesEqual(digest, declaredDigest.valueBlock.valueHexView)) {
     throw new CmsError(
       CMS_ERROR_CODES.badSignature,
