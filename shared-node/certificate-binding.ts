@@ -1,4 +1,4 @@
-import { OID } from '../shared/cms/index.ts';
+import { OID, derChildren, readDer, type DerElement } from '../shared/cms/index.ts';
 import {
   CERTIFICATE_PROFILES,
   EXTENDED_KEY_USAGES,
@@ -7,15 +7,7 @@ import {
   parseCertificate,
   type KeyUsage,
 } from '../shared/pki/index.ts';
-import {
-  derChildren,
-  derExtendedKeyUsages,
-  derExtensions,
-  derKeyUsages,
-  derOid,
-  readDer,
-  type DerElement,
-} from './der-walk.ts';
+import { derExtendedKeyUsages, derExtensions, derKeyUsages, derOid } from './der-walk.ts';
 
 /**
  * Binding a directory entry to its certificates (docs/protocol.md §3 and §5.1): a practitioner's signing and

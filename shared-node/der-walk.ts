@@ -1,53 +1,11 @@
+import { derChildren, readDer, type DerElement } from '../shared/cms/index.ts';
 import { KEY_USAGES, type KeyUsage } from '../shared/pki/index.ts';
 
 /**
- * Finding fields in DER that OpenSSL has already parsed, without building an object tree: asn1js costs most of a
- * millisecond per certificate, which is the whole point of the native validator. Only what a certificate needs:
- * one-byte tags and definite lengths. Anything else throws, and the caller falls back to the full parser.
+ * Certificate fields found in DER that OpenSSL has already parsed, with shared/cms's walker (readDer, derChildren),
+ * without building an object tree: asn1js costs most of a millisecond per certificate, which is the whole point of
+ * the native validator. Anything unusual throws, and the caller falls back to the full parser.
  */
-export interface DerElement {
-  readonly tag: number;
-  readonly start: number;
-  readonly contentStart: number;
-  readonly end: number;
-}
-
-export function readDer(bytes: Uint8Array, offset: number, expectedTag?: number): DerElement {
-  const tag = bytes[offset];
-  if (tag === undefined || (tag & 0x1f) === 0x1f) throw new Error('unsupported DER tag');
-  if (expectedTag !== undefined && tag !== expectedTag)
-    throw new Error(`expected DER tag ${expectedTag}, found ${tag}`);
-  const first = bytes[offset + 1];
-  if (first === undefined || first === 0x80) throw new Error('truncated or indefinite DER length');
-  let length = first;
-  let contentStart = offset + 2;
-  if (first > 0x80) {
-    const count = first & 0x7f;
-    if (count > 4) throw new Error('DER length too long');
-    length = 0;
-    for (let i = 0; i < count; i++) {
-      const byte = bytes[contentStart + i];
-      if (byte === undefined) throw new Error('truncated DER length');
-      length = length * 256 + byte;
-    }
-    contentStart += count;
-  }
-  const end = contentStart + length;
-  if (end > bytes.length) throw new Error('truncated DER');
-  return { tag, start: offset, contentStart, end };
-}
-
-/** The elements inside a constructed element. */
-export function derChildren(bytes: Uint8Array, parent: DerElement): DerElement[] {
-  const children: DerElement[] = [];
-  for (let offset = parent.contentStart; offset < parent.end;) {
-    const child = readDer(bytes, offset);
-    if (child.end > parent.end) throw new Error('DER element overruns its parent');
-    children.push(child);
-    offset = child.end;
-  }
-  return children;
-}
 
 /** An OBJECT IDENTIFIER's dotted form. */
 export function derOid(bytes: Uint8Array, element: DerElement): string {

@@ -9,13 +9,15 @@ import {
   UNDERSTOOD_EXTENSIONS,
   MAX_CERTIFICATE_BYTES,
   OID,
+  derChildren,
   parseCertificate,
+  readDer,
   type CertificateUse,
   type CertificateValidator,
   type TrustConfig,
 } from '../shared/cms/index.ts';
 import { hasCaFlag, keyUsageOf, bytesEqual, toHex } from '../shared/pki/index.ts';
-import { derChildren, derExtensions, derKeyUsages, derOid, readDer, type DerExtension } from './der-walk.ts';
+import { derExtensions, derKeyUsages, derOid, type DerExtension } from './der-walk.ts';
 
 /**
  * The certificate check of `shared/cms/certificate-validator.ts` (docs/protocol.md §3), with OpenSSL doing the work

@@ -32,3 +32,4 @@ export { checkTrustRevocation, CRL_GRACE_MS } from './chain.ts';
 export { MAX_CERTIFICATE_BYTES, parseCertificate } from './certificates.ts';
 export { SHA1_SIGNATURES, UNDERSTOOD_EXTENSIONS, crlCurrentUntil, crlsOf, parseTrust } from './chain.ts';
 export { OID } from './oids.ts';
+export { derChildren, readDer, type DerElement } from './der-walk.ts';

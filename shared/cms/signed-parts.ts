@@ -3,8 +3,8 @@ import { bytesEqual } from '../pki/bytes.ts';
 import { parseCertificate } from './certificates.ts';
 import type { KnownCertificate } from './chain.ts';
 import { parseOrThrow } from './cms-errors.ts';
-import { isSpan, spanBytes, spansIn, wholeSpan } from './der-spans.ts';
-import { CONTEXT, TAG, UNIVERSAL, encode, objectIdentifier, parseBer } from './der.ts';
+import { derChildren, readDer, type DerElement } from './der-walk.ts';
+import { encode, objectIdentifier, parseBer } from './der.ts';
 import { OID } from './oids.ts';
 
 /** What verifying a signed message reads of it. */
@@ -20,7 +20,7 @@ const SIGNED_DATA = encode(objectIdentifier(OID.signedData));
 const DATA = encode(objectIdentifier(OID.data));
 /** Beyond this the full reader decides: its node budget covers the whole message at once. */
 const MAX_CERTIFICATES = 8;
-const [SEQUENCE, SET] = [16, 17];
+const [INTEGER, OCTET_STRING, OBJECT_IDENTIFIER, SEQUENCE, SET, CONTEXT_0] = [0x02, 0x04, 0x06, 0x30, 0x31, 0xa0];
 
 /**
  * Reads a signed message of the common shape (plain DER, attached id-data content, certificates, no CRLs) without
@@ -32,70 +32,72 @@ const [SEQUENCE, SET] = [16, 17];
  */
 export function readSignedPartsQuickly(der: Uint8Array<ArrayBuffer>, maxBytes: number): SignedParts | undefined {
   if (der.byteLength > maxBytes) return undefined;
-  const root = wholeSpan(der);
-  const [type, wrapper, ...afterContent] = spansIn(der, root) ?? [];
-  if (
-    !isSpan(root, UNIVERSAL, SEQUENCE, true) ||
-    !isSpan(type, UNIVERSAL, TAG.oid, false) ||
-    !bytesEqual(spanBytes(der, type), SIGNED_DATA) ||
-    !isSpan(wrapper, CONTEXT, 0, true) ||
-    afterContent.length > 0
-  )
-    return undefined;
-  const [signedData, ...afterSignedData] = spansIn(der, wrapper) ?? [];
-  const items = spansIn(der, signedData);
-  if (!isSpan(signedData, UNIVERSAL, SEQUENCE, true) || afterSignedData.length > 0 || !items) return undefined;
-
-  const [version, digestSet, encapsulated] = items;
-  let i = 3;
-  const certificateSet = isSpan(items[i], CONTEXT, 0, true) ? items[i++] : undefined;
-  const signerSet = items[i++];
-  if (
-    !isSpan(version, UNIVERSAL, TAG.integer, false) ||
-    !isSpan(digestSet, UNIVERSAL, SET, true) ||
-    !isSpan(encapsulated, UNIVERSAL, SEQUENCE, true) ||
-    !isSpan(signerSet, UNIVERSAL, SET, true) ||
-    i !== items.length // a CRL set among them, say
-  )
-    return undefined;
-
-  const [eType, eWrapper, ...afterEContent] = spansIn(der, encapsulated) ?? [];
-  if (!isSpan(eType, UNIVERSAL, TAG.oid, false) || !bytesEqual(spanBytes(der, eType), DATA) || afterEContent.length)
-    return undefined;
-  let content: Uint8Array<ArrayBuffer> | undefined;
-  if (eWrapper) {
-    const [octets, ...afterOctets] = spansIn(der, eWrapper) ?? [];
-    if (!isSpan(eWrapper, CONTEXT, 0, true) || !isSpan(octets, UNIVERSAL, TAG.octetString, false) || afterOctets.length)
-      return undefined;
-    content = der.subarray(octets.contentStart, octets.end);
+  let parts: ReturnType<typeof locate>;
+  try {
+    parts = locate(der);
+  } catch {
+    return undefined; // not plain DER: the full reader's
   }
-
-  const certificateSpans = certificateSet ? spansIn(der, certificateSet) : [];
-  const digestSpans = spansIn(der, digestSet);
-  const signerSpans = spansIn(der, signerSet);
-  if (
-    !certificateSpans ||
-    certificateSpans.length > MAX_CERTIFICATES ||
-    !certificateSpans.every((span) => isSpan(span, UNIVERSAL, SEQUENCE, true)) ||
-    !digestSpans ||
-    !signerSpans
-  )
-    return undefined;
-
-  for (const span of digestSpans) {
-    const schema = parseBer(spanBytes(der, span), maxBytes, 'A digest algorithm');
+  if (!parts) return undefined;
+  const { content, certificates, digestAlgorithms, signerInfos } = parts;
+  for (const element of digestAlgorithms) {
+    const schema = parseBer(bytesOf(der, element), maxBytes, 'A digest algorithm');
     parseOrThrow('A digest algorithm', () => new pkijs.AlgorithmIdentifier({ schema }));
   }
   return {
     eContentType: OID.data,
     content: () => content,
-    certificates: certificateSpans.map((span) => {
-      const bytes = spanBytes(der, span);
+    certificates: certificates.map((element) => {
+      const bytes = bytesOf(der, element);
       return { certificate: parseCertificate(bytes, 'A certificate in the signed message'), der: bytes };
     }),
-    signerInfos: signerSpans.map((span) => {
-      const schema = parseBer(spanBytes(der, span), maxBytes, 'A signer entry');
+    signerInfos: signerInfos.map((element) => {
+      const schema = parseBer(bytesOf(der, element), maxBytes, 'A signer entry');
       return parseOrThrow('A signer entry', () => new pkijs.SignerInfo({ schema }));
     }),
+  };
+}
+
+const bytesOf = (der: Uint8Array, element: DerElement) => der.subarray(element.start, element.end);
+const is = (element: DerElement | undefined, tag: number): element is DerElement => element?.tag === tag;
+
+/** Where the parts are, if the message has the common shape; throws on what is not plain DER. */
+function locate(der: Uint8Array<ArrayBuffer>) {
+  const root = readDer(der, 0, SEQUENCE);
+  if (root.end !== der.byteLength) return undefined;
+  const [type, wrapper, ...afterContent] = derChildren(der, root);
+  if (!is(type, OBJECT_IDENTIFIER) || !bytesEqual(bytesOf(der, type), SIGNED_DATA) || !is(wrapper, CONTEXT_0))
+    return undefined;
+  const [signedData, ...afterSignedData] = derChildren(der, wrapper);
+  if (afterContent.length > 0 || !is(signedData, SEQUENCE) || afterSignedData.length > 0) return undefined;
+
+  const items = derChildren(der, signedData);
+  const [version, digestSet, encapsulated] = items;
+  let i = 3;
+  const certificateSet = is(items[i], CONTEXT_0) ? items[i++] : undefined;
+  const signerSet = items[i++];
+  if (!is(version, INTEGER) || !is(digestSet, SET) || !is(encapsulated, SEQUENCE) || !is(signerSet, SET))
+    return undefined;
+  if (i !== items.length) return undefined; // a CRL set among them, say
+
+  const [eType, eWrapper, ...afterEContent] = derChildren(der, encapsulated);
+  if (!is(eType, OBJECT_IDENTIFIER) || !bytesEqual(bytesOf(der, eType), DATA) || afterEContent.length > 0)
+    return undefined;
+  let content: Uint8Array<ArrayBuffer> | undefined;
+  if (eWrapper) {
+    if (!is(eWrapper, CONTEXT_0)) return undefined;
+    const [octets, ...afterOctets] = derChildren(der, eWrapper);
+    if (!is(octets, OCTET_STRING) || afterOctets.length > 0) return undefined;
+    content = der.subarray(octets.contentStart, octets.end);
+  }
+
+  const certificates = certificateSet ? derChildren(der, certificateSet) : [];
+  if (certificates.length > MAX_CERTIFICATES || !certificates.every((element) => is(element, SEQUENCE)))
+    return undefined;
+  return {
+    content,
+    certificates,
+    digestAlgorithms: derChildren(der, digestSet),
+    signerInfos: derChildren(der, signerSet),
   };
 }

@@ -7,7 +7,7 @@ import {
   type TrustConfig,
 } from '../../../shared/cms/index.ts';
 import { describeCertificate } from '../../../shared/pki/index.ts';
-import { preparedStatement, type SqliteDatabase, type SqliteStatement } from '../../../transport/index.ts';
+import { preparedStatement, type SqliteDatabase } from '../../../transport/index.ts';
 import type { SecretVault } from '../vault/secret-vault.ts';
 import type {
   CertificateState,
@@ -68,15 +68,14 @@ export function createIdentityContext(
   // form per object), not for every message checked against it.
   let currentTrust: TrustConfig | undefined;
   const trust = (): TrustConfig => (currentTrust ??= { anchors: trustItems('anchor'), crls: trustItems('crl') });
-  // Read for every message signed or opened: prepared once, at first use (better-sqlite3 keeps no statement cache).
-  let certificateStatement: SqliteStatement<[string], CertificateRow> | undefined;
-  let retiredStatement: SqliteStatement<[string], RetiredRow> | undefined;
+  // Read for every message signed or opened (better-sqlite3 keeps no statement cache; preparedStatement does).
   const certificateRow = (use: CertificateUse) =>
-    (certificateStatement ??= db.prepare('select * from identity_certificates where use = ?')).get(use);
+    preparedStatement<[string], CertificateRow>(db, 'select * from identity_certificates where use = ?').get(use);
   const retiredRows = (use: CertificateUse) =>
-    (retiredStatement ??= db.prepare(
+    preparedStatement<[string], RetiredRow>(
+      db,
       'select rowid, certificate, key_account, chain, practitioner_id from retired_certificates where use = ? order by retired_at desc, rowid desc',
-    )).all(use);
+    ).all(use);
 
   async function judge(der: Uint8Array, use: CertificateStatus['use'], now: Date): Promise<CertificateStatus> {
     const d = describeCertificate(der);

@@ -1,4 +1,4 @@
-import { migrate, preparedStatement, type SqliteDatabase } from '../../../transport/index.ts';
+import { migrate, type SqliteDatabase } from '../../../transport/index.ts';
 
 /**
  * Whether the hub has admitted this workstation (docs/protocol.md §5): `requested` once the registration is queued,
@@ -27,11 +27,11 @@ const MIGRATIONS = [
 
 export function openRegistration(db: SqliteDatabase, onChange: () => void): Registration {
   migrate(db, 'registration', MIGRATIONS);
-  const row = () =>
-    preparedStatement<
-      [],
-      { state: RegistrationState; endpoint_id: string | null; message_id: string | null; reason: string | null }
-    >(db, 'select * from registration where id = 1').get();
+  const select = db.prepare<
+    [],
+    { state: RegistrationState; endpoint_id: string | null; message_id: string | null; reason: string | null }
+  >('select * from registration where id = 1');
+  const row = () => select.get();
   const set = (state: RegistrationState, fields: { endpointId?: string; messageId?: string; reason?: string }) => {
     const current = row();
     db.prepare(
