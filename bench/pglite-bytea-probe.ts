@@ -1,6 +1,7 @@
 /**
- * Probe: how fast PGlite moves large bytea values (the hub's outbox bodies), written as a Uint8Array parameter (what
- * hub/store does) versus as hex text decoded in SQL, and read as bytea versus as hex text.
+ * Probe: how fast PGlite moves large bytea values (the hub's outbox bodies), written as a Uint8Array parameter through
+ * PGlite's own serializer, as hex text decoded in SQL, or bound in binary (what hub/store does), and read as bytea
+ * versus as hex text.
  * Usage: node bench/pglite-bytea-probe.ts [MiB per body, default 2] [bodies, default 8]
  */
 import { randomBytes } from 'node:crypto';
@@ -27,7 +28,7 @@ try {
   };
   console.log(`PGlite, ${count} bodies of ${mib} MiB (${total} MiB):`);
   const ids: number[] = [];
-  await time('insert, bytea parameter (Uint8Array, as hub/store)', async () => {
+  await time("insert, bytea parameter (PGlite's serializer)", async () => {
     for (const body of bodies)
       ids.push(
         (await db.query<{ id: number }>('insert into b (body) values ($1::bytea) returning id', [body])).rows[0]!.id,
@@ -37,10 +38,16 @@ try {
     for (const body of bodies)
       await db.query("insert into b (body) values (decode($1, 'hex'))", [Buffer.from(body).toString('hex')]);
   });
-  await time('select, bytea column (as hub/store loadBodies)', async () => {
+  await time('insert, bytea parameter bound in binary (as hub/store)', async () => {
+    for (const body of bodies)
+      await db.query('insert into b (body) values ($1::bytea)', [body], {
+        serializers: { 17: (v: unknown) => v as string },
+      });
+  });
+  await time('select, bytea column', async () => {
     for (const id of ids) await db.query('select body from b where id = $1', [id]);
   });
-  await time("select encode(body, 'hex') + Buffer.from(hex)", async () => {
+  await time("select encode(body, 'hex') + Buffer.from(hex) (as hub/store loadBodies)", async () => {
     for (const id of ids) {
       const row = (await db.query<{ hex: string }>("select encode(body, 'hex') as hex from b where id = $1", [id]))
         .rows[0]!;

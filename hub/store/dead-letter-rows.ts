@@ -1,5 +1,5 @@
 import type { DeadLetterState, StoredMessage } from '../../transport/index.ts';
-import { asJson, fromHexText, toHexText, type SqlQueryable } from './sql-client.ts';
+import { asJson, fromHexText, type SqlQueryable } from './sql-client.ts';
 
 /** `dead_letters`: messages refused for good, with the reason, kept for the operator to replay or discard. */
 
@@ -38,7 +38,7 @@ export async function addDeadLetter(
   return (
     await q.query<{ id: number }>(
       `insert into dead_letters (message_id, source, sender, type, reason, detail, properties, body, received_at)
-     values ($1, $2, $3, $4, $5, $6, $7::jsonb, decode($8, 'hex'), $9) returning id`,
+     values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::bytea, $9) returning id`,
       [
         letter.messageId,
         letter.source,
@@ -47,7 +47,7 @@ export async function addDeadLetter(
         letter.reason,
         letter.detail,
         asJson(letter.message.properties),
-        toHexText(letter.message.body),
+        letter.message.body,
         letter.at,
       ],
     )

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,5 +168,47 @@ describe('hub store', () => {
     expect(await sql.transaction((tx) => store.dueSnapshots(tx, at, 10))).toEqual(['ws-1']);
     await sql.transaction((tx) => store.snapshotSent(tx, 'ws-1', 8, at));
     expect(await sql.transaction((tx) => store.dueSnapshots(tx, at, 10))).toEqual([]);
+  });
+
+  it('keeps outbox and dead-letter bodies byte for byte, bound in binary and read back as hex', async () => {
+    const every = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const large = new Uint8Array(randomBytes(2 * 1024 * 1024));
+    const bodies = [every, large, new Uint8Array(0), every.subarray(200, 210)];
+    const ids = await store.insertBodies(sql, bodies);
+    const loaded = await store.loadBodies(sql, ids);
+    expect(ids.map((id) => Buffer.from(loaded.get(id)!).equals(Buffer.from(bodies[ids.indexOf(id)]!)))).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    // Stored as the bytes themselves, not as their text: what PostgreSQL holds is what was given.
+    const [row] = await sql.query<{ n: number; head: string }>(
+      "select octet_length(body) as n, encode(substring(body from 1 for 4), 'hex') as head from outbox_bodies where id = $1",
+      [ids[0]!],
+    );
+    expect(row).toEqual({ n: 256, head: '00010203' });
+    const id = await store.addDeadLetter(sql, {
+      messageId: 'm-dead',
+      source: 'uplink',
+      sender: 'clinic-a',
+      type: 'consult.request',
+      reason: 'schema-invalid',
+      detail: 'test',
+      message: {
+        properties: {
+          message_id: 'm-dead',
+          user_id: 'clinic-a',
+          creation_time: at.getTime(),
+          content_type: 'application/pkcs7-mime',
+          application_properties: {},
+        },
+        body: large,
+      },
+      at,
+    });
+    const letter = await sql.transaction((tx) => store.getDeadLetter(tx, id));
+    expect(letter?.bodyBytes).toBe(large.byteLength);
+    expect(Buffer.from(letter!.body).equals(Buffer.from(large))).toBe(true);
   });
 });

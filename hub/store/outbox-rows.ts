@@ -1,5 +1,5 @@
 import type { StoredMessage } from '../../transport/index.ts';
-import { asJson, fromHexText, toHexText, type SqlQueryable } from './sql-client.ts';
+import { asJson, fromHexText, type SqlQueryable } from './sql-client.ts';
 
 /** `hub_outbox` and `outbox_bodies`: what the hub sends, each body once however many endpoints it goes to. */
 
@@ -18,8 +18,8 @@ export async function insertBodies(q: SqlQueryable, bodies: readonly Uint8Array[
   for (let i = 0; i < bodies.length; i += 500) {
     const slice = bodies.slice(i, i + 500);
     const rows = await q.query<{ id: number }>(
-      `insert into outbox_bodies (body) values ${slice.map((_, j) => `(decode($${j + 1}, 'hex'))`).join(', ')} returning id`,
-      slice.map(toHexText),
+      `insert into outbox_bodies (body) values ${slice.map((_, j) => `($${j + 1}::bytea)`).join(', ')} returning id`,
+      slice,
     );
     // Identity values are assigned in VALUES order within one insert; sorting restores it whatever order RETURNING uses.
     ids.push(...rows.map((r) => r.id).sort((a, b) => a - b));
