@@ -170,6 +170,36 @@ describe('hub migrations', () => {
     expect(await hubVersion(hub)).toBe(LAST);
   }, 60_000);
 
+  it('6: stores bodies without trying to compress them and entries inline, keeping the rows written before', async () => {
+    const hub = await hubAt(5);
+    const before = new Uint8Array(5000).fill(7);
+    const [kept] = await store.insertBodies(hub, [before]);
+
+    await migrateHubSchema(hub);
+    const storage = await hub.query(
+      "select attrelid::regclass::text as relation, attstorage as storage from pg_attribute where attname = 'body' and attrelid in ('outbox_bodies'::regclass, 'dead_letters'::regclass) order by 1",
+    );
+    expect(storage).toEqual([
+      { relation: 'dead_letters', storage: 'e' },
+      { relation: 'outbox_bodies', storage: 'e' },
+    ]);
+    expect(await hub.query("select reloptions from pg_class where relname = 'directory_entries'")).toEqual([
+      { reloptions: ['toast_tuple_target=8160'] },
+    ]);
+    const after = new Uint8Array(5000).fill(8);
+    const [added] = await store.insertBodies(hub, [after]);
+    const bodies = await store.loadBodies(hub, [kept!, added!]);
+    expect([bodies.get(kept!), bodies.get(added!)]).toEqual([before, after]);
+    // Uncompressed now: 5,000 equal bytes stay 5,000 bytes; the row written before was compressed, and stays so.
+    expect(
+      await hub.query('select id, pg_column_size(body) < 1000 as compressed from outbox_bodies order by id'),
+    ).toEqual([
+      { id: kept, compressed: true },
+      { id: added, compressed: false },
+    ]);
+    expect(await hubVersion(hub)).toBe(LAST);
+  }, 60_000);
+
   it('runs each migration once: migrating again changes nothing', async () => {
     const hub = await hubAt(1);
     await migrateHubSchema(hub);
