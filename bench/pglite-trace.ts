@@ -2,7 +2,10 @@
  * A diagnostic preload for the hub child (node --import ./bench/pglite-trace.ts hub/main.ts …): times every PGlite
  * statement and transaction without touching hub code, and writes a summary as JSON to $RTS_BENCH_SQL_TRACE when the
  * process exits. Times are from the call to its result; inside a transaction PGlite holds its exclusive lock, so a
- * statement's time there is its own; outside, it includes waiting for a running transaction.
+ * statement's time there is its own; outside, it includes waiting for a running transaction. `engineMs` is the time the
+ * thread spent inside PostgreSQL itself (PGlite's synchronous protocol calls, WebAssembly), whatever waited around it;
+ * the encoding of parameters and decoding of rows in JavaScript are outside it. Also usable on a bench process that
+ * runs the hub inline (`node --import ./bench/pglite-trace.ts bench/p1-directory-sync.bench.ts …`).
  */
 import { writeFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
@@ -15,6 +18,7 @@ interface Stat {
   inTx: number;
 }
 const stats = new Map<string, Stat>();
+const engineMs = new Map<string, number>();
 const transactions = { count: 0, ms: 0, maxMs: 0, statements: 0 };
 const started = performance.now();
 
@@ -59,6 +63,25 @@ function timed(target: Queryable, inTx: boolean, onStatement?: () => void): Quer
 
 const proto = PGlite.prototype as unknown as Queryable & {
   transaction: (work: (tx: Queryable) => Promise<unknown>) => Promise<unknown>;
+  execProtocolRawSync: (message: Uint8Array) => Uint8Array;
+};
+
+// The statement that protocol messages belong to: named by its Parse ('P') or simple Query ('Q') message, which carry
+// the SQL text, and kept for the Bind, Execute and Sync that follow it under PGlite's exclusive lock.
+let engineStatement = '(none)';
+const utf8 = new TextDecoder();
+const originalExecProtocolRawSync = proto.execProtocolRawSync;
+proto.execProtocolRawSync = function (this: unknown, message: Uint8Array) {
+  if (message[0] === 0x50) {
+    const nameEnd = message.indexOf(0, 5);
+    engineStatement = keyOf(utf8.decode(message.subarray(nameEnd + 1, message.indexOf(0, nameEnd + 1))));
+  } else if (message[0] === 0x51) engineStatement = keyOf(utf8.decode(message.subarray(5, message.length - 1)));
+  const t0 = performance.now();
+  try {
+    return originalExecProtocolRawSync.call(this, message);
+  } finally {
+    engineMs.set(engineStatement, (engineMs.get(engineStatement) ?? 0) + performance.now() - t0);
+  }
 };
 const originalQuery = proto.query;
 const originalExec = proto.exec;
@@ -102,6 +125,8 @@ process.on('exit', () => {
         wallMs: Math.round(performance.now() - started),
         transactions: { ...transactions, ms: Math.round(transactions.ms), maxMs: Math.round(transactions.maxMs) },
         statements: rows,
+        engineMs: Math.round([...engineMs.values()].reduce((a, b) => a + b, 0)),
+        engine: [...engineMs].sort((a, b) => b[1] - a[1]).map(([sql, ms]) => ({ sql, ms: Math.round(ms) })),
       },
       null,
       1,
