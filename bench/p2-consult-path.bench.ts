@@ -2,7 +2,7 @@
  * P2: 1 MB consults through the whole path, against bare rhea carrying 1 MB messages on the same broker, same run.
  *
  *   npm run bench:p2 [-- --runs N --consults N --latency-samples N --attachment-kib N --database embedded|postgres
- *                        --hub inline|process --expert inline|process --profile-window FILE]
+ *                        --hub inline|process --expert inline|process --concurrency C --profile-window FILE]
  *
  * ours  The region harness (integration/testing/region-harness.ts: the private broker, the hub on its embedded
  *       database) and two real workstation cores, the applicant's (ws-applicant-1) and the expert's (ws-expert-1), set
@@ -10,8 +10,8 @@
  *       1 MiB): createConsult in the applicant core (FHIR bundle, sign, encrypt to expert and sender, case + outbox in
  *       one transaction), outbox → uplink, hub routing, downlink → the expert core (decrypt, verify the signer against
  *       the directory, validate, commit the case; its `cases:changed` event marks the arrival).
- *       throughput: N consults created one after another as fast as createConsult returns; MB/s from the first call
- *       until the expert core has committed the last one. latency: one consult at a time, from the createConsult call
+ *       throughput: N consults created one after another as fast as createConsult returns (`--concurrency C`: C
+ *       under way at once); MB/s from the first call until the expert core has committed the last one. latency: one consult at a time, from the createConsult call
  *       until the expert core committed it.
  * bare  After ours has stopped its hub: clinic-a sends 1 MiB bodies to the uplink, a bare rhea receiver (the hub's
  *       broker user, auto-accept) takes them: N as fast as credit allows (MB/s), and one at a time (latency).
@@ -64,6 +64,9 @@ const { values: opts } = parseArgs({
     hub: { type: 'string', default: 'inline' },
     // The expert's core in a process of its own (bench/p2-core-process.ts), as each workstation of a region is.
     expert: { type: 'string', default: 'inline' },
+    // How many createConsult calls are under way at once in the throughput phase: 1 is a clinician (each consult after
+    // the last has returned: the figures of record); more is a clinic system sending through its connector.
+    concurrency: { type: 'string', default: '1' },
     // With node --cpu-prof: where to write run 1's measured window (latency and throughput) for bench/cpuprofile-summary.ts.
     'profile-window': { type: 'string' },
   },
@@ -71,6 +74,7 @@ const { values: opts } = parseArgs({
 const RUNS = positive('runs', opts.runs);
 const CONSULTS = positive('consults', opts.consults);
 const SAMPLES = positive('latency-samples', opts['latency-samples']);
+const CONCURRENCY = positive('concurrency', opts.concurrency);
 const ATTACHMENT_BYTES = positive('attachment-kib', opts['attachment-kib']) * 1024;
 const MESSAGE_BYTES = 2 ** 20;
 const DATABASE = databaseOption(opts.database);
@@ -180,7 +184,12 @@ async function ours(run: number): Promise<PathResult> {
     const started = performance.now();
     const cpu = startCpuWindow();
     const ids: string[] = [];
-    for (let n = 1; n <= CONSULTS; n++) ids.push(await create(n));
+    let next = 1;
+    await Promise.all(
+      Array.from({ length: Math.min(CONCURRENCY, CONSULTS) }, async () => {
+        while (next <= CONSULTS) ids.push(await create(next++));
+      }),
+    );
     let last = 0;
     for (const id of ids) last = Math.max(last, await arrival(id, TIMEOUT_MS));
     if (run === 1 && opts['profile-window'])
@@ -216,7 +225,7 @@ const latencyLine = (values: readonly number[]) =>
 async function main(): Promise<void> {
   await printHeader(
     'P2: 1 MB consults through the whole path (applicant core → broker → hub → broker → expert core), against bare rhea',
-    `runs=${RUNS} hub database=${DATABASE} hub=${HUB} expert=${EXPERT} consults=${CONSULTS} (throughput) latency-samples=${SAMPLES} attachment=${ATTACHMENT_BYTES / 1024} KiB (sealed ≈ 1 MiB); bare bodies ${MESSAGE_BYTES} bytes; each run: ours on a fresh region, then bare`,
+    `runs=${RUNS} hub database=${DATABASE} hub=${HUB} expert=${EXPERT} consults=${CONSULTS} (throughput, ${CONCURRENCY} at once) latency-samples=${SAMPLES} attachment=${ATTACHMENT_BYTES / 1024} KiB (sealed ≈ 1 MiB); bare bodies ${MESSAGE_BYTES} bytes; each run: ours on a fresh region, then bare`,
   );
   const runs: { ours: PathResult; bare: PathResult; twoHops: PathResult; floor: P2Floor }[] = [];
   for (let run = 1; run <= RUNS; run++) {
