@@ -1,8 +1,8 @@
 /**
  * Throughput of the transport (durable outbox → broker → inbox with commit-before-accept) against bare rhea
  * (send, receive with auto-accept, nothing stored) on the same private broker, in the same run. Also measured: bare
- * rhea made durable in the least way the issue's guarantees allow (`durableBare`), the floor of any store-and-forward
- * design on this machine's disk. Run with npm run bench:transport. Ends with `transport-1k: ratio=X` and
+ * rhea made durable in the least way the transport's guarantees allow (`bare(…, durable)`), the floor of any
+ * store-and-forward design on this machine's disk. Run with npm run bench:transport. Ends with `transport-1k: ratio=X` and
  * `transport-1m: ratio=X` (our messages/s ÷ bare messages/s).
  */
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
