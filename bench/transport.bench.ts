@@ -20,24 +20,25 @@ const BARE_CREDIT = 500;
  * The least a durable store must do with bodies, and nothing else: each sealed with AES-256-GCM and appended to a file
  * with one gathered write, then one fsync. No database, no rows, no reclaiming.
  */
-function durableAppender(file: string): (bodies: readonly Uint8Array[]) => void {
+function durableAppender(file: string) {
   const fd = openSync(file, 'a', 0o600);
   const key = randomBytes(32);
   let counter = 0;
-  closers.push(() => closeSync(fd));
-  return (bodies) => {
-    const parts: Uint8Array[] = [];
-    for (const body of bodies) {
-      const nonce = Buffer.alloc(12);
-      nonce.writeUInt32BE(++counter, 8);
-      const cipher = createCipheriv('aes-256-gcm', key, nonce);
-      parts.push(nonce, cipher.update(body), cipher.final(), cipher.getAuthTag());
-    }
-    writevSync(fd, parts);
-    fsyncSync(fd);
+  return {
+    append(bodies: readonly Uint8Array[]): void {
+      const parts: Uint8Array[] = [];
+      for (const body of bodies) {
+        const nonce = Buffer.alloc(12);
+        nonce.writeUInt32BE(++counter, 8);
+        const cipher = createCipheriv('aes-256-gcm', key, nonce);
+        parts.push(nonce, cipher.update(body), cipher.final(), cipher.getAuthTag());
+      }
+      writevSync(fd, parts);
+      fsyncSync(fd);
+    },
+    close: () => closeSync(fd),
   };
 }
-const closers: (() => void)[] = [];
 
 /**
  * Bare rhea: one sender, one receiver, as fast as credit allows; done when every message was received. Made durable
@@ -48,29 +49,29 @@ async function bare(count: number, bodyBytes: number, durable = false): Promise<
   const producer = await connect(broker.endpoint('clinic-a'));
   const consumer = await connect(broker.hub);
   const run = randomUUID();
+  const ofThisRun = (context: EventContext) =>
+    (context.message?.application_properties as { run?: string } | undefined)?.run === run;
   let received = 0;
   const receiver = consumer.amqp!.open_receiver({
     source: { address: broker.adapter.uplinkSource() },
     credit_window: BARE_CREDIT,
     autoaccept: !durable,
   });
-  const storeReceived = durable && durableAppender(join(dir, `bare-receiver-${run}`));
+  const receiverStore = durable ? durableAppender(join(dir, `bare-receiver-${run}`)) : undefined;
   let unstored: EventContext[] = [];
   const storeAndAccept = () => {
     const batch = unstored;
     unstored = [];
-    if (storeReceived) storeReceived(batch.map((c) => (c.message!.body as { content: Uint8Array }).content));
+    receiverStore!.append(batch.map((c) => (c.message!.body as { content: Uint8Array }).content));
     for (const context of batch) {
       context.delivery!.accept();
-      if ((context.message?.application_properties as { run?: string } | undefined)?.run === run) received++;
+      if (ofThisRun(context)) received++;
     }
   };
   receiver.on('message', (context: EventContext) => {
-    if (!durable) {
-      if ((context.message?.application_properties as { run?: string } | undefined)?.run === run) received++;
-      return;
-    }
-    if (unstored.push(context) === 1) setImmediate(storeAndAccept);
+    if (!receiverStore) {
+      if (ofThisRun(context)) received++;
+    } else if (unstored.push(context) === 1) setImmediate(storeAndAccept);
   });
   await until(() => receiver.is_open(), 10_000, 'bare receiver');
   const sender = producer.amqp!.open_sender({ target: { address: broker.adapter.uplinkTarget('clinic-a') } });
@@ -78,7 +79,8 @@ async function bare(count: number, bodyBytes: number, durable = false): Promise<
   let accepted = 0;
   sender.on('accepted', () => accepted++);
   const started = performance.now();
-  if (durable) durableAppender(join(dir, `bare-sender-${run}`))(Array.from({ length: count }, () => body));
+  const senderStore = durable ? durableAppender(join(dir, `bare-sender-${run}`)) : undefined;
+  senderStore?.append(Array.from({ length: count }, () => body));
   let sent = 0;
   const pushSome = () => {
     while (sent < count && sender.sendable()) {
@@ -98,7 +100,8 @@ async function bare(count: number, bodyBytes: number, durable = false): Promise<
   receiver.close();
   await producer.stop();
   await consumer.stop();
-  closers.splice(0).forEach((close) => close());
+  receiverStore?.close();
+  senderStore?.close();
   return count / seconds;
 }
 
