@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, preparedStatement } from './sqlite-database.ts';
 
 describe('openDatabase', () => {
@@ -11,7 +11,7 @@ describe('openDatabase', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('opens an encrypted store durable (WAL, synchronous FULL) with secure_delete FAST and 16 MiB checkpoints, and refuses another key', () => {
+  it('opens an encrypted store durable (WAL, synchronous FULL) in 4 KiB pages with secure_delete FAST and 16 MiB checkpoints, and refuses another key', () => {
     dir = mkdtempSync(join(tmpdir(), 'rts-sqlite-'));
     const path = join(dir, 'store.db');
     const db = openDatabase(path, 'k'.repeat(40));
@@ -23,7 +23,7 @@ describe('openDatabase', () => {
       secureDelete: setting('secure_delete'),
       walPages: setting('wal_autocheckpoint'),
       pageSize: setting('page_size'),
-    }).toEqual({ journal: 'wal', synchronous: 2, secureDelete: 2, walPages: 256, pageSize: 65536 });
+    }).toEqual({ journal: 'wal', synchronous: 2, secureDelete: 2, walPages: 4096, pageSize: 4096 });
     db.exec('create table t (x)');
     db.close();
     expect(() => openDatabase(path, 'w'.repeat(40))).toThrow(/cannot be opened with this key/);
@@ -48,6 +48,42 @@ describe('openDatabase', () => {
     expect(reopened.prepare('select x from t').get()).toEqual({ x: 'Begum, Nasrin' });
     reopened.close();
     expect(() => openDatabase(join(folder, 'old.db'), 'w'.repeat(40))).toThrow(/cannot be opened with this key/);
+  });
+});
+
+describe('openDatabase on stores of other page sizes', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rts-sqlite-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const key = 'k'.repeat(40);
+
+  /** A store as openDatabase made them before 7 December 2026: AEGIS in 64 KiB pages, left with its WAL. */
+  const storeOf64KiBPages = (path: string) => {
+    const old = new Database(path);
+    old.pragma(`cipher='aegis'`);
+    old.pragma('page_size = 65536');
+    old.pragma(`key='${key}'`);
+    old.pragma('journal_mode = WAL');
+    old.exec("create table t (x); insert into t values ('Begum, Nasrin')");
+    return old;
+  };
+
+  it('opens a store made in 64 KiB pages with its own page size (a wrong one crashes SQLite3MultipleCiphers) and checkpoints it every 16 MiB', () => {
+    const path = join(dir, 'old.db');
+    storeOf64KiBPages(path).close();
+    const db = openDatabase(path, key);
+    expect(db.pragma('page_size', { simple: true })).toBe(65536);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(256);
+    expect(db.prepare('select x from t').get()).toEqual({ x: 'Begum, Nasrin' });
+    db.close();
+  });
+
+  it('refuses a file whose header gives no page size, instead of handing it to SQLite', () => {
+    const path = join(dir, 'garbage.db');
+    writeFileSync(path, new Uint8Array(4096).fill(0x7f));
+    expect(() => openDatabase(path, key)).toThrow(/not a store of ours \(its header gives no valid page size\)/);
   });
 });
 

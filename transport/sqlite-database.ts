@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import Database from 'better-sqlite3-multiple-ciphers';
 
 export type SqliteDatabase = Database.Database;
@@ -42,14 +43,53 @@ export function preparedStatement<P extends unknown[] = unknown[], R = unknown>(
  */
 const CIPHERS = ['aegis', 'chacha20'] as const;
 
+/**
+ * The page size of stores made from now on. Their rows are small (bodies live in segment files), and a commit writes
+ * whole pages: at 1 KiB messages bench:transport wrote 4.2–4.4 KiB per message in 4 KiB pages against 7.6–7.7 in
+ * 64 KiB ones, and moved them at 0.74–0.76 of the durable floor against 0.69; P1, P2, P6 and bench:ui did not move
+ * beyond their noise.
+ */
+const NEW_STORE_PAGE_SIZE = 4096;
+const CHECKPOINT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The page size an existing store was made with, read from the file before SQLite opens it. SQLite3MultipleCiphers
+ * must be told an encrypted store's page size before its key (bytes 16–23 of the header stay in clear for this), and
+ * opening a store with the wrong one crashed the process with a segmentation fault. Undefined for a new or empty
+ * file (SQLite deletes the WAL of an empty database file; the header is written when the store is made, before WAL).
+ */
+function existingPageSize(path: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const bytes = Buffer.alloc(2);
+    if (readSync(fd, bytes, 0, 2, 16) < 2) return undefined;
+    // The header writes 65536 as 1.
+    const size = bytes.readUInt16BE(0) === 1 ? 65536 : bytes.readUInt16BE(0);
+    if (size < 512 || (size & (size - 1)) !== 0) {
+      throw new Error(`${path} is not a store of ours (its header gives no valid page size)`);
+    }
+    return size;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const isNotADatabase = (error: unknown) => error instanceof Error && 'code' in error && error.code === 'SQLITE_NOTADB';
 
 /**
- * Opens (or creates) an SQLite database encrypted with an AEAD page cipher (CIPHERS) in 64 KiB pages, which matters
- * when a store holds consults of megabytes: measured 3.5× faster to write and 2.5× faster to free than SQLCipher's
- * AES-CBC + HMAC in 4 KiB pages. Without a key the file is plain SQLite, which only the hub's operator may choose; the
- * workstation always passes the key from the OS keychain. A wrong key fails here, not at the first query, so the
- * caller can say so plainly.
+ * Opens (or creates) an SQLite database encrypted with an AEAD page cipher (CIPHERS), measured 3.5× faster to write
+ * and 2.5× faster to free than SQLCipher's AES-CBC + HMAC. Without a key the file is plain SQLite, which only the hub's
+ * operator may choose; the workstation always passes the key from the OS keychain. A wrong key fails here, not at the
+ * first query, so the caller can say so plainly.
+ *
+ * New stores have 4 KiB pages; those made until 6 December 2026 have 64 KiB pages (chosen when megabyte bodies lived
+ * in the B-tree, which no store keeps any more), and keep them.
  */
 export function openDatabase(path: string, key: string | undefined): SqliteDatabase {
   if (key !== undefined && key.length < 32) throw new Error('the store key must have at least 32 characters');
@@ -66,12 +106,12 @@ export function openDatabase(path: string, key: string | undefined): SqliteDatab
 }
 
 function openWith(path: string, key: string | undefined, cipher: (typeof CIPHERS)[number] | undefined): SqliteDatabase {
+  const pageSize = existingPageSize(path) ?? NEW_STORE_PAGE_SIZE;
   const db = new Database(path);
   try {
     if (key !== undefined) {
       db.pragma(`cipher='${cipher}'`);
-      // Only takes effect when the file is created.
-      db.pragma('page_size = 65536');
+      db.pragma(`page_size = ${pageSize}`);
       // PRAGMA takes no bound parameters; the key is quoted as an SQL string literal.
       db.pragma(`key='${key.replaceAll("'", "''")}'`);
     }
@@ -85,11 +125,11 @@ function openWith(path: string, key: string | undefined, cipher: (typeof CIPHERS
     // cost of deleting a 1 MiB outbox body (measured 24 against 11 ms). Freed pages are encrypted with the store key
     // either way, and the bodies are CMS envelopes themselves; FAST still zeroes deleted cells in b-tree pages.
     db.pragma('secure_delete = FAST');
-    // Checkpoint every 16 MiB of WAL (256 of our 64 KiB pages) instead of SQLite's 1,000 pages (64 MiB): with
-    // megabyte consults a 64 MiB checkpoint stalled one send in thirty by about 160 ms. Alternating runs of P2: p99
-    // 726 and 538 ms against 811 and 846 ms; the price, within the noise of two runs of P1 at 20,000 experts, is
-    // directory ingestion about 5 % slower (more checkpoints of the same index pages). A user waits on the first.
-    db.pragma('wal_autocheckpoint = 256');
+    // Checkpoint every 16 MiB of WAL instead of SQLite's 1,000 pages (64 MiB in 64 KiB pages): with megabyte consults
+    // a 64 MiB checkpoint stalled one send in thirty by about 160 ms. Alternating runs of P2: p99 726 and 538 ms
+    // against 811 and 846 ms; the price, within the noise of two runs of P1 at 20,000 experts, is directory ingestion
+    // about 5 % slower (more checkpoints of the same index pages). A user waits on the first.
+    db.pragma(`wal_autocheckpoint = ${CHECKPOINT_BYTES / pageSize}`);
     return db;
   } catch (error) {
     db.close();
