@@ -4,6 +4,7 @@ import type { ConnectionState, ConnectionStatus } from '../shared/api/index.ts';
 import { plainAmqpProblem } from '../shared/broker/index.ts';
 import { asUnsubscribe, createEmitter, errorCodeOf, NO_LOGGER, type Logger } from '../shared/index.ts';
 import { rabbitmq3Adapter, type BrokerAdapter } from './broker-adapter.ts';
+import { connectGathered } from './gathered-writes.ts';
 
 export interface BrokerHost {
   readonly host: string;
@@ -134,13 +135,14 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
           attempt,
         });
         connecting = true;
-        if (!options.tls) return { host: currentHost.host, port: currentHost.port };
+        if (!options.tls) return { host: currentHost.host, port: currentHost.port, connect: connectGathered(false) };
         // An IP address is checked against the certificate's IP SANs; SNI must not carry one.
         const servername = options.tls.servername ?? (isIP(currentHost.host) ? undefined : currentHost.host);
         return {
           host: currentHost.host,
           port: currentHost.port,
           transport: 'tls' as const,
+          connect: connectGathered(true),
           options: {
             ca: options.tls.ca,
             minVersion: 'TLSv1.2',
