@@ -11,6 +11,7 @@
  *                reads the uplink with the same credit (200), sends each message to clinic-a's downlink, and accepts the
  *                uplink delivery once the downlink send is accepted. Bare with receipts: the same forwarder also answers
  *                each message as the protocol asks the hub to, with a signed receipt as large as the hub's, to clinic-b.
+ *                Each run also prints the CPU per consult of the broker, of this process and of the hub (/proc).
  * hub-sync-100k  clinic-a publishes a full directory of N experts (+ a few hospitals) as ceil(N/1000) directory.publish
  *                batches of one set, sealed before timing. Timed from the first send until clinic-b's downlink has
  *                received every directory.update of the change (counted by opening each update, signed by the hub, and
@@ -651,6 +652,27 @@ const processCpuS = (pid: number | undefined) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
+/**
+ * The CPU the machine's parties have used so far, in seconds: the broker's nodes, this process (the clinics, and the
+ * bare forwarder when it runs), the hub's child if one runs. Taken around a timed phase, it says which of them a
+ * consult costs what: the broker fills the two cores while ours routes, so what it spends per consult is the ceiling.
+ */
+const partiesCpuS = (hubPid?: number) => {
+  const own = process.cpuUsage();
+  return {
+    broker: broker.nodes.reduce((sum, node) => sum + (node.pid ? processCpuS(node.pid) : 0), 0),
+    bench: (own.user + own.system) / 1e6,
+    hub: hubPid ? processCpuS(hubPid) : 0,
+  };
+};
+type PartiesCpu = ReturnType<typeof partiesCpuS>;
+const cpuPerConsult = (before: PartiesCpu, after: PartiesCpu, messages: number) =>
+  Object.fromEntries(
+    Object.entries(after).map(([party, s]) => [party, ((s - before[party as keyof PartiesCpu]) * 1e6) / messages]),
+  ) as PartiesCpu;
+const fmtParties = (cpu: PartiesCpu) =>
+  `broker ${cpu.broker.toFixed(0)}, bench process ${cpu.bench.toFixed(0)}${cpu.hub ? `, hub ${cpu.hub.toFixed(0)}` : ''}`;
+
 const hubPeakRssMb = (pid: number | undefined) =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
@@ -794,7 +816,9 @@ async function benchRouting(
     const forwarder = await startForwarder('clinic-a', receipts);
     try {
       await routeOnce(a, b, consults(WARMUP), receipts !== undefined);
-      return await routeOnce(a, b, consults(MESSAGES), receipts !== undefined);
+      const cpuBefore = partiesCpuS();
+      const result = await routeOnce(a, b, consults(MESSAGES), receipts !== undefined);
+      return { ...result, cpu: cpuPerConsult(cpuBefore, partiesCpuS(), MESSAGES) };
     } finally {
       forwarder.close();
       await sleep(500);
@@ -809,14 +833,17 @@ async function benchRouting(
     const diagnostics = diagnosticsFor('routing', run);
     hub = await startHubChild(dir, region, `hub-routing-${run}`, database, diagnostics);
     let ourResult: RoutingResult;
+    let ourCpu: PartiesCpu;
     let hubDisk: { perMessage: number; peakRssMb: number; cpuUsPerMessage: number };
     try {
       await routeOnce(a, b, consults(WARMUP), true); // proves the hub consumes, and warms it up
       const writtenBefore = hubWrittenBytes(hub.pid);
       const cpuBefore = processCpuS(hub.pid);
+      const partiesBefore = partiesCpuS(hub.pid);
       const window = { fromUs: hrUs(), toUs: 0 };
       ourResult = await routeOnce(a, b, consults(MESSAGES), true);
       window.toUs = hrUs();
+      ourCpu = cpuPerConsult(partiesBefore, partiesCpuS(hub.pid), MESSAGES);
       hubDisk = {
         perMessage: (hubWrittenBytes(hub.pid) - writtenBefore) / MESSAGES,
         peakRssMb: hubPeakRssMb(hub.pid),
@@ -844,6 +871,9 @@ async function benchRouting(
         `; duplicates received: bare ${bareResult.duplicates + receiptsResult.duplicates}, ours ${ourResult.duplicates}`,
     );
     console.log(`    hub log (incl. ${WARMUP} warm-up): ${logSummary}`);
+    console.log(
+      `    CPU per consult, µs (/proc): bare: ${fmtParties(bareResult.cpu)} | bare with receipts: ${fmtParties(receiptsResult.cpu)} | ours: ${fmtParties(ourCpu)}`,
+    );
     console.log(
       `    hub process: ${hubDisk.cpuUsPerMessage.toFixed(0)} µs of CPU per consult (/proc/PID/stat), ${(hubDisk.perMessage / 1024).toFixed(2)} KiB written to disk per consult of 1 KiB (its database, /proc/PID/io), peak RSS ${hubDisk.peakRssMb.toFixed(0)} MB`,
     );
