@@ -1,14 +1,37 @@
 import { readFileSync } from 'node:fs';
+import { BROKER_STATE_ENV, loadBrokerEnv } from '../scripts/test-env/index.ts';
 
 /**
  * Where the CPU went in a timed window (Linux /proc): this process's main thread, the whole process (its worker
  * threads and libuv's pool too), and the machine (the broker and everything else). It tells whether a benchmark waits
- * on its event loop, on the cores, or on neither.
+ * on its event loop, on the cores, or on neither. With the private broker of the run, also what its nodes used.
  */
 export interface CpuWindow {
-  /** Seconds of CPU since the start, and the window's wall seconds. */
-  stop(): { wallS: number; mainThreadS: number; processS: number; machineBusyS: number; cores: number };
+  /**
+   * Seconds of CPU since the start, and the window's wall seconds. `brokerS`: NaN without the run's broker; `others`:
+   * the processes named at the start.
+   */
+  stop(): {
+    wallS: number;
+    mainThreadS: number;
+    processS: number;
+    machineBusyS: number;
+    brokerS: number;
+    others: Record<string, number>;
+    cores: number;
+  };
 }
+
+/** CPU seconds a process has used (utime and stime of /proc/PID/stat, in USER_HZ). */
+const processTicks = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+};
+
+const brokerTicks = (): number => {
+  if (!process.env[BROKER_STATE_ENV]) return NaN;
+  return loadBrokerEnv().nodes.reduce((sum, node) => sum + (node.pid ? processTicks(node.pid) : 0), 0);
+};
 
 /** Clock ticks per second of /proc's counters (USER_HZ, 100 on Linux). */
 const TICKS = 100;
@@ -27,11 +50,13 @@ const machineTicks = (): { busy: number; cores: number } => {
   return { busy, cores: lines.filter((line) => /^cpu\d/.test(line)).length };
 };
 
-export function startCpuWindow(): CpuWindow {
+export function startCpuWindow(others: Record<string, number> = {}): CpuWindow {
   const startedAt = performance.now();
   const thread = threadTicks();
   const processStart = process.cpuUsage();
   const machine = machineTicks();
+  const broker = brokerTicks();
+  const othersAtStart = Object.fromEntries(Object.entries(others).map(([name, pid]) => [name, processTicks(pid)]));
   return {
     stop() {
       const used = process.cpuUsage(processStart);
@@ -41,6 +66,10 @@ export function startCpuWindow(): CpuWindow {
         mainThreadS: (threadTicks() - thread) / TICKS,
         processS: (used.user + used.system) / 1e6,
         machineBusyS: (now.busy - machine.busy) / TICKS,
+        brokerS: (brokerTicks() - broker) / TICKS,
+        others: Object.fromEntries(
+          Object.entries(others).map(([name, pid]) => [name, (processTicks(pid) - othersAtStart[name]!) / TICKS]),
+        ),
         cores: now.cores,
       };
     },
@@ -53,6 +82,7 @@ export function describeCpu(window: ReturnType<CpuWindow['stop']>): string {
   return (
     `CPU in the timed window: main thread busy ${share(window.mainThreadS)} of the time, this process ` +
     `${share(window.processS)} cores (its workers and thread pool included), the machine ${share(window.machineBusyS)} ` +
-    `of ${window.cores} cores busy (the broker and everything else included)`
+    `of ${window.cores} cores busy (the broker and everything else included)` +
+    (Number.isNaN(window.brokerS) ? '' : `, of which the broker ${share(window.brokerS)}`)
   );
 }

@@ -104,7 +104,7 @@ async function startCore(
 
 async function ours(run: number): Promise<PathResult> {
   const harness = await startRegionHarness({ database: DATABASE });
-  if (HUB === 'process') await harness.moveHubToOwnProcess();
+  const hubChild = HUB === 'process' ? await harness.moveHubToOwnProcess() : undefined;
   const cores: WorkstationCore[] = [];
   let expertProcess: ChildService | undefined;
   try {
@@ -182,7 +182,10 @@ async function ours(run: number): Promise<PathResult> {
     }
 
     const started = performance.now();
-    const cpu = startCpuWindow();
+    const cpu = startCpuWindow({
+      ...(hubChild && { hub: hubChild.pid }),
+      ...(expertProcess && { 'expert core': expertProcess.pid }),
+    });
     const ids: string[] = [];
     let next = 1;
     await Promise.all(
@@ -251,6 +254,18 @@ async function main(): Promise<void> {
       `    latency ours ${latencyLine(o.latenciesMs)}; of which createConsult (build, sign, encrypt, store) p50 ${ms(quantile(o.createMs, 0.5))} ms`,
     );
     if (o.cpu) console.log(`    ours, throughput: ${describeCpu(o.cpu)}`);
+    const perConsult = (cpu: PathResult['cpu']) =>
+      cpu
+        ? [
+            `the machine ${ms((cpu.machineBusyS * 1000) / CONSULTS)} ms`,
+            `the broker ${ms((cpu.brokerS * 1000) / CONSULTS)} ms`,
+            `this process ${ms((cpu.processS * 1000) / CONSULTS)} ms`,
+            ...Object.entries(cpu.others).map(([name, s]) => `the ${name} ${ms((s * 1000) / CONSULTS)} ms`),
+          ].join(', ')
+        : 'not measured';
+    console.log(
+      `    CPU per consult while throughput was timed: ours ${perConsult(o.cpu)} | bare over two hops ${perConsult(twoHops.cpu)}`,
+    );
     const steps = Object.entries(floor.steps)
       .map(([step, value]) => `${step} ${ms(value)}`)
       .join(', ');
