@@ -654,8 +654,8 @@ const processCpuS = (pid: number | undefined) => {
 };
 /**
  * The CPU the machine's parties have used so far, in seconds: the broker's nodes, this process (the clinics, and the
- * bare forwarder when it runs), the hub's child if one runs. Taken around a timed phase, it says which of them a
- * consult costs what: the broker fills the two cores while ours routes, so what it spends per consult is the ceiling.
+ * bare forwarder when it runs), the hub's child if one runs. Taken around a timed phase, it says what a consult costs
+ * each of them: every mode runs with the two cores full, so the CPU per consult of all of them sets its rate.
  */
 const partiesCpuS = (hubPid?: number) => {
   const own = process.cpuUsage();

@@ -59,7 +59,7 @@ describe('openDatabase on stores of other page sizes', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
   const key = 'k'.repeat(40);
 
-  /** A store as openDatabase made them before 7 December 2026: AEGIS in 64 KiB pages, left with its WAL. */
+  /** A store as openDatabase made them until 6 December 2026: AEGIS in 64 KiB pages, in WAL mode. */
   const storeOf64KiBPages = (path: string) => {
     const old = new Database(path);
     old.pragma(`cipher='aegis'`);
