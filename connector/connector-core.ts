@@ -222,7 +222,7 @@ interface Link {
 }
 
 export async function startConnector(options: ConnectorOptions): Promise<ConnectorCore> {
-  useCryptoAccelerator(nodeCryptoAccelerator); // small digests and signatures by OpenSSL at once (webcrypto.ts)
+  useCryptoAccelerator(nodeCryptoAccelerator); // small digests, signatures and ECDH by OpenSSL at once (webcrypto.ts)
   const { config, path } = options.loaded;
   const log = options.log ?? (() => undefined);
   const logger = options.logger ?? NO_LOGGER;

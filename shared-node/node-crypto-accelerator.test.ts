@@ -1,7 +1,13 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki, type TestPki } from '../scripts/test-env/index.ts';
+import { createTestPki, runOpenssl, type TestPki } from '../scripts/test-env/index.ts';
 import {
+  decrypt,
+  encrypt,
+  importDecryptionKey,
   importSigningKey,
   sign,
   useCryptoAccelerator,
@@ -13,7 +19,7 @@ import { nodeCryptoAccelerator } from './node-crypto-accelerator.ts';
 
 const { subtle } = globalThis.crypto;
 
-describe('shared/cms with node:crypto lent for small digests and ECDSA signatures', () => {
+describe('shared/cms with node:crypto lent for small digests, ECDSA signatures and ephemeral ECDH', () => {
   let pki: TestPki;
   let ecKey: CryptoKey;
   let rsaKey: CryptoKey;
@@ -43,6 +49,7 @@ describe('shared/cms with node:crypto lent for small digests and ECDSA signature
   it('signs through it (small inputs only to its SHA-256), and what it signed verifies with or without it', async () => {
     const calls = { sha256: [] as number[], sign: 0 };
     const counting: CryptoAccelerator = {
+      ...nodeCryptoAccelerator,
       sha256: (data) => (calls.sha256.push(data.byteLength), nodeCryptoAccelerator.sha256(data)),
       signEcdsaP256: (key, data) => (calls.sign++, nodeCryptoAccelerator.signEcdsaP256(key, data)),
     };
@@ -59,5 +66,65 @@ describe('shared/cms with node:crypto lent for small digests and ECDSA signature
     await expect(verify(small, trust)).resolves.toMatchObject({ signer: { signatureAlgorithm: expect.any(String) } });
     useCryptoAccelerator(undefined);
     for (const signed of [small, large]) await expect(verify(signed, trust)).resolves.toBeDefined();
+  });
+
+  it("agrees on the secret Web Crypto derives with the recipient's private key, from a fresh key each time; no other keys", async () => {
+    const recipient = pki.leaves.ecRecipient;
+    const publicKey = new X509Certificate(recipient.certificate).publicKey.toCryptoKey(
+      { name: 'ECDH', namedCurve: 'P-256' },
+      true,
+      [],
+    );
+    const { sharedSecret, ephemeralPoint } = nodeCryptoAccelerator.ecdhP256Ephemeral(publicKey)!;
+    expect([ephemeralPoint.byteLength, ephemeralPoint[0]]).toEqual([65, 4]);
+    const recipientKey = await importDecryptionKey(recipient.privateKey, recipient.certificate);
+    const ephemeral = await subtle.importKey('raw', ephemeralPoint, { name: 'ECDH', namedCurve: 'P-256' }, false, []);
+    const z = await subtle.deriveBits({ name: 'ECDH', public: ephemeral }, recipientKey, 256);
+    expect(Buffer.from(sharedSecret)).toEqual(Buffer.from(z));
+    const again = nodeCryptoAccelerator.ecdhP256Ephemeral(publicKey)!;
+    expect(Buffer.from(again.ephemeralPoint)).not.toEqual(Buffer.from(ephemeralPoint));
+    expect(Buffer.from(again.sharedSecret)).not.toEqual(Buffer.from(sharedSecret));
+    const signingKey = new X509Certificate(pki.leaves.ecSigner.certificate).publicKey.toCryptoKey(
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      true,
+      ['verify'],
+    );
+    expect(nodeCryptoAccelerator.ecdhP256Ephemeral(signingKey)).toBeUndefined();
+  });
+
+  it('encrypts to an EC recipient through it, and what it sealed opens without it and by openssl cms', async () => {
+    let agreements = 0;
+    useCryptoAccelerator({
+      ...nodeCryptoAccelerator,
+      ecdhP256Ephemeral: (key) => (agreements++, nodeCryptoAccelerator.ecdhP256Ephemeral(key)),
+    });
+    const content = new Uint8Array(randomBytes(5000));
+    const { ecRecipient, rsaRecipient } = pki.leaves;
+    const envelope = await encrypt(content, [ecRecipient.certificate, rsaRecipient.certificate]);
+    expect(agreements).toBe(1);
+    useCryptoAccelerator(undefined);
+    for (const holder of [ecRecipient, rsaRecipient]) {
+      const privateKey = await importDecryptionKey(holder.privateKey, holder.certificate);
+      const opened = await decrypt(envelope, { certificate: holder.certificate, privateKey });
+      expect(Buffer.from(opened.content)).toEqual(Buffer.from(content));
+    }
+    const folder = mkdtempSync(join(tmpdir(), 'rts-ecdh-'));
+    const envelopePath = join(folder, 'envelope.der');
+    writeFileSync(envelopePath, envelope);
+    const byOpenssl = runOpenssl([
+      'cms',
+      '-decrypt',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      envelopePath,
+      '-recip',
+      ecRecipient.certPath,
+      '-inkey',
+      ecRecipient.keyPath,
+    ]);
+    rmSync(folder, { recursive: true, force: true });
+    expect(byOpenssl).toEqual(Buffer.from(content));
   });
 });

@@ -51,7 +51,7 @@ export interface WorkstationCore {
  * views, the outgoing path and the broker link (core/), the command handlers per area, and the store opened at start.
  */
 export function createWorkstationCore(given: WorkstationCoreOptions): WorkstationCore {
-  useCryptoAccelerator(nodeCryptoAccelerator); // small digests and signatures by OpenSSL at once (webcrypto.ts)
+  useCryptoAccelerator(nodeCryptoAccelerator); // small digests, signatures and ECDH by OpenSSL at once (webcrypto.ts)
   const ctx = createCoreContext(given);
   const { options, settings, emit, logger } = ctx;
   const views = createStateViews(ctx);

@@ -14,7 +14,7 @@ import { bytesEqual } from '../pki/bytes.ts';
 import { bufferSource, concat } from './der.ts';
 import { openingFailed } from './opening-failure.ts';
 import { OID, oidName } from './oids.ts';
-import { subtle, type CryptoKey } from './webcrypto.ts';
+import { ecdhP256Ephemeral, sha256, subtle, type CryptoKey } from './webcrypto.ts';
 
 /**
  * RecipientInfos of the profile: key transport with RSAES-OAEP (SHA-256, MGF1-SHA-256) for RSA certificates, and
@@ -63,11 +63,11 @@ function sharedInfo(
 
 /** ANSI X9.63 KDF with SHA-256; the 256-bit KEK is exactly one hash block: SHA-256(Z || 00000001 || SharedInfo). */
 async function deriveKek(
-  sharedSecret: ArrayBuffer,
+  sharedSecret: ArrayBuffer | Uint8Array,
   info: Uint8Array,
   usage: 'wrapKey' | 'unwrapKey',
 ): Promise<CryptoKey> {
-  const kek = await subtle().digest('SHA-256', concat([new Uint8Array(sharedSecret), Uint8Array.of(0, 0, 0, 1), info]));
+  const kek = await sha256(concat([new Uint8Array(sharedSecret), Uint8Array.of(0, 0, 0, 1), info]));
   return subtle().importKey('raw', kek, { name: 'AES-KW' }, false, [usage]);
 }
 
@@ -122,16 +122,10 @@ async function keyTransport(certificate: pkijs.Certificate, contentKey: CryptoKe
 async function keyAgreement(certificate: pkijs.Certificate, contentKey: CryptoKey): Promise<pkijs.RecipientInfo> {
   const algorithm = { name: 'ECDH', namedCurve: 'P-256' } as const;
   const recipientKey = await importPublicKey(certificate, algorithm, []);
-  const ephemeral = await subtle().generateKey(algorithm, false, ['deriveBits']);
-  const sharedSecret = await subtle().deriveBits(
-    { name: 'ECDH', public: recipientKey },
-    ephemeral.privateKey,
-    P256_FIELD_BITS,
-  );
+  const { sharedSecret, ephemeralPoint: point } = await ecdhP256Ephemeral(recipientKey);
   const wrapAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId: OID.aes256Wrap });
   const kek = await deriveKek(sharedSecret, sharedInfo(wrapAlgorithm, undefined), 'wrapKey');
   const encryptedKey = await subtle().wrapKey('raw', contentKey, kek, { name: 'AES-KW' });
-  const point = await subtle().exportKey('raw', ephemeral.publicKey);
 
   return new pkijs.RecipientInfo({
     variant: 2,
