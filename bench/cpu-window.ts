@@ -22,19 +22,20 @@ export interface CpuWindow {
   };
 }
 
-/** CPU seconds a process has used (utime and stime of /proc/PID/stat, in USER_HZ). */
-const processTicks = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-};
-
-const brokerTicks = (): number => {
-  if (!process.env[BROKER_STATE_ENV]) return NaN;
-  return loadBrokerEnv().nodes.reduce((sum, node) => sum + (node.pid ? processTicks(node.pid) : 0), 0);
-};
-
 /** Clock ticks per second of /proc's counters (USER_HZ, 100 on Linux). */
 const TICKS = 100;
+
+/** CPU seconds a process has used so far (utime and stime of /proc/PID/stat). */
+export const processCpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+};
+
+/** CPU seconds the run's private broker nodes have used so far; NaN without the run's broker. */
+export const brokerCpuSeconds = (): number => {
+  if (!process.env[BROKER_STATE_ENV]) return NaN;
+  return loadBrokerEnv().nodes.reduce((sum, node) => sum + (node.pid ? processCpuSeconds(node.pid) : 0), 0);
+};
 
 const threadTicks = (): number => {
   const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -55,8 +56,8 @@ export function startCpuWindow(others: Record<string, number> = {}): CpuWindow {
   const thread = threadTicks();
   const processStart = process.cpuUsage();
   const machine = machineTicks();
-  const broker = brokerTicks();
-  const othersAtStart = Object.fromEntries(Object.entries(others).map(([name, pid]) => [name, processTicks(pid)]));
+  const broker = brokerCpuSeconds();
+  const othersAtStart = Object.fromEntries(Object.entries(others).map(([name, pid]) => [name, processCpuSeconds(pid)]));
   return {
     stop() {
       const used = process.cpuUsage(processStart);
@@ -66,9 +67,9 @@ export function startCpuWindow(others: Record<string, number> = {}): CpuWindow {
         mainThreadS: (threadTicks() - thread) / TICKS,
         processS: (used.user + used.system) / 1e6,
         machineBusyS: (now.busy - machine.busy) / TICKS,
-        brokerS: (brokerTicks() - broker) / TICKS,
+        brokerS: brokerCpuSeconds() - broker,
         others: Object.fromEntries(
-          Object.entries(others).map(([name, pid]) => [name, (processTicks(pid) - othersAtStart[name]!) / TICKS]),
+          Object.entries(others).map(([name, pid]) => [name, processCpuSeconds(pid) - othersAtStart[name]!]),
         ),
         cores: now.cores,
       };

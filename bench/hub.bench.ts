@@ -42,6 +42,7 @@ import {
   type DirectoryResource,
 } from '../shared/protocol/fhir/index.ts';
 import { rabbitmq3Adapter, bodyBytes } from '../transport/index.ts';
+import { brokerCpuSeconds, processCpuSeconds } from './cpu-window.ts';
 import { expertPractitioners } from './expert-certificates.ts';
 import {
   purgeTestQueues,
@@ -647,11 +648,6 @@ function consults(count: number): Message[] {
 /** Bytes a process has caused to be written to storage so far (Linux), and its peak resident memory. */
 const hubWrittenBytes = (pid: number | undefined) =>
   Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
-/** CPU seconds (user and system) a process has used so far (Linux, /proc/PID/stat: utime and stime, USER_HZ 100). */
-const processCpuS = (pid: number | undefined) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
 /**
  * The CPU the machine's parties have used so far, in seconds: the broker's nodes, this process (the clinics, and the
  * bare forwarder when it runs), the hub's child if one runs. Taken around a timed phase, it says what a consult costs
@@ -660,9 +656,9 @@ const processCpuS = (pid: number | undefined) => {
 const partiesCpuS = (hubPid?: number) => {
   const own = process.cpuUsage();
   return {
-    broker: broker.nodes.reduce((sum, node) => sum + (node.pid ? processCpuS(node.pid) : 0), 0),
+    broker: brokerCpuSeconds(),
     bench: (own.user + own.system) / 1e6,
-    hub: hubPid ? processCpuS(hubPid) : 0,
+    hub: hubPid ? processCpuSeconds(hubPid) : 0,
   };
 };
 type PartiesCpu = ReturnType<typeof partiesCpuS>;
@@ -838,7 +834,6 @@ async function benchRouting(
     try {
       await routeOnce(a, b, consults(WARMUP), true); // proves the hub consumes, and warms it up
       const writtenBefore = hubWrittenBytes(hub.pid);
-      const cpuBefore = processCpuS(hub.pid);
       const partiesBefore = partiesCpuS(hub.pid);
       const window = { fromUs: hrUs(), toUs: 0 };
       ourResult = await routeOnce(a, b, consults(MESSAGES), true);
@@ -847,7 +842,7 @@ async function benchRouting(
       hubDisk = {
         perMessage: (hubWrittenBytes(hub.pid) - writtenBefore) / MESSAGES,
         peakRssMb: hubPeakRssMb(hub.pid),
-        cpuUsPerMessage: ((processCpuS(hub.pid) - cpuBefore) * 1e6) / MESSAGES,
+        cpuUsPerMessage: ourCpu.hub,
       };
       if (diagnostics.cpuProfDir)
         writeFileSync(

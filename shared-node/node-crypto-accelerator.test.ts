@@ -1,9 +1,6 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki, runOpenssl, type TestPki } from '../scripts/test-env/index.ts';
+import { createTestPki, opensslDecrypt, type TestPki } from '../scripts/test-env/index.ts';
 import {
   decrypt,
   encrypt,
@@ -108,23 +105,7 @@ describe('shared/cms with node:crypto lent for small digests, ECDSA signatures a
       const opened = await decrypt(envelope, { certificate: holder.certificate, privateKey });
       expect(Buffer.from(opened.content)).toEqual(Buffer.from(content));
     }
-    const folder = mkdtempSync(join(tmpdir(), 'rts-ecdh-'));
-    const envelopePath = join(folder, 'envelope.der');
-    writeFileSync(envelopePath, envelope);
-    const byOpenssl = runOpenssl([
-      'cms',
-      '-decrypt',
-      '-binary',
-      '-inform',
-      'DER',
-      '-in',
-      envelopePath,
-      '-recip',
-      ecRecipient.certPath,
-      '-inkey',
-      ecRecipient.keyPath,
-    ]);
-    rmSync(folder, { recursive: true, force: true });
+    const byOpenssl = opensslDecrypt(envelope, ecRecipient);
     expect(byOpenssl).toEqual(Buffer.from(content));
   });
 });

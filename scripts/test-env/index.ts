@@ -9,7 +9,7 @@ export {
 } from './artemis-control.ts';
 export type { BrokerEnvState } from './broker-env.ts';
 export { createFreePortHost, freeLoopbackPort } from './free-port.ts';
-export { LEAVES, createTestPki, runOpenssl } from './openssl-pki.ts';
+export { LEAVES, createTestPki, opensslDecrypt, runOpenssl } from './openssl-pki.ts';
 export type { LeafName, TestPki } from './openssl-pki.ts';
 export { createTestDatabase, loadPostgresEnv } from './postgres-env.ts';
 export { ctl, killNode, restartNode } from './rabbitmq-control.ts';

@@ -100,6 +100,14 @@ export function runOpenssl(args: string[], options: { cwd?: string; input?: Uint
   }
 }
 
+/** `openssl cms -decrypt` of a DER envelope (on stdin) for `recipient`: the content it opens. */
+export function opensslDecrypt(envelope: Uint8Array, recipient: PkiCredential): Buffer {
+  return runOpenssl(
+    ['cms', '-decrypt', '-binary', '-inform', 'DER', '-recip', recipient.certPath, '-inkey', recipient.keyPath],
+    { input: envelope },
+  );
+}
+
 function openssl(args: string[], cwd: string): void {
   runOpenssl(args, { cwd });
 }

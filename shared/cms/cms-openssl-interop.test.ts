@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPki, runOpenssl, type LeafName, type TestPki } from '../../scripts/test-env/index.ts';
+import {
+  createTestPki,
+  opensslDecrypt,
+  runOpenssl,
+  type LeafName,
+  type TestPki,
+} from '../../scripts/test-env/index.ts';
 import {
   CONTENT_ENCRYPTION,
   importDecryptionKey,
@@ -111,25 +117,8 @@ function opensslSign(signer: LeafName, out: string, extra: string[] = []): void 
 }
 
 function opensslDecryptAndVerify(envelope: Uint8Array, recipient: LeafName, tag: string): Buffer {
-  const envelopePath = join(work, `${tag}.env.der`);
   const signedPath = join(work, `${tag}.signed.der`);
-  writeFileSync(envelopePath, envelope);
-  const leaf = pki.leaves[recipient];
-  runOpenssl([
-    'cms',
-    '-decrypt',
-    '-binary',
-    '-inform',
-    'DER',
-    '-in',
-    envelopePath,
-    '-recip',
-    leaf.certPath,
-    '-inkey',
-    leaf.keyPath,
-    '-out',
-    signedPath,
-  ]);
+  writeFileSync(signedPath, opensslDecrypt(envelope, pki.leaves[recipient]));
   return runOpenssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', signedPath, '-CAfile', pki.root.certPath]);
 }
 
