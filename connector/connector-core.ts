@@ -53,7 +53,6 @@ import {
   CoreError,
   openDirectoryMirror,
   createDirectorySync,
-  createValidationAhead,
   createCertificateChecks,
   createDownlinkHandler,
   HUB_SENDER,
@@ -363,7 +362,6 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       log({ event: 'connection', status: state.status, ...(state.reason && { reason: state.reason }) }),
     );
     const pending: (() => void)[] = [];
-    const ahead = createValidationAhead({ trust: () => identity.trust(), logger });
     const handle = createDownlinkHandler({
       local,
       consult,
@@ -372,7 +370,6 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       trust: () => identity.trust(),
       hubCertificate: () => identity.hubCertificate(),
       sync: createDirectorySync({ mirror }),
-      validations: ahead.validations,
       seal,
       enqueue,
       afterCommit: (notify) => {
@@ -418,7 +415,6 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       deadLetters: transport.deadLetters,
       parked: transport.parked,
       handle,
-      onArrival: ahead.onArrival,
       logger,
       onDeadLetter: (_id, reason) => {
         log({ event: 'refused', reason });
@@ -429,7 +425,6 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       const current = link;
       link = undefined;
       await current?.receiver?.stop();
-      await ahead.validations.close();
       current?.outbox.stop();
       await current?.connection.stop();
     });

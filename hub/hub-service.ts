@@ -89,7 +89,11 @@ export async function startHub(options: HubServiceOptions): Promise<HubService> 
   crlLog.reload(await trustReloader.reload(startedAt, await store.newestDistributedCrls(sql)));
   const trust = trustReloader.current();
   // The workers check a publish's certificates too, at the time the processor would (docs/performance.md, P1).
-  const validations = createPayloadValidationPool(trust, { checkCertificatesAt: () => new Date() });
+  const validations = createPayloadValidationPool(trust, {
+    checkCertificatesAt: () => new Date(),
+    // Nothing is lost: publishes are then validated on the main thread, and a large list takes longer to apply.
+    onWorkerError: (error) => log({ event: 'validation-worker-failed', error: error.message }),
+  });
   // One provisioner for registrations and the operator's disconnect, as the region's administrator user.
   const provisioner = createProvisioner(options.config);
   const processor = createProcessor(provisioner, identity, trust, validations, options.snapshotIntervalMs);

@@ -21,22 +21,13 @@ const mainProcess = {
   banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
 } as const satisfies BuildOptions;
 
-/** The file name of the payload validation worker's bundle, beside main.cjs (the core is told where it is). */
-export const VALIDATION_WORKER_BUNDLE = 'payload-validation-worker.cjs';
-
 /**
- * The bundles of the Electron main process, its payload validation worker (a worker thread runs a file of its own) and
- * the preload. The preload must be a single file: a sandboxed preload can require nothing but `electron`. Native
+ * The bundles of the Electron main process and the preload. The preload must be a single file: a sandboxed preload can require nothing but `electron`. Native
  * modules stay external and are loaded from node_modules at run time.
  */
 export function electronBundles(distDir: string) {
   return {
     main: { ...mainProcess, entryPoints: ['main/electron/main.ts'], outfile: join(distDir, 'main/main.cjs') },
-    validationWorker: {
-      ...mainProcess,
-      entryPoints: ['shared-node/payload-validation-worker.ts'],
-      outfile: join(distDir, 'main', VALIDATION_WORKER_BUNDLE),
-    },
     preload: {
       ...common,
       entryPoints: ['preload/preload.ts'],

@@ -7,12 +7,11 @@ import { validatePayload, type PayloadResult } from '../shared/protocol/fhir/ind
 import type { AmqpMessageFields, MessageMetadata } from '../shared/protocol/index.ts';
 
 /**
- * Validates large signed messages ahead of time on worker threads: the hub's directory publishes, an endpoint's
- * directory updates and snapshots. Base FHIR validation of a 1,000-expert batch takes about half a second of CPU at the
- * hub; started when the batch arrives, it runs while the main thread is still storing the batches before it. The
- * receiver still verifies the signature and the signer itself and only takes the payload verdict from here (or
- * validates in line when nothing usable was started for the message); at the hub, also the certificates a worker
- * accepted, which its certificate cache keeps only under the same trust.
+ * Validates the hub's directory publishes ahead of time on worker threads. Base FHIR validation of a 1,000-expert batch
+ * takes about half a second of CPU; started when the batch arrives, it runs while the main thread is still storing the
+ * batches before it. The receiver still verifies the signature and the signer itself and only takes the payload verdict
+ * from here (or validates in line when nothing usable was started for the message), and the certificates a worker
+ * accepted, which the hub's certificate cache keeps only under the same trust.
  *
  * What a sender can make the pool hold is bounded: entries are keyed by the message id and the body's digest (a
  * message cannot pick up another's verdict by reusing its id), a verdict is used only for the very content and
@@ -72,13 +71,8 @@ export interface PoolOptions {
   readonly maxBytes?: number;
   /** An entry not used within this time is dropped (its message was lost, or processed elsewhere). */
   readonly maxAgeMs?: number;
-  /** The worker's script: payload-validation-worker.ts here, or its bundle where the code is bundled (Electron). */
+  /** For tests: the worker's script (payload-validation-worker.ts beside this file). */
   readonly workerScript?: string | URL;
-  /**
-   * Workers start when the first message comes and stop after this long without one (a workstation, which validates
-   * only while a directory list comes in). Unset: they start at once and stay (the hub).
-   */
-  readonly idleMs?: number;
   /**
    * Workers also check the certificates of the Practitioners a directory publish carries, at this time, with the
    * native check's fast path verifying on their own thread, and the verdict brings those they accepted (the hub:
@@ -136,7 +130,6 @@ export function createPayloadValidationPool(
   /** Workers that have loaded the FHIR definitions; only they are given jobs (before that, validation in line is faster). */
   const ready = new Set<Worker>();
   let failed = false;
-  let idleTimer: NodeJS.Timeout | undefined;
   const entries = new Map<string, Entry>();
   /** Entries not yet given to a worker, in arrival order (the order they will be processed in). */
   const waiting: Entry[] = [];
@@ -182,16 +175,6 @@ export function createPayloadValidationPool(
       }
       entry.fields = undefined;
     }
-    idleSoon();
-  };
-
-  /** With `idleMs`, workers with nothing to do for that long are stopped (a core keeps no idle threads' memory). */
-  const idleSoon = () => {
-    if (options.idleMs === undefined) return;
-    clearTimeout(idleTimer);
-    if (busy.size > 0 || waiting.length > 0 || workers.length === 0) return;
-    idleTimer = setTimeout(() => void stopWorkers(), options.idleMs);
-    idleTimer.unref();
   };
 
   const stopWorkers = async () => {
@@ -209,40 +192,36 @@ export function createPayloadValidationPool(
     dispatch();
   };
 
+  /** Said once: the workers that fail with it are gone, and none starts again. */
   const fail = (error: Error) => {
+    if (!failed) options.onWorkerError?.(error);
     failed = true;
-    options.onWorkerError?.(error);
   };
 
-  const startWorkers = () => {
-    if (workers.length > 0 || failed) return;
-    try {
-      workers = Array.from(
-        { length: size },
-        () => new Worker(script, { workerData: { trust, niceness: options.niceness ?? 10 } }),
-      );
-    } catch (error) {
-      fail(error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
-    for (const worker of workers) {
-      worker.on('message', (answer: WorkerAnswer) => {
-        if (answer === 'ready') {
-          ready.add(worker);
-          dispatch();
-        } else answered(worker, answer);
-      });
-      // A failed worker is gone: its job falls back to validation in line, and no worker starts again.
-      worker.on('error', (error) => {
-        workers = workers.filter((w) => w !== worker);
-        ready.delete(worker);
-        answered(worker, undefined);
-        fail(error);
-      });
-      worker.unref();
-    }
-  };
-  if (options.idleMs === undefined) startWorkers();
+  try {
+    workers = Array.from(
+      { length: size },
+      () => new Worker(script, { workerData: { trust, niceness: options.niceness ?? 10 } }),
+    );
+  } catch (error) {
+    fail(error instanceof Error ? error : new Error(String(error)));
+  }
+  for (const worker of workers) {
+    worker.on('message', (answer: WorkerAnswer) => {
+      if (answer === 'ready') {
+        ready.add(worker);
+        dispatch();
+      } else answered(worker, answer);
+    });
+    // A failed worker is gone: its job falls back to validation in line.
+    worker.on('error', (error) => {
+      workers = workers.filter((w) => w !== worker);
+      ready.delete(worker);
+      answered(worker, undefined);
+      fail(error);
+    });
+    worker.unref();
+  }
 
   const expire = () => {
     const oldest = Date.now() - maxAgeMs;
@@ -263,11 +242,10 @@ export function createPayloadValidationPool(
       entries.set(key, entry);
       bytes += entry.bytes;
       waiting.push(entry);
-      startWorkers();
       dispatch();
     },
     async validate(body, content, metadata, accepted) {
-      // Nothing held (a workstation outside a directory sync): no digest of the body is needed to know it.
+      // Nothing held (no directory publish under way): no digest of the body is needed to know it.
       const entry = entries.size === 0 ? undefined : entries.get(keyOf(metadata.messageId, body));
       if (entry) {
         // Still waiting for a worker: validated here rather than waited for.
@@ -301,7 +279,6 @@ export function createPayloadValidationPool(
     counts: () => ({ ...counts, workers: workers.length, ready: ready.size }),
     async close() {
       clearInterval(sweep);
-      clearTimeout(idleTimer);
       for (const entry of [...entries.values()]) drop(entry);
       await stopWorkers();
     },

@@ -52,38 +52,6 @@ describe('inbox receiver', () => {
     return createSqliteTransportStore(openDatabase(join(dir, 'store.db'), 'k'.repeat(40)));
   }
 
-  it('tells of each arrival before handling it, and handles it even when the hook throws', async () => {
-    const store = openStore();
-    const { connection, deliver, settled } = standInLink();
-    const { logger, lines } = recordingLogger();
-    const seen: string[] = [];
-    const receiver = createInboxReceiver({
-      ...downlinkOf(connection, store),
-      logger,
-      onArrival: (message) => {
-        seen.push(`arrived ${String(message.message_id)}`);
-        if (message.message_id === 'm2') throw new Error('hook failed');
-      },
-      handle: async (m) => {
-        seen.push(`handled ${m.messageId}`);
-        return { outcome: 'processed' };
-      },
-    });
-    try {
-      deliver('m1');
-      deliver('m2');
-      await receiver.idle();
-      expect(seen).toEqual(['arrived m1', 'arrived m2', 'handled m1', 'handled m2']);
-      expect(settled).toEqual(['accepted m1', 'accepted m2']);
-      expect(lines.filter((l) => l.code === 'inbox.arrival-hook-failed').map((l) => l.fields.messageId)).toEqual([
-        'm2',
-      ]);
-    } finally {
-      await receiver.stop();
-      store.close();
-    }
-  });
-
   it('leaves a transfer that arrives after stop() unsettled and never touches the closed store (found by the demo-region test)', async () => {
     const store = openStore();
     const { connection, deliver, settled } = standInLink();

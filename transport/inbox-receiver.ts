@@ -88,8 +88,6 @@ export interface InboxReceiverOptions {
   readonly inbox: Inbox;
   readonly deadLetters: DeadLetters;
   readonly handle: (message: ReceivedMessage) => Promise<HandlerResult>;
-  /** A message came from the broker, to be handled in its turn: e.g. to start validating it on a worker meanwhile. */
-  readonly onArrival?: (message: Message) => void;
   readonly onDuplicate?: (record: InboxRecord, message: ReceivedMessage) => void;
   readonly onDeadLetter?: (id: number, reason: ReasonCode) => void;
   /** Where messages that cannot be judged yet wait (see the header); without it they are released. */
@@ -326,16 +324,6 @@ export function createInboxReceiver(options: InboxReceiverOptions): InboxReceive
     logger,
     onArrival: (arrival) => {
       arrived.push(arrival);
-      try {
-        options.onArrival?.(arrival.message);
-      } catch (error) {
-        // Only a head start: the message is handled in its turn whatever happened here.
-        logger.warn('inbox.arrival-hook-failed', {
-          source,
-          messageId: String(arrival.message.message_id),
-          error: errorCodeOf(error),
-        });
-      }
       wake();
     },
   });

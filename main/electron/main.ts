@@ -122,8 +122,6 @@ if (!app.requestSingleInstanceLock()) {
       vault: (region) =>
         createKeychainVault(region === 'demo' ? `${DEFAULT_VAULT_SERVICE}-demo` : DEFAULT_VAULT_SERVICE),
       saveDialog,
-      // Bundled beside main.cjs (scripts/electron-bundles.ts): a worker thread runs a file of its own.
-      validationWorker: join(distDir(), 'main', 'payload-validation-worker.cjs'),
       ...(openDemoRegion && { openDemoRegion }),
     });
     wireIpc(core);

@@ -11,7 +11,6 @@ export type { DemoAccessMessage, DemoRegionProcess } from './demo/demo-region-pr
 export { openDirectoryMirror } from './directory/directory-mirror.ts';
 export type { ExpertQuery, ExpertSummary } from './directory/directory-mirror.ts';
 export { createDirectorySync } from './directory/directory-sync.ts';
-export { createValidationAhead } from './messaging/validate-ahead.ts';
 export { createCertificateChecks } from './directory/certificate-checks.ts';
 export type { SaveDialog } from './files/save-file.ts';
 export { keyAccountFor } from './identity/practitioner-identity.ts';

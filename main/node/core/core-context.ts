@@ -13,7 +13,6 @@ import type {
   SqliteDatabase,
   TransportStore,
 } from '../../../transport/index.ts';
-import type { PayloadValidationPool } from '../../../shared-node/index.ts';
 import { createAppLock, type AppLock } from '../app-lock.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { CaseStore } from '../consult/case-store.ts';
@@ -50,11 +49,6 @@ export interface WorkstationCoreOptions {
   readonly logger?: Logger;
   /** Asks the user where to save a case's file (Electron: the system's save dialog). None: files cannot be saved. */
   readonly saveDialog?: SaveDialog;
-  /**
-   * The script of the worker that validates directory lists off the main thread, where the code is bundled (Electron:
-   * dist/main/payload-validation-worker.cjs). None: shared-node's source beside its pool.
-   */
-  readonly validationWorker?: string;
 }
 
 /** Everything that lives in the encrypted store, opened together once the store key is available. */
@@ -77,8 +71,6 @@ export interface Link {
   readonly connection: BrokerConnection;
   readonly outbox: OutboxSender;
   receiver?: InboxReceiver;
-  /** Validates the directory's large updates on a worker while the receiver handles the ones before them. */
-  validations?: PayloadValidationPool;
   /** Tells now what the receiver's last commits changed (otherwise told on the next turn of the event loop). */
   flushCommitted?: () => void;
 }

@@ -11,7 +11,6 @@ import {
 import { AUDIT_ACTIONS } from '../audit/audit-log.ts';
 import { createDirectorySync } from '../directory/directory-sync.ts';
 import { createDownlinkHandler, HUB_SENDER } from '../messaging/downlink-handler.ts';
-import { createValidationAhead } from '../messaging/validate-ahead.ts';
 import type { ConnectionProfile } from '../settings/workstation-settings.ts';
 import { VaultUnavailableError } from '../vault/secret-vault.ts';
 import { brokerPasswordAccount } from '../vault/vault-accounts.ts';
@@ -121,12 +120,6 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     }
     const { identity, consult, mirror, registration, transport, local } = parts;
     const endpointId = ctx.me().endpointId;
-    const ahead = createValidationAhead({
-      trust: () => identity.trust(),
-      ...(options.validationWorker && { workerScript: options.validationWorker }),
-      logger,
-    });
-    link.validations = ahead.validations;
     const pending: (() => void)[] = [];
     // Told after the commit, on the next turn; or when the link closes, before the store it reads can close.
     link.flushCommitted = () => pending.splice(0).forEach((n) => n());
@@ -138,7 +131,6 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       mirror,
       registration,
       sync: createDirectorySync({ mirror }),
-      validations: ahead.validations,
       seal,
       enqueue,
       afterCommit: (notify) => {
@@ -190,7 +182,6 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
       inbox: transport.inbox,
       deadLetters: transport.deadLetters,
       handle,
-      onArrival: ahead.onArrival,
       parked: transport.parked,
       // The CRL banner says how many messages wait for a current revocation list.
       onParkChanged: views.emitSetupSoon,
@@ -236,7 +227,6 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     if (!current) return;
     await current.receiver?.stop();
     current.flushCommitted?.();
-    await current.validations?.close();
     current.outbox.stop();
     await current.connection.stop();
     ctx.standaloneState = current.connection.state;

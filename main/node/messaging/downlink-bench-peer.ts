@@ -35,10 +35,16 @@ export interface BenchPeer {
     sequence: number;
     note: string;
   }): Promise<Message>;
-  /** A hub.notice signed by the hub, e.g. crl-updated with a CRL. */
-  hubNotice(input: { notice: string; text: string; crl?: Uint8Array }): Promise<Message>;
-  /** A directory.update from the hub from `baseVersion` to `version` (retiring one role nobody holds). */
-  hubUpdate(baseVersion: number, version: number): Promise<Message>;
+  /** A hub.notice signed by the hub, e.g. crl-updated with a CRL; `edit` may change the Bundle before it is signed. */
+  hubNotice(
+    input: { notice: string; text: string; crl?: Uint8Array },
+    edit?: (bundle: Record<string, unknown>) => void,
+  ): Promise<Message>;
+  /**
+   * A directory.update from the hub from `baseVersion` to `version` (retiring one role nobody holds); `edit` may change
+   * the Bundle before it is signed.
+   */
+  hubUpdate(baseVersion: number, version: number, edit?: (bundle: Record<string, unknown>) => void): Promise<Message>;
 }
 
 export function createBenchPeer(input: {
@@ -80,9 +86,14 @@ export function createBenchPeer(input: {
   });
 
   return {
-    async hubNotice(input) {
+    async hubNotice(input, edit) {
       const messageId = randomUUID();
       const creationTime = new Date();
+      const payload = buildHubNotice(
+        { messageId, timestamp: creationTime, sender: 'hub' },
+        { ...input, toEndpoint: expertEndpoint },
+      ) as unknown as Record<string, unknown>;
+      edit?.(payload);
       const fields = await sealMessage({
         messageId,
         creationTime,
@@ -94,17 +105,18 @@ export function createBenchPeer(input: {
           rtsNotice: input.notice,
           rtsToEndpoint: expertEndpoint,
         },
-        payload: buildHubNotice(
-          { messageId, timestamp: creationTime, sender: 'hub' },
-          { ...input, toEndpoint: expertEndpoint },
-        ),
+        payload: payload as unknown as Bundle,
         signer: hub,
       });
       return fields as unknown as Message;
     },
-    async hubUpdate(baseVersion, version) {
+    async hubUpdate(baseVersion, version, edit) {
       const messageId = randomUUID();
       const creationTime = new Date();
+      const payload = buildDirectoryUpdate({ messageId, timestamp: creationTime, sender: 'hub' }, [
+        { retire: 'PractitionerRole/clinic-a.dr-nobody' },
+      ]) as unknown as Record<string, unknown>;
+      edit?.(payload);
       const fields = await sealMessage({
         messageId,
         creationTime,
@@ -116,9 +128,7 @@ export function createBenchPeer(input: {
           rtsDirectoryBaseVersion: baseVersion,
           rtsDirectoryVersion: version,
         },
-        payload: buildDirectoryUpdate({ messageId, timestamp: creationTime, sender: 'hub' }, [
-          { retire: 'PractitionerRole/clinic-a.dr-nobody' },
-        ]),
+        payload: payload as unknown as Bundle,
         signer: hub,
       });
       return fields as unknown as Message;

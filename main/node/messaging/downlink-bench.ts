@@ -63,6 +63,8 @@ export interface DownlinkBench extends BenchPeer {
   readonly consult: ConsultService;
   readonly cases: CaseStore;
   readonly transport: TransportStore;
+  /** The directory version the mirror holds (undefined before any). */
+  directoryVersion(): number | undefined;
   /**
    * Delivers the messages in one burst and waits until each is settled: the first is handled alone, and the rest
    * arrive while it is being handled, so they make up the next batch (as a backlog does when the receiver is busy).
@@ -264,6 +266,7 @@ export async function createDownlinkBench(): Promise<DownlinkBench> {
     get transport() {
       return transport;
     },
+    directoryVersion: () => mirror.version(),
     async deliver(messages) {
       const settled: Promise<Settlement>[] = messages.map(
         (message) =>

@@ -14,9 +14,14 @@ import {
   type Rejection,
   type ReasonCode,
 } from '../../../shared/protocol/index.ts';
-import { buildReceipt, buildSnapshotRequest, readHubNotice } from '../../../shared/protocol/fhir/index.ts';
+import {
+  buildReceipt,
+  buildSnapshotRequest,
+  HUB_VALIDATED_TYPES,
+  readHubNotice,
+  validatePayload,
+} from '../../../shared/protocol/fhir/index.ts';
 import { bodyBytes, type HandlerResult, type ReceivedMessage, type StoredMessage } from '../../../transport/index.ts';
-import type { PayloadValidationPool } from '../../../shared-node/index.ts';
 import type { ConsultService, LocalPractitioners } from '../consult/consult-service.ts';
 import type { DirectoryMirror, SnapshotProgress } from '../directory/directory-mirror.ts';
 import type { DirectorySync, RefusedEntry } from '../directory/directory-sync.ts';
@@ -38,11 +43,6 @@ export interface DownlinkHandlerOptions {
   readonly hubCertificate: () => Uint8Array | undefined;
   readonly consult: ConsultService;
   readonly sync: DirectorySync;
-  /**
-   * The payload verdicts of messages validated ahead on a worker (link.ts starts the directory's large updates there
-   * as they arrive); the signature and signer are still checked here. None: everything is validated in line.
-   */
-  readonly validations?: Pick<PayloadValidationPool, 'validate' | 'release'>;
   readonly mirror: DirectoryMirror;
   readonly registration: Registration;
   /**
@@ -225,16 +225,20 @@ export function createDownlinkHandler(
       typeof addressee === 'string' && options.local.has(addressee)
         ? await options.local.recipients(addressee)
         : undefined;
-    const body = fields.body as Uint8Array;
-    const { validations } = options;
     const opened = await openMessage(fields, {
       trust: options.trust(),
       now: now(),
       recipientFor: (m) =>
         'rtsToPractitioner' in m.properties && m.properties.rtsToPractitioner === addressee ? identity : undefined,
       expectedSigners,
-      ...(validations && { validate: (content, metadata) => validations.validate(body, content, metadata) }),
-    }).finally(() => validations?.release(fields));
+      // Validation follows the signer check: a message from the hub sender has been verified as the hub's (§4).
+      validate: (content, metadata) =>
+        validatePayload(content, metadata, {
+          baseFhir: !(
+            metadata.properties.rtsSender === HUB_SENDER && HUB_VALIDATED_TYPES.has(metadata.properties.rtsType)
+          ),
+        }),
+    });
     // A transient reason (this workstation's own CRL missing or stale) is no fault of the message: it waits (parked by
     // the inbox) instead of being refused, until the region's current CRL arrives (a crl-updated notice) or the user
     // loads it, and is then handled again from the start.
@@ -334,7 +338,7 @@ export function createDownlinkHandler(
       case 'consult.request':
       case 'consult.status':
       case 'consult.report': {
-        const outcome = consult.incoming(opened.value, body, received.batch);
+        const outcome = consult.incoming(opened.value, fields.body as Uint8Array, received.batch);
         if (!outcome.ok) return refuse({ code: outcome.reason, detail: outcome.detail, metadata });
         const answer = await receipt(
           props.rtsSender,

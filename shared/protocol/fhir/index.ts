@@ -34,7 +34,7 @@ export type {
   Prescription,
 } from './message-builders.ts';
 export { PAYLOAD_PROFILES } from './payload-profiles.ts';
-export { validatePayload } from './payload-validator.ts';
-export type { PayloadResult } from './payload-validator.ts';
+export { HUB_VALIDATED_TYPES, validatePayload } from './payload-validator.ts';
+export type { PayloadChecks, PayloadResult } from './payload-validator.ts';
 export { BLOOD_PRESSURE_PANEL, ECG_LEADS, LOINC, MDC, VITAL_SIGNS, WAVEFORMS } from './vital-signs.ts';
 export type { VitalSign, Waveform } from './vital-signs.ts';

@@ -251,6 +251,29 @@ describe('payload validation', () => {
     });
   });
 
+  it('leaves base FHIR R4 out only when asked, and still checks the profile and the properties', () => {
+    const update = example(MESSAGE_TYPES.directoryUpdate);
+    const foreign = mutated(update, (b) => {
+      b.entry[1].resource.entry[0].resource.favouriteColour = 'blue';
+    });
+    expect(validatePayload(foreign, metadataOf(update))).toMatchObject({ ok: false, error: { code: 'fhir-invalid' } });
+    expect(validatePayload(foreign, metadataOf(update), { baseFhir: false })).toMatchObject({ ok: true });
+    const unprofiled = mutated(update, (b) => {
+      b.type = 'collection';
+    });
+    expect(validatePayload(unprofiled, metadataOf(update), { baseFhir: false })).toMatchObject({
+      ok: false,
+      error: { code: 'schema-invalid' },
+    });
+    const renumbered = mutated(update, (b) => {
+      b.identifier.value = 'urn:uuid:00000000-0000-4000-8000-0000000000ff';
+    });
+    expect(validatePayload(renumbered, metadataOf(update), { baseFhir: false })).toMatchObject({
+      ok: false,
+      error: { code: 'header-mismatch' },
+    });
+  });
+
   // JSON.parse takes any depth; the recursive checks after it overflowed the stack, a RangeError taken for transient.
   it.each([MESSAGE_TYPES.consultRequest, MESSAGE_TYPES.directoryPublish])(
     'refuses a %s nesting 10,000 arrays as too-large, and takes 64 levels',
