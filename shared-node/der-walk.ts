@@ -1,4 +1,4 @@
-import { derChildren, readDer, type DerElement } from '../shared/cms/index.ts';
+import { derChildren, OID, readDer, type DerElement } from '../shared/cms/index.ts';
 import { KEY_USAGES, type KeyUsage } from '../shared/pki/index.ts';
 
 /**
@@ -65,4 +65,50 @@ export function derExtendedKeyUsages(value: Uint8Array | undefined): string[] | 
     if (p.tag !== 0x06) throw new Error('unreadable extended key usage');
     return derOid(value, p);
   });
+}
+
+/**
+ * A Time of a certificate's validity as RFC 5280 writes it (UTCTime YYMMDDHHMMSSZ, years 1950–2049, or GeneralizedTime
+ * YYYYMMDDHHMMSSZ), in ms; any other form, or a date that does not exist, throws.
+ */
+export function derTime(bytes: Uint8Array, element: DerElement): number {
+  const text = String.fromCharCode(...bytes.subarray(element.contentStart, element.end));
+  const utc = element.tag === 0x17 && /^\d{12}Z$/.test(text);
+  if (!utc && !(element.tag === 0x18 && /^\d{14}Z$/.test(text))) throw new Error('unusual time');
+  const digits = utc ? text : text.slice(2);
+  const [yy, month, day, hour, minute, second] = [0, 2, 4, 6, 8, 10].map((i) => Number(digits.slice(i, i + 2)));
+  const year = utc ? (yy! < 50 ? 2000 : 1900) + yy! : Number(text.slice(0, 4));
+  const at = new Date(Date.UTC(year, month! - 1, day, hour, minute, second));
+  if (
+    at.getUTCFullYear() !== year ||
+    at.getUTCMonth() !== month! - 1 ||
+    at.getUTCDate() !== day ||
+    at.getUTCHours() !== hour ||
+    at.getUTCMinutes() !== minute ||
+    at.getUTCSeconds() !== second
+  )
+    throw new Error('no such time');
+  return at.getTime();
+}
+
+/** The profile's key kind of a SubjectPublicKeyInfo (RSA of 2048 bits or more, EC on P-256), or undefined for another. */
+export function derPublicKeyKind(bytes: Uint8Array, spki: DerElement): 'rsa' | 'ec-p256' | undefined {
+  const [algorithm, key] = derChildren(bytes, spki);
+  if (algorithm?.tag !== 0x30 || key?.tag !== 0x03) throw new Error('not a public key');
+  const [oid, parameters] = derChildren(bytes, algorithm);
+  if (oid?.tag !== 0x06) throw new Error('not a public key');
+  const kind = derOid(bytes, oid);
+  if (kind === OID.ecPublicKey)
+    return parameters?.tag === 0x06 && derOid(bytes, parameters) === OID.p256 ? 'ec-p256' : undefined;
+  if (kind !== OID.rsaEncryption) return undefined;
+  if (bytes[key.contentStart] !== 0) throw new Error('public key with unused bits');
+  const rsaKey = bytes.subarray(key.contentStart + 1, key.end);
+  const sequence = readDer(rsaKey, 0, 0x30);
+  const [modulus] = derChildren(rsaKey, sequence);
+  if (sequence.end !== rsaKey.length || modulus?.tag !== 0x02) throw new Error('not an RSA key');
+  let first = modulus.contentStart;
+  while (first < modulus.end && rsaKey[first] === 0) first++;
+  if (first === modulus.end) return undefined;
+  const bits = (modulus.end - first) * 8 - Math.clz32(rsaKey[first]!) + 24;
+  return bits >= 2048 ? 'rsa' : undefined;
 }
