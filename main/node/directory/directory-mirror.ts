@@ -9,6 +9,7 @@ import { migrate, preparedStatement, type SqliteDatabase } from '../../../transp
 import { openMirrorFacets, type DirectoryFacets } from './mirror-facets.ts';
 import { openMirrorMarks, type CertificateVerdict, type ListedCertificates } from './mirror-marks.ts';
 import { MIGRATIONS } from './mirror-schema.ts';
+import type { ExpertPage, ExpertQuery, ExpertSummary, Person } from './expert-search.ts';
 import {
   buildTerms,
   filterOf,
@@ -31,6 +32,7 @@ import { queryTermsOf } from './search-terms.ts';
 export { MIGRATIONS } from './mirror-schema.ts';
 export type { DirectoryFacets } from './mirror-facets.ts';
 export type { CertificateVerdict, ListedCertificates } from './mirror-marks.ts';
+export type { ExpertPage, ExpertQuery, ExpertSummary, Person } from './expert-search.ts';
 
 export interface SnapshotProgress {
   readonly version: number;
@@ -41,46 +43,6 @@ export interface SnapshotProgress {
 }
 
 export type UpdateOutcome = 'applied' | 'stale' | 'gap';
-
-export interface ExpertSummary {
-  readonly practitionerId: string;
-  readonly name: string;
-  readonly specialties: string;
-  readonly organization: string;
-  readonly city: string;
-  readonly languages: string;
-  /**
-   * Entries of other clinics with the same name at a hospital of the same name (a look-alike: one of them may be an
-   * impostor published by a clinic that is not the expert's). Absent when there are none.
-   */
-  readonly lookAlikes?: string[];
-  /** Absent once the background check found the certificates valid; `certificateProblem` says why they failed. */
-  readonly certificates?: 'unchecked' | 'failed';
-  readonly certificateProblem?: string;
-}
-
-export interface ExpertQuery {
-  /** Words matched as prefixes against every field. */
-  readonly text?: string;
-  /** Only experts with this specialty (its words, in order, in their specialties); empty or absent: any. */
-  readonly specialty?: string;
-  /** Only experts who speak this language (a code such as `nb`); empty or absent: any. */
-  readonly language?: string;
-  /** Only experts of this hospital (an Organization id such as `clinic-a.nordby`); empty or absent: any. */
-  readonly organization?: string;
-  /** Only experts whose hospital's address names this place as its county/state, district or city; empty or absent: any. */
-  readonly region?: string;
-  /** Matches per page (1-500, default 50). */
-  readonly limit?: number;
-  /** Matches to skip: paging is counted after the filters, so page 2 of a specialty is its next 50 experts. */
-  readonly offset?: number;
-}
-
-/** One page of matches, and whether there are more after it. */
-export interface ExpertPage {
-  readonly experts: ExpertSummary[];
-  readonly more: boolean;
-}
 
 export interface DirectoryMirror {
   /** Undefined until the first snapshot is complete. */
@@ -118,13 +80,6 @@ export interface DirectoryMirror {
   recordCertificateChecks(trust: string, verdicts: readonly CertificateVerdict[]): number;
   /** Live experts whose certificates have no verdict yet. */
   uncheckedCount(): number;
-}
-
-/** A practitioner as lists name them: by name and hospital, never by directory id alone. */
-export interface Person {
-  readonly name: string;
-  readonly specialties: string;
-  readonly organization: string;
 }
 
 export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
@@ -165,15 +120,28 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
   };
 
   /**
-   * The searchable row of one practitioner, from its Practitioner, PractitionerRole and the role's Organization.
+   * The searchable rows of these practitioners, from their Practitioner, PractitionerRole and the role's Organization.
    * `current` holds what this transaction has read or written, by url (undefined: retired), so that a change of
-   * thousands of entries does not read each back and parse it again.
+   * thousands of entries does not read each back and parse it again. The FTS rows are written after every other
+   * statement: FTS5 writes what it holds in memory as a new segment of its index whenever another statement opens a
+   * savepoint (an insert that may fail does), and a segment per expert, merged again and again, cost a fifth of the
+   * mirror's CPU in a directory sync (50,000 experts in 1,000-expert updates: 5.4-5.6 s against 6.8-7.0).
    */
-  function index(practitionerId: string, current: Map<string, Record<string, unknown> | undefined>): void {
+  function indexAll(practitionerIds: Iterable<string>, current: Map<string, Record<string, unknown> | undefined>) {
+    const searchWrites: (() => void)[] = [];
+    for (const id of practitionerIds) index(id, current, searchWrites);
+    for (const write of searchWrites) write();
+  }
+
+  function index(
+    practitionerId: string,
+    current: Map<string, Record<string, unknown> | undefined>,
+    searchWrites: (() => void)[],
+  ): void {
     const existing = searchRow.get(practitionerId);
     const rowid = (existing ?? newSearchRow.get(practitionerId)!).rowid;
     if (existing) {
-      deleteSearch.run(rowid);
+      searchWrites.push(() => deleteSearch.run(rowid));
       facets.remove(rowid);
     }
     const live = liveEntry(practitionerId, current);
@@ -191,7 +159,8 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
       city: organization.place.join(' '),
       languages: entry.languages.join(' '),
     };
-    putSearch.run(rowid, practitionerId, ...Object.values(shown), ...termColumnsOf(shown), facets.tokensOf(live));
+    const columns = [rowid, practitionerId, ...Object.values(shown), ...termColumnsOf(shown), facets.tokensOf(live)];
+    searchWrites.push(() => putSearch.run(...columns));
     facets.put(rowid, live);
   }
 
@@ -312,7 +281,7 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
           for (const resource of JSON.parse(readBatch.get(batch.batchId, index)!.resources) as DirectoryResource[])
             for (const id of write({ upsert: resource }, new Map())) touched.add(id);
         }
-        for (const id of touched) index(id, new Map());
+        indexAll(touched, new Map());
         db.prepare('delete from mirror_snapshot_batches').run();
         setVersion.run(batch.version, Date.now());
         return { version: batch.version, received, count: batch.count, complete: true };
@@ -326,7 +295,7 @@ export function openDirectoryMirror(db: SqliteDatabase): DirectoryMirror {
         const resources = new Map<string, Record<string, unknown> | undefined>();
         const touched = new Set<string>();
         for (const change of update.changes) for (const id of write(change, resources)) touched.add(id);
-        for (const id of touched) index(id, resources);
+        indexAll(touched, resources);
         setVersion.run(update.version, Date.now());
         return 'applied';
       })(),
