@@ -2,9 +2,10 @@ import { derChildren, OID, readDer, type DerElement } from '../shared/cms/index.
 import { KEY_USAGES, type KeyUsage } from '../shared/pki/index.ts';
 
 /**
- * Certificate fields found in DER that OpenSSL has already parsed, with shared/cms's walker (readDer, derChildren),
- * without building an object tree: asn1js costs most of a millisecond per certificate, which is the whole point of
- * the native validator. Anything unusual throws, and the caller falls back to the full parser.
+ * Certificate fields found in DER with shared/cms's walker (readDer, derChildren), without building an object tree:
+ * asn1js costs most of a millisecond per certificate, and OpenSSL's parse of a whole certificate (X509Certificate)
+ * 40 µs, where the native validator's verification itself is 63. Anything unusual throws, and the caller falls back to
+ * the full parser.
  */
 
 /** An OBJECT IDENTIFIER's dotted form. */

@@ -3,9 +3,9 @@ import { createDownlinkBench, type DownlinkBench } from './downlink-bench.ts';
 
 /**
  * The hub's signed directory updates are checked against their profile and properties, not base FHIR R4 again
- * (docs/protocol.md §4). A directory gap asks the hub for one snapshot, not one per update that arrives while it is on its way; the hub's
- * answer that no snapshot follows (`directory-up-to-date`, docs/protocol.md §5.1) ends that wait, so the next gap
- * asks again.
+ * (docs/protocol.md §4). A directory gap asks the hub for one snapshot, not one per update that arrives while it is on
+ * its way; the hub's answer that no snapshot follows (`directory-up-to-date`, docs/protocol.md §5.1) ends that wait,
+ * so the next gap asks again.
  */
 let bench: DownlinkBench;
 beforeEach(async () => {
