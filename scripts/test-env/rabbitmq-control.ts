@@ -157,7 +157,25 @@ function makeTlsCertificates(dir: string): string {
   return join(dir, 'ca.pem');
 }
 
-export async function startBroker(stateFile: string, nodeCount: number): Promise<void> {
+/**
+ * Its ports are found free before the nodes start, and another process (a node's own outgoing connections among them:
+ * they take ports from the same range) can take one in between. Twice on 7 Dec a node failed so, `eaddrinuse`; the
+ * broker is then started again on new ports.
+ */
+export async function startBroker(stateFile: string, nodeCount: number, attempts = 3): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startBrokerOnce(stateFile, nodeCount);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= attempts) throw error;
+      console.error(`rabbitmq: a port was taken before the broker could listen on it; starting again on new ports`);
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startBrokerOnce(stateFile: string, nodeCount: number): Promise<void> {
   if (existsSync(stateFile)) throw new Error(`${stateFile} exists: stop that broker first`);
   const ids = rabbitmqIds();
   // Under /tmp, not the work tree: the broker user must be able to traverse to it, which a private clone may forbid.
@@ -238,13 +256,23 @@ export async function startBroker(stateFile: string, nodeCount: number): Promise
   } catch (error) {
     writeFileSync(stateFile, JSON.stringify(state, null, 2));
     for (const node of nodes) printLogTail(node);
+    const portTaken = nodes.some(logsMention('eaddrinuse'));
     await stopBroker(stateFile);
-    throw error;
+    throw portTaken ? new PortTakenError(String(error), { cause: error }) : error;
   }
   writeFileSync(stateFile, JSON.stringify(state, null, 2));
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`rabbitmq: ${nodeCount} node(s) up in ${seconds}s, amqp ports ${nodes.map((n) => n.amqpPort).join(',')}`);
 }
+
+const logsMention =
+  (text: string) =>
+  (node: BrokerNodeState): boolean => {
+    const logDir = join(node.dir, 'log');
+    return (existsSync(logDir) ? readdirSync(logDir) : []).some((file) =>
+      readFileSync(join(logDir, file), 'utf8').includes(text),
+    );
+  };
 
 /** The broker's own words on why it did not start, before its folder is removed. */
 function printLogTail(node: BrokerNodeState): void {
