@@ -159,8 +159,8 @@ function makeTlsCertificates(dir: string): string {
 
 /**
  * Its ports are found free before the nodes start, and another process (a node's own outgoing connections among them:
- * they take ports from the same range) can take one in between. Twice on 7 Dec a node failed so, `eaddrinuse`; the
- * broker is then started again on new ports.
+ * they take ports from the same range) can take one in between: on 7 Dec a node failed so, `eaddrinuse` in its log.
+ * The broker is then started again on new ports.
  */
 export async function startBroker(stateFile: string, nodeCount: number, attempts = 3): Promise<void> {
   for (let attempt = 1; ; attempt++) {
