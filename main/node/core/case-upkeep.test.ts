@@ -41,6 +41,7 @@ describe('case upkeep', () => {
     const left = [2, 1, 0];
     describeOlderCases = vi.fn(async () => left.shift() ?? 0);
     ctx = {
+      options: {},
       need: () => ({ cases, consult: { describeOlderCases } }),
       emit: (event: string, payload: unknown) => emitted.push([event, payload]),
       settings: { read: () => ({ ui: { escalateAfterMinutes: 10 } }) },
@@ -80,5 +81,16 @@ describe('case upkeep', () => {
     cases.update(STAT, { status: 'accepted', at: Date.now() });
     await vi.advanceTimersByTimeAsync(60 * 60_000);
     expect(escalations()).toHaveLength(1);
+  });
+
+  it("judges escalation by the core's clock when it is given one", async () => {
+    let ahead = 0;
+    ctx = { ...ctx, options: { ...ctx.options, now: () => Date.now() + ahead } };
+    startCaseUpkeep(ctx);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(emitted.filter(([e]) => e === EVENTS.caseEscalated)).toEqual([]);
+    ahead = 10 * 60_000;
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(emitted.filter(([e]) => e === EVENTS.caseEscalated)).toHaveLength(1);
   });
 });

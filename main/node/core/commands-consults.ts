@@ -23,7 +23,8 @@ type ConsultCommands = Pick<
 >;
 
 /** Urgent requests waiting to be accepted since before this (ms) are escalated: the user's escalation time ago. */
-export const escalateBefore = (ctx: CoreContext) => Date.now() - ctx.settings.read().ui.escalateAfterMinutes * 60_000;
+export const escalateBefore = (ctx: CoreContext) =>
+  (ctx.options.now ?? Date.now)() - ctx.settings.read().ui.escalateAfterMinutes * 60_000;
 
 /** The consults: the inbox, one case, composing (from a case seen before, from a draft), the steps of a case, the report, an export, a file saved. */
 export function consultCommands(ctx: CoreContext): ConsultCommands {

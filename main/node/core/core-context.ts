@@ -49,6 +49,8 @@ export interface WorkstationCoreOptions {
   readonly logger?: Logger;
   /** Asks the user where to save a case's file (Electron: the system's save dialog). None: files cannot be saved. */
   readonly saveDialog?: SaveDialog;
+  /** The time in ms since the epoch that escalation is judged by; `Date.now` if none. Tests move it on. */
+  readonly now?: () => number;
 }
 
 /** Everything that lives in the encrypted store, opened together once the store key is available. */
