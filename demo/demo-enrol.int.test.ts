@@ -16,6 +16,7 @@ import {
   type ReceivedMessage,
   type TestEndpoint,
   type TestIdentity,
+  TEST_PGLITE_TEMPLATES,
 } from '../testkit/index.ts';
 import { startDemoRegion, type DemoRegion } from './demo-region.ts';
 
@@ -51,7 +52,7 @@ describe('a new endpoint enrols into the running demo region', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rts-demo-enrol-'));
-    region = await startDemoRegion({ dataDir: dir, expertDelayMs: 200 });
+    region = await startDemoRegion({ dataDir: dir, expertDelayMs: 200, hubDatabaseTemplates: TEST_PGLITE_TEMPLATES });
   }, 120_000);
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../shared/api/index.ts';
 import type { WorkstationCore } from '../main/node/index.ts';
 import { call, startDemoRegion, startDemoWorkstation, type DemoRegion } from './demo-region.ts';
-import { until } from '../testkit/index.ts';
+import { TEST_PGLITE_TEMPLATES, until } from '../testkit/index.ts';
 
 /**
  * The embedded demo region needs no external service: the demo broker, the real hub, the simulated peers, and the
@@ -19,7 +19,7 @@ describe('embedded demo region', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rts-demo-region-'));
-    region = await startDemoRegion({ dataDir: dir, expertDelayMs: 200 });
+    region = await startDemoRegion({ dataDir: dir, expertDelayMs: 200, hubDatabaseTemplates: TEST_PGLITE_TEMPLATES });
     user = await startDemoWorkstation(join(dir, 'ws-demo'), region.user, {
       version: 'test',
       expectExperts: region.directorySize,

@@ -47,6 +47,8 @@ export interface DemoRegionOptions {
   readonly expertDelayMs?: number;
   /** Generated experts in the directory (besides the simulated peers and the user). */
   readonly generatedExperts?: number;
+  /** Where the hub's new database is copied from (made there on first use); default `templates` in `dataDir`. */
+  readonly hubDatabaseTemplates?: string;
   readonly log?: DemoLog;
 }
 
@@ -587,7 +589,12 @@ export async function startDemoRegion(options: DemoRegionOptions): Promise<DemoR
           deliveryLimit: DELIVERY_LIMIT,
         },
       },
-      database: { kind: 'embedded', path: join(dir, 'hub-db') },
+      // The region is made anew at every start, its hub's database too: copied, which is 3 s sooner than initdb.
+      database: {
+        kind: 'embedded',
+        path: join(dir, 'hub-db'),
+        templates: options.hubDatabaseTemplates ?? join(options.dataDir, 'templates'),
+      },
       identity: { certificateFile: region.files.hubCertificate, privateKeyFile: region.files.hubKey },
       trust: { anchorFiles: [region.files.ca], crlFiles: [region.files.crl] },
       claimMs: 30_000,

@@ -63,8 +63,8 @@ export const hubConfigSchema = z
         }
       }),
     database: z.discriminatedUnion('kind', [
-      /** PGlite in-process: one instance, no server. */
-      z.object({ kind: z.literal('embedded'), path: z.string() }).strict(),
+      /** PGlite in-process: one instance, no server. `templates`: where a new database is copied from (made there). */
+      z.object({ kind: z.literal('embedded'), path: z.string(), templates: z.string().optional() }).strict(),
       /** A PostgreSQL server: any number of instances. */
       z
         .object({

@@ -24,7 +24,10 @@ export async function openHubDatabase(loaded: LoadedHubConfig): Promise<SqlClien
   const { database } = loaded.config;
   const sql =
     database.kind === 'embedded'
-      ? await openPglite(loaded.path(database.path))
+      ? await openPglite(
+          loaded.path(database.path),
+          database.templates !== undefined ? { templates: loaded.path(database.templates) } : {},
+        )
       : await openPostgres(
           loaded.secret(database.url),
           database.maxConnections ? { maxConnections: database.maxConnections } : {},

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { certificateFingerprint } from '../shared/enrolment/index.ts';
 import { pemToDer, PEM_LABELS } from '../shared/pki/index.ts';
 import { startDemoRegion, type DemoRegion } from '../demo/demo-region.ts';
+import { TEST_PGLITE_TEMPLATES } from '../testkit/index.ts';
 import { runConnector, type RunningConnector } from '../connector/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -42,7 +43,12 @@ async function main(): Promise<void> {
   let region: DemoRegion | undefined;
   let connector: RunningConnector | undefined;
   try {
-    region = await startDemoRegion({ dataDir, generatedExperts: 30, expertDelayMs: 300 });
+    region = await startDemoRegion({
+      dataDir,
+      generatedExperts: 30,
+      expertDelayMs: 300,
+      hubDatabaseTemplates: TEST_PGLITE_TEMPLATES,
+    });
     const admin = region.adminDir;
     console.log(`demo region up: broker 127.0.0.1:${region.amqpPort}, admin state ${admin}`);
 

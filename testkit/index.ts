@@ -13,7 +13,7 @@ export { startRevocationSuite } from './revocation-suite.ts';
 export type { RevocationSuite } from './revocation-suite.ts';
 export { connectEndpointTo, connectTestEndpoint, registerClinicSystem, requestSnapshotAs } from './test-endpoint.ts';
 export type { ReceivedMessage, TestEndpoint } from './test-endpoint.ts';
-export { purgeTestQueues, writeTestHubConfig } from './test-hub-config.ts';
+export { purgeTestQueues, TEST_PGLITE_TEMPLATES, writeTestHubConfig } from './test-hub-config.ts';
 export { createTestRegion, expertEntry, hospital } from './test-region.ts';
 export { regionTrust, sealedDeltaPublish } from './sealed-publish.ts';
 export type { TestIdentity, TestPractitioner, TestRegion } from './test-region.ts';

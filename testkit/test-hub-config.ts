@@ -1,9 +1,13 @@
 import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrokerEnvState } from '../scripts/test-env/index.ts';
 import type { HubConfig } from '../hub/index.ts';
 import type { BrokerUnderTest } from './broker-under-test.ts';
 import type { TestRegion } from './test-region.ts';
+
+/** Shared by every test hub on PGlite, so that initdb runs once per PGlite release on a machine, not once per hub. */
+export const TEST_PGLITE_TEMPLATES = join(tmpdir(), 'rts-test-pglite-templates');
 
 /** A hub configuration file for the private test broker; secrets travel in the returned environment, not the file. */
 export function writeTestHubConfig(options: {
@@ -26,7 +30,7 @@ export function writeTestHubConfig(options: {
     broker: broker.hubConfig({ hubPassword: 'RTS_HUB_BROKER_PASSWORD', adminPassword: 'RTS_HUB_ADMIN_PASSWORD' }),
     database:
       options.database.kind === 'embedded'
-        ? options.database
+        ? { ...options.database, templates: TEST_PGLITE_TEMPLATES }
         : { kind: 'postgres', url: { env: 'RTS_HUB_DATABASE_URL' } },
     identity: { certificateFile: region.files.hubCertificate, privateKeyFile: region.files.hubKey },
     trust: {

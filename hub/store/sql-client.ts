@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { seedFromTemplate } from './pglite-template.ts';
 
 /**
  * The hub's storage speaks PostgreSQL's SQL to one of two engines: a PostgreSQL server (production; several hub
@@ -87,7 +88,12 @@ export async function openPostgres(url: string, options: { maxConnections?: numb
   };
 }
 
-export async function openPglite(dataDir: string): Promise<SqlClient> {
+/**
+ * The embedded database in `dataDir` (a directory, or `memory://`), made if it is not there: by PGlite's initdb, or as
+ * a copy of the empty database kept in `templates` when given (pglite-template.ts).
+ */
+export async function openPglite(dataDir: string, options: { templates?: string } = {}): Promise<SqlClient> {
+  if (options.templates !== undefined && !dataDir.includes('://')) await seedFromTemplate(dataDir, options.templates);
   const db = await PGlite.create(dataDir, { serializers: bytesAsBinary });
   const parse = { 20: (v: string) => Number(v) };
   return {
