@@ -26,7 +26,7 @@ import {
   type DirectoryChange,
   type DirectoryResource,
 } from '../shared/protocol/fhir/index.ts';
-import { PROTOCOL_LIMITS, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
+import { HUB_SENDER, PROTOCOL_LIMITS, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
 import { createCachedCertificateValidator, loadFhirDefinitions, nodeCryptoAccelerator } from '../shared-node/index.ts';
 import { useCryptoAccelerator } from '../shared/cms/index.ts';
 import {
@@ -55,7 +55,6 @@ import {
   createDirectorySync,
   createCertificateChecks,
   createDownlinkHandler,
-  HUB_SENDER,
   openRegistration,
   outboxFailures,
   refusedMessages,

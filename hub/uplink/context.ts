@@ -115,9 +115,6 @@ export interface Hub {
   readonly admissions: WeakMap<UplinkMessage, Admission>;
 }
 
-/** The name the hub sends as (rtsSender of its own messages); no endpoint may register under it. */
-export const HUB_SENDER = 'hub';
-
 /** A permanent failure of one message: dead-lettered and answered with a `rejected` receipt. */
 export class Rejected extends Error {
   readonly reason: ReasonCode;

@@ -7,6 +7,7 @@ import {
   type DirectoryResource,
 } from '../../shared/protocol/fhir/index.ts';
 import {
+  HUB_SENDER,
   PROTOCOL_LIMITS,
   reasonForCmsError,
   MESSAGE_TYPES as T,
@@ -26,7 +27,7 @@ import {
 } from '../directory/directory-chunks.ts';
 import * as store from '../store/hub-store.ts';
 import { entryResource, openSigned } from './admission.ts';
-import { HUB_SENDER, reject, type Hub, type ProcessContext, type UplinkMessage } from './context.ts';
+import { reject, type Hub, type ProcessContext, type UplinkMessage } from './context.ts';
 import { queue, sealFromHub } from './outgoing.ts';
 
 /** A clinic system's directory publish: a delta, or one batch of a full list; applied as new directory versions. */

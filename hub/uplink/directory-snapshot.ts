@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { commonNameOf } from '../../shared/pki/index.ts';
 import { buildDirectorySnapshot, type DirectoryResource } from '../../shared/protocol/fhir/index.ts';
 import {
+  HUB_SENDER,
   MESSAGE_TYPES as T,
   PROTOCOL_VERSION,
   REASON_CODES,
@@ -10,7 +11,7 @@ import {
 import { chunkDirectoryRows } from '../directory/directory-chunks.ts';
 import * as store from '../store/hub-store.ts';
 import { entryResource, practitionerAt, verifySigned } from './admission.ts';
-import { HUB_SENDER, reject, type Hub, type ProcessContext } from './context.ts';
+import { reject, type Hub, type ProcessContext } from './context.ts';
 import { queue, sealFromHub, sendNotice, sendReceipt } from './outgoing.ts';
 
 /** Full directory snapshots: on registration, on an endpoint's request, or at an operator's resync. */

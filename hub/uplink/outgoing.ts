@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import { readCrl } from '../../shared/pki/index.ts';
 import {
+  HUB_SENDER,
   sealMessage,
   MESSAGE_TYPES as T,
   PROTOCOL_VERSION,
@@ -12,7 +13,7 @@ import {
 import { buildHubNotice, buildReceipt } from '../../shared/protocol/fhir/index.ts';
 import type { StoredMessage } from '../../transport/index.ts';
 import * as store from '../store/hub-store.ts';
-import { endpointOf, HUB_SENDER, type Hub, type Outbound, type ProcessContext } from './context.ts';
+import { endpointOf, type Hub, type Outbound, type ProcessContext } from './context.ts';
 
 /**
  * The hub's outgoing path: messages it seals are queued in the context and written to the outbox table (the hub makes

@@ -1,10 +1,10 @@
 import { commonNameOf } from '../../shared/pki/index.ts';
-import { REASON_CODES, type MessageMetadata } from '../../shared/protocol/index.ts';
+import { HUB_SENDER, REASON_CODES, type MessageMetadata } from '../../shared/protocol/index.ts';
 import { ProvisioningError } from '../broker/endpoint-provisioner.ts';
 import * as store from '../store/hub-store.ts';
 import { newestCrlPerAnchor } from '../trust-reloader.ts';
 import { entryResource, isClinicSystemCertificate, practitionerAt, verifySigned } from './admission.ts';
-import { HUB_SENDER, reject, type Hub, type ProcessContext } from './context.ts';
+import { reject, type Hub, type ProcessContext } from './context.ts';
 import { requestedSnapshot } from './directory-snapshot.ts';
 import { crlNotice, queue, sendNotice, sendReceipt } from './outgoing.ts';
 

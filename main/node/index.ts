@@ -15,7 +15,7 @@ export { createCertificateChecks } from './directory/certificate-checks.ts';
 export type { SaveDialog } from './files/save-file.ts';
 export { keyAccountFor } from './identity/practitioner-identity.ts';
 export type { CrlOutcome } from './identity/practitioner-identity.ts';
-export { HUB_SENDER, createDownlinkHandler } from './messaging/downlink-handler.ts';
+export { createDownlinkHandler } from './messaging/downlink-handler.ts';
 export { openRegistration } from './messaging/registration.ts';
 export type { Registration } from './messaging/registration.ts';
 export { sealForOutbox } from './messaging/seal-for-outbox.ts';

@@ -28,7 +28,7 @@ export {
   signingTimeProblem,
 } from './message-envelope.ts';
 export type { OpenContext, OpenedMessage, Rejection } from './message-envelope.ts';
-export { MESSAGE_TYPES, MESSAGE_TYPE_SPECS } from './message-types.ts';
+export { HUB_SENDER, MESSAGE_TYPES, MESSAGE_TYPE_SPECS } from './message-types.ts';
 export type { MessageType } from './message-types.ts';
 export { PROTOCOL_MAJOR, PROTOCOL_VERSION } from './protocol-version.ts';
 export { REASON_CODES, REASON_DESCRIPTIONS, failureClass } from './reason-codes.ts';

@@ -21,6 +21,9 @@ export const MESSAGE_TYPES = {
 
 export type MessageType = (typeof MESSAGE_TYPES)[keyof typeof MESSAGE_TYPES];
 
+/** The rtsSender of the hub's own messages (docs/protocol.md §1): no endpoint may register under it. */
+export const HUB_SENDER = 'hub';
+
 export type Envelope = 'signed' | 'signed-encrypted';
 export type Origin = 'endpoint' | 'hub' | 'endpoint-or-hub';
 

@@ -1,6 +1,6 @@
 import { EVENTS } from '../../../shared/api/index.ts';
 import { plainAmqpProblem } from '../../../shared/broker/index.ts';
-import { assertEndpointId, PROTOCOL_VERSION } from '../../../shared/protocol/index.ts';
+import { assertEndpointId, HUB_SENDER, PROTOCOL_VERSION } from '../../../shared/protocol/index.ts';
 import { buildEndpointRegister } from '../../../shared/protocol/fhir/index.ts';
 import {
   brokerAdapterFor,
@@ -10,7 +10,7 @@ import {
 } from '../../../transport/index.ts';
 import { AUDIT_ACTIONS } from '../audit/audit-log.ts';
 import { createDirectorySync } from '../directory/directory-sync.ts';
-import { createDownlinkHandler, HUB_SENDER } from '../messaging/downlink-handler.ts';
+import { createDownlinkHandler } from '../messaging/downlink-handler.ts';
 import type { ConnectionProfile } from '../settings/workstation-settings.ts';
 import { VaultUnavailableError } from '../vault/secret-vault.ts';
 import { brokerPasswordAccount } from '../vault/vault-accounts.ts';

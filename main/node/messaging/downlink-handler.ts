@@ -1,6 +1,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { TrustConfig } from '../../../shared/cms/index.ts';
 import {
+  HUB_SENDER,
   crlOfUnopenedNotice,
   openMessage,
   MESSAGE_TYPE_SPECS,
@@ -34,7 +35,6 @@ import type { Registration } from './registration.ts';
  * that owns it. A message that fails is refused with its reason (the inbox keeps it as a dead letter), shown in its
  * case when the case is known, and answered with a `rejected` receipt so that the sender sees it too.
  */
-export const HUB_SENDER = 'hub';
 
 export interface DownlinkHandlerOptions {
   /** Who this endpoint acts for; a consult message is opened with its addressee's keys (the envelope names which). */
