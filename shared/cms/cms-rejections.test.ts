@@ -2,12 +2,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestPki, runOpenssl, type LeafName, type TestPki } from '../../scripts/test-env/index.ts';
 import {
   checkTrustRevocation,
   CMS_ERROR_CODES,
   CmsError,
+  createCertificateValidator,
   decrypt,
   encrypt,
   importDecryptionKey,
@@ -384,6 +385,29 @@ describe('signer certificate at the signing time', () => {
     const signed = await sign(content, await signerFor('ecSigner', []));
     await expectCode(verify(signed, trust), CMS_ERROR_CODES.untrustedChain);
     await expect(verify(signed, { ...trust, intermediates: [pki.intermediate.certificate] })).resolves.toBeDefined();
+  });
+
+  it("builds a signer's path once per trust, yet only takes it again when the message offers its certificates", async () => {
+    const kept: TrustConfig = { ...trust };
+    const built = vi.spyOn(pkijs.CertificateChainValidationEngine.prototype, 'verify');
+    try {
+      for (let i = 0; i < 3; i++) await verify(await sign(content, await signerFor('ecSigner')), kept);
+      expect(built).toHaveBeenCalledTimes(1);
+      // The same signer without its intermediate: refused, as it would be by a receiver that saw nothing before.
+      await expectCode(
+        verify(await sign(content, await signerFor('ecSigner', [])), kept),
+        CMS_ERROR_CODES.untrustedChain,
+      );
+      // A certificate whose path is kept is still judged at the time asked: expired two years on.
+      const validate = createCertificateValidator({ ...trust, intermediates: [pki.intermediate.certificate] });
+      await validate(pki.leaves.ecSigner.certificate, 'signing', new Date());
+      await expectCode(
+        validate(pki.leaves.ecSigner.certificate, 'signing', new Date(Date.now() + 2 * 366 * 24 * 3600_000)),
+        CMS_ERROR_CODES.certificateExpired,
+      );
+    } finally {
+      built.mockRestore();
+    }
   });
 
   it('rejects a trust configuration without anchors', async () => {
