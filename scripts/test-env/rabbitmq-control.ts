@@ -265,20 +265,21 @@ async function startBrokerOnce(stateFile: string, nodeCount: number): Promise<vo
   console.log(`rabbitmq: ${nodeCount} node(s) up in ${seconds}s, amqp ports ${nodes.map((n) => n.amqpPort).join(',')}`);
 }
 
-const logsMention =
-  (text: string) =>
-  (node: BrokerNodeState): boolean => {
-    const logDir = join(node.dir, 'log');
-    return (existsSync(logDir) ? readdirSync(logDir) : []).some((file) =>
-      readFileSync(join(logDir, file), 'utf8').includes(text),
-    );
-  };
+/** Each log file a node wrote, with its text. */
+function nodeLogs(node: BrokerNodeState): { file: string; text: string }[] {
+  const logDir = join(node.dir, 'log');
+  return (existsSync(logDir) ? readdirSync(logDir) : []).map((file) => ({
+    file,
+    text: readFileSync(join(logDir, file), 'utf8'),
+  }));
+}
+
+const logsMention = (text: string) => (node: BrokerNodeState) => nodeLogs(node).some((log) => log.text.includes(text));
 
 /** The broker's own words on why it did not start, before its folder is removed. */
 function printLogTail(node: BrokerNodeState): void {
-  const logDir = join(node.dir, 'log');
-  for (const file of existsSync(logDir) ? readdirSync(logDir) : []) {
-    const lines = readFileSync(join(logDir, file), 'utf8').trimEnd().split('\n').slice(-30);
+  for (const { file, text } of nodeLogs(node)) {
+    const lines = text.trimEnd().split('\n').slice(-30);
     console.error(`--- ${node.name} ${file} (last ${lines.length} lines)\n${lines.join('\n')}`);
   }
 }
