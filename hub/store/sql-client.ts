@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { pgliteStatements } from './pglite-statements.ts';
 import { seedFromTemplate } from './pglite-template.ts';
 
 /**
@@ -97,14 +98,15 @@ export async function openPglite(dataDir: string, options: { templates?: string 
   // int8 as a number, for every statement: given per query instead, PGlite copies its whole parser table (318
   // types) into a new object at each one, 100 of a primary-key select's 290 µs of CPU on this machine.
   const db = await PGlite.create(dataDir, { serializers: bytesAsBinary, parsers: { 20: (v: string) => Number(v) } });
+  const statements = pgliteStatements(db);
   return {
     engine: 'pglite',
-    query: async (text, params) => (await db.query(text, params as unknown[])).rows as never,
+    query: (text, params) => statements.alone(text, params),
     exec: async (text) => void (await db.exec(text)),
     transaction: (work) =>
       db.transaction((tx) =>
         work({
-          query: async (text, params) => (await tx.query(text, params as unknown[])).rows as never,
+          query: (text, params) => statements.inTransaction(text, params),
           exec: async (text) => void (await tx.exec(text)),
         }),
       ),
