@@ -3,13 +3,16 @@
  * (send, receive with auto-accept, nothing stored) on the same private broker, in the same run. Also measured: bare
  * rhea made durable in the least way the transport's guarantees allow (`bare(…, durable)`), the floor of any
  * store-and-forward design on this machine's disk. Run with npm run bench:transport. Ends with `transport-1k: ratio=X` and
- * `transport-1m: ratio=X` (our messages/s ÷ bare messages/s).
+ * `transport-1m: ratio=X` (our messages/s ÷ bare messages/s). Each mode also prints, for its timed phase, the CPU per
+ * message of this process (both endpoints) and of the broker, and how many of the machine's cores were busy: where a
+ * mode's rate comes from, the broker or the endpoints.
  */
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writevSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rhea, { type EventContext } from 'rhea';
+import { startCpuWindow } from './cpu-window.ts';
 import { broker, connect, createConsumer, createProducer, effectCounts, until } from '../faults/fault-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rts-bench-transport-'));
@@ -45,7 +48,7 @@ function durableAppender(file: string) {
  * (`durable`), the sender stores every body before it sends (in one group, as ours is queued) and the receiver stores
  * what one turn of the event loop brings before it accepts it: the floor of store-before-send and commit-before-accept.
  */
-async function bare(count: number, bodyBytes: number, durable = false): Promise<number> {
+async function bare(key: string, count: number, bodyBytes: number, durable = false): Promise<number> {
   const producer = await connect(broker.endpoint('clinic-a'));
   const consumer = await connect(broker.hub);
   const run = randomUUID();
@@ -78,6 +81,7 @@ async function bare(count: number, bodyBytes: number, durable = false): Promise<
   const body = Buffer.alloc(bodyBytes, 7);
   let accepted = 0;
   sender.on('accepted', () => accepted++);
+  const phase = timedPhase(key, count);
   const started = performance.now();
   const senderStore = durable ? durableAppender(join(dir, `bare-sender-${run}`)) : undefined;
   senderStore?.append(Array.from({ length: count }, () => body));
@@ -97,6 +101,7 @@ async function bare(count: number, bodyBytes: number, durable = false): Promise<
   pushSome();
   await until(() => received === count && accepted === count, 600_000, 'bare delivery');
   const seconds = (performance.now() - started) / 1000;
+  phase.stop();
   receiver.close();
   await producer.stop();
   await consumer.stop();
@@ -106,22 +111,41 @@ async function bare(count: number, bodyBytes: number, durable = false): Promise<
 }
 
 /** Bytes this process has caused to be written to storage so far (Linux). */
+/** CPU per message (µs) of this process and of the broker, and the machine's busy cores, by benchmark and body size. */
+const cpuOf: Record<string, { bench: number; broker: number; machine: number }[]> = {};
+/** Starts the CPU window of one timed phase (connecting and closing are outside it); `stop` records it. */
+function timedPhase(key: string, count: number): { stop(): void } {
+  const window = startCpuWindow();
+  return {
+    stop() {
+      const used = window.stop();
+      (cpuOf[key] ??= []).push({
+        bench: (used.processS * 1e6) / count,
+        broker: (used.brokerS * 1e6) / count,
+        machine: used.machineBusyS / used.wallS,
+      });
+    },
+  };
+}
+
 const writtenBytes = () => Number(/write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
 const diskBytes: Record<string, number[]> = {};
 
 /** Ours: queued in the producer's outbox (one transaction), delivered into the consumer's inbox with an effect row. */
-async function ours(count: number, bodyBytes: number): Promise<number> {
+async function ours(key: string, count: number, bodyBytes: number): Promise<number> {
   const writtenBefore = writtenBytes();
   const run = randomUUID();
   // The same credit as the bare receiver (500), and as many unsettled sends.
   const consumer = await createConsumer(join(dir, `consumer-${run}.db`), run, BARE_CREDIT);
   const producer = await createProducer(dir, run, 'clinic-a', BARE_CREDIT);
+  const phase = timedPhase(key, count);
   const started = performance.now();
   // Independent messages (no ordering between them), as in a directory publish.
   producer.queue(count, { bodyBytes, orderKeys: count });
   // Polled by a counter, as bare counts: a count over the effects table every 25 ms would be ours to pay.
   await until(() => consumer.committed() >= count && producer.confirmed() === count, 600_000, 'transport delivery');
   const seconds = (performance.now() - started) / 1000;
+  phase.stop();
   const effects = effectCounts(consumer.db, run);
   if (effects.distinct !== count || effects.rows !== count)
     throw new Error(`${effects.distinct} of ${count} delivered, ${effects.rows - effects.distinct} duplicates`);
@@ -151,9 +175,9 @@ try {
     const durableRates: number[] = [];
     const ourRates: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      bareRates.push(await bare(count, bytes));
-      durableRates.push(await bare(count, bytes, true));
-      ourRates.push(await ours(count, bytes));
+      bareRates.push(await bare(`bare-${label}`, count, bytes));
+      durableRates.push(await bare(`durable-${label}`, count, bytes, true));
+      ourRates.push(await ours(`ours-${label}`, count, bytes));
     }
     const line = (name: string, rates: number[]) =>
       `${name.padEnd(5)} ${fmt(Math.min(...rates))} / ${fmt(median(rates))} / ${fmt(Math.max(...rates))} msg/s (${fmt((median(rates) * bytes) / 1024 / 1024)} MB/s)`;
@@ -167,6 +191,17 @@ try {
     console.log(
       `  ours: ${fmt(perMessage / 1024)} KiB written to disk per message of ${fmt(bytes / 1024)} KiB (${(perMessage / bytes).toFixed(2)} × the body; sender and receiver stores, median of ${RUNS})`,
     );
+    for (const [name, key] of [
+      ['bare', 'bare'],
+      ['bare made durable', 'durable'],
+      ['ours', 'ours'],
+    ] as const) {
+      const runs = cpuOf[`${key}-${label}`] ?? [];
+      const of = (pick: (r: (typeof runs)[number]) => number) => fmt(median(runs.map(pick)));
+      console.log(
+        `  CPU per message, ${name}: the bench process (both endpoints) ${of((r) => r.bench)} µs, the broker ${of((r) => r.broker)} µs; the machine ${median(runs.map((r) => r.machine)).toFixed(2)} of ${cpus().length} cores busy (medians)`,
+      );
+    }
     results[label] = median(ourRates) / median(bareRates);
     floors[label] = median(durableRates) / median(bareRates);
     toFloor[label] = median(ourRates) / median(durableRates);
