@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, preparedStatement } from './sqlite-database.ts';
+import { commitWithoutSync, openDatabase, preparedStatement } from './sqlite-database.ts';
 
 describe('openDatabase', () => {
   let dir: string | undefined;
@@ -104,5 +104,39 @@ describe('preparedStatement', () => {
     expect(count.get()).toEqual({ n: 1 });
     db.close();
     other.close();
+  });
+});
+
+describe('commitWithoutSync', () => {
+  const NORMAL = 1;
+  const FULL = 2;
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rts-sync-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('commits its work at synchronous NORMAL and gives the store FULL back, also when the work throws', () => {
+    const db = openDatabase(join(dir, 'store.db'), 'k'.repeat(32));
+    db.exec('create table t (n integer)');
+    const level = () => db.pragma('synchronous', { simple: true }) as number;
+    expect(
+      commitWithoutSync(db, () => {
+        db.prepare('insert into t values (1)').run();
+        return level();
+      }),
+    ).toBe(NORMAL);
+    expect(level()).toBe(FULL);
+    expect(() =>
+      commitWithoutSync(db, () => {
+        db.prepare('insert into t values (2)').run();
+        throw new Error('the work fails');
+      }),
+    ).toThrow('the work fails');
+    expect(level()).toBe(FULL);
+    expect(db.prepare('select n from t').pluck().all()).toEqual([1]);
+    // Within a caller's transaction, the caller's commit decides: at the store's level.
+    expect(db.transaction(() => commitWithoutSync(db, level))()).toBe(FULL);
+    db.close();
   });
 });

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../shared/index.ts';
 import { openBodySegments, segmentKeyFrom, type BodySegments } from './body-segments.ts';
-import { storeKeyOf, type SqliteDatabase } from './sqlite-database.ts';
+import { commitWithoutSync, storeKeyOf, type SqliteDatabase } from './sqlite-database.ts';
 import type {
   HeldBodies,
   Outbox,
@@ -60,6 +60,23 @@ function segmentsOf(db: SqliteDatabase, logger: Logger | undefined): BodySegment
       rmSync(dir, { recursive: true, force: true });
     },
   });
+}
+
+/** Makes what the database's WAL holds durable (what commits at synchronous NORMAL left to the page cache). */
+function syncWal(db: SqliteDatabase): void {
+  if (db.memory || db.name === '') return;
+  let fd: number;
+  try {
+    fd = openSync(`${db.name}-wal`, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // no WAL: nothing written since the last checkpoint
+    throw error;
+  }
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface SqliteOutbox extends Outbox {
@@ -204,10 +221,15 @@ export function createSqliteOutbox(
     enqueueMany(entries).forEach(remember);
   };
 
+  // A deletion need not outlive a power cut: undone, its message is sent again and the receiver's inbox absorbs it
+  // (commitWithoutSync). The WAL is fsynced before a segment file goes, so that rows a power cut brings back never point
+  // into a deleted file.
+  const removeRows = (messageIds: readonly string[]) => commitWithoutSync(db, () => confirmMany(messageIds));
+
   /** Rows taken away (accepted, or withdrawn); a segment goes once no row refers to it. */
   const removeMany = (messageIds: readonly string[]) => {
     segments(); // its references counted before any is taken away
-    const removed = confirmMany(messageIds);
+    const removed = removeRows(messageIds);
     messageIds.forEach(forget);
     let emptied = false;
     for (const segment of removed) {
@@ -215,7 +237,9 @@ export function createSqliteOutbox(
       if (left > 0) references.set(segment, left);
       else emptied = references.delete(segment) || emptied;
     }
-    if (emptied) segments().reclaim(new Set(references.keys()));
+    if (!emptied) return;
+    if (!db.inTransaction) syncWal(db);
+    segments().reclaim(new Set(references.keys()));
   };
 
   return {

@@ -87,6 +87,21 @@ describe('outbox', () => {
     expect(store.outbox.counts()).toEqual({ queued: 1, failed: 0 });
   });
 
+  it("leaves the store's commits durable after a confirmation, which alone commits without waiting for the disk", () => {
+    store.close();
+    const db = openDatabase(path(), KEY);
+    store = createSqliteTransportStore(db);
+    const FULL = 2;
+    enqueue('a1', 'case-a');
+    enqueue('b1', 'case-b');
+    store.outbox.confirmMany(['a1']);
+    expect(db.pragma('synchronous', { simple: true })).toBe(FULL);
+    // Within a caller's transaction the caller's commit decides, at the store's own level.
+    db.transaction(() => store.outbox.confirmMany(['b1']))();
+    expect(db.pragma('synchronous', { simple: true })).toBe(FULL);
+    expect(queued()).toEqual([]);
+  });
+
   it('deletes a segment file once every body in it was accepted, and keeps one a failed message still needs', () => {
     const segmentFiles = () => readdirSync(`${path()}.bodies`).filter((f) => f.endsWith('.seg'));
     enqueue('a1', 'case-a');
