@@ -8,7 +8,9 @@ import { parse, protocol, type PGlite } from '@electric-sql/pglite';
  * runs about ten statements per consult: P2's hub, with 1 KiB attachments, 3.4–4.0 ms of CPU per consult against
  * 4.5–4.7.
  *
- * Both take PGlite's own locks, as its `query` and a transaction's `query` do.
+ * Both take PGlite's own locks, as its `query` and a transaction's `query` do: `_runExclusiveQuery` and
+ * `_runExclusiveTransaction`, which its typings declare but its underscore marks internal. Check them at a PGlite
+ * upgrade (without them every hub test fails at once; a lock no longer taken by `query` itself would not).
  */
 export interface PgliteStatements {
   /** One statement inside a transaction the caller holds. */
