@@ -7,7 +7,8 @@
  * counted there. `statements` times what still goes through PGlite's own query, exec and transaction (migrations,
  * scripts), from the call to its result; the encoding of parameters and decoding of rows in JavaScript are outside
  * `engine`. Also usable on a bench process that runs the hub inline
- * (`node --import ./bench/pglite-trace.ts bench/p1-directory-sync.bench.ts …`). */
+ * (`node --import ./bench/pglite-trace.ts bench/p1-directory-sync.bench.ts …`).
+ */
 import { writeFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 

@@ -140,14 +140,15 @@ function openWith(path: string, key: string | undefined, cipher: (typeof CIPHERS
 /**
  * Runs `work` in a transaction that commits without waiting for the disk (synchronous NORMAL in WAL mode: written to
  * the WAL, not fsynced; it survives the process's crash, and a power cut may undo it), for writes whose loss costs only
- * work done again. The store's level comes back after it. Within a caller's transaction, the caller's commit decides.
- * (SQLite applies this PRAGMA when the statement is prepared, so it is prepared each time, not kept.)
+ * work done again. The store's level comes back after it. Within a caller's transaction it is a savepoint, and the
+ * caller's commit decides. (SQLite applies this PRAGMA when the statement is prepared, so it is issued each time.)
  */
 export function commitWithoutSync<T>(db: SqliteDatabase, work: () => T): T {
-  if (db.inTransaction) return work();
+  const transaction = db.transaction(work);
+  if (db.inTransaction) return transaction();
   db.pragma('synchronous = NORMAL');
   try {
-    return db.transaction(work)();
+    return transaction();
   } finally {
     db.pragma('synchronous = FULL');
   }

@@ -67,7 +67,8 @@ function syncWal(db: SqliteDatabase): void {
   if (db.memory || db.name === '') return;
   let fd: number;
   try {
-    fd = openSync(`${db.name}-wal`, 'r');
+    // For writing, though nothing is written: Windows flushes only a file opened so.
+    fd = openSync(`${db.name}-wal`, 'r+');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // no WAL: nothing written since the last checkpoint
     throw error;
@@ -203,7 +204,7 @@ export function createSqliteOutbox(
   });
   // The counts are lowered only once the deletion committed: lowered early, a failed commit would leave rows pointing
   // into a segment that reclaim then deletes. (Raised early on enqueue: a rollback then only keeps a segment too long.)
-  const confirmMany = db.transaction((ids: readonly string[]) => {
+  const deleteRows = (ids: readonly string[]) => {
     const segmentsOfRemoved: number[] = [];
     const rows = remove.all(JSON.stringify(ids)) as {
       message_id: string;
@@ -215,7 +216,7 @@ export function createSqliteOutbox(
       else if (!row.body_held) removeBody.run(row.message_id);
     }
     return segmentsOfRemoved;
-  });
+  };
 
   const queue = (entries: readonly OutboxInput[]) => {
     enqueueMany(entries).forEach(remember);
@@ -224,7 +225,7 @@ export function createSqliteOutbox(
   // A deletion need not outlive a power cut: undone, its message is sent again and the receiver's inbox absorbs it
   // (commitWithoutSync). The WAL is fsynced before a segment file goes, so that rows a power cut brings back never point
   // into a deleted file.
-  const removeRows = (messageIds: readonly string[]) => commitWithoutSync(db, () => confirmMany(messageIds));
+  const removeRows = (messageIds: readonly string[]) => commitWithoutSync(db, () => deleteRows(messageIds));
 
   /** Rows taken away (accepted, or withdrawn); a segment goes once no row refers to it. */
   const removeMany = (messageIds: readonly string[]) => {

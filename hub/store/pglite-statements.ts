@@ -24,16 +24,6 @@ const MAX_STATEMENTS = 256;
 
 const { serialize } = protocol;
 
-function joined(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
-
 export function pgliteStatements(db: PGlite): PgliteStatements {
   const statements = new Map<string, { name: string; paramTypes: number[] }>();
   /** Names to close with the next parse: evicted, or dropped after an error (a plan a schema change outdated). */
@@ -55,7 +45,12 @@ export function pgliteStatements(db: PGlite): PgliteStatements {
     const name = `rts_${++named}`;
     const closing = toClose.splice(0).map((closed) => serialize.close({ type: 'S', name: closed }));
     const { messages } = await db.execProtocol(
-      joined([...closing, serialize.parse({ name, text }), serialize.describe({ type: 'S', name }), serialize.sync()]),
+      Buffer.concat([
+        ...closing,
+        serialize.parse({ name, text }),
+        serialize.describe({ type: 'S', name }),
+        serialize.sync(),
+      ]),
       { syncToFs: false },
     );
     const statement = { name, paramTypes: parse.parseDescribeStatementResults(messages) };
@@ -76,7 +71,7 @@ export function pgliteStatements(db: PGlite): PgliteStatements {
     });
     try {
       const { messages } = await db.execProtocol(
-        joined([
+        Buffer.concat([
           serialize.bind({ statement: statement.name, values }),
           serialize.describe({ type: 'P' }),
           serialize.execute({}),
