@@ -41,7 +41,7 @@ import {
   type DirectoryChange,
   type DirectoryResource,
 } from '../shared/protocol/fhir/index.ts';
-import { rabbitmq3Adapter, bodyBytes } from '../transport/index.ts';
+import { newMessageId, rabbitmq3Adapter, bodyBytes } from '../transport/index.ts';
 import { brokerCpuSeconds, processCpuSeconds } from './cpu-window.ts';
 import { expertPractitioners } from './expert-certificates.ts';
 import {
@@ -556,7 +556,7 @@ async function seal(
   payload: (messageId: string, timestamp: Date) => ReturnType<typeof buildDirectoryPublish>,
   signer: CmsSigner,
 ): Promise<{ id: string; message: Message; bytes: number }> {
-  const messageId = randomUUID();
+  const messageId = newMessageId();
   const creationTime = new Date();
   const fields = await sealMessage({
     messageId,
@@ -626,7 +626,7 @@ function consults(count: number): Message[] {
     { length: count },
     () =>
       ({
-        message_id: randomUUID(),
+        message_id: newMessageId(),
         user_id: userId,
         creation_time: new Date(),
         durable: true,

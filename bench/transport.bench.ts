@@ -1,6 +1,7 @@
 /**
  * Throughput of the transport (durable outbox → broker → inbox with commit-before-accept) against bare rhea
  * (send, receive with auto-accept, nothing stored) on the same private broker, in the same run. Also measured: bare
+ * rhea sending the same messages as ours (the protocol's properties cost rhea and the broker; 7 Dec), and bare
  * rhea made durable in the least way the transport's guarantees allow (`bare(…, durable)`), the floor of any
  * store-and-forward design on this machine's disk. Run with npm run bench:transport. Ends with `transport-1k: ratio=X` and
  * `transport-1m: ratio=X` (our messages/s ÷ bare messages/s). Each mode also prints, for its timed phase, the CPU per
@@ -13,7 +14,16 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rhea, { type EventContext } from 'rhea';
 import { startCpuWindow } from './cpu-window.ts';
-import { broker, connect, createConsumer, createProducer, effectCounts, until } from '../faults/fault-harness.ts';
+import {
+  broker,
+  connect,
+  createConsumer,
+  createProducer,
+  effectCounts,
+  until,
+  uplinkMessage,
+} from '../faults/fault-harness.ts';
+import { toRheaMessage } from '../transport/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rts-bench-transport-'));
 const RUNS = 3;
@@ -44,11 +54,18 @@ function durableAppender(file: string) {
 }
 
 /**
- * Bare rhea: one sender, one receiver, as fast as credit allows; done when every message was received. Made durable
+ * Bare rhea: one sender, one receiver, as fast as credit allows; done when every message was received. It sends the
+ * body and one property (issue 19's baseline), or with `sameMessages` the messages ours sends: the protocol's
+ * properties and the body, made the same way, whose encoding costs rhea and the broker. Made durable
  * (`durable`), the sender stores every body before it sends (in one group, as ours is queued) and the receiver stores
  * what one turn of the event loop brings before it accepts it: the floor of store-before-send and commit-before-accept.
  */
-async function bare(key: string, count: number, bodyBytes: number, durable = false): Promise<number> {
+async function bare(
+  key: string,
+  count: number,
+  bodyBytes: number,
+  { durable = false, sameMessages = false }: { durable?: boolean; sameMessages?: boolean } = {},
+): Promise<number> {
   const producer = await connect(broker.endpoint('clinic-a'));
   const consumer = await connect(broker.hub);
   const run = randomUUID();
@@ -88,12 +105,16 @@ async function bare(key: string, count: number, bodyBytes: number, durable = fal
   let sent = 0;
   const pushSome = () => {
     while (sent < count && sender.sendable()) {
-      sender.send({
-        message_id: randomUUID(),
-        durable: true,
-        application_properties: { run },
-        body: rhea.message.data_section(body) as unknown,
-      });
+      sender.send(
+        sameMessages
+          ? toRheaMessage(uplinkMessage('clinic-a', run, sent, bodyBytes))
+          : {
+              message_id: randomUUID(),
+              durable: true,
+              application_properties: { run },
+              body: rhea.message.data_section(body) as unknown,
+            },
+      );
       sent++;
     }
   };
@@ -166,17 +187,21 @@ console.log(`runs: ${RUNS} each, alternating bare and ours; figures are messages
 const results: Record<string, number> = {};
 const floors: Record<string, number> = {};
 const toFloor: Record<string, number> = {};
+const toSame: Record<string, number> = {};
+const sameToBare: Record<string, number> = {};
 try {
   for (const [label, count, bytes] of [
     ['1k', 5_000, 1024],
     ['1m', 150, 1024 * 1024],
   ] as const) {
     const bareRates: number[] = [];
+    const sameRates: number[] = [];
     const durableRates: number[] = [];
     const ourRates: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       bareRates.push(await bare(`bare-${label}`, count, bytes));
-      durableRates.push(await bare(`durable-${label}`, count, bytes, true));
+      sameRates.push(await bare(`same-${label}`, count, bytes, { sameMessages: true }));
+      durableRates.push(await bare(`durable-${label}`, count, bytes, { durable: true, sameMessages: true }));
       ourRates.push(await ours(`ours-${label}`, count, bytes));
     }
     const line = (name: string, rates: number[]) =>
@@ -185,6 +210,7 @@ try {
       `transport-${label}: ${count} messages of ${bytes} bytes (bare made durable: sealed, written and fsynced before it is sent and before it is accepted)`,
     );
     console.log(`  ${line('bare', bareRates)}`);
+    console.log(`  ${line('bare, the same messages as ours', sameRates)}`);
     console.log(`  ${line('bare made durable', durableRates)}`);
     console.log(`  ${line('ours', ourRates)}`);
     const perMessage = median(diskBytes[bytes] ?? []);
@@ -193,6 +219,7 @@ try {
     );
     for (const [name, key] of [
       ['bare', 'bare'],
+      ['bare, the same messages as ours', 'same'],
       ['bare made durable', 'durable'],
       ['ours', 'ours'],
     ] as const) {
@@ -203,8 +230,10 @@ try {
       );
     }
     results[label] = median(ourRates) / median(bareRates);
-    floors[label] = median(durableRates) / median(bareRates);
+    floors[label] = median(durableRates) / median(sameRates);
     toFloor[label] = median(ourRates) / median(durableRates);
+    toSame[label] = median(ourRates) / median(sameRates);
+    sameToBare[label] = median(sameRates) / median(bareRates);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
@@ -212,10 +241,14 @@ try {
 console.log(
   `peak RSS of the benchmark process (both endpoints, bare and ours): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
 );
-for (const label of ['1k', '1m'])
+for (const label of ['1k', '1m']) {
   console.log(
-    `transport-${label}: floor_ratio=${floors[label]!.toFixed(2)} ours_to_floor=${toFloor[label]!.toFixed(2)} (bare made durable ÷ bare; ours ÷ bare made durable)`,
+    `transport-${label}: messages_ratio=${sameToBare[label]!.toFixed(2)} same_messages_ratio=${toSame[label]!.toFixed(2)} (bare sending the same messages as ours ÷ bare; ours ÷ bare sending the same messages)`,
   );
+  console.log(
+    `transport-${label}: floor_ratio=${floors[label]!.toFixed(2)} ours_to_floor=${toFloor[label]!.toFixed(2)} (bare made durable ÷ bare sending the same messages; ours ÷ bare made durable)`,
+  );
+}
 console.log(`transport-1k: ratio=${results['1k']!.toFixed(2)}`);
 console.log(`transport-1m: ratio=${results['1m']!.toFixed(2)}`);
 process.exit(0);

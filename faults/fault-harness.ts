@@ -5,6 +5,7 @@ import {
   createBrokerConnection,
   createInboxReceiver,
   createOutboxSender,
+  newMessageId,
   openDatabase,
   createSqliteTransportStore,
   type BrokerConnection,
@@ -62,7 +63,7 @@ export function uplinkMessage(
   bodyBytes: number,
   kind: 'good' | 'poison' | 'crash' = 'good',
 ): StoredMessage {
-  const id = randomUUID();
+  const id = newMessageId();
   return {
     properties: {
       message_id: id,

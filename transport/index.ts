@@ -6,6 +6,7 @@ export { createBrokerConnection } from './broker-connection.ts';
 export type { BrokerConnection } from './broker-connection.ts';
 export { LINK_MAX_MESSAGE_BYTES, createInboxReceiver } from './inbox-receiver.ts';
 export type { BatchScope, HandlerResult, InboxReceiver, ReceivedMessage } from './inbox-receiver.ts';
+export { newMessageId } from './message-ids.ts';
 export { createOutboxSender, outboxCounts, UPLINK } from './outbox-sender.ts';
 export type { OutboxSender } from './outbox-sender.ts';
 export { migrate, openDatabase, preparedStatement, storeKeyOf } from './sqlite-database.ts';

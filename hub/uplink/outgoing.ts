@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import { readCrl } from '../../shared/pki/index.ts';
 import {
@@ -11,7 +11,7 @@ import {
   type ReasonCode,
 } from '../../shared/protocol/index.ts';
 import { buildHubNotice, buildReceipt } from '../../shared/protocol/fhir/index.ts';
-import type { StoredMessage } from '../../transport/index.ts';
+import { newMessageId, type StoredMessage } from '../../transport/index.ts';
 import * as store from '../store/hub-store.ts';
 import { endpointOf, type Hub, type Outbound, type ProcessContext } from './context.ts';
 
@@ -88,7 +88,7 @@ export async function sealFromHub(
   properties: ApplicationProperties,
   payload: (messageId: string, timestamp: Date) => Bundle,
   correlationId?: string,
-  messageId: string = randomUUID(),
+  messageId: string = newMessageId(),
 ): Promise<StoredMessage> {
   const { identity } = hub;
   const creationTime = hub.now();
@@ -168,7 +168,7 @@ export async function sendReceipt(
         },
       ),
     about,
-    outcome === 'delivered' ? deliveredReceiptId(about) : randomUUID(),
+    outcome === 'delivered' ? deliveredReceiptId(about) : newMessageId(),
   );
   // `delivered` answers a consult forwarded in the same transaction: it goes with the forwards, before the commit.
   (outcome === 'delivered' ? context.delivered : context.pending.messages).push(sealed([toEndpoint], sealing));

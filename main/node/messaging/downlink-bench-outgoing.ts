@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import type { CmsSigner } from '../../../shared/cms/index.ts';
 import {
@@ -7,7 +6,7 @@ import {
   type ApplicationProperties,
   type MessageMetadata,
 } from '../../../shared/protocol/index.ts';
-import type { SqliteDatabase, StoredMessage } from '../../../transport/index.ts';
+import { newMessageId, type SqliteDatabase, type StoredMessage } from '../../../transport/index.ts';
 
 /**
  * Test support for downlink-bench.ts: what its workstation sends — sealed as the core seals, and recorded as the peer
@@ -33,7 +32,7 @@ export function createRecordingSeal(options: {
     recipients?: readonly Uint8Array[];
     correlationId?: string;
   }): Promise<StoredMessage> {
-    const messageId = randomUUID();
+    const messageId = newMessageId();
     const creationTime = new Date();
     const payload = input.payload(messageId, creationTime);
     // As the core does: the identity picks the signing certificate (the one the directory lists).

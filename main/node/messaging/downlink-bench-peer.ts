@@ -15,6 +15,7 @@ import {
   buildHubNotice,
   type ConsultRequestInput,
 } from '../../../shared/protocol/fhir/index.ts';
+import { newMessageId } from '../../../transport/index.ts';
 import type { BenchPractitioner } from './downlink-bench-region.ts';
 
 /**
@@ -61,7 +62,7 @@ export function createBenchPeer(input: {
     payload: (messageId: string, timestamp: Date) => Bundle,
     edit?: (bundle: Record<string, unknown>) => void,
   ): Promise<Message> {
-    const messageId = randomUUID();
+    const messageId = newMessageId();
     const creationTime = new Date();
     const bundle = payload(messageId, creationTime) as unknown as Record<string, unknown>;
     edit?.(bundle);
@@ -87,7 +88,7 @@ export function createBenchPeer(input: {
 
   return {
     async hubNotice(input, edit) {
-      const messageId = randomUUID();
+      const messageId = newMessageId();
       const creationTime = new Date();
       const payload = buildHubNotice(
         { messageId, timestamp: creationTime, sender: 'hub' },
@@ -111,7 +112,7 @@ export function createBenchPeer(input: {
       return fields as unknown as Message;
     },
     async hubUpdate(baseVersion, version, edit) {
-      const messageId = randomUUID();
+      const messageId = newMessageId();
       const creationTime = new Date();
       const payload = buildDirectoryUpdate({ messageId, timestamp: creationTime, sender: 'hub' }, [
         { retire: 'PractitionerRole/clinic-a.dr-nobody' },

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Bundle } from '@medplum/fhirtypes';
 import type { CmsSigner } from '../../../shared/cms/index.ts';
 import { sealMessage, type ApplicationProperties } from '../../../shared/protocol/index.ts';
-import type { StoredMessage } from '../../../transport/index.ts';
+import { newMessageId, type StoredMessage } from '../../../transport/index.ts';
 
 /** What a part asks to send: the properties, the payload made with the message's id and time, who it is encrypted to. */
 export interface SealInput {
@@ -14,7 +13,7 @@ export interface SealInput {
 
 /** Seals one message of `endpointId` with `signer`, as the outbox stores it: a new message id, now as its creation time. */
 export async function sealForOutbox(endpointId: string, signer: CmsSigner, input: SealInput): Promise<StoredMessage> {
-  const messageId = randomUUID();
+  const messageId = newMessageId();
   const creationTime = new Date();
   const fields = await sealMessage({
     messageId,
