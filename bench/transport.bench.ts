@@ -191,7 +191,7 @@ const toSame: Record<string, number> = {};
 const sameToBare: Record<string, number> = {};
 try {
   for (const [label, count, bytes] of [
-    ['1k', 5_000, 1024],
+    ['1k', 20_000, 1024],
     ['1m', 150, 1024 * 1024],
   ] as const) {
     const bareRates: number[] = [];
