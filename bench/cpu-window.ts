@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { BROKER_STATE_ENV, loadBrokerEnv } from '../scripts/test-env/index.ts';
+import { ARTEMIS_STATE_ENV, BROKER_STATE_ENV, loadArtemisEnv, loadBrokerEnv } from '../scripts/test-env/index.ts';
+import { BROKER_KIND_ENV } from '../testkit/index.ts';
 
 /**
  * Where the CPU went in a timed window (Linux /proc): this process's main thread, the whole process (its worker
@@ -31,10 +32,15 @@ export const processCpuSeconds = (pid: number): number => {
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
 };
 
-/** CPU seconds the run's private broker nodes have used so far; NaN without the run's broker. */
+/**
+ * CPU seconds the run's private broker nodes have used so far, those of the broker under test (`RTS_BROKER`, as
+ * testkit/broker-under-test.ts picks it); NaN without it.
+ */
 export const brokerCpuSeconds = (): number => {
-  if (!process.env[BROKER_STATE_ENV]) return NaN;
-  return loadBrokerEnv().nodes.reduce((sum, node) => sum + (node.pid ? processCpuSeconds(node.pid) : 0), 0);
+  const artemis = process.env[BROKER_KIND_ENV] === 'artemis';
+  if (!process.env[artemis ? ARTEMIS_STATE_ENV : BROKER_STATE_ENV]) return NaN;
+  const nodes: readonly { pid?: number }[] = artemis ? loadArtemisEnv().nodes : loadBrokerEnv().nodes;
+  return nodes.reduce((sum, node) => sum + (node.pid ? processCpuSeconds(node.pid) : 0), 0);
 };
 
 const threadTicks = (): number => {
