@@ -55,7 +55,7 @@ process.on('exit', () => {
         process: process.argv.slice(1, 3),
         seconds: (performance.now() - started) / 1000,
         gcMs: total,
-        byKind: Object.fromEntries(rows.map(([key, t]) => [key, t])),
+        byKind: Object.fromEntries(rows),
       },
       null,
       1,

@@ -1,9 +1,9 @@
-import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../shared/index.ts';
 import { openBodySegments, segmentKeyFrom, type BodySegments } from './body-segments.ts';
-import { commitWithoutSync, storeKeyOf, type SqliteDatabase } from './sqlite-database.ts';
+import { commitWithoutSync, storeKeyOf, syncWal, type SqliteDatabase } from './sqlite-database.ts';
 import type {
   HeldBodies,
   Outbox,
@@ -60,24 +60,6 @@ function segmentsOf(db: SqliteDatabase, logger: Logger | undefined): BodySegment
       rmSync(dir, { recursive: true, force: true });
     },
   });
-}
-
-/** Makes what the database's WAL holds durable (what commits at synchronous NORMAL left to the page cache). */
-function syncWal(db: SqliteDatabase): void {
-  if (db.memory || db.name === '') return;
-  let fd: number;
-  try {
-    // For writing, though nothing is written: Windows flushes only a file opened so.
-    fd = openSync(`${db.name}-wal`, 'r+');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // no WAL: nothing written since the last checkpoint
-    throw error;
-  }
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export interface SqliteOutbox extends Outbox {
