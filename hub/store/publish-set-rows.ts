@@ -1,3 +1,4 @@
+import type { EntryDigest } from './directory-rows.ts';
 import type { SqlQueryable } from './sql-client.ts';
 
 /** `publish_sets` and `publish_batches`: a clinic's full publish, applied batch by batch, and what each batch listed. */
@@ -49,6 +50,27 @@ async function publishBatchCount(q: SqlQueryable, batchId: string): Promise<numb
   return (
     await q.query<{ n: number }>('select count(*)::int as n from publish_batches where batch_id = $1', [batchId])
   )[0]!.n;
+}
+
+/**
+ * The publisher's live entries that no batch of this set listed: what a completed full list retires, found by the
+ * database instead of reading every entry of the publisher into the hub (at 20,000 experts 47–52 ms against 289 ms,
+ * on the tail of the list, before its last update goes out). Only for a set whose every stored batch is a list of
+ * URLs (from schema version 5 on); the batches' `entries` are JSON arrays of strings.
+ */
+export async function unlistedEntries(
+  q: SqlQueryable,
+  publisher: string,
+  batchId: string,
+): Promise<Map<string, EntryDigest>> {
+  const rows = await q.query<{ url: string; digest: string }>(
+    `select d.url, d.digest from directory_entries d
+     where d.publisher = $1 and not d.retired and not exists (
+       select 1 from publish_batches b cross join lateral jsonb_array_elements_text(b.entries::jsonb) as listed(url)
+       where b.batch_id = $2 and listed.url = d.url)`,
+    [publisher, batchId],
+  );
+  return new Map(rows.map((r) => [r.url, { digest: r.digest, retired: false }]));
 }
 
 /** A stored batch: the URLs it listed (or, collected before version 5, its resources), or why it was refused. */
