@@ -47,12 +47,14 @@ describe('payload validation pool', () => {
     hospitalName: string,
     fhirInvalid = false,
     experts: readonly TestPractitioner[] = [],
+    metadata: { creationTime?: Date; batchId?: string } = {},
   ): Promise<AmqpMessageFields & { body: Uint8Array }> {
     const organization = { ...hospital(`${sender}.h1`, hospitalName), ...(fhirInvalid && { favouriteColour: 'blue' }) };
     return sealedDeltaPublish({
       sender,
       signer: await region.clinic(sender),
       messageId,
+      ...metadata,
       changes: [
         { upsert: organization },
         ...experts.flatMap((p) =>
@@ -106,6 +108,24 @@ describe('payload validation pool', () => {
     expect(pool.counts().fromWorkers).toBeGreaterThanOrEqual(2);
   });
 
+  it('uses no verdict reached on another body that waited under the same key (sender, id and size) and metadata', async () => {
+    const messageId = randomUUID();
+    const metadata = { creationTime: new Date(), batchId: randomUUID() };
+    // A name as much longer as the invalid element makes the other payload, so that the two may seal to one size.
+    const valid = await publish('clinic-a', messageId, `Riverside Hospital${'x'.repeat(26)}`, false, [], metadata);
+    const sealInvalid = () => publish('clinic-a', messageId, 'Riverside Hospital', true, [], metadata);
+    let invalid = await sealInvalid();
+    for (let tries = 0; invalid.body.byteLength !== valid.body.byteLength && tries < 50; tries++)
+      invalid = await sealInvalid();
+    expect(invalid.body.byteLength).toBe(valid.body.byteLength);
+    const fromWorkers = pool.counts().fromWorkers;
+    pool.prefetch(valid);
+    const result = await validateAsProcessor(invalid);
+    expect(result.ok ? 'accepted' : result.error.code).toBe('fhir-invalid');
+    expect(pool.counts().fromWorkers).toBe(fromWorkers);
+    expect(pool.held()).toEqual({ entries: 0, bytes: 0 });
+  });
+
   it('uses no verdict reached on the same body under other properties', async () => {
     const genuine = await publish('clinic-a', randomUUID(), 'Riverside Hospital');
     // Same id and body, another sender claimed: the payload disagrees with these properties (header-mismatch).
@@ -116,6 +136,9 @@ describe('payload validation pool', () => {
     pool.prefetch(relabelled);
     const result = await validateAsProcessor(genuine);
     expect(result.ok && hospitalIn(result.value)).toBe('Riverside Hospital');
+    // As the hub does once it has processed a delivery, whatever the outcome: its prefetched verdict goes.
+    pool.release(relabelled);
+    expect(pool.held()).toEqual({ entries: 0, bytes: 0 });
   });
 
   it('holds no more than its bound of refused publishes, and nothing once they are done', async () => {

@@ -20,9 +20,12 @@ export function sealedDeltaPublish(input: {
   readonly signer: CmsSigner;
   readonly changes: readonly DirectoryChange[];
   readonly messageId?: string;
+  /** Two publishes with the same metadata (id, time, batch) that differ only in their content. */
+  readonly creationTime?: Date;
+  readonly batchId?: string;
 }): Promise<AmqpMessageFields & { body: Uint8Array }> {
   const messageId = input.messageId ?? randomUUID();
-  const creationTime = new Date();
+  const creationTime = input.creationTime ?? new Date();
   return sealMessage({
     messageId,
     creationTime,
@@ -33,7 +36,7 @@ export function sealedDeltaPublish(input: {
       rtsVersion: PROTOCOL_VERSION,
       rtsSender: input.sender,
       rtsDirectoryMode: 'delta',
-      rtsBatchId: randomUUID(),
+      rtsBatchId: input.batchId ?? randomUUID(),
       rtsBatchIndex: 1,
       rtsBatchCount: 1,
     },
