@@ -59,6 +59,16 @@ describe('reading a signed message without the full BER reader', () => {
     expect(fully(signed.subarray(0, signed.byteLength - 1))).toEqual({ error: 'cms-malformed' });
   });
 
+  it('leaves a damaged part it refuses to the full reader, whose reason stands (a length that overruns its parent)', () => {
+    // The digest algorithm's OID (SHA-256) claiming 90 bytes: too large to the full reader, malformed to a part parse.
+    const sha256 = Buffer.from('0609608648016503040201', 'hex');
+    const at = Buffer.from(signed).indexOf(sha256);
+    expect(at).toBeGreaterThan(0);
+    const damaged = Uint8Array.from(signed, (b, j) => (j === at + 1 ? 90 : b));
+    expect(fully(damaged)).toEqual({ error: 'cms-too-large' });
+    expect(quickly(damaged)).toBeUndefined();
+  });
+
   it('never accepts what the full reader refuses, nor reads anything else (damaged copies)', () => {
     fc.assert(
       fc.property(

@@ -2,7 +2,7 @@ import * as pkijs from 'pkijs';
 import { bytesEqual } from '../pki/bytes.ts';
 import { parseCertificate } from './certificates.ts';
 import type { KnownCertificate } from './chain.ts';
-import { parseOrThrow } from './cms-errors.ts';
+import { isCmsError, parseOrThrow } from './cms-errors.ts';
 import { derChildren, readDer, type DerElement } from './der-walk.ts';
 import { encode, objectIdentifier, parseBer } from './der.ts';
 import { OID } from './oids.ts';
@@ -40,22 +40,29 @@ export function readSignedPartsQuickly(der: Uint8Array<ArrayBuffer>, maxBytes: n
   }
   if (!parts) return undefined;
   const { content, certificates, digestAlgorithms, signerInfos } = parts;
-  for (const element of digestAlgorithms) {
-    const schema = parseBer(bytesOf(der, element), maxBytes, 'A digest algorithm');
-    parseOrThrow('A digest algorithm', () => new pkijs.AlgorithmIdentifier({ schema }));
+  try {
+    for (const element of digestAlgorithms) {
+      const schema = parseBer(bytesOf(der, element), maxBytes, 'A digest algorithm');
+      parseOrThrow('A digest algorithm', () => new pkijs.AlgorithmIdentifier({ schema }));
+    }
+    return {
+      eContentType: OID.data,
+      content: () => content,
+      certificates: certificates.map((element) => {
+        const bytes = bytesOf(der, element);
+        return { certificate: parseCertificate(bytes, 'A certificate in the signed message'), der: bytes };
+      }),
+      signerInfos: signerInfos.map((element) => {
+        const schema = parseBer(bytesOf(der, element), maxBytes, 'A signer entry');
+        return parseOrThrow('A signer entry', () => new pkijs.SignerInfo({ schema }));
+      }),
+    };
+  } catch (error) {
+    // A part this reader refuses, the full reader refuses too, but it may name another reason (a damaged length reads
+    // as too large to one and as malformed to the other): it decides and explains, as for any other shape.
+    if (isCmsError(error)) return undefined;
+    throw error;
   }
-  return {
-    eContentType: OID.data,
-    content: () => content,
-    certificates: certificates.map((element) => {
-      const bytes = bytesOf(der, element);
-      return { certificate: parseCertificate(bytes, 'A certificate in the signed message'), der: bytes };
-    }),
-    signerInfos: signerInfos.map((element) => {
-      const schema = parseBer(bytesOf(der, element), maxBytes, 'A signer entry');
-      return parseOrThrow('A signer entry', () => new pkijs.SignerInfo({ schema }));
-    }),
-  };
 }
 
 const bytesOf = (der: Uint8Array, element: DerElement) => der.subarray(element.start, element.end);
