@@ -22,15 +22,6 @@ export interface EntryDigest {
   readonly retired: boolean;
 }
 
-/** What a publisher has in the directory, by url: enough to tell which entries a new publish changes. */
-export async function publisherDigests(q: SqlQueryable, publisher: string): Promise<Map<string, EntryDigest>> {
-  const rows = await q.query<{ url: string; digest: string; retired: boolean }>(
-    'select url, digest, retired from directory_entries where publisher = $1',
-    [publisher],
-  );
-  return new Map(rows.map((r) => [r.url, { digest: r.digest, retired: r.retired }]));
-}
-
 export async function entryDigests(q: SqlQueryable, urls: readonly string[]): Promise<Map<string, EntryDigest>> {
   const rows = await q.query<{ url: string; digest: string; retired: boolean }>(
     'select url, digest, retired from directory_entries where url = any($1::text[])',

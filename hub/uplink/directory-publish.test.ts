@@ -238,6 +238,10 @@ describe('uplink directory publish', () => {
     expect(await store.findRole(hub.sql, 'clinic-a.dr-ahmed')).toMatchObject({ retired: false });
     // The stored batch is applied: dr-berg, retired before, is back.
     expect(await store.findRole(hub.sql, 'clinic-a.dr-berg')).toMatchObject({ retired: false });
+    // And what it listed counts as listed: the hospital, live before and named only by that batch, stays.
+    expect(
+      await hub.sql.query('select retired from directory_entries where url = $1', ['Organization/clinic-a.riverside']),
+    ).toEqual([{ retired: false }]);
     expect(await store.directoryVersion(hub.sql)).toBeGreaterThan(before);
   });
 

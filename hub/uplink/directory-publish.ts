@@ -220,10 +220,7 @@ export async function completeFullList(
   messageId: string,
 ): Promise<void> {
   const writer = changeWriter(hub, context, publisher, messageId);
-  const listed = new Set<string>();
   let refused: string | undefined;
-  /** Whether every batch is a list of URLs, which the database can compare with the entries itself. */
-  let onlyUrls = true;
   // One stored batch at a time, so that a 100,000-expert list never sits in memory whole.
   for (let index = 1; index <= batchCount; index++) {
     const batch = await store.publishBatch(context.tx, batchId, index);
@@ -231,7 +228,6 @@ export async function completeFullList(
     if (batch.rejectedReason !== null) refused ??= `batch ${index} was refused (${batch.rejectedReason})`;
     const stored = JSON.parse(batch.entries) as (string | Record<string, unknown>)[];
     const collected = resourceRows(stored.filter((e): e is Record<string, unknown> => typeof e !== 'string'));
-    onlyUrls &&= stored.every((e) => typeof e === 'string');
     if (collected.length > 0)
       await writer.add(
         collected,
@@ -240,16 +236,10 @@ export async function completeFullList(
           collected.map((r) => r.url),
         ),
       );
-    for (const url of [...stored.filter((e) => typeof e === 'string'), ...collected.map((r) => r.url)]) listed.add(url);
   }
   if (refused === undefined) {
-    const before = onlyUrls
-      ? await store.unlistedEntries(context.tx, publisher, batchId)
-      : await store.publisherDigests(context.tx, publisher);
-    await writer.add(
-      [...before].filter(([url, entry]) => !entry.retired && !listed.has(url)).map(([url]) => retirementRow(url)),
-      before,
-    );
+    const unlisted = await store.unlistedEntries(context.tx, publisher, batchId);
+    await writer.add([...unlisted.keys()].map(retirementRow), unlisted);
   }
   await writer.finish();
   await store.closePublishSet(
