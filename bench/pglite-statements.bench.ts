@@ -1,12 +1,14 @@
 /**
  * The hub's embedded database (openPglite, whose statements run by name: hub/store/pglite-statements.ts) against
  * PGlite's own `query`, in the same run, on two databases of the same rows: CPU per statement for a primary-key select
- * (in a transaction, and on its own) and an insert, three rounds alternating.
+ * (in a transaction, and on its own), an insert, and a statement given 1,000 directory resources (1.5 MB) in a `text[]`,
+ * which the hub sends in binary (PGlite's `query` as text), three rounds alternating.
  *
  *   node bench/pglite-statements.bench.ts
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { openPglite } from '../hub/index.ts';
@@ -24,13 +26,23 @@ for (const db of [pglite, hub]) {
 let inserted = 0;
 const insertParams = () => [`new-${inserted++}`, 'ws', 'new', inserted];
 const key = (i: number) => [`ep-${i % 100}`];
+// As large as a practitioner with its two certificates.
+const resources = Array.from({ length: 1000 }, (_, i) =>
+  JSON.stringify({
+    resourceType: 'Practitioner',
+    id: `p-${i}`,
+    certificates: [randomBytes(520), randomBytes(520)].map((c) => c.toString('base64')),
+  }),
+);
+const resourceList = 'select count(*)::int as n, sum(length(r))::int as chars from unnest($1::text[]) as r';
+const LIST_RUNS = 30;
 
 /** µs of CPU per statement. */
-async function cpuPerStatement(run: (i: number) => Promise<unknown>): Promise<number> {
+async function cpuPerStatement(run: (i: number) => Promise<unknown>, runs = RUNS): Promise<number> {
   const before = process.cpuUsage();
-  for (let i = 0; i < RUNS; i++) await run(i);
+  for (let i = 0; i < runs; i++) await run(i);
   const used = process.cpuUsage(before);
-  return (used.user + used.system) / RUNS;
+  return (used.user + used.system) / runs;
 }
 
 const results: Record<string, number[]> = {};
@@ -48,7 +60,18 @@ for (let round = 0; round < 3; round++) {
   );
   record('insert, query', await cpuPerStatement(() => pglite.query(insert, insertParams())));
   record('insert, by name', await cpuPerStatement(() => hub.query(insert, insertParams())));
+  record(
+    'text[] of 1,000 resources, query',
+    await cpuPerStatement(() => pglite.query(resourceList, [resources]), LIST_RUNS),
+  );
+  record(
+    'text[] of 1,000 resources, by name',
+    await cpuPerStatement(() => hub.query(resourceList, [resources]), LIST_RUNS),
+  );
 }
+const [listed] = await hub.query<{ n: number; chars: number }>(resourceList, [resources]);
+if (listed?.n !== resources.length || listed.chars !== resources.reduce((sum, r) => sum + r.length, 0))
+  throw new Error(`the hub read the list wrong: ${JSON.stringify(listed)}`);
 await pglite.close();
 await hub.close();
 rmSync(dir, { recursive: true, force: true });
@@ -59,7 +82,7 @@ console.log(
 );
 for (const [name, values] of Object.entries(results))
   console.log(`  ${name.padEnd(34)} ${values.map((v) => v.toFixed(0)).join(' / ')} µs of CPU per statement`);
-for (const kind of ['select', 'select in a transaction', 'insert'])
+for (const kind of ['select', 'select in a transaction', 'insert', 'text[] of 1,000 resources'])
   console.log(
     `pglite-statements: ${kind}: ratio=${(median(results[`${kind}, by name`]!) / median(results[`${kind}, query`]!)).toFixed(2)} (by name ÷ query, CPU, median of 3)`,
   );

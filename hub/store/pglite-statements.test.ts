@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { binaryTextArray, pgliteStatements } from './pglite-statements.ts';
 import { openPglite, type SqlClient } from './sql-client.ts';
 
 /** The statements PostgreSQL keeps for this session, by text (the look-up itself is one of them). */
@@ -84,5 +86,47 @@ describe('PGlite statements run by name', () => {
     expect(kept.length).toBeLessThanOrEqual(257);
     expect(kept).toContain('select 299 as n');
     expect(kept).not.toContain('select 0 as n');
+  });
+
+  it('sends a text[] in binary, and PostgreSQL reads every element as written', async () => {
+    // What the text format must quote or escape, a null, the word NULL, the empty string, and more than one byte a
+    // character.
+    const values = ['plain', 'with "quotes", {braces} and \\ backslash', null, 'NULL', '', ' spaced ', 'æøå 👩‍⚕️'];
+    expect(await sql.query('select $1::text[] as v', [values])).toEqual([{ v: values }]);
+    expect(await sql.query('select array_position($1::text[], null) as at', [values])).toEqual([{ at: 3 }]);
+    expect(await sql.query('select cardinality($1::text[]) as n', [[]])).toEqual([{ n: 0 }]);
+    await sql.query('insert into t (id, tags) select u, array[u] from unnest($1::text[]) as u', [['b', 'a']]);
+    expect(await sql.query('select id, tags from t order by id')).toEqual([
+      { id: 'a', tags: ['a'] },
+      { id: 'b', tags: ['b'] },
+    ]);
+  });
+});
+
+describe('a text[] parameter in binary', () => {
+  let db: PGlite;
+  beforeAll(async () => {
+    db = await PGlite.create();
+  });
+  afterAll(() => db.close());
+
+  it('is what the statement binds: format 1, the array in array_recv layout', async () => {
+    const execProtocol = vi.spyOn(db, 'execProtocol');
+    const statements = pgliteStatements(db);
+    expect(await statements.alone('select $1::text[] as v, $2::text as s', [['a', null], 'x'])).toEqual([
+      { v: ['a', null], s: 'x' },
+    ]);
+    const bind = execProtocol.mock.calls.map(([message]) => Buffer.from(message)).find((m) => m[0] === 0x42);
+    expect(bind).toBeDefined();
+    // B, length, the portal's and the statement's names, then the parameters' formats: binary, text.
+    let at = 5;
+    at = bind!.indexOf(0, at) + 1;
+    at = bind!.indexOf(0, at) + 1;
+    expect([bind!.readInt16BE(at), bind!.readInt16BE(at + 2), bind!.readInt16BE(at + 4)]).toEqual([2, 1, 0]);
+    const array = Buffer.from(binaryTextArray(['a', null]));
+    expect(bind!.includes(array)).toBe(true);
+    // One dimension, with a null, of text (oid 25), two elements from 1; 'a', then the null's length -1.
+    expect([...array.subarray(0, 20)]).toEqual([0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 25, 0, 0, 0, 2, 0, 0, 0, 1]);
+    expect([...array.subarray(20)]).toEqual([0, 0, 0, 1, 0x61, 0xff, 0xff, 0xff, 0xff]);
   });
 });

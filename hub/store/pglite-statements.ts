@@ -24,6 +24,38 @@ const MAX_STATEMENTS = 256;
 
 const { serialize } = protocol;
 
+const TEXT_OID = 25;
+const TEXT_ARRAY_OID = 1009;
+
+/**
+ * A `text[]` parameter in PostgreSQL's binary array format (`array_recv`: dimensions, then each element's length and
+ * UTF-8 bytes), which PGlite's bind sends as binary because it is bytes. The text format quotes and escapes every
+ * element and PostgreSQL reads it back a character at a time: for a batch of 1,000 directory resources (1.5 MB) 30–32
+ * ms of CPU against 9–11 (bench/pglite-statements.bench.ts). An empty array has no dimensions.
+ */
+export function binaryTextArray(values: readonly (string | null)[]): Uint8Array {
+  const encoded = values.map((value) => (value === null ? null : Buffer.from(value, 'utf8')));
+  const header = values.length === 0 ? 12 : 20;
+  const out = Buffer.allocUnsafe(header + encoded.reduce((size, bytes) => size + 4 + (bytes?.length ?? 0), 0));
+  out.writeInt32BE(values.length === 0 ? 0 : 1, 0);
+  out.writeInt32BE(encoded.includes(null) ? 1 : 0, 4);
+  out.writeInt32BE(TEXT_OID, 8);
+  if (values.length > 0) {
+    out.writeInt32BE(values.length, 12);
+    out.writeInt32BE(1, 16);
+  }
+  let at = header;
+  for (const bytes of encoded) {
+    out.writeInt32BE(bytes === null ? -1 : bytes.length, at);
+    at += 4;
+    if (bytes) at += bytes.copy(out, at);
+  }
+  return out;
+}
+
+const isTextList = (value: unknown): value is (string | null)[] =>
+  Array.isArray(value) && value.every((item) => item === null || typeof item === 'string');
+
 export function pgliteStatements(db: PGlite): PgliteStatements {
   const statements = new Map<string, { name: string; paramTypes: number[] }>();
   /** Names to close with the next parse: evicted, or dropped after an error (a plan a schema change outdated). */
@@ -60,9 +92,11 @@ export function pgliteStatements(db: PGlite): PgliteStatements {
 
   const run = async <Row>(text: string, params: readonly unknown[] = []): Promise<Row[]> => {
     const statement = await prepared(text);
-    // As PGlite's query: each parameter by the serializer of the type PostgreSQL gave it, else as text.
+    // As PGlite's query (but text[] in binary): each parameter by the serializer of the type PostgreSQL gave it, else
+    // as text.
     const values = params.map((value, i) => {
       if (value === null || value === undefined) return null;
+      if (statement.paramTypes[i] === TEXT_ARRAY_OID && isTextList(value)) return binaryTextArray(value);
       const serializer = db.serializers[statement.paramTypes[i]!];
       if (serializer) return serializer(value);
       if (typeof value === 'string') return value;
