@@ -6,7 +6,8 @@ export { OPENING_FAILED_MESSAGE, withheldFailure } from './opening-failure.ts';
 export { inspect, type CmsStructure } from './inspect.ts';
 export { readUnverifiedSignedContent } from './unverified-content.ts';
 export { importDecryptionKey, importSigningKey } from './keys.ts';
-export { sign, verify } from './signed-data.ts';
+export { readSignedParts, sign, verify } from './signed-data.ts';
+export { readSignedPartsQuickly, type SignedParts } from './signed-parts.ts';
 export {
   CONTENT_ENCRYPTION,
   type CmsRecipientIdentity,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import type * as pkijs from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pemToDer } from '../pki/index.ts';
 import { isCmsError } from './cms-errors.ts';
@@ -21,7 +22,13 @@ function readWith(read: () => SignedParts | undefined): unknown {
       eContentType: parts.eContentType,
       content: Buffer.from(parts.content() ?? []).toString('hex'),
       certificates: parts.certificates.map((c) => Buffer.from(c.der).toString('hex')),
-      signerInfos: parts.signerInfos.map((s) => Buffer.from(s.toSchema().toBER()).toString('hex')),
+      signerInfos: parts.signerInfos.map((s) => ({
+        der: Buffer.from(s.toSchema().toBER()).toString('hex'),
+        // What verification reads besides: the bytes the signature covers, and each attribute value's kind.
+        signed: s.signedAttrs && Buffer.from(s.signedAttrs.encodedValue).toString('hex'),
+        values: s.signedAttrs?.attributes.map((a) => a.values?.map((v: object) => v.constructor.name)),
+        sid: (s.sid as object).constructor.name,
+      })),
     };
   } catch (error) {
     if (!isCmsError(error)) throw error;
@@ -49,6 +56,36 @@ describe('reading a signed message without the full BER reader', () => {
     const parts = quickly(signed);
     expect(parts).toMatchObject({ eContentType: '1.2.840.113549.1.7.1', certificates: [expect.any(String)] });
     expect(parts).toEqual(fully(signed));
+  });
+
+  it("builds the profile's signer entry from its DER, naming the issuer of the certificate the message carries", () => {
+    const parts = readSignedPartsQuickly(new Uint8Array(signed), DEFAULT_MAX_BYTES)!;
+    const [signer] = parts.signerInfos;
+    // The certificate's own parsed name: pkijs's parse of the entry would have made a new one.
+    expect((signer!.sid as pkijs.IssuerAndSerialNumber).issuer).toBe(parts.certificates[0]!.certificate.issuer);
+    expect(quickly(signed)).toEqual(fully(signed));
+    // From a view into a larger buffer (Node's Buffer, whose slice is no copy), which it leaves as it was.
+    const pool = Buffer.concat([Buffer.alloc(8, 0x30), signed, Buffer.alloc(8, 0x30)]);
+    const view = pool.subarray(8, 8 + signed.byteLength);
+    const before = Buffer.from(pool);
+    expect(readWith(() => readSignedPartsQuickly(view as Uint8Array<ArrayBuffer>, DEFAULT_MAX_BYTES))).toEqual(
+      fully(signed),
+    );
+    expect(pool.equals(before)).toBe(true);
+  });
+
+  it('leaves a signer entry of another shape to pkijs, which reads it as the full reader does', () => {
+    // The signing time's attribute type made one the profile does not write (…9.5 → …9.15).
+    const signingTime = Buffer.from('06092a864886f70d010905', 'hex');
+    const at = Buffer.from(signed).indexOf(signingTime);
+    expect(at).toBeGreaterThan(0);
+    const other = Uint8Array.from(signed, (b, j) => (j === at + signingTime.length - 1 ? 0x0f : b));
+    const parts = readSignedPartsQuickly(new Uint8Array(other), DEFAULT_MAX_BYTES)!;
+    expect((parts.signerInfos[0]!.sid as pkijs.IssuerAndSerialNumber).issuer).not.toBe(
+      parts.certificates[0]!.certificate.issuer,
+    );
+    expect(parts.signerInfos[0]!.signedAttrs!.attributes.map((a) => a.type)).toContain('1.2.840.113549.1.9.15');
+    expect(quickly(other)).toEqual(fully(other));
   });
 
   it('leaves other encodings to the full reader, which reads them', () => {
