@@ -103,4 +103,20 @@ describe('workstation settings', () => {
       ui: { language: 'nb', theme: 'light', lockAfterMinutes: 5, escalateAfterMinutes: 15 },
     });
   });
+
+  it('keeps what it read while the file is unchanged, and reads it again after a write or an edit by hand', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rts-settings-'));
+    const settings = openWorkstationSettings(dir);
+    settings.setUi({ theme: 'dark' });
+    const first = settings.read();
+    expect(settings.read()).toBe(first);
+    // Shared by every reader, so no reader may change it.
+    expect(() => Object.assign(first.ui, { theme: 'light' })).toThrow(TypeError);
+    settings.setLockPolicy('required');
+    expect(settings.read()).toMatchObject({ lockPolicy: 'required', ui: { theme: 'dark' } });
+    const edited = JSON.parse(readFileSync(settings.path, 'utf8')) as { ui: { theme: string } };
+    edited.ui.theme = 'light';
+    writeFileSync(settings.path, JSON.stringify(edited, undefined, 4));
+    expect(settings.read().ui.theme).toBe('light');
+  });
 });
