@@ -14,11 +14,44 @@ function readWith(encoded: Uint8Array, read: (schema: ReturnType<typeof parseBer
   try {
     const schema = parseBer(new Uint8Array(encoded), 64 * 1024, 'A recipient entry');
     const info = parseOrThrow('A recipient entry', () => read(schema));
-    return { variant: info.variant, der: Buffer.from(info.toSchema().toBER()).toString('hex') };
+    return { variant: info.variant, der: Buffer.from(info.toSchema().toBER()).toString('hex'), ...keyAgreement(info) };
   } catch (error) {
     if (!isCmsError(error)) throw error;
     return { error: error.code };
   }
+}
+/** Besides the encoding, what unwrapping a key agreement reads of it, by kind. */
+function keyAgreement(info: pkijs.RecipientInfo): object {
+  const value: unknown = info.value;
+  if (!(value instanceof pkijs.KeyAgreeRecipientInfo)) return {};
+  const hex = (bytes: ArrayBuffer | Uint8Array) => Buffer.from(new Uint8Array(bytes)).toString('hex');
+  const originator: unknown = value.originator.value;
+  return {
+    version: value.version,
+    ukm: value.ukm === undefined,
+    originator: [
+      value.originator.variant,
+      originator instanceof pkijs.OriginatorPublicKey &&
+        hex(originator.algorithm.toSchema().toBER()) + hex(originator.publicKey.valueBlock.valueHexView),
+    ],
+    keyEncryption: [
+      value.keyEncryptionAlgorithm.algorithmId,
+      value.keyEncryptionAlgorithm.algorithmParams?.constructor.name,
+    ],
+    recipients: value.recipientEncryptedKeys.encryptedKeys.map((key) => {
+      const rid: unknown = key.rid.value;
+      return [
+        key.rid.variant,
+        rid instanceof pkijs.IssuerAndSerialNumber && [
+          rid.issuer.typesAndValues.length,
+          hex(rid.issuer.toSchema().toBER()),
+          hex(rid.serialNumber.valueBlock.valueHexView),
+        ],
+        key.encryptedKey.constructor.name,
+        hex(key.encryptedKey.valueBlock.valueHexView),
+      ];
+    }),
+  };
 }
 const directly = (encoded: Uint8Array) => readWith(encoded, readRecipientInfo);
 const byPkijs = (encoded: Uint8Array) => readWith(encoded, (schema) => new pkijs.RecipientInfo({ schema }));
@@ -37,6 +70,26 @@ describe('reading a RecipientInfo as the variant its tag names', () => {
     expect(directly(encoded.keyTransport)).toMatchObject({ variant: 1 });
     expect(directly(encoded.keyAgreement)).toMatchObject({ variant: 2 });
     for (const bytes of Object.values(encoded)) expect(directly(bytes)).toEqual(byPkijs(bytes));
+  });
+
+  it("builds a key agreement of the profile's shape from its elements, each issuer name parsed once", () => {
+    const issuerOf = (encoded: Uint8Array) => {
+      const info = readRecipientInfo(parseBer(new Uint8Array(encoded), 64 * 1024, 'A recipient entry'));
+      const rid = (info.value as pkijs.KeyAgreeRecipientInfo).recipientEncryptedKeys.encryptedKeys[0]!.rid.value;
+      return (rid as pkijs.IssuerAndSerialNumber).issuer;
+    };
+    // pkijs's own reading makes a new name each time.
+    expect(issuerOf(encoded.keyAgreement)).toBe(issuerOf(encoded.keyAgreement));
+    expect(issuerOf(encoded.keyAgreement).typesAndValues.length).toBeGreaterThan(0);
+  });
+
+  it('refuses, as pkijs does, a version written as ENUMERATED (an Integer to asn1js)', () => {
+    const version = Buffer.from('020103', 'hex');
+    const at = Buffer.from(encoded.keyAgreement).indexOf(version);
+    expect(at).toBeGreaterThan(0);
+    const enumerated = Uint8Array.from(encoded.keyAgreement, (b, j) => (j === at ? 0x0a : b));
+    expect(byPkijs(enumerated)).toEqual({ error: 'cms-malformed' });
+    expect(directly(enumerated)).toEqual(byPkijs(enumerated));
   });
 
   it('reads (or refuses) damaged copies exactly as pkijs does', () => {
