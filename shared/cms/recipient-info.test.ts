@@ -1,3 +1,4 @@
+import * as asn1js from 'asn1js';
 import fc from 'fast-check';
 import * as pkijs from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { parseCertificate } from './certificates.ts';
 import { isCmsError, parseOrThrow } from './cms-errors.ts';
 import { parseBer } from './der.ts';
 import { readRecipientInfo } from './enveloped-data.ts';
+import { OID } from './oids.ts';
 import { recipientInfoFor } from './recipients.ts';
 import { subtle } from './webcrypto.ts';
 
@@ -58,18 +60,62 @@ const byPkijs = (encoded: Uint8Array) => readWith(encoded, (schema) => new pkijs
 
 describe('reading a RecipientInfo as the variant its tag names', () => {
   const encoded = {} as Record<'keyTransport' | 'keyAgreement', Uint8Array>;
+  let ecRecipient: pkijs.Certificate;
   beforeAll(async () => {
     const pki = createTestPki();
     const contentKey = await subtle().generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt']);
     const certificate = (name: 'rsaRecipient' | 'ecRecipient') => parseCertificate(pki.leaves[name].certificate, name);
     encoded.keyTransport = await recipientInfoFor(certificate('rsaRecipient'), 'rsa', contentKey);
-    encoded.keyAgreement = await recipientInfoFor(certificate('ecRecipient'), 'ec-p256', contentKey);
+    ecRecipient = certificate('ecRecipient');
+    encoded.keyAgreement = await recipientInfoFor(ecRecipient, 'ec-p256', contentKey);
   }, 60_000);
 
   it('reads key transport and key agreement as pkijs reads them', () => {
     expect(directly(encoded.keyTransport)).toMatchObject({ variant: 1 });
     expect(directly(encoded.keyAgreement)).toMatchObject({ variant: 2 });
     for (const bytes of Object.values(encoded)) expect(directly(bytes)).toEqual(byPkijs(bytes));
+  });
+
+  it('writes a key agreement, without pkijs, byte for byte as pkijs writes it (RFC 5753, the profile)', () => {
+    const read = new pkijs.RecipientInfo({ schema: parseBer(encoded.keyAgreement, 64 * 1024, 'A recipient entry') });
+    const written = read.value as pkijs.KeyAgreeRecipientInfo;
+    // What the writer chose freely: the ephemeral point and the wrapped key. The rest pkijs builds as the profile has it.
+    const point = (written.originator.value as pkijs.OriginatorPublicKey).publicKey.valueBlock.valueHexView;
+    const wrapped = written.recipientEncryptedKeys.encryptedKeys[0]!.encryptedKey.valueBlock.valueHexView;
+    const expected = new pkijs.RecipientInfo({
+      variant: 2,
+      value: new pkijs.KeyAgreeRecipientInfo({
+        version: 3,
+        originator: new pkijs.OriginatorIdentifierOrKey({
+          variant: 3,
+          value: new pkijs.OriginatorPublicKey({
+            algorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.ecPublicKey }),
+            publicKey: new asn1js.BitString({ valueHex: point }),
+          }),
+        }),
+        keyEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({
+          algorithmId: OID.ecdhStdSha256Kdf,
+          algorithmParams: new pkijs.AlgorithmIdentifier({ algorithmId: OID.aes256Wrap }).toSchema(),
+        }),
+        recipientEncryptedKeys: new pkijs.RecipientEncryptedKeys({
+          encryptedKeys: [
+            new pkijs.RecipientEncryptedKey({
+              rid: new pkijs.KeyAgreeRecipientIdentifier({
+                variant: 1,
+                value: new pkijs.IssuerAndSerialNumber({
+                  issuer: ecRecipient.issuer,
+                  serialNumber: ecRecipient.serialNumber,
+                }),
+              }),
+              encryptedKey: new asn1js.OctetString({ valueHex: wrapped }),
+            }),
+          ],
+        }),
+      }),
+    });
+    expect(Buffer.from(encoded.keyAgreement).toString('hex')).toBe(
+      Buffer.from(expected.toSchema().toBER(false)).toString('hex'),
+    );
   });
 
   it("builds a key agreement of the profile's shape from its elements, each issuer name parsed once", () => {
