@@ -5,7 +5,7 @@ import { PKI_ERROR_CODES, isPkiError } from '../pki/errors.ts';
 import { formatName } from '../pki/names.ts';
 import { CMS_ERROR_CODES, CmsError, parseOrThrow } from './cms-errors.ts';
 import { bytesEqual } from '../pki/bytes.ts';
-import { bufferSource, parseBer } from './der.ts';
+import { bufferSource, encode, parseBer, sequence } from './der.ts';
 import { OID, oidName } from './oids.ts';
 import { subtle, type CryptoKey, type WebKeyUsage, type ProfileKeyAlgorithm } from './webcrypto.ts';
 
@@ -148,6 +148,26 @@ export function sameIssuerAndSerial(
     bytesEqual(bufferSource(serial.valueBlock.valueHexView), certificate.serialNumber.valueBlock.valueHexView) &&
     certificate.issuer.isEqual(issuer)
   );
+}
+
+/**
+ * A certificate's IssuerAndSerialNumber as DER (how a signature names its signer and an envelope its recipient), once
+ * per parsed certificate: a hub signs with one, a workstation seals to the same few.
+ */
+const issuerAndSerialEncodings = new WeakMap<pkijs.Certificate, Uint8Array>();
+
+export function issuerAndSerialDer(certificate: pkijs.Certificate): Uint8Array {
+  let der = issuerAndSerialEncodings.get(certificate);
+  if (!der) {
+    der = encode(
+      sequence(
+        new Uint8Array(certificate.issuer.toSchema().toBER(false)),
+        new Uint8Array(certificate.serialNumber.toBER(false)),
+      ),
+    );
+    issuerAndSerialEncodings.set(certificate, der);
+  }
+  return der;
 }
 
 /** How messages name a certificate to an administrator. */

@@ -6,6 +6,7 @@ import {
   certificateLabel,
   importPublicKey,
   publicKeyKind,
+  issuerAndSerialDer,
   sameIssuerAndSerial,
   type PublicKeyKind,
 } from './certificates.ts';
@@ -144,26 +145,6 @@ async function keyTransport(certificate: pkijs.Certificate, contentKey: CryptoKe
       encryptedKey: new asn1js.OctetString({ valueHex: encryptedKey }),
     }),
   });
-}
-
-/**
- * A recipient's IssuerAndSerialNumber as DER, once per parsed certificate: a workstation seals every consult to the
- * same few (parsed once each, certificates.ts).
- */
-const issuerAndSerialEncodings = new WeakMap<pkijs.Certificate, Uint8Array>();
-
-function issuerAndSerialDer(certificate: pkijs.Certificate): Uint8Array {
-  let der = issuerAndSerialEncodings.get(certificate);
-  if (!der) {
-    der = encode(
-      sequence(
-        new Uint8Array(certificate.issuer.toSchema().toBER(false)),
-        new Uint8Array(certificate.serialNumber.toBER(false)),
-      ),
-    );
-    issuerAndSerialEncodings.set(certificate, der);
-  }
-  return der;
 }
 
 /**

@@ -4,6 +4,7 @@ import { serialHex, subjectKeyIdentifierOf } from '../pki/certificate.ts';
 import { formatName } from '../pki/names.ts';
 import {
   importPublicKey,
+  issuerAndSerialDer,
   parseCertificate,
   publicKeyKind,
   sameIssuerAndSerial,
@@ -107,7 +108,7 @@ interface PreparedSigner {
   readonly certificate: pkijs.Certificate;
   readonly kind: PublicKeyKind;
   readonly scheme: SigningScheme;
-  readonly issuerAndSerial: DerNode;
+  readonly issuerAndSerial: Uint8Array;
   readonly chain: readonly Uint8Array[];
   readonly keyMatches: boolean;
 }
@@ -141,10 +142,7 @@ function prepareSigner(signer: CmsSigner): PreparedSigner {
     scheme,
     chain,
     keyMatches: false,
-    issuerAndSerial: sequence(
-      new Uint8Array(certificate.issuer.toSchema().toBER(false)),
-      new Uint8Array(certificate.serialNumber.toBER(false)),
-    ),
+    issuerAndSerial: issuerAndSerialDer(certificate),
   };
   preparedSigners.set(signer, prepared);
   return prepared;

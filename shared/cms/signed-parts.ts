@@ -157,10 +157,10 @@ function commonSignerInfo(
   const signatureAlgorithmIdentifier = commonAlgorithm(der, signatureAlgorithm);
   if (digestAlgorithm?.algorithmId !== OID.sha256 || !signatureAlgorithmIdentifier) return undefined;
   const issuerBytes = bytesOf(der, issuer);
-  const named = certificates.find((known) => {
-    const name = issuerNameOf(known.der);
-    return name !== undefined && bytesEqual(name, issuerBytes);
-  });
+  // pkijs keeps each parsed name's encoding: the certificates are parsed (and kept) already.
+  const named = certificates.find((known) =>
+    bytesEqual(new Uint8Array(known.certificate.issuer.valueBeforeDecode), issuerBytes),
+  );
   if (!named) return undefined;
 
   const encodedValue = copyOf(der, signedAttributes.start, signedAttributes.end);
@@ -186,19 +186,6 @@ function commonSignerInfo(
     signatureAlgorithm: signatureAlgorithmIdentifier,
     signature: new asn1js.OctetString({ valueHex: copyOf(der, signature.contentStart, signature.end) }),
   });
-}
-
-/** A certificate's issuer Name as it is encoded, or undefined if its DER is not plain. */
-function issuerNameOf(certificate: Uint8Array): Uint8Array | undefined {
-  try {
-    const [tbs] = derChildren(certificate, readDer(certificate, 0, SEQUENCE));
-    if (!is(tbs, SEQUENCE)) return undefined;
-    const fields = derChildren(certificate, tbs);
-    const issuer = fields[fields[0]?.tag === CONTEXT_0 ? 3 : 2];
-    return is(issuer, SEQUENCE) ? bytesOf(certificate, issuer) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 const is = (element: DerElement | undefined, tag: number): element is DerElement => element?.tag === tag;
 
