@@ -27,7 +27,12 @@ import {
   type DirectoryResource,
 } from '../shared/protocol/fhir/index.ts';
 import { HUB_SENDER, PROTOCOL_LIMITS, PROTOCOL_VERSION } from '../shared/protocol/index.ts';
-import { createCachedCertificateValidator, loadFhirDefinitions, nodeCryptoAccelerator } from '../shared-node/index.ts';
+import {
+  createBaseFhirValidator,
+  createCachedCertificateValidator,
+  loadFhirDefinitions,
+  nodeCryptoAccelerator,
+} from '../shared-node/index.ts';
 import { useCryptoAccelerator } from '../shared/cms/index.ts';
 import {
   brokerAdapterFor,
@@ -361,8 +366,12 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       log({ event: 'connection', status: state.status, ...(state.reason && { reason: state.reason }) }),
     );
     const pending: (() => void)[] = [];
+    const baseFhir = createBaseFhirValidator({
+      onWorkerError: (error) => log({ event: 'validation-worker-failed', error: error.message }),
+    });
     const handle = createDownlinkHandler({
       local,
+      baseFhir,
       consult,
       mirror,
       registration,
@@ -424,6 +433,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
       const current = link;
       link = undefined;
       await current?.receiver?.stop();
+      await baseFhir.close();
       current?.outbox.stop();
       await current?.connection.stop();
     });

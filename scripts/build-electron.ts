@@ -1,4 +1,4 @@
-/** Bundles the Electron main process and the preload (scripts/electron-bundles.ts). */
+/** Bundles the Electron main process, its base FHIR validation worker and the preload (scripts/electron-bundles.ts). */
 import { build } from 'esbuild';
 import { electronBundles } from './electron-bundles.ts';
 

@@ -21,13 +21,22 @@ const mainProcess = {
   banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
 } as const satisfies BuildOptions;
 
+/** The file name of the base FHIR validation worker's bundle, beside main.cjs (the core is told where it is). */
+export const FHIR_WORKER_BUNDLE = 'base-fhir-worker.cjs';
+
 /**
- * The bundles of the Electron main process and the preload. The preload must be a single file: a sandboxed preload can require nothing but `electron`. Native
+ * The bundles of the Electron main process, its base FHIR validation worker (a worker thread runs a file of its own)
+ * and the preload. The preload must be a single file: a sandboxed preload can require nothing but `electron`. Native
  * modules stay external and are loaded from node_modules at run time.
  */
 export function electronBundles(distDir: string) {
   return {
     main: { ...mainProcess, entryPoints: ['main/electron/main.ts'], outfile: join(distDir, 'main/main.cjs') },
+    fhirWorker: {
+      ...mainProcess,
+      entryPoints: ['shared-node/base-fhir-worker.ts'],
+      outfile: join(distDir, 'main', FHIR_WORKER_BUNDLE),
+    },
     preload: {
       ...common,
       entryPoints: ['preload/preload.ts'],

@@ -12,3 +12,5 @@ export { envOrFileSecretReferenceSchema, secretReferenceSchema } from './secret-
 export type { EnvOrFileSecretReference, SecretReference } from './secret-reference.ts';
 export { createPayloadValidationPool } from './payload-validation-pool.ts';
 export type { PayloadValidationPool } from './payload-validation-pool.ts';
+export { createBaseFhirValidator } from './base-fhir-validator.ts';
+export type { BaseFhirValidator } from './base-fhir-validator.ts';

@@ -1,11 +1,10 @@
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { verify, type TrustConfig } from '../shared/cms/index.ts';
 import { certificatesOf, validatePayload } from '../shared/protocol/fhir/index.ts';
 import { decodeMessage, MESSAGE_TYPES } from '../shared/protocol/index.ts';
 import { certificateKeyOf, trustKeyOf, type AcceptedCertificates } from './certificate-cache.ts';
 import { loadFhirDefinitions } from './fhir-definitions.ts';
+import { lowerThreadPriority } from './thread-priority.ts';
 import { createNativeCertificateChecker, type CertificateChecker } from './native-certificate-validator.ts';
 import {
   digestOf,
@@ -23,23 +22,8 @@ import {
 loadFhirDefinitions();
 const started = workerData as { trust: TrustConfig; niceness: number };
 let { trust } = started;
-lowerOwnPriority(started.niceness);
+lowerThreadPriority(started.niceness);
 parentPort!.postMessage('ready' satisfies WorkerAnswer);
-
-/**
- * Yields the cores to the event loop it works for when they are short (Linux: a thread is a task of its own, with its
- * own nice value; elsewhere the worker keeps the process's priority). With two cores, the main thread of a directory
- * sync was runnable but waiting 20 % of the time while workers and the thread pool ran; at nice 10 the P1 benchmark at
- * 20,000 experts took 17.3–17.6 s instead of 18.6–18.8 s.
- */
-function lowerOwnPriority(value: number): void {
-  if (process.platform !== 'linux' || value <= 0) return;
-  try {
-    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), value);
-  } catch {
-    // No /proc, or a sandbox that forbids it: the worker runs at the process's priority.
-  }
-}
 
 /** The native check's fast path only, verifying here: what it does not accept, the main thread checks and explains. */
 const checkers = new WeakMap<TrustConfig, CertificateChecker>();

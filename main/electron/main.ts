@@ -122,6 +122,8 @@ if (!app.requestSingleInstanceLock()) {
       vault: (region) =>
         createKeychainVault(region === 'demo' ? `${DEFAULT_VAULT_SERVICE}-demo` : DEFAULT_VAULT_SERVICE),
       saveDialog,
+      // Bundled beside main.cjs (scripts/electron-bundles.ts): a worker thread runs a file of its own.
+      fhirWorker: join(distDir(), 'main', 'base-fhir-worker.cjs'),
       ...(openDemoRegion && { openDemoRegion }),
     });
     wireIpc(core);

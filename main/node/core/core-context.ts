@@ -13,6 +13,7 @@ import type {
   SqliteDatabase,
   TransportStore,
 } from '../../../transport/index.ts';
+import type { BaseFhirValidator } from '../../../shared-node/index.ts';
 import { createAppLock, type AppLock } from '../app-lock.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { CaseStore } from '../consult/case-store.ts';
@@ -51,6 +52,11 @@ export interface WorkstationCoreOptions {
   readonly saveDialog?: SaveDialog;
   /** The time in ms since the epoch that escalation is judged by; `Date.now` if none. Tests move it on. */
   readonly now?: () => number;
+  /**
+   * The script of the worker that validates payloads against base FHIR R4 off the main thread, where the code is
+   * bundled (Electron: dist/main/base-fhir-worker.cjs). None: shared-node's source.
+   */
+  readonly fhirWorker?: string;
 }
 
 /** Everything that lives in the encrypted store, opened together once the store key is available. */
@@ -73,6 +79,8 @@ export interface Link {
   readonly connection: BrokerConnection;
   readonly outbox: OutboxSender;
   receiver?: InboxReceiver;
+  /** Validates the received payloads against base FHIR R4 on a worker thread, while the receiver runs. */
+  baseFhir?: BaseFhirValidator;
   /** Tells now what the receiver's last commits changed (otherwise told on the next turn of the event loop). */
   flushCommitted?: () => void;
 }

@@ -8,6 +8,7 @@ import {
   createInboxReceiver,
   createOutboxSender,
 } from '../../../transport/index.ts';
+import { createBaseFhirValidator } from '../../../shared-node/index.ts';
 import { AUDIT_ACTIONS } from '../audit/audit-log.ts';
 import { createDirectorySync } from '../directory/directory-sync.ts';
 import { createDownlinkHandler } from '../messaging/downlink-handler.ts';
@@ -123,8 +124,13 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     const pending: (() => void)[] = [];
     // Told after the commit, on the next turn; or when the link closes, before the store it reads can close.
     link.flushCommitted = () => pending.splice(0).forEach((n) => n());
+    link.baseFhir = createBaseFhirValidator({
+      ...(options.fhirWorker && { workerScript: options.fhirWorker }),
+      onWorkerError: (error) => logger.warn('core.validation-worker-failed', { error: error.name }),
+    });
     const handle = createDownlinkHandler({
       local,
+      baseFhir: link.baseFhir,
       trust: () => identity.trust(),
       hubCertificate: () => identity.hubCertificate(),
       consult,
@@ -226,6 +232,7 @@ export function createCoreLink(ctx: CoreContext, views: StateViews, outgoing: Ou
     ctx.link = undefined;
     if (!current) return;
     await current.receiver?.stop();
+    await current.baseFhir?.close();
     current.flushCommitted?.();
     current.outbox.stop();
     await current.connection.stop();

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { importDecryptionKey, importSigningKey } from '../../../shared/cms/index.ts';
 import { createCrl, createRootCertificate, generateKeyPair, pemToDer } from '../../../shared/pki/index.ts';
 import { protocolExamples, sealMessage } from '../../../shared/protocol/index.ts';
+import { validateFhirResource } from '../../../shared/protocol/fhir/index.ts';
+import { loadFhirDefinitions } from '../../../shared-node/index.ts';
 import { createDownlinkHandler, type DownlinkHandlerOptions } from './downlink-handler.ts';
 
 /**
@@ -15,7 +17,9 @@ const pki = join(import.meta.dirname, '..', '..', '..', 'docs', 'conformance', '
 const der = (file: string) => pemToDer(readFileSync(join(pki, file), 'utf8'));
 const DAY = 24 * 3600_000;
 
-async function consultRequest() {
+async function consultRequest(
+  change: (payload: { entry: { resource: Record<string, unknown> }[] }) => void = () => {},
+) {
   const request = protocolExamples({ signing: btoa('s'), encryption: btoa('e') }).find(
     (e) => e.type === 'consult.request',
   )!;
@@ -26,7 +30,11 @@ async function consultRequest() {
     creationTime,
     userId: request.amqp.user_id,
     properties: request.applicationProperties,
-    payload: { ...request.payload, timestamp: creationTime.toISOString() },
+    payload: (() => {
+      const payload = structuredClone({ ...request.payload, timestamp: creationTime.toISOString() });
+      change(payload as never);
+      return payload;
+    })(),
     signer: { certificate, privateKey: await importSigningKey(der('clinic-a.dr-rahman.signing.key.pem'), certificate) },
     recipientCertificates: [der('clinic-b.dr-okafor.encryption.cert.pem')],
   });
@@ -75,5 +83,49 @@ describe('downlink handler, own CRL missing or stale', () => {
       detail: expect.stringMatching(/No revocation list \(CRL\) of .*: load the region's current CRL/),
     });
     expect(sealed).toEqual([]);
+  });
+});
+
+describe('downlink handler, base FHIR validation', () => {
+  beforeAll(() => loadFhirDefinitions(), 30_000);
+
+  it('asks the validator it is given (a worker thread) and refuses with its verdict', async () => {
+    const encryption = der('clinic-b.dr-okafor.encryption.cert.pem');
+    const identity = {
+      certificate: encryption,
+      privateKey: await importDecryptionKey(der('clinic-b.dr-okafor.encryption.key.pem'), encryption),
+    };
+    const asked: unknown[] = [];
+    const handle = createDownlinkHandler({
+      local: {
+        endpointId: () => 'ws-expert-1',
+        has: (id: string) => id === 'clinic-b.dr-okafor',
+        recipients: async () => [identity],
+      },
+      trust: () => ({ anchors: [der('ca.pem')], crls: [der('ca.crl.pem')] }),
+      hubCertificate: () => undefined,
+      consult: {
+        expectedSigners: () => [der('clinic-a.dr-rahman.signing.cert.pem')],
+        recordRefused: () => false,
+      },
+      baseFhir: {
+        validate: async (resource: unknown) => {
+          asked.push(resource);
+          return validateFhirResource(resource);
+        },
+      },
+      seal: async () => ({ properties: { message_id: 'receipt' }, body: new Uint8Array() }) as never,
+      enqueue: () => undefined,
+      afterCommit: () => undefined,
+    } as unknown as DownlinkHandlerOptions);
+
+    // An element FHIR R4's Patient does not have: the RTS profile lets it through, base validation does not.
+    const result = await handle(
+      await consultRequest((payload) => {
+        payload.entry[3]!.resource.favouriteColour = 'blue';
+      }),
+    );
+    expect(result).toMatchObject({ outcome: 'rejected', reason: 'fhir-invalid' });
+    expect(asked).toHaveLength(1);
   });
 });

@@ -21,7 +21,9 @@ import {
   HUB_VALIDATED_TYPES,
   readHubNotice,
   validatePayload,
+  validatePayloadWith,
 } from '../../../shared/protocol/fhir/index.ts';
+import type { BaseFhirValidator } from '../../../shared-node/index.ts';
 import { bodyBytes, type HandlerResult, type ReceivedMessage, type StoredMessage } from '../../../transport/index.ts';
 import type { ConsultService, LocalPractitioners } from '../consult/consult-service.ts';
 import type { DirectoryMirror, SnapshotProgress } from '../directory/directory-mirror.ts';
@@ -45,6 +47,11 @@ export interface DownlinkHandlerOptions {
   readonly sync: DirectorySync;
   readonly mirror: DirectoryMirror;
   readonly registration: Registration;
+  /**
+   * Base FHIR R4 validation of the payloads that need it, off the main thread (shared-node's worker); none: in line.
+   * The verdict is the same either way.
+   */
+  readonly baseFhir?: Pick<BaseFhirValidator, 'validate'>;
   /**
    * Seals a message of this endpoint: signed by the local practitioner `signAs`, or without it by the endpoint's own
    * signer (a workstation's practitioner, a connector's clinic system).
@@ -232,12 +239,14 @@ export function createDownlinkHandler(
         'rtsToPractitioner' in m.properties && m.properties.rtsToPractitioner === addressee ? identity : undefined,
       expectedSigners,
       // Validation follows the signer check: a message from the hub sender has been verified as the hub's (§4).
-      validate: (content, metadata) =>
-        validatePayload(content, metadata, {
-          baseFhir: !(
-            metadata.properties.rtsSender === HUB_SENDER && HUB_VALIDATED_TYPES.has(metadata.properties.rtsType)
-          ),
-        }),
+      validate: (content, metadata) => {
+        const hubValidated =
+          metadata.properties.rtsSender === HUB_SENDER && HUB_VALIDATED_TYPES.has(metadata.properties.rtsType);
+        const { baseFhir } = options;
+        return baseFhir && !hubValidated
+          ? validatePayloadWith(content, metadata, (resource) => baseFhir.validate(resource))
+          : validatePayload(content, metadata, { baseFhir: !hubValidated });
+      },
     });
     // A transient reason (this workstation's own CRL missing or stale) is no fault of the message: it waits (parked by
     // the inbox) instead of being refused, until the region's current CRL arrives (a crl-updated notice) or the user

@@ -10,6 +10,7 @@ export {
   roleReferenceProblem,
 } from './directory-entries.ts';
 export { indexFhirDefinitions, protocolResourceDefinitions, validateFhirResource } from './fhir-base-validation.ts';
+export type { FhirIssue } from './fhir-base-validation.ts';
 export {
   buildConsultReport,
   buildConsultRequest,
@@ -34,7 +35,7 @@ export type {
   Prescription,
 } from './message-builders.ts';
 export { PAYLOAD_PROFILES } from './payload-profiles.ts';
-export { HUB_VALIDATED_TYPES, validatePayload } from './payload-validator.ts';
-export type { PayloadChecks, PayloadResult } from './payload-validator.ts';
+export { HUB_VALIDATED_TYPES, validatePayload, validatePayloadWith } from './payload-validator.ts';
+export type { BaseFhirCheck, PayloadChecks, PayloadResult } from './payload-validator.ts';
 export { BLOOD_PRESSURE_PANEL, ECG_LEADS, LOINC, MDC, VITAL_SIGNS, WAVEFORMS } from './vital-signs.ts';
 export type { VitalSign, Waveform } from './vital-signs.ts';

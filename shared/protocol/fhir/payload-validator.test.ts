@@ -5,7 +5,7 @@ import { MESSAGE_TYPES } from '../message-types.ts';
 import { buildHubNotice, readHubNotice } from './message-builders.ts';
 import fc from 'fast-check';
 import { validateFhirResource } from './fhir-base-validation.ts';
-import { validatePayload } from './payload-validator.ts';
+import { validatePayload, validatePayloadWith } from './payload-validator.ts';
 import { loadFhirDefinitions } from '../../../shared-node/index.ts';
 
 const certificates = { signing: btoa('signing certificate DER'), encryption: btoa('encryption certificate DER') };
@@ -59,6 +59,17 @@ describe("a consult's files, which base validation sees without the data the pro
     return bundle;
   };
 
+  it('is seen so by base validation done elsewhere too', async () => {
+    const checked: unknown[] = [];
+    const result = await validatePayloadWith(encode(withFile('QUJD')), metadataOf(request), async (resource) => {
+      checked.push(resource);
+      return [];
+    });
+    expect(result).toMatchObject({ ok: true });
+    const file = (checked[0] as { entry: { resource: { content?: { attachment: object }[] } }[] }).entry.at(-1)!;
+    expect(file.resource.content).toEqual([{ attachment: { contentType: 'application/pdf', title: 'ECG' } }]);
+  });
+
   it('answers for every data string as validating the whole payload did', () => {
     const metadata = metadataOf(request);
     expect(validatePayload(encode(withFile('QUJD')), metadata)).toMatchObject({ ok: true });
@@ -82,9 +93,16 @@ describe('payload validation', () => {
     expect(new Set(examples.map((e) => e.type))).toEqual(new Set(Object.values(MESSAGE_TYPES)));
   });
 
-  it.each(examples.map((e) => [e.title, e] as const))('accepts the example: %s', (_title, e) => {
+  it.each(examples.map((e) => [e.title, e] as const))('accepts the example: %s', async (_title, e) => {
     const result = validatePayload(encode(e.payload), metadataOf(e));
     expect(result.ok ? 'ok' : result.error).toBe('ok');
+    const checked: unknown[] = [];
+    const elsewhere = await validatePayloadWith(encode(e.payload), metadataOf(e), async (resource) => {
+      checked.push(resource);
+      return validateFhirResource(resource);
+    });
+    expect(elsewhere).toEqual(result);
+    expect(checked).toHaveLength(1);
   });
 
   const request = () => example(MESSAGE_TYPES.consultRequest);
@@ -153,8 +171,13 @@ describe('payload validation', () => {
         }),
       'header-mismatch',
     ],
-  ])('rejects %s with its reason', (_name, payload, code) => {
-    expect(validatePayload(payload(), metadataOf(request()))).toMatchObject({ ok: false, error: { code } });
+  ])('rejects %s with its reason', async (_name, payload, code) => {
+    const result = validatePayload(payload(), metadataOf(request()));
+    expect(result).toMatchObject({ ok: false, error: { code } });
+    // The same verdict, code and detail with base validation done elsewhere (the endpoints' worker thread).
+    expect(await validatePayloadWith(payload(), metadataOf(request()), async (r) => validateFhirResource(r))).toEqual(
+      result,
+    );
   });
 
   it('rejects a status whose Task disagrees with rtsStatus', () => {

@@ -5,7 +5,7 @@ import { PROTOCOL_LIMITS } from '../limits.ts';
 import { jsonDeeperThan } from '../json-depth.ts';
 import { MESSAGE_TYPES } from '../message-types.ts';
 import { REASON_CODES, REASON_CODE_SYSTEM, type ReasonCode } from '../reason-codes.ts';
-import { validateFhirResource } from './fhir-base-validation.ts';
+import { validateFhirResource, type FhirIssue } from './fhir-base-validation.ts';
 import { PAYLOAD_PROFILES } from './payload-profiles.ts';
 
 export interface PayloadViolation {
@@ -16,7 +16,7 @@ export interface PayloadViolation {
 
 export type PayloadResult = { ok: true; value: Record<string, unknown> } | { ok: false; error: PayloadViolation };
 
-const fail = (code: ReasonCode, detail: string): PayloadResult => ({ ok: false, error: { code, detail } });
+const refused = (code: ReasonCode, detail: string) => ({ ok: false, error: { code, detail } }) as const;
 
 function path(segments: readonly PropertyKey[]): string {
   return segments.reduce<string>(
@@ -184,6 +184,12 @@ export interface PayloadChecks {
 }
 
 /**
+ * Base FHIR R4 validation done elsewhere (a worker thread: shared-node/base-fhir-validator.ts), answering what
+ * `validateFhirResource` answers for the same resource.
+ */
+export type BaseFhirCheck = (resource: unknown) => Promise<readonly FhirIssue[]>;
+
+/**
  * Validates a decrypted, signature-verified payload for its message: UTF-8 JSON, the RTS profile of the message type
  * (JSON Schema), base FHIR R4 (unless `checks` leaves it out), and agreement with the AMQP properties. The first failure
  * is returned with its code.
@@ -193,8 +199,38 @@ export function validatePayload(
   metadata: MessageMetadata,
   checks: PayloadChecks = {},
 ): PayloadResult {
+  const profiled = profileChecked(payload, metadata);
+  if (!profiled.ok) return profiled;
+  const type = metadata.properties.rtsType;
+  return concluded(
+    profiled.json,
+    checks.baseFhir === false ? [] : validateFhirResource(forBaseValidation(profiled.json, type)),
+    metadata,
+  );
+}
+
+/**
+ * `validatePayload` with base FHIR R4 validation by `baseFhir`: the same checks in the same order, so the same verdict
+ * and, on failure, the same code and detail.
+ */
+export async function validatePayloadWith(
+  payload: Uint8Array,
+  metadata: MessageMetadata,
+  baseFhir: BaseFhirCheck,
+): Promise<PayloadResult> {
+  const profiled = profileChecked(payload, metadata);
+  if (!profiled.ok) return profiled;
+  const issues = await baseFhir(forBaseValidation(profiled.json, metadata.properties.rtsType));
+  return concluded(profiled.json, issues, metadata);
+}
+
+/** The checks before base FHIR validation: size, UTF-8 JSON, depth, the RTS profile. */
+function profileChecked(
+  payload: Uint8Array,
+  metadata: MessageMetadata,
+): { ok: true; json: unknown } | Extract<PayloadResult, { ok: false }> {
   if (payload.byteLength > PROTOCOL_LIMITS.maxPayloadBytes)
-    return fail(
+    return refused(
       REASON_CODES.tooLarge,
       `payload: ${payload.byteLength} bytes, limit ${PROTOCOL_LIMITS.maxPayloadBytes}`,
     );
@@ -202,10 +238,10 @@ export function validatePayload(
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
   } catch {
-    return fail(REASON_CODES.invalidJson, 'payload: not valid UTF-8 JSON');
+    return refused(REASON_CODES.invalidJson, 'payload: not valid UTF-8 JSON');
   }
   if (jsonDeeperThan(json, PROTOCOL_LIMITS.maxJsonDepth))
-    return fail(
+    return refused(
       REASON_CODES.tooLarge,
       `payload: arrays and objects nested deeper than ${PROTOCOL_LIMITS.maxJsonDepth} levels`,
     );
@@ -213,12 +249,16 @@ export function validatePayload(
   const parsed = profile.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    return fail(REASON_CODES.schemaInvalid, `${path(issue.path)}: ${issue.message}`);
+    return refused(REASON_CODES.schemaInvalid, `${path(issue.path)}: ${issue.message}`);
   }
-  const fhirIssues =
-    checks.baseFhir === false ? [] : validateFhirResource(forBaseValidation(json, metadata.properties.rtsType));
-  if (fhirIssues.length > 0) return fail(REASON_CODES.fhirInvalid, `${fhirIssues[0]!.path}: ${fhirIssues[0]!.message}`);
+  return { ok: true, json };
+}
+
+/** The checks after base FHIR validation: its issues, then agreement with the AMQP properties. */
+function concluded(json: unknown, fhirIssues: readonly FhirIssue[], metadata: MessageMetadata): PayloadResult {
+  if (fhirIssues.length > 0)
+    return refused(REASON_CODES.fhirInvalid, `${fhirIssues[0]!.path}: ${fhirIssues[0]!.message}`);
   const mismatch = crossCheck(json as HeaderView, metadata);
-  if (mismatch) return fail(REASON_CODES.headerMismatch, mismatch);
+  if (mismatch) return refused(REASON_CODES.headerMismatch, mismatch);
   return { ok: true, value: json as Record<string, unknown> };
 }
