@@ -94,23 +94,27 @@ async function install(
   await ctx.vault.set(account, toBase64(pkcs8));
   const previous = ctx.certificateRow(use);
   const replaced = previous && !bytesEqual(new Uint8Array(previous.certificate), certificate) ? previous : undefined;
-  ctx.db.transaction(() => {
-    if (replaced && !correction) {
+  try {
+    ctx.db.transaction(() => {
+      if (replaced && !correction) {
+        ctx.db
+          .prepare(
+            'insert into retired_certificates (certificate, use, practitioner_id, key_account, retired_at, chain) values (?, ?, ?, ?, ?, ?)',
+          )
+          .run(replaced.certificate, use, replaced.practitioner_id, replaced.key_account, Date.now(), replaced.chain);
+      }
+      // The same certificate imported again is current, not also earlier.
+      ctx.db.prepare('delete from retired_certificates where use = ? and certificate = ?').run(use, certificate);
       ctx.db
         .prepare(
-          'insert into retired_certificates (certificate, use, practitioner_id, key_account, retired_at, chain) values (?, ?, ?, ?, ?, ?)',
+          'insert into identity_certificates (use, practitioner_id, certificate, chain, key_account) values (?, ?, ?, ?, ?) on conflict(use) do update set practitioner_id = excluded.practitioner_id, certificate = excluded.certificate, chain = excluded.chain, key_account = excluded.key_account',
         )
-        .run(replaced.certificate, use, replaced.practitioner_id, replaced.key_account, Date.now(), replaced.chain);
-    }
-    // The same certificate imported again is current, not also earlier.
-    ctx.db.prepare('delete from retired_certificates where use = ? and certificate = ?').run(use, certificate);
-    ctx.db
-      .prepare(
-        'insert into identity_certificates (use, practitioner_id, certificate, chain, key_account) values (?, ?, ?, ?, ?) on conflict(use) do update set practitioner_id = excluded.practitioner_id, certificate = excluded.certificate, chain = excluded.chain, key_account = excluded.key_account',
-      )
-      .run(use, id, certificate, JSON.stringify(chain.map(toBase64)), account);
-    ctx.db.prepare('delete from pending_requests where key_account = ?').run(account);
-  })();
+        .run(use, id, certificate, JSON.stringify(chain.map(toBase64)), account);
+      ctx.db.prepare('delete from pending_requests where key_account = ?').run(account);
+    })();
+  } finally {
+    ctx.certificatesChanged();
+  }
   if (replaced && correction && replaced.key_account !== account) {
     await ctx.vault.delete(replaced.key_account);
     ctx.loaded.delete(replaced.key_account);
