@@ -64,6 +64,43 @@ describe('body segments', () => {
     [...small, large, small[0]!].forEach((body, i) => expect(segments.read(refs[i]!)).toEqual(body));
   });
 
+  it('appends durably on the thread pool, the appends that wait for a write sharing the next one', async () => {
+    const segments = open({ maxSegmentBytes: 4 * KiB });
+    const bodies = Array.from({ length: 7 }, () => randomBytes(KiB));
+    // The first starts a write at once; the other six wait for it, then go in one layout (rotating as append does).
+    const refs = (await Promise.all(bodies.map((body) => segments.appendDurably([body])))).flat();
+    expect(refs.map((ref) => ref.segment)).toEqual([1, 1, 1, 2, 2, 2, 3]);
+    expect(refs.map((ref) => ref.offset)).toEqual([0, 1060, 2120, 0, 1060, 2120, 0]);
+    bodies.forEach((body, i) => same(segments.read(refs[i]!), body));
+    segments.close();
+    const again = open();
+    expect(again.recovered).toBeUndefined();
+    bodies.forEach((body, i) => same(again.read(refs[i]!), body));
+  });
+
+  it('refuses a plain append while a durable one is under way, and takes it after', async () => {
+    const segments = open();
+    const durable = segments.appendDurably([randomBytes(KiB)]);
+    expect(() => segments.append([randomBytes(KiB)])).toThrow(/appendDurably/);
+    const [ref] = await durable;
+    const [after] = segments.append([Buffer.from('after')]);
+    expect(after!.offset).toBe(ref!.length + 36);
+    expect(Buffer.from(segments.read(after!)).toString()).toBe('after');
+  });
+
+  it('finishes the write under way when closed, refuses what waited for it, and closes its file after', async () => {
+    const segments = open();
+    const body = randomBytes(64 * KiB);
+    const underWay = segments.appendDurably([body]);
+    const waiting = segments.appendDurably([randomBytes(KiB)]);
+    segments.close();
+    const [ref] = await underWay;
+    await expect(waiting).rejects.toThrow(/closed/);
+    await expect(segments.appendDurably([body])).rejects.toThrow(/closed/);
+    const again = open();
+    same(again.read(ref!), body);
+  });
+
   it('reclaims exactly the segments neither active nor live', () => {
     const segments = open({ maxSegmentBytes: 2 * KiB });
     const refs = segments.append(Array.from({ length: 5 }, () => randomBytes(KiB)));

@@ -5,9 +5,10 @@ import { openBodySegments } from '../body-segments.ts';
 
 /*
  * The writer that body-segments.crash.test.ts kills with SIGKILL:
- *   node transport/testing/segment-writer.ts <dir> <key hex> <first index>
+ *   node transport/testing/segment-writer.ts <dir> <key hex> <first index> [durably]
  * appends bodies in groups of 1 to 4 until killed, and after each append() returned prints one JSON line per body,
- * {"index":…,"ref":{…}}: acknowledged, so it must read back after any crash.
+ * {"index":…,"ref":{…}}: acknowledged, so it must read back after any crash. With `durably`, three groups at a time
+ * go to appendDurably (the later two wait for the first's write, then share one), each acknowledged when it resolves.
  */
 
 const SIZES = [0, 1024, 37, 64 * 1024, 1024 * 1024, 8 * 1024 * 1024, 300 * 1024, 3 * 1024 * 1024];
@@ -28,8 +29,26 @@ function writeUntilKilled(dir: string, key: Uint8Array, first: number): never {
   }
 }
 
+async function writeDurablyUntilKilled(dir: string, key: Uint8Array, first: number): Promise<never> {
+  const segments = openBodySegments({ dir, key });
+  for (let index = first; ;) {
+    const groups = [0, 1, 2].map(() => {
+      const indexes = Array.from({ length: 1 + (index % 4) }, (_, i) => index + i);
+      index += indexes.length;
+      return indexes;
+    });
+    await Promise.all(
+      groups.map(async (indexes) => {
+        const refs = await segments.appendDurably(indexes.map(crashBody));
+        writeSync(1, indexes.map((i, n) => `${JSON.stringify({ index: i, ref: refs[n] })}\n`).join(''));
+      }),
+    );
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [dir, keyHex, first] = process.argv.slice(2);
-  if (!dir || !keyHex || !first) throw new Error('usage: segment-writer.ts <dir> <key hex> <first index>');
-  writeUntilKilled(dir, Buffer.from(keyHex, 'hex'), Number(first));
+  const [dir, keyHex, first, mode] = process.argv.slice(2);
+  if (!dir || !keyHex || !first) throw new Error('usage: segment-writer.ts <dir> <key hex> <first index> [durably]');
+  if (mode === 'durably') await writeDurablyUntilKilled(dir, Buffer.from(keyHex, 'hex'), Number(first));
+  else writeUntilKilled(dir, Buffer.from(keyHex, 'hex'), Number(first));
 }

@@ -20,8 +20,12 @@ const CASE_BODIES_INFO = 'rts case bodies v1';
  * stays unreferenced in them. A store in memory keeps bodies in its rows instead.
  */
 export interface CaseBodies {
-  /** Sealed and fsynced when it returns, so that a row committed after it always finds its body. */
-  append(body: Uint8Array): BodyRef;
+  /**
+   * Sealed, written and fsynced on the thread pool (bodies kept meanwhile share the next write), before the row that
+   * refers to it is committed: the event loop runs while the disk works (an fsync blocked it 1–2.5 ms per consult in
+   * P2, and for as long as a slow disk takes).
+   */
+  keep(body: Uint8Array): Promise<BodyRef>;
   read(ref: BodyRef): Uint8Array;
   close(): void;
 }
@@ -40,7 +44,7 @@ export function openCaseBodies(db: SqliteDatabase, logger?: Logger): CaseBodies 
     return segments;
   };
   return {
-    append: (body) => open().append([body])[0]!,
+    keep: async (body) => (await open().appendDurably([body]))[0]!,
     read: (ref) => {
       const body = open().read(ref);
       return new Uint8Array(body.buffer, body.byteOffset, body.byteLength); // a plain view, as the rows give

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,7 +53,7 @@ function stores() {
 }
 
 describe('case store', () => {
-  it("keeps each message's envelope once, sealed in the case segments beside the store, never in its rows", () => {
+  it("keeps each message's envelope once, sealed in the case segments beside the store, never in its rows", async () => {
     const { db, cases } = stores();
     const envelope = new TextEncoder().encode('envelope of Begum, Nasrin '.repeat(100));
     const message = (messageId: string) => ({
@@ -71,11 +71,14 @@ describe('case store', () => {
       readdirSync(`${db.name}.cases`)
         .filter((f) => f.endsWith('.seg'))
         .reduce((sum, f) => sum + statSync(join(`${db.name}.cases`, f)).size, 0);
-    cases.addMessage(message('m-in'));
+    // A body is kept (written and fsynced) before the transaction that adds its row.
+    expect(() => cases.addMessage(message('m-in'))).toThrow(/not kept first/);
+    expect(existsSync(`${db.name}.cases`)).toBe(false);
+    cases.addMessage(message('m-in'), await cases.keepBody(envelope));
     const once = segmentBytes();
     expect(once).toBeGreaterThan(envelope.byteLength);
     expect(once).toBeLessThan(envelope.byteLength + 100);
-    // The same message again (a redelivery) writes nothing more.
+    // The same message again (a redelivery) adds nothing.
     cases.addMessage(message('m-in'));
     expect(segmentBytes()).toBe(once);
     expect(db.prepare("select body, body_bytes from case_messages where message_id = 'm-in'").get()).toEqual({

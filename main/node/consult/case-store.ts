@@ -1,7 +1,7 @@
 import { caseBucketSchema, type CaseAttention, type CaseBucket } from '../../../shared/api/index.ts';
 import type { ConsultStatus, ReasonCode } from '../../../shared/protocol/index.ts';
 import type { Logger } from '../../../shared/index.ts';
-import { preparedStatement, type SqliteDatabase } from '../../../transport/index.ts';
+import { preparedStatement, type BodyRef, type SqliteDatabase } from '../../../transport/index.ts';
 import { openCaseBodies } from './case-bodies.ts';
 import { toCase, toRecord, type CaseRow, type MessageRow } from './case-rows.ts';
 import { MIGRATIONS } from './case-store-migrations.ts';
@@ -122,7 +122,14 @@ export interface CaseStore {
     caseId: string,
     change: { status?: ConsultStatus; unread?: boolean; mySequence?: number; peerSequence?: number; at: number },
   ): void;
-  addMessage(message: Omit<CaseMessageRecord, 'outbox' | 'outboxFailure'>): void;
+  /**
+   * Writes a message's envelope where its row will find it, before the transaction that adds the row: what is given
+   * to addMessage as `kept` (undefined for a store in memory, whose rows hold the envelopes). A body kept for a row
+   * never committed stays unreferenced.
+   */
+  keepBody(body: Uint8Array): Promise<BodyRef | undefined>;
+  /** `kept`: where keepBody put the message's body (a stored body is always kept first). */
+  addMessage(message: Omit<CaseMessageRecord, 'outbox' | 'outboxFailure'>, kept?: BodyRef): void;
   /** A receipt about one of our messages; a later state never goes back to an earlier one. Returned without its envelope. */
   setMessageState(
     messageId: string,
@@ -278,11 +285,13 @@ export function openCaseStore(db: SqliteDatabase, options: { logger?: Logger } =
         caseId,
       });
     },
-    addMessage(m) {
-      // A message kept already writes no second body (the insert below keeps the first).
+    keepBody: async (body) => bodies?.keep(body),
+    addMessage(m, kept) {
+      // A message stored already gets no second row (its body, if kept again, stays unreferenced).
       if (hasMessage.get(m.messageId) !== undefined) return;
       // Sealed and fsynced before the row: a crash before the commit leaves only an unreferenced record behind.
-      const ref = m.body && bodies?.append(m.body);
+      if (m.body && bodies && !kept) throw new Error(`the body of ${m.messageId} was not kept first (keepBody)`);
+      const ref = m.body && kept;
       insertMessage().run(
         m.messageId,
         m.caseId,

@@ -147,7 +147,7 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
      * the store under the transaction and throws if the case moved meanwhile (the message is then released and judged
      * afresh when it comes back); applying a message that is already stored writes nothing.
      */
-    incoming(opened: OpenedMessage, body: Uint8Array, batch?: BatchScope): IncomingOutcome {
+    async incoming(opened: OpenedMessage, body: Uint8Array, batch?: BatchScope): Promise<IncomingOutcome> {
       const props = opened.metadata.properties as Extract<ApplicationProperties, { rtsCase: string }>;
       const at = now().getTime();
       if (!options.isLocal(props.rtsToPractitioner))
@@ -158,6 +158,9 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
       if (!verdict.ok) return verdict;
       pending?.set(props.rtsCase, verdict.next);
       const messageId = opened.metadata.messageId;
+      // Written before the inbox's transaction, whose row then refers to it (case-store.ts keepBody); a message
+      // stored already is not written again (its effect adds nothing).
+      const kept = cases.caseOfMessage(messageId) ? undefined : await cases.keepBody(body);
       const record = (status: ConsultStatus) => ({
         messageId,
         caseId: props.rtsCase,
@@ -197,7 +200,7 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
               peerSequence: next.peerSequence,
               unread: true,
             });
-            cases.addMessage(record(next.status));
+            cases.addMessage(record(next.status), kept);
             describe(props.rtsCase, { ...peerDetailsOf(mirror, next.applicantId) }, opened);
             audit.append({
               actor: props.rtsToPractitioner,
@@ -208,7 +211,7 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
             return;
           }
           cases.update(props.rtsCase, { status: next.status, peerSequence: next.peerSequence, unread: true, at });
-          cases.addMessage(record(next.status));
+          cases.addMessage(record(next.status), kept);
           if (props.rtsType === 'consult.report') describe(props.rtsCase, {}, opened);
           audit.append({
             actor: props.rtsToPractitioner,

@@ -271,7 +271,7 @@ describe('the consult service', () => {
       ['accepted', 1],
       ['more-information-needed', 2],
     ] as const) {
-      const step = consult.incoming(fromExpert(caseId, status, sequence), new Uint8Array([1]));
+      const step = await consult.incoming(fromExpert(caseId, status, sequence), new Uint8Array([1]));
       if (!step.ok) throw new Error(`${status}: ${step.reason}`);
       db.transaction(step.effect)();
     }
@@ -315,25 +315,25 @@ describe('the consult service', () => {
       { expertId: ahmed.id, patient, priority: 'routine', reason: 'Rash' },
       dahl.id,
     );
-    const accepted = consult.incoming(fromExpert(caseId, 'accepted', 1), new Uint8Array([1]));
+    const accepted = await consult.incoming(fromExpert(caseId, 'accepted', 1), new Uint8Array([1]));
     expect(accepted.ok).toBe(true);
     if (accepted.ok) db.transaction(accepted.effect)();
     expect(consult.summaryOf(caseId).status).toBe('accepted');
     // The same sequence again, a step the state does not allow, and a step addressed to the other local practitioner.
-    expect(consult.incoming(fromExpert(caseId, 'declined', 1), new Uint8Array([1]))).toMatchObject({
+    expect(await consult.incoming(fromExpert(caseId, 'declined', 1), new Uint8Array([1]))).toMatchObject({
       ok: false,
       reason: 'out-of-order',
     });
-    expect(consult.incoming(fromExpert(caseId, 'declined', 2), new Uint8Array([1]))).toMatchObject({
+    expect(await consult.incoming(fromExpert(caseId, 'declined', 2), new Uint8Array([1]))).toMatchObject({
       ok: false,
       reason: 'out-of-order',
     });
-    expect(consult.incoming(fromExpert(caseId, 'accepted', 3, cole.id), new Uint8Array([1]))).toMatchObject({
+    expect(await consult.incoming(fromExpert(caseId, 'accepted', 3, cole.id), new Uint8Array([1]))).toMatchObject({
       ok: false,
       reason: 'not-addressed-to-me',
     });
     expect(
-      consult.incoming(fromExpert(caseId, 'accepted', 3, 'clinic-x.dr-elsewhere'), new Uint8Array([1])),
+      await consult.incoming(fromExpert(caseId, 'accepted', 3, 'clinic-x.dr-elsewhere'), new Uint8Array([1])),
     ).toMatchObject({ ok: false, reason: 'not-addressed-to-me' });
     // The applicant cannot accept its own case.
     await expect(consult.act({ caseId, action: 'accept' })).rejects.toMatchObject({ code: 'not-allowed' });
@@ -382,7 +382,7 @@ describe('the consult service', () => {
           reason: 'Syncope',
         }),
     );
-    const outcome = consult.incoming(opened, new Uint8Array([1]));
+    const outcome = await consult.incoming(opened, new Uint8Array([1]));
     if (!outcome.ok) throw new Error(outcome.detail);
     db.transaction(outcome.effect)();
     expect(rowOf(incomingId)).toMatchObject({

@@ -149,6 +149,7 @@ export function createConsultService(options: ConsultServiceOptions) {
     const message = await options.seal({ properties, payload: input.payload, recipients, signAs: from });
     const at = message.properties.creation_time;
     const messageId = message.properties.message_id;
+    const kept = await cases.keepBody(message.body);
     db.transaction(() => {
       // The case may have moved on while we were signing (a step arrived): check again under the transaction.
       if (input.record) {
@@ -160,18 +161,21 @@ export function createConsultService(options: ConsultServiceOptions) {
       if (input.create) cases.create({ ...input.create, createdAt: at });
       else cases.update(input.caseId, { status: input.status, mySequence: input.sequence, unread: false, at });
       if (input.details) cases.describe(input.caseId, input.details);
-      cases.addMessage({
-        messageId,
-        caseId: input.caseId,
-        direction: 'out',
-        type: input.type,
-        status: input.status,
-        sequence: input.sequence,
-        state: 'queued',
-        body: message.body,
-        createdAt: at,
-        signedAt: at,
-      });
+      cases.addMessage(
+        {
+          messageId,
+          caseId: input.caseId,
+          direction: 'out',
+          type: input.type,
+          status: input.status,
+          sequence: input.sequence,
+          state: 'queued',
+          body: message.body,
+          createdAt: at,
+          signedAt: at,
+        },
+        kept,
+      );
       // The case keeps the envelope: the outbox sends it from there rather than writing it again.
       options.enqueue(message, input.caseId, { bodyHeld: true });
       audit.append({

@@ -347,7 +347,7 @@ export function createDownlinkHandler(
       case 'consult.request':
       case 'consult.status':
       case 'consult.report': {
-        const outcome = consult.incoming(opened.value, fields.body as Uint8Array, received.batch);
+        const outcome = await consult.incoming(opened.value, fields.body as Uint8Array, received.batch);
         if (!outcome.ok) return refuse({ code: outcome.reason, detail: outcome.detail, metadata });
         const answer = await receipt(
           props.rtsSender,
