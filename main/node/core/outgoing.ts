@@ -11,7 +11,7 @@ export interface Outgoing {
   readonly enqueue: (message: StoredMessage, orderKey: string, options?: { bodyHeld?: boolean }) => void;
 }
 
-export function createOutgoing(ctx: CoreContext, views: Pick<StateViews, 'emitOutbox'>): Outgoing {
+export function createOutgoing(ctx: CoreContext, views: Pick<StateViews, 'emitOutboxPromptly'>): Outgoing {
   return {
     seal: async (input) => sealForOutbox(ctx.me().endpointId, await ctx.need().identity.signer(), input),
     enqueue: (message, orderKey, options) => {
@@ -25,7 +25,7 @@ export function createOutgoing(ctx: CoreContext, views: Pick<StateViews, 'emitOu
       // After the caller's transaction: the sender reads the outbox, which must hold the row by then.
       setImmediate(() => {
         ctx.link?.outbox.wake();
-        views.emitOutbox();
+        views.emitOutboxPromptly();
       });
     },
   };

@@ -15,6 +15,8 @@ import { outboxCounts } from '../../../transport/index.ts';
 type OutboxState = CommandOutput<typeof COMMANDS.getOutboxState>;
 
 /** The states the renderer asks for (set-up, directory, outbox), and the events that tell it they changed. */
+const OUTBOX_EVENT_MS = 250;
+
 export interface StateViews {
   readonly setupState: () => Promise<SetupState>;
   readonly directoryState: () => DirectoryState;
@@ -26,6 +28,8 @@ export interface StateViews {
   readonly emitSetupSoon: () => void;
   readonly emitDirectory: () => void;
   readonly emitOutbox: () => void;
+  /** At once unless the outbox was told of less than OUTBOX_EVENT_MS ago; then once, at the end of that time. */
+  readonly emitOutboxPromptly: () => void;
   readonly emitOutboxSoon: () => void;
 }
 
@@ -96,11 +100,21 @@ export function createStateViews(ctx: CoreContext): StateViews {
     };
   }
 
+  let outboxEmittedAt = -Infinity;
   const emitOutbox = () => {
+    outboxEmittedAt = performance.now();
     if (ctx.parts) emit(EVENTS.outboxChanged, outboxState());
   };
   // A draining outbox confirms in bursts: the UI hears of it at most a few times a second.
-  const outboxSoon = disposables.add(createRunOnceScheduler(emitOutbox, 250));
+  const outboxSoon = disposables.add(createRunOnceScheduler(emitOutbox, OUTBOX_EVENT_MS));
+  // Consults sent one after another queue many messages a second, and each state reads the outbox's counts, failures
+  // and waiting list (1.7 % of P2's event loop at 1 KiB when told at every one): the first is told at once, the rest
+  // at most every OUTBOX_EVENT_MS.
+  const emitOutboxPromptly = () => {
+    if (disposables.disposed || outboxSoon.scheduled) return;
+    if (performance.now() - outboxEmittedAt >= OUTBOX_EVENT_MS) emitOutbox();
+    else outboxSoon.schedule();
+  };
   const emitSetup = () =>
     void setupState().then(
       (state) => emit(EVENTS.setupChanged, state),
@@ -121,6 +135,7 @@ export function createStateViews(ctx: CoreContext): StateViews {
     emitSetupSoon: () => setupSoon.schedule(),
     emitDirectory: () => emit(EVENTS.directorySyncProgress, directoryState()),
     emitOutbox,
+    emitOutboxPromptly,
     emitOutboxSoon: () => outboxSoon.schedule(),
   };
 }
