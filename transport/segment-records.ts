@@ -6,7 +6,7 @@ import type { BodyRef, SegmentRecovery } from './body-segments.ts';
 // The records of body-segments.ts and their files: each record is a body sealed with AES-256-GCM, bound to its place
 // (segment and offset), behind a header of magic, length and nonce.
 
-export const MAGIC = Buffer.from('RTSB');
+const MAGIC = Buffer.from('RTSB');
 export const NONCE_BYTES = 12;
 /** Magic, u32 ciphertext length (big-endian), nonce. */
 export const HEADER_BYTES = 4 + 4 + NONCE_BYTES;
@@ -14,10 +14,10 @@ export const TAG_BYTES = 16;
 export const MAX_BODY_BYTES = 0xffff_ffff;
 export const DEFAULT_MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const SEGMENT_FILE = /^(\d{8})\.seg$/;
-export const HKDF_INFO = 'rts transport body segments v1';
-export const KEY_CHECK_FILE = 'key-check';
+const HKDF_INFO = 'rts transport body segments v1';
+const KEY_CHECK_FILE = 'key-check';
 /** Sealed at segment 0, offset 0: a place no body has (segments count from 1). */
-export const KEY_CHECK = Buffer.from('rts transport body segments key check');
+const KEY_CHECK = Buffer.from('rts transport body segments key check');
 
 export const segmentFile = (segment: number) => `${String(segment).padStart(8, '0')}.seg`;
 
@@ -32,7 +32,7 @@ export function segmentKeyFrom(storeKey: string | undefined, info: string = HKDF
 }
 
 /** Binds a record to its place, so that one copied to another segment or offset fails its tag. */
-export function placeOf(segment: number, offset: number): Buffer {
+function placeOf(segment: number, offset: number): Buffer {
   const aad = Buffer.alloc(12);
   aad.writeUInt32BE(segment, 0);
   aad.writeBigUInt64BE(BigInt(offset), 4);
@@ -54,11 +54,11 @@ export function sealParts(key: Uint8Array, segment: number, offset: number, body
   return [header, sealed, cipher.getAuthTag()];
 }
 
-export function sealRecord(key: Uint8Array, segment: number, offset: number, body: Uint8Array): Buffer {
+function sealRecord(key: Uint8Array, segment: number, offset: number, body: Uint8Array): Buffer {
   return Buffer.concat(sealParts(key, segment, offset, body, randomBytes(NONCE_BYTES)));
 }
 
-export function readFully(fd: number, length: number, position: number): Buffer {
+function readFully(fd: number, length: number, position: number): Buffer {
   const buffer = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
@@ -75,7 +75,7 @@ export function writeFully(fd: number, buffer: Buffer, position: number): void {
 }
 
 /** A record as found at `offset`: its body, or why there is none (never the bytes themselves). */
-export type Found = { body: Buffer; end: number } | { problem: string };
+type Found = { body: Buffer; end: number } | { problem: string };
 
 export function openRecord(fd: number, fileSize: number, key: Uint8Array, segment: number, offset: number): Found {
   const header = readFully(fd, HEADER_BYTES, offset);
