@@ -20,6 +20,36 @@ describe('isBase64', () => {
     );
   });
 
+  it('takes what the regular expression takes in a string of many slices, whatever is wrong where', () => {
+    // isBase64 lets atob decode 16 Ki characters at a time: flaws at and around the slices' edges, and in the tail.
+    const wrong = ['=', '==', '-', '_', ' ', '\n', '\u00e9', '\u{1F600}', '\u0000', '@'];
+    const edges = [0, 1, 2, 3, 4, 16_383, 16_384, 16_385, 32_767, 32_768, 32_769, 40_000];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 16_380, max: 40_004 }),
+        fc.array(fc.tuple(fc.oneof(fc.constantFrom(...edges), fc.nat(40_004)), fc.constantFrom(...wrong)), {
+          maxLength: 2,
+        }),
+        fc.constantFrom('', '=', '=='),
+        (length, flaws, padding) => {
+          const chars = Buffer.alloc(Math.ceil(length * 0.75) + 3, 0xa7)
+            .toString('base64')
+            .slice(0, length)
+            .split('');
+          for (const [at, flaw] of flaws) if (at < chars.length) chars[at] = flaw;
+          const text = chars.join('') + padding;
+          expect(isBase64(text)).toBe(REGEX.test(text));
+          expect(isBase64(text, { nonEmpty: true })).toBe(NON_EMPTY.test(text));
+        },
+      ),
+      { numRuns: 1_500 },
+    );
+    const valid = Buffer.alloc(30_000, 0x5c).toString('base64');
+    expect(isBase64(valid)).toBe(true);
+    for (const at of [0, 16_383, 16_384, 32_768, valid.length - 3])
+      expect(isBase64(`${valid.slice(0, at)}*${valid.slice(at + 1)}`)).toBe(false);
+  });
+
   it('answers for real base64 and for the cases at its edges', () => {
     expect(isBase64(Buffer.from('a consult').toString('base64'))).toBe(true);
     expect(isBase64('')).toBe(true);
