@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogFields, Logger } from '../shared/index.ts';
 import { openBodySegments, segmentKeyFrom, type BodyRef, type BodySegments } from './body-segments.ts';
+import { importSegmentKey, sealParts, sealPartsOffLoop } from './segment-records.ts';
 
 const KEY = segmentKeyFrom('k'.repeat(40));
 const KiB = 1024;
@@ -76,6 +77,24 @@ describe('body segments', () => {
     const again = open();
     expect(again.recovered).toBeUndefined();
     bodies.forEach((body, i) => same(again.read(refs[i]!), body));
+  });
+
+  it('seals large bodies on the thread pool into the same records as at once, in the order and places laid out', async () => {
+    const nonce = randomBytes(12);
+    const body = randomBytes(80 * KiB);
+    const atOnce = Buffer.concat(sealParts(KEY, 3, 4096, body, nonce));
+    const offLoop = Buffer.concat(await sealPartsOffLoop(await importSegmentKey(KEY), 3, 4096, body, nonce));
+    expect(offLoop.equals(atOnce)).toBe(true);
+
+    const segments = open({ maxSegmentBytes: 256 * KiB });
+    const bodies = [randomBytes(KiB), randomBytes(200 * KiB), randomBytes(64 * KiB), randomBytes(63 * KiB)];
+    const refs = (await Promise.all(bodies.map((b) => segments.appendDurably([b])))).flat();
+    expect(refs.map((ref) => ref.segment)).toEqual([1, 1, 2, 2]);
+    bodies.forEach((b, i) => same(segments.read(refs[i]!), b));
+    segments.close();
+    const again = open();
+    expect(again.recovered).toBeUndefined();
+    bodies.forEach((b, i) => same(again.read(refs[i]!), b));
   });
 
   it('refuses a plain append while a durable one is under way, and takes it after', async () => {

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, webcrypto } from 'node:crypto';
 import { join } from 'node:path';
 import type { BodyRef, SegmentRecovery } from './body-segments.ts';
 
@@ -45,13 +45,40 @@ function placeOf(segment: number, offset: number): Buffer {
  */
 export function sealParts(key: Uint8Array, segment: number, offset: number, body: Uint8Array, nonce: Buffer): Buffer[] {
   const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(placeOf(segment, offset));
-  const header = Buffer.alloc(HEADER_BYTES);
-  MAGIC.copy(header, 0);
-  header.writeUInt32BE(body.byteLength, 4);
-  nonce.copy(header, 8);
   const sealed = cipher.update(body);
   cipher.final(); // GCM gives nothing more here
-  return [header, sealed, cipher.getAuthTag()];
+  return [headerOf(body.byteLength, nonce), sealed, cipher.getAuthTag()];
+}
+
+/**
+ * The same record's parts, sealed on libuv's thread pool by Web Crypto (whose output is the ciphertext with the tag
+ * after it): for large bodies, whose sealing would otherwise hold the event loop (about 0.65 ms a MiB in P2's profile).
+ */
+export async function sealPartsOffLoop(
+  key: webcrypto.CryptoKey,
+  segment: number,
+  offset: number,
+  body: Uint8Array,
+  nonce: Buffer,
+): Promise<Buffer[]> {
+  const sealed = await webcrypto.subtle.encrypt(
+    { name: 'AES-GCM', iv: nonce, additionalData: placeOf(segment, offset), tagLength: TAG_BYTES * 8 },
+    key,
+    body,
+  );
+  return [headerOf(body.byteLength, nonce), Buffer.from(sealed)];
+}
+
+/** The segment key for sealPartsOffLoop. */
+export const importSegmentKey = (key: Uint8Array): Promise<webcrypto.CryptoKey> =>
+  webcrypto.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt']);
+
+function headerOf(length: number, nonce: Buffer): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(header, 0);
+  header.writeUInt32BE(length, 4);
+  nonce.copy(header, 8);
+  return header;
 }
 
 function sealRecord(key: Uint8Array, segment: number, offset: number, body: Uint8Array): Buffer {
