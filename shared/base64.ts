@@ -16,7 +16,7 @@ const PAD = 0x3d;
 /** What `atob` skips (the Infra standard's ASCII whitespace), and this check must not. */
 const WHITESPACE = ['\t', '\n', '\f', '\r', ' '];
 
-/** A multiple of 4, so that `atob` takes a slice of the alphabet without padding whole. */
+/** A multiple of 4, so that every slice but the last is one `atob` takes whole when it is of the alphabet. */
 const SLICE = 16 * 1024;
 
 export function isBase64(text: string, options: { readonly nonEmpty?: boolean } = {}): boolean {
@@ -24,12 +24,12 @@ export function isBase64(text: string, options: { readonly nonEmpty?: boolean } 
   if (end > 0 && text.charCodeAt(end - 1) === PAD) end--;
   if (end > 0 && text.charCodeAt(end - 1) === PAD) end--;
   if (options.nonEmpty && end === 0) return false;
-  // Without whitespace or `=`, what atob decodes of a slice whose length is a multiple of 4 is the alphabet alone.
+  // Without whitespace or `=`, atob decodes a slice exactly when it is of the alphabet, unless its length leaves 1 over
+  // a multiple of 4 (which it refuses, and the loop then answers).
   const firstPad = text.indexOf('=');
   let from = 0;
   if (!WHITESPACE.some((c) => text.includes(c)) && (firstPad < 0 || firstPad >= end)) {
-    const whole = end - (end % SLICE);
-    while (from < whole && decodes(text.slice(from, from + SLICE))) from += SLICE;
+    while (from < end && decodes(text.slice(from, Math.min(end, from + SLICE)))) from += SLICE;
   }
   return inAlphabet(text, from, end);
 }
