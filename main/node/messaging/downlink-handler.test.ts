@@ -89,13 +89,14 @@ describe('downlink handler, own CRL missing or stale', () => {
 describe('downlink handler, base FHIR validation', () => {
   beforeAll(() => loadFhirDefinitions(), 30_000);
 
-  it('asks the validator it is given (a worker thread) and refuses with its verdict', async () => {
+  it('asks the validator it is given (a worker thread), with the envelope written meanwhile, and refuses with its verdict', async () => {
     const encryption = der('clinic-b.dr-okafor.encryption.cert.pem');
     const identity = {
       certificate: encryption,
       privateKey: await importDecryptionKey(der('clinic-b.dr-okafor.encryption.key.pem'), encryption),
     };
     const asked: unknown[] = [];
+    const steps: string[] = [];
     const handle = createDownlinkHandler({
       local: {
         endpointId: () => 'ws-expert-1',
@@ -107,9 +108,12 @@ describe('downlink handler, base FHIR validation', () => {
       consult: {
         expectedSigners: () => [der('clinic-a.dr-rahman.signing.cert.pem')],
         recordRefused: () => false,
+        keepAhead: (metadata: { messageId: string }, body: Uint8Array) =>
+          steps.push(`keep ${metadata.messageId} ${body === (message.amqp as { body: unknown }).body}`),
       },
       baseFhir: {
         validate: async (resource: unknown) => {
+          steps.push('validate');
           asked.push(resource);
           return validateFhirResource(resource);
         },
@@ -120,12 +124,12 @@ describe('downlink handler, base FHIR validation', () => {
     } as unknown as DownlinkHandlerOptions);
 
     // An element FHIR R4's Patient does not have: the RTS profile lets it through, base validation does not.
-    const result = await handle(
-      await consultRequest((payload) => {
-        payload.entry[3]!.resource.favouriteColour = 'blue';
-      }),
-    );
+    const message = await consultRequest((payload) => {
+      payload.entry[3]!.resource.favouriteColour = 'blue';
+    });
+    const result = await handle(message);
     expect(result).toMatchObject({ outcome: 'rejected', reason: 'fhir-invalid' });
     expect(asked).toHaveLength(1);
+    expect(steps).toEqual([`keep ${message.messageId} true`, 'validate']);
   });
 });

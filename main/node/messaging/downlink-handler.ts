@@ -95,7 +95,7 @@ const RECEIPTS_ORDER_KEY = 'receipts';
 export function createDownlinkHandler(
   options: DownlinkHandlerOptions,
 ): (message: ReceivedMessage) => Promise<HandlerResult> {
-  const { consult } = options;
+  const { consult, baseFhir } = options;
   const now = options.now ?? (() => new Date());
   // A gap asks for one snapshot, not one per update that arrives while it is on its way.
   let snapshotRequested = false;
@@ -240,9 +240,9 @@ export function createDownlinkHandler(
       expectedSigners,
       // Validation follows the signer check: a message from the hub sender has been verified as the hub's (§4).
       validate: (content, metadata) => {
+        consult.keepAhead(metadata, fields.body as Uint8Array);
         const hubValidated =
           metadata.properties.rtsSender === HUB_SENDER && HUB_VALIDATED_TYPES.has(metadata.properties.rtsType);
-        const { baseFhir } = options;
         return baseFhir && !hubValidated
           ? validatePayloadWith(content, metadata, (resource) => baseFhir.validate(resource))
           : validatePayload(content, metadata, { baseFhir: !hubValidated });
