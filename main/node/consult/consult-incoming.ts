@@ -151,10 +151,9 @@ export function createIncomingConsults(options: IncomingConsultsOptions) {
      * Starts writing a consult message's envelope while its payload is validated: the downlink handler calls this once
      * the signer is verified, and incoming() then awaits this write instead of starting its own. In a timeline of P2's
      * 1 MB consults the write (sealing, writing and its fsync, on the thread pool) took 6.6 ms beside a validation of
-     * 5 ms, of which 1.4 ms was still waited for; it followed the validation before. Only
-     * for what incoming() would keep as things stand: addressed to a practitioner of this endpoint, a step its case
-     * allows, not stored already. A message refused after all leaves its record unreferenced in the case segments, as a
-     * rolled-back transaction does.
+     * 5 ms, of which 1.4 ms was still waited for; it followed the validation before. Only for what incoming() would
+     * keep as things stand: addressed to a practitioner of this endpoint, a step its case allows, not stored already. A
+     * message refused after all leaves its record unreferenced in the case segments, as a rolled-back transaction does.
      */
     keepAhead(metadata: MessageMetadata, body: Uint8Array): void {
       const props = metadata.properties;
