@@ -16,8 +16,9 @@ const CASE_BODIES_INFO = 'rts case bodies v1';
  * append-only segment files beside the store, `<store>.cases/`. The outbox sends an outgoing message from here rather
  * than from a copy of its own, so a consult's megabyte is written once per endpoint instead of into the case and again
  * into the outbox, and never into the page-encrypted B-tree (measured 15 ms per MiB of encrypted pages, and again when
- * the WAL is checkpointed). Cases are kept, so these segments are never reclaimed; a record whose row was rolled back
- * stays unreferenced in them. A store in memory keeps bodies in its rows instead.
+ * the WAL is checkpointed). Cases are kept, so these segments are never reclaimed; a record whose row was rolled back,
+ * or whose message was refused after it was written ahead of its validation (consult-incoming.ts keepAhead: only once
+ * its signer is verified), stays unreferenced in them. A store in memory keeps bodies in its rows instead.
  */
 export interface CaseBodies {
   /**
