@@ -23,6 +23,16 @@ describe('body segments', () => {
     opened.push(segments);
     return segments;
   };
+  /** Each body appended durably at once (the first starts a write, the rest share the next), read back, after a reopen too. */
+  async function appendedDurably(segments: BodySegments, bodies: readonly Uint8Array[]): Promise<BodyRef[]> {
+    const refs = (await Promise.all(bodies.map((body) => segments.appendDurably([body])))).flat();
+    bodies.forEach((body, i) => same(segments.read(refs[i]!), body));
+    segments.close();
+    const again = open();
+    expect(again.recovered).toBeUndefined();
+    bodies.forEach((body, i) => same(again.read(refs[i]!), body));
+    return refs;
+  }
   const segmentFiles = () => readdirSync(dir).filter((name) => name.endsWith('.seg'));
   const fileOf = (segment: number) => join(dir, `${String(segment).padStart(8, '0')}.seg`);
 
@@ -66,17 +76,11 @@ describe('body segments', () => {
   });
 
   it('appends durably on the thread pool, the appends that wait for a write sharing the next one', async () => {
-    const segments = open({ maxSegmentBytes: 4 * KiB });
     const bodies = Array.from({ length: 7 }, () => randomBytes(KiB));
     // The first starts a write at once; the other six wait for it, then go in one layout (rotating as append does).
-    const refs = (await Promise.all(bodies.map((body) => segments.appendDurably([body])))).flat();
+    const refs = await appendedDurably(open({ maxSegmentBytes: 4 * KiB }), bodies);
     expect(refs.map((ref) => ref.segment)).toEqual([1, 1, 1, 2, 2, 2, 3]);
     expect(refs.map((ref) => ref.offset)).toEqual([0, 1060, 2120, 0, 1060, 2120, 0]);
-    bodies.forEach((body, i) => same(segments.read(refs[i]!), body));
-    segments.close();
-    const again = open();
-    expect(again.recovered).toBeUndefined();
-    bodies.forEach((body, i) => same(again.read(refs[i]!), body));
   });
 
   it('seals large bodies on the thread pool into the same records as at once, in the order and places laid out', async () => {
@@ -86,15 +90,9 @@ describe('body segments', () => {
     const offLoop = Buffer.concat(await sealPartsOffLoop(await importSegmentKey(KEY), 3, 4096, body, nonce));
     expect(offLoop.equals(atOnce)).toBe(true);
 
-    const segments = open({ maxSegmentBytes: 256 * KiB });
     const bodies = [randomBytes(KiB), randomBytes(200 * KiB), randomBytes(64 * KiB), randomBytes(63 * KiB)];
-    const refs = (await Promise.all(bodies.map((b) => segments.appendDurably([b])))).flat();
+    const refs = await appendedDurably(open({ maxSegmentBytes: 256 * KiB }), bodies);
     expect(refs.map((ref) => ref.segment)).toEqual([1, 1, 2, 2]);
-    bodies.forEach((b, i) => same(segments.read(refs[i]!), b));
-    segments.close();
-    const again = open();
-    expect(again.recovered).toBeUndefined();
-    bodies.forEach((b, i) => same(again.read(refs[i]!), b));
   });
 
   it('refuses a plain append while a durable one is under way, and takes it after', async () => {

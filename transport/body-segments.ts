@@ -209,14 +209,15 @@ export function openBodySegments(options: BodySegmentsOptions): BodySegments {
     runs.push(run);
     return { runs, refs };
   };
-  const seal = (run: readonly Placed[]) => run.flatMap((r) => sealParts(key, r.segment, r.offset, r.body, r.nonce));
+  const sealOne = (r: Placed) => sealParts(key, r.segment, r.offset, r.body, r.nonce);
+  const seal = (run: readonly Placed[]) => run.flatMap(sealOne);
   /** Large bodies sealed on the thread pool, small ones at once (a Web Crypto job costs more than sealing 1 KiB). */
   let offLoopKey: Promise<webcrypto.CryptoKey> | undefined;
   const sealOffLoop = async (run: readonly Placed[]) => {
     const parts = await Promise.all(
       run.map(async (r) =>
         r.body.byteLength < SEAL_OFF_LOOP_FROM
-          ? sealParts(key, r.segment, r.offset, r.body, r.nonce)
+          ? sealOne(r)
           : sealPartsOffLoop(await (offLoopKey ??= importSegmentKey(key)), r.segment, r.offset, r.body, r.nonce),
       ),
     );
