@@ -265,6 +265,14 @@ describe('recipients', () => {
     );
   });
 
+  it('seal reports a bad signer before a bad recipient list, though it prepares the envelope while it signs', async () => {
+    const unreadable = { ...(await signerFor('ecSigner')), certificate: new Uint8Array([0x30, 0x03, 0x02, 0x01]) };
+    const wrongUsage = [pki.leaves.ecSigner.certificate];
+    await expectCode(seal(content, unreadable, wrongUsage), CMS_ERROR_CODES.malformed);
+    await expectCode(seal(content, await signerFor('ecSigner'), wrongUsage), CMS_ERROR_CODES.wrongKeyUsage);
+    await expectCode(seal(content, await signerFor('ecSigner'), []), CMS_ERROR_CODES.notARecipient);
+  });
+
   it('refuses an envelope without recipients and unknown content encryption', async () => {
     await expectCode(encrypt(content, []), CMS_ERROR_CODES.notARecipient);
     await expectCode(

@@ -24,6 +24,7 @@ import {
   sequence,
   setOf,
   smallInteger,
+  type DerNode,
 } from './der.ts';
 import { bytesEqual } from '../pki/bytes.ts';
 import { OID, oidName } from './oids.ts';
@@ -39,7 +40,7 @@ import {
   type Der,
   type EncryptOptions,
 } from './types.ts';
-import { randomBytes, subtle } from './webcrypto.ts';
+import { randomBytes, subtle, type CryptoKey } from './webcrypto.ts';
 
 /**
  * EnvelopedData (RFC 5652) with AES-256-CBC and AuthEnvelopedData (RFC 5083/5084) with AES-256-GCM. pkijs has no
@@ -366,6 +367,20 @@ export async function encrypt(
 ): Promise<Der> {
   if (!(content instanceof Uint8Array))
     throw new CmsError(CMS_ERROR_CODES.malformed, 'The content to encrypt must be bytes');
+  return (await prepareEncryption(recipientCertificates, options))(content);
+}
+
+/** Encrypts a content with the content key and recipient entries made beforehand: the envelope, written. */
+export type PreparedEncryption = (content: Uint8Array) => Promise<Der>;
+
+/**
+ * What an envelope needs before its content is known: the checked recipient certificates, a fresh content key and
+ * every recipient's entry for it. seal() makes them while it signs, so that the two sets of thread-pool jobs overlap.
+ */
+export async function prepareEncryption(
+  recipientCertificates: readonly Der[],
+  options: EncryptOptions = {},
+): Promise<PreparedEncryption> {
   const contentEncryption = options.contentEncryption ?? CONTENT_ENCRYPTION.gcm;
   if (!Object.values<string>(CONTENT_ENCRYPTION).includes(contentEncryption)) {
     throw new CmsError(
@@ -388,36 +403,46 @@ export async function encrypt(
   const recipientInfos = setOf(
     ...(await Promise.all(recipients.map((r) => recipientInfoFor(r.certificate, r.kind, contentKey)))),
   );
+  // RFC 5652 6.1: version 2 once any RecipientInfo is not version 0 (key agreement is version 3).
+  const cbcVersion = recipients.some((r) => r.kind === 'ec-p256') ? 2 : 0;
+  return gcm
+    ? (content) => encryptGcm(content, contentKey, recipientInfos)
+    : (content) => encryptCbc(content, contentKey, recipientInfos, cbcVersion);
+}
 
-  if (gcm) {
-    const nonce = randomBytes(GCM_NONCE_BYTES);
-    const sealed = new Uint8Array(
-      await subtle().encrypt(
-        { name: 'AES-GCM', iv: nonce, tagLength: GCM_TAG_BYTES * 8 },
-        contentKey,
-        bufferSource(content),
-      ),
-    );
-    const split = sealed.byteLength - GCM_TAG_BYTES;
-    return writeContentInfo(
-      OID.authEnvelopedData,
+async function encryptGcm(content: Uint8Array, contentKey: CryptoKey, recipientInfos: DerNode): Promise<Der> {
+  const nonce = randomBytes(GCM_NONCE_BYTES);
+  const sealed = new Uint8Array(
+    await subtle().encrypt(
+      { name: 'AES-GCM', iv: nonce, tagLength: GCM_TAG_BYTES * 8 },
+      contentKey,
+      bufferSource(content),
+    ),
+  );
+  const split = sealed.byteLength - GCM_TAG_BYTES;
+  return writeContentInfo(
+    OID.authEnvelopedData,
+    sequence(
+      smallInteger(0),
+      recipientInfos,
       sequence(
-        smallInteger(0),
-        recipientInfos,
-        sequence(
-          objectIdentifier(OID.data),
-          algorithmIdentifier(OID.aes256Gcm, sequence(octetString(nonce), smallInteger(GCM_TAG_BYTES))),
-          primitive(contextTag(0, false), sealed.subarray(0, split)),
-        ),
-        octetString(sealed.subarray(split)),
+        objectIdentifier(OID.data),
+        algorithmIdentifier(OID.aes256Gcm, sequence(octetString(nonce), smallInteger(GCM_TAG_BYTES))),
+        primitive(contextTag(0, false), sealed.subarray(0, split)),
       ),
-    );
-  }
+      octetString(sealed.subarray(split)),
+    ),
+  );
+}
 
+async function encryptCbc(
+  content: Uint8Array,
+  contentKey: CryptoKey,
+  recipientInfos: DerNode,
+  version: number,
+): Promise<Der> {
   const iv = randomBytes(CBC_IV_BYTES);
   const ciphertext = new Uint8Array(await subtle().encrypt({ name: 'AES-CBC', iv }, contentKey, bufferSource(content)));
-  // RFC 5652 6.1: version 2 once any RecipientInfo is not version 0 (key agreement is version 3).
-  const version = recipients.some((r) => r.kind === 'ec-p256') ? 2 : 0;
   return writeContentInfo(
     OID.envelopedData,
     sequence(
