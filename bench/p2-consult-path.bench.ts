@@ -55,8 +55,8 @@ import {
 const { values: opts } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
-    // 50 and 50 until 7 Dec: a p99 of 50 samples is their slowest (quantile() takes the 50th), one event; and 50 consults
-    // timed mostly the burst before the expert core fell behind, and bare's 50 MiB took 0.3–0.7 s, too short to time.
+    // 50 and 50 until 7 Dec: a p99 of 50 samples is their slowest (quantile() takes the 50th), one event, which moved
+    // between 90 and 180 ms for ours from one run of the same code to the next; bare's 50 MiB took 0.3–0.7 s to time.
     consults: { type: 'string', default: '100' },
     'latency-samples': { type: 'string', default: '200' },
     'attachment-kib': { type: 'string', default: '768' },
